@@ -1,0 +1,166 @@
+"""The ``rehue`` command: a thin layer over the library. Heavy imports happen inside the handlers,
+so ``rehue --help`` and ``rehue --version`` answer at once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rehue import __version__
+from rehue.errors import RehueError, UsageError
+
+
+def _add_train_args(p: argparse.ArgumentParser):
+    from rehue.training.config import TrainConfig
+
+    d = TrainConfig()
+    p.add_argument("data", help="photo folder, CIFAR-10 folder (cifar-10-batches-py) or frame dataset (rehue frames)")
+    p.add_argument("--out", default=d.out, help="run folder: checkpoints, samples, metrics, model (default %(default)s)")
+    p.add_argument("--generator", default=d.generator, help="gen1 or gen2 (default %(default)s)")
+    p.add_argument("--discriminator", default=d.discriminator, help="disc1, disc2 or patch (default %(default)s)")
+    p.add_argument("--size", type=int, default=d.size, help="working size, a power of two (default %(default)s)")
+    p.add_argument("--dependent", action="store_true",
+                   help="train the dependent generator (L* + previous frame's a*b*) on temporal pairs")
+    p.add_argument("--width", type=int, default=d.width, help="generator base width (default %(default)s)")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="default %(default)s (thesis: 128/256)")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--steps-per-epoch", type=int, default=d.steps_per_epoch, help="0: one pass over the data")
+    p.add_argument("--lr-g", type=float, default=d.lr_g)
+    p.add_argument("--beta1-g", type=float, default=d.beta1_g)
+    p.add_argument("--lr-d", type=float, default=d.lr_d)
+    p.add_argument("--beta1-d", type=float, default=d.beta1_d)
+    p.add_argument("--l1-weight", type=float, default=d.l1_weight, help="0: the thesis' pure BCE loss")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--no-amp", action="store_true", help="no bfloat16 autocast on CUDA")
+    p.add_argument("--workers", type=int, default=d.workers, help="data loader processes")
+    p.add_argument("--val-images", type=int, default=d.val_images)
+    p.add_argument("--init", default=d.init, help="start the generator from this model (fine-tuning)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rehue", description="Bring colour back to grayscale photos and films.")
+    parser.add_argument("--version", action="version", version=f"rehue {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("colorize", help="colour images, folders or videos")
+    p.add_argument("inputs", nargs="+", type=Path, help="image or video files, or folders (recursive)")
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help="output file (one input) or folder; the format follows the extension")
+    p.add_argument("--model", default="default", help="shipped model name or path to NAME.safetensors")
+    p.add_argument("--dependent-model", default="default", help="video: model for frames within a scene")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality")
+    p.add_argument("--ext", default=".png", help="image extension for folder outputs (default %(default)s)")
+    p.add_argument("--start", type=float, default=None, help="video: first second to colour")
+    p.add_argument("--end", type=float, default=None, help="video: last second to colour")
+    p.add_argument("--side-by-side", action="store_true", help="video: write gray | colour for review")
+    p.add_argument("--scene-mode", default="robust", help="video: scene detector (robust or thesis)")
+    p.add_argument("--crf", type=int, default=18, help="video: H.264 quality (lower is better)")
+    p.add_argument("--preset", default="veryfast", help="video: H.264 preset")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(handler=cmd_colorize)
+
+    p = sub.add_parser("train", help="train a colorization cGAN")
+    _add_train_args(p)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser("models", help="list shipped models and architectures")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_models)
+    return parser
+
+
+def cmd_colorize(args) -> int:
+    from rehue.inference.files import colorize_paths
+
+    ext = args.ext if args.ext.startswith(".") else f".{args.ext}"
+    video_options = {"start": args.start, "end": args.end, "side_by_side": args.side_by_side,
+                     "scene_mode": args.scene_mode, "crf": args.crf, "preset": args.preset,
+                     "dependent_model": args.dependent_model}
+    summary = colorize_paths(args.inputs, args.output, model=args.model, device=args.device,
+                             overwrite=args.overwrite, quality=args.quality, image_ext=ext,
+                             video_options=video_options, progress=not args.no_progress)
+    print(f"coloured {len(summary.done)} file(s)" + (f", {len(summary.failed)} failed" if summary.failed else ""),
+          file=sys.stderr)
+    for path, reason in summary.failed:
+        print(f"  failed: {path}: {reason}", file=sys.stderr)
+    return 1 if summary.failed else 0
+
+
+def cmd_train(args) -> int:
+    from rehue.training.config import TrainConfig
+    from rehue.training.loop import train
+
+    config = TrainConfig(
+        data=str(args.data), out=args.out, generator=args.generator, discriminator=args.discriminator,
+        size=args.size, in_channels=3 if args.dependent else 1, width=args.width, batch_size=args.batch_size,
+        epochs=args.epochs, lr_g=args.lr_g, beta1_g=args.beta1_g, lr_d=args.lr_d, beta1_d=args.beta1_d,
+        l1_weight=args.l1_weight, seed=args.seed, device=args.device, amp=not args.no_amp, workers=args.workers,
+        steps_per_epoch=args.steps_per_epoch, val_images=args.val_images, init=args.init,
+    )
+    result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
+    if result.history:
+        print(f"model written to {result.model_path}", file=sys.stderr)
+    return 0
+
+
+def cmd_models(args) -> int:
+    from rehue.models.io import read_card, shipped_models
+    from rehue.models.registry import list_models, model_entry
+
+    shipped = {name: read_card(path) for name, path in shipped_models().items()}
+    if args.json:
+        print(json.dumps({"shipped": {n: c.__dict__ for n, c in shipped.items()},
+                          "architectures": {n: model_entry(n).summary for n in list_models()}}, indent=2))
+        return 0
+    print("shipped models:" if shipped else "shipped models: none")
+    for name, card in shipped.items():
+        metrics = card.metrics
+        psnr = metrics.get("psnr") or metrics.get("val_psnr")
+        gray = metrics.get("gray_psnr") or metrics.get("val_gray_psnr")
+        extra = f"  PSNR {psnr:.2f} dB (gray {gray:.2f})" if psnr and gray else ""
+        print(f"  {name:28s} {card.architecture} {card.role} {card.size}x{card.size}{extra}")
+    print("architectures:")
+    for name in list_models():
+        print(f"  {name:8s} {model_entry(name).summary}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except UsageError as exc:
+        if args.debug:
+            raise
+        print(f"rehue: error: {exc}", file=sys.stderr)
+        return 2
+    except RehueError as exc:
+        if args.debug:
+            raise
+        print(f"rehue: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("rehue: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        if args.debug:
+            raise
+        print("rehue: error: out of memory", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

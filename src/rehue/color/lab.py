@@ -1,0 +1,140 @@
+"""sRGB <-> CIE LAB under D65, for numpy arrays (H, W, 3) and torch tensors (N, 3, H, W).
+
+Normalisation, defined here once and used by data, models, inference and evaluation:
+
+* lightness: ``L* / 50 - 1``, so L* in [0, 100] maps to [-1, 1];
+* colour: ``ab / 110``, so a*, b* in [-110, 110] map to [-1, 1] (every sRGB colour fits).
+
+The numpy path works in float32 (no float64 round trip over a 720p frame); the torch path is
+batched and differentiable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+L_SCALE = 50.0
+AB_SCALE = 110.0
+
+# D65 reference white and the sRGB -> XYZ matrix (IEC 61966-2-1).
+_WHITE = np.array([0.95047, 1.0, 1.08883], dtype=np.float32)
+_RGB_TO_XYZ = np.array(
+    [[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]],
+    dtype=np.float32,
+)
+_XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ.astype(np.float64)).astype(np.float32)
+_EPS = 216.0 / 24389.0
+_KAPPA = 24389.0 / 27.0
+
+
+def normalize_lightness(lightness):
+    return lightness / L_SCALE - 1.0
+
+
+def denormalize_lightness(lightness_norm):
+    return (lightness_norm + 1.0) * L_SCALE
+
+
+def normalize_ab(ab):
+    return ab / AB_SCALE
+
+
+def denormalize_ab(ab_norm):
+    return ab_norm * AB_SCALE
+
+
+def _as_float_rgb(rgb: np.ndarray) -> np.ndarray:
+    if rgb.dtype == np.uint8:
+        return rgb.astype(np.float32) * np.float32(1.0 / 255.0)
+    if rgb.dtype == np.uint16:
+        return rgb.astype(np.float32) * np.float32(1.0 / 65535.0)
+    return np.clip(rgb.astype(np.float32, copy=False), 0.0, 1.0)
+
+
+def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
+    return np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92).astype(np.float32)
+
+
+def _linear_to_srgb(c: np.ndarray) -> np.ndarray:
+    c = np.clip(c, 0.0, 1.0)
+    return np.where(c > 0.0031308, 1.055 * np.power(c, 1 / 2.4) - 0.055, 12.92 * c).astype(np.float32)
+
+
+def _f(t: np.ndarray) -> np.ndarray:
+    return np.where(t > _EPS, np.cbrt(t), (_KAPPA * t + 16.0) / 116.0).astype(np.float32)
+
+
+def _f_inv(t: np.ndarray) -> np.ndarray:
+    t3 = t**3
+    return np.where(t3 > _EPS, t3, (116.0 * t - 16.0) / _KAPPA).astype(np.float32)
+
+
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) sRGB (uint8, uint16 or float in [0, 1]) -> (..., 3) float32 L*a*b*."""
+    linear = _srgb_to_linear(_as_float_rgb(rgb))
+    xyz = linear @ _RGB_TO_XYZ.T / _WHITE
+    fx, fy, fz = (_f(xyz[..., i]) for i in range(3))
+    return np.stack([116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)], axis=-1).astype(np.float32)
+
+
+def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """(..., 3) L*a*b* -> (..., 3) float32 sRGB in [0, 1] (out-of-gamut colours clipped)."""
+    lab = lab.astype(np.float32, copy=False)
+    fy = (lab[..., 0] + 16.0) / 116.0
+    fx = fy + lab[..., 1] / 500.0
+    fz = fy - lab[..., 2] / 200.0
+    xyz = np.stack([_f_inv(fx), _f_inv(fy), _f_inv(fz)], axis=-1) * _WHITE
+    return _linear_to_srgb(xyz @ _XYZ_TO_RGB.T)
+
+
+def rgb_to_lightness(rgb: np.ndarray) -> np.ndarray:
+    """L* only, cheaper than a full conversion: L* depends on relative luminance Y alone."""
+    linear = _srgb_to_linear(_as_float_rgb(rgb))
+    y = linear @ _RGB_TO_XYZ[1]
+    return (116.0 * _f(y) - 16.0).astype(np.float32)
+
+
+def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
+    """uint8 gray image with the same L* as ``rgb`` (what a grayscale film of it would look like)."""
+    lightness = rgb_to_lightness(rgb)
+    gray = lab_to_rgb(np.stack([lightness, np.zeros_like(lightness), np.zeros_like(lightness)], -1))
+    return np.round(gray[..., 0] * 255.0).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------- torch
+
+
+def _torch_constants(like):
+    import torch
+
+    kw = {"dtype": like.dtype, "device": like.device}
+    return torch.tensor(_RGB_TO_XYZ, **kw), torch.tensor(_XYZ_TO_RGB, **kw), torch.tensor(_WHITE, **kw)
+
+
+def rgb_to_lab_torch(rgb):
+    """(N, 3, H, W) sRGB in [0, 1] -> (N, 3, H, W) L*a*b*; differentiable."""
+    import torch
+
+    to_xyz, _, white = _torch_constants(rgb)
+    rgb = rgb.clamp(0.0, 1.0)
+    linear = torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055).clamp_min(1e-8) ** 2.4, rgb / 12.92)
+    xyz = torch.einsum("ij,njhw->nihw", to_xyz, linear) / white.view(1, 3, 1, 1)
+    f = torch.where(xyz > _EPS, xyz.clamp_min(_EPS) ** (1.0 / 3.0), (_KAPPA * xyz + 16.0) / 116.0)
+    fx, fy, fz = f[:, 0], f[:, 1], f[:, 2]
+    return torch.stack([116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)], dim=1)
+
+
+def lab_to_rgb_torch(lab):
+    """(N, 3, H, W) L*a*b* -> (N, 3, H, W) sRGB in [0, 1]; differentiable."""
+    import torch
+
+    _, to_rgb, white = _torch_constants(lab)
+    fy = (lab[:, 0] + 16.0) / 116.0
+    fx = fy + lab[:, 1] / 500.0
+    fz = fy - lab[:, 2] / 200.0
+    f = torch.stack([fx, fy, fz], dim=1)
+    xyz = torch.where(f**3 > _EPS, f**3, (116.0 * f - 16.0) / _KAPPA) * white.view(1, 3, 1, 1)
+    linear = torch.einsum("ij,njhw->nihw", to_rgb, xyz).clamp(0.0, 1.0)
+    return torch.where(
+        linear > 0.0031308, 1.055 * linear.clamp_min(1e-8) ** (1 / 2.4) - 0.055, 12.92 * linear
+    ).clamp(0.0, 1.0)

@@ -1,0 +1,1 @@
+"""Data: image files, CIFAR-10 batches, photo folders, frame datasets and temporal pairs."""

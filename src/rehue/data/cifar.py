@@ -1,0 +1,76 @@
+"""CIFAR-10 from its standard python batches (``cifar-10-batches-py/``) on local disk.
+
+The batches are pickles; they are read with an unpickler that can build nothing but plain
+containers and numpy arrays, so a hostile file cannot run code.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from rehue.errors import RehueError
+
+TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
+TEST_BATCH = "test_batch"
+ARCHIVE_HINT = "get cifar-10-python.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html and unpack it"
+
+_ALLOWED = {
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+}
+
+
+class _ArraysOnly(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+
+
+def find_cifar_root(path: Path) -> Path:
+    path = Path(path)
+    if (path / "cifar-10-batches-py").is_dir():
+        return path / "cifar-10-batches-py"
+    return path
+
+
+def is_cifar_dir(path: Path) -> bool:
+    root = find_cifar_root(path)
+    return root.is_dir() and any((root / name).exists() for name in [*TRAIN_BATCHES, TEST_BATCH])
+
+
+def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """One batch file -> (N, 32, 32, 3) uint8 images and (N,) int64 labels."""
+    try:
+        raw = Path(path).read_bytes()
+        batch = _ArraysOnly(io.BytesIO(raw), encoding="bytes").load()
+        data = np.asarray(batch[b"data"], dtype=np.uint8)
+        labels = np.asarray(batch[b"labels"], dtype=np.int64)
+    except FileNotFoundError:
+        raise RehueError(f"CIFAR-10 batch missing ({ARCHIVE_HINT})", path) from None
+    except (pickle.UnpicklingError, KeyError, EOFError, TypeError, ValueError) as exc:
+        raise RehueError(f"not a CIFAR-10 python batch ({exc})", path) from None
+    if data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):
+        raise RehueError(f"unexpected CIFAR-10 batch shape {data.shape}", path)
+    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy(), labels
+
+
+def load_cifar10(path: Path, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """``split`` "train" (data_batch_1..5, 50,000 images) or "test" (test_batch, 10,000)."""
+    root = find_cifar_root(path)
+    if not root.is_dir():
+        raise RehueError(f"CIFAR-10 folder not found ({ARCHIVE_HINT})", root)
+    names = TRAIN_BATCHES if split == "train" else [TEST_BATCH]
+    for name in names:
+        if not (root / name).exists():
+            raise RehueError(f"CIFAR-10 batch {name} missing ({ARCHIVE_HINT})", root / name)
+    parts = [read_batch(root / name) for name in names]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

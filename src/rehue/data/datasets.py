@@ -1,0 +1,288 @@
+"""One dataset interface for training: every item is a dict of normalised tensors
+
+* ``lightness``: (1, S, S) L*/50 - 1
+* ``ab``: (2, S, S) a*b*/110, the target
+* ``prev_ab``: (2, S, S), only for dependent (3-channel) models: the previous frame's colours,
+  degraded to look like what the model will be fed at inference time (its own predictions).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from rehue.color.lab import normalize_ab, normalize_lightness, rgb_to_lab
+from rehue.errors import RehueError
+
+
+def lab_item(rgb: np.ndarray) -> dict:
+    lab = rgb_to_lab(rgb)
+    return {
+        "lightness": torch.from_numpy(normalize_lightness(lab[..., :1]).transpose(2, 0, 1).copy()),
+        "ab": torch.from_numpy(normalize_ab(lab[..., 1:]).transpose(2, 0, 1).copy()),
+    }
+
+
+def degrade_prev_ab(ab: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Make true previous-frame a*b* (S, S, 2, normalised) look like a generator's output.
+
+    Predictions are smoother, less saturated and a little off in hue; sometimes the model must
+    also recover from a poor previous frame, so now and then the colours are dropped entirely.
+    """
+    import cv2
+
+    if rng.random() < 0.1:
+        return np.zeros_like(ab)
+    sigma = rng.uniform(0.5, 3.0)
+    out = cv2.GaussianBlur(ab.astype(np.float32), (0, 0), sigma)
+    angle = rng.normal(0.0, 0.15)
+    rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]], np.float32)
+    out = out @ rot.T * rng.uniform(0.5, 1.05)
+    out += rng.normal(0.0, 0.02, size=out.shape).astype(np.float32)
+    return np.clip(out, -1.0, 1.0)
+
+
+class ImageFolderDataset(Dataset):
+    """Every readable image under a folder, decoded and downscaled once, kept in memory.
+
+    Training items are random crops at random scales with flips; validation items are
+    deterministic centre crops. Unreadable files are skipped with one warning line each.
+    With ``pairs=True`` items are synthetic temporal pairs: the same photo seen twice with a small
+    pan, zoom and rotation between the two "frames", for the dependent model.
+    """
+
+    def __init__(self, root, size: int, *, train: bool = True, pairs: bool = False, files=None,
+                 weights=None, cache_side: int | None = None, log=None):
+        from rehue.data.images import iter_image_files, load_image
+
+        log = log or (lambda msg: print(msg, file=sys.stderr))
+        self.size, self.train, self.pairs = size, train, pairs
+        self.cache_side = cache_side or max(2 * size, 160)
+        paths = list(files) if files is not None else list(iter_image_files(Path(root)))
+        self.images, self.paths, skipped = [], [], 0
+        for path in paths:
+            try:
+                rgb = load_image(path).rgb
+            except RehueError as exc:
+                log(f"warning: skipping {exc}")
+                skipped += 1
+                continue
+            self.images.append(self._downscale(rgb))
+            self.paths.append(Path(path))
+        if skipped:
+            log(f"{skipped} of {len(paths)} files skipped as unreadable")
+        if not self.images:
+            raise RehueError("no readable images found", root)
+        self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
+        self.epoch_length = max(len(self.images), 64) if train else len(self.images)
+        self._rng = np.random.default_rng()
+
+    def _downscale(self, rgb: np.ndarray) -> np.ndarray:
+        import cv2
+
+        height, width = rgb.shape[:2]
+        scale = self.cache_side / min(height, width)
+        if scale < 1:
+            rgb = cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
+                             interpolation=cv2.INTER_AREA)
+        return np.ascontiguousarray(rgb)
+
+    def __len__(self) -> int:
+        return self.epoch_length
+
+    def _pick(self, index: int, rng) -> np.ndarray:
+        if not self.train:
+            return self.images[index]
+        if self.weights is not None:
+            return self.images[rng.choice(len(self.images), p=self.weights / self.weights.sum())]
+        return self.images[index % len(self.images)]
+
+    def _crop(self, rgb: np.ndarray, rng) -> np.ndarray:
+        import cv2
+
+        height, width = rgb.shape[:2]
+        short = min(height, width)
+        if self.train:
+            side = int(rng.uniform(0.35, 1.0) * short)
+            side = max(min(side, short), min(short, self.size // 2))
+            top, left = rng.integers(0, height - side + 1), rng.integers(0, width - side + 1)
+        else:
+            side = short
+            top, left = (height - side) // 2, (width - side) // 2
+        crop = rgb[top : top + side, left : left + side]
+        if self.train and rng.random() < 0.5:
+            crop = crop[:, ::-1]
+        interp = cv2.INTER_AREA if side > self.size else cv2.INTER_LINEAR
+        return cv2.resize(np.ascontiguousarray(crop), (self.size, self.size), interpolation=interp)
+
+    def _pair(self, rgb: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
+        """Two views of one photo related by a small pan, zoom and rotation (a camera move)."""
+        import cv2
+
+        frame = self._crop(rgb, rng) if self.train else self._crop(rgb, np.random.default_rng(0))
+        centre = (self.size / 2, self.size / 2)
+        matrix = cv2.getRotationMatrix2D(centre, rng.normal(0, 2.0), rng.uniform(0.95, 1.05))
+        matrix[:, 2] += rng.normal(0, self.size * 0.03, size=2)
+        prev = cv2.warpAffine(frame, matrix, (self.size, self.size), borderMode=cv2.BORDER_REFLECT)
+        return prev, frame
+
+    def __getitem__(self, index: int) -> dict:
+        rng = self._rng if self.train else np.random.default_rng(index)
+        rgb = self._pick(index, rng)
+        if not self.pairs:
+            return lab_item(self._crop(rgb, rng))
+        prev, frame = self._pair(rgb, rng)
+        item = lab_item(frame)
+        prev_ab = normalize_ab(rgb_to_lab(prev)[..., 1:])
+        item["prev_ab"] = torch.from_numpy(degrade_prev_ab(prev_ab, rng).transpose(2, 0, 1).copy())
+        return item
+
+
+class ArrayDataset(Dataset):
+    """Images already at the working size, as one (N, S, S, 3) uint8 array (CIFAR-10, frame folders)."""
+
+    def __init__(self, images: np.ndarray, *, train: bool = True, flips: bool = True):
+        self.images, self.train, self.flips = images, train, flips
+        self._rng = np.random.default_rng()
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> dict:
+        rgb = self.images[index]
+        if self.train and self.flips and self._rng.random() < 0.5:
+            rgb = rgb[:, ::-1]
+        return lab_item(np.ascontiguousarray(rgb))
+
+
+class FramePairDataset(Dataset):
+    """Consecutive sampled frames of one video and one scene: (L*_t, a*b*_{t-1}) -> a*b*_t."""
+
+    def __init__(self, frames: np.ndarray, pairs: list[tuple[int, int]], *, train: bool = True):
+        self.frames, self.pair_index, self.train = frames, pairs, train
+        self._rng = np.random.default_rng()
+
+    def __len__(self) -> int:
+        return len(self.pair_index)
+
+    def __getitem__(self, index: int) -> dict:
+        rng = self._rng if self.train else np.random.default_rng(index)
+        prev_i, cur_i = self.pair_index[index]
+        item = lab_item(self.frames[cur_i])
+        prev_ab = normalize_ab(rgb_to_lab(self.frames[prev_i])[..., 1:])
+        item["prev_ab"] = torch.from_numpy(degrade_prev_ab(prev_ab, rng).transpose(2, 0, 1).copy())
+        return item
+
+
+def read_frame_manifest(root: Path) -> list[dict]:
+    manifest = Path(root) / "manifest.csv"
+    with open(manifest, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def is_frame_dir(path: Path) -> bool:
+    return (Path(path) / "manifest.csv").is_file() and (Path(path) / "frames").is_dir()
+
+
+def _load_frames(root: Path, rows: list[dict], size: int) -> np.ndarray:
+    import cv2
+
+    from rehue.data.images import load_image
+
+    frames = []
+    for row in rows:
+        rgb = load_image(Path(root) / row["path"]).rgb
+        if rgb.shape[:2] != (size, size):
+            rgb = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
+        frames.append(rgb)
+    return np.stack(frames) if frames else np.zeros((0, size, size, 3), np.uint8)
+
+
+def frame_pairs(rows: list[dict]) -> list[tuple[int, int]]:
+    """Index pairs of consecutive sampled frames from the same video and the same scene."""
+    pairs = []
+    for i in range(1, len(rows)):
+        prev, cur = rows[i - 1], rows[i]
+        if prev["video"] == cur["video"] and prev.get("scene", "0") == cur.get("scene", "0"):
+            pairs.append((i - 1, i))
+    return pairs
+
+
+def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_fraction: float = 0.1,
+                   seed: int = 0, log=None):
+    """(train, validation) datasets for any data path rehue knows: a CIFAR-10 folder, a frame
+    dataset made by ``rehue frames``, or a folder of photos (split by file)."""
+    from rehue.data.cifar import is_cifar_dir, load_cifar10
+
+    path = Path(data)
+    if not path.exists():
+        raise RehueError("training data not found", path)
+    if is_cifar_dir(path):
+        if dependent:
+            raise RehueError("CIFAR-10 has no temporal pairs; train a dependent model on photos or frames", path)
+        if size != 32:
+            raise RehueError(f"CIFAR-10 images are 32x32; use --size 32, not {size}", path)
+        train, _ = load_cifar10(path, "train")
+        test, _ = load_cifar10(path, "test")
+        return ArrayDataset(train), ArrayDataset(test, train=False)
+    if is_frame_dir(path):
+        rows = read_frame_manifest(path)
+        splits = {name: [r for r in rows if r.get("split", "train") == name] for name in ("train", "test")}
+        if not splits["train"]:
+            raise RehueError("frame dataset has no training frames", path)
+        if not splits["test"]:
+            raise RehueError("frame dataset has no test frames (split is by video; extract 2+ videos)", path)
+        frames = {name: _load_frames(path, part, size) for name, part in splits.items()}
+        if dependent:
+            return (FramePairDataset(frames["train"], frame_pairs(splits["train"])),
+                    FramePairDataset(frames["test"], frame_pairs(splits["test"]), train=False))
+        return ArrayDataset(frames["train"]), ArrayDataset(frames["test"], train=False)
+    from rehue.data.images import iter_image_files
+
+    files = list(iter_image_files(path))
+    weights = _manifest_weights(path, files)
+    held_out = _manifest_held_out(path)
+    if held_out is not None:
+        train_files = [f for f in files if f.relative_to(path).as_posix() not in held_out]
+        val_files = [f for f in files if f.relative_to(path).as_posix() in held_out]
+    else:
+        order = np.random.default_rng(seed).permutation(len(files))
+        n_val = max(1, round(len(files) * val_fraction)) if len(files) > 1 else 0
+        val_files = [files[i] for i in sorted(order[:n_val])]
+        train_files = [files[i] for i in sorted(order[n_val:])]
+    if not train_files:
+        raise RehueError("no training images found (need at least 2 images: one is held out)", path)
+    train_weights = None if weights is None else [weights.get(f, 1.0) for f in train_files]
+    train = ImageFolderDataset(path, size, train=True, pairs=dependent, files=train_files, weights=train_weights,
+                               log=log)
+    val = ImageFolderDataset(path, size, train=False, pairs=dependent, files=val_files or train_files[:1], log=log)
+    return train, val
+
+
+def _read_manifest_rows(root: Path) -> list[dict] | None:
+    manifest = Path(root) / "manifest.csv"
+    if not manifest.is_file():
+        return None
+    with open(manifest, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _manifest_weights(root: Path, files: list[Path]) -> dict | None:
+    rows = _read_manifest_rows(root)
+    if not rows or "weight" not in rows[0]:
+        return None
+    by_path = {r.get("path", ""): float(r["weight"] or 1.0) for r in rows}
+    return {f: by_path.get(f.relative_to(root).as_posix(), 1.0) for f in files}
+
+
+def _manifest_held_out(root: Path) -> set[str] | None:
+    rows = _read_manifest_rows(root)
+    if not rows or "split" not in rows[0]:
+        return None
+    return {r["path"] for r in rows if r.get("split") in ("test", "held_out", "val")}

@@ -1,0 +1,104 @@
+"""Colouring files and folders: keep going past bad files, report them at the end."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rehue.data.images import (
+    check_output_path,
+    is_image_path,
+    iter_image_files,
+    load_image,
+    save_image,
+)
+from rehue.errors import RehueError, UsageError
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv", ".flv", ".ogv",
+                  ".3gp", ".mts", ".m2ts", ".gif"}
+VIDEO_SUFFIXES.discard(".gif")
+
+
+@dataclass
+class Job:
+    source: Path
+    target: Path
+
+
+@dataclass
+class BatchSummary:
+    done: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+
+
+def is_video_path(path: Path) -> bool:
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
+def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png") -> list[Job]:
+    """Map inputs to outputs. One input file and an output with an extension: that file. Otherwise the
+    output is a folder and each input keeps its name (and, inside folders, its relative path)."""
+    inputs = [Path(p) for p in inputs]
+    for source in inputs:
+        if not source.exists():
+            raise RehueError("no such file or folder", source)
+    single = len(inputs) == 1 and inputs[0].is_file() and output.suffix and not output.is_dir()
+    if single:
+        return [Job(inputs[0], output)]
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"{output}: several inputs need an output folder, not a file")
+    jobs = []
+    for source in inputs:
+        if source.is_dir():
+            for path in iter_image_files(source):
+                jobs.append(Job(path, output / path.relative_to(source).with_suffix(image_ext)))
+            for path in sorted(p for p in source.rglob("*") if p.is_file() and is_video_path(p)):
+                jobs.append(Job(path, output / path.relative_to(source).with_suffix(".mp4")))
+        else:
+            suffix = source.suffix if is_video_path(source) else image_ext
+            jobs.append(Job(source, output / source.with_suffix(suffix).name))
+    return jobs
+
+
+def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bool = False, quality: int = 95) -> Path:
+    check_output_path(target, overwrite, inputs=(source,))
+    image = load_image(source)
+    rgb = colorizer.colorize(image.rgb)
+    return save_image(rgb, target, alpha=image.alpha, quality=quality)
+
+
+def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=False, quality=95,
+                   image_ext=".png", video_options=None, progress=True, log=None) -> BatchSummary:
+    from tqdm import tqdm
+
+    from rehue.inference.colorizer import Colorizer
+
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    output = Path(output)
+    jobs = plan_jobs(inputs, output, image_ext)
+    if not jobs:
+        raise RehueError("no images or videos found", ", ".join(str(p) for p in inputs))
+    colorizer = Colorizer.load(model, device=device)
+    summary = BatchSummary()
+    single = len(jobs) == 1
+    bar = tqdm(jobs, unit="file", disable=not progress or single, file=sys.stderr, dynamic_ncols=True)
+    for job in bar:
+        try:
+            if not single:
+                job.target.parent.mkdir(parents=True, exist_ok=True)
+            if is_video_path(job.source):
+                from rehue.video.pipeline import colorize_video
+
+                colorize_video(job.source, job.target, colorizer=colorizer, overwrite=overwrite,
+                               progress=progress, log=log, **(video_options or {}))
+            elif is_image_path(job.source) or single:
+                colorize_image_file(colorizer, job.source, job.target, overwrite=overwrite, quality=quality)
+            summary.done.append(job.target)
+        except RehueError as exc:
+            if single:
+                raise
+            summary.failed.append((job.source, exc.reason))
+            bar.write(f"rehue: error: {exc}", file=sys.stderr)
+    return summary

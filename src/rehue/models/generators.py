@@ -1,0 +1,115 @@
+"""The thesis' two generators. Both map (N, C, S, S) -> (N, 2, S, S) a*b* in [-1, 1] (tanh)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from rehue.models.registry import register_model
+
+
+class EncoderDecoder(nn.Module):
+    """Generator 1 (thesis 5.1.1): plain encoder-decoder, ReLU, five BatchNorm layers, no skips."""
+
+    def __init__(self, in_channels: int = 1, size: int = 32, width: int = 32):
+        super().__init__()
+        w = width
+        self.net = nn.Sequential(
+            nn.Conv2d(in_channels, w, 3, 1, 1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(w, 2 * w, 4, 2, 1),
+            nn.BatchNorm2d(2 * w),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(2 * w, 4 * w, 4, 2, 1),
+            nn.BatchNorm2d(4 * w),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(4 * w, 8 * w, 4, 2, 1),
+            nn.BatchNorm2d(8 * w),
+            nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(8 * w, 4 * w, 4, 2, 1),
+            nn.BatchNorm2d(4 * w),
+            nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1),
+            nn.BatchNorm2d(2 * w),
+            nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(w, 2, 3, 1, 1),
+            nn.Tanh(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class Down(nn.Module):
+    def __init__(self, cin: int, cout: int, norm: bool = True):
+        super().__init__()
+        layers = [nn.Conv2d(cin, cout, 4, 2, 1, bias=not norm)]
+        if norm:
+            layers.append(nn.BatchNorm2d(cout))
+        layers.append(nn.LeakyReLU(0.2, inplace=True))
+        self.block = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.block(x)
+
+
+class Up(nn.Module):
+    def __init__(self, cin: int, cout: int, dropout: float = 0.0):
+        super().__init__()
+        layers = [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        self.block = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.block(x)
+
+
+class UNet(nn.Module):
+    """Generator 2 (thesis 4.2.3, 5.1.2): five down- and five up-sampling blocks with skip connections.
+
+    The deepest features sit at ``size / 32``; each up block sees the matching down block's output,
+    and the last layer also sees the input itself so that edges line up with the L* it was given.
+    """
+
+    def __init__(self, in_channels: int = 1, size: int = 32, width: int = 32):
+        super().__init__()
+        w = width
+        chans = [w, 2 * w, 4 * w, 8 * w, 8 * w]
+        self.downs = nn.ModuleList()
+        cin = in_channels
+        for i, cout in enumerate(chans):
+            self.downs.append(Down(cin, cout, norm=i > 0))
+            cin = cout
+        self.ups = nn.ModuleList()
+        ups_out = [8 * w, 4 * w, 2 * w, w, w]
+        skip_chans = chans[::-1][1:] + [0]
+        for i, cout in enumerate(ups_out):
+            self.ups.append(Up(cin, cout, dropout=0.5 if i == 0 else 0.0))
+            cin = cout + skip_chans[i]
+        self.head = nn.Sequential(nn.Conv2d(cin + in_channels, 2, 3, 1, 1), nn.Tanh())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        h = x
+        for down in self.downs:
+            h = down(h)
+            skips.append(h)
+        skips = skips[:-1][::-1]
+        for i, up in enumerate(self.ups):
+            h = up(h)
+            if i < len(skips):
+                h = torch.cat([h, skips[i]], dim=1)
+        return self.head(torch.cat([h, x], dim=1))
+
+
+@register_model("gen1", "generator", "Generator 1: encoder-decoder, no skips, 5 BatchNorm (thesis 5.1.1)")
+def gen1(in_channels: int = 1, size: int = 32, width: int = 32) -> nn.Module:
+    return EncoderDecoder(in_channels, size, width)
+
+
+@register_model("gen2", "generator", "Generator 2: U-Net, 5 down + 5 up blocks with skips (thesis 5.1.2)")
+def gen2(in_channels: int = 1, size: int = 32, width: int = 32) -> nn.Module:
+    return UNet(in_channels, size, width)

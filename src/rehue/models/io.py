@@ -1,0 +1,138 @@
+"""A model on disk is ``NAME.safetensors`` plus ``NAME.json`` beside it: no pickle, ever.
+
+The JSON says how to rebuild the architecture (name, input channels, working size, width), which
+normalisation the weights expect, and where they came from (data, steps, metrics).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rehue.errors import RehueError
+
+FORMAT_VERSION = 1
+NORMALIZATION = "L/50-1, ab/110"
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+
+@dataclass
+class ModelCard:
+    architecture: str
+    in_channels: int
+    size: int
+    width: int
+    role: str = "independent"  # "independent" (L* in) or "dependent" (L* + previous a*b*)
+    normalization: str = NORMALIZATION
+    training: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    @classmethod
+    def from_dict(cls, data: dict, path: Path) -> ModelCard:
+        known = {f for f in cls.__dataclass_fields__}
+        missing = [k for k in ("architecture", "in_channels", "size", "width") if k not in data]
+        if missing:
+            raise RehueError(f"model config lacks {', '.join(missing)}", path)
+        card = cls(**{k: v for k, v in data.items() if k in known})
+        if card.normalization != NORMALIZATION:
+            raise RehueError(f"unsupported normalisation {card.normalization!r}", path)
+        if card.in_channels not in (1, 3):
+            raise RehueError(f"in_channels must be 1 or 3, not {card.in_channels}", path)
+        return card
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def save_model(generator, card: ModelCard, path: str | Path) -> Path:
+    """Write ``path`` (.safetensors) and its JSON config; returns the .safetensors path."""
+    from safetensors.torch import save
+
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        path = path.with_suffix(".safetensors")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
+    atomic_write_bytes(path, save(tensors, metadata={"format": "pt"}))
+    atomic_write_bytes(path.with_suffix(".json"), (json.dumps(asdict(card), indent=2) + "\n").encode())
+    return path
+
+
+def shipped_models() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.safetensors")) if p.with_suffix(".json").exists()}
+
+
+def resolve_model_path(spec: str | Path) -> Path:
+    """A shipped model's name, or a path to a .safetensors/.json file (or a folder holding one)."""
+    spec_str = str(spec)
+    shipped = shipped_models()
+    if spec_str in shipped:
+        return shipped[spec_str]
+    path = Path(spec_str).expanduser()
+    if path.is_dir():
+        found = sorted(path.glob("*.safetensors"))
+        if len(found) != 1:
+            raise RehueError("folder must hold exactly one .safetensors model", path)
+        path = found[0]
+    if path.suffix == ".json":
+        path = path.with_suffix(".safetensors")
+    if not path.exists():
+        names = ", ".join(shipped) or "none are installed"
+        raise RehueError(f"no such model file or shipped model name (shipped: {names})", spec_str)
+    return path
+
+
+def read_card(path: Path) -> ModelCard:
+    config = path.with_suffix(".json")
+    try:
+        data = json.loads(config.read_text())
+    except FileNotFoundError:
+        raise RehueError("model config (.json) missing beside the weights", config) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RehueError(f"model config is not valid JSON ({exc})", config) from None
+    if not isinstance(data, dict):
+        raise RehueError("model config must be a JSON object", config)
+    return ModelCard.from_dict(data, config)
+
+
+def load_model(spec: str | Path, device: str = "cpu"):
+    """Rebuild the generator from its config and load its weights, checking every name and shape."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from rehue.models.registry import create_model
+
+    path = resolve_model_path(spec)
+    card = read_card(path)
+    model = create_model(card.architecture, in_channels=card.in_channels, size=card.size, width=card.width,
+                         role="generator")
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise RehueError(f"not a readable safetensors file ({exc})", path) from None
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise RehueError(
+            f"weights do not match {card.architecture} (missing {len(missing)}, unexpected {len(unexpected)}"
+            f"{': ' + (missing or unexpected)[0] if missing or unexpected else ''})", path)
+    for key, tensor in tensors.items():
+        if tuple(tensor.shape) != tuple(expected[key].shape):
+            raise RehueError(f"shape mismatch for {key}: file {tuple(tensor.shape)}, "
+                             f"model {tuple(expected[key].shape)}", path)
+    model.load_state_dict(tensors)
+    return model.to(device).eval(), card

@@ -1,0 +1,72 @@
+"""Checkpoints that survive SIGKILL: written to a temp file, fsynced, renamed, with a SHA-256 beside.
+
+Loading uses ``torch.load(..., weights_only=True)``: nothing but tensors and plain containers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import sys
+from pathlib import Path
+
+from rehue.errors import RehueError
+from rehue.models.io import atomic_write_bytes
+
+KEEP = 2
+_NAME = re.compile(r"epoch_(\d{4,})\.pt$")
+
+
+def save_checkpoint(state: dict, directory: Path, epoch: int) -> Path:
+    import torch
+
+    directory.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    data = buffer.getvalue()
+    path = directory / f"epoch_{epoch:04d}.pt"
+    atomic_write_bytes(path, data)
+    atomic_write_bytes(path.with_suffix(".pt.sha256"), (hashlib.sha256(data).hexdigest() + "\n").encode())
+    for old in list_checkpoints(directory)[:-KEEP]:
+        old.unlink(missing_ok=True)
+        old.with_suffix(".pt.sha256").unlink(missing_ok=True)
+    return path
+
+
+def list_checkpoints(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted((p for p in directory.glob("epoch_*.pt") if _NAME.search(p.name)),
+                  key=lambda p: int(_NAME.search(p.name).group(1)))
+
+
+def verify(path: Path) -> bytes:
+    """The checkpoint's bytes if they match their recorded SHA-256; RehueError otherwise."""
+    digest_file = path.with_suffix(".pt.sha256")
+    try:
+        data = path.read_bytes()
+        expected = digest_file.read_text().strip()
+    except FileNotFoundError as exc:
+        raise RehueError(f"checkpoint incomplete ({Path(exc.filename).name} missing)", path) from None
+    if hashlib.sha256(data).hexdigest() != expected:
+        raise RehueError("checkpoint is corrupt or truncated (SHA-256 mismatch)", path)
+    return data
+
+
+def load_latest(directory: Path, log=None) -> tuple[dict, Path] | None:
+    """The newest checkpoint whose checksum holds; a corrupt newer one is reported and left in place."""
+    import torch
+
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    candidates = list_checkpoints(directory)
+    if not candidates:
+        return None
+    for path in reversed(candidates):
+        try:
+            data = verify(path)
+        except RehueError as exc:
+            log(f"warning: {exc}; trying the previous checkpoint")
+            continue
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True), path
+    raise RehueError("no intact checkpoint to resume from (all fail their SHA-256 check)", directory)

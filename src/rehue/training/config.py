@@ -1,0 +1,43 @@
+"""Training hyperparameters with the thesis' defaults; saved inside every checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass
+class TrainConfig:
+    data: str = ""
+    out: str = "runs/rehue"
+    generator: str = "gen2"  # thesis: Generator 2 won the grid search (Table 5.2)
+    discriminator: str = "disc2"
+    size: int = 32  # CIFAR-10; 128 for video
+    in_channels: int = 1  # 1: independent (L*), 3: dependent (L* + previous a*b*)
+    width: int = 32
+    batch_size: int = 128  # Table 5.1: 128 or 256
+    epochs: int = 10
+    lr_g: float = 2e-4  # Table 5.1: Adam 2e-4, beta1 0.5
+    beta1_g: float = 0.5
+    lr_d: float = 2e-3  # Table 5.1: Adam 2e-3, beta1 0.7
+    beta1_d: float = 0.7
+    l1_weight: float = 100.0  # pix2pix's lambda; 0 gives the thesis' pure adversarial loss
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True  # bfloat16 autocast, on CUDA only
+    workers: int = 0
+    val_fraction: float = 0.1
+    steps_per_epoch: int = 0  # 0: one pass over the training set
+    val_images: int = 64
+    init: str = ""  # a shipped model name or path to start the generator from (fine-tuning)
+
+    @property
+    def dependent(self) -> bool:
+        return self.in_channels == 3
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})

@@ -1,0 +1,340 @@
+"""The conditional GAN training loop (thesis 4.2.1, fig. 4.5-4.7, plus pix2pix's L1 term).
+
+Each step: update D on real and generated a*b* (BCE), then update G to fool D plus L1 to the truth.
+Each epoch: validation PSNR/SSIM against the gray baseline, a sample grid, metrics, a checkpoint,
+and the generator exported as safetensors + JSON. Runs under ``torchrun`` with DDP as well.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rehue.errors import RehueError
+from rehue.training.config import TrainConfig
+
+
+@dataclass
+class TrainResult:
+    generator: object
+    history: list = field(default_factory=list)
+    out_dir: Path | None = None
+    model_path: Path | None = None
+
+
+def _distributed():
+    """(rank, world_size) and initialise the process group when launched by torchrun."""
+    import torch
+    import torch.distributed as dist
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    if not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+    return dist.get_rank(), world
+
+
+def _device(config: TrainConfig, rank: int) -> str:
+    from rehue.inference.colorizer import resolve_device
+
+    device = resolve_device(config.device)
+    if device == "cuda" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', rank))}"
+    return device
+
+
+def _to_rgb(lightness, ab) -> np.ndarray:
+    """(N,1,S,S) and (N,2,S,S) normalised tensors -> (N,S,S,3) uint8 RGB."""
+    from rehue.color.lab import denormalize_ab, denormalize_lightness, lab_to_rgb
+
+    lab = np.concatenate([denormalize_lightness(lightness.float().cpu().numpy()),
+                          denormalize_ab(ab.float().cpu().numpy())], axis=1).transpose(0, 2, 3, 1)
+    return (lab_to_rgb(lab) * 255.0 + 0.5).astype(np.uint8)
+
+
+def _generator_input(batch, device):
+    import torch
+
+    lightness = batch["lightness"].to(device, non_blocking=True)
+    if "prev_ab" in batch:
+        return torch.cat([lightness, batch["prev_ab"].to(device, non_blocking=True)], dim=1), lightness
+    return lightness, lightness
+
+
+def validate(generator, loader, device, max_images: int):
+    """Per-image PSNR/SSIM of the model and of the gray answer, plus grid rows."""
+    import torch
+
+    from rehue.evaluation.metrics import psnr, ssim
+
+    generator.eval()
+    scores = {"psnr": [], "ssim": [], "gray_psnr": [], "gray_ssim": []}
+    rows = []
+    with torch.inference_mode():
+        for batch in loader:
+            inputs, lightness = _generator_input(batch, device)
+            fake = generator(inputs)
+            truth_rgb = _to_rgb(lightness, batch["ab"])
+            fake_rgb = _to_rgb(lightness, fake)
+            gray_rgb = _to_rgb(lightness, torch.zeros_like(fake))
+            for gray, truth, out in zip(gray_rgb, truth_rgb, fake_rgb, strict=True):
+                scores["psnr"].append(psnr(out, truth))
+                scores["ssim"].append(ssim(out, truth))
+                scores["gray_psnr"].append(psnr(gray, truth))
+                scores["gray_ssim"].append(ssim(gray, truth))
+                if len(rows) < 8:
+                    rows.append((gray, truth, out))
+            if len(scores["psnr"]) >= max_images:
+                break
+    generator.train()
+    return {k: float(np.mean(v)) for k, v in scores.items()}, rows
+
+
+def _seed_everything(seed: int):
+    import random
+
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _reseed_dataset(dataset, *seed_parts):
+    if hasattr(dataset, "_rng"):
+        dataset._rng = np.random.default_rng(list(seed_parts))
+
+
+def _worker_init(worker_id):
+    import torch.utils.data
+
+    info = torch.utils.data.get_worker_info()
+    dataset = info.dataset
+    if hasattr(dataset, "_rng"):
+        dataset._rng = np.random.default_rng([*dataset._seed_parts, worker_id])
+
+
+def _load_init_weights(generator, spec: str, config: TrainConfig):
+    from rehue.models.io import load_model
+
+    source, card = load_model(spec)
+    if (card.architecture, card.in_channels, card.width) != (config.generator, config.in_channels, config.width):
+        raise RehueError(f"--init model is {card.architecture}/{card.in_channels}ch/width {card.width}, but this run "
+                         f"trains {config.generator}/{config.in_channels}ch/width {config.width}", spec)
+    generator.load_state_dict(source.state_dict())
+
+
+def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False, progress: bool = True,
+          log=None) -> TrainResult:
+    import torch
+    import torch.distributed as dist
+    from torch import nn
+    from torch.utils.data import DataLoader, DistributedSampler
+
+    from rehue.data.datasets import build_datasets
+    from rehue.evaluation.report import sample_grid
+    from rehue.models.io import ModelCard, save_model
+    from rehue.models.registry import create_model
+    from rehue.training.checkpoint import list_checkpoints, load_latest, save_checkpoint
+
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    rank, world = _distributed()
+    is_main = rank == 0
+    if not is_main:
+        log = lambda msg: None  # noqa: E731
+    out = Path(config.out)
+    ckpt_dir = out / "checkpoints"
+
+    state = None
+    if resume:
+        loaded = load_latest(ckpt_dir, log)
+        if loaded is None:
+            raise RehueError("nothing to resume: no checkpoint in this folder", ckpt_dir)
+        state, path = loaded
+        epochs = config.epochs
+        config = TrainConfig.from_dict(state["config"])
+        config.epochs = max(epochs, config.epochs) if epochs else config.epochs
+        log(f"resuming from {path} (epoch {state['epoch']} of {config.epochs})")
+    elif is_main and list_checkpoints(ckpt_dir):
+        if not overwrite:
+            raise RehueError("already holds a training run; pass --resume to continue it or --overwrite", out)
+        shutil.rmtree(ckpt_dir)
+    if world > 1:
+        dist.barrier()
+
+    _seed_everything(config.seed + rank)
+    device = _device(config, rank)
+    use_amp = config.amp and device.startswith("cuda")
+
+    train_set, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
+                                        val_fraction=config.val_fraction, seed=config.seed, log=log)
+    generator = create_model(config.generator, in_channels=config.in_channels, size=config.size,
+                             width=config.width, role="generator").to(device)
+    discriminator = create_model(config.discriminator, in_channels=3, size=config.size,
+                                 role="discriminator").to(device)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1_g, 0.999))
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=(config.beta1_d, 0.999))
+    start_epoch, step, history = 0, 0, []
+    if state is not None:
+        generator.load_state_dict(state["generator"])
+        discriminator.load_state_dict(state["discriminator"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        start_epoch, step, history = state["epoch"], state["step"], list(state["history"])
+        torch.set_rng_state(state["torch_rng"][rank % len(state["torch_rng"])])
+    elif config.init:
+        _load_init_weights(generator, config.init, config)
+
+    g_model, d_model = generator, discriminator
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        ids = [int(device.split(":")[1])] if device.startswith("cuda") else None
+        g_model, d_model = DDP(generator, device_ids=ids), DDP(discriminator, device_ids=ids)
+    sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, seed=config.seed) if world > 1 else None
+    loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
+                        num_workers=config.workers, drop_last=len(train_set) >= config.batch_size * world,
+                        worker_init_fn=_worker_init if config.workers else None,
+                        persistent_workers=False, pin_memory=device.startswith("cuda"))
+    val_loader = DataLoader(val_set, batch_size=min(64, config.batch_size), shuffle=False)
+    bce = nn.BCEWithLogitsLoss()
+    l1 = nn.L1Loss()
+    writer = _tensorboard(out) if is_main else None
+    if is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+
+    steps_per_epoch = config.steps_per_epoch or len(loader)
+    for epoch in range(start_epoch, config.epochs):
+        started = time.perf_counter()
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        _reseed_dataset(train_set, config.seed, epoch, rank)
+        train_set._seed_parts = (config.seed, epoch, rank)
+        totals = {"loss_d": 0.0, "loss_g_adv": 0.0, "loss_g_l1": 0.0}
+        bar = _progress(steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}", progress and is_main)
+        done = 0
+        while done < steps_per_epoch:
+            for batch in loader:
+                inputs, lightness = _generator_input(batch, device)
+                real_ab = batch["ab"].to(device, non_blocking=True)
+                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+                    fake_ab = g_model(inputs)
+                    # update D: real LAB images -> 1, generated -> 0 (thesis fig. 4.6)
+                    real_logits = d_model(torch.cat([lightness, real_ab], 1))
+                    fake_logits = d_model(torch.cat([lightness, fake_ab.detach()], 1))
+                    loss_d = 0.5 * (bce(real_logits, torch.ones_like(real_logits))
+                                    + bce(fake_logits, torch.zeros_like(fake_logits)))
+                opt_d.zero_grad(set_to_none=True)
+                loss_d.backward()
+                opt_d.step()
+                # update G: fool D (non-saturating form of fig. 4.7) and stay near the truth in L1
+                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+                    fooled_logits = d_model(torch.cat([lightness, fake_ab], 1))
+                    loss_g_adv = bce(fooled_logits, torch.ones_like(fooled_logits))
+                    loss_g_l1 = l1(fake_ab.float(), real_ab)
+                    loss_g = loss_g_adv + config.l1_weight * loss_g_l1
+                opt_g.zero_grad(set_to_none=True)
+                loss_g.backward()
+                opt_g.step()
+                step += 1
+                done += 1
+                for name, value in (("loss_d", loss_d), ("loss_g_adv", loss_g_adv), ("loss_g_l1", loss_g_l1)):
+                    totals[name] += float(value)
+                if not math.isfinite(float(loss_g)) or not math.isfinite(float(loss_d)):
+                    raise RehueError(f"training diverged at step {step} (loss is NaN/inf); lower the learning rates")
+                bar.update(1)
+                bar.set_postfix(d=f"{float(loss_d):.3f}", g_l1=f"{float(loss_g_l1):.3f}")
+                if done >= steps_per_epoch:
+                    break
+        bar.close()
+        if world > 1:
+            for module in (generator, discriminator):
+                for buffer in module.buffers():
+                    dist.broadcast(buffer, 0)
+        seconds = time.perf_counter() - started
+        record = {"epoch": epoch + 1, "step": step, "images_seen": step * config.batch_size * world,
+                  "seconds": round(seconds, 3), **{k: v / max(done, 1) for k, v in totals.items()}}
+        if is_main:
+            val, rows = validate(generator, val_loader, device, config.val_images)
+            record.update({f"val_{k}": v for k, v in val.items()})
+            sample_grid(rows, out / "samples" / f"epoch_{epoch + 1:03d}.png")
+            history.append(record)
+            save_checkpoint({
+                "config": config.to_dict(), "epoch": epoch + 1, "step": step, "history": history,
+                "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
+                "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+                "torch_rng": [torch.get_rng_state()],
+            }, ckpt_dir, epoch + 1)
+            _export(generator, config, history, out, save_model, ModelCard)
+            _write_metrics(out, history, writer)
+            log(f"epoch {epoch + 1}/{config.epochs}: {seconds:.1f}s  D {record['loss_d']:.3f}  "
+                f"G adv {record['loss_g_adv']:.3f}  L1 {record['loss_g_l1']:.4f}  "
+                f"val PSNR {val['psnr']:.2f} dB (gray {val['gray_psnr']:.2f})  "
+                f"SSIM {val['ssim']:.3f} (gray {val['gray_ssim']:.3f})")
+        else:
+            history.append(record)
+        if world > 1:
+            dist.barrier()
+    if writer is not None:
+        writer.close()
+    return TrainResult(generator.eval(), history, out, out / "model.safetensors")
+
+
+def _export(generator, config, history, out, save_model, card_cls):
+    last = history[-1]
+    card = card_cls(
+        architecture=config.generator, in_channels=config.in_channels, size=config.size, width=config.width,
+        role="dependent" if config.dependent else "independent",
+        training={"data": str(config.data), "epochs": last["epoch"], "steps": last["step"],
+                  "images_seen": last["images_seen"], "discriminator": config.discriminator,
+                  "l1_weight": config.l1_weight, "batch_size": config.batch_size, "seed": config.seed,
+                  "init": config.init},
+        metrics={k: v for k, v in last.items() if k.startswith("val_")},
+    )
+    save_model(generator, card, out / "model.safetensors")
+
+
+def _write_metrics(out: Path, history: list[dict], writer):
+    """Rewrite the metric files from the checkpointed history, so a resumed run never repeats an epoch."""
+    import csv
+
+    from rehue.models.io import atomic_write_bytes
+
+    atomic_write_bytes(out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history).encode())
+    text = io.StringIO()
+    w = csv.DictWriter(text, fieldnames=list(history[-1]))
+    w.writeheader()
+    w.writerows(history)
+    atomic_write_bytes(out / "metrics.csv", text.getvalue().encode())
+    record = history[-1]
+    if writer is not None:
+        for key, value in record.items():
+            if key != "epoch":
+                writer.add_scalar(key, value, record["epoch"])
+
+
+def _tensorboard(out: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(out / "tensorboard"))
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="batch", disable=not enabled, leave=False, file=sys.stderr,
+                dynamic_ncols=True)

@@ -1,0 +1,111 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from rehue.cli import main
+from rehue.color.lab import rgb_to_lab
+from tests.conftest import textured_rgb
+
+
+def run(*args):
+    return main([str(a) for a in args])
+
+
+@pytest.fixture
+def gray_jpeg(tmp_path):
+    path = tmp_path / "scan.jpg"
+    Image.fromarray(textured_rgb(700, 1000, seed=1)[..., 0]).save(path, quality=92)
+    return path
+
+
+def test_colorize_1000x700_jpeg_keeps_size_and_lightness(tmp_path, tiny_model, gray_jpeg):
+    out = tmp_path / "out.png"
+    assert run("colorize", gray_jpeg, "-o", out, "--model", tiny_model) == 0
+    result = np.asarray(Image.open(out))
+    assert result.shape == (700, 1000, 3)
+    gray = np.asarray(Image.open(gray_jpeg).convert("L"))
+    l_in = rgb_to_lab(np.repeat(gray[..., None], 3, 2))[..., 0]
+    assert np.abs(rgb_to_lab(result)[..., 0] - l_in).max() <= 1.0
+    assert np.abs(rgb_to_lab(result)[..., 1:]).mean() > 0.5
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".webp", ".png"])
+def test_output_format_follows_extension(tmp_path, tiny_model, gray_jpeg, ext):
+    out = tmp_path / f"out{ext}"
+    assert run("colorize", gray_jpeg, "-o", out, "--model", tiny_model) == 0
+    assert Image.open(out).format == {".jpg": "JPEG", ".webp": "WEBP", ".png": "PNG"}[ext]
+
+
+def _bad_inputs(tmp_path, gray_jpeg):
+    text = tmp_path / "notes.jpg"
+    text.write_text("this is not an image\n")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(gray_jpeg.read_bytes()[: gray_jpeg.stat().st_size // 3])
+    return {"not an image": text, "empty file": empty, "truncated": truncated}
+
+
+def test_bad_files_give_one_line_errors(tmp_path, tiny_model, gray_jpeg, capsys):
+    for reason, path in _bad_inputs(tmp_path, gray_jpeg).items():
+        out = tmp_path / f"{path.stem}-out.png"
+        assert run("colorize", path, "-o", out, "--model", tiny_model) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and str(path) in err[0] and reason in err[0], err
+        assert not out.exists()
+        assert not list(tmp_path.glob(".*rehue-tmp*"))
+
+
+def test_error_through_the_real_entry_point_has_no_traceback(tmp_path, tiny_model):
+    bad = tmp_path / "bad.png"
+    bad.write_text("nope")
+    proc = subprocess.run([sys.executable, "-m", "rehue.cli", "colorize", str(bad), "-o", str(tmp_path / "o.png"),
+                           "--model", str(tiny_model)], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_folder_batch_keeps_going_and_reports_bad_files(tmp_path, tiny_model, gray_jpeg, capsys):
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    Image.fromarray(textured_rgb(40, 50)).save(folder / "a.png")
+    Image.fromarray(textured_rgb(30, 20)[..., 0]).save(folder / "sub" / "b.jpg")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    out = tmp_path / "out"
+    assert run("colorize", folder, "-o", out, "--model", tiny_model, "--no-progress") == 1
+    assert (out / "a.png").exists() and (out / "sub" / "b.png").exists()
+    assert not (out / "broken.png").exists()
+    assert "broken.png" in capsys.readouterr().err
+
+
+def test_existing_output_is_not_overwritten_without_flag(tmp_path, tiny_model, gray_jpeg):
+    out = tmp_path / "out.png"
+    out.write_bytes(b"precious")
+    assert run("colorize", gray_jpeg, "-o", out, "--model", tiny_model) == 1
+    assert out.read_bytes() == b"precious"
+    assert run("colorize", gray_jpeg, "-o", out, "--model", tiny_model, "--overwrite") == 0
+    assert Image.open(out).size == (1000, 700)
+
+
+def test_no_model_message(tmp_path, gray_jpeg, monkeypatch, capsys):
+    import rehue.models.io as io
+
+    monkeypatch.setattr(io, "SHIPPED_DIR", tmp_path / "none")
+    assert run("colorize", gray_jpeg, "-o", tmp_path / "o.png") == 1
+    assert "no model available" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        run("colorize")
+    assert info.value.code == 2
+
+
+def test_version_and_help_are_fast():
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "rehue.cli", "--version"], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0 and "rehue" in proc.stdout
+    assert "torch" not in proc.stderr

@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+import torch
+
+from rehue.models import ModelCard, create_model, save_model
+
+
+def make_tiny_model(path, in_channels=1, size=32, architecture="gen2", seed=0):
+    """A randomly initialised generator saved the way shipped models are (safetensors + JSON)."""
+    torch.manual_seed(seed)
+    model = create_model(architecture, in_channels=in_channels, size=size, width=4)
+    model.eval()
+    card = ModelCard(architecture, in_channels, size, 4, role="dependent" if in_channels == 3 else "independent")
+    return save_model(model, card, path)
+
+
+@pytest.fixture
+def tiny_model(tmp_path):
+    return make_tiny_model(tmp_path / "models" / "tiny-independent.safetensors")
+
+
+@pytest.fixture
+def tiny_dependent_model(tmp_path):
+    return make_tiny_model(tmp_path / "models" / "tiny-dependent.safetensors", in_channels=3)
+
+
+def textured_rgb(height, width, seed=0):
+    """A smooth colourful picture with edges (not noise), so resizing behaves like on photos."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    channels = []
+    for _ in range(3):
+        fx, fy, phase = rng.uniform(0.01, 0.08, 2).tolist() + [rng.uniform(0, 6.28)]
+        channels.append(0.5 + 0.4 * np.sin(xx * fx + yy * fy + phase))
+    rgb = np.stack(channels, -1)
+    rgb[height // 3 : height // 2, width // 4 : width // 2] = rng.uniform(0, 1, 3)
+    return (rgb * 255).astype(np.uint8)
+
+
+@pytest.fixture
+def photo_folder(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(textured_rgb(72 + 8 * i, 96, seed=i)).save(folder / f"p{i}.png")
+    return folder

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from rehue.color.lab import rgb_to_lab
+from rehue.errors import RehueError
+from rehue.inference.colorizer import Colorizer, compose_full_resolution, fit_ab_to_gamut, letterbox
+from tests.conftest import textured_rgb
+
+
+def test_letterbox_keeps_aspect_and_centres():
+    gray = np.full((50, 100), 200, np.uint8)
+    canvas, box = letterbox(gray, 32)
+    assert canvas.shape == (32, 32)
+    assert (box.height, box.width) == (16, 32) and box.top == 8
+    assert canvas[:8].max() == 0 and canvas[8:24].min() == 200
+
+
+def test_compose_keeps_full_resolution_lightness():
+    rgb = textured_rgb(70, 100)
+    gray = rgb[..., 1]
+    ab = np.full((7, 10, 2), 20.0, np.float32)
+    out = compose_full_resolution(gray, ab)
+    assert out.shape == (70, 100, 3)
+    l_in = rgb_to_lab(np.repeat(gray[..., None], 3, 2))[..., 0]
+    assert np.abs(rgb_to_lab(out)[..., 0] - l_in).max() < 1.0
+
+
+def test_gamut_fit_keeps_lightness_and_hue():
+    lightness = np.array([[95.0, 50.0, 5.0]], np.float32)
+    ab = np.array([[[-100.0, 100.0], [10.0, 10.0], [100.0, -100.0]]], np.float32)
+    fitted = fit_ab_to_gamut(lightness, ab)
+    assert np.allclose(fitted[0, 1], ab[0, 1])
+    assert np.abs(fitted[0, 0]).max() < 100
+    assert np.allclose(fitted[0, 0, 0] / fitted[0, 0, 1], -1.0, atol=1e-3)
+    out = compose_full_resolution(np.array([[0, 0, 0]], np.uint8), np.zeros((1, 3, 2), np.float32))
+    assert out.shape == (1, 3, 3)
+
+
+def test_colorize_any_size_keeps_lightness(tiny_model):
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    rgb = textured_rgb(70, 101, seed=3)
+    out = colorizer.colorize(rgb)
+    assert out.shape == rgb.shape and out.dtype == np.uint8
+    from rehue.color.lab import rgb_to_lightness
+
+    assert np.abs(rgb_to_lab(out)[..., 0] - rgb_to_lightness(rgb)).max() < 1.0
+    assert np.abs(rgb_to_lab(out)[..., 1:]).mean() > 0.5, "the model adds colour"
+
+
+def test_colour_input_is_converted_to_gray_first(tiny_model):
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    rgb = textured_rgb(40, 40, seed=5)
+    from rehue.color.lab import rgb_to_gray
+
+    gray = rgb_to_gray(rgb)
+    assert np.array_equal(colorizer.colorize(rgb), colorizer.colorize(gray))
+    assert np.array_equal(colorizer.colorize(Image.fromarray(rgb)), colorizer.colorize(gray))
+
+
+def test_dependent_model_needs_previous_colours(tiny_dependent_model):
+    colorizer = Colorizer.load(tiny_dependent_model, device="cpu")
+    gray = textured_rgb(32, 32)[..., 0]
+    with pytest.raises(ValueError):
+        colorizer.colorize_gray(gray)
+    rgb, ab = colorizer.colorize_gray(gray, prev_ab=np.zeros((2, 32, 32), np.float32))
+    assert rgb.shape == (32, 32, 3) and ab.shape == (2, 32, 32)
+
+
+def test_no_model_available_is_a_clear_error(monkeypatch, tmp_path):
+    import rehue.models.io as io
+
+    monkeypatch.setattr(io, "SHIPPED_DIR", tmp_path)
+    with pytest.raises(RehueError, match="no model available"):
+        Colorizer.load("default", device="cpu")

@@ -1,0 +1,109 @@
+import json
+
+import pytest
+import torch
+
+from rehue.errors import RehueError, UsageError
+from rehue.models import ModelCard, create_model, list_models, load_model, save_model
+
+GENERATORS = list_models("generator")
+DISCRIMINATORS = list_models("discriminator")
+
+
+def test_registry_has_the_thesis_models():
+    assert {"gen1", "gen2"} <= set(GENERATORS)
+    assert {"disc1", "disc2", "patch"} <= set(DISCRIMINATORS)
+
+
+def test_unknown_name_lists_valid_ones():
+    with pytest.raises(UsageError, match="gen2"):
+        create_model("gen9", in_channels=1, size=32)
+
+
+def test_size_must_be_power_of_two():
+    with pytest.raises(UsageError):
+        create_model("gen2", in_channels=1, size=100)
+
+
+def _gradient_reaches_every_parameter(model, x):
+    model.train()
+    out = model(x)
+    out.float().pow(2).mean().backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        assert p.grad.abs().sum() > 0, name
+    return out
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+@pytest.mark.parametrize("size", [32, 128])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_generator_shapes_and_gradients(name, size, channels):
+    torch.manual_seed(0)
+    model = create_model(name, in_channels=channels, size=size, width=8)
+    out = _gradient_reaches_every_parameter(model, torch.randn(2, channels, size, size))
+    assert out.shape == (2, 2, size, size)
+    assert out.abs().max() <= 1.0 and not torch.isnan(out).any()
+
+
+def test_generator_at_256():
+    model = create_model("gen2", in_channels=1, size=256, width=8).eval()
+    assert model(torch.randn(1, 1, 256, 256)).shape == (1, 2, 256, 256)
+
+
+@pytest.mark.parametrize("name", DISCRIMINATORS)
+@pytest.mark.parametrize("size", [32, 128])
+def test_discriminator_shapes_and_gradients(name, size):
+    torch.manual_seed(0)
+    model = create_model(name, in_channels=3, size=size, width=8)
+    out = _gradient_reaches_every_parameter(model, torch.randn(2, 3, size, size))
+    assert out.shape[0] == 2 and out.shape[1] == 1
+
+
+def test_disc2_grows_at_128():
+    small = create_model("disc2", in_channels=3, size=32)
+    large = create_model("disc2", in_channels=3, size=128)
+    count = lambda m, kind: sum(isinstance(x, kind) for x in m.modules())  # noqa: E731
+    assert count(small, torch.nn.AvgPool2d) == 2 and count(small, torch.nn.MaxPool2d) == 0
+    assert count(large, torch.nn.Conv2d) == count(small, torch.nn.Conv2d) + 2
+    assert count(large, torch.nn.MaxPool2d) == 1 and count(large, torch.nn.AvgPool2d) == 3
+
+
+def test_gen1_has_five_batchnorms_and_disc1_three_dropouts():
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in create_model("gen1", in_channels=1, size=32).modules()) == 5
+    assert sum(isinstance(m, torch.nn.Dropout) for m in create_model("disc1", in_channels=3, size=32).modules()) == 3
+
+
+def test_save_and_load_round_trip(tmp_path):
+    model = create_model("gen2", in_channels=3, size=32, width=8).eval()
+    card = ModelCard("gen2", 3, 32, 8, role="dependent")
+    path = save_model(model, card, tmp_path / "m.safetensors")
+    loaded, loaded_card = load_model(path)
+    x = torch.randn(1, 3, 32, 32)
+    assert torch.equal(model(x), loaded(x))
+    assert loaded_card.role == "dependent" and json.loads(path.with_suffix(".json").read_text())["size"] == 32
+
+
+def test_shape_mismatch_is_a_clear_error(tmp_path):
+    model = create_model("gen2", in_channels=1, size=32, width=8)
+    path = save_model(model, ModelCard("gen2", 1, 32, 8), tmp_path / "m.safetensors")
+    config = json.loads(path.with_suffix(".json").read_text())
+    config["width"] = 16
+    path.with_suffix(".json").write_text(json.dumps(config))
+    with pytest.raises(RehueError, match="shape mismatch"):
+        load_model(path)
+
+
+def test_garbage_weights_and_missing_config(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 40)
+    bad.with_suffix(".json").write_text(json.dumps({"architecture": "gen2", "in_channels": 1, "size": 32,
+                                                    "width": 8}))
+    with pytest.raises(RehueError, match="safetensors"):
+        load_model(bad)
+    lone = tmp_path / "lone.safetensors"
+    lone.write_bytes(b"x")
+    with pytest.raises(RehueError, match="config"):
+        load_model(lone)
+    with pytest.raises(RehueError, match="no such model"):
+        load_model(tmp_path / "missing.safetensors")
