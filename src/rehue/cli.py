@@ -72,6 +72,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cmd_train)
 
+    p = sub.add_parser("frames", help="build a frame dataset from videos (thesis 4.1)")
+    p.add_argument("videos", nargs="+", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="dataset folder (frames/ and manifest.csv)")
+    rate = p.add_mutually_exclusive_group()
+    rate.add_argument("--fps", type=float, help="frames per second to keep (thesis: 0.667 independent, "
+                      "3 dependent, 5 test)")
+    rate.add_argument("--every", type=float, help="keep one frame every this many seconds (default 1.5)")
+    p.add_argument("--size", type=int, default=128, help="square size, letterboxed (default %(default)s)")
+    p.add_argument("--test-fraction", type=float, default=0.2, help="share of videos held out for test")
+    p.add_argument("--test-video", action="append", default=None, help="hold out this video (repeatable)")
+    p.add_argument("--scene-mode", default="robust")
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(handler=cmd_frames)
+
     p = sub.add_parser("models", help="list shipped models and architectures")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_models)
@@ -109,6 +124,18 @@ def cmd_train(args) -> int:
     result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
     if result.history:
         print(f"model written to {result.model_path}", file=sys.stderr)
+    return 0
+
+
+def cmd_frames(args) -> int:
+    from rehue.data.frames import extract_frames
+
+    fps = args.fps if args.fps else 1.0 / (args.every or 1.5)
+    summary = extract_frames(args.videos, args.out, fps=fps, size=args.size, test_fraction=args.test_fraction,
+                             test_videos=args.test_video, scene_mode=args.scene_mode, overwrite=args.overwrite,
+                             progress=not args.no_progress)
+    print(f"{summary.frames} frames from {summary.videos} video(s): {summary.train} train, {summary.test} test "
+          f"-> {summary.out}", file=sys.stderr)
     return 0
 
 

@@ -251,8 +251,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                 step += 1
                 done += 1
                 for name, value in (("loss_d", loss_d), ("loss_g_adv", loss_g_adv), ("loss_g_l1", loss_g_l1)):
-                    totals[name] += float(value)
-                if not math.isfinite(float(loss_g)) or not math.isfinite(float(loss_d)):
+                    totals[name] += value.item()
+                if not math.isfinite(totals["loss_g_l1"] + totals["loss_d"]):
                     raise RehueError(f"training diverged at step {step} (loss is NaN/inf); lower the learning rates")
                 bar.update(1)
                 bar.set_postfix(d=f"{float(loss_d):.3f}", g_l1=f"{float(loss_g_l1):.3f}")

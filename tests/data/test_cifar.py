@@ -1,0 +1,72 @@
+import pickle
+
+import numpy as np
+import pytest
+
+from rehue.data.cifar import load_cifar10, read_batch
+from rehue.data.datasets import build_datasets
+from rehue.errors import RehueError
+
+
+def write_batch(path, n, seed):
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+    labels = rng.integers(0, 10, n).tolist()
+    data = images.transpose(0, 3, 1, 2).reshape(n, 3072)
+    with open(path, "wb") as fh:
+        pickle.dump({b"batch_label": b"test", b"labels": labels, b"data": data,
+                     b"filenames": [b"x.png"] * n}, fh, protocol=2)
+    return images, labels
+
+
+@pytest.fixture
+def cifar_dir(tmp_path):
+    root = tmp_path / "cifar-10-batches-py"
+    root.mkdir()
+    expected = {}
+    for i in range(1, 6):
+        expected[f"data_batch_{i}"] = write_batch(root / f"data_batch_{i}", 3, i)
+    expected["test_batch"] = write_batch(root / "test_batch", 2, 9)
+    return root, expected
+
+
+def test_batch_loads_with_right_shapes_labels_and_pixels(cifar_dir):
+    root, expected = cifar_dir
+    images, labels = read_batch(root / "data_batch_2")
+    assert images.shape == (3, 32, 32, 3) and images.dtype == np.uint8
+    assert np.array_equal(images, expected["data_batch_2"][0])
+    assert labels.tolist() == expected["data_batch_2"][1]
+    train, train_labels = load_cifar10(root.parent, "train")
+    assert train.shape == (15, 32, 32, 3) and len(train_labels) == 15
+    test, _ = load_cifar10(root, "test")
+    assert np.array_equal(test, expected["test_batch"][0])
+
+
+def test_missing_batch_is_named(cifar_dir):
+    root, _ = cifar_dir
+    (root / "data_batch_4").unlink()
+    with pytest.raises(RehueError, match="data_batch_4 missing.*cifar-10-python.tar.gz"):
+        load_cifar10(root, "train")
+
+
+def test_hostile_pickle_is_refused(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            import os
+
+            return (os.system, ("echo pwned",))
+
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(pickle.dumps({b"data": Evil(), b"labels": []}))
+    with pytest.raises(RehueError, match="refusing"):
+        read_batch(path)
+
+
+def test_training_datasets_from_cifar(cifar_dir):
+    root, _ = cifar_dir
+    train, val = build_datasets(root.parent, 32)
+    assert len(train) == 15 and len(val) == 2
+    item = val[0]
+    assert item["lightness"].shape == (1, 32, 32) and item["ab"].shape == (2, 32, 32)
+    with pytest.raises(RehueError, match="32x32"):
+        build_datasets(root.parent, 64)

@@ -1,0 +1,159 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from rehue.cli import main
+from rehue.errors import RehueError
+from rehue.models import load_model
+from rehue.training import TrainConfig, train
+from rehue.training.checkpoint import list_checkpoints
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tiny_config(data, out, **overrides):
+    base = dict(data=str(data), out=str(out), size=32, width=4, batch_size=4, epochs=2, steps_per_epoch=3,
+                val_images=4, device="cpu")
+    base.update(overrides)
+    return TrainConfig(**base)
+
+
+def test_defaults_follow_the_thesis():
+    config = TrainConfig()
+    assert (config.lr_g, config.beta1_g, config.lr_d, config.beta1_d) == (2e-4, 0.5, 2e-3, 0.7)
+    assert (config.generator, config.discriminator, config.l1_weight) == ("gen2", "disc2", 100.0)
+
+
+def test_two_epochs_write_checkpoints_samples_metrics_and_model(tmp_path, photo_folder):
+    result = train(tiny_config(photo_folder, tmp_path / "run"), progress=False)
+    run = tmp_path / "run"
+    assert [r["epoch"] for r in result.history] == [1, 2]
+    assert len(list_checkpoints(run / "checkpoints")) == 2
+    assert (run / "samples" / "epoch_002.png").exists()
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["epoch"] for x in lines] == [1, 2]
+    record = json.loads(lines[-1])
+    for key in ("seconds", "loss_d", "loss_g_l1", "val_psnr", "val_ssim", "val_gray_psnr"):
+        assert key in record
+    model, card = load_model(run / "model.safetensors")
+    assert card.training["steps"] == 6 and card.size == 32 and "val_psnr" in card.metrics
+    for key, value in result.generator.state_dict().items():
+        assert torch.equal(value, model.state_dict()[key])
+
+
+def test_training_moves_the_weights_and_lowers_l1(tmp_path, photo_folder):
+    config = tiny_config(photo_folder, tmp_path / "run", epochs=3, steps_per_epoch=8, lr_g=2e-3)
+    history = train(config, progress=False).history
+    assert history[-1]["loss_g_l1"] < history[0]["loss_g_l1"]
+
+
+def test_resume_continues_to_the_same_number_of_epochs(tmp_path, photo_folder):
+    out = tmp_path / "run"
+    train(tiny_config(photo_folder, out, epochs=1), progress=False)
+    result = train(tiny_config(photo_folder, out, epochs=3), resume=True, progress=False)
+    assert [r["epoch"] for r in result.history] == [1, 2, 3]
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 3
+
+
+def test_existing_run_needs_resume_or_overwrite(tmp_path, photo_folder):
+    out = tmp_path / "run"
+    train(tiny_config(photo_folder, out, epochs=1), progress=False)
+    with pytest.raises(RehueError, match="--resume"):
+        train(tiny_config(photo_folder, out, epochs=1), progress=False)
+    train(tiny_config(photo_folder, out, epochs=1), overwrite=True, progress=False)
+
+
+def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, photo_folder, capsys):
+    out = tmp_path / "run"
+    train(tiny_config(photo_folder, out, epochs=2), progress=False)
+    newest = list_checkpoints(out / "checkpoints")[-1]
+    newest.write_bytes(newest.read_bytes()[:1000])
+    result = train(tiny_config(photo_folder, out, epochs=2), resume=True, progress=False)
+    assert "corrupt or truncated" in capsys.readouterr().err
+    assert [r["epoch"] for r in result.history] == [1, 2]
+    for path in list_checkpoints(out / "checkpoints"):
+        path.write_bytes(b"junk")
+    with pytest.raises(RehueError, match="no intact checkpoint"):
+        train(tiny_config(photo_folder, out, epochs=3), resume=True, progress=False)
+
+
+def test_sigkill_mid_run_then_resume_finishes_all_epochs(tmp_path, photo_folder):
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "rehue.cli", "train", str(photo_folder), "--out", str(out), "--size", "32",
+            "--width", "4", "--batch-size", "4", "--epochs", "4", "--steps-per-epoch", "6", "--val-images", "4",
+            "--device", "cpu", "--no-progress"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not list_checkpoints(out / "checkpoints") and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list_checkpoints(out / "checkpoints"))
+    assert done >= 1
+    assert main(args[3:] + ["--resume"]) == 0
+    history = [json.loads(x)["epoch"] for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert history == [1, 2, 3, 4]
+
+
+def test_dependent_model_trains_on_synthetic_pairs(tmp_path, photo_folder):
+    result = train(tiny_config(photo_folder, tmp_path / "dep", in_channels=3, epochs=1), progress=False)
+    _, card = load_model(tmp_path / "dep" / "model.safetensors")
+    assert card.in_channels == 3 and card.role == "dependent"
+    assert result.history[0]["val_psnr"] > 0
+
+
+@pytest.mark.parametrize("generator,discriminator", [("gen1", "disc1"), ("gen2", "patch")])
+def test_every_pairing_trains(tmp_path, photo_folder, generator, discriminator):
+    config = tiny_config(photo_folder, tmp_path / "r", generator=generator, discriminator=discriminator, epochs=1)
+    assert train(config, progress=False).history[0]["epoch"] == 1
+
+
+def test_init_from_a_model_fine_tunes_it(tmp_path, photo_folder):
+    train(tiny_config(photo_folder, tmp_path / "a", epochs=1), progress=False)
+    config = tiny_config(photo_folder, tmp_path / "b", epochs=1, steps_per_epoch=1, init=str(tmp_path / "a" /
+                                                                                              "model.safetensors"))
+    result = train(config, progress=False)
+    base, _ = load_model(tmp_path / "a" / "model.safetensors")
+    drift = max((a - b).abs().max().item() for a, b in zip(base.parameters(), result.generator.parameters(),
+                                                           strict=True))
+    assert 0 < drift < 0.1
+    with pytest.raises(RehueError, match="--init"):
+        train(tiny_config(photo_folder, tmp_path / "c", epochs=1, width=8,
+                          init=str(tmp_path / "a" / "model.safetensors")), progress=False)
+
+
+DDP_SCRIPT = """
+import hashlib, sys, torch
+from rehue.training import TrainConfig, train
+data, out = sys.argv[1], sys.argv[2]
+config = TrainConfig(data=data, out=out, size=32, width=4, batch_size=2, epochs=1, steps_per_epoch=3,
+                     val_images=2, device="cpu")
+result = train(config, progress=False)
+digest = hashlib.sha256()
+for key, value in sorted(result.generator.state_dict().items()):
+    digest.update(key.encode()); digest.update(value.detach().numpy().tobytes())
+rank = torch.distributed.get_rank()
+open(f"{out}/rank{rank}.sha256", "w").write(digest.hexdigest())
+"""
+
+
+def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path, photo_folder):
+    script = tmp_path / "ddp_train.py"
+    script.write_text(DDP_SCRIPT)
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           str(script), str(photo_folder), str(out)], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    first, second = (out / "rank0.sha256").read_text(), (out / "rank1.sha256").read_text()
+    assert first == second
+    assert (out / "model.safetensors").exists()
