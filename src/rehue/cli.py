@@ -16,7 +16,8 @@ def _add_train_args(p: argparse.ArgumentParser):
     from rehue.training.config import TrainConfig
 
     d = TrainConfig()
-    p.add_argument("data", help="photo folder, CIFAR-10 folder (cifar-10-batches-py) or frame dataset (rehue frames)")
+    p.add_argument("data", help="photo folder, CIFAR-10 folder (cifar-10-batches-py) or frame dataset "
+                   "(from rehue frames)")
     p.add_argument("--out", default=d.out, help="run folder: checkpoints, samples, metrics, model (default %(default)s)")
     p.add_argument("--generator", default=d.generator, help="gen1 or gen2 (default %(default)s)")
     p.add_argument("--discriminator", default=d.discriminator, help="disc1, disc2 or patch (default %(default)s)")
@@ -87,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cmd_frames)
 
+    p = sub.add_parser("scenes", help="print the first frame of every new scene in a video")
+    p.add_argument("video", type=Path)
+    p.add_argument("--mode", default="robust", help="robust (default) or thesis")
+    p.add_argument("--json", action="store_true", help="print JSON (indices, times, frame count)")
+    p.set_defaults(handler=cmd_scenes)
+
     p = sub.add_parser("models", help="list shipped models and architectures")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_models)
@@ -139,6 +146,26 @@ def cmd_frames(args) -> int:
     return 0
 
 
+def cmd_scenes(args) -> int:
+    from rehue.video.io import VideoReader
+    from rehue.video.scenes import SceneDetector
+
+    detector = SceneDetector(args.mode)
+    times, starts, count = [], [], 0
+    with VideoReader(args.video) as reader:
+        for frame in reader:
+            times.append(frame.time)
+            count += 1
+            starts += [i for i, changed in detector.push(frame.gray) if changed]
+    starts += [i for i, changed in detector.flush() if changed]
+    if args.json:
+        print(json.dumps({"video": str(args.video), "mode": args.mode, "frames": count, "scene_starts": starts,
+                          "times": [round(times[i], 3) for i in starts]}))
+    else:
+        print("\n".join(str(i) for i in starts))
+    return 0
+
+
 def cmd_models(args) -> int:
     from rehue.models.io import read_card, shipped_models
     from rehue.models.registry import list_models, model_entry
@@ -167,6 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    import signal
+
+    def _terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.handler(args)
     except UsageError as exc:

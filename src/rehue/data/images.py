@@ -43,7 +43,6 @@ def _to_uint8(array: np.ndarray) -> np.ndarray:
 
 def pil_to_loaded(image, path: str | None = None) -> LoadedImage:
     """Convert any PIL image (already EXIF-transposed) to a :class:`LoadedImage`."""
-    from PIL import Image
 
     alpha = None
     mode = image.mode

@@ -1,0 +1,702 @@
+"""Streaming video input and output with PyAV.
+
+Frames are decoded and encoded one at a time, so memory stays flat however long the video is.
+``VideoReader`` yields :class:`Frame` objects (timestamps plus a lazily converted picture);
+``VideoWriter`` encodes RGB frames, keeps the source's timestamps and rotation, copies its audio
+packets untouched (re-encoding only when the output container cannot hold the codec) and writes
+through a temporary file that is renamed into place on success.
+
+Rotation follows FFmpeg's display-matrix convention as PyAV exposes it (``VideoFrame.rotation``,
+``VideoStream.set_display_rotation``): degrees *counter-clockwise* the stored picture is turned for
+display, normalised here to 0, 90, 180 or 270. A phone filmed upright usually reads 270.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from rehue.data.images import check_output_path, temp_path_for
+from rehue.errors import RehueError
+
+log = logging.getLogger(__name__)
+
+MICROSECONDS = 1_000_000  # FFmpeg's AV_TIME_BASE: container durations and stream-less seeks use it
+
+# Extension -> video encoders to try in order. H.264 4:2:0 is what every player and browser decodes;
+# WebM can only hold VP8/VP9/AV1.
+OUTPUT_CODECS = {
+    ".mp4": ("libx264",),
+    ".m4v": ("libx264",),
+    ".mov": ("libx264",),
+    ".mkv": ("libx264",),
+    ".webm": ("libvpx-vp9", "libvpx"),
+}
+OUTPUT_PIXEL_FORMAT = "yuv420p"
+# Encoders that cannot store odd widths/heights in 4:2:0: H.264 crops in 2-pixel units for 4:2:0, so
+# an exact odd size is impossible; such frames are padded by repeating their last row/column.
+EVEN_SIZE_ENCODERS = {"libx264"}
+# Audio codecs to re-encode to, in order of preference, when the output container refuses the source's.
+AUDIO_FALLBACK_CODECS = ("aac", "libopus", "opus", "libvorbis", "vorbis")
+# How far (seconds) audio may run ahead of the last written video frame. The muxer interleaves the two
+# streams and holds back whatever is ahead, so this bounds the buffered audio.
+AUDIO_LEAD_S = 1.0
+# Some containers (MP4/MOV) store the exact frame count; decoding this many fewer means the file ended
+# early (a truncated download, say) rather than an edit list trimming a frame or two.
+TRUNCATION_SLACK_FRAMES = 2
+
+
+class Frame:
+    """One decoded picture: ``index`` (0 for the first frame yielded), ``pts`` (in the stream's
+    ``time_base``; None when the file has no timestamps), ``time`` (seconds) and the picture as
+    ``gray`` (uint8 HxW, the decoder's luma) or ``rgb`` (uint8 HxWx3), converted on first use."""
+
+    __slots__ = ("index", "pts", "time", "av_frame", "_gray", "_rgb")
+
+    def __init__(self, index: int, pts: int | None, time: float, av_frame):
+        self.index = index
+        self.pts = pts
+        self.time = time
+        self.av_frame = av_frame
+        self._gray = None
+        self._rgb = None
+
+    @property
+    def width(self) -> int:
+        return self.av_frame.width
+
+    @property
+    def height(self) -> int:
+        return self.av_frame.height
+
+    @property
+    def gray(self) -> np.ndarray:
+        if self._gray is None:
+            self._gray = self.av_frame.to_ndarray(format="gray")
+        return self._gray
+
+    @property
+    def rgb(self) -> np.ndarray:
+        if self._rgb is None:
+            self._rgb = self.av_frame.to_ndarray(format="rgb24")
+        return self._rgb
+
+    def __repr__(self) -> str:
+        return f"Frame(index={self.index}, pts={self.pts}, time={self.time:.3f})"
+
+
+def _ffmpeg_reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def _normalise_rotation(degrees: float) -> int:
+    return int(round(degrees)) % 360
+
+
+def _open_input(path: Path):
+    """Open ``path`` for demuxing, turning every way that can fail into a RehueError."""
+    import av
+
+    if not path.exists():
+        raise RehueError("no such file", path)
+    if path.is_dir():
+        raise RehueError("is a folder, not a video file", path)
+    try:
+        return av.open(str(path), "r")
+    except PermissionError:
+        raise RehueError("cannot read the file (permission denied)", path) from None
+    except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise RehueError(f"not a video file FFmpeg can read ({_ffmpeg_reason(exc)})", path) from None
+
+
+class VideoReader:
+    """Decode the video stream of ``path`` frame by frame.
+
+    Frame times count from the start of the video stream (``stream_start_s`` on the file's own clock,
+    e.g. 1.4 s in many MPEG-TS files), as players show them; ``pts`` stay the file's own.
+    ``start``/``end`` (seconds, on the frame-time scale) pick the frames with ``start <= time < end``: the
+    reader seeks to the key frame before ``start`` and skips frames up to it. Iterating again starts over.
+    ``index`` counts the frames yielded, from 0.
+    A file that becomes undecodable part way stops at the damage with one warning; a file with no
+    decodable frame at all raises RehueError.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, start: float | None = None, end: float | None = None):
+        self.path = Path(path)
+        if start is not None and start < 0:
+            raise RehueError(f"start must be >= 0 seconds, got {start}", self.path)
+        if start is not None and end is not None and end <= start:
+            raise RehueError(f"end ({end}s) must be after start ({start}s)", self.path)
+        self.start = start or None
+        self.end = end
+        self._container = _open_input(self.path)
+        if not self._container.streams.video:
+            self._container.close()
+            raise RehueError("no video stream in this file", self.path)
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        self._start_pts = self._stream.start_time or 0
+        self._rotation: int | None = None
+        self._iterated = False
+
+    # -- properties -------------------------------------------------------------------------------------
+    @property
+    def width(self) -> int:
+        """Decoded (stored) width; a rotated video is displayed with width and height swapped."""
+        return self._stream.codec_context.width
+
+    @property
+    def height(self) -> int:
+        return self._stream.codec_context.height
+
+    @property
+    def fps(self) -> Fraction | None:
+        """Average frame rate; None only for files that state no rate at all."""
+        stream = self._stream
+        for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+            if rate:
+                return Fraction(rate)
+        return None
+
+    @property
+    def time_base(self) -> Fraction:
+        return Fraction(self._stream.time_base)
+
+    @property
+    def stream_start_s(self) -> float:
+        """The file's timestamp (seconds) of the video stream's start, where frame time 0 is."""
+        return float(self._start_pts * self._stream.time_base)
+
+    @property
+    def codec(self) -> str:
+        return self._stream.codec_context.name
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self._container.streams.audio)
+
+    @property
+    def duration_s(self) -> float | None:
+        """Length of the whole video stream (or, failing that, of the file); None when unknown."""
+        if self._stream.duration:
+            return float(self._stream.duration * self._stream.time_base)
+        if self._container.duration:
+            return self._container.duration / MICROSECONDS
+        return None
+
+    @property
+    def frame_count(self) -> int | None:
+        """About how many frames iteration yields (``start``/``end`` taken into account); None when
+        the file gives neither a frame count nor a duration and rate."""
+        total = self._stream.frames or None
+        fps = self.fps
+        if total is None and self.duration_s is not None and fps:
+            total = round(self.duration_s * fps)
+        if total is None:
+            return None
+        if self.start is None and self.end is None:
+            return total
+        if not fps:
+            return None
+        first = round((self.start or 0) * fps)
+        last = total if self.end is None else min(total, round(self.end * fps))
+        return max(0, last - first)
+
+    @property
+    def rotation(self) -> int:
+        """Display rotation in degrees counter-clockwise (0, 90, 180, 270); 0 when the file has none.
+
+        FFmpeg hands the display matrix to decoded frames, so the first frame is decoded (once, by a
+        separate demuxer) to read it; old files may instead carry a clockwise ``rotate`` tag."""
+        if self._rotation is None:
+            tag = self._stream.metadata.get("rotate")
+            if tag is not None:
+                try:
+                    self._rotation = _normalise_rotation(-float(tag))
+                except ValueError:
+                    self._rotation = None
+            if self._rotation is None:
+                self._rotation = self._probe_rotation()
+        return self._rotation
+
+    def _probe_rotation(self) -> int:
+        import av
+
+        try:
+            with av.open(str(self.path), "r") as container:
+                for frame in container.decode(video=0):
+                    return _normalise_rotation(frame.rotation)
+        except av.FFmpegError:
+            pass
+        return 0
+
+    # -- iteration ----------------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Frame]:
+        if self._iterated:
+            self._reopen()
+        self._iterated = True
+        start = self.start if self.start is not None else float("-inf")
+        end = self.end if self.end is not None else float("inf")
+        if self.start is not None and self.duration_s is not None and self.start >= self.duration_s:
+            return
+        av_frames = self._decode(seeked=False) if self.start is None else self._decode_from_seek()
+        index = 0
+        for av_frame, time in av_frames:
+            if time < start:
+                continue
+            if time >= end:
+                return
+            yield Frame(index, av_frame.pts, time, av_frame)
+            index += 1
+
+    def _decode_from_seek(self) -> Iterator[tuple]:
+        """Frames from the key frame before ``start``. Where the seek overshoots (files without an index,
+        such as MPEG-TS, land on any packet) decode from the beginning instead."""
+        import itertools
+
+        import av
+
+        try:
+            self._container.seek(self._start_pts + int(self.start / self._stream.time_base),
+                                 stream=self._stream, backward=True)
+        except av.FFmpegError:
+            first = None
+        else:
+            frames = self._decode(seeked=True)
+            first = next(frames, None)
+        if first is not None and first[1] <= self.start:
+            return itertools.chain([first], frames)
+        self._reopen()
+        return self._decode(seeked=False)
+
+    def _decode(self, *, seeked: bool) -> Iterator[tuple]:
+        """(av frame, time) pairs from where the demuxer stands; stops with a warning at damage."""
+        import av
+
+        stream = self._stream
+        fps = self.fps
+        time_base = stream.time_base
+        decoded = 0
+        packets = self._container.demux(stream)
+        while True:
+            try:
+                packet = next(packets)
+                av_frames = packet.decode()
+            except StopIteration:
+                break
+            except av.FFmpegError as exc:
+                if decoded == 0 and seeked:
+                    return
+                if decoded == 0:
+                    reason = f"no decodable video frames ({_ffmpeg_reason(exc)})"
+                    raise RehueError(reason, self.path) from None
+                log.warning("%s: video is damaged after %d decoded frames (%s); stopping there",
+                            self.path, decoded, _ffmpeg_reason(exc))
+                return
+            for av_frame in av_frames:
+                decoded += 1
+                if av_frame.pts is not None:
+                    time = float((av_frame.pts - self._start_pts) * time_base)
+                elif fps:
+                    time = (decoded - 1) / float(fps)  # no timestamps: count from the first decoded frame
+                else:
+                    time = float("nan")
+                if self._rotation is None:
+                    self._rotation = _normalise_rotation(av_frame.rotation)
+                yield av_frame, time
+        if decoded == 0 and not seeked:
+            raise RehueError("no decodable video frames", self.path)
+        expected = stream.frames
+        if not seeked and expected and decoded + TRUNCATION_SLACK_FRAMES < expected:
+            log.warning("%s: video ended after %d of %d frames; the file looks truncated",
+                        self.path, decoded, expected)
+
+    def _reopen(self) -> None:
+        """A fresh demuxer at the beginning of the file (more reliable than seeking back to 0)."""
+        self._container.close()
+        self._container = _open_input(self.path)
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+
+    # -- lifetime -------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"VideoReader({str(self.path)!r}, {self.width}x{self.height}, fps={self.fps}, "
+                f"codec={self.codec!r}, audio={self.has_audio})")
+
+
+class _AudioCopier:
+    """Feeds the audio of a source file into the output as the video advances.
+
+    A second demuxer reads the source's audio packets in step with the written video, so nothing is
+    buffered beyond ``AUDIO_LEAD_S``. Packets are copied untouched when the output container accepts
+    the codec, otherwise decoded and re-encoded to the first codec of ``AUDIO_FALLBACK_CODECS`` it takes.
+    Timestamps move by ``-origin`` so that the source time ``origin`` becomes output time 0; packets
+    starting before ``start`` or at/after ``end`` are left out.
+    """
+
+    def __init__(self, source: Path, start: float | None, end: float | None, output, *,
+                 allow_copy: bool = True):
+        import av
+
+        self.source = source
+        self.start = start
+        self.end = end
+        self.origin_s = 0.0
+        self._encoder = None
+        self._input = _open_input(source)
+        try:
+            self.in_stream = self._input.streams.best("audio")
+            self.copied = allow_copy
+            if allow_copy:
+                try:
+                    self.out_stream = output.add_stream_from_template(self.in_stream)
+                except ValueError:  # PyAV's "format does not support codec"
+                    self.copied = False
+            if not self.copied:
+                self.out_stream = self._add_encoder(output)
+            if start:
+                self._input.seek(int(start * MICROSECONDS), backward=True)
+        except av.FFmpegError as exc:
+            self._input.close()
+            raise RehueError(f"cannot read the audio ({_ffmpeg_reason(exc)})", source) from None
+        except BaseException:
+            self._input.close()
+            raise
+        self._packets = self._input.demux(self.in_stream)
+        self._pending = None
+        self._done = False
+
+    def _add_encoder(self, output):
+        import av
+
+        in_ctx = self.in_stream.codec_context
+        for name in AUDIO_FALLBACK_CODECS:
+            try:
+                codec = av.Codec(name, "w")
+            except av.FFmpegError:
+                continue
+            rates = codec.audio_rates
+            rate = in_ctx.sample_rate if not rates or in_ctx.sample_rate in rates else max(rates)
+            try:
+                stream = output.add_stream(name, rate=rate, layout=in_ctx.layout.name)
+            except ValueError:
+                continue
+            self._encoder = stream
+            return stream
+        raise RehueError(f"the output cannot hold {in_ctx.name!r} audio and no audio encoder fits it",
+                         self.source)
+
+    def _shift(self, packet) -> bool:
+        """Move ``packet`` onto the output timeline; False when it falls outside [start, end).
+
+        The packet that straddles ``start`` is kept (it starts a little before output time 0: MP4 stores
+        that with an edit list, other muxers shift every stream alike), as are packets before the first
+        video frame when there is no ``start``, such as AAC's priming packet, so an untrimmed copy is exact.
+        """
+        time = float((packet.pts if packet.pts is not None else packet.dts) * packet.time_base)
+        if self.start is not None and time + float((packet.duration or 0) * packet.time_base) <= self.start:
+            return False
+        if self.end is not None and time >= self.end:
+            self._done = True
+            return False
+        offset = round(self.origin_s / packet.time_base)
+        if packet.pts is not None:
+            packet.pts -= offset
+        if packet.dts is not None:
+            packet.dts -= offset
+        return True
+
+    def _next_packet(self):
+        import av
+
+        while not self._done:
+            try:
+                packet = next(self._packets)
+            except StopIteration:
+                self._done = True
+                return None
+            except av.FFmpegError as exc:
+                log.warning("%s: audio is damaged (%s); the rest of the audio is left out",
+                            self.source, _ffmpeg_reason(exc))
+                self._done = True
+                return None
+            if packet.dts is None and packet.pts is None:
+                continue
+            if self._shift(packet):
+                return packet
+        return None
+
+    def _mux(self, output, packet) -> None:
+        import av
+
+        if self.copied:
+            packet.stream = self.out_stream
+            output.mux(packet)
+            return
+        try:
+            frames = packet.decode()
+        except av.FFmpegError as exc:
+            log.warning("%s: skipping an undecodable audio packet (%s)", self.source, _ffmpeg_reason(exc))
+            return
+        for frame in frames:
+            frame.pts = round(frame.time * frame.sample_rate) if frame.pts is not None else None
+            frame.time_base = Fraction(1, frame.sample_rate)
+            output.mux(self._encoder.encode(frame))
+
+    def feed_until(self, output, time_s: float) -> None:
+        """Mux source audio up to output time ``time_s`` (seconds)."""
+        while True:
+            if self._pending is None:
+                self._pending = self._next_packet()
+                if self._pending is None:
+                    return
+            packet = self._pending
+            stamp = packet.pts if packet.pts is not None else packet.dts
+            if float(stamp * packet.time_base) > time_s:
+                return
+            self._pending = None
+            self._mux(output, packet)
+
+    def finish(self, output) -> None:
+        self.feed_until(output, float("inf"))
+        if self._encoder is not None:
+            output.mux(self._encoder.encode(None))
+
+    def close(self) -> None:
+        self._input.close()
+
+
+class VideoWriter:
+    """Encode RGB frames to ``path``; the codec follows the extension (.mp4/.m4v/.mov/.mkv: H.264,
+    .webm: VP9), 4:2:0, tagged BT.709.
+
+    ``write(rgb, pts)`` takes ``pts`` in ``time_base`` on the source timeline (pass a reader frame's
+    ``pts`` to keep variable frame rates exact); without it frames are spaced ``1/fps`` apart. The first
+    written frame becomes time 0 and the audio of ``audio_from`` (a VideoReader, whose start/end are
+    honoured, or a path) is shifted with it. ``rotation`` (degrees counter-clockwise, as
+    ``VideoReader.rotation``) goes into the display matrix.
+
+    Odd sizes: H.264 4:2:0 cannot store them, so such frames are padded to even by repeating the last
+    column/row and the file is one pixel wider/taller (``encoded_width``/``encoded_height``); VP9 stores
+    them exactly. The file appears at ``path`` only when ``close()`` succeeds; ``abort()`` (or an
+    exception inside ``with``) removes the partial output.
+    """
+
+    def __init__(self, path: str | os.PathLike, width: int, height: int, fps: float | Fraction, *,
+                 crf: int = 18, preset: str = "medium", time_base: Fraction | None = None,
+                 rotation: int = 0, audio_from: VideoReader | str | os.PathLike | None = None,
+                 overwrite: bool = False):
+        import av
+
+        self.path = Path(path)
+        codecs = OUTPUT_CODECS.get(self.path.suffix.lower())
+        if codecs is None:
+            raise RehueError(f"unsupported video output extension {self.path.suffix!r}; use one of "
+                             f"{', '.join(OUTPUT_CODECS)}", self.path)
+        if width < 1 or height < 1:
+            raise ValueError(f"frame size must be positive, got {width}x{height}")
+        if not fps or fps <= 0:
+            raise RehueError(f"frame rate must be positive, got {fps}", self.path)
+        audio_source, audio_start, audio_end = self._audio_source(audio_from)
+        check_output_path(self.path, overwrite, inputs=(audio_source,) if audio_source else ())
+        self.width, self.height = width, height
+        self.fps = Fraction(fps).limit_denominator(MICROSECONDS)
+        self.time_base = Fraction(time_base) if time_base else 1 / self.fps
+        self._frame_ticks = 1 / (self.fps * self.time_base)
+        self._temp_path = temp_path_for(self.path)
+        self._closed = False
+        self._first_pts: int | None = None
+        self._last_pts: int | None = None
+        self._audio_start = audio_start
+        self.frames_written = 0
+        has_audio = False
+        if audio_source is not None:
+            source = _open_input(audio_source)
+            has_audio = bool(source.streams.audio)
+            source.close()
+        audio = (audio_source, audio_start, audio_end) if has_audio else None
+        try:
+            try:
+                self._open_output(codecs, crf, preset, rotation, audio, copy_audio=True)
+            except (av.FFmpegError, OSError):
+                if not (self._audio and self._audio.copied):
+                    raise
+                # Some muxers accept a codec when asked but refuse it when writing the header
+                # (Opus in .mov): try again with the audio re-encoded.
+                self._discard_output()
+                self._open_output(codecs, crf, preset, rotation, audio, copy_audio=False)
+        except (av.FFmpegError, OSError) as exc:
+            self.abort()
+            raise RehueError(f"cannot write the video ({_ffmpeg_reason(exc)})", self.path) from None
+        except BaseException:
+            self.abort()
+            raise
+
+    def _open_output(self, codecs, crf, preset, rotation, audio, *, copy_audio: bool) -> None:
+        """Create the temp file with its streams and write the header, so failures surface now."""
+        import av
+
+        self._audio: _AudioCopier | None = None
+        self._output = av.open(str(self._temp_path), "w", options=self._muxer_options())
+        self._stream = self._add_video_stream(codecs, crf, preset, rotation)
+        if audio is not None:
+            self._audio = _AudioCopier(*audio, self._output, allow_copy=copy_audio)
+        self._output.start_encoding()
+
+    @staticmethod
+    def _audio_source(audio_from) -> tuple[Path | None, float | None, float | None]:
+        if audio_from is None:
+            return None, None, None
+        if isinstance(audio_from, VideoReader):
+            offset = audio_from.stream_start_s  # audio shares the file's clock, not the frame times
+            start, end = audio_from.start, audio_from.end
+            return (audio_from.path, None if start is None else start + offset,
+                    None if end is None else end + offset)
+        return Path(audio_from), None, None
+
+    @classmethod
+    def like(cls, reader: VideoReader, path: str | os.PathLike, *, with_audio: bool = True,
+             **options) -> VideoWriter:
+        """A writer with the reader's size, frame rate, time base, rotation and (optionally) audio;
+        ``options`` override any of them (e.g. ``width=2 * reader.width`` for a side-by-side)."""
+        settings = {"width": reader.width, "height": reader.height, "fps": reader.fps,
+                    "time_base": reader.time_base, "rotation": reader.rotation,
+                    "audio_from": reader if with_audio else None}
+        settings.update(options)
+        return cls(path, **settings)
+
+    def _muxer_options(self) -> dict[str, str]:
+        if self.path.suffix.lower() in (".mp4", ".m4v", ".mov"):
+            return {"movflags": "+faststart"}  # index at the front: playback starts before the download ends
+        return {}
+
+    def _add_video_stream(self, codecs, crf: int, preset: str, rotation: int):
+        import av
+        from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
+
+        for name in codecs:
+            try:
+                av.Codec(name, "w")
+            except av.FFmpegError:
+                continue
+            break
+        else:
+            raise RehueError(f"no encoder for {self.path.suffix} in this FFmpeg build (tried "
+                             f"{', '.join(codecs)})", self.path)
+        if name == "libx264":
+            options = {"crf": str(crf), "preset": preset}
+        else:
+            options = {"crf": str(crf), "b": "0", "row-mt": "1"}
+        stream = self._output.add_stream(name, rate=self.fps, options=options)
+        pad = name in EVEN_SIZE_ENCODERS
+        self.encoded_width = self.width + (self.width % 2 if pad else 0)
+        self.encoded_height = self.height + (self.height % 2 if pad else 0)
+        stream.width, stream.height = self.encoded_width, self.encoded_height
+        stream.pix_fmt = OUTPUT_PIXEL_FORMAT
+        stream.time_base = self.time_base
+        context = stream.codec_context
+        context.time_base = self.time_base
+        context.color_range = ColorRange.MPEG
+        context.colorspace = Colorspace.ITU709
+        context.color_primaries = ColorPrimaries.BT709
+        context.color_trc = ColorTrc.BT709
+        if rotation % 360:
+            stream.set_display_rotation(rotation % 360)
+        return stream
+
+    def write(self, rgb: np.ndarray, pts: int | None = None) -> None:
+        """Encode one frame; ``pts`` in ``time_base`` on the source timeline (None: 1/fps after the last).
+        A pts that does not increase is moved one tick past the previous frame."""
+        import av
+
+        if rgb.shape != (self.height, self.width, 3) or rgb.dtype != np.uint8:
+            raise ValueError(f"expected a {self.height}x{self.width}x3 uint8 frame, "
+                             f"got {rgb.shape} {rgb.dtype}")
+        if self.encoded_width != self.width or self.encoded_height != self.height:
+            rgb = np.pad(rgb, ((0, self.encoded_height - self.height), (0, self.encoded_width - self.width),
+                               (0, 0)), mode="edge")
+        if self._first_pts is None:
+            if pts is None:
+                pts = round((self._audio_start or 0) / self.time_base)
+            self._first_pts = pts
+            if self._audio is not None:
+                self._audio.origin_s = float(pts * self.time_base)
+        if pts is None:
+            pts = self._first_pts + round(self.frames_written * self._frame_ticks)
+        if self._last_pts is not None and pts <= self._last_pts:
+            pts = self._last_pts + 1
+        self._last_pts = pts
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        frame = frame.reformat(format=OUTPUT_PIXEL_FORMAT, dst_colorspace="itu709", dst_color_range="MPEG")
+        frame.pts = pts - self._first_pts
+        frame.time_base = self.time_base
+        self._output.mux(self._stream.encode(frame))
+        self.frames_written += 1
+        if self._audio is not None:
+            self._audio.feed_until(self._output, float(frame.pts * self.time_base) + AUDIO_LEAD_S)
+
+    def close(self) -> Path:
+        """Flush the encoders, finish the audio and move the file into place."""
+        import av
+
+        if self._closed:
+            return self.path
+        if self.frames_written == 0:
+            self.abort()
+            raise RehueError("no video frames to write", self.path)
+        try:
+            self._output.mux(self._stream.encode(None))
+            if self._audio is not None:
+                self._audio.finish(self._output)
+                self._audio.close()
+            self._output.close()
+            os.replace(self._temp_path, self.path)
+        except (av.FFmpegError, OSError) as exc:
+            self.abort()
+            raise RehueError(f"cannot write the video ({_ffmpeg_reason(exc)})", self.path) from None
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+        return self.path
+
+    def abort(self) -> None:
+        """Stop writing and delete the partial file; the target path is left as it was."""
+        if self._closed:
+            return
+        self._closed = True
+        self._discard_output()
+
+    def _discard_output(self) -> None:
+        for closable in (getattr(self, "_audio", None), getattr(self, "_output", None)):
+            if closable is None:
+                continue
+            try:
+                closable.close()
+            except Exception:  # the partial output is being thrown away; its errors do not matter
+                pass
+        self._audio = self._output = None
+        self._temp_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -1,0 +1,293 @@
+import logging
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from rehue.errors import RehueError
+from rehue.video.io import VideoReader, VideoWriter
+from tests.helpers_video import (
+    audio_codec,
+    audio_duration,
+    audio_packets,
+    frame_number,
+    level_frames,
+    make_audio_file,
+    make_clip,
+    video_codec,
+)
+
+
+def copy_video(source, target, **options):
+    """Read ``source`` and write every frame to ``target`` with its timestamps, rotation and audio."""
+    with VideoReader(source, start=options.pop("start", None), end=options.pop("end", None)) as reader:
+        with VideoWriter.like(reader, target, **options) as writer:
+            for frame in reader:
+                writer.write(frame.rgb, frame.pts)
+    return target
+
+
+def read_all(path, **kwargs):
+    with VideoReader(path, **kwargs) as reader:
+        return [(frame.index, frame.time, frame_number(frame.gray)) for frame in reader]
+
+
+def test_reader_reports_stream_properties(tmp_path):
+    clip = make_clip(tmp_path / "a.mp4", level_frames(30), fps=24)
+    with VideoReader(clip) as reader:
+        assert (reader.width, reader.height) == (64, 48)
+        assert reader.fps == Fraction(24)
+        assert reader.frame_count == 30
+        assert reader.duration_s == pytest.approx(30 / 24, abs=0.01)
+        assert reader.codec == "h264"
+        assert reader.rotation == 0
+        assert not reader.has_audio
+        frames = list(reader)
+    assert [f.index for f in frames] == list(range(30))
+    assert [frame_number(f.gray) for f in frames] == list(range(30))
+    assert [f.time for f in frames] == pytest.approx([i / 24 for i in range(30)], abs=1e-3)
+    assert frames[0].gray.shape == (48, 64) and frames[0].gray.dtype == np.uint8
+    assert frames[0].rgb.shape == (48, 64, 3) and frames[0].rgb.dtype == np.uint8
+
+
+def test_iterating_again_starts_over(tmp_path):
+    clip = make_clip(tmp_path / "a.mkv", level_frames(12), fps=10)
+    with VideoReader(clip) as reader:
+        first = [frame_number(f.gray) for f in reader]
+        second = [frame_number(f.gray) for f in reader]
+    assert first == second == list(range(12))
+
+
+def test_round_trip_keeps_frames_size_rate_and_colours(tmp_path):
+    source_frames = level_frames(30)
+    clip = make_clip(tmp_path / "a.mp4", source_frames, fps=Fraction(30000, 1001))
+    out = copy_video(clip, tmp_path / "out.mp4")
+    with VideoReader(out) as reader:
+        assert (reader.width, reader.height, reader.fps) == (64, 48, Fraction(30000, 1001))
+        frames = list(reader)
+    assert [frame_number(f.gray) for f in frames] == list(range(30))
+    error = np.abs(frames[7].rgb.astype(int) - source_frames[7].astype(int)).mean()
+    assert error < 3
+
+
+def test_audio_packets_are_copied_untouched(tmp_path):
+    clip = make_clip(tmp_path / "a.mp4", level_frames(25), fps=25, audio=True)
+    out = copy_video(clip, tmp_path / "out.mkv")
+    assert audio_codec(out) == "aac"
+    assert audio_packets(out) == audio_packets(clip)
+
+
+def test_audio_is_reencoded_when_the_container_cannot_hold_it(tmp_path):
+    clip = make_clip(tmp_path / "a.mp4", level_frames(25), fps=25, audio=True)
+    out = copy_video(clip, tmp_path / "out.webm")
+    assert video_codec(out) == "vp9"
+    assert audio_codec(out) == "opus"
+    assert audio_duration(out) == pytest.approx(audio_duration(clip), abs=0.03)
+
+
+def test_audio_is_reencoded_when_the_muxer_refuses_it_at_the_header(tmp_path):
+    # FFmpeg's .mov muxer says it takes Opus but fails when writing the header
+    clip = make_clip(tmp_path / "a.webm", level_frames(25), fps=25, audio=True)
+    out = copy_video(clip, tmp_path / "out.mov")
+    assert audio_codec(clip) == "opus" and audio_codec(out) == "aac"
+    assert [n for _, _, n in read_all(out)] == list(range(25))
+
+
+def test_writer_without_audio_source_writes_no_audio(tmp_path):
+    clip = make_clip(tmp_path / "a.mp4", level_frames(10), fps=25, audio=True)
+    out = copy_video(clip, tmp_path / "out.mp4", with_audio=False)
+    assert audio_codec(out) is None
+
+
+def test_variable_frame_rate_timestamps_survive(tmp_path):
+    time_base = Fraction(1, 1000)
+    pts = [0, 40, 80, 200, 240, 500, 540, 580, 700, 1000]
+    clip = make_clip(tmp_path / "vfr.mp4", level_frames(len(pts)), fps=25, pts=pts, time_base=time_base)
+    assert [t for _, t, _ in read_all(clip)] == pytest.approx([p / 1000 for p in pts], abs=1e-3)
+    out = copy_video(clip, tmp_path / "out.mp4")
+    frames = read_all(out)
+    assert [t for _, t, _ in frames] == pytest.approx([p / 1000 for p in pts], abs=1e-3)
+    assert [n for _, _, n in frames] == list(range(len(pts)))
+
+
+def test_writer_spaces_frames_by_fps_without_pts(tmp_path):
+    out = tmp_path / "out.mp4"
+    with VideoWriter(out, 64, 48, 12) as writer:
+        for rgb in level_frames(6):
+            writer.write(rgb)
+    assert [t for _, t, _ in read_all(out)] == pytest.approx([i / 12 for i in range(6)], abs=1e-3)
+
+
+def test_odd_size_is_padded_for_h264_by_repeating_the_edge(tmp_path):
+    rgb = np.zeros((49, 65, 3), np.uint8)
+    rgb[:, -1] = 200
+    rgb[-1, :] = 120
+    out = tmp_path / "odd.mp4"
+    with VideoWriter(out, 65, 49, 25) as writer:
+        assert (writer.encoded_width, writer.encoded_height) == (66, 50)
+        for _ in range(5):
+            writer.write(rgb)
+    with VideoReader(out) as reader:
+        assert (reader.width, reader.height) == (66, 50)
+        gray = next(iter(reader)).gray.astype(int)
+    assert np.abs(gray[:-1, -1] - gray[:-1, -2]).max() <= 3
+    assert np.abs(gray[-1, :-2] - gray[-2, :-2]).max() <= 3
+
+
+def test_odd_size_is_kept_exactly_in_webm(tmp_path):
+    clip = make_clip(tmp_path / "odd.mp4", level_frames(5, 49, 65), fps=25)
+    with VideoReader(clip) as reader:
+        assert (reader.width, reader.height) == (65, 49)
+    out = copy_video(clip, tmp_path / "odd.webm")
+    with VideoReader(out) as reader:
+        assert (reader.width, reader.height) == (65, 49)
+        assert [frame_number(f.gray) for f in reader] == list(range(5))
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_rotation_metadata_is_kept(tmp_path, rotation):
+    clip = make_clip(tmp_path / "r.mp4", level_frames(4), fps=25, rotation=rotation)
+    with VideoReader(clip) as reader:
+        assert reader.rotation == rotation
+    out = copy_video(clip, tmp_path / "out.mov")
+    with VideoReader(out) as reader:
+        assert reader.rotation == rotation
+
+
+def test_start_and_end_pick_frames_and_trim_audio(tmp_path):
+    clip = make_clip(tmp_path / "a.mp4", level_frames(40), fps=20, audio=True)
+    with VideoReader(clip, start=0.5, end=1.25) as reader:
+        assert reader.frame_count == 15
+        frames = [(f.index, f.time, frame_number(f.gray)) for f in reader]
+    assert [n for _, _, n in frames] == list(range(10, 25))
+    assert [i for i, _, _ in frames] == list(range(15))
+    assert frames[0][1] == pytest.approx(0.5, abs=1e-3)
+
+    out = copy_video(clip, tmp_path / "out.mp4", start=0.5, end=1.25)
+    trimmed = read_all(out)
+    assert [n for _, _, n in trimmed] == list(range(10, 25))
+    assert trimmed[0][1] == pytest.approx(0.0, abs=1e-3)
+    assert audio_duration(out) == pytest.approx(0.75, abs=0.05)
+
+
+def test_start_works_without_a_seek_index_and_times_count_from_the_stream_start(tmp_path):
+    # MPEG-TS has no index (seeks land on any packet) and its streams start after time 0
+    clip = make_clip(tmp_path / "a.ts", level_frames(30), fps=20, codec="libx264")
+    with VideoReader(clip, start=1.0, end=1.2) as reader:
+        assert reader.stream_start_s > 0
+        frames = [(round(f.time, 3), frame_number(f.gray)) for f in reader]
+    assert frames == [(1.0, 20), (1.05, 21), (1.1, 22), (1.15, 23)]
+
+
+def test_start_past_the_end_yields_nothing_and_writer_refuses_empty_output(tmp_path):
+    clip = make_clip(tmp_path / "a.mp4", level_frames(10), fps=10)
+    with pytest.raises(RehueError, match="no video frames"):
+        copy_video(clip, tmp_path / "out.mp4", start=5.0)
+    assert list(tmp_path.iterdir()) == [clip]
+
+
+def test_missing_file_folder_and_text_file_are_rehue_errors(tmp_path):
+    with pytest.raises(RehueError, match="no such file"):
+        VideoReader(tmp_path / "missing.mp4")
+    with pytest.raises(RehueError, match="folder"):
+        VideoReader(tmp_path)
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n" * 20)
+    with pytest.raises(RehueError, match="not a video file") as info:
+        VideoReader(text)
+    assert info.value.path == str(text)
+
+
+def test_audio_only_file_has_no_video_stream(tmp_path):
+    song = make_audio_file(tmp_path / "song.m4a")
+    with pytest.raises(RehueError, match="no video stream"):
+        VideoReader(song)
+
+
+def overwrite_tail(path, fraction, seed=1):
+    """Replace the last ``fraction`` of the file's bytes with noise, keeping its length."""
+    data = bytearray(path.read_bytes())
+    cut = int(len(data) * (1 - fraction))
+    data[cut:] = np.random.default_rng(seed).integers(0, 256, len(data) - cut, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+
+
+def noisy_clip(path, count):
+    """A clip whose frames are noise, so the file's bytes spread evenly over its frames."""
+    rng = np.random.default_rng(0)
+    return make_clip(path, [rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(count)], fps=25)
+
+
+def test_corrupt_tail_stops_with_one_warning(tmp_path, caplog):
+    clip = noisy_clip(tmp_path / "a.mp4", 40)
+    overwrite_tail(clip, 0.4)
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        with VideoReader(clip) as reader:
+            count = sum(1 for _ in reader)
+    assert 5 < count < 40
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "damaged" in warnings[0].getMessage()
+
+
+def test_truncated_file_is_read_up_to_the_cut_with_a_warning(tmp_path, caplog):
+    clip = noisy_clip(tmp_path / "a.mp4", 40)
+    data = clip.read_bytes()
+    clip.write_bytes(data[: len(data) * 2 // 3])
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        with VideoReader(clip) as reader:
+            count = sum(1 for _ in reader)
+    assert 5 < count < 40
+    assert any("truncated" in r.getMessage() for r in caplog.records)
+
+
+def test_no_decodable_frame_is_a_rehue_error(tmp_path):
+    clip = noisy_clip(tmp_path / "a.mp4", 10)
+    data = bytearray(clip.read_bytes())
+    payload = data.find(b"mdat") + 4
+    data[payload:] = np.random.default_rng(2).integers(0, 256, len(data) - payload, dtype=np.uint8).tobytes()
+    clip.write_bytes(bytes(data))
+    with VideoReader(clip) as reader, pytest.raises(RehueError, match="no decodable video frames"):
+        next(iter(reader))
+
+
+def test_exception_inside_with_leaves_no_file(tmp_path):
+    out = tmp_path / "out.mp4"
+    with pytest.raises(KeyError), VideoWriter(out, 64, 48, 25) as writer:
+        writer.write(level_frames(1)[0])
+        raise KeyError("boom")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_abort_removes_the_partial_file(tmp_path):
+    writer = VideoWriter(tmp_path / "out.mp4", 64, 48, 25)
+    writer.write(level_frames(1)[0])
+    assert len(list(tmp_path.iterdir())) == 1
+    writer.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_output_is_kept_unless_overwrite(tmp_path):
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"precious")
+    with pytest.raises(RehueError, match="exists"):
+        VideoWriter(out, 64, 48, 25)
+    assert out.read_bytes() == b"precious"
+    with VideoWriter(out, 64, 48, 25, overwrite=True) as writer:
+        writer.write(level_frames(1)[0])
+    assert [n for _, _, n in read_all(out)] == [0]
+    assert list(tmp_path.iterdir()) == [out]
+
+
+def test_missing_output_folder_and_bad_extension_are_rehue_errors(tmp_path):
+    with pytest.raises(RehueError, match="folder does not exist") as info:
+        VideoWriter(tmp_path / "nowhere" / "out.mp4", 64, 48, 25)
+    assert info.value.path == str(tmp_path / "nowhere")
+    with pytest.raises(RehueError, match="unsupported video output extension"):
+        VideoWriter(tmp_path / "out.gif", 64, 48, 25)
+
+
+def test_writer_rejects_frames_of_the_wrong_shape(tmp_path):
+    with VideoWriter(tmp_path / "out.mp4", 64, 48, 25) as writer:
+        with pytest.raises(ValueError, match="48x64x3"):
+            writer.write(np.zeros((64, 48, 3), np.uint8))
+        writer.write(np.zeros((48, 64, 3), np.uint8))

@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+
+from rehue.cli import main
+from rehue.errors import RehueError
+from rehue.inference.colorizer import Colorizer
+from rehue.video.io import VideoReader
+from rehue.video.pipeline import colorize_video
+from tests.conftest import textured_rgb
+from tests.helpers_video import audio_packets, make_clip
+
+
+def two_scene_frames(count_each=12, height=72, width=96):
+    """Two shots of different photos, each slowly panning, with a hard cut between them."""
+    frames = []
+    for seed in (1, 2):
+        photo = textured_rgb(height + 20, width + 40, seed=seed)
+        for i in range(count_each):
+            frames.append(np.ascontiguousarray(photo[10:10 + height, i : i + width]))
+    return frames
+
+
+@pytest.fixture
+def colour_clip(tmp_path):
+    return make_clip(tmp_path / "film.mp4", two_scene_frames(), fps=24, audio=True)
+
+
+def gray_copy(source, target):
+    """The film as an archive would hold it: gray, same timing, same sound."""
+    from rehue.video.io import VideoWriter
+
+    with VideoReader(source) as reader, VideoWriter.like(reader, target) as writer:
+        for frame in reader:
+            writer.write(np.repeat(frame.gray[..., None], 3, axis=2), frame.pts)
+    return target
+
+
+def test_two_scene_clip_keeps_frames_size_fps_duration_and_audio(tmp_path, colour_clip, tiny_model,
+                                                                 tiny_dependent_model):
+    gray = gray_copy(colour_clip, tmp_path / "gray.mp4")
+    out = tmp_path / "coloured.mp4"
+    summary = colorize_video(gray, out, colorizer=Colorizer.load(tiny_model, device="cpu"),
+                             dependent_model=str(tiny_dependent_model), progress=False)
+    assert summary.frames == 24 and summary.scene_starts == [12]
+    assert summary.independent_frames == 2 and summary.dependent_frames == 22
+    with VideoReader(gray) as src, VideoReader(out) as dst:
+        assert (dst.width, dst.height, dst.fps) == (src.width, src.height, src.fps)
+        assert abs(dst.duration_s - src.duration_s) < 0.05
+        frames = list(dst)
+        assert len(frames) == 24
+        chroma = np.abs(frames[5].rgb.astype(int) - frames[5].rgb.mean(axis=2, keepdims=True)).mean()
+        assert chroma > 0.5, "output has colour"
+    assert audio_packets(out) == audio_packets(colour_clip)
+
+
+def test_without_dependent_model_every_frame_is_independent(tmp_path, colour_clip, tiny_model):
+    out = tmp_path / "o.mp4"
+    summary = colorize_video(colour_clip, out, colorizer=Colorizer.load(tiny_model, device="cpu"),
+                             dependent_model="none", progress=False)
+    assert summary.independent_frames == 24 and summary.dependent_frames == 0
+
+
+def test_side_by_side_and_part(tmp_path, colour_clip, tiny_model):
+    out = tmp_path / "review.mp4"
+    summary = colorize_video(colour_clip, out, colorizer=Colorizer.load(tiny_model, device="cpu"),
+                             dependent_model="none", side_by_side=True, start=0.25, end=0.75, progress=False)
+    with VideoReader(out) as reader:
+        assert reader.width == 2 * 96
+        frames = list(reader)
+    assert summary.frames == len(frames) == 12
+    left = frames[0].rgb[:, :96].astype(int)
+    assert np.abs(left - left.mean(axis=2, keepdims=True)).max() <= 3, "left half is the gray input"
+
+
+def test_cli_video_and_bad_video(tmp_path, colour_clip, tiny_model, capsys):
+    out = tmp_path / "cli.mp4"
+    assert main(["colorize", str(colour_clip), "-o", str(out), "--model", str(tiny_model), "--dependent-model",
+                 "none", "--no-progress"]) == 0
+    assert out.exists()
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("not a video")
+    assert main(["colorize", str(fake), "-o", str(tmp_path / "x.mp4"), "--model", str(tiny_model)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "fake.mp4" in err[-1] and "not a video" in err[-1]
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_wrong_model_roles_are_clear_errors(tmp_path, colour_clip, tiny_model, tiny_dependent_model):
+    with pytest.raises(RehueError, match="independent"):
+        colorize_video(colour_clip, tmp_path / "a.mp4", colorizer=Colorizer.load(tiny_dependent_model),
+                       progress=False)
+    with pytest.raises(RehueError, match="3 input channels"):
+        colorize_video(colour_clip, tmp_path / "b.mp4", colorizer=Colorizer.load(tiny_model),
+                       dependent_model=str(tiny_model), progress=False)
+    assert not list(tmp_path.glob("*.mp4"))[1:]
