@@ -18,7 +18,7 @@ def _add_train_args(p: argparse.ArgumentParser):
     d = TrainConfig()
     p.add_argument("data", help="photo folder, CIFAR-10 folder (cifar-10-batches-py) or frame dataset "
                    "(from rehue frames)")
-    p.add_argument("--out", default=d.out, help="run folder: checkpoints, samples, metrics, model (default %(default)s)")
+    p.add_argument("--out", default=d.out, help="run folder: checkpoints, samples, metrics, model")
     p.add_argument("--generator", default=d.generator, help="gen1 or gen2 (default %(default)s)")
     p.add_argument("--discriminator", default=d.discriminator, help="disc1, disc2 or patch (default %(default)s)")
     p.add_argument("--size", type=int, default=d.size, help="working size, a power of two (default %(default)s)")
@@ -88,6 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cmd_frames)
 
+    p = sub.add_parser("evaluate", help="metrics of a model against ground truth, beside the gray baseline")
+    p.add_argument("data", nargs="+", type=Path, help="colour photos, folders, frame datasets or colour videos")
+    p.add_argument("--model", default="default")
+    p.add_argument("--dependent-model", default="default")
+    p.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder (default %(default)s)")
+    p.add_argument("--full-res", action="store_true", help="score at full resolution, not the working size")
+    p.add_argument("--limit", type=int, default=0, help="at most this many images")
+    p.add_argument("--video-frames", type=int, default=300, help="frames per video (default %(default)s)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(handler=cmd_evaluate)
+
     p = sub.add_parser("scenes", help="print the first frame of every new scene in a video")
     p.add_argument("video", type=Path)
     p.add_argument("--mode", default="robust", help="robust (default) or thesis")
@@ -143,6 +155,21 @@ def cmd_frames(args) -> int:
                              progress=not args.no_progress)
     print(f"{summary.frames} frames from {summary.videos} video(s): {summary.train} train, {summary.test} test "
           f"-> {summary.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from rehue.evaluation.evaluate import evaluate
+
+    result = evaluate(args.model, args.data, args.out, dependent_model=args.dependent_model, full_res=args.full_res,
+                      limit=args.limit, video_frames=args.video_frames, device=args.device,
+                      progress=not args.no_progress)
+    print(result.table.to_markdown())
+    for key, value in result.extra.items():
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k != "ab_error_by_frame"}
+        print(f"- {key}: {value}")
+    print(f"report: {', '.join(str(p) for p in result.paths.values())}", file=sys.stderr)
     return 0
 
 

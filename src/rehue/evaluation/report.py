@@ -1,0 +1,157 @@
+"""Evaluation outputs on disk: a sample grid (gray | truth | output), line plots, and the metric report.
+
+Every file is written to a temporary name beside its target and renamed into place, so an interrupted
+run never leaves half a PNG or JSON file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rehue.data.images import temp_path_for
+from rehue.errors import RehueError
+from rehue.evaluation.metrics import MetricTable
+
+LABEL_HEIGHT = 22
+LABEL_FONT_SIZE = 14
+GRID_BACKGROUND = (255, 255, 255)
+LABEL_COLOUR = (0, 0, 0)
+PLOT_SIZE_INCHES = (7.0, 4.0)
+PLOT_DPI = 120
+
+REPORT_JSON = "metrics.json"
+REPORT_MARKDOWN = "metrics.md"
+REPORT_SAMPLES = "samples.png"
+
+
+def _write_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Run ``write(temporary_path)`` and rename the result onto ``path`` (parents are created)."""
+    path = Path(path)
+    tmp = temp_path_for(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise RehueError(f"cannot write ({exc.strerror or exc})", path) from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+    return path
+
+
+def _fit_into_cell(image: np.ndarray, cell: int):
+    """The image scaled to fit a ``cell`` x ``cell`` square (aspect kept), centred on the background."""
+    from PIL import Image
+
+    picture = Image.fromarray(np.ascontiguousarray(image)).convert("RGB")
+    scale = cell / max(picture.width, picture.height)
+    size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    picture = picture.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    square = Image.new("RGB", (cell, cell), GRID_BACKGROUND)
+    square.paste(picture, ((cell - size[0]) // 2, (cell - size[1]) // 2))
+    return square
+
+
+def sample_grid(rows: Sequence[Sequence[np.ndarray]], path: str | Path,
+                titles: Sequence[str] = ("Gray", "Ground truth", "Output"), max_rows: int = 8,
+                cell: int = 128) -> Path:
+    """A PNG grid like the thesis' fig. 4.9: one example per row, one column per title, labels on top.
+
+    Each row holds one image per title (uint8 RGB (H, W, 3) or gray (H, W)); every image is scaled to
+    fit a ``cell`` x ``cell`` square. The PNG is ``len(titles) * cell`` wide and
+    ``LABEL_HEIGHT + min(len(rows), max_rows) * cell`` high.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    rows = list(rows)[:max_rows]
+    if not rows:
+        raise RehueError("no samples to draw", path)
+    for index, row in enumerate(rows):
+        if len(row) != len(titles):
+            raise RehueError(f"sample {index} has {len(row)} images for {len(titles)} titles", path)
+
+    grid = Image.new("RGB", (len(titles) * cell, LABEL_HEIGHT + len(rows) * cell), GRID_BACKGROUND)
+    draw = ImageDraw.Draw(grid)
+    font = ImageFont.load_default(size=LABEL_FONT_SIZE)
+    for column, title in enumerate(titles):
+        centre = (column * cell + cell / 2, LABEL_HEIGHT / 2)
+        draw.text(centre, title, fill=LABEL_COLOUR, font=font, anchor="mm")
+    for row_index, row in enumerate(rows):
+        for column, image in enumerate(row):
+            grid.paste(_fit_into_cell(image, cell), (column * cell, LABEL_HEIGHT + row_index * cell))
+    return _write_atomically(path, lambda tmp: grid.save(tmp, format="PNG"))
+
+
+def plot_lines(series: dict[str, Sequence[float]], path: str | Path, xlabel: str, ylabel: str, title: str,
+               first_x: int = 1) -> Path:
+    """One line per named series against its index (``first_x``, ``first_x + 1``, ...), saved as PNG.
+
+    For epoch durations per run (thesis fig. 5.5), losses or colour drift over frames.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    if not series:
+        raise RehueError("nothing to plot", path)
+    figure = Figure(figsize=PLOT_SIZE_INCHES, dpi=PLOT_DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for name, values in series.items():
+        axes.plot(range(first_x, first_x + len(values)), list(values), label=name)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    return _write_atomically(path, lambda tmp: figure.savefig(tmp, format="png"))
+
+
+def _json_ready(value):
+    """Plain JSON: NaN and infinity become null, numpy scalars numbers, paths strings."""
+    if isinstance(value, dict):
+        return {str(key): _json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return _json_ready(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Sequence[np.ndarray]] = (),
+                 extra: dict | None = None) -> dict[str, Path]:
+    """Write ``metrics.json`` (every number, plus ``extra`` under "extra"), ``metrics.md`` (the table,
+    verdicts and ``extra`` as a list) and, when ``grid_rows`` is not empty, ``samples.png``.
+
+    Returns the written paths by kind: "json", "markdown" and "samples".
+    """
+    out_dir = Path(out_dir)
+    extra = dict(extra or {})
+    document = json.dumps(_json_ready({**table.to_dict(), "extra": extra}), indent=2, allow_nan=False)
+    markdown = table.to_markdown()
+    if extra:
+        markdown += "\n" + "\n".join(f"- {key}: {_json_ready(value)}" for key, value in extra.items()) + "\n"
+
+    paths = {
+        "json": _write_atomically(out_dir / REPORT_JSON, lambda tmp: tmp.write_text(document + "\n")),
+        "markdown": _write_atomically(out_dir / REPORT_MARKDOWN, lambda tmp: tmp.write_text(markdown)),
+    }
+    if grid_rows:
+        paths["samples"] = sample_grid(grid_rows, out_dir / REPORT_SAMPLES)
+    return paths

@@ -1,0 +1,49 @@
+import json
+
+import numpy as np
+from PIL import Image
+
+from rehue.cli import main
+from rehue.evaluation.evaluate import evaluate
+from tests.conftest import textured_rgb
+from tests.helpers_video import make_clip
+
+
+def test_evaluate_folder_prints_thesis_table_with_gray_baseline(tmp_path, photo_folder, tiny_model, capsys):
+    out = tmp_path / "report"
+    assert main(["evaluate", str(photo_folder), "--model", str(tiny_model), "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "| Name | SSIM a | SSIM b | SSIM c | PSNR a | PSNR b | PSNR c" in printed
+    assert "gray baseline" in printed and "tiny-independent" in printed
+    report = json.loads((out / "metrics.json").read_text())
+    assert report["rows"]["gray baseline"]["count"] == 4
+    assert Image.open(out / "samples.png").size[0] > 0
+
+
+def test_gray_input_scores_like_the_baseline_for_a_zero_colour_model(tmp_path, tiny_model):
+    import torch
+
+    from rehue.models import ModelCard, create_model, save_model
+
+    model = create_model("gen2", in_channels=1, size=32, width=4)
+    with torch.no_grad():
+        for p in model.head.parameters():
+            p.zero_()
+    path = save_model(model, ModelCard("gen2", 1, 32, 4), tmp_path / "zero.safetensors")
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(textured_rgb(50, 60, seed=i)).save(folder / f"{i}.png")
+    result = evaluate(path, [folder], tmp_path / "r", progress=False)
+    summary = result.table.summary("zero")
+    base = result.table.summary("gray baseline")
+    assert abs(summary["psnr"]["mean"] - base["psnr"]["mean"]) < 0.3
+
+
+def test_evaluate_colour_video_reports_temporal_stability(tmp_path, tiny_model, tiny_dependent_model):
+    photo = textured_rgb(60, 100, seed=4)
+    clip = make_clip(tmp_path / "v.mp4", [np.ascontiguousarray(photo[:, i : i + 64]) for i in range(16)], fps=10)
+    result = evaluate(tiny_model, [clip], tmp_path / "r", dependent_model=str(tiny_dependent_model), progress=False)
+    stats = result.extra["video v.mp4"]
+    assert stats["frames"] == 16 and len(stats["ab_error_by_frame"]) == 16
+    assert stats["temporal_stability_truth"] >= 0 and stats["temporal_stability_output"] >= 0

@@ -1,0 +1,243 @@
+import json
+import math
+
+import numpy as np
+import pytest
+from skimage.color import deltaE_ciede2000, rgb2lab
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from rehue.color.lab import lab_to_rgb, rgb_to_lab
+from rehue.errors import RehueError
+from rehue.evaluation.metrics import (
+    GRAY_BASELINE,
+    PSNR_CAP_DB,
+    ImageMetrics,
+    MetricTable,
+    TemporalStability,
+    ciede2000,
+    colourfulness,
+    evaluate_pair,
+    gray_baseline,
+    psnr,
+    ssim,
+    summarize,
+    temporal_stability,
+)
+from tests.conftest import textured_rgb
+
+
+def _noisy_pair(shape, seed, spread=40):
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, 256, shape, dtype=np.uint8)
+    noise = rng.integers(-spread, spread + 1, shape)
+    return np.clip(truth.astype(np.int16) + noise, 0, 255).astype(np.uint8), truth
+
+
+def _skimage_ssim(output, truth):
+    """The reference our SSIM promises to equal, with the window shrunk the same way for tiny images."""
+    radius = min(5, (min(truth.shape[:2]) - 1) // 2)
+    return structural_similarity(output, truth, channel_axis=-1, data_range=255, gaussian_weights=True,
+                                 sigma=1.5 * radius / 5, use_sample_covariance=False)
+
+
+@pytest.mark.parametrize("shape", [(64, 48, 3), (37, 53, 3), (8, 8, 3), (5, 9, 3), (3, 3, 3)])
+def test_psnr_and_ssim_agree_with_skimage(shape):
+    output, truth = _noisy_pair(shape, seed=shape[0])
+    reference = peak_signal_noise_ratio(truth, output, data_range=255)
+    assert psnr(output, truth) == pytest.approx(reference, abs=1e-9)
+    assert ssim(output, truth) == pytest.approx(_skimage_ssim(output, truth), abs=1e-4)
+
+
+def test_ssim_agrees_with_skimage_on_a_photo_like_image():
+    truth = textured_rgb(96, 128, seed=1)
+    output = np.roll(truth, 2, axis=1)
+    value = ssim(output, truth)
+    assert 0.3 < value < 0.999
+    assert value == pytest.approx(_skimage_ssim(output, truth), abs=1e-4)
+
+
+def test_identical_images_score_perfectly():
+    image = textured_rgb(40, 56, seed=2)
+    assert psnr(image, image.copy()) == PSNR_CAP_DB
+    assert ssim(image, image.copy()) == pytest.approx(1.0, abs=1e-6)
+    assert ciede2000(image, image.copy()) == 0.0
+
+
+def test_psnr_of_one_level_everywhere_is_below_the_cap():
+    image = textured_rgb(16, 16)
+    off_by_one = np.where(image < 255, image + 1, image - 1).astype(np.uint8)
+    assert psnr(off_by_one, image) == pytest.approx(20 * math.log10(255), abs=1e-9)
+
+
+def test_psnr_data_range_for_float_images():
+    output, truth = _noisy_pair((20, 20, 3), seed=4)
+    assert psnr(output / 255.0, truth / 255.0, data_range=1.0) == pytest.approx(psnr(output, truth), abs=1e-9)
+
+
+def test_gray_baseline_of_a_gray_image_is_itself():
+    levels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    gray = np.repeat(levels[..., None], 3, axis=-1)
+    np.testing.assert_array_equal(gray_baseline(gray), gray)
+
+
+def test_gray_baseline_keeps_lightness_drops_colour_and_scores_below_identity():
+    truth = textured_rgb(48, 64, seed=5)
+    baseline = gray_baseline(truth)
+    assert baseline.shape == truth.shape and baseline.dtype == np.uint8
+    baseline_lab, truth_lab = rgb_to_lab(baseline), rgb_to_lab(truth)
+    assert np.abs(baseline_lab[..., 0] - truth_lab[..., 0]).max() < 0.5
+    assert np.abs(baseline_lab[..., 1:]).max() < 0.5
+    value = psnr(baseline, truth)
+    assert math.isfinite(value) and value < PSNR_CAP_DB - 50
+    assert ssim(baseline, truth) < 0.99
+    assert ciede2000(baseline, truth) > 5
+
+
+def test_colourfulness_zero_for_gray_and_high_for_saturated():
+    gray = np.repeat(np.linspace(0, 255, 64, dtype=np.uint8)[None, :, None], 3, axis=-1).repeat(8, axis=0)
+    assert colourfulness(gray) == 0.0
+    primaries = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0]], dtype=np.uint8)
+    saturated = np.repeat(primaries, 16, axis=0)[None].repeat(8, axis=0)
+    assert colourfulness(saturated) > 109  # "extremely colourful" on Hasler and Suesstrunk's scale
+    muted = ((saturated.astype(np.float32) + 2 * 128) / 3).astype(np.uint8)
+    assert 0 < colourfulness(muted) < colourfulness(saturated) / 2
+
+
+def test_colourfulness_formula_on_a_two_colour_image():
+    image = np.zeros((2, 2, 3), dtype=np.uint8)
+    image[0] = (200, 0, 0)  # rg = 200, yb = 100
+    # rg: mean 100, std 100; yb: mean 50, std 50
+    assert colourfulness(image) == pytest.approx(math.hypot(100, 50) * 1.3)
+
+
+def test_ciede2000_matches_skimage():
+    output, truth = _noisy_pair((24, 32, 3), seed=6, spread=30)
+    reference = deltaE_ciede2000(rgb2lab(output), rgb2lab(truth)).mean()
+    assert ciede2000(output, truth) == pytest.approx(reference, abs=0.02)
+
+
+def test_mismatched_or_malformed_inputs_are_refused():
+    image = textured_rgb(16, 16)
+    with pytest.raises(RehueError, match="16x16 but ground truth is 16x8"):
+        psnr(image, image[:8])
+    with pytest.raises(RehueError, match="shape"):
+        ssim(image[..., 0], image[..., 0])
+    with pytest.raises(RehueError, match="at least 3"):
+        ssim(image[:2], image[:2])
+    with pytest.raises(RehueError) as caught:
+        evaluate_pair(image, image[:, :8], path="out/a.png")
+    assert caught.value.path == "out/a.png"
+
+
+def test_evaluate_pair_collects_every_metric():
+    output, truth = textured_rgb(32, 40, seed=7), textured_rgb(32, 40, seed=8)
+    metrics = evaluate_pair(output, truth)
+    assert metrics == ImageMetrics(psnr(output, truth), ssim(output, truth), ciede2000(output, truth),
+                                   colourfulness(output), colourfulness(truth))
+
+
+# ----------------------------------------------------------------------------- temporal stability
+
+
+def _panning_frames(shift=(2, 3), seed=3):
+    """Two views of one textured scene, the second moved by ``shift`` (rows, columns) pixels."""
+    scene = textured_rgb(104, 136, seed=seed)
+    dy, dx = shift
+    return scene[4:100, 4:132], scene[4 + dy : 100 + dy, 4 + dx : 132 + dx]
+
+
+def _recoloured(rgb, da=12.0, db=-8.0):
+    lab = rgb_to_lab(rgb)
+    lab[..., 1] += da
+    lab[..., 2] += db
+    return np.round(lab_to_rgb(lab) * 255).astype(np.uint8)
+
+
+def test_temporal_stability_compensates_motion_and_sees_colour_change():
+    previous, current = _panning_frames()
+    ab_difference = rgb_to_lab(previous)[..., 1:] - rgb_to_lab(current)[..., 1:]
+    uncompensated = np.linalg.norm(ab_difference, axis=-1).mean()
+    steady = temporal_stability(previous, current)
+    flickering = temporal_stability(previous, _recoloured(current))
+    assert temporal_stability(previous, previous) == 0.0
+    assert uncompensated > 5
+    assert steady < 1.0
+    assert flickering > 8 * steady and flickering > 8
+
+
+def test_temporal_stability_accumulator_matches_the_function_and_resets():
+    previous, current = _panning_frames()
+    stability = TemporalStability()
+    assert stability.update(previous) is None
+    assert math.isnan(stability.mean())
+    first = stability.update(current)
+    assert first == pytest.approx(temporal_stability(previous, current))
+    second = stability.update(_recoloured(previous))
+    assert second > 8
+    stability.reset()
+    assert stability.update(previous) is None
+    assert stability.values == [first, second]
+    assert stability.mean() == pytest.approx((first + second) / 2)
+    with pytest.raises(RehueError, match="frame size changed"):
+        stability.update(previous[:64])
+
+
+# ----------------------------------------------------------------------------------------- tables
+
+
+def test_summarize():
+    assert summarize([3.0, 1.0, 2.0]) == {"min": 1.0, "max": 3.0, "mean": 2.0}
+    with pytest.raises(RehueError):
+        summarize([])
+
+
+def _metrics(psnr_value, ssim_value):
+    return ImageMetrics(psnr=psnr_value, ssim=ssim_value, ciede2000=4.0, colourfulness_output=20.0,
+                        colourfulness_truth=30.0)
+
+
+def _table(model_rows, baseline_rows):
+    table = MetricTable()
+    for name, rows in (("model", model_rows), (GRAY_BASELINE, baseline_rows)):
+        for psnr_value, ssim_value in rows:
+            table.add(name, _metrics(psnr_value, ssim_value))
+    return table
+
+
+def test_markdown_table_has_the_thesis_columns_and_min_max_mean_in_place():
+    table = _table([(20.0, 0.80), (30.0, 0.90), (25.0, 0.60)], [(22.0, 0.75), (24.0, 0.85)])
+    lines = table.to_markdown().splitlines()
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    assert header[:7] == ["Name", "SSIM a", "SSIM b", "SSIM c", "PSNR a", "PSNR b", "PSNR c"]
+    assert header[7:] == ["CIEDE2000 c", "Colourfulness output c", "Colourfulness truth c", "Images"]
+    assert set(lines[1].strip("|").split("|")) == {"---"}
+    model = [cell.strip() for cell in lines[2].strip("|").split("|")]
+    assert model[:7] == ["model", "0.6000", "0.9000", "0.7667", "20.00", "30.00", "25.00"]
+    assert model[7:] == ["4.00", "20.0", "30.0", "3"]
+    baseline = [cell.strip() for cell in lines[3].strip("|").split("|")]
+    assert baseline[:7] == [GRAY_BASELINE, "0.7500", "0.8500", "0.8000", "22.00", "24.00", "23.00"]
+    assert "- model does NOT beat the gray baseline on SSIM" in table.to_markdown()
+
+
+def test_verdicts_for_a_model_that_beats_gray_and_one_that_does_not():
+    winner = _table([(26.0, 0.9)], [(23.0, 0.8)])
+    assert "- model beats the gray baseline on PSNR and SSIM (PSNR 26.00 vs 23.00 dB" in winner.to_markdown()
+    assert winner.to_dict()["verdicts"]["model"] == {"beats_psnr": True, "beats_ssim": True,
+                                                     "beats_baseline": True}
+    loser = _table([(21.0, 0.7)], [(23.0, 0.8)])
+    assert "- model does NOT beat the gray baseline on PSNR and SSIM" in loser.to_markdown()
+    assert loser.to_dict()["verdicts"]["model"]["beats_baseline"] is False
+    alone = MetricTable()
+    alone.add("model", _metrics(26.0, 0.9))
+    assert "No gray baseline row" in alone.to_markdown()
+    assert alone.to_dict()["verdicts"] == {}
+
+
+def test_table_dict_holds_every_number_and_is_json():
+    table = _table([(20.0, 0.8), (30.0, 0.9)], [(22.0, 0.75)])
+    document = json.loads(json.dumps(table.to_dict(), allow_nan=False))
+    model = document["rows"]["model"]
+    assert model["count"] == 2
+    assert model["summary"]["psnr"] == {"min": 20.0, "max": 30.0, "mean": 25.0}
+    assert [image["ssim"] for image in model["images"]] == [0.8, 0.9]
+    assert document["baseline"] == GRAY_BASELINE and document["psnr_cap_db"] == PSNR_CAP_DB

@@ -1,0 +1,110 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from rehue.errors import RehueError
+from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, evaluate_pair, gray_baseline
+from rehue.evaluation.report import (
+    LABEL_HEIGHT,
+    PLOT_DPI,
+    PLOT_SIZE_INCHES,
+    plot_lines,
+    sample_grid,
+    write_report,
+)
+from tests.conftest import textured_rgb
+
+RED = (255, 0, 0)
+
+
+def _sample(height=48, width=64, seed=0):
+    truth = textured_rgb(height, width, seed=seed)
+    output = np.zeros_like(truth)
+    output[...] = RED
+    return gray_baseline(truth)[..., 0], truth, output
+
+
+def test_sample_grid_size_labels_and_cells(tmp_path):
+    rows = [_sample(seed=i) for i in range(3)]
+    path = sample_grid(rows, tmp_path / "grid.png", cell=64)
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.size == (3 * 64, LABEL_HEIGHT + 3 * 64)
+        pixels = np.asarray(image.convert("RGB"))
+    labels = pixels[:LABEL_HEIGHT]
+    assert (labels.min(axis=-1) < 100).sum() > 20  # text drawn on each title
+    for column in range(3):
+        assert (labels[:, column * 64 : (column + 1) * 64].min(axis=-1) < 100).any()
+    assert tuple(pixels[LABEL_HEIGHT + 2 * 64 + 32, 2 * 64 + 32]) == RED
+    gray_cell = pixels[LABEL_HEIGHT + 10 : LABEL_HEIGHT + 54, 10:54].astype(int)
+    assert np.all(gray_cell[..., 0] == gray_cell[..., 1]) and gray_cell.std() > 5
+    # a 64x48 image in a 64x64 cell is letterboxed: background above and below
+    assert tuple(pixels[LABEL_HEIGHT + 2, 64 + 32]) == (255, 255, 255)
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_sample_grid_keeps_at_most_max_rows_and_custom_titles(tmp_path):
+    rows = [_sample(16, 16, seed=i)[1:] for i in range(5)]
+    path = sample_grid(rows, tmp_path / "sub" / "grid.png", titles=("Truth", "Output"), max_rows=2, cell=32)
+    with Image.open(path) as image:
+        assert image.size == (2 * 32, LABEL_HEIGHT + 2 * 32)
+
+
+def test_sample_grid_refuses_bad_rows_and_unwritable_paths(tmp_path):
+    with pytest.raises(RehueError, match="no samples"):
+        sample_grid([], tmp_path / "grid.png")
+    with pytest.raises(RehueError, match="2 images for 3 titles"):
+        sample_grid([_sample()[:2]], tmp_path / "grid.png")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(RehueError) as caught:
+        sample_grid([_sample()], blocker / "grid.png")
+    assert caught.value.path == str(blocker / "grid.png")
+
+
+def test_plot_lines_writes_a_png(tmp_path):
+    series = {"gen2": [12.0, 11.5, 11.7, 11.4], "gen4": [30.1, 29.0, 29.5]}
+    path = plot_lines(series, tmp_path / "epochs.png", "epoch", "seconds", "Epoch duration")
+    with Image.open(path) as image:
+        image.verify()
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.size == (round(PLOT_SIZE_INCHES[0] * PLOT_DPI), round(PLOT_SIZE_INCHES[1] * PLOT_DPI))
+        assert np.asarray(image.convert("L")).std() > 10
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_write_report_writes_json_markdown_and_samples(tmp_path):
+    table = MetricTable()
+    rows = []
+    for seed in range(2):
+        gray, truth, output = _sample(seed=seed)
+        table.add("model", evaluate_pair(output, truth))
+        table.add(GRAY_BASELINE, evaluate_pair(gray_baseline(truth), truth))
+        rows.append((gray, truth, output))
+    extra = {"model": "gen2", "temporal_stability": float("nan"), "seconds": np.float32(1.5)}
+    paths = write_report(tmp_path / "report", table, rows, extra)
+
+    assert set(paths) == {"json", "markdown", "samples"}
+    written = sorted(p.name for p in (tmp_path / "report").iterdir())
+    assert written == ["metrics.json", "metrics.md", "samples.png"]
+    document = json.loads(paths["json"].read_text())
+    assert document["rows"]["model"]["count"] == 2
+    assert document["extra"] == {"model": "gen2", "temporal_stability": None, "seconds": 1.5}
+    assert document["verdicts"]["model"]["beats_baseline"] is False  # solid red does not beat gray
+    markdown = paths["markdown"].read_text()
+    assert markdown.startswith("| Name | SSIM a | SSIM b | SSIM c | PSNR a | PSNR b | PSNR c |")
+    assert "model does NOT beat the gray baseline" in markdown
+    assert "- temporal_stability: None" in markdown
+    with Image.open(paths["samples"]) as image:
+        assert image.size == (3 * 128, LABEL_HEIGHT + 2 * 128)
+
+
+def test_write_report_without_samples(tmp_path):
+    table = MetricTable()
+    table.add("model", evaluate_pair(*_sample()[1:]))
+    paths = write_report(tmp_path, table, [])
+    assert set(paths) == {"json", "markdown"}
+    assert not (tmp_path / "samples.png").exists()
