@@ -45,19 +45,24 @@ def denormalize_ab(ab_norm):
 
 def _as_float_rgb(rgb: np.ndarray) -> np.ndarray:
     if rgb.dtype == np.uint8:
-        return rgb.astype(np.float32) * np.float32(1.0 / 255.0)
+        return rgb  # _srgb_to_linear looks 8-bit values up in a table
     if rgb.dtype == np.uint16:
         return rgb.astype(np.float32) * np.float32(1.0 / 65535.0)
     return np.clip(rgb.astype(np.float32, copy=False), 0.0, 1.0)
 
 
 def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
+    if c.dtype == np.uint8:
+        return _LINEAR_LUT[c]
     return np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92).astype(np.float32)
 
 
 def _linear_to_srgb(c: np.ndarray) -> np.ndarray:
     c = np.clip(c, 0.0, 1.0)
     return np.where(c > 0.0031308, 1.055 * np.power(c, 1 / 2.4) - 0.055, 12.92 * c).astype(np.float32)
+
+
+_LINEAR_LUT = _srgb_to_linear(np.arange(256, dtype=np.float32) / 255.0)
 
 
 def _f(t: np.ndarray) -> np.ndarray:

@@ -147,7 +147,10 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
     except OSError as exc:
         raise RehueError(f"cannot write image ({exc.strerror or exc})", path) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
     return path
 
 
