@@ -89,16 +89,23 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             split = "test" if video in test_set else "train"
             detector = SceneDetector(scene_mode)
             scene, next_time, taken = 0, None, 0
+            waiting: dict[int, dict] = {}  # sampled rows whose scene the detector has not decided yet
+
+            def settle(decisions):
+                nonlocal scene
+                for index, scene_changed in decisions:
+                    scene += bool(scene_changed)
+                    if index in waiting:
+                        waiting.pop(index)["scene"] = scene
+
             folder = staging / "frames" / video.stem
             folder.mkdir(parents=True, exist_ok=True)
             with VideoReader(video) as reader:
-                total = reader.frame_count
-                bar = tqdm(total=total, desc=video.name, unit="frame", disable=not progress, file=sys.stderr,
-                           dynamic_ncols=True, leave=False)
+                bar = tqdm(total=reader.frame_count, desc=video.name, unit="frame", disable=not progress,
+                           file=sys.stderr, dynamic_ncols=True, leave=False)
                 for frame in reader:
                     bar.update(1)
-                    if _scene_changed(detector, frame.gray):
-                        scene += 1
+                    settle(detector.push(_detection_size(frame.gray)))
                     if next_time is None:
                         next_time = frame.time
                     if frame.time + 1e-6 < next_time:
@@ -107,9 +114,12 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
                         next_time += 1.0 / fps
                     rel = Path("frames") / video.stem / f"{taken:06d}.png"
                     _save_png(letterbox_rgb(frame.rgb, size), staging / rel)
-                    rows.append({"path": rel.as_posix(), "video": video.name, "time": f"{frame.time:.3f}",
-                                 "frame_index": frame.index, "scene": scene, "split": split})
+                    row = {"path": rel.as_posix(), "video": video.name, "time": f"{frame.time:.3f}",
+                           "frame_index": frame.index, "scene": scene, "split": split}
+                    rows.append(row)
+                    waiting[frame.index] = row
                     taken += 1
+                settle(detector.flush())
                 bar.close()
             log(f"{video.name}: {taken} frames ({split}), {scene + 1} scene(s)")
         text = io.StringIO()
@@ -128,12 +138,16 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     return FramesSummary(len(videos), len(rows), len(rows) - n_test, n_test, out)
 
 
-def _scene_changed(detector, gray: np.ndarray) -> bool:
+def _detection_size(gray: np.ndarray, longest: int = 128) -> np.ndarray:
+    """The scene detector looks at small frames; shrinking first keeps it cheap at any resolution."""
     import cv2
 
-    if gray.shape[0] > 128 or gray.shape[1] > 128:
-        gray = cv2.resize(gray, (128, 128), interpolation=cv2.INTER_AREA)
-    return bool(detector.update(gray))
+    height, width = gray.shape
+    if max(height, width) <= longest:
+        return gray
+    scale = longest / max(height, width)
+    return cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
+                      interpolation=cv2.INTER_AREA)
 
 
 def _save_png(rgb: np.ndarray, path: Path) -> None:

@@ -1,0 +1,104 @@
+import csv
+
+import numpy as np
+import pytest
+
+from rehue.cli import main
+from rehue.data.datasets import build_datasets, frame_pairs, read_frame_manifest
+from rehue.data.frames import extract_frames
+from rehue.errors import RehueError
+from rehue.training import TrainConfig, train
+from tests.conftest import textured_rgb
+from tests.helpers_video import make_clip
+
+
+def panning_clip(path, seconds, fps, height, width, seed=0, cut_at=None):
+    photo = textured_rgb(height + 16, width + int(seconds * fps) + 16, seed=seed)
+    other = textured_rgb(height + 16, width + int(seconds * fps) + 16, seed=seed + 50)
+    frames = []
+    for i in range(int(seconds * fps)):
+        source = other if cut_at is not None and i >= cut_at else photo
+        frames.append(np.ascontiguousarray(source[8 : 8 + height, i : i + width]))
+    return make_clip(path, frames, fps=fps)
+
+
+@pytest.fixture(scope="module")
+def wide_clip(tmp_path_factory):
+    return panning_clip(tmp_path_factory.mktemp("clips") / "wide.mp4", 10, 24, 272, 640)
+
+
+def test_ten_second_clip_at_three_fps_gives_thirty_letterboxed_frames(tmp_path, wide_clip):
+    out = tmp_path / "frames"
+    assert main(["frames", str(wide_clip), "--out", str(out), "--fps", "3", "--no-progress"]) == 0
+    rows = read_frame_manifest(out)
+    assert abs(len(rows) - 30) <= 1
+    times = [float(r["time"]) for r in rows]
+    assert np.allclose(np.diff(times), 1 / 3, atol=0.05)
+    assert {r["video"] for r in rows} == {"wide.mp4"}
+    from PIL import Image
+
+    frame = np.asarray(Image.open(out / rows[0]["path"]))
+    assert frame.shape == (128, 128, 3)
+    bar = (128 - round(272 * 128 / 640)) // 2
+    assert frame[: bar - 1].max() == 0 and frame[-(bar - 1) :].max() == 0, "letterbox bars, not a stretch"
+    assert frame[64].max() > 0
+
+
+def test_every_option_and_variable_frame_rate(tmp_path):
+    pts = np.cumsum([0] + [1 if i % 2 else 3 for i in range(59)])  # frames 1/30 or 3/30 s apart
+    photo = textured_rgb(64, 200)
+    frames = [np.ascontiguousarray(photo[:, i : i + 64]) for i in range(60)]
+    clip = make_clip(tmp_path / "vfr.mkv", frames, fps=30, pts=pts.tolist(), time_base="1/30")
+    duration = pts[-1] / 30
+    out = tmp_path / "f"
+    assert main(["frames", str(clip), "--out", str(out), "--every", "0.5", "--size", "32", "--no-progress"]) == 0
+    rows = read_frame_manifest(out)
+    assert abs(len(rows) - (int(duration / 0.5) + 1)) <= 1
+
+
+def test_split_is_by_video_and_pairs_never_cross_videos_or_scenes(tmp_path):
+    clips = [panning_clip(tmp_path / f"v{i}.mp4", 2, 12, 48, 64, seed=i, cut_at=12 if i == 0 else None)
+             for i in range(3)]
+    out = tmp_path / "frames"
+    summary = extract_frames(clips, out, fps=6, size=32, test_videos=["v2.mp4"], progress=False)
+    rows = read_frame_manifest(out)
+    by_video = {}
+    for row in rows:
+        by_video.setdefault(row["video"], set()).add(row["split"])
+    assert by_video == {"v0.mp4": {"train"}, "v1.mp4": {"train"}, "v2.mp4": {"test"}}
+    assert summary.test == sum(r["split"] == "test" for r in rows) > 0
+    assert {r["scene"] for r in rows if r["video"] == "v0.mp4"} == {"0", "1"}
+    for prev, cur in frame_pairs(rows):
+        assert rows[prev]["video"] == rows[cur]["video"] and rows[prev]["scene"] == rows[cur]["scene"]
+    assert len(frame_pairs(rows)) == len(rows) - 3 - 1
+
+
+def test_not_a_video_is_a_one_line_error(tmp_path, capsys):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("hello")
+    assert main(["frames", str(bad), "--out", str(tmp_path / "f")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "notes.mp4" in err[0]
+    assert not (tmp_path / "f").exists() and not list(tmp_path.glob(".f*"))
+
+
+def test_existing_dataset_is_kept_without_overwrite(tmp_path):
+    clip = panning_clip(tmp_path / "a.mp4", 1, 12, 32, 32)
+    extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False)
+    with pytest.raises(RehueError, match="--overwrite"):
+        extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False)
+
+
+@pytest.mark.parametrize("dependent", [False, True])
+def test_train_on_frame_datasets_and_temporal_pairs(tmp_path, dependent):
+    clips = [panning_clip(tmp_path / f"v{i}.mp4", 2, 12, 40, 56, seed=i) for i in range(2)]
+    frames = tmp_path / "frames"
+    extract_frames(clips, frames, fps=4, size=32, test_videos=["v1.mp4"], progress=False)
+    train_set, val_set = build_datasets(frames, 32, dependent=dependent)
+    item = train_set[0]
+    assert ("prev_ab" in item) == dependent
+    config = TrainConfig(data=str(frames), out=str(tmp_path / "run"), size=32, width=4, batch_size=2, epochs=1,
+                         steps_per_epoch=2, val_images=2, device="cpu", in_channels=3 if dependent else 1)
+    assert train(config, progress=False).history[0]["epoch"] == 1
+    with open(frames / "manifest.csv") as fh:
+        assert set(csv.DictReader(fh).fieldnames) >= {"path", "video", "time", "split", "scene"}
