@@ -25,6 +25,7 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--dependent", action="store_true",
                    help="train the dependent generator (L* + previous frame's a*b*) on temporal pairs")
     p.add_argument("--width", type=int, default=d.width, help="generator base width (default %(default)s)")
+    p.add_argument("--disc-width", type=int, default=d.disc_width, help="discriminator base width (0: its default)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="default %(default)s (thesis: 128/256)")
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--steps-per-epoch", type=int, default=d.steps_per_epoch, help="0: one pass over the data")
@@ -135,7 +136,8 @@ def cmd_train(args) -> int:
 
     config = TrainConfig(
         data=str(args.data), out=args.out, generator=args.generator, discriminator=args.discriminator,
-        size=args.size, in_channels=3 if args.dependent else 1, width=args.width, batch_size=args.batch_size,
+        size=args.size, in_channels=3 if args.dependent else 1, width=args.width, disc_width=args.disc_width,
+        batch_size=args.batch_size,
         epochs=args.epochs, lr_g=args.lr_g, beta1_g=args.beta1_g, lr_d=args.lr_d, beta1_d=args.beta1_d,
         l1_weight=args.l1_weight, seed=args.seed, device=args.device, amp=not args.no_amp, workers=args.workers,
         steps_per_epoch=args.steps_per_epoch, val_images=args.val_images, init=args.init,

@@ -58,7 +58,7 @@ class ImageFolderDataset(Dataset):
     """
 
     def __init__(self, root, size: int, *, train: bool = True, pairs: bool = False, files=None,
-                 weights=None, cache_side: int | None = None, log=None):
+                 weights=None, stamps=(), cache_side: int | None = None, log=None):
         from rehue.data.images import iter_image_files, load_image
 
         log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -80,6 +80,8 @@ class ImageFolderDataset(Dataset):
         if not self.images:
             raise RehueError("no readable images found", root)
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
+        self.stamps = [self._load_stamp(p, log) for p in stamps]
+        self.stamps = [s for s in self.stamps if s is not None]
         self.epoch_length = max(len(self.images), 64) if train else len(self.images)
         self._rng = np.random.default_rng()
 
@@ -92,6 +94,42 @@ class ImageFolderDataset(Dataset):
             rgb = cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
                              interpolation=cv2.INTER_AREA)
         return np.ascontiguousarray(rgb)
+
+    def _load_stamp(self, path, log):
+        """A cut-out (RGBA) kept at most ``size`` pixels on its long side."""
+        import cv2
+        from PIL import Image
+
+        try:
+            with Image.open(path) as image:
+                rgba = np.asarray(image.convert("RGBA"))
+        except (OSError, ValueError) as exc:
+            log(f"warning: skipping stamp {path} ({exc})")
+            return None
+        scale = self.size / max(rgba.shape[:2])
+        if scale < 1:
+            rgba = cv2.resize(rgba, (max(1, round(rgba.shape[1] * scale)), max(1, round(rgba.shape[0] * scale))),
+                              interpolation=cv2.INTER_AREA)
+        return rgba
+
+    def _paste_stamps(self, rgb: np.ndarray, rng) -> np.ndarray:
+        """Paste one or two photographed cut-outs (animals, fruit, vehicles...) onto a training crop, so the
+        model sees more kinds of objects and colours than a few dozen landscapes hold."""
+        import cv2
+
+        out = rgb.astype(np.float32)
+        for _ in range(int(rng.integers(1, 3))):
+            stamp = self.stamps[int(rng.integers(len(self.stamps)))]
+            scale = rng.uniform(0.3, 0.8) * self.size / max(stamp.shape[:2])
+            h, w = max(1, round(stamp.shape[0] * scale)), max(1, round(stamp.shape[1] * scale))
+            stamp = cv2.resize(stamp, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+            if rng.random() < 0.5:
+                stamp = stamp[:, ::-1]
+            top, left = int(rng.integers(0, self.size - h + 1)), int(rng.integers(0, self.size - w + 1))
+            alpha = stamp[..., 3:4].astype(np.float32) / 255.0
+            region = out[top : top + h, left : left + w]
+            out[top : top + h, left : left + w] = region * (1 - alpha) + stamp[..., :3] * alpha
+        return out.round().astype(np.uint8)
 
     def __len__(self) -> int:
         return self.epoch_length
@@ -136,7 +174,10 @@ class ImageFolderDataset(Dataset):
         rng = self._rng if self.train else np.random.default_rng(index)
         rgb = self._pick(index, rng)
         if not self.pairs:
-            return lab_item(self._crop(rgb, rng))
+            crop = self._crop(rgb, rng)
+            if self.train and self.stamps and rng.random() < 0.5:
+                crop = self._paste_stamps(crop, rng)
+            return lab_item(crop)
         prev, frame = self._pair(rgb, rng)
         item = lab_item(frame)
         prev_ab = normalize_ab(rgb_to_lab(prev)[..., 1:])
@@ -245,22 +286,28 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         return ArrayDataset(frames["train"]), ArrayDataset(frames["test"], train=False)
     from rehue.data.images import iter_image_files
 
-    files = list(iter_image_files(path))
-    weights = _manifest_weights(path, files)
-    held_out = _manifest_held_out(path)
-    if held_out is not None:
-        train_files = [f for f in files if f.relative_to(path).as_posix() not in held_out]
-        val_files = [f for f in files if f.relative_to(path).as_posix() in held_out]
+    rows = _read_manifest_rows(path)
+    stamps = []
+    if rows and "kind" in rows[0]:
+        # a demo-style set: photos with a held-out split and sampling weights, cut-outs to paste
+        photos = [r for r in rows if r["kind"] == "photo"]
+        train_rows = [r for r in photos if r.get("split", "train") == "train"]
+        val_rows = [r for r in photos if r.get("split") in ("test", "held_out", "val")]
+        train_files = [path / r["path"] for r in train_rows]
+        val_files = [path / r["path"] for r in val_rows]
+        train_weights = [float(r.get("weight") or 1.0) for r in train_rows]
+        stamps = [path / r["path"] for r in rows if r["kind"] == "stamp" and r.get("split", "train") == "train"]
     else:
+        files = list(iter_image_files(path))
         order = np.random.default_rng(seed).permutation(len(files))
         n_val = max(1, round(len(files) * val_fraction)) if len(files) > 1 else 0
         val_files = [files[i] for i in sorted(order[:n_val])]
         train_files = [files[i] for i in sorted(order[n_val:])]
+        train_weights = None
     if not train_files:
         raise RehueError("no training images found (need at least 2 images: one is held out)", path)
-    train_weights = None if weights is None else [weights.get(f, 1.0) for f in train_files]
     train = ImageFolderDataset(path, size, train=True, pairs=dependent, files=train_files, weights=train_weights,
-                               log=log)
+                               stamps=stamps, log=log)
     val = ImageFolderDataset(path, size, train=False, pairs=dependent, files=val_files or train_files[:1], log=log)
     return train, val
 
@@ -271,18 +318,3 @@ def _read_manifest_rows(root: Path) -> list[dict] | None:
         return None
     with open(manifest, newline="") as fh:
         return list(csv.DictReader(fh))
-
-
-def _manifest_weights(root: Path, files: list[Path]) -> dict | None:
-    rows = _read_manifest_rows(root)
-    if not rows or "weight" not in rows[0]:
-        return None
-    by_path = {r.get("path", ""): float(r["weight"] or 1.0) for r in rows}
-    return {f: by_path.get(f.relative_to(root).as_posix(), 1.0) for f in files}
-
-
-def _manifest_held_out(root: Path) -> set[str] | None:
-    rows = _read_manifest_rows(root)
-    if not rows or "split" not in rows[0]:
-        return None
-    return {r["path"] for r in rows if r.get("split") in ("test", "held_out", "val")}

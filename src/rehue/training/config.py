@@ -14,6 +14,7 @@ class TrainConfig:
     size: int = 32  # CIFAR-10; 128 for video
     in_channels: int = 1  # 1: independent (L*), 3: dependent (L* + previous a*b*)
     width: int = 32
+    disc_width: int = 0  # 0: the discriminator's own default
     batch_size: int = 128  # Table 5.1: 128 or 256
     epochs: int = 10
     lr_g: float = 2e-4  # Table 5.1: Adam 2e-4, beta1 0.5

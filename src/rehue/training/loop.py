@@ -125,14 +125,31 @@ def _worker_init(worker_id):
         dataset._rng = np.random.default_rng([*dataset._seed_parts, worker_id])
 
 
-def _load_init_weights(generator, spec: str, config: TrainConfig):
+def _load_init_weights(generator, spec: str, config: TrainConfig, log):
+    """Start from a trained generator. From an independent model to a dependent one, the weights that
+    read the input grow extra input channels (for the previous a*b*) initialised at zero, so training
+    starts from exactly the independent model and learns how much to trust the previous colours."""
+    import torch
+
     from rehue.models.io import load_model
 
     source, card = load_model(spec)
-    if (card.architecture, card.in_channels, card.width) != (config.generator, config.in_channels, config.width):
+    if (card.architecture, card.width) != (config.generator, config.width) or card.in_channels > config.in_channels:
         raise RehueError(f"--init model is {card.architecture}/{card.in_channels}ch/width {card.width}, but this run "
                          f"trains {config.generator}/{config.in_channels}ch/width {config.width}", spec)
-    generator.load_state_dict(source.state_dict())
+    target = generator.state_dict()
+    grown = 0
+    with torch.no_grad():
+        for key, value in source.state_dict().items():
+            if value.shape == target[key].shape:
+                target[key].copy_(value)
+            else:
+                target[key].zero_()
+                target[key][:, : value.shape[1]].copy_(value)
+                grown += 1
+    generator.load_state_dict(target)
+    if grown:
+        log(f"initialised from {spec}; {grown} input layer(s) grown to {config.in_channels} channels")
 
 
 def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False, progress: bool = True,
@@ -182,7 +199,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     generator = create_model(config.generator, in_channels=config.in_channels, size=config.size,
                              width=config.width, role="generator").to(device)
     discriminator = create_model(config.discriminator, in_channels=3, size=config.size,
-                                 role="discriminator").to(device)
+                                 width=config.disc_width or None, role="discriminator").to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1_g, 0.999))
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=(config.beta1_d, 0.999))
     start_epoch, step, history = 0, 0, []
@@ -194,7 +211,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         start_epoch, step, history = state["epoch"], state["step"], list(state["history"])
         torch.set_rng_state(state["torch_rng"][rank % len(state["torch_rng"])])
     elif config.init:
-        _load_init_weights(generator, config.init, config)
+        _load_init_weights(generator, config.init, config, log)
 
     g_model, d_model = generator, discriminator
     if world > 1:
@@ -255,7 +272,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                 if not math.isfinite(totals["loss_g_l1"] + totals["loss_d"]):
                     raise RehueError(f"training diverged at step {step} (loss is NaN/inf); lower the learning rates")
                 bar.update(1)
-                bar.set_postfix(d=f"{float(loss_d):.3f}", g_l1=f"{float(loss_g_l1):.3f}")
+                bar.set_postfix(d=f"{loss_d.item():.3f}", g_l1=f"{loss_g_l1.item():.3f}")
                 if done >= steps_per_epoch:
                     break
         bar.close()

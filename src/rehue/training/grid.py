@@ -1,0 +1,561 @@
+"""``rehue grid-search``: the thesis' grid search (4.2.2, 5.1.5; Tables 5.1 and 5.2, fig. 5.5).
+
+Every combination of generator, discriminator, batch size and optimiser settings named in a TOML file
+is trained with the same seed and budget into ``OUT/runs/NAME``. Each final generator is then scored
+image by image on the same held-out validation images, beside the gray answer (a* = b* = 0), giving
+the Table 5.2 layout (min/max/mean SSIM and PSNR per run, ranked), a plot of epoch durations per run
+(fig. 5.5) and sample grids on identical images, so the runs can be compared by eye as well.
+
+The search can be interrupted and started again with the same command: finished runs are skipped,
+an interrupted one resumes from its last checkpoint, and evaluations of unchanged models are reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from rehue.errors import RehueError
+from rehue.training.config import TrainConfig
+
+GRID_KEYS = ("generators", "discriminators", "batch_sizes", "optimisers", "out", "rank_by", "eval_images",
+             "sample_images")
+OPTIMISER_KEYS = ("lr_g", "beta1_g", "lr_d", "beta1_d")
+# TrainConfig fields the grid varies; a fixed value for one of them would be silently overridden.
+VARIED_BY = {"generator": "generators", "discriminator": "discriminators", "batch_size": "batch_sizes",
+             **{key: "optimisers" for key in OPTIMISER_KEYS}}
+# Settings that change where or how fast a run trains, not what it learns: a run may resume under new values.
+NOT_COMPARED = ("out", "epochs", "device", "workers", "amp")
+RANK_BY = ("psnr", "ssim")
+DEFAULT_SAMPLE_IMAGES = 8
+EVAL_BATCH = 64
+
+RUNS_DIR = "runs"
+SAMPLES_DIR = "samples"
+RESULTS_MARKDOWN = "results.md"
+RESULTS_JSON = "results.json"
+DURATIONS_PLOT = "epoch_durations.png"
+ALL_RUNS_GRID = "all_runs.png"
+CONFIG_COPY = "grid.toml"
+RUN_EVALUATION = "grid_evaluation.json"
+
+
+@dataclass(frozen=True)
+class GridRun:
+    """One cell of the grid: its thesis-style name ("gen2-disc1-128") and full training config."""
+
+    name: str
+    config: TrainConfig
+    optimiser: int  # index into GridSpec.optimisers
+
+
+@dataclass
+class GridSpec:
+    source: Path
+    runs: list[GridRun]
+    optimisers: list[dict]
+    out: Path
+    rank_by: str = "psnr"
+    eval_images: int = 0  # 0: the whole validation set
+    sample_images: int = DEFAULT_SAMPLE_IMAGES
+
+
+@dataclass
+class RunOutcome:
+    name: str
+    status: str  # "trained", "resumed" or "skipped"
+    wall_seconds: float  # spent on this run by this invocation
+    epoch_seconds: list[float] = field(default_factory=list)  # every epoch, from metrics.jsonl
+
+
+@dataclass
+class GridResult:
+    table: object  # rehue.evaluation.metrics.MetricTable, ranked best first, gray baseline last
+    ranking: list[str]
+    outcomes: dict[str, RunOutcome]
+    paths: dict[str, Path]
+    validation_images: int
+
+
+# ------------------------------------------------------------------------------------------ config
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            raise RehueError("reading TOML needs Python 3.11+ or the tomli package", path) from None
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RehueError("no such grid config", path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RehueError(f"cannot read the grid config ({exc})", path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RehueError(f"not valid TOML ({exc})", path) from None
+
+
+def _check_type(value, default, key: str, path: Path):
+    """``value`` if it has the type of the TrainConfig default (an int is fine where a float is)."""
+    expected = type(default)
+    ok = isinstance(value, expected) and not (isinstance(value, bool) and expected is not bool)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if not ok:
+        raise RehueError(f"{key} must be of type {expected.__name__}, not {value!r}", path)
+    return value
+
+
+def _name_list(raw: dict, key: str, role: str, path: Path) -> list[str]:
+    from rehue.models.registry import list_models
+
+    names = raw.get(key)
+    valid = list_models(role)
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise RehueError(f"{key} must be a non-empty list of {role} names ({', '.join(valid)})", path)
+    unknown = [n for n in names if n not in valid]
+    if unknown:
+        raise RehueError(f"unknown {role} {unknown[0]!r} in {key}; choose from {', '.join(valid)}", path)
+    _no_duplicates(names, key, path)
+    return names
+
+
+def _no_duplicates(values: list, key: str, path: Path):
+    repeated = [v for i, v in enumerate(values) if v in values[:i]]
+    if repeated:
+        raise RehueError(f"{key} lists {repeated[0]!r} twice", path)
+
+
+def _batch_sizes(raw: dict, path: Path) -> list[int]:
+    sizes = raw.get("batch_sizes", [TrainConfig.batch_size])
+    if (not isinstance(sizes, list) or not sizes
+            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes)):
+        raise RehueError("batch_sizes must be a non-empty list of positive integers", path)
+    _no_duplicates(sizes, "batch_sizes", path)
+    return sizes
+
+
+def _optimisers(raw: dict, path: Path) -> list[dict]:
+    """Each entry is {lr_g, beta1_g, lr_d, beta1_d}; a missing key takes the thesis default (Table 5.1)."""
+    defaults = TrainConfig()
+    entries = raw.get("optimisers", [{}])
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+        raise RehueError("optimisers must be a non-empty list of tables ([[optimisers]] with lr_g, beta1_g, "
+                         "lr_d, beta1_d)", path)
+    result = []
+    for index, entry in enumerate(entries, 1):
+        unknown = sorted(set(entry) - set(OPTIMISER_KEYS))
+        if unknown:
+            raise RehueError(f"optimiser {index}: unknown key {unknown[0]!r}; known: {', '.join(OPTIMISER_KEYS)}",
+                             path)
+        values = {}
+        for key in OPTIMISER_KEYS:
+            value = _check_type(entry.get(key, getattr(defaults, key)), 0.0, f"optimiser {index}: {key}", path)
+            if key.startswith("lr") and not value > 0:
+                raise RehueError(f"optimiser {index}: {key} must be positive, not {value}", path)
+            if key.startswith("beta") and not 0 <= value < 1:
+                raise RehueError(f"optimiser {index}: {key} must be in [0, 1), not {value}", path)
+            values[key] = value
+        result.append(values)
+    _no_duplicates(result, "optimisers", path)
+    return result
+
+
+def _positive_int(raw: dict, key: str, default: int, path: Path, allow_zero: bool) -> int:
+    value = raw.get(key, default)
+    low = 0 if allow_zero else 1
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise RehueError(f"{key} must be an integer >= {low}, not {value!r}", path)
+    return value
+
+
+def run_name(generator: str, discriminator: str, batch_size: int, optimiser: int, optimisers: int) -> str:
+    """The thesis' "X-Y-Z" name; "-optN" (1-based) is added when the grid has several optimisers."""
+    name = f"{generator}-{discriminator}-{batch_size}"
+    return f"{name}-opt{optimiser + 1}" if optimisers > 1 else name
+
+
+def load_grid(path: str | Path) -> GridSpec:
+    """Read and check a grid TOML file. Relative paths in it (``data``, ``out``) are taken from the
+    file's folder, so the same file works from any working directory; without ``out`` the grid goes
+    to ``runs/<file stem>`` under the current directory."""
+    path = Path(path)
+    raw = _read_toml(path)
+    train_fields = {f.name: f for f in fields(TrainConfig)}
+    for key in raw:
+        if key in VARIED_BY:
+            raise RehueError(f"{key} is what the grid varies; list it under {VARIED_BY[key]} instead", path)
+        if key not in train_fields and key not in GRID_KEYS:
+            known = sorted(set(GRID_KEYS) | set(train_fields) - set(VARIED_BY) - {"out"})
+            raise RehueError(f"unknown key {key!r}; known: {', '.join(known)}", path)
+    if not isinstance(raw.get("data"), str) or not raw["data"]:
+        raise RehueError("data must name the training data (photo folder, CIFAR-10 folder or frame dataset)",
+                         path)
+
+    defaults = TrainConfig()
+    fixed = {key: _check_type(value, getattr(defaults, key), key, path)
+             for key, value in raw.items() if key in train_fields and key != "out"}
+    fixed["data"] = str((path.parent / Path(fixed["data"]).expanduser()).resolve())
+    if fixed.get("epochs", defaults.epochs) < 1:
+        raise RehueError("epochs must be at least 1", path)
+    if fixed.get("steps_per_epoch", defaults.steps_per_epoch) < 0:
+        raise RehueError("steps_per_epoch must be >= 0 (0: one pass over the data)", path)
+
+    generators = _name_list(raw, "generators", "generator", path)
+    discriminators = _name_list(raw, "discriminators", "discriminator", path)
+    batch_sizes = _batch_sizes(raw, path)
+    optimisers = _optimisers(raw, path)
+    rank_by = raw.get("rank_by", "psnr")
+    if rank_by not in RANK_BY:
+        raise RehueError(f"rank_by must be one of {', '.join(RANK_BY)}, not {rank_by!r}", path)
+    out = raw.get("out")
+    if out is not None and (not isinstance(out, str) or not out):
+        raise RehueError("out must be a folder path", path)
+    out = (path.parent / out).resolve() if out else Path(RUNS_DIR) / path.stem
+
+    runs = []
+    for generator, discriminator, batch_size, (index, optimiser) in itertools.product(
+            generators, discriminators, batch_sizes, enumerate(optimisers)):
+        config = TrainConfig(**fixed, generator=generator, discriminator=discriminator, batch_size=batch_size,
+                             **optimiser)
+        runs.append(GridRun(run_name(generator, discriminator, batch_size, index, len(optimisers)), config, index))
+    return GridSpec(source=path, runs=runs, optimisers=optimisers, out=out, rank_by=rank_by,
+                    eval_images=_positive_int(raw, "eval_images", 0, path, allow_zero=True),
+                    sample_images=_positive_int(raw, "sample_images", DEFAULT_SAMPLE_IMAGES, path, False))
+
+
+# ---------------------------------------------------------------------------------------- training
+
+
+def _read_history(run_dir: Path) -> list[dict]:
+    """The epoch records of metrics.jsonl; a record cut short by a crash ends the list."""
+    history = []
+    try:
+        lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return []
+    for line in lines:
+        try:
+            history.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return history
+
+
+def _check_same_settings(run_dir: Path, config: TrainConfig):
+    """A run folder trained with other hyperparameters must not be skipped or resumed as if it matched."""
+    try:
+        saved = json.loads((run_dir / "config.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        return
+    planned = config.to_dict()
+    changed = [key for key in planned if key not in NOT_COMPARED and key in saved and saved[key] != planned[key]]
+    if changed:
+        detail = ", ".join(f"{key} {saved[key]!r} -> {planned[key]!r}" for key in changed)
+        raise RehueError(f"this run was trained with other settings ({detail}); delete the folder to retrain it "
+                         "or pass another --out", run_dir)
+
+
+def _checkpoint_epoch(run_dir: Path) -> int:
+    from rehue.training.checkpoint import list_checkpoints
+
+    checkpoints = list_checkpoints(run_dir / "checkpoints")
+    return int(checkpoints[-1].stem.split("_")[1]) if checkpoints else 0
+
+
+def _is_finished(run_dir: Path, epochs: int) -> bool:
+    """All epochs in metrics.jsonl and in the newest checkpoint, and the final model exported."""
+    history = _read_history(run_dir)
+    exported = (run_dir / "model.safetensors").is_file() and (run_dir / "model.json").is_file()
+    in_order = [record.get("epoch") for record in history] == list(range(1, len(history) + 1))
+    return exported and in_order and len(history) >= epochs and _checkpoint_epoch(run_dir) >= epochs
+
+
+def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> RunOutcome:
+    from rehue.training.loop import train
+
+    config = replace(run.config, out=str(run_dir))
+    _check_same_settings(run_dir, config)
+    started = time.perf_counter()
+    if _is_finished(run_dir, config.epochs):
+        log(f"{label} {run.name}: skipped (finished, {len(_read_history(run_dir))} epochs)")
+        status = "skipped"
+    else:
+        resume_from = _checkpoint_epoch(run_dir)
+        status = "resumed" if resume_from else "trained"
+        log(f"{label} {run.name}: " + (f"resumed after epoch {resume_from}/{config.epochs}" if resume_from
+                                        else f"started ({config.epochs} epochs)"))
+        train(config, resume=bool(resume_from), progress=progress, log=log)
+        if not _is_finished(run_dir, config.epochs):
+            raise RehueError(f"training stopped before all {config.epochs} epochs were recorded and the model "
+                             "exported; delete checkpoints/ to train this run again", run_dir)
+        log(f"{label} {run.name}: {status} in {time.perf_counter() - started:.1f} s")
+    epoch_seconds = [float(record["seconds"]) for record in _read_history(run_dir)]
+    return RunOutcome(run.name, status, time.perf_counter() - started, epoch_seconds)
+
+
+# -------------------------------------------------------------------------------------- evaluation
+
+
+@dataclass
+class _Validation:
+    """The held-out images every run is scored on, prepared once: model inputs, truth and gray RGB."""
+
+    batches: list
+    truths: list  # (N, S, S, 3) uint8 per batch
+    grays: list
+
+    @property
+    def count(self) -> int:
+        return sum(len(truth) for truth in self.truths)
+
+    def first(self, count: int) -> list:
+        """(gray, truth) of the first ``count`` images."""
+        pairs = [(gray, truth) for grays, truths in zip(self.grays, self.truths, strict=True)
+                 for gray, truth in zip(grays, truths, strict=True)]
+        return pairs[:count]
+
+
+def _validation(config: TrainConfig, limit: int, log) -> _Validation:
+    """The validation split of ``build_datasets`` with the runs' own seed, at most ``limit`` images."""
+    import numpy as np
+    from torch.utils.data import DataLoader
+
+    from rehue.data.datasets import build_datasets
+    from rehue.evaluation.metrics import gray_baseline
+    from rehue.training.loop import _to_rgb
+
+    _, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
+                                val_fraction=config.val_fraction, seed=config.seed, log=log)
+    validation = _Validation([], [], [])
+    for batch in DataLoader(val_set, batch_size=EVAL_BATCH, shuffle=False):
+        if limit:
+            batch = {key: value[: limit - validation.count] for key, value in batch.items()}
+        truths = _to_rgb(batch["lightness"], batch["ab"])
+        validation.batches.append(batch)
+        validation.truths.append(truths)
+        validation.grays.append(np.stack([gray_baseline(truth) for truth in truths]))
+        if limit and validation.count >= limit:
+            break
+    if not validation.count:
+        raise RehueError("the validation set is empty", config.data)
+    return validation
+
+
+def _predict(generator, batch, device: str):
+    import torch
+
+    from rehue.training.loop import _generator_input, _to_rgb
+
+    with torch.inference_mode():
+        inputs, lightness = _generator_input(batch, device)
+        return _to_rgb(lightness, generator(inputs))
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _evaluate_run(run_dir: Path, config: TrainConfig, validation: _Validation, sample_count: int):
+    """(per-image metrics, sample outputs) of the run's exported generator; metrics of an unchanged model
+    on the same validation images are read back from ``grid_evaluation.json``."""
+    from rehue.evaluation.metrics import ImageMetrics, evaluate_pair
+    from rehue.inference.colorizer import resolve_device
+    from rehue.models.io import atomic_write_bytes, load_model
+
+    device = resolve_device(config.device)
+    model_path = run_dir / "model.safetensors"
+    generator, _ = load_model(model_path, device)
+    key = {"model_sha256": _file_sha256(model_path), "data": config.data, "size": config.size,
+           "seed": config.seed, "val_fraction": config.val_fraction, "images": validation.count}
+    cache = run_dir / RUN_EVALUATION
+    try:
+        saved = json.loads(cache.read_text())
+        cached = [ImageMetrics(**image) for image in saved["images"]] if saved.get("key") == key else None
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+        cached = None
+
+    samples, metrics = [], []
+    for batch, truths in zip(validation.batches, validation.truths, strict=True):
+        if cached is not None and len(samples) >= sample_count:
+            break
+        outputs = _predict(generator, batch, device)
+        samples += list(outputs[: sample_count - len(samples)])
+        if cached is None:
+            metrics += [evaluate_pair(output, truth) for output, truth in zip(outputs, truths, strict=True)]
+    if cached is not None:
+        return cached, samples, True
+    document = {"key": key, "images": [asdict(image) for image in metrics]}
+    atomic_write_bytes(cache, (json.dumps(document) + "\n").encode())
+    return metrics, samples, False
+
+
+# ----------------------------------------------------------------------------------------- results
+
+
+def _results_markdown(spec: GridSpec, result: GridResult, runs: dict[str, GridRun]) -> str:
+    first = spec.runs[0].config
+    budget = f"{first.epochs} epochs of " + (f"{first.steps_per_epoch} steps" if first.steps_per_epoch
+                                             else "one pass over the training set")
+    lines = [
+        f"# Grid search: {spec.source.name}",
+        "",
+        f"{len(spec.runs)} runs on `{first.data}` at {first.size}x{first.size}, each trained with seed "
+        f"{first.seed} for {budget}. Scored image by image on {result.validation_images} held-out validation "
+        f"images; ranked by mean {spec.rank_by.upper()}, best first.",
+        "",
+        result.table.to_markdown().rstrip("\n"),
+        "",
+        "| Rank | Run | Generator | Discriminator | Batch | lr G | beta1 G | lr D | beta1 D | Epochs "
+        "| Training s | Mean epoch s | This invocation |",
+        "|" + "---|" * 13,
+    ]
+    for rank, name in enumerate(result.ranking, 1):
+        config, outcome = runs[name].config, result.outcomes[name]
+        seconds = outcome.epoch_seconds
+        lines.append(
+            f"| {rank} | {name} | {config.generator} | {config.discriminator} | {config.batch_size} "
+            f"| {config.lr_g:g} | {config.beta1_g:g} | {config.lr_d:g} | {config.beta1_d:g} | {len(seconds)} "
+            f"| {sum(seconds):.1f} | {sum(seconds) / len(seconds):.2f} | {outcome.status} |")
+    lines += [
+        "",
+        "Training s: the sum of the epoch durations in the run's metrics.jsonl (training steps only, without "
+        f"validation and checkpoints); plotted per epoch in {DURATIONS_PLOT} (thesis fig. 5.5).",
+        f"Samples on the same validation images: {SAMPLES_DIR}/{ALL_RUNS_GRID} (every run side by side) and "
+        f"{SAMPLES_DIR}/NAME.png.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _results_json(spec: GridSpec, result: GridResult, runs: dict[str, GridRun], out: Path) -> dict:
+    from rehue.evaluation.metrics import GRAY_BASELINE
+
+    table = result.table.to_dict()
+    for row in table["rows"].values():
+        row.pop("images")
+    run_entries = {}
+    for rank, name in enumerate(result.ranking, 1):
+        config, outcome = runs[name].config, result.outcomes[name]
+        run_entries[name] = {
+            "rank": rank,
+            **{key: getattr(config, key) for key in ("generator", "discriminator", "batch_size")},
+            "optimiser": spec.optimisers[runs[name].optimiser],
+            "status": outcome.status,
+            "epochs": len(outcome.epoch_seconds),
+            "epoch_seconds": outcome.epoch_seconds,
+            "training_seconds": round(sum(outcome.epoch_seconds), 3),
+            "folder": str(out / RUNS_DIR / name),
+            "samples": str(out / SAMPLES_DIR / f"{name}.png"),
+            "per_image_metrics": str(out / RUNS_DIR / name / RUN_EVALUATION),
+        }
+    fixed = {key: value for key, value in spec.runs[0].config.to_dict().items()
+             if key not in VARIED_BY and key != "out"}
+    return {"config": str(spec.source), "fixed": fixed, "rank_by": spec.rank_by, "ranking": result.ranking,
+            "validation_images": result.validation_images, "baseline": GRAY_BASELINE, "runs": run_entries,
+            "table": table}
+
+
+def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = True, log=None) -> GridResult:
+    """Train every run of ``spec`` (skipping finished ones, resuming interrupted ones), score them all on
+    the same validation images and write results.md, results.json, epoch_durations.png and samples/."""
+    from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, evaluate_pair
+    from rehue.evaluation.report import plot_lines, sample_grid
+    from rehue.models.io import atomic_write_bytes
+
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    out = Path(out) if out is not None else spec.out
+    runs = {run.name: run for run in spec.runs}
+    started = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out / CONFIG_COPY, spec.source.read_bytes())
+    validation = _validation(spec.runs[0].config, spec.eval_images, log)
+
+    outcomes = {}
+    for index, run in enumerate(spec.runs, 1):
+        label = f"[{index}/{len(spec.runs)}]"
+        outcomes[run.name] = _train_run(run, out / RUNS_DIR / run.name, label, progress, log)
+
+    log(f"evaluating {len(spec.runs)} runs on {validation.count} validation images")
+    per_run, samples = {}, {}
+    for run in spec.runs:
+        per_run[run.name], samples[run.name], cached = _evaluate_run(out / RUNS_DIR / run.name, run.config,
+                                                                     validation, spec.sample_images)
+        mean = {metric: sum(getattr(m, metric) for m in per_run[run.name]) / validation.count for metric in RANK_BY}
+        log(f"  {run.name}: mean PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.4f}"
+            + (" (unchanged model, scores reused)" if cached else ""))
+
+    def mean_score(name):
+        return sum(getattr(m, spec.rank_by) for m in per_run[name]) / validation.count
+
+    ranking = sorted(runs, key=mean_score, reverse=True)
+    table = MetricTable()
+    for name in ranking:
+        for metrics in per_run[name]:
+            table.add(name, metrics)
+    for grays, truths in zip(validation.grays, validation.truths, strict=True):
+        for gray, truth in zip(grays, truths, strict=True):
+            table.add(GRAY_BASELINE, evaluate_pair(gray, truth))
+
+    paths = {"durations": plot_lines({run.name: outcomes[run.name].epoch_seconds for run in spec.runs},
+                                     out / DURATIONS_PLOT, "epoch", "seconds",
+                                     "Epoch duration per run (thesis fig. 5.5)")}
+    references = validation.first(spec.sample_images)
+    for name in ranking:
+        rows = [(gray, truth, output) for (gray, truth), output in zip(references, samples[name], strict=True)]
+        paths[f"samples {name}"] = sample_grid(rows, out / SAMPLES_DIR / f"{name}.png",
+                                               titles=("Gray", "Ground truth", name), max_rows=spec.sample_images)
+    side_by_side = [(gray, truth, *(samples[name][i] for name in ranking))
+                    for i, (gray, truth) in enumerate(references)]
+    paths["samples"] = sample_grid(side_by_side, out / SAMPLES_DIR / ALL_RUNS_GRID,
+                                   titles=("Gray", "Ground truth", *ranking), max_rows=spec.sample_images)
+
+    result = GridResult(table, ranking, outcomes, paths, validation.count)
+    markdown = _results_markdown(spec, result, runs)
+    document = json.dumps(_results_json(spec, result, runs, out), indent=2, allow_nan=False) + "\n"
+    atomic_write_bytes(out / RESULTS_MARKDOWN, markdown.encode())
+    atomic_write_bytes(out / RESULTS_JSON, document.encode())
+    paths["markdown"], paths["json"] = out / RESULTS_MARKDOWN, out / RESULTS_JSON
+
+    counts = {status: sum(o.status == status for o in outcomes.values()) for status in ("trained", "resumed",
+                                                                                          "skipped")}
+    log(f"grid: {len(spec.runs)} runs ({', '.join(f'{n} {s}' for s, n in counts.items())}) in "
+        f"{time.perf_counter() - started:.1f} s -> {out}")
+    return result
+
+
+# --------------------------------------------------------------------------------------------- CLI
+
+
+def add_grid_parser(sub) -> argparse.ArgumentParser:
+    """Register ``rehue grid-search CONFIG [--out DIR] [--no-progress]`` on the CLI's subparsers."""
+    p = sub.add_parser("grid-search", help="train and compare every generator/discriminator/batch size "
+                       "combination (thesis 4.2.2, Table 5.2)")
+    p.add_argument("config", type=Path, help="grid TOML file (see configs/grid_thesis.toml)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="grid folder (default: the config's out, else runs/CONFIG_STEM); rerun to resume")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(handler=cmd_grid_search)
+    return p
+
+
+def cmd_grid_search(args) -> int:
+    spec = load_grid(args.config)
+    result = run_grid(spec, args.out, progress=not args.no_progress)
+    print(result.table.to_markdown(), end="")
+    print(f"results: {result.paths['markdown']}, {result.paths['json']}, {result.paths['durations']}, "
+          f"{result.paths['samples']}", file=sys.stderr)
+    return 0
