@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from skimage.color import lab2rgb, rgb2lab
 

