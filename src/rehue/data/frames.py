@@ -63,11 +63,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
                    test_fraction: float = 0.2, test_videos: list[str] | None = None, scene_mode: str = "robust",
                    overwrite: bool = False, progress: bool = True, log=None) -> FramesSummary:
     """Sample ``fps`` frames per second of each video by timestamp (variable frame rate safe)."""
-    from tqdm import tqdm
-
     from rehue.models.io import atomic_write_bytes
-    from rehue.video.io import VideoReader
-    from rehue.video.scenes import SceneDetector
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     if fps <= 0:
@@ -87,41 +83,10 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     try:
         for video in videos:
             split = "test" if video in test_set else "train"
-            detector = SceneDetector(scene_mode)
-            scene, next_time, taken = 0, None, 0
-            waiting: dict[int, dict] = {}  # sampled rows whose scene the detector has not decided yet
-
-            def settle(decisions):
-                nonlocal scene
-                for index, scene_changed in decisions:
-                    scene += bool(scene_changed)
-                    if index in waiting:
-                        waiting.pop(index)["scene"] = scene
-
-            folder = staging / "frames" / video.stem
-            folder.mkdir(parents=True, exist_ok=True)
-            with VideoReader(video) as reader:
-                bar = tqdm(total=reader.frame_count, desc=video.name, unit="frame", disable=not progress,
-                           file=sys.stderr, dynamic_ncols=True, leave=False)
-                for frame in reader:
-                    bar.update(1)
-                    settle(detector.push(_detection_size(frame.gray)))
-                    if next_time is None:
-                        next_time = frame.time
-                    if frame.time + 1e-6 < next_time:
-                        continue
-                    while next_time <= frame.time + 1e-6:
-                        next_time += 1.0 / fps
-                    rel = Path("frames") / video.stem / f"{taken:06d}.png"
-                    _save_png(letterbox_rgb(frame.rgb, size), staging / rel)
-                    row = {"path": rel.as_posix(), "video": video.name, "time": f"{frame.time:.3f}",
-                           "frame_index": frame.index, "scene": scene, "split": split}
-                    rows.append(row)
-                    waiting[frame.index] = row
-                    taken += 1
-                settle(detector.flush())
-                bar.close()
-            log(f"{video.name}: {taken} frames ({split}), {scene + 1} scene(s)")
+            video_rows, scenes = _sample_video(video, split, staging, fps=fps, size=size, scene_mode=scene_mode,
+                                               progress=progress)
+            rows += video_rows
+            log(f"{video.name}: {len(video_rows)} frames ({split}), {scenes} scene(s)")
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=MANIFEST_FIELDS)
         writer.writeheader()
@@ -136,6 +101,50 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     if not n_test:
         log("note: no test split (one video, or --test-fraction 0); evaluation needs frames of another video")
     return FramesSummary(len(videos), len(rows), len(rows) - n_test, n_test, out)
+
+
+def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: int, scene_mode: str,
+                  progress: bool) -> tuple[list[dict], int]:
+    """Sample one video into ``staging``; every frame goes through the scene detector, whose decisions
+    arrive a few frames late, so a sampled row learns its scene number when its frame is decided."""
+    from tqdm import tqdm
+
+    from rehue.video.io import VideoReader
+    from rehue.video.scenes import SceneDetector
+
+    detector = SceneDetector(scene_mode)
+    rows: list[dict] = []
+    waiting: dict[int, dict] = {}
+    scene, next_time = 0, None
+
+    def settle(decisions):
+        nonlocal scene
+        for index, scene_changed in decisions:
+            scene += bool(scene_changed)
+            if index in waiting:
+                waiting.pop(index)["scene"] = scene
+
+    with VideoReader(video) as reader:
+        bar = tqdm(total=reader.frame_count, desc=video.name, unit="frame", disable=not progress, file=sys.stderr,
+                   dynamic_ncols=True, leave=False)
+        for frame in reader:
+            bar.update(1)
+            settle(detector.push(_detection_size(frame.gray)))
+            if next_time is None:
+                next_time = frame.time
+            if frame.time + 1e-6 < next_time:
+                continue
+            while next_time <= frame.time + 1e-6:
+                next_time += 1.0 / fps
+            rel = Path("frames") / video.stem / f"{len(rows):06d}.png"
+            _save_png(letterbox_rgb(frame.rgb, size), staging / rel)
+            row = {"path": rel.as_posix(), "video": video.name, "time": f"{frame.time:.3f}",
+                   "frame_index": frame.index, "scene": scene, "split": split}
+            rows.append(row)
+            waiting[frame.index] = row
+        settle(detector.flush())
+        bar.close()
+    return rows, scene + 1
 
 
 def _detection_size(gray: np.ndarray, longest: int = 128) -> np.ndarray:
