@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cmd_train)
 
+    from rehue.training.grid import add_grid_parser
+
+    add_grid_parser(sub)
+
     p = sub.add_parser("frames", help="build a frame dataset from videos (thesis 4.1)")
     p.add_argument("videos", nargs="+", type=Path)
     p.add_argument("--out", type=Path, required=True, help="dataset folder (frames/ and manifest.csv)")

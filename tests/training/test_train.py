@@ -180,3 +180,18 @@ def test_dependent_model_starts_from_an_independent_one(tmp_path, photo_folder):
     dependent = Colorizer(grown.eval(), ModelCard("gen2", 3, 32, 4, role="dependent"))
     # before any training step the grown model ignores the previous colours: it is the independent model
     assert np.allclose(dependent.predict_ab(gray, prev_ab), independent.predict_ab(gray), atol=1e-5)
+
+
+def test_batches_larger_than_a_pass_over_few_photos_are_full(tmp_path, photo_folder):
+    config = tiny_config(photo_folder, tmp_path / "big", batch_size=100, epochs=1, steps_per_epoch=1)
+    assert train(config, progress=False).history[0]["images_seen"] == 100
+
+
+def test_resume_heals_a_run_killed_after_its_last_checkpoint(tmp_path, photo_folder):
+    out = tmp_path / "run"
+    train(tiny_config(photo_folder, out, epochs=1), progress=False)
+    (out / "model.safetensors").unlink()
+    (out / "metrics.jsonl").unlink()
+    result = train(tiny_config(photo_folder, out, epochs=1), resume=True, progress=False)
+    assert [r["epoch"] for r in result.history] == [1]
+    assert (out / "model.safetensors").exists() and (out / "metrics.jsonl").exists()

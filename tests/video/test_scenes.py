@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from rehue.errors import RehueError
-from rehue.video.scenes import SCENE_MODES, SceneDetector, detect_scenes, ssim
+from rehue.video.scenes import SCENE_MODES, SceneDetector, consecutive_differences, detect_scenes, ssim
 
 SIZE = 64
 NOISE = 2.0
@@ -48,6 +48,15 @@ def cut_sequence(height=SIZE, width=SIZE, cut_at=12):
 @pytest.mark.parametrize("shape", [(SIZE, SIZE), (48, 80), (240, 320)])
 def test_cut_is_found_at_its_first_frame_by_every_mode(mode, shape):
     assert detect_scenes(cut_sequence(*shape, cut_at=12), mode=mode) == [12]
+
+
+def test_consecutive_differences_peak_at_the_cut_and_skip_black_frames():
+    frames = cut_sequence(cut_at=12)
+    frames[5] = np.zeros_like(frames[5])
+    differences = consecutive_differences(frames)
+    assert differences[0] is None and differences[5] is None and differences[6] is None
+    within_shots = [value for index, value in enumerate(differences) if value is not None and index != 12]
+    assert max(within_shots) < SceneDetector().thresholds.cut_score < differences[12]
 
 
 def test_push_decides_every_frame_once_in_order_after_the_lookahead():

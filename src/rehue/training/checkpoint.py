@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import pickle
 import re
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from rehue.errors import RehueError
 from rehue.models.io import atomic_write_bytes
 
 KEEP = 2
+# What train() reads back from a checkpoint; a file without them is not one of rehue's.
+STATE_KEYS = ("config", "epoch", "step", "history", "generator", "discriminator", "opt_g", "opt_d", "torch_rng")
 _NAME = re.compile(r"epoch_(\d{4,})\.pt$")
 
 
@@ -68,5 +71,16 @@ def load_latest(directory: Path, log=None) -> tuple[dict, Path] | None:
         except RehueError as exc:
             log(f"warning: {exc}; trying the previous checkpoint")
             continue
-        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True), path
+        try:
+            state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError:
+            raise RehueError("refused: the checkpoint holds something other than tensors and plain containers "
+                             "(weights-only loading)", path) from None
+        except (RuntimeError, EOFError, ValueError) as exc:
+            reason = str(exc).split(". ")[0] if str(exc) else type(exc).__name__
+            raise RehueError(f"not a readable checkpoint ({reason})", path) from None
+        missing = [key for key in STATE_KEYS if key not in state] if isinstance(state, dict) else STATE_KEYS
+        if missing:
+            raise RehueError(f"not a rehue training checkpoint (lacks {', '.join(missing)})", path)
+        return state, path
     raise RehueError("no intact checkpoint to resume from (all fail their SHA-256 check)", directory)

@@ -31,7 +31,7 @@ OPTIMISER_KEYS = ("lr_g", "beta1_g", "lr_d", "beta1_d")
 VARIED_BY = {"generator": "generators", "discriminator": "discriminators", "batch_size": "batch_sizes",
              **{key: "optimisers" for key in OPTIMISER_KEYS}}
 # Settings that change where or how fast a run trains, not what it learns: a run may resume under new values.
-NOT_COMPARED = ("out", "epochs", "device", "workers", "amp")
+NOT_COMPARED = ("out", "epochs", "device", "workers", "amp", "val_images")
 RANK_BY = ("psnr", "ssim")
 DEFAULT_SAMPLE_IMAGES = 8
 EVAL_BATCH = 64
@@ -155,11 +155,12 @@ def _optimisers(raw: dict, path: Path) -> list[dict]:
     for index, entry in enumerate(entries, 1):
         unknown = sorted(set(entry) - set(OPTIMISER_KEYS))
         if unknown:
-            raise RehueError(f"optimiser {index}: unknown key {unknown[0]!r}; known: {', '.join(OPTIMISER_KEYS)}",
-                             path)
+            known = ", ".join(OPTIMISER_KEYS)
+            raise RehueError(f"optimiser {index}: unknown key {unknown[0]!r}; known: {known}", path)
         values = {}
         for key in OPTIMISER_KEYS:
-            value = _check_type(entry.get(key, getattr(defaults, key)), 0.0, f"optimiser {index}: {key}", path)
+            label = f"optimiser {index}: {key}"
+            value = _check_type(entry.get(key, getattr(defaults, key)), 0.0, label, path)
             if key.startswith("lr") and not value > 0:
                 raise RehueError(f"optimiser {index}: {key} must be positive, not {value}", path)
             if key.startswith("beta") and not 0 <= value < 1:
@@ -227,7 +228,8 @@ def load_grid(path: str | Path) -> GridSpec:
             generators, discriminators, batch_sizes, enumerate(optimisers)):
         config = TrainConfig(**fixed, generator=generator, discriminator=discriminator, batch_size=batch_size,
                              **optimiser)
-        runs.append(GridRun(run_name(generator, discriminator, batch_size, index, len(optimisers)), config, index))
+        name = run_name(generator, discriminator, batch_size, index, len(optimisers))
+        runs.append(GridRun(name, config, index))
     return GridSpec(source=path, runs=runs, optimisers=optimisers, out=out, rank_by=rank_by,
                     eval_images=_positive_int(raw, "eval_images", 0, path, allow_zero=True),
                     sample_images=_positive_int(raw, "sample_images", DEFAULT_SAMPLE_IMAGES, path, False))
@@ -258,11 +260,12 @@ def _check_same_settings(run_dir: Path, config: TrainConfig):
     except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
         return
     planned = config.to_dict()
-    changed = [key for key in planned if key not in NOT_COMPARED and key in saved and saved[key] != planned[key]]
+    changed = [key for key, value in planned.items()
+               if key not in NOT_COMPARED and key in saved and saved[key] != value]
     if changed:
         detail = ", ".join(f"{key} {saved[key]!r} -> {planned[key]!r}" for key in changed)
-        raise RehueError(f"this run was trained with other settings ({detail}); delete the folder to retrain it "
-                         "or pass another --out", run_dir)
+        raise RehueError(f"this run was trained with other settings ({detail}); delete the folder to "
+                         "retrain it or pass another --out", run_dir)
 
 
 def _checkpoint_epoch(run_dir: Path) -> int:
@@ -296,8 +299,9 @@ def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> 
                                         else f"started ({config.epochs} epochs)"))
         train(config, resume=bool(resume_from), progress=progress, log=log)
         if not _is_finished(run_dir, config.epochs):
-            raise RehueError(f"training stopped before all {config.epochs} epochs were recorded and the model "
-                             "exported; delete checkpoints/ to train this run again", run_dir)
+            newest = f"checkpoints/epoch_{_checkpoint_epoch(run_dir):04d}.pt"
+            raise RehueError(f"training ended without all {config.epochs} epochs in metrics.jsonl and the "
+                             f"model exported; delete {newest} to train its epoch again", run_dir)
         log(f"{label} {run.name}: {status} in {time.perf_counter() - started:.1f} s")
     epoch_seconds = [float(record["seconds"]) for record in _read_history(run_dir)]
     return RunOutcome(run.name, status, time.perf_counter() - started, epoch_seconds)
@@ -313,6 +317,7 @@ class _Validation:
     batches: list
     truths: list  # (N, S, S, 3) uint8 per batch
     grays: list
+    train_items: int  # what one pass over the training set yields: the largest batch a run really gets
 
     @property
     def count(self) -> int:
@@ -332,15 +337,15 @@ def _validation(config: TrainConfig, limit: int, log) -> _Validation:
 
     from rehue.data.datasets import build_datasets
     from rehue.evaluation.metrics import gray_baseline
-    from rehue.training.loop import _to_rgb
+    from rehue.training.loop import lab_batch_to_rgb
 
-    _, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
-                                val_fraction=config.val_fraction, seed=config.seed, log=log)
-    validation = _Validation([], [], [])
+    train_set, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
+                                        val_fraction=config.val_fraction, seed=config.seed, log=log)
+    validation = _Validation([], [], [], len(train_set))
     for batch in DataLoader(val_set, batch_size=EVAL_BATCH, shuffle=False):
         if limit:
             batch = {key: value[: limit - validation.count] for key, value in batch.items()}
-        truths = _to_rgb(batch["lightness"], batch["ab"])
+        truths = lab_batch_to_rgb(batch["lightness"], batch["ab"])
         validation.batches.append(batch)
         validation.truths.append(truths)
         validation.grays.append(np.stack([gray_baseline(truth) for truth in truths]))
@@ -354,11 +359,11 @@ def _validation(config: TrainConfig, limit: int, log) -> _Validation:
 def _predict(generator, batch, device: str):
     import torch
 
-    from rehue.training.loop import _generator_input, _to_rgb
+    from rehue.training.loop import generator_input, lab_batch_to_rgb
 
     with torch.inference_mode():
-        inputs, lightness = _generator_input(batch, device)
-        return _to_rgb(lightness, generator(inputs))
+        inputs, lightness = generator_input(batch, device)
+        return lab_batch_to_rgb(lightness, generator(inputs))
 
 
 def _file_sha256(path: Path) -> str:
@@ -481,8 +486,12 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     runs = {run.name: run for run in spec.runs}
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out / CONFIG_COPY, spec.source.read_bytes())
     validation = _validation(spec.runs[0].config, spec.eval_images, log)
+    too_large = sorted({run.config.batch_size for run in spec.runs
+                        if run.config.batch_size > validation.train_items})
+    if too_large:
+        log(f"warning: one pass over the training set yields {validation.train_items} items, so batches of "
+            f"{', '.join(map(str, too_large))} hold only {validation.train_items} images each")
 
     outcomes = {}
     for index, run in enumerate(spec.runs, 1):
@@ -490,18 +499,16 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
         outcomes[run.name] = _train_run(run, out / RUNS_DIR / run.name, label, progress, log)
 
     log(f"evaluating {len(spec.runs)} runs on {validation.count} validation images")
-    per_run, samples = {}, {}
+    per_run, samples, means = {}, {}, {}
     for run in spec.runs:
         per_run[run.name], samples[run.name], cached = _evaluate_run(out / RUNS_DIR / run.name, run.config,
                                                                      validation, spec.sample_images)
-        mean = {metric: sum(getattr(m, metric) for m in per_run[run.name]) / validation.count for metric in RANK_BY}
-        log(f"  {run.name}: mean PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.4f}"
+        means[run.name] = {metric: sum(getattr(m, metric) for m in per_run[run.name]) / validation.count
+                           for metric in RANK_BY}
+        log(f"  {run.name}: mean PSNR {means[run.name]['psnr']:.2f} dB, SSIM {means[run.name]['ssim']:.4f}"
             + (" (unchanged model, scores reused)" if cached else ""))
 
-    def mean_score(name):
-        return sum(getattr(m, spec.rank_by) for m in per_run[name]) / validation.count
-
-    ranking = sorted(runs, key=mean_score, reverse=True)
+    ranking = sorted(runs, key=lambda name: means[name][spec.rank_by], reverse=True)
     table = MetricTable()
     for name in ranking:
         for metrics in per_run[name]:
@@ -515,9 +522,11 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
                                      "Epoch duration per run (thesis fig. 5.5)")}
     references = validation.first(spec.sample_images)
     for name in ranking:
-        rows = [(gray, truth, output) for (gray, truth), output in zip(references, samples[name], strict=True)]
+        rows = [(gray, truth, output)
+                for (gray, truth), output in zip(references, samples[name], strict=True)]
         paths[f"samples {name}"] = sample_grid(rows, out / SAMPLES_DIR / f"{name}.png",
-                                               titles=("Gray", "Ground truth", name), max_rows=spec.sample_images)
+                                               titles=("Gray", "Ground truth", name),
+                                               max_rows=spec.sample_images)
     side_by_side = [(gray, truth, *(samples[name][i] for name in ranking))
                     for i, (gray, truth) in enumerate(references)]
     paths["samples"] = sample_grid(side_by_side, out / SAMPLES_DIR / ALL_RUNS_GRID,
@@ -526,6 +535,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     result = GridResult(table, ranking, outcomes, paths, validation.count)
     markdown = _results_markdown(spec, result, runs)
     document = json.dumps(_results_json(spec, result, runs, out), indent=2, allow_nan=False) + "\n"
+    atomic_write_bytes(out / CONFIG_COPY, spec.source.read_bytes())
     atomic_write_bytes(out / RESULTS_MARKDOWN, markdown.encode())
     atomic_write_bytes(out / RESULTS_JSON, document.encode())
     paths["markdown"], paths["json"] = out / RESULTS_MARKDOWN, out / RESULTS_JSON

@@ -54,7 +54,7 @@ def _device(config: TrainConfig, rank: int) -> str:
     return device
 
 
-def _to_rgb(lightness, ab) -> np.ndarray:
+def lab_batch_to_rgb(lightness, ab) -> np.ndarray:
     """(N,1,S,S) and (N,2,S,S) normalised tensors -> (N,S,S,3) uint8 RGB."""
     from rehue.color.lab import denormalize_ab, denormalize_lightness, lab_to_rgb
 
@@ -63,7 +63,7 @@ def _to_rgb(lightness, ab) -> np.ndarray:
     return (lab_to_rgb(lab) * 255.0 + 0.5).astype(np.uint8)
 
 
-def _generator_input(batch, device):
+def generator_input(batch, device):
     import torch
 
     lightness = batch["lightness"].to(device, non_blocking=True)
@@ -83,11 +83,11 @@ def validate(generator, loader, device, max_images: int):
     rows = []
     with torch.inference_mode():
         for batch in loader:
-            inputs, lightness = _generator_input(batch, device)
+            inputs, lightness = generator_input(batch, device)
             fake = generator(inputs)
-            truth_rgb = _to_rgb(lightness, batch["ab"])
-            fake_rgb = _to_rgb(lightness, fake)
-            gray_rgb = _to_rgb(lightness, torch.zeros_like(fake))
+            truth_rgb = lab_batch_to_rgb(lightness, batch["ab"])
+            fake_rgb = lab_batch_to_rgb(lightness, fake)
+            gray_rgb = lab_batch_to_rgb(lightness, torch.zeros_like(fake))
             for gray, truth, out in zip(gray_rgb, truth_rgb, fake_rgb, strict=True):
                 scores["psnr"].append(psnr(out, truth))
                 scores["ssim"].append(ssim(out, truth))
@@ -219,6 +219,9 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
 
         ids = [int(device.split(":")[1])] if device.startswith("cuda") else None
         g_model, d_model = DDP(generator, device_ids=ids), DDP(discriminator, device_ids=ids)
+    if hasattr(train_set, "epoch_length"):
+        # a pass over a few dozen photos must still fill a full batch on every process
+        train_set.epoch_length = max(train_set.epoch_length, config.batch_size * world)
     sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, seed=config.seed) if world > 1 else None
     loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
                         num_workers=config.workers, drop_last=len(train_set) >= config.batch_size * world,
@@ -232,6 +235,9 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
 
+    if is_main and state is not None and history and start_epoch >= config.epochs:
+        _export(generator, config, history, out, save_model, ModelCard)  # heal a run killed while finishing
+        _write_metrics(out, history, writer)
     steps_per_epoch = config.steps_per_epoch or len(loader)
     for epoch in range(start_epoch, config.epochs):
         started = time.perf_counter()
@@ -244,7 +250,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         done = 0
         while done < steps_per_epoch:
             for batch in loader:
-                inputs, lightness = _generator_input(batch, device)
+                inputs, lightness = generator_input(batch, device)
                 real_ab = batch["ab"].to(device, non_blocking=True)
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
                     fake_ab = g_model(inputs)
@@ -288,14 +294,15 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
             record.update({f"val_{k}": v for k, v in val.items()})
             sample_grid(rows, out / "samples" / f"epoch_{epoch + 1:03d}.png")
             history.append(record)
+            # model and metrics first: a kill before the checkpoint lands only repeats this epoch
+            _export(generator, config, history, out, save_model, ModelCard)
+            _write_metrics(out, history, writer)
             save_checkpoint({
                 "config": config.to_dict(), "epoch": epoch + 1, "step": step, "history": history,
                 "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                 "torch_rng": [torch.get_rng_state()],
             }, ckpt_dir, epoch + 1)
-            _export(generator, config, history, out, save_model, ModelCard)
-            _write_metrics(out, history, writer)
             log(f"epoch {epoch + 1}/{config.epochs}: {seconds:.1f}s  D {record['loss_d']:.3f}  "
                 f"G adv {record['loss_g_adv']:.3f}  L1 {record['loss_g_l1']:.4f}  "
                 f"val PSNR {val['psnr']:.2f} dB (gray {val['gray_psnr']:.2f})  "

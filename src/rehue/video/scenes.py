@@ -1,0 +1,475 @@
+"""Scene-change detection for the video pipeline, which colours frame by frame and must forget the
+previous scene's colours when a new scene starts.
+
+Modes, picked by name from :data:`SCENE_MODES`:
+
+``robust`` (default)
+    Compares frames shrunk to 64x64 and normalised to zero mean and unit variance, after aligning
+    them by the global shift that phase correlation finds. That difference stays low for pans, tilts,
+    slow zooms and most object motion, and is high across a cut; normalising removes fades and
+    brightness flicker. A frame is a cut when
+
+    * its difference to the previous frame exceeds ``cut_score``,
+    * that difference is a spike: ``spike_ratio`` times above every frame-to-frame difference in the
+      ``lookahead`` frames before and after it (fast motion and fast zooms raise a run of frames), and
+    * the change lasts: each of the ``lookahead`` frames after it also differs from the frame before
+      it. A flash (one or two bright frames after which the shot resumes) fails this test and is
+      skipped as if absent.
+
+    Near-uniform frames are skipped: flatter than ``flat_std``, or flatter than ``blank_std`` and
+    within ``blank_level`` of black or white (the black of a fade, a white flash frame). A fade through
+    black is therefore judged between the last frame before the black and the first visible frame
+    after it. A dissolve is found when the current frame, the frame ``dissolve_window`` frames back
+    and the frame midway between are a cross-fade: the middle frame is a mixture of the two ends with
+    a substantial share of each (:meth:`RobustEngine.mixture`), has lost contrast the way a mix of two
+    unrelated pictures does, and the two ends differ even after alignment. A pan or a zoom is not a
+    mixture of its first and last view.
+
+    Decisions come ``lookahead`` (2) frames late, so this mode is used through
+    :meth:`SceneDetector.push` and :meth:`SceneDetector.flush`.
+
+``thesis``
+    The rule of thesis section 4.2.3: a frame starts a new scene when the correlation of its 256-bin
+    gray histogram with the previous frame's (OpenCV ``HISTCMP_CORREL``) is below 0.997 *and* the SSIM
+    of the two frames at 128x128 is below 0.5. It decides every frame at once, and fires on nearly
+    every frame of a fast pan, because a moving camera lowers SSIM as much as a cut does.
+
+The frame reported as the first of a new scene: for a cut, the first frame of the new shot; for a fade
+through black, the first frame after the black that is not near-uniform (the new shot fading in); for
+a dissolve, the frame at which the mixture is recognised: on the evaluation plans the new shot made up
+36% to 100% of that frame (median 50-68% per plan): part way through the cross-fade or just after it.
+
+``benchmarks/scenes_eval.py`` measures both modes and PySceneDetect's detectors on a labelled set;
+``docs/scenes.md`` has the numbers.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from rehue.errors import RehueError
+
+GRAY_RANGE = 255.0
+
+# ------------------------------------------------------------------------------------------- thesis
+
+SSIM_WINDOW = 7
+SSIM_K1 = 0.01
+SSIM_K2 = 0.03
+
+
+@dataclass(frozen=True)
+class ThesisThresholds:
+    """A scene change is ``histogram correlation < histogram_similarity and SSIM < ssim``."""
+
+    histogram_similarity: float = 0.997
+    ssim: float = 0.5
+    working_size: int = 128
+
+
+def gray_histogram(gray: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.calcHist([gray], [0], None, [256], [0, 256])
+
+
+def histogram_similarity(previous_histogram: np.ndarray, histogram: np.ndarray) -> float:
+    """Correlation of two gray histograms, as OpenCV's ``compareHist(..., HISTCMP_CORREL)``."""
+    import cv2
+
+    return float(cv2.compareHist(previous_histogram, histogram, cv2.HISTCMP_CORREL))
+
+
+def ssim(first: np.ndarray, second: np.ndarray) -> float:
+    """Mean SSIM of two uint8 gray images, equal to scikit-image's ``structural_similarity`` with its
+    defaults (7x7 uniform window, sample covariance, K1=0.01, K2=0.03, data range 255) but computed
+    with box filters, which is several times faster."""
+    import cv2
+
+    x = first.astype(np.float32)
+    y = second.astype(np.float32)
+    window = (SSIM_WINDOW, SSIM_WINDOW)
+    covariance_norm = SSIM_WINDOW**2 / (SSIM_WINDOW**2 - 1)
+    mean_x = cv2.boxFilter(x, -1, window)
+    mean_y = cv2.boxFilter(y, -1, window)
+    var_x = covariance_norm * (cv2.boxFilter(x * x, -1, window) - mean_x * mean_x)
+    var_y = covariance_norm * (cv2.boxFilter(y * y, -1, window) - mean_y * mean_y)
+    cov_xy = covariance_norm * (cv2.boxFilter(x * y, -1, window) - mean_x * mean_y)
+    c1 = (SSIM_K1 * GRAY_RANGE) ** 2
+    c2 = (SSIM_K2 * GRAY_RANGE) ** 2
+    index_map = ((2 * mean_x * mean_y + c1) * (2 * cov_xy + c2)) / (
+        (mean_x * mean_x + mean_y * mean_y + c1) * (var_x + var_y + c2)
+    )
+    border = (SSIM_WINDOW - 1) // 2
+    return float(index_map[border:-border, border:-border].mean(dtype=np.float64))
+
+
+class ThesisEngine:
+    """Histogram correlation and SSIM between consecutive frames; decides each frame at once."""
+
+    lookahead = 0
+
+    def __init__(self, thresholds: ThesisThresholds):
+        self.thresholds = thresholds
+        self._previous: tuple[np.ndarray, np.ndarray] | None = None
+        self._count = 0
+
+    def push(self, gray: np.ndarray) -> list[tuple[int, bool]]:
+        import cv2
+
+        size = self.thresholds.working_size
+        working = cv2.resize(gray, (size, size), interpolation=cv2.INTER_AREA)
+        histogram = gray_histogram(working)
+        scene_changed = False
+        if self._previous is not None:
+            previous_working, previous_histogram = self._previous
+            scene_changed = (
+                histogram_similarity(previous_histogram, histogram) < self.thresholds.histogram_similarity
+                and ssim(previous_working, working) < self.thresholds.ssim
+            )
+        self._previous = (working, histogram)
+        self._count += 1
+        return [(self._count - 1, scene_changed)]
+
+    def flush(self) -> list[tuple[int, bool]]:
+        return []
+
+
+# ------------------------------------------------------------------------------------------- robust
+
+
+@dataclass(frozen=True)
+class RobustThresholds:
+    """Settings of the robust mode (see the module docstring for how they are used).
+
+    Differences are mean absolute differences of aligned normalised frames: 0.79-1.39 across the cuts
+    of ``benchmarks/scenes_eval.py``; within a shot a median of 0.03-0.1, but single frames up to 0.97
+    (a fast zoom over gravel), which is why a cut must also be a spike that lasts. Standard
+    deviations and levels are in gray levels of the frame shrunk to ``working_size``.
+    """
+
+    working_size: int = 64
+    cut_score: float = 0.6
+    spike_ratio: float = 1.3
+    lookahead: int = 2
+    flat_std: float = 2.0
+    blank_std: float = 5.0
+    blank_level: float = 40.0
+    dissolve_window: int = 6
+    dissolve_score: float = 0.35
+    dissolve_residual: float = 0.03
+    dissolve_share: float = 0.2
+    dissolve_dip: float = 0.03
+
+
+UNRELATED_SCORE = 2.0 / np.sqrt(np.pi)
+"""Mean absolute difference of two independent unit-variance Gaussian images: the difference given
+when phase correlation finds no shift inside the frame, i.e. nothing in common."""
+MIN_STD = 1e-3
+NOT_A_MIXTURE = (1.0, 0.0, 1.0)
+"""What :meth:`RobustEngine.mixture` answers when the two ends are (nearly) the same picture."""
+MIN_DETERMINANT = 1e-6
+
+
+class _Frame:
+    """One frame at working size: pixels normalised to zero mean and unit variance, the same times
+    a Hanning window (for phase correlation), and whether it is near-uniform."""
+
+    __slots__ = ("index", "normalized", "windowed", "blank")
+
+    def __init__(self, index: int, gray: np.ndarray, thresholds: RobustThresholds, window: np.ndarray):
+        import cv2
+
+        size = thresholds.working_size
+        small = cv2.resize(gray, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32)
+        mean, std = (float(value[0, 0]) for value in cv2.meanStdDev(small))
+        self.index = index
+        self.blank = std < thresholds.flat_std or (
+            std < thresholds.blank_std and min(mean, GRAY_RANGE - mean) < thresholds.blank_level
+        )
+        self.normalized = (small - np.float32(mean)) / np.float32(max(std, MIN_STD))
+        self.windowed = self.normalized * window
+
+
+class RobustEngine:
+    """Motion-compensated, flash-, fade- and dissolve-aware detector; decides ``lookahead`` frames late.
+
+    Each pushed frame is compared with its predecessor once (one phase correlation, the bulk of the
+    cost); a frame is decided when the ``lookahead`` frames after it have arrived.
+    """
+
+    def __init__(self, thresholds: RobustThresholds):
+        import cv2
+
+        self.thresholds = thresholds
+        self.lookahead = thresholds.lookahead
+        size = thresholds.working_size
+        self._window = cv2.createHanningWindow((size, size), cv2.CV_32F)
+        kept = max(thresholds.dissolve_window, thresholds.lookahead) + thresholds.lookahead + 1
+        self._frames: deque[_Frame] = deque(maxlen=kept)
+        self._consecutive: deque[float | None] = deque(maxlen=kept)
+        self._reference: _Frame | None = None
+        self._last_change = 0
+        self._in_dissolve = False
+        self._count = 0
+        self._decided = 0
+
+    def difference(self, reference: _Frame, frame: _Frame) -> float:
+        """Mean absolute difference of two normalised frames over their overlap once the global shift
+        between them, found by phase correlation, is undone."""
+        import cv2
+
+        # Windowed copies go in: OpenCV 5's phaseCorrelate multiplies its inputs by the window in place.
+        (shift_x, shift_y), _ = cv2.phaseCorrelate(reference.windowed, frame.windowed)
+        size = self.thresholds.working_size
+        if not (abs(shift_x) < size / 2 and abs(shift_y) < size / 2):
+            return float(UNRELATED_SCORE)
+        dx, dy = int(round(shift_x)), int(round(shift_y))
+        overlap = (size - abs(dx)) * (size - abs(dy))
+        frame_part = frame.normalized[max(dy, 0) : size + min(dy, 0), max(dx, 0) : size + min(dx, 0)]
+        reference_part = reference.normalized[
+            max(-dy, 0) : size + min(-dy, 0), max(-dx, 0) : size + min(-dx, 0)
+        ]
+        return float(cv2.norm(frame_part, reference_part, cv2.NORM_L1)) / overlap
+
+    @staticmethod
+    def mixture(start: _Frame, middle: _Frame, end: _Frame) -> tuple[float, float, float]:
+        """Least-squares fit ``middle ~ a * start + b * end`` of normalised frames.
+
+        Returns ``(a, b, unexplained)``, ``unexplained`` being the share of the middle frame's variance
+        the fit leaves. In a cross-fade between unrelated pictures the middle frame has less contrast
+        than either end, so after normalisation ``a + b`` exceeds 1; a small shift of a fine texture
+        looks like a mixture too, but keeps ``a + b`` near 1.
+        """
+        count = start.normalized.size
+        first, second, target = start.normalized.ravel(), end.normalized.ravel(), middle.normalized.ravel()
+        cross = float(first @ second) / count
+        determinant = 1.0 - cross * cross
+        if determinant < MIN_DETERMINANT:
+            return NOT_A_MIXTURE
+        with_first = float(first @ target) / count
+        with_second = float(second @ target) / count
+        share_first = (with_first - cross * with_second) / determinant
+        share_second = (with_second - cross * with_first) / determinant
+        return share_first, share_second, 1.0 - share_first * with_first - share_second * with_second
+
+    def _frame(self, index: int) -> _Frame | None:
+        offset = index - (self._count - len(self._frames))
+        return self._frames[offset] if 0 <= offset < len(self._frames) else None
+
+    def _consecutive_difference(self, index: int) -> float | None:
+        """Difference between frame ``index`` and its predecessor (None if either was near-uniform)."""
+        offset = index - (self._count - len(self._consecutive))
+        return self._consecutive[offset] if 0 <= offset < len(self._consecutive) else None
+
+    def _looks_dissolved(self, frame: _Frame) -> bool:
+        settings = self.thresholds
+        window = settings.dissolve_window
+        if window < 2:
+            return False
+        start, middle = self._frame(frame.index - window), self._frame(frame.index - window // 2)
+        if start is None or middle is None or start.blank or middle.blank:
+            return False
+        share_start, share_end, unexplained = self.mixture(start, middle, frame)
+        return (
+            unexplained < settings.dissolve_residual
+            and min(share_start, share_end) > settings.dissolve_share
+            and share_start + share_end > 1.0 + settings.dissolve_dip
+            and self.difference(start, frame) > settings.dissolve_score
+        )
+
+    def _is_cut(self, reference: _Frame, frame: _Frame) -> bool | None:
+        """True for a cut, None for a transient frame (a flash) to skip, False otherwise."""
+        settings = self.thresholds
+        if reference.index == frame.index - 1:
+            score = self._consecutive_difference(frame.index)
+        else:
+            score = self.difference(reference, frame)
+        if score <= settings.cut_score:
+            return False
+        later = [self._frame(frame.index + step) for step in range(1, self.lookahead + 1)]
+        if any(
+            self.difference(reference, other) <= settings.cut_score
+            for other in later
+            if other is not None and not other.blank
+        ):
+            return None
+        neighbours = [
+            self._consecutive_difference(frame.index + step)
+            for step in range(-self.lookahead, self.lookahead + 1)
+            if step
+        ]
+        neighbours = [value for value in neighbours if value is not None]
+        return not neighbours or score > settings.spike_ratio * max(neighbours)
+
+    def _decide(self, index: int) -> bool:
+        frame = self._frame(index)
+        if frame.blank:
+            return False
+        if self._reference is None:
+            self._reference = frame
+            return False
+        cut = self._is_cut(self._reference, frame)
+        if cut is None:
+            return False
+        self._reference = frame
+        if cut:
+            self._last_change = index
+            return True
+        was_dissolving, self._in_dissolve = self._in_dissolve, self._looks_dissolved(frame)
+        window_after_last_change = index - self.thresholds.dissolve_window >= self._last_change
+        if self._in_dissolve and not was_dissolving and window_after_last_change:
+            self._last_change = index
+            return True
+        return False
+
+    def prepare(self, index: int, gray: np.ndarray) -> _Frame:
+        return _Frame(index, gray, self.thresholds, self._window)
+
+    def push(self, gray: np.ndarray) -> list[tuple[int, bool]]:
+        frame = self.prepare(self._count, gray)
+        previous = self._frames[-1] if self._frames else None
+        consecutive = None
+        if previous is not None and not previous.blank and not frame.blank:
+            consecutive = self.difference(previous, frame)
+        self._frames.append(frame)
+        self._consecutive.append(consecutive)
+        self._count += 1
+        decisions = []
+        while self._decided + self.lookahead < self._count:
+            decisions.append((self._decided, self._decide(self._decided)))
+            self._decided += 1
+        return decisions
+
+    def flush(self) -> list[tuple[int, bool]]:
+        decisions = []
+        while self._decided < self._count:
+            decisions.append((self._decided, self._decide(self._decided)))
+            self._decided += 1
+        return decisions
+
+
+# ------------------------------------------------------------------------------------------ registry
+
+
+@dataclass(frozen=True)
+class SceneMode:
+    name: str
+    description: str
+    thresholds: type
+    engine: Callable
+
+
+SCENE_MODES: dict[str, SceneMode] = {
+    mode.name: mode
+    for mode in (
+        SceneMode(
+            "robust",
+            "motion-compensated difference, cut = lasting spike; handles fades, flashes and dissolves "
+            "(decides 2 frames late)",
+            RobustThresholds,
+            RobustEngine,
+        ),
+        SceneMode(
+            "thesis",
+            "thesis 4.2.3: histogram correlation < 0.997 and SSIM < 0.5 between consecutive frames",
+            ThesisThresholds,
+            ThesisEngine,
+        ),
+    )
+}
+DEFAULT_SCENE_MODE = "robust"
+
+
+def _check_frame(gray: object) -> None:
+    if not isinstance(gray, np.ndarray) or gray.ndim != 2 or gray.dtype != np.uint8 or 0 in gray.shape:
+        is_array = isinstance(gray, np.ndarray)
+        described = f"{gray.dtype} array of shape {gray.shape}" if is_array else type(gray).__name__
+        raise ValueError(f"scene detection needs a non-empty 2-D uint8 gray frame, got {described}")
+
+
+class SceneDetector:
+    """Streaming scene-change detector; frames are uint8 gray arrays of any size.
+
+    Modes without lookahead (``thesis``) answer each frame at once::
+
+        detector = SceneDetector("thesis")
+        scene_changed = detector.update(gray)
+
+    The default ``robust`` mode decides a frame only once ``detector.lookahead`` (2) more frames have
+    arrived, so the caller keeps that many frames waiting::
+
+        detector = SceneDetector()
+        for gray in frames:
+            for index, scene_changed in detector.push(gray):
+                ...  # frame `index` is now decided, in order, each exactly once
+        for index, scene_changed in detector.flush():
+            ...  # the last `lookahead` frames, at the end of the video
+
+    ``push``/``flush`` work for every mode. Thresholds are keyword arguments named after the fields
+    of the mode's dataclass (:class:`RobustThresholds`, :class:`ThesisThresholds`).
+    """
+
+    def __init__(self, mode: str = DEFAULT_SCENE_MODE, **thresholds: float):
+        if mode not in SCENE_MODES:
+            raise RehueError(f"unknown scene mode {mode!r}; choose one of: {', '.join(SCENE_MODES)}")
+        spec = SCENE_MODES[mode]
+        names = [field.name for field in fields(spec.thresholds)]
+        unknown = sorted(set(thresholds) - set(names))
+        if unknown:
+            raise RehueError(
+                f"unknown threshold {', '.join(unknown)} for scene mode {mode!r}; valid: {', '.join(names)}"
+            )
+        self.mode = mode
+        self.thresholds = spec.thresholds(**thresholds)
+        self._engine = spec.engine(self.thresholds)
+        self.lookahead: int = self._engine.lookahead
+
+    def push(self, gray: np.ndarray) -> list[tuple[int, bool]]:
+        """Add the next frame; returns ``(frame_index, scene_changed)`` for the frames now decided."""
+        _check_frame(gray)
+        return self._engine.push(gray)
+
+    def flush(self) -> list[tuple[int, bool]]:
+        """Decide the frames still waiting for lookahead (call once, after the last frame)."""
+        return self._engine.flush()
+
+    def update(self, gray: np.ndarray) -> bool:
+        """``scene_changed`` for ``gray`` (False for the first frame); modes without lookahead only."""
+        if self.lookahead:
+            raise ValueError(
+                f"scene mode {self.mode!r} decides {self.lookahead} frames late: use push() and flush()"
+            )
+        ((_, scene_changed),) = self.push(gray)
+        return scene_changed
+
+
+def consecutive_differences(frames: Iterable[np.ndarray], **thresholds: float) -> list[float | None]:
+    """The robust mode's difference between each frame and its predecessor (None for the first frame
+    and wherever either frame is near-uniform): what its cut test starts from, for plots and tuning."""
+    engine = RobustEngine(RobustThresholds(**thresholds))
+    differences: list[float | None] = []
+    previous = None
+    for index, gray in enumerate(frames):
+        _check_frame(gray)
+        frame = engine.prepare(index, gray)
+        usable = previous is not None and not previous.blank and not frame.blank
+        differences.append(engine.difference(previous, frame) if usable else None)
+        previous = frame
+    return differences
+
+
+def detect_scenes(
+    frames: Iterable[np.ndarray], mode: str = DEFAULT_SCENE_MODE, **thresholds: float
+) -> list[int]:
+    """0-based indices of the first frame of every scene after the first."""
+    detector = SceneDetector(mode, **thresholds)
+    starts = []
+    for gray in frames:
+        starts += [index for index, scene_changed in detector.push(gray) if scene_changed]
+    starts += [index for index, scene_changed in detector.flush() if scene_changed]
+    return starts
