@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
 COMMON=(--size 128 --generator gen2 --width 16 --discriminator patch --disc-width 16 --batch-size 16
         --lr-g 5e-4 --val-images 16 --seed 0 --no-progress)
-.venv/bin/rehue train data/demo --out "$RUNS/independent" "${COMMON[@]}" --epochs 12 --steps-per-epoch 50 "$@"
+.venv/bin/rehue train data/demo --out "$RUNS/independent" "${COMMON[@]}" --epochs 14 --steps-per-epoch 50 "$@"
 .venv/bin/rehue train data/demo --out "$RUNS/dependent" "${COMMON[@]}" --dependent --epochs 4 --steps-per-epoch 50 \
   --init "$RUNS/independent/model.safetensors" "$@"

@@ -73,3 +73,23 @@ def test_no_model_available_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(io, "SHIPPED_DIR", tmp_path)
     with pytest.raises(RehueError, match="no model available"):
         Colorizer.load("default", device="cpu")
+
+
+def test_restraint_settings_scale_and_smooth_the_colours(tiny_model):
+    gray = textured_rgb(32, 32, seed=2)[None, ..., 0]
+    plain = Colorizer.load(tiny_model, device="cpu").predict_ab(gray)
+    half = Colorizer.load(tiny_model, device="cpu", chroma=0.5).predict_ab(gray)
+    assert np.allclose(half, plain * 0.5, atol=1e-6)
+    smooth = Colorizer.load(tiny_model, device="cpu", ab_smoothing=2.0).predict_ab(gray)
+    assert np.abs(np.diff(smooth, axis=-1)).mean() < np.abs(np.diff(plain, axis=-1)).mean()
+    assert abs(smooth.mean() - plain.mean()) < 0.02
+
+
+def test_restraint_is_read_from_the_model_config(tmp_path, tiny_model):
+    import json
+
+    config = json.loads(tiny_model.with_suffix(".json").read_text())
+    config["inference"] = {"chroma": 0.6, "ab_smoothing": 1.5}
+    tiny_model.with_suffix(".json").write_text(json.dumps(config))
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    assert (colorizer.chroma, colorizer.ab_smoothing) == (0.6, 1.5)

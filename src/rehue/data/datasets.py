@@ -21,6 +21,10 @@ from rehue.color.lab import normalize_ab, normalize_lightness, rgb_to_lab
 from rehue.errors import RehueError
 
 
+# A training clip's frames together count like this many photos when batches are sampled.
+VIDEO_WEIGHT_IN_PHOTOS = 3.0
+
+
 def lab_item(rgb: np.ndarray) -> dict:
     lab = rgb_to_lab(rgb)
     return {
@@ -94,6 +98,24 @@ class ImageFolderDataset(Dataset):
             rgb = cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
                              interpolation=cv2.INTER_AREA)
         return np.ascontiguousarray(rgb)
+
+    def add_video_frames(self, video: Path, every_s: float, weight: float) -> int:
+        """Add frames sampled every ``every_s`` seconds of a training video; together they weigh ``weight``
+        in sampling (a clip counts like a few photos, however long it is)."""
+        from rehue.video.io import VideoReader
+
+        frames, next_time = [], 0.0
+        with VideoReader(video) as reader:
+            for frame in reader:
+                if frame.time + 1e-6 >= next_time:
+                    frames.append(self._downscale(frame.rgb))
+                    next_time = frame.time + every_s
+        self.images += frames
+        self.paths += [Path(f"{video}#{i}") for i in range(len(frames))]
+        if self.weights is not None:
+            self.weights = np.concatenate([self.weights, np.full(len(frames), weight / max(len(frames), 1))])
+        self.epoch_length = max(self.epoch_length, len(self.images))
+        return len(frames)
 
     def _load_stamp(self, path, log):
         """A cut-out (RGBA) kept at most ``size`` pixels on its long side."""
@@ -297,6 +319,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         val_files = [path / r["path"] for r in val_rows]
         train_weights = [float(r.get("weight") or 1.0) for r in train_rows]
         stamps = [path / r["path"] for r in rows if r["kind"] == "stamp" and r.get("split", "train") == "train"]
+        train_videos = [path / r["path"] for r in rows if r["kind"] == "video" and r.get("split") == "train"]
     else:
         files = list(iter_image_files(path))
         order = np.random.default_rng(seed).permutation(len(files))
@@ -304,10 +327,14 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         val_files = [files[i] for i in sorted(order[:n_val])]
         train_files = [files[i] for i in sorted(order[n_val:])]
         train_weights = None
+        train_videos = []
     if not train_files:
         raise RehueError("no training images found (need at least 2 images: one is held out)", path)
     train = ImageFolderDataset(path, size, train=True, pairs=dependent, files=train_files, weights=train_weights,
                                stamps=stamps, log=log)
+    for video in train_videos:
+        train.add_video_frames(video, every_s=0.5, weight=VIDEO_WEIGHT_IN_PHOTOS * float(np.median(train.weights))
+                               if train.weights is not None else VIDEO_WEIGHT_IN_PHOTOS)
     val = ImageFolderDataset(path, size, train=False, pairs=dependent, files=val_files or train_files[:1], log=log)
     return train, val
 

@@ -11,10 +11,13 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 
 FORMAT_VERSION = 1
 NORMALIZATION = "L/50-1, ab/110"
+# Largest working size a model config may ask for: a bigger square canvas per frame is a broken or hostile
+# config, not a model (the thesis models work at 32 to 256).
+MAX_MODEL_SIZE = 4096
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "weights"
 
 
@@ -28,6 +31,9 @@ class ModelCard:
     normalization: str = NORMALIZATION
     training: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
+    # restraint applied to the predicted a*b*: "chroma" scales it, "ab_smoothing" is a Gaussian sigma in
+    # pixels at the working size (colour is low-frequency; the generator's chroma speckle is not)
+    inference: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
     @classmethod
@@ -36,6 +42,16 @@ class ModelCard:
         missing = [k for k in ("architecture", "in_channels", "size", "width") if k not in data]
         if missing:
             raise RehueError(f"model config lacks {', '.join(missing)}", path)
+        if not isinstance(data["architecture"], str):
+            raise RehueError(f"architecture must be a name, not {data['architecture']!r}", path)
+        for key in ("in_channels", "size", "width"):
+            if type(data[key]) is not int or data[key] < 1:
+                raise RehueError(f"{key} must be a positive whole number, not {data[key]!r}", path)
+        if data["size"] > MAX_MODEL_SIZE:
+            raise RehueError(f"size {data['size']} is above the limit of {MAX_MODEL_SIZE}", path)
+        for key in ("training", "metrics"):
+            if not isinstance(data.get(key, {}), dict):
+                raise RehueError(f"{key} must be a JSON object", path)
         card = cls(**{k: v for k, v in data.items() if k in known})
         if card.normalization != NORMALIZATION:
             raise RehueError(f"unsupported normalisation {card.normalization!r}", path)
@@ -117,8 +133,11 @@ def load_model(spec: str | Path, device: str = "cpu"):
 
     path = resolve_model_path(spec)
     card = read_card(path)
-    model = create_model(card.architecture, in_channels=card.in_channels, size=card.size, width=card.width,
-                         role="generator")
+    try:
+        model = create_model(card.architecture, in_channels=card.in_channels, size=card.size, width=card.width,
+                             role="generator")
+    except UsageError as exc:  # the config, not the command line, names a model rehue cannot build
+        raise RehueError(exc.reason, path.with_suffix(".json")) from None
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
