@@ -1,6 +1,13 @@
+import os
+
 import numpy as np
 import pytest
 import torch
+
+# Tests run tiny models, where a second thread costs more in overhead than it gains; subprocesses
+# (the CLI, torchrun) inherit the setting through the environment.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+torch.set_num_threads(1)
 
 from rehue.models import ModelCard, create_model, save_model
 
