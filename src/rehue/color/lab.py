@@ -25,6 +25,9 @@ _RGB_TO_XYZ = np.array(
 _XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ.astype(np.float64)).astype(np.float32)
 _EPS = 216.0 / 24389.0
 _KAPPA = 24389.0 / 27.0
+# Bound on f(X/Xn) before cubing: real colours have |f| < 2, and past about 7e12 the cube overflows float32 and
+# the XYZ -> RGB product turns inf - inf into NaN. Clamping there keeps any finite L*a*b* finite.
+_F_LIMIT = 1e4
 
 
 def normalize_lightness(lightness):
@@ -70,6 +73,7 @@ def _f(t: np.ndarray) -> np.ndarray:
 
 
 def _f_inv(t: np.ndarray) -> np.ndarray:
+    t = np.clip(t, -_F_LIMIT, _F_LIMIT)
     t3 = t**3
     return np.where(t3 > _EPS, t3, (116.0 * t - 16.0) / _KAPPA).astype(np.float32)
 
@@ -137,7 +141,7 @@ def lab_to_rgb_torch(lab):
     fy = (lab[:, 0] + 16.0) / 116.0
     fx = fy + lab[:, 1] / 500.0
     fz = fy - lab[:, 2] / 200.0
-    f = torch.stack([fx, fy, fz], dim=1)
+    f = torch.stack([fx, fy, fz], dim=1).clamp(-_F_LIMIT, _F_LIMIT)
     xyz = torch.where(f**3 > _EPS, f**3, (116.0 * f - 16.0) / _KAPPA) * white.view(1, 3, 1, 1)
     linear = torch.einsum("ij,njhw->nihw", to_rgb, xyz).clamp(0.0, 1.0)
     return torch.where(

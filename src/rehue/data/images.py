@@ -100,7 +100,7 @@ def load_image(path: str | Path) -> LoadedImage:
         raise RehueError(f"image too large ({exc})", path) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         reason = str(exc) or type(exc).__name__
-        if "truncated" in reason or "broken data stream" in reason or isinstance(exc, EOFError):
+        if "truncated" in reason.lower() or "broken data stream" in reason or isinstance(exc, EOFError):
             reason = f"truncated or corrupt image ({reason})"
         raise RehueError(reason, path) from None
 
@@ -122,7 +122,7 @@ def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = 
         raise RehueError("output exists; pass --overwrite to replace it", target)
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
-        raise RehueError("output folder does not exist", parent)
+        raise RehueError("output folder is a file" if parent.exists() else "output folder does not exist", parent)
     if not os.access(parent, os.W_OK):
         raise RehueError("output folder is not writable", parent)
 

@@ -49,6 +49,10 @@ AUDIO_LEAD_S = 1.0
 # Some containers (MP4/MOV) store the exact frame count; decoding this many fewer means the file ended
 # early (a truncated download, say) rather than an edit list trimming a frame or two.
 TRUNCATION_SLACK_FRAMES = 2
+# Above this a frame rate comes from a damaged header, not a camera (phones film slow motion at up to 960).
+# H.264 in MP4 with frames that close together decoded incompletely in tests (1 of 25 clips at 5,000 fps,
+# 1 of 12 with frames 1/90,000 s apart; none of 25 at 1,000 or 2,000 fps).
+MAX_FPS = 1000
 
 
 class Frame:
@@ -139,6 +143,14 @@ class VideoReader:
             self._container.close()
             raise RehueError("no video stream in this file", self.path)
         self._stream = self._container.streams.video[0]
+        if self._stream.codec_context is None:  # FFmpeg has no decoder for the stream's codec
+            self._container.close()
+            raise RehueError("the video stream's codec is unknown or cannot be decoded", self.path)
+        if self._stream.codec_context.width < 1 or self._stream.codec_context.height < 1:
+            self._container.close()
+            raise RehueError("the video stream states no frame size (damaged header?)", self.path)
+        self._size = (self._stream.codec_context.width, self._stream.codec_context.height)
+        self._resize_warned = False
         self._stream.thread_type = "AUTO"
         self._start_pts = self._stream.start_time or 0
         self._rotation: int | None = None
@@ -148,11 +160,11 @@ class VideoReader:
     @property
     def width(self) -> int:
         """Decoded (stored) width; a rotated video is displayed with width and height swapped."""
-        return self._stream.codec_context.width
+        return self._size[0]
 
     @property
     def height(self) -> int:
-        return self._stream.codec_context.height
+        return self._size[1]
 
     @property
     def fps(self) -> Fraction | None:
@@ -251,8 +263,19 @@ class VideoReader:
                 continue
             if time >= end:
                 return
+            if (av_frame.width, av_frame.height) != self._size:
+                av_frame = self._to_stream_size(av_frame)
             yield Frame(index, av_frame.pts, time, av_frame)
             index += 1
+
+    def _to_stream_size(self, av_frame):
+        """Scale a frame to the stream's first size: spliced recordings change size part way, and an
+        output file (or a dataset) holds one size."""
+        if not self._resize_warned:
+            log.warning("%s: the frame size changes from %dx%d to %dx%d; such frames are scaled to %dx%d",
+                        self.path, *self._size, av_frame.width, av_frame.height, *self._size)
+            self._resize_warned = True
+        return av_frame.reformat(width=self.width, height=self.height)
 
     def _decode_from_seek(self) -> Iterator[tuple]:
         """Frames from the key frame before ``start``. Where the seek overshoots (files without an index,
@@ -445,17 +468,19 @@ class _AudioCopier:
 
         if self.copied:
             packet.stream = self.out_stream
-            output.mux(packet)
+            try:
+                output.mux(packet)
+            except av.FFmpegError as exc:  # damaged packets (a size or timestamp the muxer refuses)
+                log.warning("%s: skipping an audio packet the output refuses (%s)", self.source,
+                            _ffmpeg_reason(exc))
             return
         try:
-            frames = packet.decode()
+            for frame in packet.decode():
+                frame.pts = round(frame.time * frame.sample_rate) if frame.pts is not None else None
+                frame.time_base = Fraction(1, frame.sample_rate)
+                output.mux(self._encoder.encode(frame))
         except av.FFmpegError as exc:
             log.warning("%s: skipping an undecodable audio packet (%s)", self.source, _ffmpeg_reason(exc))
-            return
-        for frame in frames:
-            frame.pts = round(frame.time * frame.sample_rate) if frame.pts is not None else None
-            frame.time_base = Fraction(1, frame.sample_rate)
-            output.mux(self._encoder.encode(frame))
 
     def feed_until(self, output, time_s: float) -> None:
         """Mux source audio up to output time ``time_s`` (seconds)."""
@@ -511,6 +536,9 @@ class VideoWriter:
             raise ValueError(f"frame size must be positive, got {width}x{height}")
         if not fps or fps <= 0:
             raise RehueError(f"frame rate must be positive, got {fps}", self.path)
+        if fps > MAX_FPS:
+            raise RehueError(f"frame rate {float(fps):g} fps is implausible (limit {MAX_FPS}); is the source's "
+                             "header damaged?", self.path)
         audio_source, audio_start, audio_end = self._audio_source(audio_from)
         check_output_path(self.path, overwrite, inputs=(audio_source,) if audio_source else ())
         self.width, self.height = width, height
@@ -526,7 +554,10 @@ class VideoWriter:
         has_audio = False
         if audio_source is not None:
             source = _open_input(audio_source)
-            has_audio = bool(source.streams.audio)
+            audio_stream = source.streams.best("audio")  # None: no decoder fits the stream
+            has_audio = audio_stream is not None and audio_stream.codec_context is not None
+            if source.streams.audio and not has_audio:
+                log.warning("%s: the audio stream cannot be decoded; the output has no sound", audio_source)
             source.close()
         audio = (audio_source, audio_start, audio_end) if has_audio else None
         try:
@@ -644,7 +675,10 @@ class VideoWriter:
         frame = frame.reformat(format=OUTPUT_PIXEL_FORMAT, dst_colorspace="itu709", dst_color_range="MPEG")
         frame.pts = pts - self._first_pts
         frame.time_base = self.time_base
-        self._output.mux(self._stream.encode(frame))
+        try:
+            self._output.mux(self._stream.encode(frame))
+        except av.FFmpegError as exc:
+            raise RehueError(f"cannot write the video ({_ffmpeg_reason(exc)})", self.path) from None
         self.frames_written += 1
         if self._audio is not None:
             self._audio.feed_until(self._output, float(frame.pts * self.time_base) + AUDIO_LEAD_S)

@@ -1,0 +1,589 @@
+"""Bad input, interruptions and untrusted files: each case through the real ``rehue`` entry point ends in a
+correct result or one ``rehue: error: PATH: reason`` line (exit 1; 2 for usage errors), with no traceback,
+no half-written output and no temp file left behind.
+
+Cases already covered elsewhere are not repeated here (docs/reliability.md maps every case to its test):
+empty, text and truncated JPEG inputs and the one-bad-file batch are in tests/cli/test_cli_colorize.py,
+reader-level damage in tests/video/test_io.py, SIGKILL during training in tests/training/test_train.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from rehue.cli import main
+from rehue.color.lab import rgb_to_lab
+from rehue.errors import RehueError
+from tests.conftest import make_tiny_model, textured_rgb
+from tests.helpers_video import make_audio_file, make_clip, textured_frames
+
+TEMP_MARK = ".rehue-tmp"
+# Largest L* difference between a picture and its colourised output: the colorizer keeps L* up to 8-bit
+# rounding (measured at most 0.36 over these cases and three random models); a wrong orientation, channel
+# or bit depth is off by tens.
+LIGHTNESS_TOLERANCE = 1.0
+INTERRUPTED_EXIT = 130
+# Wait this long after the temp output appears before signalling: frames are being coloured by then (the
+# muxer buffers, so the file's size does not show it), and the 300-frame clip takes seconds to colour.
+MID_RUN_S = 0.3
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models gain nothing from threads, and on a busy machine OpenMP's waiting makes them 10x slower."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def short_clip(tmp_path):
+    return make_clip(tmp_path / "clip.mp4", textured_frames(6, 48, 64), fps=12, audio=True)
+
+
+@pytest.fixture
+def small_photo(tmp_path):
+    Image.fromarray(textured_rgb(24, 32)).save(tmp_path / "photo.png")
+    return tmp_path / "photo.png"
+
+
+def run(*args) -> int:
+    return main([str(a) for a in args])
+
+
+def error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("rehue: error:")]
+
+
+def assert_one_line_error(err: str, path, reason: str) -> None:
+    """Exactly one error line, naming ``path`` and saying ``reason``; no traceback."""
+    lines = error_lines(err)
+    assert len(lines) == 1, err
+    assert str(path) in lines[0] and reason in lines[0], lines[0]
+    assert "Traceback" not in err
+
+
+def temp_files(folder: Path) -> list[Path]:
+    return [p for p in Path(folder).rglob("*") if TEMP_MARK in p.name]
+
+
+def lightness(rgb: np.ndarray) -> np.ndarray:
+    return rgb_to_lab(np.ascontiguousarray(rgb[..., :3]))[..., 0]
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+# ------------------------------------------------------------------------------------------- image inputs
+# Each builder writes a file into ``folder`` and returns (path, the RGB the user sees, alpha or None).
+
+
+def one_pixel(folder):
+    rgb = np.array([[[10, 20, 30]]], np.uint8)
+    Image.fromarray(rgb).save(folder / "one.png")
+    return folder / "one.png", rgb, None
+
+
+def sixteen_bit_gray(folder):
+    values = np.linspace(0, 65535, 48 * 64).reshape(48, 64).astype(np.uint16)
+    Image.fromarray(values).save(folder / "scan16.png")
+    gray = np.round(values / 257.0).astype(np.uint8)
+    return folder / "scan16.png", np.repeat(gray[..., None], 3, axis=2), None
+
+
+def palette(folder):
+    image = Image.fromarray(textured_rgb(30, 40)).convert("P")
+    image.save(folder / "palette.png")
+    return folder / "palette.png", np.asarray(image.convert("RGB")), None
+
+
+def cmyk_jpeg(folder):
+    Image.fromarray(textured_rgb(30, 40)).convert("CMYK").save(folder / "cmyk.jpg", quality=95)
+    with Image.open(folder / "cmyk.jpg") as image:
+        assert image.mode == "CMYK"
+        return folder / "cmyk.jpg", np.asarray(image.convert("RGB")), None
+
+
+def alpha(folder):
+    rgb = textured_rgb(30, 40)
+    mask = np.tile(np.arange(40, dtype=np.uint8) * 6, (30, 1))
+    Image.fromarray(np.dstack([rgb, mask])).save(folder / "alpha.png")
+    return folder / "alpha.png", rgb, mask
+
+
+def exif_rotated(folder):
+    image = Image.fromarray(textured_rgb(20, 40))
+    exif = image.getexif()
+    exif[0x0112] = 6  # orientation: turn 90 degrees clockwise for display
+    image.save(folder / "rotated.jpg", exif=exif, quality=95)
+    with Image.open(folder / "rotated.jpg") as stored:
+        return folder / "rotated.jpg", np.rot90(np.asarray(stored.convert("RGB")), k=-1), None
+
+
+@pytest.mark.parametrize("build", [one_pixel, sixteen_bit_gray, palette, cmyk_jpeg, alpha, exif_rotated],
+                         ids=lambda f: f.__name__)
+def test_unusual_images_are_coloured_with_their_lightness_size_and_alpha(tmp_path, tiny_model, capsys, build):
+    source, shown, mask = build(tmp_path)
+    out = tmp_path / "out" / "coloured.png"
+    out.parent.mkdir()
+    assert run("colorize", source, "-o", out, "--model", tiny_model) == 0
+    assert not error_lines(capsys.readouterr().err)
+    with Image.open(out) as result:
+        assert result.mode == ("RGBA" if mask is not None else "RGB")
+        pixels = np.asarray(result)
+    assert pixels.shape[:2] == shown.shape[:2]
+    assert np.abs(lightness(pixels) - lightness(shown)).max() <= LIGHTNESS_TOLERANCE
+    if mask is not None:
+        assert np.array_equal(pixels[..., 3], mask)
+    assert not temp_files(tmp_path)
+
+
+def truncated_png(folder):
+    buffer = io.BytesIO()
+    Image.fromarray(textured_rgb(64, 64)).save(buffer, format="PNG")
+    (folder / "cut.png").write_bytes(buffer.getvalue()[:400])
+    return folder / "cut.png", "truncated"
+
+
+def decompression_bomb(folder):
+    """A 50,000 x 50,000 PNG header over a few bytes of data: 7.5 GB if anything tried to decode it."""
+    header = struct.pack(">IIBBBBB", 50_000, 50_000, 8, 2, 0, 0, 0)
+    (folder / "bomb.png").write_bytes(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) +
+                                      png_chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + png_chunk(b"IEND", b""))
+    return folder / "bomb.png", "too large"
+
+
+def truncated_jpeg_header(folder):
+    """Cut inside the JPEG headers, before any picture data (Pillow says "Truncated File Read")."""
+    buffer = io.BytesIO()
+    Image.fromarray(textured_rgb(64, 64)).save(buffer, format="JPEG")
+    (folder / "head.jpg").write_bytes(buffer.getvalue()[:300])
+    return folder / "head.jpg", "truncated"
+
+
+def audio_only_mp4(folder):
+    song = make_audio_file(folder / "song.m4a")
+    return song.rename(folder / "song.mp4"), "no video stream"
+
+
+def zero_frame_avi(folder):
+    """A video stream with no frames at all (MP4 muxers drop an empty track; AVI keeps it)."""
+    import av
+
+    with av.open(str(folder / "empty.avi"), "w") as container:
+        stream = container.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        container.start_encoding()
+        container.mux(stream.encode(None))
+    return folder / "empty.avi", "no decodable video frames"
+
+
+def zero_frame_mp4(folder):
+    """MP4 muxers drop a track without samples, so FFmpeg sees no video stream at all."""
+    import av
+
+    with av.open(str(folder / "empty.mp4"), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        container.start_encoding()
+    return folder / "empty.mp4", "no video stream"
+
+
+def text_named_mp4(folder):
+    (folder / "notes.mp4").write_text("not a film\n" * 50)
+    return folder / "notes.mp4", "not a video file"
+
+
+@pytest.mark.parametrize("build", [truncated_png, decompression_bomb, truncated_jpeg_header, audio_only_mp4,
+                                   zero_frame_avi, zero_frame_mp4, text_named_mp4], ids=lambda f: f.__name__)
+def test_bad_inputs_give_one_line_errors_and_no_output(tmp_path, tiny_model, capsys, build):
+    source, reason = build(tmp_path)
+    out = tmp_path / "out" / ("coloured.mp4" if source.suffix in (".mp4", ".avi") else "coloured.png")
+    out.parent.mkdir()
+    code = run("colorize", source, "-o", out, "--model", tiny_model, "--dependent-model", "none", "--no-progress")
+    assert code == 1
+    assert_one_line_error(capsys.readouterr().err, source, reason)
+    assert list(out.parent.iterdir()) == []
+
+
+def test_usage_error_is_one_line_with_exit_code_2(tmp_path, tiny_model, small_photo, capsys):
+    existing = tmp_path / "existing.png"
+    existing.write_bytes(b"x")
+    assert run("colorize", small_photo, small_photo, "-o", existing, "--model", tiny_model) == 2
+    assert_one_line_error(capsys.readouterr().err, existing, "several inputs need an output folder")
+    assert existing.read_bytes() == b"x"
+
+
+def test_debug_lets_the_error_through_with_its_traceback(tmp_path, tiny_model):
+    source, _ = truncated_png(tmp_path)
+    with pytest.raises(RehueError, match="truncated"):
+        run("--debug", "colorize", source, "-o", tmp_path / "o.png", "--model", tiny_model)
+
+
+# ------------------------------------------------------------------------------------------ output paths
+
+
+def missing_folder(source, folder):
+    return folder / "no-such-folder" / f"out{source.suffix}", folder / "no-such-folder", "does not exist"
+
+
+def under_a_regular_file(source, folder):
+    """Root ignores permissions, so an unwritable place is a path whose parent is a file."""
+    (folder / "plain-file").write_text("x")
+    return folder / "plain-file" / f"out{source.suffix}", folder / "plain-file", "is a file"
+
+
+def inside_proc(source, folder):
+    return Path("/proc") / f"rehue-out{source.suffix}", Path("/proc") / f"rehue-out{source.suffix}", "cannot write"
+
+
+def same_as_input(source, folder):
+    return source, source, "same file as the input"
+
+
+@pytest.mark.parametrize("media", ["photo", "video"])
+@pytest.mark.parametrize("place", [missing_folder, under_a_regular_file, inside_proc, same_as_input],
+                         ids=lambda f: f.__name__)
+def test_unwritable_outputs_are_one_line_errors(tmp_path, tiny_model, small_photo, short_clip, capsys, media,
+                                                place):
+    source = small_photo if media == "photo" else short_clip
+    target, named, reason = place(source, tmp_path)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    code = run("colorize", source, "-o", target, "--model", tiny_model, "--dependent-model", "none", "--overwrite",
+               "--no-progress")
+    assert code == 1
+    assert_one_line_error(capsys.readouterr().err, named, reason)
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    assert target == source or not target.exists()
+
+
+def test_existing_video_output_is_kept_without_overwrite(tmp_path, tiny_model, short_clip, capsys):
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"precious")
+    assert run("colorize", short_clip, "-o", out, "--model", tiny_model, "--dependent-model", "none") == 1
+    assert_one_line_error(capsys.readouterr().err, out, "--overwrite")
+    assert out.read_bytes() == b"precious"
+
+
+# ----------------------------------------------------------------------------------------- damaged video
+
+
+def test_video_with_a_corrupt_end_is_coloured_up_to_the_damage_with_its_sound(tmp_path, tiny_model, capsys,
+                                                                            caplog):
+    import av
+
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(40)]
+    clip = make_clip(tmp_path / "damaged.mp4", frames, fps=25, audio=True)
+    data = bytearray(clip.read_bytes())
+    cut = int(len(data) * 0.7)
+    data[cut:] = rng.integers(0, 256, len(data) - cut, dtype=np.uint8).tobytes()
+    clip.write_bytes(bytes(data))
+    out = tmp_path / "coloured.mp4"
+    code = run("colorize", clip, "-o", out, "--model", tiny_model, "--dependent-model", "none", "--no-progress")
+    err = capsys.readouterr().err
+    assert code == 0 and not error_lines(err)
+    assert "video is damaged after" in caplog.text  # printed to stderr outside pytest
+    with av.open(str(out)) as container:
+        written = sum(1 for _ in container.decode(video=0))
+        assert container.streams.audio
+    assert 5 < written < len(frames)
+    with av.open(str(out)) as container:
+        stream = container.streams.audio[0]
+        samples = 0
+        try:
+            for packet in container.demux(stream):
+                samples += sum(frame.samples for frame in packet.decode())
+        except av.FFmpegError:  # the source's damaged audio packets are copied as they were
+            pass
+    assert samples / stream.codec_context.sample_rate >= written / 25 - 0.1
+    assert not temp_files(tmp_path)
+
+
+def test_video_that_changes_size_part_way_is_coloured_at_its_first_size(tmp_path, tiny_model, caplog):
+    """Two recordings spliced into one MPEG-TS stream (64x48, then 96x72)."""
+    from rehue.video.io import VideoReader
+
+    first = make_clip(tmp_path / "first.ts", textured_frames(8, 48, 64), fps=25, codec="libx264")
+    second = make_clip(tmp_path / "second.ts", textured_frames(8, 72, 96), fps=25, codec="libx264")
+    spliced = tmp_path / "spliced.ts"
+    spliced.write_bytes(first.read_bytes() + second.read_bytes())
+    out = tmp_path / "coloured.mp4"
+    assert run("colorize", spliced, "-o", out, "--model", tiny_model, "--dependent-model", "none",
+               "--no-progress") == 0
+    assert "frame size changes from 64x48 to 96x72" in caplog.text
+    with VideoReader(out) as reader:
+        sizes = [frame.gray.shape for frame in reader]
+    assert sizes == [(48, 64)] * 16
+
+
+def test_implausible_frame_rate_is_refused(tmp_path, tiny_model, capsys):
+    """A header claiming 5,000 frames per second: H.264 written at such rates can come out undecodable."""
+    clip = make_clip(tmp_path / "fast.mp4", textured_frames(6, 48, 64), fps=5000)
+    out = tmp_path / "coloured.mp4"
+    assert run("colorize", clip, "-o", out, "--model", tiny_model, "--dependent-model", "none",
+               "--no-progress") == 1
+    assert_one_line_error(capsys.readouterr().err, out, "frame rate 5000 fps is implausible")
+    assert not out.exists() and not temp_files(tmp_path)
+
+
+# -------------------------------------------------------------------------------------------------- batch
+
+
+def test_batch_colours_every_good_file_lists_the_bad_ones_last_and_fails(tmp_path, tiny_model, short_clip,
+                                                                          capsys):
+    folder = tmp_path / "archive"
+    (folder / "reel").mkdir(parents=True)
+    Image.fromarray(textured_rgb(20, 30)).save(folder / "a.png")
+    Image.fromarray(textured_rgb(30, 20)[..., 0]).save(folder / "reel" / "b.jpg")
+    short_clip.rename(folder / "reel" / "film.mp4")
+    bad = {folder / "c-empty.png": b"", folder / "d-text.jpg": b"hello\n", folder / "reel" / "e.mp4": b"\0" * 300}
+    for path, data in bad.items():
+        path.write_bytes(data)
+    out = tmp_path / "out"
+    assert run("colorize", folder, "-o", out, "--model", tiny_model, "--dependent-model", "none",
+               "--no-progress") == 1
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == \
+        ["a.png", "reel/b.png", "reel/film.mp4"]
+    err = capsys.readouterr().err.splitlines()
+    summary = next(i for i, line in enumerate(err) if line.startswith("coloured "))
+    assert err[summary] == "coloured 3 file(s), 3 failed"
+    listed = err[summary + 1 :]
+    assert len(listed) == 3 and all(line.startswith("  failed: ") for line in listed)
+    assert sorted(line.split(": ")[1] for line in listed) == sorted(str(p) for p in bad)
+    assert "Traceback" not in "\n".join(err)
+
+
+def test_batch_of_good_files_exits_zero(tmp_path, tiny_model, photo_folder, capsys):
+    assert run("colorize", photo_folder, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
+    assert len(list((tmp_path / "out").glob("*.png"))) == 4
+    assert capsys.readouterr().err.splitlines()[-1] == "coloured 4 file(s)"
+
+
+# -------------------------------------------------------------------------------------------- interrupts
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory):
+    """300 frames at 160x120 with sound: many seconds of colouring for a signal to land in."""
+    return make_clip(tmp_path_factory.mktemp("long") / "long.mp4", textured_frames(300, 120, 160), fps=25,
+                     audio=True)
+
+
+def test_sigint_and_sigterm_mid_video_leave_no_partial_output_and_no_temp_file(tmp_path, long_clip):
+    """Two runs side by side (one interpreter start's worth of waiting): SIGINT into a fresh output,
+    SIGTERM into a run with --overwrite over an earlier result, which must survive unchanged."""
+    model = make_tiny_model(tmp_path / "tiny.safetensors")
+    runs = []
+    for signum, existing in ((signal.SIGINT, None), (signal.SIGTERM, b"the previous result")):
+        folder = tmp_path / signum.name
+        folder.mkdir()
+        out = folder / "coloured.mp4"
+        if existing is not None:
+            out.write_bytes(existing)
+        args = [sys.executable, "-m", "rehue.cli", "colorize", str(long_clip), "-o", str(out), "--model", str(model),
+                "--dependent-model", "none", "--overwrite", "--no-progress"]
+        proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        runs.append((signum, existing, folder, out, proc))
+    deadline = time.monotonic() + 60
+    for signum, _, folder, _, proc in runs:
+        while not temp_files(folder) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert temp_files(folder), f"{signum.name}: the temp file never appeared"
+        time.sleep(MID_RUN_S)
+        assert proc.poll() is None, "colouring ended before the signal; the clip is too short for this machine"
+        proc.send_signal(signum)
+    for signum, existing, folder, out, proc in runs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == INTERRUPTED_EXIT, (signum.name, err)
+        assert "rehue: interrupted" in err and "Traceback" not in err
+        assert not temp_files(folder)
+        assert out.read_bytes() == existing if existing is not None else not out.exists()
+
+
+# ---------------------------------------------------------------------------------------- untrusted files
+
+
+def write_model_variant(folder, tiny, weights: bytes | None = None, config: dict | None = None,
+                        raw_config: str | None = None) -> Path:
+    path = folder / "untrusted.safetensors"
+    path.write_bytes(tiny.read_bytes() if weights is None else weights)
+    card = json.loads(tiny.with_suffix(".json").read_text())
+    path.with_suffix(".json").write_text(raw_config if raw_config is not None else json.dumps({**card, **config}))
+    return path
+
+
+MODEL_VARIANTS = {
+    "random-bytes": ({"weights": np.random.default_rng(0).bytes(4096), "config": {}}, ".safetensors",
+                     "not a readable safetensors file"),
+    "wrong-shapes": ({"config": {"width": 8}}, ".safetensors", "shape mismatch"),
+    "size-not-a-number": ({"config": {"size": "big"}}, ".json", "size must be a positive whole number"),
+    "negative-width": ({"config": {"width": -4}}, ".json", "width must be a positive whole number"),
+    "absurd-size": ({"config": {"size": 2**40}}, ".json", "above the limit"),
+    "unknown-architecture": ({"config": {"architecture": "resnet"}}, ".json", "unknown model 'resnet'"),
+    "discriminator": ({"config": {"architecture": "disc2"}}, ".json", "not a generator"),
+    "not-an-object": ({"raw_config": "[1, 2, 3]"}, ".json", "must be a JSON object"),
+}
+
+
+@pytest.mark.parametrize("variant", MODEL_VARIANTS)
+def test_untrusted_model_files_are_clear_errors(tmp_path, tiny_model, small_photo, capsys, variant):
+    options, named_suffix, reason = MODEL_VARIANTS[variant]
+    model = write_model_variant(tmp_path, tiny_model, **options)
+    out = tmp_path / "out.png"
+    assert run("colorize", small_photo, "-o", out, "--model", model) == 1
+    assert_one_line_error(capsys.readouterr().err, model.with_suffix(named_suffix), reason)
+    assert not out.exists()
+
+
+class WritesAFileWhenUnpickled:
+    """A pickle payload: unpickling it calls ``open(marker, "w")``, i.e. runs code of the file's choosing."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return open, (str(self.marker), "w")
+
+
+def test_malicious_checkpoint_is_refused_not_executed(tmp_path, photo_folder, capsys):
+    import torch
+
+    marker = tmp_path / "payload-ran"
+    buffer = io.BytesIO()
+    torch.save({"config": WritesAFileWhenUnpickled(marker), "epoch": 1}, buffer)
+    data = buffer.getvalue()
+    torch.load(io.BytesIO(data), weights_only=False)["config"].close()  # live: a plain pickle load runs it
+    assert marker.exists()
+    marker.unlink()
+    checkpoint = tmp_path / "run" / "checkpoints" / "epoch_0001.pt"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(data)
+    checkpoint.with_suffix(".pt.sha256").write_text(hashlib.sha256(data).hexdigest() + "\n")
+    code = run("train", photo_folder, "--out", tmp_path / "run", "--resume", "--device", "cpu", "--no-progress")
+    assert code == 1
+    assert_one_line_error(capsys.readouterr().err, checkpoint, "refused")
+    assert not marker.exists()
+
+
+def training_state_as_a_list():
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save([1, 2, 3], buffer)
+    return buffer.getvalue(), "not a rehue training checkpoint"
+
+
+def broken_zip():
+    return b"PK\x03\x04" + bytes(200), "not a readable checkpoint"
+
+
+@pytest.mark.parametrize("build", [training_state_as_a_list, broken_zip], ids=lambda f: f.__name__)
+def test_checkpoint_that_is_not_rehues_is_a_clear_error(tmp_path, photo_folder, capsys, build):
+    payload, reason = build()
+    checkpoint = tmp_path / "run" / "checkpoints" / "epoch_0001.pt"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(payload)
+    checkpoint.with_suffix(".pt.sha256").write_text(hashlib.sha256(payload).hexdigest() + "\n")
+    code = run("train", photo_folder, "--out", tmp_path / "run", "--resume", "--device", "cpu", "--no-progress")
+    assert code == 1
+    assert_one_line_error(capsys.readouterr().err, checkpoint, reason)
+
+
+# --------------------------------------------------------------------------------- killed while saving
+
+
+def checkpoint_state(epoch: int) -> dict:
+    import torch
+
+    return {"config": {}, "epoch": epoch, "step": 10 * epoch, "history": [], "generator": {"w": torch.ones(64)},
+            "discriminator": {}, "opt_g": {}, "opt_d": {}, "torch_rng": []}
+
+
+FILE_STEPS = ("fsync", "replace", "unlink")
+
+
+def save_recording_file_steps(directory: Path, epoch: int) -> list[str]:
+    """Save ``epoch``; returns the fsync/replace/unlink calls it made, each a moment it can be killed at."""
+    from rehue.training.checkpoint import save_checkpoint
+
+    calls = []
+    originals = {name: getattr(os, name) for name in FILE_STEPS}
+
+    def recorder(name):
+        return lambda *args, **kwargs: (calls.append(name), originals[name](*args, **kwargs))[1]
+
+    try:
+        for name in FILE_STEPS:
+            setattr(os, name, recorder(name))
+        save_checkpoint(checkpoint_state(epoch), directory, epoch)
+    finally:
+        for name, original in originals.items():
+            setattr(os, name, original)
+    return calls
+
+
+def save_and_die_at(directory: Path, epoch: int, step: int) -> None:
+    """Save ``epoch`` in a forked child that exits at once before file step ``step``: no ``finally``, no
+    cleanup, as under SIGKILL."""
+    from rehue.training.checkpoint import save_checkpoint
+
+    pid = os.fork()
+    if pid == 0:
+        try:
+            done = [0]
+            originals = {name: getattr(os, name) for name in FILE_STEPS}
+
+            def step_or_die(name):
+                def call(*args, **kwargs):
+                    if done[0] == step:
+                        os._exit(0)
+                    done[0] += 1
+                    return originals[name](*args, **kwargs)
+
+                return call
+
+            for name in FILE_STEPS:
+                setattr(os, name, step_or_die(name))
+            save_checkpoint(checkpoint_state(epoch), directory, epoch)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def test_killed_at_any_step_of_saving_a_checkpoint_resume_finds_an_intact_one(tmp_path):
+    """Killed before each fsync, rename and delete of saving epoch 3 (which also retires epoch 1), a resume
+    loads epoch 3 once both its files are renamed into place and epoch 2 before that; never a partial file."""
+    from rehue.training.checkpoint import load_latest
+
+    for epoch in (1, 2):
+        save_recording_file_steps(tmp_path / "reference", epoch)
+    steps = save_recording_file_steps(tmp_path / "reference", 3)
+    assert steps.count("replace") == 2 and steps.count("fsync") == 2
+    complete_after = len(steps) - steps[::-1].index("replace")
+    for step in range(len(steps) + 1):
+        directory = tmp_path / f"killed-at-{step}"
+        for epoch in (1, 2):
+            save_recording_file_steps(directory, epoch)
+        save_and_die_at(directory, 3, step)
+        state, path = load_latest(directory, log=lambda msg: None)
+        assert state["epoch"] == (3 if step >= complete_after else 2), step
+        assert path.name == f"epoch_{state['epoch']:04d}.pt"
