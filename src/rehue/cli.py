@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_grid_parser(sub)
 
+    from rehue.bench import add_bench_parser
+
+    add_bench_parser(sub)
+
     p = sub.add_parser("frames", help="build a frame dataset from videos (thesis 4.1)")
     p.add_argument("videos", nargs="+", type=Path)
     p.add_argument("--out", type=Path, required=True, help="dataset folder (frames/ and manifest.csv)")

@@ -93,3 +93,14 @@ def test_restraint_is_read_from_the_model_config(tmp_path, tiny_model):
     tiny_model.with_suffix(".json").write_text(json.dumps(config))
     colorizer = Colorizer.load(tiny_model, device="cpu")
     assert (colorizer.chroma, colorizer.ab_smoothing) == (0.6, 1.5)
+
+
+def test_default_dependent_is_not_mistaken_for_the_independent_model(monkeypatch, tmp_path):
+    import rehue.models.io as io
+    from tests.conftest import make_tiny_model
+
+    make_tiny_model(tmp_path / "rehue-tiny-independent.safetensors")
+    monkeypatch.setattr(io, "SHIPPED_DIR", tmp_path)
+    assert Colorizer.load("default", device="cpu").card.in_channels == 1
+    with pytest.raises(RehueError, match="no model available"):
+        Colorizer.load("default", device="cpu", role="dependent")

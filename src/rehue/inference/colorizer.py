@@ -7,6 +7,8 @@ L* of the input, so every edge and every grain of the original survives.
 
 from __future__ import annotations
 
+import functools
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +17,18 @@ import numpy as np
 from rehue.color.lab import AB_SCALE, L_SCALE, rgb_to_gray, rgb_to_lab
 from rehue.errors import RehueError
 
+log = logging.getLogger(__name__)
+
 DEFAULT_MODEL = "default"
+BACKENDS = ("auto", "onnxruntime", "torch")
+# Model threads: the video pipeline decodes, composes and encodes on other threads meanwhile, so one
+# intra-op thread per model call keeps the cores busy without the threads fighting (docs/performance.md).
+DEFAULT_MODEL_THREADS = 1
+GAMUT_HUE_BINS = 256  # hue bins of the gamut table: one byte, so gray and hue index it as one uint16
+GAMUT_MAX_CHROMA = 200.0  # above any sRGB colour's chroma (about 134, for blue)
+GAMUT_BISECTION_STEPS = 14  # chroma limits to GAMUT_MAX_CHROMA / 2**14, about 0.01
+GAMUT_MIN_CHROMA = 1e-6  # chroma below this counts as gray (keeps 0 / 0 out of the fit)
+GAMUT_TOLERANCE = 1e-4  # linear RGB may leave [0, 1] by this much: clipping it moves L* by far less than 0.01
 
 
 def _gray_lut() -> np.ndarray:
@@ -24,6 +37,7 @@ def _gray_lut() -> np.ndarray:
 
 
 GRAY_TO_LIGHTNESS = _gray_lut()
+GRAY_TO_NORMALIZED_LIGHTNESS = GRAY_TO_LIGHTNESS / np.float32(L_SCALE) - np.float32(1.0)
 
 
 @dataclass(frozen=True)
@@ -84,24 +98,110 @@ def fit_ab_to_gamut(lightness: np.ndarray, ab: np.ndarray, steps: int = 6) -> np
     return fitted.reshape(ab.shape)
 
 
-def compose_full_resolution(gray: np.ndarray, ab_small: np.ndarray) -> np.ndarray:
+@functools.cache
+def gamut_chroma_limits() -> np.ndarray:
+    """(65536,) float32: the largest in-sRGB chroma for a gray level's L* and a hue, at index
+    ``gray << 8 | hue_bin``.
+
+    Hue bins are 360/256 degrees wide and centred on multiples of that width (bin 255 also takes the
+    angles that round up to 256); each entry is the smallest limit over its bin's centre and edges.
+    Built once by bisection on chroma, in about 0.1 s.
+    """
+    from rehue.color.lab import _EPS, _KAPPA, _RGB_TO_XYZ, _WHITE
+
+    to_linear = (np.linalg.inv(_RGB_TO_XYZ.astype(np.float64)) * _WHITE.astype(np.float64)).astype(np.float32)
+
+    def f_inv(value):
+        cubed = value * value * value
+        return np.where(cubed > _EPS, cubed, (116.0 * value - 16.0) / _KAPPA)
+
+    fy = ((GRAY_TO_LIGHTNESS + 16.0) / 116.0)[:, None]
+    y = f_inv(fy)
+    half_bins = np.arange(-1, 2 * GAMUT_HUE_BINS + 1)  # bin k spans half-bins 2k-1 .. 2k+1
+    angles = np.deg2rad(half_bins * (180.0 / GAMUT_HUE_BINS))
+    a_step = (np.cos(angles) / 500.0).astype(np.float32)[None, :]
+    b_step = (-np.sin(angles) / 200.0).astype(np.float32)[None, :]
+    low = np.zeros((GRAY_TO_LIGHTNESS.size, angles.size), np.float32)
+    high = np.full_like(low, GAMUT_MAX_CHROMA)
+    for _ in range(GAMUT_BISECTION_STEPS):
+        mid = (low + high) * np.float32(0.5)
+        x, z = f_inv(fy + mid * a_step), f_inv(fy + mid * b_step)
+        inside = np.ones(mid.shape, bool)
+        for row in to_linear:
+            channel = row[0] * x + row[1] * y + row[2] * z
+            inside &= (channel >= -GAMUT_TOLERANCE) & (channel <= 1 + GAMUT_TOLERANCE)
+        low = np.where(inside, mid, low)
+        high = np.where(inside, high, mid)
+    limits = np.minimum(np.minimum(low[:, 0:-2:2], low[:, 1:-1:2]), low[:, 2::2])
+    limits[:, -1] = np.minimum(limits[:, -1], low[:, -1])
+    return np.ascontiguousarray(limits.ravel())
+
+
+class ComposeWorkspace:
+    """Work arrays of ``compose_full_resolution`` for one frame size, to reuse from frame to frame.
+
+    At 720p every float plane is 3.7 MB; allocating a dozen fresh ones per frame costs more in page
+    faults than the arithmetic on them. A video keeps one workspace (about 50 bytes per pixel) for
+    all its frames; one workspace serves one thread at a time.
+    """
+
+    def __init__(self, height: int, width: int):
+        self.shape = (height, width)
+        self.lightness, self.a, self.b, self.chroma, self.hue, self.limit = (
+            np.empty((height, width), np.float32) for _ in range(6))
+        self.hue_bin = np.empty((height, width), np.uint8)
+        self.index_bytes = np.empty((height, width, 2), np.uint8)
+        self.lab = np.empty((height, width, 3), np.float32)
+        self.rgb = np.empty((height, width, 3), np.float32)
+
+    def fit_to_gamut(self, gray: np.ndarray) -> None:
+        """``fit_ab_to_gamut`` on the workspace's a*b* planes for L* given as uint8 gray levels.
+
+        A table of the largest in-gamut chroma per gray level and hue replaces the bisection, so a 720p
+        frame costs a few vectorised passes. Only out-of-gamut pixels change; hue and L* are kept.
+        """
+        import cv2
+
+        cv2.cartToPolar(self.a, self.b, magnitude=self.chroma, angle=self.hue, angleInDegrees=True)
+        cv2.convertScaleAbs(self.hue, dst=self.hue_bin, alpha=GAMUT_HUE_BINS / 360.0)
+        cv2.merge([self.hue_bin, gray], dst=self.index_bytes)
+        index = self.index_bytes.view(np.uint16)[..., 0]  # little-endian byte pairs: gray << 8 | hue_bin
+        np.take(gamut_chroma_limits(), index, out=self.limit)
+        cv2.max(self.chroma, GAMUT_MIN_CHROMA, dst=self.chroma)
+        scale = cv2.divide(self.limit, self.chroma, dst=self.limit)
+        cv2.min(scale, 1.0, dst=scale)
+        cv2.multiply(self.a, scale, dst=self.a)
+        cv2.multiply(self.b, scale, dst=self.b)
+
+    def compose(self, gray: np.ndarray, ab_small: np.ndarray) -> np.ndarray:
+        import cv2
+
+        height, width = self.shape
+        cv2.LUT(gray, GRAY_TO_LIGHTNESS, dst=self.lightness)
+        for channel, plane in enumerate((self.a, self.b)):
+            small = np.ascontiguousarray(ab_small[..., channel], dtype=np.float32)
+            if small.shape == self.shape:
+                plane[...] = small
+            else:
+                cv2.resize(small, (width, height), dst=plane, interpolation=cv2.INTER_LINEAR)
+        self.fit_to_gamut(gray)
+        cv2.merge([self.lightness, self.a, self.b], dst=self.lab)
+        cv2.cvtColor(self.lab, cv2.COLOR_Lab2RGB, dst=self.rgb)
+        return cv2.convertScaleAbs(self.rgb, alpha=255.0)
+
+
+def compose_full_resolution(gray: np.ndarray, ab_small: np.ndarray,
+                            workspace: ComposeWorkspace | None = None) -> np.ndarray:
     """Join full-resolution L* (from uint8 gray, H x W) with a*b* (h x w x 2, Lab units) -> RGB uint8.
 
     Colours outside sRGB at a pixel's L* get less chroma rather than being clipped, so the output's
-    L* stays the input's.
+    L* stays the input's. ``workspace`` (of the frame's size) saves reallocating the work arrays
+    frame after frame; without one they are made for this call and freed after it.
     """
-    import cv2
-
-    height, width = gray.shape
-    lightness = GRAY_TO_LIGHTNESS[gray]
-    if ab_small.shape[:2] != (height, width):
-        ab = cv2.resize(ab_small.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-    else:
-        ab = ab_small.astype(np.float32)
-    ab = fit_ab_to_gamut(lightness, ab)
-    lab = np.dstack([lightness, ab])
-    rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
-    return (rgb * 255.0 + 0.5).astype(np.uint8)
+    gray = np.ascontiguousarray(gray, dtype=np.uint8)
+    if workspace is None or workspace.shape != gray.shape:
+        workspace = ComposeWorkspace(*gray.shape)
+    return workspace.compose(gray, ab_small)
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -119,46 +219,130 @@ def resolve_device(device: str = "auto") -> str:
 
 
 class Colorizer:
-    """One loaded generator, reused for every image or frame (like rembg's session)."""
+    """One loaded generator, reused for every image or frame (like rembg's session).
 
-    def __init__(self, generator, card, device: str = "cpu"):
+    On the CPU the generator runs in ONNX Runtime when it is installed (with the ``onnx`` package for
+    the export), else in PyTorch with BatchNorm folded into the convolutions and channels-last weights:
+    the same outputs up to float rounding, in less time (docs/performance.md). ``backend`` picks one
+    ("auto", "onnxruntime", "torch"); ``threads`` is the intra-op thread count of each model call.
+    ``generator`` stays the PyTorch module as loaded.
+    """
+
+    def __init__(self, generator, card, device: str = "cpu", *, backend: str = "auto",
+                 threads: int = DEFAULT_MODEL_THREADS, chroma: float | None = None,
+                 ab_smoothing: float | None = None):
+        if backend not in BACKENDS:
+            raise RehueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+        if threads < 1:
+            raise RehueError(f"threads must be at least 1, not {threads}")
         self.generator = generator
         self.card = card
         self.device = device
         self.size = card.size
+        self.threads = threads
+        self.backend, self._run = self._runner(backend)
+        # restraint from the model's config: "chroma" scales the predicted a*b*, "ab_smoothing" is a
+        # Gaussian sigma in working-size pixels (colour is low-frequency; a generator's chroma speckle is not)
+        settings = card.inference or {}
+        self.chroma = float(settings.get("chroma", 1.0) if chroma is None else chroma)
+        self.ab_smoothing = float(settings.get("ab_smoothing", 0.0) if ab_smoothing is None else ab_smoothing)
 
     @classmethod
-    def load(cls, model: str | Path = DEFAULT_MODEL, device: str = "auto", role: str = "independent") -> Colorizer:
+    def load(cls, model: str | Path = DEFAULT_MODEL, device: str = "auto", role: str = "independent", *,
+             backend: str = "auto", threads: int = DEFAULT_MODEL_THREADS, **settings) -> Colorizer:
         from rehue.models.io import load_model, shipped_models
 
         device = resolve_device(device)
         if str(model) == DEFAULT_MODEL:
             shipped = shipped_models()
-            wanted = [name for name in shipped if name.endswith(role)]
+            wanted = [name for name in shipped if name.endswith(f"-{role}")]
             if not wanted:
                 raise RehueError(
                     "no model available: this installation ships no pretrained model; train one with "
                     "`rehue train` and pass --model PATH")
             model = wanted[0]
         generator, card = load_model(model, device=device)
-        return cls(generator, card, device)
+        return cls(generator, card, device, backend=backend, threads=threads, **settings)
+
+    def _runner(self, backend: str):
+        """(backend name, function from an (N, C, S, S) float32 array to the (N, 2, S, S) float32 output)."""
+        if backend != "torch" and self.device == "cpu":
+            try:
+                return "onnxruntime", self._onnxruntime_runner()
+            except Exception as exc:  # missing packages or an export/runtime failure: PyTorch still works
+                if backend == "onnxruntime":
+                    raise RehueError(f"cannot run the model in ONNX Runtime ({exc})") from None
+                log.debug("ONNX Runtime unavailable (%s); running the model in PyTorch", exc)
+        elif backend == "onnxruntime":
+            raise RehueError(f"the onnxruntime backend runs on the CPU only, not on {self.device}")
+        return "torch", self._torch_runner()
+
+    def _onnxruntime_runner(self):
+        import onnxruntime
+
+        from rehue.models.inference import export_onnx
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only: the optimiser's notes are not the user's business
+        graph = export_onnx(self.generator, self.card.in_channels, self.size)
+        session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+        def run(batch: np.ndarray) -> np.ndarray:
+            return session.run(None, {"x": batch})[0]
+
+        return run
+
+    def _torch_runner(self):
+        import torch
+
+        from rehue.models.inference import prepare_for_cpu
+
+        on_cpu = self.device == "cpu"
+        module = prepare_for_cpu(self.generator) if on_cpu else self.generator
+        memory_format = torch.channels_last if on_cpu else torch.contiguous_format
+
+        def run(batch: np.ndarray) -> np.ndarray:
+            threads = torch.get_num_threads()
+            if on_cpu and threads != self.threads:
+                torch.set_num_threads(self.threads)
+            try:
+                with torch.inference_mode():
+                    inputs = torch.from_numpy(batch).to(self.device, non_blocking=True)
+                    ab = module(inputs.contiguous(memory_format=memory_format))
+                return np.ascontiguousarray(ab.float().cpu().numpy())
+            finally:
+                if on_cpu and threads != self.threads:
+                    torch.set_num_threads(threads)
+
+        return run
 
     @property
     def dependent(self) -> bool:
         return self.card.in_channels == 3
 
     def predict_ab(self, gray_small: np.ndarray, prev_ab: np.ndarray | None = None) -> np.ndarray:
-        """(N, S, S) uint8 letterboxed gray [+ (N, 2, S, S) normalised a*b*] -> (N, 2, S, S) normalised a*b*."""
-        import torch
-
-        lightness = torch.from_numpy(GRAY_TO_LIGHTNESS[gray_small] / L_SCALE - 1.0).unsqueeze(1)
+        """(N, S, S) uint8 letterboxed gray [+ (N, 2, S, S) normalised a*b*] -> (N, 2, S, S) normalised
+        a*b*."""
+        batch = GRAY_TO_NORMALIZED_LIGHTNESS[gray_small][:, None]
         if self.dependent:
             if prev_ab is None:
                 raise ValueError("a dependent model needs the previous frame's a*b*")
-            lightness = torch.cat([lightness, torch.from_numpy(np.asarray(prev_ab, np.float32))], dim=1)
-        with torch.inference_mode():
-            ab = self.generator(lightness.to(self.device, non_blocking=True))
-        return ab.float().cpu().numpy()
+            batch = np.concatenate([batch, np.asarray(prev_ab, np.float32)], axis=1)
+        return self._restrain(self._run(np.ascontiguousarray(batch)))
+
+    def _restrain(self, ab: np.ndarray) -> np.ndarray:
+        if self.ab_smoothing > 0:
+            import cv2
+
+            n, c, h, w = ab.shape
+            planes = np.ascontiguousarray(ab.reshape(n * c, h, w).transpose(1, 2, 0))
+            planes = cv2.GaussianBlur(planes, (0, 0), self.ab_smoothing).reshape(h, w, n * c)
+            ab = planes.transpose(2, 0, 1).reshape(n, c, h, w)
+        if self.chroma != 1.0:
+            ab = ab * np.float32(self.chroma)
+        return np.ascontiguousarray(ab, dtype=np.float32)
 
     def colorize_gray(self, gray: np.ndarray, prev_ab: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Colour one uint8 gray picture; returns (RGB uint8 at full size, normalised a*b* at working size)."""

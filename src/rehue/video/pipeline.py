@@ -9,16 +9,31 @@ encode, with only the scene detector's few frames of lookahead held in memory.
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 import time
 from collections import deque
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from rehue.errors import RehueError
-from rehue.inference.colorizer import AB_SCALE, Colorizer, compose_full_resolution, letterbox
+from rehue.inference.colorizer import (
+    AB_SCALE,
+    Box,
+    Colorizer,
+    ComposeWorkspace,
+    compose_full_resolution,
+    letterbox,
+)
+
+QUEUE_FRAMES = 4
+"""Frames waiting between two pipeline threads: enough to absorb their jitter, few enough that memory
+stays flat (a 720p frame is about 3 MB as RGB)."""
+WORKER_POLL_S = 0.1  # how often a blocked decode thread checks whether the consumer stopped
 
 
 @dataclass
@@ -46,7 +61,8 @@ def load_dependent(spec: str, independent: Colorizer, log) -> Colorizer | None:
     if spec == "none":
         return None
     try:
-        dependent = Colorizer.load(spec, device=independent.device, role="dependent")
+        dependent = Colorizer.load(spec, device=independent.device, role="dependent",
+                                   backend=independent.backend, threads=independent.threads)
     except RehueError:
         if spec != "default":
             raise
@@ -78,7 +94,13 @@ class _Timer:
 
 
 class SceneColorizer:
-    """Frame-by-frame colouring state: which model runs, and the previous output's a*b*."""
+    """Frame-by-frame colouring state: which model runs, and the previous output's a*b*.
+
+    ``push``/``flush`` return finished RGB frames. ``push_ab``/``flush_ab`` stop before the
+    full-resolution step and return ``Decided`` frames, which ``compose`` finishes; the video pipeline
+    runs that on another thread while the models work on the next frames (one thread at a time may
+    call ``compose``: it reuses one set of work arrays).
+    """
 
     def __init__(self, independent: Colorizer, dependent: Colorizer | None, scene_mode: str = "robust"):
         from rehue.video.scenes import SceneDetector
@@ -94,21 +116,34 @@ class SceneColorizer:
         self.timer = _Timer()
         self.scene_starts: list[int] = []
         self.independent_frames = self.dependent_frames = 0
+        self._workspace: ComposeWorkspace | None = None
+
+    def letterbox(self, gray: np.ndarray) -> tuple[np.ndarray, Box]:
+        """The models' view of ``gray``; callers may compute it ahead (on another thread) for ``push_ab``."""
+        return letterbox(gray, self.size)
 
     def push(self, gray: np.ndarray, payload=None) -> list[tuple[object, np.ndarray]]:
         """Feed one frame; returns (payload, colour RGB) for every frame that could be decided."""
+        return [self.compose(decided) for decided in self.push_ab(gray, payload)]
+
+    def flush(self) -> list[tuple[object, np.ndarray]]:
+        return [self.compose(decided) for decided in self.flush_ab()]
+
+    def push_ab(self, gray: np.ndarray, payload=None, letterboxed: tuple[np.ndarray, Box] | None = None
+                ) -> list[Decided]:
+        """Feed one frame (and, optionally, its ``letterbox``); returns every frame now decided."""
         started = time.perf_counter()
-        small, box = letterbox(gray, self.size)
+        small, box = letterboxed or self.letterbox(gray)
         picture = small[box.top : box.top + box.height, box.left : box.left + box.width]
         decided = self.detector.push(np.ascontiguousarray(picture))
         self.timer.add("scene_detection", time.perf_counter() - started)
         self.pending.append((gray, small, box, payload))
         return [self._colour(index, changed) for index, changed in decided]
 
-    def flush(self) -> list[tuple[object, np.ndarray]]:
+    def flush_ab(self) -> list[Decided]:
         return [self._colour(index, changed) for index, changed in self.detector.flush()]
 
-    def _colour(self, index: int, scene_changed: bool):
+    def _colour(self, index: int, scene_changed: bool) -> Decided:
         gray, small, box, payload = self.pending.popleft()
         started = time.perf_counter()
         if self.prev_ab is None or scene_changed or self.dependent is None:
@@ -122,11 +157,117 @@ class SceneColorizer:
             self.timer.add("dependent_model", time.perf_counter() - started)
             self.dependent_frames += 1
         self.prev_ab = ab
-        started = time.perf_counter()
         crop = ab[:, box.top : box.top + box.height, box.left : box.left + box.width]
-        rgb = compose_full_resolution(gray, np.moveaxis(crop, 0, -1) * AB_SCALE)
+        return Decided(payload, gray, np.moveaxis(crop, 0, -1) * AB_SCALE)
+
+    def compose(self, decided: Decided) -> tuple[object, np.ndarray]:
+        """(payload, colour RGB at full resolution) for a frame from ``push_ab``/``flush_ab``."""
+        started = time.perf_counter()
+        if self._workspace is None or self._workspace.shape != decided.gray.shape:
+            self._workspace = ComposeWorkspace(*decided.gray.shape)
+        rgb = compose_full_resolution(decided.gray, decided.ab, self._workspace)
         self.timer.add("upsample_and_compose", time.perf_counter() - started)
-        return payload, rgb
+        return decided.payload, rgb
+
+
+@dataclass
+class Decided:
+    """A frame whose colours are known: ``ab`` (h x w x 2, Lab units) for the picture's box, not yet
+    joined with the full-resolution ``gray``."""
+
+    payload: object
+    gray: np.ndarray
+    ab: np.ndarray
+
+
+class _Worker:
+    """A thread that runs ``handle`` on each item ``put`` to it, in order, with at most ``QUEUE_FRAMES``
+    waiting. An error in ``handle`` is raised again by the next ``put`` or by ``finish``; after one,
+    the rest is skipped so the producer never blocks on a full queue."""
+
+    def __init__(self, handle, name: str):
+        self._handle = handle
+        self._queue: queue.Queue = queue.Queue(QUEUE_FRAMES)
+        self._error: BaseException | None = None
+        self._cancelled = False
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if self._error is None and not self._cancelled:
+                try:
+                    self._handle(item)
+                except BaseException as exc:  # handed to the producer's thread, which raises it
+                    self._error = exc
+
+    def put(self, item) -> None:
+        self._raise()
+        self._queue.put(item)
+
+    def finish(self) -> None:
+        """Wait until every item is handled; raise the worker's error if it had one."""
+        self._queue.put(_END)
+        self._thread.join()
+        self._raise()
+
+    def cancel(self) -> None:
+        """Skip what is still queued and wait for the thread to end (safe to call after ``finish``)."""
+        self._cancelled = True
+        if self._thread.is_alive():
+            self._queue.put(_END)
+            self._thread.join()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
+_END = object()
+
+
+def _prefetch(items, name: str):
+    """Iterate ``items`` on a thread of its own, ``QUEUE_FRAMES`` ahead of the consumer; errors are
+    raised in the consumer. Close the generator to stop the thread (the ``with closing`` in the caller)."""
+    handoff: queue.Queue = queue.Queue(QUEUE_FRAMES)
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        handoff.put((True, item), timeout=WORKER_POLL_S)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put((True, _END))
+        except BaseException as exc:  # handed to the consumer's thread, which raises it
+            handoff.put((False, exc))
+
+    thread = threading.Thread(target=produce, name=name, daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, item = handoff.get()
+            if not ok:
+                raise item
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                handoff.get(timeout=WORKER_POLL_S)
+            except queue.Empty:
+                pass
+        thread.join()
 
 
 def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
@@ -134,7 +275,12 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                    side_by_side: bool = False, crf: int = 18, preset: str = "veryfast", overwrite: bool = False,
                    progress: bool = True, log=None) -> VideoSummary:
     """Colour the video ``source`` into ``target`` (format by extension), keeping its audio, frame
-    timing, size and rotation. Nothing appears at ``target`` unless the whole job succeeds."""
+    timing, size and rotation. Nothing appears at ``target`` unless the whole job succeeds.
+
+    Four threads overlap: decoding (with the models' letterboxed view), scene detection and the
+    models (here), the full-resolution compose, and encoding. FFmpeg, OpenCV and the model runtimes
+    release the GIL, so two cores stay busy; bounded queues keep memory flat in the clip's length.
+    """
     from tqdm import tqdm
 
     from rehue.video.io import VideoReader, VideoWriter
@@ -152,23 +298,39 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
             bar = tqdm(total=reader.frame_count, desc=source.name, unit="frame", disable=not progress,
                        file=sys.stderr, dynamic_ncols=True, leave=False)
 
-            def emit(done):
-                for frame, rgb in done:
-                    if side_by_side:
-                        rgb = np.concatenate([np.repeat(frame.gray[..., None], 3, axis=2), rgb], axis=1)
+            def decoded():
+                tick = time.perf_counter()
+                for frame in reader:
+                    gray = frame.gray
+                    letterboxed = state.letterbox(gray)
+                    state.timer.add("decode", time.perf_counter() - tick)
+                    yield frame.pts, gray, letterboxed  # not the frame: its decoder buffer can go back
                     tick = time.perf_counter()
-                    writer.write(rgb, frame.pts)
-                    state.timer.add("encode", time.perf_counter() - tick)
-                    bar.update(1)
 
-            decode_started = time.perf_counter()
-            for frame in reader:
-                gray = frame.gray
-                state.timer.add("decode", time.perf_counter() - decode_started)
-                emit(state.push(gray, frame))
-                decode_started = time.perf_counter()
-            emit(state.flush())
-            bar.close()
+            def encode(item):
+                (pts, gray), rgb = item
+                if side_by_side:
+                    rgb = np.concatenate([np.repeat(gray[..., None], 3, axis=2), rgb], axis=1)
+                tick = time.perf_counter()
+                writer.write(rgb, pts)
+                state.timer.add("encode", time.perf_counter() - tick)
+                bar.update(1)
+
+            encoder = _Worker(encode, "rehue-encode")
+            composer = _Worker(lambda decided: encoder.put(state.compose(decided)), "rehue-compose")
+            try:
+                with closing(_prefetch(decoded(), "rehue-decode")) as frames:
+                    for pts, gray, letterboxed in frames:
+                        for decided in state.push_ab(gray, (pts, gray), letterboxed):
+                            composer.put(decided)
+                for decided in state.flush_ab():
+                    composer.put(decided)
+                composer.finish()
+                encoder.finish()
+            finally:
+                composer.cancel()
+                encoder.cancel()
+                bar.close()
     summary = VideoSummary(
         frames=writer.frames_written, scenes=len(state.scene_starts) + 1, scene_starts=state.scene_starts,
         seconds=time.perf_counter() - started, independent_frames=state.independent_frames,

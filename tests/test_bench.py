@@ -1,0 +1,97 @@
+"""Smoke tests of `rehue bench` on tiny inputs: it runs and reports every figure (no timing assertions)."""
+
+import argparse
+import json
+
+import pytest
+
+from rehue.bench import (
+    BenchPlan,
+    add_bench_parser,
+    bench_peak_rss,
+    build_eccv16,
+    cmd_bench,
+    format_report,
+    make_clip,
+    make_random_models,
+    run_benchmark,
+    write_json,
+)
+from rehue.errors import RehueError
+
+TINY_PLAN = BenchPlan(warmup=1, model_frames=3, scene_frames=6, eccv16_frames=1, clip_frames_128=6,
+                      clip_frames_720p=2, memory_frames=0, memory_size=(64, 48), eccv16_size=32)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    return run_benchmark(plan=TINY_PLAN, workdir=tmp_path_factory.mktemp("bench"), log=lambda message: None)
+
+
+def test_benchmark_reports_every_figure(results):
+    per_frame = results["per_frame"]
+    for name in ("independent_model", "dependent_model", "eccv16"):
+        assert per_frame[name]["median_ms"] > 0
+    assert per_frame["independent_model"]["frames"] == TINY_PLAN.model_frames
+    assert set(per_frame["scene_detection"]) == {"robust", "thesis"}
+    assert per_frame["scene_detection"]["robust"]["frames"] == TINY_PLAN.scene_frames
+    for name, frames in (("128x128", TINY_PLAN.clip_frames_128), ("1280x720", TINY_PLAN.clip_frames_720p)):
+        entry = results["end_to_end"][name]
+        assert entry["frames"] == frames and entry["fps"] > 0 and entry["cpu_ms_per_frame"] > 0
+        assert {"decode", "scene_detection", "upsample_and_compose", "encode"} <= set(entry["stage_ms"])
+    machine = results["machine"]
+    assert machine["usable_cores"] >= 1 and machine["torch"] and machine["model_threads"] == 1
+    assert machine["model_backend"] in ("onnxruntime", "torch")
+    assert results["thesis"]["dependent_model_ms"] == 21.7 and results["peak_memory"] is None
+
+
+def test_report_and_json(results, tmp_path):
+    report = format_report(results)
+    for row in ("dependent model", "independent model", "scene detection", "ECCV16", "128x128", "1280x720"):
+        assert row in report
+    assert "577.7 ms" in report and "load average" in report
+    path = write_json(results, tmp_path / "bench.json")
+    assert json.loads(path.read_text())["end_to_end"]["128x128"]["frames"] == TINY_PLAN.clip_frames_128
+    assert [p.name for p in tmp_path.iterdir()] == ["bench.json"]
+    with pytest.raises(RehueError, match="does not exist"):
+        write_json(results, tmp_path / "missing" / "bench.json")
+
+
+def test_peak_memory_is_measured_in_a_fresh_process(tmp_path):
+    from rehue.inference.colorizer import Colorizer
+
+    independent, dependent = make_random_models(tmp_path)
+    clip = make_clip(tmp_path / "clip.mp4", 3, 64, 48)
+    colorizer = Colorizer.load(independent, device="cpu", backend="torch")
+    memory = bench_peak_rss(clip, tmp_path / "out.mp4", str(independent), str(dependent), colorizer)
+    assert memory["frames"] == 3
+    assert memory["peak_rss_mb"] >= memory["peak_rss_after_load_mb"] > 0
+
+
+def test_clip_has_cuts_and_audio(tmp_path):
+    from rehue.video.io import VideoReader
+    from rehue.video.scenes import detect_scenes
+
+    clip = make_clip(tmp_path / "cuts.mp4", 110, 96, 64)
+    with VideoReader(clip) as reader:
+        assert reader.has_audio and (reader.width, reader.height) == (96, 64)
+        assert detect_scenes(frame.gray for frame in reader) == [50, 100]
+
+
+def test_eccv16_shape():
+    import torch
+
+    with torch.inference_mode():
+        ab = build_eccv16()(torch.zeros(1, 1, 64, 64))
+    assert ab.shape == (1, 2, 64, 64)
+
+
+def test_cli_parser():
+    parser = argparse.ArgumentParser(prog="rehue")
+    add_bench_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["bench", "--quick", "--json", "out.json", "--threads", "2", "--backend", "torch"])
+    assert args.handler is cmd_bench and args.quick and args.threads == 2 and args.backend == "torch"
+    for wrong, reason in ((["--device", "tpu"], "cpu or cuda"), (["--backend", "tensorflow"], "unknown backend"),
+                          (["--threads", "0"], "at least 1")):
+        with pytest.raises(RehueError, match=reason):
+            cmd_bench(parser.parse_args(["bench", *wrong]))
