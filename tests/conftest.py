@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
+from rehue.models import ModelCard, create_model, save_model
+
 # Tests run tiny models, where a second thread costs more in overhead than it gains; subprocesses
 # (the CLI, torchrun) inherit the setting through the environment.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(1)
-
-from rehue.models import ModelCard, create_model, save_model
 
 
 def make_tiny_model(path, in_channels=1, size=32, architecture="gen2", seed=0):

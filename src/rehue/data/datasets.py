@@ -20,7 +20,6 @@ from torch.utils.data import Dataset
 from rehue.color.lab import normalize_ab, normalize_lightness, rgb_to_lab
 from rehue.errors import RehueError
 
-
 # A training clip's frames together count like this many photos when batches are sampled.
 VIDEO_WEIGHT_IN_PHOTOS = 3.0
 
