@@ -29,21 +29,6 @@ class FramesSummary:
     out: Path
 
 
-def letterbox_rgb(rgb: np.ndarray, size: int) -> np.ndarray:
-    """Resize to fit a ``size`` square without distortion; black bars fill the rest (thesis 4.1)."""
-    import cv2
-
-    height, width = rgb.shape[:2]
-    scale = size / max(height, width)
-    new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    small = cv2.resize(rgb, (new_w, new_h), interpolation=interp)
-    canvas = np.zeros((size, size, 3), np.uint8)
-    top, left = (size - new_h) // 2, (size - new_w) // 2
-    canvas[top : top + new_h, left : left + new_w] = small
-    return canvas
-
-
 def choose_test_videos(videos: list[Path], test_fraction: float, test_names: list[str] | None) -> set[Path]:
     """Split by video, never by frame. Explicit names win; otherwise a stable hash picks the videos."""
     if test_names:
@@ -109,6 +94,7 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
     arrive a few frames late, so a sampled row learns its scene number when its frame is decided."""
     from tqdm import tqdm
 
+    from rehue.inference.colorizer import letterbox
     from rehue.video.io import VideoReader
     from rehue.video.scenes import SceneDetector
 
@@ -137,7 +123,7 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
             while next_time <= frame.time + 1e-6:
                 next_time += 1.0 / fps
             rel = Path("frames") / video.stem / f"{len(rows):06d}.png"
-            _save_png(letterbox_rgb(frame.rgb, size), staging / rel)
+            _save_png(letterbox(frame.rgb, size)[0], staging / rel)
             row = {"path": rel.as_posix(), "video": video.name, "time": f"{frame.time:.3f}",
                    "frame_index": frame.index, "scene": scene, "split": split}
             rows.append(row)

@@ -50,16 +50,18 @@ class Box:
     width: int
 
 
-def letterbox(gray: np.ndarray, size: int) -> tuple[np.ndarray, Box]:
-    """Fit ``gray`` (H, W uint8) into a ``size`` square without distortion, padding with black (thesis 4.1)."""
+def letterbox(picture: np.ndarray, size: int) -> tuple[np.ndarray, Box]:
+    """Fit ``picture`` (H, W gray or H, W, 3 colour, uint8) into a ``size`` square without distortion,
+    padding with black (thesis 4.1); returns the canvas and where the picture sits in it."""
     import cv2
 
-    height, width = gray.shape
+    height, width = picture.shape[:2]
     scale = size / max(height, width)
     new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    small = cv2.resize(gray, (new_w, new_h), interpolation=interp) if (new_h, new_w) != gray.shape else gray
-    canvas = np.zeros((size, size), dtype=np.uint8)
+    small = cv2.resize(picture, (new_w, new_h), interpolation=interp) if (new_h, new_w) != (height, width) \
+        else picture
+    canvas = np.zeros((size, size, *picture.shape[2:]), dtype=np.uint8)
     top, left = (size - new_h) // 2, (size - new_w) // 2
     canvas[top : top + new_h, left : left + new_w] = small
     return canvas, Box(top, left, new_h, new_w)
