@@ -317,7 +317,6 @@ class _Validation:
     batches: list
     truths: list  # (N, S, S, 3) uint8 per batch
     grays: list
-    train_items: int  # what one pass over the training set yields: the largest batch a run really gets
 
     @property
     def count(self) -> int:
@@ -339,9 +338,9 @@ def _validation(config: TrainConfig, limit: int, log) -> _Validation:
     from rehue.evaluation.metrics import gray_baseline
     from rehue.training.loop import lab_batch_to_rgb
 
-    train_set, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
-                                        val_fraction=config.val_fraction, seed=config.seed, log=log)
-    validation = _Validation([], [], [], len(train_set))
+    _, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
+                                val_fraction=config.val_fraction, seed=config.seed, log=log)
+    validation = _Validation([], [], [])
     for batch in DataLoader(val_set, batch_size=EVAL_BATCH, shuffle=False):
         if limit:
             batch = {key: value[: limit - validation.count] for key, value in batch.items()}
@@ -487,11 +486,6 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     validation = _validation(spec.runs[0].config, spec.eval_images, log)
-    too_large = sorted({run.config.batch_size for run in spec.runs
-                        if run.config.batch_size > validation.train_items})
-    if too_large:
-        log(f"warning: one pass over the training set yields {validation.train_items} items, so batches of "
-            f"{', '.join(map(str, too_large))} hold only {validation.train_items} images each")
 
     outcomes = {}
     for index, run in enumerate(spec.runs, 1):
