@@ -53,9 +53,21 @@ def test_synthetic_pairs_for_the_dependent_model(photo_folder):
     assert item["prev_ab"].shape == (2, 32, 32) and item["ab"].shape == (2, 32, 32)
 
 
-def test_degraded_previous_colours_are_smoother_and_weaker():
+def test_degraded_previous_colours_are_smoother_but_not_systematically_weaker():
     rng = np.random.default_rng(0)
     ab = rng.uniform(-0.5, 0.5, (32, 32, 2)).astype(np.float32)
-    degraded = [degrade_prev_ab(ab, np.random.default_rng(s)) for s in range(20)]
-    assert all(np.abs(d).mean() < np.abs(ab).mean() for d in degraded)
-    assert np.mean([np.abs(np.diff(d, axis=0)).mean() for d in degraded]) < np.abs(np.diff(ab, axis=0)).mean()
+    ab = np.stack([cv2_blur(ab[..., 0]), cv2_blur(ab[..., 1])], -1)
+    degraded = [degrade_prev_ab(ab, np.random.default_rng(s)) for s in range(200)]
+    kept = [d for d in degraded if np.abs(d).max() > 0]
+    assert 150 < len(kept) < 200, "about one in ten loses its colours"
+    ratios = [np.abs(d).mean() / np.abs(ab).mean() for d in kept]
+    assert 0.8 < np.mean(ratios) < 1.05
+    speckle = rng.uniform(-0.5, 0.5, (32, 32, 2)).astype(np.float32)
+    smoothed = [degrade_prev_ab(speckle, np.random.default_rng(s)) for s in range(20)]
+    assert max(np.abs(np.diff(d, axis=0)).mean() for d in smoothed) < np.abs(np.diff(speckle, axis=0)).mean()
+
+
+def cv2_blur(plane):
+    import cv2
+
+    return cv2.GaussianBlur(plane, (0, 0), 2.0)
