@@ -280,14 +280,3 @@ def test_missing_data_fails_before_any_training(tmp_path):
     with pytest.raises(RehueError, match="training data not found"):
         run_logged(config, tmp_path / "out")
     assert not (tmp_path / "out" / "runs").exists()
-
-
-def test_batches_larger_than_a_pass_over_the_data_are_reported(tmp_path, finished_grid):
-    photos = finished_grid[0].parent / "photos"
-    text = (TWO_RUN_GRID.replace('"photos"', f'"{photos}"').replace("[4]", "[100]")
-            .replace('["gen1", "gen2"]', '["gen1"]').replace("epochs = 2", "epochs = 1"))
-    result, lines = run_logged(write_grid(tmp_path, text), tmp_path / "out")
-    # 4 training photos give ImageFolderDataset's minimum of 64 items per pass
-    assert ("warning: one pass over the training set yields 64 items, so batches of 100 hold only 64 images "
-            "each") in lines
-    assert result.ranking == ["gen1-disc1-100"]
