@@ -4,7 +4,7 @@ from PIL import Image
 
 from rehue.color.lab import rgb_to_lab
 from rehue.errors import RehueError
-from rehue.inference.colorizer import Colorizer, compose_full_resolution, fit_ab_to_gamut, letterbox
+from rehue.inference.colorizer import Colorizer, compose_full_resolution, letterbox
 from tests.conftest import textured_rgb
 
 
@@ -26,15 +26,16 @@ def test_compose_keeps_full_resolution_lightness():
     assert np.abs(rgb_to_lab(out)[..., 0] - l_in).max() < 1.0
 
 
-def test_gamut_fit_keeps_lightness_and_hue():
-    lightness = np.array([[95.0, 50.0, 5.0]], np.float32)
+def test_out_of_gamut_colours_keep_lightness_and_hue():
+    gray = np.array([[240, 128, 12]], np.uint8)
     ab = np.array([[[-100.0, 100.0], [10.0, 10.0], [100.0, -100.0]]], np.float32)
-    fitted = fit_ab_to_gamut(lightness, ab)
-    assert np.allclose(fitted[0, 1], ab[0, 1])
-    assert np.abs(fitted[0, 0]).max() < 100
-    assert np.allclose(fitted[0, 0, 0] / fitted[0, 0, 1], -1.0, atol=1e-3)
-    out = compose_full_resolution(np.array([[0, 0, 0]], np.uint8), np.zeros((1, 3, 2), np.float32))
-    assert out.shape == (1, 3, 3)
+    out = compose_full_resolution(gray, ab)
+    lab = rgb_to_lab(out)[0]
+    lightness = rgb_to_lab(np.repeat(gray[..., None], 3, 2))[0, :, 0]
+    assert np.abs(lab[:, 0] - lightness).max() < 1.0
+    assert np.allclose(lab[1, 1:], [10, 10], atol=2.0), "in-gamut colour unchanged"
+    assert np.hypot(*lab[0, 1:]) < 100 and lab[0, 1] < 0 < lab[0, 2], "chroma shrunk, hue kept"
+    assert lab[2, 1] > 0 > lab[2, 2]
 
 
 def test_colorize_any_size_keeps_lightness(tiny_model):

@@ -67,39 +67,6 @@ def letterbox(picture: np.ndarray, size: int) -> tuple[np.ndarray, Box]:
     return canvas, Box(top, left, new_h, new_w)
 
 
-def fit_ab_to_gamut(lightness: np.ndarray, ab: np.ndarray, steps: int = 6) -> np.ndarray:
-    """Shrink the chroma of colours that fall outside sRGB so that clipping cannot shift L*.
-
-    ``lightness`` is L* (H, W), ``ab`` is a*b* in Lab units (H, W, 2). Hue and L* are kept; only the
-    out-of-gamut pixels are touched (a bisection on their chroma scale).
-    """
-    from rehue.color.lab import _RGB_TO_XYZ, _WHITE, _f_inv
-
-    to_linear = np.linalg.inv(_RGB_TO_XYZ.astype(np.float64)).astype(np.float32)
-
-    def linear_rgb(lum, ab_px):
-        fy = (lum + 16.0) / 116.0
-        f = np.stack([fy + ab_px[:, 0] / 500.0, fy, fy - ab_px[:, 1] / 200.0], axis=-1)
-        return (_f_inv(f) * _WHITE) @ to_linear.T
-
-    flat_l, flat_ab = lightness.reshape(-1), ab.reshape(-1, 2)
-    rgb = linear_rgb(flat_l, flat_ab)
-    outside = np.nonzero(((rgb < -1e-4) | (rgb > 1 + 1e-4)).any(axis=1))[0]
-    if outside.size == 0:
-        return ab
-    lum, ab_px = flat_l[outside], flat_ab[outside]
-    low, high = np.zeros(outside.size, np.float32), np.ones(outside.size, np.float32)
-    for _ in range(steps):
-        mid = (low + high) / 2
-        rgb_mid = linear_rgb(lum, ab_px * mid[:, None])
-        inside = ((rgb_mid >= -1e-4) & (rgb_mid <= 1 + 1e-4)).all(axis=1)
-        low = np.where(inside, mid, low)
-        high = np.where(inside, high, mid)
-    fitted = flat_ab.copy()
-    fitted[outside] = ab_px * low[:, None]
-    return fitted.reshape(ab.shape)
-
-
 @functools.cache
 def gamut_chroma_limits() -> np.ndarray:
     """(65536,) float32: the largest in-sRGB chroma for a gray level's L* and a hue, at index
@@ -157,7 +124,7 @@ class ComposeWorkspace:
         self.rgb = np.empty((height, width, 3), np.float32)
 
     def fit_to_gamut(self, gray: np.ndarray) -> None:
-        """``fit_ab_to_gamut`` on the workspace's a*b* planes for L* given as uint8 gray levels.
+        """Shrink out-of-gamut chroma in the workspace's a*b* planes, for L* given as uint8 gray levels.
 
         A table of the largest in-gamut chroma per gray level and hue replaces the bisection, so a 720p
         frame costs a few vectorised passes. Only out-of-gamut pixels change; hue and L* are kept.
