@@ -129,6 +129,7 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     import cv2
     from tqdm import tqdm
 
+    from rehue.color.lab import rgb_to_gray, rgb_to_lab
     from rehue.video.io import VideoReader
     from rehue.video.pipeline import SceneColorizer, load_dependent
 
@@ -144,8 +145,6 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
             table.add(GRAY_BASELINE, evaluate_pair(gray, truth, video))
             stability_out.update(rgb)
             stability_truth.update(truth)
-            from rehue.color.lab import rgb_to_lab
-
             errors.append(float(np.abs(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(truth)[..., 1:]).mean()))
             if len(grid) < 8 and len(errors) == 1:
                 grid.append((gray, truth, rgb))
@@ -160,8 +159,6 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
                 scale = 2 * colorizer.size / max(truth.shape[:2])
                 truth = cv2.resize(truth, (round(truth.shape[1] * scale), round(truth.shape[0] * scale)),
                                    interpolation=cv2.INTER_AREA)
-            from rehue.color.lab import rgb_to_gray
-
             score(state.push(rgb_to_gray(truth), truth))
         score(state.flush())
     return {"frames": len(errors), "scene_starts": state.scene_starts,
