@@ -39,6 +39,9 @@ def test_benchmark_reports_every_figure(results):
         entry = results["end_to_end"][name]
         assert entry["frames"] == frames and entry["fps"] > 0 and entry["cpu_ms_per_frame"] > 0
         assert {"decode", "scene_detection", "upsample_and_compose", "encode"} <= set(entry["stage_ms"])
+        assert entry["dependent_frames"] > 0
+        alone = results["end_to_end"][name + ", independent only"]
+        assert alone["frames"] == frames and alone["dependent_frames"] == 0 and alone["fps"] > 0
     machine = results["machine"]
     assert machine["usable_cores"] >= 1 and machine["torch"] and machine["model_threads"] == 1
     assert machine["model_backend"] in ("onnxruntime", "torch")
@@ -47,7 +50,8 @@ def test_benchmark_reports_every_figure(results):
 
 def test_report_and_json(results, tmp_path):
     report = format_report(results)
-    for row in ("dependent model", "independent model", "scene detection", "ECCV16", "128x128", "1280x720"):
+    for row in ("dependent model", "independent model", "scene detection", "ECCV16", "128x128", "1280x720",
+                "128x128, independent only"):
         assert row in report
     assert "577.7 ms" in report and "load average" in report
     path = write_json(results, tmp_path / "bench.json")

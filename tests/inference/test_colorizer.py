@@ -105,3 +105,22 @@ def test_default_dependent_is_not_mistaken_for_the_independent_model(monkeypatch
     assert Colorizer.load("default", device="cpu").card.in_channels == 1
     with pytest.raises(RehueError, match="no model available"):
         Colorizer.load("default", device="cpu", role="dependent")
+
+
+def test_table_compose_matches_the_exact_join():
+    """The colour table rounds a*b* to whole units: the result stays within a fraction of a unit of
+    the exact gamut-fitted join on average, and L* is the input's either way."""
+    import cv2
+
+    from rehue.inference.colorizer import _gamut_fitted_rgb
+
+    rng = np.random.default_rng(0)
+    gray = textured_rgb(90, 160, seed=7)[..., 1]
+    ab = rng.uniform(-60, 60, (9, 16, 2)).astype(np.float32)
+    out = compose_full_resolution(gray, ab)
+    ab_full = cv2.resize(ab, (160, 90), interpolation=cv2.INTER_LINEAR)
+    exact = _gamut_fitted_rgb(gray, np.ascontiguousarray(ab_full[..., 0]), np.ascontiguousarray(ab_full[..., 1]))
+    delta_e = np.linalg.norm(rgb_to_lab(out) - rgb_to_lab(exact), axis=-1)
+    assert delta_e.mean() < 0.8 and np.percentile(delta_e, 99) < 3.0
+    lightness = rgb_to_lab(np.repeat(gray[..., None], 3, 2))[..., 0]
+    assert np.abs(rgb_to_lab(out)[..., 0] - lightness).max() < 1.0

@@ -58,6 +58,27 @@ def test_without_dependent_model_every_frame_is_independent(tmp_path, colour_cli
     summary = colorize_video(colour_clip, out, colorizer=Colorizer.load(tiny_model, device="cpu"),
                              dependent_model="none", progress=False)
     assert summary.independent_frames == 24 and summary.dependent_frames == 0
+    assert summary.scene_starts == [12]
+
+
+def test_parallel_independent_calls_give_the_same_frames_in_order(tiny_model):
+    """Without a dependent model several frames are coloured at once; the output must not change."""
+    from rehue.video.pipeline import SceneColorizer
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    frames = [frame[..., 1].copy() for frame in two_scene_frames()]
+    outputs = {}
+    for workers in (1, 3):
+        state = SceneColorizer(colorizer, None, model_workers=workers)
+        try:
+            done = [item for index, gray in enumerate(frames) for item in state.push(gray, index)]
+            done += state.flush()
+        finally:
+            state.close()
+        assert [index for index, _ in done] == list(range(len(frames)))
+        assert state.scene_starts == [12] and state.independent_frames == len(frames)
+        outputs[workers] = [rgb for _, rgb in done]
+    assert all(np.array_equal(a, b) for a, b in zip(outputs[1], outputs[3], strict=True))
 
 
 def test_side_by_side_and_part(tmp_path, colour_clip, tiny_model):

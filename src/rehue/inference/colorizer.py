@@ -106,57 +106,87 @@ def gamut_chroma_limits() -> np.ndarray:
     return np.ascontiguousarray(limits.ravel())
 
 
+AB_TABLE_OFFSET = 128  # a*b* from -128 to 127 in steps of 1 index the colour table as one byte each
+
+
+def _gamut_fitted_rgb(gray: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The exact join, for float32 planes of a*b* (Lab units) and uint8 gray of one shape -> RGB uint8.
+
+    Out-of-gamut chroma is shrunk to the largest in-sRGB chroma at the pixel's L* and hue (a table of
+    those limits per gray level and hue bin replaces a per-pixel bisection); L* and hue are kept.
+    """
+    import cv2
+
+    a, b = a.copy(), b.copy()
+    chroma, hue = cv2.cartToPolar(a, b, angleInDegrees=True)
+    hue_bin = cv2.convertScaleAbs(hue, alpha=GAMUT_HUE_BINS / 360.0)
+    index = cv2.merge([hue_bin, gray]).view(np.uint16)[..., 0]  # little-endian byte pairs: gray << 8 | hue_bin
+    limit = np.take(gamut_chroma_limits(), index)
+    scale = np.minimum(limit / np.maximum(chroma, GAMUT_MIN_CHROMA), 1.0)
+    lab = cv2.merge([GRAY_TO_LIGHTNESS[gray], a * scale, b * scale])
+    return cv2.convertScaleAbs(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), alpha=255.0)
+
+
+@functools.cache
+def colour_table() -> np.ndarray:
+    """(2**24,) uint32: the gamut-fitted sRGB colour (R, G, B, 0 bytes) of every gray level and integer
+    a*b*, at index ``(a + 128) << 16 | (b + 128) << 8 | gray``.
+
+    L* comes from 8-bit gray, so it takes 256 values; a*b* is smooth (upsampled from the working
+    size) and rounding it to whole units moves a colour by less than a 8-bit RGB step does. With
+    every combination computed once (0.4-0.8 s, 64 MiB), joining a 720p frame is one lookup per
+    pixel instead of a dozen float passes (docs/performance.md).
+    """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import cv2
+
+    levels = np.arange(-AB_TABLE_OFFSET, 256 - AB_TABLE_OFFSET, dtype=np.float32)
+    gray = np.broadcast_to(np.arange(256, dtype=np.uint8)[None, :], (256, 256)).copy()
+    b = np.broadcast_to(levels[:, None], (256, 256)).copy()
+    table = np.empty((256, 256, 256, 4), np.uint8)
+
+    def fill(a_index: int) -> None:  # the fourth byte is never read
+        rgb = _gamut_fitted_rgb(gray, np.full_like(b, levels[a_index]), b)
+        cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA, dst=table[a_index])
+
+    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:  # OpenCV releases the GIL
+        list(pool.map(fill, range(256)))
+    return table.reshape(-1).view(np.uint32)
+
+
 class ComposeWorkspace:
     """Work arrays of ``compose_full_resolution`` for one frame size, to reuse from frame to frame.
 
-    At 720p every float plane is 3.7 MB; allocating a dozen fresh ones per frame costs more in page
-    faults than the arithmetic on them. A video keeps one workspace (about 50 bytes per pixel) for
-    all its frames; one workspace serves one thread at a time.
+    At 720p a float plane is 3.7 MB; allocating fresh ones per frame costs more in page faults than
+    the arithmetic on them. A video keeps one workspace (about 20 bytes per pixel) for all its
+    frames; one workspace serves one thread at a time.
     """
 
     def __init__(self, height: int, width: int):
         self.shape = (height, width)
-        self.lightness, self.a, self.b, self.chroma, self.hue, self.limit = (
-            np.empty((height, width), np.float32) for _ in range(6))
-        self.hue_bin = np.empty((height, width), np.uint8)
-        self.index_bytes = np.empty((height, width, 2), np.uint8)
-        self.lab = np.empty((height, width, 3), np.float32)
-        self.rgb = np.empty((height, width, 3), np.float32)
-
-    def fit_to_gamut(self, gray: np.ndarray) -> None:
-        """Shrink out-of-gamut chroma in the workspace's a*b* planes, for L* given as uint8 gray levels.
-
-        A table of the largest in-gamut chroma per gray level and hue replaces the bisection, so a 720p
-        frame costs a few vectorised passes. Only out-of-gamut pixels change; hue and L* are kept.
-        """
-        import cv2
-
-        cv2.cartToPolar(self.a, self.b, magnitude=self.chroma, angle=self.hue, angleInDegrees=True)
-        cv2.convertScaleAbs(self.hue, dst=self.hue_bin, alpha=GAMUT_HUE_BINS / 360.0)
-        cv2.merge([self.hue_bin, gray], dst=self.index_bytes)
-        index = self.index_bytes.view(np.uint16)[..., 0]  # little-endian byte pairs: gray << 8 | hue_bin
-        np.take(gamut_chroma_limits(), index, out=self.limit)
-        cv2.max(self.chroma, GAMUT_MIN_CHROMA, dst=self.chroma)
-        scale = cv2.divide(self.limit, self.chroma, dst=self.limit)
-        cv2.min(scale, 1.0, dst=scale)
-        cv2.multiply(self.a, scale, dst=self.a)
-        cv2.multiply(self.b, scale, dst=self.b)
+        self.a, self.b = (np.empty((height, width), np.float32) for _ in range(2))
+        self.a_index, self.b_index = (np.empty((height, width), np.uint8) for _ in range(2))
+        self.index_bytes = np.empty((height, width, 4), np.uint8)
+        self.rgbx = np.empty((height, width), np.uint32)
+        self.zero = np.zeros((height, width), np.uint8)
 
     def compose(self, gray: np.ndarray, ab_small: np.ndarray) -> np.ndarray:
         import cv2
 
         height, width = self.shape
-        cv2.LUT(gray, GRAY_TO_LIGHTNESS, dst=self.lightness)
-        for channel, plane in enumerate((self.a, self.b)):
+        for channel, plane, index in ((0, self.a, self.a_index), (1, self.b, self.b_index)):
             small = np.ascontiguousarray(ab_small[..., channel], dtype=np.float32)
             if small.shape == self.shape:
                 plane[...] = small
             else:
                 cv2.resize(small, (width, height), dst=plane, interpolation=cv2.INTER_LINEAR)
-        self.fit_to_gamut(gray)
-        cv2.merge([self.lightness, self.a, self.b], dst=self.lab)
-        cv2.cvtColor(self.lab, cv2.COLOR_Lab2RGB, dst=self.rgb)
-        return cv2.convertScaleAbs(self.rgb, alpha=255.0)
+            np.clip(plane, -AB_TABLE_OFFSET, 255 - AB_TABLE_OFFSET, out=plane)
+            cv2.convertScaleAbs(plane, dst=index, beta=AB_TABLE_OFFSET)  # rounds to the nearest unit
+        cv2.merge([gray, self.b_index, self.a_index, self.zero], dst=self.index_bytes)
+        np.take(colour_table(), self.index_bytes.view(np.uint32)[..., 0], out=self.rgbx)
+        return cv2.cvtColor(self.rgbx.view(np.uint8).reshape(height, width, 4), cv2.COLOR_RGBA2RGB)
 
 
 def compose_full_resolution(gray: np.ndarray, ab_small: np.ndarray,
@@ -165,7 +195,7 @@ def compose_full_resolution(gray: np.ndarray, ab_small: np.ndarray,
 
     Colours outside sRGB at a pixel's L* get less chroma rather than being clipped, so the output's
     L* stays the input's. ``workspace`` (of the frame's size) saves reallocating the work arrays
-    frame after frame; without one they are made for this call and freed after it.
+    frame after frame; without one they are made for this call. The returned RGB array is new.
     """
     gray = np.ascontiguousarray(gray, dtype=np.uint8)
     if workspace is None or workspace.shape != gray.shape:

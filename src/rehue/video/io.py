@@ -41,6 +41,7 @@ OUTPUT_PIXEL_FORMAT = "yuv420p"
 # Encoders that cannot store odd widths/heights in 4:2:0: H.264 crops in 2-pixel units for 4:2:0, so
 # an exact odd size is impossible; such frames are padded by repeating their last row/column.
 EVEN_SIZE_ENCODERS = {"libx264"}
+SMALL_FRAME_PIXELS = 320 * 240  # frames up to this size are encoded on one x264 thread
 # Audio codecs to re-encode to, in order of preference, when the output container refuses the source's.
 AUDIO_FALLBACK_CODECS = ("aac", "libopus", "opus", "libvorbis", "vorbis")
 # How far (seconds) audio may run ahead of the last written video frame. The muxer interleaves the two
@@ -630,6 +631,8 @@ class VideoWriter:
                              f"{', '.join(codecs)})", self.path)
         if name == "libx264":
             options = {"crf": str(crf), "preset": preset}
+            if self.width * self.height <= SMALL_FRAME_PIXELS:
+                options["threads"] = "1"  # x264's thread pool costs more than it saves on small frames
         else:
             options = {"crf": str(crf), "b": "0", "row-mt": "1"}
         stream = self._output.add_stream(name, rate=self.fps, options=options)

@@ -9,11 +9,13 @@ encode, with only the scene detector's few frames of lookahead held in memory.
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
 import time
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ from rehue.inference.colorizer import (
     Box,
     Colorizer,
     ComposeWorkspace,
+    colour_table,
     compose_full_resolution,
     letterbox,
 )
@@ -33,6 +36,7 @@ from rehue.inference.colorizer import (
 QUEUE_FRAMES = 4
 """Frames waiting between two pipeline threads: enough to absorb their jitter, few enough that memory
 stays flat (a 720p frame is about 3 MB as RGB)."""
+MAX_MODEL_WORKERS = 4
 WORKER_POLL_S = 0.1  # how often a blocked decode thread checks whether the consumer stopped
 
 
@@ -80,14 +84,25 @@ def load_dependent(spec: str, independent: Colorizer, log) -> Colorizer | None:
     return dependent
 
 
+def model_workers(colorizer: Colorizer) -> int:
+    """Independent-model calls to run at once on the CPU: one per core, up to ``MAX_MODEL_WORKERS``
+    (each call is single-threaded; the other pipeline threads share the same cores)."""
+    if colorizer.device != "cpu":
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(MAX_MODEL_WORKERS, cores))
+
+
 class _Timer:
     def __init__(self):
         self.total: dict[str, float] = {}
         self.count: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     def add(self, name: str, seconds: float):
-        self.total[name] = self.total.get(name, 0.0) + seconds
-        self.count[name] = self.count.get(name, 0) + 1
+        with self._lock:
+            self.total[name] = self.total.get(name, 0.0) + seconds
+            self.count[name] = self.count.get(name, 0) + 1
 
     def means_ms(self) -> dict[str, float]:
         return {k: 1000 * v / self.count[k] for k, v in self.total.items()}
@@ -100,9 +115,14 @@ class SceneColorizer:
     full-resolution step and return ``Decided`` frames, which ``compose`` finishes; the video pipeline
     runs that on another thread while the models work on the next frames (one thread at a time may
     call ``compose``: it reuses one set of work arrays).
+
+    Without a dependent model no frame waits for another's colours, so with ``model_workers`` > 1 the
+    independent model runs on that many frames at once (one single-threaded call per core); a
+    ``Decided`` frame's ``ab`` is then a future that ``compose`` waits for. ``close`` ends the workers.
     """
 
-    def __init__(self, independent: Colorizer, dependent: Colorizer | None, scene_mode: str = "robust"):
+    def __init__(self, independent: Colorizer, dependent: Colorizer | None, scene_mode: str = "robust",
+                 model_workers: int = 1):
         from rehue.video.scenes import SceneDetector
 
         if independent.dependent:
@@ -117,6 +137,12 @@ class SceneColorizer:
         self.scene_starts: list[int] = []
         self.independent_frames = self.dependent_frames = 0
         self._workspace: ComposeWorkspace | None = None
+        self._pool = ThreadPoolExecutor(model_workers, thread_name_prefix="rehue-model") \
+            if dependent is None and model_workers > 1 else None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     def letterbox(self, gray: np.ndarray) -> tuple[np.ndarray, Box]:
         """The models' view of ``gray``; callers may compute it ahead (on another thread) for ``push_ab``."""
@@ -145,39 +171,53 @@ class SceneColorizer:
 
     def _colour(self, index: int, scene_changed: bool) -> Decided:
         gray, small, box, payload = self.pending.popleft()
-        started = time.perf_counter()
+        if scene_changed:
+            self.scene_starts.append(index)
         if self.prev_ab is None or scene_changed or self.dependent is None:
-            if scene_changed:
-                self.scene_starts.append(index)
-            ab = self.independent.predict_ab(small[None])[0]
-            self.timer.add("independent_model", time.perf_counter() - started)
             self.independent_frames += 1
+            if self._pool is not None:
+                return Decided(payload, gray, self._pool.submit(self._independent_ab, small, box))
+            ab = self._predict("independent_model", self.independent, small)
         else:
-            ab = self.dependent.predict_ab(small[None], self.prev_ab[None])[0]
-            self.timer.add("dependent_model", time.perf_counter() - started)
+            ab = self._predict("dependent_model", self.dependent, small, self.prev_ab)
             self.dependent_frames += 1
         self.prev_ab = ab
-        crop = ab[:, box.top : box.top + box.height, box.left : box.left + box.width]
-        return Decided(payload, gray, np.moveaxis(crop, 0, -1) * AB_SCALE)
+        return Decided(payload, gray, _crop_to_box(ab, box))
+
+    def _predict(self, timer_name: str, model: Colorizer, small: np.ndarray, prev_ab=None) -> np.ndarray:
+        started = time.perf_counter()
+        ab = model.predict_ab(small[None], None if prev_ab is None else prev_ab[None])[0]
+        self.timer.add(timer_name, time.perf_counter() - started)
+        return ab
+
+    def _independent_ab(self, small: np.ndarray, box: Box) -> np.ndarray:
+        return _crop_to_box(self._predict("independent_model", self.independent, small), box)
 
     def compose(self, decided: Decided) -> tuple[object, np.ndarray]:
         """(payload, colour RGB at full resolution) for a frame from ``push_ab``/``flush_ab``."""
+        ab = decided.ab.result() if isinstance(decided.ab, Future) else decided.ab
         started = time.perf_counter()
         if self._workspace is None or self._workspace.shape != decided.gray.shape:
             self._workspace = ComposeWorkspace(*decided.gray.shape)
-        rgb = compose_full_resolution(decided.gray, decided.ab, self._workspace)
+        rgb = compose_full_resolution(decided.gray, ab, self._workspace)
         self.timer.add("upsample_and_compose", time.perf_counter() - started)
         return decided.payload, rgb
 
 
+def _crop_to_box(ab: np.ndarray, box: Box) -> np.ndarray:
+    """Normalised (2, S, S) a*b* of the letterboxed canvas -> (h, w, 2) Lab units of the picture's box."""
+    crop = ab[:, box.top : box.top + box.height, box.left : box.left + box.width]
+    return np.moveaxis(crop, 0, -1) * AB_SCALE
+
+
 @dataclass
 class Decided:
-    """A frame whose colours are known: ``ab`` (h x w x 2, Lab units) for the picture's box, not yet
-    joined with the full-resolution ``gray``."""
+    """A frame whose colours are decided: ``ab`` (h x w x 2, Lab units, or a future of it) for the
+    picture's box, not yet joined with the full-resolution ``gray``."""
 
     payload: object
     gray: np.ndarray
-    ab: np.ndarray
+    ab: np.ndarray | Future
 
 
 class _Worker:
@@ -290,7 +330,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     if start is not None and end is not None and end <= start:
         raise RehueError(f"--end ({end}) must be after --start ({start})", source)
     dependent = load_dependent(dependent_model, colorizer, log)
-    state = SceneColorizer(colorizer, dependent, scene_mode)
+    state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer))
+    colour_table()  # one-off setup like loading the models (under a second), so not in the job's frame rate
     started = time.perf_counter()
     with VideoReader(source, start=start, end=end) as reader:
         width = reader.width * (2 if side_by_side else 1)
@@ -330,6 +371,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
             finally:
                 composer.cancel()
                 encoder.cancel()
+                state.close()
                 bar.close()
     summary = VideoSummary(
         frames=writer.frames_written, scenes=len(state.scene_starts) + 1, scene_starts=state.scene_starts,
