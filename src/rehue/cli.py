@@ -40,6 +40,11 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--workers", type=int, default=d.workers, help="data loader processes")
     p.add_argument("--val-images", type=int, default=d.val_images)
     p.add_argument("--init", default=d.init, help="start the generator from this model (fine-tuning)")
+    p.add_argument("--ema", type=float, default=d.ema,
+                   help="validate and save a moving average of the generator's weights with this decay "
+                        "(e.g. 0.999; 0: the last weights)")
+    p.add_argument("--self-feed", type=float, default=d.self_feed,
+                   help="--dependent: share of batches whose previous a*b* is the generator's own output")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
 
@@ -156,7 +161,8 @@ def cmd_train(args) -> int:
         batch_size=args.batch_size,
         epochs=args.epochs, lr_g=args.lr_g, beta1_g=args.beta1_g, lr_d=args.lr_d, beta1_d=args.beta1_d,
         l1_weight=args.l1_weight, seed=args.seed, device=args.device, amp=not args.no_amp, workers=args.workers,
-        steps_per_epoch=args.steps_per_epoch, val_images=args.val_images, init=args.init,
+        steps_per_epoch=args.steps_per_epoch, val_images=args.val_images, init=args.init, ema=args.ema,
+        self_feed=args.self_feed,
     )
     result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
     if result.history:

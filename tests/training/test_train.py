@@ -195,3 +195,49 @@ def test_resume_heals_a_run_killed_after_its_last_checkpoint(tmp_path, photo_fol
     result = train(tiny_config(photo_folder, out, epochs=1), resume=True, progress=False)
     assert [r["epoch"] for r in result.history] == [1]
     assert (out / "model.safetensors").exists() and (out / "metrics.jsonl").exists()
+
+
+def test_weight_average_follows_the_weights_with_its_decay():
+    from rehue.training.loop import WeightAverage
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    average = WeightAverage(model, decay=0.5)
+    start = model[0].weight.detach().clone()
+    with torch.no_grad():
+        model[0].weight.add_(1.0)
+    for _ in range(200):  # the warm-up ramp is long over; the average converges to the weights
+        average.update(model)
+    assert torch.allclose(average.model[0].weight, start + 1.0, atol=1e-5)
+    with torch.no_grad():
+        model[0].weight.add_(2.0)
+    average.update(model)
+    assert torch.allclose(average.model[0].weight, start + 2.0, atol=1e-5), "halfway from +1 to +3 at decay 0.5"
+    assert not any(p.requires_grad for p in average.model.parameters())
+
+
+def test_ema_run_exports_and_resumes_the_average(tmp_path, photo_folder):
+    out = tmp_path / "run"
+    train(tiny_config(photo_folder, out, epochs=1, ema=0.9), progress=False)
+    plain = train(tiny_config(photo_folder, tmp_path / "plain", epochs=1), progress=False)
+    result = train(tiny_config(photo_folder, out, epochs=2, ema=0.9), resume=True, progress=False)
+    model, card = load_model(out / "model.safetensors")
+    assert card.training["ema"] == 0.9
+    for key, value in result.generator.state_dict().items():
+        assert torch.equal(value, model.state_dict()[key])
+    state = torch.load(list_checkpoints(out / "checkpoints")[-1], weights_only=True)
+    assert state["ema_generator"]["updates"] == 6
+    saved = state["ema_generator"]["model"]
+    assert any(not torch.equal(saved[k], state["generator"][k]) for k in saved), "average differs from last weights"
+    assert [r["epoch"] for r in plain.history] == [1]
+
+
+def test_dependent_self_feed_changes_what_the_model_learns_from(tmp_path, photo_folder):
+    """Same seed and data: feeding the model its own previous a*b* must change the run."""
+    weights = {}
+    for share in (0.0, 1.0):
+        config = tiny_config(photo_folder, tmp_path / f"dep{share}", in_channels=3, epochs=1, self_feed=share)
+        result = train(config, progress=False)
+        assert result.history[0]["loss_g_l1"] > 0
+        assert load_model(tmp_path / f"dep{share}" / "model.safetensors")[1].training["self_feed"] == share
+        weights[share] = result.generator.state_dict()
+    assert any(not torch.equal(weights[0.0][k], weights[1.0][k]) for k in weights[0.0])

@@ -114,3 +114,24 @@ def test_wrong_model_roles_are_clear_errors(tmp_path, colour_clip, tiny_model, t
         colorize_video(colour_clip, tmp_path / "b.mp4", colorizer=Colorizer.load(tiny_model),
                        dependent_model=str(tiny_model), progress=False)
     assert not list(tmp_path.glob("*.mp4"))[1:]
+
+
+def test_dependent_model_is_fed_unrestrained_colours(tiny_model, tiny_dependent_model):
+    """The restraint (chroma x0.5) is for display; fed back, it would halve the colours every frame."""
+    from rehue.video.pipeline import SceneColorizer
+
+    independent = Colorizer.load(tiny_model, device="cpu", chroma=0.5)
+    dependent = Colorizer.load(tiny_dependent_model, device="cpu")
+    frames = [frame[..., 1].copy() for frame in two_scene_frames()][:3]
+    state = SceneColorizer(independent, dependent)
+    done = [item for gray in frames for item in state.push_ab(gray)] + state.flush_ab()
+    small = state.letterbox(frames[-1])[0][None]
+    first_raw = independent.predict_ab(state.letterbox(frames[0])[0][None], restrain=False)
+    second_raw = dependent.predict_ab(state.letterbox(frames[1])[0][None], first_raw, restrain=False)
+    expected = dependent.predict_ab(small, second_raw, restrain=False)
+    assert np.allclose(state.prev_ab, expected[0], atol=1e-5)
+    assert state.dependent_frames == 2
+    shown = done[-1].ab
+    box = state.letterbox(frames[-1])[1]
+    crop = independent.restrain(expected)[0][:, box.top : box.top + box.height, box.left : box.left + box.width]
+    assert np.allclose(shown, np.moveaxis(crop, 0, -1) * 110.0, atol=1e-3)

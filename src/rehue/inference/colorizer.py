@@ -321,17 +321,22 @@ class Colorizer:
     def dependent(self) -> bool:
         return self.card.in_channels == 3
 
-    def predict_ab(self, gray_small: np.ndarray, prev_ab: np.ndarray | None = None) -> np.ndarray:
+    def predict_ab(self, gray_small: np.ndarray, prev_ab: np.ndarray | None = None, *,
+                   restrain: bool = True) -> np.ndarray:
         """(N, S, S) uint8 letterboxed gray [+ (N, 2, S, S) normalised a*b*] -> (N, 2, S, S) normalised
-        a*b*."""
+        a*b*, with the model's restraint applied unless ``restrain`` is False (``restrain`` below)."""
         batch = GRAY_TO_NORMALIZED_LIGHTNESS[gray_small][:, None]
         if self.dependent:
             if prev_ab is None:
                 raise ValueError("a dependent model needs the previous frame's a*b*")
             batch = np.concatenate([batch, np.asarray(prev_ab, np.float32)], axis=1)
-        return self._restrain(self._run(np.ascontiguousarray(batch)))
+        ab = self._run(np.ascontiguousarray(batch))
+        return self.restrain(ab) if restrain else np.ascontiguousarray(ab, dtype=np.float32)
 
-    def _restrain(self, ab: np.ndarray) -> np.ndarray:
+    def restrain(self, ab: np.ndarray) -> np.ndarray:
+        """The restraint of this model's config on (N, 2, S, S) normalised a*b*: a Gaussian blur of
+        ``ab_smoothing`` pixels, then chroma scaled by ``chroma``. It is for what is shown; a video
+        feeds the dependent model the unrestrained a*b*, or the scale would compound frame by frame."""
         if self.ab_smoothing > 0:
             import cv2
 

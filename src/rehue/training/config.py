@@ -30,6 +30,8 @@ class TrainConfig:
     steps_per_epoch: int = 0  # 0: one pass over the training set
     val_images: int = 64
     init: str = ""  # a shipped model name or path to start the generator from (fine-tuning)
+    ema: float = 0.0  # decay of an exponential moving average of G's weights (0: off); validated and saved
+    self_feed: float = 0.0  # dependent: share of batches whose previous a*b* is G's own output (0: never)
 
     @property
     def dependent(self) -> bool:

@@ -152,6 +152,44 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log):
         log(f"initialised from {spec}; {grown} input layer(s) grown to {config.in_channels} channels")
 
 
+class WeightAverage:
+    """An exponential moving average of a model's weights and buffers (as in timm's ModelEmaV2).
+
+    A GAN's generator jumps around from step to step; its average over the last few thousand steps
+    colours more steadily than any single snapshot, so it is what a run validates and exports. The
+    decay ramps up from 0 (``(1 + n) / (10 + n)``) so the early average is not stuck at the start.
+    """
+
+    def __init__(self, model, decay: float):
+        import copy
+
+        self.decay = decay
+        self.updates = 0
+        self.model = copy.deepcopy(model).eval()
+        for parameter in self.model.parameters():
+            parameter.requires_grad_(False)
+
+    def update(self, model) -> None:
+        import torch
+
+        self.updates += 1
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        with torch.no_grad():
+            for name, value in model.state_dict().items():
+                average = self.model.state_dict()[name]
+                if average.dtype.is_floating_point:
+                    average.lerp_(value.detach(), 1.0 - decay)
+                else:
+                    average.copy_(value)
+
+    def state_dict(self) -> dict:
+        return {"updates": self.updates, "model": self.model.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.updates = int(state["updates"])
+        self.model.load_state_dict(state["model"])
+
+
 def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False, progress: bool = True,
           log=None) -> TrainResult:
     import torch
@@ -212,6 +250,10 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         torch.set_rng_state(state["torch_rng"][rank % len(state["torch_rng"])])
     elif config.init:
         _load_init_weights(generator, config.init, config, log)
+    average = WeightAverage(generator, config.ema) if config.ema > 0 else None
+    if average is not None and state is not None and "ema_generator" in state:
+        average.load_state_dict(state["ema_generator"])
+    exported = average.model if average is not None else generator  # what is validated and saved
 
     g_model, d_model = generator, discriminator
     if world > 1:
@@ -236,7 +278,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
 
     if is_main and state is not None and history and start_epoch >= config.epochs:
-        _export(generator, config, history, out, save_model, ModelCard)  # heal a run killed while finishing
+        _export(exported, config, history, out, save_model, ModelCard)  # heal a run killed while finishing
         _write_metrics(out, history, writer)
     steps_per_epoch = config.steps_per_epoch or len(loader)
     for epoch in range(start_epoch, config.epochs):
@@ -252,6 +294,12 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
             for batch in loader:
                 inputs, lightness = generator_input(batch, device)
                 real_ab = batch["ab"].to(device, non_blocking=True)
+                if config.dependent and config.self_feed > 0 and torch.rand(()).item() < config.self_feed:
+                    # the previous a*b* as the model will see it in a video: its own output, so that it
+                    # learns to correct its colours rather than amplify them frame after frame
+                    with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+                        own_ab = g_model(inputs).float()
+                    inputs = torch.cat([lightness, own_ab], dim=1)
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
                     fake_ab = g_model(inputs)
                     # update D: real LAB images -> 1, generated -> 0 (thesis fig. 4.6)
@@ -271,6 +319,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
+                if average is not None:
+                    average.update(generator)
                 step += 1
                 done += 1
                 for name, value in (("loss_d", loss_d), ("loss_g_adv", loss_g_adv), ("loss_g_l1", loss_g_l1)):
@@ -290,18 +340,19 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         record = {"epoch": epoch + 1, "step": step, "images_seen": step * config.batch_size * world,
                   "seconds": round(seconds, 3), **{k: v / max(done, 1) for k, v in totals.items()}}
         if is_main:
-            val, rows = validate(generator, val_loader, device, config.val_images)
+            val, rows = validate(exported, val_loader, device, config.val_images)
             record.update({f"val_{k}": v for k, v in val.items()})
             sample_grid(rows, out / "samples" / f"epoch_{epoch + 1:03d}.png")
             history.append(record)
             # model and metrics first: a kill before the checkpoint lands only repeats this epoch
-            _export(generator, config, history, out, save_model, ModelCard)
+            _export(exported, config, history, out, save_model, ModelCard)
             _write_metrics(out, history, writer)
             save_checkpoint({
                 "config": config.to_dict(), "epoch": epoch + 1, "step": step, "history": history,
                 "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                 "torch_rng": [torch.get_rng_state()],
+                **({"ema_generator": average.state_dict()} if average is not None else {}),
             }, ckpt_dir, epoch + 1)
             log(f"epoch {epoch + 1}/{config.epochs}: {seconds:.1f}s  D {record['loss_d']:.3f}  "
                 f"G adv {record['loss_g_adv']:.3f}  L1 {record['loss_g_l1']:.4f}  "
@@ -313,7 +364,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
             dist.barrier()
     if writer is not None:
         writer.close()
-    return TrainResult(generator.eval(), history, out, out / "model.safetensors")
+    return TrainResult(exported.eval(), history, out, out / "model.safetensors")
 
 
 def _export(generator, config, history, out, save_model, card_cls):
@@ -324,7 +375,7 @@ def _export(generator, config, history, out, save_model, card_cls):
         training={"data": str(config.data), "epochs": last["epoch"], "steps": last["step"],
                   "images_seen": last["images_seen"], "discriminator": config.discriminator,
                   "l1_weight": config.l1_weight, "batch_size": config.batch_size, "seed": config.seed,
-                  "init": config.init},
+                  "init": config.init, "ema": config.ema, "self_feed": config.self_feed},
         metrics={k: v for k, v in last.items() if k.startswith("val_")},
     )
     save_model(generator, card, out / "model.safetensors")

@@ -116,6 +116,9 @@ class SceneColorizer:
     runs that on another thread while the models work on the next frames (one thread at a time may
     call ``compose``: it reuses one set of work arrays).
 
+    Every frame is shown with the independent model's restraint (``Colorizer.restrain``), so a scene
+    looks the same whichever model coloured a frame; the dependent model is fed the unrestrained a*b*.
+
     Without a dependent model no frame waits for another's colours, so with ``model_workers`` > 1 the
     independent model runs on that many frames at once (one single-threaded call per core); a
     ``Decided`` frame's ``ab`` is then a future that ``compose`` waits for. ``close`` ends the workers.
@@ -177,21 +180,23 @@ class SceneColorizer:
             self.independent_frames += 1
             if self._pool is not None:
                 return Decided(payload, gray, self._pool.submit(self._independent_ab, small, box))
-            ab = self._predict("independent_model", self.independent, small)
+            raw = self._predict("independent_model", self.independent, small)
         else:
-            ab = self._predict("dependent_model", self.dependent, small, self.prev_ab)
+            raw = self._predict("dependent_model", self.dependent, small, self.prev_ab)
             self.dependent_frames += 1
-        self.prev_ab = ab
-        return Decided(payload, gray, _crop_to_box(ab, box))
+        self.prev_ab = raw
+        return Decided(payload, gray, _crop_to_box(self.independent.restrain(raw[None])[0], box))
 
-    def _predict(self, timer_name: str, model: Colorizer, small: np.ndarray, prev_ab=None) -> np.ndarray:
+    def _predict(self, timer_name: str, model: Colorizer, small: np.ndarray, prev_ab=None, *,
+                 restrain: bool = False) -> np.ndarray:
+        """One frame's normalised a*b*; unrestrained by default, as the dependent model's next input."""
         started = time.perf_counter()
-        ab = model.predict_ab(small[None], None if prev_ab is None else prev_ab[None])[0]
+        ab = model.predict_ab(small[None], None if prev_ab is None else prev_ab[None], restrain=restrain)[0]
         self.timer.add(timer_name, time.perf_counter() - started)
         return ab
 
     def _independent_ab(self, small: np.ndarray, box: Box) -> np.ndarray:
-        return _crop_to_box(self._predict("independent_model", self.independent, small), box)
+        return _crop_to_box(self._predict("independent_model", self.independent, small, restrain=True), box)
 
     def compose(self, decided: Decided) -> tuple[object, np.ndarray]:
         """(payload, colour RGB at full resolution) for a frame from ``push_ab``/``flush_ab``."""
