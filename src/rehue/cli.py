@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -45,6 +46,8 @@ def _add_train_args(p: argparse.ArgumentParser):
                         "(e.g. 0.999; 0: the last weights)")
     p.add_argument("--self-feed", type=float, default=d.self_feed,
                    help="--dependent: share of batches whose previous a*b* is the generator's own output")
+    p.add_argument("--independent-feed", type=float, default=d.independent_feed,
+                   help="--dependent: share of batches whose previous a*b* is the --init independent model's output")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
 
@@ -162,7 +165,7 @@ def cmd_train(args) -> int:
         epochs=args.epochs, lr_g=args.lr_g, beta1_g=args.beta1_g, lr_d=args.lr_d, beta1_d=args.beta1_d,
         l1_weight=args.l1_weight, seed=args.seed, device=args.device, amp=not args.no_amp, workers=args.workers,
         steps_per_epoch=args.steps_per_epoch, val_images=args.val_images, init=args.init, ema=args.ema,
-        self_feed=args.self_feed,
+        self_feed=args.self_feed, independent_feed=args.independent_feed,
     )
     result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
     if result.history:
@@ -237,9 +240,13 @@ def cmd_models(args) -> int:
     print("shipped models:" if shipped else "shipped models: none")
     for name, card in shipped.items():
         metrics = card.metrics
-        psnr = metrics.get("psnr") or metrics.get("val_psnr")
-        gray = metrics.get("gray_psnr") or metrics.get("val_gray_psnr")
-        extra = f"  PSNR {psnr:.2f} dB (gray {gray:.2f})" if psnr and gray else ""
+        if "heldout_psnr" in metrics:  # measured by `rehue evaluate` on data kept out of training
+            extra = (f"  held-out PSNR {metrics['heldout_psnr']:.2f} dB (gray {metrics['heldout_gray_psnr']:.2f})"
+                     f" on {metrics.get('heldout', 'held-out data')}")
+        elif "val_psnr" in metrics:
+            extra = f"  validation PSNR {metrics['val_psnr']:.2f} dB (gray {metrics['val_gray_psnr']:.2f})"
+        else:
+            extra = ""
         print(f"  {name:28s} {card.architecture} {card.role} {card.size}x{card.size}{extra}")
     print("architectures:")
     for name in list_models():
@@ -274,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rehue: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`rehue models | head`): nothing left to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except MemoryError:
         if args.debug:
             raise

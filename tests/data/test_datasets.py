@@ -51,6 +51,20 @@ def test_synthetic_pairs_for_the_dependent_model(photo_folder):
     train, _ = build_datasets(photo_folder, 32, dependent=True)
     item = train[0]
     assert item["prev_ab"].shape == (2, 32, 32) and item["ab"].shape == (2, 32, 32)
+    assert item["prev_lightness"].shape == (1, 32, 32)
+    moved = (item["prev_lightness"] - item["lightness"]).abs().mean().item()
+    assert 0.005 < moved < 0.5, "the previous frame is the same scene, a small camera move away"
+
+
+def test_pair_item_carries_the_previous_frame():
+    from rehue.color.lab import normalize_lightness, rgb_to_lab
+    from rehue.data.datasets import pair_item
+
+    prev, frame = textured_rgb(16, 16, seed=1), textured_rgb(16, 16, seed=2)
+    item = pair_item(prev, frame, np.random.default_rng(0))
+    expected = normalize_lightness(rgb_to_lab(prev)[..., :1]).transpose(2, 0, 1)
+    assert np.allclose(item["prev_lightness"].numpy(), expected, atol=1e-6)
+    assert not np.allclose(item["lightness"].numpy(), expected, atol=1e-3)
 
 
 def test_degraded_previous_colours_are_smoother_but_not_systematically_weaker():

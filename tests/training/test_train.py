@@ -241,3 +241,17 @@ def test_dependent_self_feed_changes_what_the_model_learns_from(tmp_path, photo_
         assert load_model(tmp_path / f"dep{share}" / "model.safetensors")[1].training["self_feed"] == share
         weights[share] = result.generator.state_dict()
     assert any(not torch.equal(weights[0.0][k], weights[1.0][k]) for k in weights[0.0])
+
+
+def test_independent_feed_needs_an_independent_init_and_changes_the_run(tmp_path, photo_folder):
+    with pytest.raises(RehueError, match="independent_feed needs"):
+        train(tiny_config(photo_folder, tmp_path / "x", in_channels=3, epochs=1, independent_feed=0.5),
+              progress=False)
+    train(tiny_config(photo_folder, tmp_path / "ind", epochs=1), progress=False)
+    init = str(tmp_path / "ind" / "model.safetensors")
+    weights = {}
+    for share in (0.0, 1.0):
+        config = tiny_config(photo_folder, tmp_path / f"dep{share}", in_channels=3, epochs=1, init=init,
+                             independent_feed=share)
+        weights[share] = train(config, progress=False).generator.state_dict()
+    assert any(not torch.equal(weights[0.0][k], weights[1.0][k]) for k in weights[0.0])

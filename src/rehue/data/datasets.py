@@ -4,6 +4,8 @@
 * ``ab``: (2, S, S) a*b*/110, the target
 * ``prev_ab``: (2, S, S), only for dependent (3-channel) models: the previous frame's colours,
   degraded to look like what the model will be fed at inference time (its own predictions).
+* ``prev_lightness``: (1, S, S), with ``prev_ab``: the previous frame's L*, from which training can
+  compute what a model would have predicted for that frame.
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ def lab_item(rgb: np.ndarray) -> dict:
         "lightness": torch.from_numpy(normalize_lightness(lab[..., :1]).transpose(2, 0, 1).copy()),
         "ab": torch.from_numpy(normalize_ab(lab[..., 1:]).transpose(2, 0, 1).copy()),
     }
+
+
+def pair_item(prev: np.ndarray, frame: np.ndarray, rng: np.random.Generator) -> dict:
+    """A dependent-model item from two RGB frames: ``frame``'s L* and a*b*, ``prev``'s L* and degraded a*b*."""
+    item = lab_item(frame)
+    prev_item = lab_item(prev)
+    prev_ab = prev_item["ab"].numpy().transpose(1, 2, 0)
+    item["prev_ab"] = torch.from_numpy(degrade_prev_ab(prev_ab, rng).transpose(2, 0, 1).copy())
+    item["prev_lightness"] = prev_item["lightness"]
+    return item
 
 
 def degrade_prev_ab(ab: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -203,10 +215,7 @@ class ImageFolderDataset(Dataset):
                 crop = self._paste_stamps(crop, rng)
             return lab_item(crop)
         prev, frame = self._pair(rgb, rng)
-        item = lab_item(frame)
-        prev_ab = normalize_ab(rgb_to_lab(prev)[..., 1:])
-        item["prev_ab"] = torch.from_numpy(degrade_prev_ab(prev_ab, rng).transpose(2, 0, 1).copy())
-        return item
+        return pair_item(prev, frame, rng)
 
 
 class ArrayDataset(Dataset):
@@ -239,10 +248,7 @@ class FramePairDataset(Dataset):
     def __getitem__(self, index: int) -> dict:
         rng = self._rng if self.train else np.random.default_rng(index)
         prev_i, cur_i = self.pair_index[index]
-        item = lab_item(self.frames[cur_i])
-        prev_ab = normalize_ab(rgb_to_lab(self.frames[prev_i])[..., 1:])
-        item["prev_ab"] = torch.from_numpy(degrade_prev_ab(prev_ab, rng).transpose(2, 0, 1).copy())
-        return item
+        return pair_item(self.frames[prev_i], self.frames[cur_i], rng)
 
 
 def read_frame_manifest(root: Path) -> list[dict]:

@@ -32,6 +32,7 @@ class TrainConfig:
     init: str = ""  # a shipped model name or path to start the generator from (fine-tuning)
     ema: float = 0.0  # decay of an exponential moving average of G's weights (0: off); validated and saved
     self_feed: float = 0.0  # dependent: share of batches whose previous a*b* is G's own output (0: never)
+    independent_feed: float = 0.0  # dependent: share whose previous a*b* is the --init independent model's output
 
     @property
     def dependent(self) -> bool:

@@ -190,6 +190,48 @@ class WeightAverage:
         self.model.load_state_dict(state["model"])
 
 
+def _feeding_model(config: TrainConfig, device: str):
+    """The frozen independent model (``--init``) whose predictions ``independent_feed`` hands the
+    dependent model as the previous a*b*."""
+    from rehue.models.io import load_model
+
+    if not config.dependent or not config.init:
+        raise RehueError("independent_feed needs --dependent and --init with an independent model")
+    model, card = load_model(config.init, device=device)
+    if card.in_channels != 1:
+        raise RehueError("independent_feed needs --init to be an independent model (1 input channel)", config.init)
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    return model.eval()
+
+
+def _previous_as_in_a_video(inputs, lightness, prev_lightness, g_model, independent, config: TrainConfig,
+                            use_amp: bool):
+    """Replace a batch's previous a*b* (degraded truth) with what a video will feed the dependent model.
+
+    In a video the first dependent frame gets the independent model's colours and every later one the
+    dependent model's own. Trained on degraded truth alone, the model learns to trust and strengthen
+    what it is given, and then amplifies the independent model's mistakes scene after scene. With
+    probability ``independent_feed`` the previous a*b* is the independent model's output for the
+    previous frame, with ``self_feed`` the dependent model's own output for it (given that frame's
+    degraded truth), so it learns to correct both, across the camera move between the frames.
+    """
+    import torch
+
+    if config.independent_feed + config.self_feed <= 0:
+        return inputs
+    draw = torch.rand(()).item()
+    if independent is not None and draw < config.independent_feed:
+        source, given = independent, prev_lightness
+    elif draw < config.independent_feed + config.self_feed:
+        source, given = g_model, torch.cat([prev_lightness, inputs[:, 1:]], dim=1)
+    else:
+        return inputs
+    with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+        previous = source(given).float()
+    return torch.cat([lightness, previous], dim=1)
+
+
 def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False, progress: bool = True,
           log=None) -> TrainResult:
     import torch
@@ -250,6 +292,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         torch.set_rng_state(state["torch_rng"][rank % len(state["torch_rng"])])
     elif config.init:
         _load_init_weights(generator, config.init, config, log)
+    independent = _feeding_model(config, device) if config.independent_feed > 0 else None
     average = WeightAverage(generator, config.ema) if config.ema > 0 else None
     if average is not None and state is not None and "ema_generator" in state:
         average.load_state_dict(state["ema_generator"])
@@ -294,12 +337,10 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
             for batch in loader:
                 inputs, lightness = generator_input(batch, device)
                 real_ab = batch["ab"].to(device, non_blocking=True)
-                if config.dependent and config.self_feed > 0 and torch.rand(()).item() < config.self_feed:
-                    # the previous a*b* as the model will see it in a video: its own output, so that it
-                    # learns to correct its colours rather than amplify them frame after frame
-                    with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-                        own_ab = g_model(inputs).float()
-                    inputs = torch.cat([lightness, own_ab], dim=1)
+                if config.dependent:
+                    prev_lightness = batch["prev_lightness"].to(device, non_blocking=True)
+                    inputs = _previous_as_in_a_video(inputs, lightness, prev_lightness, g_model, independent, config,
+                                                     use_amp)
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
                     fake_ab = g_model(inputs)
                     # update D: real LAB images -> 1, generated -> 0 (thesis fig. 4.6)
@@ -375,7 +416,8 @@ def _export(generator, config, history, out, save_model, card_cls):
         training={"data": str(config.data), "epochs": last["epoch"], "steps": last["step"],
                   "images_seen": last["images_seen"], "discriminator": config.discriminator,
                   "l1_weight": config.l1_weight, "batch_size": config.batch_size, "seed": config.seed,
-                  "init": config.init, "ema": config.ema, "self_feed": config.self_feed},
+                  "init": config.init, "ema": config.ema, "self_feed": config.self_feed,
+                  "independent_feed": config.independent_feed},
         metrics={k: v for k, v in last.items() if k.startswith("val_")},
     )
     save_model(generator, card, out / "model.safetensors")
