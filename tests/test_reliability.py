@@ -156,11 +156,16 @@ def test_unusual_images_are_coloured_with_their_lightness_size_and_alpha(tmp_pat
     assert not temp_files(tmp_path)
 
 
-def truncated_png(folder):
+def cut_image(path, image_format: str, keep: int):
+    """A real 64x64 image file of ``image_format`` cut after ``keep`` bytes."""
     buffer = io.BytesIO()
-    Image.fromarray(textured_rgb(64, 64)).save(buffer, format="PNG")
-    (folder / "cut.png").write_bytes(buffer.getvalue()[:400])
-    return folder / "cut.png", "truncated"
+    Image.fromarray(textured_rgb(64, 64)).save(buffer, format=image_format)
+    path.write_bytes(buffer.getvalue()[:keep])
+    return path
+
+
+def truncated_png(folder):
+    return cut_image(folder / "cut.png", "PNG", 400), "truncated"
 
 
 def decompression_bomb(folder):
@@ -173,10 +178,7 @@ def decompression_bomb(folder):
 
 def truncated_jpeg_header(folder):
     """Cut inside the JPEG headers, before any picture data (Pillow says "Truncated File Read")."""
-    buffer = io.BytesIO()
-    Image.fromarray(textured_rgb(64, 64)).save(buffer, format="JPEG")
-    (folder / "head.jpg").write_bytes(buffer.getvalue()[:300])
-    return folder / "head.jpg", "truncated"
+    return cut_image(folder / "head.jpg", "JPEG", 300), "truncated"
 
 
 def audio_only_mp4(folder):

@@ -174,9 +174,10 @@ class WeightAverage:
 
         self.updates += 1
         decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        averages = self.model.state_dict()  # built once per step, not once per tensor
         with torch.no_grad():
             for name, value in model.state_dict().items():
-                average = self.model.state_dict()[name]
+                average = averages[name]
                 if average.dtype.is_floating_point:
                     average.lerp_(value.detach(), 1.0 - decay)
                 else:
