@@ -48,6 +48,11 @@ def _add_train_args(p: argparse.ArgumentParser):
                    help="--dependent: share of batches whose previous a*b* is the generator's own output")
     p.add_argument("--independent-feed", type=float, default=d.independent_feed,
                    help="--dependent: share of batches whose previous a*b* is the --init independent model's output")
+    p.add_argument("--self-feed-steps", type=int, default=d.self_feed_steps,
+                   help="--dependent: feed self-fed batches the model's own output back up to this many times "
+                        "(a still shot of that many frames; default %(default)s)")
+    p.add_argument("--stamp-share", type=float, default=d.stamp_share,
+                   help="share of training crops with cut-outs (the set's stamps) pasted on (default 0: none)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
 
@@ -65,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="default", help="shipped model name or path to NAME.safetensors")
     p.add_argument("--dependent-model", default="default", help="video: model for frames within a scene")
     p.add_argument("--device", default="auto")
+    p.add_argument("--chroma", type=float, default=None,
+                   help="colour strength: scale of the predicted a*b* (default: the model's own, 0.5 for the "
+                        "shipped one; 1: as predicted; 0: gray). Stronger is more colourful and less often right")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality")
     p.add_argument("--ext", default=".png", help="image extension for folder outputs (default %(default)s)")
@@ -146,7 +154,7 @@ def cmd_colorize(args) -> int:
                      "dependent_model": args.dependent_model}
     summary = colorize_paths(args.inputs, args.output, model=args.model, device=args.device,
                              overwrite=args.overwrite, quality=args.quality, image_ext=ext,
-                             video_options=video_options, progress=not args.no_progress)
+                             video_options=video_options, progress=not args.no_progress, chroma=args.chroma)
     print(f"coloured {len(summary.done)} file(s)" + (f", {len(summary.failed)} failed" if summary.failed else ""),
           file=sys.stderr)
     for path, reason in summary.failed:
@@ -165,7 +173,8 @@ def cmd_train(args) -> int:
         epochs=args.epochs, lr_g=args.lr_g, beta1_g=args.beta1_g, lr_d=args.lr_d, beta1_d=args.beta1_d,
         l1_weight=args.l1_weight, seed=args.seed, device=args.device, amp=not args.no_amp, workers=args.workers,
         steps_per_epoch=args.steps_per_epoch, val_images=args.val_images, init=args.init, ema=args.ema,
-        self_feed=args.self_feed, independent_feed=args.independent_feed,
+        self_feed=args.self_feed, independent_feed=args.independent_feed, stamp_share=args.stamp_share,
+        self_feed_steps=args.self_feed_steps,
     )
     result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
     if result.history:

@@ -32,6 +32,18 @@ def test_colorize_1000x700_jpeg_keeps_size_and_lightness(tmp_path, tiny_model, g
     assert np.abs(rgb_to_lab(result)[..., 1:]).mean() > 0.5
 
 
+def test_chroma_sets_the_colour_strength(tmp_path, tiny_model, gray_jpeg, capsys):
+    chroma = {}
+    for strength in ("0", "0.5", "1"):
+        out = tmp_path / f"out{strength}.png"
+        assert run("colorize", gray_jpeg, "-o", out, "--model", tiny_model, "--chroma", strength) == 0
+        chroma[strength] = np.hypot(*np.moveaxis(rgb_to_lab(np.asarray(Image.open(out)))[..., 1:], -1, 0)).mean()
+    assert chroma["0"] < 0.5 < chroma["1"]
+    assert chroma["0.5"] == pytest.approx(chroma["1"] / 2, rel=0.2)
+    assert run("colorize", gray_jpeg, "-o", tmp_path / "bad.png", "--model", tiny_model, "--chroma", "-1") == 1
+    assert "chroma must be between 0 and 4" in capsys.readouterr().err and not (tmp_path / "bad.png").exists()
+
+
 @pytest.mark.parametrize("ext", [".jpg", ".webp", ".png"])
 def test_output_format_follows_extension(tmp_path, tiny_model, gray_jpeg, ext):
     out = tmp_path / f"out{ext}"

@@ -31,12 +31,28 @@ def make_demo_like(root, photos=5, stamps=3):
 
 def test_demo_manifest_gives_held_out_split_weights_and_stamps(tmp_path):
     root = make_demo_like(tmp_path / "demo")
-    train, val = build_datasets(root, 32)
+    train, val = build_datasets(root, 32, stamp_share=0.5)
     assert [p.name for p in val.paths] == ["p0.png"]
     assert sorted(p.name for p in train.paths) == ["p1.png", "p2.png", "p3.png", "p4.png"]
     assert train.weights.tolist() == [2, 3, 4, 5] and len(train.stamps) == 3
     pasted = train._paste_stamps(np.zeros((32, 32, 3), np.uint8), np.random.default_rng(0))
     assert pasted[..., 0].max() == 255 and pasted[..., 1].max() == 0, "a red cut-out landed on the crop"
+
+
+def test_stamps_are_pasted_on_the_asked_share_of_crops(tmp_path):
+    root = make_demo_like(tmp_path / "demo")
+    for photo in (root / "photos").iterdir():  # grey photos: any colour in a crop is a pasted red cut-out
+        Image.open(photo).convert("L").convert("RGB").save(photo)
+
+    def crops_with_red_cut_outs(share):
+        train, _ = build_datasets(root, 32, stamp_share=share)
+        train._rng = np.random.default_rng(0)
+        return sum(bool((train[0]["ab"][0] > 0.3).any()) for _ in range(40))
+
+    assert build_datasets(root, 32)[0].stamps == []  # off by default, not even loaded
+    assert crops_with_red_cut_outs(0.0) == 0
+    assert crops_with_red_cut_outs(1.0) == 40
+    assert 8 <= crops_with_red_cut_outs(0.5) <= 32
 
 
 def test_validation_items_are_deterministic_and_training_items_vary(photo_folder):

@@ -15,11 +15,15 @@ from PIL import Image
 
 from rehue.color.lab import rgb_to_lab
 from rehue.data.demo import (
+    BALANCE_GROUPS,
     DEBIAN_PACKAGES,
-    GROUP_NAMES,
+    FAMILY_NAMES,
+    LATER_PHOTO_SOURCES,
     MAX_WEIGHT_RATIO,
     PHOTO_SHORT_SIDE,
     SKIMAGE_PHOTOS,
+    ColourStats,
+    _assign_splits_and_weights,
     balance_weights,
     build_demo,
     choose_held_out,
@@ -63,6 +67,19 @@ def test_colour_stats_of_known_colours():
 
     grey = colour_stats(flat(GREY))
     assert grey.cluster == "neutral" and grey.warm_fraction == 0 and sum(grey.family_shares) == 0
+    assert grey.grey_fraction == 1.0 and grey.balance_shares == (0.0, 0.0, 0.0, 1.0)
+
+
+def test_grey_pixels_are_a_balance_group_of_their_own():
+    """A photo that is three quarters grey wall and one quarter blue counts 3/4 grey, 1/4 cool."""
+    wall = np.concatenate([flat(GREY, 40, 45), flat(BLUE, 40, 15)], axis=1)
+    stats = colour_stats(wall)
+    assert stats.cluster == "blue" and stats.grey_fraction == pytest.approx(0.75)
+    assert stats.balance_shares == pytest.approx((0.0, 0.0, 0.25, 0.75))
+    assert dict(zip(BALANCE_GROUPS, stats.balance_shares, strict=True))["grey"] == pytest.approx(0.75)
+    colourful = colour_stats(flat(ORANGE))
+    weights = balance_weights(np.array([colourful.balance_shares] * 3 + [stats.balance_shares]))
+    assert weights[3] > weights[0]  # the grey-wall photo carries the set's only grey: it gains weight
 
 
 def test_balance_weights_equalise_the_colour_groups():
@@ -98,6 +115,23 @@ def test_held_out_is_diverse_stable_and_never_a_clusters_only_member():
     assert choose_held_out([p for p, _ in pairs], [c for _, c in pairs], fraction=0.15) == chosen
 
 
+def test_a_later_photo_source_holds_out_its_own_photos_and_moves_no_earlier_one():
+    def photos(source, clusters):
+        rows = [{"path": f"photos/{source}/p{i:02d}.jpg", "kind": "photo", "source": source}
+                for i in range(len(clusters))]
+        stats = [ColourStats(20.0, 60.0, 0.5, tuple(float(f == c) for f in FAMILY_NAMES), c) for c in clusters]
+        return rows, stats
+
+    first_rows, first_stats = photos("mate-backgrounds", ["orange"] * 10 + ["green"] * 6 + ["blue"] * 4)
+    before = _assign_splits_and_weights([dict(r) for r in first_rows], first_stats)
+    later_rows, later_stats = photos(LATER_PHOTO_SOURCES[0], ["green"] * 5 + ["cyan"] * 5)
+    rows = [dict(r) for r in first_rows] + later_rows
+    after = _assign_splits_and_weights(rows, first_stats + later_stats)
+    assert after - {r["path"] for r in later_rows} == before and len(before) == 3
+    assert len(after & {r["path"] for r in later_rows}) == 3  # 30% of the later source's 10
+    assert all((r.get("split") == "test") == (r["path"] in after) for r in rows)
+
+
 def test_debian_copyright_last_matching_stanza_wins():
     text = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: backgrounds
@@ -120,6 +154,21 @@ License: GPL-2+
     assert debian_licence(stanzas, "usr/share/backgrounds/mate/nature/Dune.jpg") == (
         "CC-BY-SA-4.0", "2008, Charles Barbin; 2009, Someone Else")
     assert debian_licence(stanzas, "usr/share/backgrounds/mate/desktop/Stripes.png") == ("GPL-2+", "2010 Everyone")
+
+
+def test_a_stanza_naming_one_file_matches_it_where_the_package_installs_it_flat():
+    text = """Files: *
+Copyright: 2010 Everyone
+License: GPL-3
+
+Files: 16.04/Bridge_by_Sander_Klootwijk.jpg
+Copyright: 2018. Sander Klootwijk
+License: CC-BY-SA-4.0
+"""
+    stanzas = parse_debian_copyright(text)
+    assert debian_licence(stanzas, "usr/share/backgrounds/Bridge_by_Sander_Klootwijk.jpg") == (
+        "CC-BY-SA-4.0", "2018. Sander Klootwijk")
+    assert debian_licence(stanzas, "usr/share/backgrounds/Other.jpg") == ("GPL-3", "2010 Everyone")
 
 
 def test_deb_version_decodes_the_epoch():
@@ -175,7 +224,7 @@ def test_build_without_apt_then_rebuild_changes_nothing(tmp_path, monkeypatch):
     train = [r for r in photos if r["split"] == "train"]
     assert np.mean([r["weight"] for r in train]) == pytest.approx(1.0, abs=1e-3)
     spread = [max(g.values()) - min(g.values()) for g in (summary.groups_before, summary.groups_after)]
-    assert spread[1] < spread[0] and set(summary.groups_after) == set(GROUP_NAMES)
+    assert spread[1] < spread[0] and set(summary.groups_after) == set(BALANCE_GROUPS)
     with Image.open(summary.contact_sheet) as sheet:
         assert sheet.format == "PNG" and sheet.width > 500
 

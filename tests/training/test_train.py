@@ -255,3 +255,38 @@ def test_independent_feed_needs_an_independent_init_and_changes_the_run(tmp_path
                              independent_feed=share)
         weights[share] = train(config, progress=False).generator.state_dict()
     assert any(not torch.equal(weights[0.0][k], weights[1.0][k]) for k in weights[0.0])
+
+
+def test_self_feed_steps_roll_the_model_out_on_its_own_colours():
+    """With self_feed_steps k the previous a*b* is the model applied 1..k times, each time to its own output."""
+    from rehue.training.loop import _previous_as_in_a_video
+
+    calls = []
+
+    def halve(inputs):  # a stand-in generator: returns half the a*b* it is given
+        calls.append(inputs)
+        return inputs[:, 1:] / 2
+
+    lightness = torch.zeros(2, 1, 8, 8)
+    inputs = torch.cat([lightness, torch.ones(2, 2, 8, 8)], dim=1)
+    torch.manual_seed(0)
+    counts = set()
+    for _ in range(40):
+        calls.clear()
+        config = TrainConfig(in_channels=3, self_feed=1.0, self_feed_steps=4)
+        fed = _previous_as_in_a_video(inputs, lightness, lightness, halve, None, config, use_amp=False)
+        counts.add(len(calls))
+        assert torch.allclose(fed[:, 1:], torch.full_like(fed[:, 1:], 0.5 ** len(calls)))
+        assert torch.equal(fed[:, :1], lightness)
+    assert counts == {1, 2, 3, 4}
+    calls.clear()
+    _previous_as_in_a_video(inputs, lightness, lightness, halve, None, TrainConfig(in_channels=3, self_feed=1.0),
+                            use_amp=False)
+    assert len(calls) == 1
+
+
+def test_bad_feed_and_stamp_settings_are_refused(tmp_path, photo_folder):
+    with pytest.raises(RehueError, match="self_feed_steps must be at least 1"):
+        train(tiny_config(photo_folder, tmp_path / "a", in_channels=3, self_feed_steps=0), progress=False)
+    with pytest.raises(RehueError, match="stamp_share must be between 0 and 1"):
+        train(tiny_config(photo_folder, tmp_path / "b", stamp_share=1.5), progress=False)

@@ -76,7 +76,7 @@ class ImageFolderDataset(Dataset):
     """
 
     def __init__(self, root, size: int, *, train: bool = True, pairs: bool = False, files=None,
-                 weights=None, stamps=(), cache_side: int | None = None, log=None):
+                 weights=None, stamps=(), stamp_share: float = 0.5, cache_side: int | None = None, log=None):
         from rehue.data.images import iter_image_files, load_image
 
         log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -100,6 +100,7 @@ class ImageFolderDataset(Dataset):
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
         self.stamps = [self._load_stamp(p, log) for p in stamps]
         self.stamps = [s for s in self.stamps if s is not None]
+        self.stamp_share = stamp_share
         self.epoch_length = max(len(self.images), 64) if train else len(self.images)
         self._rng = np.random.default_rng()
 
@@ -211,7 +212,7 @@ class ImageFolderDataset(Dataset):
         rgb = self._pick(index, rng)
         if not self.pairs:
             crop = self._crop(rgb, rng)
-            if self.train and self.stamps and rng.random() < 0.5:
+            if self.train and self.stamps and rng.random() < self.stamp_share:
                 crop = self._paste_stamps(crop, rng)
             return lab_item(crop)
         prev, frame = self._pair(rgb, rng)
@@ -286,9 +287,10 @@ def frame_pairs(rows: list[dict]) -> list[tuple[int, int]]:
 
 
 def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_fraction: float = 0.1,
-                   seed: int = 0, log=None):
+                   seed: int = 0, stamp_share: float = 0.0, log=None):
     """(train, validation) datasets for any data path rehue knows: a CIFAR-10 folder, a frame
-    dataset made by ``rehue frames``, or a folder of photos (split by file)."""
+    dataset made by ``rehue frames``, or a folder of photos (split by file). A demo-style set's
+    stamps are pasted on ``stamp_share`` of the training crops (and not even loaded at 0)."""
     from rehue.data.cifar import is_cifar_dir, load_cifar10
 
     path = Path(data)
@@ -326,7 +328,8 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         train_files = [path / r["path"] for r in train_rows]
         val_files = [path / r["path"] for r in val_rows]
         train_weights = [float(r.get("weight") or 1.0) for r in train_rows]
-        stamps = [path / r["path"] for r in rows if r["kind"] == "stamp" and r.get("split", "train") == "train"]
+        stamps = [path / r["path"] for r in rows if r["kind"] == "stamp" and r.get("split", "train") == "train"
+                  and stamp_share > 0]
         train_videos = [path / r["path"] for r in rows if r["kind"] == "video" and r.get("split") == "train"]
     else:
         files = list(iter_image_files(path))
@@ -339,7 +342,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
     if not train_files:
         raise RehueError("no training images found (need at least 2 images: one is held out)", path)
     train = ImageFolderDataset(path, size, train=True, pairs=dependent, files=train_files, weights=train_weights,
-                               stamps=stamps, log=log)
+                               stamps=stamps, stamp_share=stamp_share, log=log)
     for video in train_videos:
         train.add_video_frames(video, every_s=0.5, weight=VIDEO_WEIGHT_IN_PHOTOS * float(np.median(train.weights))
                                if train.weights is not None else VIDEO_WEIGHT_IN_PHOTOS)

@@ -244,6 +244,8 @@ class Colorizer:
         # Gaussian sigma in working-size pixels (colour is low-frequency; a generator's chroma speckle is not)
         settings = card.inference or {}
         self.chroma = float(settings.get("chroma", 1.0) if chroma is None else chroma)
+        if not 0 <= self.chroma <= 4:
+            raise RehueError(f"chroma must be between 0 and 4, not {self.chroma:g}")
         self.ab_smoothing = float(settings.get("ab_smoothing", 0.0) if ab_smoothing is None else ab_smoothing)
 
     @classmethod

@@ -215,7 +215,10 @@ def _previous_as_in_a_video(inputs, lightness, prev_lightness, g_model, independ
     what it is given, and then amplifies the independent model's mistakes scene after scene. With
     probability ``independent_feed`` the previous a*b* is the independent model's output for the
     previous frame, with ``self_feed`` the dependent model's own output for it (given that frame's
-    degraded truth), so it learns to correct both, across the camera move between the frames.
+    degraded truth), so it learns to correct both, across the camera move between the frames. With
+    ``self_feed_steps`` above 1 the own output is fed back up to that many times (a still shot that many
+    frames long): a model that adds a little colour at each step drifts over a scene, and only a
+    rollout shows it that.
     """
     import torch
 
@@ -225,11 +228,16 @@ def _previous_as_in_a_video(inputs, lightness, prev_lightness, g_model, independ
     if independent is not None and draw < config.independent_feed:
         source, given = independent, prev_lightness
     elif draw < config.independent_feed + config.self_feed:
-        source, given = g_model, torch.cat([prev_lightness, inputs[:, 1:]], dim=1)
+        steps = int(torch.randint(1, config.self_feed_steps + 1, ()).item()) if config.self_feed_steps > 1 else 1
+        previous = inputs[:, 1:]
+        with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+            for _ in range(steps):
+                previous = g_model(torch.cat([prev_lightness, previous], dim=1)).float()
+        return torch.cat([lightness, previous], dim=1)
     else:
         return inputs
     with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-        previous = source(given).float()
+        previous = independent(prev_lightness).float()
     return torch.cat([lightness, previous], dim=1)
 
 
@@ -275,8 +283,13 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     device = _device(config, rank)
     use_amp = config.amp and device.startswith("cuda")
 
+    if config.self_feed_steps < 1:
+        raise RehueError(f"self_feed_steps must be at least 1, not {config.self_feed_steps}")
+    if not 0 <= config.stamp_share <= 1:
+        raise RehueError(f"stamp_share must be between 0 and 1, not {config.stamp_share:g}")
     train_set, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
-                                        val_fraction=config.val_fraction, seed=config.seed, log=log)
+                                        val_fraction=config.val_fraction, seed=config.seed,
+                                        stamp_share=config.stamp_share, log=log)
     generator = create_model(config.generator, in_channels=config.in_channels, size=config.size,
                              width=config.width, role="generator").to(device)
     discriminator = create_model(config.discriminator, in_channels=3, size=config.size,
@@ -418,7 +431,7 @@ def _export(generator, config, history, out, save_model, card_cls):
                   "images_seen": last["images_seen"], "discriminator": config.discriminator,
                   "l1_weight": config.l1_weight, "batch_size": config.batch_size, "seed": config.seed,
                   "init": config.init, "ema": config.ema, "self_feed": config.self_feed,
-                  "independent_feed": config.independent_feed},
+                  "independent_feed": config.independent_feed, "self_feed_steps": config.self_feed_steps},
         metrics={k: v for k, v in last.items() if k.startswith("val_")},
     )
     save_model(generator, card, out / "model.safetensors")
