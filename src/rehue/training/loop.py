@@ -225,19 +225,17 @@ def _previous_as_in_a_video(inputs, lightness, prev_lightness, g_model, independ
     if config.independent_feed + config.self_feed <= 0:
         return inputs
     draw = torch.rand(()).item()
-    if independent is not None and draw < config.independent_feed:
-        source, given = independent, prev_lightness
-    elif draw < config.independent_feed + config.self_feed:
-        steps = int(torch.randint(1, config.self_feed_steps + 1, ()).item()) if config.self_feed_steps > 1 else 1
-        previous = inputs[:, 1:]
-        with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-            for _ in range(steps):
-                previous = g_model(torch.cat([prev_lightness, previous], dim=1)).float()
-        return torch.cat([lightness, previous], dim=1)
-    else:
+    from_independent = independent is not None and draw < config.independent_feed
+    if not from_independent and draw >= config.independent_feed + config.self_feed:
         return inputs
     with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-        previous = independent(prev_lightness).float()
+        if from_independent:
+            previous = independent(prev_lightness).float()
+        else:
+            steps = int(torch.randint(1, config.self_feed_steps + 1, ()).item()) if config.self_feed_steps > 1 else 1
+            previous = inputs[:, 1:]
+            for _ in range(steps):
+                previous = g_model(torch.cat([prev_lightness, previous], dim=1)).float()
     return torch.cat([lightness, previous], dim=1)
 
 
