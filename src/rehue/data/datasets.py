@@ -76,7 +76,7 @@ class ImageFolderDataset(Dataset):
     """
 
     def __init__(self, root, size: int, *, train: bool = True, pairs: bool = False, files=None,
-                 weights=None, stamps=(), stamp_share: float = 0.5, cache_side: int | None = None, log=None):
+                 weights=None, stamps=(), stamp_share: float = 0.0, cache_side: int | None = None, log=None):
         from rehue.data.images import iter_image_files, load_image
 
         log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -328,8 +328,8 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         train_files = [path / r["path"] for r in train_rows]
         val_files = [path / r["path"] for r in val_rows]
         train_weights = [float(r.get("weight") or 1.0) for r in train_rows]
-        stamps = [path / r["path"] for r in rows if r["kind"] == "stamp" and r.get("split", "train") == "train"
-                  and stamp_share > 0]
+        if stamp_share > 0:
+            stamps = [path / r["path"] for r in rows if r["kind"] == "stamp" and r.get("split", "train") == "train"]
         train_videos = [path / r["path"] for r in rows if r["kind"] == "video" and r.get("split") == "train"]
     else:
         files = list(iter_image_files(path))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from rehue.errors import RehueError
+
 
 @dataclass
 class TrainConfig:
@@ -42,6 +44,13 @@ class TrainConfig:
     @property
     def dependent(self) -> bool:
         return self.in_channels == 3
+
+    def check(self) -> None:
+        """Refuse settings no run can use, before a run touches its folder."""
+        if self.self_feed_steps < 1:
+            raise RehueError(f"self_feed_steps must be at least 1, not {self.self_feed_steps}")
+        if not 0 <= self.stamp_share <= 1:
+            raise RehueError(f"stamp_share must be between 0 and 1, not {self.stamp_share:g}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -252,6 +252,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     from rehue.models.registry import create_model
     from rehue.training.checkpoint import list_checkpoints, load_latest, save_checkpoint
 
+    config.check()
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     rank, world = _distributed()
     is_main = rank == 0
@@ -281,10 +282,6 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     device = _device(config, rank)
     use_amp = config.amp and device.startswith("cuda")
 
-    if config.self_feed_steps < 1:
-        raise RehueError(f"self_feed_steps must be at least 1, not {config.self_feed_steps}")
-    if not 0 <= config.stamp_share <= 1:
-        raise RehueError(f"stamp_share must be between 0 and 1, not {config.stamp_share:g}")
     train_set, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
                                         val_fraction=config.val_fraction, seed=config.seed,
                                         stamp_share=config.stamp_share, log=log)
