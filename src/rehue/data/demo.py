@@ -13,7 +13,8 @@ inside installed or downloaded distributions):
 Which files are photographs was decided by looking at every one of them; the lists below are the
 result and docs/data.md explains each exclusion. ``manifest.csv`` describes every file: where it came
 from, its licence, its colour statistics, a sampling weight that evens out the set's lean to warm
-colours (equal warm, green and cool shares), and a train/test split.
+colours (warm, green, cool and grey pixel shares as equal as a clip on the weights allows), and a
+train/test split.
 """
 
 from __future__ import annotations
