@@ -153,6 +153,8 @@ GCOMPRIS_EXCLUDED = (
     "details/resource/image/Eglise_dAuvers-sur-Oise_*", "explore_monuments/resource/usa/castleClinton.webp",
 )
 GCOMPRIS_MIN_SIDE = 200
+# GCompris's debian/copyright names the source tree's images; the package ships them converted to .webp
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".svg")
 # Held out whole, because the same picture can recur in several activities (the Taj Mahal, the
 # chameleon): underwater scenes and musicians, which no other activity shows.
 GCOMPRIS_TEST_ACTIVITIES = ("clickgame", "explore_world_music")
@@ -436,8 +438,10 @@ def debian_licence(stanzas: list[tuple[list[str], str, str]], installed_path: st
     that names one file exactly also matches by file name, for packages that install ``16.04/x.jpg``
     of the source tree as ``backgrounds/x.jpg``. ``any_suffix`` also tries the path with another image
     suffix, for packages that convert their images when they build (GCompris: ``x.jpg`` -> ``x.webp``)."""
-    stem = installed_path.rsplit(".", 1)[0] if any_suffix else None
-    candidates = [installed_path] + ([f"{stem}{suffix}" for suffix in IMAGE_SUFFIXES] if stem else [])
+    candidates = [installed_path]
+    if any_suffix:
+        stem = installed_path.rsplit(".", 1)[0]
+        candidates += [f"{stem}{suffix}" for suffix in IMAGE_SUFFIXES if f"{stem}{suffix}" != installed_path]
     found = ("unknown (no debian/copyright stanza matches)", "")
     best = -1
     for candidate in candidates:
@@ -445,9 +449,6 @@ def debian_licence(stanzas: list[tuple[list[str], str, str]], installed_path: st
         if index > best:
             best, found = index, stanzas[index][1:]
     return found
-
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".svg")
 
 
 def _last_matching_stanza(stanzas: list[tuple[list[str], str, str]], installed_path: str) -> int:
@@ -671,6 +672,8 @@ def gcompris_photos(root: Path, version: str, stanzas: list[tuple[list[str], str
 
 
 RESOURCE_FILE_NAME = re.compile(r"^[\w.\-/]+\.(webp|png|jpe?g|svg|ogg|wav)$", re.IGNORECASE)
+README_FIELDS = {"copyright": "copyright", "license": "license", "source": "source", "files": "file",
+                 "comment": "comment", "comments": "comment"}
 
 
 def parse_resource_readme(text: str, folder: str) -> dict[str, tuple[str, str, str]]:
@@ -683,8 +686,8 @@ def parse_resource_readme(text: str, folder: str) -> dict[str, tuple[str, str, s
         current = None
         for line in block.splitlines():
             key, sep, value = line.partition(":")
-            if sep and key.strip().lower() in ("copyright", "license", "source", "files", "comment", "comments"):
-                current = key.strip().lower().removesuffix("s")
+            if sep and key.strip().lower() in README_FIELDS:
+                current = README_FIELDS[key.strip().lower()]
                 fields[current] = [value.strip()] if value.strip() else []
             elif RESOURCE_FILE_NAME.match(line.strip()):  # some blocks list their files with no "Files:"
                 fields.setdefault("file", []).append(line.strip())

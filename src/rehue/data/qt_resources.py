@@ -32,7 +32,7 @@ def read_qt_resources(path: str | Path) -> dict[str, bytes]:
         raise RehueError(f"cannot read ({exc.strerror or exc})", path) from None
     try:
         return _parse(blob)
-    except (struct.error, zlib.error, UnicodeDecodeError, IndexError, RecursionError) as exc:
+    except (struct.error, zlib.error, UnicodeDecodeError) as exc:
         raise RehueError(f"not a readable Qt resource bundle ({exc})", path) from None
 
 
