@@ -223,7 +223,8 @@ def test_verdicts_for_a_model_that_beats_gray_and_one_that_does_not():
     winner = _table([(26.0, 0.9)], [(23.0, 0.8)])
     assert "- model beats the gray baseline on PSNR and SSIM (PSNR 26.00 vs 23.00 dB" in winner.to_markdown()
     assert winner.to_dict()["verdicts"]["model"] == {"beats_psnr": True, "beats_ssim": True,
-                                                     "beats_baseline": True}
+                                                     "beats_baseline": True, "psnr_ahead_images": 1,
+                                                     "psnr_gain_median_db": 3.0}
     loser = _table([(21.0, 0.7)], [(23.0, 0.8)])
     assert "- model does NOT beat the gray baseline on PSNR and SSIM" in loser.to_markdown()
     assert loser.to_dict()["verdicts"]["model"]["beats_baseline"] is False
@@ -241,3 +242,20 @@ def test_table_dict_holds_every_number_and_is_json():
     assert model["summary"]["psnr"] == {"min": 20.0, "max": 30.0, "mean": 25.0}
     assert [image["ssim"] for image in model["images"]] == [0.8, 0.9]
     assert document["baseline"] == GRAY_BASELINE and document["psnr_cap_db"] == PSNR_CAP_DB
+
+
+def test_verdict_counts_the_images_ahead_when_one_image_sinks_the_mean():
+    # three photos coloured a little better than gray, one near-neutral photo (gray 40 dB) tinted wrongly
+    table = _table([(21.0, 0.8), (22.5, 0.8), (20.5, 0.8), (28.0, 0.8)],
+                   [(20.0, 0.8), (22.0, 0.8), (20.0, 0.8), (40.0, 0.8)])
+    verdict = table.verdicts()[0]
+    assert not verdict.beats_psnr
+    assert verdict.images_ahead == 3 and verdict.median_psnr_gain == pytest.approx(0.5)
+    assert "higher PSNR on 3 of 4 images, median +0.50 dB" in table.to_markdown()
+    assert table.to_dict()["verdicts"]["model"]["psnr_ahead_images"] == 3
+
+
+def test_rows_of_different_lengths_get_no_per_image_comparison():
+    verdict = _table([(20.0, 0.8), (30.0, 0.9), (25.0, 0.6)], [(22.0, 0.75), (24.0, 0.85)]).verdicts()[0]
+    assert verdict.psnr_gains == () and verdict.median_psnr_gain is None
+    assert "higher PSNR on" not in verdict.sentence(GRAY_BASELINE)

@@ -318,13 +318,18 @@ _STATISTIC_LETTER = {"min": "a", "max": "b", "mean": "c"}
 
 @dataclass
 class Verdict:
-    """Whether a row's mean PSNR and mean SSIM are above those of the gray baseline."""
+    """Whether a row's mean PSNR and mean SSIM are above those of the gray baseline, and on how many images.
+
+    The per-image count matters because a mean of PSNRs is ruled by the near-neutral images: gray scores
+    35 dB or more on them, so a faint wrong tint there costs more than a good colouring gains elsewhere.
+    """
 
     name: str
     psnr: float
     ssim: float
     baseline_psnr: float
     baseline_ssim: float
+    psnr_gains: tuple[float, ...] = ()  # per image, this row's PSNR minus the baseline's on the same image
 
     @property
     def beats_psnr(self) -> bool:
@@ -338,14 +343,25 @@ class Verdict:
     def beats_baseline(self) -> bool:
         return self.beats_psnr and self.beats_ssim
 
+    @property
+    def images_ahead(self) -> int:
+        """Images on which this row's PSNR is above the baseline's."""
+        return sum(gain > 0 for gain in self.psnr_gains)
+
+    @property
+    def median_psnr_gain(self) -> float | None:
+        return float(np.median(self.psnr_gains)) if self.psnr_gains else None
+
     def sentence(self, baseline: str) -> str:
         numbers = (f"PSNR {self.psnr:.2f} vs {self.baseline_psnr:.2f} dB, "
                    f"SSIM {self.ssim:.4f} vs {self.baseline_ssim:.4f}")
+        per_image = (f"; higher PSNR on {self.images_ahead} of {len(self.psnr_gains)} images, median "
+                     f"{self.median_psnr_gain:+.2f} dB" if self.psnr_gains else "")
         if self.beats_baseline:
-            return f"{self.name} beats the {baseline} on PSNR and SSIM ({numbers})."
+            return f"{self.name} beats the {baseline} on PSNR and SSIM ({numbers}{per_image})."
         lost = " and ".join(metric for metric, won in (("PSNR", self.beats_psnr), ("SSIM", self.beats_ssim))
                             if not won)
-        return f"{self.name} does NOT beat the {baseline} on {lost} ({numbers})."
+        return f"{self.name} does NOT beat the {baseline} on {lost} ({numbers}{per_image})."
 
 
 @dataclass
@@ -369,11 +385,18 @@ class MetricTable:
         if self.baseline not in self.rows:
             return []
         base = self.summary(self.baseline)
-        return [
-            Verdict(name, summary["psnr"]["mean"], summary["ssim"]["mean"],
-                    base["psnr"]["mean"], base["ssim"]["mean"])
-            for name, summary in ((name, self.summary(name)) for name in self.rows if name != self.baseline)
-        ]
+        base_psnr = self.values(self.baseline, "psnr")
+        verdicts = []
+        for name in self.rows:
+            if name == self.baseline:
+                continue
+            summary, psnr = self.summary(name), self.values(name, "psnr")
+            # rows filled image by image pair up; a row of another length has no per-image comparison
+            gains = (tuple(a - b for a, b in zip(psnr, base_psnr, strict=True))
+                     if len(psnr) == len(base_psnr) else ())
+            verdicts.append(Verdict(name, summary["psnr"]["mean"], summary["ssim"]["mean"],
+                                    base["psnr"]["mean"], base["ssim"]["mean"], gains))
+        return verdicts
 
     def to_dict(self) -> dict:
         """Everything, for JSON: per-row summaries, per-image values and the baseline verdicts."""
@@ -390,7 +413,9 @@ class MetricTable:
             },
             "verdicts": {
                 verdict.name: {"beats_psnr": verdict.beats_psnr, "beats_ssim": verdict.beats_ssim,
-                               "beats_baseline": verdict.beats_baseline}
+                               "beats_baseline": verdict.beats_baseline,
+                               "psnr_ahead_images": verdict.images_ahead,
+                               "psnr_gain_median_db": verdict.median_psnr_gain}
                 for verdict in self.verdicts()
             },
         }
