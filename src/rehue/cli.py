@@ -51,6 +51,10 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--self-feed-steps", type=int, default=d.self_feed_steps,
                    help="--dependent: feed self-fed batches the model's own output back up to this many times "
                         "(a still shot of that many frames; default %(default)s)")
+    p.add_argument("--colour-jitter", type=float, default=d.colour_jitter,
+                   help="scale training photos' chroma by 1 +- J and turn their hue by up to 40J degrees (default 0)")
+    p.add_argument("--studio-share", type=float, default=d.studio_share,
+                   help="share of training crops that are cut-outs on a plain studio backdrop (default 0: none)")
     p.add_argument("--stamp-share", type=float, default=d.stamp_share,
                    help="share of training crops with cut-outs (the set's stamps) pasted on (default 0: none)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
@@ -174,6 +178,7 @@ def cmd_train(args) -> int:
         l1_weight=args.l1_weight, seed=args.seed, device=args.device, amp=not args.no_amp, workers=args.workers,
         steps_per_epoch=args.steps_per_epoch, val_images=args.val_images, init=args.init, ema=args.ema,
         self_feed=args.self_feed, independent_feed=args.independent_feed, stamp_share=args.stamp_share,
+        studio_share=args.studio_share, colour_jitter=args.colour_jitter,
         self_feed_steps=args.self_feed_steps,
     )
     result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)

@@ -1,9 +1,11 @@
 import csv
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from rehue.data.datasets import build_datasets, degrade_prev_ab
+from rehue.data.datasets import build_datasets, degrade_prev_ab, jitter_colour
+from rehue.errors import RehueError
 from tests.conftest import textured_rgb
 
 
@@ -53,6 +55,63 @@ def test_stamps_are_pasted_on_the_asked_share_of_crops(tmp_path):
     assert crops_with_red_cut_outs(0.0) == 0
     assert crops_with_red_cut_outs(1.0) == 40
     assert 8 <= crops_with_red_cut_outs(0.5) <= 32
+
+
+def test_studio_crops_are_cut_outs_on_a_plain_near_neutral_backdrop(tmp_path):
+    root = make_demo_like(tmp_path / "demo")  # colourful textured photos, red cut-outs
+    train, val = build_datasets(root, 32, studio_share=1.0)
+    assert len(train.stamps) == 3 and val.studio_share == 0
+    train._rng = np.random.default_rng(0)
+    levels = []
+    for _ in range(20):
+        item = train[0]
+        chroma = item["ab"].norm(dim=0)
+        backdrop = chroma < 0.1  # |ab| < 11: neutral or a faint tint
+        assert backdrop.float().mean() > 0.3, "most of a studio crop is its backdrop"
+        assert (item["ab"][0] > 0.3).any(), "the red cut-out is on it"
+        levels.append(item["lightness"][0][backdrop].mean().item())
+    assert np.ptp(levels) > 0.5, "backdrops range from dark to light grey"
+    assert build_datasets(root, 32)[0].stamps == []  # off by default
+
+
+def test_cut_out_settings_without_cut_outs_are_refused(photo_folder):
+    with pytest.raises(RehueError, match="manifest.csv lists stamps"):
+        build_datasets(photo_folder, 32, studio_share=0.2)
+    with pytest.raises(RehueError, match="manifest.csv lists stamps"):
+        build_datasets(photo_folder, 32, stamp_share=0.2)
+
+
+def test_colour_jitter_scales_chroma_and_turns_hue_within_its_bounds():
+    import math
+
+    import torch
+
+    ab = torch.zeros(2, 8, 8)
+    ab[0], ab[1] = 0.3, 0.1  # one colour everywhere: chroma 0.316, hue 18.4 degrees
+    chroma, hue = math.hypot(0.3, 0.1), math.degrees(math.atan2(0.1, 0.3))
+    rng = np.random.default_rng(0)
+    scales, turns = [], []
+    for _ in range(200):
+        out = jitter_colour(ab, rng, 0.3)
+        assert torch.allclose(out, out[:, :1, :1].expand_as(out)), "the same change for every pixel"
+        a, b = out[0, 0, 0].item(), out[1, 0, 0].item()
+        scales.append(math.hypot(a, b) / chroma)
+        turns.append(math.degrees(math.atan2(b, a)) - hue)
+    assert 0.7 <= min(scales) < 0.75 and 1.25 < max(scales) <= 1.3
+    assert -12 <= min(turns) < -10 and 10 < max(turns) <= 12
+    assert torch.equal(jitter_colour(ab, rng, 0.0), ab)
+    neutral = torch.zeros(2, 4, 4)
+    assert torch.equal(jitter_colour(neutral, rng, 0.3), neutral), "grey stays grey"
+
+
+def test_colour_jitter_reaches_training_items_only(photo_folder):
+    train, val = build_datasets(photo_folder, 32, val_fraction=0.25, colour_jitter=0.3)
+    plain, _ = build_datasets(photo_folder, 32, val_fraction=0.25)
+    assert val.colour_jitter == 0
+    train._rng, plain._rng = np.random.default_rng(5), np.random.default_rng(5)
+    jittered, original = train[0], plain[0]
+    assert np.array_equal(jittered["lightness"].numpy(), original["lightness"].numpy()), "L* untouched"
+    assert not np.allclose(jittered["ab"].numpy(), original["ab"].numpy())
 
 
 def test_validation_items_are_deterministic_and_training_items_vary(photo_folder):

@@ -103,6 +103,16 @@ def test_sigkill_mid_run_then_resume_finishes_all_epochs(tmp_path, photo_folder)
     assert history == [1, 2, 3, 4]
 
 
+def test_colour_jitter_from_the_command_line_is_recorded_in_the_run_and_the_model(tmp_path, photo_folder):
+    out = tmp_path / "run"
+    assert main(["train", str(photo_folder), "--out", str(out), "--size", "32", "--width", "4", "--batch-size", "4",
+                 "--epochs", "1", "--steps-per-epoch", "2", "--val-images", "2", "--device", "cpu", "--no-progress",
+                 "--colour-jitter", "0.3"]) == 0
+    assert json.loads((out / "config.json").read_text())["colour_jitter"] == 0.3
+    _, card = load_model(out / "model.safetensors")
+    assert card.training["colour_jitter"] == 0.3 and card.training["studio_share"] == 0.0
+
+
 def test_dependent_model_trains_on_synthetic_pairs(tmp_path, photo_folder):
     result = train(tiny_config(photo_folder, tmp_path / "dep", in_channels=3, epochs=1), progress=False)
     _, card = load_model(tmp_path / "dep" / "model.safetensors")
@@ -290,3 +300,9 @@ def test_bad_feed_and_stamp_settings_are_refused(tmp_path, photo_folder):
         train(tiny_config(photo_folder, tmp_path / "a", in_channels=3, self_feed_steps=0), progress=False)
     with pytest.raises(RehueError, match="stamp_share must be between 0 and 1"):
         train(tiny_config(photo_folder, tmp_path / "b", stamp_share=1.5), progress=False)
+    with pytest.raises(RehueError, match="studio_share must be between 0 and 1"):
+        train(tiny_config(photo_folder, tmp_path / "c", studio_share=-0.1), progress=False)
+    with pytest.raises(RehueError, match="colour_jitter must be at least 0 and below 1"):
+        train(tiny_config(photo_folder, tmp_path / "d", colour_jitter=1.0), progress=False)
+    with pytest.raises(RehueError, match="a dependent model learns from pairs"):
+        train(tiny_config(photo_folder, tmp_path / "e", in_channels=3, colour_jitter=0.3), progress=False)

@@ -66,6 +66,17 @@ def degrade_prev_ab(ab: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(out, -1.0, 1.0)
 
 
+def jitter_colour(ab: torch.Tensor, rng: np.random.Generator, strength: float) -> torch.Tensor:
+    """The crop's colours with chroma scaled by up to +-``strength`` and hue turned by up to +-40x``strength``
+    degrees (L* untouched): one scene photographed, printed or graded a little differently. Taught that
+    colours vary so, the model commits less to the grading of a few hundred training photos."""
+    scale = rng.uniform(1 - strength, 1 + strength)
+    angle = math.radians(rng.uniform(-40 * strength, 40 * strength))
+    cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
+    a, b = ab[0], ab[1]
+    return torch.stack([a * cos - b * sin, a * sin + b * cos]).clamp(-1, 1)
+
+
 class ImageFolderDataset(Dataset):
     """Every readable image under a folder, decoded and downscaled once, kept in memory.
 
@@ -76,7 +87,8 @@ class ImageFolderDataset(Dataset):
     """
 
     def __init__(self, root, size: int, *, train: bool = True, pairs: bool = False, files=None,
-                 weights=None, stamps=(), stamp_share: float = 0.0, cache_side: int | None = None, log=None):
+                 weights=None, stamps=(), stamp_share: float = 0.0, studio_share: float = 0.0,
+                 colour_jitter: float = 0.0, cache_side: int | None = None, log=None):
         from rehue.data.images import iter_image_files, load_image
 
         log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -100,7 +112,7 @@ class ImageFolderDataset(Dataset):
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
         self.stamps = [self._load_stamp(p, log) for p in stamps]
         self.stamps = [s for s in self.stamps if s is not None]
-        self.stamp_share = stamp_share
+        self.stamp_share, self.studio_share, self.colour_jitter = stamp_share, studio_share, colour_jitter
         self.epoch_length = max(len(self.images), 64) if train else len(self.images)
         self._rng = np.random.default_rng()
 
@@ -168,6 +180,19 @@ class ImageFolderDataset(Dataset):
             out[top : top + h, left : left + w] = region * (1 - alpha) + stamp[..., :3] * alpha
         return out.round().astype(np.uint8)
 
+    def _studio_backdrop(self, rng) -> np.ndarray:
+        """A plain, nearly neutral backdrop with a soft gradient and grain: a studio or museum shot's
+        background, which the photos lack and which the model otherwise paints like a clear sky."""
+        size = self.size
+        yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size - 0.5
+        angle = rng.uniform(0, 2 * np.pi)
+        ramp = xx * np.cos(angle) + yy * np.sin(angle)
+        vignette = xx ** 2 + yy ** 2
+        grey = (rng.uniform(60, 235) + rng.uniform(-60, 60) * ramp - rng.uniform(0, 80) * vignette)
+        tint = rng.normal(0.0, 3.0, size=3) if rng.random() < 0.5 else np.zeros(3)
+        backdrop = grey[..., None] + tint + rng.normal(0.0, rng.uniform(0.5, 3.0), size=(size, size, 1))
+        return np.clip(backdrop, 0, 255).round().astype(np.uint8)
+
     def __len__(self) -> int:
         return self.epoch_length
 
@@ -211,10 +236,15 @@ class ImageFolderDataset(Dataset):
         rng = self._rng if self.train else np.random.default_rng(index)
         rgb = self._pick(index, rng)
         if not self.pairs:
+            if self.train and self.stamps and rng.random() < self.studio_share:
+                return lab_item(self._paste_stamps(self._studio_backdrop(rng), rng))
             crop = self._crop(rgb, rng)
             if self.train and self.stamps and rng.random() < self.stamp_share:
                 crop = self._paste_stamps(crop, rng)
-            return lab_item(crop)
+            item = lab_item(crop)
+            if self.train and self.colour_jitter:
+                item["ab"] = jitter_colour(item["ab"], rng, self.colour_jitter)
+            return item
         prev, frame = self._pair(rgb, rng)
         return pair_item(prev, frame, rng)
 
@@ -287,7 +317,8 @@ def frame_pairs(rows: list[dict]) -> list[tuple[int, int]]:
 
 
 def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_fraction: float = 0.1,
-                   seed: int = 0, stamp_share: float = 0.0, log=None):
+                   seed: int = 0, stamp_share: float = 0.0, studio_share: float = 0.0, colour_jitter: float = 0.0,
+                   log=None):
     """(train, validation) datasets for any data path rehue knows: a CIFAR-10 folder, a frame
     dataset made by ``rehue frames``, or a folder of photos (split by file). A demo-style set's
     stamps are pasted on ``stamp_share`` of the training crops (and not even loaded at 0)."""
@@ -328,7 +359,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         train_files = [path / r["path"] for r in train_rows]
         val_files = [path / r["path"] for r in val_rows]
         train_weights = [float(r.get("weight") or 1.0) for r in train_rows]
-        if stamp_share > 0:
+        if stamp_share > 0 or studio_share > 0:
             stamps = [path / r["path"] for r in rows if r["kind"] == "stamp" and r.get("split", "train") == "train"]
         train_videos = [path / r["path"] for r in rows if r["kind"] == "video" and r.get("split") == "train"]
     else:
@@ -341,8 +372,12 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         train_videos = []
     if not train_files:
         raise RehueError("no training images found (need at least 2 images: one is held out)", path)
+    if (stamp_share > 0 or studio_share > 0) and not stamps:
+        raise RehueError("cut-outs to paste (--stamp-share, --studio-share) need a set whose manifest.csv "
+                         "lists stamps, as `rehue data demo` makes", path)
     train = ImageFolderDataset(path, size, train=True, pairs=dependent, files=train_files, weights=train_weights,
-                               stamps=stamps, stamp_share=stamp_share, log=log)
+                               stamps=stamps, stamp_share=stamp_share, studio_share=studio_share,
+                               colour_jitter=colour_jitter, log=log)
     for video in train_videos:
         train.add_video_frames(video, every_s=0.5, weight=VIDEO_WEIGHT_IN_PHOTOS * float(np.median(train.weights))
                                if train.weights is not None else VIDEO_WEIGHT_IN_PHOTOS)

@@ -39,6 +39,8 @@ class TrainConfig:
     # Off: over two seeds the held-out photos scored 0.35 dB better without (docs/model-card.md); the
     # cut-outs are mostly saturated fruit, fur and toys, and photos are mostly grey.
     stamp_share: float = 0.0
+    studio_share: float = 0.0  # share of training crops that are cut-outs on a plain studio backdrop
+    colour_jitter: float = 0.0  # photo crops: chroma x(1 +- this), hue +- 40x this degrees (0: off)
     independent_feed: float = 0.0  # dependent: share whose previous a*b* is the --init independent model's output
 
     @property
@@ -49,8 +51,15 @@ class TrainConfig:
         """Refuse settings no run can use, before a run touches its folder."""
         if self.self_feed_steps < 1:
             raise RehueError(f"self_feed_steps must be at least 1, not {self.self_feed_steps}")
+        if not 0 <= self.colour_jitter < 1:
+            raise RehueError(f"colour_jitter must be at least 0 and below 1, not {self.colour_jitter:g}")
+        if not 0 <= self.studio_share <= 1:
+            raise RehueError(f"studio_share must be between 0 and 1, not {self.studio_share:g}")
         if not 0 <= self.stamp_share <= 1:
             raise RehueError(f"stamp_share must be between 0 and 1, not {self.stamp_share:g}")
+        if self.dependent and (self.stamp_share or self.studio_share or self.colour_jitter):
+            raise RehueError("stamp_share, studio_share and colour_jitter change single photos; a dependent "
+                             "model learns from pairs of frames and would not use them")
 
     def to_dict(self) -> dict:
         return asdict(self)

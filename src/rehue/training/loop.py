@@ -284,7 +284,9 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
 
     train_set, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
                                         val_fraction=config.val_fraction, seed=config.seed,
-                                        stamp_share=config.stamp_share, log=log)
+                                        stamp_share=config.stamp_share,
+                                        studio_share=config.studio_share, colour_jitter=config.colour_jitter,
+                                        log=log)
     generator = create_model(config.generator, in_channels=config.in_channels, size=config.size,
                              width=config.width, role="generator").to(device)
     discriminator = create_model(config.discriminator, in_channels=3, size=config.size,
@@ -426,7 +428,9 @@ def _export(generator, config, history, out, save_model, card_cls):
                   "images_seen": last["images_seen"], "discriminator": config.discriminator,
                   "l1_weight": config.l1_weight, "batch_size": config.batch_size, "seed": config.seed,
                   "init": config.init, "ema": config.ema, "self_feed": config.self_feed,
-                  "independent_feed": config.independent_feed, "self_feed_steps": config.self_feed_steps},
+                  "independent_feed": config.independent_feed, "self_feed_steps": config.self_feed_steps,
+                  "stamp_share": config.stamp_share, "studio_share": config.studio_share,
+                  "colour_jitter": config.colour_jitter},
         metrics={k: v for k, v in last.items() if k.startswith("val_")},
     )
     save_model(generator, card, out / "model.safetensors")
