@@ -256,7 +256,8 @@ def cmd_models(args) -> int:
         metrics = card.metrics
         if "heldout_psnr" in metrics:  # measured by `rehue evaluate` on data kept out of training
             extra = (f"  held-out PSNR {metrics['heldout_psnr']:.2f} dB (gray {metrics['heldout_gray_psnr']:.2f})"
-                     f" on {metrics.get('heldout', 'held-out data')}")
+                     f" on {metrics.get('heldout', 'held-out data')}"
+                     + (f"; ahead of gray on {metrics['heldout_ahead']}" if "heldout_ahead" in metrics else ""))
         elif "val_psnr" in metrics:
             extra = f"  validation PSNR {metrics['val_psnr']:.2f} dB (gray {metrics['val_gray_psnr']:.2f})"
         else:
