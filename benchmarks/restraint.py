@@ -1,0 +1,76 @@
+"""Restraint sweep: a model's held-out PSNR minus gray's, and its colourfulness as a share of the truth's,
+at several chroma scales, on the three held-out photo sets of docs/model-card.md (centre crops at the
+model's size, as `rehue evaluate` scores them). This is how the shipped scale (0.5) was checked.
+
+    .venv/bin/python benchmarks/restraint.py [--model default] [--demo data/demo] [--scales 0.3 0.5 1.0]
+
+"raw" is the model's own a*b*: no smoothing, no scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+HELD_OUT_SETS = {
+    "first four": ["mate-backgrounds/Dune.jpg", "mate-backgrounds/FreshFlower.jpg",
+                   "plasma-workspace-wallpapers/Path.jpg", "plasma-workspace-wallpapers/summer_1am.jpg"],
+    "lomiri four": ["lomiri-wallpapers-16.04/Picture_1A.jpg", "lomiri-wallpapers-16.04/friends.jpg",
+                    "lomiri-wallpapers-16.04/life.jpg", "lomiri-wallpapers-20.04/Kleiber.jpg"],
+    "GCompris fifteen": ["gcompris-qt-data/clickgame/*.jpg", "gcompris-qt-data/explore_world_music/*.jpg"],
+}
+
+
+def held_out_photos(demo: Path) -> dict[str, list[Path]]:
+    photos = demo / "photos"
+    sets = {name: sorted(p for pattern in patterns for p in photos.glob(pattern))
+            for name, patterns in HELD_OUT_SETS.items()}
+    missing = [name for name, paths in sets.items() if not paths]
+    if missing:
+        raise SystemExit(f"{photos}: no photos for {', '.join(missing)} (build it: rehue data demo --out {demo})")
+    return sets
+
+
+def sweep(model: str, sets: dict[str, list[Path]], scales: list[float]) -> dict:
+    """{set: {column: (PSNR minus gray's in dB, colourfulness / truth's)}}, columns the scales and "raw"."""
+    from rehue.data.images import load_image
+    from rehue.evaluation.evaluate import square_crop
+    from rehue.evaluation.metrics import evaluate_pair, gray_baseline
+    from rehue.inference.colorizer import Colorizer
+
+    settings = {f"{scale:g}": {"chroma": scale} for scale in scales}
+    settings["raw"] = {"chroma": 1.0, "ab_smoothing": 0.0}
+    colorizers = {column: Colorizer.load(model, device="cpu", **kw) for column, kw in settings.items()}
+    size = next(iter(colorizers.values())).size
+    table = {}
+    for name, paths in sets.items():
+        truths = [square_crop(load_image(p).rgb, size) for p in paths]
+        gray = np.mean([evaluate_pair(gray_baseline(t), t).psnr for t in truths])
+        truth_colour = np.mean([evaluate_pair(t, t).colourfulness_truth for t in truths])
+        table[name] = {}
+        for column, colorizer in colorizers.items():
+            scores = [evaluate_pair(colorizer.colorize(t), t) for t in truths]
+            table[name][column] = (np.mean([s.psnr for s in scores]) - gray,
+                                   np.mean([s.colourfulness_output for s in scores]) / truth_colour)
+    return table
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--demo", type=Path, default=Path("data/demo"))
+    parser.add_argument("--scales", type=float, nargs="+", default=[0.3, 0.4, 0.5, 0.6, 0.8, 1.0])
+    args = parser.parse_args()
+    table = sweep(args.model, held_out_photos(args.demo), args.scales)
+    columns = list(next(iter(table.values())))
+    print("PSNR minus gray's (dB), then colourfulness as a share of the truth's")
+    print("| set | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    for name, row in table.items():
+        print(f"| {name} | " + " | ".join(f"{row[c][0]:+.2f} ({row[c][1]:.2f})" for c in columns) + " |")
+
+
+if __name__ == "__main__":
+    main()
