@@ -52,7 +52,7 @@ def _add_train_args(p: argparse.ArgumentParser):
                    help="--dependent: feed self-fed batches the model's own output back up to this many times "
                         "(a still shot of that many frames; default %(default)s)")
     p.add_argument("--colour-jitter", type=float, default=d.colour_jitter,
-                   help="scale training photos' chroma by 1 +- J and turn their hue by up to 40J degrees (default 0)")
+                   help="scale each training image's chroma by 1 +- J, turn its hue by up to 40J degrees (default 0)")
     p.add_argument("--studio-share", type=float, default=d.studio_share,
                    help="share of training crops that are cut-outs on a plain studio backdrop (default 0: none)")
     p.add_argument("--stamp-share", type=float, default=d.stamp_share,

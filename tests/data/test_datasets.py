@@ -114,6 +114,18 @@ def test_colour_jitter_reaches_training_items_only(photo_folder):
     assert not np.allclose(jittered["ab"].numpy(), original["ab"].numpy())
 
 
+def test_colour_jitter_also_reaches_frame_and_cifar_style_arrays():
+    from rehue.data.datasets import ArrayDataset
+
+    images = np.stack([textured_rgb(16, 16, seed=i) for i in range(3)])
+    plain = ArrayDataset(images, flips=False)[1]
+    jittered = ArrayDataset(images, flips=False, colour_jitter=0.3)[1]
+    assert np.array_equal(jittered["lightness"].numpy(), plain["lightness"].numpy())
+    assert not np.allclose(jittered["ab"].numpy(), plain["ab"].numpy())
+    held_out = ArrayDataset(images, train=False, colour_jitter=0.3)[1]
+    assert np.array_equal(held_out["ab"].numpy(), plain["ab"].numpy()), "validation colours stay true"
+
+
 def test_validation_items_are_deterministic_and_training_items_vary(photo_folder):
     train, val = build_datasets(photo_folder, 32, val_fraction=0.25)
     assert np.array_equal(val[0]["ab"].numpy(), val[0]["ab"].numpy())

@@ -252,8 +252,8 @@ class ImageFolderDataset(Dataset):
 class ArrayDataset(Dataset):
     """Images already at the working size, as one (N, S, S, 3) uint8 array (CIFAR-10, frame folders)."""
 
-    def __init__(self, images: np.ndarray, *, train: bool = True, flips: bool = True):
-        self.images, self.train, self.flips = images, train, flips
+    def __init__(self, images: np.ndarray, *, train: bool = True, flips: bool = True, colour_jitter: float = 0.0):
+        self.images, self.train, self.flips, self.colour_jitter = images, train, flips, colour_jitter
         self._rng = np.random.default_rng()
 
     def __len__(self) -> int:
@@ -263,7 +263,10 @@ class ArrayDataset(Dataset):
         rgb = self.images[index]
         if self.train and self.flips and self._rng.random() < 0.5:
             rgb = rgb[:, ::-1]
-        return lab_item(np.ascontiguousarray(rgb))
+        item = lab_item(np.ascontiguousarray(rgb))
+        if self.train and self.colour_jitter:
+            item["ab"] = jitter_colour(item["ab"], self._rng, self.colour_jitter)
+        return item
 
 
 class FramePairDataset(Dataset):
@@ -321,7 +324,8 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
                    log=None):
     """(train, validation) datasets for any data path rehue knows: a CIFAR-10 folder, a frame
     dataset made by ``rehue frames``, or a folder of photos (split by file). A demo-style set's
-    stamps are pasted on ``stamp_share`` of the training crops (and not even loaded at 0)."""
+    stamps are pasted on ``stamp_share`` of the training crops and fill ``studio_share`` of them on a plain
+    backdrop (and are not even loaded at 0); ``colour_jitter`` varies every training image's colours."""
     from rehue.data.cifar import is_cifar_dir, load_cifar10
 
     path = Path(data)
@@ -334,7 +338,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
             raise RehueError(f"CIFAR-10 images are 32x32; use --size 32, not {size}", path)
         train, _ = load_cifar10(path, "train")
         test, _ = load_cifar10(path, "test")
-        return ArrayDataset(train), ArrayDataset(test, train=False)
+        return ArrayDataset(train, colour_jitter=colour_jitter), ArrayDataset(test, train=False)
     if is_frame_dir(path):
         rows = read_frame_manifest(path)
         splits = {name: [r for r in rows if r.get("split", "train") == name] for name in ("train", "test")}
@@ -346,7 +350,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         if dependent:
             return (FramePairDataset(frames["train"], frame_pairs(splits["train"])),
                     FramePairDataset(frames["test"], frame_pairs(splits["test"]), train=False))
-        return ArrayDataset(frames["train"]), ArrayDataset(frames["test"], train=False)
+        return ArrayDataset(frames["train"], colour_jitter=colour_jitter), ArrayDataset(frames["test"], train=False)
     from rehue.data.images import iter_image_files
 
     rows = _read_manifest_rows(path)
