@@ -37,7 +37,7 @@ def sweep(model: str, sets: dict[str, list[Path]], scales: list[float]) -> dict:
     """{set: {column: (PSNR minus gray's in dB, colourfulness / truth's)}}, columns the scales and "raw"."""
     from rehue.data.images import load_image
     from rehue.evaluation.evaluate import square_crop
-    from rehue.evaluation.metrics import evaluate_pair, gray_baseline
+    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr
     from rehue.inference.colorizer import Colorizer
 
     settings = {f"{scale:g}": {"chroma": scale} for scale in scales}
@@ -47,13 +47,13 @@ def sweep(model: str, sets: dict[str, list[Path]], scales: list[float]) -> dict:
     table = {}
     for name, paths in sets.items():
         truths = [square_crop(load_image(p).rgb, size) for p in paths]
-        gray = np.mean([evaluate_pair(gray_baseline(t), t).psnr for t in truths])
-        truth_colour = np.mean([evaluate_pair(t, t).colourfulness_truth for t in truths])
+        gray = np.mean([psnr(gray_baseline(t), t) for t in truths])
+        truth_colour = np.mean([colourfulness(t) for t in truths])
         table[name] = {}
         for column, colorizer in colorizers.items():
-            scores = [evaluate_pair(colorizer.colorize(t), t) for t in truths]
-            table[name][column] = (np.mean([s.psnr for s in scores]) - gray,
-                                   np.mean([s.colourfulness_output for s in scores]) / truth_colour)
+            outputs = [colorizer.colorize(t) for t in truths]
+            table[name][column] = (np.mean([psnr(o, t) for o, t in zip(outputs, truths, strict=True)]) - gray,
+                                   np.mean([colourfulness(o) for o in outputs]) / truth_colour)
     return table
 
 

@@ -354,6 +354,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
     from rehue.data.images import iter_image_files
 
     rows = _read_manifest_rows(path)
+    pastes_stamps = stamp_share > 0 or studio_share > 0
     stamps = []
     if rows and "kind" in rows[0]:
         # a demo-style set: photos with a held-out split and sampling weights, cut-outs to paste
@@ -363,7 +364,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         train_files = [path / r["path"] for r in train_rows]
         val_files = [path / r["path"] for r in val_rows]
         train_weights = [float(r.get("weight") or 1.0) for r in train_rows]
-        if stamp_share > 0 or studio_share > 0:
+        if pastes_stamps:
             stamps = [path / r["path"] for r in rows if r["kind"] == "stamp" and r.get("split", "train") == "train"]
         train_videos = [path / r["path"] for r in rows if r["kind"] == "video" and r.get("split") == "train"]
     else:
@@ -376,7 +377,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         train_videos = []
     if not train_files:
         raise RehueError("no training images found (need at least 2 images: one is held out)", path)
-    if (stamp_share > 0 or studio_share > 0) and not stamps:
+    if pastes_stamps and not stamps:
         raise RehueError("cut-outs to paste (--stamp-share, --studio-share) need a set whose manifest.csv "
                          "lists stamps, as `rehue data demo` makes", path)
     train = ImageFolderDataset(path, size, train=True, pairs=dependent, files=train_files, weights=train_weights,

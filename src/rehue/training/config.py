@@ -40,7 +40,7 @@ class TrainConfig:
     # cut-outs are mostly saturated fruit, fur and toys, and photos are mostly grey.
     stamp_share: float = 0.0
     studio_share: float = 0.0  # share of training crops that are cut-outs on a plain studio backdrop
-    colour_jitter: float = 0.0  # photo crops: chroma x(1 +- this), hue +- 40x this degrees (0: off)
+    colour_jitter: float = 0.0  # training images: chroma x(1 +- this), hue +- 40x this degrees (0: off)
     independent_feed: float = 0.0  # dependent: share whose previous a*b* is the --init independent model's output
 
     @property
@@ -58,7 +58,7 @@ class TrainConfig:
         if not 0 <= self.stamp_share <= 1:
             raise RehueError(f"stamp_share must be between 0 and 1, not {self.stamp_share:g}")
         if self.dependent and (self.stamp_share or self.studio_share or self.colour_jitter):
-            raise RehueError("stamp_share, studio_share and colour_jitter change single photos; a dependent "
+            raise RehueError("stamp_share, studio_share and colour_jitter change single images; a dependent "
                              "model learns from pairs of frames and would not use them")
 
     def to_dict(self) -> dict:
