@@ -53,6 +53,9 @@ def _add_train_args(p: argparse.ArgumentParser):
                         "(a still shot of that many frames; default %(default)s)")
     p.add_argument("--colour-jitter", type=float, default=d.colour_jitter,
                    help="scale each training image's chroma by 1 +- J, turn its hue by up to 40J degrees (default 0)")
+    p.add_argument("--crop-min", type=float, default=d.crop_min,
+                   help="photos: training crops are squares of this to 1 x the photo's short side "
+                        "(default %(default)s; the shipped model: 0.7)")
     p.add_argument("--studio-share", type=float, default=d.studio_share,
                    help="share of training crops that are cut-outs on a plain studio backdrop (default 0: none)")
     p.add_argument("--stamp-share", type=float, default=d.stamp_share,
@@ -178,7 +181,7 @@ def cmd_train(args) -> int:
         l1_weight=args.l1_weight, seed=args.seed, device=args.device, amp=not args.no_amp, workers=args.workers,
         steps_per_epoch=args.steps_per_epoch, val_images=args.val_images, init=args.init, ema=args.ema,
         self_feed=args.self_feed, independent_feed=args.independent_feed, stamp_share=args.stamp_share,
-        studio_share=args.studio_share, colour_jitter=args.colour_jitter,
+        studio_share=args.studio_share, colour_jitter=args.colour_jitter, crop_min=args.crop_min,
         self_feed_steps=args.self_feed_steps,
     )
     result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)

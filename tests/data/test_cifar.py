@@ -70,3 +70,5 @@ def test_training_datasets_from_cifar(cifar_dir):
     assert item["lightness"].shape == (1, 32, 32) and item["ab"].shape == (2, 32, 32)
     with pytest.raises(RehueError, match="32x32"):
         build_datasets(root.parent, 64)
+    with pytest.raises(RehueError, match="used whole"):
+        build_datasets(root.parent, 32, crop_min=0.7)

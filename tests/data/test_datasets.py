@@ -126,6 +126,36 @@ def test_colour_jitter_also_reaches_frame_and_cifar_style_arrays():
     assert np.array_equal(held_out["ab"].numpy(), plain["ab"].numpy()), "validation colours stay true"
 
 
+def test_crop_min_sets_the_smallest_training_crop(tmp_path):
+    """A photo whose L* rises evenly from left to right: a crop's L* range is its share of the photo's side."""
+    from rehue.color.lab import lab_to_rgb
+
+    folder = tmp_path / "ramp"
+    folder.mkdir()
+    lab = np.zeros((200, 200, 3), np.float32)
+    lab[..., 0] = np.linspace(0, 100, 200)[None, :]
+    ramp = (lab_to_rgb(lab) * 255 + 0.5).astype(np.uint8)
+    for name in ("a.png", "b.png"):
+        Image.fromarray(ramp).save(folder / name)
+
+    def crop_shares(crop_min):
+        train, _ = build_datasets(folder, 32, val_fraction=0.5, crop_min=crop_min)
+        train._rng = np.random.default_rng(0)
+        ranges = []
+        for _ in range(60):
+            lightness = train[0]["lightness"][0].numpy()
+            ranges.append(abs(lightness[:, -1].mean() - lightness[:, 0].mean()))  # mirrored crops fall
+        return np.array(ranges) / 2  # the whole photo spans 2 (L* 0 to 100, normalised to -1..1)
+
+    default = crop_shares(0.35)
+    assert 0.3 < default.min() < 0.45 and default.max() > 0.9
+    assert crop_shares(0.8).min() > 0.75
+    assert np.allclose(crop_shares(1.0), crop_shares(1.0).max(), atol=0.02), "crop_min 1: always the whole side"
+    # the held-out view is always the whole centre square, whatever crop_min is
+    _, val = build_datasets(folder, 32, val_fraction=0.5, crop_min=0.8)
+    assert val.crop_min == 0.35 and 1.0 - val[0]["lightness"][0].numpy()[:, 0].mean() > 0.95
+
+
 def test_validation_items_are_deterministic_and_training_items_vary(photo_folder):
     train, val = build_datasets(photo_folder, 32, val_fraction=0.25)
     assert np.array_equal(val[0]["ab"].numpy(), val[0]["ab"].numpy())

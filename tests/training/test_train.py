@@ -107,10 +107,12 @@ def test_colour_jitter_from_the_command_line_is_recorded_in_the_run_and_the_mode
     out = tmp_path / "run"
     assert main(["train", str(photo_folder), "--out", str(out), "--size", "32", "--width", "4", "--batch-size", "4",
                  "--epochs", "1", "--steps-per-epoch", "2", "--val-images", "2", "--device", "cpu", "--no-progress",
-                 "--colour-jitter", "0.3"]) == 0
+                 "--colour-jitter", "0.3", "--crop-min", "0.7"]) == 0
     assert json.loads((out / "config.json").read_text())["colour_jitter"] == 0.3
+    assert json.loads((out / "config.json").read_text())["crop_min"] == 0.7
     _, card = load_model(out / "model.safetensors")
     assert card.training["colour_jitter"] == 0.3 and card.training["studio_share"] == 0.0
+    assert card.training["crop_min"] == 0.7
 
 
 def test_dependent_model_trains_on_synthetic_pairs(tmp_path, photo_folder):
@@ -304,5 +306,9 @@ def test_bad_feed_and_stamp_settings_are_refused(tmp_path, photo_folder):
         train(tiny_config(photo_folder, tmp_path / "c", studio_share=-0.1), progress=False)
     with pytest.raises(RehueError, match="colour_jitter must be at least 0 and below 1"):
         train(tiny_config(photo_folder, tmp_path / "d", colour_jitter=1.0), progress=False)
+    for crop_min in (0.0, 1.5):
+        with pytest.raises(RehueError, match="crop_min must be above 0 and at most 1"):
+            train(tiny_config(photo_folder, tmp_path / "f", crop_min=crop_min), progress=False)
+        assert not (tmp_path / "f").exists()
     with pytest.raises(RehueError, match="a dependent model learns from pairs"):
         train(tiny_config(photo_folder, tmp_path / "e", in_channels=3, colour_jitter=0.3), progress=False)

@@ -22,6 +22,9 @@ from torch.utils.data import Dataset
 from rehue.color.lab import normalize_ab, normalize_lightness, rgb_to_lab
 from rehue.errors import RehueError
 
+# Training crops of a photo are squares of this share of its short side, up to all of it. The shipped
+# independent model uses 0.7: closer to the whole pictures it colours (docs/model-card.md).
+DEFAULT_CROP_MIN = 0.35
 # A training clip's frames together count like this many photos when batches are sampled.
 VIDEO_WEIGHT_IN_PHOTOS = 3.0
 
@@ -88,7 +91,8 @@ class ImageFolderDataset(Dataset):
 
     def __init__(self, root, size: int, *, train: bool = True, pairs: bool = False, files=None,
                  weights=None, stamps=(), stamp_share: float = 0.0, studio_share: float = 0.0,
-                 colour_jitter: float = 0.0, cache_side: int | None = None, log=None):
+                 colour_jitter: float = 0.0, crop_min: float = DEFAULT_CROP_MIN, cache_side: int | None = None,
+                 log=None):
         from rehue.data.images import iter_image_files, load_image
 
         log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -113,6 +117,7 @@ class ImageFolderDataset(Dataset):
         self.stamps = [self._load_stamp(p, log) for p in stamps]
         self.stamps = [s for s in self.stamps if s is not None]
         self.stamp_share, self.studio_share, self.colour_jitter = stamp_share, studio_share, colour_jitter
+        self.crop_min = crop_min
         self.epoch_length = max(len(self.images), 64) if train else len(self.images)
         self._rng = np.random.default_rng()
 
@@ -209,7 +214,7 @@ class ImageFolderDataset(Dataset):
         height, width = rgb.shape[:2]
         short = min(height, width)
         if self.train:
-            side = int(rng.uniform(0.35, 1.0) * short)
+            side = int(rng.uniform(self.crop_min, 1.0) * short)
             side = max(min(side, short), min(short, self.size // 2))
             top, left = rng.integers(0, height - side + 1), rng.integers(0, width - side + 1)
         else:
@@ -321,16 +326,20 @@ def frame_pairs(rows: list[dict]) -> list[tuple[int, int]]:
 
 def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_fraction: float = 0.1,
                    seed: int = 0, stamp_share: float = 0.0, studio_share: float = 0.0, colour_jitter: float = 0.0,
-                   log=None):
+                   crop_min: float = DEFAULT_CROP_MIN, log=None):
     """(train, validation) datasets for any data path rehue knows: a CIFAR-10 folder, a frame
     dataset made by ``rehue frames``, or a folder of photos (split by file). A demo-style set's
     stamps are pasted on ``stamp_share`` of the training crops and fill ``studio_share`` of them on a plain
-    backdrop (and are not even loaded at 0); ``colour_jitter`` varies every training image's colours."""
+    backdrop (and are not even loaded at 0); ``colour_jitter`` varies every training image's colours;
+    a photo's training crops are ``crop_min`` to 1 times its short side (CIFAR-10 and frames are used whole)."""
     from rehue.data.cifar import is_cifar_dir, load_cifar10
 
     path = Path(data)
     if not path.exists():
         raise RehueError("training data not found", path)
+    if crop_min != DEFAULT_CROP_MIN and (is_cifar_dir(path) or is_frame_dir(path)):
+        raise RehueError("crop_min sets the size of crops of photos; CIFAR-10 images and extracted frames are "
+                         "used whole", path)
     if is_cifar_dir(path):
         if dependent:
             raise RehueError("CIFAR-10 has no temporal pairs; train a dependent model on photos or frames", path)
@@ -382,7 +391,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
                          "lists stamps, as `rehue data demo` makes", path)
     train = ImageFolderDataset(path, size, train=True, pairs=dependent, files=train_files, weights=train_weights,
                                stamps=stamps, stamp_share=stamp_share, studio_share=studio_share,
-                               colour_jitter=colour_jitter, log=log)
+                               colour_jitter=colour_jitter, crop_min=crop_min, log=log)
     for video in train_videos:
         train.add_video_frames(video, every_s=0.5, weight=VIDEO_WEIGHT_IN_PHOTOS * float(np.median(train.weights))
                                if train.weights is not None else VIDEO_WEIGHT_IN_PHOTOS)

@@ -41,6 +41,7 @@ class TrainConfig:
     stamp_share: float = 0.0
     studio_share: float = 0.0  # share of training crops that are cut-outs on a plain studio backdrop
     colour_jitter: float = 0.0  # training images: chroma x(1 +- this), hue +- 40x this degrees (0: off)
+    crop_min: float = 0.35  # photos: training crops are squares of this to 1 x the short side (DEFAULT_CROP_MIN)
     independent_feed: float = 0.0  # dependent: share whose previous a*b* is the --init independent model's output
 
     @property
@@ -53,6 +54,8 @@ class TrainConfig:
             raise RehueError(f"self_feed_steps must be at least 1, not {self.self_feed_steps}")
         if not 0 <= self.colour_jitter < 1:
             raise RehueError(f"colour_jitter must be at least 0 and below 1, not {self.colour_jitter:g}")
+        if not 0 < self.crop_min <= 1:
+            raise RehueError(f"crop_min must be above 0 and at most 1, not {self.crop_min:g}")
         if not 0 <= self.studio_share <= 1:
             raise RehueError(f"studio_share must be between 0 and 1, not {self.studio_share:g}")
         if not 0 <= self.stamp_share <= 1:

@@ -286,7 +286,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                                         val_fraction=config.val_fraction, seed=config.seed,
                                         stamp_share=config.stamp_share,
                                         studio_share=config.studio_share, colour_jitter=config.colour_jitter,
-                                        log=log)
+                                        crop_min=config.crop_min, log=log)
     generator = create_model(config.generator, in_channels=config.in_channels, size=config.size,
                              width=config.width, role="generator").to(device)
     discriminator = create_model(config.discriminator, in_channels=3, size=config.size,
@@ -430,7 +430,7 @@ def _export(generator, config, history, out, save_model, card_cls):
                   "init": config.init, "ema": config.ema, "self_feed": config.self_feed,
                   "independent_feed": config.independent_feed, "self_feed_steps": config.self_feed_steps,
                   "stamp_share": config.stamp_share, "studio_share": config.studio_share,
-                  "colour_jitter": config.colour_jitter},
+                  "colour_jitter": config.colour_jitter, "crop_min": config.crop_min},
         metrics={k: v for k, v in last.items() if k.startswith("val_")},
     )
     save_model(generator, card, out / "model.safetensors")
