@@ -1,23 +1,15 @@
 """benchmarks/uncertainty.py (per-pixel restraint from a learned uncertainty) on a tiny model."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import textured_rgb
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "uncertainty.py"
+from tests.helpers_benchmarks import held_out_demo, load_benchmark
 
 
 @pytest.fixture
 def uncertainty():
-    spec = importlib.util.spec_from_file_location("uncertainty", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("uncertainty")
 
 
 def striped_red(size=48):
@@ -52,12 +44,7 @@ def test_the_head_learns_where_the_model_is_wrong(tmp_path, tiny_model, uncertai
 
 
 def test_sweep_scores_global_and_per_pixel_rules_on_each_set(tmp_path, tiny_model, uncertainty):
-    demo = tmp_path / "demo"
-    for i, name in enumerate(["mate-backgrounds/Dune.jpg", "lomiri-wallpapers-16.04/life.jpg",
-                              "gcompris-qt-data/clickgame/sea1.jpg"]):
-        path = demo / "photos" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(textured_rgb(60, 80, seed=i)).save(path)
+    demo = held_out_demo(tmp_path / "demo")
     generator, size, head, features = uncertainty.train_head(str(tiny_model), demo / "photos", steps=2,
                                                               batch_size=2, log=lambda line: None)
     table, median_b = uncertainty.sweep(generator, size, head, features,
