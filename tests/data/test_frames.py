@@ -97,6 +97,8 @@ def test_train_on_frame_datasets_and_temporal_pairs(tmp_path, dependent):
     train_set, val_set = build_datasets(frames, 32, dependent=dependent)
     item = train_set[0]
     assert ("prev_ab" in item) == dependent
+    with pytest.raises(RehueError, match="used whole"):
+        build_datasets(frames, 32, dependent=dependent, crop_min=0.7)
     config = TrainConfig(data=str(frames), out=str(tmp_path / "run"), size=32, width=4, batch_size=2, epochs=1,
                          steps_per_epoch=2, val_images=2, device="cpu", in_channels=3 if dependent else 1)
     assert train(config, progress=False).history[0]["epoch"] == 1
