@@ -33,11 +33,27 @@ def held_out_photos(demo: Path) -> dict[str, list[Path]]:
     return sets
 
 
+def gray_reference(truths: list[np.ndarray]) -> tuple[float, float]:
+    """(gray's mean PSNR, the truth's mean colourfulness) on a set: what ``relative_scores`` divides by."""
+    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr
+
+    return (float(np.mean([psnr(gray_baseline(t), t) for t in truths])),
+            float(np.mean([colourfulness(t) for t in truths])))
+
+
+def relative_scores(outputs, truths, reference: tuple[float, float]) -> tuple[float, float]:
+    """(mean PSNR minus gray's in dB, mean colourfulness as a share of the truth's) of one set's outputs."""
+    from rehue.evaluation.metrics import colourfulness, psnr
+
+    gray_psnr, truth_colour = reference
+    return (float(np.mean([psnr(o, t) for o, t in zip(outputs, truths, strict=True)])) - gray_psnr,
+            float(np.mean([colourfulness(o) for o in outputs])) / truth_colour)
+
+
 def sweep(model: str, sets: dict[str, list[Path]], scales: list[float]) -> dict:
     """{set: {column: (PSNR minus gray's in dB, colourfulness / truth's)}}, columns the scales and "raw"."""
     from rehue.data.images import load_image
     from rehue.evaluation.evaluate import square_crop
-    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr
     from rehue.inference.colorizer import Colorizer
 
     settings = {f"{scale:g}": {"chroma": scale} for scale in scales}
@@ -47,13 +63,9 @@ def sweep(model: str, sets: dict[str, list[Path]], scales: list[float]) -> dict:
     table = {}
     for name, paths in sets.items():
         truths = [square_crop(load_image(p).rgb, size) for p in paths]
-        gray = np.mean([psnr(gray_baseline(t), t) for t in truths])
-        truth_colour = np.mean([colourfulness(t) for t in truths])
-        table[name] = {}
-        for column, colorizer in colorizers.items():
-            outputs = [colorizer.colorize(t) for t in truths]
-            table[name][column] = (np.mean([psnr(o, t) for o, t in zip(outputs, truths, strict=True)]) - gray,
-                                   np.mean([colourfulness(o) for o in outputs]) / truth_colour)
+        reference = gray_reference(truths)
+        table[name] = {column: relative_scores([colorizer.colorize(t) for t in truths], truths, reference)
+                       for column, colorizer in colorizers.items()}
     return table
 
 

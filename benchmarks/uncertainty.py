@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from restraint import held_out_photos  # noqa: E402
+from restraint import gray_reference, held_out_photos, relative_scores  # noqa: E402
 
 GLOBAL_SCALES = (0.3, 0.5, 0.7, 1.0)
 # k as multiples of the median predicted b on the held-out photos, s the strength where b << k
@@ -113,7 +113,6 @@ def sweep(generator, size: int, head, features, sets: dict[str, list[Path]]) -> 
     from rehue.color.lab import AB_SCALE, rgb_to_gray
     from rehue.data.images import load_image
     from rehue.evaluation.evaluate import square_crop
-    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr
     from rehue.inference.colorizer import compose_full_resolution
 
     predicted = {}
@@ -134,15 +133,12 @@ def sweep(generator, size: int, head, features, sets: dict[str, list[Path]]) -> 
         rules[f"per pixel k={k:.1f} s={s:g}"] = lambda b, k=k, s=s: s / (1 + (b / k) ** 2)
     table = {}
     for name, items in predicted.items():
-        gray_psnr = np.mean([psnr(gray_baseline(truth), truth) for truth, *_ in items])
-        truth_colour = np.mean([colourfulness(truth) for truth, *_ in items])
-        table[name] = {}
-        for rule, weight in rules.items():
-            outputs = [compose_full_resolution(gray, np.moveaxis(ab * weight(b)[None], 0, -1) * AB_SCALE)
-                       for _, gray, ab, b in items]
-            table[name][rule] = (
-                np.mean([psnr(o, truth) for o, (truth, *_) in zip(outputs, items, strict=True)]) - gray_psnr,
-                np.mean([colourfulness(o) for o in outputs]) / truth_colour)
+        truths = [truth for truth, *_ in items]
+        reference = gray_reference(truths)
+        table[name] = {
+            rule: relative_scores([compose_full_resolution(gray, np.moveaxis(ab * weight(b)[None], 0, -1) * AB_SCALE)
+                                   for _, gray, ab, b in items], truths, reference)
+            for rule, weight in rules.items()}
     return table, median_b
 
 

@@ -124,21 +124,3 @@ def test_table_compose_matches_the_exact_join():
     assert delta_e.mean() < 0.8 and np.percentile(delta_e, 99) < 3.0
     lightness = rgb_to_lab(np.repeat(gray[..., None], 3, 2))[..., 0]
     assert np.abs(rgb_to_lab(out)[..., 0] - lightness).max() < 1.0
-
-
-def test_rehue_models_lists_the_shipped_models_with_their_held_out_scores(monkeypatch, tmp_path, capsys):
-    import json
-
-    import rehue.models.io as io
-    from rehue.cli import main
-    from tests.conftest import make_tiny_model
-
-    path = make_tiny_model(tmp_path / "rehue-tiny-independent.safetensors")
-    config = json.loads(path.with_suffix(".json").read_text())
-    config["metrics"] = {"heldout": "3 photos", "heldout_psnr": 21.5, "heldout_gray_psnr": 20.25,
-                         "heldout_ahead": "2 of 3"}
-    path.with_suffix(".json").write_text(json.dumps(config))
-    monkeypatch.setattr(io, "SHIPPED_DIR", tmp_path)
-    assert main(["models"]) == 0
-    line = next(x for x in capsys.readouterr().out.splitlines() if "rehue-tiny-independent" in x)
-    assert line.endswith("held-out PSNR 21.50 dB (gray 20.25) on 3 photos; ahead of gray on 2 of 3")

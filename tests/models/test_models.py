@@ -107,3 +107,21 @@ def test_garbage_weights_and_missing_config(tmp_path):
         load_model(lone)
     with pytest.raises(RehueError, match="no such model"):
         load_model(tmp_path / "missing.safetensors")
+
+
+def test_rehue_models_lists_the_shipped_models_with_their_held_out_scores(monkeypatch, tmp_path, capsys):
+    import json
+
+    import rehue.models.io as io
+    from rehue.cli import main
+    from tests.conftest import make_tiny_model
+
+    path = make_tiny_model(tmp_path / "rehue-tiny-independent.safetensors")
+    config = json.loads(path.with_suffix(".json").read_text())
+    config["metrics"] = {"heldout": "3 photos", "heldout_psnr": 21.5, "heldout_gray_psnr": 20.25,
+                         "heldout_ahead": "2 of 3"}
+    path.with_suffix(".json").write_text(json.dumps(config))
+    monkeypatch.setattr(io, "SHIPPED_DIR", tmp_path)
+    assert main(["models"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "rehue-tiny-independent" in x)
+    assert line.endswith("held-out PSNR 21.50 dB (gray 20.25) on 3 photos; ahead of gray on 2 of 3")
