@@ -64,6 +64,11 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
 
 
+FIT_HELP = ("native (the short side at the model's size, as the photo models were trained; the default) or "
+            "letterbox (the whole photo in the model's square, with black bars). Videos are always letterboxed, "
+            "as the video models were trained")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rehue", description="Bring colour back to grayscale photos and films.")
     parser.add_argument("--version", action="version", version=f"rehue {__version__}")
@@ -80,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chroma", type=float, default=None,
                    help="colour strength: scale of the predicted a*b* (default: the model's own, 0.5 for the "
                         "shipped one; 1: as predicted; 0: gray). Stronger is more colourful and less often right")
+    p.add_argument("--fit", default=None, help="photos: " + FIT_HELP)
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality")
     p.add_argument("--ext", default=".png", help="image extension for folder outputs (default %(default)s)")
@@ -126,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dependent-model", default="default")
     p.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder (default %(default)s)")
     p.add_argument("--full-res", action="store_true", help="score at full resolution, not the working size")
+    p.add_argument("--fit", default=None, help="photos scored with --full-res: " + FIT_HELP)
     p.add_argument("--limit", type=int, default=0, help="at most this many images")
     p.add_argument("--video-frames", type=int, default=300, help="frames per video (default %(default)s)")
     p.add_argument("--device", default="auto")
@@ -161,7 +168,8 @@ def cmd_colorize(args) -> int:
                      "dependent_model": args.dependent_model}
     summary = colorize_paths(args.inputs, args.output, model=args.model, device=args.device,
                              overwrite=args.overwrite, quality=args.quality, image_ext=ext,
-                             video_options=video_options, progress=not args.no_progress, chroma=args.chroma)
+                             video_options=video_options, progress=not args.no_progress, chroma=args.chroma,
+                             fit=args.fit)
     print(f"coloured {len(summary.done)} file(s)" + (f", {len(summary.failed)} failed" if summary.failed else ""),
           file=sys.stderr)
     for path, reason in summary.failed:
@@ -207,7 +215,7 @@ def cmd_evaluate(args) -> int:
 
     result = evaluate(args.model, args.data, args.out, dependent_model=args.dependent_model, full_res=args.full_res,
                       limit=args.limit, video_frames=args.video_frames, device=args.device,
-                      progress=not args.no_progress)
+                      progress=not args.no_progress, fit=args.fit)
     print(result.table.to_markdown())
     for key, value in result.extra.items():
         if isinstance(value, dict):

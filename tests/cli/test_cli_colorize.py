@@ -44,6 +44,24 @@ def test_chroma_sets_the_colour_strength(tmp_path, tiny_model, gray_jpeg, capsys
     assert "chroma must be between 0 and 4" in capsys.readouterr().err and not (tmp_path / "bad.png").exists()
 
 
+def test_fit_picks_how_photos_meet_the_model(tmp_path, tiny_model, gray_jpeg, capsys):
+    outputs = {}
+    for fit in ("native", "letterbox"):
+        out = tmp_path / f"{fit}.png"
+        assert run("colorize", gray_jpeg, "-o", out, "--model", tiny_model, "--fit", fit) == 0
+        outputs[fit] = np.asarray(Image.open(out))
+        assert outputs[fit].shape == (700, 1000, 3)
+    default = tmp_path / "default.png"
+    assert run("colorize", gray_jpeg, "-o", default, "--model", tiny_model) == 0
+    assert np.array_equal(np.asarray(Image.open(default)), outputs["native"])
+    assert not np.array_equal(outputs["native"], outputs["letterbox"])
+    capsys.readouterr()
+    assert run("colorize", gray_jpeg, "-o", tmp_path / "bad.png", "--model", tiny_model, "--fit", "square") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["rehue: error: unknown fit 'square'; choose one of: native, letterbox"]
+    assert not (tmp_path / "bad.png").exists()
+
+
 @pytest.mark.parametrize("ext", [".jpg", ".webp", ".png"])
 def test_output_format_follows_extension(tmp_path, tiny_model, gray_jpeg, ext):
     out = tmp_path / f"out{ext}"

@@ -20,6 +20,19 @@ def test_evaluate_folder_prints_thesis_table_with_gray_baseline(tmp_path, photo_
     assert Image.open(out / "samples.png").size[0] > 0
 
 
+def test_full_resolution_scores_follow_the_fit(tmp_path, photo_folder, tiny_model):
+    psnr = {}
+    for fit in ("native", "letterbox"):
+        result = evaluate(tiny_model, [photo_folder], tmp_path / fit, full_res=True, progress=False, fit=fit,
+                          log=lambda message: None)
+        assert result.extra["photo_fit"] == fit
+        psnr[fit] = result.table.rows["tiny-independent"]
+    assert psnr["native"] != psnr["letterbox"], "non-square photos are shown to the model differently"
+    centre = [evaluate(tiny_model, [photo_folder], tmp_path / f"centre-{fit}", progress=False, fit=fit,
+                       log=lambda message: None).table.rows["tiny-independent"] for fit in ("native", "letterbox")]
+    assert centre[0] == centre[1], "a centre crop is square, where both fits are the same"
+
+
 def test_gray_input_scores_like_the_baseline_for_a_zero_colour_model(tmp_path, tiny_model):
     import torch
 

@@ -1,10 +1,17 @@
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from rehue.color.lab import rgb_to_lab
 from rehue.errors import RehueError
-from rehue.inference.colorizer import Colorizer, compose_full_resolution, letterbox
+from rehue.inference.colorizer import (
+    GRAY_TO_NORMALIZED_LIGHTNESS,
+    Colorizer,
+    compose_full_resolution,
+    letterbox,
+    native_view,
+)
 from tests.conftest import textured_rgb
 
 
@@ -14,6 +21,34 @@ def test_letterbox_keeps_aspect_and_centres():
     assert canvas.shape == (32, 32)
     assert (box.height, box.width) == (16, 32) and box.top == 8
     assert canvas[:8].max() == 0 and canvas[8:24].min() == 200
+
+
+def test_native_view_puts_the_short_side_at_the_working_size_without_bars():
+    gray = np.full((90, 160), 200, np.uint8)
+    gray[:, :5] = 40
+    canvas, box = native_view(gray, 128)
+    assert (box.height, box.width) == (128, 228), "short side at 128, aspect kept"
+    assert canvas.shape == (128, 256) and (box.top, box.left) == (0, 14), "padded to multiples of 32, centred"
+    assert canvas.min() == 40, "no black bars: the padding mirrors the picture's own edges"
+    left, right = box.left, box.left + box.width
+    assert np.array_equal(canvas[:, :left], canvas[:, left : 2 * left][:, ::-1])
+    assert np.array_equal(canvas[:, right:], canvas[:, 2 * right - 256 : right][:, ::-1])
+
+
+def test_native_view_of_a_square_is_the_letterbox():
+    rgb = textured_rgb(300, 300, seed=2)
+    native, native_box = native_view(rgb, 64)
+    boxed, letter_box = letterbox(rgb, 64)
+    assert native_box == letter_box and np.array_equal(native, boxed)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 5000), (3000, 7), (33, 31)])
+def test_native_view_of_odd_shapes(shape):
+    gray = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    canvas, box = native_view(gray, 128)
+    assert canvas.shape[0] % 32 == 0 and canvas.shape[1] % 32 == 0
+    assert max(canvas.shape) <= 8 * 128, "strips are shrunk to at most 8 working sizes"
+    assert box.top + box.height <= canvas.shape[0] and box.left + box.width <= canvas.shape[1]
 
 
 def test_compose_keeps_full_resolution_lightness():
@@ -47,6 +82,40 @@ def test_colorize_any_size_keeps_lightness(tiny_model):
 
     assert np.abs(rgb_to_lab(out)[..., 0] - rgb_to_lightness(rgb)).max() < 1.0
     assert np.abs(rgb_to_lab(out)[..., 1:]).mean() > 0.5, "the model adds colour"
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
+def test_fit_decides_the_canvas_the_model_sees(tiny_model, backend):
+    if backend == "onnxruntime":
+        pytest.importorskip("onnxruntime")
+    rgb = textured_rgb(45, 80, seed=4)
+    gray = rgb[..., 1].copy()
+    native = Colorizer.load(tiny_model, device="cpu", backend=backend)
+    boxed = Colorizer.load(tiny_model, device="cpu", backend=backend, fit="letterbox")
+    assert native.fit == "native"
+    out, ab = native.colorize_gray(gray)
+    assert ab.shape == (2, 32, 64) and out.shape == rgb.shape
+    canvas = native_view(gray, 32)[0]
+    with torch.no_grad():
+        expected = native.generator.eval()(torch.from_numpy(GRAY_TO_NORMALIZED_LIGHTNESS[canvas][None, None]))
+    assert np.allclose(native.predict_ab(canvas[None], restrain=False)[0], expected.numpy()[0], atol=1e-4), \
+        "a canvas that is not square runs in either backend"
+    boxed_out, boxed_ab = boxed.colorize_gray(gray)
+    assert boxed_ab.shape == (2, 32, 32) and boxed_out.shape == rgb.shape
+    assert not np.array_equal(out, boxed_out)
+
+
+def test_fit_comes_from_the_model_config_and_is_checked(tmp_path, tiny_model):
+    import json
+
+    config = tiny_model.with_suffix(".json")
+    card = json.loads(config.read_text())
+    card["inference"] = {"fit": "letterbox"}
+    config.write_text(json.dumps(card))
+    assert Colorizer.load(tiny_model, device="cpu").fit == "letterbox"
+    assert Colorizer.load(tiny_model, device="cpu", fit="native").fit == "native"
+    with pytest.raises(RehueError, match="unknown fit 'square'"):
+        Colorizer.load(tiny_model, device="cpu", fit="square")
 
 
 def test_colour_input_is_converted_to_gray_first(tiny_model):

@@ -1,8 +1,9 @@
 """The colouring step shared by images and video.
 
-The model sees the frame's L* letterboxed to its square working size; the predicted a*b* is cut
-back to the picture's box, upsampled to the full resolution and joined with the full-resolution
-L* of the input, so every edge and every grain of the original survives.
+The model sees the picture's L* at its working size: a photo with its short side at that size
+(``native_view``), a video frame letterboxed into the working square (``letterbox``, thesis 4.1). The
+predicted a*b* is cut back to the picture's box, upsampled to the full resolution and joined with the
+full-resolution L* of the input, so every edge and every grain of the original survives.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "default"
 BACKENDS = ("auto", "onnxruntime", "torch")
+# How a photo meets the model: "native" (short side at the working size, see native_view) or "letterbox"
+FITS = ("native", "letterbox")
+# Both generators halve the picture at most five times (gen2's five stride-2 blocks): a canvas whose
+# sides are multiples of 32 comes back at its own size.
+CANVAS_MULTIPLE = 32
+# A native canvas's long side is at most this many working sizes; longer strips are shrunk to fit
+MAX_NATIVE_ASPECT = 8
 # Model threads: the video pipeline decodes, composes and encodes on other threads meanwhile, so one
 # intra-op thread per model call keeps the cores busy without the threads fighting (docs/performance.md).
 DEFAULT_MODEL_THREADS = 1
@@ -42,7 +50,7 @@ GRAY_TO_NORMALIZED_LIGHTNESS = GRAY_TO_LIGHTNESS / np.float32(L_SCALE) - np.floa
 
 @dataclass(frozen=True)
 class Box:
-    """Where the picture sits inside the square letterboxed canvas."""
+    """Where the picture sits inside the canvas the model sees."""
 
     top: int
     left: int
@@ -53,18 +61,46 @@ class Box:
 def letterbox(picture: np.ndarray, size: int) -> tuple[np.ndarray, Box]:
     """Fit ``picture`` (H, W gray or H, W, 3 colour, uint8) into a ``size`` square without distortion,
     padding with black (thesis 4.1); returns the canvas and where the picture sits in it."""
-    import cv2
-
     height, width = picture.shape[:2]
     scale = size / max(height, width)
     new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    small = cv2.resize(picture, (new_w, new_h), interpolation=interp) if (new_h, new_w) != (height, width) \
-        else picture
+    small = _resized(picture, new_h, new_w)
     canvas = np.zeros((size, size, *picture.shape[2:]), dtype=np.uint8)
     top, left = (size - new_h) // 2, (size - new_w) // 2
     canvas[top : top + new_h, left : left + new_w] = small
     return canvas, Box(top, left, new_h, new_w)
+
+
+def native_view(picture: np.ndarray, size: int) -> tuple[np.ndarray, Box]:
+    """``picture`` (H, W or H, W, 3, uint8) scaled so that its short side is ``size``, then padded by
+    mirroring its edges to sides that are multiples of ``CANVAS_MULTIPLE``; returns the canvas and
+    where the picture sits in it.
+
+    The photo models are trained on square crops of 70-100% of a photo's short side at the working
+    size, so this shows a photo at the scale they learned, with no black bars. Letterboxed, a 16:9
+    photo would fill 56% of the square's height, its objects at 0.56 of that scale. The generators
+    are fully convolutional, so the canvas need not be square; a 16:9 canvas costs about twice the
+    model time of the square. A strip longer than ``MAX_NATIVE_ASPECT`` to 1 is shrunk further.
+    """
+    import cv2
+
+    height, width = picture.shape[:2]
+    scale = min(size / min(height, width), MAX_NATIVE_ASPECT * size / max(height, width))
+    new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
+    small = _resized(picture, new_h, new_w)
+    pad_h, pad_w = -new_h % CANVAS_MULTIPLE, -new_w % CANVAS_MULTIPLE
+    top, left = pad_h // 2, pad_w // 2
+    canvas = cv2.copyMakeBorder(small, top, pad_h - top, left, pad_w - left, cv2.BORDER_REFLECT)
+    return canvas, Box(top, left, new_h, new_w)
+
+
+def _resized(picture: np.ndarray, height: int, width: int) -> np.ndarray:
+    import cv2
+
+    if (height, width) == picture.shape[:2]:
+        return picture
+    shrinking = height * width < picture.shape[0] * picture.shape[1]
+    return cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
 
 
 @functools.cache
@@ -224,12 +260,14 @@ class Colorizer:
     the export), else in PyTorch with BatchNorm folded into the convolutions and channels-last weights:
     the same outputs up to float rounding, in less time (docs/performance.md). ``backend`` picks one
     ("auto", "onnxruntime", "torch"); ``threads`` is the intra-op thread count of each model call.
-    ``generator`` stays the PyTorch module as loaded.
+    ``generator`` stays the PyTorch module as loaded. ``fit`` is how ``colorize`` shows a picture to
+    the model (``FITS``; default: the model config's, else "native"); the video pipeline always
+    letterboxes, as the video models were trained (thesis 4.1).
     """
 
     def __init__(self, generator, card, device: str = "cpu", *, backend: str = "auto",
                  threads: int = DEFAULT_MODEL_THREADS, chroma: float | None = None,
-                 ab_smoothing: float | None = None):
+                 ab_smoothing: float | None = None, fit: str | None = None):
         if backend not in BACKENDS:
             raise RehueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
         if threads < 1:
@@ -247,6 +285,9 @@ class Colorizer:
         if not 0 <= self.chroma <= 4:
             raise RehueError(f"chroma must be between 0 and 4, not {self.chroma:g}")
         self.ab_smoothing = float(settings.get("ab_smoothing", 0.0) if ab_smoothing is None else ab_smoothing)
+        self.fit = str(settings.get("fit", "native") if fit is None else fit)
+        if self.fit not in FITS:
+            raise RehueError(f"unknown fit {self.fit!r}; choose one of: {', '.join(FITS)}")
 
     @classmethod
     def load(cls, model: str | Path = DEFAULT_MODEL, device: str = "auto", role: str = "independent", *,
@@ -266,7 +307,7 @@ class Colorizer:
         return cls(generator, card, device, backend=backend, threads=threads, **settings)
 
     def _runner(self, backend: str):
-        """(backend name, function from an (N, C, S, S) float32 array to the (N, 2, S, S) float32 output)."""
+        """(backend name, function from an (N, C, H, W) float32 array to the (N, 2, H, W) float32 output)."""
         if backend != "torch" and self.device == "cpu":
             try:
                 return "onnxruntime", self._onnxruntime_runner()
@@ -325,8 +366,8 @@ class Colorizer:
 
     def predict_ab(self, gray_small: np.ndarray, prev_ab: np.ndarray | None = None, *,
                    restrain: bool = True) -> np.ndarray:
-        """(N, S, S) uint8 letterboxed gray [+ (N, 2, S, S) normalised a*b*] -> (N, 2, S, S) normalised
-        a*b*, with the model's restraint applied unless ``restrain`` is False (``restrain`` below)."""
+        """(N, H, W) uint8 gray canvas [+ (N, 2, H, W) normalised a*b*] -> (N, 2, H, W) normalised a*b*,
+        with the model's restraint applied unless ``restrain`` is False (``restrain`` below)."""
         batch = GRAY_TO_NORMALIZED_LIGHTNESS[gray_small][:, None]
         if self.dependent:
             if prev_ab is None:
@@ -336,7 +377,7 @@ class Colorizer:
         return self.restrain(ab) if restrain else np.ascontiguousarray(ab, dtype=np.float32)
 
     def restrain(self, ab: np.ndarray) -> np.ndarray:
-        """The restraint of this model's config on (N, 2, S, S) normalised a*b*: a Gaussian blur of
+        """The restraint of this model's config on (N, 2, H, W) normalised a*b*: a Gaussian blur of
         ``ab_smoothing`` pixels, then chroma scaled by ``chroma``. It is for what is shown; a video
         feeds the dependent model the unrestrained a*b*, or the scale would compound frame by frame."""
         if self.ab_smoothing > 0:
@@ -351,8 +392,9 @@ class Colorizer:
         return np.ascontiguousarray(ab, dtype=np.float32)
 
     def colorize_gray(self, gray: np.ndarray, prev_ab: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Colour one uint8 gray picture; returns (RGB uint8 at full size, normalised a*b* at working size)."""
-        small, box = letterbox(gray, self.size)
+        """Colour one uint8 gray picture; returns (RGB uint8 at full size, normalised a*b* of the model's
+        canvas, ``fit`` deciding its shape)."""
+        small, box = (native_view if self.fit == "native" else letterbox)(gray, self.size)
         ab_norm = self.predict_ab(small[None], None if prev_ab is None else prev_ab[None])[0]
         crop = ab_norm[:, box.top : box.top + box.height, box.left : box.left + box.width]
         ab = np.moveaxis(crop, 0, -1) * AB_SCALE

@@ -60,7 +60,8 @@ def prepare_for_cpu(model: nn.Module) -> nn.Module:
 
 
 def export_onnx(model: nn.Module, in_channels: int, size: int) -> bytes:
-    """The ONNX graph (bytes) of ``model`` for (N, in_channels, size, size) inputs, named ``x`` -> ``ab``.
+    """The ONNX graph (bytes) of ``model``, traced at (1, in_channels, size, size), for (N, in_channels, H, W)
+    inputs (any batch and canvas size), named ``x`` -> ``ab``.
 
     Uses PyTorch's TorchScript-based exporter (needs the ``onnx`` package); any failure raises, so
     callers can fall back to running the model in PyTorch.
@@ -73,5 +74,5 @@ def export_onnx(model: nn.Module, in_channels: int, size: int) -> bytes:
         warnings.simplefilter("ignore")
         torch.onnx.export(copy.deepcopy(model).cpu().eval(), (example,), buffer, dynamo=False,
                           input_names=["x"], output_names=["ab"], opset_version=ONNX_OPSET,
-                          dynamic_axes={"x": {0: "batch"}, "ab": {0: "batch"}})
+                          dynamic_axes={name: {0: "batch", 2: "height", 3: "width"} for name in ("x", "ab")})
     return buffer.getvalue()
