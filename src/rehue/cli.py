@@ -65,8 +65,8 @@ def _add_train_args(p: argparse.ArgumentParser):
 
 
 FIT_HELP = ("native (the short side at the model's size, as the photo models were trained; the default) or "
-            "letterbox (the whole photo in the model's square, with black bars). Videos are always letterboxed, "
-            "as the video models were trained")
+            "letterbox (the whole photo in the model's square, with black bars). Video frames are always "
+            "letterboxed (thesis 4.1)")
 
 
 def build_parser() -> argparse.ArgumentParser:

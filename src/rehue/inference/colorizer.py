@@ -261,8 +261,8 @@ class Colorizer:
     the same outputs up to float rounding, in less time (docs/performance.md). ``backend`` picks one
     ("auto", "onnxruntime", "torch"); ``threads`` is the intra-op thread count of each model call.
     ``generator`` stays the PyTorch module as loaded. ``fit`` is how ``colorize`` shows a picture to
-    the model (``FITS``; default: the model config's, else "native"); the video pipeline always
-    letterboxes, as the video models were trained (thesis 4.1).
+    the model (``FITS``; default: the model config's, else "native"); the video pipeline letterboxes
+    every frame, as the thesis does (4.1).
     """
 
     def __init__(self, generator, card, device: str = "cpu", *, backend: str = "auto",
