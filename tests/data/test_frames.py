@@ -7,6 +7,7 @@ from rehue.cli import main
 from rehue.data.datasets import build_datasets, frame_pairs, read_frame_manifest
 from rehue.data.frames import extract_frames
 from rehue.errors import RehueError
+from rehue.inference.colorizer import Colorizer
 from rehue.training import TrainConfig, train
 from tests.conftest import textured_rgb
 from tests.helpers_video import make_clip
@@ -101,6 +102,10 @@ def test_train_on_frame_datasets_and_temporal_pairs(tmp_path, dependent):
         build_datasets(frames, 32, dependent=dependent, crop_min=0.7)
     config = TrainConfig(data=str(frames), out=str(tmp_path / "run"), size=32, width=4, batch_size=2, epochs=1,
                          steps_per_epoch=2, val_images=2, device="cpu", in_channels=3 if dependent else 1)
-    assert train(config, progress=False).history[0]["epoch"] == 1
+    result = train(config, progress=False)
+    assert result.history[0]["epoch"] == 1
+    if not dependent:
+        assert Colorizer.load(result.model_path, device="cpu").fit == "letterbox", \
+            "trained on letterboxed frames, it is shown photos letterboxed"
     with open(frames / "manifest.csv") as fh:
         assert set(csv.DictReader(fh).fieldnames) >= {"path", "video", "time", "split", "scene"}

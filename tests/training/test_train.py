@@ -44,6 +44,7 @@ def test_two_epochs_write_checkpoints_samples_metrics_and_model(tmp_path, photo_
         assert key in record
     model, card = load_model(run / "model.safetensors")
     assert card.training["steps"] == 6 and card.size == 32 and "val_psnr" in card.metrics
+    assert "fit" not in card.inference, "trained on photo crops: shown photos natively (the default)"
     for key, value in result.generator.state_dict().items():
         assert torch.equal(value, model.state_dict()[key])
 

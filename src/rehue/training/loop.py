@@ -420,6 +420,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
 
 
 def _export(generator, config, history, out, save_model, card_cls):
+    from rehue.data.datasets import is_frame_dir
+
     last = history[-1]
     card = card_cls(
         architecture=config.generator, in_channels=config.in_channels, size=config.size, width=config.width,
@@ -432,6 +434,8 @@ def _export(generator, config, history, out, save_model, card_cls):
                   "stamp_share": config.stamp_share, "studio_share": config.studio_share,
                   "colour_jitter": config.colour_jitter, "crop_min": config.crop_min},
         metrics={k: v for k, v in last.items() if k.startswith("val_")},
+        # a model trained on letterboxed frames (`rehue frames`) is shown photos the same way
+        inference={"fit": "letterbox"} if is_frame_dir(Path(config.data)) else {},
     )
     save_model(generator, card, out / "model.safetensors")
 
