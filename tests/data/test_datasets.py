@@ -166,11 +166,16 @@ def test_validation_items_are_deterministic_and_training_items_vary(photo_folder
 
 def test_synthetic_pairs_for_the_dependent_model(photo_folder):
     train, _ = build_datasets(photo_folder, 32, dependent=True)
+    train._rng = np.random.default_rng(0)  # about 1 move in 100 is tinier than 0.005: no flaky draw
     item = train[0]
     assert item["prev_ab"].shape == (2, 32, 32) and item["ab"].shape == (2, 32, 32)
     assert item["prev_lightness"].shape == (1, 32, 32)
-    moved = (item["prev_lightness"] - item["lightness"]).abs().mean().item()
-    assert 0.005 < moved < 0.5, "the previous frame is the same scene, a small camera move away"
+    moves = []
+    for index in range(40):
+        item = train[index % len(train)]
+        moves.append((item["prev_lightness"] - item["lightness"]).abs().mean().item())
+    assert min(moves) > 0 and max(moves) < 0.5, "the previous frame is the same scene, a small camera move away"
+    assert 0.005 < np.median(moves) < 0.2
 
 
 def test_pair_item_carries_the_previous_frame():
