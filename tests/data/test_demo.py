@@ -124,13 +124,15 @@ def test_held_out_is_diverse_stable_and_never_a_clusters_only_member():
     assert choose_held_out([p for p, _ in pairs], [c for _, c in pairs], fraction=0.15) == chosen
 
 
-def test_a_later_photo_source_holds_out_its_own_photos_and_moves_no_earlier_one():
-    def photos(source, clusters):
-        rows = [{"path": f"photos/{source}/p{i:02d}.jpg", "kind": "photo", "source": source}
-                for i in range(len(clusters))]
-        stats = [ColourStats(20.0, 60.0, 0.5, tuple(float(f == c) for f in FAMILY_NAMES), c) for c in clusters]
-        return rows, stats
+def photos(source, clusters, folder=""):
+    """Manifest rows of one photo source, one per dominant colour family in ``clusters``, and their stats."""
+    rows = [{"path": f"photos/{source}/{folder}p{i:02d}.jpg", "kind": "photo", "source": source}
+            for i in range(len(clusters))]
+    stats = [ColourStats(20.0, 60.0, 0.5, tuple(float(f == c) for f in FAMILY_NAMES), c) for c in clusters]
+    return rows, stats
 
+
+def test_a_later_photo_source_holds_out_its_own_photos_and_moves_no_earlier_one():
     first_rows, first_stats = photos("mate-backgrounds", ["orange"] * 10 + ["green"] * 6 + ["blue"] * 4)
     before = _assign_splits_and_weights([dict(r) for r in first_rows], first_stats)
     later_rows, later_stats = photos(LATER_PHOTO_SOURCES[0], ["green"] * 5 + ["cyan"] * 5)
@@ -181,12 +183,6 @@ License: CC-BY-SA-4.0
 
 
 def test_gcompris_holds_out_whole_activities_and_moves_no_earlier_photo():
-    def photos(source, clusters, folder=""):
-        rows = [{"path": f"photos/{source}/{folder}p{i:02d}.jpg", "kind": "photo", "source": source}
-                for i in range(len(clusters))]
-        stats = [ColourStats(20.0, 60.0, 0.5, tuple(float(f == c) for f in FAMILY_NAMES), c) for c in clusters]
-        return rows, stats
-
     first_rows, first_stats = photos("mate-backgrounds", ["orange"] * 10 + ["green"] * 6 + ["blue"] * 4)
     later_rows, later_stats = photos(LATER_PHOTO_SOURCES[0], ["green"] * 5 + ["cyan"] * 5)
     before = _assign_splits_and_weights([dict(r) for r in first_rows + later_rows], first_stats + later_stats)
@@ -199,12 +195,6 @@ def test_gcompris_holds_out_whole_activities_and_moves_no_earlier_photo():
 
 
 def test_blind_sources_are_held_out_whole_and_move_no_other_photo():
-    def photos(source, clusters, folder=""):
-        rows = [{"path": f"photos/{source}/{folder}p{i:02d}.jpg", "kind": "photo", "source": source}
-                for i in range(len(clusters))]
-        stats = [ColourStats(20.0, 60.0, 0.5, tuple(float(f == c) for f in FAMILY_NAMES), c) for c in clusters]
-        return rows, stats
-
     first_rows, first_stats = photos("mate-backgrounds", ["orange"] * 10 + ["green"] * 6 + ["blue"] * 4)
     later_rows, later_stats = photos(LATER_PHOTO_SOURCES[0], ["green"] * 5 + ["cyan"] * 5)
     gcompris_rows, gcompris_stats = photos(GCOMPRIS, ["blue"] * 3, f"{GCOMPRIS_TEST_ACTIVITIES[0]}/")
