@@ -67,6 +67,8 @@ def _add_train_args(p: argparse.ArgumentParser):
 FIT_HELP = ("native (the short side at the model's size, as the photo models were trained; the default) or "
             "letterbox (the whole photo in the model's square, with black bars). Video frames are always "
             "letterboxed (thesis 4.1)")
+BORDERS_HELP = ("photos: plain white or black borders (scanned prints, mounts, letterbox bars): neutral (the default) "
+                "leaves them gray and shows the model the picture inside them; model shows the model everything")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="colour strength: scale of the predicted a*b* (default: the model's own, 0.5 for the "
                         "shipped one; 1: as predicted; 0: gray). Stronger is more colourful and less often right")
     p.add_argument("--fit", default=None, help="photos: " + FIT_HELP)
+    p.add_argument("--borders", default=None, help=BORDERS_HELP)
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality")
     p.add_argument("--ext", default=".png", help="image extension for folder outputs (default %(default)s)")
@@ -169,7 +172,7 @@ def cmd_colorize(args) -> int:
     summary = colorize_paths(args.inputs, args.output, model=args.model, device=args.device,
                              overwrite=args.overwrite, quality=args.quality, image_ext=ext,
                              video_options=video_options, progress=not args.no_progress, chroma=args.chroma,
-                             fit=args.fit)
+                             fit=args.fit, borders=args.borders)
     print(f"coloured {len(summary.done)} file(s)" + (f", {len(summary.failed)} failed" if summary.failed else ""),
           file=sys.stderr)
     for path, reason in summary.failed:

@@ -62,6 +62,25 @@ def test_fit_picks_how_photos_meet_the_model(tmp_path, tiny_model, gray_jpeg, ca
     assert not (tmp_path / "bad.png").exists()
 
 
+def test_borders_of_a_scanned_print_stay_gray_unless_asked(tmp_path, tiny_model, capsys):
+    scan = tmp_path / "print.png"
+    picture = textured_rgb(120, 160, seed=9)[..., 0]
+    framed = np.full((150, 190), 248, np.uint8)
+    framed[15:135, 15:175] = picture
+    Image.fromarray(framed).save(scan)
+    outputs = {}
+    for borders in ("neutral", "model"):
+        out = tmp_path / f"{borders}.png"
+        assert run("colorize", scan, "-o", out, "--model", tiny_model, "--borders", borders) == 0
+        outputs[borders] = rgb_to_lab(np.asarray(Image.open(out)))
+    chroma = {k: np.hypot(lab[..., 1], lab[..., 2]) for k, lab in outputs.items()}
+    assert chroma["neutral"][:15].max() < 1.0 and chroma["model"][:15].mean() > chroma["neutral"][:15].mean()
+    capsys.readouterr()
+    assert run("colorize", scan, "-o", tmp_path / "bad.png", "--model", tiny_model, "--borders", "crop") == 1
+    assert capsys.readouterr().err.strip() == "rehue: error: unknown borders 'crop'; choose one of: neutral, model"
+    assert not (tmp_path / "bad.png").exists()
+
+
 @pytest.mark.parametrize("ext", [".jpg", ".webp", ".png"])
 def test_output_format_follows_extension(tmp_path, tiny_model, gray_jpeg, ext):
     out = tmp_path / f"out{ext}"

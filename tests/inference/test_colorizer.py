@@ -7,10 +7,12 @@ from rehue.color.lab import rgb_to_lab
 from rehue.errors import RehueError
 from rehue.inference.colorizer import (
     GRAY_TO_NORMALIZED_LIGHTNESS,
+    Box,
     Colorizer,
     compose_full_resolution,
     letterbox,
     native_view,
+    picture_box,
 )
 from tests.conftest import textured_rgb
 
@@ -193,3 +195,52 @@ def test_table_compose_matches_the_exact_join():
     assert delta_e.mean() < 0.8 and np.percentile(delta_e, 99) < 3.0
     lightness = rgb_to_lab(np.repeat(gray[..., None], 3, 2))[..., 0]
     assert np.abs(rgb_to_lab(out)[..., 0] - lightness).max() < 1.0
+
+
+def framed(picture: np.ndarray, top: int, bottom: int, left: int, right: int, level: int) -> np.ndarray:
+    """``picture`` (gray) inside a plain border of ``level`` with these widths."""
+    height, width = picture.shape
+    out = np.full((height + top + bottom, width + left + right), level, np.uint8)
+    out[top : top + height, left : left + width] = picture
+    return out
+
+
+def test_picture_box_finds_the_picture_inside_plain_white_or_black_borders():
+    picture = textured_rgb(60, 90, seed=6)[..., 1]
+    assert picture_box(picture) == Box(0, 0, 60, 90), "no border"
+    assert picture_box(framed(picture, 5, 9, 4, 7, 247)) == Box(5, 4, 60, 90), "a print's white border"
+    noisy = framed(picture, 6, 6, 6, 6, 240).astype(np.int16)
+    noisy[:6] += np.random.default_rng(0).integers(-4, 5, noisy[:6].shape).astype(np.int16)
+    assert picture_box(noisy.astype(np.uint8)) == Box(6, 6, 60, 90), "scanner noise in the border"
+    assert picture_box(framed(picture, 12, 12, 0, 0, 0)) == Box(12, 0, 60, 90), "letterbox bars"
+    assert picture_box(framed(picture, 0, 0, 15, 13, 8)) == Box(0, 15, 60, 90), "pillarbox bars"
+
+
+@pytest.mark.parametrize("case", ["one side only", "levels differ", "mid gray", "blank", "mostly page"])
+def test_picture_box_leaves_what_is_not_a_border(case):
+    picture = textured_rgb(60, 90, seed=7)[..., 1]
+    image = {
+        "one side only": framed(picture, 20, 0, 0, 0, 230),  # a clear sky or a dark stage above the picture
+        "levels differ": framed(framed(picture, 10, 0, 0, 0, 0), 0, 10, 0, 0, 245),  # black above, white below
+        "mid gray": framed(picture, 8, 8, 8, 8, 128),  # a studio backdrop is picture
+        "blank": np.full((50, 70), 250, np.uint8),
+        "mostly page": framed(picture[:10, :10], 40, 40, 40, 40, 255),
+    }[case]
+    assert picture_box(image) == Box(0, 0, *image.shape)
+
+
+def test_borders_stay_gray_and_the_picture_is_coloured_as_if_alone(tiny_model):
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    assert colorizer.borders == "neutral"
+    picture = textured_rgb(40, 64, seed=8)[..., 1]
+    image = framed(picture, 6, 10, 5, 5, 250)
+    out = colorizer.colorize(image)
+    inner = out[6:46, 5:69]
+    assert np.array_equal(inner, colorizer.colorize(picture)), "the model sees only the picture"
+    border = np.ones(image.shape, bool)
+    border[6:46, 5:69] = False
+    assert np.array_equal(out[border], np.repeat(image[border][:, None], 3, axis=1)), "borders stay gray"
+    whole = Colorizer.load(tiny_model, device="cpu", borders="model").colorize(image)
+    assert not np.array_equal(whole[6:46, 5:69], inner)
+    with pytest.raises(RehueError, match="unknown borders 'crop'"):
+        Colorizer.load(tiny_model, device="cpu", borders="crop")

@@ -71,7 +71,7 @@ def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: boo
 
 def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=False, quality=95,
                    image_ext=".png", video_options=None, progress=True, log=None,
-                   chroma: float | None = None, fit: str | None = None) -> BatchSummary:
+                   chroma: float | None = None, fit: str | None = None, borders: str | None = None) -> BatchSummary:
     from tqdm import tqdm
 
     from rehue.inference.colorizer import Colorizer
@@ -81,7 +81,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     jobs = plan_jobs(inputs, output, image_ext)
     if not jobs:
         raise RehueError("no images or videos found", ", ".join(str(p) for p in inputs))
-    colorizer = Colorizer.load(model, device=device, chroma=chroma, fit=fit)
+    colorizer = Colorizer.load(model, device=device, chroma=chroma, fit=fit, borders=borders)
     summary = BatchSummary()
     single = len(jobs) == 1
     bar = tqdm(jobs, unit="file", disable=not progress or single, file=sys.stderr, dynamic_ncols=True)
