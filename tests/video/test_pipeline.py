@@ -135,3 +135,60 @@ def test_dependent_model_is_fed_unrestrained_colours(tiny_model, tiny_dependent_
     box = state.letterbox(frames[-1])[1]
     crop = independent.restrain(expected)[0][:, box.top : box.top + box.height, box.left : box.left + box.width]
     assert np.allclose(shown, np.moveaxis(crop, 0, -1) * 110.0, atol=1e-3)
+
+
+def pillarboxed(frames, bar=20, level=0):
+    """Gray frames inside bars of ``level`` on the left and right, as a 4:3 film in a wide transfer."""
+    return [np.pad(frame, ((0, 0), (bar, bar)), constant_values=level) for frame in frames]
+
+
+def test_find_bars_takes_the_bars_every_shown_frame_has():
+    from rehue.inference.colorizer import Box
+    from rehue.video.pipeline import find_bars
+
+    frames = [frame[..., 1].copy() for frame in two_scene_frames()]
+    assert find_bars(frames) is None
+    boxed = pillarboxed(frames)
+    dark = boxed[3].copy()
+    dark[:, 20:40] = 0  # a dark scene: its picture reaches the left bar in black
+    dark[:, 96:116] = 0
+    black = np.zeros_like(boxed[0])  # a frame of a fade: no bars to see
+    assert find_bars([black, *boxed[:3], dark]) == Box(0, 20, 72, 96)
+    assert find_bars([black]) is None
+
+
+def test_a_pillarboxed_film_is_coloured_as_without_its_bars(tiny_model, tiny_dependent_model):
+    from rehue.video.pipeline import SceneColorizer, find_bars
+
+    independent = Colorizer.load(tiny_model, device="cpu")
+    dependent = Colorizer.load(tiny_dependent_model, device="cpu")
+    frames = [frame[..., 1].copy() for frame in two_scene_frames()]
+    boxed = pillarboxed(frames, level=3)
+
+    def colour(grays, bars=None):
+        state = SceneColorizer(independent, dependent, bars=bars)
+        done = [rgb for gray in grays for _, rgb in state.push(gray)] + [rgb for _, rgb in state.flush()]
+        state.close()
+        return done
+
+    plain, with_bars = colour(frames), colour(boxed, find_bars(boxed))
+    assert all(np.array_equal(b[:, 20:116], p) for b, p in zip(with_bars, plain, strict=True))
+    assert all(np.array_equal(b[:, :20], np.repeat(g[:, :20, None], 3, axis=2))
+               for b, g in zip(with_bars, boxed, strict=True)), "the bars stay gray"
+    assert not np.array_equal(colour(boxed)[5][:, 20:116], plain[5]), "shown whole, the picture is seen smaller"
+
+
+def test_colorize_video_finds_bars_unless_asked_to_colour_everything(tmp_path, tiny_model):
+    # light gray bars: black ones hold almost no colour at any a*b*, so they would stay gray either way
+    rgb_frames = [np.pad(frame, ((0, 0), (24, 24), (0, 0)), constant_values=225) for frame in two_scene_frames()]
+    clip = make_clip(tmp_path / "wide.mp4", rgb_frames, fps=24)
+    messages, chroma = [], {}
+    for borders in ("neutral", "model"):
+        out = tmp_path / f"{borders}.mp4"
+        colorize_video(clip, out, colorizer=Colorizer.load(tiny_model, device="cpu", borders=borders),
+                       dependent_model="none", progress=False, log=messages.append)
+        with VideoReader(out) as reader:
+            bars = np.stack([frame.rgb[:, 2:20].astype(int) for frame in reader])
+        chroma[borders] = np.abs(bars - bars.mean(axis=3, keepdims=True)).mean()
+    assert any("bars around the picture" in m for m in messages)
+    assert chroma["neutral"] < 1.0 < chroma["model"]

@@ -18,6 +18,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from rehue.inference.colorizer import (
     colour_table,
     compose_full_resolution,
     letterbox,
+    picture_box,
 )
 
 QUEUE_FRAMES = 4
@@ -38,6 +40,10 @@ QUEUE_FRAMES = 4
 stays flat (a 720p frame is about 3 MB as RGB)."""
 MAX_MODEL_WORKERS = 4
 WORKER_POLL_S = 0.1  # how often a blocked decode thread checks whether the consumer stopped
+# Letterbox or pillarbox bars are looked for in every BAR_PROBE_STEP-th of the first BAR_PROBE_FRAMES frames
+BAR_PROBE_FRAMES = 240
+BAR_PROBE_STEP = 8
+BLANK_FRAME_STD = 4.0  # gray levels: a black or faded frame shows no bars
 
 
 @dataclass
@@ -84,6 +90,27 @@ def load_dependent(spec: str, independent: Colorizer, log) -> Colorizer | None:
     return dependent
 
 
+def find_bars(frames) -> Box | None:
+    """The picture's box inside letterbox or pillarbox bars (black or white) that the uint8 gray
+    ``frames`` all show, or None. A video keeps one box, so the models see the same view in every
+    scene; each side takes the narrowest bar of the frames, so a dark scene does not widen it."""
+    boxes, shape = [], None
+    for gray in frames:
+        if float(gray.std()) < BLANK_FRAME_STD:
+            continue
+        shape = gray.shape
+        boxes.append(picture_box(gray))
+    if not boxes:
+        return None
+    height, width = shape
+    top, left = min(b.top for b in boxes), min(b.left for b in boxes)
+    bottom = min(height - b.top - b.height for b in boxes)
+    right = min(width - b.left - b.width for b in boxes)
+    if top + bottom + left + right == 0:
+        return None
+    return Box(top, left, height - top - bottom, width - left - right)
+
+
 def model_workers(colorizer: Colorizer) -> int:
     """Independent-model calls to run at once on the CPU: one per core, up to ``MAX_MODEL_WORKERS``
     (each call is single-threaded; the other pipeline threads share the same cores)."""
@@ -125,7 +152,7 @@ class SceneColorizer:
     """
 
     def __init__(self, independent: Colorizer, dependent: Colorizer | None, scene_mode: str = "robust",
-                 model_workers: int = 1):
+                 model_workers: int = 1, bars: Box | None = None):
         from rehue.video.scenes import SceneDetector
 
         if independent.dependent:
@@ -133,6 +160,7 @@ class SceneColorizer:
                              "--dependent-model")
         self.independent, self.dependent = independent, dependent
         self.size = independent.size
+        self.bars = bars
         self.detector = SceneDetector(scene_mode)
         self.pending: deque = deque()
         self.prev_ab: np.ndarray | None = None
@@ -148,8 +176,15 @@ class SceneColorizer:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
     def letterbox(self, gray: np.ndarray) -> tuple[np.ndarray, Box]:
-        """The models' view of ``gray``; callers may compute it ahead (on another thread) for ``push_ab``."""
-        return letterbox(gray, self.size)
+        """The models' view of ``gray`` (of the picture inside ``bars``, when the video has them); callers
+        may compute it ahead (on another thread) for ``push_ab``."""
+        return letterbox(self._inside_bars(gray), self.size)
+
+    def _inside_bars(self, gray: np.ndarray) -> np.ndarray:
+        if self.bars is None:
+            return gray
+        bars = self.bars
+        return np.ascontiguousarray(gray[bars.top : bars.top + bars.height, bars.left : bars.left + bars.width])
 
     def push(self, gray: np.ndarray, payload=None) -> list[tuple[object, np.ndarray]]:
         """Feed one frame; returns (payload, colour RGB) for every frame that could be decided."""
@@ -202,9 +237,14 @@ class SceneColorizer:
         """(payload, colour RGB at full resolution) for a frame from ``push_ab``/``flush_ab``."""
         ab = decided.ab.result() if isinstance(decided.ab, Future) else decided.ab
         started = time.perf_counter()
-        if self._workspace is None or self._workspace.shape != decided.gray.shape:
-            self._workspace = ComposeWorkspace(*decided.gray.shape)
-        rgb = compose_full_resolution(decided.gray, ab, self._workspace)
+        picture = self._inside_bars(decided.gray)
+        if self._workspace is None or self._workspace.shape != picture.shape:
+            self._workspace = ComposeWorkspace(*picture.shape)
+        rgb = compose_full_resolution(picture, ab, self._workspace)
+        if self.bars is not None:
+            bars, inner = self.bars, rgb
+            rgb = np.repeat(decided.gray[..., None], 3, axis=2)
+            rgb[bars.top : bars.top + bars.height, bars.left : bars.left + bars.width] = inner
         self.timer.add("upsample_and_compose", time.perf_counter() - started)
         return decided.payload, rgb
 
@@ -335,10 +375,17 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     if start is not None and end is not None and end <= start:
         raise RehueError(f"--end ({end}) must be after --start ({start})", source)
     dependent = load_dependent(dependent_model, colorizer, log)
-    state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer))
     colour_table()  # one-off setup like loading the models (under a second), so not in the job's frame rate
     started = time.perf_counter()
     with VideoReader(source, start=start, end=end) as reader:
+        bars = None
+        if colorizer.borders == "neutral":
+            bars = find_bars(frame.gray for frame in islice(reader, 0, BAR_PROBE_FRAMES, BAR_PROBE_STEP))
+            if bars is not None:
+                log(f"{source}: bars around the picture; colouring the {bars.width}x{bars.height} picture inside "
+                    "them and leaving the bars gray (--borders model to colour everything)")
+        state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),
+                               bars=bars)
         width = reader.width * (2 if side_by_side else 1)
         with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, overwrite=overwrite) as writer:
             bar = tqdm(total=reader.frame_count, desc=source.name, unit="frame", disable=not progress,
