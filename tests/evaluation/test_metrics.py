@@ -22,6 +22,7 @@ from rehue.evaluation.metrics import (
     ssim,
     summarize,
     temporal_stability,
+    warm_share,
 )
 from tests.conftest import textured_rgb
 
@@ -133,7 +134,23 @@ def test_evaluate_pair_collects_every_metric():
     output, truth = textured_rgb(32, 40, seed=7), textured_rgb(32, 40, seed=8)
     metrics = evaluate_pair(output, truth)
     assert metrics == ImageMetrics(psnr(output, truth), ssim(output, truth), ciede2000(output, truth),
-                                   colourfulness(output), colourfulness(truth))
+                                   colourfulness(output), colourfulness(truth), warm_share(output),
+                                   warm_share(truth))
+
+
+def flat_lab(lightness, a, b, shape=(16, 16)):
+    lab = np.broadcast_to(np.array([lightness, a, b], np.float32), (*shape, 3)).copy()
+    return np.round(lab_to_rgb(lab) * 255).astype(np.uint8)
+
+
+def test_warm_share_is_the_share_of_the_colour_in_red_orange_and_yellow():
+    orange, blue = flat_lab(60, 15, 30), flat_lab(60, -5, -30)
+    assert warm_share(orange) == pytest.approx(1.0) and warm_share(blue) == pytest.approx(0.0)
+    half = np.concatenate([orange, blue], axis=1)
+    chroma_orange, chroma_blue = np.hypot(15, 30), np.hypot(5, 30)
+    assert warm_share(half) == pytest.approx(chroma_orange / (chroma_orange + chroma_blue), abs=0.02)
+    assert warm_share(flat_lab(60, 0, 0)) is None, "a gray image has no colour to share out"
+    assert warm_share(flat_lab(60, 0.5, 1.0)) is None, "nor has a faint one under CAST_MIN_CHROMA"
 
 
 # ----------------------------------------------------------------------------- temporal stability
@@ -187,13 +204,15 @@ def test_temporal_stability_accumulator_matches_the_function_and_resets():
 
 def test_summarize():
     assert summarize([3.0, 1.0, 2.0]) == {"min": 1.0, "max": 3.0, "mean": 2.0}
+    assert summarize([3.0, None, 1.0]) == {"min": 1.0, "max": 3.0, "mean": 2.0}, "undefined values are left out"
+    assert summarize([None, None]) == {"min": None, "max": None, "mean": None}
     with pytest.raises(RehueError):
         summarize([])
 
 
-def _metrics(psnr_value, ssim_value):
+def _metrics(psnr_value, ssim_value, warm_output=0.5, warm_truth=0.4):
     return ImageMetrics(psnr=psnr_value, ssim=ssim_value, ciede2000=4.0, colourfulness_output=20.0,
-                        colourfulness_truth=30.0)
+                        colourfulness_truth=30.0, warm_share_output=warm_output, warm_share_truth=warm_truth)
 
 
 def _table(model_rows, baseline_rows):
@@ -209,14 +228,29 @@ def test_markdown_table_has_the_thesis_columns_and_min_max_mean_in_place():
     lines = table.to_markdown().splitlines()
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
     assert header[:7] == ["Name", "SSIM a", "SSIM b", "SSIM c", "PSNR a", "PSNR b", "PSNR c"]
-    assert header[7:] == ["CIEDE2000 c", "Colourfulness output c", "Colourfulness truth c", "Images"]
+    assert header[7:] == ["CIEDE2000 c", "Colourfulness output c", "Colourfulness truth c", "Warm share output c",
+                          "Warm share truth c", "Images"]
     assert set(lines[1].strip("|").split("|")) == {"---"}
     model = [cell.strip() for cell in lines[2].strip("|").split("|")]
     assert model[:7] == ["model", "0.6000", "0.9000", "0.7667", "20.00", "30.00", "25.00"]
-    assert model[7:] == ["4.00", "20.0", "30.0", "3"]
+    assert model[7:] == ["4.00", "20.0", "30.0", "0.50", "0.40", "3"]
     baseline = [cell.strip() for cell in lines[3].strip("|").split("|")]
     assert baseline[:7] == [GRAY_BASELINE, "0.7500", "0.8500", "0.8000", "22.00", "24.00", "23.00"]
     assert "- model does NOT beat the gray baseline on SSIM" in table.to_markdown()
+
+
+def test_cast_lines_count_outputs_that_are_nearly_all_warm():
+    table = MetricTable()
+    for output, truth in ((0.95, 0.2), (0.92, 0.95), (0.3, None), (None, 0.5)):
+        table.add("model", _metrics(25.0, 0.9, output, truth))
+        table.add(GRAY_BASELINE, _metrics(24.0, 0.9, None, truth))
+    assert table.cast_lines() == [
+        "model: 72% of its colour is warm (red, orange, yellow) on average, the truth's 55%; 2 of 3 coloured "
+        "outputs are at least 90% warm, against 1 of the truths (a uniform sepia cast would make nearly all of "
+        "them so)."]
+    markdown = table.to_markdown()
+    assert "- model: 72% of its colour is warm" in markdown
+    assert markdown.splitlines()[3].split("|")[-4:-2] == [" - ", " 0.55 "], "gray has no warm share"
 
 
 def test_verdicts_for_a_model_that_beats_gray_and_one_that_does_not():

@@ -313,8 +313,8 @@ def colour_stats(rgb: np.ndarray, mask: np.ndarray | None = None) -> ColourStats
     hue = np.degrees(np.arctan2(ab[:, 1], ab[:, 0])) % 360.0
     mean_a, mean_b = ab.mean(axis=0)
     chromatic = chroma >= CHROMATIC_MIN
-    masses = np.array([chroma[chromatic & _in_family(hue, lo, hi)].sum() for _, lo, hi in HUE_FAMILIES])
-    warm = chromatic & np.any([_in_family(hue, lo, hi) for name, lo, hi in HUE_FAMILIES
+    masses = np.array([chroma[chromatic & in_hue_family(hue, lo, hi)].sum() for _, lo, hi in HUE_FAMILIES])
+    warm = chromatic & np.any([in_hue_family(hue, lo, hi) for name, lo, hi in HUE_FAMILIES
                                if name in WARM_FAMILIES], axis=0)
     mean_chroma = float(chroma.mean())
     # A nearly grey image (a black crow, a foggy street) has no composition worth balancing: the
@@ -326,7 +326,8 @@ def colour_stats(rgb: np.ndarray, mask: np.ndarray | None = None) -> ColourStats
                        tuple(float(s) for s in shares), cluster, float(1.0 - chromatic.mean()))
 
 
-def _in_family(hue: np.ndarray, lo: float, hi: float) -> np.ndarray:
+def in_hue_family(hue: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Hue angles (degrees, 0-360) in [lo, hi), the range wrapping through 0 when lo > hi."""
     return (hue >= lo) & (hue < hi) if lo < hi else (hue >= lo) | (hue < hi)
 
 

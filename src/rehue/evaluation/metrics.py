@@ -16,6 +16,10 @@ Every function takes 8-bit RGB arrays (H, W, 3) as rehue reads and writes them. 
 * **Colourfulness** after Hasler and Suesstrunk (2003) on 0..255 RGB:
   ``rg = R - G``, ``yb = (R + G) / 2 - B``, ``M = sqrt(var rg + var yb) + 0.3 sqrt(mean rg^2 + mean yb^2)``
   (their scale: 0 gray, ~33 moderately, ~59 quite, ~82 highly, ~109 extremely colourful).
+* **Warm share**: the share of an image's chroma (the a*b* length of its pixels above
+  ``CAST_MIN_CHROMA``) in red, orange and yellow hues (LAB hue 340-115 degrees, the warm families of
+  :mod:`rehue.data.demo`); undefined for an image with almost no colour. A uniform sepia or brown cast
+  puts nearly all of an output's colour there whatever the truth holds.
 * **Temporal stability**: see :func:`temporal_stability`.
 """
 
@@ -38,6 +42,10 @@ SSIM_RADIUS = 5  # int(3.5 * sigma + 0.5): scipy's default truncation, as skimag
 SSIM_MIN_SIDE = 3
 
 COLOURFULNESS_MEAN_WEIGHT = 0.3
+
+CAST_MIN_CHROMA = 2.0  # a*b* units: fainter pixels are gray with compression noise, not a tint
+CAST_MIN_SHARE = 0.01  # an image with fewer chromatic pixels than this has no colour to share out
+SEPIA_WARM_SHARE = 0.9  # an output with at least this warm share is counted as a uniform warm cast
 
 # Occlusion test of Sundaram, Brox and Keutzer (2010), "Dense point trajectories by GPU-accelerated
 # large displacement optical flow": a pixel is kept when |w + w_back|^2 <= a (|w|^2 + |w_back|^2) + b.
@@ -158,6 +166,21 @@ def colourfulness(rgb: np.ndarray) -> float:
     return spread + COLOURFULNESS_MEAN_WEIGHT * offset
 
 
+def warm_share(rgb: np.ndarray) -> float | None:
+    """Share of the image's chroma in warm hues (see the module docstring); None for an image with
+    (almost) no colour."""
+    from rehue.data.demo import HUE_FAMILIES, WARM_FAMILIES, in_hue_family
+
+    lab = rgb_to_lab(_check_rgb(rgb))
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    chromatic = chroma >= CAST_MIN_CHROMA
+    if chromatic.mean() < CAST_MIN_SHARE:
+        return None
+    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) % 360.0
+    warm = np.any([in_hue_family(hue, lo, hi) for name, lo, hi in HUE_FAMILIES if name in WARM_FAMILIES], axis=0)
+    return float(chroma[chromatic & warm].sum() / chroma[chromatic].sum())
+
+
 def gray_baseline(truth_rgb: np.ndarray) -> np.ndarray:
     """The "no colour" answer a colorizer has to beat: the truth's L* with a* = b* = 0, as uint8 RGB."""
     gray = rgb_to_gray(_check_rgb(truth_rgb, "ground truth"))
@@ -173,6 +196,8 @@ class ImageMetrics:
     ciede2000: float
     colourfulness_output: float
     colourfulness_truth: float
+    warm_share_output: float | None = None  # None: the image has (almost) no colour
+    warm_share_truth: float | None = None
 
 
 def evaluate_pair(output_rgb: np.ndarray, truth_rgb: np.ndarray, path=None) -> ImageMetrics:
@@ -185,6 +210,8 @@ def evaluate_pair(output_rgb: np.ndarray, truth_rgb: np.ndarray, path=None) -> I
             ciede2000=ciede2000(output_rgb, truth_rgb),
             colourfulness_output=colourfulness(output_rgb),
             colourfulness_truth=colourfulness(truth_rgb),
+            warm_share_output=warm_share(output_rgb),
+            warm_share_truth=warm_share(truth_rgb),
         )
     except RehueError as exc:
         if path is None or exc.path is not None:
@@ -296,12 +323,16 @@ class TemporalStability:
 # ----------------------------------------------------------------------------------------- tables
 
 
-def summarize(values) -> dict[str, float]:
-    """min, max and mean of a sequence of numbers."""
-    values = np.asarray(list(values), dtype=np.float64)
-    if values.size == 0:
+def summarize(values) -> dict[str, float | None]:
+    """min, max and mean of a sequence of numbers, leaving out the Nones (undefined values; all three
+    are None when nothing is left)."""
+    values = list(values)
+    if not values:
         raise RehueError("no values to summarize")
-    return {"min": float(values.min()), "max": float(values.max()), "mean": float(values.mean())}
+    defined = np.asarray([value for value in values if value is not None], dtype=np.float64)
+    if defined.size == 0:
+        return {"min": None, "max": None, "mean": None}
+    return {"min": float(defined.min()), "max": float(defined.max()), "mean": float(defined.mean())}
 
 
 METRIC_NAMES = tuple(f.name for f in fields(ImageMetrics))
@@ -312,6 +343,8 @@ _MARKDOWN_COLUMNS = (
     ("ciede2000", ("mean",), "CIEDE2000", 2),
     ("colourfulness_output", ("mean",), "Colourfulness output", 1),
     ("colourfulness_truth", ("mean",), "Colourfulness truth", 1),
+    ("warm_share_output", ("mean",), "Warm share output", 2),
+    ("warm_share_truth", ("mean",), "Warm share truth", 2),
 )
 _STATISTIC_LETTER = {"min": "a", "max": "b", "mean": "c"}
 
@@ -431,14 +464,16 @@ class MetricTable:
             summary = self.summary(name)
             cells = [name]
             for metric, statistics, _, decimals in _MARKDOWN_COLUMNS:
-                cells += [f"{summary[metric][statistic]:.{decimals}f}" for statistic in statistics]
+                cells += ["-" if summary[metric][statistic] is None else f"{summary[metric][statistic]:.{decimals}f}"
+                          for statistic in statistics]
             cells.append(str(len(images)))
             lines.append("| " + " | ".join(cells) + " |")
         lines += [
             "",
             "a = min, b = max, c = mean over the images. PSNR in dB (identical images count as "
             f"{PSNR_CAP_DB:g} dB); CIEDE2000 is the mean colour difference to the ground truth (lower is "
-            "better); colourfulness after Hasler and Suesstrunk (2003).",
+            "better); colourfulness after Hasler and Suesstrunk (2003); warm share: the share of an image's "
+            "colour in red, orange and yellow hues, over the images that have colour (- where none has).",
             "",
         ]
         verdicts = self.verdicts()
@@ -446,4 +481,24 @@ class MetricTable:
             lines += [f"- {verdict.sentence(self.baseline)}" for verdict in verdicts]
         else:
             lines.append(f"- No {self.baseline} row: no comparison with gray.")
+        lines += [f"- {line}" for line in self.cast_lines()]
         return "\n".join(lines) + "\n"
+
+    def cast_lines(self) -> list[str]:
+        """Per row: how warm its colours are against the truth's, and how many of its outputs are
+        nearly all warm, as a uniform sepia cast would make them."""
+        lines = []
+        for name in self.rows:
+            output, truth = self.values(name, "warm_share_output"), self.values(name, "warm_share_truth")
+            coloured = [o for o in output if o is not None]
+            if not coloured:
+                continue
+            cast = sum(o >= SEPIA_WARM_SHARE for o in coloured)
+            truth_cast = sum(t is not None and t >= SEPIA_WARM_SHARE for t in truth)
+            truth_mean = summarize(truth)["mean"]
+            lines.append(
+                f"{name}: {np.mean(coloured):.0%} of its colour is warm (red, orange, yellow) on average, the truth's "
+                + ("-" if truth_mean is None else f"{truth_mean:.0%}")
+                + f"; {cast} of {len(coloured)} coloured outputs are at least {SEPIA_WARM_SHARE:.0%} warm, against "
+                f"{truth_cast} of the truths (a uniform sepia cast would make nearly all of them so).")
+        return lines
