@@ -51,8 +51,10 @@ def textured_frames(count: int, height: int, width: int, seed: int = 0):
 
 
 def make_clip(path, frames, fps=25, *, audio=False, codec=None, pts=None, time_base=None, rotation=0,
-              sample_rate=44100, audio_codec=None, audio_seconds=None, faststart=True) -> Path:
+              sample_rate=44100, audio_codec=None, audio_seconds=None, faststart=True, gop=None) -> Path:
     """Write ``frames`` (iterable of HxWx3 uint8 RGB) to ``path``; returns the path.
+
+    ``gop``: at most this many frames from one key frame to the next (the encoder's default if None).
 
     ``pts`` (in ``time_base``, default ``1/fps``) gives each frame's timestamp, for variable frame rate
     clips. ``audio`` adds a stereo 440 Hz tone as long as the video (or ``audio_seconds``).
@@ -71,6 +73,8 @@ def make_clip(path, frames, fps=25, *, audio=False, codec=None, pts=None, time_b
         stream.codec_context.time_base = time_base
         if rotation:
             stream.set_display_rotation(rotation)
+        if gop:
+            stream.codec_context.gop_size = gop
         for i, rgb in enumerate(frames):
             if i == 0:
                 height, width = rgb.shape[:2]

@@ -154,7 +154,21 @@ def test_find_bars_takes_the_bars_every_shown_frame_has():
     dark[:, 96:116] = 0
     black = np.zeros_like(boxed[0])  # a frame of a fade: no bars to see
     assert find_bars([black, *boxed[:3], dark]) == Box(0, 20, 72, 96)
-    assert find_bars([black]) is None
+    assert find_bars([black, *boxed[:2], dark]) is None, "too few frames that are not blank"
+
+
+def test_find_bars_does_not_take_title_cards_for_bars():
+    from rehue.video.pipeline import find_bars
+
+    def card(top, left, height, width):
+        frame = np.zeros((72, 136), np.uint8)
+        frame[top : top + height, left : left + width] = textured_rgb(height, width, seed=top)[..., 1]
+        return frame
+
+    one_line = [card(30, 28, 12, 80)] * 10  # the same title for every frame: its text is no picture
+    assert find_bars(one_line) is None
+    credits = [card(10 + 2 * i, 20 + i, 40, 90) for i in range(10)]  # a block of text moving up the screen
+    assert find_bars(credits) is None
 
 
 def test_a_pillarboxed_film_is_coloured_as_without_its_bars(tiny_model, tiny_dependent_model):
@@ -192,3 +206,17 @@ def test_colorize_video_finds_bars_unless_asked_to_colour_everything(tmp_path, t
         chroma[borders] = np.abs(bars - bars.mean(axis=3, keepdims=True)).mean()
     assert any("bars around the picture" in m for m in messages)
     assert chroma["neutral"] < 1.0 < chroma["model"]
+
+
+def test_bars_of_a_long_film_are_found_from_its_key_frames_alone(tmp_path, monkeypatch):
+    from rehue.inference.colorizer import Box
+    from rehue.video.pipeline import find_video_bars
+
+    frames = [np.pad(frame, ((8, 8), (0, 0), (0, 0))) for frame in two_scene_frames(count_each=20)]
+    clip = make_clip(tmp_path / "film.mp4", frames, fps=24, gop=4)
+    with VideoReader(clip) as reader:
+        key_frames = list(reader.key_frames(24))
+        assert len(key_frames) == 10 and key_frames[0].shape == (88, 96)
+        assert len(list(reader.key_frames(3))) == 3
+        monkeypatch.setattr(VideoReader, "__iter__", lambda self: pytest.fail("decoded every frame"))
+        assert find_video_bars(reader) == Box(8, 0, 72, 96)

@@ -17,6 +17,7 @@ import logging
 import os
 from collections.abc import Iterator
 from fractions import Fraction
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -339,6 +340,23 @@ class VideoReader:
         if not seeked and expected and decoded + TRUNCATION_SLACK_FRAMES < expected:
             log.warning("%s: video ended after %d of %d frames; the file looks truncated",
                         self.path, decoded, expected)
+
+    def key_frames(self, limit: int) -> Iterator[np.ndarray]:
+        """Gray pictures (uint8 HxW) of up to ``limit`` key frames from the start of the file, with no
+        other frame decoded: a quick look over the first minutes of a film. Stops quietly at damage;
+        the reader's own iteration is not touched."""
+        import av
+
+        container = _open_input(self.path)
+        try:
+            stream = container.streams.video[0]
+            stream.codec_context.skip_frame = "NONKEY"
+            for av_frame in islice(container.decode(stream), limit):
+                yield av_frame.to_ndarray(format="gray")
+        except av.FFmpegError:
+            return
+        finally:
+            container.close()
 
     def _reopen(self) -> None:
         """A fresh demuxer at the beginning of the file (more reliable than seeking back to 0)."""

@@ -40,10 +40,20 @@ QUEUE_FRAMES = 4
 stays flat (a 720p frame is about 3 MB as RGB)."""
 MAX_MODEL_WORKERS = 4
 WORKER_POLL_S = 0.1  # how often a blocked decode thread checks whether the consumer stopped
-# Letterbox or pillarbox bars are looked for in every BAR_PROBE_STEP-th of the first BAR_PROBE_FRAMES frames
-BAR_PROBE_FRAMES = 240
-BAR_PROBE_STEP = 8
+# Letterbox or pillarbox bars are looked for in the first BAR_KEY_FRAMES key frames (a film's first
+# minutes, decoding nothing else), or, in a clip with fewer, in every BAR_PROBE_STEP-th of its first
+# BAR_PROBE_FRAMES frames
+BAR_KEY_FRAMES = 24
+BAR_PROBE_FRAMES = 48
+BAR_PROBE_STEP = 4
 BLANK_FRAME_STD = 4.0  # gray levels: a black or faded frame shows no bars
+# Bars are kept only when at least BAR_MIN_FRAMES frames that are not blank were seen, BAR_AGREEMENT of
+# them show the same bars (to BAR_SLACK_PX), and the picture keeps BAR_MIN_PICTURE of each dimension:
+# a title card on black shows "bars" too, but they are rarely the same from card to card, or so wide
+BAR_MIN_FRAMES = 4
+BAR_AGREEMENT = 0.6
+BAR_SLACK_PX = 2
+BAR_MIN_PICTURE = 0.5
 
 
 @dataclass
@@ -91,24 +101,41 @@ def load_dependent(spec: str, independent: Colorizer, log) -> Colorizer | None:
 
 
 def find_bars(frames) -> Box | None:
-    """The picture's box inside letterbox or pillarbox bars (black or white) that the uint8 gray
-    ``frames`` all show, or None. A video keeps one box, so the models see the same view in every
-    scene; each side takes the narrowest bar of the frames, so a dark scene does not widen it."""
-    boxes, shape = [], None
+    """The picture's box inside letterbox or pillarbox bars (black or white) of the uint8 gray
+    ``frames``, or None. A video keeps one box, so the models see the same view in every scene.
+
+    Each side takes the narrowest bar among the frames, so a dark scene, whose picture merges with
+    the bars, does not widen them; and bars count only where most frames show exactly them and they
+    leave at least half of each dimension (``BAR_*``), so an opening title card is not taken for them.
+    """
+    sides, shape = [], None
     for gray in frames:
         if float(gray.std()) < BLANK_FRAME_STD:
             continue
         shape = gray.shape
-        boxes.append(picture_box(gray))
-    if not boxes:
+        box = picture_box(gray)
+        sides.append((box.top, gray.shape[0] - box.top - box.height, box.left, gray.shape[1] - box.left - box.width))
+    if len(sides) < BAR_MIN_FRAMES:
         return None
+    narrowest = np.min(np.array(sides), axis=0)
+    if not narrowest.any():
+        return None
+    agreeing = sum(bool(np.all(np.abs(np.array(frame) - narrowest) <= BAR_SLACK_PX)) for frame in sides)
+    top, bottom, left, right = (int(width) for width in narrowest)
     height, width = shape
-    top, left = min(b.top for b in boxes), min(b.left for b in boxes)
-    bottom = min(height - b.top - b.height for b in boxes)
-    right = min(width - b.left - b.width for b in boxes)
-    if top + bottom + left + right == 0:
+    box = Box(top, left, height - top - bottom, width - left - right)
+    if agreeing < BAR_AGREEMENT * len(sides) or box.height < BAR_MIN_PICTURE * height \
+            or box.width < BAR_MIN_PICTURE * width:
         return None
-    return Box(top, left, height - top - bottom, width - left - right)
+    return box
+
+
+def find_video_bars(reader) -> Box | None:
+    """``find_bars`` over a video's first key frames, or its first frames when it has few key frames."""
+    key_frames = list(reader.key_frames(BAR_KEY_FRAMES))
+    if len(key_frames) >= 2 * BAR_MIN_FRAMES:
+        return find_bars(key_frames)
+    return find_bars(frame.gray for frame in islice(reader, 0, BAR_PROBE_FRAMES, BAR_PROBE_STEP))
 
 
 def model_workers(colorizer: Colorizer) -> int:
@@ -380,7 +407,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     with VideoReader(source, start=start, end=end) as reader:
         bars = None
         if colorizer.borders == "neutral":
-            bars = find_bars(frame.gray for frame in islice(reader, 0, BAR_PROBE_FRAMES, BAR_PROBE_STEP))
+            bars = find_video_bars(reader)
             if bars is not None:
                 log(f"{source}: bars around the picture; colouring the {bars.width}x{bars.height} picture inside "
                     "them and leaving the bars gray (--borders model to colour everything)")
