@@ -67,8 +67,9 @@ def _add_train_args(p: argparse.ArgumentParser):
 FIT_HELP = ("native (the short side at the model's size, as the photo models were trained; the default) or "
             "letterbox (the whole photo in the model's square, with black bars). Video frames are always "
             "letterboxed (thesis 4.1)")
-BORDERS_HELP = ("photos: plain white or black borders (scanned prints, mounts, letterbox bars): neutral (the default) "
-                "leaves them gray and shows the model the picture inside them; model shows the model everything")
+BORDERS_HELP = ("plain white or black borders of photos and videos (scanned prints, mounts, letterbox and pillarbox "
+                "bars): neutral (the default) leaves them gray and shows the models the picture inside them; model "
+                "shows the models everything")
 
 
 def build_parser() -> argparse.ArgumentParser:

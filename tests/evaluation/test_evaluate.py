@@ -60,3 +60,13 @@ def test_evaluate_colour_video_reports_temporal_stability(tmp_path, tiny_model, 
     stats = result.extra["video v.mp4"]
     assert stats["frames"] == 16 and len(stats["ab_error_by_frame"]) == 16
     assert stats["temporal_stability_truth"] >= 0 and stats["temporal_stability_output"] >= 0
+
+
+def test_evaluate_finds_a_clips_bars_as_colorize_does_at_the_scored_size(tmp_path, tiny_model):
+    photo = textured_rgb(60, 140, seed=5)
+    frames = [np.pad(photo[:, i : i + 100], ((0, 0), (30, 30), (0, 0))) for i in range(20)]  # 160x60, pillarbox
+    clip = make_clip(tmp_path / "wide.mp4", frames, fps=10)
+    full = evaluate(tiny_model, [clip], tmp_path / "r", dependent_model="none", progress=False, full_res=True)
+    assert full.extra["video wide.mp4"]["bars"] == [0, 30, 60, 100]
+    scored = evaluate(tiny_model, [clip], tmp_path / "s", dependent_model="none", progress=False)
+    assert scored.extra["video wide.mp4"]["bars"] == [0, 12, 24, 40], "frames scored at 64x24: the bars scale too"

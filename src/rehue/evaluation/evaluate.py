@@ -132,11 +132,11 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     from tqdm import tqdm
 
     from rehue.color.lab import rgb_to_gray, rgb_to_lab
+    from rehue.inference.colorizer import Box
     from rehue.video.io import VideoReader
-    from rehue.video.pipeline import SceneColorizer, load_dependent
+    from rehue.video.pipeline import SceneColorizer, find_video_bars, load_dependent
 
     dependent = load_dependent(dependent_model, colorizer, log)
-    state = SceneColorizer(colorizer, dependent)
     stability_out, stability_truth = TemporalStability(), TemporalStability()
     errors = []
 
@@ -152,17 +152,28 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
                 grid.append((gray, truth, rgb))
 
     with VideoReader(video) as reader:
+        height, width = reader.height, reader.width
+        scale = 2 * colorizer.size / max(height, width) if not full_res and max(height, width) > 2 * colorizer.size \
+            else 1.0
+        size = (round(width * scale), round(height * scale))
+        bars = find_video_bars(reader) if colorizer.borders == "neutral" else None
+        if bars is not None and scale != 1.0:  # the bars of the frames as scored
+            top, left = round(bars.top * scale), round(bars.left * scale)
+            bottom = round((height - bars.top - bars.height) * scale)
+            right = round((width - bars.left - bars.width) * scale)
+            bars = Box(top, left, size[1] - top - bottom, size[0] - left - right)
+        state = SceneColorizer(colorizer, dependent, bars=bars)
         for frame in tqdm(reader, total=min(reader.frame_count or max_frames, max_frames), unit="frame",
                           disable=not progress, file=sys.stderr, leave=False):
             if frame.index >= max_frames:
                 break
             truth = frame.rgb
-            if not full_res and max(truth.shape[:2]) > 2 * colorizer.size:
-                scale = 2 * colorizer.size / max(truth.shape[:2])
-                truth = cv2.resize(truth, (round(truth.shape[1] * scale), round(truth.shape[0] * scale)),
-                                   interpolation=cv2.INTER_AREA)
+            if scale != 1.0:
+                truth = cv2.resize(truth, size, interpolation=cv2.INTER_AREA)
             score(state.push(rgb_to_gray(truth), truth))
         score(state.flush())
+        state.close()
     return {"frames": len(errors), "scene_starts": state.scene_starts,
+            "bars": None if bars is None else [bars.top, bars.left, bars.height, bars.width],
             "temporal_stability_output": stability_out.mean(), "temporal_stability_truth": stability_truth.mean(),
             "ab_error_by_frame": [round(e, 3) for e in errors]}

@@ -321,8 +321,9 @@ class Colorizer:
     ("auto", "onnxruntime", "torch"); ``threads`` is the intra-op thread count of each model call.
     ``generator`` stays the PyTorch module as loaded. ``fit`` is how ``colorize`` shows a picture to
     the model (``FITS``; default: the model config's, else "native"); the video pipeline letterboxes
-    every frame, as the thesis does (4.1). ``borders`` is what ``colorize`` does with plain white or
-    black borders around a photo (``BORDERS``; default "neutral": see ``picture_box``).
+    every frame, as the thesis does (4.1). ``borders`` is what ``colorize`` and the video pipeline do with
+    plain white or black borders around a picture (``BORDERS``; default "neutral": see ``picture_box``
+    and ``rehue.video.pipeline.find_bars``).
     """
 
     def __init__(self, generator, card, device: str = "cpu", *, backend: str = "auto",

@@ -110,7 +110,7 @@ def find_bars(frames) -> Box | None:
     """
     sides, shape = [], None
     for gray in frames:
-        if float(gray.std()) < BLANK_FRAME_STD:
+        if float(gray.std()) < BLANK_FRAME_STD or shape not in (None, gray.shape):  # blank, or resized part way
             continue
         shape = gray.shape
         box = picture_box(gray)
