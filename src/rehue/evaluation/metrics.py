@@ -148,11 +148,14 @@ def ssim(output_rgb: np.ndarray, truth_rgb: np.ndarray, data_range: float = 255)
 
 def ciede2000(output_rgb: np.ndarray, truth_rgb: np.ndarray) -> float:
     """Mean CIEDE2000 colour difference (Delta E 00) between the images; 0 for identical images."""
+    output_rgb, truth_rgb = _check_pair(output_rgb, truth_rgb)
+    return _ciede2000_of_lab(rgb_to_lab(output_rgb), rgb_to_lab(truth_rgb))
+
+
+def _ciede2000_of_lab(output_lab: np.ndarray, truth_lab: np.ndarray) -> float:
     from skimage.color import deltaE_ciede2000
 
-    output_rgb, truth_rgb = _check_pair(output_rgb, truth_rgb)
-    delta = deltaE_ciede2000(rgb_to_lab(output_rgb), rgb_to_lab(truth_rgb), channel_axis=-1)
-    return float(np.mean(delta, dtype=np.float64))
+    return float(np.mean(deltaE_ciede2000(output_lab, truth_lab, channel_axis=-1), dtype=np.float64))
 
 
 def colourfulness(rgb: np.ndarray) -> float:
@@ -169,9 +172,12 @@ def colourfulness(rgb: np.ndarray) -> float:
 def warm_share(rgb: np.ndarray) -> float | None:
     """Share of the image's chroma in warm hues (see the module docstring); None for an image with
     (almost) no colour."""
+    return _warm_share_of_lab(rgb_to_lab(_check_rgb(rgb)))
+
+
+def _warm_share_of_lab(lab: np.ndarray) -> float | None:
     from rehue.data.demo import HUE_FAMILIES, WARM_FAMILIES, in_hue_family
 
-    lab = rgb_to_lab(_check_rgb(rgb))
     chroma = np.hypot(lab[..., 1], lab[..., 2])
     chromatic = chroma >= CAST_MIN_CHROMA
     if chromatic.mean() < CAST_MIN_SHARE:
@@ -204,14 +210,15 @@ def evaluate_pair(output_rgb: np.ndarray, truth_rgb: np.ndarray, path=None) -> I
     """Every image metric for one (output, truth) pair; ``path`` names the file in error messages."""
     try:
         output_rgb, truth_rgb = _check_pair(output_rgb, truth_rgb)
+        output_lab, truth_lab = rgb_to_lab(output_rgb), rgb_to_lab(truth_rgb)  # once each, for two metrics
         return ImageMetrics(
             psnr=psnr(output_rgb, truth_rgb),
             ssim=ssim(output_rgb, truth_rgb),
-            ciede2000=ciede2000(output_rgb, truth_rgb),
+            ciede2000=_ciede2000_of_lab(output_lab, truth_lab),
             colourfulness_output=colourfulness(output_rgb),
             colourfulness_truth=colourfulness(truth_rgb),
-            warm_share_output=warm_share(output_rgb),
-            warm_share_truth=warm_share(truth_rgb),
+            warm_share_output=_warm_share_of_lab(output_lab),
+            warm_share_truth=_warm_share_of_lab(truth_lab),
         )
     except RehueError as exc:
         if path is None or exc.path is not None:

@@ -66,6 +66,18 @@ class Box:
     height: int
     width: int
 
+    @property
+    def region(self) -> tuple[slice, slice]:
+        """(rows, columns) of the box, to index an array with."""
+        return slice(self.top, self.top + self.height), slice(self.left, self.left + self.width)
+
+
+def inside_gray(gray: np.ndarray, box: Box, picture_rgb: np.ndarray) -> np.ndarray:
+    """RGB of the uint8 ``gray`` image, neutral everywhere but ``box``, which holds ``picture_rgb``."""
+    rgb = np.repeat(gray[..., None], 3, axis=2)
+    rgb[box.region] = picture_rgb
+    return rgb
+
 
 def letterbox(picture: np.ndarray, size: int) -> tuple[np.ndarray, Box]:
     """Fit ``picture`` (H, W gray or H, W, 3 colour, uint8) into a ``size`` square without distortion,
@@ -462,10 +474,8 @@ class Colorizer:
         if self.borders == "neutral" and prev_ab is None:
             inner = picture_box(gray)
             if (inner.height, inner.width) != gray.shape:
-                rgb = np.repeat(gray[..., None], 3, axis=2)
-                rows, cols = slice(inner.top, inner.top + inner.height), slice(inner.left, inner.left + inner.width)
-                rgb[rows, cols], ab_norm = self._colorize_gray(np.ascontiguousarray(gray[rows, cols]))
-                return rgb, ab_norm
+                picture_rgb, ab_norm = self._colorize_gray(np.ascontiguousarray(gray[inner.region]))
+                return inside_gray(gray, inner, picture_rgb), ab_norm
         return self._colorize_gray(gray, prev_ab)
 
     def _colorize_gray(self, gray: np.ndarray, prev_ab: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -31,6 +31,7 @@ from rehue.inference.colorizer import (
     ComposeWorkspace,
     colour_table,
     compose_full_resolution,
+    inside_gray,
     letterbox,
     picture_box,
 )
@@ -210,8 +211,7 @@ class SceneColorizer:
     def _inside_bars(self, gray: np.ndarray) -> np.ndarray:
         if self.bars is None:
             return gray
-        bars = self.bars
-        return np.ascontiguousarray(gray[bars.top : bars.top + bars.height, bars.left : bars.left + bars.width])
+        return np.ascontiguousarray(gray[self.bars.region])
 
     def push(self, gray: np.ndarray, payload=None) -> list[tuple[object, np.ndarray]]:
         """Feed one frame; returns (payload, colour RGB) for every frame that could be decided."""
@@ -269,9 +269,7 @@ class SceneColorizer:
             self._workspace = ComposeWorkspace(*picture.shape)
         rgb = compose_full_resolution(picture, ab, self._workspace)
         if self.bars is not None:
-            bars, inner = self.bars, rgb
-            rgb = np.repeat(decided.gray[..., None], 3, axis=2)
-            rgb[bars.top : bars.top + bars.height, bars.left : bars.left + bars.width] = inner
+            rgb = inside_gray(decided.gray, self.bars, rgb)
         self.timer.add("upsample_and_compose", time.perf_counter() - started)
         return decided.payload, rgb
 
