@@ -20,12 +20,12 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("data", help="photo folder, CIFAR-10 folder (cifar-10-batches-py) or frame dataset "
                    "(from rehue frames)")
     p.add_argument("--out", default=d.out, help="run folder: checkpoints, samples, metrics, model")
-    p.add_argument("--generator", default=d.generator, help="gen1 or gen2 (default %(default)s)")
+    p.add_argument("--generator", help=f"gen1 or gen2 (default: --init's, else {d.generator})")
     p.add_argument("--discriminator", default=d.discriminator, help="disc1, disc2 or patch (default %(default)s)")
-    p.add_argument("--size", type=int, default=d.size, help="working size, a power of two (default %(default)s)")
+    p.add_argument("--size", type=int, help=f"working size, a power of two (default: --init's, else {d.size})")
     p.add_argument("--dependent", action="store_true",
                    help="train the dependent generator (L* + previous frame's a*b*) on temporal pairs")
-    p.add_argument("--width", type=int, default=d.width, help="generator base width (default %(default)s)")
+    p.add_argument("--width", type=int, help=f"generator base width (default: --init's, else {d.width})")
     p.add_argument("--disc-width", type=int, default=d.disc_width, help="discriminator base width (0: its default)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="default %(default)s (thesis: 128/256)")
     p.add_argument("--epochs", type=int, default=d.epochs)
@@ -40,7 +40,8 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--no-amp", action="store_true", help="no bfloat16 autocast on CUDA")
     p.add_argument("--workers", type=int, default=d.workers, help="data loader processes")
     p.add_argument("--val-images", type=int, default=d.val_images)
-    p.add_argument("--init", default=d.init, help="start the generator from this model (fine-tuning)")
+    p.add_argument("--init", default=d.init, help="start the generator from this model (fine-tuning): a shipped "
+                   "model's name or a .safetensors path; its architecture, size and width are the run's unless given")
     p.add_argument("--ema", type=float, default=d.ema,
                    help="validate and save a moving average of the generator's weights with this decay "
                         "(e.g. 0.999; 0: the last weights)")
@@ -185,9 +186,18 @@ def cmd_train(args) -> int:
     from rehue.training.config import TrainConfig
     from rehue.training.loop import train
 
+    shape = {"generator": args.generator, "size": args.size, "width": args.width}
+    if args.init and None in shape.values():  # fine-tuning: the --init model's shape unless given
+        from rehue.models.io import read_card, resolve_model_path
+
+        card = read_card(resolve_model_path(args.init))
+        inherited = {"generator": card.architecture, "size": card.size, "width": card.width}
+        shape = {key: inherited[key] if value is None else value for key, value in shape.items()}
+    defaults = TrainConfig()
+    shape = {key: getattr(defaults, key) if value is None else value for key, value in shape.items()}
     config = TrainConfig(
-        data=str(args.data), out=args.out, generator=args.generator, discriminator=args.discriminator,
-        size=args.size, in_channels=3 if args.dependent else 1, width=args.width, disc_width=args.disc_width,
+        data=str(args.data), out=args.out, **shape, discriminator=args.discriminator,
+        in_channels=3 if args.dependent else 1, disc_width=args.disc_width,
         batch_size=args.batch_size,
         epochs=args.epochs, lr_g=args.lr_g, beta1_g=args.beta1_g, lr_d=args.lr_d, beta1_d=args.beta1_d,
         l1_weight=args.l1_weight, seed=args.seed, device=args.device, amp=not args.no_amp, workers=args.workers,

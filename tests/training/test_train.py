@@ -116,6 +116,21 @@ def test_colour_jitter_from_the_command_line_is_recorded_in_the_run_and_the_mode
     assert card.training["crop_min"] == 0.7
 
 
+def test_fine_tuning_from_the_command_line_takes_the_init_models_shape_unless_given(tmp_path, photo_folder,
+                                                                                   tiny_model):
+    common = ["--batch-size", "4", "--epochs", "1", "--steps-per-epoch", "1", "--val-images", "2", "--device", "cpu",
+              "--no-progress", "--init", str(tiny_model)]
+    assert main(["train", str(photo_folder), "--out", str(tmp_path / "a"), *common]) == 0
+    _, card = load_model(tmp_path / "a" / "model.safetensors")
+    assert (card.architecture, card.size, card.width) == ("gen2", 32, 4), "the tiny model's, not the defaults"
+    assert main(["train", str(photo_folder), "--out", str(tmp_path / "b"), *common, "--size", "64"]) == 0
+    assert load_model(tmp_path / "b" / "model.safetensors")[1].size == 64
+    assert main(["train", str(photo_folder), "--out", str(tmp_path / "c"), *common, "--width", "8"]) == 1, \
+        "a width the weights do not have is refused"
+    assert main(["train", str(photo_folder), "--out", str(tmp_path / "d"), *common[:-2]]) == 0
+    assert load_model(tmp_path / "d" / "model.safetensors")[1].width == TrainConfig().width, "no --init: defaults"
+
+
 def test_dependent_model_trains_on_synthetic_pairs(tmp_path, photo_folder):
     result = train(tiny_config(photo_folder, tmp_path / "dep", in_channels=3, epochs=1), progress=False)
     _, card = load_model(tmp_path / "dep" / "model.safetensors")
@@ -141,6 +156,21 @@ def test_init_from_a_model_fine_tunes_it(tmp_path, photo_folder):
     with pytest.raises(RehueError, match="--init"):
         train(tiny_config(photo_folder, tmp_path / "c", epochs=1, width=8,
                           init=str(tmp_path / "a" / "model.safetensors")), progress=False)
+
+
+def test_a_fine_tuned_model_keeps_its_init_models_restraint_but_not_its_view(tmp_path, photo_folder):
+    train(tiny_config(photo_folder, tmp_path / "a", epochs=1), progress=False)
+    base_json = tmp_path / "a" / "model.json"
+    config = json.loads(base_json.read_text())
+    assert "chroma" not in config["inference"], "a run from scratch is shown unrestrained"
+    config["inference"] = {"chroma": 0.4, "ab_smoothing": 1.2, "fit": "letterbox", "borders": "model"}
+    base_json.write_text(json.dumps(config))
+    lines = []
+    train(tiny_config(photo_folder, tmp_path / "b", epochs=1, steps_per_epoch=1,
+                      init=str(tmp_path / "a" / "model.safetensors")), progress=False, log=lines.append)
+    _, card = load_model(tmp_path / "b" / "model.safetensors")
+    assert card.inference == {"chroma": 0.4, "ab_smoothing": 1.2}, "trained on photo crops: shown photos natively"
+    assert any("restraint (chroma 0.4, ab_smoothing 1.2" in line for line in lines)
 
 
 DDP_SCRIPT = """

@@ -150,6 +150,10 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log):
     generator.load_state_dict(target)
     if grown:
         log(f"initialised from {spec}; {grown} input layer(s) grown to {config.in_channels} channels")
+    restraint = {k: v for k, v in (card.inference or {}).items() if k in ("chroma", "ab_smoothing")}
+    if restraint:
+        log(f"the trained model keeps {spec}'s restraint ({', '.join(f'{k} {v}' for k, v in restraint.items())}; "
+            "`rehue colorize --chroma` sets another scale)")
 
 
 class WeightAverage:
@@ -434,10 +438,26 @@ def _export(generator, config, history, out, save_model, card_cls):
                   "stamp_share": config.stamp_share, "studio_share": config.studio_share,
                   "colour_jitter": config.colour_jitter, "crop_min": config.crop_min},
         metrics={k: v for k, v in last.items() if k.startswith("val_")},
-        # a model trained on letterboxed frames (`rehue frames`) is shown photos the same way
-        inference={"fit": "letterbox"} if is_frame_dir(Path(config.data)) else {},
+        inference=_inference_settings(config, is_frame_dir(Path(config.data))),
     )
     save_model(generator, card, out / "model.safetensors")
+
+
+def _inference_settings(config, letterboxed_frames: bool) -> dict:
+    """How the exported model is shown pictures. A run fine-tuned from a model (``--init``) keeps that
+    model's restraint (chroma scale, a*b* smoothing): on a held-out collection the shipped restraint
+    scored 0.8 dB above the unrestrained output of the model it was fine-tuned into, and the unsmoothed
+    output's chroma speckle cost SSIM (docs/model-card.md, "Fine-tuning on your own footage"). A model
+    trained on letterboxed frames (`rehue frames`) is shown photos the same way."""
+    from rehue.models.io import read_card, resolve_model_path
+
+    settings = {}
+    if config.init:
+        inherited = read_card(resolve_model_path(config.init)).inference or {}
+        settings = {key: inherited[key] for key in ("chroma", "ab_smoothing") if key in inherited}
+    if letterboxed_frames:
+        settings["fit"] = "letterbox"
+    return settings
 
 
 def _write_metrics(out: Path, history: list[dict], writer):
