@@ -65,6 +65,9 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
 
 
+DEPENDENT_HELP = ("video: the model for frames within a scene, or none (every frame independently). Default: the "
+                  "shipped dependent model beside the shipped independent model; beside a model of your own, none "
+                  "(the shipped one learned to carry the shipped model's colours)")
 FIT_HELP = ("native (the short side at the model's size, as the photo models were trained; the default) or "
             "letterbox (the whole photo in the model's square, with black bars). Video frames are always "
             "letterboxed (thesis 4.1)")
@@ -84,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True,
                    help="output file (one input) or folder; the format follows the extension")
     p.add_argument("--model", default="default", help="shipped model name or path to NAME.safetensors")
-    p.add_argument("--dependent-model", default="default", help="video: model for frames within a scene")
+    p.add_argument("--dependent-model", default="default", help=DEPENDENT_HELP)
     p.add_argument("--device", default="auto")
     p.add_argument("--chroma", type=float, default=None,
                    help="colour strength: scale of the predicted a*b* (default: the model's own, 0.5 for the "
@@ -134,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="metrics of a model against ground truth, beside the gray baseline")
     p.add_argument("data", nargs="+", type=Path, help="colour photos, folders, frame datasets or colour videos")
     p.add_argument("--model", default="default")
-    p.add_argument("--dependent-model", default="default")
+    p.add_argument("--dependent-model", default="default", help=DEPENDENT_HELP)
     p.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder (default %(default)s)")
     p.add_argument("--full-res", action="store_true", help="score at full resolution, not the working size")
     p.add_argument("--fit", default=None, help="photos scored with --full-res: " + FIT_HELP)

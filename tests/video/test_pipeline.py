@@ -220,3 +220,24 @@ def test_bars_of_a_long_film_are_found_from_its_key_frames_alone(tmp_path, monke
         assert len(list(reader.key_frames(3))) == 3
         monkeypatch.setattr(VideoReader, "__iter__", lambda self: pytest.fail("decoded every frame"))
         assert find_video_bars(reader) == Box(8, 0, 72, 96)
+
+
+def test_the_shipped_dependent_model_pairs_with_the_shipped_independent_model_only(tiny_model, tiny_dependent_model):
+    from rehue.models.io import shipped_models
+    from rehue.video.pipeline import load_dependent
+    from tests.conftest import make_tiny_model
+
+    make_tiny_model(tiny_model.parent / "big.safetensors", size=128)
+
+    messages = []
+    shipped = Colorizer.load("default", device="cpu")
+    assert shipped.shipped and load_dependent("default", shipped, messages.append).dependent
+    assert not messages
+    own = Colorizer.load(tiny_model, device="cpu")
+    assert not own.shipped
+    assert load_dependent("default", own, messages.append) is None, "a model of the user's own: no shipped partner"
+    assert len(messages) == 1 and "--dependent-model" in messages[0]
+    assert load_dependent(str(tiny_dependent_model), own, messages.append).dependent, "one given is paired"
+    shipped_name = next(name for name in shipped_models() if name.endswith("-dependent"))
+    assert load_dependent(shipped_name, Colorizer.load(tiny_model.parent / "big.safetensors", device="cpu"),
+                          messages.append).dependent, "the shipped one, named, is paired with a model of its size"

@@ -347,6 +347,7 @@ class Colorizer:
             raise RehueError(f"threads must be at least 1, not {threads}")
         self.generator = generator
         self.card = card
+        self.shipped = False  # one of the models shipped in the package (``load`` says)
         self.device = device
         self.size = card.size
         self.threads = threads
@@ -368,7 +369,7 @@ class Colorizer:
     @classmethod
     def load(cls, model: str | Path = DEFAULT_MODEL, device: str = "auto", role: str = "independent", *,
              backend: str = "auto", threads: int = DEFAULT_MODEL_THREADS, **settings) -> Colorizer:
-        from rehue.models.io import load_model, shipped_models
+        from rehue.models.io import load_model, resolve_model_path, shipped_models
 
         device = resolve_device(device)
         if str(model) == DEFAULT_MODEL:
@@ -380,7 +381,9 @@ class Colorizer:
                     "`rehue train` and pass --model PATH")
             model = wanted[0]
         generator, card = load_model(model, device=device)
-        return cls(generator, card, device, backend=backend, threads=threads, **settings)
+        colorizer = cls(generator, card, device, backend=backend, threads=threads, **settings)
+        colorizer.shipped = resolve_model_path(model) in shipped_models().values()
+        return colorizer
 
     def _runner(self, backend: str):
         """(backend name, function from an (N, C, H, W) float32 array to the (N, 2, H, W) float32 output)."""

@@ -78,8 +78,18 @@ class VideoSummary:
 
 
 def load_dependent(spec: str, independent: Colorizer, log) -> Colorizer | None:
-    """The dependent generator to pair with ``independent``; None means colour every frame independently."""
+    """The dependent generator to pair with ``independent``; None means colour every frame independently.
+
+    "default" is the shipped dependent model, paired with the shipped independent model only: it learned
+    to carry that model's colours from frame to frame, and beside a model fine-tuned on other footage it
+    pulled the colours back towards its own (docs/model-card.md, "Fine-tuning on your own footage")."""
     if spec == "none":
+        return None
+    if spec == "default" and not independent.shipped:
+        log("note: the shipped dependent model learned to carry the shipped independent model's colours, not this "
+            "model's, so every frame is coloured by this model alone; --dependent-model pairs one (a dependent "
+            "model trained beside this one, or the shipped one by its name; docs/model-card.md, \"Fine-tuning on "
+            "your own footage\")")
         return None
     try:
         dependent = Colorizer.load(spec, device=independent.device, role="dependent",
