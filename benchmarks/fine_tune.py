@@ -2,7 +2,7 @@
 more photos of that kind? The model card's "Fine-tuning on your own footage" quotes this.
 
     .venv/bin/python benchmarks/fine_tune.py [--model rehue-gen2-128-independent] [--demo data/demo]
-        [--work runs/fine-tune] [--steps 300] [--out docs/results/fine-tune]
+        [--work runs/fine-tune] [--steps 300] [--out docs/results/fine-tune] [--video]
 
 The collection: a catalogue of fruit, vegetables, nuts, flowers, mushrooms and plants photographed on
 a plain studio backdrop, made from the demo set's photographed cut-outs (`tuxpaint-stamps-default`;
@@ -10,7 +10,8 @@ the shipped models never saw them). Every fourth cut-out, in path order, is held
 photos are only scored. The fine-tuning command is the model card's, with the step count of this
 script; the scores are `rehue evaluate`'s, for the shipped model and for the fine-tuned one, shown with
 the restraint it keeps from the shipped model and without it (a copy of its JSON with chroma 1, no
-smoothing).
+smoothing). With ``--video``, a dependent model is fine-tuned beside the fine-tuned one (the model
+card's second command) and slow pans over the held-out photos are coloured by four pairs of models.
 """
 
 from __future__ import annotations
@@ -19,14 +20,18 @@ import argparse
 import json
 import math
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 KINDS = ("food", "plants")
 CANVAS = 256
 SHOTS_PER_CUTOUT = 3  # each cut-out on three backdrops, at three sizes and places
 SHOWN = 8  # held-out cut-outs in the picture
+PAN_SIDE = 192  # --video: the pans' frames are this square
 
 
 def catalogue_photo(cutout: np.ndarray, rng) -> np.ndarray:
@@ -81,11 +86,63 @@ def evaluate(test: Path, model: str, report: Path) -> dict:
     return json.loads((report / "metrics.json").read_text())
 
 
+def schedule(steps: int, batch_size: int) -> list[str]:
+    return ["--discriminator", "patch", "--disc-width", "16", "--batch-size", str(batch_size),
+            "--epochs", str(math.ceil(steps / 50)), "--steps-per-epoch", str(min(steps, 50)), "--overwrite",
+            "--no-progress"]
+
+
 def fine_tune(model: str, photos: Path, run: Path, steps: int, batch_size: int) -> None:
     """The model card's fine-tuning command (the run takes ``model``'s architecture, size and width)."""
-    rehue("train", str(photos), "--out", str(run), "--init", model, "--discriminator", "patch", "--disc-width", "16",
-          "--batch-size", str(batch_size), "--epochs", str(math.ceil(steps / 50)),
-          "--steps-per-epoch", str(min(steps, 50)), "--overwrite", "--no-progress")
+    rehue("train", str(photos), "--out", str(run), "--init", model, *schedule(steps, batch_size))
+
+
+def fine_tune_dependent(independent: Path, photos: Path, run: Path, steps: int, batch_size: int) -> None:
+    """The model card's command for a dependent model beside a fine-tuned independent one (the shipped
+    recipe's: fed the independent model's output and its own, as a video feeds it)."""
+    rehue("train", str(photos), "--out", str(run), "--dependent", "--init", str(independent),
+          "--independent-feed", "0.3", "--self-feed", "0.5", "--self-feed-steps", "24", "--ema", "0.99",
+          *schedule(steps, batch_size))
+
+
+def pan_scores(photos: list[Path], pairs: dict[str, tuple[str, str]], frames: int) -> dict[str, dict]:
+    """Each (independent, dependent) pair on a slow pan over each photo (`benchmarks/drift.py`'s, at
+    PAN_SIDE pixels), coloured as `rehue colorize` colours a video: {label: mean a*b* error to the
+    truth over all frames, over the first and last ten, PSNR minus gray's, temporal stability}."""
+    from drift import pan_frames
+
+    from rehue.color.lab import rgb_to_gray, rgb_to_lab
+    from rehue.data.images import load_image
+    from rehue.evaluation.metrics import TemporalStability, gray_baseline, psnr
+    from rehue.inference.colorizer import Colorizer
+    from rehue.video.pipeline import SceneColorizer, load_dependent
+
+    def stability(frames) -> float:
+        measure = TemporalStability()
+        for rgb in frames:
+            measure.update(rgb)
+        return measure.mean()
+
+    pans = [list(pan_frames(load_image(photo).rgb, frames, PAN_SIDE, PAN_SIDE)) for photo in photos]
+    scores = {}
+    for label, (independent_spec, dependent_spec) in pairs.items():
+        independent = Colorizer.load(independent_spec, device="cpu")
+        dependent = load_dependent(dependent_spec, independent, print)
+        errors, gains, stabilities = [], [], []
+        for pan in pans:
+            state = SceneColorizer(independent, dependent, scene_mode="robust")
+            outputs = [done for truth in pan for done in state.push(rgb_to_gray(truth), truth)] + state.flush()
+            ab_error = [np.hypot(*np.moveaxis(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(truth)[..., 1:], -1, 0)).mean()
+                        for truth, rgb in outputs]
+            errors.append(ab_error)
+            gains.append(np.mean([psnr(rgb, truth) - psnr(gray_baseline(truth), truth) for truth, rgb in outputs]))
+            stabilities.append(stability(rgb for _, rgb in outputs))
+        scores[label] = {"ab_error": float(np.mean(errors)),
+                         "ab_error_first_10": float(np.mean([e[:10] for e in errors])),
+                         "ab_error_last_10": float(np.mean([e[-10:] for e in errors])),
+                         "psnr_minus_gray": float(np.mean(gains)), "stability": float(np.mean(stabilities))}
+    scores["truth"] = {"stability": float(np.mean([stability(pan) for pan in pans]))}
+    return scores
 
 
 def main():
@@ -96,6 +153,11 @@ def main():
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--out", type=Path, help="folder for the reports' metrics and a picture (fine-tune.png)")
+    parser.add_argument("--video", action="store_true",
+                        help="also fine-tune a dependent model beside it and score pans over the held-out photos")
+    parser.add_argument("--dependent-model", default="rehue-gen2-128-dependent",
+                        help="--video: the dependent model that goes with --model")
+    parser.add_argument("--pan-frames", type=int, default=120)
     args = parser.parse_args()
 
     catalogue = args.work / "catalogue"
@@ -125,10 +187,37 @@ def main():
             (args.out / report.name).mkdir(parents=True, exist_ok=True)
             for name in ("metrics.json", "metrics.md"):
                 shutil.copy(report / name, args.out / report.name / name)
+    if args.video:
+        video(args, catalogue, run)
     if args.out:
         shown = sorted((catalogue / "test").glob("*-0.png"))[:SHOWN]
         path = comparison(shown, args.model, str(run / "model.safetensors"), args.out / "fine-tune.png")
         print(f"picture: {path}")
+
+
+def video(args, catalogue: Path, run: Path) -> None:
+    dependent_run = args.work / "dependent"
+    fine_tune_dependent(run / "model.safetensors", catalogue / "train", dependent_run, args.steps, args.batch_size)
+    fine_tuned = str(run / "model.safetensors")
+    pairs = {"before (the shipped pair)": (args.model, args.dependent_model),
+             "fine-tuned, with the dependent model of before": (fine_tuned, args.dependent_model),
+             "fine-tuned alone on every frame": (fine_tuned, "none"),
+             "fine-tuned, with a dependent model fine-tuned beside it": (fine_tuned,
+                                                                        str(dependent_run / "model.safetensors"))}
+    photos = sorted((catalogue / "test").glob("*-0.png"))
+    scores = pan_scores(photos, pairs, args.pan_frames)
+    print(f"\n{args.pan_frames}-frame pans over {len(photos)} held-out catalogue photos ({PAN_SIDE}x{PAN_SIDE}):")
+    print("| models | a*b* error (frames 1-10 / last 10) | PSNR minus gray's | temporal stability |")
+    print("|---|---|---|---|")
+    for label, row in scores.items():
+        if label == "truth":
+            print(f"| truth | | | {row['stability']:.3f} |")
+            continue
+        print(f"| {label} | {row['ab_error']:.2f} ({row['ab_error_first_10']:.2f} / {row['ab_error_last_10']:.2f}) | "
+              f"{row['psnr_minus_gray']:+.2f} | {row['stability']:.3f} |")
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "pans.json").write_text(json.dumps(scores, indent=1))
 
 
 def comparison(photos: list[Path], before: str, after: str, path: Path) -> Path:

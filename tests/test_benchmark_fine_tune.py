@@ -28,7 +28,8 @@ def test_a_catalogue_photo_is_the_cut_out_on_a_neutral_backdrop():
     assert np.percentile(spread, 99) <= 1, "the backdrop around it is gray"
 
 
-def test_fine_tuning_splits_by_cut_out_keeps_the_restraint_and_scores_three_ways(tmp_path, tiny_model, monkeypatch,
+def test_fine_tuning_splits_by_cut_out_keeps_the_restraint_and_scores_three_ways(tmp_path, tiny_model,
+                                                                                tiny_dependent_model, monkeypatch,
                                                                                 capsys):
     fine_tune = load_benchmark("fine_tune")
     for i in range(6):
@@ -45,7 +46,8 @@ def test_fine_tuning_splits_by_cut_out_keeps_the_restraint_and_scores_three_ways
     work = tmp_path / "work"
     monkeypatch.setattr("sys.argv", ["fine_tune.py", "--model", str(tiny_model), "--demo", str(tmp_path / "demo"),
                                      "--work", str(work), "--steps", "2", "--batch-size", "4",
-                                     "--out", str(tmp_path / "out")])
+                                     "--out", str(tmp_path / "out"), "--video", "--dependent-model",
+                                     str(tiny_dependent_model), "--pan-frames", "12"])
     fine_tune.main()
     out = capsys.readouterr().out
     assert "catalogue: 15 training photos, 3 held-out photos" in out, "five cut-outs to train, the fourth held out"
@@ -59,5 +61,15 @@ def test_fine_tuning_splits_by_cut_out_keeps_the_restraint_and_scores_three_ways
                                                      "started from)", "| fine-tuned, unrestrained"]
     before = json.loads((tmp_path / "out" / "before" / "metrics.json").read_text())
     assert before["extra"]["model"] == str(tiny_model)
+    pans = json.loads((tmp_path / "out" / "pans.json").read_text())
+    assert list(pans) == ["before (the shipped pair)", "fine-tuned, with the dependent model of before",
+                          "fine-tuned alone on every frame", "fine-tuned, with a dependent model fine-tuned beside it",
+                          "truth"]
+    alone, paired = (pans[label] for label in ("fine-tuned alone on every frame",
+                                               "fine-tuned, with a dependent model fine-tuned beside it"))
+    assert 0 < alone["ab_error"] and 0 < paired["ab_error"] and alone != paired
+    dependent_config = json.loads((work / "dependent" / "model.json").read_text())
+    assert dependent_config["in_channels"] == 3 and dependent_config["training"]["init"] == str(work / "run" /
+                                                                                               "model.safetensors")
     width, height = Image.open(tmp_path / "out" / "fine-tune.png").size
     assert width == 4 * 160 and 160 < height < 2 * 160, "gray | before | fine-tuned | truth, one held-out cut-out"
