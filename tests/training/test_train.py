@@ -171,6 +171,13 @@ def test_a_fine_tuned_model_keeps_its_init_models_restraint_but_not_its_view(tmp
     _, card = load_model(tmp_path / "b" / "model.safetensors")
     assert card.inference == {"chroma": 0.4, "ab_smoothing": 1.2}, "trained on photo crops: shown photos natively"
     assert any("restraint (chroma 0.4, ab_smoothing 1.2" in line for line in lines)
+    for path in (tmp_path / "a").glob("model.*"):
+        path.unlink()
+    train(tiny_config(photo_folder, tmp_path / "b", epochs=2, steps_per_epoch=1,
+                      init=str(tmp_path / "a" / "model.safetensors")), resume=True, progress=False)
+    _, card = load_model(tmp_path / "b" / "model.safetensors")
+    assert card.training["epochs"] == 2 and card.inference == {"chroma": 0.4, "ab_smoothing": 1.2}, \
+        "a resumed run keeps the restraint from its checkpoint, with the init model gone"
 
 
 DDP_SCRIPT = """

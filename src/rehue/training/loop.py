@@ -125,10 +125,15 @@ def _worker_init(worker_id):
         dataset._rng = np.random.default_rng([*dataset._seed_parts, worker_id])
 
 
-def _load_init_weights(generator, spec: str, config: TrainConfig, log):
+def _load_init_weights(generator, spec: str, config: TrainConfig, log) -> dict:
     """Start from a trained generator. From an independent model to a dependent one, the weights that
     read the input grow extra input channels (for the previous a*b*) initialised at zero, so training
-    starts from exactly the independent model and learns how much to trust the previous colours."""
+    starts from exactly the independent model and learns how much to trust the previous colours.
+
+    Returns the restraint of the model's config (chroma scale, a*b* smoothing), which the run's model
+    keeps: on a held-out collection the shipped restraint scored 0.8 dB above the unrestrained output of
+    the model it was fine-tuned into, and the unsmoothed output's chroma speckle cost SSIM
+    (docs/model-card.md, "Fine-tuning on your own footage")."""
     import torch
 
     from rehue.models.io import load_model
@@ -154,6 +159,7 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log):
     if restraint:
         log(f"the trained model keeps {spec}'s restraint ({', '.join(f'{k} {v}' for k, v in restraint.items())}; "
             "`rehue colorize --chroma` sets another scale)")
+    return restraint
 
 
 class WeightAverage:
@@ -297,7 +303,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                                  width=config.disc_width or None, role="discriminator").to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1_g, 0.999))
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=(config.beta1_d, 0.999))
-    start_epoch, step, history = 0, 0, []
+    start_epoch, step, history, restraint = 0, 0, [], {}
     if state is not None:
         generator.load_state_dict(state["generator"])
         discriminator.load_state_dict(state["discriminator"])
@@ -305,8 +311,9 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         opt_d.load_state_dict(state["opt_d"])
         start_epoch, step, history = state["epoch"], state["step"], list(state["history"])
         torch.set_rng_state(state["torch_rng"][rank % len(state["torch_rng"])])
+        restraint = dict(state.get("restraint", {}))
     elif config.init:
-        _load_init_weights(generator, config.init, config, log)
+        restraint = _load_init_weights(generator, config.init, config, log)
     independent = _feeding_model(config, device) if config.independent_feed > 0 else None
     average = WeightAverage(generator, config.ema) if config.ema > 0 else None
     if average is not None and state is not None and "ema_generator" in state:
@@ -336,7 +343,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
 
     if is_main and state is not None and history and start_epoch >= config.epochs:
-        _export(exported, config, history, out, save_model, ModelCard)  # heal a run killed while finishing
+        _export(exported, config, history, out, save_model, ModelCard, restraint)  # heal a run killed while finishing
         _write_metrics(out, history, writer)
     steps_per_epoch = config.steps_per_epoch or len(loader)
     for epoch in range(start_epoch, config.epochs):
@@ -401,10 +408,11 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
             sample_grid(rows, out / "samples" / f"epoch_{epoch + 1:03d}.png")
             history.append(record)
             # model and metrics first: a kill before the checkpoint lands only repeats this epoch
-            _export(exported, config, history, out, save_model, ModelCard)
+            _export(exported, config, history, out, save_model, ModelCard, restraint)
             _write_metrics(out, history, writer)
             save_checkpoint({
                 "config": config.to_dict(), "epoch": epoch + 1, "step": step, "history": history,
+                "restraint": restraint,
                 "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                 "torch_rng": [torch.get_rng_state()],
@@ -423,7 +431,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     return TrainResult(exported.eval(), history, out, out / "model.safetensors")
 
 
-def _export(generator, config, history, out, save_model, card_cls):
+def _export(generator, config, history, out, save_model, card_cls, restraint: dict):
+    """The generator as safetensors + JSON; ``restraint`` is what ``--init``'s model had (``_load_init_weights``)."""
     from rehue.data.datasets import is_frame_dir
 
     last = history[-1]
@@ -438,26 +447,10 @@ def _export(generator, config, history, out, save_model, card_cls):
                   "stamp_share": config.stamp_share, "studio_share": config.studio_share,
                   "colour_jitter": config.colour_jitter, "crop_min": config.crop_min},
         metrics={k: v for k, v in last.items() if k.startswith("val_")},
-        inference=_inference_settings(config, is_frame_dir(Path(config.data))),
+        # a model trained on letterboxed frames (`rehue frames`) is shown photos the same way
+        inference={**restraint, **({"fit": "letterbox"} if is_frame_dir(Path(config.data)) else {})},
     )
     save_model(generator, card, out / "model.safetensors")
-
-
-def _inference_settings(config, letterboxed_frames: bool) -> dict:
-    """How the exported model is shown pictures. A run fine-tuned from a model (``--init``) keeps that
-    model's restraint (chroma scale, a*b* smoothing): on a held-out collection the shipped restraint
-    scored 0.8 dB above the unrestrained output of the model it was fine-tuned into, and the unsmoothed
-    output's chroma speckle cost SSIM (docs/model-card.md, "Fine-tuning on your own footage"). A model
-    trained on letterboxed frames (`rehue frames`) is shown photos the same way."""
-    from rehue.models.io import read_card, resolve_model_path
-
-    settings = {}
-    if config.init:
-        inherited = read_card(resolve_model_path(config.init)).inference or {}
-        settings = {key: inherited[key] for key in ("chroma", "ab_smoothing") if key in inherited}
-    if letterboxed_frames:
-        settings["fit"] = "letterbox"
-    return settings
 
 
 def _write_metrics(out: Path, history: list[dict], writer):
