@@ -14,6 +14,7 @@ from rehue.errors import RehueError
 from rehue.models import load_model
 from rehue.training import TrainConfig, train
 from rehue.training.checkpoint import list_checkpoints
+from tests.conftest import make_tiny_model
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,6 +132,26 @@ def test_fine_tuning_from_the_command_line_takes_the_init_models_shape_unless_gi
     assert load_model(tmp_path / "d" / "model.safetensors")[1].width == TrainConfig().width, "no --init: defaults"
 
 
+def test_the_start_validation_of_a_fine_tuning_run_leaves_the_random_numbers_as_they_were(tmp_path, photo_folder):
+    from rehue.data.datasets import build_datasets
+    from rehue.training.loop import _log_start_validation
+
+    model, _ = load_model(make_tiny_model(tmp_path / "m.safetensors"))
+    _, val_set = build_datasets(photo_folder, 32)
+    loader = torch.utils.data.DataLoader(val_set, batch_size=4)
+    torch.manual_seed(3)
+    lines = []
+    _log_start_validation(model, loader, "cpu", tiny_config(photo_folder, tmp_path / "r", init="m"), lines.append)
+    after = torch.rand(4)
+    torch.manual_seed(3)
+    assert torch.equal(after, torch.rand(4)), "the steps after it draw the same random numbers"
+    assert lines[0].startswith("before training, m: val PSNR")
+    lines.clear()
+    train(tiny_config(photo_folder, tmp_path / "scratch", epochs=1, steps_per_epoch=1), progress=False,
+          log=lines.append)
+    assert not any(line.startswith("before training") for line in lines), "nothing to compare a new model with"
+
+
 def test_dependent_model_trains_on_synthetic_pairs(tmp_path, photo_folder):
     result = train(tiny_config(photo_folder, tmp_path / "dep", in_channels=3, epochs=1), progress=False)
     _, card = load_model(tmp_path / "dep" / "model.safetensors")
@@ -171,6 +192,8 @@ def test_a_fine_tuned_model_keeps_its_init_models_restraint_but_not_its_view(tmp
     _, card = load_model(tmp_path / "b" / "model.safetensors")
     assert card.inference == {"chroma": 0.4, "ab_smoothing": 1.2}, "trained on photo crops: shown photos natively"
     assert any("restraint (chroma 0.4, ab_smoothing 1.2" in line for line in lines)
+    start = [line for line in lines if line.startswith("before training")]
+    assert len(start) == 1 and "val PSNR" in start[0] and "gray" in start[0], "the init model's score, to compare with"
     for path in (tmp_path / "a").glob("model.*"):
         path.unlink()
     train(tiny_config(photo_folder, tmp_path / "b", epochs=2, steps_per_epoch=1,

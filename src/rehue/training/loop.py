@@ -101,6 +101,19 @@ def validate(generator, loader, device, max_images: int):
     return {k: float(np.mean(v)) for k, v in scores.items()}, rows
 
 
+def _log_start_validation(generator, val_loader, device, config: TrainConfig, log) -> None:
+    """The --init model's validation score before any step, for each epoch's to be compared with:
+    fine-tuning on a small or mixed set can leave a model worse than it started (docs/model-card.md).
+    The global RNG is put back, so a run's steps are the same as without this pass."""
+    import torch
+
+    rng = torch.get_rng_state()
+    val, _ = validate(generator, val_loader, device, config.val_images)
+    torch.set_rng_state(rng)
+    log(f"before training, {config.init}: val PSNR {val['psnr']:.2f} dB (gray {val['gray_psnr']:.2f})  "
+        f"SSIM {val['ssim']:.3f} (gray {val['gray_ssim']:.3f})")
+
+
 def _seed_everything(seed: int):
     import random
 
@@ -342,6 +355,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
 
+    if is_main and state is None and config.init:
+        _log_start_validation(exported, val_loader, device, config, log)
     if is_main and state is not None and history and start_epoch >= config.epochs:
         _export(exported, config, history, out, save_model, ModelCard, restraint)  # heal a run killed while finishing
         _write_metrics(out, history, writer)
