@@ -99,3 +99,14 @@ def test_cli_parser():
                           (["--threads", "0"], "at least 1")):
         with pytest.raises(RehueError, match=reason):
             cmd_bench(parser.parse_args(["bench", *wrong]))
+
+
+def test_a_model_of_ones_own_is_benched_alone_and_reported_so(tmp_path):
+    from tests.conftest import make_tiny_model
+
+    model = make_tiny_model(tmp_path / "own.safetensors", size=128)
+    messages = []
+    results = run_benchmark(model=str(model), plan=TINY_PLAN, workdir=tmp_path, log=messages.append)
+    assert results["models"] == {"independent": str(model), "dependent": "none"}
+    assert any("--dependent-model" in message for message in messages)
+    assert list(results["end_to_end"]) == ["128x128, independent only", "1280x720, independent only"]
