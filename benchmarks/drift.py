@@ -32,8 +32,15 @@ def pan_frames(photo: np.ndarray, count: int, height: int = 240, width: int = 32
         yield np.ascontiguousarray(big[top : top + height, left : left + width])
 
 
+def ab_error(rgb: np.ndarray, truth: np.ndarray) -> float:
+    """Mean distance in the a*b* plane between an output and its truth (CIE units)."""
+    from rehue.color.lab import rgb_to_lab
+
+    return float(np.hypot(*np.moveaxis(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(truth)[..., 1:], -1, 0)).mean())
+
+
 def run(photo_path: str, model: str, dependent_model: str, frames: int, out: Path) -> dict:
-    from rehue.color.lab import rgb_to_gray, rgb_to_lab
+    from rehue.color.lab import rgb_to_gray
     from rehue.data.images import load_image
     from rehue.evaluation.metrics import TemporalStability
     from rehue.evaluation.report import plot_lines
@@ -51,8 +58,7 @@ def run(photo_path: str, model: str, dependent_model: str, frames: int, out: Pat
 
         def score(done, errors=errors, stability=stability, truth_stability=truth_stability):
             for truth, rgb in done:
-                errors.append(float(np.hypot(*np.moveaxis(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(truth)[..., 1:],
-                                                          -1, 0)).mean()))
+                errors.append(ab_error(rgb, truth))
                 stability.update(rgb)
                 truth_stability.update(truth)
 

@@ -109,9 +109,9 @@ def pan_scores(photos: list[Path], pairs: dict[str, tuple[str, str]], frames: in
     """Each (independent, dependent) pair on a slow pan over each photo (`benchmarks/drift.py`'s, at
     PAN_SIDE pixels), coloured as `rehue colorize` colours a video: {label: mean a*b* error to the
     truth over all frames, over the first and last ten, PSNR minus gray's, temporal stability}."""
-    from drift import pan_frames
+    from drift import ab_error, pan_frames
 
-    from rehue.color.lab import rgb_to_gray, rgb_to_lab
+    from rehue.color.lab import rgb_to_gray
     from rehue.data.images import load_image
     from rehue.evaluation.metrics import TemporalStability, gray_baseline, psnr
     from rehue.inference.colorizer import Colorizer
@@ -132,9 +132,7 @@ def pan_scores(photos: list[Path], pairs: dict[str, tuple[str, str]], frames: in
         for pan in pans:
             state = SceneColorizer(independent, dependent, scene_mode="robust")
             outputs = [done for truth in pan for done in state.push(rgb_to_gray(truth), truth)] + state.flush()
-            ab_error = [np.hypot(*np.moveaxis(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(truth)[..., 1:], -1, 0)).mean()
-                        for truth, rgb in outputs]
-            errors.append(ab_error)
+            errors.append([ab_error(rgb, truth) for truth, rgb in outputs])
             gains.append(np.mean([psnr(rgb, truth) - psnr(gray_baseline(truth), truth) for truth, rgb in outputs]))
             stabilities.append(stability(rgb for _, rgb in outputs))
         scores[label] = {"ab_error": float(np.mean(errors)),

@@ -446,7 +446,7 @@ def run_benchmark(*, quick: bool = False, device: str = "cpu", model: str | None
                                      threads=threads or DEFAULT_MODEL_THREADS)
         results["machine"].update(model_backend=independent.backend, model_threads=independent.threads)
         dependent = load_dependent(dependent_spec, independent, log)
-        if dependent is None and isinstance(results["models"], dict):
+        if dependent is None and model is not None:
             results["models"]["dependent"] = "none"  # as the clips were coloured
         size = independent.size
 

@@ -380,9 +380,10 @@ class Colorizer:
                     "no model available: this installation ships no pretrained model; train one with "
                     "`rehue train` and pass --model PATH")
             model = wanted[0]
-        generator, card = load_model(model, device=device)
+        path = resolve_model_path(model)
+        generator, card = load_model(path, device=device)
         colorizer = cls(generator, card, device, backend=backend, threads=threads, **settings)
-        colorizer.shipped = resolve_model_path(model) in shipped_models().values()
+        colorizer.shipped = path in shipped_models().values()
         return colorizer
 
     def _runner(self, backend: str):
