@@ -158,3 +158,31 @@ def test_version_and_help_are_fast():
                           text=True)
     assert proc.returncode == 0 and "rehue" in proc.stdout
     assert "torch" not in proc.stderr
+
+
+def test_sixteen_bit_scan_gives_a_sixteen_bit_png_with_its_metadata(tmp_path, tiny_model):
+    import cv2
+
+    gray16 = (np.linspace(0, 65535, 120 * 160).reshape(120, 160)).astype(np.uint16)
+    scan = Image.fromarray(gray16)
+    exif = scan.getexif()
+    exif[0x010E] = "Harbour, 1920"
+    (tmp_path / "scans").mkdir()
+    scan.save(tmp_path / "scans" / "scan.tif", dpi=(1200, 1200), exif=exif)
+    assert run("colorize", tmp_path / "scans", "-o", tmp_path / "out", "--model", tiny_model) == 0
+    out = tmp_path / "out" / "scan.png"
+    deep = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    assert deep.dtype == np.uint16 and deep.shape == (120, 160, 3)
+    written = Image.open(out)
+    assert written.info["dpi"] == pytest.approx((1200, 1200), abs=0.01)
+    assert written.getexif().get(0x010E) == "Harbour, 1920"
+    assert written.getexif().get(0x0131).startswith("rehue ") and "tiny" in written.getexif().get(0x0131)
+
+
+def test_one_photo_into_a_new_folder(tmp_path, tiny_model, gray_jpeg):
+    (tmp_path / "one").mkdir()
+    gray_jpeg.rename(tmp_path / "one" / "scan.jpg")
+    assert run("colorize", tmp_path / "one", "-o", tmp_path / "out", "--model", tiny_model) == 0
+    assert Image.open(tmp_path / "out" / "scan.png").size == (1000, 700)
+    assert run("colorize", tmp_path / "one" / "scan.jpg", "-o", tmp_path / "folder", "--model", tiny_model) == 0
+    assert (tmp_path / "folder" / "scan.png").is_file()

@@ -74,3 +74,90 @@ def test_save_is_atomic_and_keeps_alpha(tmp_path):
     with pytest.raises(RehueError, match="unsupported output extension"):
         save_image(textured_rgb(4, 5), tmp_path / "o.xyz")
     assert [p.name for p in tmp_path.iterdir()] == ["o.png"]
+
+
+def test_sixteen_bit_gray_keeps_every_level(tmp_path):
+    values = (np.arange(300 * 220) % 65536).astype(np.uint16).reshape(220, 300)
+    Image.fromarray(values).save(tmp_path / "scan16.tif")
+    image = load_image(tmp_path / "scan16.tif")
+    assert image.deep_gray is not None and np.array_equal(image.deep_gray, values)
+    assert load_image(tmp_path / "scan16.tif").rgb.dtype == np.uint8
+    Image.fromarray((values >> 8).astype(np.uint8)).save(tmp_path / "scan8.tif")
+    assert load_image(tmp_path / "scan8.tif").deep_gray is None
+
+
+def test_sixteen_bit_rgb_is_read_at_sixteen_bits(tmp_path):
+    import cv2
+
+    from rehue.color.lab import rgb_to_gray
+
+    rgb16 = textured_rgb(40, 60).astype(np.uint16) * 256 + np.arange(60, dtype=np.uint16)[:, None]
+    cv2.imwrite(str(tmp_path / "colour16.png"), rgb16[..., ::-1])
+    image = load_image(tmp_path / "colour16.png")
+    assert np.array_equal(image.deep_gray, rgb_to_gray(rgb16, np.uint16))
+    gray16 = np.repeat(rgb16[..., 1:2], 3, axis=2)
+    cv2.imwrite(str(tmp_path / "gray16.png"), gray16)
+    assert np.array_equal(load_image(tmp_path / "gray16.png").deep_gray, rgb16[..., 1]), "a gray scan as RGB"
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_sixteen_bit_rgb_follows_exif_orientation_like_pillow(tmp_path, orientation):
+    from rehue.data.images import _oriented
+
+    rgb = textured_rgb(5, 7, seed=orientation)
+    image = Image.fromarray(rgb)
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    image.save(tmp_path / "o.png", exif=exif)
+    expected = np.asarray(load_image(tmp_path / "o.png").rgb)
+    assert np.array_equal(_oriented(rgb, orientation), expected)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_sixteen_bit_output_round_trips_with_alpha(tmp_path, suffix):
+    import cv2
+
+    rng = np.random.default_rng(0)
+    rgb16 = rng.integers(0, 65536, (30, 40, 3), dtype=np.uint16)
+    alpha = rng.integers(0, 256, (30, 40), dtype=np.uint8)
+    path = save_image(rgb16, tmp_path / f"deep{suffix}", alpha=alpha)
+    back = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    assert back.dtype == np.uint16 and np.array_equal(back[..., 2::-1], rgb16)
+    assert np.array_equal(back[..., 3], alpha.astype(np.uint16) * 257)
+    assert np.array_equal(load_image(path).alpha, alpha)
+    jpeg = save_image(rgb16, tmp_path / "eight.jpg")
+    assert Image.open(jpeg).mode == "RGB", "JPEG holds 8 bits: the 16-bit output is rounded"
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".tif", ".png16", ".tif16"])
+def test_resolution_and_descriptive_exif_are_kept(tmp_path, suffix):
+    image = Image.fromarray(textured_rgb(20, 30))
+    exif = image.getexif()
+    exif[0x010E] = "Wedding, 1931"
+    exif[0x8298] = "City archive"
+    exif[0x0112] = 6
+    exif.get_ifd(0x8769)[0x9003] = "1931:05:01 10:00:00"
+    image.save(tmp_path / "scan.jpg", exif=exif, dpi=(600, 600))
+    loaded = load_image(tmp_path / "scan.jpg")
+    assert loaded.dpi == (600, 600) and loaded.rgb.shape == (30, 20, 3)
+    rgb = loaded.rgb.astype(np.uint16) * 257 if suffix.endswith("16") else loaded.rgb
+    out = save_image(rgb, tmp_path / f"out{suffix[:4]}", dpi=loaded.dpi, exif=loaded.exif, software="rehue test")
+    written = Image.open(out)
+    tags = written.getexif()
+    assert tags.get(0x010E) == "Wedding, 1931" and tags.get(0x8298) == "City archive"
+    assert tags.get(0x0131) == "rehue test"
+    assert tags.get(0x0112) in (None, 1), "the pixels are upright now: no orientation to apply again"
+    assert written.info["dpi"] == pytest.approx((600, 600), abs=0.01)
+    if suffix != ".tif16":  # 16-bit TIFFs keep IFD0's text tags only
+        assert tags.get_ifd(0x8769).get(0x9003) == "1931:05:01 10:00:00"
+
+
+def test_tiff_layout_tags_are_not_carried_over(tmp_path):
+    from rehue.data.images import EXIF_KEPT
+
+    Image.fromarray(textured_rgb(20, 30)).save(tmp_path / "scan.tif", dpi=(300, 300), compression="tiff_lzw")
+    loaded = load_image(tmp_path / "scan.tif")
+    assert loaded.dpi == (300, 300)
+    assert loaded.exif is None or set(loaded.exif) <= set(EXIF_KEPT) | {0x8769, 0x8825}
+    out = save_image(loaded.rgb, tmp_path / "out.jpg", dpi=loaded.dpi, exif=loaded.exif)
+    assert np.asarray(Image.open(out)).shape == (20, 30, 3)

@@ -244,3 +244,21 @@ def test_borders_stay_gray_and_the_picture_is_coloured_as_if_alone(tiny_model):
     assert not np.array_equal(whole[6:46, 5:69], inner)
     with pytest.raises(RehueError, match="unknown borders 'crop'"):
         Colorizer.load(tiny_model, device="cpu", borders="crop")
+
+
+def test_sixteen_bit_gray_comes_back_at_sixteen_bits(tiny_model):
+    from rehue.color.lab import rgb_to_lightness
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    gray16 = (np.linspace(0, 65535, 90 * 120).reshape(90, 120) + np.arange(120) * 7).astype(np.uint16)
+    out16 = colorizer.colorize(gray16)
+    out8 = colorizer.colorize(np.round(gray16 / 257).astype(np.uint8))
+    assert out16.dtype == np.uint16 and out16.shape == (90, 120, 3)
+    lightness = rgb_to_lightness(np.repeat(gray16[..., None], 3, axis=2))
+    error16 = np.abs(rgb_to_lightness(out16) - lightness)
+    error8 = np.abs(rgb_to_lightness(out8) - lightness)
+    assert error16.max() < 0.1 < error8.max(), "16-bit L* is kept to a fraction of an 8-bit step"
+    assert len(np.unique(out16[..., 1])) > 1000, "more tones than 8 bits hold"
+    colour_gap = np.abs(rgb_to_lab(out16)[..., 1:] - rgb_to_lab(out8)[..., 1:])
+    assert colour_gap.max() < 3.0 and colour_gap.mean() < 0.5, "the same a*b* as the 8-bit path (which rounds it)"
+    assert colorizer.colorize(np.repeat(gray16[..., None], 3, axis=2)).dtype == np.uint16

@@ -103,11 +103,15 @@ def rgb_to_lightness(rgb: np.ndarray) -> np.ndarray:
     return (116.0 * _f(y) - 16.0).astype(np.float32)
 
 
-def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
-    """uint8 gray image with the same L* as ``rgb`` (what a grayscale film of it would look like)."""
+def rgb_to_gray(rgb: np.ndarray, dtype=np.uint8) -> np.ndarray:
+    """Gray image with the same L* as ``rgb`` (what a grayscale film of it would look like), uint8 or,
+    with ``dtype=np.uint16``, 16-bit."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"gray images are uint8 or uint16, not {dtype}")
     lightness = rgb_to_lightness(rgb)
     gray = lab_to_rgb(np.stack([lightness, np.zeros_like(lightness), np.zeros_like(lightness)], -1))
-    return np.round(gray[..., 0] * 255.0).astype(np.uint8)
+    return np.round(gray[..., 0] * np.float32(np.iinfo(dtype).max)).astype(dtype)
 
 
 # ---------------------------------------------------------------------------------------- torch

@@ -1,5 +1,10 @@
 """Reading and writing image files, robust to what archives hold: 16-bit scans, palettes, CMYK,
 alpha, EXIF rotation, truncated files and decompression bombs.
+
+A scan with more than 8 bits per sample keeps them: its gray is kept at 16 bits (``deep_gray``) and
+written back as a 16-bit PNG or TIFF, so a master scan's tones are not cut to 256 levels. A file's
+resolution (dpi) and its descriptive EXIF (date, camera or scanner, artist, copyright, GPS) go to the
+output, which is marked as coloured by rehue in its Software tag.
 """
 
 from __future__ import annotations
@@ -17,27 +22,40 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".g
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
 # Above this many pixels an image is refused: a 50,000 x 50,000 PNG header would need 7.5 GB to decode.
 MAX_PIXELS = 120_000_000
+DEEP_FORMATS = {"PNG", "TIFF"}  # the output formats that hold 16 bits per sample
+# EXIF kept from the input: IFD0's descriptive tags (the layout tags of a TIFF, such as strip offsets and
+# bits per sample, describe the input's pixels and not the output's), the Exif and GPS sub-IFDs
+EXIF_KEPT = {0x010E: "ImageDescription", 0x010F: "Make", 0x0110: "Model", 0x0132: "DateTime",
+             0x013B: "Artist", 0x8298: "Copyright"}
+EXIF_IFD, GPS_IFD, SOFTWARE = 0x8769, 0x8825, 0x0131
+# dropped from the Exif sub-IFD: the maker's private blob and the pointer to an interoperability IFD
+EXIF_DROPPED = {0x927C, 0xA005}
 
 
 @dataclass
 class LoadedImage:
-    """An image as rehue needs it: 8-bit RGB (gray images repeat one channel), optional alpha."""
+    """An image as rehue needs it: 8-bit RGB (gray images repeat one channel), optional alpha, and
+    what the output should keep of the file."""
 
     rgb: np.ndarray  # (H, W, 3) uint8
     alpha: np.ndarray | None  # (H, W) uint8 or None
     is_gray: bool
     path: str | None = None
+    deep_gray: np.ndarray | None = None  # (H, W) uint16 gray, for files with more than 8 bits per sample
+    dpi: tuple[float, float] | None = None
+    exif: object | None = None  # PIL.Image.Exif with the tags worth keeping (``EXIF_KEPT``), or None
 
 
 def is_image_path(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 
-def _to_uint8(array: np.ndarray) -> np.ndarray:
+def to_uint8(array: np.ndarray) -> np.ndarray:
+    """8-bit version of a uint8, uint16 (0-65535) or other integer image (0-255, or 0-65535 above 255)."""
     if array.dtype == np.uint8:
         return array
     if array.dtype == np.uint16 or array.max(initial=0) > 255:
-        return np.round(array.astype(np.float32) * (255.0 / 65535.0)).astype(np.uint8)
+        return np.round(array.astype(np.float32) * np.float32(255.0 / 65535.0)).astype(np.uint8)
     return np.clip(array, 0, 255).astype(np.uint8)
 
 
@@ -55,12 +73,16 @@ def pil_to_loaded(image, path: str | None = None) -> LoadedImage:
         mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         gray = np.asarray(image)
+        deep = None
         if mode == "F":
             gray = np.clip(gray, 0.0, 1.0 if gray.max(initial=0) <= 1.0 else 255.0)
             gray = gray * (255.0 if gray.max(initial=0) <= 1.0 else 1.0)
-        gray = _to_uint8(gray.astype(np.float32) if mode == "F" else gray)
-        rgb = np.repeat(gray[..., None], 3, axis=2)
-        return LoadedImage(rgb, alpha, True, path)
+            gray = gray.astype(np.float32)
+        elif mode.startswith("I;16") or gray.max(initial=0) > 255:
+            deep = np.clip(gray, 0, 65535).astype(np.uint16)
+            gray = deep
+        rgb = np.repeat(to_uint8(gray)[..., None], 3, axis=2)
+        return LoadedImage(rgb, alpha, True, path, deep_gray=deep)
     if mode in ("L", "1"):
         gray = np.asarray(image.convert("L"), dtype=np.uint8)
         return LoadedImage(np.repeat(gray[..., None], 3, axis=2), alpha, True, path)
@@ -89,9 +111,18 @@ def load_image(path: str | Path) -> LoadedImage:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise RehueError(f"image too large ({width}x{height} pixels; limit {MAX_PIXELS:,})", path)
+                deep_rgb = image.format in DEEP_FORMATS and image.mode in ("RGB", "RGBA") and \
+                    ";16" in _raw_mode(image)
+                orientation = image.getexif().get(0x0112, 1)
                 image.load()
+                exif = _kept_exif(image)  # a turned copy of a TIFF would have lost its tags
                 image = ImageOps.exif_transpose(image)
-                return pil_to_loaded(image, str(path))
+                loaded = pil_to_loaded(image, str(path))
+                loaded.dpi = _dpi(image.info.get("dpi"))
+                loaded.exif = exif
+                if deep_rgb:
+                    _add_deep_rgb(loaded, path, orientation)
+                return loaded
     except RehueError:
         raise
     except UnidentifiedImageError:
@@ -103,6 +134,75 @@ def load_image(path: str | Path) -> LoadedImage:
         if "truncated" in reason.lower() or "broken data stream" in reason or isinstance(exc, EOFError):
             reason = f"truncated or corrupt image ({reason})"
         raise RehueError(reason, path) from None
+
+
+def _raw_mode(image) -> str:
+    """How the file stores its samples (Pillow's raw mode of the first tile: "RGB;16B" for 16-bit RGB)."""
+    try:
+        args = image.tile[0][3]
+    except (IndexError, TypeError, AttributeError):
+        return ""
+    return str(args if isinstance(args, str) else args[0] if args else "")
+
+
+def _dpi(value) -> tuple[float, float] | None:
+    try:
+        x, y = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return (x, y) if x > 1 and y > 1 else None  # Pillow reports 1 x 1 for files that state no resolution
+
+
+def _kept_exif(image):
+    """The input's EXIF tags worth keeping in the output (``EXIF_KEPT`` and the sub-IFDs), or None."""
+    from PIL import Image
+
+    try:
+        source = image.getexif()
+        kept = Image.Exif()
+        for tag in EXIF_KEPT:
+            value = source.get(tag)
+            if isinstance(value, str | bytes) and value:
+                kept[tag] = value
+        for pointer in (EXIF_IFD, GPS_IFD):
+            if pointer in source:
+                ifd = {tag: value for tag, value in source.get_ifd(pointer).items() if tag not in EXIF_DROPPED}
+                if ifd:
+                    kept[pointer] = ifd
+        if not len(kept):
+            return None
+        written = Image.Exif()
+        written.load(kept.tobytes())  # fails here, not at save time, on tags that cannot be written again
+    except Exception:  # metadata is a courtesy: a malformed EXIF block must not stop the colouring
+        return None
+    return written
+
+
+def _oriented(array: np.ndarray, orientation: int) -> np.ndarray:
+    """``array`` (H, W, ...) shown upright for an EXIF orientation (as ImageOps.exif_transpose does)."""
+    turns = {3: 2, 6: -1, 8: 1, 5: 1, 7: -1}.get(orientation, 0)
+    if orientation in (2, 5, 7):
+        array = array[:, ::-1]
+    if orientation == 4:
+        array = array[::-1]
+    return np.ascontiguousarray(np.rot90(array, turns))
+
+
+def _add_deep_rgb(loaded: LoadedImage, path: Path, orientation: int) -> None:
+    """Keep the 16-bit gray of a 16-bit RGB PNG or TIFF, which Pillow reads at 8 bits (read with OpenCV;
+    if it cannot read the file, the 8-bit image stands)."""
+    import cv2
+
+    from rehue.color.lab import rgb_to_gray
+
+    data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if data is None or data.dtype != np.uint16 or data.ndim != 3 or data.shape[2] not in (3, 4):
+        return
+    rgb = _oriented(data[..., 2::-1], orientation)
+    if rgb.shape != loaded.rgb.shape:
+        return
+    same = np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2])
+    loaded.deep_gray = np.ascontiguousarray(rgb[..., 0]) if same else rgb_to_gray(rgb, np.uint16)
 
 
 def temp_path_for(target: Path) -> Path:
@@ -127,22 +227,35 @@ def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = 
         raise RehueError("output folder is not writable", parent)
 
 
-def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = None, *, quality: int = 95) -> Path:
-    """Write ``rgb`` (and alpha where the format holds it) atomically; format from the extension."""
-    from PIL import Image
+def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = None, *, quality: int = 95,
+               dpi: tuple[float, float] | None = None, exif=None, software: str | None = None) -> Path:
+    """Write ``rgb`` (uint8, or uint16 for 16 bits per sample) and alpha where the format holds it,
+    atomically; format from the extension.
 
+    16-bit RGB goes to PNG and TIFF at 16 bits and to JPEG and WebP at 8. ``dpi``, ``exif`` (a
+    ``PIL.Image.Exif``) and ``software`` (the Software tag) are written where the format has a place
+    for them; a 16-bit TIFF keeps IFD0's text tags but not the Exif and GPS sub-IFDs.
+    """
     path = Path(path)
     fmt = OUTPUT_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise RehueError(f"unsupported output extension {path.suffix!r}; use one of "
                          f"{', '.join(sorted(OUTPUT_FORMATS))}", path)
-    image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
-    if alpha is not None and fmt in ("PNG", "WEBP", "TIFF"):
-        image.putalpha(Image.fromarray(alpha, "L"))
-    options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    rgb = np.ascontiguousarray(rgb)
+    if rgb.dtype == np.uint16 and fmt not in DEEP_FORMATS:
+        rgb = to_uint8(rgb)
+    if exif is not None or software:
+        from PIL import Image
+
+        exif = _copy_exif(exif) if exif is not None else Image.Exif()
+        if software:
+            exif[SOFTWARE] = software
     tmp = temp_path_for(path)
     try:
-        image.save(tmp, format=fmt, **options)
+        if rgb.dtype == np.uint16:
+            _write_deep(rgb, tmp, fmt, alpha, dpi, exif)
+        else:
+            _write_pillow(rgb, tmp, fmt, alpha, quality, dpi, exif)
         os.replace(tmp, path)
     except OSError as exc:
         raise RehueError(f"cannot write image ({exc.strerror or exc})", path) from None
@@ -152,6 +265,73 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
         except OSError:
             pass
     return path
+
+
+def _copy_exif(exif):
+    from PIL import Image
+
+    copy = Image.Exif()
+    copy.load(exif.tobytes())
+    return copy
+
+
+def _write_pillow(rgb, path, fmt, alpha, quality, dpi, exif) -> None:
+    from PIL import Image
+
+    image = Image.fromarray(rgb, "RGB")
+    if alpha is not None and fmt in ("PNG", "WEBP", "TIFF"):
+        image.putalpha(Image.fromarray(alpha, "L"))
+    options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    if dpi:
+        options["dpi"] = dpi
+    if exif is not None:
+        options["exif"] = exif
+    image.save(path, format=fmt, **options)
+
+
+def _write_deep(rgb, path, fmt, alpha, dpi, exif) -> None:
+    """16-bit RGB(A): PNG through OpenCV, with the resolution and EXIF chunks put in; TIFF through tifffile."""
+    import cv2
+
+    planes = rgb if alpha is None else np.dstack([rgb, alpha.astype(np.uint16) * np.uint16(257)])
+    if fmt == "PNG":
+        ok, encoded = cv2.imencode(".png", cv2.cvtColor(planes, cv2.COLOR_RGB2BGR if alpha is None
+                                                        else cv2.COLOR_RGBA2BGRA))
+        if not ok:
+            raise OSError("the PNG encoder failed")
+        path.write_bytes(_png_with_chunks(encoded.tobytes(), dpi, exif))
+        return
+    import tifffile
+
+    tags, software = [], None
+    if exif is not None:
+        software = exif.get(SOFTWARE)
+        for tag in EXIF_KEPT:
+            value = exif.get(tag)
+            if isinstance(value, str) and value and value.isascii():
+                tags.append((tag, "s", 0, value, True))
+    options = {"resolution": dpi, "resolutionunit": "INCH"} if dpi else {}
+    tifffile.imwrite(path, planes, photometric="rgb", compression="zlib", metadata=None, software=software or False,
+                     extrasamples=["unassalpha"] if alpha is not None else None, extratags=tags, **options)
+
+
+def _png_with_chunks(png: bytes, dpi, exif) -> bytes:
+    """``png`` with a pHYs chunk for ``dpi`` and an eXIf chunk for ``exif`` inserted after its header."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    extra = b""
+    if dpi:
+        x, y = (round(value / 0.0254) for value in dpi)  # pixels per metre
+        extra += chunk(b"pHYs", struct.pack(">IIB", x, y, 1))
+    if exif is not None:
+        data = exif.tobytes()
+        extra += chunk(b"eXIf", data[6:] if data.startswith(b"Exif\x00\x00") else data)
+    end_of_header = 8 + 4 + 4 + 13 + 4  # signature, then IHDR's length, type, 13 bytes and CRC
+    return png[:end_of_header] + extra + png[end_of_header:]
 
 
 def iter_image_files(root: Path):

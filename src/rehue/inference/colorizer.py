@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from rehue.color.lab import AB_SCALE, L_SCALE, rgb_to_gray, rgb_to_lab
+from rehue.data.images import to_uint8
 from rehue.errors import RehueError
 
 log = logging.getLogger(__name__)
@@ -310,6 +311,40 @@ def compose_full_resolution(gray: np.ndarray, ab_small: np.ndarray,
     return workspace.compose(gray, ab_small)
 
 
+@functools.cache
+def deep_gray_to_lightness() -> np.ndarray:
+    """(65536,) float32: L* of each 16-bit gray level."""
+    from rehue.color.lab import rgb_to_lightness
+
+    levels = np.arange(65536, dtype=np.uint16)
+    return rgb_to_lightness(np.repeat(levels[:, None], 3, axis=1))
+
+
+def compose_deep(gray: np.ndarray, ab_small: np.ndarray) -> np.ndarray:
+    """``compose_full_resolution`` for 16-bit gray (H x W uint16) -> RGB uint16: the output keeps all
+    of a deep scan's tones. Slower than the 8-bit table (float arithmetic on every pixel), for photos.
+
+    The gamut limits are tabled per 8-bit gray level; a 16-bit level takes the smaller limit of the
+    two 8-bit levels around it (a hue's chroma limit rises with L* to one peak and falls after it, so
+    the smaller of two neighbours is within the gamut between them).
+    """
+    import cv2
+
+    height, width = gray.shape
+    a, b = (cv2.resize(np.ascontiguousarray(ab_small[..., channel], dtype=np.float32), (width, height),
+                       interpolation=cv2.INTER_LINEAR) for channel in (0, 1))
+    chroma, hue = cv2.cartToPolar(a, b, angleInDegrees=True)
+    hue_bin = cv2.convertScaleAbs(hue, alpha=GAMUT_HUE_BINS / 360.0)
+    below = (gray // 257).astype(np.uint8)
+    above = np.minimum(below + (gray % 257 != 0), 255).astype(np.uint8)
+    limit = np.minimum(*(np.take(gamut_chroma_limits(), cv2.merge([hue_bin, level]).view(np.uint16)[..., 0])
+                         for level in (below, above)))  # index gray << 8 | hue_bin, as in the 8-bit join
+    scale = np.minimum(limit / np.maximum(chroma, GAMUT_MIN_CHROMA), 1.0).astype(np.float32)
+    lab = cv2.merge([np.take(deep_gray_to_lightness(), gray), a * scale, b * scale])
+    rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
+    return np.round(np.clip(rgb, 0.0, 1.0) * np.float32(65535.0)).astype(np.uint16)
+
+
 def resolve_device(device: str = "auto") -> str:
     import torch
 
@@ -348,6 +383,7 @@ class Colorizer:
         self.generator = generator
         self.card = card
         self.shipped = False  # one of the models shipped in the package (``load`` says)
+        self.name = card.architecture  # the model file's name once ``load`` has read it
         self.device = device
         self.size = card.size
         self.threads = threads
@@ -384,6 +420,7 @@ class Colorizer:
         generator, card = load_model(path, device=device)
         colorizer = cls(generator, card, device, backend=backend, threads=threads, **settings)
         colorizer.shipped = path in shipped_models().values()
+        colorizer.name = Path(path).stem
         return colorizer
 
     def _runner(self, backend: str):
@@ -472,38 +509,42 @@ class Colorizer:
         return np.ascontiguousarray(ab, dtype=np.float32)
 
     def colorize_gray(self, gray: np.ndarray, prev_ab: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Colour one uint8 gray picture; returns (RGB uint8 at full size, normalised a*b* of the model's
-        canvas, ``fit`` deciding its shape). With ``borders`` "neutral", plain borders stay gray and
-        only the picture inside them is shown to the model."""
+        """Colour one gray picture, uint8 or uint16; returns (RGB of the same type at full size,
+        normalised a*b* of the model's canvas, ``fit`` deciding its shape). With ``borders`` "neutral",
+        plain borders stay gray and only the picture inside them is shown to the model."""
         if self.borders == "neutral" and prev_ab is None:
-            inner = picture_box(gray)
+            inner = picture_box(to_uint8(gray))
             if (inner.height, inner.width) != gray.shape:
                 picture_rgb, ab_norm = self._colorize_gray(np.ascontiguousarray(gray[inner.region]))
                 return inside_gray(gray, inner, picture_rgb), ab_norm
         return self._colorize_gray(gray, prev_ab)
 
     def _colorize_gray(self, gray: np.ndarray, prev_ab: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        small, box = (native_view if self.fit == "native" else letterbox)(gray, self.size)
+        small, box = (native_view if self.fit == "native" else letterbox)(to_uint8(gray), self.size)
         ab_norm = self.predict_ab(small[None], None if prev_ab is None else prev_ab[None])[0]
         crop = ab_norm[:, box.top : box.top + box.height, box.left : box.left + box.width]
         ab = np.moveaxis(crop, 0, -1) * AB_SCALE
-        return compose_full_resolution(gray, ab), ab_norm
+        compose = compose_deep if gray.dtype == np.uint16 else compose_full_resolution
+        return compose(gray, ab), ab_norm
 
     def colorize(self, image) -> np.ndarray:
-        """Colour a numpy array (H, W) / (H, W, 3) or a PIL image; returns RGB uint8 at the same size.
+        """Colour a numpy array (H, W) / (H, W, 3) or a PIL image; returns RGB at the same size, uint16
+        for a uint16 array (16-bit scans keep their depth), else uint8.
 
         Colour input is converted to gray first (its L* is kept), so the result depends on L* alone.
         """
         from rehue.data.images import pil_to_loaded
 
         if hasattr(image, "mode") and hasattr(image, "size"):
-            image = pil_to_loaded(image).rgb
+            loaded = pil_to_loaded(image)
+            image = loaded.rgb if loaded.deep_gray is None else loaded.deep_gray
         array = np.asarray(image)
+        depth = np.uint16 if array.dtype == np.uint16 else np.uint8
         if array.ndim == 3 and array.shape[2] in (3, 4):
-            gray = rgb_to_gray(array[..., :3]) if array.dtype != np.uint8 or not _is_gray(array[..., :3]) \
-                else array[..., 0]
+            rgb = array[..., :3]
+            gray = rgb[..., 0] if array.dtype == depth and _is_gray(rgb) else rgb_to_gray(rgb, depth)
         elif array.ndim == 2:
-            gray = array if array.dtype == np.uint8 else rgb_to_gray(np.repeat(array[..., None], 3, axis=2))
+            gray = array if array.dtype == depth else rgb_to_gray(np.repeat(array[..., None], 3, axis=2))
         else:
             raise RehueError(f"expected an (H, W) or (H, W, 3) image, got shape {array.shape}")
         return self.colorize_gray(np.ascontiguousarray(gray))[0]

@@ -63,10 +63,16 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png") -> list
 
 
 def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bool = False, quality: int = 95) -> Path:
+    """Colour one image file. A scan with more than 8 bits per sample is coloured from its 16-bit gray
+    and written at 16 bits where the format allows (PNG, TIFF); resolution and descriptive EXIF are
+    kept, and the Software tag names rehue and the model."""
+    from rehue import __version__
+
     check_output_path(target, overwrite, inputs=(source,))
     image = load_image(source)
-    rgb = colorizer.colorize(image.rgb)
-    return save_image(rgb, target, alpha=image.alpha, quality=quality)
+    rgb = colorizer.colorize(image.rgb if image.deep_gray is None else image.deep_gray)
+    return save_image(rgb, target, alpha=image.alpha, quality=quality, dpi=image.dpi, exif=image.exif,
+                      software=f"rehue {__version__}, colorized with {colorizer.name}")
 
 
 def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=False, quality=95,
@@ -87,7 +93,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     bar = tqdm(jobs, unit="file", disable=not progress or single, file=sys.stderr, dynamic_ncols=True)
     for job in bar:
         try:
-            if not single:
+            if job.target != output:  # the output is a folder (made as needed), not the file named by -o
                 job.target.parent.mkdir(parents=True, exist_ok=True)
             if is_video_path(job.source):
                 from rehue.video.pipeline import colorize_video
