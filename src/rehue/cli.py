@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality")
     p.add_argument("--ext", default=".png", help="image extension for folder outputs (default %(default)s)")
+    p.add_argument("--frames", action="store_true",
+                   help="each input folder holds the numbered frames of one film (a scanner's TIFF or PNG "
+                        "sequence): colour them as a video, with scene detection and the dependent model, and "
+                        "write each frame under its own name (--ext sets the format; 16-bit frames stay 16-bit)")
     p.add_argument("--start", type=float, default=None, help="video: first second to colour")
     p.add_argument("--end", type=float, default=None, help="video: last second to colour")
     p.add_argument("--side-by-side", action="store_true", help="video: write gray | colour for review")
@@ -171,15 +175,21 @@ def cmd_colorize(args) -> int:
     from rehue.inference.files import colorize_paths
 
     ext = args.ext if args.ext.startswith(".") else f".{args.ext}"
+    if args.frames:
+        given = [flag for flag, value in (("--start", args.start), ("--end", args.end), ("--fit", args.fit),
+                                          ("--side-by-side", args.side_by_side or None)) if value is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)}: not for --frames (every frame is coloured, letterboxed for the "
+                             "models as video frames are)")
     video_options = {"start": args.start, "end": args.end, "side_by_side": args.side_by_side,
                      "scene_mode": args.scene_mode, "crf": args.crf, "preset": args.preset,
                      "dependent_model": args.dependent_model}
     summary = colorize_paths(args.inputs, args.output, model=args.model, device=args.device,
                              overwrite=args.overwrite, quality=args.quality, image_ext=ext,
                              video_options=video_options, progress=not args.no_progress, chroma=args.chroma,
-                             fit=args.fit, borders=args.borders)
-    print(f"coloured {len(summary.done)} file(s)" + (f", {len(summary.failed)} failed" if summary.failed else ""),
-          file=sys.stderr)
+                             fit=args.fit, borders=args.borders, frames=args.frames)
+    failed = f", {len(summary.failed)} failed" if summary.failed else ""
+    print(f"coloured {len(summary.done)} {'film' if args.frames else 'file'}(s){failed}", file=sys.stderr)
     for path, reason in summary.failed:
         print(f"  failed: {path}: {reason}", file=sys.stderr)
     return 1 if summary.failed else 0

@@ -161,3 +161,11 @@ def test_tiff_layout_tags_are_not_carried_over(tmp_path):
     assert loaded.exif is None or set(loaded.exif) <= set(EXIF_KEPT) | {0x8769, 0x8825}
     out = save_image(loaded.rgb, tmp_path / "out.jpg", dpi=loaded.dpi, exif=loaded.exif)
     assert np.asarray(Image.open(out)).shape == (20, 30, 3)
+
+
+def test_fast_png_has_the_same_pixels(tmp_path):
+    rgb = textured_rgb(120, 160, seed=4)
+    slow = save_image(rgb, tmp_path / "slow.png")
+    fast = save_image(rgb, tmp_path / "fast.png", fast=True)
+    assert np.array_equal(np.asarray(Image.open(fast)), np.asarray(Image.open(slow)))
+    assert fast.stat().st_size > slow.stat().st_size, "zlib level 1 packs less tightly than the default"

@@ -241,3 +241,83 @@ def test_the_shipped_dependent_model_pairs_with_the_shipped_independent_model_on
     shipped_name = next(name for name in shipped_models() if name.endswith("-dependent"))
     assert load_dependent(shipped_name, Colorizer.load(tiny_model.parent / "big.safetensors", device="cpu"),
                           messages.append).dependent, "the shipped one, named, is paired with a model of its size"
+
+
+def write_frames(folder, frames, *, deep=False, start=1):
+    """A film as a scanner delivers it: one numbered gray image per frame (16-bit TIFFs when ``deep``)."""
+    from PIL import Image
+
+    from rehue.color.lab import rgb_to_gray
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for number, rgb in enumerate(frames, start=start):
+        if deep:
+            Image.fromarray(rgb_to_gray(rgb, np.uint16)).save(folder / f"reel_{number}.tif", dpi=(2000, 2000))
+        else:
+            Image.fromarray(rgb_to_gray(rgb)).save(folder / f"reel_{number}.png")
+    return folder
+
+
+def test_frames_of_a_film_are_coloured_as_a_video(tmp_path, tiny_model, tiny_dependent_model):
+    from PIL import Image
+
+    from rehue.color.lab import rgb_to_lightness
+    from rehue.video.pipeline import colorize_frames, frame_files
+
+    frames = two_scene_frames()
+    scans = write_frames(tmp_path / "scans", frames)
+    assert [p.name for p in frame_files(scans)][8:11] == ["reel_9.png", "reel_10.png", "reel_11.png"], \
+        "frames in the order of their numbers"
+    summary = colorize_frames(scans, tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
+                              dependent_model=str(tiny_dependent_model), progress=False)
+    assert summary.frames == 24 and summary.scene_starts == [12]
+    assert summary.independent_frames == 2 and summary.dependent_frames == 22
+    outputs = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert outputs == sorted(p.name for p in scans.iterdir()), "every frame under its own name, nothing else"
+    coloured = np.asarray(Image.open(tmp_path / "out" / "reel_5.png").convert("RGB"))
+    gray = np.asarray(Image.open(scans / "reel_5.png"))
+    assert np.abs(rgb_to_lightness(coloured) - rgb_to_lightness(np.repeat(gray[..., None], 3, 2))).max() < 1.0
+    assert np.abs(coloured.astype(int) - coloured.mean(axis=2, keepdims=True)).mean() > 0.5, "it has colour"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no staging folder left"
+
+
+def test_sixteen_bit_frames_stay_sixteen_bit_with_their_resolution(tmp_path, tiny_model):
+    import cv2
+    from PIL import Image
+
+    from rehue.video.pipeline import colorize_frames
+
+    scans = write_frames(tmp_path / "scans", two_scene_frames(count_each=4), deep=True)
+    summary = colorize_frames(scans, tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
+                              dependent_model="none", ext=".tif", progress=False)
+    assert summary.frames == 8 and summary.scene_starts == [4]
+    frame = cv2.imread(str(tmp_path / "out" / "reel_3.tif"), cv2.IMREAD_UNCHANGED)
+    assert frame.dtype == np.uint16 and frame.shape == (72, 96, 3)
+    assert Image.open(tmp_path / "out" / "reel_3.tif").info["dpi"] == pytest.approx((2000, 2000))
+
+
+def test_a_bad_frame_leaves_no_output_and_existing_frames_are_kept(tmp_path, tiny_model, capsys):
+    scans = write_frames(tmp_path / "scans", two_scene_frames(count_each=3))
+    (scans / "reel_4.png").write_bytes(b"not a picture")
+    args = ["colorize", str(scans), "-o", str(tmp_path / "out"), "--frames", "--model", str(tiny_model),
+            "--dependent-model", "none", "--no-progress"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "reel_4.png" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models", "scans"], "no output, no staging folder"
+
+    write_frames(scans, two_scene_frames(count_each=3))  # the frame scanned again
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "reel_2.png").write_bytes(b"the user's own file")
+    assert main(args) == 1
+    assert "output exists; pass --overwrite" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["reel_2.png"]
+    assert main([*args, "--overwrite"]) == 0
+    assert len(list((tmp_path / "out").iterdir())) == 6
+
+    write_frames(tmp_path / "odd", [np.zeros((72, 96, 3), np.uint8), np.zeros((40, 96, 3), np.uint8)])
+    assert main(["colorize", str(tmp_path / "odd"), "-o", str(tmp_path / "odd-out"), "--frames",
+                 "--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]) == 1
+    assert "reel_2.png: frame is 96x40, the film's first frame 96x72" in capsys.readouterr().err
+    assert main([*args, "--start", "2"]) == 2
+    assert "--start: not for --frames" in capsys.readouterr().err

@@ -228,13 +228,16 @@ def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = 
 
 
 def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = None, *, quality: int = 95,
-               dpi: tuple[float, float] | None = None, exif=None, software: str | None = None) -> Path:
+               dpi: tuple[float, float] | None = None, exif=None, software: str | None = None,
+               fast: bool = False) -> Path:
     """Write ``rgb`` (uint8, or uint16 for 16 bits per sample) and alpha where the format holds it,
     atomically; format from the extension.
 
     16-bit RGB goes to PNG and TIFF at 16 bits and to JPEG and WebP at 8. ``dpi``, ``exif`` (a
     ``PIL.Image.Exif``) and ``software`` (the Software tag) are written where the format has a place
-    for them; a 16-bit TIFF keeps IFD0's text tags but not the Exif and GPS sub-IFDs.
+    for them; a 16-bit TIFF keeps IFD0's text tags but not the Exif and GPS sub-IFDs. ``fast`` trades
+    about 10% more bytes for a 2.5 times faster 8-bit PNG (zlib level 1, as OpenCV's 16-bit PNGs), for
+    the thousands of frames of a film.
     """
     path = Path(path)
     fmt = OUTPUT_FORMATS.get(path.suffix.lower())
@@ -255,7 +258,7 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
         if rgb.dtype == np.uint16:
             _write_deep(rgb, tmp, fmt, alpha, dpi, exif)
         else:
-            _write_pillow(rgb, tmp, fmt, alpha, quality, dpi, exif)
+            _write_pillow(rgb, tmp, fmt, alpha, quality, dpi, exif, fast)
         os.replace(tmp, path)
     except OSError as exc:
         raise RehueError(f"cannot write image ({exc.strerror or exc})", path) from None
@@ -275,13 +278,15 @@ def _copy_exif(exif):
     return copy
 
 
-def _write_pillow(rgb, path, fmt, alpha, quality, dpi, exif) -> None:
+def _write_pillow(rgb, path, fmt, alpha, quality, dpi, exif, fast) -> None:
     from PIL import Image
 
     image = Image.fromarray(rgb, "RGB")
     if alpha is not None and fmt in ("PNG", "WEBP", "TIFF"):
         image.putalpha(Image.fromarray(alpha, "L"))
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    if fast and fmt == "PNG":
+        options["compress_level"] = 1
     if dpi:
         options["dpi"] = dpi
     if exif is not None:

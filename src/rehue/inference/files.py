@@ -77,13 +77,20 @@ def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: boo
 
 def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=False, quality=95,
                    image_ext=".png", video_options=None, progress=True, log=None,
-                   chroma: float | None = None, fit: str | None = None, borders: str | None = None) -> BatchSummary:
+                   chroma: float | None = None, fit: str | None = None, borders: str | None = None,
+                   frames: bool = False) -> BatchSummary:
+    """Colour files and folders into ``output``. With ``frames``, each input folder holds the numbered
+    frames of one film, coloured as a video (``rehue.video.pipeline.colorize_frames``)."""
     from tqdm import tqdm
 
     from rehue.inference.colorizer import Colorizer
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     output = Path(output)
+    if frames:
+        return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
+                               image_ext=image_ext, video_options=video_options or {}, progress=progress,
+                               log=log, chroma=chroma, borders=borders)
     jobs = plan_jobs(inputs, output, image_ext)
     if not jobs:
         raise RehueError("no images or videos found", ", ".join(str(p) for p in inputs))
@@ -108,4 +115,33 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
                 raise
             summary.failed.append((job.source, exc.reason))
             bar.write(f"rehue: error: {exc}", file=sys.stderr)
+    return summary
+
+
+def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, image_ext, video_options, progress,
+                    log, chroma, borders) -> BatchSummary:
+    """Each input folder is one film's frames: into ``output`` itself for one folder, else into
+    ``output``/<folder name>."""
+    from rehue.inference.colorizer import Colorizer
+    from rehue.video.pipeline import colorize_frames
+
+    folders = [Path(p) for p in inputs]
+    for folder in folders:
+        if not folder.is_dir():
+            raise RehueError("--frames takes folders of numbered frames" if folder.exists() else "no such folder",
+                             folder)
+    colorizer = Colorizer.load(model, device=device, chroma=chroma, borders=borders)
+    options = {key: video_options[key] for key in ("dependent_model", "scene_mode") if key in video_options}
+    summary = BatchSummary()
+    for folder in folders:
+        target = output if len(folders) == 1 else output / folder.name
+        try:
+            colorize_frames(folder, target, colorizer=colorizer, ext=image_ext, quality=quality, overwrite=overwrite,
+                            progress=progress, log=log, **options)
+            summary.done.append(target)
+        except RehueError as exc:
+            if len(folders) == 1:
+                raise
+            summary.failed.append((folder, exc.reason))
+            log(f"rehue: error: {exc}")
     return summary
