@@ -1,8 +1,9 @@
 """Fuzz ``rehue colorize`` with mutated images and videos; every run must end in a result or a clean error.
 
-Small valid files are made on the fly (images in ten encodings: PNG RGB/RGBA/palette/16-bit gray, JPEG
-gray/CMYK/EXIF-rotated, WebP, TIFF, BMP, GIF; videos: H.264+AAC in MP4/MOV/MKV, VP9+Opus in WebM,
-MPEG-4 Part 2 in AVI, with and without sound), then mutated:
+Small valid files are made on the fly (images in fifteen encodings: PNG RGB/RGBA/palette/16-bit gray/16-bit
+RGB, JPEG gray/CMYK/EXIF-rotated/with dpi and EXIF, WebP, TIFF 8-bit/16-bit gray with dpi and EXIF/16-bit RGB,
+BMP, GIF; videos: H.264+AAC in MP4/MOV/MKV, VP9+Opus in WebM, MPEG-4 Part 2 in AVI, with and without sound),
+then mutated:
 
 * ``bit_flips``: 1 to 16 random bits flipped anywhere;
 * ``byte_run``: a run of 1 to 64 random bytes written anywhere;
@@ -91,11 +92,25 @@ def image_seeds() -> dict[str, bytes]:
     exif = rotated.getexif()
     exif[EXIF_ORIENTATION] = ROTATED_90_CW
     pictures["exif.jpg"] = (rotated, {"exif": exif, "quality": 85})
+    described = Image.fromarray(gray.astype(np.uint16) * 257)
+    tags = described.getexif()
+    tags[0x010E] = "harbour, 1920"  # ImageDescription
+    tags.get_ifd(0x8769)[0x9003] = "1920:06:01 12:00:00"  # Exif sub-IFD: DateTimeOriginal
+    pictures["gray16-exif.tif"] = (described, {"exif": tags, "dpi": (1200, 1200)})
+    pictures["exif-dpi.jpg"] = (Image.fromarray(rgb), {"exif": tags, "dpi": (600, 600), "quality": 85})
     seeds = {}
     for name, (image, options) in pictures.items():
         buffer = io.BytesIO()
         image.save(buffer, format=Image.registered_extensions()[Path(name).suffix], **options)
         seeds[name] = buffer.getvalue()
+    import cv2
+    import tifffile
+
+    rgb16 = rgb.astype(np.uint16) * 257  # 16-bit RGB, which rehue reads with OpenCV
+    seeds["rgb16.png"] = cv2.imencode(".png", rgb16[..., ::-1])[1].tobytes()
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, rgb16, photometric="rgb", compression="zlib")
+    seeds["rgb16.tif"] = buffer.getvalue()
     return seeds
 
 

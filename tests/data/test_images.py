@@ -169,3 +169,11 @@ def test_fast_png_has_the_same_pixels(tmp_path):
     fast = save_image(rgb, tmp_path / "fast.png", fast=True)
     assert np.array_equal(np.asarray(Image.open(fast)), np.asarray(Image.open(slow)))
     assert fast.stat().st_size > slow.stat().st_size, "zlib level 1 packs less tightly than the default"
+
+
+def test_too_wide_for_webp_is_a_clear_error(tmp_path):
+    wide = np.zeros((2, 17000, 3), np.uint8)
+    with pytest.raises(RehueError, match="WEBP holds at most 16383 pixels a side"):
+        save_image(wide, tmp_path / "wide.webp")
+    assert list(tmp_path.iterdir()) == []
+    assert save_image(wide, tmp_path / "wide.png").is_file()

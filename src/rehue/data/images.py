@@ -20,6 +20,7 @@ from rehue.errors import RehueError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm", ".pnm"}
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
+MAX_SIDE = {"WEBP": 16383, "JPEG": 65535}  # the largest width or height these formats can store
 # Above this many pixels an image is refused: a 50,000 x 50,000 PNG header would need 7.5 GB to decode.
 MAX_PIXELS = 120_000_000
 DEEP_FORMATS = {"PNG", "TIFF"}  # the output formats that hold 16 bits per sample
@@ -195,7 +196,12 @@ def _add_deep_rgb(loaded: LoadedImage, path: Path, orientation: int) -> None:
 
     from rehue.color.lab import rgb_to_gray
 
-    data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # Pillow has read the file already:
+    try:  # OpenCV's warnings about odd tags would only repeat what does not matter
+        data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    finally:
+        cv2.utils.logging.setLogLevel(level)
     if data is None or data.dtype != np.uint16 or data.ndim != 3 or data.shape[2] not in (3, 4):
         return
     rgb = _oriented(data[..., 2::-1], orientation)
@@ -245,6 +251,9 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
         raise RehueError(f"unsupported output extension {path.suffix!r}; use one of "
                          f"{', '.join(sorted(OUTPUT_FORMATS))}", path)
     rgb = np.ascontiguousarray(rgb)
+    if max(rgb.shape[:2]) > MAX_SIDE.get(fmt, max(rgb.shape[:2])):
+        raise RehueError(f"{fmt} holds at most {MAX_SIDE[fmt]} pixels a side and this image is "
+                         f"{rgb.shape[1]}x{rgb.shape[0]}; write it as .png or .tif", path)
     if rgb.dtype == np.uint16 and fmt not in DEEP_FORMATS:
         rgb = to_uint8(rgb)
     if exif is not None or software:

@@ -520,7 +520,6 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     if target.is_dir():
         for frame, name in zip(frames, names, strict=True):
             check_output_path(target / name, overwrite, inputs=(frame,))
-    target.parent.mkdir(parents=True, exist_ok=True)
     dependent = load_dependent(dependent_model, colorizer, log)
     software = f"rehue {__version__}, colorized with {colorizer.name}"
 
@@ -540,7 +539,10 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                 "them and leaving the bars gray (--borders model to colour everything)")
     state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer), bars=bars)
     staging = target.parent / f".{target.name}.rehue-tmp{os.getpid()}"
-    staging.mkdir()
+    try:
+        staging.mkdir(parents=True)
+    except OSError as exc:
+        raise RehueError(f"cannot make the output folder ({exc.strerror or exc})", staging.parent) from None
     bar = tqdm(total=len(frames), desc=source.name, unit="frame", disable=not progress, file=sys.stderr,
                dynamic_ncols=True, leave=False)
 
@@ -581,12 +583,14 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             write(state.compose(decided))
         while writing:
             writing.popleft().result()
-        if target.is_dir():
-            for name in names:
-                os.replace(staging / name, target / name)
-            staging.rmdir()
-        else:
-            os.replace(staging, target)
+        try:
+            if target.is_dir():
+                for name in names:
+                    os.replace(staging / name, target / name)
+            else:
+                os.replace(staging, target)
+        except OSError as exc:
+            raise RehueError(f"cannot move the coloured frames into place ({exc.strerror or exc})", target) from None
     finally:
         writers.shutdown(wait=True, cancel_futures=True)
         state.close()
