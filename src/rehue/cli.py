@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=float, default=None, help="video: last second to colour")
     p.add_argument("--side-by-side", action="store_true", help="video: write gray | colour for review")
     p.add_argument("--scene-mode", default="robust", help="video: scene detector (robust or thesis)")
+    p.add_argument("--codec", default="auto",
+                   help="video: auto (by extension: H.264 for .mp4/.mov/.mkv, VP9 for .webm), h264, or ffv1: "
+                        "lossless RGB in .mkv, as archives keep film masters (every frame exact and a key "
+                        "frame; files many times larger)")
     p.add_argument("--crf", type=int, default=18, help="video: H.264 quality (lower is better)")
     p.add_argument("--preset", default="veryfast", help="video: H.264 preset")
     p.add_argument("--no-progress", action="store_true")
@@ -182,7 +186,7 @@ def cmd_colorize(args) -> int:
             raise UsageError(f"{', '.join(given)}: not for --frames (every frame is coloured, letterboxed for the "
                              "models as video frames are)")
     video_options = {"start": args.start, "end": args.end, "side_by_side": args.side_by_side,
-                     "scene_mode": args.scene_mode, "crf": args.crf, "preset": args.preset,
+                     "scene_mode": args.scene_mode, "crf": args.crf, "preset": args.preset, "codec": args.codec,
                      "dependent_model": args.dependent_model}
     summary = colorize_paths(args.inputs, args.output, model=args.model, device=args.device,
                              overwrite=args.overwrite, quality=args.quality, image_ext=ext,

@@ -291,3 +291,32 @@ def test_writer_rejects_frames_of_the_wrong_shape(tmp_path):
         with pytest.raises(ValueError, match="48x64x3"):
             writer.write(np.zeros((64, 48, 3), np.uint8))
         writer.write(np.zeros((48, 64, 3), np.uint8))
+
+
+def test_ffv1_is_lossless_rgb_with_the_sound_and_timing(tmp_path):
+    from av.video.reformatter import ColorPrimaries, ColorTrc
+
+    clip = make_clip(tmp_path / "a.mp4", level_frames(12), fps=Fraction(24000, 1001), audio=True)
+    rng = np.random.default_rng(3)
+    noise = [rng.integers(0, 256, (37, 51, 3), dtype=np.uint8) for _ in range(12)]  # odd size, every colour
+    out = tmp_path / "master.mkv"
+    with VideoReader(clip) as reader, VideoWriter.like(reader, out, width=51, height=37, codec="ffv1") as writer:
+        for frame, picture in zip(reader, noise, strict=True):
+            writer.write(picture, frame.pts)
+    with VideoReader(out) as reader:
+        assert (reader.codec, reader.width, reader.height, reader.fps) == ("ffv1", 51, 37, Fraction(24000, 1001))
+        back = [frame.rgb for frame in reader]
+        context = reader._stream.codec_context
+        assert context.color_trc == ColorTrc.IEC61966_2_1 and context.color_primaries == ColorPrimaries.BT709
+    assert all(np.array_equal(a, b) for a, b in zip(noise, back, strict=True)), "every pixel exact"
+    assert audio_packets(out) == audio_packets(clip)
+
+
+def test_codec_and_container_must_fit(tmp_path):
+    with pytest.raises(RehueError, match="name the output .mkv"):
+        VideoWriter(tmp_path / "a.mp4", 64, 48, 25, codec="ffv1")
+    with pytest.raises(RehueError, match="does not hold H.264"):
+        VideoWriter(tmp_path / "a.webm", 64, 48, 25, codec="h264")
+    with pytest.raises(RehueError, match="unknown codec"):
+        VideoWriter(tmp_path / "a.mkv", 64, 48, 25, codec="prores")
+    assert list(tmp_path.iterdir()) == []

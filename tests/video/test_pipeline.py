@@ -321,3 +321,25 @@ def test_a_bad_frame_leaves_no_output_and_existing_frames_are_kept(tmp_path, tin
     assert "reel_2.png: frame is 96x40, the film's first frame 96x72" in capsys.readouterr().err
     assert main([*args, "--start", "2"]) == 2
     assert "--start: not for --frames" in capsys.readouterr().err
+
+
+def test_lossless_master_keeps_every_frames_lightness(tmp_path, colour_clip, tiny_model):
+    from rehue.color.lab import rgb_to_lightness
+
+    films = tmp_path / "films"
+    films.mkdir()
+    gray = gray_copy(colour_clip, films / "reel.mp4")
+    args = ["colorize", str(films), "-o", str(tmp_path / "out"), "--model", str(tiny_model), "--dependent-model",
+            "none", "--no-progress"]
+    assert main([*args, "--codec", "ffv1"]) == 0
+    assert main(args) == 0
+    master, access = tmp_path / "out" / "reel.mkv", tmp_path / "out" / "reel.mp4"
+    with VideoReader(gray) as source, VideoReader(master) as lossless, VideoReader(access) as h264:
+        assert lossless.codec == "ffv1" and h264.codec == "h264"
+        errors = {"ffv1": [], "h264": []}
+        for frame, kept, compressed in zip(source, lossless, h264, strict=True):
+            lightness = rgb_to_lightness(np.repeat(frame.gray[..., None], 3, axis=2))
+            errors["ffv1"].append(np.abs(rgb_to_lightness(kept.rgb) - lightness).max())
+            errors["h264"].append(np.abs(rgb_to_lightness(compressed.rgb) - lightness).max())
+    assert max(errors["ffv1"]) < 0.6 < max(errors["h264"]), "only the lossless master keeps L* exactly"
+    assert audio_packets(master) == audio_packets(gray)

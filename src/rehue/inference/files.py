@@ -37,9 +37,10 @@ def is_video_path(path: Path) -> bool:
     return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
-def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png") -> list[Job]:
+def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_ext: str | None = None) -> list[Job]:
     """Map inputs to outputs. One input file and an output with an extension: that file. Otherwise the
-    output is a folder and each input keeps its name (and, inside folders, its relative path)."""
+    output is a folder and each input keeps its name (and, inside folders, its relative path); videos
+    get ``video_ext`` (default: .mp4 inside folders, their own extension otherwise)."""
     inputs = [Path(p) for p in inputs]
     for source in inputs:
         if not source.exists():
@@ -55,9 +56,9 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png") -> list
             for path in iter_image_files(source):
                 jobs.append(Job(path, output / path.relative_to(source).with_suffix(image_ext)))
             for path in sorted(p for p in source.rglob("*") if p.is_file() and is_video_path(p)):
-                jobs.append(Job(path, output / path.relative_to(source).with_suffix(".mp4")))
+                jobs.append(Job(path, output / path.relative_to(source).with_suffix(video_ext or ".mp4")))
         else:
-            suffix = source.suffix if is_video_path(source) else image_ext
+            suffix = (video_ext or source.suffix) if is_video_path(source) else image_ext
             jobs.append(Job(source, output / source.with_suffix(suffix).name))
     return jobs
 
@@ -91,7 +92,8 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
                                image_ext=image_ext, video_options=video_options or {}, progress=progress,
                                log=log, chroma=chroma, borders=borders)
-    jobs = plan_jobs(inputs, output, image_ext)
+    lossless = (video_options or {}).get("codec") == "ffv1"
+    jobs = plan_jobs(inputs, output, image_ext, video_ext=".mkv" if lossless else None)
     if not jobs:
         raise RehueError("no images or videos found", ", ".join(str(p) for p in inputs))
     colorizer = Colorizer.load(model, device=device, chroma=chroma, fit=fit, borders=borders)

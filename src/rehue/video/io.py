@@ -39,6 +39,13 @@ OUTPUT_CODECS = {
     ".webm": ("libvpx-vp9", "libvpx"),
 }
 OUTPUT_PIXEL_FORMAT = "yuv420p"
+# ``codec``: "auto" picks by extension (OUTPUT_CODECS); "h264" is libx264; "ffv1" is lossless FFV1
+# version 3 in Matroska, the format archives keep film masters in: RGB stored exactly (no 4:2:0, no
+# YUV rounding), every frame a key frame, a CRC per slice so damage is found and confined
+CODECS = ("auto", "h264", "ffv1")
+LOSSLESS_CONTAINERS = {".mkv"}
+LOSSLESS_PIXEL_FORMAT = "bgr0"
+LOSSLESS_OPTIONS = {"level": "3", "g": "1", "slicecrc": "1", "slices": "4", "context": "1"}
 # Encoders that cannot store odd widths/heights in 4:2:0: H.264 crops in 2-pixel units for 4:2:0, so
 # an exact odd size is impossible; such frames are padded by repeating their last row/column.
 EVEN_SIZE_ENCODERS = {"libx264"}
@@ -526,7 +533,7 @@ class _AudioCopier:
 
 class VideoWriter:
     """Encode RGB frames to ``path``; the codec follows the extension (.mp4/.m4v/.mov/.mkv: H.264,
-    .webm: VP9), 4:2:0, tagged BT.709.
+    .webm: VP9), 4:2:0, tagged BT.709, unless ``codec`` is "ffv1": lossless RGB in .mkv (``CODECS``).
 
     ``write(rgb, pts)`` takes ``pts`` in ``time_base`` on the source timeline (pass a reader frame's
     ``pts`` to keep variable frame rates exact); without it frames are spaced ``1/fps`` apart. The first
@@ -543,7 +550,7 @@ class VideoWriter:
     def __init__(self, path: str | os.PathLike, width: int, height: int, fps: float | Fraction, *,
                  crf: int = 18, preset: str = "medium", time_base: Fraction | None = None,
                  rotation: int = 0, audio_from: VideoReader | str | os.PathLike | None = None,
-                 overwrite: bool = False):
+                 overwrite: bool = False, codec: str = "auto"):
         import av
 
         self.path = Path(path)
@@ -551,6 +558,16 @@ class VideoWriter:
         if codecs is None:
             raise RehueError(f"unsupported video output extension {self.path.suffix!r}; use one of "
                              f"{', '.join(OUTPUT_CODECS)}", self.path)
+        if codec not in CODECS:
+            raise RehueError(f"unknown codec {codec!r}; choose one of: {', '.join(CODECS)}")
+        if codec == "ffv1":
+            if self.path.suffix.lower() not in LOSSLESS_CONTAINERS:
+                raise RehueError("lossless FFV1 is written to .mkv (Matroska); name the output .mkv", self.path)
+            codecs = ("ffv1",)
+        elif codec == "h264":
+            if "libx264" not in codecs:
+                raise RehueError(f"{self.path.suffix} does not hold H.264; use .mp4, .mov or .mkv", self.path)
+            codecs = ("libx264",)
         if width < 1 or height < 1:
             raise ValueError(f"frame size must be positive, got {width}x{height}")
         if not fps or fps <= 0:
@@ -651,6 +668,8 @@ class VideoWriter:
             options = {"crf": str(crf), "preset": preset}
             if self.width * self.height <= SMALL_FRAME_PIXELS:
                 options["threads"] = "1"  # x264's thread pool costs more than it saves on small frames
+        elif name == "ffv1":
+            options = dict(LOSSLESS_OPTIONS)
         else:
             options = {"crf": str(crf), "b": "0", "row-mt": "1"}
         stream = self._output.add_stream(name, rate=self.fps, options=options)
@@ -658,14 +677,20 @@ class VideoWriter:
         self.encoded_width = self.width + (self.width % 2 if pad else 0)
         self.encoded_height = self.height + (self.height % 2 if pad else 0)
         stream.width, stream.height = self.encoded_width, self.encoded_height
-        stream.pix_fmt = OUTPUT_PIXEL_FORMAT
+        self.pixel_format = LOSSLESS_PIXEL_FORMAT if name == "ffv1" else OUTPUT_PIXEL_FORMAT
+        stream.pix_fmt = self.pixel_format
         stream.time_base = self.time_base
         context = stream.codec_context
         context.time_base = self.time_base
-        context.color_range = ColorRange.MPEG
-        context.colorspace = Colorspace.ITU709
-        context.color_primaries = ColorPrimaries.BT709
-        context.color_trc = ColorTrc.BT709
+        context.color_primaries = ColorPrimaries.BT709  # sRGB's primaries and white
+        if name == "ffv1":
+            context.colorspace = 0  # AVCOL_SPC_RGB (PyAV names no member for it)
+            context.color_range = ColorRange.JPEG
+            context.color_trc = ColorTrc.IEC61966_2_1  # the sRGB curve
+        else:
+            context.color_range = ColorRange.MPEG
+            context.colorspace = Colorspace.ITU709
+            context.color_trc = ColorTrc.BT709
         if rotation % 360:
             stream.set_display_rotation(rotation % 360)
         return stream
@@ -693,7 +718,10 @@ class VideoWriter:
             pts = self._last_pts + 1
         self._last_pts = pts
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        frame = frame.reformat(format=OUTPUT_PIXEL_FORMAT, dst_colorspace="itu709", dst_color_range="MPEG")
+        if self.pixel_format == LOSSLESS_PIXEL_FORMAT:
+            frame = frame.reformat(format=LOSSLESS_PIXEL_FORMAT)  # a reordering of the bytes: exact
+        else:
+            frame = frame.reformat(format=OUTPUT_PIXEL_FORMAT, dst_colorspace="itu709", dst_color_range="MPEG")
         frame.pts = pts - self._first_pts
         frame.time_base = self.time_base
         try:

@@ -398,10 +398,11 @@ def _prefetch(items, name: str):
 
 def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
                    scene_mode: str = "robust", start: float | None = None, end: float | None = None,
-                   side_by_side: bool = False, crf: int = 18, preset: str = "veryfast", overwrite: bool = False,
-                   progress: bool = True, log=None) -> VideoSummary:
+                   side_by_side: bool = False, crf: int = 18, preset: str = "veryfast", codec: str = "auto",
+                   overwrite: bool = False, progress: bool = True, log=None) -> VideoSummary:
     """Colour the video ``source`` into ``target`` (format by extension), keeping its audio, frame
-    timing, size and rotation. Nothing appears at ``target`` unless the whole job succeeds.
+    timing, size and rotation. Nothing appears at ``target`` unless the whole job succeeds. ``codec``
+    "ffv1" writes lossless RGB to an .mkv (``rehue.video.io.CODECS``).
 
     Four threads overlap: decoding (with the models' letterboxed view), scene detection and the
     models (here), the full-resolution compose, and encoding. FFmpeg, OpenCV and the model runtimes
@@ -428,7 +429,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),
                                bars=bars)
         width = reader.width * (2 if side_by_side else 1)
-        with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, overwrite=overwrite) as writer:
+        with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, codec=codec,
+                              overwrite=overwrite) as writer:
             bar = tqdm(total=reader.frame_count, desc=source.name, unit="frame", disable=not progress,
                        file=sys.stderr, dynamic_ncols=True, leave=False)
 
