@@ -181,10 +181,12 @@ def cmd_colorize(args) -> int:
     ext = args.ext if args.ext.startswith(".") else f".{args.ext}"
     if args.frames:
         given = [flag for flag, value in (("--start", args.start), ("--end", args.end), ("--fit", args.fit),
-                                          ("--side-by-side", args.side_by_side or None)) if value is not None]
+                                          ("--side-by-side", args.side_by_side or None),
+                                          ("--codec", None if args.codec == "auto" else args.codec))
+                 if value is not None]
         if given:
-            raise UsageError(f"{', '.join(given)}: not for --frames (every frame is coloured, letterboxed for the "
-                             "models as video frames are)")
+            raise UsageError(f"{', '.join(given)}: not for --frames (every frame is coloured and written as an "
+                             "image; --ext sets its format)")
     video_options = {"start": args.start, "end": args.end, "side_by_side": args.side_by_side,
                      "scene_mode": args.scene_mode, "crf": args.crf, "preset": args.preset, "codec": args.codec,
                      "dependent_model": args.dependent_model}
