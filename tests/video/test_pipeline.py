@@ -343,3 +343,6 @@ def test_lossless_master_keeps_every_frames_lightness(tmp_path, colour_clip, tin
             errors["h264"].append(np.abs(rgb_to_lightness(compressed.rgb) - lightness).max())
     assert max(errors["ffv1"]) < 0.6 < max(errors["h264"]), "only the lossless master keeps L* exactly"
     assert audio_packets(master) == audio_packets(gray)
+    with VideoReader(master) as lossless:
+        comment = {key.lower(): value for key, value in lossless._container.metadata.items()}["comment"]
+    assert comment.startswith("rehue ") and "tiny-independent" in comment

@@ -539,7 +539,7 @@ class VideoWriter:
     ``pts`` to keep variable frame rates exact); without it frames are spaced ``1/fps`` apart. The first
     written frame becomes time 0 and the audio of ``audio_from`` (a VideoReader, whose start/end are
     honoured, or a path) is shifted with it. ``rotation`` (degrees counter-clockwise, as
-    ``VideoReader.rotation``) goes into the display matrix.
+    ``VideoReader.rotation``) goes into the display matrix, ``comment`` into the container's metadata.
 
     Odd sizes: H.264 4:2:0 cannot store them, so such frames are padded to even by repeating the last
     column/row and the file is one pixel wider/taller (``encoded_width``/``encoded_height``); VP9 stores
@@ -550,7 +550,7 @@ class VideoWriter:
     def __init__(self, path: str | os.PathLike, width: int, height: int, fps: float | Fraction, *,
                  crf: int = 18, preset: str = "medium", time_base: Fraction | None = None,
                  rotation: int = 0, audio_from: VideoReader | str | os.PathLike | None = None,
-                 overwrite: bool = False, codec: str = "auto"):
+                 overwrite: bool = False, codec: str = "auto", comment: str | None = None):
         import av
 
         self.path = Path(path)
@@ -586,6 +586,7 @@ class VideoWriter:
         self._first_pts: int | None = None
         self._last_pts: int | None = None
         self._audio_start = audio_start
+        self._comment = comment
         self.frames_written = 0
         has_audio = False
         if audio_source is not None:
@@ -619,6 +620,8 @@ class VideoWriter:
 
         self._audio: _AudioCopier | None = None
         self._output = av.open(str(self._temp_path), "w", options=self._muxer_options())
+        if self._comment:
+            self._output.metadata["comment"] = self._comment
         self._stream = self._add_video_stream(codecs, crf, preset, rotation)
         if audio is not None:
             self._audio = _AudioCopier(*audio, self._output, allow_copy=copy_audio)

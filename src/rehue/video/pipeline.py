@@ -410,6 +410,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     """
     from tqdm import tqdm
 
+    from rehue import __version__
     from rehue.video.io import VideoReader, VideoWriter
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -429,7 +430,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),
                                bars=bars)
         width = reader.width * (2 if side_by_side else 1)
-        with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, codec=codec,
+        comment = f"rehue {__version__}, colorized with {colorizer.name}"
+        with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, codec=codec, comment=comment,
                               overwrite=overwrite) as writer:
             bar = tqdm(total=reader.frame_count, desc=source.name, unit="frame", disable=not progress,
                        file=sys.stderr, dynamic_ncols=True, leave=False)
