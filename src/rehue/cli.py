@@ -100,7 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", action="store_true",
                    help="each input folder holds the numbered frames of one film (a scanner's TIFF or PNG "
                         "sequence): colour them as a video, with scene detection and the dependent model, and "
-                        "write each frame under its own name (--ext sets the format; 16-bit frames stay 16-bit)")
+                        "write each frame under its own name (--ext sets the format; 16-bit frames stay 16-bit), "
+                        "or, with -o FILE.mp4 or FILE.mkv, one video at --fps")
+    p.add_argument("--fps", type=float, default=None,
+                   help="--frames into a video file: frames per second (default 24; silent films 16-18)")
     p.add_argument("--start", type=float, default=None, help="video: first second to colour")
     p.add_argument("--end", type=float, default=None, help="video: last second to colour")
     p.add_argument("--side-by-side", action="store_true", help="video: write gray | colour for review")
@@ -180,16 +183,22 @@ def cmd_colorize(args) -> int:
 
     ext = args.ext if args.ext.startswith(".") else f".{args.ext}"
     if args.frames:
+        from rehue.inference.files import is_video_path
+
+        into_video = is_video_path(args.output)
         given = [flag for flag, value in (("--start", args.start), ("--end", args.end), ("--fit", args.fit),
                                           ("--side-by-side", args.side_by_side or None),
-                                          ("--codec", None if args.codec == "auto" else args.codec))
+                                          ("--codec", None if args.codec == "auto" or into_video else args.codec),
+                                          ("--fps", None if into_video else args.fps))
                  if value is not None]
         if given:
-            raise UsageError(f"{', '.join(given)}: not for --frames (every frame is coloured and written as an "
-                             "image; --ext sets its format)")
+            raise UsageError(f"{', '.join(given)}: not for --frames into a folder (every frame is coloured and "
+                             "written as an image; --ext sets its format)")
+    elif args.fps is not None:
+        raise UsageError("--fps: only for --frames into a video file (a video keeps its own frame rate)")
     video_options = {"start": args.start, "end": args.end, "side_by_side": args.side_by_side,
                      "scene_mode": args.scene_mode, "crf": args.crf, "preset": args.preset, "codec": args.codec,
-                     "dependent_model": args.dependent_model}
+                     "dependent_model": args.dependent_model, "fps": args.fps}
     summary = colorize_paths(args.inputs, args.output, model=args.model, device=args.device,
                              overwrite=args.overwrite, quality=args.quality, image_ext=ext,
                              video_options=video_options, progress=not args.no_progress, chroma=args.chroma,

@@ -346,3 +346,29 @@ def test_lossless_master_keeps_every_frames_lightness(tmp_path, colour_clip, tin
     with VideoReader(master) as lossless:
         comment = {key.lower(): value for key, value in lossless._container.metadata.items()}["comment"]
     assert comment.startswith("rehue ") and "tiny-independent" in comment
+
+
+def test_frames_into_a_video_file_at_the_films_speed(tmp_path, tiny_model, tiny_dependent_model, capsys):
+    from fractions import Fraction
+
+    scans = write_frames(tmp_path / "reel", two_scene_frames(count_each=6), deep=True)
+    out = tmp_path / "reel.mkv"
+    assert main(["colorize", str(scans), "-o", str(out), "--frames", "--fps", "18", "--codec", "ffv1",
+                 "--model", str(tiny_model), "--dependent-model", str(tiny_dependent_model), "--no-progress"]) == 0
+    with VideoReader(out) as reader:
+        assert (reader.codec, reader.fps, reader.width, reader.height) == ("ffv1", Fraction(18), 96, 72)
+        frames = list(reader)
+    assert len(frames) == 12 and abs(frames[-1].time - 11 / 18) < 1e-3
+    assert "12 frames, 2 scene(s)" in capsys.readouterr().err
+    assert main(["colorize", str(scans), "-o", str(out), "--frames", "--model", str(tiny_model),
+                 "--no-progress"]) == 1
+    assert "output exists" in capsys.readouterr().err
+    assert main(["colorize", str(scans), str(scans), "-o", str(tmp_path / "two.mp4"), "--frames",
+                 "--model", str(tiny_model), "--no-progress"]) == 2
+    assert "one video file holds one film" in capsys.readouterr().err
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "x.mp4"), "--frames", "--fps", "0",
+                 "--model", str(tiny_model), "--no-progress"]) == 1
+    assert "--fps must be above 0" in capsys.readouterr().err and not (tmp_path / "x.mp4").exists()
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "folder"), "--frames", "--fps", "18",
+                 "--model", str(tiny_model), "--no-progress"]) == 2
+    assert "--fps: not for --frames into a folder" in capsys.readouterr().err

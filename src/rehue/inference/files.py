@@ -107,8 +107,9 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
             if is_video_path(job.source):
                 from rehue.video.pipeline import colorize_video
 
+                options = {key: value for key, value in (video_options or {}).items() if key != "fps"}
                 colorize_video(job.source, job.target, colorizer=colorizer, overwrite=overwrite,
-                               progress=progress, log=log, **(video_options or {}))
+                               progress=progress, log=log, **options)
             elif is_image_path(job.source) or single:
                 colorize_image_file(colorizer, job.source, job.target, overwrite=overwrite, quality=quality)
             summary.done.append(job.target)
@@ -122,8 +123,8 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
 
 def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, image_ext, video_options, progress,
                     log, chroma, borders) -> BatchSummary:
-    """Each input folder is one film's frames: into ``output`` itself for one folder, else into
-    ``output``/<folder name>."""
+    """Each input folder is one film's frames: into ``output`` itself for one folder (a folder, or a video
+    file by its extension), else into ``output``/<folder name>."""
     from rehue.inference.colorizer import Colorizer
     from rehue.video.pipeline import colorize_frames
 
@@ -132,8 +133,11 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
         if not folder.is_dir():
             raise RehueError("--frames takes folders of numbered frames" if folder.exists() else "no such folder",
                              folder)
+    if is_video_path(output) and len(folders) > 1:
+        raise UsageError(f"{output}: one video file holds one film; give one folder of frames, or an output folder")
     colorizer = Colorizer.load(model, device=device, chroma=chroma, borders=borders)
-    options = {key: video_options[key] for key in ("dependent_model", "scene_mode") if key in video_options}
+    options = {key: video_options[key] for key in ("dependent_model", "scene_mode", "fps", "codec", "crf", "preset")
+               if video_options.get(key) is not None}
     summary = BatchSummary()
     for folder in folders:
         target = output if len(folders) == 1 else output / folder.name

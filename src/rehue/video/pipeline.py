@@ -58,6 +58,7 @@ BAR_MIN_FRAMES = 4
 BAR_AGREEMENT = 0.6
 BAR_SLACK_PX = 2
 BAR_MIN_PICTURE = 0.5
+MAX_FRAMES_FPS = 1000  # frames per second of a video made from numbered frames (``colorize_frames``)
 
 
 @dataclass
@@ -491,22 +492,25 @@ def frame_files(folder: Path) -> list[Path]:
 
 
 def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
-                    scene_mode: str = "robust", ext: str = ".png", quality: int = 95, overwrite: bool = False,
+                    scene_mode: str = "robust", ext: str = ".png", quality: int = 95, fps: float = 24.0,
+                    codec: str = "auto", crf: int = 18, preset: str = "veryfast", overwrite: bool = False,
                     progress: bool = True, log=None) -> VideoSummary:
     """Colour the frames of one film, held as numbered image files in the folder ``source`` (a scanner's
     TIFF or PNG sequence), as a video is coloured: scene detection, the independent model on each
-    scene's first frame, the dependent model on the others. Each frame is written to the folder
-    ``target`` under its own name with the extension ``ext``, 16-bit frames at 16 bits where the
-    format holds them, with their resolution and EXIF (``colorize_image_file``).
+    scene's first frame, the dependent model on the others.
 
-    Frames go to a hidden folder beside ``target`` and are moved into it only when all are done, so a
-    failure (a missing or damaged frame, a frame of another size) leaves ``target`` as it was.
+    ``target`` is a folder or a video file. Into a folder, each frame is written under its own name
+    with the extension ``ext``, 16-bit frames at 16 bits where the format holds them, with their
+    resolution and EXIF (``_FrameFolder``); a failure (a missing or damaged frame, a frame of another
+    size) leaves the folder as it was. Into a video file (.mp4, .mkv, ...), the frames follow each
+    other at ``fps`` frames per second, encoded with ``codec`` as ``colorize_video`` encodes.
     """
     from tqdm import tqdm
 
     from rehue import __version__
     from rehue.color.lab import rgb_to_gray
-    from rehue.data.images import check_output_path, load_image, save_image, to_uint8
+    from rehue.data.images import check_output_path, load_image, to_uint8
+    from rehue.video.io import OUTPUT_CODECS
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     source, target = Path(source), Path(target)
@@ -515,15 +519,21 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     frames = frame_files(source)
     if not frames:
         raise RehueError("no image frames in this folder", source)
-    if target.exists() and not target.is_dir():
-        raise RehueError("output for frames must be a folder, not a file", target)
+    to_video = target.suffix.lower() in OUTPUT_CODECS
     names = [frame.with_suffix(ext).name for frame in frames]
-    if len(set(names)) < len(names):
-        raise RehueError(f"two frames would both be written as {ext} files of one name (such as "
-                         f"{next(n for n in names if names.count(n) > 1)}); keep one format per folder", source)
-    if target.is_dir():
-        for frame, name in zip(frames, names, strict=True):
-            check_output_path(target / name, overwrite, inputs=(frame,))
+    if to_video:
+        if not 0 < fps <= MAX_FRAMES_FPS:
+            raise RehueError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS}, not {fps:g}", target)
+        check_output_path(target, overwrite)
+    else:
+        if target.exists() and not target.is_dir():
+            raise RehueError("output for frames must be a folder or a video file (.mp4, .mkv, ...)", target)
+        if len(set(names)) < len(names):
+            raise RehueError(f"two frames would both be written as {ext} files of one name (such as "
+                             f"{next(n for n in names if names.count(n) > 1)}); keep one format per folder", source)
+        if target.is_dir():
+            for frame, name in zip(frames, names, strict=True):
+                check_output_path(target / name, overwrite, inputs=(frame,))
     dependent = load_dependent(dependent_model, colorizer, log)
     software = f"rehue {__version__}, colorized with {colorizer.name}"
 
@@ -542,33 +552,13 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             log(f"{source}: bars around the picture; colouring the {bars.width}x{bars.height} picture inside "
                 "them and leaving the bars gray (--borders model to colour everything)")
     state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer), bars=bars)
-    staging = target.parent / f".{target.name}.rehue-tmp{os.getpid()}"
-    try:
-        staging.mkdir(parents=True)
-    except OSError as exc:
-        raise RehueError(f"cannot make the output folder ({exc.strerror or exc})", staging.parent) from None
     bar = tqdm(total=len(frames), desc=source.name, unit="frame", disable=not progress, file=sys.stderr,
                dynamic_ncols=True, leave=False)
-
-    # Encoding takes most of the time (a 720p PNG 0.1-0.3 s, everything else 0.04 s); Pillow, OpenCV
-    # and tifffile release the GIL while they encode, so frames are written on every core
-    write_threads = max(1, os.cpu_count() or 1)
-    writers = ThreadPoolExecutor(write_threads, thread_name_prefix="rehue-write")
-    writing: deque[Future] = deque()
-
-    def save(name, image, rgb) -> None:
-        tick = time.perf_counter()
-        save_image(rgb, staging / name, alpha=image.alpha, quality=quality, dpi=image.dpi, exif=image.exif,
-                   software=software, fast=True)
-        state.timer.add("encode", time.perf_counter() - tick)
-        bar.update(1)
-
-    def write(done) -> None:
-        (name, image), rgb = done
-        writing.append(writers.submit(save, name, image, rgb))
-        while len(writing) > 2 * write_threads or (writing and writing[0].done()):
-            writing.popleft().result()
-
+    if to_video:
+        sink = _FrameVideo(target, fps=fps, codec=codec, crf=crf, preset=preset, overwrite=overwrite,
+                           comment=software, timer=state.timer, bar=bar)
+    else:
+        sink = _FrameFolder(target, names, quality=quality, software=software, timer=state.timer, bar=bar)
     try:
         shape = None
         for path, name in zip(frames, names, strict=True):
@@ -582,27 +572,97 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             letterboxed = state.letterbox(gray8)
             state.timer.add("decode", time.perf_counter() - tick)
             for decided in state.push_ab(gray, (name, image), letterboxed):
-                write(state.compose(decided))
+                sink.write(*state.compose(decided))
         for decided in state.flush_ab():
-            write(state.compose(decided))
-        while writing:
-            writing.popleft().result()
-        try:
-            if target.is_dir():
-                for name in names:
-                    os.replace(staging / name, target / name)
-            else:
-                os.replace(staging, target)
-        except OSError as exc:
-            raise RehueError(f"cannot move the coloured frames into place ({exc.strerror or exc})", target) from None
+            sink.write(*state.compose(decided))
+        sink.finish()
     finally:
-        writers.shutdown(wait=True, cancel_futures=True)
+        sink.close()
         state.close()
         bar.close()
-        shutil.rmtree(staging, ignore_errors=True)
     summary = VideoSummary(
         frames=len(frames), scenes=len(state.scene_starts) + 1, scene_starts=state.scene_starts,
         seconds=time.perf_counter() - started, independent_frames=state.independent_frames,
         dependent_frames=state.dependent_frames, timings_ms=state.timer.means_ms(), output=target)
     log(f"{target}: {summary.line()}")
     return summary
+
+
+class _FrameFolder:
+    """``colorize_frames`` into a folder: frames go to a hidden folder beside ``target``, written on
+    every core, and move into ``target`` when all are done (``finish``); ``close`` removes what is left."""
+
+    def __init__(self, target: Path, names: list[str], *, quality: int, software: str, timer: _Timer, bar):
+        self.target, self.names, self.quality, self.software = target, names, quality, software
+        self.timer, self.bar = timer, bar
+        self.staging = target.parent / f".{target.name}.rehue-tmp{os.getpid()}"
+        try:
+            self.staging.mkdir(parents=True)
+        except OSError as exc:
+            raise RehueError(f"cannot make the output folder ({exc.strerror or exc})", target.parent) from None
+        # Encoding takes most of the time (a 720p PNG 0.1-0.3 s, everything else 0.04 s); Pillow, OpenCV
+        # and tifffile release the GIL while they encode, so frames are written on every core
+        self.threads = max(1, os.cpu_count() or 1)
+        self.writers = ThreadPoolExecutor(self.threads, thread_name_prefix="rehue-write")
+        self.writing: deque[Future] = deque()
+
+    def _save(self, name: str, image, rgb: np.ndarray) -> None:
+        from rehue.data.images import save_image
+
+        tick = time.perf_counter()
+        save_image(rgb, self.staging / name, alpha=image.alpha, quality=self.quality, dpi=image.dpi,
+                   exif=image.exif, software=self.software, fast=True)
+        self.timer.add("encode", time.perf_counter() - tick)
+        self.bar.update(1)
+
+    def write(self, payload, rgb: np.ndarray) -> None:
+        name, image = payload
+        self.writing.append(self.writers.submit(self._save, name, image, rgb))
+        while len(self.writing) > 2 * self.threads or (self.writing and self.writing[0].done()):
+            self.writing.popleft().result()
+
+    def finish(self) -> None:
+        while self.writing:
+            self.writing.popleft().result()
+        try:
+            if self.target.is_dir():
+                for name in self.names:
+                    os.replace(self.staging / name, self.target / name)
+            else:
+                os.replace(self.staging, self.target)
+        except OSError as exc:
+            raise RehueError(f"cannot move the coloured frames into place ({exc.strerror or exc})",
+                             self.target) from None
+
+    def close(self) -> None:
+        self.writers.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+class _FrameVideo:
+    """``colorize_frames`` into a video file, opened at the first frame's size (8 bits per sample)."""
+
+    def __init__(self, target: Path, *, fps: float, codec: str, crf: int, preset: str, overwrite: bool,
+                 comment: str, timer: _Timer, bar):
+        self.target, self.timer, self.bar = target, timer, bar
+        self.options = {"fps": fps, "codec": codec, "crf": crf, "preset": preset, "overwrite": overwrite,
+                        "comment": comment}
+        self.writer = None
+
+    def write(self, payload, rgb: np.ndarray) -> None:
+        from rehue.data.images import to_uint8
+        from rehue.video.io import VideoWriter
+
+        if self.writer is None:
+            self.writer = VideoWriter(self.target, rgb.shape[1], rgb.shape[0], **self.options)
+        tick = time.perf_counter()
+        self.writer.write(to_uint8(rgb))
+        self.timer.add("encode", time.perf_counter() - tick)
+        self.bar.update(1)
+
+    def finish(self) -> None:
+        self.writer.close()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.abort()
