@@ -372,3 +372,6 @@ def test_frames_into_a_video_file_at_the_films_speed(tmp_path, tiny_model, tiny_
     assert main(["colorize", str(scans), "-o", str(tmp_path / "folder"), "--frames", "--fps", "18",
                  "--model", str(tiny_model), "--no-progress"]) == 2
     assert "--fps: not for --frames into a folder" in capsys.readouterr().err
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "y.mp4"), "--fps", "18",
+                 "--model", str(tiny_model), "--no-progress"]) == 2
+    assert "--fps: only for --frames into a video file" in capsys.readouterr().err
