@@ -3,10 +3,12 @@ at several chroma scales, on the four held-out photo sets of docs/model-card.md 
 model's size, as `rehue evaluate` scores them). This is how the shipped scale (0.5) was checked.
 
     .venv/bin/python benchmarks/restraint.py [--model default] [--demo data/demo] [--scales 0.3 0.5 1.0]
-        [--ab-smoothing 1.5]
+        [--ab-smoothing 1.5] [--refine K [--dependent-model rehue-gen2-128-dependent]]
 
 "raw" is the model's own a*b*: no smoothing, no scale. The scaled columns smooth a*b* as the model's
 JSON says, or with ``--ab-smoothing`` (for a training run's model, whose JSON sets no restraint).
+``--refine K`` passes each photo's unrestrained a*b* K times through the dependent model, as if the
+photo were a still shot of K + 1 frames, before the restraint (measured, not used: docs/model-card.md).
 """
 
 from __future__ import annotations
@@ -54,7 +56,21 @@ def relative_scores(outputs, truths, reference: tuple[float, float]) -> tuple[fl
             float(np.mean([colourfulness(o) for o in outputs])) / truth_colour)
 
 
-def sweep(model: str, sets: dict[str, list[Path]], scales: list[float], ab_smoothing: float | None = None) -> dict:
+def refined(colorizer, dependent, truth: np.ndarray, steps: int) -> np.ndarray:
+    """``truth`` coloured by ``colorizer``, its unrestrained a*b* passed ``steps`` times through the
+    dependent model (a still shot), then restrained as ``colorizer`` restrains."""
+    from rehue.color.lab import AB_SCALE, rgb_to_gray
+    from rehue.inference.colorizer import compose_full_resolution
+
+    gray = rgb_to_gray(truth)
+    ab = colorizer.predict_ab(gray[None], restrain=False)
+    for _ in range(steps):
+        ab = dependent.predict_ab(gray[None], ab, restrain=False)
+    return compose_full_resolution(gray, np.moveaxis(colorizer.restrain(ab)[0], 0, -1) * AB_SCALE)
+
+
+def sweep(model: str, sets: dict[str, list[Path]], scales: list[float], ab_smoothing: float | None = None,
+          refine: int = 0, dependent_model: str = "rehue-gen2-128-dependent") -> dict:
     """{set: {column: (PSNR minus gray's in dB, colourfulness / truth's)}}, columns the scales and "raw"."""
     from rehue.data.images import load_image
     from rehue.evaluation.evaluate import square_crop
@@ -63,12 +79,17 @@ def sweep(model: str, sets: dict[str, list[Path]], scales: list[float], ab_smoot
     settings = {f"{scale:g}": {"chroma": scale, "ab_smoothing": ab_smoothing} for scale in scales}
     settings["raw"] = {"chroma": 1.0, "ab_smoothing": 0.0}
     colorizers = {column: Colorizer.load(model, device="cpu", **kw) for column, kw in settings.items()}
+    dependent = Colorizer.load(dependent_model, device="cpu") if refine else None
     size = next(iter(colorizers.values())).size
+
+    def colour(colorizer, truth):
+        return refined(colorizer, dependent, truth, refine) if refine else colorizer.colorize(truth)
+
     table = {}
     for name, paths in sets.items():
         truths = [square_crop(load_image(p).rgb, size) for p in paths]
         reference = gray_reference(truths)
-        table[name] = {column: relative_scores([colorizer.colorize(t) for t in truths], truths, reference)
+        table[name] = {column: relative_scores([colour(colorizer, t) for t in truths], truths, reference)
                        for column, colorizer in colorizers.items()}
     return table
 
@@ -80,8 +101,12 @@ def main():
     parser.add_argument("--scales", type=float, nargs="+", default=[0.3, 0.4, 0.5, 0.6, 0.8, 1.0])
     parser.add_argument("--ab-smoothing", type=float, default=None,
                         help="Gaussian sigma (model-size pixels) for the scaled columns; default: the model's JSON")
+    parser.add_argument("--refine", type=int, default=0,
+                        help="pass each photo's a*b* this many times through the dependent model first")
+    parser.add_argument("--dependent-model", default="rehue-gen2-128-dependent")
     args = parser.parse_args()
-    table = sweep(args.model, held_out_photos(args.demo), args.scales, args.ab_smoothing)
+    table = sweep(args.model, held_out_photos(args.demo), args.scales, args.ab_smoothing, args.refine,
+                  args.dependent_model)
     columns = list(next(iter(table.values())))
     print("PSNR minus gray's (dB), then colourfulness as a share of the truth's")
     print("| set | " + " | ".join(columns) + " |")

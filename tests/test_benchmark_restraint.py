@@ -27,3 +27,22 @@ def test_sweep_scores_each_held_out_set_at_each_scale(tmp_path, tiny_model, rest
 def test_a_missing_demo_set_is_one_clear_message(tmp_path, restraint):
     with pytest.raises(SystemExit, match="rehue data demo"):
         restraint.held_out_photos(tmp_path / "nowhere")
+
+
+def test_refine_passes_the_colours_through_the_dependent_model(tmp_path, tiny_model, tiny_dependent_model,
+                                                               restraint):
+    import numpy as np
+
+    from rehue.inference.colorizer import Colorizer
+    from tests.conftest import textured_rgb
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    dependent = Colorizer.load(tiny_dependent_model, device="cpu")
+    truth = textured_rgb(32, 32, seed=5)
+    assert np.array_equal(restraint.refined(colorizer, dependent, truth, 0), colorizer.colorize(truth))
+    once, twice = (restraint.refined(colorizer, dependent, truth, steps) for steps in (1, 2))
+    assert not np.array_equal(once, colorizer.colorize(truth)) and not np.array_equal(once, twice)
+    sets = restraint.held_out_photos(held_out_demo(tmp_path / "demo"))
+    table = restraint.sweep(str(tiny_model), sets, [0.5], refine=1, dependent_model=str(tiny_dependent_model))
+    plain = restraint.sweep(str(tiny_model), sets, [0.5])
+    assert all(table[name]["0.5"] != plain[name]["0.5"] for name in table)
