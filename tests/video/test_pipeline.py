@@ -375,3 +375,17 @@ def test_frames_into_a_video_file_at_the_films_speed(tmp_path, tiny_model, tiny_
     assert main(["colorize", str(scans), "-o", str(tmp_path / "y.mp4"), "--fps", "18",
                  "--model", str(tiny_model), "--no-progress"]) == 2
     assert "--fps: only for --frames into a video file" in capsys.readouterr().err
+
+
+def test_dpx_frames_get_a_way_forward(tmp_path, tiny_model):
+    from rehue.video.pipeline import colorize_frames
+
+    (tmp_path / "reel").mkdir()
+    (tmp_path / "reel" / "000001.dpx").write_bytes(b"SDPX" + bytes(100))
+    with pytest.raises(RehueError, match="DPX frames cannot be read; convert them to 16-bit TIFF"):
+        colorize_frames(tmp_path / "reel", tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
+                        progress=False)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RehueError, match="no image frames in this folder"):
+        colorize_frames(tmp_path / "empty", tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
+                        progress=False)

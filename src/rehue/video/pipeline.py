@@ -58,6 +58,8 @@ BAR_MIN_FRAMES = 4
 BAR_AGREEMENT = 0.6
 BAR_SLACK_PX = 2
 BAR_MIN_PICTURE = 0.5
+# Film-scan formats that --frames does not read (Pillow has no decoder for them)
+UNREAD_FRAME_SUFFIXES = {".dpx", ".cin", ".exr"}
 MAX_FRAMES_FPS = 1000  # frames per second of a video made from numbered frames (``colorize_frames``)
 
 
@@ -518,6 +520,10 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         raise RehueError("--frames takes folders of numbered frames, not a file", source)
     frames = frame_files(source)
     if not frames:
+        unread = sorted({p.suffix.lower() for p in source.iterdir() if p.suffix.lower() in UNREAD_FRAME_SUFFIXES})
+        if unread:
+            raise RehueError(f"{'/'.join(s.lstrip('.').upper() for s in unread)} frames cannot be read; convert them "
+                             "to 16-bit TIFF first (for example ffmpeg -i %06d.dpx -pix_fmt rgb48le %06d.tif)", source)
         raise RehueError("no image frames in this folder", source)
     to_video = target.suffix.lower() in OUTPUT_CODECS
     names = [frame.with_suffix(ext).name for frame in frames]
