@@ -565,7 +565,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                            comment=software, timer=state.timer, bar=bar)
     else:
         sink = _FrameFolder(target, names, quality=quality, software=software, timer=state.timer, bar=bar)
-    try:
+    def decoded():
         shape = None
         for path, name in zip(frames, names, strict=True):
             tick = time.perf_counter()
@@ -577,8 +577,13 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             gray, gray8 = gray_of(image)
             letterboxed = state.letterbox(gray8)
             state.timer.add("decode", time.perf_counter() - tick)
-            for decided in state.push_ab(gray, (name, image), letterboxed):
-                sink.write(*state.compose(decided))
+            yield name, image, gray, letterboxed
+
+    try:
+        with closing(_prefetch(decoded(), "rehue-decode")) as items:  # files are read while the models work
+            for name, image, gray, letterboxed in items:
+                for decided in state.push_ab(gray, (name, image), letterboxed):
+                    sink.write(*state.compose(decided))
         for decided in state.flush_ab():
             sink.write(*state.compose(decided))
         sink.finish()
