@@ -478,6 +478,14 @@ class Colorizer:
         return run
 
     @property
+    def provenance(self) -> str:
+        """What a coloured file says of itself (an image's Software tag, a video's comment): a coloured
+        archive picture is an interpretation, and should say whose."""
+        from rehue import __version__
+
+        return f"rehue {__version__}, colorized with {self.name}"
+
+    @property
     def dependent(self) -> bool:
         return self.card.in_channels == 3
 

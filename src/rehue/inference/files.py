@@ -67,13 +67,11 @@ def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: boo
     """Colour one image file. A scan with more than 8 bits per sample is coloured from its 16-bit gray
     and written at 16 bits where the format allows (PNG, TIFF); resolution and descriptive EXIF are
     kept, and the Software tag names rehue and the model."""
-    from rehue import __version__
-
     check_output_path(target, overwrite, inputs=(source,))
     image = load_image(source)
     rgb = colorizer.colorize(image.rgb if image.deep_gray is None else image.deep_gray)
     return save_image(rgb, target, alpha=image.alpha, quality=quality, dpi=image.dpi, exif=image.exif,
-                      software=f"rehue {__version__}, colorized with {colorizer.name}")
+                      software=colorizer.provenance)
 
 
 def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=False, quality=95,

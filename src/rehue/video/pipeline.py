@@ -413,7 +413,6 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     """
     from tqdm import tqdm
 
-    from rehue import __version__
     from rehue.video.io import VideoReader, VideoWriter
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -433,9 +432,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),
                                bars=bars)
         width = reader.width * (2 if side_by_side else 1)
-        comment = f"rehue {__version__}, colorized with {colorizer.name}"
-        with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, codec=codec, comment=comment,
-                              overwrite=overwrite) as writer:
+        with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, codec=codec,
+                              comment=colorizer.provenance, overwrite=overwrite) as writer:
             bar = tqdm(total=reader.frame_count, desc=source.name, unit="frame", disable=not progress,
                        file=sys.stderr, dynamic_ncols=True, leave=False)
 
@@ -509,7 +507,6 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     """
     from tqdm import tqdm
 
-    from rehue import __version__
     from rehue.color.lab import rgb_to_gray
     from rehue.data.images import check_output_path, load_image, to_uint8
     from rehue.video.io import OUTPUT_CODECS
@@ -541,7 +538,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             for frame, name in zip(frames, names, strict=True):
                 check_output_path(target / name, overwrite, inputs=(frame,))
     dependent = load_dependent(dependent_model, colorizer, log)
-    software = f"rehue {__version__}, colorized with {colorizer.name}"
+    software = colorizer.provenance
 
     def gray_of(image):
         if image.deep_gray is not None:
