@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--frames into a video file: frames per second (default 24; silent films 16-18)")
     p.add_argument("--start", type=float, default=None, help="video: first second to colour")
     p.add_argument("--end", type=float, default=None, help="video: last second to colour")
-    p.add_argument("--side-by-side", action="store_true", help="video: write gray | colour for review")
+    p.add_argument("--side-by-side", action="store_true", help="write gray | colour for review (photos and videos)")
     p.add_argument("--scene-mode", default="robust", help="video: scene detector (robust or thesis)")
     p.add_argument("--codec", default="auto",
                    help="video: auto (by extension: H.264 for .mp4/.mov/.mkv, VP9 for .webm), h264, or ffv1: "
@@ -185,15 +185,16 @@ def cmd_colorize(args) -> int:
     if args.frames:
         from rehue.inference.files import is_video_path
 
-        into_video = is_video_path(args.output)
-        given = [flag for flag, value in (("--start", args.start), ("--end", args.end), ("--fit", args.fit),
-                                          ("--side-by-side", args.side_by_side or None),
-                                          ("--codec", None if args.codec == "auto" or into_video else args.codec),
-                                          ("--fps", None if into_video else args.fps))
-                 if value is not None]
-        if given:
-            raise UsageError(f"{', '.join(given)}: not for --frames into a folder (every frame is coloured and "
-                             "written as an image; --ext sets its format)")
+        never = [flag for flag, value in (("--start", args.start), ("--end", args.end), ("--fit", args.fit),
+                                          ("--side-by-side", args.side_by_side or None)) if value is not None]
+        if never:
+            raise UsageError(f"{', '.join(never)}: not for --frames (every frame is coloured, letterboxed for the "
+                             "models as video frames are)")
+        video_only = [flag for flag, value in (("--codec", None if args.codec == "auto" else args.codec),
+                                               ("--fps", args.fps)) if value is not None]
+        if video_only and not is_video_path(args.output):
+            raise UsageError(f"{', '.join(video_only)}: not for --frames into a folder (every frame is written as "
+                             "an image; --ext sets its format)")
     elif args.fps is not None:
         raise UsageError("--fps: only for --frames into a video file (a video keeps its own frame rate)")
     video_options = {"start": args.start, "end": args.end, "side_by_side": args.side_by_side,

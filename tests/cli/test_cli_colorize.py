@@ -186,3 +186,21 @@ def test_one_photo_into_a_new_folder(tmp_path, tiny_model, gray_jpeg):
     assert Image.open(tmp_path / "out" / "scan.png").size == (1000, 700)
     assert run("colorize", tmp_path / "one" / "scan.jpg", "-o", tmp_path / "folder", "--model", tiny_model) == 0
     assert (tmp_path / "folder" / "scan.png").is_file()
+
+
+def test_side_by_side_photo_shows_gray_then_colour(tmp_path, tiny_model, gray_jpeg):
+    out = tmp_path / "review.png"
+    assert run("colorize", gray_jpeg, "-o", out, "--model", tiny_model, "--side-by-side") == 0
+    review = np.asarray(Image.open(out))
+    alone = tmp_path / "alone.png"
+    assert run("colorize", gray_jpeg, "-o", alone, "--model", tiny_model) == 0
+    gray = np.asarray(Image.open(gray_jpeg).convert("L"))
+    assert review.shape == (700, 2000, 3)
+    assert np.array_equal(review[:, :1000], np.repeat(gray[..., None], 3, axis=2)), "the gray input on the left"
+    assert np.array_equal(review[:, 1000:], np.asarray(Image.open(alone))), "the colour output on the right"
+    colour = tmp_path / "colour.png"
+    Image.fromarray(textured_rgb(40, 60, seed=3)).save(colour)
+    assert run("colorize", colour, "-o", tmp_path / "colour-review.png", "--model", tiny_model, "--side-by-side") == 0
+    left = np.asarray(Image.open(tmp_path / "colour-review.png"))[:, :60]
+    assert np.array_equal(left[..., 0], left[..., 1]) and np.array_equal(left[..., 1], left[..., 2]), \
+        "a colour photo is shown as the gray the model saw"

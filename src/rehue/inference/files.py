@@ -63,14 +63,27 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     return jobs
 
 
-def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bool = False, quality: int = 95) -> Path:
+def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bool = False, quality: int = 95,
+                        side_by_side: bool = False) -> Path:
     """Colour one image file. A scan with more than 8 bits per sample is coloured from its 16-bit gray
     and written at 16 bits where the format allows (PNG, TIFF); resolution and descriptive EXIF are
-    kept, and the Software tag names rehue and the model."""
+    kept, and the Software tag names rehue and the model. ``side_by_side`` writes gray | colour."""
+    import numpy as np
+
     check_output_path(target, overwrite, inputs=(source,))
     image = load_image(source)
-    rgb = colorizer.colorize(image.rgb if image.deep_gray is None else image.deep_gray)
-    return save_image(rgb, target, alpha=image.alpha, quality=quality, dpi=image.dpi, exif=image.exif,
+    gray = image.rgb if image.deep_gray is None else image.deep_gray
+    rgb = colorizer.colorize(gray)
+    alpha = image.alpha
+    if side_by_side:  # the gray the model saw, for a colour photo too
+        if gray.ndim == 3 and not image.is_gray:
+            from rehue.color.lab import rgb_to_gray
+
+            gray = rgb_to_gray(gray)
+        shown_gray = np.repeat(gray[..., None], 3, axis=2) if gray.ndim == 2 else gray
+        rgb = np.concatenate([shown_gray, rgb], axis=1)
+        alpha = None if alpha is None else np.concatenate([alpha, alpha], axis=1)
+    return save_image(rgb, target, alpha=alpha, quality=quality, dpi=image.dpi, exif=image.exif,
                       software=colorizer.provenance)
 
 
@@ -109,7 +122,8 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
                 colorize_video(job.source, job.target, colorizer=colorizer, overwrite=overwrite,
                                progress=progress, log=log, **options)
             elif is_image_path(job.source) or single:
-                colorize_image_file(colorizer, job.source, job.target, overwrite=overwrite, quality=quality)
+                colorize_image_file(colorizer, job.source, job.target, overwrite=overwrite, quality=quality,
+                                    side_by_side=bool((video_options or {}).get("side_by_side")))
             summary.done.append(job.target)
         except RehueError as exc:
             if single:
