@@ -225,14 +225,23 @@ def _gamut_fitted_rgb(gray: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndar
     """
     import cv2
 
-    a, b = a.copy(), b.copy()
-    chroma, hue = cv2.cartToPolar(a, b, angleInDegrees=True)
-    hue_bin = cv2.convertScaleAbs(hue, alpha=GAMUT_HUE_BINS / 360.0)
-    index = cv2.merge([hue_bin, gray]).view(np.uint16)[..., 0]  # little-endian byte pairs: gray << 8 | hue_bin
-    limit = np.take(gamut_chroma_limits(), index)
-    scale = np.minimum(limit / np.maximum(chroma, GAMUT_MIN_CHROMA), 1.0)
+    scale = _gamut_scale(a, b, gray)
     lab = cv2.merge([GRAY_TO_LIGHTNESS[gray], a * scale, b * scale])
     return cv2.convertScaleAbs(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), alpha=255.0)
+
+
+def _gamut_scale(a: np.ndarray, b: np.ndarray, *levels: np.ndarray) -> np.ndarray:
+    """The factor (at most 1) that brings each pixel's a*b* (float32 planes, Lab units) within sRGB at
+    every one of the uint8 gray ``levels`` given for it, at its hue (``gamut_chroma_limits``)."""
+    import cv2
+
+    chroma, hue = cv2.cartToPolar(a, b, angleInDegrees=True)
+    hue_bin = cv2.convertScaleAbs(hue, alpha=GAMUT_HUE_BINS / 360.0)
+    limit = None
+    for level in levels:  # little-endian byte pairs index the table: gray << 8 | hue_bin
+        level_limit = np.take(gamut_chroma_limits(), cv2.merge([hue_bin, level]).view(np.uint16)[..., 0])
+        limit = level_limit if limit is None else np.minimum(limit, level_limit)
+    return np.minimum(limit / np.maximum(chroma, GAMUT_MIN_CHROMA), 1.0)
 
 
 @functools.cache
@@ -333,13 +342,9 @@ def compose_deep(gray: np.ndarray, ab_small: np.ndarray) -> np.ndarray:
     height, width = gray.shape
     a, b = (cv2.resize(np.ascontiguousarray(ab_small[..., channel], dtype=np.float32), (width, height),
                        interpolation=cv2.INTER_LINEAR) for channel in (0, 1))
-    chroma, hue = cv2.cartToPolar(a, b, angleInDegrees=True)
-    hue_bin = cv2.convertScaleAbs(hue, alpha=GAMUT_HUE_BINS / 360.0)
     below = (gray // 257).astype(np.uint8)
     above = np.minimum(below + (gray % 257 != 0), 255).astype(np.uint8)
-    limit = np.minimum(*(np.take(gamut_chroma_limits(), cv2.merge([hue_bin, level]).view(np.uint16)[..., 0])
-                         for level in (below, above)))  # index gray << 8 | hue_bin, as in the 8-bit join
-    scale = np.minimum(limit / np.maximum(chroma, GAMUT_MIN_CHROMA), 1.0).astype(np.float32)
+    scale = _gamut_scale(a, b, below, above)
     lab = cv2.merge([np.take(deep_gray_to_lightness(), gray), a * scale, b * scale])
     rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
     return np.round(np.clip(rgb, 0.0, 1.0) * np.float32(65535.0)).astype(np.uint16)
@@ -520,15 +525,19 @@ class Colorizer:
         """Colour one gray picture, uint8 or uint16; returns (RGB of the same type at full size,
         normalised a*b* of the model's canvas, ``fit`` deciding its shape). With ``borders`` "neutral",
         plain borders stay gray and only the picture inside them is shown to the model."""
+        gray8 = to_uint8(gray)  # what the border rule and the model see
         if self.borders == "neutral" and prev_ab is None:
-            inner = picture_box(to_uint8(gray))
+            inner = picture_box(gray8)
             if (inner.height, inner.width) != gray.shape:
-                picture_rgb, ab_norm = self._colorize_gray(np.ascontiguousarray(gray[inner.region]))
+                picture = np.ascontiguousarray(gray[inner.region])
+                picture8 = picture if gray8 is gray else np.ascontiguousarray(gray8[inner.region])
+                picture_rgb, ab_norm = self._colorize_gray(picture, gray8=picture8)
                 return inside_gray(gray, inner, picture_rgb), ab_norm
-        return self._colorize_gray(gray, prev_ab)
+        return self._colorize_gray(gray, prev_ab, gray8=gray8)
 
-    def _colorize_gray(self, gray: np.ndarray, prev_ab: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        small, box = (native_view if self.fit == "native" else letterbox)(to_uint8(gray), self.size)
+    def _colorize_gray(self, gray: np.ndarray, prev_ab: np.ndarray | None = None, *,
+                       gray8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        small, box = (native_view if self.fit == "native" else letterbox)(gray8, self.size)
         ab_norm = self.predict_ab(small[None], None if prev_ab is None else prev_ab[None])[0]
         crop = ab_norm[:, box.top : box.top + box.height, box.left : box.left + box.width]
         ab = np.moveaxis(crop, 0, -1) * AB_SCALE
