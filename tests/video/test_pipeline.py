@@ -389,3 +389,11 @@ def test_dpx_frames_get_a_way_forward(tmp_path, tiny_model):
     with pytest.raises(RehueError, match="no image frames in this folder"):
         colorize_frames(tmp_path / "empty", tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
                         progress=False)
+
+
+def test_frames_into_a_video_extension_rehue_cannot_write_is_an_error_not_a_folder(tmp_path, tiny_model, capsys):
+    scans = write_frames(tmp_path / "reel", two_scene_frames(count_each=2))
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "film.avi"), "--frames", "--model", str(tiny_model),
+                 "--dependent-model", "none", "--no-progress"]) == 1
+    assert "unsupported video output extension '.avi'" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models", "reel"]

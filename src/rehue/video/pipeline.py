@@ -509,7 +509,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
 
     from rehue.color.lab import rgb_to_gray
     from rehue.data.images import check_output_path, load_image, to_uint8
-    from rehue.video.io import OUTPUT_CODECS
+    from rehue.inference.files import is_video_path
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     source, target = Path(source), Path(target)
@@ -522,7 +522,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             raise RehueError(f"{'/'.join(s.lstrip('.').upper() for s in unread)} frames cannot be read; convert them "
                              "to 16-bit TIFF first (for example ffmpeg -i %06d.dpx -pix_fmt rgb48le %06d.tif)", source)
         raise RehueError("no image frames in this folder", source)
-    to_video = target.suffix.lower() in OUTPUT_CODECS
+    to_video = is_video_path(target)  # as the CLI decides: an extension rehue cannot write is an error, not a folder
     names = [frame.with_suffix(ext).name for frame in frames]
     if to_video:
         if not 0 < fps <= MAX_FRAMES_FPS:
