@@ -3,7 +3,7 @@ at several chroma scales, on the four held-out photo sets of docs/model-card.md 
 model's size, as `rehue evaluate` scores them). This is how the shipped scale (0.5) was checked.
 
     .venv/bin/python benchmarks/restraint.py [--model default] [--demo data/demo] [--scales 0.3 0.5 1.0]
-        [--ab-smoothing 1.5] [--refine K [--dependent-model rehue-gen2-128-dependent]]
+        [--ab-smoothing 1.5] [--refine K [--dependent-model rehue-gen2-128-dependent] [--per-photo]]
 
 "raw" is the model's own a*b*: no smoothing, no scale. The scaled columns smooth a*b* as the model's
 JSON says, or with ``--ab-smoothing`` (for a training run's model, whose JSON sets no restraint).
@@ -57,16 +57,43 @@ def relative_scores(outputs, truths, reference: tuple[float, float]) -> tuple[fl
 
 
 def refined(colorizer, dependent, truth: np.ndarray, steps: int) -> np.ndarray:
-    """``truth`` coloured by ``colorizer``, its unrestrained a*b* passed ``steps`` times through the
-    dependent model (a still shot), then restrained as ``colorizer`` restrains."""
+    """``truth`` (any size) coloured by ``colorizer`` as `rehue colorize` shows a photo (native view), its
+    unrestrained a*b* passed ``steps`` times through the dependent model (a still shot), then
+    restrained as ``colorizer`` restrains."""
     from rehue.color.lab import AB_SCALE, rgb_to_gray
-    from rehue.inference.colorizer import compose_full_resolution
+    from rehue.inference.colorizer import compose_full_resolution, native_view
 
     gray = rgb_to_gray(truth)
-    ab = colorizer.predict_ab(gray[None], restrain=False)
+    small, box = native_view(gray, colorizer.size)
+    ab = colorizer.predict_ab(small[None], restrain=False)
     for _ in range(steps):
-        ab = dependent.predict_ab(gray[None], ab, restrain=False)
-    return compose_full_resolution(gray, np.moveaxis(colorizer.restrain(ab)[0], 0, -1) * AB_SCALE)
+        ab = dependent.predict_ab(small[None], ab, restrain=False)
+    shown = colorizer.restrain(ab)[0][:, box.top : box.top + box.height, box.left : box.left + box.width]
+    return compose_full_resolution(gray, np.moveaxis(shown, 0, -1) * AB_SCALE)
+
+
+def refine_per_photo(model: str, sets: dict[str, list[Path]], steps: int, scale: float,
+                     dependent_model: str = "rehue-gen2-128-dependent") -> dict:
+    """{set: {"crops" / "whole photos": PSNR differences, refined at ``scale`` minus the model's own
+    restraint, one per photo}}: centre crops at the model's size, and whole photos at full resolution."""
+    from rehue.data.images import load_image
+    from rehue.evaluation.evaluate import square_crop
+    from rehue.evaluation.metrics import psnr
+    from rehue.inference.colorizer import Colorizer
+
+    own = Colorizer.load(model, device="cpu")
+    scaled = Colorizer.load(model, device="cpu", chroma=scale)
+    dependent = Colorizer.load(dependent_model, device="cpu")
+    table = {}
+    for name, paths in sets.items():
+        rows = {"crops": [], "whole photos": []}
+        for path in paths:
+            photo = load_image(path).rgb
+            for view, truth in (("crops", square_crop(photo, own.size)), ("whole photos", photo)):
+                rows[view].append(psnr(refined(scaled, dependent, truth, steps), truth)
+                                  - psnr(refined(own, dependent, truth, 0), truth))
+        table[name] = {view: np.array(diffs) for view, diffs in rows.items()}
+    return table
 
 
 def sweep(model: str, sets: dict[str, list[Path]], scales: list[float], ab_smoothing: float | None = None,
@@ -104,7 +131,21 @@ def main():
     parser.add_argument("--refine", type=int, default=0,
                         help="pass each photo's a*b* this many times through the dependent model first")
     parser.add_argument("--dependent-model", default="rehue-gen2-128-dependent")
+    parser.add_argument("--per-photo", action="store_true",
+                        help="with --refine: per photo, refined at the first --scales value against the model's "
+                             "own restraint, on centre crops and on whole photos at full resolution")
     args = parser.parse_args()
+    if args.per_photo:
+        table = refine_per_photo(args.model, held_out_photos(args.demo), args.refine, args.scales[0],
+                                 args.dependent_model)
+        print(f"PSNR of K = {args.refine} at scale {args.scales[0]:g} minus the model's own (dB), per photo")
+        print("| set | view | mean | better | worse | median | lowest | highest two |")
+        print("|---|---|---|---|---|---|---|---|")
+        for name, views in table.items():
+            for view, d in views.items():
+                print(f"| {name} | {view} | {d.mean():+.2f} | {(d > 0.02).sum()} | {(d < -0.02).sum()} of {d.size} "
+                      f"| {np.median(d):+.2f} | {d.min():+.2f} | {', '.join(f'{x:+.2f}' for x in sorted(d)[-2:])} |")
+        return
     table = sweep(args.model, held_out_photos(args.demo), args.scales, args.ab_smoothing, args.refine,
                   args.dependent_model)
     columns = list(next(iter(table.values())))

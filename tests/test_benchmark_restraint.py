@@ -46,3 +46,14 @@ def test_refine_passes_the_colours_through_the_dependent_model(tmp_path, tiny_mo
     table = restraint.sweep(str(tiny_model), sets, [0.5], refine=1, dependent_model=str(tiny_dependent_model))
     plain = restraint.sweep(str(tiny_model), sets, [0.5])
     assert all(table[name]["0.5"] != plain[name]["0.5"] for name in table)
+
+
+def test_per_photo_refinement_compares_crops_and_whole_photos(tmp_path, tiny_model, tiny_dependent_model,
+                                                              restraint):
+    sets = restraint.held_out_photos(held_out_demo(tmp_path / "demo"))
+    table = restraint.refine_per_photo(str(tiny_model), sets, 0, 1.0, dependent_model=str(tiny_dependent_model))
+    for views in table.values():
+        assert list(views) == ["crops", "whole photos"] and all(d.shape == (1,) for d in views.values())
+        assert all(abs(float(d[0])) < 1e-9 for d in views.values()), "no refinement, same scale: no difference"
+    changed = restraint.refine_per_photo(str(tiny_model), sets, 2, 0.5, dependent_model=str(tiny_dependent_model))
+    assert any(abs(float(d[0])) > 1e-3 for views in changed.values() for d in views.values())
