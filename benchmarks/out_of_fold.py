@@ -14,7 +14,7 @@ photos it was trained on, where it errs little. Here a small head learns from ou
 photo's centre square and random crops, coloured by the fold model that never saw it), from L* and the
 smoothed, unscaled a*b*, the per-pixel scale alpha in [0, 1.5] that brings the prediction closest to
 the truth (squared a*b* error). The shipped model's smoothed a*b* is then shown times s x alpha (or s x
-the photo's mean alpha), scored on the four held-out sets beside the global scales; "off the curve" is
+the photo's mean alpha), scored on the five held-out sets beside the global scales; "off the curve" is
 a rule's PSNR minus the global scales' at the same colourfulness (interpolated), the fair comparison.
 
     .venv/bin/python benchmarks/out_of_fold.py [--demo data/demo] [--runs runs/folds] [--folds 3]
@@ -52,27 +52,38 @@ HEAD_SCALES = (0.6, 0.8, 1.0, 1.2)
 GRID_SCALES = (0.5, 0.7)
 
 
+def read_manifest_rows(demo: Path) -> tuple[list[str], list[dict]]:
+    with open(demo / "manifest.csv", newline="") as fh:
+        reader = csv.DictReader(fh)
+        return reader.fieldnames, list(reader)
+
+
+def derived_set(demo: Path, out: Path, fields: list[str], rows: list[dict]) -> Path:
+    """``out``: a data set with its own manifest (``rows``) beside links to demo's folders, so that
+    ``rehue train`` trains on another split of the same files."""
+    out.mkdir(parents=True, exist_ok=True)
+    for child in demo.iterdir():
+        if child.is_dir() and not (out / child.name).exists():
+            os.symlink(child.resolve(), out / child.name)
+    with open(out / "manifest.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return out
+
+
 def make_folds(demo: Path, runs: Path, folds: int, seed: int = 0) -> list[tuple[Path, list[Path]]]:
     """[(data set without fold k, fold k's photos)]: each data set is demo's manifest with fold k's
     training photos marked ``fold-out`` (neither trained on nor validated), beside links to demo's folders."""
-    with open(demo / "manifest.csv", newline="") as fh:
-        reader = csv.DictReader(fh)
-        fields, rows = reader.fieldnames, list(reader)
+    fields, rows = read_manifest_rows(demo)
     training = [i for i, r in enumerate(rows) if r["kind"] == "photo" and r["split"] == "train"]
     order = np.random.default_rng(seed).permutation(len(training))
     result = []
     for k in range(folds):
         out = sorted(training[j] for j in order[k::folds])
         marked = set(out)
-        data = runs / f"data-{k}"
-        data.mkdir(parents=True, exist_ok=True)
-        for child in demo.iterdir():
-            if child.is_dir() and not (data / child.name).exists():
-                os.symlink(child.resolve(), data / child.name)
-        with open(data / "manifest.csv", "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows({**r, "split": "fold-out"} if i in marked else r for i, r in enumerate(rows))
+        data = derived_set(demo, runs / f"data-{k}", fields,
+                           [{**r, "split": "fold-out"} if i in marked else r for i, r in enumerate(rows)])
         result.append((data, [demo / rows[i]["path"] for i in out]))
     return result
 

