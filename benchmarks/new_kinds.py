@@ -17,15 +17,13 @@ that exists (runs/new-kinds/NAME-sSEED/model.safetensors) is not trained again.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from out_of_fold import RECIPE, SMOOTHING, derived_set, read_manifest_rows  # noqa: E402
+from out_of_fold import RECIPE, SMOOTHING, derived_set, read_manifest_rows, train_run  # noqa: E402
 from restraint import held_out_photos, sweep  # noqa: E402
 
 NEW_KIND = "Scratch forty-seven"
@@ -48,14 +46,8 @@ def data_with(demo: Path, out: Path, added: list[Path]) -> Path:
 
 
 def train(data: Path, model: Path, seed: int) -> Path:
-    if not model.exists():
-        print(f"training {model.parent.name} on {data}", flush=True)
-        started = time.perf_counter()
-        recipe = RECIPE[:RECIPE.index("--seed")] + RECIPE[RECIPE.index("--seed") + 2:]
-        subprocess.run([str(Path(sys.executable).parent / "rehue"), "train", str(data), "--out", str(model.parent),
-                        *recipe, "--seed", str(seed)], check=True)
-        print(f"{model.parent.name}: {time.perf_counter() - started:.0f} s", flush=True)
-    return model
+    recipe = RECIPE[:RECIPE.index("--seed")] + RECIPE[RECIPE.index("--seed") + 2:]
+    return train_run(data, model.parent, [*recipe, "--seed", str(seed)], model.parent.name)
 
 
 def main():

@@ -88,19 +88,31 @@ def make_folds(demo: Path, runs: Path, folds: int, seed: int = 0) -> list[tuple[
     return result
 
 
+def train_run(data: Path, run: Path, options: list[str], label: str) -> Path:
+    """run/model.safetensors of ``rehue train data --out run OPTIONS``: trained, resumed if a killed
+    run left it short of its last epoch (its model file is then an unfinished epoch's), or kept if done."""
+    import json
+
+    model = run / "model.safetensors"
+    epochs = int(options[len(options) - 1 - options[::-1].index("--epochs") + 1])
+    metrics = run / "metrics.jsonl"
+    lines = metrics.read_text().splitlines() if metrics.is_file() else []
+    if model.exists() and lines and json.loads(lines[-1])["epoch"] >= epochs:
+        return model
+    resume = run.exists()
+    print(f"{label}: {'resuming' if resume else 'training'} {run}", flush=True)
+    started = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).parent / "rehue"), "train", str(data), "--out", str(run), *options,
+                    *(["--resume"] if resume else [])], check=True)
+    print(f"{label}: {time.perf_counter() - started:.0f} s", flush=True)
+    return model
+
+
 def train_folds(folds: list[tuple[Path, list[Path]]], runs: Path, tag: str = "", extra: list[str] = ()) -> list[Path]:
     """Fold k's model (the recipe plus ``extra``) in runs/K, or runs/TAG-K; trained unless it is there."""
-    models = []
-    for k, (data, photos) in enumerate(folds):
-        model = runs / (f"{tag}-{k}" if tag else str(k)) / "model.safetensors"
-        if not model.exists():
-            print(f"fold {k}: training without its {len(photos)} photos -> {model.parent}", flush=True)
-            started = time.perf_counter()
-            subprocess.run([str(Path(sys.executable).parent / "rehue"), "train", str(data), "--out",
-                            str(model.parent), *RECIPE, *extra], check=True)
-            print(f"fold {k}: {time.perf_counter() - started:.0f} s", flush=True)
-        models.append(model)
-    return models
+    return [train_run(data, runs / (f"{tag}-{k}" if tag else str(k)), [*RECIPE, *extra],
+                      f"fold {k} (without its {len(photos)} photos)")
+            for k, (data, photos) in enumerate(folds)]
 
 
 def random_crops(rgb: np.ndarray, size: int, count: int, rng) -> list[np.ndarray]:

@@ -54,19 +54,32 @@ def test_each_training_photo_is_left_out_by_exactly_one_fold(tmp_path, oof):
     assert [photos for _, photos in again] == [photos for _, photos in folds], "the split is seeded"
 
 
-def test_existing_fold_models_are_kept_and_missing_ones_trained_with_the_recipe(tmp_path, oof, monkeypatch):
+def finished(run, epochs=14):
+    """A run directory as `rehue train` leaves it after ``epochs`` epochs (model file and metrics)."""
+    run.mkdir(parents=True, exist_ok=True)
+    if not (run / "model.safetensors").exists():
+        (run / "model.safetensors").write_bytes(b"kept")
+    (run / "metrics.jsonl").write_text("".join(f'{{"epoch": {e}, "step": {50 * e}}}\n' for e in range(1, epochs + 1)))
+    return run
+
+
+def test_finished_fold_models_are_kept_killed_ones_resumed_and_missing_ones_trained(tmp_path, oof, monkeypatch):
     demo, _ = demo_set(tmp_path / "demo")
     runs = tmp_path / "runs"
-    folds = oof.make_folds(demo, runs, 2)
-    (runs / "wide-0").mkdir()
-    (runs / "wide-0" / "model.safetensors").write_bytes(b"kept")
+    folds = oof.make_folds(demo, runs, 3)
+    finished(runs / "wide-0")
+    finished(runs / "wide-1", epochs=5)  # killed during epoch 6: its model file is epoch 5's
     commands = []
     monkeypatch.setattr(oof.subprocess, "run", lambda args, check: commands.append(args))
     models = oof.train_folds(folds, runs, "wide", ["--width", "32"])
-    assert models == [runs / "wide-0" / "model.safetensors", runs / "wide-1" / "model.safetensors"]
-    assert len(commands) == 1, "only the missing fold is trained"
-    assert commands[0][1:5] == ["train", str(folds[1][0]), "--out", str(runs / "wide-1")]
-    assert commands[0][5:] == [*oof.RECIPE, "--width", "32"]
+    assert models == [runs / f"wide-{k}" / "model.safetensors" for k in range(3)]
+    assert [c[1:5] for c in commands] == [["train", str(folds[k][0]), "--out", str(runs / f"wide-{k}")]
+                                          for k in (1, 2)], "the finished fold is kept"
+    assert commands[0][5:] == [*oof.RECIPE, "--width", "32", "--resume"]
+    assert commands[1][5:] == [*oof.RECIPE, "--width", "32"]
+    commands.clear()
+    oof.train_folds(folds, runs, "long", ["--epochs", "28"])
+    assert len(commands) == 3, "the last --epochs counts"
 
 
 def test_cross_validation_colours_every_training_photo_once(tmp_path, oof, tiny_model):
@@ -120,6 +133,7 @@ def test_main_prints_the_cross_validation_and_compares_a_variant_photo_by_photo(
     runs = tmp_path / "runs"
     for seed, name in enumerate(["0", "1", "2", "wide-0", "wide-1", "wide-2"]):
         make_tiny_model(runs / name / "model.safetensors", seed=seed)
+        finished(runs / name)
     monkeypatch.setattr(oof.subprocess, "run", lambda *a, **k: pytest.fail("no fold should be trained"))
     monkeypatch.setattr("sys.argv", ["out_of_fold.py", "--demo", str(demo), "--runs", str(runs), "--tag", "wide",
                                      "--out", str(tmp_path / "out")])
