@@ -161,20 +161,21 @@ def out_of_fold(folds, models, crops: int, seed: int = 0):
 
 
 def cross_validation(folds, models) -> dict:
-    """{scale: {"diff": PSNR minus gray's, "colour": colourfulness, "warm": warm share (NaN: no colour)},
-    one per training photo, and "truth": the truths' colourfulness and warm share}: each photo (its centre
-    crop at the model's size) coloured by the fold model that never saw it."""
+    """{scale: {"diff": PSNR minus gray's, "ssim_diff": SSIM minus gray's, "colour": colourfulness,
+    "warm": warm share (NaN: no colour)}, one per training photo, and "truth": the truths' colourfulness
+    and warm share}, with [gray, truth, outputs at GRID_SCALES] per photo: each photo (its centre crop at
+    the model's size) coloured by the fold model that never saw it."""
     from rehue.color.lab import AB_SCALE
     from rehue.data.images import load_image
     from rehue.evaluation.evaluate import square_crop
-    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr, warm_share
+    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr, ssim, warm_share
     from rehue.inference.colorizer import Colorizer, compose_full_resolution
 
     def warm(rgb):
         share = warm_share(rgb)
         return np.nan if share is None else share
 
-    rows = {s: {"diff": [], "colour": [], "warm": []} for s in GLOBAL_SCALES}
+    rows = {s: {"diff": [], "ssim_diff": [], "colour": [], "warm": []} for s in GLOBAL_SCALES}
     rows["truth"] = {"colour": [], "warm": []}
     pictures = []
     for (_, photos), model in zip(folds, models, strict=True):
@@ -182,13 +183,14 @@ def cross_validation(folds, models) -> dict:
         truths = [square_crop(load_image(p).rgb, colorizer.size) for p in photos]
         gray, ab, _ = predictions(colorizer, truths)
         for truth, g, a in zip(truths, gray, ab, strict=True):
-            gray_psnr = psnr(gray_baseline(truth), truth)
+            gray_psnr, gray_ssim = psnr(gray_baseline(truth), truth), ssim(gray_baseline(truth), truth)
             rows["truth"]["colour"].append(colourfulness(truth))
             rows["truth"]["warm"].append(warm(truth))
             pictures.append([g, truth])
             for s in GLOBAL_SCALES:
                 output = compose_full_resolution(g, np.moveaxis(a * s, 0, -1) * AB_SCALE)
                 rows[s]["diff"].append(psnr(output, truth) - gray_psnr)
+                rows[s]["ssim_diff"].append(ssim(output, truth) - gray_ssim)
                 rows[s]["colour"].append(colourfulness(output))
                 rows[s]["warm"].append(warm(output))
                 if s in GRID_SCALES:
@@ -330,14 +332,16 @@ def main():
         print(f"wrote {grid} (out-of-fold photos from the worst against gray to the best, at x{GRID_SCALES[0]:g})")
     n = sum(len(photos) for _, photos in folds)
     print(f"cross-validation over the {n} training photos (centre crops; each by the fold model that never saw it)")
-    print("| scale | PSNR minus gray's, mean | median | ahead of gray | colourfulness share | warm share "
+    print("| scale | PSNR minus gray's, mean | median | ahead of gray | SSIM minus gray's | colourfulness share "
+          "| warm share "
           f"(truth {np.nanmean(truth['warm']):.2f}) | at least 90% warm "
           f"(truths {(truth['warm'] >= SEPIA_WARM_SHARE).sum()}) |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for s, row in cv.items():
         diff = row["diff"]
         print(f"| {s:g} | {diff.mean():+.3f} | {np.median(diff):+.3f} | {(diff > 0).sum()} of {diff.size} "
-              f"| {row['colour'].mean() / truth['colour'].mean():.2f} | {np.nanmean(row['warm']):.2f} "
+              f"| {row['ssim_diff'].mean():+.4f} | {row['colour'].mean() / truth['colour'].mean():.2f} "
+              f"| {np.nanmean(row['warm']):.2f} "
               f"| {(row['warm'] >= SEPIA_WARM_SHARE).sum()} |")
     sources = np.array([photo.parent.name if photo.parent.parent.name == "photos" else photo.parent.parent.name
                         for _, photos in folds for photo in photos])
