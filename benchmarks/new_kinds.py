@@ -38,16 +38,11 @@ def halves(photos: list[Path]) -> dict[str, list[Path]]:
 def data_with(demo: Path, out: Path, added: list[Path]) -> Path:
     """``out``: demo's manifest with ``added`` photos moved into the training split at the median
     training weight, beside links to demo's folders."""
-    fields, rows = read_manifest_rows(demo)
+    rows = read_manifest_rows(demo)
     median = float(np.median([float(r["weight"]) for r in rows if r["kind"] == "photo" and r["split"] == "train"]))
     wanted = {str(p.relative_to(demo)) for p in added}
-    return derived_set(demo, out, fields, [{**r, "split": "train", "weight": f"{median:.4f}"} if r["path"] in wanted
-                                           else r for r in rows])
-
-
-def train(data: Path, model: Path, seed: int) -> Path:
-    recipe = RECIPE[:RECIPE.index("--seed")] + RECIPE[RECIPE.index("--seed") + 2:]
-    return train_run(data, model.parent, [*recipe, "--seed", str(seed)], model.parent.name)
+    return derived_set(demo, out, [{**r, "split": "train", "weight": f"{median:.4f}"} if r["path"] in wanted
+                                   else r for r in rows])
 
 
 def main():
@@ -66,7 +61,8 @@ def main():
     for seed in args.seeds:
         for name, folder in data.items():
             tag = "base" if folder == args.demo else name[-1]
-            model = train(folder, args.runs / f"{tag}-s{seed}" / "model.safetensors", seed)
+            run = args.runs / f"{tag}-s{seed}"
+            model = train_run(folder, run, [*RECIPE, "--seed", str(seed)], run.name)  # the last --seed counts
             table = sweep(str(model), {k: v for k, v in scored.items() if k != name[2:]}, [SCALE], SMOOTHING)
             results[(name, seed)] = {k: row[f"{SCALE:g}"] for k, row in table.items()}
     columns = list(scored)

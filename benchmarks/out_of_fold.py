@@ -52,13 +52,12 @@ HEAD_SCALES = (0.6, 0.8, 1.0, 1.2)
 GRID_SCALES = (0.5, 0.7)
 
 
-def read_manifest_rows(demo: Path) -> tuple[list[str], list[dict]]:
+def read_manifest_rows(demo: Path) -> list[dict]:
     with open(demo / "manifest.csv", newline="") as fh:
-        reader = csv.DictReader(fh)
-        return reader.fieldnames, list(reader)
+        return list(csv.DictReader(fh))
 
 
-def derived_set(demo: Path, out: Path, fields: list[str], rows: list[dict]) -> Path:
+def derived_set(demo: Path, out: Path, rows: list[dict]) -> Path:
     """``out``: a data set with its own manifest (``rows``) beside links to demo's folders, so that
     ``rehue train`` trains on another split of the same files."""
     out.mkdir(parents=True, exist_ok=True)
@@ -66,7 +65,7 @@ def derived_set(demo: Path, out: Path, fields: list[str], rows: list[dict]) -> P
         if child.is_dir() and not (out / child.name).exists():
             os.symlink(child.resolve(), out / child.name)
     with open(out / "manifest.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     return out
@@ -75,14 +74,14 @@ def derived_set(demo: Path, out: Path, fields: list[str], rows: list[dict]) -> P
 def make_folds(demo: Path, runs: Path, folds: int, seed: int = 0) -> list[tuple[Path, list[Path]]]:
     """[(data set without fold k, fold k's photos)]: each data set is demo's manifest with fold k's
     training photos marked ``fold-out`` (neither trained on nor validated), beside links to demo's folders."""
-    fields, rows = read_manifest_rows(demo)
+    rows = read_manifest_rows(demo)
     training = [i for i, r in enumerate(rows) if r["kind"] == "photo" and r["split"] == "train"]
     order = np.random.default_rng(seed).permutation(len(training))
     result = []
     for k in range(folds):
         out = sorted(training[j] for j in order[k::folds])
         marked = set(out)
-        data = derived_set(demo, runs / f"data-{k}", fields,
+        data = derived_set(demo, runs / f"data-{k}",
                            [{**r, "split": "fold-out"} if i in marked else r for i, r in enumerate(rows)])
         result.append((data, [demo / rows[i]["path"] for i in out]))
     return result
@@ -94,7 +93,7 @@ def train_run(data: Path, run: Path, options: list[str], label: str) -> Path:
     import json
 
     model = run / "model.safetensors"
-    epochs = int(options[len(options) - 1 - options[::-1].index("--epochs") + 1])
+    epochs = int([value for flag, value in zip(options[:-1], options[1:], strict=True) if flag == "--epochs"][-1])
     metrics = run / "metrics.jsonl"
     lines = metrics.read_text().splitlines() if metrics.is_file() else []
     if model.exists() and lines and json.loads(lines[-1])["epoch"] >= epochs:
@@ -134,27 +133,38 @@ def random_crops(rgb: np.ndarray, size: int, count: int, rng) -> list[np.ndarray
     return crops
 
 
-def predictions(colorizer, truths: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(gray uint8 (N, S, S), smoothed unscaled predicted a*b* (N, 2, S, S), true a*b* (N, 2, S, S)),
-    a*b* normalised."""
-    from rehue.color.lab import AB_SCALE, rgb_to_gray, rgb_to_lab
+def unscaled(model) -> object:
+    """A Colorizer for ``model`` with the shipped smoothing and no chroma scale: the rules scale its a*b*."""
+    from rehue.inference.colorizer import Colorizer
+
+    return Colorizer.load(str(model), device="cpu", chroma=1.0, ab_smoothing=SMOOTHING)
+
+
+def predictions(colorizer, truths: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(gray uint8 (N, S, S), smoothed unscaled predicted a*b* (N, 2, S, S), normalised) of ``truths``."""
+    from rehue.color.lab import rgb_to_gray
 
     gray = np.stack([rgb_to_gray(t) for t in truths])
-    ab = np.concatenate([colorizer.restrain(colorizer.predict_ab(g[None], restrain=False)) for g in gray])
-    truth = np.stack([np.moveaxis(rgb_to_lab(t)[..., 1:], -1, 0) / AB_SCALE for t in truths]).astype(np.float32)
-    return gray, ab, truth
+    return gray, np.concatenate([colorizer.restrain(colorizer.predict_ab(g[None], restrain=False)) for g in gray])
+
+
+def true_ab(truths: list[np.ndarray]) -> np.ndarray:
+    """(N, 2, S, S) normalised a*b* of RGB ``truths``."""
+    from rehue.color.lab import AB_SCALE, rgb_to_lab
+
+    return np.stack([np.moveaxis(rgb_to_lab(t)[..., 1:], -1, 0) / AB_SCALE for t in truths]).astype(np.float32)
 
 
 def out_of_fold(folds, models, crops: int, seed: int = 0):
     from rehue.data.images import load_image
-    from rehue.inference.colorizer import Colorizer
 
     rng = np.random.default_rng(seed)
     parts, started = [], time.perf_counter()
     for k, ((_, photos), model) in enumerate(zip(folds, models, strict=True)):
-        colorizer = Colorizer.load(str(model), device="cpu", chroma=1.0, ab_smoothing=SMOOTHING)
+        colorizer = unscaled(model)
         for photo in photos:
-            parts.append(predictions(colorizer, random_crops(load_image(photo).rgb, colorizer.size, crops, rng)))
+            truths = random_crops(load_image(photo).rgb, colorizer.size, crops, rng)
+            parts.append((*predictions(colorizer, truths), true_ab(truths)))
         print(f"out-of-fold crops: fold {k} done, {sum(len(p[0]) for p in parts)} crops, "
               f"{time.perf_counter() - started:.0f} s", flush=True)
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
@@ -169,7 +179,7 @@ def cross_validation(folds, models) -> dict:
     from rehue.data.images import load_image
     from rehue.evaluation.evaluate import square_crop
     from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr, ssim, warm_share
-    from rehue.inference.colorizer import Colorizer, compose_full_resolution
+    from rehue.inference.colorizer import compose_full_resolution
 
     def warm(rgb):
         share = warm_share(rgb)
@@ -179,11 +189,12 @@ def cross_validation(folds, models) -> dict:
     rows["truth"] = {"colour": [], "warm": []}
     pictures = []
     for (_, photos), model in zip(folds, models, strict=True):
-        colorizer = Colorizer.load(str(model), device="cpu", chroma=1.0, ab_smoothing=SMOOTHING)
+        colorizer = unscaled(model)
         truths = [square_crop(load_image(p).rgb, colorizer.size) for p in photos]
-        gray, ab, _ = predictions(colorizer, truths)
+        gray, ab = predictions(colorizer, truths)
         for truth, g, a in zip(truths, gray, ab, strict=True):
-            gray_psnr, gray_ssim = psnr(gray_baseline(truth), truth), ssim(gray_baseline(truth), truth)
+            baseline = gray_baseline(truth)
+            gray_psnr, gray_ssim = psnr(baseline, truth), ssim(baseline, truth)
             rows["truth"]["colour"].append(colourfulness(truth))
             rows["truth"]["warm"].append(warm(truth))
             pictures.append([g, truth])
@@ -274,13 +285,13 @@ def sweep(model: str, head, sets: dict[str, list[Path]]) -> dict:
     from rehue.color.lab import AB_SCALE
     from rehue.data.images import load_image
     from rehue.evaluation.evaluate import square_crop
-    from rehue.inference.colorizer import Colorizer, compose_full_resolution
+    from rehue.inference.colorizer import compose_full_resolution
 
-    colorizer = Colorizer.load(model, device="cpu", chroma=1.0, ab_smoothing=SMOOTHING)
+    colorizer = unscaled(model)
     table = {}
     for name, paths in sets.items():
         truths = [square_crop(load_image(p).rgb, colorizer.size) for p in paths]
-        gray, ab, _ = predictions(colorizer, truths)
+        gray, ab = predictions(colorizer, truths)
         alpha = alphas(head, gray, ab)
         rules = {f"global x{s:g}": np.full_like(alpha, s) for s in GLOBAL_SCALES}
         rules.update({f"head x{s:g}": alpha * s for s in HEAD_SCALES})
@@ -315,11 +326,11 @@ def main():
     parser.add_argument("--out", type=Path, help="write a sample grid of out-of-fold results here")
     parser.add_argument("--head", action="store_true", help="also learn and score the per-pixel restraint head")
     args = parser.parse_args()
+    from rehue.evaluation.metrics import SEPIA_WARM_SHARE
+
     sets = held_out_photos(args.demo)
     folds = make_folds(args.demo, args.runs, args.folds)
     models = train_folds(folds, args.runs, args.tag, args.extra.split())
-    from rehue.evaluation.metrics import SEPIA_WARM_SHARE
-
     cv, pictures = cross_validation(folds, models)
     truth = cv.pop("truth")
     if args.out:
@@ -343,8 +354,8 @@ def main():
               f"| {row['ssim_diff'].mean():+.4f} | {row['colour'].mean() / truth['colour'].mean():.2f} "
               f"| {np.nanmean(row['warm']):.2f} "
               f"| {(row['warm'] >= SEPIA_WARM_SHARE).sum()} |")
-    sources = np.array([photo.parent.name if photo.parent.parent.name == "photos" else photo.parent.parent.name
-                        for _, photos in folds for photo in photos])
+    source_of = {args.demo / r["path"]: r["source"] for r in read_manifest_rows(args.demo)}
+    sources = np.array([source_of[photo] for _, photos in folds for photo in photos])
     groups = {"GCompris": sources == "gcompris-qt-data", "the rest (wallpapers, scikit-image/-learn)":
               sources != "gcompris-qt-data"}
     print("| photos | scale | PSNR minus gray's, mean | median | ahead of gray | colourfulness share |")

@@ -25,6 +25,7 @@ def demo_set(root, n_train=9):
     rows.append({"path": "photos/mate-backgrounds/Dune.jpg", "kind": "photo", "split": "test", "weight": "1.0"})
     rows.append({"path": "stamps/fruit/apple.png", "kind": "stamp", "split": "train", "weight": "1.0"})
     for i, row in enumerate(rows):
+        row["source"] = row["path"].split("/")[1]  # as `rehue data demo` writes it
         (root / row["path"]).parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(textured_rgb(40, 56, seed=i)).save(root / row["path"])
     with open(root / "manifest.csv", "w", newline="") as fh:
