@@ -134,9 +134,12 @@ def random_crops(rgb: np.ndarray, size: int, count: int, rng) -> list[np.ndarray
 
 
 def unscaled(model) -> object:
-    """A Colorizer for ``model`` with the shipped smoothing and no chroma scale: the rules scale its a*b*."""
+    """A Colorizer for ``model`` with the shipped smoothing and no chroma scale: the rules scale its a*b*.
+    ``model`` is a model file, or a Colorizer already made so (a variant that is no model file)."""
     from rehue.inference.colorizer import Colorizer
 
+    if isinstance(model, Colorizer):
+        return model
     return Colorizer.load(str(model), device="cpu", chroma=1.0, ab_smoothing=SMOOTHING)
 
 

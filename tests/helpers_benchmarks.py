@@ -1,7 +1,9 @@
-"""Load a script of benchmarks/ as a module, and make a demo-shaped folder with one photo per held-out set."""
+"""Load a script of benchmarks/ as a module, and make demo-shaped folders: one photo per held-out set, or a
+few training photos with a manifest."""
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 from pathlib import Path
 
@@ -28,3 +30,22 @@ def held_out_demo(root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(textured_rgb(60, 80, seed=i)).save(path)
     return root
+
+
+def demo_set(root, n_train=9):
+    """A demo-shaped set: ``n_train`` training photos from two sources, one held-out photo and one stamp."""
+    rows = []
+    for i in range(n_train):
+        path = f"photos/gcompris-qt-data/animals/a{i}.jpg" if i % 3 else f"photos/mate-backgrounds/m{i}.jpg"
+        rows.append({"path": path, "kind": "photo", "split": "train", "weight": "1.0"})
+    rows.append({"path": "photos/mate-backgrounds/Dune.jpg", "kind": "photo", "split": "test", "weight": "1.0"})
+    rows.append({"path": "stamps/fruit/apple.png", "kind": "stamp", "split": "train", "weight": "1.0"})
+    for i, row in enumerate(rows):
+        row["source"] = row["path"].split("/")[1]  # as `rehue data demo` writes it
+        (root / row["path"]).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(textured_rgb(40, 56, seed=i)).save(root / row["path"])
+    with open(root / "manifest.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return root, [root / r["path"] for r in rows[:n_train]]

@@ -20,7 +20,7 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("data", help="photo folder, CIFAR-10 folder (cifar-10-batches-py) or frame dataset "
                    "(from rehue frames)")
     p.add_argument("--out", default=d.out, help="run folder: checkpoints, samples, metrics, model")
-    p.add_argument("--generator", help=f"gen1 or gen2 (default: --init's, else {d.generator})")
+    p.add_argument("--generator", help=f"gen1, gen2 or gen2-classes (default: --init's, else {d.generator})")
     p.add_argument("--discriminator", default=d.discriminator, help="disc1, disc2 or patch (default %(default)s)")
     p.add_argument("--size", type=int, help=f"working size, a power of two (default: --init's, else {d.size})")
     p.add_argument("--dependent", action="store_true",
@@ -35,6 +35,8 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--lr-d", type=float, default=d.lr_d)
     p.add_argument("--beta1-d", type=float, default=d.beta1_d)
     p.add_argument("--l1-weight", type=float, default=d.l1_weight, help="0: the thesis' pure BCE loss")
+    p.add_argument("--ce-weight", type=float, default=d.ce_weight,
+                   help="gen2-classes: weight of the cross-entropy to the true a*b* bins (default %(default)s)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--no-amp", action="store_true", help="no bfloat16 autocast on CUDA")
@@ -229,7 +231,8 @@ def cmd_train(args) -> int:
         in_channels=3 if args.dependent else 1, disc_width=args.disc_width,
         batch_size=args.batch_size,
         epochs=args.epochs, lr_g=args.lr_g, beta1_g=args.beta1_g, lr_d=args.lr_d, beta1_d=args.beta1_d,
-        l1_weight=args.l1_weight, seed=args.seed, device=args.device, amp=not args.no_amp, workers=args.workers,
+        l1_weight=args.l1_weight, ce_weight=args.ce_weight, seed=args.seed, device=args.device,
+        amp=not args.no_amp, workers=args.workers,
         steps_per_epoch=args.steps_per_epoch, val_images=args.val_images, init=args.init, ema=args.ema,
         self_feed=args.self_feed, independent_feed=args.independent_feed, stamp_share=args.stamp_share,
         studio_share=args.studio_share, colour_jitter=args.colour_jitter, crop_min=args.crop_min,

@@ -11,7 +11,7 @@ DISCRIMINATORS = list_models("discriminator")
 
 
 def test_registry_has_the_thesis_models():
-    assert {"gen1", "gen2"} <= set(GENERATORS)
+    assert {"gen1", "gen2", "gen2-classes"} <= set(GENERATORS)
     assert {"disc1", "disc2", "patch"} <= set(DISCRIMINATORS)
 
 
@@ -72,6 +72,36 @@ def test_disc2_grows_at_128():
 def test_gen1_has_five_batchnorms_and_disc1_three_dropouts():
     assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in create_model("gen1", in_channels=1, size=32).modules()) == 5
     assert sum(isinstance(m, torch.nn.Dropout) for m in create_model("disc1", in_channels=3, size=32).modules()) == 3
+
+
+def test_gen2_classes_shows_the_mean_of_its_bin_distribution():
+    from rehue.color.bins import BINS, annealed_mean, bin_centres
+
+    torch.manual_seed(0)
+    model = create_model("gen2-classes", in_channels=1, size=32, width=8).eval()
+    x = torch.randn(2, 1, 32, 32)
+    ab, logits = model(x, with_logits=True)
+    assert logits.shape == (2, BINS, 16, 16), "a distribution per pixel at half the working size"
+    half = annealed_mean(logits, bin_centres())
+    assert torch.allclose(torch.nn.functional.avg_pool2d(ab, 2), half, atol=0.05)
+    assert torch.equal(model(x), ab)
+    model.temperature = 0.3
+    assert model(x).abs().mean() > ab.abs().mean(), "a sharper distribution has stronger colours"
+
+
+@pytest.mark.parametrize("temperature,accepted", [(0.5, True), (0.0, False), ("warm", False), (True, False)])
+def test_a_class_models_temperature_comes_from_its_config(tmp_path, temperature, accepted):
+    model = create_model("gen2-classes", in_channels=1, size=32, width=8).eval()
+    card = ModelCard("gen2-classes", 1, 32, 8, inference={"temperature": temperature})
+    path = save_model(model, card, tmp_path / "m.safetensors")
+    if not accepted:
+        with pytest.raises(RehueError, match=r"m\.json.*temperature"):
+            load_model(path)
+        return
+    loaded, _ = load_model(path)
+    assert loaded.temperature == 0.5
+    x = torch.randn(1, 1, 32, 32)
+    assert not torch.allclose(loaded(x), model(x)), "the default temperature is 1"
 
 
 def test_save_and_load_round_trip(tmp_path):

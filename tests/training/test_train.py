@@ -165,6 +165,26 @@ def test_every_pairing_trains(tmp_path, photo_folder, generator, discriminator):
     assert train(config, progress=False).history[0]["epoch"] == 1
 
 
+def test_a_class_generator_learns_by_cross_entropy_and_keeps_its_temperature(tmp_path, photo_folder):
+    lines = []
+    config = tiny_config(photo_folder, tmp_path / "a", generator="gen2-classes", discriminator="patch", epochs=1)
+    first = train(config, progress=False, log=lines.append).history[0]
+    assert first["loss_g_ce"] > 0 and "CE " in lines[-1]
+    _, card = load_model(tmp_path / "a" / "model.safetensors")
+    assert card.architecture == "gen2-classes"
+    base_json = tmp_path / "a" / "model.json"
+    document = json.loads(base_json.read_text())
+    document["inference"] = {"chroma": 0.8, "temperature": 0.6}
+    base_json.write_text(json.dumps(document))
+    tuned = tiny_config(photo_folder, tmp_path / "b", generator="gen2-classes", discriminator="patch", epochs=1,
+                        steps_per_epoch=1, init=str(tmp_path / "a" / "model.safetensors"))
+    train(tuned, progress=False)
+    model, card = load_model(tmp_path / "b" / "model.safetensors")
+    assert card.inference == {"chroma": 0.8, "temperature": 0.6} and model.temperature == 0.6
+    plain = train(tiny_config(photo_folder, tmp_path / "c", epochs=1), progress=False).history[0]
+    assert "loss_g_ce" not in plain
+
+
 def test_init_from_a_model_fine_tunes_it(tmp_path, photo_folder):
     train(tiny_config(photo_folder, tmp_path / "a", epochs=1), progress=False)
     config = tiny_config(photo_folder, tmp_path / "b", epochs=1, steps_per_epoch=1, init=str(tmp_path / "a" /

@@ -1,10 +1,12 @@
-"""The thesis' two generators. Both map (N, C, S, S) -> (N, 2, S, S) a*b* in [-1, 1] (tanh)."""
+"""The thesis' two generators, which map (N, C, S, S) -> (N, 2, S, S) a*b* in [-1, 1] (tanh), and Generator 2
+predicting a distribution over a*b* bins instead (``gen2-classes``)."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from rehue.color.bins import BINS, annealed_mean, bin_centres
 from rehue.models.registry import register_model
 
 
@@ -105,6 +107,28 @@ class UNet(nn.Module):
         return self.head(torch.cat([h, x], dim=1))
 
 
+class UNetClasses(UNet):
+    """Generator 2 with a distribution over a*b* bins for each pixel (rehue.color.bins), at half the working
+    size, instead of one a*b* value. ``forward`` returns the distribution's mean at ``temperature``,
+    upsampled, so it stands in anywhere for a generator's a*b*; training also asks for the logits.
+    """
+
+    predicts_classes = True  # the training loop's cue to learn by cross-entropy
+
+    def __init__(self, in_channels: int = 1, size: int = 32, width: int = 32):
+        super().__init__(in_channels, size, width)
+        channels = self.head[0].in_channels
+        self.head = nn.Sequential(nn.Conv2d(channels, 64, 4, 2, 1), nn.ReLU(inplace=True), nn.Conv2d(64, BINS, 1))
+        self.register_buffer("centres", bin_centres(), persistent=False)
+        self.temperature = 1.0
+
+    def forward(self, x: torch.Tensor, with_logits: bool = False):
+        logits = super().forward(x)
+        ab = nn.functional.interpolate(annealed_mean(logits, self.centres, self.temperature), size=x.shape[-2:],
+                                       mode="bilinear", align_corners=False)
+        return (ab, logits) if with_logits else ab
+
+
 @register_model("gen1", "generator", "Generator 1: encoder-decoder, no skips, 5 BatchNorm (thesis 5.1.1)")
 def gen1(in_channels: int = 1, size: int = 32, width: int = 32) -> nn.Module:
     return EncoderDecoder(in_channels, size, width)
@@ -113,3 +137,9 @@ def gen1(in_channels: int = 1, size: int = 32, width: int = 32) -> nn.Module:
 @register_model("gen2", "generator", "Generator 2: U-Net, 5 down + 5 up blocks with skips (thesis 5.1.2)")
 def gen2(in_channels: int = 1, size: int = 32, width: int = 32) -> nn.Module:
     return UNet(in_channels, size, width)
+
+
+@register_model("gen2-classes", "generator", "Generator 2 predicting a distribution over 23x23 a*b* bins, shown as "
+                "its mean (Zhang et al. 2016); trained with cross-entropy")
+def gen2_classes(in_channels: int = 1, size: int = 32, width: int = 32) -> nn.Module:
+    return UNetClasses(in_channels, size, width)

@@ -154,4 +154,10 @@ def load_model(spec: str | Path, device: str = "cpu"):
             raise RehueError(f"shape mismatch for {key}: file {tuple(tensor.shape)}, "
                              f"model {tuple(expected[key].shape)}", path)
     model.load_state_dict(tensors)
+    if hasattr(model, "temperature") and "temperature" in card.inference:  # a*b* classes shown as their mean
+        temperature = card.inference["temperature"]
+        if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or not 0.05 <= temperature <= 4:
+            raise RehueError(f"inference temperature must be a number from 0.05 to 4, not {temperature!r}",
+                             path.with_suffix(".json"))
+        model.temperature = float(temperature)
     return model.to(device).eval(), card

@@ -24,6 +24,9 @@ class TrainConfig:
     lr_d: float = 2e-3  # Table 5.1: Adam 2e-3, beta1 0.7
     beta1_d: float = 0.7
     l1_weight: float = 100.0  # pix2pix's lambda; 0 gives the thesis' pure adversarial loss
+    # a generator of a*b* classes (gen2-classes) learns by cross-entropy with this weight instead of L1:
+    # 4 x its starting value (about 4.7) is about L1 x 100 at the start (about 15); set so, not tuned
+    ce_weight: float = 4.0
     seed: int = 0
     device: str = "auto"
     amp: bool = True  # bfloat16 autocast, on CUDA only

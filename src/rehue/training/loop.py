@@ -72,6 +72,17 @@ def generator_input(batch, device):
     return lightness, lightness
 
 
+def class_loss(logits, real_ab):
+    """Cross-entropy of (N, BINS, S/2, S/2) a*b* class logits against the truth's a*b*, averaged to that size
+    and spread over its nearest bins (rehue.color.bins.soft_targets)."""
+    import torch
+
+    from rehue.color.bins import soft_targets
+
+    target = soft_targets(torch.nn.functional.avg_pool2d(real_ab.float(), 2))
+    return -(target * torch.log_softmax(logits.float(), dim=1)).sum(dim=1).mean()
+
+
 def validate(generator, loader, device, max_images: int):
     """Per-image PSNR/SSIM of the model and of the gray answer, plus grid rows."""
     import torch
@@ -143,10 +154,10 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log) -> dict:
     read the input grow extra input channels (for the previous a*b*) initialised at zero, so training
     starts from exactly the independent model and learns how much to trust the previous colours.
 
-    Returns the restraint of the model's config (chroma scale, a*b* smoothing), which the run's model
-    keeps: on a held-out collection the shipped restraint scored 0.8 dB above the unrestrained output of
-    the model it was fine-tuned into, and the unsmoothed output's chroma speckle cost SSIM
-    (docs/model-card.md, "Fine-tuning on your own footage")."""
+    Returns the restraint of the model's config (chroma scale, a*b* smoothing, and an a*b* class model's
+    temperature), which the run's model keeps: on a held-out collection the shipped restraint scored 0.8
+    dB above the unrestrained output of the model it was fine-tuned into, and the unsmoothed output's
+    chroma speckle cost SSIM (docs/model-card.md, "Fine-tuning on your own footage")."""
     import torch
 
     from rehue.models.io import load_model
@@ -168,7 +179,7 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log) -> dict:
     generator.load_state_dict(target)
     if grown:
         log(f"initialised from {spec}; {grown} input layer(s) grown to {config.in_channels} channels")
-    restraint = {k: v for k, v in (card.inference or {}).items() if k in ("chroma", "ab_smoothing")}
+    restraint = {k: v for k, v in (card.inference or {}).items() if k in ("chroma", "ab_smoothing", "temperature")}
     if restraint:
         log(f"the trained model keeps {spec}'s restraint ({', '.join(f'{k} {v}' for k, v in restraint.items())}; "
             "`rehue colorize --chroma` sets another scale)")
@@ -350,6 +361,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     val_loader = DataLoader(val_set, batch_size=min(64, config.batch_size), shuffle=False)
     bce = nn.BCEWithLogitsLoss()
     l1 = nn.L1Loss()
+    classes = getattr(generator, "predicts_classes", False)  # cross-entropy to the truth's a*b* bins, not L1
     writer = _tensorboard(out) if is_main else None
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
@@ -367,7 +379,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
             sampler.set_epoch(epoch)
         _reseed_dataset(train_set, config.seed, epoch, rank)
         train_set._seed_parts = (config.seed, epoch, rank)
-        totals = {"loss_d": 0.0, "loss_g_adv": 0.0, "loss_g_l1": 0.0}
+        totals = {"loss_d": 0.0, "loss_g_adv": 0.0, "loss_g_l1": 0.0, **({"loss_g_ce": 0.0} if classes else {})}
         bar = _progress(steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}", progress and is_main)
         done = 0
         while done < steps_per_epoch:
@@ -379,7 +391,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                     inputs = _previous_as_in_a_video(inputs, lightness, prev_lightness, g_model, independent, config,
                                                      use_amp)
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-                    fake_ab = g_model(inputs)
+                    fake_ab, logits = g_model(inputs, with_logits=True) if classes else (g_model(inputs), None)
                     # update D: real LAB images -> 1, generated -> 0 (thesis fig. 4.6)
                     real_logits = d_model(torch.cat([lightness, real_ab], 1))
                     fake_logits = d_model(torch.cat([lightness, fake_ab.detach()], 1))
@@ -393,7 +405,11 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                     fooled_logits = d_model(torch.cat([lightness, fake_ab], 1))
                     loss_g_adv = bce(fooled_logits, torch.ones_like(fooled_logits))
                     loss_g_l1 = l1(fake_ab.float(), real_ab)
-                    loss_g = loss_g_adv + config.l1_weight * loss_g_l1
+                    if classes:
+                        loss_g_ce = class_loss(logits, real_ab)
+                        loss_g = loss_g_adv + config.ce_weight * loss_g_ce
+                    else:
+                        loss_g = loss_g_adv + config.l1_weight * loss_g_l1
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
@@ -401,7 +417,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                     average.update(generator)
                 step += 1
                 done += 1
-                for name, value in (("loss_d", loss_d), ("loss_g_adv", loss_g_adv), ("loss_g_l1", loss_g_l1)):
+                for name, value in (("loss_d", loss_d), ("loss_g_adv", loss_g_adv), ("loss_g_l1", loss_g_l1),
+                                    *((("loss_g_ce", loss_g_ce),) if classes else ())):
                     totals[name] += value.item()
                 if not math.isfinite(totals["loss_g_l1"] + totals["loss_d"]):
                     raise RehueError(f"training diverged at step {step} (loss is NaN/inf); lower the learning rates")
@@ -435,7 +452,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
             }, ckpt_dir, epoch + 1)
             log(f"epoch {epoch + 1}/{config.epochs}: {seconds:.1f}s  D {record['loss_d']:.3f}  "
                 f"G adv {record['loss_g_adv']:.3f}  L1 {record['loss_g_l1']:.4f}  "
-                f"val PSNR {val['psnr']:.2f} dB (gray {val['gray_psnr']:.2f})  "
+                + (f"CE {record['loss_g_ce']:.3f}  " if classes else "")
+                + f"val PSNR {val['psnr']:.2f} dB (gray {val['gray_psnr']:.2f})  "
                 f"SSIM {val['ssim']:.3f} (gray {val['gray_ssim']:.3f})")
         else:
             history.append(record)

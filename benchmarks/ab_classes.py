@@ -1,0 +1,244 @@
+"""Colour as classes without the adversarial term (Zhang, Isola and Efros 2016; richzhang/colorization):
+rehue's ``gen2-classes``, which predicts per pixel a distribution over a*b* bins and shows its (annealed)
+mean, trained by cross-entropy alone, against the shipped GAN + L1 recipe with its global restraint.
+`rehue train --generator gen2-classes` trains the same generator inside the cGAN (docs/model-card.md).
+
+    .venv/bin/python benchmarks/ab_classes.py [--demo data/demo] [--out runs/ab-classes] [--steps 700]
+        [--temperatures 1 0.6 0.38] [--scales 0.5 0.7 1.0] [--cross-validation] [--grid DIR]
+
+The generator is the shipped one (``gen2``, width 16) with a head that gives logits for 23 x 23 bins 10
+a*b* units apart at half the working size (rehue.color.bins). It learns from the shipped recipe's
+training crops (colour jitter 0.3, crops of 70-100%, the demo set's sampling weights, 700 steps of 16,
+EMA 0.995, seed 1) by cross-entropy against each pixel's a*b* spread bilinearly over its four nearest
+bins, so that the target distribution's mean is the true a*b*: the mean of a well-fitted distribution
+is then the PSNR-best guess, and its spread is the model's doubt, per pixel (Zhang et al.'s class
+rebalancing, which buys vivid colours with squared error, is left out). The temperature T sharpens the
+distribution before its mean (Zhang et al.'s "annealed mean", T = 0.38): T = 1 is the plain mean.
+Scored as `benchmarks/restraint.py` scores a model: centre crops at 128 of the five held-out sets,
+smoothed with sigma 1.5 and scaled, PSNR minus gray's and colourfulness as a share of the truth's.
+``--cross-validation`` also trains one without each of benchmarks/out_of_fold.py's three folds and
+compares it with the shipped recipe's fold models, photo by photo. Trained weights are kept
+(safetensors, out/model.safetensors and out/fold-K/) and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from restraint import gray_reference, held_out_photos, relative_scores  # noqa: E402
+
+
+def classifier(width: int = 16) -> nn.Module:
+    """The generator that is scored: rehue's ``gen2-classes`` at 128 (the shipped width)."""
+    from rehue.models.registry import create_model
+
+    return create_model("gen2-classes", in_channels=1, size=128, width=width, role="generator")
+
+
+def train(demo: Path, steps: int, seed: int, log=None) -> nn.Module:
+    from torch.utils.data import DataLoader
+
+    from rehue.color.bins import soft_targets
+    from rehue.data.datasets import build_datasets
+    from rehue.training.loop import WeightAverage, _reseed_dataset, _seed_everything
+
+    log = log or (lambda msg: print(msg, flush=True))
+    _seed_everything(seed)
+    train_set, _ = build_datasets(demo, 128, seed=seed, colour_jitter=0.3, crop_min=0.7, log=lambda msg: None)
+    loader = DataLoader(train_set, batch_size=16, shuffle=True, drop_last=True)
+    net = classifier()
+    average = WeightAverage(net, 0.995)
+    optimiser = torch.optim.Adam(net.parameters(), lr=5e-4, betas=(0.5, 0.999))
+    started, step, epoch, running = time.perf_counter(), 0, 0, 0.0
+    while step < steps:
+        _reseed_dataset(train_set, seed, epoch, 0)
+        for batch in loader:
+            target = soft_targets(nn.functional.avg_pool2d(batch["ab"], 2))
+            _, logits = net(batch["lightness"], with_logits=True)
+            log_probs = torch.log_softmax(logits, dim=1)
+            loss = -(target * log_probs).sum(dim=1).mean()
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            average.update(net)
+            step += 1
+            running += loss.item()
+            if step % 50 == 0:
+                rate = step / (time.perf_counter() - started)
+                log(f"step {step}/{steps}: cross-entropy {running / 50:.3f}, {rate:.2f} steps/s, "
+                    f"{(steps - step) / rate / 60:.1f} min left")
+                running = 0.0
+            if step >= steps:
+                break
+        epoch += 1
+    return average.model.eval()
+
+
+def load_or_train(out: Path, demo: Path, steps: int, seed: int) -> nn.Module:
+    """out/model.safetensors if it was trained with these settings (out/config.json), else trained now."""
+    from safetensors.torch import load_file, save_file
+
+    from rehue.color.bins import GRID
+
+    weights = out / "model.safetensors"
+    settings = {"steps": steps, "seed": seed, "grid": GRID}
+    if weights.exists() and json.loads((out / "config.json").read_text()) == settings:
+        net = classifier()
+        net.load_state_dict(load_file(weights))
+        return net.eval()
+    net = train(demo, steps, seed)
+    out.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(weights))
+    (out / "config.json").write_text(json.dumps(settings) + "\n")
+    return net
+
+
+def annealed_colorizer(net: nn.Module, temperature: float, **settings):
+    """A Colorizer (working size 128, L* in) that shows ``net``'s annealed mean at ``temperature``."""
+    from rehue.inference.colorizer import Colorizer
+    from rehue.models.io import ModelCard
+
+    generator = copy.deepcopy(net).eval()
+    generator.temperature = temperature
+    card = ModelCard(architecture="gen2-classes", in_channels=1, size=128, width=16)
+    return Colorizer(generator, card, backend="torch", **settings)
+
+
+def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, temperatures: list[float]) -> None:
+    """benchmarks/out_of_fold.py's cross-validation: a classifier trained without each fold (out/fold-K),
+    against the shipped recipe's fold models (runs/K, trained first if missing), photo by photo."""
+    import out_of_fold as oof
+
+    folds = oof.make_folds(demo, runs, 3)
+    nets = [load_or_train(out / f"fold-{k}", data, steps, seed) for k, (data, _) in enumerate(folds)]
+    from rehue.evaluation.metrics import SEPIA_WARM_SHARE
+
+    base, _ = oof.cross_validation(folds, oof.train_folds(folds, runs))
+    truths = base.pop("truth")
+    truth = truths["colour"].mean()
+    casts = {"truths": (truths["warm"] >= SEPIA_WARM_SHARE).sum(),
+             "shipped recipe x0.5": (base[0.5]["warm"] >= SEPIA_WARM_SHARE).sum()}
+    base_curve = sorted((row["colour"].mean(), row["diff"].mean()) for row in base.values())
+    print(f"cross-validation over the {sum(len(p) for _, p in folds)} training photos: PSNR minus gray's, mean "
+          "(colourfulness as a share of the truth's; SSIM minus gray's) [PSNR off the shipped recipe's curve at "
+          "the same colourfulness; photos better than the shipped recipe at its x0.5]")
+    print("| model | " + " | ".join(f"x{s:g}" for s in oof.GLOBAL_SCALES) + " |")
+    print("|---|" + "---|" * len(oof.GLOBAL_SCALES))
+    print("| shipped recipe | " + " | ".join(f"{row['diff'].mean():+.3f} ({row['colour'].mean() / truth:.2f}; "
+                                           f"{row['ssim_diff'].mean():+.4f})" for row in base.values()) + " |")
+    for temperature in temperatures:
+        colorizers = [annealed_colorizer(net, temperature, chroma=1.0, ab_smoothing=oof.SMOOTHING) for net in nets]
+        cv, _ = oof.cross_validation(folds, colorizers)
+        cv.pop("truth")
+        cells = []
+        for row in cv.values():
+            colour, diff = row["colour"].mean(), row["diff"].mean()
+            off = diff - float(np.interp(colour, [c for c, _ in base_curve], [d for _, d in base_curve]))
+            versus = row["diff"] - base[0.5]["diff"]
+            cells.append(f"{diff:+.3f} ({colour / truth:.2f}; {row['ssim_diff'].mean():+.4f}) "
+                         f"[{off:+.2f}; better on {(versus > 0).sum()}]")
+        print(f"| classes, T {temperature:g} | " + " | ".join(cells) + " |")
+        casts[f"classes T {temperature:g} x1"] = (cv[1.0]["warm"] >= SEPIA_WARM_SHARE).sum()
+    print("photos whose output is at least 90% warm: " + ", ".join(f"{k} {v}" for k, v in casts.items()))
+
+
+def sweep(net: nn.Module, sets: dict[str, list[Path]], temperatures: list[float], scales: list[float]) -> dict:
+    """{set: {(T, scale): (PSNR minus gray's, colourfulness share)}}; scale None is the raw mean."""
+    from rehue.data.images import load_image
+    from rehue.evaluation.evaluate import square_crop
+
+    colorizers = {}
+    for temperature in temperatures:
+        for scale in [*scales, None]:
+            settings = {"chroma": 1.0, "ab_smoothing": 0.0} if scale is None else {"chroma": scale,
+                                                                                  "ab_smoothing": 1.5}
+            colorizers[temperature, scale] = annealed_colorizer(net, temperature, **settings)
+    table = {}
+    for name, paths in sets.items():
+        truths = [square_crop(load_image(p).rgb, 128) for p in paths]
+        reference = gray_reference(truths)
+        table[name] = {key: relative_scores([c.colorize(t) for t in truths], truths, reference)
+                       for key, c in colorizers.items()}
+    return table
+
+
+def comparison_grid(net: nn.Module, sets: dict[str, list[Path]], temperature: float, scale: float, out: Path,
+                    names=("blind twenty-three", "Scratch forty-seven")) -> np.ndarray:
+    """out/classes-vs-shipped.png: photos of the blind sets (centre crops at 128) by the shipped model and by
+    the classifier at ``temperature`` and ``scale``, eight rows from the classifier's worst photo against the
+    shipped model to its best; returns the per-photo PSNR differences (classifier minus shipped) and the
+    number of outputs nearly all warm (a sepia cast: docs/model-card.md), shipped's and the classifier's."""
+    from rehue.color.lab import rgb_to_gray
+    from rehue.data.images import load_image
+    from rehue.evaluation.evaluate import square_crop
+    from rehue.evaluation.metrics import SEPIA_WARM_SHARE, psnr, warm_share
+    from rehue.evaluation.report import sample_grid
+    from rehue.inference.colorizer import Colorizer
+
+    shipped = Colorizer.load("default", device="cpu")
+    classes = annealed_colorizer(net, temperature, chroma=scale, ab_smoothing=1.5)
+    rows, diffs, warm = [], [], np.zeros(2, dtype=int)
+    for name in names:
+        for path in sets[name]:
+            truth = square_crop(load_image(path).rgb, 128)
+            ours, theirs = classes.colorize(truth), shipped.colorize(truth)
+            rows.append([rgb_to_gray(truth), truth, theirs, ours])
+            diffs.append(psnr(ours, truth) - psnr(theirs, truth))
+            warm += [(warm_share(output) or 0.0) >= SEPIA_WARM_SHARE for output in (theirs, ours)]
+    diffs = np.array(diffs)
+    picked = np.argsort(diffs)[np.linspace(0, len(diffs) - 1, 8).round().astype(int)]
+    sample_grid([rows[i] for i in picked], out / "classes-vs-shipped.png",
+                titles=("Gray", "Ground truth", "Shipped", f"Classes T{temperature:g} x{scale:g}"))
+    return diffs, warm
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--demo", type=Path, default=Path("data/demo"))
+    parser.add_argument("--out", type=Path, default=Path("runs/ab-classes"))
+    parser.add_argument("--steps", type=int, default=700)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--temperatures", type=float, nargs="+", default=[1.0, 0.6, 0.38])
+    parser.add_argument("--scales", type=float, nargs="+", default=[0.5, 0.7, 1.0])
+    parser.add_argument("--cross-validation", action="store_true",
+                        help="also train a classifier without each of benchmarks/out_of_fold.py's folds and compare "
+                             "it with the shipped recipe's fold models on the training photos")
+    parser.add_argument("--runs", type=Path, default=Path("runs/folds"), help="the shipped recipe's fold runs")
+    parser.add_argument("--grid", type=Path, help="write a sample grid of the blind sets here, shipped against "
+                                                  "classes at --grid-setting")
+    parser.add_argument("--grid-setting", type=float, nargs=2, default=[1.0, 1.0], metavar=("T", "SCALE"))
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    if args.cross_validation:
+        cross_validate(args.demo, args.runs, args.out, args.steps, args.seed, args.temperatures)
+    sets = held_out_photos(args.demo)
+    net = load_or_train(args.out, args.demo, args.steps, args.seed)
+    table = sweep(net, sets, args.temperatures, args.scales)
+    columns = list(next(iter(table.values())))
+    print("PSNR minus gray's (dB), then colourfulness as a share of the truth's; T: temperature, x: scale after "
+          "smoothing (sigma 1.5), raw: neither")
+    print("| set | " + " | ".join(f"T {t:g}, " + ("raw" if s is None else f"x{s:g}") for t, s in columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    for name, row in table.items():
+        print(f"| {name} | " + " | ".join(f"{row[c][0]:+.2f} ({row[c][1]:.2f})" for c in columns) + " |")
+    if args.grid:
+        temperature, scale = args.grid_setting
+        diffs, warm = comparison_grid(net, sets, temperature, scale, args.grid)
+        print(f"wrote {args.grid / 'classes-vs-shipped.png'}; on the {diffs.size} blind photos, classes T"
+              f"{temperature:g} x{scale:g} minus the shipped model: {diffs.mean():+.2f} dB, better on "
+              f"{(diffs > 0).sum()}, median {np.median(diffs):+.2f}; outputs at least 90% warm: shipped "
+              f"{warm[0]}, classes {warm[1]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""benchmarks/ab_classes.py (colour as a distribution over a*b* bins) on tiny inputs made here."""
+
+import json
+
+import pytest
+import torch
+
+from tests.helpers_benchmarks import demo_set, held_out_demo, load_benchmark
+
+
+@pytest.fixture
+def classes():
+    return load_benchmark("ab_classes")
+
+
+def test_training_saves_safetensors_and_reuses_them(tmp_path, classes, monkeypatch):
+    demo, _ = demo_set(tmp_path / "demo")
+    out = tmp_path / "run"
+    net = classes.load_or_train(out, demo, steps=2, seed=0)
+    assert (out / "model.safetensors").exists()
+    assert json.loads((out / "config.json").read_text())["steps"] == 2
+    assert net(torch.zeros(1, 1, 128, 128), with_logits=True)[1].shape == (1, 529, 64, 64)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(classes, "train", no_training)
+    again = classes.load_or_train(out, demo, steps=2, seed=0)
+    for name, value in net.state_dict().items():
+        assert torch.equal(value, again.state_dict()[name])
+    with pytest.raises(AssertionError, match="trained again"):
+        classes.load_or_train(out, demo, steps=3, seed=0)
+
+
+def test_sweep_scores_each_set_at_each_temperature_and_scale(tmp_path, classes):
+    torch.manual_seed(0)
+    net = classes.classifier().eval()
+    with torch.no_grad():  # an untrained head is nearly uniform: its mean is gray
+        net.head[-1].bias.copy_(torch.randn(529) * 2)
+    sets = classes.held_out_photos(held_out_demo(tmp_path / "demo"))
+    table = classes.sweep(net, sets, [1.0, 0.2], [0.5, 1.0])
+    assert list(table) == ["first four", "lomiri four", "GCompris fifteen", "blind twenty-three",
+                           "Scratch forty-seven"]
+    for row in table.values():
+        assert list(row) == [(1.0, 0.5), (1.0, 1.0), (1.0, None), (0.2, 0.5), (0.2, 1.0), (0.2, None)]
+        assert row[1.0, 1.0][1] > row[1.0, 0.5][1] > 0, "twice the scale gives more colour"
+        assert row[0.2, None][1] > row[1.0, None][1], "a sharper distribution gives more colour"
+
+
+def test_cross_validation_compares_fold_classifiers_with_the_recipe_photo_by_photo(tmp_path, classes, tiny_model,
+                                                                                  monkeypatch, capsys):
+    import out_of_fold  # importable once ab_classes is loaded, as in the script
+
+    demo, training = demo_set(tmp_path / "demo")
+    monkeypatch.setattr(out_of_fold, "train_folds", lambda folds, runs: [tiny_model] * len(folds))
+    classes.cross_validate(demo, tmp_path / "folds", tmp_path / "classes", steps=1, seed=0,
+                           temperatures=[1.0, 0.5])
+    assert sorted(p.name for p in (tmp_path / "classes").iterdir()) == ["fold-0", "fold-1", "fold-2"]
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert [line.split(" | ")[0] for line in table[1:]] == ["| shipped recipe", "| classes, T 1", "| classes, T 0.5"]
+    scales = len(out_of_fold.GLOBAL_SCALES)
+    for line in table[2:]:
+        cells = line.strip("| ").split(" | ")[1:]
+        assert len(cells) == scales
+        assert all("better on" in cell and int(cell.split("better on ")[1].rstrip("]")) <= len(training)
+                   for cell in cells)
+
+
+def test_the_grid_sets_the_classifier_beside_the_shipped_model_on_the_blind_photos(tmp_path, classes):
+    from PIL import Image
+
+    torch.manual_seed(0)
+    net = classes.classifier().eval()
+    sets = classes.held_out_photos(held_out_demo(tmp_path / "demo"))
+    diffs, warm = classes.comparison_grid(net, sets, 1.0, 1.0, tmp_path / "grid")
+    assert diffs.shape == (2,), "one per photo of the two blind sets"
+    assert warm.shape == (2,) and 0 <= warm.min() and warm.max() <= 2
+    assert Image.open(tmp_path / "grid" / "classes-vs-shipped.png").width == 4 * 128
