@@ -321,8 +321,10 @@ def cmd_models(args) -> int:
             extra = ""
         print(f"  {name:28s} {card.architecture} {card.role} {card.size}x{card.size}{extra}")
     print("architectures:")
-    for name in list_models():
-        print(f"  {name:8s} {model_entry(name).summary}")
+    names = list_models()
+    column = max(map(len, names))
+    for name in names:
+        print(f"  {name:{column}s} {model_entry(name).summary}")
     return 0
 
 

@@ -5,6 +5,7 @@ import torch
 
 from rehue.errors import RehueError, UsageError
 from rehue.models import ModelCard, create_model, list_models, load_model, save_model
+from rehue.models.registry import model_entry
 
 GENERATORS = list_models("generator")
 DISCRIMINATORS = list_models("discriminator")
@@ -153,5 +154,10 @@ def test_rehue_models_lists_the_shipped_models_with_their_held_out_scores(monkey
     path.with_suffix(".json").write_text(json.dumps(config))
     monkeypatch.setattr(io, "SHIPPED_DIR", tmp_path)
     assert main(["models"]) == 0
-    line = next(x for x in capsys.readouterr().out.splitlines() if "rehue-tiny-independent" in x)
+    lines = capsys.readouterr().out.splitlines()
+    line = next(x for x in lines if "rehue-tiny-independent" in x)
     assert line.endswith("held-out PSNR 21.50 dB (gray 20.25) on 3 photos; ahead of gray on 2 of 3")
+    architectures = lines[lines.index("architectures:") + 1:]
+    assert sorted(x.split()[0] for x in architectures) == sorted(GENERATORS + DISCRIMINATORS)
+    starts = {x.index(model_entry(x.split()[0]).summary) for x in architectures}
+    assert len(starts) == 1, "the summaries line up in one column"
