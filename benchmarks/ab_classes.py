@@ -4,7 +4,7 @@ mean, trained by cross-entropy alone, against the shipped GAN + L1 recipe with i
 `rehue train --generator gen2-classes` trains the same generator inside the cGAN (docs/model-card.md).
 
     .venv/bin/python benchmarks/ab_classes.py [--demo data/demo] [--out runs/ab-classes] [--steps 700]
-        [--temperatures 1 0.6 0.38] [--scales 0.5 0.7 1.0] [--cross-validation] [--grid DIR]
+        [--temperatures 1 0.6 0.38] [--scales 0.5 0.7 1.0] [--mean-share 0.5] [--cross-validation] [--grid DIR]
 
 The generator is the shipped one (``gen2``, width 16) with a head that gives logits for 23 x 23 bins 10
 a*b* units apart at half the working size (rehue.color.bins). It learns from the shipped recipe's
@@ -103,26 +103,44 @@ def load_or_train(out: Path, demo: Path, steps: int, seed: int) -> nn.Module:
     return net
 
 
-def annealed_colorizer(net: nn.Module, temperature: float, **settings):
-    """A Colorizer (working size 128, L* in) that shows ``net``'s annealed mean at ``temperature``."""
+class MeanShare(nn.Module):
+    """A gray-world step after a generator: keeps ``share`` of each picture's mean a*b* and all of the
+    variation around it (docs/model-card.md, "Less of each photo's mean colour")."""
+
+    def __init__(self, generator: nn.Module, share: float):
+        super().__init__()
+        self.generator = generator
+        self.share = share
+
+    def forward(self, x):
+        ab = self.generator(x)
+        return ab - (1.0 - self.share) * ab.mean(dim=(2, 3), keepdim=True)
+
+
+def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1.0, **settings):
+    """A Colorizer (working size 128, L* in) that shows ``net``'s annealed mean at ``temperature``, with
+    ``mean_share`` of each picture's mean colour."""
     from rehue.inference.colorizer import Colorizer
     from rehue.models.io import ModelCard
 
     generator = copy.deepcopy(net).eval()
     generator.temperature = temperature
+    if mean_share != 1.0:
+        generator = MeanShare(generator, mean_share).eval()
     card = ModelCard(architecture="gen2-classes", in_channels=1, size=128, width=16)
     return Colorizer(generator, card, backend="torch", **settings)
 
 
-def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, temperatures: list[float]) -> None:
+def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, temperatures: list[float],
+                   mean_share: float = 1.0) -> None:
     """benchmarks/out_of_fold.py's cross-validation: a classifier trained without each fold (out/fold-K),
     against the shipped recipe's fold models (runs/K, trained first if missing), photo by photo."""
     import out_of_fold as oof
 
-    folds = oof.make_folds(demo, runs, 3)
-    nets = [load_or_train(out / f"fold-{k}", data, steps, seed) for k, (data, _) in enumerate(folds)]
     from rehue.evaluation.metrics import SEPIA_WARM_SHARE
 
+    folds = oof.make_folds(demo, runs, 3)
+    nets = [load_or_train(out / f"fold-{k}", data, steps, seed) for k, (data, _) in enumerate(folds)]
     base, _ = oof.cross_validation(folds, oof.train_folds(folds, runs))
     truths = base.pop("truth")
     truth = truths["colour"].mean()
@@ -137,7 +155,8 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
     print("| shipped recipe | " + " | ".join(f"{row['diff'].mean():+.3f} ({row['colour'].mean() / truth:.2f}; "
                                            f"{row['ssim_diff'].mean():+.4f})" for row in base.values()) + " |")
     for temperature in temperatures:
-        colorizers = [annealed_colorizer(net, temperature, chroma=1.0, ab_smoothing=oof.SMOOTHING) for net in nets]
+        colorizers = [annealed_colorizer(net, temperature, mean_share, chroma=1.0, ab_smoothing=oof.SMOOTHING)
+                      for net in nets]
         cv, _ = oof.cross_validation(folds, colorizers)
         cv.pop("truth")
         cells = []
@@ -152,7 +171,8 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
     print("photos whose output is at least 90% warm: " + ", ".join(f"{k} {v}" for k, v in casts.items()))
 
 
-def sweep(net: nn.Module, sets: dict[str, list[Path]], temperatures: list[float], scales: list[float]) -> dict:
+def sweep(net: nn.Module, sets: dict[str, list[Path]], temperatures: list[float], scales: list[float],
+          mean_share: float = 1.0) -> dict:
     """{set: {(T, scale): (PSNR minus gray's, colourfulness share)}}; scale None is the raw mean."""
     from rehue.data.images import load_image
     from rehue.evaluation.evaluate import square_crop
@@ -162,7 +182,7 @@ def sweep(net: nn.Module, sets: dict[str, list[Path]], temperatures: list[float]
         for scale in [*scales, None]:
             settings = {"chroma": 1.0, "ab_smoothing": 0.0} if scale is None else {"chroma": scale,
                                                                                   "ab_smoothing": 1.5}
-            colorizers[temperature, scale] = annealed_colorizer(net, temperature, **settings)
+            colorizers[temperature, scale] = annealed_colorizer(net, temperature, mean_share, **settings)
     table = {}
     for name, paths in sets.items():
         truths = [square_crop(load_image(p).rgb, 128) for p in paths]
@@ -173,7 +193,8 @@ def sweep(net: nn.Module, sets: dict[str, list[Path]], temperatures: list[float]
 
 
 def comparison_grid(net: nn.Module, sets: dict[str, list[Path]], temperature: float, scale: float, out: Path,
-                    names=("blind twenty-three", "Scratch forty-seven")) -> np.ndarray:
+                    mean_share: float = 1.0, names=("blind twenty-three", "Scratch forty-seven")
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """out/classes-vs-shipped.png: photos of the blind sets (centre crops at 128) by the shipped model and by
     the classifier at ``temperature`` and ``scale``, eight rows from the classifier's worst photo against the
     shipped model to its best; returns the per-photo PSNR differences (classifier minus shipped) and the
@@ -186,7 +207,7 @@ def comparison_grid(net: nn.Module, sets: dict[str, list[Path]], temperature: fl
     from rehue.inference.colorizer import Colorizer
 
     shipped = Colorizer.load("default", device="cpu")
-    classes = annealed_colorizer(net, temperature, chroma=scale, ab_smoothing=1.5)
+    classes = annealed_colorizer(net, temperature, mean_share, chroma=scale, ab_smoothing=1.5)
     rows, diffs, warm = [], [], np.zeros(2, dtype=int)
     for name in names:
         for path in sets[name]:
@@ -198,7 +219,8 @@ def comparison_grid(net: nn.Module, sets: dict[str, list[Path]], temperature: fl
     diffs = np.array(diffs)
     picked = np.argsort(diffs)[np.linspace(0, len(diffs) - 1, 8).round().astype(int)]
     sample_grid([rows[i] for i in picked], out / "classes-vs-shipped.png",
-                titles=("Gray", "Ground truth", "Shipped", f"Classes T{temperature:g} x{scale:g}"))
+                titles=("Gray", "Ground truth", "Shipped", f"Classes T{temperature:g} x{scale:g}"
+                        + (f" m{mean_share:g}" if mean_share != 1.0 else "")))
     return diffs, warm
 
 
@@ -217,13 +239,15 @@ def main():
     parser.add_argument("--grid", type=Path, help="write a sample grid of the blind sets here, shipped against "
                                                   "classes at --grid-setting")
     parser.add_argument("--grid-setting", type=float, nargs=2, default=[1.0, 1.0], metavar=("T", "SCALE"))
+    parser.add_argument("--mean-share", type=float, default=1.0,
+                        help="show this share of each picture's mean a*b* and all of the variation around it")
     args = parser.parse_args()
     torch.set_num_threads(2)
     if args.cross_validation:
-        cross_validate(args.demo, args.runs, args.out, args.steps, args.seed, args.temperatures)
+        cross_validate(args.demo, args.runs, args.out, args.steps, args.seed, args.temperatures, args.mean_share)
     sets = held_out_photos(args.demo)
     net = load_or_train(args.out, args.demo, args.steps, args.seed)
-    table = sweep(net, sets, args.temperatures, args.scales)
+    table = sweep(net, sets, args.temperatures, args.scales, args.mean_share)
     columns = list(next(iter(table.values())))
     print("PSNR minus gray's (dB), then colourfulness as a share of the truth's; T: temperature, x: scale after "
           "smoothing (sigma 1.5), raw: neither")
@@ -233,7 +257,7 @@ def main():
         print(f"| {name} | " + " | ".join(f"{row[c][0]:+.2f} ({row[c][1]:.2f})" for c in columns) + " |")
     if args.grid:
         temperature, scale = args.grid_setting
-        diffs, warm = comparison_grid(net, sets, temperature, scale, args.grid)
+        diffs, warm = comparison_grid(net, sets, temperature, scale, args.grid, args.mean_share)
         print(f"wrote {args.grid / 'classes-vs-shipped.png'}; on the {diffs.size} blind photos, classes T"
               f"{temperature:g} x{scale:g} minus the shipped model: {diffs.mean():+.2f} dB, better on "
               f"{(diffs > 0).sum()}, median {np.median(diffs):+.2f}; outputs at least 90% warm: shipped "

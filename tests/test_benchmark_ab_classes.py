@@ -76,3 +76,18 @@ def test_the_grid_sets_the_classifier_beside_the_shipped_model_on_the_blind_phot
     assert diffs.shape == (2,), "one per photo of the two blind sets"
     assert warm.shape == (2,) and 0 <= warm.min() and warm.max() <= 2
     assert Image.open(tmp_path / "grid" / "classes-vs-shipped.png").width == 4 * 128
+
+
+def test_a_mean_share_shrinks_each_pictures_mean_colour_and_keeps_the_rest(classes):
+    torch.manual_seed(0)
+    net = classes.classifier().eval()
+    with torch.no_grad():
+        net.head[-1].bias.copy_(torch.randn(529) * 2)
+    x = torch.randn(2, 1, 128, 128)
+    full = net(x)
+    half = classes.MeanShare(net, 0.5)(x)
+    mean = full.mean(dim=(2, 3), keepdim=True)
+    assert torch.allclose(half.mean(dim=(2, 3), keepdim=True), 0.5 * mean, atol=1e-5)
+    assert torch.allclose(half - half.mean(dim=(2, 3), keepdim=True), full - mean, atol=1e-5)
+    shown = classes.annealed_colorizer(net, 1.0, 0.5, chroma=1.0, ab_smoothing=0.0)
+    assert isinstance(shown.generator, classes.MeanShare) and shown.generator.share == 0.5
