@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from restraint import gray_reference, held_out_photos, relative_scores  # noqa: E402
+from restraint import held_out_photos, score  # noqa: E402
 
 
 def classifier(width: int = 16) -> nn.Module:
@@ -48,9 +48,8 @@ def classifier(width: int = 16) -> nn.Module:
 def train(demo: Path, steps: int, seed: int, log=None) -> nn.Module:
     from torch.utils.data import DataLoader
 
-    from rehue.color.bins import soft_targets
     from rehue.data.datasets import build_datasets
-    from rehue.training.loop import WeightAverage, _reseed_dataset, _seed_everything
+    from rehue.training.loop import WeightAverage, _reseed_dataset, _seed_everything, class_loss
 
     log = log or (lambda msg: print(msg, flush=True))
     _seed_everything(seed)
@@ -63,10 +62,8 @@ def train(demo: Path, steps: int, seed: int, log=None) -> nn.Module:
     while step < steps:
         _reseed_dataset(train_set, seed, epoch, 0)
         for batch in loader:
-            target = soft_targets(nn.functional.avg_pool2d(batch["ab"], 2))
             _, logits = net(batch["lightness"], with_logits=True)
-            log_probs = torch.log_softmax(logits, dim=1)
-            loss = -(target * log_probs).sum(dim=1).mean()
+            loss = class_loss(logits, batch["ab"])
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -174,22 +171,13 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
 def sweep(net: nn.Module, sets: dict[str, list[Path]], temperatures: list[float], scales: list[float],
           mean_share: float = 1.0) -> dict:
     """{set: {(T, scale): (PSNR minus gray's, colourfulness share)}}; scale None is the raw mean."""
-    from rehue.data.images import load_image
-    from rehue.evaluation.evaluate import square_crop
-
     colorizers = {}
     for temperature in temperatures:
         for scale in [*scales, None]:
             settings = {"chroma": 1.0, "ab_smoothing": 0.0} if scale is None else {"chroma": scale,
                                                                                   "ab_smoothing": 1.5}
             colorizers[temperature, scale] = annealed_colorizer(net, temperature, mean_share, **settings)
-    table = {}
-    for name, paths in sets.items():
-        truths = [square_crop(load_image(p).rgb, 128) for p in paths]
-        reference = gray_reference(truths)
-        table[name] = {key: relative_scores([c.colorize(t) for t in truths], truths, reference)
-                       for key, c in colorizers.items()}
-    return table
+    return score(colorizers, sets)
 
 
 def comparison_grid(net: nn.Module, sets: dict[str, list[Path]], temperature: float, scale: float, out: Path,

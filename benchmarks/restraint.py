@@ -101,25 +101,34 @@ def refine_per_photo(model: str, sets: dict[str, list[Path]], steps: int, scale:
 def sweep(model: str, sets: dict[str, list[Path]], scales: list[float], ab_smoothing: float | None = None,
           refine: int = 0, dependent_model: str = "rehue-gen2-128-dependent") -> dict:
     """{set: {column: (PSNR minus gray's in dB, colourfulness / truth's)}}, columns the scales and "raw"."""
-    from rehue.data.images import load_image
-    from rehue.evaluation.evaluate import square_crop
     from rehue.inference.colorizer import Colorizer
 
     settings = {f"{scale:g}": {"chroma": scale, "ab_smoothing": ab_smoothing} for scale in scales}
     settings["raw"] = {"chroma": 1.0, "ab_smoothing": 0.0}
     colorizers = {column: Colorizer.load(model, device="cpu", **kw) for column, kw in settings.items()}
     dependent = Colorizer.load(dependent_model, device="cpu") if refine else None
-    size = next(iter(colorizers.values())).size
 
     def colour(colorizer, truth):
         return refined(colorizer, dependent, truth, refine) if refine else colorizer.colorize(truth)
 
+    return score(colorizers, sets, colour)
+
+
+def score(colorizers: dict, sets: dict[str, list[Path]], colour=None) -> dict:
+    """{set: {key: (PSNR minus gray's in dB, colourfulness / truth's)}} of each of ``colorizers`` (one
+    working size) on each set's centre crops; ``colour(colorizer, truth)`` colours a crop (default:
+    ``colorizer.colorize``)."""
+    from rehue.data.images import load_image
+    from rehue.evaluation.evaluate import square_crop
+
+    colour = colour or (lambda colorizer, truth: colorizer.colorize(truth))
+    size = next(iter(colorizers.values())).size
     table = {}
     for name, paths in sets.items():
         truths = [square_crop(load_image(p).rgb, size) for p in paths]
         reference = gray_reference(truths)
-        table[name] = {column: relative_scores([colour(colorizer, t) for t in truths], truths, reference)
-                       for column, colorizer in colorizers.items()}
+        table[name] = {key: relative_scores([colour(colorizer, t) for t in truths], truths, reference)
+                       for key, colorizer in colorizers.items()}
     return table
 
 
