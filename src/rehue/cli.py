@@ -37,6 +37,9 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--l1-weight", type=float, default=d.l1_weight, help="0: the thesis' pure BCE loss")
     p.add_argument("--ce-weight", type=float, default=d.ce_weight,
                    help="gen2-classes: weight of the cross-entropy to the true a*b* bins (default %(default)s)")
+    p.add_argument("--adversarial-weight", type=float, default=d.adversarial_weight,
+                   help="weight of the adversarial term in the generator's loss (default %(default)s; 0: no "
+                        "discriminator, L1 or cross-entropy alone)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--no-amp", action="store_true", help="no bfloat16 autocast on CUDA")
@@ -231,7 +234,8 @@ def cmd_train(args) -> int:
         in_channels=3 if args.dependent else 1, disc_width=args.disc_width,
         batch_size=args.batch_size,
         epochs=args.epochs, lr_g=args.lr_g, beta1_g=args.beta1_g, lr_d=args.lr_d, beta1_d=args.beta1_d,
-        l1_weight=args.l1_weight, ce_weight=args.ce_weight, seed=args.seed, device=args.device,
+        l1_weight=args.l1_weight, ce_weight=args.ce_weight, adversarial_weight=args.adversarial_weight,
+        seed=args.seed, device=args.device,
         amp=not args.no_amp, workers=args.workers,
         steps_per_epoch=args.steps_per_epoch, val_images=args.val_images, init=args.init, ema=args.ema,
         self_feed=args.self_feed, independent_feed=args.independent_feed, stamp_share=args.stamp_share,

@@ -157,14 +157,34 @@ def test_restraint_settings_scale_and_smooth_the_colours(tiny_model):
     assert abs(smooth.mean() - plain.mean()) < 0.02
 
 
+def test_mean_share_keeps_that_share_of_the_pictures_mean_colour_inside_its_box(tiny_model):
+    from rehue.inference.colorizer import Box
+
+    rng = np.random.default_rng(3)
+    ab = rng.normal(0.2, 0.1, (2, 2, 16, 24)).astype(np.float32)
+    ab[..., :, 20:] = -0.5  # mirrored padding or bars, outside the picture
+    box = Box(0, 0, 16, 20)
+    colorizer = Colorizer.load(tiny_model, device="cpu", mean_share=0.25)
+    kept = colorizer.restrain(ab, box)
+    inside, kept_inside = ab[..., :, :20], kept[..., :, :20]
+    assert np.allclose(kept_inside.mean(axis=(2, 3)), 0.25 * inside.mean(axis=(2, 3)), atol=1e-5)
+    assert np.allclose(kept_inside - kept_inside.mean(axis=(2, 3), keepdims=True),
+                       inside - inside.mean(axis=(2, 3), keepdims=True), atol=1e-5)
+    whole = colorizer.restrain(ab)
+    assert np.allclose(whole.mean(axis=(2, 3)), 0.25 * ab.mean(axis=(2, 3)), atol=1e-5)
+    assert np.array_equal(Colorizer.load(tiny_model, device="cpu").restrain(ab), ab)
+    with pytest.raises(RehueError, match="mean_share"):
+        Colorizer.load(tiny_model, device="cpu", mean_share=1.5)
+
+
 def test_restraint_is_read_from_the_model_config(tmp_path, tiny_model):
     import json
 
     config = json.loads(tiny_model.with_suffix(".json").read_text())
-    config["inference"] = {"chroma": 0.6, "ab_smoothing": 1.5}
+    config["inference"] = {"chroma": 0.6, "ab_smoothing": 1.5, "mean_share": 0.5}
     tiny_model.with_suffix(".json").write_text(json.dumps(config))
     colorizer = Colorizer.load(tiny_model, device="cpu")
-    assert (colorizer.chroma, colorizer.ab_smoothing) == (0.6, 1.5)
+    assert (colorizer.chroma, colorizer.ab_smoothing, colorizer.mean_share) == (0.6, 1.5, 0.5)
 
 
 def test_default_dependent_is_not_mistaken_for_the_independent_model(monkeypatch, tmp_path):

@@ -185,6 +185,27 @@ def test_a_class_generator_learns_by_cross_entropy_and_keeps_its_temperature(tmp
     assert "loss_g_ce" not in plain
 
 
+def test_without_the_adversarial_term_no_discriminator_is_run_or_trained(tmp_path, photo_folder):
+    lines = []
+    config = tiny_config(photo_folder, tmp_path / "a", generator="gen2-classes", discriminator="patch", epochs=1,
+                         adversarial_weight=0.0, lr_g=2e-3)
+    result = train(config, progress=False, log=lines.append)
+    record = result.history[0]
+    assert record["loss_d"] == record["loss_g_adv"] == 0 and record["loss_g_ce"] > 0
+    assert "D " not in lines[-1] and "CE " in lines[-1]
+    checkpoint = torch.load(list_checkpoints(tmp_path / "a" / "checkpoints")[-1], weights_only=True)
+    assert not checkpoint["opt_d"]["state"], "the discriminator was never stepped"
+    _, card = load_model(tmp_path / "a" / "model.safetensors")
+    assert (card.training["adversarial_weight"], card.training["ce_weight"]) == (0.0, 4.0)
+    # the same run with the term trains the discriminator, and its loss says so
+    with_term = train(tiny_config(photo_folder, tmp_path / "b", epochs=1), progress=False).history[0]
+    assert with_term["loss_d"] > 0
+    checkpoint = torch.load(list_checkpoints(tmp_path / "b" / "checkpoints")[-1], weights_only=True)
+    assert checkpoint["opt_d"]["state"]
+    with pytest.raises(RehueError, match="adversarial_weight"):
+        train(tiny_config(photo_folder, tmp_path / "c", adversarial_weight=-1.0), progress=False)
+
+
 def test_init_from_a_model_fine_tunes_it(tmp_path, photo_folder):
     train(tiny_config(photo_folder, tmp_path / "a", epochs=1), progress=False)
     config = tiny_config(photo_folder, tmp_path / "b", epochs=1, steps_per_epoch=1, init=str(tmp_path / "a" /

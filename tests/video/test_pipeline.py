@@ -137,6 +137,23 @@ def test_dependent_model_is_fed_unrestrained_colours(tiny_model, tiny_dependent_
     assert np.allclose(shown, np.moveaxis(crop, 0, -1) * 110.0, atol=1e-3)
 
 
+def test_mean_share_takes_each_frames_mean_inside_its_letterbox(tiny_model, tiny_dependent_model):
+    """The bars are not picture: with none of the mean colour kept, each shown frame's a*b* averages zero
+    inside the picture, whichever model coloured it."""
+    from rehue.video.pipeline import SceneColorizer
+
+    independent = Colorizer.load(tiny_model, device="cpu", mean_share=0.0)
+    state = SceneColorizer(independent, Colorizer.load(tiny_dependent_model, device="cpu"))
+    frames = [frame[..., 1].copy() for frame in two_scene_frames()][:4]
+    done = [item for gray in frames for item in state.push_ab(gray)] + state.flush_ab()
+    assert state.letterbox(frames[0])[1].height < state.size, "the frames are letterboxed"
+    assert state.dependent_frames > 0
+    for item in done:
+        assert item.ab.shape[:2] != (state.size, state.size)
+        assert np.abs(item.ab.mean(axis=(0, 1))).max() < 1e-3
+        assert np.abs(item.ab).mean() > 1e-3, "the variation around the mean is kept"
+
+
 def pillarboxed(frames, bar=20, level=0):
     """Gray frames inside bars of ``level`` on the left and right, as a 4:3 film in a wide transfer."""
     return [np.pad(frame, ((0, 0), (bar, bar)), constant_values=level) for frame in frames]

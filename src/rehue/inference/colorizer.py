@@ -380,7 +380,8 @@ class Colorizer:
 
     def __init__(self, generator, card, device: str = "cpu", *, backend: str = "auto",
                  threads: int = DEFAULT_MODEL_THREADS, chroma: float | None = None,
-                 ab_smoothing: float | None = None, fit: str | None = None, borders: str | None = None):
+                 ab_smoothing: float | None = None, mean_share: float | None = None, fit: str | None = None,
+                 borders: str | None = None):
         if backend not in BACKENDS:
             raise RehueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
         if threads < 1:
@@ -400,6 +401,9 @@ class Colorizer:
         if not 0 <= self.chroma <= 4:
             raise RehueError(f"chroma must be between 0 and 4, not {self.chroma:g}")
         self.ab_smoothing = float(settings.get("ab_smoothing", 0.0) if ab_smoothing is None else ab_smoothing)
+        self.mean_share = float(settings.get("mean_share", 1.0) if mean_share is None else mean_share)
+        if not 0 <= self.mean_share <= 1:
+            raise RehueError(f"mean_share must be between 0 and 1, not {self.mean_share:g}")
         self.fit = str(settings.get("fit", "native") if fit is None else fit)
         if self.fit not in FITS:
             raise RehueError(f"unknown fit {self.fit!r}; choose one of: {', '.join(FITS)}")
@@ -495,21 +499,28 @@ class Colorizer:
         return self.card.in_channels == 3
 
     def predict_ab(self, gray_small: np.ndarray, prev_ab: np.ndarray | None = None, *,
-                   restrain: bool = True) -> np.ndarray:
+                   restrain: bool = True, box: Box | None = None) -> np.ndarray:
         """(N, H, W) uint8 gray canvas [+ (N, 2, H, W) normalised a*b*] -> (N, 2, H, W) normalised a*b*,
-        with the model's restraint applied unless ``restrain`` is False (``restrain`` below)."""
+        with the model's restraint applied unless ``restrain`` is False (``restrain`` below; ``box``: where
+        the picture lies in the canvas)."""
         batch = GRAY_TO_NORMALIZED_LIGHTNESS[gray_small][:, None]
         if self.dependent:
             if prev_ab is None:
                 raise ValueError("a dependent model needs the previous frame's a*b*")
             batch = np.concatenate([batch, np.asarray(prev_ab, np.float32)], axis=1)
         ab = self._run(np.ascontiguousarray(batch))
-        return self.restrain(ab) if restrain else np.ascontiguousarray(ab, dtype=np.float32)
+        return self.restrain(ab, box) if restrain else np.ascontiguousarray(ab, dtype=np.float32)
 
-    def restrain(self, ab: np.ndarray) -> np.ndarray:
-        """The restraint of this model's config on (N, 2, H, W) normalised a*b*: a Gaussian blur of
-        ``ab_smoothing`` pixels, then chroma scaled by ``chroma``. It is for what is shown; a video
-        feeds the dependent model the unrestrained a*b*, or the scale would compound frame by frame."""
+    def restrain(self, ab: np.ndarray, box: Box | None = None) -> np.ndarray:
+        """The restraint of this model's config on (N, 2, H, W) normalised a*b*: ``mean_share`` of each
+        picture's mean a*b* kept (the mean taken inside ``box``, where the picture lies; the whole canvas
+        without one) and all the variation around it, a Gaussian blur of ``ab_smoothing`` pixels, then
+        chroma scaled by ``chroma``. It is for what is shown; a video feeds the dependent model the
+        unrestrained a*b*, or the restraint would compound frame by frame."""
+        if self.mean_share != 1.0:
+            picture = ab if box is None else ab[(slice(None), slice(None), *box.region)]
+            mean = picture.mean(axis=(2, 3), keepdims=True, dtype=np.float64).astype(np.float32)
+            ab = ab - np.float32(1.0 - self.mean_share) * mean
         if self.ab_smoothing > 0:
             import cv2
 
@@ -538,7 +549,7 @@ class Colorizer:
     def _colorize_gray(self, gray: np.ndarray, prev_ab: np.ndarray | None = None, *,
                        gray8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         small, box = (native_view if self.fit == "native" else letterbox)(gray8, self.size)
-        ab_norm = self.predict_ab(small[None], None if prev_ab is None else prev_ab[None])[0]
+        ab_norm = self.predict_ab(small[None], None if prev_ab is None else prev_ab[None], box=box)[0]
         crop = ab_norm[:, box.top : box.top + box.height, box.left : box.left + box.width]
         ab = np.moveaxis(crop, 0, -1) * AB_SCALE
         compose = compose_deep if gray.dtype == np.uint16 else compose_full_resolution

@@ -27,6 +27,9 @@ class TrainConfig:
     # a generator of a*b* classes (gen2-classes) learns by cross-entropy with this weight instead of L1:
     # 4 x its starting value (about 4.7) is about L1 x 100 at the start (about 15); set so, not tuned
     ce_weight: float = 4.0
+    # weight of the adversarial term in G's loss; 0 trains G by its L1 or cross-entropy alone, with no
+    # discriminator (colour as classes measured best so: docs/model-card.md)
+    adversarial_weight: float = 1.0
     seed: int = 0
     device: str = "auto"
     amp: bool = True  # bfloat16 autocast, on CUDA only
@@ -53,6 +56,8 @@ class TrainConfig:
 
     def check(self) -> None:
         """Refuse settings no run can use, before a run touches its folder."""
+        if self.adversarial_weight < 0:
+            raise RehueError(f"adversarial_weight must be at least 0, not {self.adversarial_weight:g}")
         if self.self_feed_steps < 1:
             raise RehueError(f"self_feed_steps must be at least 1, not {self.self_feed_steps}")
         if not 0 <= self.colour_jitter < 1:

@@ -179,7 +179,8 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log) -> dict:
     generator.load_state_dict(target)
     if grown:
         log(f"initialised from {spec}; {grown} input layer(s) grown to {config.in_channels} channels")
-    restraint = {k: v for k, v in (card.inference or {}).items() if k in ("chroma", "ab_smoothing", "temperature")}
+    kept = ("chroma", "ab_smoothing", "mean_share", "temperature")
+    restraint = {k: v for k, v in (card.inference or {}).items() if k in kept}
     if restraint:
         log(f"the trained model keeps {spec}'s restraint ({', '.join(f'{k} {v}' for k, v in restraint.items())}; "
             "`rehue colorize --chroma` sets another scale)")
@@ -362,6 +363,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     bce = nn.BCEWithLogitsLoss()
     l1 = nn.L1Loss()
     classes = getattr(generator, "predicts_classes", False)  # cross-entropy to the truth's a*b* bins, not L1
+    adversarial = config.adversarial_weight > 0  # else the discriminator is neither run nor trained
     writer = _tensorboard(out) if is_main else None
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
@@ -392,24 +394,29 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                                                      use_amp)
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
                     fake_ab, logits = g_model(inputs, with_logits=True) if classes else (g_model(inputs), None)
+                if adversarial:
                     # update D: real LAB images -> 1, generated -> 0 (thesis fig. 4.6)
-                    real_logits = d_model(torch.cat([lightness, real_ab], 1))
-                    fake_logits = d_model(torch.cat([lightness, fake_ab.detach()], 1))
-                    loss_d = 0.5 * (bce(real_logits, torch.ones_like(real_logits))
-                                    + bce(fake_logits, torch.zeros_like(fake_logits)))
-                opt_d.zero_grad(set_to_none=True)
-                loss_d.backward()
-                opt_d.step()
+                    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+                        real_logits = d_model(torch.cat([lightness, real_ab], 1))
+                        fake_logits = d_model(torch.cat([lightness, fake_ab.detach()], 1))
+                        loss_d = 0.5 * (bce(real_logits, torch.ones_like(real_logits))
+                                        + bce(fake_logits, torch.zeros_like(fake_logits)))
+                    opt_d.zero_grad(set_to_none=True)
+                    loss_d.backward()
+                    opt_d.step()
                 # update G: fool D (non-saturating form of fig. 4.7) and stay near the truth in L1
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-                    fooled_logits = d_model(torch.cat([lightness, fake_ab], 1))
-                    loss_g_adv = bce(fooled_logits, torch.ones_like(fooled_logits))
+                    if adversarial:
+                        fooled_logits = d_model(torch.cat([lightness, fake_ab], 1))
+                        loss_g_adv = bce(fooled_logits, torch.ones_like(fooled_logits))
+                    else:
+                        loss_d = loss_g_adv = torch.zeros((), device=device)
                     loss_g_l1 = l1(fake_ab.float(), real_ab)
                     if classes:
                         loss_g_ce = class_loss(logits, real_ab)
-                        loss_g = loss_g_adv + config.ce_weight * loss_g_ce
+                        loss_g = config.adversarial_weight * loss_g_adv + config.ce_weight * loss_g_ce
                     else:
-                        loss_g = loss_g_adv + config.l1_weight * loss_g_l1
+                        loss_g = config.adversarial_weight * loss_g_adv + config.l1_weight * loss_g_l1
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
@@ -450,8 +457,9 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                 "torch_rng": [torch.get_rng_state()],
                 **({"ema_generator": average.state_dict()} if average is not None else {}),
             }, ckpt_dir, epoch + 1)
-            log(f"epoch {epoch + 1}/{config.epochs}: {seconds:.1f}s  D {record['loss_d']:.3f}  "
-                f"G adv {record['loss_g_adv']:.3f}  L1 {record['loss_g_l1']:.4f}  "
+            log(f"epoch {epoch + 1}/{config.epochs}: {seconds:.1f}s  "
+                + (f"D {record['loss_d']:.3f}  G adv {record['loss_g_adv']:.3f}  " if adversarial else "")
+                + f"L1 {record['loss_g_l1']:.4f}  "
                 + (f"CE {record['loss_g_ce']:.3f}  " if classes else "")
                 + f"val PSNR {val['psnr']:.2f} dB (gray {val['gray_psnr']:.2f})  "
                 f"SSIM {val['ssim']:.3f} (gray {val['gray_ssim']:.3f})")
@@ -474,7 +482,9 @@ def _export(generator, config, history, out, save_model, card_cls, restraint: di
         role="dependent" if config.dependent else "independent",
         training={"data": str(config.data), "epochs": last["epoch"], "steps": last["step"],
                   "images_seen": last["images_seen"], "discriminator": config.discriminator,
-                  "l1_weight": config.l1_weight, "batch_size": config.batch_size, "seed": config.seed,
+                  "l1_weight": config.l1_weight, "adversarial_weight": config.adversarial_weight,
+                  **({"ce_weight": config.ce_weight} if getattr(generator, "predicts_classes", False) else {}),
+                  "batch_size": config.batch_size, "seed": config.seed,
                   "init": config.init, "ema": config.ema, "self_feed": config.self_feed,
                   "independent_feed": config.independent_feed, "self_feed_steps": config.self_feed_steps,
                   "stamp_share": config.stamp_share, "studio_share": config.studio_share,

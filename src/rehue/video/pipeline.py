@@ -263,18 +263,18 @@ class SceneColorizer:
             raw = self._predict("dependent_model", self.dependent, small, self.prev_ab)
             self.dependent_frames += 1
         self.prev_ab = raw
-        return Decided(payload, gray, _crop_to_box(self.independent.restrain(raw[None])[0], box))
+        return Decided(payload, gray, _crop_to_box(self.independent.restrain(raw[None], box)[0], box))
 
     def _predict(self, timer_name: str, model: Colorizer, small: np.ndarray, prev_ab=None, *,
-                 restrain: bool = False) -> np.ndarray:
+                 restrain: bool = False, box: Box | None = None) -> np.ndarray:
         """One frame's normalised a*b*; unrestrained by default, as the dependent model's next input."""
         started = time.perf_counter()
-        ab = model.predict_ab(small[None], None if prev_ab is None else prev_ab[None], restrain=restrain)[0]
+        ab = model.predict_ab(small[None], None if prev_ab is None else prev_ab[None], restrain=restrain, box=box)[0]
         self.timer.add(timer_name, time.perf_counter() - started)
         return ab
 
     def _independent_ab(self, small: np.ndarray, box: Box) -> np.ndarray:
-        return _crop_to_box(self._predict("independent_model", self.independent, small, restrain=True), box)
+        return _crop_to_box(self._predict("independent_model", self.independent, small, restrain=True, box=box), box)
 
     def compose(self, decided: Decided) -> tuple[object, np.ndarray]:
         """(payload, colour RGB at full resolution) for a frame from ``push_ab``/``flush_ab``."""
