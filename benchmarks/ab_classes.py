@@ -194,7 +194,7 @@ def comparison_grid(net: nn.Module, sets: dict[str, list[Path]], temperature: fl
     from rehue.evaluation.report import sample_grid
     from rehue.inference.colorizer import Colorizer
 
-    shipped = Colorizer.load("default", device="cpu")
+    shipped = Colorizer.load("rehue-gen2-128-independent", device="cpu")
     classes = annealed_colorizer(net, temperature, mean_share, chroma=scale, ab_smoothing=1.5)
     rows, diffs, warm = [], [], np.zeros(2, dtype=int)
     for name in names:

@@ -48,7 +48,7 @@ def run(photo_path: str, model: str, dependent_model: str, frames: int, out: Pat
     from rehue.video.pipeline import SceneColorizer, load_dependent
 
     photo = load_image(photo_path).rgb
-    independent = Colorizer.load(model, device="cpu")
+    independent = Colorizer.load(model, device="cpu").for_video()
     results = {}
     for label, dependent in (("scene-aware (dependent within the scene)",
                               load_dependent(dependent_model, independent, print)),

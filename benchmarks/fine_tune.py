@@ -126,7 +126,7 @@ def pan_scores(photos: list[Path], pairs: dict[str, tuple[str, str]], frames: in
     pans = [list(pan_frames(load_image(photo).rgb, frames, PAN_SIDE, PAN_SIDE)) for photo in photos]
     scores = {}
     for label, (independent_spec, dependent_spec) in pairs.items():
-        independent = Colorizer.load(independent_spec, device="cpu")
+        independent = Colorizer.load(independent_spec, device="cpu").for_video()
         dependent = load_dependent(dependent_spec, independent, print)
         errors, gains, stabilities = [], [], []
         for pan in pans:

@@ -304,16 +304,20 @@ def cmd_data_demo(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from rehue.models.io import read_card, shipped_models
+    from rehue.models.io import DEFAULT_MODELS, default_model_name, read_card, shipped_models
     from rehue.models.registry import list_models, model_entry
 
     shipped = {name: read_card(path) for name, path in shipped_models().items()}
+    defaults = {role: default_model_name(role) for role in DEFAULT_MODELS}
     if args.json:
-        print(json.dumps({"shipped": {n: c.__dict__ for n, c in shipped.items()},
+        print(json.dumps({"shipped": {n: c.__dict__ for n, c in shipped.items()}, "defaults": defaults,
                           "architectures": {n: model_entry(n).summary for n in list_models()}}, indent=2))
         return 0
+    jobs = {"independent": "photos", "video": "films", "dependent": "films, within a scene"}
     print("shipped models:" if shipped else "shipped models: none")
     for name, card in shipped.items():
+        uses = [jobs[role] for role, default in defaults.items() if default == name]
+        print(f"  {name}" + (f": the default for {' and '.join(uses)}" if uses else ""))
         metrics = card.metrics
         if "heldout_psnr" in metrics:  # measured by `rehue evaluate` on data kept out of training
             extra = (f"  held-out PSNR {metrics['heldout_psnr']:.2f} dB (gray {metrics['heldout_gray_psnr']:.2f})"
@@ -323,7 +327,7 @@ def cmd_models(args) -> int:
             extra = f"  validation PSNR {metrics['val_psnr']:.2f} dB (gray {metrics['val_gray_psnr']:.2f})"
         else:
             extra = ""
-        print(f"  {name:28s} {card.architecture} {card.role} {card.size}x{card.size}{extra}")
+        print(f"    {card.architecture} {card.role} {card.size}x{card.size}{extra}")
     print("architectures:")
     names = list_models()
     column = max(map(len, names))

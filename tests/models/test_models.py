@@ -155,8 +155,9 @@ def test_rehue_models_lists_the_shipped_models_with_their_held_out_scores(monkey
     monkeypatch.setattr(io, "SHIPPED_DIR", tmp_path)
     assert main(["models"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    line = next(x for x in lines if "rehue-tiny-independent" in x)
-    assert line.endswith("held-out PSNR 21.50 dB (gray 20.25) on 3 photos; ahead of gray on 2 of 3")
+    at = next(i for i, x in enumerate(lines) if "rehue-tiny-independent" in x)
+    assert lines[at].endswith(": the default for photos and films"), "the only one of its role"
+    assert lines[at + 1].endswith("held-out PSNR 21.50 dB (gray 20.25) on 3 photos; ahead of gray on 2 of 3")
     architectures = lines[lines.index("architectures:") + 1:]
     assert sorted(x.split()[0] for x in architectures) == sorted(GENERATORS + DISCRIMINATORS)
     starts = {x.index(model_entry(x.split()[0]).summary) for x in architectures}

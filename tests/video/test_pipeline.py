@@ -247,7 +247,7 @@ def test_the_shipped_dependent_model_pairs_with_the_shipped_independent_model_on
     make_tiny_model(tiny_model.parent / "big.safetensors", size=128)
 
     messages = []
-    shipped = Colorizer.load("default", device="cpu")
+    shipped = Colorizer.load("default", device="cpu").for_video()
     assert shipped.shipped and load_dependent("default", shipped, messages.append).dependent
     assert not messages
     own = Colorizer.load(tiny_model, device="cpu")
@@ -414,3 +414,41 @@ def test_frames_into_a_video_extension_rehue_cannot_write_is_an_error_not_a_fold
                  "--dependent-model", "none", "--no-progress"]) == 1
     assert "unsupported video output extension '.avi'" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["models", "reel"]
+
+
+def test_photos_and_films_each_get_their_own_default_model(monkeypatch, tmp_path, colour_clip):
+    """By default photos get the photo model and films the video pair, from one command."""
+    from PIL import Image
+
+    import rehue.models.io as io
+    from rehue.video.pipeline import load_dependent
+    from tests.conftest import make_tiny_model
+
+    shipped = tmp_path / "shipped"
+    for seed, role in enumerate(("independent", "video")):
+        make_tiny_model(shipped / f"{io.DEFAULT_MODELS[role]}.safetensors", seed=seed)
+    make_tiny_model(shipped / f"{io.DEFAULT_MODELS['dependent']}.safetensors", in_channels=3)
+    monkeypatch.setattr(io, "SHIPPED_DIR", shipped)
+
+    photos = Colorizer.load("default", device="cpu", chroma=0.7)
+    assert photos.name == io.DEFAULT_MODELS["independent"]
+    films = photos.for_video()
+    assert films.name == io.DEFAULT_MODELS["video"] and films.chroma == 0.7
+    assert photos.for_video() is films and films.for_video() is films
+    named = Colorizer.load(io.DEFAULT_MODELS["independent"], device="cpu")
+    assert named.for_video() is named, "a model asked for by name colours films too"
+    messages = []
+    assert load_dependent("default", films, messages.append).dependent
+    assert load_dependent("default", named, messages.append) is None
+    assert io.DEFAULT_MODELS["video"] in messages[0]
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    gray_copy(colour_clip, inputs / "reel.mp4")
+    Image.fromarray(textured_rgb(40, 48, seed=4)[..., 0]).save(inputs / "photo.png")
+    assert main(["colorize", str(inputs), "-o", str(tmp_path / "out"), "--no-progress", "--codec", "ffv1"]) == 0
+    with VideoReader(tmp_path / "out" / "reel.mkv") as film:
+        comment = {key.lower(): value for key, value in film._container.metadata.items()}["comment"]
+    assert comment.endswith(io.DEFAULT_MODELS["video"])
+    software = Image.open(tmp_path / "out" / "photo.png").getexif()[0x0131]
+    assert software.endswith(io.DEFAULT_MODELS["independent"])

@@ -136,6 +136,7 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     from rehue.video.io import VideoReader
     from rehue.video.pipeline import SceneColorizer, find_video_bars, load_dependent
 
+    colorizer = colorizer.for_video()
     dependent = load_dependent(dependent_model, colorizer, log)
     stability_out, stability_truth = TemporalStability(), TemporalStability()
     errors = []
@@ -173,7 +174,7 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
             score(state.push(rgb_to_gray(truth), truth))
         score(state.flush())
         state.close()
-    return {"frames": len(errors), "scene_starts": state.scene_starts,
+    return {"model": colorizer.name, "frames": len(errors), "scene_starts": state.scene_starts,
             "bars": None if bars is None else [bars.top, bars.left, bars.height, bars.width],
             "temporal_stability_output": stability_out.mean(), "temporal_stability_truth": stability_truth.mean(),
             "ab_error_by_frame": [round(e, 3) for e in errors]}

@@ -389,6 +389,9 @@ class Colorizer:
         self.generator = generator
         self.card = card
         self.shipped = False  # one of the models shipped in the package (``load`` says)
+        self.by_default = False  # ``load`` picked it as the default for its role (see ``for_video``)
+        self._settings: dict = {}  # the settings ``load`` was given, for ``for_video``'s model
+        self._video: Colorizer | None = None
         self.name = card.architecture  # the model file's name once ``load`` has read it
         self.device = device
         self.size = card.size
@@ -414,23 +417,41 @@ class Colorizer:
     @classmethod
     def load(cls, model: str | Path = DEFAULT_MODEL, device: str = "auto", role: str = "independent", *,
              backend: str = "auto", threads: int = DEFAULT_MODEL_THREADS, **settings) -> Colorizer:
-        from rehue.models.io import load_model, resolve_model_path, shipped_models
+        from rehue.models.io import default_model_name, load_model, resolve_model_path, shipped_models
 
         device = resolve_device(device)
-        if str(model) == DEFAULT_MODEL:
-            shipped = shipped_models()
-            wanted = [name for name in shipped if name.endswith(f"-{role}")]
-            if not wanted:
+        by_default = str(model) == DEFAULT_MODEL
+        if by_default:
+            model = default_model_name(role)
+            if model is None:
                 raise RehueError(
                     "no model available: this installation ships no pretrained model; train one with "
                     "`rehue train` and pass --model PATH")
-            model = wanted[0]
         path = resolve_model_path(model)
         generator, card = load_model(path, device=device)
         colorizer = cls(generator, card, device, backend=backend, threads=threads, **settings)
         colorizer.shipped = path in shipped_models().values()
         colorizer.name = Path(path).stem
+        colorizer.by_default, colorizer._settings = by_default, settings
         return colorizer
+
+    def for_video(self) -> Colorizer:
+        """The model that colours films and frame sequences: the shipped video model (``DEFAULT_MODELS``)
+        with this one's settings when this one was picked by default for photos, else this one. The
+        photo default has no dependent model that learned to follow its colours, and alone on every
+        frame it measured worse on the held-out clip than the shipped pair (docs/model-card.md)."""
+        from rehue.models.io import default_model_name
+
+        if not self.by_default or self.card.in_channels != 1:
+            return self
+        name = default_model_name("video")
+        if name is None or name == self.name:
+            return self
+        if self._video is None:
+            self._video = Colorizer.load(name, device=self.device, backend=self.backend, threads=self.threads,
+                                         **self._settings)
+            self._video.by_default = True
+        return self._video
 
     def _runner(self, backend: str):
         """(backend name, function from an (N, C, H, W) float32 array to the (N, 2, H, W) float32 output)."""

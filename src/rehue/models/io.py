@@ -87,6 +87,24 @@ def save_model(generator, card: ModelCard, path: str | Path) -> Path:
     return path
 
 
+# The shipped model each job gets unless told which: photos the colour-as-classes model, which measured
+# best on held-out photos; films the thesis' cGAN pair, whose dependent model learned to carry that
+# independent model's colours from frame to frame (docs/model-card.md, "The default models").
+DEFAULT_MODELS = {"independent": "rehue-classes-128-independent", "video": "rehue-gen2-128-independent",
+                  "dependent": "rehue-gen2-128-dependent"}
+
+
+def default_model_name(role: str) -> str | None:
+    """The shipped model a ``role`` ("independent", "video" or "dependent") gets by default: the one
+    ``DEFAULT_MODELS`` names when it is installed, else the first shipped model of that role, else None."""
+    shipped = shipped_models()
+    name = DEFAULT_MODELS.get(role)
+    if name in shipped:
+        return name
+    suffix = "-dependent" if role == "dependent" else "-independent"
+    return next((name for name in shipped if name.endswith(suffix)), None)
+
+
 def shipped_models() -> dict[str, Path]:
     return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.safetensors")) if p.with_suffix(".json").exists()}
 

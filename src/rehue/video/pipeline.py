@@ -86,13 +86,17 @@ class VideoSummary:
 def load_dependent(spec: str, independent: Colorizer, log) -> Colorizer | None:
     """The dependent generator to pair with ``independent``; None means colour every frame independently.
 
-    "default" is the shipped dependent model, paired with the shipped independent model only: it learned
-    to carry that model's colours from frame to frame, and beside a model fine-tuned on other footage it
-    pulled the colours back towards its own (docs/model-card.md, "Fine-tuning on your own footage")."""
+    "default" is the shipped dependent model, paired with the shipped video model only (``DEFAULT_MODELS``):
+    it learned to carry that model's colours from frame to frame; beside a model fine-tuned on other
+    footage it pulled the colours back towards its own, and beside the shipped photo model its colours
+    grew along the held-out clip (docs/model-card.md, "Fine-tuning on your own footage", "The default
+    models")."""
+    from rehue.models.io import default_model_name
+
     if spec == "none":
         return None
-    if spec == "default" and not independent.shipped:
-        log("note: the shipped dependent model learned to carry the shipped independent model's colours, not this "
+    if spec == "default" and not (independent.shipped and independent.name == default_model_name("video")):
+        log(f"note: the shipped dependent model learned to carry {default_model_name('video')}'s colours, not this "
             "model's, so every frame is coloured by this model alone; --dependent-model pairs one (a dependent "
             "model trained beside this one, or the shipped one by its name; docs/model-card.md, \"Fine-tuning on "
             "your own footage\")")
@@ -416,6 +420,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     from rehue.video.io import VideoReader, VideoWriter
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    colorizer = colorizer.for_video()
     source, target = Path(source), Path(target)
     if start is not None and end is not None and end <= start:
         raise RehueError(f"--end ({end}) must be after --start ({start})", source)
@@ -512,6 +517,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     from rehue.inference.files import is_video_path
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    colorizer = colorizer.for_video()
     source, target = Path(source), Path(target)
     if not source.is_dir():
         raise RehueError("--frames takes folders of numbered frames, not a file", source)
