@@ -5,6 +5,7 @@ mean, trained by cross-entropy alone, against the shipped GAN + L1 recipe with i
 
     .venv/bin/python benchmarks/ab_classes.py [--demo data/demo] [--out runs/ab-classes] [--steps 700]
         [--temperatures 1 0.6 0.38] [--scales 0.5 0.7 1.0] [--mean-share 0.5] [--cross-validation] [--grid DIR]
+    .venv/bin/python benchmarks/ab_classes.py --cross-validation --recipe --temperatures 1 --cv-mean-shares 1 0.5 0
 
 The generator is the shipped one (``gen2``, width 16) with a head that gives logits for 23 x 23 bins 10
 a*b* units apart at half the working size (rehue.color.bins). It learns from the shipped recipe's
@@ -17,7 +18,9 @@ distribution before its mean (Zhang et al.'s "annealed mean", T = 0.38): T = 1 i
 Scored as `benchmarks/restraint.py` scores a model: centre crops at 128 of the five held-out sets,
 smoothed with sigma 1.5 and scaled, PSNR minus gray's and colourfulness as a share of the truth's.
 ``--cross-validation`` also trains one without each of benchmarks/out_of_fold.py's three folds and
-compares it with the shipped recipe's fold models, photo by photo. Trained weights are kept
+compares it with the shipped recipe's fold models, photo by photo; with ``--recipe`` the fold models are
+trained by `rehue train` with the shipped photo model's recipe instead (scripts/train_shipped.sh, step 4;
+runs/folds/classes-K), and ``--cv-mean-shares`` compares several mean shares. Trained weights are kept
 (safetensors, out/model.safetensors and out/fold-K/) and reused.
 """
 
@@ -36,6 +39,9 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from restraint import held_out_photos, score  # noqa: E402
+
+# what scripts/train_shipped.sh's step 4 adds to the shipped recipe (benchmarks/out_of_fold.py's RECIPE)
+PHOTO_MODEL_FLAGS = ["--generator", "gen2-classes", "--adversarial-weight", "0"]
 
 
 def classifier(width: int = 16) -> nn.Module:
@@ -129,20 +135,29 @@ def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1
 
 
 def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, temperatures: list[float],
-                   mean_share: float = 1.0) -> None:
-    """benchmarks/out_of_fold.py's cross-validation: a classifier trained without each fold (out/fold-K),
-    against the shipped recipe's fold models (runs/K, trained first if missing), photo by photo."""
+                   mean_shares: list[float] = (1.0,), recipe: bool = False) -> None:
+    """benchmarks/out_of_fold.py's cross-validation: a classifier trained without each fold (out/fold-K, or
+    with ``recipe`` by `rehue train` with the photo model's recipe in runs/classes-K), against the shipped
+    recipe's fold models (runs/K, trained first if missing), photo by photo."""
     import out_of_fold as oof
 
     from rehue.evaluation.metrics import SEPIA_WARM_SHARE
+    from rehue.models.io import load_model
 
     folds = oof.make_folds(demo, runs, 3)
-    nets = [load_or_train(out / f"fold-{k}", data, steps, seed) for k, (data, _) in enumerate(folds)]
+    if recipe:
+        nets = [load_model(path)[0].eval() for path in oof.train_folds(folds, runs, "classes", PHOTO_MODEL_FLAGS)]
+    else:
+        nets = [load_or_train(out / f"fold-{k}", data, steps, seed) for k, (data, _) in enumerate(folds)]
     base, _ = oof.cross_validation(folds, oof.train_folds(folds, runs))
     truths = base.pop("truth")
     truth = truths["colour"].mean()
     casts = {"truths": (truths["warm"] >= SEPIA_WARM_SHARE).sum(),
              "shipped recipe x0.5": (base[0.5]["warm"] >= SEPIA_WARM_SHARE).sum()}
+    def mean_warmth(shares):  # NaN: no output with colour
+        return float(np.nanmean(shares)) if np.isfinite(shares).any() else float("nan")
+
+    warmth = {"truths": mean_warmth(truths["warm"]), "shipped recipe x0.5": mean_warmth(base[0.5]["warm"])}
     base_curve = sorted((row["colour"].mean(), row["diff"].mean()) for row in base.values())
     print(f"cross-validation over the {sum(len(p) for _, p in folds)} training photos: PSNR minus gray's, mean "
           "(colourfulness as a share of the truth's; SSIM minus gray's) [PSNR off the shipped recipe's curve at "
@@ -151,7 +166,7 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
     print("|---|" + "---|" * len(oof.GLOBAL_SCALES))
     print("| shipped recipe | " + " | ".join(f"{row['diff'].mean():+.3f} ({row['colour'].mean() / truth:.2f}; "
                                            f"{row['ssim_diff'].mean():+.4f})" for row in base.values()) + " |")
-    for temperature in temperatures:
+    for temperature, mean_share in ((t, m) for t in temperatures for m in mean_shares):
         colorizers = [annealed_colorizer(net, temperature, mean_share, chroma=1.0, ab_smoothing=oof.SMOOTHING)
                       for net in nets]
         cv, _ = oof.cross_validation(folds, colorizers)
@@ -163,9 +178,12 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
             versus = row["diff"] - base[0.5]["diff"]
             cells.append(f"{diff:+.3f} ({colour / truth:.2f}; {row['ssim_diff'].mean():+.4f}) "
                          f"[{off:+.2f}; better on {(versus > 0).sum()}]")
-        print(f"| classes, T {temperature:g} | " + " | ".join(cells) + " |")
-        casts[f"classes T {temperature:g} x1"] = (cv[1.0]["warm"] >= SEPIA_WARM_SHARE).sum()
+        label = f"classes, T {temperature:g}" + (f", M {mean_share:g}" if mean_share != 1.0 else "")
+        print(f"| {label} | " + " | ".join(cells) + " |")
+        casts[f"{label} x1"] = (cv[1.0]["warm"] >= SEPIA_WARM_SHARE).sum()
+        warmth[f"{label} x1"] = mean_warmth(cv[1.0]["warm"])
     print("photos whose output is at least 90% warm: " + ", ".join(f"{k} {v}" for k, v in casts.items()))
+    print("mean warm share of the outputs: " + ", ".join(f"{k} {v:.2f}" for k, v in warmth.items()))
 
 
 def sweep(net: nn.Module, sets: dict[str, list[Path]], temperatures: list[float], scales: list[float],
@@ -229,10 +247,18 @@ def main():
     parser.add_argument("--grid-setting", type=float, nargs=2, default=[1.0, 1.0], metavar=("T", "SCALE"))
     parser.add_argument("--mean-share", type=float, default=1.0,
                         help="show this share of each picture's mean a*b* and all of the variation around it")
+    parser.add_argument("--cv-mean-shares", type=float, nargs="+",
+                        help="--cross-validation: the mean shares to compare (default: --mean-share)")
+    parser.add_argument("--recipe", action="store_true",
+                        help="--cross-validation: fold models trained by `rehue train` with the shipped photo "
+                             "model's recipe (scripts/train_shipped.sh, step 4), not by this script's loop")
     args = parser.parse_args()
     torch.set_num_threads(2)
     if args.cross_validation:
-        cross_validate(args.demo, args.runs, args.out, args.steps, args.seed, args.temperatures, args.mean_share)
+        cross_validate(args.demo, args.runs, args.out, args.steps, args.seed, args.temperatures,
+                       args.cv_mean_shares or [args.mean_share], args.recipe)
+        if args.recipe:
+            return
     sets = held_out_photos(args.demo)
     net = load_or_train(args.out, args.demo, args.steps, args.seed)
     table = sweep(net, sets, args.temperatures, args.scales, args.mean_share)

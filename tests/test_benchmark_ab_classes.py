@@ -66,6 +66,33 @@ def test_cross_validation_compares_fold_classifiers_with_the_recipe_photo_by_pho
                    for cell in cells)
 
 
+def test_cross_validation_of_the_recipe_takes_rehue_trains_fold_models_and_each_mean_share(
+        tmp_path, classes, tiny_model, monkeypatch, capsys):
+    import out_of_fold
+
+    from tests.conftest import make_tiny_model
+
+    demo, _ = demo_set(tmp_path / "demo")
+    photo_model = make_tiny_model(tmp_path / "classes.safetensors", size=128, architecture="gen2-classes")
+    asked = []
+
+    def folds_of(folds, runs, tag="", extra=()):
+        asked.append((tag, list(extra)))
+        return [photo_model if tag else tiny_model] * len(folds)
+
+    monkeypatch.setattr(out_of_fold, "train_folds", folds_of)
+    classes.cross_validate(demo, tmp_path / "folds", tmp_path / "classes", steps=1, seed=0, temperatures=[1.0],
+                           mean_shares=[1.0, 0.0], recipe=True)
+    assert asked == [("classes", classes.PHOTO_MODEL_FLAGS), ("", [])]
+    assert not (tmp_path / "classes").exists(), "no classifier of the script's own loop"
+    out = capsys.readouterr().out
+    table = [line for line in out.splitlines() if line.startswith("| ")]
+    assert [line.split(" | ")[0] for line in table[1:]] == ["| shipped recipe", "| classes, T 1",
+                                                            "| classes, T 1, M 0"]
+    warmth = next(line for line in out.splitlines() if line.startswith("mean warm share"))
+    assert "classes, T 1, M 0 x1" in warmth and "truths" in warmth
+
+
 def test_the_grid_sets_the_classifier_beside_the_shipped_model_on_the_blind_photos(tmp_path, classes):
     from PIL import Image
 
