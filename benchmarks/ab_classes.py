@@ -6,6 +6,7 @@ mean, trained by cross-entropy alone, against the shipped GAN + L1 recipe with i
     .venv/bin/python benchmarks/ab_classes.py [--demo data/demo] [--out runs/ab-classes] [--steps 700]
         [--temperatures 1 0.6 0.38] [--scales 0.5 0.7 1.0] [--mean-share 0.5] [--cross-validation] [--grid DIR]
     .venv/bin/python benchmarks/ab_classes.py --cross-validation --recipe --temperatures 1 --cv-mean-shares 1 0.5 0
+    .venv/bin/python benchmarks/ab_classes.py --model rehue-classes-128-independent --temperatures 1 --scales 1
 
 The generator is the shipped one (``gen2``, width 16) with a head that gives logits for 23 x 23 bins 10
 a*b* units apart at half the working size (rehue.color.bins). It learns from the shipped recipe's
@@ -249,6 +250,8 @@ def main():
                         help="show this share of each picture's mean a*b* and all of the variation around it")
     parser.add_argument("--cv-mean-shares", type=float, nargs="+",
                         help="--cross-validation: the mean shares to compare (default: --mean-share)")
+    parser.add_argument("--model", help="score this gen2-classes model (a shipped name or a .safetensors path) "
+                                        "instead of training one with this script's loop")
     parser.add_argument("--recipe", action="store_true",
                         help="--cross-validation: fold models trained by `rehue train` with the shipped photo "
                              "model's recipe (scripts/train_shipped.sh, step 4), not by this script's loop")
@@ -260,7 +263,12 @@ def main():
         if args.recipe:
             return
     sets = held_out_photos(args.demo)
-    net = load_or_train(args.out, args.demo, args.steps, args.seed)
+    if args.model:
+        from rehue.models.io import load_model, resolve_model_path
+
+        net = load_model(resolve_model_path(args.model))[0].eval()
+    else:
+        net = load_or_train(args.out, args.demo, args.steps, args.seed)
     table = sweep(net, sets, args.temperatures, args.scales, args.mean_share)
     columns = list(next(iter(table.values())))
     print("PSNR minus gray's (dB), then colourfulness as a share of the truth's; T: temperature, x: scale after "
