@@ -6,7 +6,7 @@ mean, trained by cross-entropy alone, against the shipped GAN + L1 recipe with i
     .venv/bin/python benchmarks/ab_classes.py [--demo data/demo] [--out runs/ab-classes] [--steps 700]
         [--temperatures 1 0.6 0.38] [--scales 0.5 0.7 1.0] [--mean-share 0.5] [--cross-validation] [--grid DIR]
     .venv/bin/python benchmarks/ab_classes.py --cross-validation --recipe --temperatures 1 --cv-mean-shares 1 0.5 0
-    .venv/bin/python benchmarks/ab_classes.py --model rehue-classes-128-independent --temperatures 1 --scales 1
+    .venv/bin/python benchmarks/ab_classes.py --model runs/classes/model.safetensors --temperatures 1 --scales 1
 
 The generator is the shipped one (``gen2``, width 16) with a head that gives logits for 23 x 23 bins 10
 a*b* units apart at half the working size (rehue.color.bins). It learns from the shipped recipe's
@@ -20,7 +20,7 @@ Scored as `benchmarks/restraint.py` scores a model: centre crops at 128 of the f
 smoothed with sigma 1.5 and scaled, PSNR minus gray's and colourfulness as a share of the truth's.
 ``--cross-validation`` also trains one without each of benchmarks/out_of_fold.py's three folds and
 compares it with the shipped recipe's fold models, photo by photo; with ``--recipe`` the fold models are
-trained by `rehue train` with the shipped photo model's recipe instead (scripts/train_shipped.sh, step 4;
+trained by `rehue train` with the colour-as-classes recipe instead (the shipped recipe with PHOTO_MODEL_FLAGS;
 runs/folds/classes-K), and ``--cv-mean-shares`` compares several mean shares. Trained weights are kept
 (safetensors, out/model.safetensors and out/fold-K/) and reused.
 """
@@ -41,7 +41,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from restraint import held_out_photos, score  # noqa: E402
 
-# what scripts/train_shipped.sh's step 4 adds to the shipped recipe (benchmarks/out_of_fold.py's RECIPE)
+# what the colour-as-classes recipe adds to the shipped one (benchmarks/out_of_fold.py's RECIPE; docs/model-card.md)
 PHOTO_MODEL_FLAGS = ["--generator", "gen2-classes", "--adversarial-weight", "0"]
 
 
@@ -138,7 +138,7 @@ def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1
 def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, temperatures: list[float],
                    mean_shares: list[float] = (1.0,), recipe: bool = False) -> None:
     """benchmarks/out_of_fold.py's cross-validation: a classifier trained without each fold (out/fold-K, or
-    with ``recipe`` by `rehue train` with the photo model's recipe in runs/classes-K), against the shipped
+    with ``recipe`` by `rehue train` with PHOTO_MODEL_FLAGS in runs/classes-K), against the shipped
     recipe's fold models (runs/K, trained first if missing), photo by photo."""
     import out_of_fold as oof
 
@@ -253,8 +253,8 @@ def main():
     parser.add_argument("--model", help="score this gen2-classes model (a shipped name or a .safetensors path) "
                                         "instead of training one with this script's loop")
     parser.add_argument("--recipe", action="store_true",
-                        help="--cross-validation: fold models trained by `rehue train` with the shipped photo "
-                             "model's recipe (scripts/train_shipped.sh, step 4), not by this script's loop")
+                        help="--cross-validation: fold models trained by `rehue train` (the shipped recipe with "
+                             "--generator gen2-classes --adversarial-weight 0), not by this script's loop")
     args = parser.parse_args()
     torch.set_num_threads(2)
     if args.cross_validation:

@@ -21,10 +21,3 @@ COMMON=(--size 128 --generator gen2 --width 16 --discriminator patch --disc-widt
 # 35-100%; seed 1, the better of two seeds on the tuning photos (docs/model-card.md "What moved the numbers").
 .venv/bin/rehue train data/demo --out "$RUNS/independent" "${COMMON[@]}" --seed 1 --epochs 14 \
   --steps-per-epoch 50 --ema 0.995 --colour-jitter 0.3 --crop-min 0.7 "$@"
-# 4. The photo model (rehue-classes-128-independent): step 3's recipe with the generator of a*b* classes,
-# learned by cross-entropy alone (no adversarial term); docs/model-card.md, "The default models". Its
-# JSON's "inference" adds the restraint cross-validation picked: temperature 1, half of each photo's mean
-# colour (mean_share 0.5), sigma 1.5, no scale.
-.venv/bin/rehue train data/demo --out "$RUNS/classes" "${COMMON[@]}" --seed 1 --epochs 14 \
-  --steps-per-epoch 50 --ema 0.995 --colour-jitter 0.3 --crop-min 0.7 --generator gen2-classes \
-  --adversarial-weight 0 "$@"

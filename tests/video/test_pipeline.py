@@ -424,6 +424,9 @@ def test_photos_and_films_each_get_their_own_default_model(monkeypatch, tmp_path
     from rehue.video.pipeline import load_dependent
     from tests.conftest import make_tiny_model
 
+    monkeypatch.setattr(io, "DEFAULT_MODELS", {"independent": "rehue-photos-128-independent",
+                                               "video": "rehue-films-128-independent",
+                                               "dependent": "rehue-films-128-dependent"})
     shipped = tmp_path / "shipped"
     for seed, role in enumerate(("independent", "video")):
         make_tiny_model(shipped / f"{io.DEFAULT_MODELS[role]}.safetensors", seed=seed)

@@ -87,10 +87,10 @@ def save_model(generator, card: ModelCard, path: str | Path) -> Path:
     return path
 
 
-# The shipped model each job gets unless told which: photos the colour-as-classes model, which measured
-# best on held-out photos; films the thesis' cGAN pair, whose dependent model learned to carry that
-# independent model's colours from frame to frame (docs/model-card.md, "The default models").
-DEFAULT_MODELS = {"independent": "rehue-classes-128-independent", "video": "rehue-gen2-128-independent",
+# The shipped model each job gets unless told which. Photos and films may have models of their own: the
+# shipped dependent model learned to carry the video model's colours only (docs/model-card.md, "Colour as
+# classes": a photo model of another kind made it drift). Today both are the thesis' cGAN model.
+DEFAULT_MODELS = {"independent": "rehue-gen2-128-independent", "video": "rehue-gen2-128-independent",
                   "dependent": "rehue-gen2-128-dependent"}
 
 
