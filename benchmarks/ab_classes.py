@@ -20,7 +20,7 @@ Scored as `benchmarks/restraint.py` scores a model: centre crops at 128 of the f
 smoothed with sigma 1.5 and scaled, PSNR minus gray's and colourfulness as a share of the truth's.
 ``--cross-validation`` also trains one without each of benchmarks/out_of_fold.py's three folds and
 compares it with the shipped recipe's fold models, photo by photo; with ``--recipe`` the fold models are
-trained by `rehue train` with the colour-as-classes recipe instead (the shipped recipe with PHOTO_MODEL_FLAGS;
+trained by `rehue train` with the colour-as-classes recipe instead (the shipped recipe with CLASSES_FLAGS;
 runs/folds/classes-K), and ``--cv-mean-shares`` compares several mean shares. Trained weights are kept
 (safetensors, out/model.safetensors and out/fold-K/) and reused.
 """
@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from restraint import held_out_photos, score  # noqa: E402
 
 # what the colour-as-classes recipe adds to the shipped one (benchmarks/out_of_fold.py's RECIPE; docs/model-card.md)
-PHOTO_MODEL_FLAGS = ["--generator", "gen2-classes", "--adversarial-weight", "0"]
+CLASSES_FLAGS = ["--generator", "gen2-classes", "--adversarial-weight", "0"]
 
 
 def classifier(width: int = 16) -> nn.Module:
@@ -138,7 +138,7 @@ def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1
 def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, temperatures: list[float],
                    mean_shares: list[float] = (1.0,), recipe: bool = False) -> None:
     """benchmarks/out_of_fold.py's cross-validation: a classifier trained without each fold (out/fold-K, or
-    with ``recipe`` by `rehue train` with PHOTO_MODEL_FLAGS in runs/classes-K), against the shipped
+    with ``recipe`` by `rehue train` with CLASSES_FLAGS in runs/classes-K), against the shipped
     recipe's fold models (runs/K, trained first if missing), photo by photo."""
     import out_of_fold as oof
 
@@ -147,7 +147,7 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
 
     folds = oof.make_folds(demo, runs, 3)
     if recipe:
-        nets = [load_model(path)[0].eval() for path in oof.train_folds(folds, runs, "classes", PHOTO_MODEL_FLAGS)]
+        nets = [load_model(path)[0].eval() for path in oof.train_folds(folds, runs, "classes", CLASSES_FLAGS)]
     else:
         nets = [load_or_train(out / f"fold-{k}", data, steps, seed) for k, (data, _) in enumerate(folds)]
     base, _ = oof.cross_validation(folds, oof.train_folds(folds, runs))
@@ -155,6 +155,7 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
     truth = truths["colour"].mean()
     casts = {"truths": (truths["warm"] >= SEPIA_WARM_SHARE).sum(),
              "shipped recipe x0.5": (base[0.5]["warm"] >= SEPIA_WARM_SHARE).sum()}
+
     def mean_warmth(shares):  # NaN: no output with colour
         return float(np.nanmean(shares)) if np.isfinite(shares).any() else float("nan")
 

@@ -83,7 +83,7 @@ def test_cross_validation_of_the_recipe_takes_rehue_trains_fold_models_and_each_
     monkeypatch.setattr(out_of_fold, "train_folds", folds_of)
     classes.cross_validate(demo, tmp_path / "folds", tmp_path / "classes", steps=1, seed=0, temperatures=[1.0],
                            mean_shares=[1.0, 0.0], recipe=True)
-    assert asked == [("classes", classes.PHOTO_MODEL_FLAGS), ("", [])]
+    assert asked == [("classes", classes.CLASSES_FLAGS), ("", [])]
     assert not (tmp_path / "classes").exists(), "no classifier of the script's own loop"
     out = capsys.readouterr().out
     table = [line for line in out.splitlines() if line.startswith("| ")]

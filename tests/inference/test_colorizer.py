@@ -185,6 +185,11 @@ def test_restraint_is_read_from_the_model_config(tmp_path, tiny_model):
     tiny_model.with_suffix(".json").write_text(json.dumps(config))
     colorizer = Colorizer.load(tiny_model, device="cpu")
     assert (colorizer.chroma, colorizer.ab_smoothing, colorizer.mean_share) == (0.6, 1.5, 0.5)
+    for key, value in (("mean_share", 2), ("chroma", -1), ("ab_smoothing", "wide")):
+        tiny_model.with_suffix(".json").write_text(json.dumps({**config, "inference": {key: value}}))
+        with pytest.raises(RehueError, match=key) as raised:
+            Colorizer.load(tiny_model, device="cpu")
+        assert raised.value.path == str(tiny_model.with_suffix(".json")), "the error names the model's config"
 
 
 def test_default_dependent_is_not_mistaken_for_the_independent_model(monkeypatch, tmp_path):

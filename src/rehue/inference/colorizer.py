@@ -437,9 +437,9 @@ class Colorizer:
 
     def for_video(self) -> Colorizer:
         """The model that colours films and frame sequences: the shipped video model (``DEFAULT_MODELS``)
-        with this one's settings when this one was picked by default for photos, else this one. The
-        photo default has no dependent model that learned to follow its colours, and alone on every
-        frame it measured worse on the held-out clip than the shipped pair (docs/model-card.md)."""
+        with this one's settings when this one was picked by default for photos, else this one. A
+        photo model of another kind needs this: the shipped dependent model learned to follow the video
+        model's colours only (docs/model-card.md, "Colour as classes")."""
         from rehue.models.io import default_model_name
 
         if not self.by_default or self.card.in_channels != 1:
@@ -539,7 +539,7 @@ class Colorizer:
         chroma scaled by ``chroma``. It is for what is shown; a video feeds the dependent model the
         unrestrained a*b*, or the restraint would compound frame by frame."""
         if self.mean_share != 1.0:
-            picture = ab if box is None else ab[(slice(None), slice(None), *box.region)]
+            picture = ab if box is None else ab[(..., *box.region)]
             mean = picture.mean(axis=(2, 3), keepdims=True, dtype=np.float64).astype(np.float32)
             ab = ab - np.float32(1.0 - self.mean_share) * mean
         if self.ab_smoothing > 0:

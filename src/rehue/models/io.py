@@ -105,6 +105,11 @@ def default_model_name(role: str) -> str | None:
     return next((name for name in shipped if name.endswith(suffix)), None)
 
 
+# the restraint a model's JSON may set ("inference"), and the values each may take
+INFERENCE_RANGES = {"temperature": (0.05, 4.0), "chroma": (0.0, 4.0), "mean_share": (0.0, 1.0),
+                    "ab_smoothing": (0.0, 32.0)}
+
+
 def shipped_models() -> dict[str, Path]:
     return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.safetensors")) if p.with_suffix(".json").exists()}
 
@@ -172,10 +177,12 @@ def load_model(spec: str | Path, device: str = "cpu"):
             raise RehueError(f"shape mismatch for {key}: file {tuple(tensor.shape)}, "
                              f"model {tuple(expected[key].shape)}", path)
     model.load_state_dict(tensors)
-    if hasattr(model, "temperature") and "temperature" in card.inference:  # a*b* classes shown as their mean
-        temperature = card.inference["temperature"]
-        if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or not 0.05 <= temperature <= 4:
-            raise RehueError(f"inference temperature must be a number from 0.05 to 4, not {temperature!r}",
+    for key, (low, high) in INFERENCE_RANGES.items():
+        value = card.inference.get(key)
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                  or not low <= value <= high):
+            raise RehueError(f"inference {key} must be a number from {low:g} to {high:g}, not {value!r}",
                              path.with_suffix(".json"))
-        model.temperature = float(temperature)
+    if hasattr(model, "temperature") and "temperature" in card.inference:  # a*b* classes shown as their mean
+        model.temperature = float(card.inference["temperature"])
     return model.to(device).eval(), card

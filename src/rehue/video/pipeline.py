@@ -88,15 +88,16 @@ def load_dependent(spec: str, independent: Colorizer, log) -> Colorizer | None:
 
     "default" is the shipped dependent model, paired with the shipped video model only (``DEFAULT_MODELS``):
     it learned to carry that model's colours from frame to frame; beside a model fine-tuned on other
-    footage it pulled the colours back towards its own, and beside the shipped photo model its colours
-    grew along the held-out clip (docs/model-card.md, "Fine-tuning on your own footage", "The default
-    models")."""
+    footage it pulled the colours back towards its own, and beside a colour-as-classes model its colours
+    grew along the held-out clip (docs/model-card.md, "Fine-tuning on your own footage", "Colour as
+    classes")."""
     from rehue.models.io import default_model_name
 
     if spec == "none":
         return None
-    if spec == "default" and not (independent.shipped and independent.name == default_model_name("video")):
-        log(f"note: the shipped dependent model learned to carry {default_model_name('video')}'s colours, not this "
+    partner = default_model_name("video")
+    if spec == "default" and not (independent.shipped and independent.name == partner):
+        log(f"note: the shipped dependent model learned to carry {partner}'s colours, not this "
             "model's, so every frame is coloured by this model alone; --dependent-model pairs one (a dependent "
             "model trained beside this one, or the shipped one by its name; docs/model-card.md, \"Fine-tuning on "
             "your own footage\")")
