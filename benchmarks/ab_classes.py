@@ -6,6 +6,7 @@ mean, trained by cross-entropy alone, against the shipped GAN + L1 recipe with i
     .venv/bin/python benchmarks/ab_classes.py [--demo data/demo] [--out runs/ab-classes] [--steps 700]
         [--temperatures 1 0.6 0.38] [--scales 0.5 0.7 1.0] [--mean-share 0.5] [--cross-validation] [--grid DIR]
     .venv/bin/python benchmarks/ab_classes.py --cross-validation --recipe --temperatures 1 --cv-mean-shares 1 0.5 0
+        [--cv-prior-corrections 0 0.5 1]
     .venv/bin/python benchmarks/ab_classes.py --model runs/classes/model.safetensors --temperatures 1 --scales 1
 
 The generator is the shipped one (``gen2``, width 16) with a head that gives logits for 23 x 23 bins 10
@@ -56,7 +57,7 @@ def train(demo: Path, steps: int, seed: int, log=None) -> nn.Module:
     from torch.utils.data import DataLoader
 
     from rehue.data.datasets import build_datasets
-    from rehue.training.loop import WeightAverage, _reseed_dataset, _seed_everything, class_loss
+    from rehue.training.loop import WeightAverage, _reseed_dataset, _seed_everything, class_loss, class_targets
 
     log = log or (lambda msg: print(msg, flush=True))
     _seed_everything(seed)
@@ -70,7 +71,9 @@ def train(demo: Path, steps: int, seed: int, log=None) -> nn.Module:
         _reseed_dataset(train_set, seed, epoch, 0)
         for batch in loader:
             _, logits = net(batch["lightness"], with_logits=True)
-            loss = class_loss(logits, batch["ab"])
+            targets = class_targets(batch["ab"])
+            loss = class_loss(logits, targets)
+            net.count_colours(targets, step + 1)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -121,14 +124,17 @@ class MeanShare(nn.Module):
         return ab - (1.0 - self.share) * ab.mean(dim=(2, 3), keepdim=True)
 
 
-def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1.0, **settings):
-    """A Colorizer (working size 128, L* in) that shows ``net``'s annealed mean at ``temperature``, with
-    ``mean_share`` of each picture's mean colour."""
+def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1.0, prior_correction: float = 0.0,
+                       **settings):
+    """A Colorizer (working size 128, L* in) that shows ``net``'s annealed mean at ``temperature`` after
+    ``prior_correction`` (rehue.models.generators.UNetClasses), with ``mean_share`` of each picture's mean
+    colour."""
     from rehue.inference.colorizer import Colorizer
     from rehue.models.io import ModelCard
 
     generator = copy.deepcopy(net).eval()
     generator.temperature = temperature
+    generator.prior_correction = prior_correction
     if mean_share != 1.0:
         generator = MeanShare(generator, mean_share).eval()
     card = ModelCard(architecture="gen2-classes", in_channels=1, size=128, width=16)
@@ -136,7 +142,8 @@ def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1
 
 
 def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, temperatures: list[float],
-                   mean_shares: list[float] = (1.0,), recipe: bool = False) -> None:
+                   mean_shares: list[float] = (1.0,), recipe: bool = False,
+                   prior_corrections: list[float] = (0.0,)) -> None:
     """benchmarks/out_of_fold.py's cross-validation: a classifier trained without each fold (out/fold-K, or
     with ``recipe`` by `rehue train` with CLASSES_FLAGS in runs/classes-K), against the shipped
     recipe's fold models (runs/K, trained first if missing), photo by photo."""
@@ -168,9 +175,10 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
     print("|---|" + "---|" * len(oof.GLOBAL_SCALES))
     print("| shipped recipe | " + " | ".join(f"{row['diff'].mean():+.3f} ({row['colour'].mean() / truth:.2f}; "
                                            f"{row['ssim_diff'].mean():+.4f})" for row in base.values()) + " |")
-    for temperature, mean_share in ((t, m) for t in temperatures for m in mean_shares):
-        colorizers = [annealed_colorizer(net, temperature, mean_share, chroma=1.0, ab_smoothing=oof.SMOOTHING)
-                      for net in nets]
+    settings = [(t, p, m) for t in temperatures for p in prior_corrections for m in mean_shares]
+    for temperature, prior, mean_share in settings:
+        colorizers = [annealed_colorizer(net, temperature, mean_share, prior, chroma=1.0,
+                                         ab_smoothing=oof.SMOOTHING) for net in nets]
         cv, _ = oof.cross_validation(folds, colorizers)
         cv.pop("truth")
         cells = []
@@ -180,7 +188,8 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
             versus = row["diff"] - base[0.5]["diff"]
             cells.append(f"{diff:+.3f} ({colour / truth:.2f}; {row['ssim_diff'].mean():+.4f}) "
                          f"[{off:+.2f}; better on {(versus > 0).sum()}]")
-        label = f"classes, T {temperature:g}" + (f", M {mean_share:g}" if mean_share != 1.0 else "")
+        label = (f"classes, T {temperature:g}" + (f", P {prior:g}" if prior else "")
+                 + (f", M {mean_share:g}" if mean_share != 1.0 else ""))
         print(f"| {label} | " + " | ".join(cells) + " |")
         casts[f"{label} x1"] = (cv[1.0]["warm"] >= SEPIA_WARM_SHARE).sum()
         warmth[f"{label} x1"] = mean_warmth(cv[1.0]["warm"])
@@ -189,19 +198,21 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
 
 
 def sweep(net: nn.Module, sets: dict[str, list[Path]], temperatures: list[float], scales: list[float],
-          mean_share: float = 1.0) -> dict:
+          mean_share: float = 1.0, prior_correction: float = 0.0) -> dict:
     """{set: {(T, scale): (PSNR minus gray's, colourfulness share)}}; scale None is the raw mean."""
     colorizers = {}
     for temperature in temperatures:
         for scale in [*scales, None]:
             settings = {"chroma": 1.0, "ab_smoothing": 0.0} if scale is None else {"chroma": scale,
                                                                                   "ab_smoothing": 1.5}
-            colorizers[temperature, scale] = annealed_colorizer(net, temperature, mean_share, **settings)
+            colorizers[temperature, scale] = annealed_colorizer(net, temperature, mean_share, prior_correction,
+                                                                **settings)
     return score(colorizers, sets)
 
 
 def comparison_grid(net: nn.Module, sets: dict[str, list[Path]], temperature: float, scale: float, out: Path,
-                    mean_share: float = 1.0, names=("blind twenty-three", "Scratch forty-seven")
+                    mean_share: float = 1.0, prior_correction: float = 0.0,
+                    names=("blind twenty-three", "Scratch forty-seven")
                     ) -> tuple[np.ndarray, np.ndarray]:
     """out/classes-vs-shipped.png: photos of the blind sets (centre crops at 128) by the shipped model and by
     the classifier at ``temperature`` and ``scale``, eight rows from the classifier's worst photo against the
@@ -215,7 +226,7 @@ def comparison_grid(net: nn.Module, sets: dict[str, list[Path]], temperature: fl
     from rehue.inference.colorizer import Colorizer
 
     shipped = Colorizer.load("rehue-gen2-128-independent", device="cpu")
-    classes = annealed_colorizer(net, temperature, mean_share, chroma=scale, ab_smoothing=1.5)
+    classes = annealed_colorizer(net, temperature, mean_share, prior_correction, chroma=scale, ab_smoothing=1.5)
     rows, diffs, warm = [], [], np.zeros(2, dtype=int)
     for name in names:
         for path in sets[name]:
@@ -228,6 +239,7 @@ def comparison_grid(net: nn.Module, sets: dict[str, list[Path]], temperature: fl
     picked = np.argsort(diffs)[np.linspace(0, len(diffs) - 1, 8).round().astype(int)]
     sample_grid([rows[i] for i in picked], out / "classes-vs-shipped.png",
                 titles=("Gray", "Ground truth", "Shipped", f"Classes T{temperature:g} x{scale:g}"
+                        + (f" p{prior_correction:g}" if prior_correction else "")
                         + (f" m{mean_share:g}" if mean_share != 1.0 else "")))
     return diffs, warm
 
@@ -251,6 +263,11 @@ def main():
                         help="show this share of each picture's mean a*b* and all of the variation around it")
     parser.add_argument("--cv-mean-shares", type=float, nargs="+",
                         help="--cross-validation: the mean shares to compare (default: --mean-share)")
+    parser.add_argument("--prior-correction", type=float, default=0.0,
+                        help="divide each pixel's distribution by the training colours' prior to this power "
+                             "(rehue.models.generators.UNetClasses)")
+    parser.add_argument("--cv-prior-corrections", type=float, nargs="+",
+                        help="--cross-validation: the prior corrections to compare (default: --prior-correction)")
     parser.add_argument("--model", help="score this gen2-classes model (a shipped name or a .safetensors path) "
                                         "instead of training one with this script's loop")
     parser.add_argument("--recipe", action="store_true",
@@ -260,7 +277,8 @@ def main():
     torch.set_num_threads(2)
     if args.cross_validation:
         cross_validate(args.demo, args.runs, args.out, args.steps, args.seed, args.temperatures,
-                       args.cv_mean_shares or [args.mean_share], args.recipe)
+                       args.cv_mean_shares or [args.mean_share], args.recipe,
+                       args.cv_prior_corrections or [args.prior_correction])
         if args.recipe:
             return
     sets = held_out_photos(args.demo)
@@ -270,7 +288,7 @@ def main():
         net = load_model(resolve_model_path(args.model))[0].eval()
     else:
         net = load_or_train(args.out, args.demo, args.steps, args.seed)
-    table = sweep(net, sets, args.temperatures, args.scales, args.mean_share)
+    table = sweep(net, sets, args.temperatures, args.scales, args.mean_share, args.prior_correction)
     columns = list(next(iter(table.values())))
     print("PSNR minus gray's (dB), then colourfulness as a share of the truth's; T: temperature, x: scale after "
           "smoothing (sigma 1.5), raw: neither")
@@ -280,7 +298,8 @@ def main():
         print(f"| {name} | " + " | ".join(f"{row[c][0]:+.2f} ({row[c][1]:.2f})" for c in columns) + " |")
     if args.grid:
         temperature, scale = args.grid_setting
-        diffs, warm = comparison_grid(net, sets, temperature, scale, args.grid, args.mean_share)
+        diffs, warm = comparison_grid(net, sets, temperature, scale, args.grid, args.mean_share,
+                                      args.prior_correction)
         print(f"wrote {args.grid / 'classes-vs-shipped.png'}; on the {diffs.size} blind photos, classes T"
               f"{temperature:g} x{scale:g} minus the shipped model: {diffs.mean():+.2f} dB, better on "
               f"{(diffs > 0).sum()}, median {np.median(diffs):+.2f}; outputs at least 90% warm: shipped "

@@ -90,19 +90,81 @@ def test_gen2_classes_shows_the_mean_of_its_bin_distribution():
     assert model(x).abs().mean() > ab.abs().mean(), "a sharper distribution has stronger colours"
 
 
-@pytest.mark.parametrize("temperature,accepted", [(0.5, True), (0.0, False), ("warm", False), (True, False)])
-def test_a_class_models_temperature_comes_from_its_config(tmp_path, temperature, accepted):
+def _answering(model, logits_per_bin):
+    """Make a class model give these (BINS,) logits at every pixel, whatever its input."""
+    head = model.head[-1]
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.copy_(logits_per_bin)
+    return model
+
+
+def test_the_prior_correction_sends_unsure_pixels_from_the_training_colours_mode_towards_grey():
+    from rehue.color.bins import BINS, GRID, bin_centres
+
+    def bin_at(a, b):
+        return int(round((a + 1) / 2 * (GRID - 1))) * GRID + int(round((b + 1) / 2 * (GRID - 1)))
+
+    centres = bin_centres()
+    prior = torch.full((BINS,), 1e-4)
+    warm, neutral, blue = bin_at(0.18, 0.36), bin_at(0.0, 0.0), bin_at(-0.09, -0.36)
+    prior[warm], prior[neutral], prior[blue] = 0.6, 0.2, 0.2
+    prior /= prior.sum()
     model = create_model("gen2-classes", in_channels=1, size=32, width=8).eval()
-    card = ModelCard("gen2-classes", 1, 32, 8, inference={"temperature": temperature})
+    model.ab_prior.copy_(prior)
+    x = torch.randn(1, 1, 32, 32)
+
+    _answering(model, prior.log())  # unsure: the model says what the training colours were
+    as_trained = model(x).mean(dim=(0, 2, 3))
+    assert torch.allclose(as_trained, prior @ centres, atol=1e-3), "uncorrected: the prior's mean, warm"
+    model.prior_correction = 1.0
+    corrected = model(x).mean(dim=(0, 2, 3))
+    assert corrected[1] < 0.6 * as_trained[1], "less of the common warm colour"
+    assert corrected.norm() < 0.6 * as_trained.norm(), "nearer grey"
+    model.prior_correction = 0.5
+    assert corrected.norm() < model(x).mean(dim=(0, 2, 3)).norm() < as_trained.norm()
+
+    sure = torch.full((BINS,), -20.0)
+    sure[blue] = 20.0  # sure of a colour the training set had little of
+    _answering(model, sure)
+    model.prior_correction = 1.0
+    assert torch.allclose(model(x).mean(dim=(0, 2, 3)), centres[blue], atol=1e-3), "a sure pixel keeps its colour"
+
+
+def test_a_class_model_counts_the_colours_it_was_trained_on():
+    from rehue.color.bins import BINS
+
+    model = create_model("gen2-classes", in_channels=1, size=32, width=8)
+    assert torch.allclose(model.ab_prior, torch.full((BINS,), 1.0 / BINS)), "flat until trained"
+    first, second = torch.zeros(2, BINS, 4, 4), torch.zeros(2, BINS, 4, 4)
+    first[:, 3], second[:, 5] = 1.0, 1.0
+    second[0, 5], second[0, 7] = 0.5, 0.5
+    model.count_colours(first, 1)
+    model.count_colours(second, 2)
+    expected = torch.zeros(BINS)
+    expected[3], expected[5], expected[7] = 0.5, 0.375, 0.125
+    assert torch.allclose(model.ab_prior, expected)
+    assert "ab_prior" in model.state_dict(), "saved with the weights"
+
+
+@pytest.mark.parametrize("key,value,accepted", [("temperature", 0.5, True), ("temperature", 0.0, False),
+                                                 ("temperature", "warm", False), ("temperature", True, False),
+                                                 ("prior_correction", 0.5, True), ("prior_correction", 1.5, False)])
+def test_how_a_class_model_shows_its_colours_comes_from_its_config(tmp_path, key, value, accepted):
+    model = create_model("gen2-classes", in_channels=1, size=32, width=8).eval()
+    with torch.no_grad():
+        model.ab_prior.uniform_(0.0, 1.0)  # not flat, so that the prior correction changes the colours
+        model.ab_prior /= model.ab_prior.sum()
+    card = ModelCard("gen2-classes", 1, 32, 8, inference={key: value})
     path = save_model(model, card, tmp_path / "m.safetensors")
     if not accepted:
-        with pytest.raises(RehueError, match=r"m\.json.*temperature"):
+        with pytest.raises(RehueError, match=rf"m\.json.*{key}"):
             load_model(path)
         return
     loaded, _ = load_model(path)
-    assert loaded.temperature == 0.5
+    assert getattr(loaded, key) == 0.5 and torch.equal(loaded.ab_prior, model.ab_prior)
     x = torch.randn(1, 1, 32, 32)
-    assert not torch.allclose(loaded(x), model(x)), "the default temperature is 1"
+    assert not torch.allclose(loaded(x), model(x)), f"the default {key} differs"
 
 
 def test_save_and_load_round_trip(tmp_path):

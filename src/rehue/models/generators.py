@@ -111,6 +111,13 @@ class UNetClasses(UNet):
     """Generator 2 with a distribution over a*b* bins for each pixel (rehue.color.bins), at half the working
     size, instead of one a*b* value. ``forward`` returns the distribution's mean at ``temperature``,
     upsampled, so it stands in anywhere for a generator's a*b*; training also asks for the logits.
+
+    ``ab_prior`` is how often each bin came up in the targets the model was trained on (``count_colours``).
+    Where the model is unsure, its distribution falls back on that prior, and the prior's mean is a warm
+    brown. ``prior_correction`` (0 to 1) divides the distribution by the prior to that power before its
+    mean (Bayes' rule with a flat prior instead of the training set's), so that an unsure pixel goes to the
+    middle of the colours seen rather than to their most common one; the prior is first mixed half and
+    half with a flat one (Zhang et al.'s lambda 0.5) so that bins it never saw are not blown up.
     """
 
     predicts_classes = True  # the training loop's cue to learn by cross-entropy
@@ -120,11 +127,23 @@ class UNetClasses(UNet):
         channels = self.head[0].in_channels
         self.head = nn.Sequential(nn.Conv2d(channels, 64, 4, 2, 1), nn.ReLU(inplace=True), nn.Conv2d(64, BINS, 1))
         self.register_buffer("centres", bin_centres(), persistent=False)
+        self.register_buffer("ab_prior", torch.full((BINS,), 1.0 / BINS))
         self.temperature = 1.0
+        self.prior_correction = 0.0
+
+    @torch.no_grad()
+    def count_colours(self, targets: torch.Tensor, batches: int) -> None:
+        """Fold one batch's (N, BINS, H, W) class targets into ``ab_prior``, the mean over the ``batches``
+        batches seen so far (this one included)."""
+        self.ab_prior += (targets.float().mean(dim=(0, 2, 3)) - self.ab_prior) / batches
 
     def forward(self, x: torch.Tensor, with_logits: bool = False):
         logits = super().forward(x)
-        ab = nn.functional.interpolate(annealed_mean(logits, self.centres, self.temperature), size=x.shape[-2:],
+        shown = logits
+        if self.prior_correction:
+            flat_mixed = 0.5 * self.ab_prior.clamp(min=0) + 0.5 / BINS
+            shown = logits.float() - self.prior_correction * torch.log(flat_mixed).view(1, -1, 1, 1)
+        ab = nn.functional.interpolate(annealed_mean(shown, self.centres, self.temperature), size=x.shape[-2:],
                                        mode="bilinear", align_corners=False)
         return (ab, logits) if with_logits else ab
 

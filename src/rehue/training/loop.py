@@ -72,15 +72,21 @@ def generator_input(batch, device):
     return lightness, lightness
 
 
-def class_loss(logits, real_ab):
-    """Cross-entropy of (N, BINS, S/2, S/2) a*b* class logits against the truth's a*b*, averaged to that size
-    and spread over its nearest bins (rehue.color.bins.soft_targets)."""
+def class_targets(real_ab):
+    """(N, 2, S, S) truth's a*b* -> (N, BINS, S/2, S/2): averaged to the class logits' size and spread over
+    its nearest bins (rehue.color.bins.soft_targets)."""
     import torch
 
     from rehue.color.bins import soft_targets
 
-    target = soft_targets(torch.nn.functional.avg_pool2d(real_ab.float(), 2))
-    return -(target * torch.log_softmax(logits.float(), dim=1)).sum(dim=1).mean()
+    return soft_targets(torch.nn.functional.avg_pool2d(real_ab.float(), 2))
+
+
+def class_loss(logits, targets):
+    """Cross-entropy of (N, BINS, S/2, S/2) a*b* class logits against ``class_targets``."""
+    import torch
+
+    return -(targets * torch.log_softmax(logits.float(), dim=1)).sum(dim=1).mean()
 
 
 def validate(generator, loader, device, max_images: int):
@@ -179,7 +185,7 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log) -> dict:
     generator.load_state_dict(target)
     if grown:
         log(f"initialised from {spec}; {grown} input layer(s) grown to {config.in_channels} channels")
-    kept = ("chroma", "ab_smoothing", "mean_share", "temperature")
+    kept = ("chroma", "ab_smoothing", "mean_share", "temperature", "prior_correction")
     restraint = {k: v for k, v in (card.inference or {}).items() if k in kept}
     if restraint:
         log(f"the trained model keeps {spec}'s restraint ({', '.join(f'{k} {v}' for k, v in restraint.items())}; "
@@ -413,7 +419,9 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                         loss_d = loss_g_adv = torch.zeros((), device=device)
                     loss_g_l1 = l1(fake_ab.float(), real_ab)
                     if classes:
-                        loss_g_ce = class_loss(logits, real_ab)
+                        targets = class_targets(real_ab)
+                        loss_g_ce = class_loss(logits, targets)
+                        generator.count_colours(targets, step + 1)
                         loss_g = config.adversarial_weight * loss_g_adv + config.ce_weight * loss_g_ce
                     else:
                         loss_g = config.adversarial_weight * loss_g_adv + config.l1_weight * loss_g_l1
