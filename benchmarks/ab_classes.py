@@ -110,20 +110,6 @@ def load_or_train(out: Path, demo: Path, steps: int, seed: int) -> nn.Module:
     return net
 
 
-class MeanShare(nn.Module):
-    """A gray-world step after a generator: keeps ``share`` of each picture's mean a*b* and all of the
-    variation around it (docs/model-card.md, "Less of each photo's mean colour")."""
-
-    def __init__(self, generator: nn.Module, share: float):
-        super().__init__()
-        self.generator = generator
-        self.share = share
-
-    def forward(self, x):
-        ab = self.generator(x)
-        return ab - (1.0 - self.share) * ab.mean(dim=(2, 3), keepdim=True)
-
-
 def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1.0, prior_correction: float = 0.0,
                        **settings):
     """A Colorizer (working size 128, L* in) that shows ``net``'s annealed mean at ``temperature`` after
@@ -135,10 +121,8 @@ def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1
     generator = copy.deepcopy(net).eval()
     generator.temperature = temperature
     generator.prior_correction = prior_correction
-    if mean_share != 1.0:
-        generator = MeanShare(generator, mean_share).eval()
     card = ModelCard(architecture="gen2-classes", in_channels=1, size=128, width=16)
-    return Colorizer(generator, card, backend="torch", **settings)
+    return Colorizer(generator, card, backend="torch", mean_share=mean_share, **settings)
 
 
 def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, temperatures: list[float],

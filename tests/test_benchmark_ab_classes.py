@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -108,15 +109,18 @@ def test_the_grid_sets_the_classifier_beside_the_shipped_model_on_the_blind_phot
 
 
 def test_a_mean_share_shrinks_each_pictures_mean_colour_and_keeps_the_rest(classes):
+    from rehue.color.lab import rgb_to_lab
+    from tests.conftest import textured_rgb
+
     torch.manual_seed(0)
     net = classes.classifier().eval()
     with torch.no_grad():
         net.head[-1].bias.copy_(torch.randn(529) * 2)
-    x = torch.randn(2, 1, 128, 128)
-    full = net(x)
-    half = classes.MeanShare(net, 0.5)(x)
-    mean = full.mean(dim=(2, 3), keepdim=True)
-    assert torch.allclose(half.mean(dim=(2, 3), keepdim=True), 0.5 * mean, atol=1e-5)
-    assert torch.allclose(half - half.mean(dim=(2, 3), keepdim=True), full - mean, atol=1e-5)
-    shown = classes.annealed_colorizer(net, 1.0, 0.5, chroma=1.0, ab_smoothing=0.0)
-    assert isinstance(shown.generator, classes.MeanShare) and shown.generator.share == 0.5
+    picture = textured_rgb(128, 128)
+    full, half = (rgb_to_lab(classes.annealed_colorizer(net, 1.0, share, chroma=1.0, ab_smoothing=0.0)
+                             .colorize(picture))[..., 1:] for share in (1.0, 0.5))
+    mean = full.mean(axis=(0, 1))
+    assert np.abs(mean).max() > 3, "the picture has a mean colour to shrink"
+    assert np.allclose(half.mean(axis=(0, 1)), 0.5 * mean, atol=1.0)
+    assert np.abs((half - half.mean(axis=(0, 1))) - (full - mean)).mean() < 1.0, "the rest is kept"
+
