@@ -6,7 +6,7 @@ mean, trained by cross-entropy alone, against the shipped GAN + L1 recipe with i
     .venv/bin/python benchmarks/ab_classes.py [--demo data/demo] [--out runs/ab-classes] [--steps 700]
         [--temperatures 1 0.6 0.38] [--scales 0.5 0.7 1.0] [--mean-share 0.5] [--cross-validation] [--grid DIR]
     .venv/bin/python benchmarks/ab_classes.py --cross-validation --recipe --temperatures 1 --cv-mean-shares 1 0.5 0
-        [--cv-prior-corrections 0 0.5 1]
+        [--cv-prior-mean-removals 0 1]
     .venv/bin/python benchmarks/ab_classes.py --model runs/classes/model.safetensors --temperatures 1 --scales 1
 
 The generator is the shipped one (``gen2``, width 16) with a head that gives logits for 23 x 23 bins 10
@@ -110,24 +110,24 @@ def load_or_train(out: Path, demo: Path, steps: int, seed: int) -> nn.Module:
     return net
 
 
-def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1.0, prior_correction: float = 0.0,
+def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1.0, prior_mean_removal: float = 0.0,
                        **settings):
-    """A Colorizer (working size 128, L* in) that shows ``net``'s annealed mean at ``temperature`` after
-    ``prior_correction`` (rehue.models.generators.UNetClasses), with ``mean_share`` of each picture's mean
+    """A Colorizer (working size 128, L* in) that shows ``net``'s annealed mean at ``temperature`` with
+    ``prior_mean_removal`` (rehue.models.generators.UNetClasses) and ``mean_share`` of each picture's mean
     colour."""
     from rehue.inference.colorizer import Colorizer
     from rehue.models.io import ModelCard
 
     generator = copy.deepcopy(net).eval()
     generator.temperature = temperature
-    generator.prior_correction = prior_correction
+    generator.prior_mean_removal = prior_mean_removal
     card = ModelCard(architecture="gen2-classes", in_channels=1, size=128, width=16)
     return Colorizer(generator, card, backend="torch", mean_share=mean_share, **settings)
 
 
 def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, temperatures: list[float],
                    mean_shares: list[float] = (1.0,), recipe: bool = False,
-                   prior_corrections: list[float] = (0.0,)) -> None:
+                   prior_mean_removals: list[float] = (0.0,)) -> None:
     """benchmarks/out_of_fold.py's cross-validation: a classifier trained without each fold (out/fold-K, or
     with ``recipe`` by `rehue train` with CLASSES_FLAGS in runs/classes-K), against the shipped
     recipe's fold models (runs/K, trained first if missing), photo by photo."""
@@ -159,9 +159,9 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
     print("|---|" + "---|" * len(oof.GLOBAL_SCALES))
     print("| shipped recipe | " + " | ".join(f"{row['diff'].mean():+.3f} ({row['colour'].mean() / truth:.2f}; "
                                            f"{row['ssim_diff'].mean():+.4f})" for row in base.values()) + " |")
-    settings = [(t, p, m) for t in temperatures for p in prior_corrections for m in mean_shares]
-    for temperature, prior, mean_share in settings:
-        colorizers = [annealed_colorizer(net, temperature, mean_share, prior, chroma=1.0,
+    for temperature, removal, mean_share in ((t, r, m) for t in temperatures for r in prior_mean_removals
+                                             for m in mean_shares):
+        colorizers = [annealed_colorizer(net, temperature, mean_share, removal, chroma=1.0,
                                          ab_smoothing=oof.SMOOTHING) for net in nets]
         cv, _ = oof.cross_validation(folds, colorizers)
         cv.pop("truth")
@@ -172,7 +172,7 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
             versus = row["diff"] - base[0.5]["diff"]
             cells.append(f"{diff:+.3f} ({colour / truth:.2f}; {row['ssim_diff'].mean():+.4f}) "
                          f"[{off:+.2f}; better on {(versus > 0).sum()}]")
-        label = (f"classes, T {temperature:g}" + (f", P {prior:g}" if prior else "")
+        label = (f"classes, T {temperature:g}" + (f", R {removal:g}" if removal else "")
                  + (f", M {mean_share:g}" if mean_share != 1.0 else ""))
         print(f"| {label} | " + " | ".join(cells) + " |")
         casts[f"{label} x1"] = (cv[1.0]["warm"] >= SEPIA_WARM_SHARE).sum()
@@ -182,20 +182,20 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
 
 
 def sweep(net: nn.Module, sets: dict[str, list[Path]], temperatures: list[float], scales: list[float],
-          mean_share: float = 1.0, prior_correction: float = 0.0) -> dict:
+          mean_share: float = 1.0, prior_mean_removal: float = 0.0) -> dict:
     """{set: {(T, scale): (PSNR minus gray's, colourfulness share)}}; scale None is the raw mean."""
     colorizers = {}
     for temperature in temperatures:
         for scale in [*scales, None]:
             settings = {"chroma": 1.0, "ab_smoothing": 0.0} if scale is None else {"chroma": scale,
                                                                                   "ab_smoothing": 1.5}
-            colorizers[temperature, scale] = annealed_colorizer(net, temperature, mean_share, prior_correction,
+            colorizers[temperature, scale] = annealed_colorizer(net, temperature, mean_share, prior_mean_removal,
                                                                 **settings)
     return score(colorizers, sets)
 
 
 def comparison_grid(net: nn.Module, sets: dict[str, list[Path]], temperature: float, scale: float, out: Path,
-                    mean_share: float = 1.0, prior_correction: float = 0.0,
+                    mean_share: float = 1.0, prior_mean_removal: float = 0.0,
                     names=("blind twenty-three", "Scratch forty-seven")
                     ) -> tuple[np.ndarray, np.ndarray]:
     """out/classes-vs-shipped.png: photos of the blind sets (centre crops at 128) by the shipped model and by
@@ -210,7 +210,7 @@ def comparison_grid(net: nn.Module, sets: dict[str, list[Path]], temperature: fl
     from rehue.inference.colorizer import Colorizer
 
     shipped = Colorizer.load("rehue-gen2-128-independent", device="cpu")
-    classes = annealed_colorizer(net, temperature, mean_share, prior_correction, chroma=scale, ab_smoothing=1.5)
+    classes = annealed_colorizer(net, temperature, mean_share, prior_mean_removal, chroma=scale, ab_smoothing=1.5)
     rows, diffs, warm = [], [], np.zeros(2, dtype=int)
     for name in names:
         for path in sets[name]:
@@ -223,7 +223,7 @@ def comparison_grid(net: nn.Module, sets: dict[str, list[Path]], temperature: fl
     picked = np.argsort(diffs)[np.linspace(0, len(diffs) - 1, 8).round().astype(int)]
     sample_grid([rows[i] for i in picked], out / "classes-vs-shipped.png",
                 titles=("Gray", "Ground truth", "Shipped", f"Classes T{temperature:g} x{scale:g}"
-                        + (f" p{prior_correction:g}" if prior_correction else "")
+                        + (f" r{prior_mean_removal:g}" if prior_mean_removal else "")
                         + (f" m{mean_share:g}" if mean_share != 1.0 else "")))
     return diffs, warm
 
@@ -247,11 +247,11 @@ def main():
                         help="show this share of each picture's mean a*b* and all of the variation around it")
     parser.add_argument("--cv-mean-shares", type=float, nargs="+",
                         help="--cross-validation: the mean shares to compare (default: --mean-share)")
-    parser.add_argument("--prior-correction", type=float, default=0.0,
-                        help="divide each pixel's distribution by the training colours' prior to this power "
-                             "(rehue.models.generators.UNetClasses)")
-    parser.add_argument("--cv-prior-corrections", type=float, nargs="+",
-                        help="--cross-validation: the prior corrections to compare (default: --prior-correction)")
+    parser.add_argument("--prior-mean-removal", type=float, default=0.0,
+                        help="take this share of the training colours' mean off each pixel, in proportion to how "
+                             "much its distribution overlaps theirs (rehue.models.generators.UNetClasses)")
+    parser.add_argument("--cv-prior-mean-removals", type=float, nargs="+",
+                        help="--cross-validation: the prior mean removals to compare (default: --prior-mean-removal)")
     parser.add_argument("--model", help="score this gen2-classes model (a shipped name or a .safetensors path) "
                                         "instead of training one with this script's loop")
     parser.add_argument("--recipe", action="store_true",
@@ -262,7 +262,7 @@ def main():
     if args.cross_validation:
         cross_validate(args.demo, args.runs, args.out, args.steps, args.seed, args.temperatures,
                        args.cv_mean_shares or [args.mean_share], args.recipe,
-                       args.cv_prior_corrections or [args.prior_correction])
+                       args.cv_prior_mean_removals or [args.prior_mean_removal])
         if args.recipe:
             return
     sets = held_out_photos(args.demo)
@@ -272,7 +272,7 @@ def main():
         net = load_model(resolve_model_path(args.model))[0].eval()
     else:
         net = load_or_train(args.out, args.demo, args.steps, args.seed)
-    table = sweep(net, sets, args.temperatures, args.scales, args.mean_share, args.prior_correction)
+    table = sweep(net, sets, args.temperatures, args.scales, args.mean_share, args.prior_mean_removal)
     columns = list(next(iter(table.values())))
     print("PSNR minus gray's (dB), then colourfulness as a share of the truth's; T: temperature, x: scale after "
           "smoothing (sigma 1.5), raw: neither")
@@ -283,7 +283,7 @@ def main():
     if args.grid:
         temperature, scale = args.grid_setting
         diffs, warm = comparison_grid(net, sets, temperature, scale, args.grid, args.mean_share,
-                                      args.prior_correction)
+                                      args.prior_mean_removal)
         print(f"wrote {args.grid / 'classes-vs-shipped.png'}; on the {diffs.size} blind photos, classes T"
               f"{temperature:g} x{scale:g} minus the shipped model: {diffs.mean():+.2f} dB, better on "
               f"{(diffs > 0).sum()}, median {np.median(diffs):+.2f}; outputs at least 90% warm: shipped "

@@ -84,16 +84,16 @@ def test_cross_validation_of_the_recipe_takes_rehue_trains_fold_models_and_each_
 
     monkeypatch.setattr(out_of_fold, "train_folds", folds_of)
     classes.cross_validate(demo, tmp_path / "folds", tmp_path / "classes", steps=1, seed=0, temperatures=[1.0],
-                           mean_shares=[1.0, 0.0], recipe=True, prior_corrections=[0.0, 1.0])
+                           mean_shares=[1.0, 0.0], recipe=True, prior_mean_removals=[0.0, 1.0])
     assert asked == [("classes", classes.CLASSES_FLAGS), ("", [])]
     assert not (tmp_path / "classes").exists(), "no classifier of the script's own loop"
     out = capsys.readouterr().out
     table = [line for line in out.splitlines() if line.startswith("| ")]
     assert [line.split(" | ")[0] for line in table[1:]] == ["| shipped recipe", "| classes, T 1",
-                                                            "| classes, T 1, M 0", "| classes, T 1, P 1",
-                                                            "| classes, T 1, P 1, M 0"]
+                                                            "| classes, T 1, M 0", "| classes, T 1, R 1",
+                                                            "| classes, T 1, R 1, M 0"]
     warmth = next(line for line in out.splitlines() if line.startswith("mean warm share"))
-    assert "classes, T 1, M 0 x1" in warmth and "classes, T 1, P 1 x1" in warmth and "truths" in warmth
+    assert "classes, T 1, M 0 x1" in warmth and "classes, T 1, R 1 x1" in warmth and "truths" in warmth
 
 
 def test_the_grid_sets_the_classifier_beside_the_shipped_model_on_the_blind_photos(tmp_path, classes):

@@ -99,36 +99,31 @@ def _answering(model, logits_per_bin):
     return model
 
 
-def test_the_prior_correction_sends_unsure_pixels_from_the_training_colours_mode_towards_grey():
-    from rehue.color.bins import BINS, GRID, bin_centres
-
-    def bin_at(a, b):
-        return int(round((a + 1) / 2 * (GRID - 1))) * GRID + int(round((b + 1) / 2 * (GRID - 1)))
+def test_removing_the_prior_mean_takes_an_unsure_pixel_to_grey_and_leaves_a_sure_one():
+    from rehue.color.bins import BINS, bin_centres
 
     centres = bin_centres()
-    prior = torch.full((BINS,), 1e-4)
-    warm, neutral, blue = bin_at(0.18, 0.36), bin_at(0.0, 0.0), bin_at(-0.09, -0.36)
-    prior[warm], prior[neutral], prior[blue] = 0.6, 0.2, 0.2
+    torch.manual_seed(0)
+    prior = torch.rand(BINS) * (centres[:, 1] > 0) + 0.05  # more yellow than blue: a warm mean
     prior /= prior.sum()
     model = create_model("gen2-classes", in_channels=1, size=32, width=8).eval()
     model.ab_prior.copy_(prior)
     x = torch.randn(1, 1, 32, 32)
 
-    _answering(model, prior.log())  # unsure: the model says what the training colours were
-    as_trained = model(x).mean(dim=(0, 2, 3))
-    assert torch.allclose(as_trained, prior @ centres, atol=1e-3), "uncorrected: the prior's mean, warm"
-    model.prior_correction = 1.0
-    corrected = model(x).mean(dim=(0, 2, 3))
-    assert corrected[1] < 0.6 * as_trained[1], "less of the common warm colour"
-    assert corrected.norm() < 0.6 * as_trained.norm(), "nearer grey"
-    model.prior_correction = 0.5
-    assert corrected.norm() < model(x).mean(dim=(0, 2, 3)).norm() < as_trained.norm()
+    _answering(model, prior.log())
+    assert (prior @ centres)[1] > 0.1 and torch.allclose(model(x).mean(dim=(0, 2, 3)), prior @ centres, atol=1e-3)
+    model.prior_mean_removal = 1.0
+    assert model(x).abs().max() < 1e-3, "the training colours' own distribution: grey"
+    model.prior_mean_removal = 0.5
+    assert torch.allclose(model(x).mean(dim=(0, 2, 3)), 0.5 * prior @ centres, atol=1e-3)
 
-    sure = torch.full((BINS,), -20.0)
-    sure[blue] = 20.0  # sure of a colour the training set had little of
+    blue = int(centres[:, 1].argmin())
+    sure = torch.full((BINS,), -30.0)
+    sure[blue] = 30.0
     _answering(model, sure)
-    model.prior_correction = 1.0
-    assert torch.allclose(model(x).mean(dim=(0, 2, 3)), centres[blue], atol=1e-3), "a sure pixel keeps its colour"
+    model.prior_mean_removal = 1.0
+    shift = (model(x).mean(dim=(0, 2, 3)) - centres[blue]).norm()
+    assert shift < 0.25 * (prior @ centres).norm(), "a sure pixel keeps nearly all of its colour"
 
 
 def test_a_class_model_counts_the_colours_it_was_trained_on():
@@ -149,11 +144,11 @@ def test_a_class_model_counts_the_colours_it_was_trained_on():
 
 @pytest.mark.parametrize("key,value,accepted", [("temperature", 0.5, True), ("temperature", 0.0, False),
                                                  ("temperature", "warm", False), ("temperature", True, False),
-                                                 ("prior_correction", 0.5, True), ("prior_correction", 1.5, False)])
+                                                 ("prior_mean_removal", 0.5, True), ("prior_mean_removal", 2.5, False)])
 def test_how_a_class_model_shows_its_colours_comes_from_its_config(tmp_path, key, value, accepted):
     model = create_model("gen2-classes", in_channels=1, size=32, width=8).eval()
     with torch.no_grad():
-        model.ab_prior.uniform_(0.0, 1.0)  # not flat, so that the prior correction changes the colours
+        model.ab_prior.uniform_(0.0, 1.0)  # not flat, so that removing its mean changes the colours
         model.ab_prior /= model.ab_prior.sum()
     card = ModelCard("gen2-classes", 1, 32, 8, inference={key: value})
     path = save_model(model, card, tmp_path / "m.safetensors")

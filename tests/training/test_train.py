@@ -177,14 +177,14 @@ def test_a_class_generator_learns_by_cross_entropy_and_keeps_its_temperature(tmp
         "the training colours were counted, and saved with the model"
     base_json = tmp_path / "a" / "model.json"
     document = json.loads(base_json.read_text())
-    document["inference"] = {"chroma": 0.8, "temperature": 0.6, "prior_correction": 0.5}
+    document["inference"] = {"chroma": 0.8, "temperature": 0.6, "prior_mean_removal": 0.5}
     base_json.write_text(json.dumps(document))
     tuned = tiny_config(photo_folder, tmp_path / "b", generator="gen2-classes", discriminator="patch", epochs=1,
                         steps_per_epoch=1, init=str(tmp_path / "a" / "model.safetensors"))
     train(tuned, progress=False)
     model, card = load_model(tmp_path / "b" / "model.safetensors")
-    assert card.inference == {"chroma": 0.8, "temperature": 0.6, "prior_correction": 0.5}
-    assert (model.temperature, model.prior_correction) == (0.6, 0.5)
+    assert card.inference == {"chroma": 0.8, "temperature": 0.6, "prior_mean_removal": 0.5}
+    assert (model.temperature, model.prior_mean_removal) == (0.6, 0.5)
     plain = train(tiny_config(photo_folder, tmp_path / "c", epochs=1), progress=False).history[0]
     assert "loss_g_ce" not in plain
 

@@ -113,11 +113,12 @@ class UNetClasses(UNet):
     upsampled, so it stands in anywhere for a generator's a*b*; training also asks for the logits.
 
     ``ab_prior`` is how often each bin came up in the targets the model was trained on (``count_colours``).
-    Where the model is unsure, its distribution falls back on that prior, and the prior's mean is a warm
-    brown. ``prior_correction`` (0 to 1) divides the distribution by the prior to that power before its
-    mean (Bayes' rule with a flat prior instead of the training set's), so that an unsure pixel goes to the
-    middle of the colours seen rather than to their most common one; the prior is first mixed half and
-    half with a flat one (Zhang et al.'s lambda 0.5) so that bins it never saw are not blown up.
+    Where the model is unsure, its distribution falls back on that prior, whose mean is a faint yellow,
+    and a picture's unsure ground, walls and water come out warm. ``prior_mean_removal`` takes that share
+    of the prior's mean off each pixel, in proportion to how much its distribution overlaps the prior
+    (their Bhattacharyya coefficient): all of it where the model only says what the training colours
+    were, almost none where it is sure of a colour. (Dividing the distribution by the prior instead,
+    Bayes' rule with a flat prior, made the colours warmer: docs/model-card.md, "Colour as classes".)
     """
 
     predicts_classes = True  # the training loop's cue to learn by cross-entropy
@@ -129,7 +130,7 @@ class UNetClasses(UNet):
         self.register_buffer("centres", bin_centres(), persistent=False)
         self.register_buffer("ab_prior", torch.full((BINS,), 1.0 / BINS))
         self.temperature = 1.0
-        self.prior_correction = 0.0
+        self.prior_mean_removal = 0.0
 
     @torch.no_grad()
     def count_colours(self, targets: torch.Tensor, batches: int) -> None:
@@ -139,12 +140,13 @@ class UNetClasses(UNet):
 
     def forward(self, x: torch.Tensor, with_logits: bool = False):
         logits = super().forward(x)
-        shown = logits
-        if self.prior_correction:
-            flat_mixed = 0.5 * self.ab_prior.clamp(min=0) + 0.5 / BINS
-            shown = logits.float() - self.prior_correction * torch.log(flat_mixed).view(1, -1, 1, 1)
-        ab = nn.functional.interpolate(annealed_mean(shown, self.centres, self.temperature), size=x.shape[-2:],
-                                       mode="bilinear", align_corners=False)
+        ab = annealed_mean(logits, self.centres, self.temperature)
+        if self.prior_mean_removal:
+            prior = self.ab_prior.clamp(min=0)
+            probs = torch.softmax(logits.float() / self.temperature, dim=1)
+            overlap = (probs * prior.view(1, -1, 1, 1)).sqrt().sum(dim=1, keepdim=True)  # Bhattacharyya coefficient
+            ab = ab - self.prior_mean_removal * overlap * (prior @ self.centres).view(1, 2, 1, 1)
+        ab = nn.functional.interpolate(ab, size=x.shape[-2:], mode="bilinear", align_corners=False)
         return (ab, logits) if with_logits else ab
 
 

@@ -106,7 +106,7 @@ def default_model_name(role: str) -> str | None:
 
 
 # the restraint a model's JSON may set ("inference"), and the values each may take
-INFERENCE_RANGES = {"temperature": (0.05, 4.0), "prior_correction": (0.0, 1.0), "chroma": (0.0, 4.0),
+INFERENCE_RANGES = {"temperature": (0.05, 4.0), "prior_mean_removal": (0.0, 2.0), "chroma": (0.0, 4.0),
                     "mean_share": (0.0, 1.0), "ab_smoothing": (0.0, 32.0)}
 
 
@@ -183,7 +183,7 @@ def load_model(spec: str | Path, device: str = "cpu"):
                                   or not low <= value <= high):
             raise RehueError(f"inference {key} must be a number from {low:g} to {high:g}, not {value!r}",
                              path.with_suffix(".json"))
-    for key in ("temperature", "prior_correction"):  # how a*b* classes are shown as one colour
+    for key in ("temperature", "prior_mean_removal"):  # how a*b* classes are shown as one colour
         if hasattr(model, key) and key in card.inference:
             setattr(model, key, float(card.inference[key]))
     return model.to(device).eval(), card

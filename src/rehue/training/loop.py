@@ -185,7 +185,7 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log) -> dict:
     generator.load_state_dict(target)
     if grown:
         log(f"initialised from {spec}; {grown} input layer(s) grown to {config.in_channels} channels")
-    kept = ("chroma", "ab_smoothing", "mean_share", "temperature", "prior_correction")
+    kept = ("chroma", "ab_smoothing", "mean_share", "temperature", "prior_mean_removal")
     restraint = {k: v for k, v in (card.inference or {}).items() if k in kept}
     if restraint:
         log(f"the trained model keeps {spec}'s restraint ({', '.join(f'{k} {v}' for k, v in restraint.items())}; "
