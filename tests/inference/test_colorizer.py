@@ -287,3 +287,24 @@ def test_sixteen_bit_gray_comes_back_at_sixteen_bits(tiny_model):
     colour_gap = np.abs(rgb_to_lab(out16)[..., 1:] - rgb_to_lab(out8)[..., 1:])
     assert colour_gap.max() < 3.0 and colour_gap.mean() < 0.5, "the same a*b* as the 8-bit path (which rounds it)"
     assert colorizer.colorize(np.repeat(gray16[..., None], 3, axis=2)).dtype == np.uint16
+
+
+def test_a_class_models_prior_mean_removal_from_its_json_runs_the_same_in_both_backends(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from rehue.models.io import ModelCard, save_model
+    from rehue.models.registry import create_model
+
+    torch.manual_seed(0)
+    model = create_model("gen2-classes", in_channels=1, size=32, width=4).eval()
+    with torch.no_grad():
+        model.ab_prior.uniform_(0.0, 1.0)
+        model.ab_prior /= model.ab_prior.sum()
+    rgb = textured_rgb(40, 56, seed=2)
+    outputs = {}
+    for removal in (0.0, 1.0):
+        card = ModelCard("gen2-classes", 1, 32, 4, inference={"prior_mean_removal": removal})
+        path = save_model(model, card, tmp_path / f"r{removal:g}" / "m.safetensors")
+        for backend in ("torch", "onnxruntime"):
+            outputs[removal, backend] = Colorizer.load(path, device="cpu", backend=backend).colorize(rgb).astype(int)
+    assert np.abs(outputs[1.0, "torch"] - outputs[1.0, "onnxruntime"]).max() <= 2
+    assert np.abs(outputs[1.0, "torch"] - outputs[0.0, "torch"]).mean() > 0.5, "the JSON's removal is applied"

@@ -114,10 +114,10 @@ class UNetClasses(UNet):
 
     ``ab_prior`` is how often each bin came up in the targets the model was trained on (``count_colours``).
     Where the model is unsure, its distribution falls back on that prior, whose mean is a faint yellow,
-    and a picture's unsure ground, walls and water come out warm. ``prior_mean_removal`` takes that share
-    of the prior's mean off each pixel, in proportion to how much its distribution overlaps the prior
-    (their Bhattacharyya coefficient): all of it where the model only says what the training colours
-    were, almost none where it is sure of a colour. (Dividing the distribution by the prior instead,
+    and a picture's unsure ground, walls and water come out warm. ``prior_mean_removal`` (R, 0 to 2) takes
+    R times the prior's mean off each pixel, in proportion to how much its distribution overlaps the
+    prior (their Bhattacharyya coefficient): all of it where the model only says what the training
+    colours were, almost none where it is sure of a rare colour. (Dividing the distribution by the prior instead,
     Bayes' rule with a flat prior, made the colours warmer: docs/model-card.md, "Colour as classes".)
     """
 
