@@ -110,24 +110,53 @@ def load_or_train(out: Path, demo: Path, steps: int, seed: int) -> nn.Module:
     return net
 
 
+class ModeAgreement(nn.Module):
+    """Fades a class model's colour where its distribution's modes disagree: a*b* times rho ** ``power``,
+    rho being the probability within one bin (10 a*b* units) of the likeliest bin. A pixel whose modes are
+    grass and earth then goes grey instead of to their yellow average; a pixel with one mode keeps its
+    colour. (Measured in the cross-validation only; docs/model-card.md, "Colour as classes".)"""
+
+    def __init__(self, generator: nn.Module, power: float):
+        super().__init__()
+        self.generator = generator
+        self.power = power
+
+    def forward(self, x):
+        from rehue.color.bins import GRID
+
+        ab, logits = self.generator(x, with_logits=True)
+        probs = torch.softmax(logits.float() / self.generator.temperature, dim=1)
+        n, _, h, w = probs.shape
+        grid = probs.reshape(n, GRID, GRID, h, w)
+        near = nn.functional.avg_pool2d(grid.permute(0, 3, 4, 1, 2).reshape(-1, 1, GRID, GRID), 3, 1, 1,
+                                        count_include_pad=True) * 9  # mass within one bin of each bin
+        near = near.reshape(n, h, w, GRID * GRID).permute(0, 3, 1, 2)
+        top = probs.argmax(dim=1, keepdim=True)
+        rho = near.gather(1, top)
+        rho = nn.functional.interpolate(rho, size=ab.shape[-2:], mode="bilinear", align_corners=False)
+        return ab * rho.clamp(0, 1) ** self.power
+
+
 def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1.0, prior_mean_removal: float = 0.0,
-                       **settings):
+                       agreement: float = 0.0, **settings):
     """A Colorizer (working size 128, L* in) that shows ``net``'s annealed mean at ``temperature`` with
-    ``prior_mean_removal`` (rehue.models.generators.UNetClasses) and ``mean_share`` of each picture's mean
-    colour."""
+    ``prior_mean_removal`` (rehue.models.generators.UNetClasses), faded by ``agreement`` (ModeAgreement),
+    and ``mean_share`` of each picture's mean colour."""
     from rehue.inference.colorizer import Colorizer
     from rehue.models.io import ModelCard
 
     generator = copy.deepcopy(net).eval()
     generator.temperature = temperature
     generator.prior_mean_removal = prior_mean_removal
+    if agreement:
+        generator = ModeAgreement(generator, agreement).eval()
     card = ModelCard(architecture="gen2-classes", in_channels=1, size=128, width=16)
     return Colorizer(generator, card, backend="torch", mean_share=mean_share, **settings)
 
 
 def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, temperatures: list[float],
                    mean_shares: list[float] = (1.0,), recipe: bool = False,
-                   prior_mean_removals: list[float] = (0.0,)) -> None:
+                   prior_mean_removals: list[float] = (0.0,), agreements: list[float] = (0.0,)) -> None:
     """benchmarks/out_of_fold.py's cross-validation: a classifier trained without each fold (out/fold-K, or
     with ``recipe`` by `rehue train` with CLASSES_FLAGS in runs/classes-K), against the shipped
     recipe's fold models (runs/K, trained first if missing), photo by photo."""
@@ -159,9 +188,10 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
     print("|---|" + "---|" * len(oof.GLOBAL_SCALES))
     print("| shipped recipe | " + " | ".join(f"{row['diff'].mean():+.3f} ({row['colour'].mean() / truth:.2f}; "
                                            f"{row['ssim_diff'].mean():+.4f})" for row in base.values()) + " |")
-    for temperature, removal, mean_share in ((t, r, m) for t in temperatures for r in prior_mean_removals
-                                             for m in mean_shares):
-        colorizers = [annealed_colorizer(net, temperature, mean_share, removal, chroma=1.0,
+    for temperature, removal, agreement, mean_share in ((t, r, a, m) for t in temperatures
+                                                        for r in prior_mean_removals for a in agreements
+                                                        for m in mean_shares):
+        colorizers = [annealed_colorizer(net, temperature, mean_share, removal, agreement, chroma=1.0,
                                          ab_smoothing=oof.SMOOTHING) for net in nets]
         cv, _ = oof.cross_validation(folds, colorizers)
         cv.pop("truth")
@@ -173,6 +203,7 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
             cells.append(f"{diff:+.3f} ({colour / truth:.2f}; {row['ssim_diff'].mean():+.4f}) "
                          f"[{off:+.2f}; better on {(versus > 0).sum()}]")
         label = (f"classes, T {temperature:g}" + (f", R {removal:g}" if removal else "")
+                 + (f", A {agreement:g}" if agreement else "")
                  + (f", M {mean_share:g}" if mean_share != 1.0 else ""))
         print(f"| {label} | " + " | ".join(cells) + " |")
         casts[f"{label} x1"] = (cv[1.0]["warm"] >= SEPIA_WARM_SHARE).sum()
@@ -252,6 +283,8 @@ def main():
                              "much its distribution overlaps theirs (rehue.models.generators.UNetClasses)")
     parser.add_argument("--cv-prior-mean-removals", type=float, nargs="+",
                         help="--cross-validation: the prior mean removals to compare (default: --prior-mean-removal)")
+    parser.add_argument("--cv-agreements", type=float, nargs="+", default=[0.0],
+                        help="--cross-validation: powers of the mode agreement that fades colour (ModeAgreement)")
     parser.add_argument("--model", help="score this gen2-classes model (a shipped name or a .safetensors path) "
                                         "instead of training one with this script's loop")
     parser.add_argument("--recipe", action="store_true",
@@ -262,7 +295,7 @@ def main():
     if args.cross_validation:
         cross_validate(args.demo, args.runs, args.out, args.steps, args.seed, args.temperatures,
                        args.cv_mean_shares or [args.mean_share], args.recipe,
-                       args.cv_prior_mean_removals or [args.prior_mean_removal])
+                       args.cv_prior_mean_removals or [args.prior_mean_removal], args.cv_agreements)
         if args.recipe:
             return
     sets = held_out_photos(args.demo)

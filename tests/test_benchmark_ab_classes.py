@@ -124,3 +124,22 @@ def test_a_mean_share_shrinks_each_pictures_mean_colour_and_keeps_the_rest(class
     assert np.allclose(half.mean(axis=(0, 1)), 0.5 * mean, atol=1.0)
     assert np.abs((half - half.mean(axis=(0, 1))) - (full - mean)).mean() < 1.0, "the rest is kept"
 
+
+
+def test_mode_agreement_fades_colour_where_the_modes_disagree_and_keeps_one_mode(classes):
+    from rehue.color.bins import BINS, GRID
+
+    torch.manual_seed(0)
+    net = classes.classifier().eval()
+    one_mode, two_modes = torch.full((BINS,), -30.0), torch.full((BINS,), -30.0)
+    one_mode[5 * GRID + 18] = 30.0  # one bin: one colour
+    two_modes[5 * GRID + 18] = two_modes[18 * GRID + 18] = 30.0  # green and orange, far apart
+    x = torch.randn(1, 1, 128, 128)
+    faded = {}
+    for name, logits in (("one", one_mode), ("two", two_modes)):
+        with torch.no_grad():
+            net.head[-1].weight.zero_()
+            net.head[-1].bias.copy_(logits)
+            faded[name] = (net(x), classes.ModeAgreement(net, 1.0)(x))
+    assert torch.allclose(faded["one"][1], faded["one"][0], atol=1e-5), "one mode keeps its colour"
+    assert torch.allclose(faded["two"][1], 0.5 * faded["two"][0], atol=1e-4), "half the mass near the top mode"
