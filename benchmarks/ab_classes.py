@@ -137,6 +137,66 @@ class ModeAgreement(nn.Module):
         return ab * rho.clamp(0, 1) ** self.power
 
 
+def out_of_fold_logits(net: nn.Module, photos: list[Path], pixels: int, seed: int = 0):
+    """(logits (P, BINS), class targets (P, BINS)) of ``pixels`` random pixels of each photo's centre crop at
+    128, at the class logits' size: what ``net`` says of photos it was not trained on, and the truth."""
+    from rehue.color.lab import normalize_ab, normalize_lightness, rgb_to_lab
+    from rehue.data.images import load_image
+    from rehue.evaluation.evaluate import square_crop
+    from rehue.training.loop import class_targets
+
+    rng = np.random.default_rng(seed)
+    said, truth = [], []
+    for photo in photos:
+        lab = rgb_to_lab(square_crop(load_image(photo).rgb, 128))
+        lightness = torch.from_numpy(normalize_lightness(lab[..., 0]).astype(np.float32))[None, None]
+        ab = torch.from_numpy(np.moveaxis(normalize_ab(lab[..., 1:]), -1, 0).astype(np.float32))[None]
+        with torch.no_grad():
+            _, logits = net(lightness, with_logits=True)
+        targets = class_targets(ab)
+        picked = torch.from_numpy(rng.choice(logits.shape[2] * logits.shape[3], pixels, replace=False))
+        said.append(logits.flatten(2)[0][:, picked].T)
+        truth.append(targets.flatten(2)[0][:, picked].T)
+    return torch.cat(said), torch.cat(truth)
+
+
+def fit_bin_bias(logits: torch.Tensor, targets: torch.Tensor, steps: int = 300) -> torch.Tensor:
+    """One bias per bin that, added to ``logits``, minimises their cross-entropy against ``targets``: at the
+    optimum the mean predicted distribution is the mean target, so the colours are as often warm as the
+    truth's."""
+    from rehue.training.loop import class_loss
+
+    bias = torch.zeros(logits.shape[1], requires_grad=True)
+    optimiser = torch.optim.Adam([bias], lr=0.05)
+    for _ in range(steps):
+        loss = class_loss(logits + bias, targets)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return bias.detach()
+
+
+def calibrated(nets: list[nn.Module], folds, pixels: int = 512) -> list[nn.Module]:
+    """Each fold model with a bin bias (fit_bin_bias) added to its head, fitted on the other fold models'
+    logits for their own held-out photos: nested, so that no photo scores a bias it was fitted on."""
+    said = [out_of_fold_logits(net, photos, pixels) for net, (_, photos) in zip(nets, folds, strict=True)]
+    out = []
+    for k, net in enumerate(nets):
+        others = [part for j, part in enumerate(said) if j != k]
+        bias = fit_bin_bias(torch.cat([p[0] for p in others]), torch.cat([p[1] for p in others]))
+        shifted = copy.deepcopy(net).eval()
+        with torch.no_grad():
+            shifted.head[-1].bias += bias
+        prior = torch.softmax(torch.cat([p[0] for p in others]), 1).mean(0)
+        fitted = torch.softmax(torch.cat([p[0] for p in others]) + bias, 1).mean(0)
+        centres = shifted.centres
+        print(f"fold {k}: bin bias fitted on {sum(len(p[0]) for p in others)} out-of-fold pixels; mean "
+              f"distribution's a*b* {(prior @ centres * 110).tolist()} -> {(fitted @ centres * 110).tolist()}",
+              flush=True)
+        out.append(shifted)
+    return out
+
+
 def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1.0, prior_mean_removal: float = 0.0,
                        agreement: float = 0.0, **settings):
     """A Colorizer (working size 128, L* in) that shows ``net``'s annealed mean at ``temperature`` with
@@ -156,7 +216,8 @@ def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1
 
 def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, temperatures: list[float],
                    mean_shares: list[float] = (1.0,), recipe: bool = False,
-                   prior_mean_removals: list[float] = (0.0,), agreements: list[float] = (0.0,)) -> None:
+                   prior_mean_removals: list[float] = (0.0,), agreements: list[float] = (0.0,),
+                   calibrate: bool = False) -> None:
     """benchmarks/out_of_fold.py's cross-validation: a classifier trained without each fold (out/fold-K, or
     with ``recipe`` by `rehue train` with CLASSES_FLAGS in runs/classes-K), against the shipped
     recipe's fold models (runs/K, trained first if missing), photo by photo."""
@@ -170,6 +231,8 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
         nets = [load_model(path)[0].eval() for path in oof.train_folds(folds, runs, "classes", CLASSES_FLAGS)]
     else:
         nets = [load_or_train(out / f"fold-{k}", data, steps, seed) for k, (data, _) in enumerate(folds)]
+    if calibrate:
+        nets = calibrated(nets, folds)
     base, _ = oof.cross_validation(folds, oof.train_folds(folds, runs))
     truths = base.pop("truth")
     truth = truths["colour"].mean()
@@ -202,7 +265,8 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
             versus = row["diff"] - base[0.5]["diff"]
             cells.append(f"{diff:+.3f} ({colour / truth:.2f}; {row['ssim_diff'].mean():+.4f}) "
                          f"[{off:+.2f}; better on {(versus > 0).sum()}]")
-        label = (f"classes, T {temperature:g}" + (f", R {removal:g}" if removal else "")
+        label = (f"classes{', calibrated' if calibrate else ''}, T {temperature:g}"
+                 + (f", R {removal:g}" if removal else "")
                  + (f", A {agreement:g}" if agreement else "")
                  + (f", M {mean_share:g}" if mean_share != 1.0 else ""))
         print(f"| {label} | " + " | ".join(cells) + " |")
@@ -285,6 +349,9 @@ def main():
                         help="--cross-validation: the prior mean removals to compare (default: --prior-mean-removal)")
     parser.add_argument("--cv-agreements", type=float, nargs="+", default=[0.0],
                         help="--cross-validation: powers of the mode agreement that fades colour (ModeAgreement)")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="--cross-validation: add to each fold model one bias per bin, fitted on the other "
+                             "fold models' out-of-fold logits (fit_bin_bias)")
     parser.add_argument("--model", help="score this gen2-classes model (a shipped name or a .safetensors path) "
                                         "instead of training one with this script's loop")
     parser.add_argument("--recipe", action="store_true",
@@ -295,7 +362,8 @@ def main():
     if args.cross_validation:
         cross_validate(args.demo, args.runs, args.out, args.steps, args.seed, args.temperatures,
                        args.cv_mean_shares or [args.mean_share], args.recipe,
-                       args.cv_prior_mean_removals or [args.prior_mean_removal], args.cv_agreements)
+                       args.cv_prior_mean_removals or [args.prior_mean_removal], args.cv_agreements,
+                       args.calibrate)
         if args.recipe:
             return
     sets = held_out_photos(args.demo)

@@ -143,3 +143,17 @@ def test_mode_agreement_fades_colour_where_the_modes_disagree_and_keeps_one_mode
             faded[name] = (net(x), classes.ModeAgreement(net, 1.0)(x))
     assert torch.allclose(faded["one"][1], faded["one"][0], atol=1e-5), "one mode keeps its colour"
     assert torch.allclose(faded["two"][1], 0.5 * faded["two"][0], atol=1e-4), "half the mass near the top mode"
+
+
+def test_a_fitted_bin_bias_makes_the_mean_distribution_the_truths(classes):
+    from rehue.color.bins import BINS
+
+    torch.manual_seed(0)
+    logits = torch.randn(4000, BINS)
+    logits[:, 7] += 5.0  # the model says bin 7 far more often than it is true
+    targets = torch.softmax(torch.randn(4000, BINS), dim=1)
+    before = torch.softmax(logits, 1).mean(0)
+    bias = classes.fit_bin_bias(logits, targets, steps=400)
+    after = torch.softmax(logits + bias, 1).mean(0)
+    assert (before - targets.mean(0)).abs().max() > 0.05
+    assert (after - targets.mean(0)).abs().max() < 0.005
