@@ -157,3 +157,26 @@ def test_a_fitted_bin_bias_makes_the_mean_distribution_the_truths(classes):
     after = torch.softmax(logits + bias, 1).mean(0)
     assert (before - targets.mean(0)).abs().max() > 0.05
     assert (after - targets.mean(0)).abs().max() < 0.005
+
+
+def test_shrink_removal_takes_the_prior_mean_off_colours_that_cancel_out_and_leaves_one_colour(classes):
+    from rehue.color.bins import BINS, GRID
+
+    torch.manual_seed(0)
+    net = classes.classifier().eval()
+    with torch.no_grad():
+        net.ab_prior.copy_(torch.softmax(torch.randn(BINS) * 2, 0))
+    prior_mean = net.ab_prior @ net.centres
+    one, opposite = torch.full((BINS,), -30.0), torch.full((BINS,), -30.0)
+    one[5 * GRID + 18] = 30.0
+    opposite[5 * GRID + 17] = opposite[17 * GRID + 5] = 30.0  # (-a, +b) and (+a, -b): they cancel out
+    x = torch.randn(1, 1, 128, 128)
+    shown = {}
+    for name, logits in (("one", one), ("opposite", opposite)):
+        with torch.no_grad():
+            net.head[-1].weight.zero_()
+            net.head[-1].bias.copy_(logits)
+            shown[name] = (net(x), classes.ShrinkRemoval(net, 1.0)(x))
+    assert torch.allclose(shown["one"][1], shown["one"][0], atol=1e-4), "one colour is not shrunk"
+    assert shown["opposite"][0].abs().max() < 1e-4
+    assert torch.allclose(shown["opposite"][1].mean(dim=(0, 2, 3)), -prior_mean, atol=1e-3)
