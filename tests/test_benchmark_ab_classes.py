@@ -126,6 +126,14 @@ def test_a_mean_share_shrinks_each_pictures_mean_colour_and_keeps_the_rest(class
 
 
 
+def shown_with(net, wrapper, logits, x):
+    """(net's a*b*, the wrapper's) when ``net`` gives these (BINS,) logits at every pixel."""
+    with torch.no_grad():
+        net.head[-1].weight.zero_()
+        net.head[-1].bias.copy_(logits)
+        return net(x), wrapper(x)
+
+
 def test_mode_agreement_fades_colour_where_the_modes_disagree_and_keeps_one_mode(classes):
     from rehue.color.bins import BINS, GRID
 
@@ -135,12 +143,8 @@ def test_mode_agreement_fades_colour_where_the_modes_disagree_and_keeps_one_mode
     one_mode[5 * GRID + 18] = 30.0  # one bin: one colour
     two_modes[5 * GRID + 18] = two_modes[18 * GRID + 18] = 30.0  # green and orange, far apart
     x = torch.randn(1, 1, 128, 128)
-    faded = {}
-    for name, logits in (("one", one_mode), ("two", two_modes)):
-        with torch.no_grad():
-            net.head[-1].weight.zero_()
-            net.head[-1].bias.copy_(logits)
-            faded[name] = (net(x), classes.ModeAgreement(net, 1.0)(x))
+    faded = {name: shown_with(net, classes.ModeAgreement(net, 1.0), logits, x)
+             for name, logits in (("one", one_mode), ("two", two_modes))}
     assert torch.allclose(faded["one"][1], faded["one"][0], atol=1e-5), "one mode keeps its colour"
     assert torch.allclose(faded["two"][1], 0.5 * faded["two"][0], atol=1e-4), "half the mass near the top mode"
 
@@ -171,12 +175,8 @@ def test_shrink_removal_takes_the_prior_mean_off_colours_that_cancel_out_and_lea
     one[5 * GRID + 18] = 30.0
     opposite[5 * GRID + 17] = opposite[17 * GRID + 5] = 30.0  # (-a, +b) and (+a, -b): they cancel out
     x = torch.randn(1, 1, 128, 128)
-    shown = {}
-    for name, logits in (("one", one), ("opposite", opposite)):
-        with torch.no_grad():
-            net.head[-1].weight.zero_()
-            net.head[-1].bias.copy_(logits)
-            shown[name] = (net(x), classes.ShrinkRemoval(net, 1.0)(x))
+    shown = {name: shown_with(net, classes.ShrinkRemoval(net, 1.0), logits, x)
+             for name, logits in (("one", one), ("opposite", opposite))}
     assert torch.allclose(shown["one"][1], shown["one"][0], atol=1e-4), "one colour is not shrunk"
     assert shown["opposite"][0].abs().max() < 1e-4
     assert torch.allclose(shown["opposite"][1].mean(dim=(0, 2, 3)), -prior_mean, atol=1e-3)
