@@ -122,10 +122,10 @@ class ModeAgreement(nn.Module):
         self.power = power
 
     def forward(self, x):
-        from rehue.color.bins import GRID
+        from rehue.color.bins import GRID, sharpened
 
         ab, logits = self.generator(x, with_logits=True)
-        probs = torch.softmax(logits.float() / self.generator.temperature, dim=1)
+        probs = sharpened(logits, self.generator.temperature)
         n, _, h, w = probs.shape
         grid = probs.reshape(n, GRID, GRID, h, w)
         near = nn.functional.avg_pool2d(grid.permute(0, 3, 4, 1, 2).reshape(-1, 1, GRID, GRID), 3, 1, 1,
@@ -148,10 +148,12 @@ class ShrinkRemoval(nn.Module):
         self.share = share
 
     def forward(self, x):
+        from rehue.color.bins import distribution_mean, sharpened
+
         g = self.generator
         ab, logits = g(x, with_logits=True)
-        probs = torch.softmax(logits.float() / g.temperature, dim=1)
-        mean = torch.einsum("nkhw,kc->nchw", probs, g.centres)
+        probs = sharpened(logits, g.temperature)
+        mean = distribution_mean(probs, g.centres)
         spread = torch.einsum("nkhw,k->nhw", probs, g.centres.norm(dim=1))[:, None]
         shrunk = 1.0 - mean.norm(dim=1, keepdim=True) / spread.clamp(min=1e-6)
         shrunk = nn.functional.interpolate(shrunk, size=ab.shape[-2:], mode="bilinear", align_corners=False)
@@ -162,7 +164,9 @@ class ShrinkRemoval(nn.Module):
 def out_of_fold_logits(net: nn.Module, photos: list[Path], pixels: int, seed: int = 0):
     """(logits (P, BINS), class targets (P, BINS)) of ``pixels`` random pixels of each photo's centre crop at
     128, at the class logits' size: what ``net`` says of photos it was not trained on, and the truth."""
-    from rehue.color.lab import normalize_ab, normalize_lightness, rgb_to_lab
+    import out_of_fold as oof
+
+    from rehue.color.lab import normalize_lightness, rgb_to_lightness
     from rehue.data.images import load_image
     from rehue.evaluation.evaluate import square_crop
     from rehue.training.loop import class_targets
@@ -170,12 +174,11 @@ def out_of_fold_logits(net: nn.Module, photos: list[Path], pixels: int, seed: in
     rng = np.random.default_rng(seed)
     said, truth = [], []
     for photo in photos:
-        lab = rgb_to_lab(square_crop(load_image(photo).rgb, 128))
-        lightness = torch.from_numpy(normalize_lightness(lab[..., 0]).astype(np.float32))[None, None]
-        ab = torch.from_numpy(np.moveaxis(normalize_ab(lab[..., 1:]), -1, 0).astype(np.float32))[None]
+        crop = square_crop(load_image(photo).rgb, 128)
+        lightness = torch.from_numpy(normalize_lightness(rgb_to_lightness(crop)).astype(np.float32))[None, None]
         with torch.no_grad():
             _, logits = net(lightness, with_logits=True)
-        targets = class_targets(ab)
+        targets = class_targets(torch.from_numpy(oof.true_ab([crop])))
         picked = torch.from_numpy(rng.choice(logits.shape[2] * logits.shape[3], pixels, replace=False))
         said.append(logits.flatten(2)[0][:, picked].T)
         truth.append(targets.flatten(2)[0][:, picked].T)
@@ -201,20 +204,19 @@ def fit_bin_bias(logits: torch.Tensor, targets: torch.Tensor, steps: int = 300) 
 def calibrated(nets: list[nn.Module], folds, pixels: int = 512) -> list[nn.Module]:
     """Each fold model with a bin bias (fit_bin_bias) added to its head, fitted on the other fold models'
     logits for their own held-out photos: nested, so that no photo scores a bias it was fitted on."""
+    from rehue.color.lab import AB_SCALE
+
     said = [out_of_fold_logits(net, photos, pixels) for net, (_, photos) in zip(nets, folds, strict=True)]
     out = []
     for k, net in enumerate(nets):
-        others = [part for j, part in enumerate(said) if j != k]
-        bias = fit_bin_bias(torch.cat([p[0] for p in others]), torch.cat([p[1] for p in others]))
+        logits, targets = (torch.cat([part[i] for j, part in enumerate(said) if j != k]) for i in (0, 1))
+        bias = fit_bin_bias(logits, targets)
         shifted = copy.deepcopy(net).eval()
         with torch.no_grad():
             shifted.head[-1].bias += bias
-        prior = torch.softmax(torch.cat([p[0] for p in others]), 1).mean(0)
-        fitted = torch.softmax(torch.cat([p[0] for p in others]) + bias, 1).mean(0)
-        centres = shifted.centres
-        print(f"fold {k}: bin bias fitted on {sum(len(p[0]) for p in others)} out-of-fold pixels; mean "
-              f"distribution's a*b* {(prior @ centres * 110).tolist()} -> {(fitted @ centres * 110).tolist()}",
-              flush=True)
+        before, after = (torch.softmax(logits + shift, 1).mean(0) @ shifted.centres * AB_SCALE for shift in (0, bias))
+        print(f"fold {k}: bin bias fitted on {len(logits)} out-of-fold pixels; mean distribution's a*b* "
+              f"{before.tolist()} -> {after.tolist()}", flush=True)
         out.append(shifted)
     return out
 

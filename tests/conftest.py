@@ -21,6 +21,15 @@ def make_tiny_model(path, in_channels=1, size=32, architecture="gen2", seed=0):
     return save_model(model, card, path)
 
 
+def answering(model, logits_per_bin):
+    """Make a class model give these (BINS,) logits at every pixel, whatever its input."""
+    head = model.head[-1]
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.copy_(logits_per_bin)
+    return model
+
+
 @pytest.fixture
 def tiny_model(tmp_path):
     return make_tiny_model(tmp_path / "models" / "tiny-independent.safetensors")

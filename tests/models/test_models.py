@@ -6,6 +6,7 @@ import torch
 from rehue.errors import RehueError, UsageError
 from rehue.models import ModelCard, create_model, list_models, load_model, save_model
 from rehue.models.registry import model_entry
+from tests.conftest import answering
 
 GENERATORS = list_models("generator")
 DISCRIMINATORS = list_models("discriminator")
@@ -90,15 +91,6 @@ def test_gen2_classes_shows_the_mean_of_its_bin_distribution():
     assert model(x).abs().mean() > ab.abs().mean(), "a sharper distribution has stronger colours"
 
 
-def _answering(model, logits_per_bin):
-    """Make a class model give these (BINS,) logits at every pixel, whatever its input."""
-    head = model.head[-1]
-    with torch.no_grad():
-        head.weight.zero_()
-        head.bias.copy_(logits_per_bin)
-    return model
-
-
 def test_removing_the_prior_mean_takes_an_unsure_pixel_to_grey_and_leaves_a_sure_one():
     from rehue.color.bins import BINS, bin_centres
 
@@ -110,7 +102,7 @@ def test_removing_the_prior_mean_takes_an_unsure_pixel_to_grey_and_leaves_a_sure
     model.ab_prior.copy_(prior)
     x = torch.randn(1, 1, 32, 32)
 
-    _answering(model, prior.log())
+    answering(model, prior.log())
     assert (prior @ centres)[1] > 0.1 and torch.allclose(model(x).mean(dim=(0, 2, 3)), prior @ centres, atol=1e-3)
     model.prior_mean_removal = 1.0
     assert model(x).abs().max() < 1e-3, "the training colours' own distribution: grey"
@@ -120,7 +112,7 @@ def test_removing_the_prior_mean_takes_an_unsure_pixel_to_grey_and_leaves_a_sure
     blue = int(centres[:, 1].argmin())
     sure = torch.full((BINS,), -30.0)
     sure[blue] = 30.0
-    _answering(model, sure)
+    answering(model, sure)
     model.prior_mean_removal = 1.0
     shift = (model(x).mean(dim=(0, 2, 3)) - centres[blue]).norm()
     assert shift < 0.25 * (prior @ centres).norm(), "a sure pixel keeps nearly all of its colour"

@@ -39,8 +39,17 @@ def soft_targets(ab: torch.Tensor) -> torch.Tensor:
     return target
 
 
+def sharpened(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """(N, BINS, H, W) logits -> the distribution over the bins, sharpened by ``temperature``."""
+    return torch.softmax(logits.float() / temperature, dim=1)
+
+
+def distribution_mean(probs: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+    """(N, BINS, H, W) distribution -> (N, 2, H, W) normalised a*b*: its mean."""
+    return torch.einsum("nkhw,kc->nchw", probs, centres)
+
+
 def annealed_mean(logits: torch.Tensor, centres: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
     """(N, BINS, H, W) logits -> (N, 2, H, W) normalised a*b*: the mean of the distribution sharpened by
     ``temperature`` (1: the plain mean; Zhang et al. show 0.38, between the mean and the likeliest bin)."""
-    probs = torch.softmax(logits.float() / temperature, dim=1)
-    return torch.einsum("nkhw,kc->nchw", probs, centres)
+    return distribution_mean(sharpened(logits, temperature), centres)

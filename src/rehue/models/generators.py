@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rehue.color.bins import BINS, annealed_mean, bin_centres
+from rehue.color.bins import BINS, bin_centres, distribution_mean, sharpened
 from rehue.models.registry import register_model
 
 
@@ -140,10 +140,10 @@ class UNetClasses(UNet):
 
     def forward(self, x: torch.Tensor, with_logits: bool = False):
         logits = super().forward(x)
-        ab = annealed_mean(logits, self.centres, self.temperature)
+        probs = sharpened(logits, self.temperature)
+        ab = distribution_mean(probs, self.centres)
         if self.prior_mean_removal:
             prior = self.ab_prior.clamp(min=0)
-            probs = torch.softmax(logits.float() / self.temperature, dim=1)
             overlap = (probs * prior.view(1, -1, 1, 1)).sqrt().sum(dim=1, keepdim=True)  # Bhattacharyya coefficient
             ab = ab - self.prior_mean_removal * overlap * (prior @ self.centres).view(1, 2, 1, 1)
         ab = nn.functional.interpolate(ab, size=x.shape[-2:], mode="bilinear", align_corners=False)

@@ -166,7 +166,7 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log) -> dict:
     chroma speckle cost SSIM (docs/model-card.md, "Fine-tuning on your own footage")."""
     import torch
 
-    from rehue.models.io import load_model
+    from rehue.models.io import INFERENCE_RANGES, load_model
 
     source, card = load_model(spec)
     if (card.architecture, card.width) != (config.generator, config.width) or card.in_channels > config.in_channels:
@@ -185,8 +185,7 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log) -> dict:
     generator.load_state_dict(target)
     if grown:
         log(f"initialised from {spec}; {grown} input layer(s) grown to {config.in_channels} channels")
-    kept = ("chroma", "ab_smoothing", "mean_share", "temperature", "prior_mean_removal")
-    restraint = {k: v for k, v in (card.inference or {}).items() if k in kept}
+    restraint = {k: v for k, v in (card.inference or {}).items() if k in INFERENCE_RANGES}
     if restraint:
         log(f"the trained model keeps {spec}'s restraint ({', '.join(f'{k} {v}' for k, v in restraint.items())}; "
             "`rehue colorize --chroma` sets another scale)")
