@@ -211,3 +211,20 @@ def test_rehue_models_lists_the_shipped_models_with_their_held_out_scores(monkey
     assert sorted(x.split()[0] for x in architectures) == sorted(GENERATORS + DISCRIMINATORS)
     starts = {x.index(model_entry(x.split()[0]).summary) for x in architectures}
     assert len(starts) == 1, "the summaries line up in one column"
+
+
+def test_a_class_model_saved_before_colours_were_counted_still_loads(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    torch.manual_seed(0)
+    model = create_model("gen2-classes", in_channels=1, size=32, width=8).eval()
+    path = save_model(model, ModelCard("gen2-classes", 1, 32, 8), tmp_path / "old.safetensors")
+    save_file({k: v for k, v in load_file(path).items() if k != "ab_prior"}, str(path))
+    loaded, _ = load_model(path)
+    x = torch.randn(1, 1, 32, 32)
+    assert torch.equal(loaded.ab_prior, model.ab_prior) and torch.allclose(loaded(x), model(x))
+    document = json.loads(path.with_suffix(".json").read_text())
+    document["inference"] = {"prior_mean_removal": 1.0}
+    path.with_suffix(".json").write_text(json.dumps(document))
+    with pytest.raises(RehueError, match=r"old\.json.*prior_mean_removal needs ab_prior"):
+        load_model(path)

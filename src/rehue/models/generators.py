@@ -122,6 +122,9 @@ class UNetClasses(UNet):
     """
 
     predicts_classes = True  # the training loop's cue to learn by cross-entropy
+    # weights saved before the model counted its colours lack ab_prior; they load with a flat one, whose
+    # mean is grey, unless their JSON asks for the setting that needs it (rehue.models.io.load_model)
+    optional_state = {"ab_prior": "prior_mean_removal"}
 
     def __init__(self, in_channels: int = 1, size: int = 32, width: int = 32):
         super().__init__(in_channels, size, width)

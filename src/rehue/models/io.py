@@ -166,6 +166,12 @@ def load_model(spec: str | Path, device: str = "cpu"):
     except (SafetensorError, OSError, ValueError) as exc:
         raise RehueError(f"not a readable safetensors file ({exc})", path) from None
     expected = model.state_dict()
+    for key, setting in getattr(model, "optional_state", {}).items():
+        if key not in tensors:
+            if card.inference.get(setting):
+                raise RehueError(f"inference {setting} needs {key}, which these weights lack (saved by an older "
+                                 "rehue); retrain, or drop the setting", path.with_suffix(".json"))
+            tensors[key] = expected[key]
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
