@@ -8,6 +8,7 @@ mean, trained by cross-entropy alone, against the shipped GAN + L1 recipe with i
     .venv/bin/python benchmarks/ab_classes.py --cross-validation --recipe --temperatures 1 --cv-mean-shares 1 0.5 0
         [--cv-prior-mean-removals 0 1]
     .venv/bin/python benchmarks/ab_classes.py --model runs/classes/model.safetensors --temperatures 1 --scales 1
+    .venv/bin/python benchmarks/ab_classes.py --model runs/classes/model.safetensors --prior-report
 
 The generator is the shipped one (``gen2``, width 16) with a head that gives logits for 23 x 23 bins 10
 a*b* units apart at half the working size (rehue.color.bins). It learns from the shipped recipe's
@@ -221,6 +222,30 @@ def calibrated(nets: list[nn.Module], folds, pixels: int = 512) -> list[nn.Modul
     return out
 
 
+def prior_report(net: nn.Module) -> dict:
+    """What a class model's counted training colours (``ab_prior``) are: their mean a*b*, the mean of what
+    dividing a distribution by them spreads an unsure pixel over (the prior over its half-flat mix, as the
+    measured and dropped prior division at P 1 did), and the shares of warm, cool and grey in them (warm:
+    rehue.data.demo's warm hue families; grey: the bins within 2 a*b* units of grey, as warm_share counts)."""
+    from rehue.color.bins import BINS
+    from rehue.color.lab import AB_SCALE
+    from rehue.data.demo import HUE_FAMILIES, WARM_FAMILIES, in_hue_family
+    from rehue.evaluation.metrics import CAST_MIN_CHROMA
+
+    prior = net.ab_prior.clamp(min=0).double()
+    centres = net.centres.double() * AB_SCALE
+    divided = prior / (0.5 * prior + 0.5 / BINS)
+    chroma = centres.norm(dim=1).numpy()
+    hue = np.degrees(np.arctan2(centres[:, 1].numpy(), centres[:, 0].numpy())) % 360.0
+    warm = np.any([in_hue_family(hue, lo, hi) for name, lo, hi in HUE_FAMILIES if name in WARM_FAMILIES], axis=0)
+    grey = chroma < CAST_MIN_CHROMA
+    weights = prior.numpy()
+    return {"prior_mean_ab": (prior @ centres).tolist(),
+            "divided_mean_ab": (divided @ centres / divided.sum()).tolist(),
+            "warm": float(weights[warm & ~grey].sum()), "cool": float(weights[~warm & ~grey].sum()),
+            "grey": float(weights[grey].sum())}
+
+
 def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1.0, prior_mean_removal: float = 0.0,
                        agreement: float = 0.0, shrink_removal: float = 0.0, **settings):
     """A Colorizer (working size 128, L* in) that shows ``net``'s annealed mean at ``temperature`` with
@@ -378,6 +403,8 @@ def main():
     parser.add_argument("--cv-shrink-removals", type=float, nargs="+", default=[0.0],
                         help="--cross-validation: shares of the training colours' mean taken off by how far each "
                              "pixel is shrunk (ShrinkRemoval)")
+    parser.add_argument("--prior-report", action="store_true",
+                        help="with --model: print what its counted training colours are (prior_report) and stop")
     parser.add_argument("--calibrate", action="store_true",
                         help="--cross-validation: add to each fold model one bias per bin, fitted on the other "
                              "fold models' out-of-fold logits (fit_bin_bias)")
@@ -388,6 +415,16 @@ def main():
                              "--generator gen2-classes --adversarial-weight 0), not by this script's loop")
     args = parser.parse_args()
     torch.set_num_threads(2)
+    if args.prior_report:
+        from rehue.models.io import load_model, resolve_model_path
+
+        if not args.model:
+            parser.error("--prior-report needs --model")
+        report = prior_report(load_model(resolve_model_path(args.model))[0])
+        print("training colours' mean a*b* {prior_mean_ab}; what dividing by them spreads an unsure pixel over "
+              "has mean a*b* {divided_mean_ab}; warm {warm:.2f}, cool {cool:.2f}, grey {grey:.2f} of the "
+              "pixels".format(**report))
+        return
     if args.cross_validation:
         cross_validate(args.demo, args.runs, args.out, args.steps, args.seed, args.temperatures,
                        args.cv_mean_shares or [args.mean_share], args.recipe,

@@ -181,3 +181,17 @@ def test_shrink_removal_takes_the_prior_mean_off_colours_that_cancel_out_and_lea
     assert torch.allclose(shown["one"][1], shown["one"][0], atol=1e-4), "one colour is not shrunk"
     assert shown["opposite"][0].abs().max() < 1e-4
     assert torch.allclose(shown["opposite"][1].mean(dim=(0, 2, 3)), -prior_mean, atol=1e-3)
+
+
+def test_the_prior_report_says_what_the_counted_colours_are(classes):
+    from rehue.color.bins import GRID
+
+    net = classes.classifier()
+    orange, grey = 14 * GRID + 14, 11 * GRID + 11  # a*b* (+30, +30) and (0, 0)
+    with torch.no_grad():
+        net.ab_prior.zero_()
+        net.ab_prior[orange], net.ab_prior[grey] = 0.75, 0.25
+    report = classes.prior_report(net)
+    assert np.allclose(report["prior_mean_ab"], [22.5, 22.5], atol=1e-6)
+    assert (report["warm"], report["cool"], report["grey"]) == pytest.approx((0.75, 0.0, 0.25))
+    assert np.allclose(report["divided_mean_ab"], [15.0, 15.0], atol=0.1), "divided, both bins weigh about the same"
