@@ -117,8 +117,9 @@ class UNetClasses(UNet):
     and a picture's unsure ground, walls and water come out warm. ``prior_mean_removal`` (R, 0 to 2) takes
     R times the prior's mean off each pixel, in proportion to how much its distribution overlaps the
     prior (their Bhattacharyya coefficient): all of it where the model only says what the training
-    colours were, almost none where it is sure of a rare colour. (Dividing the distribution by the prior instead,
-    Bayes' rule with a flat prior, made the colours warmer: docs/model-card.md, "Colour as classes".)
+    colours were, almost none where it is sure of a rare colour. (Dividing the distribution by the prior
+    instead, Bayes' rule with a flat prior, made the colours warmer: docs/model-card.md, "Colour as
+    classes".)
     """
 
     predicts_classes = True  # the training loop's cue to learn by cross-entropy

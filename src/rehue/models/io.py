@@ -189,7 +189,7 @@ def load_model(spec: str | Path, device: str = "cpu"):
                                   or not low <= value <= high):
             raise RehueError(f"inference {key} must be a number from {low:g} to {high:g}, not {value!r}",
                              path.with_suffix(".json"))
-    for key in ("temperature", "prior_mean_removal"):  # how a*b* classes are shown as one colour
+    for key in INFERENCE_RANGES:  # the settings a model applies itself (a class model's temperature, ...)
         if hasattr(model, key) and key in card.inference:
             setattr(model, key, float(card.inference[key]))
     return model.to(device).eval(), card
