@@ -9,6 +9,10 @@ mean, trained by cross-entropy alone, against the shipped GAN + L1 recipe with i
         [--cv-prior-mean-removals 0 1]
     .venv/bin/python benchmarks/ab_classes.py --model runs/classes/model.safetensors --temperatures 1 --scales 1
     .venv/bin/python benchmarks/ab_classes.py --model runs/classes/model.safetensors --prior-report
+    .venv/bin/python benchmarks/ab_classes.py --cross-validation --recipe --temperatures 0.6 --cv-prior-mean-removals 1
+        --cv-blends 0.25 0.5 0.75
+    .venv/bin/python benchmarks/ab_classes.py --model runs/classes/model.safetensors --temperatures 0.6
+        --prior-mean-removal 1 --blend-with rehue-gen2-128-independent --cv-blends 0.5 1
 
 The generator is the shipped one (``gen2``, width 16) with a head that gives logits for 23 x 23 bins 10
 a*b* units apart at half the working size (rehue.color.bins). It learns from the shipped recipe's
@@ -23,7 +27,10 @@ smoothed with sigma 1.5 and scaled, PSNR minus gray's and colourfulness as a sha
 ``--cross-validation`` also trains one without each of benchmarks/out_of_fold.py's three folds and
 compares it with the shipped recipe's fold models, photo by photo; with ``--recipe`` the fold models are
 trained by `rehue train` with the colour-as-classes recipe instead (the shipped recipe with CLASSES_FLAGS;
-runs/folds/classes-K), and ``--cv-mean-shares`` compares several mean shares. Trained weights are kept
+runs/folds/classes-K), and ``--cv-mean-shares`` compares several mean shares. ``--cv-blends W`` shows
+(1 - W) x 0.5 x each fold's shipped-recipe model + W x its class model (Blend); ``--blend-with`` scores the
+same mix of two full models on the held-out sets, with each set's mean warm share and outputs nearly all
+warm. Trained weights are kept
 (safetensors, out/model.safetensors and out/fold-K/) and reused.
 """
 
@@ -41,7 +48,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from restraint import held_out_photos, score  # noqa: E402
+from restraint import gray_reference, held_out_photos, relative_scores, score  # noqa: E402
 
 # what the colour-as-classes recipe adds to the shipped one (benchmarks/out_of_fold.py's RECIPE; docs/model-card.md)
 CLASSES_FLAGS = ["--generator", "gen2-classes", "--adversarial-weight", "0"]
@@ -162,6 +169,23 @@ class ShrinkRemoval(nn.Module):
         return ab - self.share * shrunk.clamp(0, 1) * prior.view(1, 2, 1, 1)
 
 
+class Blend(nn.Module):
+    """(1 - ``share``) x ``regression_chroma`` x the regression model's a*b* + ``share`` x the class model's:
+    two models of different kinds, whose mistakes may differ where seeds of one recipe share theirs. At
+    share 0 this is the regression model at its shipped restraint. (Measured in the cross-validation only.)"""
+
+    def __init__(self, regression: nn.Module, classes: nn.Module, share: float, regression_chroma: float = 0.5):
+        super().__init__()
+        self.regression = regression
+        self.classes = classes
+        self.share = share
+        self.regression_chroma = regression_chroma
+
+    def forward(self, x):
+        return ((1.0 - self.share) * self.regression_chroma * self.regression(x)
+                + self.share * self.classes(x))
+
+
 def out_of_fold_logits(net: nn.Module, photos: list[Path], pixels: int, seed: int = 0):
     """(logits (P, BINS), class targets (P, BINS)) of ``pixels`` random pixels of each photo's centre crop at
     128, at the class logits' size: what ``net`` says of photos it was not trained on, and the truth."""
@@ -247,10 +271,12 @@ def prior_report(net: nn.Module) -> dict:
 
 
 def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1.0, prior_mean_removal: float = 0.0,
-                       agreement: float = 0.0, shrink_removal: float = 0.0, **settings):
+                       agreement: float = 0.0, shrink_removal: float = 0.0, blend_with: nn.Module | None = None,
+                       blend_share: float = 1.0, **settings):
     """A Colorizer (working size 128, L* in) that shows ``net``'s annealed mean at ``temperature`` with
     ``prior_mean_removal`` (rehue.models.generators.UNetClasses), faded by ``agreement`` (ModeAgreement),
-    and ``mean_share`` of each picture's mean colour."""
+    and ``mean_share`` of each picture's mean colour; with ``blend_with``, a Blend of that regression model and
+    this one at ``blend_share``."""
     from rehue.inference.colorizer import Colorizer
     from rehue.models.io import ModelCard
 
@@ -261,6 +287,8 @@ def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1
         generator = ModeAgreement(generator, agreement).eval()
     if shrink_removal:
         generator = ShrinkRemoval(generator, shrink_removal).eval()
+    if blend_with is not None:
+        generator = Blend(blend_with.eval(), generator, blend_share).eval()
     card = ModelCard(architecture="gen2-classes", in_channels=1, size=128, width=16)
     return Colorizer(generator, card, backend="torch", mean_share=mean_share, **settings)
 
@@ -268,7 +296,8 @@ def annealed_colorizer(net: nn.Module, temperature: float, mean_share: float = 1
 def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, temperatures: list[float],
                    mean_shares: list[float] = (1.0,), recipe: bool = False,
                    prior_mean_removals: list[float] = (0.0,), agreements: list[float] = (0.0,),
-                   calibrate: bool = False, shrink_removals: list[float] = (0.0,)) -> None:
+                   calibrate: bool = False, shrink_removals: list[float] = (0.0,),
+                   blend_shares: list[float] = (1.0,)) -> None:
     """benchmarks/out_of_fold.py's cross-validation: a classifier trained without each fold (out/fold-K, or
     with ``recipe`` by `rehue train` with CLASSES_FLAGS in runs/classes-K), against the shipped
     recipe's fold models (runs/K, trained first if missing), photo by photo."""
@@ -284,7 +313,9 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
         nets = [load_or_train(out / f"fold-{k}", data, steps, seed) for k, (data, _) in enumerate(folds)]
     if calibrate:
         nets = calibrated(nets, folds)
-    base, _ = oof.cross_validation(folds, oof.train_folds(folds, runs))
+    base_paths = oof.train_folds(folds, runs)
+    base, _ = oof.cross_validation(folds, base_paths)
+    regressions = [load_model(path)[0].eval() for path in base_paths] if blend_shares != [1.0] else [None] * 3
     truths = base.pop("truth")
     truth = truths["colour"].mean()
     casts = {"truths": (truths["warm"] >= SEPIA_WARM_SHARE).sum(),
@@ -302,11 +333,13 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
     print("|---|" + "---|" * len(oof.GLOBAL_SCALES))
     print("| shipped recipe | " + " | ".join(f"{row['diff'].mean():+.3f} ({row['colour'].mean() / truth:.2f}; "
                                            f"{row['ssim_diff'].mean():+.4f})" for row in base.values()) + " |")
-    for temperature, removal, agreement, shrink, mean_share in (
-            (t, r, a, sr, m) for t in temperatures for r in prior_mean_removals for a in agreements
-            for sr in shrink_removals for m in mean_shares):
-        colorizers = [annealed_colorizer(net, temperature, mean_share, removal, agreement, shrink, chroma=1.0,
-                                         ab_smoothing=oof.SMOOTHING) for net in nets]
+    for temperature, removal, agreement, shrink, mean_share, blend in (
+            (t, r, a, sr, m, b) for t in temperatures for r in prior_mean_removals for a in agreements
+            for sr in shrink_removals for m in mean_shares for b in blend_shares):
+        colorizers = [annealed_colorizer(net, temperature, mean_share, removal, agreement, shrink,
+                                         blend_with=regression if blend != 1.0 else None, blend_share=blend,
+                                         chroma=1.0, ab_smoothing=oof.SMOOTHING)
+                      for net, regression in zip(nets, regressions, strict=True)]
         cv, _ = oof.cross_validation(folds, colorizers)
         cv.pop("truth")
         cells = []
@@ -319,7 +352,8 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
         label = (f"classes{', calibrated' if calibrate else ''}, T {temperature:g}"
                  + (f", R {removal:g}" if removal else "")
                  + (f", A {agreement:g}" if agreement else "") + (f", S {shrink:g}" if shrink else "")
-                 + (f", M {mean_share:g}" if mean_share != 1.0 else ""))
+                 + (f", M {mean_share:g}" if mean_share != 1.0 else "")
+                 + (f", blend W {blend:g} with the shipped recipe x0.5" if blend != 1.0 else ""))
         print(f"| {label} | " + " | ".join(cells) + " |")
         casts[f"{label} x1"] = (cv[1.0]["warm"] >= SEPIA_WARM_SHARE).sum()
         warmth[f"{label} x1"] = mean_warmth(cv[1.0]["warm"])
@@ -338,6 +372,31 @@ def sweep(net: nn.Module, sets: dict[str, list[Path]], temperatures: list[float]
             colorizers[temperature, scale] = annealed_colorizer(net, temperature, mean_share, prior_mean_removal,
                                                                 **settings)
     return score(colorizers, sets)
+
+
+def blend_held_out(net: nn.Module, regression: nn.Module, sets: dict[str, list[Path]], shares: list[float],
+                   temperature: float, prior_mean_removal: float) -> dict:
+    """{set: {W: (PSNR minus gray's, colourfulness share, mean warm share, outputs at least 90% warm)}} of
+    Blends at ``shares`` (W 0: the regression model at x0.5, as shipped) on each set's centre crops."""
+    from rehue.data.images import load_image
+    from rehue.evaluation.evaluate import square_crop
+    from rehue.evaluation.metrics import SEPIA_WARM_SHARE, warm_share
+
+    colorizers = {w: annealed_colorizer(net, temperature, prior_mean_removal=prior_mean_removal,
+                                        blend_with=regression, blend_share=w, chroma=1.0, ab_smoothing=1.5)
+                  for w in shares}
+    table = {}
+    for name, paths in sets.items():
+        truths = [square_crop(load_image(p).rgb, 128) for p in paths]
+        reference = gray_reference(truths)
+        table[name] = {}
+        for w, colorizer in colorizers.items():
+            outputs = [colorizer.colorize(t) for t in truths]
+            shares_warm = [x for x in map(warm_share, outputs) if x is not None]
+            table[name][w] = (*relative_scores(outputs, truths, reference),
+                              float(np.mean(shares_warm)) if shares_warm else float("nan"),
+                              sum(x >= SEPIA_WARM_SHARE for x in shares_warm))
+    return table
 
 
 def comparison_grid(net: nn.Module, sets: dict[str, list[Path]], temperature: float, scale: float, out: Path,
@@ -403,6 +462,12 @@ def main():
     parser.add_argument("--cv-shrink-removals", type=float, nargs="+", default=[0.0],
                         help="--cross-validation: shares of the training colours' mean taken off by how far each "
                              "pixel is shrunk (ShrinkRemoval)")
+    parser.add_argument("--cv-blends", type=float, nargs="+", default=[1.0],
+                        help="--cross-validation: shares W of a Blend, (1 - W) x 0.5 x the shipped recipe's fold "
+                             "model + W x the class model")
+    parser.add_argument("--blend-with", help="with --model: score Blends of this regression model (a shipped name "
+                        "or a .safetensors path) and the class model on the held-out sets, at --cv-blends, T "
+                        "--temperatures[0] and --prior-mean-removal")
     parser.add_argument("--prior-report", action="store_true",
                         help="with --model: print what its counted training colours are (prior_report) and stop")
     parser.add_argument("--calibrate", action="store_true",
@@ -429,10 +494,27 @@ def main():
         cross_validate(args.demo, args.runs, args.out, args.steps, args.seed, args.temperatures,
                        args.cv_mean_shares or [args.mean_share], args.recipe,
                        args.cv_prior_mean_removals or [args.prior_mean_removal], args.cv_agreements,
-                       args.calibrate, args.cv_shrink_removals)
+                       args.calibrate, args.cv_shrink_removals, args.cv_blends)
         if args.recipe:
             return
     sets = held_out_photos(args.demo)
+    if args.blend_with:
+        from rehue.models.io import load_model, resolve_model_path
+
+        if not args.model:
+            parser.error("--blend-with needs --model")
+        table = blend_held_out(load_model(resolve_model_path(args.model))[0].eval(),
+                               load_model(resolve_model_path(args.blend_with))[0].eval(), sets,
+                               [0.0, *args.cv_blends], args.temperatures[0], args.prior_mean_removal)
+        print(f"PSNR minus gray's (dB) (colourfulness share; mean warm share; outputs at least 90% warm) of "
+              f"(1 - W) x 0.5 x {args.blend_with} + W x the class model at T {args.temperatures[0]:g}, "
+              f"R {args.prior_mean_removal:g}; smoothed (sigma 1.5), centre crops at 128")
+        columns = list(next(iter(table.values())))
+        print("| set | " + " | ".join(f"W {w:g}" for w in columns) + " |")
+        print("|---|" + "---|" * len(columns))
+        for name, row in table.items():
+            print(f"| {name} | " + " | ".join("{:+.2f} ({:.2f}; {:.2f}; {})".format(*row[w]) for w in columns) + " |")
+        return
     if args.model:
         from rehue.models.io import load_model, resolve_model_path
 

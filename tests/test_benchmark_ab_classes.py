@@ -195,3 +195,74 @@ def test_the_prior_report_says_what_the_counted_colours_are(classes):
     assert np.allclose(report["prior_mean_ab"], [22.5, 22.5], atol=1e-6)
     assert (report["warm"], report["cool"], report["grey"]) == pytest.approx((0.75, 0.0, 0.25))
     assert np.allclose(report["divided_mean_ab"], [15.0, 15.0], atol=0.1), "divided, both bins weigh about the same"
+
+
+def test_a_blend_mixes_the_regression_model_at_its_restraint_with_the_class_model(classes):
+    class Constant(torch.nn.Module):
+        def __init__(self, ab):
+            super().__init__()
+            self.ab = torch.tensor(ab).view(1, 2, 1, 1)
+
+        def forward(self, x):
+            return self.ab.expand(x.shape[0], 2, *x.shape[-2:])
+
+    regression, class_model = Constant([0.4, -0.2]), Constant([0.1, 0.3])
+    x = torch.zeros(2, 1, 8, 8)
+    mix = {w: classes.Blend(regression, class_model, w)(x)[0, :, 0, 0] for w in (0.0, 0.5, 1.0)}
+    assert torch.allclose(mix[0.0], torch.tensor([0.2, -0.1])), "the regression model at x0.5, as shipped"
+    assert torch.allclose(mix[1.0], torch.tensor([0.1, 0.3]))
+    assert torch.allclose(mix[0.5], torch.tensor([0.15, 0.1]))
+
+
+def test_blends_on_the_held_out_sets_start_from_the_shipped_restraint(tmp_path, classes):
+    from restraint import score
+
+    from rehue.inference.colorizer import Colorizer
+    from rehue.models.io import load_model
+    from tests.conftest import make_tiny_model
+
+    sets = classes.held_out_photos(held_out_demo(tmp_path / "demo"))
+    regression_path = make_tiny_model(tmp_path / "regression.safetensors", size=128)
+    torch.manual_seed(0)
+    net = classes.classifier().eval()
+    with torch.no_grad():
+        net.head[-1].bias.copy_(torch.randn(529) * 2)
+    table = classes.blend_held_out(net, load_model(regression_path)[0].eval(), sets, [0.0, 0.5, 1.0], 1.0, 0.0)
+    assert list(table) == list(sets) and all(list(row) == [0.0, 0.5, 1.0] for row in table.values())
+    shipped = score({"x0.5": Colorizer.load(str(regression_path), device="cpu", chroma=0.5, ab_smoothing=1.5)}, sets)
+    alone = score({"T1": classes.annealed_colorizer(net, 1.0, chroma=1.0, ab_smoothing=1.5)}, sets)
+    for name, row in table.items():
+        assert row[0.0][:2] == pytest.approx(shipped[name]["x0.5"], abs=1e-6)
+        assert row[1.0][:2] == pytest.approx(alone[name]["T1"], abs=1e-6)
+        assert row[0.5][:2] != pytest.approx(row[1.0][:2], abs=1e-3)
+        assert all(0 <= row[w][3] <= len(sets[name]) for w in row)
+
+
+def test_cross_validation_blends_each_fold_class_model_with_that_folds_regression_model(
+        tmp_path, classes, monkeypatch, capsys):
+    import out_of_fold
+
+    from tests.conftest import make_tiny_model
+
+    demo, _ = demo_set(tmp_path / "demo")
+    class_model = make_tiny_model(tmp_path / "classes.safetensors", size=128, architecture="gen2-classes")
+    regressions = [make_tiny_model(tmp_path / f"regression-{k}.safetensors", size=128, seed=k) for k in range(3)]
+    monkeypatch.setattr(out_of_fold, "train_folds",
+                        lambda folds, runs, tag="", extra=(): [class_model] * 3 if tag else regressions)
+    blended = []
+    original = classes.Blend.__init__
+
+    def remember(self, regression, class_net, share, regression_chroma=0.5):
+        blended.append((float(next(regression.parameters()).detach().sum()), share))
+        original(self, regression, class_net, share, regression_chroma)
+
+    monkeypatch.setattr(classes.Blend, "__init__", remember)
+    classes.cross_validate(demo, tmp_path / "folds", tmp_path / "classes", steps=1, seed=0, temperatures=[1.0],
+                           recipe=True, blend_shares=[1.0, 0.5])
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert [line.split(" | ")[0] for line in table[1:]] == [
+        "| shipped recipe", "| classes, T 1", "| classes, T 1, blend W 0.5 with the shipped recipe x0.5"]
+    from rehue.models.io import load_model
+
+    firsts = [float(next(load_model(path)[0].parameters()).detach().sum()) for path in regressions]
+    assert blended == [(first, 0.5) for first in firsts], "fold K's class model with fold K's regression model"
