@@ -266,6 +266,36 @@ def test_abort_removes_the_partial_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_writer_dropped_before_a_with_holds_it_leaves_no_temp_file(tmp_path):
+    """An interrupt can land between the writer's construction and the caller's ``with``: nothing then
+    closes or aborts it, and its temp file must still go when the writer does (or at exit)."""
+    import gc
+
+    writer = VideoWriter(tmp_path / "out.mp4", 64, 48, 25)
+    writer.write(level_frames(1)[0])
+    assert len(list(tmp_path.iterdir())) == 1
+    del writer
+    gc.collect()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_closed_writer_does_not_delete_a_later_writers_temp_file(tmp_path):
+    """Both writers of one target in one process use the same temp name; the first one's cleanup must
+    not reach the second's file."""
+    import gc
+
+    out = tmp_path / "out.mp4"
+    with VideoWriter(out, 64, 48, 25) as first:
+        first.write(level_frames(1)[0])
+    second = VideoWriter(out, 64, 48, 25, overwrite=True)
+    second.write(level_frames(1)[0])
+    del first
+    gc.collect()
+    assert len(list(tmp_path.iterdir())) == 2, "the finished file and the second writer's temp file"
+    second.close()
+    assert list(tmp_path.iterdir()) == [out]
+
+
 def test_existing_output_is_kept_unless_overwrite(tmp_path):
     out = tmp_path / "out.mp4"
     out.write_bytes(b"precious")

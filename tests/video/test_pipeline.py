@@ -455,3 +455,37 @@ def test_photos_and_films_each_get_their_own_default_model(monkeypatch, tmp_path
     assert comment.endswith(io.DEFAULT_MODELS["video"])
     software = Image.open(tmp_path / "out" / "photo.png").getexif()[0x0131]
     assert software.endswith(io.DEFAULT_MODELS["independent"])
+
+
+def test_an_interrupt_while_the_decode_thread_starts_leaves_the_reader_untouched(monkeypatch):
+    """Thread.start() can be interrupted after the thread is running; the caller then closes the reader.
+    A decode thread already reading from it would crash FFmpeg at exit, so it must wait for the go."""
+    import threading
+    import time
+    from contextlib import closing
+
+    from rehue.video import pipeline
+
+    touched = []
+
+    def items():
+        touched.append("read")
+        yield 1
+
+    started = threading.Thread.start
+
+    def start_then_interrupt(self):
+        started(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_interrupt)
+    frames = pipeline._prefetch(items(), "rehue-test-prefetch")
+    with pytest.raises(KeyboardInterrupt), closing(frames):
+        next(frames)
+    monkeypatch.undo()
+    deadline = time.monotonic() + 5
+    while any(t.name == "rehue-test-prefetch" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not any(t.name == "rehue-test-prefetch" for t in threading.enumerate()), "the thread ended"
+    assert touched == [], "and never read"
+    assert list(pipeline._prefetch(iter([1, 2, 3]), "rehue-test-prefetch")) == [1, 2, 3]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from collections.abc import Iterator
 from fractions import Fraction
 from itertools import islice
@@ -109,6 +110,13 @@ def _ffmpeg_reason(exc: Exception) -> str:
 
 def _normalise_rotation(degrees: float) -> int:
     return int(round(degrees)) % 360
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _open_input(path: Path):
@@ -597,6 +605,10 @@ class VideoWriter:
                 log.warning("%s: the audio stream cannot be decoded; the output has no sound", audio_source)
             source.close()
         audio = (audio_source, audio_start, audio_end) if has_audio else None
+        # An interrupt can land after the temp file exists but before a caller's ``with`` holds this writer
+        # (during the header's write, say, when it is raised at the next Python call): the finalizer then
+        # deletes the file when the writer is dropped or the interpreter exits. close() and abort() detach it.
+        self._temp_cleanup = weakref.finalize(self, _unlink_quietly, self._temp_path)
         try:
             try:
                 self._open_output(codecs, crf, preset, rotation, audio, copy_audio=True)
@@ -751,6 +763,7 @@ class VideoWriter:
                 self._audio.close()
             self._output.close()
             os.replace(self._temp_path, self.path)
+            self._temp_cleanup.detach()
         except (av.FFmpegError, OSError) as exc:
             self.abort()
             raise RehueError(f"cannot write the video ({_ffmpeg_reason(exc)})", self.path) from None
@@ -766,6 +779,7 @@ class VideoWriter:
             return
         self._closed = True
         self._discard_output()
+        self._temp_cleanup.detach()
 
     def _discard_output(self) -> None:
         for closable in (getattr(self, "_audio", None), getattr(self, "_output", None)):

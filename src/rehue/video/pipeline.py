@@ -365,11 +365,18 @@ _END = object()
 
 def _prefetch(items, name: str):
     """Iterate ``items`` on a thread of its own, ``QUEUE_FRAMES`` ahead of the consumer; errors are
-    raised in the consumer. Close the generator to stop the thread (the ``with closing`` in the caller)."""
+    raised in the consumer. Close the generator to stop the thread (the ``with closing`` in the caller).
+
+    The thread touches ``items`` only once ``go`` is set, after ``start()`` has returned inside the
+    ``try``: an interrupt that lands while the thread is being started then cannot leave it decoding
+    from a reader that the caller goes on to close (at exit, a crash in FFmpeg)."""
     handoff: queue.Queue = queue.Queue(QUEUE_FRAMES)
-    stop = threading.Event()
+    go, stop = threading.Event(), threading.Event()
 
     def produce():
+        while not go.wait(WORKER_POLL_S):
+            if stop.is_set():
+                return
         try:
             for item in items:
                 while not stop.is_set():
@@ -385,8 +392,9 @@ def _prefetch(items, name: str):
             handoff.put((False, exc))
 
     thread = threading.Thread(target=produce, name=name, daemon=True)
-    thread.start()
     try:
+        thread.start()
+        go.set()
         while True:
             ok, item = handoff.get()
             if not ok:
@@ -396,12 +404,13 @@ def _prefetch(items, name: str):
             yield item
     finally:
         stop.set()
-        while thread.is_alive():
-            try:
-                handoff.get(timeout=WORKER_POLL_S)
-            except queue.Empty:
-                pass
-        thread.join()
+        if go.is_set():  # the thread was started: wait until it has let go of ``items``
+            while thread.is_alive():
+                try:
+                    handoff.get(timeout=WORKER_POLL_S)
+                except queue.Empty:
+                    pass
+            thread.join()
 
 
 def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
@@ -461,9 +470,10 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                 state.timer.add("encode", time.perf_counter() - tick)
                 bar.update(1)
 
-            encoder = _Worker(encode, "rehue-encode")
-            composer = _Worker(lambda decided: encoder.put(state.compose(decided)), "rehue-compose")
+            encoder = composer = None
             try:
+                encoder = _Worker(encode, "rehue-encode")
+                composer = _Worker(lambda decided: encoder.put(state.compose(decided)), "rehue-compose")
                 with closing(_prefetch(decoded(), "rehue-decode")) as frames:
                     for pts, gray, letterboxed in frames:
                         for decided in state.push_ab(gray, (pts, gray), letterboxed):
@@ -473,8 +483,9 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                 composer.finish()
                 encoder.finish()
             finally:
-                composer.cancel()
-                encoder.cancel()
+                for worker in (composer, encoder):
+                    if worker is not None:
+                        worker.cancel()
                 state.close()
                 bar.close()
     summary = VideoSummary(
