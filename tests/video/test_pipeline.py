@@ -489,3 +489,15 @@ def test_an_interrupt_while_the_decode_thread_starts_leaves_the_reader_untouched
     assert not any(t.name == "rehue-test-prefetch" for t in threading.enumerate()), "the thread ended"
     assert touched == [], "and never read"
     assert list(pipeline._prefetch(iter([1, 2, 3]), "rehue-test-prefetch")) == [1, 2, 3]
+
+
+def test_a_frame_folder_dropped_before_its_try_leaves_no_staging_folder(tmp_path):
+    import gc
+
+    from rehue.video.pipeline import _FrameFolder
+
+    sink = _FrameFolder(tmp_path / "out", ["a.png"], quality=90, software="rehue", timer=None, bar=None)
+    assert [p.name for p in tmp_path.iterdir()] == [sink.staging.name]
+    del sink
+    gc.collect()
+    assert list(tmp_path.iterdir()) == []

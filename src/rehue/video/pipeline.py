@@ -16,6 +16,7 @@ import shutil
 import sys
 import threading
 import time
+import weakref
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
@@ -626,6 +627,9 @@ class _FrameFolder:
             self.staging.mkdir(parents=True)
         except OSError as exc:
             raise RehueError(f"cannot make the output folder ({exc.strerror or exc})", target.parent) from None
+        # as VideoWriter's temp file: gone with this object (or at exit) if an interrupt lands before the
+        # caller's try holds it
+        self._staging_cleanup = weakref.finalize(self, shutil.rmtree, self.staging, ignore_errors=True)
         # Encoding takes most of the time (a 720p PNG 0.1-0.3 s, everything else 0.04 s); Pillow, OpenCV
         # and tifffile release the GIL while they encode, so frames are written on every core
         self.threads = max(1, os.cpu_count() or 1)
@@ -663,6 +667,7 @@ class _FrameFolder:
     def close(self) -> None:
         self.writers.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self.staging, ignore_errors=True)
+        self._staging_cleanup.detach()
 
 
 class _FrameVideo:
