@@ -77,6 +77,13 @@ def assert_one_line_error(err: str, path, reason: str) -> None:
     assert "Traceback" not in err
 
 
+def default_sigint() -> None:
+    """In the child before exec: SIGINT back to its default. A test run started in the background by a
+    non-interactive shell (``.ci/run &``) ignores SIGINT, its children inherit that, and Python leaves an
+    ignored SIGINT ignored, so `rehue` would rightly colour on through the signal (exit 0)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def temp_files(folder: Path) -> list[Path]:
     return [p for p in Path(folder).rglob("*") if TEMP_MARK in p.name]
 
@@ -404,15 +411,15 @@ def test_sigint_and_sigterm_mid_video_leave_no_partial_output_and_no_temp_file(t
             out.write_bytes(existing)
         args = [sys.executable, "-m", "rehue.cli", "colorize", str(long_clip), "-o", str(out), "--model", str(model),
                 "--dependent-model", "none", "--overwrite", "--no-progress"]
-        proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                                preexec_fn=default_sigint)
         runs.append((signum, existing, folder, out, proc))
     deadline = time.monotonic() + 60
     for signum, _, folder, _, proc in runs:
         while not temp_files(folder) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
         # Frozen as soon as its output is open, the run cannot finish before the signal, however late this
-        # process is scheduled on a busy machine (a signal sent 0.3 s after the temp file once landed after
-        # the output was in place, while the interpreter was exiting: exit 0); the signal waits for SIGCONT.
+        # process is scheduled; the signal waits for SIGCONT.
         proc.send_signal(signal.SIGSTOP)
         assert proc.poll() is None and temp_files(folder), \
             f"{signum.name}: colouring ended before the signal; the clip is too short for this machine"
