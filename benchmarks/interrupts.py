@@ -1,10 +1,11 @@
 """Interrupts at the worst moment: `rehue colorize` of a clip is frozen (SIGSTOP) as soon as its temp output
-appears, sent SIGINT or SIGTERM, and let go (SIGCONT), two runs side by side, ``--trials`` times. A clean
+appears (or ``--delay`` seconds later, mid-run), sent SIGINT or SIGTERM, and let go (SIGCONT), two runs side
+by side, ``--trials`` times. A clean
 interrupt exits 130 with no output and no temp file; the script counts exit codes (-11: a crash), temp
 files left and outputs written (docs/reliability.md). ``--load N`` keeps N busy loops running beside them,
 as a loaded machine schedules the threads differently.
 
-    .venv/bin/python benchmarks/interrupts.py [--trials 60] [--load 2] [--frames 1500]
+    .venv/bin/python benchmarks/interrupts.py [--trials 60] [--load 2] [--frames 1500] [--delay 0]
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def trial(clip: Path, model: Path, root: Path) -> list[dict]:
-    """One SIGINT run and one SIGTERM run, each frozen as its output opens, signalled, then continued."""
+def trial(clip: Path, model: Path, root: Path, delay: float = 0.0) -> list[dict]:
+    """One SIGINT run and one SIGTERM run, each frozen ``delay`` seconds after its output opens (at once by
+    default), signalled, then continued."""
     runs = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         folder = Path(tempfile.mkdtemp(prefix=f"{signum.name}-", dir=root))
@@ -49,6 +51,7 @@ def trial(clip: Path, model: Path, root: Path) -> list[dict]:
     for signum, folder, _, proc in runs:
         while not temp_files(folder) and proc.poll() is None:
             time.sleep(0.005)
+        time.sleep(delay)
         proc.send_signal(signal.SIGSTOP)
         signalled[signum] = proc.poll() is None and bool(temp_files(folder))
         proc.send_signal(signum)
@@ -72,6 +75,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=60, help="pairs of runs (one SIGINT, one SIGTERM)")
     parser.add_argument("--load", type=int, default=2, help="busy loops beside the runs")
     parser.add_argument("--frames", type=int, default=1500, help="frames of the 160x120 clip with sound")
+    parser.add_argument("--delay", type=float, default=0.0,
+                        help="seconds after the output opens before the signal (0: as it opens)")
     args = parser.parse_args()
     from tests.conftest import make_tiny_model
     from tests.helpers_video import make_clip, textured_frames
@@ -87,7 +92,7 @@ def main() -> None:
             clip = make_clip(root / "clip.mp4", textured_frames(args.frames, 120, 160), fps=25, audio=True)
             model = make_tiny_model(root / "tiny.safetensors")
             for k in range(args.trials):
-                for result in trial(clip, model, root):
+                for result in trial(clip, model, root, args.delay):
                     clean = (result["exit"] == 130 and not result["temp left"] and not result["output written"])
                     outcomes["clean" if clean else "not clean"] += 1
                     outcomes[f"exit {result['exit']}"] += 1
@@ -104,8 +109,9 @@ def main() -> None:
             load.terminate()
     print(file=sys.stderr)
     runs = 2 * args.trials
-    print(f"{runs} runs ({args.trials} SIGINT, {args.trials} SIGTERM; {args.frames} frames; {args.load} busy loops "
-          f"beside): " + ", ".join(f"{key} {value}" for key, value in sorted(outcomes.items())))
+    print(f"{runs} runs ({args.trials} SIGINT, {args.trials} SIGTERM; {args.frames} frames; signalled "
+          f"{args.delay:g} s after the output opened; {args.load} busy loops beside): "
+          + ", ".join(f"{key} {value}" for key, value in sorted(outcomes.items())))
 
 
 if __name__ == "__main__":
