@@ -385,9 +385,10 @@ def blend_held_out(net: nn.Module, regression: nn.Module, sets: dict[str, list[P
     colorizers = {w: annealed_colorizer(net, temperature, prior_mean_removal=prior_mean_removal,
                                         blend_with=regression, blend_share=w, chroma=1.0, ab_smoothing=1.5)
                   for w in shares}
+    size = next(iter(colorizers.values())).size
     table = {}
     for name, paths in sets.items():
-        truths = [square_crop(load_image(p).rgb, 128) for p in paths]
+        truths = [square_crop(load_image(p).rgb, size) for p in paths]
         reference = gray_reference(truths)
         table[name] = {}
         for w, colorizer in colorizers.items():

@@ -399,8 +399,8 @@ def test_sigint_and_sigterm_mid_video_leave_no_partial_output_and_no_temp_file(t
     """Two runs side by side (one interpreter start's worth of waiting): SIGINT into a fresh output,
     SIGTERM into a run with --overwrite over an earlier result, which must survive unchanged. The signal
     lands as the output opens, the moment most likely to leak (the header being written, the threads
-    starting): under load, before rehue guarded it, runs signalled there kept their temp file or
-    crashed at exit (5 of 60), a decode thread still reading from the closed reader."""
+    starting): under load, before rehue guarded it, 4 of 60 runs signalled there kept their temp file
+    or crashed at exit, a decode thread still reading from the closed reader (benchmarks/interrupts.py)."""
     model = make_tiny_model(tmp_path / "tiny.safetensors")
     runs = []
     for signum, existing in ((signal.SIGINT, None), (signal.SIGTERM, b"the previous result")):
