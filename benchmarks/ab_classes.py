@@ -48,7 +48,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from restraint import gray_reference, held_out_photos, relative_scores, score  # noqa: E402
+from restraint import held_out_photos, score  # noqa: E402
 
 # what the colour-as-classes recipe adds to the shipped one (benchmarks/out_of_fold.py's RECIPE; docs/model-card.md)
 CLASSES_FLAGS = ["--generator", "gen2-classes", "--adversarial-weight", "0"]
@@ -315,7 +315,8 @@ def cross_validate(demo: Path, runs: Path, out: Path, steps: int, seed: int, tem
         nets = calibrated(nets, folds)
     base_paths = oof.train_folds(folds, runs)
     base, _ = oof.cross_validation(folds, base_paths)
-    regressions = [load_model(path)[0].eval() for path in base_paths] if blend_shares != [1.0] else [None] * 3
+    blending = any(share != 1.0 for share in blend_shares)
+    regressions = [load_model(path)[0].eval() if blending else None for path in base_paths]
     truths = base.pop("truth")
     truth = truths["colour"].mean()
     casts = {"truths": (truths["warm"] >= SEPIA_WARM_SHARE).sum(),
@@ -378,26 +379,17 @@ def blend_held_out(net: nn.Module, regression: nn.Module, sets: dict[str, list[P
                    temperature: float, prior_mean_removal: float) -> dict:
     """{set: {W: (PSNR minus gray's, colourfulness share, mean warm share, outputs at least 90% warm)}} of
     Blends at ``shares`` (W 0: the regression model at x0.5, as shipped) on each set's centre crops."""
-    from rehue.data.images import load_image
-    from rehue.evaluation.evaluate import square_crop
     from rehue.evaluation.metrics import SEPIA_WARM_SHARE, warm_share
+
+    def warmth(outputs):
+        shares_warm = [x for x in map(warm_share, outputs) if x is not None]
+        return (float(np.mean(shares_warm)) if shares_warm else float("nan"),
+                sum(x >= SEPIA_WARM_SHARE for x in shares_warm))
 
     colorizers = {w: annealed_colorizer(net, temperature, prior_mean_removal=prior_mean_removal,
                                         blend_with=regression, blend_share=w, chroma=1.0, ab_smoothing=1.5)
                   for w in shares}
-    size = next(iter(colorizers.values())).size
-    table = {}
-    for name, paths in sets.items():
-        truths = [square_crop(load_image(p).rgb, size) for p in paths]
-        reference = gray_reference(truths)
-        table[name] = {}
-        for w, colorizer in colorizers.items():
-            outputs = [colorizer.colorize(t) for t in truths]
-            shares_warm = [x for x in map(warm_share, outputs) if x is not None]
-            table[name][w] = (*relative_scores(outputs, truths, reference),
-                              float(np.mean(shares_warm)) if shares_warm else float("nan"),
-                              sum(x >= SEPIA_WARM_SHARE for x in shares_warm))
-    return table
+    return score(colorizers, sets, extra=warmth)
 
 
 def comparison_grid(net: nn.Module, sets: dict[str, list[Path]], temperature: float, scale: float, out: Path,

@@ -22,17 +22,8 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-TEMP_MARK = ".rehue-tmp"
-
-
-def temp_files(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if TEMP_MARK in p.name]
-
-
-def default_sigint() -> None:
-    """SIGINT back to its default in the child: started in the background by a non-interactive shell, this
-    script ignores SIGINT, and so would `rehue` (rightly: it leaves an ignored SIGINT ignored)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+from tests.conftest import make_tiny_model  # noqa: E402
+from tests.helpers_video import default_sigint, make_clip, temp_files, textured_frames  # noqa: E402
 
 
 def trial(clip: Path, model: Path, root: Path, delay: float = 0.0) -> list[dict]:
@@ -78,9 +69,6 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0,
                         help="seconds after the output opens before the signal (0: as it opens)")
     args = parser.parse_args()
-    from tests.conftest import make_tiny_model
-    from tests.helpers_video import make_clip, textured_frames
-
     loads = [multiprocessing.Process(target=busy, daemon=True) for _ in range(args.load)]
     for load in loads:
         load.start()

@@ -114,10 +114,10 @@ def sweep(model: str, sets: dict[str, list[Path]], scales: list[float], ab_smoot
     return score(colorizers, sets, colour)
 
 
-def score(colorizers: dict, sets: dict[str, list[Path]], colour=None) -> dict:
+def score(colorizers: dict, sets: dict[str, list[Path]], colour=None, extra=None) -> dict:
     """{set: {key: (PSNR minus gray's in dB, colourfulness / truth's)}} of each of ``colorizers`` (one
     working size) on each set's centre crops; ``colour(colorizer, truth)`` colours a crop (default:
-    ``colorizer.colorize``)."""
+    ``colorizer.colorize``); ``extra(outputs)`` gives more figures of a set's outputs, added to its tuple."""
     from rehue.data.images import load_image
     from rehue.evaluation.evaluate import square_crop
 
@@ -127,8 +127,10 @@ def score(colorizers: dict, sets: dict[str, list[Path]], colour=None) -> dict:
     for name, paths in sets.items():
         truths = [square_crop(load_image(p).rgb, size) for p in paths]
         reference = gray_reference(truths)
-        table[name] = {key: relative_scores([colour(colorizer, t) for t in truths], truths, reference)
-                       for key, colorizer in colorizers.items()}
+        table[name] = {}
+        for key, colorizer in colorizers.items():
+            outputs = [colour(colorizer, t) for t in truths]
+            table[name][key] = (*relative_scores(outputs, truths, reference), *(extra(outputs) if extra else ()))
     return table
 
 

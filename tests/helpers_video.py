@@ -6,6 +6,7 @@ order, trimming and timestamps through a lossy codec with ``frame_number``.
 
 from __future__ import annotations
 
+import signal
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,6 +18,18 @@ ENCODERS = {".mp4": "libx264", ".mov": "libx264", ".mkv": "libx264", ".m4v": "li
             ".avi": "mpeg4"}
 AUDIO_ENCODERS = {".webm": "libopus", ".avi": "libmp3lame"}
 TONE_HZ = 440.0
+TEMP_MARK = ".rehue-tmp"  # in the names of rehue's temp outputs and staging folders (rehue.data.images)
+
+
+def temp_files(folder) -> list[Path]:
+    return [p for p in Path(folder).rglob("*") if TEMP_MARK in p.name]
+
+
+def default_sigint() -> None:
+    """For a child's ``preexec_fn``: SIGINT back to its default. A run started in the background by a
+    non-interactive shell (``.ci/run &``) ignores SIGINT, its children inherit that, and Python leaves an
+    ignored SIGINT ignored, so `rehue` would rightly colour on through the signal (exit 0)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def level_frames(count: int, height: int = 48, width: int = 64) -> list[np.ndarray]:

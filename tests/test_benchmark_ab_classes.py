@@ -14,6 +14,15 @@ def classes():
     return load_benchmark("ab_classes")
 
 
+def coloured_classifier(classes):
+    """A fresh class model with random head biases: an untrained head is nearly uniform, its mean gray."""
+    torch.manual_seed(0)
+    net = classes.classifier().eval()
+    with torch.no_grad():
+        net.head[-1].bias.copy_(torch.randn(529) * 2)
+    return net
+
+
 def test_training_saves_safetensors_and_reuses_them(tmp_path, classes, monkeypatch):
     demo, _ = demo_set(tmp_path / "demo")
     out = tmp_path / "run"
@@ -35,10 +44,7 @@ def test_training_saves_safetensors_and_reuses_them(tmp_path, classes, monkeypat
 
 
 def test_sweep_scores_each_set_at_each_temperature_and_scale(tmp_path, classes):
-    torch.manual_seed(0)
-    net = classes.classifier().eval()
-    with torch.no_grad():  # an untrained head is nearly uniform: its mean is gray
-        net.head[-1].bias.copy_(torch.randn(529) * 2)
+    net = coloured_classifier(classes)
     sets = classes.held_out_photos(held_out_demo(tmp_path / "demo"))
     table = classes.sweep(net, sets, [1.0, 0.2], [0.5, 1.0])
     assert list(table) == ["first four", "lomiri four", "GCompris fifteen", "blind twenty-three",
@@ -112,10 +118,7 @@ def test_a_mean_share_shrinks_each_pictures_mean_colour_and_keeps_the_rest(class
     from rehue.color.lab import rgb_to_lab
     from tests.conftest import textured_rgb
 
-    torch.manual_seed(0)
-    net = classes.classifier().eval()
-    with torch.no_grad():
-        net.head[-1].bias.copy_(torch.randn(529) * 2)
+    net = coloured_classifier(classes)
     picture = textured_rgb(128, 128)
     full, half = (rgb_to_lab(classes.annealed_colorizer(net, 1.0, share, chroma=1.0, ab_smoothing=0.0)
                              .colorize(picture))[..., 1:] for share in (1.0, 0.5))
@@ -223,10 +226,7 @@ def test_blends_on_the_held_out_sets_start_from_the_shipped_restraint(tmp_path, 
 
     sets = classes.held_out_photos(held_out_demo(tmp_path / "demo"))
     regression_path = make_tiny_model(tmp_path / "regression.safetensors", size=128)
-    torch.manual_seed(0)
-    net = classes.classifier().eval()
-    with torch.no_grad():
-        net.head[-1].bias.copy_(torch.randn(529) * 2)
+    net = coloured_classifier(classes)
     table = classes.blend_held_out(net, load_model(regression_path)[0].eval(), sets, [0.0, 0.5, 1.0], 1.0, 0.0)
     assert list(table) == list(sets) and all(list(row) == [0.0, 0.5, 1.0] for row in table.values())
     shipped = score({"x0.5": Colorizer.load(str(regression_path), device="cpu", chroma=0.5, ab_smoothing=1.5)}, sets)

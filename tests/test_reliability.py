@@ -29,9 +29,8 @@ from rehue.cli import main
 from rehue.color.lab import rgb_to_lab
 from rehue.errors import RehueError
 from tests.conftest import make_tiny_model, textured_rgb
-from tests.helpers_video import make_audio_file, make_clip, textured_frames
+from tests.helpers_video import default_sigint, make_audio_file, make_clip, temp_files, textured_frames
 
-TEMP_MARK = ".rehue-tmp"
 # Largest L* difference between a picture and its colourised output: the colorizer keeps L* up to 8-bit
 # rounding (measured at most 0.36 over these cases and three random models); a wrong orientation, channel
 # or bit depth is off by tens.
@@ -75,17 +74,6 @@ def assert_one_line_error(err: str, path, reason: str) -> None:
     assert len(lines) == 1, err
     assert str(path) in lines[0] and reason in lines[0], lines[0]
     assert "Traceback" not in err
-
-
-def default_sigint() -> None:
-    """In the child before exec: SIGINT back to its default. A test run started in the background by a
-    non-interactive shell (``.ci/run &``) ignores SIGINT, its children inherit that, and Python leaves an
-    ignored SIGINT ignored, so `rehue` would rightly colour on through the signal (exit 0)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def temp_files(folder: Path) -> list[Path]:
-    return [p for p in Path(folder).rglob("*") if TEMP_MARK in p.name]
 
 
 def lightness(rgb: np.ndarray) -> np.ndarray:
