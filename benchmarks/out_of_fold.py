@@ -329,7 +329,7 @@ def main():
     parser.add_argument("--out", type=Path, help="write a sample grid of out-of-fold results here")
     parser.add_argument("--head", action="store_true", help="also learn and score the per-pixel restraint head")
     args = parser.parse_args()
-    from rehue.evaluation.metrics import SEPIA_WARM_SHARE
+    from rehue.evaluation.metrics import SEPIA_WARM_SHARE, mean_interval
 
     sets = held_out_photos(args.demo)
     folds = make_folds(args.demo, args.runs, args.folds)
@@ -346,15 +346,18 @@ def main():
         print(f"wrote {grid} (out-of-fold photos from the worst against gray to the best, at x{GRID_SCALES[0]:g})")
     n = sum(len(photos) for _, photos in folds)
     print(f"cross-validation over the {n} training photos (centre crops; each by the fold model that never saw it)")
-    print("| scale | PSNR minus gray's, mean | median | ahead of gray | SSIM minus gray's | colourfulness share "
-          "| warm share "
+    print("| scale | PSNR minus gray's, mean | 95% interval | median | ahead of gray | SSIM minus gray's "
+          "| 95% interval | colourfulness share | warm share "
           f"(truth {np.nanmean(truth['warm']):.2f}) | at least 90% warm "
           f"(truths {(truth['warm'] >= SEPIA_WARM_SHARE).sum()}) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for s, row in cv.items():
         diff = row["diff"]
-        print(f"| {s:g} | {diff.mean():+.3f} | {np.median(diff):+.3f} | {(diff > 0).sum()} of {diff.size} "
-              f"| {row['ssim_diff'].mean():+.4f} | {row['colour'].mean() / truth['colour'].mean():.2f} "
+        psnr_low, psnr_high = mean_interval(diff)
+        ssim_low, ssim_high = mean_interval(row["ssim_diff"])
+        print(f"| {s:g} | {diff.mean():+.3f} | {psnr_low:+.2f} to {psnr_high:+.2f} | {np.median(diff):+.3f} "
+              f"| {(diff > 0).sum()} of {diff.size} | {row['ssim_diff'].mean():+.4f} "
+              f"| {ssim_low:+.4f} to {ssim_high:+.4f} | {row['colour'].mean() / truth['colour'].mean():.2f} "
               f"| {np.nanmean(row['warm']):.2f} "
               f"| {(row['warm'] >= SEPIA_WARM_SHARE).sum()} |")
     source_of = {args.demo / r["path"]: r["source"] for r in read_manifest_rows(args.demo)}

@@ -122,5 +122,10 @@ def test_main_prints_the_cross_validation_and_compares_a_variant_photo_by_photo(
     assert f"cross-validation over the {len(training)} training photos" in printed
     assert "per photo, wide minus the shipped recipe" in printed
     assert f"of {len(training)} |" in printed
+    header = next(line for line in printed.splitlines() if line.startswith("| scale | PSNR minus gray's, mean"))
+    assert header.count("| 95% interval |") == 2
+    row = next(line for line in printed.splitlines() if line.startswith("| 0.5 | "))
+    low, high = (float(bound) for bound in row.split("|")[3].split(" to "))
+    assert low < float(row.split("|")[2]) < high
     assert "| GCompris | 0.5 |" in printed and "| the rest (wallpapers, scikit-image/-learn) | 0.7 |" in printed
     assert (tmp_path / "out" / "cross-validation.png").is_file()

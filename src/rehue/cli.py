@@ -303,6 +303,19 @@ def cmd_data_demo(args) -> int:
     return 0
 
 
+
+def _interval_words(interval) -> str:
+    """The 95% interval of a shipped model's mean PSNR gain over gray, and what it says, for `rehue models`."""
+    from rehue.evaluation.metrics import standing
+
+    if not (isinstance(interval, list) and len(interval) == 2):
+        return ""
+    low, high = interval
+    where = standing((low, high))
+    return f"; gain {low:+.2f} to {high:+.2f} dB (95% interval): " + (
+        "level with gray" if where == "level" else f"{where} gray")
+
+
 def cmd_models(args) -> int:
     from rehue.models.io import DEFAULT_MODELS, default_model_name, read_card, shipped_models
     from rehue.models.registry import list_models, model_entry
@@ -322,7 +335,8 @@ def cmd_models(args) -> int:
         if "heldout_psnr" in metrics:  # measured by `rehue evaluate` on data kept out of training
             extra = (f"  held-out PSNR {metrics['heldout_psnr']:.2f} dB (gray {metrics['heldout_gray_psnr']:.2f})"
                      f" on {metrics.get('heldout', 'held-out data')}"
-                     + (f"; ahead of gray on {metrics['heldout_ahead']}" if "heldout_ahead" in metrics else ""))
+                     + (f"; ahead of gray on {metrics['heldout_ahead']}" if "heldout_ahead" in metrics else "")
+                     + _interval_words(metrics.get("heldout_psnr_interval")))
         elif "val_psnr" in metrics:
             extra = f"  validation PSNR {metrics['val_psnr']:.2f} dB (gray {metrics['val_gray_psnr']:.2f})"
         else:

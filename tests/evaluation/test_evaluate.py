@@ -17,6 +17,12 @@ def test_evaluate_folder_prints_thesis_table_with_gray_baseline(tmp_path, photo_
     assert "gray baseline" in printed and "tiny-independent" in printed
     report = json.loads((out / "metrics.json").read_text())
     assert report["rows"]["gray baseline"]["count"] == 4
+    sources = [image["source"] for image in report["rows"]["tiny-independent"]["images"]]
+    assert sorted(sources) == sorted(str(path) for path in photo_folder.iterdir())
+    verdict = report["verdicts"]["tiny-independent"]
+    assert verdict["units"] == 4 and len(verdict["psnr_gain_interval_db"]) == 2
+    assert verdict["psnr_standing"] in ("clearly above", "level", "clearly below")
+    assert "95% confidence intervals of the mean gain over 4 photos or clips" in printed
     assert Image.open(out / "samples.png").size[0] > 0
 
 
@@ -59,6 +65,8 @@ def test_evaluate_colour_video_reports_temporal_stability(tmp_path, tiny_model, 
     result = evaluate(tiny_model, [clip], tmp_path / "r", dependent_model=str(tiny_dependent_model), progress=False)
     stats = result.extra["video v.mp4"]
     assert stats["frames"] == 16 and len(stats["ab_error_by_frame"]) == 16
+    verdict = result.table.verdicts()[0]
+    assert len(verdict.psnr_gains) == 16 and verdict.units == 1 and verdict.psnr_interval is None
     assert stats["temporal_stability_truth"] >= 0 and stats["temporal_stability_output"] >= 0
 
 

@@ -18,6 +18,7 @@ from rehue.evaluation.metrics import (
     colourfulness,
     evaluate_pair,
     gray_baseline,
+    mean_interval,
     psnr,
     ssim,
     summarize,
@@ -258,7 +259,10 @@ def test_verdicts_for_a_model_that_beats_gray_and_one_that_does_not():
     assert "- model beats the gray baseline on PSNR and SSIM (PSNR 26.00 vs 23.00 dB" in winner.to_markdown()
     assert winner.to_dict()["verdicts"]["model"] == {"beats_psnr": True, "beats_ssim": True,
                                                      "beats_baseline": True, "psnr_ahead_images": 1,
-                                                     "psnr_gain_median_db": 3.0}
+                                                     "psnr_gain_median_db": 3.0, "units": 1, "confidence": 0.95,
+                                                     "psnr_gain_interval_db": None, "psnr_standing": None,
+                                                     "ssim_gain_interval": None, "ssim_standing": None}
+    assert "confidence interval" not in winner.to_markdown(), "one image gives no interval"
     loser = _table([(21.0, 0.7)], [(23.0, 0.8)])
     assert "- model does NOT beat the gray baseline on PSNR and SSIM" in loser.to_markdown()
     assert loser.to_dict()["verdicts"]["model"]["beats_baseline"] is False
@@ -293,3 +297,58 @@ def test_rows_of_different_lengths_get_no_per_image_comparison():
     verdict = _table([(20.0, 0.8), (30.0, 0.9), (25.0, 0.6)], [(22.0, 0.75), (24.0, 0.85)]).verdicts()[0]
     assert verdict.psnr_gains == () and verdict.median_psnr_gain is None
     assert "higher PSNR on" not in verdict.sentence(GRAY_BASELINE)
+
+
+def test_mean_interval_is_students_t_interval_of_the_mean():
+    low, high = mean_interval([1.0, 2.0, 3.0, 4.0])
+    # mean 2.5, sample standard deviation 1.2910, t(0.975, 3 degrees of freedom) = 3.18245
+    assert (low, high) == (pytest.approx(2.5 - 2.05426, abs=1e-4), pytest.approx(2.5 + 2.05426, abs=1e-4))
+    assert mean_interval([5.0, 5.0, 5.0]) == (5.0, 5.0)
+    assert mean_interval([5.0]) is None and mean_interval([]) is None
+    assert mean_interval([1.0, 2.0, 3.0, 4.0], confidence=0.5)[1] < high
+
+
+def test_a_steady_gain_is_clearly_above_gray_and_a_mean_held_up_by_one_photo_is_level():
+    steady = _table([(21.0, 0.81), (22.6, 0.80), (20.4, 0.82), (24.5, 0.91)],
+                    [(20.0, 0.80), (22.0, 0.79), (19.5, 0.80), (24.0, 0.90)]).verdicts()[0]
+    assert steady.units == 4 and steady.psnr_standing == "clearly above" and steady.ssim_standing == "clearly above"
+    assert steady.psnr_interval[0] > 0
+    # ahead on average only because of one photo, behind on the other three
+    lucky = _table([(19.8, 0.80), (21.9, 0.78), (19.2, 0.80), (30.0, 0.80)],
+                   [(20.0, 0.80), (22.0, 0.79), (19.5, 0.80), (24.0, 0.82)])
+    verdict = lucky.verdicts()[0]
+    assert verdict.beats_psnr and verdict.psnr_standing == "level"
+    assert verdict.psnr_interval[0] < 0 < verdict.psnr_interval[1]
+    assert verdict.ssim_standing == "level"
+    markdown = lucky.to_markdown()
+    assert "- model, 95% confidence intervals of the mean gain over 4 photos or clips" in markdown
+    assert "PSNR -" in markdown and "dB: level with the gray baseline" in markdown
+    losing = _table([(19.0, 0.7), (20.0, 0.7), (21.5, 0.7)], [(20.0, 0.8), (21.0, 0.8), (22.0, 0.8)]).verdicts()[0]
+    assert losing.psnr_standing == "clearly below" and losing.ssim_standing == "clearly below"
+
+
+def test_a_clips_frames_count_as_one_unit_of_the_interval():
+    table = MetricTable()
+    for frame in range(30):  # a clip scored frame by frame, every frame 1 dB ahead
+        table.add("model", _metrics(25.0 + frame % 3, 0.9), source="clip.mp4")
+        table.add(GRAY_BASELINE, _metrics(24.0 + frame % 3, 0.9), source="clip.mp4")
+    for name, photo in (("model", (21.0, 0.8)), (GRAY_BASELINE, (23.0, 0.8))):
+        table.add(name, _metrics(*photo), source="photo.jpg")
+    verdict = table.verdicts()[0]
+    assert verdict.units == 2 and len(verdict.psnr_gains) == 31
+    assert verdict.psnr_interval == pytest.approx(mean_interval([1.0, -2.0]))
+    assert verdict.psnr_standing == "level", "30 frames of one clip are not 30 independent photos"
+    images = table.to_dict()["rows"]["model"]["images"]
+    assert images[0]["source"] == "clip.mp4" and images[-1]["source"] == "photo.jpg"
+    unnamed = _table([(20.0, 0.8)], [(21.0, 0.8)]).to_dict()["rows"]["model"]["images"][0]
+    assert "source" not in unnamed
+
+
+def test_rows_of_other_images_get_no_interval():
+    table = MetricTable()
+    for source in ("a.jpg", "b.jpg"):
+        table.add("model", _metrics(25.0, 0.9), source=source)
+    for source in ("a.jpg", "c.jpg"):
+        table.add(GRAY_BASELINE, _metrics(24.0, 0.9), source=source)
+    verdict = table.verdicts()[0]
+    assert verdict.psnr_gains == () and verdict.psnr_interval is None and verdict.units == 0

@@ -199,14 +199,15 @@ def test_rehue_models_lists_the_shipped_models_with_their_held_out_scores(monkey
     path = make_tiny_model(tmp_path / "rehue-tiny-independent.safetensors")
     config = json.loads(path.with_suffix(".json").read_text())
     config["metrics"] = {"heldout": "3 photos", "heldout_psnr": 21.5, "heldout_gray_psnr": 20.25,
-                         "heldout_ahead": "2 of 3"}
+                         "heldout_ahead": "2 of 3", "heldout_psnr_interval": [0.35, 2.15]}
     path.with_suffix(".json").write_text(json.dumps(config))
     monkeypatch.setattr(io, "SHIPPED_DIR", tmp_path)
     assert main(["models"]) == 0
     lines = capsys.readouterr().out.splitlines()
     at = next(i for i, x in enumerate(lines) if "rehue-tiny-independent" in x)
     assert lines[at].endswith(": the default for photos and films"), "the only one of its role"
-    assert lines[at + 1].endswith("held-out PSNR 21.50 dB (gray 20.25) on 3 photos; ahead of gray on 2 of 3")
+    assert lines[at + 1].endswith("held-out PSNR 21.50 dB (gray 20.25) on 3 photos; ahead of gray on 2 of 3; "
+                                  "gain +0.35 to +2.15 dB (95% interval): clearly above gray")
     architectures = lines[lines.index("architectures:") + 1:]
     assert sorted(x.split()[0] for x in architectures) == sorted(GENERATORS + DISCRIMINATORS)
     starts = {x.index(model_entry(x.split()[0]).summary) for x in architectures}

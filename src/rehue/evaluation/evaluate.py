@@ -106,8 +106,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             truth = square_crop(truth, colorizer.size)
         output = colorizer.colorize(truth)
         gray = gray_baseline(truth)
-        result.table.add(name, evaluate_pair(output, truth, path))
-        result.table.add(GRAY_BASELINE, evaluate_pair(gray, truth, path))
+        result.table.add(name, evaluate_pair(output, truth, path), path)
+        result.table.add(GRAY_BASELINE, evaluate_pair(gray, truth, path), path)
         if len(grid) < 8:
             grid.append((gray, truth, output))
     for video in videos:
@@ -144,8 +144,8 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     def score(done):
         for truth, rgb in done:
             gray = gray_baseline(truth)
-            table.add(name, evaluate_pair(rgb, truth, video))
-            table.add(GRAY_BASELINE, evaluate_pair(gray, truth, video))
+            table.add(name, evaluate_pair(rgb, truth, video), video)
+            table.add(GRAY_BASELINE, evaluate_pair(gray, truth, video), video)
             stability_out.update(rgb)
             stability_truth.update(truth)
             errors.append(float(np.abs(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(truth)[..., 1:]).mean()))
