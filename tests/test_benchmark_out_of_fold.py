@@ -6,7 +6,7 @@ import csv
 import numpy as np
 import pytest
 
-from tests.helpers_benchmarks import demo_set, held_out_demo, load_benchmark
+from tests.helpers_benchmarks import demo_set, finished, held_out_demo, load_benchmark
 
 
 @pytest.fixture
@@ -32,15 +32,6 @@ def test_each_training_photo_is_left_out_by_exactly_one_fold(tmp_path, oof):
         assert all((data / r["path"]).is_file() for r in rows), "the set's folders are reachable from each fold"
     again = oof.make_folds(demo, tmp_path / "runs", 3)
     assert [photos for _, photos in again] == [photos for _, photos in folds], "the split is seeded"
-
-
-def finished(run, epochs=14):
-    """A run directory as `rehue train` leaves it after ``epochs`` epochs (model file and metrics)."""
-    run.mkdir(parents=True, exist_ok=True)
-    if not (run / "model.safetensors").exists():
-        (run / "model.safetensors").write_bytes(b"kept")
-    (run / "metrics.jsonl").write_text("".join(f'{{"epoch": {e}, "step": {50 * e}}}\n' for e in range(1, epochs + 1)))
-    return run
 
 
 def test_finished_fold_models_are_kept_killed_ones_resumed_and_missing_ones_trained(tmp_path, oof, monkeypatch):
