@@ -22,7 +22,7 @@ bins, so that the target distribution's mean is the true a*b*: the mean of a wel
 is then the PSNR-best guess, and its spread is the model's doubt, per pixel (Zhang et al.'s class
 rebalancing, which buys vivid colours with squared error, is left out). The temperature T sharpens the
 distribution before its mean (Zhang et al.'s "annealed mean", T = 0.38): T = 1 is the plain mean.
-Scored as `benchmarks/restraint.py` scores a model: centre crops at 128 of the five held-out sets,
+Scored as `benchmarks/restraint.py` scores a model: centre crops at 128 of the six held-out sets,
 smoothed with sigma 1.5 and scaled, PSNR minus gray's and colourfulness as a share of the truth's.
 ``--cross-validation`` also trains one without each of benchmarks/out_of_fold.py's three folds and
 compares it with the shipped recipe's fold models, photo by photo; with ``--recipe`` the fold models are

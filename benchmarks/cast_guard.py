@@ -8,7 +8,7 @@ to an output that is nearly all warm (warm share at least ``--threshold``, the m
 counts a uniform cast by): a*b* <- K x mean + (a*b* - mean), after the shipped restraint.
 
 Scored with the shipped restraint and each K: cross-validation over the 275 training photos (the fold
-models of benchmarks/out_of_fold.py, which already exist or are trained first), then the five held-out
+models of benchmarks/out_of_fold.py, which already exist or are trained first), then the six held-out
 sets with the shipped model. Printed: PSNR and SSIM minus gray's, with 95% intervals of the mean (the
 cross-validation), colourfulness share, and outputs nearly all warm; and how many outputs the guard
 touched.

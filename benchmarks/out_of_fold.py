@@ -14,7 +14,7 @@ photos it was trained on, where it errs little. Here a small head learns from ou
 photo's centre square and random crops, coloured by the fold model that never saw it), from L* and the
 smoothed, unscaled a*b*, the per-pixel scale alpha in [0, 1.5] that brings the prediction closest to
 the truth (squared a*b* error). The shipped model's smoothed a*b* is then shown times s x alpha (or s x
-the photo's mean alpha), scored on the five held-out sets beside the global scales; "off the curve" is
+the photo's mean alpha), scored on the six held-out sets beside the global scales; "off the curve" is
 a rule's PSNR minus the global scales' at the same colourfulness (interpolated), the fair comparison.
 
     .venv/bin/python benchmarks/out_of_fold.py [--demo data/demo] [--runs runs/folds] [--folds 3]

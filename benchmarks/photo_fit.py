@@ -1,6 +1,6 @@
 """Whole photos at full resolution, shown to the model two ways: "native" (the short side at the model's
 size, the default of `rehue colorize`) and "letterbox" (the whole photo in the model's square, black
-bars; thesis 4.1). Scores the model card's five held-out photo sets as `rehue colorize` colours them,
+bars; thesis 4.1). Scores the model card's six held-out photo sets as `rehue colorize` colours them,
 and draws gray | letterbox | native | truth for a few photos.
 
     .venv/bin/python benchmarks/photo_fit.py [--model default] [--demo data/demo] [--out docs/results/photo-fit]

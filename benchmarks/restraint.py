@@ -1,5 +1,5 @@
 """Restraint sweep: a model's held-out PSNR minus gray's, and its colourfulness as a share of the truth's,
-at several chroma scales, on the five held-out photo sets of docs/model-card.md (centre crops at the
+at several chroma scales, on the six held-out photo sets of docs/model-card.md (centre crops at the
 model's size, as `rehue evaluate` scores them). This is how the shipped scale (0.5) was checked.
 
     .venv/bin/python benchmarks/restraint.py [--model default] [--demo data/demo] [--scales 0.3 0.5 1.0]
@@ -28,6 +28,8 @@ HELD_OUT_SETS = {
     "blind twenty-three": ["tuxpaint-data/*.jpg", "palapeli-data/*.jpg"],
     # a round later: streets, buildings, rooms and sports grounds, kinds the training photos lack
     "Scratch forty-seven": ["scratch/*/*.jpg"],
+    # two rounds after that: a photo album's snapshots of people, pets, a bar, a beach (KPhotoAlbum's demo)
+    "KPhotoAlbum twenty-four": ["kphotoalbum/*.jpg"],
 }
 
 

@@ -22,10 +22,10 @@ def load_benchmark(name: str):
 
 
 def held_out_demo(root: Path) -> Path:
-    """``root``/photos with one small textured photo for each of the model card's five held-out sets."""
+    """``root``/photos with one small textured photo for each of the model card's six held-out sets."""
     for i, name in enumerate(["mate-backgrounds/Dune.jpg", "lomiri-wallpapers-16.04/life.jpg",
                               "gcompris-qt-data/clickgame/sea1.jpg", "tuxpaint-data/cliff.jpg",
-                              "scratch/Outdoors/castle.jpg"]):
+                              "scratch/Outdoors/castle.jpg", "kphotoalbum/snow.jpg"]):
         path = root / "photos" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(textured_rgb(60, 80, seed=i)).save(path)

@@ -48,7 +48,7 @@ def test_sweep_scores_each_set_at_each_temperature_and_scale(tmp_path, classes):
     sets = classes.held_out_photos(held_out_demo(tmp_path / "demo"))
     table = classes.sweep(net, sets, [1.0, 0.2], [0.5, 1.0])
     assert list(table) == ["first four", "lomiri four", "GCompris fifteen", "blind twenty-three",
-                           "Scratch forty-seven"]
+                           "Scratch forty-seven", "KPhotoAlbum twenty-four"]
     for row in table.values():
         assert list(row) == [(1.0, 0.5), (1.0, 1.0), (1.0, None), (0.2, 0.5), (0.2, 1.0), (0.2, None)]
         assert row[1.0, 1.0][1] > row[1.0, 0.5][1] > 0, "twice the scale gives more colour"

@@ -56,5 +56,6 @@ def test_main_scores_the_cross_validation_and_the_held_out_sets(tmp_path, guard,
     coloured = int(rows["K 0"][6])
     assert coloured > 0, "at threshold 0 every output with colour is guarded"
     assert rows["K 0"][2] != rows["shipped"][2], "the guarded outputs score differently"
-    for name in ("first four", "lomiri four", "GCompris fifteen", "blind twenty-three", "Scratch forty-seven"):
+    for name in ("first four", "lomiri four", "GCompris fifteen", "blind twenty-three", "Scratch forty-seven",
+                 "KPhotoAlbum twenty-four"):
         assert f"| {name} | K 0 |" in printed

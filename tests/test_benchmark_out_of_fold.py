@@ -83,7 +83,8 @@ def test_the_head_keeps_colour_where_predictions_were_right_and_drops_it_where_w
 def test_head_rules_are_scored_beside_the_global_scales(tmp_path, oof, tiny_model):
     demo = held_out_demo(tmp_path / "demo")
     table = oof.sweep(str(tiny_model), oof.make_head().eval(), oof.held_out_photos(demo))
-    assert list(table) == ["first four", "lomiri four", "GCompris fifteen", "blind twenty-three", "Scratch forty-seven"]
+    assert list(table) == ["first four", "lomiri four", "GCompris fifteen", "blind twenty-three", "Scratch forty-seven",
+                           "KPhotoAlbum twenty-four"]
     for row in table.values():
         assert len(row) == len(oof.GLOBAL_SCALES) + 2 * len(oof.HEAD_SCALES)
         assert row["head x1.2"][1] > row["head x0.6"][1] > 0, "a larger s gives more colour"

@@ -50,7 +50,8 @@ def test_sweep_scores_global_and_per_pixel_rules_on_each_set(tmp_path, tiny_mode
     table, median_b = uncertainty.sweep(generator, size, head, features,
                                         uncertainty.held_out_photos(demo))
     assert median_b > 0
-    assert list(table) == ["first four", "lomiri four", "GCompris fifteen", "blind twenty-three", "Scratch forty-seven"]
+    assert list(table) == ["first four", "lomiri four", "GCompris fifteen", "blind twenty-three", "Scratch forty-seven",
+                           "KPhotoAlbum twenty-four"]
     for row in table.values():
         assert len(row) == len(uncertainty.GLOBAL_SCALES) + len(uncertainty.PER_PIXEL_RULES)
         assert row["global x1"][1] > row["global x0.5"][1] > 0, "twice the chroma scale gives more colour"

@@ -159,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fit", default=None, help="photos scored with --full-res: " + FIT_HELP)
     p.add_argument("--limit", type=int, default=0, help="at most this many images")
     p.add_argument("--video-frames", type=int, default=300, help="frames per video (default %(default)s)")
+    p.add_argument("--chroma", type=float, default=None,
+                   help="colour strength to score, as for colorize (default: the model's own)")
     p.add_argument("--device", default="auto")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cmd_evaluate)
@@ -265,7 +267,7 @@ def cmd_evaluate(args) -> int:
 
     result = evaluate(args.model, args.data, args.out, dependent_model=args.dependent_model, full_res=args.full_res,
                       limit=args.limit, video_frames=args.video_frames, device=args.device,
-                      progress=not args.no_progress, fit=args.fit)
+                      progress=not args.no_progress, fit=args.fit, chroma=args.chroma)
     print(result.table.to_markdown())
     for key, value in result.extra.items():
         if isinstance(value, dict):

@@ -240,6 +240,61 @@ def test_blind_photos_come_with_their_licence_and_photographer(tmp_path):
     assert all(f.kind == "photo" and f.licence == "GPL-2+" for f in files)
 
 
+KPHOTOALBUM_COPYRIGHT = """This package was debianized by somebody.
+
+Upstream Author:
+
+    Jesper K. Pedersen <blackie@kde.org>
+
+License:
+
+    This package is free software; you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation; either version 2 of the License, or
+    (at your option) any later version.
+"""
+
+
+def test_kphotoalbum_photos_come_upright_with_the_packages_licence(tmp_path):
+    folder, stems = BLIND_PHOTOS["kphotoalbum"]
+    root = tmp_path / "kphotoalbum"
+    (root / folder).mkdir(parents=True)
+    marked = np.zeros((40, 60, 3), np.uint8)
+    marked[:10, :20] = ORANGE  # an orange corner at the top left of the stored file
+    for stem in stems:
+        Image.fromarray(marked).save(root / folder / f"{stem}.jpg", quality=95)
+    (root / folder / "index.xml").write_text(
+        '<?xml version="1.0"?>\n<KPhotoAlbum>\n<images>\n'
+        f'<image file="{stems[0]}.jpg" label="x" angle="90"/>\n'
+        f'<image file="{stems[1]}.jpg" description="a &quot;turn&quot;" angle="180" md5sum="0"/>\n'
+        f'<image angle="270" startDate="2005-02-05T00:00:00" file="{stems[2]}.jpg"/>\n'
+        f'<image file="{stems[3]}.jpg" angle="0"/>\n</images>\n</KPhotoAlbum>\n')
+    (root / "usr/share/doc/kphotoalbum").mkdir(parents=True)
+    (root / "usr/share/doc/kphotoalbum/copyright").write_text(KPHOTOALBUM_COPYRIGHT)
+    files = {Path(f.path).stem: f for f in _debian_files({"kphotoalbum": (root, "5.9.1-1")}, lambda _: None, [])}
+
+    assert set(files) == set(stems)
+    assert all(f.licence == "GPL-2+ (debian/copyright, for the whole package)" for f in files.values())
+    assert all(f.copyright.startswith("Jesper K. Pedersen <blackie@kde.org>") for f in files.values())
+
+    def orange_corner(stem):
+        with Image.open(io.BytesIO(files[stem].read())) as image:
+            picture = np.asarray(image.convert("RGB")).astype(int)
+        corners = {"top left": picture[:5, :5], "top right": picture[:5, -5:],
+                   "bottom left": picture[-5:, :5], "bottom right": picture[-5:, -5:]}
+        return picture.shape[:2], [name for name, patch in corners.items() if patch[..., 0].mean() > 200]
+
+    assert orange_corner(stems[0]) == ((60, 40), ["top right"]), "turned a quarter clockwise"
+    assert orange_corner(stems[1]) == ((40, 60), ["bottom right"])
+    assert orange_corner(stems[2]) == ((60, 40), ["bottom left"]), "turned a quarter anticlockwise"
+    assert orange_corner(stems[3]) == ((40, 60), ["top left"]), "angle 0: as stored"
+    assert files[stems[3]].read() == (root / folder / f"{stems[3]}.jpg").read_bytes(), "untouched bytes"
+
+    (root / "usr/share/doc/kphotoalbum/copyright").write_text("All rights reserved.\n")
+    unlicensed = _debian_files({"kphotoalbum": (root, "5.9.1-1")}, lambda _: None, [])
+    assert all(f.licence.startswith("unknown") for f in unlicensed), "no GPL grant, no licence claimed"
+
+
 def test_resource_readme_credits_with_and_without_a_files_line():
     text = """Copyright: Timothee Giet, 2018
 License: CC-BY-SA 4.0

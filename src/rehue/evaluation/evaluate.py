@@ -77,7 +77,7 @@ def _held_out(root: Path) -> set[str] | None:
 
 def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str = "default", full_res: bool = False,
              limit: int = 0, video_frames: int = 300, device: str = "auto", progress: bool = True,
-             log=None, fit: str | None = None) -> EvaluationResult:
+             log=None, fit: str | None = None, chroma: float | None = None) -> EvaluationResult:
     from tqdm import tqdm
 
     from rehue.data.images import load_image
@@ -85,7 +85,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     from rehue.inference.colorizer import Colorizer
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
-    colorizer = Colorizer.load(model, device=device, fit=fit)
+    colorizer = Colorizer.load(model, device=device, fit=fit, chroma=chroma)
     name = Path(str(model)).stem if str(model) != "default" else "rehue (shipped)"
     images, videos = _image_sources(inputs)
     if limit:
@@ -121,6 +121,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if full_res and images:
         result.extra["photo_fit"] = colorizer.fit
     result.extra["model"] = str(model)
+    if chroma is not None:
+        result.extra["chroma"] = chroma
     result.paths = write_report(out_dir, result.table, grid, result.extra)
     return result
 
