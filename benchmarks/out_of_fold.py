@@ -148,7 +148,8 @@ def predictions(colorizer, truths: list[np.ndarray]) -> tuple[np.ndarray, np.nda
     from rehue.color.lab import rgb_to_gray
 
     gray = np.stack([rgb_to_gray(t) for t in truths])
-    return gray, np.concatenate([colorizer.restrain(colorizer.predict_ab(g[None], restrain=False)) for g in gray])
+    return gray, np.concatenate([colorizer.restrain(colorizer.predict_ab(g[None], restrain=False), None, g[None])
+                                 for g in gray])
 
 
 def true_ab(truths: list[np.ndarray]) -> np.ndarray:

@@ -72,7 +72,8 @@ def refined(colorizer, dependent, truth: np.ndarray, steps: int) -> np.ndarray:
     ab = colorizer.predict_ab(small[None], restrain=False)
     for _ in range(steps):
         ab = dependent.predict_ab(small[None], ab, restrain=False)
-    shown = colorizer.restrain(ab)[0][:, box.top : box.top + box.height, box.left : box.left + box.width]
+    shown = colorizer.restrain(ab, None, small[None])[0][:, box.top : box.top + box.height,
+                                                         box.left : box.left + box.width]
     return compose_full_resolution(gray, np.moveaxis(shown, 0, -1) * AB_SCALE)
 
 

@@ -192,6 +192,58 @@ def test_restraint_is_read_from_the_model_config(tmp_path, tiny_model):
         assert raised.value.path == str(tiny_model.with_suffix(".json")), "the error names the model's config"
 
 
+def test_the_guided_filter_keeps_colour_on_its_side_of_an_edge_and_smooths_within_a_region():
+    import cv2
+
+    from rehue.inference.colorizer import guided_filter
+
+    guide = np.full((32, 32), 0.2, np.float32)
+    guide[:, 16:] = 0.8  # a sharp edge in L*
+    ab = np.zeros((2, 32, 32), np.float32)
+    ab[0, :, 16:] = 0.3  # colour that changes where L* does
+    guided = guided_filter(guide, ab, 4, 0.01)
+    blurred = cv2.GaussianBlur(ab[0], (0, 0), 1.5)
+    assert np.abs(guided[0] - ab[0]).max() < 0.02, "the colour stays on its side of the edge"
+    assert np.abs(blurred - ab[0])[:, 14:18].min() > 0.02, "where a blur carries it across"
+    speckle = np.random.default_rng(0).normal(0, 0.1, (2, 32, 32)).astype(np.float32)
+    smoothed = guided_filter(np.full((32, 32), 0.5, np.float32), speckle, 4, 0.01)
+    assert smoothed.std() < 0.3 * speckle.std(), "a flat region's speckle is smoothed away"
+    assert guided_filter(guide, np.full((2, 32, 32), 0.25, np.float32), 4, 0.01) == pytest.approx(0.25, abs=1e-5)
+
+
+def test_a_guide_in_the_model_config_smooths_along_the_gray_the_model_saw(tmp_path, tiny_model):
+    import json
+
+    import cv2
+
+    from rehue.inference.colorizer import guided_filter
+
+    config = json.loads(tiny_model.with_suffix(".json").read_text())
+    config["inference"] = {"chroma": 0.5, "ab_guide_radius": 3, "ab_guide_eps": 0.02}
+    tiny_model.with_suffix(".json").write_text(json.dumps(config))
+    gray = textured_rgb(32, 32, seed=2)[None, ..., 0]
+    guided = Colorizer.load(tiny_model, device="cpu")
+    assert (guided.ab_guide_radius, guided.ab_guide_eps) == (3, 0.02)
+    raw = guided.predict_ab(gray, restrain=False)
+    expected = 0.5 * guided_filter(gray[0] / np.float32(255), raw[0], 3, 0.02)
+    assert np.allclose(guided.predict_ab(gray)[0], expected, atol=1e-6)
+    with pytest.raises(ValueError, match="gray canvas"):
+        guided.restrain(raw)
+    gaussian = Colorizer.load(tiny_model, device="cpu", ab_smoothing=1.5)
+    assert gaussian.ab_guide_radius == 0, "asking for a Gaussian turns the config's guide off"
+    blurred = np.stack([cv2.GaussianBlur(plane, (0, 0), 1.5) for plane in raw[0]])
+    assert np.allclose(gaussian.predict_ab(gray)[0], 0.5 * blurred, atol=1e-6)
+    assert Colorizer.load(tiny_model, device="cpu", ab_guide=(2, 0.01)).ab_guide_radius == 2
+    for value in (2.5, -1, 40, "4", True):
+        tiny_model.with_suffix(".json").write_text(json.dumps({**config, "inference": {"ab_guide_radius": value}}))
+        with pytest.raises(RehueError, match="ab_guide_radius must be a whole number from 0 to 32") as raised:
+            Colorizer.load(tiny_model, device="cpu")
+        assert raised.value.path == str(tiny_model.with_suffix(".json"))
+    tiny_model.with_suffix(".json").write_text(json.dumps({**config, "inference": {"ab_guide_eps": 0}}))
+    with pytest.raises(RehueError, match="ab_guide_eps must be a number"):
+        Colorizer.load(tiny_model, device="cpu")
+
+
 def test_default_dependent_is_not_mistaken_for_the_independent_model(monkeypatch, tmp_path):
     import rehue.models.io as io
     from tests.conftest import make_tiny_model

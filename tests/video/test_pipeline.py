@@ -116,11 +116,13 @@ def test_wrong_model_roles_are_clear_errors(tmp_path, colour_clip, tiny_model, t
     assert not list(tmp_path.glob("*.mp4"))[1:]
 
 
-def test_dependent_model_is_fed_unrestrained_colours(tiny_model, tiny_dependent_model):
-    """The restraint (chroma x0.5) is for display; fed back, it would halve the colours every frame."""
+@pytest.mark.parametrize("guide", [None, (3, 0.01)], ids=["gaussian-free", "guided"])
+def test_dependent_model_is_fed_unrestrained_colours(tiny_model, tiny_dependent_model, guide):
+    """The restraint (chroma x0.5) is for display; fed back, it would halve the colours every frame.
+    A guided smoothing follows each frame's own gray canvas."""
     from rehue.video.pipeline import SceneColorizer
 
-    independent = Colorizer.load(tiny_model, device="cpu", chroma=0.5)
+    independent = Colorizer.load(tiny_model, device="cpu", chroma=0.5, ab_guide=guide)
     dependent = Colorizer.load(tiny_dependent_model, device="cpu")
     frames = [frame[..., 1].copy() for frame in two_scene_frames()][:3]
     state = SceneColorizer(independent, dependent)
@@ -133,7 +135,8 @@ def test_dependent_model_is_fed_unrestrained_colours(tiny_model, tiny_dependent_
     assert state.dependent_frames == 2
     shown = done[-1].ab
     box = state.letterbox(frames[-1])[1]
-    crop = independent.restrain(expected)[0][:, box.top : box.top + box.height, box.left : box.left + box.width]
+    crop = independent.restrain(expected, box, small)[0][:, box.top : box.top + box.height,
+                                                          box.left : box.left + box.width]
     assert np.allclose(shown, np.moveaxis(crop, 0, -1) * 110.0, atol=1e-3)
 
 

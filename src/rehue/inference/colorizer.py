@@ -56,6 +56,8 @@ def _gray_lut() -> np.ndarray:
 
 GRAY_TO_LIGHTNESS = _gray_lut()
 GRAY_TO_NORMALIZED_LIGHTNESS = GRAY_TO_LIGHTNESS / np.float32(L_SCALE) - np.float32(1.0)
+MAX_GUIDE_RADIUS = 32  # working-size pixels
+DEFAULT_GUIDE_EPS = 0.01  # of the guide's 0-1 range squared: edges weaker than about 0.1 (25 levels) are smoothed over
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,28 @@ def letterbox(picture: np.ndarray, size: int) -> tuple[np.ndarray, Box]:
     top, left = (size - new_h) // 2, (size - new_w) // 2
     canvas[top : top + new_h, left : left + new_w] = small
     return canvas, Box(top, left, new_h, new_w)
+
+
+def guided_filter(guide: np.ndarray, planes: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """``planes`` (C, H, W) smoothed along ``guide`` (H, W, values 0-1): He, Sun and Tang (2010),
+    "Guided image filtering". Within each (2 radius + 1)^2 window each plane is fitted as a linear
+    function of the guide (least squares, the slope regularised by ``eps``) and every pixel takes the
+    mean of the fits that cover it, so a*b* is smoothed within regions of L* and changes where L* does,
+    where a Gaussian blur would carry colour across the edge."""
+    import cv2
+
+    def box(image):
+        return cv2.boxFilter(image, -1, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT)
+
+    guide = np.asarray(guide, np.float32)
+    mean_guide = box(guide)
+    variance = box(guide * guide) - mean_guide * mean_guide
+    filtered = []
+    for plane in np.asarray(planes, np.float32):
+        mean_plane = box(plane)
+        slope = (box(guide * plane) - mean_guide * mean_plane) / (variance + np.float32(eps))
+        filtered.append(box(slope) * guide + box(mean_plane - slope * mean_guide))
+    return np.stack(filtered)
 
 
 def native_view(picture: np.ndarray, size: int) -> tuple[np.ndarray, Box]:
@@ -380,8 +404,8 @@ class Colorizer:
 
     def __init__(self, generator, card, device: str = "cpu", *, backend: str = "auto",
                  threads: int = DEFAULT_MODEL_THREADS, chroma: float | None = None,
-                 ab_smoothing: float | None = None, mean_share: float | None = None, fit: str | None = None,
-                 borders: str | None = None):
+                 ab_smoothing: float | None = None, ab_guide: tuple[int, float] | None = None,
+                 mean_share: float | None = None, fit: str | None = None, borders: str | None = None):
         if backend not in BACKENDS:
             raise RehueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
         if threads < 1:
@@ -404,6 +428,16 @@ class Colorizer:
         if not 0 <= self.chroma <= 4:
             raise RehueError(f"chroma must be between 0 and 4, not {self.chroma:g}")
         self.ab_smoothing = float(settings.get("ab_smoothing", 0.0) if ab_smoothing is None else ab_smoothing)
+        # "ab_guide_radius"/"ab_guide_eps": a guided filter along the gray input (``guided_filter``) in place
+        # of the Gaussian; an ``ab_smoothing`` given here asks for the Gaussian and so turns it off
+        if ab_guide is None:
+            ab_guide = ((0, 0.0) if ab_smoothing is not None else
+                        (settings.get("ab_guide_radius", 0), settings.get("ab_guide_eps", DEFAULT_GUIDE_EPS)))
+        self.ab_guide_radius, self.ab_guide_eps = int(ab_guide[0]), float(ab_guide[1])
+        if self.ab_guide_radius != ab_guide[0] or not 0 <= self.ab_guide_radius <= MAX_GUIDE_RADIUS:
+            raise RehueError(f"ab_guide_radius must be a whole number from 0 to {MAX_GUIDE_RADIUS}, not {ab_guide[0]}")
+        if self.ab_guide_radius and not self.ab_guide_eps > 0:
+            raise RehueError(f"ab_guide_eps must be above 0, not {self.ab_guide_eps:g}")
         self.mean_share = float(settings.get("mean_share", 1.0) if mean_share is None else mean_share)
         if not 0 <= self.mean_share <= 1:
             raise RehueError(f"mean_share must be between 0 and 1, not {self.mean_share:g}")
@@ -530,19 +564,26 @@ class Colorizer:
                 raise ValueError("a dependent model needs the previous frame's a*b*")
             batch = np.concatenate([batch, np.asarray(prev_ab, np.float32)], axis=1)
         ab = self._run(np.ascontiguousarray(batch))
-        return self.restrain(ab, box) if restrain else np.ascontiguousarray(ab, dtype=np.float32)
+        return self.restrain(ab, box, gray_small) if restrain else np.ascontiguousarray(ab, dtype=np.float32)
 
-    def restrain(self, ab: np.ndarray, box: Box | None = None) -> np.ndarray:
+    def restrain(self, ab: np.ndarray, box: Box | None = None, gray: np.ndarray | None = None) -> np.ndarray:
         """The restraint of this model's config on (N, 2, H, W) normalised a*b*: ``mean_share`` of each
         picture's mean a*b* kept (the mean taken inside ``box``, where the picture lies; the whole canvas
-        without one) and all the variation around it, a Gaussian blur of ``ab_smoothing`` pixels, then
-        chroma scaled by ``chroma``. It is for what is shown; a video feeds the dependent model the
-        unrestrained a*b*, or the restraint would compound frame by frame."""
+        without one) and all the variation around it; smoothed, by a guided filter along ``gray`` (the
+        (N, H, W) uint8 canvas the model saw) when the config sets ``ab_guide_radius``, else by a Gaussian
+        blur of ``ab_smoothing`` pixels; then chroma scaled by ``chroma``. It is for what is shown; a video
+        feeds the dependent model the unrestrained a*b*, or the restraint would compound frame by frame."""
         if self.mean_share != 1.0:
             picture = ab if box is None else ab[(..., *box.region)]
             mean = picture.mean(axis=(2, 3), keepdims=True, dtype=np.float64).astype(np.float32)
             ab = ab - np.float32(1.0 - self.mean_share) * mean
-        if self.ab_smoothing > 0:
+        if self.ab_guide_radius:
+            if gray is None:
+                raise ValueError("the guided smoothing of a*b* needs the gray canvas the model saw")
+            guides = np.asarray(gray, np.float32).reshape(len(ab), *ab.shape[2:]) / np.float32(255)
+            ab = np.stack([guided_filter(guide, planes, self.ab_guide_radius, self.ab_guide_eps)
+                           for guide, planes in zip(guides, ab, strict=True)])
+        elif self.ab_smoothing > 0:
             import cv2
 
             n, c, h, w = ab.shape

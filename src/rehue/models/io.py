@@ -32,7 +32,8 @@ class ModelCard:
     training: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     # restraint applied to the predicted a*b*: "chroma" scales it, "ab_smoothing" is a Gaussian sigma in
-    # pixels at the working size (colour is low-frequency; the generator's chroma speckle is not)
+    # pixels at the working size (colour is low-frequency; the generator's chroma speckle is not), or
+    # "ab_guide_radius" and "ab_guide_eps" smooth it along the gray input instead (a guided filter)
     inference: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
@@ -107,7 +108,9 @@ def default_model_name(role: str) -> str | None:
 
 # the restraint a model's JSON may set ("inference"), and the values each may take
 INFERENCE_RANGES = {"temperature": (0.05, 4.0), "prior_mean_removal": (0.0, 2.0), "chroma": (0.0, 4.0),
-                    "mean_share": (0.0, 1.0), "ab_smoothing": (0.0, 32.0)}
+                    "mean_share": (0.0, 1.0), "ab_smoothing": (0.0, 32.0), "ab_guide_radius": (0, 32),
+                    "ab_guide_eps": (1e-6, 1.0)}
+WHOLE_NUMBER_SETTINGS = ("ab_guide_radius",)
 
 
 def shipped_models() -> dict[str, Path]:
@@ -185,9 +188,11 @@ def load_model(spec: str | Path, device: str = "cpu"):
     model.load_state_dict(tensors)
     for key, (low, high) in INFERENCE_RANGES.items():
         value = card.inference.get(key)
-        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
+        whole = key in WHOLE_NUMBER_SETTINGS
+        if value is not None and (not isinstance(value, int if whole else (int, float)) or isinstance(value, bool)
                                   or not low <= value <= high):
-            raise RehueError(f"inference {key} must be a number from {low:g} to {high:g}, not {value!r}",
+            kind = "a whole number" if whole else "a number"
+            raise RehueError(f"inference {key} must be {kind} from {low:g} to {high:g}, not {value!r}",
                              path.with_suffix(".json"))
     for key in INFERENCE_RANGES:  # the settings a model applies itself (a class model's temperature, ...)
         if hasattr(model, key) and key in card.inference:

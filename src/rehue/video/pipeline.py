@@ -269,7 +269,7 @@ class SceneColorizer:
             raw = self._predict("dependent_model", self.dependent, small, self.prev_ab)
             self.dependent_frames += 1
         self.prev_ab = raw
-        return Decided(payload, gray, _crop_to_box(self.independent.restrain(raw[None], box)[0], box))
+        return Decided(payload, gray, _crop_to_box(self.independent.restrain(raw[None], box, small[None])[0], box))
 
     def _predict(self, timer_name: str, model: Colorizer, small: np.ndarray, prev_ab=None, *,
                  restrain: bool = False, box: Box | None = None) -> np.ndarray:

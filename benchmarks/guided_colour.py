@@ -1,0 +1,141 @@
+"""Colour that follows the edges of L*: a guided filter in place of the shipped Gaussian smoothing of a*b*.
+
+The shipped restraint blurs the predicted a*b* (sigma 1.5 px at 128x128) to remove the generator's
+chroma speckle, and that blur also carries colour across the edges of the picture. SSIM compares each
+RGB channel's local structure, and against gray the shipped outputs lose on its contrast-structure term
+in every band of L*. A guided filter (He, Sun and Tang 2010, "Guided image filtering") smooths a*b*
+within regions of the gray input and keeps its changes where L* changes: within each (2R+1)^2 window,
+a*b* is fitted as a linear function of L* (regularised by EPS), and the fits are averaged.
+
+Scored with the shipped chroma scale (0.5; ``--scales`` for others in the cross-validation) beside the
+Gaussian the models were shipped with until the guided filter passed this benchmark: cross-validation over the 275
+training photos (the fold models of benchmarks/out_of_fold.py) with 95% intervals, then the six
+held-out sets with the shipped model; PSNR and SSIM minus gray's and colourfulness share.
+
+    .venv/bin/python benchmarks/guided_colour.py [--radii 2 4] [--eps 1e-3 1e-2] [--scales 0.5 0.7]
+        [--demo data/demo] [--runs runs/folds] [--model rehue-gen2-128-independent]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from out_of_fold import SMOOTHING, make_folds, train_folds  # noqa: E402
+from restraint import held_out_photos  # noqa: E402
+
+from rehue.inference.colorizer import guided_filter  # noqa: E402
+
+SHIPPED_SCALE = 0.5
+
+
+def gaussian(planes: np.ndarray, sigma: float = SMOOTHING) -> np.ndarray:
+    """The shipped smoothing: each plane blurred with a Gaussian of ``sigma`` pixels."""
+    import cv2
+
+    return np.stack([cv2.GaussianBlur(plane, (0, 0), sigma) for plane in planes.astype(np.float32)])
+
+
+def raw_predictions(colorizer, truths: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(gray uint8 (N, S, S), the model's own a*b* (N, 2, S, S), normalised) of RGB ``truths``."""
+    from rehue.color.lab import rgb_to_gray
+
+    gray = np.stack([rgb_to_gray(t) for t in truths])
+    return gray, np.concatenate([colorizer.predict_ab(g[None], restrain=False) for g in gray])
+
+
+def smoothers(radii, eps_values) -> dict:
+    """{name: smooth(gray uint8 (S, S), raw a*b* (2, S, S))}: the shipped Gaussian, then each guided filter."""
+    found = {f"Gaussian {SMOOTHING:g}": lambda gray, ab: gaussian(ab)}
+    for radius in radii:
+        for eps in eps_values:
+            found[f"guided R {radius} EPS {eps:g}"] = (
+                lambda gray, ab, radius=radius, eps=eps: guided_filter(gray / np.float32(255), ab, radius, eps))
+    return found
+
+
+def scores(grays, raw, truths, smooth, scale: float = SHIPPED_SCALE) -> dict:
+    """Per photo: PSNR and SSIM minus gray's and colourfulness of the output at chroma ``scale``."""
+    from rehue.color.lab import AB_SCALE
+    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr, ssim
+    from rehue.inference.colorizer import compose_full_resolution
+
+    rows = {"psnr": [], "ssim": [], "colour": []}
+    for gray, ab, truth in zip(grays, raw, truths, strict=True):
+        shown = smooth(gray, ab) * np.float32(scale)
+        output = compose_full_resolution(gray, np.moveaxis(shown, 0, -1) * AB_SCALE)
+        baseline = gray_baseline(truth)
+        rows["psnr"].append(psnr(output, truth) - psnr(baseline, truth))
+        rows["ssim"].append(ssim(output, truth) - ssim(baseline, truth))
+        rows["colour"].append(colourfulness(output))
+    return {name: np.array(values) for name, values in rows.items()}
+
+
+def crops(colorizer, paths):
+    """(grays, raw a*b*, truths) of the centre crops of ``paths`` at the model's size."""
+    from rehue.data.images import load_image
+    from rehue.evaluation.evaluate import square_crop
+
+    truths = [square_crop(load_image(p).rgb, colorizer.size) for p in paths]
+    return (*raw_predictions(colorizer, truths), truths)
+
+
+def load(model):
+    from rehue.inference.colorizer import Colorizer
+
+    return Colorizer.load(str(model), device="cpu", chroma=1.0, ab_smoothing=0.0)
+
+
+def main():
+    from rehue.evaluation.metrics import colourfulness, mean_interval
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--radii", type=int, nargs="+", default=[2, 4])
+    parser.add_argument("--eps", type=float, nargs="+", default=[1e-3, 1e-2])
+    parser.add_argument("--demo", type=Path, default=Path("data/demo"))
+    parser.add_argument("--runs", type=Path, default=Path("runs/folds"))
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--model", default="rehue-gen2-128-independent")
+    parser.add_argument("--scales", type=float, nargs="+", default=[SHIPPED_SCALE],
+                        help="chroma scales for the cross-validation (the held-out sets: the shipped 0.5)")
+    args = parser.parse_args()
+    settings = smoothers(args.radii, args.eps)
+
+    folds = make_folds(args.demo, args.runs, args.folds)
+    models = train_folds(folds, args.runs)
+    parts = [crops(load(model), photos) for (_, photos), model in zip(folds, models, strict=True)]
+    grays, raw, truths = (sum((list(part[i]) for part in parts), []) for i in range(3))
+    truth_colour = np.mean([colourfulness(t) for t in truths])
+    print(f"cross-validation over the {len(truths)} training photos, a*b* scaled after each smoothing")
+    print("| smoothing | scale | PSNR minus gray's (95% interval) | SSIM minus gray's (95% interval) "
+          "| colourfulness share |")
+    print("|---|---|---|---|---|")
+    for scale in args.scales:
+        for name, smooth in settings.items():
+            row = scores(grays, raw, truths, smooth, scale)
+            (low, high), (ssim_low, ssim_high) = mean_interval(row["psnr"]), mean_interval(row["ssim"])
+            print(f"| {name} | {scale:g} | {row['psnr'].mean():+.3f} ({low:+.2f} to {high:+.2f}) "
+                  f"| {row['ssim'].mean():+.4f} ({ssim_low:+.4f} to {ssim_high:+.4f}) "
+                  f"| {row['colour'].mean() / truth_colour:.2f} |")
+
+    shipped = load(args.model)
+    print(f"held-out sets, {args.model}: PSNR minus gray's / SSIM minus gray's (colourfulness share)")
+    sets = held_out_photos(args.demo)
+    print("| smoothing | " + " | ".join(sets) + " |")
+    print("|---|" + "---|" * len(sets))
+    scored = {name: crops(shipped, paths) for name, paths in sets.items()}
+    for name, smooth in settings.items():
+        cells = []
+        for grays, raw, truths in scored.values():
+            row = scores(grays, raw, truths, smooth)
+            share = row["colour"].mean() / np.mean([colourfulness(t) for t in truths])
+            cells.append(f"{row['psnr'].mean():+.3f} / {row['ssim'].mean():+.4f} ({share:.2f})")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

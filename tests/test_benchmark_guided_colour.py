@@ -1,0 +1,48 @@
+"""benchmarks/guided_colour.py (a*b* smoothed along L* in place of the Gaussian) on tiny models and made-up photos."""
+
+import numpy as np
+import pytest
+
+from tests.helpers_benchmarks import demo_set, finished, held_out_demo, load_benchmark
+
+
+@pytest.fixture
+def guided():
+    return load_benchmark("guided_colour")
+
+
+def test_each_smoothing_is_the_shipped_gaussian_or_a_guided_filter_of_the_raw_colour(guided):
+    from rehue.inference.colorizer import guided_filter
+
+    gray = np.tile(np.arange(32, dtype=np.uint8) * 8, (32, 1))
+    raw = np.random.default_rng(1).normal(0, 0.2, (2, 32, 32)).astype(np.float32)
+    found = guided.smoothers([2, 4], [1e-3])
+    assert list(found) == ["Gaussian 1.5", "guided R 2 EPS 0.001", "guided R 4 EPS 0.001"]
+    assert np.allclose(found["guided R 4 EPS 0.001"](gray, raw), guided_filter(gray / 255, raw, 4, 1e-3))
+    assert np.allclose(found["Gaussian 1.5"](gray, raw), guided.gaussian(raw))
+    assert not np.allclose(found["guided R 2 EPS 0.001"](gray, raw), found["guided R 4 EPS 0.001"](gray, raw))
+
+
+def test_main_scores_each_smoothing_on_the_cross_validation_and_the_held_out_sets(tmp_path, guided, monkeypatch,
+                                                                                  capsys):
+    from tests.conftest import make_tiny_model
+
+    demo, training = demo_set(tmp_path / "demo")
+    held_out_demo(demo)
+    runs = tmp_path / "runs"
+    for k in range(3):
+        make_tiny_model(runs / str(k) / "model.safetensors", seed=k)
+        finished(runs / str(k))
+    monkeypatch.setattr("sys.argv", ["guided_colour.py", "--demo", str(demo), "--runs", str(runs), "--model",
+                                     str(runs / "0" / "model.safetensors"), "--radii", "4", "--eps", "0.01",
+                                     "--scales", "0.5", "1"])
+    guided.main()
+    printed = capsys.readouterr().out
+    assert f"cross-validation over the {len(training)} training photos" in printed
+    rows = [line.split("|") for line in printed.splitlines() if line.startswith(("| Gaussian", "| guided"))]
+    assert [(row[1].strip(), row[2].strip()) for row in rows[:4]] == [
+        ("Gaussian 1.5", "0.5"), ("guided R 4 EPS 0.01", "0.5"), ("Gaussian 1.5", "1"), ("guided R 4 EPS 0.01", "1")]
+    assert rows[0][3] != rows[1][3], "the two smoothings colour differently"
+    assert float(rows[2][5]) > float(rows[0][5]), "a larger scale gives more colour"
+    held_out = rows[4:]
+    assert len(held_out) == 2 and all(len(row) == 9 for row in held_out), "six held-out sets per smoothing"
