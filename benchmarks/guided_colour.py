@@ -10,7 +10,8 @@ a*b* is fitted as a linear function of L* (regularised by EPS), and the fits are
 Scored with the shipped chroma scale (0.5; ``--scales`` for others in the cross-validation) beside the
 Gaussian the models were shipped with until the guided filter passed this benchmark: cross-validation over the 275
 training photos (the fold models of benchmarks/out_of_fold.py) with 95% intervals, then the six
-held-out sets with the shipped model; PSNR and SSIM minus gray's and colourfulness share.
+held-out sets with the shipped model; PSNR and SSIM minus gray's and colourfulness share; and the time
+each smoothing takes on one picture.
 
     .venv/bin/python benchmarks/guided_colour.py [--radii 2 4] [--eps 1e-3 1e-2] [--scales 0.5 0.7]
         [--demo data/demo] [--runs runs/folds] [--model rehue-gen2-128-independent]
@@ -135,6 +136,19 @@ def main():
             share = row["colour"].mean() / np.mean([colourfulness(t) for t in truths])
             cells.append(f"{row['psnr'].mean():+.3f} / {row['ssim'].mean():+.4f} ({share:.2f})")
         print(f"| {name} | " + " | ".join(cells) + " |")
+    print("time per picture, milliseconds (mean of 300 runs on the model's 2 x 128 x 128 a*b* and gray canvas): "
+          + ", ".join(f"{name} {ms:.2f}" for name, ms in smoothing_times(settings).items()))
+
+
+def smoothing_times(settings: dict, size: int = 128, runs: int = 300) -> dict[str, float]:
+    """{name: milliseconds} each smoothing takes on a random ``size`` x ``size`` canvas."""
+    import timeit
+
+    rng = np.random.default_rng(0)
+    gray = rng.integers(0, 256, (size, size), dtype=np.uint8)
+    raw = rng.normal(0, 0.2, (2, size, size)).astype(np.float32)
+    return {name: 1000 * timeit.timeit(lambda smooth=smooth: smooth(gray, raw), number=runs) / runs
+            for name, smooth in settings.items()}
 
 
 if __name__ == "__main__":

@@ -314,7 +314,8 @@ def _interval_words(interval) -> str:
         return ""
     low, high = interval
     where = standing((low, high))
-    return f"; gain {low:+.2f} to {high:+.2f} dB (95% interval): " + (
+    decimals = 3 if min(abs(low), abs(high)) < 0.005 else 2  # +0.003 is above zero, +0.00 would not say so
+    return f"; gain {low:+.{decimals}f} to {high:+.{decimals}f} dB (95% interval): " + (
         "level with gray" if where == "level" else f"{where} gray")
 
 

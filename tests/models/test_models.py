@@ -208,6 +208,10 @@ def test_rehue_models_lists_the_shipped_models_with_their_held_out_scores(monkey
     assert lines[at].endswith(": the default for photos and films"), "the only one of its role"
     assert lines[at + 1].endswith("held-out PSNR 21.50 dB (gray 20.25) on 3 photos; ahead of gray on 2 of 3; "
                                   "gain +0.35 to +2.15 dB (95% interval): clearly above gray")
+    config["metrics"]["heldout_psnr_interval"] = [0.003, 0.76]
+    path.with_suffix(".json").write_text(json.dumps(config))
+    assert main(["models"]) == 0
+    assert "; gain +0.003 to +0.760 dB (95% interval): clearly above gray" in capsys.readouterr().out
     architectures = lines[lines.index("architectures:") + 1:]
     assert sorted(x.split()[0] for x in architectures) == sorted(GENERATORS + DISCRIMINATORS)
     starts = {x.index(model_entry(x.split()[0]).summary) for x in architectures}
