@@ -15,6 +15,12 @@ each smoothing takes on one picture.
 
     .venv/bin/python benchmarks/guided_colour.py [--radii 2 4] [--eps 1e-3 1e-2] [--scales 0.5 0.7]
         [--demo data/demo] [--runs runs/folds] [--model rehue-gen2-128-independent]
+    .venv/bin/python benchmarks/guided_colour.py --full-res [--ks 1 2]
+
+``--full-res`` scores whole photos at full resolution as `rehue colorize` colours them (the shipped
+restraint at the working size, a*b* upsampled onto the full-resolution L*), with and without a second
+guided filter along the full-resolution gray after the upsampling (radius K x the upsampling factor):
+measured, not shipped (docs/model-card.md).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from restraint import held_out_photos  # noqa: E402
 from rehue.inference.colorizer import guided_filter  # noqa: E402
 
 SHIPPED_SCALE = 0.5
+SHIPPED_GUIDE = (4, 0.01)  # the shipped independent model's "ab_guide_radius" and "ab_guide_eps"
 
 
 def gaussian(planes: np.ndarray, sigma: float = SMOOTHING) -> np.ndarray:
@@ -85,6 +92,78 @@ def crops(colorizer, paths):
     return (*raw_predictions(colorizer, truths), truths)
 
 
+def full_resolution_scores(colorizer, paths, ks, eps: float = 0.01) -> dict:
+    """{setting: per photo {"psnr", "ssim" minus gray's, "colour"}} of whole photos at full resolution,
+    coloured as `rehue colorize` colours them (native view, ``colorizer``'s restraint, a*b* upsampled
+    onto the full-resolution L*), and with a second guided filter along the full-resolution gray after
+    the upsampling, radius round(K x upsampling factor), for each K of ``ks``."""
+    import cv2
+
+    from rehue.color.lab import AB_SCALE, rgb_to_gray
+    from rehue.data.images import load_image
+    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr, ssim
+    from rehue.inference.colorizer import compose_full_resolution, native_view
+
+    names = ["as shipped", *(f"full-resolution guide K {k:g}" for k in ks)]
+    rows = {name: {"psnr": [], "ssim": [], "colour": []} for name in names}
+    for path in paths:
+        truth = load_image(path).rgb
+        gray = rgb_to_gray(truth)
+        small, box = native_view(gray, colorizer.size)
+        ab_norm = colorizer.predict_ab(small[None], box=box)[0]
+        ab = np.moveaxis(ab_norm[:, box.top : box.top + box.height, box.left : box.left + box.width], 0, -1) * AB_SCALE
+        height, width = gray.shape
+        factor = min(height, width) / min(box.height, box.width)
+        upsampled = cv2.resize(np.ascontiguousarray(ab), (width, height), interpolation=cv2.INTER_LINEAR)
+        baseline = gray_baseline(truth)
+        gray_psnr, gray_ssim = psnr(baseline, truth), ssim(baseline, truth)
+        for name, k in zip(names, [None, *ks], strict=True):
+            shown = upsampled
+            if k is not None and factor > 1:
+                planes = guided_filter(gray / np.float32(255), np.moveaxis(upsampled, -1, 0),
+                                       max(1, round(k * factor)), eps)
+                shown = np.moveaxis(planes, 0, -1)
+            output = compose_full_resolution(gray, shown)
+            rows[name]["psnr"].append(psnr(output, truth) - gray_psnr)
+            rows[name]["ssim"].append(ssim(output, truth) - gray_ssim)
+            rows[name]["colour"].append(colourfulness(output))
+    return {name: {key: np.array(values) for key, values in row.items()} for name, row in rows.items()}
+
+
+def full_resolution(args) -> None:
+    """``--full-res``: the cross-validation and the held-out sets on whole photos, with and without a
+    second guided filter at full resolution."""
+    from rehue.evaluation.metrics import mean_interval
+    from rehue.inference.colorizer import Colorizer
+
+    folds = make_folds(args.demo, args.runs, args.folds)
+    models = train_folds(folds, args.runs)
+    parts = [full_resolution_scores(Colorizer.load(str(model), device="cpu", chroma=SHIPPED_SCALE,
+                                                   ab_guide=SHIPPED_GUIDE), photos, args.ks)
+             for (_, photos), model in zip(folds, models, strict=True)]
+    names = list(parts[0])
+    cv = {name: {key: np.concatenate([part[name][key] for part in parts]) for key in ("psnr", "ssim")}
+          for name in names}
+    radius, eps = SHIPPED_GUIDE
+    print(f"cross-validation over the {len(cv[names[0]]['psnr'])} training photos, whole photos at full "
+          f"resolution, the shipped restraint (guided R {radius}, EPS {eps:g}, x{SHIPPED_SCALE:g})")
+    print("| setting | PSNR minus gray's (95% interval) | SSIM minus gray's (95% interval) |")
+    print("|---|---|---|")
+    for name, row in cv.items():
+        (low, high), (ssim_low, ssim_high) = mean_interval(row["psnr"]), mean_interval(row["ssim"])
+        print(f"| {name} | {row['psnr'].mean():+.3f} ({low:+.2f} to {high:+.2f}) "
+              f"| {row['ssim'].mean():+.5f} ({ssim_low:+.4f} to {ssim_high:+.4f}) |")
+    shipped = Colorizer.load(args.model, device="cpu")
+    sets = held_out_photos(args.demo)
+    print(f"held-out sets at full resolution, {args.model}: PSNR minus gray's / SSIM minus gray's")
+    print("| setting | " + " | ".join(sets) + " |")
+    print("|---|" + "---|" * len(sets))
+    scored = [full_resolution_scores(shipped, paths, args.ks) for paths in sets.values()]
+    for name in names:
+        print(f"| {name} | " + " | ".join(f"{row[name]['psnr'].mean():+.3f} / {row[name]['ssim'].mean():+.5f}"
+                                          for row in scored) + " |")
+
+
 def load(model):
     from rehue.inference.colorizer import Colorizer
 
@@ -103,7 +182,15 @@ def main():
     parser.add_argument("--model", default="rehue-gen2-128-independent")
     parser.add_argument("--scales", type=float, nargs="+", default=[SHIPPED_SCALE],
                         help="chroma scales for the cross-validation (the held-out sets: the shipped 0.5)")
+    parser.add_argument("--full-res", action="store_true",
+                        help="whole photos: the shipped restraint with and without a second guided filter at "
+                             "full resolution (--ks)")
+    parser.add_argument("--ks", type=float, nargs="+", default=[1.0, 2.0],
+                        help="--full-res: radius of the second filter, in upsampling factors")
     args = parser.parse_args()
+    if args.full_res:
+        full_resolution(args)
+        return
     settings = smoothers(args.radii, args.eps)
 
     folds = make_folds(args.demo, args.runs, args.folds)

@@ -47,3 +47,23 @@ def test_main_scores_each_smoothing_on_the_cross_validation_and_the_held_out_set
     held_out = rows[4:]
     assert len(held_out) == 2 and all(len(row) == 9 for row in held_out), "six held-out sets per smoothing"
     assert "time per picture, milliseconds" in printed and "guided R 4 EPS 0.01 " in printed.splitlines()[-1]
+
+
+def test_full_resolution_scores_whole_photos_with_and_without_a_second_filter(tmp_path, guided):
+    from PIL import Image
+
+    from rehue.inference.colorizer import Colorizer
+    from tests.conftest import make_tiny_model, textured_rgb
+
+    model = make_tiny_model(tmp_path / "m.safetensors")
+    photos = []
+    for seed, size in enumerate([(96, 128), (20, 24)]):  # one upsampled, one smaller than the model's canvas
+        photos.append(tmp_path / f"{seed}.png")
+        Image.fromarray(textured_rgb(*size, seed=seed)).save(photos[-1])
+    colorizer = Colorizer.load(model, device="cpu", chroma=0.5, ab_guide=(2, 0.01))
+    rows = guided.full_resolution_scores(colorizer, photos, [1, 3])
+    assert list(rows) == ["as shipped", "full-resolution guide K 1", "full-resolution guide K 3"]
+    assert all(len(row["psnr"]) == 2 for row in rows.values())
+    shipped, wide = rows["as shipped"], rows["full-resolution guide K 3"]
+    assert wide["psnr"][0] != shipped["psnr"][0], "an upsampled photo is filtered again"
+    assert wide["psnr"][1] == shipped["psnr"][1], "a photo no larger than the canvas is left alone"
