@@ -38,7 +38,7 @@ from restraint import held_out_photos  # noqa: E402
 from rehue.inference.colorizer import guided_filter  # noqa: E402
 
 SHIPPED_SCALE = 0.5
-SHIPPED_GUIDE = (4, 0.01)  # the shipped independent model's "ab_guide_radius" and "ab_guide_eps"
+SHIPPED_GUIDE = (12, 0.01)  # the shipped independent model's "ab_guide_radius" and "ab_guide_eps"
 
 
 def gaussian(planes: np.ndarray, sigma: float = SMOOTHING) -> np.ndarray:
@@ -67,12 +67,13 @@ def smoothers(radii, eps_values) -> dict:
 
 
 def scores(grays, raw, truths, smooth, scale: float = SHIPPED_SCALE) -> dict:
-    """Per photo: PSNR and SSIM minus gray's and colourfulness of the output at chroma ``scale``."""
+    """Per photo: PSNR and SSIM minus gray's, colourfulness and warm share (NaN: no colour) of the output
+    at chroma ``scale``."""
     from rehue.color.lab import AB_SCALE
-    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr, ssim
+    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr, ssim, warm_share
     from rehue.inference.colorizer import compose_full_resolution
 
-    rows = {"psnr": [], "ssim": [], "colour": []}
+    rows = {"psnr": [], "ssim": [], "colour": [], "warm": []}
     for gray, ab, truth in zip(grays, raw, truths, strict=True):
         shown = smooth(gray, ab) * np.float32(scale)
         output = compose_full_resolution(gray, np.moveaxis(shown, 0, -1) * AB_SCALE)
@@ -80,6 +81,8 @@ def scores(grays, raw, truths, smooth, scale: float = SHIPPED_SCALE) -> dict:
         rows["psnr"].append(psnr(output, truth) - psnr(baseline, truth))
         rows["ssim"].append(ssim(output, truth) - ssim(baseline, truth))
         rows["colour"].append(colourfulness(output))
+        share = warm_share(output)
+        rows["warm"].append(np.nan if share is None else share)
     return {name: np.array(values) for name, values in rows.items()}
 
 
@@ -171,7 +174,7 @@ def load(model):
 
 
 def main():
-    from rehue.evaluation.metrics import colourfulness, mean_interval
+    from rehue.evaluation.metrics import SEPIA_WARM_SHARE, colourfulness, mean_interval, warm_share
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--radii", type=int, nargs="+", default=[2, 4])
@@ -198,17 +201,20 @@ def main():
     parts = [crops(load(model), photos) for (_, photos), model in zip(folds, models, strict=True)]
     grays, raw, truths = (sum((list(part[i]) for part in parts), []) for i in range(3))
     truth_colour = np.mean([colourfulness(t) for t in truths])
+    truth_warm = np.array([np.nan if (share := warm_share(t)) is None else share for t in truths])
     print(f"cross-validation over the {len(truths)} training photos, a*b* scaled after each smoothing")
     print("| smoothing | scale | PSNR minus gray's (95% interval) | SSIM minus gray's (95% interval) "
-          "| colourfulness share |")
-    print("|---|---|---|---|---|")
+          f"| colourfulness share | warm share (truth {np.nanmean(truth_warm):.2f}) "
+          f"| nearly all warm (truths {(truth_warm >= SEPIA_WARM_SHARE).sum()}) |")
+    print("|---|---|---|---|---|---|---|")
     for scale in args.scales:
         for name, smooth in settings.items():
             row = scores(grays, raw, truths, smooth, scale)
             (low, high), (ssim_low, ssim_high) = mean_interval(row["psnr"]), mean_interval(row["ssim"])
             print(f"| {name} | {scale:g} | {row['psnr'].mean():+.3f} ({low:+.2f} to {high:+.2f}) "
                   f"| {row['ssim'].mean():+.4f} ({ssim_low:+.4f} to {ssim_high:+.4f}) "
-                  f"| {row['colour'].mean() / truth_colour:.2f} |")
+                  f"| {row['colour'].mean() / truth_colour:.2f} | {np.nanmean(row['warm']):.2f} "
+                  f"| {(row['warm'] >= SEPIA_WARM_SHARE).sum()} |")
 
     shipped = load(args.model)
     print(f"held-out sets, {args.model}: PSNR minus gray's / SSIM minus gray's (colourfulness share)")

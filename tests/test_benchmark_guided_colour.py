@@ -45,6 +45,7 @@ def test_main_scores_each_smoothing_on_the_cross_validation_and_the_held_out_set
     assert rows[0][3] != rows[1][3], "the two smoothings colour differently"
     assert float(rows[2][5]) > float(rows[0][5]), "a larger scale gives more colour"
     held_out = rows[4:]
+    assert all(len(row) == 9 for row in rows[:4]), "seven columns in the cross-validation"
     assert len(held_out) == 2 and all(len(row) == 9 for row in held_out), "six held-out sets per smoothing"
     assert "time per picture, milliseconds" in printed and "guided R 4 EPS 0.01 " in printed.splitlines()[-1]
 
