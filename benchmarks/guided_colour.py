@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from out_of_fold import SMOOTHING, make_folds, train_folds  # noqa: E402
-from restraint import held_out_photos  # noqa: E402
+from restraint import held_out_photos, photo_figures  # noqa: E402
 
 from rehue.inference.colorizer import guided_filter  # noqa: E402
 
@@ -70,19 +70,14 @@ def scores(grays, raw, truths, smooth, scale: float = SHIPPED_SCALE) -> dict:
     """Per photo: PSNR and SSIM minus gray's, colourfulness and warm share (NaN: no colour) of the output
     at chroma ``scale``."""
     from rehue.color.lab import AB_SCALE
-    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr, ssim, warm_share
     from rehue.inference.colorizer import compose_full_resolution
 
     rows = {"psnr": [], "ssim": [], "colour": [], "warm": []}
     for gray, ab, truth in zip(grays, raw, truths, strict=True):
         shown = smooth(gray, ab) * np.float32(scale)
         output = compose_full_resolution(gray, np.moveaxis(shown, 0, -1) * AB_SCALE)
-        baseline = gray_baseline(truth)
-        rows["psnr"].append(psnr(output, truth) - psnr(baseline, truth))
-        rows["ssim"].append(ssim(output, truth) - ssim(baseline, truth))
-        rows["colour"].append(colourfulness(output))
-        share = warm_share(output)
-        rows["warm"].append(np.nan if share is None else share)
+        for name, value in photo_figures(output, truth).items():
+            rows[name].append(value)
     return {name: np.array(values) for name, values in rows.items()}
 
 
@@ -96,7 +91,7 @@ def crops(colorizer, paths):
 
 
 def full_resolution_scores(colorizer, paths, ks, eps: float = 0.01) -> dict:
-    """{setting: per photo {"psnr", "ssim" minus gray's, "colour"}} of whole photos at full resolution,
+    """{setting: per photo {"psnr", "ssim" minus gray's, "colour", "warm"}} of whole photos at full resolution,
     coloured as `rehue colorize` colours them (native view, ``colorizer``'s restraint, a*b* upsampled
     onto the full-resolution L*), and with a second guided filter along the full-resolution gray after
     the upsampling, radius round(K x upsampling factor), for each K of ``ks``."""
@@ -104,11 +99,10 @@ def full_resolution_scores(colorizer, paths, ks, eps: float = 0.01) -> dict:
 
     from rehue.color.lab import AB_SCALE, rgb_to_gray
     from rehue.data.images import load_image
-    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr, ssim
     from rehue.inference.colorizer import compose_full_resolution, native_view
 
     names = ["as shipped", *(f"full-resolution guide K {k:g}" for k in ks)]
-    rows = {name: {"psnr": [], "ssim": [], "colour": []} for name in names}
+    rows = {name: {"psnr": [], "ssim": [], "colour": [], "warm": []} for name in names}
     for path in paths:
         truth = load_image(path).rgb
         gray = rgb_to_gray(truth)
@@ -118,18 +112,14 @@ def full_resolution_scores(colorizer, paths, ks, eps: float = 0.01) -> dict:
         height, width = gray.shape
         factor = min(height, width) / min(box.height, box.width)
         upsampled = cv2.resize(np.ascontiguousarray(ab), (width, height), interpolation=cv2.INTER_LINEAR)
-        baseline = gray_baseline(truth)
-        gray_psnr, gray_ssim = psnr(baseline, truth), ssim(baseline, truth)
         for name, k in zip(names, [None, *ks], strict=True):
             shown = upsampled
             if k is not None and factor > 1:
                 planes = guided_filter(gray / np.float32(255), np.moveaxis(upsampled, -1, 0),
                                        max(1, round(k * factor)), eps)
                 shown = np.moveaxis(planes, 0, -1)
-            output = compose_full_resolution(gray, shown)
-            rows[name]["psnr"].append(psnr(output, truth) - gray_psnr)
-            rows[name]["ssim"].append(ssim(output, truth) - gray_ssim)
-            rows[name]["colour"].append(colourfulness(output))
+            for key, value in photo_figures(compose_full_resolution(gray, shown), truth).items():
+                rows[name][key].append(value)
     return {name: {key: np.array(values) for key, values in row.items()} for name, row in rows.items()}
 
 

@@ -51,6 +51,17 @@ def gray_reference(truths: list[np.ndarray]) -> tuple[float, float]:
             float(np.mean([colourfulness(t) for t in truths])))
 
 
+def photo_figures(output: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """One output's PSNR and SSIM minus gray's ("psnr", "ssim"), colourfulness ("colour") and warm share
+    ("warm", NaN for an output with no colour), against ``truth``."""
+    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr, ssim, warm_share
+
+    baseline = gray_baseline(truth)
+    share = warm_share(output)
+    return {"psnr": psnr(output, truth) - psnr(baseline, truth), "ssim": ssim(output, truth) - ssim(baseline, truth),
+            "colour": colourfulness(output), "warm": np.nan if share is None else share}
+
+
 def relative_scores(outputs, truths, reference: tuple[float, float]) -> tuple[float, float]:
     """(mean PSNR minus gray's in dB, mean colourfulness as a share of the truth's) of one set's outputs."""
     from rehue.evaluation.metrics import colourfulness, psnr

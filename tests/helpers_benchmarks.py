@@ -51,6 +51,20 @@ def demo_set(root, n_train=9):
     return root, [root / r["path"] for r in rows[:n_train]]
 
 
+def fold_runs(root: Path):
+    """(demo folder, its training photos, runs folder) for a benchmark that reads out_of_fold's folds: a
+    demo-shaped set with one photo per held-out set, and three finished tiny fold models in runs/0-2."""
+    from tests.conftest import make_tiny_model
+
+    demo, training = demo_set(root / "demo")
+    held_out_demo(demo)
+    runs = root / "runs"
+    for k in range(3):
+        make_tiny_model(runs / str(k) / "model.safetensors", seed=k)
+        finished(runs / str(k))
+    return demo, training, runs
+
+
 def finished(run, epochs=14):
     """A run directory as `rehue train` leaves it after ``epochs`` epochs (model file and metrics)."""
     run.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ import pytest
 
 from rehue.color.lab import AB_SCALE, rgb_to_lab
 from rehue.evaluation.metrics import warm_share
-from tests.helpers_benchmarks import demo_set, finished, held_out_demo, load_benchmark
+from tests.helpers_benchmarks import fold_runs, load_benchmark
 
 
 @pytest.fixture
@@ -36,26 +36,19 @@ def test_only_an_output_that_is_nearly_all_warm_loses_its_tint(guard):
 
 
 def test_main_scores_the_cross_validation_and_the_held_out_sets(tmp_path, guard, monkeypatch, capsys):
-    from tests.conftest import make_tiny_model
-
-    demo, training = demo_set(tmp_path / "demo")
-    held_out_demo(demo)
-    runs = tmp_path / "runs"
-    for k in range(3):
-        make_tiny_model(runs / str(k) / "model.safetensors", seed=k)
-        finished(runs / str(k))
+    demo, training, runs = fold_runs(tmp_path)
     monkeypatch.setattr("sys.argv", ["cast_guard.py", "--demo", str(demo), "--runs", str(runs), "--model",
                                      str(runs / "0" / "model.safetensors"), "--threshold", "0"])
     guard.main()
     printed = capsys.readouterr().out
     assert f"cross-validation over the {len(training)} training photos" in printed
     rows = {line.split("|")[1].strip(): line.split("|") for line in printed.splitlines()
-            if line.startswith(("| shipped", "| K "))}
-    assert set(rows) == {"shipped", "K 0.5", "K 0"}
-    assert rows["shipped"][6].strip() == "0", "the shipped setting guards nothing"
+            if line.startswith(("| no guard", "| K "))}
+    assert set(rows) == {"no guard", "K 0.5", "K 0"}
+    assert rows["no guard"][6].strip() == "0"
     coloured = int(rows["K 0"][6])
     assert coloured > 0, "at threshold 0 every output with colour is guarded"
-    assert rows["K 0"][2] != rows["shipped"][2], "the guarded outputs score differently"
+    assert rows["K 0"][2] != rows["no guard"][2], "the guarded outputs score differently"
     for name in ("first four", "lomiri four", "GCompris fifteen", "blind twenty-three", "Scratch forty-seven",
                  "KPhotoAlbum twenty-four"):
         assert f"| {name} | K 0 |" in printed

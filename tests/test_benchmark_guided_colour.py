@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.helpers_benchmarks import demo_set, finished, held_out_demo, load_benchmark
+from tests.helpers_benchmarks import fold_runs, load_benchmark
 
 
 @pytest.fixture
@@ -25,14 +25,7 @@ def test_each_smoothing_is_the_shipped_gaussian_or_a_guided_filter_of_the_raw_co
 
 def test_main_scores_each_smoothing_on_the_cross_validation_and_the_held_out_sets(tmp_path, guided, monkeypatch,
                                                                                   capsys):
-    from tests.conftest import make_tiny_model
-
-    demo, training = demo_set(tmp_path / "demo")
-    held_out_demo(demo)
-    runs = tmp_path / "runs"
-    for k in range(3):
-        make_tiny_model(runs / str(k) / "model.safetensors", seed=k)
-        finished(runs / str(k))
+    demo, training, runs = fold_runs(tmp_path)
     monkeypatch.setattr("sys.argv", ["guided_colour.py", "--demo", str(demo), "--runs", str(runs), "--model",
                                      str(runs / "0" / "model.safetensors"), "--radii", "4", "--eps", "0.01",
                                      "--scales", "0.5", "1"])
