@@ -305,7 +305,6 @@ def cmd_data_demo(args) -> int:
     return 0
 
 
-
 def _interval_words(interval) -> str:
     """The 95% interval of a shipped model's mean PSNR gain over gray, and what it says, for `rehue models`."""
     from rehue.evaluation.metrics import standing
