@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video-frames", type=int, default=300, help="frames per video (default %(default)s)")
     p.add_argument("--chroma", type=float, default=None,
                    help="colour strength to score, as for colorize (default: the model's own)")
+    p.add_argument("--against", default=None,
+                   help="a second model (shipped name or path) scored on the same images at its own settings; "
+                        "the report says whether --model is clearly better, clearly worse or level with it")
     p.add_argument("--device", default="auto")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cmd_evaluate)
@@ -267,7 +270,7 @@ def cmd_evaluate(args) -> int:
 
     result = evaluate(args.model, args.data, args.out, dependent_model=args.dependent_model, full_res=args.full_res,
                       limit=args.limit, video_frames=args.video_frames, device=args.device,
-                      progress=not args.no_progress, fit=args.fit, chroma=args.chroma)
+                      progress=not args.no_progress, fit=args.fit, chroma=args.chroma, against=args.against)
     print(result.table.to_markdown())
     for key, value in result.extra.items():
         if isinstance(value, dict):

@@ -1,10 +1,12 @@
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from rehue.cli import main
 from rehue.evaluation.evaluate import evaluate
+from rehue.evaluation.metrics import mean_interval
 from tests.conftest import textured_rgb
 from tests.helpers_video import make_clip
 
@@ -85,11 +87,59 @@ def test_evaluate_scores_the_colour_strength_asked_for(tmp_path, photo_folder, t
     none = evaluate(tiny_model, [photo_folder], tmp_path / "none", progress=False, chroma=0.0)
     assert none.extra["chroma"] == 0.0 and "chroma" not in evaluate(tiny_model, [photo_folder], tmp_path / "own",
                                                                      progress=False).extra
-    gray, coloured = none.table.summary("gray baseline"), none.table.summary("tiny-independent")
+    gray, coloured = none.table.summary("gray baseline"), none.table.summary("tiny-independent x0")
     assert coloured["colourfulness_output"]["max"] < 1.0, "strength 0 is the gray answer"
     assert abs(coloured["psnr"]["mean"] - gray["psnr"]["mean"]) < 0.1
-    assert strong.table.summary("tiny-independent")["colourfulness_output"]["mean"] > 1.0
+    assert strong.table.summary("tiny-independent x2")["colourfulness_output"]["mean"] > 1.0, "named by strength"
     assert main(["evaluate", str(photo_folder), "--model", str(tiny_model), "--out", str(tmp_path / "bad"),
                  "--chroma", "5", "--no-progress"]) == 1
     assert "chroma must be between 0 and 4, not 5" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_model_against_another_on_the_same_photos_says_how_sure_the_difference_is(tmp_path, photo_folder,
+                                                                                      tiny_model, capsys):
+    result = evaluate(tiny_model, [photo_folder], tmp_path / "r", progress=False, chroma=0.0, against=tiny_model)
+    table = result.table
+    assert list(table.rows) == ["tiny-independent x0", "gray baseline", "tiny-independent"]
+    assert table.values("tiny-independent x0", "psnr") == pytest.approx(table.values("gray baseline", "psnr"),
+                                                                         abs=0.3), "strength 0 is gray"
+    comparison = table.comparisons()[0]
+    assert (comparison.name, comparison.other, comparison.units, comparison.images) == (
+        "tiny-independent x0", "tiny-independent", 4, 4)
+    gains = [a - b for a, b in zip(table.values("tiny-independent x0", "psnr"),
+                                   table.values("tiny-independent", "psnr"), strict=True)]
+    assert comparison.psnr_interval == pytest.approx(mean_interval(gains))
+    report = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    entry = report["comparisons"]["tiny-independent x0 vs tiny-independent"]
+    assert entry["units"] == 4 and entry["psnr_standing"] in ("clearly above", "level", "clearly below")
+    assert report["extra"]["against"] == str(tiny_model)
+    assert "- tiny-independent x0 against tiny-independent, 95% confidence intervals of the mean difference over 4" \
+        in (tmp_path / "r" / "metrics.md").read_text()
+    assert Image.open(tmp_path / "r" / "samples.png").size[0] == 4 * 128, "gray | truth | model | against"
+
+    same = evaluate(tiny_model, [photo_folder], tmp_path / "same", progress=False, against=tiny_model)
+    assert list(same.table.rows)[2] == "tiny-independent (against)"
+    assert same.table.comparisons()[0].psnr_interval == (0.0, 0.0)
+    assert "level with tiny-independent (against)" in same.table.to_markdown()
+
+    missing = str(tmp_path / "no.safetensors")
+    assert main(["evaluate", str(photo_folder), "--model", str(tiny_model), "--against", missing,
+                 "--out", str(tmp_path / "bad"), "--no-progress"]) == 1
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "no.safetensors" in error[0] and not (tmp_path / "bad").exists()
+
+
+def test_a_clip_against_another_model_keeps_one_gray_row_per_frame(tmp_path, tiny_model, tiny_dependent_model):
+    photo = textured_rgb(60, 100, seed=6)
+    clip = make_clip(tmp_path / "v.mp4", [np.ascontiguousarray(photo[:, i : i + 64]) for i in range(10)], fps=10)
+    result = evaluate(tiny_model, [clip], tmp_path / "r", dependent_model=str(tiny_dependent_model), progress=False,
+                      against=tiny_model)
+    rows = result.table.rows
+    assert [len(rows[name]) for name in rows] == [10, 10, 10]
+    verdicts = result.table.verdicts()
+    assert [len(verdict.psnr_gains) for verdict in verdicts] == [10, 10]
+    comparison = result.table.comparisons()[0]
+    assert comparison.units == 1 and comparison.psnr_interval is None
+    assert "(one photo or clip: no interval)" in comparison.sentence()
+    assert "video v.mp4, tiny-independent (against)" in result.extra

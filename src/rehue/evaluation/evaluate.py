@@ -77,7 +77,11 @@ def _held_out(root: Path) -> set[str] | None:
 
 def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str = "default", full_res: bool = False,
              limit: int = 0, video_frames: int = 300, device: str = "auto", progress: bool = True,
-             log=None, fit: str | None = None, chroma: float | None = None) -> EvaluationResult:
+             log=None, fit: str | None = None, chroma: float | None = None,
+             against=None) -> EvaluationResult:
+    """Score ``model`` (at ``chroma``, default its own) on ``inputs`` beside the gray answer, and, with
+    ``against``, beside a second model at its own settings on the same images (its videos paired with
+    the dependent model "default" picks for it): the report then says how sure the difference is."""
     from tqdm import tqdm
 
     from rehue.data.images import load_image
@@ -86,7 +90,11 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     colorizer = Colorizer.load(model, device=device, fit=fit, chroma=chroma)
-    name = Path(str(model)).stem if str(model) != "default" else "rehue (shipped)"
+    name = _row_name(model) + ("" if chroma is None else f" x{chroma:g}")
+    rival = None if against is None else Colorizer.load(against, device=device, fit=fit)
+    rival_name = None if rival is None else _row_name(against)
+    if rival_name == name:
+        rival_name += " (against)"
     images, videos = _image_sources(inputs)
     if limit:
         images = images[:limit]
@@ -108,12 +116,20 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         gray = gray_baseline(truth)
         result.table.add(name, evaluate_pair(output, truth, path), path)
         result.table.add(GRAY_BASELINE, evaluate_pair(gray, truth, path), path)
+        shown = (gray, truth, output)
+        if rival is not None:
+            shown += (rival.colorize(truth),)
+            result.table.add(rival_name, evaluate_pair(shown[-1], truth, path), path)
         if len(grid) < 8:
-            grid.append((gray, truth, output))
+            grid.append(shown)
     for video in videos:
-        stats = _evaluate_video(colorizer, video, dependent_model, result.table, name, grid, video_frames,
-                                full_res, progress, log)
+        stats = _evaluate_video(colorizer, video, dependent_model, result.table, name,
+                                grid if rival is None else [], video_frames, full_res, progress, log)
         result.extra[f"video {video.name}"] = stats
+        if rival is not None:
+            stats = _evaluate_video(rival, video, "default", result.table, rival_name, [], video_frames, full_res,
+                                    progress, log, with_gray=False)
+            result.extra[f"video {video.name}, {rival_name}"] = stats
     if not result.table.rows:
         raise RehueError("no image could be read", ", ".join(map(str, inputs)))
     result.extra["images"] = len(result.table.rows[name])
@@ -123,13 +139,21 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     result.extra["model"] = str(model)
     if chroma is not None:
         result.extra["chroma"] = chroma
-    result.paths = write_report(out_dir, result.table, grid, result.extra)
+    if rival is not None:
+        result.extra["against"] = str(against)
+    titles = ("Gray", "Ground truth", "Output") if rival is None else ("Gray", "Ground truth", "Model", "Against")
+    result.paths = write_report(out_dir, result.table, grid, result.extra, titles=titles)
     return result
 
 
+def _row_name(model) -> str:
+    return Path(str(model)).stem if str(model) != "default" else "rehue (shipped)"
+
+
 def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricTable, name: str, grid: list,
-                    max_frames: int, full_res: bool, progress: bool, log) -> dict:
-    """Colour a colour video from its gray version; frame metrics, drift and temporal stability."""
+                    max_frames: int, full_res: bool, progress: bool, log, with_gray: bool = True) -> dict:
+    """Colour a colour video from its gray version; frame metrics, drift and temporal stability. The
+    gray answer's rows are added too unless ``with_gray`` is False (a second model on the same frames)."""
     import cv2
     from tqdm import tqdm
 
@@ -147,7 +171,8 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
         for truth, rgb in done:
             gray = gray_baseline(truth)
             table.add(name, evaluate_pair(rgb, truth, video), video)
-            table.add(GRAY_BASELINE, evaluate_pair(gray, truth, video), video)
+            if with_gray:
+                table.add(GRAY_BASELINE, evaluate_pair(gray, truth, video), video)
             stability_out.update(rgb)
             stability_truth.update(truth)
             errors.append(float(np.abs(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(truth)[..., 1:]).mean()))

@@ -378,6 +378,38 @@ def standing(interval: tuple[float, float] | None) -> str | None:
     return "clearly above" if low > 0 else "clearly below" if high < 0 else "level"
 
 
+def interval_words(metric: str, interval: tuple[float, float], decimals: int, unit: str, other: str) -> str:
+    """"PSNR -0.12 to +0.80 dB: level with OTHER" and the like, for the Markdown report."""
+    low, high = interval
+    where = standing(interval)
+    return (f"{metric} {low:+.{decimals}f} to {high:+.{decimals}f}{unit}: "
+            + (f"level with {other}" if where == "level" else f"{where} {other}"))
+
+
+@dataclass
+class Comparison:
+    """One model against another on the same images: the mean per-unit difference in PSNR and SSIM
+    with its CONFIDENCE interval (units as for ``Verdict``), and on how many images the first is ahead."""
+
+    name: str
+    other: str
+    units: int
+    psnr_interval: tuple[float, float] | None
+    ssim_interval: tuple[float, float] | None
+    images_ahead: int
+    images: int
+
+    def sentence(self) -> str:
+        if self.psnr_interval is None or self.ssim_interval is None:
+            return (f"{self.name} against {self.other}: higher PSNR on {self.images_ahead} of {self.images} images "
+                    f"(one photo or clip: no interval).")
+        return (f"{self.name} against {self.other}, {CONFIDENCE:.0%} confidence intervals of the mean difference over "
+                f"{self.units} photos or clips: "
+                f"{interval_words('PSNR', self.psnr_interval, 2, ' dB', self.other)}; "
+                f"{interval_words('SSIM', self.ssim_interval, 4, '', self.other)}; higher PSNR on "
+                f"{self.images_ahead} of {self.images} images.")
+
+
 METRIC_NAMES = tuple(f.name for f in fields(ImageMetrics))
 # (metric, statistics shown, header label, decimals) in the order of the Markdown table.
 _MARKDOWN_COLUMNS = (
@@ -455,16 +487,10 @@ class Verdict:
         """How sure the gains are: the intervals and where they put the row against the baseline."""
         if self.psnr_interval is None or self.ssim_interval is None:
             return None
-
-        def part(metric, interval, decimals, unit, where):
-            low, high = interval
-            verdict = f"{where} the {baseline}" if where != "level" else f"level with the {baseline}"
-            return f"{metric} {low:+.{decimals}f} to {high:+.{decimals}f}{unit}: {verdict}"
-
         return (f"{self.name}, {CONFIDENCE:.0%} confidence intervals of the mean gain over {self.units} photos "
                 f"or clips (a clip's frames count as one): "
-                f"{part('PSNR', self.psnr_interval, 2, ' dB', self.psnr_standing)}; "
-                f"{part('SSIM', self.ssim_interval, 4, '', self.ssim_standing)}.")
+                f"{interval_words('PSNR', self.psnr_interval, 2, ' dB', f'the {baseline}')}; "
+                f"{interval_words('SSIM', self.ssim_interval, 4, '', f'the {baseline}')}.")
 
 
 @dataclass
@@ -510,8 +536,26 @@ class MetricTable:
                                     base["psnr"]["mean"], base["ssim"]["mean"], **paired))
         return verdicts
 
+    def comparisons(self) -> list[Comparison]:
+        """The first model row against each later one (rows other than the baseline), image by image;
+        rows scored on other images are left out."""
+        models = [name for name in self.rows if name != self.baseline]
+        found = []
+        for other in models[1:]:
+            first = models[0]
+            if self.sources[first] != self.sources[other]:
+                continue
+            psnr = [a - b for a, b in zip(self.values(first, "psnr"), self.values(other, "psnr"), strict=True)]
+            ssim_values = [a - b for a, b in zip(self.values(first, "ssim"), self.values(other, "ssim"), strict=True)]
+            units = unit_means(psnr, self.sources[first])
+            found.append(Comparison(first, other, len(units), mean_interval(units),
+                                    mean_interval(unit_means(ssim_values, self.sources[first])),
+                                    sum(gain > 0 for gain in psnr), len(psnr)))
+        return found
+
     def to_dict(self) -> dict:
-        """Everything, for JSON: per-row summaries, per-image values and the baseline verdicts."""
+        """Everything, for JSON: per-row summaries, per-image values, the baseline verdicts and the
+        comparisons between models."""
         return {
             "baseline": self.baseline,
             "psnr_cap_db": PSNR_CAP_DB,
@@ -533,6 +577,16 @@ class MetricTable:
                                "psnr_gain_interval_db": verdict.psnr_interval, "psnr_standing": verdict.psnr_standing,
                                "ssim_gain_interval": verdict.ssim_interval, "ssim_standing": verdict.ssim_standing}
                 for verdict in self.verdicts()
+            },
+            "comparisons": {
+                f"{comparison.name} vs {comparison.other}": {
+                    "units": comparison.units, "confidence": CONFIDENCE,
+                    "psnr_difference_interval_db": comparison.psnr_interval,
+                    "psnr_standing": standing(comparison.psnr_interval),
+                    "ssim_difference_interval": comparison.ssim_interval,
+                    "ssim_standing": standing(comparison.ssim_interval),
+                    "psnr_higher_images": comparison.images_ahead, "images": comparison.images}
+                for comparison in self.comparisons()
             },
         }
 
@@ -565,6 +619,7 @@ class MetricTable:
             lines += [f"- {sentence}" for verdict in verdicts if (sentence := verdict.interval_sentence(self.baseline))]
         else:
             lines.append(f"- No {self.baseline} row: no comparison with gray.")
+        lines += [f"- {comparison.sentence()}" for comparison in self.comparisons()]
         lines += [f"- {line}" for line in self.cast_lines()]
         return "\n".join(lines) + "\n"
 

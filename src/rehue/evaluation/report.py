@@ -135,7 +135,8 @@ def _json_ready(value):
 
 
 def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Sequence[np.ndarray]] = (),
-                 extra: dict | None = None) -> dict[str, Path]:
+                 extra: dict | None = None, titles: Sequence[str] = ("Gray", "Ground truth", "Output")
+                 ) -> dict[str, Path]:
     """Write ``metrics.json`` (every number, plus ``extra`` under "extra"), ``metrics.md`` (the table,
     verdicts and ``extra`` as a list) and, when ``grid_rows`` is not empty, ``samples.png``.
 
@@ -153,5 +154,5 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
         "markdown": _write_atomically(out_dir / REPORT_MARKDOWN, lambda tmp: tmp.write_text(markdown)),
     }
     if grid_rows:
-        paths["samples"] = sample_grid(grid_rows, out_dir / REPORT_SAMPLES)
+        paths["samples"] = sample_grid(grid_rows, out_dir / REPORT_SAMPLES, titles=titles)
     return paths
