@@ -178,6 +178,8 @@ def main():
     parser.add_argument("--full-res", action="store_true",
                         help="whole photos: the shipped restraint with and without a second guided filter at "
                              "full resolution (--ks)")
+    parser.add_argument("--out", type=Path, help="write guided.png here: the first photo of each held-out set "
+                                                 "with each smoothing")
     parser.add_argument("--ks", type=float, nargs="+", default=[1.0, 2.0],
                         help="--full-res: radius of the second filter, in upsampling factors")
     args = parser.parse_args()
@@ -221,6 +223,22 @@ def main():
         print(f"| {name} | " + " | ".join(cells) + " |")
     print("time per picture, milliseconds (mean of 300 runs on the model's 2 x 128 x 128 a*b* and gray canvas): "
           + ", ".join(f"{name} {ms:.2f}" for name, ms in smoothing_times(settings).items()))
+    if args.out:
+        print(f"wrote {picture(scored, settings, args.out / 'guided.png')}")
+
+
+def picture(scored: dict, settings: dict, path: Path) -> Path:
+    """A grid of the first photo of each held-out set: gray | truth | the output with each smoothing."""
+    from rehue.color.lab import AB_SCALE
+    from rehue.evaluation.report import sample_grid
+    from rehue.inference.colorizer import compose_full_resolution
+
+    rows = []
+    for grays, raw, truths in scored.values():
+        gray, ab, truth = grays[0], raw[0], truths[0]
+        rows.append([gray, truth, *(compose_full_resolution(gray, np.moveaxis(smooth(gray, ab) * np.float32(
+            SHIPPED_SCALE), 0, -1) * AB_SCALE) for smooth in settings.values())])
+    return sample_grid(rows, path, titles=("Gray", "Truth", *settings), cell=160)
 
 
 def smoothing_times(settings: dict, size: int = 128, runs: int = 300) -> dict[str, float]:

@@ -28,7 +28,7 @@ def test_main_scores_each_smoothing_on_the_cross_validation_and_the_held_out_set
     demo, training, runs = fold_runs(tmp_path)
     monkeypatch.setattr("sys.argv", ["guided_colour.py", "--demo", str(demo), "--runs", str(runs), "--model",
                                      str(runs / "0" / "model.safetensors"), "--radii", "4", "--eps", "0.01",
-                                     "--scales", "0.5", "1"])
+                                     "--scales", "0.5", "1", "--out", str(tmp_path / "pictures")])
     guided.main()
     printed = capsys.readouterr().out
     assert f"cross-validation over the {len(training)} training photos" in printed
@@ -40,7 +40,11 @@ def test_main_scores_each_smoothing_on_the_cross_validation_and_the_held_out_set
     held_out = rows[4:]
     assert all(len(row) == 9 for row in rows[:4]), "seven columns in the cross-validation"
     assert len(held_out) == 2 and all(len(row) == 9 for row in held_out), "six held-out sets per smoothing"
-    assert "time per picture, milliseconds" in printed and "guided R 4 EPS 0.01 " in printed.splitlines()[-1]
+    assert "time per picture, milliseconds" in printed and "guided R 4 EPS 0.01 " in printed.splitlines()[-2]
+    from PIL import Image
+
+    with Image.open(tmp_path / "pictures" / "guided.png") as grid:
+        assert grid.size == (4 * 160, 22 + 6 * 160), "gray | truth | Gaussian | guided, one row per held-out set"
 
 
 def test_full_resolution_scores_whole_photos_with_and_without_a_second_filter(tmp_path, guided):
