@@ -93,6 +93,51 @@ def test_audio_is_reencoded_when_the_muxer_refuses_it_at_the_header(tmp_path):
     assert [n for _, _, n in read_all(out)] == list(range(25))
 
 
+def camera_avi(path, frames: int = 15, fps: int = 15, sample_rate: int = 11024):
+    """An AVI as an old digital camera wrote one (the KPhotoAlbum demo's movie.avi): MJPEG video and
+    8-bit PCM sound at 11,024 Hz in one channel whose speaker is not named ("1 channels")."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("mjpeg", rate=fps)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuvj420p"
+        sound = container.add_stream("pcm_u8", rate=sample_rate, layout="1 channels")
+        for rgb in level_frames(frames):
+            container.mux(video.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(video.encode(None))
+        samples = (128 + 100 * np.sin(np.arange(sample_rate * frames // fps) / 10)).astype(np.uint8)[None]
+        tone = av.AudioFrame.from_ndarray(samples, format="u8", layout="1 channels")
+        tone.sample_rate, tone.pts = sample_rate, 0
+        container.mux(sound.encode(tone))
+        container.mux(sound.encode(None))
+    return path
+
+
+def test_a_camera_avis_unordered_odd_rate_sound_is_reencoded_for_mp4(tmp_path):
+    """MP4 cannot hold 8-bit PCM and AAC refuses an unordered layout and an 11,024 Hz rate: the sound
+    goes to AAC, mono, at the nearest rate AAC takes, instead of failing the whole video."""
+    import av
+
+    clip = camera_avi(tmp_path / "cam.avi")
+    out = copy_video(clip, tmp_path / "out.mp4")
+    assert audio_codec(out) == "aac"
+    with av.open(str(out)) as container:
+        context = container.streams.audio[0].codec_context
+        assert (context.sample_rate, context.layout.name) == (11025, "mono")
+    assert audio_duration(out) == pytest.approx(audio_duration(clip), abs=0.1)
+    assert len(read_all(out)) == 15, "every frame, with the sound"
+
+
+def test_the_encoder_takes_the_sources_rate_or_the_nearest_one_above():
+    from rehue.video.io import _encoder_rate
+
+    aac = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350]
+    assert _encoder_rate(11024, aac) == 11025
+    assert _encoder_rate(44100, aac) == 44100
+    assert _encoder_rate(192000, aac) == 96000
+    assert _encoder_rate(11024, None) == 11024, "an encoder that lists no rates takes any"
+
+
 def test_writer_without_audio_source_writes_no_audio(tmp_path):
     clip = make_clip(tmp_path / "a.mp4", level_frames(10), fps=25, audio=True)
     out = copy_video(clip, tmp_path / "out.mp4", with_audio=False)

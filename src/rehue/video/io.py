@@ -53,6 +53,7 @@ EVEN_SIZE_ENCODERS = {"libx264"}
 SMALL_FRAME_PIXELS = 320 * 240  # frames up to this size are encoded on one x264 thread
 # Audio codecs to re-encode to, in order of preference, when the output container refuses the source's.
 AUDIO_FALLBACK_CODECS = ("aac", "libopus", "opus", "libvorbis", "vorbis")
+USUAL_LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}  # for a source whose channels have no order
 # How far (seconds) audio may run ahead of the last written video frame. The muxer interleaves the two
 # streams and holds back whatever is ahead, so this bounds the buffered audio.
 AUDIO_LEAD_S = 1.0
@@ -395,6 +396,33 @@ class VideoReader:
                 f"codec={self.codec!r}, audio={self.has_audio})")
 
 
+def _encoder_rate(source_rate: int, rates) -> int:
+    """The sample rate to encode ``source_rate`` audio at: its own when the encoder takes it (or lists no
+    rates), else the nearest rate above it that the encoder takes, else the encoder's highest (an odd
+    11,024 Hz becomes 11,025, not 96,000)."""
+    if not rates or source_rate in rates:
+        return source_rate
+    above = [rate for rate in rates if rate > source_rate]
+    return min(above) if above else max(rates)
+
+
+def _encoder_opens(codec, rate: int, layout: str) -> bool:
+    """Whether ``codec`` opens for ``rate`` Hz audio in ``layout``, tried on a context of its own so
+    that a refusal leaves no stream behind in the output."""
+    import av
+
+    try:
+        context = av.CodecContext.create(codec, "w")
+        context.sample_rate = rate
+        context.layout = layout
+        if codec.audio_formats:
+            context.format = codec.audio_formats[0]
+        context.open()
+    except (ValueError, av.FFmpegError):
+        return False
+    return True
+
+
 class _AudioCopier:
     """Feeds the audio of a source file into the output as the video advances.
 
@@ -446,10 +474,17 @@ class _AudioCopier:
                 codec = av.Codec(name, "w")
             except av.FFmpegError:
                 continue
-            rates = codec.audio_rates
-            rate = in_ctx.sample_rate if not rates or in_ctx.sample_rate in rates else max(rates)
+            rate = _encoder_rate(in_ctx.sample_rate, codec.audio_rates)
+            # A source that does not say which speaker each channel is ("1 channels", as AVI and WAV
+            # files without a channel mask have it) is given the usual layout for its channel count:
+            # encoders such as AAC refuse an unordered one.
+            usual = USUAL_LAYOUTS.get(in_ctx.layout.nb_channels, in_ctx.layout.name)
+            layout = next((layout for layout in dict.fromkeys((in_ctx.layout.name, usual))
+                           if _encoder_opens(codec, rate, layout)), None)
+            if layout is None:
+                continue
             try:
-                stream = output.add_stream(name, rate=rate, layout=in_ctx.layout.name)
+                stream = output.add_stream(name, rate=rate, layout=layout)
             except ValueError:
                 continue
             self._encoder = stream
