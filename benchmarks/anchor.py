@@ -1,0 +1,110 @@
+"""Drift within a scene, and anchoring the dependent model to the independent one.
+
+Within a scene the dependent model colours each frame from its gray picture and the previous frame's
+a*b*. On KPhotoAlbum's clip (a man in strong warm light, docs/model-card.md) it loses the colour along
+the clip. Anchoring mixes the independent model's prediction for the same frame into the dependent
+one's: raw a*b* = (1 - A) x dependent + A x independent, which is also what the next frame is fed.
+A 0 is the shipped pair, A 1 the independent model alone on every frame.
+
+Scored on the held-out clips of the demo set (carphone, KPhotoAlbum's clip) and benchmarks/drift.py's
+300-frame pan over a held-out photo, each frame letterboxed to the model's size as the video pipeline
+does and shown with the shipped restraint: PSNR, the a*b* error of the first and last ten frames,
+colourfulness and temporal stability (a*b* change between frames after motion compensation).
+
+    .venv/bin/python benchmarks/anchor.py [--anchors 0 0.1 0.25 0.5 1] [--demo data/demo] [--frames 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from drift import DEFAULT_PHOTO, ab_error, pan_frames  # noqa: E402
+
+CLIPS = ("videos/carphone_pristine.mp4", "videos/kphotoalbum/movie.avi")
+EDGE_FRAMES = 10
+
+
+def clip_frames(path: Path, limit: int = 300) -> list[np.ndarray]:
+    """The first ``limit`` frames of a video, RGB."""
+    from rehue.video.io import VideoReader
+
+    with VideoReader(path) as reader:
+        return [frame.rgb for frame in reader if frame.index < limit]
+
+
+def anchored(frames: list[np.ndarray], independent, dependent, anchor: float) -> dict:
+    """``frames`` coloured within one scene with anchor ``anchor``: per frame PSNR, a*b* error and
+    colourfulness, and the temporal stability of the output and of the truth."""
+    from rehue.color.lab import AB_SCALE, rgb_to_gray
+    from rehue.evaluation.metrics import TemporalStability, colourfulness, psnr
+    from rehue.inference.colorizer import compose_full_resolution, letterbox
+
+    rows = {"psnr": [], "error": [], "colour": []}
+    stability, truth_stability = TemporalStability(), TemporalStability()
+    previous = None
+    for truth in frames:
+        gray = rgb_to_gray(truth)
+        small, box = letterbox(gray, independent.size)
+        raw = independent.predict_ab(small[None], restrain=False)[0]
+        if previous is not None and anchor < 1:
+            following = dependent.predict_ab(small[None], previous[None], restrain=False)[0]
+            raw = (1 - np.float32(anchor)) * following + np.float32(anchor) * raw
+        previous = raw
+        shown = independent.restrain(raw[None], box, small[None])[0]
+        crop = shown[:, box.top : box.top + box.height, box.left : box.left + box.width]
+        output = compose_full_resolution(gray, np.moveaxis(crop, 0, -1) * AB_SCALE)
+        rows["psnr"].append(psnr(output, truth))
+        rows["error"].append(ab_error(output, truth))
+        rows["colour"].append(colourfulness(output))
+        stability.update(output)
+        truth_stability.update(truth)
+    return {**{key: np.array(values) for key, values in rows.items()}, "stability": stability.mean(),
+            "truth_stability": truth_stability.mean()}
+
+
+def main():
+    from rehue.data.images import load_image
+    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr
+    from rehue.inference.colorizer import Colorizer
+    from rehue.video.pipeline import load_dependent
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--anchors", type=float, nargs="+", default=[0.0, 0.1, 0.25, 0.5, 1.0])
+    parser.add_argument("--demo", type=Path, default=Path("data/demo"))
+    parser.add_argument("--photo", default=DEFAULT_PHOTO, help="the photo the pan moves over")
+    parser.add_argument("--frames", type=int, default=300, help="frames of the pan")
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--dependent-model", default="default")
+    args = parser.parse_args()
+
+    independent = Colorizer.load(args.model, device="cpu").for_video()
+    dependent = load_dependent(args.dependent_model, independent, print)
+    if dependent is None:
+        raise SystemExit("anchoring needs a dependent model (--dependent-model)")
+    videos = {Path(clip).name: clip_frames(args.demo / clip) for clip in CLIPS if (args.demo / clip).is_file()}
+    if not videos:
+        raise SystemExit(f"{args.demo}: no held-out clips (build the demo set: rehue data demo --out {args.demo})")
+    videos[f"pan over {Path(args.photo).stem} ({args.frames} frames)"] = list(
+        pan_frames(load_image(args.photo).rgb, args.frames))
+    print(f"anchor A: raw a*b* = (1 - A) x dependent + A x independent ({independent.name}, shipped restraint)")
+    print("| clip | A | PSNR (gray) | a*b* error, first 10 frames -> last 10 | colourfulness (truth) "
+          "| temporal stability (truth) |")
+    print("|---|---|---|---|---|---|")
+    for name, frames in videos.items():
+        gray_psnr = np.mean([psnr(gray_baseline(truth), truth) for truth in frames])
+        truth_colour = np.mean([colourfulness(truth) for truth in frames])
+        for anchor in args.anchors:
+            row = anchored(frames, independent, dependent, anchor)
+            print(f"| {name} | {anchor:g} | {row['psnr'].mean():.2f} ({gray_psnr:.2f}) "
+                  f"| {row['error'][:EDGE_FRAMES].mean():.2f} -> {row['error'][-EDGE_FRAMES:].mean():.2f} "
+                  f"| {row['colour'].mean():.1f} ({truth_colour:.1f}) "
+                  f"| {row['stability']:.2f} ({row['truth_stability']:.2f}) |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""benchmarks/anchor.py (the dependent model anchored to the independent one) on tiny models and a made-up clip."""
+
+import numpy as np
+import pytest
+
+from tests.helpers_benchmarks import load_benchmark
+from tests.helpers_video import make_clip, textured_frames
+
+
+@pytest.fixture
+def anchor():
+    return load_benchmark("anchor")
+
+
+def test_anchor_zero_is_the_pair_and_one_is_the_independent_model_alone(anchor, tiny_model, tiny_dependent_model):
+    from rehue.inference.colorizer import Colorizer
+
+    frames = list(textured_frames(6, 40, 56, seed=3))
+    independent = Colorizer.load(tiny_model, device="cpu", chroma=0.5)
+    dependent = Colorizer.load(tiny_dependent_model, device="cpu")
+
+    class Unused:
+        def predict_ab(self, *args, **kwargs):
+            raise AssertionError("anchor 1 never asks the dependent model")
+
+    alone = anchor.anchored(frames, independent, Unused(), 1.0)
+    pair = anchor.anchored(frames, independent, dependent, 0.0)
+    half = anchor.anchored(frames, independent, dependent, 0.5)
+    assert len(pair["psnr"]) == len(alone["psnr"]) == 6
+    assert pair["psnr"][0] == alone["psnr"][0], "the first frame is the independent model's either way"
+    assert not np.allclose(pair["psnr"][1:], alone["psnr"][1:]), "later frames follow the dependent model"
+    assert not np.allclose(half["psnr"][1:], pair["psnr"][1:]), "a half anchor is neither"
+    assert pair["stability"] >= 0 and pair["truth_stability"] >= 0
+
+
+def test_main_scores_each_anchor_on_the_held_out_clips_and_the_pan(tmp_path, anchor, tiny_model,
+                                                                    tiny_dependent_model, monkeypatch, capsys):
+    from PIL import Image
+
+    from tests.conftest import textured_rgb
+
+    demo = tmp_path / "demo"
+    (demo / "videos").mkdir(parents=True)
+    make_clip(demo / "videos" / "carphone_pristine.mp4", list(textured_frames(5, 48, 64)), fps=10)
+    photo = tmp_path / "path.jpg"
+    Image.fromarray(textured_rgb(120, 160, seed=1)).save(photo)
+    monkeypatch.setattr("sys.argv", ["anchor.py", "--demo", str(demo), "--photo", str(photo), "--frames", "12",
+                                     "--model", str(tiny_model), "--dependent-model", str(tiny_dependent_model),
+                                     "--anchors", "0", "1"])
+    anchor.main()
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| carphone", "| pan"))]
+    assert [row.split("|")[1:3] for row in rows] == [[" carphone_pristine.mp4 ", " 0 "],
+                                                     [" carphone_pristine.mp4 ", " 1 "],
+                                                     [" pan over path (12 frames) ", " 0 "],
+                                                     [" pan over path (12 frames) ", " 1 "]]
