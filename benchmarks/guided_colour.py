@@ -1,15 +1,16 @@
-"""Colour that follows the edges of L*: a guided filter in place of the shipped Gaussian smoothing of a*b*.
+"""Colour that follows the edges of L*: a guided filter in place of the Gaussian smoothing of a*b*.
 
-The shipped restraint blurs the predicted a*b* (sigma 1.5 px at 128x128) to remove the generator's
-chroma speckle, and that blur also carries colour across the edges of the picture. SSIM compares each
+The restraint shipped until this benchmark blurred the predicted a*b* (sigma 1.5 px at 128x128) to
+remove the generator's chroma speckle, and that blur also carried colour across the edges of the
+picture. SSIM compares each
 RGB channel's local structure, and against gray the shipped outputs lose on its contrast-structure term
 in every band of L*. A guided filter (He, Sun and Tang 2010, "Guided image filtering") smooths a*b*
 within regions of the gray input and keeps its changes where L* changes: within each (2R+1)^2 window,
 a*b* is fitted as a linear function of L* (regularised by EPS), and the fits are averaged.
 
 Scored with the shipped chroma scale (0.5; ``--scales`` for others in the cross-validation) beside the
-Gaussian the models were shipped with until the guided filter passed this benchmark: cross-validation over the 275
-training photos (the fold models of benchmarks/out_of_fold.py) with 95% intervals, then the six
+Gaussian the models were shipped with until the guided filter passed this benchmark: cross-validation
+over the 275 training photos (the fold models of benchmarks/out_of_fold.py) with 95% intervals, then the six
 held-out sets with the shipped model; PSNR and SSIM minus gray's and colourfulness share; and the time
 each smoothing takes on one picture.
 
@@ -42,7 +43,7 @@ SHIPPED_GUIDE = (12, 0.01)  # the shipped independent model's "ab_guide_radius" 
 
 
 def gaussian(planes: np.ndarray, sigma: float = SMOOTHING) -> np.ndarray:
-    """The shipped smoothing: each plane blurred with a Gaussian of ``sigma`` pixels."""
+    """The smoothing shipped before the guided filter: each plane blurred with a Gaussian of ``sigma`` pixels."""
     import cv2
 
     return np.stack([cv2.GaussianBlur(plane, (0, 0), sigma) for plane in planes.astype(np.float32)])
@@ -57,7 +58,7 @@ def raw_predictions(colorizer, truths: list[np.ndarray]) -> tuple[np.ndarray, np
 
 
 def smoothers(radii, eps_values) -> dict:
-    """{name: smooth(gray uint8 (S, S), raw a*b* (2, S, S))}: the shipped Gaussian, then each guided filter."""
+    """{name: smooth(gray uint8 (S, S), raw a*b* (2, S, S))}: the earlier Gaussian, then each guided filter."""
     found = {f"Gaussian {SMOOTHING:g}": lambda gray, ab: gaussian(ab)}
     for radius in radii:
         for eps in eps_values:
