@@ -87,9 +87,12 @@ def test_write_report_writes_json_markdown_and_samples(tmp_path):
     extra = {"model": "gen2", "temporal_stability": float("nan"), "seconds": np.float32(1.5)}
     paths = write_report(tmp_path / "report", table, rows, extra)
 
-    assert set(paths) == {"json", "markdown", "samples"}
+    assert set(paths) == {"json", "markdown", "samples", "gains"}
     written = sorted(p.name for p in (tmp_path / "report").iterdir())
-    assert written == ["metrics.json", "metrics.md", "samples.png"]
+    assert written == ["gains.png", "metrics.json", "metrics.md", "samples.png"]
+    with Image.open(paths["gains"]) as image:
+        assert image.size == (round(PLOT_SIZE_INCHES[0] * PLOT_DPI), round(PLOT_SIZE_INCHES[1] * PLOT_DPI))
+        assert np.asarray(image.convert("L")).std() > 10
     document = json.loads(paths["json"].read_text())
     assert document["rows"]["model"]["count"] == 2
     assert document["extra"] == {"model": "gen2", "temporal_stability": None, "seconds": 1.5}
@@ -106,5 +109,16 @@ def test_write_report_without_samples(tmp_path):
     table = MetricTable()
     table.add("model", evaluate_pair(*_sample()[1:]))
     paths = write_report(tmp_path, table, [])
-    assert set(paths) == {"json", "markdown"}
-    assert not (tmp_path / "samples.png").exists()
+    assert set(paths) == {"json", "markdown"}, "no gray row and no samples: no picture"
+    assert not (tmp_path / "samples.png").exists() and not (tmp_path / "gains.png").exists()
+
+
+def test_one_photo_beside_gray_has_no_interval_and_so_no_gains_picture(tmp_path):
+    table = MetricTable()
+    gray, truth, output = _sample()
+    table.add("model", evaluate_pair(output, truth))
+    table.add(GRAY_BASELINE, evaluate_pair(gray_baseline(truth), truth))
+    assert "gains" not in write_report(tmp_path, table, [])
+    table.add("model", evaluate_pair(output, truth))
+    table.add(GRAY_BASELINE, evaluate_pair(gray_baseline(truth), truth))
+    assert "gains" in write_report(tmp_path, table, []), "two photos give an interval"

@@ -17,7 +17,7 @@ import numpy as np
 
 from rehue.data.images import temp_path_for
 from rehue.errors import RehueError
-from rehue.evaluation.metrics import MetricTable
+from rehue.evaluation.metrics import MetricTable, unit_means
 
 LABEL_HEIGHT = 22
 LABEL_FONT_SIZE = 14
@@ -29,6 +29,7 @@ PLOT_DPI = 120
 REPORT_JSON = "metrics.json"
 REPORT_MARKDOWN = "metrics.md"
 REPORT_SAMPLES = "samples.png"
+REPORT_GAINS = "gains.png"
 
 
 def _write_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
@@ -117,6 +118,35 @@ def plot_lines(series: dict[str, Sequence[float]], path: str | Path, xlabel: str
     return _write_atomically(path, lambda tmp: figure.savefig(tmp, format="png"))
 
 
+def gains_plot(table: MetricTable, path: str | Path) -> Path | None:
+    """Each photo's PSNR gain over gray (a clip's frames averaged into one), sorted, per model row, with
+    the mean dashed and its 95% interval shaded: how the mean comes about and how sure it is. None when
+    no row has an interval (fewer than two photos or clips)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rows = [(verdict, sorted(unit_means(verdict.psnr_gains, table.sources[verdict.name])))
+            for verdict in table.verdicts() if verdict.psnr_interval is not None]
+    if not rows:
+        return None
+    figure = Figure(figsize=PLOT_SIZE_INCHES, dpi=PLOT_DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for verdict, gains in rows:
+        (line,) = axes.plot(range(1, len(gains) + 1), gains, marker="o", markersize=3, label=verdict.name)
+        low, high = verdict.psnr_interval
+        axes.axhspan(low, high, color=line.get_color(), alpha=0.15)
+        axes.axhline((low + high) / 2, color=line.get_color(), linewidth=1, linestyle="--")
+    axes.axhline(0.0, color="black", linewidth=0.8)
+    axes.set_xlabel("photos and clips, from the largest loss to the largest gain")
+    axes.set_ylabel("PSNR minus gray's (dB)")
+    axes.set_title("Gain over gray; dashed: the mean, shaded: its 95% interval", fontsize=10)
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    return _write_atomically(path, lambda tmp: figure.savefig(tmp, format="png"))
+
+
 def _json_ready(value):
     """Plain JSON: NaN and infinity become null, numpy scalars numbers, paths strings."""
     if isinstance(value, dict):
@@ -138,9 +168,10 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
                  extra: dict | None = None, titles: Sequence[str] = ("Gray", "Ground truth", "Output")
                  ) -> dict[str, Path]:
     """Write ``metrics.json`` (every number, plus ``extra`` under "extra"), ``metrics.md`` (the table,
-    verdicts and ``extra`` as a list) and, when ``grid_rows`` is not empty, ``samples.png``.
+    verdicts and ``extra`` as a list), when ``grid_rows`` is not empty ``samples.png``, and when a model
+    row has an interval ``gains.png`` (``gains_plot``).
 
-    Returns the written paths by kind: "json", "markdown" and "samples".
+    Returns the written paths by kind: "json", "markdown", "samples" and "gains".
     """
     out_dir = Path(out_dir)
     extra = dict(extra or {})
@@ -155,4 +186,7 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
     }
     if grid_rows:
         paths["samples"] = sample_grid(grid_rows, out_dir / REPORT_SAMPLES, titles=titles)
+    gains = gains_plot(table, out_dir / REPORT_GAINS)
+    if gains is not None:
+        paths["gains"] = gains
     return paths
