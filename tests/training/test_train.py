@@ -237,6 +237,11 @@ def test_a_fine_tuned_model_keeps_its_init_models_restraint_but_not_its_view(tmp
     _, card = load_model(tmp_path / "b" / "model.safetensors")
     assert card.inference == {"chroma": 0.4, "ab_smoothing": 1.2}, "trained on photo crops: shown photos natively"
     assert any("restraint (chroma 0.4, ab_smoothing 1.2" in line for line in lines)
+    guided = {"chroma": 0.5, "ab_guide_radius": 12, "ab_guide_eps": 0.01}  # the shipped model's restraint
+    base_json.write_text(json.dumps({**config, "inference": guided}))
+    train(tiny_config(photo_folder, tmp_path / "c", epochs=1, steps_per_epoch=1,
+                      init=str(tmp_path / "a" / "model.safetensors")), progress=False)
+    assert load_model(tmp_path / "c" / "model.safetensors")[1].inference == guided, "the guided filter is kept"
     start = [line for line in lines if line.startswith("before training")]
     assert len(start) == 1 and "val PSNR" in start[0] and "gray" in start[0], "the init model's score, to compare with"
     for path in (tmp_path / "a").glob("model.*"):
