@@ -11,7 +11,12 @@ Scored on the held-out clips of the demo set (carphone, KPhotoAlbum's clip) and 
 does and shown with the shipped restraint: PSNR, the a*b* error of the first and last ten frames,
 colourfulness and temporal stability (a*b* change between frames after motion compensation).
 
-    .venv/bin/python benchmarks/anchor.py [--anchors 0 0.1 0.25 0.5 1] [--demo data/demo] [--frames 300]
+    .venv/bin/python benchmarks/anchor.py [--anchors 0 0.1 0.25 0.5 1] [--rekeys 8:0.5 8:0.7]
+        [--demo data/demo] [--frames 300]
+
+``--rekeys K:RATIO``: instead of a fixed mix, every K frames the independent model colours the frame too,
+and when the dependent a*b*'s mean chroma is below RATIO x the independent model's, the frame takes the
+independent colour and the chain restarts from it.
 """
 
 from __future__ import annotations
@@ -37,23 +42,30 @@ def clip_frames(path: Path, limit: int = 300) -> list[np.ndarray]:
         return [frame.rgb for frame in reader if frame.index < limit]
 
 
-def anchored(frames: list[np.ndarray], independent, dependent, anchor: float) -> dict:
+def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
+             rekey: tuple[int, float] | None = None) -> dict:
     """``frames`` coloured within one scene with anchor ``anchor``: per frame PSNR, a*b* error and
-    colourfulness, and the temporal stability of the output and of the truth."""
+    colourfulness, and the temporal stability of the output and of the truth. ``rekey`` (K, RATIO):
+    every K frames, if the dependent a*b*'s mean chroma is below RATIO x the independent model's, the
+    frame takes the independent a*b* and the chain restarts from it ("rekeys" counts them)."""
     from rehue.color.lab import AB_SCALE, rgb_to_gray
     from rehue.evaluation.metrics import TemporalStability, colourfulness, psnr
     from rehue.inference.colorizer import compose_full_resolution, letterbox
 
     rows = {"psnr": [], "error": [], "colour": []}
     stability, truth_stability = TemporalStability(), TemporalStability()
-    previous = None
-    for truth in frames:
+    previous, rekeys = None, 0
+    for index, truth in enumerate(frames):
         gray = rgb_to_gray(truth)
         small, box = letterbox(gray, independent.size)
         raw = independent.predict_ab(small[None], restrain=False)[0]
         if previous is not None and anchor < 1:
             following = dependent.predict_ab(small[None], previous[None], restrain=False)[0]
-            raw = (1 - np.float32(anchor)) * following + np.float32(anchor) * raw
+            if rekey is not None and index % rekey[0] == 0 and (
+                    np.hypot(*following).mean() < rekey[1] * np.hypot(*raw).mean()):
+                rekeys += 1
+            else:
+                raw = (1 - np.float32(anchor)) * following + np.float32(anchor) * raw
         previous = raw
         shown = independent.restrain(raw[None], box, small[None])[0]
         crop = shown[:, box.top : box.top + box.height, box.left : box.left + box.width]
@@ -64,7 +76,7 @@ def anchored(frames: list[np.ndarray], independent, dependent, anchor: float) ->
         stability.update(output)
         truth_stability.update(truth)
     return {**{key: np.array(values) for key, values in rows.items()}, "stability": stability.mean(),
-            "truth_stability": truth_stability.mean()}
+            "truth_stability": truth_stability.mean(), "rekeys": rekeys}
 
 
 def main():
@@ -78,6 +90,9 @@ def main():
     parser.add_argument("--demo", type=Path, default=Path("data/demo"))
     parser.add_argument("--photo", default=DEFAULT_PHOTO, help="the photo the pan moves over")
     parser.add_argument("--frames", type=int, default=300, help="frames of the pan")
+    parser.add_argument("--rekeys", nargs="*", default=[], metavar="K:RATIO",
+                        help="also score re-keying (no anchor): every K frames, restart from the independent "
+                             "model when the dependent colour's chroma is below RATIO x its (e.g. 8:0.5)")
     parser.add_argument("--model", default="default")
     parser.add_argument("--dependent-model", default="default")
     args = parser.parse_args()
@@ -98,9 +113,12 @@ def main():
     for name, frames in videos.items():
         gray_psnr = np.mean([psnr(gray_baseline(truth), truth) for truth in frames])
         truth_colour = np.mean([colourfulness(truth) for truth in frames])
-        for anchor in args.anchors:
-            row = anchored(frames, independent, dependent, anchor)
-            print(f"| {name} | {anchor:g} | {row['psnr'].mean():.2f} ({gray_psnr:.2f}) "
+        settings = [(f"{anchor:g}", anchor, None) for anchor in args.anchors] + [
+            (f"re-key {spec}", 0.0, (int(spec.split(":")[0]), float(spec.split(":")[1]))) for spec in args.rekeys]
+        for label, anchor, rekey in settings:
+            row = anchored(frames, independent, dependent, anchor, rekey)
+            label += f" ({row['rekeys']} re-keyed)" if rekey else ""
+            print(f"| {name} | {label} | {row['psnr'].mean():.2f} ({gray_psnr:.2f}) "
                   f"| {row['error'][:EDGE_FRAMES].mean():.2f} -> {row['error'][-EDGE_FRAMES:].mean():.2f} "
                   f"| {row['colour'].mean():.1f} ({truth_colour:.1f}) "
                   f"| {row['stability']:.2f} ({row['truth_stability']:.2f}) |")

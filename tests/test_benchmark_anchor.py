@@ -53,3 +53,22 @@ def test_main_scores_each_anchor_on_the_held_out_clips_and_the_pan(tmp_path, anc
                                                      [" carphone_pristine.mp4 ", " 1 "],
                                                      [" pan over path (12 frames) ", " 0 "],
                                                      [" pan over path (12 frames) ", " 1 "]]
+
+
+def test_rekeying_restarts_from_the_independent_model_only_where_the_dependent_colour_has_faded(anchor, tiny_model):
+    from rehue.inference.colorizer import Colorizer
+
+    frames = list(textured_frames(9, 40, 56, seed=4))
+    independent = Colorizer.load(tiny_model, device="cpu", chroma=0.5)
+
+    class Fading:
+        """A dependent model whose colour is a tenth of the independent model's."""
+
+        def predict_ab(self, small, previous, restrain=False):
+            return independent.predict_ab(small, restrain=False) * 0.1
+
+    never = anchor.anchored(frames, independent, Fading(), 0.0, rekey=(4, 0.05))
+    every_fourth = anchor.anchored(frames, independent, Fading(), 0.0, rekey=(4, 0.5))
+    alone = anchor.anchored(frames, independent, Fading(), 1.0)
+    assert never["rekeys"] == 0 and every_fourth["rekeys"] == 2, "frames 4 and 8 of 0-8"
+    assert every_fourth["psnr"][4] == alone["psnr"][4] and every_fourth["psnr"][5] != alone["psnr"][5]
