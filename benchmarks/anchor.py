@@ -79,6 +79,18 @@ def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
             "truth_stability": truth_stability.mean(), "rekeys": rekeys}
 
 
+def rekey_setting(text: str) -> tuple[int, float]:
+    """"K:RATIO" -> (K, RATIO), for argparse: a whole number of frames above 0 and a ratio above 0."""
+    every, _, ratio = text.partition(":")
+    try:
+        setting = int(every), float(ratio)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected K:RATIO, such as 8:0.7") from None
+    if setting[0] < 1 or not setting[1] > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: K must be at least 1 and RATIO above 0")
+    return setting
+
+
 def main():
     from rehue.data.images import load_image
     from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr
@@ -90,7 +102,7 @@ def main():
     parser.add_argument("--demo", type=Path, default=Path("data/demo"))
     parser.add_argument("--photo", default=DEFAULT_PHOTO, help="the photo the pan moves over")
     parser.add_argument("--frames", type=int, default=300, help="frames of the pan")
-    parser.add_argument("--rekeys", nargs="*", default=[], metavar="K:RATIO",
+    parser.add_argument("--rekeys", nargs="*", default=[], metavar="K:RATIO", type=rekey_setting,
                         help="also score re-keying (no anchor): every K frames, restart from the independent "
                              "model when the dependent colour's chroma is below RATIO x its (e.g. 8:0.5)")
     parser.add_argument("--model", default="default")
@@ -114,7 +126,7 @@ def main():
         gray_psnr = np.mean([psnr(gray_baseline(truth), truth) for truth in frames])
         truth_colour = np.mean([colourfulness(truth) for truth in frames])
         settings = [(f"{anchor:g}", anchor, None) for anchor in args.anchors] + [
-            (f"re-key {spec}", 0.0, (int(spec.split(":")[0]), float(spec.split(":")[1]))) for spec in args.rekeys]
+            (f"re-key {every}:{ratio:g}", 0.0, (every, ratio)) for every, ratio in args.rekeys]
         for label, anchor, rekey in settings:
             row = anchored(frames, independent, dependent, anchor, rekey)
             label += f" ({row['rekeys']} re-keyed)" if rekey else ""

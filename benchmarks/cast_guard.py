@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from out_of_fold import make_folds, predictions, train_folds, unscaled  # noqa: E402
-from restraint import held_out_photos, photo_figures  # noqa: E402
+from restraint import centre_crops, held_out_photos, photo_figures  # noqa: E402
 
 SHIPPED_SCALE = 0.5
 
@@ -64,10 +64,7 @@ def scores(grays, abs_, truths, k, threshold) -> dict:
 
 def coloured(colorizer, paths, size=None):
     """(grays, restrained a*b* at the shipped scale, truths) of the centre crops of ``paths``."""
-    from rehue.data.images import load_image
-    from rehue.evaluation.evaluate import square_crop
-
-    truths = [square_crop(load_image(p).rgb, size or colorizer.size) for p in paths]
+    truths = centre_crops(paths, size or colorizer.size)
     grays, ab = predictions(colorizer, truths)
     return grays, ab * np.float32(SHIPPED_SCALE), truths
 

@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from out_of_fold import SMOOTHING, make_folds, train_folds  # noqa: E402
-from restraint import held_out_photos, photo_figures  # noqa: E402
+from restraint import centre_crops, held_out_photos, photo_figures  # noqa: E402
 
 from rehue.inference.colorizer import guided_filter  # noqa: E402
 
@@ -84,10 +84,7 @@ def scores(grays, raw, truths, smooth, scale: float = SHIPPED_SCALE) -> dict:
 
 def crops(colorizer, paths):
     """(grays, raw a*b*, truths) of the centre crops of ``paths`` at the model's size."""
-    from rehue.data.images import load_image
-    from rehue.evaluation.evaluate import square_crop
-
-    truths = [square_crop(load_image(p).rgb, colorizer.size) for p in paths]
+    truths = centre_crops(paths, colorizer.size)
     return (*raw_predictions(colorizer, truths), truths)
 
 
@@ -215,11 +212,12 @@ def main():
     print("| smoothing | " + " | ".join(sets) + " |")
     print("|---|" + "---|" * len(sets))
     scored = {name: crops(shipped, paths) for name, paths in sets.items()}
+    truth_colours = [np.mean([colourfulness(t) for t in truths]) for _, _, truths in scored.values()]
     for name, smooth in settings.items():
         cells = []
-        for grays, raw, truths in scored.values():
+        for (grays, raw, truths), truth_colour in zip(scored.values(), truth_colours, strict=True):
             row = scores(grays, raw, truths, smooth)
-            share = row["colour"].mean() / np.mean([colourfulness(t) for t in truths])
+            share = row["colour"].mean() / truth_colour
             cells.append(f"{row['psnr'].mean():+.3f} / {row['ssim'].mean():+.4f} ({share:.2f})")
         print(f"| {name} | " + " | ".join(cells) + " |")
     print("time per picture, milliseconds (mean of 300 runs on the model's 2 x 128 x 128 a*b* and gray canvas): "

@@ -51,6 +51,14 @@ def gray_reference(truths: list[np.ndarray]) -> tuple[float, float]:
             float(np.mean([colourfulness(t) for t in truths])))
 
 
+def centre_crops(paths, size: int) -> list[np.ndarray]:
+    """The centre squares of the photos at ``paths``, at ``size``, as `rehue evaluate` scores them."""
+    from rehue.data.images import load_image
+    from rehue.evaluation.evaluate import square_crop
+
+    return [square_crop(load_image(p).rgb, size) for p in paths]
+
+
 def photo_figures(output: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     """One output's PSNR and SSIM minus gray's ("psnr", "ssim"), colourfulness ("colour") and warm share
     ("warm", NaN for an output with no colour), against ``truth``."""
@@ -132,14 +140,11 @@ def score(colorizers: dict, sets: dict[str, list[Path]], colour=None, extra=None
     """{set: {key: (PSNR minus gray's in dB, colourfulness / truth's)}} of each of ``colorizers`` (one
     working size) on each set's centre crops; ``colour(colorizer, truth)`` colours a crop (default:
     ``colorizer.colorize``); ``extra(outputs)`` gives more figures of a set's outputs, added to its tuple."""
-    from rehue.data.images import load_image
-    from rehue.evaluation.evaluate import square_crop
-
     colour = colour or (lambda colorizer, truth: colorizer.colorize(truth))
     size = next(iter(colorizers.values())).size
     table = {}
     for name, paths in sets.items():
-        truths = [square_crop(load_image(p).rgb, size) for p in paths]
+        truths = centre_crops(paths, size)
         reference = gray_reference(truths)
         table[name] = {}
         for key, colorizer in colorizers.items():

@@ -310,15 +310,12 @@ def cmd_data_demo(args) -> int:
 
 def _interval_words(interval) -> str:
     """The 95% interval of a shipped model's mean PSNR gain over gray, and what it says, for `rehue models`."""
-    from rehue.evaluation.metrics import standing
+    from rehue.evaluation.metrics import interval_words
 
     if not (isinstance(interval, list) and len(interval) == 2):
         return ""
-    low, high = interval
-    where = standing((low, high))
-    decimals = 3 if min(abs(low), abs(high)) < 0.005 else 2  # +0.003 is above zero, +0.00 would not say so
-    return f"; gain {low:+.{decimals}f} to {high:+.{decimals}f} dB (95% interval): " + (
-        "level with gray" if where == "level" else f"{where} gray")
+    decimals = 3 if min(map(abs, interval)) < 0.005 else 2  # +0.003 is above zero, +0.00 would not say so
+    return "; " + interval_words("gain", tuple(interval), decimals, " dB (95% interval)", "gray")
 
 
 def cmd_models(args) -> int:

@@ -517,24 +517,29 @@ class MetricTable:
         if self.baseline not in self.rows:
             return []
         base = self.summary(self.baseline)
-        base_psnr, base_ssim = self.values(self.baseline, "psnr"), self.values(self.baseline, "ssim")
         verdicts = []
         for name in self.rows:
             if name == self.baseline:
                 continue
-            summary, psnr = self.summary(name), self.values(name, "psnr")
+            summary = self.summary(name)
             paired = {}
             # rows filled image by image pair up; a row of other images has no per-image comparison
-            if len(psnr) == len(base_psnr) and self.sources[name] == self.sources[self.baseline]:
-                gains = [a - b for a, b in zip(psnr, base_psnr, strict=True)]
-                ssim_gains = [a - b for a, b in zip(self.values(name, "ssim"), base_ssim, strict=True)]
-                psnr_units = unit_means(gains, self.sources[name])
-                paired = {"psnr_gains": tuple(gains), "units": len(psnr_units),
-                          "psnr_interval": mean_interval(psnr_units),
-                          "ssim_interval": mean_interval(unit_means(ssim_gains, self.sources[name]))}
+            if self.sources[name] == self.sources[self.baseline]:
+                gains, units, psnr_interval, ssim_interval = self._differences(name, self.baseline)
+                paired = {"psnr_gains": tuple(gains), "units": units, "psnr_interval": psnr_interval,
+                          "ssim_interval": ssim_interval}
             verdicts.append(Verdict(name, summary["psnr"]["mean"], summary["ssim"]["mean"],
                                     base["psnr"]["mean"], base["ssim"]["mean"], **paired))
         return verdicts
+
+    def _differences(self, name: str, other: str):
+        """(per-image PSNR of ``name`` minus ``other``'s, number of units, CONFIDENCE intervals of the
+        mean PSNR and SSIM difference per unit), for two rows scored on the same images."""
+        psnr = [a - b for a, b in zip(self.values(name, "psnr"), self.values(other, "psnr"), strict=True)]
+        ssim_values = [a - b for a, b in zip(self.values(name, "ssim"), self.values(other, "ssim"), strict=True)]
+        units = unit_means(psnr, self.sources[name])
+        return (psnr, len(units), mean_interval(units),
+                mean_interval(unit_means(ssim_values, self.sources[name])))
 
     def comparisons(self) -> list[Comparison]:
         """The first model row against each later one (rows other than the baseline), image by image;
@@ -542,14 +547,10 @@ class MetricTable:
         models = [name for name in self.rows if name != self.baseline]
         found = []
         for other in models[1:]:
-            first = models[0]
-            if self.sources[first] != self.sources[other]:
+            if self.sources[models[0]] != self.sources[other]:
                 continue
-            psnr = [a - b for a, b in zip(self.values(first, "psnr"), self.values(other, "psnr"), strict=True)]
-            ssim_values = [a - b for a, b in zip(self.values(first, "ssim"), self.values(other, "ssim"), strict=True)]
-            units = unit_means(psnr, self.sources[first])
-            found.append(Comparison(first, other, len(units), mean_interval(units),
-                                    mean_interval(unit_means(ssim_values, self.sources[first])),
+            psnr, units, psnr_interval, ssim_interval = self._differences(models[0], other)
+            found.append(Comparison(models[0], other, units, psnr_interval, ssim_interval,
                                     sum(gain > 0 for gain in psnr), len(psnr)))
         return found
 
