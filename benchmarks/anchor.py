@@ -12,11 +12,15 @@ does and shown with the shipped restraint: PSNR, the a*b* error of the first and
 colourfulness and temporal stability (a*b* change between frames after motion compensation).
 
     .venv/bin/python benchmarks/anchor.py [--anchors 0 0.1 0.25 0.5 1] [--rekeys 8:0.5 8:0.7]
-        [--demo data/demo] [--frames 300]
+        [--eases 8:0.7:0.25] [--demo data/demo] [--frames 300]
 
 ``--rekeys K:RATIO``: instead of a fixed mix, every K frames the independent model colours the frame too,
 and when the dependent a*b*'s mean chroma is below RATIO x the independent model's, the frame takes the
 independent colour and the chain restarts from it.
+
+``--eases K:RATIO:A``: the same check, but a frame where it holds is anchored with A instead of taking
+the independent colour whole, and the check then runs on every frame until the dependent chroma is back
+at RATIO x the independent's (runs/ease-rule.txt).
 """
 
 from __future__ import annotations
@@ -43,27 +47,35 @@ def clip_frames(path: Path, limit: int = 300) -> list[np.ndarray]:
 
 
 def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
-             rekey: tuple[int, float] | None = None) -> dict:
-    """``frames`` coloured within one scene with anchor ``anchor``: per frame PSNR, a*b* error and
-    colourfulness, and the temporal stability of the output and of the truth. ``rekey`` (K, RATIO):
-    every K frames, if the dependent a*b*'s mean chroma is below RATIO x the independent model's, the
-    frame takes the independent a*b* and the chain restarts from it ("rekeys" counts them)."""
+             rekey: tuple[int, float] | None = None, ease: tuple[int, float, float] | None = None) -> dict:
+    """``frames`` coloured within one scene with anchor ``anchor``: per frame PSNR, a*b* error,
+    colourfulness and warm share (output and truth), and the temporal stability of the output and of
+    the truth. ``rekey`` (K, RATIO): every K frames, if the dependent a*b*'s mean chroma is below
+    RATIO x the independent model's, the frame takes the independent a*b* and the chain restarts from
+    it ("rekeys" counts them). ``ease`` (K, RATIO, A): where that check holds the frame is anchored
+    with A instead, and the check runs on every frame until it no longer holds ("rekeys" counts the
+    anchored frames; the video pipeline's ``DriftCheck``)."""
     from rehue.color.lab import AB_SCALE, rgb_to_gray
-    from rehue.evaluation.metrics import TemporalStability, colourfulness, psnr
+    from rehue.evaluation.metrics import TemporalStability, colourfulness, psnr, warm_share
     from rehue.inference.colorizer import compose_full_resolution, letterbox
+    from rehue.video.pipeline import DriftCheck
 
-    rows = {"psnr": [], "error": [], "colour": []}
+    rows = {"psnr": [], "error": [], "colour": [], "warm": [], "truth_warm": []}
     stability, truth_stability = TemporalStability(), TemporalStability()
-    previous, rekeys = None, 0
+    previous, rekeys, easing = None, 0, False
     for index, truth in enumerate(frames):
         gray = rgb_to_gray(truth)
         small, box = letterbox(gray, independent.size)
         raw = independent.predict_ab(small[None], restrain=False)[0]
         if previous is not None and anchor < 1:
             following = dependent.predict_ab(small[None], previous[None], restrain=False)[0]
-            if rekey is not None and index % rekey[0] == 0 and (
-                    np.hypot(*following).mean() < rekey[1] * np.hypot(*raw).mean()):
+            if rekey is not None and index % rekey[0] == 0 and DriftCheck(*rekey, 1.0).faded(following, raw):
                 rekeys += 1
+            elif ease is not None:
+                check = DriftCheck(*ease)
+                easing = check.due(index, easing) and check.faded(following, raw)
+                rekeys += easing
+                raw = check.mix(following, raw) if easing else following
             else:
                 raw = (1 - np.float32(anchor)) * following + np.float32(anchor) * raw
         previous = raw
@@ -73,6 +85,8 @@ def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
         rows["psnr"].append(psnr(output, truth))
         rows["error"].append(ab_error(output, truth))
         rows["colour"].append(colourfulness(output))
+        rows["warm"].append(warm_share(output))
+        rows["truth_warm"].append(warm_share(truth))
         stability.update(output)
         truth_stability.update(truth)
     return {**{key: np.array(values) for key, values in rows.items()}, "stability": stability.mean(),
@@ -91,6 +105,26 @@ def rekey_setting(text: str) -> tuple[int, float]:
     return setting
 
 
+def ease_setting(text: str) -> tuple[int, float, float]:
+    """"K:RATIO:A" -> (K, RATIO, A), for argparse: K and RATIO as in ``rekey_setting``, A in (0, 1]."""
+    head, _, weight = text.rpartition(":")
+    try:
+        every, ratio = rekey_setting(head)
+        setting = every, ratio, float(weight)
+    except (argparse.ArgumentTypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected K:RATIO:A, such as 8:0.7:0.25") from None
+    if not 0 < setting[2] <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: A must be above 0 and at most 1")
+    return setting
+
+
+def warm_frames(shares) -> int:
+    """How many frames are at least SEPIA_WARM_SHARE warm (a frame without colour is not)."""
+    from rehue.evaluation.metrics import SEPIA_WARM_SHARE
+
+    return sum(share is not None and share >= SEPIA_WARM_SHARE for share in shares)
+
+
 def main():
     from rehue.data.images import load_image
     from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr
@@ -105,6 +139,9 @@ def main():
     parser.add_argument("--rekeys", nargs="*", default=[], metavar="K:RATIO", type=rekey_setting,
                         help="also score re-keying (no anchor): every K frames, restart from the independent "
                              "model when the dependent colour's chroma is below RATIO x its (e.g. 8:0.5)")
+    parser.add_argument("--eases", nargs="*", default=[], metavar="K:RATIO:A", type=ease_setting,
+                        help="also score eased re-keying: the same check, anchoring with A while it holds "
+                             "(e.g. 8:0.7:0.25)")
     parser.add_argument("--model", default="default")
     parser.add_argument("--dependent-model", default="default")
     args = parser.parse_args()
@@ -120,20 +157,23 @@ def main():
         pan_frames(load_image(args.photo).rgb, args.frames))
     print(f"anchor A: raw a*b* = (1 - A) x dependent + A x independent ({independent.name}, shipped restraint)")
     print("| clip | A | PSNR (gray) | a*b* error, first 10 frames -> last 10 | colourfulness (truth) "
-          "| temporal stability (truth) |")
-    print("|---|---|---|---|---|---|")
+          "| temporal stability (truth) | frames >= 90% warm (truth) |")
+    print("|---|---|---|---|---|---|---|")
     for name, frames in videos.items():
         gray_psnr = np.mean([psnr(gray_baseline(truth), truth) for truth in frames])
         truth_colour = np.mean([colourfulness(truth) for truth in frames])
-        settings = [(f"{anchor:g}", anchor, None) for anchor in args.anchors] + [
-            (f"re-key {every}:{ratio:g}", 0.0, (every, ratio)) for every, ratio in args.rekeys]
-        for label, anchor, rekey in settings:
-            row = anchored(frames, independent, dependent, anchor, rekey)
-            label += f" ({row['rekeys']} re-keyed)" if rekey else ""
+        settings = [(f"{anchor:g}", anchor, None, None) for anchor in args.anchors] + [
+            (f"re-key {every}:{ratio:g}", 0.0, (every, ratio), None) for every, ratio in args.rekeys] + [
+            (f"ease {every}:{ratio:g}:{weight:g}", 0.0, None, (every, ratio, weight))
+            for every, ratio, weight in args.eases]
+        for label, anchor, rekey, ease in settings:
+            row = anchored(frames, independent, dependent, anchor, rekey, ease)
+            label += f" ({row['rekeys']} re-keyed)" if rekey else f" ({row['rekeys']} eased)" if ease else ""
             print(f"| {name} | {label} | {row['psnr'].mean():.2f} ({gray_psnr:.2f}) "
                   f"| {row['error'][:EDGE_FRAMES].mean():.2f} -> {row['error'][-EDGE_FRAMES:].mean():.2f} "
                   f"| {row['colour'].mean():.1f} ({truth_colour:.1f}) "
-                  f"| {row['stability']:.2f} ({row['truth_stability']:.2f}) |")
+                  f"| {row['stability']:.2f} ({row['truth_stability']:.2f}) "
+                  f"| {warm_frames(row['warm'])} ({warm_frames(row['truth_warm'])}) |")
 
 
 if __name__ == "__main__":

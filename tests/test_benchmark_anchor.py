@@ -72,3 +72,30 @@ def test_rekeying_restarts_from_the_independent_model_only_where_the_dependent_c
     alone = anchor.anchored(frames, independent, Fading(), 1.0)
     assert never["rekeys"] == 0 and every_fourth["rekeys"] == 2, "frames 4 and 8 of 0-8"
     assert every_fourth["psnr"][4] == alone["psnr"][4] and every_fourth["psnr"][5] != alone["psnr"][5]
+
+
+def test_easing_anchors_every_frame_from_the_first_faded_check_on(anchor, tiny_model):
+    from rehue.inference.colorizer import Colorizer
+
+    frames = list(textured_frames(9, 40, 56, seed=4))
+    independent = Colorizer.load(tiny_model, device="cpu", chroma=0.5)
+
+    class Fading:
+        def predict_ab(self, small, previous, restrain=False):
+            return independent.predict_ab(small, restrain=False) * 0.1
+
+    eased = anchor.anchored(frames, independent, Fading(), 0.0, ease=(4, 0.5, 0.25))
+    pair = anchor.anchored(frames, independent, Fading(), 0.0)
+    fixed = anchor.anchored(frames, independent, Fading(), 0.25)
+    assert eased["rekeys"] == 5, "frames 4 to 8: the colour stays faded, so each is checked and eased"
+    assert np.array_equal(eased["psnr"][:4], pair["psnr"][:4])
+    assert np.array_equal(eased["psnr"][4:], fixed["psnr"][4:]), "an eased frame is anchored with A"
+
+
+@pytest.mark.parametrize("text", ["8:0.7", "8:0.7:0", "8:0.7:1.5", "0:0.7:0.1", "a:b:c"])
+def test_a_malformed_ease_setting_is_refused(anchor, text):
+    import argparse
+
+    with pytest.raises(argparse.ArgumentTypeError, match="K:RATIO:A|A must be"):
+        anchor.ease_setting(text)
+    assert anchor.ease_setting("8:0.7:0.1") == (8, 0.7, 0.1)

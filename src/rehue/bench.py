@@ -372,7 +372,7 @@ def bench_end_to_end(source: Path, target: Path, colorizer, dependent_model: str
             "cpu_ms_per_frame": round(cpu_ms, 2),
             "fps_bound_from_cpu": round(usable_cores() * 1000 / cpu_ms, 1),
             "scenes": summary.scenes, "independent_frames": summary.independent_frames,
-            "dependent_frames": summary.dependent_frames,
+            "dependent_frames": summary.dependent_frames, "eased_frames": summary.eased_frames,
             "stage_ms": {name: round(value, 3) for name, value in summary.timings_ms.items()},
             "load_average_before": load_before}
 

@@ -140,6 +140,71 @@ def test_dependent_model_is_fed_unrestrained_colours(tiny_model, tiny_dependent_
     assert np.allclose(shown, np.moveaxis(crop, 0, -1) * 110.0, atol=1e-3)
 
 
+def with_drift_check(model_path, **settings):
+    import json
+
+    config_path = model_path.with_suffix(".json")
+    config = json.loads(config_path.read_text())
+    config_path.write_text(json.dumps({**config, "inference": settings}))
+    return model_path
+
+
+def chroma(ab):
+    return float(np.hypot(*ab).mean())
+
+
+def test_a_fading_dependent_model_is_eased_back_towards_the_independent_models_colour(tiny_model,
+                                                                                    tiny_dependent_model):
+    """The check runs every K frames of a scene; where the dependent colour has faded below RATIO x the
+    independent's, the frame is anchored, and the check runs on every frame until the colour is back."""
+    from rehue.video.pipeline import SceneColorizer
+
+    independent = Colorizer.load(tiny_model, device="cpu")
+    path = with_drift_check(tiny_dependent_model, drift_check_every=4, drift_ratio=0.7, drift_anchor=0.25)
+    frames = [frame[..., 1].copy() for frame in two_scene_frames()][:12]
+
+    def run(halves: bool):
+        dependent = Colorizer.load(path, device="cpu")
+        dependent.predict_ab = lambda small, prev, **kw: prev * (0.5 if halves else 1.0)
+        state = SceneColorizer(independent, dependent)
+        raws, colour = [], state._colour
+
+        def recording(index, scene_changed):
+            decided = colour(index, scene_changed)
+            raws.append(state.prev_ab)
+            return decided
+
+        state._colour = recording
+        for gray in frames:
+            state.push_ab(gray)
+        state.flush_ab()
+        return state, raws
+
+    faded, raws = run(halves=True)
+    ones = [independent.predict_ab(faded.letterbox(gray)[0][None], restrain=False)[0] for gray in frames]
+    assert np.allclose(raws[3], ones[0] / 8, atol=1e-5), "frames 1-3 follow the dependent model alone"
+    assert np.allclose(raws[4], 0.75 * raws[3] / 2 + 0.25 * ones[4], atol=1e-5), "frame 4 is checked and eased"
+    assert np.allclose(raws[5], 0.75 * raws[4] / 2 + 0.25 * ones[5], atol=1e-5), "then every frame is checked"
+    assert faded.eased_frames == 8 and faded.timer.count["drift_check"] == 8
+    assert chroma(raws[-1]) > 0.2 * chroma(ones[-1]), "the colour does not fade away"
+
+    kept, raws = run(halves=False)
+    assert kept.eased_frames == 0 and kept.timer.count["drift_check"] == 2, "checked on frames 4 and 8 only"
+    assert all(np.allclose(raw, raws[0]) for raw in raws)
+
+    dependent = Colorizer.load(tiny_dependent_model, device="cpu")
+    dependent.card.inference = {}
+    assert SceneColorizer(independent, dependent).drift_check is None, "no anchor, no check"
+
+
+@pytest.mark.parametrize("setting", [{"drift_check_every": 0}, {"drift_check_every": 2.5}, {"drift_anchor": 1.5}])
+def test_a_bad_drift_check_in_the_model_json_is_a_clear_error(tiny_dependent_model, setting):
+    with_drift_check(tiny_dependent_model, **setting)
+    with pytest.raises(RehueError, match=f"inference {next(iter(setting))} must be") as raised:
+        Colorizer.load(tiny_dependent_model, device="cpu", role="dependent")
+    assert raised.value.path.endswith("tiny-dependent.json")
+
+
 def test_mean_share_takes_each_frames_mean_inside_its_letterbox(tiny_model, tiny_dependent_model):
     """The bars are not picture: with none of the mean colour kept, each shown frame's a*b* averages zero
     inside the picture, whichever model coloured it."""

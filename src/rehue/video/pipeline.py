@@ -2,9 +2,10 @@
 
 The first frame and every frame that starts a new scene go to the independent generator (L* in);
 every other frame goes to the dependent generator with the previous *output* frame's a*b*, so a
-scene keeps one set of colours. The models run at their working size; the a*b* they predict is
-upsampled onto each frame's own full-resolution L*. Frames stream through: decode, detect, colour,
-encode, with only the scene detector's few frames of lookahead held in memory.
+scene keeps one set of colours (eased back towards the independent model's where the dependent
+model's colour fades, when its config asks: ``DriftCheck``). The models run at their working size;
+the a*b* they predict is upsampled onto each frame's own full-resolution L*. Frames stream through:
+decode, detect, colour, encode, with only the scene detector's few frames of lookahead held in memory.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class VideoSummary:
     seconds: float = 0.0
     independent_frames: int = 0
     dependent_frames: int = 0
+    eased_frames: int = 0
     timings_ms: dict = field(default_factory=dict)
     output: Path | None = None
 
@@ -81,7 +83,45 @@ class VideoSummary:
 
     def line(self) -> str:
         return (f"{self.frames} frames, {self.scenes} scene(s), {self.seconds:.1f} s, {self.fps:.1f} frames/s "
-                f"({self.independent_frames} independent, {self.dependent_frames} dependent)")
+                f"({self.independent_frames} independent, {self.dependent_frames} dependent"
+                + (f", {self.eased_frames} eased against drift" if self.eased_frames else "") + ")")
+
+
+@dataclass(frozen=True)
+class DriftCheck:
+    """Easing the dependent model back when its colour fades within a scene (docs/model-card.md, "Drift").
+
+    Fed its own output, the dependent model can lose a scene's colour frame by frame (a warm-lit face
+    went gray over 68 frames). Every ``every`` frames of a scene the independent model colours the
+    frame too; where the dependent a*b*'s mean chroma is below ``ratio`` x the independent's, the frame
+    is anchored, raw a*b* = (1 - anchor) x dependent + anchor x independent (which the next frame is
+    fed), and the check runs on every frame until the chroma is back. Jumping to the independent
+    colour instead flickered; a small anchor pulls the chain back over several frames. Set by the
+    dependent model's JSON ("inference": "drift_check_every", "drift_ratio", "drift_anchor")."""
+
+    every: int
+    ratio: float
+    anchor: float
+
+    @classmethod
+    def of(cls, dependent: Colorizer) -> DriftCheck | None:
+        """The dependent model's check, or None when its JSON sets no anchor."""
+        settings = dependent.card.inference or {}
+        if not settings.get("drift_anchor"):
+            return None
+        return cls(int(settings.get("drift_check_every", 1)), float(settings.get("drift_ratio", 1.0)),
+                   float(settings["drift_anchor"]))
+
+    def due(self, frame_in_scene: int, easing: bool) -> bool:
+        """Whether the independent model colours this frame too (frame 0 starts the scene)."""
+        return easing or frame_in_scene % self.every == 0
+
+    def faded(self, dependent_ab: np.ndarray, independent_ab: np.ndarray) -> bool:
+        return float(np.hypot(*dependent_ab).mean()) < self.ratio * float(np.hypot(*independent_ab).mean())
+
+    def mix(self, dependent_ab: np.ndarray, independent_ab: np.ndarray) -> np.ndarray:
+        anchor = np.float32(self.anchor)
+        return (1 - anchor) * dependent_ab + anchor * independent_ab
 
 
 def load_dependent(spec: str, independent: Colorizer, log) -> Colorizer | None:
@@ -216,7 +256,10 @@ class SceneColorizer:
         self.prev_ab: np.ndarray | None = None
         self.timer = _Timer()
         self.scene_starts: list[int] = []
-        self.independent_frames = self.dependent_frames = 0
+        self.independent_frames = self.dependent_frames = self.eased_frames = 0
+        self.drift_check = DriftCheck.of(dependent) if dependent is not None else None
+        self._frame_in_scene = 0
+        self._easing = False
         self._workspace: ComposeWorkspace | None = None
         self._pool = ThreadPoolExecutor(model_workers, thread_name_prefix="rehue-model") \
             if dependent is None and model_workers > 1 else None
@@ -262,14 +305,29 @@ class SceneColorizer:
             self.scene_starts.append(index)
         if self.prev_ab is None or scene_changed or self.dependent is None:
             self.independent_frames += 1
+            self._frame_in_scene, self._easing = 0, False
             if self._pool is not None:
                 return Decided(payload, gray, self._pool.submit(self._independent_ab, small, box))
             raw = self._predict("independent_model", self.independent, small)
         else:
-            raw = self._predict("dependent_model", self.dependent, small, self.prev_ab)
+            raw = self._against_drift(self._predict("dependent_model", self.dependent, small, self.prev_ab), small)
             self.dependent_frames += 1
         self.prev_ab = raw
         return Decided(payload, gray, _crop_to_box(self.independent.restrain(raw[None], box, small[None])[0], box))
+
+    def _against_drift(self, following: np.ndarray, small: np.ndarray) -> np.ndarray:
+        """The dependent model's raw a*b* ``following``, eased towards the independent model's where its
+        colour has faded (``DriftCheck``)."""
+        self._frame_in_scene += 1
+        check = self.drift_check
+        if check is None or not check.due(self._frame_in_scene, self._easing):
+            return following
+        own = self._predict("drift_check", self.independent, small)
+        self._easing = check.faded(following, own)
+        if not self._easing:
+            return following
+        self.eased_frames += 1
+        return check.mix(following, own)
 
     def _predict(self, timer_name: str, model: Colorizer, small: np.ndarray, prev_ab=None, *,
                  restrain: bool = False, box: Box | None = None) -> np.ndarray:
@@ -492,7 +550,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     summary = VideoSummary(
         frames=writer.frames_written, scenes=len(state.scene_starts) + 1, scene_starts=state.scene_starts,
         seconds=time.perf_counter() - started, independent_frames=state.independent_frames,
-        dependent_frames=state.dependent_frames, timings_ms=state.timer.means_ms(), output=target)
+        dependent_frames=state.dependent_frames, eased_frames=state.eased_frames,
+        timings_ms=state.timer.means_ms(), output=target)
     log(f"{target}: {summary.line()}")
     return summary
 
@@ -610,7 +669,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     summary = VideoSummary(
         frames=len(frames), scenes=len(state.scene_starts) + 1, scene_starts=state.scene_starts,
         seconds=time.perf_counter() - started, independent_frames=state.independent_frames,
-        dependent_frames=state.dependent_frames, timings_ms=state.timer.means_ms(), output=target)
+        dependent_frames=state.dependent_frames, eased_frames=state.eased_frames,
+        timings_ms=state.timer.means_ms(), output=target)
     log(f"{target}: {summary.line()}")
     return summary
 
