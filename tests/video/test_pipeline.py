@@ -197,6 +197,14 @@ def test_a_fading_dependent_model_is_eased_back_towards_the_independent_models_c
     assert SceneColorizer(independent, dependent).drift_check is None, "no anchor, no check"
 
 
+def test_the_summary_says_how_many_frames_were_eased_against_drift():
+    from rehue.video.pipeline import VideoSummary
+
+    assert VideoSummary(frames=9, dependent_frames=8, eased_frames=3).line().endswith(
+        "(0 independent, 8 dependent, 3 eased against drift)")
+    assert "eased" not in VideoSummary(frames=9, dependent_frames=8).line()
+
+
 @pytest.mark.parametrize("setting", [{"drift_check_every": 0}, {"drift_check_every": 2.5}, {"drift_anchor": 1.5}])
 def test_a_bad_drift_check_in_the_model_json_is_a_clear_error(tiny_dependent_model, setting):
     with_drift_check(tiny_dependent_model, **setting)
