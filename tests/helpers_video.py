@@ -170,3 +170,13 @@ def audio_codec(path) -> str | None:
     with av.open(str(path)) as container:
         streams = container.streams.audio
         return streams[0].codec_context.name if streams else None
+
+
+def with_drift_check(model_path, **settings):
+    """A dependent model file whose JSON sets these ``"inference"`` settings (its drift check)."""
+    import json
+
+    config_path = model_path.with_suffix(".json")
+    config = json.loads(config_path.read_text())
+    config_path.write_text(json.dumps({**config, "inference": settings}))
+    return model_path

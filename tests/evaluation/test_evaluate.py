@@ -8,7 +8,7 @@ from rehue.cli import main
 from rehue.evaluation.evaluate import evaluate
 from rehue.evaluation.metrics import mean_interval
 from tests.conftest import textured_rgb
-from tests.helpers_video import make_clip
+from tests.helpers_video import make_clip, with_drift_check
 
 
 def test_evaluate_folder_prints_thesis_table_with_gray_baseline(tmp_path, photo_folder, tiny_model, capsys):
@@ -70,6 +70,12 @@ def test_evaluate_colour_video_reports_temporal_stability(tmp_path, tiny_model, 
     verdict = result.table.verdicts()[0]
     assert len(verdict.psnr_gains) == 16 and verdict.units == 1 and verdict.psnr_interval is None
     assert stats["temporal_stability_truth"] >= 0 and stats["temporal_stability_output"] >= 0
+    assert stats["eased_against_drift"] == 0, "a dependent model without a drift check eases nothing"
+
+    with_drift_check(tiny_dependent_model, drift_check_every=1, drift_ratio=4.0, drift_anchor=0.1)
+    result = evaluate(tiny_model, [clip], tmp_path / "r2", dependent_model=str(tiny_dependent_model), progress=False)
+    stats = result.extra["video v.mp4"]
+    assert stats["eased_against_drift"] == 15 - len(stats["scene_starts"]), "every dependent frame, at ratio 4"
 
 
 def test_evaluate_finds_a_clips_bars_as_colorize_does_at_the_scored_size(tmp_path, tiny_model):

@@ -7,7 +7,7 @@ from rehue.inference.colorizer import Colorizer
 from rehue.video.io import VideoReader
 from rehue.video.pipeline import colorize_video
 from tests.conftest import textured_rgb
-from tests.helpers_video import audio_packets, make_clip
+from tests.helpers_video import audio_packets, make_clip, with_drift_check
 
 
 def two_scene_frames(count_each=12, height=72, width=96):
@@ -138,15 +138,6 @@ def test_dependent_model_is_fed_unrestrained_colours(tiny_model, tiny_dependent_
     crop = independent.restrain(expected, box, small)[0][:, box.top : box.top + box.height,
                                                           box.left : box.left + box.width]
     assert np.allclose(shown, np.moveaxis(crop, 0, -1) * 110.0, atol=1e-3)
-
-
-def with_drift_check(model_path, **settings):
-    import json
-
-    config_path = model_path.with_suffix(".json")
-    config = json.loads(config_path.read_text())
-    config_path.write_text(json.dumps({**config, "inference": settings}))
-    return model_path
 
 
 def chroma(ab):

@@ -202,6 +202,7 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
         score(state.flush())
         state.close()
     return {"model": colorizer.name, "frames": len(errors), "scene_starts": state.scene_starts,
+            "eased_against_drift": state.eased_frames,
             "bars": None if bars is None else [bars.top, bars.left, bars.height, bars.width],
             "temporal_stability_output": stability_out.mean(), "temporal_stability_truth": stability_truth.mean(),
             "ab_error_by_frame": [round(e, 3) for e in errors]}
