@@ -18,9 +18,9 @@ colourfulness and temporal stability (a*b* change between frames after motion co
 and when the dependent a*b*'s mean chroma is below RATIO x the independent model's, the frame takes the
 independent colour and the chain restarts from it.
 
-``--eases K:RATIO:A``: the same check, but a frame where it holds is anchored with A instead of taking
-the independent colour whole, and the check then runs on every frame until the dependent chroma is back
-at RATIO x the independent's (runs/ease-rule.txt).
+``--eases K:RATIO:A[:OFF]``: the same check, but a frame where it holds is anchored with A instead of
+taking the independent colour whole, and the check then runs on every frame until the dependent chroma
+is back at OFF (default RATIO) x the independent's (runs/ease-rule.txt, runs/release-rule.txt).
 """
 
 from __future__ import annotations
@@ -47,14 +47,14 @@ def clip_frames(path: Path, limit: int = 300) -> list[np.ndarray]:
 
 
 def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
-             rekey: tuple[int, float] | None = None, ease: tuple[int, float, float] | None = None) -> dict:
+             rekey: tuple[int, float] | None = None, ease: tuple | None = None) -> dict:
     """``frames`` coloured within one scene with anchor ``anchor``: per frame PSNR, a*b* error,
     colourfulness and warm share (output and truth), and the temporal stability of the output and of
     the truth. ``rekey`` (K, RATIO): every K frames, if the dependent a*b*'s mean chroma is below
     RATIO x the independent model's, the frame takes the independent a*b* and the chain restarts from
-    it ("rekeys" counts them). ``ease`` (K, RATIO, A): where that check holds the frame is anchored
-    with A instead, and the check runs on every frame until it no longer holds ("rekeys" counts the
-    anchored frames; the video pipeline's ``DriftCheck``)."""
+    it ("rekeys" counts them). ``ease`` (K, RATIO, A[, OFF]): where that check holds the frame is
+    anchored with A instead, and the check runs on every frame until the chroma is back at OFF (default
+    RATIO) x the independent's ("rekeys" counts the anchored frames; the video pipeline's ``DriftCheck``)."""
     from rehue.color.lab import AB_SCALE, rgb_to_gray
     from rehue.evaluation.metrics import TemporalStability, colourfulness, psnr, warm_share
     from rehue.inference.colorizer import compose_full_resolution, letterbox
@@ -73,7 +73,7 @@ def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
                 rekeys += 1
             elif ease is not None:
                 check = DriftCheck(*ease)
-                easing = check.due(index, easing) and check.faded(following, raw)
+                easing = check.due(index, easing) and check.faded(following, raw, easing)
                 rekeys += easing
                 raw = check.mix(following, raw) if easing else following
             else:
@@ -105,16 +105,21 @@ def rekey_setting(text: str) -> tuple[int, float]:
     return setting
 
 
-def ease_setting(text: str) -> tuple[int, float, float]:
-    """"K:RATIO:A" -> (K, RATIO, A), for argparse: K and RATIO as in ``rekey_setting``, A in (0, 1]."""
-    head, _, weight = text.rpartition(":")
+def ease_setting(text: str) -> tuple:
+    """"K:RATIO:A[:OFF]" -> (K, RATIO, A[, OFF]), for argparse: K and RATIO as in ``rekey_setting``,
+    A in (0, 1], OFF (the release ratio) above 0."""
+    parts = text.split(":")
     try:
-        every, ratio = rekey_setting(head)
-        setting = every, ratio, float(weight)
+        if len(parts) not in (3, 4):
+            raise ValueError
+        every, ratio = rekey_setting(":".join(parts[:2]))
+        setting = (every, ratio, *map(float, parts[2:]))
     except (argparse.ArgumentTypeError, ValueError):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected K:RATIO:A, such as 8:0.7:0.25") from None
+        raise argparse.ArgumentTypeError(f"{text!r}: expected K:RATIO:A or K:RATIO:A:OFF, such as 8:0.7:0.25") from None
     if not 0 < setting[2] <= 1:
         raise argparse.ArgumentTypeError(f"{text!r}: A must be above 0 and at most 1")
+    if len(setting) == 4 and not setting[3] > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: OFF must be above 0")
     return setting
 
 
@@ -139,9 +144,9 @@ def main():
     parser.add_argument("--rekeys", nargs="*", default=[], metavar="K:RATIO", type=rekey_setting,
                         help="also score re-keying (no anchor): every K frames, restart from the independent "
                              "model when the dependent colour's chroma is below RATIO x its (e.g. 8:0.5)")
-    parser.add_argument("--eases", nargs="*", default=[], metavar="K:RATIO:A", type=ease_setting,
-                        help="also score eased re-keying: the same check, anchoring with A while it holds "
-                             "(e.g. 8:0.7:0.25)")
+    parser.add_argument("--eases", nargs="*", default=[], metavar="K:RATIO:A[:OFF]", type=ease_setting,
+                        help="also score eased re-keying: the same check, anchoring with A while it holds, or "
+                             "until the chroma is back at OFF x the independent's (e.g. 8:0.7:0.25:1)")
     parser.add_argument("--model", default="default")
     parser.add_argument("--dependent-model", default="default")
     args = parser.parse_args()
@@ -164,8 +169,7 @@ def main():
         truth_colour = np.mean([colourfulness(truth) for truth in frames])
         settings = [(f"{anchor:g}", anchor, None, None) for anchor in args.anchors] + [
             (f"re-key {every}:{ratio:g}", 0.0, (every, ratio), None) for every, ratio in args.rekeys] + [
-            (f"ease {every}:{ratio:g}:{weight:g}", 0.0, None, (every, ratio, weight))
-            for every, ratio, weight in args.eases]
+            ("ease " + ":".join(f"{value:g}" for value in ease), 0.0, None, ease) for ease in args.eases]
         for label, anchor, rekey, ease in settings:
             row = anchored(frames, independent, dependent, anchor, rekey, ease)
             label += f" ({row['rekeys']} re-keyed)" if rekey else f" ({row['rekeys']} eased)" if ease else ""

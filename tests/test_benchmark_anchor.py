@@ -92,10 +92,12 @@ def test_easing_anchors_every_frame_from_the_first_faded_check_on(anchor, tiny_m
     assert np.array_equal(eased["psnr"][4:], fixed["psnr"][4:]), "an eased frame is anchored with A"
 
 
-@pytest.mark.parametrize("text", ["8:0.7", "8:0.7:0", "8:0.7:1.5", "0:0.7:0.1", "a:b:c"])
+@pytest.mark.parametrize("text", ["8:0.7", "8:0.7:0", "8:0.7:1.5", "0:0.7:0.1", "a:b:c", "8:0.7:0.1:0",
+                                  "8:0.7:0.1:0.9:1"])
 def test_a_malformed_ease_setting_is_refused(anchor, text):
     import argparse
 
-    with pytest.raises(argparse.ArgumentTypeError, match="K:RATIO:A|A must be"):
+    with pytest.raises(argparse.ArgumentTypeError, match="K:RATIO:A|A must be|OFF must be"):
         anchor.ease_setting(text)
     assert anchor.ease_setting("8:0.7:0.1") == (8, 0.7, 0.1)
+    assert anchor.ease_setting("8:0.7:0.25:0.9") == (8, 0.7, 0.25, 0.9)

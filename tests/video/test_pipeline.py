@@ -188,6 +188,41 @@ def test_a_fading_dependent_model_is_eased_back_towards_the_independent_models_c
     assert SceneColorizer(independent, dependent).drift_check is None, "no anchor, no check"
 
 
+@pytest.mark.parametrize("release", [None, 0.9])
+def test_easing_goes_on_until_the_colour_is_back_at_the_release_ratio(tiny_model, tiny_dependent_model, release):
+    """Started below 0.7 x the independent chroma, easing stops at 0.7 x, or with a release of 0.9 only
+    at 0.9 x: a larger anchor that toggled on and off flickered."""
+    from rehue.video.pipeline import SceneColorizer
+
+    settings = {"drift_check_every": 4, "drift_ratio": 0.7, "drift_anchor": 0.25}
+    path = with_drift_check(tiny_dependent_model, **settings, **({"drift_release": release} if release else {}))
+    independent = Colorizer.load(tiny_model, device="cpu")
+    colour = np.full((1, 2, independent.size, independent.size), 0.2, np.float32)
+    independent.predict_ab = lambda small, prev=None, **kw: colour
+    dependent = Colorizer.load(path, device="cpu")
+    factors = iter([0.5, 1, 1, 1, 1.3, 1, 1, 1])
+    dependent.predict_ab = lambda small, prev, **kw: prev * np.float32(next(factors))
+    state = SceneColorizer(independent, dependent)
+    raws, decide = [], state._colour
+
+    def recording(index, scene_changed):
+        decided = decide(index, scene_changed)
+        raws.append(float(state.prev_ab.mean() / 0.2))
+        return decided
+
+    state._colour = recording
+    for gray in [frame[..., 1].copy() for frame in two_scene_frames()][:9]:
+        state.push_ab(gray)
+    state.flush_ab()
+    assert raws[:5] == pytest.approx([1, 0.5, 0.5, 0.5, 0.625]), "eased from the first check on frame 4"
+    if release is None:
+        assert raws[5] == pytest.approx(1.3 * 0.625), "back above 0.7 x: no longer eased"
+        assert state.eased_frames == 1
+    else:
+        assert raws[5] == pytest.approx(0.75 * 1.3 * 0.625 + 0.25), "below 0.9 x: still eased"
+        assert state.eased_frames == 4
+
+
 def test_the_summary_says_how_many_frames_were_eased_against_drift():
     from rehue.video.pipeline import VideoSummary
 

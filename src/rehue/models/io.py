@@ -34,7 +34,7 @@ class ModelCard:
     # restraint applied to the predicted a*b*: "chroma" scales it, "ab_smoothing" is a Gaussian sigma in
     # pixels at the working size (colour is low-frequency; the generator's chroma speckle is not), or
     # "ab_guide_radius" and "ab_guide_eps" smooth it along the gray input instead (a guided filter);
-    # a dependent model's "drift_check_every", "drift_ratio" and "drift_anchor" ease its colour back
+    # a dependent model's "drift_check_every", "drift_ratio", "drift_anchor" (and "drift_release") ease its colour back
     # towards the independent model's where it fades (rehue.video.pipeline.DriftCheck)
     inference: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
@@ -112,7 +112,7 @@ def default_model_name(role: str) -> str | None:
 INFERENCE_RANGES = {"temperature": (0.05, 4.0), "prior_mean_removal": (0.0, 2.0), "chroma": (0.0, 4.0),
                     "mean_share": (0.0, 1.0), "ab_smoothing": (0.0, 32.0), "ab_guide_radius": (0, 32),
                     "ab_guide_eps": (1e-6, 1.0), "drift_check_every": (1, 1000), "drift_ratio": (0.0, 4.0),
-                    "drift_anchor": (0.0, 1.0)}
+                    "drift_anchor": (0.0, 1.0), "drift_release": (0.0, 4.0)}
 WHOLE_NUMBER_SETTINGS = ("ab_guide_radius", "drift_check_every")
 
 

@@ -95,13 +95,15 @@ class DriftCheck:
     went gray over 68 frames). Every ``every`` frames of a scene the independent model colours the
     frame too; where the dependent a*b*'s mean chroma is below ``ratio`` x the independent's, the frame
     is anchored, raw a*b* = (1 - anchor) x dependent + anchor x independent (which the next frame is
-    fed), and the check runs on every frame until the chroma is back. Jumping to the independent
-    colour instead flickered; a small anchor pulls the chain back over several frames. Set by the
-    dependent model's JSON ("inference": "drift_check_every", "drift_ratio", "drift_anchor")."""
+    fed), and the check runs on every frame until the chroma is back at ``release`` x the independent's
+    (default: ``ratio``). Jumping to the independent colour instead flickered; a small anchor pulls the
+    chain back over several frames. Set by the dependent model's JSON ("inference": "drift_check_every",
+    "drift_ratio", "drift_anchor", "drift_release")."""
 
     every: int
     ratio: float
     anchor: float
+    release: float | None = None
 
     @classmethod
     def of(cls, dependent: Colorizer) -> DriftCheck | None:
@@ -109,15 +111,19 @@ class DriftCheck:
         settings = dependent.card.inference or {}
         if not settings.get("drift_anchor"):
             return None
+        release = settings.get("drift_release")
         return cls(int(settings.get("drift_check_every", 1)), float(settings.get("drift_ratio", 1.0)),
-                   float(settings["drift_anchor"]))
+                   float(settings["drift_anchor"]), None if release is None else float(release))
 
     def due(self, frame_in_scene: int, easing: bool) -> bool:
         """Whether the independent model colours this frame too (frame 0 starts the scene)."""
         return easing or frame_in_scene % self.every == 0
 
-    def faded(self, dependent_ab: np.ndarray, independent_ab: np.ndarray) -> bool:
-        return float(np.hypot(*dependent_ab).mean()) < self.ratio * float(np.hypot(*independent_ab).mean())
+    def faded(self, dependent_ab: np.ndarray, independent_ab: np.ndarray, easing: bool = False) -> bool:
+        """Whether the dependent colour is (still) faded: below ``ratio`` x the independent model's chroma
+        to start easing, below ``release`` x it to go on."""
+        ratio = self.release if easing and self.release is not None else self.ratio
+        return float(np.hypot(*dependent_ab).mean()) < ratio * float(np.hypot(*independent_ab).mean())
 
     def mix(self, dependent_ab: np.ndarray, independent_ab: np.ndarray) -> np.ndarray:
         anchor = np.float32(self.anchor)
@@ -323,7 +329,7 @@ class SceneColorizer:
         if check is None or not check.due(self._frame_in_scene, self._easing):
             return following
         own = self._predict("drift_check", self.independent, small)
-        self._easing = check.faded(following, own)
+        self._easing = check.faded(following, own, self._easing)
         if not self._easing:
             return following
         self.eased_frames += 1
