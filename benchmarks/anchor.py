@@ -18,9 +18,10 @@ colourfulness and temporal stability (a*b* change between frames after motion co
 and when the dependent a*b*'s mean chroma is below RATIO x the independent model's, the frame takes the
 independent colour and the chain restarts from it.
 
-``--eases K:RATIO:A[:OFF]``: the same check, but a frame where it holds is anchored with A instead of
-taking the independent colour whole, and the check then runs on every frame until the dependent chroma
-is back at OFF (default RATIO) x the independent's (runs/ease-rule.txt, runs/release-rule.txt).
+``--eases K:RATIO:A[:OFF[:both]]``: the same check, but a frame where it holds is anchored with A
+instead of taking the independent colour whole, and the check then runs on every frame until the
+dependent chroma is back at OFF (default RATIO) x the independent's; "both" also eases a chroma above
+1/RATIO x it until back under 1/OFF x (runs/ease-rule.txt, runs/release-rule.txt, runs/two-sided-rule.txt).
 """
 
 from __future__ import annotations
@@ -52,14 +53,16 @@ def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
     colourfulness and warm share (output and truth), and the temporal stability of the output and of
     the truth. ``rekey`` (K, RATIO): every K frames, if the dependent a*b*'s mean chroma is below
     RATIO x the independent model's, the frame takes the independent a*b* and the chain restarts from
-    it ("rekeys" counts them). ``ease`` (K, RATIO, A[, OFF]): where that check holds the frame is
-    anchored with A instead, and the check runs on every frame until the chroma is back at OFF (default
-    RATIO) x the independent's ("rekeys" counts the anchored frames; the video pipeline's ``DriftCheck``)."""
+    it ("rekeys" counts them). ``ease`` (K, RATIO, A[, OFF[, two-sided]]): where that check holds the
+    frame is anchored with A instead, and the check runs on every frame until the chroma is back at OFF
+    (default RATIO) x the independent's ("rekeys" counts the anchored frames; the video pipeline's
+    ``DriftCheck``)."""
     from rehue.color.lab import AB_SCALE, rgb_to_gray
     from rehue.evaluation.metrics import TemporalStability, colourfulness, psnr, warm_share
     from rehue.inference.colorizer import compose_full_resolution, letterbox
     from rehue.video.pipeline import DriftCheck
 
+    TwoSidedCheck = two_sided_check()
     rows = {"psnr": [], "error": [], "colour": [], "warm": [], "truth_warm": []}
     stability, truth_stability = TemporalStability(), TemporalStability()
     previous, rekeys, easing = None, 0, False
@@ -69,11 +72,11 @@ def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
         raw = independent.predict_ab(small[None], restrain=False)[0]
         if previous is not None and anchor < 1:
             following = dependent.predict_ab(small[None], previous[None], restrain=False)[0]
-            if rekey is not None and index % rekey[0] == 0 and DriftCheck(*rekey, 1.0).faded(following, raw):
+            if rekey is not None and index % rekey[0] == 0 and DriftCheck(*rekey, 1.0).drifted(following, raw):
                 rekeys += 1
             elif ease is not None:
-                check = DriftCheck(*ease)
-                easing = check.due(index, easing) and check.faded(following, raw, easing)
+                check = TwoSidedCheck(*ease[:4]) if ease[4:] else DriftCheck(*ease)
+                easing = check.due(index, easing) and check.drifted(following, raw, easing)
                 rekeys += easing
                 raw = check.mix(following, raw) if easing else following
             else:
@@ -93,6 +96,19 @@ def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
             "truth_stability": truth_stability.mean(), "rekeys": rekeys}
 
 
+def two_sided_check():
+    """The pipeline's ``DriftCheck``, also easing a chroma above 1/RATIO x the independent model's until
+    back under 1/OFF x: measured against runs/two-sided-rule.txt and not shipped (it flickered)."""
+    from rehue.video.pipeline import DriftCheck
+
+    class TwoSidedCheck(DriftCheck):
+        def drifted(self, dependent_ab, independent_ab, easing=False):
+            share, bound = self.share(dependent_ab, independent_ab), self.bound(easing)
+            return share < bound or share > 1 / bound
+
+    return TwoSidedCheck
+
+
 def rekey_setting(text: str) -> tuple[int, float]:
     """"K:RATIO" -> (K, RATIO), for argparse: a whole number of frames above 0 and a ratio above 0."""
     every, _, ratio = text.partition(":")
@@ -106,16 +122,18 @@ def rekey_setting(text: str) -> tuple[int, float]:
 
 
 def ease_setting(text: str) -> tuple:
-    """"K:RATIO:A[:OFF]" -> (K, RATIO, A[, OFF]), for argparse: K and RATIO as in ``rekey_setting``,
-    A in (0, 1], OFF (the release ratio) above 0."""
+    """"K:RATIO:A[:OFF[:both]]" -> (K, RATIO, A[, OFF[, True]]), for argparse: K and RATIO as in
+    ``rekey_setting``, A in (0, 1], OFF (the release ratio) above 0; "both": the check is two-sided."""
     parts = text.split(":")
+    two_sided = len(parts) == 5 and parts[4] == "both"
     try:
-        if len(parts) not in (3, 4):
+        if len(parts) not in (3, 4) and not two_sided:
             raise ValueError
         every, ratio = rekey_setting(":".join(parts[:2]))
-        setting = (every, ratio, *map(float, parts[2:]))
+        setting = (every, ratio, *map(float, parts[2:4])) + ((True,) if two_sided else ())
     except (argparse.ArgumentTypeError, ValueError):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected K:RATIO:A or K:RATIO:A:OFF, such as 8:0.7:0.25") from None
+        raise argparse.ArgumentTypeError(f"{text!r}: expected K:RATIO:A, K:RATIO:A:OFF or K:RATIO:A:OFF:both, "
+                                         "such as 8:0.7:0.25") from None
     if not 0 < setting[2] <= 1:
         raise argparse.ArgumentTypeError(f"{text!r}: A must be above 0 and at most 1")
     if len(setting) == 4 and not setting[3] > 0:
@@ -139,14 +157,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--anchors", type=float, nargs="+", default=[0.0, 0.1, 0.25, 0.5, 1.0])
     parser.add_argument("--demo", type=Path, default=Path("data/demo"))
-    parser.add_argument("--photo", default=DEFAULT_PHOTO, help="the photo the pan moves over")
+    parser.add_argument("--photo", nargs="+", default=[DEFAULT_PHOTO], help="the photos the pans move over")
     parser.add_argument("--frames", type=int, default=300, help="frames of the pan")
     parser.add_argument("--rekeys", nargs="*", default=[], metavar="K:RATIO", type=rekey_setting,
                         help="also score re-keying (no anchor): every K frames, restart from the independent "
                              "model when the dependent colour's chroma is below RATIO x its (e.g. 8:0.5)")
-    parser.add_argument("--eases", nargs="*", default=[], metavar="K:RATIO:A[:OFF]", type=ease_setting,
+    parser.add_argument("--eases", nargs="*", default=[], metavar="K:RATIO:A[:OFF[:both]]", type=ease_setting,
                         help="also score eased re-keying: the same check, anchoring with A while it holds, or "
-                             "until the chroma is back at OFF x the independent's (e.g. 8:0.7:0.25:1)")
+                             "until the chroma is back at OFF x the independent's; both: also above 1/RATIO x "
+                             "(e.g. 8:0.7:0.25:1)")
     parser.add_argument("--model", default="default")
     parser.add_argument("--dependent-model", default="default")
     args = parser.parse_args()
@@ -158,8 +177,9 @@ def main():
     videos = {Path(clip).name: clip_frames(args.demo / clip) for clip in CLIPS if (args.demo / clip).is_file()}
     if not videos:
         raise SystemExit(f"{args.demo}: no held-out clips (build the demo set: rehue data demo --out {args.demo})")
-    videos[f"pan over {Path(args.photo).stem} ({args.frames} frames)"] = list(
-        pan_frames(load_image(args.photo).rgb, args.frames))
+    for photo in args.photo:
+        videos[f"pan over {Path(photo).stem} ({args.frames} frames)"] = list(
+            pan_frames(load_image(photo).rgb, args.frames))
     print(f"anchor A: raw a*b* = (1 - A) x dependent + A x independent ({independent.name}, shipped restraint)")
     print("| clip | A | PSNR (gray) | a*b* error, first 10 frames -> last 10 | colourfulness (truth) "
           "| temporal stability (truth) | frames >= 90% warm (truth) |")
@@ -169,7 +189,8 @@ def main():
         truth_colour = np.mean([colourfulness(truth) for truth in frames])
         settings = [(f"{anchor:g}", anchor, None, None) for anchor in args.anchors] + [
             (f"re-key {every}:{ratio:g}", 0.0, (every, ratio), None) for every, ratio in args.rekeys] + [
-            ("ease " + ":".join(f"{value:g}" for value in ease), 0.0, None, ease) for ease in args.eases]
+            ("ease " + ":".join("both" if value is True else f"{value:g}" for value in ease), 0.0, None, ease)
+            for ease in args.eases]
         for label, anchor, rekey, ease in settings:
             row = anchored(frames, independent, dependent, anchor, rekey, ease)
             label += f" ({row['rekeys']} re-keyed)" if rekey else f" ({row['rekeys']} eased)" if ease else ""

@@ -93,7 +93,7 @@ def test_easing_anchors_every_frame_from_the_first_faded_check_on(anchor, tiny_m
 
 
 @pytest.mark.parametrize("text", ["8:0.7", "8:0.7:0", "8:0.7:1.5", "0:0.7:0.1", "a:b:c", "8:0.7:0.1:0",
-                                  "8:0.7:0.1:0.9:1"])
+                                  "8:0.7:0.1:0.9:1", "8:0.7:0.1:0.9:both:2"])
 def test_a_malformed_ease_setting_is_refused(anchor, text):
     import argparse
 
@@ -101,3 +101,16 @@ def test_a_malformed_ease_setting_is_refused(anchor, text):
         anchor.ease_setting(text)
     assert anchor.ease_setting("8:0.7:0.1") == (8, 0.7, 0.1)
     assert anchor.ease_setting("8:0.7:0.25:0.9") == (8, 0.7, 0.25, 0.9)
+    assert anchor.ease_setting("8:0.7:0.25:0.9:both") == (8, 0.7, 0.25, 0.9, True)
+
+
+def test_the_two_sided_check_also_takes_a_runaway_colour_for_drift(anchor):
+    from rehue.video.pipeline import DriftCheck
+
+    independent = np.full((2, 8, 8), 0.2, np.float32)
+    two_sided = anchor.two_sided_check()(8, 0.7, 0.25, 0.9)
+    one_sided = DriftCheck(8, 0.7, 0.25, 0.9)
+    assert two_sided.drifted(1.5 * independent, independent) and not one_sided.drifted(1.5 * independent, independent)
+    assert not two_sided.drifted(1.2 * independent, independent), "under 1/0.7 x: no drift to start"
+    assert two_sided.drifted(1.2 * independent, independent, easing=True), "over 1/0.9 x: go on easing"
+    assert two_sided.drifted(0.5 * independent, independent) and one_sided.drifted(0.5 * independent, independent)

@@ -119,11 +119,18 @@ class DriftCheck:
         """Whether the independent model colours this frame too (frame 0 starts the scene)."""
         return easing or frame_in_scene % self.every == 0
 
-    def faded(self, dependent_ab: np.ndarray, independent_ab: np.ndarray, easing: bool = False) -> bool:
-        """Whether the dependent colour is (still) faded: below ``ratio`` x the independent model's chroma
-        to start easing, below ``release`` x it to go on."""
-        ratio = self.release if easing and self.release is not None else self.ratio
-        return float(np.hypot(*dependent_ab).mean()) < ratio * float(np.hypot(*independent_ab).mean())
+    def bound(self, easing: bool) -> float:
+        return self.release if easing and self.release is not None else self.ratio
+
+    def drifted(self, dependent_ab: np.ndarray, independent_ab: np.ndarray, easing: bool = False) -> bool:
+        """Whether the dependent colour has (still) faded: its mean chroma below ``ratio`` x the independent
+        model's to start easing, below ``release`` x it to go on."""
+        return self.share(dependent_ab, independent_ab) < self.bound(easing)
+
+    @staticmethod
+    def share(dependent_ab: np.ndarray, independent_ab: np.ndarray) -> float:
+        """The dependent a*b*'s mean chroma over the independent's."""
+        return float(np.hypot(*dependent_ab).mean()) / max(float(np.hypot(*independent_ab).mean()), 1e-12)
 
     def mix(self, dependent_ab: np.ndarray, independent_ab: np.ndarray) -> np.ndarray:
         anchor = np.float32(self.anchor)
@@ -329,7 +336,7 @@ class SceneColorizer:
         if check is None or not check.due(self._frame_in_scene, self._easing):
             return following
         own = self._predict("drift_check", self.independent, small)
-        self._easing = check.faded(following, own, self._easing)
+        self._easing = check.drifted(following, own, self._easing)
         if not self._easing:
             return following
         self.eased_frames += 1
