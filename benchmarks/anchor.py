@@ -18,10 +18,12 @@ colourfulness and temporal stability (a*b* change between frames after motion co
 and when the dependent a*b*'s mean chroma is below RATIO x the independent model's, the frame takes the
 independent colour and the chain restarts from it.
 
-``--eases K:RATIO:A[:OFF[:both]]``: the same check, but a frame where it holds is anchored with A
+``--eases K:RATIO:A[:OFF[:both|:gG]]``: the same check, but a frame where it holds is anchored with A
 instead of taking the independent colour whole, and the check then runs on every frame until the
 dependent chroma is back at OFF (default RATIO) x the independent's; "both" also eases a chroma above
-1/RATIO x it until back under 1/OFF x (runs/ease-rule.txt, runs/release-rule.txt, runs/two-sided-rule.txt).
+1/RATIO x it until back under 1/OFF x; "gG" gives up after G eased frames and colours the rest of the
+clip by the independent model alone (runs/ease-rule.txt, runs/release-rule.txt, runs/two-sided-rule.txt,
+runs/give-up-rule.txt).
 """
 
 from __future__ import annotations
@@ -66,16 +68,17 @@ def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
     rows = {"psnr": [], "error": [], "colour": [], "warm": [], "truth_warm": []}
     stability, truth_stability = TemporalStability(), TemporalStability()
     previous, rekeys, easing = None, 0, False
+    give_up = next((int(part[1:]) for part in (ease or ())[4:] if isinstance(part, str)), None)
     for index, truth in enumerate(frames):
         gray = rgb_to_gray(truth)
         small, box = letterbox(gray, independent.size)
         raw = independent.predict_ab(small[None], restrain=False)[0]
-        if previous is not None and anchor < 1:
+        if previous is not None and anchor < 1 and not (give_up is not None and rekeys >= give_up):
             following = dependent.predict_ab(small[None], previous[None], restrain=False)[0]
             if rekey is not None and index % rekey[0] == 0 and DriftCheck(*rekey, 1.0).drifted(following, raw):
                 rekeys += 1
             elif ease is not None:
-                check = TwoSidedCheck(*ease[:4]) if ease[4:] else DriftCheck(*ease)
+                check = TwoSidedCheck(*ease[:4]) if True in ease[4:] else DriftCheck(*ease[:4])
                 easing = check.due(index, easing) and check.drifted(following, raw, easing)
                 rekeys += easing
                 raw = check.mix(following, raw) if easing else following
@@ -122,18 +125,20 @@ def rekey_setting(text: str) -> tuple[int, float]:
 
 
 def ease_setting(text: str) -> tuple:
-    """"K:RATIO:A[:OFF[:both]]" -> (K, RATIO, A[, OFF[, True]]), for argparse: K and RATIO as in
-    ``rekey_setting``, A in (0, 1], OFF (the release ratio) above 0; "both": the check is two-sided."""
+    """"K:RATIO:A[:OFF[:both|:gG]]" -> (K, RATIO, A[, OFF[, True | "gG"]]), for argparse: K and RATIO as
+    in ``rekey_setting``, A in (0, 1], OFF (the release ratio) above 0; "both": the check is two-sided;
+    "gG": after G eased frames the rest of the clip is the independent model's."""
     parts = text.split(":")
-    two_sided = len(parts) == 5 and parts[4] == "both"
+    last = parts[4] if len(parts) == 5 else ""
+    give_up = last[:1] == "g" and last[1:].isdigit() and int(last[1:]) > 0
     try:
-        if len(parts) not in (3, 4) and not two_sided:
+        if len(parts) not in (3, 4) and not (last == "both" or give_up):
             raise ValueError
         every, ratio = rekey_setting(":".join(parts[:2]))
-        setting = (every, ratio, *map(float, parts[2:4])) + ((True,) if two_sided else ())
+        setting = (every, ratio, *map(float, parts[2:4])) + ((True,) if last == "both" else (last,) if give_up else ())
     except (argparse.ArgumentTypeError, ValueError):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected K:RATIO:A, K:RATIO:A:OFF or K:RATIO:A:OFF:both, "
-                                         "such as 8:0.7:0.25") from None
+        raise argparse.ArgumentTypeError(f"{text!r}: expected K:RATIO:A, K:RATIO:A:OFF, K:RATIO:A:OFF:both or "
+                                         "K:RATIO:A:OFF:gG, such as 8:0.7:0.25") from None
     if not 0 < setting[2] <= 1:
         raise argparse.ArgumentTypeError(f"{text!r}: A must be above 0 and at most 1")
     if len(setting) == 4 and not setting[3] > 0:
@@ -189,7 +194,8 @@ def main():
         truth_colour = np.mean([colourfulness(truth) for truth in frames])
         settings = [(f"{anchor:g}", anchor, None, None) for anchor in args.anchors] + [
             (f"re-key {every}:{ratio:g}", 0.0, (every, ratio), None) for every, ratio in args.rekeys] + [
-            ("ease " + ":".join("both" if value is True else f"{value:g}" for value in ease), 0.0, None, ease)
+            ("ease " + ":".join("both" if value is True else value if isinstance(value, str) else f"{value:g}"
+                                for value in ease), 0.0, None, ease)
             for ease in args.eases]
         for label, anchor, rekey, ease in settings:
             row = anchored(frames, independent, dependent, anchor, rekey, ease)

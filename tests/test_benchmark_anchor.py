@@ -93,7 +93,8 @@ def test_easing_anchors_every_frame_from_the_first_faded_check_on(anchor, tiny_m
 
 
 @pytest.mark.parametrize("text", ["8:0.7", "8:0.7:0", "8:0.7:1.5", "0:0.7:0.1", "a:b:c", "8:0.7:0.1:0",
-                                  "8:0.7:0.1:0.9:1", "8:0.7:0.1:0.9:both:2"])
+                                  "8:0.7:0.1:0.9:1", "8:0.7:0.1:0.9:both:2",
+                                  "8:0.7:0.1:0.9:g0", "8:0.7:0.1:0.9:gx"])
 def test_a_malformed_ease_setting_is_refused(anchor, text):
     import argparse
 
@@ -114,3 +115,21 @@ def test_the_two_sided_check_also_takes_a_runaway_colour_for_drift(anchor):
     assert not two_sided.drifted(1.2 * independent, independent), "under 1/0.7 x: no drift to start"
     assert two_sided.drifted(1.2 * independent, independent, easing=True), "over 1/0.9 x: go on easing"
     assert two_sided.drifted(0.5 * independent, independent) and one_sided.drifted(0.5 * independent, independent)
+
+
+def test_giving_up_colours_the_rest_of_the_clip_by_the_independent_model(anchor, tiny_model):
+    from rehue.inference.colorizer import Colorizer
+
+    frames = list(textured_frames(12, 40, 56, seed=4))
+    independent = Colorizer.load(tiny_model, device="cpu", chroma=0.5)
+
+    class Fading:
+        def predict_ab(self, small, previous, restrain=False):
+            return previous * 0.1
+
+    gave_up = anchor.anchored(frames, independent, Fading(), 0.0, ease=(4, 0.5, 0.25, 0.9, "g3"))
+    alone = anchor.anchored(frames, independent, Fading(), 1.0)
+    assert gave_up["rekeys"] == 3, "frames 4-6 eased, then no more checks"
+    assert np.array_equal(gave_up["psnr"][7:], alone["psnr"][7:])
+    assert not np.array_equal(gave_up["psnr"][4:7], alone["psnr"][4:7])
+    assert anchor.ease_setting("8:0.7:0.25:0.9:g16") == (8, 0.7, 0.25, 0.9, "g16")
