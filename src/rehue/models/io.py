@@ -34,8 +34,8 @@ class ModelCard:
     # restraint applied to the predicted a*b*: "chroma" scales it, "ab_smoothing" is a Gaussian sigma in
     # pixels at the working size (colour is low-frequency; the generator's chroma speckle is not), or
     # "ab_guide_radius" and "ab_guide_eps" smooth it along the gray input instead (a guided filter);
-    # a dependent model's "drift_check_every", "drift_ratio", "drift_anchor" (and "drift_release") ease its colour back
-    # towards the independent model's where it fades (rehue.video.pipeline.DriftCheck)
+    # a dependent model's "drift_check_every", "drift_ratio", "drift_anchor" and "drift_release" ease
+    # its colour back towards the independent model's where it fades (rehue.video.pipeline.DriftCheck)
     inference: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 

@@ -89,7 +89,7 @@ class VideoSummary:
 
 @dataclass(frozen=True)
 class DriftCheck:
-    """Easing the dependent model back when its colour fades within a scene (docs/model-card.md, "Drift").
+    """Easing the dependent model back where its colour fades in a scene (docs/model-card.md, "The drift check").
 
     Fed its own output, the dependent model can lose a scene's colour frame by frame (a warm-lit face
     went gray over 68 frames). Every ``every`` frames of a scene the independent model colours the
