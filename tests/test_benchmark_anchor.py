@@ -55,18 +55,21 @@ def test_main_scores_each_anchor_on_the_held_out_clips_and_the_pan(tmp_path, anc
                                                      [" pan over path (12 frames) ", " 1 "]]
 
 
-def test_rekeying_restarts_from_the_independent_model_only_where_the_dependent_colour_has_faded(anchor, tiny_model):
+def faded_clip(tiny_model):
+    """Nine frames, the independent model, and a dependent model whose colour is a tenth of its."""
     from rehue.inference.colorizer import Colorizer
 
-    frames = list(textured_frames(9, 40, 56, seed=4))
     independent = Colorizer.load(tiny_model, device="cpu", chroma=0.5)
 
     class Fading:
-        """A dependent model whose colour is a tenth of the independent model's."""
-
         def predict_ab(self, small, previous, restrain=False):
             return independent.predict_ab(small, restrain=False) * 0.1
 
+    return list(textured_frames(9, 40, 56, seed=4)), independent, Fading
+
+
+def test_rekeying_restarts_from_the_independent_model_only_where_the_dependent_colour_has_faded(anchor, tiny_model):
+    frames, independent, Fading = faded_clip(tiny_model)
     never = anchor.anchored(frames, independent, Fading(), 0.0, rekey=(4, 0.05))
     every_fourth = anchor.anchored(frames, independent, Fading(), 0.0, rekey=(4, 0.5))
     alone = anchor.anchored(frames, independent, Fading(), 1.0)
@@ -75,15 +78,7 @@ def test_rekeying_restarts_from_the_independent_model_only_where_the_dependent_c
 
 
 def test_easing_anchors_every_frame_from_the_first_faded_check_on(anchor, tiny_model):
-    from rehue.inference.colorizer import Colorizer
-
-    frames = list(textured_frames(9, 40, 56, seed=4))
-    independent = Colorizer.load(tiny_model, device="cpu", chroma=0.5)
-
-    class Fading:
-        def predict_ab(self, small, previous, restrain=False):
-            return independent.predict_ab(small, restrain=False) * 0.1
-
+    frames, independent, Fading = faded_clip(tiny_model)
     eased = anchor.anchored(frames, independent, Fading(), 0.0, ease=(4, 0.5, 0.25))
     pair = anchor.anchored(frames, independent, Fading(), 0.0)
     fixed = anchor.anchored(frames, independent, Fading(), 0.25)
