@@ -12,7 +12,7 @@ does and shown with the shipped restraint: PSNR, the a*b* error of the first and
 colourfulness and temporal stability (a*b* change between frames after motion compensation).
 
     .venv/bin/python benchmarks/anchor.py [--anchors 0 0.1 0.25 0.5 1] [--rekeys 8:0.5 8:0.7]
-        [--eases 8:0.7:0.25] [--demo data/demo] [--frames 300]
+        [--eases 8:0.7:0.25] [--demo data/demo] [--frames 300] [--out DIR]
 
 ``--rekeys K:RATIO``: instead of a fixed mix, every K frames the independent model colours the frame too,
 and when the dependent a*b*'s mean chroma is below RATIO x the independent model's, the frame takes the
@@ -146,6 +146,12 @@ def ease_setting(text: str) -> tuple:
     return setting
 
 
+def plot_label(label: str) -> str:
+    """A setting's name in the plots: anchors 0 and 1 are the pair and the independent model alone."""
+    return {"0": "pair (A 0)", "1": "independent model alone (A 1)"}.get(
+        label, f"A {label}" if label[0].isdigit() else label)
+
+
 def warm_frames(shares) -> int:
     """How many frames are at least SEPIA_WARM_SHARE warm (a frame without colour is not)."""
     from rehue.evaluation.metrics import SEPIA_WARM_SHARE
@@ -156,6 +162,7 @@ def warm_frames(shares) -> int:
 def main():
     from rehue.data.images import load_image
     from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr
+    from rehue.evaluation.report import plot_lines
     from rehue.inference.colorizer import Colorizer
     from rehue.video.pipeline import load_dependent
 
@@ -173,6 +180,8 @@ def main():
                              "(e.g. 8:0.7:0.25:1)")
     parser.add_argument("--model", default="default")
     parser.add_argument("--dependent-model", default="default")
+    parser.add_argument("--out", type=Path, help="also plot each clip's a*b* error frame by frame, one line per "
+                                                 "setting, as DIR/<clip>.png")
     args = parser.parse_args()
 
     independent = Colorizer.load(args.model, device="cpu").for_video()
@@ -197,14 +206,20 @@ def main():
             ("ease " + ":".join("both" if value is True else value if isinstance(value, str) else f"{value:g}"
                                 for value in ease), 0.0, None, ease)
             for ease in args.eases]
+        errors = {}
         for label, anchor, rekey, ease in settings:
             row = anchored(frames, independent, dependent, anchor, rekey, ease)
+            errors[label] = row["error"]
             label += f" ({row['rekeys']} re-keyed)" if rekey else f" ({row['rekeys']} eased)" if ease else ""
             print(f"| {name} | {label} | {row['psnr'].mean():.2f} ({gray_psnr:.2f}) "
                   f"| {row['error'][:EDGE_FRAMES].mean():.2f} -> {row['error'][-EDGE_FRAMES:].mean():.2f} "
                   f"| {row['colour'].mean():.1f} ({truth_colour:.1f}) "
                   f"| {row['stability']:.2f} ({row['truth_stability']:.2f}) "
                   f"| {warm_frames(row['warm'])} ({warm_frames(row['truth_warm'])}) |")
+        if args.out:
+            plot_lines({plot_label(label): error for label, error in errors.items()},
+                       args.out / f"{Path(name.split(' (')[0]).stem.replace(' ', '-')}.png", "frame",
+                       "a*b* error to the truth", f"{name}: a*b* error by frame", first_x=0)
 
 
 if __name__ == "__main__":

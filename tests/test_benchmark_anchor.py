@@ -46,8 +46,10 @@ def test_main_scores_each_anchor_on_the_held_out_clips_and_the_pan(tmp_path, anc
     Image.fromarray(textured_rgb(120, 160, seed=1)).save(photo)
     monkeypatch.setattr("sys.argv", ["anchor.py", "--demo", str(demo), "--photo", str(photo), "--frames", "12",
                                      "--model", str(tiny_model), "--dependent-model", str(tiny_dependent_model),
-                                     "--anchors", "0", "1"])
+                                     "--anchors", "0", "1", "--out", str(tmp_path / "plots")])
     anchor.main()
+    assert sorted(path.name for path in (tmp_path / "plots").iterdir()) == ["carphone_pristine.png",
+                                                                          "pan-over-path.png"]
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| carphone", "| pan"))]
     assert [row.split("|")[1:3] for row in rows] == [[" carphone_pristine.mp4 ", " 0 "],
                                                      [" carphone_pristine.mp4 ", " 1 "],
