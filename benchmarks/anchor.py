@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -49,26 +50,34 @@ def clip_frames(path: Path, limit: int = 300) -> list[np.ndarray]:
         return [frame.rgb for frame in reader if frame.index < limit]
 
 
+class Ease(NamedTuple):
+    """A drift check to score (``--eases``): ``check``, the pipeline's ``DriftCheck`` or
+    ``two_sided_check``'s; after ``give_up`` eased frames, the rest of the clip is the independent
+    model's alone (runs/give-up-rule.txt, not shipped). ``text`` is the setting as given."""
+
+    text: str
+    check: object
+    give_up: int | None = None
+
+
 def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
-             rekey: tuple[int, float] | None = None, ease: tuple | None = None) -> dict:
+             rekey: tuple[int, float] | None = None, ease: Ease | None = None) -> dict:
     """``frames`` coloured within one scene with anchor ``anchor``: per frame PSNR, a*b* error,
     colourfulness and warm share (output and truth), and the temporal stability of the output and of
     the truth. ``rekey`` (K, RATIO): every K frames, if the dependent a*b*'s mean chroma is below
     RATIO x the independent model's, the frame takes the independent a*b* and the chain restarts from
-    it ("rekeys" counts them). ``ease`` (K, RATIO, A[, OFF[, two-sided]]): where that check holds the
-    frame is anchored with A instead, and the check runs on every frame until the chroma is back at OFF
-    (default RATIO) x the independent's ("rekeys" counts the anchored frames; the video pipeline's
-    ``DriftCheck``)."""
+    it ("rekeys" counts them). ``ease``: where its check holds, the frame is anchored with the check's
+    anchor instead, and the check runs on every frame until the chroma is back at its release ratio
+    ("rekeys" counts the anchored frames)."""
     from rehue.color.lab import AB_SCALE, rgb_to_gray
     from rehue.evaluation.metrics import TemporalStability, colourfulness, psnr, warm_share
     from rehue.inference.colorizer import compose_full_resolution, letterbox
     from rehue.video.pipeline import DriftCheck
 
-    TwoSidedCheck = two_sided_check()
     rows = {"psnr": [], "error": [], "colour": [], "warm": [], "truth_warm": []}
     stability, truth_stability = TemporalStability(), TemporalStability()
     previous, rekeys, easing = None, 0, False
-    give_up = next((int(part[1:]) for part in (ease or ())[4:] if isinstance(part, str)), None)
+    give_up = ease.give_up if ease is not None else None
     for index, truth in enumerate(frames):
         gray = rgb_to_gray(truth)
         small, box = letterbox(gray, independent.size)
@@ -78,10 +87,9 @@ def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
             if rekey is not None and index % rekey[0] == 0 and DriftCheck(*rekey, 1.0).drifted(following, raw):
                 rekeys += 1
             elif ease is not None:
-                check = TwoSidedCheck(*ease[:4]) if True in ease[4:] else DriftCheck(*ease[:4])
-                easing = check.due(index, easing) and check.drifted(following, raw, easing)
+                easing = ease.check.due(index, easing) and ease.check.drifted(following, raw, easing)
                 rekeys += easing
-                raw = check.mix(following, raw) if easing else following
+                raw = ease.check.mix(following, raw) if easing else following
             else:
                 raw = (1 - np.float32(anchor)) * following + np.float32(anchor) * raw
         previous = raw
@@ -124,26 +132,29 @@ def rekey_setting(text: str) -> tuple[int, float]:
     return setting
 
 
-def ease_setting(text: str) -> tuple:
-    """"K:RATIO:A[:OFF[:both|:gG]]" -> (K, RATIO, A[, OFF[, True | "gG"]]), for argparse: K and RATIO as
-    in ``rekey_setting``, A in (0, 1], OFF (the release ratio) above 0; "both": the check is two-sided;
-    "gG": after G eased frames the rest of the clip is the independent model's."""
+def ease_setting(text: str) -> Ease:
+    """"K:RATIO:A[:OFF[:both|:gG]]" -> ``Ease``, for argparse: K and RATIO as in ``rekey_setting``, A in
+    (0, 1], OFF (the release ratio) above 0; "both": the check is two-sided; "gG": give up after G > 0
+    eased frames."""
+    from rehue.video.pipeline import DriftCheck
+
     parts = text.split(":")
     last = parts[4] if len(parts) == 5 else ""
-    give_up = last[:1] == "g" and last[1:].isdigit() and int(last[1:]) > 0
+    give_up = int(last[1:]) if last[:1] == "g" and last[1:].isdigit() and int(last[1:]) > 0 else None
     try:
         if len(parts) not in (3, 4) and not (last == "both" or give_up):
             raise ValueError
         every, ratio = rekey_setting(":".join(parts[:2]))
-        setting = (every, ratio, *map(float, parts[2:4])) + ((True,) if last == "both" else (last,) if give_up else ())
+        weight, release = float(parts[2]), float(parts[3]) if len(parts) > 3 else None
     except (argparse.ArgumentTypeError, ValueError):
         raise argparse.ArgumentTypeError(f"{text!r}: expected K:RATIO:A, K:RATIO:A:OFF, K:RATIO:A:OFF:both or "
                                          "K:RATIO:A:OFF:gG, such as 8:0.7:0.25") from None
-    if not 0 < setting[2] <= 1:
+    if not 0 < weight <= 1:
         raise argparse.ArgumentTypeError(f"{text!r}: A must be above 0 and at most 1")
-    if len(setting) == 4 and not setting[3] > 0:
+    if release is not None and not release > 0:
         raise argparse.ArgumentTypeError(f"{text!r}: OFF must be above 0")
-    return setting
+    kind = two_sided_check() if last == "both" else DriftCheck
+    return Ease(text, kind(every, ratio, weight, release), give_up)
 
 
 def plot_label(label: str) -> str:
@@ -203,9 +214,7 @@ def main():
         truth_colour = np.mean([colourfulness(truth) for truth in frames])
         settings = [(f"{anchor:g}", anchor, None, None) for anchor in args.anchors] + [
             (f"re-key {every}:{ratio:g}", 0.0, (every, ratio), None) for every, ratio in args.rekeys] + [
-            ("ease " + ":".join("both" if value is True else value if isinstance(value, str) else f"{value:g}"
-                                for value in ease), 0.0, None, ease)
-            for ease in args.eases]
+            (f"ease {ease.text}", 0.0, None, ease) for ease in args.eases]
         errors = {}
         for label, anchor, rekey, ease in settings:
             row = anchored(frames, independent, dependent, anchor, rekey, ease)

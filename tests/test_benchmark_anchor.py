@@ -81,7 +81,7 @@ def test_rekeying_restarts_from_the_independent_model_only_where_the_dependent_c
 
 def test_easing_anchors_every_frame_from_the_first_faded_check_on(anchor, tiny_model):
     frames, independent, Fading = faded_clip(tiny_model)
-    eased = anchor.anchored(frames, independent, Fading(), 0.0, ease=(4, 0.5, 0.25))
+    eased = anchor.anchored(frames, independent, Fading(), 0.0, ease=anchor.ease_setting("4:0.5:0.25"))
     pair = anchor.anchored(frames, independent, Fading(), 0.0)
     fixed = anchor.anchored(frames, independent, Fading(), 0.25)
     assert eased["rekeys"] == 5, "frames 4 to 8: the colour stays faded, so each is checked and eased"
@@ -91,15 +91,18 @@ def test_easing_anchors_every_frame_from_the_first_faded_check_on(anchor, tiny_m
 
 @pytest.mark.parametrize("text", ["8:0.7", "8:0.7:0", "8:0.7:1.5", "0:0.7:0.1", "a:b:c", "8:0.7:0.1:0",
                                   "8:0.7:0.1:0.9:1", "8:0.7:0.1:0.9:both:2",
-                                  "8:0.7:0.1:0.9:g0", "8:0.7:0.1:0.9:gx"])
+                                  "8:0.7:0.1:0.9:g0", "8:0.7:0.1:0.9:gx", "8:0.7:0.1:0:both"])
 def test_a_malformed_ease_setting_is_refused(anchor, text):
     import argparse
 
     with pytest.raises(argparse.ArgumentTypeError, match="K:RATIO:A|A must be|OFF must be"):
         anchor.ease_setting(text)
-    assert anchor.ease_setting("8:0.7:0.1") == (8, 0.7, 0.1)
-    assert anchor.ease_setting("8:0.7:0.25:0.9") == (8, 0.7, 0.25, 0.9)
-    assert anchor.ease_setting("8:0.7:0.25:0.9:both") == (8, 0.7, 0.25, 0.9, True)
+    from rehue.video.pipeline import DriftCheck
+
+    assert anchor.ease_setting("8:0.7:0.1").check == DriftCheck(8, 0.7, 0.1)
+    assert anchor.ease_setting("8:0.7:0.25:0.9").check == DriftCheck(8, 0.7, 0.25, 0.9)
+    two_sided = anchor.ease_setting("8:0.7:0.25:0.9:both")
+    assert two_sided.check.drifted(np.full((2, 4, 4), 2.0), np.ones((2, 4, 4))) and two_sided.give_up is None
 
 
 def test_the_two_sided_check_also_takes_a_runaway_colour_for_drift(anchor):
@@ -124,9 +127,9 @@ def test_giving_up_colours_the_rest_of_the_clip_by_the_independent_model(anchor,
         def predict_ab(self, small, previous, restrain=False):
             return previous * 0.1
 
-    gave_up = anchor.anchored(frames, independent, Fading(), 0.0, ease=(4, 0.5, 0.25, 0.9, "g3"))
+    gave_up = anchor.anchored(frames, independent, Fading(), 0.0, ease=anchor.ease_setting("4:0.5:0.25:0.9:g3"))
     alone = anchor.anchored(frames, independent, Fading(), 1.0)
     assert gave_up["rekeys"] == 3, "frames 4-6 eased, then no more checks"
     assert np.array_equal(gave_up["psnr"][7:], alone["psnr"][7:])
     assert not np.array_equal(gave_up["psnr"][4:7], alone["psnr"][4:7])
-    assert anchor.ease_setting("8:0.7:0.25:0.9:g16") == (8, 0.7, 0.25, 0.9, "g16")
+    assert anchor.ease_setting("8:0.7:0.25:0.9:g16").give_up == 16
