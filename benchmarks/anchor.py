@@ -61,14 +61,15 @@ class Ease(NamedTuple):
 
 
 def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
-             rekey: tuple[int, float] | None = None, ease: Ease | None = None) -> dict:
+             rekey: tuple[int, float] | None = None, ease: Ease | None = None, keep: tuple[int, ...] = ()) -> dict:
     """``frames`` coloured within one scene with anchor ``anchor``: per frame PSNR, a*b* error,
     colourfulness and warm share (output and truth), and the temporal stability of the output and of
     the truth. ``rekey`` (K, RATIO): every K frames, if the dependent a*b*'s mean chroma is below
     RATIO x the independent model's, the frame takes the independent a*b* and the chain restarts from
     it ("rekeys" counts them). ``ease``: where its check holds, the frame is anchored with the check's
     anchor instead, and the check runs on every frame until the chroma is back at its release ratio
-    ("rekeys" counts the anchored frames)."""
+    ("rekeys" counts the anchored frames). The outputs of the frames numbered in ``keep`` come back
+    in "kept"."""
     from rehue.color.lab import AB_SCALE, rgb_to_gray
     from rehue.evaluation.metrics import TemporalStability, colourfulness, psnr, warm_share
     from rehue.inference.colorizer import compose_full_resolution, letterbox
@@ -76,7 +77,7 @@ def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
 
     rows = {"psnr": [], "error": [], "colour": [], "warm": [], "truth_warm": []}
     stability, truth_stability = TemporalStability(), TemporalStability()
-    previous, rekeys, easing = None, 0, False
+    previous, rekeys, easing, kept = None, 0, False, {}
     give_up = ease.give_up if ease is not None else None
     for index, truth in enumerate(frames):
         gray = rgb_to_gray(truth)
@@ -96,6 +97,8 @@ def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
         shown = independent.restrain(raw[None], box, small[None])[0]
         crop = shown[:, box.top : box.top + box.height, box.left : box.left + box.width]
         output = compose_full_resolution(gray, np.moveaxis(crop, 0, -1) * AB_SCALE)
+        if index in keep:
+            kept[index] = output
         rows["psnr"].append(psnr(output, truth))
         rows["error"].append(ab_error(output, truth))
         rows["colour"].append(colourfulness(output))
@@ -104,7 +107,7 @@ def anchored(frames: list[np.ndarray], independent, dependent, anchor: float,
         stability.update(output)
         truth_stability.update(truth)
     return {**{key: np.array(values) for key, values in rows.items()}, "stability": stability.mean(),
-            "truth_stability": truth_stability.mean(), "rekeys": rekeys}
+            "truth_stability": truth_stability.mean(), "rekeys": rekeys, "kept": kept}
 
 
 def two_sided_check():
@@ -159,7 +162,7 @@ def ease_setting(text: str) -> Ease:
 
 def plot_label(label: str) -> str:
     """A setting's name in the plots: anchors 0 and 1 are the pair and the independent model alone."""
-    return {"0": "pair (A 0)", "1": "independent model alone (A 1)"}.get(
+    return {"0": "pair (A 0)", "1": "independent alone (A 1)"}.get(
         label, f"A {label}" if label[0].isdigit() else label)
 
 
@@ -171,9 +174,10 @@ def warm_frames(shares) -> int:
 
 
 def main():
+    from rehue.color.lab import rgb_to_gray
     from rehue.data.images import load_image
     from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr
-    from rehue.evaluation.report import plot_lines
+    from rehue.evaluation.report import plot_lines, sample_grid
     from rehue.inference.colorizer import Colorizer
     from rehue.video.pipeline import load_dependent
 
@@ -192,7 +196,8 @@ def main():
     parser.add_argument("--model", default="default")
     parser.add_argument("--dependent-model", default="default")
     parser.add_argument("--out", type=Path, help="also plot each clip's a*b* error frame by frame, one line per "
-                                                 "setting, as DIR/<clip>.png")
+                                                 "setting, as DIR/<clip>.png, and its first, middle and last "
+                                                 "frames under each setting as DIR/<clip>-frames.png")
     args = parser.parse_args()
 
     independent = Colorizer.load(args.model, device="cpu").for_video()
@@ -215,10 +220,11 @@ def main():
         settings = [(f"{anchor:g}", anchor, None, None) for anchor in args.anchors] + [
             (f"re-key {every}:{ratio:g}", 0.0, (every, ratio), None) for every, ratio in args.rekeys] + [
             (f"ease {ease.text}", 0.0, None, ease) for ease in args.eases]
-        errors = {}
+        errors, kept = {}, {}
+        keep = (0, len(frames) // 2, len(frames) - 1)
         for label, anchor, rekey, ease in settings:
-            row = anchored(frames, independent, dependent, anchor, rekey, ease)
-            errors[label] = row["error"]
+            row = anchored(frames, independent, dependent, anchor, rekey, ease, keep)
+            errors[label], kept[label] = row["error"], row["kept"]
             label += f" ({row['rekeys']} re-keyed)" if rekey else f" ({row['rekeys']} eased)" if ease else ""
             print(f"| {name} | {label} | {row['psnr'].mean():.2f} ({gray_psnr:.2f}) "
                   f"| {row['error'][:EDGE_FRAMES].mean():.2f} -> {row['error'][-EDGE_FRAMES:].mean():.2f} "
@@ -226,9 +232,12 @@ def main():
                   f"| {row['stability']:.2f} ({row['truth_stability']:.2f}) "
                   f"| {warm_frames(row['warm'])} ({warm_frames(row['truth_warm'])}) |")
         if args.out:
-            plot_lines({plot_label(label): error for label, error in errors.items()},
-                       args.out / f"{Path(name.split(' (')[0]).stem.replace(' ', '-')}.png", "frame",
-                       "a*b* error to the truth", f"{name}: a*b* error by frame", first_x=0)
+            stem = Path(name.split(" (")[0]).stem.replace(" ", "-")
+            plot_lines({plot_label(label): error for label, error in errors.items()}, args.out / f"{stem}.png",
+                       "frame", "a*b* error to the truth", f"{name}: a*b* error by frame", first_x=0)
+            sample_grid([[rgb_to_gray(frames[index]), frames[index], *(outputs[index] for outputs in kept.values())]
+                         for index in keep], args.out / f"{stem}-frames.png",
+                        ["Gray", "Truth", *(plot_label(label).split(" (")[0] for label in kept)], cell=160)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ def test_main_scores_each_anchor_on_the_held_out_clips_and_the_pan(tmp_path, anc
                                                                     tiny_dependent_model, monkeypatch, capsys):
     from PIL import Image
 
+    from rehue.evaluation.report import LABEL_HEIGHT
     from tests.conftest import textured_rgb
 
     demo = tmp_path / "demo"
@@ -48,8 +49,10 @@ def test_main_scores_each_anchor_on_the_held_out_clips_and_the_pan(tmp_path, anc
                                      "--model", str(tiny_model), "--dependent-model", str(tiny_dependent_model),
                                      "--anchors", "0", "1", "--out", str(tmp_path / "plots")])
     anchor.main()
-    assert sorted(path.name for path in (tmp_path / "plots").iterdir()) == ["carphone_pristine.png",
-                                                                          "pan-over-path.png"]
+    assert sorted(path.name for path in (tmp_path / "plots").iterdir()) == [
+        "carphone_pristine-frames.png", "carphone_pristine.png", "pan-over-path-frames.png", "pan-over-path.png"]
+    with Image.open(tmp_path / "plots" / "pan-over-path-frames.png") as grid:
+        assert grid.size == (4 * 160, LABEL_HEIGHT + 3 * 160), "gray, truth, A 0, A 1; first, middle, last frames"
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| carphone", "| pan"))]
     assert [row.split("|")[1:3] for row in rows] == [[" carphone_pristine.mp4 ", " 0 "],
                                                      [" carphone_pristine.mp4 ", " 1 "],
