@@ -166,17 +166,10 @@ def plot_label(label: str) -> str:
         label, f"A {label}" if label[0].isdigit() else label)
 
 
-def warm_frames(shares) -> int:
-    """How many frames are at least SEPIA_WARM_SHARE warm (a frame without colour is not)."""
-    from rehue.evaluation.metrics import SEPIA_WARM_SHARE
-
-    return sum(share is not None and share >= SEPIA_WARM_SHARE for share in shares)
-
-
 def main():
     from rehue.color.lab import rgb_to_gray
     from rehue.data.images import load_image
-    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr
+    from rehue.evaluation.metrics import colourfulness, gray_baseline, psnr, warm_casts
     from rehue.evaluation.report import plot_lines, sample_grid
     from rehue.inference.colorizer import Colorizer
     from rehue.video.pipeline import load_dependent
@@ -230,7 +223,7 @@ def main():
                   f"| {row['error'][:EDGE_FRAMES].mean():.2f} -> {row['error'][-EDGE_FRAMES:].mean():.2f} "
                   f"| {row['colour'].mean():.1f} ({truth_colour:.1f}) "
                   f"| {row['stability']:.2f} ({row['truth_stability']:.2f}) "
-                  f"| {warm_frames(row['warm'])} ({warm_frames(row['truth_warm'])}) |")
+                  f"| {warm_casts(row['warm'])} ({warm_casts(row['truth_warm'])}) |")
         if args.out:
             stem = Path(name.split(" (")[0]).stem.replace(" ", "-")
             plot_lines({plot_label(label): error for label, error in errors.items()}, args.out / f"{stem}.png",

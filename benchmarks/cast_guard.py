@@ -70,7 +70,7 @@ def coloured(colorizer, paths, size=None):
 
 
 def main():
-    from rehue.evaluation.metrics import SEPIA_WARM_SHARE, colourfulness, mean_interval, warm_share
+    from rehue.evaluation.metrics import SEPIA_WARM_SHARE, colourfulness, mean_interval, warm_casts, warm_share
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ks", type=float, nargs="+", default=[0.5, 0.0],
@@ -102,7 +102,7 @@ def main():
         change = (row["psnr"] - cv["no guard"]["psnr"])[touched]
         print(f"| {name} | {row['psnr'].mean():+.3f} ({low:+.2f} to {high:+.2f}) "
               f"| {row['ssim'].mean():+.4f} ({ssim_low:+.4f} to {ssim_high:+.4f}) "
-              f"| {row['colour'].mean() / truth_colour:.2f} | {(row['warm'] >= SEPIA_WARM_SHARE).sum()} "
+              f"| {row['colour'].mean() / truth_colour:.2f} | {warm_casts(row['warm'])} "
               f"| {touched.sum()} | " + (f"{change.mean():+.2f} (better on {(change > 0).sum()})" if touched.any()
                                           else "-") + " |")
 
@@ -113,12 +113,12 @@ def main():
     print("|---|---|---|---|---|---|---|")
     for set_name, paths in held_out_photos(args.demo).items():
         grays, abs_, truths = coloured(shipped, paths)
-        truth_cast = sum(s is not None and s >= SEPIA_WARM_SHARE for s in map(warm_share, truths))
+        truth_cast = warm_casts(map(warm_share, truths))
         truth_colour = np.mean([colourfulness(t) for t in truths])
         for name, k in settings.items():
             row = scores(grays, abs_, truths, k, args.threshold)
             print(f"| {set_name} | {name} | {row['psnr'].mean():+.3f} | {row['ssim'].mean():+.4f} "
-                  f"| {row['colour'].mean() / truth_colour:.2f} | {(row['warm'] >= SEPIA_WARM_SHARE).sum()} "
+                  f"| {row['colour'].mean() / truth_colour:.2f} | {warm_casts(row['warm'])} "
                   f"({truth_cast}) | {row['guarded'].sum()} |")
 
 

@@ -162,7 +162,7 @@ def load(model):
 
 
 def main():
-    from rehue.evaluation.metrics import SEPIA_WARM_SHARE, colourfulness, mean_interval, warm_share
+    from rehue.evaluation.metrics import colourfulness, mean_interval, warm_casts, warm_share
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--radii", type=int, nargs="+", default=[2, 4])
@@ -195,7 +195,7 @@ def main():
     print(f"cross-validation over the {len(truths)} training photos, a*b* scaled after each smoothing")
     print("| smoothing | scale | PSNR minus gray's (95% interval) | SSIM minus gray's (95% interval) "
           f"| colourfulness share | warm share (truth {np.nanmean(truth_warm):.2f}) "
-          f"| nearly all warm (truths {(truth_warm >= SEPIA_WARM_SHARE).sum()}) |")
+          f"| nearly all warm (truths {warm_casts(truth_warm)}) |")
     print("|---|---|---|---|---|---|---|")
     for scale in args.scales:
         for name, smooth in settings.items():
@@ -204,7 +204,7 @@ def main():
             print(f"| {name} | {scale:g} | {row['psnr'].mean():+.3f} ({low:+.2f} to {high:+.2f}) "
                   f"| {row['ssim'].mean():+.4f} ({ssim_low:+.4f} to {ssim_high:+.4f}) "
                   f"| {row['colour'].mean() / truth_colour:.2f} | {np.nanmean(row['warm']):.2f} "
-                  f"| {(row['warm'] >= SEPIA_WARM_SHARE).sum()} |")
+                  f"| {warm_casts(row['warm'])} |")
 
     shipped = load(args.model)
     print(f"held-out sets, {args.model}: PSNR minus gray's / SSIM minus gray's (colourfulness share)")

@@ -144,6 +144,22 @@ def chroma(ab):
     return float(np.hypot(*ab).mean())
 
 
+def chain(state, frames) -> list[np.ndarray]:
+    """Feed ``frames`` to ``state`` (a SceneColorizer); the raw a*b* each frame passed on to the next, in order."""
+    raws, colour = [], state._colour
+
+    def recording(index, scene_changed):
+        decided = colour(index, scene_changed)
+        raws.append(state.prev_ab)
+        return decided
+
+    state._colour = recording
+    for gray in frames:
+        state.push_ab(gray)
+    state.flush_ab()
+    return raws
+
+
 def test_a_fading_dependent_model_is_eased_back_towards_the_independent_models_colour(tiny_model,
                                                                                     tiny_dependent_model):
     """The check runs every K frames of a scene; where the dependent colour has faded below RATIO x the
@@ -158,18 +174,7 @@ def test_a_fading_dependent_model_is_eased_back_towards_the_independent_models_c
         dependent = Colorizer.load(path, device="cpu")
         dependent.predict_ab = lambda small, prev, **kw: prev * (0.5 if halves else 1.0)
         state = SceneColorizer(independent, dependent)
-        raws, colour = [], state._colour
-
-        def recording(index, scene_changed):
-            decided = colour(index, scene_changed)
-            raws.append(state.prev_ab)
-            return decided
-
-        state._colour = recording
-        for gray in frames:
-            state.push_ab(gray)
-        state.flush_ab()
-        return state, raws
+        return state, chain(state, frames)
 
     faded, raws = run(halves=True)
     ones = [independent.predict_ab(faded.letterbox(gray)[0][None], restrain=False)[0] for gray in frames]
@@ -203,17 +208,7 @@ def test_easing_goes_on_until_the_colour_is_back_at_the_release_ratio(tiny_model
     factors = iter([0.5, 1, 1, 1, 1.3, 1, 1, 1])
     dependent.predict_ab = lambda small, prev, **kw: prev * np.float32(next(factors))
     state = SceneColorizer(independent, dependent)
-    raws, decide = [], state._colour
-
-    def recording(index, scene_changed):
-        decided = decide(index, scene_changed)
-        raws.append(float(state.prev_ab.mean() / 0.2))
-        return decided
-
-    state._colour = recording
-    for gray in [frame[..., 1].copy() for frame in two_scene_frames()][:9]:
-        state.push_ab(gray)
-    state.flush_ab()
+    raws = [float(raw.mean() / 0.2) for raw in chain(state, [frame[..., 1].copy() for frame in two_scene_frames()][:9])]
     assert raws[:5] == pytest.approx([1, 0.5, 0.5, 0.5, 0.625]), "eased from the first check on frame 4"
     if release is None:
         assert raws[5] == pytest.approx(1.3 * 0.625), "back above 0.7 x: no longer eased"

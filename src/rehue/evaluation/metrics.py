@@ -179,6 +179,12 @@ def warm_share(rgb: np.ndarray) -> float | None:
     return _warm_share_of_lab(rgb_to_lab(_check_rgb(rgb)))
 
 
+def warm_casts(shares) -> int:
+    """How many of these warm shares (``warm_share``'s; None or NaN for an image without colour) are at
+    least ``SEPIA_WARM_SHARE``: outputs nearly all warm, as a uniform sepia cast makes them."""
+    return sum(share is not None and share >= SEPIA_WARM_SHARE for share in shares)
+
+
 def _warm_share_of_lab(lab: np.ndarray) -> float | None:
     from rehue.data.demo import HUE_FAMILIES, WARM_FAMILIES, in_hue_family
 
@@ -378,6 +384,12 @@ def standing(interval: tuple[float, float] | None) -> str | None:
     return "clearly above" if low > 0 else "clearly below" if high < 0 else "level"
 
 
+def _psnr_and_ssim_words(psnr_interval, ssim_interval, other: str) -> str:
+    """"PSNR ... dB: ... OTHER; SSIM ...: ... OTHER", the two intervals of a verdict or a comparison."""
+    return (f"{interval_words('PSNR', psnr_interval, 2, ' dB', other)}; "
+            f"{interval_words('SSIM', ssim_interval, 4, '', other)}")
+
+
 def interval_words(metric: str, interval: tuple[float, float], decimals: int, unit: str, other: str) -> str:
     """"PSNR -0.12 to +0.80 dB: level with OTHER" and the like, for the Markdown report."""
     low, high = interval
@@ -405,8 +417,7 @@ class Comparison:
                     f"(one photo or clip: no interval).")
         return (f"{self.name} against {self.other}, {CONFIDENCE:.0%} confidence intervals of the mean difference over "
                 f"{self.units} photos or clips: "
-                f"{interval_words('PSNR', self.psnr_interval, 2, ' dB', self.other)}; "
-                f"{interval_words('SSIM', self.ssim_interval, 4, '', self.other)}; higher PSNR on "
+                f"{_psnr_and_ssim_words(self.psnr_interval, self.ssim_interval, self.other)}; higher PSNR on "
                 f"{self.images_ahead} of {self.images} images.")
 
 
@@ -489,8 +500,7 @@ class Verdict:
             return None
         return (f"{self.name}, {CONFIDENCE:.0%} confidence intervals of the mean gain over {self.units} photos "
                 f"or clips (a clip's frames count as one): "
-                f"{interval_words('PSNR', self.psnr_interval, 2, ' dB', f'the {baseline}')}; "
-                f"{interval_words('SSIM', self.ssim_interval, 4, '', f'the {baseline}')}.")
+                f"{_psnr_and_ssim_words(self.psnr_interval, self.ssim_interval, f'the {baseline}')}.")
 
 
 @dataclass
@@ -633,8 +643,7 @@ class MetricTable:
             coloured = [o for o in output if o is not None]
             if not coloured:
                 continue
-            cast = sum(o >= SEPIA_WARM_SHARE for o in coloured)
-            truth_cast = sum(t is not None and t >= SEPIA_WARM_SHARE for t in truth)
+            cast, truth_cast = warm_casts(coloured), warm_casts(truth)
             truth_mean = summarize(truth)["mean"]
             lines.append(
                 f"{name}: {np.mean(coloured):.0%} of its colour is warm (red, orange, yellow) on average, the truth's "
