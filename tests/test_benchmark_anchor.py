@@ -94,16 +94,19 @@ def test_easing_anchors_every_frame_from_the_first_faded_check_on(anchor, tiny_m
 
 @pytest.mark.parametrize("text", ["8:0.7", "8:0.7:0", "8:0.7:1.5", "0:0.7:0.1", "a:b:c", "8:0.7:0.1:0",
                                   "8:0.7:0.1:0.9:1", "8:0.7:0.1:0.9:both:2",
-                                  "8:0.7:0.1:0.9:g0", "8:0.7:0.1:0.9:gx", "8:0.7:0.1:0:both"])
+                                  "8:0.7:0.1:0.9:g0", "8:0.7:0.1:0.9:gx", "8:0.7:0.1:0:both",
+                                  "8:0.7:0.1:2:c0.5", "8:0.7:0.1:2:cx"])
 def test_a_malformed_ease_setting_is_refused(anchor, text):
     import argparse
 
-    with pytest.raises(argparse.ArgumentTypeError, match="K:RATIO:A|A must be|OFF must be"):
+    with pytest.raises(argparse.ArgumentTypeError, match="K:RATIO:A|A must be|OFF must be|C must be"):
         anchor.ease_setting(text)
     from rehue.video.pipeline import DriftCheck
 
     assert anchor.ease_setting("8:0.7:0.1").check == DriftCheck(8, 0.7, 0.1)
     assert anchor.ease_setting("8:0.7:0.25:0.9").check == DriftCheck(8, 0.7, 0.25, 0.9)
+    with_ceiling = anchor.ease_setting("8:0.7:0.25:2:c1.5").check
+    assert with_ceiling.drifted(np.full((2, 4, 4), 1.6), np.ones((2, 4, 4))) and with_ceiling.release == 2.0
     two_sided = anchor.ease_setting("8:0.7:0.25:0.9:both")
     assert two_sided.check.drifted(np.full((2, 4, 4), 2.0), np.ones((2, 4, 4))) and two_sided.give_up is None
 
@@ -118,6 +121,18 @@ def test_the_two_sided_check_also_takes_a_runaway_colour_for_drift(anchor):
     assert not two_sided.drifted(1.2 * independent, independent), "under 1/0.7 x: no drift to start"
     assert two_sided.drifted(1.2 * independent, independent, easing=True), "over 1/0.9 x: go on easing"
     assert two_sided.drifted(0.5 * independent, independent) and one_sided.drifted(0.5 * independent, independent)
+
+
+def test_a_ceiling_also_eases_a_colour_that_runs_away_and_goes_on_as_for_a_faded_one(anchor):
+    from rehue.video.pipeline import DriftCheck
+
+    independent = np.full((2, 8, 8), 0.2, np.float32)
+    check, plain = anchor.ceiling_check(1.25)(8, 0.7, 0.25, 2.0), DriftCheck(8, 0.7, 0.25, 2.0)
+    assert check.drifted(1.3 * independent, independent) and not plain.drifted(1.3 * independent, independent)
+    assert not check.drifted(1.2 * independent, independent), "under the ceiling: no drift to start"
+    assert check.drifted(1.9 * independent, independent, easing=True), "easing goes on below the release, 2 x"
+    assert not check.drifted(2.1 * independent, independent, easing=True), "as the shipped check's"
+    assert check.drifted(0.5 * independent, independent), "a faded colour still starts easing"
 
 
 def test_giving_up_colours_the_rest_of_the_clip_by_the_independent_model(anchor, tiny_model):
