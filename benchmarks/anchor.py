@@ -12,19 +12,24 @@ does and shown with the shipped restraint: PSNR, the a*b* error of the first and
 colourfulness and temporal stability (a*b* change between frames after motion compensation).
 
     .venv/bin/python benchmarks/anchor.py [--anchors 0 0.1 0.25 0.5 1] [--rekeys 8:0.5 8:0.7]
-        [--eases 8:0.7:0.25] [--demo data/demo] [--frames 300] [--out DIR]
+        [--eases 8:0.7:0.25] [--demo data/demo] [--clips CLIP ...] [--photo PHOTO ...] [--frames 300]
+        [--dependent-model M] [--out DIR]
 
 ``--rekeys K:RATIO``: instead of a fixed mix, every K frames the independent model colours the frame too,
 and when the dependent a*b*'s mean chroma is below RATIO x the independent model's, the frame takes the
 independent colour and the chain restarts from it.
 
-``--eases K:RATIO:A[:OFF[:both|:gG|:cC]]``: the same check, but a frame where it holds is anchored with A
+``--eases K:RATIO:A[:OFF[:both|:gG|:cC|:m]]``: the same check, but a frame where it holds is anchored with A
 instead of taking the independent colour whole, and the check then runs on every frame until the
 dependent chroma is back at OFF (default RATIO) x the independent's; "both" also eases a chroma above
 1/RATIO x it until back under 1/OFF x; "gG" gives up after G eased frames and colours the rest of the
 clip by the independent model alone; "cC" also starts easing a chroma above C x the independent's, and
-goes on as for a faded one (runs/ease-rule.txt, runs/release-rule.txt, runs/two-sided-rule.txt,
-runs/give-up-rule.txt, runs/ceiling-rule.txt).
+goes on as for a faded one; "m" shifts an eased frame's mean colour by A x the difference of the two
+models' means instead of mixing pixel by pixel (runs/ease-rule.txt, runs/release-rule.txt,
+runs/two-sided-rule.txt, runs/give-up-rule.txt, runs/ceiling-rule.txt, runs/mean-shift-rule.txt).
+
+``--clips``: the demo set's clips to score, each as one scene (default: the two held-out ones);
+``--dependent-model``: another dependent model, such as a retrain of the shipped recipe.
 """
 
 from __future__ import annotations
@@ -139,6 +144,20 @@ def ceiling_check(ceiling: float):
     return CeilingCheck
 
 
+def mean_shift_check():
+    """The pipeline's ``DriftCheck``, easing an eased frame's mean colour towards the independent model's
+    instead of mixing in the independent a*b* pixel by pixel: raw a*b* = dependent + A x (mean independent
+    a*b* - mean dependent a*b*). Measured against runs/mean-shift-rule.txt."""
+    from rehue.video.pipeline import DriftCheck
+
+    class MeanShiftCheck(DriftCheck):
+        def mix(self, dependent_ab, independent_ab):
+            shift = independent_ab.mean(axis=(-2, -1), keepdims=True) - dependent_ab.mean(axis=(-2, -1), keepdims=True)
+            return dependent_ab + np.float32(self.anchor) * shift.astype(np.float32)
+
+    return MeanShiftCheck
+
+
 def rekey_setting(text: str) -> tuple[int, float]:
     """"K:RATIO" -> (K, RATIO), for argparse: a whole number of frames above 0 and a ratio above 0."""
     every, _, ratio = text.partition(":")
@@ -152,9 +171,10 @@ def rekey_setting(text: str) -> tuple[int, float]:
 
 
 def ease_setting(text: str) -> Ease:
-    """"K:RATIO:A[:OFF[:both|:gG|:cC]]" -> ``Ease``, for argparse: K and RATIO as in ``rekey_setting``, A in
+    """"K:RATIO:A[:OFF[:both|:gG|:cC|:m]]" -> ``Ease``, for argparse: K and RATIO as in ``rekey_setting``, A in
     (0, 1], OFF (the release ratio) above 0; "both": the check is two-sided; "gG": give up after G > 0
-    eased frames; "cC": easing also starts above the ceiling C > RATIO (``ceiling_check``)."""
+    eased frames; "cC": easing also starts above the ceiling C > RATIO (``ceiling_check``); "m": an eased
+    frame's mean colour is shifted instead (``mean_shift_check``)."""
     from rehue.video.pipeline import DriftCheck
 
     parts = text.split(":")
@@ -162,20 +182,21 @@ def ease_setting(text: str) -> Ease:
     give_up = int(last[1:]) if last[:1] == "g" and last[1:].isdigit() and int(last[1:]) > 0 else None
     try:
         ceiling = float(last[1:]) if last[:1] == "c" else None
-        if len(parts) not in (3, 4) and not (last == "both" or give_up or ceiling is not None):
+        if len(parts) not in (3, 4) and not (last in ("both", "m") or give_up or ceiling is not None):
             raise ValueError
         every, ratio = rekey_setting(":".join(parts[:2]))
         weight, release = float(parts[2]), float(parts[3]) if len(parts) > 3 else None
     except (argparse.ArgumentTypeError, ValueError):
         raise argparse.ArgumentTypeError(f"{text!r}: expected K:RATIO:A, K:RATIO:A:OFF or K:RATIO:A:OFF: with "
-                                         "both, gG or cC, such as 8:0.7:0.25") from None
+                                         "both, gG, cC or m, such as 8:0.7:0.25") from None
     if not 0 < weight <= 1:
         raise argparse.ArgumentTypeError(f"{text!r}: A must be above 0 and at most 1")
     if release is not None and not release > 0:
         raise argparse.ArgumentTypeError(f"{text!r}: OFF must be above 0")
     if ceiling is not None and not ceiling > ratio:
         raise argparse.ArgumentTypeError(f"{text!r}: C must be above RATIO")
-    kind = two_sided_check() if last == "both" else DriftCheck if ceiling is None else ceiling_check(ceiling)
+    kind = (two_sided_check() if last == "both" else mean_shift_check() if last == "m" else
+            DriftCheck if ceiling is None else ceiling_check(ceiling))
     return Ease(text, kind(every, ratio, weight, release), give_up)
 
 
@@ -196,16 +217,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--anchors", type=float, nargs="+", default=[0.0, 0.1, 0.25, 0.5, 1.0])
     parser.add_argument("--demo", type=Path, default=Path("data/demo"))
-    parser.add_argument("--photo", nargs="+", default=[DEFAULT_PHOTO], help="the photos the pans move over")
+    parser.add_argument("--clips", nargs="+", default=list(CLIPS),
+                        help="clips of the demo set, each scored as one scene (default: the held-out ones)")
+    parser.add_argument("--photo", nargs="*", default=[DEFAULT_PHOTO],
+                        help="the photos the pans move over (none given: no pan)")
     parser.add_argument("--frames", type=int, default=300, help="frames of the pan")
     parser.add_argument("--rekeys", nargs="*", default=[], metavar="K:RATIO", type=rekey_setting,
                         help="also score re-keying (no anchor): every K frames, restart from the independent "
                              "model when the dependent colour's chroma is below RATIO x its (e.g. 8:0.5)")
-    parser.add_argument("--eases", nargs="*", default=[], metavar="K:RATIO:A[:OFF[:both|:gG|:cC]]",
+    parser.add_argument("--eases", nargs="*", default=[], metavar="K:RATIO:A[:OFF[:both|:gG|:cC|:m]]",
                         type=ease_setting,
                         help="also score eased re-keying: the same check, anchoring with A while it holds, or "
                              "until the chroma is back at OFF x the independent's; both: also above 1/RATIO x; "
-                             "gG: give up after G eased frames; cC: also start above C x (e.g. 8:0.7:0.25:2:c1.5)")
+                             "gG: give up after G eased frames; cC: also start above C x; m: shift the mean colour "
+                             "(e.g. 8:0.7:0.25:2:c1.5)")
     parser.add_argument("--model", default="default")
     parser.add_argument("--dependent-model", default="default")
     parser.add_argument("--out", type=Path, help="also plot each clip's a*b* error frame by frame, one line per "
@@ -217,7 +242,7 @@ def main():
     dependent = load_dependent(args.dependent_model, independent, print)
     if dependent is None:
         raise SystemExit("anchoring needs a dependent model (--dependent-model)")
-    videos = {Path(clip).name: clip_frames(args.demo / clip) for clip in CLIPS if (args.demo / clip).is_file()}
+    videos = {Path(clip).name: clip_frames(args.demo / clip) for clip in args.clips if (args.demo / clip).is_file()}
     if not videos:
         raise SystemExit(f"{args.demo}: no held-out clips (build the demo set: rehue data demo --out {args.demo})")
     for photo in args.photo:

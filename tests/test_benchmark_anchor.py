@@ -59,6 +59,14 @@ def test_main_scores_each_anchor_on_the_held_out_clips_and_the_pan(tmp_path, anc
                                                      [" pan over path (12 frames) ", " 0 "],
                                                      [" pan over path (12 frames) ", " 1 "]]
 
+    make_clip(demo / "videos" / "bunny.mp4", list(textured_frames(4, 48, 64, seed=2)), fps=10)
+    monkeypatch.setattr("sys.argv", ["anchor.py", "--demo", str(demo), "--clips", "videos/bunny.mp4", "--photo",
+                                     "--model", str(tiny_model), "--dependent-model", str(tiny_dependent_model),
+                                     "--anchors", "0"])
+    anchor.main()
+    rows = [line.split("|")[1:3] for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert rows[1:] == [[" bunny.mp4 ", " 0 "]], "only the clips asked for, and no pan"
+
 
 def faded_clip(tiny_model):
     """Nine frames, the independent model, and a dependent model whose colour is a tenth of its."""
@@ -133,6 +141,18 @@ def test_a_ceiling_also_eases_a_colour_that_runs_away_and_goes_on_as_for_a_faded
     assert check.drifted(1.9 * independent, independent, easing=True), "easing goes on below the release, 2 x"
     assert not check.drifted(2.1 * independent, independent, easing=True), "as the shipped check's"
     assert check.drifted(0.5 * independent, independent), "a faded colour still starts easing"
+
+
+def test_a_mean_shift_moves_the_mean_colour_and_keeps_the_dependent_models_detail(anchor):
+    rng = np.random.default_rng(0)
+    dependent = rng.normal(0, 0.1, (2, 8, 8)).astype(np.float32)
+    independent = rng.normal(0.3, 0.2, (2, 8, 8)).astype(np.float32)
+    check = anchor.ease_setting("8:0.7:0.5:2:m").check
+    mixed = check.mix(dependent, independent)
+    means = [ab.mean(axis=(1, 2)) for ab in (dependent, independent, mixed)]
+    assert np.allclose(means[2], 0.5 * means[0] + 0.5 * means[1], atol=1e-6)
+    assert np.allclose(mixed - means[2][:, None, None], dependent - means[0][:, None, None], atol=1e-6)
+    assert check.release == 2.0 and check.drifted(0.5 * independent, independent)
 
 
 def test_giving_up_colours_the_rest_of_the_clip_by_the_independent_model(anchor, tiny_model):
