@@ -207,3 +207,34 @@ def cv2_blur(plane):
     import cv2
 
     return cv2.GaussianBlur(plane, (0, 0), 2.0)
+
+
+def test_an_unreadable_photo_never_leaves_the_validation_split_empty(photo_folder):
+    """The split is drawn among the photos that decode: before, a seed that drew the one corrupt file for
+    validation stopped training with "no readable images found" in a folder of readable photos."""
+    (photo_folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a jpeg")
+    readable = sorted(f"p{i}.png" for i in range(4))
+    for seed in range(12):
+        messages = []
+        train, val = build_datasets(photo_folder, 32, seed=seed, log=messages.append)
+        names = [p.name for p in train.paths], [p.name for p in val.paths]
+        assert len(names[1]) == 1 and sorted(names[0] + names[1]) == readable, seed
+        assert train.train and not val.train and len(val) == 1
+        assert messages[-1] == "1 of 5 files skipped as unreadable"
+
+
+def test_a_folder_split_is_the_same_whichever_way_the_photos_are_loaded(photo_folder):
+    train, val = build_datasets(photo_folder, 32, seed=3, log=lambda message: None)
+    order = np.random.default_rng(3).permutation(4)
+    assert [p.name for p in val.paths] == [f"p{order[0]}.png"]
+    assert [p.name for p in train.paths] == [f"p{i}.png" for i in sorted(order[1:])]
+
+
+def test_a_folder_with_one_readable_photo_or_none_is_a_clear_error(photo_folder):
+    for path in sorted(photo_folder.iterdir())[1:]:
+        path.write_bytes(b"truncated")
+    train, val = build_datasets(photo_folder, 32, log=lambda message: None)
+    assert [p.name for p in train.paths] == [p.name for p in val.paths] == ["p0.png"], "one photo: it is both"
+    (photo_folder / "p0.png").write_bytes(b"truncated")
+    with pytest.raises(RehueError, match="no readable images found"):
+        build_datasets(photo_folder, 32, log=lambda message: None)

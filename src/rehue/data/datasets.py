@@ -121,6 +121,22 @@ class ImageFolderDataset(Dataset):
         self.epoch_length = max(len(self.images), 64) if train else len(self.images)
         self._rng = np.random.default_rng()
 
+    def subset(self, indices, *, train: bool) -> ImageFolderDataset:
+        """The images at ``indices`` as a training set with this one's settings, or as a validation set
+        with none of its augmentation, sharing its decoded images."""
+        import copy
+
+        part = copy.copy(self)
+        part.images, part.paths = [self.images[i] for i in indices], [self.paths[i] for i in indices]
+        part.weights = None if self.weights is None or not train else self.weights[list(indices)]
+        if not train:
+            part.stamps, part.stamp_share, part.studio_share = [], 0.0, 0.0
+            part.colour_jitter, part.crop_min = 0.0, DEFAULT_CROP_MIN
+        part.train = train
+        part.epoch_length = max(len(part.images), 64) if train else len(part.images)
+        part._rng = np.random.default_rng()
+        return part
+
     def _downscale(self, rgb: np.ndarray) -> np.ndarray:
         import cv2
 
@@ -360,35 +376,27 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
             return (FramePairDataset(frames["train"], frame_pairs(splits["train"])),
                     FramePairDataset(frames["test"], frame_pairs(splits["test"]), train=False))
         return ArrayDataset(frames["train"], colour_jitter=colour_jitter), ArrayDataset(frames["test"], train=False)
-    from rehue.data.images import iter_image_files
 
     rows = _read_manifest_rows(path)
-    pastes_stamps = stamp_share > 0 or studio_share > 0
+    demo_style = bool(rows) and "kind" in rows[0]
     stamps = []
-    if rows and "kind" in rows[0]:
-        # a demo-style set: photos with a held-out split and sampling weights, cut-outs to paste
-        photos = [r for r in rows if r["kind"] == "photo"]
-        train_rows = [r for r in photos if r.get("split", "train") == "train"]
-        val_rows = [r for r in photos if r.get("split") in ("test", "held_out", "val")]
-        train_files = [path / r["path"] for r in train_rows]
-        val_files = [path / r["path"] for r in val_rows]
-        train_weights = [float(r.get("weight") or 1.0) for r in train_rows]
-        if pastes_stamps:
-            stamps = [path / r["path"] for r in rows if r["kind"] == "stamp" and r.get("split", "train") == "train"]
-        train_videos = [path / r["path"] for r in rows if r["kind"] == "video" and r.get("split") == "train"]
-    else:
-        files = list(iter_image_files(path))
-        order = np.random.default_rng(seed).permutation(len(files))
-        n_val = max(1, round(len(files) * val_fraction)) if len(files) > 1 else 0
-        val_files = [files[i] for i in sorted(order[:n_val])]
-        train_files = [files[i] for i in sorted(order[n_val:])]
-        train_weights = None
-        train_videos = []
-    if not train_files:
-        raise RehueError("no training images found (need at least 2 images: one is held out)", path)
-    if pastes_stamps and not stamps:
+    if demo_style and (stamp_share > 0 or studio_share > 0):
+        stamps = [path / r["path"] for r in rows if r["kind"] == "stamp" and r.get("split", "train") == "train"]
+    if (stamp_share > 0 or studio_share > 0) and not stamps:
         raise RehueError("cut-outs to paste (--stamp-share, --studio-share) need a set whose manifest.csv "
                          "lists stamps, as `rehue data demo` makes", path)
+    if not demo_style:
+        return _split_photo_folder(path, size, dependent=dependent, val_fraction=val_fraction, seed=seed,
+                                   colour_jitter=colour_jitter, crop_min=crop_min, log=log)
+    # a demo-style set: photos with a held-out split and sampling weights, cut-outs to paste
+    photos = [r for r in rows if r["kind"] == "photo"]
+    train_rows = [r for r in photos if r.get("split", "train") == "train"]
+    val_files = [path / r["path"] for r in photos if r.get("split") in ("test", "held_out", "val")]
+    train_files = [path / r["path"] for r in train_rows]
+    train_weights = [float(r.get("weight") or 1.0) for r in train_rows]
+    train_videos = [path / r["path"] for r in rows if r["kind"] == "video" and r.get("split") == "train"]
+    if not train_files:
+        raise RehueError("no training images found (need at least 2 images: one is held out)", path)
     train = ImageFolderDataset(path, size, train=True, pairs=dependent, files=train_files, weights=train_weights,
                                stamps=stamps, stamp_share=stamp_share, studio_share=studio_share,
                                colour_jitter=colour_jitter, crop_min=crop_min, log=log)
@@ -397,6 +405,22 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
                                if train.weights is not None else VIDEO_WEIGHT_IN_PHOTOS)
     val = ImageFolderDataset(path, size, train=False, pairs=dependent, files=val_files or train_files[:1], log=log)
     return train, val
+
+
+def _split_photo_folder(path: Path, size: int, *, dependent: bool, val_fraction: float, seed: int,
+                        colour_jitter: float, crop_min: float, log) -> tuple[ImageFolderDataset, ImageFolderDataset]:
+    """(train, validation) of a plain folder of photos, split by file. The photos are decoded once and the
+    split is drawn among those that decode: an unreadable file drawn for validation would leave it empty."""
+    from rehue.data.images import iter_image_files
+
+    photos = ImageFolderDataset(path, size, train=True, pairs=dependent, files=list(iter_image_files(path)),
+                                colour_jitter=colour_jitter, crop_min=crop_min, log=log)
+    order = np.random.default_rng(seed).permutation(len(photos.images))
+    n_val = max(1, round(len(photos.images) * val_fraction)) if len(photos.images) > 1 else 0
+    if len(photos.images) - n_val < 1:
+        raise RehueError("no training images found (need at least 2 images: one is held out)", path)
+    return (photos.subset(sorted(order[n_val:]), train=True),
+            photos.subset(sorted(order[:n_val]) if n_val else [0], train=False))
 
 
 def _read_manifest_rows(root: Path) -> list[dict] | None:
