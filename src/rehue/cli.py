@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_parser(sub)
 
     p = sub.add_parser("frames", help="build a frame dataset from videos (thesis 4.1)")
-    p.add_argument("videos", nargs="+", type=Path)
+    p.add_argument("videos", nargs="+", type=Path, help="video files, or folders of them")
     p.add_argument("--out", type=Path, required=True, help="dataset folder (frames/ and manifest.csv)")
     rate = p.add_mutually_exclusive_group()
     rate.add_argument("--fps", type=float, help="frames per second to keep (thesis: 0.667 independent, "

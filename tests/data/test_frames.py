@@ -109,3 +109,38 @@ def test_train_on_frame_datasets_and_temporal_pairs(tmp_path, dependent):
             "trained on letterboxed frames, it is shown photos letterboxed"
     with open(frames / "manifest.csv") as fh:
         assert set(csv.DictReader(fh).fieldnames) >= {"path", "video", "time", "split", "scene"}
+
+
+def test_a_folder_of_videos_is_taken_whole_and_an_unreadable_one_is_skipped(tmp_path):
+    """Before, a folder was refused ("is a folder, not a video file") and one bad clip among many stopped
+    the whole dataset; now it is skipped with a warning, as `rehue train` skips a bad photo, and the test
+    split is drawn among the clips that decode."""
+    folder = tmp_path / "clips"
+    (folder / "day2").mkdir(parents=True)
+    panning_clip(folder / "v0.mp4", 1, 12, 32, 48, seed=0)
+    panning_clip(folder / "day2" / "v1.mp4", 1, 12, 32, 48, seed=1)
+    (folder / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 not the rest of it")
+    (folder / "notes.txt").write_text("not a video")
+    messages = []
+    summary = extract_frames([folder], tmp_path / "f", fps=4, size=32, test_fraction=0.5, progress=False,
+                             log=messages.append)
+    rows = read_frame_manifest(tmp_path / "f")
+    assert {row["video"] for row in rows} == {"v0.mp4", "v1.mp4"} and summary.videos == 2
+    assert summary.train > 0 and summary.test > 0, "one of the two readable clips is the test split"
+    assert messages[0].startswith(f"warning: skipping {folder / 'broken.mp4'}: ")
+    assert messages[1] == "1 of 3 videos skipped as unreadable"
+
+
+def test_folders_without_videos_typos_and_nothing_readable_are_clear_errors(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RehueError, match="no videos found"):
+        extract_frames([tmp_path / "empty"], tmp_path / "f", progress=False)
+    clip = panning_clip(tmp_path / "a.mp4", 1, 12, 32, 32)
+    with pytest.raises(RehueError, match="no such file or folder"):
+        extract_frames([clip, tmp_path / "typo.mp4"], tmp_path / "f", progress=False)
+    for name in ("b.mp4", "c.mp4"):
+        (tmp_path / "bad" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "bad" / name).write_text("hello")
+    with pytest.raises(RehueError, match="none of the 2 videos could be read"):
+        extract_frames([tmp_path / "bad"], tmp_path / "f", progress=False, log=lambda message: None)
+    assert not (tmp_path / "f").exists() and not list(tmp_path.glob(".f*"))

@@ -53,13 +53,14 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     log = log or (lambda msg: print(msg, file=sys.stderr))
     if fps <= 0:
         raise RehueError(f"--fps must be positive, not {fps}")
-    videos = [Path(v) for v in videos]
+    videos = _video_files(videos)
     stems = [v.stem for v in videos]
     if len(set(stems)) != len(stems):
         raise RehueError("two input videos share a name; rename one so frames do not collide")
     out = Path(out)
     if (out / "manifest.csv").exists() and not overwrite:
         raise RehueError("already holds a frame dataset; pass --overwrite to replace it", out)
+    videos = _readable_videos(videos, log)
     test_set = choose_test_videos(videos, test_fraction, test_videos)
     # decode everything first into a temporary folder, so a bad video leaves nothing half-made
     staging = out.parent / f".{out.name}.rehue-tmp"
@@ -86,6 +87,48 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     if not n_test:
         log("note: no test split (one video, or --test-fraction 0); evaluation needs frames of another video")
     return FramesSummary(len(videos), len(rows), len(rows) - n_test, n_test, out)
+
+
+def _video_files(inputs) -> list[Path]:
+    """The videos named, with each folder's videos (found as `rehue colorize` finds them) in its place."""
+    from rehue.inference.files import is_video_path
+
+    found = []
+    for path in map(Path, inputs):
+        if path.is_dir():
+            videos = sorted(p for p in path.rglob("*") if p.is_file() and is_video_path(p))
+            if not videos:
+                raise RehueError("no videos found", path)
+            found += videos
+        elif not path.exists():
+            raise RehueError("no such file or folder", path)
+        else:
+            found.append(path)
+    return found
+
+
+def _readable_videos(videos: list[Path], log) -> list[Path]:
+    """The videos whose first frame decodes. Among several, an unreadable one is skipped with a warning, as
+    `rehue train` skips an unreadable photo, and the test split is drawn among the rest; a lone one is the
+    error."""
+    from rehue.video.io import VideoReader
+
+    readable = []
+    for video in videos:
+        try:
+            with VideoReader(video) as reader:
+                next(iter(reader), None)
+        except RehueError as error:
+            if len(videos) == 1:
+                raise
+            log(f"warning: skipping {error}")
+            continue
+        readable.append(video)
+    if len(readable) < len(videos):
+        log(f"{len(videos) - len(readable)} of {len(videos)} videos skipped as unreadable")
+    if not readable:
+        raise RehueError(f"none of the {len(videos)} videos could be read")
+    return readable
 
 
 def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: int, scene_mode: str,
