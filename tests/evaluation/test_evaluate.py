@@ -61,6 +61,37 @@ def test_gray_input_scores_like_the_baseline_for_a_zero_colour_model(tmp_path, t
     assert abs(summary["psnr"]["mean"] - base["psnr"]["mean"]) < 0.3
 
 
+def test_a_gray_photo_is_no_ground_truth_and_is_skipped_with_a_warning(tmp_path, photo_folder, tiny_model, capsys):
+    """A gray "truth" is its own gray answer: before, a folder of gray scans was scored, and the report said
+    the model does not beat gray, at 100 dB for the gray answer."""
+    gray = np.repeat(textured_rgb(50, 60, seed=9)[..., 1:2], 3, axis=-1)
+    Image.fromarray(gray).save(photo_folder / "scan.jpg", quality=90)
+    messages = []
+    result = evaluate(tiny_model, [photo_folder], tmp_path / "r", progress=False, log=messages.append)
+    assert result.skipped == [str(photo_folder / "scan.jpg")] and result.extra["images"] == 4
+    assert messages == [f"warning: skipping {photo_folder / 'scan.jpg'}: has no colour to score against "
+                        "(evaluate needs colour ground truth; colour a gray photo with `rehue colorize`)"]
+    assert main(["evaluate", str(photo_folder / "scan.jpg"), "--out", str(tmp_path / "one"), "--model",
+                 str(tiny_model), "--no-progress"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "scan.jpg: has no colour to score against" in err[0]
+    assert not (tmp_path / "one").exists()
+
+
+def test_a_gray_clip_is_scored_with_a_warning_that_its_scores_say_nothing(tmp_path, tiny_model):
+    from tests.helpers_video import textured_frames
+
+    clip = make_clip(tmp_path / "gray.mp4", [np.repeat(f[..., 1:2], 3, -1) for f in textured_frames(4, 48, 64)],
+                     fps=10)
+    messages = []
+    evaluate(tiny_model, [clip], tmp_path / "r", dependent_model="none", progress=False, log=messages.append)
+    assert messages[-1].startswith(f"warning: {clip} has no colour to score against")
+    messages.clear()
+    colour = make_clip(tmp_path / "colour.mp4", list(textured_frames(4, 48, 64)), fps=10)
+    evaluate(tiny_model, [colour], tmp_path / "r2", dependent_model="none", progress=False, log=messages.append)
+    assert not any("no colour" in message for message in messages)
+
+
 def test_evaluate_colour_video_reports_temporal_stability(tmp_path, tiny_model, tiny_dependent_model):
     photo = textured_rgb(60, 100, seed=4)
     clip = make_clip(tmp_path / "v.mp4", [np.ascontiguousarray(photo[:, i : i + 64]) for i in range(16)], fps=10)

@@ -110,6 +110,14 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             log(f"warning: skipping {exc}")
             result.skipped.append(str(path))
             continue
+        if not has_colour(truth):
+            reason = ("has no colour to score against (evaluate needs colour ground truth; colour a gray photo "
+                      "with `rehue colorize`)")
+            if len(images) == 1 and not videos:
+                raise RehueError(reason, path)
+            log(f"warning: skipping {path}: {reason}")
+            result.skipped.append(str(path))
+            continue
         if not full_res:
             truth = square_crop(truth, colorizer.size)
         output = colorizer.colorize(truth)
@@ -131,7 +139,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
                                     progress, log, with_gray=False)
             result.extra[f"video {video.name}, {rival_name}"] = stats
     if not result.table.rows:
-        raise RehueError("no image could be read", ", ".join(map(str, inputs)))
+        raise RehueError("no colour image to score against" if images else "no image could be read",
+                         ", ".join(map(str, inputs)))
     result.extra["images"] = len(result.table.rows[name])
     result.extra["resolution"] = "full" if full_res else f"centre crop at {colorizer.size}x{colorizer.size}"
     if full_res and images:
@@ -144,6 +153,13 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     titles = ("Gray", "Ground truth", "Output") if rival is None else ("Gray", "Ground truth", "Model", "Against")
     result.paths = write_report(out_dir, result.table, grid, result.extra, titles=titles)
     return result
+
+
+def has_colour(rgb: np.ndarray, tolerance: int = 3) -> bool:
+    """Whether a picture holds any colour. A gray one (its channels equal, up to ``tolerance`` levels of
+    JPEG rounding) is its own gray answer, so it cannot score a colorization."""
+    picture = np.asarray(rgb, np.int16)
+    return bool((picture.max(axis=-1) - picture.min(axis=-1)).max() > tolerance)
 
 
 def _row_name(model) -> str:
@@ -165,10 +181,12 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     colorizer = colorizer.for_video()
     dependent = load_dependent(dependent_model, colorizer, log)
     stability_out, stability_truth = TemporalStability(), TemporalStability()
-    errors = []
+    errors, coloured = [], False
 
     def score(done):
+        nonlocal coloured
         for truth, rgb in done:
+            coloured = coloured or has_colour(truth)
             gray = gray_baseline(truth)
             table.add(name, evaluate_pair(rgb, truth, video), video)
             if with_gray:
@@ -201,6 +219,9 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
             score(state.push(rgb_to_gray(truth), truth))
         score(state.flush())
         state.close()
+    if with_gray and not coloured:
+        log(f"warning: {video} has no colour to score against (evaluate needs colour ground truth); its "
+            "scores say nothing of the colours")
     return {"model": colorizer.name, "frames": len(errors), "scene_starts": state.scene_starts,
             "eased_against_drift": state.eased_frames,
             "bars": None if bars is None else [bars.top, bars.left, bars.height, bars.width],
