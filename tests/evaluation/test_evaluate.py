@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from rehue.cli import main
+from rehue.errors import RehueError
 from rehue.evaluation.evaluate import evaluate
 from rehue.evaluation.metrics import mean_interval
 from tests.conftest import textured_rgb
@@ -76,6 +77,15 @@ def test_a_gray_photo_is_no_ground_truth_and_is_skipped_with_a_warning(tmp_path,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "scan.jpg: has no colour to score against" in err[0]
     assert not (tmp_path / "one").exists()
+    for path in photo_folder.glob("p*.png"):
+        path.unlink()
+    (photo_folder / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(RehueError, match="no colour image to score against"):
+        evaluate(tiny_model, [photo_folder], tmp_path / "r2", progress=False, log=messages.append)
+    (photo_folder / "scan.jpg").unlink()
+    with pytest.raises(RehueError, match="no image could be read"):
+        evaluate(tiny_model, [photo_folder, photo_folder / "broken.png"], tmp_path / "r3", progress=False,
+                 log=messages.append)
 
 
 def test_a_gray_clip_is_scored_with_a_warning_that_its_scores_say_nothing(tmp_path, tiny_model):

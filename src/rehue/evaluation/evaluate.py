@@ -102,7 +102,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         raise RehueError("nothing to evaluate: no images, frame datasets or videos found",
                          ", ".join(map(str, inputs)))
     result = EvaluationResult(MetricTable())
-    grid = []
+    grid, gray_truths = [], 0
     for path in tqdm(images, unit="image", disable=not progress or not images, file=sys.stderr, leave=False):
         try:
             truth = load_image(path).rgb
@@ -117,6 +117,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
                 raise RehueError(reason, path)
             log(f"warning: skipping {path}: {reason}")
             result.skipped.append(str(path))
+            gray_truths += 1
             continue
         if not full_res:
             truth = square_crop(truth, colorizer.size)
@@ -139,7 +140,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
                                     progress, log, with_gray=False)
             result.extra[f"video {video.name}, {rival_name}"] = stats
     if not result.table.rows:
-        raise RehueError("no colour image to score against" if images else "no image could be read",
+        raise RehueError("no colour image to score against" if gray_truths else "no image could be read",
                          ", ".join(map(str, inputs)))
     result.extra["images"] = len(result.table.rows[name])
     result.extra["resolution"] = "full" if full_res else f"centre crop at {colorizer.size}x{colorizer.size}"
