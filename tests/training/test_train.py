@@ -408,6 +408,35 @@ def test_self_feed_steps_roll_the_model_out_on_its_own_colours():
     assert len(calls) == 1
 
 
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"epochs": 0}, "epochs must be at least 1, not 0"),
+    ({"batch_size": 1}, "batch_size 1 needs a size of 64 or more"),
+    ({"lr_g": -1.0}, "lr_g must be above 0, not -1"),
+    ({"lr_d": 0.0}, "lr_d must be above 0, not 0"),
+    ({"beta1_g": 1.5}, "beta1_g must be at least 0 and below 1, not 1.5"),
+    ({"ema": 1.0}, "ema must be at least 0 and below 1, not 1"),
+    ({"self_feed": 2.0}, "self_feed must be between 0 and 1, not 2"),
+    ({"width": 0}, "width must be at least 1, not 0"),
+    ({"disc_width": -2}, "disc_width must be at least 0, not -2"),
+    ({"workers": -1}, "workers must be at least 0, not -1"),
+    ({"steps_per_epoch": -1}, "steps_per_epoch must be at least 0, not -1"),
+    ({"l1_weight": -5.0}, "l1_weight must be at least 0, not -5"),
+    ({"val_fraction": 1.0}, "val_fraction must be above 0 and below 1, not 1"),
+])
+def test_settings_no_run_can_use_are_one_line_errors_before_the_run_folder_is_made(tmp_path, photo_folder, setting,
+                                                                                   message):
+    """Before, --epochs 0 wrote a config and no model and exited 0, and --batch-size 1 at 32x32, a negative
+    learning rate, --width 0 or --workers -1 ended in a PyTorch traceback."""
+    with pytest.raises(RehueError, match=message):
+        train(tiny_config(photo_folder, tmp_path / "run", **setting), progress=False)
+    assert not (tmp_path / "run").exists()
+
+
+def test_batch_size_one_trains_where_the_deepest_features_are_larger_than_one_pixel(tmp_path, photo_folder):
+    train(tiny_config(photo_folder, tmp_path / "run", batch_size=1, size=64), progress=False)
+    assert (tmp_path / "run" / "model.safetensors").exists()
+
+
 def test_bad_feed_and_stamp_settings_are_refused(tmp_path, photo_folder):
     with pytest.raises(RehueError, match="self_feed_steps must be at least 1"):
         train(tiny_config(photo_folder, tmp_path / "a", in_channels=3, self_feed_steps=0), progress=False)

@@ -6,6 +6,10 @@ from dataclasses import asdict, dataclass, fields
 
 from rehue.errors import RehueError
 
+# the smallest value each whole-number or weight setting may take
+_LOWEST = {"epochs": 1, "batch_size": 1, "width": 1, "disc_width": 0, "workers": 0, "steps_per_epoch": 0,
+           "val_images": 0, "l1_weight": 0, "ce_weight": 0, "adversarial_weight": 0, "self_feed_steps": 1}
+
 
 @dataclass
 class TrainConfig:
@@ -56,10 +60,23 @@ class TrainConfig:
 
     def check(self) -> None:
         """Refuse settings no run can use, before a run touches its folder."""
-        if self.adversarial_weight < 0:
-            raise RehueError(f"adversarial_weight must be at least 0, not {self.adversarial_weight:g}")
-        if self.self_feed_steps < 1:
-            raise RehueError(f"self_feed_steps must be at least 1, not {self.self_feed_steps}")
+        for name, low in _LOWEST.items():
+            if getattr(self, name) < low:
+                raise RehueError(f"{name} must be at least {low}, not {getattr(self, name):g}")
+        for name in ("lr_g", "lr_d"):
+            if not getattr(self, name) > 0:
+                raise RehueError(f"{name} must be above 0, not {getattr(self, name):g}")
+        for name in ("beta1_g", "beta1_d", "ema"):
+            if not 0 <= getattr(self, name) < 1:
+                raise RehueError(f"{name} must be at least 0 and below 1, not {getattr(self, name):g}")
+        for name in ("self_feed", "independent_feed"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise RehueError(f"{name} must be between 0 and 1, not {getattr(self, name):g}")
+        if not 0 < self.val_fraction < 1:
+            raise RehueError(f"val_fraction must be above 0 and below 1, not {self.val_fraction:g}")
+        if self.batch_size < 2 and self.size < 64:
+            raise RehueError(f"batch_size 1 needs a size of 64 or more: at {self.size} the generator's deepest "
+                             "BatchNorm would see one value per channel")
         if not 0 <= self.colour_jitter < 1:
             raise RehueError(f"colour_jitter must be at least 0 and below 1, not {self.colour_jitter:g}")
         if not 0 < self.crop_min <= 1:
