@@ -256,6 +256,8 @@ def cmd_train(args) -> int:
 def cmd_frames(args) -> int:
     from rehue.data.frames import extract_frames
 
+    if args.every is not None and not args.every > 0:
+        raise RehueError(f"--every must be positive, not {args.every:g}")
     fps = args.fps if args.fps else 1.0 / (args.every or 1.5)
     summary = extract_frames(args.videos, args.out, fps=fps, size=args.size, test_fraction=args.test_fraction,
                              test_videos=args.test_video, scene_mode=args.scene_mode, overwrite=args.overwrite,

@@ -108,6 +108,18 @@ def test_bad_files_give_one_line_errors(tmp_path, tiny_model, gray_jpeg, capsys)
         assert not list(tmp_path.glob(".*rehue-tmp*"))
 
 
+@pytest.mark.parametrize(("option", "message"), [(["--quality", "101"], "quality must be between 0 and 100, not 101"),
+                                               (["--crf", "99"], "crf must be between 0 and 51")])
+def test_an_encoder_setting_out_of_range_is_a_one_line_error(tmp_path, tiny_model, gray_jpeg, capsys, option,
+                                                             message):
+    """Before, --quality 101 and --crf 99 were passed on and the encoder clamped them; --crf -5 failed as
+    "cannot write the video (Numerical result out of range)"."""
+    out = tmp_path / "out.jpg"
+    assert run("colorize", gray_jpeg, "-o", out, "--model", tiny_model, *option) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and not out.exists()
+
+
 def test_error_through_the_real_entry_point_has_no_traceback(tmp_path, tiny_model):
     bad = tmp_path / "bad.png"
     bad.write_text("nope")

@@ -144,3 +144,15 @@ def test_folders_without_videos_typos_and_nothing_readable_are_clear_errors(tmp_
     with pytest.raises(RehueError, match="none of the 2 videos could be read"):
         extract_frames([tmp_path / "bad"], tmp_path / "f", progress=False, log=lambda message: None)
     assert not (tmp_path / "f").exists() and not list(tmp_path.glob(".f*"))
+
+
+@pytest.mark.parametrize(("option", "message"), [(["--size", "0"], "--size must be at least 1 pixel, not 0"),
+                                               (["--every", "-1"], "--every must be positive, not -1"),
+                                               (["--test-fraction", "2"], "--test-fraction must be between 0 and 1")])
+def test_a_frame_setting_out_of_range_is_a_one_line_error(tmp_path, capsys, option, message):
+    """Before, --size 0 ended in an OpenCV traceback, --every -1 was reported as "--fps must be positive"
+    and --test-fraction 2 was taken as 1."""
+    clip = panning_clip(tmp_path / "a.mp4", 1, 12, 32, 32)
+    assert main(["frames", str(clip), str(clip), "--out", str(tmp_path / "f"), "--no-progress", *option]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and not (tmp_path / "f").exists()

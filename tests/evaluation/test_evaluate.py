@@ -88,6 +88,16 @@ def test_a_gray_photo_is_no_ground_truth_and_is_skipped_with_a_warning(tmp_path,
                  log=messages.append)
 
 
+@pytest.mark.parametrize(("option", "message"), [(["--limit", "-1"], "--limit must be at least 0"),
+                                               (["--video-frames", "0"], "--video-frames must be at least 1")])
+def test_a_count_out_of_range_is_a_one_line_error(tmp_path, photo_folder, tiny_model, capsys, option, message):
+    """Before, --limit -1 silently left out the last photo and --video-frames 0 said "no image could be read"."""
+    assert main(["evaluate", str(photo_folder), "--out", str(tmp_path / "r"), "--model", str(tiny_model),
+                 "--no-progress", *option]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and not (tmp_path / "r").exists()
+
+
 def test_a_gray_clip_is_scored_with_a_warning_that_its_scores_say_nothing(tmp_path, tiny_model):
     from tests.helpers_video import textured_frames
 

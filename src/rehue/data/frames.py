@@ -53,6 +53,10 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     log = log or (lambda msg: print(msg, file=sys.stderr))
     if fps <= 0:
         raise RehueError(f"--fps must be positive, not {fps}")
+    if size < 1:
+        raise RehueError(f"--size must be at least 1 pixel, not {size}")
+    if not 0 <= test_fraction <= 1:
+        raise RehueError(f"--test-fraction must be between 0 and 1, not {test_fraction:g}")
     videos = _video_files(videos)
     stems = [v.stem for v in videos]
     if len(set(stems)) != len(stems):

@@ -89,6 +89,10 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     from rehue.inference.colorizer import Colorizer
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    if limit < 0:
+        raise RehueError(f"--limit must be at least 0 (0: every image), not {limit}")
+    if video_frames < 1:
+        raise RehueError(f"--video-frames must be at least 1, not {video_frames}")
     colorizer = Colorizer.load(model, device=device, fit=fit, chroma=chroma)
     name = _row_name(model) + ("" if chroma is None else f" x{chroma:g}")
     rival = None if against is None else Colorizer.load(against, device=device, fit=fit)

@@ -98,6 +98,11 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     from rehue.inference.colorizer import Colorizer
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    if not 0 <= quality <= 100:
+        raise RehueError(f"quality must be between 0 and 100, not {quality}")
+    crf = (video_options or {}).get("crf")
+    if crf is not None and not 0 <= crf <= 51:
+        raise RehueError(f"crf must be between 0 and 51 (H.264's scale), not {crf}")
     output = Path(output)
     if frames:
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
