@@ -206,10 +206,6 @@ def load_grid(path: str | Path) -> GridSpec:
     fixed = {key: _check_type(value, getattr(defaults, key), key, path)
              for key, value in raw.items() if key in train_fields and key != "out"}
     fixed["data"] = str((path.parent / Path(fixed["data"]).expanduser()).resolve())
-    if fixed.get("epochs", defaults.epochs) < 1:
-        raise RehueError("epochs must be at least 1", path)
-    if fixed.get("steps_per_epoch", defaults.steps_per_epoch) < 0:
-        raise RehueError("steps_per_epoch must be >= 0 (0: one pass over the data)", path)
 
     generators = _name_list(raw, "generators", "generator", path)
     discriminators = _name_list(raw, "discriminators", "discriminator", path)
@@ -229,6 +225,10 @@ def load_grid(path: str | Path) -> GridSpec:
         config = TrainConfig(**fixed, generator=generator, discriminator=discriminator, batch_size=batch_size,
                              **optimiser)
         name = run_name(generator, discriminator, batch_size, index, len(optimisers))
+        try:
+            config.check()  # every run's settings, before the first one trains
+        except RehueError as error:
+            raise RehueError(f"{name}: {error.reason}", path) from None
         runs.append(GridRun(name, config, index))
     return GridSpec(source=path, runs=runs, optimisers=optimisers, out=out, rank_by=rank_by,
                     eval_images=_positive_int(raw, "eval_images", 0, path, allow_zero=True),
