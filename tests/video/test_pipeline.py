@@ -106,6 +106,18 @@ def test_cli_video_and_bad_video(tmp_path, colour_clip, tiny_model, capsys):
     assert not (tmp_path / "x.mp4").exists()
 
 
+def test_a_start_past_the_end_names_the_video_and_its_length(tmp_path, colour_clip, tiny_model, capsys):
+    """Before, it said "OUT.mp4: no video frames to write", naming the output and not the cause."""
+    with VideoReader(colour_clip) as reader:
+        length = reader.duration_s
+    out = tmp_path / "late.mp4"
+    assert main(["colorize", str(colour_clip), "-o", str(out), "--model", str(tiny_model), "--dependent-model",
+                 "none", "--start", "50", "--no-progress"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"rehue: error: {colour_clip}: --start 50 s is past the end of the video ({length:.2f} s)"]
+    assert not out.exists() and not list(tmp_path.glob(".*rehue-tmp*"))
+
+
 def test_wrong_model_roles_are_clear_errors(tmp_path, colour_clip, tiny_model, tiny_dependent_model):
     with pytest.raises(RehueError, match="independent"):
         colorize_video(colour_clip, tmp_path / "a.mp4", colorizer=Colorizer.load(tiny_dependent_model),

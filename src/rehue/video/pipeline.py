@@ -510,6 +510,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     colour_table()  # one-off setup like loading the models (under a second), so not in the job's frame rate
     started = time.perf_counter()
     with VideoReader(source, start=start, end=end) as reader:
+        if start is not None and reader.duration_s is not None and start >= reader.duration_s:
+            raise RehueError(f"--start {start:g} s is past the end of the video ({reader.duration_s:.2f} s)", source)
         bars = None
         if colorizer.borders == "neutral":
             bars = find_video_bars(reader)
