@@ -120,6 +120,19 @@ def test_an_encoder_setting_out_of_range_is_a_one_line_error(tmp_path, tiny_mode
     assert len(err) == 1 and message in err[0] and not out.exists()
 
 
+@pytest.mark.parametrize("command", ["colorize", "evaluate"])
+def test_a_dependent_model_as_the_model_is_a_one_line_error(tmp_path, tiny_dependent_model, gray_jpeg, capsys,
+                                                            command):
+    out = tmp_path / ("out.png" if command == "colorize" else "report")
+    option = "-o" if command == "colorize" else "--out"
+    truth = gray_jpeg if command == "colorize" else tmp_path / "colour.png"
+    Image.fromarray(textured_rgb(40, 50)).save(tmp_path / "colour.png")
+    assert run(command, truth, option, out, "--model", tiny_dependent_model) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{tiny_dependent_model}: is a dependent model" in err[0]
+    assert "--dependent-model" in err[0] and not out.exists()
+
+
 def test_error_through_the_real_entry_point_has_no_traceback(tmp_path, tiny_model):
     bad = tmp_path / "bad.png"
     bad.write_text("nope")

@@ -133,7 +133,7 @@ def test_colour_input_is_converted_to_gray_first(tiny_model):
 def test_dependent_model_needs_previous_colours(tiny_dependent_model):
     colorizer = Colorizer.load(tiny_dependent_model, device="cpu")
     gray = textured_rgb(32, 32)[..., 0]
-    with pytest.raises(ValueError):
+    with pytest.raises(RehueError, match="tiny-dependent: is a dependent model .* need an independent model"):
         colorizer.colorize_gray(gray)
     rgb, ab = colorizer.colorize_gray(gray, prev_ab=np.zeros((2, 32, 32), np.float32))
     assert rgb.shape == (32, 32, 3) and ab.shape == (2, 32, 32)
@@ -360,3 +360,14 @@ def test_a_class_models_prior_mean_removal_from_its_json_runs_the_same_in_both_b
             outputs[removal, backend] = Colorizer.load(path, device="cpu", backend=backend).colorize(rgb).astype(int)
     assert np.abs(outputs[1.0, "torch"] - outputs[1.0, "onnxruntime"]).max() <= 2
     assert np.abs(outputs[1.0, "torch"] - outputs[0.0, "torch"]).mean() > 0.5, "the JSON's removal is applied"
+
+
+@pytest.mark.parametrize(("device", "message"), [("gpu", "unknown device 'gpu'; use auto, cpu, cuda, cuda:N or mps"),
+                                                 ("cuda:0", "CUDA is not available")])
+def test_a_device_that_is_not_there_is_a_clear_error(tiny_model, device, message):
+    """Before, --device gpu ended in PyTorch's RuntimeError listing its twenty device types."""
+    if device.startswith("cuda") and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(RehueError, match=message):
+        Colorizer.load(tiny_model, device=device)
+

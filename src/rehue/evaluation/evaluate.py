@@ -86,7 +86,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
 
     from rehue.data.images import load_image
     from rehue.evaluation.report import write_report
-    from rehue.inference.colorizer import Colorizer
+    from rehue.inference.colorizer import DEPENDENT_ALONE, Colorizer
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     if limit < 0:
@@ -94,8 +94,11 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if video_frames < 1:
         raise RehueError(f"--video-frames must be at least 1, not {video_frames}")
     colorizer = Colorizer.load(model, device=device, fit=fit, chroma=chroma)
-    name = _row_name(model) + ("" if chroma is None else f" x{chroma:g}")
     rival = None if against is None else Colorizer.load(against, device=device, fit=fit)
+    for spec, loaded in ((model, colorizer), (against, rival)):
+        if loaded is not None and loaded.dependent:
+            raise RehueError(DEPENDENT_ALONE, spec)
+    name = _row_name(model) + ("" if chroma is None else f" x{chroma:g}")
     rival_name = None if rival is None else _row_name(against)
     if rival_name == name:
         rival_name += " (against)"

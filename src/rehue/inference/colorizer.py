@@ -378,14 +378,25 @@ def resolve_device(device: str = "auto") -> str:
     import torch
 
     if device != "auto":
-        if device.startswith("cuda") and not torch.cuda.is_available():
+        try:
+            kind = torch.device(device).type
+        except RuntimeError:
+            raise RehueError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps") from None
+        if kind == "cuda" and not torch.cuda.is_available():
             raise RehueError(f"device {device!r} requested but CUDA is not available")
+        if kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise RehueError(f"device {device!r} requested but MPS is not available")
         return device
     if torch.cuda.is_available():
         return "cuda"
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         return "mps"
     return "cpu"
+
+
+DEPENDENT_ALONE = ("is a dependent model (it colours a frame from the one before); photos and each scene's first "
+                   "frame need an independent model, such as rehue-gen2-128-independent (a dependent model goes "
+                   "to --dependent-model)")
 
 
 class Colorizer:
@@ -561,7 +572,7 @@ class Colorizer:
         batch = GRAY_TO_NORMALIZED_LIGHTNESS[gray_small][:, None]
         if self.dependent:
             if prev_ab is None:
-                raise ValueError("a dependent model needs the previous frame's a*b*")
+                raise RehueError(DEPENDENT_ALONE, self.name)
             batch = np.concatenate([batch, np.asarray(prev_ab, np.float32)], axis=1)
         ab = self._run(np.ascontiguousarray(batch))
         return self.restrain(ab, box, gray_small) if restrain else np.ascontiguousarray(ab, dtype=np.float32)

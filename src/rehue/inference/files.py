@@ -95,7 +95,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     frames of one film, coloured as a video (``rehue.video.pipeline.colorize_frames``)."""
     from tqdm import tqdm
 
-    from rehue.inference.colorizer import Colorizer
+    from rehue.inference.colorizer import DEPENDENT_ALONE, Colorizer
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     if not 0 <= quality <= 100:
@@ -113,6 +113,8 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     if not jobs:
         raise RehueError("no images or videos found", ", ".join(str(p) for p in inputs))
     colorizer = Colorizer.load(model, device=device, chroma=chroma, fit=fit, borders=borders)
+    if colorizer.dependent:
+        raise RehueError(DEPENDENT_ALONE, model)
     summary = BatchSummary()
     single = len(jobs) == 1
     bar = tqdm(jobs, unit="file", disable=not progress or single, file=sys.stderr, dynamic_ncols=True)
@@ -142,7 +144,7 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
                     log, chroma, borders) -> BatchSummary:
     """Each input folder is one film's frames: into ``output`` itself for one folder (a folder, or a video
     file by its extension), else into ``output``/<folder name>."""
-    from rehue.inference.colorizer import Colorizer
+    from rehue.inference.colorizer import DEPENDENT_ALONE, Colorizer
     from rehue.video.pipeline import colorize_frames
 
     folders = [Path(p) for p in inputs]
@@ -153,6 +155,8 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
     if is_video_path(output) and len(folders) > 1:
         raise UsageError(f"{output}: one video file holds one film; give one folder of frames, or an output folder")
     colorizer = Colorizer.load(model, device=device, chroma=chroma, borders=borders)
+    if colorizer.dependent:
+        raise RehueError(DEPENDENT_ALONE, model)
     options = {key: video_options[key] for key in ("dependent_model", "scene_mode", "fps", "codec", "crf", "preset")
                if video_options.get(key) is not None}
     summary = BatchSummary()
