@@ -4,7 +4,7 @@ Library API (the CLI is a thin layer over it)::
 
     import rehue
     colorizer = rehue.Colorizer.load("default")       # or a path to NAME.safetensors
-    rgb = colorizer.colorize(gray_array_or_pil_image)  # same size as the input, its L* kept
+    rgb = colorizer.colorize("scan.jpg")               # or an array or PIL image; same size, its L* kept
 
     rehue.train(rehue.TrainConfig(data="photos/", out="runs/a", size=128))
 """
@@ -36,7 +36,7 @@ _COLORIZERS: dict = {}
 
 
 def colorize(image, model: str = "default", device: str = "auto"):
-    """Colour one image (numpy array or PIL image); the model is loaded once and reused."""
+    """Colour one image (numpy array, PIL image or file path); the model is loaded once and reused."""
     from rehue.inference.colorizer import Colorizer
 
     key = (str(model), device)

@@ -371,3 +371,19 @@ def test_a_device_that_is_not_there_is_a_clear_error(tiny_model, device, message
     with pytest.raises(RehueError, match=message):
         Colorizer.load(tiny_model, device=device)
 
+
+
+def test_colorize_takes_a_path_and_refuses_empty_and_nan_images_clearly(tmp_path, tiny_model):
+    """Before, a path gave "got shape ()", an empty array an IndexError, and NaN a cast warning and garbage."""
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    picture = textured_rgb(40, 50)
+    Image.fromarray(picture).save(tmp_path / "photo.png")
+    from_path = colorizer.colorize(tmp_path / "photo.png")
+    assert np.array_equal(from_path, colorizer.colorize(str(tmp_path / "photo.png")))
+    assert np.array_equal(from_path, colorizer.colorize(picture))
+    with pytest.raises(RehueError, match="missing.png: no such file"):
+        colorizer.colorize(tmp_path / "missing.png")
+    with pytest.raises(RehueError, match=r"the image is empty \(shape \(0, 10\)\)"):
+        colorizer.colorize(np.zeros((0, 10), np.uint8))
+    with pytest.raises(RehueError, match="NaN or infinite"):
+        colorizer.colorize(np.full((10, 10), np.nan, np.float32))

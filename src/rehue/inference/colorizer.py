@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -629,17 +630,25 @@ class Colorizer:
         return compose(gray, ab), ab_norm
 
     def colorize(self, image) -> np.ndarray:
-        """Colour a numpy array (H, W) / (H, W, 3) or a PIL image; returns RGB at the same size, uint16
-        for a uint16 array (16-bit scans keep their depth), else uint8.
+        """Colour a numpy array (H, W) / (H, W, 3), a PIL image or an image file's path; returns RGB at
+        the same size, uint16 for a uint16 array or a 16-bit file (16-bit scans keep their depth), else
+        uint8. A float array is read as 0-1.
 
         Colour input is converted to gray first (its L* is kept), so the result depends on L* alone.
         """
-        from rehue.data.images import pil_to_loaded
+        from rehue.data.images import load_image, pil_to_loaded
 
-        if hasattr(image, "mode") and hasattr(image, "size"):
+        if isinstance(image, (str, os.PathLike)):
+            loaded = load_image(image)
+            image = loaded.rgb if loaded.deep_gray is None else loaded.deep_gray
+        elif hasattr(image, "mode") and hasattr(image, "size"):
             loaded = pil_to_loaded(image)
             image = loaded.rgb if loaded.deep_gray is None else loaded.deep_gray
         array = np.asarray(image)
+        if array.size == 0:
+            raise RehueError(f"the image is empty (shape {array.shape})")
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise RehueError("the image holds NaN or infinite values")
         depth = np.uint16 if array.dtype == np.uint16 else np.uint8
         if array.ndim == 3 and array.shape[2] in (3, 4):
             rgb = array[..., :3]
