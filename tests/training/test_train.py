@@ -432,6 +432,20 @@ def test_settings_no_run_can_use_are_one_line_errors_before_the_run_folder_is_ma
     assert not (tmp_path / "run").exists()
 
 
+def test_a_run_folder_inside_the_training_photos_and_a_video_as_data_are_refused(tmp_path, photo_folder):
+    """Before, --out inside the photo folder trained, and the run's sample pictures were then read as training
+    photos by the next run on that folder; a video as data said "no readable images found"."""
+    for out in (photo_folder, photo_folder / "run"):
+        with pytest.raises(RehueError, match="must not be inside the training data"):
+            train(tiny_config(photo_folder, out), progress=False)
+    assert sorted(p.name for p in photo_folder.iterdir()) == [f"p{i}.png" for i in range(4)]
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "film.mp4", list(textured_frames(3, 32, 32)), fps=10)
+    with pytest.raises(RehueError, match=r"film.mp4: is a video: build a frame dataset from it first \(rehue frames"):
+        train(tiny_config(clip, tmp_path / "run"), progress=False)
+
+
 def test_batch_size_one_trains_where_the_deepest_features_are_larger_than_one_pixel(tmp_path, photo_folder):
     train(tiny_config(photo_folder, tmp_path / "run", batch_size=1, size=64), progress=False)
     assert (tmp_path / "run" / "model.safetensors").exists()

@@ -353,6 +353,11 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
     path = Path(data)
     if not path.exists():
         raise RehueError("training data not found", path)
+    from rehue.inference.files import is_video_path
+
+    if path.is_file() and is_video_path(path):
+        raise RehueError(f"is a video: build a frame dataset from it first (rehue frames {path} --out DIR), "
+                         "then train on DIR", path)
     if crop_min != DEFAULT_CROP_MIN and (is_cifar_dir(path) or is_frame_dir(path)):
         raise RehueError("crop_min sets the size of crops of photos; CIFAR-10 images and extracted frames are "
                          "used whole", path)
