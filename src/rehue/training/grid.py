@@ -226,7 +226,7 @@ def load_grid(path: str | Path) -> GridSpec:
                              **optimiser)
         name = run_name(generator, discriminator, batch_size, index, len(optimisers))
         try:
-            config.check()  # every run's settings, before the first one trains
+            replace(config, out="").check()  # every run's settings before the first trains; its folder later
         except RehueError as error:
             raise RehueError(f"{name}: {error.reason}", path) from None
         runs.append(GridRun(name, config, index))
