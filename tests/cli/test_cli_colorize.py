@@ -109,11 +109,13 @@ def test_bad_files_give_one_line_errors(tmp_path, tiny_model, gray_jpeg, capsys)
 
 
 @pytest.mark.parametrize(("option", "message"), [(["--quality", "101"], "quality must be between 0 and 100, not 101"),
-                                               (["--crf", "99"], "crf must be between 0 and 51")])
+                                               (["--crf", "99"], "crf must be between 0 and 51"),
+                                               (["--preset", "quick"], "unknown H.264 preset 'quick'; choose one of: "
+                                                                       "ultrafast")])
 def test_an_encoder_setting_out_of_range_is_a_one_line_error(tmp_path, tiny_model, gray_jpeg, capsys, option,
                                                              message):
-    """Before, --quality 101 and --crf 99 were passed on and the encoder clamped them; --crf -5 failed as
-    "cannot write the video (Numerical result out of range)"."""
+    """Before, --quality 101 and --crf 99 were passed on and the encoder clamped them; --crf -5 and --preset
+    quick failed as "cannot write the video (...)"."""
     out = tmp_path / "out.jpg"
     assert run("colorize", gray_jpeg, "-o", out, "--model", tiny_model, *option) == 1
     err = capsys.readouterr().err.strip().splitlines()

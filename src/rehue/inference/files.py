@@ -20,6 +20,11 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpe
 VIDEO_SUFFIXES.discard(".gif")
 
 
+# x264's speed presets, fastest first (a slower one makes a smaller file at the same --crf)
+H264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
+
+
 @dataclass
 class Job:
     source: Path
@@ -100,9 +105,11 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     log = log or (lambda msg: print(msg, file=sys.stderr))
     if not 0 <= quality <= 100:
         raise RehueError(f"quality must be between 0 and 100, not {quality}")
-    crf = (video_options or {}).get("crf")
+    crf, preset = (video_options or {}).get("crf"), (video_options or {}).get("preset")
     if crf is not None and not 0 <= crf <= 51:
         raise RehueError(f"crf must be between 0 and 51 (H.264's scale), not {crf}")
+    if preset is not None and preset not in H264_PRESETS:
+        raise RehueError(f"unknown H.264 preset {preset!r}; choose one of: {', '.join(H264_PRESETS)}")
     output = Path(output)
     if frames:
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
