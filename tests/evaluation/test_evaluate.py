@@ -98,6 +98,18 @@ def test_a_count_out_of_range_is_a_one_line_error(tmp_path, photo_folder, tiny_m
     assert len(err) == 1 and message in err[0] and not (tmp_path / "r").exists()
 
 
+def test_a_report_folder_that_is_a_file_or_inside_the_photos_is_refused_before_scoring(tmp_path, photo_folder,
+                                                                                      tiny_model):
+    """Before, --out naming a photo failed only after scoring, as "PHOTO/metrics.json: cannot write (File
+    exists)"; --out inside the photo folder wrote samples.png there, which the next run scored as a photo."""
+    photos = sorted(photo_folder.iterdir())
+    with pytest.raises(RehueError, match="p0.png: is a file; --out names the report folder"):
+        evaluate(tiny_model, [photo_folder], photos[0], progress=False)
+    with pytest.raises(RehueError, match="must not be inside the photos it scores"):
+        evaluate(tiny_model, [photo_folder], photo_folder / "report", progress=False)
+    assert sorted(photo_folder.iterdir()) == photos
+
+
 def test_a_gray_clip_is_scored_with_a_warning_that_its_scores_say_nothing(tmp_path, tiny_model):
     from tests.helpers_video import textured_frames
 

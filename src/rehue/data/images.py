@@ -348,6 +348,13 @@ def _png_with_chunks(png: bytes, dpi, exif) -> bytes:
     return png[:end_of_header] + extra + png[end_of_header:]
 
 
+def is_inside(path, folder) -> bool:
+    """Whether ``path`` is the folder ``folder`` or lies below it (a file ``folder`` holds nothing). Outputs
+    written there would be read back as inputs: `iter_image_files` walks the whole folder."""
+    folder_path = Path(folder).expanduser().resolve()
+    return folder_path.is_dir() and Path(path).expanduser().resolve().is_relative_to(folder_path)
+
+
 def iter_image_files(root: Path):
     """Every image file under ``root`` (recursively, sorted); ``root`` itself if it is a file."""
     root = Path(root)

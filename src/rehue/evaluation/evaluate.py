@@ -84,11 +84,16 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     the dependent model "default" picks for it): the report then says how sure the difference is."""
     from tqdm import tqdm
 
-    from rehue.data.images import load_image
+    from rehue.data.images import is_inside, load_image
     from rehue.evaluation.report import write_report
     from rehue.inference.colorizer import DEPENDENT_ALONE, Colorizer
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise RehueError("is a file; --out names the report folder", out_dir)
+    if any(is_inside(out_dir, source) for source in inputs):
+        raise RehueError("the report folder must not be inside the photos it scores: its pictures would be "
+                         "scored as photos next time", out_dir)
     if limit < 0:
         raise RehueError(f"--limit must be at least 0 (0: every image), not {limit}")
     if video_frames < 1:

@@ -11,14 +11,6 @@ _LOWEST = {"epochs": 1, "batch_size": 1, "width": 1, "disc_width": 0, "workers":
            "val_images": 0, "l1_weight": 0, "ce_weight": 0, "adversarial_weight": 0, "self_feed_steps": 1}
 
 
-def _inside(path: str, folder: str) -> bool:
-    """Whether ``path`` is ``folder`` or lies below it (a file ``folder``, such as one photo, holds nothing)."""
-    from pathlib import Path
-
-    folder_path = Path(folder).expanduser().resolve()
-    return folder_path.is_dir() and Path(path).expanduser().resolve().is_relative_to(folder_path)
-
-
 @dataclass
 class TrainConfig:
     data: str = ""
@@ -82,7 +74,9 @@ class TrainConfig:
                 raise RehueError(f"{name} must be between 0 and 1, not {getattr(self, name):g}")
         if not 0 < self.val_fraction < 1:
             raise RehueError(f"val_fraction must be above 0 and below 1, not {self.val_fraction:g}")
-        if self.data and self.out and _inside(self.out, self.data):
+        from rehue.data.images import is_inside
+
+        if self.data and self.out and is_inside(self.out, self.data):
             raise RehueError("the run folder must not be inside the training data: its sample pictures would "
                              "be read as training photos next time", self.out)
         if self.batch_size < 2 and self.size < 64:
