@@ -193,7 +193,7 @@ def cmd_colorize(args) -> int:
 
     ext = args.ext if args.ext.startswith(".") else f".{args.ext}"
     if args.frames:
-        from rehue.inference.files import is_video_path
+        from rehue.data.images import is_video_path
 
         never = [flag for flag, value in (("--start", args.start), ("--end", args.end), ("--fit", args.fit),
                                           ("--side-by-side", args.side_by_side or None)) if value is not None]

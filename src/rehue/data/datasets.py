@@ -353,7 +353,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
     path = Path(data)
     if not path.exists():
         raise RehueError("training data not found", path)
-    from rehue.inference.files import is_video_path
+    from rehue.data.images import is_video_path
 
     if path.is_file() and is_video_path(path):
         raise RehueError(f"is a video: build a frame dataset from it first (rehue frames {path} --out DIR), "

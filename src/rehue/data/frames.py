@@ -95,12 +95,12 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
 
 def _video_files(inputs) -> list[Path]:
     """The videos named, with each folder's videos (found as `rehue colorize` finds them) in its place."""
-    from rehue.inference.files import is_video_path
+    from rehue.data.images import iter_video_files
 
     found = []
     for path in map(Path, inputs):
         if path.is_dir():
-            videos = sorted(p for p in path.rglob("*") if p.is_file() and is_video_path(p))
+            videos = iter_video_files(path)
             if not videos:
                 raise RehueError("no videos found", path)
             found += videos

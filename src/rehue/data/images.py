@@ -47,8 +47,21 @@ class LoadedImage:
     exif: object | None = None  # PIL.Image.Exif with the tags worth keeping (``EXIF_KEPT``), or None
 
 
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv", ".flv",
+                            ".ogv", ".3gp", ".mts", ".m2ts"})
+
+
 def is_image_path(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def is_video_path(path: Path) -> bool:
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
+def iter_video_files(root: Path) -> list[Path]:
+    """Every video file under the folder ``root``, recursively, sorted."""
+    return sorted(p for p in Path(root).rglob("*") if p.is_file() and is_video_path(p))
 
 
 def to_uint8(array: np.ndarray) -> np.ndarray:

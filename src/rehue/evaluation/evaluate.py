@@ -36,8 +36,7 @@ def square_crop(rgb: np.ndarray, size: int) -> np.ndarray:
 def _image_sources(inputs: list[Path]):
     """(name, path) of every evaluation image; frame datasets contribute their test split only."""
     from rehue.data.datasets import is_frame_dir, read_frame_manifest
-    from rehue.data.images import iter_image_files
-    from rehue.inference.files import is_video_path
+    from rehue.data.images import is_video_path, iter_image_files, iter_video_files
 
     images, videos = [], []
     for source in inputs:
@@ -54,8 +53,7 @@ def _image_sources(inputs: list[Path]):
             held = _held_out(source)
             files = list(iter_image_files(source))
             images += [f for f in files if held is None or f.relative_to(source).as_posix() in held]
-            videos += sorted(p for p in source.rglob("*") if p.is_file() and is_video_path(p) and
-                             (held is None or p.relative_to(source).as_posix() in held))
+            videos += [p for p in iter_video_files(source) if held is None or p.relative_to(source).as_posix() in held]
         else:
             images.append(source)
     return images, videos
@@ -86,7 +84,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
 
     from rehue.data.images import is_inside, load_image
     from rehue.evaluation.report import write_report
-    from rehue.inference.colorizer import DEPENDENT_ALONE, Colorizer
+    from rehue.inference.colorizer import Colorizer
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
@@ -98,11 +96,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         raise RehueError(f"--limit must be at least 0 (0: every image), not {limit}")
     if video_frames < 1:
         raise RehueError(f"--video-frames must be at least 1, not {video_frames}")
-    colorizer = Colorizer.load(model, device=device, fit=fit, chroma=chroma)
-    rival = None if against is None else Colorizer.load(against, device=device, fit=fit)
-    for spec, loaded in ((model, colorizer), (against, rival)):
-        if loaded is not None and loaded.dependent:
-            raise RehueError(DEPENDENT_ALONE, spec)
+    colorizer = Colorizer.load_independent(model, device=device, fit=fit, chroma=chroma)
+    rival = None if against is None else Colorizer.load_independent(against, device=device, fit=fit)
     name = _row_name(model) + ("" if chroma is None else f" x{chroma:g}")
     rival_name = None if rival is None else _row_name(against)
     if rival_name == name:

@@ -481,6 +481,14 @@ class Colorizer:
         colorizer.by_default, colorizer._settings = by_default, settings
         return colorizer
 
+    @classmethod
+    def load_independent(cls, model: str | Path = DEFAULT_MODEL, device: str = "auto", **settings) -> Colorizer:
+        """``load`` for photos and scene starts: a dependent model, which needs the frame before, is refused."""
+        colorizer = cls.load(model, device, **settings)
+        if colorizer.dependent:
+            raise RehueError(DEPENDENT_ALONE, model)
+        return colorizer
+
     def for_video(self) -> Colorizer:
         """The model that colours films and frame sequences: the shipped video model (``DEFAULT_MODELS``)
         with this one's settings when this one was picked by default for photos, else this one. A

@@ -9,16 +9,13 @@ from pathlib import Path
 from rehue.data.images import (
     check_output_path,
     is_image_path,
+    is_video_path,
     iter_image_files,
+    iter_video_files,
     load_image,
     save_image,
 )
 from rehue.errors import RehueError, UsageError
-
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv", ".flv", ".ogv",
-                  ".3gp", ".mts", ".m2ts", ".gif"}
-VIDEO_SUFFIXES.discard(".gif")
-
 
 # x264's speed presets, fastest first (a slower one makes a smaller file at the same --crf)
 H264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
@@ -36,10 +33,6 @@ class BatchSummary:
     done: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
-
-
-def is_video_path(path: Path) -> bool:
-    return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
 def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_ext: str | None = None) -> list[Job]:
@@ -60,7 +53,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
         if source.is_dir():
             for path in iter_image_files(source):
                 jobs.append(Job(path, output / path.relative_to(source).with_suffix(image_ext)))
-            for path in sorted(p for p in source.rglob("*") if p.is_file() and is_video_path(p)):
+            for path in iter_video_files(source):
                 jobs.append(Job(path, output / path.relative_to(source).with_suffix(video_ext or ".mp4")))
         else:
             suffix = (video_ext or source.suffix) if is_video_path(source) else image_ext
@@ -100,7 +93,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     frames of one film, coloured as a video (``rehue.video.pipeline.colorize_frames``)."""
     from tqdm import tqdm
 
-    from rehue.inference.colorizer import DEPENDENT_ALONE, Colorizer
+    from rehue.inference.colorizer import Colorizer
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     if not 0 <= quality <= 100:
@@ -119,9 +112,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     jobs = plan_jobs(inputs, output, image_ext, video_ext=".mkv" if lossless else None)
     if not jobs:
         raise RehueError("no images or videos found", ", ".join(str(p) for p in inputs))
-    colorizer = Colorizer.load(model, device=device, chroma=chroma, fit=fit, borders=borders)
-    if colorizer.dependent:
-        raise RehueError(DEPENDENT_ALONE, model)
+    colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, fit=fit, borders=borders)
     summary = BatchSummary()
     single = len(jobs) == 1
     bar = tqdm(jobs, unit="file", disable=not progress or single, file=sys.stderr, dynamic_ncols=True)
@@ -151,7 +142,7 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
                     log, chroma, borders) -> BatchSummary:
     """Each input folder is one film's frames: into ``output`` itself for one folder (a folder, or a video
     file by its extension), else into ``output``/<folder name>."""
-    from rehue.inference.colorizer import DEPENDENT_ALONE, Colorizer
+    from rehue.inference.colorizer import Colorizer
     from rehue.video.pipeline import colorize_frames
 
     folders = [Path(p) for p in inputs]
@@ -161,9 +152,7 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
                              folder)
     if is_video_path(output) and len(folders) > 1:
         raise UsageError(f"{output}: one video file holds one film; give one folder of frames, or an output folder")
-    colorizer = Colorizer.load(model, device=device, chroma=chroma, borders=borders)
-    if colorizer.dependent:
-        raise RehueError(DEPENDENT_ALONE, model)
+    colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, borders=borders)
     options = {key: video_options[key] for key in ("dependent_model", "scene_mode", "fps", "codec", "crf", "preset")
                if video_options.get(key) is not None}
     summary = BatchSummary()

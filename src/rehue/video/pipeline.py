@@ -600,8 +600,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     from tqdm import tqdm
 
     from rehue.color.lab import rgb_to_gray
-    from rehue.data.images import check_output_path, load_image, to_uint8
-    from rehue.inference.files import is_video_path
+    from rehue.data.images import check_output_path, is_video_path, load_image, to_uint8
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     colorizer = colorizer.for_video()
