@@ -231,3 +231,37 @@ def test_side_by_side_photo_shows_gray_then_colour(tmp_path, tiny_model, gray_jp
     left = np.asarray(Image.open(tmp_path / "colour-review.png"))[:, :60]
     assert np.array_equal(left[..., 0], left[..., 1]) and np.array_equal(left[..., 1], left[..., 2]), \
         "a colour photo is shown as the gray the model saw"
+
+
+def test_inputs_that_would_share_an_output_name_never_replace_each_other(tmp_path, tiny_model, capsys):
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(scans / "scan1.tif")
+    Image.fromarray(textured_rgb(30, 40, seed=2)[..., 0]).save(scans / "scan1.jpg")
+    Image.fromarray(textured_rgb(20, 20, seed=3)[..., 0]).save(scans / "scan2.png")
+    out = tmp_path / "out"
+    assert run("colorize", scans, scans / "scan2.png", "-o", out, "--model", tiny_model, "--no-progress") == 0
+    assert sorted(p.name for p in out.iterdir()) == ["scan1-jpg.png", "scan1-tif.png", "scan2.png"]
+    assert Image.open(out / "scan1-tif.png").size == Image.open(out / "scan1-jpg.png").size == (40, 30)
+
+    other = tmp_path / "other"
+    other.mkdir()
+    Image.fromarray(textured_rgb(20, 20, seed=4)[..., 0]).save(other / "scan2.png")
+    together = tmp_path / "together"
+    capsys.readouterr()
+    assert run("colorize", scans, other, "-o", together, "--model", tiny_model, "--overwrite", "--no-progress") == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "scan2.png" in err and "separate output folders" in err
+    assert not together.exists()
+
+
+def test_an_output_folder_inside_the_input_folder_is_not_coloured_again(tmp_path, tiny_model):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(photos / "a.png")
+    out = photos / "coloured"
+    assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress") == 0
+    first = (out / "a.png").read_bytes()
+    assert run("colorize", photos, "-o", out, "--model", tiny_model, "--overwrite", "--no-progress") == 0
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["a.png"]
+    assert (out / "a.png").read_bytes() == first

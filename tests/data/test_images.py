@@ -177,3 +177,13 @@ def test_too_wide_for_webp_is_a_clear_error(tmp_path):
         save_image(wide, tmp_path / "wide.webp")
     assert list(tmp_path.iterdir()) == []
     assert save_image(wide, tmp_path / "wide.png").is_file()
+
+
+def test_folder_walks_pass_over_hidden_files_and_folders(tmp_path):
+    from rehue.data.images import iter_image_files, iter_video_files
+
+    for name in ("clip.mp4", "._clip.mp4", ".cache/old.mp4", "sub/b.mkv", "a.png", "._a.png", ".thumbs/a.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    assert [p.relative_to(tmp_path).as_posix() for p in iter_video_files(tmp_path)] == ["clip.mp4", "sub/b.mkv"]
+    assert [p.relative_to(tmp_path).as_posix() for p in iter_image_files(tmp_path)] == ["a.png"]

@@ -60,8 +60,11 @@ def is_video_path(path: Path) -> bool:
 
 
 def iter_video_files(root: Path) -> list[Path]:
-    """Every video file under the folder ``root``, recursively, sorted."""
-    return sorted(p for p in Path(root).rglob("*") if p.is_file() and is_video_path(p))
+    """Every video file under the folder ``root``, recursively, sorted; hidden files and folders are passed
+    over, as by `iter_image_files` (a Mac's ``._clip.mp4`` beside ``clip.mp4`` is not a video)."""
+    root = Path(root)
+    return sorted(p for p in root.rglob("*") if p.is_file() and is_video_path(p)
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
 
 
 def to_uint8(array: np.ndarray) -> np.ndarray:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rehue.data.images import (
     check_output_path,
     is_image_path,
+    is_inside,
     is_video_path,
     iter_image_files,
     iter_video_files,
@@ -38,7 +40,13 @@ class BatchSummary:
 def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_ext: str | None = None) -> list[Job]:
     """Map inputs to outputs. One input file and an output with an extension: that file. Otherwise the
     output is a folder and each input keeps its name (and, inside folders, its relative path); videos
-    get ``video_ext`` (default: .mp4 inside folders, their own extension otherwise)."""
+    get ``video_ext`` (default: .mp4 inside folders, their own extension otherwise).
+
+    A file named twice is coloured once; an output folder inside an input folder is not walked (a second
+    run would colour the first run's outputs). Two inputs that would land on one output (``scan1.tif``
+    and ``scan1.jpg`` both as ``scan1.png``) keep their own extension in the name (``scan1-tif.png``,
+    ``scan1-jpg.png``); where that cannot tell them apart (``a/x.png`` and ``b/x.png`` from two folders)
+    the plan is refused before anything is written, since one would replace the other."""
     inputs = [Path(p) for p in inputs]
     for source in inputs:
         if not source.exists():
@@ -51,14 +59,37 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     jobs = []
     for source in inputs:
         if source.is_dir():
+            below_output = (is_inside(output, source) and output.resolve() != source.resolve()
+                            and (lambda path: is_inside(path, output)))
             for path in iter_image_files(source):
-                jobs.append(Job(path, output / path.relative_to(source).with_suffix(image_ext)))
+                if not (below_output and below_output(path)):
+                    jobs.append(Job(path, output / path.relative_to(source).with_suffix(image_ext)))
             for path in iter_video_files(source):
-                jobs.append(Job(path, output / path.relative_to(source).with_suffix(video_ext or ".mp4")))
+                if not (below_output and below_output(path)):
+                    jobs.append(Job(path, output / path.relative_to(source).with_suffix(video_ext or ".mp4")))
         else:
             suffix = (video_ext or source.suffix) if is_video_path(source) else image_ext
             jobs.append(Job(source, output / source.with_suffix(suffix).name))
-    return jobs
+    return _separate_outputs(jobs)
+
+
+def _separate_outputs(jobs: list[Job]) -> list[Job]:
+    unique: dict[Path, Job] = {}
+    for job in jobs:
+        unique.setdefault(job.source.resolve(), job)
+    sharing = Counter(job.target for job in unique.values())
+    written_by: dict[Path, Job] = {}
+    separated = []
+    for job in unique.values():
+        target = job.target
+        if sharing[target] > 1:
+            target = target.with_name(f"{target.stem}-{job.source.suffix[1:].lower()}{target.suffix}")
+        other = written_by.setdefault(target, job)
+        if other is not job:
+            raise RehueError(f"{other.source} and {job.source} would both be written here; colour them into "
+                             "separate output folders", job.target)
+        separated.append(Job(job.source, target))
+    return separated
 
 
 def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bool = False, quality: int = 95,
