@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("video", type=Path)
     p.add_argument("--mode", default="robust", help="robust (default) or thesis")
     p.add_argument("--json", action="store_true", help="print JSON (indices, times, frame count)")
+    p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cmd_scenes)
 
     p = sub.add_parser("data", help="datasets: `rehue data demo` assembles the demo training set")
@@ -269,36 +270,43 @@ def cmd_frames(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from rehue.evaluation.evaluate import evaluate
+    from rehue.evaluation.report import clip_summary, is_clip_stats
 
     result = evaluate(args.model, args.data, args.out, dependent_model=args.dependent_model, full_res=args.full_res,
                       limit=args.limit, video_frames=args.video_frames, device=args.device,
                       progress=not args.no_progress, fit=args.fit, chroma=args.chroma, against=args.against)
     print(result.table.to_markdown())
     for key, value in result.extra.items():
-        if isinstance(value, dict):
-            value = {k: v for k, v in value.items() if k != "ab_error_by_frame"}
-        print(f"- {key}: {value}")
+        print(f"- {key}: {clip_summary(value) if is_clip_stats(value) else value}")
     print(f"report: {', '.join(str(p) for p in result.paths.values())}", file=sys.stderr)
     return 0
 
 
 def cmd_scenes(args) -> int:
+    from tqdm import tqdm
+
     from rehue.video.io import VideoReader
     from rehue.video.scenes import SceneDetector
 
     detector = SceneDetector(args.mode)
-    times, starts, count = [], [], 0
+    times, starts = [], []
     with VideoReader(args.video) as reader:
-        for frame in reader:
+        for frame in tqdm(reader, total=reader.frame_count, unit="frame", disable=args.no_progress, file=sys.stderr,
+                          dynamic_ncols=True, leave=False):
             times.append(frame.time)
-            count += 1
             starts += [i for i, changed in detector.push(frame.gray) if changed]
     starts += [i for i, changed in detector.flush() if changed]
+    if not times:
+        raise RehueError("no video frames could be read", args.video)
     if args.json:
-        print(json.dumps({"video": str(args.video), "mode": args.mode, "frames": count, "scene_starts": starts,
-                          "times": [round(times[i], 3) for i in starts]}))
+        print(json.dumps({"video": str(args.video), "mode": args.mode, "frames": len(times), "scenes": len(starts) + 1,
+                          "scene_starts": starts, "times": [round(times[i], 3) for i in starts]}))
     else:
-        print("\n".join(str(i) for i in starts))
+        for i in starts:
+            print(i)
+    print(f"{args.video}: {len(times)} frames, {len(starts) + 1} scene(s)"
+          + (f", new scenes at {', '.join(f'{times[i]:.2f}' for i in starts[:8])}{' ...' if len(starts) > 8 else ''} s"
+             if starts else ""), file=sys.stderr)
     return 0
 
 

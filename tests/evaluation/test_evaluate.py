@@ -134,6 +134,11 @@ def test_evaluate_colour_video_reports_temporal_stability(tmp_path, tiny_model, 
     assert len(verdict.psnr_gains) == 16 and verdict.units == 1 and verdict.psnr_interval is None
     assert stats["temporal_stability_truth"] >= 0 and stats["temporal_stability_output"] >= 0
     assert stats["eased_against_drift"] == 0, "a dependent model without a drift check eases nothing"
+    assert stats["dependent_model"] == "tiny-dependent"
+    assert result.paths["drift"].name == "drift.png"
+    clip_line = next(line for line in result.paths["markdown"].read_text().splitlines() if line.startswith("- video"))
+    assert clip_line.startswith("- video v.mp4: 16 frames, ") and "within scenes" in clip_line
+    assert f"{stats['ab_error_by_frame'][-1]:.2f} at the last" in clip_line and "[" not in clip_line
 
     with_drift_check(tiny_dependent_model, drift_check_every=1, drift_ratio=4.0, drift_anchor=0.1)
     result = evaluate(tiny_model, [clip], tmp_path / "r2", dependent_model=str(tiny_dependent_model), progress=False)

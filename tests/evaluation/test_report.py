@@ -10,6 +10,7 @@ from rehue.evaluation.report import (
     LABEL_HEIGHT,
     PLOT_DPI,
     PLOT_SIZE_INCHES,
+    clip_summary,
     plot_lines,
     sample_grid,
     write_report,
@@ -122,3 +123,22 @@ def test_one_photo_beside_gray_has_no_interval_and_so_no_gains_picture(tmp_path)
     table.add("model", evaluate_pair(output, truth))
     table.add(GRAY_BASELINE, evaluate_pair(gray_baseline(truth), truth))
     assert "gains" in write_report(tmp_path, table, []), "two photos give an interval"
+
+
+def test_a_scored_clip_is_told_in_words_and_drawn_frame_by_frame(tmp_path):
+    table = MetricTable()
+    table.add("model", evaluate_pair(*_sample()[1:]))
+    clip = {"model": "ind", "dependent_model": "dep", "frames": 3, "scene_starts": [2], "eased_against_drift": 1,
+            "bars": None, "temporal_stability_output": 0.25, "temporal_stability_truth": float("nan"),
+            "ab_error_by_frame": [4.0, 5.5, 7.25]}
+    paths = write_report(tmp_path / "r", table, extra={"video a.mp4": clip, "images": 3})
+    assert clip_summary(clip) == ("3 frames, 2 scene(s), coloured by ind at scene starts, dep within scenes; 1 frames "
+                                  "eased against drift; colour change from frame to frame 0.250 (the truth's -); "
+                                  "a*b* error 4.00 at the first frame, 7.25 at the last, 5.58 on average")
+    assert f"- video a.mp4: {clip_summary(clip)}" in paths["markdown"].read_text()
+    assert json.loads(paths["json"].read_text())["extra"]["video a.mp4"]["ab_error_by_frame"] == [4.0, 5.5, 7.25]
+    with Image.open(paths["drift"]) as image:
+        assert np.asarray(image.convert("L")).std() > 10
+
+    one_frame = {**clip, "frames": 1, "scene_starts": [], "ab_error_by_frame": [4.0]}
+    assert "drift" not in write_report(tmp_path / "r1", table, extra={"video b.mp4": one_frame})

@@ -230,7 +230,8 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     if with_gray and not coloured:
         log(f"warning: {video} has no colour to score against (evaluate needs colour ground truth); its "
             "scores say nothing of the colours")
-    return {"model": colorizer.name, "frames": len(errors), "scene_starts": state.scene_starts,
+    return {"model": colorizer.name, "dependent_model": None if dependent is None else dependent.name,
+            "frames": len(errors), "scene_starts": state.scene_starts,
             "eased_against_drift": state.eased_frames,
             "bars": None if bars is None else [bars.top, bars.left, bars.height, bars.width],
             "temporal_stability_output": stability_out.mean(), "temporal_stability_truth": stability_truth.mean(),

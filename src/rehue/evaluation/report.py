@@ -30,6 +30,7 @@ REPORT_JSON = "metrics.json"
 REPORT_MARKDOWN = "metrics.md"
 REPORT_SAMPLES = "samples.png"
 REPORT_GAINS = "gains.png"
+REPORT_DRIFT = "drift.png"
 
 
 def _write_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
@@ -147,6 +148,43 @@ def gains_plot(table: MetricTable, path: str | Path) -> Path | None:
     return _write_atomically(path, lambda tmp: figure.savefig(tmp, format="png"))
 
 
+def is_clip_stats(value) -> bool:
+    return isinstance(value, dict) and "ab_error_by_frame" in value
+
+
+def clip_summary(stats: dict) -> str:
+    """A scored clip in words, for ``metrics.md`` and the terminal; every number stays in ``metrics.json``."""
+    errors = stats["ab_error_by_frame"]
+    pair = stats.get("model", "the model")
+    if stats.get("dependent_model"):
+        pair += f" at scene starts, {stats['dependent_model']} within scenes"
+    parts = [f"{len(errors)} frames, {len(stats.get('scene_starts') or []) + 1 if errors else 0} scene(s), "
+             f"coloured by {pair}"]
+    if stats.get("eased_against_drift"):
+        parts.append(f"{stats['eased_against_drift']} frames eased against drift")
+    if stats.get("bars"):
+        top, left, height, width = stats["bars"]
+        parts.append(f"borders left gray (picture {width}x{height} at x {left}, y {top})")
+    output, truth = stats.get("temporal_stability_output"), stats.get("temporal_stability_truth")
+    if output is not None and math.isfinite(output):
+        truth_words = f"{truth:.3f}" if truth is not None and math.isfinite(truth) else "-"
+        parts.append(f"colour change from frame to frame {output:.3f} (the truth's {truth_words})")
+    if errors:
+        parts.append(f"a*b* error {errors[0]:.2f} at the first frame, {errors[-1]:.2f} at the last, "
+                     f"{sum(errors) / len(errors):.2f} on average")
+    return "; ".join(parts)
+
+
+def drift_plot(extra: dict, path: str | Path) -> Path | None:
+    """Each scored clip's a*b* error frame by frame (a line climbing along a scene is colour drift); None
+    when no clip has two frames."""
+    series = {key.removeprefix("video "): value["ab_error_by_frame"] for key, value in extra.items()
+              if is_clip_stats(value) and len(value["ab_error_by_frame"]) > 1}
+    if not series:
+        return None
+    return plot_lines(series, path, "frame", "mean |a*b* - truth's|", "Colour error along each clip", first_x=0)
+
+
 def _json_ready(value):
     """Plain JSON: NaN and infinity become null, numpy scalars numbers, paths strings."""
     if isinstance(value, dict):
@@ -171,14 +209,16 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
     verdicts and ``extra`` as a list), when ``grid_rows`` is not empty ``samples.png``, and when a model
     row has an interval ``gains.png`` (``gains_plot``).
 
-    Returns the written paths by kind: "json", "markdown", "samples" and "gains".
+    Returns the written paths by kind: "json", "markdown", "samples", "gains" and, when clips were
+    scored, "drift" (``drift_plot``).
     """
     out_dir = Path(out_dir)
     extra = dict(extra or {})
     document = json.dumps(_json_ready({**table.to_dict(), "extra": extra}), indent=2, allow_nan=False)
     markdown = table.to_markdown()
     if extra:
-        markdown += "\n" + "\n".join(f"- {key}: {_json_ready(value)}" for key, value in extra.items()) + "\n"
+        markdown += "\n" + "\n".join(f"- {key}: {clip_summary(value) if is_clip_stats(value) else _json_ready(value)}"
+                                     for key, value in extra.items()) + "\n"
 
     paths = {
         "json": _write_atomically(out_dir / REPORT_JSON, lambda tmp: tmp.write_text(document + "\n")),
@@ -189,4 +229,7 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
     gains = gains_plot(table, out_dir / REPORT_GAINS)
     if gains is not None:
         paths["gains"] = gains
+    drift = drift_plot(extra, out_dir / REPORT_DRIFT)
+    if drift is not None:
+        paths["drift"] = drift
     return paths
