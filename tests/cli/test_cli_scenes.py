@@ -1,0 +1,30 @@
+import json
+
+import numpy as np
+
+from rehue.cli import main
+from tests.conftest import textured_rgb
+from tests.helpers_video import make_clip
+
+
+def test_scenes_prints_each_cut_and_says_how_many_scenes(tmp_path, capsys):
+    first, second = textured_rgb(48, 64, seed=1), textured_rgb(48, 64, seed=2)[::-1]
+    frames = [np.roll(first, i, axis=1) for i in range(10)] + [np.roll(second, i, axis=1) for i in range(10)]
+    clip = make_clip(tmp_path / "cut.mp4", frames, fps=10)
+
+    assert main(["scenes", str(clip), "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "10\n"
+    assert err.strip() == f"{clip}: 20 frames, 2 scene(s), new scenes at 1.00 s"
+
+    assert main(["scenes", str(clip), "--json", "--no-progress"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["frames"] == 20 and report["scenes"] == 2 and report["scene_starts"] == [10]
+    assert report["times"] == [1.0]
+
+
+def test_a_clip_without_cuts_prints_nothing_and_says_one_scene(tmp_path, capsys):
+    clip = make_clip(tmp_path / "pan.mp4", [np.roll(textured_rgb(48, 64), i, axis=1) for i in range(8)], fps=10)
+    assert main(["scenes", str(clip), "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == f"{clip}: 8 frames, 1 scene(s)"
