@@ -222,6 +222,34 @@ def cmd_colorize(args) -> int:
     return 1 if summary.failed else 0
 
 
+def _resumed_config(config, args):
+    """--resume: the run's own settings (its config.json) with only the options typed on this command line
+    laid over them, so that `train` can tell a setting changed on purpose from an option left out."""
+    from rehue.training.config import TrainConfig
+
+    try:
+        saved = json.loads((Path(args.out) / "config.json").read_text())
+    except (OSError, ValueError):
+        return config  # train() says what is missing
+    renamed = {"dependent": "in_channels", "no_amp": "amp"}
+    typed = {renamed.get(dest, dest) for dest in args.typed} | {"data", "out"}
+    given = config.to_dict()
+    return TrainConfig.from_dict({**saved, **{name: given[name] for name in typed if name in given}})
+
+
+def _typed_options(argv: list[str] | None) -> set[str]:
+    """The destinations of the options typed in ``argv``, not filled in from defaults."""
+    parser = build_parser()
+    stack = [parser]
+    while stack:
+        for action in stack.pop()._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack += action.choices.values()
+            elif action.dest != "help":
+                action.default = argparse.SUPPRESS
+    return set(vars(parser.parse_args(argv)))
+
+
 def cmd_train(args) -> int:
     from rehue.training.config import TrainConfig
     from rehue.training.loop import train
@@ -248,6 +276,8 @@ def cmd_train(args) -> int:
         studio_share=args.studio_share, colour_jitter=args.colour_jitter, crop_min=args.crop_min,
         self_feed_steps=args.self_feed_steps,
     )
+    if args.resume:
+        config = _resumed_config(config, args)
     result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
     if result.history:
         print(f"model written to {result.model_path}", file=sys.stderr)
@@ -368,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    if getattr(args, "resume", False):
+        args.typed = _typed_options(argv)
     import signal
 
     def _terminate(signum, frame):

@@ -64,6 +64,27 @@ def test_resume_continues_to_the_same_number_of_epochs(tmp_path, photo_folder):
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 3
 
 
+def test_a_resumed_run_refuses_changed_settings_and_takes_the_rest_from_the_run(tmp_path, photo_folder, capsys):
+    out = tmp_path / "run"
+    train(tiny_config(photo_folder, out, epochs=1, lr_g=5e-4), progress=False)
+    checkpoints = list_checkpoints(out / "checkpoints")
+    with pytest.raises(RehueError, match=r"lr_g 0.0002 \(the run's 0.0005\)"):
+        train(tiny_config(photo_folder, out, epochs=2), resume=True, progress=False)
+    assert list_checkpoints(out / "checkpoints") == checkpoints
+
+    command = ["train", str(photo_folder), "--out", str(out), "--device", "cpu", "--no-progress", "--resume"]
+    capsys.readouterr()
+    assert main(command + ["--size", "64", "--lr-g", "2e-4"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "size 64 (the run's 32)" in err and "lr_g 0.0002" in err
+    assert list_checkpoints(out / "checkpoints") == checkpoints
+
+    assert main(command + ["--epochs", "2", "--workers", "0"]) == 0, "options left out are the run's own"
+    _, card = load_model(out / "model.safetensors")
+    assert card.size == 32 and card.width == 4 and card.training["epochs"] == 2
+    assert json.loads((out / "config.json").read_text())["lr_g"] == 5e-4
+
+
 def test_existing_run_needs_resume_or_overwrite(tmp_path, photo_folder):
     out = tmp_path / "run"
     train(tiny_config(photo_folder, out, epochs=1), progress=False)

@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -279,6 +279,23 @@ def _previous_as_in_a_video(inputs, lightness, prev_lightness, g_model, independ
     return torch.cat([lightness, previous], dim=1)
 
 
+# what a resumed run may change: where the photos are now, more epochs, and the machine it runs on
+RESUME_MAY_CHANGE = ("out", "data", "epochs", "device", "workers", "amp")
+
+
+def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path) -> TrainConfig:
+    """The checkpoint's settings, with ``RESUME_MAY_CHANGE`` taken from ``given``. Any other difference is
+    an error: a run resumed with another learning rate or size would silently be neither run."""
+    changed = [(f.name, getattr(given, f.name), getattr(saved, f.name)) for f in fields(TrainConfig)
+               if f.name not in RESUME_MAY_CHANGE and getattr(given, f.name) != getattr(saved, f.name)]
+    if changed:
+        words = ", ".join(f"{name} {new!r} (the run's {old!r})" for name, new, old in changed)
+        raise RehueError(f"a resumed run keeps its own settings, and these differ: {words}; leave them out to "
+                         "resume, or start a new run in another folder", out)
+    return replace(saved, data=given.data, epochs=max(given.epochs, saved.epochs), device=given.device,
+                   workers=given.workers, amp=given.amp)
+
+
 def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False, progress: bool = True,
           log=None) -> TrainResult:
     import torch
@@ -307,9 +324,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         if loaded is None:
             raise RehueError("nothing to resume: no checkpoint in this folder", ckpt_dir)
         state, path = loaded
-        epochs = config.epochs
-        config = TrainConfig.from_dict(state["config"])
-        config.epochs = max(epochs, config.epochs) if epochs else config.epochs
+        config = _resumed_config(config, TrainConfig.from_dict(state["config"]), out)
         log(f"resuming from {path} (epoch {state['epoch']} of {config.epochs})")
     elif is_main and list_checkpoints(ckpt_dir):
         if not overwrite:
