@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -610,3 +612,20 @@ def test_a_frame_folder_dropped_before_its_try_leaves_no_staging_folder(tmp_path
     del sink
     gc.collect()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stray_file_or_a_gap_in_a_films_numbering_is_a_warning():
+    from rehue.video.pipeline import numbering_warnings
+
+    def warnings(*names):
+        return numbering_warnings([Path(name) for name in names])
+
+    assert warnings("reel_9.png", "reel_10.png", "reel_11.png") == [], "unpadded numbers are one numbering"
+    assert warnings("a.png") == [] and warnings() == []
+    assert warnings("f001.tif", "f002.tif", "f004.tif", "f005.tif", "f009.tif") == [
+        "the numbering skips 4 frames: 3, 6-8; the frames on either side of a gap are coloured as neighbours"]
+    assert warnings("f1.tif", "f2.tif", "f4.tif") == [
+        "the numbering skips frame 3; the frames on either side of a gap are coloured as neighbours"]
+    stray = warnings("f1.tif", "f2.tif", "f3.tif", "cover.tif", "sheet2.tif")
+    assert stray == ["cover.tif, sheet2.tif do not follow the numbering of the other 3 frames; they are coloured as "
+                     "frames where their names sort"]

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import weakref
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -583,6 +583,35 @@ def frame_files(folder: Path) -> list[Path]:
     return sorted(files, key=order)
 
 
+def numbering_warnings(frames: list[Path]) -> list[str]:
+    """What looks wrong in a film's numbered frames, in ``frame_files`` order: files outside the
+    numbering most of them follow (a cover scan, a contact sheet) and gaps in it (frames lost or taken
+    out). They are coloured as they are; the warning lets a person check the film before trusting it."""
+    numbered = [re.fullmatch(r"(.*?)(\d+)(\D*)", frame.name) for frame in frames]
+    patterns = Counter((m[1], m[3].lower()) if m else None for m in numbered)
+    main_pattern, count = patterns.most_common(1)[0] if patterns else (None, 0)
+    if main_pattern is None or count < 2:
+        return []
+    warnings = []
+    strays = [frame.name for frame, m in zip(frames, numbered, strict=True)
+              if not m or (m[1], m[3].lower()) != main_pattern]
+    if strays:
+        shown = ", ".join(strays[:3]) + (f" and {len(strays) - 3} more" if len(strays) > 3 else "")
+        warnings.append(f"{shown} do not follow the numbering of the other {count} frames; they are coloured as "
+                        "frames where their names sort" if len(strays) > 1 else
+                        f"{shown} does not follow the numbering of the other {count} frames; it is coloured as a "
+                        "frame where its name sorts")
+    numbers = [int(m[2]) for m in numbered if m and (m[1], m[3].lower()) == main_pattern]
+    gaps = [(a, b) for a, b in zip(numbers, numbers[1:]) if b - a > 1]
+    if gaps:
+        missing = sum(b - a - 1 for a, b in gaps)
+        shown = ", ".join(f"{a + 1}" if b - a == 2 else f"{a + 1}-{b - 1}" for a, b in gaps[:3])
+        warnings.append(f"the numbering skips {'frame' if missing == 1 else f'{missing} frames:'} {shown}"
+                        f"{' ...' if len(gaps) > 3 else ''}; the frames on either side of a gap are coloured as "
+                        "neighbours")
+    return warnings
+
+
 def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
                     scene_mode: str = "robust", ext: str = ".png", quality: int = 95, fps: float = 24.0,
                     codec: str = "auto", crf: int = 18, preset: str = "veryfast", overwrite: bool = False,
@@ -608,6 +637,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     if not source.is_dir():
         raise RehueError("--frames takes folders of numbered frames, not a file", source)
     frames = frame_files(source)
+    for warning in numbering_warnings(frames):
+        log(f"warning: {source}: {warning}")
     if not frames:
         unread = sorted({p.suffix.lower() for p in source.iterdir() if p.suffix.lower() in UNREAD_FRAME_SUFFIXES})
         if unread:
