@@ -5,6 +5,9 @@ Library API (the CLI is a thin layer over it)::
     import rehue
     colorizer = rehue.Colorizer.load("default")       # or a path to NAME.safetensors
     rgb = colorizer.colorize("scan.jpg")               # or an array or PIL image; same size, its L* kept
+    colorizer.colorize_video("film.mp4", "film-colour.mp4")   # scenes, the dependent model, sound kept
+
+    rehue.evaluate("default", ["photos/"], "report/")  # PSNR/SSIM beside the gray answer, with pictures
 
     rehue.train(rehue.TrainConfig(data="photos/", out="runs/a", size=128))
 """
@@ -19,9 +22,10 @@ _LAZY = {
     "list_models": "rehue.models.registry",
     "load_model": "rehue.models.io",
     "RehueError": "rehue.errors",
+    "evaluate": "rehue.evaluation.evaluate",
 }
 
-__all__ = [*_LAZY, "colorize", "__version__"]
+__all__ = [*_LAZY, "colorize", "colorize_video", "__version__"]
 
 
 def __getattr__(name):
@@ -35,11 +39,20 @@ def __getattr__(name):
 _COLORIZERS: dict = {}
 
 
-def colorize(image, model: str = "default", device: str = "auto"):
-    """Colour one image (numpy array, PIL image or file path); the model is loaded once and reused."""
+def _colorizer(model, device):
     from rehue.inference.colorizer import Colorizer
 
     key = (str(model), device)
     if key not in _COLORIZERS:
-        _COLORIZERS[key] = Colorizer.load(model, device=device)
-    return _COLORIZERS[key].colorize(image)
+        _COLORIZERS[key] = Colorizer.load_independent(model, device=device)
+    return _COLORIZERS[key]
+
+
+def colorize(image, model: str = "default", device: str = "auto"):
+    """Colour one image (numpy array, PIL image or file path); the model is loaded once and reused."""
+    return _colorizer(model, device).colorize(image)
+
+
+def colorize_video(source, target, model: str = "default", device: str = "auto", **options):
+    """Colour one video file into ``target`` (see ``Colorizer.colorize_video`` for ``options``)."""
+    return _colorizer(model, device).colorize_video(source, target, **options)

@@ -387,3 +387,26 @@ def test_colorize_takes_a_path_and_refuses_empty_and_nan_images_clearly(tmp_path
         colorizer.colorize(np.zeros((0, 10), np.uint8))
     with pytest.raises(RehueError, match="NaN or infinite"):
         colorizer.colorize(np.full((10, 10), np.nan, np.float32))
+
+
+def test_the_library_colours_a_video_and_scores_a_folder_as_the_commands_do(tmp_path, tiny_model,
+                                                                            tiny_dependent_model, photo_folder):
+    import rehue
+    from tests.helpers_video import make_clip
+
+    frames = [np.roll(textured_rgb(48, 64, seed=3), 2 * i, axis=1) for i in range(6)]
+    clip = make_clip(tmp_path / "clip.mp4", frames, fps=12)
+    summary = rehue.colorize_video(clip, tmp_path / "colour.mp4", model=str(tiny_model), device="cpu",
+                                   dependent_model=str(tiny_dependent_model), progress=False)
+    assert summary.frames == 6 and summary.independent_frames + summary.dependent_frames == 6
+    assert summary.dependent_frames > 0, "within a scene the dependent model colours"
+    from rehue.video.io import VideoReader
+
+    with VideoReader(tmp_path / "colour.mp4") as reader:
+        assert (reader.width, reader.height) == (64, 48) and sum(1 for _ in reader) == 6
+    with pytest.raises(RehueError, match="output exists"):
+        rehue.colorize_video(clip, tmp_path / "colour.mp4", model=str(tiny_model), device="cpu", progress=False)
+
+    result = rehue.evaluate(str(tiny_model), str(photo_folder), tmp_path / "report", progress=False)
+    assert result.extra["images"] == len(list(photo_folder.iterdir()))
+    assert (tmp_path / "report" / "metrics.json").is_file()

@@ -3,6 +3,7 @@ always beside the gray answer (a*b* = 0) on the same images, so the numbers mean
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     from rehue.inference.colorizer import Colorizer
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise RehueError("is a file; --out names the report folder", out_dir)
     if any(is_inside(out_dir, source) for source in inputs):

@@ -667,6 +667,16 @@ class Colorizer:
             raise RehueError(f"expected an (H, W) or (H, W, 3) image, got shape {array.shape}")
         return self.colorize_gray(np.ascontiguousarray(gray))[0]
 
+    def colorize_video(self, source, target, **options):
+        """Colour the video file ``source`` into ``target`` as ``rehue colorize`` does: scene detection, this
+        model at each scene's start and the dependent model within scenes, sound and timing kept, nothing at
+        ``target`` unless the whole video succeeds. ``options`` are those of
+        :func:`rehue.video.pipeline.colorize_video` (``dependent_model``, ``start``, ``end``, ``codec``,
+        ``overwrite``, ``progress``, ...); returns its summary (frames, scenes, frames per second)."""
+        from rehue.video.pipeline import colorize_video
+
+        return colorize_video(source, target, colorizer=self, **options)
+
 
 def _is_gray(rgb: np.ndarray) -> bool:
     return bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))

@@ -10,6 +10,7 @@ decode, detect, colour, encode, with only the scene detector's few frames of loo
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import re
@@ -602,7 +603,7 @@ def numbering_warnings(frames: list[Path]) -> list[str]:
                         f"{shown} does not follow the numbering of the other {count} frames; it is coloured as a "
                         "frame where its name sorts")
     numbers = [int(m[2]) for m in numbered if m and (m[1], m[3].lower()) == main_pattern]
-    gaps = [(a, b) for a, b in zip(numbers, numbers[1:]) if b - a > 1]
+    gaps = [(a, b) for a, b in itertools.pairwise(numbers) if b - a > 1]
     if gaps:
         missing = sum(b - a - 1 for a, b in gaps)
         shown = ", ".join(f"{a + 1}" if b - a == 2 else f"{a + 1}-{b - 1}" for a, b in gaps[:3])
