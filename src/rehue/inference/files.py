@@ -59,14 +59,12 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     jobs = []
     for source in inputs:
         if source.is_dir():
-            below_output = (is_inside(output, source) and output.resolve() != source.resolve()
-                            and (lambda path: is_inside(path, output)))
-            for path in iter_image_files(source):
-                if not (below_output and below_output(path)):
-                    jobs.append(Job(path, output / path.relative_to(source).with_suffix(image_ext)))
-            for path in iter_video_files(source):
-                if not (below_output and below_output(path)):
-                    jobs.append(Job(path, output / path.relative_to(source).with_suffix(video_ext or ".mp4")))
+            output_below = is_inside(output, source) and output.resolve() != source.resolve()
+            found = [*((path, image_ext) for path in iter_image_files(source)),
+                     *((path, video_ext or ".mp4") for path in iter_video_files(source))]
+            for path, suffix in found:
+                if not (output_below and is_inside(path, output)):
+                    jobs.append(Job(path, output / path.relative_to(source).with_suffix(suffix)))
         else:
             suffix = (video_ext or source.suffix) if is_video_path(source) else image_ext
             jobs.append(Job(source, output / source.with_suffix(suffix).name))
