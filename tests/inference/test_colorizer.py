@@ -410,3 +410,19 @@ def test_the_library_colours_a_video_and_scores_a_folder_as_the_commands_do(tmp_
     result = rehue.evaluate(str(tiny_model), str(photo_folder), tmp_path / "report", progress=False)
     assert result.extra["images"] == len(list(photo_folder.iterdir()))
     assert (tmp_path / "report" / "metrics.json").is_file()
+
+
+def test_a_large_picture_is_joined_band_by_band_with_the_whole_pictures_result(monkeypatch):
+    import rehue.inference.colorizer as colorizer_module
+    from rehue.inference.colorizer import ComposeWorkspace, compose_deep
+
+    rng = np.random.default_rng(5)
+    gray16 = (rng.random((301, 97)) * 65535).astype(np.uint16)
+    gray8 = (gray16 >> 8).astype(np.uint8)
+    ab = rng.normal(0, 40, (30, 10, 2)).astype(np.float32)
+    whole8 = ComposeWorkspace(*gray8.shape).compose(gray8, ab)
+    monkeypatch.setattr(colorizer_module, "BAND_PIXELS", 10**9)
+    whole16 = compose_deep(gray16, ab)
+    monkeypatch.setattr(colorizer_module, "BAND_PIXELS", 97 * 40 + 5)  # bands of 40 rows, the last of 21
+    assert np.array_equal(compose_full_resolution(gray8, ab), whole8)
+    assert np.array_equal(compose_deep(gray16, ab), whole16)
