@@ -216,7 +216,10 @@ def cmd_colorize(args) -> int:
                              video_options=video_options, progress=not args.no_progress, chroma=args.chroma,
                              fit=args.fit, borders=args.borders, frames=args.frames)
     failed = f", {len(summary.failed)} failed" if summary.failed else ""
-    print(f"coloured {len(summary.done)} {'film' if args.frames else 'file'}(s){failed}", file=sys.stderr)
+    skipped = (f", {len(summary.skipped)} skipped: "
+               + ("its output exists (--overwrite replaces it)" if len(summary.skipped) == 1 else
+                  "their outputs exist (--overwrite replaces them)") if summary.skipped else "")
+    print(f"coloured {len(summary.done)} {'film' if args.frames else 'file'}(s){failed}{skipped}", file=sys.stderr)
     for path, reason in summary.failed:
         print(f"  failed: {path}: {reason}", file=sys.stderr)
     return 1 if summary.failed else 0

@@ -265,3 +265,19 @@ def test_an_output_folder_inside_the_input_folder_is_not_coloured_again(tmp_path
     assert run("colorize", photos, "-o", out, "--model", tiny_model, "--overwrite", "--no-progress") == 0
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["a.png"]
     assert (out / "a.png").read_bytes() == first
+
+
+def test_a_batch_run_again_skips_what_it_coloured_before_and_colours_the_rest(tmp_path, tiny_model, capsys):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        Image.fromarray(textured_rgb(30, 40, seed=i)[..., 0]).save(photos / f"p{i}.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "p1.png").write_bytes(b"kept: coloured by an earlier, interrupted run")
+    assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress") == 0
+    assert capsys.readouterr().err.strip().endswith(
+        "coloured 2 file(s), 1 skipped: its output exists (--overwrite replaces it)")
+    assert (out / "p1.png").read_bytes().startswith(b"kept")
+    assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress", "--overwrite") == 0
+    assert Image.open(out / "p1.png").size == (40, 30)

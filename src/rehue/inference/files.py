@@ -90,6 +90,13 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
     return separated
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
 def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bool = False, quality: int = 95,
                         side_by_side: bool = False) -> Path:
     """Colour one image file. A scan with more than 8 bits per sample is coloured from its 16-bit gray
@@ -119,7 +126,10 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
                    chroma: float | None = None, fit: str | None = None, borders: str | None = None,
                    frames: bool = False) -> BatchSummary:
     """Colour files and folders into ``output``. With ``frames``, each input folder holds the numbered
-    frames of one film, coloured as a video (``rehue.video.pipeline.colorize_frames``)."""
+    frames of one film, coloured as a video (``rehue.video.pipeline.colorize_frames``).
+
+    Of several inputs, one whose output exists already is skipped (``summary.skipped``) unless
+    ``overwrite``: running a batch again after an interruption colours what is left."""
     from tqdm import tqdm
 
     from rehue.inference.colorizer import Colorizer
@@ -146,6 +156,9 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     single = len(jobs) == 1
     bar = tqdm(jobs, unit="file", disable=not progress or single, file=sys.stderr, dynamic_ncols=True)
     for job in bar:
+        if not single and not overwrite and job.target.exists() and not _same_file(job.target, job.source):
+            summary.skipped.append(job.target)  # coloured by an earlier run, maybe one that was interrupted
+            continue
         try:
             if job.target != output:  # the output is a folder (made as needed), not the file named by -o
                 job.target.parent.mkdir(parents=True, exist_ok=True)
