@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -395,7 +396,18 @@ def cmd_models(args) -> int:
     return 0
 
 
+class _WarningLine(logging.Handler):
+    """The library's warnings (a damaged or interlaced video, ...) as the command's others: one "warning:"
+    line on the standard error of the moment."""
+
+    def emit(self, record):
+        print(f"warning: {record.getMessage()}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    library_log = logging.getLogger("rehue")
+    if not any(isinstance(handler, _WarningLine) for handler in library_log.handlers):
+        library_log.addHandler(_WarningLine(logging.WARNING))
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

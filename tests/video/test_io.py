@@ -395,3 +395,42 @@ def test_codec_and_container_must_fit(tmp_path):
     with pytest.raises(RehueError, match="unknown codec"):
         VideoWriter(tmp_path / "a.mkv", 64, 48, 25, codec="prores")
     assert list(tmp_path.iterdir()) == []
+
+
+def _interlaced_clip(path, frames=6):
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.options = {"x264-params": "interlaced=1:tff=1"}
+        for i in range(frames):
+            rgb = np.zeros((48, 64, 3), np.uint8)
+            rgb[::2, :, 0], rgb[:, : 8 * (i + 1), 1] = 200, 150  # two fields that differ, a moving edge
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_an_interlaced_video_is_read_with_one_warning_to_deinterlace_it(tmp_path, caplog, capsys):
+    from rehue.cli import main
+
+    clip = _interlaced_clip(tmp_path / "tv.mp4")
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        with VideoReader(clip) as reader:
+            assert len(list(reader)) == 6 and len(list(reader)) == 6
+    interlaced = [r for r in caplog.records if "interlaced" in r.getMessage()]
+    assert len(interlaced) == 1 and "deinterlace" in interlaced[0].getMessage()
+
+    caplog.clear()
+    progressive = make_clip(tmp_path / "film.mp4", [np.zeros((48, 64, 3), np.uint8)] * 3)
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"), VideoReader(progressive) as reader:
+        list(reader)
+    assert not caplog.records
+
+    capsys.readouterr()
+    assert main(["scenes", str(clip), "--no-progress"]) == 0
+    warning_lines = [line for line in capsys.readouterr().err.splitlines() if "is interlaced" in line]
+    assert len(warning_lines) == 1 and warning_lines[0].startswith(f"warning: {clip}: the video is interlaced")

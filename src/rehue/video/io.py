@@ -168,7 +168,7 @@ class VideoReader:
             self._container.close()
             raise RehueError("the video stream states no frame size (damaged header?)", self.path)
         self._size = (self._stream.codec_context.width, self._stream.codec_context.height)
-        self._resize_warned = False
+        self._resize_warned = self._interlace_warned = False
         self._stream.thread_type = "AUTO"
         self._start_pts = self._stream.start_time or 0
         self._rotation: int | None = None
@@ -283,6 +283,12 @@ class VideoReader:
                 return
             if (av_frame.width, av_frame.height) != self._size:
                 av_frame = self._to_stream_size(av_frame)
+            if av_frame.interlaced_frame and not self._interlace_warned:
+                log.warning("%s: the video is interlaced (two fields a frame, as television was recorded); rehue "
+                            "colours whole frames, so moving edges keep their combing, in colour too: deinterlace "
+                            "it first for the best result (for example ffmpeg -i IN -vf bwdif -c:a copy OUT)",
+                            self.path)
+                self._interlace_warned = True
             yield Frame(index, av_frame.pts, time, av_frame)
             index += 1
 
