@@ -238,3 +238,18 @@ def test_a_folder_with_one_readable_photo_or_none_is_a_clear_error(photo_folder)
     (photo_folder / "p0.png").write_bytes(b"truncated")
     with pytest.raises(RehueError, match="no readable images found"):
         build_datasets(photo_folder, 32, log=lambda message: None)
+
+
+def test_reading_a_photo_folder_shows_progress_when_asked(tmp_path, capsys):
+    from PIL import Image
+
+    from rehue.data.datasets import build_datasets
+    from tests.conftest import textured_rgb
+
+    for i in range(4):
+        Image.fromarray(textured_rgb(40, 50, seed=i)).save(tmp_path / f"p{i}.png")
+    build_datasets(tmp_path, 32, log=lambda msg: None)
+    assert "reading the photos" not in capsys.readouterr().err
+    train, val = build_datasets(tmp_path, 32, log=lambda msg: None, progress=True)
+    assert len(train.images) + len(val.images) == 4
+    assert "4/4" in capsys.readouterr().err

@@ -92,7 +92,9 @@ class ImageFolderDataset(Dataset):
     def __init__(self, root, size: int, *, train: bool = True, pairs: bool = False, files=None,
                  weights=None, stamps=(), stamp_share: float = 0.0, studio_share: float = 0.0,
                  colour_jitter: float = 0.0, crop_min: float = DEFAULT_CROP_MIN, cache_side: int | None = None,
-                 log=None):
+                 log=None, progress: bool = False):
+        from tqdm import tqdm
+
         from rehue.data.images import iter_image_files, load_image
 
         log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -100,7 +102,8 @@ class ImageFolderDataset(Dataset):
         self.cache_side = cache_side or max(2 * size, 160)
         paths = list(files) if files is not None else list(iter_image_files(Path(root)))
         self.images, self.paths, skipped = [], [], 0
-        for path in paths:
+        for path in tqdm(paths, unit="photo", desc="reading the photos", disable=not progress, file=sys.stderr,
+                         dynamic_ncols=True, leave=False):  # a big folder of large scans takes minutes
             try:
                 rgb = load_image(path).rgb
             except RehueError as exc:
@@ -342,7 +345,7 @@ def frame_pairs(rows: list[dict]) -> list[tuple[int, int]]:
 
 def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_fraction: float = 0.1,
                    seed: int = 0, stamp_share: float = 0.0, studio_share: float = 0.0, colour_jitter: float = 0.0,
-                   crop_min: float = DEFAULT_CROP_MIN, log=None):
+                   crop_min: float = DEFAULT_CROP_MIN, log=None, progress: bool = False):
     """(train, validation) datasets for any data path rehue knows: a CIFAR-10 folder, a frame
     dataset made by ``rehue frames``, or a folder of photos (split by file). A demo-style set's
     stamps are pasted on ``stamp_share`` of the training crops and fill ``studio_share`` of them on a plain
@@ -392,7 +395,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
                          "lists stamps, as `rehue data demo` makes", path)
     if not demo_style:
         return _split_photo_folder(path, size, dependent=dependent, val_fraction=val_fraction, seed=seed,
-                                   colour_jitter=colour_jitter, crop_min=crop_min, log=log)
+                                   colour_jitter=colour_jitter, crop_min=crop_min, log=log, progress=progress)
     # a demo-style set: photos with a held-out split and sampling weights, cut-outs to paste
     photos = [r for r in rows if r["kind"] == "photo"]
     train_rows = [r for r in photos if r.get("split", "train") == "train"]
@@ -404,22 +407,24 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         raise RehueError("no training images found (need at least 2 images: one is held out)", path)
     train = ImageFolderDataset(path, size, train=True, pairs=dependent, files=train_files, weights=train_weights,
                                stamps=stamps, stamp_share=stamp_share, studio_share=studio_share,
-                               colour_jitter=colour_jitter, crop_min=crop_min, log=log)
+                               colour_jitter=colour_jitter, crop_min=crop_min, log=log, progress=progress)
     for video in train_videos:
         train.add_video_frames(video, every_s=0.5, weight=VIDEO_WEIGHT_IN_PHOTOS * float(np.median(train.weights))
                                if train.weights is not None else VIDEO_WEIGHT_IN_PHOTOS)
-    val = ImageFolderDataset(path, size, train=False, pairs=dependent, files=val_files or train_files[:1], log=log)
+    val = ImageFolderDataset(path, size, train=False, pairs=dependent, files=val_files or train_files[:1], log=log,
+                             progress=progress)
     return train, val
 
 
 def _split_photo_folder(path: Path, size: int, *, dependent: bool, val_fraction: float, seed: int,
-                        colour_jitter: float, crop_min: float, log) -> tuple[ImageFolderDataset, ImageFolderDataset]:
+                        colour_jitter: float, crop_min: float, log, progress: bool = False
+                        ) -> tuple[ImageFolderDataset, ImageFolderDataset]:
     """(train, validation) of a plain folder of photos, split by file. The photos are decoded once and the
     split is drawn among those that decode: an unreadable file drawn for validation would leave it empty."""
     from rehue.data.images import iter_image_files
 
     photos = ImageFolderDataset(path, size, train=True, pairs=dependent, files=list(iter_image_files(path)),
-                                colour_jitter=colour_jitter, crop_min=crop_min, log=log)
+                                colour_jitter=colour_jitter, crop_min=crop_min, log=log, progress=progress)
     order = np.random.default_rng(seed).permutation(len(photos.images))
     n_val = max(1, round(len(photos.images) * val_fraction)) if len(photos.images) > 1 else 0
     if len(photos.images) - n_val < 1:

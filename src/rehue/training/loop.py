@@ -341,7 +341,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                                         val_fraction=config.val_fraction, seed=config.seed,
                                         stamp_share=config.stamp_share,
                                         studio_share=config.studio_share, colour_jitter=config.colour_jitter,
-                                        crop_min=config.crop_min, log=log)
+                                        crop_min=config.crop_min, log=log, progress=progress and is_main)
     generator = create_model(config.generator, in_channels=config.in_channels, size=config.size,
                              width=config.width, role="generator").to(device)
     discriminator = create_model(config.discriminator, in_channels=3, size=config.size,
