@@ -187,3 +187,11 @@ def test_folder_walks_pass_over_hidden_files_and_folders(tmp_path):
         (tmp_path / name).write_bytes(b"")
     assert [p.relative_to(tmp_path).as_posix() for p in iter_video_files(tmp_path)] == ["clip.mp4", "sub/b.mkv"]
     assert [p.relative_to(tmp_path).as_posix() for p in iter_image_files(tmp_path)] == ["a.png"]
+
+
+def test_eight_bit_levels_of_wide_integers_clip_instead_of_wrapping():
+    from rehue.data.images import to_uint8
+
+    assert to_uint8(np.array([0, 70000, 65535, -300], np.int64)).tolist() == [0, 255, 255, 0]
+    assert to_uint8(np.array([0, 257, 65535], np.uint16)).tolist() == [0, 1, 255]
+    assert to_uint8(np.array([-5, 100, 255], np.int16)).tolist() == [0, 100, 255]

@@ -71,8 +71,10 @@ def to_uint8(array: np.ndarray) -> np.ndarray:
     """8-bit version of a uint8, uint16 (0-65535) or other integer image (0-255, or 0-65535 above 255)."""
     if array.dtype == np.uint8:
         return array
-    if array.dtype == np.uint16 or array.max(initial=0) > 255:
+    if array.dtype == np.uint16:
         return np.round(array.astype(np.float32) * np.float32(255.0 / 65535.0)).astype(np.uint8)
+    if array.max(initial=0) > 255:  # a wider integer type holding 16-bit levels; beyond them is white, not a wrap
+        return to_uint8(np.clip(array, 0, 65535).astype(np.uint16))
     return np.clip(array, 0, 255).astype(np.uint8)
 
 
