@@ -173,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("video", type=Path)
     p.add_argument("--mode", default="robust", help="robust (default) or thesis")
     p.add_argument("--json", action="store_true", help="print JSON (indices, times, frame count)")
+    p.add_argument("--sheet", type=Path, metavar="PNG",
+                   help="also draw each cut, the frame before it beside the new scene's first, to check them by eye")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --sheet")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cmd_scenes)
 
@@ -316,20 +319,39 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+SHEET_CUTS = 40  # cuts drawn on a `rehue scenes --sheet`; a film with more says how many are left out
+
+
 def cmd_scenes(args) -> int:
     from tqdm import tqdm
 
+    from rehue.data.images import check_output_path
     from rehue.video.io import VideoReader
     from rehue.video.scenes import SceneDetector
 
+    if args.sheet is not None:
+        if args.sheet.suffix.lower() != ".png":
+            raise UsageError(f"{args.sheet}: the sheet is a PNG; name it .png")
+        check_output_path(args.sheet, overwrite=args.overwrite, inputs=(args.video,))
     detector = SceneDetector(args.mode)
-    times, starts = [], []
+    times, starts, recent, cuts = [], [], {}, []
+
+    def found(decisions):
+        for i, changed in decisions:
+            if changed:
+                starts.append(i)
+                if args.sheet is not None and len(cuts) < SHEET_CUTS:
+                    cuts.append((recent.get(i - 1), recent.get(i), i))
+
     with VideoReader(args.video) as reader:
         for frame in tqdm(reader, total=reader.frame_count, unit="frame", disable=args.no_progress, file=sys.stderr,
                           dynamic_ncols=True, leave=False):
             times.append(frame.time)
-            starts += [i for i, changed in detector.push(frame.gray) if changed]
-    starts += [i for i, changed in detector.flush() if changed]
+            if args.sheet is not None:  # the detector decides a frame or two late: keep the last few
+                recent[frame.index] = _thumbnail(frame.gray)
+                recent.pop(frame.index - 8, None)
+            found(detector.push(frame.gray))
+    found(detector.flush())
     if not times:
         raise RehueError("no video frames could be read", args.video)
     if args.json:
@@ -341,7 +363,32 @@ def cmd_scenes(args) -> int:
     print(f"{args.video}: {len(times)} frames, {len(starts) + 1} scene(s)"
           + (f", new scenes at {', '.join(f'{times[i]:.2f}' for i in starts[:8])}{' ...' if len(starts) > 8 else ''} s"
              if starts else ""), file=sys.stderr)
+    if args.sheet is not None:
+        _scene_sheet(args.sheet, cuts, times, len(starts))
     return 0
+
+
+def _thumbnail(gray):
+    import cv2
+
+    height, width = gray.shape
+    scale = min(1.0, 160 / max(height, width))
+    return cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def _scene_sheet(path: Path, cuts: list, times: list[float], total_cuts: int) -> None:
+    """Each cut as a row: the frame before it, the new scene's first frame, and where it is."""
+    from rehue.evaluation.report import sample_grid
+
+    if not cuts:
+        print(f"{path}: not written, the video has no cut to show", file=sys.stderr)
+        return
+    labels = [f"cut {k + 1}\nframe {i}\n{times[i]:.2f} s" for k, (_, _, i) in enumerate(cuts)]
+    sample_grid([(before, after) for before, after, _ in cuts], path, titles=("before the cut", "new scene"),
+                max_rows=len(cuts), cell=160, row_labels=labels)
+    shown = f"the first {len(cuts)} of {total_cuts} cuts" if total_cuts > len(cuts) else f"{len(cuts)} cut(s)"
+    print(f"sheet: {path} ({shown})", file=sys.stderr)
 
 
 def cmd_data_demo(args) -> int:

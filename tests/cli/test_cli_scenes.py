@@ -28,3 +28,29 @@ def test_a_clip_without_cuts_prints_nothing_and_says_one_scene(tmp_path, capsys)
     assert main(["scenes", str(clip), "--no-progress"]) == 0
     out, err = capsys.readouterr()
     assert out == "" and err.strip() == f"{clip}: 8 frames, 1 scene(s)"
+
+
+def test_a_sheet_shows_each_cut_with_the_frame_before_it(tmp_path, capsys):
+    from PIL import Image
+
+    from rehue.evaluation.report import LABEL_HEIGHT, ROW_LABEL_WIDTH
+
+    first, second = textured_rgb(48, 64, seed=1), textured_rgb(48, 64, seed=2)[::-1]
+    frames = [np.roll(first, i, axis=1) for i in range(10)] + [np.roll(second, i, axis=1) for i in range(10)]
+    clip = make_clip(tmp_path / "cut.mp4", frames, fps=10)
+    sheet = tmp_path / "cuts.png"
+    assert main(["scenes", str(clip), "--sheet", str(sheet), "--no-progress"]) == 0
+    assert f"sheet: {sheet} (1 cut(s))" in capsys.readouterr().err
+    with Image.open(sheet) as image:
+        assert image.size == (ROW_LABEL_WIDTH + 2 * 160, LABEL_HEIGHT + 160)
+        cells = np.asarray(image.convert("L"))[LABEL_HEIGHT:, ROW_LABEL_WIDTH:]
+    before, after = cells[:, :160].astype(int), cells[:, 160:].astype(int)
+    assert np.abs(before - after).mean() > 10, "two different scenes side by side"
+
+    assert main(["scenes", str(clip), "--sheet", str(sheet), "--no-progress"]) == 1
+    assert "output exists" in capsys.readouterr().err
+    assert main(["scenes", str(clip), "--sheet", str(tmp_path / "cuts.jpg"), "--no-progress"]) == 2
+
+    pan = make_clip(tmp_path / "pan.mp4", [np.roll(first, i, axis=1) for i in range(6)], fps=10)
+    assert main(["scenes", str(pan), "--sheet", str(tmp_path / "none.png"), "--no-progress"]) == 0
+    assert "no cut to show" in capsys.readouterr().err and not (tmp_path / "none.png").exists()

@@ -21,6 +21,7 @@ from rehue.evaluation.metrics import MetricTable, unit_means
 
 LABEL_HEIGHT = 22
 LABEL_FONT_SIZE = 14
+ROW_LABEL_WIDTH = 120
 GRID_BACKGROUND = (255, 255, 255)
 LABEL_COLOUR = (0, 0, 0)
 PLOT_SIZE_INCHES = (7.0, 4.0)
@@ -62,13 +63,14 @@ def _fit_into_cell(image: np.ndarray, cell: int):
     return square
 
 
-def sample_grid(rows: Sequence[Sequence[np.ndarray]], path: str | Path,
+def sample_grid(rows: Sequence[Sequence[np.ndarray | None]], path: str | Path,
                 titles: Sequence[str] = ("Gray", "Ground truth", "Output"), max_rows: int = 8,
-                cell: int = 128) -> Path:
+                cell: int = 128, row_labels: Sequence[str] | None = None) -> Path:
     """A PNG grid like the thesis' fig. 4.9: one example per row, one column per title, labels on top.
 
-    Each row holds one image per title (uint8 RGB (H, W, 3) or gray (H, W)); every image is scaled to
-    fit a ``cell`` x ``cell`` square. The PNG is ``len(titles) * cell`` wide and
+    Each row holds one image per title (uint8 RGB (H, W, 3) or gray (H, W), or None for an empty cell);
+    every image is scaled to fit a ``cell`` x ``cell`` square. The PNG is ``len(titles) * cell`` wide
+    (plus ``ROW_LABEL_WIDTH`` with ``row_labels``, one per row, on the left) and
     ``LABEL_HEIGHT + min(len(rows), max_rows) * cell`` high.
     """
     from PIL import Image, ImageDraw, ImageFont
@@ -80,15 +82,21 @@ def sample_grid(rows: Sequence[Sequence[np.ndarray]], path: str | Path,
         if len(row) != len(titles):
             raise RehueError(f"sample {index} has {len(row)} images for {len(titles)} titles", path)
 
-    grid = Image.new("RGB", (len(titles) * cell, LABEL_HEIGHT + len(rows) * cell), GRID_BACKGROUND)
+    left = ROW_LABEL_WIDTH if row_labels is not None else 0
+    grid = Image.new("RGB", (left + len(titles) * cell, LABEL_HEIGHT + len(rows) * cell), GRID_BACKGROUND)
     draw = ImageDraw.Draw(grid)
     font = ImageFont.load_default(size=LABEL_FONT_SIZE)
     for column, title in enumerate(titles):
-        centre = (column * cell + cell / 2, LABEL_HEIGHT / 2)
+        centre = (left + column * cell + cell / 2, LABEL_HEIGHT / 2)
         draw.text(centre, title, fill=LABEL_COLOUR, font=font, anchor="mm")
     for row_index, row in enumerate(rows):
+        top = LABEL_HEIGHT + row_index * cell
+        if row_labels is not None:
+            draw.multiline_text((left / 2, top + cell / 2), row_labels[row_index], fill=LABEL_COLOUR, font=font,
+                                anchor="mm", align="center")
         for column, image in enumerate(row):
-            grid.paste(_fit_into_cell(image, cell), (column * cell, LABEL_HEIGHT + row_index * cell))
+            if image is not None:
+                grid.paste(_fit_into_cell(image, cell), (left + column * cell, top))
     return _write_atomically(path, lambda tmp: grid.save(tmp, format="PNG"))
 
 
