@@ -41,6 +41,9 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--adversarial-weight", type=float, default=d.adversarial_weight,
                    help="weight of the adversarial term in the generator's loss (default %(default)s; 0: no "
                         "discriminator, L1 or cross-entropy alone)")
+    p.add_argument("--feature-matching", type=float, default=d.feature_matching,
+                   help="weight of pix2pixHD's feature matching: L1 between the discriminator's activations on "
+                        "the output and on the truth (default 0: off)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--no-amp", action="store_true", help="no bfloat16 autocast on CUDA")
@@ -276,6 +279,7 @@ def cmd_train(args) -> int:
         batch_size=args.batch_size,
         epochs=args.epochs, lr_g=args.lr_g, beta1_g=args.beta1_g, lr_d=args.lr_d, beta1_d=args.beta1_d,
         l1_weight=args.l1_weight, ce_weight=args.ce_weight, adversarial_weight=args.adversarial_weight,
+        feature_matching=args.feature_matching,
         seed=args.seed, device=args.device,
         amp=not args.no_amp, workers=args.workers,
         steps_per_epoch=args.steps_per_epoch, val_images=args.val_images, init=args.init, ema=args.ema,

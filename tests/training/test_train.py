@@ -443,6 +443,8 @@ def test_self_feed_steps_roll_the_model_out_on_its_own_colours():
     ({"steps_per_epoch": -1}, "steps_per_epoch must be at least 0, not -1"),
     ({"l1_weight": -5.0}, "l1_weight must be at least 0, not -5"),
     ({"val_fraction": 1.0}, "val_fraction must be above 0 and below 1, not 1"),
+    ({"feature_matching": -1.0}, "feature_matching must be at least 0, not -1"),
+    ({"feature_matching": 10.0, "adversarial_weight": 0.0}, "adversarial_weight 0 trains no discriminator"),
 ])
 def test_settings_no_run_can_use_are_one_line_errors_before_the_run_folder_is_made(tmp_path, photo_folder, setting,
                                                                                    message):
@@ -487,3 +489,23 @@ def test_bad_feed_and_stamp_settings_are_refused(tmp_path, photo_folder):
         assert not (tmp_path / "f").exists()
     with pytest.raises(RehueError, match="a dependent model learns from pairs"):
         train(tiny_config(photo_folder, tmp_path / "e", in_channels=3, colour_jitter=0.3), progress=False)
+
+
+@pytest.mark.parametrize("discriminator", ["disc1", "disc2", "patch"])
+def test_feature_matching_pulls_the_output_towards_the_truths_discriminator_activations(tmp_path, photo_folder,
+                                                                                         discriminator):
+    plain = train(tiny_config(photo_folder, tmp_path / "plain", discriminator=discriminator, epochs=1), progress=False)
+    matched = train(tiny_config(photo_folder, tmp_path / "fm", discriminator=discriminator, epochs=1,
+                                feature_matching=10.0), progress=False)
+    assert "loss_g_fm" not in plain.history[0] and matched.history[0]["loss_g_fm"] > 0
+    assert plain.history[0]["loss_g_l1"] != matched.history[0]["loss_g_l1"], "the same seed, another loss"
+    from rehue.models.registry import create_model
+    from rehue.training.loop import DiscriminatorActivations
+
+    model = create_model(discriminator, in_channels=3, size=32, role="discriminator")
+    activations = DiscriminatorActivations(model, keep=True)
+    layers = sum(isinstance(m, (torch.nn.ReLU, torch.nn.LeakyReLU)) for m in model.modules())
+    logits = activations.run(model, torch.zeros(2, 3, 32, 32))
+    assert len(activations.outputs) == layers >= 3 and logits.shape[0] == 2
+    model(torch.zeros(2, 3, 32, 32))
+    assert len(activations.outputs) == layers, "a plain call of the discriminator records nothing"

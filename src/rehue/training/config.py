@@ -8,7 +8,8 @@ from rehue.errors import RehueError
 
 # the smallest value each whole-number or weight setting may take
 _LOWEST = {"epochs": 1, "batch_size": 1, "width": 1, "disc_width": 0, "workers": 0, "steps_per_epoch": 0,
-           "val_images": 0, "l1_weight": 0, "ce_weight": 0, "adversarial_weight": 0, "self_feed_steps": 1}
+           "val_images": 0, "l1_weight": 0, "ce_weight": 0, "adversarial_weight": 0, "self_feed_steps": 1,
+           "feature_matching": 0}
 
 
 @dataclass
@@ -34,6 +35,9 @@ class TrainConfig:
     # weight of the adversarial term in G's loss; 0 trains G by its L1 or cross-entropy alone, with no
     # discriminator (colour as classes measured best so: docs/model-card.md)
     adversarial_weight: float = 1.0
+    # weight of pix2pixHD's feature matching: L1 between the discriminator's activations on the output and
+    # on the truth (0: off; measured, not shipped: docs/model-card.md)
+    feature_matching: float = 0.0
     seed: int = 0
     device: str = "auto"
     amp: bool = True  # bfloat16 autocast, on CUDA only
@@ -72,6 +76,9 @@ class TrainConfig:
         for name in ("self_feed", "independent_feed"):
             if not 0 <= getattr(self, name) <= 1:
                 raise RehueError(f"{name} must be between 0 and 1, not {getattr(self, name):g}")
+        if self.feature_matching and not self.adversarial_weight:
+            raise RehueError("feature_matching compares the discriminator's activations, and adversarial_weight 0 "
+                             "trains no discriminator")
         if not 0 < self.val_fraction < 1:
             raise RehueError(f"val_fraction must be above 0 and below 1, not {self.val_fraction:g}")
         from rehue.data.images import is_inside

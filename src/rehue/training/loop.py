@@ -279,6 +279,33 @@ def _previous_as_in_a_video(inputs, lightness, prev_lightness, g_model, independ
     return torch.cat([lightness, previous], dim=1)
 
 
+class DiscriminatorActivations:
+    """Runs the discriminator and, with ``keep``, holds the outputs of its activation layers (ReLU and
+    LeakyReLU) from that run (``outputs``): what feature matching compares between the generator's output
+    and the truth."""
+
+    def __init__(self, discriminator, *, keep: bool):
+        from torch import nn
+
+        self.outputs: list = []
+        self._recording = False
+        if keep:
+            for module in discriminator.modules():
+                if isinstance(module, (nn.ReLU, nn.LeakyReLU)):
+                    module.register_forward_hook(self._record)
+
+    def _record(self, module, inputs, output):
+        if self._recording:
+            self.outputs.append(output)
+
+    def run(self, d_model, images):
+        self.outputs, self._recording = [], True
+        try:
+            return d_model(images)
+        finally:
+            self._recording = False
+
+
 # what a resumed run may change: where the photos are now, more epochs, and the machine it runs on
 RESUME_MAY_CHANGE = ("out", "data", "epochs", "device", "workers", "amp")
 
@@ -384,6 +411,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     l1 = nn.L1Loss()
     classes = getattr(generator, "predicts_classes", False)  # cross-entropy to the truth's a*b* bins, not L1
     adversarial = config.adversarial_weight > 0  # else the discriminator is neither run nor trained
+    activations = DiscriminatorActivations(discriminator, keep=config.feature_matching > 0)
     writer = _tensorboard(out) if is_main else None
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
@@ -401,7 +429,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
             sampler.set_epoch(epoch)
         _reseed_dataset(train_set, config.seed, epoch, rank)
         train_set._seed_parts = (config.seed, epoch, rank)
-        totals = {"loss_d": 0.0, "loss_g_adv": 0.0, "loss_g_l1": 0.0, **({"loss_g_ce": 0.0} if classes else {})}
+        totals = {"loss_d": 0.0, "loss_g_adv": 0.0, "loss_g_l1": 0.0, **({"loss_g_ce": 0.0} if classes else {}),
+                  **({"loss_g_fm": 0.0} if config.feature_matching else {})}
         bar = _progress(steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}", progress and is_main)
         done = 0
         while done < steps_per_epoch:
@@ -427,8 +456,14 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                 # update G: fool D (non-saturating form of fig. 4.7) and stay near the truth in L1
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
                     if adversarial:
-                        fooled_logits = d_model(torch.cat([lightness, fake_ab], 1))
+                        fooled_logits = activations.run(d_model, torch.cat([lightness, fake_ab], 1))
                         loss_g_adv = bce(fooled_logits, torch.ones_like(fooled_logits))
+                        if config.feature_matching:
+                            fake_features = activations.outputs
+                            with torch.no_grad():
+                                activations.run(d_model, torch.cat([lightness, real_ab], 1))
+                            loss_g_fm = sum(l1(fake.float(), real.float()) for fake, real in
+                                            zip(fake_features, activations.outputs, strict=True)) / len(fake_features)
                     else:
                         loss_d = loss_g_adv = torch.zeros((), device=device)
                     loss_g_l1 = l1(fake_ab.float(), real_ab)
@@ -439,6 +474,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                         loss_g = config.adversarial_weight * loss_g_adv + config.ce_weight * loss_g_ce
                     else:
                         loss_g = config.adversarial_weight * loss_g_adv + config.l1_weight * loss_g_l1
+                    if config.feature_matching:
+                        loss_g = loss_g + config.feature_matching * loss_g_fm
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
@@ -447,7 +484,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                 step += 1
                 done += 1
                 for name, value in (("loss_d", loss_d), ("loss_g_adv", loss_g_adv), ("loss_g_l1", loss_g_l1),
-                                    *((("loss_g_ce", loss_g_ce),) if classes else ())):
+                                    *((("loss_g_ce", loss_g_ce),) if classes else ()),
+                                    *((("loss_g_fm", loss_g_fm),) if config.feature_matching else ())):
                     totals[name] += value.item()
                 if not math.isfinite(totals["loss_g_l1"] + totals["loss_d"]):
                     raise RehueError(f"training diverged at step {step} (loss is NaN/inf); lower the learning rates")
@@ -483,6 +521,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                 + (f"D {record['loss_d']:.3f}  G adv {record['loss_g_adv']:.3f}  " if adversarial else "")
                 + f"L1 {record['loss_g_l1']:.4f}  "
                 + (f"CE {record['loss_g_ce']:.3f}  " if classes else "")
+                + (f"FM {record['loss_g_fm']:.3f}  " if config.feature_matching else "")
                 + f"val PSNR {val['psnr']:.2f} dB (gray {val['gray_psnr']:.2f})  "
                 f"SSIM {val['ssim']:.3f} (gray {val['gray_ssim']:.3f})")
         else:
