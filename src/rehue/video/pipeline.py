@@ -588,21 +588,20 @@ def numbering_warnings(frames: list[Path]) -> list[str]:
     """What looks wrong in a film's numbered frames, in ``frame_files`` order: files outside the
     numbering most of them follow (a cover scan, a contact sheet) and gaps in it (frames lost or taken
     out). They are coloured as they are; the warning lets a person check the film before trusting it."""
-    numbered = [re.fullmatch(r"(.*?)(\d+)(\D*)", frame.name) for frame in frames]
-    patterns = Counter((m[1], m[3].lower()) if m else None for m in numbered)
-    main_pattern, count = patterns.most_common(1)[0] if patterns else (None, 0)
+    numbered = [re.fullmatch(r"(.*?)(\d+)(\D*)", frame.name) for frame in frames]  # the last number in a name
+    patterns = [(m[1], m[3].lower()) if m else None for m in numbered]  # what is around it
+    main_pattern, count = Counter(patterns).most_common(1)[0] if patterns else (None, 0)
     if main_pattern is None or count < 2:
         return []
     warnings = []
-    strays = [frame.name for frame, m in zip(frames, numbered, strict=True)
-              if not m or (m[1], m[3].lower()) != main_pattern]
+    strays = [frame.name for frame, pattern in zip(frames, patterns, strict=True) if pattern != main_pattern]
     if strays:
         shown = ", ".join(strays[:3]) + (f" and {len(strays) - 3} more" if len(strays) > 3 else "")
         warnings.append(f"{shown} do not follow the numbering of the other {count} frames; they are coloured as "
                         "frames where their names sort" if len(strays) > 1 else
                         f"{shown} does not follow the numbering of the other {count} frames; it is coloured as a "
                         "frame where its name sorts")
-    numbers = [int(m[2]) for m in numbered if m and (m[1], m[3].lower()) == main_pattern]
+    numbers = [int(m[2]) for m, pattern in zip(numbered, patterns, strict=True) if pattern == main_pattern]
     gaps = [(a, b) for a, b in itertools.pairwise(numbers) if b - a > 1]
     if gaps:
         missing = sum(b - a - 1 for a, b in gaps)
