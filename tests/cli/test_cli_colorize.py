@@ -281,3 +281,17 @@ def test_a_batch_run_again_skips_what_it_coloured_before_and_colours_the_rest(tm
     assert (out / "p1.png").read_bytes().startswith(b"kept")
     assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress", "--overwrite") == 0
     assert Image.open(out / "p1.png").size == (40, 30)
+
+
+def test_a_multi_page_scan_is_coloured_as_its_first_page_with_a_warning(tmp_path, tiny_model, capsys):
+    pages = [Image.fromarray(textured_rgb(30, 40, seed=i)[..., 0]) for i in range(3)]
+    pages[0].save(tmp_path / "pages.tif", save_all=True, append_images=pages[1:])
+    pages[0].save(tmp_path / "one.tif")
+    assert run("colorize", tmp_path / "pages.tif", "-o", tmp_path / "pages.png", "--model", tiny_model) == 0
+    warning = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert warning == [f"warning: {tmp_path / 'pages.tif'}: holds 3 pages or frames and only the first is coloured: "
+                       "split a multi-page scan into one file a page, or make an animation a video "
+                       "(ffmpeg -i IN.gif OUT.mp4), first"]
+    assert run("colorize", tmp_path / "one.tif", "-o", tmp_path / "one.png", "--model", tiny_model) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "pages.png")), np.asarray(Image.open(tmp_path / "one.png")))

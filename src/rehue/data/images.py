@@ -45,6 +45,7 @@ class LoadedImage:
     deep_gray: np.ndarray | None = None  # (H, W) uint16 gray, for files with more than 8 bits per sample
     dpi: tuple[float, float] | None = None
     exif: object | None = None  # PIL.Image.Exif with the tags worth keeping (``EXIF_KEPT``), or None
+    frames: int = 1  # pages of a multi-page TIFF, frames of an animation: only the first is read
 
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv", ".flv",
@@ -133,12 +134,14 @@ def load_image(path: str | Path) -> LoadedImage:
                 deep_rgb = image.format in DEEP_FORMATS and image.mode in ("RGB", "RGBA") and \
                     ";16" in _raw_mode(image)
                 orientation = image.getexif().get(0x0112, 1)
+                frames = getattr(image, "n_frames", 1)
                 image.load()
                 exif = _kept_exif(image)  # a turned copy of a TIFF would have lost its tags
                 image = ImageOps.exif_transpose(image)
                 loaded = pil_to_loaded(image, str(path))
                 loaded.dpi = _dpi(image.info.get("dpi"))
                 loaded.exif = exif
+                loaded.frames = frames
                 if deep_rgb:
                     _add_deep_rgb(loaded, path, orientation)
                 return loaded

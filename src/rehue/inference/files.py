@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from rehue.data.images import (
     save_image,
 )
 from rehue.errors import RehueError, UsageError
+
+logger = logging.getLogger(__name__)
 
 # x264's speed presets, fastest first (a slower one makes a smaller file at the same --crf)
 H264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
@@ -106,6 +109,10 @@ def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: boo
 
     check_output_path(target, overwrite, inputs=(source,))
     image = load_image(source)
+    if image.frames > 1:
+        logger.warning("%s: holds %d pages or frames and only the first is coloured: split a multi-page scan into "
+                    "one file a page, or make an animation a video (ffmpeg -i IN.gif OUT.mp4), first",
+                    source, image.frames)
     gray = image.rgb if image.deep_gray is None else image.deep_gray
     rgb = colorizer.colorize(gray)
     alpha = image.alpha
