@@ -509,3 +509,21 @@ def test_feature_matching_pulls_the_output_towards_the_truths_discriminator_acti
     assert len(activations.outputs) == layers >= 3 and logits.shape[0] == 2
     model(torch.zeros(2, 3, 32, 32))
     assert len(activations.outputs) == layers, "a plain call of the discriminator records nothing"
+
+
+def test_a_frame_dataset_smaller_than_a_batch_trains_and_one_without_pairs_is_a_clear_error(tmp_path):
+    """Before, one training frame at 32x32 ended in BatchNorm's "Expected more than 1 value per channel"
+    traceback, and a dependent model on frames without consecutive pairs in PyTorch's "num_samples=0"."""
+    import numpy as np
+
+    from rehue.data.frames import extract_frames
+    from tests.conftest import textured_rgb
+    from tests.helpers_video import make_clip
+
+    clips = [make_clip(tmp_path / f"v{k}.mp4", [textured_rgb(48, 64, seed=k)] * 2, fps=2) for k in range(2)]
+    frames = tmp_path / "frames"
+    extract_frames(clips, frames, fps=1, size=32, test_videos=["v1.mp4"], progress=False)
+    result = train(tiny_config(frames, tmp_path / "run", epochs=1, steps_per_epoch=2, batch_size=4), progress=False)
+    assert result.history[0]["images_seen"] == 8 and np.isfinite(result.history[0]["loss_g_l1"])
+    with pytest.raises(RehueError, match="no train pair of consecutive frames in one scene"):
+        train(tiny_config(frames, tmp_path / "dependent", in_channels=3, epochs=1), progress=False)

@@ -278,13 +278,14 @@ class ArrayDataset(Dataset):
 
     def __init__(self, images: np.ndarray, *, train: bool = True, flips: bool = True, colour_jitter: float = 0.0):
         self.images, self.train, self.flips, self.colour_jitter = images, train, flips, colour_jitter
+        self.epoch_length = len(images)  # training may raise it to fill a batch from a few frames
         self._rng = np.random.default_rng()
 
     def __len__(self) -> int:
-        return len(self.images)
+        return self.epoch_length if self.train else len(self.images)
 
     def __getitem__(self, index: int) -> dict:
-        rgb = self.images[index]
+        rgb = self.images[index % len(self.images)]
         if self.train and self.flips and self._rng.random() < 0.5:
             rgb = rgb[:, ::-1]
         item = lab_item(np.ascontiguousarray(rgb))
@@ -298,14 +299,15 @@ class FramePairDataset(Dataset):
 
     def __init__(self, frames: np.ndarray, pairs: list[tuple[int, int]], *, train: bool = True):
         self.frames, self.pair_index, self.train = frames, pairs, train
+        self.epoch_length = len(pairs)  # training may raise it to fill a batch from a few pairs
         self._rng = np.random.default_rng()
 
     def __len__(self) -> int:
-        return len(self.pair_index)
+        return self.epoch_length if self.train else len(self.pair_index)
 
     def __getitem__(self, index: int) -> dict:
         rng = self._rng if self.train else np.random.default_rng(index)
-        prev_i, cur_i = self.pair_index[index]
+        prev_i, cur_i = self.pair_index[index % len(self.pair_index)]
         return pair_item(self.frames[prev_i], self.frames[cur_i], rng)
 
 
@@ -381,8 +383,14 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
             raise RehueError("frame dataset has no test frames (split is by video; extract 2+ videos)", path)
         frames = {name: _load_frames(path, part, size) for name, part in splits.items()}
         if dependent:
-            return (FramePairDataset(frames["train"], frame_pairs(splits["train"])),
-                    FramePairDataset(frames["test"], frame_pairs(splits["test"]), train=False))
+            pairs = {name: frame_pairs(part) for name, part in splits.items()}
+            for name, found in pairs.items():
+                if not found:
+                    raise RehueError(f"frame dataset has no {name} pair of consecutive frames in one scene, which a "
+                                     "dependent model learns from; sample the videos more often (rehue frames "
+                                     "--fps)", path)
+            return (FramePairDataset(frames["train"], pairs["train"]),
+                    FramePairDataset(frames["test"], pairs["test"], train=False))
         return ArrayDataset(frames["train"], colour_jitter=colour_jitter), ArrayDataset(frames["test"], train=False)
 
     rows = _read_manifest_rows(path)
