@@ -237,14 +237,19 @@ def temp_path_for(target: Path) -> Path:
     return target.with_name(f".{target.stem}.rehue-tmp{os.getpid()}{target.suffix}")
 
 
+def is_same_file(target, source) -> bool:
+    """Whether writing ``target`` would replace ``source`` (the same file by any path or link)."""
+    target = Path(target)
+    try:
+        return target.exists() and target.samefile(source) or target.resolve() == Path(source).resolve()
+    except OSError:
+        return False
+
+
 def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:
     target = Path(target)
-    for source in inputs:
-        try:
-            if target.exists() and target.samefile(source) or target.resolve() == Path(source).resolve():
-                raise RehueError("output is the same file as the input; choose another output path", target)
-        except OSError:
-            pass
+    if any(is_same_file(target, source) for source in inputs):
+        raise RehueError("output is the same file as the input; choose another output path", target)
     if target.exists() and not overwrite:
         raise RehueError("output exists; pass --overwrite to replace it", target)
     parent = target.parent if str(target.parent) else Path(".")

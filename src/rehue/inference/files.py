@@ -12,6 +12,7 @@ from rehue.data.images import (
     check_output_path,
     is_image_path,
     is_inside,
+    is_same_file,
     is_video_path,
     iter_image_files,
     iter_video_files,
@@ -93,13 +94,6 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
     return separated
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.samefile(b)
-    except OSError:
-        return False
-
-
 def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bool = False, quality: int = 95,
                         side_by_side: bool = False) -> Path:
     """Colour one image file. A scan with more than 8 bits per sample is coloured from its 16-bit gray
@@ -110,9 +104,9 @@ def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: boo
     check_output_path(target, overwrite, inputs=(source,))
     image = load_image(source)
     if image.frames > 1:
-        logger.warning("%s: holds %d pages or frames and only the first is coloured: split a multi-page scan into "
-                    "one file a page, or make an animation a video (ffmpeg -i IN.gif OUT.mp4), first",
-                    source, image.frames)
+        logger.warning("%s: holds %d pages or frames and only the first is coloured: split a multi-page scan "
+                       "into one file a page, or make an animation a video (ffmpeg -i IN.gif OUT.mp4), first",
+                       source, image.frames)
     gray = image.rgb if image.deep_gray is None else image.deep_gray
     rgb = colorizer.colorize(gray)
     alpha = image.alpha
@@ -163,7 +157,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     single = len(jobs) == 1
     bar = tqdm(jobs, unit="file", disable=not progress or single, file=sys.stderr, dynamic_ncols=True)
     for job in bar:
-        if not single and not overwrite and job.target.exists() and not _same_file(job.target, job.source):
+        if not single and not overwrite and job.target.exists() and not is_same_file(job.target, job.source):
             summary.skipped.append(job.target)  # coloured by an earlier run, maybe one that was interrupted
             continue
         try:
