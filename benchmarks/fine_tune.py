@@ -82,7 +82,7 @@ def rehue(*args: str) -> None:
 
 
 def evaluate(test: Path, model: str, report: Path) -> dict:
-    rehue("evaluate", str(test), "--model", model, "--out", str(report), "--no-progress")
+    rehue("evaluate", str(test), "--model", model, "--out", str(report), "--overwrite", "--no-progress")
     return json.loads((report / "metrics.json").read_text())
 
 

@@ -168,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--against", default=None,
                    help="a second model (shipped name or path) scored on the same images at its own settings; "
                         "the report says whether --model is clearly better, clearly worse or level with it")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier report in --out")
     p.add_argument("--device", default="auto")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cmd_evaluate)
@@ -315,7 +316,8 @@ def cmd_evaluate(args) -> int:
 
     result = evaluate(args.model, args.data, args.out, dependent_model=args.dependent_model, full_res=args.full_res,
                       limit=args.limit, video_frames=args.video_frames, device=args.device,
-                      progress=not args.no_progress, fit=args.fit, chroma=args.chroma, against=args.against)
+                      progress=not args.no_progress, fit=args.fit, chroma=args.chroma, against=args.against,
+                      overwrite=args.overwrite)
     print(result.table.to_markdown())
     for key, value in result.extra.items():
         print(f"- {key}: {clip_summary(value) if is_clip_stats(value) else value}")

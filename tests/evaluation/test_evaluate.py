@@ -110,6 +110,34 @@ def test_a_report_folder_that_is_a_file_or_inside_the_photos_is_refused_before_s
     assert sorted(photo_folder.iterdir()) == photos
 
 
+def test_an_earlier_report_is_refused_before_scoring_and_replaced_whole_with_overwrite(tmp_path, photo_folder,
+                                                                                      tiny_model, capsys):
+    """Before, a second run into the same --out replaced the report without a word, and a drift.png of an
+    earlier clip stayed beside a report of photos that had none."""
+    from tests.helpers_video import textured_frames
+
+    clip = make_clip(tmp_path / "colour.mp4", list(textured_frames(4, 48, 64)), fps=10)
+    out = tmp_path / "report"
+    options = ["--model", str(tiny_model), "--dependent-model", "none", "--out", str(out), "--no-progress"]
+    assert main(["evaluate", str(clip), *options]) == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert {"metrics.json", "metrics.md", "drift.png"} <= set(before)
+    capsys.readouterr()
+
+    assert main(["evaluate", str(photo_folder), *options]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    named = ", ".join(name for name in ("metrics.json", "metrics.md", "samples.png", "gains.png", "drift.png")
+                      if name in before)
+    assert err == [f"rehue: error: {out}: holds an earlier report ({named}); pass --overwrite to replace it or "
+                   "name another --out"]
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+
+    assert main(["evaluate", str(photo_folder), *options, "--overwrite"]) == 0
+    assert "drift.png" not in {path.name for path in out.iterdir()}, "the clip's plot is not this report's"
+    report = json.loads((out / "metrics.json").read_text())
+    assert report["rows"]["gray baseline"]["count"] == 4 and not any(key.startswith("video") for key in report["extra"])
+
+
 def test_a_gray_clip_is_scored_with_a_warning_that_its_scores_say_nothing(tmp_path, tiny_model):
     from tests.helpers_video import textured_frames
 

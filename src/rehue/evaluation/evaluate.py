@@ -77,20 +77,25 @@ def _held_out(root: Path) -> set[str] | None:
 def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str = "default", full_res: bool = False,
              limit: int = 0, video_frames: int = 300, device: str = "auto", progress: bool = True,
              log=None, fit: str | None = None, chroma: float | None = None,
-             against=None) -> EvaluationResult:
+             against=None, overwrite: bool = False) -> EvaluationResult:
     """Score ``model`` (at ``chroma``, default its own) on ``inputs`` beside the gray answer, and, with
     ``against``, beside a second model at its own settings on the same images (its videos paired with
-    the dependent model "default" picks for it): the report then says how sure the difference is."""
+    the dependent model "default" picks for it): the report then says how sure the difference is.
+
+    An earlier report in ``out_dir`` is refused before anything is scored, unless ``overwrite``."""
     from tqdm import tqdm
 
     from rehue.data.images import is_inside, load_image
-    from rehue.evaluation.report import write_report
+    from rehue.evaluation.report import earlier_report, write_report
     from rehue.inference.colorizer import Colorizer
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise RehueError("is a file; --out names the report folder", out_dir)
+    if not overwrite and (earlier := earlier_report(out_dir)):
+        raise RehueError(f"holds an earlier report ({', '.join(earlier)}); pass --overwrite to replace it "
+                         "or name another --out", out_dir)
     if any(is_inside(out_dir, source) for source in inputs):
         raise RehueError("the report folder must not be inside the photos it scores: its pictures would be "
                          "scored as photos next time", out_dir)

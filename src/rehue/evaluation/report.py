@@ -32,6 +32,12 @@ REPORT_MARKDOWN = "metrics.md"
 REPORT_SAMPLES = "samples.png"
 REPORT_GAINS = "gains.png"
 REPORT_DRIFT = "drift.png"
+REPORT_FILES = (REPORT_JSON, REPORT_MARKDOWN, REPORT_SAMPLES, REPORT_GAINS, REPORT_DRIFT)
+
+
+def earlier_report(out_dir: str | Path) -> list[str]:
+    """The names of the report files already in ``out_dir`` (none when it does not exist)."""
+    return [name for name in REPORT_FILES if (Path(out_dir) / name).exists()]
 
 
 def _write_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
@@ -218,7 +224,8 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
     row has an interval ``gains.png`` (``gains_plot``).
 
     Returns the written paths by kind: "json", "markdown", "samples", "gains" and, when clips were
-    scored, "drift" (``drift_plot``).
+    scored, "drift" (``drift_plot``). A report file of an earlier report that this one has no use for
+    (a ``drift.png`` when no clip was scored now) is removed, so the folder holds one report.
     """
     out_dir = Path(out_dir)
     extra = dict(extra or {})
@@ -240,4 +247,8 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
     drift = drift_plot(extra, out_dir / REPORT_DRIFT)
     if drift is not None:
         paths["drift"] = drift
+    written = {path.name for path in paths.values()}
+    for name in set(REPORT_FILES) - written:
+        with contextlib.suppress(OSError):
+            (out_dir / name).unlink(missing_ok=True)
     return paths
