@@ -267,6 +267,29 @@ def test_an_output_folder_inside_the_input_folder_is_not_coloured_again(tmp_path
     assert (out / "a.png").read_bytes() == first
 
 
+def test_an_output_folder_that_holds_png_inputs_is_refused_before_anything_is_written(tmp_path, tiny_model, capsys):
+    """Before, `-o` naming the input folder coloured the JPEGs and failed file by file on the PNGs, each
+    of which would have been replaced by its own colour version."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(photos / "a.jpg")
+    for name in ("b.png", "c.png"):
+        Image.fromarray(textured_rgb(30, 40, seed=2)[..., 0]).save(photos / name)
+    before = {path.name: path.read_bytes() for path in photos.iterdir()}
+    for options in ([], ["--overwrite"]):
+        capsys.readouterr()
+        assert run("colorize", photos, "-o", photos, "--model", tiny_model, "--no-progress", *options) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"rehue: error: {photos / 'b.png'}: would be replaced by its own colour version (and 1 more): "
+                       "the output folder holds the inputs; name another folder with -o"]
+        assert {path.name: path.read_bytes() for path in photos.iterdir()} == before
+
+    (photos / "b.png").unlink()
+    (photos / "c.png").unlink()
+    assert run("colorize", photos, "-o", photos, "--model", tiny_model, "--no-progress") == 0
+    assert sorted(path.name for path in photos.iterdir()) == ["a.jpg", "a.png"], "JPEGs may be coloured beside"
+
+
 def test_a_batch_run_again_skips_what_it_coloured_before_and_colours_the_rest(tmp_path, tiny_model, capsys):
     photos = tmp_path / "photos"
     photos.mkdir()

@@ -50,7 +50,8 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     run would colour the first run's outputs). Two inputs that would land on one output (``scan1.tif``
     and ``scan1.jpg`` both as ``scan1.png``) keep their own extension in the name (``scan1-tif.png``,
     ``scan1-jpg.png``); where that cannot tell them apart (``a/x.png`` and ``b/x.png`` from two folders)
-    the plan is refused before anything is written, since one would replace the other."""
+    the plan is refused before anything is written, since one would replace the other. So is a plan
+    that would write an input's colour version over it (``-o`` naming the folder of PNG scans)."""
     inputs = [Path(p) for p in inputs]
     for source in inputs:
         if not source.exists():
@@ -91,6 +92,12 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
             raise RehueError(f"{other.source} and {job.source} would both be written here; colour them into "
                              "separate output folders", job.target)
         separated.append(Job(job.source, target))
+    in_place = [job.source for job in separated
+                if job.target.resolve() == job.source.resolve() or is_same_file(job.target, job.source)]
+    if in_place:
+        more = f" (and {len(in_place) - 1} more)" if len(in_place) > 1 else ""
+        raise RehueError(f"would be replaced by its own colour version{more}: the output folder holds the "
+                         "inputs; name another folder with -o", in_place[0])
     return separated
 
 
