@@ -74,6 +74,32 @@ def test_split_is_by_video_and_pairs_never_cross_videos_or_scenes(tmp_path):
     assert len(frame_pairs(rows)) == len(rows) - 3 - 1
 
 
+def test_an_unreadable_frame_is_skipped_with_a_warning_and_breaks_only_its_own_pairs(tmp_path):
+    """Before, one damaged frame file among thousands stopped training; photos were already skipped."""
+    clips = [panning_clip(tmp_path / f"v{i}.mp4", 1, 12, 48, 64, seed=i) for i in range(2)]
+    out = tmp_path / "frames"
+    extract_frames(clips, out, fps=6, size=32, test_videos=["v1.mp4"], progress=False)
+    rows = read_frame_manifest(out)
+    train_rows = [row for row in rows if row["split"] == "train"]
+    whole = build_datasets(out, 32, dependent=True, log=lambda message: None)[0]
+    damaged = train_rows[2]
+    (out / damaged["path"]).write_bytes(b"not a PNG")
+    messages = []
+    train, test = build_datasets(out, 32, dependent=True, log=messages.append)
+    assert messages[0].startswith(f"warning: skipping {out / damaged['path']}") and "1 of" in messages[-1]
+    assert len(train.frames) == len(whole.frames) - 1 and len(test.frames) == len(rows) - len(train_rows)
+    assert len(train.pair_index) == len(whole.pair_index) - 2, "the pairs into and out of the damaged frame"
+    assert (0, 1) in train.pair_index and (2, 3) in train.pair_index
+    assert (1, 2) not in train.pair_index, "the frames on either side of the damaged one are not neighbours"
+    assert np.array_equal(train.frames[2], whole.frames[3])
+
+    for row in rows:
+        if row["split"] == "test":
+            (out / row["path"]).write_bytes(b"")
+    with pytest.raises(RehueError, match="no readable test frame"):
+        build_datasets(out, 32, log=lambda message: None)
+
+
 def test_not_a_video_is_a_one_line_error(tmp_path, capsys):
     bad = tmp_path / "notes.mp4"
     bad.write_text("hello")

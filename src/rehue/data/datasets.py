@@ -321,18 +321,27 @@ def is_frame_dir(path: Path) -> bool:
     return (Path(path) / "manifest.csv").is_file() and (Path(path) / "frames").is_dir()
 
 
-def _load_frames(root: Path, rows: list[dict], size: int) -> np.ndarray:
+def _load_frames(root: Path, rows: list[dict], size: int, log) -> tuple[np.ndarray, list[int]]:
+    """The frames of ``rows`` at ``size``, and the indices of the rows they come from: an unreadable frame
+    is skipped with a warning, as an unreadable photo is."""
     import cv2
 
     from rehue.data.images import load_image
 
-    frames = []
-    for row in rows:
-        rgb = load_image(Path(root) / row["path"]).rgb
+    frames, kept = [], []
+    for index, row in enumerate(rows):
+        try:
+            rgb = load_image(Path(root) / row["path"]).rgb
+        except RehueError as exc:
+            log(f"warning: skipping {exc}")
+            continue
         if rgb.shape[:2] != (size, size):
             rgb = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
         frames.append(rgb)
-    return np.stack(frames) if frames else np.zeros((0, size, size, 3), np.uint8)
+        kept.append(index)
+    if len(kept) < len(rows):
+        log(f"{len(rows) - len(kept)} of {len(rows)} frames skipped as unreadable")
+    return (np.stack(frames) if frames else np.zeros((0, size, size, 3), np.uint8)), kept
 
 
 def frame_pairs(rows: list[dict]) -> list[tuple[int, int]]:
@@ -381,9 +390,18 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
             raise RehueError("frame dataset has no training frames", path)
         if not splits["test"]:
             raise RehueError("frame dataset has no test frames (split is by video; extract 2+ videos)", path)
-        frames = {name: _load_frames(path, part, size) for name, part in splits.items()}
+        log = log or (lambda msg: print(msg, file=sys.stderr))
+        frames, kept = {}, {}
+        for name, part in splits.items():
+            frames[name], kept[name] = _load_frames(path, part, size, log)
+            if not kept[name]:
+                raise RehueError(f"frame dataset has no readable {name} frame", path)
         if dependent:
-            pairs = {name: frame_pairs(part) for name, part in splits.items()}
+            pairs = {}
+            for name, part in splits.items():  # a skipped frame breaks its pairs; its neighbours are not paired
+                position = {index: at for at, index in enumerate(kept[name])}
+                pairs[name] = [(position[a], position[b]) for a, b in frame_pairs(part)
+                               if a in position and b in position]
             for name, found in pairs.items():
                 if not found:
                     raise RehueError(f"frame dataset has no {name} pair of consecutive frames in one scene, which a "
