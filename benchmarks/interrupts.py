@@ -52,7 +52,8 @@ def trial(clip: Path, model: Path, root: Path, delay: float = 0.0) -> list[dict]
         _, err = proc.communicate(timeout=120)
         results.append({"signal": signum.name, "signalled mid-run": signalled[signum], "exit": proc.returncode,
                         "temp left": bool(temp_files(folder)), "output written": out.exists(),
-                        "error": err.strip().splitlines()[-1] if err.strip() else ""})
+                        "error": err.strip().splitlines()[-1] if err.strip() else "",
+                        "stderr": err})
     return results
 
 
@@ -86,8 +87,11 @@ def main() -> None:
                     outcomes[f"exit {result['exit']}"] += 1
                     outcomes["temp left"] += result["temp left"]
                     outcomes["signalled after the run ended"] += not result["signalled mid-run"]
-                    if not clean:
+                    if not clean:  # a crash's stderr holds faulthandler's stacks of every thread
+                        stderr = result.pop("stderr")
                         print(f"trial {k}: {result}", flush=True)
+                        if result["exit"] < 0:
+                            print(stderr, flush=True)
                 done = k + 1
                 rate = done / (time.perf_counter() - started)
                 print(f"\r{done}/{args.trials} trials, {rate:.2f}/s, {(args.trials - done) / rate:.0f} s left",

@@ -269,6 +269,35 @@ def test_unwritable_outputs_are_one_line_errors(tmp_path, tiny_model, small_phot
     assert target == source or not target.exists()
 
 
+@pytest.mark.parametrize("command", ["colorize-folder", "colorize-frames", "frames", "train", "grid-search"])
+def test_an_output_folder_that_cannot_be_made_is_one_line_for_every_command(tmp_path, tiny_model, small_photo,
+                                                                           short_clip, capsys, command):
+    """Before, an output folder below a file (or a read-only folder) ended in a PermissionError or
+    NotADirectoryError traceback from colorize (folder outputs), frames, train and grid-search."""
+    (tmp_path / "plain-file").write_text("x")
+    out = tmp_path / "plain-file" / "out"
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(2):
+        Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
+    grid = tmp_path / "grid.toml"
+    grid.write_text(f'data = "{photos}"\ngenerators = ["gen2"]\ndiscriminators = ["disc1"]\nbatch_sizes = [2]\n'
+                    'size = 32\nepochs = 1\n')
+    args = {"colorize-folder": ["colorize", small_photo, short_clip, "-o", out, "--model", tiny_model],
+            "colorize-frames": ["colorize", photos, "--frames", "-o", out, "--model", tiny_model],
+            "frames": ["frames", short_clip, short_clip.with_name("clip2.mp4"), "--out", out],
+            "train": ["train", photos, "--out", out, "--size", "32", "--epochs", "1", "--batch-size", "2"],
+            "grid-search": ["grid-search", grid, "--out", out]}[command]
+    if command == "frames":
+        short_clip.with_name("clip2.mp4").write_bytes(short_clip.read_bytes())
+    before = sorted(tmp_path.rglob("*"))
+    assert run(*args, "--no-progress") == 1
+    err = capsys.readouterr().err
+    assert_one_line_error(err, tmp_path / "plain-file", "")
+    assert "Not a directory" in err or "is a file" in err
+    assert sorted(tmp_path.rglob("*")) == before
+
+
 def test_existing_video_output_is_kept_without_overwrite(tmp_path, tiny_model, short_clip, capsys):
     out = tmp_path / "out.mp4"
     out.write_bytes(b"precious")
@@ -397,8 +426,8 @@ def test_sigint_and_sigterm_mid_video_leave_no_partial_output_and_no_temp_file(t
         out = folder / "coloured.mp4"
         if existing is not None:
             out.write_bytes(existing)
-        args = [sys.executable, "-m", "rehue.cli", "colorize", str(long_clip), "-o", str(out), "--model", str(model),
-                "--dependent-model", "none", "--overwrite", "--no-progress"]
+        args = [sys.executable, "-X", "faulthandler", "-m", "rehue.cli", "colorize", str(long_clip), "-o", str(out),
+                "--model", str(model), "--dependent-model", "none", "--overwrite", "--no-progress"]
         proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
                                 preexec_fn=default_sigint)
         runs.append((signum, existing, folder, out, proc))

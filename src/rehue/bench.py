@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -424,9 +424,9 @@ def run_benchmark(*, quick: bool = False, device: str = "cpu", model: str | None
     if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
         raise RehueError(f"the benchmark runs on cpu or cuda, not {device!r}")
     if backend not in BACKENDS:
-        raise RehueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+        raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     if threads is not None and threads < 1:
-        raise RehueError(f"threads must be at least 1, not {threads}")
+        raise UsageError(f"threads must be at least 1, not {threads}")
     log = log or (lambda message: print(message, file=sys.stderr))
     plan = plan or (QUICK_PLAN if quick else FULL_PLAN)
     device = resolve_device(device)

@@ -300,8 +300,8 @@ def cmd_frames(args) -> int:
     from rehue.data.frames import extract_frames
 
     if args.every is not None and not args.every > 0:
-        raise RehueError(f"--every must be positive, not {args.every:g}")
-    fps = args.fps if args.fps else 1.0 / (args.every or 1.5)
+        raise UsageError(f"--every must be positive, not {args.every:g}")
+    fps = args.fps if args.fps is not None else 1.0 / (args.every or 1.5)
     summary = extract_frames(args.videos, args.out, fps=fps, size=args.size, test_fraction=args.test_fraction,
                              test_videos=args.test_video, scene_mode=args.scene_mode, overwrite=args.overwrite,
                              progress=not args.no_progress)
@@ -497,6 +497,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print("rehue: error: out of memory", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a folder that cannot be made or written where no step names the problem itself
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"rehue: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
 
 

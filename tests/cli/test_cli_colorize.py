@@ -40,7 +40,7 @@ def test_chroma_sets_the_colour_strength(tmp_path, tiny_model, gray_jpeg, capsys
         chroma[strength] = np.hypot(*np.moveaxis(rgb_to_lab(np.asarray(Image.open(out)))[..., 1:], -1, 0)).mean()
     assert chroma["0"] < 0.5 < chroma["1"]
     assert chroma["0.5"] == pytest.approx(chroma["1"] / 2, rel=0.2)
-    assert run("colorize", gray_jpeg, "-o", tmp_path / "bad.png", "--model", tiny_model, "--chroma", "-1") == 1
+    assert run("colorize", gray_jpeg, "-o", tmp_path / "bad.png", "--model", tiny_model, "--chroma", "-1") == 2
     assert "chroma must be between 0 and 4" in capsys.readouterr().err and not (tmp_path / "bad.png").exists()
 
 
@@ -56,7 +56,7 @@ def test_fit_picks_how_photos_meet_the_model(tmp_path, tiny_model, gray_jpeg, ca
     assert np.array_equal(np.asarray(Image.open(default)), outputs["native"])
     assert not np.array_equal(outputs["native"], outputs["letterbox"])
     capsys.readouterr()
-    assert run("colorize", gray_jpeg, "-o", tmp_path / "bad.png", "--model", tiny_model, "--fit", "square") == 1
+    assert run("colorize", gray_jpeg, "-o", tmp_path / "bad.png", "--model", tiny_model, "--fit", "square") == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["rehue: error: unknown fit 'square'; choose one of: native, letterbox"]
     assert not (tmp_path / "bad.png").exists()
@@ -76,7 +76,7 @@ def test_borders_of_a_scanned_print_stay_gray_unless_asked(tmp_path, tiny_model,
     chroma = {k: np.hypot(lab[..., 1], lab[..., 2]) for k, lab in outputs.items()}
     assert chroma["neutral"][:15].max() < 1.0 and chroma["model"][:15].mean() > chroma["neutral"][:15].mean()
     capsys.readouterr()
-    assert run("colorize", scan, "-o", tmp_path / "bad.png", "--model", tiny_model, "--borders", "crop") == 1
+    assert run("colorize", scan, "-o", tmp_path / "bad.png", "--model", tiny_model, "--borders", "crop") == 2
     assert capsys.readouterr().err.strip() == "rehue: error: unknown borders 'crop'; choose one of: neutral, model"
     assert not (tmp_path / "bad.png").exists()
 
@@ -117,7 +117,7 @@ def test_an_encoder_setting_out_of_range_is_a_one_line_error(tmp_path, tiny_mode
     """Before, --quality 101 and --crf 99 were passed on and the encoder clamped them; --crf -5 and --preset
     quick failed as "cannot write the video (...)"."""
     out = tmp_path / "out.jpg"
-    assert run("colorize", gray_jpeg, "-o", out, "--model", tiny_model, *option) == 1
+    assert run("colorize", gray_jpeg, "-o", out, "--model", tiny_model, *option) == 2, "a wrong argument"
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0] and not out.exists()
 

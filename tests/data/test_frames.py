@@ -174,11 +174,25 @@ def test_folders_without_videos_typos_and_nothing_readable_are_clear_errors(tmp_
 
 @pytest.mark.parametrize(("option", "message"), [(["--size", "0"], "--size must be at least 1 pixel, not 0"),
                                                (["--every", "-1"], "--every must be positive, not -1"),
+                                               (["--fps", "0"], "--fps must be positive, not 0.0"),
                                                (["--test-fraction", "2"], "--test-fraction must be between 0 and 1")])
 def test_a_frame_setting_out_of_range_is_a_one_line_error(tmp_path, capsys, option, message):
-    """Before, --size 0 ended in an OpenCV traceback, --every -1 was reported as "--fps must be positive"
-    and --test-fraction 2 was taken as 1."""
+    """Before, --size 0 ended in an OpenCV traceback, --every -1 was reported as "--fps must be positive",
+    --fps 0 was taken as the default rate and --test-fraction 2 as 1; each exited 1, as a bad file does."""
     clip = panning_clip(tmp_path / "a.mp4", 1, 12, 32, 32)
-    assert main(["frames", str(clip), str(clip), "--out", str(tmp_path / "f"), "--no-progress", *option]) == 1
+    assert main(["frames", str(clip), str(clip), "--out", str(tmp_path / "f"), "--no-progress", *option]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0] and not (tmp_path / "f").exists()
+
+
+def test_two_videos_of_one_name_are_refused_naming_both(tmp_path, capsys):
+    """Before, the error named neither: with hundreds of videos, reel1/clip.mp4 and reel2/clip.mp4 were
+    left to be found by hand."""
+    for reel in ("reel1", "reel2"):
+        (tmp_path / reel).mkdir()
+        panning_clip(tmp_path / reel / "clip.mp4", 1, 12, 32, 32)
+    assert main(["frames", str(tmp_path / "reel1"), str(tmp_path / "reel2"), "--out", str(tmp_path / "f"),
+                 "--no-progress"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"rehue: error: {tmp_path / 'reel1' / 'clip.mp4'} and {tmp_path / 'reel2' / 'clip.mp4'} share the "
+                   "name 'clip', which names their frames; rename one"]

@@ -93,7 +93,7 @@ def test_a_gray_photo_is_no_ground_truth_and_is_skipped_with_a_warning(tmp_path,
 def test_a_count_out_of_range_is_a_one_line_error(tmp_path, photo_folder, tiny_model, capsys, option, message):
     """Before, --limit -1 silently left out the last photo and --video-frames 0 said "no image could be read"."""
     assert main(["evaluate", str(photo_folder), "--out", str(tmp_path / "r"), "--model", str(tiny_model),
-                 "--no-progress", *option]) == 1
+                 "--no-progress", *option]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0] and not (tmp_path / "r").exists()
 
@@ -194,7 +194,7 @@ def test_evaluate_scores_the_colour_strength_asked_for(tmp_path, photo_folder, t
     assert abs(coloured["psnr"]["mean"] - gray["psnr"]["mean"]) < 0.1
     assert strong.table.summary("tiny-independent x2")["colourfulness_output"]["mean"] > 1.0, "named by strength"
     assert main(["evaluate", str(photo_folder), "--model", str(tiny_model), "--out", str(tmp_path / "bad"),
-                 "--chroma", "5", "--no-progress"]) == 1
+                 "--chroma", "5", "--no-progress"]) == 2
     assert "chroma must be between 0 and 4, not 5" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
 

@@ -495,7 +495,7 @@ def test_frames_into_a_video_file_at_the_films_speed(tmp_path, tiny_model, tiny_
                  "--model", str(tiny_model), "--no-progress"]) == 2
     assert "one video file holds one film" in capsys.readouterr().err
     assert main(["colorize", str(scans), "-o", str(tmp_path / "x.mp4"), "--frames", "--fps", "0",
-                 "--model", str(tiny_model), "--no-progress"]) == 1
+                 "--model", str(tiny_model), "--no-progress"]) == 2
     assert "--fps must be above 0" in capsys.readouterr().err and not (tmp_path / "x.mp4").exists()
     assert main(["colorize", str(scans), "-o", str(tmp_path / "folder"), "--frames", "--fps", "18",
                  "--model", str(tiny_model), "--no-progress"]) == 2

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 
 # thesis 4.1: one frame per 1.5 s for independent training, 3/s for dependent training, 5/s for test
 THESIS_RATES = {"independent": 1 / 1.5, "dependent": 3.0, "test": 5.0}
@@ -35,7 +35,7 @@ def choose_test_videos(videos: list[Path], test_fraction: float, test_names: lis
         chosen = {v for v in videos if v.name in test_names or v.stem in test_names or str(v) in test_names}
         unknown = set(test_names) - {v.name for v in chosen} - {v.stem for v in chosen} - {str(v) for v in chosen}
         if unknown:
-            raise RehueError(f"--test-video names no input: {', '.join(sorted(unknown))}")
+            raise UsageError(f"--test-video names no input: {', '.join(sorted(unknown))}")
         return chosen
     if len(videos) < 2 or test_fraction <= 0:
         return set()
@@ -52,15 +52,18 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     if fps <= 0:
-        raise RehueError(f"--fps must be positive, not {fps}")
+        raise UsageError(f"--fps must be positive, not {fps}")
     if size < 1:
-        raise RehueError(f"--size must be at least 1 pixel, not {size}")
+        raise UsageError(f"--size must be at least 1 pixel, not {size}")
     if not 0 <= test_fraction <= 1:
-        raise RehueError(f"--test-fraction must be between 0 and 1, not {test_fraction:g}")
+        raise UsageError(f"--test-fraction must be between 0 and 1, not {test_fraction:g}")
     videos = _video_files(videos)
-    stems = [v.stem for v in videos]
-    if len(set(stems)) != len(stems):
-        raise RehueError("two input videos share a name; rename one so frames do not collide")
+    by_stem: dict[str, Path] = {}
+    for video in videos:
+        other = by_stem.setdefault(video.stem, video)
+        if other is not video:
+            raise RehueError(f"{other} and {video} share the name {video.stem!r}, which names their frames; "
+                             "rename one")
     out = Path(out)
     if (out / "manifest.csv").exists() and not overwrite:
         raise RehueError("already holds a frame dataset; pass --overwrite to replace it", out)
@@ -69,6 +72,10 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     # decode everything first into a temporary folder, so a bad video leaves nothing half-made
     staging = out.parent / f".{out.name}.rehue-tmp"
     shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.mkdir(parents=True)
+    except OSError as exc:
+        raise RehueError(f"cannot write the frame dataset here ({exc.strerror or exc})", out) from None
     rows = []
     try:
         for video in videos:

@@ -246,6 +246,28 @@ def is_same_file(target, source) -> bool:
         return False
 
 
+def make_folder(folder: str | Path) -> Path:
+    """``folder`` and its missing parents, or a RehueError naming the one that could not be made."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RehueError(f"cannot make this folder ({exc.strerror or exc})", exc.filename or folder) from None
+    return folder
+
+
+def check_folder_can_be_made(folder: str | Path) -> None:
+    """Refuse, before any work, an output folder that cannot be made or written: the nearest part of its
+    path that exists must be a writable folder."""
+    existing = Path(folder)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent if str(existing.parent) else Path(".")
+    if not existing.is_dir():
+        raise RehueError(f"is a file, so the output folder {folder} cannot be made", existing)
+    if not os.access(existing, os.W_OK):
+        raise RehueError("output folder is not writable", existing)
+
+
 def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:
     target = Path(target)
     if any(is_same_file(target, source) for source in inputs):

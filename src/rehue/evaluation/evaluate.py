@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, TemporalStability, evaluate_pair, gray_baseline
 
 
@@ -100,9 +100,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         raise RehueError("the report folder must not be inside the photos it scores: its pictures would be "
                          "scored as photos next time", out_dir)
     if limit < 0:
-        raise RehueError(f"--limit must be at least 0 (0: every image), not {limit}")
+        raise UsageError(f"--limit must be at least 0 (0: every image), not {limit}")
     if video_frames < 1:
-        raise RehueError(f"--video-frames must be at least 1, not {video_frames}")
+        raise UsageError(f"--video-frames must be at least 1, not {video_frames}")
     colorizer = Colorizer.load_independent(model, device=device, fit=fit, chroma=chroma)
     rival = None if against is None else Colorizer.load_independent(against, device=device, fit=fit)
     name = _row_name(model) + ("" if chroma is None else f" x{chroma:g}")

@@ -18,7 +18,7 @@ import numpy as np
 
 from rehue.color.lab import AB_SCALE, L_SCALE, rgb_to_gray, rgb_to_lab
 from rehue.data.images import to_uint8
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -421,7 +421,7 @@ def resolve_device(device: str = "auto") -> str:
         try:
             kind = torch.device(device).type
         except RuntimeError:
-            raise RehueError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps") from None
+            raise UsageError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps") from None
         if kind == "cuda" and not torch.cuda.is_available():
             raise RehueError(f"device {device!r} requested but CUDA is not available")
         if kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
@@ -437,6 +437,11 @@ def resolve_device(device: str = "auto") -> str:
 DEPENDENT_ALONE = ("is a dependent model (it colours a frame from the one before); photos and each scene's first "
                    "frame need an independent model, such as rehue-gen2-128-independent (a dependent model goes "
                    "to --dependent-model)")
+
+
+def _setting_error(given) -> type[RehueError]:
+    """A bad setting passed in is a usage error (exit 2); one read from the model's config is its file's."""
+    return RehueError if given is None else UsageError
 
 
 class Colorizer:
@@ -458,9 +463,9 @@ class Colorizer:
                  ab_smoothing: float | None = None, ab_guide: tuple[int, float] | None = None,
                  mean_share: float | None = None, fit: str | None = None, borders: str | None = None):
         if backend not in BACKENDS:
-            raise RehueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+            raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
         if threads < 1:
-            raise RehueError(f"threads must be at least 1, not {threads}")
+            raise UsageError(f"threads must be at least 1, not {threads}")
         self.generator = generator
         self.card = card
         self.shipped = False  # one of the models shipped in the package (``load`` says)
@@ -477,27 +482,28 @@ class Colorizer:
         settings = card.inference or {}
         self.chroma = float(settings.get("chroma", 1.0) if chroma is None else chroma)
         if not 0 <= self.chroma <= 4:
-            raise RehueError(f"chroma must be between 0 and 4, not {self.chroma:g}")
+            raise _setting_error(chroma)(f"chroma must be between 0 and 4, not {self.chroma:g}")
         self.ab_smoothing = float(settings.get("ab_smoothing", 0.0) if ab_smoothing is None else ab_smoothing)
         # "ab_guide_radius"/"ab_guide_eps": a guided filter along the gray input (``guided_filter``) in place
         # of the Gaussian; an ``ab_smoothing`` given here asks for the Gaussian and so turns it off
+        guide_error = _setting_error(ab_guide)
         if ab_guide is None:
             ab_guide = ((0, 0.0) if ab_smoothing is not None else
                         (settings.get("ab_guide_radius", 0), settings.get("ab_guide_eps", DEFAULT_GUIDE_EPS)))
         self.ab_guide_radius, self.ab_guide_eps = int(ab_guide[0]), float(ab_guide[1])
         if self.ab_guide_radius != ab_guide[0] or not 0 <= self.ab_guide_radius <= MAX_GUIDE_RADIUS:
-            raise RehueError(f"ab_guide_radius must be a whole number from 0 to {MAX_GUIDE_RADIUS}, not {ab_guide[0]}")
+            raise guide_error(f"ab_guide_radius must be a whole number from 0 to {MAX_GUIDE_RADIUS}, not {ab_guide[0]}")
         if self.ab_guide_radius and not self.ab_guide_eps > 0:
-            raise RehueError(f"ab_guide_eps must be above 0, not {self.ab_guide_eps:g}")
+            raise guide_error(f"ab_guide_eps must be above 0, not {self.ab_guide_eps:g}")
         self.mean_share = float(settings.get("mean_share", 1.0) if mean_share is None else mean_share)
         if not 0 <= self.mean_share <= 1:
-            raise RehueError(f"mean_share must be between 0 and 1, not {self.mean_share:g}")
+            raise _setting_error(mean_share)(f"mean_share must be between 0 and 1, not {self.mean_share:g}")
         self.fit = str(settings.get("fit", "native") if fit is None else fit)
         if self.fit not in FITS:
-            raise RehueError(f"unknown fit {self.fit!r}; choose one of: {', '.join(FITS)}")
+            raise _setting_error(fit)(f"unknown fit {self.fit!r}; choose one of: {', '.join(FITS)}")
         self.borders = str(settings.get("borders", "neutral") if borders is None else borders)
         if self.borders not in BORDERS:
-            raise RehueError(f"unknown borders {self.borders!r}; choose one of: {', '.join(BORDERS)}")
+            raise _setting_error(borders)(f"unknown borders {self.borders!r}; choose one of: {', '.join(BORDERS)}")
 
     @classmethod
     def load(cls, model: str | Path = DEFAULT_MODEL, device: str = "auto", role: str = "independent", *,

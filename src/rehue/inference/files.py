@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rehue.data.images import (
+    OUTPUT_FORMATS,
+    check_folder_can_be_made,
     check_output_path,
     is_image_path,
     is_inside,
@@ -17,6 +19,7 @@ from rehue.data.images import (
     iter_image_files,
     iter_video_files,
     load_image,
+    make_folder,
     save_image,
 )
 from rehue.errors import RehueError, UsageError
@@ -144,12 +147,14 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     if not 0 <= quality <= 100:
-        raise RehueError(f"quality must be between 0 and 100, not {quality}")
+        raise UsageError(f"quality must be between 0 and 100, not {quality}")
     crf, preset = (video_options or {}).get("crf"), (video_options or {}).get("preset")
     if crf is not None and not 0 <= crf <= 51:
-        raise RehueError(f"crf must be between 0 and 51 (H.264's scale), not {crf}")
+        raise UsageError(f"crf must be between 0 and 51 (H.264's scale), not {crf}")
     if preset is not None and preset not in H264_PRESETS:
-        raise RehueError(f"unknown H.264 preset {preset!r}; choose one of: {', '.join(H264_PRESETS)}")
+        raise UsageError(f"unknown H.264 preset {preset!r}; choose one of: {', '.join(H264_PRESETS)}")
+    if image_ext.lower() not in OUTPUT_FORMATS:
+        raise UsageError(f"unsupported image extension {image_ext!r}; use one of {', '.join(sorted(OUTPUT_FORMATS))}")
     output = Path(output)
     if frames:
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
@@ -159,9 +164,11 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     jobs = plan_jobs(inputs, output, image_ext, video_ext=".mkv" if lossless else None)
     if not jobs:
         raise RehueError("no images or videos found", ", ".join(str(p) for p in inputs))
+    single = len(jobs) == 1
+    if not single or jobs[0].target != output:
+        check_folder_can_be_made(output)
     colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, fit=fit, borders=borders)
     summary = BatchSummary()
-    single = len(jobs) == 1
     bar = tqdm(jobs, unit="file", disable=not progress or single, file=sys.stderr, dynamic_ncols=True)
     for job in bar:
         if not single and not overwrite and job.target.exists() and not is_same_file(job.target, job.source):
@@ -169,7 +176,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
             continue
         try:
             if job.target != output:  # the output is a folder (made as needed), not the file named by -o
-                job.target.parent.mkdir(parents=True, exist_ok=True)
+                make_folder(job.target.parent)
             if is_video_path(job.source):
                 from rehue.video.pipeline import colorize_video
 
@@ -202,6 +209,8 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
                              folder)
     if is_video_path(output) and len(folders) > 1:
         raise UsageError(f"{output}: one video file holds one film; give one folder of frames, or an output folder")
+    if len(folders) > 1 or not is_video_path(output):
+        check_folder_can_be_made(output)
     colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, borders=borders)
     options = {key: video_options[key] for key in ("dependent_model", "scene_mode", "fps", "codec", "crf", "preset")
                if video_options.get(key) is not None}

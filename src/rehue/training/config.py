@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-from rehue.errors import RehueError
+from rehue.errors import UsageError
 
 # the smallest value each whole-number or weight setting may take
 _LOWEST = {"epochs": 1, "batch_size": 1, "width": 1, "disc_width": 0, "workers": 0, "steps_per_epoch": 0,
@@ -66,39 +66,39 @@ class TrainConfig:
         """Refuse settings no run can use, before a run touches its folder."""
         for name, low in _LOWEST.items():
             if getattr(self, name) < low:
-                raise RehueError(f"{name} must be at least {low}, not {getattr(self, name):g}")
+                raise UsageError(f"{name} must be at least {low}, not {getattr(self, name):g}")
         for name in ("lr_g", "lr_d"):
             if not getattr(self, name) > 0:
-                raise RehueError(f"{name} must be above 0, not {getattr(self, name):g}")
+                raise UsageError(f"{name} must be above 0, not {getattr(self, name):g}")
         for name in ("beta1_g", "beta1_d", "ema"):
             if not 0 <= getattr(self, name) < 1:
-                raise RehueError(f"{name} must be at least 0 and below 1, not {getattr(self, name):g}")
+                raise UsageError(f"{name} must be at least 0 and below 1, not {getattr(self, name):g}")
         for name in ("self_feed", "independent_feed"):
             if not 0 <= getattr(self, name) <= 1:
-                raise RehueError(f"{name} must be between 0 and 1, not {getattr(self, name):g}")
+                raise UsageError(f"{name} must be between 0 and 1, not {getattr(self, name):g}")
         if self.feature_matching and not self.adversarial_weight:
-            raise RehueError("feature_matching compares the discriminator's activations, and adversarial_weight 0 "
+            raise UsageError("feature_matching compares the discriminator's activations, and adversarial_weight 0 "
                              "trains no discriminator")
         if not 0 < self.val_fraction < 1:
-            raise RehueError(f"val_fraction must be above 0 and below 1, not {self.val_fraction:g}")
+            raise UsageError(f"val_fraction must be above 0 and below 1, not {self.val_fraction:g}")
         from rehue.data.images import is_inside
 
         if self.data and self.out and is_inside(self.out, self.data):
-            raise RehueError("the run folder must not be inside the training data: its sample pictures would "
+            raise UsageError("the run folder must not be inside the training data: its sample pictures would "
                              "be read as training photos next time", self.out)
         if self.batch_size < 2 and self.size < 64:
-            raise RehueError(f"batch_size 1 needs a size of 64 or more: at {self.size} the generator's deepest "
+            raise UsageError(f"batch_size 1 needs a size of 64 or more: at {self.size} the generator's deepest "
                              "BatchNorm would see one value per channel")
         if not 0 <= self.colour_jitter < 1:
-            raise RehueError(f"colour_jitter must be at least 0 and below 1, not {self.colour_jitter:g}")
+            raise UsageError(f"colour_jitter must be at least 0 and below 1, not {self.colour_jitter:g}")
         if not 0 < self.crop_min <= 1:
-            raise RehueError(f"crop_min must be above 0 and at most 1, not {self.crop_min:g}")
+            raise UsageError(f"crop_min must be above 0 and at most 1, not {self.crop_min:g}")
         if not 0 <= self.studio_share <= 1:
-            raise RehueError(f"studio_share must be between 0 and 1, not {self.studio_share:g}")
+            raise UsageError(f"studio_share must be between 0 and 1, not {self.studio_share:g}")
         if not 0 <= self.stamp_share <= 1:
-            raise RehueError(f"stamp_share must be between 0 and 1, not {self.stamp_share:g}")
+            raise UsageError(f"stamp_share must be between 0 and 1, not {self.stamp_share:g}")
         if self.dependent and (self.stamp_share or self.studio_share or self.colour_jitter):
-            raise RehueError("stamp_share, studio_share and colour_jitter change single images; a dependent "
+            raise UsageError("stamp_share, studio_share and colour_jitter change single images; a dependent "
                              "model learns from pairs of frames and would not use them")
 
     def to_dict(self) -> dict:

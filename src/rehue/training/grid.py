@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from rehue.data.images import make_folder
 from rehue.errors import RehueError
 from rehue.training.config import TrainConfig
 
@@ -484,7 +485,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     out = Path(out) if out is not None else spec.out
     runs = {run.name: run for run in spec.runs}
     started = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     validation = _validation(spec.runs[0].config, spec.eval_images, log)
 
     outcomes = {}

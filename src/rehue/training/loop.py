@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rehue.data.images import make_folder
 from rehue.errors import RehueError
 from rehue.training.config import TrainConfig
 
@@ -414,7 +415,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     activations = DiscriminatorActivations(discriminator, keep=config.feature_matching > 0)
     writer = _tensorboard(out) if is_main else None
     if is_main:
-        out.mkdir(parents=True, exist_ok=True)
+        make_folder(out)
         (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
 
     if is_main and state is None and config.init:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from rehue.data.images import check_output_path, temp_path_for
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -608,7 +608,7 @@ class VideoWriter:
             raise RehueError(f"unsupported video output extension {self.path.suffix!r}; use one of "
                              f"{', '.join(OUTPUT_CODECS)}", self.path)
         if codec not in CODECS:
-            raise RehueError(f"unknown codec {codec!r}; choose one of: {', '.join(CODECS)}")
+            raise UsageError(f"unknown codec {codec!r}; choose one of: {', '.join(CODECS)}")
         if codec == "ffv1":
             if self.path.suffix.lower() not in LOSSLESS_CONTAINERS:
                 raise RehueError("lossless FFV1 is written to .mkv (Matroska); name the output .mkv", self.path)

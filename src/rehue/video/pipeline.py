@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 from rehue.inference.colorizer import (
     AB_SCALE,
     Box,
@@ -506,7 +506,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     colorizer = colorizer.for_video()
     source, target = Path(source), Path(target)
     if start is not None and end is not None and end <= start:
-        raise RehueError(f"--end ({end}) must be after --start ({start})", source)
+        raise UsageError(f"--end ({end}) must be after --start ({start})")
     dependent = load_dependent(dependent_model, colorizer, log)
     colour_table()  # one-off setup like loading the models (under a second), so not in the job's frame rate
     started = time.perf_counter()
@@ -649,7 +649,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     names = [frame.with_suffix(ext).name for frame in frames]
     if to_video:
         if not 0 < fps <= MAX_FRAMES_FPS:
-            raise RehueError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS}, not {fps:g}", target)
+            raise UsageError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS}, not {fps:g}")
         check_output_path(target, overwrite)
     else:
         if target.exists() and not target.is_dir():

@@ -51,7 +51,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 
 GRAY_RANGE = 255.0
 
@@ -416,7 +416,7 @@ class SceneDetector:
 
     def __init__(self, mode: str = DEFAULT_SCENE_MODE, **thresholds: float):
         if mode not in SCENE_MODES:
-            raise RehueError(f"unknown scene mode {mode!r}; choose one of: {', '.join(SCENE_MODES)}")
+            raise UsageError(f"unknown scene mode {mode!r}; choose one of: {', '.join(SCENE_MODES)}")
         spec = SCENE_MODES[mode]
         names = [field.name for field in fields(spec.thresholds)]
         unknown = sorted(set(thresholds) - set(names))
