@@ -14,6 +14,7 @@ from tests.helpers_video import (
     level_frames,
     make_audio_file,
     make_clip,
+    textured_frames,
     video_codec,
 )
 
@@ -283,6 +284,27 @@ def test_truncated_file_is_read_up_to_the_cut_with_a_warning(tmp_path, caplog):
             count = sum(1 for _ in reader)
     assert 5 < count < 40
     assert any("truncated" in r.getMessage() for r in caplog.records)
+
+
+def test_a_matroska_file_cut_short_is_read_with_one_warning_from_its_stated_length(tmp_path, caplog):
+    """Matroska states a length but no frame count: before, a copy cut at half its bytes (an interrupted
+    transfer) was coloured as a shorter film without a word. Read twice (as the bar probe and the
+    colouring do), it warns once; the whole file, a clip with longer sound, and a --start, not at all."""
+    clip = make_clip(tmp_path / "a.mkv", textured_frames(100, 48, 64), fps=25)
+    with_sound = make_clip(tmp_path / "sound.mkv", textured_frames(50, 48, 64), fps=25, audio=True, audio_seconds=4)
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        for path, start in ((clip, None), (with_sound, None), (cut, 0.5)):
+            with VideoReader(path, start=start) as reader:
+                assert sum(1 for _ in reader) > 5
+        assert not caplog.records
+        with VideoReader(cut) as reader:
+            count = sum(1 for _ in reader)
+            assert sum(1 for _ in reader) == count
+    assert 10 < count < 80
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{cut}: video ended at {(count - 1) / 25:.1f} s of the 4.0 s the file states; the file looks truncated"]
 
 
 def test_no_decodable_frame_is_a_rehue_error(tmp_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import weakref
 from collections.abc import Iterator
 from fractions import Fraction
@@ -60,6 +61,9 @@ AUDIO_LEAD_S = 1.0
 # Some containers (MP4/MOV) store the exact frame count; decoding this many fewer means the file ended
 # early (a truncated download, say) rather than an edit list trimming a frame or two.
 TRUNCATION_SLACK_FRAMES = 2
+# A file that states its video's length but no frame count (Matroska, WebM) looks truncated when its frames
+# end this long before the stated end (seconds, or this share of the length if that is more)
+TRUNCATION_SLACK_S, TRUNCATION_SLACK_SHARE = 1.0, 0.05
 # Above this a frame rate comes from a damaged header, not a camera (phones film slow motion at up to 960).
 # H.264 in MP4 with frames that close together decoded incompletely in tests (1 of 25 clips at 5,000 fps,
 # 1 of 12 with frames 1/90,000 s apart; none of 25 at 1,000 or 2,000 fps).
@@ -168,7 +172,7 @@ class VideoReader:
             self._container.close()
             raise RehueError("the video stream states no frame size (damaged header?)", self.path)
         self._size = (self._stream.codec_context.width, self._stream.codec_context.height)
-        self._resize_warned = self._interlace_warned = False
+        self._resize_warned = self._interlace_warned = self._truncation_warned = False
         self._stream.thread_type = "AUTO"
         self._start_pts = self._stream.start_time or 0
         self._rotation: int | None = None
@@ -216,6 +220,20 @@ class VideoReader:
         if self._stream.duration:
             return float(self._stream.duration * self._stream.time_base)
         if self._container.duration:
+            return self._container.duration / MICROSECONDS
+        return None
+
+    def _stated_video_s(self) -> float | None:
+        """The video stream's own stated length: its duration, or the DURATION tag Matroska muxers write
+        per stream; the file's duration only when no other stream (sound that runs on) can lengthen it."""
+        if self._stream.duration:
+            return float(self._stream.duration * self._stream.time_base)
+        tag = self._stream.metadata.get("DURATION") or self._stream.metadata.get("duration")
+        if tag:
+            match = re.fullmatch(r"(\d+):(\d+):(\d+(?:\.\d+)?)", tag.strip())
+            if match:
+                return int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3])
+        if self._container.duration and len(self._container.streams) == 1:
             return self._container.duration / MICROSECONDS
         return None
 
@@ -328,7 +346,7 @@ class VideoReader:
         stream = self._stream
         fps = self.fps
         time_base = stream.time_base
-        decoded = 0
+        decoded, last_time = 0, float("nan")
         packets = self._container.demux(stream)
         while True:
             try:
@@ -355,13 +373,22 @@ class VideoReader:
                     time = float("nan")
                 if self._rotation is None:
                     self._rotation = _normalise_rotation(av_frame.rotation)
+                last_time = time
                 yield av_frame, time
         if decoded == 0 and not seeked:
             raise RehueError("no decodable video frames", self.path)
         expected = stream.frames
-        if not seeked and expected and decoded + TRUNCATION_SLACK_FRAMES < expected:
+        if seeked or self._truncation_warned:
+            return
+        if expected and decoded + TRUNCATION_SLACK_FRAMES < expected:
             log.warning("%s: video ended after %d of %d frames; the file looks truncated",
                         self.path, decoded, expected)
+            self._truncation_warned = True
+        elif not expected and (stated := self._stated_video_s()) is not None \
+                and last_time + max(TRUNCATION_SLACK_S, TRUNCATION_SLACK_SHARE * stated) < stated:
+            log.warning("%s: video ended at %.1f s of the %.1f s the file states; the file looks truncated",
+                        self.path, last_time, stated)
+            self._truncation_warned = True
 
     def key_frames(self, limit: int) -> Iterator[np.ndarray]:
         """Gray pictures (uint8 HxW) of up to ``limit`` key frames from the start of the file, with no
