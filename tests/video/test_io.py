@@ -307,6 +307,45 @@ def test_a_matroska_file_cut_short_is_read_with_one_warning_from_its_stated_leng
         f"{cut}: video ended at {(count - 1) / 25:.1f} s of the 4.0 s the file states; the file looks truncated"]
 
 
+def test_non_square_pixels_and_the_films_own_tags_are_kept(tmp_path, caplog):
+    """Before, a 720x480 DV or DVD film (pixels 8:9) came out with square pixels, shown 12% too wide, and
+    lost its title, date and copyright; only rehue's comment was written."""
+    import av
+
+    source = tmp_path / "dv.mp4"
+    with av.open(str(source), "w") as container:
+        container.metadata.update({"title": "Reel 7, Harbour 1952", "copyright": "City Archive",
+                                   "comment": "telecine 1999"})
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.codec_context.sample_aspect_ratio = Fraction(8, 9)
+        for i, rgb in enumerate(textured_frames(5, 64, 96)):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    with VideoReader(source) as reader:
+        assert reader.sample_aspect_ratio == Fraction(8, 9)
+        assert reader.metadata == {"title": "Reel 7, Harbour 1952", "copyright": "City Archive"}
+        outputs = {}
+        for name, codec in (("out.mp4", "auto"), ("out.mkv", "auto"), ("master.mkv", "ffv1")):
+            with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+                with VideoWriter.like(reader, tmp_path / name, codec=codec, comment="rehue") as writer:
+                    for frame in reader:
+                        writer.write(frame.rgb, frame.pts)
+            outputs[name] = [r.getMessage() for r in caplog.records]
+            caplog.clear()
+    for name in ("out.mp4", "out.mkv", "master.mkv"):
+        with VideoReader(tmp_path / name) as reader:
+            assert {key.lower(): value for key, value in reader._container.metadata.items()
+                    if key.lower() in ("title", "copyright", "comment")} == {
+                "title": "Reel 7, Harbour 1952", "copyright": "City Archive", "comment": "rehue"}
+            kept = reader.sample_aspect_ratio == Fraction(8, 9)
+        assert kept == (name != "master.mkv"), name
+        assert len(outputs[name]) == (name == "master.mkv"), outputs[name]
+    assert "pixels are not square (8/9)" in outputs["master.mkv"][0] and "too wide" in outputs["master.mkv"][0]
+
+
 def test_no_decodable_frame_is_a_rehue_error(tmp_path):
     clip = noisy_clip(tmp_path / "a.mp4", 10)
     data = bytearray(clip.read_bytes())

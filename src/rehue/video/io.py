@@ -61,6 +61,10 @@ AUDIO_LEAD_S = 1.0
 # Some containers (MP4/MOV) store the exact frame count; decoding this many fewer means the file ended
 # early (a truncated download, say) rather than an edit list trimming a frame or two.
 TRUNCATION_SLACK_FRAMES = 2
+SAR_ENCODERS = {"libx264"}  # the encoders whose output records a non-square pixel shape (PyAV cannot tell the muxer)
+# container tags that describe the encoding rather than the film: not carried over to a coloured copy
+TECHNICAL_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands", "handler_name", "vendor_id",
+                      "duration", "comment"}
 # A file that states its video's length but no frame count (Matroska, WebM) looks truncated when its frames
 # end this long before the stated end (seconds, or this share of the length if that is more)
 TRUNCATION_SLACK_S, TRUNCATION_SLACK_SHARE = 1.0, 0.05
@@ -209,6 +213,19 @@ class VideoReader:
     @property
     def codec(self) -> str:
         return self._stream.codec_context.name
+
+    @property
+    def sample_aspect_ratio(self) -> Fraction | None:
+        """The shape of one pixel, width over height, where it is not square (8/9 for 4:3 NTSC DV and
+        DVD, 32/27 for their 16:9): players stretch the picture by it. None for square pixels."""
+        ratio = self._stream.codec_context.sample_aspect_ratio or self._stream.sample_aspect_ratio
+        return Fraction(ratio) if ratio and ratio > 0 and ratio != 1 else None
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """What the file says of its content (title, date, copyright, ...), not how it was encoded."""
+        return {key: value for key, value in self._container.metadata.items()
+                if key.lower() not in TECHNICAL_METADATA and value}
 
     @property
     def has_audio(self) -> bool:
@@ -615,7 +632,9 @@ class VideoWriter:
     ``pts`` to keep variable frame rates exact); without it frames are spaced ``1/fps`` apart. The first
     written frame becomes time 0 and the audio of ``audio_from`` (a VideoReader, whose start/end are
     honoured, or a path) is shifted with it. ``rotation`` (degrees counter-clockwise, as
-    ``VideoReader.rotation``) goes into the display matrix, ``comment`` into the container's metadata.
+    ``VideoReader.rotation``) goes into the display matrix, ``comment`` and ``metadata`` (a film's title,
+    date, copyright) into the container's metadata, ``sample_aspect_ratio`` (non-square pixels) into the
+    stream.
 
     Odd sizes: H.264 4:2:0 cannot store them, so such frames are padded to even by repeating the last
     column/row and the file is one pixel wider/taller (``encoded_width``/``encoded_height``); VP9 stores
@@ -626,7 +645,8 @@ class VideoWriter:
     def __init__(self, path: str | os.PathLike, width: int, height: int, fps: float | Fraction, *,
                  crf: int = 18, preset: str = "medium", time_base: Fraction | None = None,
                  rotation: int = 0, audio_from: VideoReader | str | os.PathLike | None = None,
-                 overwrite: bool = False, codec: str = "auto", comment: str | None = None):
+                 overwrite: bool = False, codec: str = "auto", comment: str | None = None,
+                 metadata: dict[str, str] | None = None, sample_aspect_ratio: Fraction | None = None):
         import av
 
         self.path = Path(path)
@@ -663,6 +683,8 @@ class VideoWriter:
         self._last_pts: int | None = None
         self._audio_start = audio_start
         self._comment = comment
+        self._metadata = dict(metadata or {})
+        self.sample_aspect_ratio = sample_aspect_ratio
         self.frames_written = 0
         has_audio = False
         if audio_source is not None:
@@ -700,6 +722,8 @@ class VideoWriter:
 
         self._audio: _AudioCopier | None = None
         self._output = av.open(str(self._temp_path), "w", options=self._muxer_options())
+        for key, value in self._metadata.items():
+            self._output.metadata[key] = value
         if self._comment:
             self._output.metadata["comment"] = self._comment
         self._stream = self._add_video_stream(codecs, crf, preset, rotation)
@@ -725,7 +749,8 @@ class VideoWriter:
         ``options`` override any of them (e.g. ``width=2 * reader.width`` for a side-by-side)."""
         settings = {"width": reader.width, "height": reader.height, "fps": reader.fps,
                     "time_base": reader.time_base, "rotation": reader.rotation,
-                    "audio_from": reader if with_audio else None}
+                    "audio_from": reader if with_audio else None, "metadata": reader.metadata,
+                    "sample_aspect_ratio": reader.sample_aspect_ratio}
         settings.update(options)
         return cls(path, **settings)
 
@@ -774,6 +799,13 @@ class VideoWriter:
             context.color_range = ColorRange.MPEG
             context.colorspace = Colorspace.ITU709
             context.color_trc = ColorTrc.BT709
+        if self.sample_aspect_ratio:
+            context.sample_aspect_ratio = self.sample_aspect_ratio  # H.264 keeps it in its own headers
+            if name not in SAR_ENCODERS:
+                log.warning("%s: the input's pixels are not square (%s) and %s output does not record that here, "
+                            "so players show it %s; H.264 (.mp4, or .mkv without --codec ffv1) keeps it",
+                            self.path, self.sample_aspect_ratio, name,
+                            "too wide" if self.sample_aspect_ratio < 1 else "too narrow")
         if rotation % 360:
             stream.set_display_rotation(rotation % 360)
         return stream
