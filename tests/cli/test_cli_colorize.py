@@ -1,5 +1,8 @@
+import hashlib
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -203,7 +206,17 @@ def test_sixteen_bit_scan_gives_a_sixteen_bit_png_with_its_metadata(tmp_path, ti
     written = Image.open(out)
     assert written.info["dpi"] == pytest.approx((1200, 1200), abs=0.01)
     assert written.getexif().get(0x010E) == "Harbour, 1920"
-    assert written.getexif().get(0x0131).startswith("rehue ") and "tiny" in written.getexif().get(0x0131)
+    digest = hashlib.sha256(Path(tiny_model).read_bytes()).hexdigest()[:12]
+    assert written.getexif().get(0x0131).endswith(f"colorized with tiny-independent (sha256 {digest})")
+
+    run_folder = tmp_path / "runs" / "reel7"
+    run_folder.mkdir(parents=True)
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(Path(tiny_model).with_suffix(suffix), run_folder / f"model{suffix}")
+    assert run("colorize", tmp_path / "scans" / "scan.tif", "-o", tmp_path / "run.png", "--model",
+               run_folder / "model.safetensors") == 0
+    assert Image.open(tmp_path / "run.png").getexif()[0x0131].endswith(f"with reel7/model (sha256 {digest})"), \
+        "a run's model is named by its run folder: every run's file is model.safetensors"
 
 
 def test_one_photo_into_a_new_folder(tmp_path, tiny_model, gray_jpeg):

@@ -563,9 +563,10 @@ def test_photos_and_films_each_get_their_own_default_model(monkeypatch, tmp_path
     assert main(["colorize", str(inputs), "-o", str(tmp_path / "out"), "--no-progress", "--codec", "ffv1"]) == 0
     with VideoReader(tmp_path / "out" / "reel.mkv") as film:
         comment = {key.lower(): value for key, value in film._container.metadata.items()}["comment"]
-    assert comment.endswith(io.DEFAULT_MODELS["video"])
+    assert comment.endswith(f"colorized with {io.DEFAULT_MODELS['video']}; within scenes "
+                            f"{io.DEFAULT_MODELS['dependent']}"), "the dependent model coloured most frames"
     software = Image.open(tmp_path / "out" / "photo.png").getexif()[0x0131]
-    assert software.endswith(io.DEFAULT_MODELS["independent"])
+    assert software.endswith(f"colorized with {io.DEFAULT_MODELS['independent']}"), "shipped: named, no digest"
 
 
 def test_an_interrupt_while_the_decode_thread_starts_leaves_the_reader_untouched(monkeypatch):

@@ -439,6 +439,13 @@ DEPENDENT_ALONE = ("is a dependent model (it colours a frame from the one before
                    "to --dependent-model)")
 
 
+def _file_digest(path, length: int = 12) -> str:
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()[:length]
+
+
 def _setting_error(given) -> type[RehueError]:
     """A bad setting passed in is a usage error (exit 2); one read from the model's config is its file's."""
     return RehueError if given is None else UsageError
@@ -473,6 +480,7 @@ class Colorizer:
         self._settings: dict = {}  # the settings ``load`` was given, for ``for_video``'s model
         self._video: Colorizer | None = None
         self.name = card.architecture  # the model file's name once ``load`` has read it
+        self.fingerprint: str | None = None  # the start of a model of one's own's SHA-256, for ``provenance``
         self.device = device
         self.size = card.size
         self.threads = threads
@@ -523,6 +531,10 @@ class Colorizer:
         colorizer = cls(generator, card, device, backend=backend, threads=threads, **settings)
         colorizer.shipped = path in shipped_models().values()
         colorizer.name = Path(path).stem
+        if not colorizer.shipped:  # a run's model is "model": say which run, and which weights exactly
+            if colorizer.name == "model" and Path(path).parent.name:
+                colorizer.name = f"{Path(path).parent.name}/{colorizer.name}"
+            colorizer.fingerprint = _file_digest(path)
         colorizer.by_default, colorizer._settings = by_default, settings
         return colorizer
 
@@ -612,7 +624,8 @@ class Colorizer:
         archive picture is an interpretation, and should say whose."""
         from rehue import __version__
 
-        return f"rehue {__version__}, colorized with {self.name}"
+        weights = f" (sha256 {self.fingerprint})" if self.fingerprint else ""
+        return f"rehue {__version__}, colorized with {self.name}{weights}"
 
     @property
     def dependent(self) -> bool:

@@ -138,6 +138,15 @@ class DriftCheck:
         return (1 - anchor) * dependent_ab + anchor * independent_ab
 
 
+def video_provenance(independent: Colorizer, dependent: Colorizer | None) -> str:
+    """What a coloured film says of itself: the independent model and, when one ran, the dependent model,
+    which colours most of its frames."""
+    if dependent is None:
+        return independent.provenance
+    weights = f" (sha256 {dependent.fingerprint})" if dependent.fingerprint else ""
+    return f"{independent.provenance}; within scenes {dependent.name}{weights}"
+
+
 def load_dependent(spec: str, independent: Colorizer, log) -> Colorizer | None:
     """The dependent generator to pair with ``independent``; None means colour every frame independently.
 
@@ -523,7 +532,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                                bars=bars)
         width = reader.width * (2 if side_by_side else 1)
         with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, codec=codec,
-                              comment=colorizer.provenance, overwrite=overwrite) as writer:
+                              comment=video_provenance(colorizer, dependent), overwrite=overwrite) as writer:
             bar = tqdm(total=reader.frame_count, desc=source.name, unit="frame", disable=not progress,
                        file=sys.stderr, dynamic_ncols=True, leave=False)
 
@@ -661,7 +670,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             for frame, name in zip(frames, names, strict=True):
                 check_output_path(target / name, overwrite, inputs=(frame,))
     dependent = load_dependent(dependent_model, colorizer, log)
-    software = colorizer.provenance
+    software = video_provenance(colorizer, dependent)
 
     def gray_of(image):
         if image.deep_gray is not None:
