@@ -64,13 +64,15 @@ def textured_frames(count: int, height: int, width: int, seed: int = 0):
 
 
 def make_clip(path, frames, fps=25, *, audio=False, codec=None, pts=None, time_base=None, rotation=0,
-              sample_rate=44100, audio_codec=None, audio_seconds=None, faststart=True, gop=None) -> Path:
+              sample_rate=44100, audio_codec=None, audio_seconds=None, faststart=True, gop=None,
+              languages=None) -> Path:
     """Write ``frames`` (iterable of HxWx3 uint8 RGB) to ``path``; returns the path.
 
     ``gop``: at most this many frames from one key frame to the next (the encoder's default if None).
 
     ``pts`` (in ``time_base``, default ``1/fps``) gives each frame's timestamp, for variable frame rate
-    clips. ``audio`` adds a stereo 440 Hz tone as long as the video (or ``audio_seconds``).
+    clips. ``audio`` adds a stereo 440 Hz tone as long as the video (or ``audio_seconds``); with
+    ``languages``, one such track per language, the k-th at k + 1 times 440 Hz.
     ``rotation`` is stored in the display matrix (degrees counter-clockwise). Odd sizes use 4:4:4.
     """
     import av
@@ -94,32 +96,35 @@ def make_clip(path, frames, fps=25, *, audio=False, codec=None, pts=None, time_b
                 stream.width, stream.height = width, height
                 odd = width % 2 or height % 2
                 stream.pix_fmt = "yuv444p" if odd and stream.codec_context.name == "libx264" else "yuv420p"
-                audio_stream = None
+                audio_streams = []
                 if audio:
                     name = audio_codec or AUDIO_ENCODERS.get(path.suffix, "aac")
                     rates = av.Codec(name, "w").audio_rates
                     if rates and sample_rate not in rates:
                         sample_rate = max(rates)
-                    audio_stream = container.add_stream(name, rate=sample_rate, layout="stereo")
+                    for language in languages or (None,):
+                        audio_streams.append(container.add_stream(name, rate=sample_rate, layout="stereo"))
+                        if language:
+                            audio_streams[-1].metadata["language"] = language
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame.pts = pts[i] if pts is not None else round(i / fps / time_base)
             frame.time_base = time_base
             duration = float(frame.pts * time_base) + 1 / float(fps)
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
-        if audio_stream is not None:
-            _write_tone(container, audio_stream, audio_seconds or duration, sample_rate)
+        for k, audio_stream in enumerate(audio_streams):
+            _write_tone(container, audio_stream, audio_seconds or duration, sample_rate, TONE_HZ * (k + 1))
     return path
 
 
-def _write_tone(container, stream, seconds: float, sample_rate: int) -> None:
+def _write_tone(container, stream, seconds: float, sample_rate: int, hz: float = TONE_HZ) -> None:
     import av
 
     chunk = 1024
     total = int(seconds * sample_rate)
     for first in range(0, total, chunk):
         t = np.arange(first, min(total, first + chunk)) / sample_rate
-        tone = (0.3 * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.float32)
+        tone = (0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
         frame = av.AudioFrame.from_ndarray(np.stack([tone, tone]), format="fltp", layout="stereo")
         frame.sample_rate = sample_rate
         frame.pts = first

@@ -346,6 +346,33 @@ def test_non_square_pixels_and_the_films_own_tags_are_kept(tmp_path, caplog):
     assert "pixels are not square (8/9)" in outputs["master.mkv"][0] and "too wide" in outputs["master.mkv"][0]
 
 
+def dominant_hz(path, track: int) -> float:
+    """The frequency of the loudest tone in one audio track (from its zero crossings)."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[track]
+        samples = np.concatenate([frame.to_ndarray()[0] for frame in container.decode(stream)])
+        rate = stream.codec_context.sample_rate
+    crossings = np.count_nonzero(np.diff(np.signbit(samples[rate // 10:])))
+    return crossings / 2 / ((len(samples) - rate // 10) / rate)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_every_audio_track_is_kept_in_order_with_its_language(tmp_path, suffix):
+    """Before, only the "best" audio track was copied: a film's second language, or its commentary,
+    was dropped without a word."""
+    source = make_clip(tmp_path / f"two{suffix}", textured_frames(25, 48, 64), fps=25, audio=True,
+                       languages=("eng", "fra"))
+    with VideoReader(source) as reader, VideoWriter.like(reader, tmp_path / f"out{suffix}") as writer:
+        for frame in reader:
+            writer.write(frame.rgb, frame.pts)
+    with VideoReader(tmp_path / f"out{suffix}") as out:
+        languages = [stream.metadata.get("language") for stream in out._container.streams.audio]
+    assert languages == ["eng", "fra"]
+    assert [round(dominant_hz(tmp_path / f"out{suffix}", k) / 440) for k in (0, 1)] == [1, 2]
+
+
 def test_no_decodable_frame_is_a_rehue_error(tmp_path):
     clip = noisy_clip(tmp_path / "a.mp4", 10)
     data = bytearray(clip.read_bytes())

@@ -484,7 +484,7 @@ class _AudioCopier:
     """
 
     def __init__(self, source: Path, start: float | None, end: float | None, output, *,
-                 allow_copy: bool = True):
+                 allow_copy: bool = True, track: int = 0):
         import av
 
         self.source = source
@@ -494,7 +494,7 @@ class _AudioCopier:
         self._encoder = None
         self._input = _open_input(source)
         try:
-            self.in_stream = self._input.streams.best("audio")
+            self.in_stream = self._input.streams.audio[track]
             self.copied = allow_copy
             if allow_copy:
                 try:
@@ -503,6 +503,9 @@ class _AudioCopier:
                     self.copied = False
             if not self.copied:
                 self.out_stream = self._add_encoder(output)
+            for key in ("language", "title"):  # which track is which: a language, a commentary
+                if self.in_stream.metadata.get(key):
+                    self.out_stream.metadata[key] = self.in_stream.metadata[key]
             if start:
                 self._input.seek(int(start * MICROSECONDS), backward=True)
         except av.FFmpegError as exc:
@@ -686,15 +689,18 @@ class VideoWriter:
         self._metadata = dict(metadata or {})
         self.sample_aspect_ratio = sample_aspect_ratio
         self.frames_written = 0
-        has_audio = False
+        tracks = []  # every audio track (languages, commentary, the original mix), in the file's order
         if audio_source is not None:
             source = _open_input(audio_source)
-            audio_stream = source.streams.best("audio")  # None: no decoder fits the stream
-            has_audio = audio_stream is not None and audio_stream.codec_context is not None
-            if source.streams.audio and not has_audio:
+            streams = source.streams.audio
+            tracks = [k for k, stream in enumerate(streams) if stream.codec_context is not None]
+            if not tracks and streams:
                 log.warning("%s: the audio stream cannot be decoded; the output has no sound", audio_source)
+            elif len(tracks) < len(streams):
+                log.warning("%s: %d of its %d audio tracks cannot be decoded and are left out", audio_source,
+                            len(streams) - len(tracks), len(streams))
             source.close()
-        audio = (audio_source, audio_start, audio_end) if has_audio else None
+        audio = (audio_source, audio_start, audio_end, tracks) if tracks else None
         # An interrupt can land after the temp file exists but before a caller's ``with`` holds this writer
         # (during the header's write, say, when it is raised at the next Python call): the finalizer then
         # deletes the file when the writer is dropped or the interpreter exits. close() and abort() detach it.
@@ -703,7 +709,7 @@ class VideoWriter:
             try:
                 self._open_output(codecs, crf, preset, rotation, audio, copy_audio=True)
             except (av.FFmpegError, OSError):
-                if not (self._audio and self._audio.copied):
+                if not any(track.copied for track in self._audio):
                     raise
                 # Some muxers accept a codec when asked but refuse it when writing the header
                 # (Opus in .mov): try again with the audio re-encoded.
@@ -720,7 +726,7 @@ class VideoWriter:
         """Create the temp file with its streams and write the header, so failures surface now."""
         import av
 
-        self._audio: _AudioCopier | None = None
+        self._audio: list[_AudioCopier] = []
         self._output = av.open(str(self._temp_path), "w", options=self._muxer_options())
         for key, value in self._metadata.items():
             self._output.metadata[key] = value
@@ -728,7 +734,10 @@ class VideoWriter:
             self._output.metadata["comment"] = self._comment
         self._stream = self._add_video_stream(codecs, crf, preset, rotation)
         if audio is not None:
-            self._audio = _AudioCopier(*audio, self._output, allow_copy=copy_audio)
+            source, start, end, tracks = audio
+            for track in tracks:
+                self._audio.append(_AudioCopier(source, start, end, self._output, allow_copy=copy_audio,
+                                                track=track))
         self._output.start_encoding()
 
     @staticmethod
@@ -825,8 +834,8 @@ class VideoWriter:
             if pts is None:
                 pts = round((self._audio_start or 0) / self.time_base)
             self._first_pts = pts
-            if self._audio is not None:
-                self._audio.origin_s = float(pts * self.time_base)
+            for track in self._audio:
+                track.origin_s = float(pts * self.time_base)
         if pts is None:
             pts = self._first_pts + round(self.frames_written * self._frame_ticks)
         if self._last_pts is not None and pts <= self._last_pts:
@@ -844,8 +853,8 @@ class VideoWriter:
         except av.FFmpegError as exc:
             raise RehueError(f"cannot write the video ({_ffmpeg_reason(exc)})", self.path) from None
         self.frames_written += 1
-        if self._audio is not None:
-            self._audio.feed_until(self._output, float(frame.pts * self.time_base) + AUDIO_LEAD_S)
+        for track in self._audio:
+            track.feed_until(self._output, float(frame.pts * self.time_base) + AUDIO_LEAD_S)
 
     def close(self) -> Path:
         """Flush the encoders, finish the audio and move the file into place."""
@@ -858,9 +867,9 @@ class VideoWriter:
             raise RehueError("no video frames to write", self.path)
         try:
             self._output.mux(self._stream.encode(None))
-            if self._audio is not None:
-                self._audio.finish(self._output)
-                self._audio.close()
+            for track in self._audio:
+                track.finish(self._output)
+                track.close()
             self._output.close()
             os.replace(self._temp_path, self.path)
             self._temp_cleanup.detach()
@@ -882,14 +891,14 @@ class VideoWriter:
         self._temp_cleanup.detach()
 
     def _discard_output(self) -> None:
-        for closable in (getattr(self, "_audio", None), getattr(self, "_output", None)):
+        for closable in (*getattr(self, "_audio", ()), getattr(self, "_output", None)):
             if closable is None:
                 continue
             try:
                 closable.close()
             except Exception:  # the partial output is being thrown away; its errors do not matter
                 pass
-        self._audio = self._output = None
+        self._audio, self._output = [], None
         self._temp_path.unlink(missing_ok=True)
 
     def __enter__(self) -> VideoWriter:
