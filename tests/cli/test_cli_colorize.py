@@ -303,6 +303,25 @@ def test_an_output_folder_that_holds_png_inputs_is_refused_before_anything_is_wr
     assert sorted(path.name for path in photos.iterdir()) == ["a.jpg", "a.png"], "JPEGs may be coloured beside"
 
 
+def test_a_colour_input_and_transparency_into_jpeg_are_coloured_with_a_warning(tmp_path, tiny_model, capsys):
+    """Before, a toned print scanned in colour lost its colour, and a JPEG output its transparency, without
+    a word. A gray scan saved as RGB (equal channels, up to JPEG's rounding) is not taken for colour."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(textured_rgb(40, 60, seed=1)).save(photos / "toned.png")
+    gray = textured_rgb(40, 60, seed=2)[..., 1]
+    Image.fromarray(np.repeat(gray[..., None], 3, axis=2)).save(photos / "gray-as-rgb.jpg", quality=90)
+    Image.merge("LA", [Image.fromarray(gray), Image.fromarray(np.full_like(gray, 128))]).save(photos / "cut.png")
+    assert run("colorize", photos, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: {photos / 'toned.png'}: is in colour already (a toned print, a tinted photo?); "
+                        "its colour is replaced by the model's, from its lightness alone"]
+    assert run("colorize", photos / "cut.png", "-o", tmp_path / "cut.jpg", "--model", tiny_model) == 0
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"warning: {tmp_path / 'cut.jpg'}: JPEG holds no transparency, so the transparent parts show; write .png, "
+        ".webp or .tif to keep it")
+
+
 def test_a_batch_run_again_skips_what_it_coloured_before_and_colours_the_rest(tmp_path, tiny_model, capsys):
     photos = tmp_path / "photos"
     photos.mkdir()

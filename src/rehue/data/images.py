@@ -246,6 +246,14 @@ def is_same_file(target, source) -> bool:
         return False
 
 
+def has_colour(rgb: np.ndarray, tolerance: int = 3) -> bool:
+    """Whether a picture holds any colour: its channels differ by more than ``tolerance`` levels (JPEG's
+    rounding of a gray picture) somewhere. A gray one is its own gray answer, so it cannot score a
+    colorization; a colour one given to colour loses its colour."""
+    picture = np.asarray(rgb, np.int16)
+    return bool((picture.max(axis=-1) - picture.min(axis=-1)).max() > tolerance)
+
+
 def make_folder(folder: str | Path) -> Path:
     """``folder`` and its missing parents, or a RehueError naming the one that could not be made."""
     folder = Path(folder)

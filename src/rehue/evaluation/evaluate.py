@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rehue.data.images import has_colour
 from rehue.errors import RehueError, UsageError
 from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, TemporalStability, evaluate_pair, gray_baseline
 
@@ -168,13 +169,6 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     titles = ("Gray", "Ground truth", "Output") if rival is None else ("Gray", "Ground truth", "Model", "Against")
     result.paths = write_report(out_dir, result.table, grid, result.extra, titles=titles)
     return result
-
-
-def has_colour(rgb: np.ndarray, tolerance: int = 3) -> bool:
-    """Whether a picture holds any colour. A gray one (its channels equal, up to ``tolerance`` levels of
-    JPEG rounding) is its own gray answer, so it cannot score a colorization."""
-    picture = np.asarray(rgb, np.int16)
-    return bool((picture.max(axis=-1) - picture.min(axis=-1)).max() > tolerance)
 
 
 def _row_name(model) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from rehue.data.images import (
     OUTPUT_FORMATS,
     check_folder_can_be_made,
     check_output_path,
+    has_colour,
     is_image_path,
     is_inside,
     is_same_file,
@@ -25,6 +27,7 @@ from rehue.data.images import (
 from rehue.errors import RehueError, UsageError
 
 logger = logging.getLogger(__name__)
+COLOUR_CHECK_PIXELS = 1_000_000  # a colour input is told from a gray one on about this many of its pixels
 
 # x264's speed presets, fastest first (a slower one makes a smaller file at the same --crf)
 H264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
@@ -117,6 +120,14 @@ def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: boo
         logger.warning("%s: holds %d pages or frames and only the first is coloured: split a multi-page scan "
                        "into one file a page, or make an animation a video (ffmpeg -i IN.gif OUT.mp4), first",
                        source, image.frames)
+    if not image.is_gray:
+        step = max(1, round(math.sqrt(image.rgb.shape[0] * image.rgb.shape[1] / COLOUR_CHECK_PIXELS)))
+        if has_colour(image.rgb[::step, ::step]):
+            logger.warning("%s: is in colour already (a toned print, a tinted photo?); its colour is replaced by "
+                           "the model's, from its lightness alone", source)
+    if image.alpha is not None and OUTPUT_FORMATS.get(target.suffix.lower()) == "JPEG":
+        logger.warning("%s: JPEG holds no transparency, so the transparent parts show; write .png, .webp or .tif "
+                       "to keep it", target)
     gray = image.rgb if image.deep_gray is None else image.deep_gray
     rgb = colorizer.colorize(gray)
     alpha = image.alpha
