@@ -189,6 +189,26 @@ def test_garbage_weights_and_missing_config(tmp_path):
         load_model(tmp_path / "missing.safetensors")
 
 
+def test_a_training_checkpoint_or_a_photo_given_as_a_model_is_told_what_it_is(tmp_path):
+    """Before, both were "model config (.json) missing beside the weights", naming a file never given."""
+    from rehue.models.io import resolve_model_path
+
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    checkpoint = run / "checkpoints" / "epoch_0003.pt"
+    checkpoint.write_bytes(b"checkpoint")
+    with pytest.raises(RehueError, match=r"a training checkpoint \(for `rehue train --resume`\), not a model; "
+                                         "pass the model.safetensors its run wrote"):
+        resolve_model_path(checkpoint)
+    (run / "model.safetensors").write_bytes(b"weights")
+    with pytest.raises(RehueError, match=f"pass {run / 'model.safetensors'}"):
+        resolve_model_path(checkpoint)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"jpeg")
+    with pytest.raises(RehueError, match="is not a model: a model is a .safetensors file"):
+        resolve_model_path(photo)
+
+
 def test_rehue_models_lists_the_shipped_models_with_their_held_out_scores(monkeypatch, tmp_path, capsys):
     import json
 

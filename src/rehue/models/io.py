@@ -120,6 +120,9 @@ def shipped_models() -> dict[str, Path]:
     return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.safetensors")) if p.with_suffix(".json").exists()}
 
 
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
+
+
 def resolve_model_path(spec: str | Path) -> Path:
     """A shipped model's name, or a path to a .safetensors/.json file (or a folder holding one)."""
     spec_str = str(spec)
@@ -137,6 +140,12 @@ def resolve_model_path(spec: str | Path) -> Path:
     if not path.exists():
         names = ", ".join(shipped) or "none are installed"
         raise RehueError(f"no such model file or shipped model name (shipped: {names})", spec_str)
+    if path.suffix.lower() in CHECKPOINT_SUFFIXES:
+        run_model = path.parent.parent / "model.safetensors"
+        hint = f"pass {run_model}" if run_model.exists() else "pass the model.safetensors its run wrote"
+        raise RehueError(f"is a training checkpoint (for `rehue train --resume`), not a model; {hint}", path)
+    if path.suffix.lower() != ".safetensors":
+        raise RehueError("is not a model: a model is a .safetensors file with its .json config beside it", path)
     return path
 
 
