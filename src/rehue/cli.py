@@ -30,7 +30,9 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--disc-width", type=int, default=d.disc_width, help="discriminator base width (0: its default)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="default %(default)s (thesis: 128/256)")
     p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--steps-per-epoch", type=int, default=d.steps_per_epoch, help="0: one pass over the data")
+    p.add_argument("--steps-per-epoch", type=int, default=d.steps_per_epoch,
+                   help="0: one pass over the data (of a photo folder, at least 64 crops; of fewer frames than a "
+                        "batch, one batch)")
     p.add_argument("--lr-g", type=float, default=d.lr_g)
     p.add_argument("--beta1-g", type=float, default=d.beta1_g)
     p.add_argument("--lr-d", type=float, default=d.lr_d)
@@ -161,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder (default %(default)s)")
     p.add_argument("--full-res", action="store_true", help="score at full resolution, not the working size")
     p.add_argument("--fit", default=None, help="photos scored with --full-res: " + FIT_HELP)
-    p.add_argument("--limit", type=int, default=0, help="at most this many images")
+    p.add_argument("--limit", type=int, default=0, help="at most this many images (default 0: all)")
     p.add_argument("--video-frames", type=int, default=300, help="frames per video (default %(default)s)")
     p.add_argument("--chroma", type=float, default=None,
                    help="colour strength to score, as for colorize (default: the model's own)")
@@ -331,10 +333,12 @@ SHEET_CUTS = 40  # cuts drawn on a `rehue scenes --sheet`; a film with more says
 def cmd_scenes(args) -> int:
     from tqdm import tqdm
 
-    from rehue.data.images import check_output_path
+    from rehue.data.images import check_output_path, is_image_path
     from rehue.video.io import VideoReader
     from rehue.video.scenes import SceneDetector
 
+    if is_image_path(args.video):
+        raise RehueError("is a picture; `rehue scenes` finds the cuts in a video", args.video)
     if args.sheet is not None:
         if args.sheet.suffix.lower() != ".png":
             raise UsageError(f"{args.sheet}: the sheet is a PNG; name it .png")

@@ -322,6 +322,14 @@ def test_a_colour_input_and_transparency_into_jpeg_are_coloured_with_a_warning(t
         ".webp or .tif to keep it")
 
 
+def test_video_options_on_photos_alone_are_a_usage_error(tmp_path, tiny_model, gray_jpeg, capsys):
+    """Before, --start and --end were left unused without a word when no input was a video."""
+    assert run("colorize", gray_jpeg, "-o", tmp_path / "out.png", "--model", tiny_model, "--start", "1",
+               "--end", "2") == 2
+    assert capsys.readouterr().err.strip() == "rehue: error: --start, --end: only for videos, and no input is one"
+    assert not (tmp_path / "out.png").exists()
+
+
 def test_a_batch_run_again_skips_what_it_coloured_before_and_colours_the_rest(tmp_path, tiny_model, capsys):
     photos = tmp_path / "photos"
     photos.mkdir()

@@ -54,3 +54,13 @@ def test_a_sheet_shows_each_cut_with_the_frame_before_it(tmp_path, capsys):
     pan = make_clip(tmp_path / "pan.mp4", [np.roll(first, i, axis=1) for i in range(6)], fps=10)
     assert main(["scenes", str(pan), "--sheet", str(tmp_path / "none.png"), "--no-progress"]) == 0
     assert "no cut to show" in capsys.readouterr().err and not (tmp_path / "none.png").exists()
+
+
+def test_a_picture_is_refused_as_no_video(tmp_path, capsys):
+    """Before, a photo was read as a one-frame film: "1 frames, 1 scene(s)", exit 0."""
+    from PIL import Image
+
+    Image.fromarray(textured_rgb(48, 64)).save(tmp_path / "photo.png")
+    assert main(["scenes", str(tmp_path / "photo.png"), "--no-progress"]) == 1
+    assert capsys.readouterr().err.strip() == (f"rehue: error: {tmp_path / 'photo.png'}: is a picture; `rehue scenes` "
+                                               "finds the cuts in a video")

@@ -175,6 +175,10 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     jobs = plan_jobs(inputs, output, image_ext, video_ext=".mkv" if lossless else None)
     if not jobs:
         raise RehueError("no images or videos found", ", ".join(str(p) for p in inputs))
+    video_only = [flag for flag, key in (("--start", "start"), ("--end", "end"))
+                  if (video_options or {}).get(key) is not None]
+    if video_only and not any(is_video_path(job.source) for job in jobs):
+        raise UsageError(f"{', '.join(video_only)}: only for videos, and no input is one")
     single = len(jobs) == 1
     if not single or jobs[0].target != output:
         check_folder_can_be_made(output)
