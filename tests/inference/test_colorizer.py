@@ -387,6 +387,11 @@ def test_colorize_takes_a_path_and_refuses_empty_and_nan_images_clearly(tmp_path
         colorizer.colorize(np.zeros((0, 10), np.uint8))
     with pytest.raises(RehueError, match="NaN or infinite"):
         colorizer.colorize(np.full((10, 10), np.nan, np.float32))
+    gray = picture[..., 1]
+    levels = colorizer.colorize(gray)
+    # before, floats in 0-255 (as image libraries hand them over) were clipped to 1: an all-white picture
+    for floats in (gray.astype(np.float32), gray.astype(np.float64) / 255.0):
+        assert np.abs(colorizer.colorize(floats).astype(int) - levels).max() <= 1
 
 
 def test_the_library_colours_a_video_and_scores_a_folder_as_the_commands_do(tmp_path, tiny_model,

@@ -698,7 +698,7 @@ class Colorizer:
     def colorize(self, image) -> np.ndarray:
         """Colour a numpy array (H, W) / (H, W, 3), a PIL image or an image file's path; returns RGB at
         the same size, uint16 for a uint16 array or a 16-bit file (16-bit scans keep their depth), else
-        uint8. A float array is read as 0-1.
+        uint8. A float array is read as 0-1, or as 0-255 when a value is above 1 (as a float TIFF is).
 
         Colour input is converted to gray first (its L* is kept), so the result depends on L* alone.
         """
@@ -715,6 +715,8 @@ class Colorizer:
             raise RehueError(f"the image is empty (shape {array.shape})")
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             raise RehueError("the image holds NaN or infinite values")
+        if array.dtype.kind == "f" and array.max(initial=0) > 1.0:  # 0-255 levels, as a float TIFF may hold
+            array = np.clip(array, 0.0, 255.0) / np.float32(255.0)
         depth = np.uint16 if array.dtype == np.uint16 else np.uint8
         if array.ndim == 3 and array.shape[2] in (3, 4):
             rgb = array[..., :3]
