@@ -195,3 +195,17 @@ def test_eight_bit_levels_of_wide_integers_clip_instead_of_wrapping():
     assert to_uint8(np.array([0, 70000, 65535, -300], np.int64)).tolist() == [0, 255, 255, 0]
     assert to_uint8(np.array([0, 257, 65535], np.uint16)).tolist() == [0, 1, 255]
     assert to_uint8(np.array([-5, 100, 255], np.int16)).tolist() == [0, 100, 255]
+
+
+def test_tifffiles_note_of_the_array_shape_is_no_description_to_keep(tmp_path):
+    """tifffile writes ``{"shape": [H, W]}`` as the ImageDescription of every TIFF it makes; before, that
+    was carried into the coloured picture's EXIF as if a person had described the photo."""
+    import tifffile
+
+    gray = (textured_rgb(30, 40)[..., 0].astype(np.uint16) * 257)
+    tifffile.imwrite(tmp_path / "noted.tif", gray)
+    tifffile.imwrite(tmp_path / "described.tif", gray, description="Harbour, 1920", metadata=None)
+    for name, kept in (("noted", None), ("described", "Harbour, 1920")):
+        loaded = load_image(tmp_path / f"{name}.tif")
+        save_image(loaded.rgb, tmp_path / f"{name}.png", exif=loaded.exif)
+        assert Image.open(tmp_path / f"{name}.png").getexif().get(0x010E) == kept, name

@@ -26,7 +26,8 @@ MAX_PIXELS = 120_000_000
 DEEP_FORMATS = {"PNG", "TIFF"}  # the output formats that hold 16 bits per sample
 # EXIF kept from the input: IFD0's descriptive tags (the layout tags of a TIFF, such as strip offsets and
 # bits per sample, describe the input's pixels and not the output's), the Exif and GPS sub-IFDs
-EXIF_KEPT = {0x010E: "ImageDescription", 0x010F: "Make", 0x0110: "Model", 0x0132: "DateTime",
+IMAGE_DESCRIPTION = 0x010E
+EXIF_KEPT = {IMAGE_DESCRIPTION: "ImageDescription", 0x010F: "Make", 0x0110: "Model", 0x0132: "DateTime",
              0x013B: "Artist", 0x8298: "Copyright"}
 EXIF_IFD, GPS_IFD, SOFTWARE = 0x8769, 0x8825, 0x0131
 # dropped from the Exif sub-IFD: the maker's private blob and the pointer to an interoperability IFD
@@ -175,6 +176,13 @@ def _dpi(value) -> tuple[float, float] | None:
     return (x, y) if x > 1 and y > 1 else None  # Pillow reports 1 x 1 for files that state no resolution
 
 
+def _is_shape_note(description) -> bool:
+    """Whether an ImageDescription is tifffile's note of the array's shape (``{"shape": [300, 400]}``),
+    which it writes by default: that describes the input's pixels, not the picture."""
+    text = description.decode("latin-1") if isinstance(description, bytes) else description
+    return text.lstrip().startswith('{"shape":')
+
+
 def _kept_exif(image):
     """The input's EXIF tags worth keeping in the output (``EXIF_KEPT`` and the sub-IFDs), or None."""
     from PIL import Image
@@ -184,7 +192,7 @@ def _kept_exif(image):
         kept = Image.Exif()
         for tag in EXIF_KEPT:
             value = source.get(tag)
-            if isinstance(value, str | bytes) and value:
+            if isinstance(value, str | bytes) and value and not (tag == IMAGE_DESCRIPTION and _is_shape_note(value)):
                 kept[tag] = value
         for pointer in (EXIF_IFD, GPS_IFD):
             if pointer in source:
