@@ -346,6 +346,28 @@ def test_a_batch_run_again_skips_what_it_coloured_before_and_colours_the_rest(tm
     assert Image.open(out / "p1.png").size == (40, 30)
 
 
+def test_a_rerun_removes_the_half_written_files_a_killed_run_left_and_nothing_else(tmp_path, tiny_model, capsys):
+    """kill -9 or a power cut leaves a temp file no cleanup could remove; before, a rerun left it forever."""
+    import os
+
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    photos.mkdir()
+    out.mkdir()
+    for i in range(2):
+        Image.fromarray(textured_rgb(30, 40, seed=i)[..., 0]).save(photos / f"p{i}.png")
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    killed = out / f".p0.rehue-tmp{finished.pid}.png"
+    running = out / f".p1.rehue-tmp{os.getppid()}.png"  # a run still writing
+    not_ours = out / f".notes.rehue-tmp{finished.pid}.png"  # no input of this run would be written there
+    for path in (killed, running, not_ours):
+        path.write_bytes(b"half a PNG")
+    assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress") == 0
+    assert f"note: removed 1 half-written file(s) that a killed run left, such as {killed}" in capsys.readouterr().err
+    assert not killed.exists() and running.exists() and not_ours.exists()
+    assert (out / "p0.png").exists() and (out / "p1.png").exists()
+
+
 def test_a_multi_page_scan_is_coloured_as_its_first_page_with_a_warning(tmp_path, tiny_model, capsys):
     pages = [Image.fromarray(textured_rgb(30, 40, seed=i)[..., 0]) for i in range(3)]
     pages[0].save(tmp_path / "pages.tif", save_all=True, append_images=pages[1:])

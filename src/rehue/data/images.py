@@ -9,7 +9,9 @@ output, which is marked as coloured by rehue in its Software tag.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,6 +245,39 @@ def _add_deep_rgb(loaded: LoadedImage, path: Path, orientation: int) -> None:
 def temp_path_for(target: Path) -> Path:
     """A temporary name beside ``target`` that keeps its extension (encoders pick the format by it)."""
     return target.with_name(f".{target.stem}.rehue-tmp{os.getpid()}{target.suffix}")
+
+
+def remove_stale_temps(targets) -> list[Path]:
+    """Delete the half-written temporary files of ``targets`` that a killed run left (``kill -9``, a power
+    cut: no cleanup runs then), and return their paths. A file counts as stale only when the process
+    named in it is not running, so a run writing now is never touched."""
+    targets = {Path(target) for target in targets}
+    stale = []
+    for folder in {target.parent for target in targets}:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            match = re.fullmatch(r"\.(.+)\.rehue-tmp(\d+)(\.[^.]+)", entry.name)
+            if not match or folder / f"{match[1]}{match[3]}" not in targets or _is_running(int(match[2])):
+                continue
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                stale.append(folder / entry.name)
+    return sorted(stale)
+
+
+def _is_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process
+        return True
+    return True
 
 
 def is_same_file(target, source) -> bool:

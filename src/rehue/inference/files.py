@@ -22,6 +22,7 @@ from rehue.data.images import (
     iter_video_files,
     load_image,
     make_folder,
+    remove_stale_temps,
     save_image,
 )
 from rehue.errors import RehueError, UsageError
@@ -183,6 +184,9 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     if not single or jobs[0].target != output:
         check_folder_can_be_made(output)
     colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, fit=fit, borders=borders)
+    stale = remove_stale_temps(job.target for job in jobs)
+    if stale:
+        log(f"note: removed {len(stale)} half-written file(s) that a killed run left, such as {stale[0]}")
     summary = BatchSummary()
     bar = tqdm(jobs, unit="file", disable=not progress or single, file=sys.stderr, dynamic_ncols=True)
     for job in bar:
