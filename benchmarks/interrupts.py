@@ -38,15 +38,20 @@ def trial(clip: Path, model: Path, root: Path, delay: float = 0.0) -> list[dict]
                                 stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
                                 preexec_fn=default_sigint)
         runs.append((signum, folder, out, proc))
-    signalled = {}
-    for signum, folder, _, proc in runs:
-        while not temp_files(folder) and proc.poll() is None:
-            time.sleep(0.005)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGSTOP)
-        signalled[signum] = proc.poll() is None and bool(temp_files(folder))
-        proc.send_signal(signum)
-        proc.send_signal(signal.SIGCONT)
+    # Both runs are watched at once: waiting on one first gave the other time to finish unsignalled.
+    signalled, opened = {}, {}
+    pending = {signum: (folder, proc) for signum, folder, _, proc in runs}
+    while pending:
+        for signum, (folder, proc) in list(pending.items()):
+            if signum not in opened and (temp_files(folder) or proc.poll() is not None):
+                opened[signum] = time.monotonic()
+            if signum in opened and time.monotonic() - opened[signum] >= delay:
+                proc.send_signal(signal.SIGSTOP)
+                signalled[signum] = proc.poll() is None and bool(temp_files(folder))
+                proc.send_signal(signum)
+                proc.send_signal(signal.SIGCONT)
+                del pending[signum]
+        time.sleep(0.002)
     results = []
     for signum, folder, out, proc in runs:
         _, err = proc.communicate(timeout=120)

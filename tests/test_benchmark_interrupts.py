@@ -6,7 +6,7 @@ from tests.helpers_video import make_clip, textured_frames
 
 def test_a_trial_signals_both_runs_mid_run_and_reports_a_clean_interrupt(tmp_path, tiny_model):
     interrupts = load_benchmark("interrupts")
-    clip = make_clip(tmp_path / "clip.mp4", textured_frames(300, 120, 160), fps=25, audio=True)
+    clip = make_clip(tmp_path / "clip.mp4", textured_frames(600, 120, 160), fps=25, audio=True)
     results = interrupts.trial(clip, tiny_model, tmp_path)
     assert [r["signal"] for r in results] == ["SIGINT", "SIGTERM"]
     for result in results:
