@@ -72,6 +72,10 @@ def test_split_is_by_video_and_pairs_never_cross_videos_or_scenes(tmp_path):
     for prev, cur in frame_pairs(rows):
         assert rows[prev]["video"] == rows[cur]["video"] and rows[prev]["scene"] == rows[cur]["scene"]
     assert len(frame_pairs(rows)) == len(rows) - 3 - 1
+    test_clips = [r["video"] for r in rows if r["split"] == "test"]
+    assert build_datasets(out, 32, log=lambda message: None)[1].sources == test_clips, \
+        "the clip of each test frame, so that a clip's frames count once in evaluate and grid-search"
+    assert build_datasets(out, 32, dependent=True, log=lambda message: None)[1].sources == test_clips[1:]
 
 
 def test_an_unreadable_frame_is_skipped_with_a_warning_and_breaks_only_its_own_pairs(tmp_path):

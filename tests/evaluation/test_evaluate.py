@@ -245,3 +245,18 @@ def test_a_clip_against_another_model_keeps_one_gray_row_per_frame(tmp_path, tin
     assert comparison.units == 1 and comparison.psnr_interval is None
     assert "(one photo or clip: no interval)" in comparison.sentence()
     assert "video v.mp4, tiny-independent (against)" in result.extra
+
+
+def test_the_frames_of_one_clip_in_a_frame_dataset_are_one_unit_of_evidence(tmp_path, tiny_model):
+    """Before, each frame of a `rehue frames` set counted as its own photo: 30 frames of one test clip gave
+    an interval five times too narrow and a confident verdict; a video file of the same clip gave none."""
+    from rehue.data.frames import extract_frames
+    from tests.helpers_video import textured_frames
+
+    clips = [make_clip(tmp_path / f"v{i}.mp4", list(textured_frames(24, 48, 64, seed=i)), fps=12) for i in range(2)]
+    extract_frames(clips, tmp_path / "frames", fps=6, size=32, test_videos=["v1.mp4"], progress=False,
+                   log=lambda message: None)
+    result = evaluate(tiny_model, [tmp_path / "frames"], tmp_path / "r", progress=False, log=lambda message: None)
+    assert result.extra["images"] > 1
+    verdict = result.table.verdicts()[0]
+    assert verdict.units == 1 and verdict.psnr_interval is None

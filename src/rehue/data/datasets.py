@@ -279,6 +279,9 @@ class ArrayDataset(Dataset):
     def __init__(self, images: np.ndarray, *, train: bool = True, flips: bool = True, colour_jitter: float = 0.0):
         self.images, self.train, self.flips, self.colour_jitter = images, train, flips, colour_jitter
         self.epoch_length = len(images)  # training may raise it to fill a batch from a few frames
+        # per item, the clip it comes from (a frame dataset's test split): a clip's frames are one unit of
+        # evidence when scores are compared, not one each
+        self.sources: list[str] | None = None
         self._rng = np.random.default_rng()
 
     def __len__(self) -> int:
@@ -300,6 +303,7 @@ class FramePairDataset(Dataset):
     def __init__(self, frames: np.ndarray, pairs: list[tuple[int, int]], *, train: bool = True):
         self.frames, self.pair_index, self.train = frames, pairs, train
         self.epoch_length = len(pairs)  # training may raise it to fill a batch from a few pairs
+        self.sources: list[str] | None = None  # per item, the clip it comes from (``ArrayDataset.sources``)
         self._rng = np.random.default_rng()
 
     def __len__(self) -> int:
@@ -407,9 +411,12 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
                     raise RehueError(f"frame dataset has no {name} pair of consecutive frames in one scene, which a "
                                      "dependent model learns from; sample the videos more often (rehue frames "
                                      "--fps)", path)
-            return (FramePairDataset(frames["train"], pairs["train"]),
-                    FramePairDataset(frames["test"], pairs["test"], train=False))
-        return ArrayDataset(frames["train"], colour_jitter=colour_jitter), ArrayDataset(frames["test"], train=False)
+            test = FramePairDataset(frames["test"], pairs["test"], train=False)
+            test.sources = [splits["test"][kept["test"][b]]["video"] for _, b in pairs["test"]]
+            return FramePairDataset(frames["train"], pairs["train"]), test
+        test = ArrayDataset(frames["test"], train=False)
+        test.sources = [splits["test"][index]["video"] for index in kept["test"]]
+        return ArrayDataset(frames["train"], colour_jitter=colour_jitter), test
 
     rows = _read_manifest_rows(path)
     demo_style = bool(rows) and "kind" in rows[0]

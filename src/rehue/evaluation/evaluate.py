@@ -36,11 +36,12 @@ def square_crop(rgb: np.ndarray, size: int) -> np.ndarray:
 
 
 def _image_sources(inputs: list[Path]):
-    """(name, path) of every evaluation image; frame datasets contribute their test split only."""
+    """The evaluation images and videos, and for frames of a frame dataset the clip each comes from
+    (its frames are one unit of evidence, as a video's are); frame datasets contribute their test split."""
     from rehue.data.datasets import is_frame_dir, read_frame_manifest
     from rehue.data.images import is_video_path, iter_image_files, iter_video_files
 
-    images, videos = [], []
+    images, videos, clips = [], [], {}
     for source in inputs:
         source = Path(source)
         if not source.exists():
@@ -51,6 +52,7 @@ def _image_sources(inputs: list[Path]):
             rows = read_frame_manifest(source)
             test = [r for r in rows if r.get("split") == "test"] or rows
             images += [source / r["path"] for r in test]
+            clips.update({source / r["path"]: f"{source}: {r['video']}" for r in test if r.get("video")})
         elif source.is_dir():
             held = _held_out(source)
             files = list(iter_image_files(source))
@@ -58,7 +60,7 @@ def _image_sources(inputs: list[Path]):
             videos += [p for p in iter_video_files(source) if held is None or p.relative_to(source).as_posix() in held]
         else:
             images.append(source)
-    return images, videos
+    return images, videos, clips
 
 
 def _held_out(root: Path) -> set[str] | None:
@@ -110,7 +112,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     rival_name = None if rival is None else _row_name(against)
     if rival_name == name:
         rival_name += " (against)"
-    images, videos = _image_sources(inputs)
+    images, videos, clips = _image_sources(inputs)
     if limit:
         images = images[:limit]
     if not images and not videos:
@@ -138,12 +140,13 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             truth = square_crop(truth, colorizer.size)
         output = colorizer.colorize(truth)
         gray = gray_baseline(truth)
-        result.table.add(name, evaluate_pair(output, truth, path), path)
-        result.table.add(GRAY_BASELINE, evaluate_pair(gray, truth, path), path)
+        unit = clips.get(path, path)
+        result.table.add(name, evaluate_pair(output, truth, path), unit)
+        result.table.add(GRAY_BASELINE, evaluate_pair(gray, truth, path), unit)
         shown = (gray, truth, output)
         if rival is not None:
             shown += (rival.colorize(truth),)
-            result.table.add(rival_name, evaluate_pair(shown[-1], truth, path), path)
+            result.table.add(rival_name, evaluate_pair(shown[-1], truth, path), unit)
         if len(grid) < 8:
             grid.append(shown)
     for video in videos:

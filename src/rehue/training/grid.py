@@ -318,6 +318,7 @@ class _Validation:
     batches: list
     truths: list  # (N, S, S, 3) uint8 per batch
     grays: list
+    sources: list | None = None  # per image, the clip it comes from (frames of one clip are one unit)
 
     @property
     def count(self) -> int:
@@ -342,6 +343,8 @@ def _validation(config: TrainConfig, limit: int, log) -> _Validation:
     _, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
                                 val_fraction=config.val_fraction, seed=config.seed, log=log)
     validation = _Validation([], [], [])
+    if getattr(val_set, "sources", None) is not None:
+        validation.sources = val_set.sources[: limit or None]
     for batch in DataLoader(val_set, batch_size=EVAL_BATCH, shuffle=False):
         if limit:
             batch = {key: value[: limit - validation.count] for key, value in batch.items()}
@@ -505,12 +508,14 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
 
     ranking = sorted(runs, key=lambda name: means[name][spec.rank_by], reverse=True)
     table = MetricTable()
+    sources = validation.sources or [None] * validation.count
     for name in ranking:
-        for metrics in per_run[name]:
-            table.add(name, metrics)
-    for grays, truths in zip(validation.grays, validation.truths, strict=True):
-        for gray, truth in zip(grays, truths, strict=True):
-            table.add(GRAY_BASELINE, evaluate_pair(gray, truth))
+        for metrics, source in zip(per_run[name], sources, strict=True):
+            table.add(name, metrics, source)
+    grays_and_truths = [pair for grays, truths in zip(validation.grays, validation.truths, strict=True)
+                        for pair in zip(grays, truths, strict=True)]
+    for (gray, truth), source in zip(grays_and_truths, sources, strict=True):
+        table.add(GRAY_BASELINE, evaluate_pair(gray, truth), source)
 
     paths = {"durations": plot_lines({run.name: outcomes[run.name].epoch_seconds for run in spec.runs},
                                      out / DURATIONS_PLOT, "epoch", "seconds",
