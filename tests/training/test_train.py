@@ -84,13 +84,26 @@ def test_a_resumed_run_refuses_changed_settings_and_takes_the_rest_from_the_run(
     assert card.size == 32 and card.width == 4 and card.training["epochs"] == 2
     assert json.loads((out / "config.json").read_text())["lr_g"] == 5e-4
 
+    # fewer epochs than trained: before, silently taken as the run's own (it trained on to them)
+    checkpoints = list_checkpoints(out / "checkpoints")
+    capsys.readouterr()
+    assert main(command + ["--epochs", "1"]) == 2
+    assert capsys.readouterr().err.strip() == (f"rehue: error: {out}: the run has trained 2 epochs already, more "
+                                               "than --epochs 1; a resumed run can only go on")
+    assert list_checkpoints(out / "checkpoints") == checkpoints
+
 
 def test_existing_run_needs_resume_or_overwrite(tmp_path, photo_folder):
     out = tmp_path / "run"
     train(tiny_config(photo_folder, out, epochs=1), progress=False)
     with pytest.raises(RehueError, match="--resume"):
         train(tiny_config(photo_folder, out, epochs=1), progress=False)
+    (out / "notes.txt").write_text("mine")
+    (out / "samples" / "epoch_009.png").write_bytes(b"a sample grid of the run being replaced")
     train(tiny_config(photo_folder, out, epochs=1), overwrite=True, progress=False)
+    assert sorted(path.name for path in (out / "samples").iterdir()) == ["epoch_001.png"], \
+        "no sample grid of the replaced run outlives it"
+    assert (out / "notes.txt").read_text() == "mine", "only the run's own files are replaced"
 
 
 def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, photo_folder, capsys):

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from rehue.data.images import make_folder
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 from rehue.training.config import TrainConfig
 
 
@@ -307,6 +307,9 @@ class DiscriminatorActivations:
             self._recording = False
 
 
+# what a run writes in its folder; --overwrite removes these (and nothing else a user put there)
+RUN_ARTEFACTS = ("checkpoints", "samples", "tensorboard", "metrics.jsonl", "metrics.csv", "model.safetensors",
+                 "model.json", "config.json")
 # what a resumed run may change: where the photos are now, more epochs, and the machine it runs on
 RESUME_MAY_CHANGE = ("out", "data", "epochs", "device", "workers", "amp")
 
@@ -320,8 +323,8 @@ def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path) -> TrainC
         words = ", ".join(f"{name} {new!r} (the run's {old!r})" for name, new, old in changed)
         raise RehueError(f"a resumed run keeps its own settings, and these differ: {words}; leave them out to "
                          "resume, or start a new run in another folder", out)
-    return replace(saved, data=given.data, epochs=max(given.epochs, saved.epochs), device=given.device,
-                   workers=given.workers, amp=given.amp)
+    return replace(saved, data=given.data, epochs=given.epochs, device=given.device, workers=given.workers,
+                   amp=given.amp)
 
 
 def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False, progress: bool = True,
@@ -353,11 +356,19 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
             raise RehueError("nothing to resume: no checkpoint in this folder", ckpt_dir)
         state, path = loaded
         config = _resumed_config(config, TrainConfig.from_dict(state["config"]), out)
+        if config.epochs < state["epoch"]:
+            raise UsageError(f"the run has trained {state['epoch']} epochs already, more than --epochs "
+                             f"{config.epochs}; a resumed run can only go on", out)
         log(f"resuming from {path} (epoch {state['epoch']} of {config.epochs})")
     elif is_main and list_checkpoints(ckpt_dir):
         if not overwrite:
             raise RehueError("already holds a training run; pass --resume to continue it or --overwrite", out)
-        shutil.rmtree(ckpt_dir)
+        for artefact in RUN_ARTEFACTS:  # the replaced run's, so none of its sample grids outlives it
+            target = out / artefact
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
     if world > 1:
         dist.barrier()
 
