@@ -64,6 +64,8 @@ class TrainConfig:
 
     def check(self) -> None:
         """Refuse settings no run can use, before a run touches its folder."""
+        if self.size < 32 or self.size & (self.size - 1):
+            raise UsageError(f"size must be a power of two of at least 32, not {self.size}")
         for name, low in _LOWEST.items():
             if getattr(self, name) < low:
                 raise UsageError(f"{name} must be at least {low}, not {getattr(self, name):g}")
