@@ -624,8 +624,12 @@ class Colorizer:
         archive picture is an interpretation, and should say whose."""
         from rehue import __version__
 
-        weights = f" (sha256 {self.fingerprint})" if self.fingerprint else ""
-        return f"rehue {__version__}, colorized with {self.name}{weights}"
+        return f"rehue {__version__}, colorized with {self.label}"
+
+    @property
+    def label(self) -> str:
+        """The model's name, and for a model of one's own the start of its SHA-256 (which weights exactly)."""
+        return f"{self.name} (sha256 {self.fingerprint})" if self.fingerprint else self.name
 
     @property
     def dependent(self) -> bool:

@@ -99,8 +99,7 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
             raise RehueError(f"{other.source} and {job.source} would both be written here; colour them into "
                              "separate output folders", job.target)
         separated.append(Job(job.source, target))
-    in_place = [job.source for job in separated
-                if job.target.resolve() == job.source.resolve() or is_same_file(job.target, job.source)]
+    in_place = [job.source for job in separated if is_same_file(job.target, job.source)]
     if in_place:
         more = f" (and {len(in_place) - 1} more)" if len(in_place) > 1 else ""
         raise RehueError(f"would be replaced by its own colour version{more}: the output folder holds the "

@@ -512,9 +512,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     for name in ranking:
         for metrics, source in zip(per_run[name], sources, strict=True):
             table.add(name, metrics, source)
-    grays_and_truths = [pair for grays, truths in zip(validation.grays, validation.truths, strict=True)
-                        for pair in zip(grays, truths, strict=True)]
-    for (gray, truth), source in zip(grays_and_truths, sources, strict=True):
+    for (gray, truth), source in zip(validation.first(validation.count), sources, strict=True):
         table.add(GRAY_BASELINE, evaluate_pair(gray, truth), source)
 
     paths = {"durations": plot_lines({run.name: outcomes[run.name].epoch_seconds for run in spec.runs},

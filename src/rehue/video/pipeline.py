@@ -143,8 +143,7 @@ def video_provenance(independent: Colorizer, dependent: Colorizer | None) -> str
     which colours most of its frames."""
     if dependent is None:
         return independent.provenance
-    weights = f" (sha256 {dependent.fingerprint})" if dependent.fingerprint else ""
-    return f"{independent.provenance}; within scenes {dependent.name}{weights}"
+    return f"{independent.provenance}; within scenes {dependent.label}"
 
 
 def load_dependent(spec: str, independent: Colorizer, log) -> Colorizer | None:
