@@ -18,8 +18,8 @@ def _add_train_args(p: argparse.ArgumentParser):
     from rehue.training.config import TrainConfig
 
     d = TrainConfig()
-    p.add_argument("data", help="photo folder, CIFAR-10 folder (cifar-10-batches-py) or frame dataset "
-                   "(from rehue frames)")
+    p.add_argument("data", nargs="?", help="photo folder, CIFAR-10 folder (cifar-10-batches-py) or frame dataset "
+                   "(from rehue frames); with --resume, the run's own unless given")
     p.add_argument("--out", default=d.out, help="run folder: checkpoints, samples, metrics, model")
     p.add_argument("--generator", help=f"gen1, gen2 or gen2-classes (default: --init's, else {d.generator})")
     p.add_argument("--discriminator", default=d.discriminator, help="disc1, disc2 or patch (default %(default)s)")
@@ -245,7 +245,7 @@ def _resumed_config(config, args):
     except (OSError, ValueError):
         return config  # train() says what is missing
     renamed = {"dependent": "in_channels", "no_amp": "amp"}
-    typed = {renamed.get(dest, dest) for dest in args.typed} | {"data", "out"}
+    typed = {renamed.get(dest, dest) for dest in args.typed} | {"out"} | ({"data"} if args.data else set())
     given = config.to_dict()
     return TrainConfig.from_dict({**saved, **{name: given[name] for name in typed if name in given}})
 
@@ -267,6 +267,8 @@ def cmd_train(args) -> int:
     from rehue.training.config import TrainConfig
     from rehue.training.loop import train
 
+    if args.data is None and not args.resume:
+        raise UsageError("train needs DATA, the training photos or frames (only --resume can leave it out)")
     shape = {"generator": args.generator, "size": args.size, "width": args.width}
     if args.init and None in shape.values():  # fine-tuning: the --init model's shape unless given
         from rehue.models.io import read_card, resolve_model_path
@@ -277,7 +279,7 @@ def cmd_train(args) -> int:
     defaults = TrainConfig()
     shape = {key: getattr(defaults, key) if value is None else value for key, value in shape.items()}
     config = TrainConfig(
-        data=str(args.data), out=args.out, **shape, discriminator=args.discriminator,
+        data=str(args.data or ""), out=args.out, **shape, discriminator=args.discriminator,
         in_channels=3 if args.dependent else 1, disc_width=args.disc_width,
         batch_size=args.batch_size,
         epochs=args.epochs, lr_g=args.lr_g, beta1_g=args.beta1_g, lr_d=args.lr_d, beta1_d=args.beta1_d,
@@ -293,7 +295,7 @@ def cmd_train(args) -> int:
     if args.resume:
         config = _resumed_config(config, args)
     result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
-    if result.history:
+    if result.trained:
         print(f"model written to {result.model_path}", file=sys.stderr)
     return 0
 

@@ -93,6 +93,32 @@ def test_a_resumed_run_refuses_changed_settings_and_takes_the_rest_from_the_run(
     assert list_checkpoints(out / "checkpoints") == checkpoints
 
 
+def test_resume_takes_the_runs_own_data_and_a_finished_run_is_left_alone(tmp_path, photo_folder, capsys):
+    out = tmp_path / "run"
+    train(tiny_config(photo_folder, out, epochs=1), progress=False)
+    base = ["train", "--out", str(out), "--device", "cpu", "--no-progress"]
+    capsys.readouterr()
+    assert main(base) == 2, "DATA may be left out only with --resume"
+    assert capsys.readouterr().err.strip() == ("rehue: error: train needs DATA, the training photos or frames "
+                                               "(only --resume can leave it out)")
+
+    assert main(base + ["--resume", "--epochs", "2"]) == 0
+    assert [json.loads(x)["epoch"] for x in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+    assert json.loads((out / "config.json").read_text())["data"] == str(photo_folder)
+
+    written = {name: (out / name).stat().st_mtime_ns for name in ("model.safetensors", "metrics.jsonl")}
+    capsys.readouterr()
+    assert main(base + ["--resume"]) == 0
+    err = capsys.readouterr().err
+    assert "nothing left to train: the run has trained all 2 epochs (--epochs 3 or more trains on)" in err
+    assert "model written" not in err
+    assert {name: (out / name).stat().st_mtime_ns for name in written} == written, "a finished run is not rewritten"
+    result = train(tiny_config(photo_folder, out, epochs=2), resume=True, progress=False)
+    assert not result.trained and [r["epoch"] for r in result.history] == [1, 2]
+    shipped = load_model(out / "model.safetensors")[0].state_dict()
+    assert all(torch.equal(value, shipped[key]) for key, value in result.generator.state_dict().items())
+
+
 def test_existing_run_needs_resume_or_overwrite(tmp_path, photo_folder):
     out = tmp_path / "run"
     train(tiny_config(photo_folder, out, epochs=1), progress=False)

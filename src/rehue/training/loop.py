@@ -30,6 +30,7 @@ class TrainResult:
     history: list = field(default_factory=list)
     out_dir: Path | None = None
     model_path: Path | None = None
+    trained: bool = True  # False: a resumed run that had trained all its epochs already
 
 
 def _distributed():
@@ -323,7 +324,7 @@ def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path) -> TrainC
         words = ", ".join(f"{name} {new!r} (the run's {old!r})" for name, new, old in changed)
         raise RehueError(f"a resumed run keeps its own settings, and these differ: {words}; leave them out to "
                          "resume, or start a new run in another folder", out)
-    return replace(saved, data=given.data, epochs=given.epochs, device=given.device, workers=given.workers,
+    return replace(saved, data=given.data or saved.data, epochs=given.epochs, device=given.device, workers=given.workers,
                    amp=given.amp)
 
 
@@ -359,6 +360,9 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         if config.epochs < state["epoch"]:
             raise UsageError(f"the run has trained {state['epoch']} epochs already, more than --epochs "
                              f"{config.epochs}; a resumed run can only go on", out)
+        finished = _finished_run(state, config, out, log)
+        if finished is not None:
+            return finished
         log(f"resuming from {path} (epoch {state['epoch']} of {config.epochs})")
     elif is_main and list_checkpoints(ckpt_dir):
         if not overwrite:
@@ -543,6 +547,19 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     if writer is not None:
         writer.close()
     return TrainResult(exported.eval(), history, out, out / "model.safetensors")
+
+
+def _finished_run(state: dict, config: TrainConfig, out: Path, log) -> TrainResult | None:
+    """A resumed run with no epoch left and its model and metrics in place: nothing to train or write.
+    (With either file gone, the run was killed while finishing, and ``train`` writes them again.)"""
+    from rehue.models.io import load_model
+
+    model_path = out / "model.safetensors"
+    if state["epoch"] < config.epochs or not (model_path.is_file() and (out / "metrics.jsonl").is_file()):
+        return None
+    log(f"nothing left to train: the run has trained all {state['epoch']} epochs (--epochs "
+        f"{state['epoch'] + 1} or more trains on); its model is {model_path}")
+    return TrainResult(load_model(model_path)[0], list(state["history"]), out, model_path, trained=False)
 
 
 def _export(generator, config, history, out, save_model, card_cls, restraint: dict):
