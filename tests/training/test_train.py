@@ -194,22 +194,27 @@ def test_fine_tuning_from_the_command_line_takes_the_init_models_shape_unless_gi
 
 def test_the_start_validation_of_a_fine_tuning_run_leaves_the_random_numbers_as_they_were(tmp_path, photo_folder):
     from rehue.data.datasets import build_datasets
-    from rehue.training.loop import _log_start_validation
+    from rehue.training.loop import _start_validation
 
     model, _ = load_model(make_tiny_model(tmp_path / "m.safetensors"))
     _, val_set = build_datasets(photo_folder, 32)
     loader = torch.utils.data.DataLoader(val_set, batch_size=4)
     torch.manual_seed(3)
     lines = []
-    _log_start_validation(model, loader, "cpu", tiny_config(photo_folder, tmp_path / "r", init="m"), lines.append)
+    (tmp_path / "r").mkdir()
+    _start_validation(model, loader, "cpu", tiny_config(photo_folder, tmp_path / "r", init="m"), tmp_path / "r",
+                      lines.append)
     after = torch.rand(4)
     torch.manual_seed(3)
     assert torch.equal(after, torch.rand(4)), "the steps after it draw the same random numbers"
     assert lines[0].startswith("before training, m: val PSNR")
+    kept = json.loads((tmp_path / "r" / "init_metrics.json").read_text())
+    assert kept["init"] == "m" and f"val PSNR {kept['val_psnr']:.2f} dB (gray {kept['val_gray_psnr']:.2f})" in lines[0]
     lines.clear()
     train(tiny_config(photo_folder, tmp_path / "scratch", epochs=1, steps_per_epoch=1), progress=False,
           log=lines.append)
     assert not any(line.startswith("before training") for line in lines), "nothing to compare a new model with"
+    assert not (tmp_path / "scratch" / "init_metrics.json").exists()
 
 
 def test_dependent_model_trains_on_synthetic_pairs(tmp_path, photo_folder):

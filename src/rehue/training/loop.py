@@ -120,15 +120,20 @@ def validate(generator, loader, device, max_images: int):
     return {k: float(np.mean(v)) for k, v in scores.items()}, rows
 
 
-def _log_start_validation(generator, val_loader, device, config: TrainConfig, log) -> None:
-    """The --init model's validation score before any step, for each epoch's to be compared with:
-    fine-tuning on a small or mixed set can leave a model worse than it started (docs/model-card.md).
-    The global RNG is put back, so a run's steps are the same as without this pass."""
+def _start_validation(generator, val_loader, device, config: TrainConfig, out: Path, log) -> None:
+    """The --init model's validation score before any step, logged and kept in the run folder
+    (``init_metrics.json``) for each epoch's to be compared with: fine-tuning on a small or mixed set can
+    leave a model worse than it started (docs/model-card.md). The global RNG is put back, so a run's steps
+    are the same as without this pass."""
     import torch
+
+    from rehue.models.io import atomic_write_bytes
 
     rng = torch.get_rng_state()
     val, _ = validate(generator, val_loader, device, config.val_images)
     torch.set_rng_state(rng)
+    record = {"init": config.init, **{f"val_{k}": v for k, v in val.items()}}
+    atomic_write_bytes(out / "init_metrics.json", (json.dumps(record, indent=2) + "\n").encode())
     log(f"before training, {config.init}: val PSNR {val['psnr']:.2f} dB (gray {val['gray_psnr']:.2f})  "
         f"SSIM {val['ssim']:.3f} (gray {val['gray_ssim']:.3f})")
 
@@ -310,7 +315,7 @@ class DiscriminatorActivations:
 
 # what a run writes in its folder; --overwrite removes these (and nothing else a user put there)
 RUN_ARTEFACTS = ("checkpoints", "samples", "tensorboard", "metrics.jsonl", "metrics.csv", "model.safetensors",
-                 "model.json", "config.json")
+                 "model.json", "config.json", "init_metrics.json")
 # what a resumed run may change: where the photos are now, more epochs, and the machine it runs on
 RESUME_MAY_CHANGE = ("out", "data", "epochs", "device", "workers", "amp")
 
@@ -434,7 +439,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
 
     if is_main and state is None and config.init:
-        _log_start_validation(exported, val_loader, device, config, log)
+        _start_validation(exported, val_loader, device, config, out, log)
     if is_main and state is not None and history and start_epoch >= config.epochs:
         _export(exported, config, history, out, save_model, ModelCard, restraint)  # heal a run killed while finishing
         _write_metrics(out, history, writer)
