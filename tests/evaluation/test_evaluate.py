@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from rehue.cli import main
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 from rehue.evaluation.evaluate import evaluate
 from rehue.evaluation.metrics import mean_interval
 from tests.conftest import textured_rgb
@@ -37,9 +37,11 @@ def test_full_resolution_scores_follow_the_fit(tmp_path, photo_folder, tiny_mode
         assert result.extra["photo_fit"] == fit
         psnr[fit] = result.table.rows["tiny-independent"]
     assert psnr["native"] != psnr["letterbox"], "non-square photos are shown to the model differently"
-    centre = [evaluate(tiny_model, [photo_folder], tmp_path / f"centre-{fit}", progress=False, fit=fit,
-                       log=lambda message: None).table.rows["tiny-independent"] for fit in ("native", "letterbox")]
-    assert centre[0] == centre[1], "a centre crop is square, where both fits are the same"
+    with pytest.raises(UsageError, match="--fit letterbox changes only photos scored with --full-res"):
+        evaluate(tiny_model, [photo_folder], tmp_path / "centre", progress=False, fit="letterbox")
+    assert not (tmp_path / "centre").exists(), "a centre crop is square, where the fits are the same: refused"
+    assert evaluate(tiny_model, [photo_folder], tmp_path / "centre", progress=False,
+                    log=lambda message: None).extra["resolution"] == "photos: centre crop at 32x32"
 
 
 def test_gray_input_scores_like_the_baseline_for_a_zero_colour_model(tmp_path, tiny_model):
@@ -158,6 +160,7 @@ def test_evaluate_colour_video_reports_temporal_stability(tmp_path, tiny_model, 
     result = evaluate(tiny_model, [clip], tmp_path / "r", dependent_model=str(tiny_dependent_model), progress=False)
     stats = result.extra["video v.mp4"]
     assert stats["frames"] == 16 and len(stats["ab_error_by_frame"]) == 16
+    assert result.extra["resolution"] == "videos: whole frames, the long side at most 64 px", "not a centre crop"
     verdict = result.table.verdicts()[0]
     assert len(verdict.psnr_gains) == 16 and verdict.units == 1 and verdict.psnr_interval is None
     assert stats["temporal_stability_truth"] >= 0 and stats["temporal_stability_output"] >= 0

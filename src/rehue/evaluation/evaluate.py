@@ -106,6 +106,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         raise UsageError(f"--limit must be at least 0 (0: every image), not {limit}")
     if video_frames < 1:
         raise UsageError(f"--video-frames must be at least 1, not {video_frames}")
+    if fit is not None and not full_res:
+        raise UsageError(f"--fit {fit} changes only photos scored with --full-res: at the working size each photo "
+                         "is a centre crop of the model's size, shown to it whole")
     colorizer = Colorizer.load_independent(model, device=device, fit=fit, chroma=chroma)
     rival = None if against is None else Colorizer.load_independent(against, device=device, fit=fit)
     name = _row_name(model) + ("" if chroma is None else f" x{chroma:g}")
@@ -161,7 +164,12 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         raise RehueError("no colour image to score against" if gray_truths else "no image could be read",
                          ", ".join(map(str, inputs)))
     result.extra["images"] = len(result.table.rows[name])
-    result.extra["resolution"] = "full" if full_res else f"centre crop at {colorizer.size}x{colorizer.size}"
+    if full_res:
+        result.extra["resolution"] = "full"
+    else:
+        scaled = {"photos": f"centre crop at {colorizer.size}x{colorizer.size}" if images else None,
+                  "videos": f"whole frames, the long side at most {2 * colorizer.size} px" if videos else None}
+        result.extra["resolution"] = "; ".join(f"{kind}: {words}" for kind, words in scaled.items() if words)
     if full_res and images:
         result.extra["photo_fit"] = colorizer.fit
     result.extra["model"] = str(model)
