@@ -43,6 +43,7 @@ def test_demo_manifest_gives_held_out_split_weights_and_stamps(tmp_path):
 
 def test_stamps_are_pasted_on_the_asked_share_of_crops(tmp_path):
     root = make_demo_like(tmp_path / "demo")
+    assert build_datasets(root, 32)[0].stamps == []  # off by default, not even loaded
     for photo in (root / "photos").iterdir():  # grey photos: any colour in a crop is a pasted red cut-out
         Image.open(photo).convert("L").convert("RGB").save(photo)
 
@@ -51,8 +52,9 @@ def test_stamps_are_pasted_on_the_asked_share_of_crops(tmp_path):
         train._rng = np.random.default_rng(0)
         return sum(bool((train[0]["ab"][0] > 0.3).any()) for _ in range(40))
 
-    assert build_datasets(root, 32)[0].stamps == []  # off by default, not even loaded
-    assert crops_with_red_cut_outs(0.0) == 0
+    with pytest.raises(RehueError, match="all 4 photos are gray"):
+        crops_with_red_cut_outs(0.0)
+    assert crops_with_red_cut_outs(1e-9) == 0
     assert crops_with_red_cut_outs(1.0) == 40
     assert 8 <= crops_with_red_cut_outs(0.5) <= 32
 
@@ -134,6 +136,7 @@ def test_crop_min_sets_the_smallest_training_crop(tmp_path):
     folder.mkdir()
     lab = np.zeros((200, 200, 3), np.float32)
     lab[..., 0] = np.linspace(0, 100, 200)[None, :]
+    lab[..., 1] = 8  # a faint red: a training photo needs some colour
     ramp = (lab_to_rgb(lab) * 255 + 0.5).astype(np.uint8)
     for name in ("a.png", "b.png"):
         Image.fromarray(ramp).save(folder / name)
@@ -233,8 +236,11 @@ def test_a_folder_split_is_the_same_whichever_way_the_photos_are_loaded(photo_fo
 def test_a_folder_with_one_readable_photo_or_none_is_a_clear_error(photo_folder):
     for path in sorted(photo_folder.iterdir())[1:]:
         path.write_bytes(b"truncated")
-    train, val = build_datasets(photo_folder, 32, log=lambda message: None)
+    messages = []
+    train, val = build_datasets(photo_folder, 32, log=messages.append)
     assert [p.name for p in train.paths] == [p.name for p in val.paths] == ["p0.png"], "one photo: it is both"
+    assert messages[-1] == (f"warning: {photo_folder}: one photo, none held out, so validation scores a photo the "
+                            "model trains on, and its scores flatter the model")
     (photo_folder / "p0.png").write_bytes(b"truncated")
     with pytest.raises(RehueError, match="no readable images found"):
         build_datasets(photo_folder, 32, log=lambda message: None)
@@ -254,3 +260,19 @@ def test_reading_a_photo_folder_shows_progress_when_asked(tmp_path, capsys):
     assert len(train.images) + len(val.images) == 4
     err = capsys.readouterr().err
     assert "reading the photos" in err and "/4 [" in err, "a bar over the 4 photos"
+
+
+def test_gray_training_photos_are_named_and_a_folder_of_them_is_refused(photo_folder):
+    """Before, a folder of gray scans trained a model that learned gray, without a word."""
+    gray = textured_rgb(72, 96, seed=9).mean(axis=-1).astype(np.uint8)
+    Image.fromarray(gray).save(photo_folder / "scan.png")
+    Image.fromarray(np.stack([gray] * 3, axis=-1)).save(photo_folder / "scan-rgb.jpg", quality=80)
+    messages = []
+    train, _ = build_datasets(photo_folder, 32, seed=0, log=messages.append)
+    warning = [m for m in messages if "gray" in m]
+    assert len(warning) == 1 and warning[0].startswith("warning: 2 of 6 photos are gray (")
+    assert "scan" in warning[0] and "such scenes have no colour" in warning[0]
+    for path in photo_folder.glob("p*.png"):
+        path.unlink()
+    with pytest.raises(RehueError, match="all 2 photos are gray: there is no colour to learn from"):
+        build_datasets(photo_folder, 32, log=messages.append)

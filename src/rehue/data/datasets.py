@@ -123,6 +123,22 @@ class ImageFolderDataset(Dataset):
         self.crop_min = crop_min
         self.epoch_length = max(len(self.images), 64) if train else len(self.images)
         self._rng = np.random.default_rng()
+        if train:
+            self._check_colour(root, log)
+
+    def _check_colour(self, root, log) -> None:
+        """Gray photos teach a model that their scenes are gray: refused when every photo is (and no cut-out
+        is pasted on them), else named."""
+        from rehue.data.images import has_colour
+
+        gray = [path for path, rgb in zip(self.paths, self.images, strict=True) if not has_colour(rgb)]
+        pasted = self.stamps and (self.stamp_share or self.studio_share)  # cut-outs bring colour of their own
+        if len(gray) == len(self.images) and not pasted:
+            raise RehueError(f"{'the photo is' if len(gray) == 1 else f'all {len(gray)} photos are'} gray: there "
+                             "is no colour to learn from (train needs colour photos)", root)
+        if gray:
+            log(f"warning: {len(gray)} of {len(self.images)} photos are gray ({gray[0]}"
+                f"{', ...' if len(gray) > 1 else ''}); a model learns from them that such scenes have no colour")
 
     def subset(self, indices, *, train: bool) -> ImageFolderDataset:
         """The images at ``indices`` as a training set with this one's settings, or as a validation set
@@ -437,16 +453,22 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
     train_weights = [float(r.get("weight") or 1.0) for r in train_rows]
     train_videos = [path / r["path"] for r in rows if r["kind"] == "video" and r.get("split") == "train"]
     if not train_files:
-        raise RehueError("no training images found (need at least 2 images: one is held out)", path)
+        raise RehueError("no training photos: its manifest.csv lists none in the train split", path)
     train = ImageFolderDataset(path, size, train=True, pairs=dependent, files=train_files, weights=train_weights,
                                stamps=stamps, stamp_share=stamp_share, studio_share=studio_share,
                                colour_jitter=colour_jitter, crop_min=crop_min, log=log, progress=progress)
     for video in train_videos:
         train.add_video_frames(video, every_s=0.5, weight=VIDEO_WEIGHT_IN_PHOTOS * float(np.median(train.weights))
                                if train.weights is not None else VIDEO_WEIGHT_IN_PHOTOS)
+    if not val_files:
+        log(ONE_PHOTO_WARNING.format(what="the manifest holds no photo out", path=path))
     val = ImageFolderDataset(path, size, train=False, pairs=dependent, files=val_files or train_files[:1], log=log,
                              progress=progress)
     return train, val
+
+
+ONE_PHOTO_WARNING = ("warning: {path}: {what}, so validation scores a photo the model trains on, and its scores "
+                     "flatter the model")
 
 
 def _split_photo_folder(path: Path, size: int, *, dependent: bool, val_fraction: float, seed: int,
@@ -460,8 +482,8 @@ def _split_photo_folder(path: Path, size: int, *, dependent: bool, val_fraction:
                                 colour_jitter=colour_jitter, crop_min=crop_min, log=log, progress=progress)
     order = np.random.default_rng(seed).permutation(len(photos.images))
     n_val = max(1, round(len(photos.images) * val_fraction)) if len(photos.images) > 1 else 0
-    if len(photos.images) - n_val < 1:
-        raise RehueError("no training images found (need at least 2 images: one is held out)", path)
+    if not n_val:
+        log(ONE_PHOTO_WARNING.format(what="one photo, none held out", path=path))
     return (photos.subset(sorted(order[n_val:]), train=True),
             photos.subset(sorted(order[:n_val]) if n_val else [0], train=False))
 
