@@ -250,6 +250,29 @@ def test_a_clip_against_another_model_keeps_one_gray_row_per_frame(tmp_path, tin
     assert "video v.mp4, tiny-independent (against)" in result.extra
 
 
+def test_a_clip_against_a_model_of_another_size_is_scored_on_the_same_frames(tmp_path, tiny_model):
+    """Before, each model scaled the clip to twice its own size: a 64x64 model's frames were scored at 128
+    px and a 32x32 one's at 64, and the comparison paired scores of different pictures."""
+    import torch
+
+    from rehue.models import ModelCard, create_model, save_model
+
+    gray_model = create_model("gen2", in_channels=1, size=64, width=4)
+    with torch.no_grad():
+        for p in gray_model.head.parameters():
+            p.zero_()
+    gray_path = save_model(gray_model, ModelCard("gen2", 1, 64, 4), tmp_path / "gray64.safetensors")
+    noise = np.random.default_rng(7).integers(0, 256, (240, 300, 3), dtype=np.uint8)  # colour lost in scaling
+    clip = make_clip(tmp_path / "v.mp4", [np.ascontiguousarray(noise[:, i : i + 256]) for i in range(0, 40, 8)],
+                     fps=10)
+    result = evaluate(tiny_model, [clip], tmp_path / "r", dependent_model="none", progress=False, against=gray_path)
+    assert result.extra["resolution"] == "videos: whole frames, the long side at most 128 px"
+    gray_rows, rival_rows = result.table.rows["gray baseline"], result.table.rows["gray64"]
+    assert len(gray_rows) == len(rival_rows) == 5
+    for gray, rival in zip(gray_rows, rival_rows, strict=True):
+        assert rival.psnr == pytest.approx(gray.psnr, abs=0.01), "a model answering gray scores as gray does"
+
+
 def test_the_frames_of_one_clip_in_a_frame_dataset_are_one_unit_of_evidence(tmp_path, tiny_model):
     """Before, each frame of a `rehue frames` set counted as its own photo: 30 frames of one test clip gave
     an interval five times too narrow and a confident verdict; a video file of the same clip gave none."""

@@ -152,12 +152,14 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             result.table.add(rival_name, evaluate_pair(shown[-1], truth, path), unit)
         if len(grid) < 8:
             grid.append(shown)
+    # clips are scored at one size for both models, so their frames' scores pair up
+    long_side = None if full_res else 2 * max(colorizer.size, rival.size if rival is not None else 0)
     for video in videos:
         stats = _evaluate_video(colorizer, video, dependent_model, result.table, name,
-                                grid if rival is None else [], video_frames, full_res, progress, log)
+                                grid if rival is None else [], video_frames, long_side, progress, log)
         result.extra[f"video {video.name}"] = stats
         if rival is not None:
-            stats = _evaluate_video(rival, video, "default", result.table, rival_name, [], video_frames, full_res,
+            stats = _evaluate_video(rival, video, "default", result.table, rival_name, [], video_frames, long_side,
                                     progress, log, with_gray=False)
             result.extra[f"video {video.name}, {rival_name}"] = stats
     if not result.table.rows:
@@ -168,7 +170,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         result.extra["resolution"] = "full"
     else:
         scaled = {"photos": f"centre crop at {colorizer.size}x{colorizer.size}" if images else None,
-                  "videos": f"whole frames, the long side at most {2 * colorizer.size} px" if videos else None}
+                  "videos": f"whole frames, the long side at most {long_side} px" if videos else None}
         result.extra["resolution"] = "; ".join(f"{kind}: {words}" for kind, words in scaled.items() if words)
     if full_res and images:
         result.extra["photo_fit"] = colorizer.fit
@@ -187,9 +189,10 @@ def _row_name(model) -> str:
 
 
 def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricTable, name: str, grid: list,
-                    max_frames: int, full_res: bool, progress: bool, log, with_gray: bool = True) -> dict:
-    """Colour a colour video from its gray version; frame metrics, drift and temporal stability. The
-    gray answer's rows are added too unless ``with_gray`` is False (a second model on the same frames)."""
+                    max_frames: int, long_side: int | None, progress: bool, log, with_gray: bool = True) -> dict:
+    """Colour a colour video from its gray version, its frames scaled down to ``long_side`` (None: full
+    resolution); frame metrics, drift and temporal stability. The gray answer's rows are added too unless
+    ``with_gray`` is False (a second model on the same frames)."""
     import cv2
     from tqdm import tqdm
 
@@ -219,8 +222,7 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
 
     with VideoReader(video) as reader:
         height, width = reader.height, reader.width
-        scale = 2 * colorizer.size / max(height, width) if not full_res and max(height, width) > 2 * colorizer.size \
-            else 1.0
+        scale = long_side / max(height, width) if long_side and max(height, width) > long_side else 1.0
         size = (round(width * scale), round(height * scale))
         bars = find_video_bars(reader) if colorizer.borders == "neutral" else None
         if bars is not None and scale != 1.0:  # the bars of the frames as scored
