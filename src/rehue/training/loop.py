@@ -329,8 +329,8 @@ def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path) -> TrainC
         words = ", ".join(f"{name} {new!r} (the run's {old!r})" for name, new, old in changed)
         raise RehueError(f"a resumed run keeps its own settings, and these differ: {words}; leave them out to "
                          "resume, or start a new run in another folder", out)
-    return replace(saved, data=given.data or saved.data, epochs=given.epochs, device=given.device, workers=given.workers,
-                   amp=given.amp)
+    return replace(saved, data=given.data or saved.data, epochs=given.epochs, device=given.device,
+                   workers=given.workers, amp=given.amp)
 
 
 def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False, progress: bool = True,
