@@ -209,3 +209,43 @@ def test_tifffiles_note_of_the_array_shape_is_no_description_to_keep(tmp_path):
         loaded = load_image(tmp_path / f"{name}.tif")
         save_image(loaded.rgb, tmp_path / f"{name}.png", exif=loaded.exif)
         assert Image.open(tmp_path / f"{name}.png").getexif().get(0x010E) == kept, name
+
+
+def _scan_ramp16() -> np.ndarray:
+    """A 16-bit gray scan, upright, with a dark block that shows which way up it is."""
+    rows, cols = np.mgrid[0:60, 0:80]
+    ramp = ((cols / 80 * 0.7 + rows / 60 * 0.3) * 65535).astype(np.uint16)
+    ramp[15:30, 20:40] = 30 * 257
+    return ramp
+
+
+@pytest.mark.parametrize("layout", ["uncompressed, turned (orientation 5-8)", "16-bit RGB turned",
+                                    "16-bit RGB planar", "16-bit MinIsWhite"])
+def test_tiff_layouts_pillow_misreads_come_out_upright_and_at_their_depth(tmp_path, layout):
+    """Before, Pillow's reading was taken as it came: an uncompressed TIFF with Orientation 5-8 came out
+    sideways and scrambled, a planar 16-bit RGB scan as noise, a 16-bit MinIsWhite scan as a negative,
+    and a turned 16-bit RGB scan at 8 bits, each with exit 0."""
+    import tifffile
+    from PIL import TiffImagePlugin
+
+    picture16 = _scan_ramp16()
+    picture8 = (picture16 // 257).astype(np.uint8)
+    path = tmp_path / "scan.tif"
+    if layout.startswith("uncompressed"):
+        for orientation, turned in ((5, picture8.T), (6, np.rot90(picture8, 1)), (7, np.rot90(picture8, 2).T),
+                                    (8, np.rot90(picture8, -1))):
+            tags = TiffImagePlugin.ImageFileDirectory_v2()
+            tags[274] = orientation
+            Image.fromarray(np.ascontiguousarray(turned)).save(path, tiffinfo=tags)
+            assert np.abs(load_image(path).rgb[..., 0].astype(int) - picture8).max() <= 1, orientation
+        return
+    if layout == "16-bit RGB turned":
+        tifffile.imwrite(path, np.dstack([np.rot90(picture16, 1)] * 3), photometric="rgb", compression="zlib",
+                         extratags=[(274, "H", 1, 6, True)])
+    elif layout == "16-bit RGB planar":
+        tifffile.imwrite(path, np.stack([picture16] * 3), photometric="rgb", planarconfig="separate")
+    else:
+        tifffile.imwrite(path, 65535 - picture16, photometric="miniswhite")
+    loaded = load_image(path)
+    assert loaded.deep_gray is not None and np.array_equal(loaded.deep_gray, picture16), "every 16-bit level kept"
+    assert np.abs(loaded.rgb[..., 0].astype(int) - picture16 / 257).max() <= 1 and loaded.is_gray

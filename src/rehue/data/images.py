@@ -140,13 +140,14 @@ def load_image(path: str | Path) -> LoadedImage:
                 frames = getattr(image, "n_frames", 1)
                 image.load()
                 exif = _kept_exif(image)  # a turned copy of a TIFF would have lost its tags
-                image = ImageOps.exif_transpose(image)
-                loaded = pil_to_loaded(image, str(path))
-                loaded.dpi = _dpi(image.info.get("dpi"))
-                loaded.exif = exif
-                loaded.frames = frames
-                if deep_rgb:
-                    _add_deep_rgb(loaded, path, orientation)
+                dpi = _dpi(image.info.get("dpi"))
+                loaded = _tiff_pillow_misreads(image, path, orientation)
+                if loaded is None:
+                    image = ImageOps.exif_transpose(image)
+                    loaded = pil_to_loaded(image, str(path))
+                    if deep_rgb:
+                        _add_deep_rgb(loaded, path, orientation)
+                loaded.dpi, loaded.exif, loaded.frames = dpi, exif, frames
                 return loaded
     except RehueError:
         raise
@@ -218,6 +219,63 @@ def _oriented(array: np.ndarray, orientation: int) -> np.ndarray:
     if orientation == 4:
         array = array[::-1]
     return np.ascontiguousarray(np.rot90(array, turns))
+
+
+# TIFF tags that decide how its samples are laid out
+TIFF_PHOTOMETRIC, TIFF_BITS, TIFF_PLANAR = 262, 258, 284
+MIN_IS_WHITE, MIN_IS_BLACK, RGB_PHOTOMETRIC, PLANAR_SEPARATE = 0, 1, 2, 2
+
+
+def _tiff_pillow_misreads(image, path: Path, orientation: int) -> LoadedImage | None:
+    """The first page of a TIFF that Pillow reads wrong, read with tifffile instead; None for any other
+    file. Pillow scrambles an uncompressed page turned by Orientation 5-8 (and OpenCV cannot read a turned
+    16-bit one), reads the 16-bit planes of a planar ("separate") page as 8-bit noise, and leaves a 16-bit
+    MinIsWhite page a negative. These layouts are common in scanners' master files."""
+    if image.format != "TIFF":
+        return None
+    tags = image.tag_v2
+    photometric = tags.get(TIFF_PHOTOMETRIC)
+    bits = max(np.atleast_1d(tags.get(TIFF_BITS, 8)))
+    if photometric not in (MIN_IS_WHITE, MIN_IS_BLACK, RGB_PHOTOMETRIC) or not (
+            orientation in (5, 6, 7, 8) or tags.get(TIFF_PLANAR) == PLANAR_SEPARATE
+            or (photometric == MIN_IS_WHITE and bits > 8)):
+        return None
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages.first
+            samples, axes = page.asarray(), page.axes
+    except Exception:  # tifffile cannot either: Pillow's reading stands
+        return None
+    if samples.dtype.kind not in "ui" or samples.dtype.itemsize > 2 or set(axes) - set("SYX"):
+        return None
+    samples = np.moveaxis(samples, [axes.index(a) for a in "YX"], [0, 1])
+    if samples.ndim == 2:
+        samples = samples[..., None]
+    if photometric == MIN_IS_WHITE:
+        samples = np.iinfo(samples.dtype).max - samples if bits in (8, 16) else (2**int(bits) - 1) - samples
+    return array_to_loaded(_oriented(samples, orientation), str(path), colour=photometric == RGB_PHOTOMETRIC)
+
+
+def array_to_loaded(samples: np.ndarray, path: str | None, *, colour: bool) -> LoadedImage:
+    """A :class:`LoadedImage` of (H, W, S) uint8 or uint16 samples: gray or RGB (``colour``), with alpha
+    as the sample after them if there is one. 16-bit samples keep their gray at 16 bits."""
+    channels = 3 if colour and samples.shape[2] >= 3 else 1
+    picture = samples[..., :channels]
+    alpha = to_uint8(samples[..., channels]) if samples.shape[2] > channels else None
+    deep = None
+    if samples.dtype == np.uint16:
+        from rehue.color.lab import rgb_to_gray
+
+        deep = picture[..., 0] if channels == 1 or _is_neutral(picture) else rgb_to_gray(picture, np.uint16)
+        deep = np.ascontiguousarray(deep)
+    rgb = np.ascontiguousarray(np.broadcast_to(to_uint8(picture), (*picture.shape[:2], 3)))
+    return LoadedImage(rgb, alpha, channels == 1 or _is_neutral(rgb), path, deep_gray=deep)
+
+
+def _is_neutral(rgb: np.ndarray) -> bool:
+    return bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
 
 
 def _add_deep_rgb(loaded: LoadedImage, path: Path, orientation: int) -> None:
