@@ -218,6 +218,10 @@ def cmd_colorize(args) -> int:
                              "an image; --ext sets its format)")
     elif args.fps is not None:
         raise UsageError("--fps: only for --frames into a video file (a video keeps its own frame rate)")
+    else:
+        from rehue.video.io import check_time_range
+
+        check_time_range(args.start, args.end)
     video_options = {"start": args.start, "end": args.end, "side_by_side": args.side_by_side,
                      "scene_mode": args.scene_mode, "crf": args.crf, "preset": args.preset, "codec": args.codec,
                      "dependent_model": args.dependent_model, "fps": args.fps}

@@ -125,6 +125,22 @@ def test_an_encoder_setting_out_of_range_is_a_one_line_error(tmp_path, tiny_mode
     assert len(err) == 1 and message in err[0] and not out.exists()
 
 
+@pytest.mark.parametrize(("option", "message"), [
+    (["--end", "inf"], "--end must be a number of seconds of at least 0, not inf"),
+    (["--start", "nan"], "--start must be a number of seconds of at least 0, not nan"),
+    (["--start", "-1"], "--start must be a number of seconds of at least 0, not -1.0"),
+    (["--start", "2", "--end", "1"], "--end (1) must be after --start (2)")])
+def test_a_time_range_no_video_can_have_is_a_one_line_usage_error(tmp_path, tiny_model, capsys, option, message):
+    """Before, --end inf and --start nan ended in a traceback, and --start -1 exited 1."""
+    from tests.helpers_video import make_clip
+
+    clip = make_clip(tmp_path / "v.mp4", [textured_rgb(32, 48, seed=i) for i in range(4)], fps=4)
+    out = tmp_path / "out.mp4"
+    assert run("colorize", clip, "-o", out, "--model", tiny_model, *option) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"rehue: error: {message}"] and not out.exists()
+
+
 @pytest.mark.parametrize("command", ["colorize", "evaluate"])
 def test_a_dependent_model_as_the_model_is_a_one_line_error(tmp_path, tiny_dependent_model, gray_jpeg, capsys,
                                                             command):

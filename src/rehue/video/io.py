@@ -14,6 +14,7 @@ display, normalised here to 0, 90, 180 or 270. A phone filmed upright usually re
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import weakref
@@ -144,6 +145,15 @@ def _open_input(path: Path):
         raise RehueError(f"not a video file FFmpeg can read ({_ffmpeg_reason(exc)})", path) from None
 
 
+def check_time_range(start: float | None, end: float | None) -> None:
+    """Refuse a --start/--end no video can have: negative, not a number, infinite, or end not after start."""
+    for name, value in (("--start", start), ("--end", end)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise UsageError(f"{name} must be a number of seconds of at least 0, not {value}")
+    if start is not None and end is not None and end <= start:
+        raise UsageError(f"--end ({end:g}) must be after --start ({start:g})")
+
+
 class VideoReader:
     """Decode the video stream of ``path`` frame by frame.
 
@@ -158,10 +168,7 @@ class VideoReader:
 
     def __init__(self, path: str | os.PathLike, *, start: float | None = None, end: float | None = None):
         self.path = Path(path)
-        if start is not None and start < 0:
-            raise RehueError(f"start must be >= 0 seconds, got {start}", self.path)
-        if start is not None and end is not None and end <= start:
-            raise RehueError(f"end ({end}s) must be after start ({start}s)", self.path)
+        check_time_range(start, end)
         self.start = start or None
         self.end = end
         self._container = _open_input(self.path)

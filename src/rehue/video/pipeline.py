@@ -508,13 +508,12 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     """
     from tqdm import tqdm
 
-    from rehue.video.io import VideoReader, VideoWriter
+    from rehue.video.io import VideoReader, VideoWriter, check_time_range
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     colorizer = colorizer.for_video()
     source, target = Path(source), Path(target)
-    if start is not None and end is not None and end <= start:
-        raise UsageError(f"--end ({end}) must be after --start ({start})")
+    check_time_range(start, end)
     dependent = load_dependent(dependent_model, colorizer, log)
     colour_table()  # one-off setup like loading the models (under a second), so not in the job's frame rate
     started = time.perf_counter()
