@@ -129,6 +129,25 @@ def test_a_camera_avis_unordered_odd_rate_sound_is_reencoded_for_mp4(tmp_path):
     assert len(read_all(out)) == 15, "every frame, with the sound"
 
 
+@pytest.mark.parametrize("source", ["master.mkv", "camera.avi"])
+def test_pcm_whose_speakers_are_not_named_is_copied_into_mp4(tmp_path, source):
+    """An FFV1 + PCM master in Matroska, or a camera's AVI, holds stereo PCM that says only "2 channels".
+    Before, MP4's muxer refused it when the file was closed: after every frame was coloured, with
+    "cannot write the video (Invalid argument)"."""
+    import av
+
+    clip = make_clip(tmp_path / source, level_frames(12), fps=12, audio=True, audio_codec="pcm_s16le",
+                     codec="ffv1" if source.endswith(".mkv") else "mpeg4")
+    with av.open(str(clip)) as container:
+        assert container.streams.audio[0].codec_context.layout.name == "2 channels", "the case under test"
+    out = copy_video(clip, tmp_path / "out.mp4")
+    with av.open(str(out)) as container:
+        context = container.streams.audio[0].codec_context
+        assert (context.name, context.layout.name) == ("pcm_s16le", "stereo"), "copied, its speakers named"
+    assert audio_packets(out) == audio_packets(clip), "the samples untouched"
+    assert len(read_all(out)) == 12
+
+
 def test_the_encoder_takes_the_sources_rate_or_the_nearest_one_above():
     from rehue.video.io import _encoder_rate
 

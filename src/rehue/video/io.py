@@ -480,6 +480,16 @@ def _encoder_opens(codec, rate: int, layout: str) -> bool:
     return True
 
 
+def _name_the_speakers(context) -> None:
+    """Give a copied track whose channels have no order ("2 channels": PCM from Matroska or AVI, which do
+    not record speakers) the usual layout for its channel count. MP4's muxer refuses an unordered
+    layout, and only when the file is closed, after every frame was coloured."""
+    layout = context.layout
+    usual = USUAL_LAYOUTS.get(layout.nb_channels)
+    if usual and layout.name == f"{layout.nb_channels} channels":
+        context.layout = usual
+
+
 class _AudioCopier:
     """Feeds the audio of a source file into the output as the video advances.
 
@@ -508,6 +518,8 @@ class _AudioCopier:
                     self.out_stream = output.add_stream_from_template(self.in_stream)
                 except ValueError:  # PyAV's "format does not support codec"
                     self.copied = False
+                else:
+                    _name_the_speakers(self.out_stream.codec_context)
             if not self.copied:
                 self.out_stream = self._add_encoder(output)
             for key in ("language", "title"):  # which track is which: a language, a commentary
