@@ -396,3 +396,30 @@ def test_a_multi_page_scan_is_coloured_as_its_first_page_with_a_warning(tmp_path
     assert run("colorize", tmp_path / "one.tif", "-o", tmp_path / "one.png", "--model", tiny_model) == 0
     assert "warning" not in capsys.readouterr().err
     assert np.array_equal(np.asarray(Image.open(tmp_path / "pages.png")), np.asarray(Image.open(tmp_path / "one.png")))
+
+
+def test_a_folder_colours_every_picture_and_film_format_it_reads_and_names_those_it_does_not(tmp_path, tiny_model,
+                                                                                             capsys):
+    """Before, a folder's JPEG 2000, AVIF, JFIF and TGA photos and its MXF, DV and VOB films were passed
+    over without a word ("coloured 2 file(s)", exit 0), though each coloured fine on its own."""
+    from tests.helpers_video import make_clip
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    picture = Image.fromarray(textured_rgb(40, 48, seed=1)).convert("L")
+    for name in ("a.png", "b.jp2", "c.avif", "d.jfif", "e.tga"):
+        picture.save(folder / name, format={"jfif": "JPEG"}.get(name.split(".")[1]))
+    clip = make_clip(tmp_path / "clip.mp4", [textured_rgb(32, 48, seed=i) for i in range(3)], fps=3)
+    for name in ("reel.mxf", "tape.dv", "VTS_01_1.VOB"):
+        (folder / name).write_bytes(clip.read_bytes())  # FFmpeg reads a file by its content
+    (folder / "phone.heic").write_bytes(b"not read")
+    (folder / "raw.cr2").write_bytes(b"not read")
+    (folder / "notes.txt").write_text("neither a picture nor a film: no word about it")
+    assert run("colorize", folder, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
+    err = capsys.readouterr().err
+    assert "coloured 8 file(s)" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "VTS_01_1.mp4", "a.png", "b.png", "c.png", "d.png", "e.png", "reel.mp4", "tape.mp4"]
+    assert (f"warning: {folder}: 2 file(s) passed over, in formats rehue does not read (1 .heic, 1 .cr2); convert "
+            "them to TIFF or PNG (photos) or MP4 (films) first") in err
+    assert "notes.txt" not in err and ".txt" not in err

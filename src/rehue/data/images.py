@@ -20,7 +20,14 @@ import numpy as np
 
 from rehue.errors import RehueError
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".ppm", ".pgm", ".pnm"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif", ".ppm",
+                  ".pgm", ".pbm", ".pnm", ".jp2", ".j2k", ".j2c", ".jpc", ".jpf", ".jpx", ".avif", ".tga", ".pcx",
+                  ".sgi", ".qoi"}
+# pictures and films rehue does not read, named when a folder holds them rather than passed over in silence
+# (camera raw and HEIC photos need converting first; the rest are Pillow's formats that are no photos)
+UNREAD_MEDIA_SUFFIXES = {".heic", ".heif", ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".orf", ".rw2",
+                         ".raf", ".pef", ".srw", ".x3f", ".ico", ".icns", ".cur", ".eps", ".ps", ".svg", ".emf",
+                         ".wmf", ".apng", ".rm", ".rmvb", ".swf", ".h264", ".264", ".h265", ".265", ".hevc"}
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
 MAX_SIDE = {"WEBP": 16383, "JPEG": 65535}  # the largest width or height these formats can store
 # Above this many pixels an image is refused: a 50,000 x 50,000 PNG header would need 7.5 GB to decode.
@@ -52,7 +59,8 @@ class LoadedImage:
 
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv", ".flv",
-                            ".ogv", ".3gp", ".mts", ".m2ts"})
+                            ".ogv", ".3gp", ".mts", ".m2ts", ".mxf", ".dv", ".vob", ".y4m", ".m2v", ".mod", ".tod",
+                            ".asf", ".f4v", ".nut", ".divx", ".ogm", ".mjpeg", ".mjpg"})
 
 
 def is_image_path(path: Path) -> bool:
@@ -514,6 +522,17 @@ def is_inside(path, folder) -> bool:
     written there would be read back as inputs: `iter_image_files` walks the whole folder."""
     folder_path = Path(folder).expanduser().resolve()
     return folder_path.is_dir() and Path(path).expanduser().resolve().is_relative_to(folder_path)
+
+
+def unread_media(root: Path) -> list[Path]:
+    """The files under the folder ``root`` that look like pictures or films rehue does not read
+    (``UNREAD_MEDIA_SUFFIXES``), hidden ones passed over as by `iter_image_files`."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        found += [Path(dirpath) / name for name in sorted(filenames)
+                  if not name.startswith(".") and Path(name).suffix.lower() in UNREAD_MEDIA_SUFFIXES]
+    return found
 
 
 def iter_image_files(root: Path):

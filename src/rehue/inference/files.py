@@ -24,6 +24,7 @@ from rehue.data.images import (
     make_folder,
     remove_stale_temps,
     save_image,
+    unread_media,
 )
 from rehue.errors import RehueError, UsageError
 
@@ -77,6 +78,11 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             for path, suffix in found:
                 if not (output_below and is_inside(path, output)):
                     jobs.append(Job(path, output / path.relative_to(source).with_suffix(suffix)))
+            if unread := unread_media(source):
+                kinds = Counter(path.suffix.lower() for path in unread)
+                logger.warning("%s: %d file(s) passed over, in formats rehue does not read (%s); convert them to "
+                               "TIFF or PNG (photos) or MP4 (films) first", source, len(unread),
+                               ", ".join(f"{count} {suffix}" for suffix, count in kinds.most_common()))
         else:
             suffix = (video_ext or source.suffix) if is_video_path(source) else image_ext
             jobs.append(Job(source, output / source.with_suffix(suffix).name))
