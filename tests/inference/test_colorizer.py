@@ -394,6 +394,59 @@ def test_colorize_takes_a_path_and_refuses_empty_and_nan_images_clearly(tmp_path
         assert np.abs(colorizer.colorize(floats).astype(int) - levels).max() <= 1
 
 
+def test_colorize_reads_what_a_notebook_or_a_web_service_hands_it_as_a_viewer_shows_it(tmp_path, tiny_model):
+    """Before: 16-bit levels in an int32 array came out white, a PIL image from a phone sideways, upload
+    bytes "got shape ()", a torch tensor an AttributeError, (H, W, 1) was refused and alpha was dropped."""
+    import io
+
+    import torch
+    from PIL import Image
+
+    from rehue.errors import UsageError
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    gray = textured_rgb(40, 56)[..., 1]
+    expected = colorizer.colorize(gray)
+    levels16 = gray.astype(np.uint16) * 257
+    deep = colorizer.colorize(levels16)
+    assert deep.dtype == np.uint16
+    assert np.array_equal(colorizer.colorize(levels16.astype(np.int32)), deep), "16-bit levels, not white"
+    assert np.array_equal(colorizer.colorize(gray.astype(np.int64)), expected)
+    assert np.array_equal(colorizer.colorize(gray[..., None]), expected), "(H, W, 1) is (H, W)"
+    with pytest.raises(RehueError, match=f"float levels must lie in 0-1 or 0-255; this image reaches {levels16.max()}"
+                                         r" \(divide 16-bit levels by 65535\)"):
+        colorizer.colorize(levels16.astype(np.float32))
+    negative = gray.astype(np.int32)
+    negative[0, 0] = -1
+    with pytest.raises(RehueError, match="integer levels must lie in 0-65535; this image holds -1 to"):
+        colorizer.colorize(negative)
+    with pytest.raises(RehueError, match=r"torch tensor .* tensor.cpu\(\).numpy\(\)"):
+        colorizer.colorize(torch.from_numpy(gray))
+
+    stored = np.ascontiguousarray(np.rot90(gray, 1))  # as a phone stores a photo taken upright
+    phone = Image.fromarray(stored)
+    exif = phone.getexif()
+    exif[0x0112] = 6
+    phone.save(tmp_path / "phone.jpg", exif=exif, quality=100)
+    upright = colorizer.colorize(tmp_path / "phone.jpg")
+    assert upright.shape[:2] == gray.shape
+    assert np.array_equal(colorizer.colorize(Image.open(tmp_path / "phone.jpg")), upright), "turned as from its path"
+    data = (tmp_path / "phone.jpg").read_bytes()
+    assert np.array_equal(colorizer.colorize(data), upright)
+    assert np.array_equal(colorizer.colorize(io.BytesIO(data)), upright)
+    with pytest.raises(RehueError, match="not an image file"):
+        colorizer.colorize(b"not an image")
+
+    alpha = np.tile(np.arange(56, dtype=np.uint8) * 4, (40, 1))
+    rgba = colorizer.colorize(np.dstack([gray, gray, gray, alpha]))
+    assert rgba.shape == (40, 56, 4) and np.array_equal(rgba[..., 3], alpha) and np.array_equal(rgba[..., :3], expected)
+    assert np.array_equal(colorizer.colorize(Image.fromarray(np.dstack([gray] * 3 + [alpha]), "RGBA")), rgba)
+    deep_rgba = colorizer.colorize(np.dstack([levels16] * 3 + [alpha.astype(np.uint16) * 257]))
+    assert deep_rgba.dtype == np.uint16 and np.array_equal(deep_rgba[..., 3], alpha.astype(np.uint16) * 257)
+    with pytest.raises(UsageError, match="chroma must be a number, not 'x'"):
+        Colorizer.load(tiny_model, device="cpu", chroma="x")
+
+
 def test_the_library_colours_a_video_and_scores_a_folder_as_the_commands_do(tmp_path, tiny_model,
                                                                             tiny_dependent_model, photo_folder):
     import rehue

@@ -10,6 +10,7 @@ output, which is marked as coloured by rehue in its Software tag.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import warnings
@@ -124,21 +125,29 @@ def pil_to_loaded(image, path: str | None = None) -> LoadedImage:
     return LoadedImage(rgb, alpha, is_gray, path)
 
 
-def load_image(path: str | Path) -> LoadedImage:
-    """Read an image file; every failure is a :class:`RehueError` naming the file and the reason."""
+def load_image(source) -> LoadedImage:
+    """Read an image file, by its path, or from its bytes (``bytes`` or a binary file object, as a web
+    upload arrives); every failure is a :class:`RehueError` naming the file and the reason."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    path = Path(path)
-    if not path.exists():
-        raise RehueError("no such file", path)
-    if path.is_dir():
-        raise RehueError("is a folder, not an image", path)
-    if path.stat().st_size == 0:
-        raise RehueError("empty file", path)
+    if isinstance(source, (bytes, bytearray, memoryview)) or hasattr(source, "read"):
+        data = bytes(source.read() if hasattr(source, "read") else source)
+        if not data:
+            raise RehueError("empty image data")
+        path, opened = None, io.BytesIO(data)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise RehueError("no such file", path)
+        if path.is_dir():
+            raise RehueError("is a folder, not an image", path)
+        if path.stat().st_size == 0:
+            raise RehueError("empty file", path)
+        opened = data = path
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(opened) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise RehueError(f"image too large ({width}x{height} pixels; limit {MAX_PIXELS:,})", path)
@@ -149,12 +158,12 @@ def load_image(path: str | Path) -> LoadedImage:
                 image.load()
                 exif = _kept_exif(image)  # a turned copy of a TIFF would have lost its tags
                 dpi = _dpi(image.info.get("dpi"))
-                loaded = _tiff_pillow_misreads(image, path, orientation)
+                loaded = _tiff_pillow_misreads(image, data, orientation)
                 if loaded is None:
                     image = ImageOps.exif_transpose(image)
-                    loaded = pil_to_loaded(image, str(path))
+                    loaded = pil_to_loaded(image, None if path is None else str(path))
                     if deep_rgb:
-                        _add_deep_rgb(loaded, path, orientation)
+                        _add_deep_rgb(loaded, data, orientation)
                 loaded.dpi, loaded.exif, loaded.frames = dpi, exif, frames
                 return loaded
     except RehueError:
@@ -234,7 +243,7 @@ TIFF_PHOTOMETRIC, TIFF_BITS, TIFF_PLANAR = 262, 258, 284
 MIN_IS_WHITE, MIN_IS_BLACK, RGB_PHOTOMETRIC, PLANAR_SEPARATE = 0, 1, 2, 2
 
 
-def _tiff_pillow_misreads(image, path: Path, orientation: int) -> LoadedImage | None:
+def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> LoadedImage | None:
     """The first page of a TIFF that Pillow reads wrong, read with tifffile instead; None for any other
     file. Pillow scrambles an uncompressed page turned by Orientation 5-8 (and OpenCV cannot read a turned
     16-bit one), reads the 16-bit planes of a planar ("separate") page as 8-bit noise, and leaves a 16-bit
@@ -251,7 +260,7 @@ def _tiff_pillow_misreads(image, path: Path, orientation: int) -> LoadedImage | 
     import tifffile
 
     try:
-        with tifffile.TiffFile(path) as tif:
+        with tifffile.TiffFile(source if isinstance(source, Path) else io.BytesIO(source)) as tif:
             page = tif.pages.first
             samples, axes = page.asarray(), page.axes
     except Exception:  # tifffile cannot either: Pillow's reading stands
@@ -263,7 +272,8 @@ def _tiff_pillow_misreads(image, path: Path, orientation: int) -> LoadedImage | 
         samples = samples[..., None]
     if photometric == MIN_IS_WHITE:
         samples = np.iinfo(samples.dtype).max - samples if bits in (8, 16) else (2**int(bits) - 1) - samples
-    return array_to_loaded(_oriented(samples, orientation), str(path), colour=photometric == RGB_PHOTOMETRIC)
+    return array_to_loaded(_oriented(samples, orientation), str(source) if isinstance(source, Path) else None,
+                           colour=photometric == RGB_PHOTOMETRIC)
 
 
 def array_to_loaded(samples: np.ndarray, path: str | None, *, colour: bool) -> LoadedImage:
@@ -286,9 +296,9 @@ def _is_neutral(rgb: np.ndarray) -> bool:
     return bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
 
 
-def _add_deep_rgb(loaded: LoadedImage, path: Path, orientation: int) -> None:
-    """Keep the 16-bit gray of a 16-bit RGB PNG or TIFF, which Pillow reads at 8 bits (read with OpenCV;
-    if it cannot read the file, the 8-bit image stands)."""
+def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int) -> None:
+    """Keep the 16-bit gray of a 16-bit RGB PNG or TIFF (a path or the file's bytes), which Pillow reads
+    at 8 bits (read with OpenCV; if it cannot read the file, the 8-bit image stands)."""
     import cv2
 
     from rehue.color.lab import rgb_to_gray
@@ -296,7 +306,8 @@ def _add_deep_rgb(loaded: LoadedImage, path: Path, orientation: int) -> None:
     level = cv2.utils.logging.getLogLevel()
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # Pillow has read the file already:
     try:  # OpenCV's warnings about odd tags would only repeat what does not matter
-        data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        data = (cv2.imread(str(source), cv2.IMREAD_UNCHANGED) if isinstance(source, Path) else
+                cv2.imdecode(np.frombuffer(source, np.uint8), cv2.IMREAD_UNCHANGED))
     finally:
         cv2.utils.logging.setLogLevel(level)
     if data is None or data.dtype != np.uint16 or data.ndim != 3 or data.shape[2] not in (3, 4):

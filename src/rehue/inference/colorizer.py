@@ -451,6 +451,14 @@ def _setting_error(given) -> type[RehueError]:
     return RehueError if given is None else UsageError
 
 
+def _number(name: str, value, given) -> float:
+    """``value`` (``given``, else the model config's) as a float, or the error ``_setting_error`` picks."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise _setting_error(given)(f"{name} must be a number, not {value!r}") from None
+
+
 class Colorizer:
     """One loaded generator, reused for every image or frame (like rembg's session).
 
@@ -488,10 +496,11 @@ class Colorizer:
         # restraint from the model's config: "chroma" scales the predicted a*b*, "ab_smoothing" is a
         # Gaussian sigma in working-size pixels (colour is low-frequency; a generator's chroma speckle is not)
         settings = card.inference or {}
-        self.chroma = float(settings.get("chroma", 1.0) if chroma is None else chroma)
+        self.chroma = _number("chroma", settings.get("chroma", 1.0) if chroma is None else chroma, chroma)
         if not 0 <= self.chroma <= 4:
             raise _setting_error(chroma)(f"chroma must be between 0 and 4, not {self.chroma:g}")
-        self.ab_smoothing = float(settings.get("ab_smoothing", 0.0) if ab_smoothing is None else ab_smoothing)
+        self.ab_smoothing = _number("ab_smoothing", settings.get("ab_smoothing", 0.0) if ab_smoothing is None
+                                    else ab_smoothing, ab_smoothing)
         # "ab_guide_radius"/"ab_guide_eps": a guided filter along the gray input (``guided_filter``) in place
         # of the Gaussian; an ``ab_smoothing`` given here asks for the Gaussian and so turns it off
         guide_error = _setting_error(ab_guide)
@@ -503,7 +512,8 @@ class Colorizer:
             raise guide_error(f"ab_guide_radius must be a whole number from 0 to {MAX_GUIDE_RADIUS}, not {ab_guide[0]}")
         if self.ab_guide_radius and not self.ab_guide_eps > 0:
             raise guide_error(f"ab_guide_eps must be above 0, not {self.ab_guide_eps:g}")
-        self.mean_share = float(settings.get("mean_share", 1.0) if mean_share is None else mean_share)
+        self.mean_share = _number("mean_share", settings.get("mean_share", 1.0) if mean_share is None else mean_share,
+                                  mean_share)
         if not 0 <= self.mean_share <= 1:
             raise _setting_error(mean_share)(f"mean_share must be between 0 and 1, not {self.mean_share:g}")
         self.fit = str(settings.get("fit", "native") if fit is None else fit)
@@ -700,36 +710,51 @@ class Colorizer:
         return compose(gray, ab), ab_norm
 
     def colorize(self, image) -> np.ndarray:
-        """Colour a numpy array (H, W) / (H, W, 3), a PIL image or an image file's path; returns RGB at
-        the same size, uint16 for a uint16 array or a 16-bit file (16-bit scans keep their depth), else
-        uint8. A float array is read as 0-1, or as 0-255 when a value is above 1 (as a float TIFF is).
+        """Colour a numpy array (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), a PIL image, an image file's
+        path, or an image file's bytes (``bytes`` or a binary file object, as a web upload arrives); returns
+        RGB at the same size, or RGBA where the input has alpha (kept as it was). uint16 for a uint16
+        array or a 16-bit file (16-bit scans keep their depth), else uint8. Other integer arrays hold
+        levels 0-255, or 16-bit levels 0-65535 where a value is above 255; a float array is read as 0-1,
+        or as 0-255 when a value is above 1 (as a float TIFF is). A PIL image or a file is turned upright
+        by its EXIF orientation, as a viewer shows it.
 
         Colour input is converted to gray first (its L* is kept), so the result depends on L* alone.
         """
         from rehue.data.images import load_image, pil_to_loaded
 
-        if isinstance(image, (str, os.PathLike)):
+        alpha = None
+        if type(image).__module__.split(".")[0] == "torch":
+            raise RehueError("a torch tensor is not an image here: pass tensor.cpu().numpy(), as (H, W) or (H, W, 3) "
+                             "levels")
+        if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(image, "read"):
             loaded = load_image(image)
-            image = loaded.rgb if loaded.deep_gray is None else loaded.deep_gray
-        elif hasattr(image, "mode") and hasattr(image, "size"):
-            loaded = pil_to_loaded(image)
-            image = loaded.rgb if loaded.deep_gray is None else loaded.deep_gray
+        elif hasattr(image, "mode") and hasattr(image, "size") and hasattr(image, "getexif"):
+            from PIL import ImageOps
+
+            loaded = pil_to_loaded(ImageOps.exif_transpose(image))
+        else:
+            loaded = None
+        if loaded is not None:
+            image, alpha = (loaded.rgb if loaded.deep_gray is None else loaded.deep_gray), loaded.alpha
         array = np.asarray(image)
         if array.size == 0:
             raise RehueError(f"the image is empty (shape {array.shape})")
-        if array.dtype.kind == "f" and not np.isfinite(array).all():
-            raise RehueError("the image holds NaN or infinite values")
-        if array.dtype.kind == "f" and array.max(initial=0) > 1.0:  # 0-255 levels, as a float TIFF may hold
-            array = np.clip(array, 0.0, 255.0) / np.float32(255.0)
+        if array.ndim == 3 and array.shape[2] == 1:
+            array = array[..., 0]
+        if array.ndim == 3 and array.shape[2] == 4:
+            array, alpha = array[..., :3], array[..., 3]
+        if not (array.ndim == 2 or array.ndim == 3 and array.shape[2] == 3):
+            raise RehueError(f"expected an (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) image, got shape {array.shape}")
+        array = _levels(array)
         depth = np.uint16 if array.dtype == np.uint16 else np.uint8
-        if array.ndim == 3 and array.shape[2] in (3, 4):
-            rgb = array[..., :3]
-            gray = rgb[..., 0] if array.dtype == depth and _is_gray(rgb) else rgb_to_gray(rgb, depth)
-        elif array.ndim == 2:
-            gray = array if array.dtype == depth else rgb_to_gray(np.repeat(array[..., None], 3, axis=2))
+        if array.ndim == 3:
+            gray = array[..., 0] if array.dtype == depth and _is_gray(array) else rgb_to_gray(array, depth)
         else:
-            raise RehueError(f"expected an (H, W) or (H, W, 3) image, got shape {array.shape}")
-        return self.colorize_gray(np.ascontiguousarray(gray))[0]
+            gray = array if array.dtype == depth else rgb_to_gray(np.repeat(array[..., None], 3, axis=2))
+        rgb = self.colorize_gray(np.ascontiguousarray(gray))[0]
+        if alpha is None:
+            return rgb
+        return np.dstack([rgb, _levels(np.asarray(alpha), depth)])
 
     def colorize_video(self, source, target, **options):
         """Colour the video file ``source`` into ``target`` as ``rehue colorize`` does: scene detection, this
@@ -740,6 +765,36 @@ class Colorizer:
         from rehue.video.pipeline import colorize_video
 
         return colorize_video(source, target, colorizer=self, **options)
+
+
+def _levels(array: np.ndarray, depth=None) -> np.ndarray:
+    """An array's levels as ``colorize`` reads them: uint8 and uint16 as they are, other integers as 8-bit
+    levels or, above 255, 16-bit ones; floats as 0-1, or 0-255 above 1. Anything else is a RehueError.
+    With ``depth`` (an alpha plane), the levels are put on that type's scale."""
+    if array.dtype.kind == "b":
+        array = array.astype(np.uint8) * np.uint8(255)
+    elif array.dtype.kind in "iu" and array.dtype not in (np.uint8, np.uint16):
+        low, high = int(array.min()), int(array.max())
+        if low < 0 or high > 65535:
+            raise RehueError(f"integer levels must lie in 0-65535; this image holds {low} to {high}")
+        array = array.astype(np.uint16 if high > 255 else np.uint8)
+    elif array.dtype.kind == "f":
+        if not np.isfinite(array).all():
+            raise RehueError("the image holds NaN or infinite values")
+        high = float(array.max())
+        if high > 255:
+            raise RehueError(f"float levels must lie in 0-1 or 0-255; this image reaches {high:g} (divide "
+                             "16-bit levels by 65535)")
+        array = np.clip(array, 0.0, 255.0 if high > 1.0 else 1.0).astype(np.float32)
+        if high > 1.0:
+            array = array / np.float32(255.0)
+    elif array.dtype not in (np.uint8, np.uint16):
+        raise RehueError(f"an image of {array.dtype} values cannot be read as levels")
+    if depth is None or array.dtype == depth:
+        return array
+    scale = {np.uint8: 255.0, np.uint16: 65535.0}
+    unit = array.astype(np.float32) / np.float32(scale[array.dtype.type]) if array.dtype.kind != "f" else array
+    return np.round(unit * scale[depth]).astype(depth)
 
 
 def _is_gray(rgb: np.ndarray) -> bool:
