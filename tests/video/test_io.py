@@ -345,7 +345,8 @@ def test_non_square_pixels_and_the_films_own_tags_are_kept(tmp_path, caplog):
         container.mux(stream.encode(None))
     with VideoReader(source) as reader:
         assert reader.sample_aspect_ratio == Fraction(8, 9)
-        assert reader.metadata == {"title": "Reel 7, Harbour 1952", "copyright": "City Archive"}
+        assert reader.metadata == {"title": "Reel 7, Harbour 1952", "copyright": "City Archive",
+                                   "comment": "telecine 1999"}
         outputs = {}
         for name, codec in (("out.mp4", "auto"), ("out.mkv", "auto"), ("master.mkv", "ffv1")):
             with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
@@ -358,11 +359,42 @@ def test_non_square_pixels_and_the_films_own_tags_are_kept(tmp_path, caplog):
         with VideoReader(tmp_path / name) as reader:
             assert {key.lower(): value for key, value in reader._container.metadata.items()
                     if key.lower() in ("title", "copyright", "comment")} == {
-                "title": "Reel 7, Harbour 1952", "copyright": "City Archive", "comment": "rehue"}
+                "title": "Reel 7, Harbour 1952", "copyright": "City Archive", "comment": "telecine 1999; rehue"}
             kept = reader.sample_aspect_ratio == Fraction(8, 9)
         assert kept == (name != "master.mkv"), name
         assert len(outputs[name]) == (name == "master.mkv"), outputs[name]
     assert "pixels are not square (8/9)" in outputs["master.mkv"][0] and "too wide" in outputs["master.mkv"][0]
+
+
+def test_chapters_and_timecode_are_carried_and_a_part_keeps_the_chapters_it_spans(tmp_path):
+    """Before, a film's chapters (its reels) and a MOV's start timecode were dropped without a word."""
+    import av
+
+    source = tmp_path / "reels.mov"
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.metadata["timecode"] = "01:00:00:00"
+        container.set_chapters([{"id": k + 1, "start": 1000 * k, "end": 1000 * (k + 1), "time_base": Fraction(1, 1000),
+                                 "metadata": {"title": f"Reel {k + 1}"}} for k in range(3)])
+        for i, rgb in enumerate(textured_frames(75, 48, 64)):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+    def chapters_and_timecode(path):
+        with av.open(str(path)) as container:
+            spans = [(round(float(c["start"] * c["time_base"]), 2), round(float(c["end"] * c["time_base"]), 2),
+                      c["metadata"].get("title")) for c in container.chapters()]
+            return spans, container.streams.video[0].metadata.get("timecode")
+
+    whole = copy_video(source, tmp_path / "whole.mov")
+    assert chapters_and_timecode(whole) == ([(0, 1, "Reel 1"), (1, 2, "Reel 2"), (2, 3, "Reel 3")], "01:00:00:00")
+    part = copy_video(source, tmp_path / "part.mkv", start=1.5, end=2.5)
+    spans, timecode = chapters_and_timecode(part)
+    assert spans == [(0, 0.5, "Reel 2"), (0.5, 1, "Reel 3")], "moved to the part's start and cut to its end"
+    assert timecode is None, "a part does not start at the reel's timecode"
 
 
 def dominant_hz(path, track: int) -> float:

@@ -630,3 +630,59 @@ def test_a_stray_file_or_a_gap_in_a_films_numbering_is_a_warning():
     stray = warnings("f1.tif", "f2.tif", "f3.tif", "cover.tif", "sheet2.tif")
     assert stray == ["cover.tif, sheet2.tif do not follow the numbering of the other 3 frames; they are coloured as "
                      "frames where their names sort"]
+
+
+def test_a_film_is_warned_of_what_its_colour_version_loses(tmp_path, tiny_model, capsys):
+    """Before, each of these was lost without a word: a tinted print's tint, a 10-bit master's depth,
+    subtitles and cover art, and (re-encoded for the container) the sound's codec and rate."""
+    from fractions import Fraction
+
+    import av
+
+    amber = [(textured_rgb(48, 64, seed=i)[..., 1:2] * np.array([1.0, 0.6, 0.2])).astype(np.uint8)
+             for i in range(4)]
+    tinted = make_clip(tmp_path / "tinted.mp4", amber, fps=4)
+    deep, extras = tmp_path / "master10.mkv", tmp_path / "subtitled.mkv"
+    with av.open(str(deep), "w") as container:
+        stream = container.add_stream("ffv1", rate=4)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "gray10le"
+        for i in range(4):
+            frame = av.VideoFrame.from_ndarray(textured_rgb(48, 64, seed=i), format="rgb24").reformat(format="gray10le")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    with av.open(str(extras), "w") as container:
+        stream = container.add_stream("libx264", rate=4)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        subtitles = container.add_mux_stream("subrip", time_base=Fraction(1, 1000))
+        container.add_attachment("cover.jpg", "image/jpeg", b"\xff\xd8\xff\xd9")
+        container.start_encoding()
+        packet = av.Packet(b"Harbour, 1952")
+        packet.stream, packet.pts, packet.dts, packet.duration = subtitles, 0, 0, 500
+        container.mux(packet)
+        for i in range(4):
+            frame = av.VideoFrame.from_ndarray(np.repeat(textured_rgb(48, 64, seed=i)[..., 1:2], 3, axis=2),
+                                               format="rgb24")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    gray = [np.repeat(textured_rgb(48, 64, seed=i)[..., 1:2], 3, axis=2) for i in range(8)]
+    sound = make_clip(tmp_path / "sound.mp4", gray, fps=8, audio=True)
+    expected = {
+        (tinted, "out1.mp4"): f"warning: {tinted}: is in colour already (a tinted or toned print?); its colour is "
+                              "replaced by the model's, from its lightness alone",
+        (deep, "out2.mkv"): f"warning: {deep}: its 10-bit samples are coloured and written at 8 bits",
+        (extras, "out3.mkv"): f"warning: {extras}: 1 subtitle stream and 1 attached picture are not carried to the "
+                              "colour version (rehue writes the picture, the sound, the chapters and the timecode)",
+        (sound, "out4.webm"): f"warning: {sound}: .webm cannot hold its aac sound (44100 Hz), so the sound is "
+                              "re-encoded to libopus (48000 Hz); a .mkv output copies any sound as it is"}
+    for (source, name), line in expected.items():
+        capsys.readouterr()
+        assert main(["colorize", str(source), "-o", str(tmp_path / name), "--model", str(tiny_model),
+                     "--dependent-model", "none", "--no-progress"]) == 0
+        warnings = [w for w in capsys.readouterr().err.splitlines() if w.startswith("warning:")]
+        assert warnings == [line], name
+    capsys.readouterr()
+    assert main(["colorize", str(deep), "-o", str(tmp_path / "out5.mkv"), "--codec", "ffv1", "--model",
+                 str(tiny_model), "--dependent-model", "none", "--no-progress"]) == 0
+    assert "written at 8 bits, the lossless master too" in capsys.readouterr().err

@@ -18,6 +18,7 @@ import math
 import os
 import re
 import weakref
+from collections import Counter
 from collections.abc import Iterator
 from fractions import Fraction
 from itertools import islice
@@ -65,7 +66,7 @@ TRUNCATION_SLACK_FRAMES = 2
 SAR_ENCODERS = {"libx264"}  # the encoders whose output records a non-square pixel shape (PyAV cannot tell the muxer)
 # container tags that describe the encoding rather than the film: not carried over to a coloured copy
 TECHNICAL_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands", "handler_name", "vendor_id",
-                      "duration", "comment"}
+                      "duration"}
 # A file that states its video's length but no frame count (Matroska, WebM) looks truncated when its frames
 # end this long before the stated end (seconds, or this share of the length if that is more)
 TRUNCATION_SLACK_S, TRUNCATION_SLACK_SHARE = 1.0, 0.05
@@ -237,6 +238,47 @@ class VideoReader:
     @property
     def has_audio(self) -> bool:
         return bool(self._container.streams.audio)
+
+    @property
+    def bits_per_sample(self) -> int:
+        """Bits of each decoded sample: 8 for most films, 10 or 12 for a digital master."""
+        import av
+
+        try:
+            return int(av.VideoFormat(self._stream.codec_context.pix_fmt).components[0].bits)
+        except (TypeError, ValueError, IndexError, av.FFmpegError):
+            return 8
+
+    @property
+    def timecode(self) -> str | None:
+        """The source's start timecode (a MOV or MXF reel's "01:00:00:00"), if it states one."""
+        return self._stream.metadata.get("timecode") or self._container.metadata.get("timecode") or None
+
+    def chapters(self) -> list[dict]:
+        """The file's chapters as PyAV gives them (``id``, ``start``, ``end``, ``time_base``, ``metadata``)."""
+        try:
+            return list(self._container.chapters())
+        except (AttributeError, ValueError):
+            return []
+
+    def streams_not_carried(self) -> list[str]:
+        """What a colour version of this file leaves out, in words: subtitles, data tracks, attached
+        pictures and fonts, video streams after the first. (One video stream, every audio track, the
+        chapters and the timecode are carried.)"""
+        import av
+
+        kinds = Counter()
+        for stream in self._container.streams:
+            if stream.type == "video" and stream.index != self._stream.index:
+                attached = stream.disposition & av.stream.Disposition.attached_pic
+                kinds["attached picture" if attached else "more video stream"] += 1
+            elif stream.type == "subtitle":
+                kinds["subtitle stream"] += 1
+            elif stream.type == "attachment":
+                kinds["attachment"] += 1
+            elif stream.type == "data" and not (stream.metadata.get("timecode") and self.timecode):
+                kinds["data stream"] += 1
+        return [f"{count} {kind}{'s' if count > 1 else ''}" for kind, count in kinds.items()]
 
     @property
     def duration_s(self) -> float | None:
@@ -646,6 +688,23 @@ class _AudioCopier:
         self._input.close()
 
 
+def _chapters_of_part(reader: VideoReader) -> list[dict]:
+    """The reader's chapters on the output's timeline: moved to where its first frame is time 0, and cut
+    to its ``start``/``end``."""
+    origin = (reader.start or 0.0) + reader.stream_start_s
+    length = None if reader.end is None else reader.end - (reader.start or 0.0)
+    kept = []
+    for chapter in reader.chapters():
+        base = Fraction(chapter["time_base"])
+        begin = max(0.0, float(chapter["start"] * base) - origin)
+        end = float(chapter["end"] * base) - origin
+        if length is not None:
+            end = min(end, length)
+        if end > begin:
+            kept.append({**chapter, "id": len(kept) + 1, "start": round(begin / base), "end": round(end / base)})
+    return kept
+
+
 class VideoWriter:
     """Encode RGB frames to ``path``; the codec follows the extension (.mp4/.m4v/.mov/.mkv: H.264,
     .webm: VP9), 4:2:0, tagged BT.709, unless ``codec`` is "ffv1": lossless RGB in .mkv (``CODECS``).
@@ -668,7 +727,8 @@ class VideoWriter:
                  crf: int = 18, preset: str = "medium", time_base: Fraction | None = None,
                  rotation: int = 0, audio_from: VideoReader | str | os.PathLike | None = None,
                  overwrite: bool = False, codec: str = "auto", comment: str | None = None,
-                 metadata: dict[str, str] | None = None, sample_aspect_ratio: Fraction | None = None):
+                 metadata: dict[str, str] | None = None, sample_aspect_ratio: Fraction | None = None,
+                 chapters: list[dict] | None = None, timecode: str | None = None):
         import av
 
         self.path = Path(path)
@@ -706,6 +766,7 @@ class VideoWriter:
         self._audio_start = audio_start
         self._comment = comment
         self._metadata = dict(metadata or {})
+        self._chapters, self._timecode = list(chapters or []), timecode
         self.sample_aspect_ratio = sample_aspect_ratio
         self.frames_written = 0
         tracks = []  # every audio track (languages, commentary, the original mix), in the file's order
@@ -740,6 +801,12 @@ class VideoWriter:
         except BaseException:
             self.abort()
             raise
+        for track in self._audio:
+            if not track.copied:
+                source, written = track.in_stream.codec_context, track.out_stream.codec_context
+                log.warning("%s: %s cannot hold its %s sound (%d Hz), so the sound is re-encoded to %s (%d Hz); "
+                            "a .mkv output copies any sound as it is", audio_source, self.path.suffix, source.name,
+                            source.sample_rate, written.name, written.sample_rate)
 
     def _open_output(self, codecs, crf, preset, rotation, audio, *, copy_audio: bool) -> None:
         """Create the temp file with its streams and write the header, so failures surface now."""
@@ -747,11 +814,17 @@ class VideoWriter:
 
         self._audio: list[_AudioCopier] = []
         self._output = av.open(str(self._temp_path), "w", options=self._muxer_options())
+        own = [value for key, value in self._metadata.items() if key.lower() == "comment"]
         for key, value in self._metadata.items():
-            self._output.metadata[key] = value
-        if self._comment:
-            self._output.metadata["comment"] = self._comment
+            if key.lower() != "comment":
+                self._output.metadata[key] = value
+        if own or self._comment:  # the film's own comment, then rehue's
+            self._output.metadata["comment"] = "; ".join([*own, *([self._comment] if self._comment else [])])
+        if self._chapters:
+            self._output.set_chapters(self._chapters)
         self._stream = self._add_video_stream(codecs, crf, preset, rotation)
+        if self._timecode:
+            self._stream.metadata["timecode"] = self._timecode
         if audio is not None:
             source, start, end, tracks = audio
             for track in tracks:
@@ -778,7 +851,8 @@ class VideoWriter:
         settings = {"width": reader.width, "height": reader.height, "fps": reader.fps,
                     "time_base": reader.time_base, "rotation": reader.rotation,
                     "audio_from": reader if with_audio else None, "metadata": reader.metadata,
-                    "sample_aspect_ratio": reader.sample_aspect_ratio}
+                    "sample_aspect_ratio": reader.sample_aspect_ratio, "chapters": _chapters_of_part(reader),
+                    "timecode": reader.timecode if reader.start is None else None}
         settings.update(options)
         return cls(path, **settings)
 

@@ -11,6 +11,7 @@ decode, detect, colour, encode, with only the scene detector's few frames of loo
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import queue
 import re
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rehue.data.images import has_colour
 from rehue.errors import RehueError, UsageError
 from rehue.inference.colorizer import (
     AB_SCALE,
@@ -64,6 +66,8 @@ BAR_MIN_PICTURE = 0.5
 # Film-scan formats that --frames does not read (Pillow has no decoder for them)
 UNREAD_FRAME_SUFFIXES = {".dpx", ".cin", ".exr"}
 MAX_FRAMES_FPS = 1000  # frames per second of a video made from numbered frames (``colorize_frames``)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -528,6 +532,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                     "them and leaving the bars gray (--borders model to colour everything)")
         state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),
                                bars=bars)
+        _warn_of_what_is_lost(reader, codec)
         width = reader.width * (2 if side_by_side else 1)
         with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, codec=codec,
                               comment=video_provenance(colorizer, dependent), overwrite=overwrite) as writer:
@@ -537,6 +542,9 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
             def decoded():
                 tick = time.perf_counter()
                 for frame in reader:
+                    if frame.index == 0 and has_colour(frame.rgb[::2, ::2]):
+                        logger.warning("%s: is in colour already (a tinted or toned print?); its colour is replaced "
+                                       "by the model's, from its lightness alone", source)
                     gray = frame.gray
                     letterboxed = state.letterbox(gray)
                     state.timer.add("decode", time.perf_counter() - tick)
@@ -577,6 +585,19 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         timings_ms=state.timer.means_ms(), output=target)
     log(f"{target}: {summary.line()}")
     return summary
+
+
+def _warn_of_what_is_lost(reader, codec: str) -> None:
+    """One warning for what the colour version cannot keep: samples deeper than 8 bits, and streams
+    other than the picture, the sound, the chapters and the timecode."""
+    if reader.bits_per_sample > 8:
+        logger.warning("%s: its %d-bit samples are coloured and written at 8 bits%s", reader.path,
+                       reader.bits_per_sample, ", the lossless master too" if codec == "ffv1" else "")
+    if left := reader.streams_not_carried():
+        logger.warning("%s: %s not carried to the colour version (rehue writes the picture, the sound, the "
+                       "chapters and the timecode)", reader.path,
+                       ", ".join(left[:-1]) + (" and " if len(left) > 1 else "") + left[-1] + (
+                           " is" if len(left) == 1 and left[0].startswith("1 ") else " are"))
 
 
 def frame_files(folder: Path) -> list[Path]:
