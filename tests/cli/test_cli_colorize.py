@@ -384,6 +384,31 @@ def test_a_rerun_removes_the_half_written_files_a_killed_run_left_and_nothing_el
     assert (out / "p0.png").exists() and (out / "p1.png").exists()
 
 
+def test_names_near_the_file_systems_limit_are_written_and_their_killed_temp_files_found(tmp_path, tiny_model,
+                                                                                        capsys):
+    """The temp name is about 20 bytes longer than the output's: before, an output name of 240-255 bytes
+    failed with "File name too long" though the file system takes it."""
+    import os
+
+    from rehue.data.images import temp_path_for
+
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    photos.mkdir()
+    names = ["y" * 251, "港" * 83]  # 255 bytes with ".png", and 249 + 4 in UTF-8
+    for i, stem in enumerate(names):
+        Image.fromarray(textured_rgb(30, 40, seed=i)[..., 0]).save(photos / f"{stem}.png")
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    out.mkdir()
+    ours = temp_path_for(out / f"{names[0]}.png")
+    killed = ours.with_name(ours.name.replace(str(os.getpid()), str(finished.pid)))
+    killed.write_bytes(b"half a PNG")
+    assert len(killed.name.encode()) <= 255
+    assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress") == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{stem}.png" for stem in names)
+    assert f"such as {killed}" in capsys.readouterr().err, "a killed run's shortened temp file is still found"
+
+
 def test_a_multi_page_scan_is_coloured_as_its_first_page_with_a_warning(tmp_path, tiny_model, capsys):
     pages = [Image.fromarray(textured_rgb(30, 40, seed=i)[..., 0]) for i in range(3)]
     pages[0].save(tmp_path / "pages.tif", save_all=True, append_images=pages[1:])

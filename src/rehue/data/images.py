@@ -321,7 +321,23 @@ def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int) -
 
 def temp_path_for(target: Path) -> Path:
     """A temporary name beside ``target`` that keeps its extension (encoders pick the format by it)."""
-    return target.with_name(f".{target.stem}.rehue-tmp{os.getpid()}{target.suffix}")
+    return target.with_name(f"{_temp_prefix(target)}{os.getpid()}{target.suffix}")
+
+
+NAME_BYTES = 255  # the longest file name most file systems allow
+
+
+def _temp_prefix(target: Path) -> str:
+    """The temporary name of ``target`` up to its process number. A name near the file system's limit is
+    shortened, with a digest of the whole, so that the temporary name (about 20 bytes longer) fits too."""
+    import hashlib
+
+    stem = target.stem
+    room = NAME_BYTES - len(target.suffix.encode()) - len(".rehue-tmp") - 1 - 10  # the dot, a process number
+    if len(stem.encode()) > room:
+        digest = hashlib.sha256(stem.encode()).hexdigest()[:12]
+        stem = stem.encode()[:room - 13].decode(errors="ignore") + "~" + digest
+    return f".{stem}.rehue-tmp"
 
 
 def remove_stale_temps(targets) -> list[Path]:
@@ -329,6 +345,7 @@ def remove_stale_temps(targets) -> list[Path]:
     cut: no cleanup runs then), and return their paths. A file counts as stale only when the process
     named in it is not running, so a run writing now is never touched."""
     targets = {Path(target) for target in targets}
+    temps = {(target.parent, _temp_prefix(target), target.suffix) for target in targets}
     stale = []
     for folder in {target.parent for target in targets}:
         try:
@@ -336,8 +353,8 @@ def remove_stale_temps(targets) -> list[Path]:
         except OSError:
             continue
         for entry in entries:
-            match = re.fullmatch(r"\.(.+)\.rehue-tmp(\d+)(\.[^.]+)", entry.name)
-            if not match or folder / f"{match[1]}{match[3]}" not in targets or _is_running(int(match[2])):
+            match = re.fullmatch(r"(\..+\.rehue-tmp)(\d+)(\.[^.]+)", entry.name)
+            if not match or (folder, match[1], match[3]) not in temps or _is_running(int(match[2])):
                 continue
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)
