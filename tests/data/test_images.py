@@ -249,3 +249,44 @@ def test_tiff_layouts_pillow_misreads_come_out_upright_and_at_their_depth(tmp_pa
     loaded = load_image(path)
     assert loaded.deep_gray is not None and np.array_equal(loaded.deep_gray, picture16), "every 16-bit level kept"
     assert np.abs(loaded.rgb[..., 0].astype(int) - picture16 / 257).max() <= 1 and loaded.is_gray
+
+
+def gray_icc_profile(gamma: float, name: str) -> bytes:
+    """A minimal ICC v2 gray display profile: a description, the D50 white point and a gamma curve."""
+    import struct
+
+    def fixed(x):
+        return struct.pack(">i", round(x * 65536))
+
+    description = name.encode() + b"\0"
+    tags = [(b"desc", b"desc" + bytes(4) + struct.pack(">I", len(description)) + description + bytes(79)),
+            (b"wtpt", b"XYZ " + bytes(4) + fixed(0.9642) + fixed(1.0) + fixed(0.8249)),
+            (b"kTRC", b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2))]
+    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
+    for signature, body in tags:
+        body += bytes(-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    body = struct.pack(">I", len(tags)) + table + data
+    header = (struct.pack(">I", 128 + len(body)) + b"lcms" + struct.pack(">I", 0x02100000) + b"mntrGRAYXYZ "
+              + bytes(12) + b"acspAPPL" + bytes(24) + fixed(0.9642) + fixed(1.0) + fixed(0.8249) + b"lcms" + bytes(44))
+    return header + body
+
+
+def test_a_colour_profile_gives_the_tones_a_colour_managed_viewer_shows(tmp_path):
+    """Before, a scan tagged with a gray profile other than sRGB's (here linear gray) was read as if its
+    numbers were sRGB's: mean level 126 where a colour-managed viewer shows 181."""
+    levels = np.tile(np.linspace(0, 255, 64).astype(np.uint8), (48, 1))
+    profile = gray_icc_profile(1.0, "Linear Gray (gamma 1.0)")
+    turned = Image.fromarray(np.ascontiguousarray(np.rot90(levels, 1)))
+    exif = turned.getexif()
+    exif[0x0112] = 6
+    turned.save(tmp_path / "scan.png", icc_profile=profile, exif=exif)
+    loaded = load_image(tmp_path / "scan.png")
+    linear = levels / 255.0
+    srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055) * 255
+    assert loaded.is_gray and loaded.rgb.shape == (48, 64, 3), "upright, and gray"
+    error = np.abs(loaded.rgb[..., 0] - srgb)
+    assert error.mean() < 1 and error.max() < 10, "as sRGB shows them (8-bit colour management: the deepest shadow)"
+    Image.fromarray(levels).save(tmp_path / "untagged.png")
+    assert np.array_equal(load_image(tmp_path / "untagged.png").rgb[..., 0], levels), "no profile: sRGB's numbers"

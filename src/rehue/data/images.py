@@ -160,7 +160,7 @@ def load_image(source) -> LoadedImage:
                 dpi = _dpi(image.info.get("dpi"))
                 loaded = _tiff_pillow_misreads(image, data, orientation)
                 if loaded is None:
-                    image = ImageOps.exif_transpose(image)
+                    image = ImageOps.exif_transpose(_in_srgb(image, path))
                     loaded = pil_to_loaded(image, None if path is None else str(path))
                     if deep_rgb:
                         _add_deep_rgb(loaded, data, orientation)
@@ -177,6 +177,45 @@ def load_image(source) -> LoadedImage:
         if "truncated" in reason.lower() or "broken data stream" in reason or isinstance(exc, EOFError):
             reason = f"truncated or corrupt image ({reason})"
         raise RehueError(reason, path) from None
+
+
+def _in_srgb(image, path: Path | None):
+    """``image`` with the tones its ICC profile gives it, as a colour-managed viewer shows it, in sRGB
+    (the space rehue's Lab conversion and every untagged output assume). A scan tagged "Gray Gamma 2.2",
+    "Dot Gain 20%" or linear gray, an Adobe RGB photo or a CMYK print file would otherwise be read as if
+    its numbers were sRGB's, and come out lighter or darker. sRGB-tagged files are left as they are;
+    16-bit files keep their numbers, with a warning (Pillow's colour management is 8-bit)."""
+    import logging
+
+    from PIL import ImageCms
+
+    icc = image.info.get("icc_profile")
+    if not icc:
+        return image
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if "srgb" in ImageCms.getProfileDescription(profile).lower():
+            return image
+        if image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK"):
+            logging.getLogger(__name__).warning(
+                "%s: its colour profile (%s) is not applied to %s samples; its numbers are read as sRGB's", path
+                or "the image", ImageCms.getProfileDescription(profile).strip(), image.mode)
+            return image
+        alpha = image.getchannel("A") if image.mode in ("LA", "RGBA") else None
+        picture = image.convert(image.mode[:-1]) if alpha is not None else image
+        converted = ImageCms.profileToProfile(picture, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError) as exc:
+        logging.getLogger(__name__).warning("%s: its colour profile cannot be read (%s); its numbers are read as "
+                                            "sRGB's", path or "the image", exc)
+        return image
+    if picture.mode == "L":
+        converted = converted.getchannel("G")  # gray stays gray: the transform keeps R = G = B
+    if alpha is not None:
+        converted.putalpha(alpha)
+    converted.info = {key: value for key, value in image.info.items() if key != "icc_profile"}
+    if hasattr(image, "getexif"):
+        converted.getexif().update(image.getexif())
+    return converted
 
 
 def _raw_mode(image) -> str:
