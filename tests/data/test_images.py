@@ -290,3 +290,28 @@ def test_a_colour_profile_gives_the_tones_a_colour_managed_viewer_shows(tmp_path
     assert error.mean() < 1 and error.max() < 10, "as sRGB shows them (8-bit colour management: the deepest shadow)"
     Image.fromarray(levels).save(tmp_path / "untagged.png")
     assert np.array_equal(load_image(tmp_path / "untagged.png").rgb[..., 0], levels), "no profile: sRGB's numbers"
+
+
+XMP_PACKET = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+              b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>City Archive</dc:creator>'
+              b'</rdf:Description></rdf:RDF></x:xmpmeta>')
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".webp", ".tif", "16-bit.png", "16-bit.tif"])
+def test_xmp_and_a_pngs_text_are_kept(tmp_path, suffix):
+    """Before, an archive's XMP (captions, credits, keywords) and a PNG's Title and Author were dropped."""
+    from PIL import PngImagePlugin
+
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_text("Title", "Harbour, 1952")
+    chunks.add_itxt("Author", "Studio Hafenbär")
+    chunks.add_itxt("XML:com.adobe.xmp", XMP_PACKET.decode())
+    Image.fromarray(textured_rgb(20, 30)[..., 0]).save(tmp_path / "in.png", pnginfo=chunks)
+    loaded = load_image(tmp_path / "in.png")
+    assert loaded.xmp == XMP_PACKET and loaded.text == {"Title": "Harbour, 1952", "Author": "Studio Hafenbär"}
+    rgb = loaded.rgb.astype(np.uint16) * 257 if suffix.startswith("16") else loaded.rgb
+    out = save_image(rgb, tmp_path / f"out.{suffix.split('.')[-1]}", xmp=loaded.xmp, text=loaded.text)
+    back = load_image(out)
+    assert back.xmp == XMP_PACKET
+    if out.suffix == ".png":
+        assert back.text == loaded.text
