@@ -448,14 +448,21 @@ def test_colorize_reads_what_a_notebook_or_a_web_service_hands_it_as_a_viewer_sh
 
 
 def test_the_library_colours_a_video_and_scores_a_folder_as_the_commands_do(tmp_path, tiny_model,
-                                                                            tiny_dependent_model, photo_folder):
+                                                                            tiny_dependent_model, photo_folder,
+                                                                            capsys, caplog):
+    import logging
+
     import rehue
     from tests.helpers_video import make_clip
 
     frames = [np.roll(textured_rgb(48, 64, seed=3), 2 * i, axis=1) for i in range(6)]
     clip = make_clip(tmp_path / "clip.mp4", frames, fps=12)
-    summary = rehue.colorize_video(clip, tmp_path / "colour.mp4", model=str(tiny_model), device="cpu",
-                                   dependent_model=str(tiny_dependent_model), progress=False)
+    capsys.readouterr()
+    with caplog.at_level(logging.INFO, logger="rehue"):
+        summary = rehue.colorize_video(clip, tmp_path / "colour.mp4", model=str(tiny_model), device="cpu",
+                                       dependent_model=str(tiny_dependent_model), progress=False)
+    assert capsys.readouterr().err == "", "no progress asked for: nothing on stderr (the summary is logged)"
+    assert any(record.getMessage().endswith(summary.line()) for record in caplog.records)
     assert summary.frames == 6 and summary.independent_frames + summary.dependent_frames == 6
     assert summary.dependent_frames > 0, "within a scene the dependent model colours"
     from rehue.video.io import VideoReader

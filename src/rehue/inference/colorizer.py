@@ -761,9 +761,14 @@ class Colorizer:
         model at each scene's start and the dependent model within scenes, sound and timing kept, nothing at
         ``target`` unless the whole video succeeds. ``options`` are those of
         :func:`rehue.video.pipeline.colorize_video` (``dependent_model``, ``start``, ``end``, ``codec``,
-        ``overwrite``, ``progress``, ...); returns its summary (frames, scenes, frames per second)."""
+        ``overwrite``, ``progress``, ...); returns its summary (frames, scenes, frames per second). Its
+        lines for a person (the summary, bars found) go to ``log`` if given, else to the ``rehue`` logger
+        at INFO: a notebook or a service gets no stderr output it did not ask for."""
+        import logging
+
         from rehue.video.pipeline import colorize_video
 
+        options.setdefault("log", logging.getLogger("rehue.video").info)
         return colorize_video(source, target, colorizer=self, **options)
 
 
