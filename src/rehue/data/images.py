@@ -163,7 +163,7 @@ def load_image(source) -> LoadedImage:
                 xmp, text = _xmp(image), _png_text(image)
                 loaded = _tiff_pillow_misreads(image, data, orientation)
                 if loaded is None:
-                    image = ImageOps.exif_transpose(_in_srgb(image, path))
+                    image = ImageOps.exif_transpose(_in_srgb(image, path, deep=deep_rgb))
                     loaded = pil_to_loaded(image, None if path is None else str(path))
                     if deep_rgb:
                         _add_deep_rgb(loaded, data, orientation)
@@ -182,7 +182,7 @@ def load_image(source) -> LoadedImage:
         raise RehueError(reason, path) from None
 
 
-def _in_srgb(image, path: Path | None):
+def _in_srgb(image, path: Path | None, *, deep: bool = False):
     """``image`` with the tones its ICC profile gives it, as a colour-managed viewer shows it, in sRGB
     (the space rehue's Lab conversion and every untagged output assume). A scan tagged "Gray Gamma 2.2",
     "Dot Gain 20%" or linear gray, an Adobe RGB photo or a CMYK print file would otherwise be read as if
@@ -199,10 +199,10 @@ def _in_srgb(image, path: Path | None):
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         if "srgb" in ImageCms.getProfileDescription(profile).lower():
             return image
-        if image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK"):
+        if deep or image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK"):
             logging.getLogger(__name__).warning(
                 "%s: its colour profile (%s) is not applied to %s samples; its numbers are read as sRGB's", path
-                or "the image", ImageCms.getProfileDescription(profile).strip(), image.mode)
+                or "the image", ImageCms.getProfileDescription(profile).strip(), "16-bit" if deep else image.mode)
             return image
         alpha = image.getchannel("A") if image.mode in ("LA", "RGBA") else None
         picture = image.convert(image.mode[:-1]) if alpha is not None else image
