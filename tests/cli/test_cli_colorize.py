@@ -129,7 +129,8 @@ def test_an_encoder_setting_out_of_range_is_a_one_line_error(tmp_path, tiny_mode
     (["--end", "inf"], "--end must be a number of seconds of at least 0, not inf"),
     (["--start", "nan"], "--start must be a number of seconds of at least 0, not nan"),
     (["--start", "-1"], "--start must be a number of seconds of at least 0, not -1.0"),
-    (["--start", "2", "--end", "1"], "--end (1) must be after --start (2)")])
+    (["--start", "2", "--end", "1"], "--end (1) must be after --start (2)"),
+    (["--end", "0"], "--end must be after the film's start, not 0")])
 def test_a_time_range_no_video_can_have_is_a_one_line_usage_error(tmp_path, tiny_model, capsys, option, message):
     """Before, --end inf and --start nan ended in a traceback, and --start -1 exited 1."""
     from tests.helpers_video import make_clip
@@ -439,12 +440,14 @@ def test_a_folder_colours_every_picture_and_film_format_it_reads_and_names_those
         (folder / name).write_bytes(clip.read_bytes())  # FFmpeg reads a file by its content
     (folder / "phone.heic").write_bytes(b"not read")
     (folder / "raw.cr2").write_bytes(b"not read")
+    (folder / "layers.psd").write_bytes(b"not read")
+    (folder / "go.mod").write_text("module archive\n")  # not a JVC camcorder's film
     (folder / "notes.txt").write_text("neither a picture nor a film: no word about it")
     assert run("colorize", folder, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
     err = capsys.readouterr().err
     assert "coloured 8 file(s)" in err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "VTS_01_1.mp4", "a.png", "b.png", "c.png", "d.png", "e.png", "reel.mp4", "tape.mp4"]
-    assert (f"warning: {folder}: 2 file(s) passed over, in formats rehue does not read (1 .heic, 1 .cr2); convert "
-            "them to TIFF or PNG (photos) or MP4 (films) first") in err
+    assert (f"warning: {folder}: 3 file(s) passed over, in formats rehue does not read (1 .psd, 1 .heic, 1 .cr2); "
+            "convert them to TIFF or PNG (photos) or MP4 (films) first") in err
     assert "notes.txt" not in err and ".txt" not in err

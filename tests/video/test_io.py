@@ -387,14 +387,45 @@ def test_chapters_and_timecode_are_carried_and_a_part_keeps_the_chapters_it_span
         with av.open(str(path)) as container:
             spans = [(round(float(c["start"] * c["time_base"]), 2), round(float(c["end"] * c["time_base"]), 2),
                       c["metadata"].get("title")) for c in container.chapters()]
-            return spans, container.streams.video[0].metadata.get("timecode")
+            with VideoReader(path) as reader:
+                return spans, reader.timecode
 
     whole = copy_video(source, tmp_path / "whole.mov")
     assert chapters_and_timecode(whole) == ([(0, 1, "Reel 1"), (1, 2, "Reel 2"), (2, 3, "Reel 3")], "01:00:00:00")
+    with VideoReader(whole) as reader:
+        assert reader.streams_not_carried() == [], "MOV's chapter track is the chapters, carried: nothing is lost"
     part = copy_video(source, tmp_path / "part.mkv", start=1.5, end=2.5)
     spans, timecode = chapters_and_timecode(part)
     assert spans == [(0, 0.5, "Reel 2"), (0.5, 1, "Reel 3")], "moved to the part's start and cut to its end"
-    assert timecode is None, "a part does not start at the reel's timecode"
+    assert timecode == "01:00:01:13", "the part starts 38 frames (1.5 s at 25 fps) after the reel; Matroska's tag read"
+
+
+def test_a_timecode_moves_with_the_start_of_a_part():
+    from rehue.video.io import shifted_timecode
+
+    assert shifted_timecode("00:59:59:24", 1 / 25, Fraction(25)) == "01:00:00:00"
+    assert shifted_timecode("10:00:00:00", 61.5, Fraction(30000, 1001)) == "10:01:01:13", "1843 frames on"
+    assert shifted_timecode("01:00:00:00", None, Fraction(25)) == "01:00:00:00", "a whole film keeps its own"
+    assert shifted_timecode("01:00:00;00", 2.0, Fraction(30000, 1001)) is None, "drop-frame is not moved"
+
+
+def test_raw_dv_is_read_at_its_frame_rate_not_its_demuxers_clock(tmp_path):
+    """FFmpeg states an average rate of 60000 for raw DV: before, it was refused as "frame rate 60000 fps
+    is implausible"."""
+    import av
+
+    path = tmp_path / "tape.dv"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("dvvideo", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 720, 576, "yuv420p"
+        for i, rgb in enumerate(textured_frames(3, 576, 720)):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    with VideoReader(path) as reader:
+        assert reader.fps == 25
+    assert len(read_all(copy_video(path, tmp_path / "tape.mp4"))) == 3
 
 
 def dominant_hz(path, track: int) -> float:

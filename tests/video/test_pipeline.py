@@ -639,8 +639,8 @@ def test_a_film_is_warned_of_what_its_colour_version_loses(tmp_path, tiny_model,
 
     import av
 
-    amber = [(textured_rgb(48, 64, seed=i)[..., 1:2] * np.array([1.0, 0.6, 0.2])).astype(np.uint8)
-             for i in range(4)]
+    amber = [np.zeros((48, 64, 3), np.uint8)] * 2 + [  # a reel that opens on black leader
+        (textured_rgb(48, 64, seed=i)[..., 1:2] * np.array([1.0, 0.6, 0.2])).astype(np.uint8) for i in range(4)]
     tinted = make_clip(tmp_path / "tinted.mp4", amber, fps=4)
     deep, extras = tmp_path / "master10.mkv", tmp_path / "subtitled.mkv"
     with av.open(str(deep), "w") as container:
@@ -675,7 +675,7 @@ def test_a_film_is_warned_of_what_its_colour_version_loses(tmp_path, tiny_model,
         (extras, "out3.mkv"): f"warning: {extras}: 1 subtitle stream and 1 attached picture are not carried to the "
                               "colour version (rehue writes the picture, the sound, the chapters and the timecode)",
         (sound, "out4.webm"): f"warning: {sound}: .webm cannot hold its aac sound (44100 Hz), so the sound is "
-                              "re-encoded to libopus (48000 Hz); a .mkv output copies any sound as it is"}
+                              "re-encoded to opus (48000 Hz); a .mkv output copies any sound as it is"}
     for (source, name), line in expected.items():
         capsys.readouterr()
         assert main(["colorize", str(source), "-o", str(tmp_path / name), "--model", str(tiny_model),

@@ -25,10 +25,10 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".d
                   ".pgm", ".pbm", ".pnm", ".jp2", ".j2k", ".j2c", ".jpc", ".jpf", ".jpx", ".avif", ".tga", ".pcx",
                   ".sgi", ".qoi"}
 # pictures and films rehue does not read, named when a folder holds them rather than passed over in silence
-# (camera raw and HEIC photos need converting first; the rest are Pillow's formats that are no photos)
+# (camera raw, HEIC and Photoshop files need converting first; the rest are Pillow's formats that are no photos)
 UNREAD_MEDIA_SUFFIXES = {".heic", ".heif", ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".orf", ".rw2",
                          ".raf", ".pef", ".srw", ".x3f", ".ico", ".icns", ".cur", ".eps", ".ps", ".svg", ".emf",
-                         ".wmf", ".apng", ".rm", ".rmvb", ".swf", ".h264", ".264", ".h265", ".265", ".hevc"}
+                         ".wmf", ".apng", ".psd", ".rm", ".rmvb", ".swf", ".h264", ".264", ".h265", ".265", ".hevc"}
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
 MAX_SIDE = {"WEBP": 16383, "JPEG": 65535}  # the largest width or height these formats can store
 # Above this many pixels an image is refused: a 50,000 x 50,000 PNG header would need 7.5 GB to decode.
@@ -61,8 +61,9 @@ class LoadedImage:
     text: dict[str, str] | None = None  # a PNG's text chunks (Title, Author, Description, ...)
 
 
+# not .mod (JVC camcorders'): Go modules and music trackers use it too
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv", ".flv",
-                            ".ogv", ".3gp", ".mts", ".m2ts", ".mxf", ".dv", ".vob", ".y4m", ".m2v", ".mod", ".tod",
+                            ".ogv", ".3gp", ".mts", ".m2ts", ".mxf", ".dv", ".vob", ".y4m", ".m2v", ".tod",
                             ".asf", ".f4v", ".nut", ".divx", ".ogm", ".mjpeg", ".mjpg"})
 
 

@@ -151,6 +151,8 @@ def check_time_range(start: float | None, end: float | None) -> None:
     for name, value in (("--start", start), ("--end", end)):
         if value is not None and not (math.isfinite(value) and value >= 0):
             raise UsageError(f"{name} must be a number of seconds of at least 0, not {value}")
+    if end == 0:
+        raise UsageError("--end must be after the film's start, not 0")
     if start is not None and end is not None and end <= start:
         raise UsageError(f"--end ({end:g}) must be after --start ({start:g})")
 
@@ -204,10 +206,9 @@ class VideoReader:
     def fps(self) -> Fraction | None:
         """Average frame rate; None only for files that state no rate at all."""
         stream = self._stream
-        for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
-            if rate:
-                return Fraction(rate)
-        return None
+        rates = [Fraction(rate) for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate) if rate]
+        # a rate no film has is the demuxer's clock, not the frames' (FFmpeg states 60000 for raw DV)
+        return next((rate for rate in rates if rate <= MAX_FPS), rates[0] if rates else None)
 
     @property
     def time_base(self) -> Fraction:
@@ -251,8 +252,13 @@ class VideoReader:
 
     @property
     def timecode(self) -> str | None:
-        """The source's start timecode (a MOV or MXF reel's "01:00:00:00"), if it states one."""
-        return self._stream.metadata.get("timecode") or self._container.metadata.get("timecode") or None
+        """The source's start timecode (a MOV or MXF reel's "01:00:00:00", Matroska's TIMECODE tag), if it
+        states one."""
+        for metadata in (self._stream.metadata, self._container.metadata):
+            for key, value in metadata.items():
+                if key.lower() == "timecode" and value:
+                    return value
+        return None
 
     def chapters(self) -> list[dict]:
         """The file's chapters as PyAV gives them (``id``, ``start``, ``end``, ``time_base``, ``metadata``)."""
@@ -268,7 +274,12 @@ class VideoReader:
         import av
 
         kinds = Counter()
+        chapters = len(self.chapters())
         for stream in self._container.streams:
+            if chapters and "mov" in self._container.format.name and stream.type in ("data", "subtitle") \
+                    and stream.frames == chapters:
+                continue  # MP4's and MOV's chapters are a text track of one sample a chapter: they are carried
+
             if stream.type == "video" and stream.index != self._stream.index:
                 attached = stream.disposition & av.stream.Disposition.attached_pic
                 kinds["attached picture" if attached else "more video stream"] += 1
@@ -276,7 +287,7 @@ class VideoReader:
                 kinds["subtitle stream"] += 1
             elif stream.type == "attachment":
                 kinds["attachment"] += 1
-            elif stream.type == "data" and not (stream.metadata.get("timecode") and self.timecode):
+            elif stream.type == "data" and not (stream.metadata.get("timecode") and self.timecode is not None):
                 kinds["data stream"] += 1
         return [f"{count} {kind}{'s' if count > 1 else ''}" for kind, count in kinds.items()]
 
@@ -688,6 +699,25 @@ class _AudioCopier:
         self._input.close()
 
 
+def shifted_timecode(timecode: str | None, start: float | None, fps: Fraction | None) -> str | None:
+    """The timecode ``start`` seconds after ``timecode`` (HH:MM:SS:FF at ``fps``). A drop-frame timecode
+    (with ";") or one rehue cannot read is not moved: None, with a warning, for a part; as it is for a
+    whole film."""
+    if not timecode or not start:
+        return timecode
+    match = re.fullmatch(r"(\d+):(\d\d):(\d\d):(\d\d)", timecode.strip())
+    per_second = round(fps) if fps else 0
+    if not match or not per_second:
+        log.warning("the start timecode %s cannot be moved to --start %g s, so the part has none", timecode, start)
+        return None
+    hours, minutes, seconds, frames = (int(part) for part in match.groups())
+    total = ((hours * 60 + minutes) * 60 + seconds) * per_second + frames + round(start * fps)
+    seconds_total, frames = divmod(total, per_second)
+    minutes_total, seconds = divmod(seconds_total, 60)
+    hours, minutes = divmod(minutes_total, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}"
+
+
 def _chapters_of_part(reader: VideoReader) -> list[dict]:
     """The reader's chapters on the output's timeline: moved to where its first frame is time 0, and cut
     to its ``start``/``end``."""
@@ -805,8 +835,9 @@ class VideoWriter:
             if not track.copied:
                 source, written = track.in_stream.codec_context, track.out_stream.codec_context
                 log.warning("%s: %s cannot hold its %s sound (%d Hz), so the sound is re-encoded to %s (%d Hz); "
-                            "a .mkv output copies any sound as it is", audio_source, self.path.suffix, source.name,
-                            source.sample_rate, written.name, written.sample_rate)
+                            "a .mkv output copies any sound as it is", audio_source, self.path.suffix,
+                            getattr(source.codec, "canonical_name", source.name), source.sample_rate,
+                            getattr(written.codec, "canonical_name", written.name), written.sample_rate)
 
     def _open_output(self, codecs, crf, preset, rotation, audio, *, copy_audio: bool) -> None:
         """Create the temp file with its streams and write the header, so failures surface now."""
@@ -852,7 +883,7 @@ class VideoWriter:
                     "time_base": reader.time_base, "rotation": reader.rotation,
                     "audio_from": reader if with_audio else None, "metadata": reader.metadata,
                     "sample_aspect_ratio": reader.sample_aspect_ratio, "chapters": _chapters_of_part(reader),
-                    "timecode": reader.timecode if reader.start is None else None}
+                    "timecode": shifted_timecode(reader.timecode, reader.start, reader.fps)}
         settings.update(options)
         return cls(path, **settings)
 

@@ -44,6 +44,8 @@ from rehue.inference.colorizer import (
     picture_box,
 )
 
+# a film is checked for colour on its first frame brighter than this mean level, or this frame at the latest
+TINT_CHECK_LEVEL, TINT_CHECK_FRAMES = 24, 250
 QUEUE_FRAMES = 4
 """Frames waiting between two pipeline threads: enough to absorb their jitter, few enough that memory
 stays flat (a 720p frame is about 3 MB as RGB)."""
@@ -541,11 +543,15 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
 
             def decoded():
                 tick = time.perf_counter()
+                tint_checked = False
                 for frame in reader:
-                    if frame.index == 0 and has_colour(frame.rgb[::2, ::2]):
-                        logger.warning("%s: is in colour already (a tinted or toned print?); its colour is replaced "
-                                       "by the model's, from its lightness alone", source)
                     gray = frame.gray
+                    # the first frame with a picture (a reel may open on black leader or a fade)
+                    if not tint_checked and (gray.mean() > TINT_CHECK_LEVEL or frame.index >= TINT_CHECK_FRAMES):
+                        tint_checked = True
+                        if has_colour(frame.rgb[::2, ::2]):
+                            logger.warning("%s: is in colour already (a tinted or toned print?); its colour is "
+                                           "replaced by the model's, from its lightness alone", source)
                     letterboxed = state.letterbox(gray)
                     state.timer.add("decode", time.perf_counter() - tick)
                     yield frame.pts, gray, letterboxed  # not the frame: its decoder buffer can go back
