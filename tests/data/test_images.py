@@ -315,3 +315,31 @@ def test_xmp_and_a_pngs_text_are_kept(tmp_path, suffix):
     assert back.xmp == XMP_PACKET
     if out.suffix == ".png":
         assert back.text == loaded.text
+
+
+def test_a_kept_xmp_says_upright_and_one_too_large_for_jpeg_is_left_out_with_a_warning(tmp_path, caplog):
+    """Before, the copied XMP still said Orientation 6 after the pixels were turned upright, so XMP-aware
+    readers turned them again; and a packet over 64 KB stopped a JPEG output (and its batch) with a traceback."""
+    import logging
+
+    stored = np.ascontiguousarray(np.rot90(textured_rgb(20, 30)[..., 0], 1))
+    phone = Image.fromarray(stored)
+    exif = phone.getexif()
+    exif[0x0112] = 6
+    packet = XMP_PACKET.replace(b"<rdf:Description ", b'<rdf:Description tiff:Orientation="6" ')
+    phone.save(tmp_path / "phone.jpg", exif=exif, xmp=packet)
+    loaded = load_image(tmp_path / "phone.jpg")
+    assert b'tiff:Orientation="1"' in loaded.xmp and b"City Archive" in loaded.xmp
+    save_image(loaded.rgb, tmp_path / "out.jpg", exif=loaded.exif, xmp=loaded.xmp)
+    with Image.open(tmp_path / "out.jpg") as written:
+        from PIL import ImageOps
+
+        assert ImageOps.exif_transpose(written).size == (30, 20), "shown upright by an XMP-aware reader"
+    caption = XMP_PACKET.replace(b"City Archive", b"x" * 70_000)
+    with caplog.at_level(logging.WARNING, logger="rehue.data.images"):
+        save_image(loaded.rgb, tmp_path / "big.jpg", xmp=caption)
+        save_image(loaded.rgb, tmp_path / "big.png", xmp=caption)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{tmp_path / 'big.jpg'}: the XMP packet ({len(caption)} bytes) is larger than a JPEG holds (65502); it is left out: "
+        "write .png or .tif to keep it"]
+    assert load_image(tmp_path / "big.jpg").xmp is None and load_image(tmp_path / "big.png").xmp == caption

@@ -161,7 +161,7 @@ def load_image(source) -> LoadedImage:
                 image.load()
                 exif = _kept_exif(image)  # a turned copy of a TIFF would have lost its tags
                 dpi = _dpi(image.info.get("dpi"))
-                xmp, text = _xmp(image), _png_text(image)
+                xmp, text = upright_xmp(_xmp(image)), _png_text(image)
                 loaded = _tiff_pillow_misreads(image, data, orientation)
                 if loaded is None:
                     image = ImageOps.exif_transpose(_in_srgb(image, path, deep=deep_rgb))
@@ -223,6 +223,20 @@ def _in_srgb(image, path: Path | None, *, deep: bool = False):
 
 
 XMP_PNG_KEY = "XML:com.adobe.xmp"
+JPEG_XMP_BYTES = 65502  # one APP1 segment, less its "http://ns.adobe.com/xap/1.0/" header (no extended XMP)
+XMP_ORIENTATION = re.compile(rb'(tiff:Orientation(?:="|>))[0-9]')
+
+
+def path_label(path: Path) -> Path:
+    """The output a temporary file stands for (``temp_path_for``'s inverse, for messages)."""
+    match = re.fullmatch(r"\.(.+)\.rehue-tmp\d+(\.[^.]+)", path.name)
+    return path.with_name(f"{match[1]}{match[2]}") if match else path
+
+
+def upright_xmp(packet: bytes | None) -> bytes | None:
+    """``packet`` saying the picture is upright (``tiff:Orientation`` 1): rehue turns the pixels by the
+    orientation, and a kept 6 would make XMP-aware readers turn them again."""
+    return None if packet is None else XMP_ORIENTATION.sub(rb"\g<1>1", packet)
 
 
 def _xmp(image) -> bytes | None:
@@ -239,8 +253,8 @@ def _png_text(image) -> dict[str, str] | None:
     """A PNG's text chunks but its XMP (kept on its own), or None."""
     if image.format != "PNG":
         return None
-    text = {key: value for key, value in getattr(image, "text", {}).items()
-            if key != XMP_PNG_KEY and isinstance(value, str)}
+    text = {key: value for key, value in getattr(image, "text", {}).items()  # rehue's Software tag replaces its
+            if key != XMP_PNG_KEY and key.lower() != "software" and isinstance(value, str)}
     return text or None
 
 
@@ -559,7 +573,13 @@ def _write_pillow(rgb, path, fmt, alpha, quality, dpi, exif, fast, xmp=None, tex
         options["dpi"] = dpi
     if exif is not None:
         options["exif"] = exif
-    if fmt in ("JPEG", "WEBP") and xmp:
+    if fmt == "JPEG" and xmp and len(xmp) > JPEG_XMP_BYTES:
+        import logging
+
+        logging.getLogger(__name__).warning("%s: the XMP packet (%d bytes) is larger than a JPEG holds (%d); it is "
+                                            "left out: write .png or .tif to keep it", path_label(path), len(xmp),
+                                            JPEG_XMP_BYTES)
+    elif fmt in ("JPEG", "WEBP") and xmp:
         options["xmp"] = xmp
     elif fmt == "TIFF" and xmp:
         options["tiffinfo"] = {700: xmp}
