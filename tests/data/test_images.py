@@ -340,6 +340,6 @@ def test_a_kept_xmp_says_upright_and_one_too_large_for_jpeg_is_left_out_with_a_w
         save_image(loaded.rgb, tmp_path / "big.jpg", xmp=caption)
         save_image(loaded.rgb, tmp_path / "big.png", xmp=caption)
     assert [r.getMessage() for r in caplog.records] == [
-        f"{tmp_path / 'big.jpg'}: the XMP packet ({len(caption)} bytes) is larger than a JPEG holds (65502); it is left out: "
-        "write .png or .tif to keep it"]
+        f"{tmp_path / 'big.jpg'}: the XMP packet ({len(caption)} bytes) is larger than a JPEG holds (65502); it is "
+        "left out: write .png or .tif to keep it"]
     assert load_image(tmp_path / "big.jpg").xmp is None and load_image(tmp_path / "big.png").xmp == caption
