@@ -251,7 +251,8 @@ def _resumed_config(config, args):
     renamed = {"dependent": "in_channels", "no_amp": "amp"}
     typed = {renamed.get(dest, dest) for dest in args.typed} | {"out"} | ({"data"} if args.data else set())
     given = config.to_dict()
-    return TrainConfig.from_dict({**saved, **{name: given[name] for name in typed if name in given}})
+    # DATA left out: "" lets train() take the folder the run trained on, by its absolute path in the checkpoint
+    return TrainConfig.from_dict({**saved, "data": "", **{name: given[name] for name in typed if name in given}})
 
 
 def _typed_options(argv: list[str] | None) -> set[str]:

@@ -6,8 +6,10 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from rehue.cli import main
 from rehue.errors import RehueError
@@ -93,9 +95,15 @@ def test_a_resumed_run_refuses_changed_settings_and_takes_the_rest_from_the_run(
     assert list_checkpoints(out / "checkpoints") == checkpoints
 
 
-def test_resume_takes_the_runs_own_data_and_a_finished_run_is_left_alone(tmp_path, photo_folder, capsys):
+def test_resume_takes_the_runs_own_data_and_a_finished_run_is_left_alone(tmp_path, photo_folder, capsys,
+                                                                        monkeypatch):
     out = tmp_path / "run"
-    train(tiny_config(photo_folder, out, epochs=1), progress=False)
+    monkeypatch.chdir(tmp_path)
+    train(tiny_config("photos", out, epochs=1), progress=False)  # DATA as typed: relative to where train ran
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "photos").mkdir(parents=True)  # a folder of the same name, of gray photos: not the run's
+    Image.fromarray(np.full((40, 40), 128, np.uint8)).save(elsewhere / "photos" / "gray.png")
+    monkeypatch.chdir(elsewhere)
     base = ["train", "--out", str(out), "--device", "cpu", "--no-progress"]
     capsys.readouterr()
     assert main(base) == 2, "DATA may be left out only with --resume"
@@ -104,7 +112,8 @@ def test_resume_takes_the_runs_own_data_and_a_finished_run_is_left_alone(tmp_pat
 
     assert main(base + ["--resume", "--epochs", "2"]) == 0
     assert [json.loads(x)["epoch"] for x in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2]
-    assert json.loads((out / "config.json").read_text())["data"] == str(photo_folder)
+    assert json.loads((out / "config.json").read_text())["data"] == str(photo_folder.resolve()), \
+        "the folder the run trained on, wherever the resume is typed"
 
     written = {name: (out / name).stat().st_mtime_ns for name in ("model.safetensors", "metrics.jsonl")}
     capsys.readouterr()

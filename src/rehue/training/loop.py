@@ -320,16 +320,18 @@ RUN_ARTEFACTS = ("checkpoints", "samples", "tensorboard", "metrics.jsonl", "metr
 RESUME_MAY_CHANGE = ("out", "data", "epochs", "device", "workers", "amp")
 
 
-def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path) -> TrainConfig:
+def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path: str | None = None) -> TrainConfig:
     """The checkpoint's settings, with ``RESUME_MAY_CHANGE`` taken from ``given``. Any other difference is
-    an error: a run resumed with another learning rate or size would silently be neither run."""
+    an error: a run resumed with another learning rate or size would silently be neither run. Where
+    ``given`` names no data, the run's own: ``data_path``, the absolute path the checkpoint keeps (a
+    relative one would be read from wherever the resume is typed)."""
     changed = [(f.name, getattr(given, f.name), getattr(saved, f.name)) for f in fields(TrainConfig)
                if f.name not in RESUME_MAY_CHANGE and getattr(given, f.name) != getattr(saved, f.name)]
     if changed:
         words = ", ".join(f"{name} {new!r} (the run's {old!r})" for name, new, old in changed)
         raise RehueError(f"a resumed run keeps its own settings, and these differ: {words}; leave them out to "
                          "resume, or start a new run in another folder", out)
-    return replace(saved, data=given.data or saved.data, epochs=given.epochs, device=given.device,
+    return replace(saved, data=given.data or data_path or saved.data, epochs=given.epochs, device=given.device,
                    workers=given.workers, amp=given.amp)
 
 
@@ -361,7 +363,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         if loaded is None:
             raise RehueError("nothing to resume: no checkpoint in this folder", ckpt_dir)
         state, path = loaded
-        config = _resumed_config(config, TrainConfig.from_dict(state["config"]), out)
+        config = _resumed_config(config, TrainConfig.from_dict(state["config"]), out, state.get("data_path"))
         if config.epochs < state["epoch"]:
             raise UsageError(f"the run has trained {state['epoch']} epochs already, more than --epochs "
                              f"{config.epochs}; a resumed run can only go on", out)
@@ -531,7 +533,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
             _export(exported, config, history, out, save_model, ModelCard, restraint)
             _write_metrics(out, history, writer)
             save_checkpoint({
-                "config": config.to_dict(), "epoch": epoch + 1, "step": step, "history": history,
+                "config": config.to_dict(), "data_path": str(Path(config.data).resolve()),
+                "epoch": epoch + 1, "step": step, "history": history,
                 "restraint": restraint,
                 "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
