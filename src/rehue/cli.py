@@ -87,8 +87,15 @@ BORDERS_HELP = ("plain white or black borders of photos and videos (scanned prin
                 "shows the models everything")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse with its errors in one line, as rehue's own are, and the way to the options named."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rehue", description="Bring colour back to grayscale photos and films.")
+    parser = _OneLineParser(prog="rehue", description="Bring colour back to grayscale photos and films.")
     parser.add_argument("--version", action="version", version=f"rehue {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -469,9 +476,21 @@ class _WarningLine(logging.Handler):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; the warning lines it adds to the ``rehue`` logger go when it returns, so a
+    library user in the same process (a notebook that ran a command) gets no stderr output from them."""
     library_log = logging.getLogger("rehue")
-    if not any(isinstance(handler, _WarningLine) for handler in library_log.handlers):
-        library_log.addHandler(_WarningLine(logging.WARNING))
+    handler = None
+    if not any(isinstance(existing, _WarningLine) for existing in library_log.handlers):
+        handler = _WarningLine(logging.WARNING)
+        library_log.addHandler(handler)
+    try:
+        return _main(argv)
+    finally:
+        if handler is not None:
+            library_log.removeHandler(handler)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

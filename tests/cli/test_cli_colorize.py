@@ -198,6 +198,36 @@ def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as info:
         run("colorize")
     assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "rehue colorize: error: the following arguments are required: inputs, -o/--output (see rehue colorize "
+        "--help)"], "one line, as rehue's own errors, not the usage block"
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--codec", "zz"], "unknown codec 'zz'; choose one of: auto, h264, ffv1"),
+    (["--scene-mode", "foo"], "unknown scene mode 'foo'; choose one of: robust, thesis")])
+def test_a_film_setting_is_checked_on_a_photo_too(tmp_path, tiny_model, gray_jpeg, capsys, option, message):
+    """Before, --codec zz and --scene-mode foo passed on a photo run and failed on the same command for a film."""
+    assert run("colorize", gray_jpeg, "-o", tmp_path / "out.png", "--model", tiny_model, *option) == 2
+    assert capsys.readouterr().err.strip() == f"rehue: error: {message}"
+
+
+def test_several_inputs_into_a_name_with_a_picture_extension_are_refused(tmp_path, tiny_model, gray_jpeg, capsys):
+    """Before, `colorize a.jpg b.jpg -o new.png` made a folder called new.png."""
+    second = tmp_path / "second.jpg"
+    shutil.copy(gray_jpeg, second)
+    assert run("colorize", gray_jpeg, second, "-o", tmp_path / "new.png", "--model", tiny_model) == 2
+    assert capsys.readouterr().err.strip() == (f"rehue: error: {tmp_path / 'new.png'}: several inputs need an output "
+                                               "folder, and this names a .png file; name a folder (such as colorized/)")
+    assert not (tmp_path / "new.png").exists()
+
+
+def test_the_warning_lines_of_a_command_go_when_it_returns(tmp_path, tiny_model, gray_jpeg):
+    """A notebook that ran a command and then uses the library got the command's stderr lines for its warnings."""
+    import logging
+
+    assert run("colorize", gray_jpeg, "-o", tmp_path / "out.png", "--model", tiny_model) == 0
+    assert not [h for h in logging.getLogger("rehue").handlers if type(h).__name__ == "_WarningLine"]
 
 
 def test_version_and_help_are_fast():

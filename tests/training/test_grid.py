@@ -283,4 +283,4 @@ def test_missing_data_fails_before_any_training(tmp_path):
     config = write_grid(tmp_path, TWO_RUN_GRID.replace('"photos"', '"nowhere"'))
     with pytest.raises(RehueError, match="training data not found"):
         run_logged(config, tmp_path / "out")
-    assert not (tmp_path / "out" / "runs").exists()
+    assert not (tmp_path / "out").exists(), "no empty grid folder left behind"

@@ -69,6 +69,9 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
         return [Job(inputs[0], output)]
     if output.exists() and not output.is_dir():
         raise UsageError(f"{output}: several inputs need an output folder, not a file")
+    if not output.exists() and (output.suffix.lower() in OUTPUT_FORMATS or is_video_path(output)):
+        raise UsageError(f"{output}: several inputs need an output folder, and this names a {output.suffix} file; "
+                         "name a folder (such as colorized/)")
     jobs = []
     for source in inputs:
         if source.is_dir():
@@ -170,6 +173,14 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         raise UsageError(f"crf must be between 0 and 51 (H.264's scale), not {crf}")
     if preset is not None and preset not in H264_PRESETS:
         raise UsageError(f"unknown H.264 preset {preset!r}; choose one of: {', '.join(H264_PRESETS)}")
+    from rehue.video.io import CODECS
+    from rehue.video.scenes import SCENE_MODES
+
+    codec, scene_mode = (video_options or {}).get("codec"), (video_options or {}).get("scene_mode")
+    if codec is not None and codec not in CODECS:  # refused for a photo too: the same command on a film would be
+        raise UsageError(f"unknown codec {codec!r}; choose one of: {', '.join(CODECS)}")
+    if scene_mode is not None and scene_mode not in SCENE_MODES:
+        raise UsageError(f"unknown scene mode {scene_mode!r}; choose one of: {', '.join(SCENE_MODES)}")
     if image_ext.lower() not in OUTPUT_FORMATS:
         raise UsageError(f"unsupported image extension {image_ext!r}; use one of {', '.join(sorted(OUTPUT_FORMATS))}")
     output = Path(output)

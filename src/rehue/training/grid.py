@@ -488,8 +488,8 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     out = Path(out) if out is not None else spec.out
     runs = {run.name: run for run in spec.runs}
     started = time.perf_counter()
+    validation = _validation(spec.runs[0].config, spec.eval_images, log)  # missing data: refused, nothing made
     make_folder(out)
-    validation = _validation(spec.runs[0].config, spec.eval_images, log)
 
     outcomes = {}
     for index, run in enumerate(spec.runs, 1):
