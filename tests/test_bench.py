@@ -25,7 +25,22 @@ TINY_PLAN = BenchPlan(warmup=1, model_frames=3, scene_frames=6, eccv16_frames=1,
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    return run_benchmark(plan=TINY_PLAN, workdir=tmp_path_factory.mktemp("bench"), log=lambda message: None)
+    import logging
+
+    pipeline_log, warned = logging.getLogger("rehue.video.pipeline"), []
+
+    class Record(logging.Handler):
+        def emit(self, record):
+            warned.append(record.getMessage())
+
+    handler = Record(logging.WARNING)
+    pipeline_log.addHandler(handler)
+    try:
+        results = run_benchmark(plan=TINY_PLAN, workdir=tmp_path_factory.mktemp("bench"), log=lambda message: None)
+    finally:
+        pipeline_log.removeHandler(handler)
+    assert not [m for m in warned if "in colour already" in m], "its own clips are made in colour: no warning"
+    return results
 
 
 def test_benchmark_reports_every_figure(results):
@@ -96,7 +111,8 @@ def test_cli_parser():
     args = parser.parse_args(["bench", "--quick", "--json", "out.json", "--threads", "2", "--backend", "torch"])
     assert args.handler is cmd_bench and args.quick and args.threads == 2 and args.backend == "torch"
     for wrong, reason in ((["--device", "tpu"], "cpu or cuda"), (["--backend", "tensorflow"], "unknown backend"),
-                          (["--threads", "0"], "at least 1")):
+                          (["--threads", "0"], "at least 1"),
+                          (["--dependent-model", "none"], "--dependent-model goes with --model")):
         with pytest.raises(RehueError, match=reason):
             cmd_bench(parser.parse_args(["bench", *wrong]))
 

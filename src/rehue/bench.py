@@ -19,6 +19,7 @@ textures with hard cuts and an AAC tone), so the benchmark runs from a fresh clo
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
@@ -377,8 +378,20 @@ def bench_end_to_end(source: Path, target: Path, colorizer, dependent_model: str
             "load_average_before": load_before}
 
 
+class _NotAUsersFilm(logging.Filter):
+    """Drops the warning that a film is in colour already: the benchmark's clips are made in colour, and
+    the warning is meant for a user's film."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "is in colour already" not in record.getMessage()
+
+
+PIPELINE_LOG = logging.getLogger("rehue.video.pipeline")
+
+
 def peak_rss_child(argv: list[str]) -> None:
     """Entry point of the fresh process that colours one clip and prints its peak memory as JSON."""
+    PIPELINE_LOG.addFilter(_NotAUsersFilm())
     source, target, model, dependent_model, device, backend, threads = argv
     from rehue.inference.colorizer import Colorizer
     from rehue.video.pipeline import colorize_video
@@ -416,10 +429,7 @@ def run_benchmark(*, quick: bool = False, device: str = "cpu", model: str | None
     of the shipped architecture. ``backend`` and ``threads`` go to ``Colorizer.load`` (None: its
     default). ``plan`` overrides the frame counts (tests use a tiny one).
     """
-    import tempfile
-
-    from rehue.inference.colorizer import BACKENDS, DEFAULT_MODEL_THREADS, Colorizer, resolve_device
-    from rehue.video.pipeline import load_dependent
+    from rehue.inference.colorizer import BACKENDS
 
     if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
         raise RehueError(f"the benchmark runs on cpu or cuda, not {device!r}")
@@ -427,7 +437,24 @@ def run_benchmark(*, quick: bool = False, device: str = "cpu", model: str | None
         raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     if threads is not None and threads < 1:
         raise UsageError(f"threads must be at least 1, not {threads}")
+    if dependent_model is not None and model is None:
+        raise UsageError("--dependent-model goes with --model: without it the benchmark times random generators "
+                         "of its own, a dependent one among them")
     log = log or (lambda message: print(message, file=sys.stderr))
+    own_clips = _NotAUsersFilm()
+    PIPELINE_LOG.addFilter(own_clips)
+    try:
+        return _run_benchmark(quick, device, model, dependent_model, backend, threads, workdir, plan, log)
+    finally:
+        PIPELINE_LOG.removeFilter(own_clips)
+
+
+def _run_benchmark(quick, device, model, dependent_model, backend, threads, workdir, plan, log) -> dict:
+    import tempfile
+
+    from rehue.inference.colorizer import DEFAULT_MODEL_THREADS, Colorizer, resolve_device
+    from rehue.video.pipeline import load_dependent
+
     plan = plan or (QUICK_PLAN if quick else FULL_PLAN)
     device = resolve_device(device)
     started = time.perf_counter()
