@@ -250,6 +250,15 @@ def test_a_clip_against_another_model_keeps_one_gray_row_per_frame(tmp_path, tin
     assert "video v.mp4, tiny-independent (against)" in result.extra
 
 
+def test_a_note_on_how_the_models_pair_is_said_once_for_every_clip(tmp_path, tiny_model):
+    photo = textured_rgb(48, 80, seed=3)
+    clips = [make_clip(tmp_path / f"v{k}.mp4", [np.ascontiguousarray(photo[:, i : i + 64]) for i in range(4)], fps=4)
+             for k in range(2)]
+    messages = []
+    evaluate(tiny_model, clips, tmp_path / "r", progress=False, log=messages.append)
+    assert sum("the shipped dependent model learned" in m for m in messages) == 1, messages
+
+
 def test_a_clip_against_a_model_of_another_size_is_scored_on_the_same_frames(tmp_path, tiny_model):
     """Before, each model scaled the clip to twice its own size: a 64x64 model's frames were scored at 128
     px and a 32x32 one's at 64, and the comparison paired scores of different pictures."""

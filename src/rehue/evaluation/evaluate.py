@@ -92,7 +92,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     from rehue.evaluation.report import earlier_report, write_report
     from rehue.inference.colorizer import Colorizer
 
-    log = log or (lambda msg: print(msg, file=sys.stderr))
+    log = said_once(log or (lambda msg: print(msg, file=sys.stderr)))
     inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise RehueError("is a file; --out names the report folder", out_dir)
@@ -186,6 +186,17 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
 
 def _row_name(model) -> str:
     return Path(str(model)).stem if str(model) != "default" else "rehue (shipped)"
+
+
+def said_once(log):
+    """``log`` that says each line once (a note on how the models pair is the same for every clip)."""
+    said: set[str] = set()
+
+    def say(message: str) -> None:
+        if message not in said:
+            said.add(message)
+            log(message)
+    return say
 
 
 def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricTable, name: str, grid: list,
