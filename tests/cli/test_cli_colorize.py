@@ -481,3 +481,13 @@ def test_a_folder_colours_every_picture_and_film_format_it_reads_and_names_those
     assert (f"warning: {folder}: 3 file(s) passed over, in formats rehue does not read (1 .psd, 1 .heic, 1 .cr2); "
             "convert them to TIFF or PNG (photos) or MP4 (films) first") in err
     assert "notes.txt" not in err and ".txt" not in err
+
+
+def test_a_sixteen_bit_scan_into_an_eight_bit_format_says_so(tmp_path, tiny_model, capsys):
+    scan = tmp_path / "scan16.png"
+    Image.fromarray((np.linspace(0, 65535, 40 * 30).reshape(30, 40)).astype(np.uint16)).save(scan)
+    assert run("colorize", scan, "-o", tmp_path / "out.jpg", "--model", tiny_model, "--no-progress") == 0
+    assert (f"warning: {tmp_path / 'out.jpg'}: .jpg holds 8 bits a sample, so this 16-bit scan is written at 8; "
+            "write .png or .tif to keep its depth") in capsys.readouterr().err
+    assert run("colorize", scan, "-o", tmp_path / "out.png", "--model", tiny_model, "--no-progress") == 0
+    assert "warning" not in capsys.readouterr().err

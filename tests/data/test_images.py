@@ -290,6 +290,11 @@ def test_a_colour_profile_gives_the_tones_a_colour_managed_viewer_shows(tmp_path
     assert error.mean() < 1 and error.max() < 10, "as sRGB shows them (8-bit colour management: the deepest shadow)"
     Image.fromarray(levels).save(tmp_path / "untagged.png")
     assert np.array_equal(load_image(tmp_path / "untagged.png").rgb[..., 0], levels), "no profile: sRGB's numbers"
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "scan.tif", np.rot90(levels, 1), iccprofile=profile,
+                     extratags=[(274, "H", 1, 6, True)])  # a layout read with tifffile, not Pillow
+    assert np.array_equal(load_image(tmp_path / "scan.tif").rgb, loaded.rgb), "the profile applies there too"
 
 
 XMP_PACKET = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'

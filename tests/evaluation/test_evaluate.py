@@ -37,6 +37,8 @@ def test_full_resolution_scores_follow_the_fit(tmp_path, photo_folder, tiny_mode
         assert result.extra["photo_fit"] == fit
         psnr[fit] = result.table.rows["tiny-independent"]
     assert psnr["native"] != psnr["letterbox"], "non-square photos are shown to the model differently"
+    with pytest.raises(UsageError, match="unknown fit 'square'; choose one of"):
+        evaluate(tiny_model, [photo_folder], tmp_path / "centre", progress=False, fit="square")
     with pytest.raises(UsageError, match="--fit letterbox changes only photos scored with --full-res"):
         evaluate(tiny_model, [photo_folder], tmp_path / "centre", progress=False, fit="letterbox")
     assert not (tmp_path / "centre").exists(), "a centre crop is square, where the fits are the same: refused"

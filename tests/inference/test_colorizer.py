@@ -431,11 +431,20 @@ def test_colorize_reads_what_a_notebook_or_a_web_service_hands_it_as_a_viewer_sh
     upright = colorizer.colorize(tmp_path / "phone.jpg")
     assert upright.shape[:2] == gray.shape
     assert np.array_equal(colorizer.colorize(Image.open(tmp_path / "phone.jpg")), upright), "turned as from its path"
+    from tests.data.test_images import gray_icc_profile
+
+    Image.fromarray(gray).save(tmp_path / "linear.png", icc_profile=gray_icc_profile(1.0, "Linear Gray"))
+    assert np.array_equal(colorizer.colorize(Image.open(tmp_path / "linear.png")),
+                          colorizer.colorize(tmp_path / "linear.png")), "a PIL image's profile applies as a file's"
     data = (tmp_path / "phone.jpg").read_bytes()
     assert np.array_equal(colorizer.colorize(data), upright)
     assert np.array_equal(colorizer.colorize(io.BytesIO(data)), upright)
     with pytest.raises(RehueError, match="not an image file"):
         colorizer.colorize(b"not an image")
+    with open(tmp_path / "phone.jpg", encoding="latin-1") as text, pytest.raises(RehueError, match='open it with "rb"'):
+        colorizer.colorize(text)
+    with pytest.raises(RehueError, match="float levels must lie in 0-1 or 0-255; this image holds -0.2"):
+        colorizer.colorize(np.full((8, 8), -0.2, np.float32))
 
     alpha = np.tile(np.arange(56, dtype=np.uint8) * 4, (40, 1))
     rgba = colorizer.colorize(np.dstack([gray, gray, gray, alpha]))

@@ -134,7 +134,10 @@ def load_image(source) -> LoadedImage:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if isinstance(source, (bytes, bytearray, memoryview)) or hasattr(source, "read"):
-        data = bytes(source.read() if hasattr(source, "read") else source)
+        data = source.read() if hasattr(source, "read") else source
+        if isinstance(data, str):
+            raise RehueError("a file opened as text holds no image bytes: open it with \"rb\"")
+        data = bytes(data)
         if not data:
             raise RehueError("empty image data")
         path, opened = None, io.BytesIO(data)
@@ -164,7 +167,7 @@ def load_image(source) -> LoadedImage:
                 xmp, text = upright_xmp(_xmp(image)), _png_text(image)
                 loaded = _tiff_pillow_misreads(image, data, orientation)
                 if loaded is None:
-                    image = ImageOps.exif_transpose(_in_srgb(image, path, deep=deep_rgb))
+                    image = ImageOps.exif_transpose(in_srgb(image, path, deep=deep_rgb))
                     loaded = pil_to_loaded(image, None if path is None else str(path))
                     if deep_rgb:
                         _add_deep_rgb(loaded, data, orientation)
@@ -183,7 +186,7 @@ def load_image(source) -> LoadedImage:
         raise RehueError(reason, path) from None
 
 
-def _in_srgb(image, path: Path | None, *, deep: bool = False):
+def in_srgb(image, path: Path | None, *, deep: bool = False):
     """``image`` with the tones its ICC profile gives it, as a colour-managed viewer shows it, in sRGB
     (the space rehue's Lab conversion and every untagged output assume). A scan tagged "Gray Gamma 2.2",
     "Dot Gain 20%" or linear gray, an Adobe RGB photo or a CMYK print file would otherwise be read as if
@@ -209,7 +212,7 @@ def _in_srgb(image, path: Path | None, *, deep: bool = False):
         picture = image.convert(image.mode[:-1]) if alpha is not None else image
         converted = ImageCms.profileToProfile(picture, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
     except (ImageCms.PyCMSError, OSError, ValueError) as exc:
-        logging.getLogger(__name__).warning("%s: its colour profile cannot be read (%s); its numbers are read as "
+        logging.getLogger(__name__).warning("%s: its colour profile cannot be applied (%s); its numbers are read as "
                                             "sRGB's", path or "the image", exc)
         return image
     if picture.mode == "L":
@@ -351,8 +354,23 @@ def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> Load
         samples = samples[..., None]
     if photometric == MIN_IS_WHITE:
         samples = np.iinfo(samples.dtype).max - samples if bits in (8, 16) else (2**int(bits) - 1) - samples
-    return array_to_loaded(_oriented(samples, orientation), str(source) if isinstance(source, Path) else None,
-                           colour=photometric == RGB_PHOTOMETRIC)
+    samples = _oriented(samples, orientation)
+    name = str(source) if isinstance(source, Path) else None
+    if image.info.get("icc_profile"):  # the profile applies here as to any other file
+        from PIL import Image
+
+        if samples.dtype != np.uint8:
+            in_srgb(image, name, deep=True)  # not applied to 16-bit samples: it says so
+        else:
+            colour = photometric == RGB_PHOTOMETRIC and samples.shape[2] >= 3
+            mode = {(True, 3): "RGB", (True, 4): "RGBA", (False, 1): "L", (False, 2): "LA"}.get(
+                (colour, min(samples.shape[2], 4 if colour else 2)))
+            if mode:
+                picture = Image.fromarray(np.ascontiguousarray(samples[..., :len(mode)]).squeeze(-1)
+                                          if mode == "L" else np.ascontiguousarray(samples[..., :len(mode)]), mode)
+                picture.info["icc_profile"] = image.info["icc_profile"]
+                return pil_to_loaded(in_srgb(picture, name), name)
+    return array_to_loaded(samples, name, colour=photometric == RGB_PHOTOMETRIC)
 
 
 def array_to_loaded(samples: np.ndarray, path: str | None, *, colour: bool) -> LoadedImage:

@@ -90,7 +90,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
 
     from rehue.data.images import is_inside, load_image
     from rehue.evaluation.report import earlier_report, write_report
-    from rehue.inference.colorizer import Colorizer
+    from rehue.inference.colorizer import FITS, Colorizer
 
     log = said_once(log or (lambda msg: print(msg, file=sys.stderr)))
     inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
@@ -106,6 +106,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         raise UsageError(f"--limit must be at least 0 (0: every image), not {limit}")
     if video_frames < 1:
         raise UsageError(f"--video-frames must be at least 1, not {video_frames}")
+    if fit is not None and fit not in FITS:
+        raise UsageError(f"unknown fit {fit!r}; choose one of: {', '.join(FITS)}")
     if fit is not None and not full_res:
         raise UsageError(f"--fit {fit} changes only photos scored with --full-res: at the working size each photo "
                          "is a centre crop of the model's size, shown to it whole")

@@ -720,7 +720,7 @@ class Colorizer:
 
         Colour input is converted to gray first (its L* is kept), so the result depends on L* alone.
         """
-        from rehue.data.images import load_image, pil_to_loaded
+        from rehue.data.images import in_srgb, load_image, pil_to_loaded
 
         alpha = None
         if type(image).__module__.split(".")[0] == "torch":
@@ -731,7 +731,7 @@ class Colorizer:
         elif hasattr(image, "mode") and hasattr(image, "size") and hasattr(image, "getexif"):
             from PIL import ImageOps
 
-            loaded = pil_to_loaded(ImageOps.exif_transpose(image))
+            loaded = pil_to_loaded(ImageOps.exif_transpose(in_srgb(image, None)))
         else:
             loaded = None
         if loaded is not None:
@@ -786,7 +786,9 @@ def _levels(array: np.ndarray, depth=None) -> np.ndarray:
     elif array.dtype.kind == "f":
         if not np.isfinite(array).all():
             raise RehueError("the image holds NaN or infinite values")
-        high = float(array.max())
+        high, low = float(array.max()), float(array.min())
+        if low < 0:
+            raise RehueError(f"float levels must lie in 0-1 or 0-255; this image holds {low:g}")
         if high > 255:
             raise RehueError(f"float levels must lie in 0-1 or 0-255; this image reaches {high:g} (divide "
                              "16-bit levels by 65535)")

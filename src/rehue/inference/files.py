@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rehue.data.images import (
+    DEEP_FORMATS,
     OUTPUT_FORMATS,
     check_folder_can_be_made,
     check_output_path,
@@ -134,6 +135,9 @@ def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: boo
         if has_colour(image.rgb[::step, ::step]):
             logger.warning("%s: is in colour already (a toned print, a tinted photo?); its colour is replaced by "
                            "the model's, from its lightness alone", source)
+    if image.deep_gray is not None and OUTPUT_FORMATS.get(target.suffix.lower()) not in DEEP_FORMATS:
+        logger.warning("%s: %s holds 8 bits a sample, so this 16-bit scan is written at 8; write .png or .tif to "
+                       "keep its depth", target, target.suffix)
     if image.alpha is not None and OUTPUT_FORMATS.get(target.suffix.lower()) == "JPEG":
         logger.warning("%s: JPEG holds no transparency, so the transparent parts show; write .png, .webp or .tif "
                        "to keep it", target)
