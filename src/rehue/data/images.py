@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import re
 import warnings
@@ -20,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from rehue.errors import RehueError
+
+logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif", ".ppm",
                   ".pgm", ".pbm", ".pnm", ".jp2", ".j2k", ".j2c", ".jpc", ".jpf", ".jpx", ".avif", ".tga", ".pcx",
@@ -192,8 +195,6 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
     "Dot Gain 20%" or linear gray, an Adobe RGB photo or a CMYK print file would otherwise be read as if
     its numbers were sRGB's, and come out lighter or darker. sRGB-tagged files are left as they are;
     16-bit files keep their numbers, with a warning (Pillow's colour management is 8-bit)."""
-    import logging
-
     from PIL import ImageCms
 
     icc = image.info.get("icc_profile")
@@ -204,7 +205,7 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
         if "srgb" in ImageCms.getProfileDescription(profile).lower():
             return image
         if deep or image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK"):
-            logging.getLogger(__name__).warning(
+            logger.warning(
                 "%s: its colour profile (%s) is not applied to %s samples; its numbers are read as sRGB's", path
                 or "the image", ImageCms.getProfileDescription(profile).strip(), "16-bit" if deep else image.mode)
             return image
@@ -212,8 +213,8 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
         picture = image.convert(image.mode[:-1]) if alpha is not None else image
         converted = ImageCms.profileToProfile(picture, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
     except (ImageCms.PyCMSError, OSError, ValueError) as exc:
-        logging.getLogger(__name__).warning("%s: its colour profile cannot be applied (%s); its numbers are read as "
-                                            "sRGB's", path or "the image", exc)
+        logger.warning("%s: its colour profile cannot be applied (%s); its numbers are read as sRGB's",
+                       path or "the image", exc)
         return image
     if picture.mode == "L":
         converted = converted.getchannel("G")  # gray stays gray: the transform keeps R = G = B
@@ -592,11 +593,8 @@ def _write_pillow(rgb, path, fmt, alpha, quality, dpi, exif, fast, xmp=None, tex
     if exif is not None:
         options["exif"] = exif
     if fmt == "JPEG" and xmp and len(xmp) > JPEG_XMP_BYTES:
-        import logging
-
-        logging.getLogger(__name__).warning("%s: the XMP packet (%d bytes) is larger than a JPEG holds (%d); it is "
-                                            "left out: write .png or .tif to keep it", path_label(path), len(xmp),
-                                            JPEG_XMP_BYTES)
+        logger.warning("%s: the XMP packet (%d bytes) is larger than a JPEG holds (%d); it is left out: write .png "
+                       "or .tif to keep it", path_label(path), len(xmp), JPEG_XMP_BYTES)
     elif fmt in ("JPEG", "WEBP") and xmp:
         options["xmp"] = xmp
     elif fmt == "TIFF" and xmp:
