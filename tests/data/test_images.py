@@ -220,7 +220,8 @@ def _scan_ramp16() -> np.ndarray:
 
 
 @pytest.mark.parametrize("layout", ["uncompressed, turned (orientation 5-8)", "16-bit RGB turned",
-                                    "16-bit RGB planar", "16-bit MinIsWhite"])
+                                    "16-bit RGB planar", "16-bit MinIsWhite", "palette turned", "CMYK turned",
+                                    "gray and alpha planar"])
 def test_tiff_layouts_pillow_misreads_come_out_upright_and_at_their_depth(tmp_path, layout):
     """Before, Pillow's reading was taken as it came: an uncompressed TIFF with Orientation 5-8 came out
     sideways and scrambled, a planar 16-bit RGB scan as noise, a 16-bit MinIsWhite scan as a negative,
@@ -238,6 +239,21 @@ def test_tiff_layouts_pillow_misreads_come_out_upright_and_at_their_depth(tmp_pa
             tags[274] = orientation
             Image.fromarray(np.ascontiguousarray(turned)).save(path, tiffinfo=tags)
             assert np.abs(load_image(path).rgb[..., 0].astype(int) - picture8).max() <= 1, orientation
+        return
+    if layout in ("palette turned", "CMYK turned", "gray and alpha planar"):
+        turned = np.rot90(picture8, 1)
+        if layout == "palette turned":
+            levels = np.arange(256, dtype=np.uint16) * 257
+            tifffile.imwrite(path, turned, photometric="palette", colormap=np.stack([levels] * 3),
+                             extratags=[(274, "H", 1, 6, True)])
+        elif layout == "CMYK turned":
+            ink = np.dstack([np.zeros_like(turned)] * 3 + [255 - turned])
+            tifffile.imwrite(path, ink, photometric="separated", extratags=[(274, "H", 1, 6, True)])
+        else:
+            tifffile.imwrite(path, np.stack([picture8, np.full_like(picture8, 200)]), photometric="minisblack",
+                             planarconfig="separate", extrasamples=["unassalpha"])
+        loaded = load_image(path)
+        assert np.abs(loaded.rgb[..., 0].astype(int) - picture8).max() <= 2, "upright, its levels right"
         return
     if layout == "16-bit RGB turned":
         tifffile.imwrite(path, np.dstack([np.rot90(picture16, 1)] * 3), photometric="rgb", compression="zlib",

@@ -164,11 +164,13 @@ def load_image(source) -> LoadedImage:
                     ";16" in _raw_mode(image)
                 orientation = image.getexif().get(0x0112, 1)
                 frames = getattr(image, "n_frames", 1)
-                image.load()
+                # before Pillow decodes a TIFF (a layout it misreads may not decode at all); its tags are read
+                loaded = _tiff_pillow_misreads(image, data, orientation)
+                if loaded is None:
+                    image.load()  # a PNG's text and EXIF may follow its pixels
                 exif = _kept_exif(image)  # a turned copy of a TIFF would have lost its tags
                 dpi = _dpi(image.info.get("dpi"))
                 xmp, text = upright_xmp(_xmp(image)), _png_text(image)
-                loaded = _tiff_pillow_misreads(image, data, orientation)
                 if loaded is None:
                     image = ImageOps.exif_transpose(in_srgb(image, path, deep=deep_rgb))
                     loaded = pil_to_loaded(image, None if path is None else str(path))
@@ -323,7 +325,7 @@ def _oriented(array: np.ndarray, orientation: int) -> np.ndarray:
 
 # TIFF tags that decide how its samples are laid out
 TIFF_PHOTOMETRIC, TIFF_BITS, TIFF_PLANAR = 262, 258, 284
-MIN_IS_WHITE, MIN_IS_BLACK, RGB_PHOTOMETRIC, PLANAR_SEPARATE = 0, 1, 2, 2
+MIN_IS_WHITE, MIN_IS_BLACK, RGB_PHOTOMETRIC, PALETTE, SEPARATED, PLANAR_SEPARATE = 0, 1, 2, 3, 5, 2
 
 
 def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> LoadedImage | None:
@@ -336,9 +338,12 @@ def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> Load
     tags = image.tag_v2
     photometric = tags.get(TIFF_PHOTOMETRIC)
     bits = max(np.atleast_1d(tags.get(TIFF_BITS, 8)))
+    turned = orientation in (5, 6, 7, 8)
+    if (photometric in (PALETTE, SEPARATED) and turned and bits == 8
+            and image.mode in ("P", "CMYK")):  # read as stored, then turned and converted by Pillow
+        return _turned_by_pillow(image, source, orientation)
     if photometric not in (MIN_IS_WHITE, MIN_IS_BLACK, RGB_PHOTOMETRIC) or not (
-            orientation in (5, 6, 7, 8) or tags.get(TIFF_PLANAR) == PLANAR_SEPARATE
-            or (photometric == MIN_IS_WHITE and bits > 8)):
+            turned or tags.get(TIFF_PLANAR) == PLANAR_SEPARATE or (photometric == MIN_IS_WHITE and bits > 8)):
         return None
     import tifffile
 
@@ -372,6 +377,32 @@ def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> Load
                 picture.info["icc_profile"] = image.info["icc_profile"]
                 return pil_to_loaded(in_srgb(picture, name), name)
     return array_to_loaded(samples, name, colour=photometric == RGB_PHOTOMETRIC)
+
+
+def _turned_by_pillow(image, source: Path | bytes, orientation: int) -> LoadedImage | None:
+    """An 8-bit palette or CMYK page turned by Orientation 5-8: its samples as tifffile reads them, turned,
+    and made a Pillow image of the page's own mode (its palette, its profile), which converts them."""
+    import tifffile
+    from PIL import Image
+
+    try:
+        with tifffile.TiffFile(source if isinstance(source, Path) else io.BytesIO(source)) as tif:
+            page = tif.pages.first
+            samples, axes = page.asarray(), page.axes
+    except Exception:  # tifffile cannot either: Pillow's reading stands
+        return None
+    if samples.dtype != np.uint8 or set(axes) - set("SYX"):
+        return None
+    samples = np.moveaxis(samples, [axes.index(a) for a in "YX"], [0, 1])
+    channels = {"P": 1, "CMYK": 4}[image.mode]
+    if (samples.shape[2] if samples.ndim == 3 else 1) != channels:
+        return None
+    picture = Image.fromarray(_oriented(samples, orientation), image.mode)
+    if image.mode == "P":
+        picture.putpalette(image.getpalette())
+    picture.info = dict(image.info)
+    name = str(source) if isinstance(source, Path) else None
+    return pil_to_loaded(in_srgb(picture, name), name)
 
 
 def array_to_loaded(samples: np.ndarray, path: str | None, *, colour: bool) -> LoadedImage:
