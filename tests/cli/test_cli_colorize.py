@@ -439,6 +439,15 @@ def test_names_near_the_file_systems_limit_are_written_and_their_killed_temp_fil
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{stem}.png" for stem in names)
     assert f"such as {killed}" in capsys.readouterr().err, "a killed run's shortened temp file is still found"
 
+    twins, twins_out = tmp_path / "twins", tmp_path / "twins-out"  # told apart by extension: "-tif" added
+    twins.mkdir()
+    for suffix in (".tif", ".jpg"):
+        Image.fromarray(textured_rgb(30, 40)[..., 0]).save(twins / f"{'s' * 250}{suffix}")
+    assert run("colorize", twins, "-o", twins_out, "--model", tiny_model, "--no-progress") == 0
+    names = sorted(p.name for p in twins_out.iterdir())
+    assert len(names) == 2 and all(len(name.encode()) <= 255 for name in names)
+    assert [name.rsplit("-", 1)[1] for name in names] == ["jpg.png", "tif.png"]
+
 
 def test_a_multi_page_scan_is_coloured_as_its_first_page_with_a_warning(tmp_path, tiny_model, capsys):
     pages = [Image.fromarray(textured_rgb(30, 40, seed=i)[..., 0]) for i in range(3)]

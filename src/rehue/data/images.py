@@ -459,14 +459,19 @@ NAME_BYTES = 255  # the longest file name most file systems allow
 def _temp_prefix(target: Path) -> str:
     """The temporary name of ``target`` up to its process number. A name near the file system's limit is
     shortened, with a digest of the whole, so that the temporary name (about 20 bytes longer) fits too."""
+    room = NAME_BYTES - len(target.suffix.encode()) - len(".rehue-tmp") - 1 - 10  # the dot, a process number
+    return f".{fitted_stem(target.stem, room)}.rehue-tmp"
+
+
+def fitted_stem(stem: str, room: int) -> str:
+    """``stem`` if it fits in ``room`` bytes, else its start and a digest of the whole (distinct stems stay
+    distinct), in ``room`` bytes."""
     import hashlib
 
-    stem = target.stem
-    room = NAME_BYTES - len(target.suffix.encode()) - len(".rehue-tmp") - 1 - 10  # the dot, a process number
-    if len(stem.encode()) > room:
-        digest = hashlib.sha256(stem.encode()).hexdigest()[:12]
-        stem = stem.encode()[:room - 13].decode(errors="ignore") + "~" + digest
-    return f".{stem}.rehue-tmp"
+    if len(stem.encode()) <= room:
+        return stem
+    digest = hashlib.sha256(stem.encode()).hexdigest()[:12]
+    return stem.encode()[:room - 13].decode(errors="ignore") + "~" + digest
 
 
 def remove_stale_temps(targets) -> list[Path]:

@@ -11,9 +11,11 @@ from pathlib import Path
 
 from rehue.data.images import (
     DEEP_FORMATS,
+    NAME_BYTES,
     OUTPUT_FORMATS,
     check_folder_can_be_made,
     check_output_path,
+    fitted_stem,
     has_colour,
     is_image_path,
     is_inside,
@@ -102,8 +104,9 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
     separated = []
     for job in unique.values():
         target = job.target
-        if sharing[target] > 1:
-            target = target.with_name(f"{target.stem}-{job.source.suffix[1:].lower()}{target.suffix}")
+        if sharing[target] > 1:  # told apart by the input's extension, within the file system's name length
+            told = f"-{job.source.suffix[1:].lower()}{target.suffix}"
+            target = target.with_name(fitted_stem(target.stem, NAME_BYTES - len(told.encode())) + told)
         other = written_by.setdefault(target, job)
         if other is not job:
             raise RehueError(f"{other.source} and {job.source} would both be written here; colour them into "
