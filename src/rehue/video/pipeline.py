@@ -594,16 +594,16 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
 
 
 def _warn_of_what_is_lost(reader, codec: str) -> None:
-    """One warning for what the colour version cannot keep: samples deeper than 8 bits, and streams
+    """A warning each for what the colour version cannot keep: samples deeper than 8 bits, and streams
     other than the picture, the sound, the chapters and the timecode."""
     if reader.bits_per_sample > 8:
         logger.warning("%s: its %d-bit samples are coloured and written at 8 bits%s", reader.path,
                        reader.bits_per_sample, ", the lossless master too" if codec == "ffv1" else "")
     if left := reader.streams_not_carried():
-        logger.warning("%s: %s not carried to the colour version (rehue writes the picture, the sound, the "
-                       "chapters and the timecode)", reader.path,
-                       ", ".join(left[:-1]) + (" and " if len(left) > 1 else "") + left[-1] + (
-                           " is" if len(left) == 1 and left[0].startswith("1 ") else " are"))
+        listed = ", ".join(left[:-1]) + (" and " if len(left) > 1 else "") + left[-1]
+        verb = "is" if left == [left[0]] and left[0].startswith("1 ") else "are"
+        logger.warning("%s: %s %s not carried to the colour version (rehue writes the picture, the sound, the "
+                       "chapters and the timecode)", reader.path, listed, verb)
 
 
 def frame_files(folder: Path) -> list[Path]:
