@@ -345,19 +345,9 @@ def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> Load
     if photometric not in (MIN_IS_WHITE, MIN_IS_BLACK, RGB_PHOTOMETRIC) or not (
             turned or tags.get(TIFF_PLANAR) == PLANAR_SEPARATE or (photometric == MIN_IS_WHITE and bits > 8)):
         return None
-    import tifffile
-
-    try:
-        with tifffile.TiffFile(source if isinstance(source, Path) else io.BytesIO(source)) as tif:
-            page = tif.pages.first
-            samples, axes = page.asarray(), page.axes
-    except Exception:  # tifffile cannot either: Pillow's reading stands
+    samples = _first_page_samples(source)
+    if samples is None:
         return None
-    if samples.dtype.kind not in "ui" or samples.dtype.itemsize > 2 or set(axes) - set("SYX"):
-        return None
-    samples = np.moveaxis(samples, [axes.index(a) for a in "YX"], [0, 1])
-    if samples.ndim == 2:
-        samples = samples[..., None]
     if photometric == MIN_IS_WHITE:
         samples = np.iinfo(samples.dtype).max - samples if bits in (8, 16) else (2**int(bits) - 1) - samples
     samples = _oriented(samples, orientation)
@@ -379,25 +369,33 @@ def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> Load
     return array_to_loaded(samples, name, colour=photometric == RGB_PHOTOMETRIC)
 
 
-def _turned_by_pillow(image, source: Path | bytes, orientation: int) -> LoadedImage | None:
-    """An 8-bit palette or CMYK page turned by Orientation 5-8: its samples as tifffile reads them, turned,
-    and made a Pillow image of the page's own mode (its palette, its profile), which converts them."""
+def _first_page_samples(source: Path | bytes) -> np.ndarray | None:
+    """The first page of a TIFF as tifffile reads it, (H, W, S) 8- or 16-bit integers as stored; None
+    where tifffile cannot read it either (Pillow's reading then stands) or it holds other samples."""
     import tifffile
-    from PIL import Image
 
     try:
         with tifffile.TiffFile(source if isinstance(source, Path) else io.BytesIO(source)) as tif:
             page = tif.pages.first
             samples, axes = page.asarray(), page.axes
-    except Exception:  # tifffile cannot either: Pillow's reading stands
+    except Exception:
         return None
-    if samples.dtype != np.uint8 or set(axes) - set("SYX"):
+    if samples.dtype.kind not in "ui" or samples.dtype.itemsize > 2 or set(axes) - set("SYX"):
         return None
     samples = np.moveaxis(samples, [axes.index(a) for a in "YX"], [0, 1])
-    channels = {"P": 1, "CMYK": 4}[image.mode]
-    if (samples.shape[2] if samples.ndim == 3 else 1) != channels:
+    return samples[..., None] if samples.ndim == 2 else samples
+
+
+def _turned_by_pillow(image, source: Path | bytes, orientation: int) -> LoadedImage | None:
+    """An 8-bit palette or CMYK page turned by Orientation 5-8: its samples as tifffile reads them, turned,
+    and made a Pillow image of the page's own mode (its palette, its profile), which converts them."""
+    from PIL import Image
+
+    samples = _first_page_samples(source)
+    if samples is None or samples.dtype != np.uint8 or samples.shape[2] != {"P": 1, "CMYK": 4}[image.mode]:
         return None
-    picture = Image.fromarray(_oriented(samples, orientation), image.mode)
+    samples = _oriented(samples, orientation)
+    picture = Image.fromarray(samples[..., 0] if image.mode == "P" else samples, image.mode)
     if image.mode == "P":
         picture.putpalette(image.getpalette())
     picture.info = dict(image.info)
