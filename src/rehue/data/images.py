@@ -81,9 +81,7 @@ def is_video_path(path: Path) -> bool:
 def iter_video_files(root: Path) -> list[Path]:
     """Every video file under the folder ``root``, recursively, sorted; hidden files and folders are passed
     over, as by `iter_image_files` (a Mac's ``._clip.mp4`` beside ``clip.mp4`` is not a video)."""
-    root = Path(root)
-    return sorted(p for p in root.rglob("*") if p.is_file() and is_video_path(p)
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    return sorted(p for p in visible_files(root) if is_video_path(p) and p.is_file())
 
 
 def to_uint8(array: np.ndarray) -> np.ndarray:
@@ -127,8 +125,7 @@ def pil_to_loaded(image, path: str | None = None) -> LoadedImage:
     if mode != "RGB":
         image = image.convert("RGB")  # CMYK, YCbCr, LAB, HSV
     rgb = np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
-    is_gray = bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
-    return LoadedImage(rgb, alpha, is_gray, path)
+    return LoadedImage(rgb, alpha, is_neutral(rgb), path)
 
 
 def load_image(source) -> LoadedImage:
@@ -231,12 +228,6 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
 XMP_PNG_KEY = "XML:com.adobe.xmp"
 JPEG_XMP_BYTES = 65502  # one APP1 segment, less its "http://ns.adobe.com/xap/1.0/" header (no extended XMP)
 XMP_ORIENTATION = re.compile(rb'(tiff:Orientation(?:="|>))[0-9]')
-
-
-def path_label(path: Path) -> Path:
-    """The output a temporary file stands for (``temp_path_for``'s inverse, for messages)."""
-    match = re.fullmatch(r"\.(.+)\.rehue-tmp\d+(\.[^.]+)", path.name)
-    return path.with_name(f"{match[1]}{match[2]}") if match else path
 
 
 def upright_xmp(packet: bytes | None) -> bytes | None:
@@ -413,13 +404,14 @@ def array_to_loaded(samples: np.ndarray, path: str | None, *, colour: bool) -> L
     if samples.dtype == np.uint16:
         from rehue.color.lab import rgb_to_gray
 
-        deep = picture[..., 0] if channels == 1 or _is_neutral(picture) else rgb_to_gray(picture, np.uint16)
+        deep = picture[..., 0] if channels == 1 or is_neutral(picture) else rgb_to_gray(picture, np.uint16)
         deep = np.ascontiguousarray(deep)
     rgb = np.ascontiguousarray(np.broadcast_to(to_uint8(picture), (*picture.shape[:2], 3)))
-    return LoadedImage(rgb, alpha, channels == 1 or _is_neutral(rgb), path, deep_gray=deep)
+    return LoadedImage(rgb, alpha, channels == 1 or is_neutral(rgb), path, deep_gray=deep)
 
 
-def _is_neutral(rgb: np.ndarray) -> bool:
+def is_neutral(rgb: np.ndarray) -> bool:
+    """Whether (H, W, 3) samples are gray exactly: their three channels equal."""
     return bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
 
 
@@ -442,8 +434,7 @@ def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int) -
     rgb = _oriented(data[..., 2::-1], orientation)
     if rgb.shape != loaded.rgb.shape:
         return
-    same = np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2])
-    loaded.deep_gray = np.ascontiguousarray(rgb[..., 0]) if same else rgb_to_gray(rgb, np.uint16)
+    loaded.deep_gray = np.ascontiguousarray(rgb[..., 0]) if is_neutral(rgb) else rgb_to_gray(rgb, np.uint16)
 
 
 def temp_path_for(target: Path) -> Path:
@@ -582,6 +573,10 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
                          f"{rgb.shape[1]}x{rgb.shape[0]}; write it as .png or .tif", path)
     if rgb.dtype == np.uint16 and fmt not in DEEP_FORMATS:
         rgb = to_uint8(rgb)
+    if fmt == "JPEG" and xmp and len(xmp) > JPEG_XMP_BYTES:
+        logger.warning("%s: the XMP packet (%d bytes) is larger than a JPEG holds (%d); it is left out: write .png "
+                       "or .tif to keep it", path, len(xmp), JPEG_XMP_BYTES)
+        xmp = None
     if exif is not None or software:
         from PIL import Image
 
@@ -626,10 +621,7 @@ def _write_pillow(rgb, path, fmt, alpha, quality, dpi, exif, fast, xmp=None, tex
         options["dpi"] = dpi
     if exif is not None:
         options["exif"] = exif
-    if fmt == "JPEG" and xmp and len(xmp) > JPEG_XMP_BYTES:
-        logger.warning("%s: the XMP packet (%d bytes) is larger than a JPEG holds (%d); it is left out: write .png "
-                       "or .tif to keep it", path_label(path), len(xmp), JPEG_XMP_BYTES)
-    elif fmt in ("JPEG", "WEBP") and xmp:
+    if fmt in ("JPEG", "WEBP") and xmp:
         options["xmp"] = xmp
     elif fmt == "TIFF" and xmp:
         options["tiffinfo"] = {700: xmp}
@@ -704,15 +696,20 @@ def is_inside(path, folder) -> bool:
     return folder_path.is_dir() and Path(path).expanduser().resolve().is_relative_to(folder_path)
 
 
-def unread_media(root: Path) -> list[Path]:
-    """The files under the folder ``root`` that look like pictures or films rehue does not read
-    (``UNREAD_MEDIA_SUFFIXES``), hidden ones passed over as by `iter_image_files`."""
-    found = []
+def visible_files(root: Path):
+    """Every file under the folder ``root``, recursively, sorted folder by folder; hidden files and
+    folders (a Mac's ``._scan.jpg``, ``.git``) are passed over."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found += [Path(dirpath) / name for name in sorted(filenames)
-                  if not name.startswith(".") and Path(name).suffix.lower() in UNREAD_MEDIA_SUFFIXES]
-    return found
+        yield from (Path(dirpath) / name for name in sorted(filenames) if not name.startswith("."))
+
+
+def folder_media(root: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """One walk of the folder ``root``: its images (as `iter_image_files` orders them), its videos (as
+    `iter_video_files` does), and the pictures or films rehue does not read (``UNREAD_MEDIA_SUFFIXES``)."""
+    files = list(visible_files(root))
+    return ([p for p in files if is_image_path(p)], sorted(p for p in files if is_video_path(p) and p.is_file()),
+            [p for p in files if p.suffix.lower() in UNREAD_MEDIA_SUFFIXES])
 
 
 def iter_image_files(root: Path):
@@ -721,9 +718,4 @@ def iter_image_files(root: Path):
     if root.is_file():
         yield root
         return
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            candidate = Path(dirpath) / name
-            if is_image_path(candidate) and not name.startswith("."):
-                yield candidate
+    yield from (path for path in visible_files(root) if is_image_path(path))

@@ -720,7 +720,7 @@ class Colorizer:
 
         Colour input is converted to gray first (its L* is kept), so the result depends on L* alone.
         """
-        from rehue.data.images import in_srgb, load_image, pil_to_loaded
+        from rehue.data.images import in_srgb, is_neutral, load_image, pil_to_loaded
 
         alpha = None
         if type(image).__module__.split(".")[0] == "torch":
@@ -748,13 +748,13 @@ class Colorizer:
         array = _levels(array)
         depth = np.uint16 if array.dtype == np.uint16 else np.uint8
         if array.ndim == 3:
-            gray = array[..., 0] if array.dtype == depth and _is_gray(array) else rgb_to_gray(array, depth)
+            gray = array[..., 0] if array.dtype == depth and is_neutral(array) else rgb_to_gray(array, depth)
         else:
             gray = array if array.dtype == depth else rgb_to_gray(np.repeat(array[..., None], 3, axis=2))
         rgb = self.colorize_gray(np.ascontiguousarray(gray))[0]
         if alpha is None:
             return rgb
-        return np.dstack([rgb, _levels(np.asarray(alpha), depth)])
+        return np.dstack([rgb, _alpha_at(np.asarray(alpha), depth)])
 
     def colorize_video(self, source, target, **options):
         """Colour the video file ``source`` into ``target`` as ``rehue colorize`` does: scene detection, this
@@ -772,18 +772,17 @@ class Colorizer:
         return colorize_video(source, target, colorizer=self, **options)
 
 
-def _levels(array: np.ndarray, depth=None) -> np.ndarray:
+def _levels(array: np.ndarray) -> np.ndarray:
     """An array's levels as ``colorize`` reads them: uint8 and uint16 as they are, other integers as 8-bit
-    levels or, above 255, 16-bit ones; floats as 0-1, or 0-255 above 1. Anything else is a RehueError.
-    With ``depth`` (an alpha plane), the levels are put on that type's scale."""
+    levels or, above 255, 16-bit ones; floats as 0-1, or 0-255 above 1. Anything else is a RehueError."""
     if array.dtype.kind == "b":
-        array = array.astype(np.uint8) * np.uint8(255)
-    elif array.dtype.kind in "iu" and array.dtype not in (np.uint8, np.uint16):
+        return array.astype(np.uint8) * np.uint8(255)
+    if array.dtype.kind in "iu" and array.dtype not in (np.uint8, np.uint16):
         low, high = int(array.min()), int(array.max())
         if low < 0 or high > 65535:
             raise RehueError(f"integer levels must lie in 0-65535; this image holds {low} to {high}")
-        array = array.astype(np.uint16 if high > 255 else np.uint8)
-    elif array.dtype.kind == "f":
+        return array.astype(np.uint16 if high > 255 else np.uint8)
+    if array.dtype.kind == "f":
         if not np.isfinite(array).all():
             raise RehueError("the image holds NaN or infinite values")
         high, low = float(array.max()), float(array.min())
@@ -792,17 +791,16 @@ def _levels(array: np.ndarray, depth=None) -> np.ndarray:
         if high > 255:
             raise RehueError(f"float levels must lie in 0-1 or 0-255; this image reaches {high:g} (divide "
                              "16-bit levels by 65535)")
-        array = np.clip(array, 0.0, 255.0 if high > 1.0 else 1.0).astype(np.float32)
-        if high > 1.0:
-            array = array / np.float32(255.0)
-    elif array.dtype not in (np.uint8, np.uint16):
+        return array.astype(np.float32) / np.float32(255.0 if high > 1.0 else 1.0)
+    if array.dtype not in (np.uint8, np.uint16):
         raise RehueError(f"an image of {array.dtype} values cannot be read as levels")
-    if depth is None or array.dtype == depth:
-        return array
-    scale = {np.uint8: 255.0, np.uint16: 65535.0}
-    unit = array.astype(np.float32) / np.float32(scale[array.dtype.type]) if array.dtype.kind != "f" else array
-    return np.round(unit * scale[depth]).astype(depth)
+    return array
 
 
-def _is_gray(rgb: np.ndarray) -> bool:
-    return bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
+def _alpha_at(alpha: np.ndarray, depth) -> np.ndarray:
+    """An alpha plane's levels on the scale of ``depth`` (uint8 or uint16), the output's."""
+    levels = _levels(alpha)
+    if levels.dtype == depth:
+        return levels
+    unit = levels if levels.dtype.kind == "f" else levels.astype(np.float32) / np.float32(np.iinfo(levels.dtype).max)
+    return np.round(unit * np.iinfo(depth).max).astype(depth)

@@ -16,18 +16,16 @@ from rehue.data.images import (
     check_folder_can_be_made,
     check_output_path,
     fitted_stem,
+    folder_media,
     has_colour,
     is_image_path,
     is_inside,
     is_same_file,
     is_video_path,
-    iter_image_files,
-    iter_video_files,
     load_image,
     make_folder,
     remove_stale_temps,
     save_image,
-    unread_media,
 )
 from rehue.errors import RehueError, UsageError
 
@@ -79,12 +77,12 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     for source in inputs:
         if source.is_dir():
             output_below = is_inside(output, source) and output.resolve() != source.resolve()
-            found = [*((path, image_ext) for path in iter_image_files(source)),
-                     *((path, video_ext or ".mp4") for path in iter_video_files(source))]
+            images, videos, unread = folder_media(source)
+            found = [*((path, image_ext) for path in images), *((path, video_ext or ".mp4") for path in videos)]
             for path, suffix in found:
                 if not (output_below and is_inside(path, output)):
                     jobs.append(Job(path, output / path.relative_to(source).with_suffix(suffix)))
-            if unread := unread_media(source):
+            if unread:
                 kinds = Counter(path.suffix.lower() for path in unread)
                 logger.warning("%s: %d file(s) passed over, in formats rehue does not read (%s); convert them to "
                                "TIFF or PNG (photos) or MP4 (films) first", source, len(unread),
