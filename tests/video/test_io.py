@@ -160,7 +160,7 @@ def test_the_encoder_takes_the_sources_rate_or_the_nearest_one_above():
 
 def test_writer_without_audio_source_writes_no_audio(tmp_path):
     clip = make_clip(tmp_path / "a.mp4", level_frames(10), fps=25, audio=True)
-    out = copy_video(clip, tmp_path / "out.mp4", with_audio=False)
+    out = copy_video(clip, tmp_path / "out.mp4", with_tracks=False)
     assert audio_codec(out) is None
 
 
@@ -426,6 +426,96 @@ def test_raw_dv_is_read_at_its_frame_rate_not_its_demuxers_clock(tmp_path):
     with VideoReader(path) as reader:
         assert reader.fps == 25
     assert len(read_all(copy_video(path, tmp_path / "tape.mp4"))) == 3
+
+
+def subtitled_film(path, *, text_codec="subrip", bitmap=False, attachment=False):
+    """A 2-second, 25 fps film with a French text subtitle track ("Bonjour" 0.2-0.8 s, "Au revoir"
+    1.0-1.6 s), optionally a DVD bitmap track after it and an attached font."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        text = container.add_mux_stream(text_codec, time_base=Fraction(1, 1000))
+        text.metadata["language"] = "fra"
+        tracks = [(text, [(200, 600, b"Bonjour"), (1000, 600, b"Au revoir")])]
+        if bitmap:
+            tracks.append((container.add_mux_stream("dvd_subtitle", time_base=Fraction(1, 1000)),
+                           [(200, 600, b"\x00\x10" + bytes(14))]))
+        if attachment:
+            container.add_attachment("captions.ttf", "font/ttf", b"a font's bytes")
+        container.start_encoding()
+        for track, cues in tracks:
+            for start, length, payload in cues:
+                packet = av.Packet(payload)
+                packet.stream, packet.pts, packet.dts, packet.duration = track, start, start, length
+                container.mux(packet)
+        for i, rgb in enumerate(textured_frames(50, 48, 64)):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def subtitles_of(path):
+    """Each subtitle track's codec, language and (start s, end s, text) cues; MP4's empty filler
+    samples are left out."""
+    import av
+
+    tracks = []
+    with av.open(str(path)) as container:
+        for stream in container.streams.subtitles:
+            cues = []
+            for packet in container.demux(stream):
+                if packet.pts is None:
+                    continue
+                text = bytes(packet)[2:] if stream.codec_context.codec.canonical_name == "mov_text" else bytes(packet)
+                if text:
+                    start = float(packet.pts * packet.time_base)
+                    cues.append((round(start, 2), round(start + float(packet.duration * packet.time_base), 2),
+                                 text.decode()))
+            tracks.append((stream.codec_context.codec.canonical_name, stream.metadata.get("language"), cues))
+            container.seek(0)
+    return tracks
+
+
+@pytest.mark.parametrize(("suffix", "codec"), [(".mkv", "subrip"), (".mp4", "mov_text"), (".mov", "mov_text"),
+                                               (".webm", "webvtt")])
+def test_text_subtitles_are_carried_in_a_format_the_container_holds(tmp_path, suffix, codec):
+    """Before, a film's subtitles were left out of its colour version (with a warning)."""
+    out = copy_video(subtitled_film(tmp_path / "film.mkv"), tmp_path / f"out{suffix}")
+    assert subtitles_of(out) == [(codec, "fra", [(0.2, 0.8, "Bonjour"), (1.0, 1.6, "Au revoir")])]
+
+
+def test_a_part_keeps_the_subtitles_it_spans_cut_to_its_frames(tmp_path):
+    source = subtitled_film(tmp_path / "film.mkv")
+    for suffix in (".mkv", ".mp4"):
+        part = copy_video(source, tmp_path / f"part{suffix}", start=0.5, end=1.3)
+        # the first frame is at 0.52 s: "Bonjour" is shown from it to 0.8, "Au revoir" from 1.0 to the end
+        assert subtitles_of(part)[0][2] == [(0.0, 0.28, "Bonjour"), (0.48, 0.78, "Au revoir")], suffix
+
+
+def test_bitmap_subtitles_and_attachments_go_where_the_container_holds_them(tmp_path):
+    import av
+
+    source = subtitled_film(tmp_path / "film.mkv", bitmap=True, attachment=True)
+    with VideoReader(source) as reader:
+        assert reader.streams_not_carried() == [], "subtitles and attachments depend on the output"
+        with VideoWriter.like(reader, tmp_path / "out.mkv") as writer:
+            for frame in reader:
+                writer.write(frame.rgb, frame.pts)
+        assert writer.left_out == []
+        with VideoWriter.like(reader, tmp_path / "out.webm") as writer:
+            for frame in reader:
+                writer.write(frame.rgb, frame.pts)
+        assert writer.left_out == ["1 subtitle stream (dvd_subtitle, which .webm cannot hold; .mkv keeps it)",
+                                   "1 attachment (.mkv keeps it)"]
+    assert [codec for codec, _, _ in subtitles_of(tmp_path / "out.mkv")] == ["subrip", "dvd_subtitle"]
+    with av.open(str(tmp_path / "out.mkv")) as container:
+        attached = [(s.name, s.mimetype, s.data) for s in container.streams if s.type == "attachment"]
+    assert attached == [("captions.ttf", "font/ttf", b"a font's bytes")]
+    assert [codec for codec, _, _ in subtitles_of(tmp_path / "out.webm")] == ["webvtt"]
 
 
 def dominant_hz(path, track: int) -> float:

@@ -2,8 +2,8 @@
 
 Frames are decoded and encoded one at a time, so memory stays flat however long the video is.
 ``VideoReader`` yields :class:`Frame` objects (timestamps plus a lazily converted picture);
-``VideoWriter`` encodes RGB frames, keeps the source's timestamps and rotation, copies its audio
-packets untouched (re-encoding only when the output container cannot hold the codec) and writes
+``VideoWriter`` encodes RGB frames, keeps the source's timestamps and rotation, copies its audio and
+subtitle packets untouched (re-encoding only when the output container cannot hold the codec) and writes
 through a temporary file that is renamed into place on success.
 
 Rotation follows FFmpeg's display-matrix convention as PyAV exposes it (``VideoFrame.rotation``,
@@ -57,6 +57,11 @@ SMALL_FRAME_PIXELS = 320 * 240  # frames up to this size are encoded on one x264
 # Audio codecs to re-encode to, in order of preference, when the output container refuses the source's.
 AUDIO_FALLBACK_CODECS = ("aac", "libopus", "opus", "libvorbis", "vorbis")
 USUAL_LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}  # for a source whose channels have no order
+# Text subtitles (SubRip, ASS, WebVTT, MP4's timed text) go into a container that cannot hold them as this
+# codec, the one text format each output takes; bitmap subtitles (DVD, Blu-ray) are copied or left out.
+TEXT_SUBTITLE_CODECS = {".mp4": "mov_text", ".m4v": "mov_text", ".mov": "mov_text", ".mkv": "subrip",
+                        ".webm": "webvtt"}
+ATTACHMENT_CONTAINERS = {".mkv"}  # Matroska keeps attached files: the fonts of styled subtitles, cover art
 # How far (seconds) audio may run ahead of the last written video frame. The muxer interleaves the two
 # streams and holds back whatever is ahead, so this bounds the buffered audio.
 AUDIO_LEAD_S = 1.0
@@ -268,9 +273,10 @@ class VideoReader:
             return []
 
     def streams_not_carried(self) -> list[str]:
-        """What a colour version of this file leaves out, in words: subtitles, data tracks, attached
-        pictures and fonts, video streams after the first. (One video stream, every audio track, the
-        chapters and the timecode are carried.)"""
+        """What any colour version of this file leaves out, in words: data tracks, attached pictures
+        (MP4's cover art) and video streams after the first. (One video stream, every audio track, the
+        chapters and the timecode are carried, and the subtitles and attached files where the output
+        container holds them: ``VideoWriter.left_out``.)"""
         import av
 
         kinds = Counter()
@@ -283,10 +289,6 @@ class VideoReader:
             if stream.type == "video" and stream.index != self._stream.index:
                 attached = stream.disposition & av.stream.Disposition.attached_pic
                 kinds["attached picture" if attached else "more video stream"] += 1
-            elif stream.type == "subtitle":
-                kinds["subtitle stream"] += 1
-            elif stream.type == "attachment":
-                kinds["attachment"] += 1
             elif stream.type == "data" and not (stream.metadata.get("timecode") and self.timecode is not None):
                 kinds["data stream"] += 1
         return [f"{count} {kind}{'s' if count > 1 else ''}" for kind, count in kinds.items()]
@@ -543,28 +545,37 @@ def _name_the_speakers(context) -> None:
         context.layout = usual
 
 
-class _AudioCopier:
-    """Feeds the audio of a source file into the output as the video advances.
+class _CannotCarry(Exception):
+    """A source track the output container cannot hold in any form rehue can write."""
 
-    A second demuxer reads the source's audio packets in step with the written video, so nothing is
+
+class _TrackCopier:
+    """Feeds one audio or subtitle track of a source file into the output as the video advances.
+
+    A second demuxer reads the source's packets in step with the written video, so nothing is
     buffered beyond ``AUDIO_LEAD_S``. Packets are copied untouched when the output container accepts
-    the codec, otherwise decoded and re-encoded to the first codec of ``AUDIO_FALLBACK_CODECS`` it takes.
-    Timestamps move by ``-origin`` so that the source time ``origin`` becomes output time 0; packets
-    starting before ``start`` or at/after ``end`` are left out.
+    the codec; otherwise sound is re-encoded to the first codec of ``AUDIO_FALLBACK_CODECS`` it takes,
+    and text subtitles to the container's text format (``TEXT_SUBTITLE_CODECS``). Timestamps move by
+    ``-origin`` so that the source time ``origin`` becomes output time 0; packets starting before
+    ``start`` or at/after ``end`` are left out.
     """
 
-    def __init__(self, source: Path, start: float | None, end: float | None, output, *,
-                 allow_copy: bool = True, track: int = 0):
+    def __init__(self, source: Path, start: float | None, end: float | None, output, *, kind: str = "audio",
+                 allow_copy: bool = True, track: int = 0, suffix: str = ""):
         import av
 
         self.source = source
+        self.kind = kind
         self.start = start
         self.end = end
         self.origin_s = 0.0
         self._encoder = None
         self._input = _open_input(source)
         try:
-            self.in_stream = self._input.streams.audio[track]
+            streams = self._input.streams.audio if kind == "audio" else self._input.streams.subtitles
+            self.in_stream = streams[track]
+            if self.in_stream.codec_context is None:  # a codec this FFmpeg does not know
+                raise _CannotCarry("an unknown format")
             self.copied = allow_copy
             if allow_copy:
                 try:
@@ -572,17 +583,21 @@ class _AudioCopier:
                 except ValueError:  # PyAV's "format does not support codec"
                     self.copied = False
                 else:
-                    _name_the_speakers(self.out_stream.codec_context)
+                    if kind == "audio":
+                        _name_the_speakers(self.out_stream.codec_context)
             if not self.copied:
-                self.out_stream = self._add_encoder(output)
+                self.out_stream = self._add_encoder(output) if kind == "audio" else self._add_text_encoder(output,
+                                                                                                           suffix)
             for key in ("language", "title"):  # which track is which: a language, a commentary
                 if self.in_stream.metadata.get(key):
                     self.out_stream.metadata[key] = self.in_stream.metadata[key]
+            if kind == "subtitle":
+                self.out_stream.disposition = self.in_stream.disposition  # default, forced, hearing impaired
             if start:
                 self._input.seek(int(start * MICROSECONDS), backward=True)
         except av.FFmpegError as exc:
             self._input.close()
-            raise RehueError(f"cannot read the audio ({_ffmpeg_reason(exc)})", source) from None
+            raise RehueError(f"cannot read the {self.kind} ({_ffmpeg_reason(exc)})", source) from None
         except BaseException:
             self._input.close()
             raise
@@ -617,19 +632,51 @@ class _AudioCopier:
         raise RehueError(f"the output cannot hold {in_ctx.name!r} audio and no audio encoder fits it",
                          self.source)
 
+    def _add_text_encoder(self, output, suffix: str):
+        """A stream of the container's text subtitle format; FFmpeg's subtitle decoders all give ASS
+        events, which its text encoders take, so any text format converts to any other."""
+        decoder = self.in_stream.codec_context
+        name = decoder.codec.canonical_name
+        target = TEXT_SUBTITLE_CODECS.get(suffix)
+        if not decoder.codec.text_sub or target is None:
+            raise _CannotCarry(name)
+        decoder.open()  # the decoder makes the ASS header that the encoder needs
+        try:
+            stream = output.add_stream(target)
+        except ValueError:
+            raise _CannotCarry(name) from None
+        stream.codec_context.subtitle_header = decoder.subtitle_header
+        stream.time_base = self.in_stream.time_base
+        self._encoder = stream
+        return stream
+
     def _shift(self, packet) -> bool:
         """Move ``packet`` onto the output timeline; False when it falls outside [start, end).
 
-        The packet that straddles ``start`` is kept (it starts a little before output time 0: MP4 stores
-        that with an edit list, other muxers shift every stream alike), as are packets before the first
-        video frame when there is no ``start``, such as AAC's priming packet, so an untrimmed copy is exact.
+        The sound packet that straddles ``start`` is kept (it starts a little before output time 0: MP4
+        stores that with an edit list, other muxers shift every stream alike), as are packets before the
+        first video frame when there is no ``start``, such as AAC's priming packet, so an untrimmed copy is
+        exact. A subtitle is shown for its part between the first frame and ``end`` (one from before the
+        first frame would start before output time 0, which MP4's text tracks get wrong).
         """
         time = float((packet.pts if packet.pts is not None else packet.dts) * packet.time_base)
-        if self.start is not None and time + float((packet.duration or 0) * packet.time_base) <= self.start:
+        length = float((packet.duration or 0) * packet.time_base)
+        if self.start is not None and time + length <= self.start:
             return False
         if self.end is not None and time >= self.end:
             self._done = True
             return False
+        if self.kind == "subtitle" and packet.pts is not None:
+            if time < self.origin_s:
+                if time + length <= self.origin_s:
+                    return False
+                cut = math.ceil((self.origin_s - time) / packet.time_base)
+                packet.pts += cut
+                packet.duration = max(1, packet.duration - cut)
+            if self.end is not None and packet.duration and time + length > self.end:
+                packet.duration = max(1, math.floor((self.end - float(packet.pts * packet.time_base))
+                                                    / packet.time_base))
+            packet.dts = packet.pts
         offset = round(self.origin_s / packet.time_base)
         if packet.pts is not None:
             packet.pts -= offset
@@ -647,8 +694,8 @@ class _AudioCopier:
                 self._done = True
                 return None
             except av.FFmpegError as exc:
-                log.warning("%s: audio is damaged (%s); the rest of the audio is left out",
-                            self.source, _ffmpeg_reason(exc))
+                log.warning("%s: %s is damaged (%s); the rest of it is left out", self.source,
+                            "the audio" if self.kind == "audio" else "a subtitle track", _ffmpeg_reason(exc))
                 self._done = True
                 return None
             if packet.dts is None and packet.pts is None:
@@ -665,19 +712,33 @@ class _AudioCopier:
             try:
                 output.mux(packet)
             except av.FFmpegError as exc:  # damaged packets (a size or timestamp the muxer refuses)
-                log.warning("%s: skipping an audio packet the output refuses (%s)", self.source,
-                            _ffmpeg_reason(exc))
+                log.warning("%s: skipping %s packet the output refuses (%s)", self.source,
+                            "an audio" if self.kind == "audio" else "a subtitle", _ffmpeg_reason(exc))
             return
         try:
+            if self.kind == "subtitle":
+                self._mux_text(output, packet)
+                return
             for frame in packet.decode():
                 frame.pts = round(frame.time * frame.sample_rate) if frame.pts is not None else None
                 frame.time_base = Fraction(1, frame.sample_rate)
                 output.mux(self._encoder.encode(frame))
         except av.FFmpegError as exc:
-            log.warning("%s: skipping an undecodable audio packet (%s)", self.source, _ffmpeg_reason(exc))
+            log.warning("%s: skipping an undecodable %s packet (%s)", self.source, self.kind, _ffmpeg_reason(exc))
+
+    def _mux_text(self, output, packet) -> None:
+        subtitles = self.in_stream.codec_context.decode2(packet)
+        if subtitles is None or not len(subtitles):
+            return
+        encoded = self._encoder.codec_context.encode_subtitle(subtitles)
+        encoded.stream = self.out_stream
+        encoded.time_base = packet.time_base
+        encoded.pts = encoded.dts = packet.pts
+        encoded.duration = packet.duration
+        output.mux(encoded)
 
     def feed_until(self, output, time_s: float) -> None:
-        """Mux source audio up to output time ``time_s`` (seconds)."""
+        """Mux source packets up to output time ``time_s`` (seconds)."""
         while True:
             if self._pending is None:
                 self._pending = self._next_packet()
@@ -692,7 +753,7 @@ class _AudioCopier:
 
     def finish(self, output) -> None:
         self.feed_until(output, float("inf"))
-        if self._encoder is not None:
+        if self._encoder is not None and self.kind == "audio":
             output.mux(self._encoder.encode(None))
 
     def close(self) -> None:
@@ -735,14 +796,34 @@ def _chapters_of_part(reader: VideoReader) -> list[dict]:
     return kept
 
 
+class _SourceTracks:
+    """What a colour version can carry from its source file besides the picture: the decodable audio
+    tracks (languages, commentary, the original mix, in the file's order), the subtitle tracks and the
+    attached files (Matroska's fonts and cover art)."""
+
+    def __init__(self, path: Path, start: float | None, end: float | None):
+        self.path, self.start, self.end = path, start, end
+        source = _open_input(path)
+        try:
+            streams = source.streams.audio
+            self.audio = [k for k, stream in enumerate(streams) if stream.codec_context is not None]
+            self.undecodable_audio = len(streams) - len(self.audio)
+            self.subtitles = len(source.streams.subtitles)
+            self.attachments = [(stream.name, stream.mimetype or "application/octet-stream", stream.data) for stream in source.streams
+                                if stream.type == "attachment" and stream.name and stream.data is not None]
+        finally:
+            source.close()
+
+
 class VideoWriter:
     """Encode RGB frames to ``path``; the codec follows the extension (.mp4/.m4v/.mov/.mkv: H.264,
     .webm: VP9), 4:2:0, tagged BT.709, unless ``codec`` is "ffv1": lossless RGB in .mkv (``CODECS``).
 
     ``write(rgb, pts)`` takes ``pts`` in ``time_base`` on the source timeline (pass a reader frame's
     ``pts`` to keep variable frame rates exact); without it frames are spaced ``1/fps`` apart. The first
-    written frame becomes time 0 and the audio of ``audio_from`` (a VideoReader, whose start/end are
-    honoured, or a path) is shifted with it. ``rotation`` (degrees counter-clockwise, as
+    written frame becomes time 0, and the sound and subtitle tracks of ``tracks_from`` (a VideoReader, whose
+    start/end are honoured, or a path) are shifted with it; into .mkv its attached files (fonts, cover art)
+    go too. ``left_out`` names the tracks the output container cannot hold. ``rotation`` (degrees counter-clockwise, as
     ``VideoReader.rotation``) goes into the display matrix, ``comment`` and ``metadata`` (a film's title,
     date, copyright) into the container's metadata, ``sample_aspect_ratio`` (non-square pixels) into the
     stream.
@@ -755,7 +836,7 @@ class VideoWriter:
 
     def __init__(self, path: str | os.PathLike, width: int, height: int, fps: float | Fraction, *,
                  crf: int = 18, preset: str = "medium", time_base: Fraction | None = None,
-                 rotation: int = 0, audio_from: VideoReader | str | os.PathLike | None = None,
+                 rotation: int = 0, tracks_from: VideoReader | str | os.PathLike | None = None,
                  overwrite: bool = False, codec: str = "auto", comment: str | None = None,
                  metadata: dict[str, str] | None = None, sample_aspect_ratio: Fraction | None = None,
                  chapters: list[dict] | None = None, timecode: str | None = None):
@@ -783,8 +864,8 @@ class VideoWriter:
         if fps > MAX_FPS:
             raise RehueError(f"frame rate {float(fps):g} fps is implausible (limit {MAX_FPS}); is the source's "
                              "header damaged?", self.path)
-        audio_source, audio_start, audio_end = self._audio_source(audio_from)
-        check_output_path(self.path, overwrite, inputs=(audio_source,) if audio_source else ())
+        source, source_start, source_end = self._track_source(tracks_from)
+        check_output_path(self.path, overwrite, inputs=(source,) if source else ())
         self.width, self.height = width, height
         self.fps = Fraction(fps).limit_denominator(MICROSECONDS)
         self.time_base = Fraction(time_base) if time_base else 1 / self.fps
@@ -793,57 +874,54 @@ class VideoWriter:
         self._closed = False
         self._first_pts: int | None = None
         self._last_pts: int | None = None
-        self._audio_start = audio_start
+        self._source_start = source_start
         self._comment = comment
         self._metadata = dict(metadata or {})
         self._chapters, self._timecode = list(chapters or []), timecode
         self.sample_aspect_ratio = sample_aspect_ratio
         self.frames_written = 0
-        tracks = []  # every audio track (languages, commentary, the original mix), in the file's order
-        if audio_source is not None:
-            source = _open_input(audio_source)
-            streams = source.streams.audio
-            tracks = [k for k, stream in enumerate(streams) if stream.codec_context is not None]
-            if not tracks and streams:
-                log.warning("%s: the audio stream cannot be decoded; the output has no sound", audio_source)
-            elif len(tracks) < len(streams):
-                log.warning("%s: %d of its %d audio tracks cannot be decoded and are left out", audio_source,
-                            len(streams) - len(tracks), len(streams))
-            source.close()
-        audio = (audio_source, audio_start, audio_end, tracks) if tracks else None
+        tracks = None
+        if source is not None:
+            tracks = _SourceTracks(source, source_start, source_end)
+            if not tracks.audio and tracks.undecodable_audio:
+                log.warning("%s: the audio stream cannot be decoded; the output has no sound", source)
+            elif tracks.undecodable_audio:
+                log.warning("%s: %d of its %d audio tracks cannot be decoded and are left out", source,
+                            tracks.undecodable_audio, tracks.undecodable_audio + len(tracks.audio))
         # An interrupt can land after the temp file exists but before a caller's ``with`` holds this writer
         # (during the header's write, say, when it is raised at the next Python call): the finalizer then
         # deletes the file when the writer is dropped or the interpreter exits. close() and abort() detach it.
         self._temp_cleanup = weakref.finalize(self, _unlink_quietly, self._temp_path)
         try:
             try:
-                self._open_output(codecs, crf, preset, rotation, audio, copy_audio=True)
+                self._open_output(codecs, crf, preset, rotation, tracks, copy=True)
             except (av.FFmpegError, OSError):
-                if not any(track.copied for track in self._audio):
+                if not any(track.copied for track in self._tracks):
                     raise
                 # Some muxers accept a codec when asked but refuse it when writing the header
-                # (Opus in .mov): try again with the audio re-encoded.
+                # (Opus in .mov): try again with the tracks re-encoded.
                 self._discard_output()
-                self._open_output(codecs, crf, preset, rotation, audio, copy_audio=False)
+                self._open_output(codecs, crf, preset, rotation, tracks, copy=False)
         except (av.FFmpegError, OSError) as exc:
             self.abort()
             raise RehueError(f"cannot write the video ({_ffmpeg_reason(exc)})", self.path) from None
         except BaseException:
             self.abort()
             raise
-        for track in self._audio:
-            if not track.copied:
-                source, written = track.in_stream.codec_context, track.out_stream.codec_context
+        for track in self._tracks:
+            if not track.copied and track.kind == "audio":
+                read, written = track.in_stream.codec_context, track.out_stream.codec_context
                 log.warning("%s: %s cannot hold its %s sound (%d Hz), so the sound is re-encoded to %s (%d Hz); "
-                            "a .mkv output copies any sound as it is", audio_source, self.path.suffix,
-                            getattr(source.codec, "canonical_name", source.name), source.sample_rate,
+                            "a .mkv output copies any sound as it is", source, self.path.suffix,
+                            getattr(read.codec, "canonical_name", read.name), read.sample_rate,
                             getattr(written.codec, "canonical_name", written.name), written.sample_rate)
 
-    def _open_output(self, codecs, crf, preset, rotation, audio, *, copy_audio: bool) -> None:
+    def _open_output(self, codecs, crf, preset, rotation, tracks: _SourceTracks | None, *, copy: bool) -> None:
         """Create the temp file with its streams and write the header, so failures surface now."""
         import av
 
-        self._audio: list[_AudioCopier] = []
+        self._tracks: list[_TrackCopier] = []
+        self.left_out: list[str] = []
         self._output = av.open(str(self._temp_path), "w", options=self._muxer_options())
         own = [value for key, value in self._metadata.items() if key.lower() == "comment"]
         for key, value in self._metadata.items():
@@ -856,32 +934,55 @@ class VideoWriter:
         self._stream = self._add_video_stream(codecs, crf, preset, rotation)
         if self._timecode:
             self._stream.metadata["timecode"] = self._timecode
-        if audio is not None:
-            source, start, end, tracks = audio
-            for track in tracks:
-                self._audio.append(_AudioCopier(source, start, end, self._output, allow_copy=copy_audio,
-                                                track=track))
+        if tracks is not None:
+            self._add_tracks(tracks, copy)
         self._output.start_encoding()
 
+    def _add_tracks(self, tracks: _SourceTracks, copy: bool) -> None:
+        suffix = self.path.suffix.lower()
+        for track in tracks.audio:
+            self._tracks.append(_TrackCopier(tracks.path, tracks.start, tracks.end, self._output, allow_copy=copy,
+                                             track=track))
+        refused = Counter()
+        for track in range(tracks.subtitles):
+            try:
+                self._tracks.append(_TrackCopier(tracks.path, tracks.start, tracks.end, self._output,
+                                                 kind="subtitle", allow_copy=copy, track=track, suffix=suffix))
+            except _CannotCarry as exc:
+                refused[str(exc)] += 1
+        if refused:
+            formats = ", ".join(f"{count} {name}" if count > 1 else name for name, count in refused.items())
+            count = sum(refused.values())
+            self.left_out.append(f"{count} subtitle stream{'s' if count > 1 else ''} ({formats}, which "
+                                 f"{suffix} cannot hold; .mkv keeps {'them' if count > 1 else 'it'})")
+        if tracks.attachments and suffix not in ATTACHMENT_CONTAINERS:
+            count = len(tracks.attachments)
+            self.left_out.append(f"{count} attachment{'s' if count > 1 else ''} (.mkv keeps "
+                                 f"{'them' if count > 1 else 'it'})")
+        elif tracks.attachments:
+            for name, mimetype, data in tracks.attachments:
+                self._output.add_attachment(name, mimetype, data)
+
     @staticmethod
-    def _audio_source(audio_from) -> tuple[Path | None, float | None, float | None]:
-        if audio_from is None:
+    def _track_source(tracks_from) -> tuple[Path | None, float | None, float | None]:
+        if tracks_from is None:
             return None, None, None
-        if isinstance(audio_from, VideoReader):
-            offset = audio_from.stream_start_s  # audio shares the file's clock, not the frame times
-            start, end = audio_from.start, audio_from.end
-            return (audio_from.path, None if start is None else start + offset,
+        if isinstance(tracks_from, VideoReader):
+            offset = tracks_from.stream_start_s  # sound and subtitles share the file's clock, not the frame times
+            start, end = tracks_from.start, tracks_from.end
+            return (tracks_from.path, None if start is None else start + offset,
                     None if end is None else end + offset)
-        return Path(audio_from), None, None
+        return Path(tracks_from), None, None
 
     @classmethod
-    def like(cls, reader: VideoReader, path: str | os.PathLike, *, with_audio: bool = True,
+    def like(cls, reader: VideoReader, path: str | os.PathLike, *, with_tracks: bool = True,
              **options) -> VideoWriter:
-        """A writer with the reader's size, frame rate, time base, rotation and (optionally) audio;
-        ``options`` override any of them (e.g. ``width=2 * reader.width`` for a side-by-side)."""
+        """A writer with the reader's size, frame rate, time base, rotation and (optionally) its sound,
+        subtitles and attachments; ``options`` override any of them (e.g. ``width=2 * reader.width`` for
+        a side-by-side)."""
         settings = {"width": reader.width, "height": reader.height, "fps": reader.fps,
                     "time_base": reader.time_base, "rotation": reader.rotation,
-                    "audio_from": reader if with_audio else None, "metadata": reader.metadata,
+                    "tracks_from": reader if with_tracks else None, "metadata": reader.metadata,
                     "sample_aspect_ratio": reader.sample_aspect_ratio, "chapters": _chapters_of_part(reader),
                     "timecode": shifted_timecode(reader.timecode, reader.start, reader.fps)}
         settings.update(options)
@@ -956,9 +1057,9 @@ class VideoWriter:
                                (0, 0)), mode="edge")
         if self._first_pts is None:
             if pts is None:
-                pts = round((self._audio_start or 0) / self.time_base)
+                pts = round((self._source_start or 0) / self.time_base)
             self._first_pts = pts
-            for track in self._audio:
+            for track in self._tracks:
                 track.origin_s = float(pts * self.time_base)
         if pts is None:
             pts = self._first_pts + round(self.frames_written * self._frame_ticks)
@@ -977,7 +1078,7 @@ class VideoWriter:
         except av.FFmpegError as exc:
             raise RehueError(f"cannot write the video ({_ffmpeg_reason(exc)})", self.path) from None
         self.frames_written += 1
-        for track in self._audio:
+        for track in self._tracks:
             track.feed_until(self._output, float(frame.pts * self.time_base) + AUDIO_LEAD_S)
 
     def close(self) -> Path:
@@ -991,7 +1092,7 @@ class VideoWriter:
             raise RehueError("no video frames to write", self.path)
         try:
             self._output.mux(self._stream.encode(None))
-            for track in self._audio:
+            for track in self._tracks:
                 track.finish(self._output)
                 track.close()
             self._output.close()
@@ -1015,14 +1116,14 @@ class VideoWriter:
         self._temp_cleanup.detach()
 
     def _discard_output(self) -> None:
-        for closable in (*getattr(self, "_audio", ()), getattr(self, "_output", None)):
+        for closable in (*getattr(self, "_tracks", ()), getattr(self, "_output", None)):
             if closable is None:
                 continue
             try:
                 closable.close()
             except Exception:  # the partial output is being thrown away; its errors do not matter
                 pass
-        self._audio, self._output = [], None
+        self._tracks, self._output = [], None
         self._temp_path.unlink(missing_ok=True)
 
     def __enter__(self) -> VideoWriter:

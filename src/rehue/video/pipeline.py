@@ -534,10 +534,10 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                     "them and leaving the bars gray (--borders model to colour everything)")
         state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),
                                bars=bars)
-        _warn_of_what_is_lost(reader, codec)
         width = reader.width * (2 if side_by_side else 1)
         with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, codec=codec,
                               comment=video_provenance(colorizer, dependent), overwrite=overwrite) as writer:
+            _warn_of_what_is_lost(reader, writer, codec)
             bar = tqdm(total=reader.frame_count, desc=source.name, unit="frame", disable=not progress,
                        file=sys.stderr, dynamic_ncols=True, leave=False)
 
@@ -593,17 +593,18 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     return summary
 
 
-def _warn_of_what_is_lost(reader, codec: str) -> None:
+def _warn_of_what_is_lost(reader, writer, codec: str) -> None:
     """A warning each for what the colour version cannot keep: samples deeper than 8 bits, and streams
-    other than the picture, the sound, the chapters and the timecode."""
+    other than the picture, the sound, the subtitles, the chapters and the timecode, or subtitles and
+    attached files that the output's container cannot hold."""
     if reader.bits_per_sample > 8:
         logger.warning("%s: its %d-bit samples are coloured and written at 8 bits%s", reader.path,
                        reader.bits_per_sample, ", the lossless master too" if codec == "ffv1" else "")
-    if left := reader.streams_not_carried():
+    if left := writer.left_out + reader.streams_not_carried():
         listed = ", ".join(left[:-1]) + (" and " if len(left) > 1 else "") + left[-1]
         verb = "is" if left == [left[0]] and left[0].startswith("1 ") else "are"
         logger.warning("%s: %s %s not carried to the colour version (rehue writes the picture, the sound, the "
-                       "chapters and the timecode)", reader.path, listed, verb)
+                       "subtitles, the chapters and the timecode)", reader.path, listed, verb)
 
 
 def frame_files(folder: Path) -> list[Path]:
