@@ -809,7 +809,8 @@ class _SourceTracks:
             self.audio = [k for k, stream in enumerate(streams) if stream.codec_context is not None]
             self.undecodable_audio = len(streams) - len(self.audio)
             self.subtitles = len(source.streams.subtitles)
-            self.attachments = [(stream.name, stream.mimetype or "application/octet-stream", stream.data) for stream in source.streams
+            self.attachments = [(stream.name, stream.mimetype or "application/octet-stream", stream.data)
+                                for stream in source.streams
                                 if stream.type == "attachment" and stream.name and stream.data is not None]
         finally:
             source.close()
