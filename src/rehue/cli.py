@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--codec", default="auto",
                    help="video: auto (by extension: H.264 for .mp4/.mov/.mkv, VP9 for .webm), h264, or ffv1: "
                         "lossless RGB in .mkv, as archives keep film masters (every frame exact and a key "
-                        "frame; files many times larger)")
+                        "frame, 16 bits per sample from a 10-bit master or 16-bit frames; files many times larger)")
     p.add_argument("--crf", type=int, default=18, help="video: H.264 quality (lower is better)")
     p.add_argument("--preset", default="veryfast", help="video: H.264 preset")
     p.add_argument("--no-progress", action="store_true")

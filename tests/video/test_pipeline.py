@@ -485,6 +485,7 @@ def test_frames_into_a_video_file_at_the_films_speed(tmp_path, tiny_model, tiny_
                  "--model", str(tiny_model), "--dependent-model", str(tiny_dependent_model), "--no-progress"]) == 0
     with VideoReader(out) as reader:
         assert (reader.codec, reader.fps, reader.width, reader.height) == ("ffv1", Fraction(18), 96, 72)
+        assert reader.bits_per_sample == 16, "16-bit scans make a 16-bit master"
         frames = list(reader)
     assert len(frames) == 12 and abs(frames[-1].time - 11 / 18) < 1e-3
     assert "12 frames, 2 scene(s)" in capsys.readouterr().err
@@ -672,7 +673,8 @@ def test_a_film_is_warned_of_what_its_colour_version_loses(tmp_path, tiny_model,
     expected = {
         (tinted, "out1.mp4"): f"warning: {tinted}: is in colour already (a tinted or toned print?); its colour is "
                               "replaced by the model's, from its lightness alone",
-        (deep, "out2.mkv"): f"warning: {deep}: its 10-bit samples are coloured and written at 8 bits",
+        (deep, "out2.mkv"): f"warning: {deep}: its 10-bit samples are coloured and written at 8 bits, as players "
+                            "expect (--codec ffv1 keeps every level, in a 16-bit lossless .mkv)",
         (extras, "out3.mkv"): f"warning: {extras}: 1 attached picture is not carried to the colour version (rehue "
                               "writes the picture, the sound, the subtitles, the chapters and the timecode)",
         (sound, "out4.webm"): f"warning: {sound}: .webm cannot hold its aac sound (44100 Hz), so the sound is "
@@ -683,7 +685,34 @@ def test_a_film_is_warned_of_what_its_colour_version_loses(tmp_path, tiny_model,
                      "--dependent-model", "none", "--no-progress"]) == 0
         warnings = [w for w in capsys.readouterr().err.splitlines() if w.startswith("warning:")]
         assert warnings == [line], name
-    capsys.readouterr()
-    assert main(["colorize", str(deep), "-o", str(tmp_path / "out5.mkv"), "--codec", "ffv1", "--model",
-                 str(tiny_model), "--dependent-model", "none", "--no-progress"]) == 0
-    assert "written at 8 bits, the lossless master too" in capsys.readouterr().err
+
+
+def test_a_deep_master_keeps_every_level_in_a_lossless_master(tmp_path, tiny_model, capsys):
+    """Before, a 10-bit master's lossless colour version was written at 8 bits: a quarter of its levels."""
+    import av
+
+    from rehue.color.lab import rgb_to_lightness
+
+    master = tmp_path / "master10.mkv"
+    ramp = (np.arange(48 * 64, dtype=np.uint32).reshape(48, 64) * 1023 // (48 * 64 - 1)).astype(np.uint16)
+    with av.open(str(master), "w") as container:
+        stream = container.add_stream("ffv1", rate=4)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "gray10le"
+        for i in range(3):
+            frame = av.VideoFrame.from_ndarray(np.roll(ramp, i, axis=1), format="gray10le")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    out = tmp_path / "colour.mkv"
+    assert main(["colorize", str(master), "-o", str(out), "--codec", "ffv1", "--model", str(tiny_model),
+                 "--dependent-model", "none", "--no-progress"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    with av.open(str(master)) as source, av.open(str(out)) as coloured:
+        assert coloured.streams.video[0].codec_context.pix_fmt == "gbrp16le"
+        pairs = list(zip(source.decode(video=0), coloured.decode(video=0), strict=True))
+    for given, made in pairs:
+        gray16 = given.to_ndarray(format="gray16le")
+        lightness = rgb_to_lightness(np.repeat(gray16[..., None], 3, axis=2))
+        made_lightness = rgb_to_lightness(made.to_ndarray(format="rgb48le"))
+        assert np.abs(made_lightness - lightness).max() < 0.1
+        assert len(np.unique(np.round(made_lightness, 2))) > 900, "its 1024 levels, not 256"

@@ -95,6 +95,13 @@ def to_uint8(array: np.ndarray) -> np.ndarray:
     return np.clip(array, 0, 255).astype(np.uint8)
 
 
+def to_uint16(array: np.ndarray) -> np.ndarray:
+    """16-bit version of a uint8 or uint16 image: 8-bit levels spread over 0-65535 (255 -> 65535)."""
+    if array.dtype == np.uint16:
+        return array
+    return array.astype(np.uint16) * np.uint16(257)
+
+
 def pil_to_loaded(image, path: str | None = None) -> LoadedImage:
     """Convert any PIL image (already EXIF-transposed) to a :class:`LoadedImage`."""
 
@@ -639,7 +646,7 @@ def _write_deep(rgb, path, fmt, alpha, dpi, exif, xmp=None, text=None) -> None:
     """16-bit RGB(A): PNG through OpenCV, with the resolution and EXIF chunks put in; TIFF through tifffile."""
     import cv2
 
-    planes = rgb if alpha is None else np.dstack([rgb, alpha.astype(np.uint16) * np.uint16(257)])
+    planes = rgb if alpha is None else np.dstack([rgb, to_uint16(alpha)])
     if fmt == "PNG":
         ok, encoded = cv2.imencode(".png", cv2.cvtColor(planes, cv2.COLOR_RGB2BGR if alpha is None
                                                         else cv2.COLOR_RGBA2BGRA))

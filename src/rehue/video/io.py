@@ -49,6 +49,7 @@ OUTPUT_PIXEL_FORMAT = "yuv420p"
 CODECS = ("auto", "h264", "ffv1")
 LOSSLESS_CONTAINERS = {".mkv"}
 LOSSLESS_PIXEL_FORMAT = "bgr0"
+LOSSLESS_DEEP_PIXEL_FORMAT = "gbrp16le"  # 16-bit RGB: a 10-, 12- or 16-bit master's tones, every one kept
 LOSSLESS_OPTIONS = {"level": "3", "g": "1", "slicecrc": "1", "slices": "4", "context": "1"}
 # Encoders that cannot store odd widths/heights in 4:2:0: H.264 crops in 2-pixel units for 4:2:0, so
 # an exact odd size is impossible; such frames are padded by repeating their last row/column.
@@ -84,7 +85,8 @@ MAX_FPS = 1000
 class Frame:
     """One decoded picture: ``index`` (0 for the first frame yielded), ``pts`` (in the stream's
     ``time_base``; None when the file has no timestamps), ``time`` (seconds) and the picture as
-    ``gray`` (uint8 HxW, the decoder's luma) or ``rgb`` (uint8 HxWx3), converted on first use."""
+    ``gray`` (uint8 HxW, the decoder's luma), ``gray16`` (uint16 HxW, all of a 10-bit master's levels) or
+    ``rgb`` (uint8 HxWx3), converted on first use."""
 
     __slots__ = ("index", "pts", "time", "av_frame", "_gray", "_rgb")
 
@@ -109,6 +111,10 @@ class Frame:
         if self._gray is None:
             self._gray = self.av_frame.to_ndarray(format="gray")
         return self._gray
+
+    @property
+    def gray16(self) -> np.ndarray:
+        return self.av_frame.to_ndarray(format="gray16le")
 
     @property
     def rgb(self) -> np.ndarray:
@@ -818,7 +824,8 @@ class _SourceTracks:
 
 class VideoWriter:
     """Encode RGB frames to ``path``; the codec follows the extension (.mp4/.m4v/.mov/.mkv: H.264,
-    .webm: VP9), 4:2:0, tagged BT.709, unless ``codec`` is "ffv1": lossless RGB in .mkv (``CODECS``).
+    .webm: VP9), 4:2:0, tagged BT.709, unless ``codec`` is "ffv1": lossless RGB in .mkv (``CODECS``),
+    16 bits per sample with ``deep`` (frames are then uint16).
 
     ``write(rgb, pts)`` takes ``pts`` in ``time_base`` on the source timeline (pass a reader frame's
     ``pts`` to keep variable frame rates exact); without it frames are spaced ``1/fps`` apart. The first
@@ -840,7 +847,7 @@ class VideoWriter:
                  rotation: int = 0, tracks_from: VideoReader | str | os.PathLike | None = None,
                  overwrite: bool = False, codec: str = "auto", comment: str | None = None,
                  metadata: dict[str, str] | None = None, sample_aspect_ratio: Fraction | None = None,
-                 chapters: list[dict] | None = None, timecode: str | None = None):
+                 chapters: list[dict] | None = None, timecode: str | None = None, deep: bool = False):
         import av
 
         self.path = Path(path)
@@ -850,6 +857,9 @@ class VideoWriter:
                              f"{', '.join(OUTPUT_CODECS)}", self.path)
         if codec not in CODECS:
             raise UsageError(f"unknown codec {codec!r}; choose one of: {', '.join(CODECS)}")
+        if deep and codec != "ffv1":
+            raise ValueError("16-bit frames are written by the lossless codec only (codec='ffv1')")
+        self.deep = deep
         if codec == "ffv1":
             if self.path.suffix.lower() not in LOSSLESS_CONTAINERS:
                 raise RehueError("lossless FFV1 is written to .mkv (Matroska); name the output .mkv", self.path)
@@ -1020,7 +1030,10 @@ class VideoWriter:
         self.encoded_width = self.width + (self.width % 2 if pad else 0)
         self.encoded_height = self.height + (self.height % 2 if pad else 0)
         stream.width, stream.height = self.encoded_width, self.encoded_height
-        self.pixel_format = LOSSLESS_PIXEL_FORMAT if name == "ffv1" else OUTPUT_PIXEL_FORMAT
+        if name == "ffv1":
+            self.pixel_format = LOSSLESS_DEEP_PIXEL_FORMAT if self.deep else LOSSLESS_PIXEL_FORMAT
+        else:
+            self.pixel_format = OUTPUT_PIXEL_FORMAT
         stream.pix_fmt = self.pixel_format
         stream.time_base = self.time_base
         context = stream.codec_context
@@ -1050,8 +1063,9 @@ class VideoWriter:
         A pts that does not increase is moved one tick past the previous frame."""
         import av
 
-        if rgb.shape != (self.height, self.width, 3) or rgb.dtype != np.uint8:
-            raise ValueError(f"expected a {self.height}x{self.width}x3 uint8 frame, "
+        dtype = np.uint16 if self.deep else np.uint8
+        if rgb.shape != (self.height, self.width, 3) or rgb.dtype != dtype:
+            raise ValueError(f"expected a {self.height}x{self.width}x3 {np.dtype(dtype).name} frame, "
                              f"got {rgb.shape} {rgb.dtype}")
         if self.encoded_width != self.width or self.encoded_height != self.height:
             rgb = np.pad(rgb, ((0, self.encoded_height - self.height), (0, self.encoded_width - self.width),
@@ -1067,9 +1081,9 @@ class VideoWriter:
         if self._last_pts is not None and pts <= self._last_pts:
             pts = self._last_pts + 1
         self._last_pts = pts
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        if self.pixel_format == LOSSLESS_PIXEL_FORMAT:
-            frame = frame.reformat(format=LOSSLESS_PIXEL_FORMAT)  # a reordering of the bytes: exact
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb48le" if self.deep else "rgb24")
+        if self.pixel_format in (LOSSLESS_PIXEL_FORMAT, LOSSLESS_DEEP_PIXEL_FORMAT):
+            frame = frame.reformat(format=self.pixel_format)  # a reordering of the bytes: exact
         else:
             frame = frame.reformat(format=OUTPUT_PIXEL_FORMAT, dst_colorspace="itu709", dst_color_range="MPEG")
         frame.pts = pts - self._first_pts

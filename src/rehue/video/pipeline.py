@@ -504,9 +504,10 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                    scene_mode: str = "robust", start: float | None = None, end: float | None = None,
                    side_by_side: bool = False, crf: int = 18, preset: str = "veryfast", codec: str = "auto",
                    overwrite: bool = False, progress: bool = True, log=None) -> VideoSummary:
-    """Colour the video ``source`` into ``target`` (format by extension), keeping its audio, frame
-    timing, size and rotation. Nothing appears at ``target`` unless the whole job succeeds. ``codec``
-    "ffv1" writes lossless RGB to an .mkv (``rehue.video.io.CODECS``).
+    """Colour the video ``source`` into ``target`` (format by extension), keeping its audio, subtitles,
+    frame timing, size and rotation. Nothing appears at ``target`` unless the whole job succeeds. ``codec``
+    "ffv1" writes lossless RGB to an .mkv (``rehue.video.io.CODECS``), at 16 bits per sample for a source
+    deeper than 8 (a 10-bit master's L* is kept to its last level).
 
     Four threads overlap: decoding (with the models' letterboxed view), scene detection and the
     models (here), the full-resolution compose, and encoding. FFmpeg, OpenCV and the model runtimes
@@ -514,6 +515,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     """
     from tqdm import tqdm
 
+    from rehue.data.images import to_uint8
     from rehue.video.io import VideoReader, VideoWriter, check_time_range
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -535,7 +537,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),
                                bars=bars)
         width = reader.width * (2 if side_by_side else 1)
-        with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, codec=codec,
+        deep = codec == "ffv1" and reader.bits_per_sample > 8
+        with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, codec=codec, deep=deep,
                               comment=video_provenance(colorizer, dependent), overwrite=overwrite) as writer:
             _warn_of_what_is_lost(reader, writer, codec)
             bar = tqdm(total=reader.frame_count, desc=source.name, unit="frame", disable=not progress,
@@ -545,14 +548,15 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                 tick = time.perf_counter()
                 tint_checked = False
                 for frame in reader:
-                    gray = frame.gray
+                    gray = frame.gray16 if deep else frame.gray
+                    gray8 = to_uint8(gray)
                     # the first frame with a picture (a reel may open on black leader or a fade)
-                    if not tint_checked and (gray.mean() > TINT_CHECK_LEVEL or frame.index >= TINT_CHECK_FRAMES):
+                    if not tint_checked and (gray8.mean() > TINT_CHECK_LEVEL or frame.index >= TINT_CHECK_FRAMES):
                         tint_checked = True
                         if has_colour(frame.rgb[::2, ::2]):
                             logger.warning("%s: is in colour already (a tinted or toned print?); its colour is "
                                            "replaced by the model's, from its lightness alone", source)
-                    letterboxed = state.letterbox(gray)
+                    letterboxed = state.letterbox(gray8)
                     state.timer.add("decode", time.perf_counter() - tick)
                     yield frame.pts, gray, letterboxed  # not the frame: its decoder buffer can go back
                     tick = time.perf_counter()
@@ -594,12 +598,13 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
 
 
 def _warn_of_what_is_lost(reader, writer, codec: str) -> None:
-    """A warning each for what the colour version cannot keep: samples deeper than 8 bits, and streams
-    other than the picture, the sound, the subtitles, the chapters and the timecode, or subtitles and
-    attached files that the output's container cannot hold."""
-    if reader.bits_per_sample > 8:
-        logger.warning("%s: its %d-bit samples are coloured and written at 8 bits%s", reader.path,
-                       reader.bits_per_sample, ", the lossless master too" if codec == "ffv1" else "")
+    """A warning each for what the colour version cannot keep: samples deeper than 8 bits (but in a
+    lossless master), and streams other than the picture, the sound, the subtitles, the chapters and the
+    timecode, or subtitles and attached files that the output's container cannot hold."""
+    if reader.bits_per_sample > 8 and not writer.deep:
+        logger.warning("%s: its %d-bit samples are coloured and written at 8 bits, as players expect "
+                       "(--codec ffv1 keeps every level, in a 16-bit lossless .mkv)", reader.path,
+                       reader.bits_per_sample)
     if left := writer.left_out + reader.streams_not_carried():
         listed = ", ".join(left[:-1]) + (" and " if len(left) > 1 else "") + left[-1]
         verb = "is" if left == [left[0]] and left[0].startswith("1 ") else "are"
@@ -720,6 +725,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                            comment=software, timer=state.timer, bar=bar)
     else:
         sink = _FrameFolder(target, names, quality=quality, software=software, timer=state.timer, bar=bar)
+
     def decoded():
         shape = None
         for path, name in zip(frames, names, strict=True):
@@ -811,7 +817,8 @@ class _FrameFolder:
 
 
 class _FrameVideo:
-    """``colorize_frames`` into a video file, opened at the first frame's size (8 bits per sample)."""
+    """``colorize_frames`` into a video file, opened at the first frame's size: 8 bits per sample, or
+    16 for 16-bit frames into a lossless master (``codec`` "ffv1")."""
 
     def __init__(self, target: Path, *, fps: float, codec: str, crf: int, preset: str, overwrite: bool,
                  comment: str, timer: _Timer, bar):
@@ -821,13 +828,14 @@ class _FrameVideo:
         self.writer = None
 
     def write(self, payload, rgb: np.ndarray) -> None:
-        from rehue.data.images import to_uint8
+        from rehue.data.images import to_uint8, to_uint16
         from rehue.video.io import VideoWriter
 
         if self.writer is None:
-            self.writer = VideoWriter(self.target, rgb.shape[1], rgb.shape[0], **self.options)
+            deep = self.options["codec"] == "ffv1" and rgb.dtype == np.uint16
+            self.writer = VideoWriter(self.target, rgb.shape[1], rgb.shape[0], deep=deep, **self.options)
         tick = time.perf_counter()
-        self.writer.write(to_uint8(rgb))
+        self.writer.write(to_uint16(rgb) if self.writer.deep else to_uint8(rgb))
         self.timer.add("encode", time.perf_counter() - tick)
         self.bar.update(1)
 
