@@ -518,6 +518,43 @@ def test_bitmap_subtitles_and_attachments_go_where_the_container_holds_them(tmp_
     assert [codec for codec, _, _ in subtitles_of(tmp_path / "out.webm")] == ["webvtt"]
 
 
+def test_cover_art_is_kept_in_mkv_and_mp4(tmp_path):
+    """Before, a film's cover picture was left out of its colour version (with a warning)."""
+    import io
+
+    import av
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 10)).save(picture, "JPEG")
+    source = tmp_path / "film.mkv"
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("libx264", rate=4)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        container.add_attachment("poster.jpg", "image/jpeg", picture.getvalue())
+        for i, rgb in enumerate(textured_frames(4, 48, 64)):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+    def covers(path):
+        with av.open(str(path)) as container:
+            streams = [s for s in container.streams.video if s.disposition & av.stream.Disposition.attached_pic]
+            return [(s.metadata.get("filename"), bytes(next(p for p in container.demux(s) if p.size)))
+                    for s in streams]
+
+    assert covers(source) == [("poster.jpg", picture.getvalue())]
+    as_mp4 = copy_video(source, tmp_path / "out.mp4")
+    assert covers(as_mp4) == [(None, picture.getvalue())], "MP4 keeps the picture, not its name"
+    assert covers(copy_video(as_mp4, tmp_path / "back.mkv")) == [("cover.jpg", picture.getvalue())]
+    assert covers(copy_video(source, tmp_path / "out.mkv")) == [("poster.jpg", picture.getvalue())]
+    with VideoReader(source) as reader, VideoWriter.like(reader, tmp_path / "out.mov") as writer:
+        for frame in reader:
+            writer.write(frame.rgb, frame.pts)
+    assert writer.left_out == ["1 attached picture (cover art; .mkv and .mp4 keep it)"]
+
+
 def dominant_hz(path, track: int) -> float:
     """The frequency of the loudest tone in one audio track (from its zero crossings)."""
     import av

@@ -635,8 +635,8 @@ def test_a_stray_file_or_a_gap_in_a_films_numbering_is_a_warning():
 
 def test_a_film_is_warned_of_what_its_colour_version_loses(tmp_path, tiny_model, capsys):
     """Before, each of these was lost without a word: a tinted print's tint, a 10-bit master's depth,
-    cover art (and, until subtitles were carried, subtitles), and (re-encoded for the container) the sound's
-    codec and rate."""
+    cover art that the container cannot hold (and, until they were carried, subtitles and all cover art), and
+    (re-encoded for the container) the sound's codec and rate."""
     from fractions import Fraction
 
     import av
@@ -675,8 +675,9 @@ def test_a_film_is_warned_of_what_its_colour_version_loses(tmp_path, tiny_model,
                               "replaced by the model's, from its lightness alone",
         (deep, "out2.mkv"): f"warning: {deep}: its 10-bit samples are coloured and written at 8 bits, as players "
                             "expect (--codec ffv1 keeps every level, in a 16-bit lossless .mkv)",
-        (extras, "out3.mkv"): f"warning: {extras}: 1 attached picture is not carried to the colour version (rehue "
-                              "writes the picture, the sound, the subtitles, the chapters and the timecode)",
+        (extras, "out3.mov"): f"warning: {extras}: 1 attached picture (cover art; .mkv and .mp4 keep it) is not "
+                              "carried to the colour version (rehue writes the picture, the sound, the subtitles, "
+                              "the chapters and the timecode)",
         (sound, "out4.webm"): f"warning: {sound}: .webm cannot hold its aac sound (44100 Hz), so the sound is "
                               "re-encoded to opus (48000 Hz); a .mkv output copies any sound as it is"}
     for (source, name), line in expected.items():

@@ -63,6 +63,12 @@ USUAL_LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}  # for a source who
 TEXT_SUBTITLE_CODECS = {".mp4": "mov_text", ".m4v": "mov_text", ".mov": "mov_text", ".mkv": "subrip",
                         ".webm": "webvtt"}
 ATTACHMENT_CONTAINERS = {".mkv"}  # Matroska keeps attached files: the fonts of styled subtitles, cover art
+COVER_CONTAINERS = {".mp4", ".m4v"}  # MP4 keeps cover art as a one-picture stream (MOV and WebM do not)
+COVER_FORMATS = {"mjpeg": ("image/jpeg", "jpg"), "png": ("image/png", "png"), "bmp": ("image/bmp", "bmp"),
+                 "gif": ("image/gif", "gif"), "webp": ("image/webp", "webp")}  # codec -> MIME type, extension
+# FFmpeg hands out cover art before any other packet; a file whose cover has none among its first
+# packets is not read to its end looking for it
+COVER_SEARCH_PACKETS = 64
 # How far (seconds) audio may run ahead of the last written video frame. The muxer interleaves the two
 # streams and holds back whatever is ahead, so this bounds the buffered audio.
 AUDIO_LEAD_S = 1.0
@@ -279,12 +285,10 @@ class VideoReader:
             return []
 
     def streams_not_carried(self) -> list[str]:
-        """What any colour version of this file leaves out, in words: data tracks, attached pictures
-        (MP4's cover art) and video streams after the first. (One video stream, every audio track, the
-        chapters and the timecode are carried, and the subtitles and attached files where the output
-        container holds them: ``VideoWriter.left_out``.)"""
-        import av
-
+        """What any colour version of this file leaves out, in words: data tracks and video streams after
+        the first. (One video stream, every audio track, the chapters and the timecode are carried, and the
+        subtitles, cover art and attached files where the output container holds them:
+        ``VideoWriter.left_out``.)"""
         kinds = Counter()
         chapters = len(self.chapters())
         for stream in self._container.streams:
@@ -292,9 +296,8 @@ class VideoReader:
                     and stream.frames == chapters:
                 continue  # MP4's and MOV's chapters are a text track of one sample a chapter: they are carried
 
-            if stream.type == "video" and stream.index != self._stream.index:
-                attached = stream.disposition & av.stream.Disposition.attached_pic
-                kinds["attached picture" if attached else "more video stream"] += 1
+            if stream.type == "video" and stream.index != self._stream.index and not _is_cover(stream):
+                kinds["more video stream"] += 1
             elif stream.type == "data" and not (stream.metadata.get("timecode") and self.timecode is not None):
                 kinds["data stream"] += 1
         return [f"{count} {kind}{'s' if count > 1 else ''}" for kind, count in kinds.items()]
@@ -802,10 +805,17 @@ def _chapters_of_part(reader: VideoReader) -> list[dict]:
     return kept
 
 
+def _is_cover(stream) -> bool:
+    """Whether a video stream is one still picture: cover art (MP4), an attached image (Matroska)."""
+    import av
+
+    return bool(stream.disposition & av.stream.Disposition.attached_pic)
+
+
 class _SourceTracks:
     """What a colour version can carry from its source file besides the picture: the decodable audio
-    tracks (languages, commentary, the original mix, in the file's order), the subtitle tracks and the
-    attached files (Matroska's fonts and cover art)."""
+    tracks (languages, commentary, the original mix, in the file's order), the subtitle tracks, the
+    attached files (Matroska's fonts) and the cover art, as (stream index, file name, MIME type, bytes)."""
 
     def __init__(self, path: Path, start: float | None, end: float | None):
         self.path, self.start, self.end = path, start, end
@@ -818,8 +828,28 @@ class _SourceTracks:
             self.attachments = [(stream.name, stream.mimetype or "application/octet-stream", stream.data)
                                 for stream in source.streams
                                 if stream.type == "attachment" and stream.name and stream.data is not None]
+            self.covers = self._covers(source)
         finally:
             source.close()
+
+
+    @staticmethod
+    def _covers(source) -> list[tuple[int, str, str, bytes]]:
+        covers = [stream for stream in source.streams.video if _is_cover(stream) and stream.codec_context is not None]
+        if not covers:
+            return []
+        pictures = {}
+        for packet in islice(source.demux(*covers), COVER_SEARCH_PACKETS):
+            if packet.size and packet.stream.index not in pictures:
+                pictures[packet.stream.index] = bytes(packet)
+        found = []
+        for stream in covers:
+            if stream.index in pictures:
+                codec = stream.codec_context.name
+                mimetype, extension = COVER_FORMATS.get(codec, ("image/" + codec, codec))
+                name = stream.metadata.get("filename") or f"cover{len(found) + 1 if found else ''}.{extension}"
+                found.append((stream.index, name, stream.metadata.get("mimetype") or mimetype, pictures[stream.index]))
+        return found
 
 
 class VideoWriter:
@@ -948,6 +978,10 @@ class VideoWriter:
         if tracks is not None:
             self._add_tracks(tracks, copy)
         self._output.start_encoding()
+        for stream, picture in getattr(self, "_covers", ()):
+            packet = av.Packet(picture)
+            packet.stream = stream
+            self._output.mux(packet)
 
     def _add_tracks(self, tracks: _SourceTracks, copy: bool) -> None:
         suffix = self.path.suffix.lower()
@@ -973,6 +1007,35 @@ class VideoWriter:
         elif tracks.attachments:
             for name, mimetype, data in tracks.attachments:
                 self._output.add_attachment(name, mimetype, data)
+        self._add_covers(tracks, suffix)
+
+    def _add_covers(self, tracks: _SourceTracks, suffix: str) -> None:
+        """Cover art: an attached file in Matroska, a one-picture stream in MP4 (its packet is written
+        with the header, ``_covers``)."""
+        import av
+
+        self._covers = []
+        refused = 0
+        for index, name, mimetype, picture in tracks.covers:
+            if suffix in ATTACHMENT_CONTAINERS:
+                self._output.add_attachment(name, mimetype, picture)
+                continue
+            if suffix not in COVER_CONTAINERS:
+                refused += 1
+                continue
+            source = _open_input(tracks.path)
+            try:
+                stream = self._output.add_stream_from_template(source.streams[index])
+            except ValueError:  # a picture format MP4 cannot hold
+                refused += 1
+                continue
+            finally:
+                source.close()
+            stream.disposition = av.stream.Disposition.attached_pic
+            self._covers.append((stream, picture))
+        if refused:
+            self.left_out.append(f"{refused} attached picture{'s' if refused > 1 else ''} (cover art; .mkv and "
+                                 f".mp4 keep {'them' if refused > 1 else 'it'})")
 
     @staticmethod
     def _track_source(tracks_from) -> tuple[Path | None, float | None, float | None]:
