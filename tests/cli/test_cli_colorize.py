@@ -266,6 +266,28 @@ def test_sixteen_bit_scan_gives_a_sixteen_bit_png_with_its_metadata(tmp_path, ti
         "a run's model is named by its run folder: every run's file is model.safetensors"
 
 
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_a_sixteen_bit_scans_transparency_keeps_every_level(tmp_path, tiny_model, suffix):
+    """Before, a 16-bit cut-out's alpha came back at 8 bits (its levels multiples of 257)."""
+    import cv2
+    import tifffile
+
+    gray16 = (np.linspace(0, 65535, 60 * 80).reshape(60, 80)).astype(np.uint16)
+    alpha16 = gray16[::-1].copy()
+    planes = np.dstack([gray16, gray16, gray16, alpha16])
+    scan = tmp_path / f"cutout{suffix}"
+    if suffix == ".png":
+        cv2.imwrite(str(scan), planes)
+    else:
+        tifffile.imwrite(scan, planes, photometric="rgb", extrasamples=["unassalpha"])
+    assert run("colorize", scan, "-o", tmp_path / "out.png", "--model", tiny_model) == 0
+    assert run("colorize", scan, "-o", tmp_path / "out.webp", "--model", tiny_model) == 0
+    deep = cv2.imread(str(tmp_path / "out.png"), cv2.IMREAD_UNCHANGED)
+    assert deep.dtype == np.uint16 and np.array_equal(deep[..., 3], alpha16)
+    eight = np.asarray(Image.open(tmp_path / "out.webp").getchannel("A"))
+    assert np.abs(eight.astype(int) - alpha16 / 257).max() <= 0.5 + 1e-9, "8-bit formats take it rounded"
+
+
 def test_one_photo_into_a_new_folder(tmp_path, tiny_model, gray_jpeg):
     (tmp_path / "one").mkdir()
     gray_jpeg.rename(tmp_path / "one" / "scan.jpg")

@@ -124,7 +124,7 @@ def test_sixteen_bit_output_round_trips_with_alpha(tmp_path, suffix):
     back = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     assert back.dtype == np.uint16 and np.array_equal(back[..., 2::-1], rgb16)
     assert np.array_equal(back[..., 3], alpha.astype(np.uint16) * 257)
-    assert np.array_equal(load_image(path).alpha, alpha)
+    assert np.array_equal(load_image(path).alpha, alpha.astype(np.uint16) * 257), "a 16-bit file's alpha is 16-bit"
     jpeg = save_image(rgb16, tmp_path / "eight.jpg")
     assert Image.open(jpeg).mode == "RGB", "JPEG holds 8 bits: the 16-bit output is rounded"
 

@@ -53,7 +53,7 @@ class LoadedImage:
     what the output should keep of the file."""
 
     rgb: np.ndarray  # (H, W, 3) uint8
-    alpha: np.ndarray | None  # (H, W) uint8 or None
+    alpha: np.ndarray | None  # (H, W) uint8, uint16 from a file with 16-bit samples, or None
     is_gray: bool
     path: str | None = None
     deep_gray: np.ndarray | None = None  # (H, W) uint16 gray, for files with more than 8 bits per sample
@@ -403,10 +403,10 @@ def _turned_by_pillow(image, source: Path | bytes, orientation: int) -> LoadedIm
 
 def array_to_loaded(samples: np.ndarray, path: str | None, *, colour: bool) -> LoadedImage:
     """A :class:`LoadedImage` of (H, W, S) uint8 or uint16 samples: gray or RGB (``colour``), with alpha
-    as the sample after them if there is one. 16-bit samples keep their gray at 16 bits."""
+    as the sample after them if there is one. 16-bit samples keep their gray and alpha at 16 bits."""
     channels = 3 if colour and samples.shape[2] >= 3 else 1
     picture = samples[..., :channels]
-    alpha = to_uint8(samples[..., channels]) if samples.shape[2] > channels else None
+    alpha = np.ascontiguousarray(samples[..., channels]) if samples.shape[2] > channels else None
     deep = None
     if samples.dtype == np.uint16:
         from rehue.color.lab import rgb_to_gray
@@ -423,8 +423,8 @@ def is_neutral(rgb: np.ndarray) -> bool:
 
 
 def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int) -> None:
-    """Keep the 16-bit gray of a 16-bit RGB PNG or TIFF (a path or the file's bytes), which Pillow reads
-    at 8 bits (read with OpenCV; if it cannot read the file, the 8-bit image stands)."""
+    """Keep the 16-bit gray (and alpha) of a 16-bit RGB PNG or TIFF (a path or the file's bytes), which
+    Pillow reads at 8 bits (read with OpenCV; if it cannot read the file, the 8-bit image stands)."""
     import cv2
 
     from rehue.color.lab import rgb_to_gray
@@ -442,6 +442,8 @@ def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int) -
     if rgb.shape != loaded.rgb.shape:
         return
     loaded.deep_gray = np.ascontiguousarray(rgb[..., 0]) if is_neutral(rgb) else rgb_to_gray(rgb, np.uint16)
+    if data.shape[2] == 4 and loaded.alpha is not None:
+        loaded.alpha = np.ascontiguousarray(_oriented(data[..., 3], orientation))
 
 
 def temp_path_for(target: Path) -> Path:
@@ -620,7 +622,7 @@ def _write_pillow(rgb, path, fmt, alpha, quality, dpi, exif, fast, xmp=None, tex
 
     image = Image.fromarray(rgb, "RGB")
     if alpha is not None and fmt in ("PNG", "WEBP", "TIFF"):
-        image.putalpha(Image.fromarray(alpha, "L"))
+        image.putalpha(Image.fromarray(to_uint8(alpha), "L"))
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
     if fmt == "PNG":  # zlib level 3: within a few percent of Pillow's default 6 in size, 2-3 times faster
         options["compress_level"] = 1 if fast else 3
