@@ -313,6 +313,35 @@ def test_a_colour_profile_gives_the_tones_a_colour_managed_viewer_shows(tmp_path
     assert np.array_equal(load_image(tmp_path / "scan.tif").rgb, loaded.rgb), "the profile applies there too"
 
 
+def test_a_sixteen_bit_gray_scans_profile_is_applied_at_sixteen_bits(tmp_path, caplog):
+    """Before, a 16-bit gray scan's profile (Photoshop tags gray scans "Dot Gain 20%") was not applied,
+    with a warning: its numbers were read as sRGB's, lighter or darker than the scan shows."""
+    import logging
+
+    import tifffile
+
+    levels = np.tile(np.linspace(0, 65535, 64).astype(np.uint16), (48, 1))
+    profile = gray_icc_profile(1.0, "Linear Gray (gamma 1.0)")
+    linear = levels / 65535.0
+    srgb = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055) * 65535
+    Image.fromarray(levels).save(tmp_path / "scan.png", icc_profile=profile)
+    tifffile.imwrite(tmp_path / "scan.tif", np.ascontiguousarray(np.rot90(levels, 1)), iccprofile=profile,
+                     extratags=[(274, "H", 1, 6, True)])  # a layout read with tifffile, not Pillow
+    with caplog.at_level(logging.WARNING, logger="rehue"):
+        for name in ("scan.png", "scan.tif"):
+            loaded = load_image(tmp_path / name)
+            assert loaded.deep_gray.shape == (48, 64) and np.abs(loaded.deep_gray - srgb).max() <= 1, name
+            assert np.abs(loaded.rgb[..., 0] - srgb / 257).max() <= 0.5 + 1e-9, name
+    assert caplog.records == []
+    rgb16 = np.repeat(levels[..., None], 3, axis=2)
+    tifffile.imwrite(tmp_path / "colour.tif", rgb16, photometric="rgb", iccprofile=profile)
+    with caplog.at_level(logging.WARNING, logger="rehue"):
+        load_image(tmp_path / "colour.tif")
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{tmp_path / 'colour.tif'}: its colour profile (Linear Gray (gamma 1.0)) is not applied to 16-bit samples; "
+        "its numbers are read as sRGB's"]
+
+
 XMP_PACKET = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
               b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>City Archive</dc:creator>'
               b'</rdf:Description></rdf:RDF></x:xmpmeta>')

@@ -60,7 +60,7 @@ def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
     return np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92).astype(np.float32)
 
 
-def _linear_to_srgb(c: np.ndarray) -> np.ndarray:
+def linear_to_srgb(c: np.ndarray) -> np.ndarray:
     c = np.clip(c, 0.0, 1.0)
     return np.where(c > 0.0031308, 1.055 * np.power(c, 1 / 2.4) - 0.055, 12.92 * c).astype(np.float32)
 
@@ -93,7 +93,7 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     fx = fy + lab[..., 1] / 500.0
     fz = fy - lab[..., 2] / 200.0
     xyz = np.stack([_f_inv(fx), _f_inv(fy), _f_inv(fz)], axis=-1) * _WHITE
-    return _linear_to_srgb(xyz @ _XYZ_TO_RGB.T)
+    return linear_to_srgb(xyz @ _XYZ_TO_RGB.T)
 
 
 def rgb_to_lightness(rgb: np.ndarray) -> np.ndarray:

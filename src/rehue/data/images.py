@@ -195,35 +195,45 @@ def load_image(source) -> LoadedImage:
         raise RehueError(reason, path) from None
 
 
+DEEP_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I")  # Pillow's modes of a 16-bit gray file
+
+
 def in_srgb(image, path: Path | None, *, deep: bool = False):
     """``image`` with the tones its ICC profile gives it, as a colour-managed viewer shows it, in sRGB
     (the space rehue's Lab conversion and every untagged output assume). A scan tagged "Gray Gamma 2.2",
     "Dot Gain 20%" or linear gray, an Adobe RGB photo or a CMYK print file would otherwise be read as if
-    its numbers were sRGB's, and come out lighter or darker. sRGB-tagged files are left as they are;
-    16-bit files keep their numbers, with a warning (Pillow's colour management is 8-bit)."""
-    from PIL import ImageCms
+    its numbers were sRGB's, and come out lighter or darker. sRGB-tagged files are left as they are; a
+    16-bit gray file's gray profile is applied in floating point (``rehue.color.icc``); other 16-bit
+    files keep their numbers, with a warning (Pillow's colour management is 8-bit)."""
+    from PIL import Image, ImageCms
+
+    from rehue.color.icc import gray_levels_in_srgb
 
     icc = image.info.get("icc_profile")
     if not icc:
         return image
+    alpha = None
     try:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         if "srgb" in ImageCms.getProfileDescription(profile).lower():
             return image
-        if deep or image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK"):
-            logger.warning(
-                "%s: its colour profile (%s) is not applied to %s samples; its numbers are read as sRGB's", path
-                or "the image", ImageCms.getProfileDescription(profile).strip(), "16-bit" if deep else image.mode)
+        if image.mode in DEEP_GRAY_MODES and (levels := gray_levels_in_srgb(icc)) is not None:
+            converted = Image.fromarray(levels[np.clip(np.asarray(image), 0, 65535).astype(np.uint16)])
+        elif deep or image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK"):
+            logger.warning("%s: its colour profile (%s) is not applied to %s samples; its numbers are read as "
+                           "sRGB's", path or "the image", ImageCms.getProfileDescription(profile).strip(),
+                           "16-bit" if deep or image.mode in DEEP_GRAY_MODES else image.mode)
             return image
-        alpha = image.getchannel("A") if image.mode in ("LA", "RGBA") else None
-        picture = image.convert(image.mode[:-1]) if alpha is not None else image
-        converted = ImageCms.profileToProfile(picture, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
+        else:
+            alpha = image.getchannel("A") if image.mode in ("LA", "RGBA") else None
+            picture = image.convert(image.mode[:-1]) if alpha is not None else image
+            converted = ImageCms.profileToProfile(picture, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
+            if picture.mode == "L":
+                converted = converted.getchannel("G")  # gray stays gray: the transform keeps R = G = B
     except (ImageCms.PyCMSError, OSError, ValueError) as exc:
         logger.warning("%s: its colour profile cannot be applied (%s); its numbers are read as sRGB's",
                        path or "the image", exc)
         return image
-    if picture.mode == "L":
-        converted = converted.getchannel("G")  # gray stays gray: the transform keeps R = G = B
     if alpha is not None:
         converted.putalpha(alpha)
     converted.info = {key: value for key, value in image.info.items() if key != "icc_profile"}
@@ -353,8 +363,15 @@ def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> Load
     if image.info.get("icc_profile"):  # the profile applies here as to any other file
         from PIL import Image
 
+        from rehue.color.icc import gray_levels_in_srgb
+
         if samples.dtype != np.uint8:
-            in_srgb(image, name, deep=True)  # not applied to 16-bit samples: it says so
+            levels = gray_levels_in_srgb(image.info["icc_profile"]) if photometric != RGB_PHOTOMETRIC else None
+            if levels is not None:
+                samples = samples.copy()
+                samples[..., 0] = levels[samples[..., 0]]
+            else:
+                in_srgb(image, name, deep=True)  # not applied to 16-bit colour samples: it says so
         else:
             colour = photometric == RGB_PHOTOMETRIC and samples.shape[2] >= 3
             mode = {(True, 3): "RGB", (True, 4): "RGBA", (False, 1): "L", (False, 2): "LA"}.get(
