@@ -342,6 +342,59 @@ def test_a_sixteen_bit_gray_scans_profile_is_applied_at_sixteen_bits(tmp_path, c
         "its numbers are read as sRGB's"]
 
 
+def rgb_icc_profile(name: str) -> bytes:
+    """A minimal ICC v2 RGB display profile of linear light: sRGB's primaries (adapted to D50) and a gamma
+    of 1.0 for each channel, as a linear scan's profile is."""
+    import struct
+
+    def fixed(x):
+        return struct.pack(">i", round(x * 65536))
+
+    def xyz(x, y, z):
+        return b"XYZ " + bytes(4) + fixed(x) + fixed(y) + fixed(z)
+
+    linear = b"curv" + bytes(4) + struct.pack(">IH", 1, 256) + bytes(2)
+    description = name.encode() + b"\0"
+    tags = [(b"desc", b"desc" + bytes(4) + struct.pack(">I", len(description)) + description + bytes(79)),
+            (b"wtpt", xyz(0.9642, 1.0, 0.8249)), (b"rXYZ", xyz(0.4361, 0.2225, 0.0139)),
+            (b"gXYZ", xyz(0.3851, 0.7169, 0.0971)), (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
+            (b"rTRC", linear), (b"gTRC", linear), (b"bTRC", linear)]
+    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
+    for signature, body in tags:
+        body += bytes(-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    body = struct.pack(">I", len(tags)) + table + data
+    header = (struct.pack(">I", 128 + len(body)) + b"lcms" + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
+              + bytes(12) + b"acspAPPL" + bytes(24) + fixed(0.9642) + fixed(1.0) + fixed(0.8249) + b"lcms" + bytes(44))
+    return header + body
+
+
+def test_a_sixteen_bit_colour_scans_profile_gives_its_gray_at_sixteen_bits(tmp_path, caplog):
+    """Before, a 16-bit RGB scan's profile (here linear RGB) was not applied, with a warning: its gray was
+    read from its numbers as if they were sRGB's, far too dark."""
+    import logging
+
+    import tifffile
+
+    rng = np.random.default_rng(0)
+    rgb16 = rng.integers(0, 65536, (48, 64, 3), dtype=np.uint16)
+    rgb16[:, :8] = np.linspace(0, 65535, 48).astype(np.uint16)[:, None, None]  # neutral steps: a gray print
+    profile = rgb_icc_profile("Linear RGB")
+    luminance = (rgb16 / 65535.0) @ np.array([0.2225, 0.7169, 0.0606])
+    expected = np.where(luminance <= 0.0031308, 12.92 * luminance, 1.055 * luminance ** (1 / 2.4) - 0.055) * 65535
+    tifffile.imwrite(tmp_path / "scan.tif", rgb16, photometric="rgb", iccprofile=profile)
+    tifffile.imwrite(tmp_path / "turned.tif", np.ascontiguousarray(np.rot90(rgb16, 1)), photometric="rgb",
+                     iccprofile=profile, extratags=[(274, "H", 1, 6, True)])  # read with tifffile, not Pillow
+    with caplog.at_level(logging.WARNING, logger="rehue"):
+        for name in ("scan.tif", "turned.tif"):
+            loaded = load_image(tmp_path / name)
+            assert np.abs(loaded.deep_gray - expected).max() <= 2, name
+            error = np.abs(loaded.rgb[:, :8, 0] - expected[:, :8] / 257)  # the 8-bit view of the neutral steps
+            assert error.mean() < 1 and error.max() < 10, "8-bit colour management: off in the deepest shadow"
+    assert caplog.records == []
+
+
 XMP_PACKET = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
               b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>City Archive</dc:creator>'
               b'</rdf:Description></rdf:RDF></x:xmpmeta>')

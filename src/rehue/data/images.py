@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rehue.color.icc import gray_levels_in_srgb, rgb_gray_in_srgb
 from rehue.errors import RehueError
 
 logger = logging.getLogger(__name__)
@@ -176,10 +177,12 @@ def load_image(source) -> LoadedImage:
                 dpi = _dpi(image.info.get("dpi"))
                 xmp, text = upright_xmp(_xmp(image)), _png_text(image)
                 if loaded is None:
-                    image = ImageOps.exif_transpose(in_srgb(image, path, deep=deep_rgb))
+                    icc = image.info.get("icc_profile")
+                    deep_gray_of = rgb_gray_in_srgb(icc) if deep_rgb and icc and not _is_srgb(icc) else None
+                    image = ImageOps.exif_transpose(in_srgb(image, path, deep=deep_rgb and deep_gray_of is None))
                     loaded = pil_to_loaded(image, None if path is None else str(path))
                     if deep_rgb:
-                        _add_deep_rgb(loaded, data, orientation)
+                        _add_deep_rgb(loaded, data, orientation, deep_gray_of)
                 loaded.dpi, loaded.exif, loaded.frames, loaded.xmp, loaded.text = dpi, exif, frames, xmp, text
                 return loaded
     except RehueError:
@@ -198,6 +201,16 @@ def load_image(source) -> LoadedImage:
 DEEP_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I")  # Pillow's modes of a 16-bit gray file
 
 
+def _is_srgb(icc: bytes) -> bool:
+    """Whether a profile says it is sRGB's (or one of its variants): its numbers are then used as they are."""
+    from PIL import ImageCms
+
+    try:
+        return "srgb" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).lower()
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return False
+
+
 def in_srgb(image, path: Path | None, *, deep: bool = False):
     """``image`` with the tones its ICC profile gives it, as a colour-managed viewer shows it, in sRGB
     (the space rehue's Lab conversion and every untagged output assume). A scan tagged "Gray Gamma 2.2",
@@ -207,15 +220,13 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
     files keep their numbers, with a warning (Pillow's colour management is 8-bit)."""
     from PIL import Image, ImageCms
 
-    from rehue.color.icc import gray_levels_in_srgb
-
     icc = image.info.get("icc_profile")
     if not icc:
         return image
     alpha = None
     try:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        if "srgb" in ImageCms.getProfileDescription(profile).lower():
+        if _is_srgb(icc):
             return image
         if image.mode in DEEP_GRAY_MODES and (levels := gray_levels_in_srgb(icc)) is not None:
             converted = Image.fromarray(levels[np.clip(np.asarray(image), 0, 65535).astype(np.uint16)])
@@ -360,27 +371,29 @@ def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> Load
         samples = np.iinfo(samples.dtype).max - samples if bits in (8, 16) else (2**int(bits) - 1) - samples
     samples = _oriented(samples, orientation)
     name = str(source) if isinstance(source, Path) else None
-    if image.info.get("icc_profile"):  # the profile applies here as to any other file
+    icc = image.info.get("icc_profile")
+    if icc and not _is_srgb(icc):  # the profile applies here as to any other file
         from PIL import Image
 
-        from rehue.color.icc import gray_levels_in_srgb
-
-        if samples.dtype != np.uint8:
-            levels = gray_levels_in_srgb(image.info["icc_profile"]) if photometric != RGB_PHOTOMETRIC else None
-            if levels is not None:
-                samples = samples.copy()
-                samples[..., 0] = levels[samples[..., 0]]
-            else:
-                in_srgb(image, name, deep=True)  # not applied to 16-bit colour samples: it says so
+        colour = photometric == RGB_PHOTOMETRIC and samples.shape[2] >= 3
+        deep_gray_of = rgb_gray_in_srgb(icc) if samples.dtype != np.uint8 and colour else None
+        if samples.dtype != np.uint8 and not colour and (levels := gray_levels_in_srgb(icc)) is not None:
+            samples = samples.copy()
+            samples[..., 0] = levels[samples[..., 0]]
+        elif samples.dtype != np.uint8 and deep_gray_of is None:
+            in_srgb(image, name, deep=True)  # not applied to these 16-bit samples: it says so
         else:
-            colour = photometric == RGB_PHOTOMETRIC and samples.shape[2] >= 3
             mode = {(True, 3): "RGB", (True, 4): "RGBA", (False, 1): "L", (False, 2): "LA"}.get(
                 (colour, min(samples.shape[2], 4 if colour else 2)))
             if mode:
-                picture = Image.fromarray(np.ascontiguousarray(samples[..., :len(mode)]).squeeze(-1)
-                                          if mode == "L" else np.ascontiguousarray(samples[..., :len(mode)]), mode)
-                picture.info["icc_profile"] = image.info["icc_profile"]
-                return pil_to_loaded(in_srgb(picture, name), name)
+                shown = np.ascontiguousarray(to_uint8(samples[..., :len(mode)]))
+                picture = Image.fromarray(shown.squeeze(-1) if mode == "L" else shown, mode)
+                picture.info["icc_profile"] = icc
+                loaded = pil_to_loaded(in_srgb(picture, name), name)
+                if deep_gray_of is not None:  # 16-bit colour samples: 8-bit colour management shows them,
+                    loaded.deep_gray = deep_gray_of(samples[..., :3])  # their gray keeps every level
+                    loaded.alpha = np.ascontiguousarray(samples[..., 3]) if mode == "RGBA" else None
+                return loaded
     return array_to_loaded(samples, name, colour=photometric == RGB_PHOTOMETRIC)
 
 
@@ -439,9 +452,10 @@ def is_neutral(rgb: np.ndarray) -> bool:
     return bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
 
 
-def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int) -> None:
+def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int, deep_gray_of=None) -> None:
     """Keep the 16-bit gray (and alpha) of a 16-bit RGB PNG or TIFF (a path or the file's bytes), which
-    Pillow reads at 8 bits (read with OpenCV; if it cannot read the file, the 8-bit image stands)."""
+    Pillow reads at 8 bits (read with OpenCV; if it cannot read the file, the 8-bit image stands); the
+    gray through the file's colour profile where ``deep_gray_of`` (``rgb_gray_in_srgb``) is given."""
     import cv2
 
     from rehue.color.lab import rgb_to_gray
@@ -458,7 +472,10 @@ def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int) -
     rgb = _oriented(data[..., 2::-1], orientation)
     if rgb.shape != loaded.rgb.shape:
         return
-    loaded.deep_gray = np.ascontiguousarray(rgb[..., 0]) if is_neutral(rgb) else rgb_to_gray(rgb, np.uint16)
+    if deep_gray_of is not None:
+        loaded.deep_gray = deep_gray_of(rgb)
+    else:
+        loaded.deep_gray = np.ascontiguousarray(rgb[..., 0]) if is_neutral(rgb) else rgb_to_gray(rgb, np.uint16)
     if data.shape[2] == 4 and loaded.alpha is not None:
         loaded.alpha = np.ascontiguousarray(_oriented(data[..., 3], orientation))
 
