@@ -998,8 +998,9 @@ class VideoWriter:
         if refused:
             formats = ", ".join(f"{count} {name}" if count > 1 else name for name, count in refused.items())
             count = sum(refused.values())
+            hint = "" if suffix == ".mkv" else f"; .mkv keeps {'them' if count > 1 else 'it'}"
             self.left_out.append(f"{count} subtitle stream{'s' if count > 1 else ''} ({formats}, which "
-                                 f"{suffix} cannot hold; .mkv keeps {'them' if count > 1 else 'it'})")
+                                 f"{suffix} cannot hold{hint})")
         if tracks.attachments and suffix not in ATTACHMENT_CONTAINERS:
             count = len(tracks.attachments)
             self.left_out.append(f"{count} attachment{'s' if count > 1 else ''} (.mkv keeps "
