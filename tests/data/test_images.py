@@ -446,3 +446,24 @@ def test_a_kept_xmp_says_upright_and_one_too_large_for_jpeg_is_left_out_with_a_w
         f"{tmp_path / 'big.jpg'}: the XMP packet ({len(caption)} bytes) is larger than a JPEG holds (65502); it is "
         "left out: write .png or .tif to keep it"]
     assert load_image(tmp_path / "big.jpg").xmp is None and load_image(tmp_path / "big.png").xmp == caption
+
+
+def test_a_file_another_run_wrote_meanwhile_is_kept_unless_overwrite(tmp_path, monkeypatch):
+    """Before, two runs into one folder replaced each other's outputs without --overwrite: each checked
+    that the name was free, then renamed its finished file over whatever had appeared there since."""
+    from rehue.data import images
+
+    target = tmp_path / "out.png"
+    real_write = images._write_pillow
+
+    def slow_write(rgb, path, *args):  # another run finishes this output while this one encodes
+        Image.new("RGB", (2, 2), (255, 0, 0)).save(target)
+        real_write(rgb, path, *args)
+
+    monkeypatch.setattr(images, "_write_pillow", slow_write)
+    with pytest.raises(RehueError, match="another run wrote it meanwhile"):
+        save_image(textured_rgb(20, 30), target, overwrite=False)
+    assert Image.open(target).size == (2, 2), "the other run's file is kept"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"], "and no temporary file is left"
+    save_image(textured_rgb(20, 30), target, overwrite=True)
+    assert Image.open(target).size == (30, 20)

@@ -592,11 +592,34 @@ def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = 
         raise RehueError("output folder is not writable", parent)
 
 
+def move_into_place(temp: Path, target: Path, overwrite: bool) -> None:
+    """Rename the finished ``temp`` to ``target``. Without ``overwrite`` a file that appeared at ``target``
+    since it was checked (another run writing into the same folder) is kept: the move is a hard link, which
+    fails where a file exists, where the file system has them."""
+    if overwrite:
+        os.replace(temp, target)
+        return
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise RehueError("output exists (another run wrote it meanwhile); pass --overwrite to replace it",
+                         target) from None
+    except OSError:  # no hard links here (FAT, some network shares): check, then rename
+        if target.exists():
+            raise RehueError("output exists (another run wrote it meanwhile); pass --overwrite to replace it",
+                             target) from None
+        os.replace(temp, target)
+        return
+    temp.unlink()
+
+
 def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = None, *, quality: int = 95,
                dpi: tuple[float, float] | None = None, exif=None, software: str | None = None,
-               xmp: bytes | None = None, text: dict[str, str] | None = None, fast: bool = False) -> Path:
+               xmp: bytes | None = None, text: dict[str, str] | None = None, fast: bool = False,
+               overwrite: bool = True) -> Path:
     """Write ``rgb`` (uint8, or uint16 for 16 bits per sample) and alpha where the format holds it,
-    atomically; format from the extension.
+    atomically; format from the extension. Without ``overwrite`` a file at ``path`` is never replaced,
+    even one that another process wrote while this one encoded (``move_into_place``).
 
     16-bit RGB goes to PNG and TIFF at 16 bits and to JPEG and WebP at 8. ``dpi``, ``exif`` (a
     ``PIL.Image.Exif``), ``software`` (the Software tag), ``xmp`` (an XMP packet) and ``text`` (PNG
@@ -632,7 +655,7 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
             _write_deep(rgb, tmp, fmt, alpha, dpi, exif, xmp, text)
         else:
             _write_pillow(rgb, tmp, fmt, alpha, quality, dpi, exif, fast, xmp, text)
-        os.replace(tmp, path)
+        move_into_place(tmp, path, overwrite)
     except OSError as exc:
         raise RehueError(f"cannot write image ({exc.strerror or exc})", path) from None
     finally:

@@ -154,7 +154,7 @@ def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: boo
         rgb = np.concatenate([shown_gray, rgb], axis=1)
         alpha = None if alpha is None else np.concatenate([alpha, alpha], axis=1)
     return save_image(rgb, target, alpha=alpha, quality=quality, dpi=image.dpi, exif=image.exif,
-                      software=colorizer.provenance, xmp=image.xmp, text=image.text)
+                      software=colorizer.provenance, xmp=image.xmp, text=image.text, overwrite=overwrite)
 
 
 def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=False, quality=95,

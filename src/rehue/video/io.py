@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.data.images import check_output_path, temp_path_for
+from rehue.data.images import check_output_path, move_into_place, temp_path_for
 from rehue.errors import RehueError, UsageError
 
 log = logging.getLogger(__name__)
@@ -907,6 +907,7 @@ class VideoWriter:
                              "header damaged?", self.path)
         source, source_start, source_end = self._track_source(tracks_from)
         check_output_path(self.path, overwrite, inputs=(source,) if source else ())
+        self._overwrite = overwrite
         self.width, self.height = width, height
         self.fps = Fraction(fps).limit_denominator(MICROSECONDS)
         self.time_base = Fraction(time_base) if time_base else 1 / self.fps
@@ -1175,7 +1176,7 @@ class VideoWriter:
                 track.finish(self._output)
                 track.close()
             self._output.close()
-            os.replace(self._temp_path, self.path)
+            move_into_place(self._temp_path, self.path, self._overwrite)
             self._temp_cleanup.detach()
         except (av.FFmpegError, OSError) as exc:
             self.abort()

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.data.images import has_colour
+from rehue.data.images import has_colour, move_into_place
 from rehue.errors import RehueError, UsageError
 from rehue.inference.colorizer import (
     AB_SCALE,
@@ -724,7 +724,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         sink = _FrameVideo(target, fps=fps, codec=codec, crf=crf, preset=preset, overwrite=overwrite,
                            comment=software, timer=state.timer, bar=bar)
     else:
-        sink = _FrameFolder(target, names, quality=quality, software=software, timer=state.timer, bar=bar)
+        sink = _FrameFolder(target, names, quality=quality, software=software, timer=state.timer, bar=bar,
+                            overwrite=overwrite)
 
     def decoded():
         shape = None
@@ -765,8 +766,10 @@ class _FrameFolder:
     """``colorize_frames`` into a folder: frames go to a hidden folder beside ``target``, written on
     every core, and move into ``target`` when all are done (``finish``); ``close`` removes what is left."""
 
-    def __init__(self, target: Path, names: list[str], *, quality: int, software: str, timer: _Timer, bar):
+    def __init__(self, target: Path, names: list[str], *, quality: int, software: str, timer: _Timer, bar,
+                 overwrite: bool = False):
         self.target, self.names, self.quality, self.software = target, names, quality, software
+        self.overwrite = overwrite
         self.timer, self.bar = timer, bar
         self.staging = target.parent / f".{target.name}.rehue-tmp{os.getpid()}"
         try:
@@ -803,7 +806,7 @@ class _FrameFolder:
         try:
             if self.target.is_dir():
                 for name in self.names:
-                    os.replace(self.staging / name, self.target / name)
+                    move_into_place(self.staging / name, self.target / name, self.overwrite)
             else:
                 os.replace(self.staging, self.target)
         except OSError as exc:
