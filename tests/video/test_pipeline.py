@@ -717,3 +717,22 @@ def test_a_deep_master_keeps_every_level_in_a_lossless_master(tmp_path, tiny_mod
         made_lightness = rgb_to_lightness(made.to_ndarray(format="rgb48le"))
         assert np.abs(made_lightness - lightness).max() < 0.1
         assert len(np.unique(np.round(made_lightness, 2))) > 900, "its 1024 levels, not 256"
+
+
+def test_frame_folders_of_one_name_are_refused_and_a_killed_runs_staging_is_removed(tmp_path, tiny_model, capsys):
+    """Before, a/reel1 and b/reel1 were both written into OUT/reel1 (with --overwrite, half of each film),
+    and the hidden folder a killed --frames run was writing into stayed for good."""
+    frames = two_scene_frames(count_each=2)
+    first, second = write_frames(tmp_path / "a" / "reel1", frames), write_frames(tmp_path / "b" / "reel1", frames)
+    out = tmp_path / "out"
+    args = ["--frames", "--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
+    assert main(["colorize", str(first), str(second), "-o", str(out), "--overwrite", *args]) == 1
+    assert "two folders of frames are both named reel1" in capsys.readouterr().err
+    assert not out.exists()
+    out.mkdir()
+    stale = out / ".reel1.rehue-tmp999999999"  # a process number no running process has
+    stale.mkdir()
+    (stale / "reel_1.png").write_bytes(b"half")
+    assert main(["colorize", str(first), str(tmp_path / "b"), "-o", str(out), *args]) == 1  # b holds no frames
+    assert "removed 1 half-written file(s)" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["reel1"]

@@ -508,10 +508,14 @@ def fitted_stem(stem: str, room: int) -> str:
 
 def remove_stale_temps(targets) -> list[Path]:
     """Delete the half-written temporary files of ``targets`` that a killed run left (``kill -9``, a power
-    cut: no cleanup runs then), and return their paths. A file counts as stale only when the process
-    named in it is not running, so a run writing now is never touched."""
+    cut: no cleanup runs then), and return their paths; for a folder of frames, the hidden folder they
+    were written into (``.NAME.rehue-tmpPID``). A file counts as stale only when the process named in it
+    is not running, so a run writing now is never touched."""
+    import shutil
+
     targets = {Path(target) for target in targets}
     temps = {(target.parent, _temp_prefix(target), target.suffix) for target in targets}
+    temps |= {(target.parent, f".{target.name}.rehue-tmp", "") for target in targets}
     stale = []
     for folder in {target.parent for target in targets}:
         try:
@@ -519,11 +523,16 @@ def remove_stale_temps(targets) -> list[Path]:
         except OSError:
             continue
         for entry in entries:
-            match = re.fullmatch(r"(\..+\.rehue-tmp)(\d+)(\.[^.]+)", entry.name)
-            if not match or (folder, match[1], match[3]) not in temps or _is_running(int(match[2])):
+            match = re.fullmatch(r"(\..+\.rehue-tmp)(\d+)(\.[^.]+)?", entry.name)
+            if not match or (folder, match[1], match[3] or "") not in temps or _is_running(int(match[2])):
                 continue
             with contextlib.suppress(OSError):
-                os.unlink(entry.path)
+                if match[3] is None:
+                    if not entry.is_dir(follow_symlinks=False):
+                        continue
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
                 stale.append(folder / entry.name)
     return sorted(stale)
 

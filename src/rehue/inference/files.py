@@ -254,9 +254,15 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
     colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, borders=borders)
     options = {key: video_options[key] for key in ("dependent_model", "scene_mode", "fps", "codec", "crf", "preset")
                if video_options.get(key) is not None}
+    targets = [output if len(folders) == 1 else output / folder.name for folder in folders]
+    for name in {target.name for target in targets if targets.count(target) > 1}:
+        raise RehueError(f"two folders of frames are both named {name}, and each would be written to "
+                         f"{output / name}; give them names of their own", output)
+    stale = remove_stale_temps(targets)
+    if stale:
+        log(f"note: removed {len(stale)} half-written file(s) that a killed run left, such as {stale[0]}")
     summary = BatchSummary()
-    for folder in folders:
-        target = output if len(folders) == 1 else output / folder.name
+    for folder, target in zip(folders, targets, strict=True):
         try:
             colorize_frames(folder, target, colorizer=colorizer, ext=image_ext, quality=quality, overwrite=overwrite,
                             progress=progress, log=log, **options)
