@@ -522,3 +522,23 @@ def test_a_sixteen_bit_scan_into_an_eight_bit_format_says_so(tmp_path, tiny_mode
             "write .png or .tif to keep its depth") in capsys.readouterr().err
     assert run("colorize", scan, "-o", tmp_path / "out.png", "--model", tiny_model, "--no-progress") == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_folder_coloured_beside_its_inputs_is_not_coloured_again_on_a_second_run(tmp_path, tiny_model, capsys):
+    """Before, a second run into the input folder took the first run's a.png for an input: it wrote
+    a-jpg.png and a-png.png beside it, and a third run failed."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a.jpg", "b.jpg"):
+        Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(photos / name)
+    assert run("colorize", photos, "-o", photos, "--model", tiny_model, "--no-progress") == 0
+    (photos / "b.png").unlink()  # as if the first run had been interrupted
+    capsys.readouterr()
+    for _ in range(2):
+        assert run("colorize", photos, "-o", photos, "--model", tiny_model, "--no-progress") == 0
+        assert sorted(path.name for path in photos.iterdir()) == ["a.jpg", "a.png", "b.jpg", "b.png"]
+    assert "coloured 1 file(s)" in capsys.readouterr().err
+    Image.fromarray(textured_rgb(30, 40, seed=3)[..., 0]).save(photos / "c.jpg")
+    Image.fromarray(textured_rgb(30, 40, seed=3)[..., 0]).save(photos / "c.png")  # the user's own PNG of c
+    assert run("colorize", photos, "-o", photos, "--model", tiny_model, "--no-progress") == 0
+    assert {"c-jpg.png", "c-png.png"} <= {path.name for path in photos.iterdir()}, "a user's PNG is an input"

@@ -13,6 +13,7 @@ from rehue.data.images import (
     DEEP_FORMATS,
     NAME_BYTES,
     OUTPUT_FORMATS,
+    SOFTWARE,
     check_folder_can_be_made,
     check_output_path,
     fitted_stem,
@@ -60,7 +61,9 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     and ``scan1.jpg`` both as ``scan1.png``) keep their own extension in the name (``scan1-tif.png``,
     ``scan1-jpg.png``); where that cannot tell them apart (``a/x.png`` and ``b/x.png`` from two folders)
     the plan is refused before anything is written, since one would replace the other. So is a plan
-    that would write an input's colour version over it (``-o`` naming the folder of PNG scans)."""
+    that would write an input's colour version over it (``-o`` naming the folder of PNG scans). Coloured
+    beside its inputs (``-o`` naming their folder), a file that is another input's output and says it was
+    coloured by rehue is an earlier run's output, not an input: a second run colours what is left."""
     inputs = [Path(p) for p in inputs]
     for source in inputs:
         if not source.exists():
@@ -79,9 +82,13 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             output_below = is_inside(output, source) and output.resolve() != source.resolve()
             images, videos, unread = folder_media(source)
             found = [*((path, image_ext) for path in images), *((path, video_ext or ".mp4") for path in videos)]
-            for path, suffix in found:
-                if not (output_below and is_inside(path, output)):
-                    jobs.append(Job(path, output / path.relative_to(source).with_suffix(suffix)))
+            planned = [(path, output / path.relative_to(source).with_suffix(suffix)) for path, suffix in found
+                       if not (output_below and is_inside(path, output))]
+            if output.resolve() == source.resolve():
+                targets = {target for path, target in planned if target != path}
+                planned = [(path, target) for path, target in planned
+                           if path not in targets or not _coloured_by_rehue(path)]
+            jobs.extend(Job(path, target) for path, target in planned)
             if unread:
                 kinds = Counter(path.suffix.lower() for path in unread)
                 logger.warning("%s: %d file(s) passed over, in formats rehue does not read (%s); convert them to "
@@ -91,6 +98,17 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             suffix = (video_ext or source.suffix) if is_video_path(source) else image_ext
             jobs.append(Job(source, output / source.with_suffix(suffix).name))
     return _separate_outputs(jobs)
+
+
+def _coloured_by_rehue(path: Path) -> bool:
+    """Whether a picture's Software tag says rehue coloured it (read from the header alone)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return str(image.getexif().get(SOFTWARE, "")).startswith("rehue ")
+    except Exception:  # unreadable here: it is an input, and its own error comes when it is coloured
+        return False
 
 
 def _separate_outputs(jobs: list[Job]) -> list[Job]:
