@@ -477,15 +477,38 @@ class _WarningLine(logging.Handler):
 
 def main(argv: list[str] | None = None) -> int:
     """The command line; the warning lines it adds to the ``rehue`` logger go when it returns, so a
-    library user in the same process (a notebook that ran a command) gets no stderr output from them."""
+    library user in the same process (a notebook that ran a command) gets no stderr output from them.
+    Ctrl-C or SIGTERM at any moment, imports included, ends it with "rehue: interrupted" and 130."""
+    import signal
+
     library_log = logging.getLogger("rehue")
     handler = None
     if not any(isinstance(existing, _WarningLine) for existing in library_log.handlers):
         handler = _WarningLine(logging.WARNING)
         library_log.addHandler(handler)
+    received = []
+
+    def _interrupt(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    try:
+        previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread (a server's worker): signals stay with the main thread
+        previous = {}
     try:
         return _main(argv)
+    except (KeyboardInterrupt, ImportError) as exc:
+        if isinstance(exc, ImportError) and not received:  # a broken install, not an interrupt inside an import
+            raise
+        if argv is None:  # the process ends next: more presses must not break into its cleanup with tracebacks
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("rehue: interrupted", file=sys.stderr)
+        return 130
     finally:
+        if argv is not None:  # called from Python (a notebook, a test): its own handlers come back
+            for signum, previous_handler in previous.items():
+                signal.signal(signum, previous_handler)
         if handler is not None:
             library_log.removeHandler(handler)
 
@@ -498,12 +521,6 @@ def _main(argv: list[str] | None) -> int:
         return 2
     if getattr(args, "resume", False):
         args.typed = _typed_options(argv)
-    import signal
-
-    def _terminate(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.handler(args)
     except UsageError as exc:
@@ -516,9 +533,6 @@ def _main(argv: list[str] | None) -> int:
             raise
         print(f"rehue: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("rehue: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # the reader went away (`rehue models | head`): nothing left to say
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -542,3 +542,31 @@ def test_a_folder_coloured_beside_its_inputs_is_not_coloured_again_on_a_second_r
     Image.fromarray(textured_rgb(30, 40, seed=3)[..., 0]).save(photos / "c.png")  # the user's own PNG of c
     assert run("colorize", photos, "-o", photos, "--model", tiny_model, "--no-progress") == 0
     assert {"c-jpg.png", "c-png.png"} <= {path.name for path in photos.iterdir()}, "a user's PNG is an input"
+
+
+def test_an_interrupt_while_modules_load_ends_in_one_line(monkeypatch, capsys):
+    """Before, Ctrl-C in the first half second (while the parser's imports load numpy) printed a Python
+    traceback of 12-54 lines, and once NumPy's "bad install" text, from an import it cut short."""
+    import signal
+
+    from rehue import cli
+
+    before = signal.getsignal(signal.SIGINT)
+
+    def interrupted_import():
+        try:
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt:  # as Ctrl-C lands inside a C extension's import, which reports it so
+            raise ImportError("PyCapsule_Import could not import module") from None
+
+    monkeypatch.setattr(cli, "build_parser", interrupted_import)
+    assert cli.main(["colorize", "x.jpg", "-o", "y.png"]) == 130
+    assert capsys.readouterr().err == "rehue: interrupted\n"
+    assert signal.getsignal(signal.SIGINT) is before, "a caller's own handler comes back"
+
+    def broken_install():
+        raise ImportError("no module named numpy")
+
+    monkeypatch.setattr(cli, "build_parser", broken_install)
+    with pytest.raises(ImportError):
+        cli.main(["colorize", "x.jpg", "-o", "y.png"])
