@@ -570,3 +570,14 @@ def test_an_interrupt_while_modules_load_ends_in_one_line(monkeypatch, capsys):
     monkeypatch.setattr(cli, "build_parser", broken_install)
     with pytest.raises(ImportError):
         cli.main(["colorize", "x.jpg", "-o", "y.png"])
+
+
+def test_a_folder_of_one_photo_is_a_batch_like_any_other(tmp_path, tiny_model, capsys):
+    """Before, a folder holding one photo was run as a single file: run again, it failed with "output
+    exists" (exit 1) where a folder of two skipped what was done (exit 0)."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(photos / "p00.jpg")
+    for _ in range(2):
+        assert run("colorize", photos, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
+    assert "1 skipped: their outputs exist" in capsys.readouterr().err

@@ -219,7 +219,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
                   if (video_options or {}).get(key) is not None]
     if video_only and not any(is_video_path(job.source) for job in jobs):
         raise UsageError(f"{', '.join(video_only)}: only for videos, and no input is one")
-    single = len(jobs) == 1
+    single = len(jobs) == 1 and len(inputs) == 1 and Path(inputs[0]).is_file()  # a folder is a batch, of any size
     if not single or jobs[0].target != output:
         check_folder_can_be_made(output)
     colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, fit=fit, borders=borders)
