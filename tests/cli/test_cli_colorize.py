@@ -580,4 +580,4 @@ def test_a_folder_of_one_photo_is_a_batch_like_any_other(tmp_path, tiny_model, c
     Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(photos / "p00.jpg")
     for _ in range(2):
         assert run("colorize", photos, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
-    assert "1 skipped: their outputs exist" in capsys.readouterr().err
+    assert "1 skipped: its output exists" in capsys.readouterr().err
