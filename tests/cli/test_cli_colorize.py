@@ -581,3 +581,12 @@ def test_a_folder_of_one_photo_is_a_batch_like_any_other(tmp_path, tiny_model, c
     for _ in range(2):
         assert run("colorize", photos, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
     assert "1 skipped: its output exists" in capsys.readouterr().err
+
+
+def test_an_existing_output_of_a_format_rehue_cannot_write_is_named_as_such(tmp_path, tiny_model, gray_jpeg, capsys):
+    """Before, an existing notes.txt as -o was met with "pass --overwrite", which then failed on '.txt'."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    assert run("colorize", gray_jpeg, "-o", notes, "--model", tiny_model) == 1
+    assert "unsupported output extension '.txt'" in capsys.readouterr().err
+    assert notes.read_text() == "mine"

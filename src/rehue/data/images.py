@@ -622,6 +622,15 @@ def move_into_place(temp: Path, target: Path, overwrite: bool) -> None:
     temp.unlink()
 
 
+def output_format(path: Path) -> str:
+    """The image format an output path's extension names (Pillow's name); a RehueError for any other."""
+    fmt = OUTPUT_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise RehueError(f"unsupported output extension {path.suffix!r}; use one of "
+                         f"{', '.join(sorted(OUTPUT_FORMATS))}", path)
+    return fmt
+
+
 def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = None, *, quality: int = 95,
                dpi: tuple[float, float] | None = None, exif=None, software: str | None = None,
                xmp: bytes | None = None, text: dict[str, str] | None = None, fast: bool = False,
@@ -638,10 +647,7 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
     the thousands of frames of a film.
     """
     path = Path(path)
-    fmt = OUTPUT_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise RehueError(f"unsupported output extension {path.suffix!r}; use one of "
-                         f"{', '.join(sorted(OUTPUT_FORMATS))}", path)
+    fmt = output_format(path)
     rgb = np.ascontiguousarray(rgb)
     if max(rgb.shape[:2]) > MAX_SIDE.get(fmt, max(rgb.shape[:2])):
         raise RehueError(f"{fmt} holds at most {MAX_SIDE[fmt]} pixels a side and this image is "

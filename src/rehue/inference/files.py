@@ -25,6 +25,7 @@ from rehue.data.images import (
     is_video_path,
     load_image,
     make_folder,
+    output_format,
     remove_stale_temps,
     save_image,
 )
@@ -143,6 +144,7 @@ def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: boo
     kept, and the Software tag names rehue and the model. ``side_by_side`` writes gray | colour."""
     import numpy as np
 
+    output_format(target)  # before "output exists": --overwrite would not help a .txt
     check_output_path(target, overwrite, inputs=(source,))
     image = load_image(source)
     if image.frames > 1:
