@@ -590,3 +590,14 @@ def test_an_existing_output_of_a_format_rehue_cannot_write_is_named_as_such(tmp_
     assert run("colorize", gray_jpeg, "-o", notes, "--model", tiny_model) == 1
     assert "unsupported output extension '.txt'" in capsys.readouterr().err
     assert notes.read_text() == "mine"
+
+
+def test_photos_whose_extensions_differ_in_case_only_are_told_apart(tmp_path, tiny_model):
+    """Before, a.jpg and a.JPG in one folder had the whole folder refused, with advice to use separate
+    output folders, which one input folder cannot."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a.jpg", "a.JPG", "other.jpg"):
+        Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(photos / name, format="JPEG")
+    assert run("colorize", photos, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a-JPG.png", "a-jpg.png", "other.png"]

@@ -117,12 +117,16 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
     for job in jobs:
         unique.setdefault(job.source.resolve(), job)
     sharing = Counter(job.target for job in unique.values())
+    # a.jpg and a.JPG (a camera's folder merged with a scanner's): told apart by the extension as written
+    suffixes = Counter((job.target, job.source.suffix.lower()) for job in unique.values())
+    as_written = {target for target, suffix in suffixes if suffixes[target, suffix] > 1}
     written_by: dict[Path, Job] = {}
     separated = []
     for job in unique.values():
         target = job.target
         if sharing[target] > 1:  # told apart by the input's extension, within the file system's name length
-            told = f"-{job.source.suffix[1:].lower()}{target.suffix}"
+            extension = job.source.suffix[1:] if target in as_written else job.source.suffix[1:].lower()
+            told = f"-{extension}{target.suffix}"
             target = target.with_name(fitted_stem(target.stem, NAME_BYTES - len(told.encode())) + told)
         other = written_by.setdefault(target, job)
         if other is not job:
