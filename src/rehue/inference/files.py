@@ -115,7 +115,9 @@ def _coloured_by_rehue(path: Path) -> bool:
 def _separate_outputs(jobs: list[Job]) -> list[Job]:
     unique: dict[Path, Job] = {}
     for job in jobs:
-        unique.setdefault(job.source.resolve(), job)
+        kept = unique.setdefault(job.source.resolve(), job)
+        if kept.source.is_symlink() and not job.source.is_symlink():  # a photo and a link to it: the photo's name
+            unique[job.source.resolve()] = job
     sharing = Counter(job.target for job in unique.values())
     # a.jpg and a.JPG (a camera's folder merged with a scanner's): told apart by the extension as written
     suffixes = Counter((job.target, job.source.suffix.lower()) for job in unique.values())
