@@ -603,11 +603,15 @@ def test_photos_whose_extensions_differ_in_case_only_are_told_apart(tmp_path, ti
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a-JPG.png", "a-jpg.png", "other.png"]
 
 
-def test_a_photo_and_a_link_to_it_give_one_output_under_the_photos_name(tmp_path, tiny_model):
+def test_a_photo_and_a_link_to_it_give_one_output_under_the_photos_name(tmp_path, tiny_model, capsys):
     """Before, the link's name won when it sorted first: alias-a.png, and no wedding.png."""
     photos = tmp_path / "photos"
     photos.mkdir()
     Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(photos / "wedding.jpg")
     (photos / "alias-a.jpg").symlink_to("wedding.jpg")
+    (tmp_path / "scanner").mkdir()
+    (photos / "from-scanner").symlink_to(tmp_path / "scanner")  # not followed (links can loop), but said
     assert run("colorize", photos, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["wedding.png"]
+    assert (f"warning: {photos}: 1 linked folder(s) not followed, such as {photos / 'from-scanner'}; name them as "
+            "inputs to colour them too") in capsys.readouterr().err

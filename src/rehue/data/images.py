@@ -777,20 +777,25 @@ def is_inside(path, folder) -> bool:
     return folder_path.is_dir() and Path(path).expanduser().resolve().is_relative_to(folder_path)
 
 
-def visible_files(root: Path):
+def visible_files(root: Path, linked_folders: list[Path] | None = None):
     """Every file under the folder ``root``, recursively, sorted folder by folder; hidden files and
-    folders (a Mac's ``._scan.jpg``, ``.git``) are passed over."""
+    folders (a Mac's ``._scan.jpg``, ``.git``) are passed over, and so are links to folders (which can
+    loop), added to ``linked_folders`` when it is given."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if linked_folders is not None:
+            linked_folders.extend(Path(dirpath) / d for d in dirnames if (Path(dirpath) / d).is_symlink())
         yield from (Path(dirpath) / name for name in sorted(filenames) if not name.startswith("."))
 
 
-def folder_media(root: Path) -> tuple[list[Path], list[Path], list[Path]]:
+def folder_media(root: Path) -> tuple[list[Path], list[Path], list[Path], list[Path]]:
     """One walk of the folder ``root``: its images (as `iter_image_files` orders them), its videos (as
-    `iter_video_files` does), and the pictures or films rehue does not read (``UNREAD_MEDIA_SUFFIXES``)."""
-    files = list(visible_files(root))
+    `iter_video_files` does), the pictures or films rehue does not read (``UNREAD_MEDIA_SUFFIXES``) and
+    the links to folders, which are not followed."""
+    linked: list[Path] = []
+    files = list(visible_files(root, linked))
     return ([p for p in files if is_image_path(p)], sorted(p for p in files if is_video_path(p) and p.is_file()),
-            [p for p in files if p.suffix.lower() in UNREAD_MEDIA_SUFFIXES])
+            [p for p in files if p.suffix.lower() in UNREAD_MEDIA_SUFFIXES], linked)
 
 
 def iter_image_files(root: Path):

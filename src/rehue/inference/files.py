@@ -81,7 +81,10 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     for source in inputs:
         if source.is_dir():
             output_below = is_inside(output, source) and output.resolve() != source.resolve()
-            images, videos, unread = folder_media(source)
+            images, videos, unread, linked = folder_media(source)
+            if linked:
+                logger.warning("%s: %d linked folder(s) not followed, such as %s; name them as inputs to colour "
+                               "them too", source, len(linked), linked[0])
             found = [*((path, image_ext) for path in images), *((path, video_ext or ".mp4") for path in videos)]
             planned = [(path, output / path.relative_to(source).with_suffix(suffix)) for path, suffix in found
                        if not (output_below and is_inside(path, output))]
