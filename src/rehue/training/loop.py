@@ -135,7 +135,9 @@ def _start_validation(generator, val_loader, device, config: TrainConfig, out: P
     record = {"init": config.init, **{f"val_{k}": v for k, v in val.items()}}
     atomic_write_bytes(out / "init_metrics.json", (json.dumps(record, indent=2) + "\n").encode())
     log(f"before training, {config.init}: val PSNR {val['psnr']:.2f} dB (gray {val['gray_psnr']:.2f})  "
-        f"SSIM {val['ssim']:.3f} (gray {val['gray_ssim']:.3f})")
+        f"SSIM {val['ssim']:.3f} (gray {val['gray_ssim']:.3f}); these follow training on the models' raw "
+        "output: choose between the models with rehue evaluate --model ... --against ..., which scores "
+        "what rehue colorize writes")
 
 
 def _seed_everything(seed: int):
