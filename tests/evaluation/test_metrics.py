@@ -352,3 +352,16 @@ def test_rows_of_other_images_get_no_interval():
         table.add(GRAY_BASELINE, _metrics(24.0, 0.9), source=source)
     verdict = table.verdicts()[0]
     assert verdict.psnr_gains == () and verdict.psnr_interval is None and verdict.units == 0
+
+
+def test_an_interval_from_two_clips_cannot_tell_and_a_tiny_clear_difference_says_how_small():
+    """Before, two clips' interval of -101 to +83 dB read "level with the gray baseline", and an interval
+    printed as +0.00 to +0.00 dB read "clearly above"."""
+    from rehue.evaluation.metrics import interval_words
+
+    assert interval_words("PSNR", (-101.2, 83.39), 2, " dB", "gray", units=2) == \
+        "PSNR -101.20 to +83.39 dB: too few photos or clips (2) to tell it from gray"
+    assert interval_words("PSNR", (-0.5, 0.8), 2, " dB", "gray", units=23) == "PSNR -0.50 to +0.80 dB: level with gray"
+    assert interval_words("PSNR", (0.0001, 0.003), 2, " dB", "run b", units=300) == \
+        "PSNR +0.00 to +0.00 dB: clearly above run b, by less than 0.005 dB"
+    assert interval_words("PSNR", (0.2, 0.9), 2, " dB", "gray", units=2) == "PSNR +0.20 to +0.90 dB: clearly above gray"

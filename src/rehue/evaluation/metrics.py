@@ -376,6 +376,9 @@ def unit_means(values, sources) -> list[float]:
     return [float(np.mean(group)) for group in groups.values()]
 
 
+FEW_UNITS = 4  # below this many photos or clips, an interval around zero cannot tell a model from another
+
+
 def standing(interval: tuple[float, float] | None) -> str | None:
     """"clearly above" or "clearly below" zero when the interval leaves it out, else "level"."""
     if interval is None:
@@ -384,18 +387,29 @@ def standing(interval: tuple[float, float] | None) -> str | None:
     return "clearly above" if low > 0 else "clearly below" if high < 0 else "level"
 
 
-def _psnr_and_ssim_words(psnr_interval, ssim_interval, other: str) -> str:
+def _psnr_and_ssim_words(psnr_interval, ssim_interval, other: str, units: int | None = None) -> str:
     """"PSNR ... dB: ... OTHER; SSIM ...: ... OTHER", the two intervals of a verdict or a comparison."""
-    return (f"{interval_words('PSNR', psnr_interval, 2, ' dB', other)}; "
-            f"{interval_words('SSIM', ssim_interval, 4, '', other)}")
+    return (f"{interval_words('PSNR', psnr_interval, 2, ' dB', other, units)}; "
+            f"{interval_words('SSIM', ssim_interval, 4, '', other, units)}")
 
 
-def interval_words(metric: str, interval: tuple[float, float], decimals: int, unit: str, other: str) -> str:
-    """"PSNR -0.12 to +0.80 dB: level with OTHER" and the like, for the Markdown report."""
+def interval_words(metric: str, interval: tuple[float, float], decimals: int, unit: str, other: str,
+                   units: int | None = None) -> str:
+    """"PSNR -0.12 to +0.80 dB: level with OTHER" and the like, for the Markdown report. An interval
+    around zero from fewer than ``FEW_UNITS`` photos or clips says it cannot tell (two clips give
+    intervals of +-90 dB, which "level" would misread), and a clear difference too small for the shown
+    decimals says how small."""
     low, high = interval
     where = standing(interval)
-    return (f"{metric} {low:+.{decimals}f} to {high:+.{decimals}f}{unit}: "
-            + (f"level with {other}" if where == "level" else f"{where} {other}"))
+    shown = f"{metric} {low:+.{decimals}f} to {high:+.{decimals}f}{unit}: "
+    if where == "level":
+        if units is not None and units < FEW_UNITS and high > low:
+            return shown + f"too few photos or clips ({units}) to tell it from {other}"
+        return shown + f"level with {other}"
+    smallest = 0.5 * 10.0**-decimals
+    if max(abs(low), abs(high)) < smallest:
+        return shown + f"{where} {other}, by less than {smallest:g}{unit}"
+    return shown + f"{where} {other}"
 
 
 @dataclass
@@ -417,7 +431,8 @@ class Comparison:
                     f"(one photo or clip: no interval).")
         return (f"{self.name} against {self.other}, {CONFIDENCE:.0%} confidence intervals of the mean difference over "
                 f"{self.units} photos or clips: "
-                f"{_psnr_and_ssim_words(self.psnr_interval, self.ssim_interval, self.other)}; higher PSNR on "
+                f"{_psnr_and_ssim_words(self.psnr_interval, self.ssim_interval, self.other, self.units)}; higher "
+                f"PSNR on "
                 f"{self.images_ahead} of {self.images} images.")
 
 
@@ -500,7 +515,7 @@ class Verdict:
             return None
         return (f"{self.name}, {CONFIDENCE:.0%} confidence intervals of the mean gain over {self.units} photos "
                 f"or clips (a clip's frames count as one): "
-                f"{_psnr_and_ssim_words(self.psnr_interval, self.ssim_interval, f'the {baseline}')}.")
+                f"{_psnr_and_ssim_words(self.psnr_interval, self.ssim_interval, f'the {baseline}', self.units)}.")
 
 
 @dataclass
