@@ -72,3 +72,21 @@ def test_training_datasets_from_cifar(cifar_dir):
         build_datasets(root.parent, 64)
     with pytest.raises(RehueError, match="used whole"):
         build_datasets(root.parent, 32, crop_min=0.7)
+
+
+def test_the_cifar_archive_and_binary_version_are_named_with_what_to_do(tmp_path):
+    """Before, both gave only "no readable images found"."""
+    import pytest
+
+    from rehue.data.datasets import ImageFolderDataset
+    from rehue.errors import RehueError
+
+    archive, binary = tmp_path / "download", tmp_path / "bin" / "cifar-10-batches-bin"
+    archive.mkdir()
+    (archive / "cifar-10-python.tar.gz").write_bytes(b"\x1f\x8b not really")
+    binary.mkdir(parents=True)
+    (binary / "data_batch_1.bin").write_bytes(bytes(3073))
+    with pytest.raises(RehueError, match=r"is the CIFAR-10 archive: unpack it \(tar xzf cifar-10-python.tar.gz\)"):
+        ImageFolderDataset(archive, 32, log=lambda msg: None)
+    with pytest.raises(RehueError, match="binary version and rehue reads the python version"):
+        ImageFolderDataset(tmp_path / "bin", 32, log=lambda msg: None)

@@ -43,6 +43,21 @@ def find_cifar_root(path: Path) -> Path:
     return path
 
 
+def cifar_form_hint(path: Path) -> str | None:
+    """What to do with a form of CIFAR-10 rehue does not read, found in the folder ``path``: the archive
+    as downloaded, or the binary version; None when neither is there."""
+    path = Path(path)
+    if not path.is_dir():
+        return None
+    names = [entry.name for entry in path.rglob("*") if entry.is_file()]
+    archive = next((name for name in names if "cifar" in name.lower() and name.endswith((".tar.gz", ".tgz"))), None)
+    if archive:
+        return f"{archive} is the CIFAR-10 archive: unpack it (tar xzf {archive}) and give its cifar-10-batches-py"
+    if any(name.startswith(("data_batch_", "test_batch")) and name.endswith(".bin") for name in names):
+        return f"this is CIFAR-10's binary version and rehue reads the python version: {ARCHIVE_HINT}"
+    return None
+
+
 def is_cifar_dir(path: Path) -> bool:
     root = find_cifar_root(path)
     return root.is_dir() and any((root / name).exists() for name in [*TRAIN_BATCHES, TEST_BATCH])

@@ -115,7 +115,10 @@ class ImageFolderDataset(Dataset):
         if skipped:
             log(f"{skipped} of {len(paths)} files skipped as unreadable")
         if not self.images:
-            raise RehueError("no readable images found", root)
+            from rehue.data.cifar import cifar_form_hint
+
+            hint = cifar_form_hint(root) if root is not None else None
+            raise RehueError("no readable images found" + (f"; {hint}" if hint else ""), root)
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
         self.stamps = [self._load_stamp(p, log) for p in stamps]
         self.stamps = [s for s in self.stamps if s is not None]

@@ -121,7 +121,11 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if limit:
         images = images[:limit]
     if not images and not videos:
-        raise RehueError("nothing to evaluate: no images, frame datasets or videos found",
+        from rehue.data.cifar import is_cifar_dir
+
+        cifar = any(is_cifar_dir(Path(p)) for p in inputs)
+        raise RehueError("nothing to evaluate: no images, frame datasets or videos found"
+                         + ("; a CIFAR-10 folder is scored by rehue grid-search, on its test batch" if cifar else ""),
                          ", ".join(map(str, inputs)))
     result = EvaluationResult(MetricTable())
     grid, gray_truths = [], 0
