@@ -297,3 +297,12 @@ def test_the_frames_of_one_clip_in_a_frame_dataset_are_one_unit_of_evidence(tmp_
     assert result.extra["images"] > 1
     verdict = result.table.verdicts()[0]
     assert verdict.units == 1 and verdict.psnr_interval is None
+
+
+def test_runs_are_named_by_their_folders_in_a_report():
+    """Before, two runs compared with --against were both "model" ("model" and "model (against)")."""
+    from rehue.evaluation.evaluate import _row_name
+
+    assert _row_name("runs/reel7/model.safetensors") == "reel7/model"
+    assert _row_name("models/tiny-independent.safetensors") == "tiny-independent"
+    assert _row_name("default") == "rehue (shipped)"

@@ -191,7 +191,14 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
 
 
 def _row_name(model) -> str:
-    return Path(str(model)).stem if str(model) != "default" else "rehue (shipped)"
+    """A table row's name for a model: a run's ``model.safetensors`` (every run's file is so named) is
+    called by its run folder, ``runs/reel7`` as ``reel7/model``."""
+    if str(model) == "default":
+        return "rehue (shipped)"
+    path = Path(str(model))
+    if path.is_dir():
+        return f"{path.name}/model"
+    return f"{path.parent.name}/{path.stem}" if path.stem == "model" and path.parent.name else path.stem
 
 
 def said_once(log):
