@@ -580,3 +580,18 @@ def test_a_frame_dataset_smaller_than_a_batch_trains_and_one_without_pairs_is_a_
     assert result.history[0]["images_seen"] == 8 and np.isfinite(result.history[0]["loss_g_l1"])
     with pytest.raises(RehueError, match="no train pair of consecutive frames in one scene"):
         train(tiny_config(frames, tmp_path / "dependent", in_channels=3, epochs=1), progress=False)
+
+
+def test_a_dependent_model_grown_from_an_independent_one_takes_the_shipped_drift_check(tmp_path, photo_folder):
+    """Before, the model card's recipe (a dependent model --init from the fine-tuned independent one) gave a
+    dependent model without the drift check, so its colour could fade over a long scene, unchecked."""
+    from rehue.models.io import default_model_name, read_card, resolve_model_path
+
+    train(tiny_config(photo_folder, tmp_path / "ind", epochs=1), progress=False)
+    lines = []
+    train(tiny_config(photo_folder, tmp_path / "dep", in_channels=3, epochs=1, steps_per_epoch=1,
+                      init=str(tmp_path / "ind" / "model.safetensors")), progress=False, log=lines.append)
+    shipped = read_card(resolve_model_path(default_model_name("dependent"))).inference
+    drift = {k: v for k, v in shipped.items() if k.startswith("drift_")}
+    assert drift and load_model(tmp_path / "dep" / "model.safetensors")[1].inference == drift
+    assert any("takes the shipped dependent model's drift check" in line for line in lines)

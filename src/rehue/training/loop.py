@@ -198,6 +198,17 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log) -> dict:
     if restraint:
         log(f"the trained model keeps {spec}'s restraint ({', '.join(f'{k} {v}' for k, v in restraint.items())}; "
             "`rehue colorize --chroma` sets another scale)")
+    if config.in_channels == 3 and not any(key.startswith("drift_") for key in restraint):
+        # a dependent model grown from an independent one: the shipped dependent model's drift check, which
+        # eases its colour back where it fades over a long scene (docs/model-card.md, "The dependent model")
+        from rehue.models.io import default_model_name, read_card, resolve_model_path
+
+        shipped = read_card(resolve_model_path(default_model_name("dependent"))).inference or {}
+        drift = {k: v for k, v in shipped.items() if k.startswith("drift_") and k in INFERENCE_RANGES}
+        if drift:
+            restraint.update(drift)
+            log(f"the trained model takes the shipped dependent model's drift check "
+                f"({', '.join(f'{k} {v}' for k, v in drift.items())})")
     return restraint
 
 
