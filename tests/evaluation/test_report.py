@@ -142,3 +142,16 @@ def test_a_scored_clip_is_told_in_words_and_drawn_frame_by_frame(tmp_path):
 
     one_frame = {**clip, "frames": 1, "scene_starts": [], "ab_error_by_frame": [4.0]}
     assert "drift" not in write_report(tmp_path / "r1", table, extra={"video b.mp4": one_frame})
+
+
+def test_a_series_of_one_value_is_drawn_as_a_point(tmp_path):
+    """Before, a grid of one-epoch runs gave an epoch-duration plot with axes, a legend and nothing drawn."""
+    from rehue.evaluation.report import plot_lines
+
+    def coloured_pixels(series):
+        pixels = np.asarray(Image.open(plot_lines(series, tmp_path / "p.png", "epoch", "s", "t")).convert("RGB"))
+        pixels = pixels.astype(int)
+        return int(np.count_nonzero(pixels.max(axis=2) - pixels.min(axis=2) > 60))
+
+    empty = coloured_pixels({"a": []})  # axes and the legend's line only
+    assert coloured_pixels({"a": [3.0]}) > empty + 20

@@ -122,7 +122,9 @@ def plot_lines(series: dict[str, Sequence[float]], path: str | Path, xlabel: str
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     for name, values in series.items():
-        axes.plot(range(first_x, first_x + len(values)), list(values), label=name)
+        # a series of one value (a grid of one-epoch runs) has no line to draw: it is shown as a point
+        axes.plot(range(first_x, first_x + len(values)), list(values), label=name,
+                  marker="o" if len(values) == 1 else None)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
