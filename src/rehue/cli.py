@@ -306,7 +306,12 @@ def cmd_train(args) -> int:
     )
     if args.resume:
         config = _resumed_config(config, args)
-    result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
+    try:
+        result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print(f"note: `rehue train --resume --out {config.out}` goes on from the run's last checkpoint",
+              file=sys.stderr)
+        raise
     if result.trained:
         print(f"model written to {result.model_path}", file=sys.stderr)
     return 0
