@@ -595,3 +595,16 @@ def test_a_dependent_model_grown_from_an_independent_one_takes_the_shipped_drift
     drift = {k: v for k, v in shipped.items() if k.startswith("drift_")}
     assert drift and load_model(tmp_path / "dep" / "model.safetensors")[1].inference == drift
     assert any("takes the shipped dependent model's drift check" in line for line in lines)
+
+
+def test_an_interrupted_training_says_how_to_go_on(tmp_path, photo_folder, monkeypatch, capsys):
+    from rehue.training import loop
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "train", interrupted)
+    assert main(["train", str(photo_folder), "--out", str(tmp_path / "run"), "--no-progress"]) == 130
+    assert capsys.readouterr().err.splitlines() == [
+        f"note: `rehue train --resume --out {tmp_path / 'run'}` goes on from the run's last checkpoint",
+        "rehue: interrupted"]
