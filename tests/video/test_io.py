@@ -261,6 +261,9 @@ def test_missing_file_folder_and_text_file_are_rehue_errors(tmp_path):
     with pytest.raises(RehueError, match="not a video file") as info:
         VideoReader(text)
     assert info.value.path == str(text)
+    (tmp_path / "empty.mp4").touch()
+    with pytest.raises(RehueError, match="^.*empty.mp4: empty file$"):  # as an empty photo is named
+        VideoReader(tmp_path / "empty.mp4")
 
 
 def test_audio_only_file_has_no_video_stream(tmp_path):

@@ -155,6 +155,8 @@ def _open_input(path: Path):
         raise RehueError("no such file", path)
     if path.is_dir():
         raise RehueError("is a folder, not a video file", path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise RehueError("empty file", path)
     try:
         return av.open(str(path), "r")
     except PermissionError:
