@@ -267,26 +267,44 @@ def test_tiff_layouts_pillow_misreads_come_out_upright_and_at_their_depth(tmp_pa
     assert np.abs(loaded.rgb[..., 0].astype(int) - picture16 / 257).max() <= 1 and loaded.is_gray
 
 
-def gray_icc_profile(gamma: float, name: str) -> bytes:
-    """A minimal ICC v2 gray display profile: a description, the D50 white point and a gamma curve."""
+def _fixed(x: float) -> bytes:
     import struct
 
-    def fixed(x):
-        return struct.pack(">i", round(x * 65536))
+    return struct.pack(">i", round(x * 65536))
+
+
+def _xyz(x: float, y: float, z: float) -> bytes:
+    return b"XYZ " + bytes(4) + _fixed(x) + _fixed(y) + _fixed(z)
+
+
+def _gamma_curve(gamma: float) -> bytes:
+    import struct
+
+    return b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)
+
+
+def icc_profile(colour_space: bytes, name: str, tags: list[tuple[bytes, bytes]]) -> bytes:
+    """A minimal ICC v2 display profile of ``colour_space`` (b"GRAY", b"RGB "): a description, the D50
+    white point and ``tags``."""
+    import struct
 
     description = name.encode() + b"\0"
     tags = [(b"desc", b"desc" + bytes(4) + struct.pack(">I", len(description)) + description + bytes(79)),
-            (b"wtpt", b"XYZ " + bytes(4) + fixed(0.9642) + fixed(1.0) + fixed(0.8249)),
-            (b"kTRC", b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2))]
+            (b"wtpt", _xyz(0.9642, 1.0, 0.8249)), *tags]
     offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
     for signature, body in tags:
         body += bytes(-len(body) % 4)
         table += signature + struct.pack(">II", offset + len(data), len(body))
         data += body
     body = struct.pack(">I", len(tags)) + table + data
-    header = (struct.pack(">I", 128 + len(body)) + b"lcms" + struct.pack(">I", 0x02100000) + b"mntrGRAYXYZ "
-              + bytes(12) + b"acspAPPL" + bytes(24) + fixed(0.9642) + fixed(1.0) + fixed(0.8249) + b"lcms" + bytes(44))
+    header = (struct.pack(">I", 128 + len(body)) + b"lcms" + struct.pack(">I", 0x02100000) + b"mntr" + colour_space
+              + b"XYZ " + bytes(12) + b"acspAPPL" + bytes(24) + _xyz(0.9642, 1.0, 0.8249)[8:] + b"lcms" + bytes(44))
     return header + body
+
+
+def gray_icc_profile(gamma: float, name: str) -> bytes:
+    """A gray profile of one gamma curve."""
+    return icc_profile(b"GRAY", name, [(b"kTRC", _gamma_curve(gamma))])
 
 
 def test_a_colour_profile_gives_the_tones_a_colour_managed_viewer_shows(tmp_path):
@@ -343,31 +361,11 @@ def test_a_sixteen_bit_gray_scans_profile_is_applied_at_sixteen_bits(tmp_path, c
 
 
 def rgb_icc_profile(name: str) -> bytes:
-    """A minimal ICC v2 RGB display profile of linear light: sRGB's primaries (adapted to D50) and a gamma
-    of 1.0 for each channel, as a linear scan's profile is."""
-    import struct
-
-    def fixed(x):
-        return struct.pack(">i", round(x * 65536))
-
-    def xyz(x, y, z):
-        return b"XYZ " + bytes(4) + fixed(x) + fixed(y) + fixed(z)
-
-    linear = b"curv" + bytes(4) + struct.pack(">IH", 1, 256) + bytes(2)
-    description = name.encode() + b"\0"
-    tags = [(b"desc", b"desc" + bytes(4) + struct.pack(">I", len(description)) + description + bytes(79)),
-            (b"wtpt", xyz(0.9642, 1.0, 0.8249)), (b"rXYZ", xyz(0.4361, 0.2225, 0.0139)),
-            (b"gXYZ", xyz(0.3851, 0.7169, 0.0971)), (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
-            (b"rTRC", linear), (b"gTRC", linear), (b"bTRC", linear)]
-    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
-    for signature, body in tags:
-        body += bytes(-len(body) % 4)
-        table += signature + struct.pack(">II", offset + len(data), len(body))
-        data += body
-    body = struct.pack(">I", len(tags)) + table + data
-    header = (struct.pack(">I", 128 + len(body)) + b"lcms" + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
-              + bytes(12) + b"acspAPPL" + bytes(24) + fixed(0.9642) + fixed(1.0) + fixed(0.8249) + b"lcms" + bytes(44))
-    return header + body
+    """An RGB profile of linear light: sRGB's primaries (adapted to D50) and a gamma of 1.0 for each
+    channel, as a linear scan's profile is."""
+    return icc_profile(b"RGB ", name, [
+        (b"rXYZ", _xyz(0.4361, 0.2225, 0.0139)), (b"gXYZ", _xyz(0.3851, 0.7169, 0.0971)),
+        (b"bXYZ", _xyz(0.1431, 0.0606, 0.7141)), *((tag, _gamma_curve(1.0)) for tag in (b"rTRC", b"gTRC", b"bTRC"))])
 
 
 def test_a_sixteen_bit_colour_scans_profile_gives_its_gray_at_sixteen_bits(tmp_path, caplog):
