@@ -615,3 +615,15 @@ def test_a_photo_and_a_link_to_it_give_one_output_under_the_photos_name(tmp_path
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["wedding.png"]
     assert (f"warning: {photos}: 1 linked folder(s) not followed, such as {photos / 'from-scanner'}; name them as "
             "inputs to colour them too") in capsys.readouterr().err
+
+
+def test_a_large_photo_shows_its_steps(tmp_path, tiny_model, gray_jpeg, monkeypatch, capsys):
+    """Before, a 60-megapixel scan gave 14-34 s of silence: the file bar is off for one file."""
+    from rehue.inference import files
+
+    monkeypatch.setattr(files, "LARGE_PHOTO_PIXELS", 1000)  # the test's photo counts as large
+    assert run("colorize", gray_jpeg, "-o", tmp_path / "out.png", "--model", tiny_model) == 0
+    err = capsys.readouterr().err
+    assert "scan.jpg: colour:" in err and "scan.jpg: write:" in err and "2/3" in err
+    assert run("colorize", gray_jpeg, "-o", tmp_path / "quiet.png", "--model", tiny_model, "--no-progress") == 0
+    assert "colour:" not in capsys.readouterr().err

@@ -32,6 +32,7 @@ from rehue.data.images import (
 from rehue.errors import RehueError, UsageError
 
 logger = logging.getLogger(__name__)
+LARGE_PHOTO_PIXELS = 16_000_000  # a scan this large takes 10 s or more here: its steps are shown
 COLOUR_CHECK_PIXELS = 1_000_000  # a colour input is told from a gray one on about this many of its pixels
 
 # x264's speed presets, fastest first (a slower one makes a smaller file at the same --crf)
@@ -147,11 +148,14 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
 
 
 def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bool = False, quality: int = 95,
-                        side_by_side: bool = False) -> Path:
+                        side_by_side: bool = False, progress: bool = False) -> Path:
     """Colour one image file. A scan with more than 8 bits per sample is coloured from its 16-bit gray
     and written at 16 bits where the format allows (PNG, TIFF); resolution and descriptive EXIF are
-    kept, and the Software tag names rehue and the model. ``side_by_side`` writes gray | colour."""
+    kept, and the Software tag names rehue and the model. ``side_by_side`` writes gray | colour. With
+    ``progress``, a photo of ``LARGE_PHOTO_PIXELS`` or more shows its steps (read, colour, write), which
+    take tens of seconds for a large scan."""
     import numpy as np
+    from tqdm import tqdm
 
     output_format(target)  # before "output exists": --overwrite would not help a .txt
     check_output_path(target, overwrite, inputs=(source,))
@@ -172,18 +176,26 @@ def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: boo
         logger.warning("%s: JPEG holds no transparency, so the transparent parts show; write .png, .webp or .tif "
                        "to keep it", target)
     gray = image.rgb if image.deep_gray is None else image.deep_gray
-    rgb = colorizer.colorize(gray)
-    alpha = image.alpha
-    if side_by_side:  # the gray the model saw, for a colour photo too
-        if gray.ndim == 3 and not image.is_gray:
-            from rehue.color.lab import rgb_to_gray
+    large = image.rgb.shape[0] * image.rgb.shape[1] >= LARGE_PHOTO_PIXELS
+    steps = tqdm(total=3, initial=1, desc=f"{source.name}: colour", unit="step", disable=not (progress and large),
+                 file=sys.stderr, dynamic_ncols=True, leave=False)  # read, colour, write
+    try:
+        rgb = colorizer.colorize(gray)
+        steps.update(1)
+        steps.set_description(f"{source.name}: write")
+        alpha = image.alpha
+        if side_by_side:  # the gray the model saw, for a colour photo too
+            if gray.ndim == 3 and not image.is_gray:
+                from rehue.color.lab import rgb_to_gray
 
-            gray = rgb_to_gray(gray)
-        shown_gray = np.repeat(gray[..., None], 3, axis=2) if gray.ndim == 2 else gray
-        rgb = np.concatenate([shown_gray, rgb], axis=1)
-        alpha = None if alpha is None else np.concatenate([alpha, alpha], axis=1)
-    return save_image(rgb, target, alpha=alpha, quality=quality, dpi=image.dpi, exif=image.exif,
-                      software=colorizer.provenance, xmp=image.xmp, text=image.text, overwrite=overwrite)
+                gray = rgb_to_gray(gray)
+            shown_gray = np.repeat(gray[..., None], 3, axis=2) if gray.ndim == 2 else gray
+            rgb = np.concatenate([shown_gray, rgb], axis=1)
+            alpha = None if alpha is None else np.concatenate([alpha, alpha], axis=1)
+        return save_image(rgb, target, alpha=alpha, quality=quality, dpi=image.dpi, exif=image.exif,
+                          software=colorizer.provenance, xmp=image.xmp, text=image.text, overwrite=overwrite)
+    finally:
+        steps.close()
 
 
 def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=False, quality=95,
@@ -254,6 +266,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
                                progress=progress, log=log, **options)
             elif is_image_path(job.source) or single:
                 colorize_image_file(colorizer, job.source, job.target, overwrite=overwrite, quality=quality,
+                                    progress=progress and single,
                                     side_by_side=bool((video_options or {}).get("side_by_side")))
             summary.done.append(job.target)
         except RehueError as exc:
