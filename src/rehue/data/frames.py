@@ -83,7 +83,9 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             video_rows, scenes = _sample_video(video, split, staging, fps=fps, size=size, scene_mode=scene_mode,
                                                progress=progress)
             rows += video_rows
-            log(f"{video.name}: {len(video_rows)} frames ({split}), {scenes} scene(s)")
+            count = len(video_rows)
+            log(f"{video.name}: {count} frame{'' if count == 1 else 's'} ({split}), from a video of {scenes} "
+                f"scene{'' if scenes == 1 else 's'}")
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=MANIFEST_FIELDS)
         writer.writeheader()
