@@ -540,7 +540,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         deep = codec == "ffv1" and reader.bits_per_sample > 8
         with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, codec=codec, deep=deep,
                               comment=video_provenance(colorizer, dependent), overwrite=overwrite) as writer:
-            _warn_of_what_is_lost(reader, writer, codec)
+            _warn_of_what_is_lost(reader, writer)
             bar = tqdm(total=reader.frame_count, desc=source.name, unit="frame", disable=not progress,
                        file=sys.stderr, dynamic_ncols=True, leave=False)
 
@@ -597,7 +597,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     return summary
 
 
-def _warn_of_what_is_lost(reader, writer, codec: str) -> None:
+def _warn_of_what_is_lost(reader, writer) -> None:
     """A warning each for what the colour version cannot keep: samples deeper than 8 bits (but in a
     lossless master), and streams other than the picture, the sound, the subtitles, the chapters and the
     timecode, or subtitles and attached files that the output's container cannot hold."""
