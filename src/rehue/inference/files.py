@@ -297,9 +297,10 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
     options = {key: video_options[key] for key in ("dependent_model", "scene_mode", "fps", "codec", "crf", "preset")
                if video_options.get(key) is not None}
     targets = [output if len(folders) == 1 else output / folder.name for folder in folders]
-    for name in {target.name for target in targets if targets.count(target) > 1}:
-        raise RehueError(f"two folders of frames are both named {name}, and each would be written to "
-                         f"{output / name}; give them names of their own", output)
+    shared = next((target for target in targets if targets.count(target) > 1), None)
+    if shared is not None:
+        raise RehueError(f"two folders of frames are both named {shared.name}, and each would be written to "
+                         f"{shared}; give them names of their own", output)
     stale = remove_stale_temps(targets)
     if stale:
         log(f"note: removed {len(stale)} half-written file(s) that a killed run left, such as {stale[0]}")
