@@ -200,3 +200,14 @@ def test_two_videos_of_one_name_are_refused_naming_both(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"rehue: error: {tmp_path / 'reel1' / 'clip.mp4'} and {tmp_path / 'reel2' / 'clip.mp4'} share the "
                    "name 'clip', which names their frames; rename one"]
+
+
+def test_an_fps_above_the_videos_own_rate_says_every_frame_is_kept(tmp_path, wide_clip, capsys):
+    """Before, --fps 100 on a slower video kept every frame without a word, and the summary said "1 frames"."""
+    from rehue.video.io import VideoReader
+
+    with VideoReader(wide_clip) as reader:
+        rate, count = float(reader.fps), reader.frame_count
+    assert main(["frames", str(wide_clip), "--out", str(tmp_path / "f"), "--fps", "100", "--no-progress"]) == 0
+    assert (f"wide.mp4: {count} frames (train), from a video of 1 scene; it runs at {rate:g} fps, below --fps 100, "
+            "so every frame is kept") in capsys.readouterr().err

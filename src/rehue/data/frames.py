@@ -80,12 +80,14 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     try:
         for video in videos:
             split = "test" if video in test_set else "train"
-            video_rows, scenes = _sample_video(video, split, staging, fps=fps, size=size, scene_mode=scene_mode,
+            video_rows, scenes, rate = _sample_video(video, split, staging, fps=fps, size=size, scene_mode=scene_mode,
                                                progress=progress)
             rows += video_rows
             count = len(video_rows)
+            below = (f"; it runs at {rate:g} fps, below --fps {fps:g}, so every frame is kept" if rate and rate < fps
+                     else "")
             log(f"{video.name}: {count} frame{'' if count == 1 else 's'} ({split}), from a video of {scenes} "
-                f"scene{'' if scenes == 1 else 's'}")
+                f"scene{'' if scenes == 1 else 's'}{below}")
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=MANIFEST_FIELDS)
         writer.writeheader()
@@ -145,9 +147,10 @@ def _readable_videos(videos: list[Path], log) -> list[Path]:
 
 
 def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: int, scene_mode: str,
-                  progress: bool) -> tuple[list[dict], int]:
+                  progress: bool) -> tuple[list[dict], int, float | None]:
     """Sample one video into ``staging``; every frame goes through the scene detector, whose decisions
-    arrive a few frames late, so a sampled row learns its scene number when its frame is decided."""
+    arrive a few frames late, so a sampled row learns its scene number when its frame is decided.
+    Returns the rows, the video's scene count and its frame rate (None when it states none)."""
     from tqdm import tqdm
 
     from rehue.inference.colorizer import letterbox
@@ -186,7 +189,8 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
             waiting[frame.index] = row
         settle(detector.flush())
         bar.close()
-    return rows, scene + 1
+        rate = float(reader.fps) if reader.fps else None
+    return rows, scene + 1, rate
 
 
 def _detection_size(gray: np.ndarray, longest: int = 128) -> np.ndarray:
