@@ -117,6 +117,20 @@ def make_clip(path, frames, fps=25, *, audio=False, codec=None, pts=None, time_b
     return path
 
 
+def encode_frames(container, stream, pictures, *, format: str = "rgb24") -> None:
+    """Encode ``pictures`` (arrays in ``format``) as frames 0, 1, ... of ``stream`` and flush it: for the
+    films a test builds itself, with streams, tags or attachments that ``make_clip`` does not add."""
+    import av
+
+    for i, picture in enumerate(pictures):
+        frame = av.VideoFrame.from_ndarray(picture, format=format)
+        if frame.format.name != stream.pix_fmt:
+            frame = frame.reformat(format=stream.pix_fmt)
+        frame.pts = i
+        container.mux(stream.encode(frame))
+    container.mux(stream.encode(None))
+
+
 def _write_tone(container, stream, seconds: float, sample_rate: int, hz: float = TONE_HZ) -> None:
     import av
 

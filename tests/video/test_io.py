@@ -10,6 +10,7 @@ from tests.helpers_video import (
     audio_codec,
     audio_duration,
     audio_packets,
+    encode_frames,
     frame_number,
     level_frames,
     make_audio_file,
@@ -341,11 +342,7 @@ def test_non_square_pixels_and_the_films_own_tags_are_kept(tmp_path, caplog):
         stream = container.add_stream("libx264", rate=25)
         stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
         stream.codec_context.sample_aspect_ratio = Fraction(8, 9)
-        for i, rgb in enumerate(textured_frames(5, 64, 96)):
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts = i
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+        encode_frames(container, stream, textured_frames(5, 64, 96))
     with VideoReader(source) as reader:
         assert reader.sample_aspect_ratio == Fraction(8, 9)
         assert reader.metadata == {"title": "Reel 7, Harbour 1952", "copyright": "City Archive",
@@ -380,11 +377,7 @@ def test_chapters_and_timecode_are_carried_and_a_part_keeps_the_chapters_it_span
         stream.metadata["timecode"] = "01:00:00:00"
         container.set_chapters([{"id": k + 1, "start": 1000 * k, "end": 1000 * (k + 1), "time_base": Fraction(1, 1000),
                                  "metadata": {"title": f"Reel {k + 1}"}} for k in range(3)])
-        for i, rgb in enumerate(textured_frames(75, 48, 64)):
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts = i
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+        encode_frames(container, stream, textured_frames(75, 48, 64))
 
     def chapters_and_timecode(path):
         with av.open(str(path)) as container:
@@ -421,11 +414,7 @@ def test_raw_dv_is_read_at_its_frame_rate_not_its_demuxers_clock(tmp_path):
     with av.open(str(path), "w") as container:
         stream = container.add_stream("dvvideo", rate=25)
         stream.width, stream.height, stream.pix_fmt = 720, 576, "yuv420p"
-        for i, rgb in enumerate(textured_frames(3, 576, 720)):
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
-            frame.pts = i
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+        encode_frames(container, stream, textured_frames(3, 576, 720))
     with VideoReader(path) as reader:
         assert reader.fps == 25
     assert len(read_all(copy_video(path, tmp_path / "tape.mp4"))) == 3
@@ -453,11 +442,7 @@ def subtitled_film(path, *, text_codec="subrip", bitmap=False, attachment=False)
                 packet = av.Packet(payload)
                 packet.stream, packet.pts, packet.dts, packet.duration = track, start, start, length
                 container.mux(packet)
-        for i, rgb in enumerate(textured_frames(50, 48, 64)):
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts = i
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+        encode_frames(container, stream, textured_frames(50, 48, 64))
     return path
 
 
@@ -535,11 +520,7 @@ def test_cover_art_is_kept_in_mkv_and_mp4(tmp_path):
         stream = container.add_stream("libx264", rate=4)
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
         container.add_attachment("poster.jpg", "image/jpeg", picture.getvalue())
-        for i, rgb in enumerate(textured_frames(4, 48, 64)):
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts = i
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+        encode_frames(container, stream, textured_frames(4, 48, 64))
 
     def covers(path):
         with av.open(str(path)) as container:

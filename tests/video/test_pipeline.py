@@ -9,7 +9,7 @@ from rehue.inference.colorizer import Colorizer
 from rehue.video.io import VideoReader
 from rehue.video.pipeline import colorize_video
 from tests.conftest import textured_rgb
-from tests.helpers_video import audio_packets, make_clip, with_drift_check
+from tests.helpers_video import audio_packets, encode_frames, make_clip, with_drift_check
 
 
 def two_scene_frames(count_each=12, height=72, width=96):
@@ -648,11 +648,7 @@ def test_a_film_is_warned_of_what_its_colour_version_loses(tmp_path, tiny_model,
     with av.open(str(deep), "w") as container:
         stream = container.add_stream("ffv1", rate=4)
         stream.width, stream.height, stream.pix_fmt = 64, 48, "gray10le"
-        for i in range(4):
-            frame = av.VideoFrame.from_ndarray(textured_rgb(48, 64, seed=i), format="rgb24").reformat(format="gray10le")
-            frame.pts = i
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+        encode_frames(container, stream, (textured_rgb(48, 64, seed=i) for i in range(4)))
     with av.open(str(extras), "w") as container:
         stream = container.add_stream("libx264", rate=4)
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
@@ -662,12 +658,8 @@ def test_a_film_is_warned_of_what_its_colour_version_loses(tmp_path, tiny_model,
         packet = av.Packet(b"Harbour, 1952")
         packet.stream, packet.pts, packet.dts, packet.duration = subtitles, 0, 0, 500
         container.mux(packet)
-        for i in range(4):
-            frame = av.VideoFrame.from_ndarray(np.repeat(textured_rgb(48, 64, seed=i)[..., 1:2], 3, axis=2),
-                                               format="rgb24")
-            frame.pts = i
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+        encode_frames(container, stream,
+                      (np.repeat(textured_rgb(48, 64, seed=i)[..., 1:2], 3, axis=2) for i in range(4)))
     gray = [np.repeat(textured_rgb(48, 64, seed=i)[..., 1:2], 3, axis=2) for i in range(8)]
     sound = make_clip(tmp_path / "sound.mp4", gray, fps=8, audio=True)
     expected = {
@@ -699,11 +691,7 @@ def test_a_deep_master_keeps_every_level_in_a_lossless_master(tmp_path, tiny_mod
     with av.open(str(master), "w") as container:
         stream = container.add_stream("ffv1", rate=4)
         stream.width, stream.height, stream.pix_fmt = 64, 48, "gray10le"
-        for i in range(3):
-            frame = av.VideoFrame.from_ndarray(np.roll(ramp, i, axis=1), format="gray10le")
-            frame.pts = i
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+        encode_frames(container, stream, (np.roll(ramp, i, axis=1) for i in range(3)), format="gray10le")
     out = tmp_path / "colour.mkv"
     assert main(["colorize", str(master), "-o", str(out), "--codec", "ffv1", "--model", str(tiny_model),
                  "--dependent-model", "none", "--no-progress"]) == 0

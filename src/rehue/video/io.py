@@ -840,10 +840,12 @@ class _SourceTracks:
         covers = [stream for stream in source.streams.video if _is_cover(stream) and stream.codec_context is not None]
         if not covers:
             return []
+        wanted = {stream.index for stream in covers}
         pictures = {}
-        for packet in islice(source.demux(*covers), COVER_SEARCH_PACKETS):
-            if packet.size and packet.stream.index not in pictures:
-                pictures[packet.stream.index] = bytes(packet)
+        for packet in islice(source.demux(), COVER_SEARCH_PACKETS):  # every stream's packets count, so the
+            index = packet.stream.index  # search ends early in a film whose cover has none
+            if packet.size and index in wanted and index not in pictures:
+                pictures[index] = bytes(packet)
         found = []
         for stream in covers:
             if stream.index in pictures:
@@ -1020,23 +1022,24 @@ class VideoWriter:
 
         self._covers = []
         refused = 0
-        for index, name, mimetype, picture in tracks.covers:
-            if suffix in ATTACHMENT_CONTAINERS:
+        if suffix in ATTACHMENT_CONTAINERS:
+            for _, name, mimetype, picture in tracks.covers:
                 self._output.add_attachment(name, mimetype, picture)
-                continue
-            if suffix not in COVER_CONTAINERS:
-                refused += 1
-                continue
+        elif suffix not in COVER_CONTAINERS:
+            refused = len(tracks.covers)
+        elif tracks.covers:
             source = _open_input(tracks.path)
             try:
-                stream = self._output.add_stream_from_template(source.streams[index])
-            except ValueError:  # a picture format MP4 cannot hold
-                refused += 1
-                continue
+                for index, _, _, picture in tracks.covers:
+                    try:
+                        stream = self._output.add_stream_from_template(source.streams[index])
+                    except ValueError:  # a picture format MP4 cannot hold
+                        refused += 1
+                        continue
+                    stream.disposition = av.stream.Disposition.attached_pic
+                    self._covers.append((stream, picture))
             finally:
                 source.close()
-            stream.disposition = av.stream.Disposition.attached_pic
-            self._covers.append((stream, picture))
         if refused:
             self.left_out.append(f"{refused} attached picture{'s' if refused > 1 else ''} (cover art; .mkv and "
                                  f".mp4 keep {'them' if refused > 1 else 'it'})")
