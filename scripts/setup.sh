@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
+  # A full disk otherwise shows as a pip traceback halfway through PyTorch's install.
+  free_mb=$(df -Pk . | awk 'NR==2 {print int($4 / 1024)}')
+  if [ "${free_mb:-0}" -lt 3000 ]; then
+    echo "setup: only ${free_mb} MB free in $(pwd); the environment (.venv) needs about 3000 MB" >&2
+    exit 1
+  fi
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
