@@ -485,6 +485,15 @@ def temp_path_for(target: Path) -> Path:
     return target.with_name(f"{_temp_prefix(target)}{os.getpid()}{target.suffix}")
 
 
+def staging_folder_for(target: Path) -> Path:
+    """The hidden folder beside the folder ``target`` that its files are written into before they move there."""
+    return target.with_name(f"{_staging_prefix(target)}{os.getpid()}")
+
+
+def _staging_prefix(target: Path) -> str:
+    return f".{target.name}.rehue-tmp"
+
+
 NAME_BYTES = 255  # the longest file name most file systems allow
 
 
@@ -515,7 +524,7 @@ def remove_stale_temps(targets) -> list[Path]:
 
     targets = {Path(target) for target in targets}
     temps = {(target.parent, _temp_prefix(target), target.suffix) for target in targets}
-    temps |= {(target.parent, f".{target.name}.rehue-tmp", "") for target in targets}
+    temps |= {(target.parent, _staging_prefix(target), "") for target in targets}
     stale = []
     for folder in {target.parent for target in targets}:
         try:
@@ -608,15 +617,14 @@ def move_into_place(temp: Path, target: Path, overwrite: bool) -> None:
     if overwrite:
         os.replace(temp, target)
         return
+    written_meanwhile = "output exists (another run wrote it meanwhile); pass --overwrite to replace it"
     try:
         os.link(temp, target)
     except FileExistsError:
-        raise RehueError("output exists (another run wrote it meanwhile); pass --overwrite to replace it",
-                         target) from None
+        raise RehueError(written_meanwhile, target) from None
     except OSError:  # no hard links here (FAT, some network shares): check, then rename
         if target.exists():
-            raise RehueError("output exists (another run wrote it meanwhile); pass --overwrite to replace it",
-                             target) from None
+            raise RehueError(written_meanwhile, target) from None
         os.replace(temp, target)
         return
     temp.unlink()

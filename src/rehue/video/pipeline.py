@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.data.images import has_colour, move_into_place
+from rehue.data.images import has_colour, move_into_place, staging_folder_for
 from rehue.errors import RehueError, UsageError
 from rehue.inference.colorizer import (
     AB_SCALE,
@@ -771,7 +771,7 @@ class _FrameFolder:
         self.target, self.names, self.quality, self.software = target, names, quality, software
         self.overwrite = overwrite
         self.timer, self.bar = timer, bar
-        self.staging = target.parent / f".{target.name}.rehue-tmp{os.getpid()}"
+        self.staging = staging_folder_for(target)
         try:
             self.staging.mkdir(parents=True)
         except OSError as exc:
