@@ -1,5 +1,11 @@
 """Errors that reach the user as one line: ``rehue: error: <file>: <reason>``."""
 
+import contextlib
+import threading
+import warnings
+
+_WARNINGS_LOCK = threading.RLock()
+
 
 class RehueError(Exception):
     """A problem the user can fix (bad input, missing model, unwritable output).
@@ -15,3 +21,16 @@ class RehueError(Exception):
 
 class UsageError(RehueError):
     """Wrong arguments: exit code 2."""
+
+
+@contextlib.contextmanager
+def warnings_as(action: str, category: type[Warning] = Warning):
+    """``warnings.catch_warnings`` with one filter, taken in turns by rehue's threads.
+
+    ``catch_warnings`` saves and restores the process's whole filter list, so two threads inside it at
+    once can leave one's filter in place for good (a web server's warnings turned into errors, or
+    silenced); rehue's own uses hold one lock, and are kept short.
+    """
+    with _WARNINGS_LOCK, warnings.catch_warnings():
+        warnings.simplefilter(action, category)
+        yield

@@ -465,3 +465,24 @@ def test_a_file_another_run_wrote_meanwhile_is_kept_unless_overwrite(tmp_path, m
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"], "and no temporary file is left"
     save_image(textured_rgb(20, 30), target, overwrite=True)
     assert Image.open(target).size == (30, 20)
+
+
+def test_reading_on_several_threads_leaves_the_warning_filters_as_they_were():
+    """Pillow's size check is turned into an error while a file opens; threads must not leave that on."""
+    import threading
+    import warnings
+    from concurrent.futures import ThreadPoolExecutor
+
+    png = io.BytesIO()
+    Image.fromarray(textured_rgb(16, 16)).save(png, "PNG")
+    filters = list(warnings.filters)
+    start = threading.Barrier(4)
+
+    def read(_):
+        start.wait()
+        return [load_image(png.getvalue()).rgb.shape for _ in range(50)]
+
+    with ThreadPoolExecutor(4) as pool:
+        shapes = {shape for shapes in pool.map(read, range(4)) for shape in shapes}
+    assert shapes == {(16, 16, 3)}
+    assert warnings.filters == filters

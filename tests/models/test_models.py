@@ -253,3 +253,26 @@ def test_a_class_model_saved_before_colours_were_counted_still_loads(tmp_path):
     path.with_suffix(".json").write_text(json.dumps(document))
     with pytest.raises(RehueError, match=r"old\.json.*prior_mean_removal needs ab_prior"):
         load_model(path)
+
+
+def test_onnx_export_works_on_several_threads_at_once_and_leaves_the_warning_filters_alone():
+    """A web server loading models on worker threads: the exporter keeps its state in globals."""
+    import threading
+    import warnings
+    from concurrent.futures import ThreadPoolExecutor
+
+    pytest.importorskip("onnx")
+    from rehue.models.inference import export_onnx
+
+    model = create_model("gen2", in_channels=1, size=32, width=4)
+    filters = list(warnings.filters)
+    start = threading.Barrier(4)
+
+    def export(_):
+        start.wait()
+        return [len(export_onnx(model, 1, 32)) for _ in range(3)]
+
+    with ThreadPoolExecutor(4) as pool:
+        sizes = [size for sizes in pool.map(export, range(4)) for size in sizes]
+    assert len(set(sizes)) == 1 and sizes[0] > 1000
+    assert warnings.filters == filters

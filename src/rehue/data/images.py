@@ -14,14 +14,13 @@ import io
 import logging
 import os
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rehue.color.icc import gray_levels_in_srgb, rgb_gray_in_srgb
-from rehue.errors import RehueError
+from rehue.errors import RehueError, warnings_as
 
 logger = logging.getLogger(__name__)
 
@@ -159,32 +158,32 @@ def load_image(source) -> LoadedImage:
             raise RehueError("empty file", path)
         opened = data = path
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(opened) as image:
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    raise RehueError(f"image too large ({width}x{height} pixels; limit {MAX_PIXELS:,})", path)
-                deep_rgb = image.format in DEEP_FORMATS and image.mode in ("RGB", "RGBA") and \
-                    ";16" in _raw_mode(image)
-                orientation = image.getexif().get(0x0112, 1)
-                frames = getattr(image, "n_frames", 1)
-                # before Pillow decodes a TIFF (a layout it misreads may not decode at all); its tags are read
-                loaded = _tiff_pillow_misreads(image, data, orientation)
-                if loaded is None:
-                    image.load()  # a PNG's text and EXIF may follow its pixels
-                exif = _kept_exif(image)  # a turned copy of a TIFF would have lost its tags
-                dpi = _dpi(image.info.get("dpi"))
-                xmp, text = upright_xmp(_xmp(image)), _png_text(image)
-                if loaded is None:
-                    icc = image.info.get("icc_profile")
-                    deep_gray_of = rgb_gray_in_srgb(icc) if deep_rgb and icc and not _is_srgb(icc) else None
-                    image = ImageOps.exif_transpose(in_srgb(image, path, deep=deep_rgb and deep_gray_of is None))
-                    loaded = pil_to_loaded(image, None if path is None else str(path))
-                    if deep_rgb:
-                        _add_deep_rgb(loaded, data, orientation, deep_gray_of)
-                loaded.dpi, loaded.exif, loaded.frames, loaded.xmp, loaded.text = dpi, exif, frames, xmp, text
-                return loaded
+        with warnings_as("error", Image.DecompressionBombWarning):  # Pillow checks the size as it opens
+            image = Image.open(opened)
+        with image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise RehueError(f"image too large ({width}x{height} pixels; limit {MAX_PIXELS:,})", path)
+            deep_rgb = image.format in DEEP_FORMATS and image.mode in ("RGB", "RGBA") and \
+                ";16" in _raw_mode(image)
+            orientation = image.getexif().get(0x0112, 1)
+            frames = getattr(image, "n_frames", 1)
+            # before Pillow decodes a TIFF (a layout it misreads may not decode at all); its tags are read
+            loaded = _tiff_pillow_misreads(image, data, orientation)
+            if loaded is None:
+                image.load()  # a PNG's text and EXIF may follow its pixels
+            exif = _kept_exif(image)  # a turned copy of a TIFF would have lost its tags
+            dpi = _dpi(image.info.get("dpi"))
+            xmp, text = upright_xmp(_xmp(image)), _png_text(image)
+            if loaded is None:
+                icc = image.info.get("icc_profile")
+                deep_gray_of = rgb_gray_in_srgb(icc) if deep_rgb and icc and not _is_srgb(icc) else None
+                image = ImageOps.exif_transpose(in_srgb(image, path, deep=deep_rgb and deep_gray_of is None))
+                loaded = pil_to_loaded(image, None if path is None else str(path))
+                if deep_rgb:
+                    _add_deep_rgb(loaded, data, orientation, deep_gray_of)
+            loaded.dpi, loaded.exif, loaded.frames, loaded.xmp, loaded.text = dpi, exif, frames, xmp, text
+            return loaded
     except RehueError:
         raise
     except UnidentifiedImageError:

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import copy
 import io
+import threading
 
 import torch
 from torch import nn
 
+from rehue.errors import warnings_as
+
 ONNX_OPSET = 17
+_EXPORT_LOCK = threading.Lock()
 
 
 def _fold_batchnorm(conv: nn.Conv2d | nn.ConvTranspose2d, norm: nn.BatchNorm2d) -> None:
@@ -64,14 +68,12 @@ def export_onnx(model: nn.Module, in_channels: int, size: int) -> bytes:
     inputs (any batch and canvas size), named ``x`` -> ``ab``.
 
     Uses PyTorch's TorchScript-based exporter (needs the ``onnx`` package); any failure raises, so
-    callers can fall back to running the model in PyTorch.
+    callers can fall back to running the model in PyTorch. Exports take turns: the exporter keeps its
+    state in globals, and a second export on another thread fails while one runs.
     """
-    import warnings
-
     buffer = io.BytesIO()
     example = torch.zeros(1, in_channels, size, size)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with _EXPORT_LOCK, warnings_as("ignore"):
         torch.onnx.export(copy.deepcopy(model).cpu().eval(), (example,), buffer, dynamo=False,
                           input_names=["x"], output_names=["ab"], opset_version=ONNX_OPSET,
                           dynamic_axes={name: {0: "batch", 2: "height", 3: "width"} for name in ("x", "ab")})
