@@ -69,6 +69,8 @@ def test_report_and_json(results, tmp_path):
                 "128x128, independent only"):
         assert row in report
     assert "577.7 ms" in report and "load average" in report
+    thesis_rows = [line for line in report.splitlines() if "37.0 frames/s" in line]
+    assert len(thesis_rows) == 1 and "independent only" not in thesis_rows[0], "the thesis ran the pair only"
     path = write_json(results, tmp_path / "bench.json")
     assert json.loads(path.read_text())["end_to_end"]["128x128"]["frames"] == TINY_PLAN.clip_frames_128
     assert [p.name for p in tmp_path.iterdir()] == ["bench.json"]

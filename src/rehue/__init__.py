@@ -22,6 +22,7 @@ _LAZY = {
     "list_models": "rehue.models.registry",
     "load_model": "rehue.models.io",
     "RehueError": "rehue.errors",
+    "UsageError": "rehue.errors",
     "evaluate": "rehue.evaluation.evaluate",
 }
 

@@ -20,7 +20,8 @@ def _add_train_args(p: argparse.ArgumentParser):
     d = TrainConfig()
     p.add_argument("data", nargs="?", help="photo folder, CIFAR-10 folder (cifar-10-batches-py) or frame dataset "
                    "(from rehue frames); with --resume, the run's own unless given")
-    p.add_argument("--out", default=d.out, help="run folder: checkpoints, samples, metrics, model")
+    p.add_argument("--out", default=d.out,
+                   help="run folder: checkpoints, samples, metrics, model (default %(default)s)")
     p.add_argument("--generator", help=f"gen1, gen2 or gen2-classes (default: --init's, else {d.generator})")
     p.add_argument("--discriminator", default=d.discriminator, help="disc1, disc2 or patch (default %(default)s)")
     p.add_argument("--size", type=int, help=f"working size, a power of two (default: --init's, else {d.size})")
@@ -29,14 +30,15 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--width", type=int, help=f"generator base width (default: --init's, else {d.width})")
     p.add_argument("--disc-width", type=int, default=d.disc_width, help="discriminator base width (0: its default)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="default %(default)s (thesis: 128/256)")
-    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--epochs", type=int, default=d.epochs, help="default %(default)s")
     p.add_argument("--steps-per-epoch", type=int, default=d.steps_per_epoch,
                    help="0: one pass over the data (of a photo folder, at least 64 crops; of fewer frames than a "
                         "batch, one batch)")
-    p.add_argument("--lr-g", type=float, default=d.lr_g)
-    p.add_argument("--beta1-g", type=float, default=d.beta1_g)
-    p.add_argument("--lr-d", type=float, default=d.lr_d)
-    p.add_argument("--beta1-d", type=float, default=d.beta1_d)
+    p.add_argument("--lr-g", type=float, default=d.lr_g, help="generator's Adam learning rate (default %(default)g)")
+    p.add_argument("--beta1-g", type=float, default=d.beta1_g, help="generator's Adam beta1 (default %(default)g)")
+    p.add_argument("--lr-d", type=float, default=d.lr_d,
+                   help="discriminator's Adam learning rate (default %(default)g)")
+    p.add_argument("--beta1-d", type=float, default=d.beta1_d, help="discriminator's Adam beta1 (default %(default)g)")
     p.add_argument("--l1-weight", type=float, default=d.l1_weight, help="0: the thesis' pure BCE loss")
     p.add_argument("--ce-weight", type=float, default=d.ce_weight,
                    help="gen2-classes: weight of the cross-entropy to the true a*b* bins (default %(default)s)")
@@ -46,11 +48,12 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--feature-matching", type=float, default=d.feature_matching,
                    help="weight of pix2pixHD's feature matching: L1 between the discriminator's activations on "
                         "the output and on the truth (default 0: off)")
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--seed", type=int, default=d.seed, help="default %(default)s")
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--no-amp", action="store_true", help="no bfloat16 autocast on CUDA")
     p.add_argument("--workers", type=int, default=d.workers, help="data loader processes")
-    p.add_argument("--val-images", type=int, default=d.val_images)
+    p.add_argument("--val-images", type=int, default=d.val_images,
+                   help="validation images scored every epoch (default %(default)s)")
     p.add_argument("--init", default=d.init, help="start the generator from this model (fine-tuning): a shipped "
                    "model's name or a .safetensors path; its architecture, size and width are the run's unless given")
     p.add_argument("--ema", type=float, default=d.ema,
@@ -106,14 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output file (one input) or folder; the format follows the extension")
     p.add_argument("--model", default="default", help="shipped model name or path to NAME.safetensors")
     p.add_argument("--dependent-model", default="default", help=DEPENDENT_HELP)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument("--chroma", type=float, default=None,
                    help="colour strength: scale of the predicted a*b* (default: the model's own, 0.5 for the "
                         "shipped one; 1: as predicted; 0: gray). Stronger is more colourful and less often right")
     p.add_argument("--fit", default=None, help="photos: " + FIT_HELP)
     p.add_argument("--borders", default=None, help=BORDERS_HELP)
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality")
+    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default %(default)s)")
     p.add_argument("--ext", default=".png", help="image extension for folder outputs (default %(default)s)")
     p.add_argument("--frames", action="store_true",
                    help="each input folder holds the numbered frames of one film (a scanner's TIFF or PNG "
@@ -130,14 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="video: auto (by extension: H.264 for .mp4/.mov/.mkv, VP9 for .webm), h264, or ffv1: "
                         "lossless RGB in .mkv, as archives keep film masters (every frame exact and a key "
                         "frame, 16 bits per sample from a 10-bit master or 16-bit frames; files many times larger)")
-    p.add_argument("--crf", type=int, default=18, help="video: H.264 quality (lower is better)")
-    p.add_argument("--preset", default="veryfast", help="video: H.264 preset")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--crf", type=int, default=18,
+                   help="video: H.264 or VP9 quality, lower is better (default %(default)s)")
+    p.add_argument("--preset", default="veryfast", help="video: H.264 preset (default %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_colorize)
 
     p = sub.add_parser("train", help="train a colorization cGAN")
     _add_train_args(p)
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_train)
 
     from rehue.training.grid import add_grid_parser
@@ -158,14 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=128, help="square size, letterboxed (default %(default)s)")
     p.add_argument("--test-fraction", type=float, default=0.2, help="share of videos held out for test")
     p.add_argument("--test-video", action="append", default=None, help="hold out this video (repeatable)")
-    p.add_argument("--scene-mode", default="robust")
-    p.add_argument("--overwrite", action="store_true")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--scene-mode", default="robust", help="scene detector (robust or thesis)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing dataset in --out")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_frames)
 
     p = sub.add_parser("evaluate", help="metrics of a model against ground truth, beside the gray baseline")
     p.add_argument("data", nargs="+", type=Path, help="colour photos, folders, frame datasets or colour videos")
-    p.add_argument("--model", default="default")
+    p.add_argument("--model", default="default", help="shipped model name or path to NAME.safetensors")
     p.add_argument("--dependent-model", default="default", help=DEPENDENT_HELP)
     p.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder (default %(default)s)")
     p.add_argument("--full-res", action="store_true", help="score at full resolution, not the working size")
@@ -178,18 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a second model (shipped name or path) scored on the same images at its own settings; "
                         "the report says whether --model is clearly better, clearly worse or level with it")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier report in --out")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_evaluate)
 
     p = sub.add_parser("scenes", help="print the first frame of every new scene in a video")
-    p.add_argument("video", type=Path)
+    p.add_argument("video", type=Path, help="a video file")
     p.add_argument("--mode", default="robust", help="robust (default) or thesis")
     p.add_argument("--json", action="store_true", help="print JSON (indices, times, frame count)")
     p.add_argument("--sheet", type=Path, metavar="PNG",
                    help="also draw each cut, the frame before it beside the new scene's first, to check them by eye")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --sheet")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_scenes)
 
     p = sub.add_parser("data", help="datasets: `rehue data demo` assembles the demo training set")
@@ -201,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(handler=cmd_data_demo)
 
     p = sub.add_parser("models", help="list shipped models and architectures")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=cmd_models)
     return parser
 

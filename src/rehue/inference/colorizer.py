@@ -763,7 +763,7 @@ class Colorizer:
         :func:`rehue.video.pipeline.colorize_video` (``dependent_model``, ``start``, ``end``, ``codec``,
         ``overwrite``, ``progress``, ...); returns its summary (frames, scenes, frames per second). Its
         lines for a person (the summary, bars found) go to ``log`` if given, else to the ``rehue`` logger
-        at INFO: a notebook or a service gets no stderr output it did not ask for."""
+        at INFO. A progress bar is drawn on stderr, as in the CLI, unless ``progress=False`` (a service)."""
         import logging
 
         from rehue.video.pipeline import colorize_video

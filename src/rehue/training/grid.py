@@ -555,7 +555,7 @@ def add_grid_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("config", type=Path, help="grid TOML file (see configs/grid_thesis.toml)")
     p.add_argument("--out", type=Path, default=None,
                    help="grid folder (default: the config's out, else runs/CONFIG_STEM); rerun to resume")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_grid_search)
     return p
 
