@@ -112,7 +112,7 @@ def test_bad_files_give_one_line_errors(tmp_path, tiny_model, gray_jpeg, capsys)
 
 
 @pytest.mark.parametrize(("option", "message"), [(["--quality", "101"], "quality must be between 0 and 100, not 101"),
-                                               (["--crf", "99"], "crf must be between 0 and 51"),
+                                               (["--crf", "99"], "crf must be a whole number between 0 and 51"),
                                                (["--preset", "quick"], "unknown H.264 preset 'quick'; choose one of: "
                                                                        "ultrafast")])
 def test_an_encoder_setting_out_of_range_is_a_one_line_error(tmp_path, tiny_model, gray_jpeg, capsys, option,

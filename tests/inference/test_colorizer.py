@@ -4,7 +4,7 @@ import torch
 from PIL import Image
 
 from rehue.color.lab import rgb_to_lab
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 from rehue.inference.colorizer import (
     GRAY_TO_NORMALIZED_LIGHTNESS,
     Box,
@@ -500,3 +500,18 @@ def test_a_large_picture_is_joined_band_by_band_with_the_whole_pictures_result(m
     monkeypatch.setattr(colorizer_module, "BAND_PIXELS", 97 * 40 + 5)  # bands of 40 rows, the last of 21
     assert np.array_equal(compose_full_resolution(gray8, ab), whole8)
     assert np.array_equal(compose_deep(gray16, ab), whole16)
+
+
+def test_premultiplied_pil_modes_keep_their_alpha_and_a_closed_image_or_bad_role_is_a_clear_error(tiny_model):
+    colorizer = Colorizer.load(tiny_model)
+    rgba = Image.fromarray(textured_rgb(16, 24)).convert("RGBA")
+    rgba.putalpha(128)
+    for mode in ("RGBa", "La"):
+        out = colorizer.colorize(rgba.convert(mode) if mode == "RGBa" else rgba.convert("LA").convert("La"))
+        assert out.shape == (16, 24, 4) and abs(int(out[..., 3].mean()) - 128) <= 1
+    closed = Image.fromarray(textured_rgb(8, 8)).convert("L")
+    closed.close()
+    with pytest.raises(RehueError, match="closed"):
+        colorizer.colorize(closed)
+    with pytest.raises(UsageError, match="role"):
+        Colorizer.load(tiny_model, role="bogus")

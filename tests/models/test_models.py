@@ -276,3 +276,15 @@ def test_onnx_export_works_on_several_threads_at_once_and_leaves_the_warning_fil
         sizes = [size for sizes in pool.map(export, range(4)) for size in sizes]
     assert len(set(sizes)) == 1 and sizes[0] > 1000
     assert warnings.filters == filters
+
+
+@pytest.mark.parametrize("change, message", [({"format_version": 99}, "newer than this rehue reads"),
+                                             ({"inference": [1, 2]}, "inference must be a JSON object")])
+def test_a_model_config_from_a_newer_rehue_or_with_a_bad_restraint_is_refused(tmp_path, change, message):
+    from tests.conftest import make_tiny_model
+
+    path = make_tiny_model(tmp_path / "m.safetensors")
+    config = path.with_suffix(".json")
+    config.write_text(json.dumps({**json.loads(config.read_text()), **change}))
+    with pytest.raises(RehueError, match=message):
+        load_model(path)

@@ -34,6 +34,19 @@ def test_defaults_follow_the_thesis():
     assert (config.generator, config.discriminator, config.l1_weight) == ("gen2", "disc2", 100.0)
 
 
+def test_the_library_refuses_a_config_that_is_not_one_no_data_and_words_for_numbers(tmp_path, monkeypatch):
+    from rehue.errors import UsageError
+
+    monkeypatch.chdir(tmp_path)  # with no data given, nothing here may be read as training photos
+    with pytest.raises(UsageError, match="takes a TrainConfig"):
+        train("photos")
+    with pytest.raises(UsageError, match="no training data"):
+        train(TrainConfig(out=str(tmp_path / "run")))
+    with pytest.raises(UsageError, match="lr_g must be a number, not 'fast'"):
+        train(tiny_config(tmp_path, tmp_path / "run", lr_g="fast"))
+    assert not (tmp_path / "run").exists()
+
+
 def test_two_epochs_write_checkpoints_samples_metrics_and_model(tmp_path, photo_folder):
     result = train(tiny_config(photo_folder, tmp_path / "run"), progress=False)
     run = tmp_path / "run"

@@ -724,3 +724,17 @@ def test_frame_folders_of_one_name_are_refused_and_a_killed_runs_staging_is_remo
     assert main(["colorize", str(first), str(tmp_path / "b"), "-o", str(out), *args]) == 1  # b holds no frames
     assert "removed 1 half-written file(s)" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["reel1"]
+
+
+def test_the_library_checks_video_settings_and_paths_as_the_cli_does(tmp_path, tiny_model):
+    from rehue.errors import UsageError
+
+    clip = make_clip(tmp_path / "clip.mp4", [textured_rgb(32, 32)] * 4)
+    colorizer = Colorizer.load(tiny_model)
+    for options, message in (({"crf": 99}, "crf must be a whole number"), ({"preset": "warp"}, "preset"),
+                             ({"codec": "av1"}, "unknown codec"), ({"scene_mode": "magic"}, "scene mode")):
+        with pytest.raises(UsageError, match=message):
+            colorize_video(clip, tmp_path / "out.mp4", colorizer=colorizer, **options)
+    with pytest.raises(UsageError, match="paths, not bytes"):
+        colorize_video(clip.read_bytes(), tmp_path / "out.mp4", colorizer=colorizer)
+    assert not (tmp_path / "out.mp4").exists()

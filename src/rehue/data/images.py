@@ -110,7 +110,10 @@ def pil_to_loaded(image, path: str | None = None) -> LoadedImage:
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
         mode = image.mode
-    if mode in ("RGBA", "LA", "PA") or (mode == "RGBa"):
+    if mode in ("La", "RGBa"):  # alpha premultiplied into the tones: divided out again
+        image = image.convert(mode.upper())
+        mode = image.mode
+    if mode in ("RGBA", "LA", "PA"):
         alpha = np.asarray(image.getchannel("A"), dtype=np.uint8)
         image = image.convert("RGB" if mode != "LA" else "L")
         mode = image.mode

@@ -528,6 +528,8 @@ class Colorizer:
              backend: str = "auto", threads: int = DEFAULT_MODEL_THREADS, **settings) -> Colorizer:
         from rehue.models.io import default_model_name, load_model, resolve_model_path, shipped_models
 
+        if role not in ("independent", "dependent"):
+            raise UsageError(f"role must be \"independent\" or \"dependent\", not {role!r}")
         device = resolve_device(device)
         by_default = str(model) == DEFAULT_MODEL
         if by_default:
@@ -731,7 +733,12 @@ class Colorizer:
         elif hasattr(image, "mode") and hasattr(image, "size") and hasattr(image, "getexif"):
             from PIL import ImageOps
 
-            loaded = pil_to_loaded(ImageOps.exif_transpose(in_srgb(image, None)))
+            try:
+                loaded = pil_to_loaded(ImageOps.exif_transpose(in_srgb(image, None)))
+            except ValueError as exc:
+                if "closed image" not in str(exc):
+                    raise
+                raise RehueError("the PIL image is closed: colour it before closing it") from None
         else:
             loaded = None
         if loaded is not None:

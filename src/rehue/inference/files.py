@@ -35,9 +35,6 @@ logger = logging.getLogger(__name__)
 LARGE_PHOTO_PIXELS = 16_000_000  # a scan this large takes 10 s or more here: its steps are shown
 COLOUR_CHECK_PIXELS = 1_000_000  # a colour input is told from a gray one on about this many of its pixels
 
-# x264's speed presets, fastest first (a slower one makes a smaller file at the same --crf)
-H264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
-                "placebo")
 
 
 @dataclass
@@ -214,19 +211,10 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     log = log or (lambda msg: print(msg, file=sys.stderr))
     if not 0 <= quality <= 100:
         raise UsageError(f"quality must be between 0 and 100, not {quality}")
-    crf, preset = (video_options or {}).get("crf"), (video_options or {}).get("preset")
-    if crf is not None and not 0 <= crf <= 51:
-        raise UsageError(f"crf must be between 0 and 51 (H.264's scale), not {crf}")
-    if preset is not None and preset not in H264_PRESETS:
-        raise UsageError(f"unknown H.264 preset {preset!r}; choose one of: {', '.join(H264_PRESETS)}")
-    from rehue.video.io import CODECS
-    from rehue.video.scenes import SCENE_MODES
+    from rehue.video.io import check_video_options
 
-    codec, scene_mode = (video_options or {}).get("codec"), (video_options or {}).get("scene_mode")
-    if codec is not None and codec not in CODECS:  # refused for a photo too: the same command on a film would be
-        raise UsageError(f"unknown codec {codec!r}; choose one of: {', '.join(CODECS)}")
-    if scene_mode is not None and scene_mode not in SCENE_MODES:
-        raise UsageError(f"unknown scene mode {scene_mode!r}; choose one of: {', '.join(SCENE_MODES)}")
+    # refused for a photo too: the same command on a film would be
+    check_video_options(**{name: (video_options or {}).get(name) for name in ("crf", "preset", "codec", "scene_mode")})
     if image_ext.lower() not in OUTPUT_FORMATS:
         raise UsageError(f"unsupported image extension {image_ext!r}; use one of {', '.join(sorted(OUTPUT_FORMATS))}")
     output = Path(output)

@@ -52,7 +52,11 @@ class ModelCard:
                 raise RehueError(f"{key} must be a positive whole number, not {data[key]!r}", path)
         if data["size"] > MAX_MODEL_SIZE:
             raise RehueError(f"size {data['size']} is above the limit of {MAX_MODEL_SIZE}", path)
-        for key in ("training", "metrics"):
+        version = data.get("format_version", FORMAT_VERSION)
+        if type(version) is not int or version > FORMAT_VERSION:
+            raise RehueError(f"model format {version!r} is newer than this rehue reads ({FORMAT_VERSION}); "
+                             "upgrade rehue", path)
+        for key in ("training", "metrics", "inference"):
             if not isinstance(data.get(key, {}), dict):
                 raise RehueError(f"{key} must be a JSON object", path)
         card = cls(**{k: v for k, v in data.items() if k in known})

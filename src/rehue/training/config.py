@@ -64,6 +64,11 @@ class TrainConfig:
 
     def check(self) -> None:
         """Refuse settings no run can use, before a run touches its folder."""
+        for name, default in asdict(TrainConfig()).items():  # a number where a number belongs, as the CLI's are
+            value = getattr(self, name)
+            if isinstance(default, (int, float)) and not isinstance(default, bool) and \
+                    (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise UsageError(f"{name} must be a number, not {value!r}")
         if self.size < 32 or self.size & (self.size - 1):
             raise UsageError(f"size must be a power of two of at least 32, not {self.size}")
         for name, low in _LOWEST.items():

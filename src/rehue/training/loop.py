@@ -361,6 +361,12 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     from rehue.models.registry import create_model
     from rehue.training.checkpoint import list_checkpoints, load_latest, save_checkpoint
 
+    if not isinstance(config, TrainConfig):
+        raise UsageError(f"train takes a TrainConfig, not {type(config).__name__}: "
+                         "train(TrainConfig(data=\"photos/\", out=\"runs/a\"))")
+    if not config.data and not resume:
+        raise UsageError("no training data: TrainConfig(data=...) names a photo folder, a CIFAR-10 folder or a "
+                         "frame dataset (only a resumed run can leave it out)")
     config.check()
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     rank, world = _distributed()

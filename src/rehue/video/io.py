@@ -47,6 +47,24 @@ OUTPUT_PIXEL_FORMAT = "yuv420p"
 # version 3 in Matroska, the format archives keep film masters in: RGB stored exactly (no 4:2:0, no
 # YUV rounding), every frame a key frame, a CRC per slice so damage is found and confined
 CODECS = ("auto", "h264", "ffv1")
+# x264's speed presets, fastest first (a slower one makes a smaller file at the same --crf)
+H264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
+
+
+def check_video_options(*, crf: int | None = None, preset: str | None = None, codec: str | None = None,
+                        scene_mode: str | None = None) -> None:
+    """Refuse a bad video setting before any work, from the CLI and the library alike (None: not given)."""
+    from rehue.video.scenes import SCENE_MODES
+
+    if crf is not None and (isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51):
+        raise UsageError(f"crf must be a whole number between 0 and 51 (H.264's scale), not {crf!r}")
+    if preset is not None and preset not in H264_PRESETS:
+        raise UsageError(f"unknown H.264 preset {preset!r}; choose one of: {', '.join(H264_PRESETS)}")
+    if codec is not None and codec not in CODECS:
+        raise UsageError(f"unknown codec {codec!r}; choose one of: {', '.join(CODECS)}")
+    if scene_mode is not None and scene_mode not in SCENE_MODES:
+        raise UsageError(f"unknown scene mode {scene_mode!r}; choose one of: {', '.join(SCENE_MODES)}")
 LOSSLESS_CONTAINERS = {".mkv"}
 LOSSLESS_PIXEL_FORMAT = "bgr0"
 LOSSLESS_DEEP_PIXEL_FORMAT = "gbrp16le"  # 16-bit RGB: a 10-, 12- or 16-bit master's tones, every one kept

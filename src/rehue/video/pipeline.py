@@ -516,9 +516,13 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     from tqdm import tqdm
 
     from rehue.data.images import to_uint8
-    from rehue.video.io import VideoReader, VideoWriter, check_time_range
+    from rehue.video.io import VideoReader, VideoWriter, check_time_range, check_video_options
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    check_video_options(crf=crf, preset=preset, codec=codec, scene_mode=scene_mode)
+    for given in (source, target):
+        if not isinstance(given, (str, os.PathLike)):
+            raise UsageError(f"colorize_video takes video files' paths, not {type(given).__name__}")
     colorizer = colorizer.for_video()
     source, target = Path(source), Path(target)
     check_time_range(start, end)
@@ -670,8 +674,10 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
 
     from rehue.color.lab import rgb_to_gray
     from rehue.data.images import check_output_path, is_video_path, load_image, to_uint8
+    from rehue.video.io import check_video_options
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    check_video_options(crf=crf, preset=preset, codec=codec, scene_mode=scene_mode)
     colorizer = colorizer.for_video()
     source, target = Path(source), Path(target)
     if not source.is_dir():
