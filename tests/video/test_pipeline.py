@@ -738,3 +738,23 @@ def test_the_library_checks_video_settings_and_paths_as_the_cli_does(tmp_path, t
     with pytest.raises(UsageError, match="paths, not bytes"):
         colorize_video(clip.read_bytes(), tmp_path / "out.mp4", colorizer=colorizer)
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_progress_function_hears_every_frame_and_can_cancel_the_job(tmp_path, tiny_model, capsys):
+    clip = make_clip(tmp_path / "clip.mp4", [textured_rgb(32, 32)] * 6)
+    colorizer = Colorizer.load(tiny_model)
+    heard = []
+    colorize_video(clip, tmp_path / "out.mp4", colorizer=colorizer, progress=lambda *done: heard.append(done))
+    assert [done for done, _ in heard] == [1, 2, 3, 4, 5, 6] and {total for _, total in heard} <= {6, None}
+    assert "%|" not in capsys.readouterr().err, "a function instead of the bar"
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel_at_third(done, total):
+        if done == 3:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        colorize_video(clip, tmp_path / "cancelled.mp4", colorizer=colorizer, progress=cancel_at_third)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["clip.mp4", "models", "out.mp4"]

@@ -770,7 +770,8 @@ class Colorizer:
         :func:`rehue.video.pipeline.colorize_video` (``dependent_model``, ``start``, ``end``, ``codec``,
         ``overwrite``, ``progress``, ...); returns its summary (frames, scenes, frames per second). Its
         lines for a person (the summary, bars found) go to ``log`` if given, else to the ``rehue`` logger
-        at INFO. A progress bar is drawn on stderr, as in the CLI, unless ``progress=False`` (a service)."""
+        at INFO. A progress bar is drawn on stderr, as in the CLI, unless ``progress=False``; a service passes
+        a function instead, called as ``progress(done, total)`` after each frame, which may raise to cancel."""
         import logging
 
         from rehue.video.pipeline import colorize_video

@@ -500,20 +500,47 @@ def _prefetch(items, name: str):
             thread.join()
 
 
+class _ProgressCallback:
+    """``progress`` given as a function: called as ``progress(done, total)`` after each frame is written
+    (``total`` None where the file does not say). An exception raised in it stops the job, which then
+    writes nothing: a service's way to cancel one."""
+
+    def __init__(self, report, total: int | None):
+        self.report, self.total, self.done = report, total, 0
+
+    def update(self, frames: int = 1) -> None:
+        self.done += frames
+        self.report(self.done, self.total)
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(progress, total: int | None, name: str):
+    """A bar on stderr (``progress`` True), none (False), or the caller's function (``_ProgressCallback``)."""
+    if callable(progress):
+        return _ProgressCallback(progress, total)
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=name, unit="frame", disable=not progress, file=sys.stderr, dynamic_ncols=True,
+                leave=False)
+
+
 def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
                    scene_mode: str = "robust", start: float | None = None, end: float | None = None,
                    side_by_side: bool = False, crf: int = 18, preset: str = "veryfast", codec: str = "auto",
-                   overwrite: bool = False, progress: bool = True, log=None) -> VideoSummary:
+                   overwrite: bool = False, progress=True, log=None) -> VideoSummary:
     """Colour the video ``source`` into ``target`` (format by extension), keeping its audio, subtitles,
     frame timing, size and rotation. Nothing appears at ``target`` unless the whole job succeeds. ``codec``
     "ffv1" writes lossless RGB to an .mkv (``rehue.video.io.CODECS``), at 16 bits per sample for a source
-    deeper than 8 (a 10-bit master's L* is kept to its last level).
+    deeper than 8 (a 10-bit master's L* is kept to its last level). ``progress``: a bar on stderr (True),
+    none (False), or a function called as ``progress(done, total)`` after each frame, which may raise to
+    cancel the job.
 
     Four threads overlap: decoding (with the models' letterboxed view), scene detection and the
     models (here), the full-resolution compose, and encoding. FFmpeg, OpenCV and the model runtimes
     release the GIL, so two cores stay busy; bounded queues keep memory flat in the clip's length.
     """
-    from tqdm import tqdm
 
     from rehue.data.images import to_uint8
     from rehue.video.io import VideoReader, VideoWriter, check_time_range, check_video_options
@@ -545,8 +572,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, codec=codec, deep=deep,
                               comment=video_provenance(colorizer, dependent), overwrite=overwrite) as writer:
             _warn_of_what_is_lost(reader, writer)
-            bar = tqdm(total=reader.frame_count, desc=source.name, unit="frame", disable=not progress,
-                       file=sys.stderr, dynamic_ncols=True, leave=False)
+            bar = _progress_bar(progress, reader.frame_count, source.name)
 
             def decoded():
                 tick = time.perf_counter()
@@ -659,7 +685,7 @@ def numbering_warnings(frames: list[Path]) -> list[str]:
 def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
                     scene_mode: str = "robust", ext: str = ".png", quality: int = 95, fps: float = 24.0,
                     codec: str = "auto", crf: int = 18, preset: str = "veryfast", overwrite: bool = False,
-                    progress: bool = True, log=None) -> VideoSummary:
+                    progress=True, log=None) -> VideoSummary:
     """Colour the frames of one film, held as numbered image files in the folder ``source`` (a scanner's
     TIFF or PNG sequence), as a video is coloured: scene detection, the independent model on each
     scene's first frame, the dependent model on the others.
@@ -670,7 +696,6 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     size) leaves the folder as it was. Into a video file (.mp4, .mkv, ...), the frames follow each
     other at ``fps`` frames per second, encoded with ``codec`` as ``colorize_video`` encodes.
     """
-    from tqdm import tqdm
 
     from rehue.color.lab import rgb_to_gray
     from rehue.data.images import check_output_path, is_video_path, load_image, to_uint8
@@ -724,8 +749,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             log(f"{source}: bars around the picture; colouring the {bars.width}x{bars.height} picture inside "
                 "them and leaving the bars gray (--borders model to colour everything)")
     state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer), bars=bars)
-    bar = tqdm(total=len(frames), desc=source.name, unit="frame", disable=not progress, file=sys.stderr,
-               dynamic_ncols=True, leave=False)
+    bar = _progress_bar(progress, len(frames), source.name)
     if to_video:
         sink = _FrameVideo(target, fps=fps, codec=codec, crf=crf, preset=preset, overwrite=overwrite,
                            comment=software, timer=state.timer, bar=bar)
