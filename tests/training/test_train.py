@@ -621,3 +621,26 @@ def test_an_interrupted_training_says_how_to_go_on(tmp_path, photo_folder, monke
     assert capsys.readouterr().err.splitlines() == [
         f"note: `rehue train --resume --out {tmp_path / 'run'}` goes on from the run's last checkpoint",
         "rehue: interrupted"]
+
+
+def test_validation_scores_as_many_photos_as_asked_whatever_the_batch_size():
+    """--val-images 16 with --batch-size 64 once scored a whole batch of 64, so runs of different batch
+    sizes were validated on different photos."""
+    from torch.utils.data import DataLoader
+
+    from rehue.color.lab import normalize_ab, normalize_lightness
+    from rehue.models.registry import create_model
+    from rehue.training.loop import validate
+
+    rng = np.random.default_rng(0)
+    items = [{"lightness": normalize_lightness(torch.from_numpy(rng.uniform(0, 100, (1, 32, 32)).astype(np.float32))),
+              "ab": normalize_ab(torch.from_numpy(rng.uniform(-40, 40, (2, 32, 32)).astype(np.float32)))}
+             for _ in range(10)]
+    torch.manual_seed(0)
+    model = create_model("gen2", in_channels=1, size=32, width=4).eval()
+    scores = {}
+    for batch_size in (2, 4, 10):
+        loader = DataLoader(items, batch_size=batch_size, shuffle=False)
+        scores[batch_size], _ = validate(model, loader, "cpu", 3)
+    assert scores[4] == pytest.approx(scores[2])
+    assert scores[10] == pytest.approx(scores[2])

@@ -108,6 +108,8 @@ def validate(generator, loader, device, max_images: int):
             fake_rgb = lab_batch_to_rgb(lightness, fake)
             gray_rgb = lab_batch_to_rgb(lightness, torch.zeros_like(fake))
             for gray, truth, out in zip(gray_rgb, truth_rgb, fake_rgb, strict=True):
+                if len(scores["psnr"]) >= max_images:  # a batch larger than --val-images scores no more than it
+                    break
                 scores["psnr"].append(psnr(out, truth))
                 scores["ssim"].append(ssim(out, truth))
                 scores["gray_psnr"].append(psnr(gray, truth))
