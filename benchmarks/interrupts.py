@@ -1,9 +1,9 @@
 """Interrupts at the worst moment: `rehue colorize` of a clip is frozen (SIGSTOP) as soon as its temp output
 appears (or ``--delay`` seconds later, mid-run), sent SIGINT or SIGTERM, and let go (SIGCONT), two runs side
-by side, ``--trials`` times. A clean
-interrupt exits 130 with no output and no temp file; the script counts exit codes (-11: a crash), temp
-files left and outputs written (docs/reliability.md). ``--load N`` keeps N busy loops running beside them,
-as a loaded machine schedules the threads differently.
+by side, ``--trials`` times. A clean interrupt exits 130 (SIGINT) or 143 (SIGTERM) with no output and no
+temp file; the script counts exit codes (-11: a crash), temp files left and outputs written
+(docs/reliability.md). ``--load N`` keeps N busy loops running beside them, as a loaded machine schedules
+the threads differently.
 
     .venv/bin/python benchmarks/interrupts.py [--trials 60] [--load 2] [--frames 1500] [--delay 0]
 """
@@ -87,7 +87,8 @@ def main() -> None:
             model = make_tiny_model(root / "tiny.safetensors")
             for k in range(args.trials):
                 for result in trial(clip, model, root, args.delay):
-                    clean = (result["exit"] == 130 and not result["temp left"] and not result["output written"])
+                    clean = (result["exit"] == 128 + signal.Signals[result["signal"]]
+                             and not result["temp left"] and not result["output written"])
                     outcomes["clean" if clean else "not clean"] += 1
                     outcomes[f"exit {result['exit']}"] += 1
                     outcomes["temp left"] += result["temp left"]

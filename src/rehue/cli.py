@@ -487,7 +487,8 @@ class _WarningLine(logging.Handler):
 def main(argv: list[str] | None = None) -> int:
     """The command line; the warning lines it adds to the ``rehue`` logger go when it returns, so a
     library user in the same process (a notebook that ran a command) gets no stderr output from them.
-    Ctrl-C or SIGTERM at any moment, imports included, ends it with "rehue: interrupted" and 130."""
+    Ctrl-C or SIGTERM at any moment, imports included, ends it with "rehue: interrupted" and the shell's
+    exit status for that signal: 130 for Ctrl-C, 143 for SIGTERM (a service manager reads it as stopped)."""
     import signal
 
     library_log = logging.getLogger("rehue")
@@ -513,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
         if argv is None:  # the process ends next: more presses must not break into its cleanup with tracebacks
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("rehue: interrupted", file=sys.stderr)
-        return 130
+        return 128 + (received[0] if received else signal.SIGINT)
     finally:
         if argv is not None:  # called from Python (a notebook, a test): its own handlers come back
             for signum, previous_handler in previous.items():

@@ -422,6 +422,9 @@ def test_colorize_reads_what_a_notebook_or_a_web_service_hands_it_as_a_viewer_sh
         colorizer.colorize(negative)
     with pytest.raises(RehueError, match=r"torch tensor .* tensor.cpu\(\).numpy\(\)"):
         colorizer.colorize(torch.from_numpy(gray))
+    for nothing, name in ((None, "NoneType"), ([["a", "b"]], "list"), ({"gray": gray}, "dict")):
+        with pytest.raises(RehueError, match=f"^{name} is not an image: pass a numpy array, a PIL image, a path"):
+            colorizer.colorize(nothing)
 
     stored = np.ascontiguousarray(np.rot90(gray, 1))  # as a phone stores a photo taken upright
     phone = Image.fromarray(stored)
