@@ -1,4 +1,5 @@
 import io
+import logging
 
 import numpy as np
 import pytest
@@ -486,3 +487,16 @@ def test_reading_on_several_threads_leaves_the_warning_filters_as_they_were():
         shapes = {shape for shapes in pool.map(read, range(4)) for shape in shapes}
     assert shapes == {(16, 16, 3)}
     assert warnings.filters == filters
+
+
+def test_a_pil_lab_image_is_read_as_its_colours_without_a_profile_warning(caplog):
+    """Pillow tags every LAB image with a built-in Lab profile, which was reported as "not applied; its
+    numbers are read as sRGB's" although Pillow converts the image to sRGB right."""
+    from rehue.data.images import in_srgb, pil_to_loaded
+
+    rgb = textured_rgb(16, 24)
+    lab_image = Image.fromarray(rgb).convert("LAB")
+    with caplog.at_level(logging.WARNING, logger="rehue"):
+        loaded = pil_to_loaded(in_srgb(lab_image, None))
+    assert caplog.records == []
+    assert np.abs(loaded.rgb.astype(int) - rgb).mean() < 1  # Pillow's 8-bit Lab round trip

@@ -223,7 +223,7 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
     from PIL import Image, ImageCms
 
     icc = image.info.get("icc_profile")
-    if not icc:
+    if not icc or image.mode == "LAB":  # Pillow tags its LAB images with a Lab profile; they convert to sRGB
         return image
     alpha = None
     try:
