@@ -12,9 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from rehue.data.datasets import VIDEO_WEIGHT_IN_PHOTOS
+from rehue.data.datasets import VIDEO_FRAME_EVERY_S, VIDEO_WEIGHT_IN_PHOTOS, frames_every
 from rehue.data.images import load_image
-from rehue.video.io import VideoReader
 
 
 def save_scaled(rgb: np.ndarray, path: Path, short_side: int = 256) -> None:
@@ -47,12 +46,7 @@ def main() -> None:
     for row in rows:
         if row["kind"] != "video" or row["split"] != "train":
             continue
-        frames, next_time = [], 0.0
-        with VideoReader(demo / row["path"]) as reader:
-            for frame in reader:
-                if frame.time + 1e-6 >= next_time:
-                    frames.append(frame.rgb)
-                    next_time = frame.time + 0.5
+        frames = list(frames_every(demo / row["path"], VIDEO_FRAME_EVERY_S))
         for index, rgb in enumerate(frames):
             path = f"clips/{Path(row['path']).stem}_{index:03d}.jpg"
             save_scaled(rgb, out / path)

@@ -27,6 +27,20 @@ from rehue.errors import RehueError
 DEFAULT_CROP_MIN = 0.35
 # A training clip's frames together count like this many photos when batches are sampled.
 VIDEO_WEIGHT_IN_PHOTOS = 3.0
+VIDEO_FRAME_EVERY_S = 0.5  # a training clip's frames: one every half second
+
+
+def frames_every(video: Path, every_s: float):
+    """The RGB frames of ``video`` a training set samples: its first, then the first at or after each
+    further ``every_s`` seconds."""
+    from rehue.video.io import VideoReader
+
+    next_time = 0.0
+    with VideoReader(video) as reader:
+        for frame in reader:
+            if frame.time + 1e-6 >= next_time:
+                yield frame.rgb
+                next_time = frame.time + every_s
 
 
 def lab_item(rgb: np.ndarray) -> dict:
@@ -172,14 +186,7 @@ class ImageFolderDataset(Dataset):
     def add_video_frames(self, video: Path, every_s: float, weight: float) -> int:
         """Add frames sampled every ``every_s`` seconds of a training video; together they weigh ``weight``
         in sampling (a clip counts like a few photos, however long it is)."""
-        from rehue.video.io import VideoReader
-
-        frames, next_time = [], 0.0
-        with VideoReader(video) as reader:
-            for frame in reader:
-                if frame.time + 1e-6 >= next_time:
-                    frames.append(self._downscale(frame.rgb))
-                    next_time = frame.time + every_s
+        frames = [self._downscale(rgb) for rgb in frames_every(video, every_s)]
         self.images += frames
         self.paths += [Path(f"{video}#{i}") for i in range(len(frames))]
         if self.weights is not None:
@@ -461,7 +468,8 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
                                stamps=stamps, stamp_share=stamp_share, studio_share=studio_share,
                                colour_jitter=colour_jitter, crop_min=crop_min, log=log, progress=progress)
     for video in train_videos:
-        train.add_video_frames(video, every_s=0.5, weight=VIDEO_WEIGHT_IN_PHOTOS * float(np.median(train.weights))
+        train.add_video_frames(video, every_s=VIDEO_FRAME_EVERY_S,
+                               weight=VIDEO_WEIGHT_IN_PHOTOS * float(np.median(train.weights))
                                if train.weights is not None else VIDEO_WEIGHT_IN_PHOTOS)
     if not val_files:
         log(ONE_PHOTO_WARNING.format(what="the manifest holds no photo out", path=path))

@@ -744,7 +744,7 @@ class Colorizer:
         if loaded is not None:
             image, alpha = (loaded.rgb if loaded.deep_gray is None else loaded.deep_gray), loaded.alpha
         array = np.asarray(image)
-        if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
             raise RehueError(f"{type(image).__name__} is not an image: pass a numpy array, a PIL image, a path or "
                              "a file's bytes")
         if array.size == 0:
