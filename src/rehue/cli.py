@@ -356,11 +356,11 @@ SHEET_CUTS = 40  # cuts drawn on a `rehue scenes --sheet`; a film with more says
 def cmd_scenes(args) -> int:
     from tqdm import tqdm
 
-    from rehue.data.images import check_output_path, is_image_path
+    from rehue.data.images import check_output_path, media_kind
     from rehue.video.io import VideoReader
     from rehue.video.scenes import SceneDetector
 
-    if is_image_path(args.video):
+    if media_kind(args.video) == "image":
         raise RehueError("is a picture; `rehue scenes` finds the cuts in a video", args.video)
     if args.sheet is not None:
         if args.sheet.suffix.lower() != ".png":

@@ -627,3 +627,34 @@ def test_a_large_photo_shows_its_steps(tmp_path, tiny_model, gray_jpeg, monkeypa
     assert "scan.jpg: colour:" in err and "scan.jpg: write:" in err and "2/3" in err
     assert run("colorize", gray_jpeg, "-o", tmp_path / "quiet.png", "--model", tiny_model, "--no-progress") == 0
     assert "colour:" not in capsys.readouterr().err
+
+
+def test_pictures_and_films_are_coloured_as_what_they_hold_whatever_their_names(tmp_path, tiny_model, gray_jpeg,
+                                                                                caplog):
+    from tests.helpers_video import make_clip, textured_frames
+
+    shutil.copy(gray_jpeg, tmp_path / "scan-without-extension")
+    shutil.copy(gray_jpeg, tmp_path / "other.JPG")
+    out = tmp_path / "out"
+    assert run("colorize", tmp_path / "scan-without-extension", tmp_path / "other.JPG", "-o", out,
+               "--model", tiny_model, "--no-progress") == 0
+    assert sorted(p.name for p in out.iterdir()) == ["other.png", "scan-without-extension.png"]
+    assert np.asarray(Image.open(out / "scan-without-extension.png")).shape == (700, 1000, 3)
+
+    folder = tmp_path / "box"
+    folder.mkdir()
+    shutil.copy(gray_jpeg, folder / "scan-without-extension")
+    shutil.copy(gray_jpeg, folder / "photo.mp4")
+    (folder / "notes.txt").write_bytes(gray_jpeg.read_bytes())
+    make_clip(tmp_path / "film.mp4", textured_frames(4, 32, 48)).rename(folder / "film.jpg")
+    caplog.clear()
+    assert run("colorize", folder, "-o", tmp_path / "box-out", "--model", tiny_model, "--no-progress") == 0
+    written = {p.name: p for p in (tmp_path / "box-out").iterdir()}
+    assert sorted(written) == ["film.mp4", "photo.png", "scan-without-extension.png"]
+    import av
+
+    with av.open(str(written["film.mp4"])) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 4
+    warned = caplog.text
+    assert "film.jpg: holds a video, not the picture its extension names" in warned
+    assert "photo.mp4: holds a picture, not the video its extension names" in warned

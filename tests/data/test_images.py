@@ -500,3 +500,38 @@ def test_a_pil_lab_image_is_read_as_its_colours_without_a_profile_warning(caplog
         loaded = pil_to_loaded(in_srgb(lab_image, None))
     assert caplog.records == []
     assert np.abs(loaded.rgb.astype(int) - rgb).mean() < 1  # Pillow's 8-bit Lab round trip
+
+
+def test_a_files_kind_comes_from_its_first_bytes_where_they_say_and_from_its_extension_where_not(tmp_path):
+    from rehue.data.images import media_kind
+    from tests.helpers_video import make_clip, textured_frames
+
+    picture = Image.fromarray(textured_rgb(16, 24))
+    for fmt, ext in (("PNG", ".png"), ("JPEG", ".jpg"), ("GIF", ".gif"), ("TIFF", ".tif"), ("WEBP", ".webp"),
+                     ("BMP", ".bmp"), ("PPM", ".ppm")):
+        picture.save(tmp_path / f"real{ext}", format=fmt)
+        (tmp_path / f"noext-{fmt}").write_bytes((tmp_path / f"real{ext}").read_bytes())
+        (tmp_path / f"{fmt}.mp4").write_bytes((tmp_path / f"real{ext}").read_bytes())
+        assert media_kind(tmp_path / f"real{ext}") == "image", fmt
+        assert media_kind(tmp_path / f"noext-{fmt}") == "image", fmt
+        assert media_kind(tmp_path / f"{fmt}.mp4") == "image", fmt
+    for ext in (".mp4", ".mkv", ".avi", ".mov"):
+        clip = make_clip(tmp_path / f"clip{ext}", textured_frames(2, 16, 16))
+        assert media_kind(clip) == "video", ext
+        (tmp_path / f"clip{ext[1:]}.jpg").write_bytes(clip.read_bytes())
+        (tmp_path / f"clip{ext[1:]}").write_bytes(clip.read_bytes())
+        assert media_kind(tmp_path / f"clip{ext[1:]}.jpg") == "video", ext
+        assert media_kind(tmp_path / f"clip{ext[1:]}") == "video", ext
+    heic = tmp_path / "phone-photo"
+    heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64))
+    assert media_kind(heic) == "unread"
+    (tmp_path / "notes.txt").write_bytes((tmp_path / "real.png").read_bytes())
+    assert media_kind(tmp_path / "notes.txt") is None  # another extension: not opened
+    (tmp_path / "scan.0001").write_bytes((tmp_path / "real.png").read_bytes())
+    assert media_kind(tmp_path / "scan.0001") == "image"
+    (tmp_path / "film.mjpeg").write_bytes((tmp_path / "real.jpg").read_bytes())
+    assert media_kind(tmp_path / "film.mjpeg") == "video"  # a motion JPEG opens as a JPEG
+    (tmp_path / "unknown").write_bytes(b"hello, this is text")
+    (tmp_path / "old.tga").write_bytes(b"\x00" * 64)  # TGA has no signature
+    assert media_kind(tmp_path / "unknown") is None and media_kind(tmp_path / "old.tga") == "image"
+    assert media_kind(tmp_path / "missing.dv") == "video"  # unopened: by its extension

@@ -397,9 +397,9 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
     path = Path(data)
     if not path.exists():
         raise RehueError("training data not found", path)
-    from rehue.data.images import is_video_path
+    from rehue.data.images import media_kind
 
-    if path.is_file() and is_video_path(path):
+    if path.is_file() and media_kind(path) == "video":
         raise RehueError(f"is a video: build a frame dataset from it first (rehue frames {path} --out DIR), "
                          "then train on DIR", path)
     if crop_min != DEFAULT_CROP_MIN and (is_cifar_dir(path) or is_frame_dir(path)):

@@ -78,10 +78,67 @@ def is_video_path(path: Path) -> bool:
     return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
+# ISO base media files (MP4, QuickTime, 3GP; AVIF and HEIC too) name their brand in their first box
+STILL_BRANDS = {b"avif": "image", b"avis": "image", b"jp2 ": "image", b"jpx ": "image", b"heic": "unread",
+                b"heix": "unread", b"heim": "unread", b"heis": "unread", b"hevc": "unread", b"hevx": "unread",
+                b"mif1": "unread", b"msf1": "unread", b"M4A ": None, b"M4B ": None, b"M4P ": None}
+QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}  # old .mov files open with these
+HEAD_BYTES = 400  # enough for three MPEG transport stream packets
+
+
+def sniffed_kind(head: bytes) -> str | None:
+    """What a file's first bytes say it is: ``image``, ``video``, ``unread`` (a picture rehue does not read,
+    such as HEIC) or None where they say nothing known (TGA, DV and some others carry no signature)."""
+    if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*",
+                        b"II+\x00", b"MM\x00+", b"qoif", b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51")):
+        return "image"
+    if head.startswith(b"RIFF") and head[8:12] in (b"WEBP", b"AVI "):
+        return "image" if head[8:12] == b"WEBP" else "video"
+    if head.startswith(b"BM") and len(head) > 18 and int.from_bytes(head[14:18], "little") in (12, 40, 52, 56, 64, 108,
+                                                                                                124):
+        return "image"
+    if re.match(rb"P[1-7][ \t\r\n]+[#0-9]", head):
+        return "image"
+    if head[4:8] == b"ftyp":
+        return STILL_BRANDS.get(head[8:12], "video")
+    if head[4:8] in QUICKTIME_ATOMS:
+        return "video"
+    if head.startswith((b"\x1a\x45\xdf\xa3", b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3", b"FLV\x01", b"YUV4MPEG2",
+                        b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", b"\x06\x0e\x2b\x34\x02\x05\x01\x01",
+                        b"nut/multimedia container")):
+        return "video"
+    if len(head) >= 377 and head[0] == head[188] == head[376] == 0x47:  # MPEG transport stream packets
+        return "video"
+    if len(head) >= 389 and head[4] == head[196] == head[388] == 0x47:  # Blu-ray's, with 4 bytes of timecode each
+        return "video"
+    return None
+
+
+def media_kind(path) -> str | None:
+    """``image``, ``video``, ``unread`` (a picture or film rehue does not read) or None: from the file's
+    first bytes where they say, else from its extension. A film saved as ``clip.jpg`` is a video, and a
+    photo without an extension (as some scanners and downloads name them) an image; a file with another
+    extension (``notes.txt``) is not opened."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    by_name = ("image" if suffix in IMAGE_SUFFIXES else "video" if suffix in VIDEO_SUFFIXES
+               else "unread" if suffix in UNREAD_MEDIA_SUFFIXES else None)
+    if by_name is None and suffix and not suffix[1:].isdigit():  # notes.txt, a .xmp sidecar (scan.0001 is a scan)
+        return None
+    try:
+        with open(path, "rb") as file:
+            sniffed = sniffed_kind(file.read(HEAD_BYTES))
+    except OSError:  # a folder, a missing file, no permission: its own error comes when it is read
+        return by_name
+    if sniffed is None or (sniffed == "image" and suffix in (".mjpeg", ".mjpg")):  # a motion JPEG opens as a JPEG
+        return by_name
+    return sniffed
+
+
 def iter_video_files(root: Path) -> list[Path]:
     """Every video file under the folder ``root``, recursively, sorted; hidden files and folders are passed
     over, as by `iter_image_files` (a Mac's ``._clip.mp4`` beside ``clip.mp4`` is not a video)."""
-    return sorted(p for p in visible_files(root) if is_video_path(p) and p.is_file())
+    return folder_media(root)[1]
 
 
 def to_uint8(array: np.ndarray) -> np.ndarray:
@@ -804,8 +861,9 @@ def folder_media(root: Path) -> tuple[list[Path], list[Path], list[Path], list[P
     the links to folders, which are not followed."""
     linked: list[Path] = []
     files = list(visible_files(root, linked))
-    return ([p for p in files if is_image_path(p)], sorted(p for p in files if is_video_path(p) and p.is_file()),
-            [p for p in files if p.suffix.lower() in UNREAD_MEDIA_SUFFIXES], linked)
+    kinds = {path: media_kind(path) for path in files}
+    return ([p for p in files if kinds[p] == "image"], sorted(p for p in files if kinds[p] == "video" and p.is_file()),
+            [p for p in files if kinds[p] == "unread"], linked)
 
 
 def iter_image_files(root: Path):
@@ -814,4 +872,4 @@ def iter_image_files(root: Path):
     if root.is_file():
         yield root
         return
-    yield from (path for path in visible_files(root) if is_image_path(path))
+    yield from folder_media(root)[0]

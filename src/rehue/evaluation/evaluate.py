@@ -39,14 +39,14 @@ def _image_sources(inputs: list[Path]):
     """The evaluation images and videos, and for frames of a frame dataset the clip each comes from
     (its frames are one unit of evidence, as a video's are); frame datasets contribute their test split."""
     from rehue.data.datasets import is_frame_dir, read_frame_manifest
-    from rehue.data.images import is_video_path, iter_image_files, iter_video_files
+    from rehue.data.images import iter_image_files, iter_video_files, media_kind
 
     images, videos, clips = [], [], {}
     for source in inputs:
         source = Path(source)
         if not source.exists():
             raise RehueError("no such file or folder", source)
-        if source.is_file() and is_video_path(source):
+        if source.is_file() and media_kind(source) == "video":
             videos.append(source)
         elif is_frame_dir(source):
             rows = read_frame_manifest(source)

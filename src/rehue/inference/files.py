@@ -25,6 +25,7 @@ from rehue.data.images import (
     is_video_path,
     load_image,
     make_folder,
+    media_kind,
     output_format,
     remove_stale_temps,
     save_image,
@@ -41,6 +42,7 @@ COLOUR_CHECK_PIXELS = 1_000_000  # a colour input is told from a gray one on abo
 class Job:
     source: Path
     target: Path
+    video: bool = False  # as its content says (`media_kind`), whatever its extension
 
 
 @dataclass
@@ -69,7 +71,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             raise RehueError("no such file or folder", source)
     single = len(inputs) == 1 and inputs[0].is_file() and output.suffix and not output.is_dir()
     if single:
-        return [Job(inputs[0], output)]
+        return [_warn_if_misnamed(Job(inputs[0], output, video=media_kind(inputs[0]) == "video"))]
     if output.exists() and not output.is_dir():
         raise UsageError(f"{output}: several inputs need an output folder, not a file")
     if not output.exists() and (output.suffix.lower() in OUTPUT_FORMATS or is_video_path(output)):
@@ -84,22 +86,35 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
                 logger.warning("%s: %d linked folder(s) not followed, such as %s; name them as inputs to colour "
                                "them too", source, len(linked), linked[0])
             found = [*((path, image_ext) for path in images), *((path, video_ext or ".mp4") for path in videos)]
-            planned = [(path, output / path.relative_to(source).with_suffix(suffix)) for path, suffix in found
-                       if not (output_below and is_inside(path, output))]
+            planned = [Job(path, output / path.relative_to(source).with_suffix(suffix), video=suffix != image_ext)
+                       for path, suffix in found if not (output_below and is_inside(path, output))]
             if output.resolve() == source.resolve():
-                targets = {target for path, target in planned if target != path}
-                planned = [(path, target) for path, target in planned
-                           if path not in targets or not _coloured_by_rehue(path)]
-            jobs.extend(Job(path, target) for path, target in planned)
+                targets = {job.target for job in planned if job.target != job.source}
+                planned = [job for job in planned if job.source not in targets or not _coloured_by_rehue(job.source)]
+            for job in planned:
+                _warn_if_misnamed(job)
+            jobs.extend(planned)
             if unread:
                 kinds = Counter(path.suffix.lower() for path in unread)
                 logger.warning("%s: %d file(s) passed over, in formats rehue does not read (%s); convert them to "
                                "TIFF or PNG (photos) or MP4 (films) first", source, len(unread),
                                ", ".join(f"{count} {suffix}" for suffix, count in kinds.most_common()))
         else:
-            suffix = (video_ext or source.suffix) if is_video_path(source) else image_ext
-            jobs.append(Job(source, output / source.with_suffix(suffix).name))
+            video = media_kind(source) == "video"
+            suffix = (video_ext or (source.suffix if is_video_path(source) else ".mp4")) if video else image_ext
+            jobs.append(_warn_if_misnamed(Job(source, output / source.with_suffix(suffix).name, video=video)))
     return _separate_outputs(jobs)
+
+
+def _warn_if_misnamed(job: Job) -> Job:
+    """Say so where a file's content and extension disagree (a film saved as .jpg): it is coloured as what
+    it holds."""
+    named_video, named_image = is_video_path(job.source), is_image_path(job.source)
+    if job.video and named_image or not job.video and named_video:
+        held, named = ("a video", "picture") if job.video else ("a picture", "video")
+        logger.warning("%s: holds %s, not the %s its extension names; coloured as %s", job.source, held, named,
+                       held)
+    return job
 
 
 def _coloured_by_rehue(path: Path) -> bool:
@@ -135,7 +150,7 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
         if other is not job:
             raise RehueError(f"{other.source} and {job.source} would both be written here; colour them into "
                              "separate output folders", job.target)
-        separated.append(Job(job.source, target))
+        separated.append(Job(job.source, target, job.video))
     in_place = [job.source for job in separated if is_same_file(job.target, job.source)]
     if in_place:
         more = f" (and {len(in_place) - 1} more)" if len(in_place) > 1 else ""
@@ -228,7 +243,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         raise RehueError("no images or videos found", ", ".join(str(p) for p in inputs))
     video_only = [flag for flag, key in (("--start", "start"), ("--end", "end"))
                   if (video_options or {}).get(key) is not None]
-    if video_only and not any(is_video_path(job.source) for job in jobs):
+    if video_only and not any(job.video for job in jobs):
         raise UsageError(f"{', '.join(video_only)}: only for videos, and no input is one")
     single = len(jobs) == 1 and len(inputs) == 1 and Path(inputs[0]).is_file()  # a folder is a batch, of any size
     if not single or jobs[0].target != output:
@@ -246,13 +261,13 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         try:
             if job.target != output:  # the output is a folder (made as needed), not the file named by -o
                 make_folder(job.target.parent)
-            if is_video_path(job.source):
+            if job.video:
                 from rehue.video.pipeline import colorize_video
 
                 options = {key: value for key, value in (video_options or {}).items() if key != "fps"}
                 colorize_video(job.source, job.target, colorizer=colorizer, overwrite=overwrite,
                                progress=progress, log=log, **options)
-            elif is_image_path(job.source) or single:
+            else:  # whatever else it is, reading it says what is wrong with it
                 colorize_image_file(colorizer, job.source, job.target, overwrite=overwrite, quality=quality,
                                     progress=progress and single,
                                     side_by_side=bool((video_options or {}).get("side_by_side")))
