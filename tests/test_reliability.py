@@ -298,6 +298,101 @@ def test_an_output_folder_that_cannot_be_made_is_one_line_for_every_command(tmp_
     assert sorted(tmp_path.rglob("*")) == before
 
 
+@pytest.mark.parametrize("command", ["colorize-folder", "colorize-frames", "frames", "evaluate"])
+def test_an_output_folder_where_nothing_can_be_made_fails_once_before_any_work(tmp_path, tiny_model, small_photo,
+                                                                               short_clip, capsys, monkeypatch,
+                                                                               command):
+    """/proc lets root past a permission check and refuses every folder. Before, colorize failed there once
+    a file, evaluate after scoring every photo, and frames (onto a file) after sampling every video."""
+    from rehue.data import frames
+    from rehue.inference.colorizer import Colorizer
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("work began")
+
+    monkeypatch.setattr(Colorizer, "load_independent", no_work)
+    monkeypatch.setattr(frames, "_sample_video", no_work)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(textured_rgb(40, 40)).save(photos / "0001.png")
+    (tmp_path / "plain-file").write_text("x")
+    out = Path("/proc/rehue-out") if command != "frames" else tmp_path / "plain-file"
+    args = {"colorize-folder": ["colorize", small_photo, short_clip, "-o", out, "--model", tiny_model],
+            "colorize-frames": ["colorize", photos, "--frames", "-o", out, "--model", tiny_model],
+            "frames": ["frames", short_clip, "--out", out],
+            "evaluate": ["evaluate", photos, "--out", out, "--model", tiny_model]}[command]
+    assert run(*args, "--no-progress") == 1
+    assert_one_line_error(capsys.readouterr().err, out, "")
+    assert (tmp_path / "plain-file").read_text() == "x"
+
+
+def test_a_link_to_nothing_as_the_output_is_an_output_that_exists(tmp_path, tiny_model, small_photo, capsys):
+    """Before, a file output that was a dangling link failed, after colouring, as written by "another run",
+    and a folder output that was one failed once a file with "cannot make this folder (File exists)"."""
+    link = tmp_path / "colour.png"
+    link.symlink_to(tmp_path / "gone" / "colour.png")
+    assert run("colorize", small_photo, "-o", link, "--model", tiny_model) == 1
+    assert_one_line_error(capsys.readouterr().err, link, "pass --overwrite to replace the link")
+    assert link.is_symlink()
+    assert run("colorize", small_photo, "-o", link, "--model", tiny_model, "--overwrite") == 0
+    assert not link.is_symlink() and Image.open(link).size == (32, 24)
+
+    folder_link = tmp_path / "coloured"
+    folder_link.symlink_to(tmp_path / "gone")
+    second = tmp_path / "second.png"
+    second.write_bytes(small_photo.read_bytes())
+    assert run("colorize", small_photo, second, "-o", folder_link, "--model", tiny_model, "--no-progress") == 1
+    assert_one_line_error(capsys.readouterr().err, folder_link, "which does not exist")
+    assert not (tmp_path / "gone").exists()
+
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    (batch / "photo.png").symlink_to(tmp_path / "gone.png")
+    assert run("colorize", small_photo, second, "-o", batch, "--model", tiny_model, "--no-progress") == 0
+    assert "1 skipped" in capsys.readouterr().err
+    assert (batch / "photo.png").is_symlink() and (batch / "second.png").is_file()
+
+
+def test_output_paths_that_name_no_file_to_write_are_usage_errors(tmp_path, tiny_model, small_photo, capsys,
+                                                                  monkeypatch):
+    """Before, one photo into /dev/null or an existing file without an extension said "several inputs need
+    an output folder", and ``-o -`` made a folder named "-"."""
+    plain = tmp_path / "notes"
+    plain.write_text("mine")
+    for out in (Path("/dev/null"), plain):
+        assert run("colorize", small_photo, "-o", out, "--model", tiny_model) == 2
+        assert_one_line_error(capsys.readouterr().err, out, "is not a folder, and names no picture or video format")
+    assert plain.read_text() == "mine"
+    monkeypatch.chdir(tmp_path)
+    assert run("colorize", small_photo, "-o", "-", "--model", tiny_model) == 2
+    assert "not to standard output" in capsys.readouterr().err and not (tmp_path / "-").exists()
+
+
+def test_frames_coloured_into_their_own_folder_are_refused(tmp_path, tiny_model, capsys):
+    """Before, ``colorize FOLDER -o FOLDER --frames --ext .jpg`` wrote the coloured frames among the gray."""
+    folder = tmp_path / "reel"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(textured_rgb(32, 32, seed=i)[..., 0]).save(folder / f"frame{i:04d}.png")
+    for ext in (".png", ".jpg"):
+        assert run("colorize", folder, "-o", folder, "--frames", "--ext", ext, "--model", tiny_model,
+                   "--no-progress") == 1
+        assert_one_line_error(capsys.readouterr().err, folder, "name another folder with -o")
+    assert sorted(p.name for p in folder.iterdir()) == [f"frame{i:04d}.png" for i in range(3)]
+
+
+def test_a_name_with_a_newline_and_a_link_to_nothing_are_told_on_one_line(tmp_path, tiny_model, capsys):
+    folder = tmp_path / "box"
+    folder.mkdir()
+    (folder / "bad\nname.jpg").write_bytes(b"not a picture")
+    (folder / "moved.jpg").symlink_to(tmp_path / "elsewhere.jpg")
+    assert run("colorize", folder, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert any(line.startswith(f"rehue: error: {folder}/bad\\nname.jpg: not an image file") for line in lines)
+    assert f"rehue: error: {folder}/moved.jpg: a link to {tmp_path / 'elsewhere.jpg'}, which does not exist" in lines
+    assert f"  failed: {folder}/bad\\nname.jpg: not an image file (or a format Pillow cannot read)" in lines
+
+
 def test_existing_video_output_is_kept_without_overwrite(tmp_path, tiny_model, short_clip, capsys):
     out = tmp_path / "out.mp4"
     out.write_bytes(b"precious")

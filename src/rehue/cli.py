@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from rehue import __version__
-from rehue.errors import RehueError, UsageError
+from rehue.errors import RehueError, UsageError, shown_path
 
 
 def _add_train_args(p: argparse.ArgumentParser):
@@ -246,7 +246,7 @@ def cmd_colorize(args) -> int:
                   "their outputs exist (--overwrite replaces them)") if summary.skipped else "")
     print(f"coloured {len(summary.done)} {'film' if args.frames else 'file'}(s){failed}{skipped}", file=sys.stderr)
     for path, reason in summary.failed:
-        print(f"  failed: {path}: {reason}", file=sys.stderr)
+        print(f"  failed: {shown_path(path)}: {reason}", file=sys.stderr)
     return 1 if summary.failed else 0
 
 

@@ -16,7 +16,14 @@ class RehueError(Exception):
     def __init__(self, reason: str, path: object | None = None):
         self.reason = reason
         self.path = None if path is None else str(path)
-        super().__init__(f"{self.path}: {reason}" if self.path else reason)
+        super().__init__(f"{shown_path(self.path)}: {reason}" if self.path else reason)
+
+
+def shown_path(path: object) -> str:
+    """A path as one line shows it: a newline or other control character in a name is written as its escape
+    (``a\\nb.jpg``), so an error stays one line."""
+    text = str(path)
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class UsageError(RehueError):

@@ -48,6 +48,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
                    test_fraction: float = 0.2, test_videos: list[str] | None = None, scene_mode: str = "robust",
                    overwrite: bool = False, progress: bool = True, log=None) -> FramesSummary:
     """Sample ``fps`` frames per second of each video by timestamp (variable frame rate safe)."""
+    from rehue.data.images import check_folder_can_be_made
     from rehue.models.io import atomic_write_bytes
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -67,6 +68,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     out = Path(out)
     if (out / "manifest.csv").exists() and not overwrite:
         raise RehueError("already holds a frame dataset; pass --overwrite to replace it", out)
+    check_folder_can_be_made(out)
     videos = _readable_videos(videos, log)
     test_set = choose_test_videos(videos, test_fraction, test_videos)
     # decode everything first into a temporary folder, so a bad video leaves nothing half-made
@@ -106,7 +108,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
 
 def _video_files(inputs) -> list[Path]:
     """The videos named, with each folder's videos (found as `rehue colorize` finds them) in its place."""
-    from rehue.data.images import iter_video_files
+    from rehue.data.images import iter_video_files, missing_reason
 
     found = []
     for path in map(Path, inputs):
@@ -116,7 +118,7 @@ def _video_files(inputs) -> list[Path]:
                 raise RehueError("no videos found", path)
             found += videos
         elif not path.exists():
-            raise RehueError("no such file or folder", path)
+            raise RehueError(missing_reason(path), path)
         else:
             found.append(path)
     return found

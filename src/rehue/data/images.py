@@ -10,6 +10,7 @@ output, which is marked as coloured by rehue in its Software tag.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import logging
 import os
@@ -211,7 +212,7 @@ def load_image(source) -> LoadedImage:
     else:
         path = Path(source)
         if not path.exists():
-            raise RehueError("no such file", path)
+            raise RehueError(missing_reason(path, "no such file"), path)
         if path.is_dir():
             raise RehueError("is a folder, not an image", path)
         if path.stat().st_size == 0:
@@ -645,15 +646,39 @@ def make_folder(folder: str | Path) -> Path:
 
 
 def check_folder_can_be_made(folder: str | Path) -> None:
-    """Refuse, before any work, an output folder that cannot be made or written: the nearest part of its
-    path that exists must be a writable folder."""
-    existing = Path(folder)
-    while not existing.exists() and existing != existing.parent:
+    """Refuse, before any work, an output folder that cannot be made or written. It is tried: its missing
+    folders are made, a file is written in it, and what was made is removed again (permissions alone
+    mislead: root may write anywhere but not in /proc, and a read-only mount may look writable)."""
+    import tempfile
+
+    folder = Path(folder)
+    missing, existing = [], folder
+    while not existing.exists():
+        if existing.is_symlink():
+            raise RehueError(f"is a link to {os.readlink(existing)}, which does not exist, so the output folder "
+                             f"{folder} cannot be made", existing)
+        if existing == existing.parent:
+            break
+        missing.append(existing)
         existing = existing.parent if str(existing.parent) else Path(".")
     if not existing.is_dir():
         raise RehueError(f"is a file, so the output folder {folder} cannot be made", existing)
-    if not os.access(existing, os.W_OK):
-        raise RehueError("output folder is not writable", existing)
+    made = []
+    try:
+        for part in reversed(missing):
+            part.mkdir()
+            made.append(part)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".rehue-probe"):
+            pass
+    except OSError as exc:
+        place = exc.filename or folder
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise RehueError(f"output folder is not writable ({exc.strerror})", place) from None
+        raise RehueError(f"cannot make this folder ({exc.strerror or exc})", place) from None
+    finally:
+        for part in reversed(made):
+            with contextlib.suppress(OSError):
+                part.rmdir()
 
 
 def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:
@@ -662,6 +687,9 @@ def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = 
         raise RehueError("output is the same file as the input; choose another output path", target)
     if target.exists() and not overwrite:
         raise RehueError("output exists; pass --overwrite to replace it", target)
+    if target.is_symlink() and not target.exists() and not overwrite:
+        raise RehueError(f"output exists, as a link to {os.readlink(target)}, which does not; pass --overwrite to "
+                         "replace the link", target)
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise RehueError("output folder is a file" if parent.exists() else "output folder does not exist", parent)
@@ -835,6 +863,11 @@ def _png_with_chunks(png: memoryview, dpi, exif, xmp=None, text=None) -> tuple:
         extra += chunk(b"iTXt", key.encode("latin-1", errors="replace")[:79] + b"\0\0\0\0\0" + value.encode())
     end_of_header = 8 + 4 + 4 + 13 + 4  # signature, then IHDR's length, type, 13 bytes and CRC
     return png[:end_of_header], extra, png[end_of_header:]
+
+
+def missing_reason(path: Path, reason: str = "no such file or folder") -> str:
+    """Why ``path``, which does not exist, is missing: ``reason``, or for a link the place it points to."""
+    return f"a link to {os.readlink(path)}, which does not exist" if Path(path).is_symlink() else reason
 
 
 def is_inside(path, folder) -> bool:

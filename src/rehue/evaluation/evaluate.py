@@ -39,13 +39,13 @@ def _image_sources(inputs: list[Path]):
     """The evaluation images and videos, and for frames of a frame dataset the clip each comes from
     (its frames are one unit of evidence, as a video's are); frame datasets contribute their test split."""
     from rehue.data.datasets import is_frame_dir, read_frame_manifest
-    from rehue.data.images import iter_image_files, iter_video_files, media_kind
+    from rehue.data.images import iter_image_files, iter_video_files, media_kind, missing_reason
 
     images, videos, clips = [], [], {}
     for source in inputs:
         source = Path(source)
         if not source.exists():
-            raise RehueError("no such file or folder", source)
+            raise RehueError(missing_reason(source), source)
         if source.is_file() and media_kind(source) == "video":
             videos.append(source)
         elif is_frame_dir(source):
@@ -88,7 +88,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     An earlier report in ``out_dir`` is refused before anything is scored, unless ``overwrite``."""
     from tqdm import tqdm
 
-    from rehue.data.images import is_inside, load_image
+    from rehue.data.images import check_folder_can_be_made, is_inside, load_image
     from rehue.evaluation.report import earlier_report, write_report
     from rehue.inference.colorizer import FITS, Colorizer
 
@@ -102,6 +102,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if any(is_inside(out_dir, source) for source in inputs):
         raise RehueError("the report folder must not be inside the photos it scores: its pictures would be "
                          "scored as photos next time", out_dir)
+    check_folder_can_be_made(out_dir)
     if limit < 0:
         raise UsageError(f"--limit must be at least 0 (0: every image), not {limit}")
     if video_frames < 1:

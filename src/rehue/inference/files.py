@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from rehue.data.images import (
     load_image,
     make_folder,
     media_kind,
+    missing_reason,
     output_format,
     remove_stale_temps,
     save_image,
@@ -68,11 +70,14 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     inputs = [Path(p) for p in inputs]
     for source in inputs:
         if not source.exists():
-            raise RehueError("no such file or folder", source)
+            raise RehueError(missing_reason(source), source)
     single = len(inputs) == 1 and inputs[0].is_file() and output.suffix and not output.is_dir()
     if single:
         return [_warn_if_misnamed(Job(inputs[0], output, video=media_kind(inputs[0]) == "video"))]
     if output.exists() and not output.is_dir():
+        if len(inputs) == 1 and inputs[0].is_file():
+            raise UsageError(f"{output}: is not a folder, and names no picture or video format to write; name a "
+                             "file such as colour.png, or a folder")
         raise UsageError(f"{output}: several inputs need an output folder, not a file")
     if not output.exists() and (output.suffix.lower() in OUTPUT_FORMATS or is_video_path(output)):
         raise UsageError(f"{output}: several inputs need an output folder, and this names a {output.suffix} file; "
@@ -232,6 +237,8 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     check_video_options(**{name: (video_options or {}).get(name) for name in ("crf", "preset", "codec", "scene_mode")})
     if image_ext.lower() not in OUTPUT_FORMATS:
         raise UsageError(f"unsupported image extension {image_ext!r}; use one of {', '.join(sorted(OUTPUT_FORMATS))}")
+    if str(output) == "-":
+        raise UsageError("-o -: rehue writes files, not to standard output; name a file or a folder")
     output = Path(output)
     if frames:
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
@@ -255,7 +262,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     summary = BatchSummary()
     bar = tqdm(jobs, unit="file", disable=not progress or single, file=sys.stderr, dynamic_ncols=True)
     for job in bar:
-        if not single and not overwrite and job.target.exists() and not is_same_file(job.target, job.source):
+        if not single and not overwrite and os.path.lexists(job.target) and not is_same_file(job.target, job.source):
             summary.skipped.append(job.target)  # coloured by an earlier run, maybe one that was interrupted
             continue
         try:
@@ -300,6 +307,10 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
     options = {key: video_options[key] for key in ("dependent_model", "scene_mode", "fps", "codec", "crf", "preset")
                if video_options.get(key) is not None}
     targets = [output if len(folders) == 1 else output / folder.name for folder in folders]
+    for folder, target in zip(folders, targets, strict=True):
+        if target.resolve() == folder.resolve():
+            raise RehueError("is both the folder of frames and the output folder: the coloured frames would be "
+                             "written among the gray ones; name another folder with -o", folder)
     shared = next((target for target in targets if targets.count(target) > 1), None)
     if shared is not None:
         raise RehueError(f"two folders of frames are both named {shared.name}, and each would be written to "
