@@ -535,3 +535,23 @@ def test_a_files_kind_comes_from_its_first_bytes_where_they_say_and_from_its_ext
     (tmp_path / "old.tga").write_bytes(b"\x00" * 64)  # TGA has no signature
     assert media_kind(tmp_path / "unknown") is None and media_kind(tmp_path / "old.tga") == "image"
     assert media_kind(tmp_path / "missing.dv") == "video"  # unopened: by its extension
+
+
+def test_a_pipe_in_a_folder_is_not_opened_to_learn_its_kind(tmp_path):
+    """Opening a named pipe waits for a writer: a folder holding one would hang."""
+    import os
+    import threading
+
+    from rehue.data.images import folder_media, media_kind
+
+    os.mkfifo(tmp_path / "pipe")
+    os.mkfifo(tmp_path / "pipe.jpg")
+    kinds = {}
+    worker = threading.Thread(target=lambda: kinds.update(pipe=media_kind(tmp_path / "pipe"),
+                                                          folder=folder_media(tmp_path)[0]), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "opened a pipe"
+    assert kinds == {"pipe": None, "folder": [tmp_path / "pipe.jpg"]}
+    with pytest.raises(RehueError, match="is a pipe or a device, not a file"):
+        load_image(tmp_path / "pipe.jpg")

@@ -127,9 +127,11 @@ def media_kind(path) -> str | None:
     if by_name is None and suffix and not suffix[1:].isdigit():  # notes.txt, a .xmp sidecar (scan.0001 is a scan)
         return None
     try:
+        if not path.is_file():  # a folder, a missing file, a pipe (opening one waits for a writer)
+            return by_name
         with open(path, "rb") as file:
             sniffed = sniffed_kind(file.read(HEAD_BYTES))
-    except OSError:  # a folder, a missing file, no permission: its own error comes when it is read
+    except OSError:  # no permission: its own error comes when it is read
         return by_name
     if sniffed is None or (sniffed == "image" and suffix in (".mjpeg", ".mjpg")):  # a motion JPEG opens as a JPEG
         return by_name
@@ -215,6 +217,8 @@ def load_image(source) -> LoadedImage:
             raise RehueError(missing_reason(path, "no such file"), path)
         if path.is_dir():
             raise RehueError("is a folder, not an image", path)
+        if not path.is_file():
+            raise RehueError("is a pipe or a device, not a file: save the picture as a file first", path)
         if path.stat().st_size == 0:
             raise RehueError("empty file", path)
         opened = data = path
