@@ -555,3 +555,11 @@ def test_a_pipe_in_a_folder_is_not_opened_to_learn_its_kind(tmp_path):
     assert kinds == {"pipe": None, "folder": [tmp_path / "pipe.jpg"]}
     with pytest.raises(RehueError, match="is a pipe or a device, not a file"):
         load_image(tmp_path / "pipe.jpg")
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".webp", ".tif"])
+def test_a_model_named_outside_ascii_is_named_in_the_software_tag_without_question_marks(tmp_path, suffix):
+    """EXIF text is 7-bit ASCII, and Pillow wrote each other character as "?" (``mod?le``)."""
+    out = save_image(textured_rgb(8, 8), tmp_path / f"out{suffix}", software="rehue, colorized with modèle 模型")
+    with Image.open(out) as image:
+        assert image.getexif()[0x0131] == "rehue, colorized with modele \\u6a21\\u578b"

@@ -762,7 +762,7 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
 
         exif = _copy_exif(exif) if exif is not None else Image.Exif()
         if software:
-            exif[SOFTWARE] = software
+            exif[SOFTWARE] = exif_ascii(software)
     tmp = temp_path_for(path)
     try:
         if rgb.dtype == np.uint16:
@@ -778,6 +778,15 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
         except OSError:
             pass
     return path
+
+
+def exif_ascii(text: str) -> str:
+    """``text`` in the 7-bit ASCII an EXIF text tag holds: accents dropped (``modèle`` as ``modele``) and any
+    other character as its escape (``\\u6a21``), where Pillow would write ``?``."""
+    import unicodedata
+
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return plain.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def _copy_exif(exif):
