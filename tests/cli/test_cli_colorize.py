@@ -509,7 +509,7 @@ def test_a_folder_colours_every_picture_and_film_format_it_reads_and_names_those
     assert "coloured 8 file(s)" in err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "VTS_01_1.mp4", "a.png", "b.png", "c.png", "d.png", "e.png", "reel.mp4", "tape.mp4"]
-    assert (f"warning: {folder}: 3 file(s) passed over, in formats rehue does not read (1 .psd, 1 .heic, 1 .cr2); "
+    assert (f"warning: {folder}: 3 file(s) passed over, in formats rehue does not read (1 .psd, 1 HEIC/HEIF, 1 .cr2); "
             "convert them to TIFF or PNG (photos) or MP4 (films) first") in err
     assert "notes.txt" not in err and ".txt" not in err
 
@@ -630,7 +630,7 @@ def test_a_large_photo_shows_its_steps(tmp_path, tiny_model, gray_jpeg, monkeypa
 
 
 def test_pictures_and_films_are_coloured_as_what_they_hold_whatever_their_names(tmp_path, tiny_model, gray_jpeg,
-                                                                                caplog):
+                                                                                caplog, capsys):
     from tests.helpers_video import make_clip, textured_frames
 
     shutil.copy(gray_jpeg, tmp_path / "scan-without-extension")
@@ -647,6 +647,7 @@ def test_pictures_and_films_are_coloured_as_what_they_hold_whatever_their_names(
     shutil.copy(gray_jpeg, folder / "photo.mp4")
     (folder / "notes.txt").write_bytes(gray_jpeg.read_bytes())
     make_clip(tmp_path / "film.mp4", textured_frames(4, 32, 48)).rename(folder / "film.jpg")
+    (folder / "IMG_0001.jpg").write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200))
     caplog.clear()
     assert run("colorize", folder, "-o", tmp_path / "box-out", "--model", tiny_model, "--no-progress") == 0
     written = {p.name: p for p in (tmp_path / "box-out").iterdir()}
@@ -658,3 +659,6 @@ def test_pictures_and_films_are_coloured_as_what_they_hold_whatever_their_names(
     warned = caplog.text
     assert "film.jpg: holds a video, not the picture its extension names" in warned
     assert "photo.mp4: holds a picture, not the video its extension names" in warned
+    assert "1 file(s) passed over, in formats rehue does not read (1 HEIC/HEIF)" in warned
+    assert run("colorize", folder / "IMG_0001.jpg", "-o", tmp_path / "phone.png", "--model", tiny_model) == 1
+    assert "IMG_0001.jpg: holds a HEIC/HEIF picture (a phone's), which rehue does not read" in capsys.readouterr().err

@@ -252,6 +252,11 @@ def load_image(source) -> LoadedImage:
     except RehueError:
         raise
     except UnidentifiedImageError:
+        heif_named = path is not None and (path.suffix.lower() in (".heic", ".heif")
+                                           or path.suffix.lower() not in UNREAD_MEDIA_SUFFIXES)
+        if heif_named and media_kind(path) == "unread":  # a camera raw file says nothing of itself
+            raise RehueError("holds a HEIC/HEIF picture (a phone's), which rehue does not read; convert it to JPEG, "
+                             "PNG or TIFF first", path) from None
         raise RehueError("not an image file (or a format Pillow cannot read)", path) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise RehueError(f"image too large ({exc})", path) from None

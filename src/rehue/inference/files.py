@@ -15,6 +15,7 @@ from rehue.data.images import (
     NAME_BYTES,
     OUTPUT_FORMATS,
     SOFTWARE,
+    UNREAD_MEDIA_SUFFIXES,
     check_folder_can_be_made,
     check_output_path,
     fitted_stem,
@@ -100,7 +101,9 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
                 _warn_if_misnamed(job)
             jobs.extend(planned)
             if unread:
-                kinds = Counter(path.suffix.lower() for path in unread)
+                kinds = Counter("HEIC/HEIF" if path.suffix.lower() in (".heic", ".heif")
+                                or path.suffix.lower() not in UNREAD_MEDIA_SUFFIXES  # told by their first bytes
+                                else path.suffix.lower() for path in unread)
                 logger.warning("%s: %d file(s) passed over, in formats rehue does not read (%s); convert them to "
                                "TIFF or PNG (photos) or MP4 (films) first", source, len(unread),
                                ", ".join(f"{count} {suffix}" for suffix, count in kinds.most_common()))
