@@ -393,6 +393,132 @@ def test_a_name_with_a_newline_and_a_link_to_nothing_are_told_on_one_line(tmp_pa
     assert f"  failed: {folder}/bad\\nname.jpg: not an image file (or a format Pillow cannot read)" in lines
 
 
+def test_a_frame_dataset_never_replaces_a_folder_of_the_users_own_files(tmp_path, short_clip, capsys):
+    """Before, ``rehue frames`` replaced its --out folder whole, without --overwrite: the videos in it, a
+    catalogue beside them and their subfolders were deleted."""
+    library = tmp_path / "library"
+    (library / "sub").mkdir(parents=True)
+    (library / "reel1.mp4").write_bytes(short_clip.read_bytes())
+    (library / "catalogue.txt").write_text("precious")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    for args, reason in (([library, "--out", library], "holds the video"),
+                         ([short_clip, "--out", mine], "holds files of its own (such as notes.txt)"),
+                         ([short_clip, "--out", mine, "--overwrite"], "holds files of its own")):
+        assert run("frames", *args, "--size", "32", "--no-progress") == 1
+        assert_one_line_error(capsys.readouterr().err, args[-1] if args[-1] != "--overwrite" else mine, reason)
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before
+    dataset = tmp_path / "dataset"
+    assert run("frames", short_clip, "--out", dataset, "--size", "32", "--no-progress") == 0
+    assert run("frames", short_clip, "--out", dataset, "--size", "32", "--no-progress") == 1
+    assert "--overwrite" in capsys.readouterr().err
+    assert run("frames", short_clip, "--out", dataset, "--size", "32", "--no-progress", "--overwrite") == 0
+    assert run("frames", short_clip, "--out", "-", "--no-progress") == 2
+
+
+def _within(seconds, call):
+    """``call()``'s result, or a failure if it has not returned within ``seconds`` (a read from a pipe waits
+    for a writer for ever)."""
+    import threading
+
+    result = []
+    worker = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert result, f"still running after {seconds} s"
+    return result[0]
+
+
+@pytest.mark.parametrize("command", ["colorize", "scenes", "frames"])
+def test_a_pipe_named_as_a_video_is_refused_at_once(tmp_path, tiny_model, capsys, command):
+    """Before, ``colorize pipe.mp4``, ``scenes pipe.mp4`` and ``frames pipe.mp4`` waited for a writer until
+    killed, and ``colorize pipe.png -o x.png`` said "several inputs"."""
+    pipe = tmp_path / "pipe.mp4"
+    os.mkfifo(pipe)
+    args = {"colorize": ["colorize", pipe, "-o", tmp_path / "out", "--model", tiny_model],
+            "scenes": ["scenes", pipe], "frames": ["frames", pipe, "--out", tmp_path / "dataset"]}[command]
+    assert _within(30, lambda: run(*args, "--no-progress")) == 1
+    assert_one_line_error(capsys.readouterr().err, pipe, "is a pipe or a device, not a file")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "dataset").exists()
+    if command == "colorize":
+        os.mkfifo(tmp_path / "pipe.png")
+        assert _within(30, lambda: run("colorize", tmp_path / "pipe.png", "-o", tmp_path / "x.png")) == 1
+        assert_one_line_error(capsys.readouterr().err, tmp_path / "pipe.png", "is a pipe or a device")
+
+
+def test_names_that_are_not_utf8_and_loops_of_links_are_no_traceback(tmp_path, tiny_model, short_clip, capsys):
+    """Before, one file name that is not UTF-8 (an old Latin-1 disk) ended colorize, frames and evaluate in a
+    UnicodeEncodeError, evaluate's after writing half its report; a loop of links in a folder ended colorize
+    in "RuntimeError: Symlink loop", and was called a link to a file that does not exist elsewhere."""
+    folder = tmp_path / "old-disk"
+    folder.mkdir()
+    latin = os.fsdecode(b"caf\xe9")  # "café" in Latin-1
+    Image.fromarray(textured_rgb(24, 32)).save(folder / f"{latin}.png")
+    (folder / f"{latin}-reel.mp4").write_bytes(short_clip.read_bytes())
+    (folder / "a.png").symlink_to("b.png")
+    (folder / "b.png").symlink_to("a.png")
+    out = tmp_path / "out"
+    assert run("colorize", folder, "-o", out, "--model", tiny_model, "--dependent-model", "none",
+               "--no-progress") == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"rehue: error: {folder}/a.png: a link in a loop of links (to b.png)" in err
+    assert sorted(os.fsencode(path.name) for path in out.iterdir()) == [b"caf\xe9-reel.mp4", b"caf\xe9.png"]
+    assert run("frames", folder, "--out", tmp_path / "dataset", "--size", "32", "--no-progress") == 0
+    report = tmp_path / "report"
+    assert run("evaluate", folder, "--out", report, "--model", tiny_model, "--dependent-model", "none",
+               "--no-progress") == 0
+    assert "Traceback" not in capsys.readouterr().err
+    assert "video caf\\udce9-reel.mp4" in (report / "metrics.md").read_text()
+    assert {path.name for path in report.iterdir()} >= {"metrics.json", "metrics.md", "drift.png"}
+
+
+def test_a_film_named_alone_into_a_folder_comes_out_in_a_format_rehue_writes(tmp_path, tiny_model, short_clip,
+                                                                             capsys):
+    """Before, ``colorize clip.avi -o folder/`` failed with "unsupported video output extension '.avi'" and
+    left the folder behind, empty."""
+    clip = tmp_path / "reel.avi"
+    clip.write_bytes(short_clip.read_bytes())
+    assert run("colorize", clip, "-o", tmp_path / "films", "--model", tiny_model, "--dependent-model", "none",
+               "--no-progress") == 0
+    assert [path.name for path in (tmp_path / "films").iterdir()] == ["reel.mp4"]
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "text.jpg").write_text("not a picture")
+    (tmp_path / "bad" / "deeper").mkdir()
+    (tmp_path / "bad" / "deeper" / "empty.png").write_bytes(b"")
+    assert run("colorize", tmp_path / "bad", "-o", tmp_path / "never", "--model", tiny_model, "--no-progress") == 1
+    assert "2 failed" in capsys.readouterr().err
+    assert not (tmp_path / "never").exists(), "a batch that wrote nothing leaves no empty folders"
+
+
+def test_frames_numbered_in_their_extension_or_without_one_are_a_film(tmp_path, tiny_model, capsys):
+    """Before, ``--frames`` found no frames in a scanner's ``scan.0001`` ... or ``f0001`` ... sequence."""
+    for name in ("numbered", "bare"):
+        folder = tmp_path / name
+        folder.mkdir()
+        for i in range(1, 4):
+            frame = Image.fromarray(textured_rgb(32, 32, seed=i)[..., 0])
+            frame.save(folder / (f"scan.{i:04d}" if name == "numbered" else f"f{i:04d}"), format="TIFF")
+        assert run("colorize", folder, "--frames", "-o", tmp_path / f"{name}-out", "--model", tiny_model,
+                   "--no-progress") == 0
+    assert sorted(p.name for p in (tmp_path / "numbered-out").iterdir()) == [f"scan.{i:04d}.png" for i in (1, 2, 3)]
+    assert sorted(p.name for p in (tmp_path / "bare-out").iterdir()) == [f"f{i:04d}.png" for i in (1, 2, 3)]
+    assert "3 frames" in capsys.readouterr().err
+
+
+def test_training_into_a_link_to_nothing_says_so(tmp_path, capsys):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(2):
+        Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
+    run_link = tmp_path / "run"
+    run_link.symlink_to(tmp_path / "gone")
+    assert run("train", photos, "--out", run_link, "--size", "32", "--epochs", "1", "--batch-size", "2",
+               "--no-progress") == 1
+    assert_one_line_error(capsys.readouterr().err, run_link, f"is a link to {tmp_path / 'gone'}, which does not exist")
+
+
 def test_existing_video_output_is_kept_without_overwrite(tmp_path, tiny_model, short_clip, capsys):
     out = tmp_path / "out.mp4"
     out.write_bytes(b"precious")

@@ -4,6 +4,7 @@ so ``rehue --help`` and ``rehue --version`` answer at once."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -356,11 +357,12 @@ SHEET_CUTS = 40  # cuts drawn on a `rehue scenes --sheet`; a film with more says
 def cmd_scenes(args) -> int:
     from tqdm import tqdm
 
-    from rehue.data.images import check_output_path, media_kind
+    from rehue.data.images import check_input_file, check_output_path, head_kind
     from rehue.video.io import VideoReader
     from rehue.video.scenes import SceneDetector
 
-    if media_kind(args.video) == "image":
+    check_input_file(args.video, "a video file")
+    if head_kind(args.video) in ("image", "unread"):
         raise RehueError("is a picture; `rehue scenes` finds the cuts in a video", args.video)
     if args.sheet is not None:
         if args.sheet.suffix.lower() != ".png":
@@ -491,6 +493,9 @@ def main(argv: list[str] | None = None) -> int:
     exit status for that signal: 130 for Ctrl-C, 143 for SIGTERM (a service manager reads it as stopped)."""
     import signal
 
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed with escapes, not a crash
+        with contextlib.suppress(AttributeError, ValueError):  # a test's capture, a closed stream
+            stream.reconfigure(errors="backslashreplace")
     library_log = logging.getLogger("rehue")
     handler = None
     if not any(isinstance(existing, _WarningLine) for existing in library_log.handlers):

@@ -142,17 +142,27 @@ def test_an_earlier_report_is_refused_before_scoring_and_replaced_whole_with_ove
     assert report["rows"]["gray baseline"]["count"] == 4 and not any(key.startswith("video") for key in report["extra"])
 
 
-def test_a_gray_clip_is_scored_with_a_warning_that_its_scores_say_nothing(tmp_path, tiny_model):
+def test_a_gray_clip_is_skipped_as_a_gray_photo_is(tmp_path, tiny_model, photo_folder):
+    """Before, a gray clip was scored with a warning, and the gray answer's perfect score on its frames
+    (PSNR 100) outweighed every photo in the verdict."""
     from tests.helpers_video import textured_frames
 
     clip = make_clip(tmp_path / "gray.mp4", [np.repeat(f[..., 1:2], 3, -1) for f in textured_frames(4, 48, 64)],
                      fps=10)
     messages = []
-    evaluate(tiny_model, [clip], tmp_path / "r", dependent_model="none", progress=False, log=messages.append)
-    assert messages[-1].startswith(f"warning: {clip} has no colour to score against")
+    with pytest.raises(RehueError, match="no colour image to score against"):
+        evaluate(tiny_model, [clip], tmp_path / "r", dependent_model="none", progress=False, log=messages.append)
+    assert messages == [f"warning: skipping {clip}: has no colour to score against (evaluate needs colour ground "
+                        "truth; colour a gray film with `rehue colorize`)"]
+    alone = evaluate(tiny_model, [photo_folder], tmp_path / "r1", dependent_model="none", progress=False,
+                     log=messages.append)
+    both = evaluate(tiny_model, [photo_folder, clip], tmp_path / "r2", dependent_model="none", progress=False,
+                    log=messages.append)
+    assert both.table.to_dict() == alone.table.to_dict() and str(clip) in both.skipped
+    assert not any(key.startswith("video") for key in both.extra)
     messages.clear()
     colour = make_clip(tmp_path / "colour.mp4", list(textured_frames(4, 48, 64)), fps=10)
-    evaluate(tiny_model, [colour], tmp_path / "r2", dependent_model="none", progress=False, log=messages.append)
+    evaluate(tiny_model, [colour], tmp_path / "r3", dependent_model="none", progress=False, log=messages.append)
     assert not any("no colour" in message for message in messages)
 
 

@@ -343,7 +343,7 @@ class FramePairDataset(Dataset):
 
 def read_frame_manifest(root: Path) -> list[dict]:
     manifest = Path(root) / "manifest.csv"
-    with open(manifest, newline="") as fh:
+    with open(manifest, newline="", encoding="utf-8", errors="surrogateescape") as fh:  # names not UTF-8 kept
         return list(csv.DictReader(fh))
 
 
@@ -503,5 +503,5 @@ def _read_manifest_rows(root: Path) -> list[dict] | None:
     manifest = Path(root) / "manifest.csv"
     if not manifest.is_file():
         return None
-    with open(manifest, newline="") as fh:
+    with open(manifest, newline="", encoding="utf-8", errors="surrogateescape") as fh:  # names not UTF-8 kept
         return list(csv.DictReader(fh))

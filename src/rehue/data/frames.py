@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ def choose_test_videos(videos: list[Path], test_fraction: float, test_names: lis
     if len(videos) < 2 or test_fraction <= 0:
         return set()
     count = min(len(videos) - 1, max(1, round(len(videos) * test_fraction)))
-    ranked = sorted(videos, key=lambda v: hashlib.sha256(v.name.encode()).hexdigest())
+    ranked = sorted(videos, key=lambda v: hashlib.sha256(os.fsencode(v.name)).hexdigest())
     return set(ranked[:count])
 
 
@@ -66,8 +67,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             raise RehueError(f"{other} and {video} share the name {video.stem!r}, which names their frames; "
                              "rename one")
     out = Path(out)
-    if (out / "manifest.csv").exists() and not overwrite:
-        raise RehueError("already holds a frame dataset; pass --overwrite to replace it", out)
+    _check_dataset_folder(out, videos, overwrite)
     check_folder_can_be_made(out)
     videos = _readable_videos(videos, log)
     test_set = choose_test_videos(videos, test_fraction, test_videos)
@@ -94,7 +94,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         writer = csv.DictWriter(text, fieldnames=MANIFEST_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
-        atomic_write_bytes(staging / "manifest.csv", text.getvalue().encode())
+        atomic_write_bytes(staging / "manifest.csv", text.getvalue().encode("utf-8", "surrogateescape"))
         if out.exists():
             shutil.rmtree(out)
         staging.rename(out)
@@ -104,6 +104,28 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     if not n_test:
         log("note: no test split (one video, or --test-fraction 0); evaluation needs frames of another video")
     return FramesSummary(len(videos), len(rows), len(rows) - n_test, n_test, out)
+
+
+DATASET_ENTRIES = {"manifest.csv", "frames"}  # what a frame dataset's folder holds, and all --overwrite replaces
+
+
+def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> None:
+    """A dataset replaces its folder whole, so that folder must be new, empty or an earlier dataset (with
+    ``overwrite``): never a folder of the user's own files, nor one that holds the videos."""
+    from rehue.data.images import is_inside
+
+    holding = next((video for video in videos if is_inside(video, out)), None)
+    if holding is not None:
+        raise RehueError(f"holds the video {holding}, and a frame dataset replaces its folder whole; name a new "
+                         "folder with --out", out)
+    if not out.is_dir():
+        return
+    others = sorted(entry.name for entry in out.iterdir() if entry.name not in DATASET_ENTRIES)
+    if others:
+        raise RehueError(f"holds files of its own (such as {others[0]}), and a frame dataset replaces its folder "
+                         "whole; name a new or empty folder with --out", out)
+    if (out / "manifest.csv").exists() and not overwrite:
+        raise RehueError("already holds a frame dataset; pass --overwrite to replace it", out)
 
 
 def _video_files(inputs) -> list[Path]:
@@ -211,5 +233,7 @@ def _save_png(rgb: np.ndarray, path: Path) -> None:
     import cv2
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), rgb[..., ::-1]):
+    ok, encoded = cv2.imencode(".png", rgb[..., ::-1])  # written by Python: cv2.imwrite crashes on a name not UTF-8
+    if not ok:
         raise RehueError("cannot write frame", path)
+    path.write_bytes(encoded.tobytes())

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from rehue.color.icc import gray_levels_in_srgb, rgb_gray_in_srgb
-from rehue.errors import RehueError, warnings_as
+from rehue.errors import RehueError, UsageError, shown_path, warnings_as
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +115,18 @@ def sniffed_kind(head: bytes) -> str | None:
     return None
 
 
+def head_kind(path: Path) -> str | None:
+    """`sniffed_kind` of a file's first bytes; None for a folder, a missing file, a pipe (opening one waits
+    for a writer) or a file that cannot be read (its own error comes when it is read)."""
+    try:
+        if not path.is_file():
+            return None
+        with open(path, "rb") as file:
+            return sniffed_kind(file.read(HEAD_BYTES))
+    except OSError:
+        return None
+
+
 def media_kind(path) -> str | None:
     """``image``, ``video``, ``unread`` (a picture or film rehue does not read) or None: from the file's
     first bytes where they say, else from its extension. A film saved as ``clip.jpg`` is a video, and a
@@ -126,13 +138,7 @@ def media_kind(path) -> str | None:
                else "unread" if suffix in UNREAD_MEDIA_SUFFIXES else None)
     if by_name is None and suffix and not suffix[1:].isdigit():  # notes.txt, a .xmp sidecar (scan.0001 is a scan)
         return None
-    try:
-        if not path.is_file():  # a folder, a missing file, a pipe (opening one waits for a writer)
-            return by_name
-        with open(path, "rb") as file:
-            sniffed = sniffed_kind(file.read(HEAD_BYTES))
-    except OSError:  # no permission: its own error comes when it is read
-        return by_name
+    sniffed = head_kind(path)
     if sniffed is None or (sniffed == "image" and suffix in (".mjpeg", ".mjpg")):  # a motion JPEG opens as a JPEG
         return by_name
     return sniffed
@@ -213,14 +219,7 @@ def load_image(source) -> LoadedImage:
         path, opened = None, io.BytesIO(data)
     else:
         path = Path(source)
-        if not path.exists():
-            raise RehueError(missing_reason(path, "no such file"), path)
-        if path.is_dir():
-            raise RehueError("is a folder, not an image", path)
-        if not path.is_file():
-            raise RehueError("is a pipe or a device, not a file: save the picture as a file first", path)
-        if path.stat().st_size == 0:
-            raise RehueError("empty file", path)
+        check_input_file(path, "an image")
         opened = data = path
     try:
         with warnings_as("error", Image.DecompressionBombWarning):  # Pillow checks the size as it opens
@@ -532,8 +531,9 @@ def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int, d
     level = cv2.utils.logging.getLogLevel()
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # Pillow has read the file already:
     try:  # OpenCV's warnings about odd tags would only repeat what does not matter
-        data = (cv2.imread(str(source), cv2.IMREAD_UNCHANGED) if isinstance(source, Path) else
-                cv2.imdecode(np.frombuffer(source, np.uint8), cv2.IMREAD_UNCHANGED))
+        # the bytes read here, not by cv2.imread: OpenCV crashes on a file name that is not UTF-8
+        data = cv2.imdecode(np.frombuffer(source.read_bytes() if isinstance(source, Path) else source, np.uint8),
+                            cv2.IMREAD_UNCHANGED)
     finally:
         cv2.utils.logging.setLogLevel(level)
     if data is None or data.dtype != np.uint16 or data.ndim != 3 or data.shape[2] not in (3, 4):
@@ -569,7 +569,7 @@ NAME_BYTES = 255  # the longest file name most file systems allow
 def _temp_prefix(target: Path) -> str:
     """The temporary name of ``target`` up to its process number. A name near the file system's limit is
     shortened, with a digest of the whole, so that the temporary name (about 20 bytes longer) fits too."""
-    room = NAME_BYTES - len(target.suffix.encode()) - len(".rehue-tmp") - 1 - 10  # the dot, a process number
+    room = NAME_BYTES - len(os.fsencode(target.suffix)) - len(".rehue-tmp") - 1 - 10  # the dot, a process number
     return f".{fitted_stem(target.stem, room)}.rehue-tmp"
 
 
@@ -578,10 +578,11 @@ def fitted_stem(stem: str, room: int) -> str:
     distinct), in ``room`` bytes."""
     import hashlib
 
-    if len(stem.encode()) <= room:
+    encoded = os.fsencode(stem)  # a name that is not UTF-8 (an old Latin-1 disk) holds its bytes as surrogates
+    if len(encoded) <= room:
         return stem
-    digest = hashlib.sha256(stem.encode()).hexdigest()[:12]
-    return stem.encode()[:room - 13].decode(errors="ignore") + "~" + digest
+    digest = hashlib.sha256(encoded).hexdigest()[:12]
+    return encoded[:room - 13].decode(errors="ignore") + "~" + digest
 
 
 def remove_stale_temps(targets) -> list[Path]:
@@ -631,7 +632,7 @@ def is_same_file(target, source) -> bool:
     """Whether writing ``target`` would replace ``source`` (the same file by any path or link)."""
     target = Path(target)
     try:
-        return target.exists() and target.samefile(source) or target.resolve() == Path(source).resolve()
+        return target.exists() and target.samefile(source) or real_path(target) == real_path(source)
     except OSError:
         return False
 
@@ -647,6 +648,8 @@ def has_colour(rgb: np.ndarray, tolerance: int = 3) -> bool:
 def make_folder(folder: str | Path) -> Path:
     """``folder`` and its missing parents, or a RehueError naming the one that could not be made."""
     folder = Path(folder)
+    if folder.is_symlink() and not folder.exists():
+        raise RehueError(f"is {missing_reason(folder)}, so this folder cannot be made", folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -660,12 +663,14 @@ def check_folder_can_be_made(folder: str | Path) -> None:
     mislead: root may write anywhere but not in /proc, and a read-only mount may look writable)."""
     import tempfile
 
+    if str(folder) == "-":
+        raise UsageError("-: rehue writes files, not to standard output; name a folder")
     folder = Path(folder)
     missing, existing = [], folder
     while not existing.exists():
         if existing.is_symlink():
-            raise RehueError(f"is a link to {os.readlink(existing)}, which does not exist, so the output folder "
-                             f"{folder} cannot be made", existing)
+            raise RehueError(f"is {missing_reason(existing)}, so the output folder {shown_path(folder)} cannot be "
+                             "made", existing)
         if existing == existing.parent:
             break
         missing.append(existing)
@@ -883,16 +888,42 @@ def _png_with_chunks(png: memoryview, dpi, exif, xmp=None, text=None) -> tuple:
     return png[:end_of_header], extra, png[end_of_header:]
 
 
+def check_input_file(path: Path, kind: str) -> None:
+    """One line for an input that is no file to read: missing (a link to nothing, a loop of links), a folder,
+    a pipe or a device (opening one waits for a writer), or empty. ``kind``: "an image", "a video file"."""
+    if not path.exists():
+        raise RehueError(missing_reason(path, "no such file"), path)
+    if path.is_dir():
+        raise RehueError(f"is a folder, not {kind}", path)
+    if not path.is_file():
+        raise RehueError("is a pipe or a device, not a file: save it as a file first", path)
+    if path.stat().st_size == 0:
+        raise RehueError("empty file", path)
+
+
+def real_path(path) -> Path:
+    """``path`` absolute, with its links followed as far as they go: unlike ``Path.resolve`` on Python 3.11,
+    a loop of links is no exception."""
+    return Path(os.path.realpath(path))
+
+
 def missing_reason(path: Path, reason: str = "no such file or folder") -> str:
-    """Why ``path``, which does not exist, is missing: ``reason``, or for a link the place it points to."""
-    return f"a link to {os.readlink(path)}, which does not exist" if Path(path).is_symlink() else reason
+    """Why ``path``, which does not exist, is missing: ``reason``, or for a link where it points."""
+    if not Path(path).is_symlink():
+        return reason
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"a link in a loop of links (to {shown_path(os.readlink(path))}), which leads to no file"
+    return f"a link to {shown_path(os.readlink(path))}, which does not exist"
 
 
 def is_inside(path, folder) -> bool:
     """Whether ``path`` is the folder ``folder`` or lies below it (a file ``folder`` holds nothing). Outputs
     written there would be read back as inputs: `iter_image_files` walks the whole folder."""
-    folder_path = Path(folder).expanduser().resolve()
-    return folder_path.is_dir() and Path(path).expanduser().resolve().is_relative_to(folder_path)
+    folder_path = real_path(Path(folder).expanduser())
+    return folder_path.is_dir() and real_path(Path(path).expanduser()).is_relative_to(folder_path)
 
 
 def visible_files(root: Path, linked_folders: list[Path] | None = None):
@@ -913,7 +944,7 @@ def folder_media(root: Path) -> tuple[list[Path], list[Path], list[Path], list[P
     linked: list[Path] = []
     files = list(visible_files(root, linked))
     kinds = {path: media_kind(path) for path in files}
-    return ([p for p in files if kinds[p] == "image"], sorted(p for p in files if kinds[p] == "video" and p.is_file()),
+    return ([p for p in files if kinds[p] == "image"], sorted(p for p in files if kinds[p] == "video"),
             [p for p in files if kinds[p] == "unread"], linked)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from rehue.data.images import has_colour
-from rehue.errors import RehueError, UsageError
+from rehue.errors import RehueError, UsageError, shown_path
 from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, TemporalStability, evaluate_pair, gray_baseline
 
 
@@ -70,7 +70,7 @@ def _held_out(root: Path) -> set[str] | None:
     manifest = root / "manifest.csv"
     if not manifest.is_file():
         return None
-    with open(manifest, newline="") as fh:
+    with open(manifest, newline="", encoding="utf-8", errors="surrogateescape") as fh:  # names not UTF-8 kept
         rows = list(csv.DictReader(fh))
     if not rows or "split" not in rows[0]:
         return None
@@ -164,11 +164,15 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     for video in videos:
         stats = _evaluate_video(colorizer, video, dependent_model, result.table, name,
                                 grid if rival is None else [], video_frames, long_side, progress, log)
-        result.extra[f"video {video.name}"] = stats
+        if stats is None:
+            result.skipped.append(str(video))
+            gray_truths += 1
+            continue
+        result.extra[f"video {shown_path(video.name)}"] = stats
         if rival is not None:
             stats = _evaluate_video(rival, video, "default", result.table, rival_name, [], video_frames, long_side,
                                     progress, log, with_gray=False)
-            result.extra[f"video {video.name}, {rival_name}"] = stats
+            result.extra[f"video {shown_path(video.name)}, {rival_name}"] = stats
     if not result.table.rows:
         raise RehueError("no colour image to score against" if gray_truths else "no image could be read",
                          ", ".join(map(str, inputs)))
@@ -214,10 +218,12 @@ def said_once(log):
 
 
 def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricTable, name: str, grid: list,
-                    max_frames: int, long_side: int | None, progress: bool, log, with_gray: bool = True) -> dict:
+                    max_frames: int, long_side: int | None, progress: bool, log, with_gray: bool = True
+                    ) -> dict | None:
     """Colour a colour video from its gray version, its frames scaled down to ``long_side`` (None: full
     resolution); frame metrics, drift and temporal stability. The gray answer's rows are added too unless
-    ``with_gray`` is False (a second model on the same frames)."""
+    ``with_gray`` is False (a second model on the same frames). A clip with no colour in the frames scored
+    is skipped (None), as a gray photo is: the gray answer would score it perfectly."""
     import cv2
     from tqdm import tqdm
 
@@ -229,21 +235,21 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     colorizer = colorizer.for_video()
     dependent = load_dependent(dependent_model, colorizer, log)
     stability_out, stability_truth = TemporalStability(), TemporalStability()
-    errors, coloured = [], False
+    errors, coloured, rows, first = [], False, [], []
 
     def score(done):
         nonlocal coloured
         for truth, rgb in done:
             coloured = coloured or has_colour(truth)
             gray = gray_baseline(truth)
-            table.add(name, evaluate_pair(rgb, truth, video), video)
+            rows.append((name, evaluate_pair(rgb, truth, video)))
             if with_gray:
-                table.add(GRAY_BASELINE, evaluate_pair(gray, truth, video), video)
+                rows.append((GRAY_BASELINE, evaluate_pair(gray, truth, video)))
             stability_out.update(rgb)
             stability_truth.update(truth)
             errors.append(float(np.abs(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(truth)[..., 1:]).mean()))
-            if len(grid) < 8 and len(errors) == 1:
-                grid.append((gray, truth, rgb))
+            if len(errors) == 1:
+                first.append((gray, truth, rgb))
 
     with VideoReader(video) as reader:
         height, width = reader.height, reader.width
@@ -267,8 +273,13 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
         score(state.flush())
         state.close()
     if with_gray and not coloured:
-        log(f"warning: {video} has no colour to score against (evaluate needs colour ground truth); its "
-            "scores say nothing of the colours")
+        log(f"warning: skipping {shown_path(video)}: has no colour to score against (evaluate needs colour ground "
+            "truth; colour a gray film with `rehue colorize`)")
+        return None
+    for row, metrics in rows:
+        table.add(row, metrics, video)
+    if len(grid) < 8:
+        grid.extend(first)
     return {"model": colorizer.name, "dependent_model": None if dependent is None else dependent.name,
             "frames": len(errors), "scene_starts": state.scene_starts,
             "eased_against_drift": state.eased_frames,

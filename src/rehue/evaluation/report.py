@@ -56,6 +56,11 @@ def _write_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
+def _text_writer(text: str) -> Callable[[Path], None]:
+    """Writes ``text`` as UTF-8; a file name that is not UTF-8 (its bytes held as surrogates) as escapes."""
+    return lambda path: path.write_text(text, encoding="utf-8", errors="backslashreplace")
+
+
 def _fit_into_cell(image: np.ndarray, cell: int):
     """The image scaled to fit a ``cell`` x ``cell`` square (aspect kept), centred on the background."""
     from PIL import Image
@@ -237,18 +242,23 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
         markdown += "\n" + "\n".join(f"- {key}: {clip_summary(value) if is_clip_stats(value) else _json_ready(value)}"
                                      for key, value in extra.items()) + "\n"
 
-    paths = {
-        "json": _write_atomically(out_dir / REPORT_JSON, lambda tmp: tmp.write_text(document + "\n")),
-        "markdown": _write_atomically(out_dir / REPORT_MARKDOWN, lambda tmp: tmp.write_text(markdown)),
-    }
-    if grid_rows:
-        paths["samples"] = sample_grid(grid_rows, out_dir / REPORT_SAMPLES, titles=titles)
-    gains = gains_plot(table, out_dir / REPORT_GAINS)
-    if gains is not None:
-        paths["gains"] = gains
-    drift = drift_plot(extra, out_dir / REPORT_DRIFT)
-    if drift is not None:
-        paths["drift"] = drift
+    paths: dict[str, Path] = {}
+    try:  # a report is written whole or not at all: a half one would block the next run's
+        paths["json"] = _write_atomically(out_dir / REPORT_JSON, _text_writer(document + "\n"))
+        paths["markdown"] = _write_atomically(out_dir / REPORT_MARKDOWN, _text_writer(markdown))
+        if grid_rows:
+            paths["samples"] = sample_grid(grid_rows, out_dir / REPORT_SAMPLES, titles=titles)
+        gains = gains_plot(table, out_dir / REPORT_GAINS)
+        if gains is not None:
+            paths["gains"] = gains
+        drift = drift_plot(extra, out_dir / REPORT_DRIFT)
+        if drift is not None:
+            paths["drift"] = drift
+    except BaseException:
+        for path in paths.values():
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
     written = {path.name for path in paths.values()}
     for name in set(REPORT_FILES) - written:
         with contextlib.suppress(OSError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -30,10 +31,12 @@ from rehue.data.images import (
     media_kind,
     missing_reason,
     output_format,
+    real_path,
     remove_stale_temps,
     save_image,
 )
 from rehue.errors import RehueError, UsageError
+from rehue.video.io import OUTPUT_CODECS
 
 logger = logging.getLogger(__name__)
 LARGE_PHOTO_PIXELS = 16_000_000  # a scan this large takes 10 s or more here: its steps are shown
@@ -72,11 +75,11 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     for source in inputs:
         if not source.exists():
             raise RehueError(missing_reason(source), source)
-    single = len(inputs) == 1 and inputs[0].is_file() and output.suffix and not output.is_dir()
+    single = len(inputs) == 1 and not inputs[0].is_dir() and output.suffix and not output.is_dir()
     if single:
         return [_warn_if_misnamed(Job(inputs[0], output, video=media_kind(inputs[0]) == "video"))]
     if output.exists() and not output.is_dir():
-        if len(inputs) == 1 and inputs[0].is_file():
+        if len(inputs) == 1 and not inputs[0].is_dir():
             raise UsageError(f"{output}: is not a folder, and names no picture or video format to write; name a "
                              "file such as colour.png, or a folder")
         raise UsageError(f"{output}: several inputs need an output folder, not a file")
@@ -86,7 +89,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     jobs = []
     for source in inputs:
         if source.is_dir():
-            output_below = is_inside(output, source) and output.resolve() != source.resolve()
+            output_below = is_inside(output, source) and real_path(output) != real_path(source)
             images, videos, unread, linked = folder_media(source)
             if linked:
                 logger.warning("%s: %d linked folder(s) not followed, such as %s; name them as inputs to colour "
@@ -94,7 +97,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             found = [*((path, image_ext) for path in images), *((path, video_ext or ".mp4") for path in videos)]
             planned = [Job(path, output / path.relative_to(source).with_suffix(suffix), video=suffix != image_ext)
                        for path, suffix in found if not (output_below and is_inside(path, output))]
-            if output.resolve() == source.resolve():
+            if real_path(output) == real_path(source):
                 targets = {job.target for job in planned if job.target != job.source}
                 planned = [job for job in planned if job.source not in targets or not _coloured_by_rehue(job.source)]
             for job in planned:
@@ -109,7 +112,8 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
                                ", ".join(f"{count} {suffix}" for suffix, count in kinds.most_common()))
         else:
             video = media_kind(source) == "video"
-            suffix = (video_ext or (source.suffix if is_video_path(source) else ".mp4")) if video else image_ext
+            own = source.suffix if source.suffix.lower() in OUTPUT_CODECS else ".mp4"  # an AVI, a VOB: MP4 out
+            suffix = (video_ext or own) if video else image_ext
             jobs.append(_warn_if_misnamed(Job(source, output / source.with_suffix(suffix).name, video=video)))
     return _separate_outputs(jobs)
 
@@ -139,9 +143,9 @@ def _coloured_by_rehue(path: Path) -> bool:
 def _separate_outputs(jobs: list[Job]) -> list[Job]:
     unique: dict[Path, Job] = {}
     for job in jobs:
-        kept = unique.setdefault(job.source.resolve(), job)
+        kept = unique.setdefault(real_path(job.source), job)
         if kept.source.is_symlink() and not job.source.is_symlink():  # a photo and a link to it: the photo's name
-            unique[job.source.resolve()] = job
+            unique[real_path(job.source)] = job
     sharing = Counter(job.target for job in unique.values())
     # a.jpg and a.JPG (a camera's folder merged with a scanner's): told apart by the extension as written
     suffixes = Counter((job.target, job.source.suffix.lower()) for job in unique.values())
@@ -153,7 +157,7 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
         if sharing[target] > 1:  # told apart by the input's extension, within the file system's name length
             extension = job.source.suffix[1:] if target in as_written else job.source.suffix[1:].lower()
             told = f"-{extension}{target.suffix}"
-            target = target.with_name(fitted_stem(target.stem, NAME_BYTES - len(told.encode())) + told)
+            target = target.with_name(fitted_stem(target.stem, NAME_BYTES - len(os.fsencode(told))) + told)
         other = written_by.setdefault(target, job)
         if other is not job:
             raise RehueError(f"{other.source} and {job.source} would both be written here; colour them into "
@@ -227,7 +231,6 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
 
     Of several inputs, one whose output exists already is skipped (``summary.skipped``) unless
     ``overwrite``: running a batch again after an interruption colours what is left."""
-    from tqdm import tqdm
 
     from rehue.inference.colorizer import Colorizer
 
@@ -255,7 +258,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
                   if (video_options or {}).get(key) is not None]
     if video_only and not any(job.video for job in jobs):
         raise UsageError(f"{', '.join(video_only)}: only for videos, and no input is one")
-    single = len(jobs) == 1 and len(inputs) == 1 and Path(inputs[0]).is_file()  # a folder is a batch, of any size
+    single = len(jobs) == 1 and len(inputs) == 1 and not Path(inputs[0]).is_dir()  # a folder is a batch, of any size
     if not single or jobs[0].target != output:
         check_folder_can_be_made(output)
     colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, fit=fit, borders=borders)
@@ -263,6 +266,30 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     if stale:
         log(f"note: removed {len(stale)} half-written file(s) that a killed run left, such as {stale[0]}")
     summary = BatchSummary()
+    new_folder = jobs[0].target != output and not os.path.lexists(output)  # made for the outputs
+    try:
+        _colour_jobs(jobs, output, colorizer, summary, single=single, overwrite=overwrite, quality=quality,
+                     video_options=video_options, progress=progress, log=log)
+    finally:
+        if new_folder:
+            _remove_empty_folders(output)
+    return summary
+
+
+def _remove_empty_folders(root: Path) -> None:
+    """Remove the folders under ``root``, and ``root``, that hold nothing: a batch that wrote nothing (every
+    file failed, or it was interrupted) leaves no empty output folder behind."""
+    if not root.is_dir() or root.is_symlink():
+        return
+    for folder, _, _ in sorted(os.walk(root), key=lambda entry: -len(Path(entry[0]).parts)):
+        with contextlib.suppress(OSError):
+            Path(folder).rmdir()  # only an empty folder goes
+
+
+def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary, *, single, overwrite, quality,
+                 video_options, progress, log) -> None:
+    from tqdm import tqdm
+
     bar = tqdm(jobs, unit="file", disable=not progress or single, file=sys.stderr, dynamic_ncols=True)
     for job in bar:
         if not single and not overwrite and os.path.lexists(job.target) and not is_same_file(job.target, job.source):
@@ -287,7 +314,6 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
                 raise
             summary.failed.append((job.source, exc.reason))
             bar.write(f"rehue: error: {exc}", file=sys.stderr)
-    return summary
 
 
 def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, image_ext, video_options, progress,
@@ -311,7 +337,7 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
                if video_options.get(key) is not None}
     targets = [output if len(folders) == 1 else output / folder.name for folder in folders]
     for folder, target in zip(folders, targets, strict=True):
-        if target.resolve() == folder.resolve():
+        if real_path(target) == real_path(folder):
             raise RehueError("is both the folder of frames and the output folder: the coloured frames would be "
                              "written among the gray ones; name another folder with -o", folder)
     shared = next((target for target in targets if targets.count(target) > 1), None)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.data.images import check_output_path, move_into_place, temp_path_for
+from rehue.data.images import check_input_file, check_output_path, move_into_place, temp_path_for
 from rehue.errors import RehueError, UsageError
 
 log = logging.getLogger(__name__)
@@ -169,12 +169,7 @@ def _open_input(path: Path):
     """Open ``path`` for demuxing, turning every way that can fail into a RehueError."""
     import av
 
-    if not path.exists():
-        raise RehueError("no such file", path)
-    if path.is_dir():
-        raise RehueError("is a folder, not a video file", path)
-    if path.is_file() and path.stat().st_size == 0:
-        raise RehueError("empty file", path)
+    check_input_file(path, "a video file")
     try:
         return av.open(str(path), "r")
     except PermissionError:

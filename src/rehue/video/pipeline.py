@@ -645,12 +645,13 @@ def _warn_of_what_is_lost(reader, writer) -> None:
 def frame_files(folder: Path) -> list[Path]:
     """The image files of ``folder`` (not its subfolders) in the order of their numbers: frame_9 before
     frame_10, as scanners and editing software number a film's frames."""
-    from rehue.data.images import is_image_path
+    from rehue.data.images import media_kind
 
     def order(path: Path):
         return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
 
-    files = [p for p in Path(folder).iterdir() if p.is_file() and is_image_path(p) and not p.name.startswith(".")]
+    files = [p for p in Path(folder).iterdir() if not p.name.startswith(".") and p.is_file()
+             and media_kind(p) == "image"]  # scan.0001 and f0001 too, as some scanners name them
     return sorted(files, key=order)
 
 
@@ -698,7 +699,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     """
 
     from rehue.color.lab import rgb_to_gray
-    from rehue.data.images import check_output_path, is_video_path, load_image, to_uint8
+    from rehue.data.images import check_output_path, is_image_path, is_video_path, load_image, to_uint8
     from rehue.video.io import check_video_options
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -717,7 +718,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                              "to 16-bit TIFF first (for example ffmpeg -i %06d.dpx -pix_fmt rgb48le %06d.tif)", source)
         raise RehueError("no image frames in this folder", source)
     to_video = is_video_path(target)  # as the CLI decides: an extension rehue cannot write is an error, not a folder
-    names = [frame.with_suffix(ext).name for frame in frames]
+    names = [frame.with_suffix(ext).name if is_image_path(frame) else frame.name + ext for frame in frames]
     if to_video:
         if not 0 < fps <= MAX_FRAMES_FPS:
             raise UsageError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS}, not {fps:g}")
