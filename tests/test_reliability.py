@@ -456,6 +456,10 @@ def test_names_that_are_not_utf8_and_loops_of_links_are_no_traceback(tmp_path, t
     folder.mkdir()
     latin = os.fsdecode(b"caf\xe9")  # "café" in Latin-1
     Image.fromarray(textured_rgb(24, 32)).save(folder / f"{latin}.png")
+    import cv2
+
+    deep = cv2.imencode(".png", textured_rgb(24, 32).astype(np.uint16) * 257)[1]  # 16-bit RGB: read by OpenCV too
+    (folder / f"{latin}-16.png").write_bytes(deep.tobytes())
     (folder / f"{latin}-reel.mp4").write_bytes(short_clip.read_bytes())
     (folder / "a.png").symlink_to("b.png")
     (folder / "b.png").symlink_to("a.png")
@@ -464,7 +468,10 @@ def test_names_that_are_not_utf8_and_loops_of_links_are_no_traceback(tmp_path, t
                "--no-progress") == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and f"rehue: error: {folder}/a.png: a link in a loop of links (to b.png)" in err
-    assert sorted(os.fsencode(path.name) for path in out.iterdir()) == [b"caf\xe9-reel.mp4", b"caf\xe9.png"]
+    assert sorted(os.fsencode(path.name) for path in out.iterdir()) == [b"caf\xe9-16.png", b"caf\xe9-reel.mp4",
+                                                                        b"caf\xe9.png"]
+    written = np.frombuffer((out / f"{latin}-16.png").read_bytes(), np.uint8)
+    assert cv2.imdecode(written, cv2.IMREAD_UNCHANGED).dtype == np.uint16, "the 16-bit scan stays 16-bit"
     assert run("frames", folder, "--out", tmp_path / "dataset", "--size", "32", "--no-progress") == 0
     report = tmp_path / "report"
     assert run("evaluate", folder, "--out", report, "--model", tiny_model, "--dependent-model", "none",

@@ -531,9 +531,11 @@ def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int, d
     level = cv2.utils.logging.getLogLevel()
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # Pillow has read the file already:
     try:  # OpenCV's warnings about odd tags would only repeat what does not matter
-        # the bytes read here, not by cv2.imread: OpenCV crashes on a file name that is not UTF-8
-        data = cv2.imdecode(np.frombuffer(source.read_bytes() if isinstance(source, Path) else source, np.uint8),
-                            cv2.IMREAD_UNCHANGED)
+        if isinstance(source, Path) and _is_utf8(str(source)):
+            data = cv2.imread(str(source), cv2.IMREAD_UNCHANGED)
+        else:  # bytes, or a name that is not UTF-8 (OpenCV crashes on it): the bytes are decoded
+            data = cv2.imdecode(np.frombuffer(source.read_bytes() if isinstance(source, Path) else source, np.uint8),
+                                cv2.IMREAD_UNCHANGED)
     finally:
         cv2.utils.logging.setLogLevel(level)
     if data is None or data.dtype != np.uint16 or data.ndim != 3 or data.shape[2] not in (3, 4):
@@ -547,6 +549,15 @@ def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int, d
         loaded.deep_gray = np.ascontiguousarray(rgb[..., 0]) if is_neutral(rgb) else rgb_to_gray(rgb, np.uint16)
     if data.shape[2] == 4 and loaded.alpha is not None:
         loaded.alpha = np.ascontiguousarray(_oriented(data[..., 3], orientation))
+
+
+def _is_utf8(text: str) -> bool:
+    """Whether ``text`` is UTF-8 throughout: a file name that is not holds its bytes as surrogates."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def temp_path_for(target: Path) -> Path:
