@@ -246,7 +246,9 @@ def under_a_regular_file(source, folder):
 
 
 def inside_proc(source, folder):
-    return Path("/proc") / f"rehue-out{source.suffix}", Path("/proc") / f"rehue-out{source.suffix}", "cannot write"
+    """Root passes every permission check, and /proc takes no new file: refused before any work, the folder
+    named (before: "cannot write image" after the colouring)."""
+    return Path("/proc") / f"rehue-out{source.suffix}", Path("/proc"), "cannot write in this folder"
 
 
 def same_as_input(source, folder):

@@ -672,8 +672,6 @@ def check_folder_can_be_made(folder: str | Path) -> None:
     """Refuse, before any work, an output folder that cannot be made or written. It is tried: its missing
     folders are made, a file is written in it, and what was made is removed again (permissions alone
     mislead: root may write anywhere but not in /proc, and a read-only mount may look writable)."""
-    import tempfile
-
     if str(folder) == "-":
         raise UsageError("-: rehue writes files, not to standard output; name a folder")
     folder = Path(folder)
@@ -691,19 +689,31 @@ def check_folder_can_be_made(folder: str | Path) -> None:
     made = []
     try:
         for part in reversed(missing):
-            part.mkdir()
+            try:
+                part.mkdir()
+            except OSError as exc:
+                if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    raise RehueError(f"output folder is not writable ({exc.strerror})", part.parent) from None
+                raise RehueError(f"cannot make this folder ({exc.strerror or exc})", part) from None
             made.append(part)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".rehue-probe"):
-            pass
-    except OSError as exc:
-        place = exc.filename or folder
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            raise RehueError(f"output folder is not writable ({exc.strerror})", place) from None
-        raise RehueError(f"cannot make this folder ({exc.strerror or exc})", place) from None
+        _try_writing_in(folder)
     finally:
         for part in reversed(made):
             with contextlib.suppress(OSError):
                 part.rmdir()
+
+
+def _try_writing_in(folder: Path) -> None:
+    """Write a file in ``folder`` and remove it, or raise a RehueError naming the folder."""
+    import tempfile
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".rehue-probe"):
+            pass
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise RehueError(f"output folder is not writable ({exc.strerror})", folder) from None
+        raise RehueError(f"cannot write in this folder ({exc.strerror or exc})", folder) from None
 
 
 def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:
@@ -718,8 +728,7 @@ def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = 
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise RehueError("output folder is a file" if parent.exists() else "output folder does not exist", parent)
-    if not os.access(parent, os.W_OK):
-        raise RehueError("output folder is not writable", parent)
+    _try_writing_in(parent)
 
 
 def move_into_place(temp: Path, target: Path, overwrite: bool) -> None:
