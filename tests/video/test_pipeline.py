@@ -523,7 +523,7 @@ def test_dpx_frames_get_a_way_forward(tmp_path, tiny_model):
 def test_frames_into_a_video_extension_rehue_cannot_write_is_an_error_not_a_folder(tmp_path, tiny_model, capsys):
     scans = write_frames(tmp_path / "reel", two_scene_frames(count_each=2))
     assert main(["colorize", str(scans), "-o", str(tmp_path / "film.avi"), "--frames", "--model", str(tiny_model),
-                 "--dependent-model", "none", "--no-progress"]) == 1
+                 "--dependent-model", "none", "--no-progress"]) == 2
     assert "unsupported video output extension '.avi'" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["models", "reel"]
 

@@ -755,7 +755,7 @@ def output_format(path: Path) -> str:
     """The image format an output path's extension names (Pillow's name); a RehueError for any other."""
     fmt = OUTPUT_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise RehueError(f"unsupported output extension {path.suffix!r}; use one of "
+        raise UsageError(f"unsupported output extension {path.suffix!r}; use one of "
                          f"{', '.join(sorted(OUTPUT_FORMATS))}", path)
     return fmt
 

@@ -900,7 +900,7 @@ class VideoWriter:
         self.path = Path(path)
         codecs = OUTPUT_CODECS.get(self.path.suffix.lower())
         if codecs is None:
-            raise RehueError(f"unsupported video output extension {self.path.suffix!r}; use one of "
+            raise UsageError(f"unsupported video output extension {self.path.suffix!r}; use one of "
                              f"{', '.join(OUTPUT_CODECS)}", self.path)
         if codec not in CODECS:
             raise UsageError(f"unknown codec {codec!r}; choose one of: {', '.join(CODECS)}")
