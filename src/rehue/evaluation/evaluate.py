@@ -100,7 +100,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         raise RehueError(f"holds an earlier report ({', '.join(earlier)}); pass --overwrite to replace it "
                          "or name another --out", out_dir)
     if any(is_inside(out_dir, source) for source in inputs):
-        raise RehueError("the report folder must not be inside the photos it scores: its pictures would be "
+        raise UsageError("the report folder must not be inside the photos it scores: its pictures would be "
                          "scored as photos next time", out_dir)
     check_folder_can_be_made(out_dir)
     if limit < 0:
