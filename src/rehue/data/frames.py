@@ -98,6 +98,12 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         if out.exists():
             shutil.rmtree(out)
         staging.rename(out)
+    except OSError as exc:  # a full disk: named by the dataset, not by the hidden folder it was written into
+        raise RehueError(f"cannot write the frame dataset ({exc.strerror or exc})", out) from None
+    except RehueError as exc:
+        if exc.path is None or not Path(exc.path).is_relative_to(staging):
+            raise
+        raise RehueError(f"cannot write the frame dataset ({exc.reason})", out) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     n_test = sum(r["split"] == "test" for r in rows)

@@ -242,23 +242,40 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
         markdown += "\n" + "\n".join(f"- {key}: {clip_summary(value) if is_clip_stats(value) else _json_ready(value)}"
                                      for key, value in extra.items()) + "\n"
 
-    paths: dict[str, Path] = {}
-    try:  # a report is written whole or not at all: a half one would block the next run's
-        paths["json"] = _write_atomically(out_dir / REPORT_JSON, _text_writer(document + "\n"))
-        paths["markdown"] = _write_atomically(out_dir / REPORT_MARKDOWN, _text_writer(markdown))
+    # written whole into a hidden folder beside out_dir, then moved in: a failure part way (a full disk) leaves
+    # the folder as it was, with an earlier report whole, and no half report to block the next run
+    import shutil
+    import tempfile
+
+    from rehue.data.images import make_folder
+
+    parent = out_dir.parent if str(out_dir.parent) else Path(".")
+    make_folder(parent)
+    try:
+        staging = Path(tempfile.mkdtemp(dir=parent, prefix=".rehue-report-"))
+    except OSError as exc:
+        raise RehueError(f"cannot write the report here ({exc.strerror or exc})", out_dir) from None
+    try:
+        staged = {"json": _write_atomically(staging / REPORT_JSON, _text_writer(document + "\n")),
+                  "markdown": _write_atomically(staging / REPORT_MARKDOWN, _text_writer(markdown))}
         if grid_rows:
-            paths["samples"] = sample_grid(grid_rows, out_dir / REPORT_SAMPLES, titles=titles)
-        gains = gains_plot(table, out_dir / REPORT_GAINS)
-        if gains is not None:
-            paths["gains"] = gains
-        drift = drift_plot(extra, out_dir / REPORT_DRIFT)
-        if drift is not None:
-            paths["drift"] = drift
-    except BaseException:
-        for path in paths.values():
-            with contextlib.suppress(OSError):
-                path.unlink()
-        raise
+            staged["samples"] = sample_grid(grid_rows, staging / REPORT_SAMPLES, titles=titles)
+        for kind, picture in (("gains", gains_plot(table, staging / REPORT_GAINS)),
+                              ("drift", drift_plot(extra, staging / REPORT_DRIFT))):
+            if picture is not None:
+                staged[kind] = picture
+        make_folder(out_dir)
+        paths = {}
+        for kind, path in staged.items():
+            paths[kind] = Path(shutil.move(path, out_dir / path.name))
+    except RehueError as exc:
+        if exc.path is None or not Path(exc.path).is_relative_to(staging):
+            raise
+        raise RehueError(exc.reason, out_dir / Path(exc.path).name) from None  # named where it was to go
+    except OSError as exc:
+        raise RehueError(f"cannot write the report ({exc.strerror or exc})", out_dir) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     written = {path.name for path in paths.values()}
     for name in set(REPORT_FILES) - written:
         with contextlib.suppress(OSError):

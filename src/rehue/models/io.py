@@ -68,6 +68,8 @@ class ModelCard:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, fsync it and rename it into place; a failure
+    (a full disk) is a RehueError naming ``path``, and leaves ``path`` as it was."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
@@ -76,6 +78,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        raise RehueError(f"cannot write ({exc.strerror or exc})", path) from None
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -29,8 +29,16 @@ def save_checkpoint(state: dict, directory: Path, epoch: int) -> Path:
     torch.save(state, buffer)
     data = buffer.getvalue()
     path = directory / f"epoch_{epoch:04d}.pt"
-    atomic_write_bytes(path, data)
-    atomic_write_bytes(path.with_suffix(".pt.sha256"), (hashlib.sha256(data).hexdigest() + "\n").encode())
+    digest_file = path.with_suffix(".pt.sha256")
+    if path.exists() and not digest_file.exists():  # this epoch's save that failed half way: room for the new one
+        path.unlink()
+    try:
+        atomic_write_bytes(path, data)
+        atomic_write_bytes(digest_file, (hashlib.sha256(data).hexdigest() + "\n").encode())
+    except BaseException:  # a checkpoint without its checksum is no checkpoint: it would only take the space
+        if not digest_file.exists():
+            path.unlink(missing_ok=True)
+        raise
     for old in list_checkpoints(directory)[:-KEEP]:
         old.unlink(missing_ok=True)
         old.with_suffix(".pt.sha256").unlink(missing_ok=True)

@@ -359,7 +359,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
 
     from rehue.data.datasets import build_datasets
     from rehue.evaluation.report import sample_grid
-    from rehue.models.io import ModelCard, save_model
+    from rehue.models.io import ModelCard, atomic_write_bytes, save_model
     from rehue.models.registry import create_model
     from rehue.training.checkpoint import list_checkpoints, load_latest, save_checkpoint
 
@@ -392,9 +392,11 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         if finished is not None:
             return finished
         log(f"resuming from {path} (epoch {state['epoch']} of {config.epochs})")
-    elif is_main and list_checkpoints(ckpt_dir):
-        if not overwrite:
-            raise RehueError("already holds a training run; pass --resume to continue it or --overwrite", out)
+    elif is_main and (held := [name for name in RUN_ARTEFACTS if (out / name).exists()]):
+        if not overwrite:  # a run whose checkpoints were deleted to save space still holds its model
+            resumable = "--resume to continue it or " if list_checkpoints(ckpt_dir) else ""
+            raise RehueError(f"already holds a training run ({', '.join(held[:3])}); pass {resumable}--overwrite "
+                             "to replace it", out)
         for artefact in RUN_ARTEFACTS:  # the replaced run's, so none of its sample grids outlives it
             target = out / artefact
             if target.is_dir():
@@ -459,7 +461,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     writer = _tensorboard(out) if is_main else None
     if is_main:
         make_folder(out)
-        (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+        atomic_write_bytes(out / "config.json", (json.dumps(config.to_dict(), indent=2) + "\n").encode())
 
     if is_main and state is None and config.init:
         _start_validation(exported, val_loader, device, config, out, log)
