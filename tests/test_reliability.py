@@ -946,3 +946,19 @@ def test_a_run_folder_that_holds_a_model_is_not_replaced_without_overwrite(tmp_p
     assert (out / "model.safetensors").read_bytes() == b"weeks of training"
     assert run(*args, "--overwrite") == 0
     assert (out / "model.safetensors").read_bytes() != b"weeks of training"
+
+
+def test_frames_and_a_frame_dataset_go_into_folders_of_250_byte_names(tmp_path, tiny_model, short_clip):
+    """Before, the hidden folder each is written into first (the name, a dot and ``.rehue-tmp``) passed the
+    255 bytes a name may have: "cannot make the output folder (File name too long)", naming ``.``."""
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for i in range(2):
+        Image.fromarray(textured_rgb(32, 32, seed=i)[..., 0]).save(reel / f"f{i:04d}.png")
+    long_name = "a" * 250
+    assert run("colorize", reel, "--frames", "-o", tmp_path / long_name, "--model", tiny_model,
+               "--no-progress") == 0
+    assert sorted(p.name for p in (tmp_path / long_name).iterdir()) == ["f0000.png", "f0001.png"]
+    assert run("frames", short_clip, "--out", tmp_path / "b" / long_name, "--size", "32", "--no-progress") == 0
+    assert (tmp_path / "b" / long_name / "manifest.csv").is_file()
+    assert not [p for p in tmp_path.rglob("*") if ".rehue-tmp" in p.name]

@@ -49,7 +49,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
                    test_fraction: float = 0.2, test_videos: list[str] | None = None, scene_mode: str = "robust",
                    overwrite: bool = False, progress: bool = True, log=None) -> FramesSummary:
     """Sample ``fps`` frames per second of each video by timestamp (variable frame rate safe)."""
-    from rehue.data.images import check_folder_can_be_made
+    from rehue.data.images import NAME_BYTES, check_folder_can_be_made, fitted_stem
     from rehue.models.io import atomic_write_bytes
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -72,7 +72,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     videos = _readable_videos(videos, log)
     test_set = choose_test_videos(videos, test_fraction, test_videos)
     # decode everything first into a temporary folder, so a bad video leaves nothing half-made
-    staging = out.parent / f".{out.name}.rehue-tmp"
+    staging = out.parent / f".{fitted_stem(out.name, NAME_BYTES - len('.rehue-tmp') - 1)}.rehue-tmp"
     shutil.rmtree(staging, ignore_errors=True)
     try:
         staging.mkdir(parents=True)

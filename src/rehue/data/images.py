@@ -571,7 +571,8 @@ def staging_folder_for(target: Path) -> Path:
 
 
 def _staging_prefix(target: Path) -> str:
-    return f".{target.name}.rehue-tmp"
+    """The staging folder's name up to its process number, shortened as `_temp_prefix` shortens a file's."""
+    return f".{fitted_stem(target.name, NAME_BYTES - len('.rehue-tmp') - 1 - 10)}.rehue-tmp"
 
 
 NAME_BYTES = 255  # the longest file name most file systems allow

@@ -820,8 +820,11 @@ class _FrameFolder:
         from rehue.data.images import save_image
 
         tick = time.perf_counter()
-        save_image(rgb, self.staging / name, alpha=image.alpha, quality=self.quality, dpi=image.dpi,
-                   exif=image.exif, software=self.software, fast=True)
+        try:
+            save_image(rgb, self.staging / name, alpha=image.alpha, quality=self.quality, dpi=image.dpi,
+                       exif=image.exif, software=self.software, fast=True)
+        except RehueError as exc:  # named where the frame was to go, not by the hidden folder, gone by now
+            raise RehueError(exc.reason, self.target / name) from None
         self.timer.add("encode", time.perf_counter() - tick)
         self.bar.update(1)
 
