@@ -645,13 +645,14 @@ def test_pictures_and_films_are_coloured_as_what_they_hold_whatever_their_names(
     folder.mkdir()
     shutil.copy(gray_jpeg, folder / "scan-without-extension")
     shutil.copy(gray_jpeg, folder / "photo.mp4")
+    shutil.copy(gray_jpeg, folder / "scan.0001")  # a scanner's numbering: kept in the output's name
     (folder / "notes.txt").write_bytes(gray_jpeg.read_bytes())
     make_clip(tmp_path / "film.mp4", textured_frames(4, 32, 48)).rename(folder / "film.jpg")
     (folder / "IMG_0001.jpg").write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200))
     caplog.clear()
     assert run("colorize", folder, "-o", tmp_path / "box-out", "--model", tiny_model, "--no-progress") == 0
     written = {p.name: p for p in (tmp_path / "box-out").iterdir()}
-    assert sorted(written) == ["film.mp4", "photo.png", "scan-without-extension.png"]
+    assert sorted(written) == ["film.mp4", "photo.png", "scan-without-extension.png", "scan.0001.png"]
     import av
 
     with av.open(str(written["film.mp4"])) as container:

@@ -144,6 +144,13 @@ def media_kind(path) -> str | None:
     return sniffed
 
 
+def with_output_suffix(path: Path, suffix: str) -> Path:
+    """``path`` with ``suffix`` for its output: in place of a picture's or film's extension, after any other
+    (``scan.0001`` as ``scan.0001.png``, so a scanner's numbered frames keep their numbers)."""
+    known = path.suffix.lower() in IMAGE_SUFFIXES or path.suffix.lower() in VIDEO_SUFFIXES
+    return path.with_suffix(suffix) if known else path.with_name(path.name + suffix)
+
+
 def iter_video_files(root: Path) -> list[Path]:
     """Every video file under the folder ``root``, recursively, sorted; hidden files and folders are passed
     over, as by `iter_image_files` (a Mac's ``._clip.mp4`` beside ``clip.mp4`` is not a video)."""

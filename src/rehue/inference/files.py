@@ -34,6 +34,7 @@ from rehue.data.images import (
     real_path,
     remove_stale_temps,
     save_image,
+    with_output_suffix,
 )
 from rehue.errors import RehueError, UsageError
 from rehue.video.io import OUTPUT_CODECS
@@ -95,7 +96,8 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
                 logger.warning("%s: %d linked folder(s) not followed, such as %s; name them as inputs to colour "
                                "them too", source, len(linked), linked[0])
             found = [*((path, image_ext) for path in images), *((path, video_ext or ".mp4") for path in videos)]
-            planned = [Job(path, output / path.relative_to(source).with_suffix(suffix), video=suffix != image_ext)
+            planned = [Job(path, output / with_output_suffix(path.relative_to(source), suffix),
+                           video=suffix != image_ext)
                        for path, suffix in found if not (output_below and is_inside(path, output))]
             if real_path(output) == real_path(source):
                 targets = {job.target for job in planned if job.target != job.source}
@@ -114,7 +116,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             video = media_kind(source) == "video"
             own = source.suffix if source.suffix.lower() in OUTPUT_CODECS else ".mp4"  # an AVI, a VOB: MP4 out
             suffix = (video_ext or own) if video else image_ext
-            jobs.append(_warn_if_misnamed(Job(source, output / source.with_suffix(suffix).name, video=video)))
+            jobs.append(_warn_if_misnamed(Job(source, output / with_output_suffix(source, suffix).name, video=video)))
     return _separate_outputs(jobs)
 
 

@@ -699,7 +699,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     """
 
     from rehue.color.lab import rgb_to_gray
-    from rehue.data.images import check_output_path, is_image_path, is_video_path, load_image, to_uint8
+    from rehue.data.images import check_output_path, is_video_path, load_image, to_uint8, with_output_suffix
     from rehue.video.io import check_video_options
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -718,7 +718,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                              "to 16-bit TIFF first (for example ffmpeg -i %06d.dpx -pix_fmt rgb48le %06d.tif)", source)
         raise RehueError("no image frames in this folder", source)
     to_video = is_video_path(target)  # as the CLI decides: an extension rehue cannot write is an error, not a folder
-    names = [frame.with_suffix(ext).name if is_image_path(frame) else frame.name + ext for frame in frames]
+    names = [with_output_suffix(frame, ext).name for frame in frames]
     if to_video:
         if not 0 < fps <= MAX_FRAMES_FPS:
             raise UsageError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS}, not {fps:g}")
