@@ -962,3 +962,32 @@ def test_frames_and_a_frame_dataset_go_into_folders_of_250_byte_names(tmp_path, 
     assert run("frames", short_clip, "--out", tmp_path / "b" / long_name, "--size", "32", "--no-progress") == 0
     assert (tmp_path / "b" / long_name / "manifest.csv").is_file()
     assert not [p for p in tmp_path.rglob("*") if ".rehue-tmp" in p.name]
+
+
+def test_an_overwrite_that_fails_before_its_first_checkpoint_puts_the_old_run_back(tmp_path, capsys, monkeypatch):
+    """Before, ``train --overwrite`` deleted the old run first: a new run that failed at once (a full disk)
+    left neither, and nothing to resume."""
+    from rehue.training import checkpoint
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(2):
+        Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
+    out = tmp_path / "run"
+    args = ("train", photos, "--out", out, "--size", "32", "--epochs", "2", "--batch-size", "2", "--no-progress")
+    assert run(*args) == 0
+    old = {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    real_save = checkpoint.save_checkpoint
+
+    def disk_full(state, directory, epoch):
+        raise RehueError("cannot write (No space left on device)", directory / f"epoch_{epoch:04d}.pt")
+
+    monkeypatch.setattr(checkpoint, "save_checkpoint", disk_full)
+    assert run(*args[:-1], "--epochs", "1", "--seed", "3", "--overwrite", "--no-progress") == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()} == old
+    monkeypatch.setattr(checkpoint, "save_checkpoint", real_save)
+    assert run(*args, "--resume") == 0, "the old run is whole again: it resumes (nothing left to train)"
+    assert run(*args[:-3], "--epochs", "1", "--batch-size", "2", "--seed", "3", "--overwrite", "--no-progress") == 0
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_001.png"], "none of the old run's grids"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]

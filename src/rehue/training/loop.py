@@ -378,7 +378,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     out = Path(config.out)
     ckpt_dir = out / "checkpoints"
 
-    state = None
+    state, replaced = None, None
     if resume:
         loaded = load_latest(ckpt_dir, log)
         if loaded is None:
@@ -397,187 +397,225 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
             resumable = "--resume to continue it or " if list_checkpoints(ckpt_dir) else ""
             raise RehueError(f"already holds a training run ({', '.join(held[:3])}); pass {resumable}--overwrite "
                              "to replace it", out)
-        for artefact in RUN_ARTEFACTS:  # the replaced run's, so none of its sample grids outlives it
-            target = out / artefact
-            if target.is_dir():
-                shutil.rmtree(target)
-            else:
-                target.unlink(missing_ok=True)
-    if world > 1:
-        dist.barrier()
-
-    _seed_everything(config.seed + rank)
-    device = _device(config, rank)
-    use_amp = config.amp and device.startswith("cuda")
-
-    train_set, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
-                                        val_fraction=config.val_fraction, seed=config.seed,
-                                        stamp_share=config.stamp_share,
-                                        studio_share=config.studio_share, colour_jitter=config.colour_jitter,
-                                        crop_min=config.crop_min, log=log, progress=progress and is_main)
-    generator = create_model(config.generator, in_channels=config.in_channels, size=config.size,
-                             width=config.width, role="generator").to(device)
-    discriminator = create_model(config.discriminator, in_channels=3, size=config.size,
-                                 width=config.disc_width or None, role="discriminator").to(device)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1_g, 0.999))
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=(config.beta1_d, 0.999))
-    start_epoch, step, history, restraint = 0, 0, [], {}
-    if state is not None:
-        generator.load_state_dict(state["generator"])
-        discriminator.load_state_dict(state["discriminator"])
-        opt_g.load_state_dict(state["opt_g"])
-        opt_d.load_state_dict(state["opt_d"])
-        start_epoch, step, history = state["epoch"], state["step"], list(state["history"])
-        torch.set_rng_state(state["torch_rng"][rank % len(state["torch_rng"])])
-        restraint = dict(state.get("restraint", {}))
-    elif config.init:
-        restraint = _load_init_weights(generator, config.init, config, log)
-    independent = _feeding_model(config, device) if config.independent_feed > 0 else None
-    average = WeightAverage(generator, config.ema) if config.ema > 0 else None
-    if average is not None and state is not None and "ema_generator" in state:
-        average.load_state_dict(state["ema_generator"])
-    exported = average.model if average is not None else generator  # what is validated and saved
-
-    g_model, d_model = generator, discriminator
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-
-        ids = [int(device.split(":")[1])] if device.startswith("cuda") else None
-        g_model, d_model = DDP(generator, device_ids=ids), DDP(discriminator, device_ids=ids)
-    if hasattr(train_set, "epoch_length"):
-        # a pass over a few dozen photos must still fill a full batch on every process
-        train_set.epoch_length = max(train_set.epoch_length, config.batch_size * world)
-    sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, seed=config.seed) if world > 1 else None
-    loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
-                        num_workers=config.workers, drop_last=len(train_set) >= config.batch_size * world,
-                        worker_init_fn=_worker_init if config.workers else None,
-                        persistent_workers=False, pin_memory=device.startswith("cuda"))
-    val_loader = DataLoader(val_set, batch_size=min(64, config.batch_size), shuffle=False)
-    bce = nn.BCEWithLogitsLoss()
-    l1 = nn.L1Loss()
-    classes = getattr(generator, "predicts_classes", False)  # cross-entropy to the truth's a*b* bins, not L1
-    adversarial = config.adversarial_weight > 0  # else the discriminator is neither run nor trained
-    activations = DiscriminatorActivations(discriminator, keep=config.feature_matching > 0)
-    writer = _tensorboard(out) if is_main else None
-    if is_main:
-        make_folder(out)
-        atomic_write_bytes(out / "config.json", (json.dumps(config.to_dict(), indent=2) + "\n").encode())
-
-    if is_main and state is None and config.init:
-        _start_validation(exported, val_loader, device, config, out, log)
-    if is_main and state is not None and history and start_epoch >= config.epochs:
-        _export(exported, config, history, out, save_model, ModelCard, restraint)  # heal a run killed while finishing
-        _write_metrics(out, history, writer)
-    steps_per_epoch = config.steps_per_epoch or len(loader)
-    for epoch in range(start_epoch, config.epochs):
-        started = time.perf_counter()
-        if sampler is not None:
-            sampler.set_epoch(epoch)
-        _reseed_dataset(train_set, config.seed, epoch, rank)
-        train_set._seed_parts = (config.seed, epoch, rank)
-        totals = {"loss_d": 0.0, "loss_g_adv": 0.0, "loss_g_l1": 0.0, **({"loss_g_ce": 0.0} if classes else {}),
-                  **({"loss_g_fm": 0.0} if config.feature_matching else {})}
-        bar = _progress(steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}", progress and is_main)
-        done = 0
-        while done < steps_per_epoch:
-            for batch in loader:
-                inputs, lightness = generator_input(batch, device)
-                real_ab = batch["ab"].to(device, non_blocking=True)
-                if config.dependent:
-                    prev_lightness = batch["prev_lightness"].to(device, non_blocking=True)
-                    inputs = _previous_as_in_a_video(inputs, lightness, prev_lightness, g_model, independent, config,
-                                                     use_amp)
-                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-                    fake_ab, logits = g_model(inputs, with_logits=True) if classes else (g_model(inputs), None)
-                if adversarial:
-                    # update D: real LAB images -> 1, generated -> 0 (thesis fig. 4.6)
-                    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-                        real_logits = d_model(torch.cat([lightness, real_ab], 1))
-                        fake_logits = d_model(torch.cat([lightness, fake_ab.detach()], 1))
-                        loss_d = 0.5 * (bce(real_logits, torch.ones_like(real_logits))
-                                        + bce(fake_logits, torch.zeros_like(fake_logits)))
-                    opt_d.zero_grad(set_to_none=True)
-                    loss_d.backward()
-                    opt_d.step()
-                # update G: fool D (non-saturating form of fig. 4.7) and stay near the truth in L1
-                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-                    if adversarial:
-                        fooled_logits = activations.run(d_model, torch.cat([lightness, fake_ab], 1))
-                        loss_g_adv = bce(fooled_logits, torch.ones_like(fooled_logits))
-                        if config.feature_matching:
-                            fake_features = activations.outputs
-                            with torch.no_grad():
-                                activations.run(d_model, torch.cat([lightness, real_ab], 1))
-                            loss_g_fm = sum(l1(fake.float(), real.float()) for fake, real in
-                                            zip(fake_features, activations.outputs, strict=True)) / len(fake_features)
-                    else:
-                        loss_d = loss_g_adv = torch.zeros((), device=device)
-                    loss_g_l1 = l1(fake_ab.float(), real_ab)
-                    if classes:
-                        targets = class_targets(real_ab)
-                        loss_g_ce = class_loss(logits, targets)
-                        generator.count_colours(targets, step + 1)
-                        loss_g = config.adversarial_weight * loss_g_adv + config.ce_weight * loss_g_ce
-                    else:
-                        loss_g = config.adversarial_weight * loss_g_adv + config.l1_weight * loss_g_l1
-                    if config.feature_matching:
-                        loss_g = loss_g + config.feature_matching * loss_g_fm
-                opt_g.zero_grad(set_to_none=True)
-                loss_g.backward()
-                opt_g.step()
-                if average is not None:
-                    average.update(generator)
-                step += 1
-                done += 1
-                for name, value in (("loss_d", loss_d), ("loss_g_adv", loss_g_adv), ("loss_g_l1", loss_g_l1),
-                                    *((("loss_g_ce", loss_g_ce),) if classes else ()),
-                                    *((("loss_g_fm", loss_g_fm),) if config.feature_matching else ())):
-                    totals[name] += value.item()
-                if not math.isfinite(totals["loss_g_l1"] + totals["loss_d"]):
-                    raise RehueError(f"training diverged at step {step} (loss is NaN/inf); lower the learning rates")
-                bar.update(1)
-                bar.set_postfix(d=f"{loss_d.item():.3f}", g_l1=f"{loss_g_l1.item():.3f}")
-                if done >= steps_per_epoch:
-                    break
-        bar.close()
-        if world > 1:
-            for module in (generator, discriminator):
-                for buffer in module.buffers():
-                    dist.broadcast(buffer, 0)
-        seconds = time.perf_counter() - started
-        record = {"epoch": epoch + 1, "step": step, "images_seen": step * config.batch_size * world,
-                  "seconds": round(seconds, 3), **{k: v / max(done, 1) for k, v in totals.items()}}
-        if is_main:
-            val, rows = validate(exported, val_loader, device, config.val_images)
-            record.update({f"val_{k}": v for k, v in val.items()})
-            sample_grid(rows, out / "samples" / f"epoch_{epoch + 1:03d}.png")
-            history.append(record)
-            # model and metrics first: a kill before the checkpoint lands only repeats this epoch
-            _export(exported, config, history, out, save_model, ModelCard, restraint)
-            _write_metrics(out, history, writer)
-            save_checkpoint({
-                "config": config.to_dict(), "data_path": str(Path(config.data).resolve()),
-                "epoch": epoch + 1, "step": step, "history": history,
-                "restraint": restraint,
-                "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
-                "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-                "torch_rng": [torch.get_rng_state()],
-                **({"ema_generator": average.state_dict()} if average is not None else {}),
-            }, ckpt_dir, epoch + 1)
-            log(f"epoch {epoch + 1}/{config.epochs}: {seconds:.1f}s  "
-                + (f"D {record['loss_d']:.3f}  G adv {record['loss_g_adv']:.3f}  " if adversarial else "")
-                + f"L1 {record['loss_g_l1']:.4f}  "
-                + (f"CE {record['loss_g_ce']:.3f}  " if classes else "")
-                + (f"FM {record['loss_g_fm']:.3f}  " if config.feature_matching else "")
-                + f"val PSNR {val['psnr']:.2f} dB (gray {val['gray_psnr']:.2f})  "
-                f"SSIM {val['ssim']:.3f} (gray {val['gray_ssim']:.3f})")
-        else:
-            history.append(record)
+        replaced = _ReplacedRun(out)  # kept aside until the new run has a checkpoint
+    try:
         if world > 1:
             dist.barrier()
-    if writer is not None:
-        writer.close()
-    return TrainResult(exported.eval(), history, out, out / "model.safetensors")
+
+        _seed_everything(config.seed + rank)
+        device = _device(config, rank)
+        use_amp = config.amp and device.startswith("cuda")
+
+        train_set, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
+                                            val_fraction=config.val_fraction, seed=config.seed,
+                                            stamp_share=config.stamp_share,
+                                            studio_share=config.studio_share, colour_jitter=config.colour_jitter,
+                                            crop_min=config.crop_min, log=log, progress=progress and is_main)
+        generator = create_model(config.generator, in_channels=config.in_channels, size=config.size,
+                                 width=config.width, role="generator").to(device)
+        discriminator = create_model(config.discriminator, in_channels=3, size=config.size,
+                                     width=config.disc_width or None, role="discriminator").to(device)
+        opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1_g, 0.999))
+        opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=(config.beta1_d, 0.999))
+        start_epoch, step, history, restraint = 0, 0, [], {}
+        if state is not None:
+            generator.load_state_dict(state["generator"])
+            discriminator.load_state_dict(state["discriminator"])
+            opt_g.load_state_dict(state["opt_g"])
+            opt_d.load_state_dict(state["opt_d"])
+            start_epoch, step, history = state["epoch"], state["step"], list(state["history"])
+            torch.set_rng_state(state["torch_rng"][rank % len(state["torch_rng"])])
+            restraint = dict(state.get("restraint", {}))
+        elif config.init:
+            restraint = _load_init_weights(generator, config.init, config, log)
+        independent = _feeding_model(config, device) if config.independent_feed > 0 else None
+        average = WeightAverage(generator, config.ema) if config.ema > 0 else None
+        if average is not None and state is not None and "ema_generator" in state:
+            average.load_state_dict(state["ema_generator"])
+        exported = average.model if average is not None else generator  # what is validated and saved
+
+        g_model, d_model = generator, discriminator
+        if world > 1:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [int(device.split(":")[1])] if device.startswith("cuda") else None
+            g_model, d_model = DDP(generator, device_ids=ids), DDP(discriminator, device_ids=ids)
+        if hasattr(train_set, "epoch_length"):
+            # a pass over a few dozen photos must still fill a full batch on every process
+            train_set.epoch_length = max(train_set.epoch_length, config.batch_size * world)
+        sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, seed=config.seed) if world > 1 else None
+        loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
+                            num_workers=config.workers, drop_last=len(train_set) >= config.batch_size * world,
+                            worker_init_fn=_worker_init if config.workers else None,
+                            persistent_workers=False, pin_memory=device.startswith("cuda"))
+        val_loader = DataLoader(val_set, batch_size=min(64, config.batch_size), shuffle=False)
+        bce = nn.BCEWithLogitsLoss()
+        l1 = nn.L1Loss()
+        classes = getattr(generator, "predicts_classes", False)  # cross-entropy to the truth's a*b* bins, not L1
+        adversarial = config.adversarial_weight > 0  # else the discriminator is neither run nor trained
+        activations = DiscriminatorActivations(discriminator, keep=config.feature_matching > 0)
+        writer = _tensorboard(out) if is_main else None
+        if is_main:
+            make_folder(out)
+            atomic_write_bytes(out / "config.json", (json.dumps(config.to_dict(), indent=2) + "\n").encode())
+
+        if is_main and state is None and config.init:
+            _start_validation(exported, val_loader, device, config, out, log)
+        if is_main and state is not None and history and start_epoch >= config.epochs:
+            # heal a run killed while finishing
+            _export(exported, config, history, out, save_model, ModelCard, restraint)
+            _write_metrics(out, history, writer)
+        steps_per_epoch = config.steps_per_epoch or len(loader)
+        for epoch in range(start_epoch, config.epochs):
+            started = time.perf_counter()
+            if sampler is not None:
+                sampler.set_epoch(epoch)
+            _reseed_dataset(train_set, config.seed, epoch, rank)
+            train_set._seed_parts = (config.seed, epoch, rank)
+            totals = {"loss_d": 0.0, "loss_g_adv": 0.0, "loss_g_l1": 0.0, **({"loss_g_ce": 0.0} if classes else {}),
+                      **({"loss_g_fm": 0.0} if config.feature_matching else {})}
+            bar = _progress(steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}", progress and is_main)
+            done = 0
+            while done < steps_per_epoch:
+                for batch in loader:
+                    inputs, lightness = generator_input(batch, device)
+                    real_ab = batch["ab"].to(device, non_blocking=True)
+                    if config.dependent:
+                        prev_lightness = batch["prev_lightness"].to(device, non_blocking=True)
+                        inputs = _previous_as_in_a_video(inputs, lightness, prev_lightness, g_model, independent,
+                                                         config, use_amp)
+                    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+                        fake_ab, logits = g_model(inputs, with_logits=True) if classes else (g_model(inputs), None)
+                    if adversarial:
+                        # update D: real LAB images -> 1, generated -> 0 (thesis fig. 4.6)
+                        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+                            real_logits = d_model(torch.cat([lightness, real_ab], 1))
+                            fake_logits = d_model(torch.cat([lightness, fake_ab.detach()], 1))
+                            loss_d = 0.5 * (bce(real_logits, torch.ones_like(real_logits))
+                                            + bce(fake_logits, torch.zeros_like(fake_logits)))
+                        opt_d.zero_grad(set_to_none=True)
+                        loss_d.backward()
+                        opt_d.step()
+                    # update G: fool D (non-saturating form of fig. 4.7) and stay near the truth in L1
+                    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+                        if adversarial:
+                            fooled_logits = activations.run(d_model, torch.cat([lightness, fake_ab], 1))
+                            loss_g_adv = bce(fooled_logits, torch.ones_like(fooled_logits))
+                            if config.feature_matching:
+                                fake_features = activations.outputs
+                                with torch.no_grad():
+                                    activations.run(d_model, torch.cat([lightness, real_ab], 1))
+                                pairs = zip(fake_features, activations.outputs, strict=True)
+                                loss_g_fm = sum(l1(fake.float(), real.float()) for fake, real in pairs)
+                                loss_g_fm = loss_g_fm / len(fake_features)
+                        else:
+                            loss_d = loss_g_adv = torch.zeros((), device=device)
+                        loss_g_l1 = l1(fake_ab.float(), real_ab)
+                        if classes:
+                            targets = class_targets(real_ab)
+                            loss_g_ce = class_loss(logits, targets)
+                            generator.count_colours(targets, step + 1)
+                            loss_g = config.adversarial_weight * loss_g_adv + config.ce_weight * loss_g_ce
+                        else:
+                            loss_g = config.adversarial_weight * loss_g_adv + config.l1_weight * loss_g_l1
+                        if config.feature_matching:
+                            loss_g = loss_g + config.feature_matching * loss_g_fm
+                    opt_g.zero_grad(set_to_none=True)
+                    loss_g.backward()
+                    opt_g.step()
+                    if average is not None:
+                        average.update(generator)
+                    step += 1
+                    done += 1
+                    for name, value in (("loss_d", loss_d), ("loss_g_adv", loss_g_adv), ("loss_g_l1", loss_g_l1),
+                                        *((("loss_g_ce", loss_g_ce),) if classes else ()),
+                                        *((("loss_g_fm", loss_g_fm),) if config.feature_matching else ())):
+                        totals[name] += value.item()
+                    if not math.isfinite(totals["loss_g_l1"] + totals["loss_d"]):
+                        raise RehueError(f"training diverged at step {step} (loss is NaN/inf); lower the learning "
+                                         "rates")
+                    bar.update(1)
+                    bar.set_postfix(d=f"{loss_d.item():.3f}", g_l1=f"{loss_g_l1.item():.3f}")
+                    if done >= steps_per_epoch:
+                        break
+            bar.close()
+            if world > 1:
+                for module in (generator, discriminator):
+                    for buffer in module.buffers():
+                        dist.broadcast(buffer, 0)
+            seconds = time.perf_counter() - started
+            record = {"epoch": epoch + 1, "step": step, "images_seen": step * config.batch_size * world,
+                      "seconds": round(seconds, 3), **{k: v / max(done, 1) for k, v in totals.items()}}
+            if is_main:
+                val, rows = validate(exported, val_loader, device, config.val_images)
+                record.update({f"val_{k}": v for k, v in val.items()})
+                sample_grid(rows, out / "samples" / f"epoch_{epoch + 1:03d}.png")
+                history.append(record)
+                # model and metrics first: a kill before the checkpoint lands only repeats this epoch
+                _export(exported, config, history, out, save_model, ModelCard, restraint)
+                _write_metrics(out, history, writer)
+                save_checkpoint({
+                    "config": config.to_dict(), "data_path": str(Path(config.data).resolve()),
+                    "epoch": epoch + 1, "step": step, "history": history,
+                    "restraint": restraint,
+                    "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
+                    "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+                    "torch_rng": [torch.get_rng_state()],
+                    **({"ema_generator": average.state_dict()} if average is not None else {}),
+                }, ckpt_dir, epoch + 1)
+                if replaced is not None:
+                    replaced.discard()
+                    replaced = None
+                log(f"epoch {epoch + 1}/{config.epochs}: {seconds:.1f}s  "
+                    + (f"D {record['loss_d']:.3f}  G adv {record['loss_g_adv']:.3f}  " if adversarial else "")
+                    + f"L1 {record['loss_g_l1']:.4f}  "
+                    + (f"CE {record['loss_g_ce']:.3f}  " if classes else "")
+                    + (f"FM {record['loss_g_fm']:.3f}  " if config.feature_matching else "")
+                    + f"val PSNR {val['psnr']:.2f} dB (gray {val['gray_psnr']:.2f})  "
+                    f"SSIM {val['ssim']:.3f} (gray {val['gray_ssim']:.3f})")
+            else:
+                history.append(record)
+            if world > 1:
+                dist.barrier()
+        if writer is not None:
+            writer.close()
+        return TrainResult(exported.eval(), history, out, out / "model.safetensors")
+    except BaseException:
+        if replaced is not None:  # the new run failed before its first checkpoint: the old one comes back
+            replaced.restore()
+        raise
+
+
+class _ReplacedRun:
+    """``train --overwrite``: the replaced run's files wait in a hidden folder inside the run folder until the
+    new run has saved its first checkpoint (``discard``); should it fail before that (a full disk, Ctrl-C),
+    they are put back (``restore``), so an overwrite never leaves neither run."""
+
+    PREFIX = ".replaced-run.rehue-tmp"
+
+    def __init__(self, out: Path):
+        self.out = out
+        for stale in out.glob(f"{self.PREFIX}*"):  # a killed run's: the run it replaced is long gone
+            shutil.rmtree(stale, ignore_errors=True)
+        self.aside = out / f"{self.PREFIX}{os.getpid()}"
+        self.aside.mkdir()
+        for name in RUN_ARTEFACTS:
+            if os.path.lexists(out / name):
+                os.replace(out / name, self.aside / name)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.aside, ignore_errors=True)
+
+    def restore(self) -> None:
+        for name in RUN_ARTEFACTS:
+            target = self.out / name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target, ignore_errors=True)
+            elif os.path.lexists(target):
+                target.unlink()
+        for kept in self.aside.iterdir():
+            os.replace(kept, self.out / kept.name)
+        self.aside.rmdir()
 
 
 def _finished_run(state: dict, config: TrainConfig, out: Path, log) -> TrainResult | None:
