@@ -991,3 +991,19 @@ def test_an_overwrite_that_fails_before_its_first_checkpoint_puts_the_old_run_ba
     assert run(*args[:-3], "--epochs", "1", "--batch-size", "2", "--seed", "3", "--overwrite", "--no-progress") == 0
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_001.png"], "none of the old run's grids"
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_a_sheet_named_as_a_folder_and_a_run_named_as_a_file_are_refused_at_once(tmp_path, short_clip, capsys,
+                                                                                 monkeypatch):
+    from rehue.video import io as video_io
+
+    (tmp_path / "sheet.png").mkdir()
+    monkeypatch.setattr(video_io.VideoReader, "__init__", lambda *args, **kwargs: pytest.fail("read the video"))
+    assert run("scenes", short_clip, "--sheet", tmp_path / "sheet.png", "--overwrite") == 1
+    assert_one_line_error(capsys.readouterr().err, tmp_path / "sheet.png", "is a folder; name a file to write")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(2):
+        Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
+    assert run("train", photos, "--out", "/dev/full", "--size", "32", "--epochs", "1", "--no-progress") == 1
+    assert_one_line_error(capsys.readouterr().err, "/dev/full", "is a file, not a folder")

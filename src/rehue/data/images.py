@@ -669,6 +669,8 @@ def make_folder(folder: str | Path) -> Path:
     folder = Path(folder)
     if folder.is_symlink() and not folder.exists():
         raise RehueError(f"is {missing_reason(folder)}, so this folder cannot be made", folder)
+    if folder.exists() and not folder.is_dir():
+        raise RehueError("is a file, not a folder", folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -728,6 +730,8 @@ def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = 
     target = Path(target)
     if any(is_same_file(target, source) for source in inputs):
         raise RehueError("output is the same file as the input; choose another output path", target)
+    if target.is_dir():
+        raise RehueError("is a folder; name a file to write", target)
     if target.exists() and not overwrite:
         raise RehueError("output exists; pass --overwrite to replace it", target)
     if target.is_symlink() and not target.exists() and not overwrite:
