@@ -242,15 +242,15 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
         markdown += "\n" + "\n".join(f"- {key}: {clip_summary(value) if is_clip_stats(value) else _json_ready(value)}"
                                      for key, value in extra.items()) + "\n"
 
-    # written whole into a hidden folder beside out_dir, then moved in: a failure part way (a full disk) leaves
+    # written whole into a hidden folder, then moved into out_dir: a failure part way (a full disk) leaves
     # the folder as it was, with an earlier report whole, and no half report to block the next run
     import shutil
     import tempfile
 
     from rehue.data.images import make_folder
 
-    parent = out_dir.parent if str(out_dir.parent) else Path(".")
-    make_folder(parent)
+    # inside the report folder where it exists (its parent may be read-only), else beside it
+    parent = out_dir if out_dir.is_dir() else make_folder(out_dir.parent if str(out_dir.parent) else Path("."))
     try:
         staging = Path(tempfile.mkdtemp(dir=parent, prefix=".rehue-report-"))
     except OSError as exc:
