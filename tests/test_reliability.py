@@ -1007,3 +1007,85 @@ def test_a_sheet_named_as_a_folder_and_a_run_named_as_a_file_are_refused_at_once
         Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
     assert run("train", photos, "--out", "/dev/full", "--size", "32", "--epochs", "1", "--no-progress") == 1
     assert_one_line_error(capsys.readouterr().err, "/dev/full", "is a file, not a folder")
+
+
+# ---------------------------------------------------------------------------------- two runs at once
+
+
+def test_a_frame_dataset_another_run_wrote_meanwhile_is_kept(tmp_path, short_clip, capsys, monkeypatch):
+    """Before, two ``frames`` runs into one --out both exited 0, leaving a manifest that listed the other
+    run's missing frames, or the first run's dataset deleted without --overwrite."""
+    from rehue.data import frames
+
+    out = tmp_path / "dataset"
+    real_sample = frames._sample_video
+
+    def other_run_finishes_first(*args, **kwargs):
+        result = real_sample(*args, **kwargs)
+        (out / "frames").mkdir(parents=True)
+        (out / "manifest.csv").write_text("the other run's\n")
+        return result
+
+    monkeypatch.setattr(frames, "_sample_video", other_run_finishes_first)
+    assert run("frames", short_clip, "--out", out, "--size", "32", "--no-progress") == 1
+    assert_one_line_error(capsys.readouterr().err, out, "another run wrote meanwhile")
+    assert (out / "manifest.csv").read_text() == "the other run's\n"
+    assert not [p for p in tmp_path.iterdir() if ".rehue-tmp" in p.name]
+
+
+def test_one_train_at_a_time_writes_a_run_and_a_killed_overwrite_is_put_back(tmp_path, capsys):
+    """Before, two ``train`` runs into one folder both exited 0 with one run's files mixed with the other's,
+    and a ``train --overwrite`` killed before its first checkpoint left the old run in a hidden folder,
+    where nothing found it."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(2):
+        Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
+    out = tmp_path / "run"
+    args = ("train", photos, "--out", out, "--size", "32", "--epochs", "1", "--batch-size", "2", "--no-progress")
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        out.mkdir()
+        (out / ".rehue-train.lock").write_text(str(sleeper.pid))
+        assert run(*args) == 1
+        assert_one_line_error(capsys.readouterr().err, out, f"another rehue train (process {sleeper.pid}) is "
+                                                            "writing this run")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert run(*args) == 0, "a lock whose process is gone is a killed run's, and is taken over"
+    capsys.readouterr()
+    assert not (out / ".rehue-train.lock").exists()
+    old = {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    aside = out / ".replaced-run.rehue-tmp999999"  # what a train --overwrite killed before its checkpoint left
+    aside.mkdir()
+    for name in os.listdir(out):
+        if not name.startswith("."):
+            os.replace(out / name, aside / name)
+    (out / "config.json").write_text("the killed run's")
+    assert run(*args, "--resume") == 0
+    assert f"note: put back the run that a killed `train --overwrite` was replacing in {out}" in \
+        capsys.readouterr().err
+    assert {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()} == old
+
+
+def test_a_report_another_run_wrote_meanwhile_is_kept_without_overwrite(tmp_path, tiny_model, capsys, monkeypatch):
+    from rehue.evaluation import report
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(2):
+        Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
+    out = tmp_path / "report"
+    real_gains = report.gains_plot
+
+    def other_run_finishes_first(table, path):
+        out.mkdir(exist_ok=True)
+        (out / "metrics.json").write_text("the other run's")
+        return real_gains(table, path)
+
+    monkeypatch.setattr(report, "gains_plot", other_run_finishes_first)
+    assert run("evaluate", photos, "--out", out, "--model", tiny_model, "--no-progress") == 1
+    assert_one_line_error(capsys.readouterr().err, out, "holds a report that another run wrote meanwhile")
+    assert [p.name for p in out.iterdir()] == ["metrics.json"]
+    assert (out / "metrics.json").read_text() == "the other run's"

@@ -49,7 +49,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
                    test_fraction: float = 0.2, test_videos: list[str] | None = None, scene_mode: str = "robust",
                    overwrite: bool = False, progress: bool = True, log=None) -> FramesSummary:
     """Sample ``fps`` frames per second of each video by timestamp (variable frame rate safe)."""
-    from rehue.data.images import NAME_BYTES, check_folder_can_be_made, fitted_stem
+    from rehue.data.images import check_folder_can_be_made, remove_stale_temps, staging_folder_for
     from rehue.models.io import atomic_write_bytes
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -72,8 +72,10 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     videos = _readable_videos(videos, log)
     test_set = choose_test_videos(videos, test_fraction, test_videos)
     # decode everything first into a temporary folder, so a bad video leaves nothing half-made
-    staging = out.parent / f".{fitted_stem(out.name, NAME_BYTES - len('.rehue-tmp') - 1)}.rehue-tmp"
-    shutil.rmtree(staging, ignore_errors=True)
+    stale = remove_stale_temps([out])  # a killed run's; a run writing now keeps its own (each has its process's)
+    if stale:
+        log(f"note: removed the half-made dataset that a killed run left, {stale[0]}")
+    staging = staging_folder_for(out)
     try:
         staging.mkdir(parents=True)
     except OSError as exc:
@@ -96,8 +98,17 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         writer.writerows(rows)
         atomic_write_bytes(staging / "manifest.csv", text.getvalue().encode("utf-8", "surrogateescape"))
         if out.exists():
+            if not overwrite and (out / "manifest.csv").exists():
+                raise RehueError("already holds a frame dataset, which another run wrote meanwhile; pass --overwrite "
+                                 "to replace it", out)
             shutil.rmtree(out)
-        staging.rename(out)
+        try:
+            staging.rename(out)
+        except OSError:
+            if not out.exists():
+                raise
+            raise RehueError("holds a frame dataset that another run wrote meanwhile; run again, with --overwrite "
+                             "to replace it", out) from None
     except OSError as exc:  # a full disk: named by the dataset, not by the hidden folder it was written into
         raise RehueError(f"cannot write the frame dataset ({exc.strerror or exc})", out) from None
     except RehueError as exc:

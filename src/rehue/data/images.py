@@ -622,7 +622,7 @@ def remove_stale_temps(targets) -> list[Path]:
             continue
         for entry in entries:
             match = re.fullmatch(r"(\..+\.rehue-tmp)(\d+)(\.[^.]+)?", entry.name)
-            if not match or (folder, match[1], match[3] or "") not in temps or _is_running(int(match[2])):
+            if not match or (folder, match[1], match[3] or "") not in temps or process_running(int(match[2])):
                 continue
             with contextlib.suppress(OSError):
                 if match[3] is None:
@@ -635,7 +635,9 @@ def remove_stale_temps(targets) -> list[Path]:
     return sorted(stale)
 
 
-def _is_running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether process ``pid`` is alive (this one, or another user's, counts): a temporary file or lock named
+    by a process that is gone was left by a killed run."""
     if pid == os.getpid():
         return True
     try:
@@ -701,6 +703,10 @@ def check_folder_can_be_made(folder: str | Path) -> None:
         for part in reversed(missing):
             try:
                 part.mkdir()
+            except FileExistsError:
+                if part.is_dir():  # another run made it meanwhile: it is theirs, and stays
+                    continue
+                raise RehueError("is a file, so the output folder cannot be made", part) from None
             except OSError as exc:
                 if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
                     raise RehueError(f"output folder is not writable ({exc.strerror})", part.parent) from None

@@ -10,6 +10,7 @@ import contextlib
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -224,15 +225,16 @@ def _json_ready(value):
 
 
 def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Sequence[np.ndarray]] = (),
-                 extra: dict | None = None, titles: Sequence[str] = ("Gray", "Ground truth", "Output")
-                 ) -> dict[str, Path]:
+                 extra: dict | None = None, titles: Sequence[str] = ("Gray", "Ground truth", "Output"), *,
+                 overwrite: bool = True) -> dict[str, Path]:
     """Write ``metrics.json`` (every number, plus ``extra`` under "extra"), ``metrics.md`` (the table,
     verdicts and ``extra`` as a list), when ``grid_rows`` is not empty ``samples.png``, and when a model
     row has an interval ``gains.png`` (``gains_plot``).
 
     Returns the written paths by kind: "json", "markdown", "samples", "gains" and, when clips were
     scored, "drift" (``drift_plot``). A report file of an earlier report that this one has no use for
-    (a ``drift.png`` when no clip was scored now) is removed, so the folder holds one report.
+    (a ``drift.png`` when no clip was scored now) is removed, so the folder holds one report. Without
+    ``overwrite``, a report another run wrote meanwhile is kept, and this one refused.
     """
     out_dir = Path(out_dir)
     extra = dict(extra or {})
@@ -247,12 +249,16 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
     import shutil
     import tempfile
 
-    from rehue.data.images import make_folder
+    from rehue.data.images import make_folder, process_running
 
     # inside the report folder where it exists (its parent may be read-only), else beside it
     parent = out_dir if out_dir.is_dir() else make_folder(out_dir.parent if str(out_dir.parent) else Path("."))
+    for stale in parent.glob(".rehue-report-*"):  # a killed run's (each is named by its process)
+        owner = re.fullmatch(r"\.rehue-report-(\d+)-.*", stale.name)
+        if owner and not process_running(int(owner[1])):
+            shutil.rmtree(stale, ignore_errors=True)
     try:
-        staging = Path(tempfile.mkdtemp(dir=parent, prefix=".rehue-report-"))
+        staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".rehue-report-{os.getpid()}-"))
     except OSError as exc:
         raise RehueError(f"cannot write the report here ({exc.strerror or exc})", out_dir) from None
     try:
@@ -265,6 +271,9 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
             if picture is not None:
                 staged[kind] = picture
         make_folder(out_dir)
+        if not overwrite and (earlier := earlier_report(out_dir)):
+            raise RehueError(f"holds a report that another run wrote meanwhile ({', '.join(earlier)}); pass "
+                             "--overwrite to replace it", out_dir)
         paths = {}
         for kind, path in staged.items():
             paths[kind] = Path(shutil.move(path, out_dir / path.name))

@@ -7,6 +7,7 @@ and the generator exported as safetensors + JSON. Runs under ``torchrun`` with D
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -352,6 +353,15 @@ def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path
 
 def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False, progress: bool = True,
           log=None) -> TrainResult:
+    """Train (or resume, or replace) the run in ``config.out``. One process at a time writes a run folder: a
+    second ``train`` into it while the first runs is refused (``_RunLock``)."""
+    if not isinstance(config, TrainConfig) or _distributed()[0] != 0:
+        return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log)
+    with _RunLock(Path(config.out)):
+        return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log)
+
+
+def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool, log) -> TrainResult:
     import torch
     import torch.distributed as dist
     from torch import nn
@@ -379,6 +389,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     ckpt_dir = out / "checkpoints"
 
     state, replaced = None, None
+    if is_main:
+        _recover_replaced_run(out, log)
     if resume:
         loaded = load_latest(ckpt_dir, log)
         if loaded is None:
@@ -589,14 +601,13 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
 class _ReplacedRun:
     """``train --overwrite``: the replaced run's files wait in a hidden folder inside the run folder until the
     new run has saved its first checkpoint (``discard``); should it fail before that (a full disk, Ctrl-C),
-    they are put back (``restore``), so an overwrite never leaves neither run."""
+    they are put back (``restore``), and after a kill the next ``train`` puts them back
+    (`_recover_replaced_run`), so an overwrite never leaves neither run."""
 
     PREFIX = ".replaced-run.rehue-tmp"
 
     def __init__(self, out: Path):
         self.out = out
-        for stale in out.glob(f"{self.PREFIX}*"):  # a killed run's: the run it replaced is long gone
-            shutil.rmtree(stale, ignore_errors=True)
         self.aside = out / f"{self.PREFIX}{os.getpid()}"
         self.aside.mkdir()
         for name in RUN_ARTEFACTS:
@@ -607,15 +618,75 @@ class _ReplacedRun:
         shutil.rmtree(self.aside, ignore_errors=True)
 
     def restore(self) -> None:
-        for name in RUN_ARTEFACTS:
-            target = self.out / name
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target, ignore_errors=True)
-            elif os.path.lexists(target):
-                target.unlink()
-        for kept in self.aside.iterdir():
-            os.replace(kept, self.out / kept.name)
-        self.aside.rmdir()
+        _put_back(self.aside, self.out)
+
+
+def _put_back(aside: Path, out: Path) -> None:
+    """The run kept in ``aside`` back in ``out``, in place of what the replacing run wrote."""
+    for name in RUN_ARTEFACTS:
+        target = out / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target, ignore_errors=True)
+        elif os.path.lexists(target):
+            target.unlink()
+    for kept in aside.iterdir():
+        os.replace(kept, out / kept.name)
+    aside.rmdir()
+
+
+def _recover_replaced_run(out: Path, log) -> None:
+    """A run that a killed ``train --overwrite`` kept aside: put back if the new run saved no checkpoint, else
+    (killed as it let the old run go) removed. Called under the run's lock: no live run owns it."""
+    from rehue.training.checkpoint import list_checkpoints
+
+    for aside in sorted(out.glob(f"{_ReplacedRun.PREFIX}*")) if out.is_dir() else []:
+        if list_checkpoints(out / "checkpoints"):
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            _put_back(aside, out)
+            log(f"note: put back the run that a killed `train --overwrite` was replacing in {out}")
+
+
+class _RunLock:
+    """A run folder written by one ``train`` at a time: a lock file holding the process number, made with
+    O_EXCL; a lock whose process is gone (a killed run) is taken over. The folder, if this made it, goes
+    again when the run wrote nothing in it."""
+
+    NAME = ".rehue-train.lock"
+
+    def __init__(self, out: Path):
+        self.out, self.lock, self.made = out, out / self.NAME, False
+
+    def __enter__(self):
+        from rehue.data.images import make_folder, process_running
+
+        self.made = not self.out.exists()
+        make_folder(self.out)
+        for _ in range(3):
+            try:
+                handle = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                try:
+                    owner = int(self.lock.read_text() or 0)
+                except (OSError, ValueError):
+                    owner = 0
+                if owner and process_running(owner):
+                    raise RehueError(f"another rehue train (process {owner}) is writing this run; wait for it, or "
+                                     "train into another folder", self.out) from None
+                self.lock.unlink(missing_ok=True)  # a killed run's
+                continue
+            except OSError as exc:
+                raise RehueError(f"cannot write in this folder ({exc.strerror or exc})", self.out) from None
+            with os.fdopen(handle, "w") as file:
+                file.write(str(os.getpid()))
+            return self
+        raise RehueError("cannot lock this run folder: another run keeps taking it", self.out)
+
+    def __exit__(self, *exc_info):
+        self.lock.unlink(missing_ok=True)
+        if self.made:
+            with contextlib.suppress(OSError):
+                self.out.rmdir()  # only if empty: a run that failed before writing anything
 
 
 def _finished_run(state: dict, config: TrainConfig, out: Path, log) -> TrainResult | None:
