@@ -64,6 +64,14 @@ def run(*args) -> int:
     return main([str(a) for a in args])
 
 
+def two_colour_photos(folder: Path) -> Path:
+    """``folder`` holding two small colour photos, for the commands that train on or score photos."""
+    folder.mkdir()
+    for i in range(2):
+        Image.fromarray(textured_rgb(40, 40, seed=i)).save(folder / f"{i}.png")
+    return folder
+
+
 def error_lines(err: str) -> list[str]:
     return [line for line in err.splitlines() if line.startswith("rehue: error:")]
 
@@ -278,10 +286,7 @@ def test_an_output_folder_that_cannot_be_made_is_one_line_for_every_command(tmp_
     NotADirectoryError traceback from colorize (folder outputs), frames, train and grid-search."""
     (tmp_path / "plain-file").write_text("x")
     out = tmp_path / "plain-file" / "out"
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for i in range(2):
-        Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
+    photos = two_colour_photos(tmp_path / "photos")
     grid = tmp_path / "grid.toml"
     grid.write_text(f'data = "{photos}"\ngenerators = ["gen2"]\ndiscriminators = ["disc1"]\nbatch_sizes = [2]\n'
                     'size = 32\nepochs = 1\n')
@@ -517,10 +522,7 @@ def test_frames_numbered_in_their_extension_or_without_one_are_a_film(tmp_path, 
 
 
 def test_training_into_a_link_to_nothing_says_so(tmp_path, capsys):
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for i in range(2):
-        Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
+    photos = two_colour_photos(tmp_path / "photos")
     run_link = tmp_path / "run"
     run_link.symlink_to(tmp_path / "gone")
     assert run("train", photos, "--out", run_link, "--size", "32", "--epochs", "1", "--batch-size", "2",
@@ -911,10 +913,7 @@ def test_an_earlier_report_stays_whole_when_the_new_one_cannot_be_written(tmp_pa
     then removed them, and kept the old pictures: half a report, which blocked the next run."""
     from rehue.evaluation import report
 
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for i in range(2):
-        Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
+    photos = two_colour_photos(tmp_path / "photos")
     out = tmp_path / "report"
     assert run("evaluate", photos, "--out", out, "--model", tiny_model, "--no-progress") == 0
     earlier = {path.name: path.read_bytes() for path in out.iterdir()}
@@ -932,10 +931,7 @@ def test_an_earlier_report_stays_whole_when_the_new_one_cannot_be_written(tmp_pa
 def test_a_run_folder_that_holds_a_model_is_not_replaced_without_overwrite(tmp_path, capsys):
     """Before, a run whose checkpoints were deleted (to save space, or never saved: the disk was full) was
     no run: a second ``train`` replaced its model without --overwrite."""
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for i in range(2):
-        Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
+    photos = two_colour_photos(tmp_path / "photos")
     out = tmp_path / "run"
     out.mkdir()
     (out / "model.safetensors").write_bytes(b"weeks of training")
@@ -969,10 +965,7 @@ def test_an_overwrite_that_fails_before_its_first_checkpoint_puts_the_old_run_ba
     left neither, and nothing to resume."""
     from rehue.training import checkpoint
 
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for i in range(2):
-        Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
+    photos = two_colour_photos(tmp_path / "photos")
     out = tmp_path / "run"
     args = ("train", photos, "--out", out, "--size", "32", "--epochs", "2", "--batch-size", "2", "--no-progress")
     assert run(*args) == 0
@@ -1001,10 +994,7 @@ def test_a_sheet_named_as_a_folder_and_a_run_named_as_a_file_are_refused_at_once
     monkeypatch.setattr(video_io.VideoReader, "__init__", lambda *args, **kwargs: pytest.fail("read the video"))
     assert run("scenes", short_clip, "--sheet", tmp_path / "sheet.png", "--overwrite") == 1
     assert_one_line_error(capsys.readouterr().err, tmp_path / "sheet.png", "is a folder; name a file to write")
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for i in range(2):
-        Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
+    photos = two_colour_photos(tmp_path / "photos")
     assert run("train", photos, "--out", "/dev/full", "--size", "32", "--epochs", "1", "--no-progress") == 1
     assert_one_line_error(capsys.readouterr().err, "/dev/full", "is a file, not a folder")
 
@@ -1037,10 +1027,7 @@ def test_one_train_at_a_time_writes_a_run_and_a_killed_overwrite_is_put_back(tmp
     """Before, two ``train`` runs into one folder both exited 0 with one run's files mixed with the other's,
     and a ``train --overwrite`` killed before its first checkpoint left the old run in a hidden folder,
     where nothing found it."""
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for i in range(2):
-        Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
+    photos = two_colour_photos(tmp_path / "photos")
     out = tmp_path / "run"
     args = ("train", photos, "--out", out, "--size", "32", "--epochs", "1", "--batch-size", "2", "--no-progress")
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -1072,10 +1059,7 @@ def test_one_train_at_a_time_writes_a_run_and_a_killed_overwrite_is_put_back(tmp
 def test_a_report_another_run_wrote_meanwhile_is_kept_without_overwrite(tmp_path, tiny_model, capsys, monkeypatch):
     from rehue.evaluation import report
 
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for i in range(2):
-        Image.fromarray(textured_rgb(40, 40, seed=i)).save(photos / f"{i}.png")
+    photos = two_colour_photos(tmp_path / "photos")
     out = tmp_path / "report"
     real_gains = report.gains_plot
 
