@@ -258,9 +258,7 @@ def load_image(source) -> LoadedImage:
     except RehueError:
         raise
     except UnidentifiedImageError:
-        heif_named = path is not None and (path.suffix.lower() in (".heic", ".heif")
-                                           or path.suffix.lower() not in UNREAD_MEDIA_SUFFIXES)
-        if heif_named and media_kind(path) == "unread":  # a camera raw file says nothing of itself
+        if path is not None and (path.suffix.lower() in (".heic", ".heif") or head_kind(path) == "unread"):
             raise RehueError("holds a HEIC/HEIF picture (a phone's), which rehue does not read; convert it to JPEG, "
                              "PNG or TIFF first", path) from None
         raise RehueError("not an image file (or a format Pillow cannot read)", path) from None
@@ -680,12 +678,17 @@ def make_folder(folder: str | Path) -> Path:
     return folder
 
 
+def refuse_standard_output(output: str | Path) -> None:
+    """``-`` means standard output to many tools; rehue writes files, and would make a folder named ``-``."""
+    if str(output) == "-":
+        raise UsageError("-: rehue writes files, not to standard output; name a file or a folder")
+
+
 def check_folder_can_be_made(folder: str | Path) -> None:
     """Refuse, before any work, an output folder that cannot be made or written. It is tried: its missing
     folders are made, a file is written in it, and what was made is removed again (permissions alone
     mislead: root may write anywhere but not in /proc, and a read-only mount may look writable)."""
-    if str(folder) == "-":
-        raise UsageError("-: rehue writes files, not to standard output; name a folder")
+    refuse_standard_output(folder)
     folder = Path(folder)
     missing, existing = [], folder
     while not existing.exists():

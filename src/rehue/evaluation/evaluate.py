@@ -39,7 +39,7 @@ def _image_sources(inputs: list[Path]):
     """The evaluation images and videos, and for frames of a frame dataset the clip each comes from
     (its frames are one unit of evidence, as a video's are); frame datasets contribute their test split."""
     from rehue.data.datasets import is_frame_dir, read_frame_manifest
-    from rehue.data.images import iter_image_files, iter_video_files, media_kind, missing_reason
+    from rehue.data.images import folder_media, media_kind, missing_reason
 
     images, videos, clips = [], [], {}
     for source in inputs:
@@ -55,9 +55,9 @@ def _image_sources(inputs: list[Path]):
             clips.update({source / r["path"]: f"{source}: {r['video']}" for r in test if r.get("video")})
         elif source.is_dir():
             held = _held_out(source)
-            files = list(iter_image_files(source))
-            images += [f for f in files if held is None or f.relative_to(source).as_posix() in held]
-            videos += [p for p in iter_video_files(source) if held is None or p.relative_to(source).as_posix() in held]
+            found_images, found_videos, _, _ = folder_media(source)  # one walk: each file's kind is read once
+            images += [f for f in found_images if held is None or f.relative_to(source).as_posix() in held]
+            videos += [p for p in found_videos if held is None or p.relative_to(source).as_posix() in held]
         else:
             images.append(source)
     return images, videos, clips

@@ -10,7 +10,6 @@ import contextlib
 import json
 import math
 import os
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -247,18 +246,17 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
     # written whole into a hidden folder, then moved into out_dir: a failure part way (a full disk) leaves
     # the folder as it was, with an earlier report whole, and no half report to block the next run
     import shutil
-    import tempfile
 
-    from rehue.data.images import make_folder, process_running
+    from rehue.data.images import make_folder, remove_stale_temps, staging_folder_for
 
-    # inside the report folder where it exists (its parent may be read-only), else beside it
-    parent = out_dir if out_dir.is_dir() else make_folder(out_dir.parent if str(out_dir.parent) else Path("."))
-    for stale in parent.glob(".rehue-report-*"):  # a killed run's (each is named by its process)
-        owner = re.fullmatch(r"\.rehue-report-(\d+)-.*", stale.name)
-        if owner and not process_running(int(owner[1])):
-            shutil.rmtree(stale, ignore_errors=True)
+    # inside the report folder where it exists (its parent may be read-only), else beside it; a killed run's
+    # is removed (each is named by its process)
+    anchor = out_dir / "report" if out_dir.is_dir() else out_dir
+    make_folder(anchor.parent)
+    remove_stale_temps([anchor])
+    staging = staging_folder_for(anchor)
     try:
-        staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".rehue-report-{os.getpid()}-"))
+        staging.mkdir()
     except OSError as exc:
         raise RehueError(f"cannot write the report here ({exc.strerror or exc})", out_dir) from None
     try:

@@ -32,6 +32,7 @@ from rehue.data.images import (
     missing_reason,
     output_format,
     real_path,
+    refuse_standard_output,
     remove_stale_temps,
     save_image,
     with_output_suffix,
@@ -245,8 +246,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     check_video_options(**{name: (video_options or {}).get(name) for name in ("crf", "preset", "codec", "scene_mode")})
     if image_ext.lower() not in OUTPUT_FORMATS:
         raise UsageError(f"unsupported image extension {image_ext!r}; use one of {', '.join(sorted(OUTPUT_FORMATS))}")
-    if str(output) == "-":
-        raise UsageError("-o -: rehue writes files, not to standard output; name a file or a folder")
+    refuse_standard_output(output)
     output = Path(output)
     if frames:
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
