@@ -529,6 +529,9 @@ def test_a_files_kind_comes_from_its_first_bytes_where_they_say_and_from_its_ext
     assert media_kind(tmp_path / "notes.txt") is None  # another extension: not opened
     (tmp_path / "scan.0001").write_bytes((tmp_path / "real.png").read_bytes())
     assert media_kind(tmp_path / "scan.0001") == "image"
+    for raw in ("camera.nef", "camera.cr2", "camera.dng"):  # TIFF inside, with a small preview first
+        (tmp_path / raw).write_bytes((tmp_path / "real.tif").read_bytes())
+        assert media_kind(tmp_path / raw) == "unread", raw
     (tmp_path / "film.mjpeg").write_bytes((tmp_path / "real.jpg").read_bytes())
     assert media_kind(tmp_path / "film.mjpeg") == "video"  # a motion JPEG opens as a JPEG
     (tmp_path / "unknown").write_bytes(b"hello, this is text")

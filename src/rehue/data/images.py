@@ -139,7 +139,9 @@ def media_kind(path) -> str | None:
     if by_name is None and suffix and not suffix[1:].isdigit():  # notes.txt, a .xmp sidecar (scan.0001 is a scan)
         return None
     sniffed = head_kind(path)
-    if sniffed is None or (sniffed == "image" and suffix in (".mjpeg", ".mjpg")):  # a motion JPEG opens as a JPEG
+    # a motion JPEG opens as a JPEG; a camera's raw file (.nef, .cr2, .dng) as a TIFF whose first picture is a
+    # small preview, not the photo
+    if sniffed is None or (sniffed == "image" and (suffix in (".mjpeg", ".mjpg") or by_name == "unread")):
         return by_name
     return sniffed
 
