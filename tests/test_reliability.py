@@ -504,6 +504,9 @@ def test_a_film_named_alone_into_a_folder_comes_out_in_a_format_rehue_writes(tmp
     assert run("colorize", tmp_path / "bad", "-o", tmp_path / "never", "--model", tiny_model, "--no-progress") == 1
     assert "2 failed" in capsys.readouterr().err
     assert not (tmp_path / "never").exists(), "a batch that wrote nothing leaves no empty folders"
+    assert run("colorize", tmp_path / "bad", "-o", tmp_path / "none" / "of" / "these", "--model", tiny_model,
+               "--no-progress") == 1
+    assert not (tmp_path / "none").exists(), "nor the parent folders it made for the output folder"
 
 
 def test_frames_numbered_in_their_extension_or_without_one_are_a_film(tmp_path, tiny_model, capsys):

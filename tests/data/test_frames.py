@@ -211,3 +211,17 @@ def test_an_fps_above_the_videos_own_rate_says_every_frame_is_kept(tmp_path, wid
     assert main(["frames", str(wide_clip), "--out", str(tmp_path / "f"), "--fps", "100", "--no-progress"]) == 0
     assert (f"wide.mp4: {count} frames (train), from a video of 1 scene; it runs at {rate:g} fps, below --fps 100, "
             "so every frame is kept") in capsys.readouterr().err
+
+
+def test_a_picture_named_as_a_video_in_a_folder_is_passed_over_with_a_warning(tmp_path, capsys):
+    """Before, a photo saved as ``still.mp4`` among a folder's videos was passed over without a word."""
+    from PIL import Image
+
+    folder = tmp_path / "films"
+    folder.mkdir()
+    panning_clip(folder / "reel.mp4", 1, 12, 48, 64)
+    Image.fromarray(textured_rgb(48, 64)).save(folder / "still.mp4", format="PNG")
+    assert main(["frames", str(folder), "--out", str(tmp_path / "dataset"), "--size", "32", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: passed over 1 picture(s) named as videos, such as " in err and "still.mp4" in err
+    assert {row["video"] for row in read_frame_manifest(tmp_path / "dataset")} == {"reel.mp4"}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.errors import RehueError, UsageError
+from rehue.errors import RehueError, UsageError, shown_path
 
 # thesis 4.1: one frame per 1.5 s for independent training, 3/s for dependent training, 5/s for test
 THESIS_RATES = {"independent": 1 / 1.5, "dependent": 3.0, "test": 5.0}
@@ -59,7 +59,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         raise UsageError(f"--size must be at least 1 pixel, not {size}")
     if not 0 <= test_fraction <= 1:
         raise UsageError(f"--test-fraction must be between 0 and 1, not {test_fraction:g}")
-    videos = _video_files(videos)
+    videos = _video_files(videos, log)
     by_stem: dict[str, Path] = {}
     for video in videos:
         other = by_stem.setdefault(video.stem, video)
@@ -145,14 +145,19 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
         raise RehueError("already holds a frame dataset; pass --overwrite to replace it", out)
 
 
-def _video_files(inputs) -> list[Path]:
-    """The videos named, with each folder's videos (found as `rehue colorize` finds them) in its place."""
-    from rehue.data.images import iter_video_files, missing_reason
+def _video_files(inputs, log) -> list[Path]:
+    """The videos named, with each folder's videos (found as `rehue colorize` finds them) in its place. A
+    picture named as a video (``still.mp4``) in a folder is passed over with a warning."""
+    from rehue.data.images import folder_media, is_video_path, missing_reason
 
     found = []
     for path in map(Path, inputs):
         if path.is_dir():
-            videos = iter_video_files(path)
+            images, videos, _, _ = folder_media(path)
+            misnamed = [image for image in images if is_video_path(image)]
+            if misnamed:
+                log(f"warning: passed over {len(misnamed)} picture(s) named as videos, such as "
+                    f"{shown_path(misnamed[0])}: they hold a photo, and frames are sampled from videos")
             if not videos:
                 raise RehueError("no videos found", path)
             found += videos

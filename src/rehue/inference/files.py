@@ -268,14 +268,25 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     if stale:
         log(f"note: removed {len(stale)} half-written file(s) that a killed run left, such as {stale[0]}")
     summary = BatchSummary()
-    new_folder = jobs[0].target != output and not os.path.lexists(output)  # made for the outputs
+    made_root = _topmost_missing(output) if jobs[0].target != output else None  # made for the outputs
     try:
         _colour_jobs(jobs, output, colorizer, summary, single=single, overwrite=overwrite, quality=quality,
                      video_options=video_options, progress=progress, log=log)
     finally:
-        if new_folder:
-            _remove_empty_folders(output)
+        if made_root is not None:
+            _remove_empty_folders(made_root)
     return summary
+
+
+def _topmost_missing(folder: Path) -> Path | None:
+    """The outermost of ``folder`` and its parents that does not exist yet (all of them are made for the
+    outputs), or None where ``folder`` exists."""
+    folder = Path(os.path.abspath(folder))
+    if os.path.lexists(folder):
+        return None
+    while not os.path.lexists(folder.parent) and folder.parent != folder:
+        folder = folder.parent
+    return folder
 
 
 def _remove_empty_folders(root: Path) -> None:
