@@ -358,7 +358,7 @@ def cmd_scenes(args) -> int:
     from tqdm import tqdm
 
     from rehue.data.images import check_input_file, check_output_path, head_kind
-    from rehue.video.io import VideoReader
+    from rehue.video.io import VideoReader, upright
     from rehue.video.scenes import SceneDetector
 
     check_input_file(args.video, "a video file")
@@ -383,7 +383,7 @@ def cmd_scenes(args) -> int:
                           dynamic_ncols=True, leave=False):
             times.append(frame.time)
             if args.sheet is not None:  # the detector decides a frame or two late: keep the last few
-                recent[frame.index] = _thumbnail(frame.gray)
+                recent[frame.index] = _thumbnail(upright(frame.gray, reader.rotation))
                 recent.pop(frame.index - 8, None)
             found(detector.push(frame.gray))
     found(detector.flush())

@@ -13,6 +13,12 @@ from tests.conftest import textured_rgb
 from tests.helpers_video import make_clip
 
 
+def cv2_resize(picture, size):
+    import cv2
+
+    return cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
+
+
 def panning_clip(path, seconds, fps, height, width, seed=0, cut_at=None):
     photo = textured_rgb(height + 16, width + int(seconds * fps) + 16, seed=seed)
     other = textured_rgb(height + 16, width + int(seconds * fps) + 16, seed=seed + 50)
@@ -225,3 +231,20 @@ def test_a_picture_named_as_a_video_in_a_folder_is_passed_over_with_a_warning(tm
     err = capsys.readouterr().err
     assert "warning: passed over 1 picture(s) named as videos, such as " in err and "still.mp4" in err
     assert {row["video"] for row in read_frame_manifest(tmp_path / "dataset")} == {"reel.mp4"}
+
+
+def test_a_rotated_films_frames_are_stored_upright(tmp_path):
+    """A phone's portrait film, stored sideways with a display rotation, gives upright training frames:
+    pillarboxed portraits, not letterboxed sideways pictures as before."""
+    from PIL import Image
+
+    shown = textured_rgb(96, 64)  # portrait, as the film is shown
+    stored = np.ascontiguousarray(np.rot90(shown, -1))  # turned 90 degrees counter-clockwise for display
+    clip = make_clip(tmp_path / "phone.mp4", [stored] * 6, fps=6, rotation=90)
+    assert main(["frames", str(clip), "--out", str(tmp_path / "dataset"), "--size", "48", "--no-progress"]) == 0
+    rows = read_frame_manifest(tmp_path / "dataset")
+    frame = np.asarray(Image.open(tmp_path / "dataset" / rows[0]["path"])).astype(int)
+    assert frame[:, :7].max() == 0 and frame[:, -7:].max() == 0, "bars left and right of an upright portrait"
+    assert frame[:3].max() > 0 and frame[-3:].max() > 0
+    expected = cv2_resize(shown, (32, 48)).astype(int)
+    assert np.abs(frame[:, 8:40] - expected).mean() < 8, "the picture the right way up"

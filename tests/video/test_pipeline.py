@@ -12,6 +12,15 @@ from tests.conftest import textured_rgb
 from tests.helpers_video import audio_packets, encode_frames, make_clip, with_drift_check
 
 
+def upright(picture, rotation):
+    """A stored picture as shown: turned ``rotation`` degrees counter-clockwise."""
+    return np.rot90(picture, rotation // 90)
+
+
+def as_stored(picture, rotation):
+    return np.ascontiguousarray(np.rot90(picture, -(rotation // 90)))
+
+
 def two_scene_frames(count_each=12, height=72, width=96):
     """Two shots of different photos, each slowly panning, with a hard cut between them."""
     frames = []
@@ -758,3 +767,45 @@ def test_a_progress_function_hears_every_frame_and_can_cancel_the_job(tmp_path, 
     with pytest.raises(Cancelled):
         colorize_video(clip, tmp_path / "cancelled.mp4", colorizer=colorizer, progress=cancel_at_third)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["clip.mp4", "models", "out.mp4"]
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_a_rotated_film_is_coloured_upright_and_kept_as_stored(tmp_path, tiny_model, rotation):
+    """A phone's portrait film is stored sideways with a display rotation; colour depends on which way is
+    up, so the models see it as it is shown. Before, they saw the stored, sideways picture."""
+    shown = [np.ascontiguousarray(frame[:, :64]) for frame in two_scene_frames(count_each=4, height=96, width=96)]
+    upright_clip = make_clip(tmp_path / "upright.mp4", shown, fps=12)
+    rotated_clip = make_clip(tmp_path / "rotated.mp4", [as_stored(frame, rotation) for frame in shown], fps=12,
+                             rotation=rotation)
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    for clip in (upright_clip, rotated_clip):
+        colorize_video(clip, clip.with_name(f"{clip.stem}-colour.mp4"), colorizer=colorizer,
+                       dependent_model="none", progress=False)
+    with VideoReader(tmp_path / "upright-colour.mp4") as reader:
+        expected = [frame.rgb.astype(int) for frame in reader]
+    with VideoReader(tmp_path / "rotated-colour.mp4") as reader:
+        assert reader.rotation == rotation and (reader.width, reader.height) == (
+            (64, 96) if rotation == 180 else (96, 64)), "kept as stored, with its rotation"
+        got = [upright(frame.rgb, rotation).astype(int) for frame in reader]
+    from rehue.color.lab import rgb_to_lab
+
+    def ab_error(a, b):
+        return np.abs(rgb_to_lab(a.astype(np.uint8))[..., 1:] - rgb_to_lab(b.astype(np.uint8))[..., 1:]).mean()
+
+    errors = [ab_error(a, b) for a, b in zip(got, expected, strict=True)]
+    assert max(errors) < 2.0, f"coloured as the upright film is (a*b* off by {max(errors):.2f})"
+
+
+def test_a_rotated_film_side_by_side_shows_the_gray_left_of_the_colour(tmp_path, tiny_model):
+    shown = [np.ascontiguousarray(frame[:, :64]) for frame in two_scene_frames(count_each=3, height=96, width=96)]
+    clip = make_clip(tmp_path / "portrait.mp4", [as_stored(frame, 270) for frame in shown], fps=12, rotation=270)
+    out = tmp_path / "review.mp4"
+    colorize_video(clip, out, colorizer=Colorizer.load(tiny_model, device="cpu"), dependent_model="none",
+                   side_by_side=True, progress=False)
+    with VideoReader(out) as reader:
+        assert reader.rotation == 270 and (reader.width, reader.height) == (96, 128)
+        frame = upright(next(iter(reader)).rgb, 270).astype(int)
+    assert frame.shape == (96, 128, 3)
+    left, right = frame[:, :60], frame[:, 64:]  # chroma is subsampled across the seam
+    assert np.abs(left - left.mean(axis=2, keepdims=True)).max() <= 3, "the gray input, on the left as shown"
+    assert np.abs(right - right.mean(axis=2, keepdims=True)).mean() > 0.5, "the colour, on the right"

@@ -33,13 +33,14 @@ VIDEO_FRAME_EVERY_S = 0.5  # a training clip's frames: one every half second
 def frames_every(video: Path, every_s: float):
     """The RGB frames of ``video`` a training set samples: its first, then the first at or after each
     further ``every_s`` seconds."""
-    from rehue.video.io import VideoReader
+    from rehue.video.io import VideoReader, upright
 
     next_time = 0.0
     with VideoReader(video) as reader:
+        rotation = reader.rotation
         for frame in reader:
             if frame.time + 1e-6 >= next_time:
-                yield frame.rgb
+                yield upright(frame.rgb, rotation)
                 next_time = frame.time + every_s
 
 

@@ -200,7 +200,7 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
     from tqdm import tqdm
 
     from rehue.inference.colorizer import letterbox
-    from rehue.video.io import VideoReader
+    from rehue.video.io import VideoReader, upright
     from rehue.video.scenes import SceneDetector
 
     detector = SceneDetector(scene_mode)
@@ -216,6 +216,7 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
                 waiting.pop(index)["scene"] = scene
 
     with VideoReader(video) as reader:
+        rotation = reader.rotation  # frames are stored upright, as the film is shown
         bar = tqdm(total=reader.frame_count, desc=video.name, unit="frame", disable=not progress, file=sys.stderr,
                    dynamic_ncols=True, leave=False)
         for frame in reader:
@@ -228,7 +229,7 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
             while next_time <= frame.time + 1e-6:
                 next_time += 1.0 / fps
             rel = Path("frames") / video.stem / f"{len(rows):06d}.png"
-            _save_png(letterbox(frame.rgb, size)[0], staging / rel)
+            _save_png(letterbox(upright(frame.rgb, rotation), size)[0], staging / rel)
             row = {"path": rel.as_posix(), "video": video.name, "time": f"{frame.time:.3f}",
                    "frame_index": frame.index, "scene": scene, "split": split}
             rows.append(row)

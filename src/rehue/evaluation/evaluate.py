@@ -261,7 +261,7 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
             bottom = round((height - bars.top - bars.height) * scale)
             right = round((width - bars.left - bars.width) * scale)
             bars = Box(top, left, size[1] - top - bottom, size[0] - left - right)
-        state = SceneColorizer(colorizer, dependent, bars=bars)
+        state = SceneColorizer(colorizer, dependent, bars=bars, rotation=reader.rotation)
         for frame in tqdm(reader, total=min(reader.frame_count or max_frames, max_frames), unit="frame",
                           disable=not progress, file=sys.stderr, leave=False):
             if frame.index >= max_frames:

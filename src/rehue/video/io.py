@@ -158,6 +158,18 @@ def _normalise_rotation(degrees: float) -> int:
     return int(round(degrees)) % 360
 
 
+def upright(picture: np.ndarray, rotation: int) -> np.ndarray:
+    """A stored picture as its video is displayed: turned ``rotation`` degrees counter-clockwise
+    (``VideoReader.rotation``). The models and a training set see a phone's portrait film upright."""
+    turns = (rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(picture, turns)) if turns else picture
+
+
+def as_stored(picture: np.ndarray, rotation: int) -> np.ndarray:
+    """The inverse of `upright`: a displayed picture turned back to the way its video stores it."""
+    return upright(picture, -rotation)
+
+
 def _unlink_quietly(path: Path) -> None:
     try:
         path.unlink(missing_ok=True)

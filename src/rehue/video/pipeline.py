@@ -43,6 +43,7 @@ from rehue.inference.colorizer import (
     letterbox,
     picture_box,
 )
+from rehue.video.io import as_stored, upright
 
 # a film is checked for colour on its first frame brighter than this mean level, or this frame at the latest
 TINT_CHECK_LEVEL, TINT_CHECK_FRAMES = 24, 250
@@ -267,10 +268,13 @@ class SceneColorizer:
     Without a dependent model no frame waits for another's colours, so with ``model_workers`` > 1 the
     independent model runs on that many frames at once (one single-threaded call per core); a
     ``Decided`` frame's ``ab`` is then a future that ``compose`` waits for. ``close`` ends the workers.
+
+    ``rotation`` is the video's display rotation (``VideoReader.rotation``): frames come in as stored, the
+    models see them upright (colour depends on which way is up), and the colour goes back on as stored.
     """
 
     def __init__(self, independent: Colorizer, dependent: Colorizer | None, scene_mode: str = "robust",
-                 model_workers: int = 1, bars: Box | None = None):
+                 model_workers: int = 1, bars: Box | None = None, rotation: int = 0):
         from rehue.video.scenes import SceneDetector
 
         if independent.dependent:
@@ -279,6 +283,7 @@ class SceneColorizer:
         self.independent, self.dependent = independent, dependent
         self.size = independent.size
         self.bars = bars
+        self.rotation = rotation
         self.detector = SceneDetector(scene_mode)
         self.pending: deque = deque()
         self.prev_ab: np.ndarray | None = None
@@ -299,7 +304,7 @@ class SceneColorizer:
     def letterbox(self, gray: np.ndarray) -> tuple[np.ndarray, Box]:
         """The models' view of ``gray`` (of the picture inside ``bars``, when the video has them); callers
         may compute it ahead (on another thread) for ``push_ab``."""
-        return letterbox(self._inside_bars(gray), self.size)
+        return letterbox(upright(self._inside_bars(gray), self.rotation), self.size)
 
     def _inside_bars(self, gray: np.ndarray) -> np.ndarray:
         if self.bars is None:
@@ -341,7 +346,11 @@ class SceneColorizer:
             raw = self._against_drift(self._predict("dependent_model", self.dependent, small, self.prev_ab), small)
             self.dependent_frames += 1
         self.prev_ab = raw
-        return Decided(payload, gray, _crop_to_box(self.independent.restrain(raw[None], box, small[None])[0], box))
+        return Decided(payload, gray, self._picture_ab(self.independent.restrain(raw[None], box, small[None])[0], box))
+
+    def _picture_ab(self, ab: np.ndarray, box: Box) -> np.ndarray:
+        """The picture's (h, w, 2) a*b* in Lab units, as the video stores it, from the models' canvas."""
+        return as_stored(_crop_to_box(ab, box), self.rotation)
 
     def _against_drift(self, following: np.ndarray, small: np.ndarray) -> np.ndarray:
         """The dependent model's raw a*b* ``following``, eased towards the independent model's where its
@@ -366,7 +375,8 @@ class SceneColorizer:
         return ab
 
     def _independent_ab(self, small: np.ndarray, box: Box) -> np.ndarray:
-        return _crop_to_box(self._predict("independent_model", self.independent, small, restrain=True, box=box), box)
+        return self._picture_ab(self._predict("independent_model", self.independent, small, restrain=True, box=box),
+                                box)
 
     def compose(self, decided: Decided) -> tuple[object, np.ndarray]:
         """(payload, colour RGB at full resolution) for a frame from ``push_ab``/``flush_ab``."""
@@ -565,12 +575,16 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
             if bars is not None:
                 log(f"{source}: bars around the picture; colouring the {bars.width}x{bars.height} picture inside "
                     "them and leaving the bars gray (--borders model to colour everything)")
+        rotation = reader.rotation
         state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),
-                               bars=bars)
-        width = reader.width * (2 if side_by_side else 1)
+                               bars=bars, rotation=rotation)
+        # side by side as displayed: a portrait film's gray goes left of its colour, not above it
+        sideways = side_by_side and rotation % 180
+        width = reader.width * (2 if side_by_side and not sideways else 1)
+        height = reader.height * (2 if sideways else 1)
         deep = codec == "ffv1" and reader.bits_per_sample > 8
-        with VideoWriter.like(reader, target, width=width, crf=crf, preset=preset, codec=codec, deep=deep,
-                              comment=video_provenance(colorizer, dependent), overwrite=overwrite) as writer:
+        with VideoWriter.like(reader, target, width=width, height=height, crf=crf, preset=preset, codec=codec,
+                              deep=deep, comment=video_provenance(colorizer, dependent), overwrite=overwrite) as writer:
             _warn_of_what_is_lost(reader, writer)
             bar = _progress_bar(progress, reader.frame_count, source.name)
 
@@ -594,7 +608,9 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
             def encode(item):
                 (pts, gray), rgb = item
                 if side_by_side:
-                    rgb = np.concatenate([np.repeat(gray[..., None], 3, axis=2), rgb], axis=1)
+                    shown_gray = np.repeat(gray[..., None], 3, axis=2)
+                    rgb = as_stored(np.concatenate([upright(shown_gray, rotation), upright(rgb, rotation)], axis=1),
+                                    rotation)
                 tick = time.perf_counter()
                 writer.write(rgb, pts)
                 state.timer.add("encode", time.perf_counter() - tick)
