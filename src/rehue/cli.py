@@ -175,7 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder (default %(default)s)")
     p.add_argument("--full-res", action="store_true", help="score at full resolution, not the working size")
     p.add_argument("--fit", default=None, help="photos scored with --full-res: " + FIT_HELP)
-    p.add_argument("--limit", type=int, default=0, help="at most this many images (default 0: all)")
+    p.add_argument("--limit", type=int, default=0,
+                   help="at most this many photos and videos, photos first; a video counts once, for up to "
+                   "--video-frames frames (default 0: all)")
     p.add_argument("--video-frames", type=int, default=300, help="frames per video (default %(default)s)")
     p.add_argument("--chroma", type=float, default=None,
                    help="colour strength to score, as for colorize (default: the model's own)")

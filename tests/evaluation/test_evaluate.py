@@ -316,3 +316,36 @@ def test_runs_are_named_by_their_folders_in_a_report():
     assert _row_name("runs/reel7/model.safetensors") == "reel7/model"
     assert _row_name("models/tiny-independent.safetensors") == "tiny-independent"
     assert _row_name("default") == "rehue (shipped)"
+
+
+def test_black_frames_of_a_colour_clip_are_not_scored(tmp_path, tiny_model):
+    """Before, a fade to black scored 100 dB (the cap) for the gray answer on its black frames, which
+    lifted the gray mean of the probe's 120-frame clip from 17.25 to 17.94 dB."""
+    photo = textured_rgb(60, 100, seed=4)
+    frames = [np.ascontiguousarray(photo[:, i : i + 64]) for i in range(8)] + [np.zeros((60, 64, 3), np.uint8)] * 3
+    clip = make_clip(tmp_path / "fade.mp4", frames, fps=10)
+    messages = []
+    result = evaluate(tiny_model, [clip], tmp_path / "r", dependent_model="none", progress=False,
+                      log=messages.append)
+    stats = result.extra["video fade.mp4"]
+    assert stats["frames"] == 11 and stats["frames_without_colour"] == 3
+    assert [len(rows) for rows in result.table.rows.values()] == [8, 8]
+    assert max(metrics.psnr for metrics in result.table.rows["gray baseline"]) < 60
+    assert f"note: {clip}: 3 of its 11 frames have no colour (black, a fade, a title card), such as frame 8; " \
+           "they are not scored" in messages
+    assert "3 frames without colour (black, a fade) not scored" in result.paths["markdown"].read_text()
+
+
+def test_the_limit_counts_photos_then_clips(tmp_path, photo_folder, tiny_model):
+    """Before, ``--limit`` cut the photos only, and every clip's frames came on top ("at most this many
+    images": a report of 123 for ``--limit 3``)."""
+    photo = textured_rgb(60, 100, seed=4)
+    clip = make_clip(tmp_path / "v.mp4", [np.ascontiguousarray(photo[:, i : i + 64]) for i in range(6)], fps=10)
+    photos = sorted(photo_folder.iterdir())
+    assert len(photos) >= 2
+    only_photos = evaluate(tiny_model, [photo_folder, clip], tmp_path / "r1", dependent_model="none",
+                           progress=False, limit=2)
+    assert only_photos.extra["images"] == 2 and not any(key.startswith("video") for key in only_photos.extra)
+    with_clip = evaluate(tiny_model, [*photos[:1], clip], tmp_path / "r2", dependent_model="none", progress=False,
+                         limit=2)
+    assert with_clip.extra["images"] == 1 + 6 and "video v.mp4" in with_clip.extra

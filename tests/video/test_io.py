@@ -184,7 +184,8 @@ def test_writer_spaces_frames_by_fps_without_pts(tmp_path):
     assert [t for _, t, _ in read_all(out)] == pytest.approx([i / 12 for i in range(6)], abs=1e-3)
 
 
-def test_odd_size_is_padded_for_h264_by_repeating_the_edge(tmp_path):
+def test_odd_size_is_padded_for_h264_by_repeating_the_edge(tmp_path, caplog):
+    """The players' H.264 (4:2:0) needs even sides; the larger size is said (before: without a word)."""
     rgb = np.zeros((49, 65, 3), np.uint8)
     rgb[:, -1] = 200
     rgb[-1, :] = 120
@@ -198,6 +199,8 @@ def test_odd_size_is_padded_for_h264_by_repeating_the_edge(tmp_path):
         gray = next(iter(reader)).gray.astype(int)
     assert np.abs(gray[:-1, -1] - gray[:-1, -2]).max() <= 3
     assert np.abs(gray[-1, :-2] - gray[-2, :-2]).max() <= 3
+    assert f"{out}: 65x49 has an odd side, and H.264 needs even ones: written as 66x50, the edge pixels repeated; " \
+           "write .webm, or .mkv with --codec ffv1, to keep 65x49" in caplog.text
 
 
 def test_odd_size_is_kept_exactly_in_webm(tmp_path):

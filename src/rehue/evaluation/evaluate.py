@@ -119,8 +119,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if rival_name == name:
         rival_name += " (against)"
     images, videos, clips = _image_sources(inputs)
-    if limit:
+    if limit:  # files, photos first: a clip counts once, for up to ``video_frames`` frames
         images = images[:limit]
+        videos = videos[:limit - len(images)]
     if not images and not videos:
         from rehue.data.cifar import is_cifar_dir
 
@@ -235,16 +236,18 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     colorizer = colorizer.for_video()
     dependent = load_dependent(dependent_model, colorizer, log)
     stability_out, stability_truth = TemporalStability(), TemporalStability()
-    errors, coloured, rows, first = [], False, [], []
+    errors, rows, first, uncoloured = [], [], [], []
 
     def score(done):
-        nonlocal coloured
         for truth, rgb in done:
-            coloured = coloured or has_colour(truth)
             gray = gray_baseline(truth)
-            rows.append((name, evaluate_pair(rgb, truth, video)))
-            if with_gray:
-                rows.append((GRAY_BASELINE, evaluate_pair(gray, truth, video)))
+            # a black frame of a fade, a title card: the gray answer would score it perfectly (100 dB)
+            if has_colour(truth):
+                rows.append((name, evaluate_pair(rgb, truth, video)))
+                if with_gray:
+                    rows.append((GRAY_BASELINE, evaluate_pair(gray, truth, video)))
+            else:
+                uncoloured.append(len(errors))
             stability_out.update(rgb)
             stability_truth.update(truth)
             errors.append(float(np.abs(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(truth)[..., 1:]).mean()))
@@ -272,16 +275,19 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
             score(state.push(rgb_to_gray(truth), truth))
         score(state.flush())
         state.close()
-    if with_gray and not coloured:
+    if with_gray and not rows:
         log(f"warning: skipping {shown_path(video)}: has no colour to score against (evaluate needs colour ground "
             "truth; colour a gray film with `rehue colorize`)")
         return None
+    if with_gray and uncoloured:
+        log(f"note: {shown_path(video)}: {len(uncoloured)} of its {len(errors)} frames have no colour (black, a "
+            f"fade, a title card), such as frame {uncoloured[0]}; they are not scored")
     for row, metrics in rows:
         table.add(row, metrics, video)
     if len(grid) < 8:
         grid.extend(first)
     return {"model": colorizer.name, "dependent_model": None if dependent is None else dependent.name,
-            "frames": len(errors), "scene_starts": state.scene_starts,
+            "frames": len(errors), "frames_without_colour": len(uncoloured), "scene_starts": state.scene_starts,
             "eased_against_drift": state.eased_frames,
             "bars": None if bars is None else [bars.top, bars.left, bars.height, bars.width],
             "temporal_stability_output": stability_out.mean(), "temporal_stability_truth": stability_truth.mean(),

@@ -181,6 +181,8 @@ def clip_summary(stats: dict) -> str:
         pair += f" at scene starts, {stats['dependent_model']} within scenes"
     parts = [f"{len(errors)} frames, {len(stats.get('scene_starts') or []) + 1 if errors else 0} scene(s), "
              f"coloured by {pair}"]
+    if stats.get("frames_without_colour"):
+        parts.append(f"{stats['frames_without_colour']} frames without colour (black, a fade) not scored")
     if stats.get("eased_against_drift"):
         parts.append(f"{stats['eased_against_drift']} frames eased against drift")
     if stats.get("bars"):

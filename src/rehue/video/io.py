@@ -1125,6 +1125,10 @@ class VideoWriter:
         self.encoded_width = self.width + (self.width % 2 if pad else 0)
         self.encoded_height = self.height + (self.height % 2 if pad else 0)
         stream.width, stream.height = self.encoded_width, self.encoded_height
+        if (self.encoded_width, self.encoded_height) != (self.width, self.height):
+            log.warning("%s: %dx%d has an odd side, and H.264 needs even ones: written as %dx%d, the edge pixels "
+                        "repeated; write .webm, or .mkv with --codec ffv1, to keep %dx%d", self.path, self.width,
+                        self.height, self.encoded_width, self.encoded_height, self.width, self.height)
         if name == "ffv1":
             self.pixel_format = LOSSLESS_DEEP_PIXEL_FORMAT if self.deep else LOSSLESS_PIXEL_FORMAT
         else:
