@@ -173,6 +173,24 @@ def test_robust_finds_one_change_inside_a_dissolve():
     assert start <= changes[0] <= start + length
 
 
+@pytest.mark.parametrize("length", [8, 12, 16])
+@pytest.mark.parametrize("speed", [1, 2])
+def test_robust_finds_one_change_inside_a_dissolve_between_two_panning_shots(length, speed):
+    """Each shot moves between the frames that the dissolve test compares, so the middle one is a mix of
+    the ends only once they are aligned onto it. Before, none of these was found (probe 15: "scenes": 1
+    for every panning cross-fade of 10-24 frames)."""
+    start = 15
+    first, second = pan(speed, start + length, seed=40), pan(speed, length + 15, seed=41)
+    weights = [(step + 1) / (length + 1) for step in range(length)]
+    mixed = [
+        np.round((1 - weight) * first[start + step] + weight * second[step]).astype(np.uint8)
+        for step, weight in enumerate(weights)
+    ]
+    changes = detect_scenes(first[:start] + mixed + second[length:])
+    assert len(changes) == 1
+    assert start <= changes[0] <= start + length + 3
+
+
 def test_thresholds_are_configurable_both_ways():
     frames = cut_sequence()
     assert detect_scenes(frames, mode="robust", cut_score=5.0) == []

@@ -195,6 +195,15 @@ class _Frame:
         self.windowed = self.normalized * window
 
 
+class _Part:
+    """A region of normalised frames, renormalised, for `RobustEngine.mixture`."""
+
+    __slots__ = ("normalized",)
+
+    def __init__(self, picture: np.ndarray):
+        self.normalized = (picture - picture.mean()) / max(float(picture.std()), MIN_STD)
+
+
 class RobustEngine:
     """Motion-compensated, flash-, fade- and dissolve-aware detector; decides ``lookahead`` frames late.
 
@@ -257,6 +266,27 @@ class RobustEngine:
         share_second = (with_second - cross * with_first) / determinant
         return share_first, share_second, 1.0 - share_first * with_first - share_second * with_second
 
+    def aligned_mixture(self, start: _Frame, middle: _Frame, end: _Frame) -> tuple[float, float, float]:
+        """`mixture` with each end first moved onto the middle frame by the global shift that phase
+        correlation finds between them, over the part of the frame that all three share: in a dissolve
+        between two moving shots, each shot has moved between the three frames."""
+        import cv2
+
+        size = self.thresholds.working_size
+        moved, margin = [], 0.0
+        for frame in (start, end):
+            (shift_x, shift_y), _ = cv2.phaseCorrelate(middle.windowed, frame.windowed)
+            if not (abs(shift_x) < size / 4 and abs(shift_y) < size / 4):
+                return NOT_A_MIXTURE
+            margin = max(margin, abs(shift_x), abs(shift_y))
+            onto_middle = np.float32([[1, 0, shift_x], [0, 1, shift_y]])
+            moved.append(cv2.warpAffine(frame.normalized, onto_middle, (size, size),
+                                        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                        borderMode=cv2.BORDER_REPLICATE))
+        inner = slice(int(np.ceil(margin)) + 1, size - int(np.ceil(margin)) - 1)
+        parts = [_Part(picture[inner, inner]) for picture in (moved[0], middle.normalized, moved[1])]
+        return self.mixture(*parts)
+
     def _frame(self, index: int) -> _Frame | None:
         offset = index - (self._count - len(self._frames))
         return self._frames[offset] if 0 <= offset < len(self._frames) else None
@@ -274,13 +304,20 @@ class RobustEngine:
         start, middle = self._frame(frame.index - window), self._frame(frame.index - window // 2)
         if start is None or middle is None or start.blank or middle.blank:
             return False
-        share_start, share_end, unexplained = self.mixture(start, middle, frame)
-        return (
-            unexplained < settings.dissolve_residual
-            and min(share_start, share_end) > settings.dissolve_share
-            and share_start + share_end > 1.0 + settings.dissolve_dip
-            and self.difference(start, frame) > settings.dissolve_score
-        )
+
+        def mixed(fit) -> bool:
+            share_start, share_end, unexplained = fit
+            return (
+                unexplained < settings.dissolve_residual
+                and min(share_start, share_end) > settings.dissolve_share
+                and share_start + share_end > 1.0 + settings.dissolve_dip
+            )
+
+        if mixed(self.mixture(start, middle, frame)):
+            return self.difference(start, frame) > settings.dissolve_score
+        # most frames end here: within a shot the two ends match once aligned, and aligning costs two more
+        return self.difference(start, frame) > settings.dissolve_score and mixed(
+            self.aligned_mixture(start, middle, frame))
 
     def _is_cut(self, reference: _Frame, frame: _Frame) -> bool | None:
         """True for a cut, None for a transient frame (a flash) to skip, False otherwise."""
