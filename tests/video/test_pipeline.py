@@ -769,8 +769,9 @@ def test_a_progress_function_hears_every_frame_and_can_cancel_the_job(tmp_path, 
     assert sorted(path.name for path in tmp_path.iterdir()) == ["clip.mp4", "models", "out.mp4"]
 
 
-@pytest.mark.parametrize("rotation", [90, 180, 270])
-def test_a_rotated_film_is_coloured_upright_and_kept_as_stored(tmp_path, tiny_model, rotation):
+@pytest.mark.parametrize("rotation, with_dependent", [(90, False), (180, False), (270, False), (270, True)])
+def test_a_rotated_film_is_coloured_upright_and_kept_as_stored(tmp_path, tiny_model, tiny_dependent_model, rotation,
+                                                                with_dependent):
     """A phone's portrait film is stored sideways with a display rotation; colour depends on which way is
     up, so the models see it as it is shown. Before, they saw the stored, sideways picture."""
     shown = [np.ascontiguousarray(frame[:, :64]) for frame in two_scene_frames(count_each=4, height=96, width=96)]
@@ -780,7 +781,7 @@ def test_a_rotated_film_is_coloured_upright_and_kept_as_stored(tmp_path, tiny_mo
     colorizer = Colorizer.load(tiny_model, device="cpu")
     for clip in (upright_clip, rotated_clip):
         colorize_video(clip, clip.with_name(f"{clip.stem}-colour.mp4"), colorizer=colorizer,
-                       dependent_model="none", progress=False)
+                       dependent_model=str(tiny_dependent_model) if with_dependent else "none", progress=False)
     with VideoReader(tmp_path / "upright-colour.mp4") as reader:
         expected = [frame.rgb.astype(int) for frame in reader]
     with VideoReader(tmp_path / "rotated-colour.mp4") as reader:
