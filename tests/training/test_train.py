@@ -467,6 +467,20 @@ def test_independent_feed_needs_an_independent_init_and_changes_the_run(tmp_path
     assert any(not torch.equal(weights[0.0][k], weights[1.0][k]) for k in weights[0.0])
 
 
+def test_a_resumed_run_fed_by_an_independent_model_ends_as_an_uninterrupted_one(tmp_path, photo_folder):
+    """Before, the feeding model was built after the RNG was put back on resume, and its layers' random
+    initial weights shifted every later draw: the resumed run trained another model (probe 16)."""
+    train(tiny_config(photo_folder, tmp_path / "ind", epochs=1), progress=False)
+    init = str(tmp_path / "ind" / "model.safetensors")
+    settings = dict(in_channels=3, init=init, independent_feed=0.5)
+    whole = train(tiny_config(photo_folder, tmp_path / "whole", epochs=2, **settings), progress=False)
+    train(tiny_config(photo_folder, tmp_path / "parts", epochs=1, **settings), progress=False)
+    resumed = train(tiny_config(photo_folder, tmp_path / "parts", epochs=2, **settings), resume=True,
+                    progress=False)
+    for key, value in whole.generator.state_dict().items():
+        assert torch.equal(value, resumed.generator.state_dict()[key]), key
+
+
 def test_self_feed_steps_roll_the_model_out_on_its_own_colours():
     """With self_feed_steps k the previous a*b* is the model applied 1..k times, each time to its own output."""
     from rehue.training.loop import _previous_as_in_a_video

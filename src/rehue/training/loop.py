@@ -436,11 +436,12 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             opt_g.load_state_dict(state["opt_g"])
             opt_d.load_state_dict(state["opt_d"])
             start_epoch, step, history = state["epoch"], state["step"], list(state["history"])
-            torch.set_rng_state(state["torch_rng"][rank % len(state["torch_rng"])])
             restraint = dict(state.get("restraint", {}))
         elif config.init:
             restraint = _load_init_weights(generator, config.init, config, log)
         independent = _feeding_model(config, device) if config.independent_feed > 0 else None
+        if state is not None:  # after making the feeding model, whose layers draw from the RNG as they are built
+            torch.set_rng_state(state["torch_rng"][rank % len(state["torch_rng"])])
         average = WeightAverage(generator, config.ema) if config.ema > 0 else None
         if average is not None and state is not None and "ema_generator" in state:
             average.load_state_dict(state["ema_generator"])
