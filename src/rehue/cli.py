@@ -54,7 +54,8 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--no-amp", action="store_true", help="no bfloat16 autocast on CUDA")
     p.add_argument("--workers", type=int, default=d.workers, help="data loader processes")
     p.add_argument("--val-images", type=int, default=d.val_images,
-                   help="validation images scored every epoch (default %(default)s)")
+                   help="validation images scored every epoch, spread evenly over the held-out photos or "
+                   "frames (default %(default)s)")
     p.add_argument("--init", default=d.init, help="start the generator from this model (fine-tuning): a shipped "
                    "model's name or a .safetensors path; its architecture, size and width are the run's unless given")
     p.add_argument("--ema", type=float, default=d.ema,

@@ -248,3 +248,29 @@ def test_a_rotated_films_frames_are_stored_upright(tmp_path):
     assert frame[:3].max() > 0 and frame[-3:].max() > 0
     expected = cv2_resize(shown, (32, 48)).astype(int)
     assert np.abs(frame[:, 8:40] - expected).mean() < 8, "the picture the right way up"
+
+
+def test_validation_scores_frames_of_every_test_video_not_the_first_ones(tmp_path, monkeypatch):
+    """Before, ``--val-images N`` scored the first N test frames, which come video by video: one video's
+    (probe 16: the log's gray PSNR was its first test video's alone). Grid search's ``eval_images`` too."""
+    import rehue.training.loop as loop
+    from rehue.training.grid import _validation
+
+    clips = [panning_clip(tmp_path / f"v{i}.mp4", 1, 12, 48, 64, seed=i) for i in range(3)]
+    out = tmp_path / "frames"
+    extract_frames(clips, out, fps=6, size=32, test_videos=["v1.mp4", "v2.mp4"], progress=False)
+    test_clips = [row["video"] for row in read_frame_manifest(out) if row["split"] == "test"]
+    assert test_clips[:4] == ["v1.mp4"] * 4
+    seen = []
+    scored = loop.validate
+
+    def spy(generator, loader, device, max_images):
+        seen.append([test_clips[index] for index in loader.dataset.indices])
+        return scored(generator, loader, device, max_images)
+
+    monkeypatch.setattr(loop, "validate", spy)
+    train(TrainConfig(data=str(out), out=str(tmp_path / "run"), size=32, width=4, batch_size=4, epochs=1,
+                      steps_per_epoch=1, val_images=4, device="cpu"), progress=False)
+    assert len(seen[0]) == 4 and set(seen[0]) == {"v1.mp4", "v2.mp4"}
+    config = TrainConfig(data=str(out), size=32)
+    assert set(_validation(config, 4, log=lambda message: None).sources) == {"v1.mp4", "v2.mp4"}

@@ -342,6 +342,15 @@ class FramePairDataset(Dataset):
         return pair_item(self.frames[prev_i], self.frames[cur_i], rng)
 
 
+def spread_indices(length: int, count: int) -> list[int]:
+    """``count`` indices spread evenly over ``range(length)``; all of them where ``count`` is 0 or at least
+    ``length``. A frame dataset's validation frames come video by video, and a demo set's held-out photos
+    set by set: the first ``count`` would be one video's, or one set's."""
+    if not count or count >= length:
+        return list(range(length))
+    return np.linspace(0, length - 1, count).round().astype(int).tolist()
+
+
 def read_frame_manifest(root: Path) -> list[dict]:
     manifest = Path(root) / "manifest.csv"
     with open(manifest, newline="", encoding="utf-8", errors="surrogateescape") as fh:  # names not UTF-8 kept

@@ -334,26 +334,23 @@ class _Validation:
 def _validation(config: TrainConfig, limit: int, log) -> _Validation:
     """The validation split of ``build_datasets`` with the runs' own seed, at most ``limit`` images."""
     import numpy as np
-    from torch.utils.data import DataLoader
+    from torch.utils.data import DataLoader, Subset
 
-    from rehue.data.datasets import build_datasets
+    from rehue.data.datasets import build_datasets, spread_indices
     from rehue.evaluation.metrics import gray_baseline
     from rehue.training.loop import lab_batch_to_rgb
 
     _, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
                                 val_fraction=config.val_fraction, seed=config.seed, log=log)
     validation = _Validation([], [], [])
+    chosen = spread_indices(len(val_set), limit)
     if getattr(val_set, "sources", None) is not None:
-        validation.sources = val_set.sources[: limit or None]
-    for batch in DataLoader(val_set, batch_size=EVAL_BATCH, shuffle=False):
-        if limit:
-            batch = {key: value[: limit - validation.count] for key, value in batch.items()}
+        validation.sources = [val_set.sources[index] for index in chosen]
+    for batch in DataLoader(Subset(val_set, chosen), batch_size=EVAL_BATCH, shuffle=False):
         truths = lab_batch_to_rgb(batch["lightness"], batch["ab"])
         validation.batches.append(batch)
         validation.truths.append(truths)
         validation.grays.append(np.stack([gray_baseline(truth) for truth in truths]))
-        if limit and validation.count >= limit:
-            break
     if not validation.count:
         raise RehueError("the validation set is empty", config.data)
     return validation

@@ -365,9 +365,9 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
     import torch
     import torch.distributed as dist
     from torch import nn
-    from torch.utils.data import DataLoader, DistributedSampler
+    from torch.utils.data import DataLoader, DistributedSampler, Subset
 
-    from rehue.data.datasets import build_datasets
+    from rehue.data.datasets import build_datasets, spread_indices
     from rehue.evaluation.report import sample_grid
     from rehue.models.io import ModelCard, atomic_write_bytes, save_model
     from rehue.models.registry import create_model
@@ -461,7 +461,8 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                             num_workers=config.workers, drop_last=len(train_set) >= config.batch_size * world,
                             worker_init_fn=_worker_init if config.workers else None,
                             persistent_workers=False, pin_memory=device.startswith("cuda"))
-        val_loader = DataLoader(val_set, batch_size=min(64, config.batch_size), shuffle=False)
+        val_loader = DataLoader(Subset(val_set, spread_indices(len(val_set), config.val_images)),
+                                batch_size=min(64, config.batch_size), shuffle=False)
         bce = nn.BCEWithLogitsLoss()
         l1 = nn.L1Loss()
         classes = getattr(generator, "predicts_classes", False)  # cross-entropy to the truth's a*b* bins, not L1
