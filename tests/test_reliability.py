@@ -1076,3 +1076,35 @@ def test_a_report_another_run_wrote_meanwhile_is_kept_without_overwrite(tmp_path
     assert_one_line_error(capsys.readouterr().err, out, "holds a report that another run wrote meanwhile")
     assert [p.name for p in out.iterdir()] == ["metrics.json"]
     assert (out / "metrics.json").read_text() == "the other run's"
+
+
+def test_pictures_and_films_rehue_coloured_are_no_truth_to_train_on_or_score(tmp_path, tiny_model, capsys):
+    """Before, `train` learned from rehue's own outputs as if they were colour originals, `evaluate` scored
+    against them and `frames` sampled a coloured film (probe 16: a model's output in the validation split
+    while its original was in training)."""
+    photos = two_colour_photos(tmp_path / "photos")
+    assert run("colorize", photos / "0.png", "-o", photos / "0-colour.png", "--model", tiny_model) == 0
+    films = tmp_path / "films"
+    films.mkdir()
+    for i in range(2):
+        make_clip(films / f"reel{i}.mp4", textured_frames(8, 48, 64, seed=i), fps=8)
+    assert run("colorize", films / "reel0.mp4", "-o", films / "reel0-colour.mp4", "--model", tiny_model,
+               "--dependent-model", "none", "--no-progress") == 0
+    capsys.readouterr()
+
+    assert run("train", photos, "--out", tmp_path / "run", "--size", "32", "--width", "4", "--batch-size", "2",
+               "--epochs", "1", "--steps-per-epoch", "1", "--no-progress") == 0
+    said = capsys.readouterr().err
+    assert "warning: skipping 1 picture(s) that rehue coloured, such as " in said and "0-colour.png" in said
+    assert run("evaluate", photos, "--out", tmp_path / "report", "--model", tiny_model, "--no-progress") == 0
+    said = capsys.readouterr().err
+    assert f"warning: skipping {photos / '0-colour.png'}: rehue coloured it" in said
+    report = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    assert sorted(image["source"] for image in report["rows"]["gray baseline"]["images"]) == [
+        str(photos / "0.png"), str(photos / "1.png")]
+    assert run("frames", films, "--out", tmp_path / "dataset", "--size", "32", "--no-progress") == 0
+    said = capsys.readouterr().err
+    assert f"warning: skipping {films / 'reel0-colour.mp4'}: rehue coloured it" in said
+    from rehue.data.datasets import read_frame_manifest
+
+    assert {row["video"] for row in read_frame_manifest(tmp_path / "dataset")} == {"reel0.mp4", "reel1.mp4"}

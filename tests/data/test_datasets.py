@@ -276,3 +276,21 @@ def test_gray_training_photos_are_named_and_a_folder_of_them_is_refused(photo_fo
         path.unlink()
     with pytest.raises(RehueError, match="all 2 photos are gray: there is no colour to learn from"):
         build_datasets(photo_folder, 32, log=messages.append)
+
+
+def test_sampling_weights_stay_with_their_photos_when_one_is_skipped(tmp_path):
+    """Before, a skipped photo left the weights one place out of step with the photos after it."""
+    from PIL import Image
+
+    from rehue.data.datasets import ImageFolderDataset
+
+    names = ["a.png", "bad.png", "b.png"]
+    for i, name in enumerate(names):
+        if name == "bad.png":
+            (tmp_path / name).write_bytes(b"not a picture")
+        else:
+            Image.fromarray(textured_rgb(40, 40, seed=i)).save(tmp_path / name)
+    dataset = ImageFolderDataset(tmp_path, 32, files=[tmp_path / name for name in names], weights=[1.0, 5.0, 2.0],
+                                 log=lambda message: None)
+    assert [path.name for path in dataset.paths] == ["a.png", "b.png"]
+    assert dataset.weights.tolist() == [1.0, 2.0]

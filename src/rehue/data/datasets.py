@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import Dataset
 
 from rehue.color.lab import normalize_ab, normalize_lightness, rgb_to_lab
-from rehue.errors import RehueError
+from rehue.errors import RehueError, shown_path
 
 # Training crops of a photo are squares of this share of its short side, up to all of it. The shipped
 # independent model uses 0.7: closer to the whole pictures it colours (docs/model-card.md).
@@ -116,25 +116,37 @@ class ImageFolderDataset(Dataset):
         self.size, self.train, self.pairs = size, train, pairs
         self.cache_side = cache_side or max(2 * size, 160)
         paths = list(files) if files is not None else list(iter_image_files(Path(root)))
-        self.images, self.paths, skipped = [], [], 0
-        for path in tqdm(paths, unit="photo", desc="reading the photos", disable=not progress, file=sys.stderr,
-                         dynamic_ncols=True, leave=False):  # a big folder of large scans takes minutes
+        self.images, self.paths, skipped, coloured, kept = [], [], 0, [], []
+        reading = tqdm(paths, unit="photo", desc="reading the photos", disable=not progress, file=sys.stderr,
+                       dynamic_ncols=True, leave=False)  # a big folder of large scans takes minutes
+        for number, path in enumerate(reading):
             try:
-                rgb = load_image(path).rgb
+                loaded = load_image(path)
             except RehueError as exc:
                 log(f"warning: skipping {exc}")
                 skipped += 1
                 continue
-            self.images.append(self._downscale(rgb))
+            if loaded.coloured_by_rehue:
+                coloured.append(path)
+                continue
+            self.images.append(self._downscale(loaded.rgb))
             self.paths.append(Path(path))
+            kept.append(number)
         if skipped:
             log(f"{skipped} of {len(paths)} files skipped as unreadable")
+        if coloured:
+            log(f"warning: skipping {len(coloured)} picture(s) that rehue coloured, such as {shown_path(coloured[0])}: "
+                "their colours are a model's guess, not a truth to learn from")
+        if not self.images and coloured:
+            raise RehueError("every picture here was coloured by rehue: their colours are a model's guess, not a "
+                             "truth to learn from (train needs the colour originals)", root)
         if not self.images:
             from rehue.data.cifar import cifar_form_hint
 
             hint = cifar_form_hint(root) if root is not None else None
             raise RehueError("no readable images found" + (f"; {hint}" if hint else ""), root)
-        self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
+        self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)[kept]  # of those read
+        self.log = log
         self.stamps = [self._load_stamp(p, log) for p in stamps]
         self.stamps = [s for s in self.stamps if s is not None]
         self.stamp_share, self.studio_share, self.colour_jitter = stamp_share, studio_share, colour_jitter
@@ -186,7 +198,15 @@ class ImageFolderDataset(Dataset):
 
     def add_video_frames(self, video: Path, every_s: float, weight: float) -> int:
         """Add frames sampled every ``every_s`` seconds of a training video; together they weigh ``weight``
-        in sampling (a clip counts like a few photos, however long it is)."""
+        in sampling (a clip counts like a few photos, however long it is). A film rehue coloured adds none."""
+        from rehue.data.images import coloured_by_rehue
+        from rehue.video.io import VideoReader
+
+        with VideoReader(video) as reader:
+            if coloured_by_rehue(reader.metadata.get("comment")):
+                self.log(f"warning: skipping {shown_path(video)}: rehue coloured it, so its colours are a model's "
+                         "guess, not a truth to learn from")
+                return 0
         frames = [self._downscale(rgb) for rgb in frames_every(video, every_s)]
         self.images += frames
         self.paths += [Path(f"{video}#{i}") for i in range(len(frames))]

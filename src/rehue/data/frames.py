@@ -171,13 +171,17 @@ def _video_files(inputs, log) -> list[Path]:
 def _readable_videos(videos: list[Path], log) -> list[Path]:
     """The videos whose first frame decodes. Among several, an unreadable one is skipped with a warning, as
     `rehue train` skips an unreadable photo, and the test split is drawn among the rest; a lone one is the
-    error."""
+    error. So is a film rehue coloured (its comment says so): its colours are no truth to learn."""
+    from rehue.data.images import coloured_by_rehue
     from rehue.video.io import VideoReader
 
     readable = []
     for video in videos:
         try:
             with VideoReader(video) as reader:
+                if coloured_by_rehue(reader.metadata.get("comment")):
+                    raise RehueError("rehue coloured it, so its colours are a model's guess, not a truth to learn "
+                                     "from", video)
                 next(iter(reader), None)
         except RehueError as error:
             if len(videos) == 1:
@@ -186,7 +190,7 @@ def _readable_videos(videos: list[Path], log) -> list[Path]:
             continue
         readable.append(video)
     if len(readable) < len(videos):
-        log(f"{len(videos) - len(readable)} of {len(videos)} videos skipped as unreadable")
+        log(f"{len(videos) - len(readable)} of {len(videos)} videos skipped (unreadable, or coloured by rehue)")
     if not readable:
         raise RehueError(f"none of the {len(videos)} videos could be read")
     return readable

@@ -63,6 +63,19 @@ class LoadedImage:
     frames: int = 1  # pages of a multi-page TIFF, frames of an animation: only the first is read
     xmp: bytes | None = None  # the XMP packet (captions, credits, keywords), kept in the output
     text: dict[str, str] | None = None  # a PNG's text chunks (Title, Author, Description, ...)
+    software: str | None = None  # the EXIF Software tag: which program made the file (rehue, for its outputs)
+
+    @property
+    def coloured_by_rehue(self) -> bool:
+        """Whether rehue coloured this picture: its colours are a model's guess, not a truth to learn from
+        or to score against."""
+        return coloured_by_rehue(self.software)
+
+
+def coloured_by_rehue(provenance: str | None) -> bool:
+    """Whether a picture's Software tag or a film's comment says rehue coloured it (``Colorizer.provenance``:
+    "rehue 0.1.0, colorized with ..."; a film's own comment may come before it)."""
+    return bool(provenance) and re.search(r"(^|; )rehue [^,;]*, colorized with ", str(provenance)) is not None
 
 
 # not .mod (JVC camcorders'): Go modules and music trackers use it too
@@ -246,6 +259,7 @@ def load_image(source) -> LoadedImage:
             if loaded is None:
                 image.load()  # a PNG's text and EXIF may follow its pixels
             exif = _kept_exif(image)  # a turned copy of a TIFF would have lost its tags
+            software = image.getexif().get(SOFTWARE)
             dpi = _dpi(image.info.get("dpi"))
             xmp, text = upright_xmp(_xmp(image)), _png_text(image)
             if loaded is None:
@@ -256,6 +270,7 @@ def load_image(source) -> LoadedImage:
                 if deep_rgb:
                     _add_deep_rgb(loaded, data, orientation, deep_gray_of)
             loaded.dpi, loaded.exif, loaded.frames, loaded.xmp, loaded.text = dpi, exif, frames, xmp, text
+            loaded.software = str(software) if software else None
             return loaded
     except RehueError:
         raise

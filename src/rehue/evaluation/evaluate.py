@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.data.images import has_colour
+from rehue.data.images import coloured_by_rehue, has_colour
 from rehue.errors import RehueError, UsageError, shown_path
 from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, TemporalStability, evaluate_pair, gray_baseline
 
@@ -133,10 +133,17 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     grid, gray_truths = [], 0
     for path in tqdm(images, unit="image", disable=not progress or not images, file=sys.stderr, leave=False):
         try:
-            truth = load_image(path).rgb
+            loaded = load_image(path)
         except RehueError as exc:
             log(f"warning: skipping {exc}")
             result.skipped.append(str(path))
+            continue
+        truth = loaded.rgb
+        if loaded.coloured_by_rehue:
+            log(f"warning: skipping {shown_path(path)}: rehue coloured it, so its colours are a model's guess, not "
+                "a truth to score against")
+            result.skipped.append(str(path))
+            gray_truths += 1
             continue
         if not has_colour(truth):
             reason = ("has no colour to score against (evaluate needs colour ground truth; colour a gray photo "
@@ -255,6 +262,10 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
                 first.append((gray, truth, rgb))
 
     with VideoReader(video) as reader:
+        if with_gray and coloured_by_rehue(reader.metadata.get("comment")):
+            log(f"warning: skipping {shown_path(video)}: rehue coloured it, so its colours are a model's guess, not "
+                "a truth to score against")
+            return None
         height, width = reader.height, reader.width
         scale = long_side / max(height, width) if long_side and max(height, width) > long_side else 1.0
         size = (round(width * scale), round(height * scale))
