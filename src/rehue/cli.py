@@ -52,7 +52,9 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--seed", type=int, default=d.seed, help="default %(default)s")
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--no-amp", action="store_true", help="no bfloat16 autocast on CUDA")
-    p.add_argument("--workers", type=int, default=d.workers, help="data loader processes")
+    p.add_argument("--workers", type=int, default=d.workers,
+                   help="data loader processes; each draws its own random crops, so a seed gives the same weights "
+                   "only with the same --workers (default %(default)s)")
     p.add_argument("--val-images", type=int, default=d.val_images,
                    help="validation images scored every epoch, spread evenly over the held-out photos or "
                    "frames (default %(default)s)")

@@ -658,3 +658,52 @@ def test_validation_scores_as_many_photos_as_asked_whatever_the_batch_size():
         scores[batch_size], _ = validate(model, loader, "cpu", 3)
     assert scores[4] == pytest.approx(scores[2])
     assert scores[10] == pytest.approx(scores[2])
+
+
+def test_an_init_model_is_kept_by_its_absolute_path_and_its_checksum(tmp_path, photo_folder, monkeypatch, capsys):
+    """Before (probe 16): a run started with a relative --init could not be resumed from another folder,
+    resumed quietly with whatever model had replaced the file since, and --init inside the run that
+    --overwrite replaces said "no such model file"."""
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    tiny = ["--size", "32", "--width", "4", "--batch-size", "4", "--steps-per-epoch", "2", "--val-images", "4",
+            "--no-progress"]
+    assert main(["train", str(photo_folder), "--out", "ind", "--epochs", "1", *tiny]) == 0
+    assert main(["train", str(photo_folder), "--out", "other", "--epochs", "1", "--seed", "5", *tiny]) == 0
+    assert main(["train", str(photo_folder), "--out", "dep", "--dependent", "--init", "ind/model.safetensors",
+                 "--independent-feed", "0.5", "--epochs", "1", *tiny]) == 0
+    config = json.loads((tmp_path / "dep" / "config.json").read_text())
+    assert config["init"] == str(tmp_path / "ind" / "model.safetensors")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["train", "--resume", "--out", str(tmp_path / "dep"), "--epochs", "2", "--workers", "1",
+                 "--no-progress"]) == 0
+    assert "note: --workers 1, where the run went on with 0" in capsys.readouterr().err
+    shutil.copy(tmp_path / "other" / "model.safetensors", tmp_path / "ind" / "model.safetensors")
+    assert main(["train", "--resume", "--out", str(tmp_path / "dep"), "--epochs", "3", "--no-progress"]) == 1
+    assert "has changed since the run started (another SHA-256)" in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", str(photo_folder), "--out", "other", "--overwrite", "--init", "other/model.safetensors",
+                 "--epochs", "1", *tiny]) == 2
+    assert "--init names a model inside other, the run that --overwrite replaces" in capsys.readouterr().err
+    assert (tmp_path / "other" / "model.safetensors").is_file()
+
+
+def test_a_resumed_run_says_when_its_validation_photos_were_drawn_again(tmp_path, photo_folder, capsys):
+    """Before, photos added to the folder between a run's start and its resume re-drew the validation
+    split without a word (probe 16: the gray baseline jumped between two epochs)."""
+    out = tmp_path / "run"
+    train(tiny_config(photo_folder, out, epochs=1, val_fraction=0.5), progress=False)
+    messages = []
+    train(tiny_config(photo_folder, out, epochs=2, val_fraction=0.5), resume=True, progress=False,
+          log=messages.append)
+    assert not any("held out for validation" in message for message in messages)
+    for i in range(2):
+        Image.fromarray((np.random.default_rng(i).random((64, 64, 3)) * 255).astype(np.uint8)).save(
+            photo_folder / f"new{i}.png")
+    train(tiny_config(photo_folder, out, epochs=3, val_fraction=0.5), resume=True, progress=False,
+          log=messages.append)
+    assert any(message.startswith("warning: the photos held out for validation are not the ones this run "
+                                  "started with") for message in messages)

@@ -254,6 +254,33 @@ class WeightAverage:
         self.model.load_state_dict(state["model"])
 
 
+def _held_out_fingerprint(val_set, data) -> str | None:
+    """A digest of which photos validation holds out, by their paths inside the data folder (None where the
+    set does not name them); a checkpoint keeps it, so a resumed run can tell when the split moved."""
+    import hashlib
+
+    paths = getattr(val_set, "paths", None)
+    if not paths:
+        return None
+    root = Path(data).resolve()
+    names = sorted(os.fsencode(os.path.relpath(Path(path).resolve(), root)) for path in paths)
+    return hashlib.sha256(b"\0".join(names)).hexdigest()
+
+
+def _init_sha256(init: str | None) -> str | None:
+    """The SHA-256 of the ``--init`` model's file (None for a shipped model's name), which a checkpoint
+    keeps: the feeding model of a resumed run must be the one it started with."""
+    import hashlib
+
+    if not init or not Path(init).is_file():
+        return None
+    digest = hashlib.sha256()
+    with open(init, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _feeding_model(config: TrainConfig, device: str):
     """The frozen independent model (``--init``) whose predictions ``independent_feed`` hands the
     dependent model as the previous a*b*."""
@@ -380,6 +407,11 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         raise UsageError("no training data: TrainConfig(data=...) names a photo folder, a CIFAR-10 folder or a "
                          "frame dataset (only a resumed run can leave it out)")
     config.check()
+    if config.init and Path(config.init).is_file():  # a file, not a shipped model's name: by its absolute path,
+        config = replace(config, init=str(Path(config.init).resolve()))  # so a run resumes from any folder
+        if overwrite and not resume and Path(config.init).is_relative_to(Path(config.out).resolve()):
+            raise UsageError(f"--init names a model inside {config.out}, the run that --overwrite replaces; copy it "
+                             "out of the folder first, or train into another --out")
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     rank, world = _distributed()
     is_main = rank == 0
@@ -396,7 +428,12 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         if loaded is None:
             raise RehueError("nothing to resume: no checkpoint in this folder", ckpt_dir)
         state, path = loaded
-        config = _resumed_config(config, TrainConfig.from_dict(state["config"]), out, state.get("data_path"))
+        started_with = TrainConfig.from_dict(state["config"])
+        config = _resumed_config(config, started_with, out, state.get("data_path"))
+        if config.workers != started_with.workers:
+            log(f"note: --workers {config.workers}, where the run went on with {started_with.workers}: each loader "
+                "process draws its own crops, so from here the run is another run of the same recipe, not the "
+                "bits an uninterrupted run would give")
         if config.epochs < state["epoch"]:
             raise UsageError(f"the run has trained {state['epoch']} epochs already, more than --epochs "
                              f"{config.epochs}; a resumed run can only go on", out)
@@ -423,6 +460,11 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                                             stamp_share=config.stamp_share,
                                             studio_share=config.studio_share, colour_jitter=config.colour_jitter,
                                             crop_min=config.crop_min, log=log, progress=progress and is_main)
+        held_out = _held_out_fingerprint(val_set, config.data)
+        if state is not None and state.get("held_out") not in (None, held_out):
+            log("warning: the photos held out for validation are not the ones this run started with: the data "
+                "folder gained or lost photos, and the split was drawn again. Validation scores from here are "
+                "not comparable with the earlier epochs', and may include photos the run has trained on")
         generator = create_model(config.generator, in_channels=config.in_channels, size=config.size,
                                  width=config.width, role="generator").to(device)
         discriminator = create_model(config.discriminator, in_channels=3, size=config.size,
@@ -439,6 +481,13 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             restraint = dict(state.get("restraint", {}))
         elif config.init:
             restraint = _load_init_weights(generator, config.init, config, log)
+        feeding_sha256 = None
+        if config.independent_feed > 0:
+            feeding_sha256 = _init_sha256(config.init)
+            if state is not None and state.get("init_sha256") not in (None, feeding_sha256):
+                raise RehueError("has changed since the run started (another SHA-256), and it feeds the dependent "
+                                 "model: resumed, the run would follow another model; put the run's own back, or "
+                                 "start a new run", config.init)
         independent = _feeding_model(config, device) if config.independent_feed > 0 else None
         if state is not None:  # after making the feeding model, whose layers draw from the RNG as they are built
             torch.set_rng_state(state["torch_rng"][rank % len(state["torch_rng"])])
@@ -571,7 +620,8 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                 save_checkpoint({
                     "config": config.to_dict(), "data_path": str(Path(config.data).resolve()),
                     "epoch": epoch + 1, "step": step, "history": history,
-                    "restraint": restraint,
+                    "restraint": restraint, **({"init_sha256": feeding_sha256} if feeding_sha256 else {}),
+                    **({"held_out": held_out} if held_out else {}),
                     "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
                     "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                     "torch_rng": [torch.get_rng_state()],
@@ -716,7 +766,7 @@ def _export(generator, config, history, out, save_model, card_cls, restraint: di
                   "images_seen": last["images_seen"], "discriminator": config.discriminator,
                   "l1_weight": config.l1_weight, "adversarial_weight": config.adversarial_weight,
                   **({"ce_weight": config.ce_weight} if getattr(generator, "predicts_classes", False) else {}),
-                  "batch_size": config.batch_size, "seed": config.seed,
+                  "batch_size": config.batch_size, "seed": config.seed, "workers": config.workers,
                   "init": config.init, "ema": config.ema, "self_feed": config.self_feed,
                   "independent_feed": config.independent_feed, "self_feed_steps": config.self_feed_steps,
                   "stamp_share": config.stamp_share, "studio_share": config.studio_share,
