@@ -33,8 +33,8 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="default %(default)s (thesis: 128/256)")
     p.add_argument("--epochs", type=int, default=d.epochs, help="default %(default)s")
     p.add_argument("--steps-per-epoch", type=int, default=d.steps_per_epoch,
-                   help="0: one pass over the data (of a photo folder, at least 64 crops; of fewer frames than a "
-                        "batch, one batch)")
+                   help="0: one pass over the data in whole batches (of a photo folder, 64 crops or one a photo "
+                        "where more, rounded down to whole batches; of fewer frames than a batch, one batch)")
     p.add_argument("--lr-g", type=float, default=d.lr_g, help="generator's Adam learning rate (default %(default)g)")
     p.add_argument("--beta1-g", type=float, default=d.beta1_g, help="generator's Adam beta1 (default %(default)g)")
     p.add_argument("--lr-d", type=float, default=d.lr_d,

@@ -707,3 +707,32 @@ def test_a_resumed_run_says_when_its_validation_photos_were_drawn_again(tmp_path
           log=messages.append)
     assert any(message.startswith("warning: the photos held out for validation are not the ones this run "
                                   "started with") for message in messages)
+
+
+def test_validation_does_not_score_a_gray_photo_and_small_photos_are_named(tmp_path):
+    """Before, a gray photo drawn for validation was scored, the gray answer's perfect score on it lifting
+    the logged gray PSNR to 61.74 dB (probe 16), and photos smaller than the training size were enlarged
+    without a word."""
+    from rehue.training.loop import validate
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    colour = (np.random.default_rng(0).random((40, 40, 3)) * 255).astype(np.uint8)
+    Image.fromarray(colour).save(folder / "colour.png")
+    Image.fromarray(np.repeat(colour[..., :1], 3, axis=2)).save(folder / "gray.png")
+    Image.fromarray(colour[:20, :20]).save(folder / "small.png")
+    messages = []
+    from rehue.data.datasets import build_datasets
+
+    train_set, _ = build_datasets(folder, 32, log=messages.append)
+    assert any(message.startswith("warning: 1 of 3 photos are smaller than the training size (32 px on their "
+                                  "short side), such as ") and "small.png" in message for message in messages)
+    validation = train_set.subset([train_set.paths.index(folder / "gray.png"),
+                                   train_set.paths.index(folder / "colour.png")], train=False)
+    model = make_tiny_model(tmp_path / "m.safetensors")
+    generator = load_model(model)[0]
+    loader = torch.utils.data.DataLoader(validation, batch_size=2)
+    scores, _ = validate(generator, loader, "cpu", 2)
+    alone, _ = validate(generator, torch.utils.data.DataLoader(validation.subset([1], train=False)), "cpu", 2)
+    assert scores == alone, "the gray photo is not scored"
+    assert scores["gray_psnr"] < 40

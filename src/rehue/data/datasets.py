@@ -155,6 +155,11 @@ class ImageFolderDataset(Dataset):
         self._rng = np.random.default_rng()
         if train:
             self._check_colour(root, log)
+            small = [path for path, rgb in zip(self.paths, self.images, strict=True) if min(rgb.shape[:2]) < size]
+            if small:
+                log(f"warning: {len(small)} of {len(self.images)} photos are smaller than the training size ({size} "
+                    f"px on their short side), such as {shown_path(small[0])}: they are enlarged, and teach the "
+                    "model soft pictures")
 
     def _check_colour(self, root, log) -> None:
         """Gray photos teach a model that their scenes are gray: refused when every photo is (and no cut-out
@@ -168,7 +173,8 @@ class ImageFolderDataset(Dataset):
                              "is no colour to learn from (train needs colour photos)", root)
         if gray:
             log(f"warning: {len(gray)} of {len(self.images)} photos are gray ({gray[0]}"
-                f"{', ...' if len(gray) > 1 else ''}); a model learns from them that such scenes have no colour")
+                f"{', ...' if len(gray) > 1 else ''}); a model learns from them that such scenes have no colour "
+                "(validation does not score them)")
 
     def subset(self, indices, *, train: bool) -> ImageFolderDataset:
         """The images at ``indices`` as a training set with this one's settings, or as a validation set

@@ -96,6 +96,7 @@ def validate(generator, loader, device, max_images: int):
     """Per-image PSNR/SSIM of the model and of the gray answer, plus grid rows."""
     import torch
 
+    from rehue.data.images import has_colour
     from rehue.evaluation.metrics import psnr, ssim
 
     generator.eval()
@@ -111,6 +112,8 @@ def validate(generator, loader, device, max_images: int):
             for gray, truth, out in zip(gray_rgb, truth_rgb, fake_rgb, strict=True):
                 if len(scores["psnr"]) >= max_images:  # a batch larger than --val-images scores no more than it
                     break
+                if not has_colour(truth):  # a gray photo: the gray answer would score it perfectly
+                    continue
                 scores["psnr"].append(psnr(out, truth))
                 scores["ssim"].append(ssim(out, truth))
                 scores["gray_psnr"].append(psnr(gray, truth))
@@ -120,7 +123,7 @@ def validate(generator, loader, device, max_images: int):
             if len(scores["psnr"]) >= max_images:
                 break
     generator.train()
-    return {k: float(np.mean(v)) for k, v in scores.items()}, rows
+    return {k: float(np.mean(v)) if v else float("nan") for k, v in scores.items()}, rows
 
 
 def _start_validation(generator, val_loader, device, config: TrainConfig, out: Path, log) -> None:
@@ -426,7 +429,8 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
     if resume:
         loaded = load_latest(ckpt_dir, log)
         if loaded is None:
-            raise RehueError("nothing to resume: no checkpoint in this folder", ckpt_dir)
+            raise RehueError("nothing to resume: no checkpoint in this folder (a run stopped before its first "
+                             "epoch ended saves none); start it again with --overwrite", ckpt_dir)
         state, path = loaded
         started_with = TrainConfig.from_dict(state["config"])
         config = _resumed_config(config, started_with, out, state.get("data_path"))
