@@ -284,3 +284,20 @@ def test_missing_data_fails_before_any_training(tmp_path):
     with pytest.raises(RehueError, match="training data not found"):
         run_logged(config, tmp_path / "out")
     assert not (tmp_path / "out").exists(), "no empty grid folder left behind"
+
+
+def test_an_init_model_beside_the_config_is_read_from_its_folder(tmp_path, monkeypatch):
+    """Before, ``init`` was read from the working directory while ``data`` and ``out`` were read from the
+    config file's folder (probe 16)."""
+    folder = tmp_path / "cfg"
+    (folder / "runs" / "mine").mkdir(parents=True)
+    (folder / "runs" / "mine" / "model.safetensors").write_bytes(b"weights")
+    config = folder / "grid.toml"
+    config.write_text("data = 'photos'\ngenerators = ['gen2']\ndiscriminators = ['disc1']\n"
+                      "init = 'runs/mine/model.safetensors'\n")
+    monkeypatch.chdir(tmp_path)
+    spec = load_grid(config)
+    assert spec.runs[0].config.init == str(folder / "runs" / "mine" / "model.safetensors")
+    config.write_text("data = 'photos'\ngenerators = ['gen2']\ndiscriminators = ['disc1']\n"
+                      "init = 'rehue-gen2-128-independent'\n")
+    assert load_grid(config).runs[0].config.init == "rehue-gen2-128-independent", "a shipped model's name stays"

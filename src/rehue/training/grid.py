@@ -207,6 +207,9 @@ def load_grid(path: str | Path) -> GridSpec:
     fixed = {key: _check_type(value, getattr(defaults, key), key, path)
              for key, value in raw.items() if key in train_fields and key != "out"}
     fixed["data"] = str((path.parent / Path(fixed["data"]).expanduser()).resolve())
+    init = fixed.get("init")
+    if init and (path.parent / Path(init).expanduser()).is_file():  # a model file beside the file, as data is;
+        fixed["init"] = str((path.parent / Path(init).expanduser()).resolve())  # else a shipped model's name
 
     generators = _name_list(raw, "generators", "generator", path)
     discriminators = _name_list(raw, "discriminators", "discriminator", path)
