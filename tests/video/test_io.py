@@ -718,3 +718,14 @@ def test_an_interlaced_video_is_read_with_one_warning_to_deinterlace_it(tmp_path
     assert main(["scenes", str(clip), "--no-progress"]) == 0
     warning_lines = [line for line in capsys.readouterr().err.splitlines() if "is interlaced" in line]
     assert len(warning_lines) == 1 and warning_lines[0].startswith(f"warning: {clip}: the video is interlaced")
+
+
+def test_a_pyav_older_than_the_video_code_needs_is_one_line(tmp_path, monkeypatch):
+    """PyAV 12-16 passed an old ``av>=12`` and failed part way with AttributeError or ImportError (probe 17)."""
+    import av
+
+    clip = make_clip(tmp_path / "c.mp4", level_frames(2), fps=25)
+    monkeypatch.setattr(av, "__version__", "16.1.0")
+    for attempt in (lambda: VideoReader(clip), lambda: VideoWriter(tmp_path / "o.mp4", 16, 16, 25)):
+        with pytest.raises(RehueError, match=r"PyAV 16\.1\.0 is installed, and rehue's video code needs PyAV 17"):
+            attempt()

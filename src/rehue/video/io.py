@@ -177,9 +177,24 @@ def _unlink_quietly(path: Path) -> None:
         pass
 
 
+PYAV_OLDEST = 17  # VideoFrame.rotation and the reformatter's colour enums came in PyAV 17
+
+
+def require_pyav():
+    """PyAV, or a RehueError where the one installed is older than rehue's video code needs (pip refuses it,
+    but an environment built another way may hold one: PyAV 12-16 failed part way with AttributeError)."""
+    import av
+
+    major = av.__version__.split(".")[0]
+    if major.isdigit() and int(major) < PYAV_OLDEST:
+        raise RehueError(f"PyAV {av.__version__} is installed, and rehue's video code needs PyAV {PYAV_OLDEST} or "
+                         f"later: pip install 'av>={PYAV_OLDEST}'")
+    return av
+
+
 def _open_input(path: Path):
     """Open ``path`` for demuxing, turning every way that can fail into a RehueError."""
-    import av
+    av = require_pyav()
 
     check_input_file(path, "a video file")
     try:
@@ -907,7 +922,7 @@ class VideoWriter:
                  overwrite: bool = False, codec: str = "auto", comment: str | None = None,
                  metadata: dict[str, str] | None = None, sample_aspect_ratio: Fraction | None = None,
                  chapters: list[dict] | None = None, timecode: str | None = None, deep: bool = False):
-        import av
+        av = require_pyav()
 
         self.path = Path(path)
         codecs = OUTPUT_CODECS.get(self.path.suffix.lower())
