@@ -729,3 +729,29 @@ def test_a_pyav_older_than_the_video_code_needs_is_one_line(tmp_path, monkeypatc
     for attempt in (lambda: VideoReader(clip), lambda: VideoWriter(tmp_path / "o.mp4", 16, 16, 25)):
         with pytest.raises(RehueError, match=r"PyAV 16\.1\.0 is installed, and rehue's video code needs PyAV 17"):
             attempt()
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_the_film_not_a_thumbnail_before_it_is_the_stream_read(tmp_path, caplog, suffix):
+    """Before, the first video stream was coloured: a 160x120 preview track before the 320x240 film came
+    out as a coloured thumbnail, and the film was "1 more video stream" (probe 18)."""
+    import av
+
+    path = tmp_path / f"two{suffix}"
+    with av.open(str(path), "w") as container:
+        streams = []
+        for width, height in ((160, 120), (320, 240)):
+            stream = container.add_stream("libx264", rate=12)
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            streams.append(stream)
+        streams[0].disposition = av.stream.Disposition(0)
+        streams[1].disposition = av.stream.Disposition.default
+        for stream in streams:
+            encode_frames(container, stream, [np.full((stream.height, stream.width, 3), 40 + 10 * i, np.uint8)
+                                              for i in range(4)])
+    with VideoReader(path) as reader:
+        assert (reader.width, reader.height) == (320, 240)
+        assert len(list(reader)) == 4
+        assert next(iter(reader.key_frames(1))).shape == (240, 320)
+        assert reader.streams_not_carried() == ["1 more video stream (160x120; the 320x240 one, stream 1, is "
+                                                "coloured)"]

@@ -237,7 +237,8 @@ class VideoReader:
         if not self._container.streams.video:
             self._container.close()
             raise RehueError("no video stream in this file", self.path)
-        self._stream = self._container.streams.video[0]
+        self._stream = main_video_stream(self._container)
+        self._position = list(self._container.streams.video).index(self._stream)  # the same one when reopened
         if self._stream.codec_context is None:  # FFmpeg has no decoder for the stream's codec
             self._container.close()
             raise RehueError("the video stream's codec is unknown or cannot be decoded", self.path)
@@ -331,7 +332,7 @@ class VideoReader:
         the first. (One video stream, every audio track, the chapters and the timecode are carried, and the
         subtitles, cover art and attached files where the output container holds them:
         ``VideoWriter.left_out``.)"""
-        kinds = Counter()
+        kinds, sizes = Counter(), []
         chapters = len(self.chapters())
         for stream in self._container.streams:
             if chapters and "mov" in self._container.format.name and stream.type in ("data", "subtitle") \
@@ -340,9 +341,15 @@ class VideoReader:
 
             if stream.type == "video" and stream.index != self._stream.index and not _is_cover(stream):
                 kinds["more video stream"] += 1
+                context = stream.codec_context
+                sizes.append(f"{context.width}x{context.height}" if context is not None else "undecodable")
             elif stream.type == "data" and not (stream.metadata.get("timecode") and self.timecode is not None):
                 kinds["data stream"] += 1
-        return [f"{count} {kind}{'s' if count > 1 else ''}" for kind, count in kinds.items()]
+        words = {kind: f"{count} {kind}{'s' if count > 1 else ''}" for kind, count in kinds.items()}
+        if sizes:  # which picture is coloured, and which are not
+            words["more video stream"] += (f" ({', '.join(sizes)}; the {self.width}x{self.height} one, stream "
+                                           f"{self._stream.index}, is coloured)")
+        return list(words.values())
 
     @property
     def duration_s(self) -> float | None:
@@ -407,7 +414,7 @@ class VideoReader:
 
         try:
             with av.open(str(self.path), "r") as container:
-                for frame in container.decode(video=0):
+                for frame in container.decode(video=self._position):
                     return _normalise_rotation(frame.rotation)
         except av.FFmpegError:
             pass
@@ -528,7 +535,7 @@ class VideoReader:
 
         container = _open_input(self.path)
         try:
-            stream = container.streams.video[0]
+            stream = container.streams.video[self._position]
             stream.codec_context.skip_frame = "NONKEY"
             for av_frame in islice(container.decode(stream), limit):
                 yield av_frame.to_ndarray(format="gray")
@@ -541,7 +548,7 @@ class VideoReader:
         """A fresh demuxer at the beginning of the file (more reliable than seeking back to 0)."""
         self._container.close()
         self._container = _open_input(self.path)
-        self._stream = self._container.streams.video[0]
+        self._stream = self._container.streams.video[self._position]
         self._stream.thread_type = "AUTO"
 
     # -- lifetime -------------------------------------------------------------------------------------------
@@ -845,6 +852,24 @@ def _chapters_of_part(reader: VideoReader) -> list[dict]:
         if end > begin:
             kept.append({**chapter, "id": len(kept) + 1, "start": round(begin / base), "end": round(end / base)})
     return kept
+
+
+def main_video_stream(container):
+    """The video stream a player shows: not cover art; among several, the one flagged default where not
+    all are, and of those the largest picture (the first among equals). A file may hold a thumbnail or a
+    second angle before its film."""
+    import av
+
+    streams = [stream for stream in container.streams.video if not _is_cover(stream)] or list(container.streams.video)
+    flagged = [stream for stream in streams if stream.disposition & av.stream.Disposition.default]
+    if 0 < len(flagged) < len(streams):
+        streams = flagged
+
+    def pixels(stream) -> int:
+        context = stream.codec_context
+        return context.width * context.height if context is not None else -1
+
+    return max(streams, key=pixels)
 
 
 def _is_cover(stream) -> bool:
