@@ -755,3 +755,51 @@ def test_the_film_not_a_thumbnail_before_it_is_the_stream_read(tmp_path, caplog,
         assert next(iter(reader.key_frames(1))).shape == (240, 320)
         assert reader.streams_not_carried() == ["1 more video stream (160x120; the 320x240 one, stream 1, is "
                                                 "coloured)"]
+
+
+def _ts_segment(path, start_frame, frames=12):
+    """An MPEG-TS recording at 25 frames/s whose clock starts at ``start_frame`` / 25 s."""
+    import av
+
+    with av.open(str(path), "w", format="mpegts") as container:
+        stream = container.add_stream("mpeg2video", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 30 + 15 * i, np.uint8), format="rgb24")
+            frame = frame.reformat(format="yuv420p")
+            frame.pts, frame.time_base = start_frame + i, Fraction(1, 25)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_recordings_joined_end_to_end_follow_on_and_a_gap_is_said(tmp_path, caplog):
+    """Before, two .ts recordings joined with `cat` (the second's clock behind the first's) failed in
+    FFmpeg's muxer with "Not yet implemented in FFmpeg, patches welcome" into .mp4, or came out 26 hours
+    long with one frame held for a day into .mkv; a leap of 90 s was held in silence (probe 18)."""
+    first, second = _ts_segment(tmp_path / "a.ts", 2500), _ts_segment(tmp_path / "b.ts", 250)
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    with caplog.at_level(logging.WARNING), VideoReader(joined) as reader:
+        times = [frame.time for frame in reader]
+    assert len(times) == 24 and np.allclose(np.diff(times), 0.04, atol=1e-3), "the second recording follows on"
+    # FFmpeg reads the clock going back as a 33-bit wrap: 26.5 hours ahead
+    assert "the timestamps leap ahead by 26.5 hours at frame 12 (0.44 s to 95353.72 s)" in caplog.text
+    assert "The frames after it are timed to follow on" in caplog.text
+    for suffix in (".mp4", ".mkv"):
+        out = tmp_path / f"copy{suffix}"
+        with VideoReader(joined) as reader, VideoWriter.like(reader, out) as writer:
+            for frame in reader:
+                writer.write(frame.rgb, frame.pts)
+        with VideoReader(out) as written:
+            assert len(list(written)) == 24 and written.duration_s < 1.5
+    caplog.clear()
+    ahead = tmp_path / "ahead.ts"
+    ahead.write_bytes(_ts_segment(tmp_path / "c.ts", 250).read_bytes()
+                      + _ts_segment(tmp_path / "d.ts", 2500).read_bytes())
+    with caplog.at_level(logging.WARNING), VideoReader(ahead) as reader:
+        assert len(list(reader)) == 24
+    assert "the timestamps leap ahead by 89.6 s at frame 12 (0.44 s to 90.00 s)" in caplog.text
+    assert "holding frame 11 for it" in caplog.text

@@ -177,6 +177,8 @@ def _unlink_quietly(path: Path) -> None:
         pass
 
 
+GAP_WARNING_S = 10.0  # a leap ahead in the timestamps longer than this (and 100 frames) is said
+JOINED_RECORDINGS_S = 12 * 3600.0  # and one longer than this is a joint between two recordings
 PYAV_OLDEST = 17  # VideoFrame.rotation and the reformatter's colour enums came in PyAV 17
 
 
@@ -246,7 +248,7 @@ class VideoReader:
             self._container.close()
             raise RehueError("the video stream states no frame size (damaged header?)", self.path)
         self._size = (self._stream.codec_context.width, self._stream.codec_context.height)
-        self._resize_warned = self._interlace_warned = self._truncation_warned = False
+        self._resize_warned = self._interlace_warned = self._truncation_warned = self._gap_warned = False
         self._stream.thread_type = "AUTO"
         self._start_pts = self._stream.start_time or 0
         self._rotation: int | None = None
@@ -430,12 +432,17 @@ class VideoReader:
         if self.start is not None and self.duration_s is not None and self.start >= self.duration_s:
             return
         av_frames = self._decode(seeked=False) if self.start is None else self._decode_from_seek()
-        index = 0
+        index, previous, shift = 0, None, 0.0  # shift: seconds added to close a joint (recordings joined)
         for av_frame, time in av_frames:
+            time += shift
             if time < start:
                 continue
             if time >= end:
                 return
+            if previous is not None:
+                closed = self._joint_closed(previous, time, index)
+                shift, time = shift + closed, time + closed
+            previous = time
             if (av_frame.width, av_frame.height) != self._size:
                 av_frame = self._to_stream_size(av_frame)
             if av_frame.interlaced_frame and not self._interlace_warned:
@@ -444,8 +451,32 @@ class VideoReader:
                             "it first for the best result (for example ffmpeg -i IN -vf bwdif -c:a copy OUT)",
                             self.path)
                 self._interlace_warned = True
-            yield Frame(index, av_frame.pts, time, av_frame)
+            pts = av_frame.pts
+            if shift and pts is not None:
+                pts += round(shift / self._stream.time_base)
+            yield Frame(index, pts, time, av_frame)
             index += 1
+
+    def _joint_closed(self, previous: float, time: float, index: int) -> float:
+        """Seconds to add from frame ``index`` on, where the timestamps go back or leap ahead by hours:
+        recordings joined end to end (`cat a.ts b.ts`), each with its own clock. The frames after the joint
+        follow on one frame interval later; before, a colour version held one frame for a day, squeezed the
+        second recording into a few clock ticks, or could not be written. A leap of seconds to hours is kept
+        (a gap in a recording), and said."""
+        step = time - previous
+        usual = 1 / float(self.fps) if self.fps else 0.04
+        where = f"at frame {index} ({previous:.2f} s to {time:.2f} s)"
+        if step < -usual / 2 or step > JOINED_RECORDINGS_S:
+            log.warning("%s: the timestamps %s %s: recordings joined end to end? The frames after it are timed to "
+                        "follow on; the sound after it may be out of step (colour each recording on its own for "
+                        "that)", self.path, f"go back by {-step:.2f} s" if step < 0 else
+                        f"leap ahead by {step / 3600:.1f} hours", where)
+            return previous + usual - time
+        if step > max(GAP_WARNING_S, 100 * usual) and not self._gap_warned:
+            log.warning("%s: the timestamps leap ahead by %.1f s %s: a gap in the recording, or two joined; the "
+                        "colour version keeps the gap, holding frame %d for it", self.path, step, where, index - 1)
+            self._gap_warned = True
+        return 0.0
 
     def _to_stream_size(self, av_frame):
         """Scale a frame to the stream's first size: spliced recordings change size part way, and an
