@@ -803,3 +803,38 @@ def test_recordings_joined_end_to_end_follow_on_and_a_gap_is_said(tmp_path, capl
         assert len(list(reader)) == 24
     assert "the timestamps leap ahead by 89.6 s at frame 12 (0.44 s to 90.00 s)" in caplog.text
     assert "holding frame 11 for it" in caplog.text
+
+
+def test_a_film_that_starts_late_or_is_trimmed_by_an_edit_list_is_not_called_truncated(tmp_path, caplog):
+    """Before, a Matroska film whose picture starts 1 s in, and an MP4 whose edit list trims its first 12
+    frames (as lossless cutting tools write them), were each called truncated (probe 18)."""
+    import av
+
+    late = tmp_path / "late.mkv"
+    with av.open(str(late), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(48):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 + i, np.uint8), format="rgb24")
+            frame = frame.reformat(format="yuv420p")
+            frame.pts, frame.time_base = 24 + i, Fraction(1, 24)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    trimmed = tmp_path / "trimmed.mp4"
+    with av.open(str(trimmed), "w", options={"avoid_negative_ts": "disabled"}) as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(48):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 + i, np.uint8), format="rgb24")
+            frame = frame.reformat(format="yuv420p")
+            frame.pts, frame.time_base = i - 12, Fraction(1, 24)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    for path, frames in ((late, 48), (trimmed, 36)):
+        with caplog.at_level(logging.WARNING), VideoReader(path) as reader:
+            assert len(list(reader)) == frames
+    assert "truncated" not in caplog.text

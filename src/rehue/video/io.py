@@ -370,8 +370,8 @@ class VideoReader:
         tag = self._stream.metadata.get("DURATION") or self._stream.metadata.get("duration")
         if tag:
             match = re.fullmatch(r"(\d+):(\d+):(\d+(?:\.\d+)?)", tag.strip())
-            if match:
-                return int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3])
+            if match:  # where the stream ends on the file's clock: its length runs from where it starts
+                return int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3]) - max(0.0, self.stream_start_s)
         if self._container.duration and len(self._container.streams) == 1:
             return self._container.duration / MICROSECONDS
         return None
@@ -546,6 +546,8 @@ class VideoReader:
         if decoded == 0 and not seeked:
             raise RehueError("no decodable video frames", self.path)
         expected = stream.frames
+        if expected and stream.duration and fps:  # an MP4 edit list that trims frames counts them, and its
+            expected = min(expected, math.ceil(float(stream.duration * time_base * fps)))  # duration does not
         if seeked or self._truncation_warned:
             return
         if expected and decoded + TRUNCATION_SLACK_FRAMES < expected:
