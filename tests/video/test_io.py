@@ -838,3 +838,19 @@ def test_a_film_that_starts_late_or_is_trimmed_by_an_edit_list_is_not_called_tru
         with caplog.at_level(logging.WARNING), VideoReader(path) as reader:
             assert len(list(reader)) == frames
     assert "truncated" not in caplog.text
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_which_sound_track_is_the_default_and_who_a_track_is_for_are_kept(tmp_path, suffix):
+    """Before, the default flag of a film's second sound track was lost (.mkv) or moved to the first
+    (.mp4), and an audio-description track lost its mark (probe 18)."""
+    import av
+
+    flags = av.stream.Disposition
+    clip = make_clip(tmp_path / f"tracks{suffix}", level_frames(6), fps=12, audio=True, languages=("eng", "fra", "deu"),
+                     dispositions=[flags(0), flags.default, flags.visual_impaired])
+    out = copy_video(clip, tmp_path / f"copy{suffix}")
+    with av.open(str(out)) as container:
+        marks = [(stream.metadata.get("language"), bool(stream.disposition & flags.default),
+                  bool(stream.disposition & flags.visual_impaired)) for stream in container.streams.audio]
+    assert marks == [("eng", False, False), ("fra", True, False), ("deu", False, True)]

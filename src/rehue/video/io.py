@@ -682,8 +682,8 @@ class _TrackCopier:
             for key in ("language", "title"):  # which track is which: a language, a commentary
                 if self.in_stream.metadata.get(key):
                     self.out_stream.metadata[key] = self.in_stream.metadata[key]
-            if kind == "subtitle":
-                self.out_stream.disposition = self.in_stream.disposition  # default, forced, hearing impaired
+            # which track a player picks (default), and who a track is for: forced, hearing or visually impaired
+            self.out_stream.disposition = self.in_stream.disposition
             if start:
                 self._input.seek(int(start * MICROSECONDS), backward=True)
         except av.FFmpegError as exc:
