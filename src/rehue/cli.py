@@ -364,6 +364,7 @@ def cmd_scenes(args) -> int:
 
     from rehue.data.images import check_input_file, check_output_path, head_kind
     from rehue.video.io import VideoReader, upright
+    from rehue.video.pipeline import find_video_bars, scene_view
     from rehue.video.scenes import SceneDetector
 
     check_input_file(args.video, "a video file")
@@ -384,13 +385,14 @@ def cmd_scenes(args) -> int:
                     cuts.append((recent.get(i - 1), recent.get(i), i))
 
     with VideoReader(args.video) as reader:
+        bars = find_video_bars(reader)  # as colorize finds them, so the cuts are colorize's
         for frame in tqdm(reader, total=reader.frame_count, unit="frame", disable=args.no_progress, file=sys.stderr,
                           dynamic_ncols=True, leave=False):
             times.append(frame.time)
             if args.sheet is not None:  # the detector decides a frame or two late: keep the last few
                 recent[frame.index] = _thumbnail(upright(frame.gray, reader.rotation))
                 recent.pop(frame.index - 8, None)
-            found(detector.push(frame.gray))
+            found(detector.push(scene_view(frame.gray, reader.rotation, bars)))
     found(detector.flush())
     if not times:
         raise RehueError("no video frames could be read", args.video)

@@ -227,3 +227,35 @@ def test_ssim_equals_scikit_image():
     second = noisy(texture(40, 56, seed=5) * 0.8 + 20, np.random.default_rng(1))
     assert ssim(first, second) == pytest.approx(structural_similarity(first, second), abs=1e-5)
     assert ssim(first, first) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_the_scenes_command_and_frames_report_the_cuts_colorize_acts_on(tmp_path, capsys):
+    """Before, `rehue scenes` looked at the full-resolution frame and `rehue frames` at one shrunk to 128
+    px, while colouring looks at the picture inside its bars in the models' 128-pixel view: on this clip
+    `scenes` and `frames` found no cut where colouring starts a scene at frames 37 and 73 (probe 18)."""
+    import json
+
+    from rehue.cli import main
+    from rehue.data.datasets import read_frame_manifest
+    from rehue.inference.colorizer import Colorizer
+    from rehue.video.pipeline import colorize_video
+    from tests.helpers_video import make_clip
+
+    rng = np.random.default_rng(1)
+    frames, level = [], 80
+    for i in range(90):
+        if i in (20, 45, 70):
+            level = int(rng.integers(30, 220))
+        frame = np.full((240, 320, 3), 20, np.uint8)
+        frame[60:180, 100:220] = level
+        frame[100:140, 20:60] = (i * 7) % 255
+        frames.append(frame)
+    clip = make_clip(tmp_path / "square.mp4", frames, fps=25)
+    summary = colorize_video(clip, tmp_path / "colour.mp4", colorizer=Colorizer.load("default", device="cpu"),
+                             dependent_model="none", progress=False, log=lambda message: None)
+    assert main(["scenes", str(clip), "--json", "--no-progress"]) == 0
+    reported = json.loads(capsys.readouterr().out)["scene_starts"]
+    assert main(["frames", str(clip), "--out", str(tmp_path / "dataset"), "--fps", "25", "--no-progress"]) == 0
+    rows = read_frame_manifest(tmp_path / "dataset")
+    labelled = [i for i in range(1, len(rows)) if rows[i]["scene"] != rows[i - 1]["scene"]]
+    assert summary.scene_starts == reported == labelled == [37, 73]

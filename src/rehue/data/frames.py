@@ -205,6 +205,7 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
 
     from rehue.inference.colorizer import letterbox
     from rehue.video.io import VideoReader, upright
+    from rehue.video.pipeline import find_video_bars, scene_view
     from rehue.video.scenes import SceneDetector
 
     detector = SceneDetector(scene_mode)
@@ -221,11 +222,12 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
 
     with VideoReader(video) as reader:
         rotation = reader.rotation  # frames are stored upright, as the film is shown
+        bars = find_video_bars(reader)  # scenes as colorize finds them
         bar = tqdm(total=reader.frame_count, desc=video.name, unit="frame", disable=not progress, file=sys.stderr,
                    dynamic_ncols=True, leave=False)
         for frame in reader:
             bar.update(1)
-            settle(detector.push(_detection_size(frame.gray)))
+            settle(detector.push(scene_view(frame.gray, rotation, bars)))
             if next_time is None:
                 next_time = frame.time
             if frame.time + 1e-6 < next_time:
@@ -242,18 +244,6 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
         bar.close()
         rate = float(reader.fps) if reader.fps else None
     return rows, scene + 1, rate
-
-
-def _detection_size(gray: np.ndarray, longest: int = 128) -> np.ndarray:
-    """The scene detector looks at small frames; shrinking first keeps it cheap at any resolution."""
-    import cv2
-
-    height, width = gray.shape
-    if max(height, width) <= longest:
-        return gray
-    scale = longest / max(height, width)
-    return cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
-                      interpolation=cv2.INTER_AREA)
 
 
 def _save_png(rgb: np.ndarray, path: Path) -> None:

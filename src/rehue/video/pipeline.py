@@ -395,6 +395,20 @@ class SceneColorizer:
         return decided.payload, rgb
 
 
+SCENE_VIEW_SIZE = 128  # the shipped models' size: `rehue scenes` and `rehue frames` see what colorize sees
+
+
+def scene_view(gray: np.ndarray, rotation: int = 0, bars: Box | None = None, size: int = SCENE_VIEW_SIZE
+               ) -> np.ndarray:
+    """A stored frame as the scene detector sees it while a film is coloured (``SceneColorizer``): the
+    picture inside its ``bars`` (`find_video_bars`), upright, scaled to fit a ``size`` square as the models'
+    letterboxed view holds it. So `rehue scenes` and `rehue frames` report the cuts that colouring acts on."""
+    if bars is not None:
+        gray = gray[bars.region]
+    small, box = letterbox(upright(gray, rotation), size)
+    return np.ascontiguousarray(small[box.top : box.top + box.height, box.left : box.left + box.width])
+
+
 def _crop_to_box(ab: np.ndarray, box: Box) -> np.ndarray:
     """Normalised (2, S, S) a*b* of the letterboxed canvas -> (h, w, 2) Lab units of the picture's box."""
     crop = ab[:, box.top : box.top + box.height, box.left : box.left + box.width]
