@@ -854,3 +854,39 @@ def test_which_sound_track_is_the_default_and_who_a_track_is_for_are_kept(tmp_pa
         marks = [(stream.metadata.get("language"), bool(stream.disposition & flags.default),
                   bool(stream.disposition & flags.visual_impaired)) for stream in container.streams.audio]
     assert marks == [("eng", False, False), ("fra", True, False), ("deu", False, True)]
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_sound_that_starts_well_before_the_picture_is_kept_in_step(tmp_path, suffix):
+    """Before, an .mp4 colour version of a film whose sound starts 1 s before its picture lost that second
+    of sound (MP4's edit list starts the file at the first picture), where .mkv kept it (probe 18)."""
+    import av
+
+    source = tmp_path / f"late{suffix}"
+    with av.open(str(source), "w") as container:
+        video = container.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        sound = container.add_stream("aac", rate=48000, layout="stereo")
+        for i in range(48):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 + 3 * i, np.uint8), format="rgb24")
+            frame = frame.reformat(format="yuv420p")
+            frame.pts, frame.time_base = 24 + i, Fraction(1, 24)  # the picture from 1 s
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+        for start in range(0, 3 * 48000, 1024):  # the sound from 0 s, 3 s of it
+            samples = np.full((2, 1024), 0.1, np.float32)
+            chunk = av.AudioFrame.from_ndarray(samples, format="fltp", layout="stereo")
+            chunk.sample_rate, chunk.pts, chunk.time_base = 48000, start, Fraction(1, 48000)
+            container.mux(sound.encode(chunk))
+        container.mux(sound.encode(None))
+    out = copy_video(source, tmp_path / f"copy{suffix}")
+    with av.open(str(out)) as container:
+        picture = container.streams.video[0]
+        first_picture = next(container.decode(picture))
+        picture_at = float(first_picture.pts * first_picture.time_base)
+    with av.open(str(out)) as container:
+        sound_times = [float(frame.pts * frame.time_base) + frame.samples / frame.sample_rate
+                       for frame in container.decode(audio=0)]
+    assert max(sound_times) - picture_at == pytest.approx(2.0, abs=0.05), "the sound runs 2 s past the first picture"
+    assert picture_at - min(t for t in sound_times) + 1024 / 48000 == pytest.approx(1.0, abs=0.06), \
+        "and starts 1 s before it"

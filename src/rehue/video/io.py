@@ -90,6 +90,10 @@ COVER_SEARCH_PACKETS = 64
 # How far (seconds) audio may run ahead of the last written video frame. The muxer interleaves the two
 # streams and holds back whatever is ahead, so this bounds the buffered audio.
 AUDIO_LEAD_S = 1.0
+SOUND_LEAD_KEPT_S = 0.1
+"""Sound that starts more than this before a film's first picture starts the colour version, the picture
+following (MP4 would drop it: its edit list starts the file at the first picture). Less is AAC's priming,
+which an MP4 edit list keeps exact."""
 # Some containers (MP4/MOV) store the exact frame count; decoding this many fewer means the file ended
 # early (a truncated download, say) rather than an edit list trimming a frame or two.
 TRUNCATION_SLACK_FRAMES = 2
@@ -923,6 +927,9 @@ class _SourceTracks:
         try:
             streams = source.streams.audio
             self.audio = [k for k, stream in enumerate(streams) if stream.codec_context is not None]
+            starts = [float(streams[k].start_time * streams[k].time_base) for k in self.audio
+                      if streams[k].start_time is not None]
+            self.first_sound_s = min(starts) if starts else None  # on the file's clock
             self.undecodable_audio = len(streams) - len(self.audio)
             self.subtitles = len(source.streams.subtitles)
             self.attachments = [(stream.name, stream.mimetype or "application/octet-stream", stream.data)
@@ -1025,8 +1032,11 @@ class VideoWriter:
         self.sample_aspect_ratio = sample_aspect_ratio
         self.frames_written = 0
         tracks = None
+        self._sound_from_s = None  # where the source's sound starts, when that is well before its picture
         if source is not None:
             tracks = _SourceTracks(source, source_start, source_end)
+            if source_start is None:
+                self._sound_from_s = tracks.first_sound_s
             if not tracks.audio and tracks.undecodable_audio:
                 log.warning("%s: the audio stream cannot be decoded; the output has no sound", source)
             elif tracks.undecodable_audio:
@@ -1246,8 +1256,11 @@ class VideoWriter:
             if pts is None:
                 pts = round((self._source_start or 0) / self.time_base)
             self._first_pts = pts
+            lead = None if self._sound_from_s is None else float(pts * self.time_base) - self._sound_from_s
+            if lead is not None and lead > SOUND_LEAD_KEPT_S:  # the output starts with the sound, the picture later
+                self._first_pts = pts - round(lead / self.time_base)
             for track in self._tracks:
-                track.origin_s = float(pts * self.time_base)
+                track.origin_s = float(self._first_pts * self.time_base)
         if pts is None:
             pts = self._first_pts + round(self.frames_written * self._frame_ticks)
         if self._last_pts is not None and pts <= self._last_pts:
