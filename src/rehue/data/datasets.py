@@ -30,13 +30,18 @@ VIDEO_WEIGHT_IN_PHOTOS = 3.0
 VIDEO_FRAME_EVERY_S = 0.5  # a training clip's frames: one every half second
 
 
-def frames_every(video: Path, every_s: float):
+def frames_every(video: Path, every_s: float, log=None):
     """The RGB frames of ``video`` a training set samples: its first, then the first at or after each
-    further ``every_s`` seconds."""
+    further ``every_s`` seconds, upright; none of a film rehue coloured (said to ``log``)."""
     from rehue.video.io import VideoReader, upright
 
     next_time = 0.0
     with VideoReader(video) as reader:
+        if reader.coloured_by_rehue:
+            (log or (lambda message: print(message, file=sys.stderr)))(
+                f"warning: skipping {shown_path(video)}: rehue coloured it, so its colours are a model's guess, "
+                "not a truth to learn from")
+            return
         rotation = reader.rotation
         for frame in reader:
             if frame.time + 1e-6 >= next_time:
@@ -205,15 +210,7 @@ class ImageFolderDataset(Dataset):
     def add_video_frames(self, video: Path, every_s: float, weight: float) -> int:
         """Add frames sampled every ``every_s`` seconds of a training video; together they weigh ``weight``
         in sampling (a clip counts like a few photos, however long it is). A film rehue coloured adds none."""
-        from rehue.data.images import coloured_by_rehue
-        from rehue.video.io import VideoReader
-
-        with VideoReader(video) as reader:
-            if coloured_by_rehue(reader.metadata.get("comment")):
-                self.log(f"warning: skipping {shown_path(video)}: rehue coloured it, so its colours are a model's "
-                         "guess, not a truth to learn from")
-                return 0
-        frames = [self._downscale(rgb) for rgb in frames_every(video, every_s)]
+        frames = [self._downscale(rgb) for rgb in frames_every(video, every_s, self.log)]
         self.images += frames
         self.paths += [Path(f"{video}#{i}") for i in range(len(frames))]
         if self.weights is not None:

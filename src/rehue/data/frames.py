@@ -172,14 +172,13 @@ def _readable_videos(videos: list[Path], log) -> list[Path]:
     """The videos whose first frame decodes. Among several, an unreadable one is skipped with a warning, as
     `rehue train` skips an unreadable photo, and the test split is drawn among the rest; a lone one is the
     error. So is a film rehue coloured (its comment says so): its colours are no truth to learn."""
-    from rehue.data.images import coloured_by_rehue
     from rehue.video.io import VideoReader
 
     readable = []
     for video in videos:
         try:
             with VideoReader(video) as reader:
-                if coloured_by_rehue(reader.metadata.get("comment")):
+                if reader.coloured_by_rehue:
                     raise RehueError("rehue coloured it, so its colours are a model's guess, not a truth to learn "
                                      "from", video)
                 next(iter(reader), None)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.data.images import coloured_by_rehue, has_colour
+from rehue.data.images import has_colour
 from rehue.errors import RehueError, UsageError, shown_path
 from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, TemporalStability, evaluate_pair, gray_baseline
 
@@ -262,7 +262,7 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
                 first.append((gray, truth, rgb))
 
     with VideoReader(video) as reader:
-        if with_gray and coloured_by_rehue(reader.metadata.get("comment")):
+        if with_gray and reader.coloured_by_rehue:
             log(f"warning: skipping {shown_path(video)}: rehue coloured it, so its colours are a model's guess, not "
                 "a truth to score against")
             return None

@@ -440,10 +440,9 @@ DEPENDENT_ALONE = ("is a dependent model (it colours a frame from the one before
 
 
 def _file_digest(path, length: int = 12) -> str:
-    import hashlib
+    from rehue.models.io import file_sha256
 
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()[:length]
+    return file_sha256(path)[:length]
 
 
 def _setting_error(given) -> type[RehueError]:

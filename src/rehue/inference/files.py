@@ -19,6 +19,7 @@ from rehue.data.images import (
     UNREAD_MEDIA_SUFFIXES,
     check_folder_can_be_made,
     check_output_path,
+    coloured_by_rehue,
     fitted_stem,
     folder_media,
     has_colour,
@@ -138,7 +139,7 @@ def _coloured_by_rehue(path: Path) -> bool:
 
     try:
         with Image.open(path) as image:
-            return str(image.getexif().get(SOFTWARE, "")).startswith("rehue ")
+            return coloured_by_rehue(image.getexif().get(SOFTWARE))
     except Exception:  # unreadable here: it is an input, and its own error comes when it is coloured
         return False
 

@@ -67,6 +67,14 @@ class ModelCard:
         return card
 
 
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes, as hex: which model a run or a colour version came from."""
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync it and rename it into place; a failure
     (a full disk) is a RehueError naming ``path``, and leaves ``path`` as it was."""

@@ -13,7 +13,6 @@ an interrupted one resumes from its last checkpoint, and evaluations of unchange
 from __future__ import annotations
 
 import argparse
-import hashlib
 import itertools
 import json
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from rehue.data.images import make_folder
 from rehue.errors import RehueError
+from rehue.models.io import file_sha256
 from rehue.training.config import TrainConfig
 
 GRID_KEYS = ("generators", "discriminators", "batch_sizes", "optimisers", "out", "rank_by", "eval_images",
@@ -369,14 +369,6 @@ def _predict(generator, batch, device: str):
         return lab_batch_to_rgb(lightness, generator(inputs))
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _evaluate_run(run_dir: Path, config: TrainConfig, validation: _Validation, sample_count: int):
     """(per-image metrics, sample outputs) of the run's exported generator; metrics of an unchanged model
     on the same validation images are read back from ``grid_evaluation.json``."""
@@ -387,7 +379,7 @@ def _evaluate_run(run_dir: Path, config: TrainConfig, validation: _Validation, s
     device = resolve_device(config.device)
     model_path = run_dir / "model.safetensors"
     generator, _ = load_model(model_path, device)
-    key = {"model_sha256": _file_sha256(model_path), "data": config.data, "size": config.size,
+    key = {"model_sha256": file_sha256(model_path), "data": config.data, "size": config.size,
            "seed": config.seed, "val_fraction": config.val_fraction, "images": validation.count}
     cache = run_dir / RUN_EVALUATION
     try:

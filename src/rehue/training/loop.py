@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.data.images import make_folder
+from rehue.data.images import make_folder, real_path
 from rehue.errors import RehueError, UsageError
 from rehue.training.config import TrainConfig
 
@@ -265,23 +265,17 @@ def _held_out_fingerprint(val_set, data) -> str | None:
     paths = getattr(val_set, "paths", None)
     if not paths:
         return None
-    root = Path(data).resolve()
-    names = sorted(os.fsencode(os.path.relpath(Path(path).resolve(), root)) for path in paths)
+    root = real_path(data)
+    names = sorted(os.fsencode(os.path.relpath(real_path(path), root)) for path in paths)
     return hashlib.sha256(b"\0".join(names)).hexdigest()
 
 
 def _init_sha256(init: str | None) -> str | None:
     """The SHA-256 of the ``--init`` model's file (None for a shipped model's name), which a checkpoint
     keeps: the feeding model of a resumed run must be the one it started with."""
-    import hashlib
+    from rehue.models.io import file_sha256
 
-    if not init or not Path(init).is_file():
-        return None
-    digest = hashlib.sha256()
-    with open(init, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(init) if init and Path(init).is_file() else None
 
 
 def _feeding_model(config: TrainConfig, device: str):

@@ -303,6 +303,14 @@ class VideoReader:
                 if key.lower() not in TECHNICAL_METADATA and value}
 
     @property
+    def coloured_by_rehue(self) -> bool:
+        """Whether the film's comment says rehue coloured it: its colours are a model's guess, not a truth
+        to learn from or to score against."""
+        from rehue.data.images import coloured_by_rehue
+
+        return coloured_by_rehue(self.metadata.get("comment"))
+
+    @property
     def has_audio(self) -> bool:
         return bool(self._container.streams.audio)
 

@@ -304,7 +304,7 @@ class SceneColorizer:
     def letterbox(self, gray: np.ndarray) -> tuple[np.ndarray, Box]:
         """The models' view of ``gray`` (of the picture inside ``bars``, when the video has them); callers
         may compute it ahead (on another thread) for ``push_ab``."""
-        return letterbox(upright(self._inside_bars(gray), self.rotation), self.size)
+        return models_view(gray, self.size, self.rotation, self.bars)
 
     def _inside_bars(self, gray: np.ndarray) -> np.ndarray:
         if self.bars is None:
@@ -323,8 +323,7 @@ class SceneColorizer:
         """Feed one frame (and, optionally, its ``letterbox``); returns every frame now decided."""
         started = time.perf_counter()
         small, box = letterboxed or self.letterbox(gray)
-        picture = small[box.top : box.top + box.height, box.left : box.left + box.width]
-        decided = self.detector.push(np.ascontiguousarray(picture))
+        decided = self.detector.push(_picture_of(small, box))
         self.timer.add("scene_detection", time.perf_counter() - started)
         self.pending.append((gray, small, box, payload))
         return [self._colour(index, changed) for index, changed in decided]
@@ -398,15 +397,24 @@ class SceneColorizer:
 SCENE_VIEW_SIZE = 128  # the shipped models' size: `rehue scenes` and `rehue frames` see what colorize sees
 
 
+def models_view(gray: np.ndarray, size: int, rotation: int = 0, bars: Box | None = None) -> tuple[np.ndarray, Box]:
+    """A stored frame as the models see it: the picture inside its ``bars`` (`find_video_bars`), upright,
+    letterboxed into a ``size`` square; and where the picture lies in it."""
+    if bars is not None:
+        gray = gray[bars.region]
+    return letterbox(upright(gray, rotation), size)
+
+
+def _picture_of(small: np.ndarray, box: Box) -> np.ndarray:
+    return np.ascontiguousarray(small[box.top : box.top + box.height, box.left : box.left + box.width])
+
+
 def scene_view(gray: np.ndarray, rotation: int = 0, bars: Box | None = None, size: int = SCENE_VIEW_SIZE
                ) -> np.ndarray:
     """A stored frame as the scene detector sees it while a film is coloured (``SceneColorizer``): the
-    picture inside its ``bars`` (`find_video_bars`), upright, scaled to fit a ``size`` square as the models'
-    letterboxed view holds it. So `rehue scenes` and `rehue frames` report the cuts that colouring acts on."""
-    if bars is not None:
-        gray = gray[bars.region]
-    small, box = letterbox(upright(gray, rotation), size)
-    return np.ascontiguousarray(small[box.top : box.top + box.height, box.left : box.left + box.width])
+    picture of its `models_view`. So `rehue scenes` and `rehue frames` report the cuts that colouring
+    acts on."""
+    return _picture_of(*models_view(gray, size, rotation, bars))
 
 
 def _crop_to_box(ab: np.ndarray, box: Box) -> np.ndarray:

@@ -195,13 +195,24 @@ class _Frame:
         self.windowed = self.normalized * window
 
 
-class _Part:
-    """A region of normalised frames, renormalised, for `RobustEngine.mixture`."""
+def _mixture_of(start: np.ndarray, middle: np.ndarray, end: np.ndarray) -> tuple[float, float, float]:
+    """`RobustEngine.mixture` of three normalised pictures of one shape."""
+    count = start.size
+    first, second, target = start.ravel(), end.ravel(), middle.ravel()
+    cross = float(first @ second) / count
+    determinant = 1.0 - cross * cross
+    if determinant < MIN_DETERMINANT:
+        return NOT_A_MIXTURE
+    with_first = float(first @ target) / count
+    with_second = float(second @ target) / count
+    share_first = (with_first - cross * with_second) / determinant
+    share_second = (with_second - cross * with_first) / determinant
+    return share_first, share_second, 1.0 - share_first * with_first - share_second * with_second
 
-    __slots__ = ("normalized",)
 
-    def __init__(self, picture: np.ndarray):
-        self.normalized = (picture - picture.mean()) / max(float(picture.std()), MIN_STD)
+def _renormalised(picture: np.ndarray) -> np.ndarray:
+    """``picture`` at zero mean and unit variance again (a part of a normalised frame is not)."""
+    return (picture - picture.mean()) / max(float(picture.std()), MIN_STD)
 
 
 class RobustEngine:
@@ -254,17 +265,7 @@ class RobustEngine:
         than either end, so after normalisation ``a + b`` exceeds 1; a small shift of a fine texture
         looks like a mixture too, but keeps ``a + b`` near 1.
         """
-        count = start.normalized.size
-        first, second, target = start.normalized.ravel(), end.normalized.ravel(), middle.normalized.ravel()
-        cross = float(first @ second) / count
-        determinant = 1.0 - cross * cross
-        if determinant < MIN_DETERMINANT:
-            return NOT_A_MIXTURE
-        with_first = float(first @ target) / count
-        with_second = float(second @ target) / count
-        share_first = (with_first - cross * with_second) / determinant
-        share_second = (with_second - cross * with_first) / determinant
-        return share_first, share_second, 1.0 - share_first * with_first - share_second * with_second
+        return _mixture_of(start.normalized, middle.normalized, end.normalized)
 
     def aligned_mixture(self, start: _Frame, middle: _Frame, end: _Frame) -> tuple[float, float, float]:
         """`mixture` with each end first moved onto the middle frame by the global shift that phase
@@ -284,8 +285,9 @@ class RobustEngine:
                                         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                         borderMode=cv2.BORDER_REPLICATE))
         inner = slice(int(np.ceil(margin)) + 1, size - int(np.ceil(margin)) - 1)
-        parts = [_Part(picture[inner, inner]) for picture in (moved[0], middle.normalized, moved[1])]
-        return self.mixture(*parts)
+        start_part, middle_part, end_part = (_renormalised(picture[inner, inner])
+                                             for picture in (moved[0], middle.normalized, moved[1]))
+        return _mixture_of(start_part, middle_part, end_part)
 
     def _frame(self, index: int) -> _Frame | None:
         offset = index - (self._count - len(self._frames))
@@ -313,11 +315,10 @@ class RobustEngine:
                 and share_start + share_end > 1.0 + settings.dissolve_dip
             )
 
-        if mixed(self.mixture(start, middle, frame)):
-            return self.difference(start, frame) > settings.dissolve_score
         # most frames end here: within a shot the two ends match once aligned, and aligning costs two more
-        return self.difference(start, frame) > settings.dissolve_score and mixed(
-            self.aligned_mixture(start, middle, frame))
+        if self.difference(start, frame) <= settings.dissolve_score:
+            return False
+        return mixed(self.mixture(start, middle, frame)) or mixed(self.aligned_mixture(start, middle, frame))
 
     def _is_cut(self, reference: _Frame, frame: _Frame) -> bool | None:
         """True for a cut, None for a transient frame (a flash) to skip, False otherwise."""
