@@ -524,6 +524,87 @@ def build_sequence(clips_dir: Path | None, plan: str = "tuning") -> EvalSequence
     return splice(PLANS[plan](make), with_clips=bool(clips))
 
 
+# ---------------------------------------------------------------------------------------- old film
+
+OLD_FILM_SEED = 1895
+
+
+OLD_FILM_PARTS = ("flicker", "weave", "grain", "dust", "scratches", "vignette")
+
+
+def age_film(frames: np.ndarray, severity: float, parts: tuple[str, ...] = OLD_FILM_PARTS,
+             seed: int = OLD_FILM_SEED) -> np.ndarray:
+    """The sequence as an old print shows it after a scan: what happens to every frame on its own, so the
+    labels stay true. ``severity`` 1 is a worn print, 2 a badly damaged one.
+
+    * flicker: the frame's exposure and density wander (gain about 4% x severity, in slow drifts and
+      jumps) and unevenly, a gradient across the frame that changes from frame to frame;
+    * gate weave: the picture sways in the gate, about 1 pixel x severity at 192x144, with a slip of the
+      frame line (a few pixels up or down) now and then;
+    * grain: clumped noise, new on every frame;
+    * dust and dirt: dark and bright specks and blotches, each on one frame only;
+    * scratches: thin vertical lines that run for dozens of frames, drifting sideways;
+    * a fixed vignette (the projector's or scanner's fall-off).
+
+    ``parts`` picks which of these happen (all by default); the random draws are the same whichever
+    are picked, so each part's effect can be measured alone."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    count = len(frames)
+    height, width = frames.shape[1:]
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
+    radius = np.hypot((cols - width / 2) / (width / 2), (rows - height / 2) / (height / 2))
+    vignette = (1.0 - 0.12 * min(severity, 2.0) * radius**2).astype(np.float32)
+    if "vignette" not in parts:
+        vignette = np.float32(1.0)
+
+    def wander(scale: float, keep: float = 0.85) -> np.ndarray:
+        values = np.zeros(count)
+        for index in range(1, count):
+            values[index] = keep * values[index - 1] + rng.normal(0.0, scale)
+        return values
+
+    gain = 1.0 + wander(0.025 * severity) + rng.normal(0.0, 0.02 * severity, count)
+    gain += np.where(rng.random(count) < 0.03 * severity, rng.choice([-1.0, 1.0], count) * 0.08 * severity, 0.0)
+    tilt = rng.normal(0.0, 0.04 * severity, (count, 2))
+    weave = np.stack([wander(0.5 * severity, 0.7), wander(0.5 * severity, 0.7)], axis=1)
+    slip = np.zeros(count)
+    for start in np.flatnonzero(rng.random(count) < 0.01 * severity):
+        slip[start : start + int(rng.integers(2, 12))] = rng.choice([-1.0, 1.0]) * rng.uniform(2.0, 5.0) * severity
+    scratches = []
+    aged = np.empty_like(frames)
+    for index, frame in enumerate(frames.astype(np.float32)):
+        if "weave" in parts:
+            shift = np.float32([[1, 0, weave[index, 0]], [0, 1, weave[index, 1] + slip[index]]])
+            frame = cv2.warpAffine(frame, shift, (width, height), borderMode=cv2.BORDER_REFLECT)
+        if "flicker" in parts:
+            uneven = 1.0 + tilt[index, 0] * (cols / width - 0.5) + tilt[index, 1] * (rows / height - 0.5)
+            frame = frame * gain[index] * uneven
+        frame = frame * vignette
+        grain = cv2.GaussianBlur(rng.normal(0.0, 1.0, (height, width)).astype(np.float32), (0, 0), 0.8)
+        if "grain" in parts:
+            frame += grain * 6.0 * severity
+        for _ in range(rng.poisson(4 * severity)):
+            centre = (int(rng.integers(width)), int(rng.integers(height)))
+            size = int(rng.integers(1, 3)) if rng.random() < 0.9 else int(rng.integers(4, 9))
+            level = float(rng.choice([8.0, 245.0]))
+            if "dust" in parts:
+                cv2.circle(frame, centre, size, level, -1)
+        if rng.random() < 0.02 * severity:
+            scratches.append([float(rng.uniform(0, width)), int(rng.integers(20, 120)), float(rng.choice([-60, 60]))])
+        for scratch in scratches:
+            scratch[0] += rng.normal(0.0, 0.4)
+            column = int(round(scratch[0])) % width
+            strength = scratch[2] * rng.uniform(0.5, 1.0)
+            if "scratches" in parts:
+                frame[:, column] += strength
+            scratch[1] -= 1
+        scratches = [scratch for scratch in scratches if scratch[1] > 0]
+        aged[index] = np.clip(np.round(frame), 0, 255).astype(np.uint8)
+    return aged
+
+
 # ------------------------------------------------------------------------------------------- scoring
 
 
@@ -825,6 +906,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-timing", action="store_true", help="skip the per-frame cost at 128x128")
     parser.add_argument("--timing-repeats", type=int, default=3,
                         help="timing runs per mode (the lowest median is kept)")
+    parser.add_argument("--old-film", type=float, default=0.0, metavar="SEVERITY",
+                        help="show every sequence as an old print: flicker, gate weave, grain, dust and "
+                             "scratches (1: worn, 2: badly damaged; default 0: off)")
     args = parser.parse_args(argv)
 
     clips_dir = None if args.photos_only else find_clips_dir(args.clips_dir, args.download_clips)
@@ -836,6 +920,8 @@ def main(argv: list[str] | None = None) -> int:
     timing_frames = None
     for plan in plans:
         sequence = build_sequence(clips_dir, plan)
+        if args.old_film:
+            sequence.frames = age_film(sequence.frames, args.old_film)
         timing_frames = sequence.frames if timing_frames is None else timing_frames
         results, found = {}, {}
         for name, run in runners.items():

@@ -237,6 +237,13 @@ def test_version_and_help_are_fast():
     assert "torch" not in proc.stderr
 
 
+def test_python_dash_m_rehue_is_the_command(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "rehue", "colorize", str(tmp_path / "missing.png"), "-o",
+                           str(tmp_path / "o.png")], capture_output=True, text=True)
+    assert proc.returncode == 1 and "missing.png" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("rehue")
+
+
 def test_sixteen_bit_scan_gives_a_sixteen_bit_png_with_its_metadata(tmp_path, tiny_model):
     import cv2
 

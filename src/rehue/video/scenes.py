@@ -173,6 +173,8 @@ MIN_STD = 1e-3
 NOT_A_MIXTURE = (1.0, 0.0, 1.0)
 """What :meth:`RobustEngine.mixture` answers when the two ends are (nearly) the same picture."""
 MIN_DETERMINANT = 1e-6
+MOTION_MEMORY = 3
+"""Frame-to-frame shifts within the shot whose median is the camera's recent motion (`RobustEngine.difference`)."""
 
 
 class _Frame:
@@ -237,18 +239,53 @@ class RobustEngine:
         self._in_dissolve = False
         self._count = 0
         self._decided = 0
+        self._motion: deque[tuple[int, int]] = deque(maxlen=MOTION_MEMORY)
 
     def difference(self, reference: _Frame, frame: _Frame) -> float:
         """Mean absolute difference of two normalised frames over their overlap once the global shift
-        between them, found by phase correlation, is undone."""
+        between them, found by phase correlation, is undone.
+
+        Where that difference is as high as a cut's, two more shifts are tried and the lowest
+        difference kept: the camera's recent motion (over as many frames as lie between the two) and
+        none. Phase correlation weighs every spatial frequency alike, so on an old print a blotch of dirt
+        on each frame, or grain on a smooth picture, can outweigh the picture and give a wrong shift;
+        two unrelated pictures differ at every shift, so a cut still scores high."""
+        return self._aligned_difference(reference, frame)[0]
+
+    def _aligned_difference(self, reference: _Frame, frame: _Frame) -> tuple[float, tuple[int, int] | None]:
+        """`difference` and the shift it was found at (None: no shift brought the two together)."""
         import cv2
 
         # Windowed copies go in: OpenCV 5's phaseCorrelate multiplies its inputs by the window in place.
         (shift_x, shift_y), _ = cv2.phaseCorrelate(reference.windowed, frame.windowed)
         size = self.thresholds.working_size
-        if not (abs(shift_x) < size / 2 and abs(shift_y) < size / 2):
-            return float(UNRELATED_SCORE)
-        dx, dy = int(round(shift_x)), int(round(shift_y))
+        best: tuple[float, tuple[int, int] | None] = (float(UNRELATED_SCORE), None)
+        if abs(shift_x) < size / 2 and abs(shift_y) < size / 2:
+            shift = (int(round(shift_x)), int(round(shift_y)))
+            best = (self._shifted_difference(reference, frame, *shift), shift)
+        if best[0] > self.thresholds.cut_score:
+            steps = frame.index - reference.index
+            motion = np.median(self._motion, axis=0) * steps if self._motion else (0.0, 0.0)
+            for shift in {(int(round(motion[0])), int(round(motion[1]))), (0, 0)}:
+                if abs(shift[0]) < size / 2 and abs(shift[1]) < size / 2:
+                    best = min(best, (self._shifted_difference(reference, frame, *shift), shift),
+                               key=lambda found: found[0])
+        return best
+
+    def consecutive(self, previous: _Frame | None, frame: _Frame) -> float | None:
+        """`difference` between a frame and the one before it (None if either is near-uniform or
+        missing); a shift that brings them together counts as the camera's motion."""
+        if previous is None or previous.blank or frame.blank:
+            return None
+        score, shift = self._aligned_difference(previous, frame)
+        if score <= self.thresholds.cut_score and shift is not None:
+            self._motion.append(shift)
+        return score
+
+    def _shifted_difference(self, reference: _Frame, frame: _Frame, dx: int, dy: int) -> float:
+        import cv2
+
+        size = self.thresholds.working_size
         overlap = (size - abs(dx)) * (size - abs(dy))
         frame_part = frame.normalized[max(dy, 0) : size + min(dy, 0), max(dx, 0) : size + min(dx, 0)]
         reference_part = reference.normalized[
@@ -371,11 +408,8 @@ class RobustEngine:
     def push(self, gray: np.ndarray) -> list[tuple[int, bool]]:
         frame = self.prepare(self._count, gray)
         previous = self._frames[-1] if self._frames else None
-        consecutive = None
-        if previous is not None and not previous.blank and not frame.blank:
-            consecutive = self.difference(previous, frame)
+        self._consecutive.append(self.consecutive(previous, frame))
         self._frames.append(frame)
-        self._consecutive.append(consecutive)
         self._count += 1
         decisions = []
         while self._decided + self.lookahead < self._count:
@@ -495,8 +529,7 @@ def consecutive_differences(frames: Iterable[np.ndarray], **thresholds: float) -
     for index, gray in enumerate(frames):
         _check_frame(gray)
         frame = engine.prepare(index, gray)
-        usable = previous is not None and not previous.blank and not frame.blank
-        differences.append(engine.difference(previous, frame) if usable else None)
+        differences.append(engine.consecutive(previous, frame))
         previous = frame
     return differences
 
