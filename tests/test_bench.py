@@ -15,6 +15,7 @@ from rehue.bench import (
     make_clip,
     make_random_models,
     run_benchmark,
+    summarise_ms,
     write_json,
 )
 from rehue.errors import RehueError
@@ -87,6 +88,15 @@ def test_peak_memory_is_measured_in_a_fresh_process(tmp_path):
     memory = bench_peak_rss(clip, tmp_path / "out.mp4", str(independent), str(dependent), colorizer)
     assert memory["frames"] == 3
     assert memory["peak_rss_mb"] >= memory["peak_rss_after_load_mb"] > 0
+
+
+def test_the_90th_percentile_is_never_below_the_median():
+    """Before, two samples (``--quick``'s ECCV16) gave a p90 of the smaller one: median 1266.3 ms, p90 1176.7."""
+    two = summarise_ms([1.3559, 1.176658])
+    assert two == {"median_ms": 1266.279, "p90_ms": 1337.976, "frames": 2}
+    ten = summarise_ms([value / 1000 for value in (7, 2, 10, 1, 5, 9, 3, 8, 4, 6)])  # in the order measured
+    assert ten == {"median_ms": 5.5, "p90_ms": 9.1, "frames": 10}
+    assert summarise_ms([0.004]) == {"median_ms": 4.0, "p90_ms": 4.0, "frames": 1}
 
 
 def test_clip_has_cuts_and_audio(tmp_path):

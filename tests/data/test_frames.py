@@ -274,3 +274,37 @@ def test_validation_scores_frames_of_every_test_video_not_the_first_ones(tmp_pat
     assert len(seen[0]) == 4 and set(seen[0]) == {"v1.mp4", "v2.mp4"}
     config = TrainConfig(data=str(out), size=32)
     assert set(_validation(config, 4, log=lambda message: None).sources) == {"v1.mp4", "v2.mp4"}
+
+
+def gray_clip(path, seconds, fps, height, width, seed=0):
+    """A panning clip with its colour taken out, as an old film's scan."""
+    photo = textured_rgb(height, width + int(seconds * fps), seed=seed).mean(axis=-1, keepdims=True)
+    frames = [np.repeat(photo[:, i : i + width].astype(np.uint8), 3, axis=-1) for i in range(int(seconds * fps))]
+    return make_clip(path, frames, fps=fps)
+
+
+def test_a_gray_film_is_no_truth_to_learn_colour_from(tmp_path, capsys):
+    """Before, `rehue frames` sampled a gray film like any other and `rehue train` learnt from its frames
+    without a word that their scenes are gray (probe 19), where a folder of gray photos was refused."""
+    import cv2
+
+    colour = panning_clip(tmp_path / "colour.mp4", 1, 12, 32, 48, seed=0)
+    other = panning_clip(tmp_path / "other.mp4", 1, 12, 32, 48, seed=1)
+    gray = gray_clip(tmp_path / "gray.mp4", 1, 12, 32, 48, seed=2)
+    messages = []
+    summary = extract_frames([colour, other, gray], tmp_path / "f", fps=4, size=32, test_videos=["other.mp4"],
+                             progress=False, log=messages.append)
+    assert {row["video"] for row in read_frame_manifest(tmp_path / "f")} == {"colour.mp4", "other.mp4"}
+    assert summary.videos == 2 and not list((tmp_path / "f" / "frames").glob("gray*"))
+    assert any(message.startswith(f"warning: skipping {gray}: none of its") for message in messages)
+
+    assert main(["frames", str(gray), "--out", str(tmp_path / "g"), "--no-progress"]) == 1
+    assert "the video is gray" in capsys.readouterr().err and not (tmp_path / "g").exists()
+
+    extract_frames([colour, other], tmp_path / "made", fps=4, size=32, test_videos=["other.mp4"], progress=False)
+    for row in read_frame_manifest(tmp_path / "made"):  # a dataset made otherwise: every training frame gray
+        if row["split"] == "train":
+            picture = tmp_path / "made" / row["path"]
+            cv2.imwrite(str(picture), cv2.cvtColor(cv2.imread(str(picture), cv2.IMREAD_GRAYSCALE), cv2.COLOR_GRAY2BGR))
+    with pytest.raises(RehueError, match="all .* training frames are gray"):
+        build_datasets(tmp_path / "made", 32, log=lambda message: None)

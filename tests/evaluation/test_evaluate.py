@@ -349,3 +349,28 @@ def test_the_limit_counts_photos_then_clips(tmp_path, photo_folder, tiny_model):
     with_clip = evaluate(tiny_model, [*photos[:1], clip], tmp_path / "r2", dependent_model="none", progress=False,
                          limit=2)
     assert with_clip.extra["images"] == 1 + 6 and "video v.mp4" in with_clip.extra
+
+
+def test_photos_the_model_was_trained_on_are_said_to_be_no_held_out_score(tmp_path, photo_folder):
+    """Before, evaluating a run on its own training photos called it "clearly above" the shipped model
+    without a word that it had learnt those photos (probe 19)."""
+
+    from rehue.models import ModelCard, create_model, save_model
+
+    model = create_model("gen2", in_channels=1, size=32, width=4).eval()
+    card = ModelCard("gen2", 1, 32, 4, role="independent", training={"data": str(photo_folder)})
+    trained = save_model(model, card, tmp_path / "run" / "model.safetensors")
+    messages = []
+    evaluate(trained, [photo_folder], tmp_path / "report", progress=False, log=messages.append)
+    assert [m for m in messages if m.startswith("warning: 4 of the 4 photos and clips lie in")], messages
+
+    (photo_folder / "manifest.csv").write_text("path,split\np0.png,train\np1.png,train\np2.png,held_out\n"
+                                               "p3.png,held_out\n")
+    messages = []
+    evaluate(trained, [photo_folder / "p2.png", photo_folder / "p3.png"], tmp_path / "held", progress=False,
+             log=messages.append)
+    assert not [m for m in messages if "lie in" in m], "the set's held-out photos are held out"
+    messages = []
+    evaluate(trained, [photo_folder / "p1.png", photo_folder / "p3.png"], tmp_path / "mixed", progress=False,
+             log=messages.append)
+    assert [m for m in messages if m.startswith("warning: 1 of the 2 photos and clips lie in")], messages

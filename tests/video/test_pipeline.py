@@ -642,6 +642,33 @@ def test_a_stray_file_or_a_gap_in_a_films_numbering_is_a_warning():
                      "frames where their names sort"]
 
 
+def test_a_cover_scan_of_another_size_is_left_out_of_the_film(tmp_path, tiny_model, capsys):
+    """Before, a cover scan that sorted before the frames set the film's size, and the film stopped with
+    ``reel_1.png: frame is 48x32, the film's first frame 50x40``: an error for a warning, blaming a frame."""
+    from PIL import Image
+
+    scans = write_frames(tmp_path / "scans", [textured_rgb(32, 48, seed=i) for i in range(6)])
+    (scans / "reel_3.png").unlink()  # a gap, as in the reported folder
+    Image.fromarray(textured_rgb(40, 50, seed=9)[..., 0]).save(scans / "cover.png")
+    args = ["colorize", str(scans), "-o", str(tmp_path / "out"), "--frames", "--model", str(tiny_model),
+            "--dependent-model", "none", "--no-progress"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "cover.png is 50x40, not 48x32 as the numbered frames; it is left out of the film" in err
+    assert "coloured as a frame where its name sorts" not in err and "skips frame 3" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"reel_{n}.png" for n in (1, 2, 4, 5, 6)]
+
+    Image.fromarray(textured_rgb(32, 48, seed=9)[..., 0]).save(scans / "cover.png")  # one of the frames' size
+    assert main([*args, "--overwrite"]) == 0
+    assert "cover.png does not follow the numbering of the other 5 frames; it is coloured" in capsys.readouterr().err
+    assert (tmp_path / "out" / "cover.png").exists()
+
+    Image.fromarray(textured_rgb(40, 50, seed=9)[..., 0]).save(scans / "cover.png")
+    Image.fromarray(textured_rgb(40, 50, seed=5)[..., 0]).save(scans / "reel_5.png")  # a frame rescanned
+    assert main([*args, "--overwrite"]) == 1
+    assert "reel_5.png: frame is 50x40, the film's first frame 48x32" in capsys.readouterr().err
+
+
 def test_a_film_is_warned_of_what_its_colour_version_loses(tmp_path, tiny_model, capsys):
     """Before, each of these was lost without a word: a tinted print's tint, a 10-bit master's depth,
     cover art that the container cannot hold (and, until they were carried, subtitles and all cover art), and

@@ -417,6 +417,24 @@ def frame_pairs(rows: list[dict]) -> list[tuple[int, int]]:
     return pairs
 
 
+def _check_frames_colour(root: Path, frames: np.ndarray, videos: list[str], log) -> None:
+    """A gray film's frames teach a model that its scenes are gray, as gray photos do: refused when every
+    training frame is gray, else the gray films are named (`rehue frames` leaves them out; a dataset
+    made otherwise may hold them)."""
+    from rehue.data.images import GRAY_TOLERANCE
+
+    spread = frames.max(axis=-1).astype(np.int16) - frames.min(axis=-1)
+    coloured = spread.reshape(len(frames), -1).max(axis=1) > GRAY_TOLERANCE
+    if not coloured.any():
+        raise RehueError(f"all {len(frames)} training frames are gray: there is no colour to learn from (train "
+                         "needs frames of colour films)", root)
+    coloured_films = {video for video, colour in zip(videos, coloured, strict=True) if colour}
+    gray_films = sorted(set(videos) - coloured_films)
+    if gray_films:
+        log(f"warning: every training frame of {len(gray_films)} film(s) is gray ({gray_films[0]}"
+            f"{', ...' if len(gray_films) > 1 else ''}); a model learns from them that such scenes have no colour")
+
+
 def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_fraction: float = 0.1,
                    seed: int = 0, stamp_share: float = 0.0, studio_share: float = 0.0, colour_jitter: float = 0.0,
                    crop_min: float = DEFAULT_CROP_MIN, log=None, progress: bool = False):
@@ -459,6 +477,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
             frames[name], kept[name] = _load_frames(path, part, size, log)
             if not kept[name]:
                 raise RehueError(f"frame dataset has no readable {name} frame", path)
+        _check_frames_colour(path, frames["train"], [splits["train"][index]["video"] for index in kept["train"]], log)
         if dependent:
             pairs = {}
             for name, part in splits.items():  # a skipped frame breaks its pairs; its neighbours are not paired

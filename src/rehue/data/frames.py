@@ -80,18 +80,28 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         staging.mkdir(parents=True)
     except OSError as exc:
         raise RehueError(f"cannot write the frame dataset here ({exc.strerror or exc})", out) from None
-    rows = []
+    rows, gray_films = [], []
     try:
         for video in videos:
             split = "test" if video in test_set else "train"
-            video_rows, scenes, rate = _sample_video(video, split, staging, fps=fps, size=size, scene_mode=scene_mode,
-                                               progress=progress)
-            rows += video_rows
+            video_rows, scenes, rate, coloured = _sample_video(video, split, staging, fps=fps, size=size,
+                                                               scene_mode=scene_mode, progress=progress)
             count = len(video_rows)
+            if count and not coloured:
+                shutil.rmtree(staging / "frames" / video.stem, ignore_errors=True)
+                log(f"warning: skipping {video}: none of its {count} sampled frames has colour, and a gray film "
+                    "teaches a model that its scenes are gray")
+                gray_films.append(video)
+                continue
+            rows += video_rows
             below = (f"; it runs at {rate:g} fps, below --fps {fps:g}, so every frame is kept" if rate and rate < fps
                      else "")
             log(f"{video.name}: {count} frame{'' if count == 1 else 's'} ({split}), from a video of {scenes} "
                 f"scene{'' if scenes == 1 else 's'}{below}")
+        if gray_films and len(gray_films) == len(videos):
+            raise RehueError(f"{'the video is' if len(videos) == 1 else f'all {len(videos)} videos are'} gray: "
+                             "there is no colour to learn from (a frame dataset needs colour films)",
+                             videos[0] if len(videos) == 1 else None)
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=MANIFEST_FIELDS)
         writer.writeheader()
@@ -120,7 +130,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     n_test = sum(r["split"] == "test" for r in rows)
     if not n_test:
         log("note: no test split (one video, or --test-fraction 0); evaluation needs frames of another video")
-    return FramesSummary(len(videos), len(rows), len(rows) - n_test, n_test, out)
+    return FramesSummary(len(videos) - len(gray_films), len(rows), len(rows) - n_test, n_test, out)
 
 
 DATASET_ENTRIES = {"manifest.csv", "frames"}  # what a frame dataset's folder holds, and all --overwrite replaces
@@ -196,12 +206,14 @@ def _readable_videos(videos: list[Path], log) -> list[Path]:
 
 
 def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: int, scene_mode: str,
-                  progress: bool) -> tuple[list[dict], int, float | None]:
+                  progress: bool) -> tuple[list[dict], int, float | None, int]:
     """Sample one video into ``staging``; every frame goes through the scene detector, whose decisions
     arrive a few frames late, so a sampled row learns its scene number when its frame is decided.
-    Returns the rows, the video's scene count and its frame rate (None when it states none)."""
+    Returns the rows, the video's scene count, its frame rate (None when it states none) and how many of
+    the sampled frames hold colour."""
     from tqdm import tqdm
 
+    from rehue.data.images import has_colour
     from rehue.inference.colorizer import letterbox
     from rehue.video.io import VideoReader, upright
     from rehue.video.pipeline import find_video_bars, scene_view
@@ -210,7 +222,7 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
     detector = SceneDetector(scene_mode)
     rows: list[dict] = []
     waiting: dict[int, dict] = {}
-    scene, next_time = 0, None
+    scene, next_time, coloured = 0, None, 0
 
     def settle(decisions):
         nonlocal scene
@@ -234,7 +246,9 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
             while next_time <= frame.time + 1e-6:
                 next_time += 1.0 / fps
             rel = Path("frames") / video.stem / f"{len(rows):06d}.png"
-            _save_png(letterbox(upright(frame.rgb, rotation), size)[0], staging / rel)
+            picture = letterbox(upright(frame.rgb, rotation), size)[0]
+            coloured += has_colour(picture)
+            _save_png(picture, staging / rel)
             row = {"path": rel.as_posix(), "video": video.name, "time": f"{frame.time:.3f}",
                    "frame_index": frame.index, "scene": scene, "split": split}
             rows.append(row)
@@ -242,7 +256,7 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
         settle(detector.flush())
         bar.close()
         rate = float(reader.fps) if reader.fps else None
-    return rows, scene + 1, rate
+    return rows, scene + 1, rate, coloured
 
 
 def _save_png(rgb: np.ndarray, path: Path) -> None:

@@ -673,7 +673,11 @@ def is_same_file(target, source) -> bool:
         return False
 
 
-def has_colour(rgb: np.ndarray, tolerance: int = 3) -> bool:
+GRAY_TOLERANCE = 3
+"""Levels by which a gray picture's channels may differ (JPEG's and video's rounding) and still be gray."""
+
+
+def has_colour(rgb: np.ndarray, tolerance: int = GRAY_TOLERANCE) -> bool:
     """Whether a picture holds any colour: its channels differ by more than ``tolerance`` levels (JPEG's
     rounding of a gray picture) somewhere. A gray one is its own gray answer, so it cannot score a
     colorization; a colour one given to colour loses its colour."""

@@ -693,13 +693,51 @@ def frame_files(folder: Path) -> list[Path]:
     return sorted(files, key=order)
 
 
+def _numbering(frames: list[Path]):
+    """The last number in each frame's name (a match, or None), what is around it (None without one), and
+    the commonest of those with the count of frames that share it: the numbering most of a film follows."""
+    numbered = [re.fullmatch(r"(.*?)(\d+)(\D*)", frame.name) for frame in frames]  # the last number in a name
+    patterns = [(m[1], m[3].lower()) if m else None for m in numbered]  # what is around it
+    main_pattern, count = Counter(patterns).most_common(1)[0] if patterns else (None, 0)
+    return numbered, patterns, main_pattern, count
+
+
+def outside_numbering(frames: list[Path]) -> list[Path]:
+    """The files of ``frames`` outside the numbering most of them follow (a cover scan, a contact sheet);
+    none where no two frames share one numbering."""
+    _, patterns, main_pattern, count = _numbering(frames)
+    if main_pattern is None or count < 2:
+        return []
+    return [frame for frame, pattern in zip(frames, patterns, strict=True) if pattern != main_pattern]
+
+
+def strays_of_another_size(frames: list[Path]) -> tuple[list[Path], list[str]]:
+    """``frames`` less the files outside their numbering whose size is not the numbered frames', with a
+    warning for each left out. A film's frames share one size, so such a file (a cover scan) is no frame
+    of it; coloured where its name sorts, it stopped the film with an error that blamed a frame. A numbered
+    frame of another size is still an error (``colorize_frames``): it is the film's, damaged or rescanned."""
+    from rehue.data.images import load_image
+
+    strays = outside_numbering(frames)
+    if not strays:
+        return frames, []
+    first = next(frame for frame in frames if frame not in strays)
+    height, width = load_image(first).rgb.shape[:2]  # loaded as decoded: turned upright by its EXIF
+    kept, warnings = [], []
+    for frame in frames:
+        if frame in strays and (size := load_image(frame).rgb.shape[:2]) != (height, width):
+            warnings.append(f"{frame.name} is {size[1]}x{size[0]}, not {width}x{height} as the numbered frames; "
+                            "it is left out of the film")
+        else:
+            kept.append(frame)
+    return kept, warnings
+
+
 def numbering_warnings(frames: list[Path]) -> list[str]:
     """What looks wrong in a film's numbered frames, in ``frame_files`` order: files outside the
     numbering most of them follow (a cover scan, a contact sheet) and gaps in it (frames lost or taken
     out). They are coloured as they are; the warning lets a person check the film before trusting it."""
-    numbered = [re.fullmatch(r"(.*?)(\d+)(\D*)", frame.name) for frame in frames]  # the last number in a name
-    patterns = [(m[1], m[3].lower()) if m else None for m in numbered]  # what is around it
-    main_pattern, count = Counter(patterns).most_common(1)[0] if patterns else (None, 0)
+    numbered, patterns, main_pattern, count = _numbering(frames)
     if main_pattern is None or count < 2:
         return []
     warnings = []
@@ -746,8 +784,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     source, target = Path(source), Path(target)
     if not source.is_dir():
         raise RehueError("--frames takes folders of numbered frames, not a file", source)
-    frames = frame_files(source)
-    for warning in numbering_warnings(frames):
+    frames, warnings = strays_of_another_size(frame_files(source))
+    for warning in warnings + numbering_warnings(frames):
         log(f"warning: {source}: {warning}")
     if not frames:
         unread = sorted({p.suffix.lower() for p in source.iterdir() if p.suffix.lower() in UNREAD_FRAME_SUFFIXES})
