@@ -360,9 +360,8 @@ SHEET_CUTS = 40  # cuts drawn on a `rehue scenes --sheet`; a film with more says
 
 
 def cmd_scenes(args) -> int:
-    from tqdm import tqdm
-
     from rehue.data.images import check_input_file, check_output_path, head_kind
+    from rehue.progress import progress_bar
     from rehue.video.io import VideoReader, upright
     from rehue.video.pipeline import find_video_bars, scene_view
     from rehue.video.scenes import SceneDetector
@@ -386,8 +385,8 @@ def cmd_scenes(args) -> int:
 
     with VideoReader(args.video) as reader:
         bars = find_video_bars(reader)  # as colorize finds them, so the cuts are colorize's
-        for frame in tqdm(reader, total=reader.frame_count, unit="frame", disable=args.no_progress, file=sys.stderr,
-                          dynamic_ncols=True, leave=False):
+        for frame in progress_bar(reader, total=reader.frame_count, unit="frame", disable=args.no_progress,
+                                  leave=False):
             times.append(frame.time)
             if args.sheet is not None:  # the detector decides a frame or two late: keep the last few
                 recent[frame.index] = _thumbnail(upright(frame.gray, reader.rotation))

@@ -736,3 +736,18 @@ def test_validation_does_not_score_a_gray_photo_and_small_photos_are_named(tmp_p
     alone, _ = validate(generator, torch.utils.data.DataLoader(validation.subset([1], train=False)), "cpu", 2)
     assert scores == alone, "the gray photo is not scored"
     assert scores["gray_psnr"] < 40
+
+
+def test_the_bar_says_the_time_left_for_the_whole_run(tmp_path, photo_folder, capsys, monkeypatch):
+    """Before, the bar's time left was the epoch's alone ("epoch 1/3"), with no word of the run's (probe 19)."""
+    import re
+
+    import rehue.progress
+
+    monkeypatch.setattr(rehue.progress, "LOG_INTERVAL_S", 0.0)
+    train(tiny_config(photo_folder, tmp_path / "run", epochs=3), progress=True, log=lambda message: None)
+    err = capsys.readouterr().err
+    left = [re.search(r"epoch (\d)/3: +(\d+)%.*run_left=(\d\d):(\d\d)", line) for line in err.splitlines()]
+    left = [(int(m[1]), int(m[2]), 60 * int(m[3]) + int(m[4])) for m in left if m]
+    assert {epoch for epoch, _, _ in left} == {1, 2, 3}
+    assert {seconds for epoch, percent, seconds in left if epoch == 3 and percent == 100} == {0}

@@ -113,17 +113,16 @@ class ImageFolderDataset(Dataset):
                  weights=None, stamps=(), stamp_share: float = 0.0, studio_share: float = 0.0,
                  colour_jitter: float = 0.0, crop_min: float = DEFAULT_CROP_MIN, cache_side: int | None = None,
                  log=None, progress: bool = False):
-        from tqdm import tqdm
-
         from rehue.data.images import iter_image_files, load_image
+        from rehue.progress import progress_bar
 
         log = log or (lambda msg: print(msg, file=sys.stderr))
         self.size, self.train, self.pairs = size, train, pairs
         self.cache_side = cache_side or max(2 * size, 160)
         paths = list(files) if files is not None else list(iter_image_files(Path(root)))
         self.images, self.paths, skipped, coloured, kept = [], [], 0, [], []
-        reading = tqdm(paths, unit="photo", desc="reading the photos", disable=not progress, file=sys.stderr,
-                       dynamic_ncols=True, leave=False)  # a big folder of large scans takes minutes
+        # a big folder of large scans takes minutes
+        reading = progress_bar(paths, unit="photo", desc="reading the photos", disable=not progress, leave=False)
         for number, path in enumerate(reading):
             try:
                 loaded = load_image(path)

@@ -211,10 +211,9 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
     arrive a few frames late, so a sampled row learns its scene number when its frame is decided.
     Returns the rows, the video's scene count, its frame rate (None when it states none) and how many of
     the sampled frames hold colour."""
-    from tqdm import tqdm
-
     from rehue.data.images import has_colour
     from rehue.inference.colorizer import letterbox
+    from rehue.progress import progress_bar
     from rehue.video.io import VideoReader, upright
     from rehue.video.pipeline import find_video_bars, scene_view
     from rehue.video.scenes import SceneDetector
@@ -234,8 +233,7 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
     with VideoReader(video) as reader:
         rotation = reader.rotation  # frames are stored upright, as the film is shown
         bars = find_video_bars(reader)  # scenes as colorize finds them
-        bar = tqdm(total=reader.frame_count, desc=video.name, unit="frame", disable=not progress, file=sys.stderr,
-                   dynamic_ncols=True, leave=False)
+        bar = progress_bar(total=reader.frame_count, desc=video.name, unit="frame", disable=not progress, leave=False)
         for frame in reader:
             bar.update(1)
             settle(detector.push(scene_view(frame.gray, rotation, bars)))

@@ -108,11 +108,10 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     the dependent model "default" picks for it): the report then says how sure the difference is.
 
     An earlier report in ``out_dir`` is refused before anything is scored, unless ``overwrite``."""
-    from tqdm import tqdm
-
     from rehue.data.images import check_folder_can_be_made, is_inside, load_image
     from rehue.evaluation.report import earlier_report, write_report
     from rehue.inference.colorizer import FITS, Colorizer
+    from rehue.progress import progress_bar
 
     log = said_once(log or (lambda msg: print(msg, file=sys.stderr)))
     inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
@@ -156,7 +155,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             _warn_of_training_photos(scored, scored_name, images + videos, log)
     result = EvaluationResult(MetricTable())
     grid, gray_truths = [], 0
-    for path in tqdm(images, unit="image", disable=not progress or not images, file=sys.stderr, leave=False):
+    for path in progress_bar(images, unit="image", disable=not progress or not images, leave=False):
         try:
             loaded = load_image(path)
         except RehueError as exc:
@@ -258,10 +257,10 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     ``with_gray`` is False (a second model on the same frames). A clip with no colour in the frames scored
     is skipped (None), as a gray photo is: the gray answer would score it perfectly."""
     import cv2
-    from tqdm import tqdm
 
     from rehue.color.lab import rgb_to_gray, rgb_to_lab
     from rehue.inference.colorizer import Box
+    from rehue.progress import progress_bar
     from rehue.video.io import VideoReader
     from rehue.video.pipeline import SceneColorizer, find_video_bars, load_dependent
 
@@ -301,8 +300,8 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
             right = round((width - bars.left - bars.width) * scale)
             bars = Box(top, left, size[1] - top - bottom, size[0] - left - right)
         state = SceneColorizer(colorizer, dependent, bars=bars, rotation=reader.rotation)
-        for frame in tqdm(reader, total=min(reader.frame_count or max_frames, max_frames), unit="frame",
-                          disable=not progress, file=sys.stderr, leave=False):
+        for frame in progress_bar(reader, total=min(reader.frame_count or max_frames, max_frames), unit="frame",
+                                  disable=not progress, leave=False):
             if frame.index >= max_frames:
                 break
             truth = frame.rgb

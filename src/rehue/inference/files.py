@@ -183,7 +183,8 @@ def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: boo
     ``progress``, a photo of ``LARGE_PHOTO_PIXELS`` or more shows its steps (read, colour, write), which
     take tens of seconds for a large scan."""
     import numpy as np
-    from tqdm import tqdm
+
+    from rehue.progress import progress_bar
 
     output_format(target)  # before "output exists": --overwrite would not help a .txt
     check_output_path(target, overwrite, inputs=(source,))
@@ -205,8 +206,8 @@ def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: boo
                        "to keep it", target)
     gray = image.rgb if image.deep_gray is None else image.deep_gray
     large = image.rgb.shape[0] * image.rgb.shape[1] >= LARGE_PHOTO_PIXELS
-    steps = tqdm(total=3, initial=1, desc=f"{source.name}: colour", unit="step", disable=not (progress and large),
-                 file=sys.stderr, dynamic_ncols=True, leave=False)  # read, colour, write
+    steps = progress_bar(total=3, initial=1, desc=f"{source.name}: colour", unit="step",
+                         disable=not (progress and large), leave=False)  # read, colour, write
     try:
         rgb = colorizer.colorize(gray)
         steps.update(1)
@@ -302,13 +303,16 @@ def _remove_empty_folders(root: Path) -> None:
 
 def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary, *, single, overwrite, quality,
                  video_options, progress, log) -> None:
-    from tqdm import tqdm
+    from rehue.progress import progress_bar
 
-    bar = tqdm(jobs, unit="file", disable=not progress or single, file=sys.stderr, dynamic_ncols=True)
-    for job in bar:
+    waiting = []
+    for job in jobs:  # the bar counts only these, so its time left is not that of files passed over at once
         if not single and not overwrite and os.path.lexists(job.target) and not is_same_file(job.target, job.source):
             summary.skipped.append(job.target)  # coloured by an earlier run, maybe one that was interrupted
-            continue
+        else:
+            waiting.append(job)
+    bar = progress_bar(waiting, unit="file", disable=not progress or single)
+    for job in bar:
         try:
             if job.target != output:  # the output is a folder (made as needed), not the file named by -o
                 make_folder(job.target.parent)

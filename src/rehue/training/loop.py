@@ -527,6 +527,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             _export(exported, config, history, out, save_model, ModelCard, restraint)
             _write_metrics(out, history, writer)
         steps_per_epoch = config.steps_per_epoch or len(loader)
+        run_started, steps_run = time.perf_counter(), 0  # for the whole run's time left, validation included
         for epoch in range(start_epoch, config.epochs):
             started = time.perf_counter()
             if sampler is not None:
@@ -595,8 +596,12 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                     if not math.isfinite(totals["loss_g_l1"] + totals["loss_d"]):
                         raise RehueError(f"training diverged at step {step} (loss is NaN/inf); lower the learning "
                                          "rates")
+                    steps_run += 1
+                    steps_left = (config.epochs - epoch) * steps_per_epoch - done
+                    run_left = (time.perf_counter() - run_started) / steps_run * steps_left
                     bar.update(1)
-                    bar.set_postfix(d=f"{loss_d.item():.3f}", g_l1=f"{loss_g_l1.item():.3f}")
+                    bar.set_postfix(d=f"{loss_d.item():.3f}", g_l1=f"{loss_g_l1.item():.3f}",
+                                    run_left=_interval(run_left))
                     if done >= steps_per_epoch:
                         break
             bar.close()
@@ -803,8 +808,13 @@ def _tensorboard(out: Path):
     return SummaryWriter(str(out / "tensorboard"))
 
 
-def _progress(total: int, desc: str, enabled: bool):
+def _interval(seconds: float) -> str:
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="batch", disable=not enabled, leave=False, file=sys.stderr,
-                dynamic_ncols=True)
+    return tqdm.format_interval(seconds)
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    from rehue.progress import progress_bar
+
+    return progress_bar(total=total, desc=desc, unit="batch", disable=not enabled, leave=False)

@@ -552,10 +552,9 @@ def _progress_bar(progress, total: int | None, name: str):
     """A bar on stderr (``progress`` True), none (False), or the caller's function (``_ProgressCallback``)."""
     if callable(progress):
         return _ProgressCallback(progress, total)
-    from tqdm import tqdm
+    from rehue.progress import progress_bar
 
-    return tqdm(total=total, desc=name, unit="frame", disable=not progress, file=sys.stderr, dynamic_ncols=True,
-                leave=False)
+    return progress_bar(total=total, desc=name, unit="frame", disable=not progress, leave=False)
 
 
 def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str = "default",

@@ -1,0 +1,46 @@
+"""Progress bars on stderr. On a terminal, tqdm's bar redrawn in place; where stderr is a file or a pipe (a
+log, a batch system, ``2> log.txt``), a plain line at most every ``LOG_INTERVAL_S`` seconds: a bar's
+carriage returns would put thousands of redraws on one line of the log."""
+
+from __future__ import annotations
+
+import sys
+
+LOG_INTERVAL_S = 30.0
+
+
+class _Lines:
+    """A stream that writes each of tqdm's redraws as a line of its own and drops the blank redraws with
+    which tqdm clears a finished bar."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.encoding = getattr(stream, "encoding", None) or "utf-8"
+
+    def write(self, text: str) -> None:
+        for line in text.replace("\r", "\n").split("\n"):
+            if line.strip():
+                self.stream.write(line.rstrip() + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def _on_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a test's capture, a closed stream
+        return False
+
+
+def progress_bar(iterable=None, **options):
+    """``tqdm(iterable, **options)`` on stderr: a bar on a terminal, lines in a log (the module says why)."""
+    from tqdm import tqdm
+
+    stream = sys.stderr
+    if _on_terminal(stream):
+        options.setdefault("dynamic_ncols", True)
+        return tqdm(iterable, file=stream, **options)
+    options.pop("dynamic_ncols", None)
+    options.setdefault("mininterval", LOG_INTERVAL_S)
+    return tqdm(iterable, file=_Lines(stream), ascii=True, **options)

@@ -1,0 +1,68 @@
+import io
+import sys
+
+from rehue.progress import progress_bar
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_log_gets_whole_lines_not_a_bar_redrawn_in_place(monkeypatch):
+    """Before, `rehue colorize film.mp4 2> log.txt` wrote 145 carriage-return redraws on one line of the
+    log for a 17 s job (probe 19); a one-hour film wrote thousands."""
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    for _ in progress_bar(range(5), desc="film", unit="frame", mininterval=0, miniters=1, leave=False):
+        pass
+    lines = log.getvalue().split("\n")
+    assert "\r" not in log.getvalue() and lines[-1] == "" and all(line.startswith("film:") for line in lines[:-1])
+    assert lines[0].startswith("film:   0%") and len(lines) - 1 == 6, "one line for the start and each frame"
+
+
+def test_a_log_gets_a_line_at_most_every_half_minute_by_default(monkeypatch):
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    for _ in progress_bar(range(1000), desc="film", leave=False):
+        pass
+    assert log.getvalue().count("\n") == 1, "the start only, in a job shorter than the interval"
+
+
+def test_a_terminal_gets_the_bar_redrawn_in_place(monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    for _ in progress_bar(range(5), desc="film", mininterval=0, miniters=1):
+        pass
+    assert terminal.getvalue().count("\r") >= 5 and terminal.getvalue().count("\n") <= 1
+
+
+def test_colouring_a_film_into_a_log_writes_no_carriage_return(tmp_path, tiny_model, capsys):
+    import numpy as np
+
+    from rehue.cli import main
+    from tests.conftest import textured_rgb
+    from tests.helpers_video import make_clip
+
+    photo = np.repeat(textured_rgb(48, 64 + 12, seed=3).mean(axis=-1, keepdims=True).astype(np.uint8), 3, axis=-1)
+    clip = make_clip(tmp_path / "film.mp4", [np.ascontiguousarray(photo[:, i : i + 64]) for i in range(12)], fps=12)
+    assert main(["colorize", str(clip), "-o", str(tmp_path / "colour.mp4"), "--model", str(tiny_model),
+                 "--dependent-model", "none"]) == 0
+    err = capsys.readouterr().err
+    assert "film.mp4:   0%" in err and "\r" not in err
+
+
+def test_a_resumed_folder_counts_only_the_files_left(tmp_path, tiny_model, photo_folder, capsys, monkeypatch):
+    """Before, the files an earlier run had coloured counted as done at once, so the bar's time left after
+    a resume was far too short (`<00:01` with 26 of 40 photos to go, probe 19)."""
+    import rehue.progress
+    from rehue.cli import main
+
+    out = tmp_path / "colour"
+    assert main(["colorize", str(photo_folder), "-o", str(out), "--model", str(tiny_model), "--no-progress"]) == 0
+    (out / "p2.png").unlink()
+    monkeypatch.setattr(rehue.progress, "LOG_INTERVAL_S", 0.0)
+    capsys.readouterr()
+    assert main(["colorize", str(photo_folder), "-o", str(out), "--model", str(tiny_model)]) == 0
+    err = capsys.readouterr().err
+    assert " 0/1 " in err and "/4 " not in err
