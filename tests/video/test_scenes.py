@@ -277,6 +277,7 @@ def test_the_scenes_command_and_frames_report_the_cuts_colorize_acts_on(tmp_path
         frame = np.full((240, 320, 3), 20, np.uint8)
         frame[60:180, 100:220] = level
         frame[100:140, 20:60] = (i * 7) % 255
+        frame[150:170, 240:280] = (40, 200, 60)  # a film with some colour: `rehue frames` samples colour films
         frames.append(frame)
     clip = make_clip(tmp_path / "square.mp4", frames, fps=25)
     summary = colorize_video(clip, tmp_path / "colour.mp4", colorizer=Colorizer.load("default", device="cpu"),
