@@ -17,6 +17,9 @@ sensor noise, at 192x144:
   passing close), and flashes inserted into shots: white frames, over-exposed frames, white fog,
   two-frame brightness spikes, and light bursts that brighten one side of the picture.
 
+``--old-film SEVERITY`` shows every plan as a scan of an old print (flicker, gate weave, grain, dust,
+scratches, a vignette: ``age_film``).
+
 Three plans (``--plan``): ``tuning``, written by hand, on which the robust mode's thresholds were
 chosen; ``dev``, drawn at random and also looked at while choosing them; ``test``, drawn at random
 after they were frozen.

@@ -5,9 +5,10 @@ Modes, picked by name from :data:`SCENE_MODES`:
 
 ``robust`` (default)
     Compares frames shrunk to 64x64 and normalised to zero mean and unit variance, after aligning
-    them by the global shift that phase correlation finds. That difference stays low for pans, tilts,
-    slow zooms and most object motion, and is high across a cut; normalising removes fades and
-    brightness flicker. A frame is a cut when
+    them by the global shift that phase correlation finds (or, where dirt on an old print misleads it,
+    by the camera's recent motion or no shift, whichever matches best: `RobustEngine.difference`).
+    That difference stays low for pans, tilts, slow zooms and most object motion, and is high across
+    a cut; normalising removes fades and brightness flicker. A frame is a cut when
 
     * its difference to the previous frame exceeds ``cut_score``,
     * that difference is a spike: ``spike_ratio`` times above every frame-to-frame difference in the
