@@ -150,6 +150,11 @@ class Frame:
             self._rgb = self.av_frame.to_ndarray(format="rgb24")
         return self._rgb
 
+    @property
+    def rgb48(self) -> np.ndarray:
+        """The frame as 16-bit RGB (a 10- or 12-bit master's samples, scaled)."""
+        return self.av_frame.to_ndarray(format="rgb48le")
+
     def __repr__(self) -> str:
         return f"Frame(index={self.index}, pts={self.pts}, time={self.time:.3f})"
 

@@ -573,6 +573,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     release the GIL, so two cores stay busy; bounded queues keep memory flat in the clip's length.
     """
 
+    from rehue.color.lab import rgb_to_gray
     from rehue.data.images import to_uint8
     from rehue.video.io import VideoReader, VideoWriter, check_time_range, check_video_options
 
@@ -611,16 +612,20 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
 
             def decoded():
                 tick = time.perf_counter()
-                tint_checked = False
+                tint_checked = tinted = False
                 for frame in reader:
                     gray = frame.gray16 if deep else frame.gray
                     gray8 = to_uint8(gray)
                     # the first frame with a picture (a reel may open on black leader or a fade)
                     if not tint_checked and (gray8.mean() > TINT_CHECK_LEVEL or frame.index >= TINT_CHECK_FRAMES):
                         tint_checked = True
-                        if has_colour(frame.rgb[::2, ::2]):
+                        tinted = has_colour(frame.rgb[::2, ::2])
+                        if tinted:
                             logger.warning("%s: is in colour already (a tinted or toned print?); its colour is "
                                            "replaced by the model's, from its lightness alone", source)
+                    if tinted:  # the decoder's luma is not the L* of a tint's colours: kept as a colour photo's is
+                        gray = rgb_to_gray(frame.rgb48, np.uint16) if deep else rgb_to_gray(frame.rgb)
+                        gray8 = to_uint8(gray)
                     letterboxed = state.letterbox(gray8)
                     state.timer.add("decode", time.perf_counter() - tick)
                     yield frame.pts, gray, letterboxed  # not the frame: its decoder buffer can go back
