@@ -29,3 +29,12 @@ def test_each_part_of_the_aging_changes_what_it_should_and_the_same_draws_whatev
     assert np.abs(np.diff(aged["weave"], axis=0)).mean() > 0.1, "the picture sways"
     same = scenes_eval.age_film(still, 1.0)
     assert np.array_equal(same, scenes_eval.age_film(still, 1.0)), "one seed, one aging"
+
+
+def test_old_prints_scores_each_version_against_the_clean_prints_colour(monkeypatch, capsys):
+    old_prints = load_benchmark("old_prints")
+    monkeypatch.setattr(old_prints, "CLIPS", {"carphone_pristine": 8})
+    assert old_prints.main([]) == 0
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines()[2:]]
+    assert [row[1] for row in rows] == [version for version, _, _ in old_prints.VERSIONS]
+    assert rows[0][5] == "0.00" and all(float(row[5]) > 0 for row in rows[1:]), "the clean print is the reference"

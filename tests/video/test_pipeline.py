@@ -858,3 +858,31 @@ def test_a_tinted_print_keeps_the_lightness_of_its_colours(tmp_path, tiny_model)
         gaps = [rgb_to_lightness(b.to_ndarray(format="rgb24")) - rgb_to_lightness(a.to_ndarray(format="rgb24"))
                 for a, b in pairs]
     assert abs(float(np.mean(gaps))) < 0.3 and float(np.abs(gaps).mean()) < 0.6
+
+
+def test_the_colour_does_not_pulse_with_an_old_prints_flicker(tiny_model):
+    """Before, every darker frame of a flickering print was coloured as a darker picture is, so the colour
+    pulsed with the flicker (probe 20: frame-to-frame colour change 5 times the clean print's on a
+    flickering one). The models now see each frame at the scene's level; the output keeps its own L*."""
+    from rehue.color.lab import rgb_to_lightness
+    from rehue.video.pipeline import SceneColorizer
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    picture = textured_rgb(64, 80, seed=4)[..., 1].astype(np.float32)
+    frames = [np.clip(np.round(picture * gain), 0, 255).astype(np.uint8) for gain in [1.0, 0.85] * 8]
+
+    def colours(sequence):
+        state = SceneColorizer(colorizer, None)
+        try:
+            decided = [d for gray in sequence for d in state.push_ab(gray)] + state.flush_ab()
+            return [d.ab for d in decided], [rgb for _, rgb in map(state.compose, decided)]
+        finally:
+            state.close()
+
+    alone = [colours([frame])[0][0] for frame in frames[:2]]
+    pulse = float(np.abs(alone[1] - alone[0]).mean())  # what the model makes of the darker frame on its own
+    ab, rgb = colours(frames)
+    changes = [float(np.abs(b - a).mean()) for a, b in zip(ab[4:], ab[5:], strict=False)]
+    assert pulse > 0.5 and max(changes) < 0.3 * pulse, (pulse, changes)
+    for frame, out in zip(frames, rgb, strict=True):  # each frame's own lightness is kept
+        assert np.abs(rgb_to_lightness(out) - rgb_to_lightness(np.repeat(frame[..., None], 3, axis=2))).max() < 1.0

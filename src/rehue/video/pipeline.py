@@ -48,6 +48,8 @@ from rehue.video.io import as_stored, upright
 # a film is checked for colour on its first frame brighter than this mean level, or this frame at the latest
 TINT_CHECK_LEVEL, TINT_CHECK_FRAMES = 24, 250
 QUEUE_FRAMES = 4
+FLICKER_FOLLOW = 0.2  # the share of each frame's brightness by which the scene's level follows it
+FLICKER_GAINS = (0.75, 1.33)  # the most by which a frame is brightened or darkened for the models
 """Frames waiting between two pipeline threads: enough to absorb their jitter, few enough that memory
 stays flat (a 720p frame is about 3 MB as RGB)."""
 MAX_MODEL_WORKERS = 4
@@ -293,6 +295,7 @@ class SceneColorizer:
         self.drift_check = DriftCheck.of(dependent) if dependent is not None else None
         self._frame_in_scene = 0
         self._easing = False
+        self._level: float | None = None
         self._workspace: ComposeWorkspace | None = None
         self._pool = ThreadPoolExecutor(model_workers, thread_name_prefix="rehue-model") \
             if dependent is None and model_workers > 1 else None
@@ -331,10 +334,31 @@ class SceneColorizer:
     def flush_ab(self) -> list[Decided]:
         return [self._colour(index, changed) for index, changed in self.detector.flush()]
 
+    def _steadied(self, small: np.ndarray, box: Box, scene_starts: bool) -> np.ndarray:
+        """The models' view with the print's flicker taken out: the picture brightened or darkened (by
+        at most ``FLICKER_GAINS``) to the scene's level, which follows each frame's brightness by
+        ``FLICKER_FOLLOW``. A darker frame of an old print got warmer, stronger colours than its
+        neighbours, so the colour pulsed with the flicker; a lasting change of light (a fade, a lamp)
+        reaches the models within a few frames. Only the models' input changes: the output keeps each
+        frame's own L*."""
+        picture = small[box.region]
+        level = float(picture.mean())
+        if scene_starts or self._level is None:  # the film's first frame starts a scene too
+            self._level = level
+        else:
+            self._level += FLICKER_FOLLOW * (level - self._level)
+        gain = min(max(self._level / max(level, 1.0), FLICKER_GAINS[0]), FLICKER_GAINS[1])
+        if abs(gain - 1.0) < 0.005:
+            return small
+        steady = small.copy()
+        steady[box.region] = np.clip(np.round(picture * np.float32(gain)), 0, 255).astype(np.uint8)
+        return steady
+
     def _colour(self, index: int, scene_changed: bool) -> Decided:
         gray, small, box, payload = self.pending.popleft()
         if scene_changed:
             self.scene_starts.append(index)
+        small = self._steadied(small, box, scene_changed)
         if self.prev_ab is None or scene_changed or self.dependent is None:
             self.independent_frames += 1
             self._frame_in_scene, self._easing = 0, False
