@@ -374,3 +374,25 @@ def test_photos_the_model_was_trained_on_are_said_to_be_no_held_out_score(tmp_pa
     evaluate(trained, [photo_folder / "p1.png", photo_folder / "p3.png"], tmp_path / "mixed", progress=False,
              log=messages.append)
     assert [m for m in messages if m.startswith("warning: 1 of the 2 photos and clips lie in")], messages
+
+
+def test_a_runs_relative_data_is_read_from_the_folder_it_was_started_in(tmp_path, photo_folder, monkeypatch):
+    """The card keeps DATA as typed ("photos"); read from wherever evaluate ran, the warning was missed from
+    another folder and given wrongly in a folder with other photos of that name (probe 21)."""
+    import shutil
+
+    from rehue.training import TrainConfig, train
+
+    started = tmp_path / "w1"
+    shutil.copytree(photo_folder, started / "photos")
+    monkeypatch.chdir(started)
+    train(TrainConfig(data="photos", out="run", size=32, width=4, batch_size=4, epochs=1, steps_per_epoch=2,
+                      val_images=2, device="cpu"), progress=False, log=lambda message: None)
+    elsewhere = tmp_path / "w2"
+    shutil.copytree(photo_folder, elsewhere / "photos")
+    monkeypatch.chdir(elsewhere)
+    for photos, warned in ((started / "photos", True), (elsewhere / "photos", False)):
+        messages = []
+        evaluate(started / "run" / "model.safetensors", [photos], tmp_path / f"report-{warned}", progress=False,
+                 log=messages.append)
+        assert bool([m for m in messages if " lie in " in m]) == warned, messages

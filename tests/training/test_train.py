@@ -751,3 +751,42 @@ def test_the_bar_says_the_time_left_for_the_whole_run(tmp_path, photo_folder, ca
     left = [(int(m[1]), int(m[2]), 60 * int(m[3]) + int(m[4])) for m in left if m]
     assert {epoch for epoch, _, _ in left} == {1, 2, 3}
     assert {seconds for epoch, percent, seconds in left if epoch == 3 and percent == 100} == {0}
+
+
+def test_a_run_an_older_rehue_started_with_relative_paths_resumes_from_another_folder(tmp_path, photo_folder,
+                                                                                       monkeypatch, capsys):
+    """An older rehue kept DATA and --init as typed, relative to the folder the run was started from, and
+    no absolute data path in its checkpoints (probe 21). Resumed from another folder, such a run trained on
+    a folder of the same name there (exit 0), and one fine-tuned from a relative --init could not be
+    resumed at all ("these differ: init ..."). Both are now read from the folder the run was started in."""
+    import shutil
+
+    from rehue.training.checkpoint import save_checkpoint
+
+    started = tmp_path / "w1"
+    shutil.copytree(photo_folder, started / "photos")
+    make_tiny_model(started / "m" / "model.safetensors")
+    monkeypatch.chdir(started)
+    train(tiny_config("photos", "run", epochs=1, init="m/model.safetensors"), progress=False,
+          log=lambda message: None)
+    def as_an_older_rehue_wrote_it():
+        for path in list_checkpoints(started / "run" / "checkpoints"):
+            state = torch.load(path, weights_only=True)
+            state["config"]["init"] = "m/model.safetensors"
+            state.pop("data_path", None)
+            save_checkpoint(state, path.parent, state["epoch"])
+        saved = json.loads((started / "run" / "config.json").read_text())
+        (started / "run" / "config.json").write_text(json.dumps({**saved, "init": "m/model.safetensors"}))
+
+    as_an_older_rehue_wrote_it()
+    assert main(["train", "--resume", "--out", "run", "--epochs", "2", "--no-progress"]) == 0
+
+    as_an_older_rehue_wrote_it()
+    elsewhere = tmp_path / "w2"
+    (elsewhere / "photos").mkdir(parents=True)
+    Image.fromarray(np.full((40, 40, 3), (200, 30, 30), np.uint8)).save(elsewhere / "photos" / "red.png")
+    monkeypatch.chdir(elsewhere)
+    assert main(["train", "--resume", "--out", str(started / "run"), "--epochs", "3", "--no-progress"]) == 0
+    card = json.loads((started / "run" / "model.json").read_text())
+    assert Path(card["training"]["data"]) == started / "photos", "the photos it was started on, not these"
+    capsys.readouterr()

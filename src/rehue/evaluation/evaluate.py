@@ -77,26 +77,49 @@ def _held_out(root: Path) -> set[str] | None:
     return {r["path"] for r in rows if r.get("split") in ("test", "held_out", "val")}
 
 
-def _warn_of_training_photos(colorizer, name: str, sources: list[Path], log) -> None:
+def _training_folder(model, colorizer) -> Path | None:
+    """The folder of photos (or frame dataset) the model was trained on, by its absolute path: its card's
+    ``data``, read, where it was typed relative, from the folder its run was started in (the run's
+    ``config.json`` beside the model says how ``--out`` was typed). None where that cannot be told."""
+    import json
+
+    from rehue.training.config import started_in_folder
+
+    data = colorizer.card.training.get("data")
+    if not data:
+        return None
+    if Path(data).expanduser().is_absolute():
+        return Path(data).expanduser()
+    given = Path(model)
+    run = given if given.is_dir() else given.parent
+    try:
+        out = json.loads((run / "config.json").read_text())["out"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    started_in = started_in_folder(str(out), run) if isinstance(out, str) else None
+    return None if started_in is None else started_in / data
+
+
+def _warn_of_training_photos(model, colorizer, name: str, sources: list[Path], log) -> None:
     """Says how many of ``sources`` lie in the photos the model was trained on (its card names them):
     a model scores well on what it learnt, so those scores are not held out. Photos that a set's
     manifest holds out, and a frame dataset's test frames, are not counted."""
     from rehue.data.datasets import _read_manifest_rows, is_frame_dir
     from rehue.data.images import is_inside
 
-    data = colorizer.card.training.get("data")
-    if not data or not Path(data).expanduser().is_dir() or is_frame_dir(Path(data).expanduser()):
+    root = _training_folder(model, colorizer)
+    if root is None or not root.is_dir() or is_frame_dir(root):
         return
-    root = Path(data).expanduser().resolve()
+    root = root.resolve()
     inside = [source for source in sources if is_inside(source, root)]
     rows = _read_manifest_rows(root)
     if rows is not None:
         taught = {(root / row["path"]).resolve() for row in rows if row.get("split", "train") == "train"}
         inside = [source for source in inside if Path(source).resolve() in taught]
     if inside:
-        log(f"warning: {len(inside)} of the {len(sources)} photos and clips lie in {data}, which {name} was trained "
-            f"on (such as {shown_path(inside[0])}): {'they' if len(inside) > 1 else 'it'} taught it, except any its "
-            "training held out for validation, so their scores are not held out")
+        log(f"warning: {len(inside)} of the {len(sources)} photos and clips lie in {shown_path(root)}, which {name} "
+            f"was trained on (such as {shown_path(inside[0])}): {'they' if len(inside) > 1 else 'it'} taught it, "
+            "except any its training held out for validation, so their scores are not held out")
 
 
 def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str = "default", full_res: bool = False,
@@ -150,9 +173,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         raise RehueError("nothing to evaluate: no images, frame datasets or videos found"
                          + ("; a CIFAR-10 folder is scored by rehue grid-search, on its test batch" if cifar else ""),
                          ", ".join(map(str, inputs)))
-    for scored, scored_name in ((colorizer, name), (rival, rival_name)):
+    for given, scored, scored_name in ((model, colorizer, name), (against, rival, rival_name)):
         if scored is not None:
-            _warn_of_training_photos(scored, scored_name, images + videos, log)
+            _warn_of_training_photos(given, scored, scored_name, images + videos, log)
     result = EvaluationResult(MetricTable())
     grid, gray_truths = [], 0
     for path in progress_bar(images, unit="image", disable=not progress or not images, leave=False):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 from rehue.errors import UsageError
 
@@ -115,3 +117,16 @@ class TrainConfig:
     def from_dict(cls, data: dict) -> TrainConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def started_in_folder(out: str, run_folder: Path) -> Path | None:
+    """The folder a run was started from, where the paths it was given relative (``out``, and an older
+    rehue's ``data`` and ``init``) were read: ``run_folder`` less ``out`` as it was typed. None where
+    ``out`` was typed absolute or the run folder has moved since."""
+    typed = Path(os.path.normpath(out))
+    if typed.is_absolute() or ".." in typed.parts:
+        return None
+    actual = Path(run_folder).resolve()
+    if actual.parts[-len(typed.parts):] != typed.parts:
+        return None
+    return Path(*actual.parts[: -len(typed.parts)])

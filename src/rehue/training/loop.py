@@ -22,7 +22,7 @@ import numpy as np
 
 from rehue.data.images import make_folder, real_path
 from rehue.errors import RehueError, UsageError
-from rehue.training.config import TrainConfig
+from rehue.training.config import TrainConfig, started_in_folder
 
 
 @dataclass
@@ -360,18 +360,38 @@ RUN_ARTEFACTS = ("checkpoints", "samples", "tensorboard", "metrics.jsonl", "metr
 RESUME_MAY_CHANGE = ("out", "data", "epochs", "device", "workers", "amp")
 
 
-def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path: str | None = None) -> TrainConfig:
+def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path: str | None = None,
+                    log=None) -> TrainConfig:
     """The checkpoint's settings, with ``RESUME_MAY_CHANGE`` taken from ``given``. Any other difference is
     an error: a run resumed with another learning rate or size would silently be neither run. Where
     ``given`` names no data, the run's own: ``data_path``, the absolute path the checkpoint keeps (a
-    relative one would be read from wherever the resume is typed)."""
+    relative one would be read from wherever the resume is typed).
+
+    A run started by an older rehue keeps ``data`` and ``init`` as they were typed, relative to the
+    folder it was started from: they are read from that folder (``started_in_folder``), not from wherever the
+    resume is typed."""
+    started_in = started_in_folder(saved.out, out)
+    if saved.init and not Path(saved.init).is_absolute():
+        own = ((started_in or Path.cwd()) / saved.init).resolve()
+        if own.is_file():
+            if given.init == saved.init or (given.init and Path(given.init).resolve() == own):
+                given = replace(given, init=str(own))
+            saved = replace(saved, init=str(own))
     changed = [(f.name, getattr(given, f.name), getattr(saved, f.name)) for f in fields(TrainConfig)
                if f.name not in RESUME_MAY_CHANGE and getattr(given, f.name) != getattr(saved, f.name)]
     if changed:
         words = ", ".join(f"{name} {new!r} (the run's {old!r})" for name, new, old in changed)
         raise RehueError(f"a resumed run keeps its own settings, and these differ: {words}; leave them out to "
                          "resume, or start a new run in another folder", out)
-    return replace(saved, data=given.data or data_path or saved.data, epochs=given.epochs, device=given.device,
+    data = given.data or data_path
+    if not data and saved.data and not Path(saved.data).is_absolute():  # an older rehue's checkpoint
+        if started_in is not None and (started_in / saved.data).exists():
+            data = str(started_in / saved.data)
+        elif log is not None:
+            log(f"warning: the run names its data as {saved.data!r}, relative to the folder it was started "
+                f"from, which its checkpoint (written by an older rehue) does not say: read from here, "
+                f"{Path(saved.data).resolve()}; pass DATA to name it")
+    return replace(saved, data=data or saved.data, epochs=given.epochs, device=given.device,
                    workers=given.workers, amp=given.amp)
 
 
@@ -427,7 +447,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                              "epoch ended saves none); start it again with --overwrite", ckpt_dir)
         state, path = loaded
         started_with = TrainConfig.from_dict(state["config"])
-        config = _resumed_config(config, started_with, out, state.get("data_path"))
+        config = _resumed_config(config, started_with, out, state.get("data_path"), log)
         if config.workers != started_with.workers:
             log(f"note: --workers {config.workers}, where the run went on with {started_with.workers}: each loader "
                 "process draws its own crops, so from here the run is another run of the same recipe, not the "
