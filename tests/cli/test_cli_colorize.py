@@ -670,3 +670,17 @@ def test_pictures_and_films_are_coloured_as_what_they_hold_whatever_their_names(
     assert "1 file(s) passed over, in formats rehue does not read (1 HEIC/HEIF)" in warned
     assert run("colorize", folder / "IMG_0001.jpg", "-o", tmp_path / "phone.png", "--model", tiny_model) == 1
     assert "IMG_0001.jpg: holds a HEIC/HEIF picture (a phone's), which rehue does not read" in capsys.readouterr().err
+
+
+def test_a_told_apart_name_another_input_holds_gets_a_number_not_a_refusal(tmp_path, tiny_model):
+    """Before, s.png, s.jpg and s-png.png in one folder refused the whole batch (nothing coloured, however
+    many other photos), with an error naming s.png where the clash was at s-png.png (probe 22)."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for seed, name in enumerate(["s.png", "s.jpg", "s-png.png", "other.png"]):
+        Image.fromarray(textured_rgb(20, 24 + seed, seed=seed)[..., 0]).save(photos / name)
+    out = tmp_path / "out"
+    assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress") == 0
+    assert sorted(p.name for p in out.iterdir()) == ["other.png", "s-jpg.png", "s-png-2.png", "s-png.png"]
+    assert Image.open(out / "s-png.png").size == (26, 20), "the photo named s-png.png keeps its own name"
+    assert Image.open(out / "s-png-2.png").size == (24, 20)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import math
 import os
@@ -154,18 +155,29 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
     # a.jpg and a.JPG (a camera's folder merged with a scanner's): told apart by the extension as written
     suffixes = Counter((job.target, job.source.suffix.lower()) for job in unique.values())
     as_written = {target for target, suffix in suffixes if suffixes[target, suffix] > 1}
-    written_by: dict[Path, Job] = {}
+    # names no other input would be written under first; a told-apart name that one of them holds gets a
+    # number too: a.png, a.jpg and a-png.png give a-png-2.png, a-jpg.png and a-png.png
+    taken = {job.target for job in unique.values() if sharing[job.target] == 1}
+    told_by: dict[Path, Job] = {}
     separated = []
     for job in unique.values():
         target = job.target
         if sharing[target] > 1:  # told apart by the input's extension, within the file system's name length
             extension = job.source.suffix[1:] if target in as_written else job.source.suffix[1:].lower()
             told = f"-{extension}{target.suffix}"
-            target = target.with_name(fitted_stem(target.stem, NAME_BYTES - len(os.fsencode(told))) + told)
-        other = written_by.setdefault(target, job)
-        if other is not job:
-            raise RehueError(f"{other.source} and {job.source} would both be written here; colour them into "
-                             "separate output folders", job.target)
+            told_name = target.with_name(fitted_stem(target.stem, NAME_BYTES - len(os.fsencode(told))) + told)
+            other = told_by.setdefault(told_name, job)
+            if other is not job:  # one name and extension in two folders: nothing tells them apart
+                raise RehueError(f"{other.source} and {job.source} would both be written here; colour them into "
+                                 "separate output folders", job.target)
+            target = told_name
+            for number in itertools.count(2):
+                if target not in taken:
+                    break
+                numbered = f"-{extension}-{number}{told_name.suffix}"
+                target = told_name.with_name(
+                    fitted_stem(job.target.stem, NAME_BYTES - len(os.fsencode(numbered))) + numbered)
+            taken.add(target)
         separated.append(Job(job.source, target, job.video))
     in_place = [job.source for job in separated if is_same_file(job.target, job.source)]
     if in_place:
