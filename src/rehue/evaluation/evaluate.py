@@ -77,6 +77,9 @@ def _held_out(root: Path) -> set[str] | None:
     return {r["path"] for r in rows if r.get("split") in ("test", "held_out", "val")}
 
 
+NEEDS_COLOUR = "evaluate needs colour ground truth; colour a gray photo with `rehue colorize`"
+
+
 def _training_folder(model, colorizer) -> Path | None:
     """The folder of photos (or frame dataset) the model was trained on, by its absolute path: its card's
     ``data``, read, where it was typed relative, from the folder its run was started in (the run's
@@ -177,7 +180,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         if scored is not None:
             _warn_of_training_photos(given, scored, scored_name, images + videos, log)
     result = EvaluationResult(MetricTable())
-    grid, gray_truths = [], 0
+    grid, gray_truths, rehue_coloured, without_colour = [], 0, [], []
     for path in progress_bar(images, unit="image", disable=not progress or not images, leave=False):
         try:
             loaded = load_image(path)
@@ -187,17 +190,14 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             continue
         truth = loaded.rgb
         if loaded.coloured_by_rehue:
-            log(f"warning: skipping {shown_path(path)}: rehue coloured it, so its colours are a model's guess, not "
-                "a truth to score against")
+            rehue_coloured.append(path)
             result.skipped.append(str(path))
             gray_truths += 1
             continue
         if not has_colour(truth):
-            reason = ("has no colour to score against (evaluate needs colour ground truth; colour a gray photo "
-                      "with `rehue colorize`)")
             if len(images) == 1 and not videos:
-                raise RehueError(reason, path)
-            log(f"warning: skipping {path}: {reason}")
+                raise RehueError(f"has no colour to score against ({NEEDS_COLOUR})", path)
+            without_colour.append(path)
             result.skipped.append(str(path))
             gray_truths += 1
             continue
@@ -214,6 +214,13 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             result.table.add(rival_name, evaluate_pair(shown[-1], truth, path), unit)
         if len(grid) < 8:
             grid.append(shown)
+    if rehue_coloured:  # one line for each kind, not one for each of thousands of photos
+        log(f"warning: skipping {len(rehue_coloured)} picture(s) that rehue coloured, such as "
+            f"{shown_path(rehue_coloured[0])}: "
+            "their colours are a model's guess, not a truth to score against")
+    if without_colour:
+        log(f"warning: skipping {len(without_colour)} photo(s) with no colour to score against, such as "
+            f"{shown_path(without_colour[0])} ({NEEDS_COLOUR})")
     # clips are scored at one size for both models, so their frames' scores pair up
     long_side = None if full_res else 2 * max(colorizer.size, rival.size if rival is not None else 0)
     for video in videos:
