@@ -684,3 +684,20 @@ def test_a_told_apart_name_another_input_holds_gets_a_number_not_a_refusal(tmp_p
     assert sorted(p.name for p in out.iterdir()) == ["other.png", "s-jpg.png", "s-png-2.png", "s-png.png"]
     assert Image.open(out / "s-png.png").size == (26, 20), "the photo named s-png.png keeps its own name"
     assert Image.open(out / "s-png-2.png").size == (24, 20)
+
+
+def test_a_warning_every_file_of_a_folder_gets_is_said_once_and_counted(tmp_path, tiny_model, capsys):
+    """Before, a folder batch said a warning of one kind for every file: 1,000 lines for 1,000 colour
+    photos, 1,000 more for 1,000 animated GIFs (probe 22)."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for index in range(6):
+        Image.fromarray(textured_rgb(16, 24, seed=index)).save(photos / f"c{index}.png")
+    Image.fromarray(textured_rgb(16, 24, seed=9)[..., 0]).save(photos / "gray.png")
+    assert run("colorize", photos, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: {photos / 'c0.png'}: is in colour already (a toned print, a tinted photo?); its "
+                        "colour is replaced by the model's, from its lightness alone",
+                        f"warning: {photos / 'c0.png'}: 5 more file(s) got the same warning as this one (said "
+                        f"above), such as {photos / 'c1.png'}"]
+    assert len(list((tmp_path / "out").iterdir())) == 7

@@ -313,6 +313,48 @@ def _remove_empty_folders(root: Path) -> None:
             Path(folder).rmdir()  # only an empty folder goes
 
 
+class _AlikeWarnings(logging.Filter):
+    """In a folder batch, a warning of a kind every such file gets (a multi-page TIFF, a photo in colour
+    already) is said for the first file and counted for the others, then said once more with their number:
+    a folder of thousands gave thousands of lines. A warning is of a kind by its wording, the file's path
+    (its first argument) left out."""
+
+    def __init__(self):
+        super().__init__()
+        self.source: Path | None = None
+        self.first: dict[str, Path] = {}
+        self.others: dict[str, list[Path]] = {}
+        self._counted: logging.LogRecord | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        about = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        if self.source is None or record.levelno != logging.WARNING or about != self.source:
+            return True
+        if self.first.setdefault(record.msg, self.source) == self.source:
+            return True
+        if record is not self._counted:  # one record passes every handler's filter, one after the other
+            self._counted = record
+            self.others.setdefault(record.msg, []).append(self.source)
+        return False
+
+    @contextlib.contextmanager
+    def watching(self, batch: bool):
+        """Filters the warnings of the ``rehue`` logger's handlers and the root's (a notebook's) meanwhile."""
+        handlers = [*logging.getLogger("rehue").handlers, *logging.getLogger().handlers] if batch else []
+        for handler in handlers:
+            handler.addFilter(self)
+        try:
+            yield
+        finally:
+            for handler in handlers:
+                handler.removeFilter(self)
+
+    def say_the_rest(self) -> None:
+        for wording, files in self.others.items():
+            logger.warning("%s: %d more file(s) got the same warning as this one (said above), such as %s",
+                           self.first[wording], len(files), files[0])
+
+
 def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary, *, single, overwrite, quality,
                  video_options, progress, log) -> None:
     from rehue.progress import progress_bar
@@ -324,26 +366,37 @@ def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary
         else:
             waiting.append(job)
     bar = progress_bar(waiting, unit="file", disable=not progress or single)
-    for job in bar:
-        try:
-            if job.target != output:  # the output is a folder (made as needed), not the file named by -o
-                make_folder(job.target.parent)
-            if job.video:
-                from rehue.video.pipeline import colorize_video
+    alike = _AlikeWarnings()
+    with alike.watching(not single):
+        for job in bar:
+            alike.source = job.source
+            _colour_job(job, output, colorizer, summary, single=single, overwrite=overwrite, quality=quality,
+                        video_options=video_options, progress=progress, log=log, bar=bar)
+        alike.source = None
+    alike.say_the_rest()
 
-                options = {key: value for key, value in (video_options or {}).items() if key != "fps"}
-                colorize_video(job.source, job.target, colorizer=colorizer, overwrite=overwrite,
-                               progress=progress, log=log, **options)
-            else:  # whatever else it is, reading it says what is wrong with it
-                colorize_image_file(colorizer, job.source, job.target, overwrite=overwrite, quality=quality,
-                                    progress=progress and single,
-                                    side_by_side=bool((video_options or {}).get("side_by_side")))
-            summary.done.append(job.target)
-        except RehueError as exc:
-            if single:
-                raise
-            summary.failed.append((job.source, exc.reason))
-            bar.write(f"rehue: error: {exc}", file=sys.stderr)
+
+def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, single, overwrite, quality,
+                video_options, progress, log, bar) -> None:
+    try:
+        if job.target != output:  # the output is a folder (made as needed), not the file named by -o
+            make_folder(job.target.parent)
+        if job.video:
+            from rehue.video.pipeline import colorize_video
+
+            options = {key: value for key, value in (video_options or {}).items() if key != "fps"}
+            colorize_video(job.source, job.target, colorizer=colorizer, overwrite=overwrite,
+                           progress=progress, log=log, **options)
+        else:  # whatever else it is, reading it says what is wrong with it
+            colorize_image_file(colorizer, job.source, job.target, overwrite=overwrite, quality=quality,
+                                progress=progress and single,
+                                side_by_side=bool((video_options or {}).get("side_by_side")))
+        summary.done.append(job.target)
+    except RehueError as exc:
+        if single:
+            raise
+        summary.failed.append((job.source, exc.reason))
+        bar.write(f"rehue: error: {exc}", file=sys.stderr)
 
 
 def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, image_ext, video_options, progress,
