@@ -7,7 +7,7 @@ clip measures in a fresh process):
   (``Colorizer.predict_ab``, batch 1) and scene detection, as medians over many frames after a
   warm-up, plus the ECCV16 network of Zhang et al. (2016) for scale;
 * end-to-end frames per second of the real ``colorize_video`` path (decode, scene detection,
-  colouring, upsampling, encoding, audio) on a generated clip at the models' working size (128x128
+  colouring, upsampling, encoding, audio) on a generated gray clip at the models' working size (128x128
   for the shipped ones) and a 1280x720 clip;
 * peak resident memory colouring a short clip and one ten times longer.
 
@@ -19,7 +19,6 @@ textures with hard cuts and an AAC tone), so the benchmark runs from a fresh clo
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 import time
@@ -196,11 +195,13 @@ def clip_frames(count: int, height: int, width: int, seed: int = 0):
 
 
 def make_clip(path: Path, count: int, width: int, height: int, *, audio: bool = True, seed: int = 0) -> Path:
-    """Write a generated H.264 clip (with a stereo AAC tone) to ``path``."""
+    """Write a generated gray H.264 clip (with a stereo AAC tone) to ``path``."""
     from fractions import Fraction
 
     import av
     import numpy as np
+
+    from rehue.color.lab import rgb_to_gray
 
     time_base = Fraction(1, CLIP_FPS)
     samples_per_frame = TONE_SAMPLE_RATE // CLIP_FPS
@@ -209,8 +210,8 @@ def make_clip(path: Path, count: int, width: int, height: int, *, audio: bool = 
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.time_base = time_base
         sound = container.add_stream("aac", rate=TONE_SAMPLE_RATE, layout="stereo") if audio else None
-        for index, rgb in enumerate(clip_frames(count, height, width, seed)):
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        for index, rgb in enumerate(clip_frames(count, height, width, seed)):  # a gray film, as rehue colours
+            frame = av.VideoFrame.from_ndarray(np.repeat(rgb_to_gray(rgb)[..., None], 3, axis=2), format="rgb24")
             frame.pts, frame.time_base = index, time_base
             container.mux(video.encode(frame))
             if sound is not None:
@@ -383,20 +384,9 @@ def bench_end_to_end(source: Path, target: Path, colorizer, dependent_model: str
             "load_average_before": load_before}
 
 
-class _NotAUsersFilm(logging.Filter):
-    """Drops the warning that a film is in colour already: the benchmark's clips are made in colour, and
-    the warning is meant for a user's film."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "is in colour already" not in record.getMessage()
-
-
-PIPELINE_LOG = logging.getLogger("rehue.video.pipeline")
-
 
 def peak_rss_child(argv: list[str]) -> None:
     """Entry point of the fresh process that colours one clip and prints its peak memory as JSON."""
-    PIPELINE_LOG.addFilter(_NotAUsersFilm())
     source, target, model, dependent_model, device, backend, threads = argv
     from rehue.inference.colorizer import Colorizer
     from rehue.video.pipeline import colorize_video
@@ -446,12 +436,7 @@ def run_benchmark(*, quick: bool = False, device: str = "cpu", model: str | None
         raise UsageError("--dependent-model goes with --model: without it the benchmark times random generators "
                          "of its own, a dependent one among them")
     log = log or (lambda message: print(message, file=sys.stderr))
-    own_clips = _NotAUsersFilm()
-    PIPELINE_LOG.addFilter(own_clips)
-    try:
-        return _run_benchmark(quick, device, model, dependent_model, backend, threads, workdir, plan, log)
-    finally:
-        PIPELINE_LOG.removeFilter(own_clips)
+    return _run_benchmark(quick, device, model, dependent_model, backend, threads, workdir, plan, log)
 
 
 def _run_benchmark(quick, device, model, dependent_model, backend, threads, workdir, plan, log) -> dict:
