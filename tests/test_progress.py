@@ -66,3 +66,13 @@ def test_a_resumed_folder_counts_only_the_files_left(tmp_path, tiny_model, photo
     assert main(["colorize", str(photo_folder), "-o", str(out), "--model", str(tiny_model)]) == 0
     err = capsys.readouterr().err
     assert " 0/1 " in err and "/4 " not in err
+
+
+def test_nested_bars_in_a_log_leave_no_cursor_moves(monkeypatch):
+    """A folder's file bar with a film's frame bar inside wrote tqdm's cursor-up codes as lines of their own."""
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    for _ in progress_bar(range(2), unit="file"):
+        for _ in progress_bar(range(3), unit="frame", leave=False, mininterval=0, miniters=1):
+            pass
+    assert "\x1b" not in log.getvalue() and "frame" in log.getvalue()

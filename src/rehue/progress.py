@@ -4,21 +4,23 @@ carriage returns would put thousands of redraws on one line of the log."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 LOG_INTERVAL_S = 30.0
+CURSOR_MOVES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # how tqdm moves between nested bars on a terminal
 
 
 class _Lines:
     """A stream that writes each of tqdm's redraws as a line of its own and drops the blank redraws with
-    which tqdm clears a finished bar."""
+    which tqdm clears a finished bar, and its cursor moves between nested bars."""
 
     def __init__(self, stream):
         self.stream = stream
         self.encoding = getattr(stream, "encoding", None) or "utf-8"
 
     def write(self, text: str) -> None:
-        for line in text.replace("\r", "\n").split("\n"):
+        for line in CURSOR_MOVES.sub("", text).replace("\r", "\n").split("\n"):
             if line.strip():
                 self.stream.write(line.rstrip() + "\n")
 
