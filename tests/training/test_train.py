@@ -790,3 +790,11 @@ def test_a_run_an_older_rehue_started_with_relative_paths_resumes_from_another_f
     card = json.loads((started / "run" / "model.json").read_text())
     assert Path(card["training"]["data"]) == started / "photos", "the photos it was started on, not these"
     capsys.readouterr()
+
+
+def test_a_training_log_gets_a_line_at_most_every_half_minute(tmp_path, photo_folder, capsys):
+    """The losses beside the bar redrew it on every step, past the log's 30 s interval: 61 lines for one
+    epoch of 60 steps under 2 s (probe 23)."""
+    train(tiny_config(photo_folder, tmp_path / "run", epochs=1, steps_per_epoch=12), progress=True,
+          log=lambda message: None)
+    assert capsys.readouterr().err.count("epoch 1/1") <= 2

@@ -619,9 +619,9 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                     steps_run += 1
                     steps_left = (config.epochs - epoch) * steps_per_epoch - done
                     run_left = (time.perf_counter() - run_started) / steps_run * steps_left
-                    bar.update(1)
                     bar.set_postfix(d=f"{loss_d.item():.3f}", g_l1=f"{loss_g_l1.item():.3f}",
-                                    run_left=_interval(run_left))
+                                    run_left=_interval(run_left), refresh=False)  # drawn by the update, as often
+                    bar.update(1)
                     if done >= steps_per_epoch:
                         break
             bar.close()
