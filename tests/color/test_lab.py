@@ -68,3 +68,20 @@ def test_gray_keeps_lightness():
     assert np.abs(gray_l - labmod.rgb_to_lightness(rgb)).max() < 0.5
     assert np.abs(labmod.rgb_to_lab(rgb)[..., 1:][np.newaxis]).max() > 10
     assert np.abs(labmod.rgb_to_lab(np.repeat(gray[..., None], 3, 2))[..., 1:]).max() < 0.01
+
+
+def test_gray_is_the_luminance_encoded_as_srgb_rounded_as_exactly_as_float64_does():
+    """A colour's gray is its relative luminance encoded as sRGB. Taken through L* and back in float32 it
+    rounded 0.8% of one photo's pixels the other way, and a first table of 2**16 luminance steps 19% of a
+    dark photo's (near black, a level is 1/3300 of the luminance range)."""
+    from rehue.color.lab import _RGB_TO_XYZ
+
+    levels = np.arange(0, 256, 3, dtype=np.uint8)
+    rgb = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), axis=-1).reshape(-1, 1, 3)
+    dark = np.random.default_rng(0).integers(0, 12, (20000, 1, 3)).astype(np.uint8)
+    for colours in (rgb, dark):
+        c = colours.astype(np.float64) / 255
+        linear = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+        y = linear @ np.asarray(_RGB_TO_XYZ, np.float64)[1]
+        exact = np.round(np.where(y > 0.0031308, 1.055 * y ** (1 / 2.4) - 0.055, 12.92 * y) * 255)
+        assert (labmod.rgb_to_gray(colours) != exact).mean() < 2e-4

@@ -11,6 +11,8 @@ batched and differentiable.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 L_SCALE = 50.0
@@ -103,9 +105,15 @@ def rgb_to_lightness(rgb: np.ndarray) -> np.ndarray:
     return (116.0 * _f(y) - 16.0).astype(np.float32)
 
 
-_GRAY_STEPS = 65535
-_GRAY_LUT = np.round(linear_to_srgb(np.arange(_GRAY_STEPS + 1, dtype=np.float32) / _GRAY_STEPS) * 255).astype(np.uint8)
-"""8-bit sRGB gray for a relative luminance quantised to 16 bits (0.05 gray levels a step at most)."""
+_GRAY_STEPS = 2**22 - 1  # luminance steps: at most 1 pixel in 10,000 of skimage's photos rounds the other way
+
+
+@functools.cache
+def _gray_table() -> np.ndarray:
+    """8-bit sRGB gray for each relative luminance step (4 MB; made on first use, in float64)."""
+    luminance = np.arange(_GRAY_STEPS + 1, dtype=np.float64) / _GRAY_STEPS
+    encoded = np.where(luminance > 0.0031308, 1.055 * luminance ** (1 / 2.4) - 0.055, 12.92 * luminance)
+    return np.round(encoded * 255).astype(np.uint8)
 
 
 def rgb_to_gray(rgb: np.ndarray, dtype=np.uint8) -> np.ndarray:
@@ -113,14 +121,15 @@ def rgb_to_gray(rgb: np.ndarray, dtype=np.uint8) -> np.ndarray:
     with ``dtype=np.uint16``, 16-bit.
 
     A gray's L* is its relative luminance Y's, so the gray is Y encoded as sRGB: for 8 bits through a
-    table, several times faster than through L* and back (a tinted film's 720p frame: 73 ms before)."""
+    table of 2**22 luminance steps, several times faster than through L* and back (a tinted film's 720p
+    frame: 9 ms, 73 ms before). A table of 2**16 steps rounded 19% of a dark photo's pixels the wrong way."""
     dtype = np.dtype(dtype)
     if dtype not in (np.uint8, np.uint16):
         raise ValueError(f"gray images are uint8 or uint16, not {dtype}")
     if dtype == np.uint8:
         luminance = _srgb_to_linear(_as_float_rgb(rgb)) @ _RGB_TO_XYZ[1]
-        return _GRAY_LUT[np.clip(luminance * np.float32(_GRAY_STEPS) + np.float32(0.5), 0, _GRAY_STEPS)
-                         .astype(np.uint16)]
+        return _gray_table()[np.clip(luminance * np.float32(_GRAY_STEPS) + np.float32(0.5), 0, _GRAY_STEPS)
+                             .astype(np.uint32)]
     lightness = rgb_to_lightness(rgb)
     gray = lab_to_rgb(np.stack([lightness, np.zeros_like(lightness), np.zeros_like(lightness)], -1))
     return np.round(gray[..., 0] * np.float32(np.iinfo(dtype).max)).astype(dtype)
