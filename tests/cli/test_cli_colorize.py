@@ -672,7 +672,7 @@ def test_pictures_and_films_are_coloured_as_what_they_hold_whatever_their_names(
     assert "IMG_0001.jpg: holds a HEIC/HEIF picture (a phone's), which rehue does not read" in capsys.readouterr().err
 
 
-def test_a_told_apart_name_another_input_holds_gets_a_number_not_a_refusal(tmp_path, tiny_model):
+def test_a_told_apart_name_another_input_holds_gets_a_number_not_a_refusal(tmp_path, tiny_model, capsys):
     """Before, s.png, s.jpg and s-png.png in one folder refused the whole batch (nothing coloured, however
     many other photos), with an error naming s.png where the clash was at s-png.png (probe 22)."""
     photos = tmp_path / "photos"
@@ -682,6 +682,8 @@ def test_a_told_apart_name_another_input_holds_gets_a_number_not_a_refusal(tmp_p
     out = tmp_path / "out"
     assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress") == 0
     assert sorted(p.name for p in out.iterdir()) == ["other.png", "s-jpg.png", "s-png-2.png", "s-png.png"]
+    assert f"warning: {photos / 's.png'}: coloured into s-png-2.png, as s-png.png is another input's colour " \
+           "version" in capsys.readouterr().err
     assert Image.open(out / "s-png.png").size == (26, 20), "the photo named s-png.png keeps its own name"
     assert Image.open(out / "s-png-2.png").size == (24, 20)
 

@@ -177,6 +177,9 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
                 numbered = f"-{extension}-{number}{told_name.suffix}"
                 target = told_name.with_name(
                     fitted_stem(job.target.stem, NAME_BYTES - len(os.fsencode(numbered))) + numbered)
+            if target != told_name:
+                logger.warning("%s: coloured into %s, as %s is another input's colour version", job.source,
+                               target.name, told_name.name)
             taken.add(target)
         separated.append(Job(job.source, target, job.video))
     in_place = [job.source for job in separated if is_same_file(job.target, job.source)]
