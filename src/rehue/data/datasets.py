@@ -420,11 +420,10 @@ def _check_frames_colour(root: Path, frames: np.ndarray, videos: list[str], log)
     """A gray film's frames teach a model that its scenes are gray, as gray photos do: refused when every
     training frame is gray, else the gray films are named (`rehue frames` leaves them out; a dataset
     made otherwise may hold them)."""
-    from rehue.data.images import GRAY_TOLERANCE
+    from rehue.data.images import has_colour
 
-    spread = frames.max(axis=-1).astype(np.int16) - frames.min(axis=-1)
-    coloured = spread.reshape(len(frames), -1).max(axis=1) > GRAY_TOLERANCE
-    if not coloured.any():
+    coloured = [has_colour(frame) for frame in frames]  # one at a time: the whole set at once is GBs at int16
+    if not any(coloured):
         raise RehueError(f"all {len(frames)} training frames are gray: there is no colour to learn from (train "
                          "needs frames of colour films)", root)
     coloured_films = {video for video, colour in zip(videos, coloured, strict=True) if colour}

@@ -65,13 +65,9 @@ def _image_sources(inputs: list[Path]):
 
 def _held_out(root: Path) -> set[str] | None:
     """A demo-style manifest marks which files training must not see; evaluate on exactly those."""
-    import csv
+    from rehue.data.datasets import _read_manifest_rows
 
-    manifest = root / "manifest.csv"
-    if not manifest.is_file():
-        return None
-    with open(manifest, newline="", encoding="utf-8", errors="surrogateescape") as fh:  # names not UTF-8 kept
-        rows = list(csv.DictReader(fh))
+    rows = _read_manifest_rows(root)
     if not rows or "split" not in rows[0]:
         return None
     return {r["path"] for r in rows if r.get("split") in ("test", "held_out", "val")}
@@ -108,17 +104,18 @@ def _warn_of_training_photos(model, colorizer, name: str, sources: list[Path], l
     a model scores well on what it learnt, so those scores are not held out. Photos that a set's
     manifest holds out, and a frame dataset's test frames, are not counted."""
     from rehue.data.datasets import _read_manifest_rows, is_frame_dir
-    from rehue.data.images import is_inside
+    from rehue.data.images import real_path
 
     root = _training_folder(model, colorizer)
     if root is None or not root.is_dir() or is_frame_dir(root):
         return
-    root = root.resolve()
-    inside = [source for source in sources if is_inside(source, root)]
+    root = real_path(root)
+    resolved = {source: real_path(source) for source in sources}  # each once, the folder once
+    inside = [source for source in sources if resolved[source].is_relative_to(root)]
     rows = _read_manifest_rows(root)
     if rows is not None:
-        taught = {(root / row["path"]).resolve() for row in rows if row.get("split", "train") == "train"}
-        inside = [source for source in inside if Path(source).resolve() in taught]
+        taught = {real_path(root / row["path"]) for row in rows if row.get("split", "train") == "train"}
+        inside = [source for source in inside if resolved[source] in taught]
     if inside:
         log(f"warning: {len(inside)} of the {len(sources)} photos and clips lie in {shown_path(root)}, which {name} "
             f"was trained on (such as {shown_path(inside[0])}): {'they' if len(inside) > 1 else 'it'} taught it, "

@@ -126,7 +126,7 @@ def started_in_folder(out: str, run_folder: Path) -> Path | None:
     typed = Path(os.path.normpath(out))
     if typed.is_absolute() or ".." in typed.parts:
         return None
-    actual = Path(run_folder).resolve()
+    actual = Path(os.path.realpath(run_folder))  # as rehue.data.images.real_path: a loop of links is no error
     if actual.parts[-len(typed.parts):] != typed.parts:
         return None
     return Path(*actual.parts[: -len(typed.parts)])

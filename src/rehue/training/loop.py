@@ -372,9 +372,9 @@ def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path
     resume is typed."""
     started_in = started_in_folder(saved.out, out)
     if saved.init and not Path(saved.init).is_absolute():
-        own = ((started_in or Path.cwd()) / saved.init).resolve()
+        own = real_path((started_in or Path.cwd()) / saved.init)
         if own.is_file():
-            if given.init == saved.init or (given.init and Path(given.init).resolve() == own):
+            if given.init == saved.init or (given.init and real_path(given.init) == own):
                 given = replace(given, init=str(own))
             saved = replace(saved, init=str(own))
     changed = [(f.name, getattr(given, f.name), getattr(saved, f.name)) for f in fields(TrainConfig)
@@ -390,7 +390,7 @@ def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path
         elif log is not None:
             log(f"warning: the run names its data as {saved.data!r}, relative to the folder it was started "
                 f"from, which its checkpoint (written by an older rehue) does not say: read from here, "
-                f"{Path(saved.data).resolve()}; pass DATA to name it")
+                f"{real_path(saved.data)}; pass DATA to name it")
     return replace(saved, data=data or saved.data, epochs=given.epochs, device=given.device,
                    workers=given.workers, amp=given.amp)
 

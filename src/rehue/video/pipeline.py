@@ -637,8 +637,16 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
             def decoded():
                 tick = time.perf_counter()
                 tint_checked = tinted = False
+
+                def lightness(frame):
+                    """The decoder's luma, or for a tinted print the gray of its colours' L* (the luma is
+                    not L* for a tint's colours), as a colour photo's is kept."""
+                    if tinted:
+                        return rgb_to_gray(frame.rgb48, np.uint16) if deep else rgb_to_gray(frame.rgb)
+                    return frame.gray16 if deep else frame.gray
+
                 for frame in reader:
-                    gray = frame.gray16 if deep else frame.gray
+                    gray = lightness(frame)
                     gray8 = to_uint8(gray)
                     # the first frame with a picture (a reel may open on black leader or a fade)
                     if not tint_checked and (gray8.mean() > TINT_CHECK_LEVEL or frame.index >= TINT_CHECK_FRAMES):
@@ -647,9 +655,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                         if tinted:
                             logger.warning("%s: is in colour already (a tinted or toned print?); its colour is "
                                            "replaced by the model's, from its lightness alone", source)
-                    if tinted:  # the decoder's luma is not the L* of a tint's colours: kept as a colour photo's is
-                        gray = rgb_to_gray(frame.rgb48, np.uint16) if deep else rgb_to_gray(frame.rgb)
-                        gray8 = to_uint8(gray)
+                            gray = lightness(frame)
+                            gray8 = to_uint8(gray)
                     letterboxed = state.letterbox(gray8)
                     state.timer.add("decode", time.perf_counter() - tick)
                     yield frame.pts, gray, letterboxed  # not the frame: its decoder buffer can go back
@@ -746,7 +753,7 @@ def strays_of_another_size(frames: list[Path]) -> tuple[list[Path], list[str]]:
     frame of another size is still an error (``colorize_frames``): it is the film's, damaged or rescanned."""
     from rehue.data.images import load_image
 
-    strays = outside_numbering(frames)
+    strays = set(outside_numbering(frames))
     if not strays:
         return frames, []
     first = next(frame for frame in frames if frame not in strays)
