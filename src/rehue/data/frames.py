@@ -88,6 +88,9 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
                                                                scene_mode=scene_mode, progress=progress)
             count = len(video_rows)
             if count and not coloured:
+                if len(videos) == 1:  # a lone one is the error, in one line
+                    raise RehueError("the video is gray: there is no colour to learn from (a frame dataset needs "
+                                     "colour films)", video)
                 shutil.rmtree(staging / "frames" / video.stem, ignore_errors=True)
                 log(f"warning: skipping {video}: none of its {count} sampled frames has colour, and a gray film "
                     "teaches a model that its scenes are gray")
@@ -99,9 +102,8 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             log(f"{video.name}: {count} frame{'' if count == 1 else 's'} ({split}), from a video of {scenes} "
                 f"scene{'' if scenes == 1 else 's'}{below}")
         if gray_films and len(gray_films) == len(videos):
-            raise RehueError(f"{'the video is' if len(videos) == 1 else f'all {len(videos)} videos are'} gray: "
-                             "there is no colour to learn from (a frame dataset needs colour films)",
-                             videos[0] if len(videos) == 1 else None)
+            raise RehueError(f"all {len(videos)} videos are gray: there is no colour to learn from (a frame dataset "
+                             "needs colour films)")
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=MANIFEST_FIELDS)
         writer.writeheader()
