@@ -395,6 +395,35 @@ def write_frames(folder, frames, *, deep=False, start=1):
     return folder
 
 
+def test_a_reel_of_log_dpx_scans_is_coloured_in_display_tones_at_16_bits(tmp_path, tiny_model, tiny_dependent_model):
+    import cv2
+
+    from rehue.color.lab import rgb_to_gray
+    from rehue.data.images import load_image
+    from tests.helpers_dpx import dpx_bytes
+
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number, rgb in enumerate(two_scene_frames(count_each=3), start=86400):
+        gray = rgb_to_gray(rgb, np.uint16)
+        (reel / f"scan.{number:07d}.dpx").write_bytes(dpx_bytes(np.dstack([gray] * 3), "gbrp10be", transfer=1))
+    assert main(["colorize", str(reel), "-o", str(tmp_path / "out"), "--frames", "--model", str(tiny_model),
+                 "--dependent-model", str(tiny_dependent_model), "--no-progress"]) == 0
+    outputs = sorted((tmp_path / "out").iterdir())
+    assert [p.name for p in outputs] == [f"scan.{n:07d}.png" for n in range(86400, 86406)]
+    for scan, output in zip(sorted(reel.iterdir()), outputs, strict=True):
+        coloured = cv2.cvtColor(cv2.imread(str(output), cv2.IMREAD_UNCHANGED), cv2.COLOR_BGR2RGB)
+        assert coloured.dtype == np.uint16
+        shown = load_image(scan).deep_gray  # in display tones, not the scan's log codes
+        assert np.abs(lightness(rgb_to_gray(coloured, np.uint16)) - lightness(shown)).max() < 0.2
+
+
+def lightness(gray16: np.ndarray) -> np.ndarray:
+    from skimage.color import rgb2lab
+
+    return rgb2lab(np.repeat(gray16[..., None] / 65535.0, 3, axis=2))[..., 0]
+
+
 def test_frames_of_a_film_are_coloured_as_a_video(tmp_path, tiny_model, tiny_dependent_model):
     from PIL import Image
 
@@ -515,14 +544,20 @@ def test_frames_into_a_video_file_at_the_films_speed(tmp_path, tiny_model, tiny_
     assert "--fps: only for --frames into a video file" in capsys.readouterr().err
 
 
-def test_dpx_frames_get_a_way_forward(tmp_path, tiny_model):
+def test_exr_frames_get_a_way_forward(tmp_path, tiny_model):
     from rehue.video.pipeline import colorize_frames
 
     (tmp_path / "reel").mkdir()
-    (tmp_path / "reel" / "000001.dpx").write_bytes(b"SDPX" + bytes(100))
-    with pytest.raises(RehueError, match="DPX frames cannot be read; convert them to 16-bit TIFF"):
+    (tmp_path / "reel" / "000001.exr").write_bytes(b"\x76\x2f\x31\x01" + bytes(100))
+    with pytest.raises(RehueError, match="OpenEXR frames are not read by rehue; convert them to 16-bit TIFF or DPX"):
         colorize_frames(tmp_path / "reel", tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
                         progress=False)
+    (tmp_path / "reel" / "000001.exr").unlink()
+    (tmp_path / "reel" / "000001.dpx").write_bytes(b"SDPX" + bytes(100))
+    with pytest.raises(RehueError, match="000001.dpx: truncated DPX header"):
+        colorize_frames(tmp_path / "reel", tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
+                        progress=False)
+    assert not (tmp_path / "out").exists()
     (tmp_path / "empty").mkdir()
     with pytest.raises(RehueError, match="no image frames in this folder"):
         colorize_frames(tmp_path / "empty", tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),

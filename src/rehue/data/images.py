@@ -27,12 +27,14 @@ logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif", ".ppm",
                   ".pgm", ".pbm", ".pnm", ".jp2", ".j2k", ".j2c", ".jpc", ".jpf", ".jpx", ".avif", ".tga", ".pcx",
-                  ".sgi", ".qoi"}
+                  ".sgi", ".qoi", ".dpx"}
+FILM_ONLY_SUFFIXES = {".exr": "OpenEXR", ".cin": "Cineon"}  # visual effects' and old film scanners' frames
 # pictures and films rehue does not read, named when a folder holds them rather than passed over in silence
 # (camera raw, HEIC and Photoshop files need converting first; the rest are Pillow's formats that are no photos)
 UNREAD_MEDIA_SUFFIXES = {".heic", ".heif", ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".orf", ".rw2",
                          ".raf", ".pef", ".srw", ".x3f", ".ico", ".icns", ".cur", ".eps", ".ps", ".svg", ".emf",
-                         ".wmf", ".apng", ".psd", ".rm", ".rmvb", ".swf", ".h264", ".264", ".h265", ".265", ".hevc"}
+                         ".wmf", ".apng", ".psd", ".rm", ".rmvb", ".swf", ".h264", ".264", ".h265", ".265", ".hevc",
+                         *FILM_ONLY_SUFFIXES}
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
 MAX_SIDE = {"WEBP": 16383, "JPEG": 65535}  # the largest width or height these formats can store
 # Above this many pixels an image is refused: a 50,000 x 50,000 PNG header would need 7.5 GB to decode.
@@ -104,7 +106,8 @@ def sniffed_kind(head: bytes) -> str | None:
     """What a file's first bytes say it is: ``image``, ``video``, ``unread`` (a picture rehue does not read,
     such as HEIC) or None where they say nothing known (TGA, DV and some others carry no signature)."""
     if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*",
-                        b"II+\x00", b"MM\x00+", b"qoif", b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51")):
+                        b"II+\x00", b"MM\x00+", b"qoif", b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51",
+                        b"SDPX", b"XPDS")):
         return "image"
     if head.startswith(b"RIFF") and head[8:12] in (b"WEBP", b"AVI "):
         return "image" if head[8:12] == b"WEBP" else "video"
@@ -243,6 +246,8 @@ def load_image(source) -> LoadedImage:
         path = Path(source)
         check_input_file(path, "an image")
         opened = data = path
+    if _is_dpx(data):
+        return _load_dpx(data, path)
     try:
         with warnings_as("error", Image.DecompressionBombWarning):  # Pillow checks the size as it opens
             image = Image.open(opened)
@@ -278,6 +283,9 @@ def load_image(source) -> LoadedImage:
         if path is not None and (path.suffix.lower() in (".heic", ".heif") or head_kind(path) == "unread"):
             raise RehueError("holds a HEIC/HEIF picture (a phone's), which rehue does not read; convert it to JPEG, "
                              "PNG or TIFF first", path) from None
+        if path is not None and path.suffix.lower() in FILM_ONLY_SUFFIXES:
+            raise RehueError(f"{FILM_ONLY_SUFFIXES[path.suffix.lower()]} frames are not read by rehue; convert them "
+                             "to 16-bit TIFF or DPX first", path) from None
         raise RehueError("not an image file (or a format Pillow cannot read)", path) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise RehueError(f"image too large ({exc})", path) from None
@@ -286,6 +294,34 @@ def load_image(source) -> LoadedImage:
         if "truncated" in reason.lower() or "broken data stream" in reason or isinstance(exc, EOFError):
             reason = f"truncated or corrupt image ({reason})"
         raise RehueError(reason, path) from None
+
+
+def _is_dpx(source: Path | bytes) -> bool:
+    from rehue.data.dpx import is_dpx
+
+    if isinstance(source, bytes):
+        return is_dpx(source)
+    try:
+        with open(source, "rb") as file:
+            return is_dpx(file.read(4))
+    except OSError:
+        return False  # its error comes as Pillow opens it
+
+
+def _load_dpx(source: Path | bytes, path: Path | None) -> LoadedImage:
+    """A DPX film scan, which Pillow does not read (``rehue.data.dpx``)."""
+    from rehue.data.dpx import DpxHeader, read_dpx
+
+    try:
+        data = source.read_bytes() if isinstance(source, Path) else source
+        header = DpxHeader(data)
+        if header.width * header.height > MAX_PIXELS:
+            raise RehueError(f"image too large ({header.width}x{header.height} pixels; limit {MAX_PIXELS:,})", path)
+        return read_dpx(data, None if path is None else str(path))
+    except OSError as exc:
+        raise RehueError(f"cannot read image ({exc.strerror or exc})", path) from None
+    except ValueError as exc:
+        raise RehueError(str(exc), path) from None
 
 
 DEEP_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I")  # Pillow's modes of a 16-bit gray file

@@ -68,8 +68,6 @@ BAR_MIN_FRAMES = 4
 BAR_AGREEMENT = 0.6
 BAR_SLACK_PX = 2
 BAR_MIN_PICTURE = 0.5
-# Film-scan formats that --frames does not read (Pillow has no decoder for them)
-UNREAD_FRAME_SUFFIXES = {".dpx", ".cin", ".exr"}
 MAX_FRAMES_FPS = 1000  # frames per second of a video made from numbered frames (``colorize_frames``)
 
 logger = logging.getLogger(__name__)
@@ -810,7 +808,14 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     """
 
     from rehue.color.lab import rgb_to_gray
-    from rehue.data.images import check_output_path, is_video_path, load_image, to_uint8, with_output_suffix
+    from rehue.data.images import (
+        FILM_ONLY_SUFFIXES,
+        check_output_path,
+        is_video_path,
+        load_image,
+        to_uint8,
+        with_output_suffix,
+    )
     from rehue.video.io import check_video_options
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -823,10 +828,11 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     for warning in warnings + numbering_warnings(frames):
         log(f"warning: {source}: {warning}")
     if not frames:
-        unread = sorted({p.suffix.lower() for p in source.iterdir() if p.suffix.lower() in UNREAD_FRAME_SUFFIXES})
+        unread = sorted({FILM_ONLY_SUFFIXES[p.suffix.lower()] for p in source.iterdir()
+                         if p.suffix.lower() in FILM_ONLY_SUFFIXES})
         if unread:
-            raise RehueError(f"{'/'.join(s.lstrip('.').upper() for s in unread)} frames cannot be read; convert them "
-                             "to 16-bit TIFF first (for example ffmpeg -i %06d.dpx -pix_fmt rgb48le %06d.tif)", source)
+            raise RehueError(f"{'/'.join(unread)} frames are not read by rehue; convert them to 16-bit TIFF or DPX "
+                             "first", source)
         raise RehueError("no image frames in this folder", source)
     to_video = is_video_path(target)  # as the CLI decides: an extension rehue cannot write is an error, not a folder
     names = [with_output_suffix(frame, ext).name for frame in frames]

@@ -1,0 +1,128 @@
+import numpy as np
+import pytest
+
+from rehue.cli import main
+from rehue.data.dpx import log_to_display
+from rehue.data.images import load_image, media_kind
+from rehue.errors import RehueError
+from tests.helpers_dpx import dpx_bytes
+
+WIDTH, HEIGHT = 64, 48
+
+
+def ramp() -> np.ndarray:
+    """A gray ramp of 16-bit levels, different along both sides (so a flip shows)."""
+    across = np.linspace(0, 1, WIDTH)[None, :]
+    down = np.linspace(0, 1, HEIGHT)[:, None]
+    return np.round((0.8 * across + 0.2 * down) * 65535).astype(np.uint16)
+
+
+def kodak(code: np.ndarray, black: float = 95, white: float = 685) -> np.ndarray:
+    """Cineon log to sRGB tones, written out from Kodak's formula: the test's own reckoning."""
+    offset = 10 ** ((black - white) * 0.002 / 0.6)
+    linear = np.clip((10 ** ((code - white) * 0.002 / 0.6) - offset) / (1 - offset), 0, 1)
+    return np.where(linear > 0.0031308, 1.055 * linear ** (1 / 2.4) - 0.055, 12.92 * linear)
+
+
+@pytest.mark.parametrize("pix_fmt", ["gbrp10be", "gbrp10le", "gbrp12be", "rgb48be", "gray16be"])
+def test_a_deep_dpx_scan_keeps_its_levels(pix_fmt):
+    gray = ramp()
+    samples = gray if pix_fmt.startswith("gray") else np.dstack([gray] * 3)
+    loaded = load_image(dpx_bytes(samples, pix_fmt))
+    assert loaded.is_gray and loaded.rgb.shape == (HEIGHT, WIDTH, 3)
+    assert loaded.deep_gray is not None and loaded.deep_gray.dtype == np.uint16
+    bits = 10 if "10" in pix_fmt else 12 if "12" in pix_fmt else 16
+    step = 65535 / (2 ** bits - 1)
+    assert np.abs(loaded.deep_gray.astype(int) - gray).max() <= step + 1  # the encoder truncates
+    assert len(np.unique(loaded.deep_gray)) > 256
+
+
+def test_an_8_bit_dpx_is_read_at_8_bits_and_colour_stays_colour():
+    rgb = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
+    rgb[..., 0], rgb[..., 2] = 200, 40
+    loaded = load_image(dpx_bytes(rgb, "rgb24"))
+    assert loaded.deep_gray is None and not loaded.is_gray
+    assert np.array_equal(loaded.rgb, rgb)
+
+
+def test_a_log_scan_is_read_in_display_tones_with_its_reference_codes():
+    codes = np.arange(0, 1024, 1023 / (WIDTH - 1))[:WIDTH].round().astype(int)
+    levels = np.broadcast_to(np.round(codes * 65535 / 1023).astype(np.uint16), (HEIGHT, WIDTH))
+    planes = np.dstack([levels] * 3)
+    as_written = load_image(dpx_bytes(planes, "gbrp10be", transfer=4)).deep_gray[0] / 65535
+    assert np.abs(as_written - codes / 1023).max() < 1e-3  # a video transfer is taken as it is
+
+    for transfer in (1, 3):  # printing density, logarithmic
+        shown = load_image(dpx_bytes(planes, "gbrp10be", transfer=transfer)).deep_gray[0] / 65535
+        assert np.abs(shown - kodak(codes)).max() < 2e-4
+        assert shown[codes <= 95].max() == 0 and shown[codes >= 685].min() == 1
+
+    own = load_image(dpx_bytes(planes, "gbrp10be", transfer=1, reference=(64, 940))).deep_gray[0] / 65535
+    assert np.abs(own - kodak(codes, 64, 940)).max() < 2e-4
+    assert own[np.argmin(np.abs(codes - 685))] < 0.9  # white only at the header's 940
+
+
+def test_log_to_display_is_kodaks_conversion_and_rises():
+    codes = np.linspace(0, 1023, 200)
+    tones = log_to_display(codes / 1023)
+    assert np.abs(tones - kodak(codes)).max() < 2e-4
+    assert np.all(np.diff(tones) >= 0)
+
+
+def test_a_linear_scan_gets_srgbs_curve():
+    planes = np.full((HEIGHT, WIDTH, 3), round(0.18 * 65535), np.uint16)
+    shown = load_image(dpx_bytes(planes, "rgb48be", transfer=2)).deep_gray
+    assert abs(shown.mean() / 65535 - (1.055 * 0.18 ** (1 / 2.4) - 0.055)) < 1e-3
+
+
+@pytest.mark.parametrize("orientation", range(8))
+def test_a_dpx_is_turned_upright_by_its_orientation(orientation):
+    upright = ramp()
+    stored = {0: upright, 1: upright[:, ::-1], 2: upright[::-1], 3: upright[::-1, ::-1],
+              4: upright.T, 5: upright.T[::-1], 6: upright.T[:, ::-1], 7: upright.T[::-1, ::-1]}[orientation]
+    loaded = load_image(dpx_bytes(stored, "gray16be", orientation=orientation))
+    assert np.array_equal(loaded.deep_gray, upright)
+
+
+def test_a_dpx_keeps_its_alpha():
+    gray = ramp()
+    alpha = np.full_like(gray, 40000)
+    loaded = load_image(dpx_bytes(np.dstack([gray, gray, gray, alpha]), "rgba64be"))
+    assert loaded.alpha is not None and np.abs(loaded.alpha.astype(int) - 40000).max() <= 1
+
+
+def test_a_dpx_is_known_by_its_first_bytes(tmp_path):
+    for name in ("scan.0001", "scan0001", "frame.png", "frame.dpx", "FRAME.DPX"):
+        (tmp_path / name).write_bytes(dpx_bytes(ramp(), "gray16be"))
+        assert media_kind(tmp_path / name) == "image"
+        assert load_image(tmp_path / name).deep_gray is not None
+
+
+def test_a_damaged_dpx_is_one_line_naming_it(tmp_path, capsys):
+    whole = dpx_bytes(np.dstack([ramp()] * 3))
+    cases = {"cut.dpx": (whole[:3000], "truncated or corrupt DPX file"),
+             "header.dpx": (whole[:100], "truncated DPX header"),
+             "depth.dpx": (whole[:801] + bytes([11]) + whole[802:], "holds depth"),
+             "huge.dpx": (whole[:772] + b"\xff\xff\xff\xff" + whole[776:], "image too large")}
+    for name, (data, reason) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(RehueError, match=reason):
+            load_image(tmp_path / name)
+        assert main(["colorize", str(tmp_path / name), "-o", str(tmp_path / f"{name}.png"), "--no-progress"]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"rehue: error: {tmp_path / name}: ") and reason in err and "\n" not in err
+        assert not (tmp_path / f"{name}.png").exists()
+
+
+def test_openexr_and_cineon_files_are_named_with_a_way_forward(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    for name in ("shot.exr", "scan.cin"):
+        (tmp_path / "in" / name).write_bytes(b"v/1\x01" + bytes(200))
+    (tmp_path / "in" / "frame.dpx").write_bytes(dpx_bytes(ramp(), "gray16be"))
+    assert main(["colorize", str(tmp_path / "in" / "shot.exr"), "-o", str(tmp_path / "shot.png"),
+                 "--no-progress"]) == 1
+    assert "shot.exr: OpenEXR frames are not read by rehue; convert them to 16-bit TIFF or DPX" in \
+        capsys.readouterr().err
+    assert main(["colorize", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--no-progress"]) == 0
+    assert "2 file(s) passed over, in formats rehue does not read" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["frame.png"]
