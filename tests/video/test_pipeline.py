@@ -921,3 +921,91 @@ def test_the_colour_does_not_pulse_with_an_old_prints_flicker(tiny_model):
     assert pulse > 0.5 and max(changes) < 0.3 * pulse, (pulse, changes)
     for frame, out in zip(frames, rgb, strict=True):  # each frame's own lightness is kept
         assert np.abs(rgb_to_lightness(out) - rgb_to_lightness(np.repeat(frame[..., None], 3, axis=2))).max() < 1.0
+
+
+def three_scene_frames(count_each=6, height=72, width=96):
+    """Three shots of different textures, cut hard one to the next."""
+    from rehue.color.lab import rgb_to_gray
+
+    frames = []
+    for seed in (1, 2, 3):
+        base = textured_rgb(height, width + 3 * count_each, seed=seed)
+        frames += [np.repeat(rgb_to_gray(base[:, 3 * i:3 * i + width])[..., None], 3, 2) for i in range(count_each)]
+    return frames
+
+
+def test_an_interrupted_film_of_frames_goes_on_from_the_scene_it_stopped_in(tmp_path, tiny_model,
+                                                                               tiny_dependent_model):
+    from rehue.video.pipeline import colorize_frames
+    from rehue.video.resume import JOURNAL
+
+    scans = write_frames(tmp_path / "scans", three_scene_frames())
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    options = {"colorizer": colorizer, "dependent_model": str(tiny_dependent_model)}
+    whole = colorize_frames(scans, tmp_path / "whole", progress=False, **options)
+    assert whole.scene_starts == [6, 12]
+
+    def stop_after(frames):
+        def report(done, total):
+            if done == frames:
+                raise KeyboardInterrupt
+        return report
+
+    messages = []
+    with pytest.raises(KeyboardInterrupt):
+        colorize_frames(scans, tmp_path / "out", progress=stop_after(15), log=messages.append, **options)
+    assert not (tmp_path / "out").exists()
+    (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.rehue-tmp")]
+    assert "the 12 frames coloured up to the scene it stopped in are kept" in messages[-1]
+    assert "goes on from frame 13" in messages[-1]
+    assert sorted(p.name for p in staging.iterdir()) == sorted([JOURNAL] + [f"reel_{n}.png" for n in range(1, 13)])
+
+    messages.clear()
+    again = colorize_frames(scans, tmp_path / "out", progress=False, log=messages.append, **options)
+    assert "going on from frame 13 of 18" in messages[0]
+    assert again.frames == 6 and again.scene_starts == [] and again.independent_frames == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == \
+        sorted(p.name for p in (tmp_path / "whole").iterdir())
+    for frame in (tmp_path / "whole").iterdir():
+        assert np.array_equal(read_rgb(frame), read_rgb(tmp_path / "out" / frame.name)), frame.name
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"
+
+
+def test_an_interrupted_films_frames_are_not_used_for_other_settings_or_changed_frames(tmp_path, tiny_model):
+    from rehue.video.pipeline import colorize_frames
+
+    scans = write_frames(tmp_path / "scans", three_scene_frames())
+    options = {"colorizer": Colorizer.load(tiny_model, device="cpu"), "dependent_model": "none"}
+
+    def interrupted(**extra):
+        def report(done, total):
+            if done == 14:
+                raise KeyboardInterrupt
+        with pytest.raises(KeyboardInterrupt):
+            colorize_frames(scans, tmp_path / "out", progress=report, log=lambda _: None, **{**options, **extra})
+        (staging,) = [p for p in tmp_path.iterdir() if ".rehue-tmp" in p.name]
+        return staging.rename(tmp_path / ".out.rehue-tmp999999999")  # as if a run that has ended left it
+
+    interrupted()
+    messages = []
+    other = Colorizer.load(tiny_model, device="cpu", chroma=0.5)
+    summary = colorize_frames(scans, tmp_path / "out", progress=False, log=messages.append,
+                              **{**options, "colorizer": other})
+    assert summary.frames == 18 and "coloured with other settings" in messages[0]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "removed once the run is done"
+
+    interrupted(overwrite=True)
+    write_frames(scans, three_scene_frames()[:1])  # the first frame scanned again
+    messages.clear()
+    summary = colorize_frames(scans, tmp_path / "out", progress=False, log=messages.append, overwrite=True, **options)
+    assert summary.frames == 18 and "from other frames" in messages[0]
+
+    staging = interrupted(overwrite=True)
+    summary = colorize_frames(scans, tmp_path / "out", progress=False, overwrite=True, **options)
+    assert summary.frames == 6 and not staging.exists()
+
+
+def read_rgb(path):
+    from PIL import Image
+
+    return np.asarray(Image.open(path).convert("RGB"))

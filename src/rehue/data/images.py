@@ -655,6 +655,9 @@ def fitted_stem(stem: str, room: int) -> str:
     return encoded[:room - 13].decode(errors="ignore") + "~" + digest
 
 
+RESUMABLE = ".rehue-resume.json"  # the journal in the hidden folder of an interrupted film (``rehue.video.resume``)
+
+
 def remove_stale_temps(targets) -> list[Path]:
     """Delete the half-written temporary files of ``targets`` that a killed run left (``kill -9``, a power
     cut: no cleanup runs then), and return their paths; for a folder of frames, the hidden folder they
@@ -677,8 +680,8 @@ def remove_stale_temps(targets) -> list[Path]:
                 continue
             with contextlib.suppress(OSError):
                 if match[3] is None:
-                    if not entry.is_dir(follow_symlinks=False):
-                        continue
+                    if not entry.is_dir(follow_symlinks=False) or os.path.isfile(os.path.join(entry.path, RESUMABLE)):
+                        continue  # an interrupted film's coloured frames, which its next run goes on from
                     shutil.rmtree(entry.path)
                 else:
                     os.unlink(entry.path)

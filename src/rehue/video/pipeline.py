@@ -44,6 +44,15 @@ from rehue.inference.colorizer import (
     picture_box,
 )
 from rehue.video.io import as_stored, upright
+from rehue.video.resume import (
+    JOURNAL,
+    Interrupted,
+    frame_stats,
+    interrupted_runs,
+    resumable,
+    write_journal,
+    writing_now,
+)
 
 # a film is checked for colour on its first frame brighter than this mean level, or this frame at the latest
 TINT_CHECK_LEVEL, TINT_CHECK_FRAMES = 24, 250
@@ -713,6 +722,27 @@ def _warn_of_what_is_lost(reader, writer) -> None:
                        "subtitles, the chapters and the timecode)", reader.path, listed, verb)
 
 
+RESTRAINT_SETTINGS = ("chroma", "ab_smoothing", "ab_guide_radius", "ab_guide_eps", "mean_share", "borders")
+
+
+def _interrupted_run(target: Path, settings: dict, stats: list[list], names: list[str], log
+                     ) -> tuple[Interrupted | None, list[Path]]:
+    """The hidden folder an interrupted run of the same film and settings left for ``target``, to go on
+    from, and those that runs of other settings left (with a note), which stay until this run is done."""
+    found, others = None, []
+    for staging in interrupted_runs(target):
+        run = resumable(staging, settings, stats, names) if found is None else None
+        if run is not None:
+            log(f"{target}: going on from frame {run.start + 1:,} of {len(names):,}, where an interrupted run "
+                "stopped")
+            found = run
+            continue
+        others.append(staging)
+        log(f"note: {target}: an interrupted run's frames in {staging} were coloured with other settings or "
+            "from other frames; they are not used, and are removed once this run is done")
+    return found, others
+
+
 def frame_files(folder: Path) -> list[Path]:
     """The image files of ``folder`` (not its subfolders) in the order of their numbers: frame_9 before
     frame_10, as scanners and editing software number a film's frames."""
@@ -851,6 +881,13 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                 check_output_path(target / name, overwrite, inputs=(frame,))
     dependent = load_dependent(dependent_model, colorizer, log)
     software = video_provenance(colorizer, dependent)
+    resume, others = None, []
+    if not to_video:
+        settings = {"software": software, "scene_mode": scene_mode, "ext": ext, "quality": quality,
+                    "backend": colorizer.backend, "device": str(colorizer.device),
+                    **{key: getattr(colorizer, key) for key in RESTRAINT_SETTINGS}}
+        stats = frame_stats(frames)
+        resume, others = _interrupted_run(target, settings, stats, names, log)
 
     def gray_of(image):
         if image.deep_gray is not None:
@@ -867,17 +904,18 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             log(f"{source}: bars around the picture; colouring the {bars.width}x{bars.height} picture inside "
                 "them and leaving the bars gray (--borders model to colour everything)")
     state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer), bars=bars)
-    bar = _progress_bar(progress, len(frames), source.name)
+    first = resume.start if resume is not None else 0
+    bar = _progress_bar(progress, len(frames) - first, source.name)
     if to_video:
         sink = _FrameVideo(target, fps=fps, codec=codec, crf=crf, preset=preset, overwrite=overwrite,
                            comment=software, timer=state.timer, bar=bar)
     else:
         sink = _FrameFolder(target, names, quality=quality, software=software, timer=state.timer, bar=bar,
-                            overwrite=overwrite)
+                            overwrite=overwrite, journal=(settings, stats), resume=resume)
 
     def decoded():
         shape = None
-        for path, name in zip(frames, names, strict=True):
+        for path, name in zip(frames[first:], names[first:], strict=True):
             tick = time.perf_counter()
             image = load_image(path)
             if shape is not None and image.rgb.shape != shape:
@@ -889,20 +927,31 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             state.timer.add("decode", time.perf_counter() - tick)
             yield name, image, gray, letterboxed
 
+    interrupted = False
     try:
         with closing(_prefetch(decoded(), "rehue-decode")) as items:  # files are read while the models work
             for name, image, gray, letterboxed in items:
                 for decided in state.push_ab(gray, (name, image), letterboxed):
                     sink.write(*state.compose(decided))
+                sink.scenes_found([first + index for index in state.scene_starts])
         for decided in state.flush_ab():
             sink.write(*state.compose(decided))
         sink.finish()
+        for staging in others:
+            shutil.rmtree(staging, ignore_errors=True)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
-        sink.close()
+        kept = sink.close(keep=interrupted)
         state.close()
         bar.close()
+        if kept:
+            log(f"{source}: interrupted; the {kept:,} frames coloured up to the scene it stopped in are kept in "
+                f"{sink.staging}, and the same command goes on from frame {kept + 1:,}")
     summary = VideoSummary(
-        frames=len(frames), scenes=len(state.scene_starts) + 1, scene_starts=state.scene_starts,
+        frames=len(frames) - first, scenes=len(state.scene_starts) + 1,
+        scene_starts=[first + index for index in state.scene_starts],
         seconds=time.perf_counter() - started, independent_frames=state.independent_frames,
         dependent_frames=state.dependent_frames, eased_frames=state.eased_frames,
         timings_ms=state.timer.means_ms(), output=target)
@@ -912,18 +961,30 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
 
 class _FrameFolder:
     """``colorize_frames`` into a folder: frames go to a hidden folder beside ``target``, written on
-    every core, and move into ``target`` when all are done (``finish``); ``close`` removes what is left."""
+    every core, and move into ``target`` when all are done (``finish``); ``close`` removes what is left,
+    or keeps it for the next run to go on from (``rehue.video.resume``) when the run was interrupted.
+
+    ``journal`` is the run's settings and its frames' ``frame_stats``, written into the hidden folder with
+    the scenes found (``scenes_found``); ``resume`` an interrupted run's folder to take over."""
 
     def __init__(self, target: Path, names: list[str], *, quality: int, software: str, timer: _Timer, bar,
-                 overwrite: bool = False):
+                 overwrite: bool = False, journal: tuple[dict, list] | None = None, resume: Interrupted | None = None):
         self.target, self.names, self.quality, self.software = target, names, quality, software
         self.overwrite = overwrite
         self.timer, self.bar = timer, bar
         self.staging = staging_folder_for(target)
+        self.journal, self.first = journal, resume.start if resume is not None else 0
+        self.scene_starts = [self.first] if resume is not None else []
         try:
-            self.staging.mkdir(parents=True)
+            if resume is not None and resume.staging != self.staging:
+                os.rename(resume.staging, self.staging)
+            elif resume is None:
+                self.staging.mkdir(parents=True)
         except OSError as exc:
             raise RehueError(f"cannot make the output folder ({exc.strerror or exc})", target.parent) from None
+        writing_now.add(os.path.abspath(self.staging))
+        if journal is not None:
+            self._write_journal()
         # as VideoWriter's temp file: gone with this object (or at exit) if an interrupt lands before the
         # caller's try holds it
         self._staging_cleanup = weakref.finalize(self, shutil.rmtree, self.staging, ignore_errors=True)
@@ -951,9 +1012,23 @@ class _FrameFolder:
         while len(self.writing) > 2 * self.threads or (self.writing and self.writing[0].done()):
             self.writing.popleft().result()
 
+    def _write_journal(self) -> None:
+        try:
+            write_journal(self.staging, *self.journal, self.scene_starts)
+        except OSError as exc:
+            raise RehueError(f"cannot write the coloured frames ({exc.strerror or exc})", self.target) from None
+
+    def scenes_found(self, scene_starts: list[int]) -> None:
+        """Record the film's scene starts so far (indices into the whole film), for a run that goes on."""
+        if self.journal is not None and scene_starts and (not self.scene_starts or
+                                                          scene_starts[-1] > self.scene_starts[-1]):
+            self.scene_starts = sorted(set(self.scene_starts) | set(scene_starts))
+            self._write_journal()
+
     def finish(self) -> None:
         while self.writing:
             self.writing.popleft().result()
+        (self.staging / JOURNAL).unlink(missing_ok=True)
         try:
             if self.target.is_dir():
                 for name in self.names:
@@ -964,10 +1039,19 @@ class _FrameFolder:
             raise RehueError(f"cannot move the coloured frames into place ({exc.strerror or exc})",
                              self.target) from None
 
-    def close(self) -> None:
+    def close(self, keep: bool = False) -> int:
+        """Stop writing, and remove the hidden folder unless ``keep`` asks to keep what a next run can go on
+        from; returns the number of frames kept (0 where it was removed)."""
         self.writers.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(self.staging, ignore_errors=True)
+        kept = 0
+        if keep and self.journal is not None and self.staging.is_dir():
+            found = resumable(self.staging, self.journal[0], self.journal[1], self.names)
+            kept = found.start if found is not None else 0
+        if not kept:
+            shutil.rmtree(self.staging, ignore_errors=True)
         self._staging_cleanup.detach()
+        writing_now.discard(os.path.abspath(self.staging))
+        return kept
 
 
 class _FrameVideo:
@@ -993,9 +1077,13 @@ class _FrameVideo:
         self.timer.add("encode", time.perf_counter() - tick)
         self.bar.update(1)
 
+    def scenes_found(self, scene_starts: list[int]) -> None:
+        """A video file is written in one go: nothing is kept for a next run."""
+
     def finish(self) -> None:
         self.writer.close()
 
-    def close(self) -> None:
+    def close(self, keep: bool = False) -> int:
         if self.writer is not None:
             self.writer.abort()
+        return 0

@@ -1,0 +1,118 @@
+"""Going on with a film of numbered frames where an interrupted run stopped.
+
+``colorize_frames`` writes a film's coloured frames into a hidden folder beside the output and moves them
+there when all are done. Interrupted (Ctrl-C, SIGTERM) it keeps that folder, and a killed run (``kill -9``,
+a power cut) leaves it anyway. A journal in it says what the run was: its settings, the frames it read
+(name, size, time of change) and the scenes it found. The same command, run again, takes the folder over
+and goes on from the start of the scene it stopped in, since a scene's first frame is coloured from its
+own lightness alone: the frames after it come out as an uninterrupted run colours them, but for scene
+detection, which starts afresh there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from rehue.data.images import RESUMABLE, _staging_prefix, process_running
+
+JOURNAL = RESUMABLE
+VERSION = 1
+
+
+@dataclass
+class Interrupted:
+    """An interrupted run's hidden folder of coloured frames, and the frame to go on from: the first of a
+    scene, with every frame before it in the folder."""
+
+    staging: Path
+    start: int
+    settings: dict
+
+
+def frame_stats(frames: list[Path]) -> list[list]:
+    """What says a frame file is unchanged: its name, size and time of change."""
+    stats = []
+    for frame in frames:
+        status = frame.stat()
+        stats.append([frame.name, status.st_size, status.st_mtime_ns])
+    return stats
+
+
+def write_journal(staging: Path, settings: dict, stats: list[list], scene_starts: list[int]) -> None:
+    """The journal of a run writing into ``staging``, replaced whole (never half-written)."""
+    journal = {"version": VERSION, "settings": settings, "frames": stats, "scene_starts": scene_starts}
+    temp = staging / f"{JOURNAL}.tmp"
+    temp.write_text(json.dumps(journal), encoding="utf-8")
+    os.replace(temp, staging / JOURNAL)
+
+
+def has_journal(folder: Path) -> bool:
+    return (Path(folder) / JOURNAL).is_file()
+
+
+# the hidden folders this process is writing into now: one of its own that is not among them was left by
+# an interrupted call (a notebook's cell run again after Ctrl-C)
+writing_now: set[str] = set()
+
+
+def interrupted_runs(target: Path) -> list[Path]:
+    """The hidden folders that runs no longer running left for ``target``, with a journal in them."""
+    prefix = _staging_prefix(target)
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(target.parent):
+            match = re.fullmatch(re.escape(prefix) + r"(\d+)", entry.name)
+            if not match or not entry.is_dir(follow_symlinks=False) or not has_journal(Path(entry.path)):
+                continue
+            pid = int(match[1])
+            if pid == os.getpid() and os.path.abspath(entry.path) not in writing_now or not process_running(pid):
+                found.append(Path(entry.path))
+    return sorted(found)
+
+
+def _read(staging: Path) -> dict | None:
+    try:
+        journal = json.loads((staging / JOURNAL).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return journal if isinstance(journal, dict) and journal.get("version") == VERSION else None
+
+
+def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]) -> Interrupted | None:
+    """The point ``staging`` can be gone on from by a run of ``settings`` on frames of ``stats`` written as
+    ``names``; None where its run was another (other settings, other frames) or where it holds no whole
+    scene. The frames from that point on are removed from it, and any half-written file."""
+    journal = _read(staging)
+    if journal is None or journal.get("settings") != settings:
+        return None
+    written = journal.get("frames")
+    if not isinstance(written, list) or [row[0] for row in written if isinstance(row, list)] != \
+            [row[0] for row in stats]:
+        return None
+    try:
+        present = set(os.listdir(staging))
+    except OSError:
+        return None
+    start = 0
+    for scene_start in sorted(s for s in journal.get("scene_starts", []) if isinstance(s, int)):
+        if not 0 < scene_start <= len(names):
+            break
+        if all(name in present for name in names[start:scene_start]) and \
+                written[start:scene_start] == stats[start:scene_start]:
+            start = scene_start
+        else:
+            break
+    if start == 0:
+        return None
+    kept = set(names[:start]) | {JOURNAL}
+    for name in present - kept:
+        path = staging / name
+        with contextlib.suppress(OSError):
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+    return Interrupted(staging, start, settings)
