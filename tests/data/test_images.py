@@ -566,3 +566,28 @@ def test_a_model_named_outside_ascii_is_named_in_the_software_tag_without_questi
     out = save_image(textured_rgb(8, 8), tmp_path / f"out{suffix}", software="rehue, colorized with modèle 模型")
     with Image.open(out) as image:
         assert image.getexif()[0x0131] == "rehue, colorized with modele \\u6a21\\u578b"
+
+
+def test_a_float_or_32_bit_picture_out_of_range_is_an_error_as_a_numpy_array_is(tmp_path, tiny_model):
+    """Before, a PIL image or a file of such levels was clipped: a 0-60000 float ramp came out white."""
+    from rehue.inference.colorizer import Colorizer
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    across = np.tile(np.arange(32), (16, 1))
+    cases = {"float-65535.tif": ((across / 31 * 60000).astype(np.float32), "float levels must lie in 0-1 or 0-255"),
+             "negative.tif": ((across * 3 - 5).astype(np.int32), "integer levels must lie in 0-65535"),
+             "huge.tif": ((across * 3000).astype(np.int32), "integer levels must lie in 0-65535"),
+             "nan.tif": (np.where(across == 3, np.nan, 0.5).astype(np.float32), "NaN or infinite")}
+    for name, (levels, reason) in cases.items():
+        Image.fromarray(levels).save(tmp_path / name)
+        for image in (tmp_path / name, (tmp_path / name).read_bytes(), Image.fromarray(levels), levels):
+            with pytest.raises(RehueError, match=reason):
+                colorizer.colorize(image)
+    with pytest.raises(RehueError, match="^" + str(tmp_path / "huge.tif")):
+        load_image(tmp_path / "huge.tif")
+    ramp = (across / 31).astype(np.float32)
+    Image.fromarray(ramp).save(tmp_path / "unit.tif")
+    assert np.array_equal(load_image(tmp_path / "unit.tif").rgb[..., 0], np.round(ramp * 255).astype(np.uint8))
+    wide = (across * 2000).astype(np.int32)
+    Image.fromarray(wide).save(tmp_path / "wide.tif")
+    assert np.array_equal(load_image(tmp_path / "wide.tif").deep_gray, wide)

@@ -518,3 +518,20 @@ def test_premultiplied_pil_modes_keep_their_alpha_and_a_closed_image_or_bad_role
         colorizer.colorize(closed)
     with pytest.raises(UsageError, match="role"):
         Colorizer.load(tiny_model, role="bogus")
+
+
+def test_the_file_writing_function_the_readme_names_takes_plain_strings(tmp_path, tiny_model):
+    """Before, ``colorize_image_file`` raised AttributeError on str paths, which the rest of the API takes."""
+    import cv2
+    from PIL import Image
+
+    from rehue.inference.files import colorize_image_file
+
+    gray = (np.tile(np.arange(64), (48, 1)) * 1000).astype(np.uint16)
+    Image.fromarray(gray).save(tmp_path / "scan.png")
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    written = colorize_image_file(colorizer, str(tmp_path / "scan.png"), str(tmp_path / "colour.png"))
+    assert written == tmp_path / "colour.png"
+    assert cv2.imread(str(written), cv2.IMREAD_UNCHANGED).dtype == np.uint16
+    with pytest.raises(RehueError, match="output exists"):
+        colorize_image_file(colorizer, str(tmp_path / "scan.png"), str(tmp_path / "colour.png"))

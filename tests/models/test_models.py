@@ -288,3 +288,15 @@ def test_a_model_config_from_a_newer_rehue_or_with_a_bad_restraint_is_refused(tm
     config.write_text(json.dumps({**json.loads(config.read_text()), **change}))
     with pytest.raises(RehueError, match=message):
         load_model(path)
+
+
+def test_loading_a_model_leaves_the_callers_random_numbers_as_they_were(tiny_model):
+    """Before, building the layers drew from torch's generator: a seeded notebook's next numbers changed."""
+    from rehue.inference.colorizer import Colorizer
+
+    torch.manual_seed(0)
+    expected = torch.rand(4)
+    for backend in ("torch", "auto"):
+        torch.manual_seed(0)
+        Colorizer.load(tiny_model, device="cpu", backend=backend)
+        assert torch.equal(torch.rand(4), expected), backend

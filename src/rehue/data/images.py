@@ -193,6 +193,32 @@ def to_uint16(array: np.ndarray) -> np.ndarray:
     return array.astype(np.uint16) * np.uint16(257)
 
 
+def image_levels(array: np.ndarray) -> np.ndarray:
+    """An array's levels as ``colorize`` reads them, and a PIL image's of 32-bit integers or floats: uint8
+    and uint16 as they are, other integers as 8-bit levels or, above 255, 16-bit ones; floats as 0-1, or
+    0-255 above 1. Anything else (out of range, NaN) is a RehueError."""
+    if array.dtype.kind == "b":
+        return array.astype(np.uint8) * np.uint8(255)
+    if array.dtype.kind in "iu" and array.dtype not in (np.uint8, np.uint16):
+        low, high = int(array.min()), int(array.max())
+        if low < 0 or high > 65535:
+            raise RehueError(f"integer levels must lie in 0-65535; this image holds {low} to {high}")
+        return array.astype(np.uint16 if high > 255 else np.uint8)
+    if array.dtype.kind == "f":
+        if not np.isfinite(array).all():
+            raise RehueError("the image holds NaN or infinite values")
+        high, low = float(array.max()), float(array.min())
+        if low < 0:
+            raise RehueError(f"float levels must lie in 0-1 or 0-255; this image holds {low:g}")
+        if high > 255:
+            raise RehueError(f"float levels must lie in 0-1 or 0-255; this image reaches {high:g} (divide "
+                             "16-bit levels by 65535)")
+        return array.astype(np.float32) / np.float32(255.0 if high > 1.0 else 1.0)
+    if array.dtype not in (np.uint8, np.uint16):
+        raise RehueError(f"an image of {array.dtype} values cannot be read as levels")
+    return array
+
+
 def pil_to_loaded(image, path: str | None = None) -> LoadedImage:
     """Convert any PIL image (already EXIF-transposed) to a :class:`LoadedImage`."""
 
@@ -209,15 +235,13 @@ def pil_to_loaded(image, path: str | None = None) -> LoadedImage:
         image = image.convert("RGB" if mode != "LA" else "L")
         mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        gray = np.asarray(image)
-        deep = None
-        if mode == "F":
-            gray = np.clip(gray, 0.0, 1.0 if gray.max(initial=0) <= 1.0 else 255.0)
-            gray = gray * (255.0 if gray.max(initial=0) <= 1.0 else 1.0)
-            gray = gray.astype(np.float32)
-        elif mode.startswith("I;16") or gray.max(initial=0) > 255:
-            deep = np.clip(gray, 0, 65535).astype(np.uint16)
-            gray = deep
+        try:
+            gray = image_levels(np.asarray(image))  # out of range, NaN: an error, as for a numpy array
+        except RehueError as exc:
+            raise RehueError(exc.reason, path) from None
+        deep = gray if gray.dtype == np.uint16 else None
+        if gray.dtype.kind == "f":
+            gray = np.round(gray * np.float32(255.0)).astype(np.uint8)
         rgb = np.repeat(to_uint8(gray)[..., None], 3, axis=2)
         return LoadedImage(rgb, alpha, True, path, deep_gray=deep)
     if mode in ("L", "1"):

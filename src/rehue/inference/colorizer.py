@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from rehue.color.lab import AB_SCALE, L_SCALE, rgb_to_gray, rgb_to_lab
-from rehue.data.images import to_uint8
+from rehue.data.images import image_levels, to_uint8
 from rehue.errors import RehueError, UsageError
 
 log = logging.getLogger(__name__)
@@ -754,7 +754,7 @@ class Colorizer:
             array, alpha = array[..., :3], array[..., 3]
         if not (array.ndim == 2 or array.ndim == 3 and array.shape[2] == 3):
             raise RehueError(f"expected an (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) image, got shape {array.shape}")
-        array = _levels(array)
+        array = image_levels(array)
         depth = np.uint16 if array.dtype == np.uint16 else np.uint8
         if array.ndim == 3:
             gray = array[..., 0] if array.dtype == depth and is_neutral(array) else rgb_to_gray(array, depth)
@@ -782,34 +782,9 @@ class Colorizer:
         return colorize_video(source, target, colorizer=self, **options)
 
 
-def _levels(array: np.ndarray) -> np.ndarray:
-    """An array's levels as ``colorize`` reads them: uint8 and uint16 as they are, other integers as 8-bit
-    levels or, above 255, 16-bit ones; floats as 0-1, or 0-255 above 1. Anything else is a RehueError."""
-    if array.dtype.kind == "b":
-        return array.astype(np.uint8) * np.uint8(255)
-    if array.dtype.kind in "iu" and array.dtype not in (np.uint8, np.uint16):
-        low, high = int(array.min()), int(array.max())
-        if low < 0 or high > 65535:
-            raise RehueError(f"integer levels must lie in 0-65535; this image holds {low} to {high}")
-        return array.astype(np.uint16 if high > 255 else np.uint8)
-    if array.dtype.kind == "f":
-        if not np.isfinite(array).all():
-            raise RehueError("the image holds NaN or infinite values")
-        high, low = float(array.max()), float(array.min())
-        if low < 0:
-            raise RehueError(f"float levels must lie in 0-1 or 0-255; this image holds {low:g}")
-        if high > 255:
-            raise RehueError(f"float levels must lie in 0-1 or 0-255; this image reaches {high:g} (divide "
-                             "16-bit levels by 65535)")
-        return array.astype(np.float32) / np.float32(255.0 if high > 1.0 else 1.0)
-    if array.dtype not in (np.uint8, np.uint16):
-        raise RehueError(f"an image of {array.dtype} values cannot be read as levels")
-    return array
-
-
 def _alpha_at(alpha: np.ndarray, depth) -> np.ndarray:
     """An alpha plane's levels on the scale of ``depth`` (uint8 or uint16), the output's."""
-    levels = _levels(alpha)
+    levels = image_levels(alpha)
     if levels.dtype == depth:
         return levels
     unit = levels if levels.dtype.kind == "f" else levels.astype(np.float32) / np.float32(np.iinfo(levels.dtype).max)

@@ -190,8 +190,8 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
     return separated
 
 
-def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bool = False, quality: int = 95,
-                        side_by_side: bool = False, progress: bool = False) -> Path:
+def colorize_image_file(colorizer, source: str | Path, target: str | Path, *, overwrite: bool = False,
+                        quality: int = 95, side_by_side: bool = False, progress: bool = False) -> Path:
     """Colour one image file. A scan with more than 8 bits per sample is coloured from its 16-bit gray
     and written at 16 bits where the format allows (PNG, TIFF); resolution and descriptive EXIF are
     kept, and the Software tag names rehue and the model. ``side_by_side`` writes gray | colour. With
@@ -201,6 +201,7 @@ def colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: boo
 
     from rehue.progress import progress_bar
 
+    source, target = Path(source), Path(target)
     output_format(target)  # before "output exists": --overwrite would not help a .txt
     check_output_path(target, overwrite, inputs=(source,))
     image = load_image(source)

@@ -180,6 +180,7 @@ def read_card(path: Path) -> ModelCard:
 
 def load_model(spec: str | Path, device: str = "cpu"):
     """Rebuild the generator from its config and load its weights, checking every name and shape."""
+    import torch
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -188,8 +189,9 @@ def load_model(spec: str | Path, device: str = "cpu"):
     path = resolve_model_path(spec)
     card = read_card(path)
     try:
-        model = create_model(card.architecture, in_channels=card.in_channels, size=card.size, width=card.width,
-                             role="generator")
+        with torch.random.fork_rng(devices=[]):  # the caller's random numbers stay as they were: the layers'
+            model = create_model(card.architecture, in_channels=card.in_channels, size=card.size,  # random start
+                                 width=card.width, role="generator")  # is replaced by the weights anyway
     except UsageError as exc:  # the config, not the command line, names a model rehue cannot build
         raise RehueError(exc.reason, path.with_suffix(".json")) from None
     try:
