@@ -24,9 +24,14 @@ def test_a_log_gets_whole_lines_not_a_bar_redrawn_in_place(monkeypatch):
 def test_a_log_gets_a_line_at_most_every_half_minute_by_default(monkeypatch):
     log = io.StringIO()
     monkeypatch.setattr(sys, "stderr", log)
-    for _ in progress_bar(range(1000), desc="film", leave=False):
+    bar = progress_bar(range(1000), desc="film", leave=False)
+    for _ in bar:
         pass
-    assert log.getvalue().count("\n") == 1, "the start only, in a job shorter than the interval"
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 2, "the start and the end, in a job shorter than the interval"
+    assert "0/1000" in lines[0] and "100%" in lines[1] and "1000/1000" in lines[1], \
+        "before, only the start: a log of a job that ended looked stalled at 0% (probes 24, 26)"
+    assert bar.maxinterval == 30, "before, tqdm's monitor drew a stale line 19 s after each (probe 25)"
 
 
 def test_a_terminal_gets_the_bar_redrawn_in_place(monkeypatch):

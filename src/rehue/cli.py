@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rehue import __version__
 from rehue.errors import RehueError, UsageError, shown_path
+from rehue.video.rates import frame_rate
 
 
 def _add_train_args(p: argparse.ArgumentParser):
@@ -127,8 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "sequence): colour them as a video, with scene detection and the dependent model, and "
                         "write each frame under its own name (--ext sets the format; 16-bit frames stay 16-bit), "
                         "or, with -o FILE.mp4 or FILE.mkv, one video at --fps")
-    p.add_argument("--fps", type=float, default=None,
-                   help="--frames into a video file: frames per second (default 24; silent films 16-18)")
+    p.add_argument("--fps", type=frame_rate, default=None,
+                   help="--frames into a video file: frames per second, such as 24, 23.976 or 24000/1001 (default 24; "
+                        "silent films 16-18)")
     p.add_argument("--start", type=float, default=None, help="video: first second to colour")
     p.add_argument("--end", type=float, default=None, help="video: last second to colour")
     p.add_argument("--side-by-side", action="store_true", help="write gray | colour for review (photos and videos)")

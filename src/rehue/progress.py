@@ -45,4 +45,21 @@ def progress_bar(iterable=None, **options):
         return tqdm(iterable, file=stream, **options)
     options.pop("dynamic_ncols", None)
     options.setdefault("mininterval", LOG_INTERVAL_S)
-    return tqdm(iterable, file=_Lines(stream), ascii=True, **options)
+    # tqdm's monitor redraws a bar not drawn for ``maxinterval`` (10 s): between two lines 30 s apart it
+    # put a stale one, 19 s after the first
+    options.setdefault("maxinterval", options["mininterval"])
+    return _logged_bar()(iterable, file=_Lines(stream), ascii=True, **options)
+
+
+def _logged_bar():
+    """tqdm that, closing, writes where it got to: a job shorter than ``LOG_INTERVAL_S`` left only its
+    "0%" line in a log, as if it had stalled."""
+    from tqdm import tqdm
+
+    class LoggedBar(tqdm):
+        def close(self):
+            if not self.disable and self.n != self.last_print_n:
+                self.refresh()
+            super().close()
+
+    return LoggedBar

@@ -333,6 +333,20 @@ def test_a_matroska_file_cut_short_is_read_with_one_warning_from_its_stated_leng
         f"{cut}: video ended at {(count - 1) / 25:.1f} s of the 4.0 s the file states; the file looks truncated"]
 
 
+def test_a_short_matroska_clip_cut_short_is_named_too(tmp_path, caplog):
+    """Before, a 2 s clip that lost 40% of its frames was not warned of: the slack was a whole second."""
+    clip = make_clip(tmp_path / "a.mkv", textured_frames(50, 48, 64), fps=25)
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(clip.read_bytes()[: clip.stat().st_size * 6 // 10])
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        with VideoReader(clip) as reader:
+            assert sum(1 for _ in reader) == 50
+        assert not caplog.records, "the whole clip is not called truncated"
+        with VideoReader(cut) as reader:
+            assert 3 < sum(1 for _ in reader) < 45
+    assert ["the file looks truncated" in r.getMessage() for r in caplog.records] == [True]
+
+
 def test_non_square_pixels_and_the_films_own_tags_are_kept(tmp_path, caplog):
     """Before, a 720x480 DV or DVD film (pixels 8:9) came out with square pixels, shown 12% too wide, and
     lost its title, date and copyright; only rehue's comment was written."""

@@ -1009,3 +1009,56 @@ def read_rgb(path):
     from PIL import Image
 
     return np.asarray(Image.open(path).convert("RGB"))
+
+
+def test_frames_a_folder_holds_beside_the_film_are_named(tmp_path, tiny_model, capsys):
+    """Probe 26: EXR frames beside one PNG made a one-frame film without a word; a TIFF master and a JPEG
+    proxy of every number made a film of each frame twice; an earlier, longer colouring's frames stayed
+    in the folder without a word; 16-bit frames went to 8 bits without one."""
+    from PIL import Image
+
+    scans = write_frames(tmp_path / "scans", three_scene_frames(count_each=2))
+    args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
+    (scans / "reel_7.exr").write_bytes(b"v/1\x01" + bytes(100))
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "out"), "--frames", *args]) == 0
+    err = capsys.readouterr().err
+    assert "1 OpenEXR file(s) passed over: rehue does not read them; the film is the 6 frame(s)" in err
+    assert "numbered as this film's" not in err
+
+    (scans / "reel_7.exr").unlink()
+    (scans / "reel_6.png").unlink()
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "out"), "--frames", "--overwrite", *args]) == 0
+    assert "1 frame(s) numbered as this film's but not of it, such as reel_6.png, are left from an earlier " \
+           "colouring; this film has 5 frames" in capsys.readouterr().err
+    assert (tmp_path / "out" / "reel_6.png").exists(), "the user's folder: nothing removed"
+
+    Image.open(scans / "reel_2.png").save(scans / "reel_2.jpg")
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "film.mkv"), "--frames", *args]) == 1
+    assert "reel_2.jpg and reel_2.png are one frame in two formats" in capsys.readouterr().err
+    assert not (tmp_path / "film.mkv").exists()
+    (scans / "reel_2.jpg").unlink()
+
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "film.tif"), "--frames", *args]) == 2
+    assert "names a picture, and --frames writes a folder of frames or one video file" in capsys.readouterr().err
+    assert not (tmp_path / "film.tif").exists()
+
+    deep = write_frames(tmp_path / "deep", three_scene_frames(count_each=1), deep=True)
+    assert main(["colorize", str(deep), "-o", str(tmp_path / "deep.mp4"), "--frames", *args]) == 0
+    assert "its 16-bit frames are coloured and written at 8 bits into .mp4" in capsys.readouterr().err
+    assert main(["colorize", str(deep), "-o", str(tmp_path / "deep-jpg"), "--frames", "--ext", ".jpg", *args]) == 0
+    assert "its 16-bit frames are written at 8 bits" in capsys.readouterr().err
+    assert main(["colorize", str(deep), "-o", str(tmp_path / "deep.mkv"), "--frames", "--codec", "ffv1", *args]) == 0
+    assert "8 bits" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("given", "stored"), [("23.976", "24000/1001"), ("24000/1001", "24000/1001"),
+                                               ("29.97", "30000/1001"), ("18", "18")])
+def test_ntscs_rates_as_people_write_them_are_its_exact_rates(tmp_path, tiny_model, given, stored):
+    """Probe 26: --fps 23.976 was stored as 2997/125, which drifts from 24000/1001 by 4 frames an hour."""
+    import av
+
+    scans = write_frames(tmp_path / "scans", three_scene_frames(count_each=1))
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "film.mkv"), "--frames", "--fps", given,
+                 "--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]) == 0
+    with av.open(str(tmp_path / "film.mkv")) as container:
+        assert str(container.streams.video[0].average_rate) == stored

@@ -103,7 +103,7 @@ TECHNICAL_METADATA = {"encoder", "major_brand", "minor_version", "compatible_bra
                       "duration"}
 # A file that states its video's length but no frame count (Matroska, WebM) looks truncated when its frames
 # end this long before the stated end (seconds, or this share of the length if that is more)
-TRUNCATION_SLACK_S, TRUNCATION_SLACK_SHARE = 1.0, 0.05
+TRUNCATION_SLACK_S, TRUNCATION_SLACK_SHARE = 0.25, 0.05
 # Above this a frame rate comes from a damaged header, not a camera (phones film slow motion at up to 960).
 # H.264 in MP4 with frames that close together decoded incompletely in tests (1 of 25 clips at 5,000 fps,
 # 1 of 12 with frames 1/90,000 s apart; none of 25 at 1,000 or 2,000 fps).

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.data.images import has_colour, move_into_place, staging_folder_for
+from rehue.data.images import has_colour, move_into_place, staging_folder_for, with_output_suffix
 from rehue.errors import RehueError, UsageError
 from rehue.inference.colorizer import (
     AB_SCALE,
@@ -44,6 +44,7 @@ from rehue.inference.colorizer import (
     picture_box,
 )
 from rehue.video.io import as_stored, upright
+from rehue.video.rates import exact_rate
 from rehue.video.resume import (
     JOURNAL,
     Interrupted,
@@ -722,6 +723,42 @@ def _warn_of_what_is_lost(reader, writer) -> None:
                        "subtitles, the chapters and the timecode)", reader.path, listed, verb)
 
 
+def _one_frame_twice(frames: list[Path]) -> tuple[Path, Path] | None:
+    """Two files of one name but their extension (``f_0001.tif``, ``f_0001.jpg``), where each is one frame."""
+    seen: dict[str, Path] = {}
+    for frame in frames:
+        stem = with_output_suffix(frame, "").name.lower()
+        if stem in seen:
+            return seen[stem], frame
+        seen[stem] = frame
+    return None
+
+
+def _warn_of_8_bits(source: Path, target: Path, to_video: bool, codec: str, deep_format: bool, log) -> None:
+    """A warning where 16-bit frames are written at 8 bits, as for a 16-bit film (``_warn_of_what_is_lost``)."""
+    if to_video and codec != "ffv1":
+        log(f"warning: {source}: its 16-bit frames are coloured and written at 8 bits into {target.suffix}, as players "
+            "expect (--codec ffv1 keeps every level, in a 16-bit lossless .mkv)")
+    elif not to_video and not deep_format:
+        log(f"warning: {source}: its 16-bit frames are written at 8 bits, as the output format holds (--ext .png or "
+            ".tif keeps their depth)")
+
+
+def _warn_of_older_frames(target: Path, frames: list[Path], names: list[str], log) -> None:
+    """A warning for files in ``target`` numbered as this film's frames but not among them: frames of an
+    earlier, longer colouring, which would be taken for this film's. They are the user's, so they stay."""
+    _, _, pattern, _ = _numbering([target / name for name in names])
+    if pattern is None:
+        return
+    written = set(names)
+    older = sorted(p.name for p in target.iterdir() if p.name not in written and p.is_file()
+                   and (m := re.fullmatch(r"(.*?)(\d+)(\D*)", p.name)) and (m[1], m[3].lower()) == pattern)
+    if older:
+        log(f"warning: {target}: {len(older)} frame(s) numbered as this film's but not of it, such as {older[0]}, "
+            "are left from an earlier colouring; this film has "
+            f"{len(frames)} frames (remove them before using the folder as this film)")
+
+
 RESTRAINT_SETTINGS = ("chroma", "ab_smoothing", "ab_guide_radius", "ab_guide_eps", "mean_share", "borders")
 
 
@@ -839,7 +876,10 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
 
     from rehue.color.lab import rgb_to_gray
     from rehue.data.images import (
+        DEEP_FORMATS,
         FILM_ONLY_SUFFIXES,
+        IMAGE_SUFFIXES,
+        OUTPUT_FORMATS,
         check_output_path,
         is_video_path,
         load_image,
@@ -864,11 +904,24 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             raise RehueError(f"{'/'.join(unread)} frames are not read by rehue; convert them to 16-bit TIFF or DPX "
                              "first", source)
         raise RehueError("no image frames in this folder", source)
+    unread = Counter(FILM_ONLY_SUFFIXES[p.suffix.lower()] for p in source.iterdir()
+                     if p.suffix.lower() in FILM_ONLY_SUFFIXES)
+    if unread:
+        log(f"warning: {source}: {sum(unread.values())} {'/'.join(sorted(unread))} file(s) passed over: rehue does not "
+            f"read them; the film is the {len(frames)} frame(s) of other formats")
     to_video = is_video_path(target)  # as the CLI decides: an extension rehue cannot write is an error, not a folder
+    if not to_video and target.suffix.lower() in IMAGE_SUFFIXES:
+        raise UsageError(f"{target}: names a picture, and --frames writes a folder of frames or one video file "
+                         "(.mp4, .mkv, ...); name a folder")
     names = [with_output_suffix(frame, ext).name for frame in frames]
+    twice = _one_frame_twice(frames)
+    if twice:
+        raise RehueError(f"{twice[0].name} and {twice[1].name} are one frame in two formats (a master and a proxy?); "
+                         "keep one format per folder", source)
     if to_video:
+        fps = exact_rate(fps)
         if not 0 < fps <= MAX_FRAMES_FPS:
-            raise UsageError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS}, not {fps:g}")
+            raise UsageError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS}, not {float(fps):g}")
         check_output_path(target, overwrite)
     else:
         if target.exists() and not target.is_dir():
@@ -921,6 +974,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             if shape is not None and image.rgb.shape != shape:
                 raise RehueError(f"frame is {image.rgb.shape[1]}x{image.rgb.shape[0]}, the film's first frame "
                                  f"{shape[1]}x{shape[0]}", path)
+            if shape is None and image.deep_gray is not None:
+                _warn_of_8_bits(source, target, to_video, codec, OUTPUT_FORMATS.get(ext.lower()) in DEEP_FORMATS, log)
             shape = image.rgb.shape
             gray, gray8 = gray_of(image)
             letterboxed = state.letterbox(gray8)
@@ -939,6 +994,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         sink.finish()
         for staging in others:
             shutil.rmtree(staging, ignore_errors=True)
+        if not to_video:
+            _warn_of_older_frames(target, frames, names, log)
     except KeyboardInterrupt:
         interrupted = True
         raise
