@@ -81,3 +81,14 @@ def test_nested_bars_in_a_log_leave_no_cursor_moves(monkeypatch):
         for _ in progress_bar(range(3), unit="frame", leave=False, mininterval=0, miniters=1):
             pass
     assert "\x1b" not in log.getvalue() and "frame" in log.getvalue()
+
+
+def test_a_bar_whose_making_an_interrupt_cut_short_closes_quietly(monkeypatch):
+    """tqdm closes such a bar too (from __del__); before, closing said AttributeError where "rehue: interrupted"
+    was due (the interrupts benchmark's trial)."""
+    from rehue.progress import _logged_bar
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    bar_class = _logged_bar()
+    bar = bar_class.__new__(bar_class)
+    bar.close()

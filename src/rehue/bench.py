@@ -136,9 +136,9 @@ def machine_info(device: str) -> dict:
         "device": device,
     }
     try:
-        import onnxruntime
+        from rehue.inference.colorizer import import_onnxruntime
 
-        info["onnxruntime"] = onnxruntime.__version__
+        info["onnxruntime"] = import_onnxruntime().__version__
     except ImportError:
         info["onnxruntime"] = None
     if device.startswith("cuda"):

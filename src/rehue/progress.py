@@ -58,7 +58,8 @@ def _logged_bar():
 
     class LoggedBar(tqdm):
         def close(self):
-            if not self.disable and self.n != self.last_print_n:
+            # getattr: tqdm closes a bar whose making an interrupt cut short, too (from __del__)
+            if not getattr(self, "disable", True) and self.n != getattr(self, "last_print_n", self.n):
                 self.refresh()
             super().close()
 

@@ -535,3 +535,21 @@ def test_the_file_writing_function_the_readme_names_takes_plain_strings(tmp_path
     assert cv2.imread(str(written), cv2.IMREAD_UNCHANGED).dtype == np.uint16
     with pytest.raises(RehueError, match="output exists"):
         colorize_image_file(colorizer, str(tmp_path / "scan.png"), str(tmp_path / "colour.png"))
+
+
+def test_onnx_runtime_writes_nothing_in_the_users_home(tmp_path, tiny_model):
+    """Probe 24: ONNX Runtime 1.32 wrote a device id and an event database under ~/.cache/Microsoft, and
+    queued a report of the machine for upload, as rehue loaded a model."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("onnxruntime")
+    env = {key: value for key, value in os.environ.items() if key != "ORT_DISABLE_TELEMETRY"}
+    env["HOME"] = str(tmp_path / "home")
+    (tmp_path / "home").mkdir()
+    script = ("import sys, rehue\n"
+              "c = rehue.Colorizer.load(sys.argv[1], device='cpu', backend='onnxruntime')\n"
+              "assert c.backend == 'onnxruntime'\n")
+    subprocess.run([sys.executable, "-c", script, str(tiny_model)], env=env, check=True, cwd=os.getcwd())
+    assert list((tmp_path / "home").rglob("*")) == []

@@ -129,6 +129,20 @@ def test_a_start_past_the_end_names_the_video_and_its_length(tmp_path, colour_cl
     assert not out.exists() and not list(tmp_path.glob(".*rehue-tmp*"))
 
 
+def test_a_part_that_holds_no_frames_start_names_the_video(tmp_path, colour_clip, tiny_model, capsys):
+    """Probe 25: a part between two frames of a variable-rate film (or in the last frame of any) said "OUT.mp4:
+    no video frames to write", naming the output and not the cause."""
+    with VideoReader(colour_clip) as reader:
+        times = [frame.time for frame in reader]
+    start, end = times[-1] + 0.2 * (times[-1] - times[-2]), times[-1] + 0.4 * (times[-1] - times[-2])
+    out = tmp_path / "between.mp4"
+    assert main(["colorize", str(colour_clip), "-o", str(out), "--model", str(tiny_model), "--dependent-model",
+                 "none", "--start", f"{start:.4f}", "--end", f"{end:.4f}", "--no-progress"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"rehue: error: {colour_clip}: no frame starts in the part asked for")
+    assert not out.exists() and not list(tmp_path.glob(".*rehue-tmp*"))
+
+
 def test_wrong_model_roles_are_clear_errors(tmp_path, colour_clip, tiny_model, tiny_dependent_model):
     with pytest.raises(RehueError, match="independent"):
         colorize_video(colour_clip, tmp_path / "a.mp4", colorizer=Colorizer.load(tiny_dependent_model),

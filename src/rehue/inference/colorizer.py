@@ -450,6 +450,17 @@ def _setting_error(given) -> type[RehueError]:
     return RehueError if given is None else UsageError
 
 
+def import_onnxruntime():
+    """ONNX Runtime, with its telemetry off unless the user's environment says otherwise. From 1.32 on
+    Linux it otherwise writes a device id and an event database under ~/.cache/Microsoft and queues a
+    report of the machine (system, Python, network) for upload to Microsoft; a tool for archives that
+    promises to work offline should not. The switch is read once, as ONNX Runtime is first imported."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    import onnxruntime
+
+    return onnxruntime
+
+
 def _number(name: str, value, given) -> float:
     """``value`` (``given``, else the model config's) as a float, or the error ``_setting_error`` picks."""
     try:
@@ -589,9 +600,9 @@ class Colorizer:
         return "torch", self._torch_runner()
 
     def _onnxruntime_runner(self):
-        import onnxruntime
-
         from rehue.models.inference import export_onnx
+
+        onnxruntime = import_onnxruntime()
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = self.threads
