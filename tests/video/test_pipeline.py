@@ -572,8 +572,13 @@ def test_exr_frames_get_a_way_forward(tmp_path, tiny_model):
         colorize_frames(tmp_path / "reel", tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
                         progress=False)
     assert not (tmp_path / "out").exists()
+    write_frames(tmp_path / "reels" / "reel1", three_scene_frames(count_each=1))
+    with pytest.raises(RehueError, match="no image frames in this folder, but folders of them \\(reel1\\): name "
+                                         "each film's folder"):
+        colorize_frames(tmp_path / "reels", tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
+                        progress=False)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(RehueError, match="no image frames in this folder"):
+    with pytest.raises(RehueError, match="no image frames in this folder$"):
         colorize_frames(tmp_path / "empty", tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
                         progress=False)
 

@@ -433,7 +433,8 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
                          f"{shared}; give them names of their own", output)
     stale = remove_stale_temps(targets)
     if stale:
-        log(f"note: removed {len(stale)} half-written file(s) that a killed run left, such as {stale[0]}")
+        log(f"note: removed {len(stale)} half-written file(s) or folder(s) of frames that a killed run left, such "
+            f"as {stale[0]}")
     summary = BatchSummary()
     for folder, target in zip(folders, targets, strict=True):
         try:

@@ -887,6 +887,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         check_output_path,
         is_video_path,
         load_image,
+        media_kind,
         to_uint8,
         with_output_suffix,
     )
@@ -907,6 +908,12 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         if unread:
             raise RehueError(f"{'/'.join(unread)} frames are not read by rehue; convert them to 16-bit TIFF or DPX "
                              "first", source)
+        reels = sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")
+                       and any(media_kind(f) == "image" for f in islice(p.iterdir(), 50)))
+        if reels:
+            raise RehueError(f"no image frames in this folder, but folders of them ({', '.join(reels[:3])}"
+                             f"{' ...' if len(reels) > 3 else ''}): name each film's folder, as in rehue colorize "
+                             f"{source / reels[0]} ... -o OUT --frames", source)
         raise RehueError("no image frames in this folder", source)
     unread = Counter(FILM_ONLY_SUFFIXES[p.suffix.lower()] for p in source.iterdir()
                      if p.suffix.lower() in FILM_ONLY_SUFFIXES)
