@@ -194,8 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_evaluate)
 
-    p = sub.add_parser("scenes", help="print the first frame of every new scene in a video")
-    p.add_argument("video", type=Path, help="a video file")
+    p = sub.add_parser("scenes", help="print the first frame of every new scene in a video or a folder of its frames")
+    p.add_argument("video", type=Path, help="a video file, or a folder of a film's numbered frames")
     p.add_argument("--mode", default="robust", help="robust (default) or thesis")
     p.add_argument("--json", action="store_true", help="print JSON (indices, times, frame count)")
     p.add_argument("--sheet", type=Path, metavar="PNG",
@@ -362,21 +362,24 @@ SHEET_CUTS = 40  # cuts drawn on a `rehue scenes --sheet`; a film with more says
 
 
 def cmd_scenes(args) -> int:
-    from rehue.data.images import check_input_file, check_output_path, head_kind
+    from rehue.data.images import check_input_file, check_output_path, head_kind, load_image
     from rehue.progress import progress_bar
     from rehue.video.io import VideoReader, upright
-    from rehue.video.pipeline import find_video_bars, scene_view
+    from rehue.video.pipeline import film_frames, find_frame_bars, find_video_bars, frame_gray, scene_view
     from rehue.video.scenes import SceneDetector
 
-    check_input_file(args.video, "a video file")
-    if head_kind(args.video) in ("image", "unread"):
-        raise RehueError("is a picture; `rehue scenes` finds the cuts in a video", args.video)
+    folder = args.video.is_dir()  # a film of numbered frames, as `colorize --frames` takes it
+    if not folder:
+        check_input_file(args.video, "a video file")
+        if head_kind(args.video) in ("image", "unread"):
+            raise RehueError("is a picture; `rehue scenes` finds the cuts in a video or a folder of its frames",
+                             args.video)
     if args.sheet is not None:
         if args.sheet.suffix.lower() != ".png":
             raise UsageError(f"{args.sheet}: the sheet is a PNG; name it .png")
         check_output_path(args.sheet, overwrite=args.overwrite, inputs=(args.video,))
     detector = SceneDetector(args.mode)
-    times, starts, recent, cuts = [], [], {}, []
+    labels, starts, recent, cuts = [], [], {}, []
 
     def found(decisions):
         for i, changed in decisions:
@@ -385,29 +388,41 @@ def cmd_scenes(args) -> int:
                 if args.sheet is not None and len(cuts) < SHEET_CUTS:
                     cuts.append((recent.get(i - 1), recent.get(i), i))
 
-    with VideoReader(args.video) as reader:
-        bars = find_video_bars(reader)  # as colorize finds them, so the cuts are colorize's
-        for frame in progress_bar(reader, total=reader.frame_count, unit="frame", disable=args.no_progress,
-                                  leave=False):
-            times.append(frame.time)
-            if args.sheet is not None:  # the detector decides a frame or two late: keep the last few
-                recent[frame.index] = _thumbnail(upright(frame.gray, reader.rotation))
-                recent.pop(frame.index - 8, None)
-            found(detector.push(scene_view(frame.gray, reader.rotation, bars)))
+    def look(index: int, label, gray, rotation: int, bars) -> None:
+        labels.append(label)
+        if args.sheet is not None:  # the detector decides a frame or two late: keep the last few
+            recent[index] = _thumbnail(upright(gray, rotation))
+            recent.pop(index - 8, None)
+        found(detector.push(scene_view(gray, rotation, bars)))
+
+    if folder:
+        frames = film_frames(args.video, lambda message: print(message, file=sys.stderr))
+        bars = find_frame_bars(frames)  # as colorize --frames finds them
+        for index, path in enumerate(progress_bar(frames, unit="frame", disable=args.no_progress, leave=False)):
+            look(index, path.name, frame_gray(load_image(path))[1], 0, bars)
+    else:
+        with VideoReader(args.video) as reader:
+            bars = find_video_bars(reader)  # as colorize finds them, so the cuts are colorize's
+            for frame in progress_bar(reader, total=reader.frame_count, unit="frame", disable=args.no_progress,
+                                      leave=False):
+                look(frame.index, frame.time, frame.gray, reader.rotation, bars)
     found(detector.flush())
-    if not times:
+    if not labels:
         raise RehueError("no video frames could be read", args.video)
     if args.json:
-        print(json.dumps({"video": str(args.video), "mode": args.mode, "frames": len(times), "scenes": len(starts) + 1,
-                          "scene_starts": starts, "times": [round(times[i], 3) for i in starts]}))
+        where = {"frame_names": [labels[i] for i in starts]} if folder else \
+            {"times": [round(labels[i], 3) for i in starts]}
+        print(json.dumps({"video": str(args.video), "mode": args.mode, "frames": len(labels), "scenes": len(starts) + 1,
+                          "scene_starts": starts, **where}))
     else:
         for i in starts:
             print(i)
-    print(f"{args.video}: {len(times)} frames, {len(starts) + 1} scene(s)"
-          + (f", new scenes at {', '.join(f'{times[i]:.2f}' for i in starts[:8])}{' ...' if len(starts) > 8 else ''} s"
+    shown = [labels[i] if folder else f"{labels[i]:.2f}" for i in starts[:8]]
+    print(f"{args.video}: {len(labels)} frames, {len(starts) + 1} scene(s)"
+          + (f", new scenes at {', '.join(shown)}{' ...' if len(starts) > 8 else ''}{'' if folder else ' s'}"
              if starts else ""), file=sys.stderr)
     if args.sheet is not None:
-        _scene_sheet(args.sheet, cuts, times, len(starts))
+        _scene_sheet(args.sheet, cuts, [label if folder else f"{label:.2f} s" for label in labels], len(starts))
     return 0
 
 
@@ -420,14 +435,15 @@ def _thumbnail(gray):
                       interpolation=cv2.INTER_AREA)
 
 
-def _scene_sheet(path: Path, cuts: list, times: list[float], total_cuts: int) -> None:
-    """Each cut as a row: the frame before it, the new scene's first frame, and where it is."""
+def _scene_sheet(path: Path, cuts: list, where: list[str], total_cuts: int) -> None:
+    """Each cut as a row: the frame before it, the new scene's first frame, and where it is (``where``: each
+    frame's time, or its file's name)."""
     from rehue.evaluation.report import sample_grid
 
     if not cuts:
         print(f"{path}: not written, the video has no cut to show", file=sys.stderr)
         return
-    labels = [f"cut {k + 1}\nframe {i}\n{times[i]:.2f} s" for k, (_, _, i) in enumerate(cuts)]
+    labels = [f"cut {k + 1}\nframe {i}\n{where[i]}" for k, (_, _, i) in enumerate(cuts)]
     sample_grid([(before, after) for before, after, _ in cuts], path, titles=("before the cut", "new scene"),
                 max_rows=len(cuts), cell=160, row_labels=labels)
     shown = f"the first {len(cuts)} of {total_cuts} cuts" if total_cuts > len(cuts) else f"{len(cuts)} cut(s)"

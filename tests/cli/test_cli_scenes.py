@@ -63,4 +63,27 @@ def test_a_picture_is_refused_as_no_video(tmp_path, capsys):
     Image.fromarray(textured_rgb(48, 64)).save(tmp_path / "photo.png")
     assert main(["scenes", str(tmp_path / "photo.png"), "--no-progress"]) == 1
     assert capsys.readouterr().err.strip() == (f"rehue: error: {tmp_path / 'photo.png'}: is a picture; `rehue scenes` "
-                                               "finds the cuts in a video")
+                                               "finds the cuts in a video or a folder of its frames")
+
+
+def test_a_folder_of_frames_gets_its_cuts_by_frame_name_as_colorize_frames_finds_them(tmp_path, capsys):
+    """Probe 26: `rehue scenes FOLDER` said "is a folder, not a video file", so a scan's cuts could not be
+    checked before colouring it."""
+    from PIL import Image
+
+    from rehue.color.lab import rgb_to_gray
+
+    first, second = textured_rgb(48, 64, seed=1), textured_rgb(48, 64, seed=2)[::-1]
+    frames = [np.roll(first, i, axis=1) for i in range(10)] + [np.roll(second, i, axis=1) for i in range(10)]
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number, rgb in enumerate(frames, start=86400):
+        Image.fromarray(rgb_to_gray(rgb)).save(reel / f"scan.{number:07d}.png")
+    assert main(["scenes", str(reel), "--no-progress", "--sheet", str(tmp_path / "cuts.png")]) == 0
+    out, err = capsys.readouterr()
+    assert out == "10\n"
+    assert f"{reel}: 20 frames, 2 scene(s), new scenes at scan.0086410.png\n" in err
+    assert (tmp_path / "cuts.png").exists()
+    assert main(["scenes", str(reel), "--json", "--no-progress"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["scene_starts"] == [10] and report["frame_names"] == ["scan.0086410.png"]

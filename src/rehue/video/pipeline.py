@@ -863,40 +863,13 @@ def numbering_warnings(frames: list[Path]) -> list[str]:
     return warnings
 
 
-def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
-                    scene_mode: str = "robust", ext: str = ".png", quality: int = 95, fps: float = 24.0,
-                    codec: str = "auto", crf: int = 18, preset: str = "veryfast", overwrite: bool = False,
-                    progress=True, log=None) -> VideoSummary:
-    """Colour the frames of one film, held as numbered image files in the folder ``source`` (a scanner's
-    TIFF or PNG sequence), as a video is coloured: scene detection, the independent model on each
-    scene's first frame, the dependent model on the others.
+def film_frames(source: Path, log) -> list[Path]:
+    """The frames of the film in the folder ``source``, in order (``frame_files``), less strays of another
+    size; a warning for what looks wrong in them and for frames in formats rehue does not read, and an error
+    where there are none, saying why."""
+    from rehue.data.images import FILM_ONLY_SUFFIXES, media_kind
 
-    ``target`` is a folder or a video file. Into a folder, each frame is written under its own name
-    with the extension ``ext``, 16-bit frames at 16 bits where the format holds them, with their
-    resolution and EXIF (``_FrameFolder``); a failure (a missing or damaged frame, a frame of another
-    size) leaves the folder as it was. Into a video file (.mp4, .mkv, ...), the frames follow each
-    other at ``fps`` frames per second, encoded with ``codec`` as ``colorize_video`` encodes.
-    """
-
-    from rehue.color.lab import rgb_to_gray
-    from rehue.data.images import (
-        DEEP_FORMATS,
-        FILM_ONLY_SUFFIXES,
-        IMAGE_SUFFIXES,
-        OUTPUT_FORMATS,
-        check_output_path,
-        is_video_path,
-        load_image,
-        media_kind,
-        to_uint8,
-        with_output_suffix,
-    )
-    from rehue.video.io import check_video_options
-
-    log = log or (lambda msg: print(msg, file=sys.stderr))
-    check_video_options(crf=crf, preset=preset, codec=codec, scene_mode=scene_mode)
-    colorizer = colorizer.for_video()
-    source, target = Path(source), Path(target)
+    source = Path(source)
     if not source.is_dir():
         raise RehueError("--frames takes folders of numbered frames, not a file", source)
     frames, warnings = strays_of_another_size(frame_files(source))
@@ -920,6 +893,59 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     if unread:
         log(f"warning: {source}: {sum(unread.values())} {'/'.join(sorted(unread))} file(s) passed over: rehue does not "
             f"read them; the film is the {len(frames)} frame(s) of other formats")
+    return frames
+
+
+def frame_gray(image) -> tuple[np.ndarray, np.ndarray]:
+    """A frame file's gray as coloured (16-bit where the file is), and at 8 bits for the scene detector."""
+    from rehue.color.lab import rgb_to_gray
+    from rehue.data.images import to_uint8
+
+    if image.deep_gray is not None:
+        return image.deep_gray, to_uint8(image.deep_gray)
+    gray = image.rgb[..., 0] if image.is_gray else rgb_to_gray(image.rgb)
+    return gray, gray
+
+
+def find_frame_bars(frames: list[Path]) -> Box | None:
+    """``find_bars`` over frames spread through a film of frame files."""
+    from rehue.data.images import load_image
+
+    probes = frames[:: max(1, len(frames) // BAR_KEY_FRAMES)][:BAR_KEY_FRAMES]
+    return find_bars(frame_gray(load_image(path))[1] for path in probes)
+
+
+def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
+                    scene_mode: str = "robust", ext: str = ".png", quality: int = 95, fps: float = 24.0,
+                    codec: str = "auto", crf: int = 18, preset: str = "veryfast", overwrite: bool = False,
+                    progress=True, log=None) -> VideoSummary:
+    """Colour the frames of one film, held as numbered image files in the folder ``source`` (a scanner's
+    TIFF or PNG sequence), as a video is coloured: scene detection, the independent model on each
+    scene's first frame, the dependent model on the others.
+
+    ``target`` is a folder or a video file. Into a folder, each frame is written under its own name
+    with the extension ``ext``, 16-bit frames at 16 bits where the format holds them, with their
+    resolution and EXIF (``_FrameFolder``); a failure (a missing or damaged frame, a frame of another
+    size) leaves the folder as it was. Into a video file (.mp4, .mkv, ...), the frames follow each
+    other at ``fps`` frames per second, encoded with ``codec`` as ``colorize_video`` encodes.
+    """
+
+    from rehue.data.images import (
+        DEEP_FORMATS,
+        IMAGE_SUFFIXES,
+        OUTPUT_FORMATS,
+        check_output_path,
+        is_video_path,
+        load_image,
+        with_output_suffix,
+    )
+    from rehue.video.io import check_video_options
+
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    check_video_options(crf=crf, preset=preset, codec=codec, scene_mode=scene_mode)
+    colorizer = colorizer.for_video()
+    source, target = Path(source), Path(target)
+    frames = film_frames(source, log)
     to_video = is_video_path(target)  # as the CLI decides: an extension rehue cannot write is an error, not a folder
     if not to_video and target.suffix.lower() in IMAGE_SUFFIXES:
         raise UsageError(f"{target}: names a picture, and --frames writes a folder of frames or one video file "
@@ -953,17 +979,10 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         stats = frame_stats(frames)
         resume, others = _interrupted_run(target, settings, stats, names, log)
 
-    def gray_of(image):
-        if image.deep_gray is not None:
-            return image.deep_gray, to_uint8(image.deep_gray)
-        gray = image.rgb[..., 0] if image.is_gray else rgb_to_gray(image.rgb)
-        return gray, gray
-
     started = time.perf_counter()
     bars = None
     if colorizer.borders == "neutral":
-        probes = frames[:: max(1, len(frames) // BAR_KEY_FRAMES)][:BAR_KEY_FRAMES]
-        bars = find_bars(gray_of(load_image(path))[1] for path in probes)
+        bars = find_frame_bars(frames)
         if bars is not None:
             log(f"{source}: bars around the picture; colouring the {bars.width}x{bars.height} picture inside "
                 "them and leaving the bars gray (--borders model to colour everything)")
@@ -988,7 +1007,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             if shape is None and image.deep_gray is not None:
                 _warn_of_8_bits(source, target, to_video, codec, OUTPUT_FORMATS.get(ext.lower()) in DEEP_FORMATS, log)
             shape = image.rgb.shape
-            gray, gray8 = gray_of(image)
+            gray, gray8 = frame_gray(image)
             letterboxed = state.letterbox(gray8)
             state.timer.add("decode", time.perf_counter() - tick)
             yield name, image, gray, letterboxed
