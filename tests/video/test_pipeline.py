@@ -1081,3 +1081,14 @@ def test_ntscs_rates_as_people_write_them_are_its_exact_rates(tmp_path, tiny_mod
                  "--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]) == 0
     with av.open(str(tmp_path / "film.mkv")) as container:
         assert str(container.streams.video[0].average_rate) == stored
+
+
+def test_colorize_video_refuses_a_still_picture(tmp_path, tiny_model):
+    """Probe 24: colorize_video on a JPEG wrote a one-frame MP4 without a word."""
+    from PIL import Image
+
+    Image.fromarray(textured_rgb(48, 64)).save(tmp_path / "photo.jpg")
+    with pytest.raises(RehueError, match="is a picture, not a video"):
+        Colorizer.load(tiny_model, device="cpu").colorize_video(tmp_path / "photo.jpg", tmp_path / "out.mp4",
+                                                                progress=False)
+    assert not (tmp_path / "out.mp4").exists()

@@ -725,8 +725,9 @@ class Colorizer:
         """Colour a numpy array (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), a PIL image, an image file's
         path, or an image file's bytes (``bytes`` or a binary file object, as a web upload arrives); returns
         RGB at the same size, or RGBA where the input has alpha (kept as it was). uint16 for a uint16
-        array or a 16-bit file (16-bit scans keep their depth), else uint8. Other integer arrays hold
-        levels 0-255, or 16-bit levels 0-65535 where a value is above 255; a float array is read as 0-1,
+        array, a 16-bit file (16-bit scans keep their depth) or other integers above 255, else uint8.
+        Other integer arrays hold levels 0-255, or 16-bit levels 0-65535 where a value is above 255
+        (outside 0-65535 is an error); a float array is read as 0-1,
         or as 0-255 when a value is above 1 (as a float TIFF is). A PIL image or a file is turned upright
         by its EXIF orientation, as a viewer shows it.
 

@@ -606,7 +606,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     """
 
     from rehue.color.lab import rgb_to_gray
-    from rehue.data.images import to_uint8
+    from rehue.data.images import head_kind, to_uint8
     from rehue.video.io import VideoReader, VideoWriter, check_time_range, check_video_options
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -616,6 +616,9 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
             raise UsageError(f"colorize_video takes video files' paths, not {type(given).__name__}")
     colorizer = colorizer.for_video()
     source, target = Path(source), Path(target)
+    if head_kind(source) in ("image", "unread"):
+        raise RehueError("is a picture, not a video: colour it with Colorizer.colorize (rehue colorize writes it)",
+                         source)
     check_time_range(start, end)
     dependent = load_dependent(dependent_model, colorizer, log)
     colour_table()  # one-off setup like loading the models (under a second), so not in the job's frame rate
