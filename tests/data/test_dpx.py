@@ -126,3 +126,40 @@ def test_openexr_and_cineon_files_are_named_with_a_way_forward(tmp_path, capsys)
     assert main(["colorize", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--no-progress"]) == 0
     assert "2 file(s) passed over, in formats rehue does not read" in capsys.readouterr().err
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["frame.png"]
+
+
+def test_an_8_bit_log_scan_reads_alike_in_rgb_and_gray():
+    """Probe 27: FFmpeg widened 8-bit RGB as v * 256 and gray as v * 257, so the two read up to 0.78 L* apart."""
+    codes = np.broadcast_to(np.arange(0, 256, 4, dtype=np.uint8), (HEIGHT, WIDTH))
+    gray = load_image(dpx_bytes(np.ascontiguousarray(codes), "gray", transfer=1)).deep_gray
+    rgb = load_image(dpx_bytes(np.dstack([codes] * 3), "rgb24", transfer=1)).deep_gray
+    assert np.array_equal(gray, rgb)
+    assert np.abs(gray[0] / 65535 - kodak(codes[0].astype(float) * 1023 / 255)).max() < 2e-4
+
+
+def test_reference_codes_that_cannot_be_used_are_said(caplog):
+    import logging
+
+    planes = np.dstack([ramp()] * 3)
+    with caplog.at_level(logging.WARNING, logger="rehue.data.dpx"):
+        default = load_image(dpx_bytes(planes, "gbrp10be", transfer=1)).deep_gray
+        assert not caplog.records, "no reference codes (0 and 0) is not a fault"
+        backwards = load_image(dpx_bytes(planes, "gbrp10be", transfer=1, reference=(685, 95))).deep_gray
+    assert np.array_equal(default, backwards)
+    assert ["cannot be used; read with Kodak's 95 and 685" in r.getMessage() for r in caplog.records] == [True]
+
+
+def test_a_reel_in_two_formats_is_said_to_be_so_not_out_of_its_numbering(tmp_path):
+    from PIL import Image
+
+    from rehue.video.pipeline import numbering_warnings
+
+    for number in range(6):
+        if number < 3:
+            (tmp_path / f"r_{number:04d}.dpx").write_bytes(dpx_bytes(ramp(), "gray16be"))
+        else:
+            Image.fromarray((ramp() >> 8).astype(np.uint8)).save(tmp_path / f"r_{number:04d}.png")
+    from rehue.video.pipeline import frame_files
+
+    assert numbering_warnings(frame_files(tmp_path)) == [
+        "its frames are in 2 formats (3 .dpx, 3 .png); they are coloured as one film, in the order of their numbers"]

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import numpy as np
@@ -1022,6 +1023,30 @@ def test_an_interrupted_films_frames_are_not_used_for_other_settings_or_changed_
     staging = interrupted(overwrite=True)
     summary = colorize_frames(scans, tmp_path / "out", progress=False, overwrite=True, **options)
     assert summary.frames == 6 and not staging.exists()
+
+    # probe 27: a frame written again and given back its old modification time, as cp -p and rsync -t do;
+    # uncompressed, so that its size is its old size too
+    from PIL import Image
+
+    for path in scans.iterdir():
+        Image.open(path).save(path, compress_level=0)
+    interrupted(overwrite=True)
+    frame = scans / "reel_3.png"
+    before = frame.stat()
+    Image.fromarray(255 - np.asarray(Image.open(frame))).save(frame, compress_level=0)
+    os.utime(frame, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert frame.stat().st_size == before.st_size and frame.stat().st_mtime_ns == before.st_mtime_ns
+    messages.clear()
+    summary = colorize_frames(scans, tmp_path / "out", progress=False, log=messages.append, overwrite=True, **options)
+    assert summary.frames == 18 and "from other frames" in messages[0]
+
+    # probe 27: a kept frame that a power cut left empty (now each is on the disk before it takes its name)
+    staging = interrupted(overwrite=True)
+    (staging / "reel_9.png").write_bytes(b"")
+    messages.clear()
+    summary = colorize_frames(scans, tmp_path / "out", progress=False, log=messages.append, overwrite=True, **options)
+    assert "going on from frame 7 of 18" in messages[0] and summary.frames == 12
+    assert (tmp_path / "out" / "reel_9.png").stat().st_size > 0
 
 
 def read_rgb(path):

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import struct
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 MAGIC = (b"SDPX", b"XPDS")  # big-endian, little-endian
 HEADER_BYTES = 2048  # file, image, orientation and industry headers
@@ -49,14 +52,16 @@ class DpxHeader:
         self.reference_black, self.reference_white = number("I", 784), number("I", 792)
         self.descriptor, self.transfer, self.bits = data[800], data[801], data[803]
 
-    def black_and_white(self) -> tuple[float, float]:
+    def black_and_white(self) -> tuple[float, float, bool]:
         """A log frame's reference black and white, as codes of a 10-bit scale: the header's where it gives
-        a usable pair, else Kodak's 95 and 685."""
+        a usable pair, else Kodak's 95 and 685; and whether the header gave a pair that cannot be used (a
+        black above its white, a code beyond the samples' range), not merely none (0 and 0, or undefined)."""
         black, white, bits = self.reference_black, self.reference_white, self.bits
         if bits in (8, 10, 12, 16) and UNDEFINED not in (black, white) and 0 <= black < white < 2 ** bits:
             scale = 1023.0 / (2 ** bits - 1)
-            return black * scale, white * scale
-        return LOG_BLACK, LOG_WHITE
+            return black * scale, white * scale, False
+        unset = {black, white} <= {0, UNDEFINED}
+        return LOG_BLACK, LOG_WHITE, not unset
 
 
 def log_to_display(samples: np.ndarray, black: float = LOG_BLACK, white: float = LOG_WHITE) -> np.ndarray:
@@ -92,7 +97,7 @@ def read_dpx(data: bytes, path: str | None):
     ValueError says why one cannot be read."""
     import av
 
-    from rehue.data.images import _oriented, array_to_loaded
+    from rehue.data.images import _oriented, array_to_loaded, to_uint16
 
     header = DpxHeader(data)
     if header.transfer in (Z_LINEAR, Z_HOMOGENEOUS):
@@ -106,16 +111,20 @@ def read_dpx(data: bytes, path: str | None):
         raise ValueError("a DPX file with no picture in it")
     name = frame.format.name
     gray, alpha = name.startswith(("gray", "ya")), "a" in name.replace("gray", "")
-    deep = header.bits > 8 or header.transfer in LOG_TRANSFERS or header.transfer == LINEAR
     target = {(True, False): "gray16le", (True, True): "ya16le", (False, False): "rgb48le",
-              (False, True): "rgba64le"}[gray, alpha] if deep else \
+              (False, True): "rgba64le"}[gray, alpha] if header.bits > 8 else \
         {(True, False): "gray", (True, True): "ya8", (False, False): "rgb24", (False, True): "rgba"}[gray, alpha]
-    samples = frame.to_ndarray(format=target)
+    samples = frame.to_ndarray(format=target)  # 8-bit samples at 8 bits: FFmpeg widens RGB and gray unlike
     samples = samples.reshape(*samples.shape[:2], -1)
     colour_planes = 1 if gray else 3
     if header.transfer in LOG_TRANSFERS or header.transfer == LINEAR:
-        table = _display_table(header.transfer == LINEAR, *header.black_and_white())
-        samples = samples.copy()
+        black, white, unusable = header.black_and_white()
+        if unusable and header.transfer != LINEAR:
+            logger.warning("%s: the reference black and white of its header (%d, %d) cannot be used; read with "
+                           "Kodak's 95 and 685 of 1023", path or "a DPX file", header.reference_black,
+                           header.reference_white)
+        table = _display_table(header.transfer == LINEAR, black, white)
+        samples = to_uint16(samples)  # the curve spreads an 8-bit scan's tones over 16 bits
         samples[..., :colour_planes] = table[samples[..., :colour_planes]]
     samples = _oriented(samples, EXIF_ORIENTATION.get(header.orientation, 1))
     return array_to_loaded(samples, path, colour=not gray)

@@ -759,7 +759,8 @@ def _warn_of_older_frames(target: Path, frames: list[Path], names: list[str], lo
         return
     written = set(names)
     older = sorted(p.name for p in target.iterdir() if p.name not in written and p.is_file()
-                   and (m := re.fullmatch(r"(.*?)(\d+)(\D*)", p.name)) and (m[1], m[3].lower()) == pattern)
+                   and (m := re.fullmatch(r"(.*?)(\d+)(\D*)", p.name))
+                   and (m[1], _without_image_suffix(m[3].lower())) == pattern)
     if older:
         log(f"warning: {target}: {len(older)} frame(s) numbered as this film's but not of it, such as {older[0]}, "
             "are left from an earlier colouring; this film has "
@@ -783,7 +784,7 @@ def _interrupted_run(target: Path, settings: dict, stats: list[list], names: lis
             continue
         others.append(staging)
         log(f"note: {target}: an interrupted run's frames in {staging} were coloured with other settings or "
-            "from other frames; they are not used, and are removed once this run is done")
+            "from other frames, or are damaged; they are not used, and are removed once this run is done")
     return found, others
 
 
@@ -804,9 +805,18 @@ def _numbering(frames: list[Path]):
     """The last number in each frame's name (a match, or None), what is around it (None without one), and
     the commonest of those with the count of frames that share it: the numbering most of a film follows."""
     numbered = [re.fullmatch(r"(.*?)(\d+)(\D*)", frame.name) for frame in frames]  # the last number in a name
-    patterns = [(m[1], m[3].lower()) if m else None for m in numbered]  # what is around it
+    patterns = [(m[1], _without_image_suffix(m[3].lower())) if m else None for m in numbered]  # what is around it
     main_pattern, count = Counter(patterns).most_common(1)[0] if patterns else (None, 0)
     return numbered, patterns, main_pattern, count
+
+
+def _without_image_suffix(tail: str) -> str:
+    """What follows a frame's number less its picture format's extension: ``r_0001.dpx`` and ``r_0002.png``
+    follow one numbering (a film in two formats, which ``numbering_warnings`` names apart)."""
+    from rehue.data.images import IMAGE_SUFFIXES
+
+    suffix = tail[tail.rfind("."):] if "." in tail else ""
+    return tail[: -len(suffix)] if suffix in IMAGE_SUFFIXES else tail
 
 
 def outside_numbering(frames: list[Path]) -> list[Path]:
@@ -855,6 +865,13 @@ def numbering_warnings(frames: list[Path]) -> list[str]:
                         "frames where their names sort" if len(strays) > 1 else
                         f"{shown} does not follow the numbering of the other {count} frames; it is coloured as a "
                         "frame where its name sorts")
+    formats = Counter(frame.suffix.lower() for frame, pattern in zip(frames, patterns, strict=True)
+                      if pattern == main_pattern)
+    if len(formats) > 1:
+        warnings.append(f"its frames are in {len(formats)} formats ("
+                        + ", ".join(f"{count} {suffix or 'without an extension'}" for suffix, count in
+                                    formats.most_common())
+                        + "); they are coloured as one film, in the order of their numbers")
     numbers = [int(m[2]) for m, pattern in zip(numbered, patterns, strict=True) if pattern == main_pattern]
     gaps = [(a, b) for a, b in itertools.pairwise(numbers) if b - a > 1]
     if gaps:
@@ -1090,7 +1107,7 @@ class _FrameFolder:
         tick = time.perf_counter()
         try:
             save_image(rgb, self.staging / name, alpha=image.alpha, quality=self.quality, dpi=image.dpi,
-                       exif=image.exif, software=self.software, fast=True)
+                       exif=image.exif, software=self.software, fast=True, durable=self.journal is not None)
         except RehueError as exc:  # named where the frame was to go, not by the hidden folder, gone by now
             raise RehueError(exc.reason, self.target / name) from None
         self.timer.add("encode", time.perf_counter() - tick)

@@ -22,7 +22,7 @@ from pathlib import Path
 from rehue.data.images import RESUMABLE, _staging_prefix, process_running
 
 JOURNAL = RESUMABLE
-VERSION = 1
+VERSION = 2  # 2: the frames' inode change times and numbers
 
 
 @dataclass
@@ -36,11 +36,13 @@ class Interrupted:
 
 
 def frame_stats(frames: list[Path]) -> list[list]:
-    """What says a frame file is unchanged: its name, size and time of change."""
+    """What says a frame file is unchanged: its name, size, file number and times of change. The inode's
+    change time too, which no program can set: a frame written again and given back its old modification
+    time (``cp -p``, ``rsync -t``, ``tar``) looks unchanged by size and that time alone (probe 27)."""
     stats = []
     for frame in frames:
         status = frame.stat()
-        stats.append([frame.name, status.st_size, status.st_mtime_ns])
+        stats.append([frame.name, status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino])
     return stats
 
 
@@ -48,7 +50,10 @@ def write_journal(staging: Path, settings: dict, stats: list[list], scene_starts
     """The journal of a run writing into ``staging``, replaced whole (never half-written)."""
     journal = {"version": VERSION, "settings": settings, "frames": stats, "scene_starts": scene_starts}
     temp = staging / f"{JOURNAL}.tmp"
-    temp.write_text(json.dumps(journal), encoding="utf-8")
+    with open(temp, "w", encoding="utf-8") as file:
+        file.write(json.dumps(journal))
+        file.flush()
+        os.fsync(file.fileno())
     os.replace(temp, staging / JOURNAL)
 
 
@@ -95,8 +100,9 @@ def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]
     if not isinstance(written, list) or [row[0] for row in written if isinstance(row, list)] != \
             [row[0] for row in stats]:
         return None
-    try:
-        present = set(os.listdir(staging))
+    try:  # a frame is on the disk whole once it has its name (``save_image(durable=True)``); an empty one is not
+        present = {entry.name for entry in os.scandir(staging) if entry.is_file(follow_symlinks=False)
+                   and entry.stat(follow_symlinks=False).st_size > 0}
     except OSError:
         return None
     start = 0
@@ -111,7 +117,7 @@ def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]
     if start == 0:
         return None
     kept = set(names[:start]) | {JOURNAL}
-    for name in present - kept:
+    for name in set(os.listdir(staging)) - kept:
         path = staging / name
         with contextlib.suppress(OSError):
             shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
