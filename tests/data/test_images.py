@@ -591,3 +591,20 @@ def test_a_float_or_32_bit_picture_out_of_range_is_an_error_as_a_numpy_array_is(
     wide = (across * 2000).astype(np.int32)
     Image.fromarray(wide).save(tmp_path / "wide.tif")
     assert np.array_equal(load_image(tmp_path / "wide.tif").deep_gray, wide)
+
+
+def test_rehues_pixel_limit_is_the_one_a_scan_meets(tmp_path, monkeypatch):
+    """Probe 28: Pillow's decompression-bomb warning (from 89.5 megapixels) refused scans below rehue's own
+    limit, in Pillow's words. Scaled down here: Pillow warns from 1,000 pixels and refuses past 2,000;
+    rehue's limit is 1,500."""
+    from rehue.data import images
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    monkeypatch.setattr(images, "MAX_PIXELS", 1500)
+    for side in (35, 40, 50):
+        Image.fromarray(np.full((side, side), 100, np.uint8)).save(tmp_path / f"{side}.png")
+    assert load_image(tmp_path / "35.png").rgb.shape == (35, 35, 3), "above Pillow's warning, below rehue's limit"
+    with pytest.raises(RehueError, match=r"image too large \(40x40 pixels; limit 1,500\)"):
+        load_image(tmp_path / "40.png")
+    with pytest.raises(RehueError, match=r"image too large \(over 2,000 pixels; limit 1,500\)"):
+        load_image(tmp_path / "50.png")  # past twice Pillow's limit, which Pillow refuses itself

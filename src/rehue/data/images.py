@@ -273,7 +273,9 @@ def load_image(source) -> LoadedImage:
     if _is_dpx(data):
         return _load_dpx(data, path)
     try:
-        with warnings_as("error", Image.DecompressionBombWarning):  # Pillow checks the size as it opens
+        # Pillow warns of a "decompression bomb" from 89.5 megapixels as it opens a file, and refuses one
+        # twice that; rehue's own limit (``MAX_PIXELS``, checked below) is the one a scan meets
+        with warnings_as("ignore", Image.DecompressionBombWarning):
             image = Image.open(opened)
         with image:
             width, height = image.size
@@ -311,8 +313,9 @@ def load_image(source) -> LoadedImage:
             raise RehueError(f"{FILM_ONLY_SUFFIXES[path.suffix.lower()]} frames are not read by rehue; convert them "
                              "to 16-bit TIFF or DPX first", path) from None
         raise RehueError("not an image file (or a format Pillow cannot read)", path) from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise RehueError(f"image too large ({exc})", path) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise RehueError(f"image too large (over {2 * Image.MAX_IMAGE_PIXELS:,} pixels; limit {MAX_PIXELS:,})",
+                         path) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         reason = str(exc) or type(exc).__name__
         if "truncated" in reason.lower() or "broken data stream" in reason or isinstance(exc, EOFError):

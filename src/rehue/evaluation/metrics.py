@@ -132,22 +132,39 @@ def ssim(output_rgb: np.ndarray, truth_rgb: np.ndarray, data_range: float = 255)
     kernel = np.exp(-0.5 * (taps / sigma) ** 2)
     kernel = (kernel / kernel.sum()).astype(np.float32)
 
-    x = output_rgb.astype(np.float32)
-    y = truth_rgb.astype(np.float32)
-
-    def local_mean(image):
-        blurred = cv2.sepFilter2D(image, cv2.CV_32F, kernel, kernel, borderType=cv2.BORDER_REFLECT)
-        return blurred[radius : height - radius, radius : width - radius]
-
-    mean_x, mean_y = local_mean(x), local_mean(y)
-    mean_xx, mean_yy, mean_xy = local_mean(x * x), local_mean(y * y), local_mean(x * y)
-    mean_x_mean_y = mean_x * mean_y
-    mean_x_sq, mean_y_sq = mean_x * mean_x, mean_y * mean_y
     c1 = np.float32((SSIM_K1 * data_range) ** 2)
     c2 = np.float32((SSIM_K2 * data_range) ** 2)
-    numerator = (2.0 * mean_x_mean_y + c1) * (2.0 * (mean_xy - mean_x_mean_y) + c2)
-    denominator = (mean_x_sq + mean_y_sq + c1) * ((mean_xx - mean_x_sq) + (mean_yy - mean_y_sq) + c2)
-    return float(np.mean(numerator / denominator, dtype=np.float64))
+    total, count = 0.0, 0
+    # in bands of rows, each with the window's reach of rows around it: a full-resolution scan's dozen
+    # float planes would take over 100 bytes a pixel; each band's filtered rows are the whole image's
+    for start, stop in _bands(radius, height - radius, width):
+        x = output_rgb[start - radius : stop + radius].astype(np.float32)
+        y = truth_rgb[start - radius : stop + radius].astype(np.float32)
+
+        def local_mean(image, rows=stop - start):
+            blurred = cv2.sepFilter2D(image, cv2.CV_32F, kernel, kernel, borderType=cv2.BORDER_REFLECT)
+            return blurred[radius : radius + rows, radius : width - radius]
+
+        mean_x, mean_y = local_mean(x), local_mean(y)
+        mean_xx, mean_yy, mean_xy = local_mean(x * x), local_mean(y * y), local_mean(x * y)
+        mean_x_mean_y = mean_x * mean_y
+        mean_x_sq, mean_y_sq = mean_x * mean_x, mean_y * mean_y
+        numerator = (2.0 * mean_x_mean_y + c1) * (2.0 * (mean_xy - mean_x_mean_y) + c2)
+        denominator = (mean_x_sq + mean_y_sq + c1) * ((mean_xx - mean_x_sq) + (mean_yy - mean_y_sq) + c2)
+        total += float(np.sum(numerator / denominator, dtype=np.float64))
+        count += numerator.size
+    return total / count
+
+
+BAND_PIXELS = 1 << 20  # pixels a metric works on at once: its float copies stay tens of MB on any image
+
+
+def _bands(first: int, last: int, width: int):
+    """(start, stop) row ranges covering rows ``first`` to ``last`` of an image ``width`` wide, each about
+    ``BAND_PIXELS`` pixels."""
+    rows = max(1, BAND_PIXELS // max(1, width))
+    for start in range(first, last, rows):
+        yield start, min(start + rows, last)
 
 
 def ciede2000(output_rgb: np.ndarray, truth_rgb: np.ndarray) -> float:
@@ -157,20 +174,29 @@ def ciede2000(output_rgb: np.ndarray, truth_rgb: np.ndarray) -> float:
 
 
 def _ciede2000_of_lab(output_lab: np.ndarray, truth_lab: np.ndarray) -> float:
+    """In bands of rows: scikit-image's formula makes about thirty float64 planes of its input's size."""
     from skimage.color import deltaE_ciede2000
 
-    return float(np.mean(deltaE_ciede2000(output_lab, truth_lab, channel_axis=-1), dtype=np.float64))
+    height, width = output_lab.shape[:2]
+    total = sum(float(np.sum(deltaE_ciede2000(output_lab[start:stop], truth_lab[start:stop], channel_axis=-1),
+                             dtype=np.float64)) for start, stop in _bands(0, height, width))
+    return total / (height * width)
 
 
 def colourfulness(rgb: np.ndarray) -> float:
     """Hasler and Suesstrunk (2003) colourfulness M on the 0..255 scale; 0 for any gray image."""
-    rgb = _rgb_255(_check_rgb(rgb))
-    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    red_green = red - green
-    yellow_blue = 0.5 * (red + green) - blue
-    spread = math.sqrt(float(red_green.var(dtype=np.float64)) + float(yellow_blue.var(dtype=np.float64)))
-    offset = math.hypot(float(red_green.mean(dtype=np.float64)), float(yellow_blue.mean(dtype=np.float64)))
-    return spread + COLOURFULNESS_MEAN_WEIGHT * offset
+    rgb = _check_rgb(rgb)
+    height, width = rgb.shape[:2]
+    sums = np.zeros(4, dtype=np.float64)  # of red - green, yellow - blue and their squares
+    for start, stop in _bands(0, height, width):
+        band = _rgb_255(rgb[start:stop]).astype(np.float64)
+        red, green, blue = band[..., 0], band[..., 1], band[..., 2]
+        red_green = red - green
+        yellow_blue = 0.5 * (red + green) - blue
+        sums += (red_green.sum(), yellow_blue.sum(), np.square(red_green).sum(), np.square(yellow_blue).sum())
+    mean_rg, mean_yb, mean_rg2, mean_yb2 = sums / (height * width)
+    spread = math.sqrt(max(0.0, mean_rg2 - mean_rg**2) + max(0.0, mean_yb2 - mean_yb**2))
+    return spread + COLOURFULNESS_MEAN_WEIGHT * math.hypot(mean_rg, mean_yb)
 
 
 def warm_share(rgb: np.ndarray) -> float | None:
@@ -188,13 +214,21 @@ def warm_casts(shares) -> int:
 def _warm_share_of_lab(lab: np.ndarray) -> float | None:
     from rehue.data.demo import HUE_FAMILIES, WARM_FAMILIES, in_hue_family
 
-    chroma = np.hypot(lab[..., 1], lab[..., 2])
-    chromatic = chroma >= CAST_MIN_CHROMA
-    if chromatic.mean() < CAST_MIN_SHARE:
+    height, width = lab.shape[:2]
+    chromatic_pixels, chromatic_chroma, warm_chroma = 0, 0.0, 0.0
+    for start, stop in _bands(0, height, width):
+        band = lab[start:stop]
+        chroma = np.hypot(band[..., 1], band[..., 2])
+        chromatic = chroma >= CAST_MIN_CHROMA
+        hue = np.degrees(np.arctan2(band[..., 2], band[..., 1])) % 360.0
+        warm = np.any([in_hue_family(hue, lo, hi) for name, lo, hi in HUE_FAMILIES if name in WARM_FAMILIES],
+                      axis=0)
+        chromatic_pixels += int(chromatic.sum())
+        chromatic_chroma += float(chroma[chromatic].sum(dtype=np.float64))
+        warm_chroma += float(chroma[chromatic & warm].sum(dtype=np.float64))
+    if chromatic_pixels < CAST_MIN_SHARE * height * width:
         return None
-    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) % 360.0
-    warm = np.any([in_hue_family(hue, lo, hi) for name, lo, hi in HUE_FAMILIES if name in WARM_FAMILIES], axis=0)
-    return float(chroma[chromatic & warm].sum() / chroma[chromatic].sum())
+    return warm_chroma / chromatic_chroma
 
 
 def gray_baseline(truth_rgb: np.ndarray) -> np.ndarray:
