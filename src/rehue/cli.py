@@ -261,17 +261,28 @@ def cmd_colorize(args) -> int:
 def _resumed_config(config, args):
     """--resume: the run's own settings (its config.json) with only the options typed on this command line
     laid over them, so that `train` can tell a setting changed on purpose from an option left out."""
+    from rehue.models.io import read_json_file
     from rehue.training.config import TrainConfig
 
-    try:
-        saved = json.loads((Path(args.out) / "config.json").read_text())
-    except (OSError, ValueError):
-        return config  # train() says what is missing
+    path = Path(args.out) / "config.json"
+    try:  # a pipe or /dev/zero is not opened, nor a huge file read
+        saved = read_json_file(path, "the run's config", "a run's config")
+    except RehueError:
+        return config  # train() says what is missing, or puts back the run a killed --overwrite was replacing
+    if not isinstance(saved, dict):
+        return config
     renamed = {"dependent": "in_channels", "no_amp": "amp"}
     typed = {renamed.get(dest, dest) for dest in args.typed} | {"out"} | ({"data"} if args.data else set())
     given = config.to_dict()
     # DATA left out: "" lets train() take the folder the run trained on, by its absolute path in the checkpoint
-    return TrainConfig.from_dict({**saved, "data": "", **{name: given[name] for name in typed if name in given}})
+    try:
+        resumed = TrainConfig.from_dict({**saved, "data": "", **{name: given[name] for name in typed if name in given}})
+        resumed.check()
+    except UsageError as exc:
+        if exc.reason.split(" ", 1)[0] in typed:  # a value typed on this command line (its name leads)
+            raise
+        raise RehueError(exc.reason, path) from None  # a value of the file's
+    return resumed
 
 
 def _typed_options(argv: list[str] | None) -> set[str]:

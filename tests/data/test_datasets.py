@@ -294,3 +294,22 @@ def test_sampling_weights_stay_with_their_photos_when_one_is_skipped(tmp_path):
                                  log=lambda message: None)
     assert [path.name for path in dataset.paths] == ["a.png", "b.png"]
     assert dataset.weights.tolist() == [1.0, 2.0]
+
+
+def test_a_manifest_naming_files_outside_its_set_is_refused(tmp_path):
+    """Probe 29: a frame set's manifest naming /tmp/... or ../../etc/passwd had training read files from
+    anywhere, without a word."""
+    import csv
+
+    root = make_demo_like(tmp_path / "demo")
+    manifest = root / "manifest.csv"
+    with open(manifest, newline="") as file:
+        rows = list(csv.DictReader(file))
+    for outside in ("/etc/hostname", "../../elsewhere.png", "photos/../../x.png"):
+        changed = [{**rows[0], "path": outside}, *rows[1:]]
+        with open(manifest, "w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(changed)
+        with pytest.raises(RehueError, match="line 2 names .*, outside the set's folder"):
+            build_datasets(root, 32)

@@ -608,3 +608,10 @@ def test_rehues_pixel_limit_is_the_one_a_scan_meets(tmp_path, monkeypatch):
         load_image(tmp_path / "40.png")
     with pytest.raises(RehueError, match=r"image too large \(over 2,000 pixels; limit 1,500\)"):
         load_image(tmp_path / "50.png")  # past twice Pillow's limit, which Pillow refuses itself
+
+
+def test_a_colour_profile_larger_than_pillow_reads_is_said_plainly(tmp_path):
+    """Probe 29: "Decompressed data too large for PngImagePlugin.MAX_TEXT_CHUNK", Pillow's words."""
+    Image.fromarray(np.full((16, 16), 90, np.uint8)).save(tmp_path / "icc.png", icc_profile=b"\0" * (8 << 20))
+    with pytest.raises(RehueError, match="holds a block of text or a colour profile larger than any a photo needs"):
+        load_image(tmp_path / "icc.png")

@@ -300,3 +300,41 @@ def test_loading_a_model_leaves_the_callers_random_numbers_as_they_were(tiny_mod
         torch.manual_seed(0)
         Colorizer.load(tiny_model, device="cpu", backend=backend)
         assert torch.equal(torch.rand(4), expected), backend
+
+
+def test_model_files_from_strangers_are_one_line_not_a_hang_or_all_the_memory(tmp_path, tiny_model, capsys):
+    """Probe 29: a config linked to /dev/zero took 3.8 GB in 10 s; weights that are a pipe hung for good (Ctrl-C
+    did not reach the C code waiting in open); a huge width allocated terabytes, a traceback; JSON nested
+    100,000 deep, a RecursionError traceback."""
+    import os
+    import shutil
+
+    from rehue.cli import main
+
+    def model(name, config=None):
+        weights = tmp_path / f"{name}.safetensors"
+        shutil.copy(tiny_model, weights)
+        if config is not None:
+            (tmp_path / f"{name}.json").write_text(config)
+        return weights
+
+    card = json.loads(tiny_model.with_suffix(".json").read_text())
+    cases = {"wide": (model("wide", json.dumps({**card, "width": 100_000})), "shape mismatch"),
+             "nested": (model("nested", "[" * 100_000 + "]" * 100_000), "nested too deep"),
+             "big": (model("big", json.dumps({**card, "pad": "x" * (5 << 20)})), "more than any rehue writes")}
+    zero = model("zero")
+    os.symlink("/dev/zero", tmp_path / "zero.json")
+    cases["zero"] = (zero, "is a pipe or a device, not a model config")
+    os.mkfifo(tmp_path / "pipe.safetensors")
+    (tmp_path / "pipe.json").write_text(json.dumps(card))
+    cases["pipe"] = (tmp_path / "pipe.safetensors", "is a pipe or a device, not a model's weights")
+    image = tmp_path / "gray.png"
+    from PIL import Image
+
+    Image.new("L", (16, 16), 90).save(image)
+    for name, (weights, reason) in cases.items():
+        with pytest.raises(RehueError, match=reason):
+            load_model(weights)
+        assert main(["colorize", str(image), "-o", str(tmp_path / f"{name}.png"), "--model", str(weights)]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("rehue: error: ") and reason in err and "\n" not in err, name

@@ -376,7 +376,21 @@ def spread_indices(length: int, count: int) -> list[int]:
 def read_frame_manifest(root: Path) -> list[dict]:
     manifest = Path(root) / "manifest.csv"
     with open(manifest, newline="", encoding="utf-8", errors="surrogateescape") as fh:  # names not UTF-8 kept
-        return list(csv.DictReader(fh))
+        return _inside(manifest, list(csv.DictReader(fh)))
+
+
+def _inside(manifest: Path, rows: list[dict]) -> list[dict]:
+    """``rows``, whose paths must name files inside the set's folder, as rehue writes them: a set from
+    someone else whose manifest names /home/... or ../.. would have training read files from anywhere."""
+    for number, row in enumerate(rows, start=2):  # the header is line 1
+        path = row.get("path")
+        if path is None:
+            continue
+        parts = Path(path).parts
+        if Path(path).is_absolute() or ".." in parts or not parts:
+            raise RehueError(f"line {number} names {shown_path(path)[:200]!r}, outside the set's folder (a set's "
+                             "files are named from its folder, as rehue writes them)", manifest)
+    return rows
 
 
 def is_frame_dir(path: Path) -> bool:
@@ -554,4 +568,4 @@ def _read_manifest_rows(root: Path) -> list[dict] | None:
     if not manifest.is_file():
         return None
     with open(manifest, newline="", encoding="utf-8", errors="surrogateescape") as fh:  # names not UTF-8 kept
-        return list(csv.DictReader(fh))
+        return _inside(manifest, list(csv.DictReader(fh)))

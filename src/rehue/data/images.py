@@ -320,6 +320,9 @@ def load_image(source) -> LoadedImage:
         reason = str(exc) or type(exc).__name__
         if "truncated" in reason.lower() or "broken data stream" in reason or isinstance(exc, EOFError):
             reason = f"truncated or corrupt image ({reason})"
+        elif "MAX_TEXT_CHUNK" in reason or "MAX_TEXT_MEMORY" in reason:
+            reason = "holds a block of text or a colour profile larger than any a photo needs (Pillow reads up to " \
+                     "a few MB of them); save the picture again without it"
         raise RehueError(reason, path) from None
 
 

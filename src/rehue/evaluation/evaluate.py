@@ -13,6 +13,7 @@ import numpy as np
 from rehue.data.images import has_colour
 from rehue.errors import RehueError, UsageError, shown_path
 from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, TemporalStability, evaluate_pair, gray_baseline
+from rehue.models.io import read_json_file
 
 
 @dataclass
@@ -80,7 +81,6 @@ def _training_folder(model, colorizer) -> Path | None:
     """The folder of photos (or frame dataset) the model was trained on, by its absolute path: its card's
     ``data``, read, where it was typed relative, from the folder its run was started in (the run's
     ``config.json`` beside the model says how ``--out`` was typed). None where that cannot be told."""
-    import json
 
     from rehue.training.config import started_in_folder
 
@@ -92,8 +92,8 @@ def _training_folder(model, colorizer) -> Path | None:
     given = Path(model)
     run = given if given.is_dir() else given.parent
     try:
-        out = json.loads((run / "config.json").read_text())["out"]
-    except (OSError, ValueError, KeyError, TypeError):
+        out = read_json_file(run / "config.json", "the run's config", "a run's config")["out"]
+    except (RehueError, KeyError, TypeError):
         return None
     started_in = started_in_folder(str(out), run) if isinstance(out, str) else None
     return None if started_in is None else started_in / data

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -139,6 +140,37 @@ def shipped_models() -> dict[str, Path]:
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
 
 
+def _stored_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """Each tensor's shape, from the safetensors header alone."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), "pt") as weights:
+            return {key: tuple(weights.get_slice(key).get_shape()) for key in weights.keys()}  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise RehueError(f"not a readable safetensors file ({exc})", path) from None
+
+
+def _check_shapes(path: Path, card: ModelCard, model, stored: dict[str, tuple[int, ...]]) -> None:
+    """The weights' names and shapes against the model's (built on the meta device: no memory); a tensor the
+    model may do without (``optional_state``) may be missing, unless a setting of the config needs it."""
+    expected = {key: tuple(tensor.shape) for key, tensor in model.state_dict().items()}
+    for key, setting in getattr(model, "optional_state", {}).items():
+        if key not in stored and card.inference.get(setting):
+            raise RehueError(f"inference {setting} needs {key}, which these weights lack (saved by an older "
+                             "rehue); retrain, or drop the setting", path.with_suffix(".json"))
+    optional = set(getattr(model, "optional_state", {}))
+    missing = sorted(set(expected) - set(stored) - optional)
+    unexpected = sorted(set(stored) - set(expected))
+    if missing or unexpected:
+        raise RehueError(
+            f"weights do not match {card.architecture} (missing {len(missing)}, unexpected {len(unexpected)}"
+            f"{': ' + (missing or unexpected)[0] if missing or unexpected else ''})", path)
+    for key, shape in stored.items():
+        if shape != expected[key]:
+            raise RehueError(f"shape mismatch for {key}: file {shape}, model {expected[key]}", path)
+
+
 def resolve_model_path(spec: str | Path) -> Path:
     """A shipped model's name, or a path to a .safetensors/.json file (or a folder holding one)."""
     spec_str = str(spec)
@@ -165,14 +197,49 @@ def resolve_model_path(spec: str | Path) -> Path:
     return path
 
 
+MAX_CONFIG_BYTES = 4 << 20  # a model's or a run's JSON: a few kB; a larger one is no config
+
+
+def read_json_file(path: Path, what: str, kind: str, max_bytes: int = MAX_CONFIG_BYTES):
+    """A small JSON file, from strangers too: a pipe or a device (a link to /dev/zero) is refused before it
+    is opened, a file above ``max_bytes`` before it is read, and nesting too deep for Python's parser is
+    one line, as is any other fault. ``what``: "model config"; ``kind``: "a model config"."""
+    status = regular_file_status(path, kind)
+    if status.st_size > max_bytes:
+        raise RehueError(f"{what} is {status.st_size:,} bytes, more than any rehue writes (limit {max_bytes:,})",
+                         path)
+    try:
+        with open(path, "rb") as file:
+            return json.loads(file.read(max_bytes + 1))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RehueError(f"{what} is not valid JSON ({exc})", path) from None
+    except RecursionError:
+        raise RehueError(f"{what} is not valid JSON (nested too deep)", path) from None
+    except OSError as exc:
+        raise RehueError(f"cannot read {what} ({exc.strerror or exc})", path) from None
+
+
+def regular_file_status(path: Path, what: str) -> os.stat_result:
+    """``os.stat`` of ``path``, which must be a file: opening a pipe waits for a writer (in C code that Ctrl-C
+    does not reach), and a device such as /dev/zero never ends."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        raise RehueError("no such file", path) from None
+    except OSError as exc:
+        raise RehueError(f"cannot read {what} ({exc.strerror or exc})", path) from None
+    if stat.S_ISDIR(status.st_mode):
+        raise RehueError(f"is a folder, not {what}", path)
+    if not stat.S_ISREG(status.st_mode):
+        raise RehueError(f"is a pipe or a device, not {what}", path)
+    return status
+
+
 def read_card(path: Path) -> ModelCard:
     config = path.with_suffix(".json")
-    try:
-        data = json.loads(config.read_text())
-    except FileNotFoundError:
-        raise RehueError("model config (.json) missing beside the weights", config) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RehueError(f"model config is not valid JSON ({exc})", config) from None
+    if not os.path.lexists(config):
+        raise RehueError("model config (.json) missing beside the weights", config)
+    data = read_json_file(config, "model config", "a model config")
     if not isinstance(data, dict):
         raise RehueError("model config must be a JSON object", config)
     return ModelCard.from_dict(data, config)
@@ -188,33 +255,24 @@ def load_model(spec: str | Path, device: str = "cpu"):
 
     path = resolve_model_path(spec)
     card = read_card(path)
-    try:
-        with torch.random.fork_rng(devices=[]):  # the caller's random numbers stay as they were: the layers'
-            model = create_model(card.architecture, in_channels=card.in_channels, size=card.size,  # random start
-                                 width=card.width, role="generator")  # is replaced by the weights anyway
+    regular_file_status(path, "a model's weights")
+    try:  # first without memory: a config of a huge width would otherwise allocate terabytes before the check
+        with torch.device("meta"):
+            skeleton = create_model(card.architecture, in_channels=card.in_channels, size=card.size,
+                                    width=card.width, role="generator")
     except UsageError as exc:  # the config, not the command line, names a model rehue cannot build
         raise RehueError(exc.reason, path.with_suffix(".json")) from None
+    _check_shapes(path, card, skeleton, _stored_shapes(path))
+    with torch.random.fork_rng(devices=[]):  # the caller's random numbers stay as they were: the layers'
+        model = create_model(card.architecture, in_channels=card.in_channels, size=card.size,  # random start
+                             width=card.width, role="generator")  # is replaced by the weights anyway
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise RehueError(f"not a readable safetensors file ({exc})", path) from None
     expected = model.state_dict()
-    for key, setting in getattr(model, "optional_state", {}).items():
-        if key not in tensors:
-            if card.inference.get(setting):
-                raise RehueError(f"inference {setting} needs {key}, which these weights lack (saved by an older "
-                                 "rehue); retrain, or drop the setting", path.with_suffix(".json"))
-            tensors[key] = expected[key]
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    if missing or unexpected:
-        raise RehueError(
-            f"weights do not match {card.architecture} (missing {len(missing)}, unexpected {len(unexpected)}"
-            f"{': ' + (missing or unexpected)[0] if missing or unexpected else ''})", path)
-    for key, tensor in tensors.items():
-        if tuple(tensor.shape) != tuple(expected[key].shape):
-            raise RehueError(f"shape mismatch for {key}: file {tuple(tensor.shape)}, "
-                             f"model {tuple(expected[key].shape)}", path)
+    for key in getattr(model, "optional_state", {}):  # lacking from older files, and not needed (_check_shapes)
+        tensors.setdefault(key, expected[key])
     model.load_state_dict(tensors)
     for key, (low, high) in INFERENCE_RANGES.items():
         value = card.inference.get(key)

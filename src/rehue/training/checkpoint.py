@@ -52,14 +52,26 @@ def list_checkpoints(directory: Path) -> list[Path]:
                   key=lambda p: int(_NAME.search(p.name).group(1)))
 
 
+DIGEST_BYTES = 200  # a SHA-256 in hex, a newline: more is no checksum rehue wrote
+
+
 def verify(path: Path) -> bytes:
     """The checkpoint's bytes if they match their recorded SHA-256; RehueError otherwise."""
+    from rehue.models.io import regular_file_status
+
     digest_file = path.with_suffix(".pt.sha256")
     try:
+        regular_file_status(path, "a checkpoint")  # a pipe would wait for a writer, /dev/zero never end
+        regular_file_status(digest_file, "a checksum")
+        with open(digest_file, "rb") as file:
+            expected = file.read(DIGEST_BYTES).decode("ascii", errors="replace").strip()
         data = path.read_bytes()
-        expected = digest_file.read_text().strip()
     except FileNotFoundError as exc:
         raise RehueError(f"checkpoint incomplete ({Path(exc.filename).name} missing)", path) from None
+    except RehueError as exc:
+        if exc.reason == "no such file":
+            raise RehueError(f"checkpoint incomplete ({Path(exc.path).name} missing)", path) from None
+        raise
     if hashlib.sha256(data).hexdigest() != expected:
         raise RehueError("checkpoint is corrupt or truncated (SHA-256 mismatch)", path)
     return data

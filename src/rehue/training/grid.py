@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rehue.data.images import make_folder
 from rehue.errors import RehueError
-from rehue.models.io import file_sha256
+from rehue.models.io import file_sha256, read_json_file
 from rehue.training.config import TrainConfig
 
 GRID_KEYS = ("generators", "discriminators", "batch_sizes", "optimisers", "out", "rank_by", "eval_images",
@@ -259,10 +259,11 @@ def _read_history(run_dir: Path) -> list[dict]:
 
 def _check_same_settings(run_dir: Path, config: TrainConfig):
     """A run folder trained with other hyperparameters must not be skipped or resumed as if it matched."""
-    try:
-        saved = json.loads((run_dir / "config.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+    if not (run_dir / "config.json").exists():
         return
+    saved = read_json_file(run_dir / "config.json", "the run's config", "a run's config")
+    if not isinstance(saved, dict):
+        raise RehueError("the run's config must be a JSON object", run_dir / "config.json")
     planned = config.to_dict()
     changed = [key for key, value in planned.items()
                if key not in NOT_COMPARED and key in saved and saved[key] != value]
@@ -383,9 +384,9 @@ def _evaluate_run(run_dir: Path, config: TrainConfig, validation: _Validation, s
            "seed": config.seed, "val_fraction": config.val_fraction, "images": validation.count}
     cache = run_dir / RUN_EVALUATION
     try:
-        saved = json.loads(cache.read_text())
+        saved = read_json_file(cache, "the run's evaluation", "a run's evaluation", max_bytes=64 << 20)
         cached = [ImageMetrics(**image) for image in saved["images"]] if saved.get("key") == key else None
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+    except (RehueError, KeyError, TypeError, AttributeError):
         cached = None
 
     samples, metrics = [], []
