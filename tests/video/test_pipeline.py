@@ -957,7 +957,7 @@ def three_scene_frames(count_each=6, height=72, width=96):
 def test_an_interrupted_film_of_frames_goes_on_from_the_scene_it_stopped_in(tmp_path, tiny_model,
                                                                                tiny_dependent_model):
     from rehue.video.pipeline import colorize_frames
-    from rehue.video.resume import JOURNAL
+    from rehue.video.resume import JOURNAL, SCENES
 
     scans = write_frames(tmp_path / "scans", three_scene_frames())
     colorizer = Colorizer.load(tiny_model, device="cpu")
@@ -978,7 +978,9 @@ def test_an_interrupted_film_of_frames_goes_on_from_the_scene_it_stopped_in(tmp_
     (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.rehue-tmp")]
     assert "the 12 frames coloured up to the scene it stopped in are kept" in messages[-1]
     assert "goes on from frame 13" in messages[-1]
-    assert sorted(p.name for p in staging.iterdir()) == sorted([JOURNAL] + [f"reel_{n}.png" for n in range(1, 13)])
+    assert sorted(p.name for p in staging.iterdir()) == \
+        sorted([JOURNAL, SCENES] + [f"reel_{n}.png" for n in range(1, 13)])
+    assert (staging / SCENES).read_text() == "6\n12\n"
 
     messages.clear()
     again = colorize_frames(scans, tmp_path / "out", progress=False, log=messages.append, **options)

@@ -79,7 +79,7 @@ def log_to_display(samples: np.ndarray, black: float = LOG_BLACK, white: float =
     return linear_to_srgb(np.clip(linear, 0.0, 1.0))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=8)  # a reel's frames share one; a folder of strangers' files is not kept whole
 def _display_table(linear: bool, black: float, white: float) -> np.ndarray:
     """Each 16-bit level's display tone (16-bit): a table, as a 2K frame's 9.6 million samples through the
     curve itself took a quarter of a second."""

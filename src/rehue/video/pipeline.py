@@ -47,7 +47,9 @@ from rehue.video.io import as_stored, upright
 from rehue.video.rates import exact_rate
 from rehue.video.resume import (
     JOURNAL,
+    SCENES,
     Interrupted,
+    add_scene_start,
     frame_stats,
     interrupted_runs,
     resumable,
@@ -1089,12 +1091,13 @@ class _FrameFolder:
                 self.staging.mkdir(parents=True)
         except OSError as exc:
             raise RehueError(f"cannot make the output folder ({exc.strerror or exc})", target.parent) from None
+        # as VideoWriter's temp file: gone with this object (or at exit) if an interrupt lands before the
+        # caller's try holds it; an interrupted run's taken over stays, for the next run to go on from
+        self._staging_cleanup = weakref.finalize(self, shutil.rmtree, self.staging, ignore_errors=True) \
+            if resume is None else weakref.finalize(self, writing_now.discard, os.path.abspath(self.staging))
         writing_now.add(os.path.abspath(self.staging))
         if journal is not None:
             self._write_journal()
-        # as VideoWriter's temp file: gone with this object (or at exit) if an interrupt lands before the
-        # caller's try holds it
-        self._staging_cleanup = weakref.finalize(self, shutil.rmtree, self.staging, ignore_errors=True)
         # Encoding takes most of the time (a 720p PNG 0.1-0.3 s, everything else 0.04 s); Pillow, OpenCV
         # and tifffile release the GIL while they encode, so frames are written on every core
         self.threads = max(1, os.cpu_count() or 1)
@@ -1127,15 +1130,23 @@ class _FrameFolder:
 
     def scenes_found(self, scene_starts: list[int]) -> None:
         """Record the film's scene starts so far (indices into the whole film), for a run that goes on."""
-        if self.journal is not None and scene_starts and (not self.scene_starts or
-                                                          scene_starts[-1] > self.scene_starts[-1]):
-            self.scene_starts = sorted(set(self.scene_starts) | set(scene_starts))
-            self._write_journal()
+        if self.journal is None or not scene_starts or (self.scene_starts and
+                                                         scene_starts[-1] <= self.scene_starts[-1]):
+            return
+        for start in scene_starts:
+            if not self.scene_starts or start > self.scene_starts[-1]:
+                try:
+                    add_scene_start(self.staging, start)
+                except OSError as exc:
+                    raise RehueError(f"cannot write the coloured frames ({exc.strerror or exc})",
+                                     self.target) from None
+                self.scene_starts.append(start)
 
     def finish(self) -> None:
         while self.writing:
             self.writing.popleft().result()
-        (self.staging / JOURNAL).unlink(missing_ok=True)
+        for journal in (JOURNAL, SCENES):
+            (self.staging / journal).unlink(missing_ok=True)
         try:
             if self.target.is_dir():
                 for name in self.names:

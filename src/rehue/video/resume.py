@@ -22,7 +22,8 @@ from pathlib import Path
 from rehue.data.images import RESUMABLE, _staging_prefix, process_running
 
 JOURNAL = RESUMABLE
-VERSION = 2  # 2: the frames' inode change times and numbers
+SCENES = ".rehue-resume-scenes.txt"  # the scenes found, a line each, added as they are found
+VERSION = 3  # 2: the frames' inode change times and numbers; 3: the scenes in a file of their own
 
 
 @dataclass
@@ -47,14 +48,37 @@ def frame_stats(frames: list[Path]) -> list[list]:
 
 
 def write_journal(staging: Path, settings: dict, stats: list[list], scene_starts: list[int]) -> None:
-    """The journal of a run writing into ``staging``, replaced whole (never half-written)."""
-    journal = {"version": VERSION, "settings": settings, "frames": stats, "scene_starts": scene_starts}
+    """The journal of a run writing into ``staging``, written whole before it takes its name: its settings,
+    its frames and the scenes found so far (a run taken over goes on with those of the run before)."""
+    journal = {"version": VERSION, "settings": settings, "frames": stats}
     temp = staging / f"{JOURNAL}.tmp"
     with open(temp, "w", encoding="utf-8") as file:
         file.write(json.dumps(journal))
         file.flush()
         os.fsync(file.fileno())
     os.replace(temp, staging / JOURNAL)
+    with open(staging / SCENES, "w", encoding="ascii") as file:
+        file.write("".join(f"{start}\n" for start in scene_starts))
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def add_scene_start(staging: Path, start: int) -> None:
+    """A scene found: one line added to the journal's list, not the journal (a 30,000-frame film's is
+    megabytes) written again."""
+    with open(staging / SCENES, "a", encoding="ascii") as file:
+        file.write(f"{start}\n")
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _scene_starts(staging: Path) -> list[int]:
+    """The scene starts a journal lists; a line a power cut left half-written is not one."""
+    try:
+        lines = (staging / SCENES).read_text(encoding="ascii", errors="replace").split("\n")
+    except OSError:
+        return []
+    return sorted({int(line) for line in lines[:-1] if line.isdigit()})  # the last piece has no newline yet
 
 
 def has_journal(folder: Path) -> bool:
@@ -106,7 +130,7 @@ def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]
     except OSError:
         return None
     start = 0
-    for scene_start in sorted(s for s in journal.get("scene_starts", []) if isinstance(s, int)):
+    for scene_start in _scene_starts(staging):
         if not 0 < scene_start <= len(names):
             break
         if all(name in present for name in names[start:scene_start]) and \
@@ -116,7 +140,7 @@ def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]
             break
     if start == 0:
         return None
-    kept = set(names[:start]) | {JOURNAL}
+    kept = set(names[:start]) | {JOURNAL, SCENES}
     for name in set(os.listdir(staging)) - kept:
         path = staging / name
         with contextlib.suppress(OSError):
