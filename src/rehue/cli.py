@@ -258,6 +258,12 @@ def cmd_colorize(args) -> int:
     return 1 if summary.failed else 0
 
 
+def _typed_settings(args) -> frozenset[str]:
+    """The TrainConfig fields typed on the command line (``args.typed``: the options' destinations)."""
+    renamed = {"dependent": "in_channels", "no_amp": "amp"}
+    return frozenset({renamed.get(dest, dest) for dest in args.typed} | ({"data"} if args.data else set()))
+
+
 def _resumed_config(config, args):
     """--resume: the run's own settings (its config.json) with only the options typed on this command line
     laid over them, so that `train` can tell a setting changed on purpose from an option left out."""
@@ -330,7 +336,8 @@ def cmd_train(args) -> int:
     if args.resume:
         config = _resumed_config(config, args)
     try:
-        result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
+        result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
+                       typed=_typed_settings(args) if args.resume else None)
     except KeyboardInterrupt:
         print(f"note: `rehue train --resume --out {config.out}` goes on from the run's last checkpoint",
               file=sys.stderr)
@@ -409,8 +416,14 @@ def cmd_scenes(args) -> int:
     if folder:
         frames = film_frames(args.video, lambda message: print(message, file=sys.stderr))
         bars = find_frame_bars(frames)  # as colorize --frames finds them
+        shape = None
         for index, path in enumerate(progress_bar(frames, unit="frame", disable=args.no_progress, leave=False)):
-            look(index, path.name, frame_gray(load_image(path))[1], 0, bars)
+            gray = frame_gray(load_image(path))[1]
+            if shape is not None and gray.shape != shape:  # as colorize --frames refuses it
+                raise RehueError(f"frame is {gray.shape[1]}x{gray.shape[0]}, the film's first frame "
+                                 f"{shape[1]}x{shape[0]}", path)
+            shape = gray.shape
+            look(index, path.name, gray, 0, bars)
     else:
         with VideoReader(args.video) as reader:
             bars = find_video_bars(reader)  # as colorize finds them, so the cuts are colorize's
@@ -427,7 +440,7 @@ def cmd_scenes(args) -> int:
                           "scene_starts": starts, **where}))
     else:
         for i in starts:
-            print(i)
+            print(labels[i] if folder else i)  # a frame file by its name: its number is not its place in the film
     shown = [labels[i] if folder else f"{labels[i]:.2f}" for i in starts[:8]]
     print(f"{args.video}: {len(labels)} frames, {len(starts) + 1} scene(s)"
           + (f", new scenes at {', '.join(shown)}{' ...' if len(starts) > 8 else ''}{'' if folder else ' s'}"

@@ -81,9 +81,30 @@ def test_a_folder_of_frames_gets_its_cuts_by_frame_name_as_colorize_frames_finds
         Image.fromarray(rgb_to_gray(rgb)).save(reel / f"scan.{number:07d}.png")
     assert main(["scenes", str(reel), "--no-progress", "--sheet", str(tmp_path / "cuts.png")]) == 0
     out, err = capsys.readouterr()
-    assert out == "10\n"
+    assert out == "scan.0086410.png\n", "by name (probe 30: its place in the folder, 10, is not its number)"
     assert f"{reel}: 20 frames, 2 scene(s), new scenes at scan.0086410.png\n" in err
     assert (tmp_path / "cuts.png").exists()
     assert main(["scenes", str(reel), "--json", "--no-progress"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["scene_starts"] == [10] and report["frame_names"] == ["scan.0086410.png"]
+
+
+def test_scenes_refuses_a_folder_of_frames_that_colorize_refuses(tmp_path, capsys):
+    """Probe 30: a master and proxy of one number, or a frame of another size, were a film to `scenes`."""
+    from PIL import Image
+
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number in range(4):
+        Image.fromarray(textured_rgb(48, 64, seed=number)).convert("L").save(reel / f"f_{number:04d}.png")
+    Image.open(reel / "f_0002.png").save(reel / "f_0002.jpg")
+    assert main(["scenes", str(reel), "--no-progress"]) == 1
+    assert "f_0002.jpg and f_0002.png are one frame in two formats" in capsys.readouterr().err
+    (reel / "f_0002.jpg").unlink()
+    Image.open(reel / "f_0002.png").resize((80, 48)).save(reel / "f_0002.png")
+    assert main(["scenes", str(reel), "--no-progress"]) == 1
+    assert "f_0002.png: frame is 80x48, the film's first frame 64x48" in capsys.readouterr().err
+    Image.open(reel / "f_0001.png").save(reel / "f_01.png")
+    (reel / "f_0002.png").unlink()
+    assert main(["scenes", str(reel), "--no-progress"]) == 1
+    assert "are one frame numbered alike" in capsys.readouterr().err

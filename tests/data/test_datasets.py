@@ -313,3 +313,16 @@ def test_a_manifest_naming_files_outside_its_set_is_refused(tmp_path):
             writer.writerows(changed)
         with pytest.raises(RehueError, match="line 2 names .*, outside the set's folder"):
             build_datasets(root, 32)
+
+
+def test_a_sets_files_that_lead_outside_it_through_links_are_said(tmp_path, capsys):
+    """Probe 30: a link in a set to a picture elsewhere was trained on without a word."""
+    import os
+
+    root = make_demo_like(tmp_path / "demo")
+    outside = tmp_path / "elsewhere.png"
+    os.replace(root / "photos" / "p1.png", outside)
+    os.symlink(outside, root / "photos" / "p1.png")
+    messages = []
+    build_datasets(root, 32, log=messages.append)
+    assert any("1 of the files its manifest names lead outside it through links, such as" in m for m in messages)

@@ -320,6 +320,7 @@ def test_model_files_from_strangers_are_one_line_not_a_hang_or_all_the_memory(tm
 
     card = json.loads(tiny_model.with_suffix(".json").read_text())
     cases = {"wide": (model("wide", json.dumps({**card, "width": 100_000})), "shape mismatch"),
+             "wider": (model("wider", json.dumps({**card, "width": 10**9})), "cannot build"),  # probe 30
              "nested": (model("nested", "[" * 100_000 + "]" * 100_000), "nested too deep"),
              "big": (model("big", json.dumps({**card, "pad": "x" * (5 << 20)})), "more than any rehue writes")}
     zero = model("zero")

@@ -828,3 +828,20 @@ def test_a_bad_value_in_a_runs_config_names_the_file(tmp_path, photo_folder, cap
     assert main(["train", "--out", str(out), "--resume", "--epochs", "2", "--no-progress"]) == 1
     assert capsys.readouterr().err.strip() == \
         f"rehue: error: {out / 'config.json'}: batch_size must be at least 1, not -1"
+
+
+def test_a_run_whose_config_json_is_gone_or_edited_resumes_with_its_own_settings(tmp_path, photo_folder, capsys):
+    """Probe 30: with config.json missing (or a pipe, or edited), `train --resume` said "these differ: width 32
+    (the run's 4), batch_size 128 (the run's 4) ...; leave them out", of options nobody typed."""
+    out = tmp_path / "run"
+    common = ["train", "--out", str(out), "--no-progress", "--device", "cpu"]
+    assert main([*common[:1], str(photo_folder), *common[1:], "--size", "32", "--width", "4", "--batch-size", "4",
+                 "--epochs", "1", "--steps-per-epoch", "2", "--val-images", "2"]) == 0
+    saved = json.loads((out / "config.json").read_text())
+    (out / "config.json").write_text(json.dumps({**saved, "width": 100_000}))
+    assert main([*common, "--resume", "--epochs", "2"]) == 0
+    (out / "config.json").unlink()
+    assert main([*common, "--resume", "--epochs", "3"]) == 0
+    assert "these differ" not in capsys.readouterr().err
+    assert main([*common, "--resume", "--epochs", "4", "--width", "8"]) == 1
+    assert "these differ: width 8 (the run's 4)" in capsys.readouterr().err

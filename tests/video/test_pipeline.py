@@ -1084,6 +1084,10 @@ def test_frames_a_folder_holds_beside_the_film_are_named(tmp_path, tiny_model, c
     assert not (tmp_path / "film.mkv").exists()
     (scans / "reel_2.jpg").unlink()
 
+    write_frames(scans / "reel2", three_scene_frames(count_each=1))  # probe 30: a reel's folder beside frames
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "with-reel"), "--frames", *args]) == 0
+    assert "its folders of frames (reel2) are not part of this film, which is its own 5 frame(s)" in \
+        capsys.readouterr().err
     assert main(["colorize", str(scans), "-o", str(tmp_path / "film.tif"), "--frames", *args]) == 2
     assert "names a picture, and --frames writes a folder of frames or one video file" in capsys.readouterr().err
     assert not (tmp_path / "film.tif").exists()

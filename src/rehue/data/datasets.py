@@ -379,6 +379,18 @@ def read_frame_manifest(root: Path) -> list[dict]:
         return _inside(manifest, list(csv.DictReader(fh)))
 
 
+def warn_of_links_outside(root: Path, files: list[Path], log) -> None:
+    """A warning where a set's files lead outside its folder through links: a set on two disks may be made
+    so, but a set from someone else could have training read any picture of the user's (probe 30)."""
+    from rehue.data.images import real_path
+
+    inside = real_path(root)
+    outside = [file for file in files if not real_path(file).is_relative_to(inside)]
+    if outside:
+        log(f"warning: {root}: {len(outside)} of the files its manifest names lead outside it through links, such as "
+            f"{shown_path(outside[0])}; they are read as the set's")
+
+
 def _inside(manifest: Path, rows: list[dict]) -> list[dict]:
     """``rows``, whose paths must name files inside the set's folder, as rehue writes them: a set from
     someone else whose manifest names /home/... or ../.. would have training read files from anywhere."""
@@ -484,6 +496,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         if not splits["test"]:
             raise RehueError("frame dataset has no test frames (split is by video; extract 2+ videos)", path)
         log = log or (lambda msg: print(msg, file=sys.stderr))
+        warn_of_links_outside(path, [path / r["path"] for r in rows], log)
         frames, kept = {}, {}
         for name, part in splits.items():
             frames[name], kept[name] = _load_frames(path, part, size, log)
@@ -528,6 +541,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
     train_videos = [path / r["path"] for r in rows if r["kind"] == "video" and r.get("split") == "train"]
     if not train_files:
         raise RehueError("no training photos: its manifest.csv lists none in the train split", path)
+    warn_of_links_outside(path, [path / r["path"] for r in rows], log)
     train = ImageFolderDataset(path, size, train=True, pairs=dependent, files=train_files, weights=train_weights,
                                stamps=stamps, stamp_share=stamp_share, studio_share=studio_share,
                                colour_jitter=colour_jitter, crop_min=crop_min, log=log, progress=progress)

@@ -39,7 +39,7 @@ def square_crop(rgb: np.ndarray, size: int) -> np.ndarray:
 def _image_sources(inputs: list[Path]):
     """The evaluation images and videos, and for frames of a frame dataset the clip each comes from
     (its frames are one unit of evidence, as a video's are); frame datasets contribute their test split."""
-    from rehue.data.datasets import is_frame_dir, read_frame_manifest
+    from rehue.data.datasets import is_frame_dir, read_frame_manifest, warn_of_links_outside
     from rehue.data.images import folder_media, media_kind, missing_reason
 
     images, videos, clips = [], [], {}
@@ -52,6 +52,7 @@ def _image_sources(inputs: list[Path]):
         elif is_frame_dir(source):
             rows = read_frame_manifest(source)
             test = [r for r in rows if r.get("split") == "test"] or rows
+            warn_of_links_outside(source, [source / r["path"] for r in test], lambda line: print(line, file=sys.stderr))
             images += [source / r["path"] for r in test]
             clips.update({source / r["path"]: f"{source}: {r['video']}" for r in test if r.get("video")})
         elif source.is_dir():

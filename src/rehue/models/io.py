@@ -262,6 +262,9 @@ def load_model(spec: str | Path, device: str = "cpu"):
                                     width=card.width, role="generator")
     except UsageError as exc:  # the config, not the command line, names a model rehue cannot build
         raise RehueError(exc.reason, path.with_suffix(".json")) from None
+    except (RuntimeError, ValueError, OverflowError) as exc:  # a width past what PyTorch can even count
+        raise RehueError(f"cannot build {card.architecture} of width {card.width} and size {card.size} "
+                         f"({str(exc).splitlines()[0][:120]})", path.with_suffix(".json")) from None
     _check_shapes(path, card, skeleton, _stored_shapes(path))
     with torch.random.fork_rng(devices=[]):  # the caller's random numbers stay as they were: the layers'
         model = create_model(card.architecture, in_channels=card.in_channels, size=card.size,  # random start

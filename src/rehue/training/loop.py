@@ -361,7 +361,7 @@ RESUME_MAY_CHANGE = ("out", "data", "epochs", "device", "workers", "amp")
 
 
 def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path: str | None = None,
-                    log=None) -> TrainConfig:
+                    log=None, typed: frozenset[str] | None = None) -> TrainConfig:
     """The checkpoint's settings, with ``RESUME_MAY_CHANGE`` taken from ``given``. Any other difference is
     an error: a run resumed with another learning rate or size would silently be neither run. Where
     ``given`` names no data, the run's own: ``data_path``, the absolute path the checkpoint keeps (a
@@ -369,7 +369,14 @@ def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path
 
     A run started by an older rehue keeps ``data`` and ``init`` as they were typed, relative to the
     folder it was started from: they are read from that folder (``started_in_folder``), not from wherever the
-    resume is typed."""
+    resume is typed.
+
+    ``typed``: the settings typed on the command line, where the CLI knows them; any other is the run's own,
+    whatever the run's config.json says (missing, unreadable, or edited)."""
+    if typed is not None:
+        given = replace(given, **{f.name: getattr(saved, f.name) for f in fields(TrainConfig)
+                                  if f.name not in typed and f.name not in RESUME_MAY_CHANGE
+                                  and f.name not in ("data", "out", "init")})
     started_in = started_in_folder(saved.out, out)
     if saved.init and not Path(saved.init).is_absolute():
         own = real_path((started_in or Path.cwd()) / saved.init)
@@ -396,16 +403,18 @@ def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path
 
 
 def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False, progress: bool = True,
-          log=None) -> TrainResult:
+          log=None, typed: frozenset[str] | None = None) -> TrainResult:
     """Train (or resume, or replace) the run in ``config.out``. One process at a time writes a run folder: a
-    second ``train`` into it while the first runs is refused (``_RunLock``)."""
+    second ``train`` into it while the first runs is refused (``_RunLock``). ``typed``, with ``resume``: the
+    settings the user typed (the CLI's); the others are the run's own, as its checkpoint says."""
     if not isinstance(config, TrainConfig) or _distributed()[0] != 0:
-        return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log)
+        return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
     with _RunLock(Path(config.out)):
-        return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log)
+        return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
 
 
-def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool, log) -> TrainResult:
+def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool, log,
+           typed: frozenset[str] | None = None) -> TrainResult:
     import torch
     import torch.distributed as dist
     from torch import nn
@@ -447,7 +456,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                              "epoch ended saves none); start it again with --overwrite", ckpt_dir)
         state, path = loaded
         started_with = TrainConfig.from_dict(state["config"])
-        config = _resumed_config(config, started_with, out, state.get("data_path"), log)
+        config = _resumed_config(config, started_with, out, state.get("data_path"), log, typed)
         if config.workers != started_with.workers:
             log(f"note: --workers {config.workers}, where the run went on with {started_with.workers}: each loader "
                 "process draws its own crops, so from here the run is another run of the same recipe, not the "

@@ -733,13 +733,15 @@ def _warn_of_what_is_lost(reader, writer) -> None:
 
 
 def _one_frame_twice(frames: list[Path]) -> tuple[Path, Path] | None:
-    """Two files of one name but their extension (``f_0001.tif``, ``f_0001.jpg``), where each is one frame."""
-    seen: dict[str, Path] = {}
-    for frame in frames:
-        stem = with_output_suffix(frame, "").name.lower()
-        if stem in seen:
-            return seen[stem], frame
-        seen[stem] = frame
+    """Two files of one frame: one name but their extension (``f_0001.tif``, ``f_0001.jpg``: a master and a
+    proxy), or one number in the film's numbering written two ways (``f_1.png``, ``f_01.png``)."""
+    numbered, patterns, _, _ = _numbering(frames)
+    seen: dict[object, Path] = {}
+    for frame, match, pattern in zip(frames, numbered, patterns, strict=True):
+        key = (pattern, int(match[2])) if match else with_output_suffix(frame, "").name.lower()
+        if key in seen:
+            return seen[key], frame
+        seen[key] = frame
     return None
 
 
@@ -889,12 +891,17 @@ def film_frames(source: Path, log) -> list[Path]:
     """The frames of the film in the folder ``source``, in order (``frame_files``), less strays of another
     size; a warning for what looks wrong in them and for frames in formats rehue does not read, and an error
     where there are none, saying why."""
-    from rehue.data.images import FILM_ONLY_SUFFIXES, media_kind
+    from rehue.data.images import FILM_ONLY_SUFFIXES
 
     source = Path(source)
     if not source.is_dir():
         raise RehueError("--frames takes folders of numbered frames, not a file", source)
     frames, warnings = strays_of_another_size(frame_files(source))
+    twice = _one_frame_twice(frames)
+    if twice:
+        how = "in two formats (a master and a proxy?); keep one format per folder" \
+            if twice[0].suffix.lower() != twice[1].suffix.lower() else "numbered alike; keep one"
+        raise RehueError(f"{twice[0].name} and {twice[1].name} are one frame {how}", source)
     for warning in warnings + numbering_warnings(frames):
         log(f"warning: {source}: {warning}")
     if not frames:
@@ -903,8 +910,7 @@ def film_frames(source: Path, log) -> list[Path]:
         if unread:
             raise RehueError(f"{'/'.join(unread)} frames are not read by rehue; convert them to 16-bit TIFF or DPX "
                              "first", source)
-        reels = sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")
-                       and any(media_kind(f) == "image" for f in islice(p.iterdir(), 50)))
+        reels = _reel_folders(source)
         if reels:
             raise RehueError(f"no image frames in this folder, but folders of them ({', '.join(reels[:3])}"
                              f"{' ...' if len(reels) > 3 else ''}): name each film's folder, as in rehue colorize "
@@ -915,7 +921,19 @@ def film_frames(source: Path, log) -> list[Path]:
     if unread:
         log(f"warning: {source}: {sum(unread.values())} {'/'.join(sorted(unread))} file(s) passed over: rehue does not "
             f"read them; the film is the {len(frames)} frame(s) of other formats")
+    reels = _reel_folders(source)
+    if reels:
+        log(f"warning: {source}: its folders of frames ({', '.join(reels[:3])}{' ...' if len(reels) > 3 else ''}) are "
+            f"not part of this film, which is its own {len(frames)} frame(s); name each film's folder to colour it")
     return frames
+
+
+def _reel_folders(source: Path) -> list[str]:
+    """The folders in ``source`` that hold pictures (reels of a film, each a film of frames)."""
+    from rehue.data.images import media_kind
+
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")
+                  and any(media_kind(f) == "image" for f in islice(p.iterdir(), 50)))
 
 
 def frame_gray(image) -> tuple[np.ndarray, np.ndarray]:
@@ -973,10 +991,6 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         raise UsageError(f"{target}: names a picture, and --frames writes a folder of frames or one video file "
                          "(.mp4, .mkv, ...); name a folder")
     names = [with_output_suffix(frame, ext).name for frame in frames]
-    twice = _one_frame_twice(frames)
-    if twice:
-        raise RehueError(f"{twice[0].name} and {twice[1].name} are one frame in two formats (a master and a proxy?); "
-                         "keep one format per folder", source)
     if to_video:
         fps = exact_rate(fps)
         if not 0 < fps <= MAX_FRAMES_FPS:
