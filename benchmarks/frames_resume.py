@@ -6,7 +6,7 @@ and whether every frame is the whole run's, pixel for pixel (docs/reliability.md
 The reel: gray photos from scikit-image, each panned for ``--frames-each`` frames at ``--size``, cut
 hard from one to the next.
 
-    .venv/bin/python benchmarks/frames_resume.py [--frames-each 150] [--size 320x240] [--stop-after 8]
+    .venv/bin/python benchmarks/frames_resume.py [--frames-each 150] [--size 640x480] [--stop-after 6]
                                                  [--signal INT|TERM|KILL]
 """
 
@@ -65,8 +65,8 @@ def read(path: Path) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames-each", type=int, default=150)
-    parser.add_argument("--size", default="320x240")
-    parser.add_argument("--stop-after", type=float, default=8.0)
+    parser.add_argument("--size", default="640x480")
+    parser.add_argument("--stop-after", type=float, default=6.0)
     parser.add_argument("--signal", default="INT", choices=("INT", "TERM", "KILL"))
     args = parser.parse_args()
     width, height = map(int, args.size.split("x"))
@@ -78,6 +78,8 @@ def main() -> None:
         if code != 0:
             sys.exit(f"the whole run failed: {err.strip()}")
         first_s, code, err = colorize(root / "reel", root / "out", args.stop_after, signum)
+        if code == 0:
+            sys.exit(f"the run finished in {first_s:.1f} s, before the interruption: give a lower --stop-after")
         kept = [p for p in root.iterdir() if p.name.startswith(".out.rehue-tmp")]
         kept_frames = len([p for p in kept[0].iterdir() if p.suffix == ".png"]) if kept else 0
         print(f"interrupted run: exit {code} after {first_s:.1f} s; {kept_frames} of {count} frames kept")
