@@ -92,3 +92,12 @@ def test_a_bar_whose_making_an_interrupt_cut_short_closes_quietly(monkeypatch):
     bar_class = _logged_bar()
     bar = bar_class.__new__(bar_class)
     bar.close()
+
+
+def test_a_bar_that_stays_writes_its_end_once(monkeypatch):
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    for _ in progress_bar(range(3), desc="photos"):
+        pass
+    assert [line for line in log.getvalue().splitlines() if "3/3" in line] == [log.getvalue().splitlines()[-1]], \
+        "the end once, not twice"

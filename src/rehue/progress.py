@@ -58,8 +58,10 @@ def _logged_bar():
 
     class LoggedBar(tqdm):
         def close(self):
-            # getattr: tqdm closes a bar whose making an interrupt cut short, too (from __del__)
-            if not getattr(self, "disable", True) and self.n != getattr(self, "last_print_n", self.n):
+            # a bar that stays (``leave``) writes its end itself; getattr: tqdm closes a bar whose making an
+            # interrupt cut short, too (from __del__)
+            if not getattr(self, "disable", True) and not self.leave \
+                    and self.n != getattr(self, "last_print_n", self.n):
                 self.refresh()
             super().close()
 
