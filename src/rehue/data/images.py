@@ -340,13 +340,18 @@ def _is_dpx(source: Path | bytes) -> bool:
 
 def _load_dpx(source: Path | bytes, path: Path | None) -> LoadedImage:
     """A DPX film scan, which Pillow does not read (``rehue.data.dpx``)."""
-    from rehue.data.dpx import DpxHeader, read_dpx
+    from rehue.data.dpx import HEADER_BYTES, DpxHeader, read_dpx
 
     try:
-        data = source.read_bytes() if isinstance(source, Path) else source
-        header = DpxHeader(data)
+        if isinstance(source, Path):  # the header first: a file that claims too many pixels is not read whole
+            with open(source, "rb") as file:
+                head = file.read(HEADER_BYTES)
+        else:
+            head = source[:HEADER_BYTES]
+        header = DpxHeader(head)
         if header.width * header.height > MAX_PIXELS:
             raise RehueError(f"image too large ({header.width}x{header.height} pixels; limit {MAX_PIXELS:,})", path)
+        data = source.read_bytes() if isinstance(source, Path) else source
         return read_dpx(data, None if path is None else str(path))
     except OSError as exc:
         raise RehueError(f"cannot read image ({exc.strerror or exc})", path) from None
