@@ -550,7 +550,11 @@ def test_frames_into_a_video_file_at_the_films_speed(tmp_path, tiny_model, tiny_
     assert "one video file holds one film" in capsys.readouterr().err
     assert main(["colorize", str(scans), "-o", str(tmp_path / "x.mp4"), "--frames", "--fps", "0",
                  "--model", str(tiny_model), "--no-progress"]) == 2
-    assert "--fps must be above 0" in capsys.readouterr().err and not (tmp_path / "x.mp4").exists()
+    assert "--fps must be from 0.1 to 1000, not 0" in capsys.readouterr().err and not (tmp_path / "x.mp4").exists()
+    for rate, shown in (("0.00001", "1e-05"), ("1000.0001", "1000.0001")):  # probe 30: FFmpeg's words; "1000"
+        assert main(["colorize", str(scans), "-o", str(tmp_path / "x.mp4"), "--frames", "--fps", rate,
+                     "--model", str(tiny_model), "--no-progress"]) == 2
+        assert f"--fps must be from 0.1 to 1000, not {shown}" in capsys.readouterr().err
     assert main(["colorize", str(scans), "-o", str(tmp_path / "folder"), "--frames", "--fps", "18",
                  "--model", str(tiny_model), "--no-progress"]) == 2
     assert "--fps: not for --frames into a folder" in capsys.readouterr().err

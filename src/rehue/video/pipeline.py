@@ -80,7 +80,9 @@ BAR_MIN_FRAMES = 4
 BAR_AGREEMENT = 0.6
 BAR_SLACK_PX = 2
 BAR_MIN_PICTURE = 0.5
-MAX_FRAMES_FPS = 1000  # frames per second of a video made from numbered frames (``colorize_frames``)
+# frames per second of a video made from numbered frames (``colorize_frames``): below a tenth, FFmpeg's
+# encoders fail in their own words (probe 30)
+MIN_FRAMES_FPS, MAX_FRAMES_FPS = 0.1, 1000
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +104,8 @@ class VideoSummary:
         return self.frames / self.seconds if self.seconds else 0.0
 
     def line(self) -> str:
-        return (f"{self.frames} frames, {self.scenes} scene(s), {self.seconds:.1f} s, {self.fps:.1f} frames/s "
+        frames = f"{self.frames} frame{'' if self.frames == 1 else 's'}"
+        return (f"{frames}, {self.scenes} scene(s), {self.seconds:.1f} s, {self.fps:.1f} frames/s "
                 f"({self.independent_frames} independent, {self.dependent_frames} dependent"
                 + (f", {self.eased_frames} eased against drift" if self.eased_frames else "") + ")")
 
@@ -993,8 +996,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     names = [with_output_suffix(frame, ext).name for frame in frames]
     if to_video:
         fps = exact_rate(fps)
-        if not 0 < fps <= MAX_FRAMES_FPS:
-            raise UsageError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS}, not {float(fps):g}")
+        if not MIN_FRAMES_FPS <= fps <= MAX_FRAMES_FPS:
+            raise UsageError(f"--fps must be from {MIN_FRAMES_FPS:g} to {MAX_FRAMES_FPS}, not {float(fps):.10g}")
         check_output_path(target, overwrite)
     else:
         if target.exists() and not target.is_dir():
