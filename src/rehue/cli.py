@@ -277,8 +277,7 @@ def _resumed_config(config, args):
         return config  # train() says what is missing, or puts back the run a killed --overwrite was replacing
     if not isinstance(saved, dict):
         return config
-    renamed = {"dependent": "in_channels", "no_amp": "amp"}
-    typed = {renamed.get(dest, dest) for dest in args.typed} | {"out"} | ({"data"} if args.data else set())
+    typed = _typed_settings(args) | {"out"}
     given = config.to_dict()
     # DATA left out: "" lets train() take the folder the run trained on, by its absolute path in the checkpoint
     try:

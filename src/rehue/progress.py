@@ -4,6 +4,7 @@ carriage returns would put thousands of redraws on one line of the log."""
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 
@@ -51,6 +52,7 @@ def progress_bar(iterable=None, **options):
     return _logged_bar()(iterable, file=_Lines(stream), ascii=True, **options)
 
 
+@functools.cache  # one class, not one for each bar
 def _logged_bar():
     """tqdm that, closing, writes where it got to: a job shorter than ``LOG_INTERVAL_S`` left only its
     "0%" line in a log, as if it had stalled."""

@@ -270,8 +270,6 @@ def load_image(source) -> LoadedImage:
         path = Path(source)
         check_input_file(path, "an image")
         opened = data = path
-    if _is_dpx(data):
-        return _load_dpx(data, path)
     try:
         # Pillow warns of a "decompression bomb" from 89.5 megapixels as it opens a file, and refuses one
         # twice that; rehue's own limit (``MAX_PIXELS``, checked below) is the one a scan meets
@@ -306,6 +304,8 @@ def load_image(source) -> LoadedImage:
     except RehueError:
         raise
     except UnidentifiedImageError:
+        if _is_dpx(data):  # asked only of what Pillow does not know, not of every photo and frame
+            return _load_dpx(data, path)
         if path is not None and (path.suffix.lower() in (".heic", ".heif") or head_kind(path) == "unread"):
             raise RehueError("holds a HEIC/HEIF picture (a phone's), which rehue does not read; convert it to JPEG, "
                              "PNG or TIFF first", path) from None

@@ -36,7 +36,7 @@ def square_crop(rgb: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(crop, (size, size), interpolation=interp)
 
 
-def _image_sources(inputs: list[Path]):
+def _image_sources(inputs: list[Path], log):
     """The evaluation images and videos, and for frames of a frame dataset the clip each comes from
     (its frames are one unit of evidence, as a video's are); frame datasets contribute their test split."""
     from rehue.data.datasets import is_frame_dir, read_frame_manifest, warn_of_links_outside
@@ -52,7 +52,7 @@ def _image_sources(inputs: list[Path]):
         elif is_frame_dir(source):
             rows = read_frame_manifest(source)
             test = [r for r in rows if r.get("split") == "test"] or rows
-            warn_of_links_outside(source, [source / r["path"] for r in test], lambda line: print(line, file=sys.stderr))
+            warn_of_links_outside(source, [source / r["path"] for r in test], log)
             images += [source / r["path"] for r in test]
             clips.update({source / r["path"]: f"{source}: {r['video']}" for r in test if r.get("video")})
         elif source.is_dir():
@@ -163,7 +163,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     rival_name = None if rival is None else _row_name(against)
     if rival_name == name:
         rival_name += " (against)"
-    images, videos, clips = _image_sources(inputs)
+    images, videos, clips = _image_sources(inputs, log)
     if limit:  # files, photos first: a clip counts once, for up to ``video_frames`` frames
         images = images[:limit]
         videos = videos[:limit - len(images)]

@@ -907,20 +907,18 @@ def film_frames(source: Path, log) -> list[Path]:
         raise RehueError(f"{twice[0].name} and {twice[1].name} are one frame {how}", source)
     for warning in warnings + numbering_warnings(frames):
         log(f"warning: {source}: {warning}")
+    unread = Counter(FILM_ONLY_SUFFIXES[p.suffix.lower()] for p in source.iterdir()
+                     if p.suffix.lower() in FILM_ONLY_SUFFIXES)
     if not frames:
-        unread = sorted({FILM_ONLY_SUFFIXES[p.suffix.lower()] for p in source.iterdir()
-                         if p.suffix.lower() in FILM_ONLY_SUFFIXES})
         if unread:
-            raise RehueError(f"{'/'.join(unread)} frames are not read by rehue; convert them to 16-bit TIFF or DPX "
-                             "first", source)
+            raise RehueError(f"{'/'.join(sorted(unread))} frames are not read by rehue; convert them to 16-bit TIFF "
+                             "or DPX first", source)
         reels = _reel_folders(source)
         if reels:
             raise RehueError(f"no image frames in this folder, but folders of them ({', '.join(reels[:3])}"
                              f"{' ...' if len(reels) > 3 else ''}): name each film's folder, as in rehue colorize "
                              f"{source / reels[0]} ... -o OUT --frames", source)
         raise RehueError("no image frames in this folder", source)
-    unread = Counter(FILM_ONLY_SUFFIXES[p.suffix.lower()] for p in source.iterdir()
-                     if p.suffix.lower() in FILM_ONLY_SUFFIXES)
     if unread:
         log(f"warning: {source}: {sum(unread.values())} {'/'.join(sorted(unread))} file(s) passed over: rehue does not "
             f"read them; the film is the {len(frames)} frame(s) of other formats")
@@ -1051,13 +1049,15 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             state.timer.add("decode", time.perf_counter() - tick)
             yield name, image, gray, letterboxed
 
-    interrupted = False
+    interrupted, recorded = False, 0
     try:
         with closing(_prefetch(decoded(), "rehue-decode")) as items:  # files are read while the models work
             for name, image, gray, letterboxed in items:
                 for decided in state.push_ab(gray, (name, image), letterboxed):
                     sink.write(*state.compose(decided))
-                sink.scenes_found([first + index for index in state.scene_starts])
+                if len(state.scene_starts) > recorded:  # a new scene: its start goes in the journal
+                    sink.scenes_found([first + index for index in state.scene_starts[recorded:]])
+                    recorded = len(state.scene_starts)
         for decided in state.flush_ab():
             sink.write(*state.compose(decided))
         sink.finish()
@@ -1146,18 +1146,15 @@ class _FrameFolder:
             raise RehueError(f"cannot write the coloured frames ({exc.strerror or exc})", self.target) from None
 
     def scenes_found(self, scene_starts: list[int]) -> None:
-        """Record the film's scene starts so far (indices into the whole film), for a run that goes on."""
-        if self.journal is None or not scene_starts or (self.scene_starts and
-                                                         scene_starts[-1] <= self.scene_starts[-1]):
+        """Record scenes just found (their starts, as indices into the whole film), for a run that goes on."""
+        if self.journal is None:
             return
         for start in scene_starts:
-            if not self.scene_starts or start > self.scene_starts[-1]:
-                try:
-                    add_scene_start(self.staging, start)
-                except OSError as exc:
-                    raise RehueError(f"cannot write the coloured frames ({exc.strerror or exc})",
-                                     self.target) from None
-                self.scene_starts.append(start)
+            try:
+                add_scene_start(self.staging, start)
+            except OSError as exc:
+                raise RehueError(f"cannot write the coloured frames ({exc.strerror or exc})", self.target) from None
+            self.scene_starts.append(start)
 
     def finish(self) -> None:
         while self.writing:
