@@ -31,3 +31,31 @@ def dpx_bytes(samples: np.ndarray, pix_fmt: str = "gbrp10be", *, transfer: int |
         struct.pack_into(order + "I", data, 784, reference[0])
         struct.pack_into(order + "I", data, 792, reference[1])
     return bytes(data)
+
+
+
+def scanner_dpx(samples: np.ndarray, *, transfer: int = 1, orientation: int = 0, little_endian: bool = False,
+                bits: int = 10, time_code: int = 0x01020304, frame_rate: float = 24.0,
+                project: bytes = b"Reel 7") -> bytes:
+    """A DPX frame with all four headers, as a film scanner writes one (FFmpeg's encoder writes no industry
+    headers): ``samples`` (H, W, 3) uint16 levels stored at ``bits`` in ``transfer``, with a time code
+    (TV header), a frame rate (film header) and a project name."""
+    from rehue.data.dpx import dpx_file_bytes
+
+    small = np.zeros((2, 2, 3), np.uint16)
+    plain = dpx_bytes(small, "gbrp10le" if little_endian else "gbrp10be", transfer=4)  # codes as they are
+    if bits == 16:
+        plain = plain[:803] + bytes([16]) + plain[804:]
+    header, pixels = dpx_file_bytes(np.ascontiguousarray(samples), like=plain)
+    order = "<" if little_endian else ">"
+    header = bytearray(header)
+    header[801] = transfer
+    if transfer in (1, 3):  # Kodak's reference black and white
+        scale = (2 ** bits - 1) / 1023
+        struct.pack_into(order + "II", header, 784, round(95 * scale), 0xFFFFFFFF)
+        struct.pack_into(order + "I", header, 792, round(685 * scale))
+    struct.pack_into(order + "H", header, 768, orientation)
+    struct.pack_into(order + "I", header, 1920, time_code)
+    struct.pack_into(order + "f", header, 1724, frame_rate)
+    header[260:260 + len(project)] = project
+    return bytes(header) + pixels

@@ -122,9 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--borders", default=None, help=BORDERS_HELP)
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default %(default)s)")
-    p.add_argument("--ext", default=".png", help="image extension for folder outputs (default %(default)s)")
+    p.add_argument("--ext", default=".png", help="image extension for folder outputs (default %(default)s; .dpx "
+                                                 "writes a DPX scan back in its own log and header)")
     p.add_argument("--frames", action="store_true",
-                   help="each input folder holds the numbered frames of one film (a scanner's TIFF or PNG "
+                   help="each input folder holds the numbered frames of one film (a scanner's DPX, TIFF or PNG "
                         "sequence): colour them as a video, with scene detection and the dependent model, and "
                         "write each frame under its own name (--ext sets the format; 16-bit frames stay 16-bit), "
                         "or, with -o FILE.mp4 or FILE.mkv, one video at --fps")

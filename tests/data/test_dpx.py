@@ -5,7 +5,7 @@ from rehue.cli import main
 from rehue.data.dpx import log_to_display
 from rehue.data.images import load_image, media_kind
 from rehue.errors import RehueError
-from tests.helpers_dpx import dpx_bytes
+from tests.helpers_dpx import dpx_bytes, scanner_dpx
 
 WIDTH, HEIGHT = 64, 48
 
@@ -163,3 +163,63 @@ def test_a_reel_in_two_formats_is_said_to_be_so_not_out_of_its_numbering(tmp_pat
 
     assert numbering_warnings(frame_files(tmp_path)) == [
         "its frames are in 2 formats (3 .dpx, 3 .png); they are coloured as one film, in the order of their numbers"]
+
+
+@pytest.mark.parametrize("width", [7, 8, 9])
+@pytest.mark.parametrize("deep", [False, True])
+def test_a_picture_written_as_dpx_reads_back_as_it_was(tmp_path, width, deep):
+    from rehue.data.images import save_image, to_uint16
+
+    rng = np.random.default_rng(width)
+    rgb = rng.integers(0, 65536 if deep else 256, (5, width, 3)).astype(np.uint16 if deep else np.uint8)
+    alpha = rng.integers(0, 256, (5, width)).astype(np.uint8)
+    for with_alpha in (False, True):
+        path = save_image(rgb, tmp_path / f"{with_alpha}.dpx", alpha if with_alpha else None, software="a program")
+        data = path.read_bytes()
+        assert data[:4] == b"SDPX" and data[803] == (16 if deep else 10)  # 8-bit pictures at DPX's usual 10
+        loaded = load_image(path)
+        assert loaded.software == "a program" and (loaded.alpha is not None) == with_alpha
+        if deep:
+            assert np.array_equal(loaded.deep_gray, rgb_to_gray16(rgb))
+        else:
+            assert np.array_equal(loaded.rgb, rgb)
+        if with_alpha:
+            assert np.abs(loaded.alpha.astype(int) - to_uint16(alpha)).max() <= 65535 / 1023 / 2 + 1
+
+
+def rgb_to_gray16(rgb):
+    from rehue.color.lab import rgb_to_gray
+
+    return rgb_to_gray(rgb, np.uint16)
+
+
+@pytest.mark.parametrize("bits", [10, 16])
+def test_a_log_frame_read_and_written_again_keeps_its_codes(bits):
+    from rehue.data.dpx import dpx_file_bytes
+
+    codes = np.round(np.linspace(95, 685, WIDTH) * (2 ** bits - 1) / 1023).astype(np.uint16)
+    levels = np.broadcast_to(codes * (65535 // (2 ** bits - 1)), (HEIGHT, WIDTH)).astype(np.uint16)
+    scan = scanner_dpx(np.dstack([levels] * 3), transfer=1, bits=bits)
+    loaded = load_image(scan)
+    again = b"".join(dpx_file_bytes(np.dstack([loaded.deep_gray] * 3), like=scan[:2048]))
+    assert again[:2048].find(b"Reel 7") == 260 and again[801] == 1 and again[803] == bits
+    assert np.abs(load_image(again).deep_gray.astype(int) - loaded.deep_gray).max() <= 0.003 * 65535
+
+
+def test_a_small_frame_from_ffmpeg_is_read():
+    """FFmpeg writes no industry headers: a 6x10 frame is 1904 bytes, and was refused as "truncated"."""
+    data = dpx_bytes(np.zeros((6, 10, 3), np.uint16))
+    assert len(data) < 2048
+    assert load_image(data).rgb.shape == (6, 10, 3)
+
+
+def test_dpx_is_an_output_format_of_the_cli(tmp_path, capsys):
+    from PIL import Image
+
+    Image.fromarray((ramp() >> 8).astype(np.uint8)).save(tmp_path / "photo.jpg")
+    assert main(["colorize", str(tmp_path / "photo.jpg"), "-o", str(tmp_path / "photo.dpx"), "--no-progress"]) == 0
+    coloured = load_image(tmp_path / "photo.dpx")
+    assert coloured.coloured_by_rehue and coloured.rgb.shape == (HEIGHT, WIDTH, 3)
+    assert main(["colorize", str(tmp_path / "photo.jpg"), "-o", str(tmp_path / "out"), "--ext", "dpx",
+                 "--no-progress"]) == 0
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["photo.dpx"]

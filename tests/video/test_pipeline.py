@@ -433,6 +433,39 @@ def test_a_reel_of_log_dpx_scans_is_coloured_in_display_tones_at_16_bits(tmp_pat
         assert np.abs(lightness(rgb_to_gray(coloured, np.uint16)) - lightness(shown)).max() < 0.2
 
 
+def test_a_log_reel_written_as_dpx_is_in_log_again_with_its_headers(tmp_path, tiny_model, tiny_dependent_model):
+    """A grader's look for the scans applies to the coloured frames: same transfer, reference codes, byte
+    order, time code and frame rate; the picture upright, its L* the scan's."""
+    import struct
+
+    from rehue.color.lab import rgb_to_gray
+    from rehue.data.dpx import DpxHeader
+    from rehue.data.images import load_image
+    from tests.helpers_dpx import scanner_dpx
+
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number, rgb in enumerate(two_scene_frames(count_each=2)):
+        gray = rgb_to_gray(rgb, np.uint16)[::-1, ::-1]  # stored upside down, orientation 3 turns it
+        (reel / f"r.{number:04d}.dpx").write_bytes(scanner_dpx(
+            np.dstack([gray] * 3), transfer=1, orientation=3, little_endian=True, time_code=0x10000000 + number))
+    assert main(["colorize", str(reel), "-o", str(tmp_path / "out"), "--frames", "--ext", ".dpx", "--model",
+                 str(tiny_model), "--dependent-model", str(tiny_dependent_model), "--no-progress"]) == 0
+    outputs = sorted((tmp_path / "out").iterdir())
+    assert [p.name for p in outputs] == [f"r.{n:04d}.dpx" for n in range(4)]
+    for number, (scan, output) in enumerate(zip(sorted(reel.iterdir()), outputs, strict=True)):
+        data = output.read_bytes()
+        header = DpxHeader(data)
+        assert data[:4] == b"XPDS" and (header.transfer, header.bits, header.orientation) == (1, 10, 0)
+        assert (header.reference_black, header.reference_white, header.descriptor) == (95, 685, 50)
+        assert struct.unpack_from("<I", data, 1920)[0] == 0x10000000 + number
+        assert struct.unpack_from("<f", data, 1724)[0] == 24.0 and data[260:266] == b"Reel 7"
+        assert len(data) == 2048 + header.width * header.height * 4
+        coloured, shown = load_image(output), load_image(scan)
+        assert coloured.coloured_by_rehue and tiny_model.stem in coloured.software
+        assert np.abs(lightness(coloured.deep_gray) - lightness(shown.deep_gray)).max() < 0.25
+
+
 def lightness(gray16: np.ndarray) -> np.ndarray:
     from skimage.color import rgb2lab
 

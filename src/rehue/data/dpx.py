@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 MAGIC = (b"SDPX", b"XPDS")  # big-endian, little-endian
 HEADER_BYTES = 2048  # file, image, orientation and industry headers
+GENERIC_BYTES = 1664  # file, image and orientation headers: all FFmpeg writes, and all a picture needs
 UNDEFINED = 0xFFFFFFFF
 USER_DEFINED, PRINTING_DENSITY, LINEAR, LOGARITHMIC, Z_LINEAR, Z_HOMOGENEOUS = 0, 1, 2, 3, 11, 12
 LOG_TRANSFERS = (PRINTING_DENSITY, LOGARITHMIC)
@@ -37,16 +38,19 @@ def is_dpx(head: bytes) -> bool:
 
 
 class DpxHeader:
-    """The fields of a DPX header that say how to show its first picture."""
+    """The fields of a DPX header that say how to show its first picture, and the header's bytes (``raw``:
+    those before the pixels, up to the industry headers' end), for a frame written from it."""
 
     def __init__(self, data: bytes):
-        if len(data) < HEADER_BYTES or not is_dpx(data):
+        if len(data) < GENERIC_BYTES or not is_dpx(data):
             raise ValueError("truncated DPX header")
         order = ">" if data[:4] == MAGIC[0] else "<"
 
         def number(fmt: str, offset: int) -> int:
             return struct.unpack_from(order + fmt, data, offset)[0]
 
+        self.raw = bytes(data[:min(HEADER_BYTES, max(GENERIC_BYTES, number("I", 4)))])
+        self.creator = data[160:260].split(b"\0", 1)[0].decode("ascii", "replace").strip()
         self.orientation = number("H", 768)
         self.width, self.height = number("I", 772), number("I", 776)
         self.reference_black, self.reference_white = number("I", 784), number("I", 792)
@@ -127,5 +131,142 @@ def read_dpx(data: bytes, path: str | None):
         samples = to_uint16(samples)  # the curve spreads an 8-bit scan's tones over 16 bits
         samples[..., :colour_planes] = table[samples[..., :colour_planes]]
     samples = _oriented(samples, EXIF_ORIENTATION.get(header.orientation, 1))
-    return array_to_loaded(samples, path, colour=not gray)
+    loaded = array_to_loaded(samples, path, colour=not gray)
+    loaded.dpx_header, loaded.software = header.raw, header.creator or None
+    return loaded
 
+
+
+# Where the fields a written frame sets lie in a DPX header (SMPTE 268M); the rest of a source frame's header
+# (its project, copyright, the scanner's orientation header, the film and television headers with the
+# time code, key code and frame rate) is carried over as it is, in its own byte order
+IMAGE_ELEMENT, ELEMENT_BYTES, ELEMENTS_END = 780, 72, 1356
+RGB, RGBA = 50, 51
+UNSPECIFIED_VIDEO = 4
+STRING_FIELDS = ((8, 8), (36, 100), (136, 24), (160, 100), (260, 200), (460, 200), (664, 104), (1356, 52),
+                 (1432, 100), (1532, 24), (1556, 32), (1588, 32), (1636, 28), (1664, 36), (1732, 132),
+                 (1864, 56), (1972, 76))
+
+
+def written_bits(header: DpxHeader | None, deep: bool) -> int:
+    """The bits a sample of a written frame: a source frame's 10 or 16 (12 as 16, 8 and 1 as 10, which
+    loses nothing); without one, 16 for 16-bit pictures and DPX's usual 10 for 8-bit ones."""
+    if header is None:
+        return 16 if deep else 10
+    return 16 if header.bits > 10 else 10
+
+
+def display_to_log(tones: np.ndarray, black: float = LOG_BLACK, white: float = LOG_WHITE) -> np.ndarray:
+    """The inverse of :func:`log_to_display`: display tones (0-1) as printing-density codes (floats, 0-1 for
+    0-1023); black gives the reference black's code and white the reference white's."""
+    from rehue.color.lab import _srgb_to_linear
+
+    def light(code):
+        return np.power(np.float32(10.0), (code - np.float32(white)) * np.float32(DENSITY_PER_CODE / FILM_GAMMA))
+
+    floor = light(np.float32(black))
+    linear = _srgb_to_linear(np.clip(tones.astype(np.float32), 0.0, 1.0))
+    codes = np.float32(white) + np.log10(linear * (np.float32(1.0) - floor) + floor) * np.float32(
+        FILM_GAMMA / DENSITY_PER_CODE)
+    return (codes / np.float32(1023.0)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _code_table(transfer: int, black: float, white: float, bits: int) -> np.ndarray:
+    """Each 16-bit display tone's code in a frame of ``transfer`` with samples of ``bits``: the inverse of
+    what reading does (``_display_table``), so that a frame read and written again keeps its tones."""
+    from rehue.color.lab import _srgb_to_linear
+
+    tones = np.arange(65536, dtype=np.float32) / np.float32(65535.0)
+    if transfer in LOG_TRANSFERS:
+        values = display_to_log(tones, black, white)
+    elif transfer == LINEAR:
+        values = _srgb_to_linear(tones)
+    else:
+        values = tones
+    table = np.round(np.clip(values, 0.0, 1.0) * np.float32(2 ** bits - 1)).astype(np.uint16)
+    table.flags.writeable = False
+    return table
+
+
+def dpx_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: bytes | None = None,
+                   creator: str | None = None, name: str = "") -> list[bytes]:
+    """A DPX file (in pieces: header, then pixels) of display-tone RGB (uint8 or uint16) and its alpha.
+
+    ``like`` is the header of the DPX frame the picture came from: the file then has its byte order, bits
+    (``written_bits``), transfer (a log frame is written in log again, with its reference codes, so a
+    grader's look still applies), and the rest of its header (``STRING_FIELDS`` and the headers after the
+    image header). Without one: big-endian, display tones, "unspecified video" transfer. The picture is
+    upright (orientation 0) in one image element, 10-bit samples packed three to a 32-bit word (method A).
+    """
+    import time
+
+    from rehue.data.images import to_uint16
+
+    source = DpxHeader(like) if like is not None else None  # ValueError for bytes that are not a DPX header
+    order = ">" if like is None or like[:4] == MAGIC[0] else "<"
+    bits = written_bits(source, rgb.dtype == np.uint16)
+    transfer = source.transfer if source is not None else UNSPECIFIED_VIDEO
+    black, white = LOG_BLACK, LOG_WHITE
+    if transfer in LOG_TRANSFERS:
+        black, white, _ = source.black_and_white()
+    height, width = rgb.shape[:2]
+    table = _code_table(transfer, black, white, bits)
+    samples = table[to_uint16(rgb)]
+    if alpha is not None:
+        levels = np.round(to_uint16(alpha).astype(np.float32) * np.float32((2 ** bits - 1) / 65535.0))
+        samples = np.dstack([samples, levels.astype(np.uint16)])
+    pixels = _packed(samples, bits, order)
+
+    header = bytearray(b"\xff" * HEADER_BYTES)
+    for offset, size in STRING_FIELDS:
+        header[offset:offset + size] = bytes(size)
+    if like is not None:  # an FFmpeg frame's header ends at the orientation header: the industry ones stay unset
+        header[:len(source.raw)] = source.raw
+        header[IMAGE_ELEMENT:ELEMENTS_END] = b"\xff" * (ELEMENTS_END - IMAGE_ELEMENT)
+        for offset in (20, 32, 660):
+            header[offset:offset + 4] = b"\xff" * 4
+
+    def put(fmt: str, offset: int, *values) -> None:
+        struct.pack_into(order + fmt, header, offset, *values)
+
+    def text(offset: int, size: int, value: str) -> None:  # a string that fills its field has no NUL
+        header[offset:offset + size] = value.encode("ascii", "replace")[:size].ljust(size, b"\0")
+
+    header[:4] = MAGIC[0] if order == ">" else MAGIC[1]
+    put("I", 4, HEADER_BYTES)
+    text(8, 8, "V2.0")
+    put("IIIII", 16, HEADER_BYTES + len(pixels), 1, 1664, 384, 0)
+    text(36, 100, name)
+    text(136, 24, time.strftime("%Y:%m:%d:%H:%M:%S%z"))
+    text(160, 100, creator or "")
+    put("HHII", 768, 0, 1, width, height)
+    put("I", 780, 0)
+    if transfer in LOG_TRANSFERS:  # the codes the conversion took; their quantities (densities) as they were
+        scale = (2 ** bits - 1) / 1023.0
+        put("I", 784, round(black * scale))
+        put("I", 792, round(white * scale))
+        header[788:792], header[796:800] = like[788:792], like[796:800]
+    else:
+        put("I", 784, 0)
+        put("I", 792, 2 ** bits - 1)
+    header[800], header[801], header[803] = RGB if alpha is None else RGBA, transfer, bits
+    header[802] = like[802] if like is not None else UNSPECIFIED_VIDEO
+    put("HHIII", 804, 1 if bits == 10 else 0, 0, HEADER_BYTES, 0, 0)
+    text(820, 32, "")
+    return [bytes(header), pixels]
+
+
+def _packed(samples: np.ndarray, bits: int, order: str) -> bytes:
+    """(H, W, C) codes as DPX stores them: 16-bit samples as they are; 10-bit ones three to a 32-bit word
+    (the first in the top bits, two bits of padding at the bottom), each line from a new word."""
+    height = samples.shape[0]
+    if bits == 16:
+        return samples.astype(order + "u2").tobytes()
+    lines = samples.reshape(height, -1).astype(np.uint32)
+    spare = -lines.shape[1] % 3
+    if spare:
+        lines = np.pad(lines, ((0, 0), (0, spare)))
+    triples = lines.reshape(height, -1, 3)
+    words = (triples[..., 0] << 22) | (triples[..., 1] << 12) | (triples[..., 2] << 2)
+    return words.astype(order + "u4").tobytes()

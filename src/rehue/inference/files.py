@@ -238,7 +238,8 @@ def colorize_image_file(colorizer, source: str | Path, target: str | Path, *, ov
             rgb = np.concatenate([shown_gray, rgb], axis=1)
             alpha = None if alpha is None else np.concatenate([alpha, alpha], axis=1)
         return save_image(rgb, target, alpha=alpha, quality=quality, dpi=image.dpi, exif=image.exif,
-                          software=colorizer.provenance, xmp=image.xmp, text=image.text, overwrite=overwrite)
+                          software=colorizer.provenance, xmp=image.xmp, text=image.text, overwrite=overwrite,
+                          dpx_header=image.dpx_header)
     finally:
         steps.close()
 

@@ -1127,7 +1127,8 @@ class _FrameFolder:
         tick = time.perf_counter()
         try:
             save_image(rgb, self.staging / name, alpha=image.alpha, quality=self.quality, dpi=image.dpi,
-                       exif=image.exif, software=self.software, fast=True, durable=self.journal is not None)
+                       exif=image.exif, software=self.software, fast=True, durable=self.journal is not None,
+                       dpx_header=image.dpx_header)
         except RehueError as exc:  # named where the frame was to go, not by the hidden folder, gone by now
             raise RehueError(exc.reason, self.target / name) from None
         self.timer.add("encode", time.perf_counter() - tick)
