@@ -114,17 +114,16 @@ def test_a_damaged_dpx_is_one_line_naming_it(tmp_path, capsys):
         assert not (tmp_path / f"{name}.png").exists()
 
 
-def test_openexr_and_cineon_files_are_named_with_a_way_forward(tmp_path, capsys):
+def test_cineon_files_are_named_with_a_way_forward(tmp_path, capsys):
     (tmp_path / "in").mkdir()
-    for name in ("shot.exr", "scan.cin"):
-        (tmp_path / "in" / name).write_bytes(b"v/1\x01" + bytes(200))
+    (tmp_path / "in" / "scan.cin").write_bytes(b"\x80\x2a\x5f\xd7" + bytes(200))
     (tmp_path / "in" / "frame.dpx").write_bytes(dpx_bytes(ramp(), "gray16be"))
-    assert main(["colorize", str(tmp_path / "in" / "shot.exr"), "-o", str(tmp_path / "shot.png"),
+    assert main(["colorize", str(tmp_path / "in" / "scan.cin"), "-o", str(tmp_path / "scan.png"),
                  "--no-progress"]) == 1
-    assert "shot.exr: OpenEXR frames are not read by rehue; convert them to 16-bit TIFF or DPX" in \
+    assert "scan.cin: Cineon frames are not read by rehue; convert them to 16-bit TIFF or DPX" in \
         capsys.readouterr().err
     assert main(["colorize", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--no-progress"]) == 0
-    assert "2 file(s) passed over, in formats rehue does not read" in capsys.readouterr().err
+    assert "1 file(s) passed over, in formats rehue does not read" in capsys.readouterr().err
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["frame.png"]
 
 

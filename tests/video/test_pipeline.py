@@ -439,7 +439,7 @@ def test_a_log_reel_written_as_dpx_is_in_log_again_with_its_headers(tmp_path, ti
     import struct
 
     from rehue.color.lab import rgb_to_gray
-    from rehue.data.dpx import DpxHeader
+    from rehue.data import dpx
     from rehue.data.images import load_image
     from tests.helpers_dpx import scanner_dpx
 
@@ -455,7 +455,7 @@ def test_a_log_reel_written_as_dpx_is_in_log_again_with_its_headers(tmp_path, ti
     assert [p.name for p in outputs] == [f"r.{n:04d}.dpx" for n in range(4)]
     for number, (scan, output) in enumerate(zip(sorted(reel.iterdir()), outputs, strict=True)):
         data = output.read_bytes()
-        header = DpxHeader(data)
+        header = dpx.Header(data)
         assert data[:4] == b"XPDS" and (header.transfer, header.bits, header.orientation) == (1, 10, 0)
         assert (header.reference_black, header.reference_white, header.descriptor) == (95, 685, 50)
         assert struct.unpack_from("<I", data, 1920)[0] == 0x10000000 + number
@@ -596,12 +596,17 @@ def test_frames_into_a_video_file_at_the_films_speed(tmp_path, tiny_model, tiny_
     assert "--fps: only for --frames into a video file" in capsys.readouterr().err
 
 
-def test_exr_frames_get_a_way_forward(tmp_path, tiny_model):
+def test_cineon_frames_get_a_way_forward(tmp_path, tiny_model):
     from rehue.video.pipeline import colorize_frames
 
     (tmp_path / "reel").mkdir()
-    (tmp_path / "reel" / "000001.exr").write_bytes(b"\x76\x2f\x31\x01" + bytes(100))
-    with pytest.raises(RehueError, match="OpenEXR frames are not read by rehue; convert them to 16-bit TIFF or DPX"):
+    (tmp_path / "reel" / "000001.cin").write_bytes(b"\x80\x2a\x5f\xd7" + bytes(100))
+    with pytest.raises(RehueError, match="Cineon frames are not read by rehue; convert them to 16-bit TIFF or DPX"):
+        colorize_frames(tmp_path / "reel", tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
+                        progress=False)
+    (tmp_path / "reel" / "000001.cin").unlink()
+    (tmp_path / "reel" / "000001.exr").write_bytes(b"v/1\x01" + bytes(100))
+    with pytest.raises(RehueError, match="000001.exr: an OpenEXR header without a data window"):
         colorize_frames(tmp_path / "reel", tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
                         progress=False)
     (tmp_path / "reel" / "000001.exr").unlink()
@@ -1095,20 +1100,20 @@ def read_rgb(path):
 
 
 def test_frames_a_folder_holds_beside_the_film_are_named(tmp_path, tiny_model, capsys):
-    """Probe 26: EXR frames beside one PNG made a one-frame film without a word; a TIFF master and a JPEG
-    proxy of every number made a film of each frame twice; an earlier, longer colouring's frames stayed
-    in the folder without a word; 16-bit frames went to 8 bits without one."""
+    """Probe 26: EXR frames (now Cineon ones, as EXR is read) beside one PNG made a one-frame film without a
+    word; a TIFF master and a JPEG proxy of every number made a film of each frame twice; an earlier,
+    longer colouring's frames stayed in the folder without a word; 16-bit frames went to 8 bits without one."""
     from PIL import Image
 
     scans = write_frames(tmp_path / "scans", three_scene_frames(count_each=2))
     args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
-    (scans / "reel_7.exr").write_bytes(b"v/1\x01" + bytes(100))
+    (scans / "reel_7.cin").write_bytes(b"\x80\x2a\x5f\xd7" + bytes(100))
     assert main(["colorize", str(scans), "-o", str(tmp_path / "out"), "--frames", *args]) == 0
     err = capsys.readouterr().err
-    assert "1 OpenEXR file(s) passed over: rehue does not read them; the film is the 6 frame(s)" in err
+    assert "1 Cineon file(s) passed over: rehue does not read them; the film is the 6 frame(s)" in err
     assert "numbered as this film's" not in err
 
-    (scans / "reel_7.exr").unlink()
+    (scans / "reel_7.cin").unlink()
     (scans / "reel_6.png").unlink()
     assert main(["colorize", str(scans), "-o", str(tmp_path / "out"), "--frames", "--overwrite", *args]) == 0
     assert "1 frame(s) numbered as this film's but not of it, such as reel_6.png, are left from an earlier " \

@@ -20,7 +20,7 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-MAGIC = (b"SDPX", b"XPDS")  # big-endian, little-endian
+MAGIC = MAGIC_NUMBERS = (b"SDPX", b"XPDS")  # big-endian, little-endian
 HEADER_BYTES = 2048  # file, image, orientation and industry headers
 GENERIC_BYTES = 1664  # file, image and orientation headers: all FFmpeg writes, and all a picture needs
 UNDEFINED = 0xFFFFFFFF
@@ -33,16 +33,12 @@ LOG_BLACK, LOG_WHITE, DENSITY_PER_CODE, FILM_GAMMA = 95.0, 685.0, 0.002, 0.6
 EXIF_ORIENTATION = {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 6, 6: 8, 7: 7}
 
 
-def is_dpx(head: bytes) -> bool:
-    return head[:4] in MAGIC
-
-
-class DpxHeader:
+class Header:
     """The fields of a DPX header that say how to show its first picture, and the header's bytes (``raw``:
     those before the pixels, up to the industry headers' end), for a frame written from it."""
 
     def __init__(self, data: bytes):
-        if len(data) < GENERIC_BYTES or not is_dpx(data):
+        if len(data) < GENERIC_BYTES or data[:4] not in MAGIC:
             raise ValueError("truncated DPX header")
         order = ">" if data[:4] == MAGIC[0] else "<"
 
@@ -96,14 +92,14 @@ def _display_table(linear: bool, black: float, white: float) -> np.ndarray:
     return table
 
 
-def read_dpx(data: bytes, path: str | None):
+def read(data: bytes, path: str | None):
     """A :class:`LoadedImage` of a DPX file's bytes (its first picture, upright, in display tones); a
     ValueError says why one cannot be read."""
     import av
 
     from rehue.data.images import _oriented, array_to_loaded, to_uint16
 
-    header = DpxHeader(data)
+    header = Header(data)
     if header.transfer in (Z_LINEAR, Z_HOMOGENEOUS):
         raise ValueError("holds depth (a Z buffer), not a picture")
     try:
@@ -148,7 +144,7 @@ STRING_FIELDS = ((8, 8), (36, 100), (136, 24), (160, 100), (260, 200), (460, 200
                  (1864, 56), (1972, 76))
 
 
-def written_bits(header: DpxHeader | None, deep: bool) -> int:
+def written_bits(header: Header | None, deep: bool) -> int:
     """The bits a sample of a written frame: a source frame's 10 or 16 (12 as 16, 8 and 1 as 10, which
     loses nothing); without one, 16 for 16-bit pictures and DPX's usual 10 for 8-bit ones."""
     if header is None:
@@ -203,7 +199,7 @@ def dpx_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
 
     from rehue.data.images import to_uint16
 
-    source = DpxHeader(like) if like is not None else None  # ValueError for bytes that are not a DPX header
+    source = Header(like) if like is not None else None  # ValueError for bytes that are not a DPX header
     order = ">" if like is None or like[:4] == MAGIC[0] else "<"
     bits = written_bits(source, rgb.dtype == np.uint16)
     transfer = source.transfer if source is not None else UNSPECIFIED_VIDEO

@@ -27,8 +27,8 @@ logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif", ".ppm",
                   ".pgm", ".pbm", ".pnm", ".jp2", ".j2k", ".j2c", ".jpc", ".jpf", ".jpx", ".avif", ".tga", ".pcx",
-                  ".sgi", ".qoi", ".dpx"}
-FILM_ONLY_SUFFIXES = {".exr": "OpenEXR", ".cin": "Cineon"}  # visual effects' and old film scanners' frames
+                  ".sgi", ".qoi", ".dpx", ".exr"}
+FILM_ONLY_SUFFIXES = {".cin": "Cineon"}  # old film scanners' frames
 # pictures and films rehue does not read, named when a folder holds them rather than passed over in silence
 # (camera raw, HEIC and Photoshop files need converting first; the rest are Pillow's formats that are no photos)
 UNREAD_MEDIA_SUFFIXES = {".heic", ".heif", ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".orf", ".rw2",
@@ -109,7 +109,7 @@ def sniffed_kind(head: bytes) -> str | None:
     such as HEIC) or None where they say nothing known (TGA, DV and some others carry no signature)."""
     if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*",
                         b"II+\x00", b"MM\x00+", b"qoif", b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51",
-                        b"SDPX", b"XPDS")):
+                        b"SDPX", b"XPDS", b"v/1\x01")):
         return "image"
     if head.startswith(b"RIFF") and head[8:12] in (b"WEBP", b"AVI "):
         return "image" if head[8:12] == b"WEBP" else "video"
@@ -306,8 +306,9 @@ def load_image(source) -> LoadedImage:
     except RehueError:
         raise
     except UnidentifiedImageError:
-        if _is_dpx(data):  # asked only of what Pillow does not know, not of every photo and frame
-            return _load_dpx(data, path)
+        scan = _load_scan(data, path)  # asked only of what Pillow does not know, not of every photo and frame
+        if scan is not None:
+            return scan
         if path is not None and (path.suffix.lower() in (".heic", ".heif") or head_kind(path) == "unread"):
             raise RehueError("holds a HEIC/HEIF picture (a phone's), which rehue does not read; convert it to JPEG, "
                              "PNG or TIFF first", path) from None
@@ -328,37 +329,36 @@ def load_image(source) -> LoadedImage:
         raise RehueError(reason, path) from None
 
 
-def _is_dpx(source: Path | bytes) -> bool:
-    from rehue.data.dpx import is_dpx
+def _scan_format(data: bytes):
+    """The module that reads a film frame format Pillow does not (``rehue.data.dpx``, ``rehue.data.exr``)
+    whose first bytes ``data`` begins with, or None."""
+    from rehue.data import dpx, exr
 
-    if isinstance(source, bytes):
-        return is_dpx(source)
+    return next((module for module in (dpx, exr) if data[:4] in module.MAGIC_NUMBERS), None)
+
+
+def _load_scan(source: Path | bytes, path: Path | None) -> LoadedImage | None:
+    """A DPX or OpenEXR frame (a path, or the file's bytes), read header first: a file that claims too many
+    pixels is not read whole. None for any other file."""
     try:
-        with open(source, "rb") as file:
-            return is_dpx(file.read(4))
-    except OSError:
-        return False  # its error comes as Pillow opens it
-
-
-def _load_dpx(source: Path | bytes, path: Path | None) -> LoadedImage:
-    """A DPX film scan, which Pillow does not read (``rehue.data.dpx``)."""
-    from rehue.data.dpx import HEADER_BYTES, DpxHeader, read_dpx
-
-    try:
-        if isinstance(source, Path):  # the header first: a file that claims too many pixels is not read whole
-            with open(source, "rb") as file:
-                head = file.read(HEADER_BYTES)
-        else:
-            head = source[:HEADER_BYTES]
-        header = DpxHeader(head)
+        module = _scan_format(source[:4] if isinstance(source, bytes) else _first_bytes(source, 4))
+        if module is None:
+            return None
+        header = module.Header(source[:module.HEADER_BYTES] if isinstance(source, bytes)
+                               else _first_bytes(source, module.HEADER_BYTES))
         if header.width * header.height > MAX_PIXELS:
             raise RehueError(f"image too large ({header.width}x{header.height} pixels; limit {MAX_PIXELS:,})", path)
-        data = source.read_bytes() if isinstance(source, Path) else source
-        return read_dpx(data, None if path is None else str(path))
+        return module.read(source if isinstance(source, bytes) else source.read_bytes(),
+                           None if path is None else str(path))
     except OSError as exc:
         raise RehueError(f"cannot read image ({exc.strerror or exc})", path) from None
     except ValueError as exc:
         raise RehueError(str(exc), path) from None
+
+
+def _first_bytes(path: Path, size: int) -> bytes:
+    with open(path, "rb") as file:
+        return file.read(size)
 
 
 DEEP_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I")  # Pillow's modes of a 16-bit gray file

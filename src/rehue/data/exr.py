@@ -1,0 +1,147 @@
+"""OpenEXR frames (visual effects', and scans delivered in ACES): decoded by FFmpeg (through PyAV), whose
+samples are scene-linear light, brought to display tones here.
+
+The header is read first for what FFmpeg does not say or do: the size (before the pixels are decoded,
+as any picture over the size limit is refused), deep and multi-part files (which it does not decode) and
+the primaries (``chromaticities``: ACES' AP0, for one, are not sRGB's). Light is taken to sRGB's
+primaries, unpremultiplied where there is alpha (OpenEXR's colour is premultiplied), clipped at 1 (a
+scene's highlights above diffuse white are lost, as with a viewer's default sRGB view) and given sRGB's
+curve, at 16 bits.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import struct
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+MAGIC_NUMBERS = (b"v/1\x01",)
+TILED, LONG_NAMES, DEEP, MULTI_PART = 0x200, 0x400, 0x800, 0x1000
+HEADER_BYTES = 1 << 20  # a header longer than this (before its pixels) is not a picture's
+# scan lines a chunk holds, by compression: none, RLE, ZIPS, ZIP, PIZ, PXR24, B44, B44A, DWAA, DWAB
+LINES_PER_CHUNK = {0: 1, 1: 1, 2: 1, 3: 16, 4: 32, 5: 16, 6: 32, 7: 32, 8: 32, 9: 256}
+
+
+class Header:
+    """The attributes of an OpenEXR file's (first) header that rehue needs: ``width``, ``height``,
+    ``flags`` (the version field's), ``chromaticities`` (red, green, blue, white x, y) or None."""
+
+    def __init__(self, data: bytes):
+        if len(data) < 8 or data[:4] not in MAGIC_NUMBERS:
+            raise ValueError("not an OpenEXR file")
+        self.flags = struct.unpack_from("<I", data, 4)[0]
+        self.width = self.height = 0
+        self.chromaticities = self.tiles = None
+        self.compression = 0
+        offset = 8
+        while True:
+            name_end = data.find(b"\0", offset)
+            if name_end < 0:
+                raise ValueError("truncated OpenEXR header")
+            if name_end == offset:
+                break
+            kind_end = data.find(b"\0", name_end + 1)
+            if kind_end < 0 or kind_end + 5 > len(data):
+                raise ValueError("truncated OpenEXR header")
+            name, kind = data[offset:name_end], data[name_end + 1:kind_end]
+            size = struct.unpack_from("<i", data, kind_end + 1)[0]
+            value = data[kind_end + 5:kind_end + 5 + size]
+            if size < 0 or len(value) < size:
+                raise ValueError("truncated OpenEXR header")
+            if name == b"dataWindow" and kind == b"box2i" and size == 16:
+                x_min, y_min, x_max, y_max = struct.unpack("<4i", value)
+                self.width, self.height = x_max - x_min + 1, y_max - y_min + 1
+            elif name == b"compression" and size == 1:
+                self.compression = value[0]
+            elif name == b"tiles" and kind == b"tiledesc" and size == 9:
+                self.tiles = struct.unpack("<IIB", value)
+            elif name == b"chromaticities" and kind == b"chromaticities" and size == 32:
+                values = struct.unpack("<8f", value)
+                self.chromaticities = tuple(zip(values[::2], values[1::2], strict=True))
+            offset = kind_end + 5 + size
+        self.end = offset + 1  # the offset table follows: where each chunk of pixels lies
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError("an OpenEXR header without a data window (the picture's size)")
+
+    def chunks(self, data: bytes) -> int:
+        """How many chunks of pixels the offset table lists (scan lines, or tiles of one level); for tiles of
+        many levels (mipmaps), as far as the first chunk, which comes right after the table."""
+        if self.tiles is None:
+            return -(-self.height // LINES_PER_CHUNK.get(self.compression, 1))
+        across, down, mode = self.tiles
+        if mode & 0x0F == 0 and across and down:
+            return -(-self.width // across) * -(-self.height // down)
+        if self.end + 8 > len(data):
+            return 1
+        return max(1, (struct.unpack_from("<Q", data, self.end)[0] - self.end) // 8)
+
+    def check_whole(self, data: bytes) -> None:
+        """A ValueError where a chunk of pixels lies beyond the file's end, as in a file cut short: FFmpeg
+        decodes such a file without a word, its missing lines black."""
+        count = self.chunks(data)
+        table_end = self.end + 8 * count
+        if table_end > len(data):
+            raise ValueError("truncated or corrupt OpenEXR file (it ends in its table of contents)")
+        size_at = 4 if self.tiles is None else 16  # after a scan line's y, or a tile's x, y and levels
+        for offset in np.frombuffer(data, "<u8", count, self.end).tolist():
+            if not table_end <= offset <= len(data) - size_at - 4 or \
+                    offset + size_at + 4 + struct.unpack_from("<I", data, offset + size_at)[0] > len(data):
+                raise ValueError("truncated or corrupt OpenEXR file (its pixels end early)")
+
+
+def read(data: bytes, path: str | None):
+    """A :class:`LoadedImage` of an OpenEXR file's bytes, in display tones; a ValueError says why one cannot
+    be read."""
+    import av
+
+    from rehue.color.lab import linear_to_srgb
+    from rehue.color.primaries import is_bt709, to_srgb_matrix
+    from rehue.data.images import array_to_loaded
+
+    header = Header(data)
+    if header.flags & DEEP:
+        raise ValueError("holds deep data (many samples a pixel, for compositing), not a flat picture")
+    if header.flags & MULTI_PART:
+        raise ValueError("a multi-part OpenEXR file (several pictures or views in one), which rehue does not read; "
+                         "write its picture as a single-part file first")
+    header.check_whole(data)
+    try:
+        with av.open(io.BytesIO(data), format="exr_pipe") as container:
+            frame = next(container.decode(video=0), None)
+    except (av.FFmpegError, ValueError) as exc:
+        raise ValueError(f"truncated or corrupt OpenEXR file ({getattr(exc, 'strerror', None) or exc})") from None
+    if frame is None:
+        raise ValueError("an OpenEXR file with no picture in it")
+    name = frame.format.name
+    gray, alpha = name.startswith(("gray", "ya")), "a" in name.replace("gray", "")
+    samples = _float_samples(frame)
+    planes = 1 if gray else 3
+    light = samples[..., :planes]
+    if alpha:  # premultiplied: a half-covered pixel's colour is half its light
+        coverage = samples[..., planes:planes + 1]
+        light = np.divide(light, coverage, out=np.zeros_like(light), where=coverage > 0)
+    if not gray and header.chromaticities is not None and not is_bt709(header.chromaticities):
+        light = light @ to_srgb_matrix(header.chromaticities).T.astype(np.float32)
+    tones = np.round(linear_to_srgb(np.nan_to_num(light, nan=0.0, posinf=1.0, neginf=0.0)) * np.float32(65535.0))
+    out = [tones.astype(np.uint16)]
+    if alpha:
+        out.append(np.round(np.clip(samples[..., planes:planes + 1], 0.0, 1.0) * np.float32(65535.0)).astype(np.uint16))
+    return array_to_loaded(np.concatenate(out, axis=2) if alpha else out[0], path, colour=not gray)
+
+
+def _float_samples(frame) -> np.ndarray:
+    """(H, W, C) float32 samples of a decoded frame: gray or RGB, then alpha. Half floats (OpenEXR's usual
+    samples, which PyAV does not turn into arrays) are read from the planes as they are."""
+    name = frame.format.name
+    if "f16" not in name:
+        samples = frame.to_ndarray().astype(np.float32, copy=False)
+        return samples.reshape(*samples.shape[:2], -1)
+    kind = np.dtype("<f2" if name.endswith("le") else ">f2")
+    planes = [np.frombuffer(plane, kind).reshape(frame.height, -1)[:, :frame.width] for plane in frame.planes]
+    if name.startswith("gbr"):  # FFmpeg's planar RGB is stored green, blue, red
+        planes[:3] = planes[2], planes[0], planes[1]
+    return np.stack(planes, axis=2).astype(np.float32)

@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+
+from rehue.cli import main
+from rehue.data.images import load_image, media_kind
+from rehue.errors import RehueError
+from tests.helpers_exr import exr_bytes
+
+WIDTH, HEIGHT = 48, 32
+ACES_AP0 = ((0.7347, 0.2653), (0.0, 1.0), (0.0001, -0.0770), (0.32168, 0.33767))
+# ACES' published AP0 -> linear sRGB (Bradford, D60 -> D65): the test's own constants
+AP0_TO_SRGB = np.array([[2.52169, -1.13413, -0.38756], [-0.27648, 1.37272, -0.09624], [-0.01538, -0.15298, 1.16835]])
+
+
+def srgb(linear):
+    linear = np.clip(linear, 0, 1)
+    return np.where(linear > 0.0031308, 1.055 * linear ** (1 / 2.4) - 0.055, 12.92 * linear)
+
+
+def light_ramp() -> np.ndarray:
+    """Scene-linear light from black to 1.5 (brighter than diffuse white at the right)."""
+    return np.broadcast_to(np.linspace(0.0, 1.5, WIDTH, dtype=np.float32), (HEIGHT, WIDTH))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_an_openexr_frame_is_read_in_display_tones_at_16_bits(channels):
+    light = light_ramp() if channels == 1 else np.dstack([light_ramp()] * 3)
+    loaded = load_image(exr_bytes(light))
+    assert loaded.is_gray and loaded.deep_gray is not None and loaded.deep_gray.dtype == np.uint16
+    assert np.abs(loaded.deep_gray[0] / 65535 - srgb(light_ramp()[0])).max() < 2e-5
+    assert loaded.deep_gray[0, -1] == 65535  # above white: clipped
+
+
+def test_openexrs_premultiplied_colour_is_unpremultiplied():
+    light = np.zeros((HEIGHT, WIDTH, 4), np.float32)
+    light[..., :3], light[..., 3] = 0.25 * 0.5, 0.5  # light 0.25, half covered
+    loaded = load_image(exr_bytes(light))
+    assert np.abs(loaded.deep_gray / 65535 - srgb(0.25)).max() < 2e-5
+    assert np.abs(loaded.alpha.astype(int) - 32768).max() <= 1
+
+
+def test_aces_primaries_are_brought_to_srgbs():
+    light = np.zeros((HEIGHT, WIDTH, 3), np.float32)
+    light[:, : WIDTH // 2] = (0.2, 0.1, 0.05)
+    light[:, WIDTH // 2:] = 0.18
+    loaded = load_image(exr_bytes(light, chromaticities=ACES_AP0))
+    expected = np.round(srgb(AP0_TO_SRGB @ np.array([0.2, 0.1, 0.05])) * 255)
+    assert np.abs(loaded.rgb[0, 0].astype(int) - expected).max() <= 1
+    assert np.ptp(loaded.rgb[0, -1].astype(int)) == 0  # ACES' gray is sRGB's gray
+    plain = load_image(exr_bytes(light))  # no chromaticities: OpenEXR's default, sRGB's primaries
+    assert np.abs(plain.rgb[0, 0].astype(int) - np.round(srgb(np.array([0.2, 0.1, 0.05])) * 255)).max() <= 1
+
+
+def test_not_a_number_and_infinity_are_black_and_white():
+    light = np.full((HEIGHT, WIDTH), 0.5, np.float32)
+    light[0, 0], light[0, 1], light[0, 2] = np.nan, np.inf, -np.inf
+    gray = load_image(exr_bytes(light)).deep_gray
+    assert list(gray[0, :3]) == [0, 65535, 0]
+
+
+def test_an_openexr_frame_is_known_by_its_first_bytes(tmp_path):
+    (tmp_path / "shot.0001").write_bytes(exr_bytes(light_ramp()))
+    assert media_kind(tmp_path / "shot.0001") == "image"
+    assert load_image(tmp_path / "shot.0001").deep_gray is not None
+
+
+def test_an_openexr_file_rehue_cannot_read_is_one_line_naming_it(tmp_path, capsys):
+    whole = exr_bytes(np.dstack([light_ramp()] * 3))
+    huge = whole.replace(b"dataWindow\0box2i\0\x10\0\0\0", b"dataWindow\0box2i\0\x10\0\0\0" + bytes(8) +
+                         (100_000).to_bytes(4, "little") * 2, 1)[:len(whole)]
+    cases = {"cut.exr": (whole[:600], "truncated or corrupt OpenEXR file"),
+             "header.exr": (whole[:30], "truncated OpenEXR header"),
+             "deep.exr": (exr_bytes(light_ramp(), flags=0x800), "holds deep data"),
+             "parts.exr": (exr_bytes(light_ramp(), flags=0x1000), "multi-part OpenEXR file"),
+             "huge.exr": (huge, "image too large")}
+    for name, (data, reason) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(RehueError, match=reason):
+            load_image(tmp_path / name)
+        assert main(["colorize", str(tmp_path / name), "-o", str(tmp_path / f"{name}.png"), "--no-progress"]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"rehue: error: {tmp_path / name}: ") and reason in err and "\n" not in err
+        assert not (tmp_path / f"{name}.png").exists()
+
+
+def test_a_reel_of_openexr_frames_is_coloured_to_16_bit_frames(tmp_path, tiny_model, tiny_dependent_model):
+    import cv2
+
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number in range(3):
+        (reel / f"plate.{number:04d}.exr").write_bytes(exr_bytes(np.dstack([light_ramp() * (1 - number / 10)] * 3)))
+    assert main(["colorize", str(reel), "-o", str(tmp_path / "out"), "--frames", "--model", str(tiny_model),
+                 "--dependent-model", str(tiny_dependent_model), "--no-progress"]) == 0
+    outputs = sorted((tmp_path / "out").iterdir())
+    assert [p.name for p in outputs] == [f"plate.{n:04d}.png" for n in range(3)]
+    assert all(cv2.imread(str(p), cv2.IMREAD_UNCHANGED).dtype == np.uint16 for p in outputs)

@@ -1,0 +1,41 @@
+"""OpenEXR frames made by the tests: FFmpeg's encoder (through PyAV), with attributes put into the header
+afterwards (its encoder writes none of the optional ones)."""
+
+import fractions
+import struct
+
+import numpy as np
+
+
+def exr_bytes(light: np.ndarray, *, chromaticities=None, flags: int = 0) -> bytes:
+    """An OpenEXR file of float ``light``: (H, W) as one Y channel, (H, W, 3) RGB or (H, W, 4) RGBA;
+    ``chromaticities`` ((x, y) of red, green, blue, white) added to its header, ``flags`` to its version."""
+    import av
+
+    light = np.ascontiguousarray(light, np.float32)
+    pix_fmt = "grayf32le" if light.ndim == 2 else {3: "gbrpf32le", 4: "gbrapf32le"}[light.shape[2]]
+    codec = av.CodecContext.create("exr", "w")
+    codec.height, codec.width = light.shape[:2]
+    codec.pix_fmt, codec.time_base = pix_fmt, fractions.Fraction(1, 24)
+    frame = av.VideoFrame.from_ndarray(light, format=pix_fmt)
+    data = b"".join(bytes(packet) for packet in codec.encode(frame) + codec.encode(None))
+    if flags:
+        data = data[:4] + struct.pack("<I", struct.unpack_from("<I", data, 4)[0] | flags) + data[8:]
+    if chromaticities is not None:
+        values = [value for pair in chromaticities for value in pair]
+        data = _with_attribute(data, b"chromaticities", b"chromaticities", struct.pack("<8f", *values))
+    return data
+
+
+def _with_attribute(data: bytes, name: bytes, kind: bytes, value: bytes) -> bytes:
+    """``data`` with one more header attribute; the offset table after the header (absolute positions of
+    the pixels' chunks) moved along with it."""
+    offset = 8
+    while data[offset] != 0:
+        kind_end = data.index(b"\0", data.index(b"\0", offset) + 1)
+        offset = kind_end + 5 + struct.unpack_from("<i", data, kind_end + 1)[0]
+    header_end = offset + 1
+    attribute = name + b"\0" + kind + b"\0" + struct.pack("<i", len(value)) + value
+    chunks = (struct.unpack_from("<Q", data, header_end)[0] - header_end) // 8
+    table = np.frombuffer(data, "<u8", chunks, header_end) + len(attribute)
+    return data[:offset] + attribute + b"\0" + table.astype("<u8").tobytes() + data[header_end + 8 * chunks:]
