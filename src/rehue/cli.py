@@ -482,14 +482,16 @@ def cmd_data_demo(args) -> int:
     return 0
 
 
-def _interval_words(interval) -> str:
-    """The 95% interval of a shipped model's mean PSNR gain over gray, and what it says, for `rehue models`."""
+def _interval_words(interval, clips: bool = False) -> str:
+    """The 95% interval of a shipped model's mean PSNR gain over gray, and what it says, for `rehue models`;
+    with ``clips``, said to count a clip once (where "ahead of gray on" counts its frames)."""
     from rehue.evaluation.metrics import interval_words
 
     if not (isinstance(interval, list) and len(interval) == 2):
         return ""
     decimals = 3 if min(map(abs, interval)) < 0.005 else 2  # +0.003 is above zero, +0.00 would not say so
-    return "; " + interval_words("gain", tuple(interval), decimals, " dB (95% interval)", "gray")
+    unit = " dB (95% interval, a clip counting once)" if clips else " dB (95% interval)"
+    return "; " + interval_words("gain", tuple(interval), decimals, unit, "gray")
 
 
 def cmd_models(args) -> int:
@@ -512,7 +514,8 @@ def cmd_models(args) -> int:
             extra = (f"  held-out PSNR {metrics['heldout_psnr']:.2f} dB (gray {metrics['heldout_gray_psnr']:.2f})"
                      f" on {metrics.get('heldout', 'held-out data')}"
                      + (f"; ahead of gray on {metrics['heldout_ahead']}" if "heldout_ahead" in metrics else "")
-                     + _interval_words(metrics.get("heldout_psnr_interval")))
+                     + _interval_words(metrics.get("heldout_psnr_interval"),
+                                       "clip" in str(metrics.get("heldout", ""))))
         elif "val_psnr" in metrics:
             extra = f"  validation PSNR {metrics['val_psnr']:.2f} dB (gray {metrics['val_gray_psnr']:.2f})"
         else:

@@ -232,6 +232,10 @@ def test_rehue_models_lists_the_shipped_models_with_their_held_out_scores(monkey
     path.with_suffix(".json").write_text(json.dumps(config))
     assert main(["models"]) == 0
     assert "; gain +0.003 to +0.760 dB (95% interval): clearly above gray" in capsys.readouterr().out
+    config["metrics"]["heldout"] = "3 photos + 40 frames of a clip"  # "ahead" counts frames, the interval clips
+    path.with_suffix(".json").write_text(json.dumps(config))
+    assert main(["models"]) == 0
+    assert "gain +0.003 to +0.760 dB (95% interval, a clip counting once)" in capsys.readouterr().out
     architectures = lines[lines.index("architectures:") + 1:]
     assert sorted(x.split()[0] for x in architectures) == sorted(GENERATORS + DISCRIMINATORS)
     starts = {x.index(model_entry(x.split()[0]).summary) for x in architectures}

@@ -533,6 +533,9 @@ def test_settings_no_run_can_use_are_one_line_errors_before_the_run_folder_is_ma
     with pytest.raises(RehueError, match=message):
         train(tiny_config(photo_folder, tmp_path / "run", **setting), progress=False)
     assert not (tmp_path / "run").exists()
+    with pytest.raises(RehueError, match=message):  # probe 31: runs/ of runs/a was left, empty
+        train(tiny_config(photo_folder, tmp_path / "runs" / "a", **setting), progress=False)
+    assert not (tmp_path / "runs").exists()
 
 
 def test_a_run_folder_inside_the_training_photos_and_a_video_as_data_are_refused(tmp_path, photo_folder):

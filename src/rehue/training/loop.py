@@ -7,7 +7,6 @@ and the generator exported as safetensors + JSON. Runs under ``torchrun`` with D
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import math
@@ -733,18 +732,18 @@ def _recover_replaced_run(out: Path, log) -> None:
 
 class _RunLock:
     """A run folder written by one ``train`` at a time: a lock file holding the process number, made with
-    O_EXCL; a lock whose process is gone (a killed run) is taken over. The folder, if this made it, goes
-    again when the run wrote nothing in it."""
+    O_EXCL; a lock whose process is gone (a killed run) is taken over. The folder, and any above it that
+    this made (``runs/`` of ``runs/a``), go again when the run wrote nothing in them."""
 
     NAME = ".rehue-train.lock"
 
     def __init__(self, out: Path):
-        self.out, self.lock, self.made = out, out / self.NAME, False
+        self.out, self.lock, self.made = out, out / self.NAME, []
 
     def __enter__(self):
         from rehue.data.images import make_folder, process_running
 
-        self.made = not self.out.exists()
+        self.made = [folder for folder in (self.out, *self.out.parents) if not folder.exists()]
         make_folder(self.out)
         for _ in range(3):
             try:
@@ -768,9 +767,11 @@ class _RunLock:
 
     def __exit__(self, *exc_info):
         self.lock.unlink(missing_ok=True)
-        if self.made:
-            with contextlib.suppress(OSError):
-                self.out.rmdir()  # only if empty: a run that failed before writing anything
+        for folder in self.made:  # only while empty: a run that failed before writing anything
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def _finished_run(state: dict, config: TrainConfig, out: Path, log) -> TrainResult | None:
