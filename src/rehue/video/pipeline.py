@@ -1049,7 +1049,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             state.timer.add("decode", time.perf_counter() - tick)
             yield name, image, gray, letterboxed
 
-    interrupted, recorded = False, 0
+    stopped, recorded = None, 0
     try:
         with closing(_prefetch(decoded(), "rehue-decode")) as items:  # files are read while the models work
             for name, image, gray, letterboxed in items:
@@ -1066,15 +1066,20 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         if not to_video:
             _warn_of_older_frames(target, frames, names, log)
     except KeyboardInterrupt:
-        interrupted = True
+        stopped = "interrupted"
+        raise
+    except RehueError as exc:  # a damaged frame, a full disk: hours of a reel are not thrown away for one
+        stopped = f"stopped at {Path(exc.path).name}" if exc.path else "stopped"
         raise
     finally:
-        kept = sink.close(keep=interrupted)
+        kept = sink.close(keep=stopped is not None)
         state.close()
         bar.close()
         if kept:
-            log(f"{source}: interrupted; the {kept:,} frames coloured up to the scene it stopped in are kept in "
-                f"{sink.staging}, and the same command goes on from frame {kept + 1:,}")
+            after = ", and the same command goes on from" if stopped == "interrupted" else \
+                ", and once that is put right the same command goes on from"
+            log(f"{source}: {stopped}; the {kept:,} frames coloured up to the scene it stopped in are kept in "
+                f"{sink.staging}{after} frame {kept + 1:,}")
     summary = VideoSummary(
         frames=len(frames) - first, scenes=len(state.scene_starts) + 1,
         scene_starts=[first + index for index in state.scene_starts],
