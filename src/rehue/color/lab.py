@@ -49,17 +49,25 @@ def denormalize_ab(ab_norm):
 
 
 def _as_float_rgb(rgb: np.ndarray) -> np.ndarray:
-    if rgb.dtype == np.uint8:
-        return rgb  # _srgb_to_linear looks 8-bit values up in a table
-    if rgb.dtype == np.uint16:
-        return rgb.astype(np.float32) * np.float32(1.0 / 65535.0)
+    if rgb.dtype in (np.uint8, np.uint16):
+        return rgb  # _srgb_to_linear looks 8- and 16-bit values up in a table
     return np.clip(rgb.astype(np.float32, copy=False), 0.0, 1.0)
 
 
 def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
     if c.dtype == np.uint8:
         return _LINEAR_LUT[c]
+    if c.dtype == np.uint16:  # a 2K scan's 9.6 million samples: 4 times faster looked up than computed
+        return _linear_table_16()[c]
     return np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92).astype(np.float32)
+
+
+@functools.cache
+def _linear_table_16() -> np.ndarray:
+    """Linear light of each 16-bit sRGB level, as computed for the level itself (256 kB)."""
+    table = _srgb_to_linear(np.arange(65536, dtype=np.float32) * np.float32(1.0 / 65535.0))
+    table.flags.writeable = False
+    return table
 
 
 def linear_to_srgb(c: np.ndarray) -> np.ndarray:
@@ -122,17 +130,16 @@ def rgb_to_gray(rgb: np.ndarray, dtype=np.uint8) -> np.ndarray:
 
     A gray's L* is its relative luminance Y's, so the gray is Y encoded as sRGB: for 8 bits through a
     table of 2**22 luminance steps, several times faster than through L* and back (a tinted film's 720p
-    frame: 9 ms, 73 ms before). A table of 2**16 steps rounded 19% of a dark photo's pixels the wrong way."""
+    frame: 9 ms, 73 ms before). A table of 2**16 steps rounded 19% of a dark photo's pixels the wrong way.
+    16-bit: Y through sRGB's curve (a 2K scan in colour: 60 ms, 200 ms through L* and back)."""
     dtype = np.dtype(dtype)
     if dtype not in (np.uint8, np.uint16):
         raise ValueError(f"gray images are uint8 or uint16, not {dtype}")
+    luminance = _srgb_to_linear(_as_float_rgb(rgb)) @ _RGB_TO_XYZ[1]
     if dtype == np.uint8:
-        luminance = _srgb_to_linear(_as_float_rgb(rgb)) @ _RGB_TO_XYZ[1]
         return _gray_table()[np.clip(luminance * np.float32(_GRAY_STEPS) + np.float32(0.5), 0, _GRAY_STEPS)
                              .astype(np.uint32)]
-    lightness = rgb_to_lightness(rgb)
-    gray = lab_to_rgb(np.stack([lightness, np.zeros_like(lightness), np.zeros_like(lightness)], -1))
-    return np.round(gray[..., 0] * np.float32(np.iinfo(dtype).max)).astype(dtype)
+    return np.round(linear_to_srgb(luminance) * np.float32(65535.0)).astype(np.uint16)
 
 
 # ---------------------------------------------------------------------------------------- torch

@@ -405,11 +405,22 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
           log=None, typed: frozenset[str] | None = None) -> TrainResult:
     """Train (or resume, or replace) the run in ``config.out``. One process at a time writes a run folder: a
     second ``train`` into it while the first runs is refused (``_RunLock``). ``typed``, with ``resume``: the
-    settings the user typed (the CLI's); the others are the run's own, as its checkpoint says."""
-    if not isinstance(config, TrainConfig) or _distributed()[0] != 0:
-        return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
-    with _RunLock(Path(config.out)):
-        return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
+    settings the user typed (the CLI's); the others are the run's own, as its checkpoint says.
+
+    Under torchrun, the process group this starts is ended before it returns: left to the process's exit,
+    gloo's threads could end it with "terminate called without an active exception" (SIGABRT) after the
+    run had finished. A group the caller started is the caller's to end."""
+    import torch.distributed as dist
+
+    starts_group = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized()
+    try:
+        if not isinstance(config, TrainConfig) or _distributed()[0] != 0:
+            return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
+        with _RunLock(Path(config.out)):
+            return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
+    finally:
+        if starts_group and dist.is_initialized():
+            dist.destroy_process_group()
 
 
 def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool, log,
