@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import logging
 import os
@@ -84,6 +85,7 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
 
 
+QUIET_HELP = "only errors on standard error: no progress, notes, summaries or warnings"
 DEPENDENT_HELP = ("video: the model for frames within a scene, or none (every frame independently). Default: the "
                   "shipped dependent model beside the shipped independent model; beside a model of your own, none "
                   "(the shipped one learned to carry the shipped model's colours)")
@@ -106,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="rehue", description="Bring colour back to grayscale photos and films.")
     parser.add_argument("--version", action="version", version=f"rehue {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("colorize", help="colour images, folders or videos")
@@ -216,6 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list shipped models and architectures")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=cmd_models)
+    for command in sub.choices.values():  # after the command too; SUPPRESS keeps `rehue -q COMMAND`'s
+        command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=QUIET_HELP)
     return parser
 
 
@@ -254,8 +259,8 @@ def cmd_colorize(args) -> int:
                + ("its output exists (--overwrite replaces it)" if len(summary.skipped) == 1 else
                   "their outputs exist (--overwrite replaces them)") if summary.skipped else "")
     print(f"coloured {len(summary.done)} {'film' if args.frames else 'file'}(s){failed}{skipped}", file=sys.stderr)
-    for path, reason in summary.failed:
-        print(f"  failed: {shown_path(path)}: {reason}", file=sys.stderr)
+    for path, reason in summary.failed:  # under --quiet, as an error line of its own: no summary above it
+        print(f"{'rehue: error: ' if args.quiet else '  failed: '}{shown_path(path)}: {reason}", file=args.errors)
     return 1 if summary.failed else 0
 
 
@@ -579,6 +584,16 @@ def main(argv: list[str] | None = None) -> int:
             library_log.removeHandler(handler)
 
 
+class _Unsaid(io.TextIOBase):
+    """Standard error under --quiet: what is written to it is not shown."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -587,17 +602,29 @@ def _main(argv: list[str] | None) -> int:
         return 2
     if getattr(args, "resume", False):
         args.typed = _typed_options(argv)
+    args.errors = sys.stderr
+    if args.quiet:  # progress, notes, summaries and warnings (the library's too) go; errors stay
+        args.no_progress = True
+        sys.stderr = _Unsaid()
+    try:
+        return _run(args)
+    finally:
+        sys.stderr = args.errors
+
+
+def _run(args) -> int:
+    errors = args.errors
     try:
         return args.handler(args)
     except UsageError as exc:
         if args.debug:
             raise
-        print(f"rehue: error: {exc}", file=sys.stderr)
+        print(f"rehue: error: {exc}", file=errors)
         return 2
     except RehueError as exc:
         if args.debug:
             raise
-        print(f"rehue: error: {exc}", file=sys.stderr)
+        print(f"rehue: error: {exc}", file=errors)
         return 1
     except BrokenPipeError:  # the reader went away (`rehue models | head`): nothing left to say
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -606,13 +633,13 @@ def _main(argv: list[str] | None) -> int:
     except MemoryError:
         if args.debug:
             raise
-        print("rehue: error: out of memory", file=sys.stderr)
+        print("rehue: error: out of memory", file=errors)
         return 1
     except OSError as exc:  # a folder that cannot be made or written where no step names the problem itself
         if args.debug:
             raise
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"rehue: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"rehue: error: {where}{exc.strerror or exc}", file=errors)
         return 1
 
 

@@ -703,3 +703,25 @@ def test_a_warning_every_file_of_a_folder_gets_is_said_once_and_counted(tmp_path
                         f"warning: {photos / 'c0.png'}: 5 more file(s) got the same warning as this one (said "
                         f"above), such as {photos / 'c1.png'}"]
     assert len(list((tmp_path / "out").iterdir())) == 7
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_quiet_shows_errors_alone(tmp_path, tiny_model, capsys, where):
+    """--quiet (before or after the command) leaves only errors on stderr: no warning for a photo in colour
+    already, no progress, no summary; a failed file is an error line of its own."""
+    (tmp_path / "in").mkdir()
+    Image.fromarray(textured_rgb(64, 80, seed=2)).save(tmp_path / "in" / "colour.png")
+    (tmp_path / "in" / "broken.jpg").write_bytes(b"\xff\xd8\xff" + bytes(40))
+    quiet = ["-q", "colorize"] if where == "before" else ["colorize", "--quiet"]
+    assert run(*quiet, tmp_path / "in", "-o", tmp_path / "out", "--model", tiny_model) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [f"rehue: error: {tmp_path / 'in' / 'broken.jpg'}: not an image file "
+                                         "(or a format Pillow cannot read)"], captured.err
+    assert (tmp_path / "out" / "colour.png").exists()
+    assert run(*quiet, tmp_path / "in" / "colour.png", "-o", tmp_path / "one.png", "--model", tiny_model) == 0
+    assert capsys.readouterr().err == ""
+    assert run(*quiet, tmp_path / "in" / "colour.png", "-o", tmp_path / "one.png", "--model", tiny_model) == 1
+    assert capsys.readouterr().err.startswith("rehue: error: ")  # output exists
+    assert run(*quiet, tmp_path / "in" / "colour.png", "-o", tmp_path / "x.png", "--chroma", "-1") == 2
+    assert "rehue: error: " in capsys.readouterr().err
