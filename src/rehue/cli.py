@@ -163,7 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_parser(sub)
 
     p = sub.add_parser("frames", help="build a frame dataset from videos (thesis 4.1)")
-    p.add_argument("videos", nargs="+", type=Path, help="video files, or folders of them")
+    p.add_argument("videos", nargs="+", type=Path,
+                   help="video files, or folders of them; with --film-fps, folders of numbered frames")
+    p.add_argument("--film-fps", type=frame_rate, default=None,
+                   help="each input is a folder holding one film's numbered frames (a scanner's DPX, TIFF, PNG or "
+                        "OpenEXR reel, as colorize --frames takes it), shown at this many frames per second, "
+                        "such as 24 or 24000/1001 (silent films 16-18)")
     p.add_argument("--out", type=Path, required=True, help="dataset folder (frames/ and manifest.csv)")
     rate = p.add_mutually_exclusive_group()
     rate.add_argument("--fps", type=float, help="frames per second to keep (thesis: 0.667 independent, "
@@ -360,8 +365,9 @@ def cmd_frames(args) -> int:
     fps = args.fps if args.fps is not None else 1.0 / (args.every or 1.5)
     summary = extract_frames(args.videos, args.out, fps=fps, size=args.size, test_fraction=args.test_fraction,
                              test_videos=args.test_video, scene_mode=args.scene_mode, overwrite=args.overwrite,
-                             progress=not args.no_progress)
-    print(f"{summary.frames} frames from {summary.videos} video(s): {summary.train} train, {summary.test} test "
+                             progress=not args.no_progress, film_fps=args.film_fps)
+    films = "film(s)" if args.film_fps is not None else "video(s)"
+    print(f"{summary.frames} frames from {summary.videos} {films}: {summary.train} train, {summary.test} test "
           f"-> {summary.out}", file=sys.stderr)
     return 0
 

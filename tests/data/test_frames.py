@@ -309,3 +309,47 @@ def test_a_gray_film_is_no_truth_to_learn_colour_from(tmp_path, capsys):
             cv2.imwrite(str(picture), cv2.cvtColor(cv2.imread(str(picture), cv2.IMREAD_GRAYSCALE), cv2.COLOR_GRAY2BGR))
     with pytest.raises(RehueError, match="all .* training frames are gray"):
         build_datasets(tmp_path / "made", 32, log=lambda message: None)
+
+
+def panning_reel(folder, count, height, width, seed=0, cut_at=None):
+    """A film of numbered frame files, as a scanner writes a reel: a pan, cut to another at ``cut_at``."""
+    from PIL import Image
+
+    folder.mkdir(parents=True)
+    photo = textured_rgb(height + 16, width + count + 16, seed=seed)
+    other = textured_rgb(height + 16, width + count + 16, seed=seed + 50)
+    for i in range(count):
+        source = other if cut_at is not None and i >= cut_at else photo
+        picture = np.ascontiguousarray(source[8 : 8 + height, i : i + width])
+        Image.fromarray(picture).save(folder / f"r_{i + 1:04d}.png")
+    return folder
+
+
+def test_a_scanners_reels_of_numbered_frames_make_a_dataset(tmp_path, capsys):
+    """Before, `rehue frames` took video files only: a colour reel scanned to frames had to be made a video
+    first to train on it."""
+    reels = [panning_reel(tmp_path / f"reel{i}", 24, 48, 64, seed=i, cut_at=12 if i == 0 else None)
+             for i in range(2)]
+    out = tmp_path / "frames"
+    assert main(["frames", *map(str, reels), "--film-fps", "24", "--fps", "6", "--size", "32", "--test-video", "reel1",
+                 "--out", str(out), "--no-progress"]) == 0
+    assert "48 frames" not in capsys.readouterr().err
+    rows = read_frame_manifest(out)
+    assert [int(r["frame_index"]) for r in rows if r["video"] == "reel0"] == list(range(0, 24, 4))
+    assert np.allclose([float(r["time"]) for r in rows if r["video"] == "reel0"], [i / 6 for i in range(6)], atol=1e-3)
+    assert {r["video"]: r["split"] for r in rows} == {"reel0": "train", "reel1": "test"}
+    assert [r["scene"] for r in rows if r["video"] == "reel0"] == ["0", "0", "0", "1", "1", "1"]
+    from PIL import Image
+
+    from rehue.inference.colorizer import letterbox
+
+    first = np.asarray(Image.open(out / rows[0]["path"]))
+    assert np.array_equal(first, letterbox(np.asarray(Image.open(reels[0] / "r_0001.png")), 32)[0])
+    train_set, _ = build_datasets(out, 32, dependent=True, log=lambda message: None)
+    assert len(train_set) == 4, "pairs within each of reel0's two scenes, none across the cut"
+
+    assert main(["frames", str(reels[0] / "r_0001.png"), "--film-fps", "24", "--out", str(tmp_path / "x")]) == 2
+    assert "--film-fps takes folders of numbered frames" in capsys.readouterr().err
+    assert main(["frames", str(reels[0]), "--film-fps", "0", "--out", str(tmp_path / "x")]) == 2
+    assert "--film-fps must be positive" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

@@ -47,10 +47,15 @@ def choose_test_videos(videos: list[Path], test_fraction: float, test_names: lis
 
 def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["independent"], size: int = 128,
                    test_fraction: float = 0.2, test_videos: list[str] | None = None, scene_mode: str = "robust",
-                   overwrite: bool = False, progress: bool = True, log=None) -> FramesSummary:
-    """Sample ``fps`` frames per second of each video by timestamp (variable frame rate safe)."""
+                   overwrite: bool = False, progress: bool = True, log=None,
+                   film_fps: float | None = None) -> FramesSummary:
+    """Sample ``fps`` frames per second of each video by timestamp (variable frame rate safe). With
+    ``film_fps``, each of ``videos`` is a folder holding one film's numbered frames (a scanner's reel, as
+    `colorize --frames` takes it), at ``film_fps`` frames per second."""
     from rehue.data.images import check_folder_can_be_made, remove_stale_temps, staging_folder_for
     from rehue.models.io import atomic_write_bytes
+    from rehue.video.frame_folder import FrameFolderReader
+    from rehue.video.io import VideoReader
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     if fps <= 0:
@@ -59,17 +64,22 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         raise UsageError(f"--size must be at least 1 pixel, not {size}")
     if not 0 <= test_fraction <= 1:
         raise UsageError(f"--test-fraction must be between 0 and 1, not {test_fraction:g}")
-    videos = _video_files(videos, log)
+    if film_fps is not None and not film_fps > 0:
+        raise UsageError(f"--film-fps must be positive, not {float(film_fps):g}")
+    films = film_fps is not None
+    videos = _film_folders(videos) if films else _video_files(videos, log)
     by_stem: dict[str, Path] = {}
     for video in videos:
-        other = by_stem.setdefault(video.stem, video)
+        other = by_stem.setdefault(film_name(video), video)
         if other is not video:
-            raise RehueError(f"{other} and {video} share the name {video.stem!r}, which names their frames; "
+            raise RehueError(f"{other} and {video} share the name {film_name(video)!r}, which names their frames; "
                              "rename one")
     out = Path(out)
     _check_dataset_folder(out, videos, overwrite)
     check_folder_can_be_made(out)
-    videos = _readable_videos(videos, log)
+    readers = {video: (lambda video=video: FrameFolderReader(video, film_fps, log)) if films else
+               (lambda video=video: VideoReader(video)) for video in videos}
+    videos = _readable_videos(videos, readers, log)
     test_set = choose_test_videos(videos, test_fraction, test_videos)
     # decode everything first into a temporary folder, so a bad video leaves nothing half-made
     stale = remove_stale_temps([out])  # a killed run's; a run writing now keeps its own (each has its process's)
@@ -84,14 +94,14 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     try:
         for video in videos:
             split = "test" if video in test_set else "train"
-            video_rows, scenes, rate, coloured = _sample_video(video, split, staging, fps=fps, size=size,
-                                                               scene_mode=scene_mode, progress=progress)
+            video_rows, scenes, rate, coloured = _sample_video(video, readers[video], split, staging, fps=fps,
+                                                               size=size, scene_mode=scene_mode, progress=progress)
             count = len(video_rows)
             if count and not coloured:
                 if len(videos) == 1:  # a lone one is the error, in one line
                     raise RehueError("the video is gray: there is no colour to learn from (a frame dataset needs "
                                      "colour films)", video)
-                shutil.rmtree(staging / "frames" / video.stem, ignore_errors=True)
+                shutil.rmtree(staging / "frames" / film_name(video), ignore_errors=True)
                 log(f"warning: skipping {video}: none of its {count} sampled frames has colour, and a gray film "
                     "teaches a model that its scenes are gray")
                 gray_films.append(video)
@@ -99,7 +109,8 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             rows += video_rows
             below = (f"; it runs at {rate:g} fps, below --fps {fps:g}, so every frame is kept" if rate and rate < fps
                      else "")
-            log(f"{video.name}: {count} frame{'' if count == 1 else 's'} ({split}), from a video of {scenes} "
+            kind = "film" if films else "video"
+            log(f"{video.name}: {count} frame{'' if count == 1 else 's'} ({split}), from a {kind} of {scenes} "
                 f"scene{'' if scenes == 1 else 's'}{below}")
         if gray_films and len(gray_films) == len(videos):
             raise RehueError(f"all {len(videos)} videos are gray: there is no colour to learn from (a frame dataset "
@@ -157,6 +168,22 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
         raise RehueError("already holds a frame dataset; pass --overwrite to replace it", out)
 
 
+def film_name(film: Path) -> str:
+    """What names a film's frames in a dataset: a video's stem, a folder of frames' own name."""
+    return film.name if film.is_dir() else film.stem
+
+
+def _film_folders(inputs) -> list[Path]:
+    from rehue.data.images import missing_reason
+
+    for path in map(Path, inputs):
+        if not path.exists():
+            raise RehueError(missing_reason(path), path)
+        if not path.is_dir():
+            raise UsageError(f"{path}: --film-fps takes folders of numbered frames, one film each, not a file")
+    return [Path(path) for path in inputs]
+
+
 def _video_files(inputs, log) -> list[Path]:
     """The videos named, with each folder's videos (found as `rehue colorize` finds them) in its place. A
     picture named as a video (``still.mp4``) in a folder is passed over with a warning."""
@@ -180,16 +207,15 @@ def _video_files(inputs, log) -> list[Path]:
     return found
 
 
-def _readable_videos(videos: list[Path], log) -> list[Path]:
-    """The videos whose first frame decodes. Among several, an unreadable one is skipped with a warning, as
-    `rehue train` skips an unreadable photo, and the test split is drawn among the rest; a lone one is the
-    error. So is a film rehue coloured (its comment says so): its colours are no truth to learn."""
-    from rehue.video.io import VideoReader
-
+def _readable_videos(videos: list[Path], readers: dict, log) -> list[Path]:
+    """The videos whose first frame decodes (each opened by its ``readers`` entry). Among several, an
+    unreadable one is skipped with a warning, as `rehue train` skips an unreadable photo, and the test split
+    is drawn among the rest; a lone one is the error. So is a film rehue coloured (its comment, or its first
+    frame's Software tag, says so): its colours are no truth to learn."""
     readable = []
     for video in videos:
         try:
-            with VideoReader(video) as reader:
+            with readers[video]() as reader:
                 if reader.coloured_by_rehue:
                     raise RehueError("rehue coloured it, so its colours are a model's guess, not a truth to learn "
                                      "from", video)
@@ -207,7 +233,7 @@ def _readable_videos(videos: list[Path], log) -> list[Path]:
     return readable
 
 
-def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: int, scene_mode: str,
+def _sample_video(video: Path, open_reader, split: str, staging: Path, *, fps: float, size: int, scene_mode: str,
                   progress: bool) -> tuple[list[dict], int, float | None, int]:
     """Sample one video into ``staging``; every frame goes through the scene detector, whose decisions
     arrive a few frames late, so a sampled row learns its scene number when its frame is decided.
@@ -216,8 +242,9 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
     from rehue.data.images import has_colour
     from rehue.inference.colorizer import letterbox
     from rehue.progress import progress_bar
-    from rehue.video.io import VideoReader, upright
-    from rehue.video.pipeline import find_video_bars, scene_view
+    from rehue.video.frame_folder import FrameFolderReader
+    from rehue.video.io import upright
+    from rehue.video.pipeline import find_frame_bars, find_video_bars, scene_view
     from rehue.video.scenes import SceneDetector
 
     detector = SceneDetector(scene_mode)
@@ -232,9 +259,10 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
             if index in waiting:
                 waiting.pop(index)["scene"] = scene
 
-    with VideoReader(video) as reader:
+    with open_reader() as reader:
         rotation = reader.rotation  # frames are stored upright, as the film is shown
-        bars = find_video_bars(reader)  # scenes as colorize finds them
+        # scenes as colorize finds them
+        bars = find_frame_bars(reader.files) if isinstance(reader, FrameFolderReader) else find_video_bars(reader)
         bar = progress_bar(total=reader.frame_count, desc=video.name, unit="frame", disable=not progress, leave=False)
         for frame in reader:
             bar.update(1)
@@ -245,7 +273,7 @@ def _sample_video(video: Path, split: str, staging: Path, *, fps: float, size: i
                 continue
             while next_time <= frame.time + 1e-6:
                 next_time += 1.0 / fps
-            rel = Path("frames") / video.stem / f"{len(rows):06d}.png"
+            rel = Path("frames") / film_name(video) / f"{len(rows):06d}.png"
             picture = letterbox(upright(frame.rgb, rotation), size)[0]
             coloured += has_colour(picture)
             _save_png(picture, staging / rel)
