@@ -222,3 +222,42 @@ def test_dpx_is_an_output_format_of_the_cli(tmp_path, capsys):
     assert main(["colorize", str(tmp_path / "photo.jpg"), "-o", str(tmp_path / "out"), "--ext", "dpx",
                  "--no-progress"]) == 0
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["photo.dpx"]
+
+
+def test_10_bit_layouts_ffmpeg_does_not_read_are_named_not_called_damaged(tmp_path, capsys):
+    """Probe 32: 10-bit samples packed end to end, and gray lines that do not start new words, were
+    "truncated or corrupt DPX file (Operation not permitted)"."""
+    import struct
+
+    filled = bytearray(scanner_dpx(np.dstack([ramp()] * 3), transfer=1))
+    packed = bytearray(filled)
+    struct.pack_into(">H", packed, 804, 0)
+    gray = bytearray(filled[:2048])
+    gray[800], width, height = 6, 7, 5
+    struct.pack_into(">II", gray, 772, width, height)
+    gray += bytes(4 * -(-width * height // 3))  # 12 words, where lines padded to words take 15
+    struct.pack_into(">I", gray, 16, len(gray))
+    cases = {"packed.dpx": (packed, "packed end to end (packing 0)"),
+             "unpadded.dpx": (gray, "10-bit lines do not each start a new 32-bit word")}
+    for name, (data, reason) in cases.items():
+        (tmp_path / name).write_bytes(bytes(data))
+        assert main(["colorize", str(tmp_path / name), "-o", str(tmp_path / f"{name}.png"), "--no-progress"]) == 1
+        err = capsys.readouterr().err.strip()
+        assert reason in err and "corrupt" not in err and "\n" not in err, err
+
+
+def test_a_turned_frames_header_no_longer_gives_the_scans_geometry(tmp_path):
+    """Probe 32: a frame turned upright kept its scan's offsets and original size, which described the stored
+    frame. An upright frame of the same size keeps them."""
+    import struct
+
+    from rehue.data.images import save_image
+
+    for orientation in (0, 3, 4):
+        stored = ramp() if orientation != 4 else ramp().T
+        scan = bytearray(scanner_dpx(np.dstack([stored] * 3), transfer=1, orientation=orientation))
+        struct.pack_into(">6I", scan, 1408, 1, 2, 3, 4, 2048, 1556)
+        loaded = load_image(bytes(scan))
+        written = save_image(loaded.rgb, tmp_path / f"{orientation}.dpx", dpx_header=loaded.dpx_header).read_bytes()
+        expected = struct.pack(">6I", 1, 2, 3, 4, 2048, 1556) if orientation == 0 else b"\xff" * 24
+        assert written[1408:1432] == expected

@@ -95,3 +95,37 @@ def test_a_reel_of_openexr_frames_is_coloured_to_16_bit_frames(tmp_path, tiny_mo
     outputs = sorted((tmp_path / "out").iterdir())
     assert [p.name for p in outputs] == [f"plate.{n:04d}.png" for n in range(3)]
     assert all(cv2.imread(str(p), cv2.IMREAD_UNCHANGED).dtype == np.uint16 for p in outputs)
+
+
+def test_a_picture_whose_display_window_is_not_at_the_origin_is_read_where_it_is():
+    """Probe 32: FFmpeg places the data window as if the display window started at (0, 0), so a picture
+    whose windows start elsewhere came out shifted, part of it lost and black in its place (exit 0)."""
+    from tests.helpers_exr import scanline_exr
+
+    light = np.dstack([light_ramp()] * 3)
+    light[:3] = 0.25  # the top rows, which a shift would lose
+    planes = {"R": light[..., 0], "G": light[..., 1], "B": light[..., 2]}
+    at_origin = load_image(scanline_exr(planes)).deep_gray
+    assert np.array_equal(load_image(scanline_exr(planes, data_origin=(-5, 7))).deep_gray, at_origin)
+    inside = load_image(scanline_exr(planes, data_origin=(10, 20), display=(5, 15, 5 + 59, 15 + 49))).deep_gray
+    assert inside.shape == (50, 60)
+    assert np.array_equal(inside[5:5 + HEIGHT, 5:5 + WIDTH], at_origin)
+    assert inside[:5].max() == 0 and inside[:, :5].max() == 0
+
+
+def test_an_openexr_without_a_picture_of_light_is_refused_saying_what_it_holds(tmp_path, capsys):
+    """Probe 32: whole-number channels (ids) were read as a black picture (exit 0); a file of a named layer
+    alone said "Not yet implemented in FFmpeg, patches welcome"."""
+    from tests.helpers_exr import scanline_exr
+
+    ids = np.full((HEIGHT, WIDTH), 1000)
+    cases = {"ids.exr": (scanline_exr({"R": ids, "G": ids, "B": ids}, pixel_type=0), "hold whole numbers (UINT"),
+             "layer.exr": (scanline_exr({f"diffuse.{c}": light_ramp() for c in "RGB"}),
+                           "no picture in its default layer (R, G and B, or Y): its channels are diffuse.B, "
+                           "diffuse.G, diffuse.R"),
+             "alpha.exr": (scanline_exr({"A": light_ramp()}), "its channels are A;")}
+    for name, (data, reason) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        assert main(["colorize", str(tmp_path / name), "-o", str(tmp_path / f"{name}.png"), "--no-progress"]) == 1
+        err = capsys.readouterr().err.strip()
+        assert reason in err and "\n" not in err and "FFmpeg" not in err, err

@@ -51,6 +51,7 @@ class Header:
         self.width, self.height = number("I", 772), number("I", 776)
         self.reference_black, self.reference_white = number("I", 784), number("I", 792)
         self.descriptor, self.transfer, self.bits = data[800], data[801], data[803]
+        self.packing, self.data_offset = number("H", 804), number("I", 4)
 
     def black_and_white(self) -> tuple[float, float, bool]:
         """A log frame's reference black and white, as codes of a 10-bit scale: the header's where it gives
@@ -102,10 +103,16 @@ def read(data: bytes, path: str | None):
     header = Header(data)
     if header.transfer in (Z_LINEAR, Z_HOMOGENEOUS):
         raise ValueError("holds depth (a Z buffer), not a picture")
+    if header.bits == 10 and header.packing == 0:
+        raise ValueError("its 10-bit samples are packed end to end (packing 0), which FFmpeg, rehue's DPX decoder, "
+                         "does not read; save the frames with the samples filled into 32-bit words (method A)")
     try:
         with av.open(io.BytesIO(data), format="dpx_pipe") as container:
             frame = next(container.decode(video=0), None)
     except (av.FFmpegError, ValueError) as exc:
+        if header.bits == 10 and _lines_unpadded(header, len(data)):
+            raise ValueError("its 10-bit lines do not each start a new 32-bit word, as DPX asks (some scanners write "
+                             "gray frames so), which FFmpeg, rehue's DPX decoder, does not read") from None
         raise ValueError(f"truncated or corrupt DPX file ({getattr(exc, 'strerror', None) or exc})") from None
     if frame is None:
         raise ValueError("a DPX file with no picture in it")
@@ -133,10 +140,21 @@ def read(data: bytes, path: str | None):
 
 
 
+def _lines_unpadded(header: Header, size: int) -> bool:
+    """Whether a 10-bit frame's samples fill exactly the words they would with no line starting a new word,
+    and fewer than they would with lines padded (a layout some scanners write for gray frames)."""
+    samples = {6: 1, 50: 3, 51: 4}.get(header.descriptor)
+    if samples is None or header.data_offset in (0, UNDEFINED):
+        return False
+    words = -(-header.width * header.height * samples // 3)
+    return size - header.data_offset == 4 * words < 4 * header.height * -(-header.width * samples // 3)
+
+
 # Where the fields a written frame sets lie in a DPX header (SMPTE 268M); the rest of a source frame's header
 # (its project, copyright, the scanner's orientation header, the film and television headers with the
 # time code, key code and frame rate) is carried over as it is, in its own byte order
-IMAGE_ELEMENT, ELEMENT_BYTES, ELEMENTS_END = 780, 72, 1356
+IMAGE_ELEMENT, ELEMENTS_END = 780, 1356
+ORIENTATION_GEOMETRY, BORDER = 1408, 1620  # x and y offset, centre and original size; the border's 4 sides
 RGB, RGBA = 50, 51
 UNSPECIFIED_VIDEO = 4
 STRING_FIELDS = ((8, 8), (36, 100), (136, 24), (160, 100), (260, 200), (460, 200), (664, 104), (1356, 52),
@@ -237,6 +255,11 @@ def dpx_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
     text(136, 24, time.strftime("%Y:%m:%d:%H:%M:%S%z"))
     text(160, 100, creator or "")
     put("HHII", 768, 0, 1, width, height)
+    if source is not None and (source.orientation != 0 or (source.width, source.height) != (width, height)):
+        # turned upright or made wider (--side-by-side): the scan's offsets, centre, size and border no longer
+        # describe this picture
+        header[ORIENTATION_GEOMETRY:ORIENTATION_GEOMETRY + 24] = b"\xff" * 24
+        header[BORDER:BORDER + 8] = b"\xff" * 8
     put("I", 780, 0)
     if transfer in LOG_TRANSFERS:  # the codes the conversion took; their quantities (densities) as they were
         scale = (2 ** bits - 1) / 1023.0

@@ -27,15 +27,18 @@ LINES_PER_CHUNK = {0: 1, 1: 1, 2: 1, 3: 16, 4: 32, 5: 16, 6: 32, 7: 32, 8: 32, 9
 
 
 class Header:
-    """The attributes of an OpenEXR file's (first) header that rehue needs: ``width``, ``height``,
-    ``flags`` (the version field's), ``chromaticities`` (red, green, blue, white x, y) or None."""
+    """The attributes of an OpenEXR file's (first) header that rehue needs: ``width`` and ``height`` (of
+    the display window, the picture as shown), ``data_window`` and ``display_window`` (x min, y min, x max,
+    y max) and where their values lie (``window_at``), ``channels`` (name: pixel type), ``flags`` (the
+    version field's), ``chromaticities`` (red, green, blue, white x, y) or None."""
 
     def __init__(self, data: bytes):
         if len(data) < 8 or data[:4] not in MAGIC_NUMBERS:
             raise ValueError("not an OpenEXR file")
         self.flags = struct.unpack_from("<I", data, 4)[0]
-        self.width = self.height = 0
-        self.chromaticities = self.tiles = None
+        self.data_window = self.display_window = self.chromaticities = self.tiles = None
+        self.window_at: dict[str, int] = {}
+        self.channels: dict[str, int] = {}
         self.compression = 0
         offset = 8
         while True:
@@ -52,9 +55,11 @@ class Header:
             value = data[kind_end + 5:kind_end + 5 + size]
             if size < 0 or len(value) < size:
                 raise ValueError("truncated OpenEXR header")
-            if name == b"dataWindow" and kind == b"box2i" and size == 16:
-                x_min, y_min, x_max, y_max = struct.unpack("<4i", value)
-                self.width, self.height = x_max - x_min + 1, y_max - y_min + 1
+            if name in (b"dataWindow", b"displayWindow") and kind == b"box2i" and size == 16:
+                setattr(self, "data_window" if name == b"dataWindow" else "display_window", struct.unpack("<4i", value))
+                self.window_at[name.decode()] = kind_end + 5
+            elif name == b"channels" and kind == b"chlist":
+                self.channels = _channels(value)
             elif name == b"compression" and size == 1:
                 self.compression = value[0]
             elif name == b"tiles" and kind == b"tiledesc" and size == 9:
@@ -64,17 +69,30 @@ class Header:
                 self.chromaticities = tuple(zip(values[::2], values[1::2], strict=True))
             offset = kind_end + 5 + size
         self.end = offset + 1  # the offset table follows: where each chunk of pixels lies
-        if self.width <= 0 or self.height <= 0:
+        if self.data_window is None or _area(self.data_window) <= 0:
             raise ValueError("an OpenEXR header without a data window (the picture's size)")
+        self.display_window = self.display_window or self.data_window
+        if _area(self.display_window) <= 0:
+            raise ValueError("an OpenEXR header whose display window (the picture's size) is empty")
+        self.width = self.display_window[2] - self.display_window[0] + 1
+        self.height = self.display_window[3] - self.display_window[1] + 1
+        self.data_pixels = _area(self.data_window)
+
+    def picture_channels(self) -> list[str]:
+        """The channels of the default layer that hold the picture: R, G, B (or Y), as FFmpeg reads them."""
+        found = [name for name in ("R", "G", "B") if name in self.channels]
+        return found if len(found) == 3 else ["Y"] if "Y" in self.channels else []
 
     def chunks(self, data: bytes) -> int:
         """How many chunks of pixels the offset table lists (scan lines, or tiles of one level); for tiles of
         many levels (mipmaps), as far as the first chunk, which comes right after the table."""
+        width = self.data_window[2] - self.data_window[0] + 1
+        height = self.data_window[3] - self.data_window[1] + 1
         if self.tiles is None:
-            return -(-self.height // LINES_PER_CHUNK.get(self.compression, 1))
+            return -(-height // LINES_PER_CHUNK.get(self.compression, 1))
         across, down, mode = self.tiles
         if mode & 0x0F == 0 and across and down:
-            return -(-self.width // across) * -(-self.height // down)
+            return -(-width // across) * -(-height // down)
         if self.end + 8 > len(data):
             return 1
         return max(1, (struct.unpack_from("<Q", data, self.end)[0] - self.end) // 8)
@@ -93,6 +111,41 @@ class Header:
                 raise ValueError("truncated or corrupt OpenEXR file (its pixels end early)")
 
 
+    def shown_from_origin(self, data: bytes) -> bytes:
+        """``data`` with both windows moved so that the display window starts at (0, 0), and each scan
+        line's y with them: FFmpeg puts the data window at its own coordinates in a picture the display
+        window's size, as if that window started at (0, 0), so a picture whose display window starts
+        elsewhere (a crop, an offset format) came out shifted, part of it lost and the rest black."""
+        left, top = self.display_window[:2]
+        if (left, top) == (0, 0):
+            return data
+        moved = bytearray(data)
+        for name, window in (("dataWindow", self.data_window), ("displayWindow", self.display_window)):
+            struct.pack_into("<4i", moved, self.window_at[name], window[0] - left, window[1] - top,
+                             window[2] - left, window[3] - top)
+        if self.tiles is None:  # a tile's place is counted in tiles from the data window's corner
+            for offset in np.frombuffer(data, "<u8", self.chunks(data), self.end).tolist():
+                struct.pack_into("<i", moved, offset, struct.unpack_from("<i", data, offset)[0] - top)
+        return bytes(moved)
+
+
+def _area(window) -> int:
+    return (window[2] - window[0] + 1) * (window[3] - window[1] + 1) if window[2] >= window[0] else 0
+
+
+def _channels(value: bytes) -> dict[str, int]:
+    """A chlist attribute's channels: name, then pixel type (0 UINT, 1 HALF, 2 FLOAT), linear flag, three
+    reserved bytes and x and y sampling; a NUL ends the list."""
+    channels, offset = {}, 0
+    while offset < len(value) and value[offset] != 0:
+        end = value.find(b"\0", offset)
+        if end < 0 or end + 17 > len(value):
+            raise ValueError("truncated OpenEXR header (its list of channels)")
+        channels[value[offset:end].decode("utf-8", "replace")] = struct.unpack_from("<i", value, end + 1)[0]
+        offset = end + 17
+    return channels
+
+
 def read(data: bytes, path: str | None):
     """A :class:`LoadedImage` of an OpenEXR file's bytes, in display tones; a ValueError says why one cannot
     be read."""
@@ -108,7 +161,19 @@ def read(data: bytes, path: str | None):
     if header.flags & MULTI_PART:
         raise ValueError("a multi-part OpenEXR file (several pictures or views in one), which rehue does not read; "
                          "write its picture as a single-part file first")
+    from rehue.data.images import MAX_PIXELS
+
+    picture = header.picture_channels()
+    if not picture:
+        layers = ", ".join(sorted(header.channels)[:6]) + (", ..." if len(header.channels) > 6 else "")
+        raise ValueError(f"holds no picture in its default layer (R, G and B, or Y): its channels are "
+                         f"{layers or 'none'}; write the layer to colour as R, G, B first")
+    if any(header.channels[name] == 0 for name in picture):
+        raise ValueError("its picture channels hold whole numbers (UINT: object or material ids), not light")
+    if header.data_pixels > MAX_PIXELS:
+        raise ValueError(f"image too large (a data window of {header.data_pixels:,} pixels; limit {MAX_PIXELS:,})")
     header.check_whole(data)
+    data = header.shown_from_origin(data)
     try:
         with av.open(io.BytesIO(data), format="exr_pipe") as container:
             frame = next(container.decode(video=0), None)
