@@ -1,12 +1,13 @@
 """DPX film scans (SMPTE 268M), the frames a film scanner writes: decoded by FFmpeg (through PyAV), read
-for what FFmpeg leaves aside: which way is up, and the transfer of the samples.
+for what FFmpeg leaves aside (which way is up, and the transfer of the samples), and written back.
 
 A scanner's DPX frames are often in printing density (Cineon "log"), whose numbers are not tones a
 screen shows: a frame read as it is looks flat and gray, and its L* is not the picture's. A log frame is
 turned into display tones as compositing software does by default (Kodak's conversion: the header's
 reference black and white codes, 95 and 685 of 1023 where it gives none, film gamma 0.6), a linear one is
 given sRGB's curve, and a video transfer (BT.709, BT.601, or one the header leaves unspecified) is taken as
-it is. The picture rehue colours, and writes, is then in display tones.
+it is. The picture rehue colours is then in display tones; written as DPX, it goes back into its scan's
+transfer, depth and byte order, with the rest of the scan's header (``dpx_file_bytes``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-MAGIC = MAGIC_NUMBERS = (b"SDPX", b"XPDS")  # big-endian, little-endian
+MAGIC_NUMBERS = (b"SDPX", b"XPDS")  # big-endian, little-endian
 HEADER_BYTES = 2048  # file, image, orientation and industry headers
 GENERIC_BYTES = 1664  # file, image and orientation headers: all FFmpeg writes, and all a picture needs
 UNDEFINED = 0xFFFFFFFF
@@ -38,9 +39,9 @@ class Header:
     those before the pixels, up to the industry headers' end), for a frame written from it."""
 
     def __init__(self, data: bytes):
-        if len(data) < GENERIC_BYTES or data[:4] not in MAGIC:
+        if len(data) < GENERIC_BYTES or data[:4] not in MAGIC_NUMBERS:
             raise ValueError("truncated DPX header")
-        order = ">" if data[:4] == MAGIC[0] else "<"
+        order = ">" if data[:4] == MAGIC_NUMBERS[0] else "<"
 
         def number(fmt: str, offset: int) -> int:
             return struct.unpack_from(order + fmt, data, offset)[0]
@@ -139,7 +140,6 @@ def read(data: bytes, path: str | None):
     return loaded
 
 
-
 def _lines_unpadded(header: Header, size: int) -> bool:
     """Whether a 10-bit frame's samples fill exactly the words they would with no line starting a new word,
     and fewer than they would with lines padded (a layout some scanners write for gray frames)."""
@@ -218,7 +218,7 @@ def dpx_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
     from rehue.data.images import to_uint16
 
     source = Header(like) if like is not None else None  # ValueError for bytes that are not a DPX header
-    order = ">" if like is None or like[:4] == MAGIC[0] else "<"
+    order = ">" if like is None or like[:4] == MAGIC_NUMBERS[0] else "<"
     bits = written_bits(source, rgb.dtype == np.uint16)
     transfer = source.transfer if source is not None else UNSPECIFIED_VIDEO
     black, white = LOG_BLACK, LOG_WHITE
@@ -247,7 +247,7 @@ def dpx_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
     def text(offset: int, size: int, value: str) -> None:  # a string that fills its field has no NUL
         header[offset:offset + size] = value.encode("ascii", "replace")[:size].ljust(size, b"\0")
 
-    header[:4] = MAGIC[0] if order == ">" else MAGIC[1]
+    header[:4] = MAGIC_NUMBERS[0] if order == ">" else MAGIC_NUMBERS[1]
     put("I", 4, HEADER_BYTES)
     text(8, 8, "V2.0")
     put("IIIII", 16, HEADER_BYTES + len(pixels), 1, 1664, 384, 0)

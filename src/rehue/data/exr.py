@@ -12,15 +12,12 @@ curve, at 16 bits.
 from __future__ import annotations
 
 import io
-import logging
 import struct
 
 import numpy as np
 
-logger = logging.getLogger(__name__)
-
 MAGIC_NUMBERS = (b"v/1\x01",)
-TILED, LONG_NAMES, DEEP, MULTI_PART = 0x200, 0x400, 0x800, 0x1000
+DEEP, MULTI_PART = 0x800, 0x1000  # the version field's flags
 HEADER_BYTES = 1 << 20  # a header longer than this (before its pixels) is not a picture's
 # scan lines a chunk holds, by compression: none, RLE, ZIPS, ZIP, PIZ, PXR24, B44, B44A, DWAA, DWAB
 LINES_PER_CHUNK = {0: 1, 1: 1, 2: 1, 3: 16, 4: 32, 5: 16, 6: 32, 7: 32, 8: 32, 9: 256}

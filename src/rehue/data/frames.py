@@ -77,8 +77,9 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     out = Path(out)
     _check_dataset_folder(out, videos, overwrite)
     check_folder_can_be_made(out)
-    readers = {video: (lambda video=video: FrameFolderReader(video, film_fps, log)) if films else
-               (lambda video=video: VideoReader(video)) for video in videos}
+    reels = {video: FrameFolderReader(video, film_fps, log) for video in videos} if films else {}  # warned once
+    readers = {video: (lambda video=video: reels[video]) if films else (lambda video=video: VideoReader(video))
+               for video in videos}
     videos = _readable_videos(videos, readers, log)
     test_set = choose_test_videos(videos, test_fraction, test_videos)
     # decode everything first into a temporary folder, so a bad video leaves nothing half-made
