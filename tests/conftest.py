@@ -1,4 +1,5 @@
 import os
+import re
 
 import numpy as np
 import pytest
@@ -62,3 +63,20 @@ def photo_folder(tmp_path):
     for i in range(4):
         Image.fromarray(textured_rgb(72 + 8 * i, 96, seed=i)).save(folder / f"p{i}.png")
     return folder
+
+
+def assert_each_refused_in_one_line(tmp_path, capsys, cases: dict) -> None:
+    """Each file of ``cases`` (name: (bytes, reason)) is refused by ``load_image`` and by ``rehue colorize``
+    with one line naming it and giving the reason, exit 1 and no output."""
+    from rehue.cli import main
+    from rehue.data.images import load_image
+    from rehue.errors import RehueError
+
+    for name, (data, reason) in cases.items():
+        (tmp_path / name).write_bytes(bytes(data))
+        with pytest.raises(RehueError, match=re.escape(reason)):
+            load_image(tmp_path / name)
+        assert main(["colorize", str(tmp_path / name), "-o", str(tmp_path / f"{name}.png"), "--no-progress"]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"rehue: error: {tmp_path / name}: ") and reason in err and "\n" not in err, err
+        assert not (tmp_path / f"{name}.png").exists()

@@ -5,6 +5,7 @@ from rehue.cli import main
 from rehue.data.dpx import log_to_display
 from rehue.data.images import load_image, media_kind
 from rehue.errors import RehueError
+from tests.conftest import assert_each_refused_in_one_line
 from tests.helpers_dpx import dpx_bytes, scanner_dpx
 
 WIDTH, HEIGHT = 64, 48
@@ -104,14 +105,7 @@ def test_a_damaged_dpx_is_one_line_naming_it(tmp_path, capsys):
              "header.dpx": (whole[:100], "truncated DPX header"),
              "depth.dpx": (whole[:801] + bytes([11]) + whole[802:], "holds depth"),
              "huge.dpx": (whole[:772] + b"\xff\xff\xff\xff" + whole[776:], "image too large")}
-    for name, (data, reason) in cases.items():
-        (tmp_path / name).write_bytes(data)
-        with pytest.raises(RehueError, match=reason):
-            load_image(tmp_path / name)
-        assert main(["colorize", str(tmp_path / name), "-o", str(tmp_path / f"{name}.png"), "--no-progress"]) == 1
-        err = capsys.readouterr().err.strip()
-        assert err.startswith(f"rehue: error: {tmp_path / name}: ") and reason in err and "\n" not in err
-        assert not (tmp_path / f"{name}.png").exists()
+    assert_each_refused_in_one_line(tmp_path, capsys, cases)
 
 
 def test_cineon_files_are_named_with_a_way_forward(tmp_path, capsys):
@@ -239,11 +233,8 @@ def test_10_bit_layouts_ffmpeg_does_not_read_are_named_not_called_damaged(tmp_pa
     struct.pack_into(">I", gray, 16, len(gray))
     cases = {"packed.dpx": (packed, "packed end to end (packing 0)"),
              "unpadded.dpx": (gray, "10-bit lines do not each start a new 32-bit word")}
-    for name, (data, reason) in cases.items():
-        (tmp_path / name).write_bytes(bytes(data))
-        assert main(["colorize", str(tmp_path / name), "-o", str(tmp_path / f"{name}.png"), "--no-progress"]) == 1
-        err = capsys.readouterr().err.strip()
-        assert reason in err and "corrupt" not in err and "\n" not in err, err
+    assert_each_refused_in_one_line(tmp_path, capsys, cases)
+    assert "corrupt" not in str(load_error(tmp_path / "packed.dpx")) + str(load_error(tmp_path / "unpadded.dpx"))
 
 
 def test_a_turned_frames_header_no_longer_gives_the_scans_geometry(tmp_path):
@@ -261,3 +252,9 @@ def test_a_turned_frames_header_no_longer_gives_the_scans_geometry(tmp_path):
         written = save_image(loaded.rgb, tmp_path / f"{orientation}.dpx", dpx_header=loaded.dpx_header).read_bytes()
         expected = struct.pack(">6I", 1, 2, 3, 4, 2048, 1556) if orientation == 0 else b"\xff" * 24
         assert written[1408:1432] == expected
+
+
+def load_error(path) -> RehueError:
+    with pytest.raises(RehueError) as caught:
+        load_image(path)
+    return caught.value

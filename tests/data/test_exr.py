@@ -3,7 +3,7 @@ import pytest
 
 from rehue.cli import main
 from rehue.data.images import load_image, media_kind
-from rehue.errors import RehueError
+from tests.conftest import assert_each_refused_in_one_line
 from tests.helpers_exr import exr_bytes
 
 WIDTH, HEIGHT = 48, 32
@@ -73,14 +73,7 @@ def test_an_openexr_file_rehue_cannot_read_is_one_line_naming_it(tmp_path, capsy
              "deep.exr": (exr_bytes(light_ramp(), flags=0x800), "holds deep data"),
              "parts.exr": (exr_bytes(light_ramp(), flags=0x1000), "multi-part OpenEXR file"),
              "huge.exr": (huge, "image too large")}
-    for name, (data, reason) in cases.items():
-        (tmp_path / name).write_bytes(data)
-        with pytest.raises(RehueError, match=reason):
-            load_image(tmp_path / name)
-        assert main(["colorize", str(tmp_path / name), "-o", str(tmp_path / f"{name}.png"), "--no-progress"]) == 1
-        err = capsys.readouterr().err.strip()
-        assert err.startswith(f"rehue: error: {tmp_path / name}: ") and reason in err and "\n" not in err
-        assert not (tmp_path / f"{name}.png").exists()
+    assert_each_refused_in_one_line(tmp_path, capsys, cases)
 
 
 def test_a_reel_of_openexr_frames_is_coloured_to_16_bit_frames(tmp_path, tiny_model, tiny_dependent_model):
@@ -124,8 +117,4 @@ def test_an_openexr_without_a_picture_of_light_is_refused_saying_what_it_holds(t
                            "no picture in its default layer (R, G and B, or Y): its channels are diffuse.B, "
                            "diffuse.G, diffuse.R"),
              "alpha.exr": (scanline_exr({"A": light_ramp()}), "its channels are A;")}
-    for name, (data, reason) in cases.items():
-        (tmp_path / name).write_bytes(data)
-        assert main(["colorize", str(tmp_path / name), "-o", str(tmp_path / f"{name}.png"), "--no-progress"]) == 1
-        err = capsys.readouterr().err.strip()
-        assert reason in err and "\n" not in err and "FFmpeg" not in err, err
+    assert_each_refused_in_one_line(tmp_path, capsys, cases)
