@@ -140,9 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--side-by-side", action="store_true", help="write gray | colour for review (photos and videos)")
     p.add_argument("--scene-mode", default="robust", help="video: scene detector (robust or thesis)")
     p.add_argument("--codec", default="auto",
-                   help="video: auto (by extension: H.264 for .mp4/.mov/.mkv, VP9 for .webm), h264, or ffv1: "
+                   help="video: auto (by extension: H.264 for .mp4/.mov/.mkv, VP9 for .webm), h264; ffv1: "
                         "lossless RGB in .mkv, as archives keep film masters (every frame exact and a key "
-                        "frame, 16 bits per sample from a 10-bit master or 16-bit frames; files many times larger)")
+                        "frame, 16 bits per sample from a 10-bit master or 16-bit frames; files many times larger); "
+                        "or prores: ProRes 422 HQ in .mov, the 10-bit intermediate editing and grading software takes")
     p.add_argument("--crf", type=int, default=18,
                    help="video: H.264 or VP9 quality, lower is better (default %(default)s)")
     p.add_argument("--preset", default="veryfast", help="video: H.264 preset (default %(default)s)")

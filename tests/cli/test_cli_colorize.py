@@ -204,7 +204,7 @@ def test_usage_errors_exit_2(capsys):
 
 
 @pytest.mark.parametrize(("option", "message"), [
-    (["--codec", "zz"], "unknown codec 'zz'; choose one of: auto, h264, ffv1"),
+    (["--codec", "zz"], "unknown codec 'zz'; choose one of: auto, h264, ffv1, prores"),
     (["--scene-mode", "foo"], "unknown scene mode 'foo'; choose one of: robust, thesis")])
 def test_a_film_setting_is_checked_on_a_photo_too(tmp_path, tiny_model, gray_jpeg, capsys, option, message):
     """Before, --codec zz and --scene-mode foo passed on a photo run and failed on the same command for a film."""

@@ -690,9 +690,40 @@ def test_codec_and_container_must_fit(tmp_path):
         VideoWriter(tmp_path / "a.mp4", 64, 48, 25, codec="ffv1")
     with pytest.raises(RehueError, match="does not hold H.264"):
         VideoWriter(tmp_path / "a.webm", 64, 48, 25, codec="h264")
-    with pytest.raises(RehueError, match="unknown codec"):
+    with pytest.raises(RehueError, match="name the output .mov"):
         VideoWriter(tmp_path / "a.mkv", 64, 48, 25, codec="prores")
+    with pytest.raises(RehueError, match="unknown codec"):
+        VideoWriter(tmp_path / "a.mkv", 64, 48, 25, codec="dnxhd")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("deep", [False, True])
+def test_prores_is_10_bit_422_hq_in_a_mov_with_the_sound_and_timing(tmp_path, deep):
+    """ProRes for editing and grading software: 10 bits from 16-bit frames (a 10-bit master's levels are
+    kept), the picture's L* close to what was written, sound and timing as the source's."""
+    from rehue.color.lab import rgb_to_lightness
+
+    clip = make_clip(tmp_path / "a.mp4", level_frames(12), fps=Fraction(24000, 1001), audio=True)
+    gentle = np.broadcast_to(np.linspace(30000, 31500, 51), (37, 51)).astype(np.uint16)  # 6 levels at 8 bits
+    picture = np.dstack([gentle] * 3)
+    written = picture if deep else np.round(picture / 257).astype(np.uint8)
+    out = tmp_path / "edit.mov"
+    with VideoReader(clip) as reader, VideoWriter.like(reader, out, width=51, height=37, codec="prores",
+                                                       deep=deep) as writer:
+        for frame in reader:
+            writer.write(written, frame.pts)
+    with VideoReader(out) as reader:
+        assert (reader.codec, reader.width, reader.height, reader.fps) == ("prores", 51, 37, Fraction(24000, 1001))
+        assert reader.bits_per_sample == 10
+        context = reader._stream.codec_context
+        assert context.profile == "HQ" and reader._stream.format.name == "yuv422p10le"
+        frames = list(reader)
+    assert len(frames) == 12
+    lightness = rgb_to_lightness(frames[0].rgb)
+    assert np.abs(lightness - rgb_to_lightness(written)).mean() < 1.0
+    levels = len(np.unique(frames[0].gray16[18]))
+    assert (levels > 12) if deep else (levels <= 7), levels  # 10-bit luma holds the gentle ramp's finer steps
+    assert audio_packets(out) == audio_packets(clip)
 
 
 def _interlaced_clip(path, frames=6):

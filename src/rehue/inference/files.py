@@ -40,7 +40,7 @@ from rehue.data.images import (
     with_output_suffix,
 )
 from rehue.errors import RehueError, UsageError
-from rehue.video.io import OUTPUT_CODECS
+from rehue.video.io import OUTPUT_CODECS, VIDEO_SUFFIX_OF_CODEC
 
 logger = logging.getLogger(__name__)
 LARGE_PHOTO_PIXELS = 16_000_000  # a scan this large takes 10 s or more here: its steps are shown
@@ -271,8 +271,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
                                image_ext=image_ext, video_options=video_options or {}, progress=progress,
                                log=log, chroma=chroma, borders=borders)
-    lossless = (video_options or {}).get("codec") == "ffv1"
-    jobs = plan_jobs(inputs, output, image_ext, video_ext=".mkv" if lossless else None)
+    jobs = plan_jobs(inputs, output, image_ext, video_ext=VIDEO_SUFFIX_OF_CODEC.get((video_options or {}).get("codec")))
     if not jobs:
         raise RehueError("no images or videos found", ", ".join(str(p) for p in inputs))
     video_only = [flag for flag, key in (("--start", "start"), ("--end", "end"))

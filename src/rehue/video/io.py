@@ -45,8 +45,13 @@ OUTPUT_CODECS = {
 OUTPUT_PIXEL_FORMAT = "yuv420p"
 # ``codec``: "auto" picks by extension (OUTPUT_CODECS); "h264" is libx264; "ffv1" is lossless FFV1
 # version 3 in Matroska, the format archives keep film masters in: RGB stored exactly (no 4:2:0, no
-# YUV rounding), every frame a key frame, a CRC per slice so damage is found and confined
-CODECS = ("auto", "h264", "ffv1")
+# YUV rounding), every frame a key frame, a CRC per slice so damage is found and confined; "prores" is
+# Apple ProRes 422 HQ in QuickTime, the 10-bit intermediate that editing and grading software takes
+CODECS = ("auto", "h264", "ffv1", "prores")
+DEEP_CODECS = ("ffv1", "prores")  # the codecs written from 16-bit frames: FFV1 keeps 16 bits, ProRes 10
+VIDEO_SUFFIX_OF_CODEC = {"ffv1": ".mkv", "prores": ".mov"}  # the container each of those is written to
+PRORES_PIXEL_FORMAT = "yuv422p10le"
+PRORES_OPTIONS = {"profile": "3"}  # 422 HQ
 # x264's speed presets, fastest first (a slower one makes a smaller file at the same --crf)
 H264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
                 "placebo")
@@ -976,8 +981,9 @@ class _SourceTracks:
 
 class VideoWriter:
     """Encode RGB frames to ``path``; the codec follows the extension (.mp4/.m4v/.mov/.mkv: H.264,
-    .webm: VP9), 4:2:0, tagged BT.709, unless ``codec`` is "ffv1": lossless RGB in .mkv (``CODECS``),
-    16 bits per sample with ``deep`` (frames are then uint16).
+    .webm: VP9), 4:2:0, tagged BT.709, unless ``codec`` is "ffv1" (lossless RGB in .mkv, 16 bits per
+    sample with ``deep``) or "prores" (ProRes 422 HQ in .mov, 10-bit 4:2:2; ``CODECS``). With ``deep``,
+    frames are uint16.
 
     ``write(rgb, pts)`` takes ``pts`` in ``time_base`` on the source timeline (pass a reader frame's
     ``pts`` to keep variable frame rates exact); without it frames are spaced ``1/fps`` apart. The first
@@ -1009,13 +1015,18 @@ class VideoWriter:
                              f"{', '.join(OUTPUT_CODECS)}", self.path)
         if codec not in CODECS:
             raise UsageError(f"unknown codec {codec!r}; choose one of: {', '.join(CODECS)}")
-        if deep and codec != "ffv1":
-            raise ValueError("16-bit frames are written by the lossless codec only (codec='ffv1')")
+        if deep and codec not in DEEP_CODECS:
+            raise ValueError(f"16-bit frames are written by {' or '.join(DEEP_CODECS)} only, not {codec!r}")
         self.deep = deep
         if codec == "ffv1":
             if self.path.suffix.lower() not in LOSSLESS_CONTAINERS:
                 raise RehueError("lossless FFV1 is written to .mkv (Matroska); name the output .mkv", self.path)
             codecs = ("ffv1",)
+        elif codec == "prores":
+            if self.path.suffix.lower() != VIDEO_SUFFIX_OF_CODEC["prores"]:
+                raise RehueError("ProRes is written to .mov (QuickTime), as editing software takes it; name the "
+                                 "output .mov", self.path)
+            codecs = ("prores_ks",)
         elif codec == "h264":
             if "libx264" not in codecs:
                 raise RehueError(f"{self.path.suffix} does not hold H.264; use .mp4, .mov or .mkv", self.path)
@@ -1214,6 +1225,8 @@ class VideoWriter:
                 options["threads"] = "1"  # x264's thread pool costs more than it saves on small frames
         elif name == "ffv1":
             options = dict(LOSSLESS_OPTIONS)
+        elif name == "prores_ks":
+            options = dict(PRORES_OPTIONS)
         else:
             options = {"crf": str(crf), "b": "0", "row-mt": "1"}
         stream = self._output.add_stream(name, rate=self.fps, options=options)
@@ -1227,6 +1240,8 @@ class VideoWriter:
                         self.height, self.encoded_width, self.encoded_height, self.width, self.height)
         if name == "ffv1":
             self.pixel_format = LOSSLESS_DEEP_PIXEL_FORMAT if self.deep else LOSSLESS_PIXEL_FORMAT
+        elif name == "prores_ks":
+            self.pixel_format = PRORES_PIXEL_FORMAT
         else:
             self.pixel_format = OUTPUT_PIXEL_FORMAT
         stream.pix_fmt = self.pixel_format
@@ -1283,7 +1298,7 @@ class VideoWriter:
         if self.pixel_format in (LOSSLESS_PIXEL_FORMAT, LOSSLESS_DEEP_PIXEL_FORMAT):
             frame = frame.reformat(format=self.pixel_format)  # a reordering of the bytes: exact
         else:
-            frame = frame.reformat(format=OUTPUT_PIXEL_FORMAT, dst_colorspace="itu709", dst_color_range="MPEG")
+            frame = frame.reformat(format=self.pixel_format, dst_colorspace="itu709", dst_color_range="MPEG")
         frame.pts = pts - self._first_pts
         frame.time_base = self.time_base
         try:

@@ -43,7 +43,7 @@ from rehue.inference.colorizer import (
     letterbox,
     picture_box,
 )
-from rehue.video.io import as_stored, upright
+from rehue.video.io import DEEP_CODECS, as_stored, upright
 from rehue.video.rates import exact_rate
 from rehue.video.resume import (
     JOURNAL,
@@ -644,7 +644,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         sideways = side_by_side and rotation % 180
         width = reader.width * (2 if side_by_side and not sideways else 1)
         height = reader.height * (2 if sideways else 1)
-        deep = codec == "ffv1" and reader.bits_per_sample > 8
+        deep = codec in DEEP_CODECS and reader.bits_per_sample > 8
         with VideoWriter.like(reader, target, width=width, height=height, crf=crf, preset=preset, codec=codec,
                               deep=deep, comment=video_provenance(colorizer, dependent), overwrite=overwrite) as writer:
             _warn_of_what_is_lost(reader, writer)
@@ -726,8 +726,8 @@ def _warn_of_what_is_lost(reader, writer) -> None:
     timecode, or subtitles and attached files that the output's container cannot hold."""
     if reader.bits_per_sample > 8 and not writer.deep:
         logger.warning("%s: its %d-bit samples are coloured and written at 8 bits, as players expect "
-                       "(--codec ffv1 keeps every level, in a 16-bit lossless .mkv)", reader.path,
-                       reader.bits_per_sample)
+                       "(--codec ffv1 keeps every level, in a 16-bit lossless .mkv; --codec prores keeps 10 bits, "
+                       "in a .mov for editing)", reader.path, reader.bits_per_sample)
     if left := writer.left_out + reader.streams_not_carried():
         listed = ", ".join(left[:-1]) + (" and " if len(left) > 1 else "") + left[-1]
         verb = "is" if left == [left[0]] and left[0].startswith("1 ") else "are"
@@ -750,9 +750,10 @@ def _one_frame_twice(frames: list[Path]) -> tuple[Path, Path] | None:
 
 def _warn_of_8_bits(source: Path, target: Path, to_video: bool, codec: str, deep_format: bool, log) -> None:
     """A warning where 16-bit frames are written at 8 bits, as for a 16-bit film (``_warn_of_what_is_lost``)."""
-    if to_video and codec != "ffv1":
+    if to_video and codec not in DEEP_CODECS:
         log(f"warning: {source}: its 16-bit frames are coloured and written at 8 bits into {target.suffix}, as players "
-            "expect (--codec ffv1 keeps every level, in a 16-bit lossless .mkv)")
+            "expect (--codec ffv1 keeps every level, in a 16-bit lossless .mkv; --codec prores keeps 10 bits, in a "
+            ".mov for editing)")
     elif not to_video and not deep_format:
         log(f"warning: {source}: its 16-bit frames are written at 8 bits, as the output format holds (--ext .png or "
             ".tif keeps their depth)")
@@ -1194,7 +1195,7 @@ class _FrameFolder:
 
 class _FrameVideo:
     """``colorize_frames`` into a video file, opened at the first frame's size: 8 bits per sample, or
-    16 for 16-bit frames into a lossless master (``codec`` "ffv1")."""
+    16 for 16-bit frames into a lossless master (``codec`` "ffv1"), or 10 into ProRes ("prores")."""
 
     def __init__(self, target: Path, *, fps: float, codec: str, crf: int, preset: str, overwrite: bool,
                  comment: str, timer: _Timer, bar):
@@ -1208,7 +1209,7 @@ class _FrameVideo:
         from rehue.video.io import VideoWriter
 
         if self.writer is None:
-            deep = self.options["codec"] == "ffv1" and rgb.dtype == np.uint16
+            deep = self.options["codec"] in DEEP_CODECS and rgb.dtype == np.uint16
             self.writer = VideoWriter(self.target, rgb.shape[1], rgb.shape[0], deep=deep, **self.options)
         tick = time.perf_counter()
         self.writer.write(to_uint16(rgb) if self.writer.deep else to_uint8(rgb))
