@@ -799,7 +799,8 @@ def test_a_film_is_warned_of_what_its_colour_version_loses(tmp_path, tiny_model,
         (tinted, "out1.mp4"): f"warning: {tinted}: is in colour already (a tinted or toned print?); its colour is "
                               "replaced by the model's, from its lightness alone",
         (deep, "out2.mkv"): f"warning: {deep}: its 10-bit samples are coloured and written at 8 bits, as players "
-                            "expect (--codec ffv1 keeps every level, in a 16-bit lossless .mkv)",
+                            "expect (--codec ffv1 keeps every level, in a 16-bit lossless .mkv; --codec prores "
+                            "keeps 10 bits, in a .mov for editing)",
         (extras, "out3.mov"): f"warning: {extras}: 1 attached picture (cover art; .mkv and .mp4 keep it) is not "
                               "carried to the colour version (rehue writes the picture, the sound, the subtitles, "
                               "the chapters and the timecode)",
