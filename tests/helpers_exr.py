@@ -7,9 +7,10 @@ import struct
 import numpy as np
 
 
-def exr_bytes(light: np.ndarray, *, chromaticities=None, flags: int = 0) -> bytes:
-    """An OpenEXR file of float ``light``: (H, W) as one Y channel, (H, W, 3) RGB or (H, W, 4) RGBA;
-    ``chromaticities`` ((x, y) of red, green, blue, white) added to its header, ``flags`` to its version."""
+def exr_bytes(light: np.ndarray, *, chromaticities=None, flags: int = 0, half: bool = False) -> bytes:
+    """An OpenEXR file of float ``light``: (H, W) as one Y channel, (H, W, 3) RGB or (H, W, 4) RGBA, in
+    full floats or ``half`` ones; ``chromaticities`` ((x, y) of red, green, blue, white) added to its
+    header, ``flags`` to its version."""
     import av
 
     light = np.ascontiguousarray(light, np.float32)
@@ -17,6 +18,7 @@ def exr_bytes(light: np.ndarray, *, chromaticities=None, flags: int = 0) -> byte
     codec = av.CodecContext.create("exr", "w")
     codec.height, codec.width = light.shape[:2]
     codec.pix_fmt, codec.time_base = pix_fmt, fractions.Fraction(1, 24)
+    codec.options = {"format": "half" if half else "float"}
     frame = av.VideoFrame.from_ndarray(light, format=pix_fmt)
     data = b"".join(bytes(packet) for packet in codec.encode(frame) + codec.encode(None))
     if flags:

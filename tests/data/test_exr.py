@@ -22,12 +22,15 @@ def light_ramp() -> np.ndarray:
     return np.broadcast_to(np.linspace(0.0, 1.5, WIDTH, dtype=np.float32), (HEIGHT, WIDTH))
 
 
-@pytest.mark.parametrize("channels", [1, 3])
-def test_an_openexr_frame_is_read_in_display_tones_at_16_bits(channels):
-    light = light_ramp() if channels == 1 else np.dstack([light_ramp()] * 3)
-    loaded = load_image(exr_bytes(light))
+@pytest.mark.parametrize("half", [False, True])
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_an_openexr_frame_is_read_in_display_tones_at_16_bits(channels, half):
+    light = light_ramp() if channels == 1 else np.dstack([light_ramp()] * 3 + [np.ones_like(light_ramp())] *
+                                                         (channels - 3))
+    loaded = load_image(exr_bytes(light, half=half))
     assert loaded.is_gray and loaded.deep_gray is not None and loaded.deep_gray.dtype == np.uint16
-    assert np.abs(loaded.deep_gray[0] / 65535 - srgb(light_ramp()[0])).max() < 2e-5
+    stored = light_ramp()[0].astype(np.float16).astype(np.float64) if half else light_ramp()[0]
+    assert np.abs(loaded.deep_gray[0] / 65535 - srgb(stored)).max() < (2e-3 if half else 2e-5)
     assert loaded.deep_gray[0, -1] == 65535  # above white: clipped
 
 
@@ -47,8 +50,9 @@ def test_aces_primaries_are_brought_to_srgbs():
     expected = np.round(srgb(AP0_TO_SRGB @ np.array([0.2, 0.1, 0.05])) * 255)
     assert np.abs(loaded.rgb[0, 0].astype(int) - expected).max() <= 1
     assert np.ptp(loaded.rgb[0, -1].astype(int)) == 0  # ACES' gray is sRGB's gray
-    plain = load_image(exr_bytes(light))  # no chromaticities: OpenEXR's default, sRGB's primaries
-    assert np.abs(plain.rgb[0, 0].astype(int) - np.round(srgb(np.array([0.2, 0.1, 0.05])) * 255)).max() <= 1
+    for half in (False, True):  # no chromaticities: OpenEXR's default, sRGB's primaries
+        plain = load_image(exr_bytes(light, half=half))
+        assert np.abs(plain.rgb[0, 0].astype(int) - np.round(srgb(np.array([0.2, 0.1, 0.05])) * 255)).max() <= 1
 
 
 def test_not_a_number_and_infinity_are_black_and_white():

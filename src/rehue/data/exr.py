@@ -11,6 +11,7 @@ curve, at 16 bits.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 
@@ -148,7 +149,6 @@ def read(data: bytes, path: str | None):
     be read."""
     import av
 
-    from rehue.color.lab import linear_to_srgb
     from rehue.color.primaries import is_bt709, to_srgb_matrix
     from rehue.data.images import array_to_loaded
 
@@ -180,30 +180,51 @@ def read(data: bytes, path: str | None):
         raise ValueError("an OpenEXR file with no picture in it")
     name = frame.format.name
     gray, alpha = name.startswith(("gray", "ya")), "a" in name.replace("gray", "")
-    samples = _float_samples(frame)
     planes = 1 if gray else 3
+    converted = not gray and header.chromaticities is not None and not is_bt709(header.chromaticities)
+    if "f16" in name and not alpha and not converted:  # every half float's tone looked up: 3 times faster
+        return array_to_loaded(_half_tones()[_half_bits(frame)], path, colour=not gray)
+    samples = _half_bits(frame).view(np.float16).astype(np.float32) if "f16" in name else _float_samples(frame)
     light = samples[..., :planes]
     if alpha:  # premultiplied: a half-covered pixel's colour is half its light
         coverage = samples[..., planes:planes + 1]
         light = np.divide(light, coverage, out=np.zeros_like(light), where=coverage > 0)
-    if not gray and header.chromaticities is not None and not is_bt709(header.chromaticities):
+    if converted:
         light = light @ to_srgb_matrix(header.chromaticities).T.astype(np.float32)
-    tones = np.round(linear_to_srgb(np.nan_to_num(light, nan=0.0, posinf=1.0, neginf=0.0)) * np.float32(65535.0))
-    out = [tones.astype(np.uint16)]
+    out = [_tones(light)]
     if alpha:
         out.append(np.round(np.clip(samples[..., planes:planes + 1], 0.0, 1.0) * np.float32(65535.0)).astype(np.uint16))
     return array_to_loaded(np.concatenate(out, axis=2) if alpha else out[0], path, colour=not gray)
 
 
+def _tones(light: np.ndarray) -> np.ndarray:
+    """Scene-linear light as 16-bit display tones: clipped to 0-1 (NaN black, +inf white), sRGB's curve."""
+    from rehue.color.lab import linear_to_srgb
+
+    light = np.nan_to_num(light, nan=0.0, posinf=1.0, neginf=0.0)
+    return np.round(linear_to_srgb(light) * np.float32(65535.0)).astype(np.uint16)
+
+
+@functools.cache
+def _half_tones() -> np.ndarray:
+    """The display tone of each of the 65,536 half floats, by its bits (128 kB)."""
+    table = _tones(np.arange(65536, dtype=np.uint16).view(np.float16).astype(np.float32))
+    table.flags.writeable = False
+    return table
+
+
 def _float_samples(frame) -> np.ndarray:
-    """(H, W, C) float32 samples of a decoded frame: gray or RGB, then alpha. Half floats (OpenEXR's usual
-    samples, which PyAV does not turn into arrays) are read from the planes as they are."""
+    """(H, W, C) float32 samples of a decoded frame of full floats: gray or RGB, then alpha."""
+    samples = frame.to_ndarray().astype(np.float32, copy=False)
+    return samples.reshape(*samples.shape[:2], -1)
+
+
+def _half_bits(frame) -> np.ndarray:
+    """(H, W, C) bits (uint16, native order) of a decoded frame of half floats, OpenEXR's usual samples,
+    which PyAV does not turn into arrays: read from its planes as they are."""
     name = frame.format.name
-    if "f16" not in name:
-        samples = frame.to_ndarray().astype(np.float32, copy=False)
-        return samples.reshape(*samples.shape[:2], -1)
-    kind = np.dtype("<f2" if name.endswith("le") else ">f2")
+    kind = np.dtype("<u2" if name.endswith("le") else ">u2")
     planes = [np.frombuffer(plane, kind).reshape(frame.height, -1)[:, :frame.width] for plane in frame.planes]
     if name.startswith("gbr"):  # FFmpeg's planar RGB is stored green, blue, red
         planes[:3] = planes[2], planes[0], planes[1]
-    return np.stack(planes, axis=2).astype(np.float32)
+    return np.stack(planes, axis=2).astype(np.uint16)
