@@ -562,6 +562,24 @@ def test_lossless_master_keeps_every_frames_lightness(tmp_path, colour_clip, tin
     assert comment.startswith("rehue ") and "tiny-independent" in comment
 
 
+def test_a_reel_and_a_folder_of_films_into_prores_for_editing(tmp_path, tiny_model, capsys):
+    scans = write_frames(tmp_path / "reel", two_scene_frames(count_each=3), deep=True)
+    args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "reel.mov"), "--frames", "--codec", "prores",
+                 *args]) == 0
+    with VideoReader(tmp_path / "reel.mov") as reader:
+        assert (reader.codec, reader.bits_per_sample, reader.frame_count) == ("prores", 10, 6)
+    assert "written at 8 bits" not in capsys.readouterr().err, "16-bit scans keep 10 bits in ProRes"
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "reel.mp4"), "--frames", "--codec", "prores",
+                 *args]) == 1
+    assert "ProRes is written to .mov (QuickTime)" in capsys.readouterr().err
+    films = tmp_path / "films"
+    films.mkdir()
+    make_clip(films / "a.mp4", two_scene_frames(count_each=3), fps=24)
+    assert main(["colorize", str(films), "-o", str(tmp_path / "out"), "--codec", "prores", *args]) == 0
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.mov"]
+
+
 def test_frames_into_a_video_file_at_the_films_speed(tmp_path, tiny_model, tiny_dependent_model, capsys):
     from fractions import Fraction
 
@@ -1031,6 +1049,34 @@ def test_an_interrupted_film_of_frames_goes_on_from_the_scene_it_stopped_in(tmp_
     assert again.frames == 6 and again.scene_starts == [] and again.independent_frames == 1
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == \
         sorted(p.name for p in (tmp_path / "whole").iterdir())
+    for frame in (tmp_path / "whole").iterdir():
+        assert np.array_equal(read_rgb(frame), read_rgb(tmp_path / "out" / frame.name)), frame.name
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"
+
+
+def test_a_film_stopped_by_a_damaged_frame_keeps_its_frames_and_goes_on_once_it_is_mended(tmp_path, tiny_model,
+                                                                                            capsys):
+    """Before, a damaged frame near the end of a reel threw away every frame coloured before it; and where
+    it was among the frames looked over for bars before the run (probe 33: every other frame of a
+    60-frame reel), the run stopped before colouring any."""
+    frames = three_scene_frames()
+    scans = write_frames(tmp_path / "scans", frames)
+    args = ["--frames", "--model", str(tiny_model), "--dependent-model", "none", "--borders", "neutral",
+            "--no-progress"]
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "whole"), *args]) == 0
+    good = (scans / "reel_17.png").read_bytes()
+    (scans / "reel_17.png").write_bytes(good[:200])
+    capsys.readouterr()
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "out"), *args]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "stopped at reel_17.png; the 12 frames coloured up to the scene it stopped in are kept in" in err[-2]
+    assert "once that is put right the same command goes on from frame 13" in err[-2]
+    assert err[-1].startswith(f"rehue: error: {scans / 'reel_17.png'}: ")
+    assert not (tmp_path / "out").exists()
+
+    (scans / "reel_17.png").write_bytes(good)
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "out"), *args]) == 0
+    assert "going on from frame 13 of 18" in capsys.readouterr().err
     for frame in (tmp_path / "whole").iterdir():
         assert np.array_equal(read_rgb(frame), read_rgb(tmp_path / "out" / frame.name)), frame.name
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"

@@ -950,11 +950,19 @@ def frame_gray(image) -> tuple[np.ndarray, np.ndarray]:
 
 
 def find_frame_bars(frames: list[Path]) -> Box | None:
-    """``find_bars`` over frames spread through a film of frame files."""
+    """``find_bars`` over frames spread through a film of frame files. A frame that cannot be read is left
+    out here: it is reported when the film reaches it, after the frames before it are coloured (and kept,
+    for a run that goes on), not before the run starts as though the film began with it (probe 33)."""
     from rehue.data.images import load_image
 
-    probes = frames[:: max(1, len(frames) // BAR_KEY_FRAMES)][:BAR_KEY_FRAMES]
-    return find_bars(frame_gray(load_image(path))[1] for path in probes)
+    def readable(paths):
+        for path in paths:
+            try:
+                yield frame_gray(load_image(path))[1]
+            except RehueError:
+                continue
+
+    return find_bars(readable(frames[:: max(1, len(frames) // BAR_KEY_FRAMES)][:BAR_KEY_FRAMES]))
 
 
 def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
