@@ -58,4 +58,5 @@ def scanner_dpx(samples: np.ndarray, *, transfer: int = 1, orientation: int = 0,
     struct.pack_into(order + "I", header, 1920, time_code)
     struct.pack_into(order + "f", header, 1724, frame_rate)
     header[260:260 + len(project)] = project
+    header[820:832] = b"R G B film\0\0"  # the image element's description
     return bytes(header) + pixels

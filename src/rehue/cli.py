@@ -133,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "write each frame under its own name (--ext sets the format; 16-bit frames stay 16-bit), "
                         "or, with -o FILE.mp4 or FILE.mkv, one video at --fps")
     p.add_argument("--fps", type=frame_rate, default=None,
-                   help="--frames into a video file: frames per second, such as 24, 23.976 or 24000/1001 (default 24; "
-                        "silent films 16-18)")
+                   help="--frames into a video file: frames per second, such as 24, 23.976 or 24000/1001 "
+                        "(default: a DPX scan's own, from its header, else 24; silent films 16-18)")
     p.add_argument("--start", type=float, default=None, help="video: first second to colour")
     p.add_argument("--end", type=float, default=None, help="video: last second to colour")
     p.add_argument("--side-by-side", action="store_true", help="write gray | colour for review (photos and videos)")
@@ -194,6 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most this many photos and videos, photos first; a video counts once, for up to "
                    "--video-frames frames (default 0: all)")
     p.add_argument("--video-frames", type=int, default=300, help="frames per video (default %(default)s)")
+    p.add_argument("--frames", action="store_true",
+                   help="each DATA folder holds one colour film's numbered frames (a scanned reel): scored as a "
+                        "video, one unit of evidence, with the dependent model within scenes and its temporal "
+                        "stability, not as that many photos")
     p.add_argument("--chroma", type=float, default=None,
                    help="colour strength to score, as for colorize (default: the model's own)")
     p.add_argument("--against", default=None,
@@ -380,6 +384,7 @@ def cmd_evaluate(args) -> int:
     result = evaluate(args.model, args.data, args.out, dependent_model=args.dependent_model, full_res=args.full_res,
                       limit=args.limit, video_frames=args.video_frames, device=args.device,
                       progress=not args.no_progress, fit=args.fit, chroma=args.chroma, against=args.against,
+                      films=args.frames,
                       overwrite=args.overwrite)
     print(result.table.to_markdown())
     for key, value in result.extra.items():

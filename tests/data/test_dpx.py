@@ -258,3 +258,23 @@ def load_error(path) -> RehueError:
     with pytest.raises(RehueError) as caught:
         load_image(path)
     return caught.value
+
+
+def test_a_long_provenance_fits_the_creator_field_with_every_digest_whole(tmp_path):
+    """Probe 33: two models of one's own, by their run folders, ran past the 100 characters of the DPX creator
+    field, cutting the dependent model's digest to one digit."""
+    from rehue.data.images import save_image
+
+    long = ("rehue 0.1.0, colorized with runs/mine/model (sha256 40777a562822); within scenes runs/mine-dep/model "
+            "(sha256 4f0a11223344)")
+    written = save_image(np.zeros((4, 4, 3), np.uint8), tmp_path / "a.dpx", software=long)
+    loaded = load_image(written)
+    assert loaded.software == "rehue 0.1.0, colorized with runs/mine/model (sha256 40777a562822); within scenes " \
+                              "sha256 4f0a11223344", "the dependent model's name goes first"
+    longer = long.replace("runs/mine/", "runs/a-much-longer-name-for-my-own-run/")
+    written = save_image(np.zeros((4, 4, 3), np.uint8), tmp_path / "c.dpx", software=longer)
+    assert load_image(written).software == "rehue 0.1.0, colorized with sha256 40777a562822; within scenes sha256 " \
+                                           "4f0a11223344"
+    assert loaded.coloured_by_rehue
+    short = "rehue 0.1.0, colorized with rehue-gen2-128-independent"
+    assert load_image(save_image(np.zeros((4, 4, 3), np.uint8), tmp_path / "b.dpx", software=short)).software == short

@@ -352,4 +352,17 @@ def test_a_scanners_reels_of_numbered_frames_make_a_dataset(tmp_path, capsys):
     assert "--film-fps takes folders of numbered frames" in capsys.readouterr().err
     assert main(["frames", str(reels[0]), "--film-fps", "0", "--out", str(tmp_path / "x")]) == 2
     assert "--film-fps must be positive" in capsys.readouterr().err
+    mostly_gray = panning_reel(tmp_path / "gray_reel", 24, 48, 64, seed=5)
+    from PIL import Image
+
+    for frame in sorted(mostly_gray.iterdir())[1:]:  # a gray reel, but for its first frame (a colour leader)
+        Image.open(frame).convert("L").save(frame)
+    messages = []
+    extract_frames([reels[0], mostly_gray], tmp_path / "y", fps=6, size=32, progress=False, log=messages.append,
+                   film_fps=24)
+    assert {row["video"] for row in read_frame_manifest(tmp_path / "y")} == {"reel0"}
+    assert any(f"skipping {mostly_gray}: only 1 of its 6 sampled frames has colour" in m for m in messages)
+    assert main(["frames", str(reels[0]), "--out", str(tmp_path / "x")]) == 1
+    assert "no videos found, but 24 pictures: a folder of one film's numbered frames is read as a film with " \
+        "--film-fps" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()

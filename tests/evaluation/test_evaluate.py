@@ -408,3 +408,29 @@ def test_photos_skipped_for_one_reason_are_said_in_one_line(tmp_path, photo_fold
     messages = []
     evaluate(tiny_model, [photo_folder], tmp_path / "r", progress=False, log=messages.append)
     assert len(messages) == 1 and messages[0].startswith("warning: skipping 30 photo(s) with no colour")
+
+
+def test_a_reels_numbered_frames_are_scored_as_one_film_with_frames(tmp_path, tiny_model, tiny_dependent_model,
+                                                                     capsys):
+    """Probe 33: a scanned colour reel's frames were scored as that many photos (an interval over 48 frames of
+    one reel said "clearly above"), with no dependent model and no temporal stability."""
+    photo = textured_rgb(60, 100, seed=4)
+    reels = []
+    for number in range(2):
+        reel = tmp_path / f"reel{number}"
+        reel.mkdir()
+        for i in range(12):
+            Image.fromarray(np.ascontiguousarray(photo[:, number + i: number + i + 64])).save(reel / f"f_{i:04d}.png")
+        reels.append(reel)
+    as_photos = evaluate(tiny_model, reels, tmp_path / "p", progress=False, log=lambda message: None)
+    assert as_photos.table.verdicts()[0].units == 24
+    assert main(["evaluate", *map(str, reels), "--frames", "--model", str(tiny_model), "--dependent-model",
+                 str(tiny_dependent_model), "--out", str(tmp_path / "r"), "--no-progress"]) == 0
+    report = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    stats = report["extra"]["video reel0"]
+    assert stats["frames"] == 12 and stats["dependent_model"] == "tiny-dependent"
+    assert stats["temporal_stability_truth"] >= 0
+    assert "over 2 photos or clips" in (tmp_path / "r" / "metrics.md").read_text()
+    assert main(["evaluate", str(reels[0] / "f_0000.png"), "--frames", "--model", str(tiny_model), "--out",
+                 str(tmp_path / "x")]) == 2
+    assert "--frames takes folders of numbered frames" in capsys.readouterr().err

@@ -410,6 +410,23 @@ def write_frames(folder, frames, *, deep=False, start=1):
     return folder
 
 
+def test_a_reel_in_colour_already_is_said_to_be(tmp_path, tiny_model, capsys):
+    """Probe 33: a single frame in colour was warned of, a reel of them was not."""
+    from PIL import Image
+
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    Image.fromarray(np.zeros((48, 64, 3), np.uint8)).save(reel / "r_1.png")  # black leader: no picture yet
+    for number in range(2, 5):
+        Image.fromarray(textured_rgb(48, 64, seed=number)).save(reel / f"r_{number}.png")
+    args = ["--frames", "--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
+    assert main(["colorize", str(reel), "-o", str(tmp_path / "out"), *args]) == 0
+    assert capsys.readouterr().err.count(f"{reel}: is in colour already (a tinted or toned print?)") == 1
+    gray = write_frames(tmp_path / "gray", two_scene_frames(count_each=2))
+    assert main(["colorize", str(gray), "-o", str(tmp_path / "out2"), *args]) == 0
+    assert "in colour already" not in capsys.readouterr().err
+
+
 def test_a_reel_of_log_dpx_scans_is_coloured_in_display_tones_at_16_bits(tmp_path, tiny_model, tiny_dependent_model):
     import cv2
 
@@ -460,10 +477,34 @@ def test_a_log_reel_written_as_dpx_is_in_log_again_with_its_headers(tmp_path, ti
         assert (header.reference_black, header.reference_white, header.descriptor) == (95, 685, 50)
         assert struct.unpack_from("<I", data, 1920)[0] == 0x10000000 + number
         assert struct.unpack_from("<f", data, 1724)[0] == 24.0 and data[260:266] == b"Reel 7"
+        assert data[820:832] == scan.read_bytes()[820:832], "the image element's description"
         assert len(data) == 2048 + header.width * header.height * 4
         coloured, shown = load_image(output), load_image(scan)
-        assert coloured.coloured_by_rehue and tiny_model.stem in coloured.software
+        assert coloured.coloured_by_rehue and "; within scenes sha256 " in coloured.software, "fitted in 100 bytes"
         assert np.abs(lightness(coloured.deep_gray) - lightness(shown.deep_gray)).max() < 0.25
+
+
+def test_a_dpx_reel_into_a_video_takes_its_frame_rate_and_time_code(tmp_path, tiny_model, capsys):
+    """Probe 33: a silent film's scans, 18 frames a second by their headers, came out at 24, without their
+    time code."""
+    from rehue.color.lab import rgb_to_gray
+    from tests.helpers_dpx import scanner_dpx
+
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number, rgb in enumerate(two_scene_frames(count_each=2)):
+        gray = rgb_to_gray(rgb, np.uint16)
+        (reel / f"r.{number:04d}.dpx").write_bytes(scanner_dpx(np.dstack([gray] * 3), frame_rate=18.0,
+                                                               time_code=0x01004117 + number))
+    args = ["--frames", "--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
+    assert main(["colorize", str(reel), "-o", str(tmp_path / "silent.mkv"), *args]) == 0
+    assert "at 18 frames a second, as its DPX header says (--fps sets another)" in capsys.readouterr().err
+    with VideoReader(tmp_path / "silent.mkv") as film:
+        assert (film.fps, film.timecode, film.frame_count) == (18, "01:00:41:17", 4)
+    assert main(["colorize", str(reel), "-o", str(tmp_path / "fast.mkv"), "--fps", "24", *args]) == 0
+    assert "written at 24 frames a second, as --fps asks; its DPX header says 18" in capsys.readouterr().err
+    with VideoReader(tmp_path / "fast.mkv") as film:
+        assert film.fps == 24
 
 
 def lightness(gray16: np.ndarray) -> np.ndarray:
@@ -1067,16 +1108,16 @@ def test_a_film_stopped_by_a_damaged_frame_keeps_its_frames_and_goes_on_once_it_
     good = (scans / "reel_17.png").read_bytes()
     (scans / "reel_17.png").write_bytes(good[:200])
     capsys.readouterr()
-    assert main(["colorize", str(scans), "-o", str(tmp_path / "out"), *args]) == 1
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "out"), *args, "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert "stopped at reel_17.png; the 12 frames coloured up to the scene it stopped in are kept in" in err[-2]
-    assert "once that is put right the same command goes on from frame 13" in err[-2]
-    assert err[-1].startswith(f"rehue: error: {scans / 'reel_17.png'}: ")
+    assert len(err) == 1 and err[0].startswith(f"rehue: error: {scans / 'reel_17.png'}: "), err
+    assert "; the 12 frames coloured up to the scene it stopped in are kept in" in err[0], "under --quiet too"
+    assert "once that is put right the same command goes on from frame 13 (reel_13.png)" in err[0]
     assert not (tmp_path / "out").exists()
 
     (scans / "reel_17.png").write_bytes(good)
     assert main(["colorize", str(scans), "-o", str(tmp_path / "out"), *args]) == 0
-    assert "going on from frame 13 of 18" in capsys.readouterr().err
+    assert "going on from frame 13 of 18 (reel_13.png), where an earlier run stopped" in capsys.readouterr().err
     for frame in (tmp_path / "whole").iterdir():
         assert np.array_equal(read_rgb(frame), read_rgb(tmp_path / "out" / frame.name)), frame.name
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"

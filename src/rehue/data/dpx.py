@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import math
+import re
 import struct
 
 import numpy as np
@@ -29,6 +31,7 @@ USER_DEFINED, PRINTING_DENSITY, LINEAR, LOGARITHMIC, Z_LINEAR, Z_HOMOGENEOUS = 0
 LOG_TRANSFERS = (PRINTING_DENSITY, LOGARITHMIC)
 # Kodak's Cineon conversion, on codes of a 10-bit scale
 LOG_BLACK, LOG_WHITE, DENSITY_PER_CODE, FILM_GAMMA = 95.0, 685.0, 0.002, 0.6
+FILM_FRAME_RATE, TV_TIME_CODE, TV_FRAME_RATE = 1724, 1920, 1940  # in the film and television headers
 # DPX's image orientations as EXIF's: lines left to right or right to left, top to bottom or bottom to top,
 # and from 4 on, lines that run down (or up) the picture, stored one beside the other
 EXIF_ORIENTATION = {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 6, 6: 8, 7: 7}
@@ -53,6 +56,10 @@ class Header:
         self.reference_black, self.reference_white = number("I", 784), number("I", 792)
         self.descriptor, self.transfer, self.bits = data[800], data[801], data[803]
         self.packing, self.data_offset = number("H", 804), number("I", 4)
+        industry = len(self.raw) >= HEADER_BYTES  # FFmpeg's frames have no film or television header
+        rates = (number("f", FILM_FRAME_RATE), number("f", TV_FRAME_RATE)) if industry else ()
+        self.frame_rate = next((rate for rate in rates if math.isfinite(rate) and 0 < rate <= 1000), None)
+        self.time_code = _time_code(number("I", TV_TIME_CODE)) if industry else None
 
     def black_and_white(self) -> tuple[float, float, bool]:
         """A log frame's reference black and white, as codes of a 10-bit scale: the header's where it gives
@@ -138,6 +145,18 @@ def read(data: bytes, path: str | None):
     loaded = array_to_loaded(samples, path, colour=not gray)
     loaded.dpx_header, loaded.software = header.raw, header.creator or None
     return loaded
+
+
+def _time_code(value: int) -> str | None:
+    """A television header's time code (SMPTE 12M, BCD: hours, minutes, seconds, frames, the top bits of
+    each their flags) as HH:MM:SS:FF; None where it is unset or not a time."""
+    fields = [(value >> shift) & mask for shift, mask in ((24, 0x3F), (16, 0x7F), (8, 0x7F), (0, 0x3F))]
+    if value == UNDEFINED or any(field & 0x0F > 9 for field in fields):
+        return None
+    hours, minutes, seconds, frames = ((field >> 4) * 10 + (field & 0x0F) for field in fields)
+    if hours > 23 or minutes > 59 or seconds > 59:
+        return None
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}"
 
 
 def _lines_unpadded(header: Header, size: int) -> bool:
@@ -253,7 +272,7 @@ def dpx_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
     put("IIIII", 16, HEADER_BYTES + len(pixels), 1, 1664, 384, 0)
     text(36, 100, name)
     text(136, 24, time.strftime("%Y:%m:%d:%H:%M:%S%z"))
-    text(160, 100, creator or "")
+    text(160, 100, _fitted(creator or "", 100))
     put("HHII", 768, 0, 1, width, height)
     if source is not None and (source.orientation != 0 or (source.width, source.height) != (width, height)):
         # turned upright or made wider (--side-by-side): the scan's offsets, centre, size and border no longer
@@ -272,8 +291,23 @@ def dpx_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
     header[800], header[801], header[803] = RGB if alpha is None else RGBA, transfer, bits
     header[802] = like[802] if like is not None else UNSPECIFIED_VIDEO
     put("HHIII", 804, 1 if bits == 10 else 0, 0, HEADER_BYTES, 0, 0)
-    text(820, 32, "")
+    if like is not None:  # the element's own words ("R G B log"): the frame is written as that element was
+        header[820:852] = like[820:852]
+    else:
+        text(820, 32, "")
     return [bytes(header), pixels]
+
+
+def _fitted(provenance: str, size: int) -> str:
+    """rehue's provenance ("rehue 0.1.0, colorized with runs/a/model (sha256 40777a562822); within scenes
+    ...") in the ``size`` characters of a DPX field: a model of one's own by its digest alone where its
+    name and digest do not both fit, so that no digest is cut short (probe 33)."""
+    named = list(re.finditer(r"(colorized with|within scenes) [^;]*? \(sha256 ([0-9a-f]+)\)", provenance))
+    for model in reversed(named):  # the dependent model's name goes first, then the independent one's
+        if len(provenance) <= size:
+            break
+        provenance = provenance[:model.start()] + f"{model[1]} sha256 {model[2]}" + provenance[model.end():]
+    return provenance
 
 
 def _packed(samples: np.ndarray, bits: int, order: str) -> bytes:

@@ -98,12 +98,13 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             video_rows, scenes, rate, coloured = _sample_video(video, readers[video], split, staging, fps=fps,
                                                                size=size, scene_mode=scene_mode, progress=progress)
             count = len(video_rows)
-            if count and not coloured:
+            if count and 2 * coloured < count:  # gray, or mostly: a gray reel with a colour cover scan (probe 33)
+                share = "none" if not coloured else f"only {coloured}"
                 if len(videos) == 1:  # a lone one is the error, in one line
-                    raise RehueError("the video is gray: there is no colour to learn from (a frame dataset needs "
-                                     "colour films)", video)
+                    raise RehueError(f"the {'film' if films else 'video'} is gray: {share} of its {count} sampled "
+                                     "frames has colour, and a frame dataset needs colour films", video)
                 shutil.rmtree(staging / "frames" / film_name(video), ignore_errors=True)
-                log(f"warning: skipping {video}: none of its {count} sampled frames has colour, and a gray film "
+                log(f"warning: skipping {video}: {share} of its {count} sampled frames has colour, and a gray film "
                     "teaches a model that its scenes are gray")
                 gray_films.append(video)
                 continue
@@ -199,7 +200,9 @@ def _video_files(inputs, log) -> list[Path]:
                 log(f"warning: passed over {len(misnamed)} picture(s) named as videos, such as "
                     f"{shown_path(misnamed[0])}: they hold a photo, and frames are sampled from videos")
             if not videos:
-                raise RehueError("no videos found", path)
+                raise RehueError("no videos found" + (f", but {len(images)} pictures: a folder of one film's numbered "
+                                                      "frames is read as a film with --film-fps (its frames per "
+                                                      "second)" if images else ""), path)
             found += videos
         elif not path.exists():
             raise RehueError(missing_reason(path), path)

@@ -36,9 +36,10 @@ def square_crop(rgb: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(crop, (size, size), interpolation=interp)
 
 
-def _image_sources(inputs: list[Path], log):
+def _image_sources(inputs: list[Path], log, films: bool = False):
     """The evaluation images and videos, and for frames of a frame dataset the clip each comes from
-    (its frames are one unit of evidence, as a video's are); frame datasets contribute their test split."""
+    (its frames are one unit of evidence, as a video's are); frame datasets contribute their test split.
+    With ``films``, each folder is one film's numbered frames, scored as a video is."""
     from rehue.data.datasets import is_frame_dir, read_frame_manifest, warn_of_links_outside
     from rehue.data.images import folder_media, media_kind, missing_reason
 
@@ -47,7 +48,11 @@ def _image_sources(inputs: list[Path], log):
         source = Path(source)
         if not source.exists():
             raise RehueError(missing_reason(source), source)
-        if source.is_file() and media_kind(source) == "video":
+        if films:
+            if not source.is_dir():
+                raise UsageError(f"{source}: --frames takes folders of numbered frames, one film each, not a file")
+            videos.append(source)
+        elif source.is_file() and media_kind(source) == "video":
             videos.append(source)
         elif is_frame_dir(source):
             rows = read_frame_manifest(source)
@@ -126,12 +131,14 @@ def _warn_of_training_photos(model, colorizer, name: str, sources: list[Path], l
 def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str = "default", full_res: bool = False,
              limit: int = 0, video_frames: int = 300, device: str = "auto", progress: bool = True,
              log=None, fit: str | None = None, chroma: float | None = None,
-             against=None, overwrite: bool = False) -> EvaluationResult:
+             against=None, overwrite: bool = False, films: bool = False) -> EvaluationResult:
     """Score ``model`` (at ``chroma``, default its own) on ``inputs`` beside the gray answer, and, with
     ``against``, beside a second model at its own settings on the same images (its videos paired with
     the dependent model "default" picks for it): the report then says how sure the difference is.
 
-    An earlier report in ``out_dir`` is refused before anything is scored, unless ``overwrite``."""
+    With ``films``, each of ``inputs`` is a folder of one colour film's numbered frames (a scanned reel),
+    scored as a colour video is: one unit of evidence, the dependent model within its scenes, its temporal
+    stability. An earlier report in ``out_dir`` is refused before anything is scored, unless ``overwrite``."""
     from rehue.data.images import check_folder_can_be_made, is_inside, load_image
     from rehue.evaluation.report import earlier_report, write_report
     from rehue.inference.colorizer import FITS, Colorizer
@@ -163,7 +170,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     rival_name = None if rival is None else _row_name(against)
     if rival_name == name:
         rival_name += " (against)"
-    images, videos, clips = _image_sources(inputs, log)
+    images, videos, clips = _image_sources(inputs, log, films)
     if limit:  # files, photos first: a clip counts once, for up to ``video_frames`` frames
         images = images[:limit]
         videos = videos[:limit - len(images)]
@@ -289,8 +296,9 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     from rehue.color.lab import rgb_to_gray, rgb_to_lab
     from rehue.inference.colorizer import Box
     from rehue.progress import progress_bar
+    from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import VideoReader
-    from rehue.video.pipeline import SceneColorizer, find_video_bars, load_dependent
+    from rehue.video.pipeline import SceneColorizer, find_frame_bars, find_video_bars, load_dependent
 
     colorizer = colorizer.for_video()
     dependent = load_dependent(dependent_model, colorizer, log)
@@ -313,7 +321,9 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
             if len(errors) == 1:
                 first.append((gray, truth, rgb))
 
-    with VideoReader(video) as reader:
+    film = video.is_dir()  # a film's numbered frames (evaluate --frames); their rate changes no score
+    with FrameFolderReader(video, 24, log if with_gray else lambda message: None) if film else VideoReader(video) \
+            as reader:
         if with_gray and reader.coloured_by_rehue:
             log(f"warning: skipping {shown_path(video)}: rehue coloured it, so its colours are a model's guess, not "
                 "a truth to score against")
@@ -321,7 +331,8 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
         height, width = reader.height, reader.width
         scale = long_side / max(height, width) if long_side and max(height, width) > long_side else 1.0
         size = (round(width * scale), round(height * scale))
-        bars = find_video_bars(reader) if colorizer.borders == "neutral" else None
+        bars = None if colorizer.borders != "neutral" else find_frame_bars(reader.files) if film else \
+            find_video_bars(reader)
         if bars is not None and scale != 1.0:  # the bars of the frames as scored
             top, left = round(bars.top * scale), round(bars.left * scale)
             bottom = round((height - bars.top - bars.height) * scale)

@@ -37,6 +37,7 @@ class FrameFolderReader:
         self.path, self.fps = Path(folder), Fraction(fps).limit_denominator(1001)
         self.files = film_frames(self.path, log)
         self.frame_count = len(self.files)
+        self._first = None  # the first frame, once read: the film's size
 
     def __enter__(self):
         return self
@@ -45,11 +46,25 @@ class FrameFolderReader:
         return None
 
     @property
-    def coloured_by_rehue(self) -> bool:
-        """Whether rehue coloured the film: its first frame's Software tag (or DPX creator) says so."""
+    def width(self) -> int:
+        return self._first_frame().rgb.shape[1]
+
+    @property
+    def height(self) -> int:
+        return self._first_frame().rgb.shape[0]
+
+    def _first_frame(self):
         from rehue.data.images import load_image
 
-        return load_image(self.files[0]).coloured_by_rehue
+        if self._first is None:
+            self._first = load_image(self.files[0])
+        return self._first
+
+    @property
+    def coloured_by_rehue(self) -> bool:
+        """Whether rehue coloured the film: its first frame's Software tag (or DPX creator) says so."""
+
+        return self._first_frame().coloured_by_rehue
 
     def __iter__(self) -> Iterator[FolderFrame]:
         from rehue.data.images import load_image

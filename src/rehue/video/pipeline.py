@@ -83,6 +83,7 @@ BAR_MIN_PICTURE = 0.5
 # frames per second of a video made from numbered frames (``colorize_frames``): below a tenth, FFmpeg's
 # encoders fail in their own words (probe 30)
 MIN_FRAMES_FPS, MAX_FRAMES_FPS = 0.1, 1000
+DEFAULT_FILM_FPS = 24  # a film of frames into a video, where neither --fps nor a DPX header gives its rate
 
 logger = logging.getLogger(__name__)
 
@@ -786,8 +787,8 @@ def _interrupted_run(target: Path, settings: dict, stats: list[list], names: lis
     for staging in interrupted_runs(target):
         run = resumable(staging, settings, stats, names) if found is None else None
         if run is not None:
-            log(f"{target}: going on from frame {run.start + 1:,} of {len(names):,}, where an interrupted run "
-                "stopped")
+            log(f"{target}: going on from frame {run.start + 1:,} of {len(names):,} ({stats[run.start][0]}), where an "
+                "earlier run stopped")
             found = run
             continue
         others.append(staging)
@@ -949,6 +950,20 @@ def frame_gray(image) -> tuple[np.ndarray, np.ndarray]:
     return gray, gray
 
 
+def dpx_timing(frame: Path) -> tuple[float | None, str | None]:
+    """A DPX frame's frame rate and time code, as its film and television headers give them (None for each
+    it does not give, and for a frame of another format), read from the header alone."""
+    from rehue.data import dpx
+
+    try:
+        with open(frame, "rb") as file:
+            head = file.read(dpx.HEADER_BYTES)
+        header = dpx.Header(head) if head[:4] in dpx.MAGIC_NUMBERS else None
+    except (OSError, ValueError):
+        return None, None
+    return (header.frame_rate, header.time_code) if header is not None else (None, None)
+
+
 def find_frame_bars(frames: list[Path]) -> Box | None:
     """``find_bars`` over frames spread through a film of frame files. A frame that cannot be read is left
     out here: it is reported when the film reaches it, after the frames before it are coloured (and kept,
@@ -966,7 +981,7 @@ def find_frame_bars(frames: list[Path]) -> Box | None:
 
 
 def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
-                    scene_mode: str = "robust", ext: str = ".png", quality: int = 95, fps: float = 24.0,
+                    scene_mode: str = "robust", ext: str = ".png", quality: int = 95, fps: float | None = None,
                     codec: str = "auto", crf: int = 18, preset: str = "veryfast", overwrite: bool = False,
                     progress=True, log=None) -> VideoSummary:
     """Colour the frames of one film, held as numbered image files in the folder ``source`` (a scanner's
@@ -1001,10 +1016,18 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         raise UsageError(f"{target}: names a picture, and --frames writes a folder of frames or one video file "
                          "(.mp4, .mkv, ...); name a folder")
     names = [with_output_suffix(frame, ext).name for frame in frames]
+    time_code = None
     if to_video:
-        fps = exact_rate(fps)
+        film_rate, time_code = dpx_timing(frames[0])
+        asked = fps is not None
+        fps = exact_rate(fps if asked else round(film_rate or DEFAULT_FILM_FPS, 3))
         if not MIN_FRAMES_FPS <= fps <= MAX_FRAMES_FPS:
             raise UsageError(f"--fps must be from {MIN_FRAMES_FPS:g} to {MAX_FRAMES_FPS}, not {float(fps):.10g}")
+        if film_rate is not None and not asked:
+            log(f"{source}: at {film_rate:g} frames a second, as its DPX header says (--fps sets another)")
+        elif film_rate is not None and abs(float(fps) - film_rate) > 0.01:
+            log(f"note: {source}: written at {float(fps):g} frames a second, as --fps asks; its DPX header says "
+                f"{film_rate:g}")
         check_output_path(target, overwrite)
     else:
         if target.exists() and not target.is_dir():
@@ -1037,14 +1060,14 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     bar = _progress_bar(progress, len(frames) - first, source.name)
     if to_video:
         sink = _FrameVideo(target, fps=fps, codec=codec, crf=crf, preset=preset, overwrite=overwrite,
-                           comment=software, timer=state.timer, bar=bar)
+                           comment=software, timecode=time_code, timer=state.timer, bar=bar)
     else:
         sink = _FrameFolder(target, names, quality=quality, software=software, timer=state.timer, bar=bar,
                             overwrite=overwrite, journal=(settings, stats), resume=resume)
 
     def decoded():
-        shape = None
-        for path, name in zip(frames[first:], names[first:], strict=True):
+        shape, tint_checked = None, False
+        for index, (path, name) in enumerate(zip(frames[first:], names[first:], strict=True)):
             tick = time.perf_counter()
             image = load_image(path)
             if shape is not None and image.rgb.shape != shape:
@@ -1054,11 +1077,18 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                 _warn_of_8_bits(source, target, to_video, codec, OUTPUT_FORMATS.get(ext.lower()) in DEEP_FORMATS, log)
             shape = image.rgb.shape
             gray, gray8 = frame_gray(image)
+            # the first frame with a picture (a reel may open on black leader), as for a video
+            if not tint_checked and (gray8.mean() > TINT_CHECK_LEVEL or index >= TINT_CHECK_FRAMES):
+                tint_checked = True
+                if not image.is_gray and has_colour(image.rgb[::2, ::2]):
+                    logger.warning("%s: is in colour already (a tinted or toned print?); its colour is replaced by "
+                                   "the model's, from its lightness alone", source)
             letterboxed = state.letterbox(gray8)
             state.timer.add("decode", time.perf_counter() - tick)
             yield name, image, gray, letterboxed
 
-    stopped, recorded = None, 0
+    stopped = interrupted = False
+    recorded = 0
     try:
         with closing(_prefetch(decoded(), "rehue-decode")) as items:  # files are read while the models work
             for name, image, gray, letterboxed in items:
@@ -1075,20 +1105,24 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         if not to_video:
             _warn_of_older_frames(target, frames, names, log)
     except KeyboardInterrupt:
-        stopped = "interrupted"
+        stopped = interrupted = True
         raise
     except RehueError as exc:  # a damaged frame, a full disk: hours of a reel are not thrown away for one
-        stopped = f"stopped at {Path(exc.path).name}" if exc.path else "stopped"
-        raise
+        stopped = True
+        kept = sink.close(keep=True)
+        if not kept:
+            raise
+        # said in the error line itself, so that --quiet, which leaves errors alone, says it too
+        raise RehueError(f"{exc.reason}; the {kept:,} frames coloured up to the scene it stopped in are kept in "
+                         f"{sink.staging}, and once that is put right the same command goes on from frame "
+                         f"{kept + 1:,} ({frames[kept].name})", exc.path) from None
     finally:
-        kept = sink.close(keep=stopped is not None)
+        kept = sink.close(keep=stopped)
         state.close()
         bar.close()
-        if kept:
-            after = ", and the same command goes on from" if stopped == "interrupted" else \
-                ", and once that is put right the same command goes on from"
-            log(f"{source}: {stopped}; the {kept:,} frames coloured up to the scene it stopped in are kept in "
-                f"{sink.staging}{after} frame {kept + 1:,}")
+        if kept and interrupted:
+            log(f"{source}: interrupted; the {kept:,} frames coloured up to the scene it stopped in are kept in "
+                f"{sink.staging}, and the same command goes on from frame {kept + 1:,} ({frames[kept].name})")
     summary = VideoSummary(
         frames=len(frames) - first, scenes=len(state.scene_starts) + 1,
         scene_starts=[first + index for index in state.scene_starts],
@@ -1134,6 +1168,7 @@ class _FrameFolder:
         self.threads = max(1, os.cpu_count() or 1)
         self.writers = ThreadPoolExecutor(self.threads, thread_name_prefix="rehue-write")
         self.writing: deque[Future] = deque()
+        self.kept: int | None = None  # once closed: the frames kept for a next run
 
     def _save(self, name: str, image, rgb: np.ndarray) -> None:
         from rehue.data.images import save_image
@@ -1188,7 +1223,9 @@ class _FrameFolder:
 
     def close(self, keep: bool = False) -> int:
         """Stop writing, and remove the hidden folder unless ``keep`` asks to keep what a next run can go on
-        from; returns the number of frames kept (0 where it was removed)."""
+        from; returns the number of frames kept (0 where it was removed). Closed again, it says the same."""
+        if self.kept is not None:
+            return self.kept
         self.writers.shutdown(wait=True, cancel_futures=True)
         kept = 0
         if keep and self.journal is not None and self.staging.is_dir():
@@ -1198,6 +1235,7 @@ class _FrameFolder:
             shutil.rmtree(self.staging, ignore_errors=True)
         self._staging_cleanup.detach()
         writing_now.discard(os.path.abspath(self.staging))
+        self.kept = kept
         return kept
 
 
@@ -1206,10 +1244,10 @@ class _FrameVideo:
     16 for 16-bit frames into a lossless master (``codec`` "ffv1"), or 10 into ProRes ("prores")."""
 
     def __init__(self, target: Path, *, fps: float, codec: str, crf: int, preset: str, overwrite: bool,
-                 comment: str, timer: _Timer, bar):
+                 comment: str, timer: _Timer, bar, timecode: str | None = None):
         self.target, self.timer, self.bar = target, timer, bar
         self.options = {"fps": fps, "codec": codec, "crf": crf, "preset": preset, "overwrite": overwrite,
-                        "comment": comment}
+                        "comment": comment, "timecode": timecode}
         self.writer = None
 
     def write(self, payload, rgb: np.ndarray) -> None:
