@@ -985,14 +985,16 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                     codec: str = "auto", crf: int = 18, preset: str = "veryfast", overwrite: bool = False,
                     progress=True, log=None) -> VideoSummary:
     """Colour the frames of one film, held as numbered image files in the folder ``source`` (a scanner's
-    TIFF or PNG sequence), as a video is coloured: scene detection, the independent model on each
-    scene's first frame, the dependent model on the others.
+    DPX, TIFF, PNG or OpenEXR sequence), as a video is coloured: scene detection, the independent model on
+    each scene's first frame, the dependent model on the others.
 
     ``target`` is a folder or a video file. Into a folder, each frame is written under its own name
     with the extension ``ext``, 16-bit frames at 16 bits where the format holds them, with their
-    resolution and EXIF (``_FrameFolder``); a failure (a missing or damaged frame, a frame of another
-    size) leaves the folder as it was. Into a video file (.mp4, .mkv, ...), the frames follow each
-    other at ``fps`` frames per second, encoded with ``codec`` as ``colorize_video`` encodes.
+    resolution and EXIF (``_FrameFolder``); a failure (a damaged frame, a frame of another size, a full
+    disk) leaves the folder as it was, and keeps the frames coloured up to the scene it stopped in for the
+    same call to go on from (``rehue.video.resume``). Into a video file (.mp4, .mkv, ...), the frames
+    follow each other at ``fps`` frames per second (None: a DPX film's own rate, from its header, else
+    24), encoded with ``codec`` as ``colorize_video`` encodes, with a DPX film's time code.
     """
 
     from rehue.data.images import (
