@@ -278,3 +278,24 @@ def test_a_long_provenance_fits_the_creator_field_with_every_digest_whole(tmp_pa
     assert loaded.coloured_by_rehue
     short = "rehue 0.1.0, colorized with rehue-gen2-128-independent"
     assert load_image(save_image(np.zeros((4, 4, 3), np.uint8), tmp_path / "b.dpx", software=short)).software == short
+
+
+def test_a_scans_user_data_is_carried_into_the_frame_written_from_it(tmp_path):
+    """Probe 33: a scanner's user-defined block (1,022 bytes here, after the headers) was dropped."""
+    import struct
+
+    from rehue.data.images import save_image
+
+    scan = bytearray(scanner_dpx(np.dstack([ramp()] * 3), transfer=1))
+    user = b"scanner calibration " * 51 + b"ok"
+    struct.pack_into(">I", scan, 32, len(user))
+    struct.pack_into(">I", scan, 4, 2048 + 1024)
+    struct.pack_into(">I", scan, 808, 2048 + 1024)
+    scan = bytes(scan[:2048]) + user + bytes(2) + bytes(scan[2048:])
+    loaded = load_image(scan)
+    written = save_image(loaded.rgb, tmp_path / "a.dpx", dpx_header=loaded.dpx_header).read_bytes()
+    assert struct.unpack_from(">I", written, 32)[0] == len(user) and written[2048:2048 + len(user)] == user
+    offset = struct.unpack_from(">I", written, 4)[0]
+    assert offset % 4 == 0 and struct.unpack_from(">I", written, 808)[0] == offset
+    assert struct.unpack_from(">I", written, 16)[0] == len(written)
+    assert np.array_equal(load_image(written).rgb, loaded.rgb)

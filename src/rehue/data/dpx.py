@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 MAGIC_NUMBERS = (b"SDPX", b"XPDS")  # big-endian, little-endian
 HEADER_BYTES = 2048  # file, image, orientation and industry headers
 GENERIC_BYTES = 1664  # file, image and orientation headers: all FFmpeg writes, and all a picture needs
+MAX_USER_BYTES = 1 << 20  # a user-defined block carried into a written frame: up to 1 MB
 UNDEFINED = 0xFFFFFFFF
 USER_DEFINED, PRINTING_DENSITY, LINEAR, LOGARITHMIC, Z_LINEAR, Z_HOMOGENEOUS = 0, 1, 2, 3, 11, 12
 LOG_TRANSFERS = (PRINTING_DENSITY, LOGARITHMIC)
@@ -50,6 +51,10 @@ class Header:
             return struct.unpack_from(order + fmt, data, offset)[0]
 
         self.raw = bytes(data[:min(HEADER_BYTES, max(GENERIC_BYTES, number("I", 4)))])
+        # the user-defined block after the headers (a scanner's own data), where the file holds it whole
+        user = number("I", 32) if len(data) >= HEADER_BYTES else 0
+        fits = 0 < user <= MAX_USER_BYTES and HEADER_BYTES + user <= min(len(data), number("I", 4))
+        self.user_data = bytes(data[HEADER_BYTES:HEADER_BYTES + user]) if fits else b""
         self.creator = data[160:260].split(b"\0", 1)[0].decode("ascii", "replace").strip()
         self.orientation = number("H", 768)
         self.width, self.height = number("I", 772), number("I", 776)
@@ -143,7 +148,7 @@ def read(data: bytes, path: str | None):
         samples[..., :colour_planes] = table[samples[..., :colour_planes]]
     samples = _oriented(samples, EXIF_ORIENTATION.get(header.orientation, 1))
     loaded = array_to_loaded(samples, path, colour=not gray)
-    loaded.dpx_header, loaded.software = header.raw, header.creator or None
+    loaded.dpx_header, loaded.software = header.raw + header.user_data, header.creator or None
     return loaded
 
 
@@ -228,9 +233,10 @@ def dpx_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
 
     ``like`` is the header of the DPX frame the picture came from: the file then has its byte order, bits
     (``written_bits``), transfer (a log frame is written in log again, with its reference codes, so a
-    grader's look still applies), and the rest of its header (``STRING_FIELDS`` and the headers after the
-    image header). Without one: big-endian, display tones, "unspecified video" transfer. The picture is
-    upright (orientation 0) in one image element, 10-bit samples packed three to a 32-bit word (method A).
+    grader's look still applies), and the rest of its header (``STRING_FIELDS``, the headers after the
+    image header, and its user-defined block). Without one: big-endian, display tones, "unspecified video"
+    transfer. The picture is upright (orientation 0) in one image element, 10-bit samples packed three to a
+    32-bit word (method A).
     """
     import time
 
@@ -266,10 +272,13 @@ def dpx_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
     def text(offset: int, size: int, value: str) -> None:  # a string that fills its field has no NUL
         header[offset:offset + size] = value.encode("ascii", "replace")[:size].ljust(size, b"\0")
 
+    user_data = source.user_data if source is not None else b""
+    user_data += bytes(-len(user_data) % 4)  # the pixels start on a 32-bit word
     header[:4] = MAGIC_NUMBERS[0] if order == ">" else MAGIC_NUMBERS[1]
-    put("I", 4, HEADER_BYTES)
+    put("I", 4, HEADER_BYTES + len(user_data))
     text(8, 8, "V2.0")
-    put("IIIII", 16, HEADER_BYTES + len(pixels), 1, 1664, 384, 0)
+    put("IIIII", 16, HEADER_BYTES + len(user_data) + len(pixels), 1, 1664, 384,
+        len(source.user_data) if user_data else 0)
     text(36, 100, name)
     text(136, 24, time.strftime("%Y:%m:%d:%H:%M:%S%z"))
     text(160, 100, _fitted(creator or "", 100))
@@ -290,12 +299,12 @@ def dpx_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
         put("I", 792, 2 ** bits - 1)
     header[800], header[801], header[803] = RGB if alpha is None else RGBA, transfer, bits
     header[802] = like[802] if like is not None else UNSPECIFIED_VIDEO
-    put("HHIII", 804, 1 if bits == 10 else 0, 0, HEADER_BYTES, 0, 0)
+    put("HHIII", 804, 1 if bits == 10 else 0, 0, HEADER_BYTES + len(user_data), 0, 0)
     if like is not None:  # the element's own words ("R G B log"): the frame is written as that element was
         header[820:852] = like[820:852]
     else:
         text(820, 32, "")
-    return [bytes(header), pixels]
+    return [bytes(header) + user_data, pixels]
 
 
 def _fitted(provenance: str, size: int) -> str:
