@@ -685,6 +685,22 @@ def test_ffv1_is_lossless_rgb_with_the_sound_and_timing(tmp_path):
     assert audio_packets(out) == audio_packets(clip)
 
 
+def test_prores_frames_have_no_stray_gray_dashes(tmp_path):
+    """Probe 34: with swscale's threads, a 200x60 ramp's 10-bit 4:2:2 frames had 8-pixel mid-gray dashes at a
+    slice's start, a third and two thirds down, in most frames (180 10-bit codes off)."""
+    ramp = np.broadcast_to(np.linspace(20000, 26000, 200), (60, 200)).astype(np.uint16)
+    with VideoWriter(tmp_path / "ramp.mov", 200, 60, 24, codec="prores", deep=True) as writer:  # and read back
+        for step in range(8):
+            writer.write(np.dstack([ramp + step * 5] * 3))
+    with VideoReader(tmp_path / "ramp.mov") as reader:
+        for frame in reader:  # the stored 10-bit luma itself, and as rehue reads a 10-bit master's L*
+            plane = frame.av_frame.planes[0]
+            luma = np.frombuffer(plane, np.uint16).reshape(plane.height, -1)[:, :200].astype(int)
+            assert np.abs(luma - np.median(luma, axis=0)).max() < 60, frame.index
+            for read in (frame.gray16, frame.rgb48[..., 1]):
+                assert np.abs(read.astype(int) - np.median(read, axis=0)).max() < 60 * 64, frame.index
+
+
 def test_codec_and_container_must_fit(tmp_path):
     with pytest.raises(RehueError, match="name the output .mkv"):
         VideoWriter(tmp_path / "a.mp4", 64, 48, 25, codec="ffv1")

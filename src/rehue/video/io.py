@@ -147,7 +147,9 @@ class Frame:
 
     @property
     def gray16(self) -> np.ndarray:
-        return self.av_frame.to_ndarray(format="gray16le")
+        # on one thread: swscale's threads left a slice's first 8 pixels mid-gray in some 10-bit 4:2:2 frames
+        # (a ProRes master's; probe 34), and these levels are the L* a master is coloured from
+        return self.av_frame.reformat(format="gray16le", threads=1).to_ndarray()
 
     @property
     def rgb(self) -> np.ndarray:
@@ -158,7 +160,7 @@ class Frame:
     @property
     def rgb48(self) -> np.ndarray:
         """The frame as 16-bit RGB (a 10- or 12-bit master's samples, scaled)."""
-        return self.av_frame.to_ndarray(format="rgb48le")
+        return self.av_frame.reformat(format="rgb48le", threads=1).to_ndarray()  # as gray16
 
     def __repr__(self) -> str:
         return f"Frame(index={self.index}, pts={self.pts}, time={self.time:.3f})"
@@ -1298,7 +1300,10 @@ class VideoWriter:
         if self.pixel_format in (LOSSLESS_PIXEL_FORMAT, LOSSLESS_DEEP_PIXEL_FORMAT):
             frame = frame.reformat(format=self.pixel_format)  # a reordering of the bytes: exact
         else:
-            frame = frame.reformat(format=self.pixel_format, dst_colorspace="itu709", dst_color_range="MPEG")
+            # ProRes's 10-bit 4:2:2 on one thread: swscale's threads left a slice's first 8 pixels mid-gray in
+            # some frames (probe 34: a 200x60 or 1000x360 ramp, rows a third and two thirds down)
+            frame = frame.reformat(format=self.pixel_format, dst_colorspace="itu709", dst_color_range="MPEG",
+                                   threads=1 if self.pixel_format == PRORES_PIXEL_FORMAT else None)
         frame.pts = pts - self._first_pts
         frame.time_base = self.time_base
         try:
