@@ -362,7 +362,35 @@ def test_a_scanners_reels_of_numbered_frames_make_a_dataset(tmp_path, capsys):
                    film_fps=24)
     assert {row["video"] for row in read_frame_manifest(tmp_path / "y")} == {"reel0"}
     assert any(f"skipping {mostly_gray}: only 1 of its 6 sampled frames has colour" in m for m in messages)
+    frames = sorted(mostly_gray.iterdir())
+    for index in (0, 4, 8, 16, 20):  # 5 of its 6 sampled frames (every 4th) in colour: kept, less the gray one
+        Image.fromarray(textured_rgb(48, 64, seed=index)).save(frames[index])
+    messages.clear()
+    extract_frames([reels[0], mostly_gray], tmp_path / "z", fps=6, size=32, progress=False, log=messages.append,
+                   film_fps=24)
+    kept = [row for row in read_frame_manifest(tmp_path / "z") if row["video"] == "gray_reel"]
+    assert [int(row["frame_index"]) for row in kept] == [0, 4, 8, 16, 20]
+    assert any("gray_reel: 5 frames (train), from a film of" in m and "1 sampled frame(s) without colour (a fade, a "
+               "title card) are left out" in m for m in messages), messages
     assert main(["frames", str(reels[0]), "--out", str(tmp_path / "x")]) == 1
     assert "no videos found, but 24 pictures: a folder of one film's numbered frames is read as a film with " \
         "--film-fps" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_a_dpx_reels_own_rate_is_said_where_film_fps_differs(tmp_path):
+    """Probe 34: a reel whose DPX headers say 12 frames a second was taken at --film-fps 24 without a word,
+    its manifest's times half what they are."""
+    from tests.helpers_dpx import scanner_dpx
+
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number in range(8):
+        rgb = textured_rgb(32, 48, seed=number).astype(np.uint16) * 257
+        (reel / f"r.{number:04d}.dpx").write_bytes(scanner_dpx(rgb, transfer=4, frame_rate=12.0))
+    messages = []
+    extract_frames([reel], tmp_path / "f", fps=6, size=32, progress=False, log=messages.append, film_fps=24)
+    assert any(f"{reel}: taken at 24 frames a second, as asked; its DPX header says 12" in m for m in messages)
+    messages.clear()
+    extract_frames([reel], tmp_path / "g", fps=6, size=32, progress=False, log=messages.append, film_fps=12)
+    assert not any("its DPX header says" in m for m in messages)

@@ -487,6 +487,8 @@ def test_a_log_reel_written_as_dpx_is_in_log_again_with_its_headers(tmp_path, ti
 def test_a_dpx_reel_into_a_video_takes_its_frame_rate_and_time_code(tmp_path, tiny_model, capsys):
     """Probe 33: a silent film's scans, 18 frames a second by their headers, came out at 24, without their
     time code."""
+    import struct
+
     from rehue.color.lab import rgb_to_gray
     from tests.helpers_dpx import scanner_dpx
 
@@ -505,6 +507,19 @@ def test_a_dpx_reel_into_a_video_takes_its_frame_rate_and_time_code(tmp_path, ti
     assert "written at 24 frames a second, as --fps asks; its DPX header says 18" in capsys.readouterr().err
     with VideoReader(tmp_path / "fast.mkv") as film:
         assert film.fps == 24
+
+    # probe 34: a rate no film has was taken (and blamed on --fps, never given); a time code past the rate kept
+    for number, path in enumerate(sorted(reel.iterdir())):
+        data = bytearray(path.read_bytes())
+        struct.pack_into(">f", data, 1724, 0.05)
+        struct.pack_into(">I", data, 1920, 0x01020325 + number)
+        path.write_bytes(bytes(data))
+    assert main(["colorize", str(reel), "-o", str(tmp_path / "odd.mkv"), *args]) == 0
+    err = capsys.readouterr().err
+    assert "its DPX header's frame rate, 0.05, is not a film's; written at 24 frames a second" in err
+    assert "its DPX time code 01:02:03:25 has more frames than a second at 24 frames a second holds" in err
+    with VideoReader(tmp_path / "odd.mkv") as film:
+        assert (film.fps, film.timecode) == (24, None)
 
 
 def lightness(gray16: np.ndarray) -> np.ndarray:

@@ -63,7 +63,8 @@ class Header:
         self.packing, self.data_offset = number("H", 804), number("I", 4)
         industry = len(self.raw) >= HEADER_BYTES  # FFmpeg's frames have no film or television header
         rates = (number("f", FILM_FRAME_RATE), number("f", TV_FRAME_RATE)) if industry else ()
-        self.frame_rate = next((rate for rate in rates if math.isfinite(rate) and 0 < rate <= 1000), None)
+        # the first rate the headers set (unset: all ones, a NaN, or 0), plausible or not: the reader judges
+        self.frame_rate = next((rate for rate in rates if math.isfinite(rate) and rate != 0), None)
         self.time_code = _time_code(number("I", TV_TIME_CODE)) if industry else None
 
     def black_and_white(self) -> tuple[float, float, bool]:

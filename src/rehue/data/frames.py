@@ -95,9 +95,9 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     try:
         for video in videos:
             split = "test" if video in test_set else "train"
-            video_rows, scenes, rate, coloured = _sample_video(video, readers[video], split, staging, fps=fps,
-                                                               size=size, scene_mode=scene_mode, progress=progress)
-            count = len(video_rows)
+            video_rows, scenes, rate, count = _sample_video(video, readers[video], split, staging, fps=fps,
+                                                            size=size, scene_mode=scene_mode, progress=progress)
+            coloured = len(video_rows)
             if count and 2 * coloured < count:  # gray, or mostly: a gray reel with a colour cover scan (probe 33)
                 share = "none" if not coloured else f"only {coloured}"
                 if len(videos) == 1:  # a lone one is the error, in one line
@@ -111,9 +111,11 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             rows += video_rows
             below = (f"; it runs at {rate:g} fps, below --fps {fps:g}, so every frame is kept" if rate and rate < fps
                      else "")
+            without = (f"; {count - coloured} sampled frame(s) without colour (a fade, a title card) are left out"
+                       if coloured < count else "")
             kind = "film" if films else "video"
-            log(f"{video.name}: {count} frame{'' if count == 1 else 's'} ({split}), from a {kind} of {scenes} "
-                f"scene{'' if scenes == 1 else 's'}{below}")
+            log(f"{video.name}: {coloured} frame{'' if coloured == 1 else 's'} ({split}), from a {kind} of {scenes} "
+                f"scene{'' if scenes == 1 else 's'}{below}{without}")
         if gray_films and len(gray_films) == len(videos):
             raise RehueError(f"all {len(videos)} videos are gray: there is no colour to learn from (a frame dataset "
                              "needs colour films)")
@@ -241,8 +243,9 @@ def _sample_video(video: Path, open_reader, split: str, staging: Path, *, fps: f
                   progress: bool) -> tuple[list[dict], int, float | None, int]:
     """Sample one video into ``staging``; every frame goes through the scene detector, whose decisions
     arrive a few frames late, so a sampled row learns its scene number when its frame is decided.
-    Returns the rows, the video's scene count, its frame rate (None when it states none) and how many of
-    the sampled frames hold colour."""
+    Returns the rows, the video's scene count, its frame rate (None when it states none) and how many
+    frames were sampled: those without colour (a fade, a title card) are not kept, as there is no colour
+    in them to learn (`evaluate` does not score them either)."""
     from rehue.data.images import has_colour
     from rehue.inference.colorizer import letterbox
     from rehue.progress import progress_bar
@@ -254,7 +257,7 @@ def _sample_video(video: Path, open_reader, split: str, staging: Path, *, fps: f
     detector = SceneDetector(scene_mode)
     rows: list[dict] = []
     waiting: dict[int, dict] = {}
-    scene, next_time, coloured = 0, None, 0
+    scene, next_time, coloured, sampled = 0, None, 0, 0
 
     def settle(decisions):
         nonlocal scene
@@ -277,9 +280,12 @@ def _sample_video(video: Path, open_reader, split: str, staging: Path, *, fps: f
                 continue
             while next_time <= frame.time + 1e-6:
                 next_time += 1.0 / fps
-            rel = Path("frames") / film_name(video) / f"{len(rows):06d}.png"
+            sampled += 1
             picture = letterbox(upright(frame.rgb, rotation), size)[0]
-            coloured += has_colour(picture)
+            if not has_colour(picture):  # a fade, a title card, a gray stretch: nothing to learn colour from
+                continue
+            coloured += 1
+            rel = Path("frames") / film_name(video) / f"{len(rows):06d}.png"
             _save_png(picture, staging / rel)
             row = {"path": rel.as_posix(), "video": video.name, "time": f"{frame.time:.3f}",
                    "frame_index": frame.index, "scene": scene, "split": split}
@@ -288,7 +294,7 @@ def _sample_video(video: Path, open_reader, split: str, staging: Path, *, fps: f
         settle(detector.flush())
         bar.close()
         rate = float(reader.fps) if reader.fps else None
-    return rows, scene + 1, rate, coloured
+    return rows, scene + 1, rate, sampled
 
 
 def _save_png(rgb: np.ndarray, path: Path) -> None:

@@ -30,13 +30,17 @@ class FrameFolderReader:
     rotation = 0  # a frame file is stored as it is shown (its EXIF orientation, if any, is applied on reading)
 
     def __init__(self, folder: Path, fps: float, log):
-        from rehue.video.pipeline import film_frames
+        from rehue.video.pipeline import dpx_timing, film_frames
 
         if not fps > 0:
             raise RehueError(f"a film's frame rate must be above 0, not {float(fps):g}")
         self.path, self.fps = Path(folder), Fraction(fps).limit_denominator(1001)
         self.files = film_frames(self.path, log)
         self.frame_count = len(self.files)
+        header_rate = dpx_timing(self.files[0])[0]
+        if header_rate is not None and abs(header_rate - float(self.fps)) > 0.01:
+            log(f"note: {self.path}: taken at {float(self.fps):g} frames a second, as asked; its DPX header says "
+                f"{header_rate:g}")
         self._first = None  # the first frame, once read: the film's size
 
     def __enter__(self):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 import queue
 import re
@@ -1021,6 +1022,11 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     time_code = None
     if to_video:
         film_rate, time_code = dpx_timing(frames[0])
+        if film_rate is not None and not MIN_FRAMES_FPS <= film_rate <= MAX_FRAMES_FPS:
+            log(f"note: {source}: its DPX header's frame rate, {film_rate:g}, is not a film's; "
+                + ("left aside" if fps is not None else f"written at {DEFAULT_FILM_FPS} frames a second (--fps sets "
+                                                         "another)"))
+            film_rate = None
         asked = fps is not None
         fps = exact_rate(fps if asked else round(film_rate or DEFAULT_FILM_FPS, 3))
         if not MIN_FRAMES_FPS <= fps <= MAX_FRAMES_FPS:
@@ -1030,6 +1036,10 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         elif film_rate is not None and abs(float(fps) - film_rate) > 0.01:
             log(f"note: {source}: written at {float(fps):g} frames a second, as --fps asks; its DPX header says "
                 f"{film_rate:g}")
+        if time_code is not None and int(time_code[-2:]) >= math.ceil(fps):
+            log(f"note: {source}: its DPX time code {time_code} has more frames than a second at {float(fps):g} "
+                "frames a second holds; the video is written without it")
+            time_code = None
         check_output_path(target, overwrite)
     else:
         if target.exists() and not target.is_dir():
