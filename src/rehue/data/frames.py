@@ -99,13 +99,13 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
                                                             size=size, scene_mode=scene_mode, progress=progress)
             coloured = len(video_rows)
             if count and 2 * coloured < count:  # gray, or mostly: a gray reel with a colour cover scan (probe 33)
-                share = "none" if not coloured else f"only {coloured}"
+                share = (f"{'none' if not coloured else f'only {coloured}'} of its {count} sampled frames "
+                         f"{'have' if coloured > 1 else 'has'} colour")
                 if len(videos) == 1:  # a lone one is the error, in one line
-                    raise RehueError(f"the {'film' if films else 'video'} is gray: {share} of its {count} sampled "
-                                     "frames has colour, and a frame dataset needs colour films", video)
+                    raise RehueError(f"the {'film' if films else 'video'} is gray: {share}, and a frame dataset "
+                                     "needs colour films", video)
                 shutil.rmtree(staging / "frames" / film_name(video), ignore_errors=True)
-                log(f"warning: skipping {video}: {share} of its {count} sampled frames has colour, and a gray film "
-                    "teaches a model that its scenes are gray")
+                log(f"warning: skipping {video}: {share}, and a gray film teaches a model that its scenes are gray")
                 gray_films.append(video)
                 continue
             rows += video_rows
@@ -257,7 +257,7 @@ def _sample_video(video: Path, open_reader, split: str, staging: Path, *, fps: f
     detector = SceneDetector(scene_mode)
     rows: list[dict] = []
     waiting: dict[int, dict] = {}
-    scene, next_time, coloured, sampled = 0, None, 0, 0
+    scene, next_time, sampled = 0, None, 0
 
     def settle(decisions):
         nonlocal scene
@@ -284,7 +284,6 @@ def _sample_video(video: Path, open_reader, split: str, staging: Path, *, fps: f
             picture = letterbox(upright(frame.rgb, rotation), size)[0]
             if not has_colour(picture):  # a fade, a title card, a gray stretch: nothing to learn colour from
                 continue
-            coloured += 1
             rel = Path("frames") / film_name(video) / f"{len(rows):06d}.png"
             _save_png(picture, staging / rel)
             row = {"path": rel.as_posix(), "video": video.name, "time": f"{frame.time:.3f}",

@@ -1,6 +1,6 @@
 """A film of numbered frame files (a scanner's DPX, TIFF, PNG or OpenEXR reel) read as a video is: what
-`rehue frames` samples a dataset from, the same interface as :class:`rehue.video.io.VideoReader` where
-`rehue.data.frames` uses it. A frame's time is its place in the film over the film's frame rate."""
+`rehue frames --film-fps` samples a dataset from and `rehue evaluate --frames` scores, with the interface of
+:class:`rehue.video.io.VideoReader` that they use. A frame's time is its place in the film over its rate."""
 
 from __future__ import annotations
 
