@@ -321,9 +321,9 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
             if len(errors) == 1:
                 first.append((gray, truth, rgb))
 
-    film = video.is_dir()  # a film's numbered frames (evaluate --frames); their rate changes no score
-    with FrameFolderReader(video, 24, log if with_gray else lambda message: None) if film else VideoReader(video) \
-            as reader:
+    film = video.is_dir()  # a film's numbered frames (evaluate --frames)
+    with FrameFolderReader(video, None, log if with_gray else lambda message: None) if film else \
+            VideoReader(video) as reader:
         if with_gray and reader.coloured_by_rehue:
             log(f"warning: skipping {shown_path(video)}: rehue coloured it, so its colours are a model's guess, not "
                 "a truth to score against")

@@ -25,22 +25,27 @@ class FolderFrame:
 
 class FrameFolderReader:
     """The frames of the film in ``folder`` (``film_frames``: in the order of their numbers, strays of
-    another size left out with a warning through ``log``), at ``fps`` frames per second."""
+    another size left out with a warning through ``log``), at ``fps`` frames per second (None: a DPX
+    film's own, from its header, else 24)."""
 
     rotation = 0  # a frame file is stored as it is shown (its EXIF orientation, if any, is applied on reading)
 
-    def __init__(self, folder: Path, fps: float, log):
-        from rehue.video.pipeline import dpx_timing, film_frames
+    def __init__(self, folder: Path, fps: float | None, log):
+        from rehue.video.pipeline import DEFAULT_FILM_FPS, MAX_FRAMES_FPS, MIN_FRAMES_FPS, dpx_timing, film_frames
 
-        if not fps > 0:
+        if fps is not None and not fps > 0:
             raise RehueError(f"a film's frame rate must be above 0, not {float(fps):g}")
-        self.path, self.fps = Path(folder), Fraction(fps).limit_denominator(1001)
+        self.path = Path(folder)
         self.files = film_frames(self.path, log)
         self.frame_count = len(self.files)
         header_rate = dpx_timing(self.files[0])[0]
-        if header_rate is not None and abs(header_rate - float(self.fps)) > 0.01:
-            log(f"note: {self.path}: taken at {float(self.fps):g} frames a second, as asked; its DPX header says "
+        if fps is None:  # the DPX header's, else a sound film's
+            plausible = header_rate is not None and MIN_FRAMES_FPS <= header_rate <= MAX_FRAMES_FPS
+            fps = header_rate if plausible else DEFAULT_FILM_FPS
+        elif header_rate is not None and abs(header_rate - float(fps)) > 0.01:
+            log(f"note: {self.path}: taken at {float(fps):g} frames a second, as asked; its DPX header says "
                 f"{header_rate:g}")
+        self.fps = Fraction(fps).limit_denominator(1001)
         self._first = None  # the first frame, once read: the film's size
 
     def __enter__(self):
