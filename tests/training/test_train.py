@@ -525,6 +525,8 @@ def test_self_feed_steps_roll_the_model_out_on_its_own_colours():
     ({"val_fraction": 1.0}, "val_fraction must be above 0 and below 1, not 1"),
     ({"feature_matching": -1.0}, "feature_matching must be at least 0, not -1"),
     ({"feature_matching": 10.0, "adversarial_weight": 0.0}, "adversarial_weight 0 trains no discriminator"),
+    ({"generator": "nope"}, "unknown generator 'nope'; choose one of: gen1, gen2, gen2-classes"),
+    ({"discriminator": "gen1"}, "unknown discriminator 'gen1'; choose one of: disc1, disc2, patch"),
 ])
 def test_settings_no_run_can_use_are_one_line_errors_before_the_run_folder_is_made(tmp_path, photo_folder, setting,
                                                                                    message):

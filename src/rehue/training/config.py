@@ -90,6 +90,12 @@ class TrainConfig:
                              "trains no discriminator")
         if not 0 < self.val_fraction < 1:
             raise UsageError(f"val_fraction must be above 0 and below 1, not {self.val_fraction:g}")
+        from rehue.models.registry import list_models
+
+        for role in ("generator", "discriminator"):  # before the photos are read, each among its own kind
+            if getattr(self, role) not in list_models(role):
+                raise UsageError(f"unknown {role} {getattr(self, role)!r}; choose one of: "
+                                 f"{', '.join(list_models(role))}")
         from rehue.data.images import is_inside
 
         if self.data and self.out and is_inside(self.out, self.data):
