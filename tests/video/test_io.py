@@ -701,6 +701,45 @@ def test_prores_frames_have_no_stray_gray_dashes(tmp_path):
                 assert np.abs(read.astype(int) - np.median(read, axis=0)).max() < 60 * 64, frame.index
 
 
+@pytest.mark.parametrize("width", [200, 321])
+def test_prores_levels_are_bt709s_exactly_with_no_stray_column(tmp_path, width):
+    """Probe 35: swscale's conversion wrote every ProRes frame 0.4% bright (white at Y 943, not 940), and at
+    an odd width the encoder left the last chroma column at code 4, a coloured column down every frame."""
+    levels = np.broadcast_to(np.linspace(0, 65535, width), (24, width)).astype(np.uint16)
+    with VideoWriter(tmp_path / "ramp.mov", width, 24, 24, codec="prores", deep=True) as writer:
+        writer.write(np.dstack([levels] * 3))
+    with VideoReader(tmp_path / "ramp.mov") as reader:
+        frame = next(iter(reader)).av_frame
+    luma, blue, red = (np.frombuffer(plane, np.uint16).reshape(plane.height, -1).astype(int)
+                       for plane in frame.planes)
+    expected = np.round(64 + 876 * levels[0].astype(float) / 65535)
+    assert np.abs(luma[12, :width] - expected).max() <= 2 and luma[12, width - 1] <= 941
+    for chroma in (blue, red):  # gray: no colour anywhere, the last column included
+        assert np.abs(chroma[12, : frame.planes[1].width] - 512).max() <= 2
+
+
+def test_a_10_bit_rgb_master_is_read_at_its_own_levels(tmp_path):
+    """Probe 35: an FFV1 master stored as 10-bit RGB (gbrp10le) was read 1023/1020 bright through swscale's
+    own gray, its top four levels one white."""
+    import av
+
+    codes = np.round(np.linspace(0, 1023, 1024)).astype(np.uint16)
+    with av.open(str(tmp_path / "master.mkv"), "w") as container:
+        stream = container.add_stream("ffv1", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 1024, 2, "gbrp10le"
+        frame = av.VideoFrame(1024, 2, "gbrp10le")
+        for plane in frame.planes:
+            stored = np.zeros((2, plane.line_size // 2), np.uint16)
+            stored[:, :1024] = codes
+            plane.update(stored.tobytes())
+        frame.pts = 0
+        container.mux(stream.encode(frame) + stream.encode(None))
+    with VideoReader(tmp_path / "master.mkv") as reader:
+        gray = next(iter(reader)).gray16[0].astype(int)
+    assert np.abs(gray - np.round(codes.astype(float) * 65535 / 1023)).max() <= 1
+    assert len(np.unique(gray[-4:])) == 4, "the top four levels stay four"
+
+
 def test_codec_and_container_must_fit(tmp_path):
     with pytest.raises(RehueError, match="name the output .mkv"):
         VideoWriter(tmp_path / "a.mp4", 64, 48, 25, codec="ffv1")
@@ -729,15 +768,16 @@ def test_prores_is_10_bit_422_hq_in_a_mov_with_the_sound_and_timing(tmp_path, de
         for frame in reader:
             writer.write(written, frame.pts)
     with VideoReader(out) as reader:
-        assert (reader.codec, reader.width, reader.height, reader.fps) == ("prores", 51, 37, Fraction(24000, 1001))
+        # an odd width is padded a column (FFmpeg's ProRes left the last chroma column stray; probe 35)
+        assert (reader.codec, reader.width, reader.height, reader.fps) == ("prores", 52, 37, Fraction(24000, 1001))
         assert reader.bits_per_sample == 10
         context = reader._stream.codec_context
         assert context.profile == "HQ" and reader._stream.format.name == "yuv422p10le"
         frames = list(reader)
     assert len(frames) == 12
-    lightness = rgb_to_lightness(frames[0].rgb)
+    lightness = rgb_to_lightness(frames[0].rgb[:, :51])
     assert np.abs(lightness - rgb_to_lightness(written)).mean() < 1.0
-    levels = len(np.unique(frames[0].gray16[18]))
+    levels = len(np.unique(frames[0].gray16[18, :51]))
     assert (levels > 12) if deep else (levels <= 7), levels  # 10-bit luma holds the gentle ramp's finer steps
     assert audio_packets(out) == audio_packets(clip)
 

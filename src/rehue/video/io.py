@@ -77,6 +77,9 @@ LOSSLESS_OPTIONS = {"level": "3", "g": "1", "slicecrc": "1", "slices": "4", "con
 # Encoders that cannot store odd widths/heights in 4:2:0: H.264 crops in 2-pixel units for 4:2:0, so
 # an exact odd size is impossible; such frames are padded by repeating their last row/column.
 EVEN_SIZE_ENCODERS = {"libx264"}
+# ProRes's 4:2:2 at an odd width: FFmpeg's encoder left the last chroma column at code 4 (a stray coloured
+# column down every frame; probe 35), so such frames are padded one column as for H.264
+EVEN_WIDTH_ENCODERS = {"prores_ks"}
 SMALL_FRAME_PIXELS = 320 * 240  # frames up to this size are encoded on one x264 thread
 # Audio codecs to re-encode to, in order of preference, when the output container refuses the source's.
 AUDIO_FALLBACK_CODECS = ("aac", "libopus", "opus", "libvorbis", "vorbis")
@@ -147,6 +150,12 @@ class Frame:
 
     @property
     def gray16(self) -> np.ndarray:
+        if self.av_frame.format.name.startswith(("gbr", "rgb", "bgr")):  # an RGB master (FFV1's gbrp10, ...)
+            # swscale's own RGB to gray read such a master up to 1/255 bright, its top 10-bit levels as one
+            # white (probe 35); its RGB is exact, and rehue's gray keeps L*
+            from rehue.color.lab import rgb_to_gray
+
+            return rgb_to_gray(self.rgb48, np.uint16)
         # on one thread: swscale's threads left a slice's first 8 pixels mid-gray in some 10-bit 4:2:2 frames
         # (a ProRes master's; probe 34), and these levels are the L* a master is coloured from
         return self.av_frame.reformat(format="gray16le", threads=1).to_ndarray()
@@ -164,6 +173,31 @@ class Frame:
 
     def __repr__(self) -> str:
         return f"Frame(index={self.index}, pts={self.pts}, time={self.time:.3f})"
+
+
+def _prores_frame(rgb: np.ndarray):
+    """An (H, W, 3) uint8 or uint16 RGB picture (W even) as a 10-bit 4:2:2 Y'CbCr frame, BT.709, limited
+    range, converted here: swscale's conversion read 0.4% bright (Y 943 for white, probe 35) and, on
+    several threads, left stray pixels (probe 34). Chroma is filtered [1, 2, 1] / 4 onto the even columns,
+    where 4:2:2 places it."""
+    import av
+
+    height, width = rgb.shape[:2]
+    scale = np.float32(1.0 / (65535.0 if rgb.dtype == np.uint16 else 255.0))
+    red, green, blue = (rgb[..., channel].astype(np.float32) * scale for channel in range(3))
+    luma = np.float32(0.2126) * red + np.float32(0.7152) * green + np.float32(0.0722) * blue
+    planes = [np.float32(64) + np.float32(876) * luma]
+    for colour, spread in ((blue, 1.8556), (red, 1.5748)):
+        chroma = (colour - luma) / np.float32(spread)
+        edged = np.pad(chroma, ((0, 0), (1, 1)), mode="edge")
+        sited = (edged[:, 0:-2:2] + 2 * edged[:, 1:-1:2] + edged[:, 2::2]) / np.float32(4)
+        planes.append(np.float32(512) + np.float32(896) * sited)
+    frame = av.VideoFrame(width, height, PRORES_PIXEL_FORMAT)
+    for plane, values in zip(frame.planes, planes, strict=True):
+        stored = np.zeros((plane.height, plane.line_size // 2), np.uint16)
+        stored[:, : values.shape[1]] = np.clip(np.round(values), 0, 1023)
+        plane.update(stored.tobytes())
+    return frame
 
 
 def _ffmpeg_reason(exc: Exception) -> str:
@@ -1233,13 +1267,14 @@ class VideoWriter:
             options = {"crf": str(crf), "b": "0", "row-mt": "1"}
         stream = self._output.add_stream(name, rate=self.fps, options=options)
         pad = name in EVEN_SIZE_ENCODERS
-        self.encoded_width = self.width + (self.width % 2 if pad else 0)
+        self.encoded_width = self.width + (self.width % 2 if pad or name in EVEN_WIDTH_ENCODERS else 0)
         self.encoded_height = self.height + (self.height % 2 if pad else 0)
         stream.width, stream.height = self.encoded_width, self.encoded_height
         if (self.encoded_width, self.encoded_height) != (self.width, self.height):
-            log.warning("%s: %dx%d has an odd side, and H.264 needs even ones: written as %dx%d, the edge pixels "
+            log.warning("%s: %dx%d has an odd side, and %s needs even ones: written as %dx%d, the edge pixels "
                         "repeated; write .webm, or .mkv with --codec ffv1, to keep %dx%d", self.path, self.width,
-                        self.height, self.encoded_width, self.encoded_height, self.width, self.height)
+                        self.height, "H.264" if name == "libx264" else "ProRes (its width)", self.encoded_width,
+                        self.encoded_height, self.width, self.height)
         if name == "ffv1":
             self.pixel_format = LOSSLESS_DEEP_PIXEL_FORMAT if self.deep else LOSSLESS_PIXEL_FORMAT
         elif name == "prores_ks":
@@ -1296,14 +1331,14 @@ class VideoWriter:
         if self._last_pts is not None and pts <= self._last_pts:
             pts = self._last_pts + 1
         self._last_pts = pts
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb48le" if self.deep else "rgb24")
-        if self.pixel_format in (LOSSLESS_PIXEL_FORMAT, LOSSLESS_DEEP_PIXEL_FORMAT):
-            frame = frame.reformat(format=self.pixel_format)  # a reordering of the bytes: exact
+        if self.pixel_format == PRORES_PIXEL_FORMAT:
+            frame = _prores_frame(rgb)
         else:
-            # ProRes's 10-bit 4:2:2 on one thread: swscale's threads left a slice's first 8 pixels mid-gray in
-            # some frames (probe 34: a 200x60 or 1000x360 ramp, rows a third and two thirds down)
-            frame = frame.reformat(format=self.pixel_format, dst_colorspace="itu709", dst_color_range="MPEG",
-                                   threads=1 if self.pixel_format == PRORES_PIXEL_FORMAT else None)
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb48le" if self.deep else "rgb24")
+            if self.pixel_format in (LOSSLESS_PIXEL_FORMAT, LOSSLESS_DEEP_PIXEL_FORMAT):
+                frame = frame.reformat(format=self.pixel_format)  # a reordering of the bytes: exact
+            else:
+                frame = frame.reformat(format=self.pixel_format, dst_colorspace="itu709", dst_color_range="MPEG")
         frame.pts = pts - self._first_pts
         frame.time_base = self.time_base
         try:
