@@ -72,7 +72,6 @@ class FrameFolderReader:
     @property
     def coloured_by_rehue(self) -> bool:
         """Whether rehue coloured the film: its first frame's Software tag (or DPX creator) says so."""
-
         return self._first_frame().coloured_by_rehue
 
     def __iter__(self) -> Iterator[FolderFrame]:
