@@ -710,6 +710,8 @@ def test_prores_levels_are_bt709s_exactly_with_no_stray_column(tmp_path, width):
         writer.write(np.dstack([levels] * 3))
     with VideoReader(tmp_path / "ramp.mov") as reader:
         frame = next(iter(reader)).av_frame
+    # probe 36: each frame's header was untagged, and decoders take it over the container's: BT.601's matrix
+    assert (int(frame.colorspace), int(frame.color_range)) == (1, 1), "BT.709, limited range"
     luma, blue, red = (np.frombuffer(plane, np.uint16).reshape(plane.height, -1).astype(int)
                        for plane in frame.planes)
     expected = np.round(64 + 876 * levels[0].astype(float) / 65535)

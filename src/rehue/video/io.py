@@ -181,6 +181,7 @@ def _prores_frame(rgb: np.ndarray):
     several threads, left stray pixels (probe 34). Chroma is filtered [1, 2, 1] / 4 onto the even columns,
     where 4:2:2 places it."""
     import av
+    from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
 
     height, width = rgb.shape[:2]
     scale = np.float32(1.0 / (65535.0 if rgb.dtype == np.uint16 else 255.0))
@@ -193,6 +194,10 @@ def _prores_frame(rgb: np.ndarray):
         sited = (edged[:, 0:-2:2] + 2 * edged[:, 1:-1:2] + edged[:, 2::2]) / np.float32(4)
         planes.append(np.float32(512) + np.float32(896) * sited)
     frame = av.VideoFrame(width, height, PRORES_PIXEL_FORMAT)
+    # tagged as the stream is: the encoder writes each frame's own tags into its header, which decoders
+    # take over the container's (untagged, FFmpeg decoded these frames with BT.601's matrix; probe 36)
+    frame.colorspace, frame.color_range = Colorspace.ITU709, ColorRange.MPEG
+    frame.color_primaries, frame.color_trc = ColorPrimaries.BT709, ColorTrc.BT709
     for plane, values in zip(frame.planes, planes, strict=True):
         stored = np.zeros((plane.height, plane.line_size // 2), np.uint16)
         stored[:, : values.shape[1]] = np.clip(np.round(values), 0, 1023)
