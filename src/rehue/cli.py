@@ -397,10 +397,11 @@ SHEET_CUTS = 40  # cuts drawn on a `rehue scenes --sheet`; a film with more says
 
 
 def cmd_scenes(args) -> int:
-    from rehue.data.images import check_input_file, check_output_path, head_kind, load_image
+    from rehue.data.images import check_input_file, check_output_path, head_kind
     from rehue.progress import progress_bar
+    from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import VideoReader, upright
-    from rehue.video.pipeline import film_frames, find_frame_bars, find_video_bars, frame_gray, scene_view
+    from rehue.video.pipeline import find_frame_bars, find_video_bars, scene_view
     from rehue.video.scenes import SceneDetector
 
     folder = args.video.is_dir()  # a film of numbered frames, as `colorize --frames` takes it
@@ -431,16 +432,10 @@ def cmd_scenes(args) -> int:
         found(detector.push(scene_view(gray, rotation, bars)))
 
     if folder:
-        frames = film_frames(args.video, lambda message: print(message, file=sys.stderr))
-        bars = find_frame_bars(frames)  # as colorize --frames finds them
-        shape = None
-        for index, path in enumerate(progress_bar(frames, unit="frame", disable=args.no_progress, leave=False)):
-            gray = frame_gray(load_image(path))[1]
-            if shape is not None and gray.shape != shape:  # as colorize --frames refuses it
-                raise RehueError(f"frame is {gray.shape[1]}x{gray.shape[0]}, the film's first frame "
-                                 f"{shape[1]}x{shape[0]}", path)
-            shape = gray.shape
-            look(index, path.name, gray, 0, bars)
+        reel = FrameFolderReader(args.video, None, lambda message: print(message, file=sys.stderr))
+        bars = find_frame_bars(reel.files)  # as colorize --frames finds them
+        for frame in progress_bar(reel, total=reel.frame_count, unit="frame", disable=args.no_progress, leave=False):
+            look(frame.index, reel.files[frame.index].name, frame.gray, 0, bars)
     else:
         with VideoReader(args.video) as reader:
             bars = find_video_bars(reader)  # as colorize finds them, so the cuts are colorize's

@@ -340,12 +340,17 @@ def _scan_format(data: bytes):
 def _load_scan(source: Path | bytes, path: Path | None) -> LoadedImage | None:
     """A DPX or OpenEXR frame (a path, or the file's bytes), read header first: a file that claims too many
     pixels is not read whole. None for any other file."""
+    from rehue.data import dpx
+
     try:
-        module = _scan_format(source[:4] if isinstance(source, bytes) else _first_bytes(source, 4))
+        head = source[:dpx.HEADER_BYTES] if isinstance(source, bytes) else _first_bytes(source, dpx.HEADER_BYTES)
+        module = _scan_format(head)
         if module is None:
             return None
-        header = module.Header(source[:module.HEADER_BYTES] if isinstance(source, bytes)
-                               else _first_bytes(source, module.HEADER_BYTES))
+        if len(head) == dpx.HEADER_BYTES < module.HEADER_BYTES:  # an OpenEXR header may run longer
+            head = source[:module.HEADER_BYTES] if isinstance(source, bytes) else \
+                _first_bytes(source, module.HEADER_BYTES)
+        header = module.Header(head)
         if header.width * header.height > MAX_PIXELS:
             raise RehueError(f"image too large ({header.width}x{header.height} pixels; limit {MAX_PIXELS:,})", path)
         return module.read(source if isinstance(source, bytes) else source.read_bytes(),
