@@ -114,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("colorize", help="colour images, folders or videos")
     p.add_argument("inputs", nargs="+", type=Path, help="image or video files, or folders (recursive)")
     p.add_argument("-o", "--output", type=Path, required=True,
-                   help="output file (one input) or folder; the format follows the extension")
+                   help="output file (one input) or folder; the format follows the extension. A video's "
+                        "frames as numbered pictures: a number pattern in the name, frames/film_%%06d.png or "
+                        "frames/film.######.dpx")
     p.add_argument("--model", default="default", help="shipped model name or path to NAME.safetensors")
     p.add_argument("--dependent-model", default="default", help=DEPENDENT_HELP)
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")

@@ -888,18 +888,25 @@ def test_a_film_is_warned_of_what_its_colour_version_loses(tmp_path, tiny_model,
         assert warnings == [line], name
 
 
+def ten_bit_master(path, shifts):
+    """A 64x48 lossless gray 10-bit film of a ramp over all 1024 levels, rolled ``shift`` columns in each frame."""
+    import av
+
+    ramp = (np.arange(48 * 64, dtype=np.uint32).reshape(48, 64) * 1023 // (48 * 64 - 1)).astype(np.uint16)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=4)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "gray10le"
+        encode_frames(container, stream, (np.roll(ramp, shift, axis=1) for shift in shifts), format="gray10le")
+    return path, ramp
+
+
 def test_a_deep_master_keeps_every_level_in_a_lossless_master(tmp_path, tiny_model, capsys):
     """Before, a 10-bit master's lossless colour version was written at 8 bits: a quarter of its levels."""
     import av
 
     from rehue.color.lab import rgb_to_lightness
 
-    master = tmp_path / "master10.mkv"
-    ramp = (np.arange(48 * 64, dtype=np.uint32).reshape(48, 64) * 1023 // (48 * 64 - 1)).astype(np.uint16)
-    with av.open(str(master), "w") as container:
-        stream = container.add_stream("ffv1", rate=4)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "gray10le"
-        encode_frames(container, stream, (np.roll(ramp, i, axis=1) for i in range(3)), format="gray10le")
+    master, ramp = ten_bit_master(tmp_path / "master10.mkv", shifts=range(3))
     out = tmp_path / "colour.mkv"
     assert main(["colorize", str(master), "-o", str(out), "--codec", "ffv1", "--model", str(tiny_model),
                  "--dependent-model", "none", "--no-progress"]) == 0
@@ -1268,3 +1275,110 @@ def test_colorize_video_refuses_a_still_picture(tmp_path, tiny_model):
         Colorizer.load(tiny_model, device="cpu").colorize_video(tmp_path / "photo.jpg", tmp_path / "out.mp4",
                                                                 progress=False)
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_film_into_numbered_frames_is_coloured_as_into_a_video(tmp_path, colour_clip, tiny_model,
+                                                                 tiny_dependent_model, capsys):
+    """A restorer grades a film's frames, not its video: before, ``-o frames/f_%04d.png`` was "unsupported
+    video output extension '.png'", and the frames had to be cut out of a lossless master by hand."""
+    gray = gray_copy(colour_clip, tmp_path / "gray.mp4")
+    args = ["--model", str(tiny_model), "--dependent-model", str(tiny_dependent_model), "--no-progress"]
+    assert main(["colorize", str(gray), "-o", str(tmp_path / "master.mkv"), "--codec", "ffv1", *args]) == 0
+    frames = tmp_path / "frames"
+    assert main(["colorize", str(gray), "-o", str(frames / "f_%04d.png"), *args]) == 0
+    err = capsys.readouterr().err
+    assert "its sound is not in the frames (pictures hold none)" in err
+    assert "frames f_0001.png to f_0024.png" in err
+    assert sorted(p.name for p in frames.iterdir()) == [f"f_{n:04d}.png" for n in range(1, 25)], "nothing hidden left"
+    with VideoReader(tmp_path / "master.mkv") as master:
+        for frame in master:
+            written = read_rgb(frames / f"f_{frame.index + 1:04d}.png")
+            assert np.array_equal(written, frame.rgb), f"frame {frame.index + 1} as the lossless master's"
+
+    # a part is numbered by its place in the film, so that parts coloured one by one follow each other
+    before = {p.name: p.stat().st_mtime_ns for p in frames.iterdir()}
+    assert main(["colorize", str(gray), "-o", str(frames / "f_%04d.png"), "--start", "0.5", *args]) == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"rehue: error: {frames}: holds 24 frame(s) of this name already, such as f_0001.png; pass --overwrite to "
+        "replace them, or name another folder or pattern"]
+    assert {p.name: p.stat().st_mtime_ns for p in frames.iterdir()} == before
+    assert main(["colorize", str(gray), "-o", str(tmp_path / "part" / "p_####.jpg"), "--start", "0.5", *args]) == 0
+    assert sorted(p.name for p in (tmp_path / "part").iterdir()) == [f"p_{n:04d}.jpg" for n in range(13, 25)]
+
+
+def test_a_films_dpx_frames_carry_its_rate_and_time_code_and_come_back_as_the_film(tmp_path, tiny_model, capsys):
+    """DPX frames of a film with a time code: grading software conforms them by it, and a reel made back
+    into a video takes the rate and time code from their headers."""
+    from rehue.data.dpx import Header
+    from rehue.video.io import VideoWriter
+
+    clip = make_clip(tmp_path / "take.mov", two_scene_frames(count_each=3), fps=24)
+    timed = tmp_path / "timed.mov"
+    with VideoReader(clip) as reader, VideoWriter.like(reader, timed, timecode="01:00:10:22") as writer:
+        for frame in reader:
+            writer.write(np.repeat(frame.gray[..., None], 3, axis=2), frame.pts)
+    reel = tmp_path / "reel"
+    args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
+    assert main(["colorize", str(timed), "-o", str(reel / "take.######.dpx"), *args]) == 0
+    headers = [Header((reel / f"take.{n:06d}.dpx").read_bytes()) for n in range(1, 7)]
+    assert [h.time_code for h in headers] == ["01:00:10:22", "01:00:10:23", "01:00:11:00", "01:00:11:01",
+                                              "01:00:11:02", "01:00:11:03"]
+    assert {(h.frame_rate, h.bits, h.orientation) for h in headers} == {(24.0, 10, 0)}
+    assert headers[0].creator.startswith("rehue ")
+    capsys.readouterr()
+    assert main(["colorize", str(reel), "--frames", "-o", str(tmp_path / "back.mkv"), *args]) == 0
+    with VideoReader(tmp_path / "back.mkv") as back:
+        assert (back.fps, back.timecode, back.frame_count) == (24, "01:00:10:22", 6)
+
+
+def test_a_10_bit_master_into_frames_keeps_its_levels_where_the_format_holds_them(tmp_path, tiny_model, capsys):
+
+    from rehue.color.lab import rgb_to_lightness
+    from rehue.data.images import load_image
+
+    master, ramp = ten_bit_master(tmp_path / "master10.mkv", shifts=(0, 0))
+    args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
+    expected = rgb_to_lightness(np.repeat((ramp * 64 + ramp // 16)[..., None], 3, axis=2))
+    for pattern in ("f_%d.tif", "f_%d.dpx"):
+        assert main(["colorize", str(master), "-o", str(tmp_path / pattern.split("_")[1][3:] / pattern), *args]) == 0
+        assert "warning" not in capsys.readouterr().err
+    for path in (tmp_path / "tif" / "f_2.tif", tmp_path / "dpx" / "f_2.dpx"):
+        image = load_image(path)
+        assert image.deep_gray is not None, f"{path}: 16-bit"
+        made = rgb_to_lightness(np.repeat(image.deep_gray[..., None], 3, axis=2))
+        assert np.abs(made - expected).max() < 0.1, path
+        assert len(np.unique(np.round(made, 2))) > 900, f"{path}: its 1024 levels, not 256"
+    assert main(["colorize", str(master), "-o", str(tmp_path / "jpg" / "f_%d.jpg"), *args]) == 0
+    assert ("its 10-bit samples are written at 8 bits into .jpg frames (.png, .tif or .dpx frames keep them, "
+            "at 16 bits)") in capsys.readouterr().err
+
+
+def test_a_rotated_films_frames_are_written_upright(tmp_path, tiny_model):
+    shown = [np.ascontiguousarray(frame[:, :64]) for frame in two_scene_frames(count_each=2, height=96, width=96)]
+    clip = make_clip(tmp_path / "portrait.mp4", [as_stored(frame, 90) for frame in shown], fps=12, rotation=90)
+    colorize_video(clip, tmp_path / "f_%02d.png", colorizer=Colorizer.load(tiny_model, device="cpu"),
+                   dependent_model="none", progress=False)
+    assert read_rgb(tmp_path / "f_01.png").shape == (96, 64, 3), "as the film is shown"
+
+
+def test_a_film_named_into_one_picture_or_where_frames_cannot_go_is_a_one_line_error(tmp_path, colour_clip,
+                                                                                    tiny_model, capsys):
+    (tmp_path / "file").write_text("mine")
+    stale = tmp_path / "out" / ".f_%03d.png.rehue-tmp999999999"  # a killed run's frames
+    stale.mkdir(parents=True)
+    (stale / "f_001.png").write_bytes(b"half")
+    args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
+    cases = {"still.png": (2, f"rehue: error: {tmp_path / 'still.png'}: names one picture, and a video's frames are "
+                              f"many: name them with a number pattern, such as {tmp_path / 'still_%06d.png'}, or "
+                              "write a video (.mp4, .mkv, ...)"),
+             "f_%d_%d.png": (2, f"rehue: error: {tmp_path / 'f_%d_%d.png'}: names frames with 2 number patterns; "
+                                "give one, such as film_%06d.png or film_######.png"),
+             "file/f_%d.png": (1, f"rehue: error: {tmp_path / 'file'}: is not a folder, and the frames were to go "
+                                  "into it")}
+    for output, (code, line) in cases.items():
+        assert main(["colorize", str(colour_clip), "-o", str(tmp_path / output), *args]) == code
+        assert capsys.readouterr().err.strip().splitlines() == [line]
+    assert (tmp_path / "file").read_text() == "mine" and not (tmp_path / "still.png").exists()
+    assert main(["colorize", str(colour_clip), "-o", str(tmp_path / "out" / "f_%03d.png"), *args]) == 0
+    assert "removed 1 half-written file(s) that a killed run left" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"f_{n:03d}.png" for n in range(1, 25)]

@@ -165,6 +165,31 @@ def _time_code(value: int) -> str | None:
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}"
 
 
+def _time_code_word(time_code: str) -> int:
+    """The inverse of :func:`_time_code`: HH:MM:SS:FF as a television header's BCD word, no flags set."""
+    return functools.reduce(lambda word, part: word << 8 | (int(part) // 10) << 4 | int(part) % 10,
+                            time_code.split(":"), 0)
+
+
+def video_frame_header(*, deep: bool, frame_rate: float | None, time_code: str | None) -> bytes:
+    """The header a frame of a video is written like (``dpx_file_bytes``' ``like``): display tones ("unspecified
+    video"), 16 bits for a video deeper than 8, else 10, big-endian, with the video's frame rate in the film
+    and television headers and the frame's time code (HH:MM:SS:FF, non-drop), so that grading software
+    conforms the frames to the film's time, as it does a scanner's."""
+    header = bytearray(b"\xff" * HEADER_BYTES)
+    for offset, size in (*STRING_FIELDS, (820, 32)):
+        header[offset:offset + size] = bytes(size)
+    struct.pack_into(">I", header, 4, HEADER_BYTES)
+    header[:4] = MAGIC_NUMBERS[0]
+    header[800:804] = bytes((RGB, UNSPECIFIED_VIDEO, UNSPECIFIED_VIDEO, 16 if deep else 10))
+    if frame_rate is not None:
+        struct.pack_into(">f", header, FILM_FRAME_RATE, frame_rate)
+        struct.pack_into(">f", header, TV_FRAME_RATE, frame_rate)
+    if time_code is not None:
+        struct.pack_into(">I", header, TV_TIME_CODE, _time_code_word(time_code))
+    return bytes(header)
+
+
 def _lines_unpadded(header: Header, size: int) -> bool:
     """Whether a 10-bit frame's samples fill exactly the words they would with no line starting a new word,
     and fewer than they would with lines padded (a layout some scanners write for gray frames)."""

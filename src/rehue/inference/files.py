@@ -389,7 +389,7 @@ def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, sin
             from rehue.video.pipeline import colorize_video
 
             options = {key: value for key, value in (video_options or {}).items() if key != "fps"}
-            colorize_video(job.source, job.target, colorizer=colorizer, overwrite=overwrite,
+            colorize_video(job.source, job.target, colorizer=colorizer, overwrite=overwrite, quality=quality,
                            progress=progress, log=log, **options)
         else:  # whatever else it is, reading it says what is wrong with it
             colorize_image_file(colorizer, job.source, job.target, overwrite=overwrite, quality=quality,

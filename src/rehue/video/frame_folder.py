@@ -1,16 +1,19 @@
-"""A film of numbered frame files (a scanner's DPX, TIFF, PNG or OpenEXR reel) read as a video is: what
+"""Films as numbered frame files. A scanner's DPX, TIFF, PNG or OpenEXR reel read as a video is: what
 `rehue frames --film-fps` samples a dataset from and `rehue evaluate --frames` scores, with the interface of
-:class:`rehue.video.io.VideoReader` that they use. A frame's time is its place in the film over its rate."""
+:class:`rehue.video.io.VideoReader` that they use. A frame's time is its place in the film over its rate.
+And the names a video's frames are written under (``FramePattern``), as ``rehue colorize film.mp4 -o
+frames/film_%06d.png`` writes them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 
 
 class FolderFrame:
@@ -86,3 +89,50 @@ class FrameFolderReader:
                                  f"{shape[1]}x{shape[0]}", path)
             shape = image.rgb.shape
             yield FolderFrame(index, index / float(self.fps), frame_gray(image)[1], image.rgb)
+
+
+PATTERN = re.compile(r"%(0[1-9])?d|#+")  # printf's %d and %0Nd; %Nd would pad with spaces
+
+
+class FramePattern:
+    """Numbered picture files a video's frames are written as, named as FFmpeg (``film_%06d.png``) or
+    compositing and grading software (``film_######.dpx``) name them: the number where the pattern is, as
+    many digits as it asks at least. ``of`` a path that names no picture format, or has no such pattern in
+    its name, is None."""
+
+    def __init__(self, path: Path, head: str, digits: int, tail: str):
+        self.path, self.folder, self.head, self.digits, self.tail = path, path.parent, head, digits, tail
+
+    @classmethod
+    def of(cls, path: str | Path) -> FramePattern | None:
+        from rehue.data.images import OUTPUT_FORMATS
+
+        path = Path(path)
+        found = list(PATTERN.finditer(path.name))
+        if not found or path.suffix.lower() not in OUTPUT_FORMATS:  # "take #2.mp4" is a video's name
+            return None
+        if len(found) > 1:
+            raise UsageError(f"{path}: names frames with {len(found)} number patterns; give one, such as "
+                             "film_%06d.png or film_######.png")
+        match = found[0]
+        digits = len(match[0]) if match[0].startswith("#") else int(match[1] or 1)
+        return cls(path, path.name[:match.start()], digits, path.name[match.end():])
+
+    @property
+    def suffix(self) -> str:
+        return self.path.suffix
+
+    def name(self, number: int) -> str:
+        return f"{self.head}{number:0{self.digits}d}{self.tail}"
+
+    def number(self, name: str) -> int | None:
+        """The number of the frame file ``name``, if the pattern names it."""
+        match = re.fullmatch(re.escape(self.head) + r"(\d+)" + re.escape(self.tail), name)
+        return int(match[1]) if match else None
+
+    def taken(self) -> list[Path]:
+        """The files in the folder that the pattern names (of any number), in the order of their numbers."""
+        if not self.folder.is_dir():
+            return []
+        found = [(number, path) for path in self.folder.iterdir() if (number := self.number(path.name)) is not None]
+        return [path for _, path in sorted(found)]

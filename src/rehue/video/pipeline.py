@@ -44,6 +44,7 @@ from rehue.inference.colorizer import (
     letterbox,
     picture_box,
 )
+from rehue.video.frame_folder import FramePattern
 from rehue.video.io import DEEP_CODECS, as_stored, upright
 from rehue.video.rates import exact_rate
 from rehue.video.resume import (
@@ -599,9 +600,13 @@ def _progress_bar(progress, total: int | None, name: str):
 def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
                    scene_mode: str = "robust", start: float | None = None, end: float | None = None,
                    side_by_side: bool = False, crf: int = 18, preset: str = "veryfast", codec: str = "auto",
-                   overwrite: bool = False, progress=True, log=None) -> VideoSummary:
+                   quality: int = 95, overwrite: bool = False, progress=True, log=None) -> VideoSummary:
     """Colour the video ``source`` into ``target`` (format by extension), keeping its audio, subtitles,
-    frame timing, size and rotation. Nothing appears at ``target`` unless the whole job succeeds. ``codec``
+    frame timing, size and rotation. Nothing appears at ``target`` unless the whole job succeeds.
+
+    A ``target`` whose name holds a number pattern (``frames/film_%06d.png``, ``frames/film_######.dpx``:
+    ``FramePattern``) gets the frames as numbered pictures, upright, 16-bit from a source deeper than 8 bits
+    where the format holds it, JPEG and WebP at ``quality`` (``_VideoFrames``). ``codec``
     "ffv1" writes lossless RGB to an .mkv (``rehue.video.io.CODECS``), at 16 bits per sample for a source
     deeper than 8 (a 10-bit master's L* is kept to its last level). ``progress``: a bar on stderr (True),
     none (False), or a function called as ``progress(done, total)`` after each frame, which may raise to
@@ -613,7 +618,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     """
 
     from rehue.color.lab import rgb_to_gray
-    from rehue.data.images import head_kind, to_uint8
+    from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, to_uint8
     from rehue.video.io import VideoReader, VideoWriter, check_time_range, check_video_options
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -627,6 +632,13 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         raise RehueError("is a picture, not a video: colour it with Colorizer.colorize (rehue colorize writes it)",
                          source)
     check_time_range(start, end)
+    pattern = FramePattern.of(target)
+    if pattern is not None:
+        _check_frame_pattern(pattern, overwrite, log)
+    elif target.suffix.lower() in OUTPUT_FORMATS:
+        numbered = target.with_name(f"{target.stem}_%06d{target.suffix}")
+        raise UsageError(f"{target}: names one picture, and a video's frames are many: name them with a number "
+                         f"pattern, such as {numbered}, or write a video (.mp4, .mkv, ...)")
     dependent = load_dependent(dependent_model, colorizer, log)
     colour_table()  # one-off setup like loading the models (under a second), so not in the job's frame rate
     started = time.perf_counter()
@@ -646,11 +658,19 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         sideways = side_by_side and rotation % 180
         width = reader.width * (2 if side_by_side and not sideways else 1)
         height = reader.height * (2 if sideways else 1)
-        deep = codec in DEEP_CODECS and reader.bits_per_sample > 8
-        with VideoWriter.like(reader, target, width=width, height=height, crf=crf, preset=preset, codec=codec,
-                              deep=deep, comment=video_provenance(colorizer, dependent), overwrite=overwrite) as writer:
-            _warn_of_what_is_lost(reader, writer)
-            bar = _progress_bar(progress, reader.frame_count, source.name)
+        software = video_provenance(colorizer, dependent)
+        bar = _progress_bar(progress, reader.frame_count, source.name)
+        if pattern is None:
+            deep = codec in DEEP_CODECS and reader.bits_per_sample > 8
+            sink = VideoWriter.like(reader, target, width=width, height=height, crf=crf, preset=preset, codec=codec,
+                                    deep=deep, comment=software, overwrite=overwrite)
+        else:
+            deep = OUTPUT_FORMATS[pattern.suffix.lower()] in DEEP_FORMATS and reader.bits_per_sample > 8
+            sink = _VideoFrames(pattern, reader, deep=deep, quality=quality, software=software, timer=state.timer,
+                                bar=bar, overwrite=overwrite, log=log)
+        with sink as writer:
+            if pattern is None:
+                _warn_of_what_is_lost(reader, writer)
 
             def decoded():
                 tick = time.perf_counter()
@@ -688,8 +708,9 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                                     rotation)
                 tick = time.perf_counter()
                 writer.write(rgb, pts)
-                state.timer.add("encode", time.perf_counter() - tick)
-                bar.update(1)
+                if pattern is None:  # a frame file is timed and counted as it is saved, on the writing threads
+                    state.timer.add("encode", time.perf_counter() - tick)
+                    bar.update(1)
 
             encoder = composer = None
             try:
@@ -720,6 +741,22 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         timings_ms=state.timer.means_ms(), output=target)
     log(f"{target}: {summary.line()}")
     return summary
+
+
+def _check_frame_pattern(pattern: FramePattern, overwrite: bool, log) -> None:
+    """Refuse numbered frames that another film's frames, or a file, are in the way of; remove what a killed
+    run of them left."""
+    from rehue.data.images import remove_stale_temps
+
+    if pattern.folder.exists() and not pattern.folder.is_dir():
+        raise RehueError("is not a folder, and the frames were to go into it", pattern.folder)
+    taken = pattern.taken()
+    if taken and not overwrite:
+        raise RehueError(f"holds {len(taken):,} frame(s) of this name already, such as {taken[0].name}; pass "
+                         "--overwrite to replace them, or name another folder or pattern", pattern.folder)
+    stale = remove_stale_temps([pattern.path, pattern.folder])
+    if stale:
+        log(f"note: removed {len(stale)} folder(s) of frames that a killed run left, such as {stale[0]}")
 
 
 def _warn_of_what_is_lost(reader, writer) -> None:
@@ -1151,14 +1188,17 @@ class _FrameFolder:
     or keeps it for the next run to go on from (``rehue.video.resume``) when the run was interrupted.
 
     ``journal`` is the run's settings and its frames' ``frame_stats``, written into the hidden folder with
-    the scenes found (``scenes_found``); ``resume`` an interrupted run's folder to take over."""
+    the scenes found (``scenes_found``); ``resume`` an interrupted run's folder to take over. ``names`` may
+    grow as frames are written (a video's frames, ``_VideoFrames``); ``staging``, where the hidden folder
+    is made instead (inside ``target``, which then exists already)."""
 
     def __init__(self, target: Path, names: list[str], *, quality: int, software: str, timer: _Timer, bar,
-                 overwrite: bool = False, journal: tuple[dict, list] | None = None, resume: Interrupted | None = None):
+                 overwrite: bool = False, journal: tuple[dict, list] | None = None, resume: Interrupted | None = None,
+                 staging: Path | None = None):
         self.target, self.names, self.quality, self.software = target, names, quality, software
         self.overwrite = overwrite
         self.timer, self.bar = timer, bar
-        self.staging = staging_folder_for(target)
+        self.staging = staging or staging_folder_for(target)
         self.journal, self.first = journal, resume.start if resume is not None else 0
         self.scene_starts = [self.first] if resume is not None else []
         try:
@@ -1225,6 +1265,10 @@ class _FrameFolder:
             (self.staging / journal).unlink(missing_ok=True)
         try:
             if self.target.is_dir():
+                taken = [] if self.overwrite else [name for name in self.names if os.path.lexists(self.target / name)]
+                if taken:  # before any frame moves: a film's frames are not left half one run's, half another's
+                    raise RehueError("output exists (another run wrote it meanwhile); pass --overwrite to replace "
+                                     "it", self.target / taken[0])
                 for name in self.names:
                     move_into_place(self.staging / name, self.target / name, self.overwrite)
             else:
@@ -1249,6 +1293,104 @@ class _FrameFolder:
         writing_now.discard(os.path.abspath(self.staging))
         self.kept = kept
         return kept
+
+
+class _NoBar:
+    def update(self, frames: int = 1) -> None:
+        pass
+
+
+@dataclass
+class _FrameFile:
+    """What ``_FrameFolder`` writes with a video's frame, as it writes a frame file's ``LoadedImage``'s."""
+
+    dpx_header: bytes | None = None
+    alpha = dpi = exif = None
+
+
+class _VideoFrames:
+    """``colorize_video`` into numbered pictures (``FramePattern``): each frame upright, as it is shown,
+    written by ``_FrameFolder`` into a hidden folder and moved into place when all are done. They are
+    numbered from 1, or for a part of the film (``start``) from its first frame's place in the film, so
+    that the parts of a film coloured one by one into a folder follow each other. DPX frames carry the
+    video's frame rate and each frame's time code (``rehue.data.dpx.video_frame_header``)."""
+
+    def __init__(self, pattern: FramePattern, reader, *, deep: bool, quality: int, software: str, timer: _Timer,
+                 bar, overwrite: bool, log):
+        from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS
+
+        self.pattern, self.rotation, self.deep, self.bar, self.log = pattern, reader.rotation, deep, bar, log
+        self.fps = reader.fps
+        self.first = 1 + (round((reader.start or 0) * reader.fps) if reader.fps else 0)
+        self.frames_written, self.left_out, self.names = 0, [], []
+        self.dpx = pattern.suffix.lower() == ".dpx"
+        self.time_code = self._first_time_code(reader) if self.dpx else None
+        if reader.bits_per_sample > 8 and OUTPUT_FORMATS[pattern.suffix.lower()] not in DEEP_FORMATS:
+            log(f"warning: {reader.path}: its {reader.bits_per_sample}-bit samples are written at 8 bits into "
+                f"{pattern.suffix} frames (.png, .tif or .dpx frames keep them, at 16 bits)")
+        if reader.has_audio:
+            log(f"note: {reader.path}: its sound is not in the frames (pictures hold none); the film's own goes "
+                "with them in an edit")
+        self.whole_film = reader.end is None
+        self.earlier = {path.name for path in pattern.taken()}  # with overwrite: another colouring's frames
+        folder = pattern.folder
+        inside = folder.is_dir()  # else the hidden folder is made beside it, and becomes it
+        self.frames = _FrameFolder(folder, self.names, quality=quality, software=software, timer=timer, bar=bar,
+                                   overwrite=overwrite,
+                                   staging=staging_folder_for(pattern.path) if inside else None)
+
+    def _first_time_code(self, reader) -> tuple[int, int] | None:
+        """The part's first frame's time code, as a count of frames at its rate in whole frames a second."""
+        from rehue.video.io import shifted_timecode
+
+        start = shifted_timecode(reader.timecode, reader.start, reader.fps)
+        match = re.fullmatch(r"(\d+):(\d\d):(\d\d):(\d\d)", (start or "").strip())
+        if start and (not match or not self.fps):
+            self.log(f"note: {reader.path}: its time code {start} is not carried into the DPX frames (a drop-frame "
+                     "or unreadable time code)")
+        if not match or not self.fps:
+            return None
+        per_second = round(self.fps)
+        hours, minutes, seconds, frames = (int(part) for part in match.groups())
+        return ((hours * 60 + minutes) * 60 + seconds) * per_second + frames, per_second
+
+    def _dpx_header(self) -> bytes:
+        from rehue.data.dpx import video_frame_header
+
+        time_code = None
+        if self.time_code is not None:
+            start, per_second = self.time_code
+            seconds, frames = divmod(start + self.frames_written, per_second)
+            minutes, seconds = divmod(seconds, 60)
+            hours, minutes = divmod(minutes, 60)
+            time_code = f"{hours % 24:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}"
+        rate = float(self.fps) if self.fps else None
+        return video_frame_header(deep=self.deep, frame_rate=rate, time_code=time_code)
+
+    def write(self, rgb: np.ndarray, pts=None) -> None:
+        name = self.pattern.name(self.first + self.frames_written)
+        self.names.append(name)
+        frame = _FrameFile(self._dpx_header() if self.dpx else None)
+        self.frames.write((name, frame), upright(rgb, self.rotation))
+        self.frames_written += 1
+
+    def __enter__(self) -> _VideoFrames:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                if not self.frames_written:
+                    raise RehueError("no video frames to write", self.pattern.folder)
+                self.frames.finish()
+                self.log(f"{self.pattern.folder}: frames {self.names[0]} to {self.names[-1]}")
+                after = sorted(self.earlier - set(self.names), key=self.pattern.number)
+                after = [name for name in after if self.pattern.number(name) > self.first + self.frames_written - 1]
+                if after and self.whole_film:
+                    self.log(f"warning: {self.pattern.folder}: {len(after):,} frame(s) of an earlier colouring are "
+                             f"left after the film's last, such as {after[0]}")
+        finally:
+            self.frames.close()
 
 
 class _FrameVideo:

@@ -1,0 +1,34 @@
+from pathlib import Path
+
+import pytest
+
+from rehue.errors import UsageError
+from rehue.video.frame_folder import FramePattern
+
+
+@pytest.mark.parametrize(("given", "first", "tenth_thousand"), [
+    ("f_%06d.png", "f_000001.png", "f_010000.png"),  # FFmpeg's
+    ("reel.####.dpx", "reel.0001.dpx", "reel.10000.dpx"),  # compositing and grading software's
+    ("%d.tif", "1.tif", "10000.tif"),
+    ("f%03d.jpg", "f001.jpg", "f10000.jpg"),
+])
+def test_frame_patterns_are_named_as_ffmpeg_and_grading_software_name_them(given, first, tenth_thousand):
+    pattern = FramePattern.of(Path("out") / given)
+    assert pattern.folder == Path("out")
+    assert (pattern.name(1), pattern.name(10000)) == (first, tenth_thousand)
+    assert pattern.number(first) == 1 and pattern.number("other.png") is None
+
+
+def test_a_name_without_a_pattern_or_of_a_video_is_no_pattern_and_two_patterns_are_refused():
+    assert FramePattern.of("colour.png") is None
+    assert FramePattern.of("take #2.mp4") is None, "a video's name"
+    assert FramePattern.of("f%3d.png") is None, "printf pads it with spaces"
+    with pytest.raises(UsageError, match="2 number patterns"):
+        FramePattern.of("f_%04d_##.png")
+
+
+def test_taken_lists_the_patterns_files_in_the_order_of_their_numbers(tmp_path):
+    for name in ("f_10.png", "f_9.png", "f_0002.png", "f_x.png", "g_1.png", "f_3.jpg"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in FramePattern.of(tmp_path / "f_%d.png").taken()] == ["f_0002.png", "f_9.png", "f_10.png"]
+    assert FramePattern.of(tmp_path / "none" / "f_%d.png").taken() == []
