@@ -248,8 +248,8 @@ def cmd_colorize(args) -> int:
         if never:
             raise UsageError(f"{', '.join(never)}: not for --frames (every frame is coloured, letterboxed for the "
                              "models as video frames are)")
-        video_only = [flag for flag, value in (("--codec", None if args.codec == "auto" else args.codec),
-                                               ("--fps", args.fps)) if value is not None]
+        video_only = [flag for flag, dest in (("--codec", "codec"), ("--crf", "crf"), ("--preset", "preset"),
+                                              ("--fps", "fps")) if dest in args.typed]
         if video_only and not is_video_path(args.output):
             raise UsageError(f"{', '.join(video_only)}: not for --frames into a folder (every frame is written as "
                              "an image; --ext sets its format)")
@@ -259,9 +259,10 @@ def cmd_colorize(args) -> int:
         from rehue.video.io import check_time_range
 
         check_time_range(args.start, args.end)
-    video_options = {"start": args.start, "end": args.end, "side_by_side": args.side_by_side,
-                     "scene_mode": args.scene_mode, "crf": args.crf, "preset": args.preset, "codec": args.codec,
-                     "dependent_model": args.dependent_model, "fps": args.fps}
+    # the films' own settings as typed: given for photos alone, they are a mistake the library names
+    video_options = {"start": args.start, "end": args.end, "side_by_side": args.side_by_side, "fps": args.fps,
+                     **{key: getattr(args, key) for key in ("scene_mode", "crf", "preset", "codec", "dependent_model")
+                        if key in args.typed}}
     summary = colorize_paths(args.inputs, args.output, model=args.model, device=args.device,
                              overwrite=args.overwrite, quality=args.quality, image_ext=ext,
                              video_options=video_options, progress=not args.no_progress, chroma=args.chroma,
@@ -609,7 +610,7 @@ def _main(argv: list[str] | None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    if getattr(args, "resume", False):
+    if getattr(args, "resume", False) or args.handler is cmd_colorize:
         args.typed = _typed_options(argv)
     args.errors = sys.stderr
     if args.quiet:  # progress, notes, summaries and warnings (the library's too) go; errors stay

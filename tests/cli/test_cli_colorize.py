@@ -404,6 +404,26 @@ def test_video_options_on_photos_alone_are_a_usage_error(tmp_path, tiny_model, g
                "--end", "2") == 2
     assert capsys.readouterr().err.strip() == "rehue: error: --start, --end: only for videos, and no input is one"
     assert not (tmp_path / "out.png").exists()
+    # before, the encoder's settings too, and the scene detector's (left at their defaults, they are not said)
+    assert run("colorize", gray_jpeg, "-o", tmp_path / "out.png", "--model", tiny_model, "--crf", "10",
+               "--codec", "ffv1", "--scene-mode", "thesis") == 2
+    assert capsys.readouterr().err.strip() == ("rehue: error: --codec, --crf, --scene-mode: only for videos, and no "
+                                               "input is one")
+    assert not (tmp_path / "out.png").exists()
+    assert run("colorize", gray_jpeg, "-o", tmp_path / "out.png", "--model", tiny_model, "--side-by-side") == 0
+
+
+def test_encoder_settings_for_frames_into_a_folder_are_a_usage_error(tmp_path, tiny_model, capsys):
+    """Before, --crf and --preset were left unused without a word where --frames wrote pictures."""
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number in range(2):
+        Image.fromarray(np.full((16, 16), 90 + number, np.uint8)).save(reel / f"r_{number}.png")
+    assert run("colorize", reel, "--frames", "-o", tmp_path / "out", "--model", tiny_model, "--crf", "10",
+               "--preset", "slow") == 2
+    assert capsys.readouterr().err.strip() == ("rehue: error: --crf, --preset: not for --frames into a folder (every "
+                                               "frame is written as an image; --ext sets its format)")
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_batch_run_again_skips_what_it_coloured_before_and_colours_the_rest(tmp_path, tiny_model, capsys):

@@ -252,7 +252,9 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     frames of one film, coloured as a video (``rehue.video.pipeline.colorize_frames``).
 
     Of several inputs, one whose output exists already is skipped (``summary.skipped``) unless
-    ``overwrite``: running a batch again after an interruption colours what is left."""
+    ``overwrite``: running a batch again after an interruption colours what is left. A film's own setting
+    in ``video_options`` (``start``, ``end``, ``codec``, ``crf``, ``preset``, ``scene_mode``,
+    ``dependent_model``) where no input is a film is a ``UsageError``: leave out those not set."""
 
     from rehue.inference.colorizer import Colorizer
 
@@ -274,7 +276,9 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     jobs = plan_jobs(inputs, output, image_ext, video_ext=VIDEO_SUFFIX_OF_CODEC.get((video_options or {}).get("codec")))
     if not jobs:
         raise RehueError("no images or videos found", ", ".join(str(p) for p in inputs))
-    video_only = [flag for flag, key in (("--start", "start"), ("--end", "end"))
+    video_only = [flag for flag, key in (("--start", "start"), ("--end", "end"), ("--codec", "codec"), ("--crf", "crf"),
+                                         ("--preset", "preset"), ("--scene-mode", "scene_mode"),
+                                         ("--dependent-model", "dependent_model"))
                   if (video_options or {}).get(key) is not None]
     if video_only and not any(job.video for job in jobs):
         raise UsageError(f"{', '.join(video_only)}: only for videos, and no input is one")
