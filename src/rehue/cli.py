@@ -618,6 +618,11 @@ def _main(argv: list[str] | None) -> int:
         sys.stderr = _Unsaid()
     try:
         return _run(args)
+    except KeyboardInterrupt as exc:
+        if args.quiet:  # what an interrupted run kept for the same command to go on from, its note unsaid
+            for note in getattr(exc, "__notes__", ()):
+                print(f"rehue: {note}", file=args.errors)
+        raise
     finally:
         sys.stderr = args.errors
 

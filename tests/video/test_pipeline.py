@@ -1145,6 +1145,32 @@ def test_a_film_stopped_by_a_damaged_frame_keeps_its_frames_and_goes_on_once_it_
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"
 
 
+def test_an_interrupted_film_under_quiet_still_says_what_it_kept(tmp_path, tiny_model, tiny_dependent_model,
+                                                                  monkeypatch, capsys):
+    """Before, `rehue -q` said only "rehue: interrupted": where the frames were kept, and that the same command
+    goes on from them, went with the notes."""
+    from rehue.video import pipeline
+
+    scans = write_frames(tmp_path / "scans", three_scene_frames())
+    write, calls = pipeline._FrameFolder.write, []
+
+    def write_until_frame_15(self, payload, rgb):
+        calls.append(payload[0])
+        if len(calls) > 15:
+            raise KeyboardInterrupt
+        write(self, payload, rgb)
+
+    monkeypatch.setattr(pipeline._FrameFolder, "write", write_until_frame_15)
+    out = tmp_path / "out"
+    assert main(["-q", "colorize", str(scans), "--frames", "-o", str(out), "--model", str(tiny_model),
+                 "--dependent-model", str(tiny_dependent_model)]) == 130
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2 and lines[1] == "rehue: interrupted", lines
+    assert lines[0].startswith(f"rehue: {scans}: interrupted; the 12 frames coloured up to the scene it stopped in "
+                               f"are kept in {tmp_path}")
+    assert lines[0].endswith("and the same command goes on from frame 13 (reel_13.png)")
+
+
 def test_an_interrupted_films_frames_are_not_used_for_other_settings_or_changed_frames(tmp_path, tiny_model):
     from rehue.video.pipeline import colorize_frames
 

@@ -1136,7 +1136,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             state.timer.add("decode", time.perf_counter() - tick)
             yield name, image, gray, letterboxed
 
-    stopped = interrupted = False
+    stopped = False
     recorded = 0
     try:
         with closing(_prefetch(decoded(), "rehue-decode")) as items:  # files are read while the models work
@@ -1153,8 +1153,14 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             shutil.rmtree(staging, ignore_errors=True)
         if not to_video:
             _warn_of_older_frames(target, frames, names, log)
-    except KeyboardInterrupt:
-        stopped = interrupted = True
+    except KeyboardInterrupt as exc:
+        stopped = True
+        kept = sink.close(keep=True)
+        if kept:  # a note on the exception too: `rehue --quiet`, which leaves notes unsaid, says it with the interrupt
+            said = (f"{source}: interrupted; the {kept:,} frames coloured up to the scene it stopped in are kept in "
+                    f"{sink.staging}, and the same command goes on from frame {kept + 1:,} ({frames[kept].name})")
+            exc.add_note(said)
+            log(said)
         raise
     except RehueError as exc:  # a damaged frame, a full disk: hours of a reel are not thrown away for one
         stopped = True
@@ -1166,12 +1172,9 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                          f"{sink.staging}, and once that is put right the same command goes on from frame "
                          f"{kept + 1:,} ({frames[kept].name})", exc.path) from None
     finally:
-        kept = sink.close(keep=stopped)
+        sink.close(keep=stopped)
         state.close()
         bar.close()
-        if kept and interrupted:
-            log(f"{source}: interrupted; the {kept:,} frames coloured up to the scene it stopped in are kept in "
-                f"{sink.staging}, and the same command goes on from frame {kept + 1:,} ({frames[kept].name})")
     summary = VideoSummary(
         frames=len(frames) - first, scenes=len(state.scene_starts) + 1,
         scene_starts=[first + index for index in state.scene_starts],
