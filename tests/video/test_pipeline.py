@@ -670,6 +670,27 @@ def test_frames_into_a_video_file_at_the_films_speed(tmp_path, tiny_model, tiny_
     assert "--fps: only for --frames into a video file" in capsys.readouterr().err
 
 
+def test_a_reel_with_transparency_into_a_video_is_warned_that_the_video_holds_none(tmp_path, tiny_model, capsys):
+    """Before, a reel of RGBA frames (a matte cut round the picture) lost its alpha into a video without a word."""
+    from PIL import Image
+
+    reel = tmp_path / "matted"
+    reel.mkdir()
+    for number, rgb in enumerate(two_scene_frames(count_each=2)):
+        alpha = np.full(rgb.shape[:2], 255, np.uint8)
+        alpha[:, :8] = 0
+        Image.fromarray(np.dstack([rgb.mean(axis=2, keepdims=True).astype(np.uint8)] * 3 + [alpha])).save(
+            reel / f"m_{number}.png")
+    args = ["--frames", "--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
+    assert main(["colorize", str(reel), "-o", str(tmp_path / "m.mp4"), *args]) == 0
+    assert (f"warning: {reel}: its frames' transparency (alpha) is not in m.mp4, as a video holds none; --frames into "
+            "a folder of .png, .tif or .dpx frames keeps it") in capsys.readouterr().err
+    assert main(["colorize", str(reel), "-o", str(tmp_path / "kept"), *args]) == 0
+    assert "(alpha)" not in capsys.readouterr().err
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "kept" / "m_0.png"))[..., 3],
+                          np.asarray(Image.open(reel / "m_0.png"))[..., 3])
+
+
 def test_cineon_frames_get_a_way_forward(tmp_path, tiny_model):
     from rehue.video.pipeline import colorize_frames
 

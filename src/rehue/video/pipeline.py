@@ -1124,6 +1124,9 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                                  f"{shape[1]}x{shape[0]}", path)
             if shape is None and image.deep_gray is not None:
                 _warn_of_8_bits(source, target, to_video, codec, OUTPUT_FORMATS.get(ext.lower()) in DEEP_FORMATS, log)
+            if shape is None and image.alpha is not None and to_video:
+                log(f"warning: {source}: its frames' transparency (alpha) is not in {target.name}, as a video holds "
+                    "none; --frames into a folder of .png, .tif or .dpx frames keeps it")
             shape = image.rgb.shape
             gray, gray8 = frame_gray(image)
             # the first frame with a picture (a reel may open on black leader), as for a video
