@@ -46,6 +46,25 @@ def test_sample_grid_size_labels_and_cells(tmp_path):
     assert list(tmp_path.iterdir()) == [path]
 
 
+def test_a_row_label_too_long_for_its_column_keeps_its_end(tmp_path):
+    """A cut sheet names each cut by its frame file; before, a long name was cut at both ends (its number
+    lost) and ran off the sheet's edge."""
+    from PIL import ImageFont
+
+    from rehue.evaluation.report import LABEL_FONT_SIZE, ROW_LABEL_WIDTH, _fitted
+
+    name = "Archive_Reel_0042_Kodak_scan_0000007.png"
+    sample_grid([_sample()[:2]], tmp_path / "cuts.png", titles=("before", "after"), cell=64,
+                row_labels=[f"cut 1\nframe 6\n{name}"])
+    with Image.open(tmp_path / "cuts.png") as image:
+        pixels = np.asarray(image.convert("L"))[LABEL_HEIGHT:, :ROW_LABEL_WIDTH]
+    inked = np.flatnonzero((pixels < 128).any(axis=0))
+    assert inked.min() >= 2 and inked.max() < ROW_LABEL_WIDTH - 2, "within its column"
+    font = ImageFont.load_default(size=LABEL_FONT_SIZE)
+    assert _fitted(name, font, 112).endswith("_0000007.png") and _fitted(name, font, 112).startswith("…")
+    assert _fitted("frame 6", font, 112) == "frame 6"
+
+
 def test_sample_grid_keeps_at_most_max_rows_and_custom_titles(tmp_path):
     rows = [_sample(16, 16, seed=i)[1:] for i in range(5)]
     path = sample_grid(rows, tmp_path / "sub" / "grid.png", titles=("Truth", "Output"), max_rows=2, cell=32)

@@ -22,6 +22,7 @@ from rehue.evaluation.metrics import MetricTable, unit_means
 LABEL_HEIGHT = 22
 LABEL_FONT_SIZE = 14
 ROW_LABEL_WIDTH = 120
+LABEL_MARGIN = 4  # pixels between a row's label and the picture beside it, or the edge
 GRID_BACKGROUND = (255, 255, 255)
 LABEL_COLOUR = (0, 0, 0)
 PLOT_SIZE_INCHES = (7.0, 4.0)
@@ -74,6 +75,16 @@ def _fit_into_cell(image: np.ndarray, cell: int):
     return square
 
 
+def _fitted(line: str, font, width: float) -> str:
+    """``line`` cut at its start to ``width`` pixels, with an ellipsis: a frame file's number, at the end of
+    its name, is what tells the frames apart (before, a long name was cut at both ends)."""
+    if font.getlength(line) <= width:
+        return line
+    while line and font.getlength("…" + line) > width:
+        line = line[1:]
+    return "…" + line
+
+
 def sample_grid(rows: Sequence[Sequence[np.ndarray | None]], path: str | Path,
                 titles: Sequence[str] = ("Gray", "Ground truth", "Output"), max_rows: int = 8,
                 cell: int = 128, row_labels: Sequence[str] | None = None) -> Path:
@@ -103,8 +114,10 @@ def sample_grid(rows: Sequence[Sequence[np.ndarray | None]], path: str | Path,
     for row_index, row in enumerate(rows):
         top = LABEL_HEIGHT + row_index * cell
         if row_labels is not None:
-            draw.multiline_text((left / 2, top + cell / 2), row_labels[row_index], fill=LABEL_COLOUR, font=font,
-                                anchor="mm", align="center")
+            lines = row_labels[row_index].split("\n")
+            label = "\n".join(_fitted(line, font, left - 2 * LABEL_MARGIN) for line in lines)
+            draw.multiline_text((left / 2, top + cell / 2), label, fill=LABEL_COLOUR, font=font, anchor="mm",
+                                align="center")
         for column, image in enumerate(row):
             if image is not None:
                 grid.paste(_fit_into_cell(image, cell), (left + column * cell, top))
