@@ -248,6 +248,19 @@ def test_a_model_against_another_on_the_same_photos_says_how_sure_the_difference
     assert len(error) == 1 and "no.safetensors" in error[0] and not (tmp_path / "bad").exists()
 
 
+def test_two_models_of_different_sizes_score_alike_whichever_is_named_first(tmp_path, photo_folder, tiny_model):
+    """Probe 37: photos were cropped at the first model's size, so naming the models the other way round
+    changed both models' figures (21.37 dB against 20.88 for one model on the same photos)."""
+    from tests.conftest import make_tiny_model
+
+    larger = make_tiny_model(tmp_path / "models" / "larger.safetensors", size=64, seed=1)
+    one = evaluate(tiny_model, [photo_folder], tmp_path / "a", progress=False, against=larger)
+    other = evaluate(larger, [photo_folder], tmp_path / "b", progress=False, against=tiny_model)
+    for name in ("tiny-independent", "larger", "gray baseline"):
+        assert one.table.values(name, "psnr") == pytest.approx(other.table.values(name, "psnr"), abs=1e-9), name
+    assert one.extra["resolution"] == other.extra["resolution"] == "photos: centre crop at 64x64"
+
+
 def test_a_clip_against_another_model_keeps_one_gray_row_per_frame(tmp_path, tiny_model, tiny_dependent_model):
     photo = textured_rgb(60, 100, seed=6)
     clip = make_clip(tmp_path / "v.mp4", [np.ascontiguousarray(photo[:, i : i + 64]) for i in range(10)], fps=10)

@@ -186,6 +186,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             _warn_of_training_photos(given, scored, scored_name, images + videos, log)
     result = EvaluationResult(MetricTable())
     grid, gray_truths, rehue_coloured, without_colour = [], 0, [], []
+    # both models of a comparison score the same truths, at the larger one's size, whichever is named first
+    size = max(colorizer.size, rival.size if rival is not None else 0)
     for path in progress_bar(images, unit="image", disable=not progress or not images, leave=False):
         try:
             loaded = load_image(path)
@@ -207,7 +209,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             gray_truths += 1
             continue
         if not full_res:
-            truth = square_crop(truth, colorizer.size)
+            truth = square_crop(truth, size)
         output = colorizer.colorize(truth)
         gray = gray_baseline(truth)
         unit = clips.get(path, path)
@@ -227,7 +229,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         log(f"warning: skipping {len(without_colour)} photo(s) with no colour to score against, such as "
             f"{shown_path(without_colour[0])} ({NEEDS_COLOUR})")
     # clips are scored at one size for both models, so their frames' scores pair up
-    long_side = None if full_res else 2 * max(colorizer.size, rival.size if rival is not None else 0)
+    long_side = None if full_res else 2 * size
     for video in videos:
         stats = _evaluate_video(colorizer, video, dependent_model, result.table, name,
                                 grid if rival is None else [], video_frames, long_side, progress, log)
@@ -247,7 +249,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if full_res:
         result.extra["resolution"] = "full"
     else:
-        scaled = {"photos": f"centre crop at {colorizer.size}x{colorizer.size}" if images else None,
+        scaled = {"photos": f"centre crop at {size}x{size}" if images else None,
                   "videos": f"whole frames, the long side at most {long_side} px" if videos else None}
         result.extra["resolution"] = "; ".join(f"{kind}: {words}" for kind, words in scaled.items() if words)
     if full_res and images:
