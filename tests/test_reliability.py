@@ -1095,10 +1095,11 @@ def test_pictures_and_films_rehue_coloured_are_no_truth_to_train_on_or_score(tmp
     assert run("train", photos, "--out", tmp_path / "run", "--size", "32", "--width", "4", "--batch-size", "2",
                "--epochs", "1", "--steps-per-epoch", "1", "--no-progress") == 0
     said = capsys.readouterr().err
-    assert "warning: skipping 1 picture(s) that rehue coloured, such as " in said and "0-colour.png" in said
+    skipped = "picture(s) that rehue coloured (or drew: a report's sample grid or plot), such as "
+    assert f"warning: skipping 1 {skipped}" in said and "0-colour.png" in said
     assert run("evaluate", photos, "--out", tmp_path / "report", "--model", tiny_model, "--no-progress") == 0
     said = capsys.readouterr().err
-    assert f"warning: skipping 1 picture(s) that rehue coloured, such as {photos / '0-colour.png'}" in said
+    assert f"warning: skipping 1 {skipped}{photos / '0-colour.png'}" in said
     report = json.loads((tmp_path / "report" / "metrics.json").read_text())
     assert sorted(image["source"] for image in report["rows"]["gray baseline"]["images"]) == [
         str(photos / "0.png"), str(photos / "1.png")]
@@ -1108,3 +1109,12 @@ def test_pictures_and_films_rehue_coloured_are_no_truth_to_train_on_or_score(tmp
     from rehue.data.datasets import read_frame_manifest
 
     assert {row["video"] for row in read_frame_manifest(tmp_path / "dataset")} == {"reel0.mp4", "reel1.mp4"}
+
+    # probe 37: a report's sample grid and plot, among the photos, were learned from without a word
+    drawn = sorted((tmp_path / "report").glob("*.png"))
+    assert len(drawn) >= 2
+    for picture in drawn:
+        (photos / f"report-{picture.name}").write_bytes(picture.read_bytes())
+    assert run("train", photos, "--out", tmp_path / "run2", "--size", "32", "--width", "4", "--batch-size", "2",
+               "--epochs", "1", "--steps-per-epoch", "1", "--no-progress") == 0
+    assert f"warning: skipping {1 + len(drawn)} {skipped}" in capsys.readouterr().err

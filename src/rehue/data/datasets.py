@@ -139,8 +139,9 @@ class ImageFolderDataset(Dataset):
         if skipped:
             log(f"{skipped} of {len(paths)} files skipped as unreadable")
         if coloured:
-            log(f"warning: skipping {len(coloured)} picture(s) that rehue coloured, such as {shown_path(coloured[0])}: "
-                "their colours are a model's guess, not a truth to learn from")
+            log(f"warning: skipping {len(coloured)} picture(s) that rehue coloured (or drew: a report's sample grid or "
+                f"plot), such as {shown_path(coloured[0])}: their colours are a model's guess, not a truth to learn "
+                "from")
         if not self.images and coloured:
             raise RehueError("every picture here was coloured by rehue: their colours are a model's guess, not a "
                              "truth to learn from (train needs the colour originals)", root)

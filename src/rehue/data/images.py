@@ -78,8 +78,10 @@ class LoadedImage:
 
 def coloured_by_rehue(provenance: str | None) -> bool:
     """Whether a picture's Software tag or a film's comment says rehue coloured it (``Colorizer.provenance``:
-    "rehue 0.1.0, colorized with ..."; a film's own comment may come before it)."""
-    return bool(provenance) and re.search(r"(^|; )rehue [^,;]*, colorized with ", str(provenance)) is not None
+    "rehue 0.1.0, colorized with ..."; a film's own comment may come before it), or drew it: a report's
+    sample grid or plot (``rehue.evaluation.report.REPORT_SOFTWARE``), whose colours are no truth either."""
+    return bool(provenance) and re.search(r"(^|; )rehue [^,;]*, (colorized with |a report's picture)",
+                                          str(provenance)) is not None
 
 
 # not .mod (JVC camcorders'): Go modules and music trackers use it too
@@ -290,7 +292,8 @@ def load_image(source) -> LoadedImage:
             if loaded is None:
                 image.load()  # a PNG's text and EXIF may follow its pixels
             exif = _kept_exif(image)  # a turned copy of a TIFF would have lost its tags
-            software = image.getexif().get(SOFTWARE)
+            # the EXIF tag, else a PNG's text: rehue's report pictures say so there, as matplotlib writes them
+            software = image.getexif().get(SOFTWARE) or image.info.get("Software")
             dpi = _dpi(image.info.get("dpi"))
             xmp, text = upright_xmp(_xmp(image)), _png_text(image)
             if loaded is None:

@@ -222,9 +222,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         if len(grid) < 8:
             grid.append(shown)
     if rehue_coloured:  # one line for each kind, not one for each of thousands of photos
-        log(f"warning: skipping {len(rehue_coloured)} picture(s) that rehue coloured, such as "
-            f"{shown_path(rehue_coloured[0])}: "
-            "their colours are a model's guess, not a truth to score against")
+        log(f"warning: skipping {len(rehue_coloured)} picture(s) that rehue coloured (or drew: a report's sample "
+            f"grid or plot), such as {shown_path(rehue_coloured[0])}: their colours are a model's guess, not a truth "
+            "to score against")
     if without_colour:
         log(f"warning: skipping {len(without_colour)} photo(s) with no colour to score against, such as "
             f"{shown_path(without_colour[0])} ({NEEDS_COLOUR})")

@@ -15,10 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from rehue import __version__
 from rehue.data.images import temp_path_for
 from rehue.errors import RehueError
 from rehue.evaluation.metrics import MetricTable, unit_means
 
+# the Software tag of every picture a report draws: rehue's training and scoring pass over them, as over
+# pictures it coloured (``rehue.data.images.coloured_by_rehue``), should a report folder end up among photos
+REPORT_SOFTWARE = f"rehue {__version__}, a report's picture (sample grid or plot), not a photograph"
 LABEL_HEIGHT = 22
 LABEL_FONT_SIZE = 14
 ROW_LABEL_WIDTH = 120
@@ -85,6 +89,11 @@ def _fitted(line: str, font, width: float) -> str:
     return "…" + line
 
 
+def _save_figure(figure, path: str | Path) -> Path:
+    metadata = {"Software": REPORT_SOFTWARE}
+    return _write_atomically(path, lambda tmp: figure.savefig(tmp, format="png", metadata=metadata))
+
+
 def sample_grid(rows: Sequence[Sequence[np.ndarray | None]], path: str | Path,
                 titles: Sequence[str] = ("Gray", "Ground truth", "Output"), max_rows: int = 8,
                 cell: int = 128, row_labels: Sequence[str] | None = None) -> Path:
@@ -96,6 +105,7 @@ def sample_grid(rows: Sequence[Sequence[np.ndarray | None]], path: str | Path,
     ``LABEL_HEIGHT + min(len(rows), max_rows) * cell`` high.
     """
     from PIL import Image, ImageDraw, ImageFont
+    from PIL.PngImagePlugin import PngInfo
 
     rows = list(rows)[:max_rows]
     if not rows:
@@ -121,7 +131,9 @@ def sample_grid(rows: Sequence[Sequence[np.ndarray | None]], path: str | Path,
         for column, image in enumerate(row):
             if image is not None:
                 grid.paste(_fit_into_cell(image, cell), (left + column * cell, top))
-    return _write_atomically(path, lambda tmp: grid.save(tmp, format="PNG"))
+    text = PngInfo()
+    text.add_text("Software", REPORT_SOFTWARE)
+    return _write_atomically(path, lambda tmp: grid.save(tmp, format="PNG", pnginfo=text))
 
 
 def plot_lines(series: dict[str, Sequence[float]], path: str | Path, xlabel: str, ylabel: str, title: str,
@@ -150,7 +162,7 @@ def plot_lines(series: dict[str, Sequence[float]], path: str | Path, xlabel: str
     axes.grid(True, alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    return _write_atomically(path, lambda tmp: figure.savefig(tmp, format="png"))
+    return _save_figure(figure, path)
 
 
 def gains_plot(table: MetricTable, path: str | Path) -> Path | None:
@@ -179,7 +191,7 @@ def gains_plot(table: MetricTable, path: str | Path) -> Path | None:
     axes.grid(True, alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    return _write_atomically(path, lambda tmp: figure.savefig(tmp, format="png"))
+    return _save_figure(figure, path)
 
 
 def is_clip_stats(value) -> bool:
