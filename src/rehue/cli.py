@@ -357,8 +357,14 @@ def cmd_train(args) -> int:
         result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
                        typed=_typed_settings(args) if args.resume else None)
     except KeyboardInterrupt:
-        print(f"note: `rehue train --resume --out {config.out}` goes on from the run's last checkpoint",
-              file=sys.stderr)
+        from rehue.training.checkpoint import list_checkpoints
+
+        if list_checkpoints(Path(config.out) / "checkpoints"):
+            print(f"note: `rehue train --resume --out {config.out}` goes on from the run's last checkpoint",
+                  file=sys.stderr)
+        else:
+            print(f"note: {config.out}: stopped before its first epoch ended, so nothing of the run was kept; the "
+                  "same command starts it again", file=sys.stderr)
         raise
     if result.trained:
         print(f"model written to {result.model_path}", file=sys.stderr)

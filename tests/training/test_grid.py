@@ -190,6 +190,20 @@ def test_rerun_skips_finished_runs_and_resumes_an_interrupted_one(finished_grid,
     assert len(result.outcomes["gen2-disc1-4"].epoch_seconds) == 2
 
 
+def test_a_run_killed_in_its_first_epoch_is_trained_from_the_start(finished_grid, tmp_path):
+    """Probe 37: a run folder holding a config.json but no checkpoint (a run killed in its first epoch) made
+    every rerun fail, "already holds a training run; pass --overwrite", an option grid-search does not have."""
+    config, out = copy_grid(finished_grid, tmp_path)
+    killed = out / "runs" / "gen2-disc1-4"
+    for name in ("checkpoints", "model.safetensors", "model.json", "metrics.jsonl", "metrics.csv"):
+        shutil.rmtree(killed / name) if (killed / name).is_dir() else (killed / name).unlink()
+    assert (killed / "config.json").exists()
+    result, lines = run_logged(config, out)
+    assert "[2/2] gen2-disc1-4: started (2 epochs)" in lines
+    assert result.outcomes["gen2-disc1-4"].status == "trained"
+    assert [json.loads(x)["epoch"] for x in (killed / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+
+
 def test_a_run_trained_with_other_settings_is_not_reused(finished_grid, tmp_path):
     original, out = copy_grid(finished_grid, tmp_path)
     photos = original.parent / "photos"

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -636,10 +637,58 @@ def test_an_interrupted_training_says_how_to_go_on(tmp_path, photo_folder, monke
         raise KeyboardInterrupt
 
     monkeypatch.setattr(loop, "train", interrupted)
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "run" / "checkpoints" / "epoch_0001.pt").write_bytes(b"")
     assert main(["train", str(photo_folder), "--out", str(tmp_path / "run"), "--no-progress"]) == 130
     assert capsys.readouterr().err.splitlines() == [
         f"note: `rehue train --resume --out {tmp_path / 'run'}` goes on from the run's last checkpoint",
         "rehue: interrupted"]
+
+
+def test_a_run_interrupted_in_its_first_epoch_leaves_nothing_and_the_same_command_starts_it_again(
+        tmp_path, photo_folder, monkeypatch, capsys):
+    """Probe 37: Ctrl-C before the first checkpoint said that --resume would go on (it could not: "nothing
+    to resume"), and the run's config.json it left made the same command refuse ("already holds a training
+    run"), grid-search too, which has no --overwrite."""
+    from rehue.training import loop
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    out = tmp_path / "runs" / "run"
+    args = ["train", str(photo_folder), "--out", str(out), "--size", "32", "--width", "4", "--batch-size", "4",
+            "--epochs", "1", "--steps-per-epoch", "2", "--val-images", "4", "--device", "cpu", "--no-progress"]
+    with monkeypatch.context() as patched:
+        patched.setattr(loop, "validate", interrupted)
+        assert main(args) == 130
+    assert capsys.readouterr().err.splitlines()[-2:] == [
+        f"note: {out}: stopped before its first epoch ended, so nothing of the run was kept; the same command "
+        "starts it again", "rehue: interrupted"]
+    assert not (tmp_path / "runs").exists()
+    assert main(args) == 0
+    assert list_checkpoints(out / "checkpoints")
+
+
+def test_a_run_goes_into_a_new_or_empty_folder_not_one_of_other_files(tmp_path, photo_folder, capsys):
+    """Probe 37: `train --out` a copy of the photos put checkpoints, sample grids and the model among them."""
+    photos = tmp_path / "photos-copy"
+    shutil.copytree(photo_folder, photos)
+    before = sorted(p.name for p in photos.iterdir())
+    args = ["--size", "32", "--width", "4", "--batch-size", "4", "--epochs", "1", "--steps-per-epoch", "1",
+            "--val-images", "4", "--device", "cpu", "--no-progress"]
+    for extra in ([], ["--overwrite"]):
+        assert main(["train", str(photo_folder), "--out", str(photos), *args, *extra]) == 1
+        assert capsys.readouterr().err.splitlines() == [
+            f"rehue: error: {photos}: holds {len(before)} other file(s) or folder(s), such as {before[0]}, and no "
+            "training run; name a new or empty folder for the run"]
+        assert sorted(p.name for p in photos.iterdir()) == before
+    hidden = tmp_path / "hidden-only"
+    hidden.mkdir()
+    (hidden / ".DS_Store").write_bytes(b"")
+    assert main(["train", str(photo_folder), "--out", str(hidden), *args]) == 0
+    assert main(["train", "--resume", "--out", str(tmp_path / "none"), "--no-progress"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"rehue: error: {tmp_path / 'none'}: nothing to resume: no such run folder")
 
 
 def test_validation_scores_as_many_photos_as_asked_whatever_the_batch_size():

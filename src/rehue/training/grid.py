@@ -302,7 +302,9 @@ def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> 
         status = "resumed" if resume_from else "trained"
         log(f"{label} {run.name}: " + (f"resumed after epoch {resume_from}/{config.epochs}" if resume_from
                                         else f"started ({config.epochs} epochs)"))
-        train(config, resume=bool(resume_from), progress=progress, log=log)
+        # a run killed in its first epoch left its files but no checkpoint: trained from the start, over them
+        again = not resume_from and not (run_dir / "model.safetensors").exists()
+        train(config, resume=bool(resume_from), overwrite=again, progress=progress, log=log)
         if not _is_finished(run_dir, config.epochs):
             newest = f"checkpoints/epoch_{_checkpoint_epoch(run_dir):04d}.pt"
             raise RehueError(f"training ended without all {config.epochs} epochs in metrics.jsonl and the "

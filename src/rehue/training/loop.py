@@ -416,11 +416,26 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     try:
         if not isinstance(config, TrainConfig) or _distributed()[0] != 0:
             return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
+        _check_run_folder(Path(config.out), resume)
         with _RunLock(Path(config.out)):
             return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
     finally:
         if starts_group and dist.is_initialized():
             dist.destroy_process_group()
+
+
+def _check_run_folder(out: Path, resume: bool) -> None:
+    """A resumed run's folder is there; a new run's is new, empty, or an earlier run's (which ``_train``
+    refuses or replaces): never a folder of other files, among which its checkpoints, samples and model would
+    go (probe 37: a copy of the training photos, whose next training then took the sample grids for photos)."""
+    if resume and not out.is_dir():
+        raise RehueError("nothing to resume: no such run folder", out)
+    if resume or not out.is_dir() or any((out / name).exists() for name in RUN_ARTEFACTS):
+        return
+    others = sorted(entry.name for entry in out.iterdir() if not entry.name.startswith("."))
+    if others:
+        raise RehueError(f"holds {len(others):,} other file(s) or folder(s), such as {others[0]}, and no training "
+                         "run; name a new or empty folder for the run", out)
 
 
 def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool, log,
@@ -462,8 +477,10 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
     if resume:
         loaded = load_latest(ckpt_dir, log)
         if loaded is None:
+            held = any((out / name).exists() for name in RUN_ARTEFACTS)
             raise RehueError("nothing to resume: no checkpoint in this folder (a run stopped before its first "
-                             "epoch ended saves none); start it again with --overwrite", ckpt_dir)
+                             "epoch ended saves none); start it again" + (" with --overwrite" if held else ""),
+                             ckpt_dir)
         state, path = loaded
         started_with = TrainConfig.from_dict(state["config"])
         config = _resumed_config(config, started_with, out, state.get("data_path"), log, typed)
@@ -689,6 +706,10 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
     except BaseException:
         if replaced is not None:  # the new run failed before its first checkpoint: the old one comes back
             replaced.restore()
+        elif is_main and not resume and not list_checkpoints(ckpt_dir):
+            # nothing to go on from: what it wrote goes, so that the same command starts it again (probe 37: a
+            # run's config.json left by Ctrl-C in its first epoch made the next train, and grid-search, refuse)
+            _remove_run_files(out)
         raise
 
 
@@ -715,14 +736,18 @@ class _ReplacedRun:
         _put_back(self.aside, self.out)
 
 
-def _put_back(aside: Path, out: Path) -> None:
-    """The run kept in ``aside`` back in ``out``, in place of what the replacing run wrote."""
+def _remove_run_files(out: Path) -> None:
     for name in RUN_ARTEFACTS:
         target = out / name
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target, ignore_errors=True)
         elif os.path.lexists(target):
             target.unlink()
+
+
+def _put_back(aside: Path, out: Path) -> None:
+    """The run kept in ``aside`` back in ``out``, in place of what the replacing run wrote."""
+    _remove_run_files(out)
     for kept in aside.iterdir():
         os.replace(kept, out / kept.name)
     aside.rmdir()
