@@ -443,8 +443,9 @@ def cmd_scenes(args) -> int:
     if folder:
         reel = FrameFolderReader(args.video, None, lambda message: print(message, file=sys.stderr))
         bars = find_frame_bars(reel.files)  # as colorize --frames finds them
-        for frame in progress_bar(reel, total=reel.frame_count, unit="frame", disable=args.no_progress, leave=False):
-            look(frame.index, reel.files[frame.index].name, frame.gray, 0, bars)
+        frames = progress_bar(reel, total=reel.frame_count, unit="frame", disable=args.no_progress, leave=False)
+        for position, frame in enumerate(frames):
+            look(position, reel.files[position].name, frame.gray, 0, bars)
     else:
         with VideoReader(args.video) as reader:
             bars = find_video_bars(reader)  # as colorize finds them, so the cuts are colorize's

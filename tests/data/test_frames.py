@@ -325,6 +325,28 @@ def panning_reel(folder, count, height, width, seed=0, cut_at=None):
     return folder
 
 
+def test_a_reels_frames_after_a_gap_in_its_numbering_keep_their_place_in_the_film(tmp_path, capsys):
+    """Probe 37: with frame 10 missing, the frames after it were timed one frame early (file 14 at 0.500 s,
+    frame_index 12), and the warning spoke of colouring."""
+    reel = panning_reel(tmp_path / "reel", 24, 48, 64, seed=3, cut_at=12)
+    (reel / "r_0010.png").unlink()
+    out = tmp_path / "frames"
+    assert main(["frames", str(reel), "--film-fps", "24", "--every", "0.25", "--size", "32", "--out", str(out),
+                 "--no-progress"]) == 0
+    assert (f"warning: {reel}: the numbering skips frame 10; the frames after a gap are timed by their numbers"
+            in capsys.readouterr().err)
+    rows = read_frame_manifest(out)
+    assert [int(r["frame_index"]) for r in rows] == [0, 6, 12, 18]
+    assert np.allclose([float(r["time"]) for r in rows], [0, 0.25, 0.5, 0.75], atol=1e-3)
+    from PIL import Image
+
+    from rehue.inference.colorizer import letterbox
+
+    picture = np.asarray(Image.open(out / rows[2]["path"]))
+    assert np.array_equal(picture, letterbox(np.asarray(Image.open(reel / "r_0013.png")), 32)[0]), "file 13: 0.5 s"
+    assert [r["scene"] for r in rows] == ["0", "0", "1", "1"], "the cut after file 12, found as colorize finds it"
+
+
 def test_a_scanners_reels_of_numbered_frames_make_a_dataset(tmp_path, capsys):
     """Before, `rehue frames` took video files only: a colour reel scanned to frames had to be made a video
     first to train on it."""

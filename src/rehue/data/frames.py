@@ -271,7 +271,7 @@ def _sample_video(video: Path, open_reader, split: str, staging: Path, *, fps: f
         # scenes as colorize finds them
         bars = find_frame_bars(reader.files) if isinstance(reader, FrameFolderReader) else find_video_bars(reader)
         bar = progress_bar(total=reader.frame_count, desc=video.name, unit="frame", disable=not progress, leave=False)
-        for frame in reader:
+        for position, frame in enumerate(reader):  # the scene detector counts the frames it is shown
             bar.update(1)
             settle(detector.push(scene_view(frame.gray, rotation, bars)))
             if next_time is None:
@@ -289,7 +289,7 @@ def _sample_video(video: Path, open_reader, split: str, staging: Path, *, fps: f
             row = {"path": rel.as_posix(), "video": video.name, "time": f"{frame.time:.3f}",
                    "frame_index": frame.index, "scene": scene, "split": split}
             rows.append(row)
-            waiting[frame.index] = row
+            waiting[position] = row
         settle(detector.flush())
         bar.close()
         rate = float(reader.fps) if reader.fps else None

@@ -6,6 +6,7 @@ frames/film_%06d.png`` writes them."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from fractions import Fraction
@@ -17,8 +18,9 @@ from rehue.errors import RehueError, UsageError
 
 
 class FolderFrame:
-    """One frame file of a film: ``index``, ``time`` (seconds), ``gray`` (uint8 HxW, as the scene detector
-    sees it) and ``rgb`` (uint8 HxWx3)."""
+    """One frame file of a film: ``index`` (its place in the film, by its number: a frame after a gap in the
+    numbering is as far on as its number says), ``time`` (seconds), ``gray`` (uint8 HxW, as the scene
+    detector sees it) and ``rgb`` (uint8 HxWx3)."""
 
     __slots__ = ("index", "time", "gray", "rgb")
 
@@ -39,7 +41,7 @@ class FrameFolderReader:
         if fps is not None and not fps > 0:
             raise RehueError(f"a film's frame rate must be above 0, not {float(fps):g}")
         self.path = Path(folder)
-        self.files = film_frames(self.path, log)
+        self.files = film_frames(self.path, log, done="read")
         self.frame_count = len(self.files)
         header_rate = dpx_timing(self.files[0])[0]
         if fps is None:  # the DPX header's, else a sound film's
@@ -49,6 +51,7 @@ class FrameFolderReader:
             log(f"note: {self.path}: taken at {float(fps):g} frames a second, as asked; its DPX header says "
                 f"{header_rate:g}")
         self.fps = Fraction(fps).limit_denominator(1001)
+        self.places = _places(self.files)
         self._first = None  # the first frame, once read: the film's size
 
     def __enter__(self):
@@ -88,7 +91,23 @@ class FrameFolderReader:
                 raise RehueError(f"frame is {image.rgb.shape[1]}x{image.rgb.shape[0]}, the film's first frame "
                                  f"{shape[1]}x{shape[0]}", path)
             shape = image.rgb.shape
-            yield FolderFrame(index, index / float(self.fps), frame_gray(image)[1], image.rgb)
+            place = self.places[index]
+            yield FolderFrame(place, place / float(self.fps), frame_gray(image)[1], image.rgb)
+
+
+def _places(files: list[Path]) -> list[int]:
+    """Each frame's place in the film: its number less the first frame's, where every frame follows one
+    numbering in order (a missing frame leaves a gap: probe 37 found the frames after it timed one frame
+    early); else its place in the folder."""
+    from rehue.video.pipeline import numbering_of
+
+    numbered, patterns, main_pattern, count = numbering_of(files)
+    if count != len(files):
+        return list(range(len(files)))
+    numbers = [int(match[2]) for match in numbered]
+    if any(later <= earlier for earlier, later in itertools.pairwise(numbers)):
+        return list(range(len(files)))
+    return [number - numbers[0] for number in numbers]
 
 
 PATTERN = re.compile(r"%(0[1-9])?d|#+")  # printf's %d and %0Nd; %Nd would pad with spaces

@@ -777,7 +777,7 @@ def _warn_of_what_is_lost(reader, writer) -> None:
 def _one_frame_twice(frames: list[Path]) -> tuple[Path, Path] | None:
     """Two files of one frame: one name but their extension (``f_0001.tif``, ``f_0001.jpg``: a master and a
     proxy), or one number in the film's numbering written two ways (``f_1.png``, ``f_01.png``)."""
-    numbered, patterns, _, _ = _numbering(frames)
+    numbered, patterns, _, _ = numbering_of(frames)
     seen: dict[object, Path] = {}
     for frame, match, pattern in zip(frames, numbered, patterns, strict=True):
         key = (pattern, int(match[2])) if match else with_output_suffix(frame, "").name.lower()
@@ -801,7 +801,7 @@ def _warn_of_8_bits(source: Path, target: Path, to_video: bool, codec: str, deep
 def _warn_of_older_frames(target: Path, frames: list[Path], names: list[str], log) -> None:
     """A warning for files in ``target`` numbered as this film's frames but not among them: frames of an
     earlier, longer colouring, which would be taken for this film's. They are the user's, so they stay."""
-    _, _, pattern, _ = _numbering([target / name for name in names])
+    _, _, pattern, _ = numbering_of([target / name for name in names])
     if pattern is None:
         return
     written = set(names)
@@ -848,7 +848,7 @@ def frame_files(folder: Path) -> list[Path]:
     return sorted(files, key=order)
 
 
-def _numbering(frames: list[Path]):
+def numbering_of(frames: list[Path]):
     """The last number in each frame's name (a match, or None), what is around it (None without one), and
     the commonest of those with the count of frames that share it: the numbering most of a film follows."""
     numbered = [re.fullmatch(r"(.*?)(\d+)(\D*)", frame.name) for frame in frames]  # the last number in a name
@@ -869,7 +869,7 @@ def _without_image_suffix(tail: str) -> str:
 def outside_numbering(frames: list[Path]) -> list[Path]:
     """The files of ``frames`` outside the numbering most of them follow (a cover scan, a contact sheet);
     none where no two frames share one numbering."""
-    _, patterns, main_pattern, count = _numbering(frames)
+    _, patterns, main_pattern, count = numbering_of(frames)
     if main_pattern is None or count < 2:
         return []
     return [frame for frame, pattern in zip(frames, patterns, strict=True) if pattern != main_pattern]
@@ -897,20 +897,21 @@ def strays_of_another_size(frames: list[Path]) -> tuple[list[Path], list[str]]:
     return kept, warnings
 
 
-def numbering_warnings(frames: list[Path]) -> list[str]:
+def numbering_warnings(frames: list[Path], done: str = "coloured") -> list[str]:
     """What looks wrong in a film's numbered frames, in ``frame_files`` order: files outside the
     numbering most of them follow (a cover scan, a contact sheet) and gaps in it (frames lost or taken
-    out). They are coloured as they are; the warning lets a person check the film before trusting it."""
-    numbered, patterns, main_pattern, count = _numbering(frames)
+    out). They are ``done`` ("coloured", or "read" for a dataset or a score) as they are; the warning lets
+    a person check the film before trusting it."""
+    numbered, patterns, main_pattern, count = numbering_of(frames)
     if main_pattern is None or count < 2:
         return []
     warnings = []
     strays = [frame.name for frame, pattern in zip(frames, patterns, strict=True) if pattern != main_pattern]
     if strays:
         shown = ", ".join(strays[:3]) + (f" and {len(strays) - 3} more" if len(strays) > 3 else "")
-        warnings.append(f"{shown} do not follow the numbering of the other {count} frames; they are coloured as "
+        warnings.append(f"{shown} do not follow the numbering of the other {count} frames; they are {done} as "
                         "frames where their names sort" if len(strays) > 1 else
-                        f"{shown} does not follow the numbering of the other {count} frames; it is coloured as a "
+                        f"{shown} does not follow the numbering of the other {count} frames; it is {done} as a "
                         "frame where its name sorts")
     formats = Counter(frame.suffix.lower() for frame, pattern in zip(frames, patterns, strict=True)
                       if pattern == main_pattern)
@@ -918,22 +919,24 @@ def numbering_warnings(frames: list[Path]) -> list[str]:
         warnings.append(f"its frames are in {len(formats)} formats ("
                         + ", ".join(f"{count} {suffix or 'without an extension'}" for suffix, count in
                                     formats.most_common())
-                        + "); they are coloured as one film, in the order of their numbers")
+                        + f"); they are {done} as one film, in the order of their numbers")
     numbers = [int(m[2]) for m, pattern in zip(numbered, patterns, strict=True) if pattern == main_pattern]
     gaps = [(a, b) for a, b in itertools.pairwise(numbers) if b - a > 1]
     if gaps:
         missing = sum(b - a - 1 for a, b in gaps)
         shown = ", ".join(f"{a + 1}" if b - a == 2 else f"{a + 1}-{b - 1}" for a, b in gaps[:3])
+        after = ("the frames on either side of a gap are coloured as neighbours" if done == "coloured" else
+                 "the frames after a gap are timed by their numbers" if not strays else
+                 "the frames after a gap are timed by their place in the folder")
         warnings.append(f"the numbering skips {'frame' if missing == 1 else f'{missing} frames:'} {shown}"
-                        f"{' ...' if len(gaps) > 3 else ''}; the frames on either side of a gap are coloured as "
-                        "neighbours")
+                        f"{' ...' if len(gaps) > 3 else ''}; {after}")
     return warnings
 
 
-def film_frames(source: Path, log) -> list[Path]:
+def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
     """The frames of the film in the folder ``source``, in order (``frame_files``), less strays of another
-    size; a warning for what looks wrong in them and for frames in formats rehue does not read, and an error
-    where there are none, saying why."""
+    size; a warning for what looks wrong in them (``numbering_warnings``: what is ``done`` with them) and for
+    frames in formats rehue does not read, and an error where there are none, saying why."""
     from rehue.data.images import FILM_ONLY_SUFFIXES
 
     source = Path(source)
@@ -945,7 +948,7 @@ def film_frames(source: Path, log) -> list[Path]:
         how = "in two formats (a master and a proxy?); keep one format per folder" \
             if twice[0].suffix.lower() != twice[1].suffix.lower() else "numbered alike; keep one"
         raise RehueError(f"{twice[0].name} and {twice[1].name} are one frame {how}", source)
-    for warning in warnings + numbering_warnings(frames):
+    for warning in warnings + numbering_warnings(frames, done):
         log(f"warning: {source}: {warning}")
     unread = Counter(FILM_ONLY_SUFFIXES[p.suffix.lower()] for p in source.iterdir()
                      if p.suffix.lower() in FILM_ONLY_SUFFIXES)
