@@ -261,6 +261,17 @@ def test_two_models_of_different_sizes_score_alike_whichever_is_named_first(tmp_
     assert one.extra["resolution"] == other.extra["resolution"] == "photos: centre crop at 64x64"
 
 
+def test_one_clip_says_why_there_is_no_interval(tmp_path, tiny_model):
+    """Probe 37: a report of a single clip had no interval line and no word why; a comparison said it."""
+    photo = textured_rgb(60, 100, seed=6)
+    clip = make_clip(tmp_path / "v.mp4", [np.ascontiguousarray(photo[:, i : i + 64]) for i in range(6)], fps=6)
+    evaluate(tiny_model, [clip], tmp_path / "r", dependent_model="none", progress=False)
+    report = (tmp_path / "r" / "metrics.md").read_text()
+    assert ("- tiny-independent: no confidence interval of its gain over the gray baseline, from one photo or clip "
+            "(a clip's frames count as one)") in report
+    assert (tmp_path / "r" / "samples.png").exists(), "a sample grid of its frames, as the README says"
+
+
 def test_a_clip_against_another_model_keeps_one_gray_row_per_frame(tmp_path, tiny_model, tiny_dependent_model):
     photo = textured_rgb(60, 100, seed=6)
     clip = make_clip(tmp_path / "v.mp4", [np.ascontiguousarray(photo[:, i : i + 64]) for i in range(10)], fps=10)
@@ -268,6 +279,8 @@ def test_a_clip_against_another_model_keeps_one_gray_row_per_frame(tmp_path, tin
                       against=tiny_model)
     rows = result.table.rows
     assert [len(rows[name]) for name in rows] == [10, 10, 10]
+    assert Image.open(tmp_path / "r" / "samples.png").size[0] == 4 * 128, \
+        "its first frame: gray | truth | model | against (probe 37: no sample grid for clips with --against)"
     verdicts = result.table.verdicts()
     assert [len(verdict.psnr_gains) for verdict in verdicts] == [10, 10]
     comparison = result.table.comparisons()[0]

@@ -262,7 +262,9 @@ def test_verdicts_for_a_model_that_beats_gray_and_one_that_does_not():
                                                      "psnr_gain_median_db": 3.0, "units": 1, "confidence": 0.95,
                                                      "psnr_gain_interval_db": None, "psnr_standing": None,
                                                      "ssim_gain_interval": None, "ssim_standing": None}
-    assert "confidence interval" not in winner.to_markdown(), "one image gives no interval"
+    assert "95% confidence interval" not in winner.to_markdown(), "one image gives no interval"
+    assert "- model: no confidence interval of its gain over the gray baseline, from one photo or clip" in \
+        winner.to_markdown(), "and says so"
     loser = _table([(21.0, 0.7)], [(23.0, 0.8)])
     assert "- model does NOT beat the gray baseline on PSNR and SSIM" in loser.to_markdown()
     assert loser.to_dict()["verdicts"]["model"]["beats_baseline"] is False

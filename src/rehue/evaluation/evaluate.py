@@ -231,17 +231,22 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     # clips are scored at one size for both models, so their frames' scores pair up
     long_side = None if full_res else 2 * size
     for video in videos:
-        stats = _evaluate_video(colorizer, video, dependent_model, result.table, name,
-                                grid if rival is None else [], video_frames, long_side, progress, log)
+        shown = []  # its first frame: gray, truth, output (and the rival's output)
+        stats = _evaluate_video(colorizer, video, dependent_model, result.table, name, shown, video_frames,
+                                long_side, progress, log)
         if stats is None:
             result.skipped.append(str(video))
             gray_truths += 1
             continue
         result.extra[f"video {shown_path(video.name)}"] = stats
         if rival is not None:
-            stats = _evaluate_video(rival, video, "default", result.table, rival_name, [], video_frames, long_side,
-                                    progress, log, with_gray=False)
+            theirs = []
+            stats = _evaluate_video(rival, video, "default", result.table, rival_name, theirs, video_frames,
+                                    long_side, progress, log, with_gray=False)
             result.extra[f"video {shown_path(video.name)}, {rival_name}"] = stats
+            shown = [(*mine, other[2]) for mine, other in zip(shown, theirs, strict=True)]
+        if len(grid) < 8:
+            grid.extend(shown)
     if not result.table.rows:
         raise RehueError("no colour image to score against" if gray_truths else "no image could be read",
                          ", ".join(map(str, inputs)))

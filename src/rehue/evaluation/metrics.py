@@ -546,7 +546,8 @@ class Verdict:
     def interval_sentence(self, baseline: str) -> str | None:
         """How sure the gains are: the intervals and where they put the row against the baseline."""
         if self.psnr_interval is None or self.ssim_interval is None:
-            return None
+            return (f"{self.name}: no confidence interval of its gain over the {baseline}, from one photo or clip "
+                    "(a clip's frames count as one)" if self.units == 1 else None)
         return (f"{self.name}, {CONFIDENCE:.0%} confidence intervals of the mean gain over {self.units} photos "
                 f"or clips (a clip's frames count as one): "
                 f"{_psnr_and_ssim_words(self.psnr_interval, self.ssim_interval, f'the {baseline}', self.units)}.")
