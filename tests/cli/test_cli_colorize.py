@@ -406,11 +406,13 @@ def test_video_options_on_photos_alone_are_a_usage_error(tmp_path, tiny_model, g
     assert not (tmp_path / "out.png").exists()
     # before, the encoder's settings too, and the scene detector's (left at their defaults, they are not said)
     assert run("colorize", gray_jpeg, "-o", tmp_path / "out.png", "--model", tiny_model, "--crf", "10",
-               "--codec", "ffv1", "--scene-mode", "thesis") == 2
-    assert capsys.readouterr().err.strip() == ("rehue: error: --codec, --crf, --scene-mode: only for videos, and no "
+               "--codec", "ffv1", "--preset", "slow") == 2
+    assert capsys.readouterr().err.strip() == ("rehue: error: --codec, --crf, --preset: only for videos, and no "
                                                "input is one")
     assert not (tmp_path / "out.png").exists()
-    assert run("colorize", gray_jpeg, "-o", tmp_path / "out.png", "--model", tiny_model, "--side-by-side") == 0
+    # the models and scene detector a film is coloured with: a script names them for every file
+    assert run("colorize", gray_jpeg, "-o", tmp_path / "out.png", "--model", tiny_model, "--side-by-side",
+               "--dependent-model", "none", "--scene-mode", "thesis") == 0
 
 
 def test_encoder_settings_for_frames_into_a_folder_are_a_usage_error(tmp_path, tiny_model, capsys):

@@ -239,7 +239,7 @@ def colorize_image_file(colorizer, source: str | Path, target: str | Path, *, ov
             alpha = None if alpha is None else np.concatenate([alpha, alpha], axis=1)
         return save_image(rgb, target, alpha=alpha, quality=quality, dpi=image.dpi, exif=image.exif,
                           software=colorizer.provenance, xmp=image.xmp, text=image.text, overwrite=overwrite,
-                          dpx_header=image.dpx_header)
+                          dpx_header=image.dpx_header, exr_header=image.exr_header)
     finally:
         steps.close()
 
@@ -252,9 +252,9 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     frames of one film, coloured as a video (``rehue.video.pipeline.colorize_frames``).
 
     Of several inputs, one whose output exists already is skipped (``summary.skipped``) unless
-    ``overwrite``: running a batch again after an interruption colours what is left. A film's own setting
-    in ``video_options`` (``start``, ``end``, ``codec``, ``crf``, ``preset``, ``scene_mode``,
-    ``dependent_model``) where no input is a film is a ``UsageError``: leave out those not set."""
+    ``overwrite``: running a batch again after an interruption colours what is left. The part of a film or
+    its encoder in ``video_options`` (``start``, ``end``, ``codec``, ``crf``, ``preset``) where no input is
+    a film is a ``UsageError``: leave out those not set."""
 
     from rehue.inference.colorizer import Colorizer
 
@@ -276,9 +276,10 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     jobs = plan_jobs(inputs, output, image_ext, video_ext=VIDEO_SUFFIX_OF_CODEC.get((video_options or {}).get("codec")))
     if not jobs:
         raise RehueError("no images or videos found", ", ".join(str(p) for p in inputs))
+    # the part of a film and its encoder, which a photo has no use for (a photo's quality is --quality); the
+    # models and scene detector a film is coloured with are left to scripts that name them for every file
     video_only = [flag for flag, key in (("--start", "start"), ("--end", "end"), ("--codec", "codec"), ("--crf", "crf"),
-                                         ("--preset", "preset"), ("--scene-mode", "scene_mode"),
-                                         ("--dependent-model", "dependent_model"))
+                                         ("--preset", "preset"))
                   if (video_options or {}).get(key) is not None]
     if video_only and not any(job.video for job in jobs):
         raise UsageError(f"{', '.join(video_only)}: only for videos, and no input is one")
