@@ -416,6 +416,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     try:
         if not isinstance(config, TrainConfig) or _distributed()[0] != 0:
             return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
+        config.check()  # a run folder inside the photos is said as such, before it is called a folder of others
         _check_run_folder(Path(config.out), resume)
         with _RunLock(Path(config.out)):
             return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
