@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default %(default)s)")
     p.add_argument("--ext", default=".png", help="image extension for folder outputs (default %(default)s; .dpx "
-                                                 "writes a DPX scan back in its own log and header)")
+                                                 "writes a DPX scan back in its own log and header, .exr an "
+                                                 "OpenEXR plate in its own primaries and attributes)")
     p.add_argument("--frames", action="store_true",
                    help="each input folder holds the numbered frames of one film (a scanner's DPX, TIFF or PNG "
                         "sequence): colour them as a video, with scene detection and the dependent model, and "

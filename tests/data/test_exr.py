@@ -122,3 +122,85 @@ def test_an_openexr_without_a_picture_of_light_is_refused_saying_what_it_holds(t
                            "diffuse.G, diffuse.R"),
              "alpha.exr": (scanline_exr({"A": light_ramp()}), "its channels are A;")}
     assert_each_refused_in_one_line(tmp_path, capsys, cases)
+
+
+def read_light(data: bytes) -> np.ndarray:
+    """An OpenEXR file's samples as FFmpeg decodes them (RGB, then alpha), as floats: the test's own reading."""
+    import io
+
+    import av
+
+    with av.open(io.BytesIO(data), format="exr_pipe") as container:
+        frame = next(container.decode(video=0))
+    planes = [np.frombuffer(plane, "<f2" if "f16" in frame.format.name else "<f4").reshape(frame.height, -1)
+              [:, :frame.width].astype(np.float32) for plane in frame.planes]
+    planes[:3] = planes[2], planes[0], planes[1]  # FFmpeg's planar RGB: green, blue, red
+    return np.stack(planes, axis=2)
+
+
+def test_a_picture_written_as_openexr_is_scene_linear_light_that_reads_back_as_it_was(tmp_path):
+    """Before, OpenEXR was read and not written: a visual-effects plate came back as a PNG in display tones."""
+    from rehue.color.lab import rgb_to_gray
+    from rehue.data.exr import Header
+    from rehue.data.images import save_image, to_uint8
+
+    rgb = np.random.default_rng(0).integers(0, 65536, (HEIGHT, WIDTH, 3)).astype(np.uint16)
+    alpha = np.broadcast_to(np.linspace(0, 65535, WIDTH).astype(np.uint16), (HEIGHT, WIDTH))
+    save_image(rgb, tmp_path / "f.exr", alpha=alpha, software="rehue 0.1.0, colorized with m (sha256 0123)")
+    data = (tmp_path / "f.exr").read_bytes()
+    light, coverage = read_light(data)[..., :3], read_light(data)[..., 3:]
+    expected = np.where(rgb / 65535 > 0.04045, ((rgb / 65535 + 0.055) / 1.055) ** 2.4, rgb / 65535 / 12.92)
+    assert np.abs(light - expected * alpha[..., None] / 65535).max() < 1e-3, "linear light, premultiplied"
+    assert np.abs(coverage[..., 0] - alpha / 65535).max() < 1e-3
+    header = Header(data)
+    assert header.compression == 3 and header.chromaticities is None and header.software.startswith("rehue ")
+    loaded = load_image(tmp_path / "f.exr")
+    assert loaded.coloured_by_rehue, "rehue's own output, passed over by train and evaluate"
+    covered = alpha > 4096
+    assert np.abs(loaded.rgb.astype(int) - to_uint8(rgb).astype(int))[covered].max() <= 1
+    assert np.abs(loaded.deep_gray.astype(int) - rgb_to_gray(rgb, np.uint16).astype(int))[covered].max() <= 40
+
+
+def test_an_openexr_plate_written_again_keeps_its_primaries_window_and_attributes(tmp_path):
+    """A plate in ACES' primaries, offset in its format, with a studio's attributes: written as it came."""
+    from rehue.data.exr import Header, _attributes
+    from rehue.data.images import save_image
+    from tests.helpers_exr import _with_attribute, scanline_exr
+
+    light = np.dstack([light_ramp() * 0.6, light_ramp() * 0.4, light_ramp() * 0.2])
+    plate = scanline_exr({"R": light[..., 0], "G": light[..., 1], "B": light[..., 2]}, data_origin=(100, 40))
+    plate = _with_attribute(plate, b"owner", b"string", b"Studio 7")
+    plate = _with_attribute(plate, b"chromaticities", b"chromaticities",
+                            np.array(ACES_AP0, "<f4").tobytes())
+    source = load_image(plate)
+    shown = np.dstack([source.deep_gray] * 3)  # a colour picture of the plate's size, in display tones
+    shown[..., 0] = np.minimum(65535, shown[..., 0].astype(int) + 3000)
+    save_image(shown, tmp_path / "out.exr", exr_header=source.exr_header)
+    data = (tmp_path / "out.exr").read_bytes()
+    header = Header(data)
+    assert header.display_window == header.data_window == (100, 40, 100 + WIDTH - 1, 40 + HEIGHT - 1)
+    assert np.allclose(header.chromaticities, ACES_AP0, atol=1e-6)
+    names = [name for name, _ in _attributes(data)[0]]
+    assert b"owner" in names and b"pixelAspectRatio" in names and b"writer" not in names
+    again = load_image(data)
+    assert np.abs(again.rgb.astype(int) - (shown >> 8).astype(int)).max() <= 2, "the same picture, in AP0 and back"
+    expected_light = np.linalg.solve(AP0_TO_SRGB, (((shown[0, -1] / 65535 + 0.055) / 1.055) ** 2.4))
+    at_origin = Header(data).shown_from_origin(data)  # FFmpeg would place it as if its window were at (0, 0)
+    assert np.abs(read_light(at_origin)[0, -1] - expected_light).max() < 2e-3, "AP0's light, by ACES' own matrix"
+
+
+def test_a_reel_or_a_film_is_written_as_openexr_frames(tmp_path, tiny_model):
+    from rehue.data.exr import Header
+
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number in range(3):
+        (reel / f"plate.{number:04d}.exr").write_bytes(exr_bytes(np.dstack([light_ramp() * (1 - number / 10)] * 3),
+                                                                 chromaticities=ACES_AP0))
+    args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
+    assert main(["colorize", str(reel), "-o", str(tmp_path / "out"), "--frames", "--ext", ".exr", *args]) == 0
+    outputs = sorted((tmp_path / "out").iterdir())
+    assert [p.name for p in outputs] == [f"plate.{n:04d}.exr" for n in range(3)]
+    assert all(np.allclose(Header(p.read_bytes()).chromaticities, ACES_AP0, atol=1e-6) for p in outputs)
+    assert main(["colorize", str(reel / "plate.0000.exr"), "-o", str(tmp_path / "one.exr"), *args]) == 0
+    assert load_image(tmp_path / "one.exr").coloured_by_rehue

@@ -6,7 +6,8 @@ as any picture over the size limit is refused), deep and multi-part files (which
 the primaries (``chromaticities``: ACES' AP0, for one, are not sRGB's). Light is taken to sRGB's
 primaries, unpremultiplied where there is alpha (OpenEXR's colour is premultiplied), clipped at 1 (a
 scene's highlights above diffuse white are lost, as with a viewer's default sRGB view) and given sRGB's
-curve, at 16 bits.
+curve, at 16 bits. A coloured picture is written back as scene-linear light (``exr_file_bytes``), in the
+primaries, window and attributes of the plate it came from.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Header:
         if len(data) < 8 or data[:4] not in MAGIC_NUMBERS:
             raise ValueError("not an OpenEXR file")
         self.flags = struct.unpack_from("<I", data, 4)[0]
-        self.data_window = self.display_window = self.chromaticities = self.tiles = None
+        self.data_window = self.display_window = self.chromaticities = self.tiles = self.software = None
         self.window_at: dict[str, int] = {}
         self.channels: dict[str, int] = {}
         self.compression = 0
@@ -65,6 +66,8 @@ class Header:
             elif name == b"chromaticities" and kind == b"chromaticities" and size == 32:
                 values = struct.unpack("<8f", value)
                 self.chromaticities = tuple(zip(values[::2], values[1::2], strict=True))
+            elif name == b"software" and kind == b"string":
+                self.software = value.decode("utf-8", "replace")
             offset = kind_end + 5 + size
         self.end = offset + 1  # the offset table follows: where each chunk of pixels lies
         if self.data_window is None or _area(self.data_window) <= 0:
@@ -153,6 +156,7 @@ def read(data: bytes, path: str | None):
     from rehue.data.images import array_to_loaded
 
     header = Header(data)
+    own = data[:header.end]  # carried into an OpenEXR written from this picture (``exr_file_bytes``)
     if header.flags & DEEP:
         raise ValueError("holds deep data (many samples a pixel, for compositing), not a flat picture")
     if header.flags & MULTI_PART:
@@ -183,7 +187,7 @@ def read(data: bytes, path: str | None):
     planes = 1 if gray else 3
     converted = not gray and header.chromaticities is not None and not is_bt709(header.chromaticities)
     if "f16" in name and not alpha and not converted:  # every half float's tone looked up: 3 times faster
-        return array_to_loaded(_half_tones()[_half_bits(frame)], path, colour=not gray)
+        return _with_header(array_to_loaded(_half_tones()[_half_bits(frame)], path, colour=not gray), header, own)
     samples = _half_bits(frame).view(np.float16).astype(np.float32) if "f16" in name else _float_samples(frame)
     light = samples[..., :planes]
     if alpha:  # premultiplied: a half-covered pixel's colour is half its light
@@ -194,7 +198,13 @@ def read(data: bytes, path: str | None):
     out = [_tones(light)]
     if alpha:
         out.append(np.round(np.clip(samples[..., planes:planes + 1], 0.0, 1.0) * np.float32(65535.0)).astype(np.uint16))
-    return array_to_loaded(np.concatenate(out, axis=2) if alpha else out[0], path, colour=not gray)
+    return _with_header(array_to_loaded(np.concatenate(out, axis=2) if alpha else out[0], path, colour=not gray),
+                        header, own)
+
+
+def _with_header(loaded, header: Header, own: bytes):
+    loaded.exr_header, loaded.software = own, header.software
+    return loaded
 
 
 def _tones(light: np.ndarray) -> np.ndarray:
@@ -228,3 +238,105 @@ def _half_bits(frame) -> np.ndarray:
     if name.startswith("gbr"):  # FFmpeg's planar RGB is stored green, blue, red
         planes[:3] = planes[2], planes[0], planes[1]
     return np.stack(planes, axis=2).astype(np.uint16)
+
+
+# what FFmpeg's encoder writes itself (its "gamma" and "writer" are dropped), and what describes a source's
+# layout, not the picture written: none of these is carried over from the frame a picture came from
+ENCODER_ATTRIBUTES = (b"channels", b"compression", b"dataWindow", b"displayWindow", b"lineOrder",
+                      b"screenWindowCenter", b"screenWindowWidth")
+NOT_CARRIED = (*ENCODER_ATTRIBUTES, b"gamma", b"writer", b"software", b"chromaticities", b"pixelAspectRatio",
+               b"tiles", b"type", b"name", b"chunkCount", b"version", b"maxSamplesPerPixel", b"view", b"multiView")
+LONG_NAMES = 0x400  # the version field's flag for attribute names over 31 bytes
+ZIP = 3
+
+
+def _attributes(data: bytes) -> tuple[list[tuple[bytes, bytes]], int]:
+    """A header's attributes, as (name, whole attribute bytes), and where the header ends (its null byte)."""
+    found, offset = [], 8
+    while data[offset] != 0:
+        name_end = data.index(b"\0", offset)
+        kind_end = data.index(b"\0", name_end + 1)
+        end = kind_end + 5 + struct.unpack_from("<i", data, kind_end + 1)[0]
+        found.append((data[offset:name_end], data[offset:end]))
+        offset = end
+    return found, offset
+
+
+def _attribute(name: bytes, kind: bytes, value: bytes) -> bytes:
+    return name + b"\0" + kind + b"\0" + struct.pack("<i", len(value)) + value
+
+
+def exr_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: bytes | None = None,
+                   software: str | None = None) -> bytes:
+    """An OpenEXR file of display-tone RGB (uint8 or uint16) and its alpha, in scene-linear light again: the
+    inverse of what reading does (sRGB's curve undone; light read above 1 was clipped there, so it is 1
+    here), in half floats, ZIP-compressed, colour premultiplied by alpha as OpenEXR keeps it.
+
+    ``like`` is the header of the OpenEXR frame the picture came from: the file then has its primaries
+    (``chromaticities``, ACES' AP0 for one: the light is taken back to them), its display window where it
+    was (an offset format stays offset), its pixel aspect ratio, and the rest of its attributes (frame rate,
+    time code, owner, comments, a pipeline's own). ``software`` names rehue and the model in a "software"
+    attribute, as a PNG's Software tag does. FFmpeg's encoder (through PyAV) writes the pixels.
+    """
+    import av
+
+    from rehue.color.lab import _srgb_to_linear
+    from rehue.color.primaries import is_bt709, to_srgb_matrix
+    from rehue.data.images import to_uint16
+
+    source = Header(like) if like is not None else None
+    light = _srgb_to_linear(to_uint16(rgb)).astype(np.float32)
+    primaries = source.chromaticities if source is not None else None
+    if primaries is not None and not is_bt709(primaries):
+        light = light @ np.linalg.inv(to_srgb_matrix(primaries)).T.astype(np.float32)
+    planes = [light]
+    if alpha is not None:
+        coverage = to_uint16(alpha).astype(np.float32)[..., None] / np.float32(65535.0)
+        planes = [light * coverage, coverage]
+    samples = np.ascontiguousarray(np.concatenate(planes, axis=2), np.float32)
+    pix_fmt = "gbrapf32le" if alpha is not None else "gbrpf32le"
+    codec = av.CodecContext.create("exr", "w")
+    codec.height, codec.width = samples.shape[:2]
+    codec.pix_fmt, codec.time_base = pix_fmt, 1
+    codec.options = {"compression": "zip16", "format": "half"}
+    frame = av.VideoFrame.from_ndarray(samples, format=pix_fmt)
+    data = b"".join(bytes(packet) for packet in codec.encode(frame) + codec.encode(None))
+
+    written, end = _attributes(data)
+    kept = [whole for name, whole in written if name in ENCODER_ATTRIBUTES]
+    aspect = struct.pack("<f", 1.0)
+    if source is not None:
+        carried, _ = _attributes(like)
+        for name, whole in carried:
+            if name == b"pixelAspectRatio" and len(whole) == len(name) + len(b"float") + 2 + 4 + 4:
+                aspect = whole[-4:]
+            elif name not in NOT_CARRIED:
+                kept.append(whole)
+    kept.append(_attribute(b"pixelAspectRatio", b"float", aspect))
+    if primaries is not None:
+        kept.append(_attribute(b"chromaticities", b"chromaticities",
+                               struct.pack("<8f", *(value for pair in primaries for value in pair))))
+    if software:
+        kept.append(_attribute(b"software", b"string", software.encode("utf-8")))
+    header = b"".join(kept)
+    flags = struct.unpack_from("<I", data, 4)[0]
+    if any(len(whole.split(b"\0", 1)[0]) > 31 for whole in kept):
+        flags |= LONG_NAMES
+    chunks = -(-samples.shape[0] // LINES_PER_CHUNK[ZIP])
+    table_at = end + 1
+    pixels = bytearray(data[table_at + 8 * chunks:])
+    shift = (8 + len(header) + 1) - table_at
+    offsets = np.frombuffer(data, "<u8", chunks, table_at).astype(np.int64) + shift
+    if source is not None and source.display_window[:2] != (0, 0):  # the picture where the source showed it
+        left, top = source.display_window[:2]
+        window = struct.pack("<4i", left, top, left + samples.shape[1] - 1, top + samples.shape[0] - 1)
+        header = header.replace(_attribute(b"dataWindow", b"box2i", struct.pack(
+            "<4i", 0, 0, samples.shape[1] - 1, samples.shape[0] - 1)), _attribute(b"dataWindow", b"box2i", window))
+        header = header.replace(_attribute(b"displayWindow", b"box2i", struct.pack(
+            "<4i", 0, 0, samples.shape[1] - 1, samples.shape[0] - 1)), _attribute(b"displayWindow", b"box2i", window))
+        start = 8 + len(header) + 1 + 8 * chunks
+        for offset in offsets.tolist():  # each chunk starts with its first scan line's y
+            at = offset - start
+            struct.pack_into("<i", pixels, at, struct.unpack_from("<i", pixels, at)[0] + top)
+    return (data[:4] + struct.pack("<I", flags) + header + b"\0" + offsets.astype("<u8").tobytes()
+            + bytes(pixels))

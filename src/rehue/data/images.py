@@ -36,11 +36,11 @@ UNREAD_MEDIA_SUFFIXES = {".heic", ".heif", ".dng", ".cr2", ".cr3", ".crw", ".nef
                          ".wmf", ".apng", ".psd", ".rm", ".rmvb", ".swf", ".h264", ".264", ".h265", ".265", ".hevc",
                          *FILM_ONLY_SUFFIXES}
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF",
-                  ".dpx": "DPX"}
+                  ".dpx": "DPX", ".exr": "EXR"}
 MAX_SIDE = {"WEBP": 16383, "JPEG": 65535}  # the largest width or height these formats can store
 # Above this many pixels an image is refused: a 50,000 x 50,000 PNG header would need 7.5 GB to decode.
 MAX_PIXELS = 120_000_000
-DEEP_FORMATS = {"PNG", "TIFF", "DPX"}  # the output formats that hold 16 bits per sample
+DEEP_FORMATS = {"PNG", "TIFF", "DPX", "EXR"}  # the output formats that hold 16 bits per sample (EXR: half floats)
 # EXIF kept from the input: IFD0's descriptive tags (the layout tags of a TIFF, such as strip offsets and
 # bits per sample, describe the input's pixels and not the output's), the Exif and GPS sub-IFDs
 IMAGE_DESCRIPTION = 0x010E
@@ -68,6 +68,7 @@ class LoadedImage:
     text: dict[str, str] | None = None  # a PNG's text chunks (Title, Author, Description, ...)
     software: str | None = None  # the EXIF Software tag: which program made the file (rehue, for its outputs)
     dpx_header: bytes | None = None  # a DPX frame's header, carried into a DPX output (``rehue.data.dpx``)
+    exr_header: bytes | None = None  # an OpenEXR frame's header, carried into an OpenEXR output (``rehue.data.exr``)
 
     @property
     def coloured_by_rehue(self) -> bool:
@@ -889,7 +890,8 @@ def output_format(path: Path) -> str:
 def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = None, *, quality: int = 95,
                dpi: tuple[float, float] | None = None, exif=None, software: str | None = None,
                xmp: bytes | None = None, text: dict[str, str] | None = None, fast: bool = False,
-               overwrite: bool = True, durable: bool = False, dpx_header: bytes | None = None) -> Path:
+               overwrite: bool = True, durable: bool = False, dpx_header: bytes | None = None,
+               exr_header: bytes | None = None) -> Path:
     """Write ``rgb`` (uint8, or uint16 for 16 bits per sample) and alpha where the format holds it,
     atomically; format from the extension. Without ``overwrite`` a file at ``path`` is never replaced,
     even one that another process wrote while this one encoded (``move_into_place``).
@@ -905,6 +907,8 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
     A DPX file (``.dpx``) is written at 10 or 16 bits (``rehue.data.dpx.dpx_file_bytes``); with
     ``dpx_header``, the header of the DPX frame the picture came from, in that frame's transfer (a log scan
     in log again) and with the rest of its header; ``software`` is its creator. It keeps no EXIF or XMP.
+    An OpenEXR file (``.exr``) is written in scene-linear half floats (``rehue.data.exr.exr_file_bytes``),
+    with ``exr_header`` in the primaries, display window and attributes of the frame the picture came from.
     """
     path = Path(path)
     fmt = output_format(path)
@@ -928,6 +932,10 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
     try:
         if fmt == "DPX":
             _write_dpx(rgb, tmp, alpha, dpx_header, software, path.name)
+        elif fmt == "EXR":
+            from rehue.data.exr import exr_file_bytes
+
+            tmp.write_bytes(exr_file_bytes(rgb, alpha, like=exr_header, software=software))
         elif rgb.dtype == np.uint16:
             _write_deep(rgb, tmp, fmt, alpha, dpi, exif, xmp, text)
         else:

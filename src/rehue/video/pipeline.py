@@ -1238,7 +1238,7 @@ class _FrameFolder:
         try:
             save_image(rgb, self.staging / name, alpha=image.alpha, quality=self.quality, dpi=image.dpi,
                        exif=image.exif, software=self.software, fast=True, durable=self.journal is not None,
-                       dpx_header=image.dpx_header)
+                       dpx_header=image.dpx_header, exr_header=image.exr_header)
         except RehueError as exc:  # named where the frame was to go, not by the hidden folder, gone by now
             raise RehueError(exc.reason, self.target / name) from None
         self.timer.add("encode", time.perf_counter() - tick)
@@ -1314,7 +1314,7 @@ class _FrameFile:
     """What ``_FrameFolder`` writes with a video's frame, as it writes a frame file's ``LoadedImage``'s."""
 
     dpx_header: bytes | None = None
-    alpha = dpi = exif = None
+    alpha = dpi = exif = exr_header = None
 
 
 class _VideoFrames:
