@@ -1138,6 +1138,60 @@ def test_an_interrupted_film_of_frames_goes_on_from_the_scene_it_stopped_in(tmp_
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"
 
 
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_a_film_into_numbered_frames_interrupted_goes_on_from_the_scene_it_stopped_in(tmp_path, tiny_model,
+                                                                                      tiny_dependent_model, suffix):
+    """A film coloured into frames for grading, stopped part way (Ctrl-C, a kill): the same command goes on
+    from the first frame of the scene it stopped in, seeking the video there (in H.264, between key frames),
+    and every frame is the uninterrupted run's."""
+    from rehue.video.resume import JOURNAL, SCENES
+
+    clip = make_clip(tmp_path / f"film{suffix}", three_scene_frames(), fps=12,
+                     **({"codec": "ffv1"} if suffix == ".mkv" else {"gop": 5}))
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    options = {"colorizer": colorizer, "dependent_model": str(tiny_dependent_model)}
+    whole = colorize_video(clip, tmp_path / "whole" / "f_%03d.png", progress=False, **options)
+    assert whole.scene_starts == [6, 12]
+
+    def stop_after(frames):
+        def report(done, total):
+            if done == frames:
+                raise KeyboardInterrupt
+        return report
+
+    out = tmp_path / "out"
+    messages = []
+    with pytest.raises(KeyboardInterrupt):
+        colorize_video(clip, out / "f_%03d.png", progress=stop_after(15), log=messages.append, **options)
+    (staging,) = list(out.iterdir())
+    assert staging.name.startswith(".f_%03d.png.rehue-tmp")
+    assert messages[-1].startswith(f"{out}: interrupted; the 12 frames coloured up to the scene it stopped in are "
+                                   f"kept in {staging}")
+    assert messages[-1].endswith("the same command goes on from frame f_013.png")
+    assert sorted(p.name for p in staging.iterdir()) == sorted([JOURNAL, SCENES] + [f"f_{n:03d}.png"
+                                                                                     for n in range(1, 13)])
+    assert [line.split()[0] for line in (staging / SCENES).read_text().splitlines()] == ["6", "12"]
+
+    messages.clear()
+    again = colorize_video(clip, out / "f_%03d.png", progress=False, log=messages.append, **options)
+    assert messages[0] == (f"{out}: going on from frame f_013.png (12 frames kept, at 1.00 s), where an earlier run "
+                           "stopped")
+    assert again.frames == 6 and again.independent_frames == 1
+    assert sorted(p.name for p in out.iterdir()) == [f"f_{n:03d}.png" for n in range(1, 19)], "no hidden folder left"
+    for frame in (tmp_path / "whole").iterdir():
+        assert np.array_equal(read_rgb(frame), read_rgb(out / frame.name)), frame.name
+
+    # other settings: the kept frames are not used
+    with pytest.raises(KeyboardInterrupt):
+        colorize_video(clip, tmp_path / "o2" / "f_%03d.png", progress=stop_after(15), log=messages.append,
+                       **options)
+    messages.clear()
+    colorize_video(clip, tmp_path / "o2" / "f_%03d.png", progress=False, log=messages.append, colorizer=colorizer,
+                   dependent_model="none")
+    assert any("removed an interrupted run's frames" in message for message in messages)
+    assert sorted(p.name for p in (tmp_path / "o2").iterdir()) == [f"f_{n:03d}.png" for n in range(1, 19)]
+
+
 def test_a_film_stopped_by_a_damaged_frame_keeps_its_frames_and_goes_on_once_it_is_mended(tmp_path, tiny_model,
                                                                                             capsys):
     """Before, a damaged frame near the end of a reel threw away every frame coloured before it; and where

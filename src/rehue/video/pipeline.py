@@ -55,6 +55,7 @@ from rehue.video.resume import (
     frame_stats,
     interrupted_runs,
     resumable,
+    scene_start_times,
     write_journal,
     writing_now,
 )
@@ -640,14 +641,29 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         raise UsageError(f"{target}: names one picture, and a video's frames are many: name them with a number "
                          f"pattern, such as {numbered}, or write a video (.mp4, .mkv, ...)")
     dependent = load_dependent(dependent_model, colorizer, log)
+    software = video_provenance(colorizer, dependent)
+    resume = journal = None
+    if pattern is not None:
+        settings = {"software": software, "scene_mode": scene_mode, "pattern": pattern.path.name, "quality": quality,
+                    "start": start, "end": end, "side_by_side": side_by_side, "borders": colorizer.borders,
+                    "backend": colorizer.backend, "device": str(colorizer.device),
+                    **{key: getattr(colorizer, key) for key in RESTRAINT_SETTINGS}}
+        journal = (settings, frame_stats([source]))
+        with VideoReader(source) as whole:
+            first = 1 + (round(start * whole.fps) if start and whole.fps else 0)
+        resume = _interrupted_video_frames(pattern, journal, first, log)
     colour_table()  # one-off setup like loading the models (under a second), so not in the job's frame rate
     started = time.perf_counter()
-    with VideoReader(source, start=start, end=end) as reader:
+    with VideoReader(source, start=resume.time if resume is not None else start, end=end) as reader:
         if start is not None and reader.duration_s is not None and start >= reader.duration_s:
             raise RehueError(f"--start {start:g} s is past the end of the video ({reader.duration_s:.2f} s)", source)
         bars = None
         if colorizer.borders == "neutral":
-            bars = find_video_bars(reader)
+            if resume is None:
+                bars = find_video_bars(reader)
+            else:  # as the run it goes on from found them
+                with VideoReader(source, start=start, end=end) as part:
+                    bars = find_video_bars(part)
             if bars is not None:
                 log(f"{source}: bars around the picture; colouring the {bars.width}x{bars.height} picture inside "
                     "them and leaving the bars gray (--borders model to colour everything)")
@@ -658,7 +674,6 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         sideways = side_by_side and rotation % 180
         width = reader.width * (2 if side_by_side and not sideways else 1)
         height = reader.height * (2 if sideways else 1)
-        software = video_provenance(colorizer, dependent)
         bar = _progress_bar(progress, reader.frame_count, source.name)
         if pattern is None:
             deep = codec in DEEP_CODECS and reader.bits_per_sample > 8
@@ -666,8 +681,9 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                                     deep=deep, comment=software, overwrite=overwrite)
         else:
             deep = OUTPUT_FORMATS[pattern.suffix.lower()] in DEEP_FORMATS and reader.bits_per_sample > 8
-            sink = _VideoFrames(pattern, reader, deep=deep, quality=quality, software=software, timer=state.timer,
-                                bar=bar, overwrite=overwrite, log=log)
+            sink = _VideoFrames(pattern, reader, first=first, part_start=start, deep=deep, quality=quality,
+                                software=software, timer=state.timer, bar=bar, overwrite=overwrite, log=log,
+                                journal=journal, resume=resume)
         with sink as writer:
             if pattern is None:
                 _warn_of_what_is_lost(reader, writer)
@@ -697,7 +713,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                             gray8 = to_uint8(gray)
                     letterboxed = state.letterbox(gray8)
                     state.timer.add("decode", time.perf_counter() - tick)
-                    yield frame.pts, gray, letterboxed  # not the frame: its decoder buffer can go back
+                    yield frame.pts, frame.time, gray, letterboxed  # not the frame: its decoder buffer can go back
                     tick = time.perf_counter()
 
             def encode(item):
@@ -716,10 +732,17 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
             try:
                 encoder = _Worker(encode, "rehue-encode")
                 composer = _Worker(lambda decided: encoder.put(state.compose(decided)), "rehue-compose")
+                times, recorded = {}, 0  # frames' times, for the journal of the scenes found (frames out)
                 with closing(_prefetch(decoded(), "rehue-decode")) as frames:
-                    for pts, gray, letterboxed in frames:
+                    for index, (pts, time_s, gray, letterboxed) in enumerate(frames):
+                        times[index] = time_s
                         for decided in state.push_ab(gray, (pts, gray), letterboxed):
                             composer.put(decided)
+                        if pattern is not None and len(state.scene_starts) > recorded:
+                            found = state.scene_starts[recorded:]
+                            writer.scenes_found(found, [times[start] for start in found])
+                            recorded = len(state.scene_starts)
+                        times.pop(index - 64, None)  # a scene is found a few frames after its start
                 for decided in state.flush_ab():
                     composer.put(decided)
                 if state.independent_frames + state.dependent_frames == 0 and (start is not None or end is not None):
@@ -741,6 +764,26 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         timings_ms=state.timer.means_ms(), output=target)
     log(f"{target}: {summary.line()}")
     return summary
+
+
+def _interrupted_video_frames(pattern: FramePattern, journal: tuple[dict, list], first: int, log
+                              ) -> Interrupted | None:
+    """The hidden folder that an interrupted run of the same film, settings and pattern left, to go on from
+    (``rehue.video.resume``); those of other runs are removed, with a note."""
+    found = None
+    for staging in interrupted_runs(pattern.path):
+        starts = scene_start_times(staging)
+        names = [pattern.name(first + index) for index in range(max(starts, default=0))]
+        run = resumable(staging, *journal, names) if found is None else None
+        if run is not None and run.time is not None:
+            log(f"{pattern.folder}: going on from frame {pattern.name(first + run.start)} ({run.start:,} frames kept, "
+                f"at {run.time:.2f} s), where an earlier run stopped")
+            found = run
+            continue
+        shutil.rmtree(staging, ignore_errors=True)
+        log(f"note: {pattern.folder}: removed an interrupted run's frames ({staging.name}), coloured with other "
+            "settings or from another film, or damaged")
+    return found
 
 
 def _check_frame_pattern(pattern: FramePattern, overwrite: bool, log) -> None:
@@ -1210,6 +1253,7 @@ class _FrameFolder:
         self.staging = staging or staging_folder_for(target)
         self.journal, self.first = journal, resume.start if resume is not None else 0
         self.scene_starts = [self.first] if resume is not None else []
+        self.scene_times = {self.first: resume.time} if resume is not None else {}
         try:
             if resume is not None and resume.staging != self.staging:
                 os.rename(resume.staging, self.staging)
@@ -1252,20 +1296,22 @@ class _FrameFolder:
 
     def _write_journal(self) -> None:
         try:
-            write_journal(self.staging, *self.journal, self.scene_starts)
+            write_journal(self.staging, *self.journal, self.scene_starts, self.scene_times)
         except OSError as exc:
             raise RehueError(f"cannot write the coloured frames ({exc.strerror or exc})", self.target) from None
 
-    def scenes_found(self, scene_starts: list[int]) -> None:
-        """Record scenes just found (their starts, as indices into the whole film), for a run that goes on."""
+    def scenes_found(self, scene_starts: list[int], times: list[float] | None = None) -> None:
+        """Record scenes just found (their starts, as indices into the whole film, and in a video their first
+        frames' times, which a run going on seeks to), for a run that goes on."""
         if self.journal is None:
             return
-        for start in scene_starts:
+        for start, time_s in zip(scene_starts, times or [None] * len(scene_starts), strict=True):
             try:
-                add_scene_start(self.staging, start)
+                add_scene_start(self.staging, start, time_s)
             except OSError as exc:
                 raise RehueError(f"cannot write the coloured frames ({exc.strerror or exc})", self.target) from None
             self.scene_starts.append(start)
+            self.scene_times[start] = time_s
 
     def finish(self) -> None:
         while self.writing:
@@ -1319,21 +1365,27 @@ class _FrameFile:
 
 class _VideoFrames:
     """``colorize_video`` into numbered pictures (``FramePattern``): each frame upright, as it is shown,
-    written by ``_FrameFolder`` into a hidden folder and moved into place when all are done. They are
-    numbered from 1, or for a part of the film (``start``) from its first frame's place in the film, so
-    that the parts of a film coloured one by one into a folder follow each other. DPX frames carry the
-    video's frame rate and each frame's time code (``rehue.data.dpx.video_frame_header``)."""
+    written by ``_FrameFolder`` into a hidden folder inside the pattern's folder and moved into place when
+    all are done. They are numbered from ``first``: 1, or for a part of the film its first frame's place
+    in the film, so that the parts of a film coloured one by one into a folder follow each other. DPX
+    frames carry the video's frame rate and each frame's time code (``rehue.data.dpx.video_frame_header``).
 
-    def __init__(self, pattern: FramePattern, reader, *, deep: bool, quality: int, software: str, timer: _Timer,
-                 bar, overwrite: bool, log):
-        from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS
+    ``journal`` and ``resume`` as for ``_FrameFolder``: a run stopped (Ctrl-C, a kill, a damaged frame, a
+    full disk) keeps its frames up to the scene it stopped in, and the same call goes on from there
+    (``resume.start`` frames kept; ``colorize_video`` seeks to that scene's first frame)."""
+
+    def __init__(self, pattern: FramePattern, reader, *, first: int, part_start: float | None, deep: bool,
+                 quality: int, software: str, timer: _Timer, bar, overwrite: bool, log,
+                 journal: tuple[dict, list], resume: Interrupted | None = None):
+        from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, make_folder
 
         self.pattern, self.rotation, self.deep, self.bar, self.log = pattern, reader.rotation, deep, bar, log
-        self.fps = reader.fps
-        self.first = 1 + (round((reader.start or 0) * reader.fps) if reader.fps else 0)
-        self.frames_written, self.left_out, self.names = 0, [], []
+        self.fps, self.first = reader.fps, first
+        self.kept_before = resume.start if resume is not None else 0
+        self.names = [pattern.name(first + index) for index in range(self.kept_before)]
+        self.frames_written, self.left_out = 0, []
         self.dpx = pattern.suffix.lower() == ".dpx"
-        self.time_code = self._first_time_code(reader) if self.dpx else None
+        self.time_code = self._first_time_code(reader, part_start) if self.dpx else None
         if reader.bits_per_sample > 8 and OUTPUT_FORMATS[pattern.suffix.lower()] not in DEEP_FORMATS:
             log(f"warning: {reader.path}: its {reader.bits_per_sample}-bit samples are written at 8 bits into "
                 f"{pattern.suffix} frames (.png, .tif or .dpx frames keep them, at 16 bits)")
@@ -1342,17 +1394,17 @@ class _VideoFrames:
                 "with them in an edit")
         self.whole_film = reader.end is None
         self.earlier = {path.name for path in pattern.taken()}  # with overwrite: another colouring's frames
-        folder = pattern.folder
-        inside = folder.is_dir()  # else the hidden folder is made beside it, and becomes it
-        self.frames = _FrameFolder(folder, self.names, quality=quality, software=software, timer=timer, bar=bar,
-                                   overwrite=overwrite,
-                                   staging=staging_folder_for(pattern.path) if inside else None)
+        self.made = [folder for folder in (pattern.folder, *pattern.folder.parents) if not folder.exists()]
+        make_folder(pattern.folder)
+        self.frames = _FrameFolder(pattern.folder, self.names, quality=quality, software=software, timer=timer,
+                                   bar=bar, overwrite=overwrite, journal=journal, resume=resume,
+                                   staging=staging_folder_for(pattern.path))
 
-    def _first_time_code(self, reader) -> tuple[int, int] | None:
+    def _first_time_code(self, reader, part_start: float | None) -> tuple[int, int] | None:
         """The part's first frame's time code, as a count of frames at its rate in whole frames a second."""
         from rehue.video.io import shifted_timecode
 
-        start = shifted_timecode(reader.timecode, reader.start, reader.fps)
+        start = shifted_timecode(reader.timecode, part_start, reader.fps)
         match = re.fullmatch(r"(\d+):(\d\d):(\d\d):(\d\d)", (start or "").strip())
         if start and (not match or not self.fps):
             self.log(f"note: {reader.path}: its time code {start} is not carried into the DPX frames (a drop-frame "
@@ -1363,13 +1415,13 @@ class _VideoFrames:
         hours, minutes, seconds, frames = (int(part) for part in match.groups())
         return ((hours * 60 + minutes) * 60 + seconds) * per_second + frames, per_second
 
-    def _dpx_header(self) -> bytes:
+    def _dpx_header(self, index: int) -> bytes:
         from rehue.data.dpx import video_frame_header
 
         time_code = None
         if self.time_code is not None:
             start, per_second = self.time_code
-            seconds, frames = divmod(start + self.frames_written, per_second)
+            seconds, frames = divmod(start + index, per_second)
             minutes, seconds = divmod(seconds, 60)
             hours, minutes = divmod(minutes, 60)
             time_code = f"{hours % 24:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}"
@@ -1377,29 +1429,67 @@ class _VideoFrames:
         return video_frame_header(deep=self.deep, frame_rate=rate, time_code=time_code)
 
     def write(self, rgb: np.ndarray, pts=None) -> None:
-        name = self.pattern.name(self.first + self.frames_written)
+        index = self.kept_before + self.frames_written
+        name = self.pattern.name(self.first + index)
         self.names.append(name)
-        frame = _FrameFile(self._dpx_header() if self.dpx else None)
+        frame = _FrameFile(self._dpx_header(index) if self.dpx else None)
         self.frames.write((name, frame), upright(rgb, self.rotation))
         self.frames_written += 1
+
+    def scenes_found(self, starts: list[int], times: list[float]) -> None:
+        """Scenes found by this run (their starts counted from its first frame), with their first frames' times."""
+        self.frames.scenes_found([self.kept_before + start for start in starts], times)
+
+    @property
+    def staging(self) -> Path:
+        return self.frames.staging
 
     def __enter__(self) -> _VideoFrames:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None:
-                if not self.frames_written:
+        if exc_type is None:
+            try:
+                if not self.frames_written and not self.kept_before:
                     raise RehueError("no video frames to write", self.pattern.folder)
-                self.frames.finish()
-                self.log(f"{self.pattern.folder}: frames {self.names[0]} to {self.names[-1]}")
-                after = sorted(self.earlier - set(self.names), key=self.pattern.number)
-                after = [name for name in after if self.pattern.number(name) > self.first + self.frames_written - 1]
-                if after and self.whole_film:
-                    self.log(f"warning: {self.pattern.folder}: {len(after):,} frame(s) of an earlier colouring are "
-                             f"left after the film's last, such as {after[0]}")
-        finally:
+                self.frames.finish()  # where the last frames are saved: an interrupt may land here too
+            except BaseException as error:
+                self._stopped(type(error), error)
+                raise
             self.frames.close()
+            self.log(f"{self.pattern.folder}: frames {self.names[0]} to {self.names[-1]}")
+            after = [name for name in sorted(self.earlier - set(self.names), key=self.pattern.number)
+                     if self.pattern.number(name) >= self.first + len(self.names)]
+            if after and self.whole_film:
+                self.log(f"warning: {self.pattern.folder}: {len(after):,} frame(s) of an earlier colouring are "
+                         f"left after the film's last, such as {after[0]}")
+            return
+        self._stopped(exc_type, exc)
+
+    def _stopped(self, exc_type, exc) -> None:
+        """A damaged frame, a full disk, Ctrl-C: hours of a film are not thrown away for one. The frames up to
+        the scene it stopped in are kept, and said: in a note on an interrupt, in the error line of an error
+        (raised in its place), so that --quiet says it too."""
+        kept = self.frames.close(keep=issubclass(exc_type, (KeyboardInterrupt, RehueError)))
+        self._remove_made_folders()
+        if not kept:
+            return
+        said = (f"the {kept:,} frames coloured up to the scene it stopped in are kept in {self.frames.staging}, and "
+                f"once that is put right the same command goes on from frame {self.pattern.name(self.first + kept)}")
+        if issubclass(exc_type, KeyboardInterrupt):
+            said = f"{self.pattern.folder}: interrupted; " + said.replace("once that is put right ", "")
+            exc.add_note(said)
+            self.log(said)
+        elif issubclass(exc_type, RehueError):
+            raise RehueError(f"{exc.reason}; {said}", exc.path) from None
+
+    def _remove_made_folders(self) -> None:
+        """The folders made for the frames, where nothing is in them: a run that failed before any was kept."""
+        for folder in self.made:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 class _FrameVideo:

@@ -34,6 +34,7 @@ class Interrupted:
     staging: Path
     start: int
     settings: dict
+    time: float | None = None  # in a video, the time of that frame, which the run going on seeks to
 
 
 def frame_stats(frames: list[Path]) -> list[list]:
@@ -47,9 +48,11 @@ def frame_stats(frames: list[Path]) -> list[list]:
     return stats
 
 
-def write_journal(staging: Path, settings: dict, stats: list[list], scene_starts: list[int]) -> None:
+def write_journal(staging: Path, settings: dict, stats: list[list], scene_starts: list[int],
+                  times: dict[int, float | None] | None = None) -> None:
     """The journal of a run writing into ``staging``, written whole before it takes its name: its settings,
-    its frames and the scenes found so far (a run taken over goes on with those of the run before)."""
+    its frames (a video's file) and the scenes found so far, with their first frames' ``times`` in a video
+    (a run taken over goes on with those of the run before)."""
     journal = {"version": VERSION, "settings": settings, "frames": stats}
     temp = staging / f"{JOURNAL}.tmp"
     with open(temp, "w", encoding="utf-8") as file:
@@ -58,27 +61,44 @@ def write_journal(staging: Path, settings: dict, stats: list[list], scene_starts
         os.fsync(file.fileno())
     os.replace(temp, staging / JOURNAL)
     with open(staging / SCENES, "w", encoding="ascii") as file:
-        file.write("".join(f"{start}\n" for start in scene_starts))
+        file.write("".join(f"{start}\n" if (times or {}).get(start) is None else f"{start} {times[start]!r}\n"
+                           for start in scene_starts))
         file.flush()
         os.fsync(file.fileno())
 
 
-def add_scene_start(staging: Path, start: int) -> None:
+def add_scene_start(staging: Path, start: int, time: float | None = None) -> None:
     """A scene found: one line added to the journal's list, not the journal (a 30,000-frame film's is
-    megabytes) written again."""
+    megabytes) written again; with the ``time`` of its first frame in a video, which a run going on from
+    it seeks to."""
     with open(staging / SCENES, "a", encoding="ascii") as file:
-        file.write(f"{start}\n")
+        file.write(f"{start}\n" if time is None else f"{start} {time!r}\n")
         file.flush()
         os.fsync(file.fileno())
 
 
 def _scene_starts(staging: Path) -> list[int]:
     """The scene starts a journal lists; a line a power cut left half-written is not one."""
+    return sorted(scene_start_times(staging))
+
+
+def scene_start_times(staging: Path) -> dict[int, float | None]:
+    """The scene starts a journal lists, each with its first frame's time in a video (None in a folder of
+    frames); a line a power cut left half-written is not one."""
     try:
         lines = (staging / SCENES).read_text(encoding="ascii", errors="replace").split("\n")
     except OSError:
-        return []
-    return sorted({int(line) for line in lines[:-1] if line.isdigit()})  # the last piece has no newline yet
+        return {}
+    found = {}
+    for line in lines[:-1]:  # the last piece has no newline yet
+        start, _, time = line.partition(" ")
+        if not start.isdigit():
+            continue
+        try:
+            found[int(start)] = float(time) if time else None
+        except ValueError:
+            continue
+    return found
 
 
 def has_journal(folder: Path) -> bool:
@@ -145,4 +165,4 @@ def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]
         path = staging / name
         with contextlib.suppress(OSError):
             shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
-    return Interrupted(staging, start, settings)
+    return Interrupted(staging, start, settings, scene_start_times(staging).get(start))
