@@ -60,3 +60,26 @@ def scanner_dpx(samples: np.ndarray, *, transfer: int = 1, orientation: int = 0,
     header[260:260 + len(project)] = project
     header[820:832] = b"R G B film\0\0"  # the image element's description
     return bytes(header) + pixels
+
+
+def cineon_bytes(codes: np.ndarray, *, orientation: int = 0, frame_rate: float | None = 24.0, packing: int = 5,
+                 bits: int = 10) -> bytes:
+    """A Kodak Cineon frame written by the test itself, from the format's description: (H, W, 3) or (H, W)
+    10-bit printing-density codes, big-endian, pixel-interleaved, three samples filled into each 32-bit word
+    from its top bits (packing 5), its pixels after a 2048-byte header."""
+    codes = np.asarray(codes, np.uint32)
+    height, width = codes.shape[:2]
+    channels = 1 if codes.ndim == 2 else codes.shape[2]
+    header = bytearray(2048)
+    struct.pack_into(">IIIIII", header, 0, 0x802A5FD7, 2048, 1024, 1024, 0, 0)
+    header[24:28] = b"V4.5"
+    header[192], header[193] = orientation, channels
+    for channel in range(channels):
+        struct.pack_into(">BBBxII", header, 196 + 28 * channel, 0, channel + 1 if channels == 3 else 0, bits,
+                         width, height)
+    header[680], header[681] = 0, packing
+    struct.pack_into(">f", header, 1072, frame_rate if frame_rate is not None else float("nan"))
+    samples = codes.reshape(-1)
+    samples = np.concatenate([samples, np.zeros(-len(samples) % 3, np.uint32)])
+    words = (samples[0::3] << 22) | (samples[1::3] << 12) | (samples[2::3] << 2)
+    return bytes(header) + words.astype(">u4").tobytes()

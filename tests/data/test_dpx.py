@@ -108,19 +108,6 @@ def test_a_damaged_dpx_is_one_line_naming_it(tmp_path, capsys):
     assert_each_refused_in_one_line(tmp_path, capsys, cases)
 
 
-def test_cineon_files_are_named_with_a_way_forward(tmp_path, capsys):
-    (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "scan.cin").write_bytes(b"\x80\x2a\x5f\xd7" + bytes(200))
-    (tmp_path / "in" / "frame.dpx").write_bytes(dpx_bytes(ramp(), "gray16be"))
-    assert main(["colorize", str(tmp_path / "in" / "scan.cin"), "-o", str(tmp_path / "scan.png"),
-                 "--no-progress"]) == 1
-    assert "scan.cin: Cineon frames are not read by rehue; convert them to 16-bit TIFF or DPX" in \
-        capsys.readouterr().err
-    assert main(["colorize", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--no-progress"]) == 0
-    assert "1 file(s) passed over, in formats rehue does not read" in capsys.readouterr().err
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["frame.png"]
-
-
 def test_an_8_bit_log_scan_reads_alike_in_rgb_and_gray():
     """Probe 27: FFmpeg widened 8-bit RGB as v * 256 and gray as v * 257, so the two read up to 0.78 L* apart."""
     codes = np.broadcast_to(np.arange(0, 256, 4, dtype=np.uint8), (HEIGHT, WIDTH))

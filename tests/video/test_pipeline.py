@@ -691,12 +691,17 @@ def test_a_reel_with_transparency_into_a_video_is_warned_that_the_video_holds_no
                           np.asarray(Image.open(reel / "m_0.png"))[..., 3])
 
 
-def test_cineon_frames_get_a_way_forward(tmp_path, tiny_model):
+def test_frames_of_a_format_rehue_does_not_read_or_damaged_scans_are_named(tmp_path, tiny_model):
     from rehue.video.pipeline import colorize_frames
 
     (tmp_path / "reel").mkdir()
+    (tmp_path / "reel" / "000001.dng").write_bytes(b"II*\x00" + bytes(100))  # a CinemaDNG reel's raw frames
+    with pytest.raises(RehueError, match="DNG frames are not read by rehue; convert them to 16-bit TIFF or DPX"):
+        colorize_frames(tmp_path / "reel", tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
+                        progress=False)
+    (tmp_path / "reel" / "000001.dng").unlink()
     (tmp_path / "reel" / "000001.cin").write_bytes(b"\x80\x2a\x5f\xd7" + bytes(100))
-    with pytest.raises(RehueError, match="Cineon frames are not read by rehue; convert them to 16-bit TIFF or DPX"):
+    with pytest.raises(RehueError, match="000001.cin: truncated Cineon header"):
         colorize_frames(tmp_path / "reel", tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
                         progress=False)
     (tmp_path / "reel" / "000001.cin").unlink()
@@ -1311,20 +1316,20 @@ def read_rgb(path):
 
 
 def test_frames_a_folder_holds_beside_the_film_are_named(tmp_path, tiny_model, capsys):
-    """Probe 26: EXR frames (now Cineon ones, as EXR is read) beside one PNG made a one-frame film without a
-    word; a TIFF master and a JPEG proxy of every number made a film of each frame twice; an earlier,
+    """Probe 26: EXR frames (now raw DNG ones, as EXR and Cineon are read) beside one PNG made a one-frame film
+    without a word; a TIFF master and a JPEG proxy of every number made a film of each frame twice; an earlier,
     longer colouring's frames stayed in the folder without a word; 16-bit frames went to 8 bits without one."""
     from PIL import Image
 
     scans = write_frames(tmp_path / "scans", three_scene_frames(count_each=2))
     args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
-    (scans / "reel_7.cin").write_bytes(b"\x80\x2a\x5f\xd7" + bytes(100))
+    (scans / "reel_7.dng").write_bytes(b"II*\x00" + bytes(100))
     assert main(["colorize", str(scans), "-o", str(tmp_path / "out"), "--frames", *args]) == 0
     err = capsys.readouterr().err
-    assert "1 Cineon file(s) passed over: rehue does not read them; the film is the 6 frame(s)" in err
+    assert "1 DNG file(s) passed over: rehue does not read them; the film is the 6 frame(s)" in err
     assert "numbered as this film's" not in err
 
-    (scans / "reel_7.cin").unlink()
+    (scans / "reel_7.dng").unlink()
     (scans / "reel_6.png").unlink()
     assert main(["colorize", str(scans), "-o", str(tmp_path / "out"), "--frames", "--overwrite", *args]) == 0
     assert "1 frame(s) numbered as this film's but not of it, such as reel_6.png, are left from an earlier " \

@@ -205,7 +205,7 @@ def _lines_unpadded(header: Header, size: int) -> bool:
 # time code, key code and frame rate) is carried over as it is, in its own byte order
 IMAGE_ELEMENT, ELEMENTS_END = 780, 1356
 ORIENTATION_GEOMETRY, BORDER = 1408, 1620  # x and y offset, centre and original size; the border's 4 sides
-RGB, RGBA = 50, 51
+RGB, RGBA, LUMA = 50, 51, 6  # image element descriptors
 UNSPECIFIED_VIDEO = 4
 STRING_FIELDS = ((8, 8), (36, 100), (136, 24), (160, 100), (260, 200), (460, 200), (664, 104), (1356, 52),
                  (1432, 100), (1532, 24), (1556, 32), (1588, 32), (1636, 28), (1664, 36), (1732, 132),

@@ -27,14 +27,12 @@ logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif", ".ppm",
                   ".pgm", ".pbm", ".pnm", ".jp2", ".j2k", ".j2c", ".jpc", ".jpf", ".jpx", ".avif", ".tga", ".pcx",
-                  ".sgi", ".qoi", ".dpx", ".exr"}
-FILM_ONLY_SUFFIXES = {".cin": "Cineon"}  # old film scanners' frames
+                  ".sgi", ".qoi", ".dpx", ".exr", ".cin"}
 # pictures and films rehue does not read, named when a folder holds them rather than passed over in silence
 # (camera raw, HEIC and Photoshop files need converting first; the rest are Pillow's formats that are no photos)
 UNREAD_MEDIA_SUFFIXES = {".heic", ".heif", ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".orf", ".rw2",
                          ".raf", ".pef", ".srw", ".x3f", ".ico", ".icns", ".cur", ".eps", ".ps", ".svg", ".emf",
-                         ".wmf", ".apng", ".psd", ".rm", ".rmvb", ".swf", ".h264", ".264", ".h265", ".265", ".hevc",
-                         *FILM_ONLY_SUFFIXES}
+                         ".wmf", ".apng", ".psd", ".rm", ".rmvb", ".swf", ".h264", ".264", ".h265", ".265", ".hevc"}
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF",
                   ".dpx": "DPX", ".exr": "EXR"}
 MAX_SIDE = {"WEBP": 16383, "JPEG": 65535}  # the largest width or height these formats can store
@@ -112,7 +110,7 @@ def sniffed_kind(head: bytes) -> str | None:
     such as HEIC) or None where they say nothing known (TGA, DV and some others carry no signature)."""
     if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*",
                         b"II+\x00", b"MM\x00+", b"qoif", b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51",
-                        b"SDPX", b"XPDS", b"v/1\x01")):
+                        b"SDPX", b"XPDS", b"v/1\x01", b"\x80\x2a\x5f\xd7")):
         return "image"
     if head.startswith(b"RIFF") and head[8:12] in (b"WEBP", b"AVI "):
         return "image" if head[8:12] == b"WEBP" else "video"
@@ -316,9 +314,6 @@ def load_image(source) -> LoadedImage:
         if path is not None and (path.suffix.lower() in (".heic", ".heif") or head_kind(path) == "unread"):
             raise RehueError("holds a HEIC/HEIF picture (a phone's), which rehue does not read; convert it to JPEG, "
                              "PNG or TIFF first", path) from None
-        if path is not None and path.suffix.lower() in FILM_ONLY_SUFFIXES:
-            raise RehueError(f"{FILM_ONLY_SUFFIXES[path.suffix.lower()]} frames are not read by rehue; convert them "
-                             "to 16-bit TIFF or DPX first", path) from None
         raise RehueError("not an image file (or a format Pillow cannot read)", path) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise RehueError(f"image too large (over {2 * Image.MAX_IMAGE_PIXELS:,} pixels; limit {MAX_PIXELS:,})",
@@ -334,16 +329,16 @@ def load_image(source) -> LoadedImage:
 
 
 def _scan_format(data: bytes):
-    """The module that reads a film frame format Pillow does not (``rehue.data.dpx``, ``rehue.data.exr``)
-    whose first bytes ``data`` begins with, or None."""
-    from rehue.data import dpx, exr
+    """The module that reads a film frame format Pillow does not (``rehue.data.dpx``, ``rehue.data.exr``,
+    ``rehue.data.cineon``) whose first bytes ``data`` begins with, or None."""
+    from rehue.data import cineon, dpx, exr
 
-    return next((module for module in (dpx, exr) if data[:4] in module.MAGIC_NUMBERS), None)
+    return next((module for module in (dpx, exr, cineon) if data[:4] in module.MAGIC_NUMBERS), None)
 
 
 def _load_scan(source: Path | bytes, path: Path | None) -> LoadedImage | None:
-    """A DPX or OpenEXR frame (a path, or the file's bytes), read header first: a file that claims too many
-    pixels is not read whole. None for any other file."""
+    """A DPX, OpenEXR or Cineon frame (a path, or the file's bytes), read header first: a file that claims too
+    many pixels is not read whole. None for any other file."""
     from rehue.data import dpx
 
     try:

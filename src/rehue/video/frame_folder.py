@@ -36,7 +36,14 @@ class FrameFolderReader:
     rotation = 0  # a frame file is stored as it is shown (its EXIF orientation, if any, is applied on reading)
 
     def __init__(self, folder: Path, fps: float | None, log):
-        from rehue.video.pipeline import DEFAULT_FILM_FPS, MAX_FRAMES_FPS, MIN_FRAMES_FPS, dpx_timing, film_frames
+        from rehue.video.pipeline import (
+            DEFAULT_FILM_FPS,
+            MAX_FRAMES_FPS,
+            MIN_FRAMES_FPS,
+            dpx_timing,
+            film_frames,
+            scan_format,
+        )
 
         if fps is not None and not fps > 0:
             raise RehueError(f"a film's frame rate must be above 0, not {float(fps):g}")
@@ -48,8 +55,8 @@ class FrameFolderReader:
             plausible = header_rate is not None and MIN_FRAMES_FPS <= header_rate <= MAX_FRAMES_FPS
             fps = header_rate if plausible else DEFAULT_FILM_FPS
         elif header_rate is not None and abs(header_rate - float(fps)) > 0.01:
-            log(f"note: {self.path}: taken at {float(fps):g} frames a second, as asked; its DPX header says "
-                f"{header_rate:g}")
+            log(f"note: {self.path}: taken at {float(fps):g} frames a second, as asked; its "
+                f"{scan_format(self.files[0])} header says {header_rate:g}")
         self.fps = Fraction(fps).limit_denominator(1001)
         self.places = _places(self.files)
         self._first = None  # the first frame, once read: the film's size

@@ -980,7 +980,7 @@ def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
     """The frames of the film in the folder ``source``, in order (``frame_files``), less strays of another
     size; a warning for what looks wrong in them (``numbering_warnings``: what is ``done`` with them) and for
     frames in formats rehue does not read, and an error where there are none, saying why."""
-    from rehue.data.images import FILM_ONLY_SUFFIXES
+    from rehue.data.images import UNREAD_MEDIA_SUFFIXES
 
     source = Path(source)
     if not source.is_dir():
@@ -993,8 +993,8 @@ def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
         raise RehueError(f"{twice[0].name} and {twice[1].name} are one frame {how}", source)
     for warning in warnings + numbering_warnings(frames, done):
         log(f"warning: {source}: {warning}")
-    unread = Counter(FILM_ONLY_SUFFIXES[p.suffix.lower()] for p in source.iterdir()
-                     if p.suffix.lower() in FILM_ONLY_SUFFIXES)
+    # frames in formats rehue does not read: a CinemaDNG reel's raw frames, a phone's HEIC stills
+    unread = Counter(p.suffix[1:].upper() for p in source.iterdir() if p.suffix.lower() in UNREAD_MEDIA_SUFFIXES)
     if not frames:
         if unread:
             raise RehueError(f"{'/'.join(sorted(unread))} frames are not read by rehue; convert them to 16-bit TIFF "
@@ -1034,14 +1034,22 @@ def frame_gray(image) -> tuple[np.ndarray, np.ndarray]:
     return gray, gray
 
 
+def scan_format(frame: Path) -> str:
+    """"Cineon" for a Cineon frame, else "DPX": the scan whose header a film's rate was read from."""
+    return "Cineon" if frame.suffix.lower() == ".cin" else "DPX"
+
+
 def dpx_timing(frame: Path) -> tuple[float | None, str | None]:
-    """A DPX frame's frame rate and time code, as its film and television headers give them (None for each
-    it does not give, and for a frame of another format), read from the header alone."""
-    from rehue.data import dpx
+    """A DPX frame's frame rate and time code, as its film and television headers give them, or a Cineon
+    frame's rate, as its film header gives it (None for each it does not give, and for a frame of another
+    format), read from the header alone."""
+    from rehue.data import cineon, dpx
 
     try:
         with open(frame, "rb") as file:
             head = file.read(dpx.HEADER_BYTES)
+        if head[:4] in cineon.MAGIC_NUMBERS:
+            return cineon.Header(head).frame_rate, None
         header = dpx.Header(head) if head[:4] in dpx.MAGIC_NUMBERS else None
     except (OSError, ValueError):
         return None, None
@@ -1106,7 +1114,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     if to_video:
         film_rate, time_code = dpx_timing(frames[0])
         if film_rate is not None and not MIN_FRAMES_FPS <= film_rate <= MAX_FRAMES_FPS:
-            log(f"note: {source}: its DPX header's frame rate, {film_rate:g}, is not a film's; "
+            log(f"note: {source}: its {scan_format(frames[0])} header's frame rate, {film_rate:g}, is not a film's; "
                 + ("left aside" if fps is not None else f"written at {DEFAULT_FILM_FPS} frames a second (--fps sets "
                                                          "another)"))
             film_rate = None
@@ -1115,10 +1123,11 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         if not MIN_FRAMES_FPS <= fps <= MAX_FRAMES_FPS:
             raise UsageError(f"--fps must be from {MIN_FRAMES_FPS:g} to {MAX_FRAMES_FPS}, not {float(fps):.10g}")
         if film_rate is not None and not asked:
-            log(f"{source}: at {film_rate:g} frames a second, as its DPX header says (--fps sets another)")
+            log(f"{source}: at {film_rate:g} frames a second, as its {scan_format(frames[0])} header says (--fps sets "
+                "another)")
         elif film_rate is not None and abs(float(fps) - film_rate) > 0.01:
-            log(f"note: {source}: written at {float(fps):g} frames a second, as --fps asks; its DPX header says "
-                f"{film_rate:g}")
+            log(f"note: {source}: written at {float(fps):g} frames a second, as --fps asks; its "
+                f"{scan_format(frames[0])} header says {film_rate:g}")
         if time_code is not None and int(time_code[-2:]) >= math.ceil(fps):
             log(f"note: {source}: its DPX time code {time_code} has more frames than a second at {float(fps):g} "
                 "frames a second holds; the video is written without it")

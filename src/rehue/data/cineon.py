@@ -1,0 +1,101 @@
+"""Kodak Cineon frames (``.cin``), the film scans of the 1990s that DPX grew out of: 10-bit printing
+density (log), big-endian, three samples filled into each 32-bit word from its top bits. FFmpeg has no
+Cineon decoder, so the samples are unpacked here, and turned into display tones by Kodak's conversion as a
+DPX log scan's are (``rehue.data.dpx``: reference black and white at codes 95 and 685, which Cineon takes
+as given). Written, a Cineon frame is written as DPX, its successor, in log again: it carries the header of
+the DPX frame it would be (``dpx_header``), with its frame rate.
+"""
+
+from __future__ import annotations
+
+import struct
+
+MAGIC_NUMBERS = (b"\x80\x2a\x5f\xd7",)  # big-endian, as Kodak's format is
+HEADER_BYTES = 2048  # file, image, data format, origination and film headers
+CHANNELS_AT, CHANNEL_BYTES = 196, 28  # the image header's channel records
+INTERLEAVE, PACKING, LINE_PADDING = 680, 681, 684
+FRAME_RATE = 1072  # the motion picture film header's
+PIXEL_INTERLEAVED, FILLED_32_BIT_LEFT = 0, 5
+# Cineon's orientations as DPX's: Cineon counts bottom-to-top before right-to-left, DPX the other way round
+DPX_ORIENTATION = {0: 0, 1: 2, 2: 1, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7}
+
+
+class Header:
+    """The fields of a Cineon header that say where and how its picture is stored."""
+
+    def __init__(self, data: bytes):
+        if len(data) < 1024 or data[:4] not in MAGIC_NUMBERS:
+            raise ValueError("truncated Cineon header")
+        self.data_offset, self.orientation, self.channels = (struct.unpack_from(">I", data, 4)[0], data[192],
+                                                             data[193])
+        records = [struct.unpack_from(">2sBxII", data, CHANNELS_AT + CHANNEL_BYTES * index)
+                   for index in range(min(self.channels, 8))]
+        if not records:
+            raise ValueError("a Cineon file with no channels")
+        self.bits = {bits for _, bits, _, _ in records}
+        sizes = {(width, height) for _, _, width, height in records}
+        self.width, self.height = records[0][2], records[0][3]
+        self.same_size = len(sizes) == 1
+        self.interleave, self.packing = data[INTERLEAVE], data[PACKING]
+        self.line_padding = struct.unpack_from(">I", data, LINE_PADDING)[0]
+        rate = struct.unpack_from(">f", data, FRAME_RATE)[0] if len(data) >= FRAME_RATE + 4 else float("nan")
+        self.frame_rate = rate if rate == rate and 0 < rate < 1000 else None  # unset: all ones, a NaN
+
+
+def dpx_header(header: Header) -> bytes:
+    """The DPX header of a frame laid out as this Cineon frame is: 10-bit RGB (or gray), big-endian, samples
+    filled into 32-bit words from the top (method A), printing density, its reference codes left unset
+    (Kodak's, for the reader), with its orientation and film frame rate."""
+    from rehue.data import dpx
+
+    raw = bytearray(b"\xff" * dpx.HEADER_BYTES)
+    for offset, size in (*dpx.STRING_FIELDS, (820, 32)):
+        raw[offset:offset + size] = bytes(size)
+    raw[:4] = dpx.MAGIC_NUMBERS[0]
+    struct.pack_into(">I", raw, 4, dpx.HEADER_BYTES)
+    raw[8:12] = b"V2.0"
+    struct.pack_into(">HHII", raw, 768, DPX_ORIENTATION[header.orientation], 1, header.width, header.height)
+    struct.pack_into(">I", raw, 780, 0)
+    raw[800:804] = bytes((dpx.RGB if header.channels == 3 else dpx.LUMA, dpx.PRINTING_DENSITY,
+                          dpx.PRINTING_DENSITY, 10))
+    struct.pack_into(">HHIII", raw, 804, 1, 0, dpx.HEADER_BYTES, 0, 0)
+    if header.frame_rate is not None:
+        struct.pack_into(">f", raw, dpx.FILM_FRAME_RATE, header.frame_rate)
+    return bytes(raw)
+
+
+def read(data: bytes, path: str | None):
+    """A :class:`LoadedImage` of a Cineon file's bytes (upright, in display tones by Kodak's conversion, its
+    levels at 16 bits); a ValueError says why one cannot be read. Its samples are unpacked here, three to a
+    32-bit word from the top bits, as Kodak's format lays them out."""
+    import numpy as np
+
+    from rehue.data import dpx
+    from rehue.data.images import _oriented, array_to_loaded
+
+    header = Header(data)
+    if header.channels not in (1, 3) or header.bits != {10} or not header.same_size:
+        bits = "/".join(map(str, sorted(header.bits)))
+        raise ValueError(f"a Cineon layout rehue does not read ({header.channels} channel(s) of {bits} bits"
+                         f"{'' if header.same_size else ', of unlike sizes'}; it reads 10-bit RGB or gray); convert "
+                         "it to DPX first")
+    if header.interleave != PIXEL_INTERLEAVED or header.packing != FILLED_32_BIT_LEFT or header.line_padding:
+        raise ValueError(f"its samples are laid out in a way rehue does not read (interleave {header.interleave}, "
+                         f"packing {header.packing}, line padding {header.line_padding}; it reads pixel-interleaved "
+                         "10-bit samples filled into 32-bit words); convert it to DPX first")
+    if header.channels == 1 and header.width % 3:
+        raise ValueError("a gray Cineon frame whose width is not a multiple of 3, whose lines may not start new "
+                         "32-bit words; convert it to DPX first")
+    count = header.width * header.height * header.channels
+    words = -(-count // 3)
+    if header.data_offset < 1024 or len(data) < header.data_offset + 4 * words:
+        raise ValueError("truncated or corrupt Cineon file (its pixels end early)")
+    packed = np.frombuffer(data, ">u4", words, header.data_offset)
+    codes = np.stack([(packed >> shift) & 0x3FF for shift in (22, 12, 2)], axis=1).reshape(-1)[:count]
+    codes = codes.reshape(header.height, header.width, header.channels).astype(np.uint16)
+    table = dpx._display_table(False, dpx.LOG_BLACK, dpx.LOG_WHITE)
+    samples = table[(codes * 64) | (codes >> 4)]  # 10-bit codes as 16-bit levels, as the DPX reader takes them
+    samples = _oriented(samples, dpx.EXIF_ORIENTATION[DPX_ORIENTATION[header.orientation]])
+    loaded = array_to_loaded(samples, path, colour=header.channels == 3)
+    loaded.dpx_header = dpx_header(header)  # written as DPX, it is written in log again
+    return loaded
