@@ -11,6 +11,8 @@ from rehue.video.frame_folder import FramePattern
     ("reel.####.dpx", "reel.0001.dpx", "reel.10000.dpx"),  # compositing and grading software's
     ("%d.tif", "1.tif", "10000.tif"),
     ("f%03d.jpg", "f001.jpg", "f10000.jpg"),
+    ("f%3d.jpg", "f001.jpg", "f10000.jpg"),  # probe 38: FFmpeg pads %3d with zeros too
+    ("100%%_%02d.tif", "100%_01.tif", "100%_10000.tif"),  # probe 38: %% is a % of the name
 ])
 def test_frame_patterns_are_named_as_ffmpeg_and_grading_software_name_them(given, first, tenth_thousand):
     pattern = FramePattern.of(Path("out") / given)
@@ -22,7 +24,7 @@ def test_frame_patterns_are_named_as_ffmpeg_and_grading_software_name_them(given
 def test_a_name_without_a_pattern_or_of_a_video_is_no_pattern_and_two_patterns_are_refused():
     assert FramePattern.of("colour.png") is None
     assert FramePattern.of("take #2.mp4") is None, "a video's name"
-    assert FramePattern.of("f%3d.png") is None, "printf pads it with spaces"
+    assert FramePattern.of("f%3i.png") is None
     with pytest.raises(UsageError, match="2 number patterns"):
         FramePattern.of("f_%04d_##.png")
 

@@ -1,4 +1,5 @@
 import os
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -500,7 +501,9 @@ def test_a_dpx_reel_into_a_video_takes_its_frame_rate_and_time_code(tmp_path, ti
                                                                time_code=0x01004117 + number))
     args = ["--frames", "--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
     assert main(["colorize", str(reel), "-o", str(tmp_path / "silent.mkv"), *args]) == 0
-    assert "at 18 frames a second, as its DPX header says (--fps sets another)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "at 18 frames a second, as its DPX header says (--fps sets another)" in err
+    assert "its 10-bit frames are coloured and written at 8 bits into .mkv" in err, "probe 38: not 16-bit"
     with VideoReader(tmp_path / "silent.mkv") as film:
         assert (film.fps, film.timecode, film.frame_count) == (18, "01:00:41:17", 4)
     assert main(["colorize", str(reel), "-o", str(tmp_path / "fast.mkv"), "--fps", "24", *args]) == 0
@@ -1410,6 +1413,34 @@ def test_a_film_into_numbered_frames_is_coloured_as_into_a_video(tmp_path, colou
     assert {p.name: p.stat().st_mtime_ns for p in frames.iterdir()} == before
     assert main(["colorize", str(gray), "-o", str(tmp_path / "part" / "p_####.jpg"), "--start", "0.5", *args]) == 0
     assert sorted(p.name for p in (tmp_path / "part").iterdir()) == [f"p_{n:04d}.jpg" for n in range(13, 25)]
+
+
+def test_numbered_frames_say_what_they_cannot_hold_and_refuse_what_does_not_apply(tmp_path, tiny_model, capsys):
+    """Probe 38: a variable-rate film's frames lost its timing without a word; --crf, --codec and --preset were
+    left unused for frames, and a photo given a pattern was written under the pattern's literal name."""
+    from PIL import Image
+
+    times = [0, 80, 120, 200, 240, 320]  # ms: 80 and 40 apart, in turn
+    frames = two_scene_frames(count_each=3)
+    clip = make_clip(tmp_path / "vfr.mkv", frames, fps=12, pts=times, time_base=Fraction(1, 1000))
+    args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
+    assert main(["colorize", str(clip), "-o", str(tmp_path / "v" / "v_%02d.png"), *args]) == 0
+    assert (f"warning: {clip}: its frames are not evenly timed (a variable frame rate), which numbered frames do not "
+            "keep") in capsys.readouterr().err
+    even = make_clip(tmp_path / "even.mkv", frames, fps=12)
+    assert main(["colorize", str(even), "-o", str(tmp_path / "e" / "e_%02d.png"), *args]) == 0
+    assert "not evenly timed" not in capsys.readouterr().err
+    assert main(["colorize", str(even), "-o", str(tmp_path / "x" / "x_%02d.png"), "--crf", "10", "--preset", "slow",
+                 *args]) == 2
+    assert capsys.readouterr().err.strip() == ("rehue: error: --crf, --preset: not for a video into numbered frames "
+                                               "(every frame is written as a picture; --quality sets JPEG's and "
+                                               "WebP's)")
+    Image.fromarray(frames[0]).save(tmp_path / "photo.png")
+    assert main(["colorize", str(tmp_path / "photo.png"), "-o", str(tmp_path / "p_%04d.png"), *args]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"rehue: error: {tmp_path / 'p_%04d.png'}: names numbered frames, and {tmp_path / 'photo.png'} is one "
+        f"picture; name one file (such as {tmp_path / 'photo.png'})")
+    assert not (tmp_path / "x").exists() and not (tmp_path / "p_%04d.png").exists()
 
 
 def test_a_films_dpx_frames_carry_its_rate_and_time_code_and_come_back_as_the_film(tmp_path, tiny_model, capsys):

@@ -264,7 +264,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         result.extra["chroma"] = chroma
     if rival is not None:
         result.extra["against"] = str(against)
-    titles = ("Gray", "Ground truth", "Output") if rival is None else ("Gray", "Ground truth", "Model", "Against")
+    titles = ("Gray", "Ground truth", "Output") if rival is None else ("Gray", "Ground truth", name, rival_name)
     result.paths = write_report(out_dir, result.table, grid, result.extra, titles=titles, overwrite=overwrite)
     return result
 

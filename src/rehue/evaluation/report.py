@@ -118,9 +118,9 @@ def sample_grid(rows: Sequence[Sequence[np.ndarray | None]], path: str | Path,
     grid = Image.new("RGB", (left + len(titles) * cell, LABEL_HEIGHT + len(rows) * cell), GRID_BACKGROUND)
     draw = ImageDraw.Draw(grid)
     font = ImageFont.load_default(size=LABEL_FONT_SIZE)
-    for column, title in enumerate(titles):
+    for column, title in enumerate(titles):  # a model's name, too long for its column, keeps its end
         centre = (left + column * cell + cell / 2, LABEL_HEIGHT / 2)
-        draw.text(centre, title, fill=LABEL_COLOUR, font=font, anchor="mm")
+        draw.text(centre, _fitted(title, font, cell - 2 * LABEL_MARGIN), fill=LABEL_COLOUR, font=font, anchor="mm")
     for row_index, row in enumerate(rows):
         top = LABEL_HEIGHT + row_index * cell
         if row_labels is not None:

@@ -40,6 +40,7 @@ from rehue.data.images import (
     with_output_suffix,
 )
 from rehue.errors import RehueError, UsageError
+from rehue.video.frame_folder import FramePattern
 from rehue.video.io import OUTPUT_CODECS, VIDEO_SUFFIX_OF_CODEC
 
 logger = logging.getLogger(__name__)
@@ -283,6 +284,14 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
                   if (video_options or {}).get(key) is not None]
     if video_only and not any(job.video for job in jobs):
         raise UsageError(f"{', '.join(video_only)}: only for videos, and no input is one")
+    if len(jobs) == 1 and FramePattern.of(output) is not None:  # a video into numbered pictures
+        if not jobs[0].video:
+            raise UsageError(f"{output}: names numbered frames, and {jobs[0].source} is one picture; name one file "
+                             f"(such as {output.parent / with_output_suffix(jobs[0].source, output.suffix).name})")
+        encoder = [flag for flag in ("--codec", "--crf", "--preset") if flag in video_only]
+        if encoder:
+            raise UsageError(f"{', '.join(encoder)}: not for a video into numbered frames (every frame is written "
+                             "as a picture; --quality sets JPEG's and WebP's)")
     single = len(jobs) == 1 and len(inputs) == 1 and not Path(inputs[0]).is_dir()  # a folder is a batch, of any size
     if not single or jobs[0].target != output:
         check_folder_can_be_made(output)

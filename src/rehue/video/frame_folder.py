@@ -117,14 +117,15 @@ def _places(files: list[Path]) -> list[int]:
     return [number - numbers[0] for number in numbers]
 
 
-PATTERN = re.compile(r"%(0[1-9])?d|#+")  # printf's %d and %0Nd; %Nd would pad with spaces
+# FFmpeg's %d, %0Nd and %Nd (which it pads with zeros too), a run of #, and %% for a % of the name
+PATTERN = re.compile(r"%%|%0?([1-9])?d|#+")
 
 
 class FramePattern:
     """Numbered picture files a video's frames are written as, named as FFmpeg (``film_%06d.png``) or
     compositing and grading software (``film_######.dpx``) name them: the number where the pattern is, as
-    many digits as it asks at least. ``of`` a path that names no picture format, or has no such pattern in
-    its name, is None."""
+    many digits as it asks at least, and ``%%`` a ``%`` of the name, as FFmpeg reads it. ``of`` a path that
+    names no picture format, or has no such pattern in its name, is None."""
 
     def __init__(self, path: Path, head: str, digits: int, tail: str):
         self.path, self.folder, self.head, self.digits, self.tail = path, path.parent, head, digits, tail
@@ -134,7 +135,7 @@ class FramePattern:
         from rehue.data.images import OUTPUT_FORMATS
 
         path = Path(path)
-        found = list(PATTERN.finditer(path.name))
+        found = [match for match in PATTERN.finditer(path.name) if match[0] != "%%"]
         if not found or path.suffix.lower() not in OUTPUT_FORMATS:  # "take #2.mp4" is a video's name
             return None
         if len(found) > 1:
@@ -142,7 +143,8 @@ class FramePattern:
                              "film_%06d.png or film_######.png")
         match = found[0]
         digits = len(match[0]) if match[0].startswith("#") else int(match[1] or 1)
-        return cls(path, path.name[:match.start()], digits, path.name[match.end():])
+        head, tail = path.name[:match.start()], path.name[match.end():]
+        return cls(path, head.replace("%%", "%"), digits, tail.replace("%%", "%"))
 
     @property
     def suffix(self) -> str:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rehue.data import dpx
 from rehue.data.images import has_colour, move_into_place, staging_folder_for, with_output_suffix
 from rehue.errors import RehueError, UsageError
 from rehue.inference.colorizer import (
@@ -830,15 +831,17 @@ def _one_frame_twice(frames: list[Path]) -> tuple[Path, Path] | None:
     return None
 
 
-def _warn_of_8_bits(source: Path, target: Path, to_video: bool, codec: str, deep_format: bool, log) -> None:
-    """A warning where 16-bit frames are written at 8 bits, as for a 16-bit film (``_warn_of_what_is_lost``)."""
+def _warn_of_8_bits(source: Path, target: Path, to_video: bool, codec: str, deep_format: bool, log,
+                    bits: int = 16) -> None:
+    """A warning where frames of ``bits`` (a DPX or Cineon scan's 10 or 12, else 16) are written at 8 bits, as
+    for a film deeper than 8 (``_warn_of_what_is_lost``)."""
     if to_video and codec not in DEEP_CODECS:
-        log(f"warning: {source}: its 16-bit frames are coloured and written at 8 bits into {target.suffix}, as players "
-            "expect (--codec ffv1 keeps every level, in a 16-bit lossless .mkv; --codec prores keeps 10 bits, in a "
-            ".mov for editing)")
+        log(f"warning: {source}: its {bits}-bit frames are coloured and written at 8 bits into {target.suffix}, as "
+            "players expect (--codec ffv1 keeps every level, in a 16-bit lossless .mkv; --codec prores keeps 10 bits, "
+            "in a .mov for editing)")
     elif not to_video and not deep_format:
-        log(f"warning: {source}: its 16-bit frames are written at 8 bits, as the output format holds (--ext .png or "
-            ".tif keeps their depth)")
+        log(f"warning: {source}: its {bits}-bit frames are written at 8 bits, as the output format holds (--ext .png, "
+            ".tif or .dpx keeps their depth)")
 
 
 def _warn_of_older_frames(target: Path, frames: list[Path], names: list[str], log) -> None:
@@ -1043,7 +1046,7 @@ def dpx_timing(frame: Path) -> tuple[float | None, str | None]:
     """A DPX frame's frame rate and time code, as its film and television headers give them, or a Cineon
     frame's rate, as its film header gives it (None for each it does not give, and for a frame of another
     format), read from the header alone."""
-    from rehue.data import cineon, dpx
+    from rehue.data import cineon
 
     try:
         with open(frame, "rb") as file:
@@ -1178,7 +1181,9 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                 raise RehueError(f"frame is {image.rgb.shape[1]}x{image.rgb.shape[0]}, the film's first frame "
                                  f"{shape[1]}x{shape[0]}", path)
             if shape is None and image.deep_gray is not None:
-                _warn_of_8_bits(source, target, to_video, codec, OUTPUT_FORMATS.get(ext.lower()) in DEEP_FORMATS, log)
+                bits = dpx.Header(image.dpx_header).bits if image.dpx_header else 16  # probe 38: 10-bit scans
+                _warn_of_8_bits(source, target, to_video, codec, OUTPUT_FORMATS.get(ext.lower()) in DEEP_FORMATS, log,
+                                bits)
             if shape is None and image.alpha is not None and to_video:
                 log(f"warning: {source}: its frames' transparency (alpha) is not in {target.name}, as a video holds "
                     "none; --frames into a folder of .png, .tif or .dpx frames keeps it")
@@ -1389,7 +1394,8 @@ class _VideoFrames:
         from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, make_folder
 
         self.pattern, self.rotation, self.deep, self.bar, self.log = pattern, reader.rotation, deep, bar, log
-        self.fps, self.first = reader.fps, first
+        self.fps, self.first, self.path, self.time_base = reader.fps, first, reader.path, reader.time_base
+        self.previous_pts, self.uneven = None, False  # a variable frame rate, which numbered frames cannot keep
         self.kept_before = resume.start if resume is not None else 0
         self.names = [pattern.name(first + index) for index in range(self.kept_before)]
         self.frames_written, self.left_out = 0, []
@@ -1416,8 +1422,8 @@ class _VideoFrames:
         start = shifted_timecode(reader.timecode, part_start, reader.fps)
         match = re.fullmatch(r"(\d+):(\d\d):(\d\d):(\d\d)", (start or "").strip())
         if start and (not match or not self.fps):
-            self.log(f"note: {reader.path}: its time code {start} is not carried into the DPX frames (a drop-frame "
-                     "or unreadable time code)")
+            self.log(f"warning: {reader.path}: its time code {start} is not carried into the DPX frames (a "
+                     "drop-frame or unreadable time code, which rehue does not count on)")
         if not match or not self.fps:
             return None
         per_second = round(self.fps)
@@ -1438,6 +1444,10 @@ class _VideoFrames:
         return video_frame_header(deep=self.deep, frame_rate=rate, time_code=time_code)
 
     def write(self, rgb: np.ndarray, pts=None) -> None:
+        if pts is not None and self.previous_pts is not None and self.fps:
+            step = float((pts - self.previous_pts) * self.time_base) * float(self.fps)
+            self.uneven |= abs(step - 1) > 0.25
+        self.previous_pts = pts
         index = self.kept_before + self.frames_written
         name = self.pattern.name(self.first + index)
         self.names.append(name)
@@ -1467,6 +1477,11 @@ class _VideoFrames:
                 raise
             self.frames.close()
             self.log(f"{self.pattern.folder}: frames {self.names[0]} to {self.names[-1]}")
+            if self.uneven:
+                self.log(f"warning: {self.path}: its frames are not evenly timed (a variable frame rate), which "
+                         f"numbered frames do not keep: made a video again, they follow each other at its average "
+                         f"rate, {float(self.fps):.4g} a second (a video out, such as --codec ffv1's .mkv, keeps "
+                         "the timing)")
             after = [name for name in sorted(self.earlier - set(self.names), key=self.pattern.number)
                      if self.pattern.number(name) >= self.first + len(self.names)]
             if after and self.whole_film:
