@@ -182,6 +182,7 @@ def test_an_openexr_plate_written_again_keeps_its_primaries_window_and_attribute
     assert np.allclose(header.chromaticities, ACES_AP0, atol=1e-6)
     names = [name for name, _ in _attributes(data)[0]]
     assert b"owner" in names and b"pixelAspectRatio" in names and b"writer" not in names
+    assert header.compression == 0, "the plate's own compression (none), where the encoder writes it"
     again = load_image(data)
     assert np.abs(again.rgb.astype(int) - (shown >> 8).astype(int)).max() <= 2, "the same picture, in AP0 and back"
     expected_light = np.linalg.solve(AP0_TO_SRGB, (((shown[0, -1] / 65535 + 0.055) / 1.055) ** 2.4))

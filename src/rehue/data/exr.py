@@ -248,6 +248,8 @@ NOT_CARRIED = (*ENCODER_ATTRIBUTES, b"gamma", b"writer", b"software", b"chromati
                b"tiles", b"type", b"name", b"chunkCount", b"version", b"maxSamplesPerPixel", b"view", b"multiView")
 LONG_NAMES = 0x400  # the version field's flag for attribute names over 31 bytes
 ZIP = 3
+# the compressions FFmpeg's encoder writes, by OpenEXR's numbers: none, RLE, ZIP of 1 line and of 16
+WRITTEN_COMPRESSIONS = {0: "none", 1: "rle", 2: "zip1", 3: "zip16"}
 
 
 def _attributes(data: bytes) -> tuple[list[tuple[bytes, bytes]], int]:
@@ -272,7 +274,8 @@ def exr_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
     inverse of what reading does (sRGB's curve undone; light read above 1 was clipped there, so it is 1
     here), in half floats, ZIP-compressed, colour premultiplied by alpha as OpenEXR keeps it.
 
-    ``like`` is the header of the OpenEXR frame the picture came from: the file then has its primaries
+    ``like`` is the header of the OpenEXR frame the picture came from: the file then has its compression
+    (where FFmpeg's encoder writes it: none, RLE or ZIP; else ZIP), its primaries
     (``chromaticities``, ACES' AP0 for one: the light is taken back to them), its display window where it
     was (an offset format stays offset), its pixel aspect ratio, and the rest of its attributes (frame rate,
     time code, owner, comments, a pipeline's own). ``software`` names rehue and the model in a "software"
@@ -298,7 +301,8 @@ def exr_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
     codec = av.CodecContext.create("exr", "w")
     codec.height, codec.width = samples.shape[:2]
     codec.pix_fmt, codec.time_base = pix_fmt, 1
-    codec.options = {"compression": "zip16", "format": "half"}
+    compression = source.compression if source is not None and source.compression in WRITTEN_COMPRESSIONS else ZIP
+    codec.options = {"compression": WRITTEN_COMPRESSIONS[compression], "format": "half"}
     frame = av.VideoFrame.from_ndarray(samples, format=pix_fmt)
     data = b"".join(bytes(packet) for packet in codec.encode(frame) + codec.encode(None))
 
@@ -322,7 +326,7 @@ def exr_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
     flags = struct.unpack_from("<I", data, 4)[0]
     if any(len(whole.split(b"\0", 1)[0]) > 31 for whole in kept):
         flags |= LONG_NAMES
-    chunks = -(-samples.shape[0] // LINES_PER_CHUNK[ZIP])
+    chunks = -(-samples.shape[0] // LINES_PER_CHUNK[compression])
     table_at = end + 1
     pixels = bytearray(data[table_at + 8 * chunks:])
     shift = (8 + len(header) + 1) - table_at
