@@ -456,8 +456,9 @@ def cmd_scenes(args) -> int:
     found(detector.flush())
     if not labels:
         raise RehueError("no video frames could be read", args.video)
-    if args.json:
-        where = {"frame_names": [labels[i] for i in starts]} if folder else \
+    if args.json:  # a reel's times at its scans' own rate (a DPX or Cineon header's), else a sound film's 24
+        where = {"frame_names": [labels[i] for i in starts], "fps": float(reel.fps),
+                 "times": [round(reel.places[i] / float(reel.fps), 3) for i in starts]} if folder else \
             {"times": [round(labels[i], 3) for i in starts]}
         print(json.dumps({"video": str(args.video), "mode": args.mode, "frames": len(labels), "scenes": len(starts) + 1,
                           "scene_starts": starts, **where}))

@@ -87,6 +87,7 @@ def test_a_folder_of_frames_gets_its_cuts_by_frame_name_as_colorize_frames_finds
     assert main(["scenes", str(reel), "--json", "--no-progress"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["scene_starts"] == [10] and report["frame_names"] == ["scan.0086410.png"]
+    assert (report["fps"], report["times"]) == (24.0, [0.417]), "at a sound film's rate, where no header gives one"
 
 
 def test_scenes_refuses_a_folder_of_frames_that_colorize_refuses(tmp_path, capsys):
