@@ -63,5 +63,12 @@ def test_cineon_files_rehue_cannot_read_are_one_line_naming_them(tmp_path, capsy
              "packed.cin": (cineon_bytes(log_codes(), packing=0), "its samples are laid out in a way rehue does not "
                                                                    "read (interleave 0, packing 0"),
              "narrow.cin": (cineon_bytes(log_codes()[:, :40, 0]), "a gray Cineon frame whose width is not a "
-                                                                  "multiple of 3")}
+                                                                  "multiple of 3"),
+             # probe 39: a traceback (KeyError: 9); Pillow's words without the file's name; a truncation
+             "turned.cin": (whole[:192] + bytes([9]) + whole[193:], "its orientation, 9, is none of Cineon's eight"),
+             "empty.cin": (cineon_bytes(np.zeros((0, 0, 3), int)), "a Cineon frame of no pixels (0x0)"),
+             "inside.cin": (whole[:4] + (10).to_bytes(4, "big") + whole[8:], "its pixels would start at byte 10, "
+                                                                            "inside its header"),
+             "negative.cin": (whole[:683] + b"\x01" + whole[684:], "its samples are a negative image"),
+             "swapped.cin": (whole[3::-1] + whole[4:], "a little-endian Cineon file")}
     assert_each_refused_in_one_line(tmp_path, capsys, cases)

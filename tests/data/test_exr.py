@@ -205,3 +205,8 @@ def test_a_reel_or_a_film_is_written_as_openexr_frames(tmp_path, tiny_model):
     assert all(np.allclose(Header(p.read_bytes()).chromaticities, ACES_AP0, atol=1e-6) for p in outputs)
     assert main(["colorize", str(reel / "plate.0000.exr"), "-o", str(tmp_path / "one.exr"), *args]) == 0
     assert load_image(tmp_path / "one.exr").coloured_by_rehue
+    from rehue.errors import RehueError
+    from rehue.evaluation.evaluate import evaluate
+
+    with pytest.raises(RehueError, match="every picture here was coloured \\(or drawn\\) by rehue"):  # probe 39
+        evaluate(tiny_model, [tmp_path / "out"], tmp_path / "report", progress=False, log=lambda message: None)

@@ -1179,12 +1179,14 @@ def test_a_film_into_numbered_frames_interrupted_goes_on_from_the_scene_it_stopp
     assert sorted(p.name for p in staging.iterdir()) == sorted([JOURNAL, SCENES] + [f"f_{n:03d}.png"
                                                                                      for n in range(1, 13)])
     assert [line.split()[0] for line in (staging / SCENES).read_text().splitlines()] == ["6", "12"]
+    kept = staging / "f_009.png"  # probe 39: a frame a crash left full of zeros, its size whole, was taken
+    kept.write_bytes(bytes(kept.stat().st_size))
 
     messages.clear()
     again = colorize_video(clip, out / "f_%03d.png", progress=False, log=messages.append, **options)
-    assert messages[0] == (f"{out}: going on from frame f_013.png (12 frames kept, at 1.00 s), where an earlier run "
+    assert messages[0] == (f"{out}: going on from frame f_007.png (6 frames kept, at 0.50 s), where an earlier run "
                            "stopped")
-    assert again.frames == 6 and again.independent_frames == 1
+    assert again.frames == 12 and again.independent_frames == 2
     assert sorted(p.name for p in out.iterdir()) == [f"f_{n:03d}.png" for n in range(1, 19)], "no hidden folder left"
     for frame in (tmp_path / "whole").iterdir():
         assert np.array_equal(read_rgb(frame), read_rgb(out / frame.name)), frame.name
@@ -1413,6 +1415,9 @@ def test_a_film_into_numbered_frames_is_coloured_as_into_a_video(tmp_path, colou
     assert {p.name: p.stat().st_mtime_ns for p in frames.iterdir()} == before
     assert main(["colorize", str(gray), "-o", str(tmp_path / "part" / "p_####.jpg"), "--start", "0.5", *args]) == 0
     assert sorted(p.name for p in (tmp_path / "part").iterdir()) == [f"p_{n:04d}.jpg" for n in range(13, 25)]
+    # probe 39: a start between two frames numbered the part from the frame before it, one less all along
+    assert main(["colorize", str(gray), "-o", str(tmp_path / "later" / "p_##.png"), "--start", "0.51", *args]) == 0
+    assert sorted(p.name for p in (tmp_path / "later").iterdir()) == [f"p_{n:02d}.png" for n in range(14, 25)]
 
 
 def test_numbered_frames_say_what_they_cannot_hold_and_refuse_what_does_not_apply(tmp_path, tiny_model, capsys):
@@ -1466,6 +1471,19 @@ def test_a_films_dpx_frames_carry_its_rate_and_time_code_and_come_back_as_the_fi
     assert main(["colorize", str(reel), "--frames", "-o", str(tmp_path / "back.mkv"), *args]) == 0
     with VideoReader(tmp_path / "back.mkv") as back:
         assert (back.fps, back.timecode, back.frame_count) == (24, "01:00:10:22", 6)
+
+    # OpenEXR frames carry them too, as framesPerSecond and timeCode (probe 39: they carried neither)
+    import struct
+
+    from rehue.data.exr import Header as ExrHeader
+    from rehue.data.exr import _attributes
+
+    assert main(["colorize", str(timed), "-o", str(tmp_path / "exr" / "take.####.exr"), *args]) == 0
+    data = (tmp_path / "exr" / "take.0003.exr").read_bytes()
+    attributes = dict(_attributes(data)[0])
+    assert struct.unpack("<iI", attributes[b"framesPerSecond"][-8:]) == (24, 1)
+    assert struct.unpack("<II", attributes[b"timeCode"][-8:]) == (0x01001100, 0), "01:00:11:00, BCD"
+    assert ExrHeader(data).compression == 3, "ZIP"
 
 
 def test_a_10_bit_master_into_frames_keeps_its_levels_where_the_format_holds_them(tmp_path, tiny_model, capsys):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import struct
 
-MAGIC_NUMBERS = (b"\x80\x2a\x5f\xd7",)  # big-endian, as Kodak's format is
+MAGIC_NUMBERS = (b"\x80\x2a\x5f\xd7", b"\xd7\x5f\x2a\x80")  # big-endian, as Kodak's format is; little
 HEADER_BYTES = 2048  # file, image, data format, origination and film headers
 CHANNELS_AT, CHANNEL_BYTES = 196, 28  # the image header's channel records
-INTERLEAVE, PACKING, LINE_PADDING = 680, 681, 684
+INTERLEAVE, PACKING, SIGNED, SENSE, LINE_PADDING = 680, 681, 682, 683, 684
 FRAME_RATE = 1072  # the motion picture film header's
 PIXEL_INTERLEAVED, FILLED_32_BIT_LEFT = 0, 5
 # Cineon's orientations as DPX's: Cineon counts bottom-to-top before right-to-left, DPX the other way round
@@ -24,6 +24,9 @@ class Header:
     """The fields of a Cineon header that say where and how its picture is stored."""
 
     def __init__(self, data: bytes):
+        if data[:4] == MAGIC_NUMBERS[1]:
+            raise ValueError("a little-endian Cineon file (Kodak's format is big-endian), which rehue does not read; "
+                             "convert it to DPX first")
         if len(data) < 1024 or data[:4] not in MAGIC_NUMBERS:
             raise ValueError("truncated Cineon header")
         self.data_offset, self.orientation, self.channels = (struct.unpack_from(">I", data, 4)[0], data[192],
@@ -37,6 +40,7 @@ class Header:
         self.width, self.height = records[0][2], records[0][3]
         self.same_size = len(sizes) == 1
         self.interleave, self.packing = data[INTERLEAVE], data[PACKING]
+        self.signed, self.negative = data[SIGNED], data[SENSE]
         self.line_padding = struct.unpack_from(">I", data, LINE_PADDING)[0]
         rate = struct.unpack_from(">f", data, FRAME_RATE)[0] if len(data) >= FRAME_RATE + 4 else float("nan")
         self.frame_rate = rate if rate == rate and 0 < rate < 1000 else None  # unset: all ones, a NaN
@@ -74,6 +78,13 @@ def read(data: bytes, path: str | None):
     from rehue.data.images import _oriented, array_to_loaded
 
     header = Header(data)
+    if header.orientation not in DPX_ORIENTATION:
+        raise ValueError(f"its orientation, {header.orientation}, is none of Cineon's eight (0 to 7)")
+    if not header.width or not header.height:
+        raise ValueError(f"a Cineon frame of no pixels ({header.width}x{header.height})")
+    if header.signed or header.negative:
+        raise ValueError("its samples are " + ("signed" if header.signed else "a negative image (image sense 1)")
+                         + ", which rehue does not read; convert it to DPX first")
     if header.channels not in (1, 3) or header.bits != {10} or not header.same_size:
         bits = "/".join(map(str, sorted(header.bits)))
         raise ValueError(f"a Cineon layout rehue does not read ({header.channels} channel(s) of {bits} bits"
@@ -88,7 +99,9 @@ def read(data: bytes, path: str | None):
                          "32-bit words; convert it to DPX first")
     count = header.width * header.height * header.channels
     words = -(-count // 3)
-    if header.data_offset < 1024 or len(data) < header.data_offset + 4 * words:
+    if header.data_offset < 1024:
+        raise ValueError(f"its pixels would start at byte {header.data_offset}, inside its header")
+    if len(data) < header.data_offset + 4 * words:
         raise ValueError("truncated or corrupt Cineon file (its pixels end early)")
     packed = np.frombuffer(data, ">u4", words, header.data_offset)
     codes = np.stack([(packed >> shift) & 0x3FF for shift in (22, 12, 2)], axis=1).reshape(-1)[:count]

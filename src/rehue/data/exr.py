@@ -268,6 +268,26 @@ def _attribute(name: bytes, kind: bytes, value: bytes) -> bytes:
     return name + b"\0" + kind + b"\0" + struct.pack("<i", len(value)) + value
 
 
+def video_frame_header(frame_rate, time_code: str | None) -> bytes:
+    """The header a frame of a video is written like (``exr_file_bytes``' ``like``): ZIP, with the video's
+    ``framesPerSecond`` (a Fraction, or None) and the frame's ``timeCode`` (HH:MM:SS:FF, non-drop), the
+    standard attributes compositing software conforms frames by."""
+    from fractions import Fraction
+
+    from rehue.data.dpx import _time_code_word
+
+    attributes = [_attribute(b"compression", b"compression", bytes([ZIP])),
+                  *(_attribute(name, b"box2i", struct.pack("<4i", 0, 0, 0, 0))
+                    for name in (b"dataWindow", b"displayWindow"))]
+    if frame_rate:
+        rate = Fraction(frame_rate).limit_denominator(1001)
+        attributes.append(_attribute(b"framesPerSecond", b"rational", struct.pack("<iI", rate.numerator,
+                                                                                   rate.denominator)))
+    if time_code is not None:
+        attributes.append(_attribute(b"timeCode", b"timecode", struct.pack("<II", _time_code_word(time_code), 0)))
+    return MAGIC_NUMBERS[0] + struct.pack("<I", 2) + b"".join(attributes) + b"\0"
+
+
 def exr_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: bytes | None = None,
                    software: str | None = None) -> bytes:
     """An OpenEXR file of display-tone RGB (uint8 or uint16) and its alpha, in scene-linear light again: the

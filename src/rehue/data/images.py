@@ -110,7 +110,7 @@ def sniffed_kind(head: bytes) -> str | None:
     such as HEIC) or None where they say nothing known (TGA, DV and some others carry no signature)."""
     if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*",
                         b"II+\x00", b"MM\x00+", b"qoif", b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51",
-                        b"SDPX", b"XPDS", b"v/1\x01", b"\x80\x2a\x5f\xd7")):
+                        b"SDPX", b"XPDS", b"v/1\x01", b"\x80\x2a\x5f\xd7", b"\xd7\x5f\x2a\x80")):
         return "image"
     if head.startswith(b"RIFF") and head[8:12] in (b"WEBP", b"AVI "):
         return "image" if head[8:12] == b"WEBP" else "video"

@@ -248,6 +248,10 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         if len(grid) < 8:
             grid.extend(shown)
     if not result.table.rows:
+        if rehue_coloured and len(rehue_coloured) == gray_truths:  # probe 39: rehue's own outputs alone
+            raise RehueError("every picture here was coloured (or drawn) by rehue: their colours are a model's guess, "
+                             "not a truth to score against (evaluate needs the colour originals)",
+                             ", ".join(map(str, inputs)))
         raise RehueError("no colour image to score against" if gray_truths else "no image could be read",
                          ", ".join(map(str, inputs)))
     result.extra["images"] = len(result.table.rows[name])

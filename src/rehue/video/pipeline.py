@@ -650,8 +650,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                     "backend": colorizer.backend, "device": str(colorizer.device),
                     **{key: getattr(colorizer, key) for key in RESTRAINT_SETTINGS}}
         journal = (settings, frame_stats([source]))
-        with VideoReader(source) as whole:
-            first = 1 + (round(start * whole.fps) if start and whole.fps else 0)
+        with VideoReader(source) as whole:  # the number of the part's first frame, the first at or after start
+            first = 1 + (math.ceil(start * whole.fps - 1e-6) if start and whole.fps else 0)
         resume = _interrupted_video_frames(pattern, journal, first, log)
     colour_table()  # one-off setup like loading the models (under a second), so not in the job's frame rate
     started = time.perf_counter()
@@ -1374,7 +1374,8 @@ class _FrameFile:
     """What ``_FrameFolder`` writes with a video's frame, as it writes a frame file's ``LoadedImage``'s."""
 
     dpx_header: bytes | None = None
-    alpha = dpi = exif = exr_header = None
+    exr_header: bytes | None = None
+    alpha = dpi = exif = None
 
 
 class _VideoFrames:
@@ -1399,8 +1400,8 @@ class _VideoFrames:
         self.kept_before = resume.start if resume is not None else 0
         self.names = [pattern.name(first + index) for index in range(self.kept_before)]
         self.frames_written, self.left_out = 0, []
-        self.dpx = pattern.suffix.lower() == ".dpx"
-        self.time_code = self._first_time_code(reader, part_start) if self.dpx else None
+        self.dpx, self.exr = pattern.suffix.lower() == ".dpx", pattern.suffix.lower() == ".exr"
+        self.time_code = self._first_time_code(reader, part_start) if self.dpx or self.exr else None
         if reader.bits_per_sample > 8 and OUTPUT_FORMATS[pattern.suffix.lower()] not in DEEP_FORMATS:
             log(f"warning: {reader.path}: its {reader.bits_per_sample}-bit samples are written at 8 bits into "
                 f"{pattern.suffix} frames (.png, .tif or .dpx frames keep them, at 16 bits)")
@@ -1422,26 +1423,35 @@ class _VideoFrames:
         start = shifted_timecode(reader.timecode, part_start, reader.fps)
         match = re.fullmatch(r"(\d+):(\d\d):(\d\d):(\d\d)", (start or "").strip())
         if start and (not match or not self.fps):
-            self.log(f"warning: {reader.path}: its time code {start} is not carried into the DPX frames (a "
-                     "drop-frame or unreadable time code, which rehue does not count on)")
+            self.log(f"warning: {reader.path}: its time code {start} is not carried into the frames (a drop-frame "
+                     "or unreadable time code, which rehue does not count on)")
         if not match or not self.fps:
             return None
         per_second = round(self.fps)
         hours, minutes, seconds, frames = (int(part) for part in match.groups())
         return ((hours * 60 + minutes) * 60 + seconds) * per_second + frames, per_second
 
-    def _dpx_header(self, index: int) -> bytes:
-        from rehue.data.dpx import video_frame_header
+    def _time_code(self, index: int) -> str | None:
+        """The time code of the part's frame ``index``, counted on from the first's."""
+        if self.time_code is None:
+            return None
+        start, per_second = self.time_code
+        seconds, frames = divmod(start + index, per_second)
+        minutes, seconds = divmod(seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours % 24:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}"
 
-        time_code = None
-        if self.time_code is not None:
-            start, per_second = self.time_code
-            seconds, frames = divmod(start + index, per_second)
-            minutes, seconds = divmod(seconds, 60)
-            hours, minutes = divmod(minutes, 60)
-            time_code = f"{hours % 24:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}"
-        rate = float(self.fps) if self.fps else None
-        return video_frame_header(deep=self.deep, frame_rate=rate, time_code=time_code)
+    def _frame_file(self, index: int) -> _FrameFile:
+        """A DPX or OpenEXR frame's header, with the film's rate and the frame's time code."""
+        from rehue.data import exr
+
+        if self.dpx:
+            rate = float(self.fps) if self.fps else None
+            return _FrameFile(dpx_header=dpx.video_frame_header(deep=self.deep, frame_rate=rate,
+                                                                time_code=self._time_code(index)))
+        if self.exr:
+            return _FrameFile(exr_header=exr.video_frame_header(self.fps, self._time_code(index)))
+        return _FrameFile()
 
     def write(self, rgb: np.ndarray, pts=None) -> None:
         if pts is not None and self.previous_pts is not None and self.fps:
@@ -1451,8 +1461,7 @@ class _VideoFrames:
         index = self.kept_before + self.frames_written
         name = self.pattern.name(self.first + index)
         self.names.append(name)
-        frame = _FrameFile(self._dpx_header(index) if self.dpx else None)
-        self.frames.write((name, frame), upright(rgb, self.rotation))
+        self.frames.write((name, self._frame_file(index)), upright(rgb, self.rotation))
         self.frames_written += 1
 
     def scenes_found(self, starts: list[int], times: list[float]) -> None:

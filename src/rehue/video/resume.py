@@ -19,7 +19,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from rehue.data.images import RESUMABLE, _staging_prefix, process_running
+from rehue.data.images import RESUMABLE, _staging_prefix, process_running, sniffed_kind
 
 JOURNAL = RESUMABLE
 SCENES = ".rehue-resume-scenes.txt"  # the scenes found, a line each, added as they are found
@@ -133,6 +133,17 @@ def _read(staging: Path) -> dict | None:
     return journal if isinstance(journal, dict) and journal.get("version") == VERSION else None
 
 
+def _begins_as_a_picture(path: Path) -> bool:
+    """Whether a kept frame begins as its format does: a file a crash left full of zeros (its blocks given,
+    its data never written) is coloured again, not taken (probe 39). Damage further in is not looked for:
+    each frame was on the disk whole before it took its name."""
+    try:
+        with open(path, "rb") as file:
+            return sniffed_kind(file.read(64)) == "image"
+    except OSError:
+        return False
+
+
 def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]) -> Interrupted | None:
     """The point ``staging`` can be gone on from by a run of ``settings`` on frames of ``stats`` written as
     ``names``; None where its run was another (other settings, other frames) or where it holds no whole
@@ -153,7 +164,7 @@ def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]
     for scene_start in _scene_starts(staging):
         if not 0 < scene_start <= len(names):
             break
-        if all(name in present for name in names[start:scene_start]) and \
+        if all(name in present and _begins_as_a_picture(staging / name) for name in names[start:scene_start]) and \
                 written[start:scene_start] == stats[start:scene_start]:
             start = scene_start
         else:
