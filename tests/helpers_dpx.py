@@ -44,8 +44,8 @@ def scanner_dpx(samples: np.ndarray, *, transfer: int = 1, orientation: int = 0,
 
     small = np.zeros((2, 2, 3), np.uint16)
     plain = dpx_bytes(small, "gbrp10le" if little_endian else "gbrp10be", transfer=4)  # codes as they are
-    if bits == 16:
-        plain = plain[:803] + bytes([16]) + plain[804:]
+    if bits in (12, 16):
+        plain = plain[:803] + bytes([bits]) + plain[804:]
     header, pixels = dpx_file_bytes(np.ascontiguousarray(samples), like=plain)
     order = "<" if little_endian else ">"
     header = bytearray(header)

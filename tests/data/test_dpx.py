@@ -173,8 +173,9 @@ def rgb_to_gray16(rgb):
     return rgb_to_gray(rgb, np.uint16)
 
 
-@pytest.mark.parametrize("bits", [10, 16])
+@pytest.mark.parametrize("bits", [10, 12, 16])
 def test_a_log_frame_read_and_written_again_keeps_its_codes(bits):
+    """Before, a 12-bit scan came back at 16 bits: it is written at its own 12 now, as FFmpeg writes them."""
     from rehue.data.dpx import dpx_file_bytes
 
     codes = np.round(np.linspace(95, 685, WIDTH) * (2 ** bits - 1) / 1023).astype(np.uint16)

@@ -213,11 +213,11 @@ STRING_FIELDS = ((8, 8), (36, 100), (136, 24), (160, 100), (260, 200), (460, 200
 
 
 def written_bits(header: Header | None, deep: bool) -> int:
-    """The bits a sample of a written frame: a source frame's 10 or 16 (12 as 16, 8 and 1 as 10, which
-    loses nothing); without one, 16 for 16-bit pictures and DPX's usual 10 for 8-bit ones."""
+    """The bits a sample of a written frame: a source frame's 10, 12 or 16 (8 and 1 as 10, which loses
+    nothing; any other depth as 16); without one, 16 for 16-bit pictures and DPX's usual 10 for 8-bit ones."""
     if header is None:
         return 16 if deep else 10
-    return 16 if header.bits > 10 else 10
+    return header.bits if header.bits in (10, 12, 16) else 16 if header.bits > 10 else 10
 
 
 def display_to_log(tones: np.ndarray, black: float = LOG_BLACK, white: float = LOG_WHITE) -> np.ndarray:
@@ -325,7 +325,7 @@ def dpx_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
         put("I", 792, 2 ** bits - 1)
     header[800], header[801], header[803] = RGB if alpha is None else RGBA, transfer, bits
     header[802] = like[802] if like is not None else UNSPECIFIED_VIDEO
-    put("HHIII", 804, 1 if bits == 10 else 0, 0, HEADER_BYTES + len(user_data), 0, 0)
+    put("HHIII", 804, 1 if bits in (10, 12) else 0, 0, HEADER_BYTES + len(user_data), 0, 0)
     if like is not None:  # the element's own words ("R G B log"): the frame is written as that element was
         header[820:852] = like[820:852]
     else:
@@ -346,11 +346,14 @@ def _fitted(provenance: str, size: int) -> str:
 
 
 def _packed(samples: np.ndarray, bits: int, order: str) -> bytes:
-    """(H, W, C) codes as DPX stores them: 16-bit samples as they are; 10-bit ones three to a 32-bit word
-    (the first in the top bits, two bits of padding at the bottom), each line from a new word."""
+    """(H, W, C) codes as DPX stores them: 16-bit samples as they are; 12-bit ones each in a 16-bit word, in
+    its top bits (method A); 10-bit ones three to a 32-bit word (the first in the top bits, two bits of
+    padding at the bottom), each line from a new word."""
     height = samples.shape[0]
     if bits == 16:
         return samples.astype(order + "u2").tobytes()
+    if bits == 12:
+        return (samples.astype(np.uint16) << 4).astype(order + "u2").tobytes()
     lines = samples.reshape(height, -1).astype(np.uint32)
     spare = -lines.shape[1] % 3
     if spare:
