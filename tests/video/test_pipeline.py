@@ -1484,6 +1484,9 @@ def test_a_films_dpx_frames_carry_its_rate_and_time_code_and_come_back_as_the_fi
     assert struct.unpack("<iI", attributes[b"framesPerSecond"][-8:]) == (24, 1)
     assert struct.unpack("<II", attributes[b"timeCode"][-8:]) == (0x01001100, 0), "01:00:11:00, BCD"
     assert ExrHeader(data).compression == 3, "ZIP"
+    assert main(["colorize", str(tmp_path / "exr"), "--frames", "-o", str(tmp_path / "exr-back.mkv"), *args]) == 0
+    with VideoReader(tmp_path / "exr-back.mkv") as back:
+        assert (back.fps, back.timecode) == (24, "01:00:10:22"), "an OpenEXR reel's own rate and time code"
 
 
 def test_a_10_bit_master_into_frames_keeps_its_levels_where_the_format_holds_them(tmp_path, tiny_model, capsys):

@@ -36,6 +36,7 @@ class Header:
             raise ValueError("not an OpenEXR file")
         self.flags = struct.unpack_from("<I", data, 4)[0]
         self.data_window = self.display_window = self.chromaticities = self.tiles = self.software = None
+        self.frame_rate = self.time_code = None  # framesPerSecond, timeCode
         self.window_at: dict[str, int] = {}
         self.channels: dict[str, int] = {}
         self.compression = 0
@@ -68,6 +69,13 @@ class Header:
                 self.chromaticities = tuple(zip(values[::2], values[1::2], strict=True))
             elif name == b"software" and kind == b"string":
                 self.software = value.decode("utf-8", "replace")
+            elif name == b"framesPerSecond" and kind == b"rational" and size == 8:
+                numerator, denominator = struct.unpack("<iI", value)
+                self.frame_rate = numerator / denominator if denominator and numerator > 0 else None
+            elif name == b"timeCode" and kind == b"timecode" and size == 8:
+                from rehue.data.dpx import _time_code
+
+                self.time_code = _time_code(struct.unpack("<I", value[:4])[0] & 0x3F7F7F3F)  # less its flags
             offset = kind_end + 5 + size
         self.end = offset + 1  # the offset table follows: where each chunk of pixels lies
         if self.data_window is None or _area(self.data_window) <= 0:

@@ -1038,21 +1038,25 @@ def frame_gray(image) -> tuple[np.ndarray, np.ndarray]:
 
 
 def scan_format(frame: Path) -> str:
-    """"Cineon" for a Cineon frame, else "DPX": the scan whose header a film's rate was read from."""
-    return "Cineon" if frame.suffix.lower() == ".cin" else "DPX"
+    """The kind of frame whose header a film's rate was read from: "Cineon", "OpenEXR" or "DPX"."""
+    return {".cin": "Cineon", ".exr": "OpenEXR"}.get(frame.suffix.lower(), "DPX")
 
 
 def dpx_timing(frame: Path) -> tuple[float | None, str | None]:
-    """A DPX frame's frame rate and time code, as its film and television headers give them, or a Cineon
-    frame's rate, as its film header gives it (None for each it does not give, and for a frame of another
-    format), read from the header alone."""
-    from rehue.data import cineon
+    """A DPX frame's frame rate and time code, as its film and television headers give them, an OpenEXR
+    frame's (``framesPerSecond``, ``timeCode``), or a Cineon frame's rate, as its film header gives it (None
+    for each it does not give, and for a frame of another format), read from the header alone."""
+    from rehue.data import cineon, exr
 
     try:
         with open(frame, "rb") as file:
             head = file.read(dpx.HEADER_BYTES)
         if head[:4] in cineon.MAGIC_NUMBERS:
             return cineon.Header(head).frame_rate, None
+        if head[:4] in exr.MAGIC_NUMBERS:
+            with open(frame, "rb") as file:  # an OpenEXR header may run longer
+                header = exr.Header(file.read(exr.HEADER_BYTES))
+            return header.frame_rate, header.time_code
         header = dpx.Header(head) if head[:4] in dpx.MAGIC_NUMBERS else None
     except (OSError, ValueError):
         return None, None
@@ -1132,8 +1136,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             log(f"note: {source}: written at {float(fps):g} frames a second, as --fps asks; its "
                 f"{scan_format(frames[0])} header says {film_rate:g}")
         if time_code is not None and int(time_code[-2:]) >= math.ceil(fps):
-            log(f"note: {source}: its DPX time code {time_code} has more frames than a second at {float(fps):g} "
-                "frames a second holds; the video is written without it")
+            log(f"note: {source}: its {scan_format(frames[0])} time code {time_code} has more frames than a second at "
+                f"{float(fps):g} frames a second holds; the video is written without it")
             time_code = None
         check_output_path(target, overwrite)
     else:
