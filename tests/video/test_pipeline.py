@@ -1107,6 +1107,14 @@ def three_scene_frames(count_each=6, height=72, width=96):
     return frames
 
 
+def stop_after(frames):
+    """A progress function that interrupts the job (as Ctrl-C does) once ``frames`` frames are done."""
+    def report(done, total):
+        if done == frames:
+            raise KeyboardInterrupt
+    return report
+
+
 def test_an_interrupted_film_of_frames_goes_on_from_the_scene_it_stopped_in(tmp_path, tiny_model,
                                                                                tiny_dependent_model):
     from rehue.video.pipeline import colorize_frames
@@ -1117,12 +1125,6 @@ def test_an_interrupted_film_of_frames_goes_on_from_the_scene_it_stopped_in(tmp_
     options = {"colorizer": colorizer, "dependent_model": str(tiny_dependent_model)}
     whole = colorize_frames(scans, tmp_path / "whole", progress=False, **options)
     assert whole.scene_starts == [6, 12]
-
-    def stop_after(frames):
-        def report(done, total):
-            if done == frames:
-                raise KeyboardInterrupt
-        return report
 
     messages = []
     with pytest.raises(KeyboardInterrupt):
@@ -1160,12 +1162,6 @@ def test_a_film_into_numbered_frames_interrupted_goes_on_from_the_scene_it_stopp
     options = {"colorizer": colorizer, "dependent_model": str(tiny_dependent_model)}
     whole = colorize_video(clip, tmp_path / "whole" / "f_%03d.png", progress=False, **options)
     assert whole.scene_starts == [6, 12]
-
-    def stop_after(frames):
-        def report(done, total):
-            if done == frames:
-                raise KeyboardInterrupt
-        return report
 
     out = tmp_path / "out"
     messages = []
