@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from rehue import __version__
@@ -131,13 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "writes a DPX scan back in its own log and header, .exr an "
                                                  "OpenEXR plate in its own primaries and attributes)")
     p.add_argument("--frames", action="store_true",
-                   help="each input folder holds the numbered frames of one film (a scanner's DPX, TIFF or PNG "
-                        "sequence): colour them as a video, with scene detection and the dependent model, and "
-                        "write each frame under its own name (--ext sets the format; 16-bit frames stay 16-bit), "
-                        "or, with -o FILE.mp4 or FILE.mkv, one video at --fps")
+                   help="each input folder holds the numbered frames of one film (a scanner's DPX, Cineon, TIFF or "
+                        "PNG sequence, or OpenEXR plates): colour them as a video, with scene detection and the "
+                        "dependent model, and write each frame under its own name (--ext sets the format; 16-bit "
+                        "frames stay 16-bit), or, with -o FILE.mp4, .mkv or .mov, one video at --fps")
     p.add_argument("--fps", type=frame_rate, default=None,
                    help="--frames into a video file: frames per second, such as 24, 23.976 or 24000/1001 "
-                        "(default: a DPX scan's own, from its header, else 24; silent films 16-18)")
+                        "(default: a DPX, OpenEXR or Cineon reel's own, from its header, else 24; silent films "
+                        "16-18)")
     p.add_argument("--start", type=float, default=None, help="video: first second to colour")
     p.add_argument("--end", type=float, default=None, help="video: last second to colour")
     p.add_argument("--side-by-side", action="store_true", help="write gray | colour for review (photos and videos)")
@@ -354,13 +356,19 @@ def cmd_train(args) -> int:
     )
     if args.resume:
         config = _resumed_config(config, args)
+    started = time.time()
     try:
         result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
                        typed=_typed_settings(args) if args.resume else None)
     except KeyboardInterrupt:
         from rehue.training.checkpoint import list_checkpoints
 
-        if list_checkpoints(Path(config.out) / "checkpoints"):
+        checkpoints = list_checkpoints(Path(config.out) / "checkpoints")
+        if checkpoints and args.overwrite and not args.resume and checkpoints[-1].stat().st_mtime < started:
+            print(f"note: {config.out}: stopped before the new run's first checkpoint, so the run it was replacing "
+                  f"is back as it was; the same command starts the new run again (`rehue train --resume --out "
+                  f"{config.out}` would go on with the old one)", file=sys.stderr)
+        elif checkpoints:
             print(f"note: `rehue train --resume --out {config.out}` goes on from the run's last checkpoint",
                   file=sys.stderr)
         else:
@@ -411,7 +419,7 @@ def cmd_scenes(args) -> int:
     from rehue.progress import progress_bar
     from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import VideoReader, upright
-    from rehue.video.pipeline import find_frame_bars, find_video_bars, scene_view
+    from rehue.video.pipeline import FilmGray, find_frame_bars, find_video_bars, scene_view
     from rehue.video.scenes import SceneDetector
 
     folder = args.video.is_dir()  # a film of numbered frames, as `colorize --frames` takes it
@@ -450,9 +458,10 @@ def cmd_scenes(args) -> int:
     else:
         with VideoReader(args.video) as reader:
             bars = find_video_bars(reader)  # as colorize finds them, so the cuts are colorize's
+            gray = FilmGray()  # and its frames as colorize shows them to the detector
             for frame in progress_bar(reader, total=reader.frame_count, unit="frame", disable=args.no_progress,
                                       leave=False):
-                look(frame.index, frame.time, frame.gray, reader.rotation, bars)
+                look(frame.index, frame.time, gray(frame), reader.rotation, bars)
     found(detector.flush())
     if not labels:
         raise RehueError("no video frames could be read", args.video)

@@ -109,3 +109,25 @@ def test_scenes_refuses_a_folder_of_frames_that_colorize_refuses(tmp_path, capsy
     (reel / "f_0002.png").unlink()
     assert main(["scenes", str(reel), "--no-progress"]) == 1
     assert "are one frame numbered alike" in capsys.readouterr().err
+
+
+def test_a_colour_films_cuts_are_found_as_colorize_finds_them(tmp_path, capsys, tiny_model):
+    """Probe 40: `rehue scenes` (and `rehue frames`) judged a colour film by its luma, where colorize judges
+    it by its colours' L*: four cuts where colouring found none."""
+    from rehue.data.datasets import read_frame_manifest
+    from rehue.inference.colorizer import Colorizer
+    from rehue.video.pipeline import colorize_video
+
+    y, x = np.mgrid[0:144, 0:192]
+    frames = [np.stack([(x * (k + 1) + i) % 256, (y * 2 + k * 40) % 256, np.full_like(x, (k * 50) % 256)], -1)
+              .astype(np.uint8) for k in range(8) for i in range(k * 12, k * 12 + 12)]
+    clip = make_clip(tmp_path / "patterns.mkv", frames, fps=24, codec="ffv1")
+    coloured = colorize_video(clip, tmp_path / "out.mkv", colorizer=Colorizer.load(tiny_model, device="cpu"),
+                              dependent_model="none", progress=False, log=lambda message: None)
+    assert main(["scenes", str(clip), "--json", "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["scene_starts"] == coloured.scene_starts
+    assert main(["frames", str(clip), "--out", str(tmp_path / "set"), "--fps", "4", "--size", "32",
+                 "--no-progress"]) == 0
+    scenes = {row["scene"] for row in read_frame_manifest(tmp_path / "set")}
+    assert len(scenes) == len(coloured.scene_starts) + 1, "the dataset's scenes are colouring's too"
+

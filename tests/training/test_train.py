@@ -669,6 +669,27 @@ def test_a_run_interrupted_in_its_first_epoch_leaves_nothing_and_the_same_comman
     assert list_checkpoints(out / "checkpoints")
 
 
+def test_an_overwrite_stopped_before_its_first_checkpoint_says_the_old_run_is_back(tmp_path, photo_folder,
+                                                                                    monkeypatch, capsys):
+    """Probe 40: it said `--resume` goes on, which went on with the old run, not the one just started."""
+    from rehue.training import loop
+
+    out = tmp_path / "run"
+    args = ["train", str(photo_folder), "--out", str(out), "--size", "32", "--width", "4", "--batch-size", "4",
+            "--epochs", "1", "--steps-per-epoch", "1", "--val-images", "4", "--device", "cpu", "--no-progress"]
+    assert main(args) == 0
+    before = (out / "model.safetensors").read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "validate", interrupted)
+    assert main([*args, "--overwrite"]) == 130
+    assert capsys.readouterr().err.splitlines()[-2].startswith(
+        f"note: {out}: stopped before the new run's first checkpoint, so the run it was replacing is back as it was")
+    assert (out / "model.safetensors").read_bytes() == before
+
+
 def test_a_run_goes_into_a_new_or_empty_folder_not_one_of_other_files(tmp_path, photo_folder, capsys):
     """Probe 37: `train --out` a copy of the photos put checkpoints, sample grids and the model among them."""
     photos = tmp_path / "photos-copy"

@@ -1528,7 +1528,10 @@ def test_a_film_named_into_one_picture_or_where_frames_cannot_go_is_a_one_line_e
              "f_%d_%d.png": (2, f"rehue: error: {tmp_path / 'f_%d_%d.png'}: names frames with 2 number patterns; "
                                 "give one, such as film_%06d.png or film_######.png"),
              "file/f_%d.png": (1, f"rehue: error: {tmp_path / 'file'}: is not a folder, and the frames were to go "
-                                  "into it")}
+                                  "into it"),
+             # probe 40: "unsupported video output extension '.cin'; use one of .mp4, ..."
+             "f.####.cin": (2, f"rehue: error: {tmp_path / 'f.####.cin'}: names numbered frames as .cin, which rehue "
+                               "does not write; name them .dpx, .exr, .jpg, .png, .tif, .webp")}
     for output, (code, line) in cases.items():
         assert main(["colorize", str(colour_clip), "-o", str(tmp_path / output), *args]) == code
         assert capsys.readouterr().err.strip().splitlines() == [line]

@@ -251,7 +251,7 @@ def _sample_video(video: Path, open_reader, split: str, staging: Path, *, fps: f
     from rehue.progress import progress_bar
     from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import upright
-    from rehue.video.pipeline import find_frame_bars, find_video_bars, scene_view
+    from rehue.video.pipeline import FilmGray, find_frame_bars, find_video_bars, scene_view
     from rehue.video.scenes import SceneDetector
 
     detector = SceneDetector(scene_mode)
@@ -271,9 +271,11 @@ def _sample_video(video: Path, open_reader, split: str, staging: Path, *, fps: f
         # scenes as colorize finds them
         bars = find_frame_bars(reader.files) if isinstance(reader, FrameFolderReader) else find_video_bars(reader)
         bar = progress_bar(total=reader.frame_count, desc=video.name, unit="frame", disable=not progress, leave=False)
+        # a frame file's gray is the one colorize --frames shows the detector; a video's, FilmGray's
+        gray_of = (lambda frame: frame.gray) if isinstance(reader, FrameFolderReader) else FilmGray()
         for position, frame in enumerate(reader):  # the scene detector counts the frames it is shown
             bar.update(1)
-            settle(detector.push(scene_view(frame.gray, rotation, bars)))
+            settle(detector.push(scene_view(gray_of(frame), rotation, bars)))
             if next_time is None:
                 next_time = frame.time
             if frame.time + 1e-6 < next_time:

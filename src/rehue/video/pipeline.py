@@ -45,7 +45,7 @@ from rehue.inference.colorizer import (
     letterbox,
     picture_box,
 )
-from rehue.video.frame_folder import FramePattern
+from rehue.video.frame_folder import PATTERN, FramePattern
 from rehue.video.io import DEEP_CODECS, as_stored, upright
 from rehue.video.rates import exact_rate
 from rehue.video.resume import (
@@ -620,7 +620,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     """
 
     from rehue.color.lab import rgb_to_gray
-    from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, to_uint8
+    from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, is_video_path, to_uint8
     from rehue.video.io import VideoReader, VideoWriter, check_time_range, check_video_options
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -637,6 +637,10 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     pattern = FramePattern.of(target)
     if pattern is not None:
         _check_frame_pattern(pattern, overwrite, log)
+    elif any(match[0] != "%%" for match in PATTERN.finditer(target.name)) and not is_video_path(target):
+        formats = ", ".join(sorted(set(OUTPUT_FORMATS) - {".jpeg", ".tiff"}))
+        raise UsageError(f"{target}: names numbered frames as {target.suffix or 'files without an extension'}, which "
+                         f"rehue does not write; name them {formats}")
     elif target.suffix.lower() in OUTPUT_FORMATS:
         numbered = target.with_name(f"{target.stem}_%06d{target.suffix}")
         raise UsageError(f"{target}: names one picture, and a video's frames are many: name them with a number "
@@ -1024,6 +1028,29 @@ def _reel_folders(source: Path) -> list[str]:
 
     return sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")
                   and any(media_kind(f) == "image" for f in islice(p.iterdir(), 50)))
+
+
+class FilmGray:
+    """A video's frames at 8 bits as ``colorize_video`` shows them to the scene detector: the decoder's luma,
+    or, for a film in colour already (a tinted print, or a colour film given to ``rehue scenes`` and
+    ``rehue frames``), the gray of its colours' L*, which is not the luma. Whether it is in colour is
+    looked at as ``colorize_video`` looks: on the first frame brighter than ``TINT_CHECK_LEVEL``, or frame
+    ``TINT_CHECK_FRAMES`` at the latest (probe 40: `rehue scenes` judged a colour film by its luma and found
+    cuts colouring did not)."""
+
+    def __init__(self):
+        self.checked = self.tinted = False
+
+    def __call__(self, frame) -> np.ndarray:
+        from rehue.color.lab import rgb_to_gray
+
+        gray = rgb_to_gray(frame.rgb) if self.tinted else frame.gray
+        if not self.checked and (gray.mean() > TINT_CHECK_LEVEL or frame.index >= TINT_CHECK_FRAMES):
+            self.checked = True
+            self.tinted = has_colour(frame.rgb[::2, ::2])
+            if self.tinted:
+                gray = rgb_to_gray(frame.rgb)
+        return gray
 
 
 def frame_gray(image) -> tuple[np.ndarray, np.ndarray]:
