@@ -1444,6 +1444,57 @@ def test_numbered_frames_say_what_they_cannot_hold_and_refuse_what_does_not_appl
     assert not (tmp_path / "x").exists() and not (tmp_path / "p_%04d.png").exists()
 
 
+def test_frames_are_never_written_over_the_film_and_are_put_in_place_whole(tmp_path, tiny_model, monkeypatch,
+                                                                            capsys):
+    """Probe 41: a film saved as f_0001.png, coloured into f_%04d.png with --overwrite, was replaced by its own
+    first frame (exit 0); Ctrl-C while the frames were moved into place left part of the film and threw the
+    rest away; a frame gone from the hidden folder did the same."""
+    import signal
+
+    from rehue.video import pipeline
+
+    clash = tmp_path / "clash"
+    clash.mkdir()
+    film = make_clip(clash / "f_0001.mkv", two_scene_frames(count_each=3), fps=12).rename(clash / "f_0001.png")
+    before = film.read_bytes()
+    args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
+    assert main(["colorize", str(film), "-o", str(clash / "f_%04d.png"), "--overwrite", *args]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"rehue: error: {film}: is the film being coloured, and its name is one its frames would be written under; "
+        "name another folder or pattern")
+    assert film.read_bytes() == before and sorted(clash.iterdir()) == [film]
+
+    clip = make_clip(tmp_path / "film.mkv", two_scene_frames(count_each=3), fps=12)
+    out = tmp_path / "out"
+    out.mkdir()
+    move = pipeline.move_into_place
+
+    def interrupted_while_moving(temp, target, overwrite):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C as the first frame moves
+        move(temp, target, overwrite)
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "move_into_place", interrupted_while_moving)
+        with pytest.raises(KeyboardInterrupt):
+            colorize_video(clip, out / "f_%02d.png", colorizer=colorizer, dependent_model="none", progress=False,
+                           log=lambda message: None)
+    assert sorted(p.name for p in out.iterdir()) == [f"f_{n:02d}.png" for n in range(1, 7)], "the whole film"
+
+    finish = pipeline._FrameFolder.finish
+
+    def one_frame_gone(self):
+        (self.staging / self.names[2]).unlink()
+        finish(self)
+
+    monkeypatch.setattr(pipeline._FrameFolder, "finish", one_frame_gone)
+    (tmp_path / "again").mkdir()
+    with pytest.raises(RehueError, match="the coloured frame f_03.png is gone from .*; no frame was put in place"):
+        colorize_video(clip, tmp_path / "again" / "f_%02d.png", colorizer=colorizer, dependent_model="none",
+                       progress=False, log=lambda message: None)
+    assert [p.name for p in (tmp_path / "again").iterdir() if not p.name.startswith(".")] == []
+
+
 def test_a_films_dpx_frames_carry_its_rate_and_time_code_and_come_back_as_the_film(tmp_path, tiny_model, capsys):
     """DPX frames of a film with a time code: grading software conforms them by it, and a reel made back
     into a video takes the rate and time code from their headers."""

@@ -23,7 +23,7 @@ import time
 import weakref
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -636,7 +636,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     check_time_range(start, end)
     pattern = FramePattern.of(target)
     if pattern is not None:
-        _check_frame_pattern(pattern, overwrite, log)
+        _check_frame_pattern(pattern, source, overwrite, log)
     elif any(match[0] != "%%" for match in PATTERN.finditer(target.name)) and not is_video_path(target):
         formats = ", ".join(sorted(set(OUTPUT_FORMATS) - {".jpeg", ".tiff"}))
         raise UsageError(f"{target}: names numbered frames as {target.suffix or 'files without an extension'}, which "
@@ -791,13 +791,16 @@ def _interrupted_video_frames(pattern: FramePattern, journal: tuple[dict, list],
     return found
 
 
-def _check_frame_pattern(pattern: FramePattern, overwrite: bool, log) -> None:
-    """Refuse numbered frames that another film's frames, or a file, are in the way of; remove what a killed
-    run of them left."""
-    from rehue.data.images import remove_stale_temps
+def _check_frame_pattern(pattern: FramePattern, source: Path, overwrite: bool, log) -> None:
+    """Refuse numbered frames that the film itself, another film's frames, or a file, are in the way of;
+    remove what a killed run of them left."""
+    from rehue.data.images import is_same_file, remove_stale_temps
 
     if pattern.folder.exists() and not pattern.folder.is_dir():
         raise RehueError("is not a folder, and the frames were to go into it", pattern.folder)
+    if pattern.number(source.name) is not None and is_same_file(source, pattern.folder / source.name):
+        raise RehueError("is the film being coloured, and its name is one its frames would be written under; name "
+                         "another folder or pattern", source)  # even with --overwrite (probe 41: it was replaced)
     taken = pattern.taken()
     if taken and not overwrite:
         raise RehueError(f"holds {len(taken):,} frame(s) of this name already, such as {taken[0].name}; pass "
@@ -1279,6 +1282,29 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     return summary
 
 
+@contextmanager
+def _signals_held():
+    """Ctrl-C and SIGTERM held until the block is done, then raised as the interrupt they are: for a step that
+    must not be left half done. Outside the main thread, where signals cannot be caught, the block runs as
+    it is."""
+    import signal
+
+    received = []
+    try:
+        previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum))
+                    for signum in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    for signum in received[:1]:  # to the handler it was meant for (the CLI's says which signal ended the run)
+        signal.raise_signal(signum)
+
+
 class _FrameFolder:
     """``colorize_frames`` into a folder: frames go to a hidden folder beside ``target``, written on
     every core, and move into ``target`` when all are done (``finish``); ``close`` removes what is left,
@@ -1304,8 +1330,8 @@ class _FrameFolder:
                 os.rename(resume.staging, self.staging)
             elif resume is None:
                 self.staging.mkdir(parents=True)
-        except OSError as exc:
-            raise RehueError(f"cannot make the output folder ({exc.strerror or exc})", target.parent) from None
+        except OSError as exc:  # named by the folder it was to be made in (probe 41: its parent's name)
+            raise RehueError(f"cannot make the output folder ({exc.strerror or exc})", self.staging.parent) from None
         # as VideoWriter's temp file: gone with this object (or at exit) if an interrupt lands before the
         # caller's try holds it; an interrupted run's taken over stays, for the next run to go on from
         self._staging_cleanup = weakref.finalize(self, shutil.rmtree, self.staging, ignore_errors=True) \
@@ -1359,19 +1385,30 @@ class _FrameFolder:
             self.scene_times[start] = time_s
 
     def finish(self) -> None:
+        """Move the frames into place: the whole hidden folder where ``target`` is not there yet, else frame by
+        frame, with Ctrl-C and SIGTERM held until the last has moved, so that an interruption never leaves the
+        folder with part of the film and the rest thrown away (probe 41). A frame gone from the hidden folder
+        is said before any moves."""
         while self.writing:
             self.writing.popleft().result()
-        for journal in (JOURNAL, SCENES):
-            (self.staging / journal).unlink(missing_ok=True)
         try:
             if self.target.is_dir():
                 taken = [] if self.overwrite else [name for name in self.names if os.path.lexists(self.target / name)]
                 if taken:  # before any frame moves: a film's frames are not left half one run's, half another's
                     raise RehueError("output exists (another run wrote it meanwhile); pass --overwrite to replace "
                                      "it", self.target / taken[0])
-                for name in self.names:
-                    move_into_place(self.staging / name, self.target / name, self.overwrite)
+                missing = next((name for name in self.names if not os.path.lexists(self.staging / name)), None)
+                if missing is not None:
+                    raise RehueError(f"the coloured frame {missing} is gone from {self.staging} (removed by another "
+                                     "program?); no frame was put in place", self.target)
+                with _signals_held():
+                    for name in self.names:
+                        move_into_place(self.staging / name, self.target / name, self.overwrite)
+                    for journal in (JOURNAL, SCENES):
+                        (self.staging / journal).unlink(missing_ok=True)
             else:
+                for journal in (JOURNAL, SCENES):
+                    (self.staging / journal).unlink(missing_ok=True)
                 os.replace(self.staging, self.target)
         except OSError as exc:
             raise RehueError(f"cannot move the coloured frames into place ({exc.strerror or exc})",
