@@ -3,7 +3,7 @@ density (log), big-endian, three samples filled into each 32-bit word from its t
 Cineon decoder, so the samples are unpacked here, and turned into display tones by Kodak's conversion as a
 DPX log scan's are (``rehue.data.dpx``: reference black and white at codes 95 and 685, which Cineon takes
 as given). Written, a Cineon frame is written as DPX, its successor, in log again: it carries the header of
-the DPX frame it would be (``dpx_header``), with its frame rate.
+the DPX frame it would be (``rehue.data.dpx.made_header``), with its frame rate.
 """
 
 from __future__ import annotations
@@ -44,28 +44,6 @@ class Header:
         self.line_padding = struct.unpack_from(">I", data, LINE_PADDING)[0]
         rate = struct.unpack_from(">f", data, FRAME_RATE)[0] if len(data) >= FRAME_RATE + 4 else float("nan")
         self.frame_rate = rate if rate == rate and 0 < rate < 1000 else None  # unset: all ones, a NaN
-
-
-def dpx_header(header: Header) -> bytes:
-    """The DPX header of a frame laid out as this Cineon frame is: 10-bit RGB (or gray), big-endian, samples
-    filled into 32-bit words from the top (method A), printing density, its reference codes left unset
-    (Kodak's, for the reader), with its orientation and film frame rate."""
-    from rehue.data import dpx
-
-    raw = bytearray(b"\xff" * dpx.HEADER_BYTES)
-    for offset, size in (*dpx.STRING_FIELDS, (820, 32)):
-        raw[offset:offset + size] = bytes(size)
-    raw[:4] = dpx.MAGIC_NUMBERS[0]
-    struct.pack_into(">I", raw, 4, dpx.HEADER_BYTES)
-    raw[8:12] = b"V2.0"
-    struct.pack_into(">HHII", raw, 768, DPX_ORIENTATION[header.orientation], 1, header.width, header.height)
-    struct.pack_into(">I", raw, 780, 0)
-    raw[800:804] = bytes((dpx.RGB if header.channels == 3 else dpx.LUMA, dpx.PRINTING_DENSITY,
-                          dpx.PRINTING_DENSITY, 10))
-    struct.pack_into(">HHIII", raw, 804, 1, 0, dpx.HEADER_BYTES, 0, 0)
-    if header.frame_rate is not None:
-        struct.pack_into(">f", raw, dpx.FILM_FRAME_RATE, header.frame_rate)
-    return bytes(raw)
 
 
 def read(data: bytes, path: str | None):
@@ -110,5 +88,6 @@ def read(data: bytes, path: str | None):
     samples = table[(codes * 64) | (codes >> 4)]  # 10-bit codes as 16-bit levels, as the DPX reader takes them
     samples = _oriented(samples, dpx.EXIF_ORIENTATION[DPX_ORIENTATION[header.orientation]])
     loaded = array_to_loaded(samples, path, colour=header.channels == 3)
-    loaded.dpx_header = dpx_header(header)  # written as DPX, it is written in log again
+    # written as DPX, in log again, at its frame rate; its reference codes unset, so Kodak's, as read here
+    loaded.dpx_header = dpx.made_header(bits=10, transfer=dpx.PRINTING_DENSITY, frame_rate=header.frame_rate)
     return loaded

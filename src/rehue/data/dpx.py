@@ -171,17 +171,19 @@ def _time_code_word(time_code: str) -> int:
                             time_code.split(":"), 0)
 
 
-def video_frame_header(*, deep: bool, frame_rate: float | None, time_code: str | None) -> bytes:
-    """The header a frame of a video is written like (``dpx_file_bytes``' ``like``): display tones ("unspecified
-    video"), 16 bits for a video deeper than 8, else 10, big-endian, with the video's frame rate in the film
-    and television headers and the frame's time code (HH:MM:SS:FF, non-drop), so that grading software
-    conforms the frames to the film's time, as it does a scanner's."""
+def made_header(*, bits: int, transfer: int, frame_rate: float | None = None,
+                time_code: str | None = None) -> bytes:
+    """The header a frame that came from no DPX scan is written like (``dpx_file_bytes``' ``like``): samples of
+    ``bits`` in ``transfer`` (a video frame's display tones, "unspecified video"; a Cineon scan's printing
+    density), big-endian, with a frame rate in the film and television headers and a time code
+    (HH:MM:SS:FF, non-drop), so that grading software conforms the frames to the film's time, as it does a
+    scanner's."""
     header = bytearray(b"\xff" * HEADER_BYTES)
     for offset, size in (*STRING_FIELDS, (820, 32)):
         header[offset:offset + size] = bytes(size)
     struct.pack_into(">I", header, 4, HEADER_BYTES)
     header[:4] = MAGIC_NUMBERS[0]
-    header[800:804] = bytes((RGB, UNSPECIFIED_VIDEO, UNSPECIFIED_VIDEO, 16 if deep else 10))
+    header[800:804] = bytes((RGB, transfer, transfer, bits))
     if frame_rate is not None:
         struct.pack_into(">f", header, FILM_FRAME_RATE, frame_rate)
         struct.pack_into(">f", header, TV_FRAME_RATE, frame_rate)
@@ -205,7 +207,7 @@ def _lines_unpadded(header: Header, size: int) -> bool:
 # time code, key code and frame rate) is carried over as it is, in its own byte order
 IMAGE_ELEMENT, ELEMENTS_END = 780, 1356
 ORIENTATION_GEOMETRY, BORDER = 1408, 1620  # x and y offset, centre and original size; the border's 4 sides
-RGB, RGBA, LUMA = 50, 51, 6  # image element descriptors
+RGB, RGBA = 50, 51  # image element descriptors
 UNSPECIFIED_VIDEO = 4
 STRING_FIELDS = ((8, 8), (36, 100), (136, 24), (160, 100), (260, 200), (460, 200), (664, 104), (1356, 52),
                  (1432, 100), (1532, 24), (1556, 32), (1588, 32), (1636, 28), (1664, 36), (1732, 132),

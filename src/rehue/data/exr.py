@@ -39,6 +39,7 @@ class Header:
         self.frame_rate = self.time_code = None  # framesPerSecond, timeCode
         self.window_at: dict[str, int] = {}
         self.channels: dict[str, int] = {}
+        self.attributes: list[tuple[bytes, bytes]] = []  # each as (name, its whole bytes), for a file written again
         self.compression = 0
         offset = 8
         while True:
@@ -55,6 +56,7 @@ class Header:
             value = data[kind_end + 5:kind_end + 5 + size]
             if size < 0 or len(value) < size:
                 raise ValueError("truncated OpenEXR header")
+            self.attributes.append((name, data[offset:kind_end + 5 + size]))
             if name in (b"dataWindow", b"displayWindow") and kind == b"box2i" and size == 16:
                 setattr(self, "data_window" if name == b"dataWindow" else "display_window", struct.unpack("<4i", value))
                 self.window_at[name.decode()] = kind_end + 5
@@ -75,7 +77,7 @@ class Header:
             elif name == b"timeCode" and kind == b"timecode" and size == 8:
                 from rehue.data.dpx import _time_code
 
-                self.time_code = _time_code(struct.unpack("<I", value[:4])[0] & 0x3F7F7F3F)  # less its flags
+                self.time_code = _time_code(struct.unpack("<I", value[:4])[0])
             offset = kind_end + 5 + size
         self.end = offset + 1  # the offset table follows: where each chunk of pixels lies
         if self.data_window is None or _area(self.data_window) <= 0:
@@ -126,15 +128,19 @@ class Header:
         window's size, as if that window started at (0, 0), so a picture whose display window starts
         elsewhere (a crop, an offset format) came out shifted, part of it lost and the rest black."""
         left, top = self.display_window[:2]
-        if (left, top) == (0, 0):
+        return self.moved(data, -left, -top)
+
+    def moved(self, data: bytes, right: int, down: int) -> bytes:
+        """``data`` with both windows moved ``right`` and ``down``, and each scan line's y with them."""
+        if (right, down) == (0, 0):
             return data
         moved = bytearray(data)
         for name, window in (("dataWindow", self.data_window), ("displayWindow", self.display_window)):
-            struct.pack_into("<4i", moved, self.window_at[name], window[0] - left, window[1] - top,
-                             window[2] - left, window[3] - top)
+            struct.pack_into("<4i", moved, self.window_at[name], window[0] + right, window[1] + down,
+                             window[2] + right, window[3] + down)
         if self.tiles is None:  # a tile's place is counted in tiles from the data window's corner
             for offset in np.frombuffer(data, "<u8", self.chunks(data), self.end).tolist():
-                struct.pack_into("<i", moved, offset, struct.unpack_from("<i", data, offset)[0] - top)
+                struct.pack_into("<i", moved, offset, struct.unpack_from("<i", data, offset)[0] + down)
         return bytes(moved)
 
 
@@ -262,14 +268,8 @@ WRITTEN_COMPRESSIONS = {0: "none", 1: "rle", 2: "zip1", 3: "zip16"}
 
 def _attributes(data: bytes) -> tuple[list[tuple[bytes, bytes]], int]:
     """A header's attributes, as (name, whole attribute bytes), and where the header ends (its null byte)."""
-    found, offset = [], 8
-    while data[offset] != 0:
-        name_end = data.index(b"\0", offset)
-        kind_end = data.index(b"\0", name_end + 1)
-        end = kind_end + 5 + struct.unpack_from("<i", data, kind_end + 1)[0]
-        found.append((data[offset:name_end], data[offset:end]))
-        offset = end
-    return found, offset
+    header = Header(data)
+    return header.attributes, header.end - 1
 
 
 def _attribute(name: bytes, kind: bytes, value: bytes) -> bytes:
@@ -338,8 +338,7 @@ def exr_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
     kept = [whole for name, whole in written if name in ENCODER_ATTRIBUTES]
     aspect = struct.pack("<f", 1.0)
     if source is not None:
-        carried, _ = _attributes(like)
-        for name, whole in carried:
+        for name, whole in source.attributes:
             if name == b"pixelAspectRatio" and len(whole) == len(name) + len(b"float") + 2 + 4 + 4:
                 aspect = whole[-4:]
             elif name not in NOT_CARRIED:
@@ -356,19 +355,9 @@ def exr_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
         flags |= LONG_NAMES
     chunks = -(-samples.shape[0] // LINES_PER_CHUNK[compression])
     table_at = end + 1
-    pixels = bytearray(data[table_at + 8 * chunks:])
-    shift = (8 + len(header) + 1) - table_at
-    offsets = np.frombuffer(data, "<u8", chunks, table_at).astype(np.int64) + shift
-    if source is not None and source.display_window[:2] != (0, 0):  # the picture where the source showed it
-        left, top = source.display_window[:2]
-        window = struct.pack("<4i", left, top, left + samples.shape[1] - 1, top + samples.shape[0] - 1)
-        header = header.replace(_attribute(b"dataWindow", b"box2i", struct.pack(
-            "<4i", 0, 0, samples.shape[1] - 1, samples.shape[0] - 1)), _attribute(b"dataWindow", b"box2i", window))
-        header = header.replace(_attribute(b"displayWindow", b"box2i", struct.pack(
-            "<4i", 0, 0, samples.shape[1] - 1, samples.shape[0] - 1)), _attribute(b"displayWindow", b"box2i", window))
-        start = 8 + len(header) + 1 + 8 * chunks
-        for offset in offsets.tolist():  # each chunk starts with its first scan line's y
-            at = offset - start
-            struct.pack_into("<i", pixels, at, struct.unpack_from("<i", pixels, at)[0] + top)
-    return (data[:4] + struct.pack("<I", flags) + header + b"\0" + offsets.astype("<u8").tobytes()
-            + bytes(pixels))
+    offsets = np.frombuffer(data, "<u8", chunks, table_at).astype(np.int64) + (8 + len(header) + 1) - table_at
+    written = (data[:4] + struct.pack("<I", flags) + header + b"\0" + offsets.astype("<u8").tobytes()
+               + data[table_at + 8 * chunks:])
+    if source is None:
+        return written
+    return Header(written).moved(written, *source.display_window[:2])  # where the plate showed its picture

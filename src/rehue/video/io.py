@@ -920,14 +920,27 @@ def shifted_timecode(timecode: str | None, start: float | None, fps: Fraction | 
     whole film."""
     if not timecode or not start:
         return timecode
-    match = re.fullmatch(r"(\d+):(\d\d):(\d\d):(\d\d)", timecode.strip())
     per_second = round(fps) if fps else 0
-    if not match or not per_second:
+    frames = timecode_frames(timecode, per_second)
+    if frames is None:
         log.warning("the start timecode %s cannot be moved to --start %g s, so the part has none", timecode, start)
         return None
+    return timecode_at(frames + round(start * fps), per_second)
+
+
+def timecode_frames(timecode: str | None, per_second: int) -> int | None:
+    """A non-drop timecode (HH:MM:SS:FF) as a count of frames at ``per_second`` whole frames a second; None
+    for a drop-frame one (with ";"), one rehue cannot read, or no rate."""
+    match = re.fullmatch(r"(\d+):(\d\d):(\d\d):(\d\d)", (timecode or "").strip())
+    if not match or not per_second:
+        return None
     hours, minutes, seconds, frames = (int(part) for part in match.groups())
-    total = ((hours * 60 + minutes) * 60 + seconds) * per_second + frames + round(start * fps)
-    seconds_total, frames = divmod(total, per_second)
+    return ((hours * 60 + minutes) * 60 + seconds) * per_second + frames
+
+
+def timecode_at(frames: int, per_second: int) -> str:
+    """The inverse of :func:`timecode_frames`: a count of frames as HH:MM:SS:FF."""
+    seconds_total, frames = divmod(frames, per_second)
     minutes_total, seconds = divmod(seconds_total, 60)
     hours, minutes = divmod(minutes_total, 60)
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}"

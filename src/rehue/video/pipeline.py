@@ -1451,7 +1451,7 @@ class _VideoFrames:
     written by ``_FrameFolder`` into a hidden folder inside the pattern's folder and moved into place when
     all are done. They are numbered from ``first``: 1, or for a part of the film its first frame's place
     in the film, so that the parts of a film coloured one by one into a folder follow each other. DPX
-    frames carry the video's frame rate and each frame's time code (``rehue.data.dpx.video_frame_header``).
+    frames carry the video's frame rate and each frame's time code (``rehue.data.dpx.made_header``).
 
     ``journal`` and ``resume`` as for ``_FrameFolder``: a run stopped (Ctrl-C, a kill, a damaged frame, a
     full disk) keeps its frames up to the scene it stopped in, and the same call goes on from there
@@ -1486,28 +1486,24 @@ class _VideoFrames:
 
     def _first_time_code(self, reader, part_start: float | None) -> tuple[int, int] | None:
         """The part's first frame's time code, as a count of frames at its rate in whole frames a second."""
-        from rehue.video.io import shifted_timecode
+        from rehue.video.io import shifted_timecode, timecode_frames
 
         start = shifted_timecode(reader.timecode, part_start, reader.fps)
-        match = re.fullmatch(r"(\d+):(\d\d):(\d\d):(\d\d)", (start or "").strip())
-        if start and (not match or not self.fps):
+        per_second = round(self.fps) if self.fps else 0
+        frames = timecode_frames(start, per_second)
+        if start and frames is None:
             self.log(f"warning: {reader.path}: its time code {start} is not carried into the frames (a drop-frame "
                      "or unreadable time code, which rehue does not count on)")
-        if not match or not self.fps:
-            return None
-        per_second = round(self.fps)
-        hours, minutes, seconds, frames = (int(part) for part in match.groups())
-        return ((hours * 60 + minutes) * 60 + seconds) * per_second + frames, per_second
+        return None if frames is None else (frames, per_second)
 
     def _time_code(self, index: int) -> str | None:
         """The time code of the part's frame ``index``, counted on from the first's."""
+        from rehue.video.io import timecode_at
+
         if self.time_code is None:
             return None
         start, per_second = self.time_code
-        seconds, frames = divmod(start + index, per_second)
-        minutes, seconds = divmod(seconds, 60)
-        hours, minutes = divmod(minutes, 60)
-        return f"{hours % 24:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}"
+        return timecode_at((start + index) % (24 * 3600 * per_second), per_second)  # a day's time code
 
     def _frame_file(self, index: int) -> _FrameFile:
         """A DPX or OpenEXR frame's header, with the film's rate and the frame's time code."""
@@ -1515,8 +1511,8 @@ class _VideoFrames:
 
         if self.dpx:
             rate = float(self.fps) if self.fps else None
-            return _FrameFile(dpx_header=dpx.video_frame_header(deep=self.deep, frame_rate=rate,
-                                                                time_code=self._time_code(index)))
+            return _FrameFile(dpx_header=dpx.made_header(bits=16 if self.deep else 10, transfer=dpx.UNSPECIFIED_VIDEO,
+                                                         frame_rate=rate, time_code=self._time_code(index)))
         if self.exr:
             return _FrameFile(exr_header=exr.video_frame_header(self.fps, self._time_code(index)))
         return _FrameFile()
