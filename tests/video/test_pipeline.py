@@ -1513,6 +1513,9 @@ def test_a_films_dpx_frames_carry_its_rate_and_time_code_and_come_back_as_the_fi
     assert [h.time_code for h in headers] == ["01:00:10:22", "01:00:10:23", "01:00:11:00", "01:00:11:01",
                                               "01:00:11:02", "01:00:11:03"]
     assert {(h.frame_rate, h.bits, h.orientation) for h in headers} == {(24.0, 10, 0)}
+    # a part from between two frames: its first frame's own time code (review: it was the frame before's)
+    assert main(["colorize", str(timed), "-o", str(tmp_path / "part" / "p.##.dpx"), "--start", "0.1", *args]) == 0
+    assert Header((tmp_path / "part" / "p.04.dpx").read_bytes()).time_code == "01:00:11:01"
     assert headers[0].creator.startswith("rehue ")
     capsys.readouterr()
     assert main(["colorize", str(reel), "--frames", "-o", str(tmp_path / "back.mkv"), *args]) == 0

@@ -686,7 +686,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                                     deep=deep, comment=software, overwrite=overwrite)
         else:
             deep = OUTPUT_FORMATS[pattern.suffix.lower()] in DEEP_FORMATS and reader.bits_per_sample > 8
-            sink = _VideoFrames(pattern, reader, first=first, part_start=start, deep=deep, quality=quality,
+            sink = _VideoFrames(pattern, reader, first=first, deep=deep, quality=quality,
                                 software=software, timer=state.timer, bar=bar, overwrite=overwrite, log=log,
                                 journal=journal, resume=resume)
         with sink as writer:
@@ -1457,7 +1457,7 @@ class _VideoFrames:
     full disk) keeps its frames up to the scene it stopped in, and the same call goes on from there
     (``resume.start`` frames kept; ``colorize_video`` seeks to that scene's first frame)."""
 
-    def __init__(self, pattern: FramePattern, reader, *, first: int, part_start: float | None, deep: bool,
+    def __init__(self, pattern: FramePattern, reader, *, first: int, deep: bool,
                  quality: int, software: str, timer: _Timer, bar, overwrite: bool, log,
                  journal: tuple[dict, list], resume: Interrupted | None = None):
         from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, make_folder
@@ -1469,7 +1469,7 @@ class _VideoFrames:
         self.names = [pattern.name(first + index) for index in range(self.kept_before)]
         self.frames_written, self.left_out = 0, []
         self.dpx, self.exr = pattern.suffix.lower() == ".dpx", pattern.suffix.lower() == ".exr"
-        self.time_code = self._first_time_code(reader, part_start) if self.dpx or self.exr else None
+        self.time_code = self._first_time_code(reader) if self.dpx or self.exr else None
         if reader.bits_per_sample > 8 and OUTPUT_FORMATS[pattern.suffix.lower()] not in DEEP_FORMATS:
             log(f"warning: {reader.path}: its {reader.bits_per_sample}-bit samples are written at 8 bits into "
                 f"{pattern.suffix} frames (.png, .tif or .dpx frames keep them, at 16 bits)")
@@ -1484,17 +1484,18 @@ class _VideoFrames:
                                    bar=bar, overwrite=overwrite, journal=journal, resume=resume,
                                    staging=staging_folder_for(pattern.path))
 
-    def _first_time_code(self, reader, part_start: float | None) -> tuple[int, int] | None:
-        """The part's first frame's time code, as a count of frames at its rate in whole frames a second."""
-        from rehue.video.io import shifted_timecode, timecode_frames
+    def _first_time_code(self, reader) -> tuple[int, int] | None:
+        """The part's first frame's time code, as a count of frames at its rate in whole frames a second: the
+        film's start time code on by the frames before it (the first frame at or after --start, as numbered;
+        the time at --start rounded, as a video's part takes it, was a frame early between two frames)."""
+        from rehue.video.io import timecode_frames
 
-        start = shifted_timecode(reader.timecode, part_start, reader.fps)
         per_second = round(self.fps) if self.fps else 0
-        frames = timecode_frames(start, per_second)
-        if start and frames is None:
-            self.log(f"warning: {reader.path}: its time code {start} is not carried into the frames (a drop-frame "
-                     "or unreadable time code, which rehue does not count on)")
-        return None if frames is None else (frames, per_second)
+        frames = timecode_frames(reader.timecode, per_second)
+        if reader.timecode and frames is None:
+            self.log(f"warning: {reader.path}: its time code {reader.timecode} is not carried into the frames (a "
+                     "drop-frame or unreadable time code, which rehue does not count on)")
+        return None if frames is None else (frames + self.first - 1, per_second)
 
     def _time_code(self, index: int) -> str | None:
         """The time code of the part's frame ``index``, counted on from the first's."""
