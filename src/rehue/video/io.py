@@ -1284,6 +1284,7 @@ class VideoWriter:
         else:
             options = {"crf": str(crf), "b": "0", "row-mt": "1"}
         stream = self._output.add_stream(name, rate=self.fps, options=options)
+        self._encoder_name, self._encoder_options = name, options
         pad = name in EVEN_SIZE_ENCODERS
         self.encoded_width = self.width + (self.width % 2 if pad or name in EVEN_WIDTH_ENCODERS else 0)
         self.encoded_height = self.height + (self.height % 2 if pad else 0)
@@ -1323,9 +1324,8 @@ class VideoWriter:
             stream.set_display_rotation(rotation % 360)
         return stream
 
-    def write(self, rgb: np.ndarray, pts: int | None = None) -> None:
-        """Encode one frame; ``pts`` in ``time_base`` on the source timeline (None: 1/fps after the last).
-        A pts that does not increase is moved one tick past the previous frame."""
+    def _frame(self, rgb: np.ndarray):
+        """``rgb`` as the encoder takes it: checked, padded to the encoded size, in its pixel format."""
         import av
 
         dtype = np.uint16 if self.deep else np.uint8
@@ -1335,28 +1335,45 @@ class VideoWriter:
         if self.encoded_width != self.width or self.encoded_height != self.height:
             rgb = np.pad(rgb, ((0, self.encoded_height - self.height), (0, self.encoded_width - self.width),
                                (0, 0)), mode="edge")
-        if self._first_pts is None:
+        if self.pixel_format == PRORES_PIXEL_FORMAT:
+            return _prores_frame(rgb)
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb48le" if self.deep else "rgb24")
+        if self.pixel_format in (LOSSLESS_PIXEL_FORMAT, LOSSLESS_DEEP_PIXEL_FORMAT):
+            return frame.reformat(format=self.pixel_format)  # a reordering of the bytes: exact
+        return frame.reformat(format=self.pixel_format, dst_colorspace="itu709", dst_color_range="MPEG")
+
+    def start_at(self, pts: int | None = None, *, origin: int | None = None) -> int:
+        """Put output time 0 at the first frame, source time ``pts`` (None: the part's start), or earlier where
+        the sound starts well before the picture; or at ``origin``, as an earlier run of the same film put it.
+        Returns where it is, on the source timeline."""
+        if origin is None:
             if pts is None:
                 pts = round((self._source_start or 0) / self.time_base)
-            self._first_pts = pts
+            origin = pts
             lead = None if self._sound_from_s is None else float(pts * self.time_base) - self._sound_from_s
             if lead is not None and lead > SOUND_LEAD_KEPT_S:  # the output starts with the sound, the picture later
-                self._first_pts = pts - round(lead / self.time_base)
-            for track in self._tracks:
-                track.origin_s = float(self._first_pts * self.time_base)
+                origin = pts - round(lead / self.time_base)
+        self._first_pts = origin
+        for track in self._tracks:
+            track.origin_s = float(origin * self.time_base)
+        return origin
+
+    def timestamp(self, pts: int | None, index: int, last_pts: int | None) -> int:
+        """Frame ``index``'s time on the source timeline: ``pts``, or 1/fps on from the first frame without one;
+        one tick past ``last_pts`` where it does not increase."""
         if pts is None:
-            pts = self._first_pts + round(self.frames_written * self._frame_ticks)
-        if self._last_pts is not None and pts <= self._last_pts:
-            pts = self._last_pts + 1
-        self._last_pts = pts
-        if self.pixel_format == PRORES_PIXEL_FORMAT:
-            frame = _prores_frame(rgb)
-        else:
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb48le" if self.deep else "rgb24")
-            if self.pixel_format in (LOSSLESS_PIXEL_FORMAT, LOSSLESS_DEEP_PIXEL_FORMAT):
-                frame = frame.reformat(format=self.pixel_format)  # a reordering of the bytes: exact
-            else:
-                frame = frame.reformat(format=self.pixel_format, dst_colorspace="itu709", dst_color_range="MPEG")
+            pts = self._first_pts + round(index * self._frame_ticks)
+        return pts if last_pts is None or pts > last_pts else last_pts + 1
+
+    def write(self, rgb: np.ndarray, pts: int | None = None) -> None:
+        """Encode one frame; ``pts`` in ``time_base`` on the source timeline (None: 1/fps after the last).
+        A pts that does not increase is moved one tick past the previous frame."""
+        import av
+
+        frame = self._frame(rgb)
+        if self._first_pts is None:
+            self.start_at(pts)
+        pts = self._last_pts = self.timestamp(pts, self.frames_written, self._last_pts)
         frame.pts = pts - self._first_pts
         frame.time_base = self.time_base
         try:
@@ -1366,6 +1383,55 @@ class VideoWriter:
         self.frames_written += 1
         for track in self._tracks:
             track.feed_until(self._output, float(frame.pts * self.time_base) + AUDIO_LEAD_S)
+
+    def encoder(self):
+        """A fresh encoder set up as the video stream's, for a film encoded a piece at a time (``write_encoded``
+        joins the pieces): it takes ``frame(rgb, pts)``'s frames. Its headers are checked against the
+        stream's, which the joined packets go out under."""
+        import av
+
+        stream = self._stream.codec_context
+        context = av.CodecContext.create(self._encoder_name, "w")
+        context.width, context.height, context.pix_fmt = stream.width, stream.height, stream.pix_fmt
+        context.time_base, context.framerate, context.flags = stream.time_base, stream.framerate, stream.flags
+        for key in ("color_primaries", "color_range", "colorspace", "color_trc"):
+            setattr(context, key, getattr(stream, key))
+        if stream.sample_aspect_ratio:
+            context.sample_aspect_ratio = stream.sample_aspect_ratio
+        context.options = dict(self._encoder_options)
+        try:
+            context.open()
+        except av.FFmpegError as exc:
+            raise RehueError(f"cannot write the video ({_ffmpeg_reason(exc)})", self.path) from None
+        if bytes(context.extradata or b"") != bytes(stream.extradata or b""):
+            raise RehueError("cannot write the video in pieces: this FFmpeg's encoder starts them with other "
+                             "headers than the file's", self.path)
+        return context
+
+    def frame(self, rgb: np.ndarray, pts: int):
+        """``rgb`` as ``encoder()`` takes it, at source time ``pts`` (from ``timestamp``)."""
+        frame = self._frame(rgb)
+        frame.pts = pts - self._first_pts
+        frame.time_base = self.time_base
+        return frame
+
+    def write_encoded(self, data: bytes, pts: int | None, dts: int | None, duration: int, keyframe: bool) -> None:
+        """Mux one packet of ``encoder()``'s (pts and dts in ``time_base``, output time), with the sound and
+        subtitles up to it."""
+        import av
+
+        packet = av.Packet(data)
+        packet.pts, packet.dts, packet.duration, packet.is_keyframe = pts, dts, duration, keyframe
+        packet.time_base = self.time_base
+        packet.stream = self._stream
+        try:
+            self._output.mux(packet)
+        except av.FFmpegError as exc:
+            raise RehueError(f"cannot write the video ({_ffmpeg_reason(exc)})", self.path) from None
+        self.frames_written += 1
+        if pts is not None:
+            for track in self._tracks:
+                track.feed_until(self._output, float(pts * self.time_base) + AUDIO_LEAD_S)
 
     def close(self) -> Path:
         """Flush the encoders, finish the audio and move the file into place."""

@@ -23,7 +23,7 @@ import time
 import weakref
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -47,11 +47,13 @@ from rehue.inference.colorizer import (
 )
 from rehue.video.frame_folder import PATTERN, FramePattern
 from rehue.video.io import DEEP_CODECS, as_stored, upright
+from rehue.video.pieces import PiecedVideo, interrupted_video
 from rehue.video.rates import exact_rate
 from rehue.video.resume import (
     JOURNAL,
     SCENES,
     Interrupted,
+    InterruptedVideo,
     add_scene_start,
     frame_stats,
     interrupted_runs,
@@ -620,7 +622,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     """
 
     from rehue.color.lab import rgb_to_gray
-    from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, is_video_path, to_uint8
+    from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, check_output_path, head_kind, is_video_path, to_uint8
     from rehue.video.io import VideoReader, VideoWriter, check_time_range, check_video_options
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -647,16 +649,22 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                          f"pattern, such as {numbered}, or write a video (.mp4, .mkv, ...)")
     dependent = load_dependent(dependent_model, colorizer, log)
     software = video_provenance(colorizer, dependent)
-    resume = journal = None
+    settings = {"software": software, "scene_mode": scene_mode, "start": start, "end": end,
+                "side_by_side": side_by_side, "borders": colorizer.borders, "backend": colorizer.backend,
+                "device": str(colorizer.device), **{key: getattr(colorizer, key) for key in RESTRAINT_SETTINGS}}
     if pattern is not None:
-        settings = {"software": software, "scene_mode": scene_mode, "pattern": pattern.path.name, "quality": quality,
-                    "start": start, "end": end, "side_by_side": side_by_side, "borders": colorizer.borders,
-                    "backend": colorizer.backend, "device": str(colorizer.device),
-                    **{key: getattr(colorizer, key) for key in RESTRAINT_SETTINGS}}
+        settings.update(pattern=pattern.path.name, quality=quality)
         journal = (settings, frame_stats([source]))
         with VideoReader(source) as whole:  # the number of the part's first frame, the first at or after start
             first = 1 + (math.ceil(start * whole.fps - 1e-6) if start and whole.fps else 0)
         resume = _interrupted_video_frames(pattern, journal, first, log)
+    else:  # the encoder too: pieces encoded by another FFmpeg may not join
+        import av
+
+        settings.update(codec=codec, crf=crf, preset=preset, ffmpeg=f"PyAV {av.__version__} {av.library_versions}")
+        journal = (settings, frame_stats([source]))
+        check_output_path(target, overwrite, inputs=(source,))  # before any interrupted run's pieces are looked at
+        resume = interrupted_video(target, *journal, log)
     colour_table()  # one-off setup like loading the models (under a second), so not in the job's frame rate
     started = time.perf_counter()
     with VideoReader(source, start=resume.time if resume is not None else start, end=end) as reader:
@@ -682,8 +690,15 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         bar = _progress_bar(progress, reader.frame_count, source.name)
         if pattern is None:
             deep = codec in DEEP_CODECS and reader.bits_per_sample > 8
-            sink = VideoWriter.like(reader, target, width=width, height=height, crf=crf, preset=preset, codec=codec,
-                                    deep=deep, comment=software, overwrite=overwrite)
+            # the sound, subtitles, chapters and time code of the part, wherever this run starts in it
+            with VideoReader(source, start=start, end=end) if resume is not None else nullcontext(reader) as part:
+                video = VideoWriter.like(part, target, width=width, height=height, crf=crf, preset=preset,
+                                         codec=codec, deep=deep, comment=software, overwrite=overwrite)
+            try:
+                sink = PiecedVideo(video, journal=journal, resume=resume, log=log)
+            except BaseException:
+                video.abort()
+                raise
         else:
             deep = OUTPUT_FORMATS[pattern.suffix.lower()] in DEEP_FORMATS and reader.bits_per_sample > 8
             sink = _VideoFrames(pattern, reader, first=first, deep=deep, quality=quality,
@@ -721,14 +736,24 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                     yield frame.pts, frame.time, gray, letterboxed  # not the frame: its decoder buffer can go back
                     tick = time.perf_counter()
 
+            scene = encoded = 0  # the next scene start to come, in state.scene_starts; the frames encoded
+
             def encode(item):
-                (pts, gray), rgb = item
+                nonlocal scene, encoded
+                (pts, time_s, gray), rgb = item
                 if side_by_side:
                     shown_gray = np.repeat(gray[..., None], 3, axis=2)
                     rgb = as_stored(np.concatenate([upright(shown_gray, rotation), upright(rgb, rotation)], axis=1),
                                     rotation)
                 tick = time.perf_counter()
-                writer.write(rgb, pts)
+                if pattern is None:  # a scene found is in scene_starts before its first frame is decided
+                    starts = state.scene_starts
+                    while scene < len(starts) and starts[scene] < encoded:
+                        scene += 1
+                    writer.write(rgb, pts, time_s=time_s, scene_start=scene < len(starts) and starts[scene] == encoded)
+                else:
+                    writer.write(rgb, pts)
+                encoded += 1
                 if pattern is None:  # a frame file is timed and counted as it is saved, on the writing threads
                     state.timer.add("encode", time.perf_counter() - tick)
                     bar.update(1)
@@ -741,7 +766,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                 with closing(_prefetch(decoded(), "rehue-decode")) as frames:
                     for index, (pts, time_s, gray, letterboxed) in enumerate(frames):
                         times[index] = time_s
-                        for decided in state.push_ab(gray, (pts, gray), letterboxed):
+                        for decided in state.push_ab(gray, (pts, time_s, gray), letterboxed):
                             composer.put(decided)
                         if pattern is not None and len(state.scene_starts) > recorded:
                             found = state.scene_starts[recorded:]
@@ -1182,11 +1207,17 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     dependent = load_dependent(dependent_model, colorizer, log)
     software = video_provenance(colorizer, dependent)
     resume, others = None, []
-    if not to_video:
-        settings = {"software": software, "scene_mode": scene_mode, "ext": ext, "quality": quality,
-                    "backend": colorizer.backend, "device": str(colorizer.device),
-                    **{key: getattr(colorizer, key) for key in RESTRAINT_SETTINGS}}
-        stats = frame_stats(frames)
+    settings = {"software": software, "scene_mode": scene_mode, "backend": colorizer.backend,
+                "device": str(colorizer.device), **{key: getattr(colorizer, key) for key in RESTRAINT_SETTINGS}}
+    stats = frame_stats(frames)
+    if to_video:  # the encoder too: pieces encoded by another FFmpeg may not join
+        import av
+
+        settings.update(codec=codec, crf=crf, preset=preset, fps=str(fps), time_code=time_code,
+                        ffmpeg=f"PyAV {av.__version__} {av.library_versions}")
+        resume = interrupted_video(target, settings, stats, log)
+    else:
+        settings.update(ext=ext, quality=quality)
         resume, others = _interrupted_run(target, settings, stats, names, log)
 
     started = time.perf_counter()
@@ -1201,7 +1232,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     bar = _progress_bar(progress, len(frames) - first, source.name)
     if to_video:
         sink = _FrameVideo(target, fps=fps, codec=codec, crf=crf, preset=preset, overwrite=overwrite,
-                           comment=software, timecode=time_code, timer=state.timer, bar=bar)
+                           comment=software, timecode=time_code, timer=state.timer, bar=bar, journal=(settings, stats),
+                           resume=resume, scene_starts=state.scene_starts, log=log)
     else:
         sink = _FrameFolder(target, names, quality=quality, software=software, timer=state.timer, bar=bar,
                             overwrite=overwrite, journal=(settings, stats), resume=resume)
@@ -1592,34 +1624,55 @@ class _VideoFrames:
 
 class _FrameVideo:
     """``colorize_frames`` into a video file, opened at the first frame's size: 8 bits per sample, or
-    16 for 16-bit frames into a lossless master (``codec`` "ffv1"), or 10 into ProRes ("prores")."""
+    16 for 16-bit frames into a lossless master (``codec`` "ffv1"), or 10 into ProRes ("prores"). It is
+    encoded a piece of whole scenes at a time (``PiecedVideo``: ``journal`` and ``resume`` as there), so that
+    a run stopped part way keeps what it finished; ``scene_starts`` is the colouring's list of scenes found,
+    counted from the run's first frame, which holds a scene's start before its first frame is written."""
 
-    def __init__(self, target: Path, *, fps: float, codec: str, crf: int, preset: str, overwrite: bool,
-                 comment: str, timer: _Timer, bar, timecode: str | None = None):
-        self.target, self.timer, self.bar = target, timer, bar
+    def __init__(self, target: Path, *, fps, codec: str, crf: int, preset: str, overwrite: bool,
+                 comment: str, timer: _Timer, bar, journal: tuple[dict, list], resume: InterruptedVideo | None,
+                 scene_starts: list[int], log, timecode: str | None = None):
+        self.target, self.timer, self.bar, self.fps = target, timer, bar, fps
         self.options = {"fps": fps, "codec": codec, "crf": crf, "preset": preset, "overwrite": overwrite,
                         "comment": comment, "timecode": timecode}
-        self.writer = None
+        self.journal, self.resume, self.scene_starts, self.log = journal, resume, scene_starts, log
+        self.pieces: PiecedVideo | None = None
+        self.written = self.scene = 0
 
     def write(self, payload, rgb: np.ndarray) -> None:
         from rehue.data.images import to_uint8, to_uint16
         from rehue.video.io import VideoWriter
 
-        if self.writer is None:
+        if self.pieces is None:
             deep = self.options["codec"] in DEEP_CODECS and rgb.dtype == np.uint16
-            self.writer = VideoWriter(self.target, rgb.shape[1], rgb.shape[0], deep=deep, **self.options)
+            writer = VideoWriter(self.target, rgb.shape[1], rgb.shape[0], deep=deep, **self.options)
+            try:
+                self.pieces = PiecedVideo(writer, journal=self.journal, resume=self.resume, log=self.log)
+            except BaseException:
+                writer.abort()
+                raise
         tick = time.perf_counter()
-        self.writer.write(to_uint16(rgb) if self.writer.deep else to_uint8(rgb))
+        while self.scene < len(self.scene_starts) and self.scene_starts[self.scene] < self.written:
+            self.scene += 1
+        scene_start = self.scene < len(self.scene_starts) and self.scene_starts[self.scene] == self.written
+        index = self.pieces.kept_before + self.written
+        self.pieces.write(to_uint16(rgb) if self.pieces.deep else to_uint8(rgb), time_s=float(index / self.fps),
+                          scene_start=scene_start)
+        self.written += 1
         self.timer.add("encode", time.perf_counter() - tick)
         self.bar.update(1)
 
     def scenes_found(self, scene_starts: list[int]) -> None:
-        """A video file is written in one go: nothing is kept for a next run."""
+        """The scenes are read from ``scene_starts`` as the frames are written."""
+
+    @property
+    def staging(self) -> Path:
+        return self.pieces.staging
 
     def finish(self) -> None:
-        self.writer.close()
+        if self.pieces is None:
+            raise RehueError("no video frames to write", self.target)
+        self.pieces.finish()
 
     def close(self, keep: bool = False) -> int:
-        if self.writer is not None:
-            self.writer.abort()
-        return 0
+        return self.pieces.close(keep) if self.pieces is not None else 0

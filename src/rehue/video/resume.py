@@ -177,3 +177,81 @@ def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]
         with contextlib.suppress(OSError):
             shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
     return Interrupted(staging, start, settings, scene_start_times(staging).get(start))
+
+
+PIECES = ".rehue-resume-pieces.txt"  # a video's finished pieces, a line each, added as they are finished
+
+
+@dataclass
+class Piece:
+    """A finished piece of a video being coloured into one file (``rehue.video.pieces``): its encoded frames
+    in ``file``, of ``size`` bytes; ``next_time``, the time of the frame after it, which starts a scene
+    (None for the film's last piece); ``origin`` and ``last_pts``, where the output's time 0 is and its last
+    frame's time, on the source's timeline."""
+
+    file: str
+    frames: int
+    size: int
+    origin: int
+    last_pts: int
+    next_time: float | None
+
+
+@dataclass
+class InterruptedVideo:
+    """An interrupted run's hidden folder of finished pieces of a video, and where to go on: the frame after
+    the last piece, the first of a scene, at ``time``."""
+
+    staging: Path
+    pieces: list[Piece]
+
+    @property
+    def start(self) -> int:
+        return sum(piece.frames for piece in self.pieces)
+
+    @property
+    def time(self) -> float:
+        return self.pieces[-1].next_time
+
+
+def add_piece(staging: Path, piece: Piece) -> None:
+    """A piece finished, its file on the disk whole: one line added to the list of pieces."""
+    with open(staging / PIECES, "a", encoding="ascii") as file:
+        file.write(json.dumps(piece.__dict__) + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def resumable_video(staging: Path, settings: dict, stats: list[list]) -> InterruptedVideo | None:
+    """The finished pieces in ``staging`` that a run of ``settings`` on the video of ``stats`` can go on from;
+    None where its run was another, or where no piece before the last is whole. The rest is removed."""
+    journal = _read(staging)
+    if journal is None or journal.get("settings") != settings or journal.get("frames") != stats:
+        return None
+    try:
+        lines = (staging / PIECES).read_text(encoding="ascii", errors="replace").split("\n")
+    except OSError:
+        return None
+    pieces = []
+    for line in lines[:-1]:  # the last piece of the text has no newline yet
+        try:
+            piece = Piece(**json.loads(line))
+            whole = os.stat(staging / piece.file, follow_symlinks=False).st_size == piece.size
+        except (ValueError, TypeError, OSError):
+            break
+        if not whole or piece.next_time is None or piece.file != f"piece-{len(pieces) + 1:06d}.packets":
+            break
+        pieces.append(piece)
+    if not pieces:
+        return None
+    kept = {piece.file for piece in pieces} | {JOURNAL, SCENES, PIECES}
+    for name in set(os.listdir(staging)) - kept:
+        path = staging / name
+        with contextlib.suppress(OSError):
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+    if len(pieces) < len(lines) - 1:
+        with open(staging / PIECES, "w", encoding="ascii") as file:
+            file.write("".join(json.dumps(piece.__dict__) + "\n" for piece in pieces))
+            file.flush()
+            os.fsync(file.fileno())
+    return InterruptedVideo(staging, pieces)

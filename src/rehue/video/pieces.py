@@ -1,0 +1,206 @@
+"""A video coloured into one file a piece at a time, so that an interrupted run keeps what it finished.
+
+Each piece is a run of whole scenes, at least ``PIECE_FRAMES`` frames long but for the last, encoded by an
+encoder of its own (``VideoWriter.encoder``) into a file of packets in a hidden folder beside the output,
+with a journal (``rehue.video.resume``). When the film is done the pieces' packets are muxed into the
+output with its sound and subtitles, and the folder goes. The encoders are set up alike, so the pieces join
+into one stream. A run stopped by Ctrl-C, a kill, a power cut, a damaged frame or a full disk leaves the
+pieces it finished; the same command goes on from the first frame after them, a scene's first, which is
+coloured from its own lightness alone, so that the frames after it come out as an uninterrupted run colours
+them (but for scene detection, which starts afresh there).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import weakref
+from pathlib import Path
+
+from rehue.data.images import staging_folder_for
+from rehue.errors import RehueError
+from rehue.video.resume import (
+    InterruptedVideo,
+    Piece,
+    add_piece,
+    interrupted_runs,
+    resumable_video,
+    write_journal,
+    writing_now,
+)
+
+PIECE_FRAMES = 500  # about 20 s of film: a piece ends at the first scene start after so many frames
+_RECORD = struct.Struct("<qqqBI")  # a packet's pts, dts, duration, key frame flag and size; its bytes follow
+_NO_TIME = -(2**63)
+
+
+def interrupted_video(target: Path, settings: dict, stats: list[list], log) -> InterruptedVideo | None:
+    """The hidden folder that an interrupted run of the same video and settings left for ``target``, to go on
+    from; those of other runs are removed, with a note."""
+    found = None
+    for staging in interrupted_runs(target):
+        run = resumable_video(staging, settings, stats) if found is None else None
+        if run is not None:
+            log(f"{target}: going on from frame {run.start + 1:,} (at {run.time:.2f} s), where an earlier run "
+                f"stopped ({run.start:,} frames kept)")
+            found = run
+            continue
+        shutil.rmtree(staging, ignore_errors=True)
+        log(f"note: {target}: removed an interrupted run's coloured pieces ({staging.name}), made with other "
+            "settings or from another film, or damaged")
+    return found
+
+
+def read_packets(path: Path):
+    """The packets of a piece's file, as ``VideoWriter.write_encoded`` takes them."""
+    with open(path, "rb") as file:
+        while header := file.read(_RECORD.size):
+            pts, dts, duration, keyframe, size = _RECORD.unpack(header)
+            yield (file.read(size), None if pts == _NO_TIME else pts, None if dts == _NO_TIME else dts, duration,
+                   bool(keyframe))
+
+
+class PiecedVideo:
+    """``colorize_video``'s sink for a video file: frames are encoded a piece at a time into a hidden folder
+    beside ``writer``'s output, which a next run goes on from, and joined into it when all are done.
+
+    ``journal`` is the run's settings and the video's ``frame_stats``; ``resume`` an interrupted run's
+    folder to take over (``interrupted_video``), whose pieces come first."""
+
+    def __init__(self, writer, *, journal: tuple[dict, list], resume: InterruptedVideo | None, log):
+        self.writer, self.log = writer, log
+        self.staging = staging_folder_for(writer.path)
+        self.pieces: list[Piece] = list(resume.pieces) if resume is not None else []
+        self.kept_before = resume.start if resume is not None else 0
+        self.frames_written = self.in_piece = 0
+        self.encoder = self.file = None
+        self.origin = self.last_pts = None
+        try:
+            if resume is not None:
+                os.rename(resume.staging, self.staging)
+            else:
+                self.staging.mkdir()
+        except OSError as exc:
+            raise RehueError(f"cannot make the folder of its pieces ({exc.strerror or exc})", self.staging) from None
+        writing_now.add(os.path.abspath(self.staging))
+        # gone with this object (or at exit) where an interrupt lands before the caller's ``with`` holds it;
+        # a folder taken over stays, for the next run
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.staging, ignore_errors=True) \
+            if resume is None else weakref.finalize(self, writing_now.discard, os.path.abspath(self.staging))
+        if resume is not None:
+            self.origin = writer.start_at(origin=resume.pieces[0].origin)
+            self.last_pts = resume.pieces[-1].last_pts
+        else:
+            self._journal_write(lambda: write_journal(self.staging, *journal, []))
+        self.left_out, self.deep = writer.left_out, writer.deep
+
+    def _journal_write(self, step) -> None:
+        try:
+            step()
+        except OSError as exc:
+            raise RehueError(f"cannot write the video ({exc.strerror or exc})", self.writer.path) from None
+
+    def write(self, rgb, pts: int | None = None, *, time_s: float | None = None, scene_start: bool = False) -> None:
+        """Encode one frame (source time ``pts``, ``time_s`` seconds); a piece ends before a scene's first frame
+        once it is ``PIECE_FRAMES`` long."""
+        index = self.kept_before + self.frames_written
+        if self.origin is None:
+            self.origin = self.writer.start_at(pts)
+        pts = self.writer.timestamp(pts, index, self.last_pts)
+        if self.encoder is not None and scene_start and self.in_piece >= PIECE_FRAMES:
+            self._end_piece(time_s)
+        if self.encoder is None:
+            self._begin_piece()
+        self._store(self.encoder.encode(self.writer.frame(rgb, pts)))
+        self.last_pts = pts
+        self.in_piece += 1
+        self.frames_written += 1
+
+    def _begin_piece(self) -> None:
+        self.encoder = self.writer.encoder()
+        self.piece_file = f"piece-{len(self.pieces) + 1:06d}.packets"
+        self._journal_write(lambda: setattr(self, "file", open(self.staging / self.piece_file, "wb")))  # noqa: SIM115
+        self.in_piece = 0
+
+    def _store(self, packets) -> None:
+        try:
+            for packet in packets:
+                data = bytes(packet)
+                self.file.write(_RECORD.pack(_NO_TIME if packet.pts is None else packet.pts,
+                                             _NO_TIME if packet.dts is None else packet.dts, packet.duration or 0,
+                                             packet.is_keyframe, len(data)))
+                self.file.write(data)
+        except OSError as exc:
+            raise RehueError(f"cannot write the video ({exc.strerror or exc})", self.writer.path) from None
+
+    def _end_piece(self, next_time: float | None) -> None:
+        """Finish the piece: its encoder's last packets, its file on the disk whole, and its line in the list
+        of pieces (``next_time``: the next frame's, which the next run seeks to; None at the film's end)."""
+        self._store(self.encoder.encode(None))
+        self.encoder = None
+
+        def finish():
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            size = self.file.tell()
+            self.file.close()
+            piece = Piece(self.piece_file, self.in_piece, size, self.origin, self.last_pts, next_time)
+            add_piece(self.staging, piece)
+            self.pieces.append(piece)
+
+        self._journal_write(finish)
+
+    def finish(self) -> None:
+        """The last piece finished, and every piece's packets muxed into the output, which then moves into place;
+        the hidden folder goes."""
+        if self.encoder is not None:
+            self._end_piece(None)
+        if not self.pieces:
+            raise RehueError("no video frames to write", self.writer.path)
+        for piece in self.pieces:
+            for packet in read_packets(self.staging / piece.file):
+                self.writer.write_encoded(*packet)
+        self.writer.close()
+        self.close()
+
+    def close(self, keep: bool = False) -> int:
+        """Stop; keep the finished pieces that a next run can go on from where ``keep`` asks, else remove the
+        hidden folder. Returns the number of frames kept."""
+        if self.file is not None:
+            self.file.close()
+        self.writer.abort()
+        kept = sum(piece.frames for piece in self.pieces if piece.next_time is not None) if keep else 0
+        if not kept:
+            shutil.rmtree(self.staging, ignore_errors=True)
+        self._cleanup.detach()
+        writing_now.discard(os.path.abspath(self.staging))
+        return kept
+
+    def __enter__(self) -> PiecedVideo:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            try:
+                self.finish()
+            except BaseException as error:
+                self._stopped(type(error), error)
+                raise
+            return
+        self._stopped(exc_type, exc)
+
+    def _stopped(self, exc_type, exc) -> None:
+        """A damaged frame, a full disk, Ctrl-C: hours of a film are not thrown away for one. The pieces finished
+        are kept, and said: in a note on an interrupt, in the error line of an error (raised in its place)."""
+        kept = self.close(keep=issubclass(exc_type, (KeyboardInterrupt, RehueError)))
+        if not kept:
+            return
+        said = (f"the {kept:,} frames coloured up to the scene it stopped in are kept in {self.staging}, and once "
+                f"that is put right the same command goes on from frame {kept + 1:,}")
+        if issubclass(exc_type, KeyboardInterrupt):
+            said = f"{self.writer.path}: interrupted; " + said.replace("once that is put right ", "")
+            exc.add_note(said)
+            self.log(said)
+        elif issubclass(exc_type, RehueError):
+            raise RehueError(f"{exc.reason}; {said}", exc.path) from None
