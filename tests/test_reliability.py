@@ -686,6 +686,49 @@ def test_sigint_and_sigterm_mid_video_leave_no_partial_output_and_no_temp_file(t
         assert out.read_bytes() == existing if existing is not None else not out.exists()
 
 
+def test_a_video_killed_part_way_goes_on_from_its_last_finished_piece(tmp_path, capsys):
+    """`kill -9` (or a power cut) while a film is coloured into one file: its finished pieces are on the disk,
+    and the same command colours only the rest, into the file an uninterrupted run makes."""
+    from rehue.color.lab import rgb_to_gray
+    from rehue.video.io import VideoReader
+    from rehue.video.resume import PIECES
+
+    model = make_tiny_model(tmp_path / "tiny.safetensors")
+    shots = [rgb_to_gray(textured_rgb(72, 96, seed=seed)) for seed in range(60)]  # 60 shots of 6 frames, hard cuts
+    frames = [np.repeat(np.roll(shot, 2 * k, axis=1)[..., None], 3, 2) for shot in shots for k in range(6)]
+    clip = make_clip(tmp_path / "film.mkv", frames, fps=24, codec="ffv1", audio=True)
+    args = ["colorize", str(clip), "--model", str(model), "--dependent-model", "none", "--codec", "ffv1",
+            "--no-progress"]
+    small_pieces = ("import rehue.video.pieces as p, sys; p.PIECE_FRAMES = 4; from rehue.cli import main; "
+                    "sys.exit(main())")
+    assert main([*args, "-o", str(tmp_path / "whole.mkv")]) == 0
+
+    out = tmp_path / "out" / "coloured.mkv"
+    out.parent.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", small_pieces, *args, "-o", str(out)], stderr=subprocess.PIPE,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.monotonic() + 60
+    finished = []
+    while proc.poll() is None and time.monotonic() < deadline and len(finished) < 3:
+        finished = [line for journal in out.parent.glob(f".*/{PIECES}") for line in journal.read_text().splitlines()]
+        time.sleep(0.005)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL and len(finished) >= 3, "the film ended before the kill"
+    finished = [line for journal in out.parent.glob(f".*/{PIECES}") for line in journal.read_text().splitlines()]
+    assert not out.exists()
+
+    capsys.readouterr()
+    assert main([*args, "-o", str(out)]) == 0
+    going_on = [line for line in capsys.readouterr().err.splitlines() if "going on from frame" in line]
+    kept = 6 * len(finished)
+    assert len(going_on) == 1 and going_on[0].endswith(f"where an earlier run stopped ({kept} frames kept)")
+    assert sorted(p.name for p in out.parent.iterdir()) == ["coloured.mkv"], "no hidden folder or file left"
+    with VideoReader(out) as ours, VideoReader(tmp_path / "whole.mkv") as theirs:
+        for mine, want in zip(ours, theirs, strict=True):
+            assert mine.pts == want.pts and np.array_equal(mine.rgb, want.rgb)
+
+
 # ---------------------------------------------------------------------------------------- untrusted files
 
 

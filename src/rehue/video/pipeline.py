@@ -606,7 +606,9 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                    side_by_side: bool = False, crf: int = 18, preset: str = "veryfast", codec: str = "auto",
                    quality: int = 95, overwrite: bool = False, progress=True, log=None) -> VideoSummary:
     """Colour the video ``source`` into ``target`` (format by extension), keeping its audio, subtitles,
-    frame timing, size and rotation. Nothing appears at ``target`` unless the whole job succeeds.
+    frame timing, size and rotation. Nothing appears at ``target`` unless the whole job succeeds. A video
+    file is encoded a piece of whole scenes at a time (``PiecedVideo``), so that a call stopped by an
+    interrupt or an error keeps the pieces it finished, and the same call goes on after them.
 
     A ``target`` whose name holds a number pattern (``frames/film_%06d.png``, ``frames/film_######.dpx``:
     ``FramePattern``) gets the frames as numbered pictures, upright, 16-bit from a source deeper than 8 bits
