@@ -26,6 +26,7 @@ from rehue.video.resume import (
     add_piece,
     interrupted_runs,
     resumable_video,
+    say_what_was_kept,
     write_journal,
     writing_now,
 )
@@ -194,13 +195,5 @@ class PiecedVideo:
         """A damaged frame, a full disk, Ctrl-C: hours of a film are not thrown away for one. The pieces finished
         are kept, and said: in a note on an interrupt, in the error line of an error (raised in its place)."""
         kept = self.close(keep=issubclass(exc_type, (KeyboardInterrupt, RehueError)))
-        if not kept:
-            return
-        said = (f"the {kept:,} frames coloured up to the scene it stopped in are kept in {self.staging}, and once "
-                f"that is put right the same command goes on from frame {kept + 1:,}")
-        if issubclass(exc_type, KeyboardInterrupt):
-            said = f"{self.writer.path}: interrupted; " + said.replace("once that is put right ", "")
-            exc.add_note(said)
-            self.log(said)
-        elif issubclass(exc_type, RehueError):
-            raise RehueError(f"{exc.reason}; {said}", exc.path) from None
+        if kept:
+            say_what_was_kept(exc, kept, self.staging, self.writer.path, f"{kept + 1:,}", self.log)

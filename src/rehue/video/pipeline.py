@@ -58,6 +58,7 @@ from rehue.video.resume import (
     frame_stats,
     interrupted_runs,
     resumable,
+    say_what_was_kept,
     scene_start_times,
     write_journal,
     writing_now,
@@ -1284,24 +1285,12 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             shutil.rmtree(staging, ignore_errors=True)
         if not to_video:
             _warn_of_older_frames(target, frames, names, log)
-    except KeyboardInterrupt as exc:
+    except (KeyboardInterrupt, RehueError) as exc:  # a damaged frame, a full disk: a reel is not thrown away for one
         stopped = True
         kept = sink.close(keep=True)
-        if kept:  # a note on the exception too: `rehue --quiet`, which leaves notes unsaid, says it with the interrupt
-            said = (f"{source}: interrupted; the {kept:,} frames coloured up to the scene it stopped in are kept in "
-                    f"{sink.staging}, and the same command goes on from frame {kept + 1:,} ({frames[kept].name})")
-            exc.add_note(said)
-            log(said)
+        if kept:
+            say_what_was_kept(exc, kept, sink.staging, source, f"{kept + 1:,} ({frames[kept].name})", log)
         raise
-    except RehueError as exc:  # a damaged frame, a full disk: hours of a reel are not thrown away for one
-        stopped = True
-        kept = sink.close(keep=True)
-        if not kept:
-            raise
-        # said in the error line itself, so that --quiet, which leaves errors alone, says it too
-        raise RehueError(f"{exc.reason}; the {kept:,} frames coloured up to the scene it stopped in are kept in "
-                         f"{sink.staging}, and once that is put right the same command goes on from frame "
-                         f"{kept + 1:,} ({frames[kept].name})", exc.path) from None
     finally:
         sink.close(keep=stopped)
         state.close()
@@ -1604,16 +1593,9 @@ class _VideoFrames:
         (raised in its place), so that --quiet says it too."""
         kept = self.frames.close(keep=issubclass(exc_type, (KeyboardInterrupt, RehueError)))
         self._remove_made_folders()
-        if not kept:
-            return
-        said = (f"the {kept:,} frames coloured up to the scene it stopped in are kept in {self.frames.staging}, and "
-                f"once that is put right the same command goes on from frame {self.pattern.name(self.first + kept)}")
-        if issubclass(exc_type, KeyboardInterrupt):
-            said = f"{self.pattern.folder}: interrupted; " + said.replace("once that is put right ", "")
-            exc.add_note(said)
-            self.log(said)
-        elif issubclass(exc_type, RehueError):
-            raise RehueError(f"{exc.reason}; {said}", exc.path) from None
+        if kept:
+            say_what_was_kept(exc, kept, self.frames.staging, self.pattern.folder,
+                              self.pattern.name(self.first + kept), self.log)
 
     def _remove_made_folders(self) -> None:
         """The folders made for the frames, where nothing is in them: a run that failed before any was kept."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rehue.data.images import RESUMABLE, _staging_prefix, process_running, sniffed_kind
+from rehue.errors import RehueError
 
 JOURNAL = RESUMABLE
 SCENES = ".rehue-resume-scenes.txt"  # the scenes found, a line each, added as they are found
@@ -255,3 +256,17 @@ def resumable_video(staging: Path, settings: dict, stats: list[list]) -> Interru
             file.flush()
             os.fsync(file.fileno())
     return InterruptedVideo(staging, pieces)
+
+
+def say_what_was_kept(exc: BaseException, kept: int, staging: Path, subject, frame: str, log) -> None:
+    """Say that a run stopped by ``exc`` kept ``kept`` frames in ``staging`` and goes on from ``frame``: for an
+    interrupt, in a note (on the exception too, so that --quiet, which leaves notes unsaid, says it with the
+    interrupt); for an error, in its one line, raised in its place."""
+    said = (f"the {kept:,} frames coloured up to the scene it stopped in are kept in {staging}, and once that is "
+            f"put right the same command goes on from frame {frame}")
+    if isinstance(exc, KeyboardInterrupt):
+        said = f"{subject}: interrupted; " + said.replace("once that is put right ", "")
+        exc.add_note(said)
+        log(said)
+    elif isinstance(exc, RehueError):
+        raise RehueError(f"{exc.reason}; {said}", exc.path) from None
