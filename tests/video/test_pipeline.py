@@ -1237,6 +1237,7 @@ def test_an_interrupted_video_goes_on_from_the_scene_it_stopped_in(tmp_path, tin
     again = colorize_video(clip, out, progress=False, log=messages.append, **options)
     assert messages[0] == f"{out}: going on from frame 13 (at 1.00 s), where an earlier run stopped (12 frames kept)"
     assert again.frames == 6 and again.independent_frames == 1
+    assert messages[-1].startswith(f"{out}: 6 frames (18 in all with the 12 an earlier run coloured), 1 scene(s)")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"
     got, want = decoded(out), decoded(tmp_path / f"whole{suffix}")
     assert [pts for pts, _ in got] == [pts for pts, _ in want]
@@ -1309,16 +1310,37 @@ def test_an_interrupted_videos_pieces_are_not_used_for_other_settings_a_changed_
     colorize_video(clip, out, progress=False, log=messages.append, **options)
     assert any("removed an interrupted run's coloured pieces" in message for message in messages)
 
+    for damage in ("cut short", "a bit flipped"):  # a crash mid-copy, a full disk; a disk's bit rot
+        out.unlink()
+        staging = interrupted()
+        second = staging / "piece-000002.packets"
+        data = bytearray(second.read_bytes())
+        if damage == "cut short":
+            del data[-10:]
+        else:
+            data[len(data) // 2] ^= 0x10
+        second.write_bytes(bytes(data))
+        messages.clear()
+        again = colorize_video(clip, out, progress=False, log=messages.append, **options)
+        assert messages[0] == f"{out}: going on from frame 7 (at 0.50 s), where an earlier run stopped (6 frames kept)"
+        assert again.frames == 12
+        with VideoReader(out) as reader:
+            assert sum(1 for _ in reader) == 18
+
     out.unlink()
     staging = interrupted()
-    second = staging / "piece-000002.packets"
-    second.write_bytes(second.read_bytes()[:-10])  # cut short, as a crash mid-copy or a full disk leaves it
+    (staging / "piece-000001.packets").write_bytes(b"")  # as a kill in the first piece leaves it: no whole piece
     messages.clear()
-    again = colorize_video(clip, out, progress=False, log=messages.append, **options)
-    assert messages[0] == f"{out}: going on from frame 7 (at 0.50 s), where an earlier run stopped (6 frames kept)"
-    assert again.frames == 12
-    with VideoReader(out) as reader:
-        assert sum(1 for _ in reader) == 18
+    assert colorize_video(clip, out, progress=False, log=messages.append, **options).frames == 18
+    assert messages[0] == (f"note: {out}: removed an interrupted run's hidden folder ({staging.name}), which held no "
+                           "whole piece of the film (it stopped in its first, or they were damaged)")
+
+    out.unlink()
+    with pytest.raises(KeyboardInterrupt):  # a part: its frames are counted from the part's first
+        colorize_video(clip, out, start=0.25, progress=stop_after(12), log=lambda message: None, **options)
+    messages.clear()
+    colorize_video(clip, out, start=0.25, progress=False, log=messages.append, **options)
+    assert messages[0].startswith(f"{out}: going on from frame 10 of the part (at 1.00 s)")
 
 
 def test_a_video_stopped_by_a_full_disk_or_while_its_pieces_join_keeps_them(tmp_path, tiny_model, monkeypatch,
@@ -1334,8 +1356,17 @@ def test_a_video_stopped_by_a_full_disk_or_while_its_pieces_join_keeps_them(tmp_
     out = tmp_path / "out.mp4"
     store = pieces.PiecedVideo._store
 
+    class FullDisk:
+        def __init__(self, file):
+            self.file = file
+
+        def close(self):  # probe 42: the half-written piece's last flush failed too, and that error won
+            self.file.close()
+            raise OSError(28, "No space left on device")
+
     def disk_full_in_the_third_piece(self, packets):
         if len(self.pieces) == 2:
+            self.file = FullDisk(self.file)
             raise RehueError("cannot write the video (No space left on device)", self.writer.path)
         store(self, packets)
 
@@ -1359,8 +1390,14 @@ def test_a_video_stopped_by_a_full_disk_or_while_its_pieces_join_keeps_them(tmp_
         assert main(["colorize", str(clip), "-o", str(out), *args]) == 130
     assert joined and not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.rehue-tmp")] == [], "no half-written file"
+    out.write_bytes(b"another run's")  # probe 42: a run that lost the race for the name; it keeps its pieces
+    (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.mp4.rehue-tmp")]
     capsys.readouterr()
-    assert main(["colorize", str(clip), "-o", str(out), *args]) == 0
+    assert main(["colorize", str(clip), "-o", str(out), *args]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"rehue: error: {out}: output exists; pass --overwrite to replace it, going on from the coloured pieces an "
+        f"interrupted run kept for it in {staging} where its settings were these (or remove them)")
+    assert main(["colorize", str(clip), "-o", str(out), *args, "--overwrite"]) == 0
     assert "going on from frame 13 (at 1.00 s)" in capsys.readouterr().err
     with VideoReader(out) as reader:
         assert sum(1 for _ in reader) == 18

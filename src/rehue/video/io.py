@@ -453,8 +453,9 @@ class VideoReader:
             return total
         if not fps:
             return None
-        first = round((self.start or 0) * fps)
-        last = total if self.end is None else min(total, round(self.end * fps))
+        # the frames at or after start and before end: a frame's time is its number over the rate
+        first = math.ceil((self.start or 0) * fps - 1e-6)
+        last = total if self.end is None else min(total, math.ceil(self.end * fps - 1e-6))
         return max(0, last - first)
 
     @property

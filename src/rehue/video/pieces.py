@@ -12,10 +12,12 @@ them (but for scene detection, which starts afresh there).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import struct
 import weakref
+import zlib
 from pathlib import Path
 
 from rehue.data.images import staging_folder_for
@@ -42,15 +44,32 @@ def interrupted_video(target: Path, settings: dict, stats: list[list], log) -> I
     found = None
     for staging in interrupted_runs(target):
         run = resumable_video(staging, settings, stats) if found is None else None
-        if run is not None:
-            log(f"{target}: going on from frame {run.start + 1:,} (at {run.time:.2f} s), where an earlier run "
-                f"stopped ({run.start:,} frames kept)")
+        if run is not None and run.pieces:
+            log(f"{target}: going on from frame {run.start + 1:,}{' of the part' if settings.get('start') else ''} "
+                f"(at {run.time:.2f} s), where an earlier run stopped ({run.start:,} frames kept)")
             found = run
             continue
         shutil.rmtree(staging, ignore_errors=True)
-        log(f"note: {target}: removed an interrupted run's coloured pieces ({staging.name}), made with other "
-            "settings or from another film, or damaged")
+        if run is not None:
+            log(f"note: {target}: removed an interrupted run's hidden folder ({staging.name}), which held no whole "
+                "piece of the film (it stopped in its first, or they were damaged)")
+        else:
+            log(f"note: {target}: removed an interrupted run's coloured pieces ({staging.name}), made with other "
+                "settings or from another film")
     return found
+
+
+def check_video_output(target: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:
+    """``check_output_path``, whose refusal of an existing output names the coloured pieces that an
+    interrupted run (one that lost a race for the name, say) keeps for it, which --overwrite goes on from."""
+    from rehue.data.images import check_output_path
+
+    kept = interrupted_runs(target) if target.exists() and not overwrite else []
+    if kept:
+        raise RehueError(f"output exists; pass --overwrite to replace it, going on from the coloured pieces an "
+                         f"interrupted run kept for it in {kept[0]} where its settings were these (or remove them)",
+                         target)
+    check_output_path(target, overwrite, inputs)
 
 
 def read_packets(path: Path):
@@ -76,6 +95,7 @@ class PiecedVideo:
         self.kept_before = resume.start if resume is not None else 0
         self.frames_written = self.in_piece = 0
         self.encoder = self.file = None
+        self.crc = 0
         self.origin = self.last_pts = None
         try:
             if resume is not None:
@@ -122,16 +142,18 @@ class PiecedVideo:
         self.encoder = self.writer.encoder()
         self.piece_file = f"piece-{len(self.pieces) + 1:06d}.packets"
         self._journal_write(lambda: setattr(self, "file", open(self.staging / self.piece_file, "wb")))  # noqa: SIM115
-        self.in_piece = 0
+        self.in_piece = self.crc = 0
 
     def _store(self, packets) -> None:
         try:
             for packet in packets:
                 data = bytes(packet)
-                self.file.write(_RECORD.pack(_NO_TIME if packet.pts is None else packet.pts,
-                                             _NO_TIME if packet.dts is None else packet.dts, packet.duration or 0,
-                                             packet.is_keyframe, len(data)))
+                record = _RECORD.pack(_NO_TIME if packet.pts is None else packet.pts,
+                                      _NO_TIME if packet.dts is None else packet.dts, packet.duration or 0,
+                                      packet.is_keyframe, len(data))
+                self.file.write(record)
                 self.file.write(data)
+                self.crc = zlib.crc32(data, zlib.crc32(record, self.crc))
         except OSError as exc:
             raise RehueError(f"cannot write the video ({exc.strerror or exc})", self.writer.path) from None
 
@@ -146,7 +168,7 @@ class PiecedVideo:
             os.fsync(self.file.fileno())
             size = self.file.tell()
             self.file.close()
-            piece = Piece(self.piece_file, self.in_piece, size, self.origin, self.last_pts, next_time)
+            piece = Piece(self.piece_file, self.in_piece, size, self.crc, self.origin, self.last_pts, next_time)
             add_piece(self.staging, piece)
             self.pieces.append(piece)
 
@@ -169,7 +191,8 @@ class PiecedVideo:
         """Stop; keep the finished pieces that a next run can go on from where ``keep`` asks, else remove the
         hidden folder. Returns the number of frames kept."""
         if self.file is not None:
-            self.file.close()
+            with contextlib.suppress(OSError):  # a full disk fails the flush of the piece being written, thrown away
+                self.file.close()
         self.writer.abort()
         kept = sum(piece.frames for piece in self.pieces if piece.next_time is not None) if keep else 0
         if not kept:

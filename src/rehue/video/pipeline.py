@@ -47,7 +47,7 @@ from rehue.inference.colorizer import (
 )
 from rehue.video.frame_folder import PATTERN, FramePattern
 from rehue.video.io import DEEP_CODECS, as_stored, upright
-from rehue.video.pieces import PiecedVideo, interrupted_video
+from rehue.video.pieces import PiecedVideo, check_video_output, interrupted_video
 from rehue.video.rates import exact_rate
 from rehue.video.resume import (
     JOURNAL,
@@ -106,6 +106,8 @@ class VideoSummary:
     eased_frames: int = 0
     timings_ms: dict = field(default_factory=dict)
     output: Path | None = None
+    kept: int = 0  # frames an interrupted run coloured before this one went on from them
+
 
     @property
     def fps(self) -> float:
@@ -113,6 +115,8 @@ class VideoSummary:
 
     def line(self) -> str:
         frames = f"{self.frames} frame{'' if self.frames == 1 else 's'}"
+        if self.kept:
+            frames += f" ({self.frames + self.kept:,} in all with the {self.kept:,} an earlier run coloured)"
         return (f"{frames}, {self.scenes} scene(s), {self.seconds:.1f} s, {self.fps:.1f} frames/s "
                 f"({self.independent_frames} independent, {self.dependent_frames} dependent"
                 + (f", {self.eased_frames} eased against drift" if self.eased_frames else "") + ")")
@@ -625,7 +629,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     """
 
     from rehue.color.lab import rgb_to_gray
-    from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, check_output_path, head_kind, is_video_path, to_uint8
+    from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, is_video_path, to_uint8
     from rehue.video.io import VideoReader, VideoWriter, check_time_range, check_video_options
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -666,7 +670,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
 
         settings.update(codec=codec, crf=crf, preset=preset, ffmpeg=f"PyAV {av.__version__} {av.library_versions}")
         journal = (settings, frame_stats([source]))
-        check_output_path(target, overwrite, inputs=(source,))  # before any interrupted run's pieces are looked at
+        check_video_output(target, overwrite, inputs=(source,))  # before any interrupted run's pieces are looked at
         resume = interrupted_video(target, *journal, log)
     colour_table()  # one-off setup like loading the models (under a second), so not in the job's frame rate
     started = time.perf_counter()
@@ -794,7 +798,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         frames=writer.frames_written, scenes=len(state.scene_starts) + 1, scene_starts=state.scene_starts,
         seconds=time.perf_counter() - started, independent_frames=state.independent_frames,
         dependent_frames=state.dependent_frames, eased_frames=state.eased_frames,
-        timings_ms=state.timer.means_ms(), output=target)
+        timings_ms=state.timer.means_ms(), output=target, kept=resume.start if resume is not None else 0)
     log(f"{target}: {summary.line()}")
     return summary
 
@@ -1197,7 +1201,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             log(f"note: {source}: its {scan_format(frames[0])} time code {time_code} has more frames than a second at "
                 f"{float(fps):g} frames a second holds; the video is written without it")
             time_code = None
-        check_output_path(target, overwrite)
+        check_video_output(target, overwrite)
     else:
         if target.exists() and not target.is_dir():
             raise RehueError("output for frames must be a folder or a video file (.mp4, .mkv, ...)", target)
@@ -1300,7 +1304,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         scene_starts=[first + index for index in state.scene_starts],
         seconds=time.perf_counter() - started, independent_frames=state.independent_frames,
         dependent_frames=state.dependent_frames, eased_frames=state.eased_frames,
-        timings_ms=state.timer.means_ms(), output=target)
+        timings_ms=state.timer.means_ms(), output=target, kept=first)
     log(f"{target}: {summary.line()}")
     return summary
 

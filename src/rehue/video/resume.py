@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,13 +187,14 @@ PIECES = ".rehue-resume-pieces.txt"  # a video's finished pieces, a line each, a
 @dataclass
 class Piece:
     """A finished piece of a video being coloured into one file (``rehue.video.pieces``): its encoded frames
-    in ``file``, of ``size`` bytes; ``next_time``, the time of the frame after it, which starts a scene
-    (None for the film's last piece); ``origin`` and ``last_pts``, where the output's time 0 is and its last
-    frame's time, on the source's timeline."""
+    in ``file``, of ``size`` bytes whose CRC-32 is ``crc32``; ``next_time``, the time of the frame after it,
+    which starts a scene (None for the film's last piece); ``origin`` and ``last_pts``, where the output's
+    time 0 is and its last frame's time, on the source's timeline."""
 
     file: str
     frames: int
     size: int
+    crc32: int
     origin: int
     last_pts: int
     next_time: float | None
@@ -211,8 +213,8 @@ class InterruptedVideo:
         return sum(piece.frames for piece in self.pieces)
 
     @property
-    def time(self) -> float:
-        return self.pieces[-1].next_time
+    def time(self) -> float | None:
+        return self.pieces[-1].next_time if self.pieces else None
 
 
 def add_piece(staging: Path, piece: Piece) -> None:
@@ -223,28 +225,44 @@ def add_piece(staging: Path, piece: Piece) -> None:
         os.fsync(file.fileno())
 
 
+def _unchanged(path: Path, piece: Piece) -> bool:
+    """Whether a piece's file is as it was finished: its size and its CRC-32 (a flipped bit, a block of
+    another file after a crash)."""
+    try:
+        if os.stat(path, follow_symlinks=False).st_size != piece.size:
+            return False
+        crc = 0
+        with open(path, "rb") as file:
+            while block := file.read(1 << 20):
+                crc = zlib.crc32(block, crc)
+        return crc == piece.crc32
+    except OSError:
+        return False
+
+
 def resumable_video(staging: Path, settings: dict, stats: list[list]) -> InterruptedVideo | None:
-    """The finished pieces in ``staging`` that a run of ``settings`` on the video of ``stats`` can go on from;
-    None where its run was another, or where no piece before the last is whole. The rest is removed."""
+    """The finished pieces in ``staging`` that a run of ``settings`` on the video of ``stats`` can go on from,
+    up to the first that is not whole; none where it finished none (stopped in its first piece, or all
+    damaged). None where its run was another. The rest of the folder is removed."""
     journal = _read(staging)
     if journal is None or journal.get("settings") != settings or journal.get("frames") != stats:
         return None
     try:
         lines = (staging / PIECES).read_text(encoding="ascii", errors="replace").split("\n")
     except OSError:
-        return None
+        lines = [""]
     pieces = []
     for line in lines[:-1]:  # the last piece of the text has no newline yet
         try:
             piece = Piece(**json.loads(line))
-            whole = os.stat(staging / piece.file, follow_symlinks=False).st_size == piece.size
-        except (ValueError, TypeError, OSError):
+        except (ValueError, TypeError):
             break
-        if not whole or piece.next_time is None or piece.file != f"piece-{len(pieces) + 1:06d}.packets":
+        if piece.next_time is None or piece.file != f"piece-{len(pieces) + 1:06d}.packets" or \
+                not _unchanged(staging / piece.file, piece):
             break
         pieces.append(piece)
     if not pieces:
-        return None
+        return InterruptedVideo(staging, [])
     kept = {piece.file for piece in pieces} | {JOURNAL, SCENES, PIECES}
     for name in set(os.listdir(staging)) - kept:
         path = staging / name
