@@ -1817,5 +1817,5 @@ def test_a_film_named_into_one_picture_or_where_frames_cannot_go_is_a_one_line_e
         assert capsys.readouterr().err.strip().splitlines() == [line]
     assert (tmp_path / "file").read_text() == "mine" and not (tmp_path / "still.png").exists()
     assert main(["colorize", str(colour_clip), "-o", str(tmp_path / "out" / "f_%03d.png"), *args]) == 0
-    assert "removed 1 half-written file(s) that a killed run left" in capsys.readouterr().err
+    assert "removed 1 half-written file(s) or folder(s) that a killed run left" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"f_{n:03d}.png" for n in range(1, 25)]

@@ -298,7 +298,9 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, fit=fit, borders=borders)
     stale = remove_stale_temps(job.target for job in jobs)
     if stale:
-        log(f"note: removed {len(stale)} half-written file(s) or folder(s) that a killed run left, such as {stale[0]}")
+        # a hidden folder's name ends in its process number, a temporary file's in its extension
+        kinds = "file(s) or folder(s)" if any(path.name[-1].isdigit() for path in stale) else "file(s)"
+        log(f"note: removed {len(stale)} half-written {kinds} that a killed run left, such as {stale[0]}")
     summary = BatchSummary()
     made_root = _topmost_missing(output) if jobs[0].target != output else None  # made for the outputs
     try:
