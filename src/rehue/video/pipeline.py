@@ -108,7 +108,6 @@ class VideoSummary:
     output: Path | None = None
     kept: int = 0  # frames an interrupted run coloured before this one went on from them
 
-
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds else 0.0
