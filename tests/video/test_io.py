@@ -426,7 +426,10 @@ def test_a_timecode_moves_with_the_start_of_a_part():
     from rehue.video.io import shifted_timecode
 
     assert shifted_timecode("00:59:59:24", 1 / 25, Fraction(25)) == "01:00:00:00"
-    assert shifted_timecode("10:00:00:00", 61.5, Fraction(30000, 1001)) == "10:01:01:13", "1843 frames on"
+    # the first frame at or after 61.5 s is frame 1844 (frame 1843 is at 61.495 s)
+    assert shifted_timecode("10:00:00:00", 61.5, Fraction(30000, 1001)) == "10:01:01:14"
+    # probe 43: --start 0.5 at 25 fps begins with frame 13 (0.52 s); its time code was frame 12's, rounded half to even
+    assert shifted_timecode("01:00:10:05", 0.5, Fraction(25)) == "01:00:10:18"
     assert shifted_timecode("01:00:00:00", None, Fraction(25)) == "01:00:00:00", "a whole film keeps its own"
     assert shifted_timecode("01:00:00;00", 2.0, Fraction(30000, 1001)) is None, "drop-frame is not moved"
 

@@ -1310,6 +1310,14 @@ def test_an_interrupted_videos_pieces_are_not_used_for_other_settings_a_changed_
     colorize_video(clip, out, progress=False, log=messages.append, **options)
     assert any("removed an interrupted run's coloured pieces" in message for message in messages)
 
+    out.unlink()
+    staging = interrupted()
+    clip = clip.rename(tmp_path / "renamed.mkv")  # probe 43: said to be "from another film"
+    messages.clear()
+    colorize_video(clip, out, progress=False, log=messages.append, **options)
+    assert messages[0] == (f"note: {out}: removed an interrupted run's coloured pieces ({staging.name}), made with "
+                           "other settings or from another film (or this one changed, moved or renamed since)")
+
     for damage in ("cut short", "a bit flipped"):  # a crash mid-copy, a full disk; a disk's bit rot
         out.unlink()
         staging = interrupted()

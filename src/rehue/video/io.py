@@ -916,7 +916,8 @@ class _TrackCopier:
 
 
 def shifted_timecode(timecode: str | None, start: float | None, fps: Fraction | None) -> str | None:
-    """The timecode ``start`` seconds after ``timecode`` (HH:MM:SS:FF at ``fps``). A drop-frame timecode
+    """The timecode of the first frame at or after ``start`` seconds (HH:MM:SS:FF at ``fps``, counted on from
+    ``timecode``), the first frame of a part that starts there. A drop-frame timecode
     (with ";") or one rehue cannot read is not moved: None, with a warning, for a part; as it is for a
     whole film."""
     if not timecode or not start:
@@ -926,7 +927,7 @@ def shifted_timecode(timecode: str | None, start: float | None, fps: Fraction | 
     if frames is None:
         log.warning("the start timecode %s cannot be moved to --start %g s, so the part has none", timecode, start)
         return None
-    return timecode_at(frames + round(start * fps), per_second)
+    return timecode_at(frames + math.ceil(start * fps - 1e-6), per_second)  # the part's first frame, at or after start
 
 
 def timecode_frames(timecode: str | None, per_second: int) -> int | None:

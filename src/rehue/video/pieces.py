@@ -55,7 +55,7 @@ def interrupted_video(target: Path, settings: dict, stats: list[list], log) -> I
                 "piece of the film (it stopped in its first, or they were damaged)")
         else:
             log(f"note: {target}: removed an interrupted run's coloured pieces ({staging.name}), made with other "
-                "settings or from another film")
+                "settings or from another film (or this one changed, moved or renamed since)")
     return found
 
 

@@ -818,7 +818,7 @@ def _interrupted_video_frames(pattern: FramePattern, journal: tuple[dict, list],
             continue
         shutil.rmtree(staging, ignore_errors=True)
         log(f"note: {pattern.folder}: removed an interrupted run's frames ({staging.name}), coloured with other "
-            "settings or from another film, or damaged")
+            "settings or from another film (or this one changed, moved or renamed since), or damaged")
     return found
 
 
