@@ -42,6 +42,19 @@ def test_openexrs_premultiplied_colour_is_unpremultiplied():
     assert np.abs(loaded.alpha.astype(int) - 32768).max() <= 1
 
 
+@pytest.mark.parametrize("pixel_type", [1, 2])  # half, float
+def test_a_gray_openexr_with_alpha_is_read_unpremultiplied(pixel_type):
+    """Probe 43: an OpenEXR of Y and A (gray with alpha) failed with NumPy's "non-broadcastable output operand"
+    (half floats) or PyAV's "not yet supported" (full floats)."""
+    from tests.helpers_exr import scanline_exr
+
+    kind = np.float16 if pixel_type == 1 else np.float32
+    light = np.full((HEIGHT, WIDTH), 0.25 * 0.5, kind)  # light 0.25, half covered
+    loaded = load_image(scanline_exr({"Y": light, "A": np.full((HEIGHT, WIDTH), 0.5, kind)}, pixel_type=pixel_type))
+    assert loaded.is_gray and np.abs(loaded.deep_gray / 65535 - srgb(0.25)).max() < 2e-5
+    assert np.abs(loaded.alpha.astype(int) - 32768).max() <= 1
+
+
 def test_aces_primaries_are_brought_to_srgbs():
     light = np.zeros((HEIGHT, WIDTH, 3), np.float32)
     light[:, : WIDTH // 2] = (0.2, 0.1, 0.05)

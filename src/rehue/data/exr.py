@@ -240,19 +240,30 @@ def _half_tones() -> np.ndarray:
 
 def _float_samples(frame) -> np.ndarray:
     """(H, W, C) float32 samples of a decoded frame of full floats: gray or RGB, then alpha."""
-    samples = frame.to_ndarray().astype(np.float32, copy=False)
-    return samples.reshape(*samples.shape[:2], -1)
+    return _samples(frame, "f4").astype(np.float32, copy=False)
 
 
 def _half_bits(frame) -> np.ndarray:
     """(H, W, C) bits (uint16, native order) of a decoded frame of half floats, OpenEXR's usual samples,
     which PyAV does not turn into arrays: read from its planes as they are."""
+    return _samples(frame, "u2").astype(np.uint16)
+
+
+def _samples(frame, kind: str) -> np.ndarray:
+    """(H, W, C) samples of a decoded frame, read from its planes as they are (``kind``: NumPy's "f4" or "u2",
+    in the frame's byte order): FFmpeg's planar RGB(A), which it stores green, blue, red; or one plane of
+    gray, or of gray and alpha side by side (Y and A, which PyAV does not turn into arrays)."""
     name = frame.format.name
-    kind = np.dtype("<u2" if name.endswith("le") else ">u2")
-    planes = [np.frombuffer(plane, kind).reshape(frame.height, -1)[:, :frame.width] for plane in frame.planes]
-    if name.startswith("gbr"):  # FFmpeg's planar RGB is stored green, blue, red
+    kind = np.dtype(("<" if name.endswith("le") else ">") + kind)
+    planes = frame.planes
+    if len(planes) == 1:
+        count = 2 if name.startswith("ya") else 1
+        rows = np.frombuffer(planes[0], kind).reshape(frame.height, -1)[:, :frame.width * count]
+        return rows.reshape(frame.height, frame.width, count)
+    planes = [np.frombuffer(plane, kind).reshape(frame.height, -1)[:, :frame.width] for plane in planes]
+    if name.startswith("gbr"):
         planes[:3] = planes[2], planes[0], planes[1]
-    return np.stack(planes, axis=2).astype(np.uint16)
+    return np.stack(planes, axis=2)
 
 
 # what FFmpeg's encoder writes itself (its "gamma" and "writer" are dropped), and what describes a source's
