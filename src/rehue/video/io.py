@@ -304,6 +304,7 @@ class VideoReader:
             raise RehueError("the video stream states no frame size (damaged header?)", self.path)
         self._size = (self._stream.codec_context.width, self._stream.codec_context.height)
         self._resize_warned = self._interlace_warned = self._truncation_warned = self._gap_warned = False
+        self._damage_warned = False
         self._stream.thread_type = "AUTO"
         self._start_pts = self._stream.start_time or 0
         self._rotation: int | None = None
@@ -572,18 +573,20 @@ class VideoReader:
         return self._decode(seeked=False)
 
     def _decode(self, *, seeked: bool) -> Iterator[tuple]:
-        """(av frame, time) pairs from where the demuxer stands; stops with a warning at damage."""
+        """(av frame, time) pairs from where the demuxer stands. A packet the decoder cannot decode is skipped
+        (its frames are missing: the one before is shown on in their place), as FFmpeg's own tools do, and
+        said once; damage the demuxer cannot read past stops the film there, with a warning."""
         import av
 
         stream = self._stream
         fps = self.fps
         time_base = stream.time_base
         decoded, last_time = 0, float("nan")
+        damaged, first_damage = 0, None
         packets = self._container.demux(stream)
         while True:
             try:
                 packet = next(packets)
-                av_frames = packet.decode()
             except StopIteration:
                 break
             except av.FFmpegError as exc:
@@ -592,9 +595,18 @@ class VideoReader:
                 if decoded == 0:
                     reason = f"no decodable video frames ({_ffmpeg_reason(exc)})"
                     raise RehueError(reason, self.path) from None
+                self._say_damage(damaged, first_damage)
                 log.warning("%s: video is damaged after %d decoded frames (%s); stopping there",
                             self.path, decoded, _ffmpeg_reason(exc))
                 return
+            try:
+                av_frames = packet.decode()
+            except av.FFmpegError as exc:
+                if decoded == 0 and seeked:
+                    return
+                damaged += 1
+                first_damage = first_damage or (decoded, _ffmpeg_reason(exc))
+                continue
             for av_frame in av_frames:
                 decoded += 1
                 if av_frame.pts is not None:
@@ -608,11 +620,13 @@ class VideoReader:
                 last_time = time
                 yield av_frame, time
         if decoded == 0 and not seeked:
-            raise RehueError("no decodable video frames", self.path)
+            reason = f" ({first_damage[1]})" if first_damage else ""
+            raise RehueError(f"no decodable video frames{reason}", self.path)
+        self._say_damage(damaged, first_damage)
         expected = stream.frames
         if expected and stream.duration and fps:  # an MP4 edit list that trims frames counts them, and its
             expected = min(expected, math.ceil(float(stream.duration * time_base * fps)))  # duration does not
-        if seeked or self._truncation_warned:
+        if seeked or self._truncation_warned or damaged:  # frames lost to damage are not a file cut short
             return
         if expected and decoded + TRUNCATION_SLACK_FRAMES < expected:
             log.warning("%s: video ended after %d of %d frames; the file looks truncated",
@@ -623,6 +637,15 @@ class VideoReader:
             log.warning("%s: video ended at %.1f s of the %.1f s the file states; the file looks truncated",
                         self.path, last_time, stated)
             self._truncation_warned = True
+
+    def _say_damage(self, damaged: int, first: tuple[int, str] | None) -> None:
+        """One warning for the packets skipped as undecodable, once a reader (which may be read more than once)."""
+        if not damaged or self._damage_warned:
+            return
+        self._damage_warned = True
+        log.warning("%s: video is damaged: %d packet(s) could not be decoded (the first after %d decoded frames: %s) "
+                    "and were skipped; the frames they held are missing, the frame before shown on in their place",
+                    self.path, damaged, *first)
 
     def key_frames(self, limit: int) -> Iterator[np.ndarray]:
         """Gray pictures (uint8 HxW) of up to ``limit`` key frames from the start of the file, with no
