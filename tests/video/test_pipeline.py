@@ -1729,6 +1729,42 @@ def test_frames_are_never_written_over_the_film_and_are_put_in_place_whole(tmp_p
     assert [p.name for p in (tmp_path / "again").iterdir() if not p.name.startswith(".")] == []
 
 
+@pytest.mark.parametrize(("rotation", "upright_aspect"), [(0, Fraction(8, 9)), (90, Fraction(9, 8))])
+def test_a_films_non_square_pixels_go_into_its_frames_and_back(tmp_path, tiny_model, capsys, rotation,
+                                                                upright_aspect):
+    """Probe 43: a DV film's 8:9 pixels were dropped without a word into OpenEXR and DPX frames (written as
+    square) and from frames back into a video. A film stored sideways has them turned too."""
+    import av
+
+    from rehue.data import dpx, exr
+
+    film = tmp_path / "dv.mp4"
+    with av.open(str(film), "w") as container:
+        stream = container.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.codec_context.sample_aspect_ratio = Fraction(8, 9)
+        if rotation:
+            stream.set_display_rotation(rotation)
+        encode_frames(container, stream, three_scene_frames(height=64))
+    args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
+    for suffix in (".dpx", ".exr"):
+        folder = tmp_path / suffix[1:]
+        assert main(["colorize", str(film), "-o", str(folder / f"f_%03d{suffix}"), *args]) == 0
+        first = (folder / f"f_001{suffix}").read_bytes()
+        header = dpx.Header(first) if suffix == ".dpx" else exr.Header(first)
+        assert header.pixel_aspect == pytest.approx(float(upright_aspect), abs=1e-6)
+        back = tmp_path / f"back{suffix}.mp4"
+        assert main(["colorize", str(folder), "--frames", "-o", str(back), *args]) == 0
+        with VideoReader(back) as reader:
+            assert reader.sample_aspect_ratio == upright_aspect
+    capsys.readouterr()
+    assert main(["colorize", str(film), "-o", str(tmp_path / "png" / "f_%03d.png"), *args]) == 0
+    warning = [line for line in capsys.readouterr().err.splitlines() if "not square" in line]
+    assert warning == [f"warning: {film}: its pixels are not square ({float(upright_aspect):.4g} times as wide as "
+                       f"tall, as the frames stand), which .png frames do not record, so they show "
+                       f"{'too narrow' if upright_aspect > 1 else 'too wide'}; .dpx and .exr frames carry it"]
+
+
 def test_a_films_dpx_frames_carry_its_rate_and_time_code_and_come_back_as_the_film(tmp_path, tiny_model, capsys):
     """DPX frames of a film with a time code: grading software conforms them by it, and a reel made back
     into a video takes the rate and time code from their headers."""

@@ -33,6 +33,7 @@ LOG_TRANSFERS = (PRINTING_DENSITY, LOGARITHMIC)
 # Kodak's Cineon conversion, on codes of a 10-bit scale
 LOG_BLACK, LOG_WHITE, DENSITY_PER_CODE, FILM_GAMMA = 95.0, 685.0, 0.002, 0.6
 FILM_FRAME_RATE, TV_TIME_CODE, TV_FRAME_RATE = 1724, 1920, 1940  # in the film and television headers
+PIXEL_ASPECT = 1628  # the orientation header's pixel aspect ratio: horizontal, then vertical
 # DPX's image orientations as EXIF's: lines left to right or right to left, top to bottom or bottom to top,
 # and from 4 on, lines that run down (or up) the picture, stored one beside the other
 EXIF_ORIENTATION = {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 6, 6: 8, 7: 7}
@@ -66,6 +67,9 @@ class Header:
         # the first rate the headers set (unset: all ones, a NaN, or 0), plausible or not: the reader judges
         self.frame_rate = next((rate for rate in rates if math.isfinite(rate) and rate != 0), None)
         self.time_code = _time_code(number("I", TV_TIME_CODE)) if industry else None
+        across, down = (number("I", PIXEL_ASPECT), number("I", PIXEL_ASPECT + 4)) if industry else (0, 0)
+        # a pixel's width over its height, where the orientation header sets it (unset: 0s or all ones)
+        self.pixel_aspect = across / down if 0 < across < UNDEFINED and 0 < down < UNDEFINED else 1.0
 
     def black_and_white(self) -> tuple[float, float, bool]:
         """A log frame's reference black and white, as codes of a 10-bit scale: the header's where it gives
@@ -172,12 +176,13 @@ def _time_code_word(time_code: str) -> int:
 
 
 def made_header(*, bits: int, transfer: int, frame_rate: float | None = None,
-                time_code: str | None = None) -> bytes:
+                time_code: str | None = None, pixel_aspect=None) -> bytes:
     """The header a frame that came from no DPX scan is written like (``dpx_file_bytes``' ``like``): samples of
     ``bits`` in ``transfer`` (a video frame's display tones, "unspecified video"; a Cineon scan's printing
     density), big-endian, with a frame rate in the film and television headers and a time code
     (HH:MM:SS:FF, non-drop), so that grading software conforms the frames to the film's time, as it does a
-    scanner's."""
+    scanner's; ``pixel_aspect`` (a Fraction: a pixel's width over its height) in the orientation header
+    where its pixels are not square."""
     header = bytearray(b"\xff" * HEADER_BYTES)
     for offset, size in (*STRING_FIELDS, (820, 32)):
         header[offset:offset + size] = bytes(size)
@@ -189,6 +194,8 @@ def made_header(*, bits: int, transfer: int, frame_rate: float | None = None,
         struct.pack_into(">f", header, TV_FRAME_RATE, frame_rate)
     if time_code is not None:
         struct.pack_into(">I", header, TV_TIME_CODE, _time_code_word(time_code))
+    if pixel_aspect:
+        struct.pack_into(">II", header, PIXEL_ASPECT, pixel_aspect.numerator, pixel_aspect.denominator)
     return bytes(header)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import struct
 import zlib
 
@@ -38,6 +39,7 @@ class Header:
         self.flags = struct.unpack_from("<I", data, 4)[0]
         self.data_window = self.display_window = self.chromaticities = self.tiles = self.software = None
         self.frame_rate = self.time_code = None  # framesPerSecond, timeCode
+        self.pixel_aspect = 1.0  # pixelAspectRatio: a pixel's width over its height
         self.window_at: dict[str, int] = {}
         self.channels: dict[str, int] = {}
         self.attributes: list[tuple[bytes, bytes]] = []  # each as (name, its whole bytes), for a file written again
@@ -72,6 +74,9 @@ class Header:
                 self.chromaticities = tuple(zip(values[::2], values[1::2], strict=True))
             elif name == b"software" and kind == b"string":
                 self.software = value.decode("utf-8", "replace")
+            elif name == b"pixelAspectRatio" and kind == b"float" and size == 4:
+                aspect = struct.unpack("<f", value)[0]
+                self.pixel_aspect = aspect if math.isfinite(aspect) and aspect > 0 else 1.0
             elif name == b"framesPerSecond" and kind == b"rational" and size == 8:
                 numerator, denominator = struct.unpack("<iI", value)
                 self.frame_rate = numerator / denominator if denominator and numerator > 0 else None
@@ -290,10 +295,11 @@ def _attribute(name: bytes, kind: bytes, value: bytes) -> bytes:
     return name + b"\0" + kind + b"\0" + struct.pack("<i", len(value)) + value
 
 
-def video_frame_header(frame_rate, time_code: str | None) -> bytes:
+def video_frame_header(frame_rate, time_code: str | None, pixel_aspect=None) -> bytes:
     """The header a frame of a video is written like (``exr_file_bytes``' ``like``): ZIP, with the video's
     ``framesPerSecond`` (a Fraction, or None) and the frame's ``timeCode`` (HH:MM:SS:FF, non-drop), the
-    standard attributes compositing software conforms frames by."""
+    standard attributes compositing software conforms frames by, and its ``pixelAspectRatio`` where its
+    pixels are not square (a DV or anamorphic film's)."""
     from fractions import Fraction
 
     from rehue.data.dpx import _time_code_word
@@ -307,6 +313,8 @@ def video_frame_header(frame_rate, time_code: str | None) -> bytes:
                                                                                    rate.denominator)))
     if time_code is not None:
         attributes.append(_attribute(b"timeCode", b"timecode", struct.pack("<II", _time_code_word(time_code), 0)))
+    if pixel_aspect:
+        attributes.append(_attribute(b"pixelAspectRatio", b"float", struct.pack("<f", float(pixel_aspect))))
     return MAGIC_NUMBERS[0] + struct.pack("<I", 2) + b"".join(attributes) + b"\0"
 
 

@@ -25,6 +25,7 @@ from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from fractions import Fraction
 from itertools import islice
 from pathlib import Path
 
@@ -1124,6 +1125,22 @@ def dpx_timing(frame: Path) -> tuple[float | None, str | None]:
     return (header.frame_rate, header.time_code) if header is not None else (None, None)
 
 
+def pixel_aspect_of(frame: Path) -> Fraction | None:
+    """A DPX or OpenEXR frame's pixel aspect ratio (a pixel's width over its height) where its header says its
+    pixels are not square (an anamorphic or DV scan's), as a video's sample aspect ratio; else None."""
+    from rehue.data import exr
+
+    try:
+        with open(frame, "rb") as file:
+            head = file.read(max(dpx.HEADER_BYTES, exr.HEADER_BYTES))
+        header = exr.Header(head) if head[:4] in exr.MAGIC_NUMBERS else \
+            dpx.Header(head) if head[:4] in dpx.MAGIC_NUMBERS else None
+    except (OSError, ValueError):
+        return None
+    aspect = Fraction(header.pixel_aspect).limit_denominator(1000) if header is not None else Fraction(1)
+    return aspect if aspect != 1 else None
+
+
 def find_frame_bars(frames: list[Path]) -> Box | None:
     """``find_bars`` over frames spread through a film of frame files. A frame that cannot be read is left
     out here: it is reported when the film reaches it, after the frames before it are coloured (and kept,
@@ -1239,7 +1256,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     if to_video:
         sink = _FrameVideo(target, fps=fps, codec=codec, crf=crf, preset=preset, overwrite=overwrite,
                            comment=software, timecode=time_code, timer=state.timer, bar=bar, journal=(settings, stats),
-                           resume=resume, scene_starts=state.scene_starts, log=log)
+                           resume=resume, scene_starts=state.scene_starts, log=log,
+                           sample_aspect_ratio=pixel_aspect_of(frames[0]))
     else:
         sink = _FrameFolder(target, names, quality=quality, software=software, timer=state.timer, bar=bar,
                             overwrite=overwrite, journal=(settings, stats), resume=resume)
@@ -1496,6 +1514,13 @@ class _VideoFrames:
         self.frames_written, self.left_out = 0, []
         self.dpx, self.exr = pattern.suffix.lower() == ".dpx", pattern.suffix.lower() == ".exr"
         self.time_code = self._first_time_code(reader) if self.dpx or self.exr else None
+        # as the upright frames have it: a pixel of a film stored sideways is as wide as it was tall
+        sar = reader.sample_aspect_ratio
+        self.pixel_aspect = None if not sar or sar == 1 else 1 / sar if self.rotation % 180 else sar
+        if self.pixel_aspect and not (self.dpx or self.exr):
+            log(f"warning: {reader.path}: its pixels are not square ({float(self.pixel_aspect):.4g} times as wide as "
+                f"tall, as the frames stand), which {pattern.suffix} frames do not record, so they show "
+                f"{'too narrow' if self.pixel_aspect > 1 else 'too wide'}; .dpx and .exr frames carry it")
         if reader.bits_per_sample > 8 and OUTPUT_FORMATS[pattern.suffix.lower()] not in DEEP_FORMATS:
             log(f"warning: {reader.path}: its {reader.bits_per_sample}-bit samples are written at 8 bits into "
                 f"{pattern.suffix} frames (.png, .tif or .dpx frames keep them, at 16 bits)")
@@ -1539,9 +1564,10 @@ class _VideoFrames:
         if self.dpx:
             rate = float(self.fps) if self.fps else None
             return _FrameFile(dpx_header=dpx.made_header(bits=16 if self.deep else 10, transfer=dpx.UNSPECIFIED_VIDEO,
-                                                         frame_rate=rate, time_code=self._time_code(index)))
+                                                         frame_rate=rate, time_code=self._time_code(index),
+                                                         pixel_aspect=self.pixel_aspect))
         if self.exr:
-            return _FrameFile(exr_header=exr.video_frame_header(self.fps, self._time_code(index)))
+            return _FrameFile(exr_header=exr.video_frame_header(self.fps, self._time_code(index), self.pixel_aspect))
         return _FrameFile()
 
     def write(self, rgb: np.ndarray, pts=None) -> None:
@@ -1618,10 +1644,11 @@ class _FrameVideo:
 
     def __init__(self, target: Path, *, fps, codec: str, crf: int, preset: str, overwrite: bool,
                  comment: str, timer: _Timer, bar, journal: tuple[dict, list], resume: InterruptedVideo | None,
-                 scene_starts: list[int], log, timecode: str | None = None):
+                 scene_starts: list[int], log, timecode: str | None = None,
+                 sample_aspect_ratio: Fraction | None = None):
         self.target, self.timer, self.bar, self.fps = target, timer, bar, fps
         self.options = {"fps": fps, "codec": codec, "crf": crf, "preset": preset, "overwrite": overwrite,
-                        "comment": comment, "timecode": timecode}
+                        "comment": comment, "timecode": timecode, "sample_aspect_ratio": sample_aspect_ratio}
         self.journal, self.resume, self.scene_starts, self.log = journal, resume, scene_starts, log
         self.pieces: PiecedVideo | None = None
         self.written = self.scene = 0
