@@ -1,3 +1,4 @@
+import json
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -1277,6 +1278,56 @@ def test_a_reel_into_one_video_interrupted_goes_on_from_the_scene_it_stopped_in(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"
     got, want = decoded(out), decoded(tmp_path / "whole.mkv")
     assert [pts for pts, _ in got] == [pts for pts, _ in want]
+    for (_, ours), (_, theirs) in zip(got, want, strict=True):
+        assert np.array_equal(ours, theirs)
+
+
+def test_a_video_of_two_recordings_joined_goes_on_only_from_before_the_joint(tmp_path, tiny_model, monkeypatch):
+    """Frames after a joint of two recordings (their clock going back) are timed to follow on, so their times
+    are not the file's: a run going on from such a time would seek to the wrong place (probe 44 found this
+    with damage, where it was a frame given out of order). Pieces after a joint are not gone on from; and where
+    the frame to go on from is not found again (MPEG-TS has no index to seek by), the film is coloured from the
+    start (before: 6 frames of 18, exit 0)."""
+    import av
+
+    from rehue.video import pieces
+    from rehue.video.resume import PIECES
+
+    monkeypatch.setattr(pieces, "PIECE_FRAMES", 4)
+    frames = three_scene_frames()
+    clip = tmp_path / "joined.ts"  # `cat a.ts b.ts`: the second recording's clock is behind the first's
+    for clock, part in ((250, frames[:9]), (0, frames[9:])):
+        segment = tmp_path / f"part{clock}.ts"
+        with av.open(str(segment), "w", format="mpegts") as container:
+            stream = container.add_stream("mpeg2video", rate=12)
+            stream.width, stream.height, stream.pix_fmt = 96, 72, "yuv420p"
+            stream.options = {"g": "1", "q": "2"}
+            for i, rgb in enumerate(part):
+                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+                frame.pts, frame.time_base = clock + i, Fraction(1, 12)
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        with open(clip, "ab") as joined:
+            joined.write(segment.read_bytes())
+    options = {"colorizer": Colorizer.load(tiny_model, device="cpu"), "dependent_model": "none", "codec": "ffv1"}
+    colorize_video(clip, tmp_path / "whole.mkv", progress=False, log=lambda message: None, **options)
+    out = tmp_path / "out.mkv"
+    messages = []
+    with pytest.raises(KeyboardInterrupt):
+        colorize_video(clip, out, progress=stop_after(15), log=messages.append, **options)
+    assert "the 6 frames coloured up to the scene it stopped in are kept" in messages[-1]
+    (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.mkv.rehue-tmp")]
+    assert [json.loads(line)["next_time"] for line in (staging / PIECES).read_text().splitlines()] == [0.5, None]
+    messages.clear()
+    colorize_video(clip, out, progress=False, log=messages.append, **options)
+    assert messages[0] == f"{out}: going on from frame 7 (at 0.50 s), where an earlier run stopped (6 frames kept)"
+    assert messages[1] == (f"note: {out}: the frame to go on from, at 0.50 s, is not where a reader started there "
+                           "finds the film (a file without an index, or recordings joined end to end); it is coloured "
+                           "from the start")
+    got, want = decoded(out), decoded(tmp_path / "whole.mkv")
+    assert len(got) == 18 and [pts for pts, _ in got] == [pts for pts, _ in want]
     for (_, ours), (_, theirs) in zip(got, want, strict=True):
         assert np.array_equal(ours, theirs)
 

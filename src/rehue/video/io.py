@@ -122,14 +122,16 @@ class Frame:
     """One decoded picture: ``index`` (0 for the first frame yielded), ``pts`` (in the stream's
     ``time_base``; None when the file has no timestamps), ``time`` (seconds) and the picture as
     ``gray`` (uint8 HxW, the decoder's luma), ``gray16`` (uint16 HxW, all of a 10-bit master's levels) or
-    ``rgb`` (uint8 HxWx3), converted on first use."""
+    ``rgb`` (uint8 HxWx3), converted on first use. ``retimed``: the frame comes after a joint between two
+    recordings, so its ``time`` is not the file's own (a reader started there would not find it)."""
 
-    __slots__ = ("index", "pts", "time", "av_frame", "_gray", "_rgb")
+    __slots__ = ("index", "pts", "time", "retimed", "av_frame", "_gray", "_rgb")
 
-    def __init__(self, index: int, pts: int | None, time: float, av_frame):
+    def __init__(self, index: int, pts: int | None, time: float, av_frame, retimed: bool = False):
         self.index = index
         self.pts = pts
         self.time = time
+        self.retimed = retimed
         self.av_frame = av_frame
         self._gray = None
         self._rgb = None
@@ -234,6 +236,7 @@ def _unlink_quietly(path: Path) -> None:
 
 GAP_WARNING_S = 10.0  # a leap ahead in the timestamps longer than this (and 100 frames) is said
 JOINED_RECORDINGS_S = 12 * 3600.0  # and one longer than this is a joint between two recordings
+DAMAGE_SETTLING_FRAMES = 16  # after a skipped packet, frames out of order are dropped for so many (B-frame delays)
 PYAV_OLDEST = 17  # VideoFrame.rotation and the reformatter's colour enums came in PyAV 17
 
 
@@ -519,7 +522,7 @@ class VideoReader:
             pts = av_frame.pts
             if shift and pts is not None:
                 pts += round(shift / self._stream.time_base)
-            yield Frame(index, pts, time, av_frame)
+            yield Frame(index, pts, time, av_frame, retimed=bool(shift))
             index += 1
 
     def _joint_closed(self, previous: float, time: float, index: int) -> float:
@@ -582,7 +585,7 @@ class VideoReader:
         fps = self.fps
         time_base = stream.time_base
         decoded, last_time = 0, float("nan")
-        damaged, first_damage = 0, None
+        damaged, first_damage, settling = 0, None, 0
         packets = self._container.demux(stream)
         while True:
             try:
@@ -606,6 +609,7 @@ class VideoReader:
                     return
                 damaged += 1
                 first_damage = first_damage or (decoded, _ffmpeg_reason(exc))
+                settling = DAMAGE_SETTLING_FRAMES
                 continue
             for av_frame in av_frames:
                 decoded += 1
@@ -615,6 +619,10 @@ class VideoReader:
                     time = (decoded - 1) / float(fps)  # no timestamps: count from the first decoded frame
                 else:
                     time = float("nan")
+                if settling:  # a decoder that lost a reference frame can give the frames after it out of order:
+                    settling -= 1  # one earlier than the last is dropped, not taken for a joint of two recordings
+                    if time <= last_time:
+                        continue
                 if self._rotation is None:
                     self._rotation = _normalise_rotation(av_frame.rotation)
                 last_time = time

@@ -672,6 +672,11 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         journal = (settings, frame_stats([source]))
         check_video_output(target, overwrite, inputs=(source,))  # before any interrupted run's pieces are looked at
         resume = interrupted_video(target, *journal, log)
+    if resume is not None and not _finds_frame_at(source, resume.time, end):
+        log(f"note: {target}: the frame to go on from, at {resume.time:.2f} s, is not where a reader started there "
+            "finds the film (a file without an index, or recordings joined end to end); it is coloured from the start")
+        shutil.rmtree(resume.staging, ignore_errors=True)
+        resume = None
     colour_table()  # one-off setup like loading the models (under a second), so not in the job's frame rate
     started = time.perf_counter()
     with VideoReader(source, start=resume.time if resume is not None else start, end=end) as reader:
@@ -740,7 +745,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                             gray8 = to_uint8(gray)
                     letterboxed = state.letterbox(gray8)
                     state.timer.add("decode", time.perf_counter() - tick)
-                    yield frame.pts, frame.time, gray, letterboxed  # not the frame: its decoder buffer can go back
+                    # not the frame: its decoder buffer can go back; no time to seek to after a joint of recordings
+                    yield frame.pts, None if frame.retimed else frame.time, gray, letterboxed
                     tick = time.perf_counter()
 
             scene = encoded = 0  # the next scene start to come, in state.scene_starts; the frames encoded
@@ -801,6 +807,17 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         timings_ms=state.timer.means_ms(), output=target, kept=resume.start if resume is not None else 0)
     log(f"{target}: {summary.line()}")
     return summary
+
+
+def _finds_frame_at(source: Path, time_s: float, end: float | None) -> bool:
+    """Whether a reader started at ``time_s`` finds the frame of that time first, as a run going on from it
+    must: a seek in a file without an index, or across recordings joined end to end, can land elsewhere."""
+    from rehue.video.io import VideoReader
+
+    with VideoReader(source, start=time_s, end=end) as reader:
+        frame = next(iter(reader), None)
+        tolerance = 0.5 / float(reader.fps) if reader.fps else 0.02
+        return frame is not None and abs(frame.time - time_s) <= tolerance
 
 
 def _interrupted_video_frames(pattern: FramePattern, journal: tuple[dict, list], first: int, log
@@ -1581,9 +1598,13 @@ class _VideoFrames:
         self.frames.write((name, self._frame_file(index)), upright(rgb, self.rotation))
         self.frames_written += 1
 
-    def scenes_found(self, starts: list[int], times: list[float]) -> None:
-        """Scenes found by this run (their starts counted from its first frame), with their first frames' times."""
-        self.frames.scenes_found([self.kept_before + start for start in starts], times)
+    def scenes_found(self, starts: list[int], times: list[float | None]) -> None:
+        """Scenes found by this run (their starts counted from its first frame), with their first frames' times;
+        one with none (after a joint of two recordings, where a run going on could not seek) is not recorded."""
+        found = [(self.kept_before + start, time) for start, time in zip(starts, times, strict=True)
+                 if time is not None]
+        if found:
+            self.frames.scenes_found([start for start, _ in found], [time for _, time in found])
 
     @property
     def staging(self) -> Path:
