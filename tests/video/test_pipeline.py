@@ -1448,6 +1448,9 @@ def test_a_video_stopped_by_a_full_disk_or_while_its_pieces_join_keeps_them(tmp_
         patched.setattr(VideoWriter, "write_encoded", interrupted_while_joining)
         assert main(["colorize", str(clip), "-o", str(out), *args]) == 130
     assert joined and not out.exists()
+    # probe 44: it said "coloured up to the scene it stopped in", of a film all coloured
+    assert ("interrupted; the 12 frames of every piece but the last (it stopped while they were joined into the "
+            "file, which needs room for the film twice) are kept in") in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.rehue-tmp")] == [], "no half-written file"
     out.write_bytes(b"another run's")  # probe 42: a run that lost the race for the name; it keeps its pieces
     (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.mp4.rehue-tmp")]

@@ -96,6 +96,7 @@ class PiecedVideo:
         self.frames_written = self.in_piece = 0
         self.encoder = self.file = None
         self.crc = 0
+        self.joining = False  # the pieces being joined into the output, the film all coloured
         self.origin = self.last_pts = None
         try:
             if resume is not None:
@@ -181,6 +182,7 @@ class PiecedVideo:
             self._end_piece(None)
         if not self.pieces:
             raise RehueError("no video frames to write", self.writer.path)
+        self.joining = True
         for piece in self.pieces:
             for packet in read_packets(self.staging / piece.file):
                 self.writer.write_encoded(*packet)
@@ -218,5 +220,7 @@ class PiecedVideo:
         """A damaged frame, a full disk, Ctrl-C: hours of a film are not thrown away for one. The pieces finished
         are kept, and said: in a note on an interrupt, in the error line of an error (raised in its place)."""
         kept = self.close(keep=issubclass(exc_type, (KeyboardInterrupt, RehueError)))
-        if kept:
-            say_what_was_kept(exc, kept, self.staging, self.writer.path, f"{kept + 1:,}", self.log)
+        if kept:  # stopped while the pieces were joined, the last piece is coloured again: it ends no scene
+            which = ("of every piece but the last (it stopped while they were joined into the file, which needs "
+                     "room for the film twice)") if self.joining else "coloured up to the scene it stopped in"
+            say_what_was_kept(exc, kept, self.staging, self.writer.path, f"{kept + 1:,}", self.log, which=which)

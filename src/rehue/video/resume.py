@@ -276,12 +276,13 @@ def resumable_video(staging: Path, settings: dict, stats: list[list]) -> Interru
     return InterruptedVideo(staging, pieces)
 
 
-def say_what_was_kept(exc: BaseException, kept: int, staging: Path, subject, frame: str, log) -> None:
-    """Say that a run stopped by ``exc`` kept ``kept`` frames in ``staging`` and goes on from ``frame``: for an
-    interrupt, in a note (on the exception too, so that --quiet, which leaves notes unsaid, says it with the
-    interrupt); for an error, in its one line, raised in its place."""
-    said = (f"the {kept:,} frames coloured up to the scene it stopped in are kept in {staging}, and once that is "
-            f"put right the same command goes on from frame {frame}")
+def say_what_was_kept(exc: BaseException, kept: int, staging: Path, subject, frame: str, log, *,
+                      which: str = "coloured up to the scene it stopped in") -> None:
+    """Say that a run stopped by ``exc`` kept ``kept`` frames (``which`` they are) in ``staging`` and goes on
+    from ``frame``: for an interrupt, in a note (on the exception too, so that --quiet, which leaves notes
+    unsaid, says it with the interrupt); for an error, in its one line, raised in its place."""
+    said = (f"the {kept:,} frames {which} are kept in {staging}, and once that is put right the same command goes "
+            f"on from frame {frame}")
     if isinstance(exc, KeyboardInterrupt):
         said = f"{subject}: interrupted; " + said.replace("once that is put right ", "")
         exc.add_note(said)
