@@ -160,7 +160,8 @@ class PiecedVideo:
 
     def _end_piece(self, next_time: float | None) -> None:
         """Finish the piece: its encoder's last packets, its file on the disk whole, and its line in the list
-        of pieces (``next_time``: the next frame's, which the next run seeks to; None at the film's end)."""
+        of pieces (``next_time``: the next frame's, which the next run seeks to; None at the film's end, and
+        after a joint of recordings, where no time in the file can be sought)."""
         self._store(self.encoder.encode(None))
         self.encoder = None
 
@@ -196,7 +197,11 @@ class PiecedVideo:
             with contextlib.suppress(OSError):  # a full disk fails the flush of the piece being written, thrown away
                 self.file.close()
         self.writer.abort()
-        kept = sum(piece.frames for piece in self.pieces if piece.next_time is not None) if keep else 0
+        kept = 0
+        for piece in self.pieces if keep else ():  # those a next run can seek past, from the first
+            if piece.next_time is None:
+                break
+            kept += piece.frames
         if not kept:
             shutil.rmtree(self.staging, ignore_errors=True)
         self._cleanup.detach()
