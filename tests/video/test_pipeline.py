@@ -1347,27 +1347,34 @@ def test_an_interrupted_videos_pieces_are_not_used_for_other_settings_a_changed_
         (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.mp4.rehue-tmp")]
         return staging
 
-    interrupted()
+    # another process's (a command run again), whose pieces stay until the run of other settings is done
+    earlier = interrupted().rename(tmp_path / ".out.mp4.rehue-tmp999999999")
     messages = []
+    with pytest.raises(KeyboardInterrupt):  # probe 45: a wrong setting, stopped at once, threw them away
+        colorize_video(clip, out, progress=stop_after(3), log=messages.append, crf=30, **options)
+    assert messages[0] == (f"note: {out}: an interrupted run's coloured pieces in {earlier.name} were made with other "
+                           "settings (crf); they are not used, and are removed once this run is done")
+    assert earlier.is_dir()
+    messages.clear()
     colorize_video(clip, out, progress=False, log=messages.append, crf=30, **options)
-    assert any("removed an interrupted run's coloured pieces" in message for message in messages)
     assert not any("going on" in message for message in messages)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
     out.unlink()
-    interrupted()
+    staging = interrupted()
     os.utime(clip)  # the film changed (touched, written again)
     messages.clear()
     colorize_video(clip, out, progress=False, log=messages.append, **options)
-    assert any("removed an interrupted run's coloured pieces" in message for message in messages)
+    assert messages[0] == (f"note: {out}: removed an interrupted run's hidden folder ({staging.name}), which was made "
+                           "from another film (or this one changed, moved or renamed since)")
 
     out.unlink()
     staging = interrupted()
     clip = clip.rename(tmp_path / "renamed.mkv")  # probe 43: said to be "from another film"
     messages.clear()
     colorize_video(clip, out, progress=False, log=messages.append, **options)
-    assert messages[0] == (f"note: {out}: removed an interrupted run's coloured pieces ({staging.name}), made with "
-                           "other settings or from another film (or this one changed, moved or renamed since)")
+    assert messages[0] == (f"note: {out}: removed an interrupted run's hidden folder ({staging.name}), which was made "
+                           "from another film (or this one changed, moved or renamed since)")
 
     for damage in ("cut short", "a bit flipped"):  # a crash mid-copy, a full disk; a disk's bit rot
         out.unlink()
@@ -1450,7 +1457,7 @@ def test_a_video_stopped_by_a_full_disk_or_while_its_pieces_join_keeps_them(tmp_
     assert joined and not out.exists()
     # probe 44: it said "coloured up to the scene it stopped in", of a film all coloured
     assert ("interrupted; the 12 frames of every piece but the last (it stopped while they were joined into the "
-            "file, which needs room for the film twice) are kept in") in capsys.readouterr().err
+            "file) are kept in") in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.rehue-tmp")] == [], "no half-written file"
     out.write_bytes(b"another run's")  # probe 42: a run that lost the race for the name; it keeps its pieces
     (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.mp4.rehue-tmp")]

@@ -29,6 +29,7 @@ from rehue.video.resume import (
     interrupted_runs,
     resumable_video,
     say_what_was_kept,
+    what_differs,
     write_journal,
     writing_now,
 )
@@ -38,25 +39,28 @@ _RECORD = struct.Struct("<qqqBI")  # a packet's pts, dts, duration, key frame fl
 _NO_TIME = -(2**63)
 
 
-def interrupted_video(target: Path, settings: dict, stats: list[list], log) -> InterruptedVideo | None:
+def interrupted_video(target: Path, settings: dict, stats: list[list], log
+                      ) -> tuple[InterruptedVideo | None, list[Path]]:
     """The hidden folder that an interrupted run of the same video and settings left for ``target``, to go on
-    from; those of other runs are removed, with a note."""
-    found = None
+    from, and those that runs of other settings or films left (with a note naming what differs), which stay
+    until this run is done: a run started with a wrong setting and stopped at once has thrown nothing away."""
+    found, others = None, []
     for staging in interrupted_runs(target):
         run = resumable_video(staging, settings, stats) if found is None else None
         if run is not None and run.pieces:
             log(f"{target}: going on from frame {run.start + 1:,}{' of the part' if settings.get('start') else ''} "
                 f"(at {run.time:.2f} s), where an earlier run stopped ({run.start:,} frames kept)")
             found = run
-            continue
-        shutil.rmtree(staging, ignore_errors=True)
-        if run is not None:
-            log(f"note: {target}: removed an interrupted run's hidden folder ({staging.name}), which held no whole "
-                "piece of the film (it stopped in its first, or they were damaged)")
+        elif run is not None or staging == staging_folder_for(target):  # that name is this run's to take
+            shutil.rmtree(staging, ignore_errors=True)
+            why = "held no whole piece of the film (it stopped in its first, or they were damaged)" if run else \
+                f"was {what_differs(staging, settings, stats)}"
+            log(f"note: {target}: removed an interrupted run's hidden folder ({staging.name}), which {why}")
         else:
-            log(f"note: {target}: removed an interrupted run's coloured pieces ({staging.name}), made with other "
-                "settings or from another film (or this one changed, moved or renamed since)")
-    return found
+            others.append(staging)
+            log(f"note: {target}: an interrupted run's coloured pieces in {staging.name} were "
+                f"{what_differs(staging, settings, stats)}; they are not used, and are removed once this run is done")
+    return found, others
 
 
 def check_video_output(target: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:
@@ -226,6 +230,7 @@ class PiecedVideo:
         are kept, and said: in a note on an interrupt, in the error line of an error (raised in its place)."""
         kept = self.close(keep=issubclass(exc_type, (KeyboardInterrupt, RehueError)))
         if kept:  # stopped while the pieces were joined, the last piece is coloured again: it ends no scene
-            which = ("of every piece but the last (it stopped while they were joined into the file, which needs "
-                     "room for the film twice)") if self.joining else "coloured up to the scene it stopped in"
+            room = ", which needs room for the film twice" if issubclass(exc_type, RehueError) else ""
+            which = (f"of every piece but the last (it stopped while they were joined into the file{room})"
+                     if self.joining else "coloured up to the scene it stopped in")
             say_what_was_kept(exc, kept, self.staging, self.writer.path, f"{kept + 1:,}", self.log, which=which)

@@ -659,6 +659,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     settings = {"software": software, "scene_mode": scene_mode, "start": start, "end": end,
                 "side_by_side": side_by_side, "borders": colorizer.borders, "backend": colorizer.backend,
                 "device": str(colorizer.device), **{key: getattr(colorizer, key) for key in RESTRAINT_SETTINGS}}
+    others: list[Path] = []  # interrupted runs' pieces of other settings, removed once this run is done
     if pattern is not None:
         settings.update(pattern=pattern.path.name, quality=quality)
         journal = (settings, frame_stats([source]))
@@ -671,7 +672,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         settings.update(codec=codec, crf=crf, preset=preset, ffmpeg=f"PyAV {av.__version__} {av.library_versions}")
         journal = (settings, frame_stats([source]))
         check_video_output(target, overwrite, inputs=(source,))  # before any interrupted run's pieces are looked at
-        resume = interrupted_video(target, *journal, log)
+        resume, others = interrupted_video(target, *journal, log)
     if resume is not None and not _finds_frame_at(source, resume.time, end):
         log(f"note: {target}: the frame to go on from, at {resume.time:.2f} s, is not where a reader started there "
             "finds the film (a file without an index, or recordings joined end to end); it is coloured from the start")
@@ -805,6 +806,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         seconds=time.perf_counter() - started, independent_frames=state.independent_frames,
         dependent_frames=state.dependent_frames, eased_frames=state.eased_frames,
         timings_ms=state.timer.means_ms(), output=target, kept=resume.start if resume is not None else 0)
+    for staging in others:
+        shutil.rmtree(staging, ignore_errors=True)
     log(f"{target}: {summary.line()}")
     return summary
 
@@ -1255,7 +1258,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
 
         settings.update(codec=codec, crf=crf, preset=preset, fps=str(fps), time_code=time_code,
                         ffmpeg=f"PyAV {av.__version__} {av.library_versions}")
-        resume = interrupted_video(target, settings, stats, log)
+        resume, others = interrupted_video(target, settings, stats, log)
     else:
         settings.update(ext=ext, quality=quality)
         resume, others = _interrupted_run(target, settings, stats, names, log)

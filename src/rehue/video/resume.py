@@ -289,3 +289,21 @@ def say_what_was_kept(exc: BaseException, kept: int, staging: Path, subject, fra
         log(said)
     elif isinstance(exc, RehueError):
         raise RehueError(f"{exc.reason}; {said}", exc.path) from None
+
+
+# how the settings a journal keeps are named to a user, where not by their own names
+SETTING_NAMES = {"software": "model", "ffmpeg": "FFmpeg", "side_by_side": "side-by-side", "scene_mode": "scene mode"}
+
+
+def what_differs(staging: Path, settings: dict, stats: list[list]) -> str:
+    """Why an interrupted run's journal in ``staging`` is not one to go on from by a run of ``settings`` on
+    the frames of ``stats``: the settings that differ, by name, or the film."""
+    journal = _read(staging) or {}
+    kept = journal.get("settings")
+    if isinstance(kept, dict) and kept != settings:
+        differ = [SETTING_NAMES.get(key, key) for key in sorted(set(kept) | set(settings))
+                  if kept.get(key) != settings.get(key)]
+        return f"made with other settings ({', '.join(differ)})"
+    if journal.get("frames") != stats:
+        return "made from another film (or this one changed, moved or renamed since)"
+    return "damaged"
