@@ -16,7 +16,6 @@ import contextlib
 import os
 import shutil
 import struct
-import weakref
 import zlib
 from pathlib import Path
 
@@ -26,17 +25,26 @@ from rehue.video.resume import (
     InterruptedVideo,
     Piece,
     add_piece,
+    hold_staging,
     interrupted_runs,
+    release_staging,
     resumable_video,
     say_what_was_kept,
     what_differs,
     write_journal,
-    writing_now,
 )
 
 PIECE_FRAMES = 500  # about 20 s of film: a piece ends at the first scene start after so many frames
 _RECORD = struct.Struct("<qqqBI")  # a packet's pts, dts, duration, key frame flag and size; its bytes follow
 _NO_TIME = -(2**63)
+
+
+def encoder_settings(codec: str, crf: int, preset: str) -> dict:
+    """The encoder's settings, for a journal of pieces: pieces encoded otherwise, or by another FFmpeg, may not
+    join into one stream."""
+    import av
+
+    return {"codec": codec, "crf": crf, "preset": preset, "ffmpeg": f"PyAV {av.__version__} {av.library_versions}"}
 
 
 def interrupted_video(target: Path, settings: dict, stats: list[list], log
@@ -90,10 +98,14 @@ class PiecedVideo:
     beside ``writer``'s output, which a next run goes on from, and joined into it when all are done.
 
     ``journal`` is the run's settings and the video's ``frame_stats``; ``resume`` an interrupted run's
-    folder to take over (``interrupted_video``), whose pieces come first."""
+    folder to take over (``interrupted_video``), whose pieces come first. ``scene_starts`` is the colouring's
+    list of the scenes found (``SceneColorizer.scene_starts``, counted from this run's first frame), which
+    holds a scene's start before its first frame is written: a piece ends before one."""
 
-    def __init__(self, writer, *, journal: tuple[dict, list], resume: InterruptedVideo | None, log):
-        self.writer, self.log = writer, log
+    def __init__(self, writer, *, journal: tuple[dict, list], resume: InterruptedVideo | None,
+                 scene_starts: list[int], log):
+        self.writer, self.log, self.scene_starts = writer, log, scene_starts
+        self.next_scene = 0  # the first of scene_starts not yet passed
         self.staging = staging_folder_for(writer.path)
         self.pieces: list[Piece] = list(resume.pieces) if resume is not None else []
         self.kept_before = resume.start if resume is not None else 0
@@ -102,18 +114,8 @@ class PiecedVideo:
         self.crc = 0
         self.joining = False  # the pieces being joined into the output, the film all coloured
         self.origin = self.last_pts = None
-        try:
-            if resume is not None:
-                os.rename(resume.staging, self.staging)
-            else:
-                self.staging.mkdir()
-        except OSError as exc:
-            raise RehueError(f"cannot make the folder of its pieces ({exc.strerror or exc})", self.staging) from None
-        writing_now.add(os.path.abspath(self.staging))
-        # gone with this object (or at exit) where an interrupt lands before the caller's ``with`` holds it;
-        # a folder taken over stays, for the next run
-        self._cleanup = weakref.finalize(self, shutil.rmtree, self.staging, ignore_errors=True) \
-            if resume is None else weakref.finalize(self, writing_now.discard, os.path.abspath(self.staging))
+        self._cleanup = hold_staging(self, self.staging, resume.staging if resume is not None else None,
+                                     "cannot make the folder of its pieces", self.staging)
         if resume is not None:
             self.origin = writer.start_at(origin=resume.pieces[0].origin)
             self.last_pts = resume.pieces[-1].last_pts
@@ -127,9 +129,13 @@ class PiecedVideo:
         except OSError as exc:
             raise RehueError(f"cannot write the video ({exc.strerror or exc})", self.writer.path) from None
 
-    def write(self, rgb, pts: int | None = None, *, time_s: float | None = None, scene_start: bool = False) -> None:
-        """Encode one frame (source time ``pts``, ``time_s`` seconds); a piece ends before a scene's first frame
-        once it is ``PIECE_FRAMES`` long."""
+    def write(self, rgb, pts: int | None = None, *, time_s: float | None = None) -> None:
+        """Encode one frame (source time ``pts``, ``time_s`` seconds: None where it cannot be sought); a piece
+        ends before a scene's first frame once it is ``PIECE_FRAMES`` long."""
+        starts = self.scene_starts
+        while self.next_scene < len(starts) and starts[self.next_scene] < self.frames_written:
+            self.next_scene += 1
+        scene_start = self.next_scene < len(starts) and starts[self.next_scene] == self.frames_written
         index = self.kept_before + self.frames_written
         if self.origin is None:
             self.origin = self.writer.start_at(pts)
@@ -208,8 +214,7 @@ class PiecedVideo:
             kept += piece.frames
         if not kept:
             shutil.rmtree(self.staging, ignore_errors=True)
-        self._cleanup.detach()
-        writing_now.discard(os.path.abspath(self.staging))
+        release_staging(self.staging, self._cleanup)
         return kept
 
     def __enter__(self) -> PiecedVideo:

@@ -20,7 +20,6 @@ import shutil
 import sys
 import threading
 import time
-import weakref
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager, nullcontext
@@ -48,7 +47,7 @@ from rehue.inference.colorizer import (
 )
 from rehue.video.frame_folder import PATTERN, FramePattern
 from rehue.video.io import DEEP_CODECS, as_stored, upright
-from rehue.video.pieces import PiecedVideo, check_video_output, interrupted_video
+from rehue.video.pieces import PiecedVideo, check_video_output, encoder_settings, interrupted_video
 from rehue.video.rates import exact_rate
 from rehue.video.resume import (
     JOURNAL,
@@ -57,12 +56,13 @@ from rehue.video.resume import (
     InterruptedVideo,
     add_scene_start,
     frame_stats,
+    hold_staging,
     interrupted_runs,
+    release_staging,
     resumable,
     say_what_was_kept,
     scene_start_times,
     write_journal,
-    writing_now,
 )
 
 # a film is checked for colour on its first frame brighter than this mean level, or this frame at the latest
@@ -656,9 +656,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                          f"pattern, such as {numbered}, or write a video (.mp4, .mkv, ...)")
     dependent = load_dependent(dependent_model, colorizer, log)
     software = video_provenance(colorizer, dependent)
-    settings = {"software": software, "scene_mode": scene_mode, "start": start, "end": end,
-                "side_by_side": side_by_side, "borders": colorizer.borders, "backend": colorizer.backend,
-                "device": str(colorizer.device), **{key: getattr(colorizer, key) for key in RESTRAINT_SETTINGS}}
+    settings = _run_settings(colorizer, software, scene_mode, start=start, end=end, side_by_side=side_by_side)
     others: list[Path] = []  # interrupted runs' pieces of other settings, removed once this run is done
     if pattern is not None:
         settings.update(pattern=pattern.path.name, quality=quality)
@@ -666,10 +664,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         with VideoReader(source) as whole:  # the number of the part's first frame, the first at or after start
             first = 1 + (math.ceil(start * whole.fps - 1e-6) if start and whole.fps else 0)
         resume = _interrupted_video_frames(pattern, journal, first, log)
-    else:  # the encoder too: pieces encoded by another FFmpeg may not join
-        import av
-
-        settings.update(codec=codec, crf=crf, preset=preset, ffmpeg=f"PyAV {av.__version__} {av.library_versions}")
+    else:
+        settings.update(encoder_settings(codec, crf, preset))
         journal = (settings, frame_stats([source]))
         check_video_output(target, overwrite, inputs=(source,))  # before any interrupted run's pieces are looked at
         resume, others = interrupted_video(target, *journal, log)
@@ -708,7 +704,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                 video = VideoWriter.like(part, target, width=width, height=height, crf=crf, preset=preset,
                                          codec=codec, deep=deep, comment=software, overwrite=overwrite)
             try:
-                sink = PiecedVideo(video, journal=journal, resume=resume, log=log)
+                sink = PiecedVideo(video, journal=journal, resume=resume, scene_starts=state.scene_starts, log=log)
             except BaseException:
                 video.abort()
                 raise
@@ -750,27 +746,19 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                     yield frame.pts, None if frame.retimed else frame.time, gray, letterboxed
                     tick = time.perf_counter()
 
-            scene = encoded = 0  # the next scene start to come, in state.scene_starts; the frames encoded
-
             def encode(item):
-                nonlocal scene, encoded
                 (pts, time_s, gray), rgb = item
                 if side_by_side:
                     shown_gray = np.repeat(gray[..., None], 3, axis=2)
                     rgb = as_stored(np.concatenate([upright(shown_gray, rotation), upright(rgb, rotation)], axis=1),
                                     rotation)
                 tick = time.perf_counter()
-                if pattern is None:  # a scene found is in scene_starts before its first frame is decided
-                    starts = state.scene_starts
-                    while scene < len(starts) and starts[scene] < encoded:
-                        scene += 1
-                    writer.write(rgb, pts, time_s=time_s, scene_start=scene < len(starts) and starts[scene] == encoded)
-                else:
+                if pattern is not None:  # a frame file is timed and counted as it is saved, on the writing threads
                     writer.write(rgb, pts)
-                encoded += 1
-                if pattern is None:  # a frame file is timed and counted as it is saved, on the writing threads
-                    state.timer.add("encode", time.perf_counter() - tick)
-                    bar.update(1)
+                    return
+                writer.write(rgb, pts, time_s=time_s)
+                state.timer.add("encode", time.perf_counter() - tick)
+                bar.update(1)
 
             encoder = composer = None
             try:
@@ -920,6 +908,13 @@ def _warn_of_older_frames(target: Path, frames: list[Path], names: list[str], lo
 
 
 RESTRAINT_SETTINGS = ("chroma", "ab_smoothing", "ab_guide_radius", "ab_guide_eps", "mean_share", "borders")
+
+
+def _run_settings(colorizer: Colorizer, software: str, scene_mode: str, **more) -> dict:
+    """What an interrupted run's journal keeps to tell whether another run may go on from it: all that
+    changes the colours (the models, scene detection, the runtime and the restraint) and ``more``."""
+    return {"software": software, "scene_mode": scene_mode, "backend": colorizer.backend,
+            "device": str(colorizer.device), **{key: getattr(colorizer, key) for key in RESTRAINT_SETTINGS}, **more}
 
 
 def _interrupted_run(target: Path, settings: dict, stats: list[list], names: list[str], log
@@ -1124,40 +1119,37 @@ def scan_format(frame: Path) -> str:
     return {".cin": "Cineon", ".exr": "OpenEXR"}.get(frame.suffix.lower(), "DPX")
 
 
-def dpx_timing(frame: Path) -> tuple[float | None, str | None]:
-    """A DPX frame's frame rate and time code, as its film and television headers give them, an OpenEXR
-    frame's (``framesPerSecond``, ``timeCode``), or a Cineon frame's rate, as its film header gives it (None
-    for each it does not give, and for a frame of another format), read from the header alone."""
+def film_header(frame: Path):
+    """The header of a DPX, OpenEXR or Cineon frame (its module's ``Header``), read from the file's start
+    alone; None for a frame of another format, or one whose header cannot be read."""
     from rehue.data import cineon, exr
 
     try:
         with open(frame, "rb") as file:
-            head = file.read(dpx.HEADER_BYTES)
-        if head[:4] in cineon.MAGIC_NUMBERS:
-            return cineon.Header(head).frame_rate, None
-        if head[:4] in exr.MAGIC_NUMBERS:
-            with open(frame, "rb") as file:  # an OpenEXR header may run longer
-                header = exr.Header(file.read(exr.HEADER_BYTES))
-            return header.frame_rate, header.time_code
-        header = dpx.Header(head) if head[:4] in dpx.MAGIC_NUMBERS else None
+            head = file.read(max(dpx.HEADER_BYTES, exr.HEADER_BYTES))  # an OpenEXR header may run longer
+        for kind in (cineon, exr, dpx):
+            if head[:4] in kind.MAGIC_NUMBERS:
+                return kind.Header(head)
     except (OSError, ValueError):
-        return None, None
-    return (header.frame_rate, header.time_code) if header is not None else (None, None)
+        pass
+    return None
 
 
-def pixel_aspect_of(frame: Path) -> Fraction | None:
-    """A DPX or OpenEXR frame's pixel aspect ratio (a pixel's width over its height) where its header says its
-    pixels are not square (an anamorphic or DV scan's), as a video's sample aspect ratio; else None."""
-    from rehue.data import exr
+def dpx_timing(frame: Path) -> tuple[float | None, str | None]:
+    """A DPX frame's frame rate and time code, as its film and television headers give them, an OpenEXR
+    frame's (``framesPerSecond``, ``timeCode``), or a Cineon frame's rate, as its film header gives it (None
+    for each it does not give, and for a frame of another format), read from the header alone."""
+    return _timing(film_header(frame))
 
-    try:
-        with open(frame, "rb") as file:
-            head = file.read(max(dpx.HEADER_BYTES, exr.HEADER_BYTES))
-        header = exr.Header(head) if head[:4] in exr.MAGIC_NUMBERS else \
-            dpx.Header(head) if head[:4] in dpx.MAGIC_NUMBERS else None
-    except (OSError, ValueError):
-        return None
-    aspect = Fraction(header.pixel_aspect).limit_denominator(1000) if header is not None else Fraction(1)
+
+def _timing(header) -> tuple[float | None, str | None]:
+    return (None, None) if header is None else (header.frame_rate, getattr(header, "time_code", None))
+
+
+def _pixel_aspect(header) -> Fraction | None:
+    """A DPX or OpenEXR header's pixel aspect ratio (a pixel's width over its height) where it says its pixels
+    are not square (an anamorphic or DV scan's), as a video's sample aspect ratio; else None."""
+    aspect = Fraction(getattr(header, "pixel_aspect", 1.0)).limit_denominator(1000)
     return aspect if aspect != 1 else None
 
 
@@ -1217,7 +1209,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     names = [with_output_suffix(frame, ext).name for frame in frames]
     time_code = None
     if to_video:
-        film_rate, time_code = dpx_timing(frames[0])
+        header = film_header(frames[0])  # read once, for the film's rate, time code and pixel shape
+        film_rate, time_code = _timing(header)
         if film_rate is not None and not MIN_FRAMES_FPS <= film_rate <= MAX_FRAMES_FPS:
             log(f"note: {source}: its {scan_format(frames[0])} header's frame rate, {film_rate:g}, is not a film's; "
                 + ("left aside" if fps is not None else f"written at {DEFAULT_FILM_FPS} frames a second (--fps sets "
@@ -1250,14 +1243,10 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     dependent = load_dependent(dependent_model, colorizer, log)
     software = video_provenance(colorizer, dependent)
     resume, others = None, []
-    settings = {"software": software, "scene_mode": scene_mode, "backend": colorizer.backend,
-                "device": str(colorizer.device), **{key: getattr(colorizer, key) for key in RESTRAINT_SETTINGS}}
+    settings = _run_settings(colorizer, software, scene_mode)
     stats = frame_stats(frames)
-    if to_video:  # the encoder too: pieces encoded by another FFmpeg may not join
-        import av
-
-        settings.update(codec=codec, crf=crf, preset=preset, fps=str(fps), time_code=time_code,
-                        ffmpeg=f"PyAV {av.__version__} {av.library_versions}")
+    if to_video:
+        settings.update(encoder_settings(codec, crf, preset), fps=str(fps), time_code=time_code)
         resume, others = interrupted_video(target, settings, stats, log)
     else:
         settings.update(ext=ext, quality=quality)
@@ -1277,7 +1266,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         sink = _FrameVideo(target, fps=fps, codec=codec, crf=crf, preset=preset, overwrite=overwrite,
                            comment=software, timecode=time_code, timer=state.timer, bar=bar, journal=(settings, stats),
                            resume=resume, scene_starts=state.scene_starts, log=log,
-                           sample_aspect_ratio=pixel_aspect_of(frames[0]))
+                           sample_aspect_ratio=_pixel_aspect(header))
     else:
         sink = _FrameFolder(target, names, quality=quality, software=software, timer=state.timer, bar=bar,
                             overwrite=overwrite, journal=(settings, stats), resume=resume)
@@ -1389,18 +1378,9 @@ class _FrameFolder:
         self.journal, self.first = journal, resume.start if resume is not None else 0
         self.scene_starts = [self.first] if resume is not None else []
         self.scene_times = {self.first: resume.time} if resume is not None else {}
-        try:
-            if resume is not None and resume.staging != self.staging:
-                os.rename(resume.staging, self.staging)
-            elif resume is None:
-                self.staging.mkdir(parents=True)
-        except OSError as exc:  # named by the folder it was to be made in (probe 41: its parent's name)
-            raise RehueError(f"cannot make the output folder ({exc.strerror or exc})", self.staging.parent) from None
-        # as VideoWriter's temp file: gone with this object (or at exit) if an interrupt lands before the
-        # caller's try holds it; an interrupted run's taken over stays, for the next run to go on from
-        self._staging_cleanup = weakref.finalize(self, shutil.rmtree, self.staging, ignore_errors=True) \
-            if resume is None else weakref.finalize(self, writing_now.discard, os.path.abspath(self.staging))
-        writing_now.add(os.path.abspath(self.staging))
+        # named by the folder it was to be made in (probe 41: its parent's name)
+        self._staging_cleanup = hold_staging(self, self.staging, resume.staging if resume is not None else None,
+                                             "cannot make the output folder", self.staging.parent)
         if journal is not None:
             self._write_journal()
         # Encoding takes most of the time (a 720p PNG 0.1-0.3 s, everything else 0.04 s); Pillow, OpenCV
@@ -1490,8 +1470,7 @@ class _FrameFolder:
             kept = found.start if found is not None else 0
         if not kept:
             shutil.rmtree(self.staging, ignore_errors=True)
-        self._staging_cleanup.detach()
-        writing_now.discard(os.path.abspath(self.staging))
+        release_staging(self.staging, self._staging_cleanup)
         self.kept = kept
         return kept
 
@@ -1662,9 +1641,8 @@ class _VideoFrames:
 class _FrameVideo:
     """``colorize_frames`` into a video file, opened at the first frame's size: 8 bits per sample, or
     16 for 16-bit frames into a lossless master (``codec`` "ffv1"), or 10 into ProRes ("prores"). It is
-    encoded a piece of whole scenes at a time (``PiecedVideo``: ``journal`` and ``resume`` as there), so that
-    a run stopped part way keeps what it finished; ``scene_starts`` is the colouring's list of scenes found,
-    counted from the run's first frame, which holds a scene's start before its first frame is written."""
+    encoded a piece of whole scenes at a time (``PiecedVideo``: ``journal``, ``resume`` and ``scene_starts`` as
+    there), so that a run stopped part way keeps what it finished."""
 
     def __init__(self, target: Path, *, fps, codec: str, crf: int, preset: str, overwrite: bool,
                  comment: str, timer: _Timer, bar, journal: tuple[dict, list], resume: InterruptedVideo | None,
@@ -1675,7 +1653,6 @@ class _FrameVideo:
                         "comment": comment, "timecode": timecode, "sample_aspect_ratio": sample_aspect_ratio}
         self.journal, self.resume, self.scene_starts, self.log = journal, resume, scene_starts, log
         self.pieces: PiecedVideo | None = None
-        self.written = self.scene = 0
 
     def write(self, payload, rgb: np.ndarray) -> None:
         from rehue.data.images import to_uint8, to_uint16
@@ -1685,18 +1662,14 @@ class _FrameVideo:
             deep = self.options["codec"] in DEEP_CODECS and rgb.dtype == np.uint16
             writer = VideoWriter(self.target, rgb.shape[1], rgb.shape[0], deep=deep, **self.options)
             try:
-                self.pieces = PiecedVideo(writer, journal=self.journal, resume=self.resume, log=self.log)
+                self.pieces = PiecedVideo(writer, journal=self.journal, resume=self.resume,
+                                          scene_starts=self.scene_starts, log=self.log)
             except BaseException:
                 writer.abort()
                 raise
         tick = time.perf_counter()
-        while self.scene < len(self.scene_starts) and self.scene_starts[self.scene] < self.written:
-            self.scene += 1
-        scene_start = self.scene < len(self.scene_starts) and self.scene_starts[self.scene] == self.written
-        index = self.pieces.kept_before + self.written
-        self.pieces.write(to_uint16(rgb) if self.pieces.deep else to_uint8(rgb), time_s=float(index / self.fps),
-                          scene_start=scene_start)
-        self.written += 1
+        index = self.pieces.kept_before + self.pieces.frames_written
+        self.pieces.write(to_uint16(rgb) if self.pieces.deep else to_uint8(rgb), time_s=float(index / self.fps))
         self.timer.add("encode", time.perf_counter() - tick)
         self.bar.update(1)
 

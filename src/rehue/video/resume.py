@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import weakref
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,15 +57,17 @@ def write_journal(staging: Path, settings: dict, stats: list[list], scene_starts
     its frames (a video's file) and the scenes found so far, with their first frames' ``times`` in a video
     (a run taken over goes on with those of the run before)."""
     journal = {"version": VERSION, "settings": settings, "frames": stats}
-    temp = staging / f"{JOURNAL}.tmp"
-    with open(temp, "w", encoding="utf-8") as file:
-        file.write(json.dumps(journal))
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temp, staging / JOURNAL)
-    with open(staging / SCENES, "w", encoding="ascii") as file:
-        file.write("".join(f"{start}\n" if (times or {}).get(start) is None else f"{start} {times[start]!r}\n"
-                           for start in scene_starts))
+    _write_synced(staging / f"{JOURNAL}.tmp", json.dumps(journal))
+    os.replace(staging / f"{JOURNAL}.tmp", staging / JOURNAL)
+    _write_synced(staging / SCENES, "".join(f"{start}\n" if (times or {}).get(start) is None
+                                            else f"{start} {times[start]!r}\n" for start in scene_starts))
+
+
+def _write_synced(path: Path, text: str, mode: str = "w") -> None:
+    """Write (or with ``mode`` "a", add) ``text`` and have it on the disk before returning: a journal's lines
+    are only ever ones a power cut cannot undo."""
+    with open(path, mode, encoding="utf-8") as file:
+        file.write(text)
         file.flush()
         os.fsync(file.fileno())
 
@@ -73,10 +76,7 @@ def add_scene_start(staging: Path, start: int, time: float | None = None) -> Non
     """A scene found: one line added to the journal's list, not the journal (a 30,000-frame film's is
     megabytes) written again; with the ``time`` of its first frame in a video, which a run going on from
     it seeks to."""
-    with open(staging / SCENES, "a", encoding="ascii") as file:
-        file.write(f"{start}\n" if time is None else f"{start} {time!r}\n")
-        file.flush()
-        os.fsync(file.fileno())
+    _write_synced(staging / SCENES, f"{start}\n" if time is None else f"{start} {time!r}\n", "a")
 
 
 def _scene_starts(staging: Path) -> list[int]:
@@ -135,6 +135,39 @@ def _read(staging: Path) -> dict | None:
     return journal if isinstance(journal, dict) and journal.get("version") == VERSION else None
 
 
+def _remove_all_but(staging: Path, kept: set[str]) -> None:
+    """Remove what an interrupted run left in ``staging`` beyond what a run going on takes over: half-written
+    files, and those after the point it goes on from."""
+    for name in set(os.listdir(staging)) - kept:
+        path = staging / name
+        with contextlib.suppress(OSError):
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+
+
+def hold_staging(owner, staging: Path, taken_over: Path | None, failure: str, error_path: Path) -> weakref.finalize:
+    """Make the hidden folder ``staging`` that ``owner`` writes into, or take over an interrupted run's
+    (``taken_over``, renamed to it), and mark it as being written (``writing_now``). The finalizer returned
+    removes a folder made here when ``owner`` is dropped (or at exit), should an interrupt land before the
+    caller's ``try`` holds it; one taken over stays, for the next run. ``release_staging`` ends the hold.
+    A folder that cannot be made is a RehueError of ``failure``, naming ``error_path``."""
+    try:
+        if taken_over is not None:
+            os.rename(taken_over, staging)
+        else:
+            staging.mkdir(parents=True)
+    except OSError as exc:
+        raise RehueError(f"{failure} ({exc.strerror or exc})", error_path) from None
+    writing_now.add(os.path.abspath(staging))
+    if taken_over is None:
+        return weakref.finalize(owner, shutil.rmtree, staging, ignore_errors=True)
+    return weakref.finalize(owner, writing_now.discard, os.path.abspath(staging))
+
+
+def release_staging(staging: Path, cleanup: weakref.finalize) -> None:
+    cleanup.detach()
+    writing_now.discard(os.path.abspath(staging))
+
+
 def _begins_as_a_picture(path: Path) -> bool:
     """Whether a kept frame begins as its format does: a file a crash left full of zeros (its blocks given,
     its data never written) is coloured again, not taken (probe 39). Damage further in is not looked for:
@@ -173,11 +206,7 @@ def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]
             break
     if start == 0:
         return None
-    kept = set(names[:start]) | {JOURNAL, SCENES}
-    for name in set(os.listdir(staging)) - kept:
-        path = staging / name
-        with contextlib.suppress(OSError):
-            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+    _remove_all_but(staging, set(names[:start]) | {JOURNAL, SCENES})
     return Interrupted(staging, start, settings, scene_start_times(staging).get(start))
 
 
@@ -219,10 +248,7 @@ class InterruptedVideo:
 
 def add_piece(staging: Path, piece: Piece) -> None:
     """A piece finished, its file on the disk whole: one line added to the list of pieces."""
-    with open(staging / PIECES, "a", encoding="ascii") as file:
-        file.write(json.dumps(piece.__dict__) + "\n")
-        file.flush()
-        os.fsync(file.fileno())
+    _write_synced(staging / PIECES, json.dumps(piece.__dict__) + "\n", "a")
 
 
 def _unchanged(path: Path, piece: Piece) -> bool:
@@ -263,16 +289,9 @@ def resumable_video(staging: Path, settings: dict, stats: list[list]) -> Interru
         pieces.append(piece)
     if not pieces:
         return InterruptedVideo(staging, [])
-    kept = {piece.file for piece in pieces} | {JOURNAL, SCENES, PIECES}
-    for name in set(os.listdir(staging)) - kept:
-        path = staging / name
-        with contextlib.suppress(OSError):
-            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+    _remove_all_but(staging, {piece.file for piece in pieces} | {JOURNAL, SCENES, PIECES})
     if len(pieces) < len(lines) - 1:
-        with open(staging / PIECES, "w", encoding="ascii") as file:
-            file.write("".join(json.dumps(piece.__dict__) + "\n" for piece in pieces))
-            file.flush()
-            os.fsync(file.fileno())
+        _write_synced(staging / PIECES, "".join(json.dumps(piece.__dict__) + "\n" for piece in pieces))
     return InterruptedVideo(staging, pieces)
 
 
