@@ -1415,6 +1415,7 @@ def test_a_video_stopped_by_a_full_disk_or_while_its_pieces_join_keeps_them(tmp_
     joined into the file leaves no half-written file, and the next run joins them without colouring again."""
     from rehue.video import pieces
     from rehue.video.io import VideoWriter
+    from rehue.video.pipeline import SceneColorizer
 
     monkeypatch.setattr(pieces, "PIECE_FRAMES", 4)
     clip = make_clip(tmp_path / "film.mkv", three_scene_frames(), fps=12, codec="ffv1")
@@ -1456,8 +1457,10 @@ def test_a_video_stopped_by_a_full_disk_or_while_its_pieces_join_keeps_them(tmp_
         assert main(["colorize", str(clip), "-o", str(out), *args]) == 130
     assert joined and not out.exists()
     # probe 44: it said "coloured up to the scene it stopped in", of a film all coloured
-    assert ("interrupted; the 12 frames of every piece but the last (it stopped while they were joined into the "
-            "file) are kept in") in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert ("interrupted; the 18 frames of the whole film (it stopped while they were joined into the file) are "
+            "kept in") in said
+    assert ", and the same command joins them\nrehue: interrupted\n" in said
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.rehue-tmp")] == [], "no half-written file"
     out.write_bytes(b"another run's")  # probe 42: a run that lost the race for the name; it keeps its pieces
     (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.mp4.rehue-tmp")]
@@ -1466,11 +1469,84 @@ def test_a_video_stopped_by_a_full_disk_or_while_its_pieces_join_keeps_them(tmp_
     assert capsys.readouterr().err.strip() == (
         f"rehue: error: {out}: output exists; pass --overwrite to replace it, going on from the coloured pieces an "
         f"interrupted run kept for it in {staging} where its settings were these (or remove them)")
-    assert main(["colorize", str(clip), "-o", str(out), *args, "--overwrite"]) == 0
-    assert "going on from frame 13 (at 1.00 s)" in capsys.readouterr().err
+    with monkeypatch.context() as patched:  # the film is only joined, not coloured again
+        patched.setattr(SceneColorizer, "push_ab", lambda *args: pytest.fail("coloured again"))
+        assert main(["colorize", str(clip), "-o", str(out), *args, "--overwrite"]) == 0
+    said = capsys.readouterr().err.strip().splitlines()
+    assert said[0] == f"{out}: joining the 18 frames an earlier run coloured, which it stopped before it had joined"
+    assert said[-2].startswith(f"{out}: joined the 18 frames an earlier run coloured, in ")
     with VideoReader(out) as reader:
         assert sum(1 for _ in reader) == 18
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("reel", [False, True])
+def test_a_film_all_coloured_but_not_joined_is_joined_as_the_uninterrupted_run_writes_it(
+        tmp_path, tiny_model, tiny_dependent_model, monkeypatch, reel):
+    """Before, a run stopped while it joined the pieces (or by a full disk then) coloured the last piece
+    again; now the next run only joins them, into the file an uninterrupted run writes: every frame, frame
+    time and sound packet. A video's and a reel's (``--frames``) alike."""
+    from rehue.video import pieces
+    from rehue.video.io import VideoWriter
+    from rehue.video.pipeline import SceneColorizer, colorize_frames
+
+    monkeypatch.setattr(pieces, "PIECE_FRAMES", 4)
+    if reel:
+        source = write_frames(tmp_path / "scans", three_scene_frames())
+        colorize, options = colorize_frames, {"fps": 12}
+    else:
+        source = make_clip(tmp_path / "film.mkv", three_scene_frames(), fps=12, codec="ffv1", audio=True)
+        colorize, options = colorize_video, {"side_by_side": True}
+    options.update(colorizer=Colorizer.load(tiny_model, device="cpu"), dependent_model=str(tiny_dependent_model),
+                   codec="ffv1")
+    colorize(source, tmp_path / "whole.mkv", progress=False, log=lambda message: None, **options)
+    out = tmp_path / "out.mkv"
+    write_encoded = VideoWriter.write_encoded
+
+    def stopped_while_joining(error):
+        def write(self, *packet):
+            if self.frames_written == 7:
+                raise error
+            write_encoded(self, *packet)
+        return write
+
+    messages = []
+    with monkeypatch.context() as patched:
+        patched.setattr(VideoWriter, "write_encoded", stopped_while_joining(
+            RehueError("cannot write the video (No space left on device)", out)))
+        with pytest.raises(RehueError) as error:
+            colorize(source, out, progress=False, log=messages.append, **options)
+    (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.mkv.rehue-tmp")]
+    assert str(error.value) == (f"{out}: cannot write the video (No space left on device); the 18 frames of the whole "
+                                "film (it stopped while they were joined into the file, which needs room for the film "
+                                f"twice) are kept in {staging}, and once that is put right the same command joins them")
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if ".out.mkv.tmp" in p.name]
+
+    with monkeypatch.context() as patched:  # stopped again, joining: all is still kept
+        patched.setattr(VideoWriter, "write_encoded", stopped_while_joining(KeyboardInterrupt()))
+        patched.setattr(SceneColorizer, "push_ab", lambda *args: pytest.fail("coloured again"))
+        messages.clear()
+        with pytest.raises(KeyboardInterrupt):
+            colorize(source, out, progress=False, log=messages.append, **options)
+    assert messages[0] == f"{out}: joining the 18 frames an earlier run coloured, which it stopped before it had joined"
+    assert messages[-1] == (f"{source if reel else out}: interrupted; the 18 frames of the whole film (it stopped "
+                            f"while they were joined into the file) are kept in {staging}, and the same command joins "
+                            "them")
+    assert not out.exists()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SceneColorizer, "push_ab", lambda *args: pytest.fail("coloured again"))
+        messages.clear()
+        summary = colorize(source, out, progress=False, log=messages.append, **options)
+    assert summary.frames == 0 and summary.kept == 18
+    assert messages[-1].startswith(f"{out}: joined the 18 frames an earlier run coloured, in ")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"
+    got, want = decoded(out), decoded(tmp_path / "whole.mkv")
+    assert [pts for pts, _ in got] == [pts for pts, _ in want]
+    for (_, ours), (_, theirs) in zip(got, want, strict=True):
+        assert np.array_equal(ours, theirs)
+    if not reel:
+        assert audio_packets(out) == audio_packets(tmp_path / "whole.mkv")
 
 
 @pytest.mark.parametrize("suffix", [".mp4", ".mov", ".mkv", ".webm"])

@@ -55,7 +55,11 @@ def interrupted_video(target: Path, settings: dict, stats: list[list], log
     found, others = None, []
     for staging in interrupted_runs(target):
         run = resumable_video(staging, settings, stats) if found is None else None
-        if run is not None and run.pieces:
+        if run is not None and run.done:
+            log(f"{target}: joining the {run.start:,} frames an earlier run coloured, which it stopped before it "
+                "had joined")
+            found = run
+        elif run is not None and run.pieces:
             log(f"{target}: going on from frame {run.start + 1:,}{' of the part' if settings.get('start') else ''} "
                 f"(at {run.time:.2f} s), where an earlier run stopped ({run.start:,} frames kept)")
             found = run
@@ -122,6 +126,8 @@ class PiecedVideo:
         else:
             self._journal_write(lambda: write_journal(self.staging, *journal, []))
         self.left_out, self.deep = writer.left_out, writer.deep
+        # what an interrupt's note names, and how it names the frame a next run goes on from
+        self.subject, self.frame_label = writer.path, lambda index: f"{index + 1:,}"
 
     def _journal_write(self, step) -> None:
         try:
@@ -168,10 +174,10 @@ class PiecedVideo:
         except OSError as exc:
             raise RehueError(f"cannot write the video ({exc.strerror or exc})", self.writer.path) from None
 
-    def _end_piece(self, next_time: float | None) -> None:
+    def _end_piece(self, next_time: float | None, last: bool = False) -> None:
         """Finish the piece: its encoder's last packets, its file on the disk whole, and its line in the list
-        of pieces (``next_time``: the next frame's, which the next run seeks to; None at the film's end, and
-        after a joint of recordings, where no time in the file can be sought)."""
+        of pieces (``next_time``: the next frame's, which the next run seeks to; None at the film's end, which
+        ``last`` marks, and after a joint of recordings, where no time in the file can be sought)."""
         self._store(self.encoder.encode(None))
         self.encoder = None
 
@@ -180,7 +186,7 @@ class PiecedVideo:
             os.fsync(self.file.fileno())
             size = self.file.tell()
             self.file.close()
-            piece = Piece(self.piece_file, self.in_piece, size, self.crc, self.origin, self.last_pts, next_time)
+            piece = Piece(self.piece_file, self.in_piece, size, self.crc, self.origin, self.last_pts, next_time, last)
             add_piece(self.staging, piece)
             self.pieces.append(piece)
 
@@ -190,7 +196,7 @@ class PiecedVideo:
         """The last piece finished, and every piece's packets muxed into the output, which then moves into place;
         the hidden folder goes."""
         if self.encoder is not None:
-            self._end_piece(None)
+            self._end_piece(None, last=True)
         if not self.pieces:
             raise RehueError("no video frames to write", self.writer.path)
         self.joining = True
@@ -209,7 +215,7 @@ class PiecedVideo:
         self.writer.abort()
         kept = 0
         for piece in self.pieces if keep else ():  # those a next run can seek past, from the first
-            if piece.next_time is None:
+            if piece.next_time is None and not piece.last:
                 break
             kept += piece.frames
         if not kept:
@@ -225,17 +231,23 @@ class PiecedVideo:
             try:
                 self.finish()
             except BaseException as error:
-                self._stopped(type(error), error)
+                self.stopped(type(error), error)
                 raise
             return
-        self._stopped(exc_type, exc)
+        self.stopped(exc_type, exc)
 
-    def _stopped(self, exc_type, exc) -> None:
+    def stopped(self, exc_type, exc) -> None:
         """A damaged frame, a full disk, Ctrl-C: hours of a film are not thrown away for one. The pieces finished
         are kept, and said: in a note on an interrupt, in the error line of an error (raised in its place)."""
         kept = self.close(keep=issubclass(exc_type, (KeyboardInterrupt, RehueError)))
-        if kept:  # stopped while the pieces were joined, the last piece is coloured again: it ends no scene
+        if not kept:
+            return
+        if self.joining and kept == sum(piece.frames for piece in self.pieces):
             room = ", which needs room for the film twice" if issubclass(exc_type, RehueError) else ""
-            which = (f"of every piece but the last (it stopped while they were joined into the file{room})"
-                     if self.joining else "coloured up to the scene it stopped in")
-            say_what_was_kept(exc, kept, self.staging, self.writer.path, f"{kept + 1:,}", self.log, which=which)
+            say_what_was_kept(exc, kept, self.staging, self.subject, "", self.log,
+                              which=f"of the whole film (it stopped while they were joined into the file{room})",
+                              going_on="joins them")
+        else:  # joining, the pieces after a joint of recordings, where no time can be sought, are not kept
+            say_what_was_kept(exc, kept, self.staging, self.subject, self.frame_label(kept), self.log,
+                              which="of the pieces up to a joint of recordings" if self.joining
+                              else "coloured up to the scene it stopped in")

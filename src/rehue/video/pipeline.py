@@ -115,6 +115,8 @@ class VideoSummary:
 
     def line(self) -> str:
         frames = f"{self.frames} frame{'' if self.frames == 1 else 's'}"
+        if self.kept and not self.frames:
+            return f"joined the {self.kept:,} frames an earlier run coloured, in {self.seconds:.1f} s"
         if self.kept:
             frames += f" ({self.frames + self.kept:,} in all with the {self.kept:,} an earlier run coloured)"
         return (f"{frames}, {self.scenes} scene(s), {self.seconds:.1f} s, {self.fps:.1f} frames/s "
@@ -669,6 +671,9 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         journal = (settings, frame_stats([source]))
         check_video_output(target, overwrite, inputs=(source,))  # before any interrupted run's pieces are looked at
         resume, others = interrupted_video(target, *journal, log)
+    if isinstance(resume, InterruptedVideo) and resume.done:
+        return _join_pieces(source, target, resume, journal, others, side_by_side=side_by_side, start=start, end=end,
+                            crf=crf, preset=preset, codec=codec, software=software, overwrite=overwrite, log=log)
     if resume is not None and not _finds_frame_at(source, resume.time, end):
         log(f"note: {target}: the frame to go on from, at {resume.time:.2f} s, is not where a reader started there "
             "finds the film (a file without an index, or recordings joined end to end); it is coloured from the start")
@@ -794,6 +799,38 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         seconds=time.perf_counter() - started, independent_frames=state.independent_frames,
         dependent_frames=state.dependent_frames, eased_frames=state.eased_frames,
         timings_ms=state.timer.means_ms(), output=target, kept=resume.start if resume is not None else 0)
+    for staging in others:
+        shutil.rmtree(staging, ignore_errors=True)
+    log(f"{target}: {summary.line()}")
+    return summary
+
+
+def _join_pieces(source: Path, target: Path, resume: InterruptedVideo, journal: tuple[dict, list],
+                 others: list[Path], *, side_by_side: bool, start: float | None, end: float | None, crf: int,
+                 preset: str, codec: str, software: str, overwrite: bool, log) -> VideoSummary:
+    """``colorize_video`` of a film whose every piece an earlier run coloured, stopped while it joined them (or
+    by a full disk then): the pieces joined into ``target`` with the part's sound, as that run would have."""
+    from rehue.video.io import VideoReader, VideoWriter
+
+    started = time.perf_counter()
+    with VideoReader(source, start=start, end=end) as part:
+        sideways = side_by_side and part.rotation % 180
+        video = VideoWriter.like(part, target, width=part.width * (2 if side_by_side and not sideways else 1),
+                                 height=part.height * (2 if sideways else 1), crf=crf, preset=preset, codec=codec,
+                                 deep=codec in DEEP_CODECS and part.bits_per_sample > 8, comment=software,
+                                 overwrite=overwrite)
+    try:
+        sink = PiecedVideo(video, journal=journal, resume=resume, scene_starts=[], log=log)
+    except BaseException:
+        video.abort()
+        raise
+    with sink:
+        pass
+    return _joined(target, resume, others, started, log)
+
+
+def _joined(target: Path, resume: InterruptedVideo, others: list[Path], started: float, log) -> VideoSummary:
+    summary = VideoSummary(seconds=time.perf_counter() - started, output=target, kept=resume.start)
     for staging in others:
         shutil.rmtree(staging, ignore_errors=True)
     log(f"{target}: {summary.line()}")
@@ -1253,6 +1290,29 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         resume, others = _interrupted_run(target, settings, stats, names, log)
 
     started = time.perf_counter()
+
+    def frame_label(index: int) -> str:
+        return f"{index + 1:,} ({frames[index].name})"
+
+    def frame_video(timer: _Timer, bar, scene_starts: list[int]) -> _FrameVideo:
+        return _FrameVideo(target, fps=fps, codec=codec, crf=crf, preset=preset, overwrite=overwrite,
+                           comment=software, timecode=time_code, timer=timer, bar=bar, journal=(settings, stats),
+                           resume=resume, scene_starts=scene_starts, log=log, subject=source, frame_label=frame_label,
+                           sample_aspect_ratio=_pixel_aspect(header))
+
+    if isinstance(resume, InterruptedVideo) and resume.done:  # every piece coloured, only to be joined
+        first_frame = load_image(frames[0])
+        sink = frame_video(_Timer(), None, [])
+        sink.open(first_frame.rgb.shape[1], first_frame.rgb.shape[0], frame_gray(first_frame)[0].dtype == np.uint16)
+        try:
+            sink.finish()
+        except (KeyboardInterrupt, RehueError) as exc:
+            sink.stopped(exc)
+            raise
+        except BaseException:
+            sink.close()
+            raise
+        return _joined(target, resume, others, started, log)
     bars = None
     if colorizer.borders == "neutral":
         bars = find_frame_bars(frames)
@@ -1263,10 +1323,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     first = resume.start if resume is not None else 0
     bar = _progress_bar(progress, len(frames) - first, source.name)
     if to_video:
-        sink = _FrameVideo(target, fps=fps, codec=codec, crf=crf, preset=preset, overwrite=overwrite,
-                           comment=software, timecode=time_code, timer=state.timer, bar=bar, journal=(settings, stats),
-                           resume=resume, scene_starts=state.scene_starts, log=log,
-                           sample_aspect_ratio=_pixel_aspect(header))
+        sink = frame_video(state.timer, bar, state.scene_starts)
     else:
         sink = _FrameFolder(target, names, quality=quality, software=software, timer=state.timer, bar=bar,
                             overwrite=overwrite, journal=(settings, stats), resume=resume)
@@ -1317,9 +1374,10 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             _warn_of_older_frames(target, frames, names, log)
     except (KeyboardInterrupt, RehueError) as exc:  # a damaged frame, a full disk: a reel is not thrown away for one
         stopped = True
-        kept = sink.close(keep=True)
-        if kept:
-            say_what_was_kept(exc, kept, sink.staging, source, f"{kept + 1:,} ({frames[kept].name})", log)
+        if to_video:
+            sink.stopped(exc)
+        elif kept := sink.close(keep=True):
+            say_what_was_kept(exc, kept, sink.staging, source, frame_label(kept), log)
         raise
     finally:
         sink.close(keep=stopped)
@@ -1642,31 +1700,39 @@ class _FrameVideo:
     """``colorize_frames`` into a video file, opened at the first frame's size: 8 bits per sample, or
     16 for 16-bit frames into a lossless master (``codec`` "ffv1"), or 10 into ProRes ("prores"). It is
     encoded a piece of whole scenes at a time (``PiecedVideo``: ``journal``, ``resume`` and ``scene_starts`` as
-    there), so that a run stopped part way keeps what it finished."""
+    there), so that a run stopped part way keeps what it finished; ``subject`` and ``frame_label`` name the reel
+    and a frame of it in a note of what was kept."""
 
     def __init__(self, target: Path, *, fps, codec: str, crf: int, preset: str, overwrite: bool,
                  comment: str, timer: _Timer, bar, journal: tuple[dict, list], resume: InterruptedVideo | None,
-                 scene_starts: list[int], log, timecode: str | None = None,
+                 scene_starts: list[int], log, subject: Path, frame_label, timecode: str | None = None,
                  sample_aspect_ratio: Fraction | None = None):
         self.target, self.timer, self.bar, self.fps = target, timer, bar, fps
         self.options = {"fps": fps, "codec": codec, "crf": crf, "preset": preset, "overwrite": overwrite,
                         "comment": comment, "timecode": timecode, "sample_aspect_ratio": sample_aspect_ratio}
         self.journal, self.resume, self.scene_starts, self.log = journal, resume, scene_starts, log
+        self.subject, self.frame_label = subject, frame_label
         self.pieces: PiecedVideo | None = None
+
+    def open(self, width: int, height: int, deep: bool) -> None:
+        """The video's writer, at the frames' size, 16 bits per sample where ``deep`` and the codec holds it."""
+        from rehue.video.io import VideoWriter
+
+        writer = VideoWriter(self.target, width, height, deep=deep and self.options["codec"] in DEEP_CODECS,
+                             **self.options)
+        try:
+            self.pieces = PiecedVideo(writer, journal=self.journal, resume=self.resume,
+                                      scene_starts=self.scene_starts, log=self.log)
+        except BaseException:
+            writer.abort()
+            raise
+        self.pieces.subject, self.pieces.frame_label = self.subject, self.frame_label
 
     def write(self, payload, rgb: np.ndarray) -> None:
         from rehue.data.images import to_uint8, to_uint16
-        from rehue.video.io import VideoWriter
 
         if self.pieces is None:
-            deep = self.options["codec"] in DEEP_CODECS and rgb.dtype == np.uint16
-            writer = VideoWriter(self.target, rgb.shape[1], rgb.shape[0], deep=deep, **self.options)
-            try:
-                self.pieces = PiecedVideo(writer, journal=self.journal, resume=self.resume,
-                                          scene_starts=self.scene_starts, log=self.log)
-            except BaseException:
-                writer.abort()
-                raise
+            self.open(rgb.shape[1], rgb.shape[0], rgb.dtype == np.uint16)
         tick = time.perf_counter()
         index = self.pieces.kept_before + self.pieces.frames_written
         self.pieces.write(to_uint16(rgb) if self.pieces.deep else to_uint8(rgb), time_s=float(index / self.fps))
@@ -1687,3 +1753,8 @@ class _FrameVideo:
 
     def close(self, keep: bool = False) -> int:
         return self.pieces.close(keep) if self.pieces is not None else 0
+
+    def stopped(self, exc: BaseException) -> None:
+        """Stop, keeping the pieces finished, and say so (``PiecedVideo.stopped``)."""
+        if self.pieces is not None:
+            self.pieces.stopped(type(exc), exc)

@@ -217,8 +217,10 @@ PIECES = ".rehue-resume-pieces.txt"  # a video's finished pieces, a line each, a
 class Piece:
     """A finished piece of a video being coloured into one file (``rehue.video.pieces``): its encoded frames
     in ``file``, of ``size`` bytes whose CRC-32 is ``crc32``; ``next_time``, the time of the frame after it,
-    which starts a scene (None for the film's last piece); ``origin`` and ``last_pts``, where the output's
-    time 0 is and its last frame's time, on the source's timeline."""
+    which starts a scene (None for the film's last piece, and after a joint of recordings, where no time in
+    the file can be sought); ``origin`` and ``last_pts``, where the output's time 0 is and its last frame's
+    time, on the source's timeline; ``last``, whether it ends the film: a run stopped with every piece
+    finished (while they were joined, or by a full disk then) is gone on from by joining them."""
 
     file: str
     frames: int
@@ -227,6 +229,7 @@ class Piece:
     origin: int
     last_pts: int
     next_time: float | None
+    last: bool = False
 
 
 @dataclass
@@ -244,6 +247,11 @@ class InterruptedVideo:
     @property
     def time(self) -> float | None:
         return self.pieces[-1].next_time if self.pieces else None
+
+    @property
+    def done(self) -> bool:
+        """Whether the pieces hold the whole film, which is only to be joined."""
+        return bool(self.pieces) and self.pieces[-1].last
 
 
 def add_piece(staging: Path, piece: Piece) -> None:
@@ -283,10 +291,12 @@ def resumable_video(staging: Path, settings: dict, stats: list[list]) -> Interru
             piece = Piece(**json.loads(line))
         except (ValueError, TypeError):
             break
-        if piece.next_time is None or piece.file != f"piece-{len(pieces) + 1:06d}.packets" or \
+        if piece.next_time is None and not piece.last or piece.file != f"piece-{len(pieces) + 1:06d}.packets" or \
                 not _unchanged(staging / piece.file, piece):
             break
         pieces.append(piece)
+        if piece.last:
+            break
     if not pieces:
         return InterruptedVideo(staging, [])
     _remove_all_but(staging, {piece.file for piece in pieces} | {JOURNAL, SCENES, PIECES})
@@ -296,12 +306,13 @@ def resumable_video(staging: Path, settings: dict, stats: list[list]) -> Interru
 
 
 def say_what_was_kept(exc: BaseException, kept: int, staging: Path, subject, frame: str, log, *,
-                      which: str = "coloured up to the scene it stopped in") -> None:
+                      which: str = "coloured up to the scene it stopped in", going_on: str | None = None) -> None:
     """Say that a run stopped by ``exc`` kept ``kept`` frames (``which`` they are) in ``staging`` and goes on
-    from ``frame``: for an interrupt, in a note (on the exception too, so that --quiet, which leaves notes
-    unsaid, says it with the interrupt); for an error, in its one line, raised in its place."""
-    said = (f"the {kept:,} frames {which} are kept in {staging}, and once that is put right the same command goes "
-            f"on from frame {frame}")
+    from ``frame`` (or does ``going_on`` with them): for an interrupt, in a note (on the exception too, so
+    that --quiet, which leaves notes unsaid, says it with the interrupt); for an error, in its one line,
+    raised in its place."""
+    said = (f"the {kept:,} frames {which} are kept in {staging}, and once that is put right the same command "
+            f"{going_on or f'goes on from frame {frame}'}")
     if isinstance(exc, KeyboardInterrupt):
         said = f"{subject}: interrupted; " + said.replace("once that is put right ", "")
         exc.add_note(said)
