@@ -1406,7 +1406,8 @@ def test_an_interrupted_videos_pieces_are_not_used_for_other_settings_a_changed_
         colorize_video(clip, out, start=0.25, progress=stop_after(12), log=lambda message: None, **options)
     messages.clear()
     colorize_video(clip, out, start=0.25, progress=False, log=messages.append, **options)
-    assert messages[0].startswith(f"{out}: going on from frame 10 of the part (at 1.00 s)")
+    # the part's frames 0-7 are a piece, which ends in the middle of its second shot (at the part's frame 8)
+    assert messages[0].startswith(f"{out}: going on from frame 9 of the part (at 0.92 s)")
 
 
 def test_a_video_stopped_by_a_full_disk_or_while_its_pieces_join_keeps_them(tmp_path, tiny_model, monkeypatch,
@@ -1478,6 +1479,109 @@ def test_a_video_stopped_by_a_full_disk_or_while_its_pieces_join_keeps_them(tmp_
     with VideoReader(out) as reader:
         assert sum(1 for _ in reader) == 18
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def one_long_shot(count=30, height=72, width=96):
+    """A shot without a cut: a slow pan over one photo, its print flickering (each frame a little lighter
+    or darker, which the flicker level follows)."""
+    from rehue.color.lab import rgb_to_gray
+
+    photo = rgb_to_gray(textured_rgb(height + 20, width + 2 * count, seed=4))
+    gains = 1.0 + 0.08 * np.sin(np.arange(count) * 1.7)
+    return [np.repeat(np.clip(photo[10:10 + height, 2 * i:2 * i + width] * gain, 0, 255).astype(np.uint8)[..., None],
+                      3, 2) for i, gain in enumerate(gains)]
+
+
+@pytest.mark.parametrize("scene_mode", ["robust", "thesis"])
+def test_colouring_taken_up_from_a_saved_state_colours_the_rest_of_the_shot_as_without_a_break(
+        tmp_path, tiny_model, tiny_dependent_model, scene_mode):
+    """The state saved before every 4th frame (the previous a*b*, the flicker level, the drift check's
+    count and easing, the scene detector's) colours the frames after it, taken up by another colouring,
+    as the colouring that saved it went on to: a film in pieces goes on in the middle of a long shot."""
+    from rehue.video.pieces import _save_state, load_state
+    from rehue.video.pipeline import SceneColorizer
+
+    independent = Colorizer.load(tiny_model, device="cpu")
+    path = with_drift_check(tiny_dependent_model, drift_check_every=3, drift_ratio=3.0, drift_anchor=0.25,
+                            drift_release=4.0)
+    dependent = Colorizer.load(path, device="cpu")
+    frames = [frame[..., 0] for frame in one_long_shot(24)] + [frame[..., 0] for frame in three_scene_frames()]
+
+    def coloured(state, grays):
+        decided = [d for gray in grays for d in state.push_ab(gray)] + state.flush_ab()
+        return [state.compose(d)[1] for d in decided]
+
+    whole = SceneColorizer(independent, dependent, scene_mode, state_every=4)
+    want = coloured(whole, frames)
+    assert whole.eased_frames > 0 and whole.scene_starts[0] == 24
+    assert sorted(whole.states) == list(range(4, len(frames) + 1, 4))
+    for first, state in whole.states.items():
+        _save_state(tmp_path / "state.npz", state)
+        going_on = SceneColorizer(independent, dependent, scene_mode, first=first,
+                                  state=load_state(tmp_path / "state.npz"))
+        got = coloured(going_on, frames[first:])
+        assert len(got) == len(frames) - first
+        assert all(np.array_equal(ours, theirs) for ours, theirs in zip(got, want[first:], strict=True)), first
+        assert [first + start for start in going_on.scene_starts] == [s for s in whole.scene_starts if s >= first]
+        assert going_on.independent_frames == sum(s >= first for s in whole.scene_starts), "the shot went on"
+
+
+@pytest.mark.parametrize("reel", [False, True])
+def test_a_film_without_a_cut_goes_on_in_the_middle_of_its_shot(tmp_path, tiny_model, tiny_dependent_model,
+                                                                monkeypatch, reel):
+    """Before, a film without a cut was one piece: an interruption anywhere threw it all away. A piece now
+    also ends in a shot twice PIECE_FRAMES long, before a frame whose number is a multiple of it, with the
+    colouring's state there; the same command goes on from it, and every frame, frame time and sound packet
+    is the uninterrupted run's. A state file damaged goes back to the piece before it."""
+    from rehue.video import pieces
+    from rehue.video.pipeline import colorize_frames
+    from rehue.video.resume import PIECES
+
+    monkeypatch.setattr(pieces, "PIECE_FRAMES", 4)
+    if reel:
+        source = write_frames(tmp_path / "scans", one_long_shot())
+        colorize, options = colorize_frames, {"fps": 12}
+    else:
+        source = make_clip(tmp_path / "film.mp4", one_long_shot(), fps=12, audio=True, gop=5)
+        colorize, options = colorize_video, {}
+    options.update(colorizer=Colorizer.load(tiny_model, device="cpu"), dependent_model=str(tiny_dependent_model),
+                   codec="ffv1")
+    whole = colorize(source, tmp_path / "whole.mkv", progress=False, log=lambda message: None, **options)
+    assert whole.scene_starts == [] and whole.independent_frames == 1
+    out = tmp_path / "out.mkv"
+
+    def interrupted(after):
+        messages = []
+        with pytest.raises(KeyboardInterrupt):
+            colorize(source, out, progress=stop_after(after), log=messages.append, **options)
+        (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.mkv.rehue-tmp")]
+        return staging, messages[-1]
+
+    staging, said = interrupted(after=21)
+    assert " the 16 frames coloured up to the piece it stopped in are kept in " in said
+    lines = [json.loads(line) for line in (staging / PIECES).read_text().splitlines()]
+    assert [(line["frames"], line["state"]) for line in lines] == [
+        (8, "piece-000001.state.npz"), (8, "piece-000002.state.npz")]
+    messages = []
+    again = colorize(source, out, progress=False, log=messages.append, **options)
+    assert messages[0] == f"{out}: going on from frame 17 (at 1.33 s), where an earlier run stopped (16 frames kept)"
+    assert again.frames == 14 and again.independent_frames == 0, "the shot coloured on from the state saved"
+    got, want = decoded(out), decoded(tmp_path / "whole.mkv")
+    assert [pts for pts, _ in got] == [pts for pts, _ in want]
+    for (_, ours), (_, theirs) in zip(got, want, strict=True):
+        assert np.array_equal(ours, theirs)
+    if not reel:
+        assert audio_packets(out) == audio_packets(tmp_path / "whole.mkv")
+
+    out.unlink()
+    staging, _ = interrupted(after=21)
+    second = staging / "piece-000002.state.npz"
+    second.write_bytes(second.read_bytes()[:-1] + b"x")
+    messages.clear()
+    again = colorize(source, out, progress=False, log=messages.append, **options)
+    assert messages[0] == f"{out}: going on from frame 9 (at 0.67 s), where an earlier run stopped (8 frames kept)"
+    got = decoded(out)
+    assert all(np.array_equal(ours, theirs) for (_, ours), (_, theirs) in zip(got, want, strict=True))
 
 
 @pytest.mark.parametrize("reel", [False, True])

@@ -288,3 +288,39 @@ def test_the_scenes_command_and_frames_report_the_cuts_colorize_acts_on(tmp_path
     rows = read_frame_manifest(tmp_path / "dataset")
     labelled = [i for i in range(1, len(rows)) if rows[i]["scene"] != rows[i - 1]["scene"]]
     assert summary.scene_starts == reported == labelled and summary.scene_starts
+
+
+@pytest.mark.parametrize("mode", list(SCENE_MODES))
+def test_a_detector_taken_up_from_its_saved_state_decides_as_the_one_that_went_on(mode, tmp_path):
+    """A film coloured in pieces goes on in the middle of a shot from the detector's saved state (as arrays,
+    not pickled): every frame after it, flashes, dissolves and cuts, is decided as without the break."""
+    first = dirty_print(texture(144, 272, seed=5, level=100.0, contrast=30.0, blur=4.0), 30, seed=7, speed=2.0)
+    second = dirty_print(texture(144, 272, seed=6, level=150.0, contrast=30.0, blur=4.0), 30, seed=8, speed=2.0)
+    dissolve = [np.round((1 - w) * first[-1] + w * second[0]).astype(np.uint8) for w in np.linspace(0.1, 0.9, 8)]
+    frames = (first[:12] + [np.full_like(first[0], 250)] + first[13:] + dissolve + second[:20] + first[:10]
+              + fade_through_black(second[-1], first[0]))
+    whole = SceneDetector(mode)
+    decisions, states = [], {}
+    for index, frame in enumerate(frames):
+        decisions += whole.push(frame)
+        path = tmp_path / f"state-{index + 1}.npz"
+        np.savez(path, **whole.state())
+        states[index + 1] = path
+    decisions += whole.flush()
+    assert [index for index, changed in decisions if changed], "the film has changes to decide"
+    for first_frame in range(1, len(frames)):
+        going_on, same = SceneDetector(mode), SceneDetector(mode)
+        with np.load(states[first_frame], allow_pickle=False) as saved:
+            saved = dict(saved)
+        same.restore(saved)  # counted as it was, it gives back the state it took up, every field of it
+        assert sorted(same.state()) == sorted(saved)
+        for key, value in same.state().items():
+            np.testing.assert_array_equal(value, saved[key], err_msg=key)
+        going_on.restore(saved, first=first_frame)
+        after = []
+        for frame in frames[first_frame:]:
+            after += going_on.push(frame)
+        after += going_on.flush()
+        undecided = first_frame - going_on.lookahead if mode == "robust" else first_frame
+        assert [(index + first_frame, changed) for index, changed in after] == \
+            [(index, changed) for index, changed in decisions if index >= undecided]

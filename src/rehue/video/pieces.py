@@ -13,11 +13,14 @@ them (but for scene detection, which starts afresh there).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import struct
 import zlib
 from pathlib import Path
+
+import numpy as np
 
 from rehue.data.images import staging_folder_for
 from rehue.errors import RehueError
@@ -35,6 +38,7 @@ from rehue.video.resume import (
 )
 
 PIECE_FRAMES = 500  # about 20 s of film: a piece ends at the first scene start after so many frames
+# or, in a shot twice as long, before a frame whose number is a multiple of it, with the colouring's state there
 _RECORD = struct.Struct("<qqqBI")  # a packet's pts, dts, duration, key frame flag and size; its bytes follow
 _NO_TIME = -(2**63)
 
@@ -88,6 +92,23 @@ def check_video_output(target: Path, overwrite: bool, inputs: tuple[Path, ...] =
     check_output_path(target, overwrite, inputs)
 
 
+def _save_state(path: Path, state: dict) -> tuple[int, int]:
+    """The colouring's state saved as arrays (``numpy.load(allow_pickle=False)`` reads it back) and on the
+    disk whole; its size and CRC-32."""
+    with open(path, "wb") as file:
+        np.savez(file, **state)
+        file.flush()
+        os.fsync(file.fileno())
+    data = path.read_bytes()
+    return len(data), zlib.crc32(data)
+
+
+def load_state(path: Path) -> dict:
+    """A state ``_save_state`` saved, as the arrays it was."""
+    with np.load(path, allow_pickle=False) as saved:
+        return dict(saved)
+
+
 def read_packets(path: Path):
     """The packets of a piece's file, as ``VideoWriter.write_encoded`` takes them."""
     with open(path, "rb") as file:
@@ -104,11 +125,14 @@ class PiecedVideo:
     ``journal`` is the run's settings and the video's ``frame_stats``; ``resume`` an interrupted run's
     folder to take over (``interrupted_video``), whose pieces come first. ``scene_starts`` is the colouring's
     list of the scenes found (``SceneColorizer.scene_starts``, counted from this run's first frame), which
-    holds a scene's start before its first frame is written: a piece ends before one."""
+    holds a scene's start before its first frame is written: a piece ends before one. ``states`` holds the
+    colouring's state before frames in the middle of a shot (``SceneColorizer.states``, counted alike), where
+    a piece ends in a shot twice ``PIECE_FRAMES`` long; the state is saved with the piece."""
 
     def __init__(self, writer, *, journal: tuple[dict, list], resume: InterruptedVideo | None,
-                 scene_starts: list[int], log):
+                 scene_starts: list[int], log, states: dict[int, dict] | None = None):
         self.writer, self.log, self.scene_starts = writer, log, scene_starts
+        self.states = states if states is not None else {}
         self.next_scene = 0  # the first of scene_starts not yet passed
         self.staging = staging_folder_for(writer.path)
         self.pieces: list[Piece] = list(resume.pieces) if resume is not None else []
@@ -142,12 +166,15 @@ class PiecedVideo:
         while self.next_scene < len(starts) and starts[self.next_scene] < self.frames_written:
             self.next_scene += 1
         scene_start = self.next_scene < len(starts) and starts[self.next_scene] == self.frames_written
+        state = self.states.pop(self.frames_written, None)
         index = self.kept_before + self.frames_written
         if self.origin is None:
             self.origin = self.writer.start_at(pts)
         pts = self.writer.timestamp(pts, index, self.last_pts)
         if self.encoder is not None and scene_start and self.in_piece >= PIECE_FRAMES:
             self._end_piece(time_s)
+        elif self.encoder is not None and state is not None and self.in_piece >= 2 * PIECE_FRAMES:
+            self._end_piece(time_s, state=state)
         if self.encoder is None:
             self._begin_piece()
         self._store(self.encoder.encode(self.writer.frame(rgb, pts)))
@@ -174,10 +201,11 @@ class PiecedVideo:
         except OSError as exc:
             raise RehueError(f"cannot write the video ({exc.strerror or exc})", self.writer.path) from None
 
-    def _end_piece(self, next_time: float | None, last: bool = False) -> None:
+    def _end_piece(self, next_time: float | None, last: bool = False, state: dict | None = None) -> None:
         """Finish the piece: its encoder's last packets, its file on the disk whole, and its line in the list
         of pieces (``next_time``: the next frame's, which the next run seeks to; None at the film's end, which
-        ``last`` marks, and after a joint of recordings, where no time in the file can be sought)."""
+        ``last`` marks, and after a joint of recordings, where no time in the file can be sought). ``state``:
+        the colouring's, to go on from in the middle of a shot, saved beside it."""
         self._store(self.encoder.encode(None))
         self.encoder = None
 
@@ -187,6 +215,9 @@ class PiecedVideo:
             size = self.file.tell()
             self.file.close()
             piece = Piece(self.piece_file, self.in_piece, size, self.crc, self.origin, self.last_pts, next_time, last)
+            if state is not None:
+                piece.state = self.piece_file.replace(".packets", ".state.npz")
+                piece.state_size, piece.state_crc32 = _save_state(self.staging / piece.state, state)
             add_piece(self.staging, piece)
             self.pieces.append(piece)
 
@@ -248,6 +279,8 @@ class PiecedVideo:
                               which=f"of the whole film (it stopped while they were joined into the file{room})",
                               going_on="joins them")
         else:  # joining, the pieces after a joint of recordings, where no time can be sought, are not kept
+            ends = itertools.accumulate(piece.frames for piece in self.pieces)
+            in_shot = any(piece.state is not None for piece, end in zip(self.pieces, ends, strict=True) if end == kept)
             say_what_was_kept(exc, kept, self.staging, self.subject, self.frame_label(kept), self.log,
                               which="of the pieces up to a joint of recordings" if self.joining
-                              else "coloured up to the scene it stopped in")
+                              else f"coloured up to the {'piece' if in_shot else 'scene'} it stopped in")

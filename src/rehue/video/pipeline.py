@@ -300,10 +300,17 @@ class SceneColorizer:
 
     ``rotation`` is the video's display rotation (``VideoReader.rotation``): frames come in as stored, the
     models see them upright (colour depends on which way is up), and the colour goes back on as stored.
+
+    With ``state_every``, the state that colours the next frame (the detector's, the previous a*b*, the
+    flicker level, the drift check's) is saved before every frame of the film whose number is a multiple of
+    it, in ``states`` by this run's frame number (``first``: the film's number of this run's first frame);
+    a run taken up from one (``restore``) colours the frames after it as this one does: a film coloured in
+    pieces goes on in the middle of a long shot.
     """
 
     def __init__(self, independent: Colorizer, dependent: Colorizer | None, scene_mode: str = "robust",
-                 model_workers: int = 1, bars: Box | None = None, rotation: int = 0):
+                 model_workers: int = 1, bars: Box | None = None, rotation: int = 0, *, first: int = 0,
+                 state_every: int | None = None, state: dict[str, np.ndarray] | None = None):
         from rehue.video.scenes import SceneDetector
 
         if independent.dependent:
@@ -323,7 +330,14 @@ class SceneColorizer:
         self._frame_in_scene = 0
         self._easing = False
         self._level: float | None = None
+        self.tinted: bool | None = None  # the decoder's tint check, once made (``colorize_video``)
+        self.first, self.state_every = first, state_every
+        self.states: dict[int, dict[str, np.ndarray]] = {}
+        self._detector_states: dict[int, dict[str, np.ndarray]] = {}
+        self._pushed = 0
         self._workspace: ComposeWorkspace | None = None
+        if state is not None:
+            self.restore(state)
         self._pool = ThreadPoolExecutor(model_workers, thread_name_prefix="rehue-model") \
             if dependent is None and model_workers > 1 else None
 
@@ -354,12 +368,35 @@ class SceneColorizer:
         started = time.perf_counter()
         small, box = letterboxed or self.letterbox(gray)
         decided = self.detector.push(_picture_of(small, box))
+        self._pushed += 1
+        if self.state_every and (self.first + self._pushed) % self.state_every == 0:
+            self._detector_states[self._pushed] = self.detector.state()
         self.timer.add("scene_detection", time.perf_counter() - started)
         self.pending.append((gray, small, box, payload))
-        return [self._colour(index, changed) for index, changed in decided]
+        return [self._colour(index, changed) for index, changed in decided if index >= 0]
 
     def flush_ab(self) -> list[Decided]:
-        return [self._colour(index, changed) for index, changed in self.detector.flush()]
+        return [self._colour(index, changed) for index, changed in self.detector.flush() if index >= 0]
+
+    def _save_state(self, following: int) -> None:
+        """The state that colours frame ``following`` next, all frames before it coloured."""
+        state = {f"detector.{key}": value for key, value in self._detector_states.pop(following).items()}
+        state.update({
+            "prev_ab": self.prev_ab if self.prev_ab is not None else np.zeros(0, np.float32),
+            "level": np.float64(np.nan if self._level is None else self._level),
+            "frame_in_scene": np.int64(self._frame_in_scene), "easing": np.bool_(self._easing),
+            "tinted": np.int8(-1 if self.tinted is None else self.tinted)})
+        self.states[following] = state
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        """Go on from a state saved before frame ``first`` by a run of the same film and settings."""
+        self.detector.restore({key.removeprefix("detector."): value for key, value in state.items()
+                               if key.startswith("detector.")}, self.first)
+        self.prev_ab = np.ascontiguousarray(state["prev_ab"], np.float32) if state["prev_ab"].size else None
+        level = float(state["level"])
+        self._level = None if np.isnan(level) else level
+        self._frame_in_scene, self._easing = int(state["frame_in_scene"]), bool(state["easing"])
+        self.tinted = None if int(state["tinted"]) < 0 else bool(state["tinted"])
 
     def _steadied(self, small: np.ndarray, box: Box, scene_starts: bool) -> np.ndarray:
         """The models' view with the print's flicker taken out: the picture brightened or darkened (by
@@ -390,13 +427,18 @@ class SceneColorizer:
             self.independent_frames += 1
             self._frame_in_scene, self._easing = 0, False
             if self._pool is not None:
-                return Decided(payload, gray, self._pool.submit(self._independent_ab, small, box))
-            raw = self._predict("independent_model", self.independent, small)
+                ab = self._pool.submit(self._independent_ab, small, box)
+            else:
+                raw = self._predict("independent_model", self.independent, small)
         else:
             raw = self._against_drift(self._predict("dependent_model", self.dependent, small, self.prev_ab), small)
             self.dependent_frames += 1
-        self.prev_ab = raw
-        return Decided(payload, gray, self._picture_ab(self.independent.restrain(raw[None], box, small[None])[0], box))
+        if self._pool is None:
+            self.prev_ab = raw
+            ab = self._picture_ab(self.independent.restrain(raw[None], box, small[None])[0], box)
+        if index + 1 in self._detector_states:
+            self._save_state(index + 1)
+        return Decided(payload, gray, ab)
 
     def _picture_ab(self, ab: np.ndarray, box: Box) -> np.ndarray:
         """The picture's (h, w, 2) a*b* in Lab units, as the video stores it, from the models' canvas."""
@@ -696,7 +738,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                     "them and leaving the bars gray (--borders model to colour everything)")
         rotation = reader.rotation
         state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),
-                               bars=bars, rotation=rotation)
+                               bars=bars, rotation=rotation, **_states_of(pattern is None, resume))
         # side by side as displayed: a portrait film's gray goes left of its colour, not above it
         sideways = side_by_side and rotation % 180
         width = reader.width * (2 if side_by_side and not sideways else 1)
@@ -709,7 +751,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                 video = VideoWriter.like(part, target, width=width, height=height, crf=crf, preset=preset,
                                          codec=codec, deep=deep, comment=software, overwrite=overwrite)
             try:
-                sink = PiecedVideo(video, journal=journal, resume=resume, scene_starts=state.scene_starts, log=log)
+                sink = PiecedVideo(video, journal=journal, resume=resume, scene_starts=state.scene_starts, log=log,
+                                   states=state.states)
             except BaseException:
                 video.abort()
                 raise
@@ -724,7 +767,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
 
             def decoded():
                 tick = time.perf_counter()
-                tint_checked = tinted = False
+                tint_checked, tinted = state.tinted is not None, bool(state.tinted)  # taken up in a shot
 
                 def lightness(frame):
                     """The decoder's luma, or for a tinted print the gray of its colours' L* (the luma is
@@ -739,7 +782,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                     # the first frame with a picture (a reel may open on black leader or a fade)
                     if not tint_checked and (gray8.mean() > TINT_CHECK_LEVEL or frame.index >= TINT_CHECK_FRAMES):
                         tint_checked = True
-                        tinted = has_colour(frame.rgb[::2, ::2])
+                        tinted = state.tinted = has_colour(frame.rgb[::2, ::2])
                         if tinted:
                             logger.warning("%s: is in colour already (a tinted or toned print?); its colour is "
                                            "replaced by the model's, from its lightness alone", source)
@@ -835,6 +878,20 @@ def _joined(target: Path, resume: InterruptedVideo, others: list[Path], started:
         shutil.rmtree(staging, ignore_errors=True)
     log(f"{target}: {summary.line()}")
     return summary
+
+
+def _states_of(pieces: bool, resume) -> dict:
+    """``SceneColorizer``'s settings for a film coloured into a video file (``pieces``), a piece at a time:
+    its state saved where a piece may end in a shot, and taken up where an interrupted run's did."""
+    from rehue.video import pieces as pieced
+
+    if not pieces:
+        return {}
+    first = resume.start if resume is not None else 0
+    settings = {"first": first, "state_every": pieced.PIECE_FRAMES}
+    if resume is not None and resume.state is not None:
+        settings["state"] = pieced.load_state(resume.state)
+    return settings
 
 
 def _finds_frame_at(source: Path, time_s: float, end: float | None) -> bool:
@@ -1294,15 +1351,15 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     def frame_label(index: int) -> str:
         return f"{index + 1:,} ({frames[index].name})"
 
-    def frame_video(timer: _Timer, bar, scene_starts: list[int]) -> _FrameVideo:
+    def frame_video(timer: _Timer, bar, scene_starts: list[int], states: dict[int, dict]) -> _FrameVideo:
         return _FrameVideo(target, fps=fps, codec=codec, crf=crf, preset=preset, overwrite=overwrite,
                            comment=software, timecode=time_code, timer=timer, bar=bar, journal=(settings, stats),
-                           resume=resume, scene_starts=scene_starts, log=log, subject=source, frame_label=frame_label,
-                           sample_aspect_ratio=_pixel_aspect(header))
+                           resume=resume, scene_starts=scene_starts, states=states, log=log, subject=source,
+                           frame_label=frame_label, sample_aspect_ratio=_pixel_aspect(header))
 
     if isinstance(resume, InterruptedVideo) and resume.done:  # every piece coloured, only to be joined
         first_frame = load_image(frames[0])
-        sink = frame_video(_Timer(), None, [])
+        sink = frame_video(_Timer(), None, [], {})
         sink.open(first_frame.rgb.shape[1], first_frame.rgb.shape[0], frame_gray(first_frame)[0].dtype == np.uint16)
         try:
             sink.finish()
@@ -1319,11 +1376,12 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         if bars is not None:
             log(f"{source}: bars around the picture; colouring the {bars.width}x{bars.height} picture inside "
                 "them and leaving the bars gray (--borders model to colour everything)")
-    state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer), bars=bars)
+    state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer), bars=bars,
+                           **_states_of(to_video, resume))
     first = resume.start if resume is not None else 0
     bar = _progress_bar(progress, len(frames) - first, source.name)
     if to_video:
-        sink = frame_video(state.timer, bar, state.scene_starts)
+        sink = frame_video(state.timer, bar, state.scene_starts, state.states)
     else:
         sink = _FrameFolder(target, names, quality=quality, software=software, timer=state.timer, bar=bar,
                             overwrite=overwrite, journal=(settings, stats), resume=resume)
@@ -1705,13 +1763,14 @@ class _FrameVideo:
 
     def __init__(self, target: Path, *, fps, codec: str, crf: int, preset: str, overwrite: bool,
                  comment: str, timer: _Timer, bar, journal: tuple[dict, list], resume: InterruptedVideo | None,
-                 scene_starts: list[int], log, subject: Path, frame_label, timecode: str | None = None,
+                 scene_starts: list[int], states: dict[int, dict], log, subject: Path, frame_label,
+                 timecode: str | None = None,
                  sample_aspect_ratio: Fraction | None = None):
         self.target, self.timer, self.bar, self.fps = target, timer, bar, fps
         self.options = {"fps": fps, "codec": codec, "crf": crf, "preset": preset, "overwrite": overwrite,
                         "comment": comment, "timecode": timecode, "sample_aspect_ratio": sample_aspect_ratio}
         self.journal, self.resume, self.scene_starts, self.log = journal, resume, scene_starts, log
-        self.subject, self.frame_label = subject, frame_label
+        self.states, self.subject, self.frame_label = states, subject, frame_label
         self.pieces: PiecedVideo | None = None
 
     def open(self, width: int, height: int, deep: bool) -> None:
@@ -1722,7 +1781,7 @@ class _FrameVideo:
                              **self.options)
         try:
             self.pieces = PiecedVideo(writer, journal=self.journal, resume=self.resume,
-                                      scene_starts=self.scene_starts, log=self.log)
+                                      scene_starts=self.scene_starts, log=self.log, states=self.states)
         except BaseException:
             writer.abort()
             raise

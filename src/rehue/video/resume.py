@@ -220,7 +220,9 @@ class Piece:
     which starts a scene (None for the film's last piece, and after a joint of recordings, where no time in
     the file can be sought); ``origin`` and ``last_pts``, where the output's time 0 is and its last frame's
     time, on the source's timeline; ``last``, whether it ends the film: a run stopped with every piece
-    finished (while they were joined, or by a full disk then) is gone on from by joining them."""
+    finished (while they were joined, or by a full disk then) is gone on from by joining them. A piece that
+    ends in the middle of a shot has the colouring's state there (``SceneColorizer.states``) in ``state``,
+    a file of ``state_size`` bytes whose CRC-32 is ``state_crc32``."""
 
     file: str
     frames: int
@@ -230,6 +232,9 @@ class Piece:
     last_pts: int
     next_time: float | None
     last: bool = False
+    state: str | None = None
+    state_size: int = 0
+    state_crc32: int = 0
 
 
 @dataclass
@@ -249,6 +254,11 @@ class InterruptedVideo:
         return self.pieces[-1].next_time if self.pieces else None
 
     @property
+    def state(self) -> Path | None:
+        """The colouring's state to go on from, where the last piece ends in the middle of a shot."""
+        return self.staging / self.pieces[-1].state if self.pieces and self.pieces[-1].state else None
+
+    @property
     def done(self) -> bool:
         """Whether the pieces hold the whole film, which is only to be joined."""
         return bool(self.pieces) and self.pieces[-1].last
@@ -259,17 +269,17 @@ def add_piece(staging: Path, piece: Piece) -> None:
     _write_synced(staging / PIECES, json.dumps(piece.__dict__) + "\n", "a")
 
 
-def _unchanged(path: Path, piece: Piece) -> bool:
+def _unchanged(path: Path, size: int, crc32: int) -> bool:
     """Whether a piece's file is as it was finished: its size and its CRC-32 (a flipped bit, a block of
     another file after a crash)."""
     try:
-        if os.stat(path, follow_symlinks=False).st_size != piece.size:
+        if os.stat(path, follow_symlinks=False).st_size != size:
             return False
         crc = 0
         with open(path, "rb") as file:
             while block := file.read(1 << 20):
                 crc = zlib.crc32(block, crc)
-        return crc == piece.crc32
+        return crc == crc32
     except OSError:
         return False
 
@@ -291,15 +301,18 @@ def resumable_video(staging: Path, settings: dict, stats: list[list]) -> Interru
             piece = Piece(**json.loads(line))
         except (ValueError, TypeError):
             break
-        if piece.next_time is None and not piece.last or piece.file != f"piece-{len(pieces) + 1:06d}.packets" or \
-                not _unchanged(staging / piece.file, piece):
+        name = f"piece-{len(pieces) + 1:06d}"
+        if piece.next_time is None and not piece.last or piece.file != f"{name}.packets" or \
+                not _unchanged(staging / piece.file, piece.size, piece.crc32) or piece.state is not None and (
+                    piece.state != f"{name}.state.npz" or
+                    not _unchanged(staging / piece.state, piece.state_size, piece.state_crc32)):
             break
         pieces.append(piece)
         if piece.last:
             break
     if not pieces:
         return InterruptedVideo(staging, [])
-    _remove_all_but(staging, {piece.file for piece in pieces} | {JOURNAL, SCENES, PIECES})
+    _remove_all_but(staging, {piece.file for piece in pieces} | {pieces[-1].state} | {JOURNAL, SCENES, PIECES})
     if len(pieces) < len(lines) - 1:
         _write_synced(staging / PIECES, "".join(json.dumps(piece.__dict__) + "\n" for piece in pieces))
     return InterruptedVideo(staging, pieces)

@@ -139,6 +139,17 @@ class ThesisEngine:
     def flush(self) -> list[tuple[int, bool]]:
         return []
 
+    def state(self) -> dict[str, np.ndarray]:
+        """What it knows of the frames pushed so far (``SceneDetector.state``)."""
+        working, histogram = self._previous if self._previous is not None else (np.zeros((0, 0), np.uint8),
+                                                                                  np.zeros(0, np.float32))
+        return {"count": np.int64(self._count), "previous_working": working, "previous_histogram": histogram}
+
+    def restore(self, state: dict[str, np.ndarray], first: int) -> None:
+        self._count = int(state["count"]) - first
+        working, histogram = state["previous_working"], state["previous_histogram"]
+        self._previous = (working, histogram) if working.size else None
+
 
 # ------------------------------------------------------------------------------------------- robust
 
@@ -425,6 +436,50 @@ class RobustEngine:
             self._decided += 1
         return decisions
 
+    def state(self) -> dict[str, np.ndarray]:
+        """What it knows of the frames pushed so far (``SceneDetector.state``): a frame's windowed copy is
+        made again from its normalised one, as it was made."""
+        size = self.thresholds.working_size
+
+        def frames(kept: list[_Frame]) -> dict[str, np.ndarray]:
+            return {"index": np.array([frame.index for frame in kept], np.int64),
+                    "blank": np.array([frame.blank for frame in kept], bool),
+                    "normalized": np.stack([frame.normalized for frame in kept]) if kept
+                    else np.zeros((0, size, size), np.float32)}
+
+        state = {f"frames.{key}": value for key, value in frames(list(self._frames)).items()}
+        state.update({f"reference.{key}": value
+                      for key, value in frames([self._reference] if self._reference is not None else []).items()})
+        state.update(count=np.int64(self._count), decided=np.int64(self._decided),
+                     last_change=np.int64(self._last_change), in_dissolve=np.bool_(self._in_dissolve),
+                     consecutive=np.array([np.nan if value is None else value for value in self._consecutive],
+                                          np.float64),
+                     motion=np.array(list(self._motion), np.int64).reshape(-1, 2))
+        return state
+
+    def restore(self, state: dict[str, np.ndarray], first: int) -> None:
+        """Take up ``state``, a frame's index ``first`` taken as 0: the next frame pushed is the one after
+        those ``state`` was taken after, decisions on frames before ``first`` come again, as they came."""
+
+        def frames(prefix: str) -> list[_Frame]:
+            kept = []
+            for index, blank, normalized in zip(state[f"{prefix}.index"], state[f"{prefix}.blank"],
+                                                state[f"{prefix}.normalized"], strict=True):
+                frame = _Frame.__new__(_Frame)
+                frame.index, frame.blank = int(index) - first, bool(blank)
+                frame.normalized = np.ascontiguousarray(normalized, np.float32)
+                frame.windowed = frame.normalized * self._window
+                kept.append(frame)
+            return kept
+
+        self._frames = deque(frames("frames"), maxlen=self._frames.maxlen)
+        self._reference = next(iter(frames("reference")), None)
+        self._count, self._decided = int(state["count"]) - first, int(state["decided"]) - first
+        self._last_change, self._in_dissolve = int(state["last_change"]) - first, bool(state["in_dissolve"])
+        self._consecutive = deque((None if np.isnan(value) else float(value) for value in state["consecutive"]),
+                                  maxlen=self._consecutive.maxlen)
+        self._motion = deque((tuple(int(v) for v in shift) for shift in state["motion"]), maxlen=MOTION_MEMORY)
+
 
 # ------------------------------------------------------------------------------------------ registry
 
@@ -510,6 +565,17 @@ class SceneDetector:
     def flush(self) -> list[tuple[int, bool]]:
         """Decide the frames still waiting for lookahead (call once, after the last frame)."""
         return self._engine.flush()
+
+    def state(self) -> dict[str, np.ndarray]:
+        """What the detector knows of the frames pushed so far, as arrays (to be saved without pickling):
+        a detector given it by ``restore`` decides the frames after them as this one goes on to."""
+        return self._engine.state()
+
+    def restore(self, state: dict[str, np.ndarray], first: int = 0) -> None:
+        """Go on from ``state`` (``state()``, taken after frame ``first - 1`` was pushed), counting frames from
+        ``first``: the next frame pushed is frame 0, and decisions on frames before it that were waiting
+        for it come again with negative indices, as they came the first time."""
+        self._engine.restore(state, first)
 
     def update(self, gray: np.ndarray) -> bool:
         """``scene_changed`` for ``gray`` (False for the first frame); modes without lookahead only."""
