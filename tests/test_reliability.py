@@ -410,12 +410,21 @@ def test_a_frame_dataset_never_replaces_a_folder_of_the_users_own_files(tmp_path
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep")
+    own_frames = tmp_path / "own-frames"  # probe 46: a folder of the user's named as a dataset's was replaced
+    (own_frames / "frames" / "clip").mkdir(parents=True)
+    (own_frames / "frames" / "notes.txt").write_text("keep")
+    (own_frames / "frames" / "clip" / "000000.png").write_text("the user's")
+    (tmp_path / "own-manifest").mkdir()
+    (tmp_path / "own-manifest" / "manifest.csv").write_text("title,year\nreel,1931\n")
     before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
     for args, reason in (([library, "--out", library], "holds the video"),
                          ([short_clip, "--out", mine], "holds files of its own (such as notes.txt)"),
-                         ([short_clip, "--out", mine, "--overwrite"], "holds files of its own")):
+                         ([short_clip, "--out", mine, "--overwrite"], "holds files of its own"),
+                         ([short_clip, "--out", own_frames], "holds files of its own (such as frames)"),
+                         ([short_clip, "--out", tmp_path / "own-manifest", "--overwrite"],
+                          "holds files of its own (such as manifest.csv)")):
         assert run("frames", *args, "--size", "32", "--no-progress") == 1
-        assert_one_line_error(capsys.readouterr().err, args[-1] if args[-1] != "--overwrite" else mine, reason)
+        assert_one_line_error(capsys.readouterr().err, args[args.index("--out") + 1], reason)
     assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before
     dataset = tmp_path / "dataset"
     assert run("frames", short_clip, "--out", dataset, "--size", "32", "--no-progress") == 0

@@ -164,12 +164,23 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
                          "folder with --out", out)
     if not out.is_dir():
         return
-    others = sorted(entry.name for entry in out.iterdir() if entry.name not in DATASET_ENTRIES)
+    dataset = _is_dataset(out)
+    others = sorted(entry.name for entry in out.iterdir() if entry.name not in DATASET_ENTRIES or not dataset)
     if others:
         raise RehueError(f"holds files of its own (such as {others[0]}), and a frame dataset replaces its folder "
                          "whole; name a new or empty folder with --out", out)
-    if (out / "manifest.csv").exists() and not overwrite:
+    if dataset and not overwrite:
         raise RehueError("already holds a frame dataset; pass --overwrite to replace it", out)
+
+
+def _is_dataset(out: Path) -> bool:
+    """Whether ``out`` holds a frame dataset: a manifest.csv as rehue writes it. A folder of the user's own
+    named ``frames`` is not one (probe 46: replaced, with its files, as though it were)."""
+    try:
+        with open(out / "manifest.csv", encoding="utf-8", newline="") as file:
+            return next(csv.reader(file), None) == MANIFEST_FIELDS
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
 
 
 def film_name(film: Path) -> str:
