@@ -1027,9 +1027,14 @@ def test_a_run_folder_that_holds_a_model_is_not_replaced_without_overwrite(tmp_p
     out.mkdir()
     (out / "model.safetensors").write_bytes(b"weeks of training")
     args = ("train", photos, "--out", out, "--size", "32", "--epochs", "1", "--batch-size", "2", "--no-progress")
+    for extra in ((), ("--overwrite",)):  # probe 46: weights without rehue's config beside them are the user's
+        assert run(*args, *extra) == 1
+        assert_one_line_error(capsys.readouterr().err, out, "holds 1 other file(s) or folder(s), such as "
+                                                             "model.safetensors, and no training run")
+    (out / "model.json").write_text(json.dumps({"architecture": "gen2", "in_channels": 1, "size": 32, "width": 4}))
     assert run(*args) == 1
-    assert_one_line_error(capsys.readouterr().err, out, "already holds a training run (model.safetensors); pass "
-                                                         "--overwrite to replace it")
+    assert_one_line_error(capsys.readouterr().err, out, "already holds a training run (model.safetensors, "
+                                                         "model.json); pass --overwrite to replace it")
     assert (out / "model.safetensors").read_bytes() == b"weeks of training"
     assert run(*args, "--overwrite") == 0
     assert (out / "model.safetensors").read_bytes() != b"weeks of training"

@@ -334,6 +334,11 @@ def test_the_frames_of_one_clip_in_a_frame_dataset_are_one_unit_of_evidence(tmp_
     assert result.extra["images"] > 1
     verdict = result.table.verdicts()[0]
     assert verdict.units == 1 and verdict.psnr_interval is None
+    images = json.loads((tmp_path / "r" / "metrics.json").read_text())["rows"]["tiny-independent"]["images"]
+    assert {image["source"] for image in images} == {f"{tmp_path / 'frames'}: v1.mp4"}
+    # probe 46: each frame was named by its clip alone, where the README says each image is named by its file
+    assert sorted(image["file"] for image in images) == sorted(
+        str(path) for path in (tmp_path / "frames" / "frames" / "v1").iterdir())
 
 
 def test_runs_are_named_by_their_folders_in_a_report():
@@ -428,8 +433,8 @@ def test_a_runs_relative_data_is_read_from_the_folder_it_was_started_in(tmp_path
 def test_photos_skipped_for_one_reason_are_said_in_one_line(tmp_path, photo_folder, tiny_model):
     """Before, evaluate said one line for every skipped photo: 5,001 lines for a folder of 5,000 that rehue
     had coloured, where train says one (probe 22)."""
-    gray = np.repeat(textured_rgb(30, 40, seed=9)[..., 1:2], 3, axis=-1)
     for index in range(30):
+        gray = np.repeat(textured_rgb(30, 40, seed=9 + index)[..., 1:2], 3, axis=-1)
         Image.fromarray(gray).save(photo_folder / f"scan{index:02d}.png")
     messages = []
     evaluate(tiny_model, [photo_folder], tmp_path / "r", progress=False, log=messages.append)
@@ -440,9 +445,9 @@ def test_a_reels_numbered_frames_are_scored_as_one_film_with_frames(tmp_path, ti
                                                                      capsys):
     """Probe 33: a scanned colour reel's frames were scored as that many photos (an interval over 48 frames of
     one reel said "clearly above"), with no dependent model and no temporal stability."""
-    photo = textured_rgb(60, 100, seed=4)
     reels = []
     for number in range(2):
+        photo = textured_rgb(60, 100, seed=4 + number)
         reel = tmp_path / f"reel{number}"
         reel.mkdir()
         for i in range(12):
@@ -460,3 +465,44 @@ def test_a_reels_numbered_frames_are_scored_as_one_film_with_frames(tmp_path, ti
     assert main(["evaluate", str(reels[0] / "f_0000.png"), "--frames", "--model", str(tiny_model), "--out",
                  str(tmp_path / "x")]) == 2
     assert "--frames takes folders of numbered frames" in capsys.readouterr().err
+
+
+def test_a_photo_named_twice_or_copied_is_one_piece_of_evidence_and_what_is_not_held_out_is_said(
+        tmp_path, photo_folder, tiny_model, tiny_dependent_model):
+    """Probe 46: photos named twice were 25 rows where 12 were scored ("ahead on 0 of 25"), a copied frame
+    dataset made one clip two units ("clearly above"), a frame dataset without a test split was scored whole
+    without a word, and --dependent-model, which scores only videos, was taken without one."""
+    import shutil
+
+    from rehue.data.frames import extract_frames
+    from tests.helpers_video import textured_frames
+
+    photos = sorted(photo_folder.iterdir())
+    lines = []
+    once = evaluate(tiny_model, [photo_folder], tmp_path / "once", progress=False, log=lambda message: None)
+    shutil.copy(photos[1], tmp_path / "copy.png")
+    (tmp_path / "link.png").symlink_to(photos[2])
+    twice = evaluate(tiny_model, [photo_folder, photos[0], tmp_path / "link.png", tmp_path / "copy.png", photo_folder],
+                     tmp_path / "twice", progress=False, log=lines.append)
+    assert twice.extra["images"] == once.extra["images"] == len(photos)
+    assert twice.table.verdicts()[0].units == once.table.verdicts()[0].units == len(photos)
+    assert lines[0] == (f"note: {len(photos) + 3} of the inputs are the same file as another, or the same picture "
+                        f"(such as {photos[0]}); each is scored once, as one piece of evidence")
+
+    clips = [make_clip(tmp_path / f"v{i}.mp4", list(textured_frames(12, 48, 64, seed=i)), fps=12) for i in range(2)]
+    extract_frames(clips, tmp_path / "frames", fps=6, size=32, test_videos=["v1.mp4"], progress=False,
+                   log=lambda message: None)
+    shutil.copytree(tmp_path / "frames", tmp_path / "frames-copy")
+    copied = evaluate(tiny_model, [tmp_path / "frames", tmp_path / "frames-copy"], tmp_path / "copied",
+                      progress=False, log=lambda message: None)
+    assert copied.table.verdicts()[0].units == 1 and copied.table.verdicts()[0].psnr_interval is None
+
+    extract_frames(clips[:1], tmp_path / "one", fps=6, size=32, progress=False, log=lambda message: None)
+    lines.clear()
+    evaluate(tiny_model, [tmp_path / "one"], tmp_path / "all", progress=False, log=lines.append,
+             dependent_model=str(tiny_dependent_model))
+    assert lines == [
+        f"note: {tmp_path / 'one'}: the frame dataset has no test split, so all its 6 frames are scored; a model "
+        "trained on it has seen them (build it with --test-video or --test-fraction)",
+        "note: --dependent-model is not used: it colours videos and films (--frames), and photos and a frame "
+        "dataset's test frames are scored one by one"]

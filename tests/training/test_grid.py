@@ -315,3 +315,25 @@ def test_an_init_model_beside_the_config_is_read_from_its_folder(tmp_path, monke
     config.write_text("data = 'photos'\ngenerators = ['gen2']\ndiscriminators = ['disc1']\n"
                       "init = 'rehue-gen2-128-independent'\n")
     assert load_grid(config).runs[0].config.init == "rehue-gen2-128-independent", "a shipped model's name stays"
+
+
+def test_runs_on_a_frame_dataset_built_again_with_another_split_are_not_scored_on_what_they_learnt(tmp_path):
+    """Probe 46: the grid run again over a frame dataset built again with another test video skipped its
+    finished runs and scored them on that video, which they had trained on: exit 0, a table of leaked scores."""
+    from rehue.data.frames import extract_frames
+    from tests.helpers_video import make_clip, textured_frames
+
+    clips = [make_clip(tmp_path / f"v{k}.mp4", list(textured_frames(6, 48, 64, seed=k)), fps=6) for k in range(3)]
+    frames = tmp_path / "frames"
+    extract_frames(clips, frames, fps=3, size=32, test_videos=["v2.mp4"], progress=False, log=lambda message: None)
+    config = write_grid(tmp_path, TWO_RUN_GRID.replace('"photos"', '"frames"').replace('"gen1", ', "")
+                        .replace("epochs = 2", "epochs = 1"))
+    run_logged(config, tmp_path / "out")
+    extract_frames(clips, frames, fps=3, size=32, test_videos=["v0.mp4"], progress=False, log=lambda message: None,
+                   overwrite=True)
+    with pytest.raises(RehueError) as error:
+        run_logged(config, tmp_path / "out")
+    assert str(error.value) == (
+        f"{frames}: run gen2-disc1-4 was trained on v0.mp4, which the frame dataset now holds out (it was built "
+        "again with another split): its scores would not be held out; build it again with the split its runs "
+        "trained with, or train the grid into another --out")

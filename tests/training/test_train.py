@@ -930,3 +930,64 @@ def test_a_run_whose_config_json_is_gone_or_edited_resumes_with_its_own_settings
     assert "these differ" not in capsys.readouterr().err
     assert main([*common, "--resume", "--epochs", "4", "--width", "8"]) == 1
     assert "these differ: width 8 (the run's 4)" in capsys.readouterr().err
+
+
+def test_a_frame_dataset_built_again_with_another_split_is_said_wherever_a_model_that_learnt_its_videos_is_scored(
+        tmp_path):
+    """Probe 46: a frame dataset built again with another test video was scored by evaluate, a resumed run's
+    validation and --init's starting score as held out, though the model had trained on that video (21.8 dB
+    where 14.1 was held out, exit 0, no word). The card names the videos a model learnt from; each says so."""
+    from rehue.data.frames import extract_frames
+    from rehue.evaluation.evaluate import _row_name, evaluate
+    from tests.helpers_video import make_clip, textured_frames
+
+    clips = [make_clip(tmp_path / f"v{k}.mp4", list(textured_frames(6, 48, 64, seed=k)), fps=6) for k in range(3)]
+    frames = tmp_path / "frames"
+    quiet = lambda message: None  # noqa: E731
+    extract_frames(clips, frames, fps=3, size=32, test_videos=["v2.mp4"], progress=False, log=quiet)
+    train(tiny_config(frames, tmp_path / "run", epochs=1, steps_per_epoch=1, batch_size=4), progress=False, log=quiet)
+    model = tmp_path / "run" / "model.safetensors"
+    assert load_model(model)[1].training["videos"] == ["v0.mp4", "v1.mp4"]
+
+    lines = []
+    evaluate(model, [frames], tmp_path / "held", progress=False, log=lines.append)
+    assert not [line for line in lines if "was trained on" in line], "its test video is held out"
+
+    extract_frames(clips, frames, fps=3, size=32, test_videos=["v0.mp4"], progress=False, log=quiet, overwrite=True)
+    lines.clear()
+    evaluate(model, [frames], tmp_path / "leaked", progress=False, log=lines.append)
+    assert (f"warning: {_row_name(model)} was trained on 1 of the 1 videos whose frames are scored (v0.mp4): their "
+            "scores are not held out (a frame dataset built again with another split holds out other videos)"
+            ) in lines
+
+    lines.clear()
+    train(tiny_config(frames, tmp_path / "run", epochs=2, steps_per_epoch=1, batch_size=4), resume=True,
+          progress=False, log=lines.append)
+    assert ("warning: the frames held out for validation are not the ones this run started with: the frame dataset "
+            "was built again with another split, and the run has trained on v0.mp4, which it now holds out. "
+            "Validation scores from here are not comparable with the earlier epochs', and are not held out") in lines
+    assert load_model(model)[1].training["videos"] == ["v0.mp4", "v1.mp4", "v2.mp4"], "all it ever learnt from"
+
+    lines.clear()
+    train(tiny_config(frames, tmp_path / "tuned", epochs=1, steps_per_epoch=1, batch_size=4, init=str(model)),
+          progress=False, log=lines.append)
+    assert ("warning: the --init model was trained on 1 of the 1 videos whose frames are scored (v0.mp4): its "
+            "starting score, and this run's validation scores, are not held out (a frame dataset built again with "
+            "another split holds out other videos)") in lines
+
+
+def test_frames_smaller_than_the_training_size_are_said_to_be_enlarged(tmp_path):
+    """Probe 46: frames of 32 px trained at --size 64 were enlarged without a word, as photos are not."""
+    from rehue.data.datasets import build_datasets
+    from rehue.data.frames import extract_frames
+    from tests.helpers_video import make_clip, textured_frames
+
+    clips = [make_clip(tmp_path / f"v{k}.mp4", list(textured_frames(4, 48, 64, seed=k)), fps=4) for k in range(2)]
+    extract_frames(clips, tmp_path / "frames", fps=2, size=32, test_videos=["v1.mp4"], progress=False,
+                   log=lambda message: None)
+    for size, said in ((32, []), (64, [
+            f"warning: {tmp_path / 'frames'}: its frames are 32x32, smaller than the training size 64: they are "
+            "enlarged, and teach the model blurred pictures (rehue frames --size 64 builds them at it)"])):
+        lines = []
+        train_set, _ = build_datasets(str(tmp_path / "frames"), size, log=lines.append)
+        assert lines == said and train_set.images.shape[1:3] == (size, size)

@@ -374,6 +374,15 @@ def spread_indices(length: int, count: int) -> list[int]:
     return np.linspace(0, length - 1, count).round().astype(int).tolist()
 
 
+def frame_split_videos(root: Path) -> dict[str, set[str]]:
+    """The names of a frame dataset's videos in each of its splits ("train", "test")."""
+    split: dict[str, set[str]] = {"train": set(), "test": set()}
+    for row in read_frame_manifest(root):
+        if row.get("video"):
+            split.setdefault(row.get("split") or "train", set()).add(row["video"])
+    return split
+
+
 def read_frame_manifest(root: Path) -> list[dict]:
     manifest = Path(root) / "manifest.csv"
     with open(manifest, newline="", encoding="utf-8", errors="surrogateescape") as fh:  # names not UTF-8 kept
@@ -410,14 +419,16 @@ def is_frame_dir(path: Path) -> bool:
     return (Path(path) / "manifest.csv").is_file() and (Path(path) / "frames").is_dir()
 
 
-def _load_frames(root: Path, rows: list[dict], size: int, log) -> tuple[np.ndarray, list[int]]:
+def _load_frames(root: Path, rows: list[dict], size: int, log, warn_small: bool = True
+                 ) -> tuple[np.ndarray, list[int]]:
     """The frames of ``rows`` at ``size``, and the indices of the rows they come from: an unreadable frame
-    is skipped with a warning, as an unreadable photo is."""
+    is skipped with a warning, as an unreadable photo is; frames smaller than ``size`` are enlarged, with a
+    warning where ``warn_small``."""
     import cv2
 
     from rehue.data.images import load_image
 
-    frames, kept = [], []
+    frames, kept, enlarged = [], [], None
     for index, row in enumerate(rows):
         try:
             rgb = load_image(Path(root) / row["path"]).rgb
@@ -425,9 +436,14 @@ def _load_frames(root: Path, rows: list[dict], size: int, log) -> tuple[np.ndarr
             log(f"warning: skipping {exc}")
             continue
         if rgb.shape[:2] != (size, size):
+            if min(rgb.shape[:2]) < size and enlarged is None:
+                enlarged = rgb.shape[:2]
             rgb = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
         frames.append(rgb)
         kept.append(index)
+    if enlarged is not None and warn_small:  # probe 46: said of photos, not of frames
+        log(f"warning: {root}: its frames are {enlarged[1]}x{enlarged[0]}, smaller than the training size {size}: "
+            f"they are enlarged, and teach the model blurred pictures (rehue frames --size {size} builds them at it)")
     if len(kept) < len(rows):
         log(f"{len(rows) - len(kept)} of {len(rows)} frames skipped as unreadable")
     return (np.stack(frames) if frames else np.zeros((0, size, size, 3), np.uint8)), kept
@@ -500,7 +516,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         warn_of_links_outside(path, [path / r["path"] for r in rows], log)
         frames, kept = {}, {}
         for name, part in splits.items():
-            frames[name], kept[name] = _load_frames(path, part, size, log)
+            frames[name], kept[name] = _load_frames(path, part, size, log, warn_small=name == "train")
             if not kept[name]:
                 raise RehueError(f"frame dataset has no readable {name} frame", path)
         _check_frames_colour(path, frames["train"], [splits["train"][index]["video"] for index in kept["train"]], log)

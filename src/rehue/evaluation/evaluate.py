@@ -37,13 +37,15 @@ def square_crop(rgb: np.ndarray, size: int) -> np.ndarray:
 
 
 def _image_sources(inputs: list[Path], log, films: bool = False):
-    """The evaluation images and videos, and for frames of a frame dataset the clip each comes from
-    (its frames are one unit of evidence, as a video's are); frame datasets contribute their test split.
-    With ``films``, each folder is one film's numbered frames, scored as a video is."""
+    """The evaluation images and videos, for frames of a frame dataset the clip each comes from (its frames
+    are one unit of evidence, as a video's are), and the names of the videos whose frames are scored; frame
+    datasets contribute their test split (all their frames, with a note, where they have none). With
+    ``films``, each folder is one film's numbered frames, scored as a video is. A file named twice, or the
+    same picture twice, is scored once: a copy would count as more evidence (probe 46)."""
     from rehue.data.datasets import is_frame_dir, read_frame_manifest, warn_of_links_outside
     from rehue.data.images import folder_media, media_kind, missing_reason
 
-    images, videos, clips = [], [], {}
+    images, videos, clips, frame_videos = [], [], {}, set()
     for source in inputs:
         source = Path(source)
         if not source.exists():
@@ -56,10 +58,15 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
             videos.append(source)
         elif is_frame_dir(source):
             rows = read_frame_manifest(source)
-            test = [r for r in rows if r.get("split") == "test"] or rows
+            test = [r for r in rows if r.get("split") == "test"]
+            if not test and rows:
+                log(f"note: {source}: the frame dataset has no test split, so all its {len(rows):,} frames are "
+                    "scored; a model trained on it has seen them (build it with --test-video or --test-fraction)")
+            test = test or rows
             warn_of_links_outside(source, [source / r["path"] for r in test], log)
             images += [source / r["path"] for r in test]
             clips.update({source / r["path"]: f"{source}: {r['video']}" for r in test if r.get("video")})
+            frame_videos.update(r["video"] for r in test if r.get("video"))
         elif source.is_dir():
             held = _held_out(source)
             found_images, found_videos, _, _ = folder_media(source)  # one walk: each file's kind is read once
@@ -67,8 +74,39 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
             videos += [p for p in found_videos if held is None or p.relative_to(source).as_posix() in held]
         else:
             images.append(source)
-    return images, videos, clips
+    images, videos = _once_each(images, log, units=clips), _once_each(videos, log)
+    return images, videos, clips, frame_videos
 
+
+def _once_each(paths: list[Path], log, units: dict | None = None) -> list[Path]:
+    """``paths`` without a file named again (by another path, a link) and, with ``units`` (a frame's clip),
+    without a picture whose bytes are those of one of another unit (a copy; the same still twice in one clip
+    is two of its frames); a note says how many were left out."""
+    import hashlib
+
+    from rehue.data.images import real_path
+
+    kept, paths_seen, pictures_seen, again = [], set(), {}, []
+    for path in paths:
+        real = real_path(path)
+        picture = None
+        if units is not None:
+            try:
+                picture = hashlib.sha256(Path(path).read_bytes()).digest()
+            except OSError:  # unreadable: its error comes when it is scored
+                pass
+        unit = units.get(path, real) if units is not None else real
+        if real in paths_seen or picture is not None and pictures_seen.get(picture, unit) != unit:
+            again.append(path)
+            continue
+        paths_seen.add(real)
+        if picture is not None:
+            pictures_seen.setdefault(picture, unit)
+        kept.append(path)
+    if again:
+        log(f"note: {len(again)} of the inputs are the same file as another, or the same picture (such as "
+            f"{shown_path(again[0])}); each is scored once, as one piece of evidence")
+    return kept
 
 def _held_out(root: Path) -> set[str] | None:
     """A demo-style manifest marks which files training must not see; evaluate on exactly those."""
@@ -128,6 +166,18 @@ def _warn_of_training_photos(model, colorizer, name: str, sources: list[Path], l
             "except any its training held out for validation, so their scores are not held out")
 
 
+def warn_of_trained_videos(card, name: str, scored: set[str], log, what: str = "their scores are not held out"
+                           ) -> None:
+    """Says which of the videos whose frames are ``scored`` the model of ``card`` was trained on (its card
+    names the videos of the frame dataset it learnt from): a frame dataset built again with another split
+    holds out a video a model made before learnt from, and its scores look held out (probe 46)."""
+    taught = sorted(scored & set(card.training.get("videos") or ()))
+    if taught:
+        log(f"warning: {name} was trained on {len(taught)} of the {len(scored)} videos whose frames are scored "
+            f"({', '.join(taught[:3])}{', ...' if len(taught) > 3 else ''}): {what} (a frame dataset built again "
+            "with another split holds out other videos)")
+
+
 def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str = "default", full_res: bool = False,
              limit: int = 0, video_frames: int = 300, device: str = "auto", progress: bool = True,
              log=None, fit: str | None = None, chroma: float | None = None,
@@ -170,7 +220,10 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     rival_name = None if rival is None else _row_name(against)
     if rival_name == name:
         rival_name += " (against)"
-    images, videos, clips = _image_sources(inputs, log, films)
+    images, videos, clips, frame_videos = _image_sources(inputs, log, films)
+    if dependent_model != "default" and not videos:
+        log("note: --dependent-model is not used: it colours videos and films (--frames), and photos and a frame "
+            "dataset's test frames are scored one by one")
     if limit:  # files, photos first: a clip counts once, for up to ``video_frames`` frames
         images = images[:limit]
         videos = videos[:limit - len(images)]
@@ -184,6 +237,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     for given, scored, scored_name in ((model, colorizer, name), (against, rival, rival_name)):
         if scored is not None:
             _warn_of_training_photos(given, scored, scored_name, images + videos, log)
+            warn_of_trained_videos(scored.card, scored_name, frame_videos, log)
     result = EvaluationResult(MetricTable())
     grid, gray_truths, rehue_coloured, without_colour = [], 0, [], []
     # both models of a comparison score the same truths, at the larger one's size, whichever is named first
@@ -213,12 +267,12 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         output = colorizer.colorize(truth)
         gray = gray_baseline(truth)
         unit = clips.get(path, path)
-        result.table.add(name, evaluate_pair(output, truth, path), unit)
-        result.table.add(GRAY_BASELINE, evaluate_pair(gray, truth, path), unit)
+        result.table.add(name, evaluate_pair(output, truth, path), unit, path)
+        result.table.add(GRAY_BASELINE, evaluate_pair(gray, truth, path), unit, path)
         shown = (gray, truth, output)
         if rival is not None:
             shown += (rival.colorize(truth),)
-            result.table.add(rival_name, evaluate_pair(shown[-1], truth, path), unit)
+            result.table.add(rival_name, evaluate_pair(shown[-1], truth, path), unit, path)
         if len(grid) < 8:
             grid.append(shown)
     if rehue_coloured:  # one line for each kind, not one for each of thousands of photos

@@ -560,11 +560,14 @@ class MetricTable:
     baseline: str = GRAY_BASELINE
     rows: dict[str, list[ImageMetrics]] = field(default_factory=dict)
     sources: dict[str, list[str | None]] = field(default_factory=dict)  # per row, the file each image came from
+    files: dict[str, list[str | None]] = field(default_factory=dict)  # a frame's own file, where its source is a clip
 
-    def add(self, name: str, metrics: ImageMetrics, source=None) -> None:
-        """One image's metrics; ``source`` (a photo or video path) groups a clip's frames into one unit."""
+    def add(self, name: str, metrics: ImageMetrics, source=None, file=None) -> None:
+        """One image's metrics; ``source`` (a photo or video path) groups a clip's frames into one unit;
+        ``file``, a frame dataset's frame's own, names it in the report."""
         self.rows.setdefault(name, []).append(metrics)
         self.sources.setdefault(name, []).append(None if source is None else str(source))
+        self.files.setdefault(name, []).append(None if file is None or str(file) == str(source) else str(file))
 
     def values(self, name: str, metric: str) -> list[float]:
         return [getattr(image, metric) for image in self.rows[name]]
@@ -624,8 +627,11 @@ class MetricTable:
                 name: {
                     "count": len(images),
                     "summary": self.summary(name),
-                    "images": [asdict(image) if source is None else {"source": source, **asdict(image)}
-                               for image, source in zip(images, self.sources[name], strict=True)],
+                    "images": [{**({} if source is None else {"source": source}),
+                                **({} if file is None else {"file": file}), **asdict(image)}
+                               for image, source, file in zip(images, self.sources[name],
+                                                              self.files.get(name, [None] * len(images)),
+                                                              strict=True)],
                 }
                 for name, images in self.rows.items()
             },

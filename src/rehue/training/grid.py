@@ -472,6 +472,26 @@ def _results_json(spec: GridSpec, result: GridResult, runs: dict[str, GridRun], 
             "table": table}
 
 
+def _check_held_out(spec: GridSpec, out: Path) -> None:
+    """A frame dataset built again with another split after runs trained on it holds out a video they learnt
+    from: their scores would not be held out, and the table would rank them by it (probe 46)."""
+    from rehue.data.datasets import frame_split_videos, is_frame_dir
+    from rehue.models.io import read_card
+
+    data = Path(spec.runs[0].config.data)
+    if not is_frame_dir(data):
+        return
+    held_out = frame_split_videos(data)["test"]
+    for run in spec.runs:
+        taught = sorted(held_out & set(read_card(out / RUNS_DIR / run.name / "model.safetensors").training.get("videos")
+                                       or ()))
+        if taught:
+            raise RehueError(f"run {run.name} was trained on {', '.join(taught[:3])}, which the frame dataset now "
+                             "holds out (it was built again with another split): its scores would not be held out; "
+                             "build it again with the split its runs trained with, or train the grid into another "
+                             "--out", data)
+
+
 def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = True, log=None) -> GridResult:
     """Train every run of ``spec`` (skipping finished ones, resuming interrupted ones), score them all on
     the same validation images and write results.md, results.json, epoch_durations.png and samples/."""
@@ -491,6 +511,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
         label = f"[{index}/{len(spec.runs)}]"
         outcomes[run.name] = _train_run(run, out / RUNS_DIR / run.name, label, progress, log)
 
+    _check_held_out(spec, out)
     log(f"evaluating {len(spec.runs)} runs on {validation.count} validation images")
     per_run, samples, means = {}, {}, {}
     for run in spec.runs:

@@ -169,7 +169,8 @@ def _worker_init(worker_id):
         dataset._rng = np.random.default_rng([*dataset._seed_parts, worker_id])
 
 
-def _load_init_weights(generator, spec: str, config: TrainConfig, log) -> dict:
+def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_videos: set[str] = frozenset()
+                       ) -> dict:
     """Start from a trained generator. From an independent model to a dependent one, the weights that
     read the input grow extra input channels (for the previous a*b*) initialised at zero, so training
     starts from exactly the independent model and learns how much to trust the previous colours.
@@ -180,9 +181,12 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log) -> dict:
     chroma speckle cost SSIM (docs/model-card.md, "Fine-tuning on your own footage")."""
     import torch
 
+    from rehue.evaluation.evaluate import warn_of_trained_videos
     from rehue.models.io import INFERENCE_RANGES, load_model
 
     source, card = load_model(spec)
+    warn_of_trained_videos(card, "the --init model", held_out_videos, log,
+                           what="its starting score, and this run's validation scores, are not held out")
     if (card.architecture, card.width) != (config.generator, config.width) or card.in_channels > config.in_channels:
         raise RehueError(f"--init model is {card.architecture}/{card.in_channels}ch/width {card.width}, but this run "
                          f"trains {config.generator}/{config.in_channels}ch/width {config.width}", spec)
@@ -262,6 +266,8 @@ def _held_out_fingerprint(val_set, data) -> str | None:
     import hashlib
 
     paths = getattr(val_set, "paths", None)
+    if not paths and getattr(val_set, "sources", None):  # a frame dataset's: the videos it holds out
+        return hashlib.sha256("\0".join(sorted(set(val_set.sources))).encode("utf-8", "surrogateescape")).hexdigest()
     if not paths:
         return None
     root = real_path(data)
@@ -464,7 +470,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
     from torch import nn
     from torch.utils.data import DataLoader, DistributedSampler, Subset
 
-    from rehue.data.datasets import build_datasets, spread_indices
+    from rehue.data.datasets import build_datasets, frame_split_videos, is_frame_dir, spread_indices
     from rehue.evaluation.report import sample_grid
     from rehue.models.io import ModelCard, atomic_write_bytes, save_model
     from rehue.models.registry import create_model
@@ -534,10 +540,22 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                                             studio_share=config.studio_share, colour_jitter=config.colour_jitter,
                                             crop_min=config.crop_min, log=log, progress=progress and is_main)
         held_out = _held_out_fingerprint(val_set, config.data)
+        videos = frame_split_videos(Path(config.data)) if is_frame_dir(Path(config.data)) else None
+        trained_videos = set(state.get("trained_videos", ())) if state is not None else set()
         if state is not None and state.get("held_out") not in (None, held_out):
-            log("warning: the photos held out for validation are not the ones this run started with: the data "
-                "folder gained or lost photos, and the split was drawn again. Validation scores from here are "
-                "not comparable with the earlier epochs', and may include photos the run has trained on")
+            if videos is not None:  # probe 46: the dataset built again with another split, silently
+                again = sorted(trained_videos & videos["test"])
+                log("warning: the frames held out for validation are not the ones this run started with: the frame "
+                    "dataset was built again with another split"
+                    + (f", and the run has trained on {', '.join(again[:3])}, which it now holds out" if again else "")
+                    + ". Validation scores from here are not comparable with the earlier epochs'"
+                    + (", and are not held out" if again else ""))
+            else:
+                log("warning: the photos held out for validation are not the ones this run started with: the data "
+                    "folder gained or lost photos, and the split was drawn again. Validation scores from here are "
+                    "not comparable with the earlier epochs', and may include photos the run has trained on")
+        if videos is not None:  # the card names them, so that evaluate can tell a video the model learnt from
+            trained_videos |= videos["train"]
         generator = create_model(config.generator, in_channels=config.in_channels, size=config.size,
                                  width=config.width, role="generator").to(device)
         discriminator = create_model(config.discriminator, in_channels=3, size=config.size,
@@ -553,7 +571,8 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             start_epoch, step, history = state["epoch"], state["step"], list(state["history"])
             restraint = dict(state.get("restraint", {}))
         elif config.init:
-            restraint = _load_init_weights(generator, config.init, config, log)
+            restraint = _load_init_weights(generator, config.init, config, log,
+                                           videos["test"] if videos is not None else frozenset())
         feeding_sha256 = None
         if config.independent_feed > 0:
             feeding_sha256 = _init_sha256(config.init)
@@ -599,7 +618,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             _start_validation(exported, val_loader, device, config, out, log)
         if is_main and state is not None and history and start_epoch >= config.epochs:
             # heal a run killed while finishing
-            _export(exported, config, history, out, save_model, ModelCard, restraint)
+            _export(exported, config, history, out, save_model, ModelCard, restraint, trained_videos)
             _write_metrics(out, history, writer)
         steps_per_epoch = config.steps_per_epoch or len(loader)
         run_started, steps_run = time.perf_counter(), 0  # for the whole run's time left, validation included
@@ -693,13 +712,14 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                 sample_grid(rows, out / "samples" / f"epoch_{epoch + 1:03d}.png")
                 history.append(record)
                 # model and metrics first: a kill before the checkpoint lands only repeats this epoch
-                _export(exported, config, history, out, save_model, ModelCard, restraint)
+                _export(exported, config, history, out, save_model, ModelCard, restraint, trained_videos)
                 _write_metrics(out, history, writer)
                 save_checkpoint({
                     "config": config.to_dict(), "data_path": str(Path(config.data).resolve()),
                     "epoch": epoch + 1, "step": step, "history": history,
                     "restraint": restraint, **({"init_sha256": feeding_sha256} if feeding_sha256 else {}),
                     **({"held_out": held_out} if held_out else {}),
+                    **({"trained_videos": sorted(trained_videos)} if trained_videos else {}),
                     "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
                     "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                     "torch_rng": [torch.get_rng_state()],
@@ -842,8 +862,9 @@ def _finished_run(state: dict, config: TrainConfig, out: Path, log) -> TrainResu
     return TrainResult(load_model(model_path)[0], list(state["history"]), out, model_path, trained=False)
 
 
-def _export(generator, config, history, out, save_model, card_cls, restraint: dict):
-    """The generator as safetensors + JSON; ``restraint`` is what ``--init``'s model had (``_load_init_weights``)."""
+def _export(generator, config, history, out, save_model, card_cls, restraint: dict, trained_videos: set[str]):
+    """The generator as safetensors + JSON; ``restraint`` is what ``--init``'s model had (``_load_init_weights``);
+    ``trained_videos``, the frame dataset's videos it learnt from."""
     from rehue.data.datasets import is_frame_dir
 
     last = history[-1]
@@ -858,7 +879,8 @@ def _export(generator, config, history, out, save_model, card_cls, restraint: di
                   "init": config.init, "ema": config.ema, "self_feed": config.self_feed,
                   "independent_feed": config.independent_feed, "self_feed_steps": config.self_feed_steps,
                   "stamp_share": config.stamp_share, "studio_share": config.studio_share,
-                  "colour_jitter": config.colour_jitter, "crop_min": config.crop_min},
+                  "colour_jitter": config.colour_jitter, "crop_min": config.crop_min,
+                  **({"videos": sorted(trained_videos)} if trained_videos else {})},
         metrics={k: v for k, v in last.items() if k.startswith("val_")},
         # a model trained on letterboxed frames (`rehue frames`) is shown photos the same way
         inference={**restraint, **({"fit": "letterbox"} if is_frame_dir(Path(config.data)) else {})},

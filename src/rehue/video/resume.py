@@ -150,17 +150,19 @@ def hold_staging(owner, staging: Path, taken_over: Path | None, failure: str, er
     removes a folder made here when ``owner`` is dropped (or at exit), should an interrupt land before the
     caller's ``try`` holds it; one taken over stays, for the next run. ``release_staging`` ends the hold.
     A folder that cannot be made is a RehueError of ``failure``, naming ``error_path``."""
+    # the finalizer first: an interrupt landing just after the folder is made finds it held
+    cleanup = weakref.finalize(owner, writing_now.discard, os.path.abspath(staging)) if taken_over is not None \
+        else weakref.finalize(owner, shutil.rmtree, staging, ignore_errors=True)
+    writing_now.add(os.path.abspath(staging))
     try:
         if taken_over is not None:
             os.rename(taken_over, staging)
         else:
             staging.mkdir(parents=True)
     except OSError as exc:
+        release_staging(staging, cleanup)
         raise RehueError(f"{failure} ({exc.strerror or exc})", error_path) from None
-    writing_now.add(os.path.abspath(staging))
-    if taken_over is None:
-        return weakref.finalize(owner, shutil.rmtree, staging, ignore_errors=True)
-    return weakref.finalize(owner, writing_now.discard, os.path.abspath(staging))
+    return cleanup
 
 
 def release_staging(staging: Path, cleanup: weakref.finalize) -> None:
