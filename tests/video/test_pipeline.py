@@ -1,5 +1,7 @@
 import json
 import os
+import re
+import shutil
 from fractions import Fraction
 from pathlib import Path
 
@@ -1498,8 +1500,8 @@ def test_colouring_taken_up_from_a_saved_state_colours_the_rest_of_the_shot_as_w
     """The state saved before every 4th frame (the previous a*b*, the flicker level, the drift check's
     count and easing, the scene detector's) colours the frames after it, taken up by another colouring,
     as the colouring that saved it went on to: a film in pieces goes on in the middle of a long shot."""
-    from rehue.video.pieces import _save_state, load_state
     from rehue.video.pipeline import SceneColorizer
+    from rehue.video.resume import load_state, save_state
 
     independent = Colorizer.load(tiny_model, device="cpu")
     path = with_drift_check(tiny_dependent_model, drift_check_every=3, drift_ratio=3.0, drift_anchor=0.25,
@@ -1516,7 +1518,7 @@ def test_colouring_taken_up_from_a_saved_state_colours_the_rest_of_the_shot_as_w
     assert whole.eased_frames > 0 and whole.scene_starts[0] == 24
     assert sorted(whole.states) == list(range(4, len(frames) + 1, 4))
     for first, state in whole.states.items():
-        _save_state(tmp_path / "state.npz", state)
+        save_state(tmp_path / "state.npz", state)
         going_on = SceneColorizer(independent, dependent, scene_mode, first=first,
                                   state=load_state(tmp_path / "state.npz"))
         got = coloured(going_on, frames[first:])
@@ -1534,6 +1536,7 @@ def test_a_film_without_a_cut_goes_on_in_the_middle_of_its_shot(tmp_path, tiny_m
     colouring's state there; the same command goes on from it, and every frame, frame time and sound packet
     is the uninterrupted run's. A state file damaged goes back to the piece before it."""
     from rehue.video import pieces
+    from rehue.video.io import VideoWriter
     from rehue.video.pipeline import colorize_frames
     from rehue.video.resume import PIECES
 
@@ -1573,15 +1576,97 @@ def test_a_film_without_a_cut_goes_on_in_the_middle_of_its_shot(tmp_path, tiny_m
     if not reel:
         assert audio_packets(out) == audio_packets(tmp_path / "whole.mkv")
 
-    out.unlink()
-    staging, _ = interrupted(after=21)
-    second = staging / "piece-000002.state.npz"
-    second.write_bytes(second.read_bytes()[:-1] + b"x")
+    def damaged(path):
+        path.write_bytes(path.read_bytes()[:-1] + b"x")
+
+    for piece, going_on in ((2, "frame 9 (at 0.67 s), where an earlier run stopped (8 frames kept)"),
+                            (1, "frame 17 (at 1.33 s), where an earlier run stopped (16 frames kept)")):
+        out.unlink()
+        staging, _ = interrupted(after=21)
+        damaged(staging / f"piece-00000{piece}.state.npz")
+        messages.clear()
+        colorize(source, out, progress=False, log=messages.append, **options)
+        assert messages[0] == f"{out}: going on from {going_on}"
+        if piece == 2:  # probe 47: dropped without a word
+            assert messages[1] == (f"note: {out}: the 8 frames that run coloured after those are coloured again: "
+                                   "their piece's file, or the colouring's state saved with it, changed since it "
+                                   "was written")
+        else:  # probe 47: an earlier piece's state, which no run goes on from, cost every piece
+            assert not messages[1].startswith("note:")
+        got = decoded(out)
+        assert all(np.array_equal(ours, theirs) for (_, ours), (_, theirs) in zip(got, want, strict=True))
+
+    out.unlink()  # all coloured, stopped while joining: the states do not matter
+    write_encoded = VideoWriter.write_encoded
+    with monkeypatch.context() as patched:
+        patched.setattr(VideoWriter, "write_encoded", lambda self, *packet: (_ for _ in ()).throw(KeyboardInterrupt))
+        with pytest.raises(KeyboardInterrupt):
+            colorize(source, out, progress=False, log=lambda message: None, **options)
+    assert VideoWriter.write_encoded is write_encoded
+    (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.mkv.rehue-tmp")]
+    for state in staging.glob("*.npz"):
+        damaged(state)
     messages.clear()
-    again = colorize(source, out, progress=False, log=messages.append, **options)
-    assert messages[0] == f"{out}: going on from frame 9 (at 0.67 s), where an earlier run stopped (8 frames kept)"
+    assert colorize(source, out, progress=False, log=messages.append, **options).frames == 0
+    assert messages[0] == f"{out}: joining the 30 frames an earlier run coloured, which it stopped before it had joined"
     got = decoded(out)
     assert all(np.array_equal(ours, theirs) for (_, ours), (_, theirs) in zip(got, want, strict=True))
+
+
+@pytest.mark.parametrize("reel", [False, True])
+def test_a_film_without_a_cut_into_frames_goes_on_in_the_middle_of_its_shot(tmp_path, tiny_model,
+                                                                            tiny_dependent_model, monkeypatch, reel):
+    """Before, a film without a cut coloured into numbered frames (or a reel into a folder) went on only from
+    a scene's first frame: its first. The colouring's state is saved every PIECE_FRAMES frames (the newest
+    three kept), and the same command goes on from the last one with every frame before it written: every
+    frame the uninterrupted run's. A damaged state file goes back to the one before it."""
+    from rehue.video import pieces
+    from rehue.video.pipeline import colorize_frames
+    from rehue.video.resume import STATES
+
+    monkeypatch.setattr(pieces, "PIECE_FRAMES", 4)
+    if reel:
+        source = write_frames(tmp_path / "scans", one_long_shot())
+        colorize, target, names = colorize_frames, "out", "reel_{}.png"
+    else:
+        source = make_clip(tmp_path / "film.mp4", one_long_shot(), fps=12, gop=5)
+        colorize, target, names = colorize_video, "out/f_%04d.png", "f_{:04d}.png"
+    options = {"colorizer": Colorizer.load(tiny_model, device="cpu"), "dependent_model": str(tiny_dependent_model)}
+    colorize(source, tmp_path / target.replace("out", "whole"), progress=False, log=lambda message: None, **options)
+    folder = tmp_path / "out"
+
+    def interrupted():
+        """The hidden folder and the frames kept: those up to the newest state with every frame before it
+        written (frames decided when the interrupt came are written on other threads, so 20 or more)."""
+        messages = []
+        with pytest.raises(KeyboardInterrupt):
+            colorize(source, tmp_path / target, progress=stop_after(22), log=messages.append, **options)
+        (staging,) = [p for p in (tmp_path if reel else folder).iterdir() if ".rehue-tmp" in p.name]
+        kept = int(re.search(r" the (\d+) frames coloured up to where it stopped are kept in ", messages[-1])[1])
+        assert kept in (20, 24, 28) and (staging / f".rehue-resume-state-{kept:09d}.npz").is_file()
+        return staging, kept
+
+    staging, kept = interrupted()
+    assert len(list(staging.glob("*.npz"))) <= 3, "the newest three are kept"
+    assert [int(line.split()[0]) for line in (staging / STATES).read_text().splitlines()][:5] == [4, 8, 12, 16, 20]
+    messages = []
+    again = colorize(source, tmp_path / target, progress=False, log=messages.append, **options)
+    assert f"going on from frame {kept + 1 if reel else names.format(kept + 1)}" in messages[0]
+    assert again.frames == 30 - kept and again.independent_frames == 0, "the shot coloured on from the state saved"
+    whole = tmp_path / "whole"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in whole.iterdir()) == sorted(
+        names.format(n) for n in range(1, 31))
+    for frame in whole.iterdir():
+        assert np.array_equal(read_rgb(frame), read_rgb(folder / frame.name)), frame.name
+
+    shutil.rmtree(folder)
+    staging, kept = interrupted()
+    newest = staging / f".rehue-resume-state-{kept:09d}.npz"
+    newest.write_bytes(newest.read_bytes()[:-1] + b"x")
+    assert colorize(source, tmp_path / target, progress=False, log=lambda message: None,
+                    **options).frames == 30 - (kept - 4), "from the state before it"
+    for frame in whole.iterdir():
+        assert np.array_equal(read_rgb(frame), read_rgb(folder / frame.name)), frame.name
 
 
 @pytest.mark.parametrize("reel", [False, True])

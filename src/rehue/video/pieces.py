@@ -20,8 +20,6 @@ import struct
 import zlib
 from pathlib import Path
 
-import numpy as np
-
 from rehue.data.images import staging_folder_for
 from rehue.errors import RehueError
 from rehue.video.resume import (
@@ -32,6 +30,7 @@ from rehue.video.resume import (
     interrupted_runs,
     release_staging,
     resumable_video,
+    save_state,
     say_what_was_kept,
     what_differs,
     write_journal,
@@ -67,6 +66,9 @@ def interrupted_video(target: Path, settings: dict, stats: list[list], log
             log(f"{target}: going on from frame {run.start + 1:,}{' of the part' if settings.get('start') else ''} "
                 f"(at {run.time:.2f} s), where an earlier run stopped ({run.start:,} frames kept)")
             found = run
+            if run.damaged:  # probe 47: dropped without a word
+                log(f"note: {target}: the {run.damaged:,} frames that run coloured after those are coloured again: "
+                    "their piece's file, or the colouring's state saved with it, changed since it was written")
         elif run is not None or staging == staging_folder_for(target):  # that name is this run's to take
             shutil.rmtree(staging, ignore_errors=True)
             why = "held no whole piece of the film (it stopped in its first, or they were damaged)" if run else \
@@ -90,23 +92,6 @@ def check_video_output(target: Path, overwrite: bool, inputs: tuple[Path, ...] =
                          f"interrupted run kept for it in {kept[0]} where its settings were these (or remove them)",
                          target)
     check_output_path(target, overwrite, inputs)
-
-
-def _save_state(path: Path, state: dict) -> tuple[int, int]:
-    """The colouring's state saved as arrays (``numpy.load(allow_pickle=False)`` reads it back) and on the
-    disk whole; its size and CRC-32."""
-    with open(path, "wb") as file:
-        np.savez(file, **state)
-        file.flush()
-        os.fsync(file.fileno())
-    data = path.read_bytes()
-    return len(data), zlib.crc32(data)
-
-
-def load_state(path: Path) -> dict:
-    """A state ``_save_state`` saved, as the arrays it was."""
-    with np.load(path, allow_pickle=False) as saved:
-        return dict(saved)
 
 
 def read_packets(path: Path):
@@ -217,7 +202,7 @@ class PiecedVideo:
             piece = Piece(self.piece_file, self.in_piece, size, self.crc, self.origin, self.last_pts, next_time, last)
             if state is not None:
                 piece.state = self.piece_file.replace(".packets", ".state.npz")
-                piece.state_size, piece.state_crc32 = _save_state(self.staging / piece.state, state)
+                piece.state_size, piece.state_crc32 = save_state(self.staging / piece.state, state)
             add_piece(self.staging, piece)
             self.pieces.append(piece)
 

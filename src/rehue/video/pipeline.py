@@ -50,16 +50,18 @@ from rehue.video.io import DEEP_CODECS, as_stored, upright
 from rehue.video.pieces import PiecedVideo, check_video_output, encoder_settings, interrupted_video
 from rehue.video.rates import exact_rate
 from rehue.video.resume import (
-    JOURNAL,
-    SCENES,
     Interrupted,
     InterruptedVideo,
     add_scene_start,
+    add_state,
     frame_stats,
     hold_staging,
     interrupted_runs,
+    load_state,
     release_staging,
+    remove_journal,
     resumable,
+    saved_states,
     say_what_was_kept,
     scene_start_times,
     write_journal,
@@ -738,7 +740,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                     "them and leaving the bars gray (--borders model to colour everything)")
         rotation = reader.rotation
         state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),
-                               bars=bars, rotation=rotation, **_states_of(pattern is None, resume))
+                               bars=bars, rotation=rotation, **_states_of(resume))
         # side by side as displayed: a portrait film's gray goes left of its colour, not above it
         sideways = side_by_side and rotation % 180
         width = reader.width * (2 if side_by_side and not sideways else 1)
@@ -753,6 +755,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
             try:
                 sink = PiecedVideo(video, journal=journal, resume=resume, scene_starts=state.scene_starts, log=log,
                                    states=state.states)
+                if start:  # as the run going on says it (probe 47)
+                    sink.frame_label = lambda index: f"{index + 1:,} of the part"
             except BaseException:
                 video.abort()
                 raise
@@ -822,6 +826,9 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                             found = state.scene_starts[recorded:]
                             writer.scenes_found(found, [times[start] for start in found])
                             recorded = len(state.scene_starts)
+                        if pattern is not None:  # a piece of a video file takes its own (PiecedVideo)
+                            for following in [key for key in state.states if key in times]:
+                                writer.state_found(following, state.states.pop(following), times[following])
                         times.pop(index - 64, None)  # a scene is found a few frames after its start
                 for decided in state.flush_ab():
                     composer.put(decided)
@@ -880,17 +887,15 @@ def _joined(target: Path, resume: InterruptedVideo, others: list[Path], started:
     return summary
 
 
-def _states_of(pieces: bool, resume) -> dict:
-    """``SceneColorizer``'s settings for a film coloured into a video file (``pieces``), a piece at a time:
-    its state saved where a piece may end in a shot, and taken up where an interrupted run's did."""
-    from rehue.video import pieces as pieced
+def _states_of(resume: Interrupted | InterruptedVideo | None) -> dict:
+    """``SceneColorizer``'s settings for a film coloured so that an interrupted run goes on: its state saved
+    every ``PIECE_FRAMES`` frames (where a piece of a video file may end in a shot, and a folder of frames
+    may go on from), and taken up where an interrupted run's ``resume`` went on from one."""
+    from rehue.video import pieces
 
-    if not pieces:
-        return {}
-    first = resume.start if resume is not None else 0
-    settings = {"first": first, "state_every": pieced.PIECE_FRAMES}
+    settings = {"first": resume.start if resume is not None else 0, "state_every": pieces.PIECE_FRAMES}
     if resume is not None and resume.state is not None:
-        settings["state"] = pieced.load_state(resume.state)
+        settings["state"] = load_state(resume.state)
     return settings
 
 
@@ -911,8 +916,8 @@ def _interrupted_video_frames(pattern: FramePattern, journal: tuple[dict, list],
     (``rehue.video.resume``); those of other runs are removed, with a note."""
     found = None
     for staging in interrupted_runs(pattern.path):
-        starts = scene_start_times(staging)
-        names = [pattern.name(first + index) for index in range(max(starts, default=0))]
+        points = [*scene_start_times(staging), *saved_states(staging)]  # where a run may go on from
+        names = [pattern.name(first + index) for index in range(max(points, default=0))]
         run = resumable(staging, *journal, names) if found is None else None
         if run is not None and run.time is not None:
             log(f"{pattern.folder}: going on from frame {pattern.name(first + run.start)} ({run.start:,} frames kept, "
@@ -1377,7 +1382,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             log(f"{source}: bars around the picture; colouring the {bars.width}x{bars.height} picture inside "
                 "them and leaving the bars gray (--borders model to colour everything)")
     state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer), bars=bars,
-                           **_states_of(to_video, resume))
+                           **_states_of(resume))
     first = resume.start if resume is not None else 0
     bar = _progress_bar(progress, len(frames) - first, source.name)
     if to_video:
@@ -1423,6 +1428,9 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                 if len(state.scene_starts) > recorded:  # a new scene: its start goes in the journal
                     sink.scenes_found([first + index for index in state.scene_starts[recorded:]])
                     recorded = len(state.scene_starts)
+                if not to_video:  # a piece of a video file takes its own (PiecedVideo)
+                    for following in list(state.states):
+                        sink.state_found(first + following, state.states.pop(following))
         for decided in state.flush_ab():
             sink.write(*state.compose(decided))
         sink.finish()
@@ -1435,7 +1443,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         if to_video:
             sink.stopped(exc)
         elif kept := sink.close(keep=True):
-            say_what_was_kept(exc, kept, sink.staging, source, frame_label(kept), log)
+            say_what_was_kept(exc, kept, sink.staging, source, frame_label(kept), log, which=sink.kept_which)
         raise
     finally:
         sink.close(keep=stopped)
@@ -1505,6 +1513,7 @@ class _FrameFolder:
         self.writers = ThreadPoolExecutor(self.threads, thread_name_prefix="rehue-write")
         self.writing: deque[Future] = deque()
         self.kept: int | None = None  # once closed: the frames kept for a next run
+        self.kept_in_shot = False  # and whether they end in the middle of a shot
 
     def _save(self, name: str, image, rgb: np.ndarray) -> None:
         from rehue.data.images import save_image
@@ -1544,6 +1553,16 @@ class _FrameFolder:
             self.scene_starts.append(start)
             self.scene_times[start] = time_s
 
+    def state_found(self, index: int, state: dict, time_s: float | None = None) -> None:
+        """The colouring's state before frame ``index`` of the whole film (at ``time_s`` in a video), for a run
+        that goes on in the middle of a shot."""
+        if self.journal is None:
+            return
+        try:
+            add_state(self.staging, index, state, time_s)
+        except OSError as exc:
+            raise RehueError(f"cannot write the coloured frames ({exc.strerror or exc})", self.target) from None
+
     def finish(self) -> None:
         """Move the frames into place: the whole hidden folder where ``target`` is not there yet, else frame by
         frame, with Ctrl-C and SIGTERM held until the last has moved, so that an interruption never leaves the
@@ -1564,11 +1583,9 @@ class _FrameFolder:
                 with _signals_held():
                     for name in self.names:
                         move_into_place(self.staging / name, self.target / name, self.overwrite)
-                    for journal in (JOURNAL, SCENES):
-                        (self.staging / journal).unlink(missing_ok=True)
+                    remove_journal(self.staging)
             else:
-                for journal in (JOURNAL, SCENES):
-                    (self.staging / journal).unlink(missing_ok=True)
+                remove_journal(self.staging)
                 os.replace(self.staging, self.target)
         except OSError as exc:
             raise RehueError(f"cannot move the coloured frames into place ({exc.strerror or exc})",
@@ -1584,11 +1601,17 @@ class _FrameFolder:
         if keep and self.journal is not None and self.staging.is_dir():
             found = resumable(self.staging, self.journal[0], self.journal[1], self.names)
             kept = found.start if found is not None else 0
+            self.kept_in_shot = found is not None and found.state is not None
         if not kept:
             shutil.rmtree(self.staging, ignore_errors=True)
         release_staging(self.staging, self._staging_cleanup)
         self.kept = kept
         return kept
+
+    @property
+    def kept_which(self) -> str:
+        """Which frames ``close`` kept, for a note."""
+        return "coloured up to where it stopped" if self.kept_in_shot else "coloured up to the scene it stopped in"
 
 
 class _NoBar:
@@ -1704,6 +1727,12 @@ class _VideoFrames:
         if found:
             self.frames.scenes_found([start for start, _ in found], [time for _, time in found])
 
+    def state_found(self, start: int, state: dict, time_s: float | None) -> None:
+        """The colouring's state before this run's frame ``start``; with no time (after a joint of two
+        recordings) it is not kept, as a scene's start is not."""
+        if time_s is not None:
+            self.frames.state_found(self.kept_before + start, state, time_s)
+
     @property
     def staging(self) -> Path:
         return self.frames.staging
@@ -1743,7 +1772,7 @@ class _VideoFrames:
         self._remove_made_folders()
         if kept:
             say_what_was_kept(exc, kept, self.frames.staging, self.pattern.folder,
-                              self.pattern.name(self.first + kept), self.log)
+                              self.pattern.name(self.first + kept), self.log, which=self.frames.kept_which)
 
     def _remove_made_folders(self) -> None:
         """The folders made for the frames, where nothing is in them: a run that failed before any was kept."""

@@ -32,12 +32,77 @@ VERSION = 3  # 2: the frames' inode change times and numbers; 3: the scenes in a
 @dataclass
 class Interrupted:
     """An interrupted run's hidden folder of coloured frames, and the frame to go on from: the first of a
-    scene, with every frame before it in the folder."""
+    scene, or one in the middle of a shot whose colouring's ``state`` was saved, with every frame before it
+    in the folder."""
 
     staging: Path
     start: int
     settings: dict
     time: float | None = None  # in a video, the time of that frame, which the run going on seeks to
+    state: Path | None = None
+
+
+STATES = ".rehue-resume-states.txt"  # states saved in the middle of shots, a line each, added as they are saved
+STATES_KEPT = 3  # the newest saved: the frames before an older one are all written, most likely
+
+
+def state_file(index: int) -> str:
+    return f".rehue-resume-state-{index:09d}.npz"  # remove_journal knows them by this start
+
+
+def save_state(path: Path, state: dict) -> tuple[int, int]:
+    """The colouring's state (``SceneColorizer.states``) saved as arrays, which ``load_state`` reads back
+    without pickling, and on the disk whole; its size and CRC-32."""
+    import numpy as np
+
+    with open(path, "wb") as file:
+        np.savez(file, **state)
+        file.flush()
+        os.fsync(file.fileno())
+    data = path.read_bytes()
+    return len(data), zlib.crc32(data)
+
+
+def load_state(path: Path) -> dict:
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as saved:
+        return dict(saved)
+
+
+def remove_journal(staging: Path) -> None:
+    """The journal's files gone from ``staging``, which then holds the coloured frames alone."""
+    for name in os.listdir(staging):
+        if name in (JOURNAL, SCENES, STATES) or name.startswith(".rehue-resume-state-"):
+            (staging / name).unlink(missing_ok=True)
+
+
+def add_state(staging: Path, index: int, state: dict, time: float | None = None) -> None:
+    """The colouring's state before frame ``index`` (its ``time`` in a video), saved for a run going on in
+    the middle of a shot: its file, then its line in the list; only the newest ``STATES_KEPT`` are kept."""
+    size, crc = save_state(staging / state_file(index), state)
+    _write_synced(staging / STATES, f"{index} {size} {crc}" + ("" if time is None else f" {time!r}") + "\n", "a")
+    for older in sorted(saved_states(staging))[:-STATES_KEPT]:
+        with contextlib.suppress(OSError):
+            (staging / state_file(older)).unlink()
+
+
+def saved_states(staging: Path) -> dict[int, tuple[int, int, float | None]]:
+    """The states a journal lists, each with its file's size and CRC-32 and its frame's time; a line a power
+    cut left half-written is not one."""
+    try:
+        lines = (staging / STATES).read_text(encoding="ascii", errors="replace").split("\n")
+    except OSError:
+        return {}
+    found = {}
+    for line in lines[:-1]:
+        fields = line.split(" ")
+        try:
+            index, size, crc = (int(field) for field in fields[:3])
+            found[index] = (size, crc, float(fields[3]) if len(fields) > 3 else None)
+        except ValueError:
+            continue
+    return found
 
 
 def frame_stats(frames: list[Path]) -> list[list]:
@@ -197,19 +262,26 @@ def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]
                    and entry.stat(follow_symlinks=False).st_size > 0}
     except OSError:
         return None
+    scene_times = scene_start_times(staging)
+    points = {start: (time, None) for start, time in scene_times.items()}
+    for index, (size, crc, time) in saved_states(staging).items():  # in a shot: with the colouring's state
+        if index not in points and _unchanged(staging / state_file(index), size, crc):
+            points[index] = (time, state_file(index))
     start = 0
-    for scene_start in _scene_starts(staging):
-        if not 0 < scene_start <= len(names):
+    for point in sorted(points):
+        if not 0 < point <= len(names):
             break
-        if all(name in present and _begins_as_a_picture(staging / name) for name in names[start:scene_start]) and \
-                written[start:scene_start] == stats[start:scene_start]:
-            start = scene_start
+        if all(name in present and _begins_as_a_picture(staging / name) for name in names[start:point]) and \
+                written[start:point] == stats[start:point]:
+            start = point
         else:
             break
     if start == 0:
         return None
-    _remove_all_but(staging, set(names[:start]) | {JOURNAL, SCENES})
-    return Interrupted(staging, start, settings, scene_start_times(staging).get(start))
+    time, state = points[start]
+    states = {state_file(index) for index in saved_states(staging) if index <= start}  # to go back to, if damaged
+    _remove_all_but(staging, set(names[:start]) | {JOURNAL, SCENES, STATES} | states)
+    return Interrupted(staging, start, settings, time, staging / state if state else None)
 
 
 PIECES = ".rehue-resume-pieces.txt"  # a video's finished pieces, a line each, added as they are finished
@@ -246,6 +318,7 @@ class InterruptedVideo:
 
     staging: Path
     pieces: list[Piece]
+    damaged: int = 0  # frames of the pieces after them, which were damaged since they were written
 
     @property
     def start(self) -> int:
@@ -297,27 +370,37 @@ def resumable_video(staging: Path, settings: dict, stats: list[list]) -> Interru
         lines = (staging / PIECES).read_text(encoding="ascii", errors="replace").split("\n")
     except OSError:
         lines = [""]
-    pieces = []
+    pieces, listed = [], []
     for line in lines[:-1]:  # the last piece of the text has no newline yet
         try:
-            piece = Piece(**json.loads(line))
+            listed.append(Piece(**json.loads(line)))
         except (ValueError, TypeError):
             break
+    damaged = False
+    for piece in listed:
         name = f"piece-{len(pieces) + 1:06d}"
-        if piece.next_time is None and not piece.last or piece.file != f"{name}.packets" or \
-                not _unchanged(staging / piece.file, piece.size, piece.crc32) or piece.state is not None and (
-                    piece.state != f"{name}.state.npz" or
-                    not _unchanged(staging / piece.state, piece.state_size, piece.state_crc32)):
+        if piece.next_time is None and not piece.last:  # after a joint of recordings: no time to seek to
+            break
+        if piece.file != f"{name}.packets" or piece.state not in (None, f"{name}.state.npz") or \
+                not _unchanged(staging / piece.file, piece.size, piece.crc32):
+            damaged = True
             break
         pieces.append(piece)
         if piece.last:
             break
+    # only the last piece's state is gone on from: an earlier one's damaged costs nothing (probe 47: it cost all)
+    while pieces and pieces[-1].state is not None and not pieces[-1].last and \
+            not _unchanged(staging / pieces[-1].state, pieces[-1].state_size, pieces[-1].state_crc32):
+        damaged = True
+        pieces.pop()
+    lost = sum(piece.frames for piece in listed) - sum(piece.frames for piece in pieces) if damaged else 0
     if not pieces:
-        return InterruptedVideo(staging, [])
-    _remove_all_but(staging, {piece.file for piece in pieces} | {pieces[-1].state} | {JOURNAL, SCENES, PIECES})
+        return InterruptedVideo(staging, [], lost)
+    _remove_all_but(staging, {piece.file for piece in pieces} | {piece.state for piece in pieces if piece.state} |
+                    {JOURNAL, SCENES, PIECES})
     if len(pieces) < len(lines) - 1:
         _write_synced(staging / PIECES, "".join(json.dumps(piece.__dict__) + "\n" for piece in pieces))
-    return InterruptedVideo(staging, pieces)
+    return InterruptedVideo(staging, pieces, lost)
 
 
 def say_what_was_kept(exc: BaseException, kept: int, staging: Path, subject, frame: str, log, *,
