@@ -1519,13 +1519,19 @@ def test_colouring_taken_up_from_a_saved_state_colours_the_rest_of_the_shot_as_w
     assert sorted(whole.states) == list(range(4, len(frames) + 1, 4))
     for first, state in whole.states.items():
         save_state(tmp_path / "state.npz", state)
-        going_on = SceneColorizer(independent, dependent, scene_mode, first=first,
+        going_on = SceneColorizer(independent, dependent, scene_mode, first=first, state_every=4,
                                   state=load_state(tmp_path / "state.npz"))
         got = coloured(going_on, frames[first:])
         assert len(got) == len(frames) - first
         assert all(np.array_equal(ours, theirs) for ours, theirs in zip(got, want[first:], strict=True)), first
         assert [first + start for start in going_on.scene_starts] == [s for s in whole.scene_starts if s >= first]
         assert going_on.independent_frames == sum(s >= first for s in whole.scene_starts), "the shot went on"
+        # a state saved by a colouring itself taken up is counted in the film: taken up again, it goes on too
+        assert sorted(first + later for later in going_on.states) == [k for k in whole.states if k > first]
+        for later, again in going_on.states.items():
+            twice = SceneColorizer(independent, dependent, scene_mode, first=first + later, state=again)
+            assert all(np.array_equal(ours, theirs) for ours, theirs in zip(
+                coloured(twice, frames[first + later:]), want[first + later:], strict=True)), (first, later)
 
 
 @pytest.mark.parametrize("reel", [False, True])
@@ -1575,6 +1581,16 @@ def test_a_film_without_a_cut_goes_on_in_the_middle_of_its_shot(tmp_path, tiny_m
         assert np.array_equal(ours, theirs)
     if not reel:
         assert audio_packets(out) == audio_packets(tmp_path / "whole.mkv")
+
+    out.unlink()  # stopped twice: the second run's piece ends with a state it saved itself, taken up in turn
+    interrupted(after=21)
+    _, said = interrupted(after=10)
+    assert " the 24 frames coloured up to the piece it stopped in are kept in " in said
+    messages.clear()
+    assert colorize(source, out, progress=False, log=messages.append, **options).frames == 6
+    assert messages[0] == f"{out}: going on from frame 25 (at 2.00 s), where an earlier run stopped (24 frames kept)"
+    got = decoded(out)
+    assert all(np.array_equal(ours, theirs) for (_, ours), (_, theirs) in zip(got, want, strict=True))
 
     def damaged(path):
         path.write_bytes(path.read_bytes()[:-1] + b"x")
@@ -1635,12 +1651,12 @@ def test_a_film_without_a_cut_into_frames_goes_on_in_the_middle_of_its_shot(tmp_
     colorize(source, tmp_path / target.replace("out", "whole"), progress=False, log=lambda message: None, **options)
     folder = tmp_path / "out"
 
-    def interrupted():
+    def interrupted(after=22):
         """The hidden folder and the frames kept: those up to the newest state with every frame before it
         written (frames decided when the interrupt came are written on other threads, so 20 or more)."""
         messages = []
         with pytest.raises(KeyboardInterrupt):
-            colorize(source, tmp_path / target, progress=stop_after(22), log=messages.append, **options)
+            colorize(source, tmp_path / target, progress=stop_after(after), log=messages.append, **options)
         (staging,) = [p for p in (tmp_path if reel else folder).iterdir() if ".rehue-tmp" in p.name]
         kept = int(re.search(r" the (\d+) frames coloured up to where it stopped are kept in ", messages[-1])[1])
         assert kept in (20, 24, 28) and (staging / f".rehue-resume-state-{kept:09d}.npz").is_file()
@@ -1649,6 +1665,9 @@ def test_a_film_without_a_cut_into_frames_goes_on_in_the_middle_of_its_shot(tmp_
     staging, kept = interrupted()
     assert len(list(staging.glob("*.npz"))) <= 3, "the newest three are kept"
     assert [int(line.split()[0]) for line in (staging / STATES).read_text().splitlines()][:5] == [4, 8, 12, 16, 20]
+    before = kept  # stopped again at once: it goes on from a saved state again, not as from a scene's first frame
+    staging, kept = interrupted(after=1)
+    assert kept >= before
     messages = []
     again = colorize(source, tmp_path / target, progress=False, log=messages.append, **options)
     assert f"going on from frame {kept + 1 if reel else names.format(kept + 1)}" in messages[0]

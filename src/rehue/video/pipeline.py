@@ -372,7 +372,7 @@ class SceneColorizer:
         decided = self.detector.push(_picture_of(small, box))
         self._pushed += 1
         if self.state_every and (self.first + self._pushed) % self.state_every == 0:
-            self._detector_states[self._pushed] = self.detector.state()
+            self._detector_states[self._pushed] = self.detector.state(self.first)  # counted in the film
         self.timer.add("scene_detection", time.perf_counter() - started)
         self.pending.append((gray, small, box, payload))
         return [self._colour(index, changed) for index, changed in decided if index >= 0]
@@ -1500,8 +1500,10 @@ class _FrameFolder:
         self.timer, self.bar = timer, bar
         self.staging = staging or staging_folder_for(target)
         self.journal, self.first = journal, resume.start if resume is not None else 0
-        self.scene_starts = [self.first] if resume is not None else []
-        self.scene_times = {self.first: resume.time} if resume is not None else {}
+        # the frame it goes on from, a scene's first: not one in a shot, which goes on from its saved state
+        starts_scene = resume is not None and resume.state is None
+        self.scene_starts = [self.first] if starts_scene else []
+        self.scene_times = {self.first: resume.time} if starts_scene else {}
         # named by the folder it was to be made in (probe 41: its parent's name)
         self._staging_cleanup = hold_staging(self, self.staging, resume.staging if resume is not None else None,
                                              "cannot make the output folder", self.staging.parent)

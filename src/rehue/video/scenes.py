@@ -139,11 +139,11 @@ class ThesisEngine:
     def flush(self) -> list[tuple[int, bool]]:
         return []
 
-    def state(self) -> dict[str, np.ndarray]:
+    def state(self, first: int = 0) -> dict[str, np.ndarray]:
         """What it knows of the frames pushed so far (``SceneDetector.state``)."""
         working, histogram = self._previous if self._previous is not None else (np.zeros((0, 0), np.uint8),
                                                                                   np.zeros(0, np.float32))
-        return {"count": np.int64(self._count), "previous_working": working, "previous_histogram": histogram}
+        return {"count": np.int64(first + self._count), "previous_working": working, "previous_histogram": histogram}
 
     def restore(self, state: dict[str, np.ndarray], first: int) -> None:
         self._count = int(state["count"]) - first
@@ -436,13 +436,13 @@ class RobustEngine:
             self._decided += 1
         return decisions
 
-    def state(self) -> dict[str, np.ndarray]:
+    def state(self, first: int = 0) -> dict[str, np.ndarray]:
         """What it knows of the frames pushed so far (``SceneDetector.state``): a frame's windowed copy is
         made again from its normalised one, as it was made."""
         size = self.thresholds.working_size
 
         def frames(kept: list[_Frame]) -> dict[str, np.ndarray]:
-            return {"index": np.array([frame.index for frame in kept], np.int64),
+            return {"index": np.array([first + frame.index for frame in kept], np.int64),
                     "blank": np.array([frame.blank for frame in kept], bool),
                     "normalized": np.stack([frame.normalized for frame in kept]) if kept
                     else np.zeros((0, size, size), np.float32)}
@@ -450,8 +450,8 @@ class RobustEngine:
         state = {f"frames.{key}": value for key, value in frames(list(self._frames)).items()}
         state.update({f"reference.{key}": value
                       for key, value in frames([self._reference] if self._reference is not None else []).items()})
-        state.update(count=np.int64(self._count), decided=np.int64(self._decided),
-                     last_change=np.int64(self._last_change), in_dissolve=np.bool_(self._in_dissolve),
+        state.update(count=np.int64(first + self._count), decided=np.int64(first + self._decided),
+                     last_change=np.int64(first + self._last_change), in_dissolve=np.bool_(self._in_dissolve),
                      consecutive=np.array([np.nan if value is None else value for value in self._consecutive],
                                           np.float64),
                      motion=np.array(list(self._motion), np.int64).reshape(-1, 2))
@@ -566,10 +566,12 @@ class SceneDetector:
         """Decide the frames still waiting for lookahead (call once, after the last frame)."""
         return self._engine.flush()
 
-    def state(self) -> dict[str, np.ndarray]:
-        """What the detector knows of the frames pushed so far, as arrays (to be saved without pickling):
-        a detector given it by ``restore`` decides the frames after them as this one goes on to."""
-        return self._engine.state()
+    def state(self, first: int = 0) -> dict[str, np.ndarray]:
+        """What the detector knows of the frames pushed so far, as arrays (to be saved without pickling),
+        its frames counted from ``first`` (the film's number of its frame 0, where it was itself taken up
+        from a state): a detector given it by ``restore`` decides the frames after them as this one goes on
+        to."""
+        return self._engine.state(first)
 
     def restore(self, state: dict[str, np.ndarray], first: int = 0) -> None:
         """Go on from ``state`` (``state()``, taken after frame ``first - 1`` was pushed), counting frames from
