@@ -384,7 +384,8 @@ class SceneColorizer:
         """The state that colours frame ``following`` next, all frames before it coloured."""
         state = {f"detector.{key}": value for key, value in self._detector_states.pop(following).items()}
         state.update({
-            "prev_ab": self.prev_ab if self.prev_ab is not None else np.zeros(0, np.float32),
+            # a copy: a model runtime may hand back the same output buffer for its next frame
+            "prev_ab": self.prev_ab.copy() if self.prev_ab is not None else np.zeros(0, np.float32),
             "level": np.float64(np.nan if self._level is None else self._level),
             "frame_in_scene": np.int64(self._frame_in_scene), "easing": np.bool_(self._easing),
             "tinted": np.int8(-1 if self.tinted is None else self.tinted)})
