@@ -1,13 +1,15 @@
 """A video coloured into one file a piece at a time, so that an interrupted run keeps what it finished.
 
-Each piece is a run of whole scenes, at least ``PIECE_FRAMES`` frames long but for the last, encoded by an
+Each piece is a run of whole scenes, at least ``PIECE_FRAMES`` frames long but for the last, or, in a shot
+twice that long, ``PIECE_FRAMES`` frames of it ending with the colouring's state there. It is encoded by an
 encoder of its own (``VideoWriter.encoder``) into a file of packets in a hidden folder beside the output,
 with a journal (``rehue.video.resume``). When the film is done the pieces' packets are muxed into the
 output with its sound and subtitles, and the folder goes. The encoders are set up alike, so the pieces join
 into one stream. A run stopped by Ctrl-C, a kill, a power cut, a damaged frame or a full disk leaves the
-pieces it finished; the same command goes on from the first frame after them, a scene's first, which is
-coloured from its own lightness alone, so that the frames after it come out as an uninterrupted run colours
-them (but for scene detection, which starts afresh there).
+pieces it finished; the same command goes on from the first frame after them: a scene's first, which is
+coloured from its own lightness alone (scene detection starts afresh there), or one in a shot, coloured on
+from the state saved, so that the frames after it come out as an uninterrupted run colours them. Stopped
+while the pieces are joined, it keeps them all, and the same command joins them.
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
 ``colorize_frames`` writes a film's coloured frames into a hidden folder beside the output and moves them
 there when all are done. Interrupted (Ctrl-C, SIGTERM) it keeps that folder, and a killed run (``kill -9``,
 a power cut) leaves it anyway. A journal in it says what the run was: its settings, the frames it read
-(name, size, time of change) and the scenes it found. The same command, run again, takes the folder over
-and goes on from the start of the scene it stopped in, since a scene's first frame is coloured from its
-own lightness alone: the frames after it come out as an uninterrupted run colours them, but for scene
-detection, which starts afresh there.
+(name, size, time of change), the scenes it found and, every ``PIECE_FRAMES`` frames, the colouring's state
+(``SceneColorizer.states``). The same command, run again, takes the folder over and goes on from the last
+of those points with every frame before it written: the start of a scene, since a scene's first frame is
+coloured from its own lightness alone (scene detection starts afresh there), or a frame in a shot, coloured
+on from the state saved. The frames after it come out as an uninterrupted run colours them.
 """
 
 from __future__ import annotations
@@ -142,11 +143,6 @@ def add_scene_start(staging: Path, start: int, time: float | None = None) -> Non
     megabytes) written again; with the ``time`` of its first frame in a video, which a run going on from
     it seeks to."""
     _write_synced(staging / SCENES, f"{start}\n" if time is None else f"{start} {time!r}\n", "a")
-
-
-def _scene_starts(staging: Path) -> list[int]:
-    """The scene starts a journal lists; a line a power cut left half-written is not one."""
-    return sorted(scene_start_times(staging))
 
 
 def scene_start_times(staging: Path) -> dict[int, float | None]:
