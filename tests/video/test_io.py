@@ -335,11 +335,11 @@ def test_a_matroska_file_cut_short_is_read_with_one_warning_from_its_stated_leng
                 assert sum(1 for _ in reader) > 5
         assert not caplog.records
         with VideoReader(cut) as reader:
-            count = sum(1 for _ in reader)
-            assert sum(1 for _ in reader) == count
-    assert 10 < count < 80
+            times = [frame.time for frame in reader]  # a frame damaged by the cut may be left out
+            assert sum(1 for _ in reader) == len(times)
+    assert 10 < len(times) < 80
     assert [r.getMessage() for r in caplog.records] == [
-        f"{cut}: video ended at {(count - 1) / 25:.1f} s of the 4.0 s the file states; the file looks truncated"]
+        f"{cut}: video ended at {times[-1]:.1f} s of the 4.0 s the file states; the file looks truncated"]
 
 
 def test_a_short_matroska_clip_cut_short_is_named_too(tmp_path, caplog):
