@@ -960,6 +960,15 @@ def test_a_frame_dataset_built_again_with_another_split_is_said_wherever_a_model
             "scores are not held out (a frame dataset built again with another split holds out other videos)"
             ) in lines
 
+    other = tmp_path / "other"  # probe 48: another dataset's video of the same name is another video
+    other.mkdir()
+    shutil.copy(clips[2], other / "v0.mp4")
+    extract_frames([other / "v0.mp4", clips[1]], tmp_path / "other-frames", fps=3, size=32, test_videos=["v0.mp4"],
+                   progress=False, log=quiet)
+    lines.clear()
+    evaluate(model, [tmp_path / "other-frames"], tmp_path / "other-report", progress=False, log=lines.append)
+    assert not [line for line in lines if "was trained on" in line]
+
     lines.clear()
     train(tiny_config(frames, tmp_path / "run", epochs=2, steps_per_epoch=1, batch_size=4), resume=True,
           progress=False, log=lines.append)

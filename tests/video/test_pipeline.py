@@ -1682,8 +1682,11 @@ def test_a_film_without_a_cut_into_frames_goes_on_in_the_middle_of_its_shot(tmp_
     staging, kept = interrupted()
     newest = staging / f".rehue-resume-state-{kept:09d}.npz"
     newest.write_bytes(newest.read_bytes()[:-1] + b"x")
-    assert colorize(source, tmp_path / target, progress=False, log=lambda message: None,
+    messages.clear()
+    assert colorize(source, tmp_path / target, progress=False, log=messages.append,
                     **options).frames == 30 - (kept - 4), "from the state before it"
+    assert messages[1] == (f"note: {folder}: the colouring's state saved before frame {names.format(kept + 1)} "
+                           "changed since it was written, so the frames from the point before it are coloured again")
     for frame in whole.iterdir():
         assert np.array_equal(read_rgb(frame), read_rgb(folder / frame.name)), frame.name
 

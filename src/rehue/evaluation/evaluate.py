@@ -45,7 +45,7 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
     from rehue.data.datasets import is_frame_dir, read_frame_manifest, warn_of_links_outside
     from rehue.data.images import folder_media, media_kind, missing_reason
 
-    images, videos, clips, frame_videos = [], [], {}, set()
+    images, videos, clips, frame_videos = [], [], {}, {}
     for source in inputs:
         source = Path(source)
         if not source.exists():
@@ -66,7 +66,7 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
             warn_of_links_outside(source, [source / r["path"] for r in test], log)
             images += [source / r["path"] for r in test]
             clips.update({source / r["path"]: f"{source}: {r['video']}" for r in test if r.get("video")})
-            frame_videos.update(r["video"] for r in test if r.get("video"))
+            frame_videos.setdefault(source, set()).update(r["video"] for r in test if r.get("video"))
         elif source.is_dir():
             held = _held_out(source)
             found_images, found_videos, _, _ = folder_media(source)  # one walk: each file's kind is read once
@@ -121,14 +121,14 @@ def _held_out(root: Path) -> set[str] | None:
 NEEDS_COLOUR = "evaluate needs colour ground truth; colour a gray photo with `rehue colorize`"
 
 
-def _training_folder(model, colorizer) -> Path | None:
+def _training_folder(model, card) -> Path | None:
     """The folder of photos (or frame dataset) the model was trained on, by its absolute path: its card's
     ``data``, read, where it was typed relative, from the folder its run was started in (the run's
     ``config.json`` beside the model says how ``--out`` was typed). None where that cannot be told."""
 
     from rehue.training.config import started_in_folder
 
-    data = colorizer.card.training.get("data")
+    data = card.training.get("data")
     if not data:
         return None
     if Path(data).expanduser().is_absolute():
@@ -150,7 +150,7 @@ def _warn_of_training_photos(model, colorizer, name: str, sources: list[Path], l
     from rehue.data.datasets import _read_manifest_rows, is_frame_dir
     from rehue.data.images import real_path
 
-    root = _training_folder(model, colorizer)
+    root = _training_folder(model, colorizer.card)
     if root is None or not root.is_dir() or is_frame_dir(root):
         return
     root = real_path(root)
@@ -166,14 +166,22 @@ def _warn_of_training_photos(model, colorizer, name: str, sources: list[Path], l
             "except any its training held out for validation, so their scores are not held out")
 
 
-def warn_of_trained_videos(card, name: str, scored: set[str], log, what: str = "their scores are not held out"
-                           ) -> None:
-    """Says which of the videos whose frames are ``scored`` the model of ``card`` was trained on (its card
-    names the videos of the frame dataset it learnt from): a frame dataset built again with another split
-    holds out a video a model made before learnt from, and its scores look held out (probe 46)."""
-    taught = sorted(scored & set(card.training.get("videos") or ()))
+def warn_of_trained_videos(model, card, name: str, scored: dict[Path, set[str]], log,
+                           what: str = "their scores are not held out") -> None:
+    """Says which of the videos whose frames are ``scored`` (by frame dataset) the model ``model`` of ``card``
+    was trained on: its card names the videos of the frame dataset it learnt from, and a frame dataset built
+    again with another split holds out a video a model made before learnt from, so its scores look held out
+    (probe 46). Only the dataset it was trained on counts: another's video of the same name is another video
+    (probe 48); where that folder cannot be told, nothing is said."""
+    from rehue.data.images import real_path
+
+    root = _training_folder(model, card)
+    if root is None or not card.training.get("videos"):
+        return
+    scored_here = set().union(*(names for folder, names in scored.items() if real_path(folder) == real_path(root)))
+    taught = sorted(scored_here & set(card.training["videos"]))
     if taught:
-        log(f"warning: {name} was trained on {len(taught)} of the {len(scored)} videos whose frames are scored "
+        log(f"warning: {name} was trained on {len(taught)} of the {len(scored_here)} videos whose frames are scored "
             f"({', '.join(taught[:3])}{', ...' if len(taught) > 3 else ''}): {what} (a frame dataset built again "
             "with another split holds out other videos)")
 
@@ -237,7 +245,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     for given, scored, scored_name in ((model, colorizer, name), (against, rival, rival_name)):
         if scored is not None:
             _warn_of_training_photos(given, scored, scored_name, images + videos, log)
-            warn_of_trained_videos(scored.card, scored_name, frame_videos, log)
+            warn_of_trained_videos(given, scored.card, scored_name, frame_videos, log)
     result = EvaluationResult(MetricTable())
     grid, gray_truths, rehue_coloured, without_colour = [], 0, [], []
     # both models of a comparison score the same truths, at the larger one's size, whichever is named first

@@ -185,7 +185,7 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_
     from rehue.models.io import INFERENCE_RANGES, load_model
 
     source, card = load_model(spec)
-    warn_of_trained_videos(card, "the --init model", held_out_videos, log,
+    warn_of_trained_videos(spec, card, "the --init model", {Path(config.data): set(held_out_videos)}, log,
                            what="its starting score, and this run's validation scores, are not held out")
     if (card.architecture, card.width) != (config.generator, config.width) or card.in_channels > config.in_channels:
         raise RehueError(f"--init model is {card.architecture}/{card.in_channels}ch/width {card.width}, but this run "

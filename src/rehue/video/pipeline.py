@@ -923,6 +923,7 @@ def _interrupted_video_frames(pattern: FramePattern, journal: tuple[dict, list],
         if run is not None and run.time is not None:
             log(f"{pattern.folder}: going on from frame {pattern.name(first + run.start)} ({run.start:,} frames kept, "
                 f"at {run.time:.2f} s), where an earlier run stopped")
+            _say_damaged_state(pattern.folder, run, lambda index: pattern.name(first + index), log)
             found = run
             continue
         shutil.rmtree(staging, ignore_errors=True)
@@ -1027,12 +1028,20 @@ def _interrupted_run(target: Path, settings: dict, stats: list[list], names: lis
         if run is not None:
             log(f"{target}: going on from frame {run.start + 1:,} of {len(names):,} ({stats[run.start][0]}), where an "
                 "earlier run stopped")
+            _say_damaged_state(target, run, lambda index: stats[index][0], log)
             found = run
             continue
         others.append(staging)
         log(f"note: {target}: an interrupted run's frames in {staging} were coloured with other settings or "
             "from other frames, or are damaged; they are not used, and are removed once this run is done")
     return found, others
+
+
+def _say_damaged_state(subject: Path, run: Interrupted, name, log) -> None:
+    """A note where a later point to go on from was passed over, its saved state changed since (probe 48)."""
+    if run.damaged_state is not None:
+        log(f"note: {subject}: the colouring's state saved before frame {name(run.damaged_state)} changed since it "
+            "was written, so the frames from the point before it are coloured again")
 
 
 def frame_files(folder: Path) -> list[Path]:

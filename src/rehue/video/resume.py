@@ -41,6 +41,7 @@ class Interrupted:
     settings: dict
     time: float | None = None  # in a video, the time of that frame, which the run going on seeks to
     state: Path | None = None
+    damaged_state: int | None = None  # a later frame whose state was saved, and has changed since
 
 
 STATES = ".rehue-resume-states.txt"  # states saved in the middle of shots, a line each, added as they are saved
@@ -260,9 +261,14 @@ def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]
         return None
     scene_times = scene_start_times(staging)
     points = {start: (time, None) for start, time in scene_times.items()}
+    damaged = []
     for index, (size, crc, time) in saved_states(staging).items():  # in a shot: with the colouring's state
-        if index not in points and _unchanged(staging / state_file(index), size, crc):
+        if index in points:
+            continue
+        if _unchanged(staging / state_file(index), size, crc):
             points[index] = (time, state_file(index))
+        elif (staging / state_file(index)).exists():  # not one of the older ones removed as newer were saved
+            damaged.append(index)
     start = 0
     for point in sorted(points):
         if not 0 < point <= len(names):
@@ -277,7 +283,8 @@ def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]
     time, state = points[start]
     states = {state_file(index) for index in saved_states(staging) if index <= start}  # to go back to, if damaged
     _remove_all_but(staging, set(names[:start]) | {JOURNAL, SCENES, STATES} | states)
-    return Interrupted(staging, start, settings, time, staging / state if state else None)
+    return Interrupted(staging, start, settings, time, staging / state if state else None,
+                       max((index for index in damaged if index > start), default=None))
 
 
 PIECES = ".rehue-resume-pieces.txt"  # a video's finished pieces, a line each, added as they are finished
