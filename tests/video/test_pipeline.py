@@ -1206,6 +1206,18 @@ def decoded(path):
         return [(frame.pts, frame.rgb) for frame in reader]
 
 
+def assert_as_uninterrupted(out, whole, sound=True):
+    """``out``, a run gone on after interruptions, is ``whole``'s file: every frame at its time, pixel for
+    pixel, and its sound packet for packet. Returns ``whole``'s frames."""
+    got, want = decoded(out), decoded(whole)
+    assert [pts for pts, _ in got] == [pts for pts, _ in want]
+    for (_, ours), (_, theirs) in zip(got, want, strict=True):
+        assert np.array_equal(ours, theirs)
+    if sound:
+        assert audio_packets(out) == audio_packets(whole)
+    return want
+
+
 @pytest.mark.parametrize(("suffix", "codec"), [(".mkv", "ffv1"), (".mp4", "h264")])
 def test_an_interrupted_video_goes_on_from_the_scene_it_stopped_in(tmp_path, tiny_model, tiny_dependent_model,
                                                                    monkeypatch, suffix, codec):
@@ -1575,12 +1587,7 @@ def test_a_film_without_a_cut_goes_on_in_the_middle_of_its_shot(tmp_path, tiny_m
     again = colorize(source, out, progress=False, log=messages.append, **options)
     assert messages[0] == f"{out}: going on from frame 17 (at 1.33 s), where an earlier run stopped (16 frames kept)"
     assert again.frames == 14 and again.independent_frames == 0, "the shot coloured on from the state saved"
-    got, want = decoded(out), decoded(tmp_path / "whole.mkv")
-    assert [pts for pts, _ in got] == [pts for pts, _ in want]
-    for (_, ours), (_, theirs) in zip(got, want, strict=True):
-        assert np.array_equal(ours, theirs)
-    if not reel:
-        assert audio_packets(out) == audio_packets(tmp_path / "whole.mkv")
+    want = assert_as_uninterrupted(out, tmp_path / "whole.mkv", sound=not reel)
 
     out.unlink()  # stopped twice: the second run's piece ends with a state it saved itself, taken up in turn
     interrupted(after=21)
@@ -1752,12 +1759,7 @@ def test_a_film_all_coloured_but_not_joined_is_joined_as_the_uninterrupted_run_w
     assert summary.frames == 0 and summary.kept == 18
     assert messages[-1].startswith(f"{out}: joined the 18 frames an earlier run coloured, in ")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"
-    got, want = decoded(out), decoded(tmp_path / "whole.mkv")
-    assert [pts for pts, _ in got] == [pts for pts, _ in want]
-    for (_, ours), (_, theirs) in zip(got, want, strict=True):
-        assert np.array_equal(ours, theirs)
-    if not reel:
-        assert audio_packets(out) == audio_packets(tmp_path / "whole.mkv")
+    assert_as_uninterrupted(out, tmp_path / "whole.mkv", sound=not reel)
 
 
 @pytest.mark.parametrize("suffix", [".mp4", ".mov", ".mkv", ".webm"])
