@@ -108,6 +108,7 @@ def _once_each(paths: list[Path], log, units: dict | None = None) -> list[Path]:
             f"{shown_path(again[0])}); each is scored once, as one piece of evidence")
     return kept
 
+
 def _held_out(root: Path) -> set[str] | None:
     """A demo-style manifest marks which files training must not see; evaluate on exactly those."""
     from rehue.data.datasets import _read_manifest_rows
