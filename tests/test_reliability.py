@@ -731,6 +731,23 @@ def test_sigint_and_sigterm_mid_video_leave_no_partial_output_and_no_temp_file(t
         assert out.read_bytes() == existing if existing is not None else not out.exists()
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_after_the_job_is_done_ends_the_process_with_its_own_exit_and_no_traceback(signum):
+    """Probe 49: Ctrl-C or SIGTERM just after the summary line, while Python shut down, printed a traceback
+    ("Exception ignored in: <module 'threading'>", KeyboardInterrupt) after exit 0, or the process died by the
+    signal (-15) with no word, so a finished film looked killed. The job is done: it ends as it would have."""
+    script = ("import os, signal, sys\n"
+              "from rehue import cli\n"
+              "sys.argv = ['rehue', 'models']\n"
+              "code = cli.main()\n"
+              f"os.kill(os.getpid(), {int(signum)})  # a late signal, as the process ends\n"
+              "sys.exit(code)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          preexec_fn=default_sigint)
+    assert done.returncode == 0 and "Traceback" not in done.stderr and "interrupted" not in done.stderr, done.stderr
+    assert "rehue-gen2-128-independent" in done.stdout
+
+
 def test_a_video_killed_part_way_goes_on_from_its_last_finished_piece(tmp_path, capsys):
     """`kill -9` (or a power cut) while a film is coloured into one file: its finished pieces are on the disk,
     and the same command colours only the rest, into the file an uninterrupted run makes."""

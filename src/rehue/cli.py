@@ -596,7 +596,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:  # not the main thread (a server's worker): signals stay with the main thread
         previous = {}
     try:
-        return _main(argv)
+        code = _main(argv)
+        if argv is None:  # the job is done: a signal from here on ends the process as it ends, not with a traceback
+            for signum in previous:  # from Python's shutdown (probe 49: exit 0 and a traceback, or killed, -15)
+                signal.signal(signum, lambda signum, frame, code=code: _exit_now(code))
+        return code
     except (KeyboardInterrupt, ImportError) as exc:
         if isinstance(exc, ImportError) and not received:  # a broken install, not an interrupt inside an import
             raise
@@ -610,6 +614,14 @@ def main(argv: list[str] | None = None) -> int:
                 signal.signal(signum, previous_handler)
         if handler is not None:
             library_log.removeHandler(handler)
+
+
+def _exit_now(code: int) -> None:
+    """End the process with ``code`` at once, what it printed flushed: its work is done and written."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 class _Unsaid(io.TextIOBase):

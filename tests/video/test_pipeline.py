@@ -1698,6 +1698,25 @@ def test_a_film_without_a_cut_into_frames_goes_on_in_the_middle_of_its_shot(tmp_
         assert np.array_equal(read_rgb(frame), read_rgb(folder / frame.name)), frame.name
 
 
+def test_a_killed_run_with_nothing_to_go_on_from_is_said_to_be_so(tmp_path, tiny_model):
+    """Probe 49: a film into numbered frames killed before a scene's first frame or a saved state (its journal
+    listing neither) was removed with "coloured with other settings or from another film ..., or damaged"."""
+    clip = make_clip(tmp_path / "film.mkv", three_scene_frames(), fps=12, codec="ffv1")
+    options = {"colorizer": Colorizer.load(tiny_model, device="cpu"), "dependent_model": "none"}
+    with pytest.raises(KeyboardInterrupt):
+        colorize_video(clip, tmp_path / "out" / "f_%04d.png", progress=stop_after(15), log=lambda message: None,
+                       **options)
+    (staging,) = [p for p in (tmp_path / "out").iterdir() if ".rehue-tmp" in p.name]
+    (staging / ".rehue-resume-scenes.txt").write_text("")  # as a kill before the first scene change leaves it
+    killed = staging.rename(staging.with_name(staging.name.rsplit("rehue-tmp", 1)[0] + "rehue-tmp999999999"))
+    messages = []
+    assert colorize_video(clip, tmp_path / "out" / "f_%04d.png", progress=False, log=messages.append,
+                          **options).frames == 18
+    assert messages[0] == (f"note: {tmp_path / 'out'}: removed an interrupted run's frames ({killed.name}), which held "
+                           "no frame to go on from (it stopped before a scene's first frame or a saved state, or its "
+                           "frames were damaged)")
+
+
 @pytest.mark.parametrize("reel", [False, True])
 def test_a_film_all_coloured_but_not_joined_is_joined_as_the_uninterrupted_run_writes_it(
         tmp_path, tiny_model, tiny_dependent_model, monkeypatch, reel):
@@ -1854,14 +1873,14 @@ def test_an_interrupted_films_frames_are_not_used_for_other_settings_or_changed_
     other = Colorizer.load(tiny_model, device="cpu", chroma=0.5)
     summary = colorize_frames(scans, tmp_path / "out", progress=False, log=messages.append,
                               **{**options, "colorizer": other})
-    assert summary.frames == 18 and "coloured with other settings" in messages[0]
+    assert summary.frames == 18 and "which were made with other settings (chroma), are not used" in messages[0]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "removed once the run is done"
 
     interrupted(overwrite=True)
     write_frames(scans, three_scene_frames()[:1])  # the first frame scanned again
     messages.clear()
     summary = colorize_frames(scans, tmp_path / "out", progress=False, log=messages.append, overwrite=True, **options)
-    assert summary.frames == 18 and "from other frames" in messages[0]
+    assert summary.frames == 18 and "made from another film" in messages[0]
 
     staging = interrupted(overwrite=True)
     summary = colorize_frames(scans, tmp_path / "out", progress=False, overwrite=True, **options)
@@ -1881,7 +1900,7 @@ def test_an_interrupted_films_frames_are_not_used_for_other_settings_or_changed_
     assert frame.stat().st_size == before.st_size and frame.stat().st_mtime_ns == before.st_mtime_ns
     messages.clear()
     summary = colorize_frames(scans, tmp_path / "out", progress=False, log=messages.append, overwrite=True, **options)
-    assert summary.frames == 18 and "from other frames" in messages[0]
+    assert summary.frames == 18 and "made from another film" in messages[0]
 
     # probe 27: a kept frame that a power cut left empty (now each is on the disk before it takes its name)
     staging = interrupted(overwrite=True)

@@ -64,6 +64,7 @@ from rehue.video.resume import (
     saved_states,
     say_what_was_kept,
     scene_start_times,
+    what_differs,
     write_journal,
 )
 
@@ -926,9 +927,9 @@ def _interrupted_video_frames(pattern: FramePattern, journal: tuple[dict, list],
             _say_damaged_state(pattern.folder, run, lambda index: pattern.name(first + index), log)
             found = run
             continue
+        why = _why_not_gone_on_from(staging, *journal)
         shutil.rmtree(staging, ignore_errors=True)
-        log(f"note: {pattern.folder}: removed an interrupted run's frames ({staging.name}), coloured with other "
-            "settings or from another film (or this one changed, moved or renamed since), or damaged")
+        log(f"note: {pattern.folder}: removed an interrupted run's frames ({staging.name}), which {why}")
     return found
 
 
@@ -1032,9 +1033,20 @@ def _interrupted_run(target: Path, settings: dict, stats: list[list], names: lis
             found = run
             continue
         others.append(staging)
-        log(f"note: {target}: an interrupted run's frames in {staging} were coloured with other settings or "
-            "from other frames, or are damaged; they are not used, and are removed once this run is done")
+        why = _why_not_gone_on_from(staging, settings, stats)
+        log(f"note: {target}: an interrupted run's frames in {staging}, which {why}, are not used, and are removed "
+            "once this run is done")
     return found, others
+
+
+def _why_not_gone_on_from(staging: Path, settings: dict, stats: list[list]) -> str:
+    """Why an interrupted run's frames in ``staging`` are not gone on from: its settings or film differ, or it
+    had nothing yet (probe 49: a run killed in its first 500 frames was said to be of other settings)."""
+    differs = what_differs(staging, settings, stats)
+    if differs == "damaged":
+        return ("held no frame to go on from (it stopped before a scene's first frame or a saved state, or its "
+                "frames were damaged)")
+    return f"were {differs}"
 
 
 def _say_damaged_state(subject: Path, run: Interrupted, name, log) -> None:
