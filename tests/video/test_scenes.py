@@ -324,3 +324,24 @@ def test_a_detector_taken_up_from_its_saved_state_decides_as_the_one_that_went_o
         undecided = first_frame - going_on.lookahead if mode == "robust" else first_frame
         assert [(index + first_frame, changed) for index, changed in after] == \
             [(index, changed) for index, changed in decisions if index >= undecided]
+
+
+def test_robust_finds_nothing_in_a_slow_pan_over_fine_texture():
+    """Probe 49: a pan of a pixel every five frames over fine texture (noise blurred by 2 pixels at 192x108,
+    a bright block crossing it), seen as colorize sees it, was a dissolve every 10-90 frames (7 in 300):
+    moved by part of a pixel, the texture differs at every point and a middle frame is a mix of its ends.
+    A dissolve's ends must now differ without their finest detail too."""
+    import cv2
+
+    from rehue.video.pipeline import scene_view
+
+    noise = np.random.default_rng(1).random((148, 592)).astype(np.float32) * 255
+    canvas = cv2.GaussianBlur(noise, (0, 0), 2)
+    canvas = (canvas - canvas.min()) / (canvas.max() - canvas.min()) * 180 + 30
+    frames = []
+    for i in range(300):
+        frame = canvas[20:128, int(i * 0.2):int(i * 0.2) + 192].copy()
+        left, top = int(20 + (i * 0.1) % 150), int(40 + 20 * np.sin(i / 50))
+        frame[top:top + 16, left:left + 16] = 235
+        frames.append(scene_view(np.clip(frame * (1 + 0.03 * np.sin(i * 1.7)), 0, 255).astype(np.uint8)))
+    assert detect_scenes(frames) == []
