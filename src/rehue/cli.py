@@ -271,6 +271,7 @@ def cmd_colorize(args) -> int:
                              video_options=video_options, progress=not args.no_progress, chroma=args.chroma,
                              fit=args.fit, borders=args.borders, frames=args.frames)
     failed = f", {len(summary.failed)} failed" if summary.failed else ""
+    finished.append(1 if summary.failed else 0)  # every output written: an interrupt from here on undoes nothing
     skipped = (f", {len(summary.skipped)} skipped: "
                + ("its output exists (--overwrite replaces it)" if len(summary.skipped) == 1 else
                   "their outputs exist (--overwrite replaces them)") if summary.skipped else "")
@@ -570,6 +571,10 @@ class _WarningLine(logging.Handler):
         print(f"warning: {record.getMessage()}", file=sys.stderr)
 
 
+# a command's exit once its work is done and its summary said: an interrupt after that does not undo it
+finished: list[int] = []
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command line; the warning lines it adds to the ``rehue`` logger go when it returns, so a
     library user in the same process (a notebook that ran a command) gets no stderr output from them.
@@ -595,15 +600,21 @@ def main(argv: list[str] | None = None) -> int:
         previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread (a server's worker): signals stay with the main thread
         previous = {}
+    finished.clear()
     try:
         code = _main(argv)
-        if argv is None:  # the job is done: a signal from here on ends the process as it ends, not with a traceback
-            for signum in previous:  # from Python's shutdown (probe 49: exit 0 and a traceback, or killed, -15)
-                signal.signal(signum, lambda signum, frame, code=code: _exit_now(code))
+        if argv is None:  # the job is done: a signal from here on is ignored while Python shuts down (probe 49:
+            for signum in previous:  # a KeyboardInterrupt traceback after exit 0; probe 50: killed, -15 or -2)
+                signal.signal(signum, signal.SIG_IGN)
         return code
     except (KeyboardInterrupt, ImportError) as exc:
         if isinstance(exc, ImportError) and not received:  # a broken install, not an interrupt inside an import
             raise
+        if finished and isinstance(exc, KeyboardInterrupt):  # after the job's summary: it is done (probe 50)
+            if argv is None:
+                for signum in previous:
+                    signal.signal(signum, signal.SIG_IGN)
+            return finished[-1]
         if argv is None:  # the process ends next: more presses must not break into its cleanup with tracebacks
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("rehue: interrupted", file=sys.stderr)
@@ -616,12 +627,18 @@ def main(argv: list[str] | None = None) -> int:
             library_log.removeHandler(handler)
 
 
-def _exit_now(code: int) -> None:
-    """End the process with ``code`` at once, what it printed flushed: its work is done and written."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(code)
+def _import_runtimes(onnx: bool) -> None:
+    """PyTorch (and with ``onnx`` onnxruntime, where installed) imported with Ctrl-C and SIGTERM held: an
+    interrupt raised inside their C++ import code aborts the process (probe 50: SIGABRT, exit 134, and a
+    50-line stack dump), where held it ends the run as any other interrupt does."""
+    from rehue.signals import signals_held
+
+    with signals_held():
+        import torch  # noqa: F401
+
+        if onnx:
+            with contextlib.suppress(ImportError):
+                import onnxruntime  # noqa: F401
 
 
 class _Unsaid(io.TextIOBase):
@@ -646,6 +663,8 @@ def _main(argv: list[str] | None) -> int:
     if args.quiet:  # progress, notes, summaries and warnings (the library's too) go; errors stay
         args.no_progress = True
         sys.stderr = _Unsaid()
+    if args.handler.__name__ in ("cmd_colorize", "cmd_train", "cmd_evaluate", "cmd_grid_search", "cmd_bench"):
+        _import_runtimes(onnx=args.handler.__name__ in ("cmd_colorize", "cmd_evaluate", "cmd_bench"))
     try:
         return _run(args)
     except KeyboardInterrupt as exc:

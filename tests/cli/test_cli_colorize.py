@@ -747,3 +747,44 @@ def test_quiet_shows_errors_alone(tmp_path, tiny_model, capsys, where):
     assert capsys.readouterr().err.startswith("rehue: error: ")  # output exists
     assert run(*quiet, tmp_path / "in" / "colour.png", "-o", tmp_path / "x.png", "--chroma", "-1") == 2
     assert "rehue: error: " in capsys.readouterr().err
+
+
+def test_an_interrupt_while_the_model_runtimes_load_waits_for_them_and_ends_in_one_line(monkeypatch, capsys):
+    """Probe 50: Ctrl-C while PyTorch was being imported was raised inside its C++ code, which aborted the
+    process (SIGABRT, a 50-line stack dump). The runtimes are imported with the signal held; it is raised
+    once they are in, as any other interrupt."""
+    import signal
+
+    from rehue import cli, signals
+
+    imported = []
+    held = signals.signals_held
+
+    def runtimes_loading():
+        with held():
+            signal.raise_signal(signal.SIGINT)  # lands inside the import
+            imported.append("torch")  # the import goes on to its end
+
+    monkeypatch.setattr(signals, "signals_held", runtimes_loading)
+    assert cli.main(["colorize", "x.jpg", "-o", "y.png"]) == 130
+    assert imported == ["torch"] and capsys.readouterr().err == "rehue: interrupted\n"
+
+
+def test_an_interrupt_after_the_summary_leaves_the_job_done(monkeypatch, capsys, tmp_path):
+    """Probe 50: SIGTERM just as "coloured 1 file(s)" was printed ended a finished job "interrupted", exit 143."""
+    import builtins
+
+    from rehue import cli
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.full((32, 32, 3), 128, np.uint8)).save(photo)
+    printed = builtins.print
+
+    def interrupted_at_the_summary(*args, **kwargs):
+        printed(*args, **kwargs)
+        if args and str(args[0]).startswith("coloured "):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(builtins, "print", interrupted_at_the_summary)
+    assert cli.main(["colorize", str(photo), "-o", str(tmp_path / "out.png"), "--no-progress"]) == 0
+    assert "interrupted" not in capsys.readouterr().err and (tmp_path / "out.png").is_file()

@@ -22,7 +22,7 @@ import threading
 import time
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing, contextmanager, nullcontext
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import islice
@@ -45,6 +45,7 @@ from rehue.inference.colorizer import (
     letterbox,
     picture_box,
 )
+from rehue.signals import signals_held
 from rehue.video.frame_folder import PATTERN, FramePattern
 from rehue.video.io import DEEP_CODECS, as_stored, upright
 from rehue.video.pieces import PiecedVideo, check_video_output, encoder_settings, interrupted_video
@@ -1481,29 +1482,6 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     return summary
 
 
-@contextmanager
-def _signals_held():
-    """Ctrl-C and SIGTERM held until the block is done, then raised as the interrupt they are: for a step that
-    must not be left half done. Outside the main thread, where signals cannot be caught, the block runs as
-    it is."""
-    import signal
-
-    received = []
-    try:
-        previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum))
-                    for signum in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    for signum in received[:1]:  # to the handler it was meant for (the CLI's says which signal ended the run)
-        signal.raise_signal(signum)
-
-
 class _FrameFolder:
     """``colorize_frames`` into a folder: frames go to a hidden folder beside ``target``, written on
     every core, and move into ``target`` when all are done (``finish``); ``close`` removes what is left,
@@ -1604,7 +1582,7 @@ class _FrameFolder:
                 if missing is not None:
                     raise RehueError(f"the coloured frame {missing} is gone from {self.staging} (removed by another "
                                      "program?); no frame was put in place", self.target)
-                with _signals_held():
+                with signals_held():
                     for name in self.names:
                         move_into_place(self.staging / name, self.target / name, self.overwrite)
                     remove_journal(self.staging)

@@ -1,0 +1,27 @@
+"""Ctrl-C and SIGTERM held over a step that must not be broken into."""
+
+from __future__ import annotations
+
+import signal
+from contextlib import contextmanager
+
+
+@contextmanager
+def signals_held():
+    """Ctrl-C and SIGTERM held until the block is done, then raised as the interrupt they are: for a step that
+    must not be left half done, or that an interrupt would crash (a C++ library's import). Outside the main
+    thread, where signals cannot be caught, the block runs as it is."""
+    received = []
+    try:
+        previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum))
+                    for signum in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    for signum in received[:1]:  # to the handler it was meant for (the CLI's says which signal ended the run)
+        signal.raise_signal(signum)
