@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,14 +87,23 @@ def _once_each(paths: list[Path], log, units: dict | None = None) -> list[Path]:
 
     from rehue.data.images import real_path
 
+    def size(path: Path) -> int | None:
+        try:
+            return os.stat(path).st_size
+        except OSError:  # unreadable: its error comes when it is scored
+            return None
+
+    # only a file whose size another's shares is read for its bytes: a folder of photos is not read twice
+    sizes = {path: size(path) for path in paths} if units is not None else {}
+    shared = Counter(sizes.values())
     kept, paths_seen, pictures_seen, again = [], set(), {}, []
     for path in paths:
         real = real_path(path)
         picture = None
-        if units is not None:
+        if sizes.get(path) is not None and shared[sizes[path]] > 1:
             try:
                 picture = hashlib.sha256(Path(path).read_bytes()).digest()
-            except OSError:  # unreadable: its error comes when it is scored
+            except OSError:
                 pass
         unit = units.get(path, real) if units is not None else real
         if real in paths_seen or picture is not None and pictures_seen.get(picture, unit) != unit:

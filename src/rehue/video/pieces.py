@@ -15,7 +15,6 @@ while the pieces are joined, it keeps them all, and the same command joins them.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import shutil
 import struct
@@ -128,6 +127,7 @@ class PiecedVideo:
         self.encoder = self.file = None
         self.crc = 0
         self.joining = False  # the pieces being joined into the output, the film all coloured
+        self.last_kept: Piece | None = None  # once closed: the last piece a next run goes on after
         self.origin = self.last_pts = None
         self._cleanup = hold_staging(self, self.staging, resume.staging if resume is not None else None,
                                      "cannot make the folder of its pieces", self.staging)
@@ -231,11 +231,12 @@ class PiecedVideo:
             with contextlib.suppress(OSError):  # a full disk fails the flush of the piece being written, thrown away
                 self.file.close()
         self.writer.abort()
-        kept = 0
+        kept, self.last_kept = 0, None
         for piece in self.pieces if keep else ():  # those a next run can seek past, from the first
             if piece.next_time is None and not piece.last:
                 break
             kept += piece.frames
+            self.last_kept = piece
         if not kept:
             shutil.rmtree(self.staging, ignore_errors=True)
         release_staging(self.staging, self._cleanup)
@@ -266,8 +267,7 @@ class PiecedVideo:
                               which=f"of the whole film (it stopped while they were joined into the file{room})",
                               going_on="joins them")
         else:  # joining, the pieces after a joint of recordings, where no time can be sought, are not kept
-            ends = itertools.accumulate(piece.frames for piece in self.pieces)
-            in_shot = any(piece.state is not None for piece, end in zip(self.pieces, ends, strict=True) if end == kept)
+            in_shot = self.last_kept.state is not None
             say_what_was_kept(exc, kept, self.staging, self.subject, self.frame_label(kept), self.log,
                               which="of the pieces up to a joint of recordings" if self.joining
                               else f"coloured up to the {'piece' if in_shot else 'scene'} it stopped in")

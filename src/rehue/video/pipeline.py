@@ -679,7 +679,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
 
     from rehue.color.lab import rgb_to_gray
     from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, is_video_path, to_uint8
-    from rehue.video.io import VideoReader, VideoWriter, check_time_range, check_video_options
+    from rehue.video.io import VideoReader, check_time_range, check_video_options
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     check_video_options(crf=crf, preset=preset, codec=codec, scene_mode=scene_mode)
@@ -744,17 +744,13 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         rotation = reader.rotation
         state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),
                                bars=bars, rotation=rotation, **_states_of(resume))
-        # side by side as displayed: a portrait film's gray goes left of its colour, not above it
-        sideways = side_by_side and rotation % 180
-        width = reader.width * (2 if side_by_side and not sideways else 1)
-        height = reader.height * (2 if sideways else 1)
         bar = _progress_bar(progress, reader.frame_count, source.name)
         if pattern is None:
-            deep = codec in DEEP_CODECS and reader.bits_per_sample > 8
             # the sound, subtitles, chapters and time code of the part, wherever this run starts in it
             with VideoReader(source, start=start, end=end) if resume is not None else nullcontext(reader) as part:
-                video = VideoWriter.like(part, target, width=width, height=height, crf=crf, preset=preset,
-                                         codec=codec, deep=deep, comment=software, overwrite=overwrite)
+                video = _film_writer(part, target, side_by_side=side_by_side, crf=crf, preset=preset, codec=codec,
+                                     software=software, overwrite=overwrite)
+            deep = video.deep  # 16 bits a sample from a source deeper than 8 into a codec that holds them
             try:
                 sink = PiecedVideo(video, journal=journal, resume=resume, scene_starts=state.scene_starts, log=log,
                                    states=state.states)
@@ -863,15 +859,12 @@ def _join_pieces(source: Path, target: Path, resume: InterruptedVideo, journal: 
                  preset: str, codec: str, software: str, overwrite: bool, log) -> VideoSummary:
     """``colorize_video`` of a film whose every piece an earlier run coloured, stopped while it joined them (or
     by a full disk then): the pieces joined into ``target`` with the part's sound, as that run would have."""
-    from rehue.video.io import VideoReader, VideoWriter
+    from rehue.video.io import VideoReader
 
     started = time.perf_counter()
     with VideoReader(source, start=start, end=end) as part:
-        sideways = side_by_side and part.rotation % 180
-        video = VideoWriter.like(part, target, width=part.width * (2 if side_by_side and not sideways else 1),
-                                 height=part.height * (2 if sideways else 1), crf=crf, preset=preset, codec=codec,
-                                 deep=codec in DEEP_CODECS and part.bits_per_sample > 8, comment=software,
-                                 overwrite=overwrite)
+        video = _film_writer(part, target, side_by_side=side_by_side, crf=crf, preset=preset, codec=codec,
+                             software=software, overwrite=overwrite)
     try:
         sink = PiecedVideo(video, journal=journal, resume=resume, scene_starts=[], log=log)
     except BaseException:
@@ -880,6 +873,20 @@ def _join_pieces(source: Path, target: Path, resume: InterruptedVideo, journal: 
     with sink:
         pass
     return _joined(target, resume, others, started, log)
+
+
+def _film_writer(part, target: Path, *, side_by_side: bool, crf: int, preset: str, codec: str, software: str,
+                 overwrite: bool):
+    """``colorize_video``'s writer for the film ``part`` reads, with its sound and subtitles: twice as wide
+    side by side, or twice as tall for a portrait film (its gray left of its colour as displayed), and 16
+    bits per sample from a source deeper than 8 into a codec that holds them."""
+    from rehue.video.io import VideoWriter
+
+    sideways = side_by_side and part.rotation % 180
+    return VideoWriter.like(part, target, width=part.width * (2 if side_by_side and not sideways else 1),
+                            height=part.height * (2 if sideways else 1), crf=crf, preset=preset, codec=codec,
+                            deep=codec in DEEP_CODECS and part.bits_per_sample > 8, comment=software,
+                            overwrite=overwrite)
 
 
 def _joined(target: Path, resume: InterruptedVideo, others: list[Path], started: float, log) -> VideoSummary:

@@ -261,8 +261,8 @@ def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]
         return None
     scene_times = scene_start_times(staging)
     points = {start: (time, None) for start, time in scene_times.items()}
-    damaged = []
-    for index, (size, crc, time) in saved_states(staging).items():  # in a shot: with the colouring's state
+    damaged, states = [], saved_states(staging)
+    for index, (size, crc, time) in states.items():  # in a shot: with the colouring's state
         if index in points:
             continue
         if _unchanged(staging / state_file(index), size, crc):
@@ -281,8 +281,8 @@ def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]
     if start == 0:
         return None
     time, state = points[start]
-    states = {state_file(index) for index in saved_states(staging) if index <= start}  # to go back to, if damaged
-    _remove_all_but(staging, set(names[:start]) | {JOURNAL, SCENES, STATES} | states)
+    earlier = {state_file(index) for index in states if index <= start}  # to go back to, if damaged
+    _remove_all_but(staging, set(names[:start]) | {JOURNAL, SCENES, STATES} | earlier)
     return Interrupted(staging, start, settings, time, staging / state if state else None,
                        max((index for index in damaged if index > start), default=None))
 
