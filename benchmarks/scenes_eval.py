@@ -707,7 +707,7 @@ ABLATIONS = {
     "without the spike test": {"spike_ratio": 0.0},
     "without lookahead (no flash check; spike test on earlier frames only)": {"lookahead": 0},
     "without skipping near-uniform frames": {"flat_std": 0.0, "blank_std": 0.0},
-    "without the dissolve test": {"dissolve_window": 0},
+    "without the dissolve test": {"dissolve_window": 0, "slow_dissolve_window": 0},
 }
 """Robust mode with one part switched off at a time, to show what each part earns."""
 

@@ -219,6 +219,25 @@ def test_robust_finds_one_change_inside_a_dissolve_between_two_panning_shots(len
     assert start <= changes[0] <= start + length + 3
 
 
+@pytest.mark.parametrize("speed", [0, 1, 2])
+def test_robust_finds_one_change_inside_a_slow_dissolve(speed):
+    """A 24-frame dissolve (a second of film) changes too little across the 6-frame window for its ends to
+    differ as a dissolve's must: found over the 8-frame one (before: no change at all; probe 50: a still
+    astronaut fading into coffee)."""
+    length, start = 24, 15
+    first = pan(speed, start + length, seed=40) if speed else shot(SCENE_A, start + length, seed=40)
+    second = pan(speed, length + 15, seed=41) if speed else shot(SCENE_B, length + 15, seed=41)
+    weights = [(step + 1) / (length + 1) for step in range(length)]
+    mixed = [
+        np.round((1 - weight) * first[start + step] + weight * second[step]).astype(np.uint8)
+        for step, weight in enumerate(weights)
+    ]
+    changes = detect_scenes(first[:start] + mixed + second[length:])
+    assert len(changes) == 1
+    assert start <= changes[0] <= start + length + 3
+    assert detect_scenes(first[:start] + mixed + second[length:], slow_dissolve_window=0) == []
+
+
 def test_thresholds_are_configurable_both_ways():
     frames = cut_sequence()
     assert detect_scenes(frames, mode="robust", cut_score=5.0) == []

@@ -23,8 +23,9 @@ Modes, picked by name from :data:`SCENE_MODES`:
     after it. A dissolve is found when the current frame, the frame ``dissolve_window`` frames back
     and the frame midway between are a cross-fade: the middle frame is a mixture of the two ends with
     a substantial share of each (:meth:`RobustEngine.mixture`), has lost contrast the way a mix of two
-    unrelated pictures does, and the two ends differ even after alignment. A pan or a zoom is not a
-    mixture of its first and last view.
+    unrelated pictures does, and the two ends differ even after alignment; or the same three frames
+    over ``slow_dissolve_window`` frames, for a dissolve too slow to show across the shorter window.
+    A pan or a zoom is not a mixture of its first and last view.
 
     Decisions come ``lookahead`` (2) frames late, so this mode is used through
     :meth:`SceneDetector.push` and :meth:`SceneDetector.flush`.
@@ -38,7 +39,7 @@ Modes, picked by name from :data:`SCENE_MODES`:
 The frame reported as the first of a new scene: for a cut, the first frame of the new shot; for a fade
 through black, the first frame after the black that is not near-uniform (the new shot fading in); for
 a dissolve, the frame at which the mixture is recognised: on the evaluation plans the new shot made up
-36% to 100% of that frame (median 50-68% per plan): part way through the cross-fade or just after it.
+36% to 100% of that frame (median 55-59% per plan): part way through the cross-fade or just after it.
 
 ``benchmarks/scenes_eval.py`` measures both modes and PySceneDetect's detectors on a labelled set;
 ``docs/scenes.md`` has the numbers.
@@ -172,6 +173,7 @@ class RobustThresholds:
     blank_std: float = 5.0
     blank_level: float = 40.0
     dissolve_window: int = 6
+    slow_dissolve_window: int = 8
     dissolve_score: float = 0.35
     dissolve_residual: float = 0.03
     dissolve_share: float = 0.2
@@ -259,7 +261,8 @@ class RobustEngine:
         self.lookahead = thresholds.lookahead
         size = thresholds.working_size
         self._window = cv2.createHanningWindow((size, size), cv2.CV_32F)
-        kept = max(thresholds.dissolve_window, thresholds.lookahead) + thresholds.lookahead + 1
+        kept = max(thresholds.dissolve_window, thresholds.slow_dissolve_window, thresholds.lookahead) \
+            + thresholds.lookahead + 1
         self._frames: deque[_Frame] = deque(maxlen=kept)
         self._consecutive: deque[float | None] = deque(maxlen=kept)
         self._reference: _Frame | None = None
@@ -367,8 +370,15 @@ class RobustEngine:
         return self._consecutive[offset] if 0 <= offset < len(self._consecutive) else None
 
     def _looks_dissolved(self, frame: _Frame) -> bool:
+        """Whether ``frame`` ends a cross-fade, seen over ``dissolve_window`` frames or, where a dissolve is
+        too slow for its ends to differ that soon, over ``slow_dissolve_window``: the longer window alone
+        finds fewer (`benchmarks/scenes_eval.py`), a still longer one finds false ones in pans."""
         settings = self.thresholds
-        window = settings.dissolve_window
+        return any(self._looks_dissolved_over(frame, window)
+                   for window in dict.fromkeys((settings.dissolve_window, settings.slow_dissolve_window)))
+
+    def _looks_dissolved_over(self, frame: _Frame, window: int) -> bool:
+        settings = self.thresholds
         if window < 2:
             return False
         start, middle = self._frame(frame.index - window), self._frame(frame.index - window // 2)
@@ -390,7 +400,27 @@ class RobustEngine:
         if score <= settings.dissolve_score or \
                 self._shifted_difference(start, frame, *(shift or (0, 0)), smooth=True) <= settings.dissolve_score:
             return False
+        # over the longer window, a pan of half a pixel a frame over fine texture has moved too far for the blur
+        # to hide; aligned to part of a pixel, its ends match again (tests/video/test_scenes.py: 9 changes in 300)
+        if window != settings.dissolve_window and self._subpixel_difference(start, frame) <= settings.dissolve_score:
+            return False
         return mixed(self.mixture(start, middle, frame)) or mixed(self.aligned_mixture(start, middle, frame))
+
+    def _subpixel_difference(self, start: _Frame, end: _Frame) -> float:
+        """Mean absolute difference of the two frames without their finest detail (`_Frame.smooth`), ``end``
+        moved onto ``start`` by the shift, to part of a pixel, that phase correlation finds."""
+        import cv2
+
+        size = self.thresholds.working_size
+        (shift_x, shift_y), _ = cv2.phaseCorrelate(start.windowed, end.windowed)
+        if not (abs(shift_x) < size / 4 and abs(shift_y) < size / 4):
+            return float(UNRELATED_SCORE)
+        onto_start = np.float32([[1, 0, shift_x], [0, 1, shift_y]])
+        moved = cv2.warpAffine(end.smooth, onto_start, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REPLICATE)
+        margin = int(np.ceil(max(abs(shift_x), abs(shift_y)))) + 1
+        inner = slice(margin, size - margin)
+        return float(np.mean(np.abs(_renormalised(moved[inner, inner]) - _renormalised(start.smooth[inner, inner]))))
 
     def _is_cut(self, reference: _Frame, frame: _Frame) -> bool | None:
         """True for a cut, None for a transient frame (a flash) to skip, False otherwise."""
