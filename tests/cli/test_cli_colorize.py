@@ -553,6 +553,26 @@ def test_a_sixteen_bit_scan_into_an_eight_bit_format_says_so(tmp_path, tiny_mode
     assert "warning" not in capsys.readouterr().err
 
 
+def test_an_earlier_runs_output_under_a_name_now_shared_is_named_in_a_warning(tmp_path, tiny_model, capsys):
+    """A scan added beside another of its name (a.png beside a.tif) sends both to a-tif.png and a-png.png;
+    before, the first run's a.png, a.tif's colour, was left without a word, and passed for a.png's (probe 51)."""
+    scans, out = tmp_path / "scans", tmp_path / "out"
+    scans.mkdir()
+    Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(scans / "a.tif")
+    assert run("colorize", scans, "-o", out, "--model", tiny_model, "--no-progress") == 0
+    Image.fromarray(textured_rgb(30, 40, seed=2)[..., 0]).save(scans / "a.png")
+    capsys.readouterr()
+    assert run("colorize", scans, "-o", out, "--model", tiny_model, "--no-progress") == 0
+    assert sorted(path.name for path in out.iterdir()) == ["a-png.png", "a-tif.png", "a.png"]
+    err = capsys.readouterr().err
+    assert (f"warning: {out / 'a.png'}: an earlier run's colour version of one of a.png and a.tif, which are now "
+            "coloured into a-png.png and a-tif.png; remove it, as its name no longer says which it shows") in err
+    (out / "a.png").unlink()
+    Image.fromarray(textured_rgb(30, 40, seed=3)[..., 0]).save(out / "a.png")  # the user's own file: theirs
+    assert run("colorize", scans, "-o", out, "--model", tiny_model, "--no-progress") == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_a_folder_coloured_beside_its_inputs_is_not_coloured_again_on_a_second_run(tmp_path, tiny_model, capsys):
     """Before, a second run into the input folder took the first run's a.png for an input: it wrote
     a-jpg.png and a-png.png beside it, and a third run failed."""
@@ -722,8 +742,8 @@ def test_a_warning_every_file_of_a_folder_gets_is_said_once_and_counted(tmp_path
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
     assert warnings == [f"warning: {photos / 'c0.png'}: is in colour already (a toned print, a tinted photo?); its "
                         "colour is replaced by the model's, from its lightness alone",
-                        f"warning: {photos / 'c0.png'}: 5 more file(s) got the same warning as this one (said "
-                        f"above), such as {photos / 'c1.png'}"]
+                        f"warning: {photos / 'c1.png'} and 4 more file(s): the same warning as {photos / 'c0.png'}'s "
+                        "above"]
     assert len(list((tmp_path / "out").iterdir())) == 7
 
 

@@ -615,3 +615,77 @@ def test_a_colour_profile_larger_than_pillow_reads_is_said_plainly(tmp_path):
     Image.fromarray(np.full((16, 16), 90, np.uint8)).save(tmp_path / "icc.png", icc_profile=b"\0" * (8 << 20))
     with pytest.raises(RehueError, match="holds a block of text or a colour profile larger than any a photo needs"):
         load_image(tmp_path / "icc.png")
+
+
+@pytest.mark.parametrize("layout", ["unassociated", "associated", "planar", "miniswhite", "turned"])
+def test_a_sixteen_bit_gray_scan_with_alpha_is_read_at_sixteen_bits(tmp_path, layout, tiny_model):
+    """Pillow does not open 16-bit gray with alpha, the layout Photoshop saves a 16-bit gray scan with
+    transparency in: before, "not an image file" (probe 51). Read with tifffile: gray and alpha at 16 bits,
+    associated alpha divided out, upright, with its resolution and descriptive tags."""
+    import tifffile
+
+    from rehue.inference.files import colorize_paths
+
+    gray = np.tile(np.linspace(0, 65535, 40).astype(np.uint16), (30, 1))
+    alpha = np.full_like(gray, 65535)
+    alpha[:, 20:] = 30000
+    stored, extra, options = gray, 2, {}
+    if layout == "associated":
+        stored, extra = np.round(gray.astype(np.float64) * alpha / 65535).astype(np.uint16), 1
+    if layout == "miniswhite":
+        stored, options = 65535 - gray, {"photometric": "miniswhite"}
+    samples = np.dstack([stored, alpha])
+    if layout == "planar":
+        samples, options = np.stack([stored, alpha]), {"planarconfig": "separate"}
+    if layout == "turned":
+        samples, options = np.ascontiguousarray(np.rot90(samples, 1)), {"extratags": [(274, "H", 1, 6, True)]}
+    path = tmp_path / "scan.tif"
+    tags = options.pop("extratags", []) + [(315, "s", 0, "County Archive", True)]
+    tifffile.imwrite(path, samples, **{"photometric": "minisblack", **options}, extrasamples=[extra],
+                     resolution=(600, 600), resolutionunit="INCH", metadata=None, extratags=tags)
+    loaded = load_image(path)
+    assert loaded.deep_gray.dtype == np.uint16 and loaded.deep_gray.shape == (30, 40)
+    assert np.abs(loaded.deep_gray.astype(int) - gray).max() <= (2 if layout == "associated" else 0)
+    assert loaded.alpha.dtype == np.uint16 and np.array_equal(loaded.alpha, alpha)
+    assert loaded.is_gray and loaded.dpi == pytest.approx((600, 600))
+    assert loaded.exif.get(315) == "County Archive"
+    import cv2
+
+    from rehue.color.lab import rgb_to_lab
+
+    (tmp_path / "out").mkdir()
+    summary = colorize_paths([path], tmp_path / "out", model=str(tiny_model), device="cpu", progress=False)
+    written = cv2.imread(str(tmp_path / "out" / "scan.png"), cv2.IMREAD_UNCHANGED)
+    assert summary.failed == [] and written.dtype == np.uint16 and written.shape == (30, 40, 4)
+    assert np.array_equal(written[..., 3], alpha), "alpha kept at 16 bits"
+    lightness = rgb_to_lab(written[..., 2::-1].astype(np.float32) / 65535)[..., 0]
+    truth = rgb_to_lab(np.repeat(loaded.deep_gray[..., None], 3, axis=2).astype(np.float32) / 65535)[..., 0]
+    assert np.abs(lightness - truth).max() < 0.1
+
+
+def test_a_float_scan_is_read_at_sixteen_bits(tmp_path):
+    """Before, a 32-bit float TIFF's levels were rounded to 8 bits, and its colour written at 8 (probe 51)."""
+    ramp = np.tile(np.linspace(0, 1, 1000, dtype=np.float32), (4, 1))
+    Image.fromarray(ramp).save(tmp_path / "float.tif")
+    loaded = load_image(tmp_path / "float.tif")
+    assert np.array_equal(loaded.deep_gray, np.round(ramp * 65535).astype(np.uint16))
+    assert np.array_equal(loaded.rgb[..., 0], np.round(ramp * 255).astype(np.uint8))
+
+
+def test_a_tiff_output_is_lzw_compressed_and_keeps_its_xmp_and_exif_together(tmp_path):
+    """Before, an 8-bit TIFF was written uncompressed (a 6000x4000 scan in 72 MB; probe 51), and one with an
+    XMP packet lost its EXIF tags, the Software tag naming rehue too: Pillow writes one set of tags or the other."""
+    from rehue.data.images import _kept_exif
+
+    rgb = textured_rgb(40, 60)
+    source = Image.fromarray(rgb)
+    exif = source.getexif()
+    exif[0x8298] = "City archive"
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:title>Harbour</dc:title></x:xmpmeta>'
+    out = save_image(rgb, tmp_path / "out.tif", exif=_kept_exif(exif), xmp=xmp, software="rehue test")
+    written = Image.open(out)
+    assert written.tag_v2.get(259) == 5 and written.tag_v2.get(317) == 2, "LZW with horizontal differencing"
+    assert np.array_equal(np.asarray(written), rgb)
+    tags = written.getexif()
+    assert tags.get(0x8298) == "City archive" and tags.get(0x0131) == "rehue test"
+    assert load_image(out).xmp.startswith(b'<x:xmpmeta')

@@ -160,7 +160,7 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
     # number too: a.png, a.jpg and a-png.png give a-png-2.png, a-jpg.png and a-png.png
     taken = {job.target for job in unique.values() if sharing[job.target] == 1}
     told_by: dict[Path, Job] = {}
-    separated = []
+    separated, told_apart = [], {}
     for job in unique.values():
         target = job.target
         if sharing[target] > 1:  # told apart by the input's extension, within the file system's name length
@@ -182,13 +182,28 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
                 logger.warning("%s: coloured into %s, as %s is another input's colour version", job.source,
                                target.name, told_name.name)
             taken.add(target)
+            told_apart.setdefault(job.target, []).append((job.source, target))
         separated.append(Job(job.source, target, job.video))
+    for shared, told in told_apart.items():
+        _warn_if_left_from_before(shared, told, [job.source for job in unique.values()])
     in_place = [job.source for job in separated if is_same_file(job.target, job.source)]
     if in_place:
         more = f" (and {len(in_place) - 1} more)" if len(in_place) > 1 else ""
         raise RehueError(f"would be replaced by its own colour version{more}: the output folder holds the "
                          "inputs; name another folder with -o", in_place[0])
     return separated
+
+
+def _warn_if_left_from_before(shared: Path, told: list[tuple[Path, Path]], sources: list[Path]) -> None:
+    """Say so where the name that inputs now told apart share holds an earlier run's output: a scan added
+    beside another of its name (``a.png`` beside ``a.tif``) changes both outputs' names, and the old one's
+    name would pass for the new input's colour version (probe 51)."""
+    if not shared.is_file() or any(is_same_file(shared, source) for source in sources) or \
+            not _coloured_by_rehue(shared):
+        return
+    logger.warning("%s: an earlier run's colour version of one of %s, which are now coloured into %s; remove it, "
+                   "as its name no longer says which it shows", shared,
+                   " and ".join(source.name for source, _ in told), " and ".join(target.name for _, target in told))
 
 
 def colorize_image_file(colorizer, source: str | Path, target: str | Path, *, overwrite: bool = False,
@@ -371,8 +386,8 @@ class _AlikeWarnings(logging.Filter):
 
     def say_the_rest(self) -> None:
         for wording, files in self.others.items():
-            logger.warning("%s: %d more file(s) got the same warning as this one (said above), such as %s",
-                           self.first[wording], len(files), files[0])
+            more = f" and {len(files) - 1} more file(s)" if len(files) > 1 else ""
+            logger.warning("%s%s: the same warning as %s's above", files[0], more, self.first[wording])
 
 
 def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary, *, single, overwrite, quality,
