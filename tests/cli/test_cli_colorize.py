@@ -573,6 +573,30 @@ def test_an_earlier_runs_output_under_a_name_now_shared_is_named_in_a_warning(tm
     assert "warning" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_an_output_cut_short_is_not_counted_as_done(tmp_path, tiny_model, capsys, suffix):
+    """Before, a run after an output was cut short (an interrupted copy of the output folder) counted it as
+    done, exit 0, and the broken file stayed (probe 51). Now it is an error naming it, exit 1, until it is
+    removed or --overwrite colours it again; a whole output is still passed over."""
+    scans, out = tmp_path / "scans", tmp_path / "out"
+    scans.mkdir()
+    for name in ("a", "b"):
+        Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(scans / f"{name}.png")
+    options = ["--model", tiny_model, "--no-progress", "--ext", suffix]
+    assert run("colorize", scans, "-o", out, *options) == 0
+    whole = (out / f"b{suffix}").read_bytes()
+    (out / f"a{suffix}").write_bytes((out / f"a{suffix}").read_bytes()[:-40])
+    capsys.readouterr()
+    assert run("colorize", scans, "-o", out, *options) == 1
+    err = capsys.readouterr().err
+    assert (f"rehue: error: {scans / 'a.png'}: its output {out / f'a{suffix}'} is cut short (an interrupted copy?): "
+            "remove it, or pass --overwrite to colour it again\n") in err
+    assert "1 failed, 1 skipped" in err and (out / f"b{suffix}").read_bytes() == whole
+    assert run("colorize", scans, "-o", out, *options, "--overwrite") == 0
+    assert run("colorize", scans, "-o", out, *options) == 0
+    assert "2 skipped" in capsys.readouterr().err
+
+
 def test_a_folder_coloured_beside_its_inputs_is_not_coloured_again_on_a_second_run(tmp_path, tiny_model, capsys):
     """Before, a second run into the input folder took the first run's a.png for an input: it wrote
     a-jpg.png and a-png.png beside it, and a third run failed."""

@@ -397,10 +397,15 @@ def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary
     waiting = []
     for job in jobs:  # the bar counts only these, so its time left is not that of files passed over at once
         if not single and not overwrite and os.path.lexists(job.target) and not is_same_file(job.target, job.source):
+            if _cut_short(job.target):
+                summary.failed.append((job.source, f"its output {job.target} is cut short (an interrupted copy?): "
+                                                   "remove it, or pass --overwrite to colour it again"))
+                print(f"rehue: error: {job.source}: {summary.failed[-1][1]}", file=sys.stderr)
+                continue
             summary.skipped.append(job.target)  # coloured by an earlier run, maybe one that was interrupted
         else:
             waiting.append(job)
-    bar = progress_bar(waiting, unit="file", disable=not progress or single)
+    bar = progress_bar(waiting, unit="file", disable=not progress or single or not waiting)
     alike = _AlikeWarnings()
     with alike.watching(not single):
         for job in bar:
@@ -409,6 +414,26 @@ def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary
                         video_options=video_options, progress=progress, log=log, bar=bar)
         alike.source = None
     alike.say_the_rest()
+
+
+PNG_END, JPEG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82", b"\xff\xd9"
+
+
+def _cut_short(path: Path) -> bool:
+    """Whether a PNG or JPEG output lacks its last bytes, as a copy cut short leaves it: rehue writes whole
+    files only, but a run after one cut short would otherwise count it as done (probe 51). Other formats, and a
+    file that cannot be read here, are taken as whole."""
+    ends = {".png": PNG_END, ".jpg": JPEG_END, ".jpeg": JPEG_END}.get(path.suffix.lower())
+    if ends is None:
+        return False
+    try:
+        with open(path, "rb") as file:
+            file.seek(0, os.SEEK_END)
+            size = file.tell()
+            file.seek(max(size - len(ends), 0))
+            return file.read() != ends
+    except OSError:
+        return False
 
 
 def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, single, overwrite, quality,
