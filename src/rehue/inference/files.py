@@ -416,22 +416,25 @@ def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary
     alike.say_the_rest()
 
 
-PNG_END, JPEG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82", b"\xff\xd9"
+PNG_ENDS = (b"\x89PNG\r\n\x1a\n", b"\x00\x00\x00\x00IEND\xaeB`\x82")
+JPEG_ENDS = (b"\xff\xd8\xff", b"\xff\xd9")
 
 
 def _cut_short(path: Path) -> bool:
-    """Whether a PNG or JPEG output lacks its last bytes, as a copy cut short leaves it: rehue writes whole
-    files only, but a run after one cut short would otherwise count it as done (probe 51). Other formats, and a
-    file that cannot be read here, are taken as whole."""
-    ends = {".png": PNG_END, ".jpg": JPEG_END, ".jpeg": JPEG_END}.get(path.suffix.lower())
+    """Whether a PNG or JPEG output begins as one and lacks its last bytes, as a copy cut short leaves it:
+    rehue writes whole files only, but a run after one cut short would otherwise count it as done (probe 51).
+    Other formats, a file that is no PNG or JPEG at all, and one that cannot be read here are taken as whole."""
+    ends = {".png": PNG_ENDS, ".jpg": JPEG_ENDS, ".jpeg": JPEG_ENDS}.get(path.suffix.lower())
     if ends is None:
         return False
+    start, end = ends
     try:
         with open(path, "rb") as file:
+            if file.read(len(start)) != start:
+                return False
             file.seek(0, os.SEEK_END)
-            size = file.tell()
-            file.seek(max(size - len(ends), 0))
-            return file.read() != ends
+            file.seek(max(file.tell() - len(end), 0))
+            return file.read() != end
     except OSError:
         return False
 
