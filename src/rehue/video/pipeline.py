@@ -709,13 +709,13 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     others: list[Path] = []  # interrupted runs' pieces of other settings, removed once this run is done
     if pattern is not None:
         settings.update(pattern=pattern.path.name, quality=quality)
-        journal = (settings, frame_stats([source]))
+        journal = (settings, frame_stats([source], content=True))
         with VideoReader(source) as whole:  # the number of the part's first frame, the first at or after start
             first = 1 + (math.ceil(start * whole.fps - 1e-6) if start and whole.fps else 0)
         resume = _interrupted_video_frames(pattern, journal, first, log)
     else:
         settings.update(encoder_settings(codec, crf, preset))
-        journal = (settings, frame_stats([source]))
+        journal = (settings, frame_stats([source], content=True))
         check_video_output(target, overwrite, inputs=(source,))  # before any interrupted run's pieces are looked at
         resume, others = interrupted_video(target, *journal, log)
     if isinstance(resume, InterruptedVideo) and resume.done:

@@ -107,15 +107,60 @@ def saved_states(staging: Path) -> dict[int, tuple[int, int, float | None]]:
     return found
 
 
-def frame_stats(frames: list[Path]) -> list[list]:
+def frame_stats(frames: list[Path], content: bool = False) -> list[list]:
     """What says a frame file is unchanged: its name, size, file number and times of change. The inode's
     change time too, which no program can set: a frame written again and given back its old modification
-    time (``cp -p``, ``rsync -t``, ``tar``) looks unchanged by size and that time alone (probe 27)."""
+    time (``cp -p``, ``rsync -t``, ``tar``) looks unchanged by size and that time alone (probe 27). With
+    ``content``, a video's: its ``content_sample`` as well, by which a film copied or touched since (new times,
+    a new file number) is still known for the same (`same_frames`)."""
     stats = []
     for frame in frames:
         status = frame.stat()
-        stats.append([frame.name, status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino])
+        stats.append([frame.name, status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino,
+                      *([content_sample(frame)] if content else [])])
     return stats
+
+
+SAMPLE_BLOCKS, SAMPLE_BLOCK_BYTES = 64, 1 << 16
+
+
+def content_sample(path: Path) -> str:
+    """A hash of a file's size and of ``SAMPLE_BLOCKS`` blocks spread evenly through it, its first and last
+    among them (the whole of a file under 4 MiB): a few milliseconds for a film of any length, where hashing
+    all of it would take minutes. Another film, a film cut, encoded again or grown differs in it."""
+    import hashlib
+
+    if not path.is_file():  # a pipe, a device: opening it waits for a writer (its own error comes when it is read)
+        return ""
+    digest = hashlib.blake2b(digest_size=16)
+    try:
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            digest.update(size.to_bytes(8, "little"))
+            if size <= SAMPLE_BLOCKS * SAMPLE_BLOCK_BYTES:
+                digest.update(file.read())
+            else:
+                step = (size - SAMPLE_BLOCK_BYTES) / (SAMPLE_BLOCKS - 1)
+                for block in range(SAMPLE_BLOCKS):
+                    file.seek(round(block * step))
+                    digest.update(file.read(SAMPLE_BLOCK_BYTES))
+    except OSError:  # unreadable: its own error comes when it is read
+        return ""
+    return digest.hexdigest()
+
+
+def same_frames(written, stats: list[list]) -> bool:
+    """Whether a journal's frames (``written``) are those of ``stats``: each file of the same name, size,
+    times and file number, or, for a video whose times or number changed since (a copy, a ``touch``), of the
+    same name, size and ``content_sample``. A journal of an earlier rehue, without the sample, is compared
+    without it."""
+    if not isinstance(written, list) or len(written) != len(stats):
+        return False
+    for kept, row in zip(written, stats, strict=True):
+        if not isinstance(kept, list) or kept[:5] != row[:5] and not (
+                len(kept) == len(row) == 6 and kept[:2] == row[:2] and kept[5] == row[5]):
+            return False
+    return True
 
 
 def write_journal(staging: Path, settings: dict, stats: list[list], scene_starts: list[int],
@@ -274,7 +319,7 @@ def resumable(staging: Path, settings: dict, stats: list[list], names: list[str]
         if not 0 < point <= len(names):
             break
         if all(name in present and _begins_as_a_picture(staging / name) for name in names[start:point]) and \
-                written[start:point] == stats[start:point]:
+                same_frames(written[start:point], stats[start:point]):
             start = point
         else:
             break
@@ -367,7 +412,7 @@ def resumable_video(staging: Path, settings: dict, stats: list[list]) -> Interru
     up to the first that is not whole; none where it finished none (stopped in its first piece, or all
     damaged). None where its run was another. The rest of the folder is removed."""
     journal = _read(staging)
-    if journal is None or journal.get("settings") != settings or journal.get("frames") != stats:
+    if journal is None or journal.get("settings") != settings or not same_frames(journal.get("frames"), stats):
         return None
     try:
         lines = (staging / PIECES).read_text(encoding="ascii", errors="replace").split("\n")
@@ -435,6 +480,6 @@ def what_differs(staging: Path, settings: dict, stats: list[list]) -> str:
         differ = [SETTING_NAMES.get(key, key) for key in sorted(set(kept) | set(settings))
                   if kept.get(key) != settings.get(key)]
         return f"made with other settings ({', '.join(differ)})"
-    if journal.get("frames") != stats:
+    if not same_frames(journal.get("frames"), stats):
         return "made from another film (or this one changed, moved or renamed since)"
     return "damaged"
