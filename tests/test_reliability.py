@@ -431,6 +431,11 @@ def test_a_frame_dataset_never_replaces_a_folder_of_the_users_own_files(tmp_path
     assert run("frames", short_clip, "--out", dataset, "--size", "32", "--no-progress") == 1
     assert "--overwrite" in capsys.readouterr().err
     assert run("frames", short_clip, "--out", dataset, "--size", "32", "--no-progress", "--overwrite") == 0
+    ready = tmp_path / "ready"  # folders made ready for the frames, nothing in them: before, "files of its own"
+    (ready / "frames" / "clip").mkdir(parents=True)
+    (ready / "empty").mkdir()
+    assert run("frames", short_clip, "--out", ready, "--size", "32", "--no-progress") == 0
+    assert (ready / "manifest.csv").is_file() and not (ready / "empty").exists()
     assert run("frames", short_clip, "--out", "-", "--no-progress") == 2
 
 

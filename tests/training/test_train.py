@@ -716,6 +716,7 @@ def test_a_run_goes_into_a_new_or_empty_folder_not_one_of_other_files(tmp_path, 
     hidden = tmp_path / "hidden-only"
     hidden.mkdir()
     (hidden / ".DS_Store").write_bytes(b"")
+    (hidden / "samples").mkdir()  # made ready, nothing in it: before, "holds 1 other file(s) or folder(s)"
     assert main(["train", str(photo_folder), "--out", str(hidden), *args]) == 0
     assert main(["train", "--resume", "--out", str(tmp_path / "none"), "--no-progress"]) == 1
     assert capsys.readouterr().err.splitlines()[-1] == (

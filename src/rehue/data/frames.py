@@ -156,7 +156,7 @@ DATASET_ENTRIES = {"manifest.csv", "frames"}  # what a frame dataset's folder ho
 def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> None:
     """A dataset replaces its folder whole, so that folder must be new, empty or an earlier dataset (with
     ``overwrite``): never a folder of the user's own files, nor one that holds the videos."""
-    from rehue.data.images import is_inside
+    from rehue.data.images import holds_no_file, is_inside
 
     holding = next((video for video in videos if is_inside(video, out)), None)
     if holding is not None:
@@ -165,7 +165,8 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
     if not out.is_dir():
         return
     dataset = _is_dataset(out)
-    others = sorted(entry.name for entry in out.iterdir() if entry.name not in DATASET_ENTRIES or not dataset)
+    others = sorted(entry.name for entry in out.iterdir()
+                    if (entry.name not in DATASET_ENTRIES or not dataset) and not holds_no_file(entry))
     if others:
         raise RehueError(f"holds files of its own (such as {others[0]}), and a frame dataset replaces its folder "
                          "whole; name a new or empty folder with --out", out)

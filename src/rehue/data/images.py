@@ -1181,6 +1181,15 @@ def check_input_file(path: Path, kind: str) -> None:
         raise RehueError("empty file", path)
 
 
+def holds_no_file(entry: Path) -> bool:
+    """Whether ``entry`` is a folder with no file or link anywhere below it (one made ready for a run's
+    output): nothing of the user's is in it."""
+    if entry.is_symlink() or not entry.is_dir():
+        return False
+    return not any(files or any(Path(folder, name).is_symlink() for name in names)
+                   for folder, names, files in os.walk(entry))
+
+
 def real_path(path) -> Path:
     """``path`` absolute, with its links followed as far as they go: unlike ``Path.resolve`` on Python 3.11,
     a loop of links is no exception."""

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.data.images import make_folder, real_path
+from rehue.data.images import holds_no_file, make_folder, real_path
 from rehue.errors import RehueError, UsageError
 from rehue.training.config import TrainConfig, started_in_folder
 
@@ -457,7 +457,8 @@ def _check_run_folder(out: Path, resume: bool) -> None:
         raise RehueError("nothing to resume: no such run folder", out)
     if resume or not out.is_dir() or _is_run(out):
         return
-    others = sorted(entry.name for entry in out.iterdir() if not entry.name.startswith("."))
+    others = sorted(entry.name for entry in out.iterdir()
+                    if not entry.name.startswith(".") and not holds_no_file(entry))
     if others:
         raise RehueError(f"holds {len(others):,} other file(s) or folder(s), such as {others[0]}, and no training "
                          "run; name a new or empty folder for the run", out)
