@@ -364,3 +364,40 @@ def test_robust_finds_nothing_in_a_slow_pan_over_fine_texture():
         frame[top:top + 16, left:left + 16] = 235
         frames.append(scene_view(np.clip(frame * (1 + 0.03 * np.sin(i * 1.7)), 0, 255).astype(np.uint8)))
     assert detect_scenes(frames) == []
+
+
+def test_robust_finds_a_fade_through_black_between_two_soft_pictures():
+    """Probe 52: a still magnified six times by a slow zoom, faded through black into another, differed from it
+    by 0.59 at the working size, under the cut score of 0.6: no change, and the first photo's colour was carried
+    into the second. Across black a lower score is a fade's end; a dip to black and back into the same moving
+    shot is still none."""
+    import cv2
+    from skimage import data
+
+    def shot(picture, length, scale, zoom=0.0):
+        height, width = picture.shape
+        frames = []
+        for frame in range(length):
+            size = max(320 / width, 180 / height) * 1.15 * scale * (1 + zoom) ** frame
+            centred = np.float32([[size, 0, 160 - size * width / 2], [0, size, 90 - size * height / 2]])
+            frames.append(cv2.warpAffine(picture, centred, (320, 180), flags=cv2.INTER_LINEAR,
+                                         borderMode=cv2.BORDER_REFLECT))
+        return frames
+
+    def seen(frames):
+        return [cv2.resize(np.clip(frame, 0, 255).astype(np.uint8), (128, 72), interpolation=cv2.INTER_AREA)
+                for frame in frames]
+
+    camera = data.camera().astype(np.float32)
+    rocket = cv2.cvtColor(data.rocket(), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    first, second = shot(camera, 70, 6.0, 0.01), shot(rocket, 60, 1.2)
+    black = [np.zeros((180, 320), np.float32)] * 4
+    fade = seen(first[:60] + [first[60 + i] * (1 - (i + 1) / 11) for i in range(10)] + black
+                + [second[i] * min(1.0, (i + 1) / 11) for i in range(60)])
+    changes = detect_scenes(fade)
+    assert len(changes) == 1 and 70 <= changes[0] <= 88
+    assert detect_scenes(fade, fade_cut_score=0.6) == []
+    moving = shot(camera, 140, 1.3, 0.004)
+    dip = seen(moving[:60] + [moving[60 + i] * (1 - (i + 1) / 11) for i in range(10)] + black
+               + [moving[74 + i] * min(1.0, (i + 1) / 11) for i in range(60)])
+    assert detect_scenes(dip) == []

@@ -20,12 +20,14 @@ Modes, picked by name from :data:`SCENE_MODES`:
     Near-uniform frames are skipped: flatter than ``flat_std``, or flatter than ``blank_std`` and
     within ``blank_level`` of black or white (the black of a fade, a white flash frame). A fade through
     black is therefore judged between the last frame before the black and the first visible frame
-    after it. A dissolve is found when the current frame, the frame ``dissolve_window`` frames back
-    and the frame midway between are a cross-fade: the middle frame is a mixture of the two ends with
-    a substantial share of each (:meth:`RobustEngine.mixture`), has lost contrast the way a mix of two
-    unrelated pictures does, and the two ends differ even after alignment; or the same three frames
-    over ``slow_dissolve_window`` frames, for a dissolve too slow to show across the shorter window.
-    A pan or a zoom is not a mixture of its first and last view.
+    after it, against ``fade_cut_score``, lower than ``cut_score``: two soft pictures (a still
+    magnified by a slow zoom) can differ by less than a cut's score, and a dip to black and back into the
+    same shot, even a moving one, differs far less. A dissolve is found when the current frame, the frame
+    ``dissolve_window`` frames back and the frame midway between are a cross-fade: the middle frame is a
+    mixture of the two ends with a substantial share of each (:meth:`RobustEngine.mixture`), has lost
+    contrast the way a mix of two unrelated pictures does, and the two ends differ even after alignment;
+    or the same three frames over ``slow_dissolve_window`` frames, for a dissolve too slow to show across
+    the shorter window. A pan or a zoom is not a mixture of its first and last view.
 
     Decisions come ``lookahead`` (2) frames late, so this mode is used through
     :meth:`SceneDetector.push` and :meth:`SceneDetector.flush`.
@@ -167,6 +169,7 @@ class RobustThresholds:
 
     working_size: int = 64
     cut_score: float = 0.6
+    fade_cut_score: float = 0.4
     spike_ratio: float = 1.3
     lookahead: int = 2
     flat_std: float = 2.0
@@ -201,7 +204,7 @@ class _Frame:
     """One frame at working size: pixels normalised to zero mean and unit variance, the same times
     a Hanning window (for phase correlation), and whether it is near-uniform."""
 
-    __slots__ = ("index", "normalized", "windowed", "blank", "_smooth")
+    __slots__ = ("index", "normalized", "windowed", "blank", "dark", "_smooth")
 
     def __init__(self, index: int, gray: np.ndarray, thresholds: RobustThresholds, window: np.ndarray):
         import cv2
@@ -213,6 +216,7 @@ class _Frame:
         self.blank = std < thresholds.flat_std or (
             std < thresholds.blank_std and min(mean, GRAY_RANGE - mean) < thresholds.blank_level
         )
+        self.dark = self.blank and mean < GRAY_RANGE / 2  # the black of a fade, not a white flash
         self.normalized = (small - np.float32(mean)) / np.float32(max(std, MIN_STD))
         self.windowed = self.normalized * window
         self._smooth = None
@@ -268,6 +272,7 @@ class RobustEngine:
         self._reference: _Frame | None = None
         self._last_change = 0
         self._in_dissolve = False
+        self._through_black = False  # dark frames since the reference: the next is judged as a fade's end
         self._count = 0
         self._decided = 0
         self._motion: deque[tuple[int, int]] = deque(maxlen=MOTION_MEMORY)
@@ -425,15 +430,16 @@ class RobustEngine:
     def _is_cut(self, reference: _Frame, frame: _Frame) -> bool | None:
         """True for a cut, None for a transient frame (a flash) to skip, False otherwise."""
         settings = self.thresholds
+        threshold = settings.fade_cut_score if self._through_black else settings.cut_score
         if reference.index == frame.index - 1:
             score = self._consecutive_difference(frame.index)
         else:
             score = self.difference(reference, frame)
-        if score <= settings.cut_score:
+        if score <= threshold:
             return False
         later = [self._frame(frame.index + step) for step in range(1, self.lookahead + 1)]
         if any(
-            self.difference(reference, other) <= settings.cut_score
+            self.difference(reference, other) <= threshold
             for other in later
             if other is not None and not other.blank
         ):
@@ -449,6 +455,7 @@ class RobustEngine:
     def _decide(self, index: int) -> bool:
         frame = self._frame(index)
         if frame.blank:
+            self._through_black = self._through_black or (frame.dark and self._reference is not None)
             return False
         if self._reference is None:
             self._reference = frame
@@ -456,7 +463,7 @@ class RobustEngine:
         cut = self._is_cut(self._reference, frame)
         if cut is None:
             return False
-        self._reference = frame
+        self._reference, self._through_black = frame, False
         if cut:
             self._last_change = index
             return True
@@ -497,6 +504,7 @@ class RobustEngine:
         def frames(kept: list[_Frame]) -> dict[str, np.ndarray]:
             return {"index": np.array([first + frame.index for frame in kept], np.int64),
                     "blank": np.array([frame.blank for frame in kept], bool),
+                    "dark": np.array([frame.dark for frame in kept], bool),
                     "normalized": np.stack([frame.normalized for frame in kept]) if kept
                     else np.zeros((0, size, size), np.float32)}
 
@@ -505,6 +513,7 @@ class RobustEngine:
                       for key, value in frames([self._reference] if self._reference is not None else []).items()})
         state.update(count=np.int64(first + self._count), decided=np.int64(first + self._decided),
                      last_change=np.int64(first + self._last_change), in_dissolve=np.bool_(self._in_dissolve),
+                     through_black=np.bool_(self._through_black),
                      consecutive=np.array([np.nan if value is None else value for value in self._consecutive],
                                           np.float64),
                      motion=np.array(list(self._motion), np.int64).reshape(-1, 2))
@@ -516,10 +525,11 @@ class RobustEngine:
 
         def frames(prefix: str) -> list[_Frame]:
             kept = []
-            for index, blank, normalized in zip(state[f"{prefix}.index"], state[f"{prefix}.blank"],
-                                                state[f"{prefix}.normalized"], strict=True):
+            dark = state.get(f"{prefix}.dark", np.zeros(len(state[f"{prefix}.index"]), bool))  # saved before stop 41
+            for index, blank, is_dark, normalized in zip(state[f"{prefix}.index"], state[f"{prefix}.blank"], dark,
+                                                         state[f"{prefix}.normalized"], strict=True):
                 frame = _Frame.__new__(_Frame)
-                frame.index, frame.blank = int(index) - first, bool(blank)
+                frame.index, frame.blank, frame.dark = int(index) - first, bool(blank), bool(is_dark)
                 frame.normalized = np.ascontiguousarray(normalized, np.float32)
                 frame.windowed = frame.normalized * self._window
                 frame._smooth = None
@@ -530,6 +540,7 @@ class RobustEngine:
         self._reference = next(iter(frames("reference")), None)
         self._count, self._decided = int(state["count"]) - first, int(state["decided"]) - first
         self._last_change, self._in_dissolve = int(state["last_change"]) - first, bool(state["in_dissolve"])
+        self._through_black = bool(state.get("through_black", False))
         self._consecutive = deque((None if np.isnan(value) else float(value) for value in state["consecutive"]),
                                   maxlen=self._consecutive.maxlen)
         self._motion = deque((tuple(int(v) for v in shift) for shift in state["motion"]), maxlen=MOTION_MEMORY)
