@@ -413,6 +413,7 @@ def cmd_evaluate(args) -> int:
 
 
 SHEET_CUTS = 40  # cuts drawn on a `rehue scenes --sheet`; a film with more says how many are left out
+SHEET_EARLIER = 48  # frames before a cut of the sheet's first picture (2 s of film): what a fade or a dissolve left
 
 
 def cmd_scenes(args) -> int:
@@ -441,13 +442,14 @@ def cmd_scenes(args) -> int:
             if changed:
                 starts.append(i)
                 if args.sheet is not None and len(cuts) < SHEET_CUTS:
-                    cuts.append((recent.get(i - 1), recent.get(i), i))
+                    earlier = max(i - SHEET_EARLIER, starts[-2] if len(starts) > 1 else 0)
+                    cuts.append((recent.get(earlier), recent.get(i - 1), recent.get(i), i))
 
     def look(index: int, label, gray, rotation: int, bars) -> None:
         labels.append(label)
         if args.sheet is not None:  # the detector decides a frame or two late: keep the last few
             recent[index] = _thumbnail(upright(gray, rotation))
-            recent.pop(index - 8, None)
+            recent.pop(index - SHEET_EARLIER - 8, None)
         found(detector.push(scene_view(gray, rotation, bars)))
 
     if folder:
@@ -494,16 +496,19 @@ def _thumbnail(gray):
 
 
 def _scene_sheet(path: Path, cuts: list, where: list[str], total_cuts: int) -> None:
-    """Each cut as a row: the frame before it, the new scene's first frame, and where it is (``where``: each
-    frame's time, or its file's name)."""
+    """Each cut as a row: the frame ``SHEET_EARLIER`` before it (or the scene's first, if nearer), the frame
+    before it, the new scene's first frame, and where it is (``where``: each frame's time, or its file's name).
+    The first shows the shot a fade or a dissolve left, where the frame before such a change is already dark
+    or mixed (probe 52)."""
     from rehue.evaluation.report import sample_grid
 
     if not cuts:
         print(f"{path}: not written, the video has no cut to show", file=sys.stderr)
         return
-    labels = [f"cut {k + 1}\nframe {i}\n{where[i]}" for k, (_, _, i) in enumerate(cuts)]
-    sample_grid([(before, after) for before, after, _ in cuts], path, titles=("before the cut", "new scene"),
-                max_rows=len(cuts), cell=160, row_labels=labels)
+    labels = [f"cut {k + 1}\nframe {i}\n{where[i]}" for k, (_, _, _, i) in enumerate(cuts)]
+    sample_grid([(earlier, before, after) for earlier, before, after, _ in cuts], path,
+                titles=(f"{SHEET_EARLIER} frames before", "before the cut", "new scene"), max_rows=len(cuts),
+                cell=160, row_labels=labels)
     shown = f"the first {len(cuts)} of {total_cuts} cuts" if total_cuts > len(cuts) else f"{len(cuts)} cut(s)"
     print(f"sheet: {path} ({shown})", file=sys.stderr)
 

@@ -31,6 +31,8 @@ def test_a_clip_without_cuts_prints_nothing_and_says_one_scene(tmp_path, capsys)
 
 
 def test_a_sheet_shows_each_cut_with_the_frame_before_it(tmp_path, capsys):
+    """And, first, the frame 48 before it (or the scene's first): where a fade or a dissolve is found, the frame
+    before it is already dark or mixed, and a sheet of two showed nearly the same picture twice (probe 52)."""
     from PIL import Image
 
     from rehue.evaluation.report import LABEL_HEIGHT, ROW_LABEL_WIDTH
@@ -42,10 +44,11 @@ def test_a_sheet_shows_each_cut_with_the_frame_before_it(tmp_path, capsys):
     assert main(["scenes", str(clip), "--sheet", str(sheet), "--no-progress"]) == 0
     assert f"sheet: {sheet} (1 cut(s))" in capsys.readouterr().err
     with Image.open(sheet) as image:
-        assert image.size == (ROW_LABEL_WIDTH + 2 * 160, LABEL_HEIGHT + 160)
+        assert image.size == (ROW_LABEL_WIDTH + 3 * 160, LABEL_HEIGHT + 160)
         cells = np.asarray(image.convert("L"))[LABEL_HEIGHT:, ROW_LABEL_WIDTH:]
-    before, after = cells[:, :160].astype(int), cells[:, 160:].astype(int)
+    earlier, before, after = (cells[:, column * 160:(column + 1) * 160].astype(int) for column in range(3))
     assert np.abs(before - after).mean() > 10, "two different scenes side by side"
+    assert np.abs(earlier - after).mean() > 10 and np.abs(earlier - before).mean() < np.abs(earlier - after).mean()
 
     assert main(["scenes", str(clip), "--sheet", str(sheet), "--no-progress"]) == 1
     assert "output exists" in capsys.readouterr().err

@@ -41,7 +41,8 @@ Modes, picked by name from :data:`SCENE_MODES`:
 The frame reported as the first of a new scene: for a cut, the first frame of the new shot; for a fade
 through black, the first frame after the black that is not near-uniform (the new shot fading in); for
 a dissolve, the frame at which the mixture is recognised: on the evaluation plans the new shot made up
-36% to 100% of that frame (median 55-59% per plan): part way through the cross-fade or just after it.
+36% to 100% of that frame (median 55-59% per plan; 16% to 77% on probe 52's films of still photos): part
+way through the cross-fade or just after it.
 
 ``benchmarks/scenes_eval.py`` measures both modes and PySceneDetect's detectors on a labelled set;
 ``docs/scenes.md`` has the numbers.
