@@ -187,14 +187,17 @@ def test_light_lasting_longer_than_the_lookahead_is_a_change_there_and_back_unle
     assert detect_scenes(frames, lookahead=3) == []
 
 
+def cross_fade(first, second, start, length):
+    """The ``length`` mixed frames of a linear dissolve from ``first`` (from its frame ``start``) into ``second``."""
+    weights = [(step + 1) / (length + 1) for step in range(length)]
+    return [np.round((1 - weight) * first[start + step] + weight * second[step]).astype(np.uint8)
+            for step, weight in enumerate(weights)]
+
+
 def test_robust_finds_one_change_inside_a_dissolve():
     length, start = 12, 15
     first, second = shot(SCENE_A, start + length, seed=40), shot(SCENE_B, length + 15, seed=41)
-    weights = [(step + 1) / (length + 1) for step in range(length)]
-    mixed = [
-        np.round((1 - weight) * first[start + step] + weight * second[step]).astype(np.uint8)
-        for step, weight in enumerate(weights)
-    ]
+    mixed = cross_fade(first, second, start, length)
     frames = first[:start] + mixed + second[length:]
     changes = detect_scenes(frames)
     assert len(changes) == 1
@@ -209,11 +212,7 @@ def test_robust_finds_one_change_inside_a_dissolve_between_two_panning_shots(len
     for every panning cross-fade of 10-24 frames)."""
     start = 15
     first, second = pan(speed, start + length, seed=40), pan(speed, length + 15, seed=41)
-    weights = [(step + 1) / (length + 1) for step in range(length)]
-    mixed = [
-        np.round((1 - weight) * first[start + step] + weight * second[step]).astype(np.uint8)
-        for step, weight in enumerate(weights)
-    ]
+    mixed = cross_fade(first, second, start, length)
     changes = detect_scenes(first[:start] + mixed + second[length:])
     assert len(changes) == 1
     assert start <= changes[0] <= start + length + 3
@@ -227,11 +226,7 @@ def test_robust_finds_one_change_inside_a_slow_dissolve(speed):
     length, start = 24, 15
     first = pan(speed, start + length, seed=40) if speed else shot(SCENE_A, start + length, seed=40)
     second = pan(speed, length + 15, seed=41) if speed else shot(SCENE_B, length + 15, seed=41)
-    weights = [(step + 1) / (length + 1) for step in range(length)]
-    mixed = [
-        np.round((1 - weight) * first[start + step] + weight * second[step]).astype(np.uint8)
-        for step, weight in enumerate(weights)
-    ]
+    mixed = cross_fade(first, second, start, length)
     changes = detect_scenes(first[:start] + mixed + second[length:])
     assert len(changes) == 1
     assert start <= changes[0] <= start + length + 3
