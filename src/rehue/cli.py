@@ -642,8 +642,10 @@ def _import_runtimes(onnx: bool) -> None:
         import torch  # noqa: F401
 
         if onnx:
+            from rehue.inference.colorizer import import_onnxruntime
+
             with contextlib.suppress(ImportError):
-                import onnxruntime  # noqa: F401
+                import_onnxruntime()  # its telemetry off: the switch is read as it is first imported (probe 53)
 
 
 class _Unsaid(io.TextIOBase):

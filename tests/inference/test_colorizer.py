@@ -553,3 +553,9 @@ def test_onnx_runtime_writes_nothing_in_the_users_home(tmp_path, tiny_model):
               "assert c.backend == 'onnxruntime'\n")
     subprocess.run([sys.executable, "-c", script, str(tiny_model)], env=env, check=True, cwd=os.getcwd())
     assert list((tmp_path / "home").rglob("*")) == []
+    # probe 53: the CLI imported ONNX Runtime itself, with Ctrl-C held, before the switch was set (since stop 40)
+    Image.fromarray(np.full((16, 16), 90, np.uint8)).save(tmp_path / "gray.png")
+    subprocess.run([sys.executable, "-m", "rehue", "-q", "colorize", str(tmp_path / "gray.png"), "-o",
+                    str(tmp_path / "colour.png"), "--model", str(tiny_model)],
+                   env=env, check=True, cwd=os.getcwd())
+    assert (tmp_path / "colour.png").is_file() and list((tmp_path / "home").rglob("*")) == []
