@@ -20,9 +20,10 @@ Modes, picked by name from :data:`SCENE_MODES`:
     Near-uniform frames are skipped: flatter than ``flat_std``, or flatter than ``blank_std`` and
     within ``blank_level`` of black or white (the black of a fade, a white flash frame). A fade through
     black is therefore judged between the last frame before the black and the first visible frame
-    after it, against ``fade_cut_score``, lower than ``cut_score``: two soft pictures (a still
-    magnified by a slow zoom) can differ by less than a cut's score, and a dip to black and back into the
-    same shot, even a moving one, differs far less. A dissolve is found when the current frame, the frame
+    after it; where they differ by less than ``cut_score``, once more without their finest detail (their
+    grain), against ``fade_cut_score``: two soft pictures (a still magnified by a slow zoom) can differ by
+    less than a cut's score, and a dip to black and back into the same shot, even a moving one, differs far
+    less. A dissolve is found when the current frame, the frame
     ``dissolve_window`` frames back and the frame midway between are a cross-fade: the middle frame is a
     mixture of the two ends with a substantial share of each (:meth:`RobustEngine.mixture`), has lost
     contrast the way a mix of two unrelated pictures does, and the two ends differ even after alignment;
@@ -170,7 +171,7 @@ class RobustThresholds:
 
     working_size: int = 64
     cut_score: float = 0.6
-    fade_cut_score: float = 0.4
+    fade_cut_score: float = 0.45
     spike_ratio: float = 1.3
     lookahead: int = 2
     flat_std: float = 2.0
@@ -428,19 +429,30 @@ class RobustEngine:
         inner = slice(margin, size - margin)
         return float(np.mean(np.abs(_renormalised(moved[inner, inner]) - _renormalised(start.smooth[inner, inner]))))
 
+    def _fade_difference(self, reference: _Frame, frame: _Frame) -> float:
+        """`difference` of the two frames without their finest detail (`_Frame.smooth`), at the shift that
+        brings them together or none, whichever matches better. The last frame before black and the first
+        after it are dim, and normalising lifts their grain: compared as they are, a night shot flickering
+        into black and a dip to black into the same shot differed by more than a fade's score (probe 53)."""
+        shift = self._aligned_difference(reference, frame)[1] or (0, 0)
+        return min(self._shifted_difference(reference, frame, *moved, smooth=True) for moved in {shift, (0, 0)})
+
     def _is_cut(self, reference: _Frame, frame: _Frame) -> bool | None:
         """True for a cut, None for a transient frame (a flash) to skip, False otherwise."""
         settings = self.thresholds
-        threshold = settings.fade_cut_score if self._through_black else settings.cut_score
+        measure, threshold = self.difference, settings.cut_score
         if reference.index == frame.index - 1:
             score = self._consecutive_difference(frame.index)
         else:
             score = self.difference(reference, frame)
+        if self._through_black and score <= threshold:  # a fade's two ends, judged without their grain
+            measure, threshold = self._fade_difference, settings.fade_cut_score
+            score = measure(reference, frame)
         if score <= threshold:
             return False
         later = [self._frame(frame.index + step) for step in range(1, self.lookahead + 1)]
         if any(
-            self.difference(reference, other) <= threshold
+            measure(reference, other) <= threshold
             for other in later
             if other is not None and not other.blank
         ):
