@@ -1377,23 +1377,26 @@ def test_an_interrupted_videos_pieces_are_not_used_for_other_settings_a_changed_
     out.unlink()
     staging = interrupted()
     copy = tmp_path / "copy.mkv"
-    shutil.copyfile(clip, copy)
-    os.replace(copy, clip)  # copied away and back (new times, a new file number), then touched: the same film
-    os.utime(clip)
+    shutil.copy2(clip, copy)
+    os.replace(copy, clip)  # copied away and back with its times (cp -p: a new file number): the same film
     messages.clear()
     colorize_video(clip, out, progress=False, log=messages.append, **options)
     assert messages[0].startswith(f"{out}: going on from frame "), "before: removed, as from another film"
     assert len(decoded(out)) == 18
 
-    out.unlink()
-    staging = interrupted()
-    film = bytearray(clip.read_bytes())
-    film[len(film) // 2] ^= 0x10  # the film changed, its size and name the same
-    clip.write_bytes(bytes(film))
-    messages.clear()
-    colorize_video(clip, out, progress=False, log=messages.append, **options)
-    assert messages[0] == (f"note: {out}: removed an interrupted run's hidden folder ({staging.name}), which was made "
-                           "from another film (or this one changed, moved or renamed since)")
+    for change in ("touched", "a byte changed"):  # probe 53: one byte changed between the sampled blocks went on
+        out.unlink()
+        staging = interrupted()
+        if change == "touched":
+            os.utime(clip)
+        else:
+            film = bytearray(clip.read_bytes())
+            film[len(film) // 2] ^= 0x10  # its size and name the same
+            clip.write_bytes(bytes(film))
+        messages.clear()
+        colorize_video(clip, out, progress=False, log=messages.append, **options)
+        assert messages[0] == (f"note: {out}: removed an interrupted run's hidden folder ({staging.name}), which was "
+                               "made from another film (or this one changed, moved or renamed since)"), change
 
     out.unlink()
     staging = interrupted()

@@ -37,3 +37,31 @@ def test_saved_states_are_listed_whole_read_back_as_saved_and_only_the_newest_th
     state = load_state(tmp_path / state_file(1500))
     assert state["prev_ab"].dtype == np.float32 and (state["prev_ab"] == 1500).all() and state["level"] == 0.5
     assert saved_states(tmp_path / "none") == {}
+
+
+def test_a_film_is_the_same_after_a_move_or_a_copy_with_its_times_and_another_once_written_to(tmp_path):
+    """The sample hash reads 64 blocks of a film over 4 MiB: a byte changed between them is not in it (probe 53:
+    such a film went on with 65 frames of the old one's colours), so a film whose modification time changed is
+    another, whatever its sample says; one moved or copied with its times is the same."""
+    import os
+    import shutil
+
+    from rehue.video.resume import content_sample, frame_stats, same_frames
+
+    film = tmp_path / "film.mp4"
+    film.write_bytes(np.random.default_rng(0).integers(0, 256, 5 << 20, np.uint8).tobytes())
+    before = frame_stats([film], content=True)
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    shutil.copy2(film, kept / "film.mp4")  # cp -p: a new file number and change time, the same times
+    moved = frame_stats([kept / "film.mp4"], content=True)
+    assert moved[0][4] != before[0][4] and same_frames(before, moved)
+    data = bytearray(film.read_bytes())
+    data[70_000] ^= 0xFF  # between the first two sampled blocks (0-64 KiB, and from 80 KiB)
+    film.write_bytes(bytes(data))
+    assert content_sample(film) == before[0][5], "the sample misses it"
+    assert not same_frames(before, frame_stats([film], content=True))
+    status = (kept / "film.mp4").stat()
+    os.utime(kept / "film.mp4", ns=(status.st_atime_ns, status.st_mtime_ns + 1))  # touched
+    assert not same_frames(before, frame_stats([kept / "film.mp4"], content=True))
+    assert same_frames([row[:5] for row in before], [row[:5] for row in before]), "a stop 40 journal's rows"

@@ -413,8 +413,8 @@ def test_robust_finds_no_fade_in_a_night_shot_or_a_dip_to_black_into_the_same_sh
     def view(zoom):
         height, width = camera.shape
         step = min(width / 256, height / 144) / zoom
-        rows, columns = np.meshgrid((np.arange(144) - 72) * step + height / 2, (np.arange(256) - 128) * step + width / 2,
-                                    indexing="ij")
+        rows, columns = np.meshgrid((np.arange(144) - 72) * step + height / 2,
+                                    (np.arange(256) - 128) * step + width / 2, indexing="ij")
         return ndimage.map_coordinates(camera, [rows, columns], order=1, mode="reflect")
 
     def aged(frame, grain, flicker):

@@ -111,8 +111,8 @@ def frame_stats(frames: list[Path], content: bool = False) -> list[list]:
     """What says a frame file is unchanged: its name, size, file number and times of change. The inode's
     change time too, which no program can set: a frame written again and given back its old modification
     time (``cp -p``, ``rsync -t``, ``tar``) looks unchanged by size and that time alone (probe 27). With
-    ``content``, a video's: its ``content_sample`` as well, by which a film copied or touched since (new times,
-    a new file number) is still known for the same (`same_frames`)."""
+    ``content``, a video's: its ``content_sample`` as well, by which a film moved to another disk or copied
+    with its times since (a new file number, a new change time) is still known for the same (`same_frames`)."""
     stats = []
     for frame in frames:
         status = frame.stat()
@@ -151,14 +151,17 @@ def content_sample(path: Path) -> str:
 
 def same_frames(written, stats: list[list]) -> bool:
     """Whether a journal's frames (``written``) are those of ``stats``: each file of the same name, size,
-    times and file number, or, for a video whose times or number changed since (a copy, a ``touch``), of the
-    same name, size and ``content_sample``. A journal of an earlier rehue, without the sample, is compared
-    without it."""
+    times and file number, or, for a video whose file number and change time changed since (moved to another
+    disk, copied with ``cp -p`` or ``rsync -a``), of the same name, size, modification time and
+    ``content_sample``. A film whose modification time changed (written to, touched, copied without its times)
+    is another: the sample alone misses a few bytes changed between its blocks (probe 53: one byte
+    inverted, and the run went on with 65 frames of the old film's colours). A journal of an earlier rehue,
+    without the sample, is compared without it."""
     if not isinstance(written, list) or len(written) != len(stats):
         return False
     for kept, row in zip(written, stats, strict=True):
         if not isinstance(kept, list) or kept[:5] != row[:5] and not (
-                len(kept) == len(row) == 6 and kept[:2] == row[:2] and kept[5] == row[5]):
+                len(kept) == len(row) == 6 and kept[:3] == row[:3] and kept[5] == row[5]):
             return False
     return True
 
