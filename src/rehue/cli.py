@@ -443,7 +443,7 @@ def cmd_scenes(args) -> int:
                 starts.append(i)
                 if args.sheet is not None and len(cuts) < SHEET_CUTS:
                     earlier = max(i - SHEET_EARLIER, starts[-2] if len(starts) > 1 else 0)
-                    cuts.append((recent.get(earlier), recent.get(i - 1), recent.get(i), i))
+                    cuts.append((recent.get(earlier), recent.get(i - 1), recent.get(i), i, earlier))
 
     def look(index: int, label, gray, rotation: int, bars) -> None:
         labels.append(label)
@@ -505,10 +505,9 @@ def _scene_sheet(path: Path, cuts: list, where: list[str], total_cuts: int) -> N
     if not cuts:
         print(f"{path}: not written, the video has no cut to show", file=sys.stderr)
         return
-    labels = [f"cut {k + 1}\nframe {i}\n{where[i]}" for k, (_, _, _, i) in enumerate(cuts)]
-    sample_grid([(earlier, before, after) for earlier, before, after, _ in cuts], path,
-                titles=(f"{SHEET_EARLIER} frames before", "before the cut", "new scene"), max_rows=len(cuts),
-                cell=160, row_labels=labels)
+    labels = [f"cut {k + 1}\nframe {i}\n{where[i]}\nearlier: {earlier}" for k, (*_, i, earlier) in enumerate(cuts)]
+    sample_grid([(earlier, before, after) for earlier, before, after, *_ in cuts], path,
+                titles=("earlier", "before the cut", "new scene"), max_rows=len(cuts), cell=160, row_labels=labels)
     shown = f"the first {len(cuts)} of {total_cuts} cuts" if total_cuts > len(cuts) else f"{len(cuts)} cut(s)"
     print(f"sheet: {path} ({shown})", file=sys.stderr)
 
