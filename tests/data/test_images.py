@@ -671,6 +671,21 @@ def test_a_float_scan_is_read_at_sixteen_bits(tmp_path):
     assert np.array_equal(loaded.deep_gray, np.round(ramp * 65535).astype(np.uint16))
     assert np.array_equal(loaded.rgb[..., 0], np.round(ramp * 255).astype(np.uint8))
 
+    import tifffile  # probe 53: layouts Pillow does not open were "not an image file"
+
+    tifffile.imwrite(tmp_path / "half.tif", ramp.astype(np.float16), photometric="minisblack")
+    tifffile.imwrite(tmp_path / "double.tif", ramp.astype(np.float64), photometric="minisblack")
+    tifffile.imwrite(tmp_path / "alpha.tif", np.dstack([ramp, np.full_like(ramp, 0.5)]), photometric="minisblack",
+                     extrasamples=["unassalpha"])
+    tifffile.imwrite(tmp_path / "nan.tif", np.where(ramp > 0.5, np.nan, ramp).astype(np.float16),
+                     photometric="minisblack")
+    for name, levels in (("half.tif", ramp.astype(np.float16)), ("double.tif", ramp), ("alpha.tif", ramp)):
+        loaded = load_image(tmp_path / name)
+        assert np.array_equal(loaded.deep_gray, np.round(levels.astype(np.float32) * 65535).astype(np.uint16)), name
+    assert np.array_equal(loaded.alpha, np.full(ramp.shape, 32768, np.uint16))
+    with pytest.raises(RehueError, match=f"^{tmp_path / 'nan.tif'}: the image holds NaN or infinite values$"):
+        load_image(tmp_path / "nan.tif")
+
 
 def test_a_tiff_output_is_lzw_compressed_and_keeps_its_xmp_and_exif_together(tmp_path):
     """Before, an 8-bit TIFF was written uncompressed (a 6000x4000 scan in 72 MB; probe 51), and one with an

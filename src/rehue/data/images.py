@@ -582,7 +582,8 @@ TIFF_PREDICTOR, HORIZONTAL_DIFFERENCING = 317, 2
 def _tiff_pillow_cannot_open(source: Path | bytes, path: Path | None) -> LoadedImage | None:
     """The first page of a TIFF that Pillow does not open at all, read with tifffile; None for any other file
     or a page tifffile cannot read either. Pillow knows no 16-bit gray with alpha (or a second extra sample):
-    the layout Photoshop saves a 16-bit gray scan with transparency in (probe 51)."""
+    the layout Photoshop saves a 16-bit gray scan with transparency in (probe 51), nor floating-point levels
+    but 32-bit gray ones (probe 53: half and double floats, 32-bit ones with alpha), read as 16-bit."""
     from PIL import Image
 
     data = source if isinstance(source, bytes) else None
@@ -602,7 +603,10 @@ def _tiff_pillow_cannot_open(source: Path | bytes, path: Path | None) -> LoadedI
     except Exception:
         return None
     photometric = tags.get(TIFF_PHOTOMETRIC)
-    samples = _first_page_samples(data)
+    try:
+        samples = _first_page_samples(data, floats=True)
+    except RehueError as exc:
+        raise RehueError(exc.reason, path) from None
     if photometric not in (MIN_IS_WHITE, MIN_IS_BLACK, RGB_PHOTOMETRIC) or samples is None:
         return None
     colour = photometric == RGB_PHOTOMETRIC and samples.shape[2] >= 3
@@ -666,9 +670,10 @@ def _tiff_dpi(tags) -> tuple[float, float] | None:
     return _dpi((x * scale, y * scale))
 
 
-def _first_page_samples(source: Path | bytes) -> np.ndarray | None:
-    """The first page of a TIFF as tifffile reads it, (H, W, S) 8- or 16-bit integers as stored; None
-    where tifffile cannot read it either (Pillow's reading then stands) or it holds other samples."""
+def _first_page_samples(source: Path | bytes, floats: bool = False) -> np.ndarray | None:
+    """The first page of a TIFF as tifffile reads it, (H, W, S) 8- or 16-bit integers as stored (with
+    ``floats``, floating-point levels too, as 16-bit ones by ``image_levels``' rules); None where tifffile
+    cannot read it either (Pillow's reading then stands) or it holds other samples."""
     import tifffile
 
     try:
@@ -677,7 +682,11 @@ def _first_page_samples(source: Path | bytes) -> np.ndarray | None:
             samples, axes = page.asarray(), page.axes
     except Exception:
         return None
-    if samples.dtype.kind not in "ui" or samples.dtype.itemsize > 2 or set(axes) - set("SYX"):
+    if set(axes) - set("SYX"):
+        return None
+    if floats and samples.dtype.kind == "f":  # out of range or NaN: a RehueError, as for an 8-bit float file
+        samples = np.round(image_levels(samples) * np.float32(65535)).astype(np.uint16)
+    if samples.dtype.kind not in "ui" or samples.dtype.itemsize > 2:
         return None
     samples = np.moveaxis(samples, [axes.index(a) for a in "YX"], [0, 1])
     return samples[..., None] if samples.ndim == 2 else samples
