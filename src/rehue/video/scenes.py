@@ -23,12 +23,14 @@ Modes, picked by name from :data:`SCENE_MODES`:
     after it; where they differ by less than ``cut_score``, once more without their finest detail (their
     grain), against ``fade_cut_score``: two soft pictures (a still magnified by a slow zoom) can differ by
     less than a cut's score, and a dip to black and back into the same shot, even a moving one, differs far
-    less. A dissolve is found when the current frame, the frame
-    ``dissolve_window`` frames back and the frame midway between are a cross-fade: the middle frame is a
-    mixture of the two ends with a substantial share of each (:meth:`RobustEngine.mixture`), has lost
-    contrast the way a mix of two unrelated pictures does, and the two ends differ even after alignment;
-    or the same three frames over ``slow_dissolve_window`` frames, for a dissolve too slow to show across
-    the shorter window. A pan or a zoom is not a mixture of its first and last view.
+    less.
+
+    A dissolve is found when the current frame, the frame ``dissolve_window`` frames back and the frame
+    midway between are a cross-fade: the middle frame is a mixture of the two ends with a substantial share
+    of each (:meth:`RobustEngine.mixture`), has lost contrast the way a mix of two unrelated pictures does,
+    and the two ends differ even after alignment; or the same three frames over ``slow_dissolve_window``
+    frames, for a dissolve too slow to show across the shorter window. A pan or a zoom is not a mixture of
+    its first and last view.
 
     Decisions come ``lookahead`` (2) frames late, so this mode is used through
     :meth:`SceneDetector.push` and :meth:`SceneDetector.flush`.
