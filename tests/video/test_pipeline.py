@@ -260,6 +260,37 @@ def test_easing_goes_on_until_the_colour_is_back_at_the_release_ratio(tiny_model
         assert state.eased_frames == 4
 
 
+@pytest.mark.parametrize("change", ["dissolve", "cut"])
+def test_a_scene_found_in_a_dissolve_is_eased_towards_the_independent_colour_over_its_first_frames(
+        tiny_model, tiny_dependent_model, change):
+    """Probe 54: the frame a dissolve is found at is still a mix of both shots, and its colour, fed on by the
+    dependent model, stayed on the new shot (a rocket's sky warm for 3 s). After a change found in a dissolve
+    the next SETTLE_FRAMES frames are eased towards the independent model, as the drift check eases; after a
+    cut, whose first frame is the new shot's own, none."""
+    from rehue.video.pipeline import SETTLE_FRAMES, SceneColorizer
+
+    path = with_drift_check(tiny_dependent_model, drift_check_every=1000, drift_ratio=0.0, drift_anchor=0.25)
+    independent = Colorizer.load(tiny_model, device="cpu")
+    colour = np.full((1, 2, independent.size, independent.size), 0.2, np.float32)
+    independent.predict_ab = lambda small, prev=None, **kw: colour
+    dependent = Colorizer.load(path, device="cpu")
+    dependent.predict_ab = lambda small, prev, **kw: prev * np.float32(0.5)  # a colour that fades, unchecked
+    first, second = (two_scene_frames(count_each=40)[k * 40:(k + 1) * 40] for k in range(2))
+    first, second = ([frame[..., 1].copy() for frame in shot] for shot in (first, second))
+    mixed = [np.round((1 - w) * first[20 + k] + w * second[k]).astype(np.uint8)
+             for k, w in enumerate((k + 1) / 13 for k in range(12))] if change == "dissolve" else []
+    state = SceneColorizer(independent, dependent)
+    raws = [float(raw.mean() / 0.2) for raw in chain(state, first[:20] + mixed + second[len(mixed):])]
+    (start,) = [index for index in state.scene_starts if index]
+    assert (20 <= start <= 32) if change == "dissolve" else start == 20
+    if change == "dissolve":
+        assert state.eased_frames == SETTLE_FRAMES
+        assert raws[start + 1] == pytest.approx(0.75 * 0.5 + 0.25), "eased"
+        assert raws[start + SETTLE_FRAMES + 1] == pytest.approx(0.5 * raws[start + SETTLE_FRAMES]), "then not"
+    else:
+        assert state.eased_frames == 0 and raws[start + 1] == pytest.approx(0.5)
+
+
 def test_the_summary_says_how_many_frames_were_eased_against_drift():
     from rehue.video.pipeline import VideoSummary
 

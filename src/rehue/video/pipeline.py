@@ -69,6 +69,10 @@ from rehue.video.resume import (
     write_journal,
 )
 
+SETTLE_FRAMES = 16
+"""Frames after a scene start found in a dissolve over which the dependent model is eased towards the
+independent model (by the drift check's anchor, each frame): the start itself is still a mix of the two
+shots, and its colour, fed on, stayed on the new shot (probe 54: a rocket's sky warm for the whole shot)."""
 # a film is checked for colour on its first frame brighter than this mean level, or this frame at the latest
 TINT_CHECK_LEVEL, TINT_CHECK_FRAMES = 24, 250
 QUEUE_FRAMES = 4
@@ -333,6 +337,7 @@ class SceneColorizer:
         self.drift_check = DriftCheck.of(dependent) if dependent is not None else None
         self._frame_in_scene = 0
         self._easing = False
+        self._settling = 0
         self._level: float | None = None
         self.tinted: bool | None = None  # the decoder's tint check, once made (``colorize_video``)
         self.first, self.state_every = first, state_every
@@ -390,6 +395,7 @@ class SceneColorizer:
             "prev_ab": self.prev_ab.copy() if self.prev_ab is not None else np.zeros(0, np.float32),
             "level": np.float64(np.nan if self._level is None else self._level),
             "frame_in_scene": np.int64(self._frame_in_scene), "easing": np.bool_(self._easing),
+            "settling": np.int64(self._settling),
             "tinted": np.int8(-1 if self.tinted is None else self.tinted)})
         self.states[following] = state
 
@@ -401,6 +407,7 @@ class SceneColorizer:
         level = float(state["level"])
         self._level = None if np.isnan(level) else level
         self._frame_in_scene, self._easing = int(state["frame_in_scene"]), bool(state["easing"])
+        self._settling = int(state.get("settling", 0))  # a state saved before stop 41 has none
         self.tinted = None if int(state["tinted"]) < 0 else bool(state["tinted"])
 
     def _steadied(self, small: np.ndarray, box: Box, scene_starts: bool) -> np.ndarray:
@@ -431,6 +438,7 @@ class SceneColorizer:
         if self.prev_ab is None or scene_changed or self.dependent is None:
             self.independent_frames += 1
             self._frame_in_scene, self._easing = 0, False
+            self._settling = SETTLE_FRAMES if scene_changed and self.detector.gradual(index) else 0
             if self._pool is not None:
                 ab = self._pool.submit(self._independent_ab, small, box)
             else:
@@ -454,6 +462,10 @@ class SceneColorizer:
         colour has faded (``DriftCheck``)."""
         self._frame_in_scene += 1
         check = self.drift_check
+        if check is not None and self._settling:
+            self._settling -= 1
+            self.eased_frames += 1
+            return check.mix(following, self._predict("drift_check", self.independent, small))
         if check is None or not check.due(self._frame_in_scene, self._easing):
             return following
         own = self._predict("drift_check", self.independent, small)

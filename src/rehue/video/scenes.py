@@ -277,6 +277,7 @@ class RobustEngine:
         self._last_change = 0
         self._in_dissolve = False
         self._through_black = False  # dark frames since the reference: the next is judged as a fade's end
+        self.gradual: deque[int] = deque(maxlen=8)  # the latest changes found by the dissolve test
         self._count = 0
         self._decided = 0
         self._motion: deque[tuple[int, int]] = deque(maxlen=MOTION_MEMORY)
@@ -486,6 +487,7 @@ class RobustEngine:
         window_after_last_change = index - self.thresholds.dissolve_window >= self._last_change
         if self._in_dissolve and not was_dissolving and window_after_last_change:
             self._last_change = index
+            self.gradual.append(index)
             return True
         return False
 
@@ -658,6 +660,11 @@ class SceneDetector:
         ``first``: the next frame pushed is frame 0, and decisions on frames before it that were waiting
         for it come again with negative indices, as they came the first time."""
         self._engine.restore(state, first)
+
+    def gradual(self, index: int) -> bool:
+        """Whether the change at frame ``index``, just decided, was found in a dissolve: that frame is still a
+        mix of the two shots (``SceneColorizer`` settles the new scene's colour over the frames after it)."""
+        return index in getattr(self._engine, "gradual", ())
 
     def update(self, gray: np.ndarray) -> bool:
         """``scene_changed`` for ``gray`` (False for the first frame); modes without lookahead only."""
