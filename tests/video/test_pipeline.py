@@ -1232,6 +1232,39 @@ def test_a_film_into_numbered_frames_interrupted_goes_on_from_the_scene_it_stopp
     assert sorted(p.name for p in (tmp_path / "o2").iterdir()) == [f"f_{n:03d}.png" for n in range(1, 19)]
 
 
+def test_a_film_interrupted_after_a_dissolve_goes_on_from_a_scene_a_fresh_colouring_starts_as_it_did(
+        tmp_path, tiny_model, tiny_dependent_model):
+    """Probe 55: a run gone on from a scene start found in a dissolve started a fresh detector in the middle
+    of the dissolve, which found the rest of it as another scene, and did not settle the new shot's colour:
+    87 of 232 frames differed from the uninterrupted run's, exit 0. Such a start is no point to go on from;
+    the run goes on from the cut before it."""
+    from rehue.color.lab import rgb_to_gray
+
+    def shot(seed, count):
+        base = textured_rgb(72, 96 + 2 * count, seed=seed)
+        return [rgb_to_gray(base[:, 2 * i:2 * i + 96]) for i in range(count)]
+
+    first, second, third = shot(1, 10), shot(2, 40), shot(3, 40)
+    mixed = [np.round((1 - w) * second[28 + k] + w * third[k]).astype(np.uint8)
+             for k, w in enumerate((k + 1) / 13 for k in range(12))]
+    frames = [np.repeat(gray[..., None], 3, 2) for gray in first + second[:28] + mixed + third[12:]]
+    clip = make_clip(tmp_path / "film.mkv", frames, fps=12, codec="ffv1")
+    dependent = with_drift_check(tiny_dependent_model, drift_check_every=8, drift_ratio=0.7, drift_anchor=0.25)
+    options = {"colorizer": Colorizer.load(tiny_model, device="cpu"), "dependent_model": str(dependent)}
+    whole = colorize_video(clip, tmp_path / "whole" / "f_%03d.png", progress=False, **options)
+    assert whole.scene_starts[0] == 10 and 38 <= whole.scene_starts[1] <= 50 and len(whole.scene_starts) == 2
+    out, messages = tmp_path / "out", []
+    with pytest.raises(KeyboardInterrupt):
+        colorize_video(clip, out / "f_%03d.png", progress=stop_after(whole.scene_starts[1] + 4),
+                       log=messages.append, **options)
+    assert messages[-1].endswith("the same command goes on from frame f_011.png"), "the cut, not the dissolve"
+    messages.clear()
+    colorize_video(clip, out / "f_%03d.png", progress=False, log=messages.append, **options)
+    assert messages[0].startswith(f"{out}: going on from frame f_011.png")
+    for frame in (tmp_path / "whole").iterdir():
+        assert np.array_equal(read_rgb(frame), read_rgb(out / frame.name)), frame.name
+
+
 def decoded(path):
     with VideoReader(path) as reader:
         return [(frame.pts, frame.rgb) for frame in reader]

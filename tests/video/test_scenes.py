@@ -433,3 +433,38 @@ def test_robust_finds_no_fade_in_a_night_shot_or_a_dip_to_black_into_the_same_sh
     seen = [cv2.resize((np.clip(frame, 0, 1) * 255).astype(np.uint8), (128, 72), interpolation=cv2.INTER_AREA)
             for frame in frames]
     assert detect_scenes(seen) == []
+
+
+def test_robust_finds_one_change_in_a_grainy_dissolve():
+    """Probe 55: grain turned the dissolve test off and on within one dissolve, and each time it came on was a
+    new scene (coffee into a zooming rocket: changes at 55 and 65, and the colour jumped at each)."""
+    import cv2
+    from skimage import data
+    from skimage.color import rgb2gray
+    from skimage.transform import resize
+
+    rng = np.random.default_rng(1)
+    rows, columns = np.mgrid[0:144, 0:256]
+    vignette = 1 - 0.175 * (((columns - 128) / 128) ** 2 + ((rows - 72) / 72) ** 2)
+
+    def views(picture, count, zoom):
+        height, width = picture.shape
+        frames = []
+        for t in range(count):
+            crop_width = width / 1.3 / (1 + zoom * t)
+            crop_height = min(crop_width * 144 / 256, height / (1 + zoom * t))
+            crop_width = crop_height * 256 / 144
+            left = int((width - crop_width) * (0.5 if zoom else 0.2 + 0.0042 * t))
+            top = int((height - crop_height) / 2)
+            frames.append(resize(picture[top:top + int(crop_height), left:left + int(crop_width)], (144, 256),
+                                 anti_aliasing=True))
+        return frames
+
+    first = views(rgb2gray(data.coffee()), 64, 0.0)
+    second = views(rgb2gray(data.rocket()), 100, 0.004)
+    mixed = [(1 - (i + 1) / 25) * first[40 + i] + (i + 1) / 25 * second[i] for i in range(24)]
+    film = first[:40] + mixed + second[24:]
+    seen = [cv2.resize(np.clip((frame * vignette + rng.normal(0, 0.03, frame.shape)) * 255, 0, 255).astype(np.uint8),
+                       (128, 72), interpolation=cv2.INTER_AREA) for frame in film]
+    changes = detect_scenes(seen)
+    assert len(changes) == 1 and 40 <= changes[0] <= 67

@@ -333,6 +333,9 @@ class SceneColorizer:
         self.prev_ab: np.ndarray | None = None
         self.timer = _Timer()
         self.scene_starts: list[int] = []
+        # the scene starts a fresh colouring goes on from as this one does: not those found in a dissolve,
+        # after which this one settles and a fresh detector would find the rest of the dissolve (probe 55)
+        self.fresh_starts: list[int] = []
         self.independent_frames = self.dependent_frames = self.eased_frames = 0
         self.drift_check = DriftCheck.of(dependent) if dependent is not None else None
         self._frame_in_scene = 0
@@ -432,13 +435,16 @@ class SceneColorizer:
 
     def _colour(self, index: int, scene_changed: bool) -> Decided:
         gray, small, box, payload = self.pending.popleft()
+        gradual = scene_changed and self.detector.gradual(index)
         if scene_changed:
             self.scene_starts.append(index)
+            if not gradual:
+                self.fresh_starts.append(index)
         small = self._steadied(small, box, scene_changed)
         if self.prev_ab is None or scene_changed or self.dependent is None:
             self.independent_frames += 1
             self._frame_in_scene, self._easing = 0, False
-            self._settling = SETTLE_FRAMES if scene_changed and self.detector.gradual(index) else 0
+            self._settling = SETTLE_FRAMES if gradual else 0
             if self._pool is not None:
                 ab = self._pool.submit(self._independent_ab, small, box)
             else:
@@ -764,7 +770,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                                      software=software, overwrite=overwrite)
             deep = video.deep  # 16 bits a sample from a source deeper than 8 into a codec that holds them
             try:
-                sink = PiecedVideo(video, journal=journal, resume=resume, scene_starts=state.scene_starts, log=log,
+                sink = PiecedVideo(video, journal=journal, resume=resume, scene_starts=state.fresh_starts, log=log,
                                    states=state.states)
                 if start:  # as the run going on says it (probe 47)
                     sink.frame_label = lambda index: f"{index + 1:,} of the part"
@@ -833,10 +839,10 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                         times[index] = time_s
                         for decided in state.push_ab(gray, (pts, time_s, gray), letterboxed):
                             composer.put(decided)
-                        if pattern is not None and len(state.scene_starts) > recorded:
-                            found = state.scene_starts[recorded:]
+                        if pattern is not None and len(state.fresh_starts) > recorded:
+                            found = state.fresh_starts[recorded:]
                             writer.scenes_found(found, [times[start] for start in found])
-                            recorded = len(state.scene_starts)
+                            recorded = len(state.fresh_starts)
                         if pattern is not None:  # a piece of a video file takes its own (PiecedVideo)
                             for following in [key for key in state.states if key in times]:
                                 writer.state_found(following, state.states.pop(following), times[following])
@@ -1428,7 +1434,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     first = resume.start if resume is not None else 0
     bar = _progress_bar(progress, len(frames) - first, source.name)
     if to_video:
-        sink = frame_video(state.timer, bar, state.scene_starts, state.states)
+        sink = frame_video(state.timer, bar, state.fresh_starts, state.states)
     else:
         sink = _FrameFolder(target, names, quality=quality, software=software, timer=state.timer, bar=bar,
                             overwrite=overwrite, journal=(settings, stats), resume=resume)
@@ -1467,9 +1473,9 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             for name, image, gray, letterboxed in items:
                 for decided in state.push_ab(gray, (name, image), letterboxed):
                     sink.write(*state.compose(decided))
-                if len(state.scene_starts) > recorded:  # a new scene: its start goes in the journal
-                    sink.scenes_found([first + index for index in state.scene_starts[recorded:]])
-                    recorded = len(state.scene_starts)
+                if len(state.fresh_starts) > recorded:  # a new scene: its start goes in the journal
+                    sink.scenes_found([first + index for index in state.fresh_starts[recorded:]])
+                    recorded = len(state.fresh_starts)
                 if not to_video:  # a piece of a video file takes its own (PiecedVideo)
                     for following in list(state.states):
                         sink.state_found(first + following, state.states.pop(following))

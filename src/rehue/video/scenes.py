@@ -275,6 +275,7 @@ class RobustEngine:
         self._consecutive: deque[float | None] = deque(maxlen=kept)
         self._reference: _Frame | None = None
         self._last_change = 0
+        self._last_change_gradual = False
         self._in_dissolve = False
         self._through_black = False  # dark frames since the reference: the next is judged as a fade's end
         self.gradual: deque[int] = deque(maxlen=8)  # the latest changes found by the dissolve test
@@ -481,12 +482,17 @@ class RobustEngine:
             return False
         self._reference, self._through_black = frame, False
         if cut:
-            self._last_change = index
+            self._last_change, self._last_change_gradual = index, False
             return True
         was_dissolving, self._in_dissolve = self._in_dissolve, self._looks_dissolved(frame)
-        window_after_last_change = index - self.thresholds.dissolve_window >= self._last_change
-        if self._in_dissolve and not was_dissolving and window_after_last_change:
-            self._last_change = index
+        # no window reaching back past the last change: a colouring gone on from that change, with a fresh
+        # detector, has not seen those frames, and decides as the uninterrupted one does (probe 55)
+        # and, after a dissolve, none found again in its second half: grain turns the test off and on within
+        # one dissolve, and each time it came on was a new scene (probe 55: 2 or 3 in one dissolve)
+        longest = max(self.thresholds.dissolve_window, self.thresholds.slow_dissolve_window)
+        gap = 2 * longest if self._last_change_gradual else longest
+        if self._in_dissolve and not was_dissolving and index - gap >= self._last_change:
+            self._last_change, self._last_change_gradual = index, True
             self.gradual.append(index)
             return True
         return False
@@ -530,6 +536,7 @@ class RobustEngine:
                       for key, value in frames([self._reference] if self._reference is not None else []).items()})
         state.update(count=np.int64(first + self._count), decided=np.int64(first + self._decided),
                      last_change=np.int64(first + self._last_change), in_dissolve=np.bool_(self._in_dissolve),
+                     last_change_gradual=np.bool_(self._last_change_gradual),
                      through_black=np.bool_(self._through_black),
                      consecutive=np.array([np.nan if value is None else value for value in self._consecutive],
                                           np.float64),
@@ -557,6 +564,7 @@ class RobustEngine:
         self._reference = next(iter(frames("reference")), None)
         self._count, self._decided = int(state["count"]) - first, int(state["decided"]) - first
         self._last_change, self._in_dissolve = int(state["last_change"]) - first, bool(state["in_dissolve"])
+        self._last_change_gradual = bool(state.get("last_change_gradual", False))
         self._through_black = bool(state.get("through_black", False))
         self._consecutive = deque((None if np.isnan(value) else float(value) for value in state["consecutive"]),
                                   maxlen=self._consecutive.maxlen)
