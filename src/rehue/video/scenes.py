@@ -485,10 +485,10 @@ class RobustEngine:
             self._last_change, self._last_change_gradual = index, False
             return True
         was_dissolving, self._in_dissolve = self._in_dissolve, self._looks_dissolved(frame)
-        # no window reaching back past the last change: a colouring gone on from that change, with a fresh
-        # detector, has not seen those frames, and decides as the uninterrupted one does (probe 55)
-        # and, after a dissolve, none found again in its second half: grain turns the test off and on within
-        # one dissolve, and each time it came on was a new scene (probe 55: 2 or 3 in one dissolve)
+        # No window reaching back past the last change: a colouring gone on from that change, with a fresh
+        # detector, has not seen those frames, and decides as the uninterrupted one does. After a dissolve, none
+        # again within twice the longer window: grain turns the test off and on within one dissolve, and each
+        # time it came on was a new scene (probe 55: 2 or 3 in one dissolve).
         longest = max(self.thresholds.dissolve_window, self.thresholds.slow_dissolve_window)
         gap = 2 * longest if self._last_change_gradual else longest
         if self._in_dissolve and not was_dissolving and index - gap >= self._last_change:
