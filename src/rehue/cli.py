@@ -604,21 +604,22 @@ def main(argv: list[str] | None = None) -> int:
         previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread (a server's worker): signals stay with the main thread
         previous = {}
-    finished.clear()
-    try:
-        code = _main(argv)
-        if argv is None:  # the job is done: a signal from here on is ignored while Python shuts down (probe 49:
-            for signum in previous:  # a KeyboardInterrupt traceback after exit 0; probe 50: killed, -15 or -2)
+    def done(code: int) -> int:
+        """The job's exit: from here on a signal is ignored while Python shuts down (probe 49: a
+        KeyboardInterrupt traceback after exit 0; probe 50: killed, -15 or -2, after the summary)."""
+        if argv is None:
+            for signum in previous:
                 signal.signal(signum, signal.SIG_IGN)
         return code
+
+    finished.clear()
+    try:
+        return done(_main(argv))
     except (KeyboardInterrupt, ImportError) as exc:
         if isinstance(exc, ImportError) and not received:  # a broken install, not an interrupt inside an import
             raise
         if finished and isinstance(exc, KeyboardInterrupt):  # after the job's summary: it is done (probe 50)
-            if argv is None:
-                for signum in previous:
-                    signal.signal(signum, signal.SIG_IGN)
-            return finished[-1]
+            return done(finished[-1])
         if argv is None:  # the process ends next: more presses must not break into its cleanup with tracebacks
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("rehue: interrupted", file=sys.stderr)

@@ -405,9 +405,8 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
         if image.mode in DEEP_GRAY_MODES and (levels := gray_levels_in_srgb(icc)) is not None:
             converted = Image.fromarray(levels[np.clip(np.asarray(image), 0, 65535).astype(np.uint16)])
         elif deep or image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK"):
-            logger.warning("%s: its colour profile (%s) is not applied to %s samples; its numbers are read as "
-                           "sRGB's", path or "the image", ImageCms.getProfileDescription(profile).strip(),
-                           "16-bit" if deep or image.mode in DEEP_GRAY_MODES else image.mode)
+            _warn_profile_not_applied(path, ImageCms.getProfileDescription(profile).strip(),
+                                      "16-bit" if deep or image.mode in DEEP_GRAY_MODES else image.mode)
             return image
         else:
             alpha = image.getchannel("A") if image.mode in ("LA", "RGBA") else None
@@ -652,12 +651,17 @@ def _gray_profile_applied(samples: np.ndarray, icc: bytes, name: str | None, col
             description = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).strip()
         except (ImageCms.PyCMSError, OSError, ValueError):
             description = "unreadable"
-        logger.warning("%s: its colour profile (%s) is not applied to %s-bit samples; its numbers are read as "
-                       "sRGB's", name or "the image", description, samples.dtype.itemsize * 8)
+        _warn_profile_not_applied(name, description, f"{samples.dtype.itemsize * 8}-bit")
         return samples
     samples = samples.copy()
     samples[..., 0] = levels[samples[..., 0]]
     return samples
+
+
+def _warn_profile_not_applied(path, description: str, samples: str) -> None:
+    """The warning for a colour profile left unapplied (Pillow's colour management is 8-bit)."""
+    logger.warning("%s: its colour profile (%s) is not applied to %s samples; its numbers are read as sRGB's",
+                   path or "the image", description, samples)
 
 
 def _tiff_dpi(tags) -> tuple[float, float] | None:

@@ -55,13 +55,17 @@ def state_file(index: int) -> str:
 def save_state(path: Path, state: dict) -> tuple[int, int]:
     """The colouring's state (``SceneColorizer.states``) saved as arrays, which ``load_state`` reads back
     without pickling, and on the disk whole; its size and CRC-32."""
+    import io
+
     import numpy as np
 
+    buffer = io.BytesIO()  # its bytes in hand for their CRC: not read back from the disk
+    np.savez(buffer, **state)
+    data = buffer.getvalue()
     with open(path, "wb") as file:
-        np.savez(file, **state)
+        file.write(data)
         file.flush()
         os.fsync(file.fileno())
-    data = path.read_bytes()
     return len(data), zlib.crc32(data)
 
 

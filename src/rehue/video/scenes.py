@@ -120,6 +120,7 @@ class ThesisEngine:
     """Histogram correlation and SSIM between consecutive frames; decides each frame at once."""
 
     lookahead = 0
+    gradual = ()  # no change of this rule is found in a dissolve
 
     def __init__(self, thresholds: ThesisThresholds):
         self.thresholds = thresholds
@@ -353,23 +354,30 @@ class RobustEngine:
         """`mixture` with each end first moved onto the middle frame by the global shift that phase
         correlation finds between them, over the part of the frame that all three share: in a dissolve
         between two moving shots, each shot has moved between the three frames."""
+        onto = [self._moved_onto(middle, frame) for frame in (start, end)]
+        if None in onto:
+            return NOT_A_MIXTURE
+        inner = max(onto[0][1], onto[1][1])
+        start_part, middle_part, end_part = (_renormalised(picture[inner, inner])
+                                             for picture in (onto[0][0], middle.normalized, onto[1][0]))
+        return _mixture_of(start_part, middle_part, end_part)
+
+    def _moved_onto(self, target: _Frame, frame: _Frame, smooth: bool = False
+                    ) -> tuple[np.ndarray, slice] | None:
+        """``frame``'s normalised picture (``smooth``: without its finest detail) moved onto ``target`` by the
+        global shift, to part of a pixel, that phase correlation finds between them, and the part of the frame
+        both then cover; None where the shift is a quarter of the frame or more (nothing in common)."""
         import cv2
 
         size = self.thresholds.working_size
-        moved, margin = [], 0.0
-        for frame in (start, end):
-            (shift_x, shift_y), _ = cv2.phaseCorrelate(middle.windowed, frame.windowed)
-            if not (abs(shift_x) < size / 4 and abs(shift_y) < size / 4):
-                return NOT_A_MIXTURE
-            margin = max(margin, abs(shift_x), abs(shift_y))
-            onto_middle = np.float32([[1, 0, shift_x], [0, 1, shift_y]])
-            moved.append(cv2.warpAffine(frame.normalized, onto_middle, (size, size),
-                                        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                        borderMode=cv2.BORDER_REPLICATE))
-        inner = slice(int(np.ceil(margin)) + 1, size - int(np.ceil(margin)) - 1)
-        start_part, middle_part, end_part = (_renormalised(picture[inner, inner])
-                                             for picture in (moved[0], middle.normalized, moved[1]))
-        return _mixture_of(start_part, middle_part, end_part)
+        (shift_x, shift_y), _ = cv2.phaseCorrelate(target.windowed, frame.windowed)
+        if not (abs(shift_x) < size / 4 and abs(shift_y) < size / 4):
+            return None
+        onto_target = np.float32([[1, 0, shift_x], [0, 1, shift_y]])
+        moved = cv2.warpAffine(frame.smooth if smooth else frame.normalized, onto_target, (size, size),
+                               flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+        margin = int(np.ceil(max(abs(shift_x), abs(shift_y)))) + 1
+        return moved, slice(margin, size - margin)
 
     def _frame(self, index: int) -> _Frame | None:
         offset = index - (self._count - len(self._frames))
@@ -420,25 +428,20 @@ class RobustEngine:
     def _subpixel_difference(self, start: _Frame, end: _Frame) -> float:
         """Mean absolute difference of the two frames without their finest detail (`_Frame.smooth`), ``end``
         moved onto ``start`` by the shift, to part of a pixel, that phase correlation finds."""
-        import cv2
-
-        size = self.thresholds.working_size
-        (shift_x, shift_y), _ = cv2.phaseCorrelate(start.windowed, end.windowed)
-        if not (abs(shift_x) < size / 4 and abs(shift_y) < size / 4):
+        onto = self._moved_onto(start, end, smooth=True)
+        if onto is None:
             return float(UNRELATED_SCORE)
-        onto_start = np.float32([[1, 0, shift_x], [0, 1, shift_y]])
-        moved = cv2.warpAffine(end.smooth, onto_start, (size, size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_REPLICATE)
-        margin = int(np.ceil(max(abs(shift_x), abs(shift_y)))) + 1
-        inner = slice(margin, size - margin)
+        moved, inner = onto
         return float(np.mean(np.abs(_renormalised(moved[inner, inner]) - _renormalised(start.smooth[inner, inner]))))
 
-    def _fade_difference(self, reference: _Frame, frame: _Frame) -> float:
+    def _fade_difference(self, reference: _Frame, frame: _Frame, shift: tuple[int, int] | None = None) -> float:
         """`difference` of the two frames without their finest detail (`_Frame.smooth`), at the shift that
-        brings them together or none, whichever matches better. The last frame before black and the first
-        after it are dim, and normalising lifts their grain: compared as they are, a night shot flickering
-        into black and a dip to black into the same shot differed by more than a fade's score (probe 53)."""
-        shift = self._aligned_difference(reference, frame)[1] or (0, 0)
+        brings them together (``shift``, where `_aligned_difference` has looked for it already) or none, whichever
+        matches better. The last frame before black and the first after it are dim, and normalising lifts
+        their grain: compared as they are, a night shot flickering into black and a dip to black into the same
+        shot differed by more than a fade's score (probe 53)."""
+        if shift is None:
+            shift = self._aligned_difference(reference, frame)[1] or (0, 0)
         return min(self._shifted_difference(reference, frame, *moved, smooth=True) for moved in {shift, (0, 0)})
 
     def _is_cut(self, reference: _Frame, frame: _Frame) -> bool | None:
@@ -446,12 +449,13 @@ class RobustEngine:
         settings = self.thresholds
         measure, threshold = self.difference, settings.cut_score
         if reference.index == frame.index - 1:
-            score = self._consecutive_difference(frame.index)
+            score, shift = self._consecutive_difference(frame.index), None
         else:
-            score = self.difference(reference, frame)
+            score, found = self._aligned_difference(reference, frame)
+            shift = found or (0, 0)
         if self._through_black and score <= threshold:  # a fade's two ends, judged without their grain
             measure, threshold = self._fade_difference, settings.fade_cut_score
-            score = measure(reference, frame)
+            score = self._fade_difference(reference, frame, shift)
         if score <= threshold:
             return False
         later = [self._frame(frame.index + step) for step in range(1, self.lookahead + 1)]
@@ -672,7 +676,7 @@ class SceneDetector:
     def gradual(self, index: int) -> bool:
         """Whether the change at frame ``index``, just decided, was found in a dissolve: that frame is still a
         mix of the two shots (``SceneColorizer`` settles the new scene's colour over the frames after it)."""
-        return index in getattr(self._engine, "gradual", ())
+        return index in self._engine.gradual
 
     def update(self, gray: np.ndarray) -> bool:
         """``scene_changed`` for ``gray`` (False for the first frame); modes without lookahead only."""
