@@ -1005,3 +1005,35 @@ def test_sound_that_starts_well_before_the_picture_is_kept_in_step(tmp_path, suf
     assert max(sound_times) - picture_at == pytest.approx(2.0, abs=0.05), "the sound runs 2 s past the first picture"
     assert picture_at - min(t for t in sound_times) + 1024 / 48000 == pytest.approx(1.0, abs=0.06), \
         "and starts 1 s before it"
+
+
+def _tagged_clip(path, transfer: int, frames=3):
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.codec_context.color_trc = transfer
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 60 + 20 * i, np.uint8), format="rgb24")
+            frame.color_trc = transfer
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("transfer, named", [(16, "PQ"), (18, "HLG")])
+def test_an_hdr_video_is_read_with_one_warning_that_it_is_taken_as_sdr(tmp_path, caplog, transfer, named):
+    clip = _tagged_clip(tmp_path / "phone.mp4", transfer)
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"), VideoReader(clip) as reader:
+        assert len(list(reader)) == 3 and len(list(reader)) == 3
+    hdr = [r.getMessage() for r in caplog.records if "HDR" in r.getMessage()]
+    assert len(hdr) == 1 and f"{named} transfer" in hdr[0] and "convert it to SDR" in hdr[0] and str(clip) in hdr[0]
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"), \
+            VideoReader(_tagged_clip(tmp_path / "sdr.mp4", 1)) as reader:  # BT.709
+        list(reader)
+    assert not caplog.records

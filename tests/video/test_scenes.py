@@ -312,7 +312,7 @@ def test_a_detector_taken_up_from_its_saved_state_decides_as_the_one_that_went_o
     second = dirty_print(texture(144, 272, seed=6, level=150.0, contrast=30.0, blur=4.0), 30, seed=8, speed=2.0)
     dissolve = [np.round((1 - w) * first[-1] + w * second[0]).astype(np.uint8) for w in np.linspace(0.1, 0.9, 8)]
     frames = (first[:12] + [np.full_like(first[0], 250)] + first[13:] + dissolve + second[:20] + first[:10]
-              + fade_through_black(second[-1], first[0]))
+              + fade_through_black(second[-1], first[0]) + wipe(first, second, 12, 12, "left") + second[12:24])
     whole = SceneDetector(mode)
     decisions, states = [], {}
     for index, frame in enumerate(frames):
@@ -468,3 +468,34 @@ def test_robust_finds_one_change_in_a_grainy_dissolve():
                        (128, 72), interpolation=cv2.INTER_AREA) for frame in film]
     changes = detect_scenes(seen)
     assert len(changes) == 1 and 40 <= changes[0] <= 67
+
+
+def wipe(first, second, start, length, kind):
+    """The ``length`` frames of a wipe from ``first`` (from its frame ``start``) to ``second``: the new shot
+    pushed in from the left, from the top, along the diagonal, or an iris opening on it from the centre."""
+    height, width = first[0].shape
+    rows, cols = np.mgrid[0:height, 0:width]
+    frames = []
+    for step in range(length):
+        progress = (step + 1) / (length + 1)
+        radius = np.hypot(cols - width / 2, rows - height / 2) / np.hypot(width / 2, height / 2)
+        new = {"left": cols < progress * width, "top": rows < progress * height,
+               "diagonal": cols / width + rows / height < 2 * progress, "iris": radius < progress}[kind]
+        frames.append(np.where(new, second[step], first[start + step]))
+    return frames
+
+
+@pytest.mark.parametrize("kind", ["left", "top", "diagonal", "iris"])
+@pytest.mark.parametrize("length, speed", [(12, 0), (12, 1), (16, 1)])
+def test_robust_finds_one_change_in_a_wipe(kind, length, speed):
+    """A wipe changes a strip of the frame at a time, so no two frames differ as a cut's do, and it is no mix
+    of its ends, as a dissolve is; each frame shows, block by block, one shot or the other (before: none of
+    these was found; probe 54's newsreel: a 12-frame wipe, a 16-frame one and an 18-frame iris missed)."""
+    start = 20
+    first = pan(speed, start + length, seed=40) if speed else shot(SCENE_A, start + length, seed=40)
+    second = pan(speed, length + 20, seed=41) if speed else shot(SCENE_B, length + 20, seed=41)
+    frames = first[:start] + wipe(first, second, start, length, kind) + second[length:]
+    changes = detect_scenes(frames)
+    assert len(changes) == 1
+    assert start <= changes[0] <= start + length + 3
+    assert detect_scenes(frames, wipe_window=0) == []

@@ -43,6 +43,8 @@ OUTPUT_CODECS = {
     ".webm": ("libvpx-vp9", "libvpx"),
 }
 OUTPUT_PIXEL_FORMAT = "yuv420p"
+HDR_TRANSFERS = {16: "PQ transfer, as HDR10 films have", 18: "HLG transfer, as phones record"}
+"""FFmpeg's AVCOL_TRC codes of the transfer curves of HDR films (SMPTE ST 2084 and ARIB STD-B67)."""
 # ``codec``: "auto" picks by extension (OUTPUT_CODECS); "h264" is libx264; "ffv1" is lossless FFV1
 # version 3 in Matroska, the format archives keep film masters in: RGB stored exactly (no 4:2:0, no
 # YUV rounding), every frame a key frame, a CRC per slice so damage is found and confined; "prores" is
@@ -307,6 +309,7 @@ class VideoReader:
             raise RehueError("the video stream states no frame size (damaged header?)", self.path)
         self._size = (self._stream.codec_context.width, self._stream.codec_context.height)
         self._resize_warned = self._interlace_warned = self._truncation_warned = self._gap_warned = False
+        self._hdr_warned = False
         self._damage_warned = False
         self._stream.thread_type = "AUTO"
         self._start_pts = self._stream.start_time or 0
@@ -519,6 +522,14 @@ class VideoReader:
                             "it first for the best result (for example ffmpeg -i IN -vf bwdif -c:a copy OUT)",
                             self.path)
                 self._interlace_warned = True
+            if av_frame.color_trc in HDR_TRANSFERS and not self._hdr_warned:
+                log.warning("%s: the video is HDR (%s); rehue reads its levels as an SDR film's (BT.709) and writes "
+                            "an SDR film, so the colour version is darker and flatter than an HDR screen shows the "
+                            "gray: convert it to SDR first for the best result (for example ffmpeg -i IN -vf "
+                            "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0,"
+                            "zscale=t=bt709:m=bt709:r=tv,format=yuv420p -c:a copy OUT)",
+                            self.path, HDR_TRANSFERS[av_frame.color_trc])
+                self._hdr_warned = True
             pts = av_frame.pts
             if shift and pts is not None:
                 pts += round(shift / self._stream.time_base)

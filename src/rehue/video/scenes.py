@@ -186,6 +186,12 @@ class RobustThresholds:
     dissolve_residual: float = 0.03
     dissolve_share: float = 0.2
     dissolve_dip: float = 0.03
+    wipe_window: int = 16
+    wipe_score: float = 0.8
+    wipe_match: float = 0.6
+    wipe_kept: float = 0.25
+    wipe_explained: float = 0.75
+    wipe_split: float = 0.2
 
 
 UNRELATED_SCORE = 2.0 / np.sqrt(np.pi)
@@ -202,6 +208,15 @@ frame is a mix of its ends, as a dissolve's is (probe 49: 12 changes in 300 fram
 every transition of ``benchmarks/scenes_eval.py`` and took one false change away on an old print; 1.5 and 2.0
 lost dissolves."""
 MOTION_MEMORY = 3
+WIPE_BLOCK = 8
+"""Side, in pixels at working size, of the blocks the wipe test compares: 64 in a 64x64 frame."""
+FLAT_BLOCK_STD = 0.15
+"""Standard deviation (of a normalised frame) under which a block shows nothing to match: sky, black."""
+MIN_TEXTURED_BLOCKS = 4
+SPLIT_FRAMES = 3
+"""Frames a wipe must show split between its two shots: a fast zoom or a bike crossing close to the camera can
+split one or two frames so; at 2, `benchmarks/scenes_eval.py` on worn prints (``--old-film 1``) had 8 false
+changes more than without the wipe test, at 3 it has 4 (and `benchmarks/wipes.py` finds 89 of 160, not 114)."""
 """Frame-to-frame shifts within the shot whose median is the camera's recent motion (`RobustEngine.difference`)."""
 
 
@@ -251,6 +266,55 @@ def _mixture_of(start: np.ndarray, middle: np.ndarray, end: np.ndarray) -> tuple
     return share_first, share_second, 1.0 - share_first * with_first - share_second * with_second
 
 
+def _blocks(picture: np.ndarray) -> np.ndarray:
+    """``picture``'s whole `WIPE_BLOCK`-sided blocks, a row each, each less its mean."""
+    rows, cols = (side - side % WIPE_BLOCK for side in picture.shape)
+    blocks = picture[:rows, :cols].reshape(rows // WIPE_BLOCK, WIPE_BLOCK, cols // WIPE_BLOCK, WIPE_BLOCK)
+    blocks = blocks.swapaxes(1, 2).reshape(-1, WIPE_BLOCK * WIPE_BLOCK)
+    return blocks - blocks.sum(axis=1, keepdims=True) / blocks.shape[1]
+
+
+def _block_agreement(picture: np.ndarray, others: list[tuple[np.ndarray, tuple[float, float]]], match: float
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For each block of ``picture``: whether one of ``others`` (one picture in different places over it, each
+    with the shift that put it there) shows the same there (both flat, or correlated above ``match``), whether
+    ``picture`` is textured (not flat) there, whether the first of ``others`` is, and whether any of ``others``
+    covers it whole (a shift leaves a strip on one side uncovered). Correlating block by block forgives what a
+    whole frame's levels do not: a wipe's two halves, flicker, an uneven scan."""
+    def spread(blocks: np.ndarray) -> np.ndarray:
+        return np.sqrt(np.einsum("ij,ij->i", blocks, blocks) / blocks.shape[1])
+
+    blocks = _blocks(picture)
+    picture_spread = spread(blocks)
+    textured = picture_spread >= FLAT_BLOCK_STD
+    same, others_textured, covered_any = np.zeros_like(textured), [], np.zeros_like(textured)
+    size = picture.shape[0]
+    first_pixel = np.arange(size // WIPE_BLOCK) * WIPE_BLOCK
+    for other, (shift_x, shift_y) in others:
+        covered = np.outer(*((first_pixel + np.floor(shift) >= 0) & (first_pixel + WIPE_BLOCK + np.ceil(shift) <= size)
+                             for shift in (shift_y, shift_x))).ravel()
+        covered_any |= covered
+        other_blocks = _blocks(other)
+        other_spread = spread(other_blocks)
+        other_textured = other_spread >= FLAT_BLOCK_STD
+        correlation = np.einsum("ij,ij->i", blocks, other_blocks) / blocks.shape[1] \
+            / np.maximum(picture_spread * other_spread, MIN_STD)
+        same |= covered & np.where(textured & other_textured, correlation > match, ~textured & ~other_textured)
+        others_textured.append(other_textured)
+    return same, textured, others_textured[0], covered_any
+
+
+def _between(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Blocks (of a square grid, flattened) with a block of ``first`` and one of ``second`` among their eight
+    neighbours: where a wipe's edge crosses a block, the block shows part of each shot and matches neither."""
+    import cv2
+
+    side = int(round(np.sqrt(first.size)))
+    near = [cv2.dilate(marks.reshape(side, side).astype(np.uint8), np.ones((3, 3), np.uint8)).ravel().astype(bool)
+            for marks in (first, second)]
+    return near[0] & near[1]
+
+
 def _renormalised(picture: np.ndarray) -> np.ndarray:
     """``picture`` at zero mean and unit variance again (a part of a normalised frame is not)."""
     return (picture - picture.mean()) / max(float(picture.std()), MIN_STD)
@@ -270,7 +334,8 @@ class RobustEngine:
         self.lookahead = thresholds.lookahead
         size = thresholds.working_size
         self._window = cv2.createHanningWindow((size, size), cv2.CV_32F)
-        kept = max(thresholds.dissolve_window, thresholds.slow_dissolve_window, thresholds.lookahead) \
+        kept = max(thresholds.dissolve_window, thresholds.slow_dissolve_window, thresholds.wipe_window,
+                   thresholds.lookahead) \
             + thresholds.lookahead + 1
         self._frames: deque[_Frame] = deque(maxlen=kept)
         self._consecutive: deque[float | None] = deque(maxlen=kept)
@@ -363,10 +428,10 @@ class RobustEngine:
         return _mixture_of(start_part, middle_part, end_part)
 
     def _moved_onto(self, target: _Frame, frame: _Frame, smooth: bool = False
-                    ) -> tuple[np.ndarray, slice] | None:
+                    ) -> tuple[np.ndarray, slice, tuple[float, float]] | None:
         """``frame``'s normalised picture (``smooth``: without its finest detail) moved onto ``target`` by the
-        global shift, to part of a pixel, that phase correlation finds between them, and the part of the frame
-        both then cover; None where the shift is a quarter of the frame or more (nothing in common)."""
+        global shift, to part of a pixel, that phase correlation finds between them, the part of the frame
+        both then cover, and the shift; None where the shift is a quarter of the frame or more (nothing in common)."""
         import cv2
 
         size = self.thresholds.working_size
@@ -377,7 +442,7 @@ class RobustEngine:
         moved = cv2.warpAffine(frame.smooth if smooth else frame.normalized, onto_target, (size, size),
                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
         margin = int(np.ceil(max(abs(shift_x), abs(shift_y)))) + 1
-        return moved, slice(margin, size - margin)
+        return moved, slice(margin, size - margin), (shift_x, shift_y)
 
     def _frame(self, index: int) -> _Frame | None:
         offset = index - (self._count - len(self._frames))
@@ -425,13 +490,82 @@ class RobustEngine:
             return False
         return mixed(self.mixture(start, middle, frame)) or mixed(self.aligned_mixture(start, middle, frame))
 
+    def _looks_wiped(self, frame: _Frame) -> bool:
+        """Whether ``frame`` ends a wipe or an iris: over ``wipe_window`` frames the picture has changed by more
+        than ``wipe_score`` (two unrelated pictures differ by 1.0-1.2; at the cut score, 0.6, worn prints gave
+        false changes) and block by block (fewer than ``wipe_kept`` of either end's textured blocks show the
+        same in the other), each frame between shows, in at least ``wipe_explained`` of its textured blocks,
+        what one end or the other shows there, the new shot's share growing, and `SPLIT_FRAMES` of them show
+        each shot alone in ``wipe_split`` of the frame or more. A cut the cut test missed passes too; a pan, a
+        zoom, a person crossing the frame or a flash leaves blocks that neither end explains, or that both do."""
+        settings = self.thresholds
+        window = settings.wipe_window
+        start = self._frame(frame.index - window)
+        if window < 2 or start is None or start.blank or \
+                self._aligned_difference(start, frame)[0] <= settings.wipe_score:
+            return False
+        end_part, (start_parts,) = self._placed_onto(frame, (start,))
+        same, textured_end, textured_start, covered = _block_agreement(end_part, start_parts, settings.wipe_match)
+        textured_end, textured_start = textured_end & covered, textured_start & covered
+        if max(np.mean(same[textured]) if textured.any() else 1.0 for textured in (textured_start, textured_end)) \
+                >= settings.wipe_kept:
+            return False
+        splits, reached = 0, 0.0
+        for index in range(start.index + 1, frame.index):
+            middle = self._frame(index)
+            if middle.blank:
+                continue
+            middle_part, placed = self._placed_onto(middle, (start, frame))
+            (with_start, textured, _, covered_start), (with_end, _, _, covered_end) = (
+                _block_agreement(middle_part, parts, settings.wipe_match) for parts in placed)
+            textured &= covered_start | covered_end
+            if textured.sum() < MIN_TEXTURED_BLOCKS:
+                continue
+            if np.mean((with_start | with_end | _between(with_start, with_end))[textured]) < settings.wipe_explained:
+                return False
+            only_start, only_end = (np.sum((one & ~other)[textured]) for one, other in
+                                    ((with_start, with_end), (with_end, with_start)))
+            share = only_end / max(only_start + only_end, 1)
+            if share < reached - 0.5:  # the old shot back after the new one showed: not one change
+                return False
+            reached = max(reached, share)
+            # split: each shot in a good part of the frame, and more of each alone than of both at once (a zoom's
+            # middle frames show much of both ends: `benchmarks/scenes_eval.py`, two false changes)
+            both = np.sum((with_start & with_end)[textured])
+            splits += min(only_start, only_end) >= max(settings.wipe_split * textured.sum(), both)
+        return splits >= SPLIT_FRAMES
+
+    def _placed_onto(self, target: _Frame, frames: tuple[_Frame, ...]
+                     ) -> tuple[np.ndarray, list[list[tuple[np.ndarray, int]]]]:
+        """``target``'s picture without its finest detail, and each of ``frames``' in two places over it, with
+        the margin each leaves uncovered: as it is, and moved onto it (`_moved_onto`) where phase correlation
+        finds a shift. Phase correlation between a frame half one shot and half another, or between two shots,
+        can lock onto either shot, or onto nothing."""
+        import cv2
+
+        size = self.thresholds.working_size
+        motion = np.median(self._motion, axis=0) if self._motion else None
+        placements = []
+        for frame in frames:
+            onto = self._moved_onto(target, frame, smooth=True)
+            placed = [(frame.smooth, (0.0, 0.0))] + ([] if onto is None else [(onto[0], onto[2])])
+            if motion is not None and np.any(motion):
+                shift_x, shift_y = motion * (frame.index - target.index)
+                if abs(shift_x) < size / 4 and abs(shift_y) < size / 4:
+                    moved = cv2.warpAffine(frame.smooth, np.float32([[1, 0, shift_x], [0, 1, shift_y]]), (size, size),
+                                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                           borderMode=cv2.BORDER_REPLICATE)
+                    placed.append((moved, (shift_x, shift_y)))
+            placements.append(placed)
+        return target.smooth, placements
+
     def _subpixel_difference(self, start: _Frame, end: _Frame) -> float:
         """Mean absolute difference of the two frames without their finest detail (`_Frame.smooth`), ``end``
         moved onto ``start`` by the shift, to part of a pixel, that phase correlation finds."""
         onto = self._moved_onto(start, end, smooth=True)
         if onto is None:
             return float(UNRELATED_SCORE)
-        moved, inner = onto
+        moved, inner, _ = onto
         return float(np.mean(np.abs(_renormalised(moved[inner, inner]) - _renormalised(start.smooth[inner, inner]))))
 
     def _fade_difference(self, reference: _Frame, frame: _Frame, shift: tuple[int, int] | None = None) -> float:
@@ -488,7 +622,10 @@ class RobustEngine:
         if cut:
             self._last_change, self._last_change_gradual = index, False
             return True
-        was_dissolving, self._in_dissolve = self._in_dissolve, self._looks_dissolved(frame)
+        reaches_back = index - (2 if self._last_change_gradual else 1) * self.thresholds.wipe_window \
+            >= self._last_change
+        was_dissolving, self._in_dissolve = self._in_dissolve, \
+            self._looks_dissolved(frame) or (reaches_back and self._looks_wiped(frame))
         # No window reaching back past the last change: a colouring gone on from that change, with a fresh
         # detector, has not seen those frames, and decides as the uninterrupted one does. After a dissolve, none
         # again within twice the longer window: grain turns the test off and on within one dissolve, and each
