@@ -70,9 +70,9 @@ from rehue.video.resume import (
 )
 
 SETTLE_FRAMES = 16
-"""Frames after a scene start found in a dissolve over which the dependent model is eased towards the
-independent model (by the drift check's anchor, each frame): the start itself is still a mix of the two
-shots, and its colour, fed on, stayed on the new shot (probe 54: a rocket's sky warm for the whole shot)."""
+"""Frames after a scene start found in a dissolve or a wipe over which the dependent model is eased towards
+the independent model (by the drift check's anchor, each frame): the start itself can still show the old
+shot, and its colour, fed on, stayed on the new shot (probe 54: a rocket's sky warm for the whole shot)."""
 # a film is checked for colour on its first frame brighter than this mean level, or this frame at the latest
 TINT_CHECK_LEVEL, TINT_CHECK_FRAMES = 24, 250
 QUEUE_FRAMES = 4

@@ -120,7 +120,7 @@ class ThesisEngine:
     """Histogram correlation and SSIM between consecutive frames; decides each frame at once."""
 
     lookahead = 0
-    gradual = ()  # no change of this rule is found in a dissolve
+    gradual = ()  # no change of this rule is found in a dissolve or a wipe
 
     def __init__(self, thresholds: ThesisThresholds):
         self.thresholds = thresholds
@@ -344,7 +344,7 @@ class RobustEngine:
         self._last_change_gradual = False
         self._in_dissolve = False
         self._through_black = False  # dark frames since the reference: the next is judged as a fade's end
-        self.gradual: deque[int] = deque(maxlen=8)  # the latest changes found by the dissolve test
+        self.gradual: deque[int] = deque(maxlen=8)  # the latest changes found by the dissolve or the wipe test
         self._count = 0
         self._decided = 0
         self._motion: deque[tuple[int, int]] = deque(maxlen=MOTION_MEMORY)
@@ -510,8 +510,10 @@ class RobustEngine:
         if max(np.mean(same[textured]) if textured.any() else 1.0 for textured in (textured_start, textured_end)) \
                 >= settings.wipe_kept:
             return False
-        splits, reached = 0, 0.0
-        for index in range(start.index + 1, frame.index):
+        # the middle frames first: a pan's or a zoom's, furthest from both ends, are the ones neither explains
+        between = range(start.index + 1, frame.index)
+        shares, splits = {}, 0
+        for index in sorted(between, key=lambda index: abs(2 * index - start.index - frame.index)):
             middle = self._frame(index)
             if middle.blank:
                 continue
@@ -525,14 +527,16 @@ class RobustEngine:
                 return False
             only_start, only_end = (np.sum((one & ~other)[textured]) for one, other in
                                     ((with_start, with_end), (with_end, with_start)))
-            share = only_end / max(only_start + only_end, 1)
-            if share < reached - 0.5:  # the old shot back after the new one showed: not one change
-                return False
-            reached = max(reached, share)
+            shares[index] = only_end / max(only_start + only_end, 1)
             # split: each shot in a good part of the frame, and more of each alone than of both at once (a zoom's
             # middle frames show much of both ends: `benchmarks/scenes_eval.py`, two false changes)
             both = np.sum((with_start & with_end)[textured])
             splits += min(only_start, only_end) >= max(settings.wipe_split * textured.sum(), both)
+        reached = 0.0
+        for index in sorted(shares):
+            if shares[index] < reached - 0.5:  # the old shot back after the new one showed: not one change
+                return False
+            reached = max(reached, shares[index])
         return splits >= SPLIT_FRAMES
 
     def _placed_onto(self, target: _Frame, frames: tuple[_Frame, ...]
@@ -811,8 +815,9 @@ class SceneDetector:
         self._engine.restore(state, first)
 
     def gradual(self, index: int) -> bool:
-        """Whether the change at frame ``index``, just decided, was found in a dissolve: that frame is still a
-        mix of the two shots (``SceneColorizer`` settles the new scene's colour over the frames after it)."""
+        """Whether the change at frame ``index``, just decided, was found in a dissolve or a wipe: that frame can
+        still show some of the old shot (``SceneColorizer`` settles the new scene's colour over the frames after
+        it)."""
         return index in self._engine.gradual
 
     def update(self, gray: np.ndarray) -> bool:
