@@ -22,6 +22,7 @@ KINDS = ("left", "top", "diagonal", "iris", "iris through black")
 LENGTHS = (8, 12, 16, 20)
 SPEEDS = (0, 2)
 HOLD = 30
+BLACK = 2  # black frames in the middle of an iris through black
 
 
 def photo(name: str) -> np.ndarray:
@@ -54,13 +55,18 @@ def new_shot_mask(kind: str, progress: float, shape: tuple[int, int]) -> np.ndar
 def wipe(first: list[np.ndarray], second: list[np.ndarray], kind: str, length: int) -> list[np.ndarray]:
     shape = first[0].shape
     middle = []
+    closing = (length - BLACK) // 2
+    opening = length - BLACK - closing
     for k in range(length):
         progress = (k + 1) / (length + 1)
         old, new = first[HOLD + k], second[k]
         if kind == "iris through black":
-            closing = progress < 0.5
-            mask = new_shot_mask("iris", abs(1 - 2 * progress), shape)
-            frame = np.where(mask, old if closing else new, 0)
+            if k < closing:
+                frame = np.where(new_shot_mask("iris", 1 - (k + 1) / (closing + 1), shape), old, 0)
+            elif k < closing + BLACK:
+                frame = np.zeros(shape)
+            else:
+                frame = np.where(new_shot_mask("iris", (k - closing - BLACK + 1) / (opening + 1), shape), new, 0)
         else:
             frame = np.where(new_shot_mask(kind, progress, shape), new, old)
         middle.append(frame.astype(np.uint8))

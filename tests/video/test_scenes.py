@@ -499,3 +499,26 @@ def test_robust_finds_one_change_in_a_wipe(kind, length, speed):
     assert len(changes) == 1
     assert start <= changes[0] <= start + length + 3
     assert detect_scenes(frames, wipe_window=0) == []
+
+
+@pytest.mark.parametrize("length, speed", [(12, 0), (16, 0), (16, 1)])
+def test_robust_finds_one_change_in_an_iris_closing_to_black_and_opening_on_another_shot(length, speed):
+    """No frame shows both shots, and the last disc before the black and the first after it are alike (probe 54:
+    0.31 apart, under the fade's score); black lies between the frames that show the old shot alone and those
+    that show the new one (before: not found)."""
+    start, black = 20, 2
+    first = pan(speed, start + length, seed=40) if speed else shot(SCENE_A, start + length, seed=40)
+    second = pan(speed, length + 20, seed=41) if speed else shot(SCENE_B, length + 20, seed=41)
+    rows, cols = np.mgrid[0:SIZE, 0:SIZE]
+    radius = np.hypot(cols - SIZE / 2, rows - SIZE / 2) / np.hypot(SIZE / 2, SIZE / 2)
+    closing = (length - black) // 2
+    opening = length - black - closing
+    iris = [np.where(radius < 1 - (step + 1) / (closing + 1), first[start + step], 0) for step in range(closing)]
+    iris += [np.zeros((SIZE, SIZE), np.uint8)] * black
+    iris += [np.where(radius < (step + 1) / (opening + 1), second[closing + black + step], 0).astype(np.uint8)
+             for step in range(opening)]
+    frames = first[:start] + iris + second[length:]
+    changes = detect_scenes(frames)
+    assert len(changes) == 1
+    assert start <= changes[0] <= start + length + 3
+    assert detect_scenes(frames, wipe_window=0) == []
