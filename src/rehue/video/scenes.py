@@ -17,8 +17,9 @@ Modes, picked by name from :data:`SCENE_MODES`:
       it. A flash (one or two bright frames after which the shot resumes) fails this test and is
       skipped as if absent.
 
-    Near-uniform frames are skipped: flatter than ``flat_std``, or flatter than ``blank_std`` and
-    within ``blank_level`` of black or white (the black of a fade, a white flash frame). A fade through
+    Near-uniform frames are skipped: flatter than ``flat_std``, or flatter than ``blank_std`` (by their
+    standard deviation, or by the spread of their levels without dust and scratches) and within
+    ``blank_level`` of black or white (the black of a fade, a white flash frame). A fade through
     black is therefore judged between the last frame before the black and the first visible frame
     after it; where they differ by less than ``cut_score``, once more without their finest detail (their
     grain), against ``fade_cut_score``: two soft pictures (a still magnified by a slow zoom) can differ by
@@ -198,6 +199,8 @@ UNRELATED_SCORE = 2.0 / np.sqrt(np.pi)
 """Mean absolute difference of two independent unit-variance Gaussian images: the difference given
 when phase correlation finds no shift inside the frame, i.e. nothing in common."""
 MIN_STD = 1e-3
+GAUSSIAN_SPREAD = 3.29
+"""The 5th to 95th percentile of a normal distribution, in standard deviations (`_robust_spread`)."""
 NOT_A_MIXTURE = (1.0, 0.0, 1.0)
 """What :meth:`RobustEngine.mixture` answers when the two ends are (nearly) the same picture."""
 MIN_DETERMINANT = 1e-6
@@ -236,8 +239,9 @@ class _Frame:
         small = cv2.resize(gray, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32)
         mean, std = (float(value[0, 0]) for value in cv2.meanStdDev(small))
         self.index = index
-        self.blank = std < thresholds.flat_std or (
-            std < thresholds.blank_std and min(mean, GRAY_RANGE - mean) < thresholds.blank_level
+        near_black_or_white = min(mean, GRAY_RANGE - mean) < thresholds.blank_level
+        self.blank = std < thresholds.flat_std or near_black_or_white and (
+            std < thresholds.blank_std or _robust_spread(small) < GAUSSIAN_SPREAD * thresholds.blank_std
         )
         self.dark = self.blank and mean < GRAY_RANGE / 2  # the black of a fade, not a white flash
         self.normalized = (small - np.float32(mean)) / np.float32(max(std, MIN_STD))
@@ -252,6 +256,15 @@ class _Frame:
 
             self._smooth = _renormalised(cv2.GaussianBlur(self.normalized, (0, 0), SMOOTH_SIGMA))
         return self._smooth
+
+
+def _robust_spread(small: np.ndarray) -> float:
+    """The 5th to 95th percentile of ``small``'s levels: its spread without the few pixels that dust, dirt and a
+    scratch on an old print add. Black leader with dust has the standard deviation of a picture (2-8 gray levels
+    at 64x64), and each frame's specks are new: taken for pictures, they gave a change every few frames (probe
+    57: 11 in 5 seconds)."""
+    low, high = np.percentile(small, (5, 95))
+    return float(high - low)
 
 
 def _mixture_of(start: np.ndarray, middle: np.ndarray, end: np.ndarray) -> tuple[float, float, float]:
