@@ -211,6 +211,7 @@ frame is a mix of its ends, as a dissolve's is (probe 49: 12 changes in 300 fram
 every transition of ``benchmarks/scenes_eval.py`` and took one false change away on an old print; 1.5 and 2.0
 lost dissolves."""
 MOTION_MEMORY = 3
+"""Frame-to-frame shifts within the shot whose median is the camera's recent motion (`RobustEngine.difference`)."""
 WIPE_BLOCK = 8
 """Side, in pixels at working size, of the blocks the wipe test compares: 64 in a 64x64 frame."""
 FLAT_BLOCK_STD = 0.15
@@ -223,7 +224,6 @@ SPLIT_FRAMES = 3
 """Frames a wipe must show split between its two shots: a fast zoom or a bike crossing close to the camera can
 split one or two frames so; at 2, `benchmarks/scenes_eval.py` on worn prints (``--old-film 1``) had 8 false
 changes more than without the wipe test, at 3 it has 4 (and `benchmarks/wipes.py` found 89 of 160, not 114)."""
-"""Frame-to-frame shifts within the shot whose median is the camera's recent motion (`RobustEngine.difference`)."""
 
 
 class _Frame:
@@ -447,7 +447,8 @@ class RobustEngine:
                     ) -> tuple[np.ndarray, slice, tuple[float, float]] | None:
         """``frame``'s normalised picture (``smooth``: without its finest detail) moved onto ``target`` by the
         global shift, to part of a pixel, that phase correlation finds between them, the part of the frame
-        both then cover, and the shift; None where the shift is a quarter of the frame or more (nothing in common)."""
+        both then cover, and the shift; None where the shift is a quarter of the frame or more (nothing in
+        common)."""
         import cv2
 
         size = self.thresholds.working_size
@@ -512,8 +513,10 @@ class RobustEngine:
         false changes) and block by block (fewer than ``wipe_kept`` of either end's textured blocks show the
         same in the other), each frame between shows, in at least ``wipe_explained`` of its textured blocks,
         what one end or the other shows there, the new shot's share growing, and `SPLIT_FRAMES` of them show
-        each shot alone in ``wipe_split`` of the frame or more. A cut the cut test missed passes too; a pan, a
-        zoom, a person crossing the frame or a flash leaves blocks that neither end explains, or that both do."""
+        each shot alone in ``wipe_split`` of the frame or more (or, for an iris through black, black lies
+        between those that show mostly one and those that show mostly the other). A cut the cut test missed
+        passes too; a pan, a zoom, a person crossing the frame or a flash leaves blocks that neither end
+        explains, or that both do."""
         settings = self.thresholds
         window = settings.wipe_window
         start = self._frame(frame.index - window)
@@ -554,20 +557,23 @@ class RobustEngine:
             if shares[index] < reached - 0.5:  # the old shot back after the new one showed: not one change
                 return False
             reached = max(reached, shares[index])
+        if splits >= SPLIT_FRAMES:
+            return True
         # an iris closing to black on one shot and opening on another: no frame shows both, but black lies
-        # between the frames that show the old shot alone and those that show the new one
-        through_black = bool(black) and all(
-            (share <= 1 - settings.wipe_kept) if index < min(black) else (share >= settings.wipe_kept)
-            for index, share in shares.items()) and any(index > min(black) for index in shares) \
-            and any(index < min(black) for index in shares)
-        return splits >= SPLIT_FRAMES or through_black
+        # between the frames that show mostly the old shot and those that show mostly the new one
+        if not black:
+            return False
+        before = [share for index, share in shares.items() if index < min(black)]
+        after = [share for index, share in shares.items() if index > min(black)]
+        return bool(before and after) and max(before) <= 1 - settings.wipe_kept and min(after) >= settings.wipe_kept
 
     def _placed_onto(self, target: _Frame, frames: tuple[_Frame, ...]
-                     ) -> tuple[np.ndarray, list[list[tuple[np.ndarray, int]]]]:
-        """``target``'s picture without its finest detail, and each of ``frames``' in two places over it, with
-        the margin each leaves uncovered: as it is, and moved onto it (`_moved_onto`) where phase correlation
-        finds a shift. Phase correlation between a frame half one shot and half another, or between two shots,
-        can lock onto either shot, or onto nothing."""
+                     ) -> tuple[np.ndarray, list[list[tuple[np.ndarray, tuple[float, float]]]]]:
+        """``target``'s picture without its finest detail, and each of ``frames``' in up to three places over it,
+        each with the shift that put it there: as it is, moved onto it by the shift phase correlation finds
+        (`_moved_onto`), and moved by the camera's recent motion times the frames between. Phase correlation
+        between a frame half one shot and half another, or between two shots, can lock onto either shot, or
+        onto nothing."""
         import cv2
 
         size = self.thresholds.working_size
