@@ -16,26 +16,12 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from pan_dissolves import HOLD, PAIRS, photo, shot
 
-PAIRS = [("astronaut", "coffee"), ("chelsea", "rocket"), ("coffee", "camera"), ("rocket", "coins")]
 KINDS = ("left", "top", "diagonal", "iris", "iris through black")
 LENGTHS = (8, 12, 16, 20)
 SPEEDS = (0, 2)
-HOLD = 30
 BLACK = 2  # black frames in the middle of an iris through black
-
-
-def photo(name: str) -> np.ndarray:
-    import cv2
-    import skimage.data
-
-    picture = getattr(skimage.data, name)()
-    picture = picture if picture.ndim == 2 else cv2.cvtColor(picture[..., :3], cv2.COLOR_RGB2GRAY)
-    return cv2.resize(picture, (720, 540), interpolation=cv2.INTER_AREA)
-
-
-def shot(picture: np.ndarray, left: int, count: int, speed: int) -> list[np.ndarray]:
-    return [np.ascontiguousarray(picture[100:340, left + i * speed : left + i * speed + 320]) for i in range(count)]
 
 
 def new_shot_mask(kind: str, progress: float, shape: tuple[int, int]) -> np.ndarray:
