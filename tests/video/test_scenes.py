@@ -544,3 +544,45 @@ def test_robust_finds_no_change_in_black_leader_with_dust_and_scratches():
     assert detect_scenes(frames) == []
     scene = cv2.resize(SCENE_A, (320, 240)).astype(np.uint8)
     assert detect_scenes(frames[:40] + [scene] * 40) == []  # the picture coming out of black is no cut
+
+
+@pytest.mark.parametrize("film", ["face on black", "torch on black", "night shot", "torch in a dim room"])
+def test_robust_keeps_lit_parts_on_black_and_dim_night_shots_as_pictures(film):
+    """Probe 58: the first black-leader rule (the spread of levels without the top and bottom 5%) took a lit
+    face or a torch on black (1-5% of the frame) and a dim night shot (standard deviation 6) for black, so cuts
+    to and from them were lost, and a torch sweeping a dim room made changes where the beam left the frame.
+    Without its specks such a frame keeps nearly all its standard deviation; black leader keeps little."""
+    import cv2
+    from skimage import data
+
+    rng = np.random.default_rng(0)
+    rows, cols = np.mgrid[0:240, 0:320]
+
+    def picture(image, low, high):
+        gray = cv2.resize(image.astype(np.float32), (320, 240), interpolation=cv2.INTER_AREA)
+        return low + (gray - gray.min()) / (gray.max() - gray.min()) * (high - low)
+
+    def frames(pictures):
+        return [np.clip(np.round(p + rng.normal(0, 1.5, p.shape)), 0, 255).astype(np.uint8) for p in pictures]
+
+    coffee = picture(cv2.cvtColor(data.coffee(), cv2.COLOR_RGB2GRAY), 0, 255)
+    camera = data.camera()
+    if film == "torch in a dim room":
+        room = picture(camera, 10, 30)
+        beam = [room * np.where((rows - 120) ** 2 + (cols - (-60 + (12 * i) % 440)) ** 2 < 45 ** 2, 6.0, 1.0)
+                for i in range(96)]
+        assert detect_scenes(frames(beam)) == []
+        return
+    if film == "night shot":
+        middle = [picture(camera, 10, 30)] * 40
+    else:
+        face = picture(camera[100:400, 150:400], 60, 230)
+        middle = []
+        for i in range(40):
+            shot = np.full((240, 320), 8.0)
+            if film == "face on black":
+                shot[110:170, 200 - i : 250 - i] = cv2.resize(face, (50, 60))
+            else:
+                shot[(rows - 120) ** 2 + (cols - 40 - 5 * i) ** 2 < 18 ** 2] = 230.0
+            middle.append(shot)
+    assert detect_scenes(frames([coffee] * 30 + middle + [coffee] * 30)) == [30, 70]
