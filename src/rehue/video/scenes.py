@@ -199,6 +199,9 @@ UNRELATED_SCORE = 2.0 / np.sqrt(np.pi)
 """Mean absolute difference of two independent unit-variance Gaussian images: the difference given
 when phase correlation finds no shift inside the frame, i.e. nothing in common."""
 MIN_STD = 1e-3
+SAME_SPECKS = 0.3
+"""Correlation of two frames' fine detail (`_same_specks`) above which it stays: consecutive frames of black
+leader correlate under 0.1, a night city's lights above 0.9."""
 SPECKS_SHARE = 0.5
 """A frame near black is black where, without its specks (`_without_specks`), it keeps less than this share of
 its standard deviation (and less than ``blank_std``): a lit face, a window or a torch on black, or a dim night
@@ -233,7 +236,7 @@ class _Frame:
     """One frame at working size: pixels normalised to zero mean and unit variance, the same times
     a Hanning window (for phase correlation), and whether it is near-uniform."""
 
-    __slots__ = ("index", "normalized", "windowed", "blank", "dark", "_smooth")
+    __slots__ = ("index", "normalized", "windowed", "blank", "dark", "specks", "_smooth")
 
     def __init__(self, index: int, gray: np.ndarray, thresholds: RobustThresholds, window: np.ndarray):
         import cv2
@@ -243,9 +246,11 @@ class _Frame:
         mean, std = (float(value[0, 0]) for value in cv2.meanStdDev(small))
         self.index = index
         near_black_or_white = min(mean, GRAY_RANGE - mean) < thresholds.blank_level
-        self.blank = std < thresholds.flat_std or near_black_or_white and (
-            std < thresholds.blank_std or _without_specks(small) < min(thresholds.blank_std, SPECKS_SHARE * std)
-        )
+        flat = std < thresholds.flat_std or near_black_or_white and std < thresholds.blank_std
+        # black but for specks, until the next frame shows the same specks (`RobustEngine._add`)
+        self.specks = not flat and near_black_or_white and \
+            _without_specks(small) < min(thresholds.blank_std, SPECKS_SHARE * std)
+        self.blank = flat or self.specks
         self.dark = self.blank and mean < GRAY_RANGE / 2  # the black of a fade, not a white flash
         self.normalized = (small - np.float32(mean)) / np.float32(max(std, MIN_STD))
         self.windowed = self.normalized * window
@@ -269,6 +274,16 @@ def _without_specks(small: np.ndarray) -> float:
     import cv2
 
     return float(np.std(cv2.medianBlur(small, 3)))
+
+
+def _same_specks(first: _Frame, second: _Frame) -> bool:
+    """Whether two frames show the same fine detail, what a 3x3 median takes out: lights of a city at night or
+    stars stay from frame to frame, where the dust and grain of an old print are new on every frame."""
+    import cv2
+
+    details = [frame.normalized - cv2.medianBlur(frame.normalized, 3) for frame in (first, second)]
+    scale = float(np.sqrt(np.sum(details[0] ** 2) * np.sum(details[1] ** 2)))
+    return scale > 0 and float(np.sum(details[0] * details[1])) / scale > SAME_SPECKS
 
 
 def _mixture_of(start: np.ndarray, middle: np.ndarray, end: np.ndarray) -> tuple[float, float, float]:
@@ -678,12 +693,21 @@ class RobustEngine:
     def prepare(self, index: int, gray: np.ndarray) -> _Frame:
         return _Frame(index, gray, self.thresholds, self._window)
 
-    def push(self, gray: np.ndarray) -> list[tuple[int, bool]]:
-        frame = self.prepare(self._count, gray)
+    def _add(self, frame: _Frame) -> None:
+        """Keep ``frame`` and its difference to the one before. Two frames black but for specks that show the
+        same specks are pictures, both of them (the one before is not decided yet): a night city's lights, stars."""
         previous = self._frames[-1] if self._frames else None
+        if previous is not None and frame.specks and _same_specks(previous, frame):
+            frame.blank = frame.dark = False
+            if previous.specks and previous.blank:
+                previous.blank = previous.dark = False
+                self._consecutive[-1] = self.consecutive(self._frames[-2] if len(self._frames) > 1 else None, previous)
         self._consecutive.append(self.consecutive(previous, frame))
         self._frames.append(frame)
         self._count += 1
+
+    def push(self, gray: np.ndarray) -> list[tuple[int, bool]]:
+        self._add(self.prepare(self._count, gray))
         decisions = []
         while self._decided + self.lookahead < self._count:
             decisions.append((self._decided, self._decide(self._decided)))
@@ -706,6 +730,7 @@ class RobustEngine:
             return {"index": np.array([first + frame.index for frame in kept], np.int64),
                     "blank": np.array([frame.blank for frame in kept], bool),
                     "dark": np.array([frame.dark for frame in kept], bool),
+                    "specks": np.array([frame.specks for frame in kept], bool),
                     "normalized": np.stack([frame.normalized for frame in kept]) if kept
                     else np.zeros((0, size, size), np.float32)}
 
@@ -727,11 +752,15 @@ class RobustEngine:
 
         def frames(prefix: str) -> list[_Frame]:
             kept = []
-            dark = state.get(f"{prefix}.dark", np.zeros(len(state[f"{prefix}.index"]), bool))  # saved before stop 41
-            for index, blank, is_dark, normalized in zip(state[f"{prefix}.index"], state[f"{prefix}.blank"], dark,
-                                                         state[f"{prefix}.normalized"], strict=True):
+            none = np.zeros(len(state[f"{prefix}.index"]), bool)
+            dark = state.get(f"{prefix}.dark", none)  # saved before stop 41
+            specks = state.get(f"{prefix}.specks", none)  # saved before stop 42
+            for index, blank, is_dark, has_specks, normalized in zip(
+                    state[f"{prefix}.index"], state[f"{prefix}.blank"], dark, specks, state[f"{prefix}.normalized"],
+                    strict=True):
                 frame = _Frame.__new__(_Frame)
                 frame.index, frame.blank, frame.dark = int(index) - first, bool(blank), bool(is_dark)
+                frame.specks = bool(has_specks)
                 frame.normalized = np.ascontiguousarray(normalized, np.float32)
                 frame.windowed = frame.normalized * self._window
                 frame._smooth = None
@@ -867,14 +896,11 @@ def consecutive_differences(frames: Iterable[np.ndarray], **thresholds: float) -
     """The robust mode's difference between each frame and its predecessor (None for the first frame
     and wherever either frame is near-uniform): what its cut test starts from, for plots and tuning."""
     engine = RobustEngine(RobustThresholds(**thresholds))
-    differences: list[float | None] = []
-    previous = None
+    engine._consecutive = deque()  # all of them, each as the next frame leaves it
     for index, gray in enumerate(frames):
         _check_frame(gray)
-        frame = engine.prepare(index, gray)
-        differences.append(engine.consecutive(previous, frame))
-        previous = frame
-    return differences
+        engine._add(engine.prepare(index, gray))
+    return list(engine._consecutive)
 
 
 def detect_scenes(
