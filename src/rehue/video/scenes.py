@@ -200,8 +200,9 @@ UNRELATED_SCORE = 2.0 / np.sqrt(np.pi)
 when phase correlation finds no shift inside the frame, i.e. nothing in common."""
 MIN_STD = 1e-3
 SAME_SPECKS = 0.3
-"""Correlation of two frames' fine detail (`_same_specks`) above which it stays: consecutive frames of black
-leader correlate under 0.1, a night city's lights above 0.9."""
+"""Correlation of two frames' fine detail (`_same_specks`) above which it stays: consecutive frames of probe 57's
+black leader correlate at most 0.10 (95% of them under 0.02), 300 lights of a city at night 0.998, and the
+same on a worn print (weave, grain, dust) 0.55-0.74."""
 SPECKS_SHARE = 0.5
 """A frame near black is black where, without its specks (`_without_specks`), it keeps less than this share of
 its standard deviation (and less than ``blank_std``): a lit face, a window or a torch on black, or a dim night
