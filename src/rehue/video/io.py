@@ -523,9 +523,9 @@ class VideoReader:
                             self.path)
                 self._interlace_warned = True
             if av_frame.color_trc in HDR_TRANSFERS and not self._hdr_warned:
-                log.warning("%s: the video is HDR (%s); rehue reads its levels as an SDR film's (BT.709) and writes "
-                            "an SDR film, so the colour version is darker and flatter than an HDR screen shows the "
-                            "gray: convert it to SDR first for the best result (for example ffmpeg -i IN -vf "
+                log.warning("%s: the video is HDR (%s); rehue reads its levels as an SDR film's (BT.709), and its "
+                            "colour version is an SDR film, darker and flatter than an HDR screen shows the gray: "
+                            "convert it to SDR first for the best result (for example ffmpeg -i IN -vf "
                             "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0,"
                             "zscale=t=bt709:m=bt709:r=tv,format=yuv420p -c:a copy OUT)",
                             self.path, HDR_TRANSFERS[av_frame.color_trc])
