@@ -17,9 +17,8 @@ Modes, picked by name from :data:`SCENE_MODES`:
       it. A flash (one or two bright frames after which the shot resumes) fails this test and is
       skipped as if absent.
 
-    Near-uniform frames are skipped: flatter than ``flat_std``, or flatter than ``blank_std`` (by their
-    standard deviation, or by that without dust and scratches, where these make most of it) and within
-    ``blank_level`` of black or white (the black of a fade, a white flash frame). A fade through
+    Near-uniform frames are skipped: flatter than ``flat_std``, or flatter than ``blank_std`` and
+    within ``blank_level`` of black or white (the black of a fade, a white flash frame). A fade through
     black is therefore judged between the last frame before the black and the first visible frame
     after it; where they differ by less than ``cut_score``, once more without their finest detail (their
     grain), against ``fade_cut_score``: two soft pictures (a still magnified by a slow zoom) can differ by
@@ -199,15 +198,6 @@ UNRELATED_SCORE = 2.0 / np.sqrt(np.pi)
 """Mean absolute difference of two independent unit-variance Gaussian images: the difference given
 when phase correlation finds no shift inside the frame, i.e. nothing in common."""
 MIN_STD = 1e-3
-SAME_SPECKS = 0.3
-"""Correlation of two frames' fine detail (`_same_specks`) above which it stays: consecutive frames of probe 57's
-black leader correlate at most 0.10 (95% of them under 0.02), 300 lights of a city at night 0.998, and the
-same on a worn print (weave, grain, dust) 0.55-0.74."""
-SPECKS_SHARE = 0.5
-"""A frame near black is black where, without its specks (`_without_specks`), it keeps less than this share of
-its standard deviation (and less than ``blank_std``): a lit face, a window or a torch on black, or a dim night
-shot, keeps nearly all of it. A rule by the spread of levels alone (5th to 95th percentile) took lit areas of
-under 5% of the frame, and night shots of a standard deviation of 5-6.5, for black (probe 58)."""
 NOT_A_MIXTURE = (1.0, 0.0, 1.0)
 """What :meth:`RobustEngine.mixture` answers when the two ends are (nearly) the same picture."""
 MIN_DETERMINANT = 1e-6
@@ -237,7 +227,7 @@ class _Frame:
     """One frame at working size: pixels normalised to zero mean and unit variance, the same times
     a Hanning window (for phase correlation), and whether it is near-uniform."""
 
-    __slots__ = ("index", "normalized", "windowed", "blank", "dark", "specks", "_smooth")
+    __slots__ = ("index", "normalized", "windowed", "blank", "dark", "_smooth")
 
     def __init__(self, index: int, gray: np.ndarray, thresholds: RobustThresholds, window: np.ndarray):
         import cv2
@@ -246,12 +236,9 @@ class _Frame:
         small = cv2.resize(gray, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32)
         mean, std = (float(value[0, 0]) for value in cv2.meanStdDev(small))
         self.index = index
-        near_black_or_white = min(mean, GRAY_RANGE - mean) < thresholds.blank_level
-        flat = std < thresholds.flat_std or near_black_or_white and std < thresholds.blank_std
-        # black but for specks, until the next frame shows the same specks (`RobustEngine._add`)
-        self.specks = not flat and near_black_or_white and \
-            _without_specks(small) < min(thresholds.blank_std, SPECKS_SHARE * std)
-        self.blank = flat or self.specks
+        self.blank = std < thresholds.flat_std or (
+            std < thresholds.blank_std and min(mean, GRAY_RANGE - mean) < thresholds.blank_level
+        )
         self.dark = self.blank and mean < GRAY_RANGE / 2  # the black of a fade, not a white flash
         self.normalized = (small - np.float32(mean)) / np.float32(max(std, MIN_STD))
         self.windowed = self.normalized * window
@@ -265,26 +252,6 @@ class _Frame:
 
             self._smooth = _renormalised(cv2.GaussianBlur(self.normalized, (0, 0), SMOOTH_SIGMA))
         return self._smooth
-
-
-def _without_specks(small: np.ndarray) -> float:
-    """The standard deviation of ``small`` once a 3x3 median has taken out specks of a pixel or two and lines a
-    pixel wide: the dust, dirt and scratches of an old print. Black leader with dust has the standard deviation
-    of a picture (2-8 gray levels at 64x64), and each frame's specks are new: taken for pictures, they gave a
-    change every few frames (probe 57: 11 in 5 seconds). Without them it has about 0.5-1.4."""
-    import cv2
-
-    return float(np.std(cv2.medianBlur(small, 3)))
-
-
-def _same_specks(first: _Frame, second: _Frame) -> bool:
-    """Whether two frames show the same fine detail, what a 3x3 median takes out: lights of a city at night or
-    stars stay from frame to frame, where the dust and grain of an old print are new on every frame."""
-    import cv2
-
-    details = [frame.normalized - cv2.medianBlur(frame.normalized, 3) for frame in (first, second)]
-    scale = float(np.sqrt(np.sum(details[0] ** 2) * np.sum(details[1] ** 2)))
-    return scale > 0 and float(np.sum(details[0] * details[1])) / scale > SAME_SPECKS
 
 
 def _mixture_of(start: np.ndarray, middle: np.ndarray, end: np.ndarray) -> tuple[float, float, float]:
@@ -694,21 +661,12 @@ class RobustEngine:
     def prepare(self, index: int, gray: np.ndarray) -> _Frame:
         return _Frame(index, gray, self.thresholds, self._window)
 
-    def _add(self, frame: _Frame) -> None:
-        """Keep ``frame`` and its difference to the one before. Two frames black but for specks that show the
-        same specks are pictures, both of them (the one before is not decided yet): a night city's lights, stars."""
+    def push(self, gray: np.ndarray) -> list[tuple[int, bool]]:
+        frame = self.prepare(self._count, gray)
         previous = self._frames[-1] if self._frames else None
-        if previous is not None and frame.specks and _same_specks(previous, frame):
-            frame.blank = frame.dark = False
-            if previous.specks and previous.blank:
-                previous.blank = previous.dark = False
-                self._consecutive[-1] = self.consecutive(self._frames[-2] if len(self._frames) > 1 else None, previous)
         self._consecutive.append(self.consecutive(previous, frame))
         self._frames.append(frame)
         self._count += 1
-
-    def push(self, gray: np.ndarray) -> list[tuple[int, bool]]:
-        self._add(self.prepare(self._count, gray))
         decisions = []
         while self._decided + self.lookahead < self._count:
             decisions.append((self._decided, self._decide(self._decided)))
@@ -731,7 +689,6 @@ class RobustEngine:
             return {"index": np.array([first + frame.index for frame in kept], np.int64),
                     "blank": np.array([frame.blank for frame in kept], bool),
                     "dark": np.array([frame.dark for frame in kept], bool),
-                    "specks": np.array([frame.specks for frame in kept], bool),
                     "normalized": np.stack([frame.normalized for frame in kept]) if kept
                     else np.zeros((0, size, size), np.float32)}
 
@@ -753,15 +710,11 @@ class RobustEngine:
 
         def frames(prefix: str) -> list[_Frame]:
             kept = []
-            none = np.zeros(len(state[f"{prefix}.index"]), bool)
-            dark = state.get(f"{prefix}.dark", none)  # saved before stop 41
-            specks = state.get(f"{prefix}.specks", none)  # saved before stop 42
-            for index, blank, is_dark, has_specks, normalized in zip(
-                    state[f"{prefix}.index"], state[f"{prefix}.blank"], dark, specks, state[f"{prefix}.normalized"],
-                    strict=True):
+            dark = state.get(f"{prefix}.dark", np.zeros(len(state[f"{prefix}.index"]), bool))  # saved before stop 41
+            for index, blank, is_dark, normalized in zip(state[f"{prefix}.index"], state[f"{prefix}.blank"], dark,
+                                                         state[f"{prefix}.normalized"], strict=True):
                 frame = _Frame.__new__(_Frame)
                 frame.index, frame.blank, frame.dark = int(index) - first, bool(blank), bool(is_dark)
-                frame.specks = bool(has_specks)
                 frame.normalized = np.ascontiguousarray(normalized, np.float32)
                 frame.windowed = frame.normalized * self._window
                 frame._smooth = None
@@ -897,11 +850,14 @@ def consecutive_differences(frames: Iterable[np.ndarray], **thresholds: float) -
     """The robust mode's difference between each frame and its predecessor (None for the first frame
     and wherever either frame is near-uniform): what its cut test starts from, for plots and tuning."""
     engine = RobustEngine(RobustThresholds(**thresholds))
-    engine._consecutive = deque()  # all of them, each as the next frame leaves it
+    differences: list[float | None] = []
+    previous = None
     for index, gray in enumerate(frames):
         _check_frame(gray)
-        engine._add(engine.prepare(index, gray))
-    return list(engine._consecutive)
+        frame = engine.prepare(index, gray)
+        differences.append(engine.consecutive(previous, frame))
+        previous = frame
+    return differences
 
 
 def detect_scenes(
