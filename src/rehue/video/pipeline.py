@@ -59,12 +59,15 @@ from rehue.video.resume import (
     hold_staging,
     interrupted_runs,
     load_state,
+    mark_moving,
+    moving_run,
     release_staging,
     remove_journal,
     resumable,
     saved_states,
     say_what_was_kept,
     scene_start_times,
+    was_moving,
     what_differs,
     write_journal,
 )
@@ -116,6 +119,7 @@ class VideoSummary:
     timings_ms: dict = field(default_factory=dict)
     output: Path | None = None
     kept: int = 0  # frames an interrupted run coloured before this one went on from them
+    placed: bool = False  # the kept frames were only put in place: that run was killed while it moved them
 
     @property
     def fps(self) -> float:
@@ -124,7 +128,8 @@ class VideoSummary:
     def line(self) -> str:
         frames = f"{self.frames} frame{'' if self.frames == 1 else 's'}"
         if self.kept and not self.frames:
-            return f"joined the {self.kept:,} frames an earlier run coloured, in {self.seconds:.1f} s"
+            done = "put in place the last" if self.placed else "joined the"
+            return f"{done} {self.kept:,} frames an earlier run coloured, in {self.seconds:.1f} s"
         if self.kept:
             frames += f" ({self.frames + self.kept:,} in all with the {self.kept:,} an earlier run coloured)"
         return (f"{frames}, {self.scenes} scene(s), {self.seconds:.1f} s, {self.fps:.1f} frames/s "
@@ -730,6 +735,10 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         journal = (settings, frame_stats([source], content=True))
         with VideoReader(source) as whole:  # the number of the part's first frame, the first at or after start
             first = 1 + (math.ceil(start * whole.fps - 1e-6) if start and whole.fps else 0)
+        moving = None if overwrite else moving_run(pattern.path, *journal)
+        if moving is not None:
+            return _finish_moving(moving, pattern, log)
+        _refuse_frames_there(pattern, overwrite)  # a run killed moving frames was one of other settings
         resume = _interrupted_video_frames(pattern, journal, first, log)
     else:
         settings.update(encoder_settings(codec, crf, preset))
@@ -959,6 +968,37 @@ def _interrupted_video_frames(pattern: FramePattern, journal: tuple[dict, list],
     return found
 
 
+def _finish_moving(staging: Path, pattern: FramePattern, log) -> VideoSummary:
+    """Put in place the frames an interrupted run of the same film and settings had coloured and was moving
+    into ``pattern``'s folder when it was killed (probe 59: 113 of 491 moved, and the same command refused the
+    folder as holding frames already). A frame in both places (killed between a move's link and unlink) is
+    the same file."""
+    started = time.perf_counter()
+    names = sorted(entry.name for entry in os.scandir(staging) if pattern.number(entry.name) is not None)
+    try:
+        with signals_held():
+            for name in names:
+                if os.path.lexists(pattern.folder / name) and os.path.samefile(staging / name, pattern.folder / name):
+                    os.unlink(staging / name)
+                else:
+                    move_into_place(staging / name, pattern.folder / name, False)
+            remove_journal(staging)
+            os.rmdir(staging)
+    except OSError as exc:
+        raise RehueError(f"cannot move the coloured frames into place ({exc.strerror or exc})",
+                         pattern.folder) from None
+    summary = VideoSummary(seconds=time.perf_counter() - started, output=pattern.path, kept=len(names), placed=True)
+    log(f"{pattern.path}: {summary.line()}")
+    return summary
+
+
+def _refuse_frames_there(pattern: FramePattern, overwrite: bool) -> None:
+    taken = pattern.taken()
+    if taken and not overwrite:
+        raise RehueError(f"holds {len(taken):,} frame(s) of this name already, such as {taken[0].name}; pass "
+                         "--overwrite to replace them, or name another folder or pattern", pattern.folder)
+
+
 def _check_frame_pattern(pattern: FramePattern, source: Path, overwrite: bool, log) -> None:
     """Refuse numbered frames that the film itself, another film's frames, or a file, are in the way of;
     remove what a killed run of them left."""
@@ -969,10 +1009,8 @@ def _check_frame_pattern(pattern: FramePattern, source: Path, overwrite: bool, l
     if pattern.number(source.name) is not None and is_same_file(source, pattern.folder / source.name):
         raise RehueError("is the film being coloured, and its name is one its frames would be written under; name "
                          "another folder or pattern", source)  # even with --overwrite (probe 41: it was replaced)
-    taken = pattern.taken()
-    if taken and not overwrite:
-        raise RehueError(f"holds {len(taken):,} frame(s) of this name already, such as {taken[0].name}; pass "
-                         "--overwrite to replace them, or name another folder or pattern", pattern.folder)
+    if not was_moving(pattern.path):  # else once the run's settings are known (`colorize_video`)
+        _refuse_frames_there(pattern, overwrite)
     stale = remove_stale_temps([pattern.path, pattern.folder])
     if stale:
         log(f"note: removed {len(stale)} folder(s) of frames that a killed run left, such as {stale[0]}")
@@ -1608,6 +1646,7 @@ class _FrameFolder:
                     raise RehueError(f"the coloured frame {missing} is gone from {self.staging} (removed by another "
                                      "program?); no frame was put in place", self.target)
                 with signals_held():
+                    mark_moving(self.staging)
                     for name in self.names:
                         move_into_place(self.staging / name, self.target / name, self.overwrite)
                     remove_journal(self.staging)

@@ -28,6 +28,7 @@ from rehue.errors import RehueError
 JOURNAL = RESUMABLE
 SCENES = ".rehue-resume-scenes.txt"  # the scenes found, a line each, added as they are found
 VERSION = 3  # 2: the frames' inode change times and numbers; 3: the scenes in a file of their own
+MOVING = ".rehue-resume-moving"  # every frame coloured, and being moved into place, one by one
 
 
 @dataclass
@@ -79,7 +80,7 @@ def load_state(path: Path) -> dict:
 def remove_journal(staging: Path) -> None:
     """The journal's files gone from ``staging``, which then holds the coloured frames alone."""
     for name in os.listdir(staging):
-        if name in (JOURNAL, SCENES, STATES) or name.startswith(".rehue-resume-state-"):
+        if name in (JOURNAL, SCENES, STATES, MOVING) or name.startswith(".rehue-resume-state-"):
             (staging / name).unlink(missing_ok=True)
 
 
@@ -219,6 +220,28 @@ def scene_start_times(staging: Path) -> dict[int, float | None]:
 
 def has_journal(folder: Path) -> bool:
     return (Path(folder) / JOURNAL).is_file()
+
+
+def mark_moving(staging: Path) -> None:
+    """Say in ``staging`` that its run coloured every frame and is moving them into place: killed then (by
+    SIGKILL or a power cut, which no signal handler holds), the folder holds part of the film and its hidden
+    folder the rest, and the same command puts the rest in place (`moving_run`)."""
+    (staging / MOVING).write_bytes(b"")
+
+
+def was_moving(target: Path) -> bool:
+    """Whether an interrupted run for ``target`` was killed while it moved its frames into place."""
+    return any((staging / MOVING).is_file() for staging in interrupted_runs(target))
+
+
+def moving_run(target: Path, settings: dict, stats: list[list]) -> Path | None:
+    """The hidden folder of an interrupted run of ``settings`` on the frames of ``stats`` that was killed while
+    it moved its coloured frames into place, if there is one."""
+    for staging in interrupted_runs(target):
+        journal = _read(staging) if (staging / MOVING).is_file() else None
+        if journal is not None and journal.get("settings") == settings and same_frames(journal.get("frames"), stats):
+            return staging
+    return None
 
 
 # the hidden folders this process is writing into now: one of its own that is not among them was left by
