@@ -1232,16 +1232,29 @@ def test_a_film_into_numbered_frames_interrupted_goes_on_from_the_scene_it_stopp
     assert sorted(p.name for p in (tmp_path / "o2").iterdir()) == [f"f_{n:03d}.png" for n in range(1, 19)]
 
 
-def test_a_film_into_frames_killed_while_they_move_into_place_is_finished_by_the_same_command(
-        tmp_path, tiny_model, tiny_dependent_model, monkeypatch):
+@pytest.mark.parametrize("source", ["film", "reel"])
+def test_frames_killed_while_they_move_into_place_are_finished_by_the_same_command(
+        tmp_path, tiny_model, tiny_dependent_model, monkeypatch, source):
     """Probe 59: a run killed (SIGKILL, which no handler holds) while it moved its coloured frames out of the
     hidden folder left 113 of 491 frames in place and the rest hidden, and the same command refused the folder
-    as holding frames already. It now puts the rest in place; another film's run killed so is not taken."""
-    from rehue.video import pipeline, resume
+    as holding frames already. It now puts the rest in place, for a film into numbered frames and a reel of
+    scans into a folder; a run of other settings killed so is not taken."""
+    from PIL import Image
 
-    clip = make_clip(tmp_path / "film.mkv", three_scene_frames(), fps=12, codec="ffv1")
+    from rehue.video import pipeline, resume
+    from rehue.video.pipeline import colorize_frames
+
+    if source == "film":
+        film = make_clip(tmp_path / "film.mkv", three_scene_frames(), fps=12, codec="ffv1")
+        colorize, output, frame = colorize_video, (lambda folder: folder / "f_%03d.png"), "f_{:03d}.png"
+    else:
+        film = tmp_path / "reel"
+        film.mkdir()
+        for number, picture in enumerate(three_scene_frames(), 1):
+            Image.fromarray(picture).save(film / f"scan_{number:03d}.png")
+        colorize, output, frame = colorize_frames, (lambda folder: folder), "scan_{:03d}.png"
     options = {"colorizer": Colorizer.load(tiny_model, device="cpu"), "dependent_model": str(tiny_dependent_model)}
-    colorize_video(clip, tmp_path / "whole" / "f_%03d.png", progress=False, **options)
+    colorize(film, output(tmp_path / "whole"), progress=False, **options)
 
     class Killed(BaseException):
         pass
@@ -1258,33 +1271,34 @@ def test_a_film_into_frames_killed_while_they_move_into_place_is_finished_by_the
         folder._staging_cleanup.detach()
         return 0
 
-    def kill_during_the_move(target):
+    def kill_during_the_move(folder, **settings):
+        folder.mkdir()  # the frames move one by one into a folder that is there (a film's holds its hidden one)
         with monkeypatch.context() as patched:
             patched.setattr(pipeline, "move_into_place", killed_after_five)
             patched.setattr(pipeline._FrameFolder, "close", cleans_nothing)
             with pytest.raises(Killed):
-                colorize_video(clip, target, progress=False, **options)
+                colorize(film, output(folder), progress=False, **settings)
         resume.writing_now.clear()  # its process is gone
         moved.clear()
 
     out = tmp_path / "out"
-    kill_during_the_move(out / "f_%03d.png")
-    (staging,) = [path for path in out.iterdir() if path.is_dir()]
-    assert len([path for path in out.iterdir() if path.is_file()]) == 5 and len(list(staging.glob("f_*.png"))) == 13
+    kill_during_the_move(out, **options)
+    (staging,) = [path for path in (out if source == "film" else tmp_path).iterdir() if ".rehue-tmp" in path.name]
+    assert len(list(out.glob("*.png"))) == 5 and len(list(staging.glob("*.png"))) == 13
 
     messages = []
-    again = colorize_video(clip, out / "f_%03d.png", progress=False, log=messages.append, **options)
+    again = colorize(film, output(out), progress=False, log=messages.append, **options)
     assert again.kept == 13 and again.frames == 0
-    assert messages[-1].startswith(f"{out / 'f_%03d.png'}: put in place the last 13 frames an earlier run coloured")
-    assert sorted(path.name for path in out.iterdir()) == [f"f_{n:03d}.png" for n in range(1, 19)], "none hidden"
-    for frame in (tmp_path / "whole").iterdir():
-        assert np.array_equal(read_rgb(frame), read_rgb(out / frame.name)), frame.name
+    assert messages[-1].startswith(f"{output(out)}: put in place the last 13 frames an earlier run coloured")
+    assert sorted(path.name for path in out.iterdir()) == [frame.format(n) for n in range(1, 19)]
+    assert not staging.exists()
+    for done in (tmp_path / "whole").iterdir():
+        assert np.array_equal(read_rgb(done), read_rgb(out / done.name)), done.name
 
     other = tmp_path / "other"
-    kill_during_the_move(other / "f_%03d.png")
-    with pytest.raises(RehueError, match="holds 5 frame"):  # with other settings, it is no run to finish
-        colorize_video(clip, other / "f_%03d.png", progress=False, colorizer=options["colorizer"],
-                       dependent_model="none")
+    kill_during_the_move(other, **options)
+    with pytest.raises(RehueError, match="holds 5 frame|output exists"):  # other settings: no run to finish
+        colorize(film, output(other), progress=False, colorizer=options["colorizer"], dependent_model="none")
 
 
 def test_a_film_interrupted_after_a_dissolve_goes_on_from_a_scene_a_fresh_colouring_starts_as_it_did(

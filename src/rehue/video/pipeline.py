@@ -737,7 +737,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
             first = 1 + (math.ceil(start * whole.fps - 1e-6) if start and whole.fps else 0)
         moving = None if overwrite else moving_run(pattern.path, *journal)
         if moving is not None:
-            return _finish_moving(moving, pattern, log)
+            return _finish_moving(moving, pattern.folder, lambda name: pattern.number(name) is not None,
+                                  pattern.path, log)
         _refuse_frames_there(pattern, overwrite)  # a run killed moving frames was one of other settings
         resume = _interrupted_video_frames(pattern, journal, first, log)
     else:
@@ -968,27 +969,26 @@ def _interrupted_video_frames(pattern: FramePattern, journal: tuple[dict, list],
     return found
 
 
-def _finish_moving(staging: Path, pattern: FramePattern, log) -> VideoSummary:
-    """Put in place the frames an interrupted run of the same film and settings had coloured and was moving
-    into ``pattern``'s folder when it was killed (probe 59: 113 of 491 moved, and the same command refused the
-    folder as holding frames already). A frame in both places (killed between a move's link and unlink) is
-    the same file."""
+def _finish_moving(staging: Path, folder: Path, is_frame, output: Path, log) -> VideoSummary:
+    """Put in place the frames (the names ``is_frame`` says are) that an interrupted run of the same film and
+    settings had coloured and was moving into ``folder`` when it was killed (probe 59: 113 of 491 moved, and the
+    same command refused the folder as holding frames already). A frame in both places (killed between a move's
+    link and unlink) is the same file."""
     started = time.perf_counter()
-    names = sorted(entry.name for entry in os.scandir(staging) if pattern.number(entry.name) is not None)
+    names = sorted(entry.name for entry in os.scandir(staging) if is_frame(entry.name))
     try:
         with signals_held():
             for name in names:
-                if os.path.lexists(pattern.folder / name) and os.path.samefile(staging / name, pattern.folder / name):
+                if os.path.lexists(folder / name) and os.path.samefile(staging / name, folder / name):
                     os.unlink(staging / name)
                 else:
-                    move_into_place(staging / name, pattern.folder / name, False)
+                    move_into_place(staging / name, folder / name, False)
             remove_journal(staging)
             os.rmdir(staging)
     except OSError as exc:
-        raise RehueError(f"cannot move the coloured frames into place ({exc.strerror or exc})",
-                         pattern.folder) from None
-    summary = VideoSummary(seconds=time.perf_counter() - started, output=pattern.path, kept=len(names), placed=True)
-    log(f"{pattern.path}: {summary.line()}")
+        raise RehueError(f"cannot move the coloured frames into place ({exc.strerror or exc})", folder) from None
+    summary = VideoSummary(seconds=time.perf_counter() - started, output=output, kept=len(names), placed=True)
+    log(f"{output}: {summary.line()}")
     return summary
 
 
@@ -1422,7 +1422,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         if len(set(names)) < len(names):
             raise RehueError(f"two frames would both be written as {ext} files of one name (such as "
                              f"{next(n for n in names if names.count(n) > 1)}); keep one format per folder", source)
-        if target.is_dir():
+        if target.is_dir() and not was_moving(target):  # else once the run's settings are known (below)
             for frame, name in zip(frames, names, strict=True):
                 check_output_path(target / name, overwrite, inputs=(frame,))
     dependent = load_dependent(dependent_model, colorizer, log)
@@ -1435,6 +1435,12 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         resume, others = interrupted_video(target, settings, stats, log)
     else:
         settings.update(ext=ext, quality=quality)
+        moving = None if overwrite else moving_run(target, settings, stats)
+        if moving is not None:
+            return _finish_moving(moving, target, set(names).__contains__, target, log)
+        if target.is_dir():  # a run killed moving frames was one of other settings
+            for frame, name in zip(frames, names, strict=True):
+                check_output_path(target / name, overwrite, inputs=(frame,))
         resume, others = _interrupted_run(target, settings, stats, names, log)
 
     started = time.perf_counter()
