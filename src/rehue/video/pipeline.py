@@ -992,6 +992,15 @@ def _finish_moving(staging: Path, folder: Path, is_frame, output: Path, log) -> 
     return summary
 
 
+def _refuse_outputs_there(frames: list[Path], names: list[str], target: Path, overwrite: bool) -> None:
+    """``colorize_frames``' check that no file is in the way of a frame's colour version in the folder ``target``."""
+    from rehue.data.images import check_output_path
+
+    if target.is_dir():
+        for frame, name in zip(frames, names, strict=True):
+            check_output_path(target / name, overwrite, inputs=(frame,))
+
+
 def _refuse_frames_there(pattern: FramePattern, overwrite: bool) -> None:
     taken = pattern.taken()
     if taken and not overwrite:
@@ -1375,7 +1384,6 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         DEEP_FORMATS,
         IMAGE_SUFFIXES,
         OUTPUT_FORMATS,
-        check_output_path,
         is_video_path,
         load_image,
         with_output_suffix,
@@ -1422,9 +1430,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         if len(set(names)) < len(names):
             raise RehueError(f"two frames would both be written as {ext} files of one name (such as "
                              f"{next(n for n in names if names.count(n) > 1)}); keep one format per folder", source)
-        if target.is_dir() and not was_moving(target):  # else once the run's settings are known (below)
-            for frame, name in zip(frames, names, strict=True):
-                check_output_path(target / name, overwrite, inputs=(frame,))
+        if not was_moving(target):  # else once the run's settings are known (below)
+            _refuse_outputs_there(frames, names, target, overwrite)
     dependent = load_dependent(dependent_model, colorizer, log)
     software = video_provenance(colorizer, dependent)
     resume, others = None, []
@@ -1438,9 +1445,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         moving = None if overwrite else moving_run(target, settings, stats)
         if moving is not None:
             return _finish_moving(moving, target, set(names).__contains__, target, log)
-        if target.is_dir():  # a run killed moving frames was one of other settings
-            for frame, name in zip(frames, names, strict=True):
-                check_output_path(target / name, overwrite, inputs=(frame,))
+        _refuse_outputs_there(frames, names, target, overwrite)  # a run killed moving frames was of other settings
         resume, others = _interrupted_run(target, settings, stats, names, log)
 
     started = time.perf_counter()
