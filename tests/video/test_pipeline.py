@@ -1300,6 +1300,17 @@ def test_frames_killed_while_they_move_into_place_are_finished_by_the_same_comma
     with pytest.raises(RehueError, match="holds 5 frame|output exists"):  # other settings: no run to finish
         colorize(film, output(other), progress=False, colorizer=options["colorizer"], dependent_model="none")
 
+    # a run replacing frames there (probe 60: coloured again from the start, "which held no frame to go on from")
+    replaced = tmp_path / "replaced"
+    kill_during_the_move(replaced, overwrite=True, **options)
+    with pytest.raises(RehueError, match="with --overwrite, was killed while it put its frames in place over"):
+        colorize(film, output(replaced), progress=False, **options)
+    messages.clear()
+    colorize(film, output(replaced), progress=False, overwrite=True, log=messages.append, **options)
+    assert "put in place the last 13 frames" in messages[-1]
+    for done in (tmp_path / "whole").iterdir():
+        assert np.array_equal(read_rgb(done), read_rgb(replaced / done.name)), done.name
+
 
 def test_a_film_interrupted_after_a_dissolve_goes_on_from_a_scene_a_fresh_colouring_starts_as_it_did(
         tmp_path, tiny_model, tiny_dependent_model):

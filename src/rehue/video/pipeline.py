@@ -60,6 +60,7 @@ from rehue.video.resume import (
     interrupted_runs,
     load_state,
     mark_moving,
+    moved_over,
     moving_run,
     release_staging,
     remove_journal,
@@ -735,10 +736,10 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         journal = (settings, frame_stats([source], content=True))
         with VideoReader(source) as whole:  # the number of the part's first frame, the first at or after start
             first = 1 + (math.ceil(start * whole.fps - 1e-6) if start and whole.fps else 0)
-        moving = None if overwrite else moving_run(pattern.path, *journal)
+        moving = moving_run(pattern.path, *journal)
         if moving is not None:
             return _finish_moving(moving, pattern.folder, lambda name: pattern.number(name) is not None,
-                                  pattern.path, log)
+                                  pattern.path, overwrite, log)
         _refuse_frames_there(pattern, overwrite)  # a run killed moving frames was one of other settings
         resume = _interrupted_video_frames(pattern, journal, first, log)
     else:
@@ -969,12 +970,17 @@ def _interrupted_video_frames(pattern: FramePattern, journal: tuple[dict, list],
     return found
 
 
-def _finish_moving(staging: Path, folder: Path, is_frame, output: Path, log) -> VideoSummary:
+def _finish_moving(staging: Path, folder: Path, is_frame, output: Path, overwrite: bool, log) -> VideoSummary:
     """Put in place the frames (the names ``is_frame`` says are) that an interrupted run of the same film and
     settings had coloured and was moving into ``folder`` when it was killed (probe 59: 113 of 491 moved, and the
     same command refused the folder as holding frames already). A frame in both places (killed between a move's
-    link and unlink) is the same file."""
+    link and unlink) is the same file. A run that was replacing frames there (``--overwrite``) is finished by
+    one that may replace them too."""
     started = time.perf_counter()
+    replacing = moved_over(staging)
+    if replacing and not overwrite:
+        raise RehueError("an earlier run of this film, with --overwrite, was killed while it put its frames in "
+                         "place over those there; pass --overwrite to finish it", folder)
     names = sorted(entry.name for entry in os.scandir(staging) if is_frame(entry.name))
     try:
         with signals_held():
@@ -982,7 +988,7 @@ def _finish_moving(staging: Path, folder: Path, is_frame, output: Path, log) -> 
                 if os.path.lexists(folder / name) and os.path.samefile(staging / name, folder / name):
                     os.unlink(staging / name)
                 else:
-                    move_into_place(staging / name, folder / name, False)
+                    move_into_place(staging / name, folder / name, replacing or overwrite)
             remove_journal(staging)
             os.rmdir(staging)
     except OSError as exc:
@@ -1442,9 +1448,9 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         resume, others = interrupted_video(target, settings, stats, log)
     else:
         settings.update(ext=ext, quality=quality)
-        moving = None if overwrite else moving_run(target, settings, stats)
+        moving = moving_run(target, settings, stats)
         if moving is not None:
-            return _finish_moving(moving, target, set(names).__contains__, target, log)
+            return _finish_moving(moving, target, set(names).__contains__, target, overwrite, log)
         _refuse_outputs_there(frames, names, target, overwrite)  # a run killed moving frames was of other settings
         resume, others = _interrupted_run(target, settings, stats, names, log)
 
@@ -1657,7 +1663,7 @@ class _FrameFolder:
                     raise RehueError(f"the coloured frame {missing} is gone from {self.staging} (removed by another "
                                      "program?); no frame was put in place", self.target)
                 with signals_held():
-                    mark_moving(self.staging)
+                    mark_moving(self.staging, self.overwrite)
                     for name in self.names:
                         move_into_place(self.staging / name, self.target / name, self.overwrite)
                     remove_journal(self.staging)

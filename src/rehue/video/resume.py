@@ -222,11 +222,20 @@ def has_journal(folder: Path) -> bool:
     return (Path(folder) / JOURNAL).is_file()
 
 
-def mark_moving(staging: Path) -> None:
-    """Say in ``staging`` that its run coloured every frame and is moving them into place: killed then (by
-    SIGKILL or a power cut, which no signal handler holds), the folder holds part of the film and its hidden
-    folder the rest, and the same command puts the rest in place (`moving_run`)."""
-    (staging / MOVING).write_bytes(b"")
+def mark_moving(staging: Path, overwrite: bool) -> None:
+    """Say in ``staging`` that its run coloured every frame and is moving them into place (over frames there,
+    with ``overwrite``): killed then (by SIGKILL or a power cut, which no signal handler holds), the folder
+    holds part of the film and its hidden folder the rest, and the same command puts the rest in place
+    (`moving_run`)."""
+    (staging / MOVING).write_bytes(b"overwrite" if overwrite else b"")
+
+
+def moved_over(staging: Path) -> bool:
+    """Whether the run that left ``staging`` was moving its frames into place over others (`mark_moving`)."""
+    try:
+        return (staging / MOVING).read_bytes() == b"overwrite"
+    except OSError:
+        return False
 
 
 def was_moving(target: Path) -> bool:
