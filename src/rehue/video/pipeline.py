@@ -717,8 +717,9 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                          source)
     check_time_range(start, end)
     pattern = FramePattern.of(target)
+    moving_killed = False  # a run killed while it moved its frames into place, maybe this one's, to finish
     if pattern is not None:
-        _check_frame_pattern(pattern, source, overwrite, log)
+        moving_killed = _check_frame_pattern(pattern, source, overwrite, log)
     elif any(match[0] != "%%" for match in PATTERN.finditer(target.name)) and not is_video_path(target):
         formats = ", ".join(sorted(set(OUTPUT_FORMATS) - {".jpeg", ".tiff"}))
         raise UsageError(f"{target}: names numbered frames as {target.suffix or 'files without an extension'}, which "
@@ -736,11 +737,12 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         journal = (settings, frame_stats([source], content=True))
         with VideoReader(source) as whole:  # the number of the part's first frame, the first at or after start
             first = 1 + (math.ceil(start * whole.fps - 1e-6) if start and whole.fps else 0)
-        moving = moving_run(pattern.path, *journal)
-        if moving is not None:
-            return _finish_moving(moving, pattern.folder, lambda name: pattern.number(name) is not None,
-                                  pattern.path, overwrite, log)
-        _refuse_frames_there(pattern, overwrite)  # a run killed moving frames was one of other settings
+        if moving_killed:
+            moving = moving_run(pattern.path, *journal)
+            if moving is not None:
+                return _finish_moving(moving, pattern.folder, lambda name: pattern.number(name) is not None,
+                                      pattern.path, overwrite, log)
+            _refuse_frames_there(pattern, overwrite)  # that run was one of another film or other settings
         resume = _interrupted_video_frames(pattern, journal, first, log)
     else:
         settings.update(encoder_settings(codec, crf, preset))
@@ -1014,9 +1016,10 @@ def _refuse_frames_there(pattern: FramePattern, overwrite: bool) -> None:
                          "--overwrite to replace them, or name another folder or pattern", pattern.folder)
 
 
-def _check_frame_pattern(pattern: FramePattern, source: Path, overwrite: bool, log) -> None:
+def _check_frame_pattern(pattern: FramePattern, source: Path, overwrite: bool, log) -> bool:
     """Refuse numbered frames that the film itself, another film's frames, or a file, are in the way of;
-    remove what a killed run of them left."""
+    remove what a killed run of them left. True where a run was killed while it moved its frames into place:
+    the frames there are then judged once the run's settings are known (`colorize_video`)."""
     from rehue.data.images import is_same_file, remove_stale_temps
 
     if pattern.folder.exists() and not pattern.folder.is_dir():
@@ -1024,11 +1027,13 @@ def _check_frame_pattern(pattern: FramePattern, source: Path, overwrite: bool, l
     if pattern.number(source.name) is not None and is_same_file(source, pattern.folder / source.name):
         raise RehueError("is the film being coloured, and its name is one its frames would be written under; name "
                          "another folder or pattern", source)  # even with --overwrite (probe 41: it was replaced)
-    if not was_moving(pattern.path):  # else once the run's settings are known (`colorize_video`)
+    moving_killed = was_moving(pattern.path)
+    if not moving_killed:
         _refuse_frames_there(pattern, overwrite)
     stale = remove_stale_temps([pattern.path, pattern.folder])
     if stale:
         log(f"note: removed {len(stale)} folder(s) of frames that a killed run left, such as {stale[0]}")
+    return moving_killed
 
 
 def _warn_of_what_is_lost(reader, writer) -> None:
@@ -1407,6 +1412,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                          "(.mp4, .mkv, ...); name a folder")
     names = [with_output_suffix(frame, ext).name for frame in frames]
     time_code = None
+    moving_killed = False  # a run killed while it moved its frames into place, maybe this one's, to finish
     if to_video:
         header = film_header(frames[0])  # read once, for the film's rate, time code and pixel shape
         film_rate, time_code = _timing(header)
@@ -1436,7 +1442,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         if len(set(names)) < len(names):
             raise RehueError(f"two frames would both be written as {ext} files of one name (such as "
                              f"{next(n for n in names if names.count(n) > 1)}); keep one format per folder", source)
-        if not was_moving(target):  # else once the run's settings are known (below)
+        moving_killed = was_moving(target)  # a run killed moving its frames into place: judged once known (below)
+        if not moving_killed:
             _refuse_outputs_there(frames, names, target, overwrite)
     dependent = load_dependent(dependent_model, colorizer, log)
     software = video_provenance(colorizer, dependent)
@@ -1448,10 +1455,11 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         resume, others = interrupted_video(target, settings, stats, log)
     else:
         settings.update(ext=ext, quality=quality)
-        moving = moving_run(target, settings, stats)
-        if moving is not None:
-            return _finish_moving(moving, target, set(names).__contains__, target, overwrite, log)
-        _refuse_outputs_there(frames, names, target, overwrite)  # a run killed moving frames was of other settings
+        if moving_killed:
+            moving = moving_run(target, settings, stats)
+            if moving is not None:
+                return _finish_moving(moving, target, set(names).__contains__, target, overwrite, log)
+            _refuse_outputs_there(frames, names, target, overwrite)  # that run was one of another reel or settings
         resume, others = _interrupted_run(target, settings, stats, names, log)
 
     started = time.perf_counter()

@@ -247,8 +247,7 @@ def moving_run(target: Path, settings: dict, stats: list[list]) -> Path | None:
     """The hidden folder of an interrupted run of ``settings`` on the frames of ``stats`` that was killed while
     it moved its coloured frames into place, if there is one."""
     for staging in interrupted_runs(target):
-        journal = _read(staging) if (staging / MOVING).is_file() else None
-        if journal is not None and journal.get("settings") == settings and same_frames(journal.get("frames"), stats):
+        if (staging / MOVING).is_file() and _run_of(_read(staging), settings, stats):
             return staging
     return None
 
@@ -271,6 +270,11 @@ def interrupted_runs(target: Path) -> list[Path]:
             if pid == os.getpid() and os.path.abspath(entry.path) not in writing_now or not process_running(pid):
                 found.append(Path(entry.path))
     return sorted(found)
+
+
+def _run_of(journal: dict | None, settings: dict, stats: list[list]) -> bool:
+    """Whether ``journal`` is that of a run of ``settings`` on the frames of ``stats``."""
+    return journal is not None and journal.get("settings") == settings and same_frames(journal.get("frames"), stats)
 
 
 def _read(staging: Path) -> dict | None:
@@ -451,7 +455,7 @@ def resumable_video(staging: Path, settings: dict, stats: list[list]) -> Interru
     up to the first that is not whole; none where it finished none (stopped in its first piece, or all
     damaged). None where its run was another. The rest of the folder is removed."""
     journal = _read(staging)
-    if journal is None or journal.get("settings") != settings or not same_frames(journal.get("frames"), stats):
+    if not _run_of(journal, settings, stats):
         return None
     try:
         lines = (staging / PIECES).read_text(encoding="ascii", errors="replace").split("\n")
