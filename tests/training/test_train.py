@@ -17,7 +17,7 @@ from rehue.errors import RehueError
 from rehue.models import load_model
 from rehue.training import TrainConfig, train
 from rehue.training.checkpoint import list_checkpoints
-from tests.conftest import make_tiny_model
+from tests.conftest import make_tiny_model, textured_rgb
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -519,6 +519,11 @@ def test_self_feed_steps_roll_the_model_out_on_its_own_colours():
     ({"ema": 1.0}, "ema must be at least 0 and below 1, not 1"),
     ({"self_feed": 2.0}, "self_feed must be between 0 and 1, not 2"),
     ({"width": 0}, "width must be at least 1, not 0"),
+    ({"val_images": 0}, "val_images must be at least 1, not 0"),  # probe 61: trained, then "no samples to draw"
+    ({"l1_weight": float("nan")}, "l1_weight must be a finite number, not nan"),  # was "training diverged"
+    ({"lr_g": float("inf")}, "lr_g must be a finite number, not inf"),
+    ({"self_feed": 0.5}, r"self_feed: only for a dependent model \(--dependent\)"),  # was kept in model.json
+    ({"independent_feed": 0.5, "self_feed_steps": 2}, "independent_feed, self_feed_steps: only for a dependent"),
     ({"disc_width": -2}, "disc_width must be at least 0, not -2"),
     ({"workers": -1}, "workers must be at least 0, not -1"),
     ({"steps_per_epoch": -1}, "steps_per_epoch must be at least 0, not -1"),
@@ -822,6 +827,56 @@ def test_validation_does_not_score_a_gray_photo_and_small_photos_are_named(tmp_p
     alone, _ = validate(generator, torch.utils.data.DataLoader(validation.subset([1], train=False)), "cpu", 2)
     assert scores == alone, "the gray photo is not scored"
     assert scores["gray_psnr"] < 40
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_folder_with_gray_photos_holds_out_colour_ones_and_trains(tmp_path, seed):
+    """Before, the held-out photo was drawn among all, and where it was the gray one (seeds 0-2 of one colour
+    and one gray photo) validation had nothing to score: the run stopped at its first epoch's end with
+    "no samples to draw" (probe 61). A colour photo is kept to train on too."""
+    from rehue.data.datasets import build_datasets
+
+    def folder_of(name, colour, gray):
+        folder = tmp_path / name
+        folder.mkdir()
+        for i in range(colour):
+            Image.fromarray(textured_rgb(48, 48, seed=i)).save(folder / f"c{i}.png")
+        for i in range(gray):
+            Image.fromarray(np.full((48, 48), 40 + 20 * i, np.uint8)).save(folder / f"gray{i}.png")
+        return folder
+
+    train_set, val_set = build_datasets(folder_of("many", 3, 9), 32, seed=seed, log=lambda message: None)
+    assert len(val_set.paths) == 1 and val_set.paths[0].name.startswith("c"), "10% of 12, a colour photo"
+    assert sum(p.name.startswith("c") for p in train_set.paths) == 2
+    messages = []
+    folder = folder_of("two", 1, 1)
+    train_set, val_set = build_datasets(folder, 32, seed=seed, log=messages.append)
+    assert [p.name for p in val_set.paths] == ["c0.png"] and "c0.png" in [p.name for p in train_set.paths]
+    assert any("only one of its photos has colour, none held out, so validation scores a photo the model trains "
+               "on" in message for message in messages)
+    train(tiny_config(folder, tmp_path / "run", seed=seed, epochs=1), progress=False)
+    assert (tmp_path / "run" / "samples" / "epoch_001.png").exists()
+
+
+def test_held_out_photos_or_test_frames_all_gray_are_refused_before_the_run(tmp_path):
+    """A manifest's held-out photos, or a frame dataset's test frames, all gray left validation nothing to
+    score, and the run stopped at its first epoch's end ("no samples to draw"); now refused at once."""
+    import csv
+
+    root = tmp_path / "demo"
+    (root / "photos").mkdir(parents=True)
+    rows = []
+    for i in range(3):
+        picture = textured_rgb(48, 48, seed=i) if i else np.full((48, 48, 3), 90, np.uint8)
+        Image.fromarray(picture).save(root / "photos" / f"p{i}.png")
+        rows.append({"path": f"photos/p{i}.png", "kind": "photo", "split": "test" if i == 0 else "train"})
+    with open(root / "manifest.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["path", "kind", "split"])
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.raises(RehueError, match="demo: what validation scores .* is all gray, so it has nothing to score"):
+        train(tiny_config(root, tmp_path / "run", epochs=1), progress=False)
+    assert not (tmp_path / "run").exists()
 
 
 def test_the_bar_says_the_time_left_for_the_whole_run(tmp_path, photo_folder, capsys, monkeypatch):

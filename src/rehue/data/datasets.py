@@ -581,17 +581,24 @@ def _split_photo_folder(path: Path, size: int, *, dependent: bool, val_fraction:
                         colour_jitter: float, crop_min: float, log, progress: bool = False
                         ) -> tuple[ImageFolderDataset, ImageFolderDataset]:
     """(train, validation) of a plain folder of photos, split by file. The photos are decoded once and the
-    split is drawn among those that decode: an unreadable file drawn for validation would leave it empty."""
-    from rehue.data.images import iter_image_files
+    split is drawn among those that decode and have colour: validation does not score a gray photo, and
+    one left with none to score stopped the run after its first epoch (probe 61). At least one colour
+    photo is left to train on."""
+    from rehue.data.images import has_colour, iter_image_files
 
     photos = ImageFolderDataset(path, size, train=True, pairs=dependent, files=list(iter_image_files(path)),
                                 colour_jitter=colour_jitter, crop_min=crop_min, log=log, progress=progress)
-    order = np.random.default_rng(seed).permutation(len(photos.images))
-    n_val = max(1, round(len(photos.images) * val_fraction)) if len(photos.images) > 1 else 0
-    if not n_val:
-        log(ONE_PHOTO_WARNING.format(what="one photo, none held out", path=path))
+    coloured = [has_colour(rgb) for rgb in photos.images]
+    drawn = np.random.default_rng(seed).permutation(len(photos.images))
+    order = [i for i in drawn if coloured[i]] + [i for i in drawn if not coloured[i]]  # all colour: as drawn
+    n_val = min(max(1, round(len(photos.images) * val_fraction)), sum(coloured) - 1)
+    if n_val < 1:
+        what = ("one photo, none held out" if len(photos.images) == 1 else
+                "only one of its photos has colour, none held out")
+        log(ONE_PHOTO_WARNING.format(what=what, path=path))
+        n_val = 0
     return (photos.subset(sorted(order[n_val:]), train=True),
-            photos.subset(sorted(order[:n_val]) if n_val else [0], train=False))
+            photos.subset(sorted(order[:n_val]) if n_val else [order[0]], train=False))
 
 
 def _read_manifest_rows(root: Path) -> list[dict] | None:

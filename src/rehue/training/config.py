@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -10,7 +11,7 @@ from rehue.errors import UsageError
 
 # the smallest value each whole-number or weight setting may take
 _LOWEST = {"epochs": 1, "batch_size": 1, "width": 1, "disc_width": 0, "workers": 0, "steps_per_epoch": 0,
-           "val_images": 0, "l1_weight": 0, "ce_weight": 0, "adversarial_weight": 0, "self_feed_steps": 1,
+           "val_images": 1, "l1_weight": 0, "ce_weight": 0, "adversarial_weight": 0, "self_feed_steps": 1,
            "feature_matching": 0}
 
 
@@ -71,6 +72,8 @@ class TrainConfig:
             if isinstance(default, (int, float)) and not isinstance(default, bool) and \
                     (isinstance(value, bool) or not isinstance(value, (int, float))):
                 raise UsageError(f"{name} must be a number, not {value!r}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise UsageError(f"{name} must be a finite number, not {value:g}")
         if self.size < 32 or self.size & (self.size - 1):
             raise UsageError(f"size must be a power of two of at least 32, not {self.size}")
         for name, low in _LOWEST.items():
@@ -85,6 +88,12 @@ class TrainConfig:
         for name in ("self_feed", "independent_feed"):
             if not 0 <= getattr(self, name) <= 1:
                 raise UsageError(f"{name} must be between 0 and 1, not {getattr(self, name):g}")
+        if not self.dependent:
+            given = [name for name in ("self_feed", "independent_feed", "self_feed_steps")
+                     if getattr(self, name) != getattr(TrainConfig, name)]
+            if given:
+                raise UsageError(f"{', '.join(given)}: only for a dependent model (--dependent), which is fed the "
+                                 "previous frame's a*b*")
         if self.feature_matching and not self.adversarial_weight:
             raise UsageError("feature_matching compares the discriminator's activations, and adversarial_weight 0 "
                              "trains no discriminator")

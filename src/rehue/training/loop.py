@@ -125,6 +125,19 @@ def validate(generator, loader, device, max_images: int):
     return {k: float(np.mean(v)) if v else float("nan") for k, v in scores.items()}, rows
 
 
+def _check_validation_has_colour(loader, data) -> None:
+    """Validation scores colour pictures alone (a gray one is its own gray answer): a held-out part of only
+    gray ones would stop the run at its first epoch's end (probe 61), so it is refused before the first step."""
+    from rehue.data.images import has_colour
+
+    for batch in loader:
+        _, lightness = generator_input(batch, "cpu")
+        if any(has_colour(truth) for truth in lab_batch_to_rgb(lightness, batch["ab"])):
+            return
+    raise RehueError("what validation scores (the held-out photos, a frame dataset's test frames) is all gray, so "
+                     "it has nothing to score; hold out a colour photo or film", data)
+
+
 def _start_validation(generator, val_loader, device, config: TrainConfig, out: Path, log) -> None:
     """The --init model's validation score before any step, logged and kept in the run folder
     (``init_metrics.json``) for each epoch's to be compared with: fine-tuning on a small or mixed set can
@@ -605,6 +618,8 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                             persistent_workers=False, pin_memory=device.startswith("cuda"))
         val_loader = DataLoader(Subset(val_set, spread_indices(len(val_set), config.val_images)),
                                 batch_size=min(64, config.batch_size), shuffle=False)
+        if is_main:
+            _check_validation_has_colour(val_loader, config.data)
         bce = nn.BCEWithLogitsLoss()
         l1 = nn.L1Loss()
         classes = getattr(generator, "predicts_classes", False)  # cross-entropy to the truth's a*b* bins, not L1
