@@ -1,4 +1,5 @@
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -313,6 +314,63 @@ def test_a_manifest_naming_files_outside_its_set_is_refused(tmp_path):
             writer.writerows(changed)
         with pytest.raises(RehueError, match="line 2 names .*, outside the set's folder"):
             build_datasets(root, 32)
+
+
+def make_frame_set(root, videos=2, frames=3):
+    """A frame dataset as `rehue frames` writes it: frames/VIDEO/N.png and a manifest, the last video held out."""
+    import csv
+
+    from rehue.data.frames import MANIFEST_FIELDS
+
+    rows = []
+    for v in range(videos):
+        (root / "frames" / f"v{v}").mkdir(parents=True)
+        for i in range(frames):
+            path = f"frames/v{v}/{i:06d}.png"
+            Image.fromarray(textured_rgb(40, 40, seed=10 * v + i)).save(root / path)
+            rows.append({"path": path, "video": f"v{v}.mp4", "time": f"{i / 5:.3f}", "frame_index": 2 * i,
+                         "scene": 0, "split": "test" if v == videos - 1 else "train"})
+    with open(root / "manifest.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return root
+
+
+def test_a_manifest_saved_with_a_byte_order_mark_is_read_and_one_in_another_form_is_one_line(tmp_path, capsys):
+    """Probe 61: a manifest saved by a spreadsheet as "CSV UTF-8" (a byte-order mark first) ended training and
+    evaluation in a KeyError traceback; one saved tab-separated was "frame dataset has no test frames"."""
+    from rehue.cli import main
+    from tests.conftest import make_tiny_model
+
+    for root in (make_demo_like(tmp_path / "demo"), make_frame_set(tmp_path / "set")):
+        manifest = root / "manifest.csv"
+        text = manifest.read_bytes()
+        plain = [[p.name for p in part.paths] if hasattr(part, "paths") else len(part)
+                 for part in build_datasets(root, 32)]
+        manifest.write_bytes(b"\xef\xbb\xbf" + text)
+        assert [[p.name for p in part.paths] if hasattr(part, "paths") else len(part)
+                for part in build_datasets(root, 32)] == plain
+        if root.name == "set":  # a demo-style set's tab-separated manifest is no set's: a folder of photos
+            manifest.write_bytes(text.replace(b",", b"\t"))
+            with pytest.raises(RehueError, match=r"manifest.csv: has no 'path' or 'video' column \(its header "
+                               r"reads 'path\\tvideo"):
+                build_datasets(root, 32)
+        lines = text.decode().splitlines()
+        manifest.write_text("\n".join([lines[0], "," + lines[1].split(",", 1)[1], *lines[2:]]) + "\n")
+        with pytest.raises(RehueError, match="manifest.csv: line 2 names no file"):
+            build_datasets(root, 32)
+        manifest.write_bytes(b"\xef\xbb\xbf" + text)
+    model = make_tiny_model(tmp_path / "m.safetensors")
+    root = tmp_path / "set"
+    assert main(["evaluate", str(root), "--model", str(model), "--out", str(tmp_path / "ev"), "-q"]) == 0
+    assert json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    (root / "manifest.csv").write_bytes((root / "manifest.csv").read_bytes()[3:].replace(b",", b"\t"))
+    capsys.readouterr()
+    assert main(["evaluate", str(root), "--model", str(model), "--out", str(tmp_path / "ev2"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "manifest.csv: has no 'path' or 'video' column" in err
+    assert not (tmp_path / "ev2").exists()
 
 
 def test_a_sets_files_that_lead_outside_it_through_links_are_said(tmp_path, capsys):

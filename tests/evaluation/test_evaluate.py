@@ -506,3 +506,14 @@ def test_a_photo_named_twice_or_copied_is_one_piece_of_evidence_and_what_is_not_
         "trained on it has seen them (build it with --test-video or --test-fraction)",
         "note: --dependent-model is not used: it colours videos and films (--frames), and photos and a frame "
         "dataset's test frames are scored one by one"]
+
+
+def test_a_photo_folders_own_manifest_without_a_path_column_is_not_read_as_a_sets(tmp_path, photo_folder):
+    """Probe 61's kin: a manifest.csv of the user's own with a "split" column and no "path" one ended
+    evaluation in a KeyError traceback; it is no set's manifest, so every photo is scored."""
+    from tests.conftest import make_tiny_model
+
+    (photo_folder / "manifest.csv").write_text("name,split\np0.png,test\n")
+    model = make_tiny_model(tmp_path / "m.safetensors")
+    evaluate(str(model), [photo_folder], tmp_path / "ev", progress=False)
+    assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["rows"]["gray baseline"]["count"] == 4

@@ -384,9 +384,22 @@ def frame_split_videos(root: Path) -> dict[str, set[str]]:
 
 
 def read_frame_manifest(root: Path) -> list[dict]:
-    manifest = Path(root) / "manifest.csv"
-    with open(manifest, newline="", encoding="utf-8", errors="surrogateescape") as fh:  # names not UTF-8 kept
-        return _inside(manifest, list(csv.DictReader(fh)))
+    return _with_paths(Path(root) / "manifest.csv", _read_manifest_rows(root) or [], ("path", "video"))
+
+
+def _with_paths(manifest: Path, rows: list[dict], columns: tuple[str, ...] = ("path",)) -> list[dict]:
+    """``rows`` of a set's manifest, which must have ``columns``, each row naming its file in "path" (a
+    header saved tab-separated or another way is refused here, not met later as a missing key: probe 61)."""
+    missing = [name for name in columns if rows and name not in rows[0]]
+    if missing:
+        header = ",".join(str(name) for name in rows[0])[:120]
+        raise RehueError(f"has no {' or '.join(repr(name) for name in missing)} column (its header reads "
+                         f"{header!r}): a set's manifest is comma-separated with a header naming its columns, as "
+                         "rehue writes it", manifest)
+    for number, row in enumerate(rows, start=2):  # the header is line 1
+        if not row.get("path"):
+            raise RehueError(f"line {number} names no file (its path is empty)", manifest)
+    return rows
 
 
 def warn_of_links_outside(root: Path, files: list[Path], log) -> None:
@@ -406,7 +419,7 @@ def _inside(manifest: Path, rows: list[dict]) -> list[dict]:
     someone else whose manifest names /home/... or ../.. would have training read files from anywhere."""
     for number, row in enumerate(rows, start=2):  # the header is line 1
         path = row.get("path")
-        if path is None:
+        if not path:  # no file named: a set's manifest is refused for it (_with_paths), another's is not read
             continue
         parts = Path(path).parts
         if Path(path).is_absolute() or ".." in parts or not parts:
@@ -540,6 +553,8 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
 
     rows = _read_manifest_rows(path)
     demo_style = bool(rows) and "kind" in rows[0]
+    if demo_style:
+        _with_paths(path / "manifest.csv", rows)
     stamps = []
     if demo_style and (stamp_share > 0 or studio_share > 0):
         stamps = [path / r["path"] for r in rows if r["kind"] == "stamp" and r.get("split", "train") == "train"]
@@ -605,5 +620,7 @@ def _read_manifest_rows(root: Path) -> list[dict] | None:
     manifest = Path(root) / "manifest.csv"
     if not manifest.is_file():
         return None
-    with open(manifest, newline="", encoding="utf-8", errors="surrogateescape") as fh:  # names not UTF-8 kept
+    # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark, which would be read into the first
+    # column's name (probe 61); names that are not UTF-8 are kept as they are
+    with open(manifest, newline="", encoding="utf-8-sig", errors="surrogateescape") as fh:
         return _inside(manifest, list(csv.DictReader(fh)))

@@ -124,7 +124,7 @@ def _held_out(root: Path) -> set[str] | None:
     from rehue.data.datasets import _read_manifest_rows
 
     rows = _read_manifest_rows(root)
-    if not rows or "split" not in rows[0]:
+    if not rows or "split" not in rows[0] or "path" not in rows[0]:  # a manifest of the user's own, not a set's
         return None
     return {r["path"] for r in rows if r.get("split") in ("test", "held_out", "val")}
 
@@ -169,7 +169,8 @@ def _warn_of_training_photos(model, colorizer, name: str, sources: list[Path], l
     inside = [source for source in sources if resolved[source].is_relative_to(root)]
     rows = _read_manifest_rows(root)
     if rows is not None:
-        taught = {real_path(root / row["path"]) for row in rows if row.get("split", "train") == "train"}
+        taught = {real_path(root / row["path"]) for row in rows
+                  if row.get("path") and row.get("split", "train") == "train"}
         inside = [source for source in inside if resolved[source] in taught]
     if inside:
         log(f"warning: {len(inside)} of the {len(sources)} photos and clips lie in {shown_path(root)}, which {name} "
