@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,26 @@ def test_taken_lists_the_patterns_files_in_the_order_of_their_numbers(tmp_path):
         (tmp_path / name).write_bytes(b"")
     assert [p.name for p in FramePattern.of(tmp_path / "f_%d.png").taken()] == ["f_0002.png", "f_9.png", "f_10.png"]
     assert FramePattern.of(tmp_path / "none" / "f_%d.png").taken() == []
+
+
+def test_frames_without_numbers_are_a_film_in_the_folders_order_and_of_two_sizes_one_line(tmp_path, capsys):
+    """Probe 61: `rehue scenes` and `rehue frames --film-fps` on a folder whose files have no number in their
+    names ended in a TypeError traceback; `colorize --frames` took them in the folder's order."""
+    import numpy as np
+    from PIL import Image
+
+    from rehue.cli import main
+
+    film = tmp_path / "film"
+    film.mkdir()
+    for i, name in enumerate(("dawn.png", "dusk.png", "noon.png")):
+        Image.fromarray(np.full((24, 32, 3), (60 * i, 100, 200 - 50 * i), np.uint8)).save(film / name)
+    assert main(["scenes", str(film), "--json", "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["frames"] == 3
+    assert main(["frames", str(film), "--film-fps", "24", "--out", str(tmp_path / "set"), "--size", "32", "-q"]) == 0
+    assert (tmp_path / "set" / "manifest.csv").exists()
+    Image.fromarray(np.zeros((30, 32, 3), np.uint8)).save(film / "night.png")
+    capsys.readouterr()
+    assert main(["scenes", str(film), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "night.png: frame is 32x30, the film's first frame 32x24" in err

@@ -109,7 +109,7 @@ def _places(files: list[Path]) -> list[int]:
     from rehue.video.pipeline import numbering_of
 
     numbered, patterns, main_pattern, count = numbering_of(files)
-    if count != len(files):
+    if main_pattern is None or count != len(files):  # None: no frame is numbered (probe 61: a TypeError)
         return list(range(len(files)))
     numbers = [int(match[2]) for match in numbered]
     if any(later <= earlier for earlier, later in itertools.pairwise(numbers)):
