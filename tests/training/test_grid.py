@@ -300,6 +300,28 @@ def test_missing_data_fails_before_any_training(tmp_path):
     assert not (tmp_path / "out").exists(), "no empty grid folder left behind"
 
 
+def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_and_photos_is_not(tmp_path):
+    """Probe 61: --out a folder of the user's own files replaced its results.md, grid.toml and samples/
+    without a word (train refuses such a folder); a search resumed there, or whose TOML file and photos lie
+    there, goes on."""
+    mine = tmp_path / "mine"
+    (mine / "samples").mkdir(parents=True)
+    for name, text in (("results.md", "my notes"), ("grid.toml", "# my grid"), ("samples/all_runs.png", "mine")):
+        (mine / name).write_text(text)
+    write_photos(tmp_path / "photos")
+    (tmp_path / "conf").mkdir()
+    config = write_grid(tmp_path / "conf", TWO_RUN_GRID.replace('"photos"', f'"{tmp_path / "photos"}"'))
+    with pytest.raises(RehueError, match="holds 3 other file.* such as grid.toml, and no grid search; name a new"):
+        run_logged(config, mine)
+    assert [(mine / name).read_text() for name in ("results.md", "grid.toml", "samples/all_runs.png")] == [
+        "my notes", "# my grid", "mine"]
+    assert not (mine / "runs").exists()
+    inside = tmp_path / "search"
+    write_photos(inside / "photos")
+    result, _ = run_logged(write_grid(inside), inside)  # its grid.toml and photos there: a new search
+    assert len(result.ranking) == 2 and (inside / "results.md").exists()
+
+
 def test_an_init_model_beside_the_config_is_read_from_its_folder(tmp_path, monkeypatch):
     """Before, ``init`` was read from the working directory while ``data`` and ``out`` were read from the
     config file's folder (probe 16)."""

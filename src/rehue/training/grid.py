@@ -492,6 +492,27 @@ def _check_held_out(spec: GridSpec, out: Path) -> None:
                              "--out", data)
 
 
+def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
+    """``out`` is new, empty, or an earlier search's (which is resumed): a folder of other files, whose
+    results.md, grid.toml and samples/ the search's would replace, is refused (probe 61: replaced without a
+    word). An earlier search is known by a training run of its own in runs/; the search's ``inputs`` (its
+    TOML file, its photos) may lie there."""
+    from rehue.data.images import holds_no_file, real_path
+    from rehue.training.loop import is_run
+
+    if not out.is_dir():
+        return
+    runs = out / RUNS_DIR
+    if runs.is_dir() and any(run.is_dir() and is_run(run) for run in runs.iterdir()):
+        return
+    own = {real_path(path) for path in inputs}
+    others = sorted(entry.name for entry in out.iterdir()
+                    if not entry.name.startswith(".") and not holds_no_file(entry) and real_path(entry) not in own)
+    if others:
+        raise RehueError(f"holds {len(others):,} other file(s) or folder(s), such as {others[0]}, and no grid "
+                         "search; name a new or empty folder for the search (--out)", out)
+
+
 def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = True, log=None) -> GridResult:
     """Train every run of ``spec`` (skipping finished ones, resuming interrupted ones), score them all on
     the same validation images and write results.md, results.json, epoch_durations.png and samples/."""
@@ -504,6 +525,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     runs = {run.name: run for run in spec.runs}
     started = time.perf_counter()
     validation = _validation(spec.runs[0].config, spec.eval_images, log)  # missing data: refused, nothing made
+    _check_grid_folder(out, inputs=(spec.source, Path(spec.runs[0].config.data)))
     make_folder(out)
 
     outcomes = {}

@@ -444,7 +444,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
             dist.destroy_process_group()
 
 
-def _is_run(out: Path) -> bool:
+def is_run(out: Path) -> bool:
     """Whether ``out`` holds a training run: its config.json or model.json as rehue writes them, or its
     checkpoints. A user's own folder named ``samples`` or ``checkpoints`` is not one (probe 46: taken for a
     run, which --overwrite then replaced, the user's files with it)."""
@@ -468,7 +468,7 @@ def _check_run_folder(out: Path, resume: bool) -> None:
     go (probe 37: a copy of the training photos, whose next training then took the sample grids for photos)."""
     if resume and not out.is_dir():
         raise RehueError("nothing to resume: no such run folder", out)
-    if resume or not out.is_dir() or _is_run(out):
+    if resume or not out.is_dir() or is_run(out):
         return
     others = sorted(entry.name for entry in out.iterdir()
                     if not entry.name.startswith(".") and not holds_no_file(entry))
@@ -534,7 +534,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         if finished is not None:
             return finished
         log(f"resuming from {path} (epoch {state['epoch']} of {config.epochs})")
-    elif is_main and _is_run(out) and (held := [name for name in RUN_ARTEFACTS if (out / name).exists()]):
+    elif is_main and is_run(out) and (held := [name for name in RUN_ARTEFACTS if (out / name).exists()]):
         if not overwrite:  # a run whose checkpoints were deleted to save space still holds its model
             resumable = "--resume to continue it or " if list_checkpoints(ckpt_dir) else ""
             raise RehueError(f"already holds a training run ({', '.join(held[:3])}); pass {resumable}--overwrite "
