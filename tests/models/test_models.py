@@ -343,3 +343,20 @@ def test_model_files_from_strangers_are_one_line_not_a_hang_or_all_the_memory(tm
         assert main(["colorize", str(image), "-o", str(tmp_path / f"{name}.png"), "--model", str(weights)]) == 1
         err = capsys.readouterr().err.strip()
         assert err.startswith("rehue: error: ") and reason in err and "\n" not in err, name
+
+
+@pytest.mark.parametrize(("card", "message"), [
+    (ModelCard("gen2", 1, 32, 8, inference={"chrom": 0.5}), r"inference has no setting 'chrom' \(did you mean "
+                                                            r"'chroma'\?\)"),
+    (ModelCard("gen2", 1, 32, 8, inference={"x": 1}), "inference has no setting 'x'; its settings are temperature,"),
+    (ModelCard("gen2", 1, 32, 8, role="dependent"), "role 'dependent' does not fit in_channels 1: a model of 1 "
+                                                    r"input channel\(s\) is independent"),
+    (ModelCard("gen2", 3, 32, 8), "role 'independent' does not fit in_channels 3"),
+])
+def test_a_misspelt_inference_setting_or_a_role_that_does_not_fit_is_refused(tmp_path, card, message):
+    """Probe 61: "chrom" or "temprature" in a model's JSON was left unused without a word, and a one-channel
+    model said to be dependent was taken as it said."""
+    model = create_model("gen2", in_channels=card.in_channels, size=32, width=8).eval()
+    path = save_model(model, card, tmp_path / "m.safetensors")
+    with pytest.raises(RehueError, match=rf"m\.json: {message}"):
+        load_model(path)

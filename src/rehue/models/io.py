@@ -65,6 +65,10 @@ class ModelCard:
             raise RehueError(f"unsupported normalisation {card.normalization!r}", path)
         if card.in_channels not in (1, 3):
             raise RehueError(f"in_channels must be 1 or 3, not {card.in_channels}", path)
+        role = "dependent" if card.in_channels == 3 else "independent"
+        if card.role != role:  # the channels decide what a model is fed; a role that says otherwise misleads
+            raise RehueError(f"role {card.role!r} does not fit in_channels {card.in_channels}: a model of "
+                             f"{card.in_channels} input channel(s) is {role}", path)
         return card
 
 
@@ -131,6 +135,7 @@ INFERENCE_RANGES = {"temperature": (0.05, 4.0), "prior_mean_removal": (0.0, 2.0)
                     "ab_guide_eps": (1e-6, 1.0), "drift_check_every": (1, 1000), "drift_ratio": (0.0, 4.0),
                     "drift_anchor": (0.0, 1.0), "drift_release": (0.0, 4.0)}
 WHOLE_NUMBER_SETTINGS = ("ab_guide_radius", "drift_check_every")
+NAMED_SETTINGS = ("fit", "borders")  # names, checked by the Colorizer against its choices
 
 
 def shipped_models() -> dict[str, Path]:
@@ -277,6 +282,14 @@ def load_model(spec: str | Path, device: str = "cpu"):
     for key in getattr(model, "optional_state", {}):  # lacking from older files, and not needed (_check_shapes)
         tensors.setdefault(key, expected[key])
     model.load_state_dict(tensors)
+    known = [*INFERENCE_RANGES, *NAMED_SETTINGS]
+    unknown = [key for key in card.inference if key not in known]
+    if unknown:  # a misspelt setting would otherwise be left unused without a word (probe 61)
+        import difflib
+
+        near = difflib.get_close_matches(str(unknown[0]), known, n=1)
+        raise RehueError(f"inference has no setting {unknown[0]!r}" + (f" (did you mean {near[0]!r}?)" if near else
+                         f"; its settings are {', '.join(known)}"), path.with_suffix(".json"))
     for key, (low, high) in INFERENCE_RANGES.items():
         value = card.inference.get(key)
         whole = key in WHOLE_NUMBER_SETTINGS

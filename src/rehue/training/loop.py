@@ -127,13 +127,17 @@ def validate(generator, loader, device, max_images: int):
 
 def _check_validation_has_colour(loader, data) -> None:
     """Validation scores colour pictures alone (a gray one is its own gray answer): a held-out part of only
-    gray ones would stop the run at its first epoch's end (probe 61), so it is refused before the first step."""
+    gray ones would stop the run at its first epoch's end (probe 61), so it is refused before the first step.
+    The global RNG is put back (a DataLoader draws its seed from it): a resumed run stays the uninterrupted one."""
+    import torch
+
     from rehue.data.images import has_colour
 
-    for batch in loader:
-        _, lightness = generator_input(batch, "cpu")
-        if any(has_colour(truth) for truth in lab_batch_to_rgb(lightness, batch["ab"])):
-            return
+    with torch.random.fork_rng(devices=[]):
+        for batch in loader:
+            _, lightness = generator_input(batch, "cpu")
+            if any(has_colour(truth) for truth in lab_batch_to_rgb(lightness, batch["ab"])):
+                return
     raise RehueError("what validation scores (the held-out photos, a frame dataset's test frames) is all gray, so "
                      "it has nothing to score; hold out a colour photo or film", data)
 
