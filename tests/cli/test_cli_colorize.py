@@ -111,7 +111,8 @@ def test_bad_files_give_one_line_errors(tmp_path, tiny_model, gray_jpeg, capsys)
         assert not list(tmp_path.glob(".*rehue-tmp*"))
 
 
-@pytest.mark.parametrize(("option", "message"), [(["--quality", "101"], "quality must be between 0 and 100, not 101"),
+@pytest.mark.parametrize(("option", "message"), [(["--quality", "101"],
+                                                 "quality must be a whole number between 0 and 100, not 101"),
                                                (["--crf", "99"], "crf must be a whole number between 0 and 51"),
                                                (["--preset", "quick"], "unknown H.264 preset 'quick'; choose one of: "
                                                                        "ultrafast")])

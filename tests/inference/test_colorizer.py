@@ -559,3 +559,93 @@ def test_onnx_runtime_writes_nothing_in_the_users_home(tmp_path, tiny_model):
                     str(tmp_path / "colour.png"), "--model", str(tiny_model)],
                    env=env, check=True, cwd=os.getcwd())
     assert (tmp_path / "colour.png").is_file() and list((tmp_path / "home").rglob("*")) == []
+
+
+def test_threads_writing_one_output_at_once_each_finish_it(tmp_path, tiny_model, tiny_dependent_model):
+    """Probe 62: temporary names are the process's, so two threads writing one output (a service's double
+    submit) shared them: 45 of 60 photo writes failed ("No such file or directory"), and two films failed
+    both, one blaming the disk, leaving a hidden folder of frames. Now each waits for the other."""
+    import threading
+
+    from rehue.inference.files import colorize_image_file
+    from tests.helpers_video import make_clip
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    photo = tmp_path / "gray.png"
+    Image.fromarray(textured_rgb(96, 128, seed=1)[..., 0]).save(photo)
+    gray = np.repeat(textured_rgb(48, 64, seed=3)[..., 1:2], 3, axis=2)
+    clip = make_clip(tmp_path / "clip.mp4", [np.roll(gray, 2 * i, axis=1) for i in range(8)], fps=12)
+    out = tmp_path / "out"
+    out.mkdir()
+    failures, frames = [], []
+
+    def photo_job():
+        for _ in range(4):
+            try:
+                colorize_image_file(colorizer, photo, out / "same.png", overwrite=True)
+            except Exception as exc:  # noqa: BLE001 - counted, then asserted none
+                failures.append(exc)
+
+    def film_job():
+        try:
+            frames.append(colorizer.colorize_video(clip, out / "same.mp4", overwrite=True, progress=False,
+                                                   dependent_model=str(tiny_dependent_model)).frames)
+        except Exception as exc:  # noqa: BLE001
+            failures.append(exc)
+
+    jobs = [threading.Thread(target=photo_job) for _ in range(4)] + [threading.Thread(target=film_job)
+                                                                      for _ in range(2)]
+    for job in jobs:
+        job.start()
+    for job in jobs:
+        job.join()
+    assert failures == [] and frames == [8, 8]
+    assert sorted(p.name for p in out.iterdir()) == ["same.mp4", "same.png"], "no temporary file or folder left"
+    assert Image.open(out / "same.png").size == (128, 96)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda c, t: c.colorize(""), "no image named"),
+    (lambda c, t: c.colorize("https://example.com/a.jpg"), "https://example.com/a.jpg: is a URL: rehue reads files"),
+    (lambda c, t: c.colorize(_closed_file(t)), r"cannot read the file object \(read of closed file\)"),
+    (lambda c, t: c.colorize(_read_to_end(t)), r"empty image data \(the file object was read to its end: seek"),
+    (lambda c, t: _file(c, t / "p.png", t, quality=-3), "quality must be a whole number between 0 and 100, not -3"),
+    (lambda c, t: _file(c, t / "p.png", t, quality="high"), "quality must be a whole number .* not 'high'"),
+    (lambda c, t: _file(c, np.zeros((8, 8), np.uint8), t, quality=95), "source is a file's path, not ndarray"),
+    (lambda c, t: c.colorize_video(t / "nope.mp4", t / "v.mp4"), "nope.mp4: no such file"),
+    (lambda c, t: c.colorize_video(t / "p.png", t / "v.mp4", start="1"), "--start must be a number of seconds, "
+                                                                           "not '1'"),
+    (lambda c, t: c.colorize_video(t / "p.png", t / "f_%03d.jpg", quality=500), "quality must be a whole number"),
+    (lambda c, t: Colorizer.load(c.path, device=None), r"device must be a name \(auto, cpu"),
+    (lambda c, t: Colorizer.load(c.path, device="cpu", threads="2"), "threads must be a whole number of at least 1"),
+    (lambda c, t: Colorizer.load(c.path, device="cpu", threads=1.5), "threads must be a whole number of at least 1"),
+])
+def test_the_librarys_arguments_are_checked_as_the_commands_are(tmp_path, tiny_model, call, message):
+    """Probe 62: these were Python's or PyTorch's own TypeError, ValueError or FileNotFoundError from deep
+    inside, or taken: quality -3 wrote a 1 kB JPEG, threads 1.5 switched the runtime to PyTorch."""
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    colorizer.path = tiny_model
+    Image.fromarray(textured_rgb(32, 32)[..., 0]).save(tmp_path / "p.png")
+    with pytest.raises(RehueError, match=message):
+        call(colorizer, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models", "p.png"], "nothing written"
+
+
+def _closed_file(folder):
+    handle = open(folder / "p.png", "rb")  # noqa: SIM115 - closed on purpose
+    handle.close()
+    return handle
+
+
+def _read_to_end(folder):
+    import io
+
+    upload = io.BytesIO((folder / "p.png").read_bytes())
+    upload.read()
+    return upload
+
+
+def _file(colorizer, source, folder, quality):
+    from rehue.inference.files import colorize_image_file
+
+    return colorize_image_file(colorizer, source, folder / "o.jpg", quality=quality)

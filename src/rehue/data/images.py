@@ -15,6 +15,7 @@ import io
 import logging
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -260,20 +261,37 @@ def pil_to_loaded(image, path: str | None = None, *, deep_floats: bool = False) 
     return LoadedImage(rgb, alpha, is_neutral(rgb), path)
 
 
+def _tell(source) -> int:
+    try:
+        return source.tell()
+    except (OSError, ValueError):
+        return 0
+
+
 def load_image(source) -> LoadedImage:
     """Read an image file, by its path, or from its bytes (``bytes`` or a binary file object, as a web
     upload arrives); every failure is a :class:`RehueError` naming the file and the reason."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if isinstance(source, (bytes, bytearray, memoryview)) or hasattr(source, "read"):
-        data = source.read() if hasattr(source, "read") else source
+        try:
+            data = source.read() if hasattr(source, "read") else source
+        except ValueError as exc:  # a closed file (probe 62: Python's own ValueError)
+            raise RehueError(f"cannot read the file object ({exc}): colour it before closing it") from None
         if isinstance(data, str):
             raise RehueError("a file opened as text holds no image bytes: open it with \"rb\"")
         data = bytes(data)
         if not data:
-            raise RehueError("empty image data")
+            at_end = hasattr(source, "tell") and not isinstance(source, (bytes, bytearray, memoryview))
+            raise RehueError("empty image data" + (" (the file object was read to its end: seek(0) first)"
+                                                   if at_end and _tell(source) else ""))
         path, opened = None, io.BytesIO(data)
     else:
+        if isinstance(source, str) and not source:
+            raise RehueError("no image named (the path is empty)")
+        if isinstance(source, str) and re.match(r"[a-z][a-z0-9+.-]*://", source, re.IGNORECASE):
+            raise RehueError("is a URL: rehue reads files on this machine and downloads nothing; save it first",
+                             source)
         path = Path(source)
         check_input_file(path, "an image")
         opened = data = path
@@ -322,9 +340,10 @@ def load_image(source) -> LoadedImage:
             raise RehueError("holds a HEIC/HEIF picture (a phone's), which rehue does not read; convert it to JPEG, "
                              "PNG or TIFF first", path) from None
         raise RehueError("not an image file (or a format Pillow cannot read)", path) from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise RehueError(f"image too large (over {2 * Image.MAX_IMAGE_PIXELS:,} pixels; limit {MAX_PIXELS:,})",
-                         path) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        size = re.search(r"\((\d+) pixels\)", str(exc))  # Pillow's message gives the picture's size
+        held = f"{int(size[1]):,}" if size else f"over {2 * Image.MAX_IMAGE_PIXELS:,}"
+        raise RehueError(f"image too large ({held} pixels; limit {MAX_PIXELS:,})", path) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         reason = str(exc) or type(exc).__name__
         if "truncated" in reason.lower() or "broken data stream" in reason or isinstance(exc, EOFError):
@@ -949,6 +968,23 @@ def _try_writing_in(folder: Path) -> None:
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise RehueError(f"output folder is not writable ({exc.strerror})", folder) from None
         raise RehueError(f"cannot write in this folder ({exc.strerror or exc})", folder) from None
+
+
+_WRITING: dict[str, threading.Lock] = {}
+_WRITING_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def one_writer(target: str | Path):
+    """Hold ``target`` for this thread while it is written: another thread of this process writing it waits,
+    then finds it there (and replaces it only with ``overwrite``). Temporary files and folders are named by
+    the process, so two threads writing one output at once shared them (probe 62: a service's double submit
+    failed both, blaming the disk). Other processes have temporary names of their own."""
+    key = os.path.abspath(os.fspath(target))
+    with _WRITING_GUARD:
+        lock = _WRITING.setdefault(key, threading.Lock())
+    with lock:
+        yield
 
 
 def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:

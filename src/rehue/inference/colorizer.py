@@ -418,6 +418,8 @@ def resolve_device(device: str = "auto") -> str:
     import torch
 
     if device != "auto":
+        if not isinstance(device, str):  # probe 62: None gave PyTorch's own TypeError
+            raise UsageError(f"device must be a name (auto, cpu, cuda, cuda:N or mps), not {device!r}")
         try:
             kind = torch.device(device).type
         except RuntimeError:
@@ -489,8 +491,8 @@ class Colorizer:
                  mean_share: float | None = None, fit: str | None = None, borders: str | None = None):
         if backend not in BACKENDS:
             raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
-        if threads < 1:
-            raise UsageError(f"threads must be at least 1, not {threads}")
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise UsageError(f"threads must be a whole number of at least 1, not {threads!r}")
         self.generator = generator
         self.card = card
         self.shipped = False  # one of the models shipped in the package (``load`` says)
@@ -788,10 +790,14 @@ class Colorizer:
         a function instead, called as ``progress(done, total)`` after each frame, which may raise to cancel."""
         import logging
 
+        from rehue.data.images import one_writer
         from rehue.video.pipeline import colorize_video
 
         options.setdefault("log", logging.getLogger("rehue.video").info)
-        return colorize_video(source, target, colorizer=self, **options)
+        if not isinstance(target, (str, os.PathLike)):
+            raise UsageError(f"colorize_video takes video files' paths, not {type(target).__name__}")
+        with one_writer(target):
+            return colorize_video(source, target, colorizer=self, **options)
 
 
 def _alpha_at(alpha: np.ndarray, depth) -> np.ndarray:

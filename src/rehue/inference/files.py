@@ -32,6 +32,7 @@ from rehue.data.images import (
     make_folder,
     media_kind,
     missing_reason,
+    one_writer,
     output_format,
     real_path,
     refuse_standard_output,
@@ -213,11 +214,28 @@ def colorize_image_file(colorizer, source: str | Path, target: str | Path, *, ov
     kept, and the Software tag names rehue and the model. ``side_by_side`` writes gray | colour. With
     ``progress``, a photo of ``LARGE_PHOTO_PIXELS`` or more shows its steps (read, colour, write), which
     take tens of seconds for a large scan."""
+    for given, what in ((source, "source"), (target, "target")):
+        if not isinstance(given, (str, os.PathLike)):
+            raise UsageError(f"colorize_image_file's {what} is a file's path, not {type(given).__name__} (an array, "
+                             "a PIL image or an upload's bytes: Colorizer.colorize, then save the pixels)")
+    check_quality(quality)
+    with one_writer(target):
+        return _colorize_image_file(colorizer, Path(source), Path(target), overwrite=overwrite, quality=quality,
+                                    side_by_side=side_by_side, progress=progress)
+
+
+def check_quality(quality) -> None:
+    """JPEG and WebP quality as the CLI takes it, from the library too (probe 62: -3 wrote a 1 kB JPEG)."""
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 0 <= quality <= 100:
+        raise UsageError(f"quality must be a whole number between 0 and 100, not {quality!r}")
+
+
+def _colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bool, quality: int,
+                         side_by_side: bool, progress: bool) -> Path:
     import numpy as np
 
     from rehue.progress import progress_bar
 
-    source, target = Path(source), Path(target)
     output_format(target)  # before "output exists": --overwrite would not help a .txt
     check_output_path(target, overwrite, inputs=(source,))
     image = load_image(source)
@@ -275,8 +293,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     from rehue.inference.colorizer import Colorizer
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
-    if not 0 <= quality <= 100:
-        raise UsageError(f"quality must be between 0 and 100, not {quality}")
+    check_quality(quality)
     from rehue.video.io import check_video_options
 
     # refused for a photo too: the same command on a film would be

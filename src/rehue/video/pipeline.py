@@ -702,7 +702,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     """
 
     from rehue.color.lab import rgb_to_gray
-    from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, is_video_path, to_uint8
+    from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, is_video_path, missing_reason, to_uint8
+    from rehue.inference.files import check_quality
     from rehue.video.io import VideoReader, check_time_range, check_video_options
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -710,12 +711,15 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     for given in (source, target):
         if not isinstance(given, (str, os.PathLike)):
             raise UsageError(f"colorize_video takes video files' paths, not {type(given).__name__}")
+    check_quality(quality)
+    check_time_range(start, end)
     colorizer = colorizer.for_video()
     source, target = Path(source), Path(target)
+    if not source.exists():  # before its frames' sizes are read for a resume (probe 62: a FileNotFoundError)
+        raise RehueError(missing_reason(source, "no such file"), source)
     if head_kind(source) in ("image", "unread"):
         raise RehueError("is a picture, not a video: colour it with Colorizer.colorize (rehue colorize writes it)",
                          source)
-    check_time_range(start, end)
     pattern = FramePattern.of(target)
     moving_killed = False  # a run killed while it moved its frames into place, maybe this one's, to finish
     if pattern is not None:
