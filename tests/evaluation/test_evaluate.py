@@ -406,6 +406,11 @@ def test_photos_the_model_was_trained_on_are_said_to_be_no_held_out_score(tmp_pa
     evaluate(trained, [photo_folder / "p1.png", photo_folder / "p3.png"], tmp_path / "mixed", progress=False,
              log=messages.append)
     assert [m for m in messages if m.startswith("warning: 1 of the 2 photos and clips lie in")], messages
+    messages = []
+    evaluate(trained, [photo_folder / "p1.png"], tmp_path / "one", progress=False, log=messages.append)
+    assert [m for m in messages if m.startswith("warning: ") and m.endswith(  # was "1 of the 1 photos ... lie"
+        f"p1.png lies in {photo_folder}, which run/model was trained on: it taught it, unless its training held it "
+        "out for validation, so its score is not held out")], messages
 
 
 def test_a_runs_relative_data_is_read_from_the_folder_it_was_started_in(tmp_path, photo_folder, monkeypatch):
@@ -453,8 +458,20 @@ def test_a_reels_numbered_frames_are_scored_as_one_film_with_frames(tmp_path, ti
         for i in range(12):
             Image.fromarray(np.ascontiguousarray(photo[:, number + i: number + i + 64])).save(reel / f"f_{i:04d}.png")
         reels.append(reel)
-    as_photos = evaluate(tiny_model, reels, tmp_path / "p", progress=False, log=lambda message: None)
+    messages = []
+    as_photos = evaluate(tiny_model, reels, tmp_path / "p", progress=False, log=messages.append)
     assert as_photos.table.verdicts()[0].units == 24
+    assert not [m for m in messages if "numbered alike" in m], "12 numbered pictures may be a few photos"
+    long_reel = tmp_path / "reel_long"
+    long_reel.mkdir()
+    for i in range(24):
+        Image.fromarray(np.ascontiguousarray(textured_rgb(24, 40, seed=9)[:, i % 8: i % 8 + 32])).save(
+            long_reel / f"scan_{i + 1001}.png")
+    messages = []
+    evaluate(tiny_model, [long_reel], tmp_path / "l", progress=False, log=messages.append)
+    assert f"note: {long_reel}: its 24 pictures are numbered alike, as a film's frames are, and are scored as that " \
+           "many photos; if they are one film's frames, --frames scores the folder as one film (its stability and " \
+           "colour drift too)" in messages, messages  # probe 61: no word of --frames
     assert main(["evaluate", *map(str, reels), "--frames", "--model", str(tiny_model), "--dependent-model",
                  str(tiny_dependent_model), "--out", str(tmp_path / "r"), "--no-progress"]) == 0
     report = json.loads((tmp_path / "r" / "metrics.json").read_text())

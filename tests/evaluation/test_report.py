@@ -174,3 +174,24 @@ def test_a_series_of_one_value_is_drawn_as_a_point(tmp_path):
 
     empty = coloured_pixels({"a": []})  # axes and the legend's line only
     assert coloured_pixels({"a": [3.0]}) > empty + 20
+
+
+def test_the_gains_plot_counts_photos_in_whole_numbers(tmp_path, monkeypatch):
+    """Probe 61: with two or three photos, the x axis of gains.png had ticks at 1.5 and 2.5."""
+    from rehue.evaluation import report
+    from rehue.evaluation.metrics import ImageMetrics
+
+    table = MetricTable()
+    for k, psnr in enumerate((21.0, 23.5, 22.0)):
+        metrics = dict(ssim=0.9, ciede2000=4.0, colourfulness_output=20.0, colourfulness_truth=30.0,
+                       warm_share_output=0.5, warm_share_truth=0.4)
+        table.add("model", ImageMetrics(psnr=psnr, **metrics), f"p{k}.png")
+        table.add(GRAY_BASELINE, ImageMetrics(psnr=21.5, **metrics), f"p{k}.png")
+    drawn = []
+    saved = report._save_figure
+    monkeypatch.setattr(report, "_save_figure", lambda figure, path: drawn.append(figure) or saved(figure, path))
+    assert report.gains_plot(table, tmp_path / "gains.png").exists()
+    axes = drawn[0].axes[0]
+    low, high = axes.get_xlim()
+    ticks = [tick for tick in axes.get_xticks() if low <= tick <= high]
+    assert ticks and all(float(tick).is_integer() for tick in ticks), ticks

@@ -73,10 +73,29 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
             found_images, found_videos, _, _ = folder_media(source)  # one walk: each file's kind is read once
             images += [f for f in found_images if held is None or f.relative_to(source).as_posix() in held]
             videos += [p for p in found_videos if held is None or p.relative_to(source).as_posix() in held]
+            if held is None:
+                _note_numbered_frames(source, [f for f in found_images if f.parent == source], log)
         else:
             images.append(source)
     images, videos = _once_each(images, log, units=clips), _once_each(videos, log)
     return images, videos, clips, frame_videos
+
+
+FILM_NOTE_FRAMES = 24  # a second of film: fewer numbered pictures are more likely a few photos
+
+
+def _note_numbered_frames(folder: Path, pictures: list[Path], log) -> None:
+    """A note where a folder's pictures all follow one numbering, as a film's frames do: scored as photos, a
+    reel's frames count as that many photos, and its stability and drift go unmeasured (probe 61)."""
+    from rehue.video.pipeline import numbering_of
+
+    if len(pictures) < FILM_NOTE_FRAMES:
+        return
+    _, _, main_pattern, count = numbering_of(pictures)
+    if main_pattern is not None and count == len(pictures):
+        log(f"note: {folder}: its {len(pictures):,} pictures are numbered alike, as a film's frames are, and are "
+            "scored as that many photos; if they are one film's frames, --frames scores the folder as one film "
+            "(its stability and colour drift too)")
 
 
 def _once_each(paths: list[Path], log, units: dict | None = None) -> list[Path]:
@@ -173,6 +192,10 @@ def _warn_of_training_photos(model, colorizer, name: str, sources: list[Path], l
                   if row.get("path") and row.get("split", "train") == "train"}
         inside = [source for source in inside if resolved[source] in taught]
     if inside:
+        if len(sources) == 1:  # probe 61: "1 of the 1 photos and clips lie in"
+            log(f"warning: {shown_path(inside[0])} lies in {shown_path(root)}, which {name} was trained on: it taught "
+                "it, unless its training held it out for validation, so its score is not held out")
+            return
         log(f"warning: {len(inside)} of the {len(sources)} photos and clips lie in {shown_path(root)}, which {name} "
             f"was trained on (such as {shown_path(inside[0])}): {'they' if len(inside) > 1 else 'it'} taught it, "
             "except any its training held out for validation, so their scores are not held out")

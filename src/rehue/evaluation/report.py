@@ -171,6 +171,7 @@ def gains_plot(table: MetricTable, path: str | Path) -> Path | None:
     no row has an interval (fewer than two photos or clips)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     rows = [(verdict, sorted(unit_means(verdict.psnr_gains, table.sources[verdict.name])))
             for verdict in table.verdicts() if verdict.psnr_interval is not None]
@@ -185,6 +186,7 @@ def gains_plot(table: MetricTable, path: str | Path) -> Path | None:
         axes.axhspan(low, high, color=line.get_color(), alpha=0.15)
         axes.axhline((low + high) / 2, color=line.get_color(), linewidth=1, linestyle="--")
     axes.axhline(0.0, color="black", linewidth=0.8)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # a count of photos: no tick at 1.5 (probe 61)
     axes.set_xlabel("photos and clips, from the largest loss to the largest gain")
     axes.set_ylabel("PSNR minus gray's (dB)")
     axes.set_title("Gain over gray; dashed: the mean, shaded: its 95% interval", fontsize=10)

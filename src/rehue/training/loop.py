@@ -206,7 +206,9 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_
                            what="its starting score, and this run's validation scores, are not held out")
     if (card.architecture, card.width) != (config.generator, config.width) or card.in_channels > config.in_channels:
         raise RehueError(f"--init model is {card.architecture}/{card.in_channels}ch/width {card.width}, but this run "
-                         f"trains {config.generator}/{config.in_channels}ch/width {config.width}", spec)
+                         f"trains {config.generator}/{config.in_channels}ch/width {config.width}"
+                         + ("; a dependent model is fine-tuned as one: add --dependent" if card.in_channels == 3
+                            and not config.dependent else ""), spec)
     target = generator.state_dict()
     grown = 0
     with torch.no_grad():
