@@ -35,7 +35,7 @@ from tests.helpers_video import default_sigint, make_audio_file, make_clip, temp
 # rounding (measured at most 0.36 over these cases and three random models); a wrong orientation, channel
 # or bit depth is off by tens.
 LIGHTNESS_TOLERANCE = 1.0
-INTERRUPTED_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal, as a shell reports it
+INTERRUPTED_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}  # 128 + the signal, as a shell says
 
 
 @pytest.fixture(autouse=True)
@@ -232,6 +232,26 @@ def test_usage_error_is_one_line_with_exit_code_2(tmp_path, tiny_model, small_ph
     assert run("colorize", small_photo, small_photo, "-o", existing, "--model", tiny_model) == 2
     assert_one_line_error(capsys.readouterr().err, existing, "several inputs need an output folder")
     assert existing.read_bytes() == b"x"
+
+
+def test_a_closed_standard_error_still_colours_and_never_puts_errors_on_standard_output(tmp_path):
+    """Probe 63: run with stderr closed (`2>&-`), the first progress bar failed the run without a word (exit 1,
+    nothing written), and an error line went to standard output, where a script reads the results."""
+    model = make_tiny_model(tmp_path / "tiny.safetensors")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(2):
+        Image.fromarray(textured_rgb(40, 48, seed=i)[..., 0]).save(photos / f"p{i}.png")
+
+    def rehue_without_stderr(*args):
+        return subprocess.run([sys.executable, "-m", "rehue", *map(str, args), "--model", str(model)],
+                              stdout=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(2), timeout=120)
+
+    done = rehue_without_stderr("colorize", photos, "-o", tmp_path / "out")
+    assert done.returncode == 0 and done.stdout == ""
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png"]
+    failed = rehue_without_stderr("colorize", photos / "p0.png", "-o", tmp_path / "nowhere" / "x" / "p.png")
+    assert failed.returncode == 1 and failed.stdout == ""
 
 
 def test_debug_lets_the_error_through_with_its_traceback(tmp_path, tiny_model):
@@ -697,7 +717,7 @@ def long_clip(tmp_path_factory):
                      audio=True)
 
 
-def test_sigint_and_sigterm_mid_video_leave_no_partial_output_and_no_temp_file(tmp_path, long_clip):
+def test_sigint_sigterm_and_sighup_mid_video_leave_no_partial_output_and_no_temp_file(tmp_path, long_clip):
     """Two runs side by side (one interpreter start's worth of waiting): SIGINT into a fresh output,
     SIGTERM into a run with --overwrite over an earlier result, which must survive unchanged. The signal
     lands as the output opens, the moment most likely to leak (the header being written, the threads
@@ -705,7 +725,8 @@ def test_sigint_and_sigterm_mid_video_leave_no_partial_output_and_no_temp_file(t
     or crashed at exit, a decode thread still reading from the closed reader (benchmarks/interrupts.py)."""
     model = make_tiny_model(tmp_path / "tiny.safetensors")
     runs = []
-    for signum, existing in ((signal.SIGINT, None), (signal.SIGTERM, b"the previous result")):
+    for signum, existing in ((signal.SIGINT, None), (signal.SIGTERM, b"the previous result"),
+                             (signal.SIGHUP, b"the previous result")):  # probe 63: SIGHUP killed it as kill -9
         folder = tmp_path / signum.name
         folder.mkdir()
         out = folder / "coloured.mp4"

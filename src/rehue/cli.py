@@ -475,8 +475,8 @@ def cmd_scenes(args) -> int:
         print(json.dumps({"video": str(args.video), "mode": args.mode, "frames": len(labels), "scenes": len(starts) + 1,
                           "scene_starts": starts, **where}))
     else:
-        for i in starts:
-            print(labels[i] if folder else i)  # a frame file by its name: its number is not its place in the film
+        for i in starts:  # a frame file by its name: its number is not its place in the film
+            _print_name(labels[i]) if folder else print(i)
     shown = [labels[i] if folder else f"{labels[i]:.2f}" for i in starts[:8]]
     print(f"{args.video}: {len(labels)} frames, {len(starts) + 1} scene(s)"
           + (f", new scenes at {', '.join(shown)}{' ...' if len(starts) > 8 else ''}{'' if folder else ' s'}"
@@ -484,6 +484,19 @@ def cmd_scenes(args) -> int:
     if args.sheet is not None:
         _scene_sheet(args.sheet, cuts, [label if folder else f"{label:.2f} s" for label in labels], len(starts))
     return 0
+
+
+def _print_name(name: str) -> None:
+    """A file's name on standard output as its bytes, for a script to open it by (probe 63: a name that is not
+    UTF-8, or any but ASCII under LC_ALL=C, was printed with escapes, a name no file has)."""
+    stream = sys.stdout
+    stream.flush()
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a stream of text alone (a test's capture)
+        print(name)
+        return
+    buffer.write(os.fsencode(name) + b"\n")
+    buffer.flush()
 
 
 def _thumbnail(gray):
@@ -582,10 +595,15 @@ finished: list[int] = []
 def main(argv: list[str] | None = None) -> int:
     """The command line; the warning lines it adds to the ``rehue`` logger go when it returns, so a
     library user in the same process (a notebook that ran a command) gets no stderr output from them.
-    Ctrl-C or SIGTERM at any moment, imports included, ends it with "rehue: interrupted" and the shell's
-    exit status for that signal: 130 for Ctrl-C, 143 for SIGTERM (a service manager reads it as stopped)."""
+    Ctrl-C, SIGTERM or SIGHUP at any moment, imports included, ends it with "rehue: interrupted" and the
+    shell's exit status for that signal: 130 for Ctrl-C, 143 for SIGTERM (a service manager reads it as
+    stopped), 129 for SIGHUP (a closed terminal)."""
     import signal
 
+    from rehue.signals import STOP_SIGNALS
+
+    if argv is None:
+        _open_closed_standard_streams()
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed with escapes, not a crash
         with contextlib.suppress(AttributeError, ValueError):  # a test's capture, a closed stream
             stream.reconfigure(errors="backslashreplace")
@@ -601,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     try:
-        previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
+        previous = {signum: signal.signal(signum, _interrupt) for signum in STOP_SIGNALS}
     except ValueError:  # not the main thread (a server's worker): signals stay with the main thread
         previous = {}
     def done(code: int) -> int:
@@ -622,7 +640,8 @@ def main(argv: list[str] | None = None) -> int:
             return done(finished[-1])
         if argv is None:  # the process ends next: more presses must not break into its cleanup with tracebacks
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-        print("rehue: interrupted", file=sys.stderr)
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            print("rehue: interrupted", file=sys.stderr)
         return 128 + (received[0] if received else signal.SIGINT)
     finally:
         if argv is not None:  # called from Python (a notebook, a test): its own handlers come back
@@ -630,6 +649,25 @@ def main(argv: list[str] | None = None) -> int:
                 signal.signal(signum, previous_handler)
         if handler is not None:
             library_log.removeHandler(handler)
+
+
+def _open_closed_standard_streams() -> None:
+    """A standard stream the shell closed (``2>&-``) opened on /dev/null: Python leaves ``sys.stderr`` None
+    then, and the first progress bar failed the run without a word, its error line printed on standard
+    output (probe 63); and a file the run opened would take the free descriptor, where FFmpeg and the model
+    runtimes write their own messages."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the process's own, for its whole life
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
 
 
 def _import_runtimes(onnx: bool) -> None:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import signal
 from contextlib import contextmanager
 
+# the signals that stop a run as Ctrl-C does, its work kept to go on from: SIGHUP is a closed terminal or a
+# dropped ssh session (probe 63: it killed the run as kill -9 does, leaving its temporary files)
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
 
 @contextmanager
 def signals_held():
@@ -14,7 +18,7 @@ def signals_held():
     received = []
     try:
         previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum))
-                    for signum in (signal.SIGINT, signal.SIGTERM)}
+                    for signum in STOP_SIGNALS}
     except ValueError:  # not the main thread
         yield
         return

@@ -833,3 +833,41 @@ def test_an_interrupt_after_the_summary_leaves_the_job_done(monkeypatch, capsys,
     monkeypatch.setattr(builtins, "print", interrupted_at_the_summary)
     assert cli.main(["colorize", str(photo), "-o", str(tmp_path / "out.png"), "--no-progress"]) == 0
     assert "interrupted" not in capsys.readouterr().err and (tmp_path / "out.png").is_file()
+
+
+def test_a_model_runtime_out_of_memory_fails_that_file_in_one_line_and_the_batch_goes_on(tmp_path, tiny_model, capsys,
+                                                                                        monkeypatch):
+    """Probe 63: under a memory limit, ONNX Runtime's failed allocation (a `Fail` of its own) ended the batch
+    in a 40-line traceback; a MemoryError elsewhere was "out of memory" with no file named, and the rest of
+    the batch was not coloured. PyTorch's (a RuntimeError) is taken as one too."""
+    from onnxruntime.capi.onnxruntime_inference_collection import Session
+    from onnxruntime.capi.onnxruntime_pybind11_state import Fail
+
+    from rehue.inference.colorizer import _out_of_memory_as_memory_error
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a.png", "b.png"):
+        Image.fromarray(textured_rgb(48, 48, seed=len(name))[..., 0]).save(photos / name)
+    run, calls = Session.run, []
+
+    def short_of_memory(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise Fail("[ONNXRuntimeError] : 1 : FAIL : BFCArena::AllocateRawInternal Failed to allocate memory for "
+                       "requested buffer of size 1073741824")
+        return run(self, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "run", short_of_memory)
+    assert main(["colorize", str(photos), "-o", str(tmp_path / "out"), "--model", str(tiny_model)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "a.png: out of memory colouring it: close other programs" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["b.png"]
+    calls.clear()
+    assert main(["colorize", str(photos / "a.png"), "-o", str(tmp_path / "one.png"), "--model", str(tiny_model)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"rehue: error: {photos / 'a.png'}: out of memory")
+    with pytest.raises(MemoryError), _out_of_memory_as_memory_error():
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 4294967296 bytes")
+    with pytest.raises(RuntimeError), _out_of_memory_as_memory_error():
+        raise RuntimeError("shapes do not match")

@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from rehue.cli import main
 from tests.conftest import textured_rgb
@@ -134,3 +135,25 @@ def test_a_colour_films_cuts_are_found_as_colorize_finds_them(tmp_path, capsys, 
     scenes = {row["scene"] for row in read_frame_manifest(tmp_path / "set")}
     assert len(scenes) == len(coloured.scene_starts) + 1, "the dataset's scenes are colouring's too"
 
+
+
+@pytest.mark.parametrize("stem", [b"sc\xe8ne", "scène".encode()])  # Latin-1 bytes (an old disk); UTF-8
+def test_each_cut_is_printed_as_its_files_name_in_bytes_whatever_the_locale(tmp_path, stem):
+    """Probe 63: a name that is not UTF-8 (or, under LC_ALL=C, any name but ASCII) was printed with escapes,
+    sc\\udce8ne_0010.png, a name no file has, so `rehue -q scenes reel | while read f` could not open it."""
+    import os
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    first, second = textured_rgb(48, 64, seed=1), textured_rgb(48, 64, seed=2)[::-1]
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number in range(20):
+        picture = np.roll(first if number < 10 else second, number, axis=1)
+        Image.fromarray(picture[..., 1]).save(os.fsdecode(bytes(reel) + b"/" + stem + b"_%04d.png" % number))
+    for locale in ({"LC_ALL": "C.UTF-8"}, {"LC_ALL": "C", "PYTHONUTF8": "0"}):
+        done = subprocess.run([sys.executable, "-m", "rehue", "-q", "scenes", str(reel)], capture_output=True,
+                              env={**os.environ, **locale}, timeout=120)
+        assert done.returncode == 0 and done.stdout == stem + b"_0010.png\n", (locale, done.stdout, done.stderr)

@@ -8,6 +8,7 @@ full-resolution L* of the input, so every edge and every grain of the original s
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -609,12 +610,16 @@ class Colorizer:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # errors only: the optimiser's notes are not the user's business
+        # fatal only: its notes are not the user's business, and its errors come as exceptions, worded here
+        # (probe 63: its own red line of an allocation that failed, escape codes and all, into a log file)
+        options.log_severity_level = 4
         graph = export_onnx(self.generator, self.card.in_channels, self.size)
-        session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        with _out_of_memory_as_memory_error():
+            session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
         def run(batch: np.ndarray) -> np.ndarray:
-            return session.run(None, {"x": batch})[0]
+            with _out_of_memory_as_memory_error():
+                return session.run(None, {"x": batch})[0]
 
         return run
 
@@ -632,7 +637,7 @@ class Colorizer:
             if on_cpu and threads != self.threads:
                 torch.set_num_threads(self.threads)
             try:
-                with torch.inference_mode():
+                with torch.inference_mode(), _out_of_memory_as_memory_error():
                     inputs = torch.from_numpy(batch).to(self.device, non_blocking=True)
                     ab = module(inputs.contiguous(memory_format=memory_format))
                 return np.ascontiguousarray(ab.float().cpu().numpy())
@@ -798,6 +803,24 @@ class Colorizer:
             raise UsageError(f"colorize_video takes video files' paths, not {type(target).__name__}")
         with one_writer(target):
             return colorize_video(source, target, colorizer=self, **options)
+
+
+OUT_OF_MEMORY_WORDS = ("failed to allocate", "bad_alloc", "bfcarena", "can't allocate memory", "not enough memory",
+                       "out of memory")
+
+
+@contextlib.contextmanager
+def _out_of_memory_as_memory_error():
+    """An allocation the model runtime could not make raised as the MemoryError it is: ONNX Runtime's is a
+    ``Fail`` of its own, PyTorch's a RuntimeError (probe 63: a 40-line traceback, the batch stopped)."""
+    try:
+        yield
+    except MemoryError:
+        raise
+    except Exception as exc:
+        if any(words in str(exc).lower() for words in OUT_OF_MEMORY_WORDS):
+            raise MemoryError(str(exc).splitlines()[0][:200] if str(exc) else "") from None
+        raise
 
 
 def _alpha_at(alpha: np.ndarray, depth) -> np.ndarray:

@@ -456,6 +456,9 @@ def _cut_short(path: Path) -> bool:
         return False
 
 
+OUT_OF_MEMORY = "out of memory colouring it: close other programs, or colour a smaller copy"
+
+
 def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, single, overwrite, quality,
                 video_options, progress, log, bar) -> None:
     try:
@@ -472,9 +475,10 @@ def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, sin
                                 progress=progress and single,
                                 side_by_side=bool((video_options or {}).get("side_by_side")))
         summary.done.append(job.target)
-    except RehueError as exc:
+    except (RehueError, MemoryError) as error:
+        exc = error if isinstance(error, RehueError) else RehueError(OUT_OF_MEMORY, job.source)
         if single:
-            raise
+            raise exc from None
         summary.failed.append((job.source, exc.reason))
         bar.write(f"rehue: error: {exc}", file=sys.stderr)
 
