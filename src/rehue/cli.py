@@ -107,7 +107,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="rehue", description="Bring colour back to grayscale photos and films.")
-    parser.add_argument("--version", action="version", version=f"rehue {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"rehue {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -698,7 +698,10 @@ class _Unsaid(io.TextIOBase):
 
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    if given[:1] == ["help"]:  # `rehue help` and `rehue help COMMAND`, as git and pip take them
+        given = [*given[1:2], "--help"]
+    args = parser.parse_args(given)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

@@ -1,6 +1,8 @@
 import argparse
 
-from rehue.cli import build_parser
+import pytest
+
+from rehue.cli import build_parser, main
 
 
 def _subparsers(parser):
@@ -16,3 +18,14 @@ def test_every_option_of_every_command_says_what_it_does():
             for command, parser in _subparsers(build_parser()) for action in parser._actions
             if not isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)) and not action.help]
     assert bare == []
+
+
+def test_help_as_a_command_and_the_short_version_option(capsys):
+    """Probe 63: `rehue help` was "invalid choice: 'help'" and `-V` unknown, where git and pip take both."""
+    from rehue import __version__
+
+    for argv, start in ((["help"], "usage: rehue [-h]"), (["help", "scenes"], "usage: rehue scenes"),
+                        (["-V"], f"rehue {__version__}")):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 0 and capsys.readouterr().out.startswith(start), argv
