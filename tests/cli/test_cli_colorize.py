@@ -840,10 +840,11 @@ def test_a_model_runtime_out_of_memory_fails_that_file_in_one_line_and_the_batch
     """Probe 63: under a memory limit, ONNX Runtime's failed allocation (a `Fail` of its own) ended the batch
     in a 40-line traceback; a MemoryError elsewhere was "out of memory" with no file named, and the rest of
     the batch was not coloured. PyTorch's (a RuntimeError) is taken as one too."""
+    from rehue.inference.colorizer import _out_of_memory_as_memory_error, import_onnxruntime
+
+    import_onnxruntime()  # first, as rehue imports it: its telemetry off (imported bare, it writes ~/.cache)
     from onnxruntime.capi.onnxruntime_inference_collection import Session
     from onnxruntime.capi.onnxruntime_pybind11_state import Fail
-
-    from rehue.inference.colorizer import _out_of_memory_as_memory_error
 
     photos = tmp_path / "photos"
     photos.mkdir()
