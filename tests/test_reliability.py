@@ -757,6 +757,31 @@ def test_sigint_sigterm_and_sighup_mid_video_leave_no_partial_output_and_no_temp
         assert out.read_bytes() == existing if existing is not None else not out.exists()
 
 
+def test_a_hangup_ignored_as_nohup_ignores_it_does_not_stop_the_run(tmp_path, long_clip):
+    """Probe 64: once SIGHUP stopped a run as SIGTERM does, `nohup rehue ...` stopped at a hangup too (exit 129),
+    where the job was meant to outlive its terminal; a signal the process starts ignoring stays ignored."""
+    model = make_tiny_model(tmp_path / "tiny.safetensors")
+    out = tmp_path / "coloured.mp4"
+
+    def as_nohup():
+        default_sigint()
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    proc = subprocess.Popen([sys.executable, "-m", "rehue.cli", "colorize", str(long_clip), "-o", str(out), "--model",
+                             str(model), "--dependent-model", "none", "--no-progress"], stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, preexec_fn=as_nohup)
+    deadline = time.monotonic() + 60
+    while not temp_files(tmp_path) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGSTOP)
+    assert proc.poll() is None and temp_files(tmp_path), "colouring ended before the signal"
+    proc.send_signal(signal.SIGHUP)
+    proc.send_signal(signal.SIGCONT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert out.exists() and not temp_files(tmp_path)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_after_the_job_is_done_ends_the_process_with_its_own_exit_and_no_traceback(signum):
     """Probe 49: Ctrl-C or SIGTERM just after the summary line, while Python shut down, printed a traceback

@@ -600,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
     stopped), 129 for SIGHUP (a closed terminal)."""
     import signal
 
-    from rehue.signals import STOP_SIGNALS
+    from rehue.signals import stop_signals
 
     if argv is None:
         _open_closed_standard_streams()
@@ -619,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     try:
-        previous = {signum: signal.signal(signum, _interrupt) for signum in STOP_SIGNALS}
+        previous = {signum: signal.signal(signum, _interrupt) for signum in stop_signals()}
     except ValueError:  # not the main thread (a server's worker): signals stay with the main thread
         previous = {}
     def done(code: int) -> int:

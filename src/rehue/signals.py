@@ -10,6 +10,13 @@ from contextlib import contextmanager
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
+def stop_signals() -> tuple[int, ...]:
+    """``STOP_SIGNALS`` less those this process was started ignoring: ``nohup`` ignores SIGHUP so that a job
+    outlives its terminal (probe 64: caught all the same, the hangup stopped it), and a shell ignores
+    SIGINT in a job it starts in the background."""
+    return tuple(signum for signum in STOP_SIGNALS if signal.getsignal(signum) is not signal.SIG_IGN)
+
+
 @contextmanager
 def signals_held():
     """Ctrl-C and SIGTERM held until the block is done, then raised as the interrupt they are: for a step that
@@ -18,7 +25,7 @@ def signals_held():
     received = []
     try:
         previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum))
-                    for signum in STOP_SIGNALS}
+                    for signum in stop_signals()}
     except ValueError:  # not the main thread
         yield
         return
