@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from rehue import __version__
-from rehue.errors import RehueError, UsageError, shown_path
+from rehue.errors import RehueError, UsageError, out_of_memory_as_memory_error, shown_path
 from rehue.video.rates import frame_rate
 
 
@@ -727,7 +727,8 @@ def _main(argv: list[str] | None) -> int:
 def _run(args) -> int:
     errors = args.errors
     try:
-        return args.handler(args)
+        with out_of_memory_as_memory_error():  # training's, OpenCV's: "out of memory", not a traceback
+            return args.handler(args)
     except UsageError as exc:
         if args.debug:
             raise

@@ -41,3 +41,22 @@ def warnings_as(action: str, category: type[Warning] = Warning):
     with _WARNINGS_LOCK, warnings.catch_warnings():
         warnings.simplefilter(action, category)
         yield
+
+
+OUT_OF_MEMORY_WORDS = ("failed to allocate", "bad_alloc", "bfcarena", "can't allocate memory", "not enough memory",
+                       "out of memory", "insufficient memory")
+
+
+@contextlib.contextmanager
+def out_of_memory_as_memory_error():
+    """An allocation a library could not make raised as the MemoryError it is: ONNX Runtime's is a ``Fail``
+    of its own, PyTorch's a RuntimeError, OpenCV's a ``cv2.error`` (probes 63 and 64: tracebacks of 40-60
+    lines, the batch stopped)."""
+    try:
+        yield
+    except (MemoryError, RehueError):
+        raise
+    except Exception as exc:
+        if any(words in str(exc).lower() for words in OUT_OF_MEMORY_WORDS):
+            raise MemoryError(str(exc).splitlines()[0][:200] if str(exc) else "") from None
+        raise

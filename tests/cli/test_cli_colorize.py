@@ -840,7 +840,8 @@ def test_a_model_runtime_out_of_memory_fails_that_file_in_one_line_and_the_batch
     """Probe 63: under a memory limit, ONNX Runtime's failed allocation (a `Fail` of its own) ended the batch
     in a 40-line traceback; a MemoryError elsewhere was "out of memory" with no file named, and the rest of
     the batch was not coloured. PyTorch's (a RuntimeError) is taken as one too."""
-    from rehue.inference.colorizer import _out_of_memory_as_memory_error, import_onnxruntime
+    from rehue.errors import out_of_memory_as_memory_error
+    from rehue.inference.colorizer import import_onnxruntime
 
     import_onnxruntime()  # first, as rehue imports it: its telemetry off (imported bare, it writes ~/.cache)
     from onnxruntime.capi.onnxruntime_inference_collection import Session
@@ -868,7 +869,28 @@ def test_a_model_runtime_out_of_memory_fails_that_file_in_one_line_and_the_batch
     assert main(["colorize", str(photos / "a.png"), "-o", str(tmp_path / "one.png"), "--model", str(tiny_model)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"rehue: error: {photos / 'a.png'}: out of memory")
-    with pytest.raises(MemoryError), _out_of_memory_as_memory_error():
+    with pytest.raises(MemoryError), out_of_memory_as_memory_error():
         raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 4294967296 bytes")
-    with pytest.raises(RuntimeError), _out_of_memory_as_memory_error():
+    import cv2
+
+    from rehue.inference.colorizer import Colorizer
+
+    colorize = Colorizer.colorize
+
+    resized = []
+
+    def resize_short_of_memory(self, image, *args, **kwargs):  # probe 64: the full-resolution compose's resize
+        resized.append(1)
+        if len(resized) == 1:  # a.png, the first
+            raise cv2.error("OpenCV(5.1.0) error: (-4:Insufficient memory) Failed to allocate 192000000 bytes in "
+                            "function 'OutOfMemoryError'")
+        return colorize(self, image, *args, **kwargs)
+
+    monkeypatch.setattr(Colorizer, "colorize", resize_short_of_memory)
+    monkeypatch.setattr(Session, "run", run)
+    assert main(["colorize", str(photos), "-o", str(tmp_path / "out2"), "--model", str(tiny_model)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "a.png: out of memory colouring it" in err
+    assert sorted(p.name for p in (tmp_path / "out2").iterdir()) == ["b.png"]
+    with pytest.raises(RuntimeError), out_of_memory_as_memory_error():
         raise RuntimeError("shapes do not match")

@@ -1068,3 +1068,17 @@ def test_an_init_model_of_another_kind_is_one_line_that_says_what_to_add(tmp_pat
     independent = make_tiny_model(tmp_path / "ind.safetensors")
     with pytest.raises(RehueError, match=r"--init model is gen2/1ch/width 4, but this run trains gen2/1ch/width 8$"):
         train(tiny_config(photo_folder, tmp_path / "run", init=str(independent), width=8, epochs=1), progress=False)
+
+
+def test_training_out_of_memory_is_one_line(tmp_path, photo_folder, capsys, monkeypatch):
+    """Probe 64: PyTorch's failed allocation in training ended in a 63-line traceback."""
+    from rehue.training import loop
+
+    def short_of_memory(batch, device):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1073741824 bytes.")
+
+    monkeypatch.setattr(loop, "generator_input", short_of_memory)
+    assert main(["train", str(photo_folder), "--out", str(tmp_path / "run"), "--size", "32", "--width", "4",
+                 "--batch-size", "4", "--epochs", "1", "--steps-per-epoch", "1", "--no-progress", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err == "rehue: error: out of memory\n"

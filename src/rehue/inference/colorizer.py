@@ -8,7 +8,6 @@ full-resolution L* of the input, so every edge and every grain of the original s
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import os
@@ -19,7 +18,7 @@ import numpy as np
 
 from rehue.color.lab import AB_SCALE, L_SCALE, rgb_to_gray, rgb_to_lab
 from rehue.data.images import image_levels, to_uint8
-from rehue.errors import RehueError, UsageError
+from rehue.errors import RehueError, UsageError, out_of_memory_as_memory_error
 
 log = logging.getLogger(__name__)
 
@@ -614,11 +613,11 @@ class Colorizer:
         # (probe 63: its own red line of an allocation that failed, escape codes and all, into a log file)
         options.log_severity_level = 4
         graph = export_onnx(self.generator, self.card.in_channels, self.size)
-        with _out_of_memory_as_memory_error():
+        with out_of_memory_as_memory_error():
             session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
         def run(batch: np.ndarray) -> np.ndarray:
-            with _out_of_memory_as_memory_error():
+            with out_of_memory_as_memory_error():
                 return session.run(None, {"x": batch})[0]
 
         return run
@@ -637,7 +636,7 @@ class Colorizer:
             if on_cpu and threads != self.threads:
                 torch.set_num_threads(self.threads)
             try:
-                with torch.inference_mode(), _out_of_memory_as_memory_error():
+                with torch.inference_mode(), out_of_memory_as_memory_error():
                     inputs = torch.from_numpy(batch).to(self.device, non_blocking=True)
                     ab = module(inputs.contiguous(memory_format=memory_format))
                 return np.ascontiguousarray(ab.float().cpu().numpy())
@@ -803,24 +802,6 @@ class Colorizer:
             raise UsageError(f"colorize_video takes video files' paths, not {type(target).__name__}")
         with one_writer(target):
             return colorize_video(source, target, colorizer=self, **options)
-
-
-OUT_OF_MEMORY_WORDS = ("failed to allocate", "bad_alloc", "bfcarena", "can't allocate memory", "not enough memory",
-                       "out of memory")
-
-
-@contextlib.contextmanager
-def _out_of_memory_as_memory_error():
-    """An allocation the model runtime could not make raised as the MemoryError it is: ONNX Runtime's is a
-    ``Fail`` of its own, PyTorch's a RuntimeError (probe 63: a 40-line traceback, the batch stopped)."""
-    try:
-        yield
-    except MemoryError:
-        raise
-    except Exception as exc:
-        if any(words in str(exc).lower() for words in OUT_OF_MEMORY_WORDS):
-            raise MemoryError(str(exc).splitlines()[0][:200] if str(exc) else "") from None
-        raise
 
 
 def _alpha_at(alpha: np.ndarray, depth) -> np.ndarray:

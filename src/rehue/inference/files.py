@@ -40,7 +40,7 @@ from rehue.data.images import (
     save_image,
     with_output_suffix,
 )
-from rehue.errors import RehueError, UsageError
+from rehue.errors import RehueError, UsageError, out_of_memory_as_memory_error
 from rehue.video.frame_folder import FramePattern
 from rehue.video.io import OUTPUT_CODECS, VIDEO_SUFFIX_OF_CODEC
 
@@ -462,18 +462,9 @@ OUT_OF_MEMORY = "out of memory colouring it: close other programs, or colour a s
 def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, single, overwrite, quality,
                 video_options, progress, log, bar) -> None:
     try:
-        if job.target != output:  # the output is a folder (made as needed), not the file named by -o
-            make_folder(job.target.parent)
-        if job.video:
-            from rehue.video.pipeline import colorize_video
-
-            options = {key: value for key, value in (video_options or {}).items() if key != "fps"}
-            colorize_video(job.source, job.target, colorizer=colorizer, overwrite=overwrite, quality=quality,
-                           progress=progress, log=log, **options)
-        else:  # whatever else it is, reading it says what is wrong with it
-            colorize_image_file(colorizer, job.source, job.target, overwrite=overwrite, quality=quality,
-                                progress=progress and single,
-                                side_by_side=bool((video_options or {}).get("side_by_side")))
+        with out_of_memory_as_memory_error():
+            _colour_one(job, output, colorizer, overwrite=overwrite, quality=quality, video_options=video_options,
+                        progress=progress, log=log, single=single)
         summary.done.append(job.target)
     except (RehueError, MemoryError) as error:
         exc = error if isinstance(error, RehueError) else RehueError(OUT_OF_MEMORY, job.source)
@@ -481,6 +472,22 @@ def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, sin
             raise exc from None
         summary.failed.append((job.source, exc.reason))
         bar.write(f"rehue: error: {exc}", file=sys.stderr)
+
+
+def _colour_one(job: Job, output: Path, colorizer, *, overwrite, quality, video_options, progress, log,
+                single) -> None:
+    if job.target != output:  # the output is a folder (made as needed), not the file named by -o
+        make_folder(job.target.parent)
+    if job.video:
+        from rehue.video.pipeline import colorize_video
+
+        options = {key: value for key, value in (video_options or {}).items() if key != "fps"}
+        colorize_video(job.source, job.target, colorizer=colorizer, overwrite=overwrite, quality=quality,
+                       progress=progress, log=log, **options)
+    else:  # whatever else it is, reading it says what is wrong with it
+        colorize_image_file(colorizer, job.source, job.target, overwrite=overwrite, quality=quality,
+                            progress=progress and single,
+                            side_by_side=bool((video_options or {}).get("side_by_side")))
 
 
 def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, image_ext, video_options, progress,
