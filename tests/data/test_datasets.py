@@ -351,10 +351,10 @@ def test_a_manifest_saved_with_a_byte_order_mark_is_read_and_one_in_another_form
         manifest.write_bytes(b"\xef\xbb\xbf" + text)
         assert [[p.name for p in part.paths] if hasattr(part, "paths") else len(part)
                 for part in build_datasets(root, 32)] == plain
-        if root.name == "set":  # a demo-style set's tab-separated manifest is no set's: a folder of photos
-            manifest.write_bytes(text.replace(b",", b"\t"))
-            with pytest.raises(RehueError, match=r"manifest.csv: has no 'path' or 'video' column \(its header "
-                               r"reads 'path\\tvideo"):
+        for separator in (b"\t", b";"):  # probe 64: a demo-style set's was read as a plain folder of photos
+            manifest.write_bytes(text.replace(b",", separator))
+            with pytest.raises(RehueError, match=r"manifest.csv: is not comma-separated \(its header reads "
+                                                 r"'path(\\t|;)"):
                 build_datasets(root, 32)
         lines = text.decode().splitlines()
         manifest.write_text("\n".join([lines[0], "," + lines[1].split(",", 1)[1], *lines[2:]]) + "\n")
@@ -362,14 +362,21 @@ def test_a_manifest_saved_with_a_byte_order_mark_is_read_and_one_in_another_form
             build_datasets(root, 32)
         manifest.write_bytes(b"\xef\xbb\xbf" + text)
     model = make_tiny_model(tmp_path / "m.safetensors")
+    demo = tmp_path / "demo"
+    (demo / "manifest.csv").write_bytes((demo / "manifest.csv").read_bytes()[3:].replace(b",", b"\t"))
+    assert main(["evaluate", str(demo), "--model", str(model), "--out", str(tmp_path / "ev0"), "-q"]) == 1
+    assert "manifest.csv: is not comma-separated" in capsys.readouterr().err
+    (demo / "manifest.csv").write_text("name,kind,split\np0.png,photo,test\n")  # a "kind" and no "path"
+    assert main(["evaluate", str(demo), "--model", str(model), "--out", str(tmp_path / "ev0"), "-q"]) == 1
+    assert "manifest.csv: has no 'path' column" in capsys.readouterr().err, "as training reads it"
     root = tmp_path / "set"
     assert main(["evaluate", str(root), "--model", str(model), "--out", str(tmp_path / "ev"), "-q"]) == 0
     assert json.loads((tmp_path / "ev" / "metrics.json").read_text())
-    (root / "manifest.csv").write_bytes((root / "manifest.csv").read_bytes()[3:].replace(b",", b"\t"))
+    (root / "manifest.csv").write_bytes((root / "manifest.csv").read_bytes()[3:].replace(b"path,", b"file,"))
     capsys.readouterr()
     assert main(["evaluate", str(root), "--model", str(model), "--out", str(tmp_path / "ev2"), "-q"]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "manifest.csv: has no 'path' or 'video' column" in err
+    assert err.count("\n") == 1 and "manifest.csv: has no 'path' column" in err
     assert not (tmp_path / "ev2").exists()
 
 

@@ -623,4 +623,10 @@ def _read_manifest_rows(root: Path) -> list[dict] | None:
     # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark, which would be read into the first
     # column's name (probe 61); names that are not UTF-8 are kept as they are
     with open(manifest, newline="", encoding="utf-8-sig", errors="surrogateescape") as fh:
-        return _inside(manifest, list(csv.DictReader(fh)))
+        rows = list(csv.DictReader(fh))
+    header = next(iter(rows[0]), "") if rows else ""
+    for separator in ("\t", ";"):  # a set's manifest saved otherwise would be read as no set's (probe 64)
+        if rows and len(rows[0]) == 1 and "path" in header.split(separator) and len(header.split(separator)) > 1:
+            raise RehueError(f"is not comma-separated (its header reads {header[:120]!r}): a set's manifest is "
+                             "read with commas, as rehue writes it; save it as CSV", manifest)
+    return _inside(manifest, rows)

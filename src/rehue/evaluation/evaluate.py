@@ -140,9 +140,11 @@ def _once_each(paths: list[Path], log, units: dict | None = None) -> list[Path]:
 
 def _held_out(root: Path) -> set[str] | None:
     """A demo-style manifest marks which files training must not see; evaluate on exactly those."""
-    from rehue.data.datasets import _read_manifest_rows
+    from rehue.data.datasets import _read_manifest_rows, _with_paths
 
     rows = _read_manifest_rows(root)
+    if rows and "kind" in rows[0]:  # a demo-style set's, as training reads it: its files named, or refused
+        _with_paths(root / "manifest.csv", rows)
     if not rows or "split" not in rows[0] or "path" not in rows[0]:  # a manifest of the user's own, not a set's
         return None
     return {r["path"] for r in rows if r.get("split") in ("test", "held_out", "val")}
