@@ -124,6 +124,12 @@ def test_existing_dataset_is_kept_without_overwrite(tmp_path):
     extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False)
     with pytest.raises(RehueError, match="--overwrite"):
         extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False)
+    manifest = tmp_path / "f" / "manifest.csv"  # probe 64: saved by a spreadsheet, it was "files of its own"
+    manifest.write_bytes(b"\xef\xbb\xbf" + manifest.read_bytes())
+    with pytest.raises(RehueError, match="already holds a frame dataset; pass --overwrite"):
+        extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False)
+    extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False, overwrite=True)
+    assert not manifest.read_bytes().startswith(b"\xef\xbb\xbf")
 
 
 @pytest.mark.parametrize("dependent", [False, True])

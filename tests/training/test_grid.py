@@ -320,6 +320,11 @@ def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_an
     write_photos(inside / "photos")
     result, _ = run_logged(write_grid(inside), inside)  # its grid.toml and photos there: a new search
     assert len(result.ranking) == 2 and (inside / "results.md").exists()
+    killed = tmp_path / "killed"  # probe 64: killed before its first run wrote config.json, its lock alone left
+    (killed / "runs" / "gen1-disc1-4").mkdir(parents=True)
+    (killed / "runs" / "gen1-disc1-4" / ".rehue-train.lock").write_text("12345")
+    result, _ = run_logged(config, killed)
+    assert len(result.ranking) == 2 and (killed / "results.md").exists()
 
 
 def test_an_init_model_beside_the_config_is_read_from_its_folder(tmp_path, monkeypatch):

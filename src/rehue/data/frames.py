@@ -178,7 +178,7 @@ def _is_dataset(out: Path) -> bool:
     """Whether ``out`` holds a frame dataset: a manifest.csv as rehue writes it. A folder of the user's own
     named ``frames`` is not one (probe 46: replaced, with its files, as though it were)."""
     try:
-        with open(out / "manifest.csv", encoding="utf-8", newline="") as file:
+        with open(out / "manifest.csv", encoding="utf-8-sig", newline="") as file:  # a spreadsheet's mark too
             return next(csv.reader(file), None) == MANIFEST_FIELDS
     except (OSError, UnicodeDecodeError, csv.Error):
         return False

@@ -495,16 +495,15 @@ def _check_held_out(spec: GridSpec, out: Path) -> None:
 def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
     """``out`` is new, empty, or an earlier search's (which is resumed): a folder of other files, whose
     results.md, grid.toml and samples/ the search's would replace, is refused (probe 61: replaced without a
-    word). An earlier search is known by a training run of its own in runs/; the search's ``inputs`` (its
+    word). An earlier search is known by its runs/, a folder of run folders; the search's ``inputs`` (its
     TOML file, its photos) may lie there."""
     from rehue.data.images import holds_no_file, real_path
-    from rehue.training.loop import is_run
 
     if not out.is_dir():
         return
     runs = out / RUNS_DIR
-    if runs.is_dir() and any(run.is_dir() and is_run(run) for run in runs.iterdir()):
-        return
+    if runs.is_dir() and all(run.is_dir() for run in runs.iterdir()):  # its run folders, some perhaps killed
+        return  # before their first config.json, holding a lock alone (probe 64); each refuses other files
     own = {real_path(path) for path in inputs}
     others = sorted(entry.name for entry in out.iterdir()
                     if not entry.name.startswith(".") and not holds_no_file(entry) and real_path(entry) not in own)
