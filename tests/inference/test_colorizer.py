@@ -579,10 +579,13 @@ def test_threads_writing_one_output_at_once_each_finish_it(tmp_path, tiny_model,
     out.mkdir()
     failures, frames = [], []
 
+    (tmp_path / "link").symlink_to(out)  # probe 64: the same output through a link to its folder
+
     def photo_job():
-        for _ in range(4):
+        for k in range(4):
             try:
-                colorize_image_file(colorizer, photo, out / "same.png", overwrite=True)
+                colorize_image_file(colorizer, photo, (out if k % 2 else tmp_path / "link") / "same.png",
+                                    overwrite=True)
             except Exception as exc:  # noqa: BLE001 - counted, then asserted none
                 failures.append(exc)
 
@@ -602,6 +605,9 @@ def test_threads_writing_one_output_at_once_each_finish_it(tmp_path, tiny_model,
     assert failures == [] and frames == [8, 8]
     assert sorted(p.name for p in out.iterdir()) == ["same.mp4", "same.png"], "no temporary file or folder left"
     assert Image.open(out / "same.png").size == (128, 96)
+    from rehue.data import images
+
+    assert images._WRITING == {}, "an output no thread wants is forgotten (probe 64: kept for the process's life)"
 
 
 @pytest.mark.parametrize(("call", "message"), [

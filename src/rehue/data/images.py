@@ -970,7 +970,7 @@ def _try_writing_in(folder: Path) -> None:
         raise RehueError(f"cannot write in this folder ({exc.strerror or exc})", folder) from None
 
 
-_WRITING: dict[str, threading.Lock] = {}
+_WRITING: dict[str, list] = {}  # an output's real path: [its lock, the threads holding or waiting for it]
 _WRITING_GUARD = threading.Lock()
 
 
@@ -979,12 +979,20 @@ def one_writer(target: str | Path):
     """Hold ``target`` for this thread while it is written: another thread of this process writing it waits,
     then finds it there (and replaces it only with ``overwrite``). Temporary files and folders are named by
     the process, so two threads writing one output at once shared them (probe 62: a service's double submit
-    failed both, blaming the disk). Other processes have temporary names of their own."""
-    key = os.path.abspath(os.fspath(target))
+    failed both, blaming the disk). Other processes have temporary names of their own. An output is known by
+    its real path, whichever link names its folder (probe 64), and forgotten when no thread wants it."""
+    key = os.path.realpath(os.fspath(target))
     with _WRITING_GUARD:
-        lock = _WRITING.setdefault(key, threading.Lock())
-    with lock:
-        yield
+        entry = _WRITING.setdefault(key, [threading.Lock(), 0])
+        entry[1] += 1
+    try:
+        with entry[0]:
+            yield
+    finally:
+        with _WRITING_GUARD:
+            entry[1] -= 1
+            if not entry[1]:
+                del _WRITING[key]
 
 
 def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:
