@@ -304,7 +304,8 @@ def _resumed_config(config, args):
     given = config.to_dict()
     # DATA left out: "" lets train() take the folder the run trained on, by its absolute path in the checkpoint
     try:
-        resumed = TrainConfig.from_dict({**saved, "data": "", **{name: given[name] for name in typed if name in given}})
+        resumed = TrainConfig.from_dict({**TrainConfig.as_it_acted(saved), "data": "",
+                                         **{name: given[name] for name in typed if name in given}})
         resumed.check()
     except UsageError as exc:
         if exc.reason.split(" ", 1)[0] in typed:  # a value typed on this command line (its name leads)

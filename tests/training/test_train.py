@@ -1082,3 +1082,19 @@ def test_training_out_of_memory_is_one_line(tmp_path, photo_folder, capsys, monk
                  "--batch-size", "4", "--epochs", "1", "--steps-per-epoch", "1", "--no-progress", "-q"]) == 1
     err = capsys.readouterr().err
     assert err == "rehue: error: out of memory\n"
+
+
+def test_an_independent_run_an_older_rehue_saved_with_feeds_resumes_as_it_trained(tmp_path, photo_folder,
+                                                                                   monkeypatch):
+    """Probe 64: an independent run saved by an older rehue with --self-feed (which never acted in it) could
+    not be resumed once that setting was refused: "self_feed: only for a dependent model", and leaving it
+    out was "a resumed run keeps its own settings"."""
+    from rehue.training import config as config_module
+
+    with monkeypatch.context() as older:
+        older.setattr(config_module, "DEPENDENT_ONLY", ())
+        train(tiny_config(photo_folder, tmp_path / "run", epochs=1, self_feed=0.5), progress=False)
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["self_feed"] == 0.5
+    assert main(["train", "--resume", "--out", str(tmp_path / "run"), "--epochs", "2", "--no-progress", "-q"]) == 0
+    assert [json.loads(line)["epoch"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()] \
+        == [1, 2]

@@ -15,6 +15,9 @@ _LOWEST = {"epochs": 1, "batch_size": 1, "width": 1, "disc_width": 0, "workers":
            "feature_matching": 0}
 
 
+DEPENDENT_ONLY = ("self_feed", "independent_feed", "self_feed_steps")  # the feeds of a dependent model's input
+
+
 @dataclass
 class TrainConfig:
     data: str = ""
@@ -89,8 +92,7 @@ class TrainConfig:
             if not 0 <= getattr(self, name) <= 1:
                 raise UsageError(f"{name} must be between 0 and 1, not {getattr(self, name):g}")
         if not self.dependent:
-            given = [name for name in ("self_feed", "independent_feed", "self_feed_steps")
-                     if getattr(self, name) != getattr(TrainConfig, name)]
+            given = [name for name in DEPENDENT_ONLY if getattr(self, name) != getattr(TrainConfig, name)]
             if given:
                 raise UsageError(f"{', '.join(given)}: only for a dependent model (--dependent), which is fed the "
                                  "previous frame's a*b*")
@@ -132,6 +134,15 @@ class TrainConfig:
     def from_dict(cls, data: dict) -> TrainConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+    @staticmethod
+    def as_it_acted(saved: dict) -> dict:
+        """A run's saved settings less those that never acted in it: an independent run saved by an older rehue
+        with a dependent model's feeds (``check`` refuses them now) is resumed as it trained (probe 64:
+        refused, with no way on but editing its config.json)."""
+        if saved.get("in_channels", 1) == 3:
+            return saved
+        return {key: value for key, value in saved.items() if key not in DEPENDENT_ONLY}
 
 
 def started_in_folder(out: str, run_folder: Path) -> Path | None:

@@ -527,7 +527,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                              "epoch ended saves none); start it again" + (" with --overwrite" if held else ""),
                              ckpt_dir)
         state, path = loaded
-        started_with = TrainConfig.from_dict(state["config"])
+        started_with = TrainConfig.from_dict(TrainConfig.as_it_acted(state["config"]))
         config = _resumed_config(config, started_with, out, state.get("data_path"), log, typed)
         if config.workers != started_with.workers:
             log(f"note: --workers {config.workers}, where the run went on with {started_with.workers}: each loader "
