@@ -572,8 +572,9 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                     + (", and are not held out" if again else ""))
             else:
                 log("warning: the photos held out for validation are not the ones this run started with: the data "
-                    "folder gained or lost photos, and the split was drawn again. Validation scores from here are "
-                    "not comparable with the earlier epochs', and may include photos the run has trained on")
+                    "folder gained or lost photos, or the run was started by an older rehue, which drew them among "
+                    "gray photos too, and the split was drawn again. Validation scores from here are not "
+                    "comparable with the earlier epochs', and may include photos the run has trained on")
         if videos is not None:  # the card names them, so that evaluate can tell a video the model learnt from
             trained_videos |= videos["train"]
         generator = create_model(config.generator, in_channels=config.in_channels, size=config.size,
