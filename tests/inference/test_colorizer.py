@@ -619,6 +619,8 @@ def test_threads_writing_one_output_at_once_each_finish_it(tmp_path, tiny_model,
     (lambda c, t: _file(c, t / "p.png", t, quality="high"), "quality must be a whole number .* not 'high'"),
     (lambda c, t: _file(c, np.zeros((8, 8), np.uint8), t, quality=95), "source is a file's path, not ndarray"),
     (lambda c, t: c.colorize_video(t / "nope.mp4", t / "v.mp4"), "nope.mp4: no such file"),
+    (lambda c, t: _file_to(c, t / "p.png", ""), "colorize_image_file's target is an empty path"),  # was ".: is a
+    (lambda c, t: c.colorize_video(t / "p.png", ""), "not an empty one"),                        # folder"
     (lambda c, t: c.colorize_video(t / "p.png", t / "v.mp4", start="1"), "--start must be a number of seconds, "
                                                                            "not '1'"),
     (lambda c, t: c.colorize_video(t / "p.png", t / "f_%03d.jpg", quality=500), "quality must be a whole number"),
@@ -649,6 +651,28 @@ def _read_to_end(folder):
     upload = io.BytesIO((folder / "p.png").read_bytes())
     upload.read()
     return upload
+
+
+def _file_to(colorizer, source, target):
+    from rehue.inference.files import colorize_image_file
+
+    return colorize_image_file(colorizer, source, target)
+
+
+def test_numpy_numbers_are_numbers_to_the_library(tmp_path, tiny_model):
+    """Probe 64: quality=np.int64(90), threads=np.int64(2) and start=np.float64(0) were refused as not numbers."""
+    from rehue.inference.files import colorize_image_file
+    from tests.helpers_video import make_clip
+
+    colorizer = Colorizer.load(tiny_model, device="cpu", threads=np.int64(2))
+    assert colorizer.threads == 2 and type(colorizer.threads) is int
+    Image.fromarray(textured_rgb(32, 32)[..., 0]).save(tmp_path / "p.png")
+    colorize_image_file(colorizer, tmp_path / "p.png", tmp_path / "o.jpg", quality=np.int64(90))
+    assert Image.open(tmp_path / "o.jpg").size == (32, 32)
+    gray = np.repeat(textured_rgb(32, 48, seed=3)[..., 1:2], 3, axis=2)
+    clip = make_clip(tmp_path / "clip.mp4", [gray] * 4, fps=8)
+    assert colorizer.colorize_video(clip, tmp_path / "c.mp4", start=np.float64(0.0), progress=False,
+                                    dependent_model="none").frames == 4
 
 
 def _file(colorizer, source, folder, quality):

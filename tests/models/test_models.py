@@ -360,3 +360,17 @@ def test_a_misspelt_inference_setting_or_a_role_that_does_not_fit_is_refused(tmp
     path = save_model(model, card, tmp_path / "m.safetensors")
     with pytest.raises(RehueError, match=rf"m\.json: {message}"):
         load_model(path)
+
+
+@pytest.mark.parametrize(("inference", "message"), [({"fit": "letterbx"}, "unknown fit 'letterbx'"),
+                                                    ({"borders": "modle"}, "unknown borders 'modle'"),
+                                                    ({"chroma": None}, "chroma must be a number, not None")])
+def test_a_bad_named_setting_in_a_models_json_names_the_json(tmp_path, inference, message):
+    """Probe 64: it read as a mistake of --fit, --borders or --chroma, the model's JSON not named."""
+    from rehue.inference.colorizer import Colorizer
+
+    model = create_model("gen2", in_channels=1, size=32, width=8).eval()
+    path = save_model(model, ModelCard("gen2", 1, 32, 8, inference=inference), tmp_path / "m.safetensors")
+    with pytest.raises(RehueError, match=rf"m\.json: inference: {message}") as error:
+        Colorizer.load(path, device="cpu")
+    assert type(error.value) is RehueError, "the file's fault (exit 1), not the command line's"

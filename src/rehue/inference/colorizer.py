@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -491,7 +492,7 @@ class Colorizer:
                  mean_share: float | None = None, fit: str | None = None, borders: str | None = None):
         if backend not in BACKENDS:
             raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
             raise UsageError(f"threads must be a whole number of at least 1, not {threads!r}")
         self.generator = generator
         self.card = card
@@ -503,7 +504,7 @@ class Colorizer:
         self.fingerprint: str | None = None  # the start of a model of one's own's SHA-256, for ``provenance``
         self.device = device
         self.size = card.size
-        self.threads = threads
+        self.threads = int(threads)
         self.backend, self._run = self._runner(backend)
         # restraint from the model's config: "chroma" scales the predicted a*b*, "ab_smoothing" is a
         # Gaussian sigma in working-size pixels (colour is low-frequency; a generator's chroma speckle is not)
@@ -552,7 +553,12 @@ class Colorizer:
                     "`rehue train` and pass --model PATH")
         path = resolve_model_path(model)
         generator, card = load_model(path, device=device)
-        colorizer = cls(generator, card, device, backend=backend, threads=threads, **settings)
+        try:
+            colorizer = cls(generator, card, device, backend=backend, threads=threads, **settings)
+        except RehueError as exc:
+            if type(exc) is RehueError and exc.path is None:  # a setting of the model's JSON: it is named
+                raise RehueError(f"inference: {exc.reason}", Path(path).with_suffix(".json")) from None
+            raise
         colorizer.shipped = path in shipped_models().values()
         colorizer.name = Path(path).stem
         if not colorizer.shipped:  # a run's model is "model": say which run, and which weights exactly

@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import logging
 import math
+import numbers
 import os
 import sys
 from collections import Counter
@@ -218,16 +219,20 @@ def colorize_image_file(colorizer, source: str | Path, target: str | Path, *, ov
         if not isinstance(given, (str, os.PathLike)):
             raise UsageError(f"colorize_image_file's {what} is a file's path, not {type(given).__name__} (an array, "
                              "a PIL image or an upload's bytes: Colorizer.colorize, then save the pixels)")
-    check_quality(quality)
+        if not os.fspath(given):  # Path("") is ".", a folder (probe 64)
+            raise UsageError(f"colorize_image_file's {what} is an empty path")
+    quality = check_quality(quality)
     with one_writer(target):
         return _colorize_image_file(colorizer, Path(source), Path(target), overwrite=overwrite, quality=quality,
                                     side_by_side=side_by_side, progress=progress)
 
 
-def check_quality(quality) -> None:
-    """JPEG and WebP quality as the CLI takes it, from the library too (probe 62: -3 wrote a 1 kB JPEG)."""
-    if isinstance(quality, bool) or not isinstance(quality, int) or not 0 <= quality <= 100:
+def check_quality(quality) -> int:
+    """JPEG and WebP quality as the CLI takes it, from the library too (probe 62: -3 wrote a 1 kB JPEG); a
+    numpy integer is one (probe 64)."""
+    if isinstance(quality, bool) or not isinstance(quality, numbers.Integral) or not 0 <= quality <= 100:
         raise UsageError(f"quality must be a whole number between 0 and 100, not {quality!r}")
+    return int(quality)
 
 
 def _colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bool, quality: int,
@@ -293,7 +298,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     from rehue.inference.colorizer import Colorizer
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
-    check_quality(quality)
+    quality = check_quality(quality)
     from rehue.video.io import check_video_options
 
     # refused for a photo too: the same command on a film would be

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 import os
 import re
 import weakref
@@ -270,7 +271,7 @@ def _open_input(path: Path):
 def check_time_range(start: float | None, end: float | None) -> None:
     """Refuse a --start/--end no video can have: negative, not a number, infinite, or end not after start."""
     for name, value in (("--start", start), ("--end", end)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
             raise UsageError(f"{name} must be a number of seconds, not {value!r}")  # probe 62: a TypeError
         if value is not None and not (math.isfinite(value) and value >= 0):
             raise UsageError(f"{name} must be a number of seconds of at least 0, not {value}")

@@ -711,7 +711,9 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     for given in (source, target):
         if not isinstance(given, (str, os.PathLike)):
             raise UsageError(f"colorize_video takes video files' paths, not {type(given).__name__}")
-    check_quality(quality)
+        if not os.fspath(given):  # Path("") is ".", a folder (probe 64)
+            raise UsageError("colorize_video takes video files' paths, not an empty one")
+    quality = check_quality(quality)
     check_time_range(start, end)
     colorizer = colorizer.for_video()
     source, target = Path(source), Path(target)
