@@ -391,3 +391,16 @@ def test_a_sets_files_that_lead_outside_it_through_links_are_said(tmp_path, caps
     messages = []
     build_datasets(root, 32, log=messages.append)
     assert any("1 of the files its manifest names lead outside it through links, such as" in m for m in messages)
+
+
+def test_a_frame_manifest_without_a_split_column_says_so(tmp_path):
+    """Probe 64: it said "no test frames (split is by video; extract 2+ videos)" of a set of several videos."""
+    root = make_frame_set(tmp_path / "set", videos=3)
+    with open(root / "manifest.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with open(root / "manifest.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[name for name in rows[0] if name != "split"])
+        writer.writeheader()
+        writer.writerows({key: value for key, value in row.items() if key != "split"} for row in rows)
+    with pytest.raises(RehueError, match="manifest.csv has no split column, so no frame is held out"):
+        build_datasets(root, 32)

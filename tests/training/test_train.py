@@ -874,7 +874,8 @@ def test_held_out_photos_or_test_frames_all_gray_are_refused_before_the_run(tmp_
         writer = csv.DictWriter(fh, fieldnames=["path", "kind", "split"])
         writer.writeheader()
         writer.writerows(rows)
-    with pytest.raises(RehueError, match="demo: what validation scores .* is all gray, so it has nothing to score"):
+    with pytest.raises(RehueError, match=r"demo: the 1 picture validation scores \(.*\) is gray, so it has nothing "
+                                         "to score"):
         train(tiny_config(root, tmp_path / "run", epochs=1), progress=False)
     assert not (tmp_path / "run").exists()
 

@@ -524,6 +524,9 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         if not splits["train"]:
             raise RehueError("frame dataset has no training frames", path)
         if not splits["test"]:
+            if rows and "split" not in rows[0]:  # probe 64: said of a set of four videos
+                raise RehueError("frame dataset's manifest.csv has no split column, so no frame is held out for "
+                                 "validation; build it again with rehue frames", path)
             raise RehueError("frame dataset has no test frames (split is by video; extract 2+ videos)", path)
         log = log or (lambda msg: print(msg, file=sys.stderr))
         warn_of_links_outside(path, [path / r["path"] for r in rows], log)

@@ -138,8 +138,11 @@ def _check_validation_has_colour(loader, data) -> None:
             _, lightness = generator_input(batch, "cpu")
             if any(has_colour(truth) for truth in lab_batch_to_rgb(lightness, batch["ab"])):
                 return
-    raise RehueError("what validation scores (the held-out photos, a frame dataset's test frames) is all gray, so "
-                     "it has nothing to score; hold out a colour photo or film", data)
+    count = len(loader.dataset)
+    raise RehueError(f"the {count} picture{'s' if count > 1 else ''} validation scores (of the held-out photos, a "
+                     "frame dataset's test frames, spread over them by --val-images) "
+                     f"{'are' if count > 1 else 'is'} gray, so it has nothing to score; hold out a colour photo or "
+                     "film, or score more (--val-images)", data)
 
 
 def _start_validation(generator, val_loader, device, config: TrainConfig, out: Path, log) -> None:
