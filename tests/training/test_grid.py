@@ -320,6 +320,15 @@ def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_an
     write_photos(inside / "photos")
     result, _ = run_logged(write_grid(inside), inside)  # its grid.toml and photos there: a new search
     assert len(result.ranking) == 2 and (inside / "results.md").exists()
+    nested = tmp_path / "nested"  # probe 64: its TOML in a folder of the out folder
+    write_photos(nested / "photos")
+    (nested / "cfg").mkdir()
+    result, _ = run_logged(write_grid(nested / "cfg", TWO_RUN_GRID.replace('"photos"', '"../photos"')), nested)
+    assert len(result.ranking) == 2
+    among = tmp_path / "among"  # probe 64: its sample grids were written among the photos
+    write_photos(among / "samples")
+    with pytest.raises(RehueError, match="the search's photos or model lie in its samples/, where it writes"):
+        run_logged(write_grid(among, TWO_RUN_GRID.replace('"photos"', '"samples"')), among)
     killed = tmp_path / "killed"  # probe 64: killed before its first run wrote config.json, its lock alone left
     (killed / "runs" / "gen1-disc1-4").mkdir(parents=True)
     (killed / "runs" / "gen1-disc1-4" / ".rehue-train.lock").write_text("12345")

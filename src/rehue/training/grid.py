@@ -496,17 +496,24 @@ def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
     """``out`` is new, empty, or an earlier search's (which is resumed): a folder of other files, whose
     results.md, grid.toml and samples/ the search's would replace, is refused (probe 61: replaced without a
     word). An earlier search is known by its runs/, a folder of run folders; the search's ``inputs`` (its
-    TOML file, its photos) may lie there."""
+    TOML file, its photos, its --init model), or folders holding them, may lie there, but not in the
+    folders it writes into (probe 64: its sample grids were written among the photos)."""
     from rehue.data.images import holds_no_file, real_path
 
     if not out.is_dir():
         return
+    config, *read = [real_path(path) for path in inputs]
+    for folder in (SAMPLES_DIR, RUNS_DIR):  # where the search writes: the photos there would get its pictures
+        if any(path.is_relative_to(real_path(out / folder)) for path in read):
+            raise RehueError(f"the search's photos or model lie in its {folder}/, where it writes its own; move them, "
+                             "or name another folder for the search (--out)", out)
     runs = out / RUNS_DIR
     if runs.is_dir() and all(run.is_dir() for run in runs.iterdir()):  # its run folders, some perhaps killed
         return  # before their first config.json, holding a lock alone (probe 64); each refuses other files
-    own = {real_path(path) for path in inputs}
+    own = [config, *read]
     others = sorted(entry.name for entry in out.iterdir()
-                    if not entry.name.startswith(".") and not holds_no_file(entry) and real_path(entry) not in own)
+                    if not entry.name.startswith(".") and not holds_no_file(entry)
+                    and not any(path.is_relative_to(real_path(entry)) for path in own))
     if others:
         raise RehueError(f"holds {len(others):,} other file(s) or folder(s), such as {others[0]}, and no grid "
                          "search; name a new or empty folder for the search (--out)", out)
@@ -524,7 +531,8 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     runs = {run.name: run for run in spec.runs}
     started = time.perf_counter()
     validation = _validation(spec.runs[0].config, spec.eval_images, log)  # missing data: refused, nothing made
-    _check_grid_folder(out, inputs=(spec.source, Path(spec.runs[0].config.data)))
+    first = spec.runs[0].config
+    _check_grid_folder(out, inputs=(spec.source, Path(first.data), *((Path(first.init),) if first.init else ())))
     make_folder(out)
 
     outcomes = {}
