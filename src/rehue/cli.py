@@ -476,8 +476,11 @@ def cmd_scenes(args) -> int:
         print(json.dumps({"video": str(args.video), "mode": args.mode, "frames": len(labels), "scenes": len(starts) + 1,
                           "scene_starts": starts, **where}))
     else:
-        for i in starts:  # a frame file by its name: its number is not its place in the film
-            _print_name(labels[i]) if folder else print(i)
+        for i in starts:
+            if folder:  # a frame file by its name: its number is not its place in the film
+                _print_name(labels[i])
+            else:
+                print(i)
     shown = [labels[i] if folder else f"{labels[i]:.2f}" for i in starts[:8]]
     print(f"{args.video}: {len(labels)} frames, {len(starts) + 1} scene(s)"
           + (f", new scenes at {', '.join(shown)}{' ...' if len(starts) > 8 else ''}{'' if folder else ' s'}"
