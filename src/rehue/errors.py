@@ -1,6 +1,7 @@
 """Errors that reach the user as one line: ``rehue: error: <file>: <reason>``."""
 
 import contextlib
+import errno
 import threading
 import warnings
 
@@ -55,6 +56,10 @@ def out_of_memory_as_memory_error():
     try:
         yield
     except (MemoryError, RehueError):
+        raise
+    except OSError as exc:  # its message holds a file's name, which may hold any words (probe 65)
+        if exc.errno == errno.ENOMEM:
+            raise MemoryError(exc.strerror or "") from None
         raise
     except Exception as exc:
         if any(words in str(exc).lower() for words in OUT_OF_MEMORY_WORDS):

@@ -10,6 +10,7 @@ from PIL import Image
 
 from rehue.cli import main
 from rehue.color.lab import rgb_to_lab
+from rehue.errors import UsageError
 from tests.conftest import textured_rgb
 
 
@@ -894,3 +895,27 @@ def test_a_model_runtime_out_of_memory_fails_that_file_in_one_line_and_the_batch
     assert sorted(p.name for p in (tmp_path / "out2").iterdir()) == ["b.png"]
     with pytest.raises(RuntimeError), out_of_memory_as_memory_error():
         raise RuntimeError("shapes do not match")
+    import errno
+
+    with pytest.raises(OSError), out_of_memory_as_memory_error():  # probe 65: the words in a file's name
+        raise OSError(errno.ENAMETOOLONG, "File name too long", "out of memory tests/x.png")
+    with pytest.raises(MemoryError), out_of_memory_as_memory_error():
+        raise OSError(errno.ENOMEM, "Cannot allocate memory")
+
+
+def test_an_empty_path_is_a_usage_error_not_the_working_folder(tmp_path, capsys, monkeypatch):
+    """Probe 65: "" was read as ".", so `rehue colorize "" -o out` coloured every picture under the working
+    folder (718 files in the probe's), and `-o ""` wrote into it."""
+    from rehue.inference.files import colorize_paths
+
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray(textured_rgb(24, 24)[..., 0]).save(tmp_path / "p.png")
+    for argv in (["colorize", "", "-o", "out"], ["colorize", "p.png", "-o", ""], ["scenes", ""],
+                 ["evaluate", "", "--out", "ev"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 2 and "an empty path names no file or folder" in capsys.readouterr().err
+    for inputs, output in (([""], "out"), (["p.png"], "")):
+        with pytest.raises(UsageError, match="an empty path names no file or folder"):
+            colorize_paths(inputs, output)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.png"]

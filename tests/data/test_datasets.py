@@ -393,6 +393,29 @@ def test_a_sets_files_that_lead_outside_it_through_links_are_said(tmp_path, caps
     assert any("1 of the files its manifest names lead outside it through links, such as" in m for m in messages)
 
 
+def test_a_manifest_of_another_separator_is_told_by_its_header_and_a_users_own_is_left_alone(tmp_path):
+    """Probe 65: a semicolon-separated set whose first path held a comma, or a header with no rows, passed as no
+    set's; a user's own tab-separated manifest (path, caption) in a plain photo folder was refused."""
+    root = make_demo_like(tmp_path / "demo")
+    (root / "photos" / "p0.png").rename(root / "photos" / "p0, copy.png")
+    lines = (root / "manifest.csv").read_text().replace("photos/p0.png", '"photos/p0, copy.png"').splitlines()
+    semicolons = [lines[0].replace(",", ";")] + [line.replace(",photo,", ";photo;").replace(",stamp,", ";stamp;")
+                                                 .replace('"', "") for line in lines[1:]]
+    (root / "manifest.csv").write_text("\n".join(semicolons) + "\n")
+    with pytest.raises(RehueError, match="is not comma-separated"):
+        build_datasets(root, 32)
+    (root / "manifest.csv").write_text("path\tkind\tsplit\n")
+    with pytest.raises(RehueError, match="is not comma-separated"):
+        build_datasets(root, 32)
+    own = tmp_path / "own"
+    own.mkdir()
+    for i in range(3):
+        Image.fromarray(textured_rgb(40, 40, seed=i)).save(own / f"p{i}.png")
+    (own / "manifest.csv").write_text("path\tcaption\np0.png\tgrandma\n")
+    train, val = build_datasets(own, 32, log=lambda message: None)
+    assert len(train.paths) + len(val.paths) == 3, "a plain folder of photos"
+
+
 def test_a_frame_manifest_without_a_split_column_says_so(tmp_path):
     """Probe 64: it said "no test frames (split is by video; extract 2+ videos)" of a set of several videos."""
     root = make_frame_set(tmp_path / "set", videos=3)

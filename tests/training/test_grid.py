@@ -329,6 +329,15 @@ def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_an
     write_photos(among / "samples")
     with pytest.raises(RehueError, match="the search's photos or model lie in its samples/, where it writes"):
         run_logged(write_grid(among, TWO_RUN_GRID.replace('"photos"', '"samples"')), among)
+    for name, inside_runs in (("emptyruns", None), ("photoruns", "1952")):  # probe 65: taken for a search
+        user = tmp_path / name
+        (user / "runs").mkdir(parents=True)
+        if inside_runs:
+            write_photos(user / "runs" / inside_runs)
+        (user / "results.md").write_text("my notes")
+        with pytest.raises(RehueError, match="and no grid search; name a new"):
+            run_logged(config, user)
+        assert (user / "results.md").read_text() == "my notes"
     killed = tmp_path / "killed"  # probe 64: killed before its first run wrote config.json, its lock alone left
     (killed / "runs" / "gen1-disc1-4").mkdir(parents=True)
     (killed / "runs" / "gen1-disc1-4" / ".rehue-train.lock").write_text("12345")

@@ -1086,7 +1086,7 @@ def test_training_out_of_memory_is_one_line(tmp_path, photo_folder, capsys, monk
 
 
 def test_an_independent_run_an_older_rehue_saved_with_feeds_resumes_as_it_trained(tmp_path, photo_folder,
-                                                                                   monkeypatch):
+                                                                                   monkeypatch, capsys):
     """Probe 64: an independent run saved by an older rehue with --self-feed (which never acted in it) could
     not be resumed once that setting was refused: "self_feed: only for a dependent model", and leaving it
     out was "a resumed run keeps its own settings"."""
@@ -1099,3 +1099,8 @@ def test_an_independent_run_an_older_rehue_saved_with_feeds_resumes_as_it_traine
     assert main(["train", "--resume", "--out", str(tmp_path / "run"), "--epochs", "2", "--no-progress", "-q"]) == 0
     assert [json.loads(line)["epoch"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()] \
         == [1, 2]
+    capsys.readouterr()
+    assert main(["train", "--resume", "--out", str(tmp_path / "run"), "--epochs", "3", "--self-feed", "0.2",
+                 "--no-progress", "-q"]) == 2, "typed: a usage error (probe 65: blamed on the run's config.json)"
+    assert capsys.readouterr().err == "rehue: error: self_feed: only for a dependent model (--dependent), which is " \
+                                      "fed the previous frame's a*b*\n"

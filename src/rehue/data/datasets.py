@@ -626,10 +626,12 @@ def _read_manifest_rows(root: Path) -> list[dict] | None:
     # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark, which would be read into the first
     # column's name (probe 61); names that are not UTF-8 are kept as they are
     with open(manifest, newline="", encoding="utf-8-sig", errors="surrogateescape") as fh:
-        rows = list(csv.DictReader(fh))
-    header = next(iter(rows[0]), "") if rows else ""
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+        header = reader.fieldnames or []
     for separator in ("\t", ";"):  # a set's manifest saved otherwise would be read as no set's (probe 64)
-        if rows and len(rows[0]) == 1 and "path" in header.split(separator) and len(header.split(separator)) > 1:
-            raise RehueError(f"is not comma-separated (its header reads {header[:120]!r}): a set's manifest is "
+        columns = header[0].split(separator) if len(header) == 1 else []
+        if "path" in columns and {"kind", "split", "video"} & set(columns):  # not the user's own (probe 65)
+            raise RehueError(f"is not comma-separated (its header reads {header[0][:120]!r}): a set's manifest is "
                              "read with commas, as rehue writes it; save it as CSV", manifest)
     return _inside(manifest, rows)

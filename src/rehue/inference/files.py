@@ -305,6 +305,9 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     check_video_options(**{name: (video_options or {}).get(name) for name in ("crf", "preset", "codec", "scene_mode")})
     if image_ext.lower() not in OUTPUT_FORMATS:
         raise UsageError(f"unsupported image extension {image_ext!r}; use one of {', '.join(sorted(OUTPUT_FORMATS))}")
+    for path in [*inputs, output]:
+        if isinstance(path, str) and not path:  # Path("") is ".": every picture under the working folder (probe 65)
+            raise UsageError("an empty path names no file or folder")
     refuse_standard_output(output)
     output = Path(output)
     if frames:

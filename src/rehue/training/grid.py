@@ -492,6 +492,18 @@ def _check_held_out(spec: GridSpec, out: Path) -> None:
                              "--out", data)
 
 
+def _runs_of_a_search(runs: Path) -> bool:
+    """Whether ``runs`` holds an earlier search's run folders: training runs, or folders a run killed before its
+    first config.json left with its hidden lock alone (probe 64); not an empty folder, nor one of the user's
+    folders of photos (probe 65: taken for a search, and its results.md replaced)."""
+    from rehue.training.loop import is_run
+
+    found = [entry for entry in runs.iterdir() if not entry.name.startswith(".")]
+    return bool(found) and all(entry.is_dir() and (is_run(entry) or all(inner.name.startswith(".")
+                                                                         for inner in entry.iterdir()))
+                               for entry in found)
+
+
 def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
     """``out`` is new, empty, or an earlier search's (which is resumed): a folder of other files, whose
     results.md, grid.toml and samples/ the search's would replace, is refused (probe 61: replaced without a
@@ -508,8 +520,8 @@ def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
             raise RehueError(f"the search's photos or model lie in its {folder}/, where it writes its own; move them, "
                              "or name another folder for the search (--out)", out)
     runs = out / RUNS_DIR
-    if runs.is_dir() and all(run.is_dir() for run in runs.iterdir()):  # its run folders, some perhaps killed
-        return  # before their first config.json, holding a lock alone (probe 64); each refuses other files
+    if runs.is_dir() and _runs_of_a_search(runs):
+        return
     own = [config, *read]
     others = sorted(entry.name for entry in out.iterdir()
                     if not entry.name.startswith(".") and not holds_no_file(entry)
@@ -595,10 +607,12 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
 
 def add_grid_parser(sub) -> argparse.ArgumentParser:
     """Register ``rehue grid-search CONFIG [--out DIR] [--no-progress]`` on the CLI's subparsers."""
+    from rehue.cli import path_argument
+
     p = sub.add_parser("grid-search", help="train and compare every generator/discriminator/batch size "
                        "combination (thesis 4.2.2, Table 5.2)")
-    p.add_argument("config", type=Path, help="grid TOML file (see configs/grid_thesis.toml)")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("config", type=path_argument, help="grid TOML file (see configs/grid_thesis.toml)")
+    p.add_argument("--out", type=path_argument, default=None,
                    help="grid folder (default: the config's out, else runs/CONFIG_STEM); rerun to resume")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_grid_search)
