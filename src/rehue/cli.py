@@ -110,7 +110,7 @@ def path_argument(text: str) -> Path:
     """A path typed on the command line: "" is no path (probe 65: read as ".", `rehue colorize ""` coloured
     every picture under the working folder)."""
     if not text:
-        raise argparse.ArgumentTypeError("an empty path names no file or folder")
+        raise argparse.ArgumentTypeError("an empty value names no file, folder or model")
     return Path(text)
 
 
@@ -716,6 +716,10 @@ def _main(argv: list[str] | None) -> int:
     given = sys.argv[1:] if argv is None else list(argv)
     if given[:1] == ["help"]:  # `rehue help` and `rehue help COMMAND`, as git and pip take them
         given = [*given[1:2], "--help"]
+    if "" in given:  # every value rehue takes names something; "" as a path is "." (probes 65 and 66)
+        after = given[given.index("") - 1] if given.index("") else ""
+        parser.error(f"{'argument ' + after + ': ' if after.startswith('-') else ''}an empty value names no file, "
+                     "folder or model")
     args = parser.parse_args(given)
     if not getattr(args, "handler", None):
         parser.print_help()

@@ -911,11 +911,19 @@ def test_an_empty_path_is_a_usage_error_not_the_working_folder(tmp_path, capsys,
     monkeypatch.chdir(tmp_path)
     Image.fromarray(textured_rgb(24, 24)[..., 0]).save(tmp_path / "p.png")
     for argv in (["colorize", "", "-o", "out"], ["colorize", "p.png", "-o", ""], ["scenes", ""],
-                 ["evaluate", "", "--out", "ev"]):
+                 ["evaluate", "", "--out", "ev"], ["train", "photos", "--out", ""],  # probe 66: from here on
+                 ["colorize", "p.png", "--model", ""], ["bench", "--json", ""], ["evaluate", "p.png", "--against", ""]):
         with pytest.raises(SystemExit) as exit_:
             main(argv)
-        assert exit_.value.code == 2 and "an empty path names no file or folder" in capsys.readouterr().err
+        assert exit_.value.code == 2 and "an empty value names no file, folder or model" in capsys.readouterr().err
     for inputs, output in (([""], "out"), (["p.png"], "")):
         with pytest.raises(UsageError, match="an empty path names no file or folder"):
             colorize_paths(inputs, output)
+    from rehue.evaluation.evaluate import evaluate
+    from rehue.training import TrainConfig, train
+
+    with pytest.raises(UsageError, match="an empty path names no file or folder"):
+        evaluate("default", [tmp_path], "")
+    with pytest.raises(UsageError, match="no run folder"):
+        train(TrainConfig(data=str(tmp_path), out=""))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.png"]

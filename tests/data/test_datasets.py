@@ -407,6 +407,9 @@ def test_a_manifest_of_another_separator_is_told_by_its_header_and_a_users_own_i
     (root / "manifest.csv").write_text("path\tkind\tsplit\n")
     with pytest.raises(RehueError, match="is not comma-separated"):
         build_datasets(root, 32)
+    (root / "manifest.csv").write_text('"path";"kind";"split"\n"photos/p1.png";"photo";"test"\n')  # all quoted
+    with pytest.raises(RehueError, match="is not comma-separated"):  # probe 66: "has no 'path' column"
+        build_datasets(root, 32)
     own = tmp_path / "own"
     own.mkdir()
     for i in range(3):

@@ -329,11 +329,16 @@ def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_an
     write_photos(among / "samples")
     with pytest.raises(RehueError, match="the search's photos or model lie in its samples/, where it writes"):
         run_logged(write_grid(among, TWO_RUN_GRID.replace('"photos"', '"samples"')), among)
-    for name, inside_runs in (("emptyruns", None), ("photoruns", "1952")):  # probe 65: taken for a search
+    for name, inside_runs in (("emptyruns", None), ("photoruns", "1952"), ("emptyyears", "2019"),
+                              ("hiddenonly", "holiday")):  # probes 65 and 66: taken for a search
         user = tmp_path / name
         (user / "runs").mkdir(parents=True)
-        if inside_runs:
+        if name == "photoruns":
             write_photos(user / "runs" / inside_runs)
+        elif inside_runs:
+            (user / "runs" / inside_runs).mkdir()
+            if name == "hiddenonly":
+                (user / "runs" / inside_runs / ".picasa.ini").write_text("[photos]")
         (user / "results.md").write_text("my notes")
         with pytest.raises(RehueError, match="and no grid search; name a new"):
             run_logged(config, user)

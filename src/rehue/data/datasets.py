@@ -630,7 +630,7 @@ def _read_manifest_rows(root: Path) -> list[dict] | None:
         rows = list(reader)
         header = reader.fieldnames or []
     for separator in ("\t", ";"):  # a set's manifest saved otherwise would be read as no set's (probe 64)
-        columns = header[0].split(separator) if len(header) == 1 else []
+        columns = [column.strip('"') for column in header[0].split(separator)] if len(header) == 1 else []
         if "path" in columns and {"kind", "split", "video"} & set(columns):  # not the user's own (probe 65)
             raise RehueError(f"is not comma-separated (its header reads {header[0][:120]!r}): a set's manifest is "
                              "read with commas, as rehue writes it; save it as CSV", manifest)

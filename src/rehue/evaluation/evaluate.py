@@ -241,6 +241,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
 
     log = said_once(log or (lambda msg: print(msg, file=sys.stderr)))
     inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    if any(isinstance(path, str) and not path for path in [*inputs, out_dir]):  # "" is "." (probe 66)
+        raise UsageError("an empty path names no file or folder")
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise RehueError("is a file; --out names the report folder", out_dir)
     if not overwrite and (earlier := earlier_report(out_dir)):

@@ -494,13 +494,12 @@ def _check_held_out(spec: GridSpec, out: Path) -> None:
 
 def _runs_of_a_search(runs: Path) -> bool:
     """Whether ``runs`` holds an earlier search's run folders: training runs, or folders a run killed before its
-    first config.json left with its hidden lock alone (probe 64); not an empty folder, nor one of the user's
-    folders of photos (probe 65: taken for a search, and its results.md replaced)."""
-    from rehue.training.loop import is_run
+    first config.json left with its lock (probe 64); not an empty folder, nor the user's folders of photos or
+    of hidden files alone (probes 65 and 66: taken for a search, and its results.md replaced)."""
+    from rehue.training.loop import _RunLock, is_run
 
     found = [entry for entry in runs.iterdir() if not entry.name.startswith(".")]
-    return bool(found) and all(entry.is_dir() and (is_run(entry) or all(inner.name.startswith(".")
-                                                                         for inner in entry.iterdir()))
+    return bool(found) and all(entry.is_dir() and (is_run(entry) or (entry / _RunLock.NAME).is_file())
                                for entry in found)
 
 

@@ -444,6 +444,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     try:
         if not isinstance(config, TrainConfig) or _distributed()[0] != 0:
             return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
+        if not str(config.out):  # "" is "." (probe 66: the run was written into the working folder)
+            raise UsageError("no run folder: out names the folder the run is written to")
         config.check()  # a run folder inside the photos is said as such, before it is called a folder of others
         _check_run_folder(Path(config.out), resume)
         with _RunLock(Path(config.out)):
