@@ -595,9 +595,7 @@ def add_bench_parser(sub):
     """Register ``rehue bench`` on the CLI's subcommand parsers (imports nothing heavy)."""
     parser = sub.add_parser("bench", help="measure colouring speed and memory on this machine")
     parser.add_argument("--quick", action="store_true", help="fewer frames: about a third of the time")
-    from rehue.cli import path_argument
-
-    parser.add_argument("--json", type=path_argument, default=None, help="also write the results to this JSON file")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default %(default)s)")
     parser.add_argument("--model", default=None,
                         help="independent model (shipped name or path); default: random gen2 weights")

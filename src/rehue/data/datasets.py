@@ -171,7 +171,8 @@ class ImageFolderDataset(Dataset):
         is pasted on them), else named."""
         from rehue.data.images import has_colour
 
-        gray = [path for path, rgb in zip(self.paths, self.images, strict=True) if not has_colour(rgb)]
+        self.coloured = [has_colour(rgb) for rgb in self.images]  # the folder's split draws validation among these
+        gray = [path for path, coloured in zip(self.paths, self.coloured, strict=True) if not coloured]
         pasted = self.stamps and (self.stamp_share or self.studio_share)  # cut-outs bring colour of their own
         if len(gray) == len(self.images) and not pasted:
             raise RehueError(f"{'the photo is' if len(gray) == 1 else f'all {len(gray)} photos are'} gray: there "
@@ -188,6 +189,8 @@ class ImageFolderDataset(Dataset):
 
         part = copy.copy(self)
         part.images, part.paths = [self.images[i] for i in indices], [self.paths[i] for i in indices]
+        if hasattr(self, "coloured"):
+            part.coloured = [self.coloured[i] for i in indices]
         part.weights = None if self.weights is None or not train else self.weights[list(indices)]
         if not train:
             part.stamps, part.stamp_share, part.studio_share = [], 0.0, 0.0
@@ -602,11 +605,11 @@ def _split_photo_folder(path: Path, size: int, *, dependent: bool, val_fraction:
     split is drawn among those that decode and have colour: validation does not score a gray photo, and
     one left with none to score stopped the run after its first epoch (probe 61). At least one colour
     photo is left to train on."""
-    from rehue.data.images import has_colour, iter_image_files
+    from rehue.data.images import iter_image_files
 
     photos = ImageFolderDataset(path, size, train=True, pairs=dependent, files=list(iter_image_files(path)),
                                 colour_jitter=colour_jitter, crop_min=crop_min, log=log, progress=progress)
-    coloured = [has_colour(rgb) for rgb in photos.images]
+    coloured = photos.coloured
     drawn = np.random.default_rng(seed).permutation(len(photos.images))
     order = [i for i in drawn if coloured[i]] + [i for i in drawn if not coloured[i]]  # all colour: as drawn
     n_val = min(max(1, round(len(photos.images) * val_fraction)), sum(coloured) - 1)

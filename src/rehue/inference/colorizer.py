@@ -19,7 +19,7 @@ import numpy as np
 
 from rehue.color.lab import AB_SCALE, L_SCALE, rgb_to_gray, rgb_to_lab
 from rehue.data.images import image_levels, to_uint8
-from rehue.errors import RehueError, UsageError, out_of_memory_as_memory_error
+from rehue.errors import RehueError, UsageError, as_memory_error, out_of_memory_as_memory_error
 
 log = logging.getLogger(__name__)
 
@@ -623,8 +623,12 @@ class Colorizer:
             session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
         def run(batch: np.ndarray) -> np.ndarray:
-            with out_of_memory_as_memory_error():
+            try:
                 return session.run(None, {"x": batch})[0]
+            except Exception as exc:
+                if (memory_error := as_memory_error(exc)) is not None:
+                    raise memory_error from None
+                raise
 
         return run
 
@@ -642,10 +646,14 @@ class Colorizer:
             if on_cpu and threads != self.threads:
                 torch.set_num_threads(self.threads)
             try:
-                with torch.inference_mode(), out_of_memory_as_memory_error():
+                with torch.inference_mode():
                     inputs = torch.from_numpy(batch).to(self.device, non_blocking=True)
                     ab = module(inputs.contiguous(memory_format=memory_format))
                 return np.ascontiguousarray(ab.float().cpu().numpy())
+            except Exception as exc:
+                if (memory_error := as_memory_error(exc)) is not None:
+                    raise memory_error from None
+                raise
             finally:
                 if on_cpu and threads != self.threads:
                     torch.set_num_threads(threads)

@@ -513,15 +513,14 @@ def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
 
     if not out.is_dir():
         return
-    config, *read = [real_path(path) for path in inputs]
+    own = [real_path(path) for path in inputs]
     for folder in (SAMPLES_DIR, RUNS_DIR):  # where the search writes: the photos there would get its pictures
-        if any(path.is_relative_to(real_path(out / folder)) for path in read):
+        if any(path.is_relative_to(real_path(out / folder)) for path in own[1:]):  # all but the TOML file
             raise RehueError(f"the search's photos or model lie in its {folder}/, where it writes its own; move them, "
                              "or name another folder for the search (--out)", out)
     runs = out / RUNS_DIR
     if runs.is_dir() and _runs_of_a_search(runs):
         return
-    own = [config, *read]
     others = sorted(entry.name for entry in out.iterdir()
                     if not entry.name.startswith(".") and not holds_no_file(entry)
                     and not any(path.is_relative_to(real_path(entry)) for path in own))
@@ -606,12 +605,10 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
 
 def add_grid_parser(sub) -> argparse.ArgumentParser:
     """Register ``rehue grid-search CONFIG [--out DIR] [--no-progress]`` on the CLI's subparsers."""
-    from rehue.cli import path_argument
-
     p = sub.add_parser("grid-search", help="train and compare every generator/discriminator/batch size "
                        "combination (thesis 4.2.2, Table 5.2)")
-    p.add_argument("config", type=path_argument, help="grid TOML file (see configs/grid_thesis.toml)")
-    p.add_argument("--out", type=path_argument, default=None,
+    p.add_argument("config", type=Path, help="grid TOML file (see configs/grid_thesis.toml)")
+    p.add_argument("--out", type=Path, default=None,
                    help="grid folder (default: the config's out, else runs/CONFIG_STEM); rerun to resume")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_grid_search)
