@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import io
 import json
 import logging
@@ -703,6 +704,23 @@ class _Unsaid(io.TextIOBase):
         return len(text)
 
 
+def _unrecognized(parser: argparse.ArgumentParser, args, unknown: list[str]):
+    """Blame the command that was given the arguments, and name the option a misspelt one was meant to be."""
+    while True:
+        commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        chosen = getattr(args, commands[0].dest, None) if commands else None
+        if chosen not in (commands[0].choices if commands else {}):
+            break
+        parser = commands[0].choices[chosen]
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    option = next((word.split("=")[0] for word in unknown if word.startswith("--")), None)
+    if option:
+        near = difflib.get_close_matches(option, list(parser._option_string_actions), n=1, cutoff=0.75)
+        if near:
+            message += f"; did you mean {near[0]}?"
+    parser.error(message)
+
+
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     given = sys.argv[1:] if argv is None else list(argv)
@@ -712,7 +730,9 @@ def _main(argv: list[str] | None) -> int:
         after = given[given.index("") - 1] if given.index("") else ""
         parser.error(f"{'argument ' + after + ': ' if after.startswith('-') else ''}an empty value names no file, "
                      "folder or model")
-    args = parser.parse_args(given)
+    args, unknown = parser.parse_known_args(given)
+    if unknown:
+        _unrecognized(parser, args, unknown)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

@@ -29,3 +29,23 @@ def test_help_as_a_command_and_the_short_version_option(capsys):
         with pytest.raises(SystemExit) as exit_:
             main(argv)
         assert exit_.value.code == 0 and capsys.readouterr().out.startswith(start), argv
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["colorize", "a.png", "-o", "b.png", "--overwirte"],
+     "rehue colorize: error: unrecognized arguments: --overwirte; did you mean --overwrite? "
+     "(see rehue colorize --help)"),
+    (["train", "photos", "--out", "run", "--batchsize", "4"],
+     "rehue train: error: unrecognized arguments: --batchsize 4; did you mean --batch-size? (see rehue train --help)"),
+    (["data", "demo", "--bogus"],
+     "rehue data demo: error: unrecognized arguments: --bogus (see rehue data demo --help)"),
+    (["--bogus"], "rehue: error: unrecognized arguments: --bogus (see rehue --help)"),
+])
+def test_an_unknown_option_is_blamed_on_its_command_with_the_nearest_name(argv, said, capsys, tmp_path,
+                                                                          monkeypatch):
+    """An unknown option after a command was "rehue: error: ... (see rehue --help)", whose help lists no options."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2 and capsys.readouterr().err.strip() == said
+    assert list(tmp_path.iterdir()) == []
