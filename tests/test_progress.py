@@ -42,6 +42,20 @@ def test_a_terminal_gets_the_bar_redrawn_in_place(monkeypatch):
     assert terminal.getvalue().count("\r") >= 5 and terminal.getvalue().count("\n") <= 1
 
 
+def test_a_terminal_that_cannot_move_its_cursor_gets_lines(monkeypatch):
+    """Under TERM=dumb (Emacs' shell), nested bars showed their cursor moves as ^[[A garbage."""
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setenv("TERM", "dumb")
+    outer = progress_bar(range(2), desc="files", miniters=1)
+    for _ in outer:
+        for _ in progress_bar(range(3), desc="frames", leave=False, miniters=1):
+            pass
+    assert outer.mininterval == 5
+    assert "\x1b" not in terminal.getvalue() and "\r" not in terminal.getvalue()
+    assert terminal.getvalue().splitlines()[-1].startswith("files: 100%")
+
+
 def test_colouring_a_film_into_a_log_writes_no_carriage_return(tmp_path, tiny_model, capsys):
     import numpy as np
 

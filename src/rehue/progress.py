@@ -1,14 +1,19 @@
 """Progress bars on stderr. On a terminal, tqdm's bar redrawn in place; where stderr is a file or a pipe (a
 log, a batch system, ``2> log.txt``), a plain line at most every ``LOG_INTERVAL_S`` seconds: a bar's
-carriage returns would put thousands of redraws on one line of the log."""
+carriage returns would put thousands of redraws on one line of the log. A terminal that cannot move its
+cursor (``TERM=dumb``: Emacs' shell, some IDE consoles) gets such lines too, at most every
+``DUMB_TERMINAL_INTERVAL_S`` seconds, as a person is watching: nested bars' cursor moves showed there as
+``^[[A`` garbage."""
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sys
 
 LOG_INTERVAL_S = 30.0
+DUMB_TERMINAL_INTERVAL_S = 5.0
 CURSOR_MOVES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # how tqdm moves between nested bars on a terminal
 
 
@@ -36,16 +41,21 @@ def _on_terminal(stream) -> bool:
         return False
 
 
+def _dumb_terminal() -> bool:
+    return os.environ.get("TERM") == "dumb"
+
+
 def progress_bar(iterable=None, **options):
     """``tqdm(iterable, **options)`` on stderr: a bar on a terminal, lines in a log (the module says why)."""
     from tqdm import tqdm
 
     stream = sys.stderr
-    if _on_terminal(stream):
+    on_terminal = _on_terminal(stream)
+    if on_terminal and not _dumb_terminal():
         options.setdefault("dynamic_ncols", True)
         return tqdm(iterable, file=stream, **options)
     options.pop("dynamic_ncols", None)
-    options.setdefault("mininterval", LOG_INTERVAL_S)
+    options.setdefault("mininterval", DUMB_TERMINAL_INTERVAL_S if on_terminal else LOG_INTERVAL_S)
     # tqdm's monitor redraws a bar not drawn for ``maxinterval`` (10 s): between two lines 30 s apart it
     # put a stale one, 19 s after the first
     options.setdefault("maxinterval", options["mininterval"])
