@@ -221,7 +221,7 @@ def test_an_fps_above_the_videos_own_rate_says_every_frame_is_kept(tmp_path, wid
     with VideoReader(wide_clip) as reader:
         rate, count = float(reader.fps), reader.frame_count
     assert main(["frames", str(wide_clip), "--out", str(tmp_path / "f"), "--fps", "100", "--no-progress"]) == 0
-    assert (f"wide.mp4: {count} frames (train), from a video of 1 scene; it runs at {rate:g} fps, below --fps 100, "
+    assert (f"wide.mp4: {count} frames, from a video of 1 scene; it runs at {rate:g} fps, below --fps 100, "
             "so every frame is kept") in capsys.readouterr().err
 
 
@@ -317,6 +317,35 @@ def test_a_gray_film_is_no_truth_to_learn_colour_from(tmp_path, capsys):
         build_datasets(tmp_path / "made", 32, log=lambda message: None)
 
 
+def test_the_test_split_is_drawn_among_the_colour_videos_a_gray_one_holds_out_nothing(tmp_path, capsys):
+    """Probe 67: a gray video chosen for the test split was skipped and left a dataset with no test frames,
+    with a note blaming "one video, or --test-fraction 0"; `rehue train` then refused it."""
+    colour = panning_clip(tmp_path / "colour.mp4", 1, 12, 32, 48, seed=0)
+    other = panning_clip(tmp_path / "other.mp4", 1, 12, 32, 48, seed=1)
+    grays = [gray_clip(tmp_path / f"gray{index}.mp4", 1, 12, 32, 48, seed=2 + index) for index in range(2)]
+    messages = []
+    summary = extract_frames([colour, other, *grays], tmp_path / "f", fps=4, size=32, progress=False,
+                             log=messages.append)
+    splits = {row["video"]: row["split"] for row in read_frame_manifest(tmp_path / "f")}
+    assert sorted(splits.values()) == ["test", "train"] and summary.train and summary.test, \
+        "the stable draw ranks gray0.mp4 first of the four: it held out the gray video alone"
+    assert f"held out (test): {next(name for name, split in splits.items() if split == 'test')}" in messages
+
+    for test_video in ("gray0.mp4", "gray0"):
+        assert main(["frames", str(colour), str(grays[0]), "--out", str(tmp_path / "g"), "--test-video", test_video,
+                     "--no-progress"]) == 1
+        assert capsys.readouterr().err.strip().splitlines()[-1] == (
+            "rehue: error: --test-video holds out only gray videos (gray0.mp4), which are skipped: no frame would be "
+            "held out; hold out a colour video")
+        assert not (tmp_path / "g").exists()
+
+    messages.clear()
+    extract_frames([colour, grays[0]], tmp_path / "e", fps=4, size=32, test_videos=["colour.mp4"], progress=False,
+                   log=messages.append)
+    assert {row["split"] for row in read_frame_manifest(tmp_path / "e")} == {"test"}
+    assert messages[-1].startswith("note: no training split: --test-video holds out every colour video")
+
+
 def panning_reel(folder, count, height, width, seed=0, cut_at=None):
     """A film of numbered frame files, as a scanner writes a reel: a pan, cut to another at ``cut_at``."""
     from PIL import Image
@@ -398,7 +427,7 @@ def test_a_scanners_reels_of_numbered_frames_make_a_dataset(tmp_path, capsys):
                    film_fps=24)
     kept = [row for row in read_frame_manifest(tmp_path / "z") if row["video"] == "gray_reel"]
     assert [int(row["frame_index"]) for row in kept] == [0, 4, 8, 16, 20]
-    assert any("gray_reel: 5 frames (train), from a film of" in m and "1 sampled frame(s) without colour (a fade, a "
+    assert any("gray_reel: 5 frames, from a film of" in m and "1 sampled frame(s) without colour (a fade, a "
                "title card) are left out" in m for m in messages), messages
     assert main(["frames", str(reels[0]), "--out", str(tmp_path / "x")]) == 1
     assert "no videos found, but 24 pictures: a folder of one film's numbered frames is read as a film with " \

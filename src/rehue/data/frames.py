@@ -81,7 +81,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     readers = {video: (lambda video=video: reels[video]) if films else (lambda video=video: VideoReader(video))
                for video in videos}
     videos = _readable_videos(videos, readers, log)
-    test_set = choose_test_videos(videos, test_fraction, test_videos)
+    named_test = choose_test_videos(videos, test_fraction, test_videos) if test_videos else None
     # decode everything first into a temporary folder, so a bad video leaves nothing half-made
     stale = remove_stale_temps([out])  # a killed run's; a run writing now keeps its own (each has its process's)
     if stale:
@@ -94,9 +94,8 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     rows, gray_films = [], []
     try:
         for video in videos:
-            split = "test" if video in test_set else "train"
-            video_rows, scenes, rate, count = _sample_video(video, readers[video], split, staging, fps=fps,
-                                                            size=size, scene_mode=scene_mode, progress=progress)
+            video_rows, scenes, rate, count = _sample_video(video, readers[video], staging, fps=fps, size=size,
+                                                            scene_mode=scene_mode, progress=progress)
             coloured = len(video_rows)
             if count and 2 * coloured < count:  # gray, or mostly: a gray reel with a colour cover scan (probe 33)
                 share = (f"{'none' if not coloured else f'only {coloured}'} of its {count} sampled frames "
@@ -114,11 +113,17 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             without = (f"; {count - coloured} sampled frame(s) without colour (a fade, a title card) are left out"
                        if coloured < count else "")
             kind = "film" if films else "video"
-            log(f"{video.name}: {coloured} frame{'' if coloured == 1 else 's'} ({split}), from a {kind} of {scenes} "
+            log(f"{video.name}: {coloured} frame{'' if coloured == 1 else 's'}, from a {kind} of {scenes} "
                 f"scene{'' if scenes == 1 else 's'}{below}{without}")
         if gray_films and len(gray_films) == len(videos):
             raise RehueError(f"all {len(videos)} videos are gray: there is no colour to learn from (a frame dataset "
                              "needs colour films)")
+        test_set = _held_out(videos, gray_films, named_test, test_fraction)
+        held_out_names = {video.name for video in test_set}
+        for row in rows:
+            row["split"] = "test" if row["video"] in held_out_names else "train"
+        if test_set:
+            log(f"held out (test): {', '.join(sorted(video.name for video in test_set))}")
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=MANIFEST_FIELDS)
         writer.writeheader()
@@ -146,8 +151,25 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         shutil.rmtree(staging, ignore_errors=True)
     n_test = sum(r["split"] == "test" for r in rows)
     if not n_test:
-        log("note: no test split (one video, or --test-fraction 0); evaluation needs frames of another video")
+        log("note: no test split (one colour video, or --test-fraction 0); training validates on, and evaluation "
+            "scores, the frames of a video held out")
+    elif n_test == len(rows):
+        log("note: no training split: --test-video holds out every colour video; this dataset can be scored "
+            "(rehue evaluate), not trained on")
     return FramesSummary(len(videos) - len(gray_films), len(rows), len(rows) - n_test, n_test, out)
+
+
+def _held_out(videos: list[Path], gray: list[Path], named: set[Path] | None, test_fraction: float) -> set[Path]:
+    """The test split, drawn among the videos kept: a gray video, skipped, held out nothing (probe 67: the
+    split left a dataset with no test frames, or none to train on, that `rehue train` then refused)."""
+    coloured = [video for video in videos if video not in gray]
+    if named is None:
+        return choose_test_videos(coloured, test_fraction, None)
+    kept = named - set(gray)
+    if not kept:
+        raise RehueError(f"--test-video holds out only gray videos ({', '.join(sorted(v.name for v in named))}), "
+                         "which are skipped: no frame would be held out; hold out a colour video")
+    return kept
 
 
 DATASET_ENTRIES = {"manifest.csv", "frames"}  # what a frame dataset's folder holds, and all --overwrite replaces
@@ -251,7 +273,7 @@ def _readable_videos(videos: list[Path], readers: dict, log) -> list[Path]:
     return readable
 
 
-def _sample_video(video: Path, open_reader, split: str, staging: Path, *, fps: float, size: int, scene_mode: str,
+def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: int, scene_mode: str,
                   progress: bool) -> tuple[list[dict], int, float | None, int]:
     """Sample one video into ``staging``; every frame goes through the scene detector, whose decisions
     arrive a few frames late, so a sampled row learns its scene number when its frame is decided.
@@ -301,7 +323,7 @@ def _sample_video(video: Path, open_reader, split: str, staging: Path, *, fps: f
             rel = Path("frames") / film_name(video) / f"{len(rows):06d}.png"
             _save_png(picture, staging / rel)
             row = {"path": rel.as_posix(), "video": video.name, "time": f"{frame.time:.3f}",
-                   "frame_index": frame.index, "scene": scene, "split": split}
+                   "frame_index": frame.index, "scene": scene}
             rows.append(row)
             waiting[position] = row
         settle(detector.flush())
