@@ -318,7 +318,7 @@ def test_a_gray_film_is_no_truth_to_learn_colour_from(tmp_path, capsys):
 
 
 def test_the_test_split_is_drawn_among_the_colour_videos_a_gray_one_holds_out_nothing(tmp_path, capsys):
-    """Probe 67: a gray video chosen for the test split was skipped and left a dataset with no test frames,
+    """A gray video chosen for the test split was skipped and left a dataset with no test frames,
     with a note blaming "one video, or --test-fraction 0"; `rehue train` then refused it."""
     colour = panning_clip(tmp_path / "colour.mp4", 1, 12, 32, 48, seed=0)
     other = panning_clip(tmp_path / "other.mp4", 1, 12, 32, 48, seed=1)

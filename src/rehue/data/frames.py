@@ -160,7 +160,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
 
 
 def _held_out(videos: list[Path], gray: list[Path], named: set[Path] | None, test_fraction: float) -> set[Path]:
-    """The test split, drawn among the videos kept: a gray video, skipped, held out nothing (probe 67: the
+    """The test split, drawn among the videos kept: a gray video, skipped, held out nothing (before: the
     split left a dataset with no test frames, or none to train on, that `rehue train` then refused)."""
     coloured = [video for video in videos if video not in gray]
     if named is None:
