@@ -130,6 +130,12 @@ def test_existing_dataset_is_kept_without_overwrite(tmp_path):
         extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False)
     extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False, overwrite=True)
     assert not manifest.read_bytes().startswith(b"\xef\xbb\xbf")
+    for separator in (b";", b"\t"):  # saved again so, it "holds files of its own (such as frames)"
+        manifest.write_bytes(manifest.read_bytes().replace(b",", separator))
+        with pytest.raises(RehueError, match="already holds a frame dataset; pass --overwrite"):
+            extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False)
+        extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False, overwrite=True)
+        assert manifest.read_bytes().startswith(b"path,video,")
 
 
 @pytest.mark.parametrize("dependent", [False, True])

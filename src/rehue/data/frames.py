@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -197,13 +198,17 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
 
 
 def _is_dataset(out: Path) -> bool:
-    """Whether ``out`` holds a frame dataset: a manifest.csv as rehue writes it. A folder of the user's own
-    named ``frames`` is not one (probe 46: replaced, with its files, as though it were)."""
+    """Whether ``out`` holds a frame dataset: a manifest.csv as rehue writes it, or as a spreadsheet saved it
+    again (semicolons, tabs). A folder of the user's own named ``frames`` is not one (probe 46: replaced, with
+    its files, as though it were)."""
     try:
         with open(out / "manifest.csv", encoding="utf-8-sig", newline="") as file:  # a spreadsheet's mark too
-            return next(csv.reader(file), None) == MANIFEST_FIELDS
+            header = next(csv.reader(file), None) or []
     except (OSError, UnicodeDecodeError, csv.Error):
         return False
+    if len(header) == 1:
+        header = [column.strip('"') for column in re.split("[;\t]", header[0])]
+    return header == MANIFEST_FIELDS
 
 
 def film_name(film: Path) -> str:
