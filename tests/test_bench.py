@@ -129,6 +129,32 @@ def test_cli_parser():
             cmd_bench(parser.parse_args(["bench", *wrong]))
 
 
+def test_an_existing_json_file_is_kept_and_a_wrong_path_refused_before_any_measuring(tmp_path, monkeypatch, capsys):
+    """Probe 67: `bench --json photo.jpg` replaced the user's photo with the report, and a missing folder or a
+    folder as --json was said after the whole run, the latter naming a hidden temp file."""
+    import rehue.bench
+    from rehue.cli import main
+
+    measured = []
+    monkeypatch.setattr(rehue.bench, "run_benchmark", lambda **options: measured.append(options) or {"figures": 1})
+    monkeypatch.setattr(rehue.bench, "format_report", lambda results: "report")
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"the user's photo")
+    (tmp_path / "folder").mkdir()
+    for target, said in ((photo, "output exists; pass --overwrite to replace it"),
+                         (tmp_path / "missing" / "b.json", "output folder does not exist"),
+                         (tmp_path / "folder", "is a folder; name a file to write")):
+        assert main(["bench", "--json", str(target)]) == 1
+        err = capsys.readouterr().err.strip()
+        assert said in err and len(err.splitlines()) == 1 and measured == [], err
+    assert photo.read_bytes() == b"the user's photo" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "folder", "photo.jpg"]
+    assert main(["bench", "--json", str(photo), "--overwrite"]) == 0
+    assert json.loads(photo.read_text()) == {"figures": 1}
+    with pytest.raises(RehueError, match="output exists"):
+        write_json({"figures": 2}, photo)
+
+
 def test_a_model_of_ones_own_is_benched_alone_and_reported_so(tmp_path):
     from tests.conftest import make_tiny_model
 

@@ -572,17 +572,17 @@ def format_report(results: dict) -> str:
     return "\n".join(lines)
 
 
-def write_json(results: dict, path: Path) -> Path:
-    """Write ``results`` to ``path`` through a temp file beside it, so a failed run leaves no half file."""
-    from rehue.data.images import temp_path_for
+def write_json(results: dict, path: Path, overwrite: bool = False) -> Path:
+    """Write ``results`` to ``path`` through a temp file beside it, so a failed run leaves no half file; an
+    existing file is replaced only with ``overwrite``."""
+    from rehue.data.images import check_output_path, move_into_place, temp_path_for
 
     path = Path(path)
-    if path.parent and not path.parent.is_dir():
-        raise RehueError("output folder does not exist", path.parent)
+    check_output_path(path, overwrite)
     temp = temp_path_for(path)
     try:
         temp.write_text(json.dumps(results, indent=2) + "\n")
-        os.replace(temp, path)
+        move_into_place(temp, path, overwrite)
     finally:
         temp.unlink(missing_ok=True)
     return path
@@ -596,6 +596,7 @@ def add_bench_parser(sub):
     parser = sub.add_parser("bench", help="measure colouring speed and memory on this machine")
     parser.add_argument("--quick", action="store_true", help="fewer frames: about a third of the time")
     parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default %(default)s)")
     parser.add_argument("--model", default=None,
                         help="independent model (shipped name or path); default: random gen2 weights")
@@ -611,9 +612,13 @@ def add_bench_parser(sub):
 
 
 def cmd_bench(args) -> int:
+    if args.json is not None:  # before the minutes of measuring, not after (probe 67)
+        from rehue.data.images import check_output_path
+
+        check_output_path(args.json, args.overwrite)
     results = run_benchmark(quick=args.quick, device=args.device, model=args.model,
                             dependent_model=args.dependent_model, backend=args.backend, threads=args.threads)
     print(format_report(results))
     if args.json is not None:
-        print(f"results written to {write_json(results, args.json)}", file=sys.stderr)
+        print(f"results written to {write_json(results, args.json, args.overwrite)}", file=sys.stderr)
     return 0

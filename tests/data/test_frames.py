@@ -194,7 +194,8 @@ def test_folders_without_videos_typos_and_nothing_readable_are_clear_errors(tmp_
     assert not (tmp_path / "f").exists() and not list(tmp_path.glob(".f*"))
 
 
-@pytest.mark.parametrize(("option", "message"), [(["--size", "0"], "--size must be at least 1 pixel, not 0"),
+@pytest.mark.parametrize(("option", "message"), [(["--size", "0"], "--size must be from 1 to 4096 pixels, not 0"),
+                                               (["--size", "100000"], "--size must be from 1 to 4096 pixels"),
                                                (["--every", "-1"], "--every must be positive, not -1"),
                                                (["--fps", "0"], "--fps must be positive, not 0.0"),
                                                (["--test-fraction", "2"], "--test-fraction must be between 0 and 1")])
@@ -350,6 +351,24 @@ def test_the_test_split_is_drawn_among_the_colour_videos_a_gray_one_holds_out_no
                    log=messages.append)
     assert {row["split"] for row in read_frame_manifest(tmp_path / "e")} == {"test"}
     assert messages[-1].startswith("note: no training split: --test-video holds out every colour video")
+
+
+def test_a_test_video_named_by_any_path_and_a_video_named_twice(tmp_path, monkeypatch):
+    """Probe 67: `--test-video ./cuts.mp4` (a tab-completed path) was "names no input", and `frames v.mp4 .`
+    was "v.mp4 and v.mp4 share the name 'v' ... rename one" of one file."""
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    clips = [panning_clip(folder / f"v{index}.mp4", 1, 12, 32, 32, seed=index) for index in range(2)]
+    monkeypatch.chdir(folder)
+    for named in ("./v1.mp4", str(clips[1]), "../clips/v1.mp4", "v1"):
+        out = tmp_path / f"set{len(list(tmp_path.glob('set*')))}"
+        summary = extract_frames(["v0.mp4", ".", str(clips[1])], out, fps=4, size=32, test_videos=[named],
+                                 progress=False, log=lambda message: None)
+        assert summary.videos == 2, named
+        assert {(row["video"], row["split"]) for row in read_frame_manifest(out)} == {
+            ("v0.mp4", "train"), ("v1.mp4", "test")}, named
+    with pytest.raises(RehueError, match="--test-video names no input: ./v2.mp4"):
+        extract_frames(clips, tmp_path / "none", fps=4, size=32, test_videos=["./v2.mp4"], progress=False)
 
 
 def panning_reel(folder, count, height, width, seed=0, cut_at=None):

@@ -32,13 +32,18 @@ class FramesSummary:
 
 
 def choose_test_videos(videos: list[Path], test_fraction: float, test_names: list[str] | None) -> set[Path]:
-    """Split by video, never by frame. Explicit names win; otherwise a stable hash picks the videos."""
+    """Split by video, never by frame. Explicit names win (a video's name, its stem, or any path to it);
+    otherwise a stable hash picks the videos."""
     if test_names:
-        chosen = {v for v in videos if v.name in test_names or v.stem in test_names or str(v) in test_names}
-        unknown = set(test_names) - {v.name for v in chosen} - {v.stem for v in chosen} - {str(v) for v in chosen}
+        from rehue.data.images import is_same_file
+
+        def names(name: str, video: Path) -> bool:
+            return name in (video.name, video.stem, str(video)) or is_same_file(name, video)
+
+        unknown = sorted(name for name in set(test_names) if not any(names(name, v) for v in videos))
         if unknown:
-            raise UsageError(f"--test-video names no input: {', '.join(sorted(unknown))}")
-        return chosen
+            raise UsageError(f"--test-video names no input: {', '.join(unknown)}")
+        return {v for v in videos if any(names(name, v) for name in test_names)}
     if len(videos) < 2 or test_fraction <= 0:
         return set()
     count = min(len(videos) - 1, max(1, round(len(videos) * test_fraction)))
@@ -53,22 +58,25 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     """Sample ``fps`` frames per second of each video by timestamp (variable frame rate safe). With
     ``film_fps``, each of ``videos`` is a folder holding one film's numbered frames (a scanner's reel, as
     `colorize --frames` takes it), at ``film_fps`` frames per second."""
-    from rehue.data.images import check_folder_can_be_made, remove_stale_temps, staging_folder_for
+    from rehue.data.images import check_folder_can_be_made, real_path, remove_stale_temps, staging_folder_for
     from rehue.models.io import atomic_write_bytes
+    from rehue.training.config import LARGEST_SIZE
     from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import VideoReader
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     if fps <= 0:
         raise UsageError(f"--fps must be positive, not {fps}")
-    if size < 1:
-        raise UsageError(f"--size must be at least 1 pixel, not {size}")
+    if not 1 <= size <= LARGEST_SIZE:
+        raise UsageError(f"--size must be from 1 to {LARGEST_SIZE} pixels, not {size}")
     if not 0 <= test_fraction <= 1:
         raise UsageError(f"--test-fraction must be between 0 and 1, not {test_fraction:g}")
     if film_fps is not None and not film_fps > 0:
         raise UsageError(f"--film-fps must be positive, not {float(film_fps):g}")
     films = film_fps is not None
     videos = _film_folders(videos) if films else _video_files(videos, log)
+    first_named: dict[Path, Path] = {}  # a video named twice (`frames v.mp4 .`) is sampled once, as colorize does
+    videos = [video for video in videos if first_named.setdefault(real_path(video), video) is video]
     by_stem: dict[str, Path] = {}
     for video in videos:
         other = by_stem.setdefault(film_name(video), video)

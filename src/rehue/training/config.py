@@ -9,6 +9,10 @@ from pathlib import Path
 
 from rehue.errors import UsageError
 
+LARGEST_SIZE = 4096
+"""The largest square a model is trained at or a frame dataset sampled at: thirty-two times the largest the
+thesis used (128). Beyond it, a mistyped size (``--size 100000``) failed only as "out of memory"."""
+
 # the smallest value each whole-number or weight setting may take
 _LOWEST = {"epochs": 1, "batch_size": 1, "width": 1, "disc_width": 0, "workers": 0, "steps_per_epoch": 0,
            "val_images": 1, "l1_weight": 0, "ce_weight": 0, "adversarial_weight": 0, "self_feed_steps": 1,
@@ -77,8 +81,8 @@ class TrainConfig:
                 raise UsageError(f"{name} must be a number, not {value!r}")
             if isinstance(value, float) and not math.isfinite(value):
                 raise UsageError(f"{name} must be a finite number, not {value:g}")
-        if self.size < 32 or self.size & (self.size - 1):
-            raise UsageError(f"size must be a power of two of at least 32, not {self.size}")
+        if self.size < 32 or self.size & (self.size - 1) or self.size > LARGEST_SIZE:
+            raise UsageError(f"size must be a power of two from 32 to {LARGEST_SIZE}, not {self.size}")
         for name, low in _LOWEST.items():
             if getattr(self, name) < low:
                 raise UsageError(f"{name} must be at least {low}, not {getattr(self, name):g}")
