@@ -221,7 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", default="robust", help="robust (default) or thesis")
     p.add_argument("--json", action="store_true", help="print JSON (indices, times, frame count)")
     p.add_argument("--sheet", type=Path, metavar="PNG",
-                   help="also draw each cut, the frame before it beside the new scene's first, to check them by eye")
+                   help=f"also draw each cut as three frames, {SHEET_EARLIER} before it (what a fade or a dissolve "
+                        "left), the one before it and the new scene's first, to check the cuts by eye")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --sheet")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_scenes)
@@ -243,11 +244,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_colorize(args) -> int:
+    from rehue.data.images import is_video_path
     from rehue.inference.files import colorize_paths
 
     ext = args.ext if args.ext.startswith(".") else f".{args.ext}"
+    picture_only = [flag for flag, dest in (("--ext", "ext"), ("--quality", "quality")) if dest in args.typed]
+    if picture_only and is_video_path(args.output):  # probe 67: passed over without a word
+        raise UsageError(f"{', '.join(picture_only)}: for pictures, not a video file (its quality is --crf's, its "
+                         "format its extension's)")
     if args.frames:
-        from rehue.data.images import is_video_path
 
         never = [flag for flag, value in (("--start", args.start), ("--end", args.end), ("--fit", args.fit),
                                           ("--side-by-side", args.side_by_side or None)) if value is not None]

@@ -430,6 +430,19 @@ def test_encoder_settings_for_frames_into_a_folder_are_a_usage_error(tmp_path, t
     assert not (tmp_path / "out").exists()
 
 
+def test_picture_settings_for_a_video_file_are_a_usage_error(tmp_path, tiny_model, capsys):
+    """Probe 67: --ext and --quality were passed over without a word where the output is a video file."""
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number in range(2):
+        Image.fromarray(np.full((16, 16), 90 + number, np.uint8)).save(reel / f"r_{number}.png")
+    for options in (["--frames", "--ext", ".dpx"], ["--frames", "--quality", "80"], ["--ext", "tif"]):
+        assert run("colorize", reel, "-o", tmp_path / "out.mp4", "--model", tiny_model, *options) == 2
+        assert capsys.readouterr().err.strip() == (f"rehue: error: {options[-2]}: for pictures, not a video file (its "
+                                                   "quality is --crf's, its format its extension's)")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["models", "reel"]
+
+
 def test_a_batch_run_again_skips_what_it_coloured_before_and_colours_the_rest(tmp_path, tiny_model, capsys):
     photos = tmp_path / "photos"
     photos.mkdir()

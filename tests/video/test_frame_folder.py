@@ -30,6 +30,21 @@ def test_a_name_without_a_pattern_or_of_a_video_is_no_pattern_and_two_patterns_a
         FramePattern.of("f_%04d_##.png")
 
 
+def test_an_ffmpeg_pattern_without_a_pictures_extension_is_refused(tmp_path, capsys):
+    """Probe 67: `-o fr/f_%06d` made a folder named "f_%06d" and wrote the whole video into it."""
+    from rehue.cli import main
+    from tests.helpers_video import make_clip, textured_frames
+
+    for given, hint in (("f_%06d", "f_%06d.png or f_%06d.dpx"), ("f_%06d.mp4", "f_%06d.png or f_%06d.dpx")):
+        with pytest.raises(UsageError, match=f"needs a picture's extension, such as {hint}"):
+            FramePattern.of(Path("out") / given)
+    clip = make_clip(tmp_path / "v.mp4", list(textured_frames(2, 32, 32)))
+    assert main(["colorize", str(clip), "-o", str(tmp_path / "fr" / "f_%06d"), "--no-progress"]) == 2
+    assert capsys.readouterr().err.strip().endswith("f_%06d: a numbered-frame pattern needs a picture's extension, "
+                                                    "such as f_%06d.png or f_%06d.dpx")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["v.mp4"]
+
+
 def test_taken_lists_the_patterns_files_in_the_order_of_their_numbers(tmp_path):
     for name in ("f_10.png", "f_9.png", "f_0002.png", "f_x.png", "g_1.png", "f_3.jpg"):
         (tmp_path / name).write_bytes(b"")

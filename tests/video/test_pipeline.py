@@ -145,6 +145,8 @@ def test_a_part_that_holds_no_frames_start_names_the_video(tmp_path, colour_clip
                  "none", "--start", f"{start:.4f}", "--end", f"{end:.4f}", "--no-progress"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"rehue: error: {colour_clip}: no frame starts in the part asked for")
+    assert err[0].endswith("it lies between two frames' starts, or after the last one's; ask for a longer part"), \
+        "probe 67: the clip is constant-rate, and it said \"a variable-rate film's frames can lie far apart\""
     assert not out.exists() and not list(tmp_path.glob(".*rehue-tmp*"))
 
 

@@ -136,7 +136,12 @@ class FramePattern:
 
         path = Path(path)
         found = [match for match in PATTERN.finditer(path.name) if match[0] != "%%"]
-        if not found or path.suffix.lower() not in OUTPUT_FORMATS:  # "take #2.mp4" is a video's name
+        if found and path.suffix.lower() not in OUTPUT_FORMATS and any(m[0].startswith("%") for m in found):
+            # "take #2.mp4" is a video's name, but %06d names numbered frames: without a picture's extension
+            # it made a folder named "f_%06d" (probe 67)
+            raise UsageError(f"{path}: a numbered-frame pattern needs a picture's extension, such as "
+                             f"{path.with_suffix('.png').name} or {path.with_suffix('.dpx').name}")
+        if not found or path.suffix.lower() not in OUTPUT_FORMATS:
             return None
         if len(found) > 1:
             raise UsageError(f"{path}: names frames with {len(found)} number patterns; give one, such as "

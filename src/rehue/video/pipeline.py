@@ -870,8 +870,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                     composer.put(decided)
                 if state.independent_frames + state.dependent_frames == 0 and (start is not None or end is not None):
                     shown = f"from {start or 0:g} s" + (f" to {end:g} s" if end is not None else " on")
-                    raise RehueError(f"no frame starts in the part asked for ({shown}): a variable-rate film's frames "
-                                     "can lie far apart; ask for a longer part", source)
+                    raise RehueError(f"no frame starts in the part asked for ({shown}): it lies between two frames' "
+                                     "starts, or after the last one's; ask for a longer part", source)
                 composer.finish()
                 encoder.finish()
             finally:
