@@ -430,6 +430,25 @@ def test_encoder_settings_for_frames_into_a_folder_are_a_usage_error(tmp_path, t
     assert not (tmp_path / "out").exists()
 
 
+def test_a_sound_file_named_as_an_input_is_told_so_and_one_in_a_folder_is_passed_over(tmp_path, tiny_model, capsys):
+    """Probe 67: `colorize song.m4a -o out/` said "not an image file (or a format Pillow cannot read)", and
+    `-o x.mp4` "unsupported output extension '.mp4'"."""
+    from tests.helpers_video import make_audio_file
+
+    song = make_audio_file(tmp_path / "song.m4a")
+    for output in (tmp_path / "x.mp4", tmp_path / "out"):
+        assert run("colorize", song, "-o", output, "--model", tiny_model) == 1
+        said = capsys.readouterr().err.strip()
+        assert said == f"rehue: error: {song}: is a sound file: it holds no picture to colour"
+        assert not output.exists()
+    folder = tmp_path / "film"
+    folder.mkdir()
+    song.rename(folder / "soundtrack.m4a")
+    Image.fromarray(textured_rgb(30, 40)[..., 0]).save(folder / "still.png")
+    assert run("colorize", folder, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["still.png"]
+
+
 def test_picture_settings_for_a_video_file_are_a_usage_error(tmp_path, tiny_model, capsys):
     """Probe 67: --ext and --quality were passed over without a word where the output is a video file."""
     reel = tmp_path / "reel"

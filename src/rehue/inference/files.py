@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rehue.data.images import (
+    AUDIO_SUFFIXES,
     DEEP_FORMATS,
     NAME_BYTES,
     OUTPUT_FORMATS,
@@ -25,6 +26,7 @@ from rehue.data.images import (
     fitted_stem,
     folder_media,
     has_colour,
+    head_kind,
     is_image_path,
     is_inside,
     is_same_file,
@@ -82,6 +84,8 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     for source in inputs:
         if not source.exists():
             raise RehueError(missing_reason(source), source)
+        if source.suffix.lower() in AUDIO_SUFFIXES and head_kind(source) is None:  # probe 67
+            raise RehueError("is a sound file: it holds no picture to colour", source)
     single = len(inputs) == 1 and not inputs[0].is_dir() and output.suffix and not output.is_dir()
     if single:
         return [_warn_if_misnamed(Job(inputs[0], output, video=media_kind(inputs[0]) == "video"))]
