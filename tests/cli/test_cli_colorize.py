@@ -358,6 +358,30 @@ def test_an_output_folder_inside_the_input_folder_is_not_coloured_again(tmp_path
     assert (out / "a.png").read_bytes() == first
 
 
+def test_an_earlier_runs_outputs_in_another_folder_inside_are_passed_over_with_a_warning(tmp_path, tiny_model,
+                                                                                         capsys):
+    """Probe 68: `colorize s2 -o s2/v1`, then `-o s2/v2`, coloured v1's outputs again into v2/v1, each warned
+    of as "in colour already (a toned print, a tinted photo?)", where its Software tag says rehue made it."""
+    from tests.helpers_video import make_clip, textured_frames
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(photos / "a.png")
+    make_clip(photos / "film.mp4", [np.repeat(frame[..., :1], 3, axis=-1) for frame in textured_frames(3, 32, 32)])
+    options = ["--model", tiny_model, "--dependent-model", "none", "--no-progress"]
+    assert run("colorize", photos, "-o", photos / "v1", *options) == 0
+    capsys.readouterr()
+    assert run("colorize", photos, "-o", photos / "v2", *options) == 0
+    assert sorted(p.relative_to(photos / "v2").as_posix() for p in (photos / "v2").rglob("*")) == ["a.png", "film.mp4"]
+    err = capsys.readouterr().err
+    assert (f"warning: {photos}: passed over 2 file(s) that rehue coloured, such as {photos / 'v1' / 'a.png'}: an "
+            "earlier run's outputs, not inputs; name them to colour them again") in err
+    assert "in colour already" not in err
+    assert run("colorize", photos / "v1" / "a.png", "-o", tmp_path / "again.png", *options) == 0
+    assert (f"warning: {photos / 'v1' / 'a.png'}: rehue coloured it; its colour is replaced by the model's, from its "
+            "lightness alone") in capsys.readouterr().err
+
+
 def test_an_output_folder_that_holds_png_inputs_is_refused_before_anything_is_written(tmp_path, tiny_model, capsys):
     """Before, `-o` naming the input folder coloured the JPEGs and failed file by file on the PNGs, each
     of which would have been replaced by its own colour version."""

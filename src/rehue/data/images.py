@@ -84,11 +84,11 @@ def coloured_by_rehue(provenance: str | None) -> bool:
                                           str(provenance)) is not None
 
 
-# not .mod (JVC camcorders'): Go modules and music trackers use it too
 # sound alone: named as an input, it is told so, not "not an image file"; in a folder (a film's soundtrack beside
 # it) it is passed over, as other files are
 AUDIO_SUFFIXES = frozenset({".mp3", ".m4a", ".aac", ".wav", ".flac", ".ogg", ".oga", ".opus", ".wma", ".aif", ".aiff",
                             ".ac3", ".mka", ".alac"})
+# not .mod (JVC camcorders'): Go modules and music trackers use it too
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".wmv", ".flv",
                             ".ogv", ".3gp", ".mts", ".m2ts", ".mxf", ".dv", ".vob", ".y4m", ".m2v", ".tod",
                             ".asf", ".f4v", ".nut", ".divx", ".ogm", ".mjpeg", ".mjpg"})

@@ -109,9 +109,18 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             planned = [Job(path, output / with_output_suffix(path.relative_to(source), suffix),
                            video=suffix != image_ext)
                        for path, suffix in found if not (output_below and is_inside(path, output))]
-            if real_path(output) == real_path(source):
-                targets = {job.target for job in planned if job.target != job.source}
-                planned = [job for job in planned if job.source not in targets or not _coloured_by_rehue(job.source)]
+            # an earlier run's outputs, in the output folder or another inside this one (`-o photos/v1`, then
+            # `-o photos/v2`: probe 68), are not inputs; a file named as an input is coloured whatever it holds
+            earlier = [job for job in planned
+                       if (_film_coloured_by_rehue if job.video else _coloured_by_rehue)(job.source)]
+            # coloured beside their inputs, they are what this run would write: skipped without a word
+            targets = {job.target for job in planned} if real_path(output) == real_path(source) else set()
+            unexpected = [job.source for job in earlier if job.source not in targets]
+            if unexpected:
+                logger.warning("%s: passed over %d file(s) that rehue coloured, such as %s: an earlier run's "
+                               "outputs, not inputs; name them to colour them again", source, len(unexpected),
+                               unexpected[0])
+            planned = [job for job in planned if job not in earlier]
             for job in planned:
                 _warn_if_misnamed(job)
             jobs.extend(planned)
@@ -139,6 +148,17 @@ def _warn_if_misnamed(job: Job) -> Job:
         logger.warning("%s: holds %s, not the %s its extension names; coloured as %s", job.source, held, named,
                        held)
     return job
+
+
+def _film_coloured_by_rehue(path: Path) -> bool:
+    """Whether a film's comment says rehue coloured it (read from its header alone)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return coloured_by_rehue(container.metadata.get("comment"))
+    except Exception:  # unreadable here: it is an input, and its own error comes when it is coloured
+        return False
 
 
 def _coloured_by_rehue(path: Path) -> bool:
@@ -254,7 +274,10 @@ def _colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bo
                        source, image.frames)
     if not image.is_gray:
         step = max(1, round(math.sqrt(image.rgb.shape[0] * image.rgb.shape[1] / COLOUR_CHECK_PIXELS)))
-        if has_colour(image.rgb[::step, ::step]):
+        if image.coloured_by_rehue:  # its Software tag says so (probe 68: "a toned print, a tinted photo?")
+            logger.warning("%s: rehue coloured it; its colour is replaced by the model's, from its lightness alone",
+                           source)
+        elif has_colour(image.rgb[::step, ::step]):
             logger.warning("%s: is in colour already (a toned print, a tinted photo?); its colour is replaced by "
                            "the model's, from its lightness alone", source)
     if image.deep_gray is not None and OUTPUT_FORMATS.get(target.suffix.lower()) not in DEEP_FORMATS:
