@@ -49,3 +49,13 @@ def test_an_unknown_option_is_blamed_on_its_command_with_the_nearest_name(argv, 
         main(argv)
     assert exit_.value.code == 2 and capsys.readouterr().err.strip() == said
     assert list(tmp_path.iterdir()) == []
+
+
+def test_building_the_command_line_imports_no_torch():
+    """`rehue --help` and every usage error answer in a quarter of a second: the parser imports each command's
+    module (grid, bench), and one that imported PyTorch at its top made every command wait 1.5 s for it."""
+    import subprocess
+    import sys
+
+    code = "import sys, rehue.cli; rehue.cli.build_parser(); print(sorted({'torch', 'cv2', 'av'} & set(sys.modules)))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"

@@ -294,11 +294,20 @@ def test_bad_config_is_a_clear_error_naming_the_file(tmp_path, text, message):
     assert error.value.path == str(config)
 
 
-def test_missing_data_fails_before_any_training(tmp_path):
+def test_missing_data_fails_before_any_training(tmp_path, capsys):
+    """Probe 68: `grid-search configs/grid_demo.toml` before `rehue data demo` said "data/demo: training data
+    not found", naming neither the file that names it nor how the demo set is made."""
     config = write_grid(tmp_path, TWO_RUN_GRID.replace('"photos"', '"nowhere"'))
-    with pytest.raises(RehueError, match="training data not found"):
+    with pytest.raises(RehueError, match=f"^{config}: data is {tmp_path / 'nowhere'}, which is not there"):
         run_logged(config, tmp_path / "out")
     assert not (tmp_path / "out").exists(), "no empty grid folder left behind"
+    from rehue.cli import main
+
+    demo = write_grid(tmp_path, TWO_RUN_GRID.replace('"photos"', '"../data/demo"'))  # as configs/grid_demo.toml
+    assert main(["grid-search", str(demo), "--out", str(tmp_path / "demo-grid")]) == 1
+    assert capsys.readouterr().err.strip().endswith("; `rehue data demo --out DIR` assembles the demo set "
+                                                    "(docs/data.md)")
+    assert not (tmp_path / "demo-grid").exists()
 
 
 def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_and_photos_is_not(tmp_path):

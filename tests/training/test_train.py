@@ -90,7 +90,7 @@ def test_a_resumed_run_refuses_changed_settings_and_takes_the_rest_from_the_run(
 
     command = ["train", str(photo_folder), "--out", str(out), "--device", "cpu", "--no-progress", "--resume"]
     capsys.readouterr()
-    assert main(command + ["--size", "64", "--lr-g", "2e-4"]) == 1
+    assert main(command + ["--size", "64", "--lr-g", "2e-4"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "size 64 (the run's 32)" in err and "lr_g 0.0002" in err
     assert list_checkpoints(out / "checkpoints") == checkpoints
@@ -985,7 +985,8 @@ def test_a_run_whose_config_json_is_gone_or_edited_resumes_with_its_own_settings
     (out / "config.json").unlink()
     assert main([*common, "--resume", "--epochs", "3"]) == 0
     assert "these differ" not in capsys.readouterr().err
-    assert main([*common, "--resume", "--epochs", "4", "--width", "8"]) == 1
+    assert main([*common, "--resume", "--epochs", "4", "--width", "8"]) == 2, \
+        "an option that does not fit the run is a usage error, as --epochs below the epochs trained is (probe 68)"
     assert "these differ: width 8 (the run's 4)" in capsys.readouterr().err
 
 

@@ -28,6 +28,7 @@ DEFAULT_CROP_MIN = 0.35
 # A training clip's frames together count like this many photos when batches are sampled.
 VIDEO_WEIGHT_IN_PHOTOS = 3.0
 VIDEO_FRAME_EVERY_S = 0.5  # a training clip's frames: one every half second
+DEMO_HINT = "; `rehue data demo --out DIR` assembles the demo set (docs/data.md)"
 
 
 def frames_every(video: Path, every_s: float, log=None):
@@ -504,7 +505,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
 
     path = Path(data)
     if not path.exists():
-        raise RehueError("training data not found", path)
+        raise RehueError(f"training data not found{DEMO_HINT if path.name == 'demo' else ''}", path)
     from rehue.data.images import media_kind
 
     if path.is_file() and media_kind(path) == "video":

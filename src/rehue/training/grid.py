@@ -540,6 +540,12 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     out = Path(out) if out is not None else spec.out
     runs = {run.name: run for run in spec.runs}
     started = time.perf_counter()
+    data = Path(spec.runs[0].config.data)
+    if not data.exists():  # named by the file that names it (probe 68: the folder alone)
+        from rehue.data.datasets import DEMO_HINT
+
+        raise RehueError(f"data is {data}, which is not there (a relative path is read from this file's folder)"
+                         f"{DEMO_HINT if data.name == 'demo' else ''}", spec.source)
     validation = _validation(spec.runs[0].config, spec.eval_images, log)  # missing data: refused, nothing made
     first = spec.runs[0].config
     _check_grid_folder(out, inputs=(spec.source, Path(first.data), *((Path(first.init),) if first.init else ())))

@@ -415,7 +415,7 @@ def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path
                if f.name not in RESUME_MAY_CHANGE and getattr(given, f.name) != getattr(saved, f.name)]
     if changed:
         words = ", ".join(f"{name} {new!r} (the run's {old!r})" for name, new, old in changed)
-        raise RehueError(f"a resumed run keeps its own settings, and these differ: {words}; leave them out to "
+        raise UsageError(f"a resumed run keeps its own settings, and these differ: {words}; leave them out to "
                          "resume, or start a new run in another folder", out)
     data = given.data or data_path
     if not data and saved.data and not Path(saved.data).is_absolute():  # an older rehue's checkpoint
