@@ -377,6 +377,11 @@ def test_an_earlier_runs_outputs_in_another_folder_inside_are_passed_over_with_a
     assert (f"warning: {photos}: passed over 2 file(s) that rehue coloured, such as {photos / 'v1' / 'a.png'}: an "
             "earlier run's outputs, not inputs; name them to colour them again") in err
     assert "in colour already" not in err
+    assert run("colorize", photos / "v1", "-o", tmp_path / "v3", *options) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"rehue: error: {photos / 'v1'}: holds only pictures or films that rehue coloured, such as "
+        f"{photos / 'v1' / 'a.png'}: an earlier run's outputs, not inputs; name the files to colour them again")
+    assert not (tmp_path / "v3").exists()
     assert run("colorize", photos / "v1" / "a.png", "-o", tmp_path / "again.png", *options) == 0
     assert (f"warning: {photos / 'v1' / 'a.png'}: rehue coloured it; its colour is replaced by the model's, from its "
             "lightness alone") in capsys.readouterr().err

@@ -97,7 +97,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     if not output.exists() and (output.suffix.lower() in OUTPUT_FORMATS or is_video_path(output)):
         raise UsageError(f"{output}: several inputs need an output folder, and this names a {output.suffix} file; "
                          "name a folder (such as colorized/)")
-    jobs = []
+    jobs, passed_over = [], []
     for source in inputs:
         if source.is_dir():
             output_below = is_inside(output, source) and real_path(output) != real_path(source)
@@ -117,9 +117,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             targets = {job.target for job in planned} if real_path(output) == real_path(source) else set()
             unexpected = [job.source for job in earlier if job.source not in targets]
             if unexpected:
-                logger.warning("%s: passed over %d file(s) that rehue coloured, such as %s: an earlier run's "
-                               "outputs, not inputs; name them to colour them again", source, len(unexpected),
-                               unexpected[0])
+                passed_over.append((source, unexpected))
             planned = [job for job in planned if job not in earlier]
             for job in planned:
                 _warn_if_misnamed(job)
@@ -136,6 +134,13 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             own = source.suffix if source.suffix.lower() in OUTPUT_CODECS else ".mp4"  # an AVI, a VOB: MP4 out
             suffix = (video_ext or own) if video else image_ext
             jobs.append(_warn_if_misnamed(Job(source, output / with_output_suffix(source, suffix).name, video=video)))
+    if passed_over and not jobs:
+        raise RehueError(f"holds only pictures or films that rehue coloured, such as {passed_over[0][1][0]}: an "
+                         "earlier run's outputs, not inputs; name the files to colour them again",
+                         ", ".join(str(source) for source, _ in passed_over))
+    for source, unexpected in passed_over:
+        logger.warning("%s: passed over %d file(s) that rehue coloured, such as %s: an earlier run's outputs, not "
+                       "inputs; name them to colour them again", source, len(unexpected), unexpected[0])
     return _separate_outputs(jobs)
 
 
