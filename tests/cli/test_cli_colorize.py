@@ -387,6 +387,31 @@ def test_an_earlier_runs_outputs_in_another_folder_inside_are_passed_over_with_a
             "lightness alone") in capsys.readouterr().err
 
 
+def test_earlier_outputs_in_every_format_rehue_writes_are_known_as_its_own(tmp_path, tiny_model, capsys):
+    """Probe 69: rehue's own .mkv (the FFV1 master) and .webm were coloured again, and taken for colour truth
+    by `frames` (Matroska calls the comment COMMENT); its .dpx and .exr were coloured again (Pillow reads
+    neither header)."""
+    from rehue.video.io import VideoReader
+    from tests.helpers_video import make_clip, textured_frames
+
+    gray_film = make_clip(tmp_path / "film.mp4", [np.repeat(frame[..., :1], 3, axis=-1)
+                                                  for frame in textured_frames(3, 32, 32)])
+    Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(tmp_path / "photo.png")
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    options = ["--model", tiny_model, "--dependent-model", "none", "--no-progress"]
+    for source, name, extra in ((gray_film, "master.mkv", ["--codec", "ffv1"]), (gray_film, "web.webm", []),
+                                (tmp_path / "photo.png", "scan.dpx", []), (tmp_path / "photo.png", "scan.exr", [])):
+        assert run("colorize", source, "-o", earlier / name, *options, *extra) == 0, name
+    for name in ("master.mkv", "web.webm"):
+        with VideoReader(earlier / name) as reader:
+            assert reader.coloured_by_rehue, name
+    capsys.readouterr()
+    assert run("colorize", earlier, "-o", tmp_path / "again", *options) == 1
+    assert "holds only pictures or films that rehue coloured" in capsys.readouterr().err
+    assert not (tmp_path / "again").exists()
+
+
 def test_an_output_folder_that_holds_png_inputs_is_refused_before_anything_is_written(tmp_path, tiny_model, capsys):
     """Before, `-o` naming the input folder coloured the JPEGs and failed file by file on the PNGs, each
     of which would have been replaced by its own colour version."""
@@ -476,6 +501,20 @@ def test_a_sound_file_named_as_an_input_is_told_so_and_one_in_a_folder_is_passed
     Image.fromarray(textured_rgb(30, 40)[..., 0]).save(folder / "still.png")
     assert run("colorize", folder, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["still.png"]
+
+
+def test_a_number_pattern_as_the_output_of_frames_is_a_usage_error(tmp_path, tiny_model, capsys):
+    """Probe 69: `--frames -o fr/f_####` made a folder named "f_####" holding the frames under their names."""
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number in range(2):
+        Image.fromarray(np.full((16, 16), 90 + number, np.uint8)).save(reel / f"r_{number}.png")
+    for name in ("f_####", "f_%04d.png"):
+        assert run("colorize", reel, "--frames", "-o", tmp_path / "fr" / name, "--model", tiny_model) == 2
+        assert capsys.readouterr().err.strip().endswith(
+            f"{name}: --frames keeps each frame's own name, in an output folder (or joins the frames into a video "
+            "file); a number pattern names a video's frames")
+    assert not (tmp_path / "fr").exists()
 
 
 def test_picture_settings_for_a_video_file_are_a_usage_error(tmp_path, tiny_model, capsys):

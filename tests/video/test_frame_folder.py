@@ -35,7 +35,9 @@ def test_an_ffmpeg_pattern_without_a_pictures_extension_is_refused(tmp_path, cap
     from rehue.cli import main
     from tests.helpers_video import make_clip, textured_frames
 
-    for given, hint in (("f_%06d", "f_%06d.png or f_%06d.dpx"), ("f_%06d.mp4", "f_%06d.png or f_%06d.dpx")):
+    for given, hint in (("f_%06d", "f_%06d.png or f_%06d.dpx"), ("f_%06d.mp4", "f_%06d.png or f_%06d.dpx"),
+                        ("f_####", "f_####.png or f_####.dpx"), ("reel.####", "reel.####.png or reel.####.dpx"),
+                        ("f_%06d.png.bak", "f_%06d.png or f_%06d.dpx")):  # probe 69: # runs, and .png.png
         with pytest.raises(UsageError, match=f"needs a picture's extension, such as {hint}"):
             FramePattern.of(Path("out") / given)
     clip = make_clip(tmp_path / "v.mp4", list(textured_frames(2, 32, 32)))
@@ -43,6 +45,7 @@ def test_an_ffmpeg_pattern_without_a_pictures_extension_is_refused(tmp_path, cap
     assert capsys.readouterr().err.strip().endswith("f_%06d: a numbered-frame pattern needs a picture's extension, "
                                                     "such as f_%06d.png or f_%06d.dpx")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["v.mp4"]
+    assert FramePattern.of("take #2") is None and FramePattern.of("take #2.mp4") is None, "names, not patterns"
 
 
 def test_taken_lists_the_patterns_files_in_the_order_of_their_numbers(tmp_path):

@@ -159,20 +159,36 @@ def _film_coloured_by_rehue(path: Path) -> bool:
     """Whether a film's comment says rehue coloured it (read from its header alone)."""
     import av
 
+    from rehue.video.io import film_comment
+
     try:
         with av.open(str(path)) as container:
-            return coloured_by_rehue(container.metadata.get("comment"))
+            return coloured_by_rehue(film_comment(container.metadata))
     except Exception:  # unreadable here: it is an input, and its own error comes when it is coloured
         return False
 
 
+SCAN_HEADER_BYTES = 65536
+"""What is read of a DPX or OpenEXR file to find its creator: both headers lie well within it."""
+
+
 def _coloured_by_rehue(path: Path) -> bool:
-    """Whether a picture's Software tag says rehue coloured it (read from the header alone)."""
+    """Whether a picture's Software tag says rehue coloured it (read from the header alone): Pillow's for
+    the formats it reads, a DPX header's creator, an OpenEXR header's software (probe 69: rehue's own DPX
+    and OpenEXR outputs in a folder were coloured again)."""
     from PIL import Image
 
+    from rehue.data import dpx, exr
+
     try:
+        with open(path, "rb") as file:
+            head = file.read(SCAN_HEADER_BYTES)
+        if head[:4] in dpx.MAGIC_NUMBERS:
+            return coloured_by_rehue(dpx.Header(head).creator)
+        if head[:4] in exr.MAGIC_NUMBERS:
+            return coloured_by_rehue(exr.Header(head).software)
         with Image.open(path) as image:
-            return coloured_by_rehue(image.getexif().get(SOFTWARE))
+            return coloured_by_rehue(image.getexif().get(SOFTWARE) or image.info.get("Software"))
     except Exception:  # unreadable here: it is an input, and its own error comes when it is coloured
         return False
 
@@ -544,6 +560,13 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
                              folder)
     if is_video_path(output) and len(folders) > 1:
         raise UsageError(f"{output}: one video file holds one film; give one folder of frames, or an output folder")
+    try:
+        numbered = not is_video_path(output) and FramePattern.of(output) is not None
+    except UsageError:  # f_####: a pattern without a picture's extension
+        numbered = True
+    if numbered:  # probe 69: a folder named "f_####" made, holding the frames under their own names
+        raise UsageError(f"{output}: --frames keeps each frame's own name, in an output folder (or joins the frames "
+                         "into a video file); a number pattern names a video's frames")
     if len(folders) > 1 or not is_video_path(output):
         check_folder_can_be_made(output)
     colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, borders=borders)

@@ -121,6 +121,15 @@ def _places(files: list[Path]) -> list[int]:
 PATTERN = re.compile(r"%%|%0?([1-9])?d|#+")
 
 
+def _picture_name(path: Path, suffix: str) -> str:
+    """``path``'s name with ``suffix`` for its extensions after the pattern: ``f_%06d.png.bak`` as
+    ``f_%06d.png``, not ``f_%06d.png.png``; ``reel.####`` as ``reel.####.png``."""
+    name = path.name
+    while Path(name).suffix and not PATTERN.search(Path(name).suffix):
+        name = name[: -len(Path(name).suffix)]
+    return name + suffix
+
+
 class FramePattern:
     """Numbered picture files a video's frames are written as, named as FFmpeg (``film_%06d.png``) or
     compositing and grading software (``film_######.dpx``) name them: the number where the pattern is, as
@@ -136,11 +145,13 @@ class FramePattern:
 
         path = Path(path)
         found = [match for match in PATTERN.finditer(path.name) if match[0] != "%%"]
-        if found and path.suffix.lower() not in OUTPUT_FORMATS and any(m[0].startswith("%") for m in found):
-            # "take #2.mp4" is a video's name, but %06d names numbered frames: without a picture's extension
-            # it made a folder named "f_%06d" (probe 67)
+        no_extension = not path.suffix or PATTERN.search(path.suffix)  # "f_####", "reel.####"
+        if found and path.suffix.lower() not in OUTPUT_FORMATS and \
+                any(m[0].startswith("%") or len(m[0]) > 1 and no_extension for m in found):
+            # "take #2.mp4" and "take #2" are names, but %06d (and ####, with no extension) names numbered
+            # frames: without a picture's extension it made a folder named "f_%06d" (probes 67 and 69)
             raise UsageError(f"{path}: a numbered-frame pattern needs a picture's extension, such as "
-                             f"{path.with_suffix('.png').name} or {path.with_suffix('.dpx').name}")
+                             f"{_picture_name(path, '.png')} or {_picture_name(path, '.dpx')}")
         if not found or path.suffix.lower() not in OUTPUT_FORMATS:
             return None
         if len(found) > 1:

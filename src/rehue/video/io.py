@@ -281,6 +281,13 @@ def check_time_range(start: float | None, end: float | None) -> None:
         raise UsageError(f"--end ({end:g}) must be after --start ({start:g})")
 
 
+def film_comment(metadata) -> str | None:
+    """A film's comment, whatever its container calls it: MP4 and MOV write ``comment``, Matroska and WebM
+    ``COMMENT`` (probe 69: rehue's own MKV masters were taken for colour truth)."""
+    comments = [str(value) for key, value in metadata.items() if key.lower() == "comment" and value]
+    return "; ".join(comments) or None
+
+
 class VideoReader:
     """Decode the video stream of ``path`` frame by frame.
 
@@ -369,7 +376,7 @@ class VideoReader:
         to learn from or to score against."""
         from rehue.data.images import coloured_by_rehue
 
-        return coloured_by_rehue(self.metadata.get("comment"))
+        return coloured_by_rehue(film_comment(self.metadata))
 
     @property
     def has_audio(self) -> bool:
