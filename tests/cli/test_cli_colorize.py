@@ -490,11 +490,21 @@ def test_a_sound_file_named_as_an_input_is_told_so_and_one_in_a_folder_is_passed
     from tests.helpers_video import make_audio_file
 
     song = make_audio_file(tmp_path / "song.m4a")
-    for output in (tmp_path / "x.mp4", tmp_path / "out"):
-        assert run("colorize", song, "-o", output, "--model", tiny_model) == 1
-        said = capsys.readouterr().err.strip()
-        assert said == f"rehue: error: {song}: is a sound file: it holds no picture to colour"
-        assert not output.exists()
+    import av
+
+    with av.open(str(song)) as iTunes, av.open(str(tmp_path / "plain.m4a"), "w", format="mp4") as plain:
+        stream = plain.add_stream_from_template(iTunes.streams.audio[0])  # probe 69: brand isom, not M4A
+        for packet in iTunes.demux(iTunes.streams.audio[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                plain.mux(packet)
+    for sound in (song, tmp_path / "plain.m4a"):
+        for output in (tmp_path / "x.mp4", tmp_path / "out"):
+            assert run("colorize", sound, "-o", output, "--model", tiny_model) == 1
+            said = capsys.readouterr().err.strip()
+            assert said == f"rehue: error: {sound}: is a sound file: it holds no picture to colour"
+            assert not output.exists()
+    (tmp_path / "plain.m4a").unlink()
     folder = tmp_path / "film"
     folder.mkdir()
     song.rename(folder / "soundtrack.m4a")

@@ -369,6 +369,16 @@ def test_a_test_video_named_by_any_path_and_a_video_named_twice(tmp_path, monkey
             ("v0.mp4", "train"), ("v1.mp4", "test")}, named
     with pytest.raises(RehueError, match="--test-video names no input: ./v2.mp4"):
         extract_frames(clips, tmp_path / "none", fps=4, size=32, test_videos=["./v2.mp4"], progress=False)
+    (folder / "v1-link.mp4").hardlink_to(clips[1])  # probe 69: a hard link, or a copy, landed in both splits
+    (folder / "v0-copy.mp4").write_bytes(clips[0].read_bytes())
+    messages = []
+    summary = extract_frames([folder], tmp_path / "linked", fps=4, size=32, test_videos=["v1-link.mp4"],
+                             progress=False, log=messages.append)
+    splits = {(row["video"], row["split"]) for row in read_frame_manifest(tmp_path / "linked")}
+    assert summary.videos == 2 and splits == {("v0-copy.mp4", "train"), ("v1-link.mp4", "test")}, \
+        "each once, under its first name in the folder's order"
+    assert f"warning: {folder / 'v0.mp4'} holds the same bytes as {folder / 'v0-copy.mp4'}: sampled once, as " \
+        "v0-copy.mp4" in messages, messages
 
 
 def panning_reel(folder, count, height, width, seed=0, cut_at=None):

@@ -58,7 +58,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     """Sample ``fps`` frames per second of each video by timestamp (variable frame rate safe). With
     ``film_fps``, each of ``videos`` is a folder holding one film's numbered frames (a scanner's reel, as
     `colorize --frames` takes it), at ``film_fps`` frames per second."""
-    from rehue.data.images import check_folder_can_be_made, real_path, remove_stale_temps, staging_folder_for
+    from rehue.data.images import check_folder_can_be_made, remove_stale_temps, staging_folder_for
     from rehue.models.io import atomic_write_bytes
     from rehue.training.config import LARGEST_SIZE
     from rehue.video.frame_folder import FrameFolderReader
@@ -75,8 +75,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         raise UsageError(f"--film-fps must be positive, not {float(film_fps):g}")
     films = film_fps is not None
     videos = _film_folders(videos) if films else _video_files(videos, log)
-    first_named: dict[Path, Path] = {}  # a video named twice (`frames v.mp4 .`) is sampled once, as colorize does
-    videos = [video for video in videos if first_named.setdefault(real_path(video), video) is video]
+    videos = _each_once(videos, log)
     by_stem: dict[str, Path] = {}
     for video in videos:
         other = by_stem.setdefault(film_name(video), video)
@@ -166,6 +165,35 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         log("note: no training split: --test-video holds out every colour video; this dataset can be scored "
             "(rehue evaluate), not trained on")
     return FramesSummary(len(videos) - len(gray_films), len(rows), len(rows) - n_test, n_test, out)
+
+
+def _each_once(videos: list[Path], log) -> list[Path]:
+    """Each video once: one named twice (`frames v.mp4 .`), through a link, a hard link or as a copy of the
+    same bytes would be sampled twice, and could land in both splits (probe 69: a hard link's frames were
+    held out while the same frames trained)."""
+    from rehue.models.io import file_sha256
+
+    first: dict[tuple, Path] = {}
+    kept = []
+    for video in videos:
+        stat = video.stat()
+        same = first.setdefault((stat.st_dev, stat.st_ino), video)
+        if same is not video:
+            continue
+        kept.append(video)
+    by_size: dict[int, list[Path]] = {}
+    for video in kept:
+        if video.is_file():
+            by_size.setdefault(video.stat().st_size, []).append(video)
+    copies = set()
+    for alike in (group for group in by_size.values() if len(group) > 1):  # only these are read whole
+        by_bytes: dict[str, Path] = {}
+        for video in alike:
+            original = by_bytes.setdefault(file_sha256(video), video)
+            if original is not video:
+                log(f"warning: {video} holds the same bytes as {original}: sampled once, as {original.name}")
+                copies.add(video)
+    return [video for video in kept if video not in copies]
 
 
 def _held_out(videos: list[Path], gray: list[Path], named: set[Path] | None, test_fraction: float) -> set[Path]:
