@@ -136,6 +136,21 @@ def test_existing_dataset_is_kept_without_overwrite(tmp_path):
             extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False)
         extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False, overwrite=True)
         assert manifest.read_bytes().startswith(b"path,video,")
+    written = manifest.read_text()
+    lines = written.splitlines()
+    for edited in ("\ufeff" + written.replace(",", "\t"),  # probe 69: Excel's "Unicode Text" (UTF-16)
+                   "\n".join(line + ",note" for line in lines) + "\n",  # a column of the user's own
+                   "\n".join(",".join(reversed(line.split(","))) for line in lines) + "\n"):  # reordered
+        if edited.startswith("\ufeff"):
+            manifest.write_bytes(edited[1:].encode("utf-16"))  # with its byte-order mark
+        else:
+            manifest.write_text(edited)
+        with pytest.raises(RehueError, match="already holds a frame dataset; pass --overwrite"):
+            extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False)
+        extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False, overwrite=True)
+    manifest.write_text("")
+    with pytest.raises(RehueError, match="holds a manifest.csv without a frame dataset's columns"):
+        extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False, overwrite=True)
 
 
 @pytest.mark.parametrize("dependent", [False, True])

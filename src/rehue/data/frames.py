@@ -226,6 +226,10 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
     dataset = _is_dataset(out)
     others = sorted(entry.name for entry in out.iterdir()
                     if (entry.name not in DATASET_ENTRIES or not dataset) and not holds_no_file(entry))
+    if "manifest.csv" in others:  # a dataset's manifest edited past reading, or a manifest of the user's own
+        raise RehueError("holds a manifest.csv without a frame dataset's columns (" + ", ".join(MANIFEST_FIELDS)
+                         + "), and a frame dataset replaces its folder whole; name a new or empty folder with --out",
+                         out)
     if others:
         raise RehueError(f"holds files of its own (such as {others[0]}), and a frame dataset replaces its folder "
                          "whole; name a new or empty folder with --out", out)
@@ -238,13 +242,17 @@ def _is_dataset(out: Path) -> bool:
     again (semicolons, tabs). A folder of the user's own named ``frames`` is not one (probe 46: replaced, with
     its files, as though it were)."""
     try:
-        with open(out / "manifest.csv", encoding="utf-8-sig", newline="") as file:  # a spreadsheet's mark too
-            header = next(csv.reader(file), None) or []
+        with open(out / "manifest.csv", "rb") as file:
+            head = file.read(4096)
+        # a spreadsheet's "CSV UTF-8" starts with a byte-order mark, its "Unicode Text" is UTF-16
+        text = head.decode("utf-16") if head[:2] in (b"\xff\xfe", b"\xfe\xff") else head.decode("utf-8-sig")
+        header = next(csv.reader(io.StringIO(text.splitlines()[0] if text else "")), None) or []
     except (OSError, UnicodeDecodeError, csv.Error):
         return False
     if len(header) == 1:
         header = [column.strip('"') for column in re.split("[;\t]", header[0])]
-    return header == MANIFEST_FIELDS
+    # its columns in any order, and columns of the user's own beside them, as `rehue train` reads it
+    return set(MANIFEST_FIELDS) <= {column.strip() for column in header}
 
 
 def film_name(film: Path) -> str:
