@@ -434,7 +434,7 @@ def run_benchmark(*, quick: bool = False, device: str = "cpu", model: str | None
     from rehue.inference.colorizer import BACKENDS
 
     if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        raise RehueError(f"the benchmark runs on cpu or cuda, not {device!r}")
+        raise UsageError(f"the benchmark runs on cpu or cuda, not {device!r}")
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     if threads is not None and threads < 1:

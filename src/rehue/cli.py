@@ -252,6 +252,12 @@ def cmd_colorize(args) -> int:
     if picture_only and is_video_path(args.output):  # probe 67: passed over without a word
         raise UsageError(f"{', '.join(picture_only)}: for pictures, not a video file (its quality is --crf's, its "
                          "format its extension's)")
+    if "ext" in args.typed:
+        from rehue.video.frame_folder import FramePattern
+
+        pattern = FramePattern.of(args.output)
+        if pattern is not None:  # probe 69: --ext .jpg into f_%04d.png wrote PNG without a word
+            raise UsageError(f"--ext: the frames' format is their pattern's extension ({pattern.suffix}), not --ext's")
     if args.frames:
 
         never = [flag for flag, value in (("--start", args.start), ("--end", args.end), ("--fit", args.fit),
@@ -342,6 +348,8 @@ def cmd_train(args) -> int:
 
     if args.data is None and not args.resume:
         raise UsageError("train needs DATA, the training photos or frames (only --resume can leave it out)")
+    if args.resume and args.overwrite:  # probe 69: the resume won without a word
+        raise UsageError("--resume goes on with the run in --out, --overwrite replaces it: give one")
     shape = {"generator": args.generator, "size": args.size, "width": args.width}
     if args.init and None in shape.values():  # fine-tuning: the --init model's shape unless given
         from rehue.models.io import read_card, resolve_model_path

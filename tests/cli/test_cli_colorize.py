@@ -382,6 +382,11 @@ def test_an_earlier_runs_outputs_in_another_folder_inside_are_passed_over_with_a
         f"rehue: error: {photos / 'v1'}: holds only pictures or films that rehue coloured, such as "
         f"{photos / 'v1' / 'a.png'}: an earlier run's outputs, not inputs; name the files to colour them again")
     assert not (tmp_path / "v3").exists()
+    (tmp_path / "elsewhere").mkdir()
+    (photos / "linked").symlink_to(tmp_path / "elsewhere")
+    assert run("colorize", photos, "-o", photos / "linked", *options) == 0
+    assert "linked folder" not in capsys.readouterr().err, \
+        "probe 69: the output folder, a link inside the input, was named as a linked folder to colour too"
     assert run("colorize", photos / "v1" / "a.png", "-o", tmp_path / "again.png", *options) == 0
     assert (f"warning: {photos / 'v1' / 'a.png'}: rehue coloured it; its colour is replaced by the model's, from its "
             "lightness alone") in capsys.readouterr().err
@@ -538,6 +543,12 @@ def test_picture_settings_for_a_video_file_are_a_usage_error(tmp_path, tiny_mode
         assert capsys.readouterr().err.strip() == (f"rehue: error: {options[-2]}: for pictures, not a video file (its "
                                                    "quality is --crf's, its format its extension's)")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["models", "reel"]
+    assert run("colorize", reel, "--frames", "-o", tmp_path / "film.mp4", "--model", tiny_model) == 0
+    assert run("colorize", tmp_path / "film.mp4", "-o", tmp_path / "fr" / "f_%04d.png", "--ext", ".jpg",
+               "--model", tiny_model) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "--ext: the frames' format is their pattern's extension (.png), not --ext's"), "probe 69: PNG without a word"
+    assert not (tmp_path / "fr").exists()
 
 
 def test_a_batch_run_again_skips_what_it_coloured_before_and_colours_the_rest(tmp_path, tiny_model, capsys):

@@ -107,6 +107,10 @@ def test_a_resumed_run_refuses_changed_settings_and_takes_the_rest_from_the_run(
     assert capsys.readouterr().err.strip() == (f"rehue: error: {out}: the run has trained 2 epochs already, more "
                                                "than --epochs 1; a resumed run can only go on")
     assert list_checkpoints(out / "checkpoints") == checkpoints
+    assert main(command + ["--overwrite"]) == 2, "probe 69: the resume won without a word"
+    assert capsys.readouterr().err.strip() == ("rehue: error: --resume goes on with the run in --out, --overwrite "
+                                               "replaces it: give one")
+    assert list_checkpoints(out / "checkpoints") == checkpoints
 
 
 def test_resume_takes_the_runs_own_data_and_a_finished_run_is_left_alone(tmp_path, photo_folder, capsys,

@@ -665,9 +665,11 @@ def test_a_reel_and_a_folder_of_films_into_prores_for_editing(tmp_path, tiny_mod
     with VideoReader(tmp_path / "reel.mov") as reader:
         assert (reader.codec, reader.bits_per_sample, reader.frame_count) == ("prores", 10, 6)
     assert "written at 8 bits" not in capsys.readouterr().err, "16-bit scans keep 10 bits in ProRes"
-    assert main(["colorize", str(scans), "-o", str(tmp_path / "reel.mp4"), "--frames", "--codec", "prores",
-                 *args]) == 1
-    assert "ProRes is written to .mov (QuickTime)" in capsys.readouterr().err
+    for codec, said in (("prores", "ProRes is written to .mov (QuickTime)"), ("ffv1", "FFV1 is written to .mkv")):
+        assert main(["colorize", str(scans), "-o", str(tmp_path / "reel.mp4"), "--frames", "--codec", codec,
+                     *args]) == 2, "a codec the container cannot hold is a usage error (probe 69: exit 1)"
+        assert said in capsys.readouterr().err
+        assert not (tmp_path / "reel.mp4").exists()
     films = tmp_path / "films"
     films.mkdir()
     make_clip(films / "a.mp4", two_scene_frames(count_each=3), fps=24)

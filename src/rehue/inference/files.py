@@ -102,6 +102,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
         if source.is_dir():
             output_below = is_inside(output, source) and real_path(output) != real_path(source)
             images, videos, unread, linked = folder_media(source)
+            linked = [folder for folder in linked if real_path(folder) != real_path(output)]  # -o a link inside
             if linked:
                 logger.warning("%s: %d linked folder(s) not followed, such as %s; name them as inputs to colour "
                                "them too", source, len(linked), linked[0])

@@ -1128,11 +1128,11 @@ class VideoWriter:
         self.deep = deep
         if codec == "ffv1":
             if self.path.suffix.lower() not in LOSSLESS_CONTAINERS:
-                raise RehueError("lossless FFV1 is written to .mkv (Matroska); name the output .mkv", self.path)
+                raise UsageError("lossless FFV1 is written to .mkv (Matroska); name the output .mkv", self.path)
             codecs = ("ffv1",)
         elif codec == "prores":
             if self.path.suffix.lower() != VIDEO_SUFFIX_OF_CODEC["prores"]:
-                raise RehueError("ProRes is written to .mov (QuickTime), as editing software takes it; name the "
+                raise UsageError("ProRes is written to .mov (QuickTime), as editing software takes it; name the "
                                  "output .mov", self.path)
             codecs = ("prores_ks",)
         elif codec == "h264":
