@@ -75,7 +75,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         raise UsageError(f"--film-fps must be positive, not {float(film_fps):g}")
     films = film_fps is not None
     videos = _film_folders(videos) if films else _video_files(videos, log)
-    videos = _each_once(videos, log)
+    videos = _each_file_once(videos)
     by_stem: dict[str, Path] = {}
     for video in videos:
         other = by_stem.setdefault(film_name(video), video)
@@ -88,7 +88,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     reels = {video: FrameFolderReader(video, film_fps, log) for video in videos} if films else {}  # warned once
     readers = {video: (lambda video=video: reels[video]) if films else (lambda video=video: VideoReader(video))
                for video in videos}
-    videos = _readable_videos(videos, readers, log)
+    videos = _without_copies(_readable_videos(videos, readers, log), log)
     named_test = choose_test_videos(videos, test_fraction, test_videos) if test_videos else None
     # decode everything first into a temporary folder, so a bad video leaves nothing half-made
     stale = remove_stale_temps([out])  # a killed run's; a run writing now keeps its own (each has its process's)
@@ -167,33 +167,33 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     return FramesSummary(len(videos) - len(gray_films), len(rows), len(rows) - n_test, n_test, out)
 
 
-def _each_once(videos: list[Path], log) -> list[Path]:
-    """Each video once: one named twice (`frames v.mp4 .`), through a link, a hard link or as a copy of the
-    same bytes would be sampled twice, and could land in both splits (probe 69: a hard link's frames were
-    held out while the same frames trained)."""
+def _each_file_once(videos: list[Path]) -> list[Path]:
+    """Each video file once: one named twice (`frames v.mp4 .`), through a link or a hard link would be
+    sampled twice, and could land in both splits (probe 69: a hard link's frames were held out while the same
+    frames trained)."""
+    first: dict[tuple, Path] = {}
+    return [video for video in videos
+            if first.setdefault((video.stat().st_dev, video.stat().st_ino), video) is video]
+
+
+def _without_copies(videos: list[Path], log) -> list[Path]:
+    """The videos less copies of another's bytes (the same leak as a link's), each said; only files of one
+    size are read whole."""
     from rehue.models.io import file_sha256
 
-    first: dict[tuple, Path] = {}
-    kept = []
-    for video in videos:
-        stat = video.stat()
-        same = first.setdefault((stat.st_dev, stat.st_ino), video)
-        if same is not video:
-            continue
-        kept.append(video)
     by_size: dict[int, list[Path]] = {}
-    for video in kept:
+    for video in videos:
         if video.is_file():
             by_size.setdefault(video.stat().st_size, []).append(video)
     copies = set()
-    for alike in (group for group in by_size.values() if len(group) > 1):  # only these are read whole
+    for alike in (group for group in by_size.values() if len(group) > 1):
         by_bytes: dict[str, Path] = {}
         for video in alike:
             original = by_bytes.setdefault(file_sha256(video), video)
             if original is not video:
                 log(f"warning: {video} holds the same bytes as {original}: sampled once, as {original.name}")
                 copies.add(video)
-    return [video for video in kept if video not in copies]
+    return [video for video in videos if video not in copies]
 
 
 def _held_out(videos: list[Path], gray: list[Path], named: set[Path] | None, test_fraction: float) -> set[Path]:
@@ -226,7 +226,7 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
     dataset = _is_dataset(out)
     others = sorted(entry.name for entry in out.iterdir()
                     if (entry.name not in DATASET_ENTRIES or not dataset) and not holds_no_file(entry))
-    if "manifest.csv" in others:  # a dataset's manifest edited past reading, or a manifest of the user's own
+    if "manifest.csv" in others and (out / "frames").is_dir():  # a dataset's manifest edited past reading
         raise RehueError("holds a manifest.csv without a frame dataset's columns (" + ", ".join(MANIFEST_FIELDS)
                          + "), and a frame dataset replaces its folder whole; name a new or empty folder with --out",
                          out)
