@@ -148,6 +148,12 @@ def test_existing_dataset_is_kept_without_overwrite(tmp_path):
         with pytest.raises(RehueError, match="already holds a frame dataset; pass --overwrite"):
             extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False)
         extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False, overwrite=True)
+    header = manifest.read_text().splitlines()[0]
+    for edited in ((header + "\n" + "x" * (4095 - len(header) - 1) + "Я" * 8 + "\n").encode(),  # probe 70: a name
+                   (written + "É,,,,,\n").encode("cp1252"), written.encode("utf-16-le")):  # cut at byte 4096
+        manifest.write_bytes(edited)
+        with pytest.raises(RehueError, match="already holds a frame dataset; pass --overwrite"):
+            extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False)
     manifest.write_text("")
     with pytest.raises(RehueError, match="holds a manifest.csv without a frame dataset's columns"):
         extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False, overwrite=True)

@@ -244,10 +244,15 @@ def _is_dataset(out: Path) -> bool:
     try:
         with open(out / "manifest.csv", "rb") as file:
             head = file.read(4096)
-        # a spreadsheet's "CSV UTF-8" starts with a byte-order mark, its "Unicode Text" is UTF-16
-        text = head.decode("utf-16") if head[:2] in (b"\xff\xfe", b"\xfe\xff") else head.decode("utf-8-sig")
+        # a spreadsheet's "CSV UTF-8" starts with a byte-order mark, its "Unicode Text" is UTF-16 (with a mark,
+        # or, where names are ASCII, told by its zero bytes); the header is ASCII in every other encoding, and
+        # what follows it (names, cut anywhere by the 4096 bytes: probe 70) is not read
+        utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[1:8:2] == b"\0\0\0\0" or head[0:8:2] == b"\0\0\0\0"
+        if utf16 and head[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+            head = (b"\xff\xfe" if head[1:2] == b"\0" else b"\xfe\xff") + head
+        text = head[:len(head) // 2 * 2].decode("utf-16", "replace") if utf16 else head.decode("utf-8-sig", "replace")
         header = next(csv.reader(io.StringIO(text.splitlines()[0] if text else "")), None) or []
-    except (OSError, UnicodeDecodeError, csv.Error):
+    except (OSError, csv.Error):
         return False
     if len(header) == 1:
         header = [column.strip('"') for column in re.split("[;\t]", header[0])]
