@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rehue.errors import UsageError
@@ -46,6 +47,18 @@ def test_an_ffmpeg_pattern_without_a_pictures_extension_is_refused(tmp_path, cap
                                                     "such as f_%06d.png or f_%06d.dpx")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["v.mp4"]
     assert FramePattern.of("take #2") is None and FramePattern.of("take #2.mp4") is None, "names, not patterns"
+    for name in ("Photo #3.png", "Photo #3 colour.jpg", "box 12#.tif"):  # probe 70: a photo's name, refused
+        assert FramePattern.of(name) is None, name
+    from PIL import Image
+
+    photo = tmp_path / "Photo #3.jpg"
+    Image.fromarray(np.full((16, 24), 90, np.uint8)).save(photo)
+    assert main(["colorize", str(photo), "-o", str(tmp_path / "Photo #3.png"), "--no-progress"]) == 0
+    odd = tmp_path / "scan_%d.jpg"
+    Image.fromarray(np.full((16, 24), 90, np.uint8)).save(odd)
+    assert main(["colorize", str(odd), "-o", str(tmp_path / "out_%d.png"), "--no-progress"]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"(such as {tmp_path / 'colour.png'})"), \
+        "the hint was the photo's own name, itself a pattern"
 
 
 def test_taken_lists_the_patterns_files_in_the_order_of_their_numbers(tmp_path):

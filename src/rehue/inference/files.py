@@ -375,8 +375,15 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         raise UsageError(f"{', '.join(video_only)}: only for videos, and no input is one")
     if len(jobs) == 1 and FramePattern.of(output) is not None:  # a video into numbered pictures
         if not jobs[0].video:
+            such_as = output.parent / with_output_suffix(jobs[0].source, output.suffix).name
+            try:
+                numbered = FramePattern.of(such_as) is not None
+            except UsageError:
+                numbered = True
+            if numbered:  # the photo's own name holds a pattern (probe 70: the hint was the name refused)
+                such_as = output.parent / f"colour{output.suffix}"
             raise UsageError(f"{output}: names numbered frames, and {jobs[0].source} is one picture; name one file "
-                             f"(such as {output.parent / with_output_suffix(jobs[0].source, output.suffix).name})")
+                             f"(such as {such_as})")
         encoder = [flag for flag in ("--codec", "--crf", "--preset") if flag in video_only]
         if encoder:
             raise UsageError(f"{', '.join(encoder)}: not for a video into numbered frames (every frame is written "
