@@ -2,6 +2,7 @@ import csv
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from rehue.cli import main
 from rehue.data.datasets import build_datasets, frame_pairs, read_frame_manifest
@@ -363,8 +364,8 @@ def test_the_test_split_is_drawn_among_the_colour_videos_a_gray_one_holds_out_no
         assert main(["frames", str(colour), str(grays[0]), "--out", str(tmp_path / "g"), "--test-video", test_video,
                      "--no-progress"]) == 1
         assert capsys.readouterr().err.strip().splitlines()[-1] == (
-            "rehue: error: --test-video holds out only gray videos (gray0.mp4), which are skipped: no frame would be "
-            "held out; hold out a colour video")
+            "rehue: error: --test-video holds out only videos that are skipped (gray0.mp4), gray, unreadable or "
+            "coloured by rehue: no frame would be held out; hold out a colour video")
         assert not (tmp_path / "g").exists()
 
     messages.clear()
@@ -400,6 +401,26 @@ def test_a_test_video_named_by_any_path_and_a_video_named_twice(tmp_path, monkey
         "each once, under its first name in the folder's order"
     assert f"warning: {folder / 'v0.mp4'} holds the same bytes as {folder / 'v0-copy.mp4'}: sampled once, as " \
         "v0-copy.mp4" in messages, messages
+    for named in ("v0.mp4", "v1.mp4"):  # probe 70: naming the copy or the link sampled as another said "no input"
+        messages.clear()
+        extract_frames([folder], tmp_path / f"named-{named}", fps=4, size=32, test_videos=[named], progress=False,
+                       log=messages.append)
+        held = {row["video"] for row in read_frame_manifest(tmp_path / f"named-{named}") if row["split"] == "test"}
+        assert held == {"v0-copy.mp4" if named == "v0.mp4" else "v1-link.mp4"}, named
+    reels = tmp_path / "reels"  # probe 70: a copied film folder went into both splits
+    for name in ("reelA", "reelB"):
+        (reels / name).mkdir(parents=True)
+        for number in range(12):
+            Image.fromarray(textured_rgb(32, 32, seed=number)).save(reels / name / f"f_{number:04d}.png")
+    (reels / "reelC").mkdir()
+    for number in range(12):
+        Image.fromarray(textured_rgb(32, 32, seed=100 + number)).save(reels / "reelC" / f"f_{number:04d}.png")
+    messages.clear()
+    summary = extract_frames(sorted(reels.iterdir()), tmp_path / "reelset", fps=12, size=32, progress=False,
+                             log=messages.append, film_fps=24)
+    assert summary.videos == 2 and {row["video"] for row in read_frame_manifest(tmp_path / "reelset")} == {
+        "reelA", "reelC"}
+    assert f"warning: {reels / 'reelB'} holds the same frames as {reels / 'reelA'}: sampled once, as reelA" in messages
 
 
 def panning_reel(folder, count, height, width, seed=0, cut_at=None):

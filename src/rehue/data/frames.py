@@ -75,7 +75,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         raise UsageError(f"--film-fps must be positive, not {float(film_fps):g}")
     films = film_fps is not None
     videos = _film_folders(videos) if films else _video_files(videos, log)
-    videos = _each_file_once(videos)
+    given, videos = videos, _each_file_once(videos)
     by_stem: dict[str, Path] = {}
     for video in videos:
         other = by_stem.setdefault(film_name(video), video)
@@ -88,8 +88,8 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     reels = {video: FrameFolderReader(video, film_fps, log) for video in videos} if films else {}  # warned once
     readers = {video: (lambda video=video: reels[video]) if films else (lambda video=video: VideoReader(video))
                for video in videos}
-    videos = _without_copies(_readable_videos(videos, readers, log), log)
-    named_test = choose_test_videos(videos, test_fraction, test_videos) if test_videos else None
+    videos, copy_of = _without_copies(_readable_videos(videos, readers, log), log)
+    named_test = _named_test_videos(given, videos, copy_of, test_videos) if test_videos else None
     # decode everything first into a temporary folder, so a bad video leaves nothing half-made
     stale = remove_stale_temps([out])  # a killed run's; a run writing now keeps its own (each has its process's)
     if stale:
@@ -176,24 +176,53 @@ def _each_file_once(videos: list[Path]) -> list[Path]:
             if first.setdefault((video.stat().st_dev, video.stat().st_ino), video) is video]
 
 
-def _without_copies(videos: list[Path], log) -> list[Path]:
-    """The videos less copies of another's bytes (the same leak as a link's), each said; only files of one
-    size are read whole."""
+def _without_copies(videos: list[Path], log) -> tuple[list[Path], dict[Path, Path]]:
+    """The videos less copies of another's bytes (the same leak as a link's), each said, and which video each
+    copy is. Only videos of one size are read whole; a film's folder is a copy of another where it holds files
+    of the same names and sizes, and its first, middle and last hold the same bytes (probe 70: a copied reel
+    went into both splits)."""
     from rehue.models.io import file_sha256
 
-    by_size: dict[int, list[Path]] = {}
-    for video in videos:
+    def signature(video: Path):
         if video.is_file():
-            by_size.setdefault(video.stat().st_size, []).append(video)
-    copies = set()
-    for alike in (group for group in by_size.values() if len(group) > 1):
-        by_bytes: dict[str, Path] = {}
+            return video.stat().st_size
+        files = sorted(path for path in video.rglob("*") if path.is_file())
+        return tuple((path.relative_to(video).as_posix(), path.stat().st_size) for path in files)
+
+    def content(video: Path) -> tuple[str, ...]:
+        if video.is_file():
+            return (file_sha256(video),)
+        files = sorted(path for path in video.rglob("*") if path.is_file())
+        return tuple(file_sha256(path) for path in {files[0], files[len(files) // 2], files[-1]}) if files else ()
+
+    by_signature: dict[object, list[Path]] = {}
+    for video in videos:
+        by_signature.setdefault(signature(video), []).append(video)
+    copy_of: dict[Path, Path] = {}
+    for alike in (group for group in by_signature.values() if len(group) > 1):
+        by_content: dict[tuple, Path] = {}
         for video in alike:
-            original = by_bytes.setdefault(file_sha256(video), video)
+            original = by_content.setdefault(tuple(sorted(content(video))), video)
             if original is not video:
-                log(f"warning: {video} holds the same bytes as {original}: sampled once, as {original.name}")
-                copies.add(video)
-    return [video for video in videos if video not in copies]
+                log(f"warning: {video} holds the same {'frames' if video.is_dir() else 'bytes'} as {original}: "
+                    f"sampled once, as {original.name}")
+                copy_of[video] = original
+    return [video for video in videos if video not in copy_of], copy_of
+
+
+def _named_test_videos(given: list[Path], videos: list[Path], copy_of: dict[Path, Path],
+                       test_videos: list[str]) -> set[Path]:
+    """The videos ``--test-video`` holds out: named among all ``given`` (probe 70: naming a copy or a link
+    that was sampled as another was "names no input"), each as the video it is sampled as; one skipped
+    (unreadable, or coloured by rehue) holds out nothing."""
+    from rehue.data.images import is_same_file
+
+    named = choose_test_videos(given, 0, test_videos)
+    sampled_as = {}
+    for video in named:
+        video = copy_of.get(video, video)
+        sampled_as[video] = next((kept for kept in videos if kept is video or is_same_file(video, kept)), None)
+    return {kept for kept in sampled_as.values() if kept is not None}
 
 
 def _held_out(videos: list[Path], gray: list[Path], named: set[Path] | None, test_fraction: float) -> set[Path]:
@@ -204,8 +233,9 @@ def _held_out(videos: list[Path], gray: list[Path], named: set[Path] | None, tes
         return choose_test_videos(coloured, test_fraction, None)
     kept = named - set(gray)
     if not kept:
-        raise RehueError(f"--test-video holds out only gray videos ({', '.join(sorted(v.name for v in named))}), "
-                         "which are skipped: no frame would be held out; hold out a colour video")
+        names = f" ({', '.join(sorted(video.name for video in named))})" if named else ""
+        raise RehueError(f"--test-video holds out only videos that are skipped{names}, gray, unreadable or coloured "
+                         "by rehue: no frame would be held out; hold out a colour video")
     return kept
 
 
