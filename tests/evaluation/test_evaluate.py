@@ -514,6 +514,23 @@ def test_a_photo_named_twice_or_copied_is_one_piece_of_evidence_and_what_is_not_
                       progress=False, log=lambda message: None)
     assert copied.table.verdicts()[0].units == 1 and copied.table.verdicts()[0].psnr_interval is None
 
+    shutil.copy(clips[0], tmp_path / "v0-copy.mp4")  # probe 70: a copied or hard-linked clip, a copied reel
+    (tmp_path / "v1-link.mp4").hardlink_to(clips[1])
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number, frame in enumerate(textured_frames(4, 48, 64, seed=5)):
+        Image.fromarray(frame).save(reel / f"f_{number:04d}.png")
+    shutil.copytree(reel, tmp_path / "reel-copy")
+    lines.clear()
+    films = evaluate(tiny_model, [clips[0], tmp_path / "v0-copy.mp4", clips[1], tmp_path / "v1-link.mp4"],
+                     tmp_path / "films", progress=False, log=lines.append, dependent_model="none")
+    assert films.table.verdicts()[0].units == 2, "before: four clips, two of them the same"
+    assert f"note: 2 of the films are copies of another (such as {tmp_path / 'v0-copy.mp4'}, of {clips[0]}); each " \
+        "is scored once, as one piece of evidence" in lines
+    reels = evaluate(tiny_model, [reel, tmp_path / "reel-copy"], tmp_path / "reels", progress=False,
+                     log=lambda message: None, dependent_model="none", films=True)
+    assert reels.table.verdicts()[0].units == 1
+
     extract_frames(clips[:1], tmp_path / "one", fps=6, size=32, progress=False, log=lambda message: None)
     lines.clear()
     evaluate(tiny_model, [tmp_path / "one"], tmp_path / "all", progress=False, log=lines.append,

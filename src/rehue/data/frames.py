@@ -177,37 +177,15 @@ def _each_file_once(videos: list[Path]) -> list[Path]:
 
 
 def _without_copies(videos: list[Path], log) -> tuple[list[Path], dict[Path, Path]]:
-    """The videos less copies of another's bytes (the same leak as a link's), each said, and which video each
-    copy is. Only videos of one size are read whole; a film's folder is a copy of another where it holds files
-    of the same names and sizes, and its first, middle and last hold the same bytes (probe 70: a copied reel
-    went into both splits)."""
-    from rehue.models.io import file_sha256
+    """The videos less copies of another's (the same leak as a link's: probe 70, a copied reel went into both
+    splits), each said, and which video each copy is."""
+    from rehue.data.images import without_copies
 
-    def signature(video: Path):
-        if video.is_file():
-            return video.stat().st_size
-        files = sorted(path for path in video.rglob("*") if path.is_file())
-        return tuple((path.relative_to(video).as_posix(), path.stat().st_size) for path in files)
-
-    def content(video: Path) -> tuple[str, ...]:
-        if video.is_file():
-            return (file_sha256(video),)
-        files = sorted(path for path in video.rglob("*") if path.is_file())
-        return tuple(file_sha256(path) for path in {files[0], files[len(files) // 2], files[-1]}) if files else ()
-
-    by_signature: dict[object, list[Path]] = {}
-    for video in videos:
-        by_signature.setdefault(signature(video), []).append(video)
-    copy_of: dict[Path, Path] = {}
-    for alike in (group for group in by_signature.values() if len(group) > 1):
-        by_content: dict[tuple, Path] = {}
-        for video in alike:
-            original = by_content.setdefault(tuple(sorted(content(video))), video)
-            if original is not video:
-                log(f"warning: {video} holds the same {'frames' if video.is_dir() else 'bytes'} as {original}: "
-                    f"sampled once, as {original.name}")
-                copy_of[video] = original
-    return [video for video in videos if video not in copy_of], copy_of
+    kept, copy_of = without_copies(videos)
+    for video, original in copy_of.items():
+        log(f"warning: {video} holds the same {'frames' if video.is_dir() else 'bytes'} as {original}: sampled "
+            f"once, as {original.name}")
+    return kept, copy_of
 
 
 def _named_test_videos(given: list[Path], videos: list[Path], copy_of: dict[Path, Path],

@@ -882,6 +882,50 @@ def process_running(pid: int) -> bool:
     return True
 
 
+def without_copies(paths: list[Path]) -> tuple[list[Path], dict[Path, Path]]:
+    """``paths`` less those that copy an earlier one's content, and which each copy is: for a file, the same
+    bytes (only files of one size are read); for a folder (a film's frames), files of the same names and
+    sizes whose first, middle and last hold the same bytes. A copy of a film would count twice, as evidence or
+    on both sides of a split."""
+    import hashlib
+
+    def files(folder: Path) -> list[Path]:
+        return sorted(path for path in folder.rglob("*") if path.is_file())
+
+    def signature(path: Path):
+        if path.is_file():
+            return path.stat().st_size
+        return tuple((file.relative_to(path).as_posix(), file.stat().st_size) for file in files(path))
+
+    def digest(file: Path) -> str:
+        with open(file, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+
+    def content(path: Path) -> tuple[str, ...]:
+        if path.is_file():
+            return (digest(path),)
+        found = files(path)
+        return tuple(digest(found[index]) for index in sorted({0, len(found) // 2, len(found) - 1})) if found else ()
+
+    by_signature: dict[object, list[Path]] = {}
+    for path in paths:
+        try:
+            by_signature.setdefault(signature(path), []).append(path)
+        except OSError:  # unreadable: its own error comes when it is read
+            pass
+    copy_of: dict[Path, Path] = {}
+    for alike in (group for group in by_signature.values() if len(group) > 1):
+        by_content: dict[tuple, Path] = {}
+        for path in alike:
+            try:
+                original = by_content.setdefault(content(path), path)
+            except OSError:
+                continue
+            if original != path:  # a path named twice is not its own copy
+                copy_of[path] = original
+    return [path for path in paths if path not in copy_of], copy_of
+
+
 def is_same_file(target, source) -> bool:
     """Whether writing ``target`` would replace ``source`` (the same file by any path or link)."""
     target = Path(target)

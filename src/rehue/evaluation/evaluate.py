@@ -44,7 +44,7 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
     ``films``, each folder is one film's numbered frames, scored as a video is. A file named twice, or the
     same picture twice, is scored once: a copy would count as more evidence (probe 46)."""
     from rehue.data.datasets import is_frame_dir, read_frame_manifest, warn_of_links_outside
-    from rehue.data.images import folder_media, media_kind, missing_reason
+    from rehue.data.images import folder_media, media_kind, missing_reason, without_copies
 
     images, videos, clips, frame_videos = [], [], {}, {}
     for source in inputs:
@@ -77,7 +77,11 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
                 _note_numbered_frames(source, [f for f in found_images if f.parent == source], log)
         else:
             images.append(source)
-    images, videos = _once_each(images, log, units=clips), _once_each(videos, log)
+    images, (videos, copies) = _once_each(images, log, units=clips), without_copies(_once_each(videos, log))
+    if copies:  # probe 70: a copied or hard-linked clip, a copied reel, counted twice ("+0.24 to +0.24 dB")
+        copy, original = next(iter(copies.items()))
+        log(f"note: {len(copies)} of the films are copies of another (such as {shown_path(copy)}, of "
+            f"{shown_path(original)}); each is scored once, as one piece of evidence")
     return images, videos, clips, frame_videos
 
 
