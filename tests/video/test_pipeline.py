@@ -657,7 +657,7 @@ def test_lossless_master_keeps_every_frames_lightness(tmp_path, colour_clip, tin
     assert comment.startswith("rehue ") and "tiny-independent" in comment
 
 
-def test_a_reel_and_a_folder_of_films_into_prores_for_editing(tmp_path, tiny_model, capsys):
+def test_a_reel_and_a_folder_of_films_into_prores_for_editing(tmp_path, tiny_model, capsys, monkeypatch):
     scans = write_frames(tmp_path / "reel", two_scene_frames(count_each=3), deep=True)
     args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
     assert main(["colorize", str(scans), "-o", str(tmp_path / "reel.mov"), "--frames", "--codec", "prores",
@@ -665,10 +665,16 @@ def test_a_reel_and_a_folder_of_films_into_prores_for_editing(tmp_path, tiny_mod
     with VideoReader(tmp_path / "reel.mov") as reader:
         assert (reader.codec, reader.bits_per_sample, reader.frame_count) == ("prores", 10, 6)
     assert "written at 8 bits" not in capsys.readouterr().err, "16-bit scans keep 10 bits in ProRes"
+    from rehue.inference.colorizer import Colorizer
+
+    loaded = []
+    real_load = Colorizer.load
+    monkeypatch.setattr(Colorizer, "load", lambda *a, **k: loaded.append(a) or real_load(*a, **k))
     for codec, said in (("prores", "ProRes is written to .mov (QuickTime)"), ("ffv1", "FFV1 is written to .mkv")):
         assert main(["colorize", str(scans), "-o", str(tmp_path / "reel.mp4"), "--frames", "--codec", codec,
                      *args]) == 2, "a codec the container cannot hold is a usage error (probe 69: exit 1)"
-        assert said in capsys.readouterr().err
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and said in err[0] and not loaded, "before the models load (probe 70: after)"
         assert not (tmp_path / "reel.mp4").exists()
     films = tmp_path / "films"
     films.mkdir()

@@ -1087,6 +1087,32 @@ class _SourceTracks:
         return found
 
 
+def encoders_for(path: Path, codec: str = "auto") -> tuple[str, ...]:
+    """The encoders, in the order tried, that write ``codec`` into the container ``path``'s extension names; a
+    UsageError where the container cannot hold it (checked before any work: probe 70)."""
+    path = Path(path)
+    codecs = OUTPUT_CODECS.get(path.suffix.lower())
+    if codecs is None:
+        raise UsageError(f"unsupported video output extension {path.suffix!r}; use one of "
+                         f"{', '.join(OUTPUT_CODECS)}", path)
+    if codec not in CODECS:
+        raise UsageError(f"unknown codec {codec!r}; choose one of: {', '.join(CODECS)}")
+    if codec == "ffv1":
+        if path.suffix.lower() not in LOSSLESS_CONTAINERS:
+            raise UsageError("lossless FFV1 is written to .mkv (Matroska); name the output .mkv", path)
+        return ("ffv1",)
+    if codec == "prores":
+        if path.suffix.lower() != VIDEO_SUFFIX_OF_CODEC["prores"]:
+            raise UsageError("ProRes is written to .mov (QuickTime), as editing software takes it; name the "
+                             "output .mov", path)
+        return ("prores_ks",)
+    if codec == "h264":
+        if "libx264" not in codecs:
+            raise UsageError(f"{path.suffix} does not hold H.264; use .mp4, .mov or .mkv", path)
+        return ("libx264",)
+    return codecs
+
+
 class VideoWriter:
     """Encode RGB frames to ``path``; the codec follows the extension (.mp4/.m4v/.mov/.mkv: H.264,
     .webm: VP9), 4:2:0, tagged BT.709, unless ``codec`` is "ffv1" (lossless RGB in .mkv, 16 bits per
@@ -1117,28 +1143,10 @@ class VideoWriter:
         av = require_pyav()
 
         self.path = Path(path)
-        codecs = OUTPUT_CODECS.get(self.path.suffix.lower())
-        if codecs is None:
-            raise UsageError(f"unsupported video output extension {self.path.suffix!r}; use one of "
-                             f"{', '.join(OUTPUT_CODECS)}", self.path)
-        if codec not in CODECS:
-            raise UsageError(f"unknown codec {codec!r}; choose one of: {', '.join(CODECS)}")
+        codecs = encoders_for(self.path, codec)
         if deep and codec not in DEEP_CODECS:
             raise ValueError(f"16-bit frames are written by {' or '.join(DEEP_CODECS)} only, not {codec!r}")
         self.deep = deep
-        if codec == "ffv1":
-            if self.path.suffix.lower() not in LOSSLESS_CONTAINERS:
-                raise UsageError("lossless FFV1 is written to .mkv (Matroska); name the output .mkv", self.path)
-            codecs = ("ffv1",)
-        elif codec == "prores":
-            if self.path.suffix.lower() != VIDEO_SUFFIX_OF_CODEC["prores"]:
-                raise UsageError("ProRes is written to .mov (QuickTime), as editing software takes it; name the "
-                                 "output .mov", self.path)
-            codecs = ("prores_ks",)
-        elif codec == "h264":
-            if "libx264" not in codecs:
-                raise RehueError(f"{self.path.suffix} does not hold H.264; use .mp4, .mov or .mkv", self.path)
-            codecs = ("libx264",)
         if width < 1 or height < 1:
             raise ValueError(f"frame size must be positive, got {width}x{height}")
         if not fps or fps <= 0:
