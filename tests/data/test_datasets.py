@@ -356,6 +356,10 @@ def test_a_manifest_saved_with_a_byte_order_mark_is_read_and_one_in_another_form
             with pytest.raises(RehueError, match=r"manifest.csv: is not comma-separated \(its header reads "
                                                  r"'path(\\t|;)"):
                 build_datasets(root, 32)
+        for utf16 in (text.decode().encode("utf-16"), text.decode().replace(",", "\t").encode("utf-16-le")):
+            manifest.write_bytes(utf16)  # probe 70: "has no 'path' column (its header reads '\udcff\udcfep\x00...')"
+            with pytest.raises(RehueError, match="manifest.csv: is UTF-16"):
+                build_datasets(root, 32)
         lines = text.decode().splitlines()
         manifest.write_text("\n".join([lines[0], "," + lines[1].split(",", 1)[1], *lines[2:]]) + "\n")
         with pytest.raises(RehueError, match="manifest.csv: line 2 names no file"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -629,6 +630,15 @@ def _read_manifest_rows(root: Path) -> list[dict] | None:
         return None
     # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark, which would be read into the first
     # column's name (probe 61); names that are not UTF-8 are kept as they are
+    with open(manifest, "rb") as fh:
+        head = fh.read(4096)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\0" in head[:8]:  # probe 70: read as UTF-8, its header was noise
+        order = "" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "-le" if head[1:2] == b"\0" else "-be"
+        first = head[:len(head) // 2 * 2].decode("utf-16" + order, "replace").lstrip("\ufeff").split("\n")[0]
+        columns = {column.strip().strip('"') for column in re.split("[,;\t]", first)}
+        if "path" in columns and {"kind", "split", "video"} & columns:  # a set's; a user's own is not read
+            raise RehueError("is UTF-16 (a spreadsheet's \"Unicode Text\"); save it as \"CSV UTF-8\"", manifest)
+        return None
     with open(manifest, newline="", encoding="utf-8-sig", errors="surrogateescape") as fh:
         reader = csv.DictReader(fh)
         rows = list(reader)
