@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import math
-import re
 import sys
 from pathlib import Path
 
@@ -625,27 +624,24 @@ def _split_photo_folder(path: Path, size: int, *, dependent: bool, val_fraction:
 
 
 def _read_manifest_rows(root: Path) -> list[dict] | None:
+    from rehue.data.manifests import read_header
+
     manifest = Path(root) / "manifest.csv"
     if not manifest.is_file():
         return None
-    # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark, which would be read into the first
-    # column's name (probe 61); names that are not UTF-8 are kept as they are
-    with open(manifest, "rb") as fh:
-        head = fh.read(4096)
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\0" in head[:8]:  # probe 70: read as UTF-8, its header was noise
-        order = "" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "-le" if head[1:2] == b"\0" else "-be"
-        first = head[:len(head) // 2 * 2].decode("utf-16" + order, "replace").lstrip("\ufeff").split("\n")[0]
-        columns = {column.strip().strip('"') for column in re.split("[,;\t]", first)}
-        if "path" in columns and {"kind", "split", "video"} & columns:  # a set's; a user's own is not read
+    columns, utf16 = read_header(manifest)
+    sets = "path" in columns and bool({"kind", "split", "video"} & set(columns))  # not the user's own (probe 65)
+    if utf16:  # probe 70: read as UTF-8, its header was noise
+        if sets:
             raise RehueError("is UTF-16 (a spreadsheet's \"Unicode Text\"); save it as \"CSV UTF-8\"", manifest)
         return None
+    # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark, which would be read into the first
+    # column's name (probe 61); names that are not UTF-8 are kept as they are
     with open(manifest, newline="", encoding="utf-8-sig", errors="surrogateescape") as fh:
         reader = csv.DictReader(fh)
         rows = list(reader)
         header = reader.fieldnames or []
-    for separator in ("\t", ";"):  # a set's manifest saved otherwise would be read as no set's (probe 64)
-        columns = [column.strip('"') for column in header[0].split(separator)] if len(header) == 1 else []
-        if "path" in columns and {"kind", "split", "video"} & set(columns):  # not the user's own (probe 65)
-            raise RehueError(f"is not comma-separated (its header reads {header[0][:120]!r}): a set's manifest is "
-                             "read with commas, as rehue writes it; save it as CSV", manifest)
+    if sets and len(header) == 1:  # a set's manifest saved with semicolons or tabs would be read as no set's (probe 64)
+        raise RehueError(f"is not comma-separated (its header reads {header[0][:120]!r}): a set's manifest is "
+                         "read with commas, as rehue writes it; save it as CSV", manifest)
     return _inside(manifest, rows)

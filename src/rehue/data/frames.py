@@ -7,7 +7,6 @@ import csv
 import hashlib
 import io
 import os
-import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -249,23 +248,14 @@ def _is_dataset(out: Path) -> bool:
     """Whether ``out`` holds a frame dataset: a manifest.csv as rehue writes it, or as a spreadsheet saved it
     again (semicolons, tabs). A folder of the user's own named ``frames`` is not one (probe 46: replaced, with
     its files, as though it were)."""
+    from rehue.data.manifests import read_header
+
     try:
-        with open(out / "manifest.csv", "rb") as file:
-            head = file.read(4096)
-        # a spreadsheet's "CSV UTF-8" starts with a byte-order mark, its "Unicode Text" is UTF-16 (with a mark,
-        # or, where names are ASCII, told by its zero bytes); the header is ASCII in every other encoding, and
-        # what follows it (names, cut anywhere by the 4096 bytes: probe 70) is not read
-        utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[1:8:2] == b"\0\0\0\0" or head[0:8:2] == b"\0\0\0\0"
-        if utf16 and head[:2] not in (b"\xff\xfe", b"\xfe\xff"):
-            head = (b"\xff\xfe" if head[1:2] == b"\0" else b"\xfe\xff") + head
-        text = head[:len(head) // 2 * 2].decode("utf-16", "replace") if utf16 else head.decode("utf-8-sig", "replace")
-        header = next(csv.reader(io.StringIO(text.splitlines()[0] if text else "")), None) or []
-    except (OSError, csv.Error):
+        header, _ = read_header(out / "manifest.csv")
+    except OSError:
         return False
-    if len(header) == 1:
-        header = [column.strip('"') for column in re.split("[;\t]", header[0])]
     # its columns in any order, and columns of the user's own beside them, as `rehue train` reads it
-    return set(MANIFEST_FIELDS) <= {column.strip() for column in header}
+    return set(MANIFEST_FIELDS) <= set(header)
 
 
 def film_name(film: Path) -> str:
