@@ -84,8 +84,8 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     for source in inputs:
         if not source.exists():
             raise RehueError(missing_reason(source), source)
-        if source.suffix.lower() in AUDIO_SUFFIXES and head_kind(source) != "image":  # probes 67 and 69 (an MP4
-            raise RehueError("is a sound file: it holds no picture to colour", source)  # container's .m4a)
+        if source.suffix.lower() in AUDIO_SUFFIXES and source.is_file() and head_kind(source) != "image":
+            raise RehueError("is a sound file: it holds no picture to colour", source)  # probes 67 and 69
     single = len(inputs) == 1 and not inputs[0].is_dir() and output.suffix and not output.is_dir()
     if single:
         return [_warn_if_misnamed(Job(inputs[0], output, video=media_kind(inputs[0]) == "video"))]
