@@ -252,10 +252,6 @@ def cmd_colorize(args) -> int:
     if picture_only and is_video_path(args.output):  # probe 67: passed over without a word
         raise UsageError(f"{', '.join(picture_only)}: for pictures, not a video file (its quality is --crf's, its "
                          "format its extension's)")
-    if "codec" in args.typed and is_video_path(args.output):  # before the models load (probe 70)
-        from rehue.video.io import encoders_for
-
-        encoders_for(args.output, args.codec)
     if "ext" in args.typed:
         from rehue.video.frame_folder import FramePattern
 

@@ -549,6 +549,11 @@ def test_picture_settings_for_a_video_file_are_a_usage_error(tmp_path, tiny_mode
     assert capsys.readouterr().err.strip().endswith(
         "--ext: the frames' format is their pattern's extension (.png), not --ext's"), "probe 69: PNG without a word"
     assert not (tmp_path / "fr").exists()
+    Image.fromarray(np.full((16, 16), 90, np.uint8)).save(tmp_path / "photo.png")
+    assert run("colorize", tmp_path / "photo.png", "-o", tmp_path / "photo.mp4", "--codec", "ffv1",
+               "--model", tiny_model) == 2
+    assert capsys.readouterr().err.strip() == "rehue: error: --codec: only for videos, and no input is one", \
+        "probe 71: it was 'FFV1 is written to .mkv', as though a photo could be a video"
 
 
 def test_a_batch_run_again_skips_what_it_coloured_before_and_colours_the_rest(tmp_path, tiny_model, capsys):

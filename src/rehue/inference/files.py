@@ -388,6 +388,13 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         if encoder:
             raise UsageError(f"{', '.join(encoder)}: not for a video into numbered frames (every frame is written "
                              "as a picture; --quality sets JPEG's and WebP's)")
+    codec = (video_options or {}).get("codec")
+    if codec is not None:  # a container that cannot hold it, before the models load (probe 70)
+        from rehue.video.io import encoders_for
+
+        for job in jobs:
+            if job.video and is_video_path(job.target):
+                encoders_for(job.target, codec)
     single = len(jobs) == 1 and len(inputs) == 1 and not Path(inputs[0]).is_dir()  # a folder is a batch, of any size
     if not single or jobs[0].target != output:
         check_folder_can_be_made(output)
@@ -568,6 +575,10 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
                              folder)
     if is_video_path(output) and len(folders) > 1:
         raise UsageError(f"{output}: one video file holds one film; give one folder of frames, or an output folder")
+    if is_video_path(output) and video_options.get("codec") is not None:  # before the models load (probe 70)
+        from rehue.video.io import encoders_for
+
+        encoders_for(output, video_options["codec"])
     try:
         numbered = not is_video_path(output) and FramePattern.of(output) is not None
     except UsageError:  # f_####: a pattern without a picture's extension
