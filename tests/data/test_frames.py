@@ -408,19 +408,26 @@ def test_a_test_video_named_by_any_path_and_a_video_named_twice(tmp_path, monkey
         held = {row["video"] for row in read_frame_manifest(tmp_path / f"named-{named}") if row["split"] == "test"}
         assert held == {"v0-copy.mp4" if named == "v0.mp4" else "v1-link.mp4"}, named
     reels = tmp_path / "reels"  # probe 70: a copied film folder went into both splits
-    for name in ("reelA", "reelB"):
+    for name, seeds in (("reelA", range(12)), ("reelB", range(12)), ("reelC", range(100, 112)),
+                        ("reelD", [*range(3), 50, *range(4, 12)])):  # D: A cleaned, frame 3 redone
         (reels / name).mkdir(parents=True)
-        for number in range(12):
-            Image.fromarray(textured_rgb(32, 32, seed=number)).save(reels / name / f"f_{number:04d}.png")
-    (reels / "reelC").mkdir()
-    for number in range(12):
-        Image.fromarray(textured_rgb(32, 32, seed=100 + number)).save(reels / "reelC" / f"f_{number:04d}.png")
+        for number, seed in enumerate(seeds):  # BMP: every frame the same size, as DPX scans are
+            Image.fromarray(textured_rgb(32, 32, seed=seed)).save(reels / name / f"f_{number:04d}.bmp")
+    (reels / "reelB" / ".DS_Store").write_bytes(b"a Finder's")  # probe 71: it hid the copy
+    (reels / "reelB" / "Thumbs.db").write_bytes(b"an Explorer's")
+    (reels / "empty1").mkdir()
+    (reels / "empty2").mkdir()
     messages.clear()
-    summary = extract_frames(sorted(reels.iterdir()), tmp_path / "reelset", fps=12, size=32, progress=False,
-                             log=messages.append, film_fps=24)
-    assert summary.videos == 2 and {row["video"] for row in read_frame_manifest(tmp_path / "reelset")} == {
-        "reelA", "reelC"}
+    summary = extract_frames([reels / name for name in ("reelA", "reelB", "reelC", "reelD")], tmp_path / "reelset",
+                             fps=12, size=32, progress=False, log=messages.append, film_fps=24)
+    assert summary.videos == 3 and {row["video"] for row in read_frame_manifest(tmp_path / "reelset")} == {
+        "reelA", "reelC", "reelD"}, "probe 71: reelD, of reelA's names and sizes, was taken for its copy"
     assert f"warning: {reels / 'reelB'} holds the same frames as {reels / 'reelA'}: sampled once, as reelA" in messages
+    from rehue.data.images import without_copies
+
+    assert without_copies([reels / "empty1", reels / "empty2", tmp_path / "missing1", tmp_path / "missing2"]) == (
+        [reels / "empty1", reels / "empty2", tmp_path / "missing1", tmp_path / "missing2"], {}), \
+        "folders with nothing in them, and paths that are not there, are no copies"
 
 
 def panning_reel(folder, count, height, width, seed=0, cut_at=None):

@@ -47,7 +47,7 @@ def test_an_ffmpeg_pattern_without_a_pictures_extension_is_refused(tmp_path, cap
                                                     "such as f_%06d.png or f_%06d.dpx")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["v.mp4"]
     assert FramePattern.of("take #2") is None and FramePattern.of("take #2.mp4") is None, "names, not patterns"
-    for name in ("Photo #3.png", "Photo #3 colour.jpg", "box 12#.tif"):  # probe 70: a photo's name, refused
+    for name in ("Photo #3.png", "Photo #3 colour.jpg", "box 12#.tif", "C# notes.png", "Take # 2.png"):  # 70, 71
         assert FramePattern.of(name) is None, name
     from PIL import Image
 

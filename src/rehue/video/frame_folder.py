@@ -117,9 +117,9 @@ def _places(files: list[Path]) -> list[int]:
     return [number - numbers[0] for number in numbers]
 
 
-# FFmpeg's %d, %0Nd and %Nd (which it pads with zeros too), a run of # (not beside a number: probe 70), and %%
-# for a % of the name
-PATTERN = re.compile(r"%%|%0?([1-9])?d|(?<![0-9#])#+(?![0-9#])")  # "Photo #3.png", "take #2" are names
+# FFmpeg's %d, %0Nd and %Nd (which it pads with zeros too), a run of # (not beside a number, nor before a space:
+# probes 70 and 71), and %% for a % of the name
+PATTERN = re.compile(r"%%|%0?([1-9])?d|(?<![0-9#])#+(?![0-9#\s])")  # "Photo #3.png", "C# notes.png" are names
 
 
 def _picture_name(path: Path, suffix: str) -> str:
