@@ -382,3 +382,15 @@ def test_metrics_in_bands_of_rows_are_the_whole_images(monkeypatch):
     banded = metrics.evaluate_pair(output, truth)
     for name, value in whole.__dict__.items():
         assert getattr(banded, name) == pytest.approx(value, rel=1e-9, abs=1e-12), name
+
+
+def test_a_clear_difference_from_units_that_gain_exactly_alike_says_so():
+    """Probe 71: two clips of the same frames (a re-encode, a copy in another format) gave "PSNR -0.19 to -0.19
+    dB: clearly below", an interval of no width read as certainty."""
+    from rehue.evaluation.metrics import interval_words, mean_interval
+
+    said = interval_words("PSNR", mean_interval([-0.19, -0.19]), 2, " dB", "the gray baseline", 2)
+    assert said == ("PSNR -0.19 to -0.19 dB: clearly below the gray baseline, though its 2 photos or clips gain "
+                    "exactly alike, as copies of one picture would")
+    assert interval_words("PSNR", mean_interval([0.0, 0.0]), 2, " dB", "B", 2).endswith("level with B"), \
+        "a model against itself is level, as before"
