@@ -415,14 +415,25 @@ def test_a_test_video_named_by_any_path_and_a_video_named_twice(tmp_path, monkey
             Image.fromarray(textured_rgb(32, 32, seed=seed)).save(reels / name / f"f_{number:04d}.bmp")
     (reels / "reelB" / ".DS_Store").write_bytes(b"a Finder's")  # probe 71: it hid the copy
     (reels / "reelB" / "Thumbs.db").write_bytes(b"an Explorer's")
+    import shutil
+
+    shutil.copytree(reels / "reelA", reels / "reelE")  # probe 72: notes and a subfolder beside the frames hid it
+    (reels / "reelE" / "notes.txt").write_text("scanned 1962")
+    shutil.copytree(reels / "reelA", reels / "reelE" / "proxy")
+    (reels / "reelF").mkdir()  # the same frames under other names
+    for number, frame in enumerate(sorted((reels / "reelA").iterdir())):
+        shutil.copy(frame, reels / "reelF" / f"take2_{number:05d}.bmp")
     (reels / "empty1").mkdir()
     (reels / "empty2").mkdir()
     messages.clear()
-    summary = extract_frames([reels / name for name in ("reelA", "reelB", "reelC", "reelD")], tmp_path / "reelset",
+    summary = extract_frames([reels / name for name in ("reelA", "reelB", "reelC", "reelD", "reelE", "reelF")],
+                             tmp_path / "reelset",
                              fps=12, size=32, progress=False, log=messages.append, film_fps=24)
     assert summary.videos == 3 and {row["video"] for row in read_frame_manifest(tmp_path / "reelset")} == {
         "reelA", "reelC", "reelD"}, "probe 71: reelD, of reelA's names and sizes, was taken for its copy"
-    assert f"warning: {reels / 'reelB'} holds the same frames as {reels / 'reelA'}: sampled once, as reelA" in messages
+    for copy in ("reelB", "reelE", "reelF"):
+        assert f"warning: {reels / copy} holds the same frames as {reels / 'reelA'}: sampled once, as reelA" in \
+            messages, copy
     from rehue.data.images import without_copies
 
     assert without_copies([reels / "empty1", reels / "empty2", tmp_path / "missing1", tmp_path / "missing2"]) == (

@@ -392,5 +392,9 @@ def test_a_clear_difference_from_units_that_gain_exactly_alike_says_so():
     said = interval_words("PSNR", mean_interval([-0.19, -0.19]), 2, " dB", "the gray baseline", 2)
     assert said == ("PSNR -0.19 to -0.19 dB: clearly below the gray baseline, though its 2 photos or clips gain "
                     "exactly alike, as copies of one picture would")
+    ssim = interval_words("SSIM", mean_interval([-0.022819] * 3), 4, "", "B", 3)  # probe 72: rounding
+    assert mean_interval([-0.022819] * 3)[0] != mean_interval([-0.022819] * 3)[1]
+    assert ssim.endswith("clearly below B, though its 3 photos or clips gain exactly alike, as copies of one picture "
+                         "would"), ssim
     assert interval_words("PSNR", mean_interval([0.0, 0.0]), 2, " dB", "B", 2).endswith("level with B"), \
         "a model against itself is level, as before"

@@ -882,49 +882,36 @@ def process_running(pid: int) -> bool:
     return True
 
 
-SYSTEM_FILES = {"thumbs.db", "desktop.ini", "icon\r"}
-"""Files a file manager leaves in folders it shows (with hidden ones, such as macOS' ``.DS_Store``): a copy of
-a reel is no less a copy for them (probe 71)."""
-
-
 def without_copies(paths: list[Path]) -> tuple[list[Path], dict[Path, Path]]:
     """``paths`` less those that copy an earlier one's content, and which each copy is: a file of the same
-    bytes; a folder (a film's frames) whose files have the same names and bytes, hidden and system files
-    aside. Only those whose sizes all match are read, each pair until it differs (probe 71: a cleaned reel
-    of the raw one's names and sizes, told apart by three of its frames, was taken for a copy). A copy of a
-    film would count twice, as evidence or on both sides of a split."""
+    bytes; a folder (a film) whose frames, in order, hold the same bytes, whatever else lies beside them (a
+    ``.DS_Store``, notes, a subfolder) and whatever they are named (probes 71 and 72: a copy with notes beside
+    its frames went into both splits; a cleaned reel of the raw one's sizes, told apart by three of its
+    frames, was taken for a copy). Only those whose sizes all match are read, each pair until it differs. A
+    copy of a film would count twice, as evidence or on both sides of a split."""
     import filecmp
 
-    def files(folder: Path) -> list[Path]:
-        return sorted(path for path in folder.rglob("*") if path.is_file() and not any(
-            part.startswith(".") for part in path.relative_to(folder).parts)
-            and path.name.lower() not in SYSTEM_FILES)
+    from rehue.video.pipeline import frame_files
 
-    def signature(path: Path):
-        if path.is_file():
-            return path.stat().st_size
-        found = files(path)
-        return tuple((file.relative_to(path).as_posix(), file.stat().st_size) for file in found) or None
+    def parts(path: Path) -> list[Path]:
+        return [path] if path.is_file() else frame_files(path)
 
-    def same(first: Path, second: Path) -> bool:
-        if first.is_file():
-            return filecmp.cmp(first, second, shallow=False)
-        return all(filecmp.cmp(first / name, second / name, shallow=False) for name, _ in signature(first))
-
-    by_signature: dict[object, list[Path]] = {}
+    by_sizes: dict[tuple, list[Path]] = {}
     for path in paths:
         try:
-            found = signature(path)
+            sizes = tuple(part.stat().st_size for part in parts(path))
         except OSError:  # unreadable or missing: its own error comes when it is read
             continue
-        if found is not None:  # an empty folder copies nothing
-            by_signature.setdefault(found, []).append(path)
+        if sizes:  # a folder without frames copies nothing
+            by_sizes.setdefault(sizes, []).append(path)
     copy_of: dict[Path, Path] = {}
-    for alike in (group for group in by_signature.values() if len(group) > 1):
+    for alike in (group for group in by_sizes.values() if len(group) > 1):
         originals: list[Path] = []
         for path in alike:
             try:
-                original = next((kept for kept in originals if same(kept, path)), None)
+                original = next((kept for kept in originals if all(
+                    filecmp.cmp(first, second, shallow=False)
+                    for first, second in zip(parts(kept), parts(path), strict=True))), None)
             except OSError:
                 continue
             if original is None:
