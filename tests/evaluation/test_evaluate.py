@@ -413,6 +413,30 @@ def test_photos_the_model_was_trained_on_are_said_to_be_no_held_out_score(tmp_pa
         "out for validation, so its score is not held out")], messages
 
 
+def test_a_run_resumed_on_another_folder_is_said_to_have_learnt_the_first_ones_photos(tmp_path, photo_folder):
+    """Probe 72: trained on P, resumed on P_copy (README allows another data folder), the model's card named
+    P_copy alone, and evaluate P said nothing of the photos its first epoch learnt."""
+    import json
+    import shutil
+
+    from rehue.models.io import read_card
+    from rehue.training import TrainConfig, train
+
+    other = tmp_path / "other"
+    shutil.copytree(photo_folder, other)
+    settings = dict(out=str(tmp_path / "run"), size=32, width=4, batch_size=2, steps_per_epoch=1, val_images=1,
+                    device="cpu", workers=0)
+    train(TrainConfig(data=str(photo_folder), epochs=1, **settings), progress=False, log=lambda message: None)
+    result = train(TrainConfig(data=str(other), epochs=2, **settings), resume=True, progress=False,
+                   log=lambda message: None)
+    assert read_card(result.model_path).training["earlier_data"] == [str(photo_folder.resolve())]
+    assert json.loads(result.model_path.with_suffix(".json").read_text())["training"]["data"] == str(other)
+    messages = []
+    evaluate(result.model_path, [photo_folder], tmp_path / "report", progress=False, log=messages.append)
+    assert [m for m in messages if m.startswith("warning: 4 of the 4 photos and clips lie in") and
+            str(photo_folder.resolve()) in m], messages
+
+
 def test_a_runs_relative_data_is_read_from_the_folder_it_was_started_in(tmp_path, photo_folder, monkeypatch):
     """The card keeps DATA as typed ("photos"); read from wherever evaluate ran, the warning was missed from
     another folder and given wrongly in a folder with other photos of that name (probe 21)."""

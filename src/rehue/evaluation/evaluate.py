@@ -183,13 +183,19 @@ def _warn_of_training_photos(model, colorizer, name: str, sources: list[Path], l
     """Says how many of ``sources`` lie in the photos the model was trained on (its card names them):
     a model scores well on what it learnt, so those scores are not held out. Photos that a set's
     manifest holds out, and a frame dataset's test frames, are not counted."""
-    from rehue.data.datasets import _read_manifest_rows, is_frame_dir
+    from rehue.data.datasets import is_frame_dir
     from rehue.data.images import real_path
 
-    root = _training_folder(model, colorizer.card)
-    if root is None or not root.is_dir() or is_frame_dir(root):
-        return
-    root = real_path(root)
+    earlier = [Path(folder) for folder in colorizer.card.training.get("earlier_data", ())]  # a resumed run's
+    for root in [_training_folder(model, colorizer.card), *earlier]:
+        if root is not None and root.is_dir() and not is_frame_dir(root):
+            _warn_of_photos_in(real_path(root), name, sources, log)
+
+
+def _warn_of_photos_in(root: Path, name: str, sources: list[Path], log) -> None:
+    from rehue.data.datasets import _read_manifest_rows
+    from rehue.data.images import real_path
+
     resolved = {source: real_path(source) for source in sources}  # each once, the folder once
     inside = [source for source in sources if resolved[source].is_relative_to(root)]
     rows = _read_manifest_rows(root)

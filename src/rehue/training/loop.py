@@ -582,6 +582,11 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                     "comparable with the earlier epochs', and may include photos the run has trained on")
         if videos is not None:  # the card names them, so that evaluate can tell a video the model learnt from
             trained_videos |= videos["train"]
+        # a run resumed on another folder learnt from the earlier one's photos too: the card names them all, so
+        # that evaluate can tell them (probe 72: evaluate said nothing of the first folder's photos)
+        earlier_data = list(state.get("earlier_data", ())) if state is not None else []
+        if state is not None and state.get("data_path") not in (None, str(Path(config.data).resolve()), *earlier_data):
+            earlier_data.append(state["data_path"])
         generator = create_model(config.generator, in_channels=config.in_channels, size=config.size,
                                  width=config.width, role="generator").to(device)
         discriminator = create_model(config.discriminator, in_channels=3, size=config.size,
@@ -646,7 +651,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             _start_validation(exported, val_loader, device, config, out, log)
         if is_main and state is not None and history and start_epoch >= config.epochs:
             # heal a run killed while finishing
-            _export(exported, config, history, out, save_model, ModelCard, restraint, trained_videos)
+            _export(exported, config, history, out, save_model, ModelCard, restraint, trained_videos, earlier_data)
             _write_metrics(out, history, writer)
         steps_per_epoch = config.steps_per_epoch or len(loader)
         run_started, steps_run = time.perf_counter(), 0  # for the whole run's time left, validation included
@@ -740,7 +745,8 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                 sample_grid(rows, out / "samples" / f"epoch_{epoch + 1:03d}.png")
                 history.append(record)
                 # model and metrics first: a kill before the checkpoint lands only repeats this epoch
-                _export(exported, config, history, out, save_model, ModelCard, restraint, trained_videos)
+                _export(exported, config, history, out, save_model, ModelCard, restraint, trained_videos,
+                        earlier_data)
                 _write_metrics(out, history, writer)
                 save_checkpoint({
                     "config": config.to_dict(), "data_path": str(Path(config.data).resolve()),
@@ -748,6 +754,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                     "restraint": restraint, **({"init_sha256": feeding_sha256} if feeding_sha256 else {}),
                     **({"held_out": held_out} if held_out else {}),
                     **({"trained_videos": sorted(trained_videos)} if trained_videos else {}),
+                    **({"earlier_data": earlier_data} if earlier_data else {}),
                     "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
                     "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                     "torch_rng": [torch.get_rng_state()],
@@ -890,9 +897,11 @@ def _finished_run(state: dict, config: TrainConfig, out: Path, log) -> TrainResu
     return TrainResult(load_model(model_path)[0], list(state["history"]), out, model_path, trained=False)
 
 
-def _export(generator, config, history, out, save_model, card_cls, restraint: dict, trained_videos: set[str]):
+def _export(generator, config, history, out, save_model, card_cls, restraint: dict, trained_videos: set[str],
+            earlier_data: list[str] = ()):
     """The generator as safetensors + JSON; ``restraint`` is what ``--init``'s model had (``_load_init_weights``);
-    ``trained_videos``, the frame dataset's videos it learnt from."""
+    ``trained_videos``, the frame dataset's videos it learnt from; ``earlier_data``, the folders (absolute) a
+    resumed run learnt from before its ``data``."""
     from rehue.data.datasets import is_frame_dir
 
     last = history[-1]
@@ -908,7 +917,8 @@ def _export(generator, config, history, out, save_model, card_cls, restraint: di
                   "independent_feed": config.independent_feed, "self_feed_steps": config.self_feed_steps,
                   "stamp_share": config.stamp_share, "studio_share": config.studio_share,
                   "colour_jitter": config.colour_jitter, "crop_min": config.crop_min,
-                  **({"videos": sorted(trained_videos)} if trained_videos else {})},
+                  **({"videos": sorted(trained_videos)} if trained_videos else {}),
+                  **({"earlier_data": list(earlier_data)} if earlier_data else {})},
         metrics={k: v for k, v in last.items() if k.startswith("val_")},
         # a model trained on letterboxed frames (`rehue frames`) is shown photos the same way
         inference={**restraint, **({"fit": "letterbox"} if is_frame_dir(Path(config.data)) else {})},
