@@ -420,6 +420,7 @@ def test_a_test_video_named_by_any_path_and_a_video_named_twice(tmp_path, monkey
     shutil.copytree(reels / "reelA", reels / "reelE")  # probe 72: notes and a subfolder beside the frames hid it
     (reels / "reelE" / "notes.txt").write_text("scanned 1962")
     shutil.copytree(reels / "reelA", reels / "reelE" / "proxy")
+    Image.fromarray(textured_rgb(40, 30, seed=7)).save(reels / "reelE" / "cover.jpg")  # probe 73: a cover scan
     (reels / "reelF").mkdir()  # the same frames under other names
     for number, frame in enumerate(sorted((reels / "reelA").iterdir())):
         shutil.copy(frame, reels / "reelF" / f"take2_{number:05d}.bmp")

@@ -424,17 +424,34 @@ def test_a_run_resumed_on_another_folder_is_said_to_have_learnt_the_first_ones_p
 
     other = tmp_path / "other"
     shutil.copytree(photo_folder, other)
+    sorted(other.iterdir())[0].unlink()  # another folder, which draws its validation photo again
     settings = dict(out=str(tmp_path / "run"), size=32, width=4, batch_size=2, steps_per_epoch=1, val_images=1,
                     device="cpu", workers=0)
     train(TrainConfig(data=str(photo_folder), epochs=1, **settings), progress=False, log=lambda message: None)
+    messages = []
     result = train(TrainConfig(data=str(other), epochs=2, **settings), resume=True, progress=False,
-                   log=lambda message: None)
+                   log=messages.append)
+    assert any(m.startswith(f"warning: the run goes on with another data folder ({other}; it trained on "
+                            f"{photo_folder.resolve()} before)") for m in messages), messages  # probe 73: "gained"
     assert read_card(result.model_path).training["earlier_data"] == [str(photo_folder.resolve())]
     assert json.loads(result.model_path.with_suffix(".json").read_text())["training"]["data"] == str(other)
     messages = []
     evaluate(result.model_path, [photo_folder], tmp_path / "report", progress=False, log=messages.append)
     assert [m for m in messages if m.startswith("warning: 4 of the 4 photos and clips lie in") and
             str(photo_folder.resolve()) in m], messages
+    result = train(TrainConfig(data=str(photo_folder), epochs=3, **settings), resume=True, progress=False,
+                   log=lambda message: None)  # back to the first folder: the run's data, not an earlier one (probe 73)
+    assert read_card(result.model_path).training["earlier_data"] == [str(other.resolve())]
+
+    from rehue.evaluation.evaluate import warn_of_trained_videos
+    from rehue.models import ModelCard
+
+    card = ModelCard("gen2", 1, 32, 4, role="independent", training={  # learnt v1 from a set it left (probe 73)
+        "data": str(photo_folder), "earlier_data": [str(tmp_path / "set")], "videos": ["v1.mp4"]})
+    messages = []
+    warn_of_trained_videos(result.model_path, card, "m", {tmp_path / "set": {"v0.mp4", "v1.mp4"}}, messages.append)
+    assert [m for m in messages if m.startswith("warning: m was trained on 1 of the 2 videos whose frames are scored "
+                                                "(v1.mp4)")], messages
 
 
 def test_a_runs_relative_data_is_read_from_the_folder_it_was_started_in(tmp_path, photo_folder, monkeypatch):

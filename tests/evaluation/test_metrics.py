@@ -396,5 +396,8 @@ def test_a_clear_difference_from_units_that_gain_exactly_alike_says_so():
     assert mean_interval([-0.022819] * 3)[0] != mean_interval([-0.022819] * 3)[1]
     assert ssim.endswith("clearly below B, though its 3 photos or clips gain exactly alike, as copies of one picture "
                          "would"), ssim
+    tiny = interval_words("SSIM", mean_interval([0.00002] * 3), 4, "", "B", 3)  # probe 73: the clause was lost
+    assert tiny.endswith("clearly above B, by less than 5e-05, though its 3 photos or clips gain exactly alike, as "
+                         "copies of one picture would"), tiny
     assert interval_words("PSNR", mean_interval([0.0, 0.0]), 2, " dB", "B", 2).endswith("level with B"), \
         "a model against itself is level, as before"

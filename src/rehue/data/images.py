@@ -891,10 +891,10 @@ def without_copies(paths: list[Path]) -> tuple[list[Path], dict[Path, Path]]:
     copy of a film would count twice, as evidence or on both sides of a split."""
     import filecmp
 
-    from rehue.video.pipeline import frame_files
+    from rehue.video.pipeline import frame_files, strays_of_another_size
 
-    def parts(path: Path) -> list[Path]:
-        return [path] if path.is_file() else frame_files(path)
+    def parts(path: Path) -> list[Path]:  # a film folder's frames as --frames reads them, less a cover scan
+        return [path] if path.is_file() else strays_of_another_size(frame_files(path))[0]
 
     by_sizes: dict[tuple, list[Path]] = {}
     for path in paths:

@@ -222,10 +222,12 @@ def warn_of_trained_videos(model, card, name: str, scored: dict[Path, set[str]],
     (probe 48); where that folder cannot be told, nothing is said."""
     from rehue.data.images import real_path
 
-    root = _training_folder(model, card)
-    if root is None or not card.training.get("videos"):
+    roots = [root for root in (_training_folder(model, card), *map(Path, card.training.get("earlier_data", ())))
+             if root is not None]  # a resumed run's earlier folders too (probe 73)
+    if not roots or not card.training.get("videos"):
         return
-    scored_here = set().union(*(names for folder, names in scored.items() if real_path(folder) == real_path(root)))
+    learnt = {real_path(root) for root in roots}
+    scored_here = set().union(*(names for folder, names in scored.items() if real_path(folder) in learnt))
     taught = sorted(scored_here & set(card.training["videos"]))
     if taught:
         log(f"warning: {name} was trained on {len(taught)} of the {len(scored_here)} videos whose frames are scored "

@@ -441,13 +441,14 @@ def interval_words(metric: str, interval: tuple[float, float], decimals: int, un
             return shown + f"too few photos or clips ({units}) to tell it from {other}"
         return shown + f"level with {other}"
     smallest = 0.5 * 10.0**-decimals
+    said = shown + f"{where} {other}"
     if max(abs(low), abs(high)) < smallest:
-        return shown + f"{where} {other}, by less than {smallest:g}{unit}"
+        said += f", by less than {smallest:g}{unit}"
     if math.isclose(low, high, rel_tol=1e-9, abs_tol=1e-12):  # no spread: "clearly" from units that gain
         # exactly alike, as copies do (probe 71); not ==, which rounding missed for 3 copies' SSIM (probe 72)
         alike = f"its {units} photos or clips" if units else "its photos or clips"
-        return shown + f"{where} {other}, though {alike} gain exactly alike, as copies of one picture would"
-    return shown + f"{where} {other}"
+        said += f", though {alike} gain exactly alike, as copies of one picture would"
+    return said
 
 
 @dataclass

@@ -575,6 +575,11 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                     + (f", and the run has trained on {', '.join(again[:3])}, which it now holds out" if again else "")
                     + ". Validation scores from here are not comparable with the earlier epochs'"
                     + (", and are not held out" if again else ""))
+            elif state.get("data_path") not in (None, str(Path(config.data).resolve())):  # probe 73: "gained"
+                log(f"warning: the run goes on with another data folder ({config.data}; it trained on "
+                    f"{state['data_path']} before), so the photos held out for validation are drawn again. Validation "
+                    "scores from here are not comparable with the earlier epochs', and may include photos the run "
+                    "has trained on")
             else:
                 log("warning: the photos held out for validation are not the ones this run started with: the data "
                     "folder gained or lost photos, or the run was started by an older rehue, which drew them among "
@@ -585,8 +590,9 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         # a run resumed on another folder learnt from the earlier one's photos too: the card names them all, so
         # that evaluate can tell them (probe 72: evaluate said nothing of the first folder's photos)
         earlier_data = list(state.get("earlier_data", ())) if state is not None else []
-        if state is not None and state.get("data_path") not in (None, str(Path(config.data).resolve()), *earlier_data):
+        if state is not None and state.get("data_path") not in (None, *earlier_data):
             earlier_data.append(state["data_path"])
+        earlier_data = [folder for folder in earlier_data if folder != str(Path(config.data).resolve())]
         generator = create_model(config.generator, in_channels=config.in_channels, size=config.size,
                                  width=config.width, role="generator").to(device)
         discriminator = create_model(config.discriminator, in_channels=3, size=config.size,
