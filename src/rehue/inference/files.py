@@ -44,7 +44,7 @@ from rehue.data.images import (
     with_output_suffix,
 )
 from rehue.errors import RehueError, UsageError, out_of_memory_as_memory_error
-from rehue.video.frame_folder import FramePattern
+from rehue.video.frame_folder import FramePattern, names_numbered_frames
 from rehue.video.io import OUTPUT_CODECS, VIDEO_SUFFIX_OF_CODEC
 
 logger = logging.getLogger(__name__)
@@ -376,11 +376,8 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     if len(jobs) == 1 and FramePattern.of(output) is not None:  # a video into numbered pictures
         if not jobs[0].video:
             such_as = output.parent / with_output_suffix(jobs[0].source, output.suffix).name
-            try:
-                numbered = FramePattern.of(such_as) is not None
-            except UsageError:
-                numbered = True
-            if numbered:  # the photo's own name holds a pattern (probe 70: the hint was the name refused)
+            if names_numbered_frames(such_as):  # the photo's own name holds a pattern (probe 70: the hint was the
+                # name refused)
                 such_as = output.parent / f"colour{output.suffix}"
             raise UsageError(f"{output}: names numbered frames, and {jobs[0].source} is one picture; name one file "
                              f"(such as {such_as})")
@@ -579,11 +576,8 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
         from rehue.video.io import encoders_for
 
         encoders_for(output, video_options["codec"])
-    try:
-        numbered = not is_video_path(output) and FramePattern.of(output) is not None
-    except UsageError:  # f_####: a pattern without a picture's extension
-        numbered = True
-    if numbered:  # probe 69: a folder named "f_####" made, holding the frames under their own names
+    if not is_video_path(output) and names_numbered_frames(output):  # probe 69: a folder named "f_####" made,
+        # holding the frames under their own names
         raise UsageError(f"{output}: --frames keeps each frame's own name, in an output folder (or joins the frames "
                          "into a video file); a number pattern names a video's frames")
     if len(folders) > 1 or not is_video_path(output):

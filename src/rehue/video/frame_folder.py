@@ -122,6 +122,14 @@ def _places(files: list[Path]) -> list[int]:
 PATTERN = re.compile(r"%%|%0?([1-9])?d|(?<![0-9#])#+(?![0-9#\s])")  # "Photo #3.png", "C# notes.png" are names
 
 
+def names_numbered_frames(path: str | Path) -> bool:
+    """Whether ``path``'s name holds a frame-number pattern, with a picture's extension or without one."""
+    try:
+        return FramePattern.of(path) is not None
+    except UsageError:
+        return True
+
+
 def _picture_name(path: Path, suffix: str) -> str:
     """``path``'s name with ``suffix`` for its extensions after the pattern: ``f_%06d.png.bak`` as
     ``f_%06d.png``, not ``f_%06d.png.png``; ``reel.####`` as ``reel.####.png``."""
