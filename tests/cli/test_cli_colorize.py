@@ -415,6 +415,9 @@ def test_earlier_outputs_in_every_format_rehue_writes_are_known_as_its_own(tmp_p
     assert run("colorize", earlier, "-o", tmp_path / "again", *options) == 1
     assert "holds only pictures or films that rehue coloured" in capsys.readouterr().err
     assert not (tmp_path / "again").exists()
+    assert run("colorize", earlier / "master.mkv", "-o", tmp_path / "again.mkv", *options) == 0
+    assert f"warning: {earlier / 'master.mkv'}: rehue coloured it; its colour is replaced" in \
+        capsys.readouterr().err, "probe 74: a film of rehue's named as an input was 'a tinted or toned print?'"
 
 
 def test_an_output_folder_that_holds_png_inputs_is_refused_before_anything_is_written(tmp_path, tiny_model, capsys):

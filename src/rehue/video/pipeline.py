@@ -824,8 +824,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                         tint_checked = True
                         tinted = state.tinted = has_colour(frame.rgb[::2, ::2])
                         if tinted:
-                            logger.warning("%s: is in colour already (a tinted or toned print?); its colour is "
-                                           "replaced by the model's, from its lightness alone", source)
+                            _warn_in_colour(source, reader.coloured_by_rehue)
                             gray = lightness(frame)
                             gray8 = to_uint8(gray)
                     letterboxed = state.letterbox(gray8)
@@ -1244,6 +1243,13 @@ def numbering_warnings(frames: list[Path], done: str = "coloured") -> list[str]:
     return warnings
 
 
+def _warn_in_colour(source: Path, by_rehue: bool) -> None:
+    """A film in colour already is coloured again from its lightness; one rehue coloured is said to be
+    (probe 74: "a tinted or toned print?" of rehue's own output)."""
+    why = "rehue coloured it" if by_rehue else "is in colour already (a tinted or toned print?)"
+    logger.warning("%s: %s; its colour is replaced by the model's, from its lightness alone", source, why)
+
+
 def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
     """The frames of the film in the folder ``source``, in order (``frame_files``), less strays of another
     size; a warning for what looks wrong in them (``numbering_warnings``: what is ``done`` with them) and for
@@ -1529,8 +1535,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             if not tint_checked and (gray8.mean() > TINT_CHECK_LEVEL or index >= TINT_CHECK_FRAMES):
                 tint_checked = True
                 if not image.is_gray and has_colour(image.rgb[::2, ::2]):
-                    logger.warning("%s: is in colour already (a tinted or toned print?); its colour is replaced by "
-                                   "the model's, from its lightness alone", source)
+                    _warn_in_colour(source, image.coloured_by_rehue)
             letterboxed = state.letterbox(gray8)
             state.timer.add("decode", time.perf_counter() - tick)
             yield name, image, gray, letterboxed
