@@ -401,6 +401,8 @@ def test_a_test_video_named_by_any_path_and_a_video_named_twice(tmp_path, monkey
         "each once, under its first name in the folder's order"
     assert f"warning: {folder / 'v0.mp4'} holds the same bytes as {folder / 'v0-copy.mp4'}: sampled once, as " \
         "v0-copy.mp4" in messages, messages
+    assert f"warning: {folder / 'v1.mp4'} is a hard link to {folder / 'v1-link.mp4'}: sampled once, as " \
+        "v1-link.mp4" in messages, "probe 74: dropped without a word, where a copy was said"
     for named in ("v0.mp4", "v1.mp4"):  # probe 70: naming the copy or the link sampled as another said "no input"
         messages.clear()
         extract_frames([folder], tmp_path / f"named-{named}", fps=4, size=32, test_videos=[named], progress=False,

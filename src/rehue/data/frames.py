@@ -74,7 +74,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         raise UsageError(f"--film-fps must be positive, not {float(film_fps):g}")
     films = film_fps is not None
     videos = _film_folders(videos) if films else _video_files(videos, log)
-    given, videos = videos, _each_file_once(videos)
+    given, videos = videos, _each_file_once(videos, log)
     by_stem: dict[str, Path] = {}
     for video in videos:
         other = by_stem.setdefault(film_name(video), video)
@@ -166,13 +166,22 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     return FramesSummary(len(videos) - len(gray_films), len(rows), len(rows) - n_test, n_test, out)
 
 
-def _each_file_once(videos: list[Path]) -> list[Path]:
+def _each_file_once(videos: list[Path], log) -> list[Path]:
     """Each video file once: one named twice (`frames v.mp4 .`), through a link or a hard link would be
     sampled twice, and could land in both splits (probe 69: a hard link's frames were held out while the same
-    frames trained)."""
+    frames trained). A hard link is said, as a copy is (probe 74); a path named twice is not."""
+    from rehue.data.images import real_path
+
     first: dict[tuple, Path] = {}
-    return [video for video in videos
-            if first.setdefault((video.stat().st_dev, video.stat().st_ino), video) is video]
+    kept = []
+    for video in videos:
+        stat = video.stat()
+        original = first.setdefault((stat.st_dev, stat.st_ino), video)
+        if original is video:
+            kept.append(video)
+        elif real_path(original) != real_path(video):
+            log(f"warning: {video} is a hard link to {original}: sampled once, as {original.name}")
+    return kept
 
 
 def _without_copies(videos: list[Path], log) -> tuple[list[Path], dict[Path, Path]]:
