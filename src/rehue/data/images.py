@@ -893,13 +893,15 @@ def without_copies(paths: list[Path]) -> tuple[list[Path], dict[Path, Path]]:
 
     from rehue.video.pipeline import frame_files, strays_of_another_size
 
-    def parts(path: Path) -> list[Path]:  # a film folder's frames as --frames reads them, less a cover scan
-        return [path] if path.is_file() else strays_of_another_size(frame_files(path))[0]
+    def same(first: Path, second: Path) -> bool:  # a hard link is not read through
+        return first.samefile(second) or filecmp.cmp(first, second, shallow=False)
 
+    parts: dict[Path, list[Path]] = {}  # a film folder's frames as --frames reads them, less a cover scan
     by_sizes: dict[tuple, list[Path]] = {}
     for path in paths:
         try:
-            sizes = tuple(part.stat().st_size for part in parts(path))
+            parts[path] = [path] if path.is_file() else strays_of_another_size(frame_files(path))[0]
+            sizes = tuple(part.stat().st_size for part in parts[path])
         except OSError:  # unreadable or missing: its own error comes when it is read
             continue
         if sizes:  # a folder without frames copies nothing
@@ -910,8 +912,7 @@ def without_copies(paths: list[Path]) -> tuple[list[Path], dict[Path, Path]]:
         for path in alike:
             try:
                 original = next((kept for kept in originals if all(
-                    filecmp.cmp(first, second, shallow=False)
-                    for first, second in zip(parts(kept), parts(path), strict=True))), None)
+                    same(first, second) for first, second in zip(parts[kept], parts[path], strict=True))), None)
             except OSError:
                 continue
             if original is None:

@@ -623,12 +623,7 @@ class Colorizer:
             session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
         def run(batch: np.ndarray) -> np.ndarray:
-            try:
-                return session.run(None, {"x": batch})[0]
-            except Exception as exc:
-                if (memory_error := as_memory_error(exc)) is not None:
-                    raise memory_error from None
-                raise
+            return session.run(None, {"x": batch})[0]
 
         return run
 
@@ -650,10 +645,6 @@ class Colorizer:
                     inputs = torch.from_numpy(batch).to(self.device, non_blocking=True)
                     ab = module(inputs.contiguous(memory_format=memory_format))
                 return np.ascontiguousarray(ab.float().cpu().numpy())
-            except Exception as exc:
-                if (memory_error := as_memory_error(exc)) is not None:
-                    raise memory_error from None
-                raise
             finally:
                 if on_cpu and threads != self.threads:
                     torch.set_num_threads(threads)
@@ -687,7 +678,12 @@ class Colorizer:
             if prev_ab is None:
                 raise RehueError(DEPENDENT_ALONE, self.name)
             batch = np.concatenate([batch, np.asarray(prev_ab, np.float32)], axis=1)
-        ab = self._run(np.ascontiguousarray(batch))
+        try:
+            ab = self._run(np.ascontiguousarray(batch))
+        except Exception as exc:  # either runtime's failed allocation, as the MemoryError it is (probes 63, 64)
+            if (memory_error := as_memory_error(exc)) is not None:
+                raise memory_error from None
+            raise
         return self.restrain(ab, box, gray_small) if restrain else np.ascontiguousarray(ab, dtype=np.float32)
 
     def restrain(self, ab: np.ndarray, box: Box | None = None, gray: np.ndarray | None = None) -> np.ndarray:

@@ -182,12 +182,12 @@ def _coloured_by_rehue(path: Path) -> bool:
     from rehue.data import dpx, exr
 
     try:
-        with open(path, "rb") as file:
-            head = file.read(SCAN_HEADER_BYTES)
-        if head[:4] in dpx.MAGIC_NUMBERS:
-            return coloured_by_rehue(dpx.Header(head).creator)
-        if head[:4] in exr.MAGIC_NUMBERS:
-            return coloured_by_rehue(exr.Header(head).software)
+        with open(path, "rb") as file:  # the header read on only for a DPX or OpenEXR: every picture of a folder
+            magic = file.read(4)        # is asked
+            if magic in dpx.MAGIC_NUMBERS:
+                return coloured_by_rehue(dpx.Header(magic + file.read(SCAN_HEADER_BYTES)).creator)
+            if magic in exr.MAGIC_NUMBERS:
+                return coloured_by_rehue(exr.Header(magic + file.read(SCAN_HEADER_BYTES)).software)
         with Image.open(path) as image:
             return coloured_by_rehue(image.getexif().get(SOFTWARE) or image.info.get("Software"))
     except Exception:  # unreadable here: it is an input, and its own error comes when it is coloured
