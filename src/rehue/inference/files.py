@@ -273,6 +273,13 @@ def colorize_image_file(colorizer, source: str | Path, target: str | Path, *, ov
                                     side_by_side=side_by_side, progress=progress)
 
 
+def warn_in_colour(source: Path, by_rehue: bool, guess: str) -> None:
+    """A picture or film in colour already is coloured again from its lightness alone; one rehue coloured (its
+    Software tag or comment says so) is said to be (probes 68, 74: "a toned print?" of rehue's own output)."""
+    why = "rehue coloured it" if by_rehue else f"is in colour already ({guess})"
+    logger.warning("%s: %s; its colour is replaced by the model's, from its lightness alone", source, why)
+
+
 def check_quality(quality) -> int:
     """JPEG and WebP quality as the CLI takes it, from the library too (probe 62: -3 wrote a 1 kB JPEG); a
     numpy integer is one (probe 64)."""
@@ -296,12 +303,8 @@ def _colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bo
                        source, image.frames)
     if not image.is_gray:
         step = max(1, round(math.sqrt(image.rgb.shape[0] * image.rgb.shape[1] / COLOUR_CHECK_PIXELS)))
-        if image.coloured_by_rehue:  # its Software tag says so (probe 68: "a toned print, a tinted photo?")
-            logger.warning("%s: rehue coloured it; its colour is replaced by the model's, from its lightness alone",
-                           source)
-        elif has_colour(image.rgb[::step, ::step]):
-            logger.warning("%s: is in colour already (a toned print, a tinted photo?); its colour is replaced by "
-                           "the model's, from its lightness alone", source)
+        if image.coloured_by_rehue or has_colour(image.rgb[::step, ::step]):
+            warn_in_colour(source, image.coloured_by_rehue, "a toned print, a tinted photo?")
     if image.deep_gray is not None and OUTPUT_FORMATS.get(target.suffix.lower()) not in DEEP_FORMATS:
         logger.warning("%s: %s holds 8 bits a sample, so this 16-bit scan is written at 8; write .png or .tif to "
                        "keep its depth", target, target.suffix)

@@ -79,6 +79,7 @@ the independent model (by the drift check's anchor, each frame): the start itsel
 shot, and its colour, fed on, stayed on the new shot (probe 54: a rocket's sky warm for the whole shot)."""
 # a film is checked for colour on its first frame brighter than this mean level, or this frame at the latest
 TINT_CHECK_LEVEL, TINT_CHECK_FRAMES = 24, 250
+FILM_GUESS = "a tinted or toned print?"  # what a film in colour already may be
 QUEUE_FRAMES = 4
 FLICKER_FOLLOW = 0.2  # the share of each frame's brightness by which the scene's level follows it
 FLICKER_GAINS = (0.75, 1.33)  # the most by which a frame is brightened or darkened for the models
@@ -703,7 +704,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
 
     from rehue.color.lab import rgb_to_gray
     from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, is_video_path, missing_reason, to_uint8
-    from rehue.inference.files import check_quality
+    from rehue.inference.files import check_quality, warn_in_colour
     from rehue.video.io import VideoReader, check_time_range, check_video_options
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -824,7 +825,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                         tint_checked = True
                         tinted = state.tinted = has_colour(frame.rgb[::2, ::2])
                         if tinted:
-                            _warn_in_colour(source, reader.coloured_by_rehue)
+                            warn_in_colour(source, reader.coloured_by_rehue, FILM_GUESS)
                             gray = lightness(frame)
                             gray8 = to_uint8(gray)
                     letterboxed = state.letterbox(gray8)
@@ -1243,13 +1244,6 @@ def numbering_warnings(frames: list[Path], done: str = "coloured") -> list[str]:
     return warnings
 
 
-def _warn_in_colour(source: Path, by_rehue: bool) -> None:
-    """A film in colour already is coloured again from its lightness; one rehue coloured is said to be
-    (probe 74: "a tinted or toned print?" of rehue's own output)."""
-    why = "rehue coloured it" if by_rehue else "is in colour already (a tinted or toned print?)"
-    logger.warning("%s: %s; its colour is replaced by the model's, from its lightness alone", source, why)
-
-
 def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
     """The frames of the film in the folder ``source``, in order (``frame_files``), less strays of another
     size; a warning for what looks wrong in them (``numbering_warnings``: what is ``done`` with them) and for
@@ -1411,6 +1405,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         load_image,
         with_output_suffix,
     )
+    from rehue.inference.files import warn_in_colour
     from rehue.video.io import check_video_options
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -1535,7 +1530,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             if not tint_checked and (gray8.mean() > TINT_CHECK_LEVEL or index >= TINT_CHECK_FRAMES):
                 tint_checked = True
                 if not image.is_gray and has_colour(image.rgb[::2, ::2]):
-                    _warn_in_colour(source, image.coloured_by_rehue)
+                    warn_in_colour(source, image.coloured_by_rehue, FILM_GUESS)
             letterboxed = state.letterbox(gray8)
             state.timer.add("decode", time.perf_counter() - tick)
             yield name, image, gray, letterboxed
