@@ -719,12 +719,10 @@ class _Unsaid(io.TextIOBase):
 
 def _unrecognized(parser: argparse.ArgumentParser, args, unknown: list[str]):
     """Blame the command that was given the arguments, and name the option a misspelt one was meant to be."""
-    while True:
-        commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-        chosen = getattr(args, commands[0].dest, None) if commands else None
-        if chosen not in (commands[0].choices if commands else {}):
-            break
-        parser = commands[0].choices[chosen]
+    while (command := next((action for action in parser._actions
+                            if isinstance(action, argparse._SubParsersAction)), None)) is not None \
+            and getattr(args, command.dest, None) in command.choices:
+        parser = command.choices[getattr(args, command.dest)]
     message = f"unrecognized arguments: {' '.join(unknown)}"
     option = next((word.split("=")[0] for word in unknown if word.startswith("--")), None)
     if option:
