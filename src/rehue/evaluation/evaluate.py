@@ -179,6 +179,13 @@ def _training_folder(model, card) -> Path | None:
     return None if started_in is None else started_in / data
 
 
+def _training_folders(model, card) -> list[Path]:
+    """Every folder the model learnt from that can be told: its data, and the folders a resumed run learnt from
+    before it (its card's ``earlier_data``, absolute; probes 72 and 73)."""
+    return [root for root in (_training_folder(model, card), *map(Path, card.training.get("earlier_data", ())))
+            if root is not None]
+
+
 def _warn_of_training_photos(model, colorizer, name: str, sources: list[Path], log) -> None:
     """Says how many of ``sources`` lie in the photos the model was trained on (its card names them):
     a model scores well on what it learnt, so those scores are not held out. Photos that a set's
@@ -186,9 +193,8 @@ def _warn_of_training_photos(model, colorizer, name: str, sources: list[Path], l
     from rehue.data.datasets import is_frame_dir
     from rehue.data.images import real_path
 
-    earlier = [Path(folder) for folder in colorizer.card.training.get("earlier_data", ())]  # a resumed run's
-    for root in [_training_folder(model, colorizer.card), *earlier]:
-        if root is not None and root.is_dir() and not is_frame_dir(root):
+    for root in _training_folders(model, colorizer.card):
+        if root.is_dir() and not is_frame_dir(root):
             _warn_of_photos_in(real_path(root), name, sources, log)
 
 
@@ -222,8 +228,7 @@ def warn_of_trained_videos(model, card, name: str, scored: dict[Path, set[str]],
     (probe 48); where that folder cannot be told, nothing is said."""
     from rehue.data.images import real_path
 
-    roots = [root for root in (_training_folder(model, card), *map(Path, card.training.get("earlier_data", ())))
-             if root is not None]  # a resumed run's earlier folders too (probe 73)
+    roots = _training_folders(model, card)
     if not roots or not card.training.get("videos"):
         return
     learnt = {real_path(root) for root in roots}

@@ -565,6 +565,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                                             studio_share=config.studio_share, colour_jitter=config.colour_jitter,
                                             crop_min=config.crop_min, log=log, progress=progress and is_main)
         held_out = _held_out_fingerprint(val_set, config.data)
+        data_path = str(Path(config.data).resolve())  # what the checkpoint keeps, to resume and to compare
         videos = frame_split_videos(Path(config.data)) if is_frame_dir(Path(config.data)) else None
         trained_videos = set(state.get("trained_videos", ())) if state is not None else set()
         if state is not None and state.get("held_out") not in (None, held_out):
@@ -575,7 +576,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                     + (f", and the run has trained on {', '.join(again[:3])}, which it now holds out" if again else "")
                     + ". Validation scores from here are not comparable with the earlier epochs'"
                     + (", and are not held out" if again else ""))
-            elif state.get("data_path") not in (None, str(Path(config.data).resolve())):  # probe 73: "gained"
+            elif state.get("data_path") not in (None, data_path):  # probe 73: "gained or lost photos"
                 log(f"warning: the run goes on with another data folder ({config.data}; it trained on "
                     f"{state['data_path']} before), so the photos held out for validation are drawn again. Validation "
                     "scores from here are not comparable with the earlier epochs', and may include photos the run "
@@ -592,7 +593,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         earlier_data = list(state.get("earlier_data", ())) if state is not None else []
         if state is not None and state.get("data_path") not in (None, *earlier_data):
             earlier_data.append(state["data_path"])
-        earlier_data = [folder for folder in earlier_data if folder != str(Path(config.data).resolve())]
+        earlier_data = [folder for folder in earlier_data if folder != data_path]
         generator = create_model(config.generator, in_channels=config.in_channels, size=config.size,
                                  width=config.width, role="generator").to(device)
         discriminator = create_model(config.discriminator, in_channels=3, size=config.size,
@@ -755,7 +756,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                         earlier_data)
                 _write_metrics(out, history, writer)
                 save_checkpoint({
-                    "config": config.to_dict(), "data_path": str(Path(config.data).resolve()),
+                    "config": config.to_dict(), "data_path": data_path,
                     "epoch": epoch + 1, "step": step, "history": history,
                     "restraint": restraint, **({"init_sha256": feeding_sha256} if feeding_sha256 else {}),
                     **({"held_out": held_out} if held_out else {}),
