@@ -203,12 +203,9 @@ def _named_test_videos(given: list[Path], videos: list[Path], copy_of: dict[Path
     (unreadable, or coloured by rehue) holds out nothing."""
     from rehue.data.images import is_same_file
 
-    named = choose_test_videos(given, 0, test_videos)
-    sampled_as = {}
-    for video in named:
-        video = copy_of.get(video, video)
-        sampled_as[video] = next((kept for kept in videos if kept is video or is_same_file(video, kept)), None)
-    return {kept for kept in sampled_as.values() if kept is not None}
+    sampled_as = (next((kept for kept in videos if kept is video or is_same_file(video, kept)), None)
+                  for video in (copy_of.get(named, named) for named in choose_test_videos(given, 0, test_videos)))
+    return {kept for kept in sampled_as if kept is not None}
 
 
 def _held_out(videos: list[Path], gray: list[Path], named: set[Path] | None, test_fraction: float) -> set[Path]:
