@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from rehue.errors import RehueError, UsageError
+from rehue.progress import lines_to, say
 
 if TYPE_CHECKING:
     import numpy as np
@@ -442,7 +443,7 @@ def run_benchmark(*, quick: bool = False, device: str = "cpu", model: str | None
     if dependent_model is not None and model is None:
         raise UsageError("--dependent-model goes with --model: without it the benchmark times random generators "
                          "of its own, a dependent one among them")
-    log = log or (lambda message: print(message, file=sys.stderr))
+    log = lines_to(log)
     return _run_benchmark(quick, device, model, dependent_model, backend, threads, workdir, plan, log)
 
 
@@ -617,7 +618,7 @@ def cmd_bench(args) -> int:
 
         check_output_path(args.json, args.overwrite)
     results = run_benchmark(quick=args.quick, device=args.device, model=args.model,
-                            dependent_model=args.dependent_model, backend=args.backend, threads=args.threads)
+                            dependent_model=args.dependent_model, backend=args.backend, threads=args.threads, log=say)
     print(format_report(results))
     if args.json is not None:
         print(f"results written to {write_json(results, args.json, args.overwrite)}", file=sys.stderr)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rehue import __version__
 from rehue.errors import RehueError, UsageError, out_of_memory_as_memory_error, shown_path
+from rehue.progress import say
 from rehue.video.rates import frame_rate
 
 
@@ -283,7 +284,7 @@ def cmd_colorize(args) -> int:
     summary = colorize_paths(args.inputs, args.output, model=args.model, device=args.device,
                              overwrite=args.overwrite, quality=args.quality, image_ext=ext,
                              video_options=video_options, progress=not args.no_progress, chroma=args.chroma,
-                             fit=args.fit, borders=args.borders, frames=args.frames)
+                             fit=args.fit, borders=args.borders, frames=args.frames, log=say)
     failed = f", {len(summary.failed)} failed" if summary.failed else ""
     finished.append(1 if summary.failed else 0)  # every output written: an interrupt from here on undoes nothing
     skipped = (f", {len(summary.skipped)} skipped: "
@@ -378,7 +379,7 @@ def cmd_train(args) -> int:
     started = time.time()
     try:
         result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
-                       typed=_typed_settings(args) if args.resume else None)
+                       typed=_typed_settings(args) if args.resume else None, log=say)
     except KeyboardInterrupt:
         from rehue.training.checkpoint import list_checkpoints
 
@@ -407,7 +408,7 @@ def cmd_frames(args) -> int:
     fps = args.fps if args.fps is not None else 1.0 / (args.every or 1.5)
     summary = extract_frames(args.videos, args.out, fps=fps, size=args.size, test_fraction=args.test_fraction,
                              test_videos=args.test_video, scene_mode=args.scene_mode, overwrite=args.overwrite,
-                             progress=not args.no_progress, film_fps=args.film_fps)
+                             progress=not args.no_progress, film_fps=args.film_fps, log=say)
     films = "film(s)" if args.film_fps is not None else "video(s)"
     print(f"{summary.frames} frames from {summary.videos} {films}: {summary.train} train, {summary.test} test "
           f"-> {summary.out}", file=sys.stderr)
@@ -421,8 +422,7 @@ def cmd_evaluate(args) -> int:
     result = evaluate(args.model, args.data, args.out, dependent_model=args.dependent_model, full_res=args.full_res,
                       limit=args.limit, video_frames=args.video_frames, device=args.device,
                       progress=not args.no_progress, fit=args.fit, chroma=args.chroma, against=args.against,
-                      films=args.frames,
-                      overwrite=args.overwrite)
+                      films=args.frames, overwrite=args.overwrite, log=say)
     print(result.table.to_markdown())
     for key, value in result.extra.items():
         print(f"- {key}: {clip_summary(value) if is_clip_stats(value) else value}")

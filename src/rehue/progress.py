@@ -78,3 +78,30 @@ def _logged_bar():
             super().close()
 
     return LoggedBar
+
+
+def say(line: str) -> None:
+    """A command's notes and summaries: on the standard error of the moment (``--quiet`` swaps it)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def lines_to(log=None, progress: bool = True):
+    """Where a library call's lines go: to ``log`` where the caller gives one (the CLI gives a function that
+    prints them), else its warnings ("warning: ..." lines) to the ``rehue`` logger as all of rehue's warnings
+    (a service silences them by that logger's level, as the README says; probe 75: they were printed on
+    standard error whatever its level), and its notes, summaries and epoch lines to standard error beside
+    its progress bar, or with ``progress`` off (a service) to that logger at INFO level."""
+    if log is not None:
+        return log
+    import logging
+
+    logger = logging.getLogger("rehue")
+
+    def say(line: str) -> None:
+        if line.startswith("warning: "):
+            logger.warning(line.removeprefix("warning: "))
+        elif progress:
+            print(line, file=sys.stderr, flush=True)
+        else:
+            logger.info(line)
+    return say

@@ -592,3 +592,24 @@ def test_a_photo_folders_own_manifest_without_a_path_column_is_not_read_as_a_set
     model = make_tiny_model(tmp_path / "m.safetensors")
     evaluate(str(model), [photo_folder], tmp_path / "ev", progress=False)
     assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["rows"]["gray baseline"]["count"] == 4
+
+
+def test_a_library_callers_wrong_kinds_of_argument_are_usage_errors_and_notes_follow_the_logger(
+        tmp_path, photo_folder, tiny_model, capsys, caplog):
+    """Probe 75: limit=1.5, inputs=None and out_dir=None were TypeErrors from deep inside; a note was printed on
+    stderr with progress=False whatever the ``rehue`` logger's level."""
+    import logging
+
+    from rehue.errors import UsageError
+
+    report = tmp_path / "r"
+    for inputs, out_dir, limit, message in (([photo_folder], report, 1.5, "--limit must be a whole number"),
+                                            (None, report, 0, "a list of paths"),
+                                            ([b"photos"], report, 0, "a list of paths"),
+                                            ([photo_folder], None, 0, "out_dir is the report folder")):
+        with pytest.raises(UsageError, match=message):
+            evaluate(tiny_model, inputs, out_dir, limit=limit, progress=False)
+    assert not (tmp_path / "r").exists()
+    with caplog.at_level(logging.INFO, logger="rehue"):
+        evaluate(tiny_model, (p for p in [photo_folder]), tmp_path / "r", dependent_model="none", progress=False)
+    assert "note: --dependent-model is not used" in caplog.text and capsys.readouterr().err == ""

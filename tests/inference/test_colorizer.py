@@ -679,3 +679,28 @@ def _file(colorizer, source, folder, quality):
     from rehue.inference.files import colorize_image_file
 
     return colorize_image_file(colorizer, source, folder / "o.jpg", quality=quality)
+
+
+def test_a_library_callers_bad_restraint_or_model_name_is_a_usage_error_and_an_arrays_alpha_keeps_its_scale(
+        tiny_model):
+    """Probe 75: ab_smoothing=inf never returned (1e5 took 37 s on a small photo), a malformed ab_guide was an
+    IndexError, "" loaded the working folder's one model, a Colorizer named as a model was "no such model
+    file", and an int32 RGBA array of 16-bit levels had its alpha of 200 read as 8-bit (51400 out)."""
+    for bad in (float("inf"), float("nan"), -3.0, 100.0):
+        with pytest.raises(UsageError, match="ab_smoothing must be between 0 and 32"):
+            Colorizer.load(tiny_model, ab_smoothing=bad)
+    for bad in ((3,), ("a", 1), 4, (float("inf"), 0.1)):
+        with pytest.raises(UsageError, match=r"ab_guide must be a \(radius, eps\) pair"):
+            Colorizer.load(tiny_model, ab_guide=bad)
+    with pytest.raises(UsageError, match="empty name"):
+        Colorizer.load("")
+    colorizer = Colorizer.load(tiny_model)
+    with pytest.raises(UsageError, match="not a Colorizer"):
+        Colorizer.load(colorizer)
+    levels = np.dstack([np.tile(np.arange(0, 64000, 1000, dtype=np.int32), (24, 1))] * 3 + [np.full((24, 64), 200)])
+    out = colorizer.colorize(levels)
+    assert out.dtype == np.uint16 and np.all(out[..., 3] == 200)
+    floats = np.dstack([np.full((8, 8, 3), 100.0), np.full((8, 8), 255.0)]).astype(np.float32)
+    assert np.all(colorizer.colorize(floats)[..., 3] == 255), "0-255 floats: alpha on the picture's scale"
+    with pytest.raises(RehueError, match="channels first"):
+        colorizer.colorize(np.zeros((3, 24, 32), np.uint8))

@@ -48,6 +48,31 @@ def test_the_library_refuses_a_config_that_is_not_one_no_data_and_words_for_numb
     assert not (tmp_path / "run").exists()
 
 
+def test_a_notebooks_paths_and_numbers_are_taken_and_settings_no_run_can_use_are_refused(tmp_path, photo_folder,
+                                                                                        capsys, caplog):
+    """Probe 75: a pathlib.Path was "PosixPath is not JSON serializable", epochs=1.5, seed=-1 and in_channels=2
+    failed deep inside torch or numpy, and the epoch lines were printed with progress=False whatever the
+    ``rehue`` logger's level."""
+    import logging
+
+    from rehue.errors import UsageError
+
+    for setting, message in (({"epochs": 1.5}, "epochs must be a whole number"),
+                             ({"seed": -1}, "seed must be a whole number from 0"), ({"seed": 2**70}, "seed must be"),
+                             ({"in_channels": 2}, "in_channels must be 1"), ({"data": 3}, "data must be a path")):
+        with pytest.raises(UsageError, match=message):
+            train(TrainConfig(**{**tiny_config(photo_folder, tmp_path / "refused").to_dict(), **setting}),
+                  progress=False)
+    assert not (tmp_path / "refused").exists()
+    config = {**tiny_config(photo_folder, tmp_path).to_dict(), "data": photo_folder, "out": tmp_path / "run",
+              "epochs": 1.0, "batch_size": np.int64(4), "lr_g": np.float32(2e-4)}
+    with caplog.at_level(logging.INFO, logger="rehue"):
+        train(TrainConfig(**config), progress=False)
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (saved["data"], saved["epochs"], saved["batch_size"]) == (str(photo_folder), 1, 4)
+    assert "epoch 1/1" in caplog.text and "epoch" not in capsys.readouterr().err
+
+
 def test_two_epochs_write_checkpoints_samples_metrics_and_model(tmp_path, photo_folder):
     result = train(tiny_config(photo_folder, tmp_path / "run"), progress=False)
     run = tmp_path / "run"
@@ -159,13 +184,13 @@ def test_existing_run_needs_resume_or_overwrite(tmp_path, photo_folder):
     assert (out / "notes.txt").read_text() == "mine", "only the run's own files are replaced"
 
 
-def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, photo_folder, capsys):
+def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, photo_folder, caplog):
     out = tmp_path / "run"
     train(tiny_config(photo_folder, out, epochs=2), progress=False)
     newest = list_checkpoints(out / "checkpoints")[-1]
     newest.write_bytes(newest.read_bytes()[:1000])
     result = train(tiny_config(photo_folder, out, epochs=2), resume=True, progress=False)
-    assert "corrupt or truncated" in capsys.readouterr().err
+    assert "corrupt or truncated" in caplog.text, "a warning, to the rehue logger"
     assert [r["epoch"] for r in result.history] == [1, 2]
     for path in list_checkpoints(out / "checkpoints"):
         path.write_bytes(b"junk")
@@ -946,7 +971,7 @@ def test_a_training_log_gets_a_line_at_most_every_half_minute(tmp_path, photo_fo
     assert capsys.readouterr().err.count("epoch 1/1") <= 2
 
 
-def test_a_checkpoint_that_is_a_pipe_or_a_device_is_refused_at_once(tmp_path, photo_folder, capsys):
+def test_a_checkpoint_that_is_a_pipe_or_a_device_is_refused_at_once(tmp_path, photo_folder, caplog):
     """Probe 29: a checkpoint linked to /dev/zero took 3.8 GB in 6 s (it was read whole to be hashed); one that
     was a pipe waited for a writer."""
     out = tmp_path / "run"
@@ -956,7 +981,8 @@ def test_a_checkpoint_that_is_a_pipe_or_a_device_is_refused_at_once(tmp_path, ph
     for make in (lambda: os.symlink("/dev/zero", planted), lambda: os.mkfifo(planted)):
         make()
         result = train(tiny_config(photo_folder, out, epochs=2), resume=True, progress=False)
-        assert "is a pipe or a device, not a checkpoint; trying the previous checkpoint" in capsys.readouterr().err
+        assert "is a pipe or a device, not a checkpoint; trying the previous checkpoint" in caplog.text
+        caplog.clear()
         assert [r["epoch"] for r in result.history] == [1, 2]
         planted.unlink(missing_ok=True)
         for path in list_checkpoints(out / "checkpoints")[1:]:  # back to epoch 1 for the next case

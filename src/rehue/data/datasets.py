@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from torch.utils.data import Dataset
 
 from rehue.color.lab import normalize_ab, normalize_lightness, rgb_to_lab
 from rehue.errors import RehueError, shown_path
+from rehue.progress import lines_to
 
 # Training crops of a photo are squares of this share of its short side, up to all of it. The shipped
 # independent model uses 0.7: closer to the whole pictures it colours (docs/model-card.md).
@@ -39,7 +39,7 @@ def frames_every(video: Path, every_s: float, log=None):
     next_time = 0.0
     with VideoReader(video) as reader:
         if reader.coloured_by_rehue:
-            (log or (lambda message: print(message, file=sys.stderr)))(
+            lines_to(log)(
                 f"warning: skipping {shown_path(video)}: rehue coloured it, so its colours are a model's guess, "
                 "not a truth to learn from")
             return
@@ -117,7 +117,7 @@ class ImageFolderDataset(Dataset):
         from rehue.data.images import iter_image_files, load_image
         from rehue.progress import progress_bar
 
-        log = log or (lambda msg: print(msg, file=sys.stderr))
+        log = lines_to(log, progress)
         self.size, self.train, self.pairs = size, train, pairs
         self.cache_side = cache_side or max(2 * size, 160)
         paths = list(files) if files is not None else list(iter_image_files(Path(root)))
@@ -532,7 +532,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
                 raise RehueError("frame dataset's manifest.csv has no split column, so no frame is held out for "
                                  "validation; build it again with rehue frames", path)
             raise RehueError("frame dataset has no test frames (split is by video; extract 2+ videos)", path)
-        log = log or (lambda msg: print(msg, file=sys.stderr))
+        log = lines_to(log, progress)
         warn_of_links_outside(path, [path / r["path"] for r in rows], log)
         frames, kept = {}, {}
         for name, part in splits.items():

@@ -8,13 +8,13 @@ import hashlib
 import io
 import os
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rehue.errors import RehueError, UsageError, shown_path
+from rehue.progress import lines_to
 
 # thesis 4.1: one frame per 1.5 s for independent training, 3/s for dependent training, 5/s for test
 THESIS_RATES = {"independent": 1 / 1.5, "dependent": 3.0, "test": 5.0}
@@ -63,7 +63,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import VideoReader
 
-    log = log or (lambda msg: print(msg, file=sys.stderr))
+    log = lines_to(log, progress)
     if fps <= 0:
         raise UsageError(f"--fps must be positive, not {fps}")
     if not 1 <= size <= LARGEST_SIZE:

@@ -3,9 +3,10 @@ always beside the gray answer (a*b* = 0) on the same images, so the numbers mean
 
 from __future__ import annotations
 
+import numbers
 import os
-import sys
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from rehue.data.images import has_colour
 from rehue.errors import RehueError, UsageError, shown_path
 from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, TemporalStability, evaluate_pair, gray_baseline
 from rehue.models.io import read_json_file
+from rehue.progress import lines_to
 
 
 @dataclass
@@ -256,8 +258,15 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     from rehue.inference.colorizer import FITS, Colorizer
     from rehue.progress import progress_bar
 
-    log = said_once(log or (lambda msg: print(msg, file=sys.stderr)))
-    inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    log = said_once(lines_to(log, progress))
+    inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else \
+        None if isinstance(inputs, bytes) or not isinstance(inputs, Iterable) else list(inputs)
+    if inputs is None or not all(isinstance(path, (str, os.PathLike)) for path in inputs):  # probe 75: TypeErrors
+        raise UsageError("inputs are a path or a list of paths to photos, clips and frame datasets")
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise UsageError(f"out_dir is the report folder's path, not {out_dir!r}")
+    if isinstance(limit, bool) or not isinstance(limit, numbers.Integral):
+        raise UsageError(f"--limit must be a whole number (0: every image), not {limit!r}")
     if any(isinstance(path, str) and not path for path in [*inputs, out_dir]):  # "" is "." (probe 66)
         raise UsageError("an empty path names no file or folder")
     if Path(out_dir).exists() and not Path(out_dir).is_dir():

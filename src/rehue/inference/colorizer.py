@@ -59,6 +59,7 @@ def _gray_lut() -> np.ndarray:
 GRAY_TO_LIGHTNESS = _gray_lut()
 GRAY_TO_NORMALIZED_LIGHTNESS = GRAY_TO_LIGHTNESS / np.float32(L_SCALE) - np.float32(1.0)
 MAX_GUIDE_RADIUS = 32  # working-size pixels
+MAX_SMOOTHING = 32.0  # working-size pixels, as a model's JSON may set it (rehue.models.io.INFERENCE_RANGES)
 DEFAULT_GUIDE_EPS = 0.01  # of the guide's 0-1 range squared: edges weaker than about 0.1 (25 levels) are smoothed over
 
 
@@ -514,14 +515,22 @@ class Colorizer:
             raise _setting_error(chroma)(f"chroma must be between 0 and 4, not {self.chroma:g}")
         self.ab_smoothing = _number("ab_smoothing", settings.get("ab_smoothing", 0.0) if ab_smoothing is None
                                     else ab_smoothing, ab_smoothing)
+        if not 0 <= self.ab_smoothing <= MAX_SMOOTHING:  # probe 75: inf never returned, 1e5 took 37 s a photo
+            raise _setting_error(ab_smoothing)(f"ab_smoothing must be between 0 and {MAX_SMOOTHING:g} (a Gaussian's "
+                                               f"sigma in the model's pixels), not {self.ab_smoothing:g}")
         # "ab_guide_radius"/"ab_guide_eps": a guided filter along the gray input (``guided_filter``) in place
         # of the Gaussian; an ``ab_smoothing`` given here asks for the Gaussian and so turns it off
         guide_error = _setting_error(ab_guide)
         if ab_guide is None:
             ab_guide = ((0, 0.0) if ab_smoothing is not None else
                         (settings.get("ab_guide_radius", 0), settings.get("ab_guide_eps", DEFAULT_GUIDE_EPS)))
-        self.ab_guide_radius, self.ab_guide_eps = int(ab_guide[0]), float(ab_guide[1])
-        if self.ab_guide_radius != ab_guide[0] or not 0 <= self.ab_guide_radius <= MAX_GUIDE_RADIUS:
+        try:
+            radius, eps = ab_guide
+            self.ab_guide_radius, self.ab_guide_eps = int(radius), float(eps)
+        except (TypeError, ValueError, OverflowError):
+            raise guide_error(f"ab_guide must be a (radius, eps) pair of numbers, such as (4, {DEFAULT_GUIDE_EPS:g}), "
+                              f"not {ab_guide!r}") from None
+        if self.ab_guide_radius != radius or not 0 <= self.ab_guide_radius <= MAX_GUIDE_RADIUS:
             raise guide_error(f"ab_guide_radius must be a whole number from 0 to {MAX_GUIDE_RADIUS}, not {ab_guide[0]}")
         if self.ab_guide_radius and not self.ab_guide_eps > 0:
             raise guide_error(f"ab_guide_eps must be above 0, not {self.ab_guide_eps:g}")
@@ -778,10 +787,12 @@ class Colorizer:
             raise RehueError(f"the image is empty (shape {array.shape})")
         if array.ndim == 3 and array.shape[2] == 1:
             array = array[..., 0]
-        if array.ndim == 3 and array.shape[2] == 4:
-            array, alpha = array[..., :3], array[..., 3]
+        if array.ndim == 3 and array.shape[2] == 4:  # its levels read as one picture's, alpha's with them
+            array, alpha = (levels := image_levels(array))[..., :3], levels[..., 3]  # (probe 75: 200 read as 8-bit)
         if not (array.ndim == 2 or array.ndim == 3 and array.shape[2] == 3):
-            raise RehueError(f"expected an (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) image, got shape {array.shape}")
+            first = array.ndim == 3 and array.shape[0] in (1, 3, 4)  # a torch-style (C, H, W) array
+            raise RehueError(f"expected an (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) image, got shape {array.shape}"
+                             + ("; its channels first? pass array.transpose(1, 2, 0)" if first else ""))
         array = image_levels(array)
         depth = np.uint16 if array.dtype == np.uint16 else np.uint8
         if array.ndim == 3:

@@ -44,6 +44,7 @@ from rehue.data.images import (
     with_output_suffix,
 )
 from rehue.errors import RehueError, UsageError, out_of_memory_as_memory_error
+from rehue.progress import lines_to
 from rehue.video.frame_folder import FramePattern, names_numbered_frames
 from rehue.video.io import OUTPUT_CODECS, VIDEO_SUFFIX_OF_CODEC
 
@@ -349,7 +350,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
 
     from rehue.inference.colorizer import Colorizer
 
-    log = log or (lambda msg: print(msg, file=sys.stderr))
+    log = lines_to(log, progress)
     quality = check_quality(quality)
     from rehue.video.io import check_video_options
 

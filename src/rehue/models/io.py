@@ -178,7 +178,11 @@ def _check_shapes(path: Path, card: ModelCard, model, stored: dict[str, tuple[in
 
 def resolve_model_path(spec: str | Path) -> Path:
     """A shipped model's name, or a path to a .safetensors/.json file (or a folder holding one)."""
+    if not isinstance(spec, (str, os.PathLike)):  # probe 75: a Colorizer was "<...object at 0x...>: no such file"
+        raise UsageError(f"a model is named by a shipped model's name or its file's path, not a {type(spec).__name__}")
     spec_str = str(spec)
+    if not spec_str:  # "" is ".": a folder holding one model would have been loaded without a word
+        raise UsageError("an empty name names no model")
     shipped = shipped_models()
     if spec_str in shipped:
         return shipped[spec_str]

@@ -9,11 +9,11 @@ import hashlib
 import io
 import pickle
 import re
-import sys
 from pathlib import Path
 
 from rehue.errors import RehueError
 from rehue.models.io import atomic_write_bytes
+from rehue.progress import lines_to
 
 KEEP = 2
 # What train() reads back from a checkpoint; a file without them is not one of rehue's.
@@ -81,7 +81,7 @@ def load_latest(directory: Path, log=None) -> tuple[dict, Path] | None:
     """The newest checkpoint whose checksum holds; a corrupt newer one is reported and left in place."""
     import torch
 
-    log = log or (lambda msg: print(msg, file=sys.stderr))
+    log = lines_to(log)
     candidates = list_checkpoints(directory)
     if not candidates:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -24,6 +25,11 @@ DEPENDENT_ONLY = ("self_feed", "independent_feed", "self_feed_steps")  # the fee
 
 @dataclass
 class TrainConfig:
+    """A training run's settings, with the thesis' defaults (Table 5.1: Generator 2 against Discriminator 2,
+    Adam 2e-4 / beta1 0.5 for G and 2e-3 / beta1 0.7 for D, 32x32 CIFAR-10 batches of 128); saved in every
+    checkpoint and in the run's config.json. ``data`` is a photo folder, a CIFAR-10 folder or a frame
+    dataset, ``out`` the run folder; ``check`` refuses what no run can use."""
+
     data: str = ""
     out: str = "runs/rehue"
     generator: str = "gen2"  # thesis: Generator 2 won the grid search (Table 5.2)
@@ -68,6 +74,21 @@ class TrainConfig:
     crop_min: float = 0.35  # photos: training crops are squares of this to 1 x the short side (DEFAULT_CROP_MIN)
     independent_feed: float = 0.0  # dependent: share whose previous a*b* is the --init independent model's output
 
+    def __post_init__(self):
+        """A notebook's ``pathlib.Path`` as the path it names, a whole number given as a float (``epochs=1e2``)
+        as that number, and numpy's numbers as Python's (probe 75: each failed deep inside json, torch or numpy).
+        ``check`` refuses what is left that no run can use (``epochs=1.5``)."""
+        for setting in fields(self):
+            value = getattr(self, setting.name)
+            if isinstance(value, os.PathLike):
+                setattr(self, setting.name, os.fspath(value))
+            elif not isinstance(value, numbers.Real) or isinstance(value, bool):
+                continue
+            elif setting.type == "float":
+                setattr(self, setting.name, float(value))
+            elif setting.type == "int" and (isinstance(value, numbers.Integral) or float(value).is_integer()):
+                setattr(self, setting.name, int(value))
+
     @property
     def dependent(self) -> bool:
         return self.in_channels == 3
@@ -81,6 +102,16 @@ class TrainConfig:
                 raise UsageError(f"{name} must be a number, not {value!r}")
             if isinstance(value, float) and not math.isfinite(value):
                 raise UsageError(f"{name} must be a finite number, not {value:g}")
+            if name in WHOLE_NUMBERS and not isinstance(value, int):
+                raise UsageError(f"{name} must be a whole number, not {value:g}")
+        for name in ("data", "out", "init"):
+            if not isinstance(getattr(self, name), str):
+                raise UsageError(f"{name} must be a path, not {getattr(self, name)!r}")
+        if self.in_channels not in (1, 3):
+            raise UsageError(f"in_channels must be 1 (an independent model: L*) or 3 (a dependent one: L* and the "
+                             f"previous frame's a*b*), not {self.in_channels}")
+        if not 0 <= self.seed < 2**32:
+            raise UsageError(f"seed must be a whole number from 0 to {2**32 - 1}, not {self.seed}")
         if self.size < 32 or self.size & (self.size - 1) or self.size > LARGEST_SIZE:
             raise UsageError(f"size must be a power of two from 32 to {LARGEST_SIZE}, not {self.size}")
         for name, low in _LOWEST.items():
@@ -147,6 +178,9 @@ class TrainConfig:
         if saved.get("in_channels", 1) == 3:
             return saved
         return {key: value for key, value in saved.items() if key not in DEPENDENT_ONLY}
+
+
+WHOLE_NUMBERS = tuple(setting.name for setting in fields(TrainConfig) if setting.type == "int")
 
 
 def started_in_folder(out: str, run_folder: Path) -> Path | None:

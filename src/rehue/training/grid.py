@@ -23,6 +23,7 @@ from pathlib import Path
 from rehue.data.images import make_folder
 from rehue.errors import RehueError
 from rehue.models.io import file_sha256, read_json_file
+from rehue.progress import lines_to, say
 from rehue.training.config import TrainConfig
 
 GRID_KEYS = ("generators", "discriminators", "batch_sizes", "optimisers", "out", "rank_by", "eval_images",
@@ -536,7 +537,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     from rehue.evaluation.report import plot_lines, sample_grid
     from rehue.models.io import atomic_write_bytes
 
-    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    log = lines_to(log, progress)
     out = Path(out) if out is not None else spec.out
     runs = {run.name: run for run in spec.runs}
     started = time.perf_counter()
@@ -623,7 +624,7 @@ def add_grid_parser(sub) -> argparse.ArgumentParser:
 
 def cmd_grid_search(args) -> int:
     spec = load_grid(args.config)
-    result = run_grid(spec, args.out, progress=not args.no_progress)
+    result = run_grid(spec, args.out, progress=not args.no_progress, log=say)
     print(result.table.to_markdown(), end="")
     print(f"results: {result.paths['markdown']}, {result.paths['json']}, {result.paths['durations']}, "
           f"{result.paths['samples']}", file=sys.stderr)

@@ -12,7 +12,6 @@ import json
 import math
 import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 
 from rehue.data.images import holds_no_file, make_folder, real_path
 from rehue.errors import RehueError, UsageError
+from rehue.progress import lines_to
 from rehue.training.config import TrainConfig, started_in_folder
 
 
@@ -513,7 +513,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         if overwrite and not resume and Path(config.init).is_relative_to(Path(config.out).resolve()):
             raise UsageError(f"--init names a model inside {config.out}, the run that --overwrite replaces; copy it "
                              "out of the folder first, or train into another --out")
-    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    log = lines_to(log, progress)
     rank, world = _distributed()
     is_main = rank == 0
     if not is_main:
