@@ -155,6 +155,20 @@ def test_an_existing_json_file_is_kept_and_a_wrong_path_refused_before_any_measu
         write_json({"figures": 2}, photo)
 
 
+def test_the_benchmarks_lines_go_to_the_rehue_logger_without_progress(monkeypatch, capsys, caplog):
+    """Probe 76: a service that silenced the ``rehue`` logger still got every "bench: ..." line on stderr."""
+    import logging
+
+    import rehue.bench
+
+    monkeypatch.setattr(rehue.bench, "_run_benchmark", lambda *args: args[-1]("bench: measuring") or {})
+    with caplog.at_level(logging.INFO, logger="rehue"):
+        run_benchmark(progress=False)
+    assert "bench: measuring" in caplog.text and capsys.readouterr().err == ""
+    run_benchmark()
+    assert capsys.readouterr().err == "bench: measuring\n", "beside its progress: on stderr, as before"
+
+
 def test_a_model_of_ones_own_is_benched_alone_and_reported_so(tmp_path):
     from tests.conftest import make_tiny_model
 

@@ -425,12 +425,14 @@ def bench_peak_rss(clip: Path, target: Path, model: str, dependent_model: str, c
 
 def run_benchmark(*, quick: bool = False, device: str = "cpu", model: str | None = None,
                   dependent_model: str | None = None, backend: str = "auto", threads: int | None = None,
-                  workdir: str | os.PathLike | None = None, plan: BenchPlan | None = None, log=None) -> dict:
+                  workdir: str | os.PathLike | None = None, plan: BenchPlan | None = None, log=None,
+                  progress: bool = True) -> dict:
     """Run every measurement and return them as one JSON-ready dict (see the module docstring).
 
     ``model``/``dependent_model``: shipped names or paths; None means randomly initialised generators
     of the shipped architecture. ``backend`` and ``threads`` go to ``Colorizer.load`` (None: its
-    default). ``plan`` overrides the frame counts (tests use a tiny one).
+    default). ``plan`` overrides the frame counts (tests use a tiny one). Its lines of what it measures go to
+    ``log``, else to stderr, or with ``progress`` off to the ``rehue`` logger at INFO (``rehue.progress.lines_to``).
     """
     from rehue.inference.colorizer import BACKENDS
 
@@ -443,7 +445,7 @@ def run_benchmark(*, quick: bool = False, device: str = "cpu", model: str | None
     if dependent_model is not None and model is None:
         raise UsageError("--dependent-model goes with --model: without it the benchmark times random generators "
                          "of its own, a dependent one among them")
-    log = lines_to(log)
+    log = lines_to(log, progress)
     return _run_benchmark(quick, device, model, dependent_model, backend, threads, workdir, plan, log)
 
 

@@ -242,6 +242,7 @@ def test_a_folder_with_one_readable_photo_or_none_is_a_clear_error(photo_folder)
     assert [p.name for p in train.paths] == [p.name for p in val.paths] == ["p0.png"], "one photo: it is both"
     assert messages[-1] == (f"warning: {photo_folder}: one photo, none held out, so validation scores a photo the "
                             "model trains on, and its scores flatter the model")
+    build_datasets(photo_folder, 32)  # no log given (probe 76: "'NoneType' object is not callable")
     (photo_folder / "p0.png").write_bytes(b"truncated")
     with pytest.raises(RehueError, match="no readable images found"):
         build_datasets(photo_folder, 32, log=lambda message: None)

@@ -689,9 +689,14 @@ def test_a_library_callers_bad_restraint_or_model_name_is_a_usage_error_and_an_a
     for bad in (float("inf"), float("nan"), -3.0, 100.0):
         with pytest.raises(UsageError, match="ab_smoothing must be between 0 and 32"):
             Colorizer.load(tiny_model, ab_smoothing=bad)
-    for bad in ((3,), ("a", 1), 4, (float("inf"), 0.1)):
+    for bad in ((3,), ("a", 1), 4, (float("inf"), 0.1), "40", {4: 1, 5: 2}):
         with pytest.raises(UsageError, match=r"ab_guide must be a \(radius, eps\) pair"):
             Colorizer.load(tiny_model, ab_guide=bad)
+    with pytest.raises(UsageError, match="ab_guide_eps must be above 0 and finite"):
+        Colorizer.load(tiny_model, ab_guide=(4, float("inf")))
+    for bad in ("2", True):  # probe 76: taken as 2.0 and 1.0
+        with pytest.raises(UsageError, match="ab_smoothing must be a number"):
+            Colorizer.load(tiny_model, ab_smoothing=bad)
     with pytest.raises(UsageError, match="empty name"):
         Colorizer.load("")
     colorizer = Colorizer.load(tiny_model)

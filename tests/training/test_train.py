@@ -71,6 +71,13 @@ def test_a_notebooks_paths_and_numbers_are_taken_and_settings_no_run_can_use_are
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert (saved["data"], saved["epochs"], saved["batch_size"]) == (str(photo_folder), 1, 4)
     assert "epoch 1/1" in caplog.text and "epoch" not in capsys.readouterr().err
+    changed = tiny_config(photo_folder, tmp_path / "later", amp=np.bool_(False), seed=2**32)  # an earlier rehue's
+    changed.epochs, changed.data = 3.0, photo_folder  # set after it was made (probe 76)
+    changed.check()
+    assert (changed.epochs, changed.data) == (3, str(photo_folder))
+    assert json.loads(json.dumps(changed.to_dict()))["amp"] is False, "numpy's bool, written as JSON's"
+    with pytest.raises(UsageError, match="seed must be"):
+        TrainConfig(**{**changed.to_dict(), "seed": 2**63}).check()
 
 
 def test_two_epochs_write_checkpoints_samples_metrics_and_model(tmp_path, photo_folder):

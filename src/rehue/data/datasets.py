@@ -503,6 +503,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
     a photo's training crops are ``crop_min`` to 1 times its short side (CIFAR-10 and frames are used whole)."""
     from rehue.data.cifar import is_cifar_dir, load_cifar10
 
+    log = lines_to(log, progress)  # probe 76: a photo folder's warnings called a missing log
     path = Path(data)
     if not path.exists():
         raise RehueError(f"training data not found{DEMO_HINT if path.name == 'demo' else ''}", path)
@@ -532,7 +533,6 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
                 raise RehueError("frame dataset's manifest.csv has no split column, so no frame is held out for "
                                  "validation; build it again with rehue frames", path)
             raise RehueError("frame dataset has no test frames (split is by video; extract 2+ videos)", path)
-        log = lines_to(log, progress)
         warn_of_links_outside(path, [path / r["path"] for r in rows], log)
         frames, kept = {}, {}
         for name, part in splits.items():

@@ -467,10 +467,9 @@ def import_onnxruntime():
 
 def _number(name: str, value, given) -> float:
     """``value`` (``given``, else the model config's) as a float, or the error ``_setting_error`` picks."""
-    try:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):  # not "2" or True (probe 76)
         return float(value)
-    except (TypeError, ValueError):
-        raise _setting_error(given)(f"{name} must be a number, not {value!r}") from None
+    raise _setting_error(given)(f"{name} must be a number, not {value!r}")
 
 
 class Colorizer:
@@ -525,15 +524,17 @@ class Colorizer:
             ab_guide = ((0, 0.0) if ab_smoothing is not None else
                         (settings.get("ab_guide_radius", 0), settings.get("ab_guide_eps", DEFAULT_GUIDE_EPS)))
         try:
-            radius, eps = ab_guide
+            radius, eps = ab_guide if isinstance(ab_guide, (tuple, list)) else ()  # not "40" or a dict (probe 76)
+            if not all(isinstance(value, numbers.Real) and not isinstance(value, bool) for value in ab_guide):
+                raise TypeError
             self.ab_guide_radius, self.ab_guide_eps = int(radius), float(eps)
         except (TypeError, ValueError, OverflowError):
             raise guide_error(f"ab_guide must be a (radius, eps) pair of numbers, such as (4, {DEFAULT_GUIDE_EPS:g}), "
                               f"not {ab_guide!r}") from None
         if self.ab_guide_radius != radius or not 0 <= self.ab_guide_radius <= MAX_GUIDE_RADIUS:
             raise guide_error(f"ab_guide_radius must be a whole number from 0 to {MAX_GUIDE_RADIUS}, not {ab_guide[0]}")
-        if self.ab_guide_radius and not self.ab_guide_eps > 0:
-            raise guide_error(f"ab_guide_eps must be above 0, not {self.ab_guide_eps:g}")
+        if self.ab_guide_radius and not (self.ab_guide_eps > 0 and np.isfinite(self.ab_guide_eps)):
+            raise guide_error(f"ab_guide_eps must be above 0 and finite, not {self.ab_guide_eps:g}")
         self.mean_share = _number("mean_share", settings.get("mean_share", 1.0) if mean_share is None else mean_share,
                                   mean_share)
         if not 0 <= self.mean_share <= 1:

@@ -14,6 +14,8 @@ LARGEST_SIZE = 4096
 """The largest square a model is trained at or a frame dataset sampled at: thirty-two times the largest the
 thesis used (128). Beyond it, a mistyped size (``--size 100000``) failed only as "out of memory"."""
 
+LARGEST_SEED = 2**63 - 1
+
 # the smallest value each whole-number or weight setting may take
 _LOWEST = {"epochs": 1, "batch_size": 1, "width": 1, "disc_width": 0, "workers": 0, "steps_per_epoch": 0,
            "val_images": 1, "l1_weight": 0, "ce_weight": 0, "adversarial_weight": 0, "self_feed_steps": 1,
@@ -75,13 +77,19 @@ class TrainConfig:
     independent_feed: float = 0.0  # dependent: share whose previous a*b* is the --init independent model's output
 
     def __post_init__(self):
+        self._as_python()
+
+    def _as_python(self) -> None:
         """A notebook's ``pathlib.Path`` as the path it names, a whole number given as a float (``epochs=1e2``)
         as that number, and numpy's numbers as Python's (probe 75: each failed deep inside json, torch or numpy).
-        ``check`` refuses what is left that no run can use (``epochs=1.5``)."""
+        ``check`` does it again for a setting changed since (``config.data = Path(...)``), and refuses what is
+        left that no run can use (``epochs=1.5``)."""
         for setting in fields(self):
             value = getattr(self, setting.name)
             if isinstance(value, os.PathLike):
                 setattr(self, setting.name, os.fspath(value))
+            elif setting.type == "bool" and getattr(value, "dtype", None) is not None and value.dtype.kind == "b":
+                setattr(self, setting.name, bool(value))  # numpy's bool, which json cannot write
             elif not isinstance(value, numbers.Real) or isinstance(value, bool):
                 continue
             elif setting.type == "float":
@@ -95,6 +103,7 @@ class TrainConfig:
 
     def check(self) -> None:
         """Refuse settings no run can use, before a run touches its folder."""
+        self._as_python()
         for name, default in asdict(TrainConfig()).items():  # a number where a number belongs, as the CLI's are
             value = getattr(self, name)
             if isinstance(default, (int, float)) and not isinstance(default, bool) and \
@@ -110,8 +119,8 @@ class TrainConfig:
         if self.in_channels not in (1, 3):
             raise UsageError(f"in_channels must be 1 (an independent model: L*) or 3 (a dependent one: L* and the "
                              f"previous frame's a*b*), not {self.in_channels}")
-        if not 0 <= self.seed < 2**32:
-            raise UsageError(f"seed must be a whole number from 0 to {2**32 - 1}, not {self.seed}")
+        if not 0 <= self.seed <= LARGEST_SEED:  # PyTorch's generators take up to 2**64 - 1, less the epochs added
+            raise UsageError(f"seed must be a whole number from 0 to {LARGEST_SEED}, not {self.seed}")
         if self.size < 32 or self.size & (self.size - 1) or self.size > LARGEST_SIZE:
             raise UsageError(f"size must be a power of two from 32 to {LARGEST_SIZE}, not {self.size}")
         for name, low in _LOWEST.items():
