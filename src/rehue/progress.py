@@ -97,11 +97,11 @@ def lines_to(log=None, progress: bool = True):
 
     logger = logging.getLogger("rehue")
 
-    def say(line: str) -> None:
+    def said(line: str) -> None:
         if line.startswith("warning: "):
             logger.warning(line.removeprefix("warning: "))
         elif progress:
             print(line, file=sys.stderr, flush=True)
         else:
             logger.info(line)
-    return say
+    return said

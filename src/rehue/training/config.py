@@ -92,7 +92,7 @@ class TrainConfig:
                 setattr(self, setting.name, bool(value))  # numpy's bool, which json cannot write
             elif not isinstance(value, numbers.Real) or isinstance(value, bool):
                 continue
-            elif setting.type == "float":
+            elif setting.type == "float" and not isinstance(value, (int, float)):  # numpy's float32
                 setattr(self, setting.name, float(value))
             elif setting.type == "int" and (isinstance(value, numbers.Integral) or float(value).is_integer()):
                 setattr(self, setting.name, int(value))
@@ -112,7 +112,7 @@ class TrainConfig:
             if isinstance(value, float) and not math.isfinite(value):
                 raise UsageError(f"{name} must be a finite number, not {value:g}")
             if name in WHOLE_NUMBERS and not isinstance(value, int):
-                raise UsageError(f"{name} must be a whole number, not {value:g}")
+                raise UsageError(f"{name} must be a whole number, not {value}")
         for name in ("data", "out", "init"):
             if not isinstance(getattr(self, name), str):
                 raise UsageError(f"{name} must be a path, not {getattr(self, name)!r}")
