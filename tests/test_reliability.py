@@ -1012,6 +1012,21 @@ def test_killed_at_any_step_of_saving_a_checkpoint_resume_finds_an_intact_one(tm
         assert path.name == f"epoch_{state['epoch']:04d}.pt"
 
 
+
+def test_killed_while_saving_the_first_checkpoint_leaves_none_listed_or_an_intact_one(tmp_path):
+    """Probe 77: a SIGKILL between the checkpoint's rename and its checksum's left epoch 1 listed (so a grid
+    resumed it) and refused ("no intact checkpoint") on every resume, for ever."""
+    from rehue.training.checkpoint import list_checkpoints, load_latest
+
+    steps = save_recording_file_steps(tmp_path / "reference", 1)
+    for step in range(len(steps) + 1):
+        directory = tmp_path / f"killed-at-{step}"
+        save_and_die_at(directory, 1, step)
+        loaded = load_latest(directory, log=lambda msg: None)
+        assert (loaded is None) == (not list_checkpoints(directory)), step
+        assert loaded is None or loaded[0]["epoch"] == 1, step
+
+
 # ------------------------------------------------------------------------------------------- full disk
 
 

@@ -397,3 +397,41 @@ def test_runs_on_a_frame_dataset_built_again_with_another_split_are_not_scored_o
         f"{frames}: run gen2-disc1-4 was trained on v0.mp4, which the frame dataset now holds out (it was built "
         "again with another split): its scores would not be held out; build it again with the split its runs "
         "trained with, or train the grid into another --out")
+
+
+def test_a_photo_folder_changed_since_the_runs_trained_is_not_scored_as_held_out(tmp_path):
+    """Probe 77: a photo added to the folder kept the validation count, so the runs' old scores were reused
+    and ranked against a gray row of the new split, which may hold out photos the runs learnt from."""
+    write_photos(tmp_path / "photos")
+    config = write_grid(tmp_path, TWO_RUN_GRID.replace('["gen1", "gen2"]', '["gen1"]').replace("epochs = 2",
+                                                                                               "epochs = 1"))
+    run_logged(config, tmp_path / "out")
+    assert "1 run on" in (tmp_path / "out" / "results.md").read_text()
+    assert "for 1 epoch of 2 steps" in (tmp_path / "out" / "results.md").read_text()
+    scores = json.loads((tmp_path / "out" / "runs" / "gen1-disc1-4" / "grid_evaluation.json").read_text())
+    for index, path in enumerate(sorted((tmp_path / "photos").iterdir())):  # the same names: the same split
+        Image.fromarray(textured_rgb(44, 48, seed=90 + index)).save(path)
+    _, lines = run_logged(config, tmp_path / "out")
+    assert not any("scores reused" in line for line in lines)
+    assert json.loads((tmp_path / "out" / "runs" / "gen1-disc1-4" / "grid_evaluation.json").read_text()) != scores
+    Image.fromarray(textured_rgb(44, 48, seed=50)).save(tmp_path / "photos" / "p8.png")
+    with pytest.raises(RehueError, match="held out other photos than the folder holds out now"):
+        run_logged(config, tmp_path / "out")
+
+
+def test_an_earlier_run_of_more_epochs_or_a_run_folder_inside_the_photos_is_refused_before_training(
+        finished_grid, tmp_path):
+    """Probe 77: lowering epochs ranked runs of 2 epochs with runs of 1 as one budget; --out inside the photos
+    was refused only once the first run had made its folder there."""
+    from rehue.errors import UsageError
+
+    original, out = copy_grid(finished_grid, tmp_path)
+    photos = original.parent / "photos"
+    text = TWO_RUN_GRID.replace('"photos"', f'"{photos}"').replace("batch_sizes = [4]", "batch_sizes = [4, 8]")
+    config = write_grid(tmp_path, text.replace("epochs = 2", "epochs = 1"))
+    with pytest.raises(RehueError, match="has trained 2 epochs and the grid asks for 1"):
+        run_logged(config, out)
+    assert not (out / "runs" / "gen1-disc1-8").exists(), "refused before any run trained"
+    with pytest.raises(UsageError, match="must not be inside the training data"):
+        run_logged(write_grid(tmp_path, text), photos / "grid")
+    assert not (photos / "grid").exists()

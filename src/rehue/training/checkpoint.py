@@ -30,15 +30,12 @@ def save_checkpoint(state: dict, directory: Path, epoch: int) -> Path:
     data = buffer.getvalue()
     path = directory / f"epoch_{epoch:04d}.pt"
     digest_file = path.with_suffix(".pt.sha256")
-    if path.exists() and not digest_file.exists():  # this epoch's save that failed half way: room for the new one
+    if path.exists() and not digest_file.exists():  # an older rehue's save that failed half way
         path.unlink()
-    try:
-        atomic_write_bytes(path, data)
-        atomic_write_bytes(digest_file, (hashlib.sha256(data).hexdigest() + "\n").encode())
-    except BaseException:  # a checkpoint without its checksum is no checkpoint: it would only take the space
-        if not digest_file.exists():
-            path.unlink(missing_ok=True)
-        raise
+    # the checksum first: a kill between the two renames leaves a checksum of no file, which nothing lists,
+    # where a checkpoint without one was listed as the newest and refused on every resume (probe 77)
+    atomic_write_bytes(digest_file, (hashlib.sha256(data).hexdigest() + "\n").encode())
+    atomic_write_bytes(path, data)
     for old in list_checkpoints(directory)[:-KEEP]:
         old.unlink(missing_ok=True)
         old.with_suffix(".pt.sha256").unlink(missing_ok=True)
@@ -103,4 +100,5 @@ def load_latest(directory: Path, log=None) -> tuple[dict, Path] | None:
         if missing:
             raise RehueError(f"not a rehue training checkpoint (lacks {', '.join(missing)})", path)
         return state, path
-    raise RehueError("no intact checkpoint to resume from (all fail their SHA-256 check)", directory)
+    raise RehueError("no intact checkpoint to resume from: each is damaged or incomplete (said above); remove them "
+                     "to train the run from its start", directory)

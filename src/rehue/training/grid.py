@@ -13,6 +13,7 @@ an interrupted one resumes from its last checkpoint, and evaluations of unchange
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import sys
@@ -274,6 +275,23 @@ def _check_same_settings(run_dir: Path, config: TrainConfig):
                          "retrain it or pass another --out", run_dir)
 
 
+def _check_runs(spec: GridSpec, out: Path) -> None:
+    """Before any run trains: each run's settings are ones a run can use (its folder not inside the photos:
+    probe 77 found the folders made there first), and an earlier run in ``out`` was trained with the grid's
+    settings and no more epochs than it asks for (probe 77: lowering ``epochs`` ranked runs of 2 epochs with
+    runs of 1, as if of one budget)."""
+    for run in spec.runs:
+        run_dir = out / RUNS_DIR / run.name
+        config = replace(run.config, out=str(run_dir))
+        config.check()
+        _check_same_settings(run_dir, config)
+        trained = len(_read_history(run_dir))
+        if trained > config.epochs:
+            raise RehueError(f"this run has trained {trained} epochs and the grid asks for {config.epochs}: its "
+                             "scores would be ranked with runs of another budget; set epochs back, or delete the "
+                             "folder to train it again", run_dir)
+
+
 def _checkpoint_epoch(run_dir: Path) -> int:
     from rehue.training.checkpoint import list_checkpoints
 
@@ -293,7 +311,6 @@ def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> 
     from rehue.training.loop import train
 
     config = replace(run.config, out=str(run_dir))
-    _check_same_settings(run_dir, config)
     started = time.perf_counter()
     if _is_finished(run_dir, config.epochs):
         log(f"{label} {run.name}: skipped (finished, {len(_read_history(run_dir))} epochs)")
@@ -326,6 +343,8 @@ class _Validation:
     truths: list  # (N, S, S, 3) uint8 per batch
     grays: list
     sources: list | None = None  # per image, the clip it comes from (frames of one clip are one unit)
+    held_out: str | None = None  # which photos the split holds out (``rehue.training.loop.held_out_fingerprint``)
+    digest: str = ""  # of the truths' pixels: the scores a run keeps are for these images and no others
 
     @property
     def count(self) -> int:
@@ -345,11 +364,11 @@ def _validation(config: TrainConfig, limit: int, log) -> _Validation:
 
     from rehue.data.datasets import build_datasets, spread_indices
     from rehue.evaluation.metrics import gray_baseline
-    from rehue.training.loop import lab_batch_to_rgb
+    from rehue.training.loop import held_out_fingerprint, lab_batch_to_rgb
 
     _, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
                                 val_fraction=config.val_fraction, seed=config.seed, log=log)
-    validation = _Validation([], [], [])
+    validation = _Validation([], [], [], held_out=held_out_fingerprint(val_set, config.data))
     chosen = spread_indices(len(val_set), limit)
     if getattr(val_set, "sources", None) is not None:
         validation.sources = [val_set.sources[index] for index in chosen]
@@ -360,6 +379,10 @@ def _validation(config: TrainConfig, limit: int, log) -> _Validation:
         validation.grays.append(np.stack([gray_baseline(truth) for truth in truths]))
     if not validation.count:
         raise RehueError("the validation set is empty", config.data)
+    digest = hashlib.sha256()
+    for truths in validation.truths:
+        digest.update(np.ascontiguousarray(truths).tobytes())
+    validation.digest = digest.hexdigest()
     return validation
 
 
@@ -384,7 +407,8 @@ def _evaluate_run(run_dir: Path, config: TrainConfig, validation: _Validation, s
     model_path = run_dir / "model.safetensors"
     generator, _ = load_model(model_path, device)
     key = {"model_sha256": file_sha256(model_path), "data": config.data, "size": config.size,
-           "seed": config.seed, "val_fraction": config.val_fraction, "images": validation.count}
+           "seed": config.seed, "val_fraction": config.val_fraction, "images": validation.count,
+           "truths_sha256": validation.digest}  # probe 77: a photo added kept the count, and old scores were reused
     cache = run_dir / RUN_EVALUATION
     try:
         saved = read_json_file(cache, "the run's evaluation", "a run's evaluation", max_bytes=64 << 20)
@@ -410,14 +434,18 @@ def _evaluate_run(run_dir: Path, config: TrainConfig, validation: _Validation, s
 # ----------------------------------------------------------------------------------------- results
 
 
+def _runs(count: int) -> str:
+    return f"{count} run{'s' * (count != 1)}"
+
+
 def _results_markdown(spec: GridSpec, result: GridResult, runs: dict[str, GridRun]) -> str:
     first = spec.runs[0].config
-    budget = f"{first.epochs} epochs of " + (f"{first.steps_per_epoch} steps" if first.steps_per_epoch
-                                             else "one pass over the training set")
+    steps = f"{first.steps_per_epoch} steps" if first.steps_per_epoch else "one pass over the training set"
+    budget = f"{first.epochs} epoch{'s' * (first.epochs != 1)} of {steps}"
     lines = [
         f"# Grid search: {spec.source.name}",
         "",
-        f"{len(spec.runs)} runs on `{first.data}` at {first.size}x{first.size}, each trained with seed "
+        f"{_runs(len(spec.runs))} on `{first.data}` at {first.size}x{first.size}, each trained with seed "
         f"{first.seed} for {budget}. Scored image by image on {result.validation_images} held-out validation "
         f"images; ranked by mean {spec.rank_by.upper()}, best first.",
         "",
@@ -473,21 +501,31 @@ def _results_json(spec: GridSpec, result: GridResult, runs: dict[str, GridRun], 
             "table": table}
 
 
-def _check_held_out(spec: GridSpec, out: Path) -> None:
+def _check_held_out(spec: GridSpec, out: Path, validation: _Validation) -> None:
     """A frame dataset built again with another split after runs trained on it holds out a video they learnt
-    from: their scores would not be held out, and the table would rank them by it (probe 46)."""
+    from: their scores would not be held out, and the table would rank them by it (probe 46). A photo folder that
+    gained, lost or renamed photos since a run trained holds out others, likewise (probe 77: scored and ranked
+    against a gray row of the new photos without a word)."""
     from rehue.data.datasets import frame_split_videos, is_frame_dir
     from rehue.models.io import read_card
 
     data = Path(spec.runs[0].config.data)
+    cards = {run.name: read_card(path).training for run in spec.runs
+             if (path := out / RUNS_DIR / run.name / "model.safetensors").is_file()}
     if not is_frame_dir(data):
+        for name, training in cards.items():
+            if training.get("held_out_moved") or training.get("held_out") not in (None, validation.held_out):
+                raise RehueError(f"run {name} held out other photos than the folder holds out now (photos were added, "
+                                 "removed or renamed since it trained"
+                                 + (", between its epochs" if training.get("held_out_moved") else "")
+                                 + "): some of those it would be scored on may be ones it learnt from; put the folder "
+                                 "back as it was, or train the grid into another --out", data)
         return
     held_out = frame_split_videos(data)["test"]
-    for run in spec.runs:
-        taught = sorted(held_out & set(read_card(out / RUNS_DIR / run.name / "model.safetensors").training.get("videos")
-                                       or ()))
+    for name, training in cards.items():
+        taught = sorted(held_out & set(training.get("videos") or ()))
         if taught:
-            raise RehueError(f"run {run.name} was trained on {', '.join(taught[:3])}, which the frame dataset now "
+            raise RehueError(f"run {name} was trained on {', '.join(taught[:3])}, which the frame dataset now "
                              "holds out (it was built again with another split): its scores would not be held out; "
                              "build it again with the split its runs trained with, or train the grid into another "
                              "--out", data)
@@ -550,6 +588,8 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     validation = _validation(spec.runs[0].config, spec.eval_images, log)  # missing data: refused, nothing made
     first = spec.runs[0].config
     _check_grid_folder(out, inputs=(spec.source, Path(first.data), *((Path(first.init),) if first.init else ())))
+    _check_runs(spec, out)
+    _check_held_out(spec, out, validation)  # the runs of an earlier search, before any trains again
     make_folder(out)
 
     outcomes = {}
@@ -557,8 +597,8 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
         label = f"[{index}/{len(spec.runs)}]"
         outcomes[run.name] = _train_run(run, out / RUNS_DIR / run.name, label, progress, log)
 
-    _check_held_out(spec, out)
-    log(f"evaluating {len(spec.runs)} runs on {validation.count} validation images")
+    _check_held_out(spec, out, validation)
+    log(f"evaluating {_runs(len(spec.runs))} on {validation.count} validation images")
     per_run, samples, means = {}, {}, {}
     for run in spec.runs:
         per_run[run.name], samples[run.name], cached = _evaluate_run(out / RUNS_DIR / run.name, run.config,
@@ -602,7 +642,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
 
     counts = {status: sum(o.status == status for o in outcomes.values()) for status in ("trained", "resumed",
                                                                                           "skipped")}
-    log(f"grid: {len(spec.runs)} runs ({', '.join(f'{n} {s}' for s, n in counts.items())}) in "
+    log(f"grid: {_runs(len(spec.runs))} ({', '.join(f'{n} {s}' for s, n in counts.items())}) in "
         f"{time.perf_counter() - started:.1f} s -> {out}")
     return result
 

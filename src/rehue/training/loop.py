@@ -282,7 +282,7 @@ class WeightAverage:
         self.model.load_state_dict(state["model"])
 
 
-def _held_out_fingerprint(val_set, data) -> str | None:
+def held_out_fingerprint(val_set, data) -> str | None:
     """A digest of which photos validation holds out, by their paths inside the data folder (None where the
     set does not name them); a checkpoint keeps it, so a resumed run can tell when the split moved."""
     import hashlib
@@ -564,10 +564,14 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                                             stamp_share=config.stamp_share,
                                             studio_share=config.studio_share, colour_jitter=config.colour_jitter,
                                             crop_min=config.crop_min, log=log, progress=progress and is_main)
-        held_out = _held_out_fingerprint(val_set, config.data)
+        held_out = held_out_fingerprint(val_set, config.data)
         data_path = str(Path(config.data).resolve())  # what the checkpoint keeps, to resume and to compare
         videos = frame_split_videos(Path(config.data)) if is_frame_dir(Path(config.data)) else None
         trained_videos = set(state.get("trained_videos", ())) if state is not None else set()
+        # once the split has moved, the model may have learnt from photos validation now holds out: its card
+        # says so, for grid-search to refuse to rank it by them (probe 77)
+        split_moved = state is not None and bool(state.get("split_moved")
+                                                 or state.get("held_out") not in (None, held_out))
         if state is not None and state.get("held_out") not in (None, held_out):
             if videos is not None:  # probe 46: the dataset built again with another split, silently
                 again = sorted(trained_videos & videos["test"])
@@ -658,7 +662,8 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             _start_validation(exported, val_loader, device, config, out, log)
         if is_main and state is not None and history and start_epoch >= config.epochs:
             # heal a run killed while finishing
-            _export(exported, config, history, out, save_model, ModelCard, restraint, trained_videos, earlier_data)
+            _export(exported, config, history, out, save_model, ModelCard, restraint, trained_videos, earlier_data,
+                    (held_out, split_moved))
             _write_metrics(out, history, writer)
         steps_per_epoch = config.steps_per_epoch or len(loader)
         run_started, steps_run = time.perf_counter(), 0  # for the whole run's time left, validation included
@@ -753,13 +758,13 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                 history.append(record)
                 # model and metrics first: a kill before the checkpoint lands only repeats this epoch
                 _export(exported, config, history, out, save_model, ModelCard, restraint, trained_videos,
-                        earlier_data)
+                        earlier_data, (held_out, split_moved))
                 _write_metrics(out, history, writer)
                 save_checkpoint({
                     "config": config.to_dict(), "data_path": data_path,
                     "epoch": epoch + 1, "step": step, "history": history,
                     "restraint": restraint, **({"init_sha256": feeding_sha256} if feeding_sha256 else {}),
-                    **({"held_out": held_out} if held_out else {}),
+                    **({"held_out": held_out} if held_out else {}), **({"split_moved": True} if split_moved else {}),
                     **({"trained_videos": sorted(trained_videos)} if trained_videos else {}),
                     **({"earlier_data": earlier_data} if earlier_data else {}),
                     "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
@@ -905,10 +910,12 @@ def _finished_run(state: dict, config: TrainConfig, out: Path, log) -> TrainResu
 
 
 def _export(generator, config, history, out, save_model, card_cls, restraint: dict, trained_videos: set[str],
-            earlier_data: list[str] = ()):
+            earlier_data: list[str] = (), split: tuple[str | None, bool] = (None, False)):
     """The generator as safetensors + JSON; ``restraint`` is what ``--init``'s model had (``_load_init_weights``);
     ``trained_videos``, the frame dataset's videos it learnt from; ``earlier_data``, the folders (absolute) a
-    resumed run learnt from before its ``data``."""
+    resumed run learnt from before its ``data``; ``split``, the fingerprint of what validation holds out and
+    whether it moved while the run trained."""
+    held_out, moved = split
     from rehue.data.datasets import is_frame_dir
 
     last = history[-1]
@@ -925,7 +932,8 @@ def _export(generator, config, history, out, save_model, card_cls, restraint: di
                   "stamp_share": config.stamp_share, "studio_share": config.studio_share,
                   "colour_jitter": config.colour_jitter, "crop_min": config.crop_min,
                   **({"videos": sorted(trained_videos)} if trained_videos else {}),
-                  **({"earlier_data": list(earlier_data)} if earlier_data else {})},
+                  **({"earlier_data": list(earlier_data)} if earlier_data else {}),
+                  **({"held_out": held_out} if held_out else {}), **({"held_out_moved": True} if moved else {})},
         metrics={k: v for k, v in last.items() if k.startswith("val_")},
         # a model trained on letterboxed frames (`rehue frames`) is shown photos the same way
         inference={**restraint, **({"fit": "letterbox"} if is_frame_dir(Path(config.data)) else {})},
