@@ -1025,6 +1025,10 @@ def test_killed_while_saving_the_first_checkpoint_leaves_none_listed_or_an_intac
         loaded = load_latest(directory, log=lambda msg: None)
         assert (loaded is None) == (not list_checkpoints(directory)), step
         assert loaded is None or loaded[0]["epoch"] == 1, step
+    stray = tmp_path / "killed-at-0" / ".epoch_0002.pt.tmp4242"  # a killed save's temporary file (probe 78)
+    stray.write_bytes(b"\0" * 1000)
+    save_recording_file_steps(tmp_path / "killed-at-0", 2)
+    assert not stray.exists()
 
 
 # ------------------------------------------------------------------------------------------- full disk

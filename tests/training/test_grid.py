@@ -204,6 +204,17 @@ def test_a_run_killed_in_its_first_epoch_is_trained_from_the_start(finished_grid
     assert [json.loads(x)["epoch"] for x in (killed / "metrics.jsonl").read_text().splitlines()] == [1, 2]
 
 
+def test_a_run_killed_as_its_first_checkpoint_was_saved_is_trained_from_the_start(finished_grid, tmp_path):
+    """Probe 78: its model and metrics written, its checkpoint not, every rerun said "already holds a training
+    run ...; pass --overwrite", an option grid-search does not have."""
+    config, out = copy_grid(finished_grid, tmp_path)
+    killed = out / "runs" / "gen2-disc1-4"
+    shutil.rmtree(killed / "checkpoints")
+    result, lines = run_logged(config, out)
+    assert "[2/2] gen2-disc1-4: started (2 epochs)" in lines
+    assert result.outcomes["gen2-disc1-4"].status == "trained"
+
+
 def test_a_run_trained_with_other_settings_is_not_reused(finished_grid, tmp_path):
     original, out = copy_grid(finished_grid, tmp_path)
     photos = original.parent / "photos"
@@ -405,7 +416,8 @@ def test_a_photo_folder_changed_since_the_runs_trained_is_not_scored_as_held_out
     write_photos(tmp_path / "photos")
     config = write_grid(tmp_path, TWO_RUN_GRID.replace('["gen1", "gen2"]', '["gen1"]').replace("epochs = 2",
                                                                                                "epochs = 1"))
-    run_logged(config, tmp_path / "out")
+    _, lines = run_logged(config, tmp_path / "out")
+    assert "[1/1] gen1-disc1-4: started (1 epoch)" in lines
     assert "1 run on" in (tmp_path / "out" / "results.md").read_text()
     assert "for 1 epoch of 2 steps" in (tmp_path / "out" / "results.md").read_text()
     scores = json.loads((tmp_path / "out" / "runs" / "gen1-disc1-4" / "grid_evaluation.json").read_text())
@@ -414,9 +426,16 @@ def test_a_photo_folder_changed_since_the_runs_trained_is_not_scored_as_held_out
     _, lines = run_logged(config, tmp_path / "out")
     assert not any("scores reused" in line for line in lines)
     assert json.loads((tmp_path / "out" / "runs" / "gen1-disc1-4" / "grid_evaluation.json").read_text()) != scores
+    card_path = tmp_path / "out" / "runs" / "gen1-disc1-4" / "model.json"
+    card = json.loads(card_path.read_text())
+    del card["training"]["held_out"]  # as an older rehue wrote it: its checkpoint keeps the digest
+    card_path.write_text(json.dumps(card))
     Image.fromarray(textured_rgb(44, 48, seed=50)).save(tmp_path / "photos" / "p8.png")
+    more = write_grid(tmp_path, config.read_text().replace("epochs = 1", "epochs = 2"))
     with pytest.raises(RehueError, match="held out other photos than the folder holds out now"):
-        run_logged(config, tmp_path / "out")
+        run_logged(more, tmp_path / "out")
+    assert len((tmp_path / "out" / "runs" / "gen1-disc1-4" / "metrics.jsonl").read_text().splitlines()) == 1, \
+        "refused before it trained on (probe 78: after)"
 
 
 def test_an_earlier_run_of_more_epochs_or_a_run_folder_inside_the_photos_is_refused_before_training(

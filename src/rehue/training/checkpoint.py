@@ -39,6 +39,10 @@ def save_checkpoint(state: dict, directory: Path, epoch: int) -> Path:
     for old in list_checkpoints(directory)[:-KEEP]:
         old.unlink(missing_ok=True)
         old.with_suffix(".pt.sha256").unlink(missing_ok=True)
+    # what a killed save left half written (``atomic_write_bytes``'s temporary files, each a checkpoint's size;
+    # probe 78): one process at a time writes a run (``rehue.training.loop._RunLock``), so none is another's
+    for stray in directory.glob(".epoch_*.pt*.tmp*"):
+        stray.unlink(missing_ok=True)
     return path
 
 

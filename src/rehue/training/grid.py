@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from rehue.data.images import make_folder
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 from rehue.models.io import file_sha256, read_json_file
 from rehue.progress import lines_to, say
 from rehue.training.config import TrainConfig
@@ -275,11 +275,20 @@ def _check_same_settings(run_dir: Path, config: TrainConfig):
                          "retrain it or pass another --out", run_dir)
 
 
+def _epochs(count: int) -> str:
+    return f"{count} epoch{'s' * (count != 1)}"
+
+
 def _check_runs(spec: GridSpec, out: Path) -> None:
     """Before any run trains: each run's settings are ones a run can use (its folder not inside the photos:
     probe 77 found the folders made there first), and an earlier run in ``out`` was trained with the grid's
     settings and no more epochs than it asks for (probe 77: lowering ``epochs`` ranked runs of 2 epochs with
     runs of 1, as if of one budget)."""
+    from rehue.data.images import is_inside
+
+    if is_inside(out, spec.runs[0].config.data):
+        raise UsageError("the search's folder must not be inside the training data: its runs' sample pictures "
+                         "would be read as training photos", out)
     for run in spec.runs:
         run_dir = out / RUNS_DIR / run.name
         config = replace(run.config, out=str(run_dir))
@@ -287,7 +296,7 @@ def _check_runs(spec: GridSpec, out: Path) -> None:
         _check_same_settings(run_dir, config)
         trained = len(_read_history(run_dir))
         if trained > config.epochs:
-            raise RehueError(f"this run has trained {trained} epochs and the grid asks for {config.epochs}: its "
+            raise RehueError(f"this run has trained {_epochs(trained)} and the grid asks for {config.epochs}: its "
                              "scores would be ranked with runs of another budget; set epochs back, or delete the "
                              "folder to train it again", run_dir)
 
@@ -313,15 +322,16 @@ def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> 
     config = replace(run.config, out=str(run_dir))
     started = time.perf_counter()
     if _is_finished(run_dir, config.epochs):
-        log(f"{label} {run.name}: skipped (finished, {len(_read_history(run_dir))} epochs)")
+        log(f"{label} {run.name}: skipped (finished, {_epochs(len(_read_history(run_dir)))})")
         status = "skipped"
     else:
         resume_from = _checkpoint_epoch(run_dir)
         status = "resumed" if resume_from else "trained"
         log(f"{label} {run.name}: " + (f"resumed after epoch {resume_from}/{config.epochs}" if resume_from
-                                        else f"started ({config.epochs} epochs)"))
-        # a run killed in its first epoch left its files but no checkpoint: trained from the start, over them
-        again = not resume_from and not (run_dir / "model.safetensors").exists()
+                                        else f"started ({_epochs(config.epochs)})"))
+        # a run killed before its first checkpoint left its files (its model and metrics too, where the kill came
+        # as the checkpoint was saved: probe 78) but nothing to resume: trained from the start, over them
+        again = not resume_from
         train(config, resume=bool(resume_from), overwrite=again, progress=progress, log=log)
         if not _is_finished(run_dir, config.epochs):
             newest = f"checkpoints/epoch_{_checkpoint_epoch(run_dir):04d}.pt"
@@ -514,12 +524,17 @@ def _check_held_out(spec: GridSpec, out: Path, validation: _Validation) -> None:
              if (path := out / RUNS_DIR / run.name / "model.safetensors").is_file()}
     if not is_frame_dir(data):
         for name, training in cards.items():
-            if training.get("held_out_moved") or training.get("held_out") not in (None, validation.held_out):
-                raise RehueError(f"run {name} held out other photos than the folder holds out now (photos were added, "
-                                 "removed or renamed since it trained"
-                                 + (", between its epochs" if training.get("held_out_moved") else "")
-                                 + "): some of those it would be scored on may be ones it learnt from; put the folder "
-                                 "back as it was, or train the grid into another --out", data)
+            run_dir = out / RUNS_DIR / name
+            if training.get("held_out_moved"):
+                raise RehueError(f"run {name} held out other photos in some epochs than in others (the folder's photos "
+                                 "or its manifest.csv changed while it trained): some of those it is scored on may be "
+                                 f"ones it learnt from; delete {run_dir} to train it again, or train the grid into "
+                                 "another --out", data)
+            if _held_out_by(run_dir, training) not in (None, validation.held_out):
+                raise RehueError(f"run {name} held out other photos than the folder holds out now (its photos or its "
+                                 "manifest.csv changed since the run trained): some of those it would be scored on "
+                                 f"may be ones it learnt from; put the folder back as it was, delete {run_dir} to "
+                                 "train it again, or train the grid into another --out", data)
         return
     held_out = frame_split_videos(data)["test"]
     for name, training in cards.items():
@@ -529,6 +544,20 @@ def _check_held_out(spec: GridSpec, out: Path, validation: _Validation) -> None:
                              "holds out (it was built again with another split): its scores would not be held out; "
                              "build it again with the split its runs trained with, or train the grid into another "
                              "--out", data)
+
+
+def _held_out_by(run_dir: Path, training: dict) -> str | None:
+    """The digest of what a run held out: its card's, else (a run of an older rehue, probe 78: it resumed, trained
+    on the moved split and was refused only then) its newest checkpoint's."""
+    from rehue.training.checkpoint import load_latest
+
+    if "held_out" in training:
+        return training["held_out"]
+    try:
+        loaded = load_latest(run_dir / "checkpoints", log=lambda line: None)
+    except RehueError:
+        return None
+    return None if loaded is None else loaded[0].get("held_out")
 
 
 def _runs_of_a_search(runs: Path) -> bool:

@@ -529,7 +529,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         if loaded is None:
             held = any((out / name).exists() for name in RUN_ARTEFACTS)
             raise RehueError("nothing to resume: no checkpoint in this folder (a run stopped before its first "
-                             "epoch ended saves none); start it again" + (" with --overwrite" if held else ""),
+                             "checkpoint was saved keeps none); start it again" + (" with --overwrite" if held else ""),
                              ckpt_dir)
         state, path = loaded
         started_with = TrainConfig.from_dict(TrainConfig.as_it_acted(state["config"]))
