@@ -451,7 +451,7 @@ def _runs(count: int) -> str:
 def _results_markdown(spec: GridSpec, result: GridResult, runs: dict[str, GridRun]) -> str:
     first = spec.runs[0].config
     steps = f"{first.steps_per_epoch} steps" if first.steps_per_epoch else "one pass over the training set"
-    budget = f"{first.epochs} epoch{'s' * (first.epochs != 1)} of {steps}"
+    budget = f"{_epochs(first.epochs)} of {steps}"
     lines = [
         f"# Grid search: {spec.source.name}",
         "",
