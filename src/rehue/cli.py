@@ -656,7 +656,7 @@ def main(argv: list[str] | None = None) -> int:
         return done(_main(argv))
     except (KeyboardInterrupt, ImportError) as exc:
         if isinstance(exc, ImportError) and not received:  # a broken install, not an interrupt inside an import
-            raise
+            return done(_broken_install(exc))
         if finished and isinstance(exc, KeyboardInterrupt):  # after the job's summary: it is done (probe 50)
             return done(finished[-1])
         if argv is None:  # the process ends next: more presses must not break into its cleanup with tracebacks
@@ -670,6 +670,20 @@ def main(argv: list[str] | None = None) -> int:
                 signal.signal(signum, previous_handler)
         if handler is not None:
             library_log.removeHandler(handler)
+
+
+def _broken_install(exc: ImportError) -> int:
+    """A module rehue needs that cannot be imported, in one line (probe 79: with opencv-python uninstalled beside
+    opencv-python-headless, both of which hold ``cv2``, every command ended in a 42-line traceback)."""
+    what = f"{exc.name} cannot be imported" if exc.name else "a module cannot be imported"
+    print(f"rehue: error: {what} ({exc}): the installation is incomplete; reinstall the package that provides it "
+          f"(pip install --force-reinstall {PACKAGE_OF_MODULE.get(exc.name or '', exc.name or 'rehue')})",
+          file=sys.stderr)
+    return 1
+
+
+PACKAGE_OF_MODULE = {"cv2": "opencv-python-headless", "PIL": "pillow", "skimage": "scikit-image", "av": "av",
+                     "yaml": "pyyaml"}
 
 
 def _open_closed_standard_streams() -> None:

@@ -748,9 +748,10 @@ def test_a_folder_coloured_beside_its_inputs_is_not_coloured_again_on_a_second_r
     assert {"c-jpg.png", "c-png.png"} <= {path.name for path in photos.iterdir()}, "a user's PNG is an input"
 
 
-def test_an_interrupt_while_modules_load_ends_in_one_line(monkeypatch, capsys):
+def test_an_interrupt_while_modules_load_or_a_broken_install_ends_in_one_line(monkeypatch, capsys):
     """Before, Ctrl-C in the first half second (while the parser's imports load numpy) printed a Python
-    traceback of 12-54 lines, and once NumPy's "bad install" text, from an import it cut short."""
+    traceback of 12-54 lines, and once NumPy's "bad install" text, from an import it cut short; a module that
+    cannot be imported was a traceback too."""
     import signal
 
     from rehue import cli
@@ -768,12 +769,14 @@ def test_an_interrupt_while_modules_load_ends_in_one_line(monkeypatch, capsys):
     assert capsys.readouterr().err == "rehue: interrupted\n"
     assert signal.getsignal(signal.SIGINT) is before, "a caller's own handler comes back"
 
-    def broken_install():
-        raise ImportError("no module named numpy")
+    def broken_install():  # probe 79: opencv-python uninstalled beside opencv-python-headless (both hold cv2)
+        raise ModuleNotFoundError("No module named 'cv2'", name="cv2")
 
     monkeypatch.setattr(cli, "build_parser", broken_install)
-    with pytest.raises(ImportError):
-        cli.main(["colorize", "x.jpg", "-o", "y.png"])
+    assert cli.main(["colorize", "x.jpg", "-o", "y.png"]) == 1
+    assert capsys.readouterr().err == (
+        "rehue: error: cv2 cannot be imported (No module named 'cv2'): the installation is incomplete; reinstall the "
+        "package that provides it (pip install --force-reinstall opencv-python-headless)\n"), "one line, no traceback"
 
 
 def test_a_folder_of_one_photo_is_a_batch_like_any_other(tmp_path, tiny_model, capsys):

@@ -4,6 +4,7 @@ apt is replaced by a failing stand-in, the wheel is injected)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import random
@@ -36,6 +37,7 @@ from rehue.data.demo import (
     colour_stats,
     deb_version,
     debian_licence,
+    format_summary,
     gcompris_photos,
     parse_debian_copyright,
     parse_resource_readme,
@@ -451,7 +453,10 @@ def test_build_without_apt_then_rebuild_changes_nothing(tmp_path, monkeypatch):
     assert again.manifest.read_text() == manifest_text
     assert {p: (out / p).stat().st_mtime_ns for p in stamps} == stamps
     assert "manifest.csv unchanged" in messages and any(m.startswith("wrote 0 files") for m in messages)
-    assert "fetched nothing: every source was cached or installed" in messages
+    assert "fetched nothing: each source was cached or installed, or skipped (below)" in messages, \
+        "probe 79: offline, a source that could not be fetched was said to be cached"
+    assert "fetched nothing: every source was cached or installed" in format_summary(
+        dataclasses.replace(again, skipped=[]))
 
     fewer = make_wheel(tmp_path / "one.whl", {"warm.mp4": (12, ORANGE)})
     third = build_demo(out, include_debian=False, progress=messages.append, cache_dir=cache, video_wheel=fewer)

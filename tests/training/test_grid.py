@@ -364,6 +364,14 @@ def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_an
         with pytest.raises(RehueError, match="and no grid search; name a new"):
             run_logged(config, user)
         assert (user / "results.md").read_text() == "my notes"
+    trained = tmp_path / "trained"  # probe 79: the user's own `rehue train` run (train's default --out: runs/rehue)
+    (trained / "runs" / "rehue").mkdir(parents=True)
+    (trained / "runs" / "rehue" / "config.json").write_text(json.dumps(
+        {"generator": "gen2", "discriminator": "disc2", "epochs": 10, "batch_size": 16}))
+    (trained / "results.md").write_text("my notes")
+    with pytest.raises(RehueError, match="and no grid search; name a new"):
+        run_logged(config, trained)
+    assert (trained / "results.md").read_text() == "my notes"
     killed = tmp_path / "killed"  # probe 64: killed before its first run wrote config.json, its lock alone left
     (killed / "runs" / "gen1-disc1-4").mkdir(parents=True)
     (killed / "runs" / "gen1-disc1-4" / ".rehue-train.lock").write_text("12345")

@@ -1297,8 +1297,9 @@ def format_summary(summary: DemoSummary, manifest_changed: bool = True) -> str:
     lines = [f"demo set in {summary.out_dir}: {sum(summary.photos.values())} photos "
              f"({', '.join(f'{k} {v}' for k, v in summary.photos.items())}), {summary.stamps} stamps, "
              f"{summary.videos} videos, {summary.total_bytes / 1e6:.1f} MB"]
-    lines.append("fetched: " + ", ".join(summary.fetched) if summary.fetched
-                 else "fetched nothing: every source was cached or installed")
+    nothing = ("each source was cached or installed, or skipped (below)" if summary.skipped
+               else "every source was cached or installed")
+    lines.append("fetched: " + ", ".join(summary.fetched) if summary.fetched else f"fetched nothing: {nothing}")
     lines.append("manifest.csv written" if manifest_changed else "manifest.csv unchanged")
     for reason in summary.skipped:
         lines.append(f"skipped: {reason}")

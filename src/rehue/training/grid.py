@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import itertools
 import json
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -561,14 +562,19 @@ def _held_out_by(run_dir: Path, training: dict) -> str | None:
 
 
 def _runs_of_a_search(runs: Path) -> bool:
-    """Whether ``runs`` holds an earlier search's run folders: training runs, or folders a run killed before its
-    first config.json left with its lock (probe 64); not an empty folder, nor the user's folders of photos or
-    of hidden files alone (probes 65 and 66: taken for a search, and its results.md replaced)."""
+    """Whether ``runs`` holds an earlier search's run folders: training runs named as a search names them
+    (``run_name``), or folders a run killed before its first config.json left with its lock (probe 64); not an
+    empty folder, nor the user's folders of photos or of hidden files alone (probes 65 and 66: taken for a
+    search, and its results.md replaced), nor the user's own ``rehue train`` runs (probe 79: `train`'s default
+    --out is runs/rehue, so `grid-search g.toml --out .` took a working folder for a search)."""
+    from rehue.models.registry import list_models
     from rehue.training.loop import _RunLock, is_run
 
+    named = re.compile(rf"({'|'.join(map(re.escape, list_models('generator')))})-"
+                       rf"({'|'.join(map(re.escape, list_models('discriminator')))})-\d+(-opt\d+)?")
     found = [entry for entry in runs.iterdir() if not entry.name.startswith(".")]
-    return bool(found) and all(entry.is_dir() and (is_run(entry) or (entry / _RunLock.NAME).is_file())
-                               for entry in found)
+    return bool(found) and all(entry.is_dir() and named.fullmatch(entry.name)
+                               and (is_run(entry) or (entry / _RunLock.NAME).is_file()) for entry in found)
 
 
 def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
