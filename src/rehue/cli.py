@@ -675,15 +675,15 @@ def main(argv: list[str] | None = None) -> int:
 def _broken_install(exc: ImportError) -> int:
     """A module rehue needs that cannot be imported, in one line (probe 79: with opencv-python uninstalled beside
     opencv-python-headless, both of which hold ``cv2``, every command ended in a 42-line traceback)."""
+    module = (exc.name or "rehue").split(".")[0]  # "rehue.video.io" is rehue's own: rehue is reinstalled
     what = f"{exc.name} cannot be imported" if exc.name else "a module cannot be imported"
     print(f"rehue: error: {what} ({exc}): the installation is incomplete; reinstall the package that provides it "
-          f"(pip install --force-reinstall {PACKAGE_OF_MODULE.get(exc.name or '', exc.name or 'rehue')})",
-          file=sys.stderr)
+          f"(pip install --force-reinstall {PACKAGE_OF_MODULE.get(module, module)})", file=sys.stderr)
     return 1
 
 
-PACKAGE_OF_MODULE = {"cv2": "opencv-python-headless", "PIL": "pillow", "skimage": "scikit-image", "av": "av",
-                     "yaml": "pyyaml"}
+PACKAGE_OF_MODULE = {"cv2": "opencv-python-headless", "PIL": "pillow", "skimage": "scikit-image",
+                     "sklearn": "scikit-learn"}  # where a module's name is not its package's
 
 
 def _open_closed_standard_streams() -> None:
