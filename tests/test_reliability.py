@@ -1206,6 +1206,35 @@ def test_a_frame_dataset_another_run_wrote_meanwhile_is_kept(tmp_path, short_cli
     assert not [p for p in tmp_path.iterdir() if ".rehue-tmp" in p.name]
 
 
+def test_a_lock_whose_process_number_was_given_to_another_process_is_a_killed_runs(tmp_path):
+    """Probe 80: a lock naming a live process that is not the run (a container's PID 1 after a restart, this
+    very process, a number the system gave again) kept the run locked for good."""
+    from rehue.training.loop import _process_started, _RunLock
+
+    lock = tmp_path / _RunLock.NAME
+    sleeper = subprocess.Popen(["sleep", "60"])  # alive, and no rehue
+    python = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        for holder, free in ((str(os.getpid()), True), (str(sleeper.pid), True),
+                             (f"{python.pid} {int(_process_started(python.pid)) + 1}", True),  # started later
+                             (str(python.pid), False), (f"{python.pid} {_process_started(python.pid)}", False)):
+            lock.write_text(holder)
+            if free:
+                with _RunLock(tmp_path):
+                    assert lock.read_text() == f"{os.getpid()} {_process_started(os.getpid())}", holder
+            else:
+                with pytest.raises(RehueError, match=f"another rehue train \\(process {python.pid}\\)"):
+                    _RunLock(tmp_path).__enter__()
+        lock.unlink()
+        with _RunLock(tmp_path):  # while this process holds it, it is held
+            with pytest.raises(RehueError, match=f"process {os.getpid()}"):
+                _RunLock(tmp_path).__enter__()
+    finally:
+        for process in (sleeper, python):
+            process.kill()
+            process.wait()
+
+
 def test_one_train_at_a_time_writes_a_run_and_a_killed_overwrite_is_put_back(tmp_path, capsys):
     """Before, two ``train`` runs into one folder both exited 0 with one run's files mixed with the other's,
     and a ``train --overwrite`` killed before its first checkpoint left the old run in a hidden folder,

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from rehue import __version__
@@ -675,11 +676,23 @@ def main(argv: list[str] | None = None) -> int:
 def _broken_install(exc: ImportError) -> int:
     """A module rehue needs that cannot be imported, in one line (probe 79: with opencv-python uninstalled beside
     opencv-python-headless, both of which hold ``cv2``, every command ended in a 42-line traceback)."""
-    module = (exc.name or "rehue").split(".")[0]  # "rehue.video.io" is rehue's own: rehue is reinstalled
-    what = f"{exc.name} cannot be imported" if exc.name else "a module cannot be imported"
-    print(f"rehue: error: {what} ({exc}): the installation is incomplete; reinstall the package that provides it "
-          f"(pip install --force-reinstall {PACKAGE_OF_MODULE.get(module, module)})", file=sys.stderr)
+    module = _failing_package(exc)
+    what = f"{module} cannot be imported" if module else "a module cannot be imported"
+    how = f" (pip install --force-reinstall {PACKAGE_OF_MODULE.get(module, module)})" if module else ""
+    print(f"rehue: error: {what} ({exc}): the installation is incomplete; reinstall the package that provides it"
+          f"{how}", file=sys.stderr)
     return 1
+
+
+def _failing_package(exc: ImportError) -> str:
+    """The top-level package to reinstall: the one named as missing, or, for a module found that failed to load,
+    the last package the import ran in (probe 80: a PyAV without its FFmpeg libraries failed in ``av._core``,
+    whose name alone is "_core"). "" where neither says."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return exc.name.split(".")[0]
+    ran_in = [frame.f_globals.get("__name__") or "" for frame, _ in traceback.walk_tb(exc.__traceback__)]
+    outside = [name for name in ran_in if name and not name.startswith(("rehue", "importlib", "_frozen", "__main__"))]
+    return (outside[-1] if outside else exc.name or "").split(".")[0]
 
 
 PACKAGE_OF_MODULE = {"cv2": "opencv-python-headless", "PIL": "pillow", "skimage": "scikit-image",

@@ -748,7 +748,7 @@ def test_a_folder_coloured_beside_its_inputs_is_not_coloured_again_on_a_second_r
     assert {"c-jpg.png", "c-png.png"} <= {path.name for path in photos.iterdir()}, "a user's PNG is an input"
 
 
-def test_an_interrupt_while_modules_load_or_a_broken_install_ends_in_one_line(monkeypatch, capsys):
+def test_an_interrupt_while_modules_load_or_a_broken_install_ends_in_one_line(monkeypatch, capsys, tmp_path):
     """Before, Ctrl-C in the first half second (while the parser's imports load numpy) printed a Python
     traceback of 12-54 lines, and once NumPy's "bad install" text, from an import it cut short; a module that
     cannot be imported was a traceback too."""
@@ -777,6 +777,15 @@ def test_an_interrupt_while_modules_load_or_a_broken_install_ends_in_one_line(mo
     assert capsys.readouterr().err == (
         "rehue: error: cv2 cannot be imported (No module named 'cv2'): the installation is incomplete; reinstall the "
         "package that provides it (pip install --force-reinstall opencv-python-headless)\n"), "one line, no traceback"
+    package = tmp_path / "brokenav"  # probe 80: a PyAV without its FFmpeg libraries fails in its av._core
+    package.mkdir()
+    (package / "__init__.py").write_text("from . import _core\n")
+    (package / "_core.py").write_text("raise ImportError('libavformat.so.62: cannot open shared object file', "
+                                      "name='_core')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(cli, "build_parser", lambda: __import__("brokenav"))
+    assert cli.main(["scenes", "x.mp4"]) == 1
+    assert "(pip install --force-reinstall brokenav)" in capsys.readouterr().err
 
 
 def test_a_folder_of_one_photo_is_a_batch_like_any_other(tmp_path, tiny_model, capsys):

@@ -375,6 +375,9 @@ def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_an
     killed = tmp_path / "killed"  # probe 64: killed before its first run wrote config.json, its lock alone left
     (killed / "runs" / "gen1-disc1-4").mkdir(parents=True)
     (killed / "runs" / "gen1-disc1-4" / ".rehue-train.lock").write_text("12345")
+    (killed / "runs" / "mine").mkdir()  # probe 80: a run of the user's beside the search's is no reason to refuse it
+    (killed / "runs" / "mine" / "config.json").write_text(json.dumps(
+        {"generator": "gen2", "discriminator": "disc2", "epochs": 10, "batch_size": 16}))
     result, _ = run_logged(config, killed)
     assert len(result.ranking) == 2 and (killed / "results.md").exists()
 

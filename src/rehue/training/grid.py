@@ -458,7 +458,7 @@ def _results_markdown(spec: GridSpec, result: GridResult, runs: dict[str, GridRu
         "",
         f"{_runs(len(spec.runs))} on `{first.data}` at {first.size}x{first.size}, each trained with seed "
         f"{first.seed} for {budget}. Scored image by image on {result.validation_images} held-out validation "
-        f"images; ranked by mean {spec.rank_by.upper()}, best first.",
+        f"image{'s' * (result.validation_images != 1)}; ranked by mean {spec.rank_by.upper()}, best first.",
         "",
         result.table.to_markdown().rstrip("\n"),
         "",
@@ -562,19 +562,19 @@ def _held_out_by(run_dir: Path, training: dict) -> str | None:
 
 
 def _runs_of_a_search(runs: Path) -> bool:
-    """Whether ``runs`` holds an earlier search's run folders: training runs named as a search names them
-    (``run_name``), or folders a run killed before its first config.json left with its lock (probe 64); not an
-    empty folder, nor the user's folders of photos or of hidden files alone (probes 65 and 66: taken for a
-    search, and its results.md replaced), nor the user's own ``rehue train`` runs (probe 79: `train`'s default
-    --out is runs/rehue, so `grid-search g.toml --out .` took a working folder for a search)."""
+    """Whether ``runs`` holds an earlier search's run folders: training runs, or folders a run killed before its
+    first config.json left with its lock (probe 64), at least one named as a search names them (``run_name``);
+    not an empty folder, nor the user's folders of photos or of hidden files alone (probes 65 and 66: taken for
+    a search, and its results.md replaced), nor the user's own ``rehue train`` runs alone (probe 79: `train`'s
+    default --out is runs/rehue, so `grid-search g.toml --out .` took a working folder for a search)."""
     from rehue.models.registry import list_models
     from rehue.training.loop import _RunLock, is_run
 
     named = re.compile(rf"({'|'.join(map(re.escape, list_models('generator')))})-"
                        rf"({'|'.join(map(re.escape, list_models('discriminator')))})-\d+(-opt\d+)?")
     found = [entry for entry in runs.iterdir() if not entry.name.startswith(".")]
-    return bool(found) and all(entry.is_dir() and named.fullmatch(entry.name)
-                               and (is_run(entry) or (entry / _RunLock.NAME).is_file()) for entry in found)
+    return any(named.fullmatch(entry.name) for entry in found) and all(  # a run of the user's beside (probe 80)
+        entry.is_dir() and (is_run(entry) or (entry / _RunLock.NAME).is_file()) for entry in found)
 
 
 def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
@@ -633,7 +633,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
         outcomes[run.name] = _train_run(run, out / RUNS_DIR / run.name, label, progress, log)
 
     _check_held_out(spec, out, validation)
-    log(f"evaluating {_runs(len(spec.runs))} on {validation.count} validation images")
+    log(f"evaluating {_runs(len(spec.runs))} on {validation.count} validation image{'s' * (validation.count != 1)}")
     per_run, samples, means = {}, {}, {}
     for run in spec.runs:
         per_run[run.name], samples[run.name], cached = _evaluate_run(out / RUNS_DIR / run.name, run.config,

@@ -858,12 +858,34 @@ class _RunLock:
     this made (``runs/`` of ``runs/a``), go again when the run wrote nothing in them."""
 
     NAME = ".rehue-train.lock"
+    held: set[Path] = set()  # the locks this process took (and has not let go)
 
     def __init__(self, out: Path):
         self.out, self.lock, self.made = out, out / self.NAME, []
 
+    def _held_by_another(self) -> int:
+        """The process number of the run holding the lock, or 0 where it is a killed run's: its process gone,
+        or its number since given to another process (probe 80: a container's PID 1 after a restart, or this
+        very process, was taken for the run for good). The lock names the process and when it started."""
+        from rehue.data.images import process_running
+
+        try:
+            owner, *started = self.lock.read_text().split()
+            owner = int(owner)
+        except (OSError, ValueError):
+            return 0
+        if not process_running(owner) or (owner == os.getpid() and self.lock not in _RunLock.held):
+            return 0
+        if started and _process_started(owner) not in (None, started[0]):
+            return 0
+        try:
+            command = Path(f"/proc/{owner}/cmdline").read_bytes()
+        except OSError:  # not Linux, or not ours to read
+            return owner
+        return owner if b"rehue" in command or b"python" in command else 0
+
     def __enter__(self):
-        from rehue.data.images import make_folder, process_running
+        from rehue.data.images import make_folder
 
         self.made = [folder for folder in (self.out, *self.out.parents) if not folder.exists()]
         make_folder(self.out)
@@ -871,11 +893,7 @@ class _RunLock:
             try:
                 handle = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:
-                try:
-                    owner = int(self.lock.read_text() or 0)
-                except (OSError, ValueError):
-                    owner = 0
-                if owner and process_running(owner):
+                if owner := self._held_by_another():
                     raise RehueError(f"another rehue train (process {owner}) is writing this run; wait for it, or "
                                      "train into another folder", self.out) from None
                 self.lock.unlink(missing_ok=True)  # a killed run's
@@ -883,17 +901,28 @@ class _RunLock:
             except OSError as exc:
                 raise RehueError(f"cannot write in this folder ({exc.strerror or exc})", self.out) from None
             with os.fdopen(handle, "w") as file:
-                file.write(str(os.getpid()))
+                file.write(f"{os.getpid()} {_process_started(os.getpid()) or ''}".strip())
+            _RunLock.held.add(self.lock)
             return self
         raise RehueError("cannot lock this run folder: another run keeps taking it", self.out)
 
     def __exit__(self, *exc_info):
+        _RunLock.held.discard(self.lock)
         self.lock.unlink(missing_ok=True)
         for folder in self.made:  # only while empty: a run that failed before writing anything
             try:
                 folder.rmdir()
             except OSError:
                 break
+
+
+def _process_started(pid: int) -> str | None:
+    """When process ``pid`` started, in clock ticks since boot (Linux's /proc; None elsewhere, or where it is gone):
+    with its number, it tells the process from a later one given the same number."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
 
 
 def _finished_run(state: dict, config: TrainConfig, out: Path, log) -> TrainResult | None:
