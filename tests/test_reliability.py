@@ -1215,7 +1215,7 @@ def test_a_lock_whose_process_number_was_given_to_another_process_is_a_killed_ru
     sleeper = subprocess.Popen(["sleep", "60"])  # alive, and no rehue
     python = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        for holder, free in ((str(os.getpid()), True), (str(sleeper.pid), True),
+        for holder, free in ((str(os.getpid()), True), (str(sleeper.pid), True), ("-1", True), ("9" * 23, True),
                              (f"{python.pid} {int(_process_started(python.pid)) + 1}", True),  # started later
                              (str(python.pid), False), (f"{python.pid} {_process_started(python.pid)}", False)):
             lock.write_text(holder)

@@ -657,7 +657,10 @@ def main(argv: list[str] | None = None) -> int:
         return done(_main(argv))
     except (KeyboardInterrupt, ImportError) as exc:
         if isinstance(exc, ImportError) and not received:  # a broken install, not an interrupt inside an import
-            return done(_broken_install(exc))
+            package = _failing_package(exc)
+            if package == "rehue" or "--debug" in (sys.argv[1:] if argv is None else argv):
+                raise  # a fault of rehue's own (probe 81: "reinstall rehue" would not mend it), or asked to see it
+            return done(_broken_install(exc, package))
         if finished and isinstance(exc, KeyboardInterrupt):  # after the job's summary: it is done (probe 50)
             return done(finished[-1])
         if argv is None:  # the process ends next: more presses must not break into its cleanup with tracebacks
@@ -673,30 +676,39 @@ def main(argv: list[str] | None = None) -> int:
             library_log.removeHandler(handler)
 
 
-def _broken_install(exc: ImportError) -> int:
+def _broken_install(exc: ImportError, module: str) -> int:
     """A module rehue needs that cannot be imported, in one line (probe 79: with opencv-python uninstalled beside
     opencv-python-headless, both of which hold ``cv2``, every command ended in a 42-line traceback)."""
-    module = _failing_package(exc)
     what = f"{module} cannot be imported" if module else "a module cannot be imported"
-    how = f" (pip install --force-reinstall {PACKAGE_OF_MODULE.get(module, module)})" if module else ""
+    how = f" (pip install --force-reinstall {_distribution_of(module)})" if module else ""
     print(f"rehue: error: {what} ({exc}): the installation is incomplete; reinstall the package that provides it"
           f"{how}", file=sys.stderr)
     return 1
 
 
 def _failing_package(exc: ImportError) -> str:
-    """The top-level package to reinstall: the one named as missing, or, for a module found that failed to load,
-    the last package the import ran in (probe 80: a PyAV without its FFmpeg libraries failed in ``av._core``,
-    whose name alone is "_core"). "" where neither says."""
-    if isinstance(exc, ModuleNotFoundError) and exc.name:
-        return exc.name.split(".")[0]
+    """The top-level module to reinstall: the one named as missing or failing where it is installed as such
+    (``cannot import name 'linalg' from 'scipy'`` is scipy's: probe 81), else the last package the import ran in
+    (probe 80: a PyAV without its FFmpeg libraries failed in ``av._core``, whose name alone is "_core"). ""
+    where neither says."""
+    import importlib.metadata
+
+    named = (exc.name or "").split(".")[0]
+    if isinstance(exc, ModuleNotFoundError) and named or named in importlib.metadata.packages_distributions():
+        return named
     ran_in = [frame.f_globals.get("__name__") or "" for frame, _ in traceback.walk_tb(exc.__traceback__)]
-    outside = [name for name in ran_in if name and not name.startswith(("rehue", "importlib", "_frozen", "__main__"))]
-    return (outside[-1] if outside else exc.name or "").split(".")[0]
+    outside = [name for name in ran_in if name and not name.startswith(("importlib", "_frozen", "__main__"))]
+    return (outside[-1] if outside else named).split(".")[0]
 
 
-PACKAGE_OF_MODULE = {"cv2": "opencv-python-headless", "PIL": "pillow", "skimage": "scikit-image",
-                     "sklearn": "scikit-learn"}  # where a module's name is not its package's
+def _distribution_of(module: str) -> str:
+    """The package pip installs ``module`` from (opencv-python-headless for cv2, python-dateutil for dateutil):
+    the first installed distribution that holds it, else the headless OpenCV rehue asks for, else its name."""
+    import importlib.metadata
+
+    if module == "cv2":  # opencv-python may hold it too (scenedetect brings it): rehue's own is the headless one
+        return "opencv-python-headless"
+    return next(iter(importlib.metadata.packages_distributions().get(module, ())), module)
 
 
 def _open_closed_standard_streams() -> None:

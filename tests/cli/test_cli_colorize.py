@@ -786,6 +786,15 @@ def test_an_interrupt_while_modules_load_or_a_broken_install_ends_in_one_line(mo
     monkeypatch.setattr(cli, "build_parser", lambda: __import__("brokenav"))
     assert cli.main(["scenes", "x.mp4"]) == 1
     assert "(pip install --force-reinstall brokenav)" in capsys.readouterr().err
+    with pytest.raises(ImportError):  # asked to see it: the traceback
+        cli.main(["--debug", "scenes", "x.mp4"])
+
+    def a_fault_of_rehues_own():  # probe 81: "reinstall rehue" would not mend a name rehue imports wrongly
+        from rehue.models import this_name_was_renamed  # noqa: F401
+
+    monkeypatch.setattr(cli, "build_parser", a_fault_of_rehues_own)
+    with pytest.raises(ImportError):
+        cli.main(["scenes", "x.mp4"])
 
 
 def test_a_folder_of_one_photo_is_a_batch_like_any_other(tmp_path, tiny_model, capsys):

@@ -372,6 +372,14 @@ def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_an
     with pytest.raises(RehueError, match="and no grid search; name a new"):
         run_logged(config, trained)
     assert (trained / "results.md").read_text() == "my notes"
+    named = tmp_path / "named"  # probe 81: the user's own run named as a search names its runs, their files beside
+    (named / "runs" / "gen2-disc2-8").mkdir(parents=True)
+    (named / "runs" / "gen2-disc2-8" / "config.json").write_text(json.dumps(
+        {"generator": "gen2", "discriminator": "disc2", "epochs": 10, "batch_size": 8}))
+    (named / "results.md").write_text("my notes")
+    with pytest.raises(RehueError, match="holds a results.md that no grid search wrote"):
+        run_logged(config, named)
+    assert (named / "results.md").read_text() == "my notes"
     killed = tmp_path / "killed"  # probe 64: killed before its first run wrote config.json, its lock alone left
     (killed / "runs" / "gen1-disc1-4").mkdir(parents=True)
     (killed / "runs" / "gen1-disc1-4" / ".rehue-train.lock").write_text("12345")

@@ -561,6 +561,22 @@ def _held_out_by(run_dir: Path, training: dict) -> str | None:
     return None if loaded is None else loaded[0].get("held_out")
 
 
+def _written_by_a_search(path: Path) -> bool:
+    """Whether ``path`` (results.md, grid.toml or results.json in a search's folder) reads as a search wrote it."""
+    import tomllib
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.name == RESULTS_MARKDOWN:
+            return text.startswith("# Grid search:")
+        if path.name == CONFIG_COPY:
+            return {"generators", "discriminators"} <= tomllib.loads(text).keys()
+        found = json.loads(text)
+        return isinstance(found, dict) and {"runs", "table"} <= found.keys()
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+
+
 def _runs_of_a_search(runs: Path) -> bool:
     """Whether ``runs`` holds an earlier search's run folders: training runs, or folders a run killed before its
     first config.json left with its lock (probe 64), at least one named as a search names them (``run_name``);
@@ -572,9 +588,9 @@ def _runs_of_a_search(runs: Path) -> bool:
 
     named = re.compile(rf"({'|'.join(map(re.escape, list_models('generator')))})-"
                        rf"({'|'.join(map(re.escape, list_models('discriminator')))})-\d+(-opt\d+)?")
-    found = [entry for entry in runs.iterdir() if not entry.name.startswith(".")]
+    found = [entry for entry in runs.iterdir() if not entry.name.startswith(".") and entry.is_dir()]
     return any(named.fullmatch(entry.name) for entry in found) and all(  # a run of the user's beside (probe 80)
-        entry.is_dir() and (is_run(entry) or (entry / _RunLock.NAME).is_file()) for entry in found)
+        is_run(entry) or (entry / _RunLock.NAME).is_file() for entry in found)
 
 
 def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
@@ -594,6 +610,10 @@ def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
                              "or name another folder for the search (--out)", out)
     runs = out / RUNS_DIR
     if runs.is_dir() and _runs_of_a_search(runs):
+        for name in (RESULTS_MARKDOWN, CONFIG_COPY, RESULTS_JSON):  # the search's own, or none (probe 81: the
+            if (out / name).exists() and not _written_by_a_search(out / name):  # user's, beside a run of theirs)
+                raise RehueError(f"holds a {name} that no grid search wrote, which the search's would replace; "
+                                 "move it, or name another folder for the search (--out)", out)
         return
     others = sorted(entry.name for entry in out.iterdir()
                     if not entry.name.startswith(".") and not holds_no_file(entry)
