@@ -364,28 +364,24 @@ def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_an
         with pytest.raises(RehueError, match="and no grid search; name a new"):
             run_logged(config, user)
         assert (user / "results.md").read_text() == "my notes"
-    trained = tmp_path / "trained"  # probe 79: the user's own `rehue train` run (train's default --out: runs/rehue)
-    (trained / "runs" / "rehue").mkdir(parents=True)
-    (trained / "runs" / "rehue" / "config.json").write_text(json.dumps(
-        {"generator": "gen2", "discriminator": "disc2", "epochs": 10, "batch_size": 16}))
-    (trained / "results.md").write_text("my notes")
-    with pytest.raises(RehueError, match="and no grid search; name a new"):
-        run_logged(config, trained)
-    assert (trained / "results.md").read_text() == "my notes"
-    named = tmp_path / "named"  # probe 81: the user's own run named as a search names its runs, their files beside
-    (named / "runs" / "gen2-disc2-8").mkdir(parents=True)
-    (named / "runs" / "gen2-disc2-8" / "config.json").write_text(json.dumps(
-        {"generator": "gen2", "discriminator": "disc2", "epochs": 10, "batch_size": 8}))
-    (named / "results.md").write_text("my notes")
-    with pytest.raises(RehueError, match="holds a results.md that no grid search wrote"):
-        run_logged(config, named)
-    assert (named / "results.md").read_text() == "my notes"
+    def users_run(folder: Path) -> None:
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text(json.dumps(
+            {"generator": "gen2", "discriminator": "disc2", "epochs": 10, "batch_size": 16}))
+
+    # probe 79: the user's own `rehue train` run (train's default --out: runs/rehue); probe 81: one named as a
+    # search names its runs; the user's notes beside each
+    for name, run_name, message in (("trained", "rehue", "and no grid search; name a new"),
+                                    ("named", "gen2-disc2-8", "holds a results.md that no grid search wrote")):
+        users_run(tmp_path / name / "runs" / run_name)
+        (tmp_path / name / "results.md").write_text("my notes")
+        with pytest.raises(RehueError, match=message):
+            run_logged(config, tmp_path / name)
+        assert (tmp_path / name / "results.md").read_text() == "my notes"
     killed = tmp_path / "killed"  # probe 64: killed before its first run wrote config.json, its lock alone left
     (killed / "runs" / "gen1-disc1-4").mkdir(parents=True)
     (killed / "runs" / "gen1-disc1-4" / ".rehue-train.lock").write_text("12345")
-    (killed / "runs" / "mine").mkdir()  # probe 80: a run of the user's beside the search's is no reason to refuse it
-    (killed / "runs" / "mine" / "config.json").write_text(json.dumps(
-        {"generator": "gen2", "discriminator": "disc2", "epochs": 10, "batch_size": 16}))
+    users_run(killed / "runs" / "mine")  # probe 80: a run of the user's beside the search's is no reason to refuse it
     result, _ = run_logged(config, killed)
     assert len(result.ranking) == 2 and (killed / "results.md").exists()
 
