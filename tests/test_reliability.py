@@ -1226,6 +1226,16 @@ def test_a_lock_whose_process_number_was_given_to_another_process_is_a_killed_ru
                 with pytest.raises(RehueError, match=f"another rehue train \\(process {python.pid}\\)"):
                     _RunLock(tmp_path).__enter__()
         lock.unlink()
+        real_link, seen = os.link, []
+        with pytest.MonkeyPatch.context() as patch:  # probe 82: never empty, even between its making and writing
+            patch.setattr(os, "link", lambda source, target: (seen.append(Path(source).read_text()),
+                                                               real_link(source, target))[1])
+            with _RunLock(tmp_path):
+                assert seen == [lock.read_text()] and seen[0].startswith(f"{os.getpid()} ")
+            patch.setattr(os, "link", lambda source, target: (_ for _ in ()).throw(OSError(1, "no hard links")))
+            with _RunLock(tmp_path):  # a file system without hard links: made with O_EXCL, then written
+                assert lock.read_text() == seen[0]
+        assert sorted(path.name for path in tmp_path.iterdir()) == [], "the lock, and what was staged for it, gone"
         with _RunLock(tmp_path):  # while this process holds it, it is held
             with pytest.raises(RehueError, match=f"process {os.getpid()}"):
                 _RunLock(tmp_path).__enter__()

@@ -894,7 +894,7 @@ class _RunLock:
         make_folder(self.out)
         for _ in range(3):
             try:
-                handle = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                self._take()
             except FileExistsError:
                 if owner := self._held_by_another():
                     raise RehueError(f"another rehue train (process {owner}) is writing this run; wait for it, or "
@@ -903,11 +903,30 @@ class _RunLock:
                 continue
             except OSError as exc:
                 raise RehueError(f"cannot write in this folder ({exc.strerror or exc})", self.out) from None
-            with os.fdopen(handle, "w") as file:
-                file.write(f"{os.getpid()} {_process_started(os.getpid()) or ''}".strip())
             _RunLock.held.add(self.lock)
             return self
         raise RehueError("cannot lock this run folder: another run keeps taking it", self.out)
+
+    def _take(self) -> None:
+        """Make the lock, naming this process and its start whole from its first moment: written beside it and
+        linked into place, as link makes no file where one is (probe 82: made empty, then written, it could be
+        read in between as a killed run's by a second run, which took it); made with O_EXCL and then written
+        where the file system has no hard links (FAT, some network shares). FileExistsError where it is held."""
+        mine = f"{os.getpid()} {_process_started(os.getpid()) or ''}".strip()
+        staged = self.lock.with_name(f"{self.NAME}.{os.getpid()}")
+        try:
+            staged.write_text(mine)
+            try:
+                os.link(staged, self.lock)
+                return
+            except FileExistsError:
+                raise
+            except OSError:
+                pass
+        finally:
+            staged.unlink(missing_ok=True)
+        with os.fdopen(os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY), "w") as file:
+            file.write(mine)
 
     def __exit__(self, *exc_info):
         _RunLock.held.discard(self.lock)
