@@ -702,8 +702,8 @@ def _failing_package(exc: ImportError) -> str:
 
 
 def _distribution_of(module: str) -> str:
-    """The package pip installs ``module`` from (opencv-python-headless for cv2, python-dateutil for dateutil):
-    the first installed distribution that holds it, else the headless OpenCV rehue asks for, else its name."""
+    """The package pip installs ``module`` from: for cv2 the headless OpenCV rehue asks for; else the first
+    installed distribution that holds it (python-dateutil for dateutil); else its own name."""
     import importlib.metadata
 
     if module == "cv2":  # opencv-python may hold it too (scenedetect brings it): rehue's own is the headless one

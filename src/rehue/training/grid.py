@@ -512,17 +512,18 @@ def _results_json(spec: GridSpec, result: GridResult, runs: dict[str, GridRun], 
             "table": table}
 
 
-def _check_held_out(spec: GridSpec, out: Path, validation: _Validation) -> None:
+def _check_held_out(spec: GridSpec, out: Path, validation: _Validation, names: set[str] | None = None) -> None:
     """A frame dataset built again with another split after runs trained on it holds out a video they learnt
     from: their scores would not be held out, and the table would rank them by it (probe 46). A photo folder that
     gained, lost or renamed photos since a run trained holds out others, likewise (probe 77: scored and ranked
-    against a gray row of the new photos without a word)."""
+    against a gray row of the new photos without a word). ``names``: the runs to check (default: all)."""
     from rehue.data.datasets import frame_split_videos, is_frame_dir
     from rehue.models.io import read_card
 
     data = Path(spec.runs[0].config.data)
-    cards = {run.name: read_card(path).training for run in spec.runs
-             if (path := out / RUNS_DIR / run.name / "model.safetensors").is_file()}
+    checked = [run.name for run in spec.runs if names is None or run.name in names]
+    cards = {name: read_card(path).training for name in checked
+             if (path := out / RUNS_DIR / name / "model.safetensors").is_file()}
     if not is_frame_dir(data):
         for name, training in cards.items():
             run_dir = out / RUNS_DIR / name
@@ -652,7 +653,8 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
         label = f"[{index}/{len(spec.runs)}]"
         outcomes[run.name] = _train_run(run, out / RUNS_DIR / run.name, label, progress, log)
 
-    _check_held_out(spec, out, validation)
+    # the runs trained now (the others were checked before, and an older run's checkpoint is not read twice)
+    _check_held_out(spec, out, validation, {name for name, outcome in outcomes.items() if outcome.status != "skipped"})
     log(f"evaluating {_runs(len(spec.runs))} on {validation.count} validation image{'s' * (validation.count != 1)}")
     per_run, samples, means = {}, {}, {}
     for run in spec.runs:

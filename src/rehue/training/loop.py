@@ -570,9 +570,9 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         trained_videos = set(state.get("trained_videos", ())) if state is not None else set()
         # once the split has moved, the model may have learnt from photos validation now holds out: its card
         # says so, for grid-search to refuse to rank it by them (probe 77)
-        split_moved = state is not None and bool(state.get("split_moved")
-                                                 or state.get("held_out") not in (None, held_out))
-        if state is not None and state.get("held_out") not in (None, held_out):
+        moved_now = state is not None and state.get("held_out") not in (None, held_out)
+        split_moved = moved_now or bool(state is not None and state.get("split_moved"))
+        if moved_now:
             if videos is not None:  # probe 46: the dataset built again with another split, silently
                 again = sorted(trained_videos & videos["test"])
                 log("warning: the frames held out for validation are not the ones this run started with: the frame "
@@ -966,9 +966,9 @@ def _export(generator, config, history, out, save_model, card_cls, restraint: di
     ``trained_videos``, the frame dataset's videos it learnt from; ``earlier_data``, the folders (absolute) a
     resumed run learnt from before its ``data``; ``split``, the fingerprint of what validation holds out and
     whether it moved while the run trained."""
-    held_out, moved = split
     from rehue.data.datasets import is_frame_dir
 
+    held_out, moved = split
     last = history[-1]
     card = card_cls(
         architecture=config.generator, in_channels=config.in_channels, size=config.size, width=config.width,
