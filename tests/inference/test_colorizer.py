@@ -709,3 +709,18 @@ def test_a_library_callers_bad_restraint_or_model_name_is_a_usage_error_and_an_a
     assert np.all(colorizer.colorize(floats)[..., 3] == 255), "0-255 floats: alpha on the picture's scale"
     with pytest.raises(RehueError, match="channels first"):
         colorizer.colorize(np.zeros((3, 24, 32), np.uint8))
+
+
+def test_an_onnx_runtime_this_machine_lacks_is_named_as_such_not_as_the_models_fault(monkeypatch, tiny_model):
+    """Stop 46: ``backend="onnxruntime"`` without ONNX Runtime blamed the model's JSON ("<model>.json:
+    inference: cannot run the model ..."), a temporary file's under `rehue bench`; a GPU device likewise."""
+    import sys
+
+    from rehue.errors import UsageError
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(UsageError) as caught:
+        Colorizer.load(tiny_model, device="cpu", backend="onnxruntime")
+    assert caught.value.path is None and "ONNX Runtime cannot be imported" in caught.value.reason
+    assert "pip install onnxruntime" in caught.value.reason and ".json" not in str(caught.value)
+    assert Colorizer.load(tiny_model, device="cpu").backend == "torch"

@@ -610,11 +610,14 @@ class Colorizer:
             try:
                 return "onnxruntime", self._onnxruntime_runner()
             except Exception as exc:  # missing packages or an export/runtime failure: PyTorch still works
+                if backend == "onnxruntime" and isinstance(exc, ImportError):  # this machine's, not the model's
+                    raise UsageError(f"backend onnxruntime: ONNX Runtime cannot be imported ({exc}); install it "
+                                     "(pip install onnxruntime) or choose backend auto or torch") from None
                 if backend == "onnxruntime":
                     raise RehueError(f"cannot run the model in ONNX Runtime ({exc})") from None
                 log.debug("ONNX Runtime unavailable (%s); running the model in PyTorch", exc)
         elif backend == "onnxruntime":
-            raise RehueError(f"the onnxruntime backend runs on the CPU only, not on {self.device}")
+            raise UsageError(f"the onnxruntime backend runs on the CPU only, not on {self.device}")
         return "torch", self._torch_runner()
 
     def _onnxruntime_runner(self):
