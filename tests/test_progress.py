@@ -115,3 +115,15 @@ def test_a_bar_that_stays_writes_its_end_once(monkeypatch):
         pass
     assert [line for line in log.getvalue().splitlines() if "3/3" in line] == [log.getvalue().splitlines()[-1]], \
         "the end once, not twice"
+
+
+def test_a_bar_that_stays_and_drew_its_last_step_writes_its_end_once(monkeypatch):
+    """Stop 46: under TERM=dumb (lines every 5 s) a job whose last step came after 5 s ended on its final
+    line twice, the last step's and the closing bar's."""
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setenv("TERM", "dumb")
+    for _ in progress_bar(range(3), desc="files", mininterval=0, miniters=1):
+        pass
+    lines = terminal.getvalue().splitlines()
+    assert len(lines) == 4 and [line for line in lines if "3/3" in line] == [lines[-1]], lines

@@ -70,11 +70,14 @@ def _logged_bar():
 
     class LoggedBar(tqdm):
         def close(self):
-            # a bar that stays (``leave``) writes its end itself; getattr: tqdm closes a bar whose making an
+            # a bar that stays (``leave``) writes its end itself, unless its last step was written already
+            # (under TERM=dumb the last line came twice); getattr: tqdm closes a bar whose making an
             # interrupt cut short, too (from __del__)
-            if not getattr(self, "disable", True) and not self.leave \
-                    and self.n != getattr(self, "last_print_n", self.n):
-                self.refresh()
+            if not getattr(self, "disable", True):
+                if self.n == getattr(self, "last_print_n", self.n):
+                    self.leave = False
+                elif not self.leave:
+                    self.refresh()
             super().close()
 
     return LoggedBar
