@@ -1,6 +1,7 @@
 import argparse
 import json
 import shutil
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -105,7 +106,7 @@ def test_every_run_is_trained_once_with_the_same_budget(finished_grid):
 
 
 def test_table_ranks_the_runs_and_ends_with_the_gray_baseline(finished_grid):
-    _, out, result, _ = finished_grid
+    config, out, result, _ = finished_grid
     assert list(result.table.rows) == [*result.ranking, GRAY_BASELINE]
     assert sorted(result.ranking) == list(RUNS)
     means = [result.table.summary(name)["psnr"]["mean"] for name in result.ranking]
@@ -122,6 +123,11 @@ def test_table_ranks_the_runs_and_ends_with_the_gray_baseline(finished_grid):
         assert psnr["min"] <= psnr["mean"] <= psnr["max"]
         assert f"{psnr['min']:.2f} | {psnr['max']:.2f} | {psnr['mean']:.2f}" in markdown
     assert f"| 1 | {result.ranking[0]} | " in markdown
+
+    copy = (out / "grid.toml").read_text()  # stop 46: its relative paths read from its own folder were wrong
+    assert copy.endswith(config.read_text()) and tomllib.loads(copy) == tomllib.loads(config.read_text())
+    assert copy.startswith(f"# copied by rehue grid-search from {config.resolve()}, whose folder its relative")
+    assert f"# data {(config.parent / 'photos').resolve()}, search folder {out.resolve()}\n" in copy
 
     document = json.loads((out / "results.json").read_text())
     assert document["ranking"] == result.ranking and document["rank_by"] == "psnr"

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from rehue.data.images import make_folder
-from rehue.errors import RehueError, UsageError
+from rehue.errors import RehueError, UsageError, shown_path
 from rehue.models.io import file_sha256, read_json_file
 from rehue.progress import lines_to, say
 from rehue.training.config import TrainConfig
@@ -578,6 +578,17 @@ def _written_by_a_search(path: Path) -> bool:
         return False
 
 
+def _config_copy(spec: GridSpec, out: Path) -> bytes:
+    """The grid's TOML file as the search ran it, under lines that say where from: its relative paths are read
+    from that file's folder, so this copy, in the search's folder, would read them elsewhere (stop 46: run
+    again from the copy, a search of a demo grid said its data was not there, and with no ``out`` in the
+    file started a new search in runs/grid)."""
+    header = (f"# copied by rehue grid-search from {shown_path(spec.source.resolve())}, whose folder its relative "
+              f"paths are read from:\n# data {shown_path(spec.runs[0].config.data)}, search folder "
+              f"{shown_path(out.resolve())}\n")
+    return header.encode() + spec.source.read_bytes()
+
+
 def _runs_of_a_search(runs: Path) -> bool:
     """Whether ``runs`` holds an earlier search's run folders: training runs, or folders a run killed before its
     first config.json left with its lock (probe 64), at least one named as a search names them (``run_name``);
@@ -692,7 +703,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     result = GridResult(table, ranking, outcomes, paths, validation.count)
     markdown = _results_markdown(spec, result, runs)
     document = json.dumps(_results_json(spec, result, runs, out), indent=2, allow_nan=False) + "\n"
-    atomic_write_bytes(out / CONFIG_COPY, spec.source.read_bytes())
+    atomic_write_bytes(out / CONFIG_COPY, _config_copy(spec, out))
     atomic_write_bytes(out / RESULTS_MARKDOWN, markdown.encode())
     atomic_write_bytes(out / RESULTS_JSON, document.encode())
     paths["markdown"], paths["json"] = out / RESULTS_MARKDOWN, out / RESULTS_JSON
