@@ -195,3 +195,20 @@ def test_the_gains_plot_counts_photos_in_whole_numbers(tmp_path, monkeypatch):
     low, high = axes.get_xlim()
     ticks = [tick for tick in axes.get_xticks() if low <= tick <= high]
     assert ticks and all(float(tick).is_integer() for tick in ticks), ticks
+
+
+def test_a_home_folder_that_cannot_be_written_puts_no_matplotlib_lines_on_standard_error(tmp_path):
+    """Stop 46: under a service account's HOME (/dev/null, /nonexistent) each plot came with matplotlib's
+    two lines about the temporary cache folder it made instead."""
+    import os
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("MPL", "XDG_"))}
+    env["HOME"] = os.devnull
+    script = ("import sys\nfrom rehue.evaluation.report import plot_lines\n"
+              "plot_lines({'run': [3.0, 2.0]}, sys.argv[1], 'epoch', 'seconds', 'durations')\n")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "plot.png")], env=env, cwd=os.getcwd(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert Image.open(tmp_path / "plot.png").size[0] > 100

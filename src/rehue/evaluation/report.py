@@ -136,15 +136,32 @@ def sample_grid(rows: Sequence[Sequence[np.ndarray | None]], path: str | Path,
     return _write_atomically(path, lambda tmp: grid.save(tmp, format="PNG", pnginfo=text))
 
 
+def _matplotlib():
+    """(Figure, FigureCanvasAgg, MaxNLocator), imported with matplotlib's logger quiet below errors: where the
+    home folder cannot be written (a service account's /nonexistent or /dev/null) it said so in two lines,
+    on every command that draws a plot, as it made a temporary cache folder of its own in its place."""
+    import logging
+
+    logger = logging.getLogger("matplotlib")
+    level = logger.level
+    if level < logging.ERROR:
+        logger.setLevel(logging.ERROR)
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
+    finally:
+        logger.setLevel(level)
+    return Figure, FigureCanvasAgg, MaxNLocator
+
+
 def plot_lines(series: dict[str, Sequence[float]], path: str | Path, xlabel: str, ylabel: str, title: str,
                first_x: int = 1) -> Path:
     """One line per named series against its index (``first_x``, ``first_x + 1``, ...), saved as PNG.
 
     For epoch durations per run (thesis fig. 5.5), losses or colour drift over frames.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    Figure, FigureCanvasAgg, MaxNLocator = _matplotlib()
 
     if not series:
         raise RehueError("nothing to plot", path)
@@ -169,9 +186,7 @@ def gains_plot(table: MetricTable, path: str | Path) -> Path | None:
     """Each photo's PSNR gain over gray (a clip's frames averaged into one), sorted, per model row, with
     the mean dashed and its 95% interval shaded: how the mean comes about and how sure it is. None when
     no row has an interval (fewer than two photos or clips)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    Figure, FigureCanvasAgg, MaxNLocator = _matplotlib()
 
     rows = [(verdict, sorted(unit_means(verdict.psnr_gains, table.sources[verdict.name])))
             for verdict in table.verdicts() if verdict.psnr_interval is not None]
