@@ -221,6 +221,28 @@ def test_a_run_killed_as_its_first_checkpoint_was_saved_is_trained_from_the_star
     assert result.outcomes["gen2-disc1-4"].status == "trained"
 
 
+def test_a_run_another_search_is_training_is_refused_before_it_is_said_to_start(finished_grid, tmp_path):
+    """Stop 46: a second search of one folder said "[2/2] gen2-disc1-4: started (2 epochs)", then that it
+    could not, as the first search's train held the run."""
+    import subprocess
+    import sys
+
+    config, out = copy_grid(finished_grid, tmp_path)
+    run_dir = out / "runs" / "gen2-disc1-4"
+    shutil.rmtree(run_dir / "checkpoints")
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (run_dir / ".rehue-train.lock").write_text(str(other.pid))
+        lines = []
+        with pytest.raises(RehueError, match=f"another rehue \\(process {other.pid}\\) is training this run, a "
+                                             "second search of this folder perhaps; wait") as error:
+            run_grid(load_grid(config), out, progress=False, log=lines.append)
+        assert error.value.path == str(run_dir) and not [line for line in lines if "started" in line], lines
+    finally:
+        other.kill()
+        other.wait()
+
+
 def test_a_run_trained_with_other_settings_is_not_reused(finished_grid, tmp_path):
     original, out = copy_grid(finished_grid, tmp_path)
     photos = original.parent / "photos"

@@ -318,7 +318,7 @@ def _is_finished(run_dir: Path, epochs: int) -> bool:
 
 
 def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> RunOutcome:
-    from rehue.training.loop import train
+    from rehue.training.loop import run_held_by, train
 
     config = replace(run.config, out=str(run_dir))
     started = time.perf_counter()
@@ -326,6 +326,9 @@ def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> 
         log(f"{label} {run.name}: skipped (finished, {_epochs(len(_read_history(run_dir)))})")
         status = "skipped"
     else:
+        if owner := run_held_by(run_dir):  # said before "started", which it is not (train would refuse it)
+            raise RehueError(f"another rehue (process {owner}) is training this run, a second search of this "
+                             "folder perhaps; wait for it, or give the search another folder (--out)", run_dir)
         resume_from = _checkpoint_epoch(run_dir)
         status = "resumed" if resume_from else "trained"
         log(f"{label} {run.name}: " + (f"resumed after epoch {resume_from}/{config.epochs}" if resume_from

@@ -852,6 +852,11 @@ def _recover_replaced_run(out: Path, log) -> None:
             log(f"note: put back the run that a killed `train --overwrite` was replacing in {out}")
 
 
+def run_held_by(out: Path) -> int:
+    """The process number of the ``train`` writing the run folder ``out`` now, else 0."""
+    return _RunLock(out)._held_by_another() if (out / _RunLock.NAME).exists() else 0
+
+
 class _RunLock:
     """A run folder written by one ``train`` at a time: a lock file holding the process number, made with
     O_EXCL; a lock whose process is gone (a killed run) is taken over. The folder, and any above it that
