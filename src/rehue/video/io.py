@@ -112,9 +112,11 @@ SAR_ENCODERS = {"libx264"}  # the encoders whose output records a non-square pix
 # container tags that describe the encoding rather than the film: not carried over to a coloured copy
 TECHNICAL_METADATA = {"encoder", "major_brand", "minor_version", "compatible_brands", "handler_name", "vendor_id",
                       "duration"}
-# A file that states its video's length but no frame count (Matroska, WebM) looks truncated when its frames
-# end this long before the stated end (seconds, or this share of the length if that is more)
-TRUNCATION_SLACK_S, TRUNCATION_SLACK_SHARE = 0.25, 0.05
+# A file that states its video's length but no frame count (Matroska, WebM) looks truncated when its last
+# frame ends more than this long before the stated end: seconds, or TRUNCATION_SLACK_FRAMES frames if that is
+# more. Before stop 46 the slack was 5% of the length where that was more: 6 minutes of a 2-hour film could
+# go missing without a word (probe 83).
+TRUNCATION_SLACK_S = 0.1
 # Above this a frame rate comes from a damaged header, not a camera (phones film slow motion at up to 960).
 # H.264 in MP4 with frames that close together decoded incompletely in tests (1 of 25 clips at 5,000 fps,
 # 1 of 12 with frames 1/90,000 s apart; none of 25 at 1,000 or 2,000 fps).
@@ -605,7 +607,7 @@ class VideoReader:
         stream = self._stream
         fps = self.fps
         time_base = stream.time_base
-        decoded, last_time = 0, float("nan")
+        decoded, last_time, last_length = 0, float("nan"), 1 / float(fps) if fps else 0.0
         damaged, first_damage, settling = 0, None, 0
         packets = self._container.demux(stream)
         while True:
@@ -646,6 +648,8 @@ class VideoReader:
                         continue
                 if self._rotation is None:
                     self._rotation = _normalise_rotation(av_frame.rotation)
+                if av_frame.duration:  # how long the last frame is shown: a slide show's can be seconds
+                    last_length = float(av_frame.duration * (av_frame.time_base or time_base))
                 last_time = time
                 yield av_frame, time
         if decoded == 0 and not seeked:
@@ -657,12 +661,13 @@ class VideoReader:
             expected = min(expected, math.ceil(float(stream.duration * time_base * fps)))  # duration does not
         if seeked or self._truncation_warned or damaged:  # frames lost to damage are not a file cut short
             return
+        slack = max(TRUNCATION_SLACK_S, TRUNCATION_SLACK_FRAMES / float(fps) if fps else 0.0)
         if expected and decoded + TRUNCATION_SLACK_FRAMES < expected:
             log.warning("%s: video ended after %d of %d frames; the file looks truncated",
                         self.path, decoded, expected)
             self._truncation_warned = True
         elif not expected and (stated := self._stated_video_s()) is not None \
-                and last_time + max(TRUNCATION_SLACK_S, TRUNCATION_SLACK_SHARE * stated) < stated:
+                and last_time + last_length + slack < stated:
             log.warning("%s: video ended at %.1f s of the %.1f s the file states; the file looks truncated",
                         self.path, last_time, stated)
             self._truncation_warned = True
