@@ -500,7 +500,7 @@ def cmd_scenes(args) -> int:
             else:
                 print(i)
     shown = [labels[i] if folder else f"{labels[i]:.2f}" for i in starts[:8]]
-    print(f"{args.video}: {len(labels)} frames, {len(starts) + 1} scene(s)"
+    print(f"{args.video}: {len(labels)} frame{'' if len(labels) == 1 else 's'}, {len(starts) + 1} scene(s)"
           + (f", new scenes at {', '.join(shown)}{' ...' if len(starts) > 8 else ''}{'' if folder else ' s'}"
              if starts else ""), file=sys.stderr)
     if args.sheet is not None:

@@ -1272,7 +1272,13 @@ def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
             raise RehueError(f"no image frames in this folder, but folders of them ({', '.join(reels[:3])}"
                              f"{' ...' if len(reels) > 3 else ''}): name each film's folder, as in rehue colorize "
                              f"{source / reels[0]} ... -o OUT --frames", source)
+        if videos := _videos_in(source):
+            raise RehueError(f"no image frames in this folder, but {_listed(videos, 'video')}: name each video itself, "
+                             f"as in {source / videos[0]}", source)
         raise RehueError("no image frames in this folder", source)
+    if videos := _videos_in(source):  # probe 83: a folder of films and a cover picture was a film of one frame
+        log(f"warning: {source}: its {_listed(videos, 'video')} are not part of this film, which is its own "
+            f"{len(frames)} frame(s); name each video to {'colour' if done == 'coloured' else 'read'} it")
     if unread:
         log(f"warning: {source}: {sum(unread.values())} {'/'.join(sorted(unread))} file(s) passed over: rehue does not "
             f"read them; the film is the {len(frames)} frame(s) of other formats")
@@ -1281,6 +1287,19 @@ def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
         log(f"warning: {source}: its folders of frames ({', '.join(reels[:3])}{' ...' if len(reels) > 3 else ''}) are "
             f"not part of this film, which is its own {len(frames)} frame(s); name each film's folder to colour it")
     return frames
+
+
+def _videos_in(source: Path) -> list[str]:
+    """The names of the videos in ``source``, by their extensions."""
+    from rehue.data.images import VIDEO_SUFFIXES
+
+    return sorted(p.name for p in source.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and not p.name.startswith(".")
+                  and p.is_file())
+
+
+def _listed(names: list[str], kind: str) -> str:
+    """"2 videos (a.mp4, b.mkv)", at most three named."""
+    return f"{len(names)} {kind}{'s' if len(names) != 1 else ''} ({', '.join(names[:3])}{' ...' if len(names) > 3 else ''})"
 
 
 def _reel_folders(source: Path) -> list[str]:
