@@ -1771,6 +1771,14 @@ class _VideoFrames:
         # as the upright frames have it: a pixel of a film stored sideways is as wide as it was tall
         sar = reader.sample_aspect_ratio
         self.pixel_aspect = None if not sar or sar == 1 else 1 / sar if self.rotation % 180 else sar
+        self.whole_film = reader.end is None
+        self.earlier = {path.name for path in pattern.taken()}  # with overwrite: another colouring's frames
+        self.made = [folder for folder in (pattern.folder, *pattern.folder.parents) if not folder.exists()]
+        make_folder(pattern.folder)
+        self.frames = _FrameFolder(pattern.folder, self.names, quality=quality, software=software, timer=timer,
+                                   bar=bar, overwrite=overwrite, journal=journal, resume=resume,
+                                   staging=staging_folder_for(pattern.path))
+        # said once the frames can be written (probe 83: the note on sound came before the error that they could not)
         if self.pixel_aspect and not (self.dpx or self.exr):
             log(f"warning: {reader.path}: its pixels are not square ({float(self.pixel_aspect):.4g} times as wide as "
                 f"tall, as the frames stand), which {pattern.suffix} frames do not record, so they show "
@@ -1781,13 +1789,6 @@ class _VideoFrames:
         if reader.has_audio:
             log(f"note: {reader.path}: its sound is not in the frames (pictures hold none); the film's own goes "
                 "with them in an edit")
-        self.whole_film = reader.end is None
-        self.earlier = {path.name for path in pattern.taken()}  # with overwrite: another colouring's frames
-        self.made = [folder for folder in (pattern.folder, *pattern.folder.parents) if not folder.exists()]
-        make_folder(pattern.folder)
-        self.frames = _FrameFolder(pattern.folder, self.names, quality=quality, software=software, timer=timer,
-                                   bar=bar, overwrite=overwrite, journal=journal, resume=resume,
-                                   staging=staging_folder_for(pattern.path))
 
     def _first_time_code(self, reader) -> tuple[int, int] | None:
         """The part's first frame's time code, as a count of frames at its rate in whole frames a second: the
