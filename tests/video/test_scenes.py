@@ -187,6 +187,43 @@ def test_light_lasting_longer_than_the_lookahead_is_a_change_there_and_back_unle
     assert detect_scenes(frames, lookahead=3) == []
 
 
+SCENE_C = texture(SIZE, SIZE, seed=3, level=120.0)
+
+
+@pytest.mark.parametrize("short", [1, 2])
+def test_robust_finds_the_shot_after_a_shot_of_one_or_two_frames(short):
+    """Probe 83: a stray frame or two at a splice (or an insert) between two shots hid the cut into the shot
+    after it: the change into the short shot and the change out of it each failed the spike test for the
+    other's sake, and the dependent model carried the first shot's colours into the third for 12 frames. The
+    short shot's own frames are still coloured as the first shot's (a change there is decided before the
+    change after it is seen)."""
+    frames = shot(SCENE_A, 20, seed=40) + shot(SCENE_B, short, seed=41) + shot(SCENE_C, 20, seed=42)
+    assert detect_scenes(frames) == [20 + short]
+    longer = shot(SCENE_A, 20, seed=40) + shot(SCENE_B, 3, seed=41) + shot(SCENE_C, 20, seed=42)
+    assert detect_scenes(longer) == [20, 23], "as before"
+
+
+def zoomed(scale: float, canvas=texture(4 * SIZE, 4 * SIZE, seed=5, blur=1.5)):
+    """The middle of a wide picture, magnified ``scale`` times, at ``SIZE``."""
+    import cv2
+
+    half = 2 * SIZE / scale
+    middle = canvas[int(2 * SIZE - half) : int(2 * SIZE + half), int(2 * SIZE - half) : int(2 * SIZE + half)]
+    return cv2.resize(middle.astype(np.float32), (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+
+
+def test_robust_finds_nothing_in_a_fast_zoom_on_twos_or_a_jolt_of_two_frames():
+    """Motion on twos (each picture held for two frames, as animation and old undercranked footage are) raises
+    every other difference, on both sides of each frame: it is no shot of one or two frames. Nor is a jolt
+    that leaves the camera where it was."""
+    rng = np.random.default_rng(7)
+    steps = [zoomed(1.15**step) for step in range(12)]
+    on_twos = [steps[0]] * 6 + [steps[index // 2 * 2] for index in range(12)] + [steps[10]] * 6
+    assert detect_scenes([noisy(picture, rng) for picture in on_twos]) == []
+    jolted = [steps[0]] * 10 + [steps[3], steps[6]] + [steps[0]] * 10
+    assert detect_scenes([noisy(picture, rng) for picture in jolted]) == []
+
+
 def cross_fade(first, second, start, length):
     """The ``length`` mixed frames of a linear dissolve from ``first`` (from its frame ``start``) into ``second``."""
     weights = [(step + 1) / (length + 1) for step in range(length)]
