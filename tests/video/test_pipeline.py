@@ -2169,7 +2169,8 @@ def test_a_film_into_numbered_frames_is_coloured_as_into_a_video(tmp_path, colou
     assert "frames f_0001.png to f_0024.png" in err
     # probe 83: the note came before the error that the frames could not be written
     assert main(["colorize", str(gray), "-o", "/proc/nowhere/f_%04d.png", *args]) == 1
-    assert capsys.readouterr().err == "rehue: error: /proc/nowhere: cannot make this folder (No such file or directory)\n"
+    assert capsys.readouterr().err == \
+        "rehue: error: /proc/nowhere: cannot make this folder (No such file or directory)\n"
     assert sorted(p.name for p in frames.iterdir()) == [f"f_{n:04d}.png" for n in range(1, 25)], "nothing hidden left"
     with VideoReader(tmp_path / "master.mkv") as master:
         for frame in master:

@@ -203,12 +203,15 @@ def test_robust_finds_the_shot_after_a_shot_of_one_or_two_frames(short):
     assert detect_scenes(longer) == [20, 23], "as before"
 
 
-def zoomed(scale: float, canvas=texture(4 * SIZE, 4 * SIZE, seed=5, blur=1.5)):
+WIDE_PICTURE = texture(4 * SIZE, 4 * SIZE, seed=5, blur=1.5)
+
+
+def zoomed(scale: float):
     """The middle of a wide picture, magnified ``scale`` times, at ``SIZE``."""
     import cv2
 
     half = 2 * SIZE / scale
-    middle = canvas[int(2 * SIZE - half) : int(2 * SIZE + half), int(2 * SIZE - half) : int(2 * SIZE + half)]
+    middle = WIDE_PICTURE[int(2 * SIZE - half) : int(2 * SIZE + half), int(2 * SIZE - half) : int(2 * SIZE + half)]
     return cv2.resize(middle.astype(np.float32), (SIZE, SIZE), interpolation=cv2.INTER_AREA)
 
 

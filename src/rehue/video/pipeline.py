@@ -1293,13 +1293,14 @@ def _videos_in(source: Path) -> list[str]:
     """The names of the videos in ``source``, by their extensions."""
     from rehue.data.images import VIDEO_SUFFIXES
 
-    return sorted(p.name for p in source.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and not p.name.startswith(".")
-                  and p.is_file())
+    return sorted(path.name for path in source.iterdir()
+                  if path.suffix.lower() in VIDEO_SUFFIXES and not path.name.startswith(".") and path.is_file())
 
 
 def _listed(names: list[str], kind: str) -> str:
-    """"2 videos (a.mp4, b.mkv)", at most three named."""
-    return f"{len(names)} {kind}{'s' if len(names) != 1 else ''} ({', '.join(names[:3])}{' ...' if len(names) > 3 else ''})"
+    """How many ``kind`` there are, the first three named: ``2 videos (a.mp4, b.mkv)``."""
+    more = " ..." if len(names) > 3 else ""
+    return f"{len(names)} {kind}{'' if len(names) == 1 else 's'} ({', '.join(names[:3])}{more})"
 
 
 def _reel_folders(source: Path) -> list[str]:
