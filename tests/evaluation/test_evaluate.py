@@ -474,6 +474,14 @@ def test_a_runs_relative_data_is_read_from_the_folder_it_was_started_in(tmp_path
         evaluate(started / "run" / "model.safetensors", [photos], tmp_path / f"report-{warned}", progress=False,
                  log=messages.append)
         assert bool([m for m in messages if " lie in " in m]) == warned, messages
+    # probe 84: copied out of its run (no config.json beside it), the model's card still names its photos
+    (elsewhere / "m").mkdir()
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(started / "run" / f"model{suffix}", elsewhere / "m" / f"mine{suffix}")
+    messages = []
+    evaluate(elsewhere / "m" / "mine.safetensors", [started / "photos"], tmp_path / "copied", progress=False,
+             log=messages.append)
+    assert [m for m in messages if m.startswith("warning: 4 of the 4 photos and clips lie in")], messages
 
 
 def test_photos_skipped_for_one_reason_are_said_in_one_line(tmp_path, photo_folder, tiny_model):

@@ -161,8 +161,9 @@ NEEDS_COLOUR = "evaluate needs colour ground truth; colour a gray photo with `re
 
 def _training_folder(model, card) -> Path | None:
     """The folder of photos (or frame dataset) the model was trained on, by its absolute path: its card's
-    ``data``, read, where it was typed relative, from the folder its run was started in (the run's
-    ``config.json`` beside the model says how ``--out`` was typed). None where that cannot be told."""
+    ``data`` (absolute from stop 46), read, where an older rehue kept it as typed, relative, from the folder its
+    run was started in (the run's ``config.json`` beside the model says how ``--out`` was typed). None where
+    that cannot be told."""
 
     from rehue.training.config import started_in_folder
 

@@ -978,7 +978,8 @@ def _export(generator, config, history, out, save_model, card_cls, restraint: di
     card = card_cls(
         architecture=config.generator, in_channels=config.in_channels, size=config.size, width=config.width,
         role="dependent" if config.dependent else "independent",
-        training={"data": str(config.data), "epochs": last["epoch"], "steps": last["step"],
+        # absolute: a model copied out of its run (shared, or kept beside others) still says what taught it (probe 84)
+        training={"data": str(Path(config.data).resolve()), "epochs": last["epoch"], "steps": last["step"],
                   "images_seen": last["images_seen"], "discriminator": config.discriminator,
                   "l1_weight": config.l1_weight, "adversarial_weight": config.adversarial_weight,
                   **({"ce_weight": config.ce_weight} if getattr(generator, "predicts_classes", False) else {}),
