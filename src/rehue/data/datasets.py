@@ -378,12 +378,13 @@ def spread_indices(length: int, count: int) -> list[int]:
     return np.linspace(0, length - 1, count).round().astype(int).tolist()
 
 
-def frame_split_videos(root: Path) -> dict[str, set[str]]:
-    """The names of a frame dataset's videos in each of its splits ("train", "test")."""
+def frame_split_videos(root: Path, column: str = "video") -> dict[str, set[str]]:
+    """The names of a frame dataset's videos in each of its splits ("train", "test"), or with ``column``
+    ``"video_sha256"`` their fingerprints (``rehue.data.frames.FINGERPRINT_FIELD``; none in an older dataset)."""
     split: dict[str, set[str]] = {"train": set(), "test": set()}
     for row in read_frame_manifest(root):
-        if row.get("video"):
-            split.setdefault(row.get("split") or "train", set()).add(row["video"])
+        if row.get(column):
+            split.setdefault(row.get("split") or "train", set()).add(row[column])
     return split
 
 

@@ -19,6 +19,25 @@ from rehue.progress import lines_to
 # thesis 4.1: one frame per 1.5 s for independent training, 3/s for dependent training, 5/s for test
 THESIS_RATES = {"independent": 1 / 1.5, "dependent": 3.0, "test": 5.0}
 MANIFEST_FIELDS = ["path", "video", "time", "frame_index", "scene", "split"]
+FINGERPRINT_FIELD = "video_sha256"
+"""A manifest's column (from stop 46; older datasets lack it) of each frame's video file's `video_fingerprint`:
+a model's card lists its training videos' (``video_fingerprints``), so that evaluate knows one it learnt from
+when it is scored by itself or in another dataset (probe 84); empty for a film of frames."""
+
+
+def video_fingerprint(path: Path) -> str:
+    """A video file's identity, cheap to take from a film of gigabytes: the SHA-256 of its size, its first
+    MiB and its last MiB (a copy has the same; a re-encode or another cut of the film has not)."""
+    chunk = 1 << 20
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        digest.update(f"{size}:".encode())
+        digest.update(file.read(chunk))
+        if size > chunk:
+            file.seek(max(chunk, size - chunk))
+            digest.update(file.read(chunk))
+    return digest.hexdigest()
 
 
 @dataclass
@@ -114,6 +133,9 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
                 log(f"warning: skipping {video}: {share}, and a gray film teaches a model that its scenes are gray")
                 gray_films.append(video)
                 continue
+            fingerprint = "" if films else video_fingerprint(video)
+            for row in video_rows:
+                row[FINGERPRINT_FIELD] = fingerprint
             rows += video_rows
             below = (f"; it runs at {rate:g} fps, below --fps {fps:g}, so every frame is kept" if rate and rate < fps
                      else "")
@@ -132,7 +154,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         if test_set:
             log(f"held out (test): {', '.join(sorted(video.name for video in test_set))}")
         text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=MANIFEST_FIELDS)
+        writer = csv.DictWriter(text, fieldnames=[*MANIFEST_FIELDS, FINGERPRINT_FIELD])
         writer.writeheader()
         writer.writerows(rows)
         atomic_write_bytes(staging / "manifest.csv", text.getvalue().encode("utf-8", "surrogateescape"))

@@ -46,9 +46,10 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
     ``films``, each folder is one film's numbered frames, scored as a video is. A file named twice, or the
     same picture twice, is scored once: a copy would count as more evidence (probe 46)."""
     from rehue.data.datasets import is_frame_dir, read_frame_manifest, warn_of_links_outside
+    from rehue.data.frames import FINGERPRINT_FIELD
     from rehue.data.images import folder_media, media_kind, missing_reason, without_copies
 
-    images, videos, clips, frame_videos = [], [], {}, {}
+    images, videos, clips, frame_videos, frame_fingerprints = [], [], {}, {}, {}
     for source in inputs:
         source = Path(source)
         if not source.exists():
@@ -70,6 +71,8 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
             images += [source / r["path"] for r in test]
             clips.update({source / r["path"]: f"{source}: {r['video']}" for r in test if r.get("video")})
             frame_videos.setdefault(source, set()).update(r["video"] for r in test if r.get("video"))
+            frame_fingerprints.setdefault(source, {}).update(
+                {r["video"]: r[FINGERPRINT_FIELD] for r in test if r.get("video") and r.get(FINGERPRINT_FIELD)})
         elif source.is_dir():
             held = _held_out(source)
             found_images, found_videos, _, _ = folder_media(source)  # one walk: each file's kind is read once
@@ -84,7 +87,7 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
         copy, original = next(iter(copies.items()))
         log(f"note: {len(copies)} of the films are copies of another (such as {shown_path(copy)}, of "
             f"{shown_path(original)}); each is scored once, as one piece of evidence")
-    return images, videos, clips, frame_videos
+    return images, videos, clips, frame_videos, frame_fingerprints
 
 
 FILM_NOTE_FRAMES = 24  # a second of film: fewer numbered pictures are more likely a few photos
@@ -243,6 +246,37 @@ def warn_of_trained_videos(model, card, name: str, scored: dict[Path, set[str]],
             "with another split holds out other videos)")
 
 
+def _warn_of_learnt_video_files(model, card, name: str, videos: list[Path], frame_fingerprints: dict[Path, dict],
+                                log) -> None:
+    """Says which of the scored videos, each given as a file or as a frame dataset's test frames
+    (``frame_fingerprints``: by folder, each video's `video_fingerprint`), are the very files the model's frame
+    dataset learnt from (its card lists them from stop 46): scored by itself, or in a dataset built again
+    elsewhere with another split, a video it learnt from scored as held out (probe 84). The dataset it was
+    trained on is `warn_of_trained_videos`'s."""
+    from rehue.data.frames import video_fingerprint
+    from rehue.data.images import real_path
+
+    learnt = set(card.training.get("video_fingerprints", ()))
+    if not learnt:
+        return
+    trained_in = {real_path(root) for root in _training_folders(model, card)}
+    taught, scored = [], len(videos)
+    for video in videos:
+        try:
+            if Path(video).is_file() and video_fingerprint(video) in learnt:
+                taught.append(Path(video).name)
+        except OSError:  # unreadable: its error comes when it is scored
+            continue
+    for folder, fingerprints in frame_fingerprints.items():
+        if real_path(folder) not in trained_in:
+            scored += len(fingerprints)
+            taught += sorted(video for video, fingerprint in fingerprints.items() if fingerprint in learnt)
+    if taught:
+        log(f"warning: {name} was trained on {len(taught)} of the {scored} videos scored here ({', '.join(taught[:3])}"
+            f"{', ...' if len(taught) > 3 else ''}): the same files as videos of the frame dataset it learnt from, so "
+            f"{'their scores are' if len(taught) > 1 else 'its score is'} not held out")
+
+
 def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str = "default", full_res: bool = False,
              limit: int = 0, video_frames: int = 300, device: str = "auto", progress: bool = True,
              log=None, fit: str | None = None, chroma: float | None = None,
@@ -294,7 +328,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     rival_name = None if rival is None else _row_name(against)
     if rival_name == name:
         rival_name += " (against)"
-    images, videos, clips, frame_videos = _image_sources(inputs, log, films)
+    images, videos, clips, frame_videos, frame_fingerprints = _image_sources(inputs, log, films)
     if dependent_model != "default" and not videos:
         log("note: --dependent-model is not used: it colours videos and films (--frames), and photos and a frame "
             "dataset's test frames are scored one by one")
@@ -312,6 +346,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         if scored is not None:
             _warn_of_training_photos(given, scored, scored_name, images + videos, log)
             warn_of_trained_videos(given, scored.card, scored_name, frame_videos, log)
+            _warn_of_learnt_video_files(given, scored.card, scored_name, videos, frame_fingerprints, log)
     result = EvaluationResult(MetricTable())
     grid, gray_truths, rehue_coloured, without_colour = [], 0, [], []
     # both models of a comparison score the same truths, at the larger one's size, whichever is named first

@@ -496,6 +496,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
     from torch.utils.data import DataLoader, DistributedSampler, Subset
 
     from rehue.data.datasets import build_datasets, frame_split_videos, is_frame_dir, spread_indices
+    from rehue.data.frames import FINGERPRINT_FIELD
     from rehue.evaluation.report import sample_grid
     from rehue.models.io import ModelCard, atomic_write_bytes, save_model
     from rehue.models.registry import create_model
@@ -568,6 +569,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         data_path = str(Path(config.data).resolve())  # what the checkpoint keeps, to resume and to compare
         videos = frame_split_videos(Path(config.data)) if is_frame_dir(Path(config.data)) else None
         trained_videos = set(state.get("trained_videos", ())) if state is not None else set()
+        trained_fingerprints = set(state.get("trained_video_fingerprints", ())) if state is not None else set()
         # once the split has moved, the model may have learnt from photos validation now holds out: its card
         # says so, for grid-search to refuse to rank it by them (probe 77)
         moved_now = state is not None and state.get("held_out") not in (None, held_out)
@@ -592,6 +594,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                     "comparable with the earlier epochs', and may include photos the run has trained on")
         if videos is not None:  # the card names them, so that evaluate can tell a video the model learnt from
             trained_videos |= videos["train"]
+            trained_fingerprints |= frame_split_videos(Path(config.data), FINGERPRINT_FIELD)["train"]
         # a run resumed on another folder learnt from the earlier one's photos too: the card names them all, so
         # that evaluate can tell them (probe 72: evaluate said nothing of the first folder's photos)
         earlier_data = list(state.get("earlier_data", ())) if state is not None else []
@@ -663,7 +666,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         if is_main and state is not None and history and start_epoch >= config.epochs:
             # heal a run killed while finishing
             _export(exported, config, history, out, save_model, ModelCard, restraint, trained_videos, earlier_data,
-                    (held_out, split_moved))
+                    (held_out, split_moved), trained_fingerprints)
             _write_metrics(out, history, writer)
         steps_per_epoch = config.steps_per_epoch or len(loader)
         run_started, steps_run = time.perf_counter(), 0  # for the whole run's time left, validation included
@@ -758,7 +761,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                 history.append(record)
                 # model and metrics first: a kill before the checkpoint lands only repeats this epoch
                 _export(exported, config, history, out, save_model, ModelCard, restraint, trained_videos,
-                        earlier_data, (held_out, split_moved))
+                        earlier_data, (held_out, split_moved), trained_fingerprints)
                 _write_metrics(out, history, writer)
                 save_checkpoint({
                     "config": config.to_dict(), "data_path": data_path,
@@ -766,6 +769,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                     "restraint": restraint, **({"init_sha256": feeding_sha256} if feeding_sha256 else {}),
                     **({"held_out": held_out} if held_out else {}), **({"split_moved": True} if split_moved else {}),
                     **({"trained_videos": sorted(trained_videos)} if trained_videos else {}),
+                    **({"trained_video_fingerprints": sorted(trained_fingerprints)} if trained_fingerprints else {}),
                     **({"earlier_data": earlier_data} if earlier_data else {}),
                     "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
                     "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
@@ -966,11 +970,13 @@ def _finished_run(state: dict, config: TrainConfig, out: Path, log) -> TrainResu
 
 
 def _export(generator, config, history, out, save_model, card_cls, restraint: dict, trained_videos: set[str],
-            earlier_data: list[str] = (), split: tuple[str | None, bool] = (None, False)):
+            earlier_data: list[str] = (), split: tuple[str | None, bool] = (None, False),
+            trained_fingerprints: set[str] = frozenset()):
     """The generator as safetensors + JSON; ``restraint`` is what ``--init``'s model had (``_load_init_weights``);
-    ``trained_videos``, the frame dataset's videos it learnt from; ``earlier_data``, the folders (absolute) a
-    resumed run learnt from before its ``data``; ``split``, the fingerprint of what validation holds out and
-    whether it moved while the run trained."""
+    ``trained_videos``, the frame dataset's videos it learnt from, and ``trained_fingerprints`` their files'
+    (``rehue.data.frames.video_fingerprint``); ``earlier_data``, the folders (absolute) a resumed run learnt
+    from before its ``data``; ``split``, the fingerprint of what validation holds out and whether it moved while
+    the run trained."""
     from rehue.data.datasets import is_frame_dir
 
     held_out, moved = split
@@ -989,6 +995,7 @@ def _export(generator, config, history, out, save_model, card_cls, restraint: di
                   "stamp_share": config.stamp_share, "studio_share": config.studio_share,
                   "colour_jitter": config.colour_jitter, "crop_min": config.crop_min,
                   **({"videos": sorted(trained_videos)} if trained_videos else {}),
+                  **({"video_fingerprints": sorted(trained_fingerprints)} if trained_fingerprints else {}),
                   **({"earlier_data": list(earlier_data)} if earlier_data else {}),
                   **({"held_out": held_out} if held_out else {}), **({"held_out_moved": True} if moved else {})},
         metrics={k: v for k, v in last.items() if k.startswith("val_")},
