@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from rehue.cli import main
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 from rehue.models import load_model
 from rehue.training import TrainConfig, train
 from rehue.training.checkpoint import list_checkpoints
@@ -1129,13 +1129,14 @@ def test_frames_smaller_than_the_training_size_are_said_to_be_enlarged(tmp_path)
 
 def test_an_init_model_of_another_kind_is_one_line_that_says_what_to_add(tmp_path, photo_folder):
     """Probe 61: --init with a dependent model on a run without --dependent said "gen2/3ch ... but this run
-    trains gen2/1ch" with no word of the option that would make the two fit."""
+    trains gen2/1ch" with no word of the option that would make the two fit. A usage error, exit 2, as the
+    options of a resumed run that differ from its own are (probe 84: exit 1)."""
     dependent = make_tiny_model(tmp_path / "dep.safetensors", in_channels=3)
-    with pytest.raises(RehueError, match=r"dep.safetensors: --init model is gen2/3ch/width 4, but this run trains "
+    with pytest.raises(UsageError, match=r"dep.safetensors: --init model is gen2/3ch/width 4, but this run trains "
                                          r"gen2/1ch/width 4; a dependent model is fine-tuned as one: add --dependent"):
         train(tiny_config(photo_folder, tmp_path / "run", init=str(dependent), epochs=1), progress=False)
     independent = make_tiny_model(tmp_path / "ind.safetensors")
-    with pytest.raises(RehueError, match=r"--init model is gen2/1ch/width 4, but this run trains gen2/1ch/width 8$"):
+    with pytest.raises(UsageError, match=r"--init model is gen2/1ch/width 4, but this run trains gen2/1ch/width 8$"):
         train(tiny_config(photo_folder, tmp_path / "run", init=str(independent), width=8, epochs=1), progress=False)
 
 

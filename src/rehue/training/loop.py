@@ -208,7 +208,7 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_
     warn_of_trained_videos(spec, card, "the --init model", {Path(config.data): set(held_out_videos)}, log,
                            what="its starting score, and this run's validation scores, are not held out")
     if (card.architecture, card.width) != (config.generator, config.width) or card.in_channels > config.in_channels:
-        raise RehueError(f"--init model is {card.architecture}/{card.in_channels}ch/width {card.width}, but this run "
+        raise UsageError(f"--init model is {card.architecture}/{card.in_channels}ch/width {card.width}, but this run "
                          f"trains {config.generator}/{config.in_channels}ch/width {config.width}"
                          + ("; a dependent model is fine-tuned as one: add --dependent" if card.in_channels == 3
                             and not config.dependent else ""), spec)
