@@ -1072,6 +1072,16 @@ def test_a_frame_dataset_built_again_with_another_split_is_said_wherever_a_model
             "Validation scores from here are not comparable with the earlier epochs', and are not held out") in lines
     assert load_model(model)[1].training["videos"] == ["v0.mp4", "v1.mp4", "v2.mp4"], "all it ever learnt from"
 
+    elsewhere = tmp_path / "frames-elsewhere"  # probe 84: another folder was called the same one built again
+    extract_frames(clips, elsewhere, fps=3, size=32, test_videos=["v1.mp4"], progress=False, log=quiet)
+    lines.clear()
+    train(tiny_config(elsewhere, tmp_path / "run", epochs=3, steps_per_epoch=1, batch_size=4), resume=True,
+          progress=False, log=lines.append)
+    assert (f"warning: the frames held out for validation are not the ones this run started with: the run goes on "
+            f"with another frame dataset ({elsewhere}; it trained on {frames} before), and the run has trained on "
+            "v1.mp4, which it now holds out. Validation scores from here are not comparable with the earlier "
+            "epochs', and are not held out") in lines, lines
+
     lines.clear()
     train(tiny_config(frames, tmp_path / "tuned", epochs=1, steps_per_epoch=1, batch_size=4, init=str(model)),
           progress=False, log=lines.append)

@@ -575,14 +575,17 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         moved_now = state is not None and state.get("held_out") not in (None, held_out)
         split_moved = moved_now or bool(state is not None and state.get("split_moved"))
         if moved_now:
+            elsewhere = state.get("data_path") not in (None, data_path)
             if videos is not None:  # probe 46: the dataset built again with another split, silently
                 again = sorted(trained_videos & videos["test"])
-                log("warning: the frames held out for validation are not the ones this run started with: the frame "
-                    "dataset was built again with another split"
+                log("warning: the frames held out for validation are not the ones this run started with: "
+                    + (f"the run goes on with another frame dataset ({config.data}; it trained on "
+                       f"{state['data_path']} before)" if elsewhere else  # probe 84: called a rebuild
+                       "the frame dataset was built again with another split")
                     + (f", and the run has trained on {', '.join(again[:3])}, which it now holds out" if again else "")
                     + ". Validation scores from here are not comparable with the earlier epochs'"
                     + (", and are not held out" if again else ""))
-            elif state.get("data_path") not in (None, data_path):  # probe 73: "gained or lost photos"
+            elif elsewhere:  # probe 73: "gained or lost photos"
                 log(f"warning: the run goes on with another data folder ({config.data}; it trained on "
                     f"{state['data_path']} before), so the photos held out for validation are drawn again. Validation "
                     "scores from here are not comparable with the earlier epochs', and may include photos the run "
