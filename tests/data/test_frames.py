@@ -85,6 +85,20 @@ def test_split_is_by_video_and_pairs_never_cross_videos_or_scenes(tmp_path):
     assert build_datasets(out, 32, dependent=True, log=lambda message: None)[1].sources == test_clips[1:]
 
 
+def test_a_test_fraction_that_would_hold_out_every_video_says_one_is_left_to_train_on(tmp_path):
+    """Probe 84: `--test-fraction 1` with two videos held out one, without a word."""
+    clips = [panning_clip(tmp_path / f"v{i}.mp4", 2, 6, 48, 64, seed=i) for i in range(2)]
+    lines = []
+    summary = extract_frames(clips, tmp_path / "f", fps=6, size=32, test_fraction=1, progress=False,
+                             log=lines.append)
+    assert summary.train > 0 and summary.test > 0
+    assert "note: --test-fraction 1 asks for 2 of the 2 colour videos; 1 is held out, so that one is left to train " \
+           "on" in lines, lines
+    lines.clear()
+    extract_frames(clips, tmp_path / "g", fps=6, size=32, test_fraction=0.5, progress=False, log=lines.append)
+    assert not [line for line in lines if "--test-fraction" in line]
+
+
 def test_an_unreadable_frame_is_skipped_with_a_warning_and_breaks_only_its_own_pairs(tmp_path):
     """Before, one damaged frame file among thousands stopped training; photos were already skipped."""
     clips = [panning_clip(tmp_path / f"v{i}.mp4", 1, 12, 48, 64, seed=i) for i in range(2)]

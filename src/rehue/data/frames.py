@@ -148,6 +148,11 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             raise RehueError(f"all {len(videos)} videos are gray: there is no colour to learn from (a frame dataset "
                              "needs colour films)")
         test_set = _held_out(videos, gray_films, named_test, test_fraction)
+        asked = round((len(videos) - len(gray_films)) * test_fraction)
+        if named_test is None and test_set and asked > len(test_set):  # probe 84: --test-fraction 1, without a word
+            log(f"note: --test-fraction {test_fraction:g} asks for {asked} of the {len(videos) - len(gray_films)} "
+                f"colour videos; {len(test_set)} {'is' if len(test_set) == 1 else 'are'} held out, so that one is "
+                "left to train on")
         held_out_names = {video.name for video in test_set}
         for row in rows:
             row["split"] = "test" if row["video"] in held_out_names else "train"
