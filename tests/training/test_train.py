@@ -1118,6 +1118,13 @@ def test_a_video_the_model_learnt_from_is_said_scored_by_itself_or_in_another_fr
         lines = []
         evaluate(model, inputs, tmp_path / f"report{len(inputs)}", progress=False, log=lines.append, overwrite=True)
         assert [line for line in lines if line.startswith(said)] == ([said + warning] if warning else []), lines
+    lines = []  # fine-tuned from it on the second dataset, which holds out v0: its starting score is not held out
+    train(tiny_config(tmp_path / "b", tmp_path / "tuned", epochs=1, steps_per_epoch=1, init=str(model)),
+          progress=False, log=lines.append)
+    assert [line for line in lines if "was trained on" in line] == [
+        "warning: the --init model was trained on 1 of the 1 videos scored here (v0.mp4): the same files as videos "
+        "of the frame dataset it learnt from, so its starting score, and this run's validation scores, are not held "
+        "out"], lines
 
 
 def test_frames_smaller_than_the_training_size_are_said_to_be_enlarged(tmp_path):

@@ -388,6 +388,15 @@ def frame_split_videos(root: Path, column: str = "video") -> dict[str, set[str]]
     return split
 
 
+def frame_video_fingerprints(root: Path) -> dict[str, str]:
+    """Each of a frame dataset's videos' fingerprints, by name (``rehue.data.frames.FINGERPRINT_FIELD``; none
+    in a dataset built before stop 46, or for a film of frames)."""
+    from rehue.data.frames import FINGERPRINT_FIELD
+
+    return {row["video"]: row[FINGERPRINT_FIELD] for row in read_frame_manifest(root)
+            if row.get("video") and row.get(FINGERPRINT_FIELD)}
+
+
 def read_frame_manifest(root: Path) -> list[dict]:
     return _with_paths(Path(root) / "manifest.csv", _read_manifest_rows(root) or [], ("path", "video"))
 

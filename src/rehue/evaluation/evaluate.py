@@ -246,13 +246,13 @@ def warn_of_trained_videos(model, card, name: str, scored: dict[Path, set[str]],
             "with another split holds out other videos)")
 
 
-def _warn_of_learnt_video_files(model, card, name: str, videos: list[Path], frame_fingerprints: dict[Path, dict],
-                                log) -> None:
+def warn_of_learnt_video_files(model, card, name: str, videos: list[Path], frame_fingerprints: dict[Path, dict],
+                               log, what: str | None = None) -> None:
     """Says which of the scored videos, each given as a file or as a frame dataset's test frames
     (``frame_fingerprints``: by folder, each video's `video_fingerprint`), are the very files the model's frame
     dataset learnt from (its card lists them from stop 46): scored by itself, or in a dataset built again
     elsewhere with another split, a video it learnt from scored as held out (probe 84). The dataset it was
-    trained on is `warn_of_trained_videos`'s."""
+    trained on is `warn_of_trained_videos`'s. ``what``: what is not held out (default: their scores)."""
     from rehue.data.frames import video_fingerprint
     from rehue.data.images import real_path
 
@@ -274,7 +274,7 @@ def _warn_of_learnt_video_files(model, card, name: str, videos: list[Path], fram
     if taught:
         log(f"warning: {name} was trained on {len(taught)} of the {scored} videos scored here ({', '.join(taught[:3])}"
             f"{', ...' if len(taught) > 3 else ''}): the same files as videos of the frame dataset it learnt from, so "
-            f"{'their scores are' if len(taught) > 1 else 'its score is'} not held out")
+            + (what or f"{'their scores are' if len(taught) > 1 else 'its score is'} not held out"))
 
 
 def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str = "default", full_res: bool = False,
@@ -346,7 +346,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         if scored is not None:
             _warn_of_training_photos(given, scored, scored_name, images + videos, log)
             warn_of_trained_videos(given, scored.card, scored_name, frame_videos, log)
-            _warn_of_learnt_video_files(given, scored.card, scored_name, videos, frame_fingerprints, log)
+            warn_of_learnt_video_files(given, scored.card, scored_name, videos, frame_fingerprints, log)
     result = EvaluationResult(MetricTable())
     grid, gray_truths, rehue_coloured, without_colour = [], 0, [], []
     # both models of a comparison score the same truths, at the larger one's size, whichever is named first

@@ -201,12 +201,16 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_
     chroma speckle cost SSIM (docs/model-card.md, "Fine-tuning on your own footage")."""
     import torch
 
-    from rehue.evaluation.evaluate import warn_of_trained_videos
+    from rehue.data.datasets import frame_video_fingerprints, is_frame_dir
+    from rehue.evaluation.evaluate import warn_of_learnt_video_files, warn_of_trained_videos
     from rehue.models.io import INFERENCE_RANGES, load_model
 
     source, card = load_model(spec)
-    warn_of_trained_videos(spec, card, "the --init model", {Path(config.data): set(held_out_videos)}, log,
-                           what="its starting score, and this run's validation scores, are not held out")
+    what = "its starting score, and this run's validation scores, are not held out"
+    warn_of_trained_videos(spec, card, "the --init model", {Path(config.data): set(held_out_videos)}, log, what=what)
+    fingerprints = frame_video_fingerprints(Path(config.data)) if is_frame_dir(Path(config.data)) else {}
+    warn_of_learnt_video_files(spec, card, "the --init model", [], {Path(config.data): {
+        video: fingerprints[video] for video in held_out_videos if video in fingerprints}}, log, what=what)
     if (card.architecture, card.width) != (config.generator, config.width) or card.in_channels > config.in_channels:
         raise UsageError(f"--init model is {card.architecture}/{card.in_channels}ch/width {card.width}, but this run "
                          f"trains {config.generator}/{config.in_channels}ch/width {config.width}"
