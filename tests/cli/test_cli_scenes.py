@@ -130,7 +130,7 @@ def test_a_folder_of_videos_is_no_film_and_its_one_picture_is_a_film_of_one_fram
     Image.fromarray(textured_rgb(48, 64, seed=9)).save(vids / "cover.jpg")
     assert main(["scenes", str(vids), "--no-progress"]) == 0
     assert capsys.readouterr().err.splitlines() == [
-        f"warning: {vids}: its 2 videos (a.mp4, b.mkv) are not part of this film, which is its own 1 frame(s); "
+        f"warning: {vids}: its 2 videos (a.mp4, b.mkv) are not part of this film, which is its own 1 frame; "
         "name each video to read it", f"{vids}: 1 frame, 1 scene(s)"]
 
 

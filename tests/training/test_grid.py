@@ -128,6 +128,10 @@ def test_table_ranks_the_runs_and_ends_with_the_gray_baseline(finished_grid):
     assert copy.endswith(config.read_text()) and tomllib.loads(copy) == tomllib.loads(config.read_text())
     assert copy.startswith(f"# copied by rehue grid-search from {config.resolve()}, whose folder its relative")
     assert f"# data {(config.parent / 'photos').resolve()}, search folder {out.resolve()}\n" in copy
+    from rehue.training.grid import _config_copy
+
+    again = _config_copy(load_grid(out / "grid.toml"), out).decode()  # probe 85: run from the copy, headers piled up
+    assert again.count("# copied by rehue grid-search from") == 1 and again.endswith(config.read_text())
 
     document = json.loads((out / "results.json").read_text())
     assert document["ranking"] == result.ranking and document["rank_by"] == "psnr"

@@ -1114,9 +1114,12 @@ def test_a_video_the_model_learnt_from_is_said_scored_by_itself_or_in_another_fr
                                          "frame dataset it learnt from, so its score is not held out"),
                             ([tmp_path / "b", tmp_path / "renamed.mp4", clips[2]],
                              "2 of the 3 videos scored here (renamed.mp4, v0.mp4): the same files as videos of the "
-                             "frame dataset it learnt from, so their scores are not held out")):
+                             "frame dataset it learnt from, so their scores are not held out"),
+                            ([tmp_path / "b", clips[0]],  # probe 85: one video, by itself and as frames, was two
+                             "1 of the 1 videos scored here (v0.mp4): the same files as videos of the frame dataset "
+                             "it learnt from, so its score is not held out")):
         lines = []
-        evaluate(model, inputs, tmp_path / f"report{len(inputs)}", progress=False, log=lines.append, overwrite=True)
+        evaluate(model, inputs, tmp_path / "report", progress=False, log=lines.append, overwrite=True)
         assert [line for line in lines if line.startswith(said)] == ([said + warning] if warning else []), lines
     lines = []  # fine-tuned from it on the second dataset, which holds out v0: its starting score is not held out
     train(tiny_config(tmp_path / "b", tmp_path / "tuned", epochs=1, steps_per_epoch=1, init=str(model)),

@@ -260,20 +260,22 @@ def warn_of_learnt_video_files(model, card, name: str, videos: list[Path], frame
     if not learnt:
         return
     trained_in = {real_path(root) for root in _training_folders(model, card)}
-    taught, scored = [], len(videos)
+    scored: dict[str, str] = {}  # each video once, by its fingerprint: a file and a dataset's frames of it too
     for video in videos:
         try:
-            if Path(video).is_file() and video_fingerprint(video) in learnt:
-                taught.append(Path(video).name)
+            if Path(video).is_file():
+                scored.setdefault(video_fingerprint(video), Path(video).name)
         except OSError:  # unreadable: its error comes when it is scored
             continue
     for folder, fingerprints in frame_fingerprints.items():
         if real_path(folder) not in trained_in:
-            scored += len(fingerprints)
-            taught += sorted(video for video, fingerprint in fingerprints.items() if fingerprint in learnt)
+            for video, fingerprint in sorted(fingerprints.items()):
+                scored.setdefault(fingerprint, video)
+    taught = sorted(video for fingerprint, video in scored.items() if fingerprint in learnt)
     if taught:
-        log(f"warning: {name} was trained on {len(taught)} of the {scored} videos scored here ({', '.join(taught[:3])}"
-            f"{', ...' if len(taught) > 3 else ''}): the same files as videos of the frame dataset it learnt from, so "
+        log(f"warning: {name} was trained on {len(taught)} of the {len(scored)} videos scored here "
+            f"({', '.join(taught[:3])}{', ...' if len(taught) > 3 else ''}): the same files as videos of the frame "
+            "dataset it learnt from, so "
             + (what or f"{'their scores are' if len(taught) > 1 else 'its score is'} not held out"))
 
 

@@ -47,6 +47,7 @@ RESULTS_JSON = "results.json"
 DURATIONS_PLOT = "epoch_durations.png"
 ALL_RUNS_GRID = "all_runs.png"
 CONFIG_COPY = "grid.toml"
+COPY_HEADER = "# copied by rehue grid-search from"
 RUN_EVALUATION = "grid_evaluation.json"
 
 
@@ -586,10 +587,12 @@ def _config_copy(spec: GridSpec, out: Path) -> bytes:
     from that file's folder, so this copy, in the search's folder, would read them elsewhere (stop 46: run
     again from the copy, a search of a demo grid said its data was not there, and with no ``out`` in the
     file started a new search in runs/grid)."""
-    header = (f"# copied by rehue grid-search from {shown_path(spec.source.resolve())}, whose folder its relative "
-              f"paths are read from:\n# data {shown_path(spec.runs[0].config.data)}, search folder "
-              f"{shown_path(out.resolve())}\n")
-    return header.encode() + spec.source.read_bytes()
+    header = (f"{COPY_HEADER} {shown_path(spec.source.resolve())}, whose folder its relative paths are read from:\n"
+              f"# data {shown_path(spec.runs[0].config.data)}, search folder {shown_path(out.resolve())}\n")
+    text = spec.source.read_bytes()
+    if text.startswith(COPY_HEADER.encode()):  # run from a copy: its own two lines give way (probe 85: they piled up)
+        text = text.split(b"\n", 2)[-1]
+    return header.encode() + text
 
 
 def _runs_of_a_search(runs: Path) -> bool:

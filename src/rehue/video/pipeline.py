@@ -1278,7 +1278,8 @@ def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
         raise RehueError("no image frames in this folder", source)
     if videos := _videos_in(source):  # probe 83: a folder of films and a cover picture was a film of one frame
         log(f"warning: {source}: its {_listed(videos, 'video')} are not part of this film, which is its own "
-            f"{len(frames)} frame(s); name each video to {'colour' if done == 'coloured' else 'read'} it")
+            f"{len(frames)} frame{'' if len(frames) == 1 else 's'}; name each video to "
+            f"{'colour' if done == 'coloured' else 'read'} it")
     if unread:
         log(f"warning: {source}: {sum(unread.values())} {'/'.join(sorted(unread))} file(s) passed over: rehue does not "
             f"read them; the film is the {len(frames)} frame(s) of other formats")
