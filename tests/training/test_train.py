@@ -245,8 +245,8 @@ def test_fine_tuning_from_the_command_line_takes_the_init_models_shape_unless_gi
     assert (card.architecture, card.size, card.width) == ("gen2", 32, 4), "the tiny model's, not the defaults"
     assert main(["train", str(photo_folder), "--out", str(tmp_path / "b"), *common, "--size", "64"]) == 0
     assert load_model(tmp_path / "b" / "model.safetensors")[1].size == 64
-    assert main(["train", str(photo_folder), "--out", str(tmp_path / "c"), *common, "--width", "8"]) == 1, \
-        "a width the weights do not have is refused"
+    assert main(["train", str(photo_folder), "--out", str(tmp_path / "c"), *common, "--width", "8"]) == 2, \
+        "a width the weights do not have is refused, as a usage error (probe 84)"
     assert main(["train", str(photo_folder), "--out", str(tmp_path / "d"), *common[:-2]]) == 0
     assert load_model(tmp_path / "d" / "model.safetensors")[1].width == TrainConfig().width, "no --init: defaults"
 
