@@ -240,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list shipped models and architectures")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=cmd_models)
-    for command in sub.choices.values():  # after the command too; SUPPRESS keeps `rehue -q COMMAND`'s
+    # after the command too (and `rehue data demo -q`, probe 86); SUPPRESS keeps `rehue -q COMMAND`'s
+    for command in [*sub.choices.values(), *data_sub.choices.values()]:
         command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=QUIET_HELP)
     return parser
 

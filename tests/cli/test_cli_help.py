@@ -59,3 +59,20 @@ def test_building_the_command_line_imports_no_torch():
 
     code = "import sys, rehue.cli; rehue.cli.build_parser(); print(sorted({'torch', 'cv2', 'av'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_every_command_and_data_demo_take_quiet_after_their_name(monkeypatch, capsys, tmp_path):
+    """README: "-q/--quiet (any command)"; probe 86: `rehue data demo -q` was "unrecognized arguments"."""
+    from rehue.data import demo
+
+    def build_demo(out, **options):
+        options["progress"]("fetched a package")
+
+    monkeypatch.setattr(demo, "build_demo", build_demo)
+    assert main(["data", "demo", "--out", str(tmp_path / "d")]) == 0
+    assert capsys.readouterr().err == "fetched a package\n"
+    assert main(["data", "demo", "-q", "--out", str(tmp_path / "d")]) == 0
+    assert capsys.readouterr().err == ""
+    for name, command in _subparsers(build_parser()):
+        if name != "data":  # a group of commands, not one
+            assert any("-q" in action.option_strings for action in command._actions), name
