@@ -1128,6 +1128,13 @@ def test_a_video_the_model_learnt_from_is_said_scored_by_itself_or_in_another_fr
         "warning: the --init model was trained on 1 of the 1 videos scored here (v0.mp4): the same files as videos "
         "of the frame dataset it learnt from, so its starting score, and this run's validation scores, are not held "
         "out"], lines
+    tuned = load_model(tmp_path / "tuned" / "model.safetensors")[1].training  # probe 87: what its start learnt too
+    assert tuned["videos"] == ["v0.mp4", "v1.mp4", "v2.mp4"] and tuned["earlier_data"] == [str(tmp_path / "a")]
+    assert set(tuned["video_fingerprints"]) == set(map(video_fingerprint, clips))
+    lines = []
+    evaluate(tmp_path / "tuned" / "model.safetensors", [clips[0]], tmp_path / "report", progress=False,
+             log=lines.append, overwrite=True)
+    assert [line for line in lines if "was trained on 1 of the 1 videos scored here (v0.mp4)" in line], lines
 
 
 def test_frames_smaller_than_the_training_size_are_said_to_be_enlarged(tmp_path):

@@ -185,7 +185,7 @@ def _training_folder(model, card) -> Path | None:
     return None if started_in is None else started_in / data
 
 
-def _training_folders(model, card) -> list[Path]:
+def training_folders(model, card) -> list[Path]:
     """Every folder the model learnt from that can be told: its data, and the folders a resumed run learnt from
     before it (its card's ``earlier_data``, absolute; probes 72 and 73)."""
     return [root for root in (_training_folder(model, card), *map(Path, card.training.get("earlier_data", ())))
@@ -199,7 +199,7 @@ def _warn_of_training_photos(model, colorizer, name: str, sources: list[Path], l
     from rehue.data.datasets import is_frame_dir
     from rehue.data.images import real_path
 
-    for root in _training_folders(model, colorizer.card):
+    for root in training_folders(model, colorizer.card):
         if root.is_dir() and not is_frame_dir(root):
             _warn_of_photos_in(real_path(root), name, sources, log)
 
@@ -234,7 +234,7 @@ def warn_of_trained_videos(model, card, name: str, scored: dict[Path, set[str]],
     (probe 48); where that folder cannot be told, nothing is said."""
     from rehue.data.images import real_path
 
-    roots = _training_folders(model, card)
+    roots = training_folders(model, card)
     if not roots or not card.training.get("videos"):
         return
     learnt = {real_path(root) for root in roots}
@@ -259,7 +259,7 @@ def warn_of_learnt_video_files(model, card, name: str, videos: list[Path], frame
     learnt = set(card.training.get("video_fingerprints", ()))
     if not learnt:
         return
-    trained_in = {real_path(root) for root in _training_folders(model, card)}
+    trained_in = {real_path(root) for root in training_folders(model, card)}
     scored: dict[str, str] = {}  # each video once, by its fingerprint: a file and a dataset's frames of it too
     for video in videos:
         try:

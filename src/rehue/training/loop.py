@@ -189,6 +189,20 @@ def _worker_init(worker_id):
         dataset._rng = np.random.default_rng([*dataset._seed_parts, worker_id])
 
 
+def _learnt_by(spec: str) -> tuple[list[str], set[str], set[str]]:
+    """What the model ``spec`` learnt from, as its card tells: its training folders (absolute, where they can be
+    told), its frame dataset's videos and their fingerprints. A model fine-tuned from it learnt from them too,
+    and its card says so (probe 87: a fine-tuned model was scored on the videos its --init model had learnt,
+    without a word)."""
+    from rehue.evaluation.evaluate import training_folders
+    from rehue.models.io import read_card, resolve_model_path
+
+    path = resolve_model_path(spec)
+    card = read_card(path)
+    folders = [str(Path(folder).resolve()) for folder in training_folders(path, card)]
+    return folders, set(card.training.get("videos", ())), set(card.training.get("video_fingerprints", ()))
+
+
 def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_videos: set[str] = frozenset()
                        ) -> dict:
     """Start from a trained generator. From an independent model to a dependent one, the weights that
@@ -625,6 +639,10 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         elif config.init:
             restraint = _load_init_weights(generator, config.init, config, log,
                                            videos["test"] if videos is not None else frozenset())
+            folders, names, fingerprints = _learnt_by(config.init)
+            earlier_data += [folder for folder in folders if folder not in (data_path, *earlier_data)]
+            trained_videos |= names
+            trained_fingerprints |= fingerprints
         feeding_sha256 = None
         if config.independent_feed > 0:
             feeding_sha256 = _init_sha256(config.init)
