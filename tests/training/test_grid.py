@@ -455,6 +455,13 @@ def test_runs_on_a_frame_dataset_built_again_with_another_split_are_not_scored_o
         f"{frames}: run gen2-disc1-4 was trained on v0.mp4, which the frame dataset now holds out (it was built "
         "again with another split): its scores would not be held out; build it again with the split its runs "
         "trained with, or train the grid into another --out")
+    card_path = tmp_path / "out" / "runs" / "gen2-disc1-4" / "model.json"
+    card = json.loads(card_path.read_text())
+    for key in ("videos", "video_fingerprints", "held_out"):  # as a rehue from before probe 46 wrote it
+        card["training"].pop(key, None)
+    card_path.write_text(json.dumps(card))
+    _, lines = run_logged(config, tmp_path / "out")  # probe 87: ranked on v0 without a word
+    assert [line for line in lines if line.startswith("warning: run gen2-disc1-4: trained by an older rehue")]
 
 
 def test_a_photo_folder_changed_since_the_runs_trained_is_not_scored_as_held_out(tmp_path):
@@ -483,6 +490,15 @@ def test_a_photo_folder_changed_since_the_runs_trained_is_not_scored_as_held_out
         run_logged(more, tmp_path / "out")
     assert len((tmp_path / "out" / "runs" / "gen1-disc1-4" / "metrics.jsonl").read_text().splitlines()) == 1, \
         "refused before it trained on (probe 78: after)"
+    from rehue.training.checkpoint import load_latest, save_checkpoint
+
+    state, path = load_latest(tmp_path / "out" / "runs" / "gen1-disc1-4" / "checkpoints")
+    del state["held_out"]  # as a rehue from before probe 46 kept it: no record at all (probe 87: ranked silently)
+    save_checkpoint(state, path.parent, state["epoch"])
+    _, lines = run_logged(config, tmp_path / "out")
+    assert "warning: run gen1-disc1-4: trained by an older rehue, which kept no record of what it held out, so " \
+           "whether its scores are held out cannot be checked; if the data changed since, delete its folder to " \
+           "train it again" in lines, lines
 
 
 def test_an_earlier_run_of_more_epochs_or_a_run_folder_inside_the_photos_is_refused_before_training(

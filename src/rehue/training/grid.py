@@ -516,11 +516,14 @@ def _results_json(spec: GridSpec, result: GridResult, runs: dict[str, GridRun], 
             "table": table}
 
 
-def _check_held_out(spec: GridSpec, out: Path, validation: _Validation, names: set[str] | None = None) -> None:
+def _check_held_out(spec: GridSpec, out: Path, validation: _Validation, names: set[str] | None = None,
+                    log=None) -> None:
     """A frame dataset built again with another split after runs trained on it holds out a video they learnt
     from: their scores would not be held out, and the table would rank them by it (probe 46). A photo folder that
     gained, lost or renamed photos since a run trained holds out others, likewise (probe 77: scored and ranked
-    against a gray row of the new photos without a word). ``names``: the runs to check (default: all)."""
+    against a gray row of the new photos without a word). ``names``: the runs to check (default: all). A run an
+    older rehue trained kept no record of what it held out, and ``log`` is told it cannot be checked (probe 87:
+    ranked on videos it had learnt, without a word)."""
     from rehue.data.datasets import frame_split_videos, is_frame_dir
     from rehue.models.io import read_card
 
@@ -528,6 +531,7 @@ def _check_held_out(spec: GridSpec, out: Path, validation: _Validation, names: s
     checked = [run.name for run in spec.runs if names is None or run.name in names]
     cards = {name: read_card(path).training for name in checked
              if (path := out / RUNS_DIR / name / "model.safetensors").is_file()}
+    unchecked = []
     if not is_frame_dir(data):
         for name, training in cards.items():
             run_dir = out / RUNS_DIR / name
@@ -536,20 +540,36 @@ def _check_held_out(spec: GridSpec, out: Path, validation: _Validation, names: s
                                  "or its manifest.csv changed while it trained): some of those it is scored on may be "
                                  f"ones it learnt from; delete {run_dir} to train it again, or train the grid into "
                                  "another --out", data)
-            if _held_out_by(run_dir, training) not in (None, validation.held_out):
+            held = _held_out_by(run_dir, training)
+            if held is None:
+                unchecked.append(name)
+            elif held != validation.held_out:
                 raise RehueError(f"run {name} held out other photos than the folder holds out now (its photos or its "
                                  "manifest.csv changed since the run trained): some of those it would be scored on "
                                  f"may be ones it learnt from; put the folder back as it was, delete {run_dir} to "
                                  "train it again, or train the grid into another --out", data)
+        _say_unchecked(unchecked, log)
         return
     held_out = frame_split_videos(data)["test"]
     for name, training in cards.items():
+        if "videos" not in training and "held_out" not in training:
+            unchecked.append(name)
         taught = sorted(held_out & set(training.get("videos") or ()))
         if taught:
             raise RehueError(f"run {name} was trained on {', '.join(taught[:3])}, which the frame dataset now "
                              "holds out (it was built again with another split): its scores would not be held out; "
                              "build it again with the split its runs trained with, or train the grid into another "
                              "--out", data)
+    _say_unchecked(unchecked, log)
+
+
+def _say_unchecked(names: list[str], log) -> None:
+    if names and log is not None:
+        one = len(names) == 1
+        log(f"warning: run{'' if one else 's'} {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}: trained by "
+            f"an older rehue, which kept no record of what {'it' if one else 'they'} held out, so whether "
+            f"{'its scores are' if one else 'their scores are'} held out cannot be checked; if the data changed "
+            f"since, delete {'its folder' if one else 'their folders'} to train {'it' if one else 'them'} again")
 
 
 def _held_out_by(run_dir: Path, training: dict) -> str | None:
@@ -662,7 +682,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     first = spec.runs[0].config
     _check_grid_folder(out, inputs=(spec.source, Path(first.data), *((Path(first.init),) if first.init else ())))
     _check_runs(spec, out)
-    _check_held_out(spec, out, validation)  # the runs of an earlier search, before any trains again
+    _check_held_out(spec, out, validation, log=log)  # the runs of an earlier search, before any trains again
     make_folder(out)
 
     outcomes = {}
