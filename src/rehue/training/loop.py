@@ -516,7 +516,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
     from rehue.data.datasets import build_datasets, frame_split_videos, is_frame_dir, spread_indices
     from rehue.data.frames import FINGERPRINT_FIELD
     from rehue.evaluation.report import sample_grid
-    from rehue.models.io import ModelCard, atomic_write_bytes, save_model
+    from rehue.models.io import atomic_write_bytes
     from rehue.models.registry import create_model
     from rehue.training.checkpoint import list_checkpoints, load_latest, save_checkpoint
 
@@ -643,6 +643,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             earlier_data += [folder for folder in folders if folder not in (data_path, *earlier_data)]
             trained_videos |= names
             trained_fingerprints |= fingerprints
+        learnt = _learnt_record(trained_videos, trained_fingerprints, earlier_data, held_out, split_moved)
         feeding_sha256 = None
         if config.independent_feed > 0:
             feeding_sha256 = _init_sha256(config.init)
@@ -690,8 +691,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             _start_validation(exported, val_loader, device, config, out, log)
         if is_main and state is not None and history and start_epoch >= config.epochs:
             # heal a run killed while finishing
-            _export(exported, config, history, out, save_model, ModelCard, restraint, trained_videos, earlier_data,
-                    (held_out, split_moved), trained_fingerprints)
+            _export(exported, config, history, out, restraint, learnt)
             _write_metrics(out, history, writer)
         steps_per_epoch = config.steps_per_epoch or len(loader)
         run_started, steps_run = time.perf_counter(), 0  # for the whole run's time left, validation included
@@ -785,17 +785,13 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                 sample_grid(rows, out / "samples" / f"epoch_{epoch + 1:03d}.png")
                 history.append(record)
                 # model and metrics first: a kill before the checkpoint lands only repeats this epoch
-                _export(exported, config, history, out, save_model, ModelCard, restraint, trained_videos,
-                        earlier_data, (held_out, split_moved), trained_fingerprints)
+                _export(exported, config, history, out, restraint, learnt)
                 _write_metrics(out, history, writer)
                 save_checkpoint({
                     "config": config.to_dict(), "data_path": data_path,
                     "epoch": epoch + 1, "step": step, "history": history,
                     "restraint": restraint, **({"init_sha256": feeding_sha256} if feeding_sha256 else {}),
-                    **({"held_out": held_out} if held_out else {}), **({"split_moved": True} if split_moved else {}),
-                    **({"trained_videos": sorted(trained_videos)} if trained_videos else {}),
-                    **({"trained_video_fingerprints": sorted(trained_fingerprints)} if trained_fingerprints else {}),
-                    **({"earlier_data": earlier_data} if earlier_data else {}),
+                    **{CHECKPOINT_KEYS[key]: value for key, value in learnt.items()},
                     "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
                     "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                     "torch_rng": [torch.get_rng_state()],
@@ -994,19 +990,30 @@ def _finished_run(state: dict, config: TrainConfig, out: Path, log) -> TrainResu
     return TrainResult(load_model(model_path)[0], list(state["history"]), out, model_path, trained=False)
 
 
-def _export(generator, config, history, out, save_model, card_cls, restraint: dict, trained_videos: set[str],
-            earlier_data: list[str] = (), split: tuple[str | None, bool] = (None, False),
-            trained_fingerprints: set[str] = frozenset()):
-    """The generator as safetensors + JSON; ``restraint`` is what ``--init``'s model had (``_load_init_weights``);
-    ``trained_videos``, the frame dataset's videos it learnt from, and ``trained_fingerprints`` their files'
-    (``rehue.data.frames.video_fingerprint``); ``earlier_data``, the folders (absolute) a resumed run learnt
-    from before its ``data``; ``split``, the fingerprint of what validation holds out and whether it moved while
-    the run trained."""
-    from rehue.data.datasets import is_frame_dir
+CHECKPOINT_KEYS = {"videos": "trained_videos", "video_fingerprints": "trained_video_fingerprints",
+                   "earlier_data": "earlier_data", "held_out": "held_out", "held_out_moved": "split_moved"}
+"""A model card's record of what its run learnt from (``_learnt_record``), by the names the checkpoint keeps it."""
 
-    held_out, moved = split
+
+def _learnt_record(videos: set[str], fingerprints: set[str], earlier_data: list[str], held_out: str | None,
+                   moved: bool) -> dict:
+    """What a run learnt from, as its model card says it (each only where there is one): the frame dataset's
+    videos, and their files' fingerprints (``rehue.data.frames.video_fingerprint``); the folders (absolute) it
+    learnt from before its ``data``; the digest of what validation holds out, and whether that moved while it
+    trained. A checkpoint keeps the same under ``CHECKPOINT_KEYS``."""
+    record = {"videos": sorted(videos), "video_fingerprints": sorted(fingerprints), "earlier_data": list(earlier_data),
+              "held_out": held_out, "held_out_moved": moved}
+    return {key: value for key, value in record.items() if value}
+
+
+def _export(generator, config, history, out, restraint: dict, learnt: dict):
+    """The generator as safetensors + JSON; ``restraint`` is what ``--init``'s model had (``_load_init_weights``);
+    ``learnt``, what the run learnt from (``_learnt_record``)."""
+    from rehue.data.datasets import is_frame_dir
+    from rehue.models.io import ModelCard, save_model
+
     last = history[-1]
-    card = card_cls(
+    card = ModelCard(
         architecture=config.generator, in_channels=config.in_channels, size=config.size, width=config.width,
         role="dependent" if config.dependent else "independent",
         # absolute: a model copied out of its run (shared, or kept beside others) still says what taught it (probe 84)
@@ -1019,10 +1026,7 @@ def _export(generator, config, history, out, save_model, card_cls, restraint: di
                   "independent_feed": config.independent_feed, "self_feed_steps": config.self_feed_steps,
                   "stamp_share": config.stamp_share, "studio_share": config.studio_share,
                   "colour_jitter": config.colour_jitter, "crop_min": config.crop_min,
-                  **({"videos": sorted(trained_videos)} if trained_videos else {}),
-                  **({"video_fingerprints": sorted(trained_fingerprints)} if trained_fingerprints else {}),
-                  **({"earlier_data": list(earlier_data)} if earlier_data else {}),
-                  **({"held_out": held_out} if held_out else {}), **({"held_out_moved": True} if moved else {})},
+                  **learnt},
         metrics={k: v for k, v in last.items() if k.startswith("val_")},
         # a model trained on letterboxed frames (`rehue frames`) is shown photos the same way
         inference={**restraint, **({"fit": "letterbox"} if is_frame_dir(Path(config.data)) else {})},

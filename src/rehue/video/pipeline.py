@@ -1262,7 +1262,8 @@ def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
     for warning in warnings + numbering_warnings(frames, done):
         log(f"warning: {source}: {warning}")
     # frames in formats rehue does not read: a CinemaDNG reel's raw frames, a phone's HEIC stills
-    unread = Counter(p.suffix[1:].upper() for p in source.iterdir() if p.suffix.lower() in UNREAD_MEDIA_SUFFIXES)
+    entries = list(source.iterdir())  # once: a reel's folder can hold a hundred thousand frames
+    unread = Counter(p.suffix[1:].upper() for p in entries if p.suffix.lower() in UNREAD_MEDIA_SUFFIXES)
     if not frames:
         if unread:
             raise RehueError(f"{'/'.join(sorted(unread))} frames are not read by rehue; convert them to 16-bit TIFF "
@@ -1272,11 +1273,11 @@ def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
             raise RehueError(f"no image frames in this folder, but folders of them ({', '.join(reels[:3])}"
                              f"{' ...' if len(reels) > 3 else ''}): name each film's folder, as in rehue colorize "
                              f"{source / reels[0]} ... -o OUT --frames", source)
-        if videos := _videos_in(source):
+        if videos := _videos_in(entries):
             raise RehueError(f"no image frames in this folder, but {_listed(videos, 'video')}: name each video itself, "
                              f"as in {source / videos[0]}", source)
         raise RehueError("no image frames in this folder", source)
-    if videos := _videos_in(source):  # probe 83: a folder of films and a cover picture was a film of one frame
+    if videos := _videos_in(entries):  # probe 83: a folder of films and a cover picture was a film of one frame
         log(f"warning: {source}: its {_listed(videos, 'video')} are not part of this film, which is its own "
             f"{len(frames)} frame{'' if len(frames) == 1 else 's'}; name each video to "
             f"{'colour' if done == 'coloured' else 'read'} it")
@@ -1290,11 +1291,11 @@ def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
     return frames
 
 
-def _videos_in(source: Path) -> list[str]:
-    """The names of the videos in ``source``, by their extensions."""
+def _videos_in(entries: list[Path]) -> list[str]:
+    """The names of the videos among a folder's ``entries``, by their extensions."""
     from rehue.data.images import VIDEO_SUFFIXES
 
-    return sorted(path.name for path in source.iterdir()
+    return sorted(path.name for path in entries
                   if path.suffix.lower() in VIDEO_SUFFIXES and not path.name.startswith(".") and path.is_file())
 
 

@@ -616,7 +616,8 @@ class RobustEngine:
         else:
             score, found = self._aligned_difference(reference, frame)
             shift = found or (0, 0)
-        if self._through_black and score <= threshold:  # a fade's two ends, judged without their grain
+        faded = self._through_black and score <= threshold
+        if faded:  # a fade's two ends, judged without their grain
             measure, threshold = self._fade_difference, settings.fade_cut_score
             score = self._fade_difference(reference, frame, shift)
         if score <= threshold:
@@ -636,7 +637,7 @@ class RobustEngine:
         neighbours = [value for value in neighbours if value is not None]
         if not neighbours or score > settings.spike_ratio * max(neighbours):
             return True
-        return measure == self.difference and self._ends_a_short_shot(frame, score)
+        return not faded and self._ends_a_short_shot(frame, score)
 
     def _ends_a_short_shot(self, frame: _Frame, score: float) -> bool:
         """Whether ``frame`` starts a shot that follows a shot of one or two frames (a stray frame at a splice,
