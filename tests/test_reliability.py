@@ -605,7 +605,7 @@ def test_a_video_damaged_in_the_middle_is_coloured_past_the_damage_with_one_warn
     assert run("colorize", clip, "-o", out, "--model", tiny_model, "--dependent-model", "none", "--no-progress") == 0
     err = capsys.readouterr().err
     damage = [line for line in err.splitlines() if "video is damaged" in line]
-    assert len(damage) == 1 and "packet(s) could not be decoded" in damage[0] and "skipped" in damage[0], damage
+    assert len(damage) == 1 and "1 packet could not be decoded" in damage[0] and "skipped" in damage[0], damage
     assert "joined" not in err
     with av.open(str(out)) as container:
         shown = [round(float(frame.time), 3) for frame in container.decode(video=0)]
@@ -693,7 +693,7 @@ def test_batch_colours_every_good_file_lists_the_bad_ones_last_and_fails(tmp_pat
         ["a.png", "reel/b.png", "reel/film.mp4"]
     err = capsys.readouterr().err.splitlines()
     summary = next(i for i, line in enumerate(err) if line.startswith("coloured "))
-    assert err[summary] == "coloured 3 file(s), 3 failed"
+    assert err[summary] == "coloured 3 files, 3 failed"
     listed = err[summary + 1 :]
     assert len(listed) == 3 and all(line.startswith("  failed: ") for line in listed)
     assert sorted(line.split(": ")[1] for line in listed) == sorted(str(p) for p in bad)
@@ -703,7 +703,7 @@ def test_batch_colours_every_good_file_lists_the_bad_ones_last_and_fails(tmp_pat
 def test_batch_of_good_files_exits_zero(tmp_path, tiny_model, photo_folder, capsys):
     assert run("colorize", photo_folder, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
     assert len(list((tmp_path / "out").glob("*.png"))) == 4
-    assert capsys.readouterr().err.splitlines()[-1] == "coloured 4 file(s)"
+    assert capsys.readouterr().err.splitlines()[-1] == "coloured 4 files"
 
 
 # -------------------------------------------------------------------------------------------- interrupts
@@ -1116,7 +1116,7 @@ def test_a_run_folder_that_holds_a_model_is_not_replaced_without_overwrite(tmp_p
     args = ("train", photos, "--out", out, "--size", "32", "--epochs", "1", "--batch-size", "2", "--no-progress")
     for extra in ((), ("--overwrite",)):  # probe 46: weights without rehue's config beside them are the user's
         assert run(*args, *extra) == 1
-        assert_one_line_error(capsys.readouterr().err, out, "holds 1 other file(s) or folder(s), such as "
+        assert_one_line_error(capsys.readouterr().err, out, "holds 1 other file or folder, such as "
                                                              "model.safetensors, and no training run")
     (out / "model.json").write_text(json.dumps({"architecture": "gen2", "in_channels": 1, "size": 32, "width": 4}))
     assert run(*args) == 1
@@ -1314,11 +1314,11 @@ def test_pictures_and_films_rehue_coloured_are_no_truth_to_train_on_or_score(tmp
     assert run("train", photos, "--out", tmp_path / "run", "--size", "32", "--width", "4", "--batch-size", "2",
                "--epochs", "1", "--steps-per-epoch", "1", "--no-progress") == 0
     said = capsys.readouterr().err
-    skipped = "picture(s) that rehue coloured (or drew: a report's sample grid or plot), such as "
-    assert f"warning: skipping 1 {skipped}" in said and "0-colour.png" in said
+    skipped = "that rehue coloured (or drew: a report's sample grid or plot), such as "
+    assert f"warning: skipping 1 picture {skipped}" in said and "0-colour.png" in said
     assert run("evaluate", photos, "--out", tmp_path / "report", "--model", tiny_model, "--no-progress") == 0
     said = capsys.readouterr().err
-    assert f"warning: skipping 1 {skipped}{photos / '0-colour.png'}" in said
+    assert f"warning: skipping 1 picture {skipped}{photos / '0-colour.png'}" in said
     report = json.loads((tmp_path / "report" / "metrics.json").read_text())
     assert sorted(image["source"] for image in report["rows"]["gray baseline"]["images"]) == [
         str(photos / "0.png"), str(photos / "1.png")]
@@ -1336,4 +1336,4 @@ def test_pictures_and_films_rehue_coloured_are_no_truth_to_train_on_or_score(tmp
         (photos / f"report-{picture.name}").write_bytes(picture.read_bytes())
     assert run("train", photos, "--out", tmp_path / "run2", "--size", "32", "--width", "4", "--batch-size", "2",
                "--epochs", "1", "--steps-per-epoch", "1", "--no-progress") == 0
-    assert f"warning: skipping {1 + len(drawn)} {skipped}" in capsys.readouterr().err
+    assert f"warning: skipping {1 + len(drawn)} pictures {skipped}" in capsys.readouterr().err

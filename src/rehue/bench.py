@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from rehue.errors import RehueError, UsageError
 from rehue.progress import lines_to, say
+from rehue.words import counted
 
 if TYPE_CHECKING:
     import numpy as np
@@ -557,8 +558,8 @@ def format_report(results: dict) -> str:
         f"machine: {machine['cpu']}, {machine['usable_cores']} usable of {machine['logical_cores']} logical "
         "cores"
         f"{gpu}; device {machine['device']}",
-        f"models: {results['models']}, run by {machine['model_backend']} with {machine['model_threads']} "
-        f"thread(s) per call",
+        f"models: {results['models']}, run by {machine['model_backend']} with "
+        f"{counted(machine['model_threads'], 'thread')} per call",
         f"software: torch {machine['torch']} ({machine['torch_threads']} threads, "
         f"{machine['torch_interop_threads']} inter-op), "
         f"onnxruntime {machine['onnxruntime'] or 'not installed'}, "

@@ -20,6 +20,7 @@ from rehue import __version__
 from rehue.errors import RehueError, UsageError, out_of_memory_as_memory_error, shown_path
 from rehue.progress import say
 from rehue.video.rates import frame_rate
+from rehue.words import counted
 
 
 def _add_train_args(p: argparse.ArgumentParser):
@@ -292,7 +293,7 @@ def cmd_colorize(args) -> int:
     skipped = (f", {len(summary.skipped)} skipped: "
                + ("its output exists (--overwrite replaces it)" if len(summary.skipped) == 1 else
                   "their outputs exist (--overwrite replaces them)") if summary.skipped else "")
-    print(f"coloured {len(summary.done)} {'film' if args.frames else 'file'}(s){failed}{skipped}", file=sys.stderr)
+    print(f"coloured {counted(len(summary.done), 'film' if args.frames else 'file')}{failed}{skipped}", file=sys.stderr)
     for path, reason in summary.failed:  # under --quiet, as an error line of its own: no summary above it
         print(f"{'rehue: error: ' if args.quiet else '  failed: '}{shown_path(path)}: {reason}", file=args.errors)
     return 1 if summary.failed else 0
@@ -411,8 +412,8 @@ def cmd_frames(args) -> int:
     summary = extract_frames(args.videos, args.out, fps=fps, size=args.size, test_fraction=args.test_fraction,
                              test_videos=args.test_video, scene_mode=args.scene_mode, overwrite=args.overwrite,
                              progress=not args.no_progress, film_fps=args.film_fps, log=say)
-    films = "film(s)" if args.film_fps is not None else "video(s)"
-    print(f"{summary.frames} frames from {summary.videos} {films}: {summary.train} train, {summary.test} test "
+    films = counted(summary.videos, "film" if args.film_fps is not None else "video")
+    print(f"{counted(summary.frames, 'frame')} from {films}: {summary.train} train, {summary.test} test "
           f"-> {summary.out}", file=sys.stderr)
     return 0
 
@@ -501,7 +502,7 @@ def cmd_scenes(args) -> int:
             else:
                 print(i)
     shown = [labels[i] if folder else f"{labels[i]:.2f}" for i in starts[:8]]
-    print(f"{args.video}: {len(labels)} frame{'' if len(labels) == 1 else 's'}, {len(starts) + 1} scene(s)"
+    print(f"{args.video}: {counted(len(labels), 'frame')}, {counted(len(starts) + 1, 'scene')}"
           + (f", new scenes at {', '.join(shown)}{' ...' if len(starts) > 8 else ''}{'' if folder else ' s'}"
              if starts else ""), file=sys.stderr)
     if args.sheet is not None:
@@ -544,7 +545,7 @@ def _scene_sheet(path: Path, cuts: list, where: list[str], total_cuts: int) -> N
     labels = [f"cut {k + 1}\nframe {i}\n{where[i]}\nearlier: {earlier}" for k, (*_, i, earlier) in enumerate(cuts)]
     sample_grid([(earlier, before, after) for earlier, before, after, *_ in cuts], path,
                 titles=("earlier", "before the cut", "new scene"), max_rows=len(cuts), cell=160, row_labels=labels)
-    shown = f"the first {len(cuts)} of {total_cuts} cuts" if total_cuts > len(cuts) else f"{len(cuts)} cut(s)"
+    shown = f"the first {len(cuts)} of {total_cuts} cuts" if total_cuts > len(cuts) else counted(len(cuts), "cut")
     print(f"sheet: {path} ({shown})", file=sys.stderr)
 
 

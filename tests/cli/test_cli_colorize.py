@@ -374,7 +374,7 @@ def test_an_earlier_runs_outputs_in_another_folder_inside_are_passed_over_with_a
     assert run("colorize", photos, "-o", photos / "v2", *options) == 0
     assert sorted(p.relative_to(photos / "v2").as_posix() for p in (photos / "v2").rglob("*")) == ["a.png", "film.mp4"]
     err = capsys.readouterr().err
-    assert (f"warning: {photos}: passed over 2 file(s) that rehue coloured, such as {photos / 'v1' / 'a.png'}: an "
+    assert (f"warning: {photos}: passed over 2 files that rehue coloured, such as {photos / 'v1' / 'a.png'}: an "
             "earlier run's outputs, not inputs; name them to colour them again") in err
     assert "in colour already" not in err
     assert run("colorize", photos / "v1", "-o", tmp_path / "v3", *options) == 1
@@ -569,7 +569,7 @@ def test_a_batch_run_again_skips_what_it_coloured_before_and_colours_the_rest(tm
     (out / "p1.png").write_bytes(b"kept: coloured by an earlier, interrupted run")
     assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress") == 0
     assert capsys.readouterr().err.strip().endswith(
-        "coloured 2 file(s), 1 skipped: its output exists (--overwrite replaces it)")
+        "coloured 2 files, 1 skipped: its output exists (--overwrite replaces it)")
     assert (out / "p1.png").read_bytes().startswith(b"kept")
     assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress", "--overwrite") == 0
     assert Image.open(out / "p1.png").size == (40, 30)
@@ -592,7 +592,7 @@ def test_a_rerun_removes_the_half_written_files_a_killed_run_left_and_nothing_el
     for path in (killed, running, not_ours):
         path.write_bytes(b"half a PNG")
     assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress") == 0
-    assert f"note: removed 1 half-written file(s) that a killed run left, such as {killed}" in capsys.readouterr().err
+    assert f"note: removed 1 half-written file that a killed run left, such as {killed}" in capsys.readouterr().err
     assert not killed.exists() and running.exists() and not_ours.exists()
     assert (out / "p0.png").exists() and (out / "p1.png").exists()
 
@@ -666,10 +666,10 @@ def test_a_folder_colours_every_picture_and_film_format_it_reads_and_names_those
     (folder / "notes.txt").write_text("neither a picture nor a film: no word about it")
     assert run("colorize", folder, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
     err = capsys.readouterr().err
-    assert "coloured 8 file(s)" in err
+    assert "coloured 8 files" in err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "VTS_01_1.mp4", "a.png", "b.png", "c.png", "d.png", "e.png", "reel.mp4", "tape.mp4"]
-    assert (f"warning: {folder}: 3 file(s) passed over, in formats rehue does not read (1 .psd, 1 HEIC/HEIF, 1 .cr2); "
+    assert (f"warning: {folder}: 3 files passed over, in formats rehue does not read (1 .psd, 1 HEIC/HEIF, 1 .cr2); "
             "convert them to TIFF or PNG (photos) or MP4 (films) first") in err
     assert "notes.txt" not in err and ".txt" not in err
 
@@ -741,7 +741,7 @@ def test_a_folder_coloured_beside_its_inputs_is_not_coloured_again_on_a_second_r
     for _ in range(2):
         assert run("colorize", photos, "-o", photos, "--model", tiny_model, "--no-progress") == 0
         assert sorted(path.name for path in photos.iterdir()) == ["a.jpg", "a.png", "b.jpg", "b.png"]
-    assert "coloured 1 file(s)" in capsys.readouterr().err
+    assert "coloured 1 file" in capsys.readouterr().err
     Image.fromarray(textured_rgb(30, 40, seed=3)[..., 0]).save(photos / "c.jpg")
     Image.fromarray(textured_rgb(30, 40, seed=3)[..., 0]).save(photos / "c.png")  # the user's own PNG of c
     assert run("colorize", photos, "-o", photos, "--model", tiny_model, "--no-progress") == 0
@@ -838,7 +838,7 @@ def test_a_photo_and_a_link_to_it_give_one_output_under_the_photos_name(tmp_path
     (photos / "from-scanner").symlink_to(tmp_path / "scanner")  # not followed (links can loop), but said
     assert run("colorize", photos, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["wedding.png"]
-    assert (f"warning: {photos}: 1 linked folder(s) not followed, such as {photos / 'from-scanner'}; name them as "
+    assert (f"warning: {photos}: 1 linked folder not followed, such as {photos / 'from-scanner'}; name them as "
             "inputs to colour them too") in capsys.readouterr().err
 
 
@@ -885,7 +885,7 @@ def test_pictures_and_films_are_coloured_as_what_they_hold_whatever_their_names(
     warned = caplog.text
     assert "film.jpg: holds a video, not the picture its extension names" in warned
     assert "photo.mp4: holds a picture, not the video its extension names" in warned
-    assert "1 file(s) passed over, in formats rehue does not read (1 HEIC/HEIF)" in warned
+    assert "1 file passed over, in formats rehue does not read (1 HEIC/HEIF)" in warned
     assert run("colorize", folder / "IMG_0001.jpg", "-o", tmp_path / "phone.png", "--model", tiny_model) == 1
     assert "IMG_0001.jpg: holds a HEIC/HEIF picture (a phone's), which rehue does not read" in capsys.readouterr().err
 
@@ -918,7 +918,7 @@ def test_a_warning_every_file_of_a_folder_gets_is_said_once_and_counted(tmp_path
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
     assert warnings == [f"warning: {photos / 'c0.png'}: is in colour already (a toned print, a tinted photo?); its "
                         "colour is replaced by the model's, from its lightness alone",
-                        f"warning: {photos / 'c1.png'} and 4 more file(s): the same warning as {photos / 'c0.png'}'s "
+                        f"warning: {photos / 'c1.png'} and 4 more files: the same warning as {photos / 'c0.png'}'s "
                         "above"]
     assert len(list((tmp_path / "out").iterdir())) == 7
 

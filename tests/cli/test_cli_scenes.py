@@ -16,7 +16,7 @@ def test_scenes_prints_each_cut_and_says_how_many_scenes(tmp_path, capsys):
     assert main(["scenes", str(clip), "--no-progress"]) == 0
     out, err = capsys.readouterr()
     assert out == "10\n"
-    assert err.strip() == f"{clip}: 20 frames, 2 scene(s), new scenes at 1.00 s"
+    assert err.strip() == f"{clip}: 20 frames, 2 scenes, new scenes at 1.00 s"
 
     assert main(["scenes", str(clip), "--json", "--no-progress"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -28,7 +28,7 @@ def test_a_clip_without_cuts_prints_nothing_and_says_one_scene(tmp_path, capsys)
     clip = make_clip(tmp_path / "pan.mp4", [np.roll(textured_rgb(48, 64), i, axis=1) for i in range(8)], fps=10)
     assert main(["scenes", str(clip), "--no-progress"]) == 0
     out, err = capsys.readouterr()
-    assert out == "" and err.strip() == f"{clip}: 8 frames, 1 scene(s)"
+    assert out == "" and err.strip() == f"{clip}: 8 frames, 1 scene"
 
 
 def test_a_sheet_shows_each_cut_with_the_frame_before_it(tmp_path, capsys):
@@ -43,7 +43,7 @@ def test_a_sheet_shows_each_cut_with_the_frame_before_it(tmp_path, capsys):
     clip = make_clip(tmp_path / "cut.mp4", frames, fps=10)
     sheet = tmp_path / "cuts.png"
     assert main(["scenes", str(clip), "--sheet", str(sheet), "--no-progress"]) == 0
-    assert f"sheet: {sheet} (1 cut(s))" in capsys.readouterr().err
+    assert f"sheet: {sheet} (1 cut)" in capsys.readouterr().err
     with Image.open(sheet) as image:
         assert image.size == (ROW_LABEL_WIDTH + 3 * 160, LABEL_HEIGHT + 160)
         cells = np.asarray(image.convert("L"))[LABEL_HEIGHT:, ROW_LABEL_WIDTH:]
@@ -86,7 +86,7 @@ def test_a_folder_of_frames_gets_its_cuts_by_frame_name_as_colorize_frames_finds
     assert main(["scenes", str(reel), "--no-progress", "--sheet", str(tmp_path / "cuts.png")]) == 0
     out, err = capsys.readouterr()
     assert out == "scan.0086410.png\n", "by name (probe 30: its place in the folder, 10, is not its number)"
-    assert f"{reel}: 20 frames, 2 scene(s), new scenes at scan.0086410.png\n" in err
+    assert f"{reel}: 20 frames, 2 scenes, new scenes at scan.0086410.png\n" in err
     assert (tmp_path / "cuts.png").exists()
     assert main(["scenes", str(reel), "--json", "--no-progress"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -131,7 +131,7 @@ def test_a_folder_of_videos_is_no_film_and_its_one_picture_is_a_film_of_one_fram
     assert main(["scenes", str(vids), "--no-progress"]) == 0
     assert capsys.readouterr().err.splitlines() == [
         f"warning: {vids}: its 2 videos (a.mp4, b.mkv) are not part of this film, which is its own 1 frame; "
-        "name each video to read it", f"{vids}: 1 frame, 1 scene(s)"]
+        "name each video to read it", f"{vids}: 1 frame, 1 scene"]
 
 
 def test_a_colour_films_cuts_are_found_as_colorize_finds_them(tmp_path, capsys, tiny_model):

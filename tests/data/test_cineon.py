@@ -59,7 +59,7 @@ def test_cineon_files_rehue_cannot_read_are_one_line_naming_them(tmp_path, capsy
     eight_bit = cineon_bytes(log_codes() // 4, bits=8)
     cases = {"cut.cin": (whole[:-100], "truncated or corrupt Cineon file (its pixels end early)"),
              "header.cin": (whole[:500], "truncated Cineon header"),
-             "eight.cin": (eight_bit, "a Cineon layout rehue does not read (3 channel(s) of 8 bits"),
+             "eight.cin": (eight_bit, "a Cineon layout rehue does not read (3 channels of 8 bits"),
              "packed.cin": (cineon_bytes(log_codes(), packing=0), "its samples are laid out in a way rehue does not "
                                                                    "read (interleave 0, packing 0"),
              "narrow.cin": (cineon_bytes(log_codes()[:, :40, 0]), "a gray Cineon frame whose width is not a "

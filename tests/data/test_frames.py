@@ -278,7 +278,7 @@ def test_a_picture_named_as_a_video_in_a_folder_is_passed_over_with_a_warning(tm
     Image.fromarray(textured_rgb(48, 64)).save(folder / "still.mp4", format="PNG")
     assert main(["frames", str(folder), "--out", str(tmp_path / "dataset"), "--size", "32", "--no-progress"]) == 0
     err = capsys.readouterr().err
-    assert "warning: passed over 1 picture(s) named as videos, such as " in err and "still.mp4" in err
+    assert "warning: passed over 1 picture named as videos, such as " in err and "still.mp4" in err
     assert {row["video"] for row in read_frame_manifest(tmp_path / "dataset")} == {"reel.mp4"}
 
 
@@ -539,8 +539,8 @@ def test_a_scanners_reels_of_numbered_frames_make_a_dataset(tmp_path, capsys):
                    film_fps=24)
     kept = [row for row in read_frame_manifest(tmp_path / "z") if row["video"] == "gray_reel"]
     assert [int(row["frame_index"]) for row in kept] == [0, 4, 8, 16, 20]
-    assert any("gray_reel: 5 frames, from a film of" in m and "1 sampled frame(s) without colour (a fade, a "
-               "title card) are left out" in m for m in messages), messages
+    assert any("gray_reel: 5 frames, from a film of" in m and "1 sampled frame without colour (a fade, a "
+               "title card) is left out" in m for m in messages), messages
     assert main(["frames", str(reels[0]), "--out", str(tmp_path / "x")]) == 1
     assert "no videos found, but 24 pictures: a folder of one film's numbered frames is read as a film with " \
         "--film-fps" in capsys.readouterr().err

@@ -74,7 +74,7 @@ def test_a_gray_photo_is_no_ground_truth_and_is_skipped_with_a_warning(tmp_path,
     messages = []
     result = evaluate(tiny_model, [photo_folder], tmp_path / "r", progress=False, log=messages.append)
     assert result.skipped == [str(photo_folder / "scan.jpg")] and result.extra["images"] == 4
-    assert messages == [f"warning: skipping 1 photo(s) with no colour to score against, such as "
+    assert messages == [f"warning: skipping 1 photo with no colour to score against, such as "
                         f"{photo_folder / 'scan.jpg'} (evaluate needs colour ground truth; colour a gray photo "
                         "with `rehue colorize`)"]
     assert main(["evaluate", str(photo_folder / "scan.jpg"), "--out", str(tmp_path / "one"), "--model",
@@ -492,7 +492,7 @@ def test_photos_skipped_for_one_reason_are_said_in_one_line(tmp_path, photo_fold
         Image.fromarray(gray).save(photo_folder / f"scan{index:02d}.png")
     messages = []
     evaluate(tiny_model, [photo_folder], tmp_path / "r", progress=False, log=messages.append)
-    assert len(messages) == 1 and messages[0].startswith("warning: skipping 30 photo(s) with no colour")
+    assert len(messages) == 1 and messages[0].startswith("warning: skipping 30 photos with no colour")
 
 
 def test_a_reels_numbered_frames_are_scored_as_one_film_with_frames(tmp_path, tiny_model, tiny_dependent_model,

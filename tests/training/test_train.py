@@ -741,7 +741,7 @@ def test_a_run_goes_into_a_new_or_empty_folder_not_one_of_other_files(tmp_path, 
     for extra in ([], ["--overwrite"]):
         assert main(["train", str(photo_folder), "--out", str(photos), *args, *extra]) == 1
         assert capsys.readouterr().err.splitlines() == [
-            f"rehue: error: {photos}: holds {len(before)} other file(s) or folder(s), such as {before[0]}, and no "
+            f"rehue: error: {photos}: holds {len(before)} other files or folders, such as {before[0]}, and no "
             "training run; name a new or empty folder for the run"]
         assert sorted(p.name for p in photos.iterdir()) == before
     for folder in ("samples", "checkpoints"):  # probe 46: a user's own folder of a run's name was taken for a run
@@ -751,7 +751,7 @@ def test_a_run_goes_into_a_new_or_empty_folder_not_one_of_other_files(tmp_path, 
         for extra in ([], ["--overwrite"]):
             assert main(["train", str(photo_folder), "--out", str(own), *args, *extra]) == 1
             assert capsys.readouterr().err.splitlines() == [
-                f"rehue: error: {own}: holds 1 other file(s) or folder(s), such as {folder}, and no training run; name "
+                f"rehue: error: {own}: holds 1 other file or folder, such as {folder}, and no training run; name "
                 "a new or empty folder for the run"]
             assert (own / folder / "mine.png").read_bytes() == b"the user's"
     hidden = tmp_path / "hidden-only"

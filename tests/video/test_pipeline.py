@@ -695,7 +695,7 @@ def test_frames_into_a_video_file_at_the_films_speed(tmp_path, tiny_model, tiny_
         assert reader.bits_per_sample == 16, "16-bit scans make a 16-bit master"
         frames = list(reader)
     assert len(frames) == 12 and abs(frames[-1].time - 11 / 18) < 1e-3
-    assert "12 frames, 2 scene(s)" in capsys.readouterr().err
+    assert "12 frames, 2 scenes" in capsys.readouterr().err
     assert main(["colorize", str(scans), "-o", str(out), "--frames", "--model", str(tiny_model),
                  "--no-progress"]) == 1
     assert "output exists" in capsys.readouterr().err
@@ -1010,7 +1010,7 @@ def test_frame_folders_of_one_name_are_refused_and_a_killed_runs_staging_is_remo
     stale.mkdir()
     (stale / "reel_1.png").write_bytes(b"half")
     assert main(["colorize", str(first), str(tmp_path / "b"), "-o", str(out), *args]) == 1  # b holds no frames
-    assert "removed 1 half-written file(s)" in capsys.readouterr().err
+    assert "removed 1 half-written file or folder" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["reel1"]
 
 
@@ -1406,7 +1406,7 @@ def test_an_interrupted_video_goes_on_from_the_scene_it_stopped_in(tmp_path, tin
     again = colorize_video(clip, out, progress=False, log=messages.append, **options)
     assert messages[0] == f"{out}: going on from frame 13 (at 1.00 s), where an earlier run stopped (12 frames kept)"
     assert again.frames == 6 and again.independent_frames == 1
-    assert messages[-1].startswith(f"{out}: 6 frames (18 in all with the 12 an earlier run coloured), 1 scene(s)")
+    assert messages[-1].startswith(f"{out}: 6 frames (18 in all with the 12 an earlier run coloured), 1 scene,")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"
     got, want = decoded(out), decoded(tmp_path / f"whole{suffix}")
     assert [pts for pts, _ in got] == [pts for pts, _ in want]
@@ -2098,13 +2098,13 @@ def test_frames_a_folder_holds_beside_the_film_are_named(tmp_path, tiny_model, c
     (scans / "reel_7.dng").write_bytes(b"II*\x00" + bytes(100))
     assert main(["colorize", str(scans), "-o", str(tmp_path / "out"), "--frames", *args]) == 0
     err = capsys.readouterr().err
-    assert "1 DNG file(s) passed over: rehue does not read them; the film is the 6 frame(s)" in err
+    assert "1 DNG file passed over: rehue does not read them; the film is the 6 frames" in err
     assert "numbered as this film's" not in err
 
     (scans / "reel_7.dng").unlink()
     (scans / "reel_6.png").unlink()
     assert main(["colorize", str(scans), "-o", str(tmp_path / "out"), "--frames", "--overwrite", *args]) == 0
-    assert "1 frame(s) numbered as this film's but not of it, such as reel_6.png, are left from an earlier " \
+    assert "1 frame numbered as this film's but not of it, such as reel_6.png, is left from an earlier " \
            "colouring; this film has 5 frames" in capsys.readouterr().err
     assert (tmp_path / "out" / "reel_6.png").exists(), "the user's folder: nothing removed"
 
@@ -2116,7 +2116,7 @@ def test_frames_a_folder_holds_beside_the_film_are_named(tmp_path, tiny_model, c
 
     write_frames(scans / "reel2", three_scene_frames(count_each=1))  # probe 30: a reel's folder beside frames
     assert main(["colorize", str(scans), "-o", str(tmp_path / "with-reel"), "--frames", *args]) == 0
-    assert "its folders of frames (reel2) are not part of this film, which is its own 5 frame(s)" in \
+    assert "its folders of frames (reel2) are not part of this film, which is its own 5 frames" in \
         capsys.readouterr().err
     assert main(["colorize", str(scans), "-o", str(tmp_path / "film.tif"), "--frames", *args]) == 2
     assert "names a picture, and --frames writes a folder of frames or one video file" in capsys.readouterr().err
@@ -2181,7 +2181,7 @@ def test_a_film_into_numbered_frames_is_coloured_as_into_a_video(tmp_path, colou
     before = {p.name: p.stat().st_mtime_ns for p in frames.iterdir()}
     assert main(["colorize", str(gray), "-o", str(frames / "f_%04d.png"), "--start", "0.5", *args]) == 1
     assert capsys.readouterr().err.strip().splitlines() == [
-        f"rehue: error: {frames}: holds 24 frame(s) of this name already, such as f_0001.png; pass --overwrite to "
+        f"rehue: error: {frames}: holds 24 frames of this name already, such as f_0001.png; pass --overwrite to "
         "replace them, or name another folder or pattern"]
     assert {p.name: p.stat().st_mtime_ns for p in frames.iterdir()} == before
     assert main(["colorize", str(gray), "-o", str(tmp_path / "part" / "p_####.jpg"), "--start", "0.5", *args]) == 0
@@ -2404,5 +2404,5 @@ def test_a_film_named_into_one_picture_or_where_frames_cannot_go_is_a_one_line_e
         assert capsys.readouterr().err.strip().splitlines() == [line]
     assert (tmp_path / "file").read_text() == "mine" and not (tmp_path / "still.png").exists()
     assert main(["colorize", str(colour_clip), "-o", str(tmp_path / "out" / "f_%03d.png"), *args]) == 0
-    assert "removed 1 half-written file(s) or folder(s) that a killed run left" in capsys.readouterr().err
+    assert "removed 1 half-written file or folder that a killed run left" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"f_{n:03d}.png" for n in range(1, 25)]

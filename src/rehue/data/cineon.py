@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import struct
 
+from rehue.words import counted
+
 MAGIC_NUMBERS = (b"\x80\x2a\x5f\xd7", b"\xd7\x5f\x2a\x80")  # big-endian, as Kodak's format is; little
 HEADER_BYTES = 2048  # file, image, data format, origination and film headers
 CHANNELS_AT, CHANNEL_BYTES = 196, 28  # the image header's channel records
@@ -65,7 +67,7 @@ def read(data: bytes, path: str | None):
                          + ", which rehue does not read; convert it to DPX first")
     if header.channels not in (1, 3) or header.bits != {10} or not header.same_size:
         bits = "/".join(map(str, sorted(header.bits)))
-        raise ValueError(f"a Cineon layout rehue does not read ({header.channels} channel(s) of {bits} bits"
+        raise ValueError(f"a Cineon layout rehue does not read ({counted(header.channels, 'channel')} of {bits} bits"
                          f"{'' if header.same_size else ', of unlike sizes'}; it reads 10-bit RGB or gray); convert "
                          "it to DPX first")
     if header.interleave != PIXEL_INTERLEAVED or header.packing != FILLED_32_BIT_LEFT or header.line_padding:

@@ -21,6 +21,7 @@ from torch.utils.data import Dataset
 from rehue.color.lab import normalize_ab, normalize_lightness, rgb_to_lab
 from rehue.errors import RehueError, shown_path
 from rehue.progress import lines_to
+from rehue.words import counted
 
 # Training crops of a photo are squares of this share of its short side, up to all of it. The shipped
 # independent model uses 0.7: closer to the whole pictures it colours (docs/model-card.md).
@@ -140,9 +141,9 @@ class ImageFolderDataset(Dataset):
         if skipped:
             log(f"{skipped} of {len(paths)} files skipped as unreadable")
         if coloured:
-            log(f"warning: skipping {len(coloured)} picture(s) that rehue coloured (or drew: a report's sample grid or "
-                f"plot), such as {shown_path(coloured[0])}: their colours are a model's guess, not a truth to learn "
-                "from")
+            log(f"warning: skipping {counted(len(coloured), 'picture')} that rehue coloured (or drew: a report's "
+                f"sample grid or plot), such as {shown_path(coloured[0])}: their colours are a model's guess, not a "
+                "truth to learn from")
         if not self.images and coloured:
             raise RehueError("every picture here was coloured by rehue: their colours are a model's guess, not a "
                              "truth to learn from (train needs the colour originals)", root)
@@ -499,7 +500,7 @@ def _check_frames_colour(root: Path, frames: np.ndarray, videos: list[str], log)
     coloured_films = {video for video, colour in zip(videos, coloured, strict=True) if colour}
     gray_films = sorted(set(videos) - coloured_films)
     if gray_films:
-        log(f"warning: every training frame of {len(gray_films)} film(s) is gray ({gray_films[0]}"
+        log(f"warning: every training frame of {counted(len(gray_films), 'film')} is gray ({gray_films[0]}"
             f"{', ...' if len(gray_films) > 1 else ''}); a model learns from them that such scenes have no colour")
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from rehue.errors import RehueError, UsageError, shown_path
 from rehue.progress import lines_to
+from rehue.words import counted
 
 # thesis 4.1: one frame per 1.5 s for independent training, 3/s for dependent training, 5/s for test
 THESIS_RATES = {"independent": 1 / 1.5, "dependent": 3.0, "test": 5.0}
@@ -139,11 +140,12 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             rows += video_rows
             below = (f"; it runs at {rate:g} fps, below --fps {fps:g}, so every frame is kept" if rate and rate < fps
                      else "")
-            without = (f"; {count - coloured} sampled frame(s) without colour (a fade, a title card) are left out"
+            without = (f"; {counted(count - coloured, 'sampled frame')} without colour (a fade, a title card) "
+                       f"{'is' if count - coloured == 1 else 'are'} left out"
                        if coloured < count else "")
             kind = "film" if films else "video"
-            log(f"{video.name}: {coloured} frame{'' if coloured == 1 else 's'}, from a {kind} of {scenes} "
-                f"scene{'' if scenes == 1 else 's'}{below}{without}")
+            log(f"{video.name}: {counted(coloured, 'frame')}, from a {kind} of {counted(scenes, 'scene')}"
+                f"{below}{without}")
         if gray_films and len(gray_films) == len(videos):
             raise RehueError(f"all {len(videos)} videos are gray: there is no colour to learn from (a frame dataset "
                              "needs colour films)")
@@ -318,7 +320,7 @@ def _video_files(inputs, log) -> list[Path]:
             images, videos, _, _ = folder_media(path)
             misnamed = [image for image in images if is_video_path(image)]
             if misnamed:
-                log(f"warning: passed over {len(misnamed)} picture(s) named as videos, such as "
+                log(f"warning: passed over {counted(len(misnamed), 'picture')} named as videos, such as "
                     f"{shown_path(misnamed[0])}: they hold a photo, and frames are sampled from videos")
             if not videos:
                 raise RehueError("no videos found" + (f", but {len(images)} pictures: a folder of one film's numbered "

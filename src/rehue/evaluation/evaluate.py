@@ -17,6 +17,7 @@ from rehue.errors import RehueError, UsageError, shown_path
 from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, TemporalStability, evaluate_pair, gray_baseline
 from rehue.models.io import read_json_file
 from rehue.progress import lines_to
+from rehue.words import counted
 
 
 @dataclass
@@ -387,11 +388,11 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         if len(grid) < 8:
             grid.append(shown)
     if rehue_coloured:  # one line for each kind, not one for each of thousands of photos
-        log(f"warning: skipping {len(rehue_coloured)} picture(s) that rehue coloured (or drew: a report's sample "
-            f"grid or plot), such as {shown_path(rehue_coloured[0])}: their colours are a model's guess, not a truth "
-            "to score against")
+        log(f"warning: skipping {counted(len(rehue_coloured), 'picture')} that rehue coloured (or drew: a "
+            f"report's sample grid or plot), such as {shown_path(rehue_coloured[0])}: their colours are a model's "
+            "guess, not a truth to score against")
     if without_colour:
-        log(f"warning: skipping {len(without_colour)} photo(s) with no colour to score against, such as "
+        log(f"warning: skipping {counted(len(without_colour), 'photo')} with no colour to score against, such as "
             f"{shown_path(without_colour[0])} ({NEEDS_COLOUR})")
     # clips are scored at one size for both models, so their frames' scores pair up
     long_side = None if full_res else 2 * size

@@ -19,6 +19,7 @@ from rehue import __version__
 from rehue.data.images import temp_path_for
 from rehue.errors import RehueError
 from rehue.evaluation.metrics import MetricTable, unit_means
+from rehue.words import counted
 
 # the Software tag of every picture a report draws: rehue's training and scoring pass over them, as over
 # pictures it coloured (``rehue.data.images.coloured_by_rehue``), should a report folder end up among photos
@@ -221,8 +222,8 @@ def clip_summary(stats: dict) -> str:
     pair = stats.get("model", "the model")
     if stats.get("dependent_model"):
         pair += f" at scene starts, {stats['dependent_model']} within scenes"
-    parts = [f"{len(errors)} frames, {len(stats.get('scene_starts') or []) + 1 if errors else 0} scene(s), "
-             f"coloured by {pair}"]
+    scenes = len(stats.get("scene_starts") or []) + 1 if errors else 0
+    parts = [f"{counted(len(errors), 'frame')}, {counted(scenes, 'scene')}, coloured by {pair}"]
     if stats.get("frames_without_colour"):
         parts.append(f"{stats['frames_without_colour']} frames without colour (black, a fade) not scored")
     if stats.get("eased_against_drift"):

@@ -47,6 +47,7 @@ from rehue.errors import RehueError, UsageError, out_of_memory_as_memory_error
 from rehue.progress import lines_to
 from rehue.video.frame_folder import FramePattern, names_numbered_frames
 from rehue.video.io import OUTPUT_CODECS, VIDEO_SUFFIX_OF_CODEC
+from rehue.words import counted
 
 logger = logging.getLogger(__name__)
 LARGE_PHOTO_PIXELS = 16_000_000  # a scan this large takes 10 s or more here: its steps are shown
@@ -105,8 +106,8 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             images, videos, unread, linked = folder_media(source)
             linked = [folder for folder in linked if real_path(folder) != real_path(output)]  # -o a link inside
             if linked:
-                logger.warning("%s: %d linked folder(s) not followed, such as %s; name them as inputs to colour "
-                               "them too", source, len(linked), linked[0])
+                logger.warning("%s: %s not followed, such as %s; name them as inputs to colour them too", source,
+                               counted(len(linked), "linked folder"), linked[0])
             found = [*((path, image_ext) for path in images), *((path, video_ext or ".mp4") for path in videos)]
             planned = [Job(path, output / with_output_suffix(path.relative_to(source), suffix),
                            video=suffix != image_ext)
@@ -128,8 +129,8 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
                 kinds = Counter("HEIC/HEIF" if path.suffix.lower() in (".heic", ".heif")
                                 or path.suffix.lower() not in UNREAD_MEDIA_SUFFIXES  # told by their first bytes
                                 else path.suffix.lower() for path in unread)
-                logger.warning("%s: %d file(s) passed over, in formats rehue does not read (%s); convert them to "
-                               "TIFF or PNG (photos) or MP4 (films) first", source, len(unread),
+                logger.warning("%s: %s passed over, in formats rehue does not read (%s); convert them to "
+                               "TIFF or PNG (photos) or MP4 (films) first", source, counted(len(unread), "file"),
                                ", ".join(f"{count} {suffix}" for suffix, count in kinds.most_common()))
         else:
             video = media_kind(source) == "video"
@@ -141,8 +142,9 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
                          "earlier run's outputs, not inputs; name the files to colour them again",
                          ", ".join(str(source) for source, _ in passed_over))
     for source, unexpected in passed_over:
-        logger.warning("%s: passed over %d file(s) that rehue coloured, such as %s: an earlier run's outputs, not "
-                       "inputs; name them to colour them again", source, len(unexpected), unexpected[0])
+        logger.warning("%s: passed over %s that rehue coloured, such as %s: an earlier run's outputs, not "
+                       "inputs; name them to colour them again", source, counted(len(unexpected), "file"),
+                       unexpected[0])
     return _separate_outputs(jobs)
 
 
@@ -403,8 +405,9 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     stale = remove_stale_temps(job.target for job in jobs)
     if stale:
         # a hidden folder's name ends in its process number, a temporary file's in its extension
-        kinds = "file(s) or folder(s)" if any(path.name[-1].isdigit() for path in stale) else "file(s)"
-        log(f"note: removed {len(stale)} half-written {kinds} that a killed run left, such as {stale[0]}")
+        kinds = ("half-written file or folder", "half-written files or folders") if any(
+            path.name[-1].isdigit() for path in stale) else ("half-written file",)
+        log(f"note: removed {counted(len(stale), *kinds)} that a killed run left, such as {stale[0]}")
     summary = BatchSummary()
     made_root = _topmost_missing(output) if jobs[0].target != output else None  # made for the outputs
     try:
@@ -475,7 +478,7 @@ class _AlikeWarnings(logging.Filter):
 
     def say_the_rest(self) -> None:
         for wording, files in self.others.items():
-            more = f" and {len(files) - 1} more file(s)" if len(files) > 1 else ""
+            more = f" and {counted(len(files) - 1, 'more file', 'more files')}" if len(files) > 1 else ""
             logger.warning("%s%s: the same warning as %s's above", files[0], more, self.first[wording])
 
 
@@ -600,8 +603,8 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
                          f"{shared}; give them names of their own", output)
     stale = remove_stale_temps(targets)
     if stale:
-        log(f"note: removed {len(stale)} half-written file(s) or folder(s) of frames that a killed run left, such "
-            f"as {stale[0]}")
+        log(f"note: removed {counted(len(stale), 'half-written file or folder', 'half-written files or folders')} of "
+            f"frames that a killed run left, such as {stale[0]}")
     summary = BatchSummary()
     for folder, target in zip(folders, targets, strict=True):
         try:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rehue.errors import RehueError, UsageError
+from rehue.words import counted
 
 FORMAT_VERSION = 1
 NORMALIZATION = "L/50-1, ab/110"
@@ -68,7 +69,7 @@ class ModelCard:
         role = "dependent" if card.in_channels == 3 else "independent"
         if card.role != role:  # the channels decide what a model is fed; a role that says otherwise misleads
             raise RehueError(f"role {card.role!r} does not fit in_channels {card.in_channels}: a model of "
-                             f"{card.in_channels} input channel(s) is {role}", path)
+                             f"{counted(card.in_channels, 'input channel')} is {role}", path)
         return card
 
 

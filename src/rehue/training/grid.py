@@ -27,6 +27,7 @@ from rehue.errors import RehueError, UsageError, shown_path
 from rehue.models.io import file_sha256, read_json_file
 from rehue.progress import lines_to, say
 from rehue.training.config import TrainConfig
+from rehue.words import counted
 
 GRID_KEYS = ("generators", "discriminators", "batch_sizes", "optimisers", "out", "rank_by", "eval_images",
              "sample_images")
@@ -657,8 +658,8 @@ def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
                     if not entry.name.startswith(".") and not holds_no_file(entry)
                     and not any(path.is_relative_to(real_path(entry)) for path in own))
     if others:
-        raise RehueError(f"holds {len(others):,} other file(s) or folder(s), such as {others[0]}, and no grid "
-                         "search; name a new or empty folder for the search (--out)", out)
+        raise RehueError(f"holds {counted(len(others), 'other file or folder', 'other files or folders')}, such as "
+                         f"{others[0]}, and no grid search; name a new or empty folder for the search (--out)", out)
 
 
 def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = True, log=None) -> GridResult:

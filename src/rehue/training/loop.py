@@ -22,6 +22,7 @@ from rehue.data.images import holds_no_file, make_folder, real_path
 from rehue.errors import RehueError, UsageError
 from rehue.progress import lines_to
 from rehue.training.config import TrainConfig, started_in_folder
+from rehue.words import counted
 
 
 @dataclass
@@ -139,7 +140,7 @@ def _check_validation_has_colour(loader, data) -> None:
             if any(has_colour(truth) for truth in lab_batch_to_rgb(lightness, batch["ab"])):
                 return
     count = len(loader.dataset)
-    raise RehueError(f"the {count} picture{'s' if count > 1 else ''} validation scores (of the held-out photos, a "
+    raise RehueError(f"the {counted(count, 'picture')} validation scores (of the held-out photos, a "
                      "frame dataset's test frames, spread over them by --val-images) "
                      f"{'are' if count > 1 else 'is'} gray, so it has nothing to score; hold out a colour photo or "
                      "film, or score more (--val-images)", data)
@@ -242,7 +243,7 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_
                 grown += 1
     generator.load_state_dict(target)
     if grown:
-        log(f"initialised from {spec}; {grown} input layer(s) grown to {config.in_channels} channels")
+        log(f"initialised from {spec}; {counted(grown, 'input layer')} grown to {config.in_channels} channels")
     restraint = {k: v for k, v in (card.inference or {}).items() if k in INFERENCE_RANGES}
     if restraint:
         log(f"the trained model keeps {spec}'s restraint ({', '.join(f'{k} {v}' for k, v in restraint.items())}; "
@@ -502,8 +503,8 @@ def _check_run_folder(out: Path, resume: bool) -> None:
     others = sorted(entry.name for entry in out.iterdir()
                     if not entry.name.startswith(".") and not holds_no_file(entry))
     if others:
-        raise RehueError(f"holds {len(others):,} other file(s) or folder(s), such as {others[0]}, and no training "
-                         "run; name a new or empty folder for the run", out)
+        raise RehueError(f"holds {counted(len(others), 'other file or folder', 'other files or folders')}, such as "
+                         f"{others[0]}, and no training run; name a new or empty folder for the run", out)
 
 
 def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool, log,

@@ -29,6 +29,7 @@ import numpy as np
 
 from rehue.data.images import check_input_file, check_output_path, move_into_place, temp_path_for
 from rehue.errors import RehueError, UsageError
+from rehue.words import counted
 
 log = logging.getLogger(__name__)
 
@@ -429,7 +430,7 @@ class VideoReader:
                 sizes.append(f"{context.width}x{context.height}" if context is not None else "undecodable")
             elif stream.type == "data" and not (stream.metadata.get("timecode") and self.timecode is not None):
                 kinds["data stream"] += 1
-        words = {kind: f"{count} {kind}{'s' if count > 1 else ''}" for kind, count in kinds.items()}
+        words = {kind: counted(count, kind) for kind, count in kinds.items()}
         if sizes:  # which picture is coloured, and which are not
             words["more video stream"] += (f" ({', '.join(sizes)}; the {self.width}x{self.height} one, stream "
                                            f"{self._stream.index}, is coloured)")
@@ -677,9 +678,9 @@ class VideoReader:
         if not damaged or self._damage_warned:
             return
         self._damage_warned = True
-        log.warning("%s: video is damaged: %d packet(s) could not be decoded (the first after %d decoded frames: %s) "
+        log.warning("%s: video is damaged: %s could not be decoded (the first after %d decoded frames: %s) "
                     "and were skipped; the frames they held are missing, the frame before shown on in their place",
-                    self.path, damaged, *first)
+                    self.path, counted(damaged, "packet"), *first)
 
     def key_frames(self, limit: int) -> Iterator[np.ndarray]:
         """Gray pictures (uint8 HxW) of up to ``limit`` key frames from the start of the file, with no

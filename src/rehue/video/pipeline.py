@@ -72,6 +72,7 @@ from rehue.video.resume import (
     what_differs,
     write_journal,
 )
+from rehue.words import counted
 
 SETTLE_FRAMES = 16
 """Frames after a scene start found in a dissolve or a wipe over which the dependent model is eased towards
@@ -128,13 +129,13 @@ class VideoSummary:
         return self.frames / self.seconds if self.seconds else 0.0
 
     def line(self) -> str:
-        frames = f"{self.frames} frame{'' if self.frames == 1 else 's'}"
+        frames = counted(self.frames, "frame")
         if self.kept and not self.frames:
             done = "put in place the last" if self.placed else "joined the"
             return f"{done} {self.kept:,} frames an earlier run coloured, in {self.seconds:.1f} s"
         if self.kept:
             frames += f" ({self.frames + self.kept:,} in all with the {self.kept:,} an earlier run coloured)"
-        return (f"{frames}, {self.scenes} scene(s), {self.seconds:.1f} s, {self.fps:.1f} frames/s "
+        return (f"{frames}, {counted(self.scenes, 'scene')}, {self.seconds:.1f} s, {self.fps:.1f} frames/s "
                 f"({self.independent_frames} independent, {self.dependent_frames} dependent"
                 + (f", {self.eased_frames} eased against drift" if self.eased_frames else "") + ")")
 
@@ -1018,7 +1019,7 @@ def _refuse_outputs_there(frames: list[Path], names: list[str], target: Path, ov
 def _refuse_frames_there(pattern: FramePattern, overwrite: bool) -> None:
     taken = pattern.taken()
     if taken and not overwrite:
-        raise RehueError(f"holds {len(taken):,} frame(s) of this name already, such as {taken[0].name}; pass "
+        raise RehueError(f"holds {counted(len(taken), 'frame')} of this name already, such as {taken[0].name}; pass "
                          "--overwrite to replace them, or name another folder or pattern", pattern.folder)
 
 
@@ -1038,7 +1039,7 @@ def _check_frame_pattern(pattern: FramePattern, source: Path, overwrite: bool, l
         _refuse_frames_there(pattern, overwrite)
     stale = remove_stale_temps([pattern.path, pattern.folder])
     if stale:
-        log(f"note: removed {len(stale)} folder(s) of frames that a killed run left, such as {stale[0]}")
+        log(f"note: removed {counted(len(stale), 'folder')} of frames that a killed run left, such as {stale[0]}")
     return moving_killed
 
 
@@ -1094,8 +1095,8 @@ def _warn_of_older_frames(target: Path, frames: list[Path], names: list[str], lo
                    and (m := re.fullmatch(r"(.*?)(\d+)(\D*)", p.name))
                    and (m[1], _without_image_suffix(m[3].lower())) == pattern)
     if older:
-        log(f"warning: {target}: {len(older)} frame(s) numbered as this film's but not of it, such as {older[0]}, "
-            "are left from an earlier colouring; this film has "
+        log(f"warning: {target}: {counted(len(older), 'frame')} numbered as this film's but not of it, such as "
+            f"{older[0]}, {'is' if len(older) == 1 else 'are'} left from an earlier colouring; this film has "
             f"{len(frames)} frames (remove them before using the folder as this film)")
 
 
@@ -1279,15 +1280,17 @@ def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
         raise RehueError("no image frames in this folder", source)
     if videos := _videos_in(entries):  # probe 83: a folder of films and a cover picture was a film of one frame
         log(f"warning: {source}: its {_listed(videos, 'video')} are not part of this film, which is its own "
-            f"{len(frames)} frame{'' if len(frames) == 1 else 's'}; name each video to "
+            f"{counted(len(frames), 'frame')}; name each video to "
             f"{'colour' if done == 'coloured' else 'read'} it")
     if unread:
-        log(f"warning: {source}: {sum(unread.values())} {'/'.join(sorted(unread))} file(s) passed over: rehue does not "
-            f"read them; the film is the {len(frames)} frame(s) of other formats")
+        kinds = "/".join(sorted(unread)) + " file"
+        log(f"warning: {source}: {counted(sum(unread.values()), kinds)} passed over: rehue does not read them; the "
+            f"film is the {counted(len(frames), 'frame')} of other formats")
     reels = _reel_folders(source)
     if reels:
         log(f"warning: {source}: its folders of frames ({', '.join(reels[:3])}{' ...' if len(reels) > 3 else ''}) are "
-            f"not part of this film, which is its own {len(frames)} frame(s); name each film's folder to colour it")
+            f"not part of this film, which is its own {counted(len(frames), 'frame')}; name each film's folder to "
+            "colour it")
     return frames
 
 
@@ -1302,7 +1305,7 @@ def _videos_in(entries: list[Path]) -> list[str]:
 def _listed(names: list[str], kind: str) -> str:
     """How many ``kind`` there are, the first three named: ``2 videos (a.mp4, b.mkv)``."""
     more = " ..." if len(names) > 3 else ""
-    return f"{len(names)} {kind}{'' if len(names) == 1 else 's'} ({', '.join(names[:3])}{more})"
+    return f"{counted(len(names), kind)} ({', '.join(names[:3])}{more})"
 
 
 def _reel_folders(source: Path) -> list[str]:
@@ -1879,8 +1882,8 @@ class _VideoFrames:
             after = [name for name in sorted(self.earlier - set(self.names), key=self.pattern.number)
                      if self.pattern.number(name) >= self.first + len(self.names)]
             if after and self.whole_film:
-                self.log(f"warning: {self.pattern.folder}: {len(after):,} frame(s) of an earlier colouring are "
-                         f"left after the film's last, such as {after[0]}")
+                self.log(f"warning: {self.pattern.folder}: {counted(len(after), 'frame')} of an earlier colouring "
+                         f"{'is' if len(after) == 1 else 'are'} left after the film's last, such as {after[0]}")
             return
         self._stopped(exc_type, exc)
 
