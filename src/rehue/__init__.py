@@ -37,6 +37,10 @@ def __getattr__(name):
     raise AttributeError(f"module 'rehue' has no attribute {name!r}")
 
 
+def __dir__():
+    return sorted({*globals(), *_LAZY})  # the lazy names too, as a notebook's completion offers them (probe 88)
+
+
 _COLORIZERS: dict = {}
 
 

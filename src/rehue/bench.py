@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from rehue.errors import RehueError, UsageError
+from rehue.errors import RehueError, UsageError, check_flags
 from rehue.progress import lines_to, say
 from rehue.words import counted
 
@@ -435,6 +435,7 @@ def run_benchmark(*, quick: bool = False, device: str = "cpu", model: str | None
     default). ``plan`` overrides the frame counts (tests use a tiny one). Its lines of what it measures go to
     ``log``, else to stderr, or with ``progress`` off to the ``rehue`` logger at INFO (``rehue.progress.lines_to``).
     """
+    check_flags(quick=quick, progress=progress)
     from rehue.inference.colorizer import BACKENDS
 
     if device not in ("cpu", "cuda") and not device.startswith("cuda:"):

@@ -31,6 +31,19 @@ class UsageError(RehueError):
     """Wrong arguments: exit code 2."""
 
 
+def check_flags(**flags) -> None:
+    """A library caller's yes-or-no arguments are True or False (numpy's bool too), or, for ``progress``, a
+    function: the string "false" from a form, a query or an environment variable is true to Python, and
+    ``overwrite="false"`` replaced the user's file (probe 88)."""
+    for name, value in flags.items():
+        if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_") and \
+                type(value).__module__ == "numpy" or name == "progress" and callable(value):
+            continue
+        wanted = "True, False or a function called as progress(done, total)" if name == "progress" else \
+            "True or False"
+        raise UsageError(f"{name} must be {wanted}, not {value!r}")
+
+
 @contextlib.contextmanager
 def warnings_as(action: str, category: type[Warning] = Warning):
     """``warnings.catch_warnings`` with one filter, taken in turns by rehue's threads.

@@ -621,3 +621,20 @@ def test_a_library_callers_wrong_kinds_of_argument_are_usage_errors_and_notes_fo
     with caplog.at_level(logging.INFO, logger="rehue"):
         evaluate(tiny_model, (p for p in [photo_folder]), tmp_path / "r", dependent_model="none", progress=False)
     assert "note: --dependent-model is not used" in caplog.text and capsys.readouterr().err == ""
+
+
+def test_video_frames_must_be_a_whole_number_and_a_limit_is_named_where_it_hid_the_photos(tmp_path, tiny_model):
+    """Probe 88: ``video_frames="3"`` was a TypeError and 1.5 was taken; ``limit=1`` on a folder whose first
+    file is unreadable said "no image could be read", of a folder of colour photos."""
+    for bad in ("3", 1.5, True):
+        with pytest.raises(UsageError, match="--video-frames must be a whole number"):
+            evaluate(tiny_model, [tmp_path], tmp_path / "r", video_frames=bad, progress=False)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.png").write_bytes(b"not a picture")
+    for seed, name in enumerate("bcd"):
+        Image.fromarray(textured_rgb(32, 32, seed=seed)).save(photos / f"{name}.png")
+    with pytest.raises(RehueError, match=r"no image could be read among the first 1 of 4 \(--limit 1\)"):
+        evaluate(tiny_model, [photos], tmp_path / "r", limit=1, progress=False, log=lambda line: None)
+    assert evaluate(tiny_model, [photos], tmp_path / "r", limit=2, progress=False,
+                    log=lambda line: None).extra["images"] == 1

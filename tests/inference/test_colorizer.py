@@ -724,3 +724,150 @@ def test_an_onnx_runtime_this_machine_lacks_is_named_as_such_not_as_the_models_f
     assert caught.value.path is None and "ONNX Runtime cannot be imported" in caught.value.reason
     assert "pip install onnxruntime" in caught.value.reason and ".json" not in str(caught.value)
     assert Colorizer.load(tiny_model, device="cpu").backend == "torch"
+
+
+def test_yes_or_no_arguments_are_true_or_false_not_a_string_that_python_finds_true(tmp_path, tiny_model):
+    """Probe 88: ``overwrite="false"`` (a form's, a query's, an environment variable's) replaced the user's
+    picture, video and report; ``progress="no"`` drew the bar and ``side_by_side="false"`` drew two pictures."""
+    import rehue
+    from rehue.inference.files import colorize_image_file
+    from tests.helpers_video import make_clip
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    Image.fromarray(textured_rgb(32, 32)[..., 0]).save(tmp_path / "p.png")
+    clip = make_clip(tmp_path / "clip.mp4", [np.repeat(textured_rgb(32, 32)[..., :1], 3, axis=2)] * 3, fps=8)
+    mine = {tmp_path / "mine.png": b"the user's picture", tmp_path / "mine.mp4": b"the user's film"}
+    (tmp_path / "report").mkdir()
+    mine[tmp_path / "report" / "metrics.md"] = b"an earlier report"
+    for path, data in mine.items():
+        path.write_bytes(data)
+    calls = [
+        (lambda: colorize_image_file(colorizer, tmp_path / "p.png", tmp_path / "mine.png", overwrite="false"),
+         "overwrite must be True or False, not 'false'"),
+        (lambda: colorize_image_file(colorizer, tmp_path / "p.png", tmp_path / "o.png", side_by_side="false"),
+         "side_by_side must be True or False"),
+        (lambda: colorizer.colorize_video(clip, tmp_path / "mine.mp4", overwrite="no"), "overwrite must be True"),
+        (lambda: colorizer.colorize_video(clip, tmp_path / "o.mp4", progress="no"),
+         r"progress must be True, False or a function called as progress\(done, total\), not 'no'"),
+        (lambda: rehue.evaluate(tiny_model, [tmp_path / "p.png"], tmp_path / "report", overwrite="false"),
+         "overwrite must be True or False"),
+        (lambda: rehue.evaluate(tiny_model, [tmp_path / "p.png"], tmp_path / "r2", full_res="no"),
+         "full_res must be True or False"),
+    ]
+    for call, message in calls:
+        with pytest.raises(UsageError, match=message):
+            call()
+    assert {path: path.read_bytes() for path in mine} == mine
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "mine.mp4", "mine.png", "models", "p.png",
+                                                          "report"]
+    colorize_image_file(colorizer, tmp_path / "p.png", tmp_path / "mine.png", overwrite=np.bool_(True))
+    assert Image.open(tmp_path / "mine.png").size == (32, 32), "numpy's True is True"
+
+
+def _png(array: np.ndarray, **options) -> bytes:
+    import io
+
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, "PNG", **options)
+    return out.getvalue()
+
+
+def test_a_pictures_colour_key_is_its_transparency(tmp_path, tiny_model):
+    """Probe 88: a gray or RGB PNG whose transparent area is one level named in its tRNS chunk (as optimisers
+    write them) came back opaque, RGB; a palette PNG's came back RGBA."""
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    gray = textured_rgb(24, 40)[..., 0]
+    gray[:6] = 7
+    key = gray == 7
+    for picture, options in ((gray, {"transparency": 7}),
+                             (np.repeat(gray[..., None], 3, axis=2), {"transparency": (7, 7, 7)})):
+        coloured = colorizer.colorize(_png(picture, **options))
+        assert coloured.shape == (24, 40, 4) and coloured.dtype == np.uint8
+        assert ((coloured[..., 3] == 0) == key).all() and (coloured[..., 3][~key] == 255).all()
+    deep = gray.astype(np.uint16) * np.uint16(257)
+    coloured = colorizer.colorize(Image.open(__import__("io").BytesIO(_png(deep, transparency=7 * 257))))
+    assert coloured.shape == (24, 40, 4) and coloured.dtype == np.uint16, "a 16-bit scan stays 16-bit"
+    assert ((coloured[..., 3] == 0) == key).all(), "Pillow's own convert finds no pixel of a 16-bit key"
+    from rehue.inference.files import colorize_image_file
+
+    (tmp_path / "k.png").write_bytes(_png(gray, transparency=7))
+    colorize_image_file(colorizer, tmp_path / "k.png", tmp_path / "out.png")
+    written = np.asarray(Image.open(tmp_path / "out.png"))
+    assert written.shape == (24, 40, 4) and ((written[..., 3] == 0) == key).all()
+
+
+def test_a_truncated_picture_is_an_error_even_where_the_program_lets_pillow_load_truncated_ones(
+        tmp_path, tiny_model, monkeypatch):
+    """Probe 88: with ``ImageFile.LOAD_TRUNCATED_IMAGES = True`` (common in ML code) half a JPEG was coloured
+    and written, its lower half Pillow's gray filler, without a word."""
+    import io
+
+    from PIL import ImageFile
+
+    from rehue.inference.files import colorize_image_file
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    whole = io.BytesIO()
+    Image.fromarray(textured_rgb(120, 120)).save(whole, "JPEG")
+    half = whole.getvalue()[: len(whole.getvalue()) // 2]
+    (tmp_path / "half.jpg").write_bytes(half)
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    with pytest.raises(RehueError, match="half.jpg: truncated or corrupt image"):
+        colorize_image_file(colorizer, tmp_path / "half.jpg", tmp_path / "out.png")
+    with pytest.raises(RehueError, match="truncated or corrupt image"):
+        colorizer.colorize(_png(textured_rgb(64, 64))[:-200])
+    assert not (tmp_path / "out.png").exists()
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True, "the program's setting is put back"
+    assert colorizer.colorize(whole.getvalue()).shape == (120, 120, 3)
+
+
+def test_uploads_junk_and_odd_arrays_are_told_apart_plainly(tmp_path, tiny_model, monkeypatch):
+    """Probe 88: an async upload's read() was a TypeError; big-endian uint16 was read as 8-bit levels; a
+    program's lower Pillow limit was named as rehue's own; Pillow's words came through bare; a video given to
+    colorize was "not an image file"."""
+    import warnings
+
+    from PIL import Image as PILImage
+
+    from tests.helpers_video import make_clip
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+
+    class Upload:  # Starlette's UploadFile: read() is a coroutine function
+        async def read(self, size=-1):
+            return _png(textured_rgb(16, 16))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "coroutine was never awaited"
+        with pytest.raises(RehueError, match=r"read\(\) is asynchronous .* pass `await upload.read\(\)`"):
+            colorizer.colorize(Upload())
+    levels = np.random.default_rng(0).integers(0, 256, (20, 30)).astype(np.uint16)
+    native, big = colorizer.colorize(levels), colorizer.colorize(levels.astype(">u2"))
+    assert big.dtype == np.uint16 and np.array_equal(native, big)
+    with pytest.raises(RehueError, match=r"not an image file|damaged or unreadable image \("):
+        colorizer.colorize(b"BM" + bytes(50))
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(RehueError, match=r"image too large \(4,800 pixels; limit 2,000, twice Pillow's "
+                                         r"Image.MAX_IMAGE_PIXELS as this program set it\)"):
+        colorizer.colorize(_png(textured_rgb(60, 80)))
+    monkeypatch.undo()
+    clip = make_clip(tmp_path / "clip.mp4", [textured_rgb(32, 32)] * 2, fps=8)
+    with pytest.raises(RehueError, match="clip.mp4: is a video, not a picture: colour it with colorize_video"):
+        colorizer.colorize(clip)
+
+
+def test_a_model_card_without_its_weights_and_an_unknown_setting_are_named(tmp_path, tiny_model):
+    """Probe 88: a card whose weights were not copied beside it was "no such model file"; an unknown setting
+    was a TypeError of ``Colorizer.__init__``; ``dir(rehue)`` lacked the names a notebook completes."""
+    import shutil
+
+    import rehue
+
+    shutil.copy(tiny_model.with_suffix(".json"), tmp_path / "alone.json")
+    with pytest.raises(RehueError, match=r"alone.json: the weights beside this model card are missing "
+                                         r"\(alone.safetensors\)"):
+        Colorizer.load(tmp_path / "alone.json")
+    with pytest.raises(UsageError, match="Colorizer.load takes no setting 'colour'; its settings: device, role, "
+                                         "backend, threads, chroma"):
+        Colorizer.load(tiny_model, colour=2)
+    assert {"Colorizer", "evaluate", "train", "TrainConfig", "colorize"} <= set(dir(rehue))

@@ -350,7 +350,7 @@ def test_model_files_from_strangers_are_one_line_not_a_hang_or_all_the_memory(tm
                                                             r"'chroma'\?\)"),
     (ModelCard("gen2", 1, 32, 8, inference={"x": 1}), "inference has no setting 'x'; its settings are temperature,"),
     (ModelCard("gen2", 1, 32, 8, role="dependent"), "role 'dependent' does not fit in_channels 1: a model of 1 "
-                                                    r"input channel\(s\) is independent"),
+                                                    r"input channel is independent"),
     (ModelCard("gen2", 3, 32, 8), "role 'independent' does not fit in_channels 3"),
 ])
 def test_a_misspelt_inference_setting_or_a_role_that_does_not_fit_is_refused(tmp_path, card, message):

@@ -1051,7 +1051,7 @@ def test_a_frame_dataset_built_again_with_another_split_is_said_wherever_a_model
     extract_frames(clips, frames, fps=3, size=32, test_videos=["v0.mp4"], progress=False, log=quiet, overwrite=True)
     lines.clear()
     evaluate(model, [frames], tmp_path / "leaked", progress=False, log=lines.append)
-    assert (f"warning: {_row_name(model)} was trained on 1 of the 1 videos whose frames are scored (v0.mp4): their "
+    assert (f"warning: {_row_name(model)} was trained on the video whose frames are scored (v0.mp4): their "
             "scores are not held out (a frame dataset built again with another split holds out other videos)"
             ) in lines
 
@@ -1085,7 +1085,7 @@ def test_a_frame_dataset_built_again_with_another_split_is_said_wherever_a_model
     lines.clear()
     train(tiny_config(frames, tmp_path / "tuned", epochs=1, steps_per_epoch=1, batch_size=4, init=str(model)),
           progress=False, log=lines.append)
-    assert ("warning: the --init model was trained on 1 of the 1 videos whose frames are scored (v0.mp4): its "
+    assert ("warning: the --init model was trained on the video whose frames are scored (v0.mp4): its "
             "starting score, and this run's validation scores, are not held out (a frame dataset built again with "
             "another split holds out other videos)") in lines
 
@@ -1110,14 +1110,14 @@ def test_a_video_the_model_learnt_from_is_said_scored_by_itself_or_in_another_fr
     shutil.copy(clips[1], tmp_path / "renamed.mp4")
     said = f"warning: {_row_name(model)} was trained on "
     for inputs, warning in (([clips[2]], None), ([tmp_path / "a"], None),
-                            ([clips[0]], "1 of the 1 videos scored here (v0.mp4): the same files as videos of the "
-                                         "frame dataset it learnt from, so its score is not held out"),
+                            ([clips[0]], "the video scored here (v0.mp4): the same file as a video of the frame "
+                                         "dataset it learnt from, so its score is not held out"),
                             ([tmp_path / "b", tmp_path / "renamed.mp4", clips[2]],
                              "2 of the 3 videos scored here (renamed.mp4, v0.mp4): the same files as videos of the "
                              "frame dataset it learnt from, so their scores are not held out"),
                             ([tmp_path / "b", clips[0]],  # probe 85: one video, by itself and as frames, was two
-                             "1 of the 1 videos scored here (v0.mp4): the same files as videos of the frame dataset "
-                             "it learnt from, so its score is not held out")):
+                             "the video scored here (v0.mp4): the same file as a video of the frame dataset it "
+                             "learnt from, so its score is not held out")):
         lines = []
         evaluate(model, inputs, tmp_path / "report", progress=False, log=lines.append, overwrite=True)
         assert [line for line in lines if line.startswith(said)] == ([said + warning] if warning else []), lines
@@ -1125,7 +1125,7 @@ def test_a_video_the_model_learnt_from_is_said_scored_by_itself_or_in_another_fr
     train(tiny_config(tmp_path / "b", tmp_path / "tuned", epochs=1, steps_per_epoch=1, init=str(model)),
           progress=False, log=lines.append)
     assert [line for line in lines if "was trained on" in line] == [
-        "warning: the --init model was trained on 1 of the 1 videos scored here (v0.mp4): the same files as videos "
+        "warning: the --init model was trained on the video scored here (v0.mp4): the same file as a video "
         "of the frame dataset it learnt from, so its starting score, and this run's validation scores, are not held "
         "out"], lines
     tuned = load_model(tmp_path / "tuned" / "model.safetensors")[1].training  # probe 87: what its start learnt too
@@ -1134,7 +1134,7 @@ def test_a_video_the_model_learnt_from_is_said_scored_by_itself_or_in_another_fr
     lines = []
     evaluate(tmp_path / "tuned" / "model.safetensors", [clips[0]], tmp_path / "report", progress=False,
              log=lines.append, overwrite=True)
-    assert [line for line in lines if "was trained on 1 of the 1 videos scored here (v0.mp4)" in line], lines
+    assert [line for line in lines if "was trained on the video scored here (v0.mp4)" in line], lines
 
 
 def test_frames_smaller_than_the_training_size_are_said_to_be_enlarged(tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.errors import RehueError, UsageError, shown_path
+from rehue.errors import RehueError, UsageError, check_flags, shown_path
 from rehue.progress import lines_to
 from rehue.words import counted
 
@@ -77,6 +77,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     """Sample ``fps`` frames per second of each video by timestamp (variable frame rate safe). With
     ``film_fps``, each of ``videos`` is a folder holding one film's numbered frames (a scanner's reel, as
     `colorize --frames` takes it), at ``film_fps`` frames per second."""
+    check_flags(overwrite=overwrite, progress=progress)
     from rehue.data.images import check_folder_can_be_made, remove_stale_temps, staging_folder_for
     from rehue.models.io import atomic_write_bytes
     from rehue.training.config import LARGEST_SIZE

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import inspect
 import io
 import logging
 import os
@@ -205,6 +206,8 @@ def image_levels(array: np.ndarray) -> np.ndarray:
     """An array's levels as ``colorize`` reads them, and a PIL image's of 32-bit integers or floats: uint8
     and uint16 as they are, other integers as 8-bit levels or, above 255, 16-bit ones; floats as 0-1, or
     0-255 above 1. Anything else (out of range, NaN) is a RehueError."""
+    if not array.dtype.isnative:  # big-endian samples (a FITS file's, Pillow's I;16B): the same levels (probe 88)
+        array = array.astype(array.dtype.newbyteorder("="))
     if array.dtype.kind == "b":
         return array.astype(np.uint8) * np.uint8(255)
     if array.dtype.kind in "iu" and array.dtype not in (np.uint8, np.uint16):
@@ -237,6 +240,15 @@ def pil_to_loaded(image, path: str | None = None, *, deep_floats: bool = False) 
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
         mode = image.mode
+    key = image.info.get("transparency")
+    if key is not None and mode in ("1", "L", "RGB", *DEEP_GRAY_MODES):
+        # a colour key (a PNG's tRNS, as optimisers write gray and RGB pictures with a transparent area):
+        # the pixels of that one level are transparent (probe 88); Pillow's convert misses 16-bit keys
+        samples = np.asarray(image)
+        if samples.ndim == 3 and isinstance(key, tuple) and len(key) == 3:
+            alpha = np.where((samples == np.asarray(key, samples.dtype)).all(axis=2), 0, 255).astype(np.uint8)
+        elif samples.ndim == 2 and isinstance(key, int):
+            alpha = np.where(samples == key, 0, 255).astype(np.uint8)
     if mode in ("La", "RGBa"):  # alpha premultiplied into the tones: divided out again
         image = image.convert(mode.upper())
         mode = image.mode
@@ -265,6 +277,35 @@ def pil_to_loaded(image, path: str | None = None, *, deep_floats: bool = False) 
     return LoadedImage(rgb, alpha, is_neutral(rgb), path)
 
 
+_PILLOW_FLAG_LOCK = threading.Lock()
+_pillow_readers = 0
+_host_loads_truncated = False
+
+
+@contextlib.contextmanager
+def truncated_images_refused():
+    """Pillow's ``ImageFile.LOAD_TRUNCATED_IMAGES`` off while rehue reads a picture, whatever the program set.
+
+    ML code often sets it, to train on damaged downloads; rehue, reading a scan to colour it, reports a
+    truncated file rather than colour the gray Pillow fills its missing part with (probe 88). The flag is
+    one for the whole process: the program's value is put back when the last of rehue's readers is done."""
+    from PIL import ImageFile
+
+    global _pillow_readers, _host_loads_truncated
+    with _PILLOW_FLAG_LOCK:
+        if _pillow_readers == 0:
+            _host_loads_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
+        _pillow_readers += 1
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        with _PILLOW_FLAG_LOCK:
+            _pillow_readers -= 1
+            if _pillow_readers == 0:
+                ImageFile.LOAD_TRUNCATED_IMAGES = _host_loads_truncated
+
+
 def _tell(source) -> int:
     try:
         return source.tell()
@@ -275,13 +316,16 @@ def _tell(source) -> int:
 def load_image(source) -> LoadedImage:
     """Read an image file, by its path, or from its bytes (``bytes`` or a binary file object, as a web
     upload arrives); every failure is a :class:`RehueError` naming the file and the reason."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
 
     if isinstance(source, (bytes, bytearray, memoryview)) or hasattr(source, "read"):
         try:
             data = source.read() if hasattr(source, "read") else source
         except ValueError as exc:  # a closed file (probe 62: Python's own ValueError)
             raise RehueError(f"cannot read the file object ({exc}): colour it before closing it") from None
+        if inspect.isawaitable(data):  # an async web framework's upload (probe 88)
+            getattr(data, "close", lambda: None)()
+            raise RehueError("the file object's read() is asynchronous (an async web framework's upload): pass "
+                             "`await upload.read()`, or `upload.file`")
         if isinstance(data, str):
             raise RehueError("a file opened as text holds no image bytes: open it with \"rb\"")
         data = bytes(data)
@@ -299,6 +343,14 @@ def load_image(source) -> LoadedImage:
         path = Path(source)
         check_input_file(path, "an image")
         opened = data = path
+    with truncated_images_refused():
+        return _load_opened(opened, data, path)
+
+
+def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
+    """``load_image`` of a file, or of its bytes in ``opened``."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         # Pillow warns of a "decompression bomb" from 89.5 megapixels as it opens a file, and refuses one
         # twice that; rehue's own limit (``MAX_PIXELS``, checked below) is the one a scan meets
@@ -343,11 +395,17 @@ def load_image(source) -> LoadedImage:
         if path is not None and (path.suffix.lower() in (".heic", ".heif") or head_kind(path) == "unread"):
             raise RehueError("holds a HEIC/HEIF picture (a phone's), which rehue does not read; convert it to JPEG, "
                              "PNG or TIFF first", path) from None
+        if path is not None and media_kind(path) == "video":
+            raise RehueError("is a video, not a picture: colour it with colorize_video (or rehue colorize)",
+                             path) from None
         raise RehueError("not an image file (or a format Pillow cannot read)", path) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         size = re.search(r"\((\d+) pixels\)", str(exc))  # Pillow's message gives the picture's size
-        held = f"{int(size[1]):,}" if size else f"over {2 * Image.MAX_IMAGE_PIXELS:,}"
-        raise RehueError(f"image too large ({held} pixels; limit {MAX_PIXELS:,})", path) from None
+        pillows = 2 * Image.MAX_IMAGE_PIXELS  # Pillow refuses twice its limit; a program may lower it (probe 88)
+        held = f"{int(size[1]):,}" if size else f"over {pillows:,}"
+        limit = f"{MAX_PIXELS:,}" if pillows >= MAX_PIXELS else \
+            f"{pillows:,}, twice Pillow's Image.MAX_IMAGE_PIXELS as this program set it"
+        raise RehueError(f"image too large ({held} pixels; limit {limit})", path) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         reason = str(exc) or type(exc).__name__
         if "truncated" in reason.lower() or "broken data stream" in reason or isinstance(exc, EOFError):
@@ -355,6 +413,8 @@ def load_image(source) -> LoadedImage:
         elif "MAX_TEXT_CHUNK" in reason or "MAX_TEXT_MEMORY" in reason:
             reason = "holds a block of text or a colour profile larger than any a photo needs (Pillow reads up to " \
                      "a few MB of them); save the picture again without it"
+        else:  # Pillow's own words ("could not create decoder object"), said of what (probe 88)
+            reason = f"damaged or unreadable image ({reason})"
         raise RehueError(reason, path) from None
 
 

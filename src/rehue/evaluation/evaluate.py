@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from rehue.data.images import has_colour
-from rehue.errors import RehueError, UsageError, shown_path
+from rehue.errors import RehueError, UsageError, check_flags, shown_path
 from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, TemporalStability, evaluate_pair, gray_baseline
 from rehue.models.io import read_json_file
 from rehue.progress import lines_to
@@ -242,9 +242,11 @@ def warn_of_trained_videos(model, card, name: str, scored: dict[Path, set[str]],
     scored_here = set().union(*(names for folder, names in scored.items() if real_path(folder) in learnt))
     taught = sorted(scored_here & set(card.training["videos"]))
     if taught:
-        log(f"warning: {name} was trained on {len(taught)} of the {len(scored_here)} videos whose frames are scored "
-            f"({', '.join(taught[:3])}{', ...' if len(taught) > 3 else ''}): {what} (a frame dataset built again "
-            "with another split holds out other videos)")
+        which = f"the video whose frames are scored ({taught[0]})" if len(scored_here) == 1 else \
+            f"{len(taught)} of the {len(scored_here)} videos whose frames are scored ({', '.join(taught[:3])}" \
+            f"{', ...' if len(taught) > 3 else ''})"
+        log(f"warning: {name} was trained on {which}: {what} (a frame dataset built again with another split "
+            "holds out other videos)")
 
 
 def warn_of_learnt_video_files(model, card, name: str, videos: list[Path], frame_fingerprints: dict[Path, dict],
@@ -274,9 +276,10 @@ def warn_of_learnt_video_files(model, card, name: str, videos: list[Path], frame
                 scored.setdefault(fingerprint, video)
     taught = sorted(video for fingerprint, video in scored.items() if fingerprint in learnt)
     if taught:
-        log(f"warning: {name} was trained on {len(taught)} of the {len(scored)} videos scored here "
-            f"({', '.join(taught[:3])}{', ...' if len(taught) > 3 else ''}): the same files as videos of the frame "
-            "dataset it learnt from, so "
+        which = f"the video scored here ({taught[0]}): the same file as a video" if len(scored) == 1 else \
+            f"{len(taught)} of the {len(scored)} videos scored here ({', '.join(taught[:3])}" \
+            f"{', ...' if len(taught) > 3 else ''}): the same files as videos"
+        log(f"warning: {name} was trained on {which} of the frame dataset it learnt from, so "
             + (what or f"{'their scores are' if len(taught) > 1 else 'its score is'} not held out"))
 
 
@@ -291,6 +294,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     With ``films``, each of ``inputs`` is a folder of one colour film's numbered frames (a scanned reel),
     scored as a colour video is: one unit of evidence, the dependent model within its scenes, its temporal
     stability. An earlier report in ``out_dir`` is refused before anything is scored, unless ``overwrite``."""
+    check_flags(full_res=full_res, progress=progress, overwrite=overwrite, films=films)
     from rehue.data.images import check_folder_can_be_made, is_inside, load_image
     from rehue.evaluation.report import earlier_report, write_report
     from rehue.inference.colorizer import FITS, Colorizer
@@ -305,6 +309,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         raise UsageError(f"out_dir is the report folder's path, not {out_dir!r}")
     if isinstance(limit, bool) or not isinstance(limit, numbers.Integral):
         raise UsageError(f"--limit must be a whole number (0: every image), not {limit!r}")
+    if isinstance(video_frames, bool) or not isinstance(video_frames, numbers.Integral):  # probe 88: "3", 1.5
+        raise UsageError(f"--video-frames must be a whole number, not {video_frames!r}")
     if any(isinstance(path, str) and not path for path in [*inputs, out_dir]):  # "" is "." (probe 66)
         raise UsageError("an empty path names no file or folder")
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
@@ -335,6 +341,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if dependent_model != "default" and not videos:
         log("note: --dependent-model is not used: it colours videos and films (--frames), and photos and a frame "
             "dataset's test frames are scored one by one")
+    found = len(images) + len(videos)
     if limit:  # files, photos first: a clip counts once, for up to ``video_frames`` frames
         images = images[:limit]
         videos = videos[:limit - len(images)]
@@ -418,7 +425,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             raise RehueError("every picture here was coloured (or drawn) by rehue: their colours are a model's guess, "
                              "not a truth to score against (evaluate needs the colour originals)",
                              ", ".join(map(str, inputs)))
-        raise RehueError("no colour image to score against" if gray_truths else "no image could be read",
+        among = f" among the first {limit} of {found} (--limit {limit})" if limit and found > limit else ""
+        raise RehueError(("no colour image to score against" if gray_truths else "no image could be read") + among,
                          ", ".join(map(str, inputs)))
     result.extra["images"] = len(result.table.rows[name])
     if full_res:

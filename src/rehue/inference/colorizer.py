@@ -9,6 +9,7 @@ full-resolution L* of the input, so every edge and every grain of the original s
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import numbers
 import os
@@ -553,6 +554,10 @@ class Colorizer:
 
         if role not in ("independent", "dependent"):
             raise UsageError(f"role must be \"independent\" or \"dependent\", not {role!r}")
+        known = ["device", "role", *list(inspect.signature(cls.__init__).parameters)[4:]]
+        unknown = sorted(set(settings) - set(known))
+        if unknown:  # probe 88: a TypeError of Colorizer.__init__, not a setting of load's
+            raise UsageError(f"Colorizer.load takes no setting {unknown[0]!r}; its settings: {', '.join(known)}")
         device = resolve_device(device)
         by_default = str(model) == DEFAULT_MODEL
         if by_default:

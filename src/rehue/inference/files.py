@@ -43,7 +43,7 @@ from rehue.data.images import (
     save_image,
     with_output_suffix,
 )
-from rehue.errors import RehueError, UsageError, out_of_memory_as_memory_error
+from rehue.errors import RehueError, UsageError, check_flags, out_of_memory_as_memory_error
 from rehue.progress import lines_to
 from rehue.video.frame_folder import FramePattern, names_numbered_frames
 from rehue.video.io import OUTPUT_CODECS, VIDEO_SUFFIX_OF_CODEC
@@ -264,6 +264,7 @@ def colorize_image_file(colorizer, source: str | Path, target: str | Path, *, ov
     kept, and the Software tag names rehue and the model. ``side_by_side`` writes gray | colour. With
     ``progress``, a photo of ``LARGE_PHOTO_PIXELS`` or more shows its steps (read, colour, write), which
     take tens of seconds for a large scan."""
+    check_flags(overwrite=overwrite, side_by_side=side_by_side, progress=progress)
     for given, what in ((source, "source"), (target, "target")):
         if not isinstance(given, (str, os.PathLike)):
             raise UsageError(f"colorize_image_file's {what} is a file's path, not {type(given).__name__} (an array, "
@@ -349,6 +350,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     ``overwrite``: running a batch again after an interruption colours what is left. The part of a film or
     its encoder in ``video_options`` (``start``, ``end``, ``codec``, ``crf``, ``preset``) where no input is
     a film is a ``UsageError``: leave out those not set."""
+    check_flags(overwrite=overwrite, progress=progress, frames=frames)
 
     from rehue.inference.colorizer import Colorizer
 

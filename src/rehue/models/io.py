@@ -195,6 +195,8 @@ def resolve_model_path(spec: str | Path) -> Path:
         path = found[0]
     if path.suffix == ".json":
         path = path.with_suffix(".safetensors")
+        if not path.exists() and Path(spec_str).expanduser().is_file():  # probe 88: "no such model file"
+            raise RehueError(f"the weights beside this model card are missing ({path.name})", spec_str)
     if not path.exists():
         names = ", ".join(shipped) or "none are installed"
         raise RehueError(f"no such model file or shipped model name (shipped: {names})", spec_str)

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from rehue.data.images import make_folder
-from rehue.errors import RehueError, UsageError, shown_path
+from rehue.errors import RehueError, UsageError, check_flags, shown_path
 from rehue.models.io import file_sha256, read_json_file
 from rehue.progress import lines_to, say
 from rehue.training.config import TrainConfig
@@ -665,6 +665,7 @@ def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
 def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = True, log=None) -> GridResult:
     """Train every run of ``spec`` (skipping finished ones, resuming interrupted ones), score them all on
     the same validation images and write results.md, results.json, epoch_durations.png and samples/."""
+    check_flags(progress=progress)
     from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, evaluate_pair
     from rehue.evaluation.report import plot_lines, sample_grid
     from rehue.models.io import atomic_write_bytes

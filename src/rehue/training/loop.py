@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from rehue.data.images import holds_no_file, make_folder, real_path
-from rehue.errors import RehueError, UsageError
+from rehue.errors import RehueError, UsageError, check_flags
 from rehue.progress import lines_to
 from rehue.training.config import TrainConfig, started_in_folder
 from rehue.words import counted
@@ -457,6 +457,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     Under torchrun, the process group this starts is ended before it returns: left to the process's exit,
     gloo's threads could end it with "terminate called without an active exception" (SIGABRT) after the
     run had finished. A group the caller started is the caller's to end."""
+    check_flags(resume=resume, overwrite=overwrite, progress=progress)
     import torch.distributed as dist
 
     starts_group = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized()

@@ -32,7 +32,7 @@ import numpy as np
 
 from rehue.data import dpx
 from rehue.data.images import has_colour, move_into_place, staging_folder_for, with_output_suffix
-from rehue.errors import RehueError, UsageError
+from rehue.errors import RehueError, UsageError, check_flags
 from rehue.inference.colorizer import (
     AB_SCALE,
     Box,
@@ -702,6 +702,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     models (here), the full-resolution compose, and encoding. FFmpeg, OpenCV and the model runtimes
     release the GIL, so two cores stay busy; bounded queues keep memory flat in the clip's length.
     """
+    check_flags(side_by_side=side_by_side, overwrite=overwrite, progress=progress)
 
     from rehue.color.lab import rgb_to_gray
     from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, is_video_path, missing_reason, to_uint8
@@ -1421,6 +1422,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     follow each other at ``fps`` frames per second (None: a DPX film's own rate, from its header, else
     24), encoded with ``codec`` as ``colorize_video`` encodes, with a DPX film's time code.
     """
+    check_flags(overwrite=overwrite, progress=progress)
 
     from rehue.data.images import (
         DEEP_FORMATS,
