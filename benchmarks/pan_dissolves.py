@@ -5,7 +5,7 @@ then 30 frames of another, 320x240 windows of the photos scaled to 720x540, both
 panning 2 or 4 px per frame (0.6% or 1.2% of the width). A case is found when every detection lies
 between the first mixed frame and 3 frames after the fade ends, and there is at least one.
 
-Run: ``python benchmarks/pan_dissolves.py [-v]`` (about 10 s).
+Run: ``python benchmarks/pan_dissolves.py [-v]`` (about 3 s).
 """
 
 from __future__ import annotations

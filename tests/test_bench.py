@@ -66,9 +66,16 @@ def test_benchmark_reports_every_figure(results):
 
 def test_report_and_json(results, tmp_path):
     report = format_report(results)
-    for row in ("dependent model", "independent model", "scene detection", "ECCV16", "128x128", "1280x720",
-                "128x128, independent only"):
+    for row in ("dependent model at 128x128", "independent model at 128x128", "scene detection", "ECCV16",
+                "end to end, 128x128 clip  ", "end to end, 1280x720 clip with audio  ",
+                "end to end, 128x128 clip, independent model only"):  # probe 89: "128x128, independent only clip"
         assert row in report
+    assert "models: random gen2 width 16 at 128, run by" in report
+    generation = results["machine"]["cpu_generation"]
+    if generation.get("family"):  # /proc/cpuinfo's: machines of one name differ (probe 89)
+        assert f"(family {generation['family']} model {generation['model']}; " in report
+    named = format_report({**results, "models": {"independent": "run2", "dependent": "none"}})
+    assert "models: run2 (independent), none (dependent), run by" in named, "before, a Python dict"
     assert "577.7 ms" in report and "load average" in report
     thesis_rows = [line for line in report.splitlines() if "37.0 frames/s" in line]
     assert len(thesis_rows) == 1 and "independent only" not in thesis_rows[0], "the thesis ran the pair only"
@@ -122,8 +129,10 @@ def test_cli_parser():
     add_bench_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["bench", "--quick", "--json", "out.json", "--threads", "2", "--backend", "torch"])
     assert args.handler is cmd_bench and args.quick and args.threads == 2 and args.backend == "torch"
-    for wrong, reason in ((["--device", "tpu"], "cpu or cuda"), (["--backend", "tensorflow"], "unknown backend"),
-                          (["--threads", "0"], "at least 1"),
+    for wrong, reason in ((["--device", "tpu"], "cpu, cuda or cuda:N"),
+                          (["--backend", "tensorflow"], "unknown backend"),
+                          (["--threads", "0"], "from 1 to"), (["--threads", "100000"], "from 1 to"),
+                          (["--device", "cuda:abc"], r"cpu, cuda or cuda:N, not 'cuda:abc'"),  # probe 89: "or mps"
                           (["--dependent-model", "none"], "--dependent-model goes with --model")):
         with pytest.raises(RehueError, match=reason):
             cmd_bench(parser.parse_args(["bench", *wrong]))

@@ -127,3 +127,45 @@ def test_a_bar_that_stays_and_drew_its_last_step_writes_its_end_once(monkeypatch
         pass
     lines = terminal.getvalue().splitlines()
     assert len(lines) == 4 and [line for line in lines if "3/3" in line] == [lines[-1]], lines
+
+
+def test_a_line_said_while_a_bar_stands_on_a_terminal_goes_above_it(monkeypatch):
+    """Probe 89: `rehue colorize mix -o out` (photos and a film) printed the film's summary where the
+    folder's bar stood: the bar was left half drawn at 83%, the summary's first letter stuck to its end."""
+    from rehue.progress import say
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.delenv("TERM", raising=False)
+    bar = progress_bar(range(6), desc="files", mininterval=0, miniters=1)
+    steps = iter(bar)
+    next(steps)
+    drawn = len(terminal.getvalue())
+    say("mix/film.mp4: 132 frames, 1 scene")
+    said = terminal.getvalue()[drawn:]
+    before, _, after = said.partition("mix/film.mp4: 132 frames, 1 scene\n")
+    assert before.endswith("\r") and before.strip() == "", "the bar's line cleared first"
+    assert "files:" in after, "the bar drawn again below the line"
+    bar.close()
+
+
+def test_a_narrow_terminal_shows_where_the_bar_got_to_not_only_its_name(monkeypatch):
+    """Probe 89: at 20 columns a film's bar showed "bigbuckbunny-gray.m" and nothing of its count, rate or
+    time left; a longer terminal keeps as much of the name as leaves them room."""
+    import os
+
+    class NarrowTerminal(Terminal):
+        def fileno(self):
+            return 2
+
+    for columns, shown in ((20, "  0%|"), (60, "bigbuckbunn~:   0%|"), (120, "bigbuckbunny-gray.mp4:   0%|")):
+        terminal = NarrowTerminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        monkeypatch.setenv("COLUMNS", str(columns))
+        monkeypatch.delenv("TERM", raising=False)
+        monkeypatch.setattr(os, "get_terminal_size", lambda fd=None, size=columns: os.terminal_size((size, 24)))
+        for _ in progress_bar(range(3), desc="bigbuckbunny-gray.mp4", mininterval=0, miniters=1, leave=False):
+            pass
+        first = terminal.getvalue().split("\r")[1]
+        assert first.startswith(shown), first
+        assert "0/3" in first, "the count shown"

@@ -104,6 +104,29 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+SPEED_FEATURES = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "neon", "asimd")
+
+
+def cpu_generation() -> dict:
+    """The CPU's family and model numbers and the vector instructions that set a model call's speed: machines
+    of one name ("AMD EPYC") ran the models at twice the speed of each other (probe 89), and a reader of
+    two benchmarks needs to tell them apart."""
+    fields: dict = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key in ("cpu family", "model", "flags", "Features") and key not in fields:
+                fields[key] = value.strip()
+            if not line.strip() and fields:  # the first processor's block is enough
+                break
+    except OSError:
+        return {}
+    flags = set((fields.get("flags") or fields.get("Features") or "").split())
+    return {"family": fields.get("cpu family"), "model": fields.get("model"),
+            "features": [name for name in SPEED_FEATURES if name in flags]}
+
+
 def usable_cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -126,6 +149,7 @@ def machine_info(device: str) -> dict:
 
     info = {
         "cpu": cpu_model(),
+        "cpu_generation": cpu_generation(),
         "logical_cores": os.cpu_count(),
         "usable_cores": usable_cores(),
         "platform": platform.platform(),
@@ -436,14 +460,16 @@ def run_benchmark(*, quick: bool = False, device: str = "cpu", model: str | None
     ``log``, else to stderr, or with ``progress`` off to the ``rehue`` logger at INFO (``rehue.progress.lines_to``).
     """
     check_flags(quick=quick, progress=progress)
-    from rehue.inference.colorizer import BACKENDS
+    from rehue.inference.colorizer import BACKENDS, check_threads
 
     if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        raise UsageError(f"the benchmark runs on cpu or cuda, not {device!r}")
+        raise UsageError(f"the benchmark runs on cpu, cuda or cuda:N, not {device!r}")
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
-    if threads is not None and threads < 1:
-        raise UsageError(f"threads must be at least 1, not {threads}")
+    if device.startswith("cuda:") and not device[5:].isdigit():  # probe 89: resolve_device offered mps
+        raise UsageError(f"the benchmark runs on cpu, cuda or cuda:N, not {device!r}")
+    if threads is not None:
+        check_threads(threads)
     if dependent_model is not None and model is None:
         raise UsageError("--dependent-model goes with --model: without it the benchmark times random generators "
                          "of its own, a dependent one among them")
@@ -478,6 +504,7 @@ def _run_benchmark(quick, device, model, dependent_model, backend, threads, work
         if dependent is None and model is not None:
             results["models"]["dependent"] = "none"  # as the clips were coloured
         size = independent.size
+        results["model_size"] = size
 
         log("bench: generator and scene detection per-frame times")
         count = max(plan.model_frames, plan.scene_frames)
@@ -522,16 +549,17 @@ def format_report(results: dict) -> str:
     """The results as a plain-text table, rehue beside the thesis and the targets."""
     per_frame, end_to_end, memory = results["per_frame"], results["end_to_end"], results["peak_memory"]
     working = next(iter(end_to_end))  # the clip at the models' working size comes first
+    size = working.removesuffix(INDEPENDENT_ONLY)  # the models' working size, "128x128"
     machine = results["machine"]
 
     def ms(entry):
         return f"{entry['median_ms']:.2f} ms" if entry else "-"
 
     rows = [
-        ("dependent model, per frame", ms(per_frame.get("dependent_model")),
-         f"{THESIS['dependent_model_ms']} ms", ""),
-        ("independent model, per frame", ms(per_frame["independent_model"]),
-         f"{THESIS['independent_model_ms']} ms", ""),
+        (f"dependent model at {size}, per frame", ms(per_frame.get("dependent_model")),
+         f"{THESIS['dependent_model_ms']} ms at 128x128", ""),
+        (f"independent model at {size}, per frame", ms(per_frame["independent_model"]),
+         f"{THESIS['independent_model_ms']} ms at 128x128", ""),
         ("scene detection (robust), per frame", ms(per_frame["scene_detection"]["robust"]),
          f"{THESIS['scene_detection_ms']} ms", f"< {TARGETS['scene_detection_ms']} ms"),
         ("scene detection (thesis), per frame", ms(per_frame["scene_detection"]["thesis"]), "", ""),
@@ -540,7 +568,9 @@ def format_report(results: dict) -> str:
     for name, entry in end_to_end.items():
         at_working_size = name.startswith(working.removesuffix(INDEPENDENT_ONLY))
         target = TARGETS["end_to_end_fps_128" if at_working_size else "end_to_end_fps_720p"]
-        rows.append((f"end to end, {name} clip" + ("" if at_working_size else " with audio"),
+        only = name.endswith(INDEPENDENT_ONLY)  # probe 89: "128x128, independent only clip"
+        rows.append((f"end to end, {name.removesuffix(INDEPENDENT_ONLY)} clip"
+                     + ("" if at_working_size else " with audio") + (", independent model only" if only else ""),
                      f"{entry['fps']:.1f} frames/s", f"{THESIS['end_to_end_fps']} frames/s" if name == working else "",
                      f">= {target:.0f} frames/s"))
     if memory:
@@ -554,12 +584,16 @@ def format_report(results: dict) -> str:
              for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * width for width in widths))
     gpu = f", GPU {machine['gpu']}" if machine.get("gpu") else ""
+    generation = machine.get("cpu_generation") or {}
+    if generation.get("family"):
+        gpu = (f" (family {generation['family']} model {generation['model']}; "
+               f"{', '.join(generation['features']) or 'no vector extensions listed'})") + gpu
     lines += [
         "",
         f"machine: {machine['cpu']}, {machine['usable_cores']} usable of {machine['logical_cores']} logical "
         "cores"
         f"{gpu}; device {machine['device']}",
-        f"models: {results['models']}, run by {machine['model_backend']} with "
+        f"models: {_models_named(results['models'])}, run by {machine['model_backend']} with "
         f"{counted(machine['model_threads'], 'thread')} per call",
         f"software: torch {machine['torch']} ({machine['torch_threads']} threads, "
         f"{machine['torch_interop_threads']} inter-op), "
@@ -575,6 +609,13 @@ def format_report(results: dict) -> str:
                      f"{entry['fps_bound_from_cpu']:.0f} frames/s on these cores idle); "
                      f"mean ms per call: {stages}")
     return "\n".join(lines)
+
+
+def _models_named(models) -> str:
+    """The models a benchmark ran, for a person: "run2 (independent), none (dependent)", not a dict."""
+    if isinstance(models, dict):
+        return ", ".join(f"{spec} ({role})" for role, spec in models.items())
+    return str(models)
 
 
 def write_json(results: dict, path: Path, overwrite: bool = False) -> Path:
@@ -599,7 +640,8 @@ def write_json(results: dict, path: Path, overwrite: bool = False) -> Path:
 def add_bench_parser(sub):
     """Register ``rehue bench`` on the CLI's subcommand parsers (imports nothing heavy)."""
     parser = sub.add_parser("bench", help="measure colouring speed and memory on this machine")
-    parser.add_argument("--quick", action="store_true", help="fewer frames: about a third of the time")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer frames: a third to a quarter of them, in about half the time")
     parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default %(default)s)")

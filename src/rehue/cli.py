@@ -609,7 +609,7 @@ class _WarningLine(logging.Handler):
     line on the standard error of the moment."""
 
     def emit(self, record):
-        print(f"warning: {record.getMessage()}", file=sys.stderr)
+        say(f"warning: {record.getMessage()}")
 
 
 # a command's exit once its work is done and its summary said: an interrupt after that does not undo it

@@ -53,6 +53,8 @@ def progress_bar(iterable=None, **options):
     on_terminal = _on_terminal(stream)
     if on_terminal and not _dumb_terminal():
         options.setdefault("dynamic_ncols", True)
+        if options.get("desc"):
+            options["desc"] = _fitted_desc(options["desc"], stream)
         return tqdm(iterable, file=stream, **options)
     options.pop("dynamic_ncols", None)
     options.setdefault("mininterval", DUMB_TERMINAL_INTERVAL_S if on_terminal else LOG_INTERVAL_S)
@@ -60,6 +62,22 @@ def progress_bar(iterable=None, **options):
     # put a stale one, 19 s after the first
     options.setdefault("maxinterval", options["mininterval"])
     return _logged_bar()(iterable, file=_Lines(stream), ascii=True, **options)
+
+
+BAR_ROOM = 48  # "100%|#| 132/132 [00:02<00:00, 68.09frame/s]": what a bar needs beside its description
+
+
+def _fitted_desc(desc: str, stream) -> str:
+    """A bar's description cut to leave its count, rate and time left room on a narrow terminal: at 20
+    columns a film's bar showed its name alone, cut off, and nothing of where it got to (probe 89)."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # a test's stream, a closed terminal
+        return desc
+    room = columns - BAR_ROOM
+    if room >= len(desc):
+        return desc
+    return desc[: room - 1] + "~" if room >= 8 else ""
 
 
 @functools.cache  # one class, not one for each bar
@@ -84,8 +102,16 @@ def _logged_bar():
 
 
 def say(line: str) -> None:
-    """A command's notes and summaries: on the standard error of the moment (``--quiet`` swaps it)."""
-    print(line, file=sys.stderr, flush=True)
+    """A command's notes, summaries and warnings: on the standard error of the moment (``--quiet`` swaps it).
+    On a terminal, above the bars drawn there (tqdm's ``write`` clears them and draws them again below): a
+    film's summary printed as a folder's bar stood left that bar half drawn, the line stuck to it (probe 89)."""
+    tqdm = sys.modules.get("tqdm")  # no bar was drawn where tqdm was never imported
+    stream = sys.stderr
+    if tqdm is not None and _on_terminal(stream) and not _dumb_terminal():
+        tqdm.tqdm.write(line, file=stream)
+        stream.flush()
+    else:
+        print(line, file=stream, flush=True)
 
 
 def lines_to(log=None, progress: bool = True):
@@ -104,7 +130,7 @@ def lines_to(log=None, progress: bool = True):
         if line.startswith("warning: "):
             logger.warning(line.removeprefix("warning: "))
         elif progress:
-            print(line, file=sys.stderr, flush=True)
+            say(line)
         else:
             logger.info(line)
     return said

@@ -625,8 +625,10 @@ def test_threads_writing_one_output_at_once_each_finish_it(tmp_path, tiny_model,
                                                                            "not '1'"),
     (lambda c, t: c.colorize_video(t / "p.png", t / "f_%03d.jpg", quality=500), "quality must be a whole number"),
     (lambda c, t: Colorizer.load(c.path, device=None), r"device must be a name \(auto, cpu"),
-    (lambda c, t: Colorizer.load(c.path, device="cpu", threads="2"), "threads must be a whole number of at least 1"),
-    (lambda c, t: Colorizer.load(c.path, device="cpu", threads=1.5), "threads must be a whole number of at least 1"),
+    (lambda c, t: Colorizer.load(c.path, device="cpu", threads="2"), "threads must be a whole number from 1 to"),
+    (lambda c, t: Colorizer.load(c.path, device="cpu", threads=1.5), "threads must be a whole number from 1 to"),
+    (lambda c, t: Colorizer.load(c.path, device="cpu", threads=10**5), r"threads must be a whole number from 1 to "
+                                                                       r"\d+ \(4 times this machine's"),
 ])
 def test_the_librarys_arguments_are_checked_as_the_commands_are(tmp_path, tiny_model, call, message):
     """Probe 62: these were Python's or PyTorch's own TypeError, ValueError or FileNotFoundError from deep

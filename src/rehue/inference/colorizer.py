@@ -21,6 +21,7 @@ import numpy as np
 from rehue.color.lab import AB_SCALE, L_SCALE, rgb_to_gray, rgb_to_lab
 from rehue.data.images import image_levels, to_uint8
 from rehue.errors import RehueError, UsageError, as_memory_error, out_of_memory_as_memory_error
+from rehue.words import counted
 
 log = logging.getLogger(__name__)
 
@@ -473,6 +474,16 @@ def _number(name: str, value, given) -> float:
     raise _setting_error(given)(f"{name} must be a number, not {value!r}")
 
 
+def check_threads(threads) -> None:
+    """A model call's thread count: a whole number from 1 to 4 times the machine's logical cores. Beyond
+    that they only wait for each other, and ONNX Runtime, asked for 100,000, made them for minutes, its
+    memory growing by 60 MB a second, deaf to SIGTERM (probe 89)."""
+    most = 4 * (os.cpu_count() or 1)
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or not 1 <= threads <= most:
+        raise UsageError(f"threads must be a whole number from 1 to {most} (4 times this machine's "
+                         f"{counted(os.cpu_count() or 1, 'logical core')}), not {threads!r}")
+
+
 class Colorizer:
     """One loaded generator, reused for every image or frame (like rembg's session).
 
@@ -493,8 +504,7 @@ class Colorizer:
                  mean_share: float | None = None, fit: str | None = None, borders: str | None = None):
         if backend not in BACKENDS:
             raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
-        if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
-            raise UsageError(f"threads must be a whole number of at least 1, not {threads!r}")
+        check_threads(threads)
         self.generator = generator
         self.card = card
         self.shipped = False  # one of the models shipped in the package (``load`` says)
