@@ -774,6 +774,23 @@ def _png(array: np.ndarray, **options) -> bytes:
     return out.getvalue()
 
 
+def _png16_rgb(rgb: np.ndarray) -> bytes:
+    import cv2
+
+    return cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))[1].tobytes()
+
+
+def _with_colour_key(png: bytes, key: tuple[int, int, int]) -> bytes:
+    """The PNG with a tRNS chunk naming ``key`` (16-bit levels) transparent, as optimisers write one."""
+    import struct
+    import zlib
+
+    payload = struct.pack(">HHH", *key)
+    chunk = struct.pack(">I", len(payload)) + b"tRNS" + payload + struct.pack(">I", zlib.crc32(b"tRNS" + payload))
+    at = png.index(b"IDAT") - 4
+    return png[:at] + chunk + png[at:]
+
+
 def test_a_pictures_colour_key_is_its_transparency(tmp_path, tiny_model):
     """Probe 88: a gray or RGB PNG whose transparent area is one level named in its tRNS chunk (as optimisers
     write them) came back opaque, RGB; a palette PNG's came back RGBA."""
@@ -790,6 +807,10 @@ def test_a_pictures_colour_key_is_its_transparency(tmp_path, tiny_model):
     coloured = colorizer.colorize(Image.open(__import__("io").BytesIO(_png(deep, transparency=7 * 257))))
     assert coloured.shape == (24, 40, 4) and coloured.dtype == np.uint16, "a 16-bit scan stays 16-bit"
     assert ((coloured[..., 3] == 0) == key).all(), "Pillow's own convert finds no pixel of a 16-bit key"
+    rgb16 = np.repeat(deep[..., None], 3, axis=2)  # a 16-bit RGB PNG's key is in 16-bit levels (the first fix
+    rgb16[..., 0] += key.astype(np.uint16) * np.uint16(257)  # compared them with 8-bit ones: an OverflowError)
+    coloured = colorizer.colorize(_with_colour_key(_png16_rgb(rgb16), (8 * 257, 7 * 257, 7 * 257)))
+    assert coloured.shape == (24, 40, 4) and coloured.dtype == np.uint16 and ((coloured[..., 3] == 0) == key).all()
     from rehue.inference.files import colorize_image_file
 
     (tmp_path / "k.png").write_bytes(_png(gray, transparency=7))

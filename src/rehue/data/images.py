@@ -245,10 +245,13 @@ def pil_to_loaded(image, path: str | None = None, *, deep_floats: bool = False) 
         # a colour key (a PNG's tRNS, as optimisers write gray and RGB pictures with a transparent area):
         # the pixels of that one level are transparent (probe 88); Pillow's convert misses 16-bit keys
         samples = np.asarray(image)
-        if samples.ndim == 3 and isinstance(key, tuple) and len(key) == 3:
-            alpha = np.where((samples == np.asarray(key, samples.dtype)).all(axis=2), 0, 255).astype(np.uint8)
-        elif samples.ndim == 2 and isinstance(key, int):
-            alpha = np.where(samples == key, 0, 255).astype(np.uint8)
+        samples = samples.astype(np.uint8) if samples.dtype == bool else samples
+        keys = key if isinstance(key, tuple) else (key,)
+        # a 16-bit RGB PNG's key is in 16-bit levels, which Pillow's 8-bit samples cannot hold: _add_deep_rgb's
+        if all(isinstance(k, int) and 0 <= k <= np.iinfo(samples.dtype).max for k in keys) and \
+                len(keys) == (samples.shape[2] if samples.ndim == 3 else 1):
+            alpha = np.where((samples == np.asarray(keys, samples.dtype)).all(axis=-1) if samples.ndim == 3 else
+                             samples == keys[0], 0, 255).astype(np.uint8)
     if mode in ("La", "RGBa"):  # alpha premultiplied into the tones: divided out again
         image = image.convert(mode.upper())
         mode = image.mode
@@ -374,12 +377,12 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
             dpi = _dpi(image.info.get("dpi"))
             xmp, text = upright_xmp(_xmp(image)), _png_text(image)
             if loaded is None:
-                icc = image.info.get("icc_profile")
+                icc, key = image.info.get("icc_profile"), image.info.get("transparency")
                 deep_gray_of = rgb_gray_in_srgb(icc) if deep_rgb and icc and not _is_srgb(icc) else None
                 image = ImageOps.exif_transpose(in_srgb(image, path, deep=deep_rgb and deep_gray_of is None))
                 loaded = pil_to_loaded(image, None if path is None else str(path), deep_floats=True)
                 if deep_rgb:
-                    _add_deep_rgb(loaded, data, orientation, deep_gray_of)
+                    _add_deep_rgb(loaded, data, orientation, deep_gray_of, key)
             loaded.dpi, loaded.exif, loaded.frames, loaded.xmp, loaded.text = dpi, exif, frames, xmp, text
             loaded.software = str(software) if software else None
             return loaded
@@ -817,10 +820,12 @@ def is_neutral(rgb: np.ndarray) -> bool:
     return bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
 
 
-def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int, deep_gray_of=None) -> None:
+def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int, deep_gray_of=None,
+                  key=None) -> None:
     """Keep the 16-bit gray (and alpha) of a 16-bit RGB PNG or TIFF (a path or the file's bytes), which
     Pillow reads at 8 bits (read with OpenCV; if it cannot read the file, the 8-bit image stands); the
-    gray through the file's colour profile where ``deep_gray_of`` (``rgb_gray_in_srgb``) is given."""
+    gray through the file's colour profile where ``deep_gray_of`` (``rgb_gray_in_srgb``) is given; a PNG's
+    16-bit colour key (tRNS, ``key``), which Pillow cannot apply to its 8-bit samples, as alpha."""
     import cv2
 
     from rehue.color.lab import rgb_to_gray
@@ -844,7 +849,7 @@ def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int, d
         loaded.deep_gray = deep_gray_of(rgb)
     else:
         loaded.deep_gray = np.ascontiguousarray(rgb[..., 0]) if is_neutral(rgb) else rgb_to_gray(rgb, np.uint16)
-    if data.shape[2] == 4 and loaded.alpha is not None:
+    if data.shape[2] == 4 and (loaded.alpha is not None or key is not None):  # OpenCV applies a key (tRNS)
         loaded.alpha = np.ascontiguousarray(_oriented(data[..., 3], orientation))
 
 
