@@ -71,6 +71,9 @@ def test_report_and_json(results, tmp_path):
                 "end to end, 128x128 clip, independent model only"):  # probe 89: "128x128, independent only clip"
         assert row in report
     assert "models: random gen2 width 16 at 128, run by" in report
+    for clip in ("128x128 clip, independent model only: ", "1280x720 clip, independent model only: "):
+        assert any(line.startswith(clip) for line in report.splitlines()), clip  # probe 90: named two ways
+    assert "end to end, 1280x720 clip with audio, independent model only" in report
     generation = results["machine"]["cpu_generation"]
     if generation.get("family"):  # /proc/cpuinfo's: machines of one name differ (probe 89)
         assert f"(family {generation['family']} model {generation['model']}; " in report

@@ -557,9 +557,9 @@ def format_report(results: dict) -> str:
 
     rows = [
         (f"dependent model at {size}, per frame", ms(per_frame.get("dependent_model")),
-         f"{THESIS['dependent_model_ms']} ms at 128x128", ""),
+         f"{THESIS['dependent_model_ms']} ms", ""),
         (f"independent model at {size}, per frame", ms(per_frame["independent_model"]),
-         f"{THESIS['independent_model_ms']} ms at 128x128", ""),
+         f"{THESIS['independent_model_ms']} ms", ""),
         ("scene detection (robust), per frame", ms(per_frame["scene_detection"]["robust"]),
          f"{THESIS['scene_detection_ms']} ms", f"< {TARGETS['scene_detection_ms']} ms"),
         ("scene detection (thesis), per frame", ms(per_frame["scene_detection"]["thesis"]), "", ""),
@@ -568,9 +568,7 @@ def format_report(results: dict) -> str:
     for name, entry in end_to_end.items():
         at_working_size = name.startswith(working.removesuffix(INDEPENDENT_ONLY))
         target = TARGETS["end_to_end_fps_128" if at_working_size else "end_to_end_fps_720p"]
-        only = name.endswith(INDEPENDENT_ONLY)  # probe 89: "128x128, independent only clip"
-        rows.append((f"end to end, {name.removesuffix(INDEPENDENT_ONLY)} clip"
-                     + ("" if at_working_size else " with audio") + (", independent model only" if only else ""),
+        rows.append((f"end to end, {_clip_named(name, audio=not at_working_size)}",
                      f"{entry['fps']:.1f} frames/s", f"{THESIS['end_to_end_fps']} frames/s" if name == working else "",
                      f">= {target:.0f} frames/s"))
     if memory:
@@ -604,11 +602,18 @@ def format_report(results: dict) -> str:
     ]
     for name, entry in end_to_end.items():
         stages = ", ".join(f"{stage} {value:.2f}" for stage, value in entry["stage_ms"].items())
-        lines.append(f"{name}: {entry['frames']} frames in {entry['seconds']:.2f} s, "
+        lines.append(f"{_clip_named(name)}: {entry['frames']} frames in {entry['seconds']:.2f} s, "
                      f"{entry['cpu_ms_per_frame']:.1f} CPU ms per frame (at most "
                      f"{entry['fps_bound_from_cpu']:.0f} frames/s on these cores idle); "
                      f"mean ms per call: {stages}")
     return "\n".join(lines)
+
+
+def _clip_named(name: str, audio: bool = False) -> str:
+    """An end-to-end run's name, as its JSON keys it ("128x128, independent only"), for a person: "128x128
+    clip, independent model only" (probe 89: "128x128, independent only clip")."""
+    size = name.removesuffix(INDEPENDENT_ONLY)
+    return f"{size} clip" + (" with audio" if audio else "") + (", independent model only" if size != name else "")
 
 
 def _models_named(models) -> str:

@@ -32,12 +32,13 @@ class UsageError(RehueError):
 
 
 def check_flags(**flags) -> None:
-    """A library caller's yes-or-no arguments are True or False (numpy's bool too), or, for ``progress``, a
-    function: the string "false" from a form, a query or an environment variable is true to Python, and
-    ``overwrite="false"`` replaced the user's file (probe 88)."""
+    """A library caller's yes-or-no arguments are True or False (numpy's bool, 1, 0 and None too), or, for
+    ``progress``, a function: the string "false" from a form, a query or an environment variable is true to
+    Python, and ``overwrite="false"`` replaced the user's file (probe 88)."""
     for name, value in flags.items():
-        if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_") and \
-                type(value).__module__ == "numpy" or name == "progress" and callable(value):
+        if value is None or isinstance(value, bool) or type(value) is int and value in (0, 1) or \
+                type(value).__name__ in ("bool", "bool_") and type(value).__module__ == "numpy" or \
+                name == "progress" and callable(value):
             continue
         wanted = "True, False or a function called as progress(done, total)" if name == "progress" else \
             "True or False"

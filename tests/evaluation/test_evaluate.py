@@ -638,3 +638,6 @@ def test_video_frames_must_be_a_whole_number_and_a_limit_is_named_where_it_hid_t
         evaluate(tiny_model, [photos], tmp_path / "r", limit=1, progress=False, log=lambda line: None)
     assert evaluate(tiny_model, [photos], tmp_path / "r", limit=2, progress=False,
                     log=lambda line: None).extra["images"] == 1
+    Image.fromarray(textured_rgb(32, 32)[..., 0]).save(photos / "a.png")  # gray first: the single photo's error
+    with pytest.raises(RehueError, match=r"no colour image to score against among the first 1 of 4 \(--limit 1\)"):
+        evaluate(tiny_model, [photos], tmp_path / "r2", limit=1, progress=False, log=lambda line: None)

@@ -151,7 +151,7 @@ def test_a_scored_clip_is_told_in_words_and_drawn_frame_by_frame(tmp_path):
             "bars": None, "temporal_stability_output": 0.25, "temporal_stability_truth": float("nan"),
             "ab_error_by_frame": [4.0, 5.5, 7.25]}
     paths = write_report(tmp_path / "r", table, extra={"video a.mp4": clip, "images": 3})
-    assert clip_summary(clip) == ("3 frames, 2 scenes, coloured by ind at scene starts, dep within scenes; 1 frames "
+    assert clip_summary(clip) == ("3 frames, 2 scenes, coloured by ind at scene starts, dep within scenes; 1 frame "
                                   "eased against drift; colour change from frame to frame 0.250 (the truth's -); "
                                   "a*b* error 4.00 at the first frame, 7.25 at the last, 5.58 on average")
     assert f"- video a.mp4: {clip_summary(clip)}" in paths["markdown"].read_text()

@@ -764,6 +764,11 @@ def test_yes_or_no_arguments_are_true_or_false_not_a_string_that_python_finds_tr
                                                           "report"]
     colorize_image_file(colorizer, tmp_path / "p.png", tmp_path / "mine.png", overwrite=np.bool_(True))
     assert Image.open(tmp_path / "mine.png").size == (32, 32), "numpy's True is True"
+    (tmp_path / "mine.png").write_bytes(b"the user's picture")
+    with pytest.raises(RehueError, match="exists"):  # None and 0 are no, 1 is yes (probe 90: refused)
+        colorize_image_file(colorizer, tmp_path / "p.png", tmp_path / "mine.png", overwrite=None, progress=0)
+    colorize_image_file(colorizer, tmp_path / "p.png", tmp_path / "mine.png", overwrite=1, progress=None)
+    assert Image.open(tmp_path / "mine.png").size == (32, 32)
 
 
 def _png(array: np.ndarray, **options) -> bytes:
@@ -811,6 +816,11 @@ def test_a_pictures_colour_key_is_its_transparency(tmp_path, tiny_model):
     rgb16[..., 0] += key.astype(np.uint16) * np.uint16(257)  # compared them with 8-bit ones: an OverflowError)
     coloured = colorizer.colorize(_with_colour_key(_png16_rgb(rgb16), (8 * 257, 7 * 257, 7 * 257)))
     assert coloured.shape == (24, 40, 4) and coloured.dtype == np.uint16 and ((coloured[..., 3] == 0) == key).all()
+    palette = Image.fromarray(np.repeat(gray[..., None], 3, axis=2)).convert("P")
+    opened = Image.open(__import__("io").BytesIO(_png(np.asarray(palette), transparency=0)))
+    assert colorizer.colorize(opened).shape == (24, 40, 4)
+    assert colorizer.colorize(opened.convert("RGB")).shape == (24, 40, 3), \
+        "probe 90: a picture the program made opaque keeps Pillow's key in its info, and came back transparent"
     from rehue.inference.files import colorize_image_file
 
     (tmp_path / "k.png").write_bytes(_png(gray, transparency=7))
@@ -877,6 +887,8 @@ def test_uploads_junk_and_odd_arrays_are_told_apart_plainly(tmp_path, tiny_model
     clip = make_clip(tmp_path / "clip.mp4", [textured_rgb(32, 32)] * 2, fps=8)
     with pytest.raises(RehueError, match="clip.mp4: is a video, not a picture: colour it with colorize_video"):
         colorizer.colorize(clip)
+    with pytest.raises(RehueError, match="^is a video, not a picture"):  # an upload's bytes (probe 90)
+        colorizer.colorize(clip.read_bytes())
 
 
 def test_a_model_card_without_its_weights_and_an_unknown_setting_are_named(tmp_path, tiny_model):

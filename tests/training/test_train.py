@@ -929,6 +929,9 @@ def test_the_bar_says_the_time_left_for_the_whole_run(tmp_path, photo_folder, ca
     left = [(int(m[1]), int(m[2]), 60 * int(m[3]) + int(m[4])) for m in left if m]
     assert {epoch for epoch, _, _ in left} == {1, 2, 3}
     assert {seconds for epoch, percent, seconds in left if epoch == 3 and percent == 100} == {0}
+    shown = [line for line in err.splitlines() if "run_left=" in line]
+    assert shown and all(re.search(r"(batch/s|s/batch), run_left=\d\d:\d\d, d=", line) for line in shown), \
+        "the run's time left before the losses: an 80-column terminal cut it off after them (probe 90)"
 
 
 def test_a_run_an_older_rehue_started_with_relative_paths_resumes_from_another_folder(tmp_path, photo_folder,

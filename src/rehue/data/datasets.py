@@ -180,9 +180,9 @@ class ImageFolderDataset(Dataset):
             raise RehueError(f"{'the photo is' if len(gray) == 1 else f'all {len(gray)} photos are'} gray: there "
                              "is no colour to learn from (train needs colour photos)", root)
         if gray:
-            log(f"warning: {len(gray)} of {len(self.images)} photos are gray ({gray[0]}"
-                f"{', ...' if len(gray) > 1 else ''}); a model learns from them that such scenes have no colour "
-                "(validation does not score them)")
+            log(f"warning: {len(gray)} of {counted(len(self.images), 'photo')} {'is' if len(gray) == 1 else 'are'} "
+                f"gray ({gray[0]}{', ...' if len(gray) > 1 else ''}); a model learns from them that such scenes have "
+                "no colour (validation does not score them)")
 
     def subset(self, indices, *, train: bool) -> ImageFolderDataset:
         """The images at ``indices`` as a training set with this one's settings, or as a validation set

@@ -43,6 +43,7 @@ from urllib.parse import unquote
 import numpy as np
 
 from rehue.errors import RehueError
+from rehue.words import counted
 
 # Storage: photos are downscaled so their short side is at most this, then stored as JPEG.
 PHOTO_SHORT_SIDE = 768
@@ -1142,7 +1143,8 @@ def _store_and_measure(items: list[SourceFile], out_dir: Path, previous: dict[st
             **{f"share_{name}": f"{share:.4f}" for name, share in zip(GROUP_NAMES, colour.group_shares, strict=True)},
         })
         stats.append(colour)
-    progress(f"wrote {written} files, {len(rows) - written} were already current")
+    progress(f"wrote {counted(written, 'file')}, {len(rows) - written} {'was' if len(rows) - written == 1 else 'were'} "
+             "already current")
     return rows, stats
 
 

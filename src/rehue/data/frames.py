@@ -324,9 +324,9 @@ def _video_files(inputs, log) -> list[Path]:
                 log(f"warning: passed over {counted(len(misnamed), 'picture')} named as videos, such as "
                     f"{shown_path(misnamed[0])}: they hold a photo, and frames are sampled from videos")
             if not videos:
-                raise RehueError("no videos found" + (f", but {len(images)} pictures: a folder of one film's numbered "
-                                                      "frames is read as a film with --film-fps (its frames per "
-                                                      "second)" if images else ""), path)
+                raise RehueError("no videos found" + (f", but {counted(len(images), 'picture')}: a folder of one "
+                                                      "film's numbered frames is read as a film with --film-fps (its "
+                                                      "frames per second)" if images else ""), path)
             found += videos
         elif not path.exists():
             raise RehueError(missing_reason(path), path)

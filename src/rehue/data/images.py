@@ -230,10 +230,12 @@ def image_levels(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def pil_to_loaded(image, path: str | None = None, *, deep_floats: bool = False) -> LoadedImage:
+def pil_to_loaded(image, path: str | None = None, *, deep_floats: bool = False,
+                  colour_key: bool = True) -> LoadedImage:
     """Convert any PIL image (already EXIF-transposed) to a :class:`LoadedImage`; with ``deep_floats``, a
     float picture's gray at 16 bits (a file's: a float TIFF scan holds more than 8 bits, as a 16-bit one does;
-    probe 51 saw one written at 8 bits)."""
+    probe 51 saw one written at 8 bits). With ``colour_key``, a file's colour key is its alpha; a picture a
+    program made opaque (``.convert("RGB")`` of a palette image) keeps the key in its info (probe 90)."""
 
     alpha = None
     mode = image.mode
@@ -241,7 +243,7 @@ def pil_to_loaded(image, path: str | None = None, *, deep_floats: bool = False) 
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
         mode = image.mode
     key = image.info.get("transparency")
-    if key is not None and mode in ("1", "L", "RGB", *DEEP_GRAY_MODES):
+    if colour_key and key is not None and mode in ("1", "L", "RGB", *DEEP_GRAY_MODES):
         # a colour key (a PNG's tRNS, as optimisers write gray and RGB pictures with a transparent area):
         # the pixels of that one level are transparent (probe 88); Pillow's convert misses 16-bit keys
         samples = np.asarray(image)
@@ -398,7 +400,7 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
         if path is not None and (path.suffix.lower() in (".heic", ".heif") or head_kind(path) == "unread"):
             raise RehueError("holds a HEIC/HEIF picture (a phone's), which rehue does not read; convert it to JPEG, "
                              "PNG or TIFF first", path) from None
-        if path is not None and media_kind(path) == "video":
+        if media_kind(path) == "video" if path is not None else sniffed_kind(data[:HEAD_BYTES]) == "video":
             raise RehueError("is a video, not a picture: colour it with colorize_video (or rehue colorize)",
                              path) from None
         raise RehueError("not an image file (or a format Pillow cannot read)", path) from None

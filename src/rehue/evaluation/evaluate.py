@@ -375,7 +375,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             gray_truths += 1
             continue
         if not has_colour(truth):
-            if len(images) == 1 and not videos:
+            if found == 1:  # the one photo named, not the first of several under --limit (probe 90)
                 raise RehueError(f"has no colour to score against ({NEEDS_COLOUR})", path)
             without_colour.append(path)
             result.skipped.append(str(path))
@@ -539,8 +539,9 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
             "truth; colour a gray film with `rehue colorize`)")
         return None
     if with_gray and uncoloured:
-        log(f"note: {shown_path(video)}: {len(uncoloured)} of its {len(errors)} frames have no colour (black, a "
-            f"fade, a title card), such as frame {uncoloured[0]}; they are not scored")
+        log(f"note: {shown_path(video)}: {len(uncoloured)} of its {counted(len(errors), 'frame')} "
+            f"{'has' if len(uncoloured) == 1 else 'have'} no colour (black, a fade, a title card), such as frame "
+            f"{uncoloured[0]}; {'it is' if len(uncoloured) == 1 else 'they are'} not scored")
     for row, metrics in rows:
         table.add(row, metrics, video)
     if len(grid) < 8:

@@ -225,9 +225,9 @@ def clip_summary(stats: dict) -> str:
     scenes = len(stats.get("scene_starts") or []) + 1 if errors else 0
     parts = [f"{counted(len(errors), 'frame')}, {counted(scenes, 'scene')}, coloured by {pair}"]
     if stats.get("frames_without_colour"):
-        parts.append(f"{stats['frames_without_colour']} frames without colour (black, a fade) not scored")
+        parts.append(f"{counted(stats['frames_without_colour'], 'frame')} without colour (black, a fade) not scored")
     if stats.get("eased_against_drift"):
-        parts.append(f"{stats['eased_against_drift']} frames eased against drift")
+        parts.append(f"{counted(stats['eased_against_drift'], 'frame')} eased against drift")
     if stats.get("bars"):
         top, left, height, width = stats["bars"]
         parts.append(f"borders left gray (picture {width}x{height} at x {left}, y {top})")

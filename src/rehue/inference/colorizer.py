@@ -789,7 +789,9 @@ class Colorizer:
             from PIL import ImageOps
 
             try:
-                loaded = pil_to_loaded(ImageOps.exif_transpose(in_srgb(image, None)))
+                # a colour key is a file's transparency, as opened; not once a program converted the picture
+                loaded = pil_to_loaded(ImageOps.exif_transpose(in_srgb(image, None)),
+                                       colour_key=getattr(image, "format", None) is not None)
             except ValueError as exc:
                 if "closed image" not in str(exc):
                     raise

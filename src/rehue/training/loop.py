@@ -768,9 +768,10 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                     steps_run += 1
                     steps_left = (config.epochs - epoch) * steps_per_epoch - done
                     run_left = (time.perf_counter() - run_started) / steps_run * steps_left
-                    # the run's time left first: an 80-column terminal cut it off after the losses (probe 89)
-                    bar.set_postfix(run_left=_interval(run_left), d=f"{loss_d.item():.3f}",
-                                    g_l1=f"{loss_g_l1.item():.3f}", refresh=False)  # drawn by the update, as often
+                    # the run's time left first (an 80-column terminal cut it off after the losses: probe 89), in
+                    # a dict: tqdm sorts keyword arguments; drawn by the update, as often
+                    bar.set_postfix({"run_left": _interval(run_left), "d": f"{loss_d.item():.3f}",
+                                     "g_l1": f"{loss_g_l1.item():.3f}"}, refresh=False)
                     bar.update(1)
                     if done >= steps_per_epoch:
                         break

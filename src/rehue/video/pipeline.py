@@ -132,7 +132,7 @@ class VideoSummary:
         frames = counted(self.frames, "frame")
         if self.kept and not self.frames:
             done = "put in place the last" if self.placed else "joined the"
-            return f"{done} {self.kept:,} frames an earlier run coloured, in {self.seconds:.1f} s"
+            return f"{done} {counted(self.kept, 'frame')} an earlier run coloured, in {self.seconds:.1f} s"
         if self.kept:
             frames += f" ({self.frames + self.kept:,} in all with the {self.kept:,} an earlier run coloured)"
         return (f"{frames}, {counted(self.scenes, 'scene')}, {self.seconds:.1f} s, {self.fps:.1f} frames/s "
@@ -1098,7 +1098,7 @@ def _warn_of_older_frames(target: Path, frames: list[Path], names: list[str], lo
     if older:
         log(f"warning: {target}: {counted(len(older), 'frame')} numbered as this film's but not of it, such as "
             f"{older[0]}, {'is' if len(older) == 1 else 'are'} left from an earlier colouring; this film has "
-            f"{len(frames)} frames (remove them before using the folder as this film)")
+            f"{counted(len(frames), 'frame')} (remove them before using the folder as this film)")
 
 
 RESTRAINT_SETTINGS = ("chroma", "ab_smoothing", "ab_guide_radius", "ab_guide_eps", "mean_share", "borders")
