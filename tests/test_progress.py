@@ -169,3 +169,23 @@ def test_a_narrow_terminal_shows_where_the_bar_got_to_not_only_its_name(monkeypa
         first = terminal.getvalue().split("\r")[1]
         assert first.startswith(shown), first
         assert "0/3" in first, "the count shown"
+
+
+def test_a_terminal_of_no_width_gets_lines(monkeypatch):
+    """Probe 91: under `script` with no terminal behind it (0 columns) the bar was drawn as nothing: no count,
+    rate or time left for a whole film."""
+    import os
+
+    class NoWidth(Terminal):
+        def fileno(self):
+            return 2
+
+    terminal = NoWidth()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.delenv("TERM", raising=False)
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd=None: os.terminal_size((0, 0)))
+    bar = progress_bar(range(3), desc="film.mp4", miniters=1)
+    for _ in bar:
+        pass
+    assert bar.mininterval == 5 and "\r" not in terminal.getvalue()
+    assert terminal.getvalue().splitlines()[-1].startswith("film.mp4: 100%")

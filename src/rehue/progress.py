@@ -51,7 +51,7 @@ def progress_bar(iterable=None, **options):
 
     stream = sys.stderr
     on_terminal = _on_terminal(stream)
-    if on_terminal and not _dumb_terminal():
+    if on_terminal and not _dumb_terminal() and _columns(stream) != 0:
         options.setdefault("dynamic_ncols", True)
         if options.get("desc"):
             options["desc"] = _fitted_desc(options["desc"], stream)
@@ -67,12 +67,20 @@ def progress_bar(iterable=None, **options):
 BAR_ROOM = 48  # "100%|#| 132/132 [00:02<00:00, 68.09frame/s]": what a bar needs beside its description
 
 
+def _columns(stream) -> int | None:
+    """The terminal's width; 0 where it says none (`script` with no terminal behind it: a bar of no width is
+    drawn as nothing, so such a terminal gets lines, as a dumb one does: probe 91); None where it cannot say."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # a test's stream, a closed terminal
+        return None
+
+
 def _fitted_desc(desc: str, stream) -> str:
     """A bar's description cut to leave its count, rate and time left room on a narrow terminal: at 20
     columns a film's bar showed its name alone, cut off, and nothing of where it got to (probe 89)."""
-    try:
-        columns = os.get_terminal_size(stream.fileno()).columns
-    except (AttributeError, OSError, ValueError):  # a test's stream, a closed terminal
+    columns = _columns(stream)
+    if columns is None:
         return desc
     room = columns - BAR_ROOM
     if room >= len(desc):
@@ -107,7 +115,7 @@ def say(line: str) -> None:
     film's summary printed as a folder's bar stood left that bar half drawn, the line stuck to it (probe 89)."""
     tqdm = sys.modules.get("tqdm")  # no bar was drawn where tqdm was never imported
     stream = sys.stderr
-    if tqdm is not None and _on_terminal(stream) and not _dumb_terminal():
+    if tqdm is not None and _on_terminal(stream) and not _dumb_terminal() and _columns(stream) != 0:
         tqdm.tqdm.write(line, file=stream)
         stream.flush()
     else:
