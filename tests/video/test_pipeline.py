@@ -2406,3 +2406,24 @@ def test_a_film_named_into_one_picture_or_where_frames_cannot_go_is_a_one_line_e
     assert main(["colorize", str(colour_clip), "-o", str(tmp_path / "out" / "f_%03d.png"), *args]) == 0
     assert "removed 1 half-written file or folder that a killed run left" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"f_{n:03d}.png" for n in range(1, 25)]
+
+
+
+def test_frames_numbered_past_the_patterns_digits_are_warned_of(tmp_path, tiny_model):
+    """Probe 91: `-o fr/f_%03d.jpg` on a film of over 999 frames wrote f_999.jpg, then f_1000.jpg, without a
+    word: a list of the files sorts them out of order."""
+    gray = np.repeat(textured_rgb(24, 32)[..., :1], 3, axis=2)
+    clip = make_clip(tmp_path / "film.mp4", [gray] * 104, fps=24)
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    for pattern, warned in (("f_%02d.png", True), ("f_##.png", True), ("f_%03d.png", False), ("f_%d.png", False)):
+        messages = []
+        out = tmp_path / pattern.replace("%", "p").replace("#", "h")
+        colorize_video(clip, out / pattern, colorizer=colorizer, dependent_model="none", progress=False,
+                       log=messages.append)
+        digits = [m for m in messages if "digits" in m]
+        assert len(digits) == warned, (pattern, messages)
+        if warned:
+            assert digits[0] == (f"warning: {out / pattern}: the frames are numbered up to about 104, past the "
+                                 "pattern's 2 digits (f_99.png is followed by f_100.png), so a list of the files "
+                                 "sorts them out of order; a pattern of 3 digits keeps them in order")
+        assert len(list(out.iterdir())) == 104

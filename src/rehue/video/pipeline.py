@@ -1797,6 +1797,12 @@ class _VideoFrames:
         if reader.has_audio:
             log(f"note: {reader.path}: its sound is not in the frames (pictures hold none); the film's own goes "
                 "with them in an edit")
+        last = first + self.kept_before + (reader.frame_count or 0) - 1
+        if pattern.digits > 1 and len(str(last)) > pattern.digits:  # probe 91: f_999.jpg, then f_1000.jpg
+            log(f"warning: {pattern.path}: the frames are numbered up to about {last:,}, past the pattern's "
+                f"{pattern.digits} digits ({pattern.name(10 ** pattern.digits - 1)} is followed by "
+                f"{pattern.name(10 ** pattern.digits)}), so a list of the files sorts them out of order; a pattern "
+                f"of {len(str(last))} digits keeps them in order")
 
     def _first_time_code(self, reader) -> tuple[int, int] | None:
         """The part's first frame's time code, as a count of frames at its rate in whole frames a second: the
