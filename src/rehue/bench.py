@@ -462,12 +462,10 @@ def run_benchmark(*, quick: bool = False, device: str = "cpu", model: str | None
     check_flags(quick=quick, progress=progress)
     from rehue.inference.colorizer import BACKENDS, check_threads
 
-    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        raise UsageError(f"the benchmark runs on cpu, cuda or cuda:N, not {device!r}")
+    if device not in ("cpu", "cuda") and not (device.startswith("cuda:") and device[5:].isdigit()):
+        raise UsageError(f"the benchmark runs on cpu, cuda or cuda:N, not {device!r}")  # probe 89: cuda:abc
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
-    if device.startswith("cuda:") and not device[5:].isdigit():  # probe 89: resolve_device offered mps
-        raise UsageError(f"the benchmark runs on cpu, cuda or cuda:N, not {device!r}")
     if threads is not None:
         check_threads(threads)
     if dependent_model is not None and model is None:
@@ -581,16 +579,14 @@ def format_report(results: dict) -> str:
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
              for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * width for width in widths))
-    gpu = f", GPU {machine['gpu']}" if machine.get("gpu") else ""
-    generation = machine.get("cpu_generation") or {}
-    if generation.get("family"):
-        gpu = (f" (family {generation['family']} model {generation['model']}; "
-               f"{', '.join(generation['features']) or 'no vector extensions listed'})") + gpu
+    generation = machine.get("cpu_generation") or {}  # absent from an older rehue's JSON
+    hardware = (f" (family {generation['family']} model {generation['model']}; "
+                f"{', '.join(generation['features']) or 'no vector extensions listed'})"
+                if generation.get("family") else "") + (f", GPU {machine['gpu']}" if machine.get("gpu") else "")
     lines += [
         "",
         f"machine: {machine['cpu']}, {machine['usable_cores']} usable of {machine['logical_cores']} logical "
-        "cores"
-        f"{gpu}; device {machine['device']}",
+        f"cores{hardware}; device {machine['device']}",
         f"models: {_models_named(results['models'])}, run by {machine['model_backend']} with "
         f"{counted(machine['model_threads'], 'thread')} per call",
         f"software: torch {machine['torch']} ({machine['torch_threads']} threads, "
