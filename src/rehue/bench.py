@@ -92,16 +92,24 @@ QUICK_PLAN = BenchPlan(warmup=5, model_frames=60, scene_frames=150, eccv16_frame
 INDEPENDENT_ONLY = ", independent only"  # end-to-end runs without a dependent model
 
 
+def _first_cpu() -> dict[str, str]:
+    """The fields /proc/cpuinfo gives its first processor (none where it is missing)."""
+    fields: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if not line.strip() and fields:
+                break
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    return fields
+
+
 def cpu_model() -> str:
     import platform
 
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return _first_cpu().get("model name") or platform.processor() or platform.machine()
 
 
 SPEED_FEATURES = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "neon", "asimd")
@@ -111,16 +119,8 @@ def cpu_generation() -> dict:
     """The CPU's family and model numbers and the vector instructions that set a model call's speed: machines
     of one name ("AMD EPYC") ran the models at twice the speed of each other (probe 89), and a reader of
     two benchmarks needs to tell them apart."""
-    fields: dict = {}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            key = key.strip()
-            if key in ("cpu family", "model", "flags", "Features") and key not in fields:
-                fields[key] = value.strip()
-            if not line.strip() and fields:  # the first processor's block is enough
-                break
-    except OSError:
+    fields = _first_cpu()
+    if not fields:
         return {}
     flags = set((fields.get("flags") or fields.get("Features") or "").split())
     return {"family": fields.get("cpu family"), "model": fields.get("model"),

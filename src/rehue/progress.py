@@ -51,10 +51,10 @@ def progress_bar(iterable=None, **options):
 
     stream = sys.stderr
     on_terminal = _on_terminal(stream)
-    if on_terminal and not _dumb_terminal() and _columns(stream) != 0:
+    if _draws_bars(stream):
         options.setdefault("dynamic_ncols", True)
         if options.get("desc"):
-            options["desc"] = _fitted_desc(options["desc"], stream)
+            options["desc"] = _fitted_desc(options["desc"], _columns(stream))
         return tqdm(iterable, file=stream, **options)
     options.pop("dynamic_ncols", None)
     options.setdefault("mininterval", DUMB_TERMINAL_INTERVAL_S if on_terminal else LOG_INTERVAL_S)
@@ -76,10 +76,16 @@ def _columns(stream) -> int | None:
         return None
 
 
-def _fitted_desc(desc: str, stream) -> str:
-    """A bar's description cut to leave its count, rate and time left room on a narrow terminal: at 20
-    columns a film's bar showed its name alone, cut off, and nothing of where it got to (probe 89)."""
-    columns = _columns(stream)
+def _draws_bars(stream) -> bool:
+    """Whether bars are drawn in place on ``stream``: a terminal that can move its cursor and has a width;
+    elsewhere they are lines (the module says why)."""
+    return _on_terminal(stream) and not _dumb_terminal() and _columns(stream) != 0
+
+
+def _fitted_desc(desc: str, columns: int | None) -> str:
+    """A bar's description cut to leave its count, rate and time left room on a terminal of ``columns`` (None:
+    unknown): at 20 columns a film's bar showed its name alone, cut off, and nothing of where it got to (probe
+    89)."""
     if columns is None:
         return desc
     room = columns - BAR_ROOM
@@ -115,7 +121,7 @@ def say(line: str) -> None:
     film's summary printed as a folder's bar stood left that bar half drawn, the line stuck to it (probe 89)."""
     tqdm = sys.modules.get("tqdm")  # no bar was drawn where tqdm was never imported
     stream = sys.stderr
-    if tqdm is not None and _on_terminal(stream) and not _dumb_terminal() and _columns(stream) != 0:
+    if tqdm is not None and _draws_bars(stream):
         tqdm.tqdm.write(line, file=stream)
         stream.flush()
     else:

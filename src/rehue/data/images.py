@@ -384,7 +384,7 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
                 image = ImageOps.exif_transpose(in_srgb(image, path, deep=deep_rgb and deep_gray_of is None))
                 loaded = pil_to_loaded(image, None if path is None else str(path), deep_floats=True)
                 if deep_rgb:
-                    _add_deep_rgb(loaded, data, orientation, deep_gray_of, key)
+                    _add_deep_rgb(loaded, data, orientation, deep_gray_of, keyed=key is not None)
             loaded.dpi, loaded.exif, loaded.frames, loaded.xmp, loaded.text = dpi, exif, frames, xmp, text
             loaded.software = str(software) if software else None
             return loaded
@@ -823,11 +823,11 @@ def is_neutral(rgb: np.ndarray) -> bool:
 
 
 def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int, deep_gray_of=None,
-                  key=None) -> None:
+                  keyed: bool = False) -> None:
     """Keep the 16-bit gray (and alpha) of a 16-bit RGB PNG or TIFF (a path or the file's bytes), which
     Pillow reads at 8 bits (read with OpenCV; if it cannot read the file, the 8-bit image stands); the
     gray through the file's colour profile where ``deep_gray_of`` (``rgb_gray_in_srgb``) is given; a PNG's
-    16-bit colour key (tRNS, ``key``), which Pillow cannot apply to its 8-bit samples, as alpha."""
+    16-bit colour key (tRNS: ``keyed``), which Pillow cannot apply to its 8-bit samples, as alpha."""
     import cv2
 
     from rehue.color.lab import rgb_to_gray
@@ -851,7 +851,7 @@ def _add_deep_rgb(loaded: LoadedImage, source: Path | bytes, orientation: int, d
         loaded.deep_gray = deep_gray_of(rgb)
     else:
         loaded.deep_gray = np.ascontiguousarray(rgb[..., 0]) if is_neutral(rgb) else rgb_to_gray(rgb, np.uint16)
-    if data.shape[2] == 4 and (loaded.alpha is not None or key is not None):  # OpenCV applies a key (tRNS)
+    if data.shape[2] == 4 and (loaded.alpha is not None or keyed):  # OpenCV applies a key (tRNS)
         loaded.alpha = np.ascontiguousarray(_oriented(data[..., 3], orientation))
 
 

@@ -190,27 +190,26 @@ def _worker_init(worker_id):
         dataset._rng = np.random.default_rng([*dataset._seed_parts, worker_id])
 
 
-def _learnt_by(spec: str) -> tuple[list[str], set[str], set[str]]:
-    """What the model ``spec`` learnt from, as its card tells: its training folders (absolute, where they can be
-    told), its frame dataset's videos and their fingerprints. A model fine-tuned from it learnt from them too,
-    and its card says so (probe 87: a fine-tuned model was scored on the videos its --init model had learnt,
-    without a word)."""
+def _learnt_by(spec: str, card) -> tuple[list[str], set[str], set[str]]:
+    """What the model ``spec`` of ``card`` learnt from, as its card tells: its training folders (absolute, where
+    they can be told), its frame dataset's videos and their fingerprints. A model fine-tuned from it learnt from
+    them too, and its card says so (probe 87: a fine-tuned model was scored on the videos its --init model had
+    learnt, without a word)."""
     from rehue.evaluation.evaluate import training_folders
-    from rehue.models.io import read_card, resolve_model_path
+    from rehue.models.io import resolve_model_path
 
     path = resolve_model_path(spec)
-    card = read_card(path)
     folders = [str(Path(folder).resolve()) for folder in training_folders(path, card)]
     return folders, set(card.training.get("videos", ())), set(card.training.get("video_fingerprints", ()))
 
 
 def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_videos: set[str] = frozenset()
-                       ) -> dict:
+                       ) -> tuple[dict, object]:
     """Start from a trained generator. From an independent model to a dependent one, the weights that
     read the input grow extra input channels (for the previous a*b*) initialised at zero, so training
     starts from exactly the independent model and learns how much to trust the previous colours.
 
-    Returns the restraint of the model's config (chroma scale, a*b* smoothing, and an a*b* class model's
+    Returns the model's card, and the restraint of its config (chroma scale, a*b* smoothing, and an a*b* class model's
     temperature), which the run's model keeps: on a held-out collection the shipped restraint scored 0.8
     dB above the unrestrained output of the model it was fine-tuned into, and the unsmoothed output's
     chroma speckle cost SSIM (docs/model-card.md, "Fine-tuning on your own footage")."""
@@ -259,7 +258,7 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_
             restraint.update(drift)
             log(f"the trained model takes the shipped dependent model's drift check "
                 f"({', '.join(f'{k} {v}' for k, v in drift.items())})")
-    return restraint
+    return restraint, card
 
 
 class WeightAverage:
@@ -639,9 +638,9 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             start_epoch, step, history = state["epoch"], state["step"], list(state["history"])
             restraint = dict(state.get("restraint", {}))
         elif config.init:
-            restraint = _load_init_weights(generator, config.init, config, log,
-                                           videos["test"] if videos is not None else frozenset())
-            folders, names, fingerprints = _learnt_by(config.init)
+            restraint, init_card = _load_init_weights(generator, config.init, config, log,
+                                                      videos["test"] if videos is not None else frozenset())
+            folders, names, fingerprints = _learnt_by(config.init, init_card)
             earlier_data += [folder for folder in folders if folder not in (data_path, *earlier_data)]
             trained_videos |= names
             trained_fingerprints |= fingerprints
