@@ -1337,3 +1337,26 @@ def test_pictures_and_films_rehue_coloured_are_no_truth_to_train_on_or_score(tmp
     assert run("train", photos, "--out", tmp_path / "run2", "--size", "32", "--width", "4", "--batch-size", "2",
                "--epochs", "1", "--steps-per-epoch", "1", "--no-progress") == 0
     assert f"warning: skipping {1 + len(drawn)} pictures {skipped}" in capsys.readouterr().err
+
+
+def test_a_full_disk_is_told_from_other_errors_through_the_errors_it_was_raised_from():
+    """Stop 48: what makes a join "need room for the film twice"; a RehueError raised ``from None`` still
+    says the system's words."""
+    import errno
+
+    from rehue.errors import out_of_room
+
+    assert out_of_room(OSError(errno.ENOSPC, "No space left on device"))
+    assert out_of_room(RehueError("cannot write the video (No space left on device)", "x.mp4"))
+    assert out_of_room(RehueError("cannot write the video (Disk quota exceeded)"))
+    try:
+        try:
+            raise OSError(errno.EFBIG, "File too large")
+        except OSError:
+            raise RehueError("cannot write the video") from None
+    except RehueError as error:
+        assert out_of_room(error)
+    assert not out_of_room(RehueError("output exists (another run wrote it meanwhile); pass --overwrite"))
+    assert not out_of_room(OSError(errno.EACCES, "Permission denied"))
+    assert not out_of_room(KeyboardInterrupt())
+    assert not out_of_room(None)

@@ -2,6 +2,7 @@
 
 import contextlib
 import errno
+import os
 import threading
 import warnings
 
@@ -84,3 +85,21 @@ def as_memory_error(exc: Exception) -> MemoryError | None:
     if any(words in str(exc).lower() for words in OUT_OF_MEMORY_WORDS):
         return MemoryError(str(exc).splitlines()[0][:200])
     return None
+
+
+OUT_OF_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def out_of_room(exc: BaseException | None) -> bool:
+    """Whether ``exc``, or an error it was raised from or while handling, is a full disk, a full quota or a
+    file too big for its file system: an OSError of that errno, or a RehueError whose reason holds the
+    system's words for one (the OSError is not kept behind every RehueError)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in OUT_OF_ROOM:
+            return True
+        if isinstance(exc, RehueError) and any(os.strerror(code) in exc.reason for code in OUT_OF_ROOM):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -1951,6 +1951,42 @@ def test_a_film_all_coloured_but_not_joined_is_joined_as_the_uninterrupted_run_w
     assert_as_uninterrupted(out, tmp_path / "whole.mkv", sound=not reel)
 
 
+def test_a_film_whose_name_another_run_took_while_it_joined_keeps_its_pieces_without_blaming_the_disk(
+        tmp_path, tiny_model, monkeypatch):
+    """Stop 48: a run that lost the race for the output's name to a run beside it, while it joined its pieces,
+    said the joining "needs room for the film twice", as if the disk were full; the room is said only of a
+    full disk. The pieces stay, for --overwrite to join."""
+    from rehue.video import pieces
+    from rehue.video.io import VideoWriter
+    from rehue.video.pipeline import SceneColorizer
+
+    monkeypatch.setattr(pieces, "PIECE_FRAMES", 4)
+    clip = make_clip(tmp_path / "film.mkv", three_scene_frames(), fps=12, codec="ffv1")
+    options = {"colorizer": Colorizer.load(tiny_model, device="cpu"), "dependent_model": "none", "codec": "ffv1",
+               "progress": False, "log": lambda message: None}
+    out = tmp_path / "out.mkv"
+    write_encoded = VideoWriter.write_encoded
+
+    def another_run_wrote_it(self, *packet):
+        if self.frames_written == 7:
+            out.write_bytes(b"another run's")
+        write_encoded(self, *packet)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(VideoWriter, "write_encoded", another_run_wrote_it)
+        with pytest.raises(RehueError) as error:
+            colorize_video(clip, out, **options)
+    (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.mkv.rehue-tmp")]
+    assert str(error.value) == (f"{out}: output exists (another run wrote it meanwhile); pass --overwrite to replace "
+                                "it; the 18 frames of the whole film (it stopped while they were joined into the "
+                                f"file) are kept in {staging}, and once that is put right the same command joins them")
+    assert out.read_bytes() == b"another run's"
+    with monkeypatch.context() as patched:
+        patched.setattr(SceneColorizer, "push_ab", lambda *args: pytest.fail("coloured again"))
+        assert colorize_video(clip, out, overwrite=True, **options).kept == 18
+    assert VideoReader(out).frame_count == 18
+
+
 @pytest.mark.parametrize("suffix", [".mp4", ".mov", ".mkv", ".webm"])
 def test_a_video_in_pieces_keeps_its_frame_times(tmp_path, tiny_model, monkeypatch, suffix):
     """The pieces join into one stream with each frame at its source time, a variable frame rate's too, in

@@ -22,7 +22,7 @@ import zlib
 from pathlib import Path
 
 from rehue.data.images import staging_folder_for
-from rehue.errors import RehueError
+from rehue.errors import RehueError, out_of_room
 from rehue.video.resume import (
     InterruptedVideo,
     Piece,
@@ -262,7 +262,7 @@ class PiecedVideo:
         if not kept:
             return
         if self.joining and kept == sum(piece.frames for piece in self.pieces):
-            room = ", which needs room for the film twice" if issubclass(exc_type, RehueError) else ""
+            room = ", which needs room for the film twice" if out_of_room(exc) else ""
             say_what_was_kept(exc, kept, self.staging, self.subject, "", self.log,
                               which=f"of the whole film (it stopped while they were joined into the file{room})",
                               going_on="joins them")
