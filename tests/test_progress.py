@@ -71,6 +71,23 @@ def test_colouring_a_film_into_a_log_writes_no_carriage_return(tmp_path, tiny_mo
     assert "film.mp4:   0%" in err and "\r" not in err
 
 
+def test_a_film_into_numbered_frames_ends_its_count_at_every_frame(tmp_path, tiny_model, capsys):
+    """Stop 48: the bar was closed before the writing threads had counted the last frames saved, so a log's
+    last line said 99% (11/12), and that line came after the frames were said written."""
+    import numpy as np
+
+    from rehue.cli import main
+    from tests.conftest import textured_rgb
+    from tests.helpers_video import make_clip
+
+    photo = np.repeat(textured_rgb(48, 64 + 12, seed=3).mean(axis=-1, keepdims=True).astype(np.uint8), 3, axis=-1)
+    clip = make_clip(tmp_path / "film.mp4", [np.ascontiguousarray(photo[:, i : i + 64]) for i in range(12)], fps=12)
+    assert main(["colorize", str(clip), "-o", str(tmp_path / "frames" / "f_%02d.png"), "--model", str(tiny_model),
+                 "--dependent-model", "none"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    (last,) = [number for number, line in enumerate(lines) if line.startswith("film.mp4: 100%")]
+    assert "12/12" in lines[last] and lines[last + 1] == f"{tmp_path / 'frames'}: frames f_01.png to f_12.png"
+
 def test_a_resumed_folder_counts_only_the_files_left(tmp_path, tiny_model, photo_folder, capsys, monkeypatch):
     """Before, the files an earlier run had coloured counted as done at once, so the bar's time left after
     a resume was far too short (`<00:01` with 26 of 40 photos to go, probe 19)."""

@@ -804,7 +804,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
             sink = _VideoFrames(pattern, reader, first=first, deep=deep, quality=quality,
                                 software=software, timer=state.timer, bar=bar, overwrite=overwrite, log=log,
                                 journal=journal, resume=resume)
-        with sink as writer:
+        with closing(bar), sink as writer:  # the bar closed after the frames' writing threads count theirs
             if pattern is None:
                 _warn_of_what_is_lost(reader, writer)
 
@@ -881,7 +881,6 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                     if worker is not None:
                         worker.cancel()
                 state.close()
-                bar.close()
     summary = VideoSummary(
         frames=writer.frames_written, scenes=len(state.scene_starts) + 1, scene_starts=state.scene_starts,
         seconds=time.perf_counter() - started, independent_frames=state.independent_frames,
@@ -1881,6 +1880,7 @@ class _VideoFrames:
                 self._stopped(type(error), error)
                 raise
             self.frames.close()
+            self.bar.close()  # its last frames counted, before what follows it is said
             self.log(f"{self.pattern.folder}: frames {self.names[0]} to {self.names[-1]}")
             if self.uneven:
                 self.log(f"warning: {self.path}: its frames are not evenly timed (a variable frame rate), which "
