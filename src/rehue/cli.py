@@ -476,15 +476,15 @@ def cmd_scenes(args) -> int:
     if folder:
         reel = FrameFolderReader(args.video, None, lambda message: print(message, file=sys.stderr))
         bars = find_frame_bars(reel.files)  # as colorize --frames finds them
-        frames = progress_bar(reel, total=reel.frame_count, unit="frame", disable=args.no_progress, leave=False)
+        frames = progress_bar(reel, total=reel.frame_count, desc=args.video.name, unit="frame", disable=args.no_progress, leave=False)
         for position, frame in enumerate(frames):
             look(position, reel.files[position].name, frame.gray, 0, bars)
     else:
         with VideoReader(args.video) as reader:
             bars = find_video_bars(reader)  # as colorize finds them, so the cuts are colorize's
             gray = FilmGray()  # and its frames as colorize shows them to the detector
-            for frame in progress_bar(reader, total=reader.frame_count, unit="frame", disable=args.no_progress,
-                                      leave=False):
+            for frame in progress_bar(reader, total=reader.frame_count, desc=args.video.name, unit="frame",
+                                      disable=args.no_progress, leave=False):
                 look(frame.index, frame.time, gray(frame), reader.rotation, bars)
     found(detector.flush())
     if not labels:

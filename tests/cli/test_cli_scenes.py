@@ -23,6 +23,9 @@ def test_scenes_prints_each_cut_and_says_how_many_scenes(tmp_path, capsys):
     assert report["frames"] == 20 and report["scenes"] == 2 and report["scene_starts"] == [10]
     assert report["times"] == [1.0]
 
+    assert main(["scenes", str(clip)]) == 0  # stop 48: the bar was unnamed, "  0%|"
+    assert capsys.readouterr().err.splitlines()[0].startswith("cut.mp4:   0%|")
+
 
 def test_a_clip_without_cuts_prints_nothing_and_says_one_scene(tmp_path, capsys):
     clip = make_clip(tmp_path / "pan.mp4", [np.roll(textured_rgb(48, 64), i, axis=1) for i in range(8)], fps=10)
@@ -92,6 +95,8 @@ def test_a_folder_of_frames_gets_its_cuts_by_frame_name_as_colorize_frames_finds
     report = json.loads(capsys.readouterr().out)
     assert report["scene_starts"] == [10] and report["frame_names"] == ["scan.0086410.png"]
     assert (report["fps"], report["times"]) == (24.0, [0.417]), "at a sound film's rate, where no header gives one"
+    assert main(["scenes", str(reel)]) == 0
+    assert capsys.readouterr().err.splitlines()[0].startswith("reel:   0%|")
 
 
 def test_scenes_refuses_a_folder_of_frames_that_colorize_refuses(tmp_path, capsys):

@@ -190,12 +190,13 @@ def test_evaluate_colour_video_reports_temporal_stability(tmp_path, tiny_model, 
     assert stats["eased_against_drift"] == 15 - len(stats["scene_starts"]), "every dependent frame, at ratio 4"
 
 
-def test_evaluate_finds_a_clips_bars_as_colorize_does_at_the_scored_size(tmp_path, tiny_model):
+def test_evaluate_finds_a_clips_bars_as_colorize_does_at_the_scored_size(tmp_path, tiny_model, capsys):
     photo = textured_rgb(60, 140, seed=5)
     frames = [np.pad(photo[:, i : i + 100], ((0, 0), (30, 30), (0, 0))) for i in range(20)]  # 160x60, pillarbox
     clip = make_clip(tmp_path / "wide.mp4", frames, fps=10)
-    full = evaluate(tiny_model, [clip], tmp_path / "r", dependent_model="none", progress=False, full_res=True)
+    full = evaluate(tiny_model, [clip], tmp_path / "r", dependent_model="none", full_res=True)
     assert full.extra["video wide.mp4"]["bars"] == [0, 30, 60, 100]
+    assert capsys.readouterr().err.splitlines()[0].startswith("wide.mp4:   0%|"), "stop 48: the bar was unnamed"
     scored = evaluate(tiny_model, [clip], tmp_path / "s", dependent_model="none", progress=False)
     assert scored.extra["video wide.mp4"]["bars"] == [0, 12, 24, 40], "frames scored at 64x24: the bars scale too"
 

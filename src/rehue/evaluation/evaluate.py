@@ -361,7 +361,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     grid, gray_truths, rehue_coloured, without_colour = [], 0, [], []
     # both models of a comparison score the same truths, at the larger one's size, whichever is named first
     size = max(colorizer.size, rival.size if rival is not None else 0)
-    for path in progress_bar(images, unit="image", disable=not progress or not images, leave=False):
+    for path in progress_bar(images, desc="scoring", unit="image", disable=not progress or not images, leave=False):
         try:
             loaded = load_image(path)
         except RehueError as exc:
@@ -524,8 +524,8 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
             right = round((width - bars.left - bars.width) * scale)
             bars = Box(top, left, size[1] - top - bottom, size[0] - left - right)
         state = SceneColorizer(colorizer, dependent, bars=bars, rotation=reader.rotation)
-        for frame in progress_bar(reader, total=min(reader.frame_count or max_frames, max_frames), unit="frame",
-                                  disable=not progress, leave=False):
+        for frame in progress_bar(reader, total=min(reader.frame_count or max_frames, max_frames), desc=video.name,
+                                  unit="frame", disable=not progress, leave=False):
             if frame.index >= max_frames:
                 break
             truth = frame.rgb
