@@ -353,6 +353,34 @@ def test_missing_data_fails_before_any_training(tmp_path, capsys):
     assert not (tmp_path / "demo-grid").exists()
 
 
+def test_a_run_out_of_memory_names_itself_and_its_batch_size_and_leaves_no_empty_folder(tmp_path, capsys,
+                                                                                         monkeypatch):
+    """Probe 92: batch_sizes = [100000000000] said "rehue: error: out of memory", naming neither the run nor
+    what to lower, and left the search's folder empty; --out naming a file said "out/runs/...: Not a
+    directory"."""
+    from rehue.cli import main
+    from rehue.training import loop
+
+    def out_of_memory(*args):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: you "
+                           "tried to allocate 3221225472000 bytes")
+
+    write_photos(tmp_path / "photos")
+    config = write_grid(tmp_path)
+    out = tmp_path / "out"
+    with monkeypatch.context() as patched:
+        patched.setattr(loop, "generator_input", out_of_memory)
+        assert main(["grid-search", str(config), "--out", str(out), "--no-progress"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"rehue: error: {out / 'runs' / 'gen1-disc1-4'}: out of memory, training at batch size 4 on 32x32 crops; a "
+        "smaller batch size, size or width needs less")
+    assert not out.exists()
+    (tmp_path / "file.txt").write_text("mine")
+    assert main(["grid-search", str(config), "--out", str(tmp_path / "file.txt"), "--no-progress"]) == 1
+    assert capsys.readouterr().err == (f"rehue: error: {tmp_path / 'file.txt'}: is a file, not a folder; name a "
+                                       "folder for the search (--out)\n")
+
+
 def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_and_photos_is_not(tmp_path):
     """Probe 61: --out a folder of the user's own files replaced its results.md, grid.toml and samples/
     without a word (train refuses such a folder); a search resumed there, or whose TOML file and photos lie

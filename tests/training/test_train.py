@@ -1181,7 +1181,8 @@ def test_training_out_of_memory_is_one_line(tmp_path, photo_folder, capsys, monk
     assert main(["train", str(photo_folder), "--out", str(tmp_path / "run"), "--size", "32", "--width", "4",
                  "--batch-size", "4", "--epochs", "1", "--steps-per-epoch", "1", "--no-progress", "-q"]) == 1
     err = capsys.readouterr().err
-    assert err == "rehue: error: out of memory\n"
+    assert err == (f"rehue: error: {tmp_path / 'run'}: out of memory, training at batch size 4 on 32x32 crops; a "
+                   "smaller batch size, size or width needs less\n"), "probe 92: what to lower, and where"
 
 
 def test_an_independent_run_an_older_rehue_saved_with_feeds_resumes_as_it_trained(tmp_path, photo_folder,

@@ -17,12 +17,13 @@ import hashlib
 import itertools
 import json
 import re
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from rehue.data.images import make_folder
+from rehue.data.images import holds_no_file, make_folder
 from rehue.errors import RehueError, UsageError, check_flags, shown_path
 from rehue.models.io import file_sha256, read_json_file
 from rehue.progress import lines_to, say
@@ -638,8 +639,10 @@ def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
     word). An earlier search is known by its runs/, a folder of run folders; the search's ``inputs`` (its
     TOML file, its photos, its --init model), or folders holding them, may lie there, but not in the
     folders it writes into (probe 64: its sample grids were written among the photos)."""
-    from rehue.data.images import holds_no_file, real_path
+    from rehue.data.images import real_path
 
+    if out.exists() and not out.is_dir():  # probe 92: "out/runs/gen1-disc1-4/metrics.jsonl: Not a directory"
+        raise RehueError("is a file, not a folder; name a folder for the search (--out)", out)
     if not out.is_dir():
         return
     own = [real_path(path) for path in inputs]
@@ -685,12 +688,18 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     _check_grid_folder(out, inputs=(spec.source, Path(first.data), *((Path(first.init),) if first.init else ())))
     _check_runs(spec, out)
     _check_held_out(spec, out, validation, log=log)  # the runs of an earlier search, before any trains again
+    made = not out.exists()
     make_folder(out)
 
     outcomes = {}
-    for index, run in enumerate(spec.runs, 1):
-        label = f"[{index}/{len(spec.runs)}]"
-        outcomes[run.name] = _train_run(run, out / RUNS_DIR / run.name, label, progress, log)
+    try:
+        for index, run in enumerate(spec.runs, 1):
+            label = f"[{index}/{len(spec.runs)}]"
+            outcomes[run.name] = _train_run(run, out / RUNS_DIR / run.name, label, progress, log)
+    except BaseException:
+        if made and holds_no_file(out):  # probe 92: a first run that failed left the search's folder, empty
+            shutil.rmtree(out, ignore_errors=True)
+        raise
 
     # the runs trained now (the others were checked before, and an older run's checkpoint is not read twice)
     _check_held_out(spec, out, validation, {name for name, outcome in outcomes.items() if outcome.status != "skipped"})

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from rehue.data.images import holds_no_file, make_folder, real_path
-from rehue.errors import RehueError, UsageError, check_flags
+from rehue.errors import RehueError, UsageError, as_memory_error, check_flags
 from rehue.progress import lines_to
 from rehue.training.config import TrainConfig, started_in_folder
 from rehue.words import counted
@@ -817,13 +817,17 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         if writer is not None:
             writer.close()
         return TrainResult(exported.eval(), history, out, out / "model.safetensors")
-    except BaseException:
+    except BaseException as exc:
         if replaced is not None:  # the new run failed before its first checkpoint: the old one comes back
             replaced.restore()
         elif is_main and not resume and not list_checkpoints(ckpt_dir):
             # nothing to go on from: what it wrote goes, so that the same command starts it again (probe 37: a
             # run's config.json left by Ctrl-C in its first epoch made the next train, and grid-search, refuse)
             _remove_run_files(out)
+        if isinstance(exc, MemoryError) or isinstance(exc, Exception) and as_memory_error(exc) is not None:
+            # probe 92: "rehue: error: out of memory", of a grid's run, named neither it nor what to lower
+            raise RehueError(f"out of memory, training at batch size {config.batch_size:,} on {config.size}x"
+                             f"{config.size} crops; a smaller batch size, size or width needs less", out) from None
         raise
 
 
