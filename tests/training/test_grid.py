@@ -200,6 +200,23 @@ def test_rerun_skips_finished_runs_and_resumes_an_interrupted_one(finished_grid,
     assert len(result.outcomes["gen2-disc1-4"].epoch_seconds) == 2
 
 
+def test_a_finished_runs_damaged_model_is_exported_again_from_its_checkpoint(finished_grid, tmp_path):
+    """Probe 92: a finished run whose model.safetensors was damaged was "skipped (finished)", and the search
+    then stopped at scoring it: "not a readable safetensors file"."""
+    config, out = copy_grid(finished_grid, tmp_path)
+    model = out / "runs" / "gen1-disc1-4" / "model.safetensors"
+    intact = model.read_bytes()
+    model.write_bytes(b"\x00" * 100)
+    result, lines = run_logged(config, out)
+    assert lines[0].startswith("[1/2] gen1-disc1-4: its model.safetensors is damaged (not a readable safetensors "
+                               "file")
+    assert lines[0].endswith("); exported again from its last checkpoint")
+    assert "[2/2] gen2-disc1-4: skipped (finished, 2 epochs)" in lines
+    assert model.read_bytes() == intact, "the model the run finished with"
+    assert sum("scores reused" in line for line in lines) == 2
+    assert result.ranking == finished_grid[2].ranking
+
+
 def test_a_run_killed_in_its_first_epoch_is_trained_from_the_start(finished_grid, tmp_path):
     """Probe 37: a run folder holding a config.json but no checkpoint (a run killed in its first epoch) made
     every rerun fail, "already holds a training run; pass --overwrite", an option grid-search does not have."""

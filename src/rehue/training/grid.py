@@ -320,12 +320,29 @@ def _is_finished(run_dir: Path, epochs: int) -> bool:
     return exported and in_order and len(history) >= epochs and _checkpoint_epoch(run_dir) >= epochs
 
 
+def _model_damage(run_dir: Path) -> str | None:
+    """Why a finished run's exported model cannot be read, or None where it can."""
+    from rehue.models.io import load_model
+
+    try:
+        load_model(run_dir / "model.safetensors", "cpu")
+    except RehueError as exc:
+        return exc.reason
+    return None
+
+
 def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> RunOutcome:
     from rehue.training.loop import run_held_by, train
 
     config = replace(run.config, out=str(run_dir))
     started = time.perf_counter()
-    if _is_finished(run_dir, config.epochs):
+    finished = _is_finished(run_dir, config.epochs)
+    if finished and (damage := _model_damage(run_dir)):  # probe 92: skipped as finished, then unreadable to score
+        log(f"{label} {run.name}: its model.safetensors is damaged ({damage}); exported again from its last "
+            "checkpoint")
+        (run_dir / "model.safetensors").unlink()
+        finished = False
+    if finished:
         log(f"{label} {run.name}: skipped (finished, {_epochs(len(_read_history(run_dir)))})")
         status = "skipped"
     else:
