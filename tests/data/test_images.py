@@ -153,6 +153,62 @@ def test_resolution_and_descriptive_exif_are_kept(tmp_path, suffix):
         assert tags.get_ifd(0x8769).get(0x9003) == "1931:05:01 10:00:00"
 
 
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".tif", ".webp", ".png-16", ".tif-16"])
+def test_exif_text_that_is_not_ascii_keeps_its_bytes(tmp_path, suffix):
+    """Probe 93: an Artist and Copyright in UTF-8, as cameras, exiftool and Lightroom write them, came out as
+    "Zo?? ??ngstr??m" in every format (Pillow reads the bytes as Latin-1 and writes "?" for what is not ASCII)."""
+    exif = Image.Exif()
+    exif[0x013B] = "Zoë Ångström".encode()
+    exif[0x8298] = "© Stadtarchiv Köln".encode()
+    exif[0x8769] = {0x9003: "1931:05:01 10:00:00"}
+    Image.fromarray(textured_rgb(20, 30)).save(tmp_path / "scan.jpg", exif=exif.tobytes())
+    loaded = load_image(tmp_path / "scan.jpg")
+    suffix, deep = suffix.removesuffix("-16"), suffix.endswith("-16")
+    rgb = loaded.rgb.astype(np.uint16) * 257 if deep else loaded.rgb
+    out = save_image(rgb, tmp_path / f"out{suffix}", exif=loaded.exif, software="rehue test")
+    tags = Image.open(out).getexif()
+    assert tags.get(0x013B).encode("latin-1").decode() == "Zoë Ångström"
+    assert tags.get(0x8298).encode("latin-1").decode() == "© Stadtarchiv Köln"
+    again = save_image(rgb, tmp_path / f"again{suffix}", exif=load_image(out).exif)  # and again, from the output
+    assert Image.open(again).getexif().get(0x013B).encode("latin-1").decode() == "Zoë Ångström"
+
+
+def test_an_exif_block_too_large_for_jpeg_is_left_out_with_a_warning(tmp_path, caplog):
+    """Probe 93: a caption of 70,000 characters stopped a JPEG output with Pillow's "EXIF data is too long"
+    traceback, and a folder's batch with it."""
+    exif = Image.Exif()
+    exif[0x010E] = "x" * 70_000
+    Image.fromarray(textured_rgb(20, 30)[..., 0]).save(tmp_path / "scan.tif", exif=exif.tobytes())
+    loaded = load_image(tmp_path / "scan.tif")
+    with caplog.at_level(logging.WARNING, logger="rehue.data.images"):
+        jpeg = save_image(loaded.rgb, tmp_path / "out.jpg", exif=loaded.exif, software="rehue test")
+        png = save_image(loaded.rgb, tmp_path / "out.png", exif=loaded.exif)
+    (said,) = [record.getMessage() for record in caplog.records]
+    assert said.startswith(f"{jpeg}: the EXIF block (") and said.endswith(
+        " bytes) is larger than a JPEG holds (65533); it is left out: write .png or .tif to keep it")
+    assert Image.open(jpeg).getexif().get(0x0131) == "rehue test", "rehue's Software tag stays"
+    assert Image.open(png).getexif().get(0x010E) == "x" * 70_000
+
+
+def test_a_16_bit_tiff_says_the_exif_blocks_it_leaves_out(tmp_path, caplog):
+    """Probe 93: the date taken and the GPS went without a word (a 16-bit PNG keeps them)."""
+    exif = Image.Exif()
+    exif[0x013B] = "A. Archivist"
+    exif[0x8769] = {0x9003: "1931:05:01 10:00:00"}
+    exif[0x8825] = {1: "N"}
+    Image.fromarray(textured_rgb(20, 30)).save(tmp_path / "scan.jpg", exif=exif.tobytes())
+    loaded = load_image(tmp_path / "scan.jpg")
+    deep = loaded.rgb.astype(np.uint16) * 257
+    with caplog.at_level(logging.WARNING, logger="rehue.data.images"):
+        out = save_image(deep, tmp_path / "out.tif", exif=loaded.exif)
+        save_image(deep, tmp_path / "out.png", exif=loaded.exif)
+        save_image(deep, tmp_path / "frame.tif", exif=loaded.exif, fast=True)  # a film's frames: not for each
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{out}: a 16-bit TIFF keeps the EXIF's text tags but not its Exif and GPS block (the date taken, the "
+        "exposure, the place); they are left out: write .png to keep them at 16 bits"]
+    assert Image.open(out).getexif().get(0x013B) == "A. Archivist"
+
+
 def test_tiff_layout_tags_are_not_carried_over(tmp_path):
     from rehue.data.images import EXIF_KEPT
 
@@ -432,6 +488,9 @@ def test_a_kept_xmp_says_upright_and_one_too_large_for_jpeg_is_left_out_with_a_w
     phone.save(tmp_path / "phone.jpg", exif=exif, xmp=packet)
     loaded = load_image(tmp_path / "phone.jpg")
     assert b'tiff:Orientation="1"' in loaded.xmp and b"City Archive" in loaded.xmp
+    quoted = XMP_PACKET.replace(b"<rdf:Description ", b"<rdf:Description tiff:Orientation = '6' ")
+    phone.save(tmp_path / "quoted.jpg", exif=exif, xmp=quoted)  # probe 93: single quotes, as XML allows
+    assert b"tiff:Orientation = '1'" in load_image(tmp_path / "quoted.jpg").xmp
     save_image(loaded.rgb, tmp_path / "out.jpg", exif=loaded.exif, xmp=loaded.xmp)
     with Image.open(tmp_path / "out.jpg") as written:
         from PIL import ImageOps
@@ -704,3 +763,17 @@ def test_a_tiff_output_is_lzw_compressed_and_keeps_its_xmp_and_exif_together(tmp
     tags = written.getexif()
     assert tags.get(0x8298) == "City archive" and tags.get(0x0131) == "rehue test"
     assert load_image(out).xmp.startswith(b'<x:xmpmeta')
+
+
+def test_an_encoders_refusal_is_a_one_line_error_naming_the_file(tmp_path, monkeypatch):
+    """Probe 93: Pillow's ValueError ("EXIF data is too long") went up as a traceback and stopped a batch."""
+    from rehue.data import images
+
+    def refused(*args, **kwargs):
+        raise ValueError("EXIF data is too long")
+
+    monkeypatch.setattr(images, "_write_pillow", refused)
+    with pytest.raises(RehueError) as error:
+        save_image(textured_rgb(20, 30), tmp_path / "out.jpg")
+    assert str(error.value) == f"{tmp_path / 'out.jpg'}: cannot write image (EXIF data is too long)"
+    assert list(tmp_path.iterdir()) == [], "no temporary file left"

@@ -516,7 +516,8 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
 
 XMP_PNG_KEY = "XML:com.adobe.xmp"
 JPEG_XMP_BYTES = 65502  # one APP1 segment, less its "http://ns.adobe.com/xap/1.0/" header (no extended XMP)
-XMP_ORIENTATION = re.compile(rb'(tiff:Orientation(?:="|>))[0-9]')
+JPEG_EXIF_BYTES = 65533  # one APP1 segment, less its length: "Exif" and the TIFF block within
+XMP_ORIENTATION = re.compile(rb"""(tiff:Orientation(?:\s*=\s*["']|>))[0-9]""")  # probe 93: '6' too
 
 
 def upright_xmp(packet: bytes | None) -> bytes | None:
@@ -579,19 +580,45 @@ def _kept_exif(image):
         for tag in EXIF_KEPT:
             value = source.get(tag)
             if isinstance(value, str | bytes) and value and not (tag == IMAGE_DESCRIPTION and _is_shape_note(value)):
-                kept[tag] = value
+                kept[tag] = _text_bytes(value)
         for pointer in (EXIF_IFD, GPS_IFD):
             if pointer in source:
-                ifd = {tag: value for tag, value in source.get_ifd(pointer).items() if tag not in EXIF_DROPPED}
+                ifd = {tag: _text_bytes(value) for tag, value in source.get_ifd(pointer).items()
+                       if tag not in EXIF_DROPPED}
                 if ifd:
                     kept[pointer] = ifd
         if not len(kept):
             return None
-        written = Image.Exif()
-        written.load(kept.tobytes())  # fails here, not at save time, on tags that cannot be written again
+        return _copy_exif(kept)  # fails here, not at save time, on tags that cannot be written again
     except Exception:  # metadata is a courtesy: a malformed EXIF block must not stop the colouring
         return None
-    return written
+
+
+def _text_bytes(value):
+    """An EXIF text tag's value as the bytes the file held, where it is not ASCII: Pillow reads such a tag's
+    bytes as Latin-1, and writes back what is not ASCII as "?" (probe 93: cameras, exiftool and Lightroom
+    write UTF-8 there, and "Zoë Ångström" came out "Zo?? ??ngstr??m"). A program's own text beyond Latin-1
+    goes as UTF-8."""
+    if not isinstance(value, str) or value.isascii():
+        return value
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def _raw_text_tags(exif):
+    """``exif`` (a ``PIL.Image.Exif``) with its text tags, its sub-IFDs' too, as ``_text_bytes`` keeps them,
+    ready to be written."""
+    for tag, value in list(exif.items()):
+        if isinstance(value, str) and not value.isascii():
+            exif[tag] = _text_bytes(value)
+    for pointer in (EXIF_IFD, GPS_IFD):
+        if pointer in exif:  # a block read from a file, or one given as a dict (``_kept_exif``)
+            ifd = exif[pointer] if isinstance(exif[pointer], dict) else exif.get_ifd(pointer)
+            for tag, value in list(ifd.items()):
+                ifd[tag] = _text_bytes(value)
+    return exif
 
 
 def _oriented(array: np.ndarray, orientation: int) -> np.ndarray:
@@ -1193,6 +1220,17 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
         exif = _copy_exif(exif) if exif is not None else Image.Exif()
         if software:
             exif[SOFTWARE] = exif_ascii(software)
+        if fmt == "JPEG" and len(exif.tobytes()) > JPEG_EXIF_BYTES:  # probe 93: Pillow's traceback, a batch stopped
+            logger.warning("%s: the EXIF block (%d bytes) is larger than a JPEG holds (%d); it is left out: write "
+                           ".png or .tif to keep it", path, len(exif.tobytes()), JPEG_EXIF_BYTES)
+            exif = Image.Exif()
+            if software:
+                exif[SOFTWARE] = exif_ascii(software)
+        if (fmt == "TIFF" and rgb.dtype == np.uint16 and not fast
+                and (lost := [name for pointer, name in ((EXIF_IFD, "Exif"), (GPS_IFD, "GPS")) if pointer in exif])):
+            logger.warning("%s: a 16-bit TIFF keeps the EXIF's text tags but not its %s block (%s); they are left "
+                           "out: write .png to keep them at 16 bits", path, " and ".join(lost),
+                           "the date taken, the exposure" + (", the place" if "GPS" in lost else ""))
     tmp = temp_path_for(path)
     try:
         if fmt == "DPX":
@@ -1211,6 +1249,8 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
         move_into_place(tmp, path, overwrite)
     except OSError as exc:
         raise RehueError(f"cannot write image ({exc.strerror or exc})", path) from None
+    except ValueError as exc:  # an encoder's refusal (Pillow's "EXIF data is too long" was a traceback: probe 93)
+        raise RehueError(f"cannot write image ({exc})", path) from None
     finally:
         try:
             tmp.unlink(missing_ok=True)
@@ -1237,11 +1277,13 @@ def exif_ascii(text: str) -> str:
 
 
 def _copy_exif(exif):
+    """A copy of ``exif`` (a ``PIL.Image.Exif``) to add tags to, its text as the file held it
+    (``_text_bytes``)."""
     from PIL import Image
 
     copy = Image.Exif()
-    copy.load(exif.tobytes())
-    return copy
+    copy.load(_raw_text_tags(exif).tobytes())
+    return _raw_text_tags(copy)
 
 
 def _write_pillow(rgb, path, fmt, alpha, quality, dpi, exif, fast, xmp=None, text=None) -> None:
@@ -1303,8 +1345,8 @@ def _write_deep(rgb, path, fmt, alpha, dpi, exif, xmp=None, text=None) -> None:
     if exif is not None:
         software = exif.get(SOFTWARE)
         for tag in EXIF_KEPT:
-            value = exif.get(tag)
-            if isinstance(value, str) and value and value.isascii():
+            value = _text_bytes(exif.get(tag))
+            if isinstance(value, str | bytes) and value:  # the bytes of text that is not ASCII, as read (probe 93)
                 tags.append((tag, "s", 0, value, True))
     if xmp:
         tags.append((700, "B", len(xmp), xmp, True))
