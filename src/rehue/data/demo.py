@@ -1088,17 +1088,12 @@ def _check_demo_folder(out_dir: Path) -> None:
     """``out_dir`` is new, empty, or an earlier build's set (known by its manifest.csv, which
     ``_read_manifest`` checks is one): not a file, nor a folder of the user's files (probe 92: photos of one
     name replaced, and the set mixed in among a thesis' files)."""
-    from rehue.data.images import holds_no_file
+    from rehue.data.images import refuse_a_folder_of_others
 
     if out_dir.exists() and not out_dir.is_dir():
         raise RehueError("output exists and is not a folder", out_dir)
-    if not out_dir.is_dir() or (out_dir / "manifest.csv").is_file():
-        return
-    others = sorted(entry.name for entry in out_dir.iterdir()
-                    if not entry.name.startswith(".") and not holds_no_file(entry))
-    if others:
-        raise RehueError(f"holds {counted(len(others), 'other file or folder', 'other files or folders')}, such as "
-                         f"{others[0]}, and no demo set; name a new or empty folder for the set (--out)", out_dir)
+    if out_dir.is_dir() and not (out_dir / "manifest.csv").is_file():
+        refuse_a_folder_of_others(out_dir, "demo set", "the set (--out)")
 
 
 def _build(where: Path, out_dir: Path, include_debian: bool, progress, cache: Path, video_wheel: Path | None,

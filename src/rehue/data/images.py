@@ -24,6 +24,7 @@ import numpy as np
 
 from rehue.color.icc import gray_levels_in_srgb, rgb_gray_in_srgb
 from rehue.errors import RehueError, UsageError, shown_path, warnings_as
+from rehue.words import counted
 
 logger = logging.getLogger(__name__)
 
@@ -1398,6 +1399,17 @@ def holds_no_file(entry: Path) -> bool:
         return False
     return not any(files or any(Path(folder, name).is_symlink() for name in names)
                    for folder, names, files in os.walk(entry))
+
+
+def refuse_a_folder_of_others(folder: Path, holds_no: str, name: str, ignore=None) -> None:
+    """A RehueError where ``folder`` holds files of the user's, among which an output would go (``holds_no``:
+    what the output is, ``name``: how to name a folder for it); hidden entries, folders with no file in them
+    and those ``ignore`` takes (the output's own inputs) are no one's."""
+    others = sorted(entry.name for entry in folder.iterdir()
+                    if not entry.name.startswith(".") and not holds_no_file(entry) and not (ignore and ignore(entry)))
+    if others:
+        raise RehueError(f"holds {counted(len(others), 'other file or folder', 'other files or folders')}, such as "
+                         f"{others[0]}, and no {holds_no}; name a new or empty folder for {name}", folder)
 
 
 def real_path(path) -> Path:

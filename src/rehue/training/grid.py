@@ -28,7 +28,6 @@ from rehue.errors import RehueError, UsageError, check_flags, shown_path
 from rehue.models.io import file_sha256, read_json_file
 from rehue.progress import lines_to, say
 from rehue.training.config import TrainConfig
-from rehue.words import counted
 
 GRID_KEYS = ("generators", "discriminators", "batch_sizes", "optimisers", "out", "rank_by", "eval_images",
              "sample_images")
@@ -656,7 +655,7 @@ def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
     word). An earlier search is known by its runs/, a folder of run folders; the search's ``inputs`` (its
     TOML file, its photos, its --init model), or folders holding them, may lie there, but not in the
     folders it writes into (probe 64: its sample grids were written among the photos)."""
-    from rehue.data.images import real_path
+    from rehue.data.images import real_path, refuse_a_folder_of_others
 
     if out.exists() and not out.is_dir():  # probe 92: "out/runs/gen1-disc1-4/metrics.jsonl: Not a directory"
         raise RehueError("is a file, not a folder; name a folder for the search (--out)", out)
@@ -674,12 +673,8 @@ def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
                 raise RehueError(f"holds a {name} that no grid search wrote, which the search's would replace; "
                                  "move it, or name another folder for the search (--out)", out)
         return
-    others = sorted(entry.name for entry in out.iterdir()
-                    if not entry.name.startswith(".") and not holds_no_file(entry)
-                    and not any(path.is_relative_to(real_path(entry)) for path in own))
-    if others:
-        raise RehueError(f"holds {counted(len(others), 'other file or folder', 'other files or folders')}, such as "
-                         f"{others[0]}, and no grid search; name a new or empty folder for the search (--out)", out)
+    refuse_a_folder_of_others(out, "grid search", "the search (--out)",
+                              ignore=lambda entry: any(path.is_relative_to(real_path(entry)) for path in own))
 
 
 def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = True, log=None) -> GridResult:

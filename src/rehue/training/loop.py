@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.data.images import holds_no_file, make_folder, real_path
+from rehue.data.images import make_folder, real_path, refuse_a_folder_of_others
 from rehue.errors import RehueError, UsageError, as_memory_error, check_flags
 from rehue.progress import lines_to
 from rehue.training.config import TrainConfig, started_in_folder
@@ -498,13 +498,8 @@ def _check_run_folder(out: Path, resume: bool) -> None:
     go (probe 37: a copy of the training photos, whose next training then took the sample grids for photos)."""
     if resume and not out.is_dir():
         raise RehueError("nothing to resume: no such run folder", out)
-    if resume or not out.is_dir() or is_run(out):
-        return
-    others = sorted(entry.name for entry in out.iterdir()
-                    if not entry.name.startswith(".") and not holds_no_file(entry))
-    if others:
-        raise RehueError(f"holds {counted(len(others), 'other file or folder', 'other files or folders')}, such as "
-                         f"{others[0]}, and no training run; name a new or empty folder for the run", out)
+    if not resume and out.is_dir() and not is_run(out):
+        refuse_a_folder_of_others(out, "training run", "the run")
 
 
 def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool, log,
