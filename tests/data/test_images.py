@@ -777,3 +777,16 @@ def test_an_encoders_refusal_is_a_one_line_error_naming_the_file(tmp_path, monke
         save_image(textured_rgb(20, 30), tmp_path / "out.jpg")
     assert str(error.value) == f"{tmp_path / 'out.jpg'}: cannot write image (EXIF data is too long)"
     assert list(tmp_path.iterdir()) == [], "no temporary file left"
+
+
+def test_the_exif_given_to_save_image_is_left_as_it_was(tmp_path):
+    """Its text tags are written as the bytes the file held, from a copy: a library caller's own object keeps
+    its values."""
+    exif = Image.Exif()
+    exif[0x013B] = "Zoë Ångström".encode()
+    Image.fromarray(textured_rgb(20, 30)).save(tmp_path / "scan.jpg", exif=exif.tobytes())
+    given = Image.open(tmp_path / "scan.jpg").getexif()
+    before = given[0x013B]
+    save_image(textured_rgb(20, 30), tmp_path / "out.png", exif=given)
+    assert given[0x013B] == before and isinstance(before, str)
+    assert Image.open(tmp_path / "out.png").getexif()[0x013B] == before

@@ -1280,11 +1280,17 @@ def exif_ascii(text: str) -> str:
 def _copy_exif(exif):
     """A copy of ``exif`` (a ``PIL.Image.Exif``) to add tags to, its text as the file held it
     (``_text_bytes``)."""
+    import copy
+
     from PIL import Image
 
-    copy = Image.Exif()
-    copy.load(_raw_text_tags(exif).tobytes())
-    return _raw_text_tags(copy)
+    try:
+        source = _raw_text_tags(copy.deepcopy(exif))  # the caller's own is left as it was
+    except Exception:  # one that cannot be copied so: its text as Pillow writes it
+        source = exif
+    written = Image.Exif()
+    written.load(source.tobytes())
+    return _raw_text_tags(written)
 
 
 def _write_pillow(rgb, path, fmt, alpha, quality, dpi, exif, fast, xmp=None, text=None) -> None:
