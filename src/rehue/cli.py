@@ -440,7 +440,7 @@ SHEET_EARLIER = 48  # frames before a cut of the sheet's first picture (2 s of f
 
 def cmd_scenes(args) -> int:
     from rehue.data.images import check_input_file, check_output_path, head_kind
-    from rehue.progress import progress_bar
+    from rehue.progress import bar_name, progress_bar
     from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import VideoReader, upright
     from rehue.video.pipeline import FilmGray, find_frame_bars, find_video_bars, scene_view
@@ -477,7 +477,7 @@ def cmd_scenes(args) -> int:
     if folder:
         reel = FrameFolderReader(args.video, None, lambda message: print(message, file=sys.stderr))
         bars = find_frame_bars(reel.files)  # as colorize --frames finds them
-        frames = progress_bar(reel, total=reel.frame_count, desc=args.video.name, unit="frame",
+        frames = progress_bar(reel, total=reel.frame_count, desc=bar_name(args.video), unit="frame",
                               disable=args.no_progress, leave=False)
         for position, frame in enumerate(frames):
             look(position, reel.files[position].name, frame.gray, 0, bars)
@@ -485,7 +485,7 @@ def cmd_scenes(args) -> int:
         with VideoReader(args.video) as reader:
             bars = find_video_bars(reader)  # as colorize finds them, so the cuts are colorize's
             gray = FilmGray()  # and its frames as colorize shows them to the detector
-            for frame in progress_bar(reader, total=reader.frame_count, desc=args.video.name, unit="frame",
+            for frame in progress_bar(reader, total=reader.frame_count, desc=bar_name(args.video), unit="frame",
                                       disable=args.no_progress, leave=False):
                 look(frame.index, frame.time, gray(frame), reader.rotation, bars)
     found(detector.flush())

@@ -64,6 +64,12 @@ def progress_bar(iterable=None, **options):
     return _logged_bar()(iterable, file=_Lines(stream), ascii=True, **options)
 
 
+def bar_name(path) -> str:
+    """A file's or folder's name for its bar: a folder given as ``.`` or ``reel/`` by its own name (probe 94:
+    `rehue scenes .` drew a bar with none), a link by its own, not its target's."""
+    return os.path.basename(os.path.abspath(path)) or str(path)
+
+
 BAR_ROOM = 48  # "100%|#| 132/132 [00:02<00:00, 68.09frame/s]": what a bar needs beside its description
 
 

@@ -73,7 +73,8 @@ def test_a_picture_is_refused_as_no_video(tmp_path, capsys):
                                                "finds the cuts in a video or a folder of its frames")
 
 
-def test_a_folder_of_frames_gets_its_cuts_by_frame_name_as_colorize_frames_finds_them(tmp_path, capsys):
+def test_a_folder_of_frames_gets_its_cuts_by_frame_name_as_colorize_frames_finds_them(tmp_path, capsys,
+                                                                                        monkeypatch):
     """Probe 26: `rehue scenes FOLDER` said "is a folder, not a video file", so a scan's cuts could not be
     checked before colouring it."""
     from PIL import Image
@@ -96,6 +97,9 @@ def test_a_folder_of_frames_gets_its_cuts_by_frame_name_as_colorize_frames_finds
     assert report["scene_starts"] == [10] and report["frame_names"] == ["scan.0086410.png"]
     assert (report["fps"], report["times"]) == (24.0, [0.417]), "at a sound film's rate, where no header gives one"
     assert main(["scenes", str(reel)]) == 0
+    assert capsys.readouterr().err.splitlines()[0].startswith("reel:   0%|")
+    monkeypatch.chdir(reel)
+    assert main(["scenes", "."]) == 0  # probe 94: "  0%|", the folder by the name "."
     assert capsys.readouterr().err.splitlines()[0].startswith("reel:   0%|")
 
 

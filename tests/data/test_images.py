@@ -202,10 +202,14 @@ def test_a_16_bit_tiff_says_the_exif_blocks_it_leaves_out(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="rehue.data.images"):
         out = save_image(deep, tmp_path / "out.tif", exif=loaded.exif)
         save_image(deep, tmp_path / "out.png", exif=loaded.exif)
-        save_image(deep, tmp_path / "frame.tif", exif=loaded.exif, fast=True)  # a film's frames: not for each
+        for number in range(3):  # probe 94: a batch, or a reel's frames, said it for each
+            save_image(deep, tmp_path / f"frame{number}.tif", exif=loaded.exif, fast=True)
+        (tmp_path / "elsewhere").mkdir()
+        other = save_image(deep, tmp_path / "elsewhere" / "frame.tif", exif=loaded.exif, fast=True)
     assert [record.getMessage() for record in caplog.records] == [
-        f"{out}: a 16-bit TIFF keeps the EXIF's text tags but not its Exif and GPS block (the date taken, the "
-        "exposure, the place); they are left out: write .png to keep them at 16 bits"]
+        f"{path}: a 16-bit TIFF keeps the EXIF's text tags but not its Exif and GPS blocks (the date taken, the "
+        "exposure, the place); they are left out of it and the others written beside it: write .png to keep them "
+        "at 16 bits" for path in (out, other)]
     assert Image.open(out).getexif().get(0x013B) == "A. Archivist"
 
 
@@ -777,6 +781,20 @@ def test_an_encoders_refusal_is_a_one_line_error_naming_the_file(tmp_path, monke
         save_image(textured_rgb(20, 30), tmp_path / "out.jpg")
     assert str(error.value) == f"{tmp_path / 'out.jpg'}: cannot write image (EXIF data is too long)"
     assert list(tmp_path.iterdir()) == [], "no temporary file left"
+
+
+def test_text_in_the_exif_block_keeps_its_type_as_text(tmp_path):
+    """Probe 94: written as bytes, a lens's name in Cyrillic in the Exif block (a tag Pillow does not know)
+    became a list of numbers; its text that is not ASCII is "?" there, as before, and stays text."""
+    name = "Объектив 50mm".encode()
+    exif = Image.Exif()
+    exif[0x8769] = {0xA434: "x" * (len(name) - 5) + " 50mm", 0xA433: "Leitz"}  # text, then its bytes put in
+    Image.fromarray(textured_rgb(20, 30)).save(tmp_path / "scan.jpg", exif=exif.tobytes())
+    scan = (tmp_path / "scan.jpg").read_bytes()
+    (tmp_path / "scan.jpg").write_bytes(scan.replace(b"x" * (len(name) - 5) + b" 50mm", name))
+    out = save_image(textured_rgb(20, 30), tmp_path / "out.png", exif=load_image(tmp_path / "scan.jpg").exif)
+    block = Image.open(out).getexif().get_ifd(0x8769)
+    assert block[0xA433] == "Leitz" and isinstance(block[0xA434], str) and block[0xA434].endswith(" 50mm")
 
 
 def test_the_exif_given_to_save_image_is_left_as_it_was(tmp_path):

