@@ -202,10 +202,11 @@ def test_a_16_bit_tiff_says_the_exif_blocks_it_leaves_out(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="rehue.data.images"):
         out = save_image(deep, tmp_path / "out.tif", exif=loaded.exif)
         save_image(deep, tmp_path / "out.png", exif=loaded.exif)
-        for number in range(3):  # probe 94: a batch, or a reel's frames, said it for each
-            save_image(deep, tmp_path / f"frame{number}.tif", exif=loaded.exif, fast=True)
+        for number in range(3):  # probe 94: a batch said it for each
+            save_image(deep, tmp_path / f"scan{number}.tif", exif=loaded.exif)
+        save_image(deep, tmp_path / "frame.tif", exif=loaded.exif, fast=True)  # a film's, said of by the film
         (tmp_path / "elsewhere").mkdir()
-        other = save_image(deep, tmp_path / "elsewhere" / "frame.tif", exif=loaded.exif, fast=True)
+        other = save_image(deep, tmp_path / "elsewhere" / "scan.tif", exif=loaded.exif)
     assert [record.getMessage() for record in caplog.records] == [
         f"{path}: a 16-bit TIFF keeps the EXIF's text tags but not its Exif and GPS blocks (the date taken, the "
         "exposure, the place); they are left out of it and the others written beside it: write .png to keep them "

@@ -605,6 +605,27 @@ def test_sixteen_bit_frames_stay_sixteen_bit_with_their_resolution(tmp_path, tin
     assert Image.open(tmp_path / "out" / "reel_3.tif").info["dpi"] == pytest.approx((2000, 2000))
 
 
+def test_a_reel_of_sixteen_bit_scans_with_camera_blocks_says_once_that_its_tiffs_leave_them_out(tmp_path, tiny_model):
+    """Probe 94: the frames' Exif and GPS blocks were left out of 16-bit TIFF frames without a word."""
+    from PIL import Image
+
+    from rehue.video.pipeline import colorize_frames
+
+    scans = write_frames(tmp_path / "scans", two_scene_frames(count_each=2), deep=True)
+    exif = Image.Exif()
+    exif[0x8769] = {0x9003: "1931:05:01 10:00:00"}
+    for scan in scans.iterdir():
+        with Image.open(scan) as frame:
+            frame.load()
+        frame.save(scan, exif=exif.tobytes(), dpi=(2000, 2000))
+    said = []
+    colorize_frames(scans, tmp_path / "out", colorizer=Colorizer.load(tiny_model, device="cpu"),
+                    dependent_model="none", ext=".tif", progress=False, log=said.append)
+    assert [line for line in said if line.startswith("warning")] == [
+        f"warning: {tmp_path / 'out'}: a 16-bit TIFF keeps the EXIF's text tags but not its Exif block (the date "
+        "taken, the exposure); they are left out of every frame: --ext .png keeps them at 16 bits"]
+
+
 def test_a_bad_frame_leaves_no_output_and_existing_frames_are_kept(tmp_path, tiny_model, capsys):
     scans = write_frames(tmp_path / "scans", two_scene_frames(count_each=3))
     (scans / "reel_4.png").write_bytes(b"not a picture")

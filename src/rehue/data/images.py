@@ -1247,13 +1247,13 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
             exif = Image.Exif()
             if software:
                 exif[SOFTWARE] = exif_ascii(software)
-        lost = [name for pointer, name in ((EXIF_IFD, "Exif"), (GPS_IFD, "GPS")) if pointer in exif]
-        if fmt == "TIFF" and rgb.dtype == np.uint16 and lost and str(path.parent) not in _TOLD_OF_LOST_BLOCKS:
-            _TOLD_OF_LOST_BLOCKS.add(str(path.parent))  # once a folder: a batch or a reel's frames said it each
-            logger.warning("%s: a 16-bit TIFF keeps the EXIF's text tags but not its %s %s (%s); they are left "
-                           "out of it and the others written beside it: write .png to keep them at 16 bits", path,
-                           " and ".join(lost), "blocks" if len(lost) > 1 else "block",
-                           "the date taken, the exposure" + (", the place" if "GPS" in lost else ""))
+        lost = deep_tiff_loses(exif)
+        # once a folder (a batch said it for each file); a film's frames (``fast``) are said of by the film
+        if (fmt == "TIFF" and rgb.dtype == np.uint16 and lost and not fast
+                and str(path.parent) not in _TOLD_OF_LOST_BLOCKS):
+            _TOLD_OF_LOST_BLOCKS.add(str(path.parent))
+            logger.warning("%s: %s of it and the others written beside it: write .png to keep them at 16 bits", path,
+                           deep_tiff_loss(lost))
     tmp = temp_path_for(path)
     try:
         if fmt == "DPX":
@@ -1288,6 +1288,18 @@ def _write_dpx(rgb, path, alpha, like, creator, name) -> None:
     with open(path, "wb") as file:
         for piece in dpx_file_bytes(rgb, alpha, like=like, creator=creator and exif_ascii(creator), name=name):
             file.write(piece)
+
+
+def deep_tiff_loses(exif) -> list[str]:
+    """The blocks of ``exif`` a 16-bit TIFF leaves out, "Exif" and "GPS" (tifffile writes no sub-IFDs)."""
+    return [] if exif is None else [name for pointer, name in ((EXIF_IFD, "Exif"), (GPS_IFD, "GPS")) if pointer in exif]
+
+
+def deep_tiff_loss(lost: list[str]) -> str:
+    """What a 16-bit TIFF leaves out of an EXIF (``deep_tiff_loses``), in words."""
+    return (f"a 16-bit TIFF keeps the EXIF's text tags but not its {' and '.join(lost)} "
+            f"{'blocks' if len(lost) > 1 else 'block'} (the date taken, the exposure"
+            f"{', the place' if 'GPS' in lost else ''}); they are left out")
 
 
 def exif_ascii(text: str) -> str:

@@ -1428,6 +1428,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         DEEP_FORMATS,
         IMAGE_SUFFIXES,
         OUTPUT_FORMATS,
+        deep_tiff_loses,
+        deep_tiff_loss,
         is_video_path,
         load_image,
         with_output_suffix,
@@ -1548,6 +1550,9 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                 bits = dpx.Header(image.dpx_header).bits if image.dpx_header else 16  # probe 38: 10-bit scans
                 _warn_of_8_bits(source, target, to_video, codec, OUTPUT_FORMATS.get(ext.lower()) in DEEP_FORMATS, log,
                                 bits)
+            if (shape is None and not to_video and image.deep_gray is not None
+                    and OUTPUT_FORMATS.get(ext.lower()) == "TIFF" and (lost := deep_tiff_loses(image.exif))):
+                log(f"warning: {target}: {deep_tiff_loss(lost)} of every frame: --ext .png keeps them at 16 bits")
             if shape is None and image.alpha is not None and to_video:
                 log(f"warning: {source}: its frames' transparency (alpha) is not in {target.name}, as a video holds "
                     "none; --frames into a folder of .png, .tif or .dpx frames keeps it")
