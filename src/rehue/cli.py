@@ -41,14 +41,16 @@ def _add_train_args(p: argparse.ArgumentParser):
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="default %(default)s (thesis: 128/256)")
     p.add_argument("--epochs", type=int, default=d.epochs, help="default %(default)s")
     p.add_argument("--steps-per-epoch", type=int, default=d.steps_per_epoch,
-                   help="0: one pass over the data in whole batches (of a photo folder, 64 crops or one a photo "
-                        "where more, rounded down to whole batches; of fewer frames than a batch, one batch)")
+                   help="default 0: one pass over the data in whole batches (of a photo folder, 64 crops or one a "
+                        "photo where more, rounded down to whole batches; of fewer frames than a batch, one batch)")
     p.add_argument("--lr-g", type=float, default=d.lr_g, help="generator's Adam learning rate (default %(default)g)")
     p.add_argument("--beta1-g", type=float, default=d.beta1_g, help="generator's Adam beta1 (default %(default)g)")
     p.add_argument("--lr-d", type=float, default=d.lr_d,
                    help="discriminator's Adam learning rate (default %(default)g)")
     p.add_argument("--beta1-d", type=float, default=d.beta1_d, help="discriminator's Adam beta1 (default %(default)g)")
-    p.add_argument("--l1-weight", type=float, default=d.l1_weight, help="0: the thesis' pure BCE loss")
+    p.add_argument("--l1-weight", type=float, default=d.l1_weight,
+                   help="weight of the L1 distance to the true a*b* in the generator's loss (default %(default)g, "
+                        "pix2pix's; 0: the thesis' pure BCE loss)")
     p.add_argument("--ce-weight", type=float, default=d.ce_weight,
                    help="gen2-classes: weight of the cross-entropy to the true a*b* bins (default %(default)s)")
     p.add_argument("--adversarial-weight", type=float, default=d.adversarial_weight,
@@ -70,11 +72,13 @@ def _add_train_args(p: argparse.ArgumentParser):
                    "model's name or a .safetensors path; its architecture, size and width are the run's unless given")
     p.add_argument("--ema", type=float, default=d.ema,
                    help="validate and save a moving average of the generator's weights with this decay "
-                        "(e.g. 0.999; 0: the last weights)")
+                        "(e.g. 0.999; default 0: the last weights)")
     p.add_argument("--self-feed", type=float, default=d.self_feed,
-                   help="--dependent: share of batches whose previous a*b* is the generator's own output")
+                   help="--dependent: share of batches whose previous a*b* is the generator's own output "
+                        "(default %(default)g)")
     p.add_argument("--independent-feed", type=float, default=d.independent_feed,
-                   help="--dependent: share of batches whose previous a*b* is the --init independent model's output")
+                   help="--dependent: share of batches whose previous a*b* is the --init independent model's output "
+                        "(default %(default)g)")
     p.add_argument("--self-feed-steps", type=int, default=d.self_feed_steps,
                    help="--dependent: feed self-fed batches the model's own output back up to this many times "
                         "(a still shot of that many frames; default %(default)s)")
@@ -148,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", type=float, default=None, help="video: first second to colour")
     p.add_argument("--end", type=float, default=None, help="video: last second to colour")
     p.add_argument("--side-by-side", action="store_true", help="write gray | colour for review (photos and videos)")
-    p.add_argument("--scene-mode", default="robust", help="video: scene detector (robust or thesis)")
+    p.add_argument("--scene-mode", default="robust",
+                   help="video: scene detector, robust (the default: survives pans, zooms and flashes) or thesis")
     p.add_argument("--codec", default="auto",
                    help="video: auto (by extension: H.264 for .mp4/.mov/.mkv, VP9 for .webm), h264; ffv1: "
                         "lossless RGB in .mkv, as archives keep film masters (every frame exact and a key "
@@ -186,9 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
                       "3 dependent, 5 test)")
     rate.add_argument("--every", type=float, help="keep one frame every this many seconds (default 1.5)")
     p.add_argument("--size", type=int, default=128, help="square size, letterboxed (default %(default)s)")
-    p.add_argument("--test-fraction", type=float, default=0.2, help="share of videos held out for test")
+    p.add_argument("--test-fraction", type=float, default=0.2,
+                   help="share of videos held out for test (default %(default)g)")
     p.add_argument("--test-video", action="append", default=None, help="hold out this video (repeatable)")
-    p.add_argument("--scene-mode", default="robust", help="scene detector (robust or thesis)")
+    p.add_argument("--scene-mode", default="robust",
+                   help="scene detector, robust (the default: survives pans, zooms and flashes) or thesis")
     p.add_argument("--overwrite", action="store_true", help="replace an existing dataset in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_frames)

@@ -20,6 +20,17 @@ def test_every_option_of_every_command_says_what_it_does():
     assert bare == []
 
 
+def test_every_option_with_a_number_or_a_mode_by_default_says_its_default():
+    """Probe 95: `train --help` left --l1-weight's 100 unsaid, `frames --help` --test-fraction's 0.2 and both
+    --scene-mode's robust."""
+    unsaid = [f"{command} {action.option_strings[0]}" for command, parser in _subparsers(build_parser())
+              for action in parser._actions
+              if action.option_strings and action.help and "default" not in action.help
+              and (isinstance(action.default, int | float) and not isinstance(action.default, bool)
+                   or action.dest == "scene_mode")]
+    assert unsaid == []
+
+
 def test_help_as_a_command_and_the_short_version_option(capsys):
     """Probe 63: `rehue help` was "invalid choice: 'help'" and `-V` unknown, where git and pip take both."""
     from rehue import __version__
