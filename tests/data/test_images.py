@@ -209,8 +209,8 @@ def test_a_16_bit_tiff_says_the_exif_blocks_it_leaves_out(tmp_path, caplog):
         other = save_image(deep, tmp_path / "elsewhere" / "scan.tif", exif=loaded.exif)
     assert [record.getMessage() for record in caplog.records] == [
         f"{path}: a 16-bit TIFF keeps the EXIF's text tags but not its Exif and GPS blocks (the date taken, the "
-        "exposure, the place); they are left out of it and the others written beside it: write .png to keep them "
-        "at 16 bits" for path in (out, other)]
+        "exposure, the place); they are left out (said once for this folder): write .png to keep them at 16 bits"
+        for path in (out, other)]
     assert Image.open(out).getexif().get(0x013B) == "A. Archivist"
 
 

@@ -414,6 +414,8 @@ def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_an
     config = write_grid(tmp_path / "conf", TWO_RUN_GRID.replace('"photos"', f'"{tmp_path / "photos"}"'))
     with pytest.raises(RehueError, match="holds 3 other file.* such as grid.toml, and no grid search; name a new"):
         run_logged(config, mine)
+    with pytest.raises(RehueError, match="holds 3 other file.* such as grid.toml, and no grid search; name a new"):
+        run_logged(config, mine / "new" / "..")  # probe 96: taken for a new folder, and its files replaced
     assert [(mine / name).read_text() for name in ("results.md", "grid.toml", "samples/all_runs.png")] == [
         "my notes", "# my grid", "mine"]
     assert not (mine / "runs").exists()

@@ -744,6 +744,10 @@ def test_a_run_goes_into_a_new_or_empty_folder_not_one_of_other_files(tmp_path, 
             f"rehue: error: {photos}: holds {len(before)} other files or folders, such as {before[0]}, and no "
             "training run; name a new or empty folder for the run"]
         assert sorted(p.name for p in photos.iterdir()) == before
+    # probe 96: through a folder not made yet, it was taken for a new one, and the run written among them
+    assert main(["train", str(photo_folder), "--out", str(photos / "new" / ".."), *args]) == 1
+    assert f"{photos}: holds {len(before)} other files or folders" in capsys.readouterr().err
+    assert sorted(p.name for p in photos.iterdir()) == before
     for folder in ("samples", "checkpoints"):  # probe 46: a user's own folder of a run's name was taken for a run
         own = tmp_path / f"own-{folder}"
         (own / folder).mkdir(parents=True)

@@ -21,6 +21,7 @@ train/test split.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import fnmatch
 import hashlib
@@ -1053,10 +1054,10 @@ def build_demo(out_dir: Path, *, include_debian: bool = True, progress: Callable
     lies. A folder of other files is refused: a set's files would go among them, and replace theirs of one
     name.
     """
-    from rehue.data.images import check_folder_can_be_made, make_missing_folders, remove_made_folders
+    from rehue.data.images import as_it_will_be, check_folder_can_be_made, make_missing_folders, remove_made_folders
     from rehue.signals import signals_held
 
-    out_dir = Path(out_dir)
+    out_dir = as_it_will_be(out_dir)  # "data/new/..": the folder it will be (probe 96)
     _check_demo_folder(out_dir)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if cache.exists() and not cache.is_dir():
@@ -1064,7 +1065,8 @@ def build_demo(out_dir: Path, *, include_debian: bool = True, progress: Callable
     if (out_dir / "manifest.csv").is_file():  # an earlier build's, brought up to date in place
         if not os.access(out_dir, os.W_OK):
             raise RehueError("output folder is not writable", out_dir)
-        return _build(out_dir, out_dir, include_debian, progress, cache, video_wheel, bar)
+        _remove_killed_builds(out_dir, progress)  # a build killed while another finished the set (probe 96)
+        return _said(*_build(out_dir, out_dir, include_debian, progress, cache, video_wheel, bar), progress)
     check_folder_can_be_made(out_dir)
     made = make_missing_folders(out_dir)
     _remove_killed_builds(out_dir, progress)
@@ -1072,7 +1074,7 @@ def build_demo(out_dir: Path, *, include_debian: bool = True, progress: Callable
     try:
         shutil.rmtree(staging, ignore_errors=True)  # a build of this process number before a restart: not running
         staging.mkdir()
-        summary = _build(staging, out_dir, include_debian, progress, cache, video_wheel, bar)
+        summary, changed = _build(staging, out_dir, include_debian, progress, cache, video_wheel, bar)
         with signals_held():
             _move_files(staging, out_dir)
     except BaseException as exc:
@@ -1085,7 +1087,7 @@ def build_demo(out_dir: Path, *, include_debian: bool = True, progress: Callable
             raise RehueError(exc.reason, out_dir / Path(exc.path).relative_to(staging)) from None
         raise
     shutil.rmtree(staging, ignore_errors=True)
-    return summary
+    return _said(summary, changed, progress)  # once the set is in place
 
 
 STAGING_PREFIX = ".rehue-demo-tmp"  # and the process number: the hidden folder a new set is made in
@@ -1105,12 +1107,29 @@ def _remove_killed_builds(out_dir: Path, progress) -> None:
 
 def _move_files(staging: Path, out_dir: Path) -> None:
     """The files of ``staging`` moved to their places in ``out_dir``, into any empty folders made ready there,
-    the manifest last: a folder with a manifest holds a whole set."""
+    the manifest last: a folder with a manifest holds a whole set. One that cannot be moved (a read-only
+    folder made ready, a folder of a file's name) is named, and those moved before it go again, with the
+    folders made for them (probe 96: half a set left, which every later build refused)."""
+    from rehue.data.images import make_missing_folders
+
     manifest = staging / "manifest.csv"
-    for file in sorted((path for path in staging.rglob("*") if path.is_file()), key=lambda path: path == manifest):
-        target = out_dir / file.relative_to(staging)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(file, target)
+    moved, made = [], []
+    try:
+        for file in sorted((path for path in staging.rglob("*") if path.is_file()), key=lambda path: path == manifest):
+            target = out_dir / file.relative_to(staging)
+            made += make_missing_folders(target.parent)
+            try:
+                os.replace(file, target)
+            except OSError as exc:
+                raise RehueError(f"cannot write ({exc.strerror or exc})", target) from None
+            moved.append(target)
+    except RehueError:
+        for target in moved:
+            target.unlink(missing_ok=True)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
 
 def _check_demo_folder(out_dir: Path) -> None:
@@ -1126,8 +1145,9 @@ def _check_demo_folder(out_dir: Path) -> None:
 
 
 def _build(where: Path, out_dir: Path, include_debian: bool, progress, cache: Path, video_wheel: Path | None,
-           bar: bool) -> DemoSummary:
-    """The set assembled in ``where``, for ``out_dir`` (which its summary names)."""
+           bar: bool) -> tuple[DemoSummary, bool]:
+    """The set assembled in ``where``, for ``out_dir`` (which its summary names), and whether its manifest
+    changed."""
     previous = _read_manifest(where / "manifest.csv")
     fetched: list[str] = []
     skipped: list[str] = []
@@ -1187,6 +1207,10 @@ def _build(where: Path, out_dir: Path, include_debian: bool, progress, cache: Pa
         warm_before=float(np.mean([s.warm_fraction for s in train_stats])),
         warm_after=float(np.average([s.warm_fraction for s in train_stats], weights=train_weights)),
     )
+    return summary, changed
+
+
+def _said(summary: DemoSummary, changed: bool, progress) -> DemoSummary:
     for line in format_summary(summary, manifest_changed=changed).splitlines():
         progress(line)
     return summary

@@ -370,7 +370,7 @@ def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: 
     in them to learn (`evaluate` does not score them either)."""
     from rehue.data.images import has_colour
     from rehue.inference.colorizer import letterbox
-    from rehue.progress import progress_bar
+    from rehue.progress import bar_name, progress_bar
     from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import upright
     from rehue.video.pipeline import FilmGray, find_frame_bars, find_video_bars, scene_view
@@ -392,7 +392,8 @@ def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: 
         rotation = reader.rotation  # frames are stored upright, as the film is shown
         # scenes as colorize finds them
         bars = find_frame_bars(reader.files) if isinstance(reader, FrameFolderReader) else find_video_bars(reader)
-        bar = progress_bar(total=reader.frame_count, desc=video.name, unit="frame", disable=not progress, leave=False)
+        bar = progress_bar(total=reader.frame_count, desc=bar_name(video), unit="frame", disable=not progress,
+                           leave=False)
         # a frame file's gray is the one colorize --frames shows the detector; a video's, FilmGray's
         gray_of = (lambda frame: frame.gray) if isinstance(reader, FrameFolderReader) else FilmGray()
         for position, frame in enumerate(reader):  # the scene detector counts the frames it is shown

@@ -1051,6 +1051,21 @@ def make_folder(folder: str | Path) -> Path:
     return folder
 
 
+def as_it_will_be(path: str | Path) -> Path:
+    """``path`` with each ``..`` that follows a folder not made yet taken away with that folder: ``U/new/..``
+    is ``U`` once ``new`` is made, but a check of ``U/new/..`` cannot look into ``U`` before (probe 96: a
+    folder of the user's files taken for a new one, and its files replaced). A ``..`` after a folder that is
+    there stays, as the file system reads it (after a link, the parent of what it links to)."""
+    path = Path(path)
+    kept = Path(path.anchor)
+    for part in path.parts[1:] if path.anchor else path.parts:
+        if part == ".." and kept.name not in ("", "..") and not os.path.lexists(kept):
+            kept = kept.parent
+        else:
+            kept = kept / part
+    return kept
+
+
 def make_missing_folders(folder: str | Path) -> list[Path]:
     """``folder`` and its missing parents made (``make_folder``); those this call made, outermost first, for
     the caller to remove again should its work fail (``remove_made_folders``)."""
@@ -1252,7 +1267,7 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
         if (fmt == "TIFF" and rgb.dtype == np.uint16 and lost and not fast
                 and str(path.parent) not in _TOLD_OF_LOST_BLOCKS):
             _TOLD_OF_LOST_BLOCKS.add(str(path.parent))
-            logger.warning("%s: %s of it and the others written beside it: write .png to keep them at 16 bits", path,
+            logger.warning("%s: %s (said once for this folder): write .png to keep them at 16 bits", path,
                            deep_tiff_loss(lost))
     tmp = temp_path_for(path)
     try:

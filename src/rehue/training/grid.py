@@ -22,7 +22,7 @@ import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from rehue.data.images import make_missing_folders, remove_made_folders
+from rehue.data.images import as_it_will_be, make_missing_folders, remove_made_folders
 from rehue.errors import RehueError, UsageError, check_flags, shown_path
 from rehue.models.io import file_sha256, read_json_file
 from rehue.progress import lines_to, say
@@ -686,7 +686,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     from rehue.models.io import atomic_write_bytes
 
     log = lines_to(log, progress)
-    out = Path(out) if out is not None else spec.out
+    out = as_it_will_be(out if out is not None else spec.out)  # "grids/new/..": the folder it will be (probe 96)
     runs = {run.name: run for run in spec.runs}
     started = time.perf_counter()
     data = Path(spec.runs[0].config.data)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.data.images import make_folder, real_path, refuse_a_folder_of_others
+from rehue.data.images import as_it_will_be, make_folder, real_path, refuse_a_folder_of_others
 from rehue.errors import RehueError, UsageError, as_memory_error, check_flags
 from rehue.progress import lines_to
 from rehue.training.config import TrainConfig, started_in_folder
@@ -460,6 +460,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     import torch.distributed as dist
 
     starts_group = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized()
+    if isinstance(config, TrainConfig) and str(config.out):  # "runs/new/..": the folder it will be (probe 96)
+        config = replace(config, out=str(as_it_will_be(config.out)))
     try:
         if not isinstance(config, TrainConfig) or _distributed()[0] != 0:
             return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
