@@ -1077,3 +1077,12 @@ def test_an_empty_path_is_a_usage_error_not_the_working_folder(tmp_path, capsys,
     with pytest.raises(UsageError, match="no run folder"):
         train(TrainConfig(data=str(tmp_path), out=""))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.png"]
+
+
+def test_an_output_folder_named_through_one_not_made_yet_is_the_folder_it_will_be(tmp_path, tiny_model, capsys):
+    """Probe 96: `-o out/new/..` left an empty `new` beside the output, and named it so in what it said."""
+    Image.fromarray(np.full((24, 32), 120, np.uint8)).save(tmp_path / "scan.png")
+    (tmp_path / "out").mkdir()
+    assert main(["colorize", str(tmp_path / "scan.png"), "-o", str(tmp_path / "out" / "new" / ".."),
+                 "--model", str(tiny_model), "--no-progress"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["scan.png"]

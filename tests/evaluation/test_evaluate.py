@@ -136,6 +136,10 @@ def test_an_earlier_report_is_refused_before_scoring_and_replaced_whole_with_ove
     assert err == [f"rehue: error: {out}: holds an earlier report ({named}); pass --overwrite to replace it or "
                    "name another --out"]
     assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    through = [*options[:-3], "--out", str(out / "new" / ".."), "--no-progress"]  # probe 96: the report was replaced
+    assert main(["evaluate", str(photo_folder), *through]) == 1
+    assert "holds an earlier report" in capsys.readouterr().err
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
 
     assert main(["evaluate", str(photo_folder), *options, "--overwrite"]) == 0
     assert "drift.png" not in {path.name for path in out.iterdir()}, "the clip's plot is not this report's"

@@ -78,7 +78,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     ``film_fps``, each of ``videos`` is a folder holding one film's numbered frames (a scanner's reel, as
     `colorize --frames` takes it), at ``film_fps`` frames per second."""
     check_flags(overwrite=overwrite, progress=progress)
-    from rehue.data.images import check_folder_can_be_made, remove_stale_temps, staging_folder_for
+    from rehue.data.images import as_it_will_be, check_folder_can_be_made, remove_stale_temps, staging_folder_for
     from rehue.models.io import atomic_write_bytes
     from rehue.training.config import LARGEST_SIZE
     from rehue.video.frame_folder import FrameFolderReader
@@ -102,7 +102,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         if other is not video:
             raise RehueError(f"{other} and {video} share the name {film_name(video)!r}, which names their frames; "
                              "rename one")
-    out = Path(out)
+    out = as_it_will_be(out)  # "data/new/..": the folder it will be, checked as such
     _check_dataset_folder(out, videos, overwrite)
     check_folder_can_be_made(out)
     reels = {video: FrameFolderReader(video, film_fps, log) for video in videos} if films else {}  # warned once

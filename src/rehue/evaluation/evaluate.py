@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.data.images import has_colour
+from rehue.data.images import as_it_will_be, has_colour
 from rehue.errors import RehueError, UsageError, check_flags, shown_path
 from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, TemporalStability, evaluate_pair, gray_baseline
 from rehue.models.io import read_json_file
@@ -313,6 +313,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         raise UsageError(f"--video-frames must be a whole number, not {video_frames!r}")
     if any(isinstance(path, str) and not path for path in [*inputs, out_dir]):  # "" is "." (probe 66)
         raise UsageError("an empty path names no file or folder")
+    out_dir = as_it_will_be(out_dir)  # "reports/new/..": its earlier report is looked for where it will be
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise RehueError("is a file; --out names the report folder", out_dir)
     if not overwrite and (earlier := earlier_report(out_dir)):

@@ -20,6 +20,7 @@ from rehue.data.images import (
     OUTPUT_FORMATS,
     SOFTWARE,
     UNREAD_MEDIA_SUFFIXES,
+    as_it_will_be,
     check_folder_can_be_made,
     check_output_path,
     coloured_by_rehue,
@@ -366,7 +367,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         if isinstance(path, str) and not path:  # Path("") is ".": every picture under the working folder (probe 65)
             raise UsageError("an empty path names no file or folder")
     refuse_standard_output(output)
-    output = Path(output)
+    output = as_it_will_be(output)  # "out/new/..": the folder (or file) it will be
     if frames:
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
                                image_ext=image_ext, video_options=video_options or {}, progress=progress,
