@@ -1066,7 +1066,7 @@ def build_demo(out_dir: Path, *, include_debian: bool = True, progress: Callable
         if not os.access(out_dir, os.W_OK):
             raise RehueError("output folder is not writable", out_dir)
         _remove_killed_builds(out_dir, progress)  # a build killed while another finished the set (probe 96)
-        return _said(*_build(out_dir, out_dir, include_debian, progress, cache, video_wheel, bar), progress)
+        return _say_summary(*_build(out_dir, out_dir, include_debian, progress, cache, video_wheel, bar), progress)
     check_folder_can_be_made(out_dir)
     made = make_missing_folders(out_dir)
     _remove_killed_builds(out_dir, progress)
@@ -1087,7 +1087,7 @@ def build_demo(out_dir: Path, *, include_debian: bool = True, progress: Callable
             raise RehueError(exc.reason, out_dir / Path(exc.path).relative_to(staging)) from None
         raise
     shutil.rmtree(staging, ignore_errors=True)
-    return _said(summary, changed, progress)  # once the set is in place
+    return _say_summary(summary, changed, progress)  # once the set is in place
 
 
 STAGING_PREFIX = ".rehue-demo-tmp"  # and the process number: the hidden folder a new set is made in
@@ -1210,7 +1210,9 @@ def _build(where: Path, out_dir: Path, include_debian: bool, progress, cache: Pa
     return summary, changed
 
 
-def _said(summary: DemoSummary, changed: bool, progress) -> DemoSummary:
+def _say_summary(summary: DemoSummary, changed: bool, progress) -> DemoSummary:
+    """``summary`` told to ``progress``, line by line (``changed``: whether the manifest was written), and
+    returned."""
     for line in format_summary(summary, manifest_changed=changed).splitlines():
         progress(line)
     return summary
