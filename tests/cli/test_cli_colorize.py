@@ -1086,3 +1086,11 @@ def test_an_output_folder_named_through_one_not_made_yet_is_the_folder_it_will_b
     assert main(["colorize", str(tmp_path / "scan.png"), "-o", str(tmp_path / "out" / "new" / ".."),
                  "--model", str(tiny_model), "--no-progress"]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["scan.png"]
+    (tmp_path / "mine.png").write_bytes(b"the user's")  # probe 97: taken for the file mine.png, and replaced
+    assert main(["colorize", str(tmp_path / "scan.png"), "-o", str(tmp_path / "mine.png" / "new" / ".."),
+                 "--model", str(tiny_model), "--no-progress", "--overwrite"]) == 1
+    assert (tmp_path / "mine.png").read_bytes() == b"the user's"
+    assert "mine.png: is a file, so the output folder" in capsys.readouterr().err
+    assert main(["colorize", str(tmp_path / "scan.png"), "-o", str(tmp_path / "res.png" / "new" / ".."),
+                 "--model", str(tiny_model), "--no-progress"]) == 0
+    assert (tmp_path / "res.png" / "scan.png").is_file(), "a folder, as the file system makes it"

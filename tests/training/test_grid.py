@@ -132,6 +132,14 @@ def test_table_ranks_the_runs_and_ends_with_the_gray_baseline(finished_grid):
 
     again = _config_copy(load_grid(out / "grid.toml"), out).decode()  # probe 85: run from the copy, headers piled up
     assert again.count("# copied by rehue grid-search from") == 1 and again.endswith(config.read_text())
+    copied = load_grid(out / "grid.toml")  # probe 97: run from the copy, a new search began in its folder
+    assert copied.out == out.resolve() and copied.runs[0].config.data == str((config.parent / "photos").resolve())
+    elsewhere = config.parent / "sub" / "grid.toml"  # one whose out is relative: read from the original's folder
+    elsewhere.parent.mkdir(exist_ok=True)
+    original = config.parent / "named.toml"
+    original.write_text(config.read_text() + 'out = "searches/named"\n')
+    elsewhere.write_bytes(_config_copy(load_grid(original), out))
+    assert load_grid(elsewhere).out == (config.parent / "searches" / "named").resolve()
 
     document = json.loads((out / "results.json").read_text())
     assert document["ranking"] == result.ranking and document["rank_by"] == "psnr"

@@ -1118,6 +1118,8 @@ def _move_files(staging: Path, out_dir: Path) -> None:
         for file in sorted((path for path in staging.rglob("*") if path.is_file()), key=lambda path: path == manifest):
             target = out_dir / file.relative_to(staging)
             made += make_missing_folders(target.parent)
+            if os.path.isfile(target):  # a build beside this one finished the set meanwhile: its file stays, and
+                continue  # is never one to undo (probe 97: the undo took another build's files away)
             try:
                 os.replace(file, target)
             except OSError as exc:

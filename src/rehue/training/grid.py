@@ -210,10 +210,12 @@ def load_grid(path: str | Path) -> GridSpec:
     defaults = TrainConfig()
     fixed = {key: _check_type(value, getattr(defaults, key), key, path)
              for key, value in raw.items() if key in train_fields and key != "out"}
-    fixed["data"] = str((path.parent / Path(fixed["data"]).expanduser()).resolve())
+    original = _copied_from(path)  # a search's copy reads them from its original's folder, as its header says
+    base = original.parent if original is not None else path.parent
+    fixed["data"] = str((base / Path(fixed["data"]).expanduser()).resolve())
     init = fixed.get("init")
-    if init and (path.parent / Path(init).expanduser()).is_file():  # a model file beside the file, as data is;
-        fixed["init"] = str((path.parent / Path(init).expanduser()).resolve())  # else a shipped model's name
+    if init and (base / Path(init).expanduser()).is_file():  # a model file beside the file, as data is;
+        fixed["init"] = str((base / Path(init).expanduser()).resolve())  # else a shipped model's name
 
     generators = _name_list(raw, "generators", "generator", path)
     discriminators = _name_list(raw, "discriminators", "discriminator", path)
@@ -225,7 +227,10 @@ def load_grid(path: str | Path) -> GridSpec:
     out = raw.get("out")
     if out is not None and (not isinstance(out, str) or not out):
         raise RehueError("out must be a folder path", path)
-    out = (path.parent / out).resolve() if out else Path(RUNS_DIR) / path.stem
+    if out:
+        out = (base / Path(out).expanduser()).resolve()
+    else:  # a copy, without: the search it lies in (probe 97: a new one in runs/grid)
+        out = path.parent.resolve() if original is not None else Path(RUNS_DIR) / path.stem
 
     runs = []
     for generator, discriminator, batch_size, (index, optimiser) in itertools.product(
@@ -617,6 +622,19 @@ def _written_by_a_search(path: Path) -> bool:
         return isinstance(found, dict) and {"runs", "table"} <= found.keys()
     except (OSError, UnicodeDecodeError, ValueError):
         return False
+
+
+def _copied_from(path: Path) -> Path | None:
+    """The grid file that ``path``, a copy a search wrote (``_config_copy``), was copied from, by its header."""
+    try:
+        with open(path, "rb") as file:
+            first = file.readline().decode("utf-8", "replace").rstrip("\n")
+    except OSError:
+        return None
+    tail = ", whose folder its relative paths are read from:"
+    if first.startswith(f"{COPY_HEADER} ") and first.endswith(tail):
+        return Path(first[len(COPY_HEADER) + 1 : -len(tail)])
+    return None
 
 
 def _config_copy(spec: GridSpec, out: Path) -> bytes:
