@@ -318,6 +318,8 @@ beta1_d = 0.5
     assert first.data == str((tmp_path.parent / "photos").resolve())
     assert (first.size, first.l1_weight, first.seed) == (64, 0.0, 0) and isinstance(first.l1_weight, float)
     assert spec.out == Path("runs") / "grid" and spec.rank_by == "psnr" and spec.eval_images == 0
+    config.write_text(config.read_text().replace('data = "../photos"', 'data = "../photos"\nout = "~/searches/a"'))
+    assert load_grid(config).out == (Path.home() / "searches" / "a").resolve(), "probe 97: ~ as data's is"
 
 
 def test_thesis_config_is_table_5_1_and_the_demo_runs_the_same_grid():
