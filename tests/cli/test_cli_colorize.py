@@ -1094,3 +1094,7 @@ def test_an_output_folder_named_through_one_not_made_yet_is_the_folder_it_will_b
     assert main(["colorize", str(tmp_path / "scan.png"), "-o", str(tmp_path / "res.png" / "new" / ".."),
                  "--model", str(tiny_model), "--no-progress"]) == 0
     assert (tmp_path / "res.png" / "scan.png").is_file(), "a folder, as the file system makes it"
+    (tmp_path / "res.png" / "scan.png").unlink()  # probe 98: into a folder of that name, an empty `new` was left
+    assert main(["colorize", str(tmp_path / "scan.png"), "-o", str(tmp_path / "res.png" / "new" / ".."),
+                 "--model", str(tiny_model), "--no-progress"]) == 0
+    assert sorted(p.name for p in (tmp_path / "res.png").iterdir()) == ["scan.png"]

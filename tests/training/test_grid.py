@@ -132,14 +132,19 @@ def test_table_ranks_the_runs_and_ends_with_the_gray_baseline(finished_grid):
 
     again = _config_copy(load_grid(out / "grid.toml"), out).decode()  # probe 85: run from the copy, headers piled up
     assert again.count("# copied by rehue grid-search from") == 1 and again.endswith(config.read_text())
-    copied = load_grid(out / "grid.toml")  # probe 97: run from the copy, a new search began in its folder
-    assert copied.out == out.resolve() and copied.runs[0].config.data == str((config.parent / "photos").resolve())
-    elsewhere = config.parent / "sub" / "grid.toml"  # one whose out is relative: read from the original's folder
-    elsewhere.parent.mkdir(exist_ok=True)
+    copied = load_grid(out / "grid.toml")  # probe 97: its relative paths were read from its own folder
+    assert copied.runs[0].config.data == str((config.parent / "photos").resolve())
+    assert copied.out == load_grid(config).out, "without out, where the original's goes"
     original = config.parent / "named.toml"
     original.write_text(config.read_text() + 'out = "searches/named"\n')
-    elsewhere.write_bytes(_config_copy(load_grid(original), out))
-    assert load_grid(elsewhere).out == (config.parent / "searches" / "named").resolve()
+    copy = config.parent / "sub" / "grid.toml"
+    copy.parent.mkdir(exist_ok=True)
+    copy.write_bytes(_config_copy(load_grid(original), out))
+    assert load_grid(copy).out == (config.parent / "searches" / "named").resolve()
+    again = _config_copy(load_grid(copy), out).decode()  # probe 98: run from the copy, it named the copy
+    assert again.startswith(f"# copied by rehue grid-search from {original.resolve()}, whose folder")
+    original.unlink()  # a project moved since: read from the copy's own folder, as before
+    assert load_grid(copy).out == (copy.parent / "searches" / "named").resolve()
 
     document = json.loads((out / "results.json").read_text())
     assert document["ranking"] == result.ranking and document["rank_by"] == "psnr"

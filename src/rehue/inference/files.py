@@ -368,9 +368,10 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
             raise UsageError("an empty path names no file or folder")
     refuse_standard_output(output)
     # "out/new/..": the folder it will be; one whose name would then read as a file's ("a.png/new/..") stays as
-    # typed, a folder, as the file system makes it (probe 97: taken for the file a.png, and one replaced)
+    # typed, a folder, as the file system makes it (probe 97: taken for the file a.png, and one replaced), where
+    # no folder of that name is there yet
     will_be = as_it_will_be(output)
-    output = Path(output) if Path(output).name == ".." and will_be.suffix else will_be
+    output = Path(output) if Path(output).name == ".." and will_be.suffix and not will_be.is_dir() else will_be
     if frames:
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
                                image_ext=image_ext, video_options=video_options or {}, progress=progress,

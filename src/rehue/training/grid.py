@@ -210,7 +210,11 @@ def load_grid(path: str | Path) -> GridSpec:
     defaults = TrainConfig()
     fixed = {key: _check_type(value, getattr(defaults, key), key, path)
              for key, value in raw.items() if key in train_fields and key != "out"}
-    original = _copied_from(path)  # a search's copy reads them from its original's folder, as its header says
+    # a search's copy reads them from its original's folder, as its header says, while that file is there (a
+    # project moved since: from the copy's own, probe 98)
+    original = _copied_from(path)
+    if original is not None and not original.is_file():
+        original = None
     base = original.parent if original is not None else path.parent
     fixed["data"] = str((base / Path(fixed["data"]).expanduser()).resolve())
     init = fixed.get("init")
@@ -229,8 +233,8 @@ def load_grid(path: str | Path) -> GridSpec:
         raise RehueError("out must be a folder path", path)
     if out:
         out = (base / Path(out).expanduser()).resolve()
-    else:  # a copy, without: the search it lies in (probe 97: a new one in runs/grid)
-        out = path.parent.resolve() if original is not None else Path(RUNS_DIR) / path.stem
+    else:  # as the original's would (a copy's was runs/grid: probe 97)
+        out = Path(RUNS_DIR) / (original or path).stem
 
     runs = []
     for generator, discriminator, batch_size, (index, optimiser) in itertools.product(
@@ -642,7 +646,8 @@ def _config_copy(spec: GridSpec, out: Path) -> bytes:
     from that file's folder, so this copy, in the search's folder, would read them elsewhere (stop 46: run
     again from the copy, a search of a demo grid said its data was not there, and with no ``out`` in the
     file started a new search in runs/grid)."""
-    header = (f"{COPY_HEADER} {shown_path(spec.source.resolve())}, whose folder its relative paths are read from:\n"
+    original = _copied_from(spec.source) or spec.source  # run from a copy: still its original (probe 98)
+    header = (f"{COPY_HEADER} {shown_path(original.resolve())}, whose folder its relative paths are read from:\n"
               f"# data {shown_path(spec.runs[0].config.data)}, search folder {shown_path(out.resolve())}\n")
     text = spec.source.read_bytes()
     if text.startswith(COPY_HEADER.encode()):  # run from a copy: its own two lines give way (probe 85: they piled up)
