@@ -1062,14 +1062,14 @@ def build_demo(out_dir: Path, *, include_debian: bool = True, progress: Callable
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if cache.exists() and not cache.is_dir():
         raise RehueError("the download cache exists and is not a folder (--cache-dir)", cache)
-    if (out_dir / "manifest.csv").is_file():  # an earlier build's, brought up to date in place
-        if not os.access(out_dir, os.W_OK):
-            raise RehueError("output folder is not writable", out_dir)
-        _remove_killed_builds(out_dir, progress)  # a build killed while another finished the set (probe 96)
+    earlier = (out_dir / "manifest.csv").is_file()  # an earlier build's set, brought up to date in place
+    if earlier and not os.access(out_dir, os.W_OK):
+        raise RehueError("output folder is not writable", out_dir)
+    _remove_killed_builds(out_dir, progress)  # of a set, too: one killed while another finished it (probe 96)
+    if earlier:
         return _say_summary(*_build(out_dir, out_dir, include_debian, progress, cache, video_wheel, bar), progress)
     check_folder_can_be_made(out_dir)
     made = make_missing_folders(out_dir)
-    _remove_killed_builds(out_dir, progress)
     staging = out_dir / f"{STAGING_PREFIX}{os.getpid()}"
     try:
         shutil.rmtree(staging, ignore_errors=True)  # a build of this process number before a restart: not running

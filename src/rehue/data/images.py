@@ -1256,19 +1256,17 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
         exif = _copy_exif(exif) if exif is not None else Image.Exif()
         if software:
             exif[SOFTWARE] = exif_ascii(software)
-        if fmt == "JPEG" and len(exif.tobytes()) > JPEG_EXIF_BYTES:  # probe 93: Pillow's traceback, a batch stopped
+        if fmt == "JPEG" and (size := len(exif.tobytes())) > JPEG_EXIF_BYTES:  # probe 93: a traceback, a batch stopped
             logger.warning("%s: the EXIF block (%d bytes) is larger than a JPEG holds (%d); it is left out: write "
-                           ".png or .tif to keep it", path, len(exif.tobytes()), JPEG_EXIF_BYTES)
+                           ".png or .tif to keep it", path, size, JPEG_EXIF_BYTES)
             exif = Image.Exif()
             if software:
                 exif[SOFTWARE] = exif_ascii(software)
-        lost = deep_tiff_loses(exif)
         # once a folder (a batch said it for each file); a film's frames (``fast``) are said of by the film
-        if (fmt == "TIFF" and rgb.dtype == np.uint16 and lost and not fast
+        if (fmt == "TIFF" and rgb.dtype == np.uint16 and not fast and (lost := deep_tiff_loss(exif))
                 and str(path.parent) not in _TOLD_OF_LOST_BLOCKS):
             _TOLD_OF_LOST_BLOCKS.add(str(path.parent))
-            logger.warning("%s: %s (said once for this folder): write .png to keep them at 16 bits", path,
-                           deep_tiff_loss(lost))
+            logger.warning("%s: %s (said once for this folder): write .png to keep them at 16 bits", path, lost)
     tmp = temp_path_for(path)
     try:
         if fmt == "DPX":
@@ -1305,13 +1303,12 @@ def _write_dpx(rgb, path, alpha, like, creator, name) -> None:
             file.write(piece)
 
 
-def deep_tiff_loses(exif) -> list[str]:
-    """The blocks of ``exif`` a 16-bit TIFF leaves out, "Exif" and "GPS" (tifffile writes no sub-IFDs)."""
-    return [] if exif is None else [name for pointer, name in ((EXIF_IFD, "Exif"), (GPS_IFD, "GPS")) if pointer in exif]
-
-
-def deep_tiff_loss(lost: list[str]) -> str:
-    """What a 16-bit TIFF leaves out of an EXIF (``deep_tiff_loses``), in words."""
+def deep_tiff_loss(exif) -> str | None:
+    """What a 16-bit TIFF leaves out of ``exif``, in words: its Exif and GPS blocks (tifffile writes no
+    sub-IFDs); None where it has neither."""
+    lost = [] if exif is None else [name for pointer, name in ((EXIF_IFD, "Exif"), (GPS_IFD, "GPS")) if pointer in exif]
+    if not lost:
+        return None
     return (f"a 16-bit TIFF keeps the EXIF's text tags but not its {' and '.join(lost)} "
             f"{'blocks' if len(lost) > 1 else 'block'} (the date taken, the exposure"
             f"{', the place' if 'GPS' in lost else ''}); they are left out")

@@ -314,7 +314,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if any(isinstance(path, str) and not path for path in [*inputs, out_dir]):  # "" is "." (probe 66)
         raise UsageError("an empty path names no file or folder")
     out_dir = as_it_will_be(out_dir)  # "reports/new/..": its earlier report is looked for where it will be
-    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+    if out_dir.exists() and not out_dir.is_dir():
         raise RehueError("is a file; --out names the report folder", out_dir)
     if not overwrite and (earlier := earlier_report(out_dir)):
         raise RehueError(f"holds an earlier report ({', '.join(earlier)}); pass --overwrite to replace it "

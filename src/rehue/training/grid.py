@@ -48,6 +48,7 @@ DURATIONS_PLOT = "epoch_durations.png"
 ALL_RUNS_GRID = "all_runs.png"
 CONFIG_COPY = "grid.toml"
 COPY_HEADER = "# copied by rehue grid-search from"
+COPY_HEADER_END = ", whose folder its relative paths are read from:"
 RUN_EVALUATION = "grid_evaluation.json"
 
 
@@ -69,6 +70,7 @@ class GridSpec:
     rank_by: str = "psnr"
     eval_images: int = 0  # 0: the whole validation set
     sample_images: int = DEFAULT_SAMPLE_IMAGES
+    copied_from: Path | None = None  # a search's copy (``_config_copy``): the file it was copied from
 
 
 @dataclass
@@ -91,7 +93,8 @@ class GridResult:
 # ------------------------------------------------------------------------------------------ config
 
 
-def _read_toml(path: Path) -> dict:
+def _read_toml(path: Path) -> tuple[dict, str]:
+    """The TOML file's table, and its text."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
@@ -100,7 +103,8 @@ def _read_toml(path: Path) -> dict:
         except ModuleNotFoundError:
             raise RehueError("reading TOML needs Python 3.11+ or the tomli package", path) from None
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        return tomllib.loads(text), text
     except FileNotFoundError:
         raise RehueError("no such grid config", path) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -195,7 +199,7 @@ def load_grid(path: str | Path) -> GridSpec:
     file's folder, so the same file works from any working directory; without ``out`` the grid goes
     to ``runs/<file stem>`` under the current directory."""
     path = Path(path)
-    raw = _read_toml(path)
+    raw, text = _read_toml(path)
     train_fields = {f.name: f for f in fields(TrainConfig)}
     for key in raw:
         if key in VARIED_BY:
@@ -212,9 +216,8 @@ def load_grid(path: str | Path) -> GridSpec:
              for key, value in raw.items() if key in train_fields and key != "out"}
     # a search's copy reads them from its original's folder, as its header says, while that file is there (a
     # project moved since: from the copy's own, probe 98)
-    original = _copied_from(path)
-    if original is not None and not original.is_file():
-        original = None
+    copied_from = _copied_from(text)
+    original = copied_from if copied_from is not None and copied_from.is_file() else None
     base = original.parent if original is not None else path.parent
     fixed["data"] = str((base / Path(fixed["data"]).expanduser()).resolve())
     init = fixed.get("init")
@@ -249,7 +252,8 @@ def load_grid(path: str | Path) -> GridSpec:
         runs.append(GridRun(name, config, index))
     return GridSpec(source=path, runs=runs, optimisers=optimisers, out=out, rank_by=rank_by,
                     eval_images=_positive_int(raw, "eval_images", 0, path, allow_zero=True),
-                    sample_images=_positive_int(raw, "sample_images", DEFAULT_SAMPLE_IMAGES, path, False))
+                    sample_images=_positive_int(raw, "sample_images", DEFAULT_SAMPLE_IMAGES, path, False),
+                    copied_from=copied_from)
 
 
 # ---------------------------------------------------------------------------------------- training
@@ -628,16 +632,12 @@ def _written_by_a_search(path: Path) -> bool:
         return False
 
 
-def _copied_from(path: Path) -> Path | None:
-    """The grid file that ``path``, a copy a search wrote (``_config_copy``), was copied from, by its header."""
-    try:
-        with open(path, "rb") as file:
-            first = file.readline().decode("utf-8", "replace").rstrip("\n")
-    except OSError:
-        return None
-    tail = ", whose folder its relative paths are read from:"
-    if first.startswith(f"{COPY_HEADER} ") and first.endswith(tail):
-        return Path(first[len(COPY_HEADER) + 1 : -len(tail)])
+def _copied_from(text: str) -> Path | None:
+    """The grid file that a copy a search wrote (``_config_copy``), of ``text``, was copied from, by its
+    header."""
+    first = text.split("\n", 1)[0]
+    if first.startswith(f"{COPY_HEADER} ") and first.endswith(COPY_HEADER_END):
+        return Path(first[len(COPY_HEADER) + 1 : -len(COPY_HEADER_END)])
     return None
 
 
@@ -646,8 +646,8 @@ def _config_copy(spec: GridSpec, out: Path) -> bytes:
     from that file's folder, so this copy, in the search's folder, would read them elsewhere (stop 46: run
     again from the copy, a search of a demo grid said its data was not there, and with no ``out`` in the
     file started a new search in runs/grid)."""
-    original = _copied_from(spec.source) or spec.source  # run from a copy: still its original (probe 98)
-    header = (f"{COPY_HEADER} {shown_path(original.resolve())}, whose folder its relative paths are read from:\n"
+    original = spec.copied_from or spec.source  # run from a copy: still its original (probe 98)
+    header = (f"{COPY_HEADER} {shown_path(original.resolve())}{COPY_HEADER_END}\n"
               f"# data {shown_path(spec.runs[0].config.data)}, search folder {shown_path(out.resolve())}\n")
     text = spec.source.read_bytes()
     if text.startswith(COPY_HEADER.encode()):  # run from a copy: its own two lines give way (probe 85: they piled up)

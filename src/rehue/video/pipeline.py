@@ -45,7 +45,6 @@ from rehue.inference.colorizer import (
     letterbox,
     picture_box,
 )
-from rehue.progress import bar_name
 from rehue.signals import signals_held
 from rehue.video.frame_folder import PATTERN, FramePattern
 from rehue.video.io import DEEP_CODECS, as_stored, upright
@@ -673,13 +672,14 @@ class _ProgressCallback:
         pass
 
 
-def _progress_bar(progress, total: int | None, name: str):
-    """A bar on stderr (``progress`` True), none (False), or the caller's function (``_ProgressCallback``)."""
+def _progress_bar(progress, total: int | None, source: Path):
+    """A bar on stderr named by ``source`` (``progress`` True), none (False), or the caller's function
+    (``_ProgressCallback``)."""
     if callable(progress):
         return _ProgressCallback(progress, total)
-    from rehue.progress import progress_bar
+    from rehue.progress import bar_name, progress_bar
 
-    return progress_bar(total=total, desc=name, unit="frame", disable=not progress, leave=False)
+    return progress_bar(total=total, desc=bar_name(source), unit="frame", disable=not progress, leave=False)
 
 
 def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
@@ -785,7 +785,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         rotation = reader.rotation
         state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),
                                bars=bars, rotation=rotation, **_states_of(resume))
-        bar = _progress_bar(progress, reader.frame_count, bar_name(source))
+        bar = _progress_bar(progress, reader.frame_count, source)
         if pattern is None:
             # the sound, subtitles, chapters and time code of the part, wherever this run starts in it
             with VideoReader(source, start=start, end=end) if resume is not None else nullcontext(reader) as part:
@@ -1428,7 +1428,6 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         DEEP_FORMATS,
         IMAGE_SUFFIXES,
         OUTPUT_FORMATS,
-        deep_tiff_loses,
         deep_tiff_loss,
         is_video_path,
         load_image,
@@ -1531,7 +1530,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer), bars=bars,
                            **_states_of(resume))
     first = resume.start if resume is not None else 0
-    bar = _progress_bar(progress, len(frames) - first, bar_name(source))
+    bar = _progress_bar(progress, len(frames) - first, source)
     if to_video:
         sink = frame_video(state.timer, bar, state.fresh_starts, state.states)
     else:
@@ -1551,8 +1550,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
                 _warn_of_8_bits(source, target, to_video, codec, OUTPUT_FORMATS.get(ext.lower()) in DEEP_FORMATS, log,
                                 bits)
             if (shape is None and not to_video and image.deep_gray is not None
-                    and OUTPUT_FORMATS.get(ext.lower()) == "TIFF" and (lost := deep_tiff_loses(image.exif))):
-                log(f"warning: {target}: {deep_tiff_loss(lost)} of every frame: --ext .png keeps them at 16 bits")
+                    and OUTPUT_FORMATS.get(ext.lower()) == "TIFF" and (lost := deep_tiff_loss(image.exif))):
+                log(f"warning: {target}: {lost} of every frame: --ext .png keeps them at 16 bits")
             if shape is None and image.alpha is not None and to_video:
                 log(f"warning: {source}: its frames' transparency (alpha) is not in {target.name}, as a video holds "
                     "none; --frames into a folder of .png, .tif or .dpx frames keeps it")
