@@ -1098,3 +1098,11 @@ def test_an_output_folder_named_through_one_not_made_yet_is_the_folder_it_will_b
     assert main(["colorize", str(tmp_path / "scan.png"), "-o", str(tmp_path / "res.png" / "new" / ".."),
                  "--model", str(tiny_model), "--no-progress"]) == 0
     assert sorted(p.name for p in (tmp_path / "res.png").iterdir()) == ["scan.png"]
+
+
+def test_a_folders_bar_is_named(tmp_path, tiny_model, capsys):
+    """Before, a folder's bar was unnamed ("  0%|"), unlike a film's, scenes' and evaluate's."""
+    for name in ("a.png", "b.png"):
+        Image.fromarray(textured_rgb(20, 30)[..., 0]).save(tmp_path / name)
+    assert run("colorize", tmp_path, "-o", tmp_path / "out", "--model", tiny_model) == 0
+    assert capsys.readouterr().err.splitlines()[0].startswith("colouring:   0%|")

@@ -480,6 +480,30 @@ def test_xmp_and_a_pngs_text_are_kept(tmp_path, suffix):
         assert back.text == loaded.text
 
 
+@pytest.mark.parametrize("written", ["Scanned at the Stadtarchiv, Gärten 1934".encode("latin-1"),
+                                     "Scan — Überlingen".encode()])
+def test_a_jpegs_comment_is_kept_into_jpeg_and_png_and_a_pngs_comment_into_jpeg(tmp_path, written, caplog):
+    """Before, a scanner's or an archive's JPEG comment was dropped from every output."""
+    gray = textured_rgb(20, 30)[..., 0]
+    Image.fromarray(gray).save(tmp_path / "in.jpg", comment=written)
+    loaded = load_image(tmp_path / "in.jpg")
+    comment = written.decode("utf-8" if "Ü".encode() in written else "latin-1")
+    assert loaded.text == {"Comment": comment}
+    with Image.open(save_image(loaded.rgb, tmp_path / "out.jpg", text=loaded.text)) as jpeg:
+        assert jpeg.info["comment"] == comment.encode("utf-8")
+    png = load_image(save_image(loaded.rgb, tmp_path / "out.png", text=loaded.text))
+    assert png.text == {"Comment": comment}
+    with Image.open(save_image(png.rgb, tmp_path / "again.jpg", text=png.text)) as jpeg:
+        assert jpeg.info["comment"] == comment.encode("utf-8")
+    with caplog.at_level(logging.WARNING, logger="rehue.data.images"):
+        save_image(loaded.rgb, tmp_path / "long.jpg", text={"Comment": "x" * 70_000, "Title": "Harbour"})
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{tmp_path / 'long.jpg'}: the comment (70000 bytes) is longer than a JPEG holds (65533); it is left out: "
+        "write .png to keep it"]
+    with Image.open(tmp_path / "long.jpg") as jpeg:
+        assert "comment" not in jpeg.info
+
+
 def test_a_kept_xmp_says_upright_and_one_too_large_for_jpeg_is_left_out_with_a_warning(tmp_path, caplog):
     """Before, the copied XMP still said Orientation 6 after the pixels were turned upright, so XMP-aware
     readers turned them again; and a packet over 64 KB stopped a JPEG output (and its batch) with a traceback."""

@@ -504,7 +504,7 @@ def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary
             summary.skipped.append(job.target)  # coloured by an earlier run, maybe one that was interrupted
         else:
             waiting.append(job)
-    bar = progress_bar(waiting, unit="file", disable=not progress or single or not waiting)
+    bar = progress_bar(waiting, desc="colouring", unit="file", disable=not progress or single or not waiting)
     alike = _AlikeWarnings()
     with alike.watching(not single):
         for job in bar:
