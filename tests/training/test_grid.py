@@ -1,5 +1,6 @@
 import argparse
 import json
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -383,6 +384,18 @@ def test_missing_data_fails_before_any_training(tmp_path, capsys):
     assert capsys.readouterr().err.strip().endswith("; `rehue data demo --out DIR` assembles the demo set "
                                                     "(docs/data.md)")
     assert not (tmp_path / "demo-grid").exists()
+
+    from rehue.training.grid import _config_copy
+
+    copy = tmp_path / "copies" / "grid.toml"  # stop 49: it said "read from this file's folder", the copy's
+    copy.parent.mkdir()
+    copy.write_bytes(_config_copy(load_grid(config), tmp_path / "out"))
+    with pytest.raises(RehueError, match=re.escape(f"which is not there (a relative path is read from the folder of "
+                                                   f"{config.resolve()}, this copy's original)")):
+        run_logged(copy, tmp_path / "out")
+    config.unlink()
+    with pytest.raises(RehueError, match=re.escape("(a relative path is read from this file's folder)")):
+        run_logged(copy, tmp_path / "out")
 
 
 def test_a_run_out_of_memory_names_itself_and_its_batch_size_and_leaves_no_empty_folder(tmp_path, capsys,

@@ -71,6 +71,7 @@ class GridSpec:
     eval_images: int = 0  # 0: the whole validation set
     sample_images: int = DEFAULT_SAMPLE_IMAGES
     copied_from: Path | None = None  # a search's copy (``_config_copy``): the file it was copied from
+    read_from_original: bool = False  # a copy whose relative paths were read from its original's folder
 
 
 @dataclass
@@ -253,7 +254,7 @@ def load_grid(path: str | Path) -> GridSpec:
     return GridSpec(source=path, runs=runs, optimisers=optimisers, out=out, rank_by=rank_by,
                     eval_images=_positive_int(raw, "eval_images", 0, path, allow_zero=True),
                     sample_images=_positive_int(raw, "sample_images", DEFAULT_SAMPLE_IMAGES, path, False),
-                    copied_from=copied_from)
+                    copied_from=copied_from, read_from_original=original is not None)
 
 
 # ---------------------------------------------------------------------------------------- training
@@ -716,7 +717,9 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     if not data.exists():  # named by the file that names it (probe 68: the folder alone)
         from rehue.data.datasets import DEMO_HINT
 
-        raise RehueError(f"data is {data}, which is not there (a relative path is read from this file's folder)"
+        read_from = (f"the folder of {shown_path(spec.copied_from)}, this copy's original"
+                     if spec.read_from_original else "this file's folder")
+        raise RehueError(f"data is {data}, which is not there (a relative path is read from {read_from})"
                          f"{DEMO_HINT if data.name == 'demo' else ''}", spec.source)
     validation = _validation(spec.runs[0].config, spec.eval_images, log)  # missing data: refused, nothing made
     first = spec.runs[0].config
