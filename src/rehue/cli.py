@@ -69,7 +69,8 @@ def _add_train_args(p: argparse.ArgumentParser):
                    help="validation images scored every epoch, spread evenly over the held-out photos or "
                    "frames (default %(default)s)")
     p.add_argument("--init", default=d.init, help="start the generator from this model (fine-tuning): a shipped "
-                   "model's name or a .safetensors path; its architecture, size and width are the run's unless given")
+                   "model's name, a .safetensors path or a run folder; its architecture, size and width are the "
+                   "run's unless given")
     p.add_argument("--ema", type=float, default=d.ema,
                    help="validate and save a moving average of the generator's weights with this decay "
                         "(e.g. 0.999; default 0: the last weights)")

@@ -511,6 +511,10 @@ def test_an_init_model_beside_the_config_is_read_from_its_folder(tmp_path, monke
     config.write_text("data = 'photos'\ngenerators = ['gen2']\ndiscriminators = ['disc1']\n"
                       "init = 'rehue-gen2-128-independent'\n")
     assert load_grid(config).runs[0].config.init == "rehue-gen2-128-independent", "a shipped model's name stays"
+    (tmp_path / "rehue-gen2-128-independent").mkdir()
+    assert load_grid(config).runs[0].config.init == "rehue-gen2-128-independent", "beside a folder of its name"
+    config.write_text("data = 'photos'\ngenerators = ['gen2']\ndiscriminators = ['disc1']\ninit = 'runs/mine'\n")
+    assert load_grid(config).runs[0].config.init == str(folder / "runs" / "mine"), "probe 99: a run folder"
 
 
 def test_runs_on_a_frame_dataset_built_again_with_another_split_are_not_scored_on_what_they_learnt(tmp_path):

@@ -116,7 +116,7 @@ def test_a_resumed_run_refuses_changed_settings_and_takes_the_rest_from_the_run(
     out = tmp_path / "run"
     train(tiny_config(photo_folder, out, epochs=1, lr_g=5e-4), progress=False)
     checkpoints = list_checkpoints(out / "checkpoints")
-    with pytest.raises(RehueError, match=r"lr_g 0.0002 \(the run's 0.0005\)"):
+    with pytest.raises(RehueError, match=r"--lr-g 0.0002 \(the run's 0.0005\)"):
         train(tiny_config(photo_folder, out, epochs=2), resume=True, progress=False)
     assert list_checkpoints(out / "checkpoints") == checkpoints
 
@@ -124,7 +124,7 @@ def test_a_resumed_run_refuses_changed_settings_and_takes_the_rest_from_the_run(
     capsys.readouterr()
     assert main(command + ["--size", "64", "--lr-g", "2e-4"]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "size 64 (the run's 32)" in err and "lr_g 0.0002" in err
+    assert len(err.splitlines()) == 1 and "--size 64 (the run's 32)" in err and "--lr-g 0.0002" in err
     assert list_checkpoints(out / "checkpoints") == checkpoints
 
     assert main(command + ["--epochs", "2", "--workers", "0"]) == 0, "options left out are the run's own"
@@ -169,7 +169,7 @@ def test_resume_takes_the_runs_own_data_and_a_finished_run_is_left_alone(tmp_pat
     capsys.readouterr()
     assert main(base + ["--resume"]) == 0
     err = capsys.readouterr().err
-    assert "nothing left to train: the run has trained all 2 epochs (--epochs 3 or more trains on)" in err
+    assert "nothing left to train: the run has trained its 2 epochs (--epochs 3 or more trains on)" in err
     assert "model written" not in err
     assert {name: (out / name).stat().st_mtime_ns for name in written} == written, "a finished run is not rewritten"
     result = train(tiny_config(photo_folder, out, epochs=2), resume=True, progress=False)
@@ -806,9 +806,20 @@ def test_an_init_model_is_kept_by_its_absolute_path_and_its_checksum(tmp_path, p
                  "--independent-feed", "0.5", "--epochs", "1", *tiny]) == 0
     config = json.loads((tmp_path / "dep" / "config.json").read_text())
     assert config["init"] == str(tmp_path / "ind" / "model.safetensors")
+    assert main(["train", str(photo_folder), "--out", "by-folder", "--dependent", "--init", "ind",
+                 "--independent-feed", "0.5", "--epochs", "1", *tiny]) == 0  # probe 99: a run folder kept as typed
+    assert json.loads((tmp_path / "by-folder" / "config.json").read_text())["init"] == str(tmp_path / "ind")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
+    assert main(["train", "--resume", "--out", str(tmp_path / "by-folder"), "--epochs", "2", "--no-progress"]) == 0
+    assert main(["train", "--resume", "--out", str(tmp_path / "by-folder"), "--epochs", "3", "--no-progress",
+                 "--val-images", "3", "--dependent"]) == 2
+    assert ("these differ: --val-images 3 (the run's 4); leave them out to resume"  # probe 99: val_images 3
+            in capsys.readouterr().err)
+    assert main(["train", "--resume", "--out", str(tmp_path / "ind"), "--epochs", "3", "--no-progress",
+                 "--dependent"]) == 2
+    assert "these differ: --dependent (the run is independent); leave" in capsys.readouterr().err
     assert main(["train", "--resume", "--out", str(tmp_path / "dep"), "--epochs", "2", "--workers", "1",
                  "--no-progress"]) == 0
     assert "note: --workers 1, where the run went on with 0" in capsys.readouterr().err
@@ -1031,7 +1042,7 @@ def test_a_run_whose_config_json_is_gone_or_edited_resumes_with_its_own_settings
     assert "these differ" not in capsys.readouterr().err
     assert main([*common, "--resume", "--epochs", "4", "--width", "8"]) == 2, \
         "an option that does not fit the run is a usage error, as --epochs below the epochs trained is (probe 68)"
-    assert "these differ: width 8 (the run's 4)" in capsys.readouterr().err
+    assert "these differ: --width 8 (the run's 4)" in capsys.readouterr().err
 
 
 def test_a_frame_dataset_built_again_with_another_split_is_said_wherever_a_model_that_learnt_its_videos_is_scored(

@@ -199,6 +199,8 @@ def load_grid(path: str | Path) -> GridSpec:
     """Read and check a grid TOML file. Relative paths in it (``data``, ``out``) are taken from the
     file's folder, so the same file works from any working directory; without ``out`` the grid goes
     to ``runs/<file stem>`` under the current directory."""
+    from rehue.training.loop import init_on_disk
+
     path = Path(path)
     raw, text = _read_toml(path)
     train_fields = {f.name: f for f in fields(TrainConfig)}
@@ -222,8 +224,8 @@ def load_grid(path: str | Path) -> GridSpec:
     base = original.parent if original is not None else path.parent
     fixed["data"] = str((base / Path(fixed["data"]).expanduser()).resolve())
     init = fixed.get("init")
-    if init and (base / Path(init).expanduser()).is_file():  # a model file beside the file, as data is;
-        fixed["init"] = str((base / Path(init).expanduser()).resolve())  # else a shipped model's name
+    if init_on_disk(init, base):
+        fixed["init"] = str((base / Path(init).expanduser()).resolve())  # beside the file, as data is
 
     generators = _name_list(raw, "generators", "generator", path)
     discriminators = _name_list(raw, "discriminators", "discriminator", path)

@@ -405,6 +405,24 @@ RUN_ARTEFACTS = ("checkpoints", "samples", "tensorboard", "metrics.jsonl", "metr
 RESUME_MAY_CHANGE = ("out", "data", "epochs", "device", "workers", "amp")
 
 
+def init_on_disk(init: str, folder: Path = Path()) -> bool:
+    """Whether ``--init``, read from ``folder``, names a model file or a run folder (probe 99: a folder was kept
+    as typed, so a resume from another folder found no model), not a shipped model's name."""
+    from rehue.models.io import shipped_models
+
+    return bool(init) and init not in shipped_models() and (folder / Path(init).expanduser()).exists()
+
+
+def _setting_in_words(name: str, value, runs) -> str:
+    """A setting a resume would change, by its CLI option (probe 99: "in_channels 3 (the run's 1)")."""
+    if name == "in_channels":
+        return "--dependent (the run is independent)" if value == 3 else "no --dependent (the run is dependent)"
+    if name == "val_fraction":  # the library's alone
+        return f"val_fraction {value!r} (the run's {runs!r})"
+    shown = [repr(v) if v == "" else str(v) for v in (value, runs)]
+    return f"--{name.replace('_', '-')} {shown[0]} (the run's {shown[1]})"
+
+
 def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path: str | None = None,
                     log=None, typed: frozenset[str] | None = None) -> TrainConfig:
     """The checkpoint's settings, with ``RESUME_MAY_CHANGE`` taken from ``given``. Any other difference is
@@ -425,14 +443,14 @@ def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path
     started_in = started_in_folder(saved.out, out)
     if saved.init and not Path(saved.init).is_absolute():
         own = real_path((started_in or Path.cwd()) / saved.init)
-        if own.is_file():
+        if init_on_disk(str(own)):
             if given.init == saved.init or (given.init and real_path(given.init) == own):
                 given = replace(given, init=str(own))
             saved = replace(saved, init=str(own))
     changed = [(f.name, getattr(given, f.name), getattr(saved, f.name)) for f in fields(TrainConfig)
                if f.name not in RESUME_MAY_CHANGE and getattr(given, f.name) != getattr(saved, f.name)]
     if changed:
-        words = ", ".join(f"{name} {new!r} (the run's {old!r})" for name, new, old in changed)
+        words = ", ".join(_setting_in_words(name, new, old) for name, new, old in changed)
         raise UsageError(f"a resumed run keeps its own settings, and these differ: {words}; leave them out to "
                          "resume, or start a new run in another folder", out)
     data = given.data or data_path
@@ -525,8 +543,8 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         raise UsageError("no training data: TrainConfig(data=...) names a photo folder, a CIFAR-10 folder or a "
                          "frame dataset (only a resumed run can leave it out)")
     config.check()
-    if config.init and Path(config.init).is_file():  # a file, not a shipped model's name: by its absolute path,
-        config = replace(config, init=str(Path(config.init).resolve()))  # so a run resumes from any folder
+    if init_on_disk(config.init):  # by its absolute path, so a run resumes from any folder
+        config = replace(config, init=str(Path(config.init).expanduser().resolve()))
         if overwrite and not resume and Path(config.init).is_relative_to(Path(config.out).resolve()):
             raise UsageError(f"--init names a model inside {config.out}, the run that --overwrite replaces; copy it "
                              "out of the folder first, or train into another --out")
@@ -989,7 +1007,7 @@ def _finished_run(state: dict, config: TrainConfig, out: Path, log) -> TrainResu
     model_path = out / "model.safetensors"
     if state["epoch"] < config.epochs or not (model_path.is_file() and (out / "metrics.jsonl").is_file()):
         return None
-    log(f"nothing left to train: the run has trained all {state['epoch']} epochs (--epochs "
+    log(f"nothing left to train: the run has trained its {counted(state['epoch'], 'epoch', 'epochs')} (--epochs "
         f"{state['epoch'] + 1} or more trains on); its model is {model_path}")
     return TrainResult(load_model(model_path)[0], list(state["history"]), out, model_path, trained=False)
 
