@@ -99,6 +99,25 @@ def test_a_test_fraction_that_would_hold_out_every_video_says_one_is_left_to_tra
     assert not [line for line in lines if "--test-fraction" in line]
 
 
+def test_a_set_that_holds_out_no_video_says_why_training_refuses_it(tmp_path):
+    """Probe 99: `frames` of five videos with --test-fraction 0 said training "validates on the frames of a video
+    held out", and `train` then refused the set: "extract 2+ videos", of a set of five."""
+    clips = [panning_clip(tmp_path / f"v{i}.mp4", 2, 6, 48, 64, seed=i) for i in range(2)]
+    lines = []
+    extract_frames(clips, tmp_path / "none", fps=6, size=32, test_fraction=0, progress=False, log=lines.append)
+    assert lines[-1] == ("note: no video is held out (--test-fraction 0), and `rehue train` validates on a held-out "
+                         "video's frames, so it refuses this dataset: build it from 2 or more colour videos with "
+                         "--test-fraction above 0, or name one with --test-video")
+    with pytest.raises(RehueError, match=r"none: frame dataset holds out no video \(built with --test-fraction 0\?\)"):
+        build_datasets(tmp_path / "none", 32)
+    lines.clear()
+    extract_frames(clips[:1], tmp_path / "one", fps=6, size=32, progress=False, log=lines.append)
+    assert lines[-1].startswith("note: no video is held out (one colour video), and `rehue train`")
+    with pytest.raises(RehueError, match="one: frame dataset holds one video, and training validates on the frames of "
+                                         "another held out; build it again from 2 or more colour videos"):
+        build_datasets(tmp_path / "one", 32)
+
+
 def test_an_unreadable_frame_is_skipped_with_a_warning_and_breaks_only_its_own_pairs(tmp_path):
     """Before, one damaged frame file among thousands stopped training; photos were already skipped."""
     clips = [panning_clip(tmp_path / f"v{i}.mp4", 1, 12, 48, 64, seed=i) for i in range(2)]

@@ -113,6 +113,13 @@ def test_a_report_folder_that_is_a_file_or_inside_the_photos_is_refused_before_s
     with pytest.raises(RehueError, match="must not be inside the photos it scores"):
         evaluate(tiny_model, [photo_folder], photo_folder / "report", progress=False)
     assert sorted(photo_folder.iterdir()) == photos
+    (tmp_path / "set" / "frames").mkdir(parents=True)  # probe 99: written into a frame dataset, which `rehue
+    (tmp_path / "set" / "manifest.csv").write_text("path,video,time,scene,split\n")  # frames --overwrite` refused
+    for out in (tmp_path / "set", tmp_path / "set" / "report"):
+        with pytest.raises(UsageError, match=f"must not be inside the frame dataset {tmp_path / 'set'}: `rehue frames "
+                                             "--overwrite` would refuse to replace a set holding it"):
+            evaluate(tiny_model, [photo_folder], out, progress=False)
+    assert sorted((tmp_path / "set").iterdir()) == [tmp_path / "set" / "frames", tmp_path / "set" / "manifest.csv"]
 
 
 def test_an_earlier_report_is_refused_before_scoring_and_replaced_whole_with_overwrite(tmp_path, photo_folder,
@@ -590,8 +597,8 @@ def test_a_photo_named_twice_or_copied_is_one_piece_of_evidence_and_what_is_not_
     evaluate(tiny_model, [tmp_path / "one"], tmp_path / "all", progress=False, log=lines.append,
              dependent_model=str(tiny_dependent_model))
     assert lines == [
-        f"note: {tmp_path / 'one'}: the frame dataset has no test split, so all its 6 frames are scored; a model "
-        "trained on it has seen them (build it with --test-video or --test-fraction)",
+        f"note: {tmp_path / 'one'}: the frame dataset holds out no video, so all its 6 frames are scored (`rehue "
+        "train` refuses such a set, having no video to validate on)",
         "note: --dependent-model is not used: it colours videos and films (--frames), and photos and a frame "
         "dataset's test frames are scored one by one"]
 

@@ -543,7 +543,12 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
             if rows and "split" not in rows[0]:  # probe 64: said of a set of four videos
                 raise RehueError("frame dataset's manifest.csv has no split column, so no frame is held out for "
                                  "validation; build it again with rehue frames", path)
-            raise RehueError("frame dataset has no test frames (split is by video; extract 2+ videos)", path)
+            if len({r["video"] for r in rows}) < 2:
+                raise RehueError("frame dataset holds one video, and training validates on the frames of another held "
+                                 "out; build it again from 2 or more colour videos (rehue frames)", path)
+            raise RehueError("frame dataset holds out no video (built with --test-fraction 0?), and training validates "
+                             "on a held-out video's frames; build it again with --test-fraction above 0, or name one "
+                             "with --test-video", path)
         warn_of_links_outside(path, [path / r["path"] for r in rows], log)
         frames, kept = {}, {}
         for name, part in splits.items():

@@ -188,8 +188,10 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         shutil.rmtree(staging, ignore_errors=True)
     n_test = sum(r["split"] == "test" for r in rows)
     if not n_test:
-        log("note: no test split (one colour video, or --test-fraction 0); training validates on, and evaluation "
-            "scores, the frames of a video held out")
+        why = "one colour video" if len({r["video"] for r in rows}) < 2 else f"--test-fraction {test_fraction:g}"
+        log(f"note: no video is held out ({why}), and `rehue train` validates on a held-out video's frames, so it "
+            "refuses this dataset: build it from 2 or more colour videos with --test-fraction above 0, or name one "
+            "with --test-video")
     elif n_test == len(rows):
         log("note: no training split: --test-video holds out every colour video; this dataset can be scored "
             "(rehue evaluate), not trained on")

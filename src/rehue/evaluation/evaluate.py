@@ -65,8 +65,8 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
             rows = read_frame_manifest(source)
             test = [r for r in rows if r.get("split") == "test"]
             if not test and rows:
-                log(f"note: {source}: the frame dataset has no test split, so all its {len(rows):,} frames are "
-                    "scored; a model trained on it has seen them (build it with --test-video or --test-fraction)")
+                log(f"note: {source}: the frame dataset holds out no video, so all its {len(rows):,} frames are "
+                    "scored (`rehue train` refuses such a set, having no video to validate on)")
             test = test or rows
             warn_of_links_outside(source, [source / r["path"] for r in test], log)
             images += [source / r["path"] for r in test]
@@ -295,6 +295,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     scored as a colour video is: one unit of evidence, the dependent model within its scenes, its temporal
     stability. An earlier report in ``out_dir`` is refused before anything is scored, unless ``overwrite``."""
     check_flags(full_res=full_res, progress=progress, overwrite=overwrite, films=films)
+    from rehue.data.datasets import is_frame_dir
     from rehue.data.images import check_folder_can_be_made, is_inside, load_image
     from rehue.evaluation.report import earlier_report, write_report
     from rehue.inference.colorizer import FITS, Colorizer
@@ -322,6 +323,10 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if any(is_inside(out_dir, source) for source in inputs):
         raise UsageError("the report folder must not be inside the photos it scores: its pictures would be "
                          "scored as photos next time", out_dir)
+    absolute = Path(os.path.abspath(out_dir))
+    if (dataset := next((folder for folder in (absolute, *absolute.parents) if is_frame_dir(folder)), None)):
+        raise UsageError(f"the report folder must not be inside the frame dataset {shown_path(dataset)}: `rehue "
+                         "frames --overwrite` would refuse to replace a set holding it", out_dir)  # probe 99
     check_folder_can_be_made(out_dir)
     if limit < 0:
         raise UsageError(f"--limit must be at least 0 (0: every image), not {limit}")
