@@ -88,6 +88,58 @@ def test_a_film_into_numbered_frames_ends_its_count_at_every_frame(tmp_path, tin
     (last,) = [number for number, line in enumerate(lines) if line.startswith("film.mp4: 100%")]
     assert "12/12" in lines[last] and lines[last + 1] == f"{tmp_path / 'frames'}: frames f_01.png to f_12.png"
 
+
+def test_a_bar_ends_at_every_step_where_its_total_was_an_estimate(tmp_path, tiny_model, capsys, monkeypatch):
+    """A Matroska film with sound says one frame more than it holds, and every film's bar (colorize, frames,
+    scenes, evaluate) ended at ``95% 20/21``, as if a frame were left undone."""
+    from rehue.cli import main
+    from rehue.video.io import VideoReader
+    from tests.helpers_video import make_clip, textured_frames
+
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    for _ in progress_bar(range(4), total=5, desc="steps"):
+        pass
+    assert log.getvalue().splitlines()[-1].startswith("steps: 100%|##########| 4/4 ")
+    monkeypatch.undo()
+    clip = make_clip(tmp_path / "film.mkv", list(textured_frames(20, 48, 64)), fps=24, audio=True)
+    with VideoReader(clip) as reader:
+        assert reader.frame_count == 21, "the header's estimate this test is about"
+    commands = {"colorize": ["colorize", clip, "-o", tmp_path / "c.mkv", "--model", tiny_model],
+                "numbered frames": ["colorize", clip, "-o", tmp_path / "fr" / "f_%02d.png", "--model", tiny_model],
+                "frames": ["frames", clip, "--out", tmp_path / "set"], "scenes": ["scenes", clip],
+                "evaluate": ["evaluate", clip, "--out", tmp_path / "report", "--model", tiny_model]}
+    for name, command in commands.items():
+        capsys.readouterr()
+        assert main([str(word) for word in command]) == 0, name
+        err = capsys.readouterr().err
+        lines = [line for line in err.splitlines() if line.startswith("film.mkv: ") and "%|" in line]
+        assert lines[-1].startswith("film.mkv: 100%|##########| 20/20 "), (name, lines)
+
+
+def test_an_interrupt_is_said_after_the_bar_it_stopped(tmp_path, capsys, monkeypatch):
+    """Probe 99: the bar of the loop an interrupt broke out of was closed when the loop was let go, and its last
+    line came after "rehue: interrupted" (train, frames, evaluate, scenes)."""
+    from rehue.cli import main
+    from rehue.video import scenes
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "film.mp4", list(textured_frames(20, 48, 64)), fps=24)
+    real_push = scenes.SceneDetector.push
+    pushed = []
+
+    def push(self, gray):
+        pushed.append(1)
+        if len(pushed) == 8:
+            raise KeyboardInterrupt
+        return real_push(self, gray)
+
+    monkeypatch.setattr(scenes.SceneDetector, "push", push)
+    assert main(["frames", str(clip), "--out", str(tmp_path / "set")]) == 130
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1] == "rehue: interrupted" and lines[-2].startswith("film.mp4:  40%|####      | 8/20 "), lines
+
+
 def test_a_resumed_folder_counts_only_the_files_left(tmp_path, tiny_model, photo_folder, capsys, monkeypatch):
     """Before, the files an earlier run had coloured counted as done at once, so the bar's time left after
     a resume was far too short (`<00:01` with 26 of 40 photos to go, probe 19)."""

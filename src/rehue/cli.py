@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rehue import __version__
 from rehue.errors import RehueError, UsageError, out_of_memory_as_memory_error, shown_path
-from rehue.progress import say
+from rehue.progress import close_bars, say
 from rehue.video.rates import frame_rate
 from rehue.words import counted
 
@@ -679,6 +679,7 @@ def main(argv: list[str] | None = None) -> int:
         if argv is None:  # the process ends next: more presses must not break into its cleanup with tracebacks
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            close_bars()
             print("rehue: interrupted", file=sys.stderr)
         return 128 + (received[0] if received else signal.SIGINT)
     finally:

@@ -46,7 +46,16 @@ def _dumb_terminal() -> bool:
 
 
 def progress_bar(iterable=None, **options):
-    """``tqdm(iterable, **options)`` on stderr: a bar on a terminal, lines in a log (the module says why)."""
+    """``tqdm(iterable, **options)`` on stderr: a bar on a terminal, lines in a log (the module says why). An
+    iterable's ``total`` is taken for an estimate, such as a film header's count of its frames, and the bar
+    ends at the steps it held."""
+    if iterable is not None and options.get("total") is not None:
+        bar = _bar(_counted_to_its_end(iterable, lambda: bar), options)
+        return bar
+    return _bar(iterable, options)
+
+
+def _bar(iterable, options: dict):
     from tqdm import tqdm
 
     stream = sys.stderr
@@ -62,6 +71,24 @@ def progress_bar(iterable=None, **options):
     # put a stale one, 19 s after the first
     options.setdefault("maxinterval", options["mininterval"])
     return _logged_bar()(iterable, file=_Lines(stream), ascii=True, **options)
+
+
+def _counted_to_its_end(iterable, bar_of):
+    """``iterable``, its bar's total set to the steps it held once it ends (``finished``)."""
+    count = 0
+    for item in iterable:
+        yield item
+        count += 1
+    bar = bar_of()
+    if not bar.disable:
+        bar.total = count
+
+
+def finished(bar) -> None:
+    """A job's bar at 100% once it has done every step: a film's frame count is its header's estimate, often one
+    more than the frames it holds, and a film's bar ended at ``98% 60/61``, as if a frame were left undone."""
+    if bar is not None and not getattr(bar, "disable", True) and bar.total is not None and bar.total != bar.n:
+        bar.total = bar.n
 
 
 def bar_name(path) -> str:
@@ -119,6 +146,19 @@ def _logged_bar():
             super().close()
 
     return LoggedBar
+
+
+def close_bars() -> None:
+    """Every bar still open closed where it got to: after an interrupt, a loop's bar was closed only when the
+    loop's frame was let go, and its last line came after "rehue: interrupted" (probe 99)."""
+    tqdm = sys.modules.get("tqdm")  # no bar was drawn where tqdm was never imported
+    if tqdm is None:
+        return
+    for bar in list(tqdm.tqdm._instances):
+        try:
+            bar.close()
+        except Exception:  # noqa: BLE001 -- a bar half made; the interrupt is what is said
+            pass
 
 
 def say(line: str) -> None:

@@ -372,7 +372,7 @@ def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: 
     in them to learn (`evaluate` does not score them either)."""
     from rehue.data.images import has_colour
     from rehue.inference.colorizer import letterbox
-    from rehue.progress import bar_name, progress_bar
+    from rehue.progress import bar_name, finished, progress_bar
     from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import upright
     from rehue.video.pipeline import FilmGray, find_frame_bars, find_video_bars, scene_view
@@ -418,6 +418,7 @@ def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: 
             rows.append(row)
             waiting[position] = row
         settle(detector.flush())
+        finished(bar)
         bar.close()
         rate = float(reader.fps) if reader.fps else None
     return rows, scene + 1, rate, sampled

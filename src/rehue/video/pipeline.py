@@ -45,6 +45,7 @@ from rehue.inference.colorizer import (
     letterbox,
     picture_box,
 )
+from rehue.progress import finished
 from rehue.signals import signals_held
 from rehue.video.frame_folder import PATTERN, FramePattern
 from rehue.video.io import DEEP_CODECS, as_stored, upright
@@ -877,6 +878,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                                      "starts, or after the last one's; ask for a longer part", source)
                 composer.finish()
                 encoder.finish()
+                if pattern is None:  # numbered frames' bar is counted on the writing threads (_VideoFrames)
+                    finished(bar)
             finally:
                 for worker in (composer, encoder):
                     if worker is not None:
@@ -1885,6 +1888,7 @@ class _VideoFrames:
                 self._stopped(type(error), error)
                 raise
             self.frames.close()
+            finished(self.bar)
             self.bar.close()  # its last frames counted, before what follows it is said
             self.log(f"{self.pattern.folder}: frames {self.names[0]} to {self.names[-1]}")
             if self.uneven:
