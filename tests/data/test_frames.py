@@ -513,6 +513,31 @@ def test_a_reels_frames_after_a_gap_in_its_numbering_keep_their_place_in_the_fil
     assert [r["scene"] for r in rows] == ["0", "0", "1", "1"], "the cut after file 12, found as colorize finds it"
 
 
+def test_a_held_out_frame_that_is_the_same_picture_as_one_trained_on_is_said(tmp_path):
+    """Probe 99: a "selects" folder of a reel's frames, trained on while the reel was held out, gave test frames
+    the same to the bit as training frames, without a word."""
+    import shutil
+
+    reel = panning_reel(tmp_path / "reel", 24, 48, 64, seed=1)
+    selects = tmp_path / "selects"
+    selects.mkdir()
+    for k, number in enumerate(range(1, 25, 4)):  # every 4th frame, numbered again: 1, 5, ... as 1, 2, ...
+        shutil.copy(reel / f"r_{number:04d}.png", selects / f"s_{k + 1:04d}.png")
+    other = panning_reel(tmp_path / "other", 24, 48, 64, seed=2)
+    lines = []
+    extract_frames([reel, selects, other], tmp_path / "set", fps=6, size=32, test_videos=["reel"], film_fps=24,
+                   progress=False, log=lines.append)
+    (warning,) = [line for line in lines if line.startswith("warning: ")]
+    assert warning == ("warning: 2 frames held out (reel) are the same pictures as frames trained on (selects), such "
+                       "as frames/reel/000000.png and frames/selects/000000.png: scores on them are not held out; a "
+                       "video cut or copied from another belongs in the same split (--test-video names both)")
+    assert "picture digest" not in (tmp_path / "set" / "manifest.csv").read_text()
+    lines.clear()
+    extract_frames([reel, selects, other], tmp_path / "both", fps=6, size=32, test_videos=["reel", "selects"],
+                   film_fps=24, progress=False, log=lines.append)
+    assert not [line for line in lines if line.startswith("warning: ")]
+
+
 def test_a_scanners_reels_of_numbered_frames_make_a_dataset(tmp_path, capsys):
     """Before, `rehue frames` took video files only: a colour reel scanned to frames had to be made a video
     first to train on it."""

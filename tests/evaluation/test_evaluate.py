@@ -653,3 +653,19 @@ def test_video_frames_must_be_a_whole_number_and_a_limit_is_named_where_it_hid_t
     Image.fromarray(textured_rgb(32, 32)[..., 0]).save(photos / "a.png")  # gray first: the single photo's error
     with pytest.raises(RehueError, match=r"no colour image to score against among the first 1 of 4 \(--limit 1\)"):
         evaluate(tiny_model, [photos], tmp_path / "r2", limit=1, progress=False, log=lambda line: None)
+
+
+def test_pictures_smaller_than_the_scored_size_are_said_to_be_enlarged(tmp_path, tiny_model):
+    """Probe 99: a frame dataset's 32 px frames scored against a 128 px model were enlarged 4 times without a
+    word, the report saying only "photos: centre crop at 128x128"."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(textured_rgb(20, 30, seed=1)).save(photos / "small.png")
+    Image.fromarray(textured_rgb(40, 50, seed=2)).save(photos / "large.png")
+    lines = []
+    evaluate(tiny_model, [photos], tmp_path / "r", progress=False, log=lines.append)
+    assert (f"note: 1 picture of 2 is smaller than 32x32, such as {photos / 'small.png'}, and scored enlarged to it, "
+            "a soft truth (--full-res scores each at its own size)") in lines
+    lines.clear()
+    evaluate(tiny_model, [photos], tmp_path / "f", progress=False, log=lines.append, full_res=True)
+    assert not [line for line in lines if "enlarged" in line]

@@ -364,7 +364,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             warn_of_trained_videos(given, scored.card, scored_name, frame_videos, log)
             warn_of_learnt_video_files(given, scored.card, scored_name, videos, frame_fingerprints, log)
     result = EvaluationResult(MetricTable())
-    grid, gray_truths, rehue_coloured, without_colour = [], 0, [], []
+    grid, gray_truths, rehue_coloured, without_colour, enlarged = [], 0, [], [], []
     # both models of a comparison score the same truths, at the larger one's size, whichever is named first
     size = max(colorizer.size, rival.size if rival is not None else 0)
     for path in progress_bar(images, desc="scoring", unit="image", disable=not progress or not images, leave=False):
@@ -388,6 +388,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             gray_truths += 1
             continue
         if not full_res:
+            if min(truth.shape[:2]) < size:
+                enlarged.append(path)
             truth = square_crop(truth, size)
         output = colorizer.colorize(truth)
         gray = gray_baseline(truth)
@@ -407,6 +409,10 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if without_colour:
         log(f"warning: skipping {counted(len(without_colour), 'photo')} with no colour to score against, such as "
             f"{shown_path(without_colour[0])} ({NEEDS_COLOUR})")
+    if enlarged:  # probe 99: a frame dataset's 32 px frames scored at 128 without a word
+        log(f"note: {counted(len(enlarged), 'picture')} of {len(images)} {'is' if len(enlarged) == 1 else 'are'} "
+            f"smaller than {size}x{size}, such as {shown_path(enlarged[0])}, and scored enlarged to it, a soft truth "
+            "(--full-res scores each at its own size)")
     # clips are scored at one size for both models, so their frames' scores pair up
     long_side = None if full_res else 2 * size
     for video in videos:
