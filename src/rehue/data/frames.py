@@ -159,7 +159,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         held_out_names = {video.name for video in test_set}
         for row in rows:
             row["split"] = "test" if row["video"] in held_out_names else "train"
-        _warn_of_pictures_in_both_splits(rows, log)
+        _warn_of_pictures_in_both_splits(rows, [row.pop(PICTURE_DIGEST) for row in rows], log)
         if test_set:
             log(f"held out (test): {', '.join(sorted(video.name for video in test_set))}")
         text = io.StringIO()
@@ -429,11 +429,11 @@ def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: 
 PICTURE_DIGEST = "picture digest"  # a row's while the set is made, not the manifest's
 
 
-def _warn_of_pictures_in_both_splits(rows: list[dict], log) -> None:
+def _warn_of_pictures_in_both_splits(rows: list[dict], digests: list[bytes], log) -> None:
     """A held-out frame that is the same picture as a frame trained on, said (probe 99: ten frames of a reel
     copied into a "selects" folder, held out in one and trained on in the other, without a word). Only pictures
-    the same to the bit: a re-encoded copy of a video is another video to rehue (the README says so)."""
-    digests = [row.pop(PICTURE_DIGEST) for row in rows]
+    the same to the bit (``digests``, each row's picture's): a re-encoded copy of a video is another video to
+    rehue (the README says so)."""
     trained = {}
     for row, digest in zip(rows, digests, strict=True):
         if row["split"] == "train":

@@ -1370,10 +1370,10 @@ def _write_pillow(rgb, path, fmt, alpha, quality, dpi, exif, fast, xmp=None, tex
         options["dpi"] = dpi
     if exif is not None:
         options["exif"] = exif
-    if fmt in ("JPEG", "WEBP") and xmp:
-        options["xmp"] = xmp
     if fmt == "JPEG" and (comment := (text or {}).get(COMMENT)):
         options["comment"] = comment.encode("utf-8")
+    if fmt in ("JPEG", "WEBP") and xmp:
+        options["xmp"] = xmp
     elif fmt == "TIFF":
         # one set of tags: Pillow writes its "tiffinfo" and then leaves out its "exif" (before, a TIFF with
         # XMP lost its EXIF, the Software tag too)
