@@ -101,6 +101,10 @@ def test_a_bar_ends_at_every_step_where_its_total_was_an_estimate(tmp_path, tiny
     for _ in progress_bar(range(4), total=5, desc="steps"):
         pass
     assert log.getvalue().splitlines()[-1].startswith("steps: 100%|##########| 4/4 ")
+    for _ in progress_bar(range(4), total=5, desc="each", mininterval=0, miniters=1):  # its last step drawn already
+        pass
+    assert log.getvalue().splitlines()[-2:][0].startswith("each:  80%|########  | 4/5 ")
+    assert log.getvalue().splitlines()[-1].startswith("each: 100%|##########| 4/4 ")
     monkeypatch.undo()
     clip = make_clip(tmp_path / "film.mkv", list(textured_frames(20, 48, 64)), fps=24, audio=True)
     with VideoReader(clip) as reader:
