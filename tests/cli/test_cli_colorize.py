@@ -1098,6 +1098,13 @@ def test_an_output_folder_named_through_one_not_made_yet_is_the_folder_it_will_b
     assert main(["colorize", str(tmp_path / "scan.png"), "-o", str(tmp_path / "res.png" / "new" / ".."),
                  "--model", str(tiny_model), "--no-progress"]) == 0
     assert sorted(p.name for p in (tmp_path / "res.png").iterdir()) == ["scan.png"]
+    reel = tmp_path / "reel"  # stop 49: a film of frames into reel.mp4/new/.. left an empty reel.mp4/new
+    reel.mkdir()
+    for number in (1, 2):
+        Image.fromarray(textured_rgb(24, 32, seed=number)[..., 0]).save(reel / f"r_{number:04d}.png")
+    assert main(["colorize", str(reel), "--frames", "-o", str(tmp_path / "reel.mp4" / "new" / ".."),
+                 "--model", str(tiny_model), "--no-progress"]) == 0
+    assert sorted(p.name for p in (tmp_path / "reel.mp4").iterdir()) == ["r_0001.png", "r_0002.png"]
 
 
 def test_a_folders_bar_is_named(tmp_path, tiny_model, capsys):

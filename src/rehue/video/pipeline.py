@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from rehue.data import dpx
-from rehue.data.images import has_colour, move_into_place, staging_folder_for, with_output_suffix
+from rehue.data.images import as_it_will_be, has_colour, move_into_place, staging_folder_for, with_output_suffix
 from rehue.errors import RehueError, UsageError, check_flags
 from rehue.inference.colorizer import (
     AB_SCALE,
@@ -1448,6 +1448,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     if not to_video and target.suffix.lower() in IMAGE_SUFFIXES:
         raise UsageError(f"{target}: names a picture, and --frames writes a folder of frames or one video file "
                          "(.mp4, .mkv, ...); name a folder")
+    if not to_video:  # a folder: "reel.mp4/new/.." is reel.mp4 (its frames were staged in a new, left empty)
+        target = as_it_will_be(target)
     names = [with_output_suffix(frame, ext).name for frame in frames]
     time_code = None
     moving_killed = False  # a run killed while it moved its frames into place, maybe this one's, to finish
