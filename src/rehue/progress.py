@@ -89,7 +89,7 @@ def finished(bar) -> None:
     """A job's bar at 100% once it has done every step: a film's frame count is its header's estimate, often one
     more than the frames it holds, and a film's bar ended at ``98% 60/61``, as if a frame were left undone. Where
     the last step was drawn already, it is drawn again at its new total (closing, a bar draws only what is new)."""
-    if bar is not None and not getattr(bar, "disable", True) and bar.total is not None and bar.total != bar.n:
+    if bar is not None and not getattr(bar, "disable", True) and bar.total != bar.n:
         bar.total = bar.n
         if bar.n == getattr(bar, "last_print_n", None):
             bar.refresh()

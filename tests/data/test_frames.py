@@ -106,13 +106,14 @@ def test_a_set_that_holds_out_no_video_says_why_training_refuses_it(tmp_path):
     lines = []
     extract_frames(clips, tmp_path / "none", fps=6, size=32, test_fraction=0, progress=False, log=lines.append)
     assert lines[-1] == ("note: no video is held out (--test-fraction 0), and `rehue train` validates on a held-out "
-                         "video's frames, so it refuses this dataset: build it from 2 or more colour videos with "
-                         "--test-fraction above 0, or name one with --test-video")
+                         "video's frames, so it refuses this dataset: build it with --test-fraction above 0, or name "
+                         "one with --test-video")
     with pytest.raises(RehueError, match=r"none: frame dataset holds out no video \(built with --test-fraction 0\?\)"):
         build_datasets(tmp_path / "none", 32)
     lines.clear()
     extract_frames(clips[:1], tmp_path / "one", fps=6, size=32, progress=False, log=lines.append)
-    assert lines[-1].startswith("note: no video is held out (one colour video), and `rehue train`")
+    assert lines[-1] == ("note: no video is held out (one colour video), and `rehue train` validates on a held-out "
+                         "video's frames, so it refuses this dataset: build it from 2 or more colour videos")
     with pytest.raises(RehueError, match="one: frame dataset holds one video, and training validates on the frames of "
                                          "another held out; build it again from 2 or more colour videos"):
         build_datasets(tmp_path / "one", 32)
@@ -191,6 +192,21 @@ def test_existing_dataset_is_kept_without_overwrite(tmp_path):
     manifest.write_text("")
     with pytest.raises(RehueError, match="holds a manifest.csv without a frame dataset's columns"):
         extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False, overwrite=True)
+
+
+def test_a_file_of_the_users_among_a_sets_frames_is_not_replaced_with_them(tmp_path):
+    """Probe 100: `frames --overwrite` removed a notes.txt, or an evaluate report, put in the set's frames/."""
+    clip = panning_clip(tmp_path / "a.mp4", 1, 12, 32, 32)
+    extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False)
+    notes = tmp_path / "f" / "frames" / "mine" / "notes.txt"
+    notes.parent.mkdir()
+    notes.write_text("the user's")
+    with pytest.raises(RehueError, match=r"f: holds files of its own \(such as frames/mine/notes.txt\)"):
+        extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False, overwrite=True)
+    assert notes.read_text() == "the user's"
+    notes.unlink()
+    extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False, overwrite=True)
+    assert not notes.parent.exists(), "an empty folder is no file of anyone's"
 
 
 @pytest.mark.parametrize("dependent", [False, True])

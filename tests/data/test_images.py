@@ -504,6 +504,24 @@ def test_a_jpegs_comment_is_kept_into_jpeg_and_png_and_a_pngs_comment_into_jpeg(
         assert "comment" not in jpeg.info
 
 
+def test_a_jpegs_comments_are_kept_a_line_each_and_binary_ones_left_out(tmp_path):
+    """Probe 100: of two comment segments only the last was kept (Pillow's), and one of binary data went into a
+    PNG's text with its NULs and control bytes, which PNG's text may not hold."""
+    import struct
+
+    def segment(value: bytes) -> bytes:
+        return b"\xff\xfe" + struct.pack(">H", len(value) + 2) + value
+
+    plain = io.BytesIO()
+    Image.fromarray(textured_rgb(20, 30)[..., 0]).save(plain, "JPEG")
+    data = plain.getvalue()
+    (tmp_path / "two.jpg").write_bytes(data[:2] + segment(b"Reel 4, box 12") + segment("Gärten".encode("latin-1"))
+                                       + segment(bytes(range(256))) + segment(b"   ") + data[2:])
+    assert load_image(tmp_path / "two.jpg").text == {"Comment": "Reel 4, box 12\nGärten"}
+    (tmp_path / "binary.jpg").write_bytes(data[:2] + segment(bytes(range(256))) + data[2:])
+    assert load_image(tmp_path / "binary.jpg").text is None
+
+
 def test_a_kept_xmp_says_upright_and_one_too_large_for_jpeg_is_left_out_with_a_warning(tmp_path, caplog):
     """Before, the copied XMP still said Orientation 6 after the pixels were turned upright, so XMP-aware
     readers turned them again; and a packet over 64 KB stopped a JPEG output (and its batch) with a traceback."""

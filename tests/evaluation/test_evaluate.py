@@ -115,7 +115,8 @@ def test_a_report_folder_that_is_a_file_or_inside_the_photos_is_refused_before_s
     assert sorted(photo_folder.iterdir()) == photos
     (tmp_path / "set" / "frames").mkdir(parents=True)  # probe 99: written into a frame dataset, which `rehue
     (tmp_path / "set" / "manifest.csv").write_text("path,video,time,scene,split\n")  # frames --overwrite` refused
-    for out in (tmp_path / "set", tmp_path / "set" / "report"):
+    (tmp_path / "link").symlink_to(tmp_path / "set" / "frames")  # probe 100: through a link, it was written there
+    for out in (tmp_path / "set", tmp_path / "set" / "report", tmp_path / "link" / "report"):
         with pytest.raises(UsageError, match=f"must not be inside the frame dataset {tmp_path / 'set'}: `rehue frames "
                                              "--overwrite` would refuse to replace a set holding it"):
             evaluate(tiny_model, [photo_folder], out, progress=False)
@@ -662,6 +663,7 @@ def test_pictures_smaller_than_the_scored_size_are_said_to_be_enlarged(tmp_path,
     photos.mkdir()
     Image.fromarray(textured_rgb(20, 30, seed=1)).save(photos / "small.png")
     Image.fromarray(textured_rgb(40, 50, seed=2)).save(photos / "large.png")
+    Image.fromarray(textured_rgb(20, 30, seed=3)[..., 0]).save(photos / "gray.png")  # skipped: not counted (probe 100)
     lines = []
     evaluate(tiny_model, [photos], tmp_path / "r", progress=False, log=lines.append)
     assert (f"note: 1 picture of 2 is smaller than 32x32, such as {photos / 'small.png'}, and scored enlarged to it, "

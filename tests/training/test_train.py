@@ -813,6 +813,13 @@ def test_an_init_model_is_kept_by_its_absolute_path_and_its_checksum(tmp_path, p
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     assert main(["train", "--resume", "--out", str(tmp_path / "by-folder"), "--epochs", "2", "--no-progress"]) == 0
+    assert main(["train", "--resume", "--out", str(tmp_path / "by-folder"), "--epochs", "2", "--no-progress",
+                 "--init", str(tmp_path / "ind" / "model.safetensors")]) == 0, "probe 100: the same model, refused"
+    from rehue.training.loop import _resumed_config
+
+    (elsewhere / "rehue-gen2-128-independent").mkdir()  # probe 100: a shipped name became this folder's path
+    shipped = TrainConfig(data=str(photo_folder), out="runs/s", init="rehue-gen2-128-independent")
+    assert _resumed_config(shipped, shipped, elsewhere / "runs" / "s").init == "rehue-gen2-128-independent"
     assert main(["train", "--resume", "--out", str(tmp_path / "by-folder"), "--epochs", "3", "--no-progress",
                  "--val-images", "3", "--dependent"]) == 2
     assert ("these differ: --val-images 3 (the run's 4); leave them out to resume"  # probe 99: val_images 3

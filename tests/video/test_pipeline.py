@@ -1049,6 +1049,29 @@ def test_the_library_checks_video_settings_and_paths_as_the_cli_does(tmp_path, t
     assert not (tmp_path / "out.mp4").exists()
 
 
+def test_a_progress_function_hears_the_total_at_last_where_the_header_said_another(tmp_path, tiny_model):
+    """Probe 100: a Matroska film with sound says one frame more than it holds, and a service's last call was
+    (20, 21); with numbered frames too. A film holding more than its header says went past 100% (30, 8)."""
+    from tests.helpers_video import textured_frames
+
+    clip = make_clip(tmp_path / "film.mkv", list(textured_frames(20, 48, 64)), fps=24, audio=True)
+    colorizer = Colorizer.load(tiny_model)
+    for target in (tmp_path / "out.mkv", tmp_path / "frames" / "f_%02d.png"):
+        heard = []
+        colorize_video(clip, target, colorizer=colorizer, dependent_model="none",
+                       progress=lambda *call, heard=heard: heard.append(call))
+        assert heard[0] == (1, 21) and heard[-1] == (20, 20), (target, heard)
+    from rehue.progress import finished
+    from rehue.video.pipeline import _ProgressCallback
+
+    heard = []
+    callback = _ProgressCallback(lambda *c: heard.append(c), 8)  # a header that says too few
+    for _ in range(20):
+        callback.update(1)
+    finished(callback)
+    assert heard[7] == (8, 8) and heard[8] == (9, None) and heard[-1] == (20, 20)
+
+
 def test_a_progress_function_hears_every_frame_and_can_cancel_the_job(tmp_path, tiny_model, capsys):
     clip = make_clip(tmp_path / "clip.mp4", [textured_rgb(32, 32)] * 6)
     colorizer = Colorizer.load(tiny_model)

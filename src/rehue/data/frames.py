@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,10 +190,11 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         shutil.rmtree(staging, ignore_errors=True)
     n_test = sum(r["split"] == "test" for r in rows)
     if not n_test:
-        why = "one colour video" if len({r["video"] for r in rows}) < 2 else f"--test-fraction {test_fraction:g}"
-        log(f"note: no video is held out ({why}), and `rehue train` validates on a held-out video's frames, so it "
-            "refuses this dataset: build it from 2 or more colour videos with --test-fraction above 0, or name one "
-            "with --test-video")
+        how = ("one colour video), and `rehue train` validates on a held-out video's frames, so it refuses this "
+               "dataset: build it from 2 or more colour videos" if len({r["video"] for r in rows}) < 2 else
+               f"--test-fraction {test_fraction:g}), and `rehue train` validates on a held-out video's frames, so it "
+               "refuses this dataset: build it with --test-fraction above 0, or name one with --test-video")
+        log(f"note: no video is held out ({how}")
     elif n_test == len(rows):
         log("note: no training split: --test-video holds out every colour video; this dataset can be scored "
             "(rehue evaluate), not trained on")
@@ -276,11 +278,24 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
         raise RehueError("holds a manifest.csv without a frame dataset's columns (" + ", ".join(MANIFEST_FIELDS)
                          + "), and a frame dataset replaces its folder whole; name a new or empty folder with --out",
                          out)
+    if not others and dataset:  # probe 100: a file of the user's among the frames went with them
+        others = [name for name in _files_under(out / "frames") if not FRAME_FILE.fullmatch(name)][:1]
+        others = [f"frames/{name}" for name in others]
     if others:
         raise RehueError(f"holds files of its own (such as {others[0]}), and a frame dataset replaces its folder "
                          "whole; name a new or empty folder with --out", out)
     if dataset and not overwrite:
         raise RehueError("already holds a frame dataset; pass --overwrite to replace it", out)
+
+
+FRAME_FILE = re.compile(r"[^/]+/\d{6}\.png")  # under frames/, what a dataset writes: film/000000.png
+
+
+def _files_under(folder: Path):
+    """The files under ``folder``, each by its path from it with ``/``; links are not followed."""
+    for root, _, files in os.walk(folder):
+        for name in files:
+            yield Path(os.path.relpath(os.path.join(root, name), folder)).as_posix()
 
 
 def _is_dataset(out: Path) -> bool:

@@ -544,21 +544,30 @@ JPEG_COMMENT_BYTES = 65533
 
 def _text_chunks(image) -> dict[str, str] | None:
     """A PNG's text chunks but its XMP (kept on its own), a JPEG's comment as PNG's Comment, or None. A
-    comment that is not UTF-8 is read as Latin-1, as a scanner's software of the 1990s wrote it."""
+    comment that is not UTF-8 is read as Latin-1, as a scanner's software of the 1990s wrote it; several are
+    one, a line each (Pillow keeps the last alone: probe 100); one that is no text (binary data, which some
+    cameras put there) is left out."""
     if image.format == "JPEG":
-        comment = image.info.get("comment")
-        if isinstance(comment, bytes):
-            try:
-                comment = comment.decode("utf-8")
-            except UnicodeDecodeError:
-                comment = comment.decode("latin-1")
-        comment = comment.rstrip("\0") if isinstance(comment, str) else ""
-        return {COMMENT: comment} if comment.strip() else None
+        comments = [_comment_text(value) for marker, value in getattr(image, "applist", []) if marker == "COM"]
+        comment = "\n".join(text for text in comments if text)
+        return {COMMENT: comment} if comment else None
     if image.format != "PNG":
         return None
     text = {key: value for key, value in getattr(image, "text", {}).items()  # rehue's Software tag replaces its
             if key != XMP_PNG_KEY and key.lower() != "software" and isinstance(value, str)}
     return text or None
+
+
+def _comment_text(value: bytes) -> str:
+    """A JPEG comment segment's text, or "" where it holds none: empty, blank, or binary."""
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        text = value.decode("latin-1")
+    text = text.rstrip("\0")
+    if not text.strip() or any(ord(char) < 32 and char not in "\t\n\r" or char == "\x7f" for char in text):
+        return ""
+    return text
 
 
 def _raw_mode(image) -> str:

@@ -296,7 +296,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     stability. An earlier report in ``out_dir`` is refused before anything is scored, unless ``overwrite``."""
     check_flags(full_res=full_res, progress=progress, overwrite=overwrite, films=films)
     from rehue.data.datasets import is_frame_dir
-    from rehue.data.images import check_folder_can_be_made, is_inside, load_image
+    from rehue.data.images import check_folder_can_be_made, is_inside, load_image, real_path
     from rehue.evaluation.report import earlier_report, write_report
     from rehue.inference.colorizer import FITS, Colorizer
     from rehue.progress import progress_bar
@@ -323,8 +323,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if any(is_inside(out_dir, source) for source in inputs):
         raise UsageError("the report folder must not be inside the photos it scores: its pictures would be "
                          "scored as photos next time", out_dir)
-    absolute = Path(os.path.abspath(out_dir))
-    if (dataset := next((folder for folder in (absolute, *absolute.parents) if is_frame_dir(folder)), None)):
+    within = [folder for path in (Path(os.path.abspath(out_dir)), real_path(out_dir))  # through a link (probe 100)
+              for folder in (path, *path.parents)]
+    if (dataset := next((folder for folder in within if is_frame_dir(folder)), None)):
         raise UsageError(f"the report folder must not be inside the frame dataset {shown_path(dataset)}: `rehue "
                          "frames --overwrite` would refuse to replace a set holding it", out_dir)  # probe 99
     check_folder_can_be_made(out_dir)
@@ -410,7 +411,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         log(f"warning: skipping {counted(len(without_colour), 'photo')} with no colour to score against, such as "
             f"{shown_path(without_colour[0])} ({NEEDS_COLOUR})")
     if enlarged:  # probe 99: a frame dataset's 32 px frames scored at 128 without a word
-        log(f"note: {counted(len(enlarged), 'picture')} of {len(images)} {'is' if len(enlarged) == 1 else 'are'} "
+        scored = len(result.table.rows.get(name, ()))  # not those skipped (probe 100)
+        log(f"note: {counted(len(enlarged), 'picture')} of {scored} {'is' if len(enlarged) == 1 else 'are'} "
             f"smaller than {size}x{size}, such as {shown_path(enlarged[0])}, and scored enlarged to it, a soft truth "
             "(--full-res scores each at its own size)")
     # clips are scored at one size for both models, so their frames' scores pair up

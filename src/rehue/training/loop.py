@@ -413,6 +413,18 @@ def init_on_disk(init: str, folder: Path = Path()) -> bool:
     return bool(init) and init not in shipped_models() and (folder / Path(init).expanduser()).exists()
 
 
+def _same_model_file(one: str, other: str) -> bool:
+    """Whether two ``--init`` paths name one model file: a run folder and the model.safetensors in it."""
+    from rehue.models.io import resolve_model_path
+
+    if not (init_on_disk(one) and init_on_disk(other)):
+        return False
+    try:
+        return real_path(resolve_model_path(one)) == real_path(resolve_model_path(other))
+    except RehueError:
+        return False
+
+
 def _setting_in_words(name: str, value, runs) -> str:
     """A setting a resume would change, by its CLI option (probe 99: "in_channels 3 (the run's 1)")."""
     if name == "in_channels":
@@ -443,10 +455,12 @@ def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path
     started_in = started_in_folder(saved.out, out)
     if saved.init and not Path(saved.init).is_absolute():
         own = real_path((started_in or Path.cwd()) / saved.init)
-        if init_on_disk(str(own)):
+        if init_on_disk(saved.init, started_in or Path.cwd()):  # a shipped model's name stays one (probe 100)
             if given.init == saved.init or (given.init and real_path(given.init) == own):
                 given = replace(given, init=str(own))
             saved = replace(saved, init=str(own))
+    if given.init != saved.init and _same_model_file(given.init, saved.init):  # a run folder and its model file
+        given = replace(given, init=saved.init)  # (probe 100: refused as another --init)
     changed = [(f.name, getattr(given, f.name), getattr(saved, f.name)) for f in fields(TrainConfig)
                if f.name not in RESUME_MAY_CHANGE and getattr(given, f.name) != getattr(saved, f.name)]
     if changed:

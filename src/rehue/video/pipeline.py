@@ -662,12 +662,23 @@ class _ProgressCallback:
     (``total`` None where the file does not say). An exception raised in it stops the job, which then
     writes nothing: a service's way to cancel one."""
 
+    disable = False
+
     def __init__(self, report, total: int | None):
-        self.report, self.total, self.done = report, total, 0
+        self.report, self.total, self.n = report, total, 0
+        self.last_print_n = 0
 
     def update(self, frames: int = 1) -> None:
-        self.done += frames
-        self.report(self.done, self.total)
+        self.n += frames
+        if self.total is not None and self.n > self.total:  # the header's estimate was short: unknown from here
+            self.total = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """``rehue.progress.finished`` calls it where the total is the count at last (probe 100: a service's last
+        call said (30, 31), or (30, 8), and never (30, 30))."""
+        self.report(self.n, self.total)
+        self.last_print_n = self.n
 
     def close(self) -> None:
         pass
