@@ -190,11 +190,13 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         shutil.rmtree(staging, ignore_errors=True)
     n_test = sum(r["split"] == "test" for r in rows)
     if not n_test:
-        how = ("one colour video), and `rehue train` validates on a held-out video's frames, so it refuses this "
-               "dataset: build it from 2 or more colour videos" if len({r["video"] for r in rows}) < 2 else
-               f"--test-fraction {test_fraction:g}), and `rehue train` validates on a held-out video's frames, so it "
-               "refuses this dataset: build it with --test-fraction above 0, or name one with --test-video")
-        log(f"note: no video is held out ({how}")
+        if len({r["video"] for r in rows}) < 2:
+            why, build = "one colour video", "build it from 2 or more colour videos"
+        else:
+            why, build = f"--test-fraction {test_fraction:g}", ("build it with --test-fraction above 0, or name one "
+                                                                "with --test-video")
+        log(f"note: no video is held out ({why}), and `rehue train` validates on a held-out video's frames, so it "
+            f"refuses this dataset: {build}")
     elif n_test == len(rows):
         log("note: no training split: --test-video holds out every colour video; this dataset can be scored "
             "(rehue evaluate), not trained on")
