@@ -940,6 +940,28 @@ def test_recordings_joined_end_to_end_follow_on_and_a_gap_is_said(tmp_path, capl
     assert "holding frame 11 for it" in caplog.text
 
 
+def test_frames_missing_from_an_evenly_timed_film_are_said_once_and_a_variable_rate_is_not(tmp_path, caplog):
+    """Probe 101: 400 bytes of damage in a Matroska file's middle lost 4 frames, which the demuxer read past
+    without a decoding error, and the colour version held the frames before them without a word."""
+    frames = list(textured_frames(40, 48, 64))
+    skipped = [i for i in range(45) if i not in (10, 20, 21, 30)][:40]
+    gaps = make_clip(tmp_path / "gaps.mkv", frames, fps=25, pts=skipped, audio=True)
+    with caplog.at_level(logging.WARNING), VideoReader(gaps) as reader:
+        assert len(list(reader)) == 40 and len(list(reader)) == 40, "read twice, said once"
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{gaps}: the timestamps skip 4 frames at 3 places (the first from 0.36 s to 0.44 s): frames lost to "
+        "damage in the file, or dropped by the camera; the frame before each gap is shown on in its place"]
+    caplog.clear()
+    rng = np.random.default_rng(1)  # a phone's variable rate: its steps are uneven throughout
+    phone = make_clip(tmp_path / "phone.mp4", frames, fps=30, pts=list(np.cumsum(rng.integers(15, 25, 40))),
+                      time_base="1/600")
+    even = make_clip(tmp_path / "even.mkv", frames, fps=25, audio=True)
+    for clip in (phone, even):
+        with caplog.at_level(logging.WARNING), VideoReader(clip) as reader:
+            assert len(list(reader)) == 40
+    assert caplog.records == []
+
+
 def test_a_film_that_starts_late_or_is_trimmed_by_an_edit_list_is_not_called_truncated(tmp_path, caplog):
     """Before, a Matroska film whose picture starts 1 s in, and an MP4 whose edit list trims its first 12
     frames (as lossless cutting tools write them), were each called truncated (probe 18)."""

@@ -241,6 +241,35 @@ def _unlink_quietly(path: Path) -> None:
 
 
 GAP_WARNING_S = 10.0  # a leap ahead in the timestamps longer than this (and 100 frames) is said
+
+
+class _SkippedFrames:
+    """Where an evenly timed film's timestamps skip whole frames: container damage that the demuxer read past
+    (a Matroska cluster, a transport stream's packets) drops frames without a decoding error, and the colour
+    version held the frame before for them without a word (probe 101). A film whose steps are uneven anywhere
+    else (a phone's variable rate), or are mostly not one frame long (a slide show's), is not judged by them."""
+
+    def __init__(self, fps):
+        self.usual = 1 / float(fps) if fps else None
+        self.places: list[tuple[tuple[float, float], int]] = []  # ((from s, to s), frames skipped)
+        self.uneven = self.usual is None
+        self.steps = 0
+
+    @property
+    def found(self) -> bool:
+        """Whether frames were skipped in an evenly timed film: nine steps in ten, at least, one frame long."""
+        return bool(self.places) and not self.uneven and len(self.places) <= self.steps // 10
+
+    def step(self, previous: float, time: float) -> None:
+        if self.uneven:
+            return
+        self.steps += 1
+        ratio = (time - previous) / self.usual
+        if ratio >= 1.5:  # a leap of more than GAP_WARNING_S and 100 frames is said as a gap in the recording
+            if time - previous <= max(GAP_WARNING_S, 100 * self.usual):
+                self.places.append(((previous, time), round(ratio) - 1))
+        elif not 0.9 <= ratio <= 1.1:
+            self.uneven = True
 JOINED_RECORDINGS_S = 12 * 3600.0  # and one longer than this is a joint between two recordings
 DAMAGE_SETTLING_FRAMES = 16  # after a skipped packet, frames out of order are dropped for so many (B-frame delays)
 PYAV_OLDEST = 17  # VideoFrame.rotation and the reformatter's colour enums came in PyAV 17
@@ -323,7 +352,7 @@ class VideoReader:
         self._size = (self._stream.codec_context.width, self._stream.codec_context.height)
         self._resize_warned = self._interlace_warned = self._truncation_warned = self._gap_warned = False
         self._hdr_warned = False
-        self._damage_warned = False
+        self._damage_warned = self._skips_warned = False
         self._stream.thread_type = "AUTO"
         self._start_pts = self._stream.start_time or 0
         self._rotation: int | None = None
@@ -517,15 +546,18 @@ class VideoReader:
             return
         av_frames = self._decode(seeked=False) if self.start is None else self._decode_from_seek()
         index, previous, shift = 0, None, 0.0  # shift: seconds added to close a joint (recordings joined)
+        skips = _SkippedFrames(self.fps)
         for av_frame, time in av_frames:
             time += shift
             if time < start:
                 continue
             if time >= end:
-                return
+                break
             if previous is not None:
                 closed = self._joint_closed(previous, time, index)
                 shift, time = shift + closed, time + closed
+                if not closed:
+                    skips.step(previous, time)
             previous = time
             if (av_frame.width, av_frame.height) != self._size:
                 av_frame = self._to_stream_size(av_frame)
@@ -548,6 +580,12 @@ class VideoReader:
                 pts += round(shift / self._stream.time_base)
             yield Frame(index, pts, time, av_frame, retimed=bool(shift))
             index += 1
+        if skips.found and not (self._damage_warned or self._truncation_warned or self._skips_warned):
+            self._skips_warned = True
+            (before, after), missing = skips.places[0][0], sum(count for _, count in skips.places)
+            log.warning("%s: the timestamps skip %s at %s (the first from %.2f s to %.2f s): frames lost to damage "
+                        "in the file, or dropped by the camera; the frame before each gap is shown on in its place",
+                        self.path, counted(missing, "frame"), counted(len(skips.places), "place"), before, after)
 
     def _joint_closed(self, previous: float, time: float, index: int) -> float:
         """Seconds to add from frame ``index`` on, where the timestamps go back or leap ahead by hours:
