@@ -940,6 +940,17 @@ def test_recordings_joined_end_to_end_follow_on_and_a_gap_is_said(tmp_path, capl
     assert "holding frame 11 for it" in caplog.text
 
 
+def test_a_films_frame_count_is_its_pictures_not_its_files_length(tmp_path):
+    """Probe 101: a film whose picture starts 11 hours into its clock had a bar of 0/1000000024 for 24 frames;
+    one whose sound runs 2 s longer, 0/76; a Matroska film with sound said one frame more than it holds."""
+    frames = list(textured_frames(24, 48, 64))
+    for name, options in (("late.mkv", {"pts": [10**9 + i for i in range(24)]}),
+                          ("sound.mkv", {"pts": [50 + i for i in range(24)], "audio": True, "audio_seconds": 3.0}),
+                          ("plain.mkv", {"audio": True}), ("plain.mp4", {"audio": True})):
+        with VideoReader(make_clip(tmp_path / name, frames, fps=25, **options)) as reader:
+            assert reader.frame_count == 24, name
+
+
 def test_frames_missing_from_an_evenly_timed_film_are_said_once_and_a_variable_rate_is_not(tmp_path, caplog):
     """Probe 101: 400 bytes of damage in a Matroska file's middle lost 4 frames, which the demuxer read past
     without a decoding error, and the colour version held the frames before them without a word."""
@@ -950,7 +961,8 @@ def test_frames_missing_from_an_evenly_timed_film_are_said_once_and_a_variable_r
         assert len(list(reader)) == 40 and len(list(reader)) == 40, "read twice, said once"
     assert [record.getMessage() for record in caplog.records] == [
         f"{gaps}: the timestamps skip 4 frames at 3 places (the first from 0.36 s to 0.44 s): frames lost to "
-        "damage in the file, or dropped by the camera; the frame before each gap is shown on in its place"]
+        "damage in the file, or left out when it was made (a camera's dropped frames, an encoder's repeats); the "
+        "frame before each gap is shown on in its place"]
     caplog.clear()
     rng = np.random.default_rng(1)  # a phone's variable rate: its steps are uneven throughout
     phone = make_clip(tmp_path / "phone.mp4", frames, fps=30, pts=list(np.cumsum(rng.integers(15, 25, 40))),

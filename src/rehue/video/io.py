@@ -494,8 +494,11 @@ class VideoReader:
         the file gives neither a frame count nor a duration and rate."""
         total = self._stream.frames or None
         fps = self.fps
-        if total is None and self.duration_s is not None and fps:
-            total = round(self.duration_s * fps)
+        # the video's own length, not the file's: a film whose picture starts late, or after its sound, counted
+        # those seconds too (probe 101: 0/1000000024 for 24 frames that start 11 hours in)
+        length = self._stated_video_s() or self.duration_s
+        if total is None and length is not None and fps:
+            total = round(length * fps)
         if total is None:
             return None
         if self.start is None and self.end is None:
@@ -584,7 +587,8 @@ class VideoReader:
             self._skips_warned = True
             (before, after), missing = skips.places[0][0], sum(count for _, count in skips.places)
             log.warning("%s: the timestamps skip %s at %s (the first from %.2f s to %.2f s): frames lost to damage "
-                        "in the file, or dropped by the camera; the frame before each gap is shown on in its place",
+                        "in the file, or left out when it was made (a camera's dropped frames, an encoder's "
+                        "repeats); the frame before each gap is shown on in its place",
                         self.path, counted(missing, "frame"), counted(len(skips.places), "place"), before, after)
 
     def _joint_closed(self, previous: float, time: float, index: int) -> float:
