@@ -280,8 +280,10 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
         raise RehueError("holds a manifest.csv without a frame dataset's columns (" + ", ".join(MANIFEST_FIELDS)
                          + "), and a frame dataset replaces its folder whole; name a new or empty folder with --out",
                          out)
-    if not others and dataset:  # probe 100: a file of the user's among the frames went with them
-        others = [name for name in _files_under(out / "frames") if not FRAME_FILE.fullmatch(name)][:1]
+    if not others and dataset:  # probe 100: a file of the user's among the frames went with them (hidden ones
+        # are no one's, as `refuse_a_folder_of_others` takes them)
+        others = [name for name in _files_under(out / "frames")
+                  if not FRAME_FILE.fullmatch(name) and not any(part.startswith(".") for part in name.split("/"))][:1]
         others = [f"frames/{name}" for name in others]
     if others:
         raise RehueError(f"holds files of its own (such as {others[0]}), and a frame dataset replaces its folder "
