@@ -498,8 +498,8 @@ def test_a_jpegs_comment_is_kept_into_jpeg_and_png_and_a_pngs_comment_into_jpeg(
     with caplog.at_level(logging.WARNING, logger="rehue.data.images"):
         save_image(loaded.rgb, tmp_path / "long.jpg", text={"Comment": "x" * 70_000, "Title": "Harbour"})
     assert [r.getMessage() for r in caplog.records] == [
-        f"{tmp_path / 'long.jpg'}: the comment (70000 bytes) is longer than a JPEG holds (65533); it is left out: "
-        "write .png to keep it"]
+        f"{tmp_path / 'long.jpg'}: the comment (70000 bytes) is longer than a JPEG comment segment holds (65533); "
+        "it is left out: write .png to keep it"]
     with Image.open(tmp_path / "long.jpg") as jpeg:
         assert "comment" not in jpeg.info
 

@@ -951,27 +951,27 @@ def test_a_films_frame_count_is_its_pictures_not_its_files_length(tmp_path):
             assert reader.frame_count == 24, name
 
 
-def test_frames_missing_from_an_evenly_timed_film_are_said_once_and_a_variable_rate_is_not(tmp_path, caplog):
-    """Probe 101: 400 bytes of damage in a Matroska file's middle lost 4 frames, which the demuxer read past
-    without a decoding error, and the colour version held the frames before them without a word."""
-    frames = list(textured_frames(40, 48, 64))
-    skipped = [i for i in range(45) if i not in (10, 20, 21, 30)][:40]
-    gaps = make_clip(tmp_path / "gaps.mkv", frames, fps=25, pts=skipped, audio=True)
-    with caplog.at_level(logging.WARNING), VideoReader(gaps) as reader:
-        assert len(list(reader)) == 40 and len(list(reader)) == 40, "read twice, said once"
-    assert [record.getMessage() for record in caplog.records] == [
-        f"{gaps}: the timestamps skip 4 frames at 3 places (the first from 0.36 s to 0.44 s): frames lost to "
-        "damage in the file, or left out when it was made (a camera's dropped frames, an encoder's repeats); the "
-        "frame before each gap is shown on in its place"]
-    caplog.clear()
-    rng = np.random.default_rng(1)  # a phone's variable rate: its steps are uneven throughout
-    phone = make_clip(tmp_path / "phone.mp4", frames, fps=30, pts=list(np.cumsum(rng.integers(15, 25, 40))),
-                      time_base="1/600")
-    even = make_clip(tmp_path / "even.mkv", frames, fps=25, audio=True)
-    for clip in (phone, even):
-        with caplog.at_level(logging.WARNING), VideoReader(clip) as reader:
-            assert len(list(reader)) == 40
+def test_packets_a_transport_stream_marks_damaged_are_said_once(tmp_path, caplog):
+    """Probe 101: 2,000 random bytes in the middle of a transport stream lost 10 of its 90 frames, exit 0,
+    without a word: none of its packets failed to decode, but the demuxer had marked one damaged. (Damage it
+    passes over without marking any, as Matroska's reader does, is still lost without a word: the README says
+    so.)"""
+    clip = make_clip(tmp_path / "film.ts", textured_frames(90, 48, 64), fps=25, codec="libx264", audio=True,
+                     audio_codec="mp2", gop=12)
+    data = bytearray(clip.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 2000] = np.random.default_rng(0).integers(0, 256, 2000, dtype=np.uint8).tobytes()
+    damaged = tmp_path / "damaged.ts"
+    damaged.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"), VideoReader(clip) as reader:
+        assert len(list(reader)) == 90
     assert caplog.records == []
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"), VideoReader(damaged) as reader:
+        assert len(list(reader)) < 90 and len(list(reader)) < 90, "read twice, said once"
+    said = [r.getMessage() for r in caplog.records if "marked damaged" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"{damaged}: video is damaged: 1 packet was marked damaged in the "
+                                                 "file (the first after ")
+    assert not [r for r in caplog.records if "truncated" in r.getMessage()]
 
 
 def test_a_film_that_starts_late_or_is_trimmed_by_an_edit_list_is_not_called_truncated(tmp_path, caplog):

@@ -281,9 +281,10 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
                          + "), and a frame dataset replaces its folder whole; name a new or empty folder with --out",
                          out)
     if not others and dataset:  # probe 100: a file of the user's among the frames went with them (hidden ones
-        # are no one's, as `refuse_a_folder_of_others` takes them)
+        # are no one's, as `refuse_a_folder_of_others` takes them, nor is Windows' clutter: probe 102)
         others = [name for name in _files_under(out / "frames")
-                  if not FRAME_FILE.fullmatch(name) and not any(part.startswith(".") for part in name.split("/"))][:1]
+                  if not FRAME_FILE.fullmatch(name) and not any(part.startswith(".") for part in name.split("/"))
+                  and name.rsplit("/", 1)[-1] not in CLUTTER][:1]
         others = [f"frames/{name}" for name in others]
     if others:
         raise RehueError(f"holds files of its own (such as {others[0]}), and a frame dataset replaces its folder "
@@ -292,7 +293,8 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
         raise RehueError("already holds a frame dataset; pass --overwrite to replace it", out)
 
 
-FRAME_FILE = re.compile(r"[^/]+/\d{6}\.png")  # under frames/, what a dataset writes: film/000000.png
+FRAME_FILE = re.compile(r"[^/]+/\d{6,}\.png")  # under frames/, what a dataset writes: film/000000.png
+CLUTTER = {"Thumbs.db", "desktop.ini"}  # what Windows' file manager leaves in a folder (Finder's are hidden)
 
 
 def _files_under(folder: Path):

@@ -241,35 +241,6 @@ def _unlink_quietly(path: Path) -> None:
 
 
 GAP_WARNING_S = 10.0  # a leap ahead in the timestamps longer than this (and 100 frames) is said
-
-
-class _SkippedFrames:
-    """Where an evenly timed film's timestamps skip whole frames: container damage that the demuxer read past
-    (a Matroska cluster, a transport stream's packets) drops frames without a decoding error, and the colour
-    version held the frame before for them without a word (probe 101). A film whose steps are uneven anywhere
-    else (a phone's variable rate), or are mostly not one frame long (a slide show's), is not judged by them."""
-
-    def __init__(self, fps):
-        self.usual = 1 / float(fps) if fps else None
-        self.places: list[tuple[tuple[float, float], int]] = []  # ((from s, to s), frames skipped)
-        self.uneven = self.usual is None
-        self.steps = 0
-
-    @property
-    def found(self) -> bool:
-        """Whether frames were skipped in an evenly timed film: nine steps in ten, at least, one frame long."""
-        return bool(self.places) and not self.uneven and len(self.places) <= self.steps // 10
-
-    def step(self, previous: float, time: float) -> None:
-        if self.uneven:
-            return
-        self.steps += 1
-        ratio = (time - previous) / self.usual
-        if ratio >= 1.5:  # a leap of more than GAP_WARNING_S and 100 frames is said as a gap in the recording
-            if time - previous <= max(GAP_WARNING_S, 100 * self.usual):
-                self.places.append(((previous, time), round(ratio) - 1))
-        elif not 0.9 <= ratio <= 1.1:
-            self.uneven = True
 JOINED_RECORDINGS_S = 12 * 3600.0  # and one longer than this is a joint between two recordings
 DAMAGE_SETTLING_FRAMES = 16  # after a skipped packet, frames out of order are dropped for so many (B-frame delays)
 PYAV_OLDEST = 17  # VideoFrame.rotation and the reformatter's colour enums came in PyAV 17
@@ -352,7 +323,7 @@ class VideoReader:
         self._size = (self._stream.codec_context.width, self._stream.codec_context.height)
         self._resize_warned = self._interlace_warned = self._truncation_warned = self._gap_warned = False
         self._hdr_warned = False
-        self._damage_warned = self._skips_warned = False
+        self._damage_warned = self._corrupt_warned = False
         self._stream.thread_type = "AUTO"
         self._start_pts = self._stream.start_time or 0
         self._rotation: int | None = None
@@ -549,18 +520,15 @@ class VideoReader:
             return
         av_frames = self._decode(seeked=False) if self.start is None else self._decode_from_seek()
         index, previous, shift = 0, None, 0.0  # shift: seconds added to close a joint (recordings joined)
-        skips = _SkippedFrames(self.fps)
         for av_frame, time in av_frames:
             time += shift
             if time < start:
                 continue
             if time >= end:
-                break
+                return
             if previous is not None:
                 closed = self._joint_closed(previous, time, index)
                 shift, time = shift + closed, time + closed
-                if not closed:
-                    skips.step(previous, time)
             previous = time
             if (av_frame.width, av_frame.height) != self._size:
                 av_frame = self._to_stream_size(av_frame)
@@ -583,13 +551,6 @@ class VideoReader:
                 pts += round(shift / self._stream.time_base)
             yield Frame(index, pts, time, av_frame, retimed=bool(shift))
             index += 1
-        if skips.found and not (self._damage_warned or self._truncation_warned or self._skips_warned):
-            self._skips_warned = True
-            (before, after), missing = skips.places[0][0], sum(count for _, count in skips.places)
-            log.warning("%s: the timestamps skip %s at %s (the first from %.2f s to %.2f s): frames lost to damage "
-                        "in the file, or left out when it was made (a camera's dropped frames, an encoder's "
-                        "repeats); the frame before each gap is shown on in its place",
-                        self.path, counted(missing, "frame"), counted(len(skips.places), "place"), before, after)
 
     def _joint_closed(self, previous: float, time: float, index: int) -> float:
         """Seconds to add from frame ``index`` on, where the timestamps go back or leap ahead by hours:
@@ -652,6 +613,7 @@ class VideoReader:
         time_base = stream.time_base
         decoded, last_time, last_length = 0, float("nan"), 1 / float(fps) if fps else 0.0
         damaged, first_damage, settling = 0, None, 0
+        corrupt, first_corrupt = 0, 0  # packets the demuxer marked damaged (a transport stream's), decodable or not
         packets = self._container.demux(stream)
         while True:
             try:
@@ -665,9 +627,12 @@ class VideoReader:
                     reason = f"no decodable video frames ({_ffmpeg_reason(exc)})"
                     raise RehueError(reason, self.path) from None
                 self._say_damage(damaged, first_damage)
+                self._say_corrupt(corrupt, first_corrupt)
                 log.warning("%s: video is damaged after %d decoded frames (%s); stopping there",
                             self.path, decoded, _ffmpeg_reason(exc))
                 return
+            if packet.is_corrupt:
+                corrupt, first_corrupt = corrupt + 1, first_corrupt if corrupt else decoded
             try:
                 av_frames = packet.decode()
             except av.FFmpegError as exc:
@@ -699,10 +664,11 @@ class VideoReader:
             reason = f" ({first_damage[1]})" if first_damage else ""
             raise RehueError(f"no decodable video frames{reason}", self.path)
         self._say_damage(damaged, first_damage)
+        self._say_corrupt(corrupt, first_corrupt)
         expected = stream.frames
         if expected and stream.duration and fps:  # an MP4 edit list that trims frames counts them, and its
             expected = min(expected, math.ceil(float(stream.duration * time_base * fps)))  # duration does not
-        if seeked or self._truncation_warned or damaged:  # frames lost to damage are not a file cut short
+        if seeked or self._truncation_warned or damaged or corrupt:  # frames lost to damage are no file cut short
             return
         slack = max(TRUNCATION_SLACK_S, TRUNCATION_SLACK_FRAMES / float(fps) if fps else 0.0)
         if expected and decoded + TRUNCATION_SLACK_FRAMES < expected:
@@ -723,6 +689,16 @@ class VideoReader:
         log.warning("%s: video is damaged: %s could not be decoded (the first after %d decoded frames: %s) "
                     "and were skipped; the frames they held are missing, the frame before shown on in their place",
                     self.path, counted(damaged, "packet"), *first)
+
+    def _say_corrupt(self, corrupt: int, first: int) -> None:
+        """One warning for the packets the demuxer marked damaged (probe 101: 2,000 bytes of damage in a transport
+        stream lost 10 frames without a word, none of its packets undecodable), once a reader."""
+        if not corrupt or self._corrupt_warned:
+            return
+        self._corrupt_warned = True
+        log.warning("%s: video is damaged: %s marked damaged in the file (the first after %d decoded frames); "
+                    "frames there may be missing, the frame before shown on in their place, or show blocks",
+                    self.path, counted(corrupt, "packet was", "packets were"), first)
 
     def key_frames(self, limit: int) -> Iterator[np.ndarray]:
         """Gray pictures (uint8 HxW) of up to ``limit`` key frames from the start of the file, with no
