@@ -206,7 +206,8 @@ def test_a_file_of_the_users_among_a_sets_frames_is_not_replaced_with_them(tmp_p
     assert notes.read_text() == "the user's"
     notes.unlink()
     (tmp_path / "f" / "frames" / "a" / ".DS_Store").write_bytes(b"Finder's")  # hidden: no one's
-    (tmp_path / "f" / "frames" / "Thumbs.db").write_bytes(b"Windows'")  # probe 102: refused
+    (tmp_path / "f" / "frames" / "thumbs.db").write_bytes(b"Windows'")  # probe 102: refused
+    (tmp_path / "f" / ".DS_Store").write_bytes(b"Finder's")  # probe 103: at the top, refused
     extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False, overwrite=True)
     assert not notes.parent.exists(), "an empty folder is no file of anyone's"
 

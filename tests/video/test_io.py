@@ -951,29 +951,6 @@ def test_a_films_frame_count_is_its_pictures_not_its_files_length(tmp_path):
             assert reader.frame_count == 24, name
 
 
-def test_packets_a_transport_stream_marks_damaged_are_said_once(tmp_path, caplog):
-    """Probe 101: 2,000 random bytes in the middle of a transport stream lost 10 of its 90 frames, exit 0,
-    without a word: none of its packets failed to decode, but the demuxer had marked one damaged. (Damage it
-    passes over without marking any, as Matroska's reader does, is still lost without a word: the README says
-    so.)"""
-    clip = make_clip(tmp_path / "film.ts", textured_frames(90, 48, 64), fps=25, codec="libx264", audio=True,
-                     audio_codec="mp2", gop=12)
-    data = bytearray(clip.read_bytes())
-    middle = len(data) // 2
-    data[middle : middle + 2000] = np.random.default_rng(0).integers(0, 256, 2000, dtype=np.uint8).tobytes()
-    damaged = tmp_path / "damaged.ts"
-    damaged.write_bytes(bytes(data))
-    with caplog.at_level(logging.WARNING, logger="rehue.video.io"), VideoReader(clip) as reader:
-        assert len(list(reader)) == 90
-    assert caplog.records == []
-    with caplog.at_level(logging.WARNING, logger="rehue.video.io"), VideoReader(damaged) as reader:
-        assert len(list(reader)) < 90 and len(list(reader)) < 90, "read twice, said once"
-    said = [r.getMessage() for r in caplog.records if "marked damaged" in r.getMessage()]
-    assert len(said) == 1 and said[0].startswith(f"{damaged}: video is damaged: 1 packet was marked damaged in the "
-                                                 "file (the first after ")
-    assert not [r for r in caplog.records if "truncated" in r.getMessage()]
-
-
 def test_a_film_that_starts_late_or_is_trimmed_by_an_edit_list_is_not_called_truncated(tmp_path, caplog):
     """Before, a Matroska film whose picture starts 1 s in, and an MP4 whose edit list trims its first 12
     frames (as lossless cutting tools write them), were each called truncated (probe 18)."""

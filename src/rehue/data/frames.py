@@ -274,8 +274,10 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
     if not out.is_dir():
         return
     dataset = _is_dataset(out)
+    # hidden files and Windows' clutter are no one's (probe 103: Finder's .DS_Store, left by opening the folder)
     others = sorted(entry.name for entry in out.iterdir()
-                    if (entry.name not in DATASET_ENTRIES or not dataset) and not holds_no_file(entry))
+                    if (entry.name not in DATASET_ENTRIES or not dataset) and not holds_no_file(entry)
+                    and not entry.name.startswith(".") and entry.name.lower() not in CLUTTER)
     if "manifest.csv" in others and (out / "frames").is_dir():  # a dataset's manifest edited past reading
         raise RehueError("holds a manifest.csv without a frame dataset's columns (" + ", ".join(MANIFEST_FIELDS)
                          + "), and a frame dataset replaces its folder whole; name a new or empty folder with --out",
@@ -284,7 +286,7 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
         # are no one's, as `refuse_a_folder_of_others` takes them, nor is Windows' clutter: probe 102)
         others = [name for name in _files_under(out / "frames")
                   if not FRAME_FILE.fullmatch(name) and not any(part.startswith(".") for part in name.split("/"))
-                  and name.rsplit("/", 1)[-1] not in CLUTTER][:1]
+                  and name.rsplit("/", 1)[-1].lower() not in CLUTTER][:1]
         others = [f"frames/{name}" for name in others]
     if others:
         raise RehueError(f"holds files of its own (such as {others[0]}), and a frame dataset replaces its folder "
@@ -294,7 +296,7 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
 
 
 FRAME_FILE = re.compile(r"[^/]+/\d{6,}\.png")  # under frames/, what a dataset writes: film/000000.png
-CLUTTER = {"Thumbs.db", "desktop.ini"}  # what Windows' file manager leaves in a folder (Finder's are hidden)
+CLUTTER = {"thumbs.db", "desktop.ini"}  # what Windows' file manager leaves in a folder (Finder's are hidden)
 
 
 def _files_under(folder: Path):

@@ -323,7 +323,7 @@ class VideoReader:
         self._size = (self._stream.codec_context.width, self._stream.codec_context.height)
         self._resize_warned = self._interlace_warned = self._truncation_warned = self._gap_warned = False
         self._hdr_warned = False
-        self._damage_warned = self._corrupt_warned = False
+        self._damage_warned = False
         self._stream.thread_type = "AUTO"
         self._start_pts = self._stream.start_time or 0
         self._rotation: int | None = None
@@ -613,7 +613,6 @@ class VideoReader:
         time_base = stream.time_base
         decoded, last_time, last_length = 0, float("nan"), 1 / float(fps) if fps else 0.0
         damaged, first_damage, settling = 0, None, 0
-        corrupt, first_corrupt = 0, 0  # packets the demuxer marked damaged (a transport stream's), decodable or not
         packets = self._container.demux(stream)
         while True:
             try:
@@ -627,12 +626,9 @@ class VideoReader:
                     reason = f"no decodable video frames ({_ffmpeg_reason(exc)})"
                     raise RehueError(reason, self.path) from None
                 self._say_damage(damaged, first_damage)
-                self._say_corrupt(corrupt, first_corrupt)
                 log.warning("%s: video is damaged after %d decoded frames (%s); stopping there",
                             self.path, decoded, _ffmpeg_reason(exc))
                 return
-            if packet.is_corrupt:
-                corrupt, first_corrupt = corrupt + 1, first_corrupt if corrupt else decoded
             try:
                 av_frames = packet.decode()
             except av.FFmpegError as exc:
@@ -664,11 +660,10 @@ class VideoReader:
             reason = f" ({first_damage[1]})" if first_damage else ""
             raise RehueError(f"no decodable video frames{reason}", self.path)
         self._say_damage(damaged, first_damage)
-        self._say_corrupt(corrupt, first_corrupt)
         expected = stream.frames
         if expected and stream.duration and fps:  # an MP4 edit list that trims frames counts them, and its
             expected = min(expected, math.ceil(float(stream.duration * time_base * fps)))  # duration does not
-        if seeked or self._truncation_warned or damaged or corrupt:  # frames lost to damage are no file cut short
+        if seeked or self._truncation_warned or damaged:  # frames lost to damage are not a file cut short
             return
         slack = max(TRUNCATION_SLACK_S, TRUNCATION_SLACK_FRAMES / float(fps) if fps else 0.0)
         if expected and decoded + TRUNCATION_SLACK_FRAMES < expected:
@@ -689,16 +684,6 @@ class VideoReader:
         log.warning("%s: video is damaged: %s could not be decoded (the first after %d decoded frames: %s) "
                     "and were skipped; the frames they held are missing, the frame before shown on in their place",
                     self.path, counted(damaged, "packet"), *first)
-
-    def _say_corrupt(self, corrupt: int, first: int) -> None:
-        """One warning for the packets the demuxer marked damaged (probe 101: 2,000 bytes of damage in a transport
-        stream lost 10 frames without a word, none of its packets undecodable), once a reader."""
-        if not corrupt or self._corrupt_warned:
-            return
-        self._corrupt_warned = True
-        log.warning("%s: video is damaged: %s marked damaged in the file (the first after %d decoded frames); "
-                    "frames there may be missing, the frame before shown on in their place, or show blocks",
-                    self.path, counted(corrupt, "packet was", "packets were"), first)
 
     def key_frames(self, limit: int) -> Iterator[np.ndarray]:
         """Gray pictures (uint8 HxW) of up to ``limit`` key frames from the start of the file, with no
