@@ -681,9 +681,10 @@ class VideoReader:
         if not damaged or self._damage_warned:
             return
         self._damage_warned = True
-        log.warning("%s: video is damaged: %s could not be decoded (the first after %d decoded frames: %s) "
-                    "and were skipped; the frames they held are missing, the frame before shown on in their place",
-                    self.path, counted(damaged, "packet"), *first)
+        one = damaged == 1
+        log.warning("%s: video is damaged: %s could not be decoded (the first after %d decoded frames: %s) and %s "
+                    "skipped; the frames %s held are missing, the frame before shown on in their place",
+                    self.path, counted(damaged, "packet"), *first, "was" if one else "were", "it" if one else "they")
 
     def key_frames(self, limit: int) -> Iterator[np.ndarray]:
         """Gray pictures (uint8 HxW) of up to ``limit`` key frames from the start of the file, with no
