@@ -80,9 +80,8 @@ def _counted_to_its_end(iterable, bar_of):
         yield item
         count += 1
     bar = bar_of()
-    if not bar.disable:
-        bar.n = count  # tqdm counts its steps locally, and sets them on the bar as it closes
-        finished(bar)
+    bar.n = count  # tqdm counts its steps locally, and sets them on the bar as it closes
+    finished(bar)
 
 
 def finished(bar) -> None:

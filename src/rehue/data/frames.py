@@ -274,19 +274,16 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
     if not out.is_dir():
         return
     dataset = _is_dataset(out)
-    # hidden files and Windows' clutter are no one's (probe 103: Finder's .DS_Store, left by opening the folder)
     others = sorted(entry.name for entry in out.iterdir()
                     if (entry.name not in DATASET_ENTRIES or not dataset) and not holds_no_file(entry)
-                    and not entry.name.startswith(".") and entry.name.lower() not in CLUTTER)
+                    and not _no_ones(entry.name))
     if "manifest.csv" in others and (out / "frames").is_dir():  # a dataset's manifest edited past reading
         raise RehueError("holds a manifest.csv without a frame dataset's columns (" + ", ".join(MANIFEST_FIELDS)
                          + "), and a frame dataset replaces its folder whole; name a new or empty folder with --out",
                          out)
-    if not others and dataset:  # probe 100: a file of the user's among the frames went with them (hidden ones
-        # are no one's, as `refuse_a_folder_of_others` takes them, nor is Windows' clutter: probe 102)
+    if not others and dataset:  # probe 100: a file of the user's among the frames went with them
         others = [name for name in _files_under(out / "frames")
-                  if not FRAME_FILE.fullmatch(name) and not any(part.startswith(".") for part in name.split("/"))
-                  and name.rsplit("/", 1)[-1].lower() not in CLUTTER][:1]
+                  if not FRAME_FILE.fullmatch(name) and not any(_no_ones(part) for part in name.split("/"))][:1]
         others = [f"frames/{name}" for name in others]
     if others:
         raise RehueError(f"holds files of its own (such as {others[0]}), and a frame dataset replaces its folder "
@@ -297,6 +294,13 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
 
 FRAME_FILE = re.compile(r"[^/]+/\d{6,}\.png")  # under frames/, what a dataset writes: film/000000.png
 CLUTTER = {"thumbs.db", "desktop.ini"}  # what Windows' file manager leaves in a folder (Finder's are hidden)
+
+
+def _no_ones(name: str) -> bool:
+    """Whether a file or folder of this name is no one's: hidden, as ``refuse_a_folder_of_others`` takes such
+    entries, or Windows' clutter (probes 102 and 103: Finder's .DS_Store, left by opening the folder, refused a
+    set's --overwrite)."""
+    return name.startswith(".") or name.lower() in CLUTTER
 
 
 def _files_under(folder: Path):

@@ -1273,9 +1273,9 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
         logger.warning("%s: the XMP packet (%d bytes) is larger than a JPEG holds (%d); it is left out: write .png "
                        "or .tif to keep it", path, len(xmp), JPEG_XMP_BYTES)
         xmp = None
-    if fmt == "JPEG" and text and len(text.get(COMMENT, "").encode("utf-8")) > JPEG_COMMENT_BYTES:
+    if fmt == "JPEG" and text and (size := len(text.get(COMMENT, "").encode("utf-8"))) > JPEG_COMMENT_BYTES:
         logger.warning("%s: the comment (%d bytes) is longer than a JPEG comment segment holds (%d); it is left "
-                       "out: write .png to keep it", path, len(text[COMMENT].encode("utf-8")), JPEG_COMMENT_BYTES)
+                       "out: write .png to keep it", path, size, JPEG_COMMENT_BYTES)
         text = {key: value for key, value in text.items() if key != COMMENT}
     if exif is not None or software:
         from PIL import Image

@@ -454,8 +454,9 @@ def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path
                                   and f.name not in ("data", "out", "init")})
     started_in = started_in_folder(saved.out, out)
     if saved.init and not Path(saved.init).is_absolute():
-        own = real_path((started_in or Path.cwd()) / saved.init)
-        if init_on_disk(saved.init, started_in or Path.cwd()):  # a shipped model's name stays one (probe 100)
+        read_from = started_in or Path.cwd()
+        own = real_path(read_from / saved.init)
+        if init_on_disk(saved.init, read_from):  # a shipped model's name stays one (probe 100)
             if given.init == saved.init or (given.init and real_path(given.init) == own):
                 given = replace(given, init=str(own))
             saved = replace(saved, init=str(own))
