@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 
 from rehue import __version__
-from rehue.errors import RehueError, UsageError, out_of_memory_as_memory_error, shown_path
+from rehue.errors import RehueError, UsageError, one_line, out_of_memory_as_memory_error
 from rehue.progress import close_bars, say
 from rehue.video.rates import frame_rate
 from rehue.words import counted
@@ -305,7 +305,7 @@ def cmd_colorize(args) -> int:
                   "their outputs exist (--overwrite replaces them)") if summary.skipped else "")
     print(f"coloured {counted(len(summary.done), 'film' if args.frames else 'file')}{failed}{skipped}", file=sys.stderr)
     for path, reason in summary.failed:  # under --quiet, as an error line of its own: no summary above it
-        print(f"{'rehue: error: ' if args.quiet else '  failed: '}{shown_path(path)}: {reason}", file=args.errors)
+        print(one_line(f"{'rehue: error: ' if args.quiet else '  failed: '}{path}: {reason}"), file=args.errors)
     return 1 if summary.failed else 0
 
 
@@ -398,18 +398,17 @@ def cmd_train(args) -> int:
 
         checkpoints = list_checkpoints(Path(config.out) / "checkpoints")
         if checkpoints and args.overwrite and not args.resume and checkpoints[-1].stat().st_mtime < started:
-            print(f"note: {config.out}: stopped before the new run's first checkpoint, so the run it was replacing "
-                  f"is back as it was; the same command starts the new run again (`rehue train --resume --out "
-                  f"{config.out}` would go on with the old one)", file=sys.stderr)
+            say(f"note: {config.out}: stopped before the new run's first checkpoint, so the run it was replacing "
+                f"is back as it was; the same command starts the new run again (`rehue train --resume --out "
+                f"{config.out}` would go on with the old one)")
         elif checkpoints:
-            print(f"note: `rehue train --resume --out {config.out}` goes on from the run's last checkpoint",
-                  file=sys.stderr)
+            say(f"note: `rehue train --resume --out {config.out}` goes on from the run's last checkpoint")
         else:
-            print(f"note: {config.out}: stopped before its first epoch ended, so nothing of the run was kept; the "
-                  "same command starts it again", file=sys.stderr)
+            say(f"note: {config.out}: stopped before its first epoch ended, so nothing of the run was kept; the "
+                "same command starts it again")
         raise
     if result.trained:
-        print(f"model written to {result.model_path}", file=sys.stderr)
+        say(f"model written to {result.model_path}")
     return 0
 
 
@@ -423,8 +422,7 @@ def cmd_frames(args) -> int:
                              test_videos=args.test_video, scene_mode=args.scene_mode, overwrite=args.overwrite,
                              progress=not args.no_progress, film_fps=args.film_fps, log=say)
     films = counted(summary.videos, "film" if args.film_fps is not None else "video")
-    print(f"{counted(summary.frames, 'frame')} from {films}: {summary.train} train, {summary.test} test "
-          f"-> {summary.out}", file=sys.stderr)
+    say(f"{counted(summary.frames, 'frame')} from {films}: {summary.train} train, {summary.test} test -> {summary.out}")
     return 0
 
 
@@ -439,7 +437,7 @@ def cmd_evaluate(args) -> int:
     print(result.table.to_markdown())
     for key, value in result.extra.items():
         print(f"- {key}: {clip_summary(value) if is_clip_stats(value) else value}")
-    print(f"report: {', '.join(str(p) for p in result.paths.values())}", file=sys.stderr)
+    say(f"report: {', '.join(str(p) for p in result.paths.values())}")
     return 0
 
 
@@ -484,7 +482,7 @@ def cmd_scenes(args) -> int:
         found(detector.push(scene_view(gray, rotation, bars)))
 
     if folder:
-        reel = FrameFolderReader(args.video, None, lambda message: print(message, file=sys.stderr))
+        reel = FrameFolderReader(args.video, None, say)
         bars = find_frame_bars(reel.files)  # as colorize --frames finds them
         frames = progress_bar(reel, total=reel.frame_count, desc=bar_name(args.video), unit="frame",
                               disable=args.no_progress, leave=False)
@@ -513,9 +511,9 @@ def cmd_scenes(args) -> int:
             else:
                 print(i)
     shown = [labels[i] if folder else f"{labels[i]:.2f}" for i in starts[:8]]
-    print(f"{args.video}: {counted(len(labels), 'frame')}, {counted(len(starts) + 1, 'scene')}"
-          + (f", new scenes at {', '.join(shown)}{' ...' if len(starts) > 8 else ''}{'' if folder else ' s'}"
-             if starts else ""), file=sys.stderr)
+    say(f"{args.video}: {counted(len(labels), 'frame')}, {counted(len(starts) + 1, 'scene')}"
+        + (f", new scenes at {', '.join(shown)}{' ...' if len(starts) > 8 else ''}{'' if folder else ' s'}"
+           if starts else ""))
     if args.sheet is not None:
         _scene_sheet(args.sheet, cuts, [label if folder else f"{label:.2f} s" for label in labels], len(starts))
     return 0
@@ -551,20 +549,20 @@ def _scene_sheet(path: Path, cuts: list, where: list[str], total_cuts: int) -> N
     from rehue.evaluation.report import sample_grid
 
     if not cuts:
-        print(f"{path}: not written, the video has no cut to show", file=sys.stderr)
+        say(f"{path}: not written, the video has no cut to show")
         return
     labels = [f"cut {k + 1}\nframe {i}\n{where[i]}\nearlier: {earlier}" for k, (*_, i, earlier) in enumerate(cuts)]
     sample_grid([(earlier, before, after) for earlier, before, after, *_ in cuts], path,
                 titles=("earlier", "before the cut", "new scene"), max_rows=len(cuts), cell=160, row_labels=labels)
     shown = f"the first {len(cuts)} of {total_cuts} cuts" if total_cuts > len(cuts) else counted(len(cuts), "cut")
-    print(f"sheet: {path} ({shown})", file=sys.stderr)
+    say(f"sheet: {path} ({shown})")
 
 
 def cmd_data_demo(args) -> int:
     from rehue.data.demo import build_demo
 
     build_demo(args.out, include_debian=not args.no_debian, cache_dir=args.cache_dir,
-               progress=lambda msg: print(msg, file=sys.stderr), bar=not args.no_progress)
+               progress=say, bar=not args.no_progress)
     return 0
 
 
@@ -827,12 +825,12 @@ def _run(args) -> int:
     except UsageError as exc:
         if args.debug:
             raise
-        print(f"rehue: error: {exc}", file=errors)
+        print(f"rehue: error: {one_line(str(exc))}", file=errors)
         return 2
     except RehueError as exc:
         if args.debug:
             raise
-        print(f"rehue: error: {exc}", file=errors)
+        print(f"rehue: error: {one_line(str(exc))}", file=errors)
         return 1
     except BrokenPipeError:  # the reader went away (`rehue models | head`): nothing left to say
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -847,7 +845,7 @@ def _run(args) -> int:
         if args.debug:
             raise
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"rehue: error: {where}{exc.strerror or exc}", file=errors)
+        print(f"rehue: error: {one_line(where + str(exc.strerror or exc))}", file=errors)
         return 1
 
 

@@ -24,7 +24,11 @@ class RehueError(Exception):
 def shown_path(path: object) -> str:
     """A path as one line shows it: a newline or other control character in a name is written as its escape
     (``a\\nb.jpg``), so an error stays one line."""
-    text = str(path)
+    return one_line(str(path))
+
+
+def one_line(text: str) -> str:
+    """A message as one line: the control characters in it (a file name's newline) written as escapes."""
     return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 

@@ -97,7 +97,9 @@ def finished(bar) -> None:
 def bar_name(path) -> str:
     """A file's or folder's name for its bar: a folder given as ``.`` or ``reel/`` by its own name (probe 94:
     `rehue scenes .` drew a bar with none), a link by its own, not its target's."""
-    return os.path.basename(os.path.abspath(path)) or str(path)
+    from rehue.errors import shown_path
+
+    return shown_path(os.path.basename(os.path.abspath(path)) or path)
 
 
 BAR_ROOM = 48  # "100%|#| 132/132 [00:02<00:00, 68.09frame/s]": what a bar needs beside its description
@@ -168,6 +170,9 @@ def say(line: str) -> None:
     """A command's notes, summaries and warnings: on the standard error of the moment (``--quiet`` swaps it).
     On a terminal, above the bars drawn there (tqdm's ``write`` clears them and draws them again below): a
     film's summary printed as a folder's bar stood left that bar half drawn, the line stuck to it (probe 89)."""
+    from rehue.errors import one_line
+
+    line = one_line(line)
     tqdm = sys.modules.get("tqdm")  # no bar was drawn where tqdm was never imported
     stream = sys.stderr
     if tqdm is not None and _draws_bars(stream):

@@ -179,6 +179,27 @@ def test_folder_batch_keeps_going_and_reports_bad_files(tmp_path, tiny_model, gr
     assert "broken.png" in capsys.readouterr().err
 
 
+def test_a_newline_in_a_file_name_leaves_every_message_one_line(tmp_path, tiny_model, capsys):
+    """A name's newline was escaped in an error's file, but not in a warning, a film's summary, the scenes line,
+    a bar or a folder's error lines, each then split in two."""
+    from tests.helpers_video import make_clip, textured_frames
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a\nbroken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    make_clip(folder / "c\nfilm.mp4", list(textured_frames(3, 32, 32)))  # in colour: a warning names it
+    options = ["--model", tiny_model, "--dependent-model", "none"]
+    assert run("colorize", folder, "-o", tmp_path / "out", *options) == 1
+    assert run("colorize", folder / "a\nbroken.png", "-o", tmp_path / "one.png", *options) == 1
+    assert run("scenes", folder / "c\nfilm.mp4") == 0
+    said = capsys.readouterr()
+    lines = (said.out + said.err).replace("\r", "\n").splitlines()
+    assert not [line for line in lines if line.startswith(("broken", "film"))]
+    assert sum("c\\nfilm.mp4: is in colour already" in line for line in lines) == 1
+    assert sum("c\\nfilm.mp4: 3 frames" in line for line in lines) == 2  # colorize's summary, scenes'
+    assert sum("a\\nbroken.png: truncated or corrupt" in line for line in lines) == 3
+
+
 def test_existing_output_is_not_overwritten_without_flag(tmp_path, tiny_model, gray_jpeg):
     out = tmp_path / "out.png"
     out.write_bytes(b"precious")

@@ -44,7 +44,7 @@ from rehue.data.images import (
     save_image,
     with_output_suffix,
 )
-from rehue.errors import RehueError, UsageError, check_flags, out_of_memory_as_memory_error
+from rehue.errors import RehueError, UsageError, check_flags, one_line, out_of_memory_as_memory_error
 from rehue.progress import lines_to
 from rehue.video.frame_folder import FramePattern, names_numbered_frames
 from rehue.video.io import OUTPUT_CODECS, VIDEO_SUFFIX_OF_CODEC
@@ -499,7 +499,7 @@ def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary
             if _cut_short(job.target):
                 summary.failed.append((job.source, f"its output {job.target} is cut short (an interrupted copy?): "
                                                    "remove it, or pass --overwrite to colour it again"))
-                print(f"rehue: error: {job.source}: {summary.failed[-1][1]}", file=sys.stderr)
+                print(one_line(f"rehue: error: {job.source}: {summary.failed[-1][1]}"), file=sys.stderr)
                 continue
             summary.skipped.append(job.target)  # coloured by an earlier run, maybe one that was interrupted
         else:
@@ -553,7 +553,7 @@ def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, sin
         if single:
             raise exc from None
         summary.failed.append((job.source, exc.reason))
-        bar.write(f"rehue: error: {exc}", file=sys.stderr)
+        bar.write(f"rehue: error: {one_line(str(exc))}", file=sys.stderr)
 
 
 def _colour_one(job: Job, output: Path, colorizer, *, overwrite, quality, video_options, progress, log,
