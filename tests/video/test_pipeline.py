@@ -2509,3 +2509,24 @@ def test_frames_numbered_past_the_patterns_digits_are_warned_of(tmp_path, tiny_m
                                  "pattern's 2 digits (f_99.png is followed by f_100.png), so a list of the files "
                                  "sorts them out of order; a pattern of 3 digits keeps them in order")
         assert len(list(out.iterdir())) == 104
+
+
+@pytest.mark.parametrize("tint", [(1.0, 1.0, 1.0), (1.0, 0.85, 0.65)], ids=["gray", "sepia"])
+def test_a_masters_lossless_and_h264_copies_are_cut_into_the_same_scenes(tmp_path, tiny_model, capsys, tint):
+    """Probe 105: a 10-bit ProRes master into FFV1 was cut into 3 scenes, into H.264 into 1: the 8-bit copy's
+    gray came from swscale's own conversion (a toned print's from its 8-bit RGB), a level off here and there."""
+    from rehue.video.io import VideoWriter
+
+    yy, xx = np.mgrid[0:72, 0:96].astype(np.float32)
+    rng = np.random.default_rng(6)
+    master = tmp_path / "master.mov"
+    with VideoWriter(master, 96, 72, 24, codec="prores", deep=True) as writer:
+        for i in range(48):
+            level = 127 + 100 * np.sin(rng.uniform(0.05, 0.1) * xx + 0.05 * yy + rng.uniform(0.1, 0.6) * i)
+            writer.write((np.dstack([level * share for share in tint]) * 257).astype(np.uint16))
+    lines = {}
+    for name, codec in [("copy.mkv", "ffv1"), ("copy.mp4", "h264")]:
+        assert main(["colorize", str(master), "-o", str(tmp_path / name), "--codec", codec, "--model", str(tiny_model),
+                     "--dependent-model", "none", "--no-progress"]) == 0
+        lines[name] = re.search(r": (\d+ frames, \d+ scenes?),", capsys.readouterr().err).group(1)
+    assert lines["copy.mkv"] == lines["copy.mp4"], lines

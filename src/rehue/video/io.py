@@ -127,9 +127,10 @@ MAX_FPS = 1000
 class Frame:
     """One decoded picture: ``index`` (0 for the first frame yielded), ``pts`` (in the stream's
     ``time_base``; None when the file has no timestamps), ``time`` (seconds) and the picture as
-    ``gray`` (uint8 HxW, the decoder's luma), ``gray16`` (uint16 HxW, all of a 10-bit master's levels) or
-    ``rgb`` (uint8 HxWx3), converted on first use. ``retimed``: the frame comes after a joint between two
-    recordings, so its ``time`` is not the file's own (a reader started there would not find it)."""
+    ``gray`` (uint8 HxW, the decoder's luma; a master's ``gray16`` rounded), ``gray16`` (uint16 HxW, all of a
+    10-bit master's levels) or ``rgb`` (uint8 HxWx3), converted on first use. ``retimed``: the frame comes after
+    a joint between two recordings, so its ``time`` is not the file's own (a reader started there would not
+    find it)."""
 
     __slots__ = ("index", "pts", "time", "retimed", "av_frame", "_gray", "_rgb")
 
@@ -153,7 +154,14 @@ class Frame:
     @property
     def gray(self) -> np.ndarray:
         if self._gray is None:
-            self._gray = self.av_frame.to_ndarray(format="gray")
+            if self.av_frame.format.components[0].bits > 8:
+                # a master's 8-bit gray from its exact levels: swscale's own read one level apart in places, so
+                # a master's H.264 copy was cut into other scenes, and coloured otherwise, than its FFV1 copy
+                from rehue.data.images import to_uint8
+
+                self._gray = to_uint8(self.gray16)
+            else:
+                self._gray = self.av_frame.to_ndarray(format="gray")
         return self._gray
 
     @property

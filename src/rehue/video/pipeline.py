@@ -31,8 +31,15 @@ from pathlib import Path
 import numpy as np
 
 from rehue.data import dpx
-from rehue.data.images import as_it_will_be, has_colour, move_into_place, staging_folder_for, with_output_suffix
-from rehue.errors import RehueError, UsageError, check_flags
+from rehue.data.images import (
+    as_it_will_be,
+    has_colour,
+    move_into_place,
+    staging_folder_for,
+    to_uint8,
+    with_output_suffix,
+)
+from rehue.errors import RehueError, UsageError, check_flags, check_log
 from rehue.inference.colorizer import (
     AB_SCALE,
     Box,
@@ -718,10 +725,11 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     check_flags(side_by_side=side_by_side, overwrite=overwrite, progress=progress)
 
     from rehue.color.lab import rgb_to_gray
-    from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, is_video_path, missing_reason, to_uint8
+    from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, is_video_path, missing_reason
     from rehue.inference.files import check_quality, warn_in_colour
     from rehue.video.io import VideoReader, check_time_range, check_video_options
 
+    check_log(log)
     log = log or (lambda msg: print(msg, file=sys.stderr))
     check_video_options(crf=crf, preset=preset, codec=codec, scene_mode=scene_mode)
     for given in (source, target):
@@ -827,10 +835,14 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
 
                 def lightness(frame):
                     """The decoder's luma, or for a tinted print the gray of its colours' L* (the luma is
-                    not L* for a tint's colours), as a colour photo's is kept."""
-                    if tinted:
-                        return rgb_to_gray(frame.rgb48, np.uint16) if deep else rgb_to_gray(frame.rgb)
-                    return frame.gray16 if deep else frame.gray
+                    not L* for a tint's colours), as a colour photo's is kept. A master's from its exact
+                    levels whatever the output's depth, so its copies are cut into the same scenes."""
+                    if not tinted:
+                        return frame.gray16 if deep else frame.gray
+                    if reader.bits_per_sample > 8:
+                        gray = rgb_to_gray(frame.rgb48, np.uint16)
+                        return gray if deep else to_uint8(gray)
+                    return rgb_to_gray(frame.rgb)
 
                 for frame in reader:
                     gray = lightness(frame)
@@ -1357,7 +1369,6 @@ class FilmGray:
 def frame_gray(image) -> tuple[np.ndarray, np.ndarray]:
     """A frame file's gray as coloured (16-bit where the file is), and at 8 bits for the scene detector."""
     from rehue.color.lab import rgb_to_gray
-    from rehue.data.images import to_uint8
 
     if image.deep_gray is not None:
         return image.deep_gray, to_uint8(image.deep_gray)
@@ -1450,6 +1461,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     from rehue.inference.files import warn_in_colour
     from rehue.video.io import check_video_options
 
+    check_log(log)
     log = log or (lambda msg: print(msg, file=sys.stderr))
     check_video_options(crf=crf, preset=preset, codec=codec, scene_mode=scene_mode)
     colorizer = colorizer.for_video()
@@ -1970,7 +1982,7 @@ class _FrameVideo:
         self.pieces.subject, self.pieces.frame_label = self.subject, self.frame_label
 
     def write(self, payload, rgb: np.ndarray) -> None:
-        from rehue.data.images import to_uint8, to_uint16
+        from rehue.data.images import to_uint16
 
         if self.pieces is None:
             self.open(rgb.shape[1], rgb.shape[0], rgb.dtype == np.uint16)
