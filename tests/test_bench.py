@@ -80,6 +80,8 @@ def test_report_and_json(results, tmp_path):
     named = format_report({**results, "models": {"independent": "run2", "dependent": "none"}})
     assert "models: run2 (independent), none (dependent), run by" in named, "before, a Python dict"
     assert "577.7 ms" in report and "load average" in report
+    assert "--quick" not in report and format_report({**results, "quick": True}).count(
+        "; --quick: fewer frames, each figure less sure") == 1, "probe 104: a quick run's table did not say so"
     thesis_rows = [line for line in report.splitlines() if "37.0 frames/s" in line]
     assert len(thesis_rows) == 1 and "independent only" not in thesis_rows[0], "the thesis ran the pair only"
     path = write_json(results, tmp_path / "bench.json")
@@ -190,3 +192,15 @@ def test_a_model_of_ones_own_is_benched_alone_and_reported_so(tmp_path):
     assert results["models"] == {"independent": str(model), "dependent": "none"}
     assert any("--dependent-model" in message for message in messages)
     assert list(results["end_to_end"]) == ["128x128, independent only", "1280x720, independent only"]
+
+
+def test_a_dependent_model_as_the_model_is_refused_before_a_note_or_a_line_of_measuring(tmp_path, capsys):
+    """Probe 104: `bench --model rehue-gen2-128-dependent` said a note on the shipped dependent model and began
+    measuring before it was refused."""
+    from tests.conftest import make_tiny_model
+
+    dependent = make_tiny_model(tmp_path / "dep.safetensors", in_channels=3, size=128)
+    messages = []
+    with pytest.raises(RehueError, match="is a dependent model"):
+        run_benchmark(model=str(dependent), plan=TINY_PLAN, workdir=tmp_path, log=messages.append)
+    assert messages == [] and capsys.readouterr().err == ""

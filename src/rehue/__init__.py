@@ -12,6 +12,8 @@ Library API (the CLI is a thin layer over it)::
     rehue.train(rehue.TrainConfig(data="photos/", out="runs/a", size=128))
 """
 
+import threading
+
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -42,15 +44,19 @@ def __dir__():
 
 
 _COLORIZERS: dict = {}
+_LOADING = threading.Lock()
 
 
 def _colorizer(model, device):
-    from rehue.inference.colorizer import Colorizer
+    """The model loaded once per device, "auto" and the device it picks being one: a server's threads calling
+    at once wait for one load (each loaded a copy of its own, probe 104)."""
+    from rehue.inference.colorizer import Colorizer, resolve_device
 
-    key = (str(model), device)
-    if key not in _COLORIZERS:
-        _COLORIZERS[key] = Colorizer.load_independent(model, device=device)
-    return _COLORIZERS[key]
+    key = (str(model), resolve_device(device))
+    with _LOADING:
+        if key not in _COLORIZERS:
+            _COLORIZERS[key] = Colorizer.load_independent(model, device=key[1])
+        return _COLORIZERS[key]
 
 
 def colorize(image, model: str = "default", device: str = "auto"):

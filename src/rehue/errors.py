@@ -50,6 +50,13 @@ def check_flags(**flags) -> None:
         raise UsageError(f"{name} must be {wanted}, not {value!r}")
 
 
+def check_log(log) -> None:
+    """A library caller's ``log`` is a function (or None): probe 104's ``log="x"`` failed once the film was
+    written, its output left in place under an error."""
+    if log is not None and not callable(log):
+        raise UsageError(f"log must be a function called with each line, not {log!r}")
+
+
 @contextlib.contextmanager
 def warnings_as(action: str, category: type[Warning] = Warning):
     """``warnings.catch_warnings`` with one filter, taken in turns by rehue's threads.

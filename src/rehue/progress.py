@@ -188,6 +188,9 @@ def lines_to(log=None, progress: bool = True):
     (a service silences them by that logger's level, as the README says; probe 75: they were printed on
     standard error whatever its level), and its notes, summaries and epoch lines to standard error beside
     its progress bar, or with ``progress`` off (a service) to that logger at INFO level."""
+    from rehue.errors import check_log
+
+    check_log(log)
     if log is not None:
         return log
     import logging

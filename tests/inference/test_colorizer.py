@@ -906,3 +906,84 @@ def test_a_model_card_without_its_weights_and_an_unknown_setting_are_named(tmp_p
                                          "backend, threads, chroma"):
         Colorizer.load(tiny_model, colour=2)
     assert {"Colorizer", "evaluate", "train", "TrainConfig", "colorize"} <= set(dir(rehue))
+
+
+def test_a_float_pictures_overshoot_is_clipped_not_read_as_0_255_levels(tiny_model):
+    """Probe 104: a 0-1 picture one pixel of which a resize took to 1.0000001 was read as 0-255 levels and
+    came out all but black, without a word."""
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    unit = textured_rgb(40, 56)[..., 1].astype(np.float32) / 255
+    expected = colorizer.colorize(unit)
+    rung = unit.copy()
+    rung[0, 0], rung[0, 1] = 1.0000001, -0.05
+    assert np.abs(colorizer.colorize(rung).astype(int) - expected).mean() < 1, "two pixels' colour, not all"
+    assert np.array_equal(colorizer.colorize(unit * 255), expected)
+    rung[0, 0] = 1.3
+    with pytest.raises(RehueError, match="reaches 1.3: too far past 1 for 0-1 levels, too dark for 0-255 ones"):
+        colorizer.colorize(rung)
+    rung[0, 0] = 260.0  # 0-255 levels rung past white: clipped too
+    assert colorizer.colorize(rung).mean() < 30
+
+
+def test_a_device_rehue_does_not_run_on_is_a_usage_error_and_cpu_is_one_device(monkeypatch, tiny_model):
+    """Probe 104: "xpu", "meta", "hpu" gave PyTorch's own errors ("meta" a colorizer cached that failed on every
+    call); "cpu:1" and "auto" each loaded a copy of their own beside "cpu"'s."""
+    import rehue
+    from rehue.errors import UsageError
+    from rehue.inference.colorizer import resolve_device
+
+    for device in ("xpu", "meta", "hpu", "lazy", "vulkan", "xla", "gpu"):
+        with pytest.raises(UsageError, match=f"unknown device '{device}'; use auto, cpu, cuda, cuda:N or mps"):
+            resolve_device(device)
+    assert [resolve_device(device) for device in ("cpu", "cpu:0", "cpu:1")] == ["cpu"] * 3
+    monkeypatch.setattr(rehue, "_COLORIZERS", {})
+    loads = []
+    real = Colorizer.load_independent
+    monkeypatch.setattr(Colorizer, "load_independent", lambda *a, **k: loads.append(k) or real(*a, **k))
+    for device in ("cpu", "cpu:1", "auto"):
+        rehue.colorize(np.zeros((8, 8), np.uint8), model=str(tiny_model), device=device)
+    assert loads == [{"device": "cpu"}], "auto is the cpu here: one model"
+    with pytest.raises(UsageError, match="unknown device 'meta'"):
+        rehue.colorize(np.zeros((8, 8), np.uint8), model=str(tiny_model), device="meta")
+    assert list(rehue._COLORIZERS) == [(str(tiny_model), "cpu")]
+
+
+def test_threads_colouring_at_once_load_the_model_once(monkeypatch, tiny_model):
+    """Probe 104: three threads' first calls at once each loaded a model of their own (a server's workers)."""
+    import threading
+    import time
+
+    import rehue
+
+    monkeypatch.setattr(rehue, "_COLORIZERS", {})
+    loads = []
+    real = Colorizer.load_independent
+
+    def slow_load(*args, **kwargs):
+        loads.append(args)
+        time.sleep(0.2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(Colorizer, "load_independent", slow_load)
+    threads = [threading.Thread(target=rehue.colorize, args=(np.zeros((8, 8), np.uint8), str(tiny_model), "cpu"))
+               for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(loads) == 1
+
+
+def test_a_log_that_is_not_a_function_is_refused_before_any_work(tmp_path, tiny_model):
+    """Probe 104: ``colorize_video(..., log="x")`` failed once the film was written, its output left in place."""
+    import rehue
+    from rehue.errors import UsageError
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "in.mp4", list(textured_frames(3, 32, 32)))
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    with pytest.raises(UsageError, match="log must be a function called with each line, not 'x'"):
+        colorizer.colorize_video(clip, tmp_path / "out.mkv", progress=False, log="x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "models"]
+    with pytest.raises(UsageError, match="log must be a function"):
+        rehue.evaluate(str(tiny_model), [clip], tmp_path / "report", log=5)

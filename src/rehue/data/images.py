@@ -203,10 +203,14 @@ def to_uint16(array: np.ndarray) -> np.ndarray:
     return array.astype(np.uint16) * np.uint16(257)
 
 
+FLOAT_OVERSHOOT = 0.1  # of the range, past either end: a resampler's ringing, clipped
+
+
 def image_levels(array: np.ndarray) -> np.ndarray:
     """An array's levels as ``colorize`` reads them, and a PIL image's of 32-bit integers or floats: uint8
     and uint16 as they are, other integers as 8-bit levels or, above 255, 16-bit ones; floats as 0-1, or
-    0-255 above 1. Anything else (out of range, NaN) is a RehueError."""
+    0-255 from 2 up, a resampler's or a sharpener's overshoot (a tenth of the range either side) clipped.
+    Anything else (out of range, NaN, a float picture reaching between 1.1 and 2) is a RehueError."""
     if not array.dtype.isnative:  # big-endian samples (a FITS file's, Pillow's I;16B): the same levels (probe 88)
         array = array.astype(array.dtype.newbyteorder("="))
     if array.dtype.kind == "b":
@@ -220,12 +224,15 @@ def image_levels(array: np.ndarray) -> np.ndarray:
         if not np.isfinite(array).all():
             raise RehueError("the image holds NaN or infinite values")
         high, low = float(array.max()), float(array.min())
-        if low < 0:
+        top = 1.0 if high < 2 else 255.0
+        # probe 104: a 0-1 picture a resize took to 1.0000001 was read as 0-255, nearly black
+        if low < -FLOAT_OVERSHOOT * top:
             raise RehueError(f"float levels must lie in 0-1 or 0-255; this image holds {low:g}")
-        if high > 255:
-            raise RehueError(f"float levels must lie in 0-1 or 0-255; this image reaches {high:g} (divide "
-                             "16-bit levels by 65535)")
-        return array.astype(np.float32) / np.float32(255.0 if high > 1.0 else 1.0)
+        if high > (1 + FLOAT_OVERSHOOT) * top:
+            hint = " (divide 16-bit levels by 65535)" if top > 1 else \
+                ": too far past 1 for 0-1 levels, too dark for 0-255 ones (clip 0-1 levels to 1)"
+            raise RehueError(f"float levels must lie in 0-1 or 0-255; this image reaches {high:g}{hint}")
+        return np.clip(array.astype(np.float32) / np.float32(top), 0, 1)
     if array.dtype not in (np.uint8, np.uint16):
         raise RehueError(f"an image of {array.dtype} values cannot be read as levels")
     return array

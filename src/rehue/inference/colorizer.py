@@ -427,7 +427,11 @@ def resolve_device(device: str = "auto") -> str:
         try:
             kind = torch.device(device).type
         except RuntimeError:
-            raise UsageError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps") from None
+            kind = None
+        if kind not in ("cpu", "cuda", "mps"):  # probe 104: "xpu", "meta", "hpu" gave PyTorch's own errors
+            raise UsageError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps")
+        if kind == "cpu":
+            return "cpu"  # "cpu:0" too: one cpu
         if kind == "cuda" and not torch.cuda.is_available():
             raise RehueError(f"device {device!r} requested but CUDA is not available")
         if kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
@@ -772,7 +776,8 @@ class Colorizer:
         array, a 16-bit file (16-bit scans keep their depth) or other integers above 255, else uint8.
         Other integer arrays hold levels 0-255, or 16-bit levels 0-65535 where a value is above 255
         (outside 0-65535 is an error); a float array is read as 0-1,
-        or as 0-255 when a value is above 1 (as a float TIFF is). A PIL image or a file is turned upright
+        or as 0-255 when a value is 2 or above (as a float TIFF is); a resampler's overshoot, up to a tenth of
+        the range past either end, is clipped. A PIL image or a file is turned upright
         by its EXIF orientation, as a viewer shows it.
 
         Colour input is converted to gray first (its L* is kept), so the result depends on L* alone.
