@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--side-by-side", action="store_true", help="write gray | colour for review (photos and videos)")
     p.add_argument("--scene-mode", default="robust",
                    help="video: scene detector, robust (the default: survives pans, zooms and flashes) or thesis")
-    p.add_argument("--codec", default="auto",
+    p.add_argument("--codec", default="auto", type=str.lower,  # FFV1 as its makers spell it
                    help="video: auto (by extension: H.264 for .mp4/.mov/.mkv, VP9 for .webm), h264; ffv1: "
                         "lossless RGB in .mkv, as archives keep film masters (every frame exact and a key "
                         "frame, 16 bits per sample from a 10-bit master or 16-bit frames; files many times larger); "

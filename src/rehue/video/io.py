@@ -52,6 +52,7 @@ HDR_TRANSFERS = {16: "PQ transfer, as HDR10 films have", 18: "HLG transfer, as p
 # YUV rounding), every frame a key frame, a CRC per slice so damage is found and confined; "prores" is
 # Apple ProRes 422 HQ in QuickTime, the 10-bit intermediate that editing and grading software takes
 CODECS = ("auto", "h264", "ffv1", "prores")
+CODEC_CHOICES = f"choose one of: {', '.join(CODECS)} (auto writes VP9 into .webm)"
 DEEP_CODECS = ("ffv1", "prores")  # the codecs written from 16-bit frames: FFV1 keeps 16 bits, ProRes 10
 VIDEO_SUFFIX_OF_CODEC = {"ffv1": ".mkv", "prores": ".mov"}  # the container each of those is written to
 PRORES_PIXEL_FORMAT = "yuv422p10le"
@@ -71,7 +72,7 @@ def check_video_options(*, crf: int | None = None, preset: str | None = None, co
     if preset is not None and preset not in H264_PRESETS:
         raise UsageError(f"unknown H.264 preset {preset!r}; choose one of: {', '.join(H264_PRESETS)}")
     if codec is not None and codec not in CODECS:
-        raise UsageError(f"unknown codec {codec!r}; choose one of: {', '.join(CODECS)}")
+        raise UsageError(f"unknown codec {codec!r}; {CODEC_CHOICES}")
     if scene_mode is not None and scene_mode not in SCENE_MODES:
         raise UsageError(f"unknown scene mode {scene_mode!r}; choose one of: {', '.join(SCENE_MODES)}")
 LOSSLESS_CONTAINERS = {".mkv"}
@@ -1114,7 +1115,7 @@ def encoders_for(path: Path, codec: str = "auto") -> tuple[str, ...]:
         raise UsageError(f"unsupported video output extension {path.suffix!r}; use one of "
                          f"{', '.join(OUTPUT_CODECS)}", path)
     if codec not in CODECS:
-        raise UsageError(f"unknown codec {codec!r}; choose one of: {', '.join(CODECS)}")
+        raise UsageError(f"unknown codec {codec!r}; {CODEC_CHOICES}")
     if codec == "ffv1":
         if path.suffix.lower() not in LOSSLESS_CONTAINERS:
             raise UsageError("lossless FFV1 is written to .mkv (Matroska); name the output .mkv", path)
