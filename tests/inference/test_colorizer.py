@@ -987,3 +987,15 @@ def test_a_log_that_is_not_a_function_is_refused_before_any_work(tmp_path, tiny_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "models"]
     with pytest.raises(UsageError, match="log must be a function"):
         rehue.evaluate(str(tiny_model), [clip], tmp_path / "report", log=5)
+
+
+def test_a_float_gray_arrays_levels_are_its_own_rounded(monkeypatch, tiny_model):
+    """Probe 104: a float gray array was made RGB and turned to gray again through luminance, 50 bytes a pixel
+    more (a 24 MP array peaked at 1.9 GiB, now 1 GiB: docs/performance.md) and some levels one off."""
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    levels = np.random.default_rng(0).random((300, 400), dtype=np.float32)
+    seen = []
+    real = colorizer.colorize_gray
+    monkeypatch.setattr(colorizer, "colorize_gray", lambda gray: seen.append(gray) or real(gray))
+    colorizer.colorize(levels)
+    assert np.array_equal(seen[0], np.round(levels * 255).astype(np.uint8))

@@ -232,7 +232,9 @@ def image_levels(array: np.ndarray) -> np.ndarray:
             hint = " (divide 16-bit levels by 65535)" if top > 1 else \
                 ": too far past 1 for 0-1 levels, too dark for 0-255 ones (clip 0-1 levels to 1)"
             raise RehueError(f"float levels must lie in 0-1 or 0-255; this image reaches {high:g}{hint}")
-        return np.clip(array.astype(np.float32) / np.float32(top), 0, 1)
+        levels = array.astype(np.float32)  # a copy: the caller's array is left as it was
+        levels /= np.float32(top)
+        return np.clip(levels, 0, 1, out=levels)
     if array.dtype not in (np.uint8, np.uint16):
         raise RehueError(f"an image of {array.dtype} values cannot be read as levels")
     return array

@@ -824,7 +824,8 @@ class Colorizer:
         if array.ndim == 3:
             gray = array[..., 0] if array.dtype == depth and is_neutral(array) else rgb_to_gray(array, depth)
         else:
-            gray = array if array.dtype == depth else rgb_to_gray(np.repeat(array[..., None], 3, axis=2))
+            # a float gray's levels are its own: rounded, not made RGB for rgb_to_gray (50 bytes a pixel more)
+            gray = array if array.dtype == depth else np.round(array * np.float32(255)).astype(np.uint8)
         rgb = self.colorize_gray(np.ascontiguousarray(gray))[0]
         if alpha is None:
             return rgb
