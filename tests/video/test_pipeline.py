@@ -2529,4 +2529,6 @@ def test_a_masters_lossless_and_h264_copies_are_cut_into_the_same_scenes(tmp_pat
         assert main(["colorize", str(master), "-o", str(tmp_path / name), "--codec", codec, "--model", str(tiny_model),
                      "--dependent-model", "none", "--no-progress"]) == 0
         lines[name] = re.search(r": (\d+ frames, \d+ scenes?),", capsys.readouterr().err).group(1)
-    assert lines["copy.mkv"] == lines["copy.mp4"], lines
+    assert main(["scenes", str(master), "--no-progress"]) == 0
+    lines["scenes"] = re.search(r": (\d+ frames, \d+ scenes?)", capsys.readouterr().err).group(1)
+    assert lines["copy.mkv"] == lines["copy.mp4"] == lines["scenes"], lines

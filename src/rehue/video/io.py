@@ -153,9 +153,14 @@ class Frame:
         return self.av_frame.height
 
     @property
+    def deep(self) -> bool:
+        """A master's frame: more than 8 bits a sample."""
+        return self.av_frame.format.components[0].bits > 8
+
+    @property
     def gray(self) -> np.ndarray:
         if self._gray is None:
-            if self.av_frame.format.components[0].bits > 8:
+            if self.deep:
                 # a master's 8-bit gray from its exact levels: swscale's own read one level apart in places, so
                 # a master's H.264 copy was cut into other scenes, and coloured otherwise, than its FFV1 copy
                 from rehue.data.images import to_uint8

@@ -724,7 +724,6 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     """
     check_flags(side_by_side=side_by_side, overwrite=overwrite, progress=progress)
 
-    from rehue.color.lab import rgb_to_gray
     from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, is_video_path, missing_reason
     from rehue.inference.files import check_quality, warn_in_colour
     from rehue.video.io import VideoReader, check_time_range, check_video_options
@@ -839,10 +838,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                     levels whatever the output's depth, so its copies are cut into the same scenes."""
                     if not tinted:
                         return frame.gray16 if deep else frame.gray
-                    if reader.bits_per_sample > 8:
-                        gray = rgb_to_gray(frame.rgb48, np.uint16)
-                        return gray if deep else to_uint8(gray)
-                    return rgb_to_gray(frame.rgb)
+                    return tint_gray(frame, deep)
 
                 for frame in reader:
                     gray = lightness(frame)
@@ -1355,15 +1351,25 @@ class FilmGray:
         self.checked = self.tinted = False
 
     def __call__(self, frame) -> np.ndarray:
-        from rehue.color.lab import rgb_to_gray
 
-        gray = rgb_to_gray(frame.rgb) if self.tinted else frame.gray
+        gray = tint_gray(frame) if self.tinted else frame.gray
         if not self.checked and (gray.mean() > TINT_CHECK_LEVEL or frame.index >= TINT_CHECK_FRAMES):
             self.checked = True
             self.tinted = has_colour(frame.rgb[::2, ::2])
             if self.tinted:
-                gray = rgb_to_gray(frame.rgb)
+                gray = tint_gray(frame)
         return gray
+
+
+def tint_gray(frame, deep: bool = False) -> np.ndarray:
+    """The gray of a frame's colours' L* (a tinted print's: its luma is not L*), 16-bit with ``deep``; a
+    master's from its exact levels at either depth, as its 8-bit gray is (``Frame.gray``)."""
+    from rehue.color.lab import rgb_to_gray
+
+    if not frame.deep:
+        return rgb_to_gray(frame.rgb)
+    gray = rgb_to_gray(frame.rgb48, np.uint16)
+    return gray if deep else to_uint8(gray)
 
 
 def frame_gray(image) -> tuple[np.ndarray, np.ndarray]:
