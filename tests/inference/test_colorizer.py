@@ -442,8 +442,10 @@ def test_colorize_reads_what_a_notebook_or_a_web_service_hands_it_as_a_viewer_sh
     data = (tmp_path / "phone.jpg").read_bytes()
     assert np.array_equal(colorizer.colorize(data), upright)
     assert np.array_equal(colorizer.colorize(io.BytesIO(data)), upright)
-    with pytest.raises(RehueError, match="not an image file"):
+    with pytest.raises(RehueError, match=r"not an image file \(or a format Pillow cannot read\)$"):
         colorizer.colorize(b"not an image")
+    with pytest.raises(RehueError, match="these bytes are a file's name, not its contents: pass the name as a str"):
+        colorizer.colorize(bytes(tmp_path / "phone.jpg"))  # probe 104: no hint
     with open(tmp_path / "phone.jpg", encoding="latin-1") as text, pytest.raises(RehueError, match='open it with "rb"'):
         colorizer.colorize(text)
     with pytest.raises(RehueError, match="float levels must lie in 0-1 or 0-255; this image holds -0.2"):

@@ -362,6 +362,17 @@ def load_image(source) -> LoadedImage:
         return _load_opened(opened, data, path)
 
 
+def _named_a_file(data: Path | bytes) -> str:
+    """A hint where a picture's bytes are a file's name (``colorize(b"scan.png")``, probe 104)."""
+    if isinstance(data, Path) or len(data) > 4096 or b"\0" in data:
+        return ""
+    try:
+        named = os.path.isfile(data)
+    except (OSError, ValueError):
+        return ""
+    return "; these bytes are a file's name, not its contents: pass the name as a str or a Path" if named else ""
+
+
 def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
     """``load_image`` of a file, or of its bytes in ``opened``."""
     from PIL import Image, ImageOps, UnidentifiedImageError
@@ -413,7 +424,7 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
         if media_kind(path) == "video" if path is not None else sniffed_kind(data[:HEAD_BYTES]) == "video":
             raise RehueError("is a video, not a picture: colour it with colorize_video (or rehue colorize)",
                              path) from None
-        raise RehueError("not an image file (or a format Pillow cannot read)", path) from None
+        raise RehueError("not an image file (or a format Pillow cannot read)" + _named_a_file(data), path) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         size = re.search(r"\((\d+) pixels\)", str(exc))  # Pillow's message gives the picture's size
         pillows = 2 * Image.MAX_IMAGE_PIXELS  # Pillow refuses twice its limit; a program may lower it (probe 88)
