@@ -52,11 +52,21 @@ def _colorizer(model, device):
     at once wait for one load (each loaded a copy of its own, probe 104)."""
     from rehue.inference.colorizer import Colorizer, resolve_device
 
-    key = (str(model), resolve_device(device))
+    key = (str(model), _one_name(resolve_device(device)))
     with _LOADING:
         if key not in _COLORIZERS:
             _COLORIZERS[key] = Colorizer.load_independent(model, device=key[1])
         return _COLORIZERS[key]
+
+
+def _one_name(device: str) -> str:
+    """One name for each device: "cuda" is the GPU in use, "cuda:0" on most machines; "mps:0" is "mps"."""
+    import torch
+
+    kind, index = torch.device(device).type, torch.device(device).index
+    if kind == "cuda":
+        return f"cuda:{torch.cuda.current_device() if index is None else index}"
+    return kind
 
 
 def colorize(image, model: str = "default", device: str = "auto"):

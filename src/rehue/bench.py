@@ -670,5 +670,5 @@ def cmd_bench(args) -> int:
                             dependent_model=args.dependent_model, backend=args.backend, threads=args.threads, log=say)
     print(format_report(results))
     if args.json is not None:
-        print(f"results written to {write_json(results, args.json, args.overwrite)}", file=sys.stderr)
+        say(f"results written to {write_json(results, args.json, args.overwrite)}")
     return 0

@@ -199,6 +199,11 @@ def test_a_newline_in_a_file_name_leaves_every_message_one_line(tmp_path, tiny_m
     assert sum("c\\nfilm.mp4: 3 frames" in line for line in lines) == 2  # colorize's summary, scenes'
     assert sum("a\\nbroken.png: truncated or corrupt" in line for line in lines) == 3
 
+    from rehue.cli import _print_name
+
+    _print_name("sc\nan_0004.png")  # `scenes reel/`'s cut list, one name a line (probe 106: two)
+    assert capsys.readouterr().out == "sc\\nan_0004.png\n"
+
 
 def test_existing_output_is_not_overwritten_without_flag(tmp_path, tiny_model, gray_jpeg):
     out = tmp_path / "out.png"

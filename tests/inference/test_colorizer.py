@@ -920,6 +920,8 @@ def test_a_float_pictures_overshoot_is_clipped_not_read_as_0_255_levels(tiny_mod
     rung[0, 0], rung[0, 1] = 1.0000001, -0.05
     assert np.abs(colorizer.colorize(rung).astype(int) - expected).mean() < 1, "two pixels' colour, not all"
     assert np.array_equal(colorizer.colorize(unit * 255), expected)
+    rung[0, 0], rung[0, 1] = np.float32(1.1), np.float32(-0.1)  # float32's 1.1 is 1.10000002 (probe 106: refused)
+    assert np.abs(colorizer.colorize(rung).astype(int) - expected).mean() < 1
     rung[0, 0] = 1.3
     with pytest.raises(RehueError, match="reaches 1.3: too far past 1 for 0-1 levels, too dark for 0-255 ones"):
         colorizer.colorize(rung)
@@ -1001,3 +1003,23 @@ def test_a_float_gray_arrays_levels_are_its_own_rounded(monkeypatch, tiny_model)
     monkeypatch.setattr(colorizer, "colorize_gray", lambda gray: seen.append(gray) or real(gray))
     colorizer.colorize(levels)
     assert np.array_equal(seen[0], np.round(levels * 255).astype(np.uint8))
+
+
+def test_cuda_and_its_first_gpu_are_one_device_and_a_gpu_not_there_is_refused(monkeypatch):
+    """Probe 106, with CUDA faked: "auto", "cuda" and "cuda:0" were two cached models on one GPU, and "cuda:7" on
+    a one-GPU machine passed the check to fail later."""
+    import torch
+
+    import rehue
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(rehue, "_COLORIZERS", {})
+    loads = []
+    monkeypatch.setattr(Colorizer, "load_independent", lambda model, device: loads.append(device) or object())
+    for device in ("auto", "cuda", "cuda:0"):
+        rehue._colorizer("default", device)
+    assert loads == ["cuda:0"]
+    with pytest.raises(RehueError, match=r"device 'cuda:7' requested but this machine has 1 CUDA device \(cuda:0"):
+        rehue._colorizer("default", "cuda:7")

@@ -225,10 +225,11 @@ def image_levels(array: np.ndarray) -> np.ndarray:
             raise RehueError("the image holds NaN or infinite values")
         high, low = float(array.max()), float(array.min())
         top = 1.0 if high < 2 else 255.0
+        slack = FLOAT_OVERSHOOT * top * (1 + 1e-6)  # float32's 1.1 is 1.10000002 (probe 106)
         # probe 104: a 0-1 picture a resize took to 1.0000001 was read as 0-255, nearly black
-        if low < -FLOAT_OVERSHOOT * top:
+        if low < -slack:
             raise RehueError(f"float levels must lie in 0-1 or 0-255; this image holds {low:g}")
-        if high > (1 + FLOAT_OVERSHOOT) * top:
+        if high > top + slack:
             hint = " (divide 16-bit levels by 65535)" if top > 1 else \
                 ": too far past 1 for 0-1 levels, too dark for 0-255 ones (clip 0-1 levels to 1)"
             raise RehueError(f"float levels must lie in 0-1 or 0-255; this image reaches {high:g}{hint}")

@@ -434,6 +434,10 @@ def resolve_device(device: str = "auto") -> str:
             return "cpu"  # "cpu:0" too: one cpu
         if kind == "cuda" and not torch.cuda.is_available():
             raise RehueError(f"device {device!r} requested but CUDA is not available")
+        index = torch.device(device).index
+        if kind == "cuda" and index is not None and index >= torch.cuda.device_count():
+            raise RehueError(f"device {device!r} requested but this machine has "
+                             f"{counted(torch.cuda.device_count(), 'CUDA device')} (cuda:0 is the first)")
         if kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
             raise RehueError(f"device {device!r} requested but MPS is not available")
         return device
