@@ -205,6 +205,16 @@ def test_a_newline_in_a_file_name_leaves_every_message_one_line(tmp_path, tiny_m
     assert capsys.readouterr().out == "sc\\nan_0004.png\n"
 
 
+def test_a_film_into_a_container_rehue_cannot_write_is_refused_before_its_bar(tmp_path, tiny_model, capsys):
+    """Probe 106: `colorize ok.mp4 -o o.mkv2` drew the film's bar at 0% before its usage error."""
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "ok.mp4", list(textured_frames(3, 32, 32)))
+    assert run("colorize", clip, "-o", tmp_path / "o.mkv2", "--model", tiny_model, "--dependent-model", "none") == 2
+    assert capsys.readouterr().err == (f"rehue: error: {tmp_path / 'o.mkv2'}: unsupported video output extension "
+                                       "'.mkv2'; use one of .mp4, .m4v, .mov, .mkv, .webm\n")
+
+
 def test_existing_output_is_not_overwritten_without_flag(tmp_path, tiny_model, gray_jpeg):
     out = tmp_path / "out.png"
     out.write_bytes(b"precious")

@@ -726,7 +726,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
 
     from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, is_video_path, missing_reason
     from rehue.inference.files import check_quality, warn_in_colour
-    from rehue.video.io import VideoReader, check_time_range, check_video_options
+    from rehue.video.io import VideoReader, check_time_range, check_video_options, encoders_for
 
     check_log(log)
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -777,6 +777,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         settings.update(encoder_settings(codec, crf, preset))
         journal = (settings, frame_stats([source], content=True))
         check_video_output(target, overwrite, inputs=(source,))  # before any interrupted run's pieces are looked at
+        encoders_for(target, codec)  # a container that cannot be written, before the film's bar (probe 106)
         resume, others = interrupted_video(target, *journal, log)
     if isinstance(resume, InterruptedVideo) and resume.done:
         return _join_pieces(source, target, resume, journal, others, side_by_side=side_by_side, start=start, end=end,
