@@ -1278,6 +1278,17 @@ def test_one_train_at_a_time_writes_a_run_and_a_killed_overwrite_is_put_back(tmp
         capsys.readouterr().err
     assert {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()} == old
 
+    # probe 107: a plain --resume took the killed run's --epochs (3) and trained the old run on to them
+    aside.mkdir()
+    for name in os.listdir(out):
+        if not name.startswith("."):
+            os.replace(out / name, aside / name)
+    killed = {**json.loads((aside / "config.json").read_text()), "epochs": 3, "lr_g": 0.01}
+    (out / "config.json").write_text(json.dumps(killed))
+    assert run("train", "--resume", "--out", out, "--no-progress") == 0
+    assert "nothing left to train" in capsys.readouterr().err
+    assert {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()} == old
+
 
 def test_a_report_another_run_wrote_meanwhile_is_kept_without_overwrite(tmp_path, tiny_model, capsys, monkeypatch):
     from rehue.evaluation import report

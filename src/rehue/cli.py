@@ -320,8 +320,9 @@ def _resumed_config(config, args):
     laid over them, so that `train` can tell a setting changed on purpose from an option left out."""
     from rehue.models.io import read_json_file
     from rehue.training.config import TrainConfig
+    from rehue.training.loop import resumed_config_path
 
-    path = Path(args.out) / "config.json"
+    path = resumed_config_path(Path(args.out))
     try:  # a pipe or /dev/zero is not opened, nor a huge file read
         saved = read_json_file(path, "the run's config", "a run's config")
     except RehueError:

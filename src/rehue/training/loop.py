@@ -914,6 +914,18 @@ def _recover_replaced_run(out: Path, log) -> None:
             log(f"note: put back the run that a killed `train --overwrite` was replacing in {out}")
 
 
+def resumed_config_path(out: Path) -> Path:
+    """The config.json a resume of ``out`` goes on with: the run's that ``_recover_replaced_run`` will put back,
+    where a killed ``train --overwrite`` saved no checkpoint (probe 107: the killed run's --epochs was taken),
+    else the folder's own."""
+    from rehue.training.checkpoint import list_checkpoints
+
+    asides = sorted(out.glob(f"{_ReplacedRun.PREFIX}*")) if out.is_dir() else []
+    if asides and not list_checkpoints(out / "checkpoints"):
+        return asides[0] / "config.json"
+    return out / "config.json"
+
+
 def run_held_by(out: Path) -> int:
     """The process number of the ``train`` writing the run folder ``out`` now, else 0."""
     return _RunLock(out)._held_by_another() if (out / _RunLock.NAME).exists() else 0
