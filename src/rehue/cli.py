@@ -359,12 +359,13 @@ def _typed_options(argv: list[str] | None) -> set[str]:
 
 def cmd_train(args) -> int:
     from rehue.training.config import TrainConfig
-    from rehue.training.loop import train
+    from rehue.training.loop import shipped_init, train
 
     if args.data is None and not args.resume:
         raise UsageError("train needs DATA, the training photos or frames (only --resume can leave it out)")
     if args.resume and args.overwrite:  # probe 69: the resume won without a word
         raise UsageError("--resume goes on with the run in --out, --overwrite replaces it: give one")
+    args.init = shipped_init(args.init, args.dependent)
     shape = {"generator": args.generator, "size": args.size, "width": args.width}
     if args.init and None in shape.values():  # fine-tuning: the --init model's shape unless given
         from rehue.models.io import read_card, resolve_model_path

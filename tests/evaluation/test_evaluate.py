@@ -345,6 +345,7 @@ def test_the_frames_of_one_clip_in_a_frame_dataset_are_one_unit_of_evidence(tmp_
                    log=lambda message: None)
     result = evaluate(tiny_model, [tmp_path / "frames"], tmp_path / "r", progress=False, log=lambda message: None)
     assert result.extra["images"] > 1
+    assert result.extra["resolution"] == "frames: centre crop at 32x32", "probe 107: called photos"
     verdict = result.table.verdicts()[0]
     assert verdict.units == 1 and verdict.psnr_interval is None
     images = json.loads((tmp_path / "r" / "metrics.json").read_text())["rows"]["tiny-independent"]["images"]

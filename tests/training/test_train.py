@@ -251,6 +251,20 @@ def test_fine_tuning_from_the_command_line_takes_the_init_models_shape_unless_gi
     assert load_model(tmp_path / "d" / "model.safetensors")[1].width == TrainConfig().width, "no --init: defaults"
 
 
+def test_init_default_is_the_shipped_model_colorize_takes_by_default(tmp_path, photo_folder):
+    """Probe 107: `train --init default` said "no such model file", where `colorize`, `evaluate --against` and
+    ``Colorizer.load`` take "default"."""
+    from rehue.models.io import default_model_name
+    from rehue.training.loop import shipped_init
+
+    assert shipped_init("default", dependent=True) == default_model_name("dependent") is not None
+    assert shipped_init("runs/a", dependent=False) == "runs/a"
+    assert main(["train", str(photo_folder), "--out", str(tmp_path / "ft"), "--init", "default", "--size", "32",
+                 "--batch-size", "2", "--epochs", "1", "--steps-per-epoch", "1", "--val-images", "2", "--device",
+                 "cpu", "--no-progress"]) == 0
+    assert json.loads((tmp_path / "ft" / "config.json").read_text())["init"] == default_model_name("independent")
+
+
 def test_the_start_validation_of_a_fine_tuning_run_leaves_the_random_numbers_as_they_were(tmp_path, photo_folder):
     from rehue.data.datasets import build_datasets
     from rehue.training.loop import _start_validation
@@ -594,6 +608,11 @@ def test_a_run_folder_inside_the_training_photos_and_a_video_as_data_are_refused
     clip = make_clip(tmp_path / "film.mp4", list(textured_frames(3, 32, 32)), fps=10)
     with pytest.raises(RehueError, match=r"film.mp4: is a video: build a frame dataset from it first \(rehue frames"):
         train(tiny_config(clip, tmp_path / "run"), progress=False)
+    (tmp_path / "manifest.csv").write_text("video,split\n")  # probe 107: a warning, a count and an error
+    lines = []
+    with pytest.raises(RehueError, match=r"manifest.csv: not an image file \(or a format Pillow cannot read\)$"):
+        train(tiny_config(tmp_path / "manifest.csv", tmp_path / "run"), progress=False, log=lines.append)
+    assert lines == [] and not (tmp_path / "run").exists()
 
 
 def test_batch_size_one_trains_where_the_deepest_features_are_larger_than_one_pixel(tmp_path, photo_folder):

@@ -129,6 +129,8 @@ class ImageFolderDataset(Dataset):
             try:
                 loaded = load_image(path)
             except RehueError as exc:
+                if root is not None and Path(root).is_file():  # DATA named one file: its reason alone (probe 107)
+                    raise
                 log(f"warning: skipping {exc}")
                 skipped += 1
                 continue

@@ -446,7 +446,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if full_res:
         result.extra["resolution"] = "full"
     else:
-        scaled = {"photos": f"centre crop at {size}x{size}" if images else None,
+        framed = sum(image in clips for image in images)  # a frame dataset's, not photos (probe 107)
+        pictures = "frames" if framed == len(images) else "photos and frames" if framed else "photos"
+        scaled = {pictures: f"centre crop at {size}x{size}" if images else None,
                   "videos": f"whole frames, the long side at most {long_side} px" if videos else None}
         result.extra["resolution"] = "; ".join(f"{kind}: {words}" for kind, words in scaled.items() if words)
     if full_res and images:

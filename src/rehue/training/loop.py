@@ -413,6 +413,19 @@ def init_on_disk(init: str, folder: Path = Path()) -> bool:
     return bool(init) and init not in shipped_models() and (folder / Path(init).expanduser()).exists()
 
 
+def shipped_init(init: str | None, dependent: bool) -> str | None:
+    """``--init default``: the shipped model ``colorize`` takes by default for that role, by its name (probe 107:
+    "no such model file", where `colorize` and `evaluate --against` take "default")."""
+    if init != "default":
+        return init
+    from rehue.models.io import default_model_name
+
+    name = default_model_name("dependent" if dependent else "independent")
+    if name is None:
+        raise RehueError("--init default: no shipped model of this kind is installed; name a model file")
+    return name
+
+
 def _same_model_file(one: str, other: str) -> bool:
     """Whether two ``--init`` paths name one model file: a run folder and the model.safetensors in it."""
     from rehue.models.io import resolve_model_path
@@ -558,6 +571,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         raise UsageError("no training data: TrainConfig(data=...) names a photo folder, a CIFAR-10 folder or a "
                          "frame dataset (only a resumed run can leave it out)")
     config.check()
+    config = replace(config, init=shipped_init(config.init, config.in_channels == 3))
     if init_on_disk(config.init):  # by its absolute path, so a run resumes from any folder
         config = replace(config, init=str(Path(config.init).expanduser().resolve()))
         if overwrite and not resume and Path(config.init).is_relative_to(Path(config.out).resolve()):
