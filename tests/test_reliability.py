@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -1168,6 +1169,29 @@ def test_an_overwrite_that_fails_before_its_first_checkpoint_puts_the_old_run_ba
     assert run(*args[:-3], "--epochs", "1", "--batch-size", "2", "--seed", "3", "--overwrite", "--no-progress") == 0
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_001.png"], "none of the old run's grids"
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_a_run_killed_before_its_first_epoch_ended_is_started_again_by_the_same_command(tmp_path, capsys):
+    """Probe 107: a ``kill -9`` before the first epoch's end left the run's config.json (and a stale lock): the
+    same command was refused ("already holds a training run"), and --resume found no checkpoint."""
+    photos = two_colour_photos(tmp_path / "photos")
+    args = ("--size", "32", "--epochs", "1", "--batch-size", "2", "--no-progress")
+    assert run("train", photos, "--out", tmp_path / "done", *args) == 0
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    shutil.copy(tmp_path / "done" / "config.json", killed / "config.json")
+    (killed / ".rehue-train.lock").write_text("999999999")
+    capsys.readouterr()
+    assert run("train", "--resume", "--out", killed, *args) == 1
+    assert capsys.readouterr().err.rstrip().endswith("keeps none); start it again"), "the same command, as it is"
+    assert run("train", photos, "--out", killed, *args) == 0
+    assert (f"note: {killed}: a run killed before its first epoch ended left only config.json; starting again"
+            in capsys.readouterr().err)
+    assert (killed / "model.safetensors").is_file()
+    (tmp_path / "done" / "model.safetensors").unlink()  # a trained run without its weights is still refused
+    shutil.rmtree(tmp_path / "done" / "checkpoints")
+    assert run("train", photos, "--out", tmp_path / "done", *args) == 1
+    assert "already holds a training run" in capsys.readouterr().err
 
 
 def test_a_sheet_named_as_a_folder_and_a_run_named_as_a_file_are_refused_at_once(tmp_path, short_clip, capsys,

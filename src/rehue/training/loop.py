@@ -401,6 +401,7 @@ class DiscriminatorActivations:
 # what a run writes in its folder; --overwrite removes these (and nothing else a user put there)
 RUN_ARTEFACTS = ("checkpoints", "samples", "tensorboard", "metrics.jsonl", "metrics.csv", "model.safetensors",
                  "model.json", "config.json", "init_metrics.json")
+KILLED_AT_ITS_START = {"config.json", "init_metrics.json"}  # written before the first epoch's checkpoint
 # what a resumed run may change: where the photos are now, more epochs, and the machine it runs on
 RESUME_MAY_CHANGE = ("out", "data", "epochs", "device", "workers", "amp")
 
@@ -591,10 +592,10 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
     if resume:
         loaded = load_latest(ckpt_dir, log)
         if loaded is None:
-            held = any((out / name).exists() for name in RUN_ARTEFACTS)
+            held = {name for name in RUN_ARTEFACTS if (out / name).exists()}
             raise RehueError("nothing to resume: no checkpoint in this folder (a run stopped before its first "
-                             "checkpoint was saved keeps none); start it again" + (" with --overwrite" if held else ""),
-                             ckpt_dir)
+                             "checkpoint was saved keeps none); start it again"
+                             + ("" if held <= KILLED_AT_ITS_START else " with --overwrite"), ckpt_dir)
         state, path = loaded
         started_with = TrainConfig.from_dict(TrainConfig.as_it_acted(state["config"]))
         config = _resumed_config(config, started_with, out, state.get("data_path"), log, typed)
@@ -610,11 +611,18 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             return finished
         log(f"resuming from {path} (epoch {state['epoch']} of {config.epochs})")
     elif is_main and is_run(out) and (held := [name for name in RUN_ARTEFACTS if (out / name).exists()]):
-        if not overwrite:  # a run whose checkpoints were deleted to save space still holds its model
+        if not overwrite and set(held) <= KILLED_AT_ITS_START:
+            # what a run killed before its first epoch ended leaves: nothing trained, started again as after Ctrl-C
+            # (probe 107: the same command was refused, --resume found no checkpoint)
+            _remove_run_files(out)
+            log(f"note: {out}: a run killed before its first epoch ended left only {' and '.join(held)}; starting "
+                "again")
+        elif not overwrite:  # a run whose checkpoints were deleted to save space still holds its model
             resumable = "--resume to continue it or " if list_checkpoints(ckpt_dir) else ""
             raise RehueError(f"already holds a training run ({', '.join(held[:3])}); pass {resumable}--overwrite "
                              "to replace it", out)
-        replaced = _ReplacedRun(out)  # kept aside until the new run has a checkpoint
+        else:
+            replaced = _ReplacedRun(out)  # kept aside until the new run has a checkpoint
     try:
         if world > 1:
             dist.barrier()
