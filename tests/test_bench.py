@@ -204,3 +204,35 @@ def test_a_dependent_model_as_the_model_is_refused_before_a_note_or_a_line_of_me
     with pytest.raises(RehueError, match="is a dependent model"):
         run_benchmark(model=str(dependent), plan=TINY_PLAN, workdir=tmp_path, log=messages.append)
     assert messages == [] and capsys.readouterr().err == ""
+
+
+def test_the_figures_are_drawn_as_a_picture(results, tmp_path):
+    """A person's report gets a picture: each step's time beside the thesis's, each clip's rate by its target."""
+    from PIL import Image
+
+    from rehue.bench import bench_plot
+
+    path = bench_plot(results, tmp_path / "bench.png")
+    with Image.open(path) as picture:
+        assert picture.format == "PNG" and picture.size == (1200, 840)
+        assert picture.convert("RGB").getcolors(1 << 16) is not None and len(picture.convert("RGB").getcolors(
+            1 << 16)) > 50, "bars, marks and words, not a blank"
+    with pytest.raises(RehueError, match="output exists; pass --overwrite"):
+        bench_plot(results, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.png"]
+
+
+def test_a_plot_file_is_checked_before_any_measuring(tmp_path, monkeypatch, capsys):
+    import rehue.bench
+    from rehue.cli import main
+
+    measured = []
+    monkeypatch.setattr(rehue.bench, "run_benchmark", lambda **options: measured.append(options) or {"figures": 1})
+    monkeypatch.setattr(rehue.bench, "format_report", lambda results: "report")
+    monkeypatch.setattr(rehue.bench, "bench_plot", lambda results, path, overwrite: path)
+    (tmp_path / "b.png").write_bytes(b"the user's picture")
+    assert main(["bench", "--plot", str(tmp_path / "b.png")]) == 1
+    assert main(["bench", "--plot", str(tmp_path / "same"), "--json", str(tmp_path / "same")]) == 2
+    assert "named by both --json and --plot" in capsys.readouterr().err and measured == []
+    assert main(["bench", "--plot", str(tmp_path / "new.png")]) == 0
+    assert f"plot drawn into {tmp_path / 'new.png'}" in capsys.readouterr().err

@@ -607,6 +607,60 @@ def format_report(results: dict) -> str:
     return "\n".join(lines)
 
 
+def bench_plot(results: dict, path: str | Path, overwrite: bool = False) -> Path:
+    """The results as a picture: each step's time per frame beside the thesis's (a log scale: 0.1 ms to half a
+    second), and each clip's frames per second beside its target and the thesis's 37."""
+    from rehue.data.images import check_output_path
+    from rehue.evaluation.report import PLOT_DPI, matplotlib_parts, save_figure
+
+    check_output_path(path, overwrite)
+    Figure, FigureCanvasAgg, _ = matplotlib_parts()
+    per_frame, end_to_end = results["per_frame"], results["end_to_end"]
+    size = next(iter(end_to_end)).removesuffix(INDEPENDENT_ONLY)
+    steps = [(f"dependent model at {size}", per_frame.get("dependent_model"), THESIS["dependent_model_ms"]),
+             (f"independent model at {size}", per_frame["independent_model"], THESIS["independent_model_ms"]),
+             ("scene detection (robust)", per_frame["scene_detection"]["robust"], THESIS["scene_detection_ms"]),
+             ("scene detection (thesis)", per_frame["scene_detection"]["thesis"], None),
+             ("ECCV16 at 224", per_frame["eccv16"], None)]
+    steps = [(name, entry["median_ms"], thesis) for name, entry, thesis in steps if entry]
+    figure = Figure(figsize=(10.0, 7.0), dpi=PLOT_DPI)
+    FigureCanvasAgg(figure)
+    times, rates = figure.subplots(2, 1)
+    places = range(len(steps))
+    times.barh(places, [ms for _, ms, _ in steps], color="tab:blue", label="rehue (this machine)")
+    thesis = [(place, ms) for place, (_, _, ms) in zip(places, steps, strict=True) if ms is not None]
+    times.scatter([ms for _, ms in thesis], [place for place, _ in thesis], marker="x", color="black", zorder=3,
+                  label=f"thesis ({THESIS['hardware']})")
+    times.set_yticks(list(places), [name for name, _, _ in steps])
+    times.invert_yaxis()
+    times.set_xscale("log")
+    times.set_xlabel("median ms per frame (log scale)")
+    times.set_title("Each step, per frame", fontsize=10)
+    times.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    clips = list(end_to_end)
+    fps = [end_to_end[name]["fps"] for name in clips]
+    places = range(len(clips))
+    rates.barh(places, fps, color="tab:green")
+    for place, name in zip(places, clips, strict=True):
+        at_working_size = name.startswith(size)
+        target = TARGETS["end_to_end_fps_128" if at_working_size else "end_to_end_fps_720p"]
+        rates.plot([target, target], [place - 0.4, place + 0.4], color="black", linewidth=2)
+        rates.annotate(f" {end_to_end[name]['fps']:.0f}", (end_to_end[name]["fps"], place), va="center", fontsize=8)
+    rates.axvline(THESIS["end_to_end_fps"], color="gray", linestyle="--",
+                  label=f"thesis at {size}: {THESIS['end_to_end_fps']:g} frames/s")
+    rates.plot([], [], color="black", linewidth=2, label="target")
+    rates.set_yticks(list(places), [_clip_named(name, audio=not name.startswith(size)) for name in clips])
+    rates.invert_yaxis()
+    rates.set_xlabel("frames per second, end to end")
+    rates.set_title("Whole clips, end to end: decoding, scenes, models, compose and encoding", fontsize=10)
+    rates.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    machine = results["machine"]
+    figure.suptitle(f"rehue bench{' --quick' if results.get('quick') else ''}: {machine['cpu']}, "
+                    f"{machine['usable_cores']} cores, device {machine['device']}", fontsize=10)
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
 def _clip_named(name: str, audio: bool = False) -> str:
     """An end-to-end run's name, as its JSON keys it ("128x128, independent only"), for a person: "128x128
     clip, independent model only" (probe 89: "128x128, independent only clip")."""
@@ -646,7 +700,10 @@ def add_bench_parser(sub):
     parser.add_argument("--quick", action="store_true",
                         help="fewer frames: about a third to a half of them, in about half the time")
     parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
+    parser.add_argument("--plot", type=Path, default=None,
+                        help="also draw the figures into this PNG: each step's time beside the thesis's, each "
+                             "clip's frames per second beside its target")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --json or --plot file")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default %(default)s)")
     parser.add_argument("--model", default=None,
                         help="independent model (shipped name or path); default: random gen2 weights")
@@ -662,13 +719,18 @@ def add_bench_parser(sub):
 
 
 def cmd_bench(args) -> int:
-    if args.json is not None:  # before the minutes of measuring, not after (probe 67)
-        from rehue.data.images import check_output_path
+    from rehue.data.images import check_output_path
 
-        check_output_path(args.json, args.overwrite)
+    for path in (args.json, args.plot):  # before the minutes of measuring, not after (probe 67)
+        if path is not None:
+            check_output_path(path, args.overwrite)
+    if args.json is not None and args.plot is not None and Path(args.json).resolve() == Path(args.plot).resolve():
+        raise UsageError(f"{args.json}: named by both --json and --plot; name two files")
     results = run_benchmark(quick=args.quick, device=args.device, model=args.model,
                             dependent_model=args.dependent_model, backend=args.backend, threads=args.threads, log=say)
     print(format_report(results))
     if args.json is not None:
         say(f"results written to {write_json(results, args.json, args.overwrite)}")
+    if args.plot is not None:
+        say(f"plot drawn into {bench_plot(results, args.plot, args.overwrite)}")
     return 0

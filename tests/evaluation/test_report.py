@@ -188,8 +188,8 @@ def test_the_gains_plot_counts_photos_in_whole_numbers(tmp_path, monkeypatch):
         table.add("model", ImageMetrics(psnr=psnr, **metrics), f"p{k}.png")
         table.add(GRAY_BASELINE, ImageMetrics(psnr=21.5, **metrics), f"p{k}.png")
     drawn = []
-    saved = report._save_figure
-    monkeypatch.setattr(report, "_save_figure", lambda figure, path: drawn.append(figure) or saved(figure, path))
+    saved = report.save_figure
+    monkeypatch.setattr(report, "save_figure", lambda figure, path: drawn.append(figure) or saved(figure, path))
     assert report.gains_plot(table, tmp_path / "gains.png").exists()
     axes = drawn[0].axes[0]
     low, high = axes.get_xlim()

@@ -90,7 +90,7 @@ def _fitted(line: str, font, width: float) -> str:
     return "…" + line
 
 
-def _save_figure(figure, path: str | Path) -> Path:
+def save_figure(figure, path: str | Path) -> Path:
     metadata = {"Software": REPORT_SOFTWARE}
     return _write_atomically(path, lambda tmp: figure.savefig(tmp, format="png", metadata=metadata))
 
@@ -137,7 +137,7 @@ def sample_grid(rows: Sequence[Sequence[np.ndarray | None]], path: str | Path,
     return _write_atomically(path, lambda tmp: grid.save(tmp, format="PNG", pnginfo=text))
 
 
-def _matplotlib():
+def matplotlib_parts():
     """(Figure, FigureCanvasAgg, MaxNLocator), imported with matplotlib's logger quiet below errors: where the
     home folder cannot be written (a service account's /nonexistent or /dev/null) it said so in two lines,
     on every command that draws a plot, as it made a temporary cache folder of its own in its place."""
@@ -162,7 +162,7 @@ def plot_lines(series: dict[str, Sequence[float]], path: str | Path, xlabel: str
 
     For epoch durations per run (thesis fig. 5.5), losses or colour drift over frames.
     """
-    Figure, FigureCanvasAgg, MaxNLocator = _matplotlib()
+    Figure, FigureCanvasAgg, MaxNLocator = matplotlib_parts()
 
     if not series:
         raise RehueError("nothing to plot", path)
@@ -180,14 +180,14 @@ def plot_lines(series: dict[str, Sequence[float]], path: str | Path, xlabel: str
     axes.grid(True, alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    return _save_figure(figure, path)
+    return save_figure(figure, path)
 
 
 def gains_plot(table: MetricTable, path: str | Path) -> Path | None:
     """Each photo's PSNR gain over gray (a clip's frames averaged into one), sorted, per model row, with
     the mean dashed and its 95% interval shaded: how the mean comes about and how sure it is. None when
     no row has an interval (fewer than two photos or clips)."""
-    Figure, FigureCanvasAgg, MaxNLocator = _matplotlib()
+    Figure, FigureCanvasAgg, MaxNLocator = matplotlib_parts()
 
     rows = [(verdict, sorted(unit_means(verdict.psnr_gains, table.sources[verdict.name])))
             for verdict in table.verdicts() if verdict.psnr_interval is not None]
@@ -209,7 +209,7 @@ def gains_plot(table: MetricTable, path: str | Path) -> Path | None:
     axes.grid(True, alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    return _save_figure(figure, path)
+    return save_figure(figure, path)
 
 
 def is_clip_stats(value) -> bool:
