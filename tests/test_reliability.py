@@ -1181,12 +1181,14 @@ def test_a_run_killed_before_its_first_epoch_ended_is_started_again_by_the_same_
     killed.mkdir()
     shutil.copy(tmp_path / "done" / "config.json", killed / "config.json")
     (killed / ".rehue-train.lock").write_text("999999999")
+    (killed / "tensorboard").mkdir()  # where TensorBoard is installed, its log begins with the run (probe 108)
+    (killed / "tensorboard" / "events.out.tfevents.1").write_bytes(b"")
     capsys.readouterr()
     assert run("train", "--resume", "--out", killed, *args) == 1
     assert capsys.readouterr().err.rstrip().endswith("keeps none); start it again"), "the same command, as it is"
     assert run("train", photos, "--out", killed, *args) == 0
-    assert (f"note: {killed}: a run killed before its first epoch ended left only config.json; starting again"
-            in capsys.readouterr().err)
+    assert (f"note: {killed}: a run killed before its first epoch ended left only tensorboard and config.json; "
+            "starting again" in capsys.readouterr().err)
     assert (killed / "model.safetensors").is_file()
     (tmp_path / "done" / "model.safetensors").unlink()  # a trained run without its weights is still refused
     shutil.rmtree(tmp_path / "done" / "checkpoints")

@@ -525,8 +525,9 @@ def _print_name(name: str) -> None:
     """A file's name on standard output as its bytes, for a script to open it by (probe 63: a name that is not
     UTF-8, or any but ASCII under LC_ALL=C, was printed with escapes, a name no file has); a control character
     alone as its escape, so each name is one line (`--json` names such a file exactly)."""
-    if any(c < " " or c == "\x7f" for c in name):  # a newline in it: still one line (probe 106), its escapes
-        name = "".join(one_line(c) if c < " " or c == "\x7f" else c for c in name)
+    control = [c for c in name if c < " " or "\x7f" <= c <= "\x9f"]  # C0, DEL and C1 (a terminal's CSI)
+    if control:  # a newline in it: still one line (probe 106), its escapes
+        name = "".join(one_line(c) if c in control else c for c in name)
     stream = sys.stdout
     stream.flush()
     buffer = getattr(stream, "buffer", None)

@@ -201,8 +201,8 @@ def test_a_newline_in_a_file_name_leaves_every_message_one_line(tmp_path, tiny_m
 
     from rehue.cli import _print_name
 
-    _print_name("sc\nan_0004.png")  # `scenes reel/`'s cut list, one name a line (probe 106: two)
-    assert capsys.readouterr().out == "sc\\nan_0004.png\n"
+    _print_name("sc\nan\x9b_0004.png")  # `scenes reel/`'s cut list, one name a line (probe 106: two; 108: CSI)
+    assert capsys.readouterr().out == "sc\\nan\\x9b_0004.png\n"
 
 
 def test_a_film_into_a_container_rehue_cannot_write_is_refused_before_its_bar(tmp_path, tiny_model, capsys):

@@ -1023,3 +1023,15 @@ def test_cuda_and_its_first_gpu_are_one_device_and_a_gpu_not_there_is_refused(mo
     assert loads == ["cuda:0"]
     with pytest.raises(RehueError, match=r"device 'cuda:7' requested but this machine has 1 CUDA device \(cuda:0"):
         rehue._colorizer("default", "cuda:7")
+
+
+def test_a_codec_named_in_capitals_is_taken_by_the_library_too(tmp_path, tiny_model):
+    """Probe 108: the CLI took --codec FFV1, the library refused codec="FFV1" listing "ffv1" as a choice."""
+    from rehue.video.io import VideoReader
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "in.mp4", list(textured_frames(3, 32, 32)))
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    colorizer.colorize_video(clip, tmp_path / "master.mkv", codec="FFV1", dependent_model="none", progress=False)
+    with VideoReader(tmp_path / "master.mkv") as reader:
+        assert reader._stream.codec_context.name == "ffv1"

@@ -259,6 +259,11 @@ def test_init_default_is_the_shipped_model_colorize_takes_by_default(tmp_path, p
 
     assert shipped_init("default", dependent=True) == default_model_name("dependent") is not None
     assert shipped_init("runs/a", dependent=False) == "runs/a"
+    from rehue.training.loop import init_on_disk
+
+    (tmp_path / "default").mkdir()  # a folder of that name, as for `colorize --model default`: the name wins
+    make_tiny_model(tmp_path / "default" / "m.safetensors")
+    assert not init_on_disk("default", tmp_path), "probe 108: a grid file's init = \"default\" took the folder"
     assert main(["train", str(photo_folder), "--out", str(tmp_path / "ft"), "--init", "default", "--size", "32",
                  "--batch-size", "2", "--epochs", "1", "--steps-per-epoch", "1", "--val-images", "2", "--device",
                  "cpu", "--no-progress"]) == 0

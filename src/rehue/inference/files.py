@@ -357,8 +357,10 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
 
     log = lines_to(log, progress)
     quality = check_quality(quality)
-    from rehue.video.io import check_video_options
+    from rehue.video.io import check_video_options, codec_named
 
+    if video_options and "codec" in video_options:
+        video_options = {**video_options, "codec": codec_named(video_options["codec"])}
     # refused for a photo too: the same command on a film would be
     check_video_options(**{name: (video_options or {}).get(name) for name in ("crf", "preset", "codec", "scene_mode")})
     if image_ext.lower() not in OUTPUT_FORMATS:

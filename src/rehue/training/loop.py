@@ -401,7 +401,8 @@ class DiscriminatorActivations:
 # what a run writes in its folder; --overwrite removes these (and nothing else a user put there)
 RUN_ARTEFACTS = ("checkpoints", "samples", "tensorboard", "metrics.jsonl", "metrics.csv", "model.safetensors",
                  "model.json", "config.json", "init_metrics.json")
-KILLED_AT_ITS_START = {"config.json", "init_metrics.json"}  # written before the first epoch's checkpoint
+# written before the first epoch's checkpoint (TensorBoard's log as the run starts, where it is installed)
+KILLED_AT_ITS_START = {"config.json", "init_metrics.json", "tensorboard"}
 # what a resumed run may change: where the photos are now, more epochs, and the machine it runs on
 RESUME_MAY_CHANGE = ("out", "data", "epochs", "device", "workers", "amp")
 
@@ -411,7 +412,8 @@ def init_on_disk(init: str, folder: Path = Path()) -> bool:
     as typed, so a resume from another folder found no model), not a shipped model's name."""
     from rehue.models.io import shipped_models
 
-    return bool(init) and init not in shipped_models() and (folder / Path(init).expanduser()).exists()
+    # "default" names the shipped model, as for `colorize --model` (probe 108: a ./default folder took it)
+    return bool(init) and init not in (*shipped_models(), "default") and (folder / Path(init).expanduser()).exists()
 
 
 def shipped_init(init: str | None, dependent: bool) -> str | None:

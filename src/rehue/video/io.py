@@ -62,6 +62,11 @@ H264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
                 "placebo")
 
 
+def codec_named(codec):
+    """A codec's name as rehue knows it: FFV1, as its makers spell it, is ffv1 (probe 105, probe 108)."""
+    return codec.lower() if isinstance(codec, str) else codec
+
+
 def check_video_options(*, crf: int | None = None, preset: str | None = None, codec: str | None = None,
                         scene_mode: str | None = None) -> None:
     """Refuse a bad video setting before any work, from the CLI and the library alike (None: not given)."""

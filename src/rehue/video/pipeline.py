@@ -726,10 +726,11 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
 
     from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, is_video_path, missing_reason
     from rehue.inference.files import check_quality, warn_in_colour
-    from rehue.video.io import VideoReader, check_time_range, check_video_options, encoders_for
+    from rehue.video.io import VideoReader, check_time_range, check_video_options, codec_named, encoders_for
 
     check_log(log)
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    codec = codec_named(codec)
     check_video_options(crf=crf, preset=preset, codec=codec, scene_mode=scene_mode)
     for given in (source, target):
         if not isinstance(given, (str, os.PathLike)):
@@ -1466,10 +1467,11 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         with_output_suffix,
     )
     from rehue.inference.files import warn_in_colour
-    from rehue.video.io import check_video_options
+    from rehue.video.io import check_video_options, codec_named
 
     check_log(log)
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    codec = codec_named(codec)
     check_video_options(crf=crf, preset=preset, codec=codec, scene_mode=scene_mode)
     colorizer = colorizer.for_video()
     source, target = Path(source), Path(target)
