@@ -499,9 +499,10 @@ def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_an
 def test_an_init_model_beside_the_config_is_read_from_its_folder(tmp_path, monkeypatch):
     """Before, ``init`` was read from the working directory while ``data`` and ``out`` were read from the
     config file's folder (probe 16)."""
+    from tests.conftest import make_tiny_model
+
     folder = tmp_path / "cfg"
-    (folder / "runs" / "mine").mkdir(parents=True)
-    (folder / "runs" / "mine" / "model.safetensors").write_bytes(b"weights")
+    make_tiny_model(folder / "runs" / "mine" / "model.safetensors")
     config = folder / "grid.toml"
     config.write_text("data = 'photos'\ngenerators = ['gen2']\ndiscriminators = ['disc1']\n"
                       "init = 'runs/mine/model.safetensors'\n")
@@ -515,6 +516,15 @@ def test_an_init_model_beside_the_config_is_read_from_its_folder(tmp_path, monke
     assert load_grid(config).runs[0].config.init == "rehue-gen2-128-independent", "beside a folder of its name"
     config.write_text("data = 'photos'\ngenerators = ['gen2']\ndiscriminators = ['disc1']\ninit = 'runs/mine'\n")
     assert load_grid(config).runs[0].config.init == str(folder / "runs" / "mine"), "probe 99: a run folder"
+    # probe 108: the runs took the defaults' size and width, and each failed as it started
+    assert (load_grid(config).runs[0].config.size, load_grid(config).runs[0].config.width) == (32, 4)
+    config.write_text("data = 'photos'\ngenerators = ['gen2']\ndiscriminators = ['disc1']\ninit = 'runs/mine'\n"
+                      "width = 8\n")
+    assert load_grid(config).runs[0].config.width == 8, "the file's own, refused as the run starts"
+    config.write_text("data = 'photos'\ngenerators = ['gen2', 'gen1']\ndiscriminators = ['disc1']\n"
+                      "init = 'runs/mine'\n")
+    with pytest.raises(RehueError, match=r"gen1-disc1-\d+: init model is a gen2, and this run trains a gen1"):
+        load_grid(config)
 
 
 def test_runs_on_a_frame_dataset_built_again_with_another_split_are_not_scored_on_what_they_learnt(tmp_path):

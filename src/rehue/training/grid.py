@@ -226,6 +226,7 @@ def load_grid(path: str | Path) -> GridSpec:
     init = fixed.get("init")
     if init_on_disk(init, base):
         fixed["init"] = str((base / Path(init).expanduser()).resolve())  # beside the file, as data is
+    init_card = _init_card(fixed, path)
 
     generators = _name_list(raw, "generators", "generator", path)
     discriminators = _name_list(raw, "discriminators", "discriminator", path)
@@ -252,11 +253,32 @@ def load_grid(path: str | Path) -> GridSpec:
             replace(config, out="").check()  # every run's settings before the first trains; its folder later
         except RehueError as error:
             raise RehueError(f"{name}: {error.reason}", path) from None
+        if init_card is not None and init_card.architecture != generator:  # probe 108: after "[1/1] started"
+            raise RehueError(f"{name}: init model is a {init_card.architecture}, and this run trains a {generator}; "
+                             f"fine-tuning takes its model's generator", path)
         runs.append(GridRun(name, config, index))
     return GridSpec(source=path, runs=runs, optimisers=optimisers, out=out, rank_by=rank_by,
                     eval_images=_positive_int(raw, "eval_images", 0, path, allow_zero=True),
                     sample_images=_positive_int(raw, "sample_images", DEFAULT_SAMPLE_IMAGES, path, False),
                     copied_from=copied_from, read_from_original=original is not None)
+
+
+def _init_card(fixed: dict, path: Path):
+    """The card of a grid's ``init`` model (None without one), whose size and width its runs take where the
+    file sets none, as `train --init` does (probe 108: the defaults were taken, and every run failed as it
+    started)."""
+    if not fixed.get("init"):
+        return None
+    from rehue.models.io import read_card, resolve_model_path
+    from rehue.training.loop import shipped_init
+
+    try:
+        card = read_card(resolve_model_path(shipped_init(fixed["init"], fixed.get("in_channels") == 3)))
+    except RehueError as error:
+        raise RehueError(f"init: {error}", path) from None
+    fixed.setdefault("size", card.size)
+    fixed.setdefault("width", card.width)
+    return card
 
 
 # ---------------------------------------------------------------------------------------- training
