@@ -342,6 +342,21 @@ def test_a_matroska_file_cut_short_is_read_with_one_warning_from_its_stated_leng
         f"{cut}: video ended at {times[-1]:.1f} s of the 4.0 s the file states; the file looks truncated"]
 
 
+def test_an_mp4_cut_short_before_its_index_is_said_to_be(tmp_path):
+    """Probe 109: most cameras write an MP4's index (moov) at its end; a copy cut short was "not a video file
+    FFmpeg can read (Invalid data found when processing input)", where the README says a cut-short file is named."""
+    clip = make_clip(tmp_path / "camera.mp4", list(textured_frames(30, 48, 64)), audio=True, faststart=False)
+    for share in (2 / 3, 1 / 10):
+        cut = tmp_path / "cut.mp4"
+        cut.write_bytes(clip.read_bytes()[: int(clip.stat().st_size * share)])
+        with pytest.raises(RehueError, match=r"cut.mp4: looks cut short \(an interrupted copy or recording\?\): it "
+                                             r"holds pictures, but not the index an MP4 or MOV writes at its end"):
+            VideoReader(cut)
+    (tmp_path / "junk.mp4").write_bytes(b"\0\0\0\x10mdat" + b"x" * 8 + b"garbage, no box at all")
+    with pytest.raises(RehueError, match="not a video file FFmpeg can read"):
+        VideoReader(tmp_path / "junk.mp4")
+
+
 def test_a_short_matroska_clip_cut_short_is_named_too(tmp_path, caplog):
     """Before, a 2 s clip that lost 40% of its frames was not warned of: the slack was a whole second."""
     clip = make_clip(tmp_path / "a.mkv", textured_frames(50, 48, 64), fps=25)

@@ -287,7 +287,39 @@ def _open_input(path: Path):
     except PermissionError:
         raise RehueError("cannot read the file (permission denied)", path) from None
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        if _cut_short_before_its_index(path):
+            raise RehueError("looks cut short (an interrupted copy or recording?): it holds pictures, but not the "
+                             "index an MP4 or MOV writes at its end (its moov box), without which none of them can "
+                             "be read; copy it again from its source", path) from None
         raise RehueError(f"not a video file FFmpeg can read ({_ffmpeg_reason(exc)})", path) from None
+
+
+def _cut_short_before_its_index(path: Path) -> bool:
+    """Whether ``path`` is an MP4 or MOV whose media (mdat) is there and whose index (moov), written at the end
+    by most cameras and encoders, is not: a copy cut short (probe 109: "not a video file FFmpeg can read")."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as file:
+            place, kinds = 0, set()
+            while place + 8 <= size and len(kinds) < 64:
+                file.seek(place)
+                header = file.read(16)
+                length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+                if length == 1 and len(header) == 16:
+                    length = int.from_bytes(header[8:16], "big")
+                elif length == 0:
+                    length = size - place
+                if length < 8 or kind not in MP4_TOP_BOXES:
+                    return False
+                kinds.add(kind)
+                place += length
+    except OSError:
+        return False
+    return b"mdat" in kinds and b"moov" not in kinds
+
+
+MP4_TOP_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"pnot", b"meta", b"styp", b"sidx",
+                 b"moof", b"mfra", b"pdin", b"prft", b"emsg"}
 
 
 def check_time_range(start: float | None, end: float | None) -> None:
