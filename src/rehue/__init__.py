@@ -53,6 +53,8 @@ def _colorizer(model, device):
     from rehue.inference.colorizer import Colorizer, resolve_device
 
     key = (str(model), _one_name(resolve_device(device)))
+    if key in _COLORIZERS:  # no wait behind another model's load
+        return _COLORIZERS[key]
     with _LOADING:
         if key not in _COLORIZERS:
             _COLORIZERS[key] = Colorizer.load_independent(model, device=key[1])
