@@ -294,6 +294,11 @@ def _open_input(path: Path):
         raise RehueError(f"not a video file FFmpeg can read ({_ffmpeg_reason(exc)})", path) from None
 
 
+# the boxes an MP4 or a MOV holds at its top level, read to tell one cut short from a file of another kind
+MP4_TOP_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"pnot", b"meta", b"styp", b"sidx",
+                 b"moof", b"mfra", b"pdin", b"prft", b"emsg"}
+
+
 def _cut_short_before_its_index(path: Path) -> bool:
     """Whether ``path`` is an MP4 or MOV whose media (mdat) is there and whose index (moov), written at the end
     by most cameras and encoders, is not: a copy cut short (probe 109: "not a video file FFmpeg can read")."""
@@ -317,9 +322,6 @@ def _cut_short_before_its_index(path: Path) -> bool:
         return False
     return b"mdat" in kinds and b"moov" not in kinds
 
-
-MP4_TOP_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"pnot", b"meta", b"styp", b"sidx",
-                 b"moof", b"mfra", b"pdin", b"prft", b"emsg"}
 
 
 def check_time_range(start: float | None, end: float | None) -> None:
