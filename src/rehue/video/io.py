@@ -323,7 +323,6 @@ def _cut_short_before_its_index(path: Path) -> bool:
     return b"mdat" in kinds and b"moov" not in kinds
 
 
-
 def check_time_range(start: float | None, end: float | None) -> None:
     """Refuse a --start/--end no video can have: negative, not a number, infinite, or end not after start."""
     for name, value in (("--start", start), ("--end", end)):
