@@ -232,7 +232,10 @@ def test_a_plot_file_is_checked_before_any_measuring(tmp_path, monkeypatch, caps
     monkeypatch.setattr(rehue.bench, "bench_plot", lambda results, path, overwrite: path)
     (tmp_path / "b.png").write_bytes(b"the user's picture")
     assert main(["bench", "--plot", str(tmp_path / "b.png")]) == 1
-    assert main(["bench", "--plot", str(tmp_path / "same"), "--json", str(tmp_path / "same")]) == 2
+    assert main(["bench", "--plot", str(tmp_path / "same.png"), "--json", str(tmp_path / "same.png")]) == 2
     assert "named by both --json and --plot" in capsys.readouterr().err and measured == []
+    assert main(["bench", "--plot", str(tmp_path / "b.jpg")]) == 2  # probe 110: PNG bytes under any name
+    assert capsys.readouterr().err.strip() == f"rehue: error: {tmp_path / 'b.jpg'}: the plot is a PNG; name it .png"
+    assert measured == []
     assert main(["bench", "--plot", str(tmp_path / "new.png")]) == 0
     assert f"plot drawn into {tmp_path / 'new.png'}" in capsys.readouterr().err

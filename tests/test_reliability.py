@@ -1184,12 +1184,26 @@ def test_a_run_killed_before_its_first_epoch_ended_is_started_again_by_the_same_
     (killed / "tensorboard").mkdir()  # where TensorBoard is installed, its log begins with the run (probe 108)
     (killed / "tensorboard" / "events.out.tfevents.1").write_bytes(b"")
     capsys.readouterr()
-    assert run("train", "--resume", "--out", killed, *args) == 1
-    assert capsys.readouterr().err.rstrip().endswith("keeps none); start it again"), "the same command, as it is"
-    assert run("train", photos, "--out", killed, *args) == 0
-    assert (f"note: {killed}: a run killed before its first epoch ended left only tensorboard and config.json; "
-            "starting again" in capsys.readouterr().err)
-    assert (killed / "model.safetensors").is_file()
+    for name in ("killed", "resumed"):  # the same command, or a --resume first (which consumes the lock)
+        folder = tmp_path / name
+        if name == "resumed":
+            shutil.copytree(tmp_path / "killed-copy", folder)
+            assert run("train", "--resume", "--out", folder, *args) == 1
+            assert capsys.readouterr().err.rstrip().endswith("keeps none); start it again"), "the same command"
+        else:
+            shutil.copytree(killed, tmp_path / "killed-copy")
+        assert run("train", photos, "--out", folder, *args) == 0
+        said = capsys.readouterr().err
+        assert (f"note: {folder}: a run killed before its first epoch ended left only tensorboard and config.json; "
+                "starting again" in said) == (name == "killed")
+        assert (folder / "model.safetensors").is_file()
+    # probe 110: a finished run pruned to its config and its TensorBoard curves, no lock: not a killed start
+    pruned = tmp_path / "pruned"
+    shutil.copytree(tmp_path / "killed-copy", pruned)
+    (pruned / ".rehue-train.lock").unlink()
+    assert run("train", photos, "--out", pruned, *args) == 1
+    assert "already holds a training run (tensorboard, config.json)" in capsys.readouterr().err
+    assert (pruned / "tensorboard" / "events.out.tfevents.1").exists()
     (tmp_path / "done" / "model.safetensors").unlink()  # a trained run without its weights is still refused
     shutil.rmtree(tmp_path / "done" / "checkpoints")
     assert run("train", photos, "--out", tmp_path / "done", *args) == 1

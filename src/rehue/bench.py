@@ -613,6 +613,7 @@ def bench_plot(results: dict, path: str | Path, overwrite: bool = False) -> Path
     from rehue.data.images import check_output_path
     from rehue.evaluation.report import PLOT_DPI, matplotlib_parts, save_figure
 
+    _check_plot_name(path)
     check_output_path(path, overwrite)
     Figure, FigureCanvasAgg, _ = matplotlib_parts()
     per_frame, end_to_end = results["per_frame"], results["end_to_end"]
@@ -659,6 +660,11 @@ def bench_plot(results: dict, path: str | Path, overwrite: bool = False) -> Path
                     f"{machine['usable_cores']} cores, device {machine['device']}", fontsize=10)
     figure.tight_layout()
     return save_figure(figure, path)
+
+
+def _check_plot_name(path) -> None:
+    if Path(path).suffix.lower() != ".png":  # probe 110: PNG bytes under .jpg, .svg or no extension
+        raise UsageError(f"{path}: the plot is a PNG; name it .png")
 
 
 def _clip_named(name: str, audio: bool = False) -> str:
@@ -721,6 +727,8 @@ def add_bench_parser(sub):
 def cmd_bench(args) -> int:
     from rehue.data.images import check_output_path
 
+    if args.plot is not None:
+        _check_plot_name(args.plot)
     for path in (args.json, args.plot):  # before the minutes of measuring, not after (probe 67)
         if path is not None:
             check_output_path(path, args.overwrite)

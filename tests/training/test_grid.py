@@ -520,7 +520,15 @@ def test_an_init_model_beside_the_config_is_read_from_its_folder(tmp_path, monke
     assert (load_grid(config).runs[0].config.size, load_grid(config).runs[0].config.width) == (32, 4)
     config.write_text("data = 'photos'\ngenerators = ['gen2']\ndiscriminators = ['disc1']\ninit = 'runs/mine'\n"
                       "width = 8\n")
-    assert load_grid(config).runs[0].config.width == 8, "the file's own, refused as the run starts"
+    with pytest.raises(RehueError, match=r"init model's width is 4, and the file sets width = 8; leave width out"):
+        load_grid(config)  # probe 110: refused only after "[1/1] ... started"
+    make_tiny_model(folder / "runs" / "dep" / "model.safetensors", in_channels=3)
+    config.write_text("data = 'photos'\ngenerators = ['gen2']\ndiscriminators = ['disc1']\ninit = 'runs/dep'\n")
+    with pytest.raises(RehueError, match="init model is a dependent one .*: set in_channels = 3"):
+        load_grid(config)
+    config.write_text("data = 'photos'\ngenerators = ['gen2']\ndiscriminators = ['disc1']\ninit = 'runs/dep'\n"
+                      "in_channels = 3\n")
+    assert load_grid(config).runs[0].config.in_channels == 3
     config.write_text("data = 'photos'\ngenerators = ['gen2', 'gen1']\ndiscriminators = ['disc1']\n"
                       "init = 'runs/mine'\n")
     with pytest.raises(RehueError, match=r"gen1-disc1-\d+: init model is a gen2, and this run trains a gen1"):

@@ -253,9 +253,9 @@ def load_grid(path: str | Path) -> GridSpec:
             replace(config, out="").check()  # every run's settings before the first trains; its folder later
         except RehueError as error:
             raise RehueError(f"{name}: {error.reason}", path) from None
-        if init_card is not None and init_card.architecture != generator:  # probe 108: after "[1/1] started"
-            raise RehueError(f"{name}: init model is a {init_card.architecture}, and this run trains a {generator}; "
-                             f"fine-tuning takes its model's generator", path)
+        misfit = _init_misfit(init_card, config)  # probes 108, 110: said after "[1/1] ... started"
+        if misfit:
+            raise RehueError(f"{name}: {misfit}", path)
         runs.append(GridRun(name, config, index))
     return GridSpec(source=path, runs=runs, optimisers=optimisers, out=out, rank_by=rank_by,
                     eval_images=_positive_int(raw, "eval_images", 0, path, allow_zero=True),
@@ -279,6 +279,20 @@ def _init_card(fixed: dict, path: Path):
     fixed.setdefault("size", card.size)
     fixed.setdefault("width", card.width)
     return card
+
+
+def _init_misfit(card, config: TrainConfig) -> str | None:
+    """Why a run cannot fine-tune the grid's ``init`` model, in the file's words; None where it can."""
+    if card is None:
+        return None
+    if card.architecture != config.generator:
+        return (f"init model is a {card.architecture}, and this run trains a {config.generator}; fine-tuning takes "
+                "its model's generator")
+    if card.in_channels > config.in_channels:
+        return "init model is a dependent one (it reads the frame before): set in_channels = 3"
+    if card.width != config.width:
+        return f"init model's width is {card.width}, and the file sets width = {config.width}; leave width out"
+    return None
 
 
 # ---------------------------------------------------------------------------------------- training

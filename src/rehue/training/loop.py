@@ -518,8 +518,9 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
             raise UsageError("no run folder: out names the folder the run is written to")
         config.check()  # a run folder inside the photos is said as such, before it is called a folder of others
         _check_run_folder(Path(config.out), resume)
-        with _RunLock(Path(config.out)):
-            return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
+        with _RunLock(Path(config.out)) as lock:
+            return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed,
+                          killed=lock.killed)
     finally:
         if starts_group and dist.is_initialized():
             dist.destroy_process_group()
@@ -554,7 +555,7 @@ def _check_run_folder(out: Path, resume: bool) -> None:
 
 
 def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool, log,
-           typed: frozenset[str] | None = None) -> TrainResult:
+           typed: frozenset[str] | None = None, killed: bool = False) -> TrainResult:
     import torch
     import torch.distributed as dist
     from torch import nn
@@ -595,9 +596,12 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         loaded = load_latest(ckpt_dir, log)
         if loaded is None:
             held = {name for name in RUN_ARTEFACTS if (out / name).exists()}
+            if killed and held <= KILLED_AT_ITS_START:
+                _remove_run_files(out)  # a killed start's: the next command, without --resume, begins afresh
+                held = set()
             raise RehueError("nothing to resume: no checkpoint in this folder (a run stopped before its first "
                              "checkpoint was saved keeps none); start it again"
-                             + ("" if held <= KILLED_AT_ITS_START else " with --overwrite"), ckpt_dir)
+                             + (" with --overwrite" if held else ""), ckpt_dir)
         state, path = loaded
         started_with = TrainConfig.from_dict(TrainConfig.as_it_acted(state["config"]))
         config = _resumed_config(config, started_with, out, state.get("data_path"), log, typed)
@@ -613,9 +617,10 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             return finished
         log(f"resuming from {path} (epoch {state['epoch']} of {config.epochs})")
     elif is_main and is_run(out) and (held := [name for name in RUN_ARTEFACTS if (out / name).exists()]):
-        if not overwrite and set(held) <= KILLED_AT_ITS_START:
-            # what a run killed before its first epoch ended leaves: nothing trained, started again as after Ctrl-C
-            # (probe 107: the same command was refused, --resume found no checkpoint)
+        if not overwrite and killed and set(held) <= KILLED_AT_ITS_START:
+            # what a run killed before its first epoch ended leaves beside its lock: nothing trained, started again
+            # as after Ctrl-C (probe 107: the same command was refused; probe 110: without the lock, a finished
+            # run pruned to its config and TensorBoard log, whose log went)
             _remove_run_files(out)
             log(f"note: {out}: a run killed before its first epoch ended left only {' and '.join(held)}; starting "
                 "again")
@@ -965,6 +970,7 @@ class _RunLock:
 
     def __init__(self, out: Path):
         self.out, self.lock, self.made = out, out / self.NAME, []
+        self.killed = False  # whether a killed run's lock was found: what else it left may be taken away
 
     def _held_by_another(self) -> int:
         """The process number of the run holding the lock, or 0 where it is a killed run's: its process gone,
@@ -1003,6 +1009,7 @@ class _RunLock:
                     raise RehueError(f"another rehue train (process {owner}) is writing this run; wait for it, or "
                                      "train into another folder", self.out) from None
                 self.lock.unlink(missing_ok=True)  # a killed run's
+                self.killed = True
                 continue
             except OSError as exc:
                 raise RehueError(f"cannot write in this folder ({exc.strerror or exc})", self.out) from None

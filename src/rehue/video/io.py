@@ -288,12 +288,13 @@ def _open_input(path: Path):
         raise RehueError("cannot read the file (permission denied)", path) from None
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
         if _cut_short_before_its_index(path):
-            raise RehueError("looks cut short (an interrupted copy or recording?): it holds pictures, but not the "
-                             "index an MP4 or MOV writes at its end (its moov box), without which none of them can "
-                             "be read; copy it again from its source", path) from None
+            raise RehueError(CUT_BEFORE_ITS_INDEX, path) from None
         raise RehueError(f"not a video file FFmpeg can read ({_ffmpeg_reason(exc)})", path) from None
 
 
+CUT_BEFORE_ITS_INDEX = ("looks cut short (an interrupted copy or recording?): it holds pictures, but not the whole "
+                        "index an MP4 or MOV writes at its end (its moov box), without which they cannot be read; "
+                        "copy it again from its source")
 # the boxes an MP4 or a MOV holds at its top level, read to tell one cut short from a file of another kind
 MP4_TOP_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"pnot", b"meta", b"styp", b"sidx",
                  b"moof", b"mfra", b"pdin", b"prft", b"emsg"}
@@ -316,7 +317,8 @@ def _cut_short_before_its_index(path: Path) -> bool:
                     length = size - place
                 if length < 8 or kind not in MP4_TOP_BOXES:
                     return False
-                kinds.add(kind)
+                if place + length <= size or kind == b"mdat":  # an index cut short is no index (probe 110)
+                    kinds.add(kind)
                 place += length
     except OSError:
         return False
@@ -363,6 +365,8 @@ class VideoReader:
         self._container = _open_input(self.path)
         if not self._container.streams.video:
             self._container.close()
+            if _cut_short_before_its_index(self.path):  # the index cut before it names the picture (probe 110)
+                raise RehueError(CUT_BEFORE_ITS_INDEX, self.path)
             raise RehueError("no video stream in this file", self.path)
         self._stream = main_video_stream(self._container)
         self._position = list(self._container.streams.video).index(self._stream)  # the same one when reopened
