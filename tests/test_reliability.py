@@ -1181,29 +1181,24 @@ def test_a_run_killed_before_its_first_epoch_ended_is_started_again_by_the_same_
     killed.mkdir()
     shutil.copy(tmp_path / "done" / "config.json", killed / "config.json")
     (killed / ".rehue-train.lock").write_text("999999999")
-    (killed / "tensorboard").mkdir()  # where TensorBoard is installed, its log begins with the run (probe 108)
-    (killed / "tensorboard" / "events.out.tfevents.1").write_bytes(b"")
+    shutil.copytree(killed, tmp_path / "logged")
     capsys.readouterr()
-    for name in ("killed", "resumed"):  # the same command, or a --resume first (which consumes the lock)
-        folder = tmp_path / name
-        if name == "resumed":
-            shutil.copytree(tmp_path / "killed-copy", folder)
-            assert run("train", "--resume", "--out", folder, *args) == 1
-            assert capsys.readouterr().err.rstrip().endswith("keeps none); start it again"), "the same command"
-        else:
-            shutil.copytree(killed, tmp_path / "killed-copy")
-        assert run("train", photos, "--out", folder, *args) == 0
-        said = capsys.readouterr().err
-        assert (f"note: {folder}: a run killed before its first epoch ended left only tensorboard and config.json; "
-                "starting again" in said) == (name == "killed")
-        assert (folder / "model.safetensors").is_file()
-    # probe 110: a finished run pruned to its config and its TensorBoard curves, no lock: not a killed start
-    pruned = tmp_path / "pruned"
-    shutil.copytree(tmp_path / "killed-copy", pruned)
-    (pruned / ".rehue-train.lock").unlink()
-    assert run("train", photos, "--out", pruned, *args) == 1
-    assert "already holds a training run (tensorboard, config.json)" in capsys.readouterr().err
-    assert (pruned / "tensorboard" / "events.out.tfevents.1").exists()
+    assert run("train", "--resume", "--out", killed, *args) == 1
+    assert capsys.readouterr().err.rstrip().endswith("keeps none); start it again with --overwrite")
+    (killed / ".rehue-train.lock").write_text("999999999")  # the --resume took the killed run's lock over
+    assert run("train", photos, "--out", killed, *args) == 0
+    assert (f"note: {killed}: a run killed before its first epoch ended left only config.json; starting again"
+            in capsys.readouterr().err)
+    assert (killed / "model.safetensors").is_file()
+    # probes 110, 112: TensorBoard's log may be a pruned run's curves, and a lock no proof of when the run died
+    (tmp_path / "logged" / "tensorboard").mkdir()
+    (tmp_path / "logged" / "tensorboard" / "events.out.tfevents.1").write_bytes(b"curves")
+    assert run("train", photos, "--out", tmp_path / "logged", *args) == 1
+    assert "already holds a training run (tensorboard, config.json); pass --overwrite" in capsys.readouterr().err
+    assert (tmp_path / "logged" / "tensorboard" / "events.out.tfevents.1").exists()
+    shutil.rmtree(tmp_path / "logged" / "tensorboard")  # the lock went with that refusal: no killed run's now
+    assert run("train", photos, "--out", tmp_path / "logged", *args) == 1
+    assert "already holds a training run (config.json)" in capsys.readouterr().err
     (tmp_path / "done" / "model.safetensors").unlink()  # a trained run without its weights is still refused
     shutil.rmtree(tmp_path / "done" / "checkpoints")
     assert run("train", photos, "--out", tmp_path / "done", *args) == 1

@@ -663,7 +663,7 @@ def bench_plot(results: dict, path: str | Path, overwrite: bool = False) -> Path
 
 
 def _check_plot_name(path) -> None:
-    if Path(path).suffix.lower() != ".png":  # probe 110: PNG bytes under .jpg, .svg or no extension
+    if not Path(path).name.lower().endswith(".png"):  # probe 110: PNG bytes under .jpg, .svg or no extension
         raise UsageError(f"{path}: the plot is a PNG; name it .png")
 
 

@@ -344,19 +344,26 @@ def test_a_matroska_file_cut_short_is_read_with_one_warning_from_its_stated_leng
 
 def test_an_mp4_cut_short_before_its_index_is_said_to_be(tmp_path):
     """Probe 109: most cameras write an MP4's index (moov) at its end; a copy cut short was "not a video file
-    FFmpeg can read (Invalid data found when processing input)", where the README says a cut-short file is named."""
-    clip = make_clip(tmp_path / "camera.mp4", list(textured_frames(30, 48, 64)), audio=True, faststart=False)
-    data = clip.read_bytes()
-    index = data.rindex(b"moov") - 4  # where the index (its box) begins, after the pictures
-    for end in (len(data) * 2 // 3, len(data) // 10, index + 20):  # probe 110: within the index too
-        cut = tmp_path / "cut.mp4"
-        cut.write_bytes(data[:end])
-        with pytest.raises(RehueError, match=r"cut.mp4: looks cut short \(an interrupted copy or recording\?\): it "
-                                             r"holds pictures, but not the whole index an MP4 or MOV writes"):
-            VideoReader(cut)
+    FFmpeg can read (Invalid data found when processing input)", where the README says a cut-short file is named.
+    Probes 110 and 112: cut inside the index, with its index first (rehue's own outputs), or followed by zeros (a
+    copy allocated whole), it was "no video stream" or "no decodable video frames"."""
+    cut = tmp_path / "cut.mp4"
+    for faststart in (False, True):
+        data = make_clip(tmp_path / "camera.mp4", list(textured_frames(30, 48, 64)), audio=True,
+                         faststart=faststart).read_bytes()
+        index, media = data.index(b"moov") - 4, data.index(b"mdat") - 4
+        for end, tail in ((len(data) // 10, b""), (index + 20, b""), (media + 800, b""), (media + 800, bytes(4000))):
+            cut.write_bytes(data[:end] + tail)
+            with pytest.raises(RehueError, match=r"cut.mp4: looks cut short \(an interrupted copy or recording\?\): it "
+                                                 r"ends inside what an MP4 or MOV must hold whole"):
+                with VideoReader(cut) as reader:
+                    list(reader)
     (tmp_path / "junk.mp4").write_bytes(b"\0\0\0\x10mdat" + b"x" * 8 + b"garbage, no box at all")
-    with pytest.raises(RehueError, match="not a video file FFmpeg can read"):
-        VideoReader(tmp_path / "junk.mp4")
+    still = b"\0\0\0\x18ftypmiaf\0\0\0\0mif1miaf\0\0\0\x10meta" + b"x" * 8 + b"\0\0\0\x10mdat" + b"y" * 8
+    (tmp_path / "still.heif").write_bytes(still)  # an HEIF picture is no film cut short (probe 112)
+    for name in ("junk.mp4", "still.heif"):
+        with pytest.raises(RehueError, match="not a video file FFmpeg can read"):
+            VideoReader(tmp_path / name)
 
 
 def test_a_short_matroska_clip_cut_short_is_named_too(tmp_path, caplog):

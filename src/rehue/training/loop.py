@@ -401,8 +401,9 @@ class DiscriminatorActivations:
 # what a run writes in its folder; --overwrite removes these (and nothing else a user put there)
 RUN_ARTEFACTS = ("checkpoints", "samples", "tensorboard", "metrics.jsonl", "metrics.csv", "model.safetensors",
                  "model.json", "config.json", "init_metrics.json")
-# written before the first epoch's checkpoint (TensorBoard's log as the run starts, where it is installed)
-KILLED_AT_ITS_START = {"config.json", "init_metrics.json", "tensorboard"}
+# what a run writes before its first checkpoint, and nothing a person would keep (a TensorBoard log, begun as
+# the run starts where TensorBoard is installed, may hold a pruned run's curves: --overwrite takes it away)
+KILLED_AT_ITS_START = {"config.json", "init_metrics.json"}
 # what a resumed run may change: where the photos are now, more epochs, and the machine it runs on
 RESUME_MAY_CHANGE = ("out", "data", "epochs", "device", "workers", "amp")
 
@@ -595,13 +596,10 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
     if resume:
         loaded = load_latest(ckpt_dir, log)
         if loaded is None:
-            held = {name for name in RUN_ARTEFACTS if (out / name).exists()}
-            if killed and held <= KILLED_AT_ITS_START:
-                _remove_run_files(out)  # a killed start's: the next command, without --resume, begins afresh
-                held = set()
+            held = any((out / name).exists() for name in RUN_ARTEFACTS)
             raise RehueError("nothing to resume: no checkpoint in this folder (a run stopped before its first "
-                             "checkpoint was saved keeps none); start it again"
-                             + (" with --overwrite" if held else ""), ckpt_dir)
+                             "checkpoint was saved keeps none); start it again" + (" with --overwrite" if held else ""),
+                             ckpt_dir)
         state, path = loaded
         started_with = TrainConfig.from_dict(TrainConfig.as_it_acted(state["config"]))
         config = _resumed_config(config, started_with, out, state.get("data_path"), log, typed)
@@ -619,8 +617,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
     elif is_main and is_run(out) and (held := [name for name in RUN_ARTEFACTS if (out / name).exists()]):
         if not overwrite and killed and set(held) <= KILLED_AT_ITS_START:
             # what a run killed before its first epoch ended leaves beside its lock: nothing trained, started again
-            # as after Ctrl-C (probe 107: the same command was refused; probe 110: without the lock, a finished
-            # run pruned to its config and TensorBoard log, whose log went)
+            # as after Ctrl-C (probe 107: the same command was refused); a run that ended leaves no lock
             _remove_run_files(out)
             log(f"note: {out}: a run killed before its first epoch ended left only {' and '.join(held)}; starting "
                 "again")

@@ -287,29 +287,37 @@ def _open_input(path: Path):
     except PermissionError:
         raise RehueError("cannot read the file (permission denied)", path) from None
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        if _cut_short_before_its_index(path):
-            raise RehueError(CUT_BEFORE_ITS_INDEX, path) from None
+        if _cut_short_mp4(path):
+            raise RehueError(CUT_SHORT_MP4, path) from None
         raise RehueError(f"not a video file FFmpeg can read ({_ffmpeg_reason(exc)})", path) from None
 
 
-CUT_BEFORE_ITS_INDEX = ("looks cut short (an interrupted copy or recording?): it holds pictures, but not the whole "
-                        "index an MP4 or MOV writes at its end (its moov box), without which they cannot be read; "
-                        "copy it again from its source")
+CUT_SHORT_MP4 = ("looks cut short (an interrupted copy or recording?): it ends inside what an MP4 or MOV must "
+                 "hold whole, its media or its index (the moov box, which most cameras write at the end), so "
+                 "its frames cannot be read; copy it again from its source")
 # the boxes an MP4 or a MOV holds at its top level, read to tell one cut short from a file of another kind
 MP4_TOP_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"pnot", b"meta", b"styp", b"sidx",
                  b"moof", b"mfra", b"pdin", b"prft", b"emsg"}
+# an HEIF or AVIF still (or image sequence) names one of these among its brands, and holds no moov
+STILL_IMAGE_BRANDS = {b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
+                      b"miaf", b"jp2 ", b"jpx "}
 
 
-def _cut_short_before_its_index(path: Path) -> bool:
-    """Whether ``path`` is an MP4 or MOV whose media (mdat) is there and whose index (moov), written at the end
-    by most cameras and encoders, is not: a copy cut short (probe 109: "not a video file FFmpeg can read")."""
+def _cut_short_mp4(path: Path) -> bool:
+    """Whether ``path`` is an MP4 or MOV cut short: one without a whole index (moov) beside its media (mdat), or
+    one that ends inside a box, or in zeros where a box should begin (a copy allocated whole and cut short).
+    Asked where FFmpeg could not read a file (probes 109, 110, 112: "not a video file FFmpeg can read", "no video
+    stream", "no decodable video frames" for an interrupted copy); an HEIF or AVIF still is not one."""
     try:
         size = path.stat().st_size
         with open(path, "rb") as file:
-            place, kinds = 0, set()
-            while place + 8 <= size and len(kinds) < 64:
+            place, whole, seen, ends_inside = 0, set(), set(), False
+            while place + 8 <= size and len(seen) < 64:
                 file.seek(place)
                 header = file.read(16)
+                if not header.strip(b"\0"):
+                    ends_inside = True  # zeros where a box should begin
+                    break
                 length, kind = int.from_bytes(header[:4], "big"), header[4:8]
                 if length == 1 and len(header) == 16:
                     length = int.from_bytes(header[8:16], "big")
@@ -317,12 +325,23 @@ def _cut_short_before_its_index(path: Path) -> bool:
                     length = size - place
                 if length < 8 or kind not in MP4_TOP_BOXES:
                     return False
-                if place + length <= size or kind == b"mdat":  # an index cut short is no index (probe 110)
-                    kinds.add(kind)
+                if kind == b"ftyp":
+                    file.seek(place + 8)
+                    brands = file.read(min(length - 8, 256))
+                    named = {brands[i:i + 4] for i in range(0, len(brands) - 3, 4) if i != 4}
+                    if named & STILL_IMAGE_BRANDS:
+                        return False
+                seen.add(kind)
+                if place + length <= size:
+                    whole.add(kind)
+                else:
+                    ends_inside = True
                 place += length
     except OSError:
         return False
-    return b"mdat" in kinds and b"moov" not in kinds
+    if b"meta" in seen and b"moov" not in seen:  # an HEIF-style still whatever its brands say
+        return False
+    return bool(seen & {b"mdat", b"moov", b"moof"}) and (ends_inside or b"moov" not in whole)
 
 
 def check_time_range(start: float | None, end: float | None) -> None:
@@ -365,8 +384,8 @@ class VideoReader:
         self._container = _open_input(self.path)
         if not self._container.streams.video:
             self._container.close()
-            if _cut_short_before_its_index(self.path):  # the index cut before it names the picture (probe 110)
-                raise RehueError(CUT_BEFORE_ITS_INDEX, self.path)
+            if _cut_short_mp4(self.path):  # the index cut before it names the picture (probe 110)
+                raise RehueError(CUT_SHORT_MP4, self.path)
             raise RehueError("no video stream in this file", self.path)
         self._stream = main_video_stream(self._container)
         self._position = list(self._container.streams.video).index(self._stream)  # the same one when reopened
@@ -680,7 +699,7 @@ class VideoReader:
                     return
                 if decoded == 0:
                     reason = f"no decodable video frames ({_ffmpeg_reason(exc)})"
-                    raise RehueError(reason, self.path) from None
+                    raise RehueError(CUT_SHORT_MP4 if _cut_short_mp4(self.path) else reason, self.path) from None
                 self._say_damage(damaged, first_damage)
                 log.warning("%s: video is damaged after %d decoded frames (%s); stopping there",
                             self.path, decoded, _ffmpeg_reason(exc))
@@ -714,7 +733,8 @@ class VideoReader:
                 yield av_frame, time
         if decoded == 0 and not seeked:
             reason = f" ({first_damage[1]})" if first_damage else ""
-            raise RehueError(f"no decodable video frames{reason}", self.path)
+            raise RehueError(CUT_SHORT_MP4 if _cut_short_mp4(self.path) else f"no decodable video frames{reason}",
+                             self.path)
         self._say_damage(damaged, first_damage)
         expected = stream.frames
         if expected and stream.duration and fps:  # an MP4 edit list that trims frames counts them, and its
