@@ -12,6 +12,7 @@ from PIL import Image
 
 from rehue.errors import RehueError
 from rehue.evaluation.metrics import GRAY_BASELINE
+from rehue.models.io import load_model
 from rehue.training.grid import add_grid_parser, load_grid, run_grid
 from tests.conftest import textured_rgb
 
@@ -286,6 +287,10 @@ def test_a_run_trained_with_other_settings_is_not_reused(finished_grid, tmp_path
     with pytest.raises(RehueError, match=r"other settings \(width 4 -> 8\)") as error:
         run_logged(config, out)
     assert error.value.path == str(out / "runs" / "gen1-disc1-4")
+    for name in RUNS:  # as the refusal says (probe 113: then "holds 5 other files ... and no grid search")
+        shutil.rmtree(out / "runs" / name)
+    run_logged(config, out)
+    assert all(load_model(out / "runs" / name / "model.safetensors")[1].width == 8 for name in RUNS)
 
 
 def test_cli_subcommand_resumes_into_out_and_prints_the_table(finished_grid, tmp_path, capsys):

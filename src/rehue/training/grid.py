@@ -735,6 +735,11 @@ def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
                 raise RehueError(f"holds a {name} that no grid search wrote, which the search's would replace; "
                                  "move it, or name another folder for the search (--out)", out)
         return
+    written = [out / name for name in (RESULTS_MARKDOWN, CONFIG_COPY, RESULTS_JSON) if (out / name).exists()]
+    no_runs = not runs.is_dir() or not [entry for entry in runs.iterdir() if not entry.name.startswith(".")]
+    results = [path for path in written if path.name != CONFIG_COPY]  # a grid.toml alone may be the user's input
+    if results and no_runs and all(_written_by_a_search(path) for path in written):
+        return  # a search whose run folders were all deleted to train them again, as a refusal says (probe 113)
     refuse_a_folder_of_others(out, "grid search", "the search (--out)",
                               ignore=lambda entry: any(path.is_relative_to(real_path(entry)) for path in own))
 
