@@ -135,7 +135,8 @@ def test_a_folder_of_videos_is_no_film_and_its_one_picture_is_a_film_of_one_fram
         make_clip(vids / name, [textured_rgb(48, 64, seed=i) for i in range(4)], fps=10)
     assert main(["scenes", str(vids), "--no-progress"]) == 1
     assert capsys.readouterr().err == (f"rehue: error: {vids}: no image frames in this folder, but 2 videos (a.mp4, "
-                                       f"b.mkv): name each video itself, as in {vids / 'a.mp4'}\n")
+                                       f"b.mkv): name each video itself, as in {vids / 'a.mp4'}, without --frames or "
+                                       "--film-fps, which take folders of numbered frames\n")
     Image.fromarray(textured_rgb(48, 64, seed=9)).save(vids / "cover.jpg")
     assert main(["scenes", str(vids), "--no-progress"]) == 0
     assert capsys.readouterr().err.splitlines() == [

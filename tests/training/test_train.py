@@ -201,8 +201,10 @@ def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, photo_folde
     assert [r["epoch"] for r in result.history] == [1, 2]
     for path in list_checkpoints(out / "checkpoints"):
         path.write_bytes(b"junk")
-    with pytest.raises(RehueError, match="no intact checkpoint"):
+    with pytest.raises(RehueError, match="no intact checkpoint.*the command that began it and --overwrite"):
         train(tiny_config(photo_folder, out, epochs=3), resume=True, progress=False)
+    # as it says (probe 113: "remove them" left a folder --resume could not start)
+    assert train(tiny_config(photo_folder, out, epochs=2), overwrite=True, progress=False).history[-1]["epoch"] == 2
 
 
 def test_sigkill_mid_run_then_resume_finishes_all_epochs(tmp_path, photo_folder):

@@ -1302,7 +1302,7 @@ def _read_manifest(path: Path) -> dict[str, dict]:
         with open(path, newline="") as fh:
             reader = csv.DictReader(fh)
             if not set(MANIFEST_FIELDS[:8]) <= set(reader.fieldnames or ()):
-                raise RehueError("this folder holds a manifest.csv that build_demo did not write; "
+                raise RehueError("this folder holds a manifest.csv that `rehue data demo` did not write; "
                                  "choose another folder", path)
             return {row["path"]: row for row in reader if row.get("path")}
     except (OSError, csv.Error, UnicodeDecodeError) as exc:

@@ -104,5 +104,6 @@ def load_latest(directory: Path, log=None) -> tuple[dict, Path] | None:
         if missing:
             raise RehueError(f"not a rehue training checkpoint (lacks {', '.join(missing)})", path)
         return state, path
-    raise RehueError("no intact checkpoint to resume from: each is damaged or incomplete (said above); remove them "
-                     "to train the run from its start", directory)
+    # probe 113: "remove them" left a folder --resume could not start and --overwrite needed DATA for
+    raise RehueError("no intact checkpoint to resume from: each is damaged or incomplete (said above); train the "
+                     "run again from its start with the command that began it and --overwrite", directory)

@@ -1301,7 +1301,8 @@ def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
                              f"{source / reels[0]} ... -o OUT --frames", source)
         if videos := _videos_in(entries):
             raise RehueError(f"no image frames in this folder, but {_listed(videos, 'video')}: name each video itself, "
-                             f"as in {source / videos[0]}", source)
+                             f"as in {source / videos[0]}, without --frames or --film-fps, which take folders of "
+                             "numbered frames", source)
         raise RehueError("no image frames in this folder", source)
     if videos := _videos_in(entries):  # probe 83: a folder of films and a cover picture was a film of one frame
         log(f"warning: {source}: its {_listed(videos, 'video')} are not part of this film, which is its own "
