@@ -254,7 +254,21 @@ def build_parser() -> argparse.ArgumentParser:
     # after the command too (and `rehue data demo -q`, probe 86); SUPPRESS keeps `rehue -q COMMAND`'s
     for command in [*sub.choices.values(), *data_sub.choices.values()]:
         command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=QUIET_HELP)
+        command.set_defaults(options=frozenset(option for action in command._actions
+                                               for option in action.option_strings))
     return parser
+
+
+def in_options(reason: str, options: frozenset[str]) -> str:
+    """A library setting's name that leads a usage error (``batch_size must be at least 1``, ``independent_feed,
+    self_feed: ...``) as the command's option it came from (``--batch-size``), where the command has one (probe
+    113: the user typed --batch-size 0)."""
+    lead = re.match(r"([a-z][a-z0-9_]*(?:, [a-z][a-z0-9_]*)*)(?= must|:)", reason)
+    if not lead:
+        return reason
+    names = [name if f"--{name.replace('_', '-')}" not in options else f"--{name.replace('_', '-')}"
+             for name in lead.group(1).split(", ")]
+    return ", ".join(names) + reason[lead.end():]
 
 
 def cmd_colorize(args) -> int:
@@ -831,7 +845,8 @@ def _run(args) -> int:
     except UsageError as exc:
         if args.debug:
             raise
-        print(f"rehue: error: {one_line(str(exc))}", file=errors)
+        said = str(exc) if exc.path else in_options(exc.reason, getattr(args, "options", frozenset()))
+        print(f"rehue: error: {one_line(said)}", file=errors)
         return 2
     except RehueError as exc:
         if args.debug:

@@ -87,3 +87,20 @@ def test_every_command_and_data_demo_take_quiet_after_their_name(monkeypatch, ca
     for name, command in _subparsers(build_parser()):
         if name != "data":  # a group of commands, not one
             assert any("-q" in action.option_strings for action in command._actions), name
+
+
+def test_a_usage_error_names_the_option_typed_not_the_librarys_setting(tmp_path, capsys):
+    """Probe 113: `train --batch-size 0` said "batch_size must be at least 1", `colorize --crf 99` "crf must
+    be ...": the library's names, where the user typed options."""
+    from rehue.cli import in_options, main
+
+    (tmp_path / "photos").mkdir()
+    assert main(["train", str(tmp_path / "photos"), "--out", str(tmp_path / "run"), "--batch-size", "0"]) == 2
+    assert capsys.readouterr().err == "rehue: error: --batch-size must be at least 1, not 0\n"
+    assert main(["colorize", str(tmp_path / "photos"), "-o", str(tmp_path / "out"), "--crf", "99"]) == 2
+    assert capsys.readouterr().err.startswith("rehue: error: --crf must be a whole number between 0 and 51")
+    options = frozenset({"--self-feed", "--epochs"})
+    assert in_options("independent_feed, self_feed: only for ...", options) == \
+        "independent_feed, --self-feed: only for ..."
+    assert in_options("the run has trained 3 epochs already, more than --epochs 1", options) == \
+        "the run has trained 3 epochs already, more than --epochs 1", "a name within a sentence stays"

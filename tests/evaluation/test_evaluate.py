@@ -154,6 +154,16 @@ def test_an_earlier_report_is_refused_before_scoring_and_replaced_whole_with_ove
     report = json.loads((out / "metrics.json").read_text())
     assert report["rows"]["gray baseline"]["count"] == 4 and not any(key.startswith("video") for key in report["extra"])
 
+    mine = tmp_path / "mine"  # probe 113: a user's notes named metrics.md were "an earlier report", replaced
+    mine.mkdir()
+    (mine / "metrics.md").write_text("# my notes\n")
+    capsys.readouterr()
+    for extra in ([], ["--overwrite"]):
+        assert main(["evaluate", str(photo_folder), *options[:-3], "--out", str(mine), "--no-progress", *extra]) == 1
+        assert capsys.readouterr().err == (f"rehue: error: {mine}: holds a metrics.md that no rehue report wrote, "
+                                           "which the report's would replace; move it, or name another --out\n")
+    assert (mine / "metrics.md").read_text() == "# my notes\n"
+
 
 def test_a_gray_clip_is_skipped_as_a_gray_photo_is(tmp_path, tiny_model, photo_folder):
     """Before, a gray clip was scored with a warning, and the gray answer's perfect score on its frames

@@ -1250,5 +1250,5 @@ def test_an_independent_run_an_older_rehue_saved_with_feeds_resumes_as_it_traine
     capsys.readouterr()
     assert main(["train", "--resume", "--out", str(tmp_path / "run"), "--epochs", "3", "--self-feed", "0.2",
                  "--no-progress", "-q"]) == 2, "typed: a usage error (probe 65: blamed on the run's config.json)"
-    assert capsys.readouterr().err == "rehue: error: self_feed: only for a dependent model (--dependent), which is " \
-                                      "fed the previous frame's a*b*\n"
+    assert capsys.readouterr().err == "rehue: error: --self-feed: only for a dependent model (--dependent), which " \
+                                      "is fed the previous frame's a*b*\n", "the option typed (probe 113)"

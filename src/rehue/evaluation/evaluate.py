@@ -297,7 +297,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     check_flags(full_res=full_res, progress=progress, overwrite=overwrite, films=films)
     from rehue.data.datasets import is_frame_dir
     from rehue.data.images import check_folder_can_be_made, is_inside, load_image, real_path
-    from rehue.evaluation.report import earlier_report, write_report
+    from rehue.evaluation.report import earlier_report, write_report, written_by_a_report
     from rehue.inference.colorizer import FITS, Colorizer
     from rehue.progress import progress_bar
 
@@ -317,7 +317,11 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     out_dir = as_it_will_be(out_dir)  # "reports/new/..": its earlier report is looked for where it will be
     if out_dir.exists() and not out_dir.is_dir():
         raise RehueError("is a file; --out names the report folder", out_dir)
-    if not overwrite and (earlier := earlier_report(out_dir)):
+    earlier = earlier_report(out_dir)
+    if foreign := [name for name in earlier if not written_by_a_report(out_dir / name)]:
+        raise RehueError(f"holds a {foreign[0]} that no rehue report wrote, which the report's would replace; move "
+                         "it, or name another --out", out_dir)
+    if not overwrite and earlier:
         raise RehueError(f"holds an earlier report ({', '.join(earlier)}); pass --overwrite to replace it "
                          "or name another --out", out_dir)
     if any(is_inside(out_dir, source) for source in inputs):

@@ -46,6 +46,24 @@ def earlier_report(out_dir: str | Path) -> list[str]:
     return [name for name in REPORT_FILES if (Path(out_dir) / name).exists()]
 
 
+def written_by_a_report(path: Path) -> bool:
+    """Whether a file named as a report's (metrics.md, metrics.json, samples.png, ...) reads as rehue wrote it:
+    a user's own notes of that name are not an earlier report for --overwrite to replace (probe 113)."""
+    try:
+        if path.suffix == ".png":
+            from PIL import Image
+
+            with Image.open(path) as picture:
+                return str(picture.info.get("Software", "")).startswith("rehue ")
+        text = path.read_text(encoding="utf-8")
+        if path.name == REPORT_MARKDOWN:
+            return text.startswith("| Name |")
+        found = json.loads(text)
+        return isinstance(found, dict) and {"rows", "baseline", "extra"} <= found.keys()
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+
+
 def _write_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Run ``write(temporary_path)`` and rename the result onto ``path`` (parents are created)."""
     path = Path(path)
