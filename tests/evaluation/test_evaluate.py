@@ -163,6 +163,16 @@ def test_an_earlier_report_is_refused_before_scoring_and_replaced_whole_with_ove
         assert capsys.readouterr().err == (f"rehue: error: {mine}: holds a metrics.md that no rehue report wrote, "
                                            "which the report's would replace; move it, or name another --out\n")
     assert (mine / "metrics.md").read_text() == "# my notes\n"
+    from PIL import Image, PngImagePlugin
+
+    (mine / "metrics.md").unlink()
+    tagged = PngImagePlugin.PngInfo()
+    tagged.add_text("Software", "GIMP 2.10")
+    Image.new("RGB", (4, 4)).save(mine / "samples.png", pnginfo=tagged)  # a picture of the user's, by its tag
+    assert main(["evaluate", str(photo_folder), *options[:-3], "--out", str(mine), "--no-progress", "--overwrite"]) == 1
+    assert "holds a samples.png that no rehue report wrote" in capsys.readouterr().err
+    Image.new("RGB", (4, 4)).save(mine / "samples.png")  # untagged, as rehue's were before December 2026
+    assert main(["evaluate", str(photo_folder), *options[:-3], "--out", str(mine), "--no-progress", "--overwrite"]) == 0
 
 
 def test_a_gray_clip_is_skipped_as_a_gray_photo_is(tmp_path, tiny_model, photo_folder):

@@ -53,8 +53,9 @@ def written_by_a_report(path: Path) -> bool:
         if path.suffix == ".png":
             from PIL import Image
 
-            with Image.open(path) as picture:
-                return str(picture.info.get("Software", "")).startswith("rehue ")
+            with Image.open(path) as picture:  # rehue's before December 2026 were untagged, or Matplotlib's
+                software = str(picture.info.get("Software", ""))
+            return not software or software.startswith(("rehue ", "Matplotlib"))
         text = path.read_text(encoding="utf-8")
         if path.name == REPORT_MARKDOWN:
             return text.startswith("| Name |")
