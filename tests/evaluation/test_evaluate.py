@@ -173,6 +173,11 @@ def test_an_earlier_report_is_refused_before_scoring_and_replaced_whole_with_ove
     assert "holds a samples.png that no rehue report wrote" in capsys.readouterr().err
     Image.new("RGB", (4, 4)).save(mine / "samples.png")  # untagged, as rehue's were before December 2026
     assert main(["evaluate", str(photo_folder), *options[:-3], "--out", str(mine), "--no-progress", "--overwrite"]) == 0
+    table = (mine / "metrics.md").read_text()  # probe 114: a report's files handled since were "no report's"
+    (mine / "metrics.md").write_text("\ufeff# Photos, December\n\n" + table, encoding="utf-8")
+    (mine / "metrics.json").write_text(json.dumps({"rows": {}}))
+    (mine / "samples.png").write_bytes((mine / "samples.png").read_bytes()[:100])
+    assert main(["evaluate", str(photo_folder), *options[:-3], "--out", str(mine), "--no-progress", "--overwrite"]) == 0
 
 
 def test_a_gray_clip_is_skipped_as_a_gray_photo_is(tmp_path, tiny_model, photo_folder):

@@ -291,6 +291,11 @@ def test_a_run_trained_with_other_settings_is_not_reused(finished_grid, tmp_path
         shutil.rmtree(out / "runs" / name)
     run_logged(config, out)
     assert all(load_model(out / "runs" / name / "model.safetensors")[1].width == 8 for name in RUNS)
+    (out / "thesis.txt").write_text("chapter 5")  # probe 114: a search's results beside the user's own files
+    shutil.rmtree(out / "runs")
+    with pytest.raises(RehueError, match="holds .* other files or folders"):
+        run_logged(config, out)
+    assert (out / "thesis.txt").read_text() == "chapter 5" and not (out / "runs").exists()
 
 
 def test_cli_subcommand_resumes_into_out_and_prints_the_table(finished_grid, tmp_path, capsys):

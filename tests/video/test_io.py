@@ -358,6 +358,13 @@ def test_an_mp4_cut_short_before_its_index_is_said_to_be(tmp_path):
                                                  r"ends inside what an MP4 or MOV must hold whole"):
                 with VideoReader(cut) as reader:
                     list(reader)
+        for end in range(64, len(data), 61):  # probe 114: cut in the index's codec or at its end, "unknown codec"
+            cut.write_bytes(data[:end])  # or "no decodable video frames": each cut is named, or read in part
+            try:
+                with VideoReader(cut) as reader:
+                    assert sum(1 for _ in reader) > 0
+            except RehueError as error:
+                assert "looks cut short" in str(error), (faststart, end, str(error))
     (tmp_path / "junk.mp4").write_bytes(b"\0\0\0\x10mdat" + b"x" * 8 + b"garbage, no box at all")
     still = b"\0\0\0\x18ftypmiaf\0\0\0\0mif1miaf\0\0\0\x10meta" + b"x" * 8 + b"\0\0\0\x10mdat" + b"y" * 8
     (tmp_path / "still.heif").write_bytes(still)  # an HEIF picture is no film cut short (probe 112)

@@ -46,23 +46,26 @@ def earlier_report(out_dir: str | Path) -> list[str]:
     return [name for name in REPORT_FILES if (Path(out_dir) / name).exists()]
 
 
-def written_by_a_report(path: Path) -> bool:
-    """Whether a file named as a report's (metrics.md, metrics.json, samples.png, ...) reads as rehue wrote it:
-    a user's own notes of that name are not an earlier report for --overwrite to replace (probe 113)."""
+def written_by_a_report(path: Path, tagged: bool = False) -> bool:
+    """Whether a file named as a report's (metrics.md, metrics.json, samples.png, ...) may be rehue's: a user's
+    own notes of that name are not an earlier report for --overwrite to replace (probe 113). Lenient, as an
+    earlier report's files may have been re-saved, or cut short by a crash (probe 114): a picture is a report's
+    unless another program's tag is on it (with ``tagged``, only with rehue's), a table or JSON where it holds
+    one of a report's marks."""
     try:
         if path.suffix == ".png":
             from PIL import Image
 
             with Image.open(path) as picture:  # rehue's before December 2026 were untagged, or Matplotlib's
                 software = str(picture.info.get("Software", ""))
-            return not software or software.startswith(("rehue ", "Matplotlib"))
-        text = path.read_text(encoding="utf-8")
+            return software.startswith("rehue ") or not tagged and (not software or software.startswith("Matplotlib"))
+        text = path.read_text(encoding="utf-8-sig")
         if path.name == REPORT_MARKDOWN:
-            return text.startswith("| Name |")
+            return not text.strip() or "| Name |" in text
         found = json.loads(text)
-        return isinstance(found, dict) and {"rows", "baseline", "extra"} <= found.keys()
+        return isinstance(found, dict) and "rows" in found
     except (OSError, UnicodeDecodeError, ValueError):
-        return False
+        return path.suffix == ".png" and not tagged  # a picture cut short: no one's to keep
 
 
 def _write_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:

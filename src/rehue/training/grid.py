@@ -738,10 +738,24 @@ def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
     written = [out / name for name in (RESULTS_MARKDOWN, CONFIG_COPY, RESULTS_JSON) if (out / name).exists()]
     no_runs = not runs.is_dir() or not [entry for entry in runs.iterdir() if not entry.name.startswith(".")]
     results = [path for path in written if path.name != CONFIG_COPY]  # a grid.toml alone may be the user's input
-    if results and no_runs and all(_written_by_a_search(path) for path in written):
+    if results and no_runs and all(_written_by_a_search(path) for path in written) and _the_searchs_own(out):
         return  # a search whose run folders were all deleted to train them again, as a refusal says (probe 113)
     refuse_a_folder_of_others(out, "grid search", "the search (--out)",
                               ignore=lambda entry: any(path.is_relative_to(real_path(entry)) for path in own))
+
+
+def _the_searchs_own(out: Path) -> bool:
+    """Whether ``out`` holds nothing but what a search writes: its results, its file's copy, its plot, its
+    runs/ and its samples/ of its own pictures (probe 114: a user's folder holding a search's results beside
+    their own files had a picture of theirs in samples/ replaced)."""
+    from rehue.evaluation.report import written_by_a_report
+
+    own = {RESULTS_MARKDOWN, RESULTS_JSON, CONFIG_COPY, DURATIONS_PLOT, SAMPLES_DIR, RUNS_DIR}
+    entries = [entry for entry in out.iterdir() if not entry.name.startswith(".")]
+    samples = [entry for entry in (out / SAMPLES_DIR).iterdir() if not entry.name.startswith(".")] \
+        if (out / SAMPLES_DIR).is_dir() else []
+    return all(entry.name in own for entry in entries) and all(
+        entry.suffix == ".png" and entry.is_file() and written_by_a_report(entry, tagged=True) for entry in samples)
 
 
 def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = True, log=None) -> GridResult:

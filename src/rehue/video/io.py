@@ -312,7 +312,10 @@ def _cut_short_mp4(path: Path) -> bool:
         size = path.stat().st_size
         with open(path, "rb") as file:
             place, whole, seen, ends_inside = 0, set(), set(), False
-            while place + 8 <= size and len(seen) < 64:
+            while place < size and len(seen) < 64:
+                if place + 8 > size:
+                    ends_inside = True  # within a box's header (probe 114)
+                    break
                 file.seek(place)
                 header = file.read(16)
                 if not header.strip(b"\0"):
@@ -341,7 +344,8 @@ def _cut_short_mp4(path: Path) -> bool:
         return False
     if b"meta" in seen and b"moov" not in seen:  # an HEIF-style still whatever its brands say
         return False
-    return bool(seen & {b"mdat", b"moov", b"moof"}) and (ends_inside or b"moov" not in whole)
+    media = bool(seen & {b"mdat", b"moof"})  # an index whole and no media after it: cut at its end (probe 114)
+    return bool(seen & {b"mdat", b"moov", b"moof"}) and (ends_inside or b"moov" not in whole or not media)
 
 
 def check_time_range(start: float | None, end: float | None) -> None:
@@ -390,11 +394,13 @@ class VideoReader:
         self._stream = main_video_stream(self._container)
         self._position = list(self._container.streams.video).index(self._stream)  # the same one when reopened
         if self._stream.codec_context is None:  # FFmpeg has no decoder for the stream's codec
-            self._container.close()
-            raise RehueError("the video stream's codec is unknown or cannot be decoded", self.path)
+            self._container.close()  # or an index cut short before it names the codec (probe 114)
+            raise RehueError(CUT_SHORT_MP4 if _cut_short_mp4(self.path) else
+                             "the video stream's codec is unknown or cannot be decoded", self.path)
         if self._stream.codec_context.width < 1 or self._stream.codec_context.height < 1:
             self._container.close()
-            raise RehueError("the video stream states no frame size (damaged header?)", self.path)
+            raise RehueError(CUT_SHORT_MP4 if _cut_short_mp4(self.path) else
+                             "the video stream states no frame size (damaged header?)", self.path)
         self._size = (self._stream.codec_context.width, self._stream.codec_context.height)
         self._resize_warned = self._interlace_warned = self._truncation_warned = self._gap_warned = False
         self._hdr_warned = False
