@@ -65,10 +65,10 @@ def _one_name(device: str) -> str:
     """One name for each device: "cuda" is the GPU in use, "cuda:0" on most machines; "mps:0" is "mps"."""
     import torch
 
-    kind, index = torch.device(device).type, torch.device(device).index
-    if kind == "cuda":
-        return f"cuda:{torch.cuda.current_device() if index is None else index}"
-    return kind
+    named = torch.device(device)
+    if named.type == "cuda":
+        return f"cuda:{torch.cuda.current_device() if named.index is None else named.index}"
+    return named.type
 
 
 def colorize(image, model: str = "default", device: str = "auto"):

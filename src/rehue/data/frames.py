@@ -282,9 +282,9 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
                          + "), and a frame dataset replaces its folder whole; name a new or empty folder with --out",
                          out)
     if not others and dataset:  # probe 100: a file of the user's among the frames went with them
-        others = [name for name in _files_under(out / "frames")
-                  if not FRAME_FILE.fullmatch(name) and not any(_no_ones(part) for part in name.split("/"))][:1]
-        others = [f"frames/{name}" for name in others]
+        found = next((name for name in _files_under(out / "frames")
+                      if not FRAME_FILE.fullmatch(name) and not any(_no_ones(part) for part in name.split("/"))), None)
+        others = [] if found is None else [f"frames/{found}"]
     if others:
         raise RehueError(f"holds files of its own (such as {others[0]}), and a frame dataset replaces its folder "
                          "whole; name a new or empty folder with --out", out)

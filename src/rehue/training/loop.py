@@ -927,29 +927,33 @@ def _put_back(aside: Path, out: Path) -> None:
     aside.rmdir()
 
 
-def _recover_replaced_run(out: Path, log) -> None:
-    """A run that a killed ``train --overwrite`` kept aside: put back if the new run saved no checkpoint, else
-    (killed as it let the old run go) removed. Called under the run's lock: no live run owns it."""
-    from rehue.training.checkpoint import list_checkpoints
-
-    for aside in sorted(out.glob(f"{_ReplacedRun.PREFIX}*")) if out.is_dir() else []:
-        if list_checkpoints(out / "checkpoints"):
-            shutil.rmtree(aside, ignore_errors=True)
-        else:
-            _put_back(aside, out)
-            log(f"note: put back the run that a killed `train --overwrite` was replacing in {out}")
-
-
-def resumed_config_path(out: Path) -> Path:
-    """The config.json a resume of ``out`` goes on with: the run's that ``_recover_replaced_run`` will put back,
-    where a killed ``train --overwrite`` saved no checkpoint (probe 107: the killed run's --epochs was taken),
-    else the folder's own."""
+def _replaced_runs(out: Path) -> tuple[Path | None, list[Path]]:
+    """The runs a killed ``train --overwrite`` kept aside in ``out``: the one to put back (None where the new run
+    saved a checkpoint, and so had let the old run go), and those to remove."""
     from rehue.training.checkpoint import list_checkpoints
 
     asides = sorted(out.glob(f"{_ReplacedRun.PREFIX}*")) if out.is_dir() else []
     if asides and not list_checkpoints(out / "checkpoints"):
-        return asides[0] / "config.json"
-    return out / "config.json"
+        return asides[0], asides[1:]
+    return None, asides
+
+
+def _recover_replaced_run(out: Path, log) -> None:
+    """A run that a killed ``train --overwrite`` kept aside: put back if the new run saved no checkpoint, else
+    (killed as it let the old run go) removed. Called under the run's lock: no live run owns it."""
+    back, gone = _replaced_runs(out)
+    for aside in gone:
+        shutil.rmtree(aside, ignore_errors=True)
+    if back is not None:
+        _put_back(back, out)
+        log(f"note: put back the run that a killed `train --overwrite` was replacing in {out}")
+
+
+def resumed_config_path(out: Path) -> Path:
+    """The config.json a resume of ``out`` goes on with: the run's that ``_recover_replaced_run`` will put back
+    (probe 107: the killed run's --epochs was taken), else the folder's own."""
+    back, _ = _replaced_runs(out)
+    return (back or out) / "config.json"
 
 
 def run_held_by(out: Path) -> int:
