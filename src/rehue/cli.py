@@ -259,10 +259,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def in_options(reason: str, options: frozenset[str]) -> str:
+def in_options(reason: str, options: frozenset[str], settings: tuple[str, ...] = ()) -> str:
     """A library setting's name that leads a usage error (``batch_size must be at least 1``, ``independent_feed,
-    self_feed: ...``) as the command's option it came from (``--batch-size``), where the command has one (probe
-    113: the user typed --batch-size 0)."""
+    self_feed: ...``), or that the error names among its ``settings`` (``UsageError.settings``), as the
+    command's option it came from (``--batch-size``), where the command has one (probe 113: the user typed
+    --batch-size 0)."""
+    named = [name for name in settings if f"--{name.replace('_', '-')}" in options]
+    if named:
+        reason = re.sub(rf"(?<![\w-])({'|'.join(map(re.escape, named))})(?![\w-])",
+                        lambda match: f"--{match.group(1).replace('_', '-')}", reason)
     lead = re.match(r"([a-z][a-z0-9_]*(?:, [a-z][a-z0-9_]*)*)(?= must|:)", reason)
     if not lead:
         return reason
@@ -309,7 +314,8 @@ def cmd_colorize(args) -> int:
                      **{key: getattr(args, key) for key in ("scene_mode", "crf", "preset", "codec", "dependent_model")
                         if key in args.typed}}
     summary = colorize_paths(args.inputs, args.output, model=args.model, device=args.device,
-                             overwrite=args.overwrite, quality=args.quality, image_ext=ext,
+                             overwrite=args.overwrite, quality=args.quality if "quality" in args.typed else None,
+                             image_ext=ext if "ext" in args.typed else None,
                              video_options=video_options, progress=not args.no_progress, chroma=args.chroma,
                              fit=args.fit, borders=args.borders, frames=args.frames, log=say)
     failed = f", {len(summary.failed)} failed" if summary.failed else ""
@@ -845,7 +851,8 @@ def _run(args) -> int:
     except UsageError as exc:
         if args.debug:
             raise
-        said = str(exc) if exc.path else in_options(exc.reason, getattr(args, "options", frozenset()))
+        said = str(exc) if exc.path else in_options(exc.reason, getattr(args, "options", frozenset()),
+                                                              exc.settings)
         print(f"rehue: error: {one_line(said)}", file=errors)
         return 2
     except RehueError as exc:

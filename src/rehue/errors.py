@@ -33,7 +33,12 @@ def one_line(text: str) -> str:
 
 
 class UsageError(RehueError):
-    """Wrong arguments: exit code 2."""
+    """Wrong arguments: exit code 2. ``settings``: the library settings whose names the reason holds
+    (``batch_size``), which a command line says as the options it took them from (``--batch-size``)."""
+
+    def __init__(self, reason: str, path: object | None = None, *, settings: tuple[str, ...] = ()):
+        super().__init__(reason, path)
+        self.settings = settings
 
 
 def check_flags(**flags) -> None:

@@ -597,6 +597,57 @@ def test_picture_settings_for_a_video_file_are_a_usage_error(tmp_path, tiny_mode
         "probe 71: it was 'FFV1 is written to .mkv', as though a photo could be a video"
 
 
+@pytest.mark.parametrize(("inputs", "output", "options", "message"), [
+    (["photo.png"], "colour.png", ["--ext", ".jpg"], "--ext: {tmp}/colour.png names the file, and its extension its "
+                                                     "format"),
+    (["photo.png"], "colour.png", ["--quality", "50"], "--quality: for JPEG and WebP, and the pictures are written as "
+                                                       "PNG"),
+    (["photo.png", "scan.tif"], "out", ["--quality", "50"], "--quality: for JPEG and WebP, and the pictures are "
+                                                            "written as PNG"),
+    (["photo.png"], "colour.tif", ["--quality", "50"], "--quality: for JPEG and WebP, and the pictures are written as "
+                                                       "TIFF"),
+    (["film.mp4"], "out", ["--ext", ".jpg"], "--ext: the format of pictures written into a folder, and every input "
+                                             "is a video, written as one (its frames as pictures: -o NAME_%04d.png)"),
+    (["film.mp4"], "out", ["--quality", "50"], "--quality: for JPEG and WebP, and every input is a video, written as "
+                                               "one (its quality is --crf's)"),
+    (["film.mp4"], "f_%03d.png", ["--quality", "50"], "--quality: for JPEG and WebP, and the pictures are written as "
+                                                      "PNG"),
+    (["reel"], "frames-out", ["--frames", "--quality", "50"], "--quality: for JPEG and WebP, and the pictures are "
+                                                              "written as PNG"),
+    (["photo.png"], "colour.png", ["--dependent-model", "nosuch"], "nosuch: no such model file or shipped model name"),
+])
+def test_a_setting_no_output_uses_is_refused(tmp_path, tiny_model, capsys, inputs, output, options, message):
+    """Before, --ext with -o naming one picture, --quality where nothing is written as JPEG or WebP, and a
+    mistyped --dependent-model where no input is a film were passed over without a word."""
+    gray = np.random.default_rng(0).integers(0, 255, (24, 32), dtype=np.uint8)
+    Image.fromarray(gray).save(tmp_path / "photo.png")
+    Image.fromarray(gray).save(tmp_path / "scan.tif")
+    (tmp_path / "reel").mkdir()
+    for number in range(2):
+        Image.fromarray(gray).save(tmp_path / "reel" / f"r_{number}.png")
+    from tests.helpers_video import make_clip
+
+    make_clip(tmp_path / "film.mp4", [np.stack([gray] * 3, axis=-1)] * 3)
+    before = sorted(path.name for path in tmp_path.iterdir())
+    status = run("colorize", *(tmp_path / name for name in inputs), "-o", tmp_path / output, "--model", tiny_model,
+                 *options)
+    assert status == (1 if "--dependent-model" in options else 2)
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("rehue: error: ") and message.format(tmp=tmp_path) in err and "\n" not in err, err
+    assert sorted(path.name for path in tmp_path.iterdir()) == before, "nothing written"
+
+
+def test_a_setting_an_output_uses_is_taken(tmp_path, tiny_model):
+    """The settings the test above refuses, where an output uses them."""
+    gray = np.random.default_rng(0).integers(0, 255, (24, 32), dtype=np.uint8)
+    Image.fromarray(gray).save(tmp_path / "photo.png")
+    assert run("colorize", tmp_path / "photo.png", "-o", tmp_path / "out", "--ext", ".jpg", "--quality", "50",
+               "--model", tiny_model, "--dependent-model", "none") == 0
+    assert Image.open(tmp_path / "out" / "photo.jpg").format == "JPEG"
+    assert run("colorize", tmp_path / "photo.png", "-o", tmp_path / "c.webp", "--quality", "50",
+               "--model", tiny_model) == 0
+
+
 def test_a_batch_run_again_skips_what_it_coloured_before_and_colours_the_rest(tmp_path, tiny_model, capsys):
     photos = tmp_path / "photos"
     photos.mkdir()

@@ -99,6 +99,17 @@ def test_a_usage_error_names_the_option_typed_not_the_librarys_setting(tmp_path,
     assert capsys.readouterr().err == "rehue: error: --batch-size must be at least 1, not 0\n"
     assert main(["colorize", str(tmp_path / "photos"), "-o", str(tmp_path / "out"), "--crf", "99"]) == 2
     assert capsys.readouterr().err.startswith("rehue: error: --crf must be a whole number between 0 and 51")
+    for options, said in (
+            (["--dependent", "--independent-feed", "0.5"], "--independent-feed needs --init: the independent model"),
+            (["--batch-size", "1", "--size", "32"], "--batch-size 1 needs --size 64 or more: at 32 the generator's"),
+            (["--feature-matching", "1", "--adversarial-weight", "0"], "--feature-matching compares the "
+             "discriminator's activations, and --adversarial-weight 0 trains no discriminator"),
+            (["--dependent", "--stamp-share", "0.3", "--colour-jitter", "0.1"], "--stamp-share, --colour-jitter: "
+             "only for an independent model")):
+        assert main(["train", str(tmp_path / "photos"), "--out", str(tmp_path / "run"), *options]) == 2
+        assert capsys.readouterr().err.startswith(f"rehue: error: {said}"), "the library's names, within a sentence"
+    assert in_options("size 64 or more, batch_size 1 and sizes", frozenset({"--size"}), ("size", "batch_size")) == \
+        "--size 64 or more, batch_size 1 and sizes", "a name replaced where it is a word of its own"
     options = frozenset({"--self-feed", "--epochs"})
     assert in_options("independent_feed, self_feed: only for ...", options) == \
         "independent_feed, --self-feed: only for ..."

@@ -368,7 +368,7 @@ def test_thesis_config_is_table_5_1_and_the_demo_runs_the_same_grid():
     (f"{MINIMAL}\nepochs = 0", "epochs must be at least 1, not 0"),
     (f"{MINIMAL}\nsize = 33", "size must be a power of two from 32 to 4096, not 33"),
     (f"{MINIMAL}\nsize = 8192", "size must be a power of two from 32 to 4096, not 8192"),
-    (f"{MINIMAL}\nsize = 32\nbatch_sizes = [4, 1]", "batch_size 1 needs a size of 64 or more"),
+    (f"{MINIMAL}\nsize = 32\nbatch_sizes = [4, 1]", "batch_size 1 needs size 64 or more"),
     (f"{MINIMAL}\nema = 1.5", "gen1-disc1-[0-9]+: ema must be at least 0 and below 1"),
     ("generators = ['gen1']\ndiscriminators = ['disc1']", "data must name the training data"),
     ("data = 'p'\ngenerators = ['gen1'", "not valid TOML"),

@@ -569,7 +569,7 @@ def test_self_feed_steps_roll_the_model_out_on_its_own_colours():
 
 @pytest.mark.parametrize(("setting", "message"), [
     ({"epochs": 0}, "epochs must be at least 1, not 0"),
-    ({"batch_size": 1}, "batch_size 1 needs a size of 64 or more"),
+    ({"batch_size": 1}, "batch_size 1 needs size 64 or more"),
     ({"lr_g": -1.0}, "lr_g must be above 0, not -1"),
     ({"lr_d": 0.0}, "lr_d must be above 0, not 0"),
     ({"beta1_g": 1.5}, "beta1_g must be at least 0 and below 1, not 1.5"),
@@ -588,6 +588,9 @@ def test_self_feed_steps_roll_the_model_out_on_its_own_colours():
     ({"val_fraction": 1.0}, "val_fraction must be above 0 and below 1, not 1"),
     ({"feature_matching": -1.0}, "feature_matching must be at least 0, not -1"),
     ({"feature_matching": 10.0, "adversarial_weight": 0.0}, "adversarial_weight 0 trains no discriminator"),
+    ({"in_channels": 3, "independent_feed": 0.5}, "independent_feed needs init: the independent model"),
+    ({"in_channels": 3, "studio_share": 0.5, "colour_jitter": 0.1}, r"studio_share, colour_jitter: only for an "
+                                                                     r"independent model \(they change single"),
     ({"generator": "nope"}, "unknown generator 'nope'; choose one of: gen1, gen2, gen2-classes"),
     ({"discriminator": "gen1"}, "unknown discriminator 'gen1'; choose one of: disc1, disc2, patch"),
 ])

@@ -340,8 +340,8 @@ def _colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bo
         steps.close()
 
 
-def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=False, quality=95,
-                   image_ext=".png", video_options=None, progress=True, log=None,
+def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=False, quality=None,
+                   image_ext=None, video_options=None, progress=True, log=None,
                    chroma: float | None = None, fit: str | None = None, borders: str | None = None,
                    frames: bool = False) -> BatchSummary:
     """Colour files and folders into ``output``. With ``frames``, each input folder holds the numbered
@@ -350,13 +350,17 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     Of several inputs, one whose output exists already is skipped (``summary.skipped``) unless
     ``overwrite``: running a batch again after an interruption colours what is left. The part of a film or
     its encoder in ``video_options`` (``start``, ``end``, ``codec``, ``crf``, ``preset``) where no input is
-    a film is a ``UsageError``: leave out those not set."""
+    a film is a ``UsageError``: leave out those not set. So are a ``quality`` (None: 95) where no picture is
+    written as JPEG or WebP, an ``image_ext`` (None: .png) where no picture's format is left to it, and a
+    ``dependent_model`` in ``video_options`` that names no model, where no input is a film."""
     check_flags(overwrite=overwrite, progress=progress, frames=frames)
 
     from rehue.inference.colorizer import Colorizer
 
     log = lines_to(log, progress)
-    quality = check_quality(quality)
+    quality_given, ext_given = quality is not None, image_ext is not None
+    quality = check_quality(95 if quality is None else quality)
+    image_ext = ".png" if image_ext is None else image_ext
     from rehue.video.io import check_video_options, codec_named
 
     if video_options and "codec" in video_options:
@@ -375,6 +379,10 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     will_be = as_it_will_be(output)
     output = Path(output) if Path(output).name == ".." and will_be.suffix and not will_be.is_dir() else will_be
     if frames:
+        if not is_video_path(output):
+            _check_picture_options(quality_given, False, {image_ext})
+        elif quality_given or ext_given:
+            _check_picture_options(quality_given, ext_given, set(), output)
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
                                image_ext=image_ext, video_options=video_options or {}, progress=progress,
                                log=log, chroma=chroma, borders=borders)
@@ -388,6 +396,11 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
                   if (video_options or {}).get(key) is not None]
     if video_only and not any(job.video for job in jobs):
         raise UsageError(f"{', '.join(video_only)}: only for videos, and no input is one")
+    dependent_model = (video_options or {}).get("dependent_model")
+    if dependent_model not in (None, "none", "default") and not any(job.video for job in jobs):
+        from rehue.models.io import resolve_model_path
+
+        resolve_model_path(dependent_model)  # unused on photos, but a mistyped name is said as on a film
     if len(jobs) == 1 and FramePattern.of(output) is not None:  # a video into numbered pictures
         if not jobs[0].video:
             such_as = output.parent / with_output_suffix(jobs[0].source, output.suffix).name
@@ -400,6 +413,11 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         if encoder:
             raise UsageError(f"{', '.join(encoder)}: not for a video into numbered frames (every frame is written "
                              "as a picture; --quality sets JPEG's and WebP's)")
+    if quality_given or ext_given:
+        written = {(job.target if not job.video else FramePattern.of(job.target) or Path()).suffix for job in jobs}
+        single_file = len(jobs) == 1 and jobs[0].target == output
+        _check_picture_options(quality_given, ext_given and (single_file or all(job.video for job in jobs)),
+                               written - {""}, output if single_file else None)
     codec = (video_options or {}).get("codec")
     if codec is not None:  # a container that cannot hold it, before the models load (probe 70)
         from rehue.video.io import encoders_for
@@ -426,6 +444,22 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         if made_root is not None:
             _remove_empty_folders(made_root)
     return summary
+
+
+def _check_picture_options(quality_given, ext_unused, written: set[str], named: Path | None = None) -> None:
+    """``--quality`` given where no picture is written as JPEG or WebP, or ``--ext`` where no picture's
+    format is left to it (the output names one file, or every input is a video), is a ``UsageError``: it
+    would be passed over without a word. ``written``: the extensions of the pictures to be written."""
+    formats = sorted({OUTPUT_FORMATS.get(suffix.lower(), suffix) for suffix in written})
+    if ext_unused:
+        if named is not None and not is_video_path(named):
+            raise UsageError(f"--ext: {named} names the file, and its extension its format")
+        raise UsageError("--ext: the format of pictures written into a folder, and every input is a video, written "
+                         "as one (its frames as pictures: -o NAME_%04d.png)")
+    if quality_given and not {"JPEG", "WEBP"} & set(formats):
+        written_as = (f"the pictures are written as {' and '.join(formats)}" if formats else
+                      "every input is a video, written as one (its quality is --crf's)")
+        raise UsageError(f"--quality: for JPEG and WebP, and {written_as}")
 
 
 def _topmost_missing(folder: Path) -> Path | None:

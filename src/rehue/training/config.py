@@ -142,7 +142,10 @@ class TrainConfig:
                                  "previous frame's a*b*")
         if self.feature_matching and not self.adversarial_weight:
             raise UsageError("feature_matching compares the discriminator's activations, and adversarial_weight 0 "
-                             "trains no discriminator")
+                             "trains no discriminator", settings=("feature_matching", "adversarial_weight"))
+        if self.independent_feed and not self.init:
+            raise UsageError("independent_feed needs init: the independent model whose a*b* it feeds the dependent "
+                             "model", settings=("independent_feed", "init"))
         if not 0 < self.val_fraction < 1:
             raise UsageError(f"val_fraction must be above 0 and below 1, not {self.val_fraction:g}")
         from rehue.models.registry import list_models
@@ -157,8 +160,8 @@ class TrainConfig:
             raise UsageError("the run folder must not be inside the training data: its sample pictures would "
                              "be read as training photos next time", self.out)
         if self.batch_size < 2 and self.size < 64:
-            raise UsageError(f"batch_size 1 needs a size of 64 or more: at {self.size} the generator's deepest "
-                             "BatchNorm would see one value per channel")
+            raise UsageError(f"batch_size 1 needs size 64 or more: at {self.size} the generator's deepest "
+                             "BatchNorm would see one value per channel", settings=("batch_size", "size"))
         if not 0 <= self.colour_jitter < 1:
             raise UsageError(f"colour_jitter must be at least 0 and below 1, not {self.colour_jitter:g}")
         if not 0 < self.crop_min <= 1:
@@ -167,9 +170,10 @@ class TrainConfig:
             raise UsageError(f"studio_share must be between 0 and 1, not {self.studio_share:g}")
         if not 0 <= self.stamp_share <= 1:
             raise UsageError(f"stamp_share must be between 0 and 1, not {self.stamp_share:g}")
-        if self.dependent and (self.stamp_share or self.studio_share or self.colour_jitter):
-            raise UsageError("stamp_share, studio_share and colour_jitter change single images; a dependent "
-                             "model learns from pairs of frames and would not use them")
+        single_image = [name for name in ("stamp_share", "studio_share", "colour_jitter") if getattr(self, name)]
+        if self.dependent and single_image:
+            raise UsageError(f"{', '.join(single_image)}: only for an independent model (they change single images; "
+                             "a dependent model learns from pairs of frames)")
 
     def to_dict(self) -> dict:
         return asdict(self)

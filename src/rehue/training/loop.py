@@ -328,8 +328,6 @@ def _feeding_model(config: TrainConfig, device: str):
     dependent model as the previous a*b*."""
     from rehue.models.io import load_model
 
-    if not config.dependent or not config.init:
-        raise RehueError("independent_feed needs --dependent and --init with an independent model")
     model, card = load_model(config.init, device=device)
     if card.in_channels != 1:
         raise RehueError("independent_feed needs --init to be an independent model (1 input channel)", config.init)
