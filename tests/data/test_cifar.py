@@ -62,6 +62,30 @@ def test_hostile_pickle_is_refused(tmp_path):
         read_batch(path)
 
 
+@pytest.mark.parametrize(("batch", "message"), [
+    ({b"data": np.zeros((2, 3072), np.uint8)}, "not a CIFAR-10 python batch: it has no labels"),
+    ({b"labels": [1]}, "not a CIFAR-10 python batch: it has no data$"),
+    ([np.zeros((2, 3072), np.uint8)], "it holds a list, not a batch's dictionary of data and labels"),
+    ({b"data": np.zeros((2, 100), np.uint8), b"labels": [1, 2]},
+     r"its data is an array of shape \(2, 100\), not one row of 3,072 values"),
+    ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [1]}, "2 images and 1 labels"),
+    ({b"data": np.full((2, 3072), 300.0), b"labels": [1, 2]}, r"its data is float64, not bytes \(0-255\)"),
+    ({b"data": np.full((2, 3072), 7, np.int64), b"labels": ["cat", "dog"]}, "its data or labels are no arrays of "
+                                                                          "numbers"),
+])
+def test_a_batch_of_another_form_is_named_with_what_it_lacks(tmp_path, batch, message):
+    """Before, a batch without labels was "not a CIFAR-10 python batch (b'labels')", one with a label short
+    "unexpected CIFAR-10 batch shape (2, 3072)", and one of floats up to 300 was read, wrapped round 255."""
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(pickle.dumps(batch, protocol=2))
+    with pytest.raises(RehueError, match=message) as error:
+        read_batch(path)
+    assert error.value.path == str(path)
+    array = np.full((1, 3072), 200, np.int64)
+    path.write_bytes(pickle.dumps({b"data": array, b"labels": [3]}, protocol=2))
+    assert read_batch(path)[0].max() == 200, "whole numbers within a byte are taken"
+
+
 def test_training_datasets_from_cifar(cifar_dir):
     root, _ = cifar_dir
     train, val = build_datasets(root.parent, 32)

@@ -68,14 +68,30 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         raw = Path(path).read_bytes()
         batch = _ArraysOnly(io.BytesIO(raw), encoding="bytes").load()
-        data = np.asarray(batch[b"data"], dtype=np.uint8)
-        labels = np.asarray(batch[b"labels"], dtype=np.int64)
     except FileNotFoundError:
         raise RehueError(f"CIFAR-10 batch missing ({ARCHIVE_HINT})", path) from None
-    except (pickle.UnpicklingError, KeyError, EOFError, TypeError, ValueError) as exc:
+    except (pickle.UnpicklingError, EOFError, TypeError, ValueError) as exc:
         raise RehueError(f"not a CIFAR-10 python batch ({exc})", path) from None
-    if data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):
-        raise RehueError(f"unexpected CIFAR-10 batch shape {data.shape}", path)
+    if not isinstance(batch, dict):
+        raise RehueError(f"not a CIFAR-10 python batch: it holds a {type(batch).__name__}, not a batch's dictionary "
+                         "of data and labels", path)
+    missing = [key.decode() for key in (b"data", b"labels") if key not in batch]
+    if missing:
+        raise RehueError(f"not a CIFAR-10 python batch: it has no {' and no '.join(missing)}", path)
+    try:
+        data = np.asarray(batch[b"data"])
+        labels = np.asarray(batch[b"labels"], dtype=np.int64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise RehueError(f"not a CIFAR-10 python batch: its data or labels are no arrays of numbers ({exc})",
+                         path) from None
+    if data.dtype != np.uint8 and not (data.dtype.kind in "iu" and data.size and 0 <= data.min() <= data.max() <= 255):
+        raise RehueError(f"not a CIFAR-10 python batch: its data is {data.dtype}, not bytes (0-255)", path)
+    data = data.astype(np.uint8, copy=False)
+    if data.ndim != 2 or data.shape[1] != 3072:
+        raise RehueError(f"not a CIFAR-10 python batch: its data is an array of shape {data.shape}, not one row "
+                         "of 3,072 values (32x32, red, green, blue) per image", path)
+    if labels.shape != (len(data),):
+        raise RehueError(f"not a CIFAR-10 python batch: {len(data):,} images and {labels.size:,} labels", path)
     return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy(), labels
 
 
