@@ -373,6 +373,40 @@ def test_an_mp4_cut_short_before_its_index_is_said_to_be(tmp_path):
             VideoReader(tmp_path / name)
 
 
+def test_a_fragmented_mp4_cut_inside_a_fragment_is_named_truncated(tmp_path, caplog):
+    """Probe 112: a fragmented MP4 (a live recording's) states no length or frame count; cut inside a fragment's
+    header it was coloured in part without a word. Cut at a fragment's end, it is a whole file shorter, as a
+    recording stopped there would be."""
+    import av
+
+    whole = tmp_path / "live.mp4"
+    with av.open(str(whole), "w", options={"movflags": "frag_keyframe+empty_moov"}) as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt, stream.options = 64, 48, "yuv420p", {"g": "6"}
+        for picture in textured_frames(24, 48, 64):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        container.mux(stream.encode())
+    data = whole.read_bytes()
+    place, fragments = 0, []
+    while place < len(data):  # the top-level boxes
+        if data[place + 4:place + 8] == b"moof":
+            fragments.append(place)
+        place += int.from_bytes(data[place:place + 4], "big")
+    assert len(fragments) >= 3
+    cut = tmp_path / "cut.mp4"
+    counts = []
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        for end, truncated in ((fragments[2] + 10, True), (fragments[2], False), (len(data), False)):
+            cut.write_bytes(data[:end])
+            caplog.clear()
+            with VideoReader(cut) as reader:
+                counts.append(sum(1 for _ in reader))
+            said = [r.getMessage() for r in caplog.records]
+            assert said == ([f"{cut}: video ended after {counts[-1]} frames, inside a part of the file cut short; "
+                             "the file looks truncated"] if truncated else []), (end, said)
+    assert 0 < counts[0] == counts[1] < counts[2] == 24, counts
+
+
 def test_a_short_matroska_clip_cut_short_is_named_too(tmp_path, caplog):
     """Before, a 2 s clip that lost 40% of its frames was not warned of: the slack was a whole second."""
     clip = make_clip(tmp_path / "a.mkv", textured_frames(50, 48, 64), fps=25)

@@ -757,6 +757,10 @@ class VideoReader:
             log.warning("%s: video ended at %.1f s of the %.1f s the file states; the file looks truncated",
                         self.path, last_time, stated)
             self._truncation_warned = True
+        elif _cut_short_mp4(self.path):  # a fragmented MP4 cut inside a fragment states no length (probe 112)
+            log.warning("%s: video ended after %d frames, inside a part of the file cut short; the file looks "
+                        "truncated", self.path, decoded)
+            self._truncation_warned = True
 
     def _say_damage(self, damaged: int, first: tuple[int, str] | None) -> None:
         """One warning for the packets skipped as undecodable, once a reader (which may be read more than once)."""
