@@ -734,6 +734,37 @@ def test_a_multi_page_scan_is_coloured_as_its_first_page_with_a_warning(tmp_path
     assert np.array_equal(np.asarray(Image.open(tmp_path / "pages.png")), np.asarray(Image.open(tmp_path / "one.png")))
 
 
+def test_a_multi_page_scan_whose_later_pages_are_damaged_is_coloured_as_its_first_page(tmp_path, tiny_model,
+                                                                                       capsys):
+    """Probe 116: a two-page TIFF cut short in its second page, or whose pointer to it lies past the file's end,
+    ended a folder batch in a traceback (TypeError: Missing dimensions), the files after it not coloured."""
+    pages = [Image.fromarray(textured_rgb(60, 80, seed=i)[..., 0]) for i in range(2)]
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    pages[0].save(tmp_path / "two.tif", save_all=True, append_images=pages[1:])
+    pages[0].save(tmp_path / "one.tif")
+    data = (tmp_path / "two.tif").read_bytes()
+    first_page = int.from_bytes(data[4:8], "little")
+    entries = int.from_bytes(data[first_page:first_page + 2], "little")
+    pointer = first_page + 2 + 12 * entries
+    second_page = int.from_bytes(data[pointer:pointer + 4], "little")
+    assert first_page < second_page < len(data)
+    (folder / "a-cut.tif").write_bytes(data[:second_page + 6])  # in the second page's tags
+    (folder / "b-pointer.tif").write_bytes(data[:pointer] + (len(data) + 100_000).to_bytes(4, "little")
+                                           + data[pointer + 4:])
+    Image.fromarray(textured_rgb(30, 40)[..., 0]).save(folder / "c.png")
+    assert run("colorize", folder, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (f"warning: {folder / 'a-cut.tif'}: holds more pages or frames than its first, which are "
+                      "damaged or cut off (an interrupted copy?); only the first is coloured"), err
+    assert err[1:] == [f"warning: {folder / 'b-pointer.tif'}: the same warning as {folder / 'a-cut.tif'}'s above",
+                       "coloured 3 files"], err
+    assert run("colorize", tmp_path / "one.tif", "-o", tmp_path / "one.png", "--model", tiny_model) == 0
+    for name in ("a-cut.png", "b-pointer.png"):
+        assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / name)),
+                              np.asarray(Image.open(tmp_path / "one.png"))), name
+
+
 def test_a_folder_colours_every_picture_and_film_format_it_reads_and_names_those_it_does_not(tmp_path, tiny_model,
                                                                                              capsys):
     """Before, a folder's JPEG 2000, AVIF, JFIF and TGA photos and its MXF, DV and VOB films were passed

@@ -16,6 +16,7 @@ import io
 import logging
 import os
 import re
+import struct
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,7 @@ class LoadedImage:
     deep_gray: np.ndarray | None = None  # (H, W) uint16 gray, for files with more than 8 bits per sample
     dpi: tuple[float, float] | None = None
     exif: object | None = None  # PIL.Image.Exif with the tags worth keeping (``EXIF_KEPT``), or None
-    frames: int = 1  # pages of a multi-page TIFF, frames of an animation: only the first is read
+    frames: int = 1  # pages of a multi-page TIFF, frames of an animation (0: past the first, damaged): the first read
     xmp: bytes | None = None  # the XMP packet (captions, credits, keywords), kept in the output
     text: dict[str, str] | None = None  # a PNG's text chunks (Title, Author, Description, ...), a JPEG's comment
     software: str | None = None  # the EXIF Software tag: which program made the file (rehue, for its outputs)
@@ -390,7 +391,7 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
             deep_rgb = image.format in DEEP_FORMATS and image.mode in ("RGB", "RGBA") and \
                 ";16" in _raw_mode(image)
             orientation = image.getexif().get(0x0112, 1)
-            frames = getattr(image, "n_frames", 1)
+            opened_image = image
             # before Pillow decodes a TIFF (a layout it misreads may not decode at all); its tags are read
             loaded = _tiff_pillow_misreads(image, data, orientation)
             if loaded is None:
@@ -407,6 +408,7 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
                 loaded = pil_to_loaded(image, None if path is None else str(path), deep_floats=True)
                 if deep_rgb:
                     _add_deep_rgb(loaded, data, orientation, deep_gray_of, keyed=key is not None)
+            frames = _page_count(opened_image)  # after the first page is read: counting them moves through the file
             loaded.dpi, loaded.exif, loaded.frames, loaded.xmp, loaded.text = dpi, exif, frames, xmp, text
             loaded.software = str(software) if software else None
             return loaded
@@ -598,6 +600,17 @@ def _raw_mode(image) -> str:
     except (IndexError, TypeError, AttributeError):
         return ""
     return str(args if isinstance(args, str) else args[0] if args else "")
+
+
+def _page_count(image) -> int:
+    """The pages (a multi-page TIFF) or frames (an animation) of an opened picture; 0 where a page after the
+    first cannot be read: a later page cut off or its pointer past the file's end made Pillow fail with a
+    TypeError ("Missing dimensions") that stopped a folder batch (probe 116)."""
+    try:
+        with warnings_as("ignore", UserWarning):  # "Corrupt EXIF data", of the damaged page's tags
+            return getattr(image, "n_frames", 1)
+    except (OSError, SyntaxError, ValueError, TypeError, EOFError, struct.error):
+        return 0
 
 
 def _dpi(value) -> tuple[float, float] | None:

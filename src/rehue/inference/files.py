@@ -302,6 +302,9 @@ def _colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bo
     output_format(target)  # before "output exists": --overwrite would not help a .txt
     check_output_path(target, overwrite, inputs=(source,))
     image = load_image(source)
+    if image.frames == 0:
+        logger.warning("%s: holds more pages or frames than its first, which are damaged or cut off (an interrupted "
+                       "copy?); only the first is coloured", source)
     if image.frames > 1:
         logger.warning("%s: holds %d pages or frames and only the first is coloured: split a multi-page scan "
                        "into one file a page, or make an animation a video (ffmpeg -i IN.gif OUT.mp4), first",
