@@ -851,3 +851,33 @@ def test_the_exif_given_to_save_image_is_left_as_it_was(tmp_path):
     save_image(textured_rgb(20, 30), tmp_path / "out.png", exif=given)
     assert given[0x013B] == before and isinstance(before, str)
     assert Image.open(tmp_path / "out.png").getexif()[0x013B] == before
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif"])
+def test_a_resolution_follows_a_quarter_turn_and_none_is_made_up(tmp_path, suffix):
+    """Probe 116: a picture stored on its side (EXIF orientation 6) at 300 x 600 dpi came out upright at 300 x
+    600, its printed shape wrong; and a JPEG that states no resolution, with EXIF, came out at Pillow's 72."""
+    picture = Image.fromarray(textured_rgb(40, 60)[..., 0])
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    picture.save(tmp_path / f"side{suffix}", exif=exif, dpi=(300, 600))
+    loaded = load_image(tmp_path / f"side{suffix}")
+    assert loaded.rgb.shape[:2] == (60, 40) and loaded.dpi == pytest.approx((600, 300), rel=1e-3)
+    save_image(loaded.rgb, tmp_path / f"out{suffix}", dpi=loaded.dpi)
+    assert Image.open(tmp_path / f"out{suffix}").info["dpi"] == pytest.approx((600, 300), rel=1e-3)
+    exif[0x0112] = 3  # half a turn: across and down as they were
+    picture.save(tmp_path / f"turned{suffix}", exif=exif, dpi=(300, 600))
+    assert load_image(tmp_path / f"turned{suffix}").dpi == pytest.approx((300, 600), rel=1e-3)
+
+
+def test_a_jpeg_that_states_no_resolution_is_read_without_one(tmp_path):
+    picture = Image.fromarray(textured_rgb(40, 60)[..., 0])
+    picture.save(tmp_path / "none.jpg", exif=Image.Exif())
+    assert Image.open(tmp_path / "none.jpg").info["dpi"] == (72, 72), "Pillow's own guess"
+    assert load_image(tmp_path / "none.jpg").dpi is None
+    stated = Image.Exif()
+    stated[0x011A], stated[0x011B], stated[0x0128] = 72.0, 72.0, 2
+    picture.save(tmp_path / "stated.jpg", exif=stated)
+    assert load_image(tmp_path / "stated.jpg").dpi == (72, 72), "a resolution the EXIF states is kept"
+    picture.save(tmp_path / "jfif.jpg", dpi=(150, 150))
+    assert load_image(tmp_path / "jfif.jpg").dpi == (150, 150)

@@ -399,7 +399,7 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
             exif = _kept_exif(image)  # a turned copy of a TIFF would have lost its tags
             # the EXIF tag, else a PNG's text: rehue's report pictures say so there, as matplotlib writes them
             software = image.getexif().get(SOFTWARE) or image.info.get("Software")
-            dpi = _dpi(image.info.get("dpi"))
+            dpi = _upright_dpi(_stated_dpi(image), orientation)
             xmp, text = upright_xmp(_xmp(image)), _text_chunks(image)
             if loaded is None:
                 icc, key = image.info.get("icc_profile"), image.info.get("transparency")
@@ -602,6 +602,24 @@ def _raw_mode(image) -> str:
     return str(args if isinstance(args, str) else args[0] if args else "")
 
 
+X_RESOLUTION = 0x011A
+
+
+def _stated_dpi(image) -> tuple[float, float] | None:
+    """The resolution a picture's file states. A JPEG whose JFIF header gives none (unit 0) and whose EXIF has
+    no XResolution is said by Pillow to be 72 dpi, which an output would then claim (probe 116)."""
+    if image.format == "JPEG" and not image.info.get("jfif_unit") and X_RESOLUTION not in image.getexif():
+        return None
+    return _dpi(image.info.get("dpi"))
+
+
+def _upright_dpi(dpi: tuple[float, float] | None, orientation) -> tuple[float, float] | None:
+    """A picture's resolution across and down once its EXIF or TIFF orientation is applied: a quarter turn
+    (orientations 5 to 8) swaps them (probe 116: a 204 x 98 dpi fax scan stored on its side kept them as they
+    were, and its output's printed size was wrong)."""
+    return dpi[::-1] if dpi and orientation in (5, 6, 7, 8) else dpi
+
+
 def _page_count(image) -> int:
     """The pages (a multi-page TIFF) or frames (an animation) of an opened picture; 0 where a page after the
     first cannot be read: a later page cut off or its pointer past the file's end made Pillow fail with a
@@ -794,7 +812,7 @@ def _tiff_pillow_cannot_open(source: Path | bytes, path: Path | None) -> LoadedI
     if icc and not _is_srgb(bytes(icc)):
         samples = _gray_profile_applied(samples, bytes(icc), name, colour)
     loaded = array_to_loaded(samples, name, colour=colour)
-    loaded.dpi = _tiff_dpi(tags)
+    loaded.dpi = _upright_dpi(_tiff_dpi(tags), tags.get(TIFF_ORIENTATION, 1))
     loaded.exif = _kept_exif(tags)
     loaded.software = str(tags[SOFTWARE]) if tags.get(SOFTWARE) else None
     xmp = tags.get(TIFF_XMP)
