@@ -49,6 +49,20 @@ def test_missing_batch_is_named(cifar_dir):
         load_cifar10(root, "train")
 
 
+def test_a_batch_saved_with_the_highest_pickle_protocol_is_read(tmp_path):
+    """Probe 115: a batch saved with protocol 5 (pickle.HIGHEST_PROTOCOL) was refused, "refusing to load
+    numpy._core.numeric._frombuffer"; its arrays are bytes read back with numpy.frombuffer."""
+    images, labels = write_batch(tmp_path / "data_batch_1", 3, 1)
+    batch = pickle.loads((tmp_path / "data_batch_1").read_bytes())
+    (tmp_path / "data_batch_1").write_bytes(pickle.dumps(batch, protocol=5))
+    read, read_labels = read_batch(tmp_path / "data_batch_1")
+    assert np.array_equal(read, images) and read_labels.tolist() == labels
+    batch[b"data"] = np.array([[object()]] * 3)
+    (tmp_path / "data_batch_1").write_bytes(pickle.dumps(batch, protocol=5))
+    with pytest.raises(RehueError, match="not a CIFAR-10 python batch"):
+        read_batch(tmp_path / "data_batch_1")
+
+
 def test_hostile_pickle_is_refused(tmp_path):
     class Evil:
         def __reduce__(self):
@@ -69,6 +83,7 @@ def test_hostile_pickle_is_refused(tmp_path):
     ({b"data": np.zeros((2, 100), np.uint8), b"labels": [1, 2]},
      r"its data is an array of shape \(2, 100\), not one row of 3,072 values"),
     ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [1]}, "2 images and 1 labels"),
+    ({b"data": [], b"labels": []}, r"holds no images \(a CIFAR-10 batch holds 10,000\)"),
     ({b"data": np.full((2, 3072), 300.0), b"labels": [1, 2]}, r"its data is float64, not bytes \(0-255\)"),
     ({b"data": np.full((2, 3072), 7, np.int64), b"labels": ["cat", "dog"]}, "its data or labels are no arrays of "
                                                                           "numbers"),
@@ -84,6 +99,8 @@ def test_a_batch_of_another_form_is_named_with_what_it_lacks(tmp_path, batch, me
     array = np.full((1, 3072), 200, np.int64)
     path.write_bytes(pickle.dumps({b"data": array, b"labels": [3]}, protocol=2))
     assert read_batch(path)[0].max() == 200, "whole numbers within a byte are taken"
+    path.write_bytes(pickle.dumps({"data": array, "labels": [3]}, protocol=2))
+    assert read_batch(path)[1].tolist() == [3], "a batch of one's own, its keys str"
 
 
 def test_training_datasets_from_cifar(cifar_dir):

@@ -26,6 +26,10 @@ _ALLOWED = {
     ("numpy", "dtype"),
     ("numpy.core.multiarray", "scalar"),
     ("numpy._core.multiarray", "scalar"),
+    # pickle protocol 5 (pickle.HIGHEST_PROTOCOL) stores an array as its bytes: numpy.frombuffer of them, which
+    # refuses object arrays (probe 115: a batch of one's own, saved so, was refused)
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
 }
 
 
@@ -75,6 +79,7 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(batch, dict):
         raise RehueError(f"not a CIFAR-10 python batch: it holds a {type(batch).__name__}, not a batch's dictionary "
                          "of data and labels", path)
+    batch = {key.encode() if isinstance(key, str) else key: value for key, value in batch.items()}  # one's own
     missing = [key.decode() for key in (b"data", b"labels") if key not in batch]
     if missing:
         raise RehueError(f"not a CIFAR-10 python batch: it has no {' and no '.join(missing)}", path)
@@ -84,7 +89,9 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     except (TypeError, ValueError, OverflowError) as exc:
         raise RehueError(f"not a CIFAR-10 python batch: its data or labels are no arrays of numbers ({exc})",
                          path) from None
-    if data.dtype != np.uint8 and not (data.dtype.kind in "iu" and data.size and 0 <= data.min() <= data.max() <= 255):
+    if not data.size:
+        raise RehueError("holds no images (a CIFAR-10 batch holds 10,000)", path)
+    if data.dtype != np.uint8 and not (data.dtype.kind in "iu" and 0 <= data.min() <= data.max() <= 255):
         raise RehueError(f"not a CIFAR-10 python batch: its data is {data.dtype}, not bytes (0-255)", path)
     data = data.astype(np.uint8, copy=False)
     if data.ndim != 2 or data.shape[1] != 3072:
