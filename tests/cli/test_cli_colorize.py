@@ -1043,6 +1043,25 @@ def test_a_warning_every_file_of_a_folder_gets_is_said_once_and_counted(tmp_path
     assert len(list((tmp_path / "out").iterdir())) == 7
 
 
+def test_warnings_of_one_wording_for_other_reasons_are_said_apart(tmp_path, tiny_model, capsys):
+    """Probe 116: a colour profile that could not be opened and one that could not be applied to a gray picture
+    were said as one warning: "the same warning as a.png's above" hid the second reason."""
+    from PIL import ImageCms
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    for name, profile in (("a", b"garbage" * 10), ("b", lab), ("c", b"garbage" * 10), ("d", lab), ("e", lab)):
+        Image.fromarray(textured_rgb(16, 24)[..., 0]).save(photos / f"{name}.png", icc_profile=profile)
+    assert run("colorize", photos, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    said = "its colour profile cannot be applied ({}); its numbers are read as sRGB's"
+    assert warnings == [f"warning: {photos / 'a.png'}: {said.format('cannot open profile from string')}",
+                        f"warning: {photos / 'b.png'}: {said.format('cannot build transform')}",
+                        f"warning: {photos / 'c.png'}: the same warning as {photos / 'a.png'}'s above",
+                        f"warning: {photos / 'd.png'} and 1 more file: the same warning as {photos / 'b.png'}'s above"]
+
+
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_quiet_shows_errors_alone(tmp_path, tiny_model, capsys, where):
     """--quiet (before or after the command) leaves only errors on stderr: no warning for a photo in colour

@@ -489,25 +489,27 @@ def _remove_empty_folders(root: Path) -> None:
 class _AlikeWarnings(logging.Filter):
     """In a folder batch, a warning of a kind every such file gets (a multi-page TIFF, a photo in colour
     already) is said for the first file and counted for the others, then said once more with their number:
-    a folder of thousands gave thousands of lines. A warning is of a kind by its wording, the file's path
-    (its first argument) left out."""
+    a folder of thousands gave thousands of lines. A warning is of a kind by its wording and the words put in
+    it (a reason, such as why a colour profile was not applied: probe 116 saw three reasons said as one), the
+    file's path (its first argument) and numbers (a count of pages) left out."""
 
     def __init__(self):
         super().__init__()
         self.source: Path | None = None
-        self.first: dict[str, Path] = {}
-        self.others: dict[str, list[Path]] = {}
+        self.first: dict[tuple, Path] = {}
+        self.others: dict[tuple, list[Path]] = {}
         self._counted: logging.LogRecord | None = None
 
     def filter(self, record: logging.LogRecord) -> bool:
         about = record.args[0] if isinstance(record.args, tuple) and record.args else None
         if self.source is None or record.levelno != logging.WARNING or about != self.source:
             return True
-        if self.first.setdefault(record.msg, self.source) == self.source:
+        kind = (record.msg, *(str(value) for value in record.args[1:] if not isinstance(value, numbers.Number)))
+        if self.first.setdefault(kind, self.source) == self.source:
             return True
         if record is not self._counted:  # one record passes every handler's filter, one after the other
             self._counted = record
-            self.others.setdefault(record.msg, []).append(self.source)
+            self.others.setdefault(kind, []).append(self.source)
         return False
 
     @contextlib.contextmanager
