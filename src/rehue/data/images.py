@@ -401,6 +401,14 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
             software = image.getexif().get(SOFTWARE) or image.info.get("Software")
             dpi = _upright_dpi(_stated_dpi(image), orientation)
             xmp, text = upright_xmp(_xmp(image)), _text_chunks(image)
+            if loaded is None and image.format == "TIFF" and image.mode == "I" and \
+                    image.tag_v2.get(TIFF_BITS) in (32, (32,)) and image.tag_v2.get(TIFF_SAMPLE_FORMAT, 1) in (1, (1,)):
+                # 32-bit unsigned samples, which Pillow holds as signed: their levels are checked as they are
+                # (probe 116: "this image holds -2138865533 to 2139258754" of levels 0 to 4294967295)
+                try:
+                    image_levels(np.asarray(image).view(np.uint32))
+                except RehueError as exc:
+                    raise RehueError(exc.reason, path) from None
             if loaded is None:
                 icc, key = image.info.get("icc_profile"), image.info.get("transparency")
                 deep_gray_of = rgb_gray_in_srgb(icc) if deep_rgb and icc and not _is_srgb(icc) else None
@@ -707,7 +715,7 @@ def _oriented(array: np.ndarray, orientation: int) -> np.ndarray:
 
 
 # TIFF tags that decide how its samples are laid out
-TIFF_PHOTOMETRIC, TIFF_BITS, TIFF_PLANAR = 262, 258, 284
+TIFF_PHOTOMETRIC, TIFF_BITS, TIFF_PLANAR, TIFF_SAMPLE_FORMAT = 262, 258, 284, 339
 MIN_IS_WHITE, MIN_IS_BLACK, RGB_PHOTOMETRIC, PALETTE, SEPARATED, PLANAR_SEPARATE = 0, 1, 2, 3, 5, 2
 
 
