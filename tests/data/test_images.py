@@ -896,3 +896,21 @@ def test_a_tiff_of_32_bit_unsigned_levels_is_refused_with_the_levels_it_holds(tm
     assert error.value.path == str(tmp_path / "wide.tif")
     tifffile.imwrite(tmp_path / "narrow.tif", levels)
     assert np.array_equal(load_image(tmp_path / "narrow.tif").deep_gray, levels.astype(np.uint16))
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_a_colour_profile_on_a_gray_picture_is_named_as_such(tmp_path, caplog, bits):
+    """Probe 116: a gray picture tagged with a colour profile was told "cannot build transform" (LittleCMS's
+    words) at 8 bits, and at 16 "not applied to 16-bit samples", as if 8 would have had it applied."""
+    from PIL import ImageCms
+
+    lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    levels = (np.arange(40 * 60).reshape(40, 60) * 27).astype(np.uint16)
+    Image.fromarray(levels if bits == 16 else (levels >> 8).astype(np.uint8)).save(tmp_path / "g.png", icc_profile=lab)
+    with caplog.at_level(logging.WARNING, logger="rehue"):
+        loaded = load_image(tmp_path / "g.png")
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{tmp_path / 'g.png'}: its colour profile cannot be applied (a Lab profile, on gray samples); its numbers "
+        "are read as sRGB's"]
+    kept = loaded.deep_gray if bits == 16 else loaded.rgb[..., 0]
+    assert np.array_equal(kept, levels if bits == 16 else levels >> 8), "its numbers as they are"
