@@ -254,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     # after the command too (and `rehue data demo -q`, probe 86); SUPPRESS keeps `rehue -q COMMAND`'s
     for command in [*sub.choices.values(), *data_sub.choices.values()]:
         command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=QUIET_HELP)
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
         command.set_defaults(options=frozenset(option for action in command._actions
                                                for option in action.option_strings))
     return parser

@@ -89,6 +89,21 @@ def test_every_command_and_data_demo_take_quiet_after_their_name(monkeypatch, ca
             assert any("-q" in action.option_strings for action in command._actions), name
 
 
+def test_debug_shows_the_traceback_before_or_after_the_command(tmp_path, capsys):
+    """Probe 116: `rehue colorize ... --debug` was "unrecognized arguments", though -q is taken there."""
+    from rehue.errors import RehueError
+
+    (tmp_path / "text.png").write_text("not a picture")
+    for where in (["--debug", "colorize"], ["colorize", "--debug"]):
+        with pytest.raises(RehueError, match="not an image file"):
+            main([*where, str(tmp_path / "text.png"), "-o", str(tmp_path / "out.png")])
+    assert main(["colorize", str(tmp_path / "text.png"), "-o", str(tmp_path / "out.png")]) == 1
+    assert capsys.readouterr().err.startswith("rehue: error: ")
+    for name, command in _subparsers(build_parser()):
+        if name != "data":
+            assert any("--debug" in action.option_strings for action in command._actions), name
+
+
 def test_a_usage_error_names_the_option_typed_not_the_librarys_setting(tmp_path, capsys):
     """Probe 113: `train --batch-size 0` said "batch_size must be at least 1", `colorize --crf 99` "crf must
     be ...": the library's names, where the user typed options."""
