@@ -817,8 +817,8 @@ def _main(argv: list[str] | None) -> int:
         given = [*given[1:2], "--help"]
     if "" in given:  # every value rehue takes names something; "" as a path is "." (probes 65 and 66)
         after = given[given.index("") - 1] if given.index("") else ""
-        parser.error(f"{'argument ' + after + ': ' if after.startswith('-') else ''}an empty value names no file, "
-                     "folder or model")
+        parser.error(f"argument {after}: an empty value names nothing" if after.startswith("-") else
+                     "an empty value names no file or folder")  # probe 116: --ext "" was said to name no file
     args, unknown = parser.parse_known_args(given)
     if unknown:
         _unrecognized(parser, args, unknown)

@@ -1204,7 +1204,12 @@ def test_an_empty_path_is_a_usage_error_not_the_working_folder(tmp_path, capsys,
                  ["colorize", "p.png", "--model", ""], ["bench", "--json", ""], ["evaluate", "p.png", "--against", ""]):
         with pytest.raises(SystemExit) as exit_:
             main(argv)
-        assert exit_.value.code == 2 and "an empty value names no file, folder or model" in capsys.readouterr().err
+        err, before = capsys.readouterr().err, argv[argv.index("") - 1]
+        assert exit_.value.code == 2 and (f"argument {before}: an empty value names nothing" if before.startswith("-")
+                                          else "rehue: error: an empty value names no file or folder") in err, err
+    with pytest.raises(SystemExit):
+        main(["colorize", "p.png", "-o", "out", "--ext", ""])
+    assert "argument --ext: an empty value names nothing" in capsys.readouterr().err, "not a file's name"
     for inputs, output in (([""], "out"), (["p.png"], "")):
         with pytest.raises(UsageError, match="an empty path names no file or folder"):
             colorize_paths(inputs, output)
