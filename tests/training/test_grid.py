@@ -439,6 +439,23 @@ def test_a_run_out_of_memory_names_itself_and_its_batch_size_and_leaves_no_empty
                                        f"{tmp_path / 'file.txt' / 'sub'} cannot be made\n")
 
 
+def test_an_interrupted_search_says_how_to_go_on(tmp_path, capsys, monkeypatch):
+    """Probe 115: Ctrl-C in a grid search said "rehue: interrupted" alone, where train says how to go on."""
+    from rehue.cli import main
+    from rehue.training import loop
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    write_photos(tmp_path / "photos")
+    config = write_grid(tmp_path)
+    monkeypatch.setattr(loop, "generator_input", interrupted)
+    assert main(["grid-search", str(config), "--out", str(tmp_path / "out"), "--no-progress"]) == 130
+    assert capsys.readouterr().err.splitlines()[-2:] == [
+        "note: the same command goes on with the search: the runs it finished are kept, and the one it stopped goes "
+        "on from its last checkpoint, where it saved one", "rehue: interrupted"]
+
+
 def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_and_photos_is_not(tmp_path):
     """Probe 61: --out a folder of the user's own files replaced its results.md, grid.toml and samples/
     without a word (train refuses such a folder); a search resumed there, or whose TOML file and photos lie

@@ -715,6 +715,32 @@ def test_an_interrupted_training_says_how_to_go_on(tmp_path, photo_folder, monke
         "rehue: interrupted"]
 
 
+def test_an_interrupted_epochs_bar_is_closed_before_the_stop_is_told(tmp_path, photo_folder, monkeypatch):
+    """Probe 115: the epoch's bar was closed after `train` said how to go on, its last state drawn under the
+    note."""
+    from rehue.training import loop
+
+    events = []
+
+    class Bar:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def set_postfix(self, *args, **kwargs):
+            pass
+
+        def update(self, count):
+            raise KeyboardInterrupt
+
+        def close(self):
+            events.append("closed")
+
+    monkeypatch.setattr(loop, "_progress", Bar)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(photo_folder, tmp_path / "run"), progress=False)
+    assert events == ["closed"]
+
+
 def test_a_run_interrupted_in_its_first_epoch_leaves_nothing_and_the_same_command_starts_it_again(
         tmp_path, photo_folder, monkeypatch, capsys):
     """Probe 37: Ctrl-C before the first checkpoint said that --resume would go on (it could not: "nothing

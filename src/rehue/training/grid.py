@@ -862,7 +862,12 @@ def add_grid_parser(sub) -> argparse.ArgumentParser:
 
 def cmd_grid_search(args) -> int:
     spec = load_grid(args.config)
-    result = run_grid(spec, args.out, progress=not args.no_progress, log=say)
+    try:
+        result = run_grid(spec, args.out, progress=not args.no_progress, log=say)
+    except KeyboardInterrupt:  # probe 115: train says how to go on, grid-search did not
+        say("note: the same command goes on with the search: the runs it finished are kept, and the one it stopped "
+            "goes on from its last checkpoint, where it saved one")
+        raise
     print(result.table.to_markdown(), end="")
     print(f"results: {result.paths['markdown']}, {result.paths['json']}, {result.paths['durations']}, "
           f"{result.paths['samples']}", file=sys.stderr)

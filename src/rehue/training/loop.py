@@ -625,6 +625,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                              "to replace it", out)
         else:
             replaced = _ReplacedRun(out)  # kept aside until the new run has a checkpoint
+    bar = None
     try:
         if world > 1:
             dist.barrier()
@@ -872,6 +873,8 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             writer.close()
         return TrainResult(exported.eval(), history, out, out / "model.safetensors")
     except BaseException as exc:
+        if bar is not None:  # before the notes said of the stop (probe 115: the bar's last state came after them)
+            bar.close()
         if replaced is not None:  # the new run failed before its first checkpoint: the old one comes back
             replaced.restore()
         elif is_main and not resume and not list_checkpoints(ckpt_dir):
