@@ -817,6 +817,40 @@ def test_prores_levels_are_bt709s_exactly_with_no_stray_column(tmp_path, width):
         assert np.abs(chroma[12, : frame.planes[1].width] - 512).max() <= 2
 
 
+@pytest.mark.parametrize("width", [200, 321])
+def test_a_gray_masters_levels_are_looked_up_as_swscale_gives_them(tmp_path, width):
+    """A 10-bit master's gray is swscale's 16-bit gray, which took 32 ms a 1080p frame: of a black-and-white
+    master (its chroma neutral), each luma word's gray is now looked up in a table of swscale's own, and is
+    the same to the bit; a toned master's, whose gray swscale makes from its chroma too, is swscale's still."""
+    import av
+
+    from rehue.data.images import to_uint8
+    from rehue.video import io
+
+    rng = np.random.default_rng(width)
+    gray = rng.integers(0, 65536, (24, width)).astype(np.uint16)
+    sepia = np.dstack([gray, (gray * 0.9).astype(np.uint16), (gray * 0.7).astype(np.uint16)])
+    with VideoWriter(tmp_path / "gray.mov", width, 24, 24, codec="prores", deep=True) as writer:
+        writer.write(np.dstack([gray] * 3))
+    with VideoWriter(tmp_path / "sepia.mov", width, 24, 24, codec="prores", deep=True) as writer:
+        writer.write(sepia)
+    with av.open(str(tmp_path / "gray10.mkv"), "w") as container:  # a scanner's gray master, one plane
+        stream = container.add_stream("ffv1", rate=24)
+        stream.width, stream.height, stream.pix_fmt = width, 24, "gray10le"
+        frame = av.VideoFrame(width, 24, "gray10le")
+        stored = np.zeros((24, frame.planes[0].line_size // 2), np.uint16)
+        stored[:, :width] = gray >> 6
+        frame.planes[0].update(stored.tobytes())
+        frame.pts = 0
+        container.mux(stream.encode(frame) + stream.encode(None))
+    for name, looked_up in (("gray.mov", True), ("gray10.mkv", True), ("sepia.mov", False)):
+        with VideoReader(tmp_path / name) as reader:
+            frame = next(iter(reader))
+        swscale = frame.av_frame.reformat(format="gray16le", threads=1).to_ndarray()
+        assert (io._luma_levels(frame.av_frame) is not None) == looked_up, name
+        assert np.array_equal(frame.gray16, swscale) and np.array_equal(frame.gray, to_uint8(swscale)), name
+
+
 def test_a_10_bit_rgb_master_is_read_at_its_own_levels(tmp_path):
     """Probe 35: an FFV1 master stored as 10-bit RGB (gbrp10le) was read 1023/1020 bright through swscale's
     own gray, its top four levels one white."""
