@@ -95,6 +95,33 @@ def test_audio_is_reencoded_when_the_muxer_refuses_it_at_the_header(tmp_path):
     assert [n for _, _, n in read_all(out)] == list(range(25))
 
 
+def test_only_the_track_a_muxer_refuses_at_the_header_is_reencoded(tmp_path, caplog):
+    """Probe 118: a .mov output of a film with a PCM track and an Opus one had both re-encoded to AAC, the
+    lossless sound too, with a warning that .mov cannot hold PCM."""
+    import av
+
+    from tests.helpers_video import _write_tone
+
+    clip = tmp_path / "two.mkv"
+    with av.open(str(clip), "w") as container:
+        video = container.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        tracks = [container.add_stream(name, rate=48000, layout="stereo") for name in ("pcm_s16le", "libopus")]
+        for track, language in zip(tracks, ("eng", "fra"), strict=True):
+            track.metadata["language"] = language
+        encode_frames(container, video, list(level_frames(25, 48, 64)))
+        for track in tracks:
+            _write_tone(container, track, 1.0, 48000)
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        out = copy_video(clip, tmp_path / "out.mov")
+    with av.open(str(out)) as container:
+        kept = [(stream.codec_context.name, stream.metadata.get("language")) for stream in container.streams.audio]
+    assert kept == [("pcm_s16le", "eng"), ("aac", "fra")]
+    assert b"".join(audio_packets(out)) == b"".join(audio_packets(clip)), "the PCM copied untouched"
+    said = [record.getMessage() for record in caplog.records]
+    assert len(said) == 1 and ".mov cannot hold its opus sound" in said[0], said
+
+
 def camera_avi(path, frames: int = 15, fps: int = 15, sample_rate: int = 11024):
     """An AVI as an old digital camera wrote one (the KPhotoAlbum demo's movie.avi): MJPEG video and
     8-bit PCM sound at 11,024 Hz in one channel whose speaker is not named ("1 channels")."""

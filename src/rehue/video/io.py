@@ -13,6 +13,7 @@ display, normalised here to 0, 90, 180 or 270. A phone filmed upright usually re
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
@@ -915,7 +916,7 @@ class _TrackCopier:
         import av
 
         self.source = source
-        self.kind = kind
+        self.kind, self.track = kind, track
         self.start = start
         self.end = end
         self.origin_s = 0.0
@@ -1331,14 +1332,23 @@ class VideoWriter:
         self._temp_cleanup = weakref.finalize(self, _unlink_quietly, self._temp_path)
         try:
             try:
-                self._open_output(codecs, crf, preset, rotation, tracks, copy=True)
+                self._open_output(codecs, crf, preset, rotation, tracks, copy=lambda kind, track: True)
             except (av.FFmpegError, OSError):
-                if not any(track.copied for track in self._tracks):
+                copied = [(copier.kind, copier.track) for copier in self._tracks if copier.copied]
+                if not copied:
                     raise
-                # Some muxers accept a codec when asked but refuse it when writing the header
-                # (Opus in .mov): try again with the tracks re-encoded.
+                # Some muxers accept a codec when asked but refuse it when writing the header (Opus or FLAC
+                # in .mov): those tracks are re-encoded, each found by a header of its own, and the others
+                # still copied (probe 118: a .mov's PCM beside an Opus track was re-encoded to AAC too)
+                container = self._output.format.name
                 self._discard_output()
-                self._open_output(codecs, crf, preset, rotation, tracks, copy=False)
+                refused = {key for key in copied if not self._muxer_takes(container, tracks, *key)}
+                try:
+                    self._open_output(codecs, crf, preset, rotation, tracks,
+                                      copy=lambda kind, track: (kind, track) not in refused)
+                except (av.FFmpegError, OSError):
+                    self._discard_output()
+                    self._open_output(codecs, crf, preset, rotation, tracks, copy=lambda kind, track: False)
         except (av.FFmpegError, OSError) as exc:
             self.abort()
             raise RehueError(f"cannot write the video ({_ffmpeg_reason(exc)})", self.path) from None
@@ -1353,7 +1363,7 @@ class VideoWriter:
                             getattr(read.codec, "canonical_name", read.name), read.sample_rate,
                             getattr(written.codec, "canonical_name", written.name), written.sample_rate)
 
-    def _open_output(self, codecs, crf, preset, rotation, tracks: _SourceTracks | None, *, copy: bool) -> None:
+    def _open_output(self, codecs, crf, preset, rotation, tracks: _SourceTracks | None, *, copy) -> None:
         """Create the temp file with its streams and write the header, so failures surface now."""
         import av
 
@@ -1379,16 +1389,40 @@ class VideoWriter:
             packet.stream = stream
             self._output.mux(packet)
 
-    def _add_tracks(self, tracks: _SourceTracks, copy: bool) -> None:
+    def _muxer_takes(self, container: str, tracks: _SourceTracks, kind: str, track: int) -> bool:
+        """Whether the output's muxer writes a header holding the source's track ``track`` of ``kind``, copied
+        (into memory: nothing is written to disk)."""
+        import io
+
+        import av
+
+        copier = None
+        output = av.open(io.BytesIO(), "w", format=container, options=self._muxer_options())
+        try:
+            copier = _TrackCopier(tracks.path, tracks.start, tracks.end, output, kind=kind, track=track,
+                                  suffix=self.path.suffix.lower())
+            output.start_encoding()
+            return copier.copied
+        except (av.FFmpegError, OSError, ValueError, _CannotCarry):
+            return False
+        finally:
+            for closable in (copier, output):
+                with contextlib.suppress(Exception):  # a header-only output: what it says on closing is moot
+                    if closable is not None:
+                        closable.close()
+
+    def _add_tracks(self, tracks: _SourceTracks, copy) -> None:
+        """The source's tracks, each copied where ``copy(kind, track)`` allows it and the container holds it."""
         suffix = self.path.suffix.lower()
         for track in tracks.audio:
-            self._tracks.append(_TrackCopier(tracks.path, tracks.start, tracks.end, self._output, allow_copy=copy,
-                                             track=track))
+            self._tracks.append(_TrackCopier(tracks.path, tracks.start, tracks.end, self._output,
+                                             allow_copy=copy("audio", track), track=track))
         refused = Counter()
         for track in range(tracks.subtitles):
             try:
                 self._tracks.append(_TrackCopier(tracks.path, tracks.start, tracks.end, self._output,
-                                                 kind="subtitle", allow_copy=copy, track=track, suffix=suffix))
+                                                 kind="subtitle", allow_copy=copy("subtitle", track), track=track,
+                                                 suffix=suffix))
             except _CannotCarry as exc:
                 refused[str(exc)] += 1
         if refused:
