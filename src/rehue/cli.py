@@ -315,8 +315,9 @@ def cmd_colorize(args) -> int:
                      **{key: getattr(args, key) for key in ("scene_mode", "crf", "preset", "codec", "dependent_model")
                         if key in args.typed}}
     summary = colorize_paths(args.inputs, args.output, model=args.model, device=args.device,
-                             overwrite=args.overwrite, quality=args.quality if "quality" in args.typed else None,
-                             image_ext=ext if "ext" in args.typed else None,
+                             overwrite=args.overwrite, quality=args.quality, image_ext=ext,
+                             refuse_unused=[name for name, dest in (("quality", "quality"), ("image_ext", "ext"))
+                                            if dest in args.typed],
                              video_options=video_options, progress=not args.no_progress, chroma=args.chroma,
                              fit=args.fit, borders=args.borders, frames=args.frames, log=say)
     failed = f", {len(summary.failed)} failed" if summary.failed else ""

@@ -637,6 +637,32 @@ def test_a_setting_no_output_uses_is_refused(tmp_path, tiny_model, capsys, input
     assert sorted(path.name for path in tmp_path.iterdir()) == before, "nothing written"
 
 
+def test_a_wrong_output_name_is_said_before_an_unused_setting_and_the_library_takes_its_defaults(tmp_path,
+                                                                                                   tiny_model, capsys):
+    """Probe 117: `--frames -o one.jpg --quality 60` was told "--quality: ... written as PNG", not that one.jpg
+    names a picture; `-o scans.v2 --ext .jpg` that scans.v2 "names the file", though .v2 is no format; and the
+    library refused a call that passed quality=95, image_ext=".png" as before."""
+    from rehue.inference.files import colorize_paths
+
+    gray = np.random.default_rng(0).integers(0, 255, (24, 32), dtype=np.uint8)
+    Image.fromarray(gray).save(tmp_path / "photo.png")
+    (tmp_path / "reel").mkdir()
+    for number in range(2):
+        Image.fromarray(gray).save(tmp_path / "reel" / f"r_{number}.png")
+    for inputs, output, options, said in (
+            ("reel", "one.jpg", ["--frames", "--quality", "60"], "one.jpg: names a picture, and --frames writes"),
+            ("reel", "g_%04d.jpg", ["--frames", "--quality", "60"], "g_%04d.jpg: --frames keeps each frame's own"),
+            ("photo.png", "scans.v2", ["--ext", ".jpg"], "unsupported output extension '.v2'")):
+        assert run("colorize", tmp_path / inputs, "-o", tmp_path / output, "--model", tiny_model, *options) == 2
+        assert said in capsys.readouterr().err, output
+    summary = colorize_paths([tmp_path / "photo.png"], tmp_path / "x.png", model=str(tiny_model), quality=95,
+                             image_ext=".png", progress=False)
+    assert summary.done == [tmp_path / "x.png"]
+    summary = colorize_paths([tmp_path / "reel"], tmp_path / "frames-out", model=str(tiny_model), quality=95,
+                             image_ext=".png", progress=False, frames=True)
+    assert len(summary.done) == 1
+
+
 def test_a_setting_an_output_uses_is_taken(tmp_path, tiny_model):
     """The settings the test above refuses, where an output uses them."""
     gray = np.random.default_rng(0).integers(0, 255, (24, 32), dtype=np.uint8)

@@ -10,6 +10,7 @@ import numbers
 import os
 import sys
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -343,27 +344,28 @@ def _colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bo
         steps.close()
 
 
-def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=False, quality=None,
-                   image_ext=None, video_options=None, progress=True, log=None,
+def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=False, quality=95,
+                   image_ext=".png", video_options=None, progress=True, log=None,
                    chroma: float | None = None, fit: str | None = None, borders: str | None = None,
-                   frames: bool = False) -> BatchSummary:
+                   frames: bool = False, refuse_unused: Collection[str] = ()) -> BatchSummary:
     """Colour files and folders into ``output``. With ``frames``, each input folder holds the numbered
     frames of one film, coloured as a video (``rehue.video.pipeline.colorize_frames``).
 
     Of several inputs, one whose output exists already is skipped (``summary.skipped``) unless
     ``overwrite``: running a batch again after an interruption colours what is left. The part of a film or
     its encoder in ``video_options`` (``start``, ``end``, ``codec``, ``crf``, ``preset``) where no input is
-    a film is a ``UsageError``: leave out those not set. So are a ``quality`` (None: 95) where no picture is
-    written as JPEG or WebP, an ``image_ext`` (None: .png) where no picture's format is left to it, and a
-    ``dependent_model`` in ``video_options`` that names no model, where no input is a film."""
+    a film is a ``UsageError``: leave out those not set. So is a ``dependent_model`` in ``video_options`` that
+    names no model, where no input is a film. ``refuse_unused``: of "quality" and "image_ext", those a
+    caller's user chose (the command line's typed ``--quality`` and ``--ext``): one no output would use (a
+    quality where no picture is written as JPEG or WebP, an extension where no picture's format is left to it)
+    is a ``UsageError`` naming the option, where it would be passed over without a word."""
     check_flags(overwrite=overwrite, progress=progress, frames=frames)
 
     from rehue.inference.colorizer import Colorizer
 
     log = lines_to(log, progress)
-    quality_given, ext_given = quality is not None, image_ext is not None
-    quality = check_quality(95 if quality is None else quality)
-    image_ext = ".png" if image_ext is None else image_ext
+    quality_given, ext_given = "quality" in refuse_unused, "image_ext" in refuse_unused
+    quality = check_quality(quality)
     from rehue.video.io import check_video_options, codec_named
 
     if video_options and "codec" in video_options:
@@ -382,10 +384,10 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     will_be = as_it_will_be(output)
     output = Path(output) if Path(output).name == ".." and will_be.suffix and not will_be.is_dir() else will_be
     if frames:
-        if not is_video_path(output):
-            _check_picture_options(quality_given, False, {image_ext})
-        elif quality_given or ext_given:
+        if is_video_path(output):
             _check_picture_options(quality_given, ext_given, set(), output)
+        elif output.suffix.lower() not in OUTPUT_FORMATS and not names_numbered_frames(output):  # else refused
+            _check_picture_options(quality_given, False, {image_ext})  # below, for what it names
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
                                image_ext=image_ext, video_options=video_options or {}, progress=progress,
                                log=log, chroma=chroma, borders=borders)
@@ -416,10 +418,12 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         if encoder:
             raise UsageError(f"{', '.join(encoder)}: not for a video into numbered frames (every frame is written "
                              "as a picture; --quality sets JPEG's and WebP's)")
-    if quality_given or ext_given:
+    if quality_given or ext_given:  # after the errors of a wrong output name, of which these would say less
         written = {(job.target if not job.video else FramePattern.of(job.target) or Path()).suffix for job in jobs}
         single_file = len(jobs) == 1 and jobs[0].target == output
-        _check_picture_options(quality_given, ext_given and (single_file or all(job.video for job in jobs)),
+        named_format = output.suffix.lower() in OUTPUT_FORMATS or is_video_path(output)  # not a folder "scans.v2"
+        _check_picture_options(quality_given, ext_given and (single_file and named_format or
+                                                             all(job.video for job in jobs)),
                                written - {""}, output if single_file else None)
     codec = (video_options or {}).get("codec")
     if codec is not None:  # a container that cannot hold it, before the models load (probe 70)
@@ -454,13 +458,16 @@ def _check_picture_options(quality_given, ext_unused, written: set[str], named: 
     format is left to it (the output names one file, or every input is a video), is a ``UsageError``: it
     would be passed over without a word. ``written``: the extensions of the pictures to be written."""
     formats = sorted({OUTPUT_FORMATS.get(suffix.lower(), suffix) for suffix in written})
+    into_a_video = named is not None and is_video_path(named)
     if ext_unused:
-        if named is not None and not is_video_path(named):
+        if named is not None and not into_a_video:
             raise UsageError(f"--ext: {named} names the file, and its extension its format")
-        raise UsageError("--ext: the format of pictures written into a folder, and every input is a video, written "
-                         "as one (its frames as pictures: -o NAME_%04d.png)")
+        raise UsageError(f"--ext: the format of pictures written into a folder, and {named} is a video file" if
+                         into_a_video else "--ext: the format of pictures written into a folder, and every input is "
+                         "a video, written as one (its frames as pictures: -o NAME_%04d.png)")
     if quality_given and not {"JPEG", "WEBP"} & set(formats):
         written_as = (f"the pictures are written as {' and '.join(formats)}" if formats else
+                      f"{named} is a video file (its quality is --crf's)" if into_a_video else
                       "every input is a video, written as one (its quality is --crf's)")
         raise UsageError(f"--quality: for JPEG and WebP, and {written_as}")
 
