@@ -414,6 +414,12 @@ def test_a_fragmented_mp4_cut_inside_a_fragment_is_named_truncated(tmp_path, cap
             container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
         container.mux(stream.encode())
     data = whole.read_bytes()
+    padded = tmp_path / "padded.mp4"  # a whole MP4 of the usual kind, padded with zeros to a block's size
+    padded.write_bytes(make_clip(tmp_path / "plain.mp4", list(textured_frames(12, 48, 64))).read_bytes() + bytes(100))
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        with VideoReader(padded) as reader:
+            assert sum(1 for _ in reader) == 12
+    assert not caplog.records
     place, fragments = 0, []
     while place < len(data):  # the top-level boxes
         if data[place + 4:place + 8] == b"moof":
@@ -424,7 +430,7 @@ def test_a_fragmented_mp4_cut_inside_a_fragment_is_named_truncated(tmp_path, cap
     counts = []
     with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
         for end, truncated in ((fragments[2] + 10, True), (fragments[2], False), (len(data), False)):
-            cut.write_bytes(data[:end])
+            cut.write_bytes(data[:end] + (bytes(100) if end == len(data) else b""))  # probe 117: padding is no cut
             caplog.clear()
             with VideoReader(cut) as reader:
                 counts.append(sum(1 for _ in reader))

@@ -351,11 +351,12 @@ STILL_IMAGE_BRANDS = {b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"he
                       b"miaf", b"jp2 ", b"jpx "}
 
 
-def _cut_short_mp4(path: Path) -> bool:
+def _cut_short_mp4(path: Path, *, zeros: bool = True) -> bool:
     """Whether ``path`` is an MP4 or MOV cut short: one without a whole index (moov) beside its media (mdat), or
     one that ends inside a box, or in zeros where a box should begin (a copy allocated whole and cut short).
     Asked where FFmpeg could not read a file (probes 109, 110, 112: "not a video file FFmpeg can read", "no video
-    stream", "no decodable video frames" for an interrupted copy); an HEIF or AVIF still is not one."""
+    stream", "no decodable video frames" for an interrupted copy); an HEIF or AVIF still is not one. Without
+    ``zeros``, zeros after the last whole box are padding, not a cut (a copy padded to a block's size)."""
     try:
         size = path.stat().st_size
         with open(path, "rb") as file:
@@ -367,7 +368,7 @@ def _cut_short_mp4(path: Path) -> bool:
                 file.seek(place)
                 header = file.read(16)
                 if not header.strip(b"\0"):
-                    ends_inside = True  # zeros where a box should begin
+                    ends_inside = zeros  # zeros where a box should begin
                     break
                 length, kind = int.from_bytes(header[:4], "big"), header[4:8]
                 if length == 1 and len(header) == 16:
@@ -805,7 +806,8 @@ class VideoReader:
             log.warning("%s: video ended at %.1f s of the %.1f s the file states; the file looks truncated",
                         self.path, last_time, stated)
             self._truncation_warned = True
-        elif _cut_short_mp4(self.path):  # a fragmented MP4 cut inside a fragment states no length (probe 112)
+        elif not expected and _cut_short_mp4(self.path, zeros=False):  # a fragmented MP4 cut inside a fragment
+            # states no length (probe 112); zeros after its last box are padding (probe 117)
             log.warning("%s: video ended after %d frames, inside a part of the file cut short; the file looks "
                         "truncated", self.path, decoded)
             self._truncation_warned = True
