@@ -1083,7 +1083,7 @@ def test_warnings_of_one_wording_for_other_reasons_are_said_apart(tmp_path, tiny
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
     said = "its colour profile cannot be applied ({}); its numbers are read as sRGB's"
     assert warnings == [f"warning: {photos / 'a.png'}: {said.format('cannot open profile from string')}",
-                        f"warning: {photos / 'b.png'}: {said.format('a Lab profile, on gray samples')}",
+                        f"warning: {photos / 'b.png'}: {said.format('a profile for Lab pictures, on gray samples')}",
                         f"warning: {photos / 'c.png'}: the same warning as {photos / 'a.png'}'s above",
                         f"warning: {photos / 'd.png'} and 1 more file: the same warning as {photos / 'b.png'}'s above"]
 

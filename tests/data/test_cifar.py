@@ -83,6 +83,10 @@ def test_hostile_pickle_is_refused(tmp_path):
     ({b"data": np.zeros((2, 100), np.uint8), b"labels": [1, 2]},
      r"its data is an array of shape \(2, 100\), not one row of 3,072 values"),
     ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [1]}, "2 images and 1 labels"),
+    ({b"data": np.zeros((2, 3072), np.uint8), b"labels": np.zeros((2, 1))},
+     r"its labels are an array of shape \(2, 1\), not one number per image"),  # probe 117: "2 images and 2 labels"
+    ({b"data": [[7] * 3072] * 2000, b"labels": [1] * 2000}, "its data hold more values than its .* bytes could "
+                                                             r"store \(one row referred to again and again\?\)"),
     ({b"data": [], b"labels": []}, r"holds no images \(a CIFAR-10 batch holds 10,000\)"),
     ({b"data": np.full((2, 3072), 300.0), b"labels": [1, 2]}, r"its data is float64, not bytes \(0-255\)"),
     ({b"data": np.full((2, 3072), 7, np.int64), b"labels": ["cat", "dog"]}, "its data or labels are no arrays of "
@@ -99,6 +103,8 @@ def test_a_batch_of_another_form_is_named_with_what_it_lacks(tmp_path, batch, me
     array = np.full((1, 3072), 200, np.int64)
     path.write_bytes(pickle.dumps({b"data": array, b"labels": [3]}, protocol=2))
     assert read_batch(path)[0].max() == 200, "whole numbers within a byte are taken"
+    path.write_bytes(pickle.dumps({b"data": array.astype(np.uint8).tobytes(), b"labels": [3]}, protocol=2))
+    assert read_batch(path)[0].max() == 200, "the pixels as bytes, as they are stored (probe 117: refused)"
     path.write_bytes(pickle.dumps({"data": array, "labels": [3]}, protocol=2))
     assert read_batch(path)[1].tolist() == [3], "a batch of one's own, its keys str"
 

@@ -40,6 +40,17 @@ class _ArraysOnly(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
 
 
+def _values_in(value) -> int:
+    """How many numbers a batch's list (of lists) would make as an array, counted without making it: an
+    array's size, a list's length times its first row's."""
+    if isinstance(value, np.ndarray):
+        return 0  # stored whole in the file: no larger than it
+    if not isinstance(value, (list, tuple)):
+        return 1
+    first = value[0] if value else None
+    return len(value) * (len(first) if isinstance(first, (list, tuple)) else 1)
+
+
 def find_cifar_root(path: Path) -> Path:
     path = Path(path)
     if (path / "cifar-10-batches-py").is_dir():
@@ -83,9 +94,17 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     missing = [key.decode() for key in (b"data", b"labels") if key not in batch]
     if missing:
         raise RehueError(f"not a CIFAR-10 python batch: it has no {' and no '.join(missing)}", path)
+    data, labels = batch[b"data"], batch[b"labels"]
+    if isinstance(data, (bytes, bytearray)):  # the pixels as they are stored, one byte each (probe 117)
+        data = np.frombuffer(data, np.uint8)
+        data = data.reshape(-1, 3072) if data.size % 3072 == 0 else data
+    for name, value in (("data", data), ("labels", labels)):
+        if _values_in(value) > len(raw):  # a list pickled with one row referred to again and again (probe 117)
+            raise RehueError(f"not a CIFAR-10 python batch: its {name} hold more values than its {len(raw):,} "
+                             "bytes could store (one row referred to again and again?)", path)
     try:
-        data = np.asarray(batch[b"data"])
-        labels = np.asarray(batch[b"labels"], dtype=np.int64)
+        data = np.asarray(data)
+        labels = np.asarray(labels, dtype=np.int64)
     except (TypeError, ValueError, OverflowError) as exc:
         raise RehueError(f"not a CIFAR-10 python batch: its data or labels are no arrays of numbers ({exc})",
                          path) from None
@@ -97,6 +116,9 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if data.ndim != 2 or data.shape[1] != 3072:
         raise RehueError(f"not a CIFAR-10 python batch: its data is an array of shape {data.shape}, not one row "
                          "of 3,072 values (32x32, red, green, blue) per image", path)
+    if labels.ndim != 1:
+        raise RehueError(f"not a CIFAR-10 python batch: its labels are an array of shape {labels.shape}, not one "
+                         "number per image", path)
     if labels.shape != (len(data),):
         raise RehueError(f"not a CIFAR-10 python batch: {len(data):,} images and {labels.size:,} labels", path)
     return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy(), labels

@@ -526,7 +526,8 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
             converted = Image.fromarray(levels[np.clip(np.asarray(image), 0, 65535).astype(np.uint16)])
         elif image.mode in ("L", "LA", *DEEP_GRAY_MODES) and icc[16:20] != b"GRAY":  # LittleCMS: "cannot
             # build transform"; 16 bits: "not applied to 16-bit samples", as if it were (probe 116)
-            raise ImageCms.PyCMSError(f"a {icc[16:20].decode('latin-1').strip() or 'colour'} profile, on gray samples")
+            raise ImageCms.PyCMSError(f"a profile for {icc[16:20].decode('latin-1').strip() or 'colour'} pictures, on "
+                                      "gray samples")
         elif deep or image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK"):
             _warn_profile_not_applied(path, ImageCms.getProfileDescription(profile).strip(),
                                       "16-bit" if deep or image.mode in DEEP_GRAY_MODES else image.mode)
