@@ -910,7 +910,7 @@ def test_a_colour_profile_on_a_gray_picture_is_named_as_such(tmp_path, caplog, b
     with caplog.at_level(logging.WARNING, logger="rehue"):
         loaded = load_image(tmp_path / "g.png")
     assert [r.getMessage() for r in caplog.records] == [
-        f"{tmp_path / 'g.png'}: its colour profile cannot be applied (a profile for Lab pictures, on gray samples); its numbers "
-        "are read as sRGB's"]
+        f"{tmp_path / 'g.png'}: its colour profile cannot be applied (a profile for Lab pictures, on gray samples); "
+        "its numbers are read as sRGB's"]
     kept = loaded.deep_gray if bits == 16 else loaded.rgb[..., 0]
     assert np.array_equal(kept, levels if bits == 16 else levels >> 8), "its numbers as they are"
