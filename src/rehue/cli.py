@@ -260,11 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def in_options(reason: str, options: frozenset[str], settings: tuple[str, ...] = ()) -> str:
+def in_options(reason: str, options: frozenset[str], settings: tuple[str, ...] = (),
+               typed: frozenset[str] | None = None) -> str:
     """A library setting's name that leads a usage error (``batch_size must be at least 1``, ``independent_feed,
     self_feed: ...``), or that the error names among its ``settings`` (``UsageError.settings``), as the
     command's option it came from (``--batch-size``), where the command has one (probe 113: the user typed
-    --batch-size 0)."""
+    --batch-size 0) and, of ``typed`` (the options' destinations typed; None: all), it was typed: a resumed
+    run's setting from its saved config keeps its name (probe 117)."""
+    options = frozenset(option for option in options
+                        if typed is None or option.lstrip("-").replace("-", "_") in typed)
     named = [name for name in settings if f"--{name.replace('_', '-')}" in options]
     if named:
         reason = re.sub(rf"(?<![\w-])({'|'.join(map(re.escape, named))})(?![\w-])",
@@ -854,7 +858,7 @@ def _run(args) -> int:
         if args.debug:
             raise
         said = str(exc) if exc.path else in_options(exc.reason, getattr(args, "options", frozenset()),
-                                                              exc.settings)
+                                                              exc.settings, getattr(args, "typed", None))
         print(f"rehue: error: {one_line(said)}", file=errors)
         return 2
     except RehueError as exc:

@@ -125,6 +125,9 @@ def test_a_usage_error_names_the_option_typed_not_the_librarys_setting(tmp_path,
         assert capsys.readouterr().err.startswith(f"rehue: error: {said}"), "the library's names, within a sentence"
     assert in_options("size 64 or more, batch_size 1 and sizes", frozenset({"--size"}), ("size", "batch_size")) == \
         "--size 64 or more, batch_size 1 and sizes", "a name replaced where it is a word of its own"
+    assert in_options("batch_size 1 needs size 64 or more", frozenset({"--batch-size", "--size"}),
+                      ("batch_size", "size"), frozenset({"size", "out"})) == "batch_size 1 needs --size 64 or more", \
+        "probe 117: a resumed run's batch size, from its config, was said as --batch-size, which was not typed"
     options = frozenset({"--self-feed", "--epochs"})
     assert in_options("independent_feed, self_feed: only for ...", options) == \
         "independent_feed, --self-feed: only for ..."
