@@ -122,6 +122,39 @@ def test_only_the_track_a_muxer_refuses_at_the_header_is_reencoded(tmp_path, cap
     assert len(said) == 1 and ".mov cannot hold its opus sound" in said[0], said
 
 
+def test_a_track_tag_a_container_cannot_hold_is_said_and_a_language_it_knows_otherwise_is_kept(tmp_path, caplog):
+    """Probe 118: a .mov output lost the languages deu and jpn of its tracks, and every commentary, forced and
+    hearing-impaired mark, without a word (FFmpeg's .mov muxer knows "ger", not "deu", and keeps only the
+    default mark); .mp4 keeps them all."""
+    import av
+
+    from tests.helpers_video import _write_tone
+
+    marks = av.stream.Disposition
+    clip = tmp_path / "tracks.mkv"
+    with av.open(str(clip), "w") as container:
+        video = container.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        tracks = []
+        for language, mark in (("eng", marks.default), ("deu", marks.comment), ("swe", marks.hearing_impaired)):
+            tracks.append(container.add_stream("aac", rate=48000, layout="stereo"))
+            tracks[-1].metadata["language"], tracks[-1].disposition = language, mark
+        encode_frames(container, video, list(level_frames(10, 48, 64)))
+        for track in tracks:
+            _write_tone(container, track, 0.4, 48000)
+    for suffix, languages, said in (
+            (".mov", ["eng", "ger", None], "audio track 2's commentary mark, audio track 3's language (swe) and "
+                                           "hard-of-hearing mark, which are left out; .mkv keeps them"),
+            (".mp4", ["eng", "deu", "swe"], None), (".mkv", ["eng", "deu", "swe"], None)):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+            out = copy_video(clip, tmp_path / f"out{suffix}")
+        with av.open(str(out)) as container:
+            assert [stream.metadata.get("language") for stream in container.streams.audio] == languages, suffix
+        warnings = [record.getMessage() for record in caplog.records]
+        assert warnings == ([f"{clip}: {suffix} cannot hold {said}"] if said else []), suffix
+
+
 def camera_avi(path, frames: int = 15, fps: int = 15, sample_rate: int = 11024):
     """An AVI as an old digital camera wrote one (the KPhotoAlbum demo's movie.avi): MJPEG video and
     8-bit PCM sound at 11,024 Hz in one channel whose speaker is not named ("1 channels")."""

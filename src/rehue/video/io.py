@@ -18,6 +18,7 @@ import functools
 import logging
 import math
 import numbers
+import operator
 import os
 import re
 import weakref
@@ -902,6 +903,80 @@ class _CannotCarry(Exception):
     """A source track the output container cannot hold in any form rehue can write."""
 
 
+# ISO 639-2's two codes for a language, bibliographic and terminological: a container may know only one (FFmpeg's
+# .mov muxer takes "ger" and "fra", not "deu" or "fre")
+LANGUAGE_CODES = {"alb": "sqi", "arm": "hye", "baq": "eus", "bur": "mya", "chi": "zho", "cze": "ces", "dut": "nld",
+                  "fre": "fra", "geo": "kat", "ger": "deu", "gre": "ell", "ice": "isl", "mac": "mkd", "mao": "mri",
+                  "may": "msa", "per": "fas", "rum": "ron", "slo": "slk", "tib": "bod", "wel": "cym"}
+LANGUAGE_CODES |= {terminological: bibliographic for bibliographic, terminological in LANGUAGE_CODES.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _track_marks() -> dict[int, str]:
+    """A track's dispositions that say who it is for, as a warning names them."""
+    import av
+
+    marks = av.stream.Disposition
+    return {int(marks.comment): "commentary", int(marks.forced): "forced",
+            int(marks.hearing_impaired): "hard-of-hearing", int(marks.visual_impaired): "visually-impaired",
+            int(marks.dub): "dubbed", int(marks.original): "original-language", int(marks.captions): "captions",
+            int(marks.descriptions): "audio-description", int(marks.lyrics): "lyrics", int(marks.karaoke): "karaoke",
+            int(marks.clean_effects): "clean-effects"}
+
+
+@functools.lru_cache(maxsize=64)
+def _read_back(container: str, language: str, marks: int) -> tuple[str | None, int] | None:
+    """The language and dispositions an audio track tagged ``language`` and ``marks`` has in a file of
+    ``container`` written and read back (in memory); None where no such file could be made here."""
+    import io
+
+    import av
+
+    buffer = io.BytesIO()
+    try:
+        with av.open(buffer, "w", format=container) as output:
+            for name in ("aac", "libopus", "pcm_s16le", "mp2"):
+                try:
+                    stream = output.add_stream(name, rate=48000, layout="stereo")
+                    break
+                except (ValueError, av.FFmpegError):
+                    continue
+            else:
+                return None
+            stream.metadata["language"], stream.disposition = language, marks
+            silence = av.AudioFrame(format=stream.codec_context.format.name, layout="stereo", samples=1152)
+            silence.sample_rate, silence.pts = 48000, 0
+            for plane in silence.planes:
+                plane.update(bytes(plane.buffer_size))
+            output.mux(stream.encode(silence) + stream.encode(None))
+        buffer.seek(0)
+        with av.open(buffer) as back:
+            read = back.streams.audio[0]
+            return read.metadata.get("language"), int(read.disposition)
+    except (av.FFmpegError, OSError, ValueError, IndexError):
+        return None
+
+
+def _language_kept(container: str, language: str) -> str | None:
+    """The code to write for ``language`` in a file of ``container``: its own, or its other ISO 639-2 code where
+    the container knows only that one; None where it keeps neither."""
+    for code in dict.fromkeys((language, LANGUAGE_CODES.get(language.lower(), language))):
+        back = _read_back(container, code, 0)
+        if back is None or back[0] == code:
+            return code
+    return None
+
+
+def _marks_lost(container: str, marks: int) -> int:
+    """Those of the dispositions ``marks`` that `_track_marks` names and a file of ``container`` loses, each
+    tried alone (FFmpeg's Matroska muxer keeps a dubbed mark alone, not beside a commentary one)."""
+    lost = 0
+    for flag in _track_marks():
+        if marks & flag and (back := _read_back(container, "und", flag)) is not None and not back[1] & flag:
+            lost |= flag
+    return lost
+
+
 class _TrackCopier:
     """Feeds one audio or subtitle track of a source file into the output as the video advances.
 
@@ -941,11 +1016,20 @@ class _TrackCopier:
             if not self.copied:
                 self.out_stream = self._add_encoder(output) if kind == "audio" else self._add_text_encoder(output,
                                                                                                            suffix)
-            for key in ("language", "title"):  # which track is which: a language, a commentary
-                if self.in_stream.metadata.get(key):
-                    self.out_stream.metadata[key] = self.in_stream.metadata[key]
+            if self.in_stream.metadata.get("title"):  # which track is which: a language, a commentary
+                self.out_stream.metadata["title"] = self.in_stream.metadata["title"]
+            self.lost: list[str] = []  # what the container cannot hold of the track's tags (probe 118)
+            language = self.in_stream.metadata.get("language")
+            if language:
+                kept = _language_kept(output.format.name, language)
+                if kept:
+                    self.out_stream.metadata["language"] = kept
+                else:
+                    self.lost.append(f"language ({language})")
             # which track a player picks (default), and who a track is for: forced, hearing or visually impaired
             self.out_stream.disposition = self.in_stream.disposition
+            self.lost_marks = _marks_lost(output.format.name, int(self.in_stream.disposition))
+            self.lost += [f"{said} mark" for flag, said in _track_marks().items() if self.lost_marks & flag]
             if start:
                 self._input.seek(int(start * MICROSECONDS), backward=True)
         except av.FFmpegError as exc:
@@ -1357,6 +1441,15 @@ class VideoWriter:
         except BaseException:
             self.abort()
             raise
+        lost = [f"{track.kind} track {track.track + 1}'s {' and '.join(track.lost)}" for track in self._tracks
+                if getattr(track, "lost", None)]
+        if lost:
+            one = sum(len(getattr(track, "lost", ())) for track in self._tracks) == 1
+            marks = functools.reduce(operator.or_, (getattr(track, "lost_marks", 0) for track in self._tracks))
+            hint = f"; .mkv keeps {'it' if one else 'them'}" if self.path.suffix.lower() != ".mkv" and \
+                not _marks_lost("matroska", marks) else ""
+            log.warning("%s: %s cannot hold %s, which %s left out%s", source, self.path.suffix, ", ".join(lost),
+                        "is" if one else "are", hint)
         for track in self._tracks:
             if not track.copied and track.kind == "audio":
                 read, written = track.in_stream.codec_context, track.out_stream.codec_context
