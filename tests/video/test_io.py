@@ -139,20 +139,27 @@ def test_a_track_tag_a_container_cannot_hold_is_said_and_a_language_it_knows_oth
         for language, mark in (("eng", marks.default), ("deu", marks.comment), ("swe", marks.hearing_impaired)):
             tracks.append(container.add_stream("aac", rate=48000, layout="stereo"))
             tracks[-1].metadata["language"], tracks[-1].disposition = language, mark
+            tracks[-1].metadata["title"] = f"{language} mix"
         encode_frames(container, video, list(level_frames(10, 48, 64)))
         for track in tracks:
             _write_tone(container, track, 0.4, 48000)
     for suffix, languages, said in (
             (".mov", ["eng", "ger", None], "audio track 2's commentary mark, audio track 3's language (swe) and "
                                            "hard-of-hearing mark, which are left out; .mkv keeps them"),
-            (".mp4", ["eng", "deu", "swe"], None), (".mkv", ["eng", "deu", "swe"], None)):
+            (".mkv", ["eng", "deu", "swe"], None), (".mp4", ["eng", "deu", "swe"], None)):
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
             out = copy_video(clip, tmp_path / f"out{suffix}")
         with av.open(str(out)) as container:
             assert [stream.metadata.get("language") for stream in container.streams.audio] == languages, suffix
+            assert [stream.metadata.get("title") or stream.metadata.get("name")
+                    for stream in container.streams.audio] == ["eng mix", "deu mix", "swe mix"], suffix
         warnings = [record.getMessage() for record in caplog.records]
         assert warnings == ([f"{clip}: {suffix} cannot hold {said}"] if said else []), suffix
+    again = copy_video(tmp_path / "out.mp4", tmp_path / "again.mkv")  # probe 118: an MP4's track titles, which
+    with av.open(str(again)) as container:  # FFmpeg reads as "name", were lost
+        assert [stream.metadata.get("title") for stream in container.streams.audio] == ["eng mix", "deu mix",
+                                                                                          "swe mix"]
 
 
 def camera_avi(path, frames: int = 15, fps: int = 15, sample_rate: int = 11024):

@@ -1016,8 +1016,10 @@ class _TrackCopier:
             if not self.copied:
                 self.out_stream = self._add_encoder(output) if kind == "audio" else self._add_text_encoder(output,
                                                                                                            suffix)
-            if self.in_stream.metadata.get("title"):  # which track is which: a language, a commentary
-                self.out_stream.metadata["title"] = self.in_stream.metadata["title"]
+            # which track is which: a language, a commentary ("name" as FFmpeg reads an MP4's; probe 118)
+            title = self.in_stream.metadata.get("title") or self.in_stream.metadata.get("name")
+            if title:
+                self.out_stream.metadata["title"] = title
             self.lost: list[str] = []  # what the container cannot hold of the track's tags (probe 118)
             language = self.in_stream.metadata.get("language")
             if language:
