@@ -1233,10 +1233,14 @@ def timecode_at(frames: int, per_second: int) -> str:
 
 
 def _chapters_of_part(reader: VideoReader) -> list[dict]:
-    """The reader's chapters on the output's timeline: moved to where its first frame is time 0, and cut
+    """The reader's chapters on the output's timeline: moved to where its first frame is time 0 (the first at
+    or after ``start``, as for the timecode: probe 118 saw them a frame late, moved by --start itself), and cut
     to its ``start``/``end``."""
-    origin = (reader.start or 0.0) + reader.stream_start_s
-    length = None if reader.end is None else reader.end - (reader.start or 0.0)
+    first = reader.start or 0.0
+    if first and reader.fps:
+        first = math.ceil(first * reader.fps - 1e-6) / float(reader.fps)
+    origin = first + reader.stream_start_s
+    length = None if reader.end is None else reader.end - first
     kept = []
     for chapter in reader.chapters():
         base = Fraction(chapter["time_base"])
