@@ -1015,6 +1015,7 @@ def test_an_interlaced_video_is_read_with_one_warning_to_deinterlace_it(tmp_path
             assert len(list(reader)) == 6 and len(list(reader)) == 6
     interlaced = [r for r in caplog.records if "interlaced" in r.getMessage()]
     assert len(interlaced) == 1 and "deinterlace" in interlaced[0].getMessage()
+    assert "(in a colour version, in a dataset's frames)" in interlaced[0].getMessage(), "probe 118: frames too"
 
     caplog.clear()
     progressive = make_clip(tmp_path / "film.mp4", [np.zeros((48, 64, 3), np.uint8)] * 3)

@@ -665,8 +665,9 @@ class VideoReader:
                 av_frame = self._to_stream_size(av_frame)
             if av_frame.interlaced_frame and not self._interlace_warned:
                 log.warning("%s: the video is interlaced (two fields a frame, as television was recorded); rehue "
-                            "colours whole frames, so moving edges keep their combing, in colour too: deinterlace "
-                            "it first for the best result (for example ffmpeg -i IN -vf bwdif -c:a copy OUT)",
+                            "takes whole frames, so moving edges keep their combing (in a colour version, in a "
+                            "dataset's frames): deinterlace it first for the best result (for example ffmpeg -i IN "
+                            "-vf bwdif -c:a copy OUT)",
                             self.path)
                 self._interlace_warned = True
             if av_frame.color_trc in HDR_TRANSFERS and not self._hdr_warned:
