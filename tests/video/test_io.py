@@ -1242,3 +1242,14 @@ def test_an_hdr_video_is_read_with_one_warning_that_it_is_taken_as_sdr(tmp_path,
             VideoReader(_tagged_clip(tmp_path / "sdr.mp4", 1)) as reader:  # BT.709
         list(reader)
     assert not caplog.records
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif"])
+def test_text_named_as_a_picture_is_said_to_be_no_picture(tmp_path, suffix):
+    """Probe 116: `rehue scenes notes.jpg`, a text file, was "the video stream states no frame size (damaged
+    header?)": FFmpeg opens a file by its picture extension, whatever it holds."""
+    path = tmp_path / f"notes{suffix}"
+    path.write_text("hello\n")
+    with pytest.raises(RehueError, match=rf"notes\{suffix}: is named as a picture \({suffix}\) but is no picture or "
+                                         "video FFmpeg can read"):
+        VideoReader(path)

@@ -448,7 +448,11 @@ class VideoReader:
             raise RehueError(CUT_SHORT_MP4 if _cut_short_mp4(self.path) else
                              "the video stream's codec is unknown or cannot be decoded", self.path)
         if self._stream.codec_context.width < 1 or self._stream.codec_context.height < 1:
+            image = self._container.format.name == "image2" or self._container.format.name.endswith("_pipe")
             self._container.close()
+            if image:  # FFmpeg opens a file by its picture extension, whatever it holds (probe 116: a text file)
+                raise RehueError(f"is named as a picture ({self.path.suffix}) but is no picture or video FFmpeg can "
+                                 "read", self.path)
             raise RehueError(CUT_SHORT_MP4 if _cut_short_mp4(self.path) else
                              "the video stream states no frame size (damaged header?)", self.path)
         self._size = (self._stream.codec_context.width, self._stream.codec_context.height)
