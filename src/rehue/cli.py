@@ -297,12 +297,14 @@ def cmd_colorize(args) -> int:
         if pattern is not None:  # probe 69: --ext .jpg into f_%04d.png wrote PNG without a word
             raise UsageError(f"--ext: the frames' format is their pattern's extension ({pattern.suffix}), not --ext's")
     if args.frames:
-
+        reasons = {"--start": "every frame in the folder is coloured", "--end": "every frame in the folder is coloured",
+                   "--fit": "frames are letterboxed for the models, as a video's are",
+                   "--side-by-side": "each frame is written under its own name"}
         never = [flag for flag, value in (("--start", args.start), ("--end", args.end), ("--fit", args.fit),
                                           ("--side-by-side", args.side_by_side or None)) if value is not None]
-        if never:
-            raise UsageError(f"{', '.join(never)}: not for --frames (every frame is coloured, letterboxed for the "
-                             "models as video frames are)")
+        if never:  # probe 116: --start was told of letterboxing
+            said = "; ".join(dict.fromkeys(reasons[flag] for flag in never))
+            raise UsageError(f"{', '.join(never)}: not for --frames ({said})")
         video_only = [flag for flag, dest in (("--codec", "codec"), ("--crf", "crf"), ("--preset", "preset"),
                                               ("--fps", "fps")) if dest in args.typed]
         if video_only and not is_video_path(args.output):

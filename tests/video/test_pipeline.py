@@ -650,7 +650,11 @@ def test_a_bad_frame_leaves_no_output_and_existing_frames_are_kept(tmp_path, tin
                  "--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]) == 1
     assert "reel_2.png: frame is 96x40, the film's first frame 96x72" in capsys.readouterr().err
     assert main([*args, "--start", "2"]) == 2
-    assert "--start: not for --frames" in capsys.readouterr().err
+    assert "--start: not for --frames (every frame in the folder is coloured)" in capsys.readouterr().err, \
+        "probe 116: not of letterboxing"
+    assert main([*args, "--end", "2", "--fit", "letterbox"]) == 2
+    assert "--end, --fit: not for --frames (every frame in the folder is coloured; frames are letterboxed for the " \
+           "models, as a video's are)" in capsys.readouterr().err
 
 
 def test_lossless_master_keeps_every_frames_lightness(tmp_path, colour_clip, tiny_model):
