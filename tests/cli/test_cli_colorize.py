@@ -1034,6 +1034,16 @@ def test_pictures_and_films_are_coloured_as_what_they_hold_whatever_their_names(
     assert "1 file passed over, in formats rehue does not read (1 HEIC/HEIF)" in warned
     assert run("colorize", folder / "IMG_0001.jpg", "-o", tmp_path / "phone.png", "--model", tiny_model) == 1
     assert "IMG_0001.jpg: holds a HEIC/HEIF picture (a phone's), which rehue does not read" in capsys.readouterr().err
+    # probe 116: "coloured as a picture", then "unsupported output extension '.mp4'", of one file into a video
+    (folder / "IMG_0002.mov").write_bytes((folder / "IMG_0001.jpg").read_bytes())
+    assert run("colorize", folder / "IMG_0002.mov", "-o", tmp_path / "phone.mp4", "--model", tiny_model) == 1
+    assert capsys.readouterr().err.strip() == (f"rehue: error: {folder / 'IMG_0002.mov'}: holds a HEIC/HEIF picture "
+                                               "(a phone's), which rehue does not read; convert it to JPEG, PNG or "
+                                               "TIFF first")
+    assert run("colorize", folder / "photo.mp4", "-o", tmp_path / "photo-colour.mp4", "--model", tiny_model) == 2
+    assert capsys.readouterr().err.strip() == (f"rehue: error: {tmp_path / 'photo-colour.mp4'}: names a video, and "
+                                               f"{folder / 'photo.mp4'} holds a picture, whatever its extension says; "
+                                               "name a picture file, such as photo-colour.png")
 
 
 def test_a_told_apart_name_another_input_holds_gets_a_number_not_a_refusal(tmp_path, tiny_model, capsys):

@@ -39,6 +39,7 @@ UNREAD_MEDIA_SUFFIXES = {".heic", ".heif", ".dng", ".cr2", ".cr3", ".crw", ".nef
                          ".wmf", ".apng", ".psd", ".rm", ".rmvb", ".swf", ".h264", ".264", ".h265", ".265", ".hevc"}
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF",
                   ".dpx": "DPX", ".exr": "EXR"}
+HEIC_REASON = "holds a HEIC/HEIF picture (a phone's), which rehue does not read; convert it to JPEG, PNG or TIFF first"
 MAX_SIDE = {"WEBP": 16383, "JPEG": 65535}  # the largest width or height these formats can store
 # Above this many pixels an image is refused: a 50,000 x 50,000 PNG header would need 7.5 GB to decode.
 MAX_PIXELS = 120_000_000
@@ -430,8 +431,7 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
         if scan is not None:
             return scan
         if path is not None and (path.suffix.lower() in (".heic", ".heif") or head_kind(path) == "unread"):
-            raise RehueError("holds a HEIC/HEIF picture (a phone's), which rehue does not read; convert it to JPEG, "
-                             "PNG or TIFF first", path) from None
+            raise RehueError(HEIC_REASON, path) from None
         if media_kind(path) == "video" if path is not None else sniffed_kind(data[:HEAD_BYTES]) == "video":
             raise RehueError("is a video, not a picture: colour it with colorize_video (or rehue colorize)",
                              path) from None

@@ -17,6 +17,7 @@ from pathlib import Path
 from rehue.data.images import (
     AUDIO_SUFFIXES,
     DEEP_FORMATS,
+    HEIC_REASON,
     NAME_BYTES,
     OUTPUT_FORMATS,
     SOFTWARE,
@@ -92,7 +93,13 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             raise RehueError("is a sound file: it holds no picture to colour", source)  # probes 67 and 69
     single = len(inputs) == 1 and not inputs[0].is_dir() and output.suffix and not output.is_dir()
     if single:
-        return [_warn_if_misnamed(Job(inputs[0], output, video=media_kind(inputs[0]) == "video"))]
+        job = Job(inputs[0], output, video=media_kind(inputs[0]) == "video")
+        if not job.video and is_video_path(output) and inputs[0].is_file():  # probe 116: "coloured as a picture",
+            if head_kind(inputs[0]) == "unread":  # then "unsupported output extension '.mp4'"
+                raise RehueError(HEIC_REASON, inputs[0])
+            raise UsageError(f"{output}: names a video, and {inputs[0]} holds a picture, whatever its extension "
+                             f"says; name a picture file, such as {output.with_suffix('.png').name}")
+        return [_warn_if_misnamed(job)]
     if output.exists() and not output.is_dir():
         if len(inputs) == 1 and not inputs[0].is_dir():
             raise UsageError(f"{output}: is not a folder, and names no picture or video format to write; name a "
