@@ -861,7 +861,8 @@ def _run(args) -> int:
             raise
         said = str(exc) if exc.path else in_options(exc.reason, getattr(args, "options", frozenset()),
                                                               exc.settings, getattr(args, "typed", None))
-        print(f"rehue: error: {one_line(said)}", file=errors)
+        if os.environ.get("RANK", "0") in ("", "0"):  # under torchrun every rank is refused alike: one says so
+            print(f"rehue: error: {one_line(said)}", file=errors)
         return 2
     except RehueError as exc:
         if args.debug:

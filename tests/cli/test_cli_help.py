@@ -133,3 +133,13 @@ def test_a_usage_error_names_the_option_typed_not_the_librarys_setting(tmp_path,
         "independent_feed, --self-feed: only for ..."
     assert in_options("the run has trained 3 epochs already, more than --epochs 1", options) == \
         "the run has trained 3 epochs already, more than --epochs 1", "a name within a sentence stays"
+
+
+def test_under_torchrun_a_usage_error_is_said_by_rank_0_alone(tmp_path, capsys, monkeypatch):
+    """Probe 112: under torchrun both ranks printed the same refusal."""
+    (tmp_path / "photos").mkdir()
+    argv = ["train", str(tmp_path / "photos"), "--out", str(tmp_path / "run"), "--batch-size", "0"]
+    for rank, said in (("1", ""), ("0", "rehue: error: --batch-size must be at least 1, not 0\n")):
+        monkeypatch.setenv("RANK", rank)
+        assert main(argv) == 2
+        assert capsys.readouterr().err == said, rank
