@@ -120,6 +120,11 @@ def test_only_the_track_a_muxer_refuses_at_the_header_is_reencoded(tmp_path, cap
     assert b"".join(audio_packets(out)) == b"".join(audio_packets(clip)), "the PCM copied untouched"
     said = [record.getMessage() for record in caplog.records]
     assert len(said) == 1 and ".mov cannot hold its opus sound" in said[0], said
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        copy_video(clip, tmp_path / "master.mov", codec="prores")
+    said = [record.getMessage() for record in caplog.records]  # probe 118: .mkv, which ProRes is not written to
+    assert said[0].endswith("ProRes is written to .mov alone, and --codec ffv1 into .mkv copies any sound as it is")
 
 
 def test_a_track_tag_a_container_cannot_hold_is_said_and_a_language_it_knows_otherwise_is_kept(tmp_path, caplog):

@@ -1464,10 +1464,13 @@ class VideoWriter:
         for track in self._tracks:
             if not track.copied and track.kind == "audio":
                 read, written = track.in_stream.codec_context, track.out_stream.codec_context
-                log.warning("%s: %s cannot hold its %s sound (%d Hz), so the sound is re-encoded to %s (%d Hz); "
-                            "a .mkv output copies any sound as it is", source, self.path.suffix,
-                            getattr(read.codec, "canonical_name", read.name), read.sample_rate,
-                            getattr(written.codec, "canonical_name", written.name), written.sample_rate)
+                hint = ("ProRes is written to .mov alone, and --codec ffv1 into .mkv copies any sound as it is"
+                        if self._stream.codec_context.codec.canonical_name == "prores" else
+                        "a .mkv output copies any sound as it is")
+                log.warning("%s: %s cannot hold its %s sound (%d Hz), so the sound is re-encoded to %s (%d Hz); %s",
+                            source, self.path.suffix, getattr(read.codec, "canonical_name", read.name),
+                            read.sample_rate, getattr(written.codec, "canonical_name", written.name),
+                            written.sample_rate, hint)
 
     def _open_output(self, codecs, crf, preset, rotation, tracks: _SourceTracks | None, *, copy) -> None:
         """Create the temp file with its streams and write the header, so failures surface now."""
