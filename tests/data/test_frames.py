@@ -581,6 +581,22 @@ def test_a_held_out_video_that_is_another_encoding_of_one_trained_on_is_said(tmp
                        progress=False, log=lines.append, overwrite=True)
         assert not [line for line in lines if line.startswith("warning: ")], (held_out, lines)
     assert "picture look" not in (tmp_path / "again" / "manifest.csv").read_text()
+    # probe 119: two films of one layout (a sky over land), their detail their own, were said to look the same
+    rows, cols = np.mgrid[0:64, 0:96]
+    for seed in (1, 2):
+        rng = np.random.default_rng(seed)
+        detail = sum(rng.uniform(-40, 40) * np.exp(-((cols - rng.uniform(0, 96)) ** 2 + (rows - rng.uniform(30, 64))
+                                                      ** 2) / rng.uniform(10, 60)) for _ in range(30))
+        land = np.where(rows < 30, 200.0 - 2 * rows, 90.0) + detail
+        folder = tmp_path / f"land{seed}"
+        folder.mkdir()
+        for k in range(12):
+            tinted = np.clip(np.roll(land, k, axis=1)[..., None] * [1.0, 0.9, 0.7], 0, 255).astype(np.uint8)
+            Image.fromarray(tinted).save(folder / f"l_{k + 1:04d}.png")
+    lines.clear()
+    extract_frames([tmp_path / "land1", tmp_path / "land2"], tmp_path / "lands", fps=6, size=32,
+                   test_videos=["land2"], film_fps=12, progress=False, log=lines.append)
+    assert not [line for line in lines if line.startswith("warning: ")], lines
 
 
 def test_a_scanners_reels_of_numbered_frames_make_a_dataset(tmp_path, capsys):
