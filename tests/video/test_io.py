@@ -161,6 +161,12 @@ def test_a_track_tag_a_container_cannot_hold_is_said_and_a_language_it_knows_oth
                     for stream in container.streams.audio] == ["eng mix", "deu mix", "swe mix"], suffix
         warnings = [record.getMessage() for record in caplog.records]
         assert warnings == ([f"{clip}: {suffix} cannot hold {said}"] if said else []), suffix
+    phone = make_clip(tmp_path / "phone.mp4", level_frames(5), audio=True)  # probe 119: its language "und" (none)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        for suffix in (".mkv", ".mov"):
+            copy_video(phone, tmp_path / f"phone-copy{suffix}")
+    assert not caplog.records, "no language is no language lost"
     again = copy_video(tmp_path / "out.mp4", tmp_path / "again.mkv")  # probe 118: an MP4's track titles, which
     with av.open(str(again)) as container:  # FFmpeg reads as "name", were lost
         assert [stream.metadata.get("title") for stream in container.streams.audio] == ["eng mix", "deu mix",

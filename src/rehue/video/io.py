@@ -1027,7 +1027,7 @@ class _TrackCopier:
                 self.out_stream.metadata["title"] = title
             self.lost: list[str] = []  # what the container cannot hold of the track's tags (probe 118)
             language = self.in_stream.metadata.get("language")
-            if language:
+            if language and language.lower() != "und":  # "und": none (an MP4 writer's default; probe 119)
                 kept = _language_kept(output.format.name, language)
                 if kept:
                     self.out_stream.metadata["language"] = kept
@@ -1036,7 +1036,9 @@ class _TrackCopier:
             # which track a player picks (default), and who a track is for: forced, hearing or visually impaired
             self.out_stream.disposition = self.in_stream.disposition
             self.lost_marks = _marks_lost(output.format.name, int(self.in_stream.disposition))
-            self.lost += [f"{said} mark" for flag, said in _track_marks().items() if self.lost_marks & flag]
+            marks = [said for flag, said in _track_marks().items() if self.lost_marks & flag]
+            if marks:
+                self.lost.append(f"{' and '.join(marks)} mark{'s' if len(marks) > 1 else ''}")
             if start:
                 self._input.seek(int(start * MICROSECONDS), backward=True)
         except av.FFmpegError as exc:
@@ -1457,8 +1459,11 @@ class VideoWriter:
         if lost:
             one = sum(len(getattr(track, "lost", ())) for track in self._tracks) == 1
             marks = functools.reduce(operator.or_, (getattr(track, "lost_marks", 0) for track in self._tracks))
+            languages = [track.in_stream.metadata["language"] for track in self._tracks
+                         if any(lost.startswith("language") for lost in getattr(track, "lost", ()))]
             hint = f"; .mkv keeps {'it' if one else 'them'}" if self.path.suffix.lower() != ".mkv" and \
-                not _marks_lost("matroska", marks) else ""
+                not _marks_lost("matroska", marks) and all(_language_kept("matroska", code) for code in languages) \
+                else ""
             log.warning("%s: %s cannot hold %s, which %s left out%s", source, self.path.suffix, ", ".join(lost),
                         "is" if one else "are", hint)
         for track in self._tracks:
