@@ -87,6 +87,9 @@ def test_hostile_pickle_is_refused(tmp_path):
      r"its labels are an array of shape \(2, 1\), not one number per image"),  # probe 117: "2 images and 2 labels"
     ({b"data": [[7] * 3072] * 2000, b"labels": [1] * 2000}, "its data hold more values than its .* bytes could "
                                                              r"store \(one row referred to again and again\?\)"),
+    ({b"data": [[[7] * 3072] * 2000], b"labels": [1]}, "its data hold more values than its"),  # probe 119: nested
+    ({b"data": [b"\0" * 3072] * 2000, b"labels": [1] * 2000}, "its data hold more values than its"),
+    ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [[[0] * 1000] * 1000]}, "its labels hold more values"),
     ({b"data": [], b"labels": []}, r"holds no images \(a CIFAR-10 batch holds 10,000\)"),
     ({b"data": np.full((2, 3072), 300.0), b"labels": [1, 2]}, r"its data is float64, not bytes \(0-255\)"),
     ({b"data": np.full((2, 3072), 7, np.int64), b"labels": ["cat", "dog"]}, "its data or labels are no arrays of "

@@ -41,14 +41,19 @@ class _ArraysOnly(pickle.Unpickler):
 
 
 def _values_in(value) -> int:
-    """How many numbers a batch's list (of lists) would make as an array, counted without making it: an
-    array's size, a list's length times its first row's."""
+    """How many numbers a batch's list (of lists, of bytes, of arrays) would make as an array, counted without
+    making it: the lengths along its first items multiplied (probe 119: a list nested once more, or of byte
+    strings, went past a count of two levels)."""
     if isinstance(value, np.ndarray):
         return 0  # stored whole in the file: no larger than it
-    if not isinstance(value, (list, tuple)):
-        return 1
-    first = value[0] if value else None
-    return len(value) * (len(first) if isinstance(first, (list, tuple)) else 1)
+    count = 1
+    while isinstance(value, (list, tuple)):
+        if not value:
+            return 0
+        count, value = count * len(value), value[0]
+    if isinstance(value, (bytes, bytearray, str)):
+        return count * len(value)
+    return count * value.size if isinstance(value, np.ndarray) else count
 
 
 def find_cifar_root(path: Path) -> Path:
