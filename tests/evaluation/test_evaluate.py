@@ -9,7 +9,7 @@ from rehue.errors import RehueError, UsageError
 from rehue.evaluation.evaluate import evaluate
 from rehue.evaluation.metrics import mean_interval
 from tests.conftest import textured_rgb
-from tests.helpers_video import make_clip, with_drift_check
+from tests.helpers_video import make_clip, textured_frames, with_drift_check
 
 
 def test_evaluate_folder_prints_thesis_table_with_gray_baseline(tmp_path, photo_folder, tiny_model, capsys):
@@ -225,6 +225,19 @@ def test_evaluate_colour_video_reports_temporal_stability(tmp_path, tiny_model, 
     result = evaluate(tiny_model, [clip], tmp_path / "r2", dependent_model=str(tiny_dependent_model), progress=False)
     stats = result.extra["video v.mp4"]
     assert stats["eased_against_drift"] == 15 - len(stats["scene_starts"]), "every dependent frame, at ratio 4"
+
+
+def test_two_clips_of_one_name_in_two_folders_are_reported_apart(tmp_path, tiny_model):
+    """Probe 120: A/clip.mp4 and B/clip.mp4 were both "video clip.mp4" in the report, the second one's frame
+    count, scenes and drift replacing the first's."""
+    (tmp_path / "A").mkdir()
+    (tmp_path / "B").mkdir()
+    first = make_clip(tmp_path / "A" / "clip.mp4", list(textured_frames(6, 48, 64, seed=1)), fps=10)
+    second = make_clip(tmp_path / "B" / "clip.mp4", list(textured_frames(9, 48, 64, seed=2)), fps=10)
+    other = make_clip(tmp_path / "B" / "other.mp4", list(textured_frames(4, 48, 64, seed=3)), fps=10)
+    result = evaluate(tiny_model, [first, second, other], tmp_path / "r", dependent_model="none", progress=False)
+    frames = {key: stats["frames"] for key, stats in result.extra.items() if key.startswith("video ")}
+    assert frames == {"video A/clip.mp4": 6, "video B/clip.mp4": 9, "video other.mp4": 4}
 
 
 def test_evaluate_finds_a_clips_bars_as_colorize_does_at_the_scored_size(tmp_path, tiny_model, capsys):

@@ -421,6 +421,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             "(--full-res scores each at its own size)")
     # clips are scored at one size for both models, so their frames' scores pair up
     long_side = None if full_res else 2 * size
+    called = _video_names(videos)
     for video in videos:
         shown = []  # its first frame: gray, truth, output (and the rival's output)
         stats = _evaluate_video(colorizer, video, dependent_model, result.table, name, shown, video_frames,
@@ -429,12 +430,12 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             result.skipped.append(str(video))
             gray_truths += 1
             continue
-        result.extra[f"video {shown_path(video.name)}"] = stats
+        result.extra[f"video {shown_path(called[video])}"] = stats
         if rival is not None:
             theirs = []
             stats = _evaluate_video(rival, video, "default", result.table, rival_name, theirs, video_frames,
                                     long_side, progress, log, with_gray=False)
-            result.extra[f"video {shown_path(video.name)}, {rival_name}"] = stats
+            result.extra[f"video {shown_path(called[video])}, {rival_name}"] = stats
             shown = [(*mine, other[2]) for mine, other in zip(shown, theirs, strict=True)]
         if len(grid) < 8:
             grid.extend(shown)
@@ -487,6 +488,16 @@ def said_once(log):
             said.add(message)
             log(message)
     return say
+
+
+def _video_names(videos: list[Path]) -> dict[Path, str]:
+    """Each clip's name in the report: its file's, or, where two share one (``A/clip.mp4``, ``B/clip.mp4``; a
+    scanner's reels, each ``frames``), its path from the folder they share (probe 120: the second one's figures
+    replaced the first's)."""
+    names = Counter(video.name for video in videos)
+    shared = os.path.commonpath([os.path.abspath(video) for video in videos]) if len(videos) > 1 else ""
+    return {video: video.name if names[video.name] == 1 else os.path.relpath(os.path.abspath(video), shared)
+            for video in videos}
 
 
 def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricTable, name: str, grid: list,
