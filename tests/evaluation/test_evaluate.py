@@ -227,6 +227,22 @@ def test_evaluate_colour_video_reports_temporal_stability(tmp_path, tiny_model, 
     assert stats["eased_against_drift"] == 15 - len(stats["scene_starts"]), "every dependent frame, at ratio 4"
 
 
+def test_a_clips_frames_without_colour_are_gaps_in_its_drift_not_perfect_scores(tmp_path, tiny_model):
+    """Probe 120: a clip's black frames were "not scored", yet entered its drift as 0.0 error, its average
+    (9.88 where the scored frames' was 11.40) and drift.png, which fell to 0 over them."""
+    frames = list(textured_frames(12, 48, 64, seed=4))
+    frames[4:8] = [np.zeros_like(frames[0])] * 4
+    clip = make_clip(tmp_path / "fade.mp4", frames, fps=10)
+    result = evaluate(tiny_model, [clip], tmp_path / "r", dependent_model="none", progress=False)
+    errors = result.extra["video fade.mp4"]["ab_error_by_frame"]
+    assert errors[4:8] == [None] * 4 and all(error > 0 for error in errors[:4] + errors[8:])
+    scored = errors[:4] + errors[8:]
+    clip_line = next(line for line in result.paths["markdown"].read_text().splitlines() if line.startswith("- video"))
+    assert f"a*b* error {scored[0]:.2f} at the first frame scored, {scored[-1]:.2f} at the last, " \
+           f"{sum(scored) / len(scored):.2f} on average" in clip_line
+    assert json.loads(result.paths["json"].read_text())["extra"]["video fade.mp4"]["ab_error_by_frame"][4] is None
+
+
 def test_two_clips_of_one_name_in_two_folders_are_reported_apart(tmp_path, tiny_model):
     """Probe 120: A/clip.mp4 and B/clip.mp4 were both "video clip.mp4" in the report, the second one's frame
     count, scenes and drift replacing the first's."""

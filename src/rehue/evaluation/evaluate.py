@@ -3,6 +3,7 @@ always beside the gray answer (a*b* = 0) on the same images, so the numbers mean
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 from collections import Counter
@@ -525,7 +526,8 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
         for truth, rgb in done:
             gray = gray_baseline(truth)
             # a black frame of a fade, a title card: the gray answer would score it perfectly (100 dB)
-            if has_colour(truth):
+            coloured = has_colour(truth)
+            if coloured:
                 rows.append((name, evaluate_pair(rgb, truth, video)))
                 if with_gray:
                     rows.append((GRAY_BASELINE, evaluate_pair(gray, truth, video)))
@@ -533,7 +535,9 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
                 uncoloured.append(len(errors))
             stability_out.update(rgb)
             stability_truth.update(truth)
-            errors.append(float(np.abs(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(truth)[..., 1:]).mean()))
+            # not scored, not a perfect score either: a gap in the drift (probe 120: 0.0 over a fade's black)
+            errors.append(float(np.abs(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(truth)[..., 1:]).mean()) if coloured
+                          else math.nan)
             if len(errors) == 1:
                 first.append((gray, truth, rgb))
 
@@ -582,4 +586,4 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
             "eased_against_drift": state.eased_frames,
             "bars": None if bars is None else [bars.top, bars.left, bars.height, bars.width],
             "temporal_stability_output": stability_out.mean(), "temporal_stability_truth": stability_truth.mean(),
-            "ab_error_by_frame": [round(e, 3) for e in errors]}
+            "ab_error_by_frame": [round(e, 3) if math.isfinite(e) else None for e in errors]}

@@ -257,17 +257,19 @@ def clip_summary(stats: dict) -> str:
     if output is not None and math.isfinite(output):
         truth_words = f"{truth:.3f}" if truth is not None and math.isfinite(truth) else "-"
         parts.append(f"colour change from frame to frame {output:.3f} (the truth's {truth_words})")
-    if errors:
-        parts.append(f"a*b* error {errors[0]:.2f} at the first frame, {errors[-1]:.2f} at the last, "
-                     f"{sum(errors) / len(errors):.2f} on average")
+    scored = [error for error in errors if error is not None and math.isfinite(error)]  # None: a frame not scored
+    if scored:
+        which = "" if len(scored) == len(errors) else " scored"
+        parts.append(f"a*b* error {scored[0]:.2f} at the first frame{which}, {scored[-1]:.2f} at the last, "
+                     f"{sum(scored) / len(scored):.2f} on average")
     return "; ".join(parts)
 
 
 def drift_plot(extra: dict, path: str | Path) -> Path | None:
     """Each scored clip's a*b* error frame by frame (a line climbing along a scene is colour drift); None
     when no clip has two frames."""
-    series = {key.removeprefix("video "): value["ab_error_by_frame"] for key, value in extra.items()
-              if is_clip_stats(value) and len(value["ab_error_by_frame"]) > 1}
+    series = {key.removeprefix("video "): [math.nan if error is None else error for error in value["ab_error_by_frame"]]
+              for key, value in extra.items() if is_clip_stats(value) and len(value["ab_error_by_frame"]) > 1}
     if not series:
         return None
     return plot_lines(series, path, "frame", "mean |a*b* - truth's|", "Colour error along each clip", first_x=0)
