@@ -243,6 +243,23 @@ def test_a_clips_frames_without_colour_are_gaps_in_its_drift_not_perfect_scores(
     assert json.loads(result.paths["json"].read_text())["extra"]["video fade.mp4"]["ab_error_by_frame"][4] is None
 
 
+def test_a_thumbnail_too_small_to_score_at_full_resolution_is_skipped_in_a_folder(tmp_path, tiny_model):
+    """Probe 120: with --full-res, a 1x1 picture among a folder's photos ended the evaluation in an error once
+    the others were scored, and no report was written."""
+    folder = tmp_path / "mix"
+    folder.mkdir()
+    for seed in range(2):
+        Image.fromarray(textured_rgb(40, 60, seed=seed)).save(folder / f"photo{seed}.png")
+    Image.fromarray(np.array([[[200, 40, 40]]], np.uint8)).save(folder / "dot.png")
+    messages = []
+    result = evaluate(tiny_model, [folder], tmp_path / "r", full_res=True, progress=False, log=messages.append)
+    assert result.skipped == [str(folder / "dot.png")] and result.paths["markdown"].exists()
+    assert f"warning: skipping {folder / 'dot.png'}: image is 1x1, too small to score at full resolution (SSIM " \
+           "needs at least 3 pixels a side)" in messages
+    with pytest.raises(RehueError, match="image is 1x1; SSIM needs at least 3 pixels a side"):
+        evaluate(tiny_model, [folder / "dot.png"], tmp_path / "r2", full_res=True, progress=False)
+
+
 def test_two_clips_of_one_name_in_two_folders_are_reported_apart(tmp_path, tiny_model):
     """Probe 120: A/clip.mp4 and B/clip.mp4 were both "video clip.mp4" in the report, the second one's frame
     count, scenes and drift replacing the first's."""

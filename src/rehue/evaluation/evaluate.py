@@ -15,7 +15,14 @@ import numpy as np
 
 from rehue.data.images import as_it_will_be, has_colour
 from rehue.errors import RehueError, UsageError, check_flags, shown_path
-from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, TemporalStability, evaluate_pair, gray_baseline
+from rehue.evaluation.metrics import (
+    GRAY_BASELINE,
+    SSIM_MIN_SIDE,
+    MetricTable,
+    TemporalStability,
+    evaluate_pair,
+    gray_baseline,
+)
 from rehue.models.io import read_json_file
 from rehue.progress import lines_to
 from rehue.words import counted
@@ -397,6 +404,14 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             if min(truth.shape[:2]) < size:
                 enlarged.append(path)
             truth = square_crop(truth, size)
+        elif min(truth.shape[:2]) < SSIM_MIN_SIDE:  # probe 120: a thumbnail ended a folder's scoring
+            if found == 1:
+                raise RehueError(f"image is {truth.shape[1]}x{truth.shape[0]}; SSIM needs at least {SSIM_MIN_SIDE} "
+                                 "pixels a side (without --full-res it is scored enlarged)", path)
+            log(f"warning: skipping {shown_path(path)}: image is {truth.shape[1]}x{truth.shape[0]}, too small to "
+                f"score at full resolution (SSIM needs at least {SSIM_MIN_SIDE} pixels a side)")
+            result.skipped.append(str(path))
+            continue
         output = colorizer.colorize(truth)
         gray = gray_baseline(truth)
         unit = clips.get(path, path)
