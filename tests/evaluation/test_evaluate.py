@@ -460,12 +460,16 @@ def test_the_limit_counts_photos_then_clips(tmp_path, photo_folder, tiny_model):
     clip = make_clip(tmp_path / "v.mp4", [np.ascontiguousarray(photo[:, i : i + 64]) for i in range(6)], fps=10)
     photos = sorted(photo_folder.iterdir())
     assert len(photos) >= 2
+    messages = []
     only_photos = evaluate(tiny_model, [photo_folder, clip], tmp_path / "r1", dependent_model="none",
-                           progress=False, limit=2)
+                           progress=False, limit=2, log=messages.append)
     assert only_photos.extra["images"] == 2 and not any(key.startswith("video") for key in only_photos.extra)
+    found = len(photos) + 1  # probe 120: the files left out were not said, nor the limit in the report
+    assert f"note: scoring the first 2 of {found} photos and videos found (--limit 2)" in messages
+    assert only_photos.extra["limit"] == f"the first 2 of {found} photos and videos found"
     with_clip = evaluate(tiny_model, [*photos[:1], clip], tmp_path / "r2", dependent_model="none", progress=False,
                          limit=2)
-    assert with_clip.extra["images"] == 1 + 6 and "video v.mp4" in with_clip.extra
+    assert with_clip.extra["images"] == 1 + 6 and "video v.mp4" in with_clip.extra and "limit" not in with_clip.extra
 
 
 def test_photos_the_model_was_trained_on_are_said_to_be_no_held_out_score(tmp_path, photo_folder):

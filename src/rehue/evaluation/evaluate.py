@@ -364,6 +364,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if limit:  # files, photos first: a clip counts once, for up to ``video_frames`` frames
         images = images[:limit]
         videos = videos[:limit - len(images)]
+        if found > limit:  # probe 120: left out without a word, and the report did not say so
+            log(f"note: scoring the first {limit} of {found} photos and videos found (--limit {limit})")
     if not images and not videos:
         from rehue.data.cifar import is_cifar_dir
 
@@ -475,6 +477,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if full_res and images:
         result.extra["photo_fit"] = colorizer.fit
     result.extra["model"] = str(model)
+    if limit and found > limit:
+        result.extra["limit"] = f"the first {limit} of {found} photos and videos found"
     if chroma is not None:
         result.extra["chroma"] = chroma
     if rival is not None:
