@@ -212,3 +212,16 @@ def test_a_home_folder_that_cannot_be_written_puts_no_matplotlib_lines_on_standa
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert Image.open(tmp_path / "plot.png").size[0] > 100
+
+
+def test_a_clips_drift_beside_a_rivals_names_both_models(tmp_path, monkeypatch):
+    """Probe 120: with --against, drift.png's legend named the rival's line "clip.mp4, rival" and the model's
+    own "clip.mp4" alone."""
+    from rehue.evaluation import report
+
+    drawn = {}
+    monkeypatch.setattr(report, "plot_lines", lambda series, path, *args, **kwargs: drawn.update(series) or path)
+    stats = {"frames": 2, "ab_error_by_frame": [1.0, 2.0]}
+    report.drift_plot({"video a.mp4": {**stats, "model": "mine"}, "video a.mp4, rehue (shipped)": {
+        **stats, "model": "rehue-gen2"}, "video b.mp4": {**stats, "model": "mine"}}, tmp_path / "drift.png")
+    assert list(drawn) == ["a.mp4, mine", "a.mp4, rehue (shipped)", "b.mp4"], "a clip without a rival as before"

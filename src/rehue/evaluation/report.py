@@ -272,6 +272,12 @@ def drift_plot(extra: dict, path: str | Path) -> Path | None:
               for key, value in extra.items() if is_clip_stats(value) and len(value["ab_error_by_frame"]) > 1}
     if not series:
         return None
+    named = {}
+    for clip, errors in series.items():  # beside a rival's line ("clip, rival"), the model's own is named too
+        rivalled = any(other.startswith(f"{clip}, ") for other in series)  # (probe 120: the clip's name alone)
+        model = extra[f"video {clip}"].get("model")
+        named[f"{clip}, {model}" if rivalled and model else clip] = errors
+    series = named
     return plot_lines(series, path, "frame", "mean |a*b* - truth's|", "Colour error along each clip", first_x=0)
 
 
