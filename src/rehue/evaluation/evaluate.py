@@ -443,7 +443,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     for video in videos:
         shown = []  # its first frame: gray, truth, output (and the rival's output)
         stats = _evaluate_video(colorizer, video, dependent_model, result.table, name, shown, video_frames,
-                                long_side, progress, log)
+                                long_side, progress, log, alone=found == 1)
         if stats is None:
             result.skipped.append(str(video))
             gray_truths += 1
@@ -521,12 +521,13 @@ def _video_names(videos: list[Path]) -> dict[Path, str]:
 
 
 def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricTable, name: str, grid: list,
-                    max_frames: int, long_side: int | None, progress: bool, log, with_gray: bool = True
-                    ) -> dict | None:
+                    max_frames: int, long_side: int | None, progress: bool, log, with_gray: bool = True,
+                    alone: bool = False) -> dict | None:
     """Colour a colour video from its gray version, its frames scaled down to ``long_side`` (None: full
     resolution); frame metrics, drift and temporal stability. The gray answer's rows are added too unless
     ``with_gray`` is False (a second model on the same frames). A clip with no colour in the frames scored
-    is skipped (None), as a gray photo is: the gray answer would score it perfectly."""
+    is skipped (None), as a gray photo is: the gray answer would score it perfectly; ``alone`` (the one file
+    named), it is the error, as a lone gray photo is (probe 120: a warning, then the error)."""
     import cv2
 
     from rehue.color.lab import rgb_to_gray, rgb_to_lab
@@ -588,6 +589,9 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
             score(state.push(rgb_to_gray(truth), truth))
         score(state.flush())
         state.close()
+    if with_gray and not rows and alone:
+        raise RehueError("has no colour to score against (evaluate needs colour ground truth; colour a gray film "
+                         "with `rehue colorize`)", video)
     if with_gray and not rows:
         log(f"warning: skipping {shown_path(video)}: has no colour to score against (evaluate needs colour ground "
             "truth; colour a gray film with `rehue colorize`)")
