@@ -586,6 +586,8 @@ def _scene_sheet(path: Path, cuts: list, where: list[str], total_cuts: int) -> N
         say(f"{path}: not written, the video has no cut to show")
         return
     labels = [f"cut {k + 1}\nframe {i}\n{where[i]}\nearlier: {earlier}" for k, (*_, i, earlier) in enumerate(cuts)]
+    if total_cuts > len(cuts):  # probe 120: the picture did not say that cuts were left out
+        labels[-1] += f"\n(the first {len(cuts)}\nof {total_cuts} cuts)"
     sample_grid([(earlier, before, after) for earlier, before, after, *_ in cuts], path,
                 titles=("earlier", "before the cut", "new scene"), max_rows=len(cuts), cell=160, row_labels=labels)
     shown = f"the first {len(cuts)} of {total_cuts} cuts" if total_cuts > len(cuts) else counted(len(cuts), "cut")

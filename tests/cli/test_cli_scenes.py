@@ -63,6 +63,22 @@ def test_a_sheet_shows_each_cut_with_the_frame_before_it(tmp_path, capsys):
     assert "no cut to show" in capsys.readouterr().err and not (tmp_path / "none.png").exists()
 
 
+def test_a_sheet_of_fewer_cuts_than_the_film_has_says_so_on_the_picture(tmp_path, capsys, monkeypatch):
+    """Probe 120: a sheet of the first 40 of 45 cuts said so on standard error alone, not on the picture."""
+    from rehue import cli
+    from rehue.evaluation import report
+
+    shots = [textured_rgb(48, 64, seed=seed) for seed in range(3)]
+    frames = [np.roll(shots[k // 10][::-1] if k // 10 == 1 else shots[k // 10], k, axis=1) for k in range(30)]
+    clip = make_clip(tmp_path / "three.mp4", frames, fps=10)
+    labels = []
+    monkeypatch.setattr(cli, "SHEET_CUTS", 1)
+    monkeypatch.setattr(report, "sample_grid", lambda rows, path, **options: labels.extend(options["row_labels"]))
+    assert main(["scenes", str(clip), "--sheet", str(tmp_path / "cuts.png"), "--no-progress"]) == 0
+    assert "(the first 1 of 2 cuts)" in capsys.readouterr().err
+    assert len(labels) == 1 and labels[0].endswith("\n(the first 1\nof 2 cuts)"), labels
+
+
 def test_a_picture_is_refused_as_no_video(tmp_path, capsys):
     """Before, a photo was read as a one-frame film: "1 frames, 1 scene(s)", exit 0."""
     from PIL import Image
