@@ -2202,8 +2202,14 @@ def test_frames_a_folder_holds_beside_the_film_are_named(tmp_path, tiny_model, c
 
     write_frames(scans / "reel2", three_scene_frames(count_each=1))  # probe 30: a reel's folder beside frames
     assert main(["colorize", str(scans), "-o", str(tmp_path / "with-reel"), "--frames", *args]) == 0
-    assert "its folders of frames (reel2) are not part of this film, which is its own 5 frames" in \
-        capsys.readouterr().err
+    assert "its folders of frames (reel2) are not part of this film, which is its own 5 frames; name each film's " \
+           "folder to colour it" in capsys.readouterr().err
+    from rehue.video.frame_folder import FrameFolderReader
+
+    said = []  # probe 120: `evaluate --frames` and `frames --film-fps` were told to colour it
+    with FrameFolderReader(scans, 24, said.append):
+        pass
+    assert any(line.endswith("name each film's folder to read it") for line in said), said
     assert main(["colorize", str(scans), "-o", str(tmp_path / "film.tif"), "--frames", *args]) == 2
     assert "names a picture, and --frames writes a folder of frames or one video file" in capsys.readouterr().err
     assert not (tmp_path / "film.tif").exists()

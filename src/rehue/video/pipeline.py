@@ -1296,9 +1296,10 @@ def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
                              "or DPX first", source)
         reels = _reel_folders(source)
         if reels:
+            example = f", as in rehue colorize {source / reels[0]} ... -o OUT --frames" if done == "coloured" else \
+                f", such as {source / reels[0]}"
             raise RehueError(f"no image frames in this folder, but folders of them ({', '.join(reels[:3])}"
-                             f"{' ...' if len(reels) > 3 else ''}): name each film's folder, as in rehue colorize "
-                             f"{source / reels[0]} ... -o OUT --frames", source)
+                             f"{' ...' if len(reels) > 3 else ''}): name each film's folder{example}", source)
         if videos := _videos_in(entries):
             raise RehueError(f"no image frames in this folder, but {_listed(videos, 'video')}: name each video itself, "
                              f"as in {source / videos[0]}, without --frames or --film-fps, which take folders of "
@@ -1316,7 +1317,7 @@ def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
     if reels:
         log(f"warning: {source}: its folders of frames ({', '.join(reels[:3])}{' ...' if len(reels) > 3 else ''}) are "
             f"not part of this film, which is its own {counted(len(frames), 'frame')}; name each film's folder to "
-            "colour it")
+            f"{'colour' if done == 'coloured' else 'read'} it")  # probe 120: evaluate was told to colour it
     return frames
 
 
