@@ -225,3 +225,22 @@ def test_a_clips_drift_beside_a_rivals_names_both_models(tmp_path, monkeypatch):
     report.drift_plot({"video a.mp4": {**stats, "model": "mine"}, "video a.mp4, rehue (shipped)": {
         **stats, "model": "rehue-gen2"}, "video b.mp4": {**stats, "model": "mine"}}, tmp_path / "drift.png")
     assert list(drawn) == ["a.mp4, mine", "a.mp4, rehue (shipped)", "b.mp4"], "a clip without a rival as before"
+
+
+def test_a_clip_scored_on_one_frame_draws_no_drift_and_a_lone_frame_is_a_dot(tmp_path, monkeypatch):
+    """Probe 121: a clip all black but one frame drew an empty drift.png, and a clip scored on frames with
+    gaps between them drew legend entries with no line."""
+    from rehue.evaluation import report
+
+    one = {"frames": 4, "model": "m", "ab_error_by_frame": [None, None, None, 3.0]}
+    assert report.drift_plot({"video a.mp4": one}, tmp_path / "drift.png") is None
+    assert not (tmp_path / "drift.png").exists()
+    drawn = []
+    import matplotlib.axes
+
+    original = matplotlib.axes.Axes.plot
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", lambda self, *args, **kwargs: drawn.append(kwargs) or
+                        original(self, *args, **kwargs))
+    ends = {"frames": 5, "model": "m", "ab_error_by_frame": [1.0, None, None, 2.0, 2.5]}
+    assert report.drift_plot({"video a.mp4": one, "video b.mp4": ends}, tmp_path / "drift.png") is not None
+    assert [(kwargs["label"], kwargs["marker"], kwargs["markevery"]) for kwargs in drawn] == [("b.mp4", "o", [0])]

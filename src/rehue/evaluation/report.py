@@ -193,8 +193,12 @@ def plot_lines(series: dict[str, Sequence[float]], path: str | Path, xlabel: str
     axes = figure.add_subplot()
     for name, values in series.items():
         # a series of one value (a grid of one-epoch runs) has no line to draw: it is shown as a point
-        axes.plot(range(first_x, first_x + len(values)), list(values), label=name,
-                  marker="o" if len(values) == 1 else None)
+        # a point without a neighbour (one value, or one between gaps: a clip's frames not scored) is drawn
+        # as a dot, which a line alone would not show (probe 121: empty lines in a legend)
+        alone = [k for k, value in enumerate(values) if math.isfinite(value)
+                 and not any(0 <= n < len(values) and math.isfinite(values[n]) for n in (k - 1, k + 1))]
+        axes.plot(range(first_x, first_x + len(values)), list(values), label=name, marker="o" if alone else None,
+                  markevery=alone or None)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
@@ -269,7 +273,8 @@ def drift_plot(extra: dict, path: str | Path) -> Path | None:
     """Each scored clip's a*b* error frame by frame (a line climbing along a scene is colour drift); None
     when no clip has two frames."""
     series = {key.removeprefix("video "): [math.nan if error is None else error for error in value["ab_error_by_frame"]]
-              for key, value in extra.items() if is_clip_stats(value) and len(value["ab_error_by_frame"]) > 1}
+              for key, value in extra.items() if is_clip_stats(value)
+              and sum(error is not None for error in value["ab_error_by_frame"]) > 1}  # two frames scored
     if not series:
         return None
     named = {}
