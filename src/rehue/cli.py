@@ -863,7 +863,7 @@ def _run(args) -> int:
             raise
         said = str(exc) if exc.path else in_options(exc.reason, getattr(args, "options", frozenset()),
                                                               exc.settings, getattr(args, "typed", None))
-        if os.environ.get("RANK", "0") in ("", "0"):  # under torchrun every rank is refused alike: one says so
+        if not _a_later_torchrun_rank():  # under torchrun every rank is refused alike: rank 0 says so
             print(f"rehue: error: {one_line(said)}", file=errors)
         return 2
     except RehueError as exc:
@@ -886,6 +886,15 @@ def _run(args) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"rehue: error: {one_line(where + str(exc.strerror or exc))}", file=errors)
         return 1
+
+
+def _a_later_torchrun_rank() -> bool:
+    """Whether this process is a rank other than 0 of a job torchrun started (it sets TORCHELASTIC_RUN_ID):
+    not a shell or a pod that exports RANK alone (probe 121: every usage error silenced there)."""
+    try:
+        return bool(os.environ.get("TORCHELASTIC_RUN_ID")) and int(os.environ.get("RANK", "0")) != 0
+    except ValueError:
+        return False
 
 
 if __name__ == "__main__":

@@ -139,7 +139,13 @@ def test_under_torchrun_a_usage_error_is_said_by_rank_0_alone(tmp_path, capsys, 
     """Probe 112: under torchrun both ranks printed the same refusal."""
     (tmp_path / "photos").mkdir()
     argv = ["train", str(tmp_path / "photos"), "--out", str(tmp_path / "run"), "--batch-size", "0"]
-    for rank, said in (("1", ""), ("0", "rehue: error: --batch-size must be at least 1, not 0\n")):
+    refusal = "rehue: error: --batch-size must be at least 1, not 0\n"
+    for rank, said in (("1", refusal), ("0", refusal)):  # probe 121: RANK alone (a pod's, an MPI job's) is no torchrun
+        monkeypatch.setenv("RANK", rank)
+        assert main(argv) == 2
+        assert capsys.readouterr().err == said, rank
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "none")
+    for rank, said in (("1", ""), ("0", refusal), (" x", refusal)):
         monkeypatch.setenv("RANK", rank)
         assert main(argv) == 2
         assert capsys.readouterr().err == said, rank
