@@ -399,9 +399,15 @@ def test_a_fine_tuned_model_keeps_its_init_models_restraint_but_not_its_view(tmp
 
 
 DDP_SCRIPT = """
-import hashlib, os, sys, torch
+import hashlib, json, os, sys, torch
+import torch.distributed as dist
 from rehue.training import TrainConfig, train
 data, out = sys.argv[1], sys.argv[2]
+reduced, all_reduce = [], dist.all_reduce
+def recorded(tensor, *args, **kwargs):
+    reduced.append([str(tensor.dtype), list(tensor.shape)])
+    return all_reduce(tensor, *args, **kwargs)
+dist.all_reduce = recorded
 config = TrainConfig(data=data, out=out, size=32, width=4, batch_size=2, epochs=1, steps_per_epoch=3,
                      val_images=2, device="cpu")
 result = train(config, progress=False)
@@ -410,6 +416,7 @@ for key, value in sorted(result.generator.state_dict().items()):
     digest.update(key.encode()); digest.update(value.detach().numpy().tobytes())
 assert not torch.distributed.is_initialized(), "train ends the process group it started"
 open(f"{out}/rank{os.environ['RANK']}.sha256", "w").write(digest.hexdigest())
+open(f"{out}/rank{os.environ['RANK']}.reduced", "w").write(json.dumps(reduced))
 """
 
 
@@ -425,6 +432,12 @@ def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path, photo_folder
     first, second = (out / "rank0.sha256").read_text(), (out / "rank1.sha256").read_text()
     assert first == second
     assert (out / "model.safetensors").exists()
+    # probe 122: the losses were rank 0's alone, and a run resumed in one process counted its images anew
+    for rank in (0, 1):
+        assert ["torch.float64", [3]] in json.loads((out / f"rank{rank}.reduced").read_text()), "losses averaged"
+    history = train(TrainConfig(data=str(photo_folder), out=str(out), size=32, width=4, batch_size=2, epochs=2,
+                                steps_per_epoch=3, val_images=2, device="cpu"), resume=True, progress=False).history
+    assert [record["images_seen"] for record in history] == [3 * 2 * 2, 3 * 2 * 2 + 3 * 2]
 
 
 def test_dependent_model_starts_from_an_independent_one(tmp_path, photo_folder):

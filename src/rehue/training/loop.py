@@ -834,8 +834,16 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                 for module in (generator, discriminator):
                     for buffer in module.buffers():
                         dist.broadcast(buffer, 0)
+            if world > 1:  # every rank's losses, not rank 0's alone (probe 122)
+                summed = torch.tensor(list(totals.values()), dtype=torch.float64, device=device)
+                dist.all_reduce(summed)
+                totals = dict(zip(totals, (summed / world).tolist(), strict=True))
             seconds = time.perf_counter() - started
-            record = {"epoch": epoch + 1, "step": step, "images_seen": step * config.batch_size * world,
+            # counted on from the last epoch's: a run resumed with another number of processes (probe 122: it
+            # went from 72 to 48) adds its own batches
+            before = history[-1].get("images_seen", history[-1].get("step", 0) * config.batch_size) if history else 0
+            seen = before + done * config.batch_size * world
+            record = {"epoch": epoch + 1, "step": step, "images_seen": seen,
                       "seconds": round(seconds, 3), **{k: v / max(done, 1) for k, v in totals.items()}}
             if is_main:
                 val, rows = validate(exported, val_loader, device, config.val_images)
