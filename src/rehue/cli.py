@@ -662,6 +662,16 @@ finished: list[int] = []
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line (``_command_line``). A rank other than 0 of a torchrun job says nothing, unless
+    ``--debug``: every rank reads the same arguments and data, so rank 0 says what each would (probe 122:
+    every error, summary and argparse line twice), and torchrun reports each failed rank's exit status."""
+    if _a_later_torchrun_rank() and "--debug" not in (sys.argv[1:] if argv is None else argv):
+        with open(os.devnull, "w") as unsaid, contextlib.redirect_stderr(unsaid):
+            return _command_line(argv)
+    return _command_line(argv)
+
+
+def _command_line(argv: list[str] | None = None) -> int:
     """The command line; the warning lines it adds to the ``rehue`` logger go when it returns, so a
     library user in the same process (a notebook that ran a command) gets no stderr output from them.
     Ctrl-C, SIGTERM or SIGHUP at any moment, imports included, ends it with "rehue: interrupted" and the
@@ -863,8 +873,7 @@ def _run(args) -> int:
             raise
         said = str(exc) if exc.path else in_options(exc.reason, getattr(args, "options", frozenset()),
                                                               exc.settings, getattr(args, "typed", None))
-        if not _a_later_torchrun_rank():  # under torchrun every rank is refused alike: rank 0 says so
-            print(f"rehue: error: {one_line(said)}", file=errors)
+        print(f"rehue: error: {one_line(said)}", file=errors)
         return 2
     except RehueError as exc:
         if args.debug:

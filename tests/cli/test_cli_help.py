@@ -149,3 +149,13 @@ def test_under_torchrun_a_usage_error_is_said_by_rank_0_alone(tmp_path, capsys, 
         monkeypatch.setenv("RANK", rank)
         assert main(argv) == 2
         assert capsys.readouterr().err == said, rank
+    monkeypatch.setenv("RANK", "1")  # probe 122: argparse's errors and a missing folder were said twice too
+    with pytest.raises(SystemExit):
+        main(["train", str(tmp_path / "photos"), "--size", "abc"])
+    assert main(["train", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")]) == 1
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("RANK", "0")
+    (tmp_path / "grid.toml").write_text("data = 'photos'\ngenerators = ['gen1']\ndiscriminators = ['disc1']\n")
+    assert main(["grid-search", str(tmp_path / "grid.toml"), "--out", str(tmp_path / "grid")]) == 2
+    assert capsys.readouterr().err == ("rehue: error: grid-search trains its runs one after another in one process: "
+                                       "run it without torchrun (rehue train runs one training under torchrun)\n")
