@@ -94,8 +94,8 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     single = len(inputs) == 1 and not inputs[0].is_dir() and output.suffix and not output.is_dir()
     if single:
         job = Job(inputs[0], output, video=media_kind(inputs[0]) == "video")
-        if not job.video and is_video_path(output) and inputs[0].is_file():  # probe 116: "coloured as a picture",
-            if head_kind(inputs[0]) == "unread":  # then "unsupported output extension '.mp4'"
+        if not job.video and is_video_path(output) and is_video_path(inputs[0]) and inputs[0].is_file():  # probe 116:
+            if head_kind(inputs[0]) == "unread":  # "coloured as a picture", then "unsupported output extension"
                 raise RehueError(HEIC_REASON, inputs[0])
             raise UsageError(f"{output}: names a video, and {inputs[0]} holds a picture, whatever its extension "
                              f"says; name a picture file, such as {output.with_suffix('.png').name}")
