@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -260,6 +261,21 @@ def test_a_thumbnail_too_small_to_score_at_full_resolution_is_skipped_in_a_folde
            "needs at least 3 pixels a side)" in messages
     with pytest.raises(RehueError, match="image is 1x1; SSIM needs at least 3 pixels a side"):
         evaluate(tiny_model, [folder / "dot.png"], tmp_path / "r2", full_res=True, progress=False)
+
+
+def test_a_clip_too_thin_to_score_at_the_scored_size_is_skipped_beside_others(tmp_path, tiny_model):
+    """Probe 121: a ticker's 1280x48 clip, scored with its long side at 64 px (the tiny model's 2 x 32), is 64x2:
+    "image is 64x2; SSIM needs at least 3 pixels a side" ended the evaluation, a size rehue made, not the file's."""
+    ticker = make_clip(tmp_path / "ticker.mp4", list(textured_frames(3, 48, 1280)), fps=10)
+    Image.fromarray(textured_rgb(40, 60)).save(tmp_path / "photo.png")
+    messages = []
+    result = evaluate(tiny_model, [tmp_path / "photo.png", ticker], tmp_path / "r", dependent_model="none",
+                      progress=False, log=messages.append)
+    said = ("its frames are 1280x48, scored at 64x2 (its long side at 64 px), under the 3 pixels a side SSIM "
+            "needs; --full-res scores them at their own size")
+    assert f"warning: skipping {ticker}: {said}" in messages and str(ticker) in result.skipped
+    with pytest.raises(RehueError, match=re.escape(f"{ticker}: {said}")):
+        evaluate(tiny_model, [ticker], tmp_path / "r2", dependent_model="none", progress=False)
 
 
 def test_two_clips_of_one_name_in_two_folders_are_reported_apart(tmp_path, tiny_model):

@@ -401,3 +401,19 @@ def test_a_clear_difference_from_units_that_gain_exactly_alike_says_so():
                          "copies of one picture would"), tiny
     assert interval_words("PSNR", mean_interval([0.0, 0.0]), 2, " dB", "B", 2).endswith("level with B"), \
         "a model against itself is level, as before"
+
+
+def test_a_thin_frame_has_no_measured_colour_change_and_does_not_crash():
+    """Probe 121: a ticker's 1280x48 clip, scored at 256x10, crashed the process in OpenCV's optical flow (a
+    segmentation fault); checked in a process of its own, which the crash would end."""
+    import subprocess
+    import sys
+
+    script = ("import math, numpy as np\n"
+              "from rehue.evaluation.metrics import TemporalStability\n"
+              "stability = TemporalStability()\n"
+              "frames = np.random.default_rng(0).integers(0, 256, (2, 10, 256, 3), dtype=np.uint8)\n"
+              "assert stability.update(frames[0]) is None and math.isnan(stability.update(frames[1]))\n"
+              "print('measured', stability.mean())\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "measured nan", (done.returncode, done.stderr[-500:])

@@ -571,6 +571,15 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
         height, width = reader.height, reader.width
         scale = long_side / max(height, width) if long_side and max(height, width) > long_side else 1.0
         size = (round(width * scale), round(height * scale))
+        if min(size) < SSIM_MIN_SIDE:  # probe 121: a ticker's 1280x48 scored at 64x2 ended the evaluation
+            scored = f", scored at {size[0]}x{size[1]} (its long side at {long_side} px)" if scale != 1.0 else ""
+            reason = (f"its frames are {width}x{height}{scored}, under the {SSIM_MIN_SIDE} pixels a side SSIM "
+                      f"needs{'; --full-res scores them at their own size' if scale != 1.0 else ''}")
+            if alone:
+                raise RehueError(reason, video)
+            if with_gray:
+                log(f"warning: skipping {shown_path(video)}: {reason}")
+            return None
         bars = None if colorizer.borders != "neutral" else find_frame_bars(reader.files) if film else \
             find_video_bars(reader)
         if bars is not None and scale != 1.0:  # the bars of the frames as scored

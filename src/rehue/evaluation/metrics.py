@@ -273,6 +273,12 @@ def evaluate_pair(output_rgb: np.ndarray, truth_rgb: np.ndarray, path=None) -> I
 # ----------------------------------------------------------------------------- temporal stability
 
 
+FLOW_MIN_SIDE = 32
+"""Pixels a frame needs on its shorter side for OpenCV's DIS optical flow: on thinner ones (a ticker's 1280x48
+clip scored at 256x10) it crashed the process (probe 121: a segmentation fault), at any side under 32 but 8
+and 9. Such a pair of frames has no measured colour change (NaN), as one without matched pixels has."""
+
+
 def _new_flow():
     import cv2
 
@@ -298,6 +304,8 @@ def _compensated_ab_change(flow, previous: _Frame, current: _Frame) -> float:
         raise RehueError(f"frame size changed from {previous.ab.shape[1]}x{previous.ab.shape[0]} "
                          f"to {current.ab.shape[1]}x{current.ab.shape[0]}")
     height, width = current.lightness.shape
+    if min(height, width) < FLOW_MIN_SIDE:
+        return math.nan
     # backward[p]: where pixel p of the current frame was in the previous one.
     backward_x, backward_y = cv2.split(flow.calc(current.lightness, previous.lightness, None))
     forward = flow.calc(previous.lightness, current.lightness, None)
