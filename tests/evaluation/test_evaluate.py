@@ -289,6 +289,10 @@ def test_two_clips_of_one_name_in_two_folders_are_reported_apart(tmp_path, tiny_
     result = evaluate(tiny_model, [first, second, other], tmp_path / "r", dependent_model="none", progress=False)
     frames = {key: stats["frames"] for key, stats in result.extra.items() if key.startswith("video ")}
     assert frames == {"video A/clip.mp4": 6, "video B/clip.mp4": 9, "video other.mp4": 4}
+    from rehue.evaluation.evaluate import _video_names
+
+    named = _video_names([tmp_path / "n" / "a\nb" / "c.mp4", tmp_path / "n" / "a\\nb" / "c.mp4"])
+    assert list(named.values()) == ["a\\nb/c.mp4", "a\\nb/c.mp4 (2)"], "probe 121: told apart by an escape alone"
 
 
 def test_evaluate_finds_a_clips_bars_as_colorize_does_at_the_scored_size(tmp_path, tiny_model, capsys):

@@ -448,12 +448,12 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             result.skipped.append(str(video))
             gray_truths += 1
             continue
-        result.extra[f"video {shown_path(called[video])}"] = stats
+        result.extra[f"video {called[video]}"] = stats
         if rival is not None:
             theirs = []
             stats = _evaluate_video(rival, video, "default", result.table, rival_name, theirs, video_frames,
                                     long_side, progress, log, with_gray=False)
-            result.extra[f"video {shown_path(called[video])}, {rival_name}"] = stats
+            result.extra[f"video {called[video]}, {rival_name}"] = stats
             shown = [(*mine, other[2]) for mine, other in zip(shown, theirs, strict=True)]
         if len(grid) < 8:
             grid.extend(shown)
@@ -516,8 +516,12 @@ def _video_names(videos: list[Path]) -> dict[Path, str]:
     replaced the first's)."""
     names = Counter(video.name for video in videos)
     shared = os.path.commonpath([os.path.abspath(video) for video in videos]) if len(videos) > 1 else ""
-    return {video: video.name if names[video.name] == 1 else os.path.relpath(os.path.abspath(video), shared)
-            for video in videos}
+    called, taken = {}, Counter()
+    for video in videos:  # as a line shows them: two that only their escapes tell apart are numbered (probe 121)
+        shown = shown_path(video.name if names[video.name] == 1 else os.path.relpath(os.path.abspath(video), shared))
+        taken[shown] += 1
+        called[video] = shown if taken[shown] == 1 else f"{shown} ({taken[shown]})"
+    return called
 
 
 def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricTable, name: str, grid: list,
