@@ -1464,17 +1464,21 @@ class VideoWriter:
             hint = f"; .mkv keeps {'it' if one else 'them'}" if self.path.suffix.lower() != ".mkv" and \
                 not _marks_lost("matroska", marks) and all(_language_kept("matroska", code) for code in languages) \
                 else ""
-            log.warning("%s: %s cannot hold %s, which %s left out%s", source, self.path.suffix, ", ".join(lost),
+            listed = ", ".join(lost[:-1]) + (" and " if len(lost) > 1 else "") + lost[-1]
+            log.warning("%s: %s cannot hold %s, which %s left out%s", source, self.path.suffix, listed,
                         "is" if one else "are", hint)
+        several = sum(track.kind == "audio" for track in self._tracks) > 1
         for track in self._tracks:
             if not track.copied and track.kind == "audio":
                 read, written = track.in_stream.codec_context, track.out_stream.codec_context
                 hint = ("ProRes is written to .mov alone, and --codec ffv1 into .mkv copies any sound as it is"
                         if self._stream.codec_context.codec.canonical_name == "prores" else
                         "a .mkv output copies any sound as it is")
-                log.warning("%s: %s cannot hold its %s sound (%d Hz), so the sound is re-encoded to %s (%d Hz); %s",
-                            source, self.path.suffix, getattr(read.codec, "canonical_name", read.name),
-                            read.sample_rate, getattr(written.codec, "canonical_name", written.name),
+                # of several tracks, each named (probe 121: the same line once for each)
+                whose, what = (f"audio track {track.track + 1}'s", "it") if several else ("its", "the sound")
+                log.warning("%s: %s cannot hold %s %s sound (%d Hz), so %s is re-encoded to %s (%d Hz); %s",
+                            source, self.path.suffix, whose, getattr(read.codec, "canonical_name", read.name),
+                            read.sample_rate, what, getattr(written.codec, "canonical_name", written.name),
                             written.sample_rate, hint)
 
     def _open_output(self, codecs, crf, preset, rotation, tracks: _SourceTracks | None, *, copy) -> None:
