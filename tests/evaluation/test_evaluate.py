@@ -769,3 +769,26 @@ def test_pictures_smaller_than_the_scored_size_are_said_to_be_enlarged(tmp_path,
     lines.clear()
     evaluate(tiny_model, [photos], tmp_path / "f", progress=False, log=lines.append, full_res=True)
     assert not [line for line in lines if "enlarged" in line]
+
+
+def test_the_shipped_model_on_a_demo_sets_training_photos_is_said_to_be_no_held_out_score(tmp_path):
+    """Probe 124: `rehue evaluate data/demo/photos` scored the shipped model on the photos it learnt from
+    without a word: its card's data, "data/demo", is where it was built, not where a user builds the set."""
+    import csv
+
+    from rehue.data.demo import MANIFEST_FIELDS
+
+    demo = tmp_path / "demo"
+    (demo / "photos").mkdir(parents=True)
+    with open(demo / "manifest.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=MANIFEST_FIELDS)
+        writer.writeheader()
+        for name, split in (("taught.png", "train"), ("held.png", "test")):
+            Image.fromarray(textured_rgb(40, 60, seed=len(name))).save(demo / "photos" / name)
+            writer.writerow({"path": f"photos/{name}", "kind": "photo", "split": split})
+    messages = []
+    evaluate("default", [demo / "photos"], tmp_path / "r", progress=False, log=messages.append)
+    assert [line for line in messages if "trained on" in line] == [
+        f"warning: 1 of the 2 photos and clips lie in {demo}, which rehue (shipped) was trained on (such as "
+        f"{demo / 'photos' / 'taught.png'}): it taught it, except any its training held out for validation, so "
+        "their scores are not held out"]

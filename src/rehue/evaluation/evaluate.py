@@ -208,9 +208,36 @@ def _warn_of_training_photos(model, colorizer, name: str, sources: list[Path], l
     from rehue.data.datasets import is_frame_dir
     from rehue.data.images import real_path
 
-    for root in training_folders(model, colorizer.card):
+    roots = training_folders(model, colorizer.card)
+    if not roots and colorizer.shipped:  # its card's "data/demo" is where it was built, not here (probe 124)
+        roots = _demo_sets_around(sources)
+    for root in roots:
         if root.is_dir() and not is_frame_dir(root):
             _warn_of_photos_in(real_path(root), name, sources, log)
+
+
+def _demo_sets_around(sources: list[Path]) -> list[Path]:
+    """The demo sets (`rehue data demo`'s folders, known by their manifest's columns) that hold any of
+    ``sources``, their folder or the one above it: the shipped models learnt from such a set's training split,
+    wherever a user built it (`rehue evaluate data/demo/photos` scored their training photos without a word)."""
+    from rehue.data.demo import MANIFEST_FIELDS
+    from rehue.data.manifests import read_header
+
+    found, looked = [], set()
+    for source in sources:
+        for folder in list(Path(source).resolve().parents)[:3]:
+            if folder in looked:
+                continue
+            looked.add(folder)
+            if not (folder / "manifest.csv").is_file():
+                continue
+            try:
+                columns = read_header(folder / "manifest.csv")[0]
+            except (OSError, RehueError):
+                continue
+            if set(MANIFEST_FIELDS) <= set(columns):
+                found.append(folder)
+    return found
 
 
 def _warn_of_photos_in(root: Path, name: str, sources: list[Path], log) -> None:
