@@ -738,7 +738,10 @@ def _broken_install(exc: ImportError, module: str) -> int:
     """A module rehue needs that cannot be imported, in one line (probe 79: with opencv-python uninstalled beside
     opencv-python-headless, both of which hold ``cv2``, every command ended in a 42-line traceback)."""
     what = f"{module} cannot be imported" if module else "a module cannot be imported"
-    how = f" (pip install --force-reinstall {_distribution_of(module)})" if module else ""
+    distribution = _distribution_of(module) if module else ""
+    # torch from PyPI is the CUDA build, gigabytes (probe 124: the hint led there on a machine with no GPU)
+    cpu = " --index-url https://download.pytorch.org/whl/cpu, the CPU build" if distribution == "torch" else ""
+    how = f" (pip install --force-reinstall {distribution}{cpu})" if module else ""
     print(f"rehue: error: {what} ({exc}): the installation is incomplete; reinstall the package that provides it"
           f"{how}", file=sys.stderr)
     return 1

@@ -923,6 +923,12 @@ def test_an_interrupt_while_modules_load_or_a_broken_install_ends_in_one_line(mo
     assert capsys.readouterr().err == (
         "rehue: error: cv2 cannot be imported (No module named 'cv2'): the installation is incomplete; reinstall the "
         "package that provides it (pip install --force-reinstall opencv-python-headless)\n"), "one line, no traceback"
+    monkeypatch.setattr(cli, "build_parser", lambda: (_ for _ in ()).throw(
+        ModuleNotFoundError("No module named 'torch'", name="torch")))
+    assert cli.main(["colorize", "x.jpg", "-o", "y.png"]) == 1
+    assert capsys.readouterr().err.endswith(
+        "(pip install --force-reinstall torch --index-url https://download.pytorch.org/whl/cpu, the CPU build)\n"), \
+        "probe 124: torch from PyPI is the CUDA build"
     package = tmp_path / "brokenav"  # probe 80: a PyAV without its FFmpeg libraries fails in its av._core
     package.mkdir()
     (package / "__init__.py").write_text("from . import _core\n")
