@@ -2542,3 +2542,24 @@ def test_a_masters_lossless_and_h264_copies_are_cut_into_the_same_scenes(tmp_pat
     assert main(["scenes", str(master), "--no-progress"]) == 0
     lines["scenes"] = re.search(r": (\d+ frames, \d+ scenes?)", capsys.readouterr().err).group(1)
     assert lines["copy.mkv"] == lines["copy.mp4"] == lines["scenes"], lines
+
+
+def test_a_damaged_shipped_dependent_model_is_said_to_be_so(tmp_path, monkeypatch):
+    """Probe 124: with the shipped dependent model's weights cut short, a film was coloured frame by frame
+    after "note: no dependent model available", exit 0, as though none were installed."""
+    import shutil
+
+    from rehue.models import io
+    from rehue.video.pipeline import load_dependent
+
+    shipped = tmp_path / "weights"
+    shutil.copytree(io.SHIPPED_DIR, shipped)
+    monkeypatch.setattr(io, "SHIPPED_DIR", shipped)
+    dependent = shipped / f"{io.default_model_name('dependent')}.safetensors"
+    dependent.write_bytes(dependent.read_bytes()[:1000])
+    said = []
+    independent = Colorizer.load(io.default_model_name("video"), device="cpu")
+    assert load_dependent("default", independent, said.append) is None
+    assert len(said) == 1 and said[0].startswith(f"warning: the shipped dependent model cannot be read ({dependent}: "
+                                                 "not a readable safetensors file"), said
+    assert said[0].endswith("): reinstall rehue; every frame is coloured by the independent model"), said

@@ -228,10 +228,17 @@ def load_dependent(spec: str, independent: Colorizer, log) -> Colorizer | None:
     try:
         dependent = Colorizer.load(spec, device=independent.device, role="dependent",
                                    backend=independent.backend, threads=independent.threads)
-    except RehueError:
+    except RehueError as exc:
         if spec != "default":
             raise
-        log("note: no dependent model available; every frame is coloured by the independent model")
+        from rehue.models.io import shipped_models
+
+        if default_model_name("dependent") in shipped_models():  # installed, and unreadable (probe 124: a note
+            # that there is none, exit 0)
+            log(f"warning: the shipped dependent model cannot be read ({exc}): reinstall rehue; every frame is "
+                "coloured by the independent model")
+        else:
+            log("note: no dependent model available; every frame is coloured by the independent model")
         return None
     if not dependent.dependent:
         raise RehueError("--dependent-model must take 3 input channels (L* + previous a*b*)", spec)
