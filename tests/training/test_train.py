@@ -381,7 +381,13 @@ def test_a_fine_tuned_model_keeps_its_init_models_restraint_but_not_its_view(tmp
                       init=str(tmp_path / "a" / "model.safetensors")), progress=False, log=lines.append)
     _, card = load_model(tmp_path / "b" / "model.safetensors")
     assert card.inference == {"chroma": 0.4, "ab_smoothing": 1.2}, "trained on photo crops: shown photos natively"
-    assert any("restraint (chroma 0.4, ab_smoothing 1.2" in line for line in lines)
+    assert any("restraint (chroma 0.4, ab_smoothing 1.2; `rehue colorize --chroma` sets another scale)" in line
+               for line in lines)
+    base_json.write_text(json.dumps({**config, "inference": {"ab_smoothing": 1.2}}))
+    lines.clear()
+    train(tiny_config(photo_folder, tmp_path / "d", epochs=1, steps_per_epoch=1,
+                      init=str(tmp_path / "a" / "model.safetensors")), progress=False, log=lines.append)
+    assert any(line.endswith("restraint (ab_smoothing 1.2)") for line in lines), "probe 124: no chroma, no word of it"
     guided = {"chroma": 0.5, "ab_guide_radius": 12, "ab_guide_eps": 0.01}  # the shipped model's restraint
     base_json.write_text(json.dumps({**config, "inference": guided}))
     train(tiny_config(photo_folder, tmp_path / "c", epochs=1, steps_per_epoch=1,

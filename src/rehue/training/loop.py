@@ -245,8 +245,9 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_
         log(f"initialised from {spec}; {counted(grown, 'input layer')} grown to {config.in_channels} channels")
     restraint = {k: v for k, v in (card.inference or {}).items() if k in INFERENCE_RANGES}
     if restraint:
-        log(f"the trained model keeps {spec}'s restraint ({', '.join(f'{k} {v}' for k, v in restraint.items())}; "
-            "`rehue colorize --chroma` sets another scale)")
+        scale = "; `rehue colorize --chroma` sets another scale" if "chroma" in restraint else ""  # probe 124: said
+        log(f"the trained model keeps {spec}'s restraint ({', '.join(f'{k} {v}' for k, v in restraint.items())}"
+            f"{scale})")  # of a drift check alone too
     if config.in_channels == 3 and not any(key.startswith("drift_") for key in restraint):
         # a dependent model grown from an independent one: the shipped dependent model's drift check, which
         # eases its colour back where it fades over a long scene (docs/model-card.md, "The dependent model")
