@@ -604,8 +604,9 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
         size = (round(width * scale), round(height * scale))
         if min(size) < SSIM_MIN_SIDE:  # probe 121: a ticker's 1280x48 scored at 64x2 ended the evaluation
             scored = f", scored at {size[0]}x{size[1]} (its long side at {long_side} px)" if scale != 1.0 else ""
+            own_size = scale != 1.0 and min(width, height) >= SSIM_MIN_SIDE  # probe 123: advice of 1280x2 too
             reason = (f"its frames are {width}x{height}{scored}, under the {SSIM_MIN_SIDE} pixels a side SSIM "
-                      f"needs{'; --full-res scores them at their own size' if scale != 1.0 else ''}")
+                      f"needs{'; --full-res scores them at their own size' if own_size else ''}")
             if alone:
                 raise RehueError(reason, video)
             if with_gray:

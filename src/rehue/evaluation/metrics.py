@@ -274,9 +274,10 @@ def evaluate_pair(output_rgb: np.ndarray, truth_rgb: np.ndarray, path=None) -> I
 
 
 FLOW_MIN_SIDE = 32
-"""Pixels a frame needs on its shorter side for OpenCV's DIS optical flow: on thinner ones (a ticker's 1280x48
-clip scored at 256x10) it crashed the process (probe 121: a segmentation fault), at any side under 32 but 8
-and 9. Such a pair of frames has no measured colour change (NaN), as one without matched pixels has."""
+"""Pixels a frame needs on each side for OpenCV's DIS optical flow: on thinner ones (a ticker's 1280x48 clip
+scored at 256x10) it crashed the process (probe 121: a segmentation fault), at heights from 1 to 31 but 8 and 9
+beside a width of 256; 32 x 32 to 32 x 4000 did not. A thinner frame's edges are repeated out to it for the
+flow, and the flow cut back to the frame."""
 
 
 def _new_flow():
@@ -304,11 +305,17 @@ def _compensated_ab_change(flow, previous: _Frame, current: _Frame) -> float:
         raise RehueError(f"frame size changed from {previous.ab.shape[1]}x{previous.ab.shape[0]} "
                          f"to {current.ab.shape[1]}x{current.ab.shape[0]}")
     height, width = current.lightness.shape
-    if min(height, width) < FLOW_MIN_SIDE:
-        return math.nan
+    below, right = max(0, FLOW_MIN_SIDE - height), max(0, FLOW_MIN_SIDE - width)
+
+    def flow_between(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        if below or right:  # a thin frame's edges repeated out to the side DIS needs, its flow cut back
+            first, second = (cv2.copyMakeBorder(image, 0, below, 0, right, cv2.BORDER_REPLICATE)
+                             for image in (first, second))
+        return np.ascontiguousarray(flow.calc(first, second, None)[:height, :width])
+
     # backward[p]: where pixel p of the current frame was in the previous one.
-    backward_x, backward_y = cv2.split(flow.calc(current.lightness, previous.lightness, None))
-    forward = flow.calc(previous.lightness, current.lightness, None)
+    backward_x, backward_y = cv2.split(flow_between(current.lightness, previous.lightness))
+    forward = flow_between(previous.lightness, current.lightness)
     source_x = backward_x + np.arange(width, dtype=np.float32)[None, :]
     source_y = backward_y + np.arange(height, dtype=np.float32)[:, None]
     inside = (source_x >= 0) & (source_x <= width - 1) & (source_y >= 0) & (source_y <= height - 1)
