@@ -662,16 +662,6 @@ finished: list[int] = []
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command line (``_command_line``). A rank other than 0 of a torchrun job says nothing, unless
-    ``--debug``: every rank reads the same arguments and data, so rank 0 says what each would (probe 122:
-    every error, summary and argparse line twice), and torchrun reports each failed rank's exit status."""
-    if _a_later_torchrun_rank() and "--debug" not in (sys.argv[1:] if argv is None else argv):
-        with open(os.devnull, "w") as unsaid, contextlib.redirect_stderr(unsaid):
-            return _command_line(argv)
-    return _command_line(argv)
-
-
-def _command_line(argv: list[str] | None = None) -> int:
     """The command line; the warning lines it adds to the ``rehue`` logger go when it returns, so a
     library user in the same process (a notebook that ran a command) gets no stderr output from them.
     Ctrl-C, SIGTERM or SIGHUP at any moment, imports included, ends it with "rehue: interrupted" and the
@@ -724,7 +714,8 @@ def _command_line(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
             close_bars()
-            print("rehue: interrupted", file=sys.stderr)
+            if _later_torchrun_rank(sys.argv[1:] if argv is None else argv) is None:  # rank 0 says it
+                print("rehue: interrupted", file=sys.stderr)
         return 128 + (received[0] if received else signal.SIGINT)
     finally:
         if argv is not None:  # called from Python (a notebook, a test): its own handlers come back
@@ -841,12 +832,17 @@ def _main(argv: list[str] | None) -> int:
         after = given[given.index("") - 1] if given.index("") else ""
         parser.error(f"argument {after}: an empty value names nothing" if after.startswith("-") else
                      "an empty value names no file or folder")  # probe 116: --ext "" was said to name no file
-    args, unknown = parser.parse_known_args(given)
-    if unknown:
-        _unrecognized(parser, args, unknown)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 2
+    later = _later_torchrun_rank(given)
+    with open(os.devnull, "w") as unsaid, \
+            contextlib.redirect_stderr(unsaid) if later else contextlib.nullcontext():  # rank 0 says the same
+        args, unknown = parser.parse_known_args(given)
+        if unknown:
+            _unrecognized(parser, args, unknown)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return 2
+    if later:  # progress, notes and summaries are rank 0's, and errors each rank's own (probe 122: all twice)
+        args.quiet, args.rank = True, later
     if getattr(args, "resume", False) or args.handler is cmd_colorize:
         args.typed = _typed_options(argv)
     args.errors = sys.stderr
@@ -858,7 +854,8 @@ def _main(argv: list[str] | None) -> int:
     try:
         return _run(args)
     except KeyboardInterrupt as exc:
-        if args.quiet:  # what an interrupted run kept for the same command to go on from, its note unsaid
+        if args.quiet and not getattr(args, "rank", None):  # what an interrupted run kept for the same command
+            # to go on from, its note unsaid (a later torchrun rank's is rank 0's)
             for note in getattr(exc, "__notes__", ()):
                 print(f"rehue: {note}", file=args.errors)
         raise
@@ -868,7 +865,11 @@ def _main(argv: list[str] | None) -> int:
 
 def _run(args) -> int:
     errors = args.errors
+    rank = getattr(args, "rank", None)
+    label = f" (rank {rank})" if rank else ""  # a rank's own error: another node's data, its own GPU's memory
     try:
+        if _torchrun_processes() > 1 and args.handler is not cmd_train:  # probe 123: two colorize ranks raced
+            raise UsageError(f"only rehue train runs under torchrun; run rehue {args.command} without it")
         with out_of_memory_as_memory_error():  # training's, OpenCV's: "out of memory", not a traceback
             return args.handler(args)
     except UsageError as exc:
@@ -876,12 +877,13 @@ def _run(args) -> int:
             raise
         said = str(exc) if exc.path else in_options(exc.reason, getattr(args, "options", frozenset()),
                                                               exc.settings, getattr(args, "typed", None))
-        print(f"rehue: error: {one_line(said)}", file=errors)
+        if not rank:  # the same arguments on every rank: rank 0 says it
+            print(f"rehue: error: {one_line(said)}", file=errors)
         return 2
     except RehueError as exc:
         if args.debug:
             raise
-        print(f"rehue: error: {one_line(str(exc))}", file=errors)
+        print(f"rehue: error{label}: {one_line(str(exc))}", file=errors)
         return 1
     except BrokenPipeError:  # the reader went away (`rehue models | head`): nothing left to say
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -890,23 +892,36 @@ def _run(args) -> int:
     except MemoryError:
         if args.debug:
             raise
-        print("rehue: error: out of memory", file=errors)
+        print(f"rehue: error{label}: out of memory", file=errors)
         return 1
     except OSError as exc:  # a folder that cannot be made or written where no step names the problem itself
         if args.debug:
             raise
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"rehue: error: {one_line(where + str(exc.strerror or exc))}", file=errors)
+        print(f"rehue: error{label}: {one_line(where + str(exc.strerror or exc))}", file=errors)
         return 1
 
 
-def _a_later_torchrun_rank() -> bool:
-    """Whether this process is a rank other than 0 of a job torchrun started (it sets TORCHELASTIC_RUN_ID):
-    not a shell or a pod that exports RANK alone (probe 121: every usage error silenced there)."""
+def _later_torchrun_rank(argv: list[str]) -> int | None:
+    """This process's rank where it is a rank other than 0 of a job torchrun started (it sets
+    TORCHELASTIC_RUN_ID), and ``argv`` does not ask for --debug (or an abbreviation argparse takes); else None.
+    Not a shell or a pod that exports RANK alone (probe 121: every usage error silenced there)."""
+    if not os.environ.get("TORCHELASTIC_RUN_ID") or any(
+            len(word) > 4 and "--debug".startswith(word) for word in argv):
+        return None
     try:
-        return bool(os.environ.get("TORCHELASTIC_RUN_ID")) and int(os.environ.get("RANK", "0")) != 0
+        rank = int(os.environ.get("RANK", "0"))
     except ValueError:
-        return False
+        return None
+    return rank or None
+
+
+def _torchrun_processes() -> int:
+    """The processes of the torchrun job this one belongs to (1 outside torchrun)."""
+    try:
+        return int(os.environ.get("WORLD_SIZE", "1")) if os.environ.get("TORCHELASTIC_RUN_ID") else 1
+    except ValueError:
+        return 1
 
 
 if __name__ == "__main__":

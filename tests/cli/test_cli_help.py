@@ -136,26 +136,36 @@ def test_a_usage_error_names_the_option_typed_not_the_librarys_setting(tmp_path,
 
 
 def test_under_torchrun_a_usage_error_is_said_by_rank_0_alone(tmp_path, capsys, monkeypatch):
-    """Probe 112: under torchrun both ranks printed the same refusal."""
+    """Probe 112: under torchrun both ranks printed the same refusal; probe 122: every line twice; probe 123: a
+    failure only a later rank met (its node's data, its GPU's memory) was then not said at all."""
     (tmp_path / "photos").mkdir()
     argv = ["train", str(tmp_path / "photos"), "--out", str(tmp_path / "run"), "--batch-size", "0"]
     refusal = "rehue: error: --batch-size must be at least 1, not 0\n"
-    for rank, said in (("1", refusal), ("0", refusal)):  # probe 121: RANK alone (a pod's, an MPI job's) is no torchrun
+    for rank, said in (("1", refusal), ("0", refusal)):  # probe 121: RANK alone (a pod, an MPI job) is no torchrun
         monkeypatch.setenv("RANK", rank)
         assert main(argv) == 2
         assert capsys.readouterr().err == said, rank
-    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "none")
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "none")  # WORLD_SIZE unset: no process group is made here
     for rank, said in (("1", ""), ("0", refusal), (" x", refusal)):
         monkeypatch.setenv("RANK", rank)
         assert main(argv) == 2
         assert capsys.readouterr().err == said, rank
-    monkeypatch.setenv("RANK", "1")  # probe 122: argparse's errors and a missing folder were said twice too
-    with pytest.raises(SystemExit):
+    monkeypatch.setenv("RANK", "1")
+    with pytest.raises(SystemExit):  # argparse's errors are rank 0's to say
         main(["train", str(tmp_path / "photos"), "--size", "abc"])
-    assert main(["train", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")]) == 1
     assert capsys.readouterr().err == ""
+    assert main(["train", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run")]) == 1
+    assert capsys.readouterr().err == f"rehue: error (rank 1): {tmp_path / 'nowhere'}: training data not found\n"
+    with pytest.raises(SystemExit):
+        main(["train", str(tmp_path / "photos"), "--size", "abc", "--deb"])  # --debug, as argparse takes it
+    assert "invalid int value: 'abc'" in capsys.readouterr().err
     monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "2")
     (tmp_path / "grid.toml").write_text("data = 'photos'\ngenerators = ['gen1']\ndiscriminators = ['disc1']\n")
-    assert main(["grid-search", str(tmp_path / "grid.toml"), "--out", str(tmp_path / "grid")]) == 2
-    assert capsys.readouterr().err == ("rehue: error: grid-search trains its runs one after another in one process: "
-                                       "run it without torchrun (rehue train runs one training under torchrun)\n")
+    for command in (["grid-search", str(tmp_path / "grid.toml")], ["scenes", str(tmp_path / "clip.mp4")]):
+        assert main(command) == 2
+        assert capsys.readouterr().err == (f"rehue: error: only rehue train runs under torchrun; run rehue "
+                                           f"{command[0]} without it\n")
+    monkeypatch.setenv("WORLD_SIZE", "1")  # one process: nothing races
+    assert main(["scenes", str(tmp_path / "clip.mp4")]) == 1
+    assert "clip.mp4: no such file" in capsys.readouterr().err
