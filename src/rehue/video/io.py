@@ -236,6 +236,8 @@ def _luma_levels(av_frame) -> tuple[np.ndarray, np.ndarray] | None:
 
 @functools.lru_cache(maxsize=16)
 def _luma_table(name: str, color_range: int, colorspace: int) -> tuple[np.ndarray, np.ndarray]:
+    """`_luma_levels`' table for frames of one format and tags: a 256 x 256 frame of every luma word, neutral
+    chroma, through swscale once."""
     av = require_pyav()
     from rehue.data.images import to_uint8
 
@@ -974,7 +976,8 @@ def _language_kept(container: str, language: str) -> str | None:
 
 def _marks_lost(container: str, marks: int) -> int:
     """Those of the dispositions ``marks`` that `_track_marks` names and a file of ``container`` loses, each
-    tried alone (FFmpeg's Matroska muxer keeps a dubbed mark alone, not beside a commentary one)."""
+    tried alone (FFmpeg's Matroska writer kept the dubbed and original-language marks each alone, and lost them
+    set with all the others)."""
     lost = 0
     for flag in _track_marks():
         if marks & flag and (back := _read_back(container, "und", flag)) is not None and not back[1] & flag:
