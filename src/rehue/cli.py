@@ -730,8 +730,10 @@ def _broken_install(exc: ImportError, module: str) -> int:
     opencv-python-headless, both of which hold ``cv2``, every command ended in a 42-line traceback)."""
     what = f"{module} cannot be imported" if module else "a module cannot be imported"
     distribution = _distribution_of(module) if module else ""
-    # torch from PyPI is the CUDA build, gigabytes (probe 124: the hint led there on a machine with no GPU)
-    cpu = " --index-url https://download.pytorch.org/whl/cpu, the CPU build" if distribution == "torch" else ""
+    # torch from PyPI is the CUDA build, gigabytes (probe 124: the hint led there on a machine with no GPU); a
+    # CUDA build installed ("+cu121") is reinstalled as it is (probe 125)
+    cpu = " --index-url https://download.pytorch.org/whl/cpu, the CPU build" if distribution == "torch" and \
+        "+cu" not in _installed_version("torch") and "+rocm" not in _installed_version("torch") else ""
     how = f" (pip install --force-reinstall {distribution}{cpu})" if module else ""
     print(f"rehue: error: {what} ({exc}): the installation is incomplete; reinstall the package that provides it"
           f"{how}", file=sys.stderr)
@@ -833,8 +835,8 @@ def _main(argv: list[str] | None) -> int:
         parser.error(f"argument {after}: an empty value names nothing" if after.startswith("-") else
                      "an empty value names no file or folder")  # probe 116: --ext "" was said to name no file
     later = _later_torchrun_rank(given)
-    with open(os.devnull, "w") as unsaid, \
-            contextlib.redirect_stderr(unsaid) if later else contextlib.nullcontext():  # rank 0 says the same
+    with open(os.devnull, "w") as unsaid, contextlib.redirect_stderr(unsaid) if later else contextlib.nullcontext(), \
+            contextlib.redirect_stdout(unsaid) if later else contextlib.nullcontext():  # rank 0 says the same
         args, unknown = parser.parse_known_args(given)
         if unknown:
             _unrecognized(parser, args, unknown)
@@ -869,7 +871,8 @@ def _run(args) -> int:
     label = f" (rank {rank})" if rank else ""  # a rank's own error: another node's data, its own GPU's memory
     try:
         if _torchrun_processes() > 1 and args.handler is not cmd_train:  # probe 123: two colorize ranks raced
-            raise UsageError(f"only rehue train runs under torchrun; run rehue {args.command} without it")
+            command = " ".join(filter(None, (args.command, getattr(args, "data_command", None))))
+            raise UsageError(f"only rehue train runs under torchrun; run rehue {command} without it")
         with out_of_memory_as_memory_error():  # training's, OpenCV's: "out of memory", not a traceback
             return args.handler(args)
     except UsageError as exc:
@@ -894,6 +897,14 @@ def _run(args) -> int:
             raise
         print(f"rehue: error{label}: out of memory", file=errors)
         return 1
+    except RuntimeError as exc:  # under torchrun, another rank gone: its own error is its to say (probe 125)
+        if args.debug or _torchrun_processes() < 2 or not any(
+                words in str(exc) for words in ("Connection closed by peer", "Connection reset by peer", "NCCL")):
+            raise
+        print(f"rehue: error{label or ' (rank 0)'}: another rank of this torchrun job stopped "
+              f"({one_line(str(exc).splitlines()[0])}); torchrun's report and that rank's own line say why",
+              file=errors)
+        return 1
     except OSError as exc:  # a folder that cannot be made or written where no step names the problem itself
         if args.debug:
             raise
@@ -902,12 +913,22 @@ def _run(args) -> int:
         return 1
 
 
+def _installed_version(distribution: str) -> str:
+    """A distribution's installed version ("2.13.0+cpu"), read without importing it; "" where none is."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(distribution)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return ""
+
+
 def _later_torchrun_rank(argv: list[str]) -> int | None:
     """This process's rank where it is a rank other than 0 of a job torchrun started (it sets
     TORCHELASTIC_RUN_ID), and ``argv`` does not ask for --debug (or an abbreviation argparse takes); else None.
     Not a shell or a pod that exports RANK alone (probe 121: every usage error silenced there)."""
     if not os.environ.get("TORCHELASTIC_RUN_ID") or any(
-            len(word) > 4 and "--debug".startswith(word) for word in argv):
+            len(word) > 2 and "--debug".startswith(word) for word in argv):
         return None
     try:
         rank = int(os.environ.get("RANK", "0"))

@@ -166,6 +166,49 @@ def test_under_torchrun_a_usage_error_is_said_by_rank_0_alone(tmp_path, capsys, 
         assert main(command) == 2
         assert capsys.readouterr().err == (f"rehue: error: only rehue train runs under torchrun; run rehue "
                                            f"{command[0]} without it\n")
+    assert main(["data", "demo", "--out", str(tmp_path / "demo")]) == 2  # probe 125: "run rehue data without it"
+    assert "run rehue data demo without it" in capsys.readouterr().err
+    from rehue import cli
+
+    def peer_gone(args):
+        raise RuntimeError("[../gloo/transport/tcp/pair.cc:553] Connection closed by peer [127.0.0.1]:1234\nmore")
+
+    monkeypatch.setattr(cli, "cmd_train", peer_gone)  # probe 125: rank 0's gloo traceback when rank 1 stopped
+    assert main(["train", str(tmp_path / "photos"), "--out", str(tmp_path / "run")]) == 1
+    assert capsys.readouterr().err == (
+        "rehue: error (rank 0): another rank of this torchrun job stopped ([../gloo/transport/tcp/pair.cc:553] "
+        "Connection closed by peer [127.0.0.1]:1234); torchrun's report and that rank's own line say why\n")
+    monkeypatch.setenv("RANK", "1")
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out == "", "probe 125: rank 0 prints it, once"
     monkeypatch.setenv("WORLD_SIZE", "1")  # one process: nothing races
     assert main(["scenes", str(tmp_path / "clip.mp4")]) == 1
     assert "clip.mp4: no such file" in capsys.readouterr().err
+
+
+def test_a_world_size_without_torchrun_is_one_line_and_a_cuda_torch_is_reinstalled_as_it_is(tmp_path, capsys,
+                                                                                            monkeypatch):
+    """Probe 125: WORLD_SIZE=2 exported without torchrun (a pod's) ended `train` in "MASTER_ADDR expected, but
+    not set", a traceback; and the hint for a torch that cannot be imported named the CPU index on a machine
+    whose torch is a CUDA build."""
+    from rehue import cli
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    from PIL import Image
+
+    from tests.conftest import textured_rgb
+
+    for seed in range(4):
+        Image.fromarray(textured_rgb(40, 40, seed=seed)).save(photos / f"p{seed}.png")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.delenv("MASTER_ADDR", raising=False)
+    assert main(["train", str(photos), "--out", str(tmp_path / "run"), "--size", "32", "--epochs", "1",
+                 "--device", "cpu", "--no-progress"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "rehue: error: WORLD_SIZE is 2 in the environment, but MASTER_ADDR is not set: launch distributed training "
+        "with torchrun, or unset WORLD_SIZE to train in one process")
+    monkeypatch.setattr(cli, "_installed_version", lambda name: "2.13.0+cu121")
+    cli._broken_install(ModuleNotFoundError("No module named 'torch'", name="torch"), "torch")
+    assert capsys.readouterr().err.endswith("(pip install --force-reinstall torch)\n")

@@ -39,9 +39,16 @@ def _distributed():
     import torch
     import torch.distributed as dist
 
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    try:
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+    except ValueError:
+        raise RehueError(f"WORLD_SIZE in the environment is {os.environ['WORLD_SIZE']!r}, not a number of "
+                         "processes: unset it to train in one process, or launch with torchrun") from None
     if world <= 1:
         return 0, 1
+    if not dist.is_initialized() and not os.environ.get("MASTER_ADDR"):  # probe 125: a pod's WORLD_SIZE alone
+        raise RehueError(f"WORLD_SIZE is {world} in the environment, but MASTER_ADDR is not set: launch distributed "
+                         "training with torchrun, or unset WORLD_SIZE to train in one process")
     if not dist.is_initialized():
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         dist.init_process_group(backend)
