@@ -705,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, ImportError) as exc:
         if isinstance(exc, ImportError) and not received:  # a broken install, not an interrupt inside an import
             package = _failing_package(exc)
-            if package == "rehue" or "--debug" in (sys.argv[1:] if argv is None else argv):
+            if package == "rehue" or _asks_debug(sys.argv[1:] if argv is None else argv):
                 raise  # a fault of rehue's own (probe 81: "reinstall rehue" would not mend it), or asked to see it
             return done(_broken_install(exc, package))
         if finished and isinstance(exc, KeyboardInterrupt):  # after the job's summary: it is done (probe 50)
@@ -732,8 +732,9 @@ def _broken_install(exc: ImportError, module: str) -> int:
     distribution = _distribution_of(module) if module else ""
     # torch from PyPI is the CUDA build, gigabytes (probe 124: the hint led there on a machine with no GPU); a
     # CUDA build installed ("+cu121") is reinstalled as it is (probe 125)
-    cpu = " --index-url https://download.pytorch.org/whl/cpu, the CPU build" if distribution == "torch" and \
-        "+cu" not in _installed_version("torch") and "+rocm" not in _installed_version("torch") else ""
+    version = _installed_version("torch") if distribution == "torch" else None
+    cpu = " --index-url https://download.pytorch.org/whl/cpu, the CPU build" if version == "" or \
+        version and version.endswith("+cpu") else ""  # PyPI's CUDA build names no "+cu" (probe 126)
     how = f" (pip install --force-reinstall {distribution}{cpu})" if module else ""
     print(f"rehue: error: {what} ({exc}): the installation is incomplete; reinstall the package that provides it"
           f"{how}", file=sys.stderr)
@@ -899,10 +900,10 @@ def _run(args) -> int:
         return 1
     except RuntimeError as exc:  # under torchrun, another rank gone: its own error is its to say (probe 125)
         if args.debug or _torchrun_processes() < 2 or not any(
-                words in str(exc) for words in ("Connection closed by peer", "Connection reset by peer", "NCCL")):
-            raise
-        print(f"rehue: error{label or ' (rank 0)'}: another rank of this torchrun job stopped "
-              f"({one_line(str(exc).splitlines()[0])}); torchrun's report and that rank's own line say why",
+                words in str(exc) for words in ("Connection closed by peer", "Connection reset by peer")):
+            raise  # not NCCL's errors, which are a rank's own as often (probe 126: every rank blamed another)
+        print(f"rehue: error{label or ' (rank 0)'}: another rank of this torchrun job stopped (its connection "
+              "closed); torchrun's report says which, and that rank's own error line why, where it said one",
               file=errors)
         return 1
     except OSError as exc:  # a folder that cannot be made or written where no step names the problem itself
@@ -911,6 +912,12 @@ def _run(args) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"rehue: error{label}: {one_line(where + str(exc.strerror or exc))}", file=errors)
         return 1
+
+
+def _asks_debug(argv: list[str]) -> bool:
+    """Whether ``argv`` holds --debug, or an abbreviation no other option shares ("--deb"; "--de" is also
+    --dependent's and --device's, and argparse refuses it after a command)."""
+    return any(len(word) >= 5 and "--debug".startswith(word) for word in argv)
 
 
 def _installed_version(distribution: str) -> str:
@@ -927,8 +934,7 @@ def _later_torchrun_rank(argv: list[str]) -> int | None:
     """This process's rank where it is a rank other than 0 of a job torchrun started (it sets
     TORCHELASTIC_RUN_ID), and ``argv`` does not ask for --debug (or an abbreviation argparse takes); else None.
     Not a shell or a pod that exports RANK alone (probe 121: every usage error silenced there)."""
-    if not os.environ.get("TORCHELASTIC_RUN_ID") or any(
-            len(word) > 2 and "--debug".startswith(word) for word in argv):
+    if not os.environ.get("TORCHELASTIC_RUN_ID") or _asks_debug(argv):
         return None
     try:
         rank = int(os.environ.get("RANK", "0"))

@@ -176,8 +176,15 @@ def test_under_torchrun_a_usage_error_is_said_by_rank_0_alone(tmp_path, capsys, 
     monkeypatch.setattr(cli, "cmd_train", peer_gone)  # probe 125: rank 0's gloo traceback when rank 1 stopped
     assert main(["train", str(tmp_path / "photos"), "--out", str(tmp_path / "run")]) == 1
     assert capsys.readouterr().err == (
-        "rehue: error (rank 0): another rank of this torchrun job stopped ([../gloo/transport/tcp/pair.cc:553] "
-        "Connection closed by peer [127.0.0.1]:1234); torchrun's report and that rank's own line say why\n")
+        "rehue: error (rank 0): another rank of this torchrun job stopped (its connection closed); torchrun's report "
+        "says which, and that rank's own error line why, where it said one\n")
+
+    def own_fault(args):  # probe 126: NCCL's errors are a rank's own as often, and were blamed on another
+        raise RuntimeError("NCCL error in: ProcessGroupNCCL.cpp:1970, unhandled system error")
+
+    monkeypatch.setattr(cli, "cmd_train", own_fault)
+    with pytest.raises(RuntimeError, match="NCCL error"):
+        main(["train", str(tmp_path / "photos"), "--out", str(tmp_path / "run")])
     monkeypatch.setenv("RANK", "1")
     with pytest.raises(SystemExit):
         main(["--version"])
@@ -207,8 +214,21 @@ def test_a_world_size_without_torchrun_is_one_line_and_a_cuda_torch_is_reinstall
     assert main(["train", str(photos), "--out", str(tmp_path / "run"), "--size", "32", "--epochs", "1",
                  "--device", "cpu", "--no-progress"]) == 1
     assert capsys.readouterr().err.splitlines()[-1] == (
-        "rehue: error: WORLD_SIZE is 2 in the environment, but MASTER_ADDR is not set: launch distributed training "
-        "with torchrun, or unset WORLD_SIZE to train in one process")
-    monkeypatch.setattr(cli, "_installed_version", lambda name: "2.13.0+cu121")
-    cli._broken_install(ModuleNotFoundError("No module named 'torch'", name="torch"), "torch")
-    assert capsys.readouterr().err.endswith("(pip install --force-reinstall torch)\n")
+        "rehue: error: WORLD_SIZE is 2 in the environment, but MASTER_ADDR, MASTER_PORT and RANK are not set: launch "
+        "distributed training with torchrun, or unset WORLD_SIZE to train in one process")
+    monkeypatch.setenv("MASTER_ADDR", "localhost")  # probe 126: then "RANK expected, but not set", a traceback
+    monkeypatch.setenv("MASTER_PORT", "29599")
+    assert main(["train", str(photos), "--out", str(tmp_path / "run"), "--size", "32", "--no-progress"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1].startswith("rehue: error: WORLD_SIZE is 2 in the environment, but "
+                                                               "RANK is not set")
+    monkeypatch.setenv("WORLD_SIZE", "abc")  # probe 126: int() of it, before the check, a traceback
+    assert main(["train", str(photos), "--out", str(tmp_path / "run"), "--size", "32", "--no-progress"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "rehue: error: WORLD_SIZE in the environment is 'abc', not a number of processes: unset it to train in one "
+        "process, or launch with torchrun")
+    for version, cpu in (("2.13.0+cu121", False), ("2.5.1", False), ("2.13.0+cpu", True), ("", True)):
+        monkeypatch.setattr(cli, "_installed_version", lambda name, version=version: version)
+        cli._broken_install(ModuleNotFoundError("No module named 'torch'", name="torch"), "torch")
+        said = capsys.readouterr().err
+        assert said.endswith("(pip install --force-reinstall torch --index-url https://download.pytorch.org/whl/cpu, "
+                             "the CPU build)\n" if cpu else "(pip install --force-reinstall torch)\n"), version

@@ -39,27 +39,35 @@ def _distributed():
     import torch
     import torch.distributed as dist
 
-    try:
-        world = int(os.environ.get("WORLD_SIZE", "1"))
-    except ValueError:
-        raise RehueError(f"WORLD_SIZE in the environment is {os.environ['WORLD_SIZE']!r}, not a number of "
-                         "processes: unset it to train in one process, or launch with torchrun") from None
+    world = _world_size()
     if world <= 1:
         return 0, 1
-    if not dist.is_initialized() and not os.environ.get("MASTER_ADDR"):  # probe 125: a pod's WORLD_SIZE alone
-        raise RehueError(f"WORLD_SIZE is {world} in the environment, but MASTER_ADDR is not set: launch distributed "
-                         "training with torchrun, or unset WORLD_SIZE to train in one process")
+    missing = [name for name in ("MASTER_ADDR", "MASTER_PORT", "RANK") if not os.environ.get(name)]
+    if not dist.is_initialized() and missing:  # probes 125 and 126: a pod's WORLD_SIZE alone, a traceback
+        named = ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + missing[-1]
+        raise RehueError(f"WORLD_SIZE is {world} in the environment, but {named} "
+                         f"{'is' if len(missing) == 1 else 'are'} not set: launch distributed training with torchrun, "
+                         "or unset WORLD_SIZE to train in one process")
     if not dist.is_initialized():
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         dist.init_process_group(backend)
     return dist.get_rank(), world
 
 
+def _world_size() -> int:
+    """The processes a launcher's environment says this training has (WORLD_SIZE; 1 where unset)."""
+    try:
+        return int(os.environ.get("WORLD_SIZE") or "1")
+    except ValueError:
+        raise RehueError(f"WORLD_SIZE in the environment is {os.environ['WORLD_SIZE']!r}, not a number of "
+                         "processes: unset it to train in one process, or launch with torchrun") from None
+
+
 def _device(config: TrainConfig, rank: int) -> str:
     from rehue.inference.colorizer import resolve_device
 
     device = resolve_device(config.device)
-    if device == "cuda" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if device == "cuda" and _world_size() > 1:
         device = f"cuda:{int(os.environ.get('LOCAL_RANK', rank))}"
     return device
 
@@ -515,7 +523,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     check_flags(resume=resume, overwrite=overwrite, progress=progress)
     import torch.distributed as dist
 
-    starts_group = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized()
+    starts_group = _world_size() > 1 and not dist.is_initialized()
     if isinstance(config, TrainConfig) and str(config.out):  # "runs/new/..": the folder it will be (probe 96)
         config = replace(config, out=str(as_it_will_be(config.out)))
     try:
