@@ -532,6 +532,14 @@ def test_a_reels_frames_after_a_gap_in_its_numbering_keep_their_place_in_the_fil
     assert [r["scene"] for r in rows] == ["0", "0", "1", "1"], "the cut after file 12, found as colorize finds it"
 
 
+def split_warnings(films, out, test_videos, film_fps=24) -> list[str]:
+    """The warnings `extract_frames` says of a set of reels (``films``, folders of frames) split so."""
+    lines = []
+    extract_frames(films, out, fps=6, size=32, test_videos=test_videos, film_fps=film_fps, progress=False,
+                   log=lines.append, overwrite=True)
+    return [line for line in lines if line.startswith("warning: ")]
+
+
 def test_a_held_out_frame_that_is_the_same_picture_as_one_trained_on_is_said(tmp_path):
     """Probe 99: a "selects" folder of a reel's frames, trained on while the reel was held out, gave test frames
     the same to the bit as training frames, without a word."""
@@ -543,18 +551,12 @@ def test_a_held_out_frame_that_is_the_same_picture_as_one_trained_on_is_said(tmp
     for k, number in enumerate(range(1, 25, 4)):  # every 4th frame, numbered again: 1, 5, ... as 1, 2, ...
         shutil.copy(reel / f"r_{number:04d}.png", selects / f"s_{k + 1:04d}.png")
     other = panning_reel(tmp_path / "other", 24, 48, 64, seed=2)
-    lines = []
-    extract_frames([reel, selects, other], tmp_path / "set", fps=6, size=32, test_videos=["reel"], film_fps=24,
-                   progress=False, log=lines.append)
-    (warning,) = [line for line in lines if line.startswith("warning: ")]
+    (warning,) = split_warnings([reel, selects, other], tmp_path / "set", ["reel"])
     assert warning == ("warning: 2 frames held out (reel) are the same pictures as frames trained on (selects), such "
                        "as frames/reel/000000.png and frames/selects/000000.png: scores on them are not held out; a "
                        "video cut or copied from another belongs in the same split (--test-video names both)")
     assert "picture digest" not in (tmp_path / "set" / "manifest.csv").read_text()
-    lines.clear()
-    extract_frames([reel, selects, other], tmp_path / "both", fps=6, size=32, test_videos=["reel", "selects"],
-                   film_fps=24, progress=False, log=lines.append)
-    assert not [line for line in lines if line.startswith("warning: ")]
+    assert not split_warnings([reel, selects, other], tmp_path / "both", ["reel", "selects"])
 
 
 def test_a_held_out_video_that_is_another_encoding_of_one_trained_on_is_said(tmp_path):
@@ -567,19 +569,13 @@ def test_a_held_out_video_that_is_another_encoding_of_one_trained_on_is_said(tmp
         levels = np.asarray(Image.open(frame)).astype(np.float32) * 0.8 + 10
         Image.fromarray(levels.astype(np.uint8)).save(graded / f"{frame.stem}.jpg", quality=60)
     other = panning_reel(tmp_path / "other", 24, 48, 64, seed=2)
-    lines = []
-    extract_frames([reel, graded, other], tmp_path / "set", fps=6, size=32, test_videos=["graded"], film_fps=24,
-                   progress=False, log=lines.append)
-    (warning,) = [line for line in lines if line.startswith("warning: ")]
+    (warning,) = split_warnings([reel, graded, other], tmp_path / "set", ["graded"])
     assert warning == ("warning: 6 frames held out (graded) look the same as frames trained on (reel), such as "
                        "frames/graded/000000.png and frames/reel/000000.png: the same footage encoded again, or "
                        "another take of it? Scores on them are hardly held out; footage of one source belongs in one "
                        "split (--test-video names both)")
     for held_out in (["other"], ["graded", "reel"]):
-        lines.clear()
-        extract_frames([reel, graded, other], tmp_path / "again", fps=6, size=32, test_videos=held_out, film_fps=24,
-                       progress=False, log=lines.append, overwrite=True)
-        assert not [line for line in lines if line.startswith("warning: ")], (held_out, lines)
+        assert not split_warnings([reel, graded, other], tmp_path / "again", held_out), held_out
     assert "picture look" not in (tmp_path / "again" / "manifest.csv").read_text()
     # probe 119: two films of one layout (a sky over land), their detail their own, were said to look the same
     rows, cols = np.mgrid[0:64, 0:96]
@@ -593,10 +589,7 @@ def test_a_held_out_video_that_is_another_encoding_of_one_trained_on_is_said(tmp
         for k in range(12):
             tinted = np.clip(np.roll(land, k, axis=1)[..., None] * [1.0, 0.9, 0.7], 0, 255).astype(np.uint8)
             Image.fromarray(tinted).save(folder / f"l_{k + 1:04d}.png")
-    lines.clear()
-    extract_frames([tmp_path / "land1", tmp_path / "land2"], tmp_path / "lands", fps=6, size=32,
-                   test_videos=["land2"], film_fps=12, progress=False, log=lines.append)
-    assert not [line for line in lines if line.startswith("warning: ")], lines
+    assert not split_warnings([tmp_path / "land1", tmp_path / "land2"], tmp_path / "lands", ["land2"], film_fps=12)
 
 
 def test_a_scanners_reels_of_numbered_frames_make_a_dataset(tmp_path, capsys):

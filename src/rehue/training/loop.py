@@ -22,7 +22,7 @@ from rehue.data.images import as_it_will_be, make_folder, real_path, refuse_a_fo
 from rehue.errors import RehueError, UsageError, as_memory_error, check_flags
 from rehue.progress import lines_to
 from rehue.training.config import TrainConfig, started_in_folder
-from rehue.words import counted
+from rehue.words import counted, listed
 
 
 @dataclass
@@ -44,8 +44,7 @@ def _distributed():
         return 0, 1
     missing = [name for name in ("MASTER_ADDR", "MASTER_PORT", "RANK") if not os.environ.get(name)]
     if not dist.is_initialized() and missing:  # probes 125 and 126: a pod's WORLD_SIZE alone, a traceback
-        named = ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + missing[-1]
-        raise RehueError(f"WORLD_SIZE is {world} in the environment, but {named} "
+        raise RehueError(f"WORLD_SIZE is {world} in the environment, but {listed(missing)} "
                          f"{'is' if len(missing) == 1 else 'are'} not set: launch distributed training with torchrun, "
                          "or unset WORLD_SIZE to train in one process")
     if not dist.is_initialized():

@@ -32,7 +32,7 @@ import numpy as np
 
 from rehue.data.images import check_input_file, check_output_path, move_into_place, temp_path_for
 from rehue.errors import RehueError, UsageError
-from rehue.words import counted
+from rehue.words import counted, listed
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,9 @@ TRUNCATION_SLACK_S = 0.1
 MAX_FPS = 1000
 
 
+_UNASKED = object()
+
+
 class Frame:
     """One decoded picture: ``index`` (0 for the first frame yielded), ``pts`` (in the stream's
     ``time_base``; None when the file has no timestamps), ``time`` (seconds) and the picture as
@@ -141,7 +144,7 @@ class Frame:
     a joint between two recordings, so its ``time`` is not the file's own (a reader started there would not
     find it)."""
 
-    __slots__ = ("index", "pts", "time", "retimed", "av_frame", "_gray", "_rgb")
+    __slots__ = ("index", "pts", "time", "retimed", "av_frame", "_gray", "_rgb", "_levels")
 
     def __init__(self, index: int, pts: int | None, time: float, av_frame, retimed: bool = False):
         self.index = index
@@ -151,6 +154,7 @@ class Frame:
         self.av_frame = av_frame
         self._gray = None
         self._rgb = None
+        self._levels = _UNASKED  # `_luma_levels`' answer once asked: its chroma read once for gray and gray16
 
     @property
     def width(self) -> int:
@@ -173,7 +177,7 @@ class Frame:
                 # a master's H.264 copy was cut into other scenes, and coloured otherwise, than its FFV1 copy
                 from rehue.data.images import to_uint8
 
-                levels = _luma_levels(self.av_frame)
+                levels = self._luma_levels()
                 self._gray = to_uint8(self.gray16) if levels is None else levels[1][_luma_plane(self.av_frame)]
             else:
                 self._gray = self.av_frame.to_ndarray(format="gray")
@@ -187,12 +191,17 @@ class Frame:
             from rehue.color.lab import rgb_to_gray
 
             return rgb_to_gray(self.rgb48, np.uint16)
-        levels = _luma_levels(self.av_frame)
+        levels = self._luma_levels()
         if levels is not None:
             return levels[0][_luma_plane(self.av_frame)]
         # on one thread: swscale's threads left a slice's first 8 pixels mid-gray in some 10-bit 4:2:2 frames
         # (a ProRes master's; probe 34), and these levels are the L* a master is coloured from
         return self.av_frame.reformat(format="gray16le", threads=1).to_ndarray()
+
+    def _luma_levels(self) -> tuple[np.ndarray, np.ndarray] | None:
+        if self._levels is _UNASKED:
+            self._levels = _luma_levels(self.av_frame)
+        return self._levels
 
     @property
     def rgb(self) -> np.ndarray:
@@ -1028,20 +1037,18 @@ class _TrackCopier:
             title = self.in_stream.metadata.get("title") or self.in_stream.metadata.get("name")
             if title:
                 self.out_stream.metadata["title"] = title
-            self.lost: list[str] = []  # what the container cannot hold of the track's tags (probe 118)
+            # what the container cannot hold of the track's tags (probe 118): its language, its marks
+            self.lost_language: str | None = None
             language = self.in_stream.metadata.get("language")
             if language and language.lower() != "und":  # "und": none (an MP4 writer's default; probe 119)
                 kept = _language_kept(output.format.name, language)
                 if kept:
                     self.out_stream.metadata["language"] = kept
                 else:
-                    self.lost.append(f"language ({language})")
+                    self.lost_language = language
             # which track a player picks (default), and who a track is for: forced, hearing or visually impaired
             self.out_stream.disposition = self.in_stream.disposition
             self.lost_marks = _marks_lost(output.format.name, int(self.in_stream.disposition))
-            marks = [said for flag, said in _track_marks().items() if self.lost_marks & flag]
-            if marks:
-                self.lost.append(f"{' and '.join(marks)} mark{'s' if len(marks) > 1 else ''}")
             if start:
                 self._input.seek(int(start * MICROSECONDS), backward=True)
         except av.FFmpegError as exc:
@@ -1053,6 +1060,13 @@ class _TrackCopier:
         self._packets = self._input.demux(self.in_stream)
         self._pending = None
         self._done = False
+
+    @property
+    def lost(self) -> list[str]:
+        """What the output keeps not of the track's tags, in words: "language (swe)", "commentary mark"."""
+        marks = [said for flag, said in _track_marks().items() if self.lost_marks & flag]
+        return [*([f"language ({self.lost_language})"] if self.lost_language else []),
+                *([f"{' and '.join(marks)} mark{'s' if len(marks) > 1 else ''}"] if marks else [])]
 
     def _add_encoder(self, output):
         import av
@@ -1457,18 +1471,15 @@ class VideoWriter:
         except BaseException:
             self.abort()
             raise
-        lost = [f"{track.kind} track {track.track + 1}'s {' and '.join(track.lost)}" for track in self._tracks
-                if getattr(track, "lost", None)]
-        if lost:
-            one = sum(len(getattr(track, "lost", ())) for track in self._tracks) == 1
-            marks = functools.reduce(operator.or_, (getattr(track, "lost_marks", 0) for track in self._tracks))
-            languages = [track.in_stream.metadata["language"] for track in self._tracks
-                         if any(lost.startswith("language") for lost in getattr(track, "lost", ()))]
+        losing = [track for track in self._tracks if track.lost]
+        if losing:
+            one = sum(len(track.lost) for track in losing) == 1
+            marks = functools.reduce(operator.or_, (track.lost_marks for track in losing))
             hint = f"; .mkv keeps {'it' if one else 'them'}" if self.path.suffix.lower() != ".mkv" and \
-                not _marks_lost("matroska", marks) and all(_language_kept("matroska", code) for code in languages) \
-                else ""
-            listed = ", ".join(lost[:-1]) + (" and " if len(lost) > 1 else "") + lost[-1]
-            log.warning("%s: %s cannot hold %s, which %s left out%s", source, self.path.suffix, listed,
+                not _marks_lost("matroska", marks) and all(_language_kept("matroska", track.lost_language)
+                                                           for track in losing if track.lost_language) else ""
+            said = listed([f"{track.kind} track {track.track + 1}'s {' and '.join(track.lost)}" for track in losing])
+            log.warning("%s: %s cannot hold %s, which %s left out%s", source, self.path.suffix, said,
                         "is" if one else "are", hint)
         several = sum(track.kind == "audio" for track in self._tracks) > 1
         for track in self._tracks:

@@ -80,7 +80,7 @@ from rehue.video.resume import (
     what_differs,
     write_journal,
 )
-from rehue.words import counted
+from rehue.words import counted, listed
 
 SETTLE_FRAMES = 16
 """Frames after a scene start found in a dissolve or a wipe over which the dependent model is eased towards
@@ -1084,10 +1084,9 @@ def _warn_of_what_is_lost(reader, writer) -> None:
                        "(--codec ffv1 keeps every level, in a 16-bit lossless .mkv; --codec prores keeps 10 bits, "
                        "in a .mov for editing)", reader.path, reader.bits_per_sample)
     if left := writer.left_out + reader.streams_not_carried():
-        listed = ", ".join(left[:-1]) + (" and " if len(left) > 1 else "") + left[-1]
         verb = "is" if left == [left[0]] and left[0].startswith("1 ") else "are"
         logger.warning("%s: %s %s not carried to the colour version (rehue writes the picture, the sound, the "
-                       "subtitles, the chapters and the timecode)", reader.path, listed, verb)
+                       "subtitles, the chapters and the timecode)", reader.path, listed(left), verb)
 
 
 def _one_frame_twice(frames: list[Path]) -> tuple[Path, Path] | None:
