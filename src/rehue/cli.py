@@ -114,6 +114,20 @@ class _OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+    def _print_message(self, message: str, file=None):
+        """argparse passes over a write that fails: `rehue --help > /dev/full` wrote nothing, exit 0."""
+        stream = file or sys.stderr
+        try:
+            stream.write(message)
+            stream.flush()
+        except BrokenPipeError:  # `rehue --help | head -1`: the reader has what it wanted
+            pass
+        except OSError as exc:
+            if stream is not sys.stdout:  # an error line standard error cannot take: nowhere else to say it
+                return
+            print(f"{self.prog}: error: standard output: {exc.strerror or exc}", file=sys.stderr)
+            raise SystemExit(1) from None
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="rehue", description="Bring colour back to grayscale photos and films.")
@@ -562,8 +576,11 @@ def _print_name(name: str) -> None:
     if buffer is None:  # a stream of text alone (a test's capture)
         print(name)
         return
-    buffer.write(os.fsencode(name) + b"\n")
-    buffer.flush()
+    try:
+        buffer.write(os.fsencode(name) + b"\n")
+        buffer.flush()
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, "standard output") if exc.errno else exc from None
 
 
 def _thumbnail(gray):
@@ -801,6 +818,70 @@ def _import_runtimes(onnx: bool) -> None:
                 import_onnxruntime()  # its telemetry off: the switch is read as it is first imported (probe 53)
 
 
+class _StandardOutput(io.TextIOBase):
+    """Standard output whose write errors name it: `rehue models > /dev/full` said "No space left on device"
+    alone, as though a disk of the user's were full."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def _named(self, exc: OSError) -> OSError:
+        return OSError(exc.errno, exc.strerror, "standard output") if exc.errno else exc  # BrokenPipeError stays
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError as exc:
+            raise self._named(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as exc:
+            raise self._named(exc) from None
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    @property
+    def encoding(self):
+        return self.stream.encoding
+
+    @property
+    def errors(self):
+        return self.stream.errors
+
+    @property
+    def buffer(self):
+        return self.stream.buffer
+
+
+@contextlib.contextmanager
+def _standard_output_named():
+    """The command's standard output as `_StandardOutput`, flushed as the command ends: a full disk is said
+    then, not as Python exits (exit 120 and a line of its own)."""
+    stream = sys.stdout
+    sys.stdout = _StandardOutput(stream)
+    try:
+        yield
+        sys.stdout.flush()
+    except OSError as exc:
+        if exc.filename == "standard output":  # nothing more can be written there, as Python exits either
+            with contextlib.suppress(OSError, ValueError, AttributeError):  # a test's capture: no descriptor
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+        raise
+    finally:
+        sys.stdout = stream
+
+
 class _Unsaid(io.TextIOBase):
     """Standard error under --quiet: what is written to it is not shown."""
 
@@ -874,7 +955,8 @@ def _run(args) -> int:
         if _torchrun_processes() > 1 and args.handler is not cmd_train:  # probe 123: two colorize ranks raced
             command = " ".join(filter(None, (args.command, getattr(args, "data_command", None))))
             raise UsageError(f"only rehue train runs under torchrun; run rehue {command} without it")
-        with out_of_memory_as_memory_error():  # training's, OpenCV's: "out of memory", not a traceback
+        with out_of_memory_as_memory_error(), _standard_output_named():  # training's, OpenCV's: "out of
+            # memory", not a traceback
             return args.handler(args)
     except UsageError as exc:
         if args.debug:

@@ -1,4 +1,6 @@
 import argparse
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -66,7 +68,6 @@ def test_building_the_command_line_imports_no_torch():
     """`rehue --help` and every usage error answer in a quarter of a second: the parser imports each command's
     module (grid, bench), and one that imported PyTorch at its top made every command wait 1.5 s for it."""
     import subprocess
-    import sys
 
     code = "import sys, rehue.cli; rehue.cli.build_parser(); print(sorted({'torch', 'cv2', 'av'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
@@ -232,3 +233,26 @@ def test_a_world_size_without_torchrun_is_one_line_and_a_cuda_torch_is_reinstall
         said = capsys.readouterr().err
         assert said.endswith("(pip install --force-reinstall torch --index-url https://download.pytorch.org/whl/cpu, "
                              "the CPU build)\n" if cpu else "(pip install --force-reinstall torch)\n"), version
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("argv", [["models"], ["models", "--json"], ["--help"], ["colorize", "--help"], ["--version"]])
+def test_output_that_cannot_be_written_is_named_and_fails(argv):
+    """`rehue models > /dev/full` said "No space left on device" alone; `rehue --help > /dev/full` wrote nothing
+    and exited 0."""
+    import subprocess
+
+    with open("/dev/full", "w") as full:
+        run = subprocess.run([sys.executable, "-m", "rehue", *argv], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [f"rehue{' colorize' if 'colorize' in argv else ''}: error: standard output: "
+                                       "No space left on device"]
+
+
+def test_output_to_a_reader_that_went_away_ends_quietly():
+    import subprocess
+
+    run = subprocess.run(f"{sys.executable} -m rehue models | head -c 1; exit ${{PIPESTATUS[0]}}", shell=True,
+                         executable="/bin/bash", capture_output=True, text=True)
+    assert run.stdout == "s" and run.stderr == ""
+    assert run.returncode in (0, 141)  # the listing may fit the pipe before the reader goes
