@@ -20,7 +20,7 @@ from rehue import __version__
 from rehue.errors import RehueError, UsageError, one_line, out_of_memory_as_memory_error
 from rehue.progress import close_bars, say
 from rehue.video.rates import frame_rate
-from rehue.words import counted
+from rehue.words import counted, listed
 
 
 def _add_train_args(p: argparse.ArgumentParser):
@@ -632,17 +632,32 @@ def _interval_words(interval, clips: bool = False) -> str:
 
 
 def cmd_models(args) -> int:
-    from rehue.models.io import DEFAULT_MODELS, default_model_name, read_card, shipped_models
+    from rehue.models.io import DEFAULT_MODELS, default_model_name, read_card, shipped_models, stored_shapes
     from rehue.models.registry import list_models, model_entry
 
-    shipped = {name: read_card(path) for name, path in shipped_models().items()}
+    shipped, unreadable = {}, {}
+    for name, path in shipped_models().items():  # probe 124: one cut short was listed as any other
+        try:
+            card = read_card(path)
+            stored_shapes(path)
+            shipped[name] = card
+        except RehueError as exc:
+            unreadable[name] = str(exc)
     defaults = {role: default_model_name(role) for role in DEFAULT_MODELS}
+    broken = unreadable and RehueError(f"the shipped model{'s' if len(unreadable) > 1 else ''} "
+                                       f"{listed(list(unreadable))} cannot be read (said above): the installation "
+                                       "is damaged; reinstall rehue")
     if args.json:
         print(json.dumps({"shipped": {n: c.__dict__ for n, c in shipped.items()}, "defaults": defaults,
-                          "architectures": {n: model_entry(n).summary for n in list_models()}}, indent=2))
+                          "architectures": {n: model_entry(n).summary for n in list_models()}}
+                         | ({"unreadable": unreadable} if unreadable else {}), indent=2))
+        if broken:
+            raise broken
         return 0
     jobs = {"independent": "photos", "video": "films", "dependent": "films, within a scene"}
-    print("shipped models:" if shipped else "shipped models: none")
+    print("shipped models:" if shipped or unreadable else "shipped models: none")
+    for name, why in unreadable.items():
+        print(f"  {name}: cannot be read ({why})")
     for name, card in shipped.items():
         uses = [jobs[role] for role, default in defaults.items() if default == name]
         print(f"  {name}" + (f": the default for {' and '.join(uses)}" if uses else ""))
@@ -663,6 +678,8 @@ def cmd_models(args) -> int:
     column = max(map(len, names))
     for name in names:
         print(f"  {name:{column}s} {model_entry(name).summary}")
+    if broken:
+        raise broken
     return 0
 
 

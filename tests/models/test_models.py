@@ -242,6 +242,37 @@ def test_rehue_models_lists_the_shipped_models_with_their_held_out_scores(monkey
     assert len(starts) == 1, "the summaries line up in one column"
 
 
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_rehue_models_says_a_shipped_model_that_cannot_be_read(monkeypatch, tmp_path, capsys, json_flag):
+    """Probe 124's leftover: a shipped model whose weights were cut short was listed as any other, exit 0."""
+    import json
+
+    import rehue.models.io as io
+    from rehue.cli import main
+    from tests.conftest import make_tiny_model
+
+    intact = make_tiny_model(tmp_path / "rehue-tiny-independent.safetensors")
+    cut = make_tiny_model(tmp_path / "rehue-tiny-dependent.safetensors", in_channels=3)
+    cut.write_bytes(cut.read_bytes()[:200])
+    other = make_tiny_model(tmp_path / "rehue-tiny-video.safetensors")
+    other.with_suffix(".json").write_text("{")
+    monkeypatch.setattr(io, "SHIPPED_DIR", tmp_path)
+    assert main(["models", *json_flag]) == 1
+    said = capsys.readouterr()
+    assert said.err.splitlines() == ["rehue: error: the shipped models rehue-tiny-dependent and rehue-tiny-video "
+                                     "cannot be read (said above): the installation is damaged; reinstall rehue"]
+    if json_flag:
+        listing = json.loads(said.out)
+        assert list(listing["shipped"]) == [intact.stem]
+        assert sorted(listing["unreadable"]) == ["rehue-tiny-dependent", "rehue-tiny-video"]
+        assert "not a readable safetensors file" in listing["unreadable"]["rehue-tiny-dependent"]
+    else:
+        lines = said.out.splitlines()
+        assert lines[1].startswith(f"  rehue-tiny-dependent: cannot be read ({cut}: not a readable safetensors file")
+        assert lines[2].startswith(f"  rehue-tiny-video: cannot be read ({other.with_suffix('.json')}: ")
+        assert lines[3] == "  rehue-tiny-independent: the default for photos and films"
+
 def test_a_class_model_saved_before_colours_were_counted_still_loads(tmp_path):
     from safetensors.torch import load_file, save_file
 

@@ -146,7 +146,7 @@ def shipped_models() -> dict[str, Path]:
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
 
 
-def _stored_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+def stored_shapes(path: Path) -> dict[str, tuple[int, ...]]:
     """Each tensor's shape, from the safetensors header alone."""
     from safetensors import SafetensorError, safe_open
 
@@ -277,7 +277,7 @@ def load_model(spec: str | Path, device: str = "cpu"):
     except (RuntimeError, ValueError, OverflowError) as exc:  # a width past what PyTorch can even count
         raise RehueError(f"cannot build {card.architecture} of width {card.width} and size {card.size} "
                          f"({str(exc).splitlines()[0][:120]})", path.with_suffix(".json")) from None
-    _check_shapes(path, card, skeleton, _stored_shapes(path))
+    _check_shapes(path, card, skeleton, stored_shapes(path))
     with torch.random.fork_rng(devices=[]):  # the caller's random numbers stay as they were: the layers'
         model = create_model(card.architecture, in_channels=card.in_channels, size=card.size,  # random start
                              width=card.width, role="generator")  # is replaced by the weights anyway
