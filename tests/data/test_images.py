@@ -883,12 +883,14 @@ def test_a_jpeg_that_states_no_resolution_is_read_without_one(tmp_path):
     assert load_image(tmp_path / "jfif.jpg").dpi == (150, 150)
 
 
-def test_a_tiff_of_32_bit_unsigned_levels_is_refused_with_the_levels_it_holds(tmp_path):
+@pytest.mark.parametrize("order", ["<", ">"])
+def test_a_tiff_of_32_bit_unsigned_levels_is_refused_with_the_levels_it_holds(tmp_path, order):
     """Probe 116: Pillow holds 32-bit unsigned samples as signed ones, and the error named levels the file
-    does not hold ("-2138865533 to 2139258754"); within 16 bits, such a file is read."""
+    does not hold ("-2138865533 to 2139258754"); within 16 bits, such a file is read. Big-endian ones, which
+    Pillow does not open, were "not an image file" either way."""
     import tifffile
 
-    levels = (np.arange(40 * 60).reshape(40, 60) * 27).astype(np.uint32)
+    levels = (np.arange(40 * 60).reshape(40, 60) * 27).astype(f"{order}u4")
     tifffile.imwrite(tmp_path / "wide.tif", levels * 65537)
     with pytest.raises(RehueError, match=f"integer levels must lie in 0-65535; this image holds 0 to "
                                          f"{int(levels.max()) * 65537}$") as error:
@@ -896,6 +898,8 @@ def test_a_tiff_of_32_bit_unsigned_levels_is_refused_with_the_levels_it_holds(tm
     assert error.value.path == str(tmp_path / "wide.tif")
     tifffile.imwrite(tmp_path / "narrow.tif", levels)
     assert np.array_equal(load_image(tmp_path / "narrow.tif").deep_gray, levels.astype(np.uint16))
+    tifffile.imwrite(tmp_path / "white.tif", levels, photometric="miniswhite")
+    assert np.array_equal(load_image(tmp_path / "white.tif").deep_gray, 65535 - levels.astype(np.uint16))
 
 
 @pytest.mark.parametrize("bits", [8, 16])

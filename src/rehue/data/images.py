@@ -805,7 +805,7 @@ def _tiff_pillow_cannot_open(source: Path | bytes, path: Path | None) -> LoadedI
         return None
     photometric = tags.get(TIFF_PHOTOMETRIC)
     try:
-        samples = _first_page_samples(data, floats=True)
+        samples = _first_page_samples(data, levels=True)
     except RehueError as exc:
         raise RehueError(exc.reason, path) from None
     if photometric not in (MIN_IS_WHITE, MIN_IS_BLACK, RGB_PHOTOMETRIC) or samples is None:
@@ -876,10 +876,10 @@ def _tiff_dpi(tags) -> tuple[float, float] | None:
     return _dpi((x * scale, y * scale))
 
 
-def _first_page_samples(source: Path | bytes, floats: bool = False) -> np.ndarray | None:
+def _first_page_samples(source: Path | bytes, levels: bool = False) -> np.ndarray | None:
     """The first page of a TIFF as tifffile reads it, (H, W, S) 8- or 16-bit integers as stored (with
-    ``floats``, floating-point levels too, as 16-bit ones by ``image_levels``' rules); None where tifffile
-    cannot read it either (Pillow's reading then stands) or it holds other samples."""
+    ``levels``, floating-point and 32-bit integer ones too, as 8- or 16-bit ones by ``image_levels``' rules);
+    None where tifffile cannot read it either (Pillow's reading then stands) or it holds other samples."""
     import tifffile
 
     try:
@@ -890,8 +890,10 @@ def _first_page_samples(source: Path | bytes, floats: bool = False) -> np.ndarra
         return None
     if set(axes) - set("SYX"):
         return None
-    if floats and samples.dtype.kind == "f":  # out of range or NaN: a RehueError, as for an 8-bit float file
+    if levels and samples.dtype.kind == "f":  # out of range or NaN: a RehueError, as for an 8-bit float file
         samples = np.round(image_levels(samples) * np.float32(65535)).astype(np.uint16)
+    elif levels and samples.dtype.kind in "iu" and samples.dtype.itemsize > 2:  # big-endian 32-bit ones, which
+        samples = image_levels(samples)  # Pillow does not open: "not an image file", little-endian ones read
     if samples.dtype.kind not in "ui" or samples.dtype.itemsize > 2:
         return None
     samples = np.moveaxis(samples, [axes.index(a) for a in "YX"], [0, 1])
