@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("colorize", help="colour images, folders or videos")
     p.add_argument("inputs", nargs="+", type=Path, help="image or video files, or folders (recursive)")
-    p.add_argument("-o", "--output", type=Path, required=True,
+    p.add_argument("-o", "--output", required=True,  # as typed: a trailing slash names a folder
                    help="output file (one input) or folder; the format follows the extension. A video's "
                         "frames as numbered pictures: a number pattern in the name, frames/film_%%06d.png or "
                         "frames/film.######.dpx")
@@ -301,13 +301,15 @@ def cmd_colorize(args) -> int:
 
     ext = args.ext if args.ext.startswith(".") else f".{args.ext}"
     picture_only = [flag for flag, dest in (("--ext", "ext"), ("--quality", "quality")) if dest in args.typed]
-    if picture_only and is_video_path(args.output):  # probe 67: passed over without a word
+    output = Path(args.output)
+    if picture_only and is_video_path(output) and not args.output.endswith(("/", os.sep)):  # probe 67: passed
+        # over without a word
         raise UsageError(f"{', '.join(picture_only)}: for pictures, not a video file (its quality is --crf's, its "
                          "format its extension's)")
     if "ext" in args.typed:
         from rehue.video.frame_folder import FramePattern
 
-        pattern = FramePattern.of(args.output)
+        pattern = FramePattern.of(output)
         if pattern is not None:  # probe 69: --ext .jpg into f_%04d.png wrote PNG without a word
             raise UsageError(f"--ext: the frames' format is their pattern's extension ({pattern.suffix}), not --ext's")
     if args.frames:
@@ -321,7 +323,7 @@ def cmd_colorize(args) -> int:
             raise UsageError(f"{', '.join(never)}: not for --frames ({said})")
         video_only = [flag for flag, dest in (("--codec", "codec"), ("--crf", "crf"), ("--preset", "preset"),
                                               ("--fps", "fps")) if dest in args.typed]
-        if video_only and not is_video_path(args.output):
+        if video_only and not is_video_path(output):
             raise UsageError(f"{', '.join(video_only)}: not for --frames into a folder (every frame is written as "
                              "an image; --ext sets its format)")
     elif args.fps is not None:

@@ -1299,3 +1299,33 @@ def test_a_folders_bar_is_named(tmp_path, tiny_model, capsys):
         Image.fromarray(textured_rgb(20, 30)[..., 0]).save(tmp_path / name)
     assert run("colorize", tmp_path, "-o", tmp_path / "out", "--model", tiny_model) == 0
     assert capsys.readouterr().err.splitlines()[0].startswith("colouring:   0%|")
+
+
+def test_an_output_with_a_trailing_slash_is_a_folder_whatever_its_name(tmp_path, tiny_model, capsys):
+    """`-o new.d.tif/` for one photo wrote the file new.d.tif; `-o more.png/` for two was refused as naming a
+    PNG file."""
+    from rehue.inference.files import colorize_paths
+
+    gray = np.random.default_rng(0).integers(0, 255, (24, 32), dtype=np.uint8)
+    for name in ("a.png", "b.png"):
+        Image.fromarray(gray).save(tmp_path / name)
+    assert run("colorize", tmp_path / "a.png", "-o", f"{tmp_path / 'new.d.tif'}/", "--model", tiny_model) == 0
+    assert sorted(path.name for path in (tmp_path / "new.d.tif").iterdir()) == ["a.png"]
+    assert run("colorize", tmp_path / "a.png", tmp_path / "b.png", "-o", f"{tmp_path / 'more.png'}/",
+               "--model", tiny_model) == 0
+    assert sorted(path.name for path in (tmp_path / "more.png").iterdir()) == ["a.png", "b.png"]
+    summary = colorize_paths([tmp_path / "a.png"], f"{tmp_path / 'lib.jpg'}/", model=str(tiny_model), progress=False)
+    assert summary.done == [tmp_path / "lib.jpg" / "a.png"]
+    capsys.readouterr()
+    assert run("colorize", tmp_path / "a.png", "-o", f"{tmp_path / 'b.png'}/", "--model", tiny_model) == 2
+    assert capsys.readouterr().err == (f"rehue: error: {tmp_path / 'b.png'}/: names a folder, and {tmp_path / 'b.png'} "
+                                       "is a file; name another folder\n")
+    (tmp_path / "frames").mkdir()
+    Image.fromarray(gray).save(tmp_path / "frames" / "f_0001.png")
+    before = sorted(path.name for path in tmp_path.iterdir())
+    assert run("colorize", tmp_path / "frames", "--frames", "-o", f"{tmp_path / 'film.mp4'}/", "--model",
+               tiny_model) == 2
+    assert "film.mp4/: names a folder, and --frames into a .mp4 name joins the frames into a video file" in \
+        capsys.readouterr().err
+    assert sorted(path.name for path in tmp_path.iterdir()) == before, "nothing written"
+    assert (tmp_path / "b.png").is_file()

@@ -72,10 +72,12 @@ class BatchSummary:
     skipped: list[Path] = field(default_factory=list)
 
 
-def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_ext: str | None = None) -> list[Job]:
-    """Map inputs to outputs. One input file and an output with an extension: that file. Otherwise the
-    output is a folder and each input keeps its name (and, inside folders, its relative path); videos
-    get ``video_ext`` (default: .mp4 inside folders, their own extension otherwise).
+def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_ext: str | None = None,
+              folder: bool = False) -> list[Job]:
+    """Map inputs to outputs. One input file and an output with an extension: that file, unless ``folder``
+    (the output was typed with a trailing slash, ``-o results.v2/``). Otherwise the output is a folder and
+    each input keeps its name (and, inside folders, its relative path); videos get ``video_ext`` (default:
+    .mp4 inside folders, their own extension otherwise).
 
     A file named twice is coloured once; an output folder inside an input folder is not walked (a second
     run would colour the first run's outputs). Two inputs that would land on one output (``scan1.tif``
@@ -91,7 +93,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             raise RehueError(missing_reason(source), source)
         if source.suffix.lower() in AUDIO_SUFFIXES and source.is_file() and head_kind(source) != "image":
             raise RehueError("is a sound file: it holds no picture to colour", source)  # probes 67 and 69
-    single = len(inputs) == 1 and not inputs[0].is_dir() and output.suffix and not output.is_dir()
+    single = len(inputs) == 1 and not inputs[0].is_dir() and output.suffix and not output.is_dir() and not folder
     if single:
         job = Job(inputs[0], output, video=media_kind(inputs[0]) == "video")
         if not job.video and is_video_path(output) and is_video_path(inputs[0]) and inputs[0].is_file():  # probe 116:
@@ -101,11 +103,13 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
                              f"says; name a picture file, such as {output.with_suffix('.png').name}")
         return [_warn_if_misnamed(job)]
     if output.exists() and not output.is_dir():
+        if folder:
+            raise UsageError(f"{output}/: names a folder, and {output} is a file; name another folder")
         if len(inputs) == 1 and not inputs[0].is_dir():
             raise UsageError(f"{output}: is not a folder, and names no picture or video format to write; name a "
                              "file such as colour.png, or a folder")
         raise UsageError(f"{output}: several inputs need an output folder, not a file")
-    if not output.exists() and (output.suffix.lower() in OUTPUT_FORMATS or is_video_path(output)):
+    if not output.exists() and not folder and (output.suffix.lower() in OUTPUT_FORMATS or is_video_path(output)):
         raise UsageError(f"{output}: several inputs need an output folder, and this names a {output.suffix} file; "
                          "name a folder (such as colorized/)")
     jobs, passed_over = [], []
@@ -358,6 +362,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     """Colour files and folders into ``output``. With ``frames``, each input folder holds the numbered
     frames of one film, coloured as a video (``rehue.video.pipeline.colorize_frames``).
 
+    ``output`` as a string that ends in a slash (``"new.d.tif/"``) is a folder, whatever its name says.
     Of several inputs, one whose output exists already is skipped (``summary.skipped``) unless
     ``overwrite``: running a batch again after an interruption colours what is left. The part of a film or
     its encoder in ``video_options`` (``start``, ``end``, ``codec``, ``crf``, ``preset``) where no input is
@@ -385,12 +390,17 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         if isinstance(path, str) and not path:  # Path("") is ".": every picture under the working folder (probe 65)
             raise UsageError("an empty path names no file or folder")
     refuse_standard_output(output)
+    folder = isinstance(output, str) and output.endswith(("/", os.sep))  # probe 119's leftover: "-o new.d.tif/"
+    # wrote the file new.d.tif, and "-o more.png/" for two photos was refused as naming a PNG file
     # "out/new/..": the folder it will be; one whose name would then read as a file's ("a.png/new/..") stays as
     # typed, a folder, as the file system makes it (probe 97: taken for the file a.png, and one replaced), where
     # no folder of that name is there yet
     will_be = as_it_will_be(output)
     output = Path(output) if Path(output).name == ".." and will_be.suffix and not will_be.is_dir() else will_be
     if frames:
+        if folder and is_video_path(output):
+            raise UsageError(f"{output}/: names a folder, and --frames into a {output.suffix} name joins the frames "
+                             f"into a video file; name {output} for that, or a folder without a video's extension")
         if is_video_path(output):
             _check_picture_options(quality_given, ext_given, set(), output)
         elif output.suffix.lower() not in OUTPUT_FORMATS and not names_numbered_frames(output):  # else refused
@@ -398,7 +408,8 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
                                image_ext=image_ext, video_options=video_options or {}, progress=progress,
                                log=log, chroma=chroma, borders=borders)
-    jobs = plan_jobs(inputs, output, image_ext, video_ext=VIDEO_SUFFIX_OF_CODEC.get((video_options or {}).get("codec")))
+    jobs = plan_jobs(inputs, output, image_ext, video_ext=VIDEO_SUFFIX_OF_CODEC.get((video_options or {}).get("codec")),
+                     folder=folder)
     if not jobs:
         raise RehueError("no images or videos found", ", ".join(str(p) for p in inputs))
     # the part of a film and its encoder, which a photo has no use for (a photo's quality is --quality); the
