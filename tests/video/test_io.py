@@ -676,6 +676,29 @@ def test_text_subtitles_are_carried_in_a_format_the_container_holds(tmp_path, su
     assert subtitles_of(out) == [(codec, "fra", [(0.2, 0.8, "Bonjour"), (1.0, 1.6, "Au revoir")])]
 
 
+
+def test_subtitles_a_container_turns_on_are_said(tmp_path, caplog):
+    """An .mkv's subtitles, off until asked for, came out of .mp4 and .mov marked to be shown (FFmpeg's MP4
+    writer marks the first track of a kind where none is) without a word."""
+    import av
+
+    film = subtitled_film(tmp_path / "film.mkv")
+    for suffix in (".mp4", ".mov", ".mkv"):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+            out = copy_video(film, tmp_path / f"out{suffix}")
+        with av.open(str(out)) as container:
+            shown = bool(container.streams.subtitles[0].disposition & av.stream.Disposition.default)
+        assert shown == (suffix != ".mkv"), suffix
+        said = [record.getMessage() for record in caplog.records]
+        assert said == ([f"{film}: a player shows the subtitles of out{suffix} unasked, where the source leaves them "
+                         f"off: {suffix} marks the first track of a kind to be shown where none is; .mkv keeps them "
+                         "off"] if shown else []), suffix
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        copy_video(tmp_path / "out.mp4", tmp_path / "again.mp4")
+    assert not caplog.records, "subtitles the source shows already: nothing turned on"
+
 def test_a_part_keeps_the_subtitles_it_spans_cut_to_its_frames(tmp_path):
     source = subtitled_film(tmp_path / "film.mkv")
     for suffix in (".mkv", ".mp4"):

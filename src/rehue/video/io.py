@@ -1482,6 +1482,7 @@ class VideoWriter:
             said = listed([f"{track.kind} track {track.track + 1}'s {' and '.join(track.lost)}" for track in losing])
             log.warning("%s: %s cannot hold %s, which %s left out%s", source, self.path.suffix, said,
                         "is" if one else "are", hint)
+        self._say_subtitles_turned_on(source)
         several = sum(track.kind == "audio" for track in self._tracks) > 1
         for track in self._tracks:
             if not track.copied and track.kind == "audio":
@@ -1495,6 +1496,22 @@ class VideoWriter:
                             source, self.path.suffix, whose, getattr(read.codec, "canonical_name", read.name),
                             read.sample_rate, what, getattr(written.codec, "canonical_name", written.name),
                             written.sample_rate, hint)
+
+    def _say_subtitles_turned_on(self, source: Path) -> None:
+        """A warning where the output shows subtitles the source leaves off: MP4 and QuickTime mark the first
+        track of a kind as the one to show where none is so marked, and subtitles off by default came out on."""
+        import av
+
+        marks = av.stream.Disposition
+        subtitles = [track for track in self._tracks if track.kind == "subtitle"]
+        if not subtitles or any(track.in_stream.disposition & marks.default for track in subtitles) or \
+                subtitles[0].in_stream.disposition & marks.forced:  # forced ones are shown all the same
+            return
+        back = _read_back(self._output.format.name, "und", 0)
+        if back is not None and back[1] & marks.default:
+            log.warning("%s: a player shows the subtitles of %s unasked, where the source leaves them off: %s marks "
+                        "the first track of a kind to be shown where none is; .mkv keeps them off", source,
+                        self.path.name, self.path.suffix)
 
     def _open_output(self, codecs, crf, preset, rotation, tracks: _SourceTracks | None, *, copy) -> None:
         """Create the temp file with its streams and write the header, so failures surface now."""
