@@ -958,6 +958,7 @@ def test_a_film_is_warned_of_what_its_colour_version_loses(tmp_path, tiny_model,
         stream = container.add_stream("libx264", rate=4)
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
         subtitles = container.add_mux_stream("subrip", time_base=Fraction(1, 1000))
+        subtitles.disposition = av.stream.Disposition.default  # shown: .mov turns on none the source leaves off
         container.add_attachment("cover.jpg", "image/jpeg", b"\xff\xd8\xff\xd9")
         container.start_encoding()
         packet = av.Packet(b"Harbour, 1952")
