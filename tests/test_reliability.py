@@ -866,7 +866,37 @@ MODEL_VARIANTS = {
     "unknown-architecture": ({"config": {"architecture": "resnet"}}, ".json", "unknown model 'resnet'"),
     "discriminator": ({"config": {"architecture": "disc2"}}, ".json", "not a generator"),
     "not-an-object": ({"raw_config": "[1, 2, 3]"}, ".json", "must be a JSON object"),
+    # probe 128: out of its block, "chroma" was passed over, and the rest were kept without a word
+    "setting-out-of-its-block": ({"config": {"chroma": 0.0}}, ".json",
+                                 'chroma is an inference setting: it goes inside "inference", where it is read'),
+    "misspelt-field": ({"config": {"inferance": {"chroma": 0.0}}}, ".json",
+                       "model config has no field 'inferance' (did you mean 'inference'?)"),
+    "unknown-field": ({"config": {"notes": "x"}}, ".json", "model config has no field 'notes'; its fields are "
+                      "architecture, in_channels, size, width, role, normalization, training, metrics, inference"),
+    # probe 128: read by evaluate and train --init, these ended both in a TypeError traceback
+    "training-data-a-number": ({"config": {"training": {"data": 5}}}, ".json",
+                               "training.data must be a folder's path (a string), not 5"),
+    "training-videos-a-number": ({"config": {"training": {"videos": 5}}}, ".json",
+                                 "training.videos must be a list of strings, not 5"),
+    "training-folders-not-names": ({"config": {"training": {"earlier_data": [None]}}}, ".json",
+                                   "training.earlier_data must be a list of strings, not [None]"),
 }
+
+
+@pytest.mark.parametrize("argv", [["evaluate", "{photos}", "--out", "{tmp}/report"],
+                                  ["train", "{photos}", "--init", "{model}", "--out", "{tmp}/run", "--epochs", "1"]])
+def test_a_model_card_whose_training_record_is_of_the_wrong_kind_is_one_line(tmp_path, tiny_model, photo_folder,
+                                                                           capsys, argv):
+    """Probe 128: `rehue evaluate` and `rehue train --init` read what a model learnt from off its card, and a
+    number where a folder's path or a list stands ended both in a TypeError traceback."""
+    model = write_model_variant(tmp_path, tiny_model, config={"training": {"data": "/tmp", "videos": 5}})
+    words = [word.format(photos=photo_folder, tmp=tmp_path, model=model) for word in argv]
+    if "--init" not in words:
+        words += ["--model", str(model)]
+    assert run(*words, "--device", "cpu", "--no-progress") == 1
+    assert_one_line_error(capsys.readouterr().err, model.with_suffix(".json"),
+                          "training.videos must be a list of strings, not 5")
+    assert not (tmp_path / "report").exists() and not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize("variant", MODEL_VARIANTS)

@@ -43,7 +43,7 @@ class ModelCard:
 
     @classmethod
     def from_dict(cls, data: dict, path: Path) -> ModelCard:
-        known = {f for f in cls.__dataclass_fields__}
+        known = list(cls.__dataclass_fields__)
         missing = [k for k in ("architecture", "in_channels", "size", "width") if k not in data]
         if missing:
             raise RehueError(f"model config lacks {', '.join(missing)}", path)
@@ -61,7 +61,11 @@ class ModelCard:
         for key in ("training", "metrics", "inference"):
             if not isinstance(data.get(key, {}), dict):
                 raise RehueError(f"{key} must be a JSON object", path)
-        card = cls(**{k: v for k, v in data.items() if k in known})
+        _check_training_record(data.get("training", {}), path)
+        unknown = [key for key in data if key not in known]
+        if unknown:  # probe 128: "chroma": 0 beside "inference", not in it, coloured fully without a word
+            raise RehueError(_unknown_field(str(unknown[0]), known), path)
+        card = cls(**data)
         if card.normalization != NORMALIZATION:
             raise RehueError(f"unsupported normalisation {card.normalization!r}", path)
         if card.in_channels not in (1, 3):
@@ -71,6 +75,30 @@ class ModelCard:
             raise RehueError(f"role {card.role!r} does not fit in_channels {card.in_channels}: a model of "
                              f"{counted(card.in_channels, 'input channel')} is {role}", path)
         return card
+
+
+def _unknown_field(key: str, known) -> str:
+    """A model config's field rehue does not read, in words: an inference setting out of its block, a
+    misspelling, or another."""
+    import difflib
+
+    if key in (*INFERENCE_RANGES, *NAMED_SETTINGS):
+        return f"{key} is an inference setting: it goes inside \"inference\", where it is read"
+    near = difflib.get_close_matches(key, known, n=1)
+    return f"model config has no field {key!r}" + (f" (did you mean {near[0]!r}?)" if near else
+                                                  f"; its fields are {', '.join(known)}")
+
+
+def _check_training_record(training: dict, path: Path) -> None:
+    """What a card's ``training`` says of the data a model learnt from, which `evaluate` and `train --init`
+    read: a path, and lists of paths, clip names and fingerprints (probe 128: a number there ended both in a
+    TypeError traceback)."""
+    if training.get("data") is not None and not isinstance(training["data"], str):
+        raise RehueError(f"training.data must be a folder's path (a string), not {training['data']!r}", path)
+    for key in ("earlier_data", "videos", "video_fingerprints"):
+        value = training.get(key, [])
+        if not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+            raise RehueError(f"training.{key} must be a list of strings, not {value!r}", path)
 
 
 def file_sha256(path) -> str:
