@@ -278,6 +278,28 @@ def test_a_clip_too_thin_to_score_at_the_scored_size_is_skipped_beside_others(tm
         evaluate(tiny_model, [ticker], tmp_path / "r2", dependent_model="none", progress=False)
 
 
+
+def test_a_clip_that_cannot_be_read_is_skipped_beside_others(tmp_path, tiny_model):
+    """Probe 128: an empty .mp4 (or a text file named so) beside photos ended the evaluation once every photo
+    was scored, no report written; an unreadable photo was skipped with a warning."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    Image.fromarray(textured_rgb(40, 60)).save(folder / "photo.png")
+    (folder / "empty.mp4").touch()
+    (folder / "notes.mp4").write_text("hello")
+    messages = []
+    result = evaluate(tiny_model, [folder], tmp_path / "r", dependent_model="none", progress=False,
+                      log=messages.append)
+    assert f"warning: skipping {folder / 'empty.mp4'}: empty file" in messages
+    assert any(m.startswith(f"warning: skipping {folder / 'notes.mp4'}: not a video file") for m in messages)
+    assert sorted(result.skipped) == [str(folder / "empty.mp4"), str(folder / "notes.mp4")]
+    assert result.extra["images"] == 1 and (tmp_path / "r" / "metrics.json").exists()
+    with pytest.raises(RehueError, match=re.escape(f"{folder / 'empty.mp4'}: empty file")):
+        evaluate(tiny_model, [folder / "empty.mp4"], tmp_path / "r2", dependent_model="none", progress=False)
+    (folder / "photo.png").unlink()
+    with pytest.raises(RehueError, match="no image could be read"):  # not "no colour image to score against"
+        evaluate(tiny_model, [folder], tmp_path / "r3", dependent_model="none", progress=False)
+
 def test_two_clips_of_one_name_in_two_folders_are_reported_apart(tmp_path, tiny_model):
     """Probe 120: A/clip.mp4 and B/clip.mp4 were both "video clip.mp4" in the report, the second one's frame
     count, scenes and drift replacing the first's."""

@@ -469,8 +469,13 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     called = _video_names(videos)
     for video in videos:
         shown = []  # its first frame: gray, truth, output (and the rival's output)
-        stats = _evaluate_video(colorizer, video, dependent_model, result.table, name, shown, video_frames,
-                                long_side, progress, log, alone=found == 1)
+        try:
+            stats = _evaluate_video(colorizer, video, dependent_model, result.table, name, shown, video_frames,
+                                    long_side, progress, log, alone=found == 1)
+        except _UnreadableClip as exc:  # probe 128: an empty .mp4 ended the evaluation, every photo scored
+            log(f"warning: skipping {exc}")
+            result.skipped.append(str(video))
+            continue
         if stats is None:
             result.skipped.append(str(video))
             gray_truths += 1
@@ -551,6 +556,10 @@ def _video_names(videos: list[Path]) -> dict[Path, str]:
     return called
 
 
+class _UnreadableClip(RehueError):
+    """A clip that cannot be opened, among other inputs: skipped with a warning, as an unreadable photo is."""
+
+
 def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricTable, name: str, grid: list,
                     max_frames: int, long_side: int | None, progress: bool, log, with_gray: bool = True,
                     alone: bool = False) -> dict | None:
@@ -593,8 +602,14 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
                 first.append((gray, truth, rgb))
 
     film = video.is_dir()  # a film's numbered frames (evaluate --frames)
-    with FrameFolderReader(video, None, log if with_gray else lambda message: None) if film else \
-            VideoReader(video) as reader:
+    try:
+        reader = FrameFolderReader(video, None, log if with_gray else lambda message: None) if film else \
+            VideoReader(video)
+    except RehueError as exc:
+        if alone:
+            raise
+        raise _UnreadableClip(exc.reason, exc.path) from None
+    with reader:
         if with_gray and reader.coloured_by_rehue:
             log(f"warning: skipping {shown_path(video)}: rehue coloured it, so its colours are a model's guess, not "
                 "a truth to score against")
