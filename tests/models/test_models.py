@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 import torch
@@ -188,6 +189,24 @@ def test_garbage_weights_and_missing_config(tmp_path):
     with pytest.raises(RehueError, match="no such model"):
         load_model(tmp_path / "missing.safetensors")
 
+
+
+def test_a_model_folder_passes_over_hidden_files_and_names_what_it_holds(tmp_path):
+    """Probe 128: a Mac's "._model.safetensors" beside the model made its folder "must hold exactly one
+    .safetensors model", though one was all a listing showed."""
+    from rehue.models.io import resolve_model_path
+
+    folder = tmp_path / "mac"
+    folder.mkdir()
+    with pytest.raises(RehueError, match=f"^{re.escape(str(folder))}: folder holds no .safetensors model$"):
+        resolve_model_path(folder)
+    (folder / "model.safetensors").write_bytes(b"weights")
+    (folder / "._model.safetensors").write_bytes(b"\x00\x05\x16\x07")
+    assert resolve_model_path(folder) == folder / "model.safetensors"
+    (folder / "older.safetensors").write_bytes(b"weights")
+    with pytest.raises(RehueError, match="folder holds 2 .safetensors models, such as model.safetensors and "
+                                         "older.safetensors; name the one to use$"):
+        resolve_model_path(folder)
 
 def test_a_training_checkpoint_or_a_photo_given_as_a_model_is_told_what_it_is(tmp_path):
     """Before, both were "model config (.json) missing beside the weights", naming a file never given."""

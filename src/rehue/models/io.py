@@ -217,9 +217,13 @@ def resolve_model_path(spec: str | Path) -> Path:
         return shipped[spec_str]
     path = Path(spec_str).expanduser()
     if path.is_dir():
-        found = sorted(path.glob("*.safetensors"))
-        if len(found) != 1:
-            raise RehueError("folder must hold exactly one .safetensors model", path)
+        # not a hidden file: a Mac's "._model.safetensors" beside the model made its folder unusable (probe 128)
+        found = sorted(found for found in path.glob("*.safetensors") if not found.name.startswith("."))
+        if not found:
+            raise RehueError("folder holds no .safetensors model", path)
+        if len(found) > 1:
+            raise RehueError(f"folder holds {len(found)} .safetensors models, such as {found[0].name} and "
+                             f"{found[1].name}; name the one to use", path)
         path = found[0]
     if path.suffix == ".json":
         path = path.with_suffix(".safetensors")
