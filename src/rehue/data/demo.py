@@ -1103,8 +1103,8 @@ def build_demo(out_dir: Path, *, include_debian: bool = True, progress: Callable
     from rehue.signals import signals_held
 
     out_dir = as_it_will_be(out_dir)  # "data/new/..": the folder it will be (probe 96)
-    _check_demo_folder(out_dir)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    _check_demo_folder(out_dir, cache)
     if cache.exists() and not cache.is_dir():
         raise RehueError("the download cache exists and is not a folder (--cache-dir)", cache)
     earlier = (out_dir / "manifest.csv").is_file()  # an earlier build's set, brought up to date in place
@@ -1179,16 +1179,17 @@ def _move_files(staging: Path, out_dir: Path) -> None:
         raise
 
 
-def _check_demo_folder(out_dir: Path) -> None:
+def _check_demo_folder(out_dir: Path, cache: Path) -> None:
     """``out_dir`` is new, empty, or an earlier build's set (known by its manifest.csv, which
     ``_read_manifest`` checks is one): not a file, nor a folder of the user's files (probe 92: photos of one
-    name replaced, and the set mixed in among a thesis' files)."""
-    from rehue.data.images import refuse_a_folder_of_others
+    name replaced, and the set mixed in among a thesis' files). The download cache, where it lies inside, is
+    the build's own (probe 128: `--cache-dir d5/cache` refused the same command after a Ctrl-C)."""
+    from rehue.data.images import is_inside, refuse_a_folder_of_others
 
     if out_dir.exists() and not out_dir.is_dir():
         raise RehueError("output exists and is not a folder", out_dir)
     if out_dir.is_dir() and not (out_dir / "manifest.csv").is_file():
-        refuse_a_folder_of_others(out_dir, "demo set", "the set (--out)")
+        refuse_a_folder_of_others(out_dir, "demo set", "the set (--out)", ignore=lambda entry: is_inside(cache, entry))
 
 
 def _build(where: Path, out_dir: Path, include_debian: bool, progress, cache: Path, video_wheel: Path | None,
