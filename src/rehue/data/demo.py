@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import fnmatch
+import glob
 import hashlib
 import io
 import json
@@ -621,13 +622,23 @@ def _fetch_debs(cache: Path, progress, fetched: list[str], skipped: list[str]) -
 def _dpkg_extract(deb: Path, root: Path) -> None:
     if shutil.which("dpkg") is None:
         raise _AptUnavailable("dpkg not found, cannot unpack the .deb")
+    from rehue.data.images import process_running
+
+    for left in root.parent.glob(f".{glob.escape(root.name)}.tmp*"):  # what an unpacking killed part way left
+        number = left.name.rpartition(".tmp")[2]
+        if number.isdigit() and not process_running(int(number)):
+            shutil.rmtree(left, ignore_errors=True)
     tmp = root.with_name(f".{root.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         result = subprocess.run(["dpkg", "-x", str(deb), str(tmp)], capture_output=True, text=True,
                                 timeout=APT_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise _AptUnavailable(f"dpkg -x failed ({exc})") from None
+    except BaseException:  # Ctrl-C: probe 128 found 76 MB of a half-unpacked package kept in the cache for good
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     if result.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
         raise _AptUnavailable(f"dpkg -x {deb.name} failed: {_last_line(result.stderr)}")
