@@ -208,6 +208,30 @@ def test_a_model_folder_passes_over_hidden_files_and_names_what_it_holds(tmp_pat
                                          "older.safetensors; name the one to use$"):
         resolve_model_path(folder)
 
+
+@pytest.mark.parametrize(("change", "said"), [
+    ("nan", "hold NaN or infinite values: the file is damaged, or its training diverged"),
+    ("inf", "hold NaN or infinite values"),
+    ("int64", "are int64, not floating-point numbers"),
+    ("bool", "are bool, not floating-point numbers")])
+def test_weights_that_are_not_finite_numbers_are_refused(tmp_path, change, said):
+    """Probe 128: NaN or infinite weights coloured every photo a saturated orange-red, exit 0; whole numbers
+    and booleans were cast without a word."""
+    from safetensors.torch import load_file, save_file
+
+    from tests.conftest import make_tiny_model
+
+    path = make_tiny_model(tmp_path / "tiny.safetensors")
+    tensors = load_file(str(path))
+    key = next(key for key, tensor in tensors.items() if tensor.is_floating_point() and tensor.numel() > 1)
+    if change in ("nan", "inf"):
+        tensors[key][0] = float(change)
+    else:
+        tensors[key] = tensors[key].to(getattr(torch, change))
+    save_file(tensors, str(path))
+    with pytest.raises(RehueError, match=f"^{re.escape(str(path))}: weights {re.escape(key)} {said}"):
+        load_model(path)
+
 def test_a_training_checkpoint_or_a_photo_given_as_a_model_is_told_what_it_is(tmp_path):
     """Before, both were "model config (.json) missing beside the weights", naming a file never given."""
     from rehue.models.io import resolve_model_path

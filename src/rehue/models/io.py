@@ -185,6 +185,21 @@ def stored_shapes(path: Path) -> dict[str, tuple[int, ...]]:
         raise RehueError(f"not a readable safetensors file ({exc})", path) from None
 
 
+def _check_numbers(path: Path, tensors: dict, expected: dict) -> None:
+    """Each tensor of the kind of number its layer holds, and every weight finite (probe 128: NaN or infinite
+    weights coloured every photo a saturated orange-red, exit 0; whole numbers and booleans were cast without a
+    word)."""
+    import torch
+
+    for key, tensor in tensors.items():
+        if tensor.is_floating_point() != expected[key].is_floating_point():
+            kind = "floating-point numbers" if expected[key].is_floating_point() else "whole numbers"
+            raise RehueError(f"weights {key} are {str(tensor.dtype).removeprefix('torch.')}, not {kind}", path)
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise RehueError(f"weights {key} hold NaN or infinite values: the file is damaged, or its training "
+                             "diverged", path)
+
+
 def _check_shapes(path: Path, card: ModelCard, model, stored: dict[str, tuple[int, ...]]) -> None:
     """The weights' names and shapes against the model's (built on the meta device: no memory); a tensor the
     model may do without (``optional_state``) may be missing, unless a setting of the config needs it."""
@@ -320,6 +335,7 @@ def load_model(spec: str | Path, device: str = "cpu"):
     expected = model.state_dict()
     for key in getattr(model, "optional_state", {}):  # lacking from older files, and not needed (_check_shapes)
         tensors.setdefault(key, expected[key])
+    _check_numbers(path, tensors, expected)
     model.load_state_dict(tensors)
     known = [*INFERENCE_RANGES, *NAMED_SETTINGS]
     unknown = [key for key in card.inference if key not in known]
