@@ -488,7 +488,7 @@ def test_a_folder_of_the_users_files_is_refused_and_an_interrupted_build_leaves_
                                   "new or empty folder for the set (--out)")
     assert (mine / "photos" / "scikit-image" / "astronaut.jpg").read_bytes() == b"my scan"
 
-    def interrupted(*args):
+    def interrupted(*args, **options):
         raise KeyboardInterrupt
 
     out = tmp_path / "empty"
