@@ -612,6 +612,13 @@ def test_self_feed_steps_roll_the_model_out_on_its_own_colours():
                                                                      r"independent model \(they change single"),
     ({"generator": "nope"}, "unknown generator 'nope'; choose one of: gen1, gen2, gen2-classes"),
     ({"discriminator": "gen1"}, "unknown discriminator 'gen1'; choose one of: disc1, disc2, patch"),
+    # probe 129: not one weight moved, exit 0; a weight the generator's loss has not, kept in its card
+    ({"adversarial_weight": 0.0, "l1_weight": 0.0}, "adversarial_weight 0 and l1_weight 0 leave the generator "
+                                                    "nothing to learn from"),
+    ({"generator": "gen2-classes", "adversarial_weight": 0.0, "ce_weight": 0.0}, "adversarial_weight 0 and "
+                                                                                 "ce_weight 0 leave the generator"),
+    ({"generator": "gen2-classes", "l1_weight": 5.0}, "l1_weight: gen2-classes learns by cross-entropy over a"),
+    ({"ce_weight": 10.0}, r"ce_weight: gen2 learns by L1, not by cross-entropy \(gen2-classes does\)"),
 ])
 def test_settings_no_run_can_use_are_one_line_errors_before_the_run_folder_is_made(tmp_path, photo_folder, setting,
                                                                                    message):

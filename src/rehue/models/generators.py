@@ -168,3 +168,6 @@ def gen2(in_channels: int = 1, size: int = 32, width: int = 32) -> nn.Module:
                 "its mean (Zhang et al. 2016); trained with cross-entropy")
 def gen2_classes(in_channels: int = 1, size: int = 32, width: int = 32) -> nn.Module:
     return UNetClasses(in_channels, size, width)
+
+
+gen2_classes.predicts_classes = True  # known before a model is built: TrainConfig.check's loss weights
