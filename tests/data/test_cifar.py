@@ -42,6 +42,15 @@ def test_batch_loads_with_right_shapes_labels_and_pixels(cifar_dir):
     assert np.array_equal(test, expected["test_batch"][0])
 
 
+def test_cut_outs_to_paste_are_refused_for_cifar(cifar_dir):
+    """Probe 129: --stamp-share and --studio-share on CIFAR-10 trained without a word, and the card said so."""
+    from rehue.data.datasets import build_datasets
+
+    root, _ = cifar_dir
+    with pytest.raises(RehueError, match="lists stamps, as `rehue data demo` makes; CIFAR-10 has none"):
+        build_datasets(root, 32, studio_share=0.3)
+
+
 def test_missing_batch_is_named(cifar_dir):
     root, _ = cifar_dir
     (root / "data_batch_4").unlink()

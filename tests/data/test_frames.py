@@ -83,6 +83,9 @@ def test_split_is_by_video_and_pairs_never_cross_videos_or_scenes(tmp_path):
     assert build_datasets(out, 32, log=lambda message: None)[1].sources == test_clips, \
         "the clip of each test frame, so that a clip's frames count once in evaluate and grid-search"
     assert build_datasets(out, 32, dependent=True, log=lambda message: None)[1].sources == test_clips[1:]
+    with pytest.raises(RehueError, match="need a set whose manifest.csv lists stamps, as `rehue data demo` makes; "
+                                         "a frame dataset has none"):  # probe 129: kept in the card, never pasted
+        build_datasets(out, 32, stamp_share=0.5, log=lambda message: None)
 
 
 def test_a_test_fraction_that_would_hold_out_every_video_says_one_is_left_to_train_on(tmp_path):

@@ -506,6 +506,10 @@ def _check_frames_colour(root: Path, frames: np.ndarray, videos: list[str], log)
             f"{', ...' if len(gray_films) > 1 else ''}); a model learns from them that such scenes have no colour")
 
 
+STAMPS_NEEDED = "cut-outs to paste (--stamp-share, --studio-share) need a set whose manifest.csv lists stamps, as " \
+    "`rehue data demo` makes"
+
+
 def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_fraction: float = 0.1,
                    seed: int = 0, stamp_share: float = 0.0, studio_share: float = 0.0, colour_jitter: float = 0.0,
                    crop_min: float = DEFAULT_CROP_MIN, log=None, progress: bool = False):
@@ -528,6 +532,9 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
     if crop_min != DEFAULT_CROP_MIN and (is_cifar_dir(path) or is_frame_dir(path)):
         raise RehueError("crop_min sets the size of crops of photos; CIFAR-10 images and extracted frames are "
                          "used whole", path)
+    if (stamp_share > 0 or studio_share > 0) and (is_cifar_dir(path) or is_frame_dir(path)):  # probe 129: kept in
+        raise RehueError(STAMPS_NEEDED + f"; {'CIFAR-10' if is_cifar_dir(path) else 'a frame dataset'} has none",
+                         path)  # the model card, never pasted
     if is_cifar_dir(path):
         if dependent:
             raise RehueError("CIFAR-10 has no temporal pairs; train a dependent model on photos or frames", path)
@@ -584,8 +591,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
     if demo_style and (stamp_share > 0 or studio_share > 0):
         stamps = [path / r["path"] for r in rows if r["kind"] == "stamp" and r.get("split", "train") == "train"]
     if (stamp_share > 0 or studio_share > 0) and not stamps:
-        raise RehueError("cut-outs to paste (--stamp-share, --studio-share) need a set whose manifest.csv "
-                         "lists stamps, as `rehue data demo` makes", path)
+        raise RehueError(STAMPS_NEEDED, path)
     if not demo_style:
         return _split_photo_folder(path, size, dependent=dependent, val_fraction=val_fraction, seed=seed,
                                    colour_jitter=colour_jitter, crop_min=crop_min, log=log, progress=progress)
