@@ -492,7 +492,7 @@ SHEET_EARLIER = 48  # frames before a cut of the sheet's first picture (2 s of f
 
 
 def cmd_scenes(args) -> int:
-    from rehue.data.images import check_input_file, check_output_path, head_kind
+    from rehue.data.images import check_input_file, check_output_path, head_kind, is_inside
     from rehue.progress import bar_name, progress_bar
     from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import VideoReader, upright
@@ -508,6 +508,10 @@ def cmd_scenes(args) -> int:
     if args.sheet is not None:
         if args.sheet.suffix.lower() != ".png":
             raise UsageError(f"{args.sheet}: the sheet is a PNG; name it .png")
+        if args.video.is_dir() and is_inside(args.sheet, args.video):  # probe 129: with --overwrite, a frame
+            # of the film was replaced by the sheet, and the film was a frame of another size from then on
+            raise UsageError(f"{args.sheet}: the sheet would go among the film's frames in {args.video}, and be read "
+                             "as one of them next time; name a file outside it")
         check_output_path(args.sheet, overwrite=args.overwrite, inputs=(args.video,))
     detector = SceneDetector(args.mode)
     labels, starts, recent, cuts = [], [], {}, []

@@ -202,3 +202,20 @@ def test_each_cut_is_printed_as_its_files_name_in_bytes_whatever_the_locale(tmp_
         done = subprocess.run([sys.executable, "-m", "rehue", "-q", "scenes", str(reel)], capture_output=True,
                               env={**os.environ, **locale}, timeout=120)
         assert done.returncode == 0 and done.stdout == stem + b"_0010.png\n", (locale, done.stdout, done.stderr)
+
+
+@pytest.mark.parametrize("name", ["frame_0001.png", "sheet.png", "inner/sheet.png"])
+def test_a_sheet_is_never_written_among_the_films_frames(tmp_path, capsys, name):
+    """Probe 129: `rehue scenes reel --sheet reel/frame_0001.png --overwrite` replaced the film's first frame
+    with the sheet, and the reel was a film of two frame sizes from then on."""
+    from PIL import Image
+
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for k in range(4):
+        Image.fromarray(textured_rgb(48, 64, seed=k // 2)).save(reel / f"frame_{k + 1:04d}.png")
+    before = {path.name: path.read_bytes() for path in reel.iterdir()}
+    assert main(["scenes", str(reel), "--sheet", str(reel / name), "--overwrite", "--no-progress"]) == 2
+    assert capsys.readouterr().err == (f"rehue: error: {reel / name}: the sheet would go among the film's frames in "
+                                       f"{reel}, and be read as one of them next time; name a file outside it\n")
+    assert {path.name: path.read_bytes() for path in reel.iterdir()} == before
