@@ -532,7 +532,7 @@ def cmd_scenes(args) -> int:
         found(detector.push(scene_view(gray, rotation, bars)))
 
     if folder:
-        reel = FrameFolderReader(args.video, None, say)
+        reel = FrameFolderReader(args.video, None, say, asked_by="")
         bars = find_frame_bars(reel.files)  # as colorize --frames finds them
         frames = progress_bar(reel, total=reel.frame_count, desc=bar_name(args.video), unit="frame",
                               disable=args.no_progress, leave=False)

@@ -140,7 +140,8 @@ def test_scenes_refuses_a_folder_of_frames_that_colorize_refuses(tmp_path, capsy
     assert "are one frame numbered alike" in capsys.readouterr().err
 
 
-def test_a_folder_of_videos_is_no_film_and_its_one_picture_is_a_film_of_one_frame_said_so(tmp_path, capsys):
+def test_a_folder_of_videos_is_no_film_and_its_one_picture_is_a_film_of_one_frame_said_so(tmp_path, capsys,
+                                                                                          tiny_model):
     """Probe 83: `rehue scenes vids` (two videos and a cover picture) said "vids: 1 frames, 1 scene(s)", exit 0,
     without a word of the videos; without the picture, "no image frames in this folder"."""
     from PIL import Image
@@ -151,13 +152,23 @@ def test_a_folder_of_videos_is_no_film_and_its_one_picture_is_a_film_of_one_fram
         make_clip(vids / name, [textured_rgb(48, 64, seed=i) for i in range(4)], fps=10)
     assert main(["scenes", str(vids), "--no-progress"]) == 1
     assert capsys.readouterr().err == (f"rehue: error: {vids}: no image frames in this folder, but 2 videos (a.mp4, "
-                                       f"b.mkv): name each video itself, as in {vids / 'a.mp4'}, without --frames or "
-                                       "--film-fps, which take folders of numbered frames\n")
+                                       f"b.mkv): name each video itself, as in {vids / 'a.mp4'}, as a folder is read "
+                                       "as one film's numbered frames\n")  # probe 129: told of options scenes has not
+    for argv, option in ((["frames", str(vids), "--film-fps", "24", "--out", str(tmp_path / "fd")], "--film-fps"),
+                         (["colorize", str(vids), "--frames", "-o", str(tmp_path / "out"), "--model", str(tiny_model)],
+                          "--frames")):  # the option that has folders read as films, where one did
+        assert main([*argv, "--no-progress"]) == 1
+        assert capsys.readouterr().err.endswith(f"as in {vids / 'a.mp4'}, without {option}, which takes folders of "
+                                                "numbered frames\n")
     Image.fromarray(textured_rgb(48, 64, seed=9)).save(vids / "cover.jpg")
     assert main(["scenes", str(vids), "--no-progress"]) == 0
     assert capsys.readouterr().err.splitlines() == [
         f"warning: {vids}: its 2 videos (a.mp4, b.mkv) are not part of this film, which is its own 1 frame; "
         "name each video to read it", f"{vids}: 1 frame, 1 scene"]
+    (vids / "b.mkv").unlink()
+    assert main(["scenes", str(vids), "--no-progress"]) == 0
+    assert capsys.readouterr().err.splitlines()[0] == (f"warning: {vids}: its 1 video (a.mp4) is not part of this "
+                                                       "film, which is its own 1 frame; name each video to read it")
 
 
 def test_a_colour_films_cuts_are_found_as_colorize_finds_them(tmp_path, capsys, tiny_model):

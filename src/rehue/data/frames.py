@@ -106,7 +106,8 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     out = as_it_will_be(out)  # "data/new/..": the folder it will be, checked as such
     _check_dataset_folder(out, videos, overwrite)
     check_folder_can_be_made(out)
-    reels = {video: FrameFolderReader(video, film_fps, log) for video in videos} if films else {}  # warned once
+    reels = {video: FrameFolderReader(video, film_fps, log, "--film-fps")  # warned once
+             for video in videos} if films else {}
     readers = {video: (lambda video=video: reels[video]) if films else (lambda video=video: VideoReader(video))
                for video in videos}
     videos, copy_of = _without_copies(_readable_videos(videos, readers, log), log)

@@ -603,7 +603,7 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
 
     film = video.is_dir()  # a film's numbered frames (evaluate --frames)
     try:
-        reader = FrameFolderReader(video, None, log if with_gray else lambda message: None) if film else \
+        reader = FrameFolderReader(video, None, log if with_gray else lambda message: None, "--frames") if film else \
             VideoReader(video)
     except RehueError as exc:
         if alone:

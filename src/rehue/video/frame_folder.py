@@ -35,7 +35,7 @@ class FrameFolderReader:
 
     rotation = 0  # a frame file is stored as it is shown (its EXIF orientation, if any, is applied on reading)
 
-    def __init__(self, folder: Path, fps: float | None, log):
+    def __init__(self, folder: Path, fps: float | None, log, asked_by: str = ""):
         from rehue.video.pipeline import (
             DEFAULT_FILM_FPS,
             MAX_FRAMES_FPS,
@@ -48,7 +48,7 @@ class FrameFolderReader:
         if fps is not None and not fps > 0:
             raise RehueError(f"a film's frame rate must be above 0, not {float(fps):g}")
         self.path = Path(folder)
-        self.files = film_frames(self.path, log, done="read")
+        self.files = film_frames(self.path, log, done="read", asked_by=asked_by)
         self.frame_count = len(self.files)
         header_rate = dpx_timing(self.files[0])[0]
         if fps is None:  # the DPX header's, else a sound film's

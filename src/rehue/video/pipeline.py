@@ -1276,10 +1276,11 @@ def numbering_warnings(frames: list[Path], done: str = "coloured") -> list[str]:
     return warnings
 
 
-def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
+def film_frames(source: Path, log, done: str = "coloured", asked_by: str = "--frames") -> list[Path]:
     """The frames of the film in the folder ``source``, in order (``frame_files``), less strays of another
     size; a warning for what looks wrong in them (``numbering_warnings``: what is ``done`` with them) and for
-    frames in formats rehue does not read, and an error where there are none, saying why."""
+    frames in formats rehue does not read, and an error where there are none, saying why. ``asked_by``: the
+    option that has folders read as films, where one did (`rehue scenes` reads any folder so)."""
     from rehue.data.images import UNREAD_MEDIA_SUFFIXES
 
     source = Path(source)
@@ -1307,12 +1308,14 @@ def film_frames(source: Path, log, done: str = "coloured") -> list[Path]:
             raise RehueError(f"no image frames in this folder, but folders of them ({', '.join(reels[:3])}"
                              f"{' ...' if len(reels) > 3 else ''}): name each film's folder{example}", source)
         if videos := _videos_in(entries):
+            how = f"without {asked_by}, which takes folders of numbered frames" if asked_by else \
+                "as a folder is read as one film's numbered frames"  # probe 129: scenes has neither option
             raise RehueError(f"no image frames in this folder, but {_listed(videos, 'video')}: name each video itself, "
-                             f"as in {source / videos[0]}, without --frames or --film-fps, which take folders of "
-                             "numbered frames", source)
+                             f"as in {source / videos[0]}, {how}", source)
         raise RehueError("no image frames in this folder", source)
     if videos := _videos_in(entries):  # probe 83: a folder of films and a cover picture was a film of one frame
-        log(f"warning: {source}: its {_listed(videos, 'video')} are not part of this film, which is its own "
+        log(f"warning: {source}: its {_listed(videos, 'video')} {'is' if len(videos) == 1 else 'are'} not part of "
+            f"this film, which is its own "
             f"{counted(len(frames), 'frame')}; name each video to "
             f"{'colour' if done == 'coloured' else 'read'} it")
     if unread:
