@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -631,6 +632,18 @@ def test_settings_no_run_can_use_are_one_line_errors_before_the_run_folder_is_ma
         train(tiny_config(photo_folder, tmp_path / "runs" / "a", **setting), progress=False)
     assert not (tmp_path / "runs").exists()
 
+
+
+def test_independent_feed_from_a_dependent_model_is_refused_before_the_data_is_read(tmp_path, photo_folder,
+                                                                                     tiny_dependent_model):
+    """Probe 129: `train --dependent --init default --independent-feed 0.5` (the shipped dependent model) read the
+    data, then ended, exit 1, in the library's words."""
+    with pytest.raises(UsageError, match="independent_feed feeds the a.b. of init, which must be an independent "
+                                         f"model \\(1 input channel\\): {re.escape(str(tiny_dependent_model))} is a "
+                                         "dependent model"):
+        train(tiny_config(photo_folder, tmp_path / "run", in_channels=3, init=str(tiny_dependent_model),
+                          independent_feed=0.5), progress=False)
+    assert not (tmp_path / "run").exists()
 
 def test_a_run_folder_inside_the_training_photos_and_a_video_as_data_are_refused(tmp_path, photo_folder):
     """Before, --out inside the photo folder trained, and the run's sample pictures were then read as training

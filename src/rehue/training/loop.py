@@ -338,6 +338,17 @@ def _init_sha256(init: str | None) -> str | None:
     return file_sha256(init) if init and Path(init).is_file() else None
 
 
+def _check_feeding_model(init: str, given: str) -> None:
+    """``independent_feed``'s model, ``init``, is an independent one: as its card says, before anything is read."""
+    from rehue.models.io import read_card, resolve_model_path
+
+    if read_card(resolve_model_path(init)).in_channels != 1:
+        named = f"{given} names the shipped dependent model {init} here" if given == "default" else \
+            f"{init} is a dependent model"
+        raise UsageError(f"independent_feed feeds the a*b* of init, which must be an independent model (1 input "
+                         f"channel): {named}", settings=("independent_feed", "init"))
+
+
 def _feeding_model(config: TrainConfig, device: str):
     """The frozen independent model (``--init``) whose predictions ``independent_feed`` hands the
     dependent model as the previous a*b*."""
@@ -589,7 +600,10 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         raise UsageError("no training data: TrainConfig(data=...) names a photo folder, a CIFAR-10 folder or a "
                          "frame dataset (only a resumed run can leave it out)")
     config.check()
+    given_init = config.init
     config = replace(config, init=shipped_init(config.init, config.in_channels == 3))
+    if config.independent_feed > 0:  # before the data is read (probe 129: exit 1 after it, in the library's words)
+        _check_feeding_model(config.init, given_init)
     if init_on_disk(config.init):  # by its absolute path, so a run resumes from any folder
         config = replace(config, init=str(Path(config.init).expanduser().resolve()))
         if overwrite and not resume and Path(config.init).is_relative_to(Path(config.out).resolve()):
