@@ -645,6 +645,33 @@ def test_independent_feed_from_a_dependent_model_is_refused_before_the_data_is_r
                           independent_feed=0.5), progress=False)
     assert not (tmp_path / "run").exists()
 
+
+def test_videos_and_unread_files_in_a_photo_folder_are_said(tmp_path, photo_folder):
+    """Probe 129: a folder of videos was "no readable images found", and videos or HEIC files beside photos
+    were passed over without a word (colorize names them)."""
+    from tests.helpers_video import make_clip, textured_frames
+
+    videos = tmp_path / "vids"
+    videos.mkdir()
+    make_clip(videos / "a.mp4", list(textured_frames(3, 32, 32)), fps=10)
+    with pytest.raises(RehueError, match=re.escape(f"{videos}: holds no photos, but 1 video, such as a.mp4: build a "
+                                                   f"frame dataset from them first (rehue frames {videos} --out DIR)")):
+        train(tiny_config(videos, tmp_path / "run"), progress=False)
+    heic = tmp_path / "heic"
+    heic.mkdir()
+    (heic / "a.heic").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    with pytest.raises(RehueError, match="holds no photos rehue reads, but 1 file in formats it does not read, such "
+                                         "as a.heic"):
+        train(tiny_config(heic, tmp_path / "run"), progress=False)
+    shutil.copy(videos / "a.mp4", photo_folder)
+    shutil.copy(heic / "a.heic", photo_folder)
+    lines = []
+    train(tiny_config(photo_folder, tmp_path / "run", epochs=1), progress=False, log=lines.append)
+    assert f"warning: {photo_folder}: 1 video passed over, such as a.mp4: train learns from the photos here; to " \
+           "learn from films, build a frame dataset from them first" in " ".join(lines)
+    assert f"warning: {photo_folder}: 1 file passed over, in formats rehue does not read, such as a.heic; convert " \
+           "them to TIFF or PNG first" in lines
+
 def test_a_run_folder_inside_the_training_photos_and_a_video_as_data_are_refused(tmp_path, photo_folder):
     """Before, --out inside the photo folder trained, and the run's sample pictures were then read as training
     photos by the next run on that folder; a video as data said "no readable images found"."""

@@ -630,9 +630,10 @@ def _split_photo_folder(path: Path, size: int, *, dependent: bool, val_fraction:
     split is drawn among those that decode and have colour: validation does not score a gray photo, and
     one left with none to score stopped the run after its first epoch (probe 61). At least one colour
     photo is left to train on."""
-    from rehue.data.images import iter_image_files
+    from rehue.data.images import folder_media
 
-    photos = ImageFolderDataset(path, size, train=True, pairs=dependent, files=list(iter_image_files(path)),
+    files = _photos_said_of(path, *folder_media(path)[:3], log) if path.is_dir() else [path]
+    photos = ImageFolderDataset(path, size, train=True, pairs=dependent, files=files,
                                 colour_jitter=colour_jitter, crop_min=crop_min, log=log, progress=progress)
     coloured = photos.coloured
     drawn = np.random.default_rng(seed).permutation(len(photos.images))
@@ -645,6 +646,25 @@ def _split_photo_folder(path: Path, size: int, *, dependent: bool, val_fraction:
         n_val = 0
     return (photos.subset(sorted(order[n_val:]), train=True),
             photos.subset(sorted(order[:n_val]) if n_val else [order[0]], train=False))
+
+
+def _photos_said_of(folder: Path, photos: list[Path], videos: list[Path], unread: list[Path], log) -> list[Path]:
+    """A plain folder's photos, the videos and files of formats rehue does not read beside them said (probe 129:
+    passed over without a word, and a folder of videos alone was "no readable images found")."""
+    frames_first = f"build a frame dataset from them first (rehue frames {folder} --out DIR), then train on DIR"
+    if not photos and videos:
+        raise RehueError(f"holds no photos, but {counted(len(videos), 'video')}, such as {videos[0].name}: "
+                         f"{frames_first}", folder)
+    if not photos and unread:
+        raise RehueError(f"holds no photos rehue reads, but {counted(len(unread), 'file')} in formats it does not "
+                         f"read, such as {unread[0].name}; convert them to TIFF or PNG first", folder)
+    if videos:
+        log(f"warning: {folder}: {counted(len(videos), 'video')} passed over, such as {videos[0].name}: train learns "
+            f"from the photos here; to learn from films, {frames_first}")
+    if unread:
+        log(f"warning: {folder}: {counted(len(unread), 'file')} passed over, in formats rehue does not read, such as "
+            f"{unread[0].name}; convert them to TIFF or PNG first")
+    return photos
 
 
 def _read_manifest_rows(root: Path) -> list[dict] | None:
