@@ -672,6 +672,29 @@ def test_videos_and_unread_files_in_a_photo_folder_are_said(tmp_path, photo_fold
     assert f"warning: {photo_folder}: 1 file passed over, in formats rehue does not read, such as a.heic; convert " \
            "them to TIFF or PNG first" in lines
 
+
+def test_an_init_models_training_photos_in_this_runs_validation_are_said(tmp_path, photo_folder):
+    """Probe 129: fine-tuned from a run on the same folder with another seed, a run validated on photos its
+    --init model had learnt from, and its starting and validation scores looked held out."""
+    train(tiny_config(photo_folder, tmp_path / "a", epochs=1), progress=False)
+    lines = []
+    train(tiny_config(photo_folder, tmp_path / "same", epochs=1, init=str(tmp_path / "a")), progress=False,
+          log=lines.append)
+    assert not [line for line in lines if "was trained on" in line], "the same split: the same photos held out"
+    seed = next(seed for seed in range(1, 20) if (split_paths(photo_folder, seed) != split_paths(photo_folder, 0)))
+    train(tiny_config(photo_folder, tmp_path / "other", epochs=1, seed=seed, init=str(tmp_path / "a")),
+          progress=False, log=lines.append)
+    said = [line for line in lines if "was trained on" in line]
+    [photo] = split_paths(photo_folder, seed)
+    assert said == [f"warning: {photo_folder / photo} lies in {photo_folder}, which the --init model was trained on: "
+                    "it taught it, unless its training held it out for validation, so its score is not held out"]
+
+
+def split_paths(folder, seed):
+    from rehue.data.datasets import build_datasets
+
+    return [path.name for path in build_datasets(folder, 32, seed=seed, log=lambda message: None)[1].paths]
+
 def test_a_run_folder_inside_the_training_photos_and_a_video_as_data_are_refused(tmp_path, photo_folder):
     """Before, --out inside the photo folder trained, and the run's sample pictures were then read as training
     photos by the next run on that folder; a video as data said "no readable images found"."""

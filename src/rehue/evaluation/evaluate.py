@@ -201,15 +201,16 @@ def training_folders(model, card) -> list[Path]:
             if root is not None]
 
 
-def _warn_of_training_photos(model, colorizer, name: str, sources: list[Path], log) -> None:
-    """Says how many of ``sources`` lie in the photos the model was trained on (its card names them):
-    a model scores well on what it learnt, so those scores are not held out. Photos that a set's
-    manifest holds out, and a frame dataset's test frames, are not counted."""
+def warn_of_training_photos(model, card, name: str, sources: list[Path], log, shipped: bool = False) -> None:
+    """Says how many of ``sources`` lie in the photos the model ``model`` of ``card`` was trained on (its card
+    names them): a model scores well on what it learnt, so those scores are not held out. Photos that a set's
+    manifest holds out, and a frame dataset's test frames, are not counted. ``shipped``: a shipped model, whose
+    card names where it was built."""
     from rehue.data.datasets import is_frame_dir
     from rehue.data.images import real_path
 
-    roots = training_folders(model, colorizer.card)
-    if not roots and colorizer.shipped:  # its card's "data/demo" is where it was built, not here (probe 124)
+    roots = training_folders(model, card)
+    if not roots and shipped:  # its card's "data/demo" is where it was built, not here (probe 124)
         roots = _demo_sets_around(sources)
     for root in roots:
         if root.is_dir() and not is_frame_dir(root):
@@ -402,7 +403,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
                          ", ".join(map(str, inputs)))
     for given, scored, scored_name in ((model, colorizer, name), (against, rival, rival_name)):
         if scored is not None:
-            _warn_of_training_photos(given, scored, scored_name, images + videos, log)
+            warn_of_training_photos(given, scored.card, scored_name, images + videos, log, scored.shipped)
             warn_of_trained_videos(given, scored.card, scored_name, frame_videos, log)
             warn_of_learnt_video_files(given, scored.card, scored_name, videos, frame_fingerprints, log)
     result = EvaluationResult(MetricTable())

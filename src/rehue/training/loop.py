@@ -725,6 +725,13 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             restraint, init_card = _load_init_weights(generator, config.init, config, log,
                                                       videos["test"] if videos is not None else frozenset())
             folders, names, fingerprints = _learnt_by(config.init, init_card)
+            if is_main and getattr(val_set, "paths", None) and init_card.training.get("held_out") != held_out:
+                # probe 129: photos it learnt from, validated on (a run on the same split held out the same photos)
+                from rehue.evaluation.evaluate import warn_of_training_photos
+                from rehue.models.io import shipped_models
+
+                warn_of_training_photos(config.init, init_card, "the --init model", val_set.paths, log,
+                                        config.init in shipped_models())
             earlier_data += [folder for folder in folders if folder not in (data_path, *earlier_data)]
             trained_videos |= names
             trained_fingerprints |= fingerprints
