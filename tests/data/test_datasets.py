@@ -42,6 +42,25 @@ def test_demo_manifest_gives_held_out_split_weights_and_stamps(tmp_path):
     assert pasted[..., 0].max() == 255 and pasted[..., 1].max() == 0, "a red cut-out landed on the crop"
 
 
+
+def test_a_sets_clip_that_cannot_be_read_is_skipped_as_a_photo_is(tmp_path):
+    """Probe 129: a demo-style set whose manifest lists a damaged training clip ended the run ("not a video
+    file FFmpeg can read"), where a damaged photo is skipped with a warning."""
+    from tests.helpers_video import make_clip, textured_frames
+
+    root = make_demo_like(tmp_path / "demo", stamps=0)
+    (root / "videos").mkdir()
+    make_clip(root / "videos" / "good.mp4", list(textured_frames(6, 48, 64)), fps=2)
+    (root / "videos" / "broken.mp4").write_text("not a film")
+    with open(root / "manifest.csv", "a", newline="") as fh:
+        fh.write("videos/broken.mp4,video,train,1\nvideos/good.mp4,video,train,1\n")
+    said = []
+    train, _ = build_datasets(root, 32, log=said.append)
+    assert [line for line in said if "broken.mp4" in line] == [
+        f"warning: skipping {root / 'videos' / 'broken.mp4'}: not a video file FFmpeg can read (Invalid data found "
+        "when processing input)"]
+    assert any(str(path).startswith(str(root / "videos" / "good.mp4")) for path in train.paths)
+
 def test_stamps_are_pasted_on_the_asked_share_of_crops(tmp_path):
     root = make_demo_like(tmp_path / "demo")
     assert build_datasets(root, 32)[0].stamps == []  # off by default, not even loaded

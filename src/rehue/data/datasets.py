@@ -609,9 +609,12 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
                                stamps=stamps, stamp_share=stamp_share, studio_share=studio_share,
                                colour_jitter=colour_jitter, crop_min=crop_min, log=log, progress=progress)
     for video in train_videos:
-        train.add_video_frames(video, every_s=VIDEO_FRAME_EVERY_S,
-                               weight=VIDEO_WEIGHT_IN_PHOTOS * float(np.median(train.weights))
-                               if train.weights is not None else VIDEO_WEIGHT_IN_PHOTOS)
+        try:
+            train.add_video_frames(video, every_s=VIDEO_FRAME_EVERY_S,
+                                   weight=VIDEO_WEIGHT_IN_PHOTOS * float(np.median(train.weights))
+                                   if train.weights is not None else VIDEO_WEIGHT_IN_PHOTOS)
+        except RehueError as exc:  # probe 129: one damaged clip ended the run, where a damaged photo is skipped
+            log(f"warning: skipping {exc}")
     if not val_files:
         log(ONE_PHOTO_WARNING.format(what="the manifest holds no photo out", path=path))
     val = ImageFolderDataset(path, size, train=False, pairs=dependent, files=val_files or train_files[:1], log=log,
