@@ -1,4 +1,5 @@
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -8,9 +9,11 @@ from rehue.data.datasets import build_datasets
 from rehue.errors import RehueError
 
 
-def write_batch(path, n, seed):
+def write_batch(path, n, seed, gray=False):
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+    if gray:
+        images[..., 1] = images[..., 2] = images[..., 0]
     labels = rng.integers(0, 10, n).tolist()
     data = images.transpose(0, 3, 1, 2).reshape(n, 3072)
     with open(path, "wb") as fh:
@@ -44,11 +47,26 @@ def test_batch_loads_with_right_shapes_labels_and_pixels(cifar_dir):
 
 def test_cut_outs_to_paste_are_refused_for_cifar(cifar_dir):
     """Probe 129: --stamp-share and --studio-share on CIFAR-10 trained without a word, and the card said so."""
-    from rehue.data.datasets import build_datasets
-
     root, _ = cifar_dir
     with pytest.raises(RehueError, match="lists stamps, as `rehue data demo` makes; CIFAR-10 has none"):
         build_datasets(root, 32, studio_share=0.3)
+
+
+def test_gray_cifar_batches_and_photos_beside_them_are_refused(cifar_dir):
+    """Probe 129: CIFAR-10 batches of gray images trained without a word (gray photos are refused), and a
+    photo folder holding a cifar-10-batches-py folder trained on CIFAR-10, its photos passed over."""
+    from PIL import Image
+
+    root, _ = cifar_dir
+    Image.fromarray(np.zeros((40, 50, 3), np.uint8)).save(root.parent / "scan.png")
+    with pytest.raises(RehueError, match=f"holds CIFAR-10 \\(cifar-10-batches-py\\) and 1 photo beside it, such as "
+                                         f"scan.png; name {re.escape(str(root))} to train on CIFAR-10"):
+        build_datasets(root.parent, 32)
+    assert len(build_datasets(root, 32)[0]) > 0, "named itself, it is read"
+    for i in range(1, 6):
+        write_batch(root / f"data_batch_{i}", 3, i, gray=True)
+    with pytest.raises(RehueError, match="all 15 CIFAR-10 training images are gray: there is no colour to learn"):
+        build_datasets(root, 32)
 
 
 def test_missing_batch_is_named(cifar_dir):

@@ -506,6 +506,22 @@ def _check_frames_colour(root: Path, frames: np.ndarray, videos: list[str], log)
             f"{', ...' if len(gray_films) > 1 else ''}); a model learns from them that such scenes have no colour")
 
 
+def _check_cifar_alone(path: Path) -> None:
+    """A folder that holds CIFAR-10's batches in a cifar-10-batches-py folder and photos beside it is refused:
+    which to train on cannot be told (probe 129: the photos were passed over without a word)."""
+    from rehue.data.cifar import find_cifar_root
+    from rehue.data.images import folder_media
+
+    root = find_cifar_root(path)
+    if root == path:
+        return
+    photos = [photo for photo in folder_media(path)[0] if not photo.is_relative_to(root)]
+    if photos:
+        raise RehueError(f"holds CIFAR-10 ({root.name}) and {counted(len(photos), 'photo')} beside it, such as "
+                         f"{photos[0].relative_to(path)}; name {root} to train on CIFAR-10, or move it out of the "
+                         "folder to train on the photos", path)
+
+
 STAMPS_NEEDED = "cut-outs to paste (--stamp-share, --studio-share) need a set whose manifest.csv lists stamps, as " \
     "`rehue data demo` makes"
 
@@ -536,12 +552,17 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         raise RehueError(STAMPS_NEEDED + f"; {'CIFAR-10' if is_cifar_dir(path) else 'a frame dataset'} has none",
                          path)  # the model card, never pasted
     if is_cifar_dir(path):
+        _check_cifar_alone(path)
         if dependent:
             raise RehueError("CIFAR-10 has no temporal pairs; train a dependent model on photos or frames", path)
         if size != 32:
             raise RehueError(f"CIFAR-10 images are 32x32; use --size 32, not {size}", path)
         train, _ = load_cifar10(path, "train")
         test, _ = load_cifar10(path, "test")
+        if not (np.any(train[..., 0] != train[..., 1]) or np.any(train[..., 1] != train[..., 2])):  # probe 129:
+            # trained without a word, where gray photos are refused
+            raise RehueError(f"all {len(train)} CIFAR-10 training images are gray: there is no colour to learn from",
+                             path)
         return ArrayDataset(train, colour_jitter=colour_jitter), ArrayDataset(test, train=False)
     if is_frame_dir(path):
         rows = read_frame_manifest(path)
