@@ -673,3 +673,16 @@ def test_a_reel_given_as_the_working_folder_has_its_bar_named_by_the_folder(tmp_
     assert main(["frames", ".", "--film-fps", "24", "--every", "0.25", "--size", "32",
                  "--out", str(tmp_path / "frames")]) == 0
     assert [line for line in capsys.readouterr().err.splitlines() if "%|" in line][0].startswith("reel:   0%|")
+
+
+def test_reading_a_frame_dataset_shows_progress_when_asked(tmp_path, capsys):
+    """Probe 129: 6,000 frames loaded for 2.5 s without a word, a photo folder's reading shown with a bar."""
+    clips = [panning_clip(tmp_path / f"v{i}.mp4", 2, 12, 48, 64, seed=i) for i in range(2)]
+    out = tmp_path / "frames"
+    extract_frames(clips, out, fps=6, size=32, test_videos=["v1.mp4"], progress=False)
+    build_datasets(out, 32, log=lambda message: None)
+    assert "frames" not in capsys.readouterr().err
+    build_datasets(out, 32, log=lambda message: None, progress=True)
+    err = capsys.readouterr().err
+    training = sum(row["split"] == "train" for row in read_frame_manifest(out))
+    assert "reading the training frames" in err and f"/{training} [" in err and "reading the validation frames" in err
