@@ -686,3 +686,17 @@ def test_reading_a_frame_dataset_shows_progress_when_asked(tmp_path, capsys):
     err = capsys.readouterr().err
     training = sum(row["split"] == "train" for row in read_frame_manifest(out))
     assert "reading the training frames" in err and f"/{training} [" in err and "reading the validation frames" in err
+
+
+def test_frames_smaller_than_the_size_are_said_to_be_enlarged(tmp_path):
+    """Probe 129: `rehue frames vids --out fd --size 512` took 80x64 videos to 512x512 frames without a word,
+    where train warns of photos it enlarges."""
+    clips = [panning_clip(tmp_path / f"v{i}.mp4", 2, 6, 48, 64, seed=i) for i in range(2)]
+    said = []
+    extract_frames(clips, tmp_path / "big", fps=6, size=128, test_videos=["v1.mp4"], progress=False, log=said.append)
+    assert [line for line in said if line.startswith("warning:")] == [
+        f"warning: {clip}: its frames are 64x48, smaller than --size 128: they are enlarged 2.0 times, and teach a "
+        "model blurred pictures" for clip in clips]
+    said.clear()
+    extract_frames(clips, tmp_path / "small", fps=6, size=64, test_videos=["v1.mp4"], progress=False, log=said.append)
+    assert not [line for line in said if line.startswith("warning:")]

@@ -125,7 +125,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     try:
         for video in videos:
             video_rows, scenes, rate, count = _sample_video(video, readers[video], staging, fps=fps, size=size,
-                                                            scene_mode=scene_mode, progress=progress)
+                                                            scene_mode=scene_mode, progress=progress, log=log)
             coloured = len(video_rows)
             if count and 2 * coloured < count:  # gray, or mostly: a gray reel with a colour cover scan (probe 33)
                 share = (f"{'none' if not coloured else f'only {coloured}'} of its {count} sampled frames "
@@ -394,7 +394,7 @@ def _readable_videos(videos: list[Path], readers: dict, log) -> list[Path]:
 
 
 def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: int, scene_mode: str,
-                  progress: bool) -> tuple[list[dict], int, float | None, int]:
+                  progress: bool, log=lambda message: None) -> tuple[list[dict], int, float | None, int]:
     """Sample one video into ``staging``; every frame goes through the scene detector, whose decisions
     arrive a few frames late, so a sampled row learns its scene number when its frame is decided.
     Returns the rows, the video's scene count, its frame rate (None when it states none) and how many
@@ -422,6 +422,10 @@ def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: 
 
     with open_reader() as reader:
         rotation = reader.rotation  # frames are stored upright, as the film is shown
+        if max(reader.width, reader.height) < size:  # probe 129: 80x64 to 512x512 without a word
+            log(f"warning: {video}: its frames are {reader.width}x{reader.height}, smaller than --size {size}: they "
+                f"are enlarged {size / max(reader.width, reader.height):.1f} times, and teach a model blurred "
+                "pictures")
         # scenes as colorize finds them
         bars = find_frame_bars(reader.files) if isinstance(reader, FrameFolderReader) else find_video_bars(reader)
         bar = progress_bar(total=reader.frame_count, desc=bar_name(video), unit="frame", disable=not progress,
