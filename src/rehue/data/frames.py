@@ -124,8 +124,8 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     rows, gray_films = [], []
     try:
         for video in videos:
-            video_rows, scenes, rate, count = _sample_video(video, readers[video], staging, fps=fps, size=size,
-                                                            scene_mode=scene_mode, progress=progress, log=log)
+            video_rows, scenes, rate, count, (width, height) = _sample_video(
+                video, readers[video], staging, fps=fps, size=size, scene_mode=scene_mode, progress=progress)
             coloured = len(video_rows)
             if count and 2 * coloured < count:  # gray, or mostly: a gray reel with a colour cover scan (probe 33)
                 share = (f"{'none' if not coloured else f'only {coloured}'} of its {count} sampled frames "
@@ -137,6 +137,9 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
                 log(f"warning: skipping {video}: {share}, and a gray film teaches a model that its scenes are gray")
                 gray_films.append(video)
                 continue
+            if max(width, height) < size:  # probe 129: 80x64 to 512x512 without a word
+                log(f"warning: {video}: its frames are {width}x{height}, smaller than --size {size}: they are "
+                    f"enlarged {size / max(width, height):.1f} times, and teach a model blurred pictures")
             fingerprint = "" if films else video_fingerprint(video)
             for row in video_rows:
                 row[FINGERPRINT_FIELD] = fingerprint
@@ -394,12 +397,12 @@ def _readable_videos(videos: list[Path], readers: dict, log) -> list[Path]:
 
 
 def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: int, scene_mode: str,
-                  progress: bool, log=lambda message: None) -> tuple[list[dict], int, float | None, int]:
+                  progress: bool) -> tuple[list[dict], int, float | None, int, tuple[int, int]]:
     """Sample one video into ``staging``; every frame goes through the scene detector, whose decisions
     arrive a few frames late, so a sampled row learns its scene number when its frame is decided.
     Returns the rows, the video's scene count, its frame rate (None when it states none) and how many
     frames were sampled: those without colour (a fade, a title card) are not kept, as there is no colour
-    in them to learn (`evaluate` does not score them either)."""
+    in them to learn (`evaluate` does not score them either); and its frames' width and height."""
     from rehue.data.images import has_colour
     from rehue.inference.colorizer import letterbox
     from rehue.progress import bar_name, finished, progress_bar
@@ -422,10 +425,6 @@ def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: 
 
     with open_reader() as reader:
         rotation = reader.rotation  # frames are stored upright, as the film is shown
-        if max(reader.width, reader.height) < size:  # probe 129: 80x64 to 512x512 without a word
-            log(f"warning: {video}: its frames are {reader.width}x{reader.height}, smaller than --size {size}: they "
-                f"are enlarged {size / max(reader.width, reader.height):.1f} times, and teach a model blurred "
-                "pictures")
         # scenes as colorize finds them
         bars = find_frame_bars(reader.files) if isinstance(reader, FrameFolderReader) else find_video_bars(reader)
         bar = progress_bar(total=reader.frame_count, desc=bar_name(video), unit="frame", disable=not progress,
@@ -458,7 +457,8 @@ def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: 
         finished(bar)
         bar.close()
         rate = float(reader.fps) if reader.fps else None
-    return rows, scene + 1, rate, sampled
+        frame_size = (reader.width, reader.height)
+    return rows, scene + 1, rate, sampled, frame_size
 
 
 PICTURE_DIGEST = "picture digest"  # a row's while the set is made, not the manifest's
