@@ -435,6 +435,12 @@ def cmd_train(args) -> int:
     )
     if args.resume:
         config = _resumed_config(config, args)
+    else:  # probe 129: kept in the model card, never used (a grid search sets one weight for all its generators)
+        unused = "--l1-weight" if config.learns_by_classes else "--ce-weight"
+        if getattr(config, unused[2:].replace("-", "_")) != getattr(defaults, unused[2:].replace("-", "_")):
+            how = "by cross-entropy over a*b* bins (--ce-weight), not by L1" if config.learns_by_classes else \
+                "by L1 (--l1-weight), not by cross-entropy (gen2-classes does)"
+            raise UsageError(f"{unused}: {config.generator} learns {how}")
     started = time.time()
     try:
         result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,

@@ -700,3 +700,28 @@ def test_frames_smaller_than_the_size_are_said_to_be_enlarged(tmp_path):
     said.clear()
     extract_frames(clips, tmp_path / "small", fps=6, size=64, test_videos=["v1.mp4"], progress=False, log=said.append)
     assert not [line for line in said if line.startswith("warning:")]
+
+
+
+def test_a_run_begun_with_cut_outs_on_frames_resumes_with_a_note(tmp_path, monkeypatch, capsys):
+    """Probe 130: a frame-dataset run begun with --stamp-share before cut-outs there were refused could not be
+    resumed (its config's share refused, and a share typed to replace it refused as a resumed run's change)."""
+    from rehue import data
+    from rehue.cli import main
+
+    clips = [panning_clip(tmp_path / f"v{i}.mp4", 2, 12, 48, 64, seed=i) for i in range(2)]
+    extract_frames(clips, tmp_path / "frames", fps=6, size=32, test_videos=["v1.mp4"], progress=False)
+    built = data.datasets.build_datasets
+
+    def as_before(*args, **options):  # the check the run began without
+        return built(*args, **{**options, "stamp_share": 0.0})
+
+    with monkeypatch.context() as before:
+        before.setattr(data.datasets, "build_datasets", as_before)
+        assert main(["train", str(tmp_path / "frames"), "--out", str(tmp_path / "run"), "--size", "32", "--width",
+                     "4", "--batch-size", "4", "--epochs", "1", "--steps-per-epoch", "2", "--stamp-share", "0.1",
+                     "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["train", "--resume", "--out", str(tmp_path / "run"), "--epochs", "2", "--no-progress"]) == 0
+    assert "note: stamp_share of this run's config paste cut-outs, which its data has none of: passed over, as " \
+           "when it began" in capsys.readouterr().err

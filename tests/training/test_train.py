@@ -618,8 +618,6 @@ def test_self_feed_steps_roll_the_model_out_on_its_own_colours():
                                                     "nothing to learn from"),
     ({"generator": "gen2-classes", "adversarial_weight": 0.0, "ce_weight": 0.0}, "adversarial_weight 0 and "
                                                                                  "ce_weight 0 leave the generator"),
-    ({"generator": "gen2-classes", "l1_weight": 5.0}, "l1_weight: gen2-classes learns by cross-entropy over a"),
-    ({"ce_weight": 10.0}, r"ce_weight: gen2 learns by L1, not by cross-entropy \(gen2-classes does\)"),
 ])
 def test_settings_no_run_can_use_are_one_line_errors_before_the_run_folder_is_made(tmp_path, photo_folder, setting,
                                                                                    message):
@@ -633,6 +631,23 @@ def test_settings_no_run_can_use_are_one_line_errors_before_the_run_folder_is_ma
     assert not (tmp_path / "runs").exists()
 
 
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    (["--generator", "gen2-classes", "--l1-weight", "5"], "--l1-weight: gen2-classes learns by cross-entropy over "
+                                                          "a*b* bins (--ce-weight), not by L1"),
+    (["--ce-weight", "10"], "--ce-weight: gen2 learns by L1 (--l1-weight), not by cross-entropy (gen2-classes does)")])
+def test_a_loss_weight_the_generator_has_not_is_refused_where_typed(tmp_path, photo_folder, capsys, options, said):
+    """Probe 129: kept in the model card, never used. A grid search sets one weight for all its generators, and
+    a run resumed keeps its config: each run uses its own weight there (probe 130: both were refused)."""
+    from rehue.cli import main
+
+    assert main(["train", str(photo_folder), "--out", str(tmp_path / "run"), *options, "--size", "32"]) == 2
+    assert capsys.readouterr().err == f"rehue: error: {said}\n"
+    assert not (tmp_path / "run").exists()
+    result = train(tiny_config(photo_folder, tmp_path / "lib", epochs=1, generator="gen2-classes", l1_weight=5.0),
+                   progress=False)
+    assert result.history[0]["loss_g_ce"] > 0, "the library, as a grid search's runs, trains with its own weight"
 
 def test_independent_feed_from_a_dependent_model_is_refused_before_the_data_is_read(tmp_path, photo_folder,
                                                                                      tiny_dependent_model):

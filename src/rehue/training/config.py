@@ -154,15 +154,7 @@ class TrainConfig:
             if getattr(self, role) not in list_models(role):
                 raise UsageError(f"unknown {role} {getattr(self, role)!r}; choose one of: "
                                  f"{', '.join(list_models(role))}")
-        from rehue.models.registry import model_entry
-
-        classes = getattr(model_entry(self.generator).builder, "predicts_classes", False)
-        pixel = "ce_weight" if classes else "l1_weight"
-        unused = "l1_weight" if classes else "ce_weight"
-        if getattr(self, unused) != getattr(TrainConfig, unused):  # probe 129: kept in the card, never used
-            how = "by cross-entropy over a*b* bins, not by L1" if classes else \
-                "by L1, not by cross-entropy (gen2-classes does)"
-            raise UsageError(f"{unused}: {self.generator} learns {how}", settings=(unused,))
+        pixel = "ce_weight" if self.learns_by_classes else "l1_weight"
         if not self.adversarial_weight and not getattr(self, pixel):  # probe 129: not one weight moved, exit 0
             raise UsageError(f"adversarial_weight 0 and {pixel} 0 leave the generator nothing to learn from",
                              settings=("adversarial_weight", pixel))
@@ -186,6 +178,14 @@ class TrainConfig:
         if self.dependent and single_image:
             raise UsageError(f"{', '.join(single_image)}: only for an independent model (they change single images; "
                              "a dependent model learns from pairs of frames)")
+
+    @property
+    def learns_by_classes(self) -> bool:
+        """Whether the generator learns by cross-entropy over a*b* bins (``ce_weight``), not by L1 (``l1_weight``);
+        a grid search sets one weight for all its generators, and each run uses its own."""
+        from rehue.models.registry import model_entry
+
+        return getattr(model_entry(self.generator).builder, "predicts_classes", False)
 
     def to_dict(self) -> dict:
         return asdict(self)

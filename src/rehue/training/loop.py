@@ -338,6 +338,14 @@ def _init_sha256(init: str | None) -> str | None:
     return file_sha256(init) if init and Path(init).is_file() else None
 
 
+def _stampless(data: str) -> bool:
+    """Whether ``data`` is CIFAR-10 or a frame dataset, which hold no cut-outs to paste."""
+    from rehue.data.cifar import is_cifar_dir
+    from rehue.data.datasets import is_frame_dir
+
+    return is_cifar_dir(Path(data)) or is_frame_dir(Path(data))
+
+
 def _check_feeding_model(init: str, given: str) -> None:
     """``independent_feed``'s model, ``init``, is an independent one: as its card says, before anything is read."""
     from rehue.models.io import read_card, resolve_model_path
@@ -663,10 +671,14 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         device = _device(config, rank)
         use_amp = config.amp and device.startswith("cuda")
 
+        shares = {"stamp_share": config.stamp_share, "studio_share": config.studio_share}
+        if resume and any(shares.values()) and _stampless(config.data):  # a run begun before they were refused
+            log(f"note: {', '.join(name for name, share in shares.items() if share)} of this run's config paste "
+                "cut-outs, which its data has none of: passed over, as when it began")
+            shares = dict.fromkeys(shares, 0.0)
         train_set, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
-                                            val_fraction=config.val_fraction, seed=config.seed,
-                                            stamp_share=config.stamp_share,
-                                            studio_share=config.studio_share, colour_jitter=config.colour_jitter,
+                                            val_fraction=config.val_fraction, seed=config.seed, **shares,
+                                            colour_jitter=config.colour_jitter,
                                             crop_min=config.crop_min, log=log, progress=progress and is_main)
         held_out = held_out_fingerprint(val_set, config.data)
         data_path = str(Path(config.data).resolve())  # what the checkpoint keeps, to resume and to compare
