@@ -287,12 +287,15 @@ def test_a_clip_that_cannot_be_read_is_skipped_beside_others(tmp_path, tiny_mode
     Image.fromarray(textured_rgb(40, 60)).save(folder / "photo.png")
     (folder / "empty.mp4").touch()
     (folder / "notes.mp4").write_text("hello")
+    whole = make_clip(tmp_path / "whole.mp4", list(textured_frames(36, 64, 80)))
+    (folder / "half.mp4").write_bytes(whole.read_bytes()[:whole.stat().st_size // 2])  # opens, then fails (probe 130)
     messages = []
     result = evaluate(tiny_model, [folder], tmp_path / "r", dependent_model="none", progress=False,
                       log=messages.append)
     assert f"warning: skipping {folder / 'empty.mp4'}: empty file" in messages
     assert any(m.startswith(f"warning: skipping {folder / 'notes.mp4'}: not a video file") for m in messages)
-    assert sorted(result.skipped) == [str(folder / "empty.mp4"), str(folder / "notes.mp4")]
+    assert any(m.startswith(f"warning: skipping {folder / 'half.mp4'}: ") for m in messages), messages
+    assert sorted(result.skipped) == [str(folder / "empty.mp4"), str(folder / "half.mp4"), str(folder / "notes.mp4")]
     assert result.extra["images"] == 1 and (tmp_path / "r" / "metrics.json").exists()
     with pytest.raises(RehueError, match=re.escape(f"{folder / 'empty.mp4'}: empty file")):
         evaluate(tiny_model, [folder / "empty.mp4"], tmp_path / "r2", dependent_model="none", progress=False)

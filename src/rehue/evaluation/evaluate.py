@@ -569,6 +569,25 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     ``with_gray`` is False (a second model on the same frames). A clip with no colour in the frames scored
     is skipped (None), as a gray photo is: the gray answer would score it perfectly; ``alone`` (the one file
     named), it is the error, as a lone gray photo is (probe 120: a warning, then the error)."""
+    from rehue.video.pipeline import load_dependent
+
+    colorizer = colorizer.for_video()
+    dependent = load_dependent(dependent_model, colorizer, log)
+    film = video.is_dir()  # a film's numbered frames (evaluate --frames)
+    try:
+        return _score_clip(video, film, colorizer, dependent, name, grid, max_frames, long_side, progress, log,
+                           with_gray, alone, table)
+    except RehueError as exc:  # the clip's own: cut short, no frame FFmpeg decodes, frames of a reel unread
+        if alone or isinstance(exc, _UnreadableClip) or exc.path is None or \
+                not (Path(exc.path) == video or Path(exc.path).is_relative_to(video)):
+            raise
+        raise _UnreadableClip(exc.reason, exc.path) from None
+
+
+def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: list, max_frames: int,
+                long_side: int | None, progress: bool, log, with_gray: bool, alone: bool, table: MetricTable
+                ) -> dict | None:
+    """`_evaluate_video`'s reading and scoring of one clip (``film``: a folder of its frames)."""
     import cv2
 
     from rehue.color.lab import rgb_to_gray, rgb_to_lab
@@ -576,10 +595,8 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     from rehue.progress import bar_name, progress_bar
     from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import VideoReader
-    from rehue.video.pipeline import SceneColorizer, find_frame_bars, find_video_bars, load_dependent
+    from rehue.video.pipeline import SceneColorizer, find_frame_bars, find_video_bars
 
-    colorizer = colorizer.for_video()
-    dependent = load_dependent(dependent_model, colorizer, log)
     stability_out, stability_truth = TemporalStability(), TemporalStability()
     errors, rows, first, uncoloured = [], [], [], []
 
@@ -602,15 +619,8 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
             if len(errors) == 1:
                 first.append((gray, truth, rgb))
 
-    film = video.is_dir()  # a film's numbered frames (evaluate --frames)
-    try:
-        reader = FrameFolderReader(video, None, log if with_gray else lambda message: None, "--frames") if film else \
-            VideoReader(video)
-    except RehueError as exc:
-        if alone:
-            raise
-        raise _UnreadableClip(exc.reason, exc.path) from None
-    with reader:
+    with FrameFolderReader(video, None, log if with_gray else lambda message: None, "--frames") if film else \
+            VideoReader(video) as reader:
         if with_gray and reader.coloured_by_rehue:
             log(f"warning: skipping {shown_path(video)}: rehue coloured it, so its colours are a model's guess, not "
                 "a truth to score against")
