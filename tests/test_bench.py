@@ -2,6 +2,7 @@
 
 import argparse
 import json
+from pathlib import Path
 
 import pytest
 
@@ -239,3 +240,25 @@ def test_a_plot_file_is_checked_before_any_measuring(tmp_path, monkeypatch, caps
     assert measured == []
     assert main(["bench", "--plot", str(tmp_path / "new.png")]) == 0
     assert f"plot drawn into {tmp_path / 'new.png'}" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_the_json_is_written_where_the_table_cannot_be_printed(tmp_path):
+    """Probe 130: `rehue bench --json b.json > /dev/full` measured for half a minute, then failed on the table
+    before writing b.json; and main() in a program without standard output (pythonw) ended in a traceback."""
+    import subprocess
+    import sys
+
+    code = ("import sys, rehue.bench as bench\n"
+            "bench.run_benchmark = lambda **options: {'figures': 1}\n"
+            "bench.format_report = lambda results: 'report'\n"
+            "from rehue.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))\n")
+    with open("/dev/full", "w") as full:
+        run = subprocess.run([sys.executable, "-c", code, "bench", "--json", str(tmp_path / "b.json")], stdout=full,
+                             stderr=subprocess.PIPE, text=True)
+    assert run.returncode == 1 and run.stderr.endswith("rehue: error: standard output: No space left on device\n")
+    assert json.loads((tmp_path / "b.json").read_text()) == {"figures": 1}
+    run = subprocess.run([sys.executable, "-c", "import sys; sys.stdout = None\nfrom rehue.cli import main\n"
+                          "sys.exit(main(['models']))"], capture_output=True, text=True)
+    assert (run.returncode, run.stderr) == (0, "")

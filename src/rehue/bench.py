@@ -739,9 +739,11 @@ def cmd_bench(args) -> int:
         raise UsageError(f"{args.json}: named by both --json and --plot; name two files")
     results = run_benchmark(quick=args.quick, device=args.device, model=args.model,
                             dependent_model=args.dependent_model, backend=args.backend, threads=args.threads, log=say)
-    print(format_report(results))
-    if args.json is not None:
-        say(f"results written to {write_json(results, args.json, args.overwrite)}")
+    # the files first: minutes of measuring are kept where the table cannot be printed (probe 130: > /dev/full)
+    written = [f"results written to {write_json(results, args.json, args.overwrite)}"] if args.json else []
     if args.plot is not None:
-        say(f"plot drawn into {bench_plot(results, args.plot, args.overwrite)}")
+        written.append(f"plot drawn into {bench_plot(results, args.plot, args.overwrite)}")
+    print(format_report(results))
+    for line in written:
+        say(line)
     return 0

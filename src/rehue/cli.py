@@ -896,6 +896,9 @@ def _standard_output_named():
     """The command's standard output as `_StandardOutput`, flushed as the command ends: a full disk is said
     then, not as Python exits (exit 120 and a line of its own)."""
     stream = sys.stdout
+    if stream is None:  # a program without one (pythonw) calling main(): print writes nothing, as before
+        yield
+        return
     sys.stdout = _StandardOutput(stream)
     try:
         yield
