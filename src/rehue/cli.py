@@ -644,17 +644,22 @@ def _interval_words(interval, clips: bool = False) -> str:
 
 
 def cmd_models(args) -> int:
-    from rehue.models.io import DEFAULT_MODELS, default_model_name, read_card, shipped_models, stored_shapes
+    from rehue.models.io import (
+        DEFAULT_MODELS,
+        default_model_name,
+        incomplete_shipped_models,
+        load_model,
+        shipped_models,
+    )
     from rehue.models.registry import list_models, model_entry
 
-    shipped, unreadable = {}, {}
-    for name, path in shipped_models().items():  # probe 124: one cut short was listed as any other
-        try:
-            card = read_card(path)
-            stored_shapes(path)
-            shipped[name] = card
+    shipped, unreadable = {}, incomplete_shipped_models()
+    for name, path in shipped_models().items():  # loaded as colorize loads them (probe 124: one cut short was
+        try:  # listed as any other; probe 130: so was one of another width, or of NaN weights)
+            shipped[name] = load_model(path)[1]
         except RehueError as exc:
             unreadable[name] = str(exc)
+    unreadable = dict(sorted(unreadable.items()))
     defaults = {role: default_model_name(role) for role in DEFAULT_MODELS}
     broken = unreadable and RehueError(f"the shipped model{'s' if len(unreadable) > 1 else ''} "
                                        f"{listed(list(unreadable))} cannot be read (said above): the installation "

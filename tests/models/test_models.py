@@ -1,6 +1,7 @@
 import json
 import re
 
+import numpy as np
 import pytest
 import torch
 
@@ -300,21 +301,49 @@ def test_rehue_models_says_a_shipped_model_that_cannot_be_read(monkeypatch, tmp_
     cut.write_bytes(cut.read_bytes()[:200])
     other = make_tiny_model(tmp_path / "rehue-tiny-video.safetensors")
     other.with_suffix(".json").write_text("{")
+    alone = make_tiny_model(tmp_path / "rehue-tiny-alone.safetensors")  # probe 130: left out without a word
+    alone.with_suffix(".json").unlink()
+    wider = make_tiny_model(tmp_path / "rehue-tiny-wider.safetensors")  # probe 130: listed, and colorize failed
+    card = json.loads(wider.with_suffix(".json").read_text())
+    wider.with_suffix(".json").write_text(json.dumps({**card, "width": 8}))
+    (tmp_path / "._rehue-tiny-independent.json").write_bytes(b"\x00\x05\x16\x07")  # a Mac's: no model's
     monkeypatch.setattr(io, "SHIPPED_DIR", tmp_path)
     assert main(["models", *json_flag]) == 1
     said = capsys.readouterr()
-    assert said.err.splitlines() == ["rehue: error: the shipped models rehue-tiny-dependent and rehue-tiny-video "
-                                     "cannot be read (said above): the installation is damaged; reinstall rehue"]
+    assert said.err.splitlines() == ["rehue: error: the shipped models rehue-tiny-alone, rehue-tiny-dependent, "
+                                     "rehue-tiny-video and rehue-tiny-wider cannot be read (said above): the "
+                                     "installation is damaged; reinstall rehue"]
     if json_flag:
         listing = json.loads(said.out)
         assert list(listing["shipped"]) == [intact.stem]
-        assert sorted(listing["unreadable"]) == ["rehue-tiny-dependent", "rehue-tiny-video"]
+        assert sorted(listing["unreadable"]) == ["rehue-tiny-alone", "rehue-tiny-dependent", "rehue-tiny-video",
+                                                 "rehue-tiny-wider"]
         assert "not a readable safetensors file" in listing["unreadable"]["rehue-tiny-dependent"]
     else:
         lines = said.out.splitlines()
-        assert lines[1].startswith(f"  rehue-tiny-dependent: cannot be read ({cut}: not a readable safetensors file")
-        assert lines[2].startswith(f"  rehue-tiny-video: cannot be read ({other.with_suffix('.json')}: ")
-        assert lines[3] == "  rehue-tiny-independent: the default for photos and films"
+        assert lines[1] == "  rehue-tiny-alone: cannot be read (its config (.json) missing)"
+        assert lines[2].startswith(f"  rehue-tiny-dependent: cannot be read ({cut}: not a readable safetensors file")
+        assert lines[3].startswith(f"  rehue-tiny-video: cannot be read ({other.with_suffix('.json')}: ")
+        assert lines[4].startswith(f"  rehue-tiny-wider: cannot be read ({wider}: ") and "shape" in lines[4]
+        assert lines[5] == "  rehue-tiny-independent: the default for photos and films"
+
+
+def test_colorize_says_a_shipped_model_without_its_config_is_damaged_not_missing(monkeypatch, tmp_path, capsys):
+    """Probe 130: with the shipped model's .json gone, colorize said "this installation ships no pretrained
+    model; train one"."""
+    import rehue.models.io as io
+    from rehue.cli import main
+    from tests.conftest import make_tiny_model
+
+    model = make_tiny_model(tmp_path / "w" / "rehue-gen2-128-independent.safetensors")
+    model.with_suffix(".json").unlink()
+    monkeypatch.setattr(io, "SHIPPED_DIR", tmp_path / "w")
+    from PIL import Image
+
+    Image.fromarray(np.zeros((24, 32), np.uint8)).save(tmp_path / "p.png")
+    assert main(["colorize", str(tmp_path / "p.png"), "-o", str(tmp_path / "o.png")]) == 1
+    assert capsys.readouterr().err == ("rehue: error: the shipped model rehue-gen2-128-independent cannot be read (its "
+                                       "config (.json) missing): the installation is damaged; reinstall rehue\n")
 
 def test_a_class_model_saved_before_colours_were_counted_still_loads(tmp_path):
     from safetensors.torch import load_file, save_file

@@ -568,7 +568,13 @@ class Colorizer:
     @classmethod
     def load(cls, model: str | Path = DEFAULT_MODEL, device: str = "auto", role: str = "independent", *,
              backend: str = "auto", threads: int = DEFAULT_MODEL_THREADS, **settings) -> Colorizer:
-        from rehue.models.io import default_model_name, load_model, resolve_model_path, shipped_models
+        from rehue.models.io import (
+            default_model_name,
+            incomplete_shipped_models,
+            load_model,
+            resolve_model_path,
+            shipped_models,
+        )
 
         if role not in ("independent", "dependent"):
             raise UsageError(f"role must be \"independent\" or \"dependent\", not {role!r}")
@@ -580,6 +586,10 @@ class Colorizer:
         by_default = str(model) == DEFAULT_MODEL
         if by_default:
             model = default_model_name(role)
+            if model is None and (incomplete := incomplete_shipped_models()):  # probe 130: "ships no model"
+                name, why = next(iter(incomplete.items()))
+                raise RehueError(f"the shipped model {name} cannot be read ({why}): the installation is damaged; "
+                                 "reinstall rehue")
             if model is None:
                 raise RehueError(
                     "no model available: this installation ships no pretrained model; train one with "

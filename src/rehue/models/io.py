@@ -171,6 +171,21 @@ def shipped_models() -> dict[str, Path]:
     return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.safetensors")) if p.with_suffix(".json").exists()}
 
 
+def incomplete_shipped_models() -> dict[str, str]:
+    """The shipped models of which one of the two files is missing, and which: a damaged installation (probe 130:
+    a model without its .json was left out of `rehue models` without a word, and colorize said none was shipped).
+    Hidden files (a Mac's "._name.json") are none of them."""
+    stems = {p.stem for pattern in ("*.safetensors", "*.json") for p in SHIPPED_DIR.glob(pattern)
+             if not p.name.startswith(".")}
+    incomplete = {}
+    for stem in sorted(stems):
+        missing = [suffix for suffix in (".safetensors", ".json") if not (SHIPPED_DIR / f"{stem}{suffix}").exists()]
+        if missing:
+            what = "weights (.safetensors)" if missing[0] == ".safetensors" else "config (.json)"
+            incomplete[stem] = f"its {what} missing"
+    return incomplete
+
+
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
 
 
