@@ -296,14 +296,14 @@ def in_options(reason: str, options: frozenset[str], settings: tuple[str, ...] =
 
 
 def cmd_colorize(args) -> int:
-    from rehue.data.images import is_video_path
+    from rehue.data.images import is_video_path, typed_as_folder
     from rehue.inference.files import colorize_paths
 
     ext = args.ext if args.ext.startswith(".") else f".{args.ext}"
     picture_only = [flag for flag, dest in (("--ext", "ext"), ("--quality", "quality")) if dest in args.typed]
     output = Path(args.output)
-    if picture_only and is_video_path(output) and not args.output.endswith(("/", os.sep)):  # probe 67: passed
-        # over without a word
+    if picture_only and is_video_path(output) and not typed_as_folder(args.output):  # probe 67: passed over
+        # without a word
         raise UsageError(f"{', '.join(picture_only)}: for pictures, not a video file (its quality is --crf's, its "
                          "format its extension's)")
     if "ext" in args.typed:

@@ -1320,12 +1320,23 @@ def test_an_output_with_a_trailing_slash_is_a_folder_whatever_its_name(tmp_path,
     assert run("colorize", tmp_path / "a.png", "-o", f"{tmp_path / 'b.png'}/", "--model", tiny_model) == 2
     assert capsys.readouterr().err == (f"rehue: error: {tmp_path / 'b.png'}/: names a folder, and {tmp_path / 'b.png'} "
                                        "is a file; name another folder\n")
-    (tmp_path / "frames").mkdir()
-    Image.fromarray(gray).save(tmp_path / "frames" / "f_0001.png")
-    before = sorted(path.name for path in tmp_path.iterdir())
-    assert run("colorize", tmp_path / "frames", "--frames", "-o", f"{tmp_path / 'film.mp4'}/", "--model",
-               tiny_model) == 2
-    assert "film.mp4/: names a folder, and --frames into a .mp4 name joins the frames into a video file" in \
-        capsys.readouterr().err
-    assert sorted(path.name for path in tmp_path.iterdir()) == before, "nothing written"
     assert (tmp_path / "b.png").is_file()
+    (tmp_path / "frames").mkdir()
+    for number in (1, 2):
+        Image.fromarray(gray).save(tmp_path / "frames" / f"f_{number:04d}.png")
+    for name in ("film.mp4/", "fr.png/", "dot.png/."):  # probe 130: "names a picture", and x.png/. the file x.png
+        assert run("colorize", tmp_path / "frames", "--frames", "-o", f"{tmp_path}/{name}", "--model", tiny_model,
+                   "--dependent-model", "none") == 0, name
+        folder = tmp_path / name.split("/")[0]
+        assert sorted(path.name for path in folder.iterdir()) == ["f_0001.png", "f_0002.png"], name
+    assert run("colorize", tmp_path / "a.png", "-o", f"{tmp_path / 'one.png'}/.", "--model", tiny_model) == 0
+    assert (tmp_path / "one.png" / "a.png").is_file()
+    from rehue.inference.colorizer import Colorizer
+    from rehue.video.pipeline import colorize_video
+    from tests.helpers_video import make_clip
+
+    clip = make_clip(tmp_path / "c.mp4", [np.stack([gray] * 3, axis=-1)] * 3)
+    with pytest.raises(UsageError, match="v.mp4/: names a folder \\(its trailing slash\\), and colorize_video writes "
+                                         "one video file"):
+        colorize_video(clip, f"{tmp_path / 'v.mp4'}/", colorizer=Colorizer.load(str(tiny_model)), progress=False)
+    assert not (tmp_path / "v.mp4").exists()

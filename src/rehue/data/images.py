@@ -1140,6 +1140,12 @@ def make_folder(folder: str | Path) -> Path:
     return folder
 
 
+def typed_as_folder(path) -> bool:
+    """Whether ``path`` as typed (a string) names a folder whatever its name says: it ends in a slash, or in
+    "/." (``-o new.d.tif/``, a folder; ``Path`` drops both, and the name read as a TIFF's)."""
+    return isinstance(path, str) and path.endswith(("/", os.sep, "/.", f"{os.sep}."))
+
+
 def as_it_will_be(path: str | Path) -> Path:
     """``path`` with each ``..`` that follows a folder not made yet taken away with that folder: ``U/new/..``
     is ``U`` once ``new`` is made, but a check of ``U/new/..`` cannot look into ``U`` before (probe 96: a

@@ -44,6 +44,7 @@ from rehue.data.images import (
     refuse_standard_output,
     remove_stale_temps,
     save_image,
+    typed_as_folder,
     with_output_suffix,
 )
 from rehue.errors import RehueError, UsageError, check_flags, one_line, out_of_memory_as_memory_error
@@ -390,24 +391,22 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         if isinstance(path, str) and not path:  # Path("") is ".": every picture under the working folder (probe 65)
             raise UsageError("an empty path names no file or folder")
     refuse_standard_output(output)
-    folder = isinstance(output, str) and output.endswith(("/", os.sep))  # probe 119's leftover: "-o new.d.tif/"
-    # wrote the file new.d.tif, and "-o more.png/" for two photos was refused as naming a PNG file
+    folder = typed_as_folder(output)  # probe 119's leftover: "-o new.d.tif/" wrote the file new.d.tif, and
+    # "-o more.png/" for two photos was refused as naming a PNG file
     # "out/new/..": the folder it will be; one whose name would then read as a file's ("a.png/new/..") stays as
     # typed, a folder, as the file system makes it (probe 97: taken for the file a.png, and one replaced), where
     # no folder of that name is there yet
     will_be = as_it_will_be(output)
     output = Path(output) if Path(output).name == ".." and will_be.suffix and not will_be.is_dir() else will_be
     if frames:
-        if folder and is_video_path(output):
-            raise UsageError(f"{output}/: names a folder, and --frames into a {output.suffix} name joins the frames "
-                             f"into a video file; name {output} for that, or a folder without a video's extension")
-        if is_video_path(output):
+        if is_video_path(output) and not folder:
             _check_picture_options(quality_given, ext_given, set(), output)
-        elif output.suffix.lower() not in OUTPUT_FORMATS and not names_numbered_frames(output):  # else refused
+        elif folder or output.suffix.lower() not in OUTPUT_FORMATS and not names_numbered_frames(output):  # else
+            # refused
             _check_picture_options(quality_given, False, {image_ext})  # below, for what it names
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
                                image_ext=image_ext, video_options=video_options or {}, progress=progress,
-                               log=log, chroma=chroma, borders=borders)
+                               log=log, chroma=chroma, borders=borders, as_folder=folder)
     jobs = plan_jobs(inputs, output, image_ext, video_ext=VIDEO_SUFFIX_OF_CODEC.get((video_options or {}).get("codec")),
                      folder=folder)
     if not jobs:
@@ -639,33 +638,34 @@ def _colour_one(job: Job, output: Path, colorizer, *, overwrite, quality, video_
 
 
 def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, image_ext, video_options, progress,
-                    log, chroma, borders) -> BatchSummary:
+                    log, chroma, borders, as_folder: bool = False) -> BatchSummary:
     """Each input folder is one film's frames: into ``output`` itself for one folder (a folder, or a video
-    file by its extension), else into ``output``/<folder name>."""
+    file by its extension unless ``as_folder``: typed with a trailing slash), else into ``output``/<folder name>."""
     from rehue.inference.colorizer import Colorizer
     from rehue.video.pipeline import colorize_frames
 
     folders = [Path(p) for p in inputs]
+    video_file = is_video_path(output) and not as_folder
     for folder in folders:
         if not folder.is_dir():
             raise RehueError("--frames takes folders of numbered frames" if folder.exists() else "no such folder",
                              folder)
-    if is_video_path(output) and len(folders) > 1:
+    if video_file and len(folders) > 1:
         raise UsageError(f"{output}: one video file holds one film; give one folder of frames, or an output folder")
-    if is_video_path(output) and video_options.get("codec") is not None:  # before the models load (probe 70)
+    if video_file and video_options.get("codec") is not None:  # before the models load (probe 70)
         from rehue.video.io import encoders_for
 
         encoders_for(output, video_options["codec"])
-    if not is_video_path(output) and names_numbered_frames(output):  # probe 69: a folder named "f_####" made,
+    if not video_file and names_numbered_frames(output):  # probe 69: a folder named "f_####" made,
         # holding the frames under their own names
         raise UsageError(f"{output}: --frames keeps each frame's own name, in an output folder (or joins the frames "
                          "into a video file); a number pattern names a video's frames")
-    if len(folders) > 1 or not is_video_path(output):
+    if len(folders) > 1 or not video_file:
         check_folder_can_be_made(output)
     colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, borders=borders)
     options = {key: video_options[key] for key in ("dependent_model", "scene_mode", "fps", "codec", "crf", "preset")
                if video_options.get(key) is not None}
-    targets = [output if len(folders) == 1 else output / folder.name for folder in folders]
+    targets = [output if len(folders) == 1 else output / film.name for film in folders]
     for folder, target in zip(folders, targets, strict=True):
         if real_path(target) == real_path(folder):
             raise RehueError("is both the folder of frames and the output folder: the coloured frames would be "
@@ -681,8 +681,8 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
     summary = BatchSummary()
     for folder, target in zip(folders, targets, strict=True):
         try:
-            colorize_frames(folder, target, colorizer=colorizer, ext=image_ext, quality=quality, overwrite=overwrite,
-                            progress=progress, log=log, **options)
+            colorize_frames(folder, f"{target}{os.sep}" if as_folder else target, colorizer=colorizer, ext=image_ext,
+                            quality=quality, overwrite=overwrite, progress=progress, log=log, **options)
             summary.done.append(target)
         except RehueError as exc:
             if len(folders) == 1:

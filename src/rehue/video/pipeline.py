@@ -744,6 +744,11 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
             raise UsageError(f"colorize_video takes video files' paths, not {type(given).__name__}")
         if not os.fspath(given):  # Path("") is ".", a folder (probe 64)
             raise UsageError("colorize_video takes video files' paths, not an empty one")
+    from rehue.data.images import typed_as_folder
+
+    if typed_as_folder(target):  # probe 130: "v.mp4/" wrote the file v.mp4
+        raise UsageError(f"{target}: names a folder (its trailing slash), and colorize_video writes one video file; "
+                         "name the file")
     quality = check_quality(quality)
     check_time_range(start, end)
     colorizer = colorizer.for_video()
@@ -1458,7 +1463,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     DPX, TIFF, PNG or OpenEXR sequence), as a video is coloured: scene detection, the independent model on
     each scene's first frame, the dependent model on the others.
 
-    ``target`` is a folder or a video file. Into a folder, each frame is written under its own name
+    ``target`` is a folder or a video file (a string that ends in a slash is a folder, whatever its name says).
+    Into a folder, each frame is written under its own name
     with the extension ``ext``, 16-bit frames at 16 bits where the format holds them, with their
     resolution and EXIF (``_FrameFolder``); a failure (a damaged frame, a frame of another size, a full
     disk) leaves the folder as it was, and keeps the frames coloured up to the scene it stopped in for the
@@ -1475,6 +1481,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         deep_tiff_loss,
         is_video_path,
         load_image,
+        typed_as_folder,
         with_output_suffix,
     )
     from rehue.inference.files import warn_in_colour
@@ -1485,10 +1492,12 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     codec = codec_named(codec)
     check_video_options(crf=crf, preset=preset, codec=codec, scene_mode=scene_mode)
     colorizer = colorizer.for_video()
+    as_folder = typed_as_folder(target)  # "frames.png/": a folder whatever its name says
     source, target = Path(source), Path(target)
     frames = film_frames(source, log)
-    to_video = is_video_path(target)  # as the CLI decides: an extension rehue cannot write is an error, not a folder
-    if not to_video and target.suffix.lower() in IMAGE_SUFFIXES:
+    to_video = is_video_path(target) and not as_folder  # as the CLI decides: an extension rehue cannot write is
+    # an error, not a folder
+    if not to_video and target.suffix.lower() in IMAGE_SUFFIXES and not as_folder:
         raise UsageError(f"{target}: names a picture, and --frames writes a folder of frames or one video file "
                          "(.mp4, .mkv, ...); name a folder")
     if not to_video:  # a folder: "reel.mp4/new/.." is reel.mp4 (its frames were staged in a new, left empty)
