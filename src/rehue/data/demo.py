@@ -1198,12 +1198,29 @@ def _check_demo_folder(out_dir: Path, cache: Path) -> None:
     ``_read_manifest`` checks is one): not a file, nor a folder of the user's files (probe 92: photos of one
     name replaced, and the set mixed in among a thesis' files). The download cache, where it lies inside, is
     the build's own (probe 128: `--cache-dir d5/cache` refused the same command after a Ctrl-C)."""
-    from rehue.data.images import is_inside, refuse_a_folder_of_others
+    from rehue.data.images import refuse_a_folder_of_others
 
     if out_dir.exists() and not out_dir.is_dir():
         raise RehueError("output exists and is not a folder", out_dir)
     if out_dir.is_dir() and not (out_dir / "manifest.csv").is_file():
-        refuse_a_folder_of_others(out_dir, "demo set", "the set (--out)", ignore=lambda entry: is_inside(cache, entry))
+        refuse_a_folder_of_others(out_dir, "demo set", "the set (--out)", ignore=lambda entry: _of_cache(entry, cache))
+
+
+CACHE_FOLDERS = ("debs", "extracted", "wheels")  # what the download cache holds
+
+
+def _of_cache(entry: Path, cache: Path) -> bool:
+    """Whether ``entry`` of the set's folder is the download cache's: the cache, a folder of it where the cache
+    is the set's folder itself, or a folder that holds the cache and nothing else (probe 130: one holding the
+    user's files beside a cache was passed over as the build's own)."""
+    from rehue.data.images import real_path
+
+    entry_real, cache_real = real_path(entry), real_path(cache)
+    if entry_real == cache_real or entry_real.parent == cache_real and entry.name in CACHE_FOLDERS:
+        return True
+    if not (entry.is_dir() and cache_real.is_relative_to(entry_real)):
+        return False
+    return all(real_path(path).is_relative_to(cache_real) for path in entry.rglob("*") if path.is_file())
 
 
 def _build(where: Path, out_dir: Path, include_debian: bool, progress, cache: Path, video_wheel: Path | None,
