@@ -117,6 +117,8 @@ class _OneLineParser(argparse.ArgumentParser):
     def _print_message(self, message: str, file=None):
         """argparse passes over a write that fails: `rehue --help > /dev/full` wrote nothing, exit 0."""
         stream = file or sys.stderr
+        if stream is None:  # a program without standard streams (pythonw): nowhere to say it, as argparse has it
+            return
         try:
             stream.write(message)
             stream.flush()
@@ -323,7 +325,7 @@ def cmd_colorize(args) -> int:
             raise UsageError(f"{', '.join(never)}: not for --frames ({said})")
         video_only = [flag for flag, dest in (("--codec", "codec"), ("--crf", "crf"), ("--preset", "preset"),
                                               ("--fps", "fps")) if dest in args.typed]
-        if video_only and not is_video_path(output):
+        if video_only and (not is_video_path(output) or typed_as_folder(args.output)):  # probe 131: fr.mp4/
             raise UsageError(f"{', '.join(video_only)}: not for --frames into a folder (every frame is written as "
                              "an image; --ext sets its format)")
     elif args.fps is not None:

@@ -1329,6 +1329,11 @@ def test_an_output_with_a_trailing_slash_is_a_folder_whatever_its_name(tmp_path,
                    "--dependent-model", "none") == 0, name
         folder = tmp_path / name.split("/")[0]
         assert sorted(path.name for path in folder.iterdir()) == ["f_0001.png", "f_0002.png"], name
+    capsys.readouterr()
+    assert run("colorize", tmp_path / "frames", "--frames", "-o", f"{tmp_path / 'film5.mp4'}/", "--crf", "20",
+               "--model", tiny_model) == 2  # probe 131: an encoder's setting into a folder, passed over
+    assert "--crf: not for --frames into a folder" in capsys.readouterr().err
+    assert not (tmp_path / "film5.mp4").exists()
     assert run("colorize", tmp_path / "a.png", "-o", f"{tmp_path / 'one.png'}/.", "--model", tiny_model) == 0
     assert (tmp_path / "one.png" / "a.png").is_file()
     from rehue.inference.colorizer import Colorizer

@@ -256,3 +256,21 @@ def test_output_to_a_reader_that_went_away_ends_quietly():
                          executable="/bin/bash", capture_output=True, text=True)
     assert run.stdout == "s" and run.stderr == ""
     assert run.returncode in (0, 141)  # the listing may fit the pipe before the reader goes
+
+
+
+def test_without_standard_streams_the_parser_says_nothing_and_ends(tmp_path):
+    """Probe 131: main() in a program without standard output and error (pythonw) ended `--version` or a usage
+    error in an AttributeError traceback."""
+    import subprocess
+
+    code = ("import sys\nsys.stdout = sys.stderr = None\nfrom rehue.cli import main\n"
+            "codes = []\n"
+            "for argv in (['--version'], ['colorize'], ['--help']):\n"
+            "    try:\n"
+            "        main(argv)\n"
+            "    except SystemExit as exc:\n"
+            "        codes.append(exc.code)\n"
+            "open(sys.argv[1], 'w').write(repr(codes))\n")
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "codes")], capture_output=True, text=True)
+    assert (run.returncode, run.stderr) == (0, "") and (tmp_path / "codes").read_text() == "[0, 2, 0]"

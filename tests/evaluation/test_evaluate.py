@@ -302,6 +302,17 @@ def test_a_clip_that_cannot_be_read_is_skipped_beside_others(tmp_path, tiny_mode
     (folder / "photo.png").unlink()
     with pytest.raises(RehueError, match="no image could be read"):  # not "no colour image to score against"
         evaluate(tiny_model, [folder], tmp_path / "r3", dependent_model="none", progress=False)
+    reels = [tmp_path / "good", tmp_path / "bad"]  # probe 131: the bad reel skipped whole, its frame named alone
+    for reel in reels:
+        reel.mkdir()
+        for i in range(4):
+            Image.fromarray(textured_rgb(40, 60, seed=i)).save(reel / f"f_{i:04d}.png")
+    (reels[1] / "f_0002.png").write_text("not a frame")
+    messages = []
+    result = evaluate(tiny_model, reels, tmp_path / "r4", dependent_model="none", progress=False,
+                      log=messages.append, films=True)
+    assert f"warning: skipping {reels[1]}: its frame f_0002.png: not an image file (or a format Pillow cannot " \
+           "read)" in messages and result.skipped == [str(reels[1])], messages
 
 def test_two_clips_of_one_name_in_two_folders_are_reported_apart(tmp_path, tiny_model):
     """Probe 120: A/clip.mp4 and B/clip.mp4 were both "video clip.mp4" in the report, the second one's frame

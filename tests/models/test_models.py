@@ -306,7 +306,8 @@ def test_rehue_models_says_a_shipped_model_that_cannot_be_read(monkeypatch, tmp_
     wider = make_tiny_model(tmp_path / "rehue-tiny-wider.safetensors")  # probe 130: listed, and colorize failed
     card = json.loads(wider.with_suffix(".json").read_text())
     wider.with_suffix(".json").write_text(json.dumps({**card, "width": 8}))
-    (tmp_path / "._rehue-tiny-independent.json").write_bytes(b"\x00\x05\x16\x07")  # a Mac's: no model's
+    for hidden in ("._rehue-tiny-independent.json", "._rehue-tiny-independent.safetensors"):  # a Mac's: no
+        (tmp_path / hidden).write_bytes(b"\x00\x05\x16\x07")  # model's (probe 131: listed as a damaged one)
     monkeypatch.setattr(io, "SHIPPED_DIR", tmp_path)
     assert main(["models", *json_flag]) == 1
     said = capsys.readouterr()

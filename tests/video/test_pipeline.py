@@ -2564,3 +2564,8 @@ def test_a_damaged_shipped_dependent_model_is_said_to_be_so(tmp_path, monkeypatc
     assert len(said) == 1 and said[0].startswith(f"warning: the shipped dependent model cannot be read ({dependent}: "
                                                  "not a readable safetensors file"), said
     assert said[0].endswith("): reinstall rehue; every frame is coloured by the independent model"), said
+    dependent.unlink()  # probe 131: one of its files gone was "no dependent model available", exit 0
+    said.clear()
+    assert load_dependent("default", independent, said.append) is None
+    assert said == [f"warning: the shipped dependent model {dependent.stem} cannot be read (its weights "
+                    "(.safetensors) missing): reinstall rehue; every frame is coloured by the independent model"]

@@ -1082,8 +1082,8 @@ def _measure_video(path: Path) -> tuple[int, int, ColourStats, int]:
             for index, frame in enumerate(container.decode(stream)):
                 if index in wanted:
                     frames.append(frame.to_ndarray(format="rgb24"))
-    except (av.error.FFmpegError, IndexError, ValueError) as exc:
-        raise RehueError(f"cannot read video ({exc})", path) from None
+    except (av.error.FFmpegError, IndexError, ValueError) as exc:  # FFmpeg's words, not the file's staged path
+        raise RehueError(f"cannot read video ({getattr(exc, 'strerror', None) or exc})", path) from None
     if not frames:
         raise RehueError("video has no frames", path)
     return width, height, colour_stats(np.concatenate(frames, axis=0)), count
@@ -1315,7 +1315,13 @@ def _store_and_measure(items: list[SourceFile], out_dir: Path, previous: dict[st
         if not current:
             _store(item, target)
             written += 1
-        width, height, colour, frames = _measure(target, item.kind)
+        try:
+            width, height, colour, frames = _measure(target, item.kind)
+        except RehueError as exc:  # a clip of the source that FFmpeg cannot read: its source named (probe 131)
+            if current:
+                raise
+            target.unlink(missing_ok=True)
+            raise _damaged(item, "cannot read", exc.reason) from None
         rows.append({
             "path": item.path, "kind": item.kind, "split": "train", "weight": "", "source": item.source,
             "source_version": item.version, "original_path": item.original_path, "licence": item.licence,

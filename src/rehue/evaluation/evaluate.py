@@ -581,6 +581,8 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
         if alone or isinstance(exc, _UnreadableClip) or exc.path is None or \
                 not (Path(exc.path) == video or Path(exc.path).is_relative_to(video)):
             raise
+        if Path(exc.path) != video:  # a frame of a reel: the whole reel is skipped, and said so (probe 131)
+            raise _UnreadableClip(f"its frame {Path(exc.path).relative_to(video)}: {exc.reason}", video) from None
         raise _UnreadableClip(exc.reason, exc.path) from None
 
 

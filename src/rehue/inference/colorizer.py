@@ -586,7 +586,9 @@ class Colorizer:
         by_default = str(model) == DEFAULT_MODEL
         if by_default:
             model = default_model_name(role)
-            if model is None and (incomplete := incomplete_shipped_models()):  # probe 130: "ships no model"
+            suffix = "-dependent" if role == "dependent" else "-independent"
+            incomplete = {name: why for name, why in incomplete_shipped_models().items() if name.endswith(suffix)}
+            if model is None and incomplete:  # probe 130: "this installation ships no pretrained model"
                 name, why = next(iter(incomplete.items()))
                 raise RehueError(f"the shipped model {name} cannot be read ({why}): the installation is damaged; "
                                  "reinstall rehue")

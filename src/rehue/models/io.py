@@ -168,7 +168,9 @@ NAMED_SETTINGS = ("fit", "borders")  # names, checked by the Colorizer against i
 
 
 def shipped_models() -> dict[str, Path]:
-    return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.safetensors")) if p.with_suffix(".json").exists()}
+    """The shipped models by name; hidden files (a Mac's "._name.safetensors") are none of them."""
+    return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.safetensors"))
+            if not p.name.startswith(".") and p.with_suffix(".json").exists()}
 
 
 def incomplete_shipped_models() -> dict[str, str]:

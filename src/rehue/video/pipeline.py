@@ -231,12 +231,16 @@ def load_dependent(spec: str, independent: Colorizer, log) -> Colorizer | None:
     except RehueError as exc:
         if spec != "default":
             raise
-        from rehue.models.io import shipped_models
+        from rehue.models.io import incomplete_shipped_models, shipped_models
 
-        if default_model_name("dependent") in shipped_models():  # installed, and unreadable (probe 124: a note
-            # that there is none, exit 0)
+        name = default_model_name("dependent") or next(
+            (name for name in incomplete_shipped_models() if name.endswith("-dependent")), None)
+        if name in shipped_models():  # installed, and unreadable (probe 124: a note that there is none, exit 0)
             log(f"warning: the shipped dependent model cannot be read ({exc}): reinstall rehue; every frame is "
                 "coloured by the independent model")
+        elif name in incomplete_shipped_models():  # one of its files gone (probe 131)
+            log(f"warning: the shipped dependent model {name} cannot be read ({incomplete_shipped_models()[name]}): "
+                "reinstall rehue; every frame is coloured by the independent model")
         else:
             log("note: no dependent model available; every frame is coloured by the independent model")
         return None
