@@ -2569,3 +2569,23 @@ def test_a_damaged_shipped_dependent_model_is_said_to_be_so(tmp_path, monkeypatc
     assert load_dependent("default", independent, said.append) is None
     assert said == [f"warning: the shipped dependent model {dependent.stem} cannot be read (its weights "
                     "(.safetensors) missing): reinstall rehue; every frame is coloured by the independent model"]
+
+
+def test_a_cancelled_worker_ends_though_its_wake_up_was_lost():
+    """Probe 127: SIGTERM while a film was coloured hung the process for good in 3 of 90 tries, the main thread
+    joining a worker that waited for an item whose wake-up the interrupt had cut off. A worker now looks
+    whether it was cancelled as it waits, and needs no item to end."""
+    import threading
+    import time
+
+    from rehue.video.pipeline import WORKER_POLL_S, _Worker
+
+    handled = []
+    worker = _Worker(handled.append, "test-worker")
+    worker.put(1)
+    time.sleep(4 * WORKER_POLL_S)
+    worker._queue.not_empty.notify = lambda n=1: None  # every wake-up lost from here on
+    cancelling = threading.Thread(target=worker.cancel, daemon=True)
+    cancelling.start()
+    cancelling.join(timeout=5 * WORKER_POLL_S + 2)
+    assert not cancelling.is_alive() and not worker._thread.is_alive() and handled == [1]

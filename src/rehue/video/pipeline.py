@@ -95,7 +95,8 @@ FLICKER_GAINS = (0.75, 1.33)  # the most by which a frame is brightened or darke
 """Frames waiting between two pipeline threads: enough to absorb their jitter, few enough that memory
 stays flat (a 720p frame is about 3 MB as RGB)."""
 MAX_MODEL_WORKERS = 4
-WORKER_POLL_S = 0.1  # how often a blocked decode thread checks whether the consumer stopped
+WORKER_POLL_S = 0.1  # how often a blocked decode thread checks whether the consumer stopped, and a waiting
+# worker whether it was cancelled
 # Letterbox or pillarbox bars are looked for in the first BAR_KEY_FRAMES key frames (a film's first
 # minutes, decoding nothing else), or, in a clip with fewer, in every BAR_PROBE_STEP-th of its first
 # BAR_PROBE_FRAMES frames
@@ -591,7 +592,12 @@ class _Worker:
 
     def _loop(self) -> None:
         while True:
-            item = self._queue.get()
+            try:  # a wait of its own, not one for a wake-up: an interrupt that lands inside the producer's put
+                item = self._queue.get(timeout=WORKER_POLL_S)  # can lose the wake-up, and a cancelled worker
+            except queue.Empty:  # waited for it for good (probe 127: 3 in 90 SIGTERMs hung the process)
+                if self._cancelled:
+                    return
+                continue
             if item is _END:
                 return
             if self._error is None and not self._cancelled:
@@ -611,11 +617,10 @@ class _Worker:
         self._raise()
 
     def cancel(self) -> None:
-        """Skip what is still queued and wait for the thread to end (safe to call after ``finish``)."""
+        """Skip what is still queued and wait for the thread to end (safe to call after ``finish``): it sees
+        ``_cancelled`` once the queue is empty, within ``WORKER_POLL_S``, with no item put for it."""
         self._cancelled = True
-        if self._thread.is_alive():
-            self._queue.put(_END)
-            self._thread.join()
+        self._thread.join()
 
     def _raise(self) -> None:
         if self._error is not None:
