@@ -1345,3 +1345,24 @@ def test_an_output_with_a_trailing_slash_is_a_folder_whatever_its_name(tmp_path,
                                          "one video file"):
         colorize_video(clip, f"{tmp_path / 'v.mp4'}/", colorizer=Colorizer.load(str(tiny_model)), progress=False)
     assert not (tmp_path / "v.mp4").exists()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("name", ["x.png", "cam.mp4"])
+def test_a_named_pipe_in_a_folder_is_a_failed_file_not_a_hang(tmp_path, tiny_model, capsys, name):
+    """Probe 127: a named pipe among a folder's photos hung the batch for good before any work, as its header
+    was read to see whether rehue had coloured it."""
+    import os
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (24, 32), dtype=np.uint8)).save(folder / "g.png")
+    os.mkfifo(folder / name)
+    (tmp_path / "out").mkdir()
+    os.mkfifo(tmp_path / "out" / "g.png")  # an output's name: its end is not read to see whether it was cut short
+    code = subprocess.run([sys.executable, "-m", "rehue", "colorize", str(folder), "-o", str(tmp_path / "out"),
+                           "--model", str(tiny_model), "--dependent-model", "none", "--no-progress"],
+                          capture_output=True, text=True, timeout=120)
+    assert code.returncode == 1, code.stderr
+    assert f"failed: {folder / name}: is a pipe or a device, not a file" in code.stderr
+    assert "1 skipped: its output exists" in code.stderr

@@ -179,6 +179,8 @@ def _film_coloured_by_rehue(path: Path) -> bool:
 
     from rehue.video.io import film_comment
 
+    if not path.is_file():  # a named pipe: opening it waits for a writer, for good (probe 127)
+        return False
     try:
         with av.open(str(path)) as container:
             return coloured_by_rehue(film_comment(container.metadata))
@@ -198,6 +200,8 @@ def _coloured_by_rehue(path: Path) -> bool:
 
     from rehue.data import dpx, exr
 
+    if not path.is_file():  # a named pipe: opening it waits for a writer, for good (probe 127)
+        return False
     try:
         with open(path, "rb") as file:  # the header read on only for a DPX or OpenEXR: every picture of a folder
             magic = file.read(4)        # is asked
@@ -589,7 +593,7 @@ def _cut_short(path: Path) -> bool:
     rehue writes whole files only, but a run after one cut short would otherwise count it as done (probe 51).
     Other formats, a file that is no PNG or JPEG at all, and one that cannot be read here are taken as whole."""
     ends = {".png": PNG_ENDS, ".jpg": JPEG_ENDS, ".jpeg": JPEG_ENDS}.get(path.suffix.lower())
-    if ends is None:
+    if ends is None or not path.is_file():  # a named pipe is not opened: it would wait for a writer (probe 127)
         return False
     start, end = ends
     try:
