@@ -1366,3 +1366,25 @@ def test_a_named_pipe_in_a_folder_is_a_failed_file_not_a_hang(tmp_path, tiny_mod
     assert code.returncode == 1, code.stderr
     assert f"failed: {folder / name}: is a pipe or a device, not a file" in code.stderr
     assert "1 skipped: its output exists" in code.stderr
+
+
+def test_a_batchs_fault_at_an_output_is_named_by_the_output_and_the_rest_go_on(tmp_path, tiny_model, capsys):
+    """Probe 127: a folder where an output goes was "skipped: its output exists", exit 0; with --overwrite the
+    failed list blamed the inputs ("t/g.png: is a folder"); an output name too long for the file system ended
+    the batch, the files after it never coloured and no summary said."""
+    gray = np.random.default_rng(0).integers(0, 255, (24, 32), dtype=np.uint8)
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    for name in ("g.png", "sub/b.png", "z.png", "x" * 251 + ".png"):
+        Image.fromarray(gray).save(tmp_path / "in" / name)
+    out = tmp_path / "out"
+    (out / "g.png").mkdir(parents=True)
+    (out / "sub").touch()
+    assert run("colorize", tmp_path / "in", "-o", out, "--ext", ".tiff", "--model", tiny_model, "--no-progress") == 1
+    err = capsys.readouterr().err
+    assert "coloured 2 files, 2 failed" in err and (out / "z.tiff").is_file()
+    assert f"  failed: {tmp_path / 'in' / 'sub' / 'b.png'}: {out / 'sub'}: is a file, not a folder" in err
+    assert f"{'x' * 251}.tiff: File name too long" in err
+    assert run("colorize", tmp_path / "in" / "g.png", tmp_path / "in" / "z.png", "-o", out, "--model", tiny_model,
+               "--no-progress") == 1
+    err = capsys.readouterr().err
+    assert f"  failed: {tmp_path / 'in' / 'g.png'}: {out / 'g.png'}: is a folder; name a file to write" in err

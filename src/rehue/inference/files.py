@@ -564,7 +564,8 @@ def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary
 
     waiting = []
     for job in jobs:  # the bar counts only these, so its time left is not that of files passed over at once
-        if not single and not overwrite and os.path.lexists(job.target) and not is_same_file(job.target, job.source):
+        if not single and not overwrite and os.path.lexists(job.target) and not os.path.isdir(job.target) and \
+                not is_same_file(job.target, job.source):  # a folder there is no earlier output (probe 127)
             if _cut_short(job.target):
                 summary.failed.append((job.source, f"its output {job.target} is cut short (an interrupted copy?): "
                                                    "remove it, or pass --overwrite to colour it again"))
@@ -617,11 +618,17 @@ def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, sin
             _colour_one(job, output, colorizer, overwrite=overwrite, quality=quality, video_options=video_options,
                         progress=progress, log=log, single=single)
         summary.done.append(job.target)
-    except (RehueError, MemoryError) as error:
-        exc = error if isinstance(error, RehueError) else RehueError(OUT_OF_MEMORY, job.source)
+    except (RehueError, MemoryError, OSError) as error:
+        if isinstance(error, RehueError):
+            exc = error
+        elif isinstance(error, MemoryError):
+            exc = RehueError(OUT_OF_MEMORY, job.source)
+        else:  # one no step names itself (probe 127: an output name too long ended the batch, unsummed)
+            exc = RehueError(str(error.strerror or error), error.filename or job.target)
         if single:
             raise exc from None
-        summary.failed.append((job.source, exc.reason))
+        # the output's path where the fault is the output's (probe 127: "t/g.png: is a folder", of o8/g.png)
+        summary.failed.append((job.source, exc.reason if exc.path in (None, str(job.source)) else str(exc)))
         bar.write(f"rehue: error: {one_line(str(exc))}", file=sys.stderr)
 
 
