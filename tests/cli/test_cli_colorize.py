@@ -1388,3 +1388,21 @@ def test_a_batchs_fault_at_an_output_is_named_by_the_output_and_the_rest_go_on(t
                "--no-progress") == 1
     err = capsys.readouterr().err
     assert f"  failed: {tmp_path / 'in' / 'g.png'}: {out / 'g.png'}: is a folder; name a file to write" in err
+
+
+def test_a_warning_of_each_output_alike_is_said_once_in_a_batch(tmp_path, tiny_model, capsys):
+    """Probe 127: 300 RGBA PNGs with --ext .jpg gave 100 lines of "JPEG holds no transparency", a warning
+    named by the output file, where warnings named by the input were folded into one line."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(4):
+        rgba = np.zeros((24, 32, 4), np.uint8)
+        rgba[..., :3] = np.random.default_rng(i).integers(0, 255, (24, 32, 3))
+        rgba[..., 3] = 128
+        Image.fromarray(rgba, "RGBA").save(photos / f"p{i}.png")
+    assert run("colorize", photos, "-o", tmp_path / "out", "--ext", ".jpg", "--model", tiny_model,
+               "--no-progress") == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 3 and "JPEG holds no transparency" in warnings[1], warnings
+    assert warnings[2] == f"warning: {photos / 'p1.png'} and 2 more files: the same 2 warnings as " \
+                          f"{photos / 'p0.png'}'s above"

@@ -519,18 +519,21 @@ class _AlikeWarnings(logging.Filter):
     already) is said for the first file and counted for the others, then said once more with their number:
     a folder of thousands gave thousands of lines. A warning is of a kind by its wording and the words put in
     it (a reason, such as why a colour profile was not applied: probe 116 saw three reasons said as one), the
-    file's path (its first argument) and numbers (a count of pages) left out."""
+    file's path (its first argument, the file's or its output's: probe 127 saw 100 lines of "JPEG holds no
+    transparency") and numbers (a count of pages) left out."""
 
     def __init__(self):
         super().__init__()
         self.source: Path | None = None
+        self.target: Path | None = None
         self.first: dict[tuple, Path] = {}
         self.others: dict[tuple, list[Path]] = {}
         self._counted: logging.LogRecord | None = None
 
     def filter(self, record: logging.LogRecord) -> bool:
         about = record.args[0] if isinstance(record.args, tuple) and record.args else None
-        if self.source is None or record.levelno != logging.WARNING or about != self.source:
+        if self.source is None or record.levelno != logging.WARNING or \
+                about is None or str(about) not in (str(self.source), str(self.target)):
             return True
         kind = (record.msg, *(str(value) for value in record.args[1:] if not isinstance(value, numbers.Number)))
         if self.first.setdefault(kind, self.source) == self.source:
@@ -553,9 +556,14 @@ class _AlikeWarnings(logging.Filter):
                 handler.removeFilter(self)
 
     def say_the_rest(self) -> None:
+        kinds: dict[tuple, int] = {}  # the same files warned of alike more than once: one line for them
         for wording, files in self.others.items():
+            key = (tuple(files), self.first[wording])
+            kinds[key] = kinds.get(key, 0) + 1
+        for (files, first), count in kinds.items():
             more = f" and {counted(len(files) - 1, 'more file', 'more files')}" if len(files) > 1 else ""
-            logger.warning("%s%s: the same warning as %s's above", files[0], more, self.first[wording])
+            same = "the same warning" if count == 1 else f"the same {count} warnings"
+            logger.warning("%s%s: %s as %s's above", files[0], more, same, first)
 
 
 def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary, *, single, overwrite, quality,
@@ -578,7 +586,7 @@ def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary
     alike = _AlikeWarnings()
     with alike.watching(not single):
         for job in bar:
-            alike.source = job.source
+            alike.source, alike.target = job.source, job.target
             _colour_job(job, output, colorizer, summary, single=single, overwrite=overwrite, quality=quality,
                         video_options=video_options, progress=progress, log=log, bar=bar)
         alike.source = None
