@@ -783,8 +783,8 @@ def test_a_multi_page_scan_whose_later_pages_are_damaged_is_coloured_as_its_firs
     err = capsys.readouterr().err.splitlines()
     assert err[0] == (f"warning: {folder / 'a-cut.tif'}: holds more pages or frames than its first, which are "
                       "damaged or cut off (an interrupted copy?); only the first is coloured"), err
-    assert err[1:] == [f"warning: {folder / 'b-pointer.tif'}: the same warning as {folder / 'a-cut.tif'}'s above",
-                       "coloured 3 files"], err
+    assert err[1:] == [f"warning: {folder / 'b-pointer.tif'}: the same warning as {folder / 'a-cut.tif'}'s above "
+                       "(holds more pages or frames than its first...)", "coloured 3 files"], err
     assert run("colorize", tmp_path / "one.tif", "-o", tmp_path / "one.png", "--model", tiny_model) == 0
     for name in ("a-cut.png", "b-pointer.png"):
         assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / name)),
@@ -1081,7 +1081,7 @@ def test_a_warning_every_file_of_a_folder_gets_is_said_once_and_counted(tmp_path
     assert warnings == [f"warning: {photos / 'c0.png'}: is in colour already (a toned print, a tinted photo?); its "
                         "colour is replaced by the model's, from its lightness alone",
                         f"warning: {photos / 'c1.png'} and 4 more files: the same warning as {photos / 'c0.png'}'s "
-                        "above"]
+                        "above (is in colour already (a toned print, a tinted...)"]
     assert len(list((tmp_path / "out").iterdir())) == 7
 
 
@@ -1100,8 +1100,10 @@ def test_warnings_of_one_wording_for_other_reasons_are_said_apart(tmp_path, tiny
     said = "its colour profile cannot be applied ({}); its numbers are read as sRGB's"
     assert warnings == [f"warning: {photos / 'a.png'}: {said.format('cannot open profile from string')}",
                         f"warning: {photos / 'b.png'}: {said.format('a profile for Lab pictures, on gray samples')}",
-                        f"warning: {photos / 'c.png'}: the same warning as {photos / 'a.png'}'s above",
-                        f"warning: {photos / 'd.png'} and 1 more file: the same warning as {photos / 'b.png'}'s above"]
+                        f"warning: {photos / 'c.png'}: the same warning as {photos / 'a.png'}'s above (its colour "
+                        "profile cannot be applied (cannot...)",
+                        f"warning: {photos / 'd.png'} and 1 more file: the same warning as {photos / 'b.png'}'s above "
+                        "(its colour profile cannot be applied (a profile...)"]
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
@@ -1365,7 +1367,8 @@ def test_a_named_pipe_in_a_folder_is_a_failed_file_not_a_hang(tmp_path, tiny_mod
                           capture_output=True, text=True, timeout=120)
     assert code.returncode == 1, code.stderr
     assert f"failed: {folder / name}: is a pipe or a device, not a file" in code.stderr
-    assert "1 skipped: its output exists" in code.stderr
+    assert f"failed: {folder / 'g.png'}: {tmp_path / 'out' / 'g.png'}: output exists" in code.stderr, \
+        "probe 132: a pipe there is no earlier output, skipped as one"
 
 
 def test_a_batchs_fault_at_an_output_is_named_by_the_output_and_the_rest_go_on(tmp_path, tiny_model, capsys):
@@ -1405,4 +1408,21 @@ def test_a_warning_of_each_output_alike_is_said_once_in_a_batch(tmp_path, tiny_m
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 3 and "JPEG holds no transparency" in warnings[1], warnings
     assert warnings[2] == f"warning: {photos / 'p1.png'} and 2 more files: the same 2 warnings as " \
-                          f"{photos / 'p0.png'}'s above"
+                          f"{photos / 'p0.png'}'s above (is in colour already (a toned print, a tinted...; JPEG " \
+                          "holds no transparency, so the transparent...)"
+
+
+def test_a_frames_batchs_failure_at_an_output_names_the_output(tmp_path, tiny_model, capsys):
+    """Probe 132: `colorize reel reel2 --frames -o ro`, ro/reel a file of the user's, listed "failed: reel:
+    output for frames must be ...", naming the input folder and not the output in its way."""
+    gray = np.random.default_rng(0).integers(0, 255, (24, 32), dtype=np.uint8)
+    for reel in ("reel", "reel2"):
+        (tmp_path / reel).mkdir()
+        for number in (1, 2):
+            Image.fromarray(gray).save(tmp_path / reel / f"f_{number:04d}.png")
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "ro" / "reel").write_text("mine")
+    assert run("colorize", tmp_path / "reel", tmp_path / "reel2", "--frames", "-o", tmp_path / "ro", "--model",
+               tiny_model, "--dependent-model", "none", "--no-progress") == 1
+    assert f"  failed: {tmp_path / 'reel'}: {tmp_path / 'ro' / 'reel'}: " in capsys.readouterr().err
+    assert (tmp_path / "ro" / "reel").read_text() == "mine" and (tmp_path / "ro" / "reel2" / "f_0002.png").is_file()

@@ -527,6 +527,7 @@ class _AlikeWarnings(logging.Filter):
         self.source: Path | None = None
         self.target: Path | None = None
         self.first: dict[tuple, Path] = {}
+        self.gist: dict[tuple, str] = {}  # each kind's words, for the line that counts the others
         self.others: dict[tuple, list[Path]] = {}
         self._counted: logging.LogRecord | None = None
 
@@ -537,6 +538,7 @@ class _AlikeWarnings(logging.Filter):
             return True
         kind = (record.msg, *(str(value) for value in record.args[1:] if not isinstance(value, numbers.Number)))
         if self.first.setdefault(kind, self.source) == self.source:
+            self.gist.setdefault(kind, record.getMessage().split(": ", 1)[-1])
             return True
         if record is not self._counted:  # one record passes every handler's filter, one after the other
             self._counted = record
@@ -556,14 +558,22 @@ class _AlikeWarnings(logging.Filter):
                 handler.removeFilter(self)
 
     def say_the_rest(self) -> None:
-        kinds: dict[tuple, int] = {}  # the same files warned of alike more than once: one line for them
+        kinds: dict[tuple, list[tuple]] = {}  # the same files warned of alike more than once: one line for them
         for wording, files in self.others.items():
-            key = (tuple(files), self.first[wording])
-            kinds[key] = kinds.get(key, 0) + 1
-        for (files, first), count in kinds.items():
+            kinds.setdefault((tuple(files), self.first[wording]), []).append(wording)
+        for (files, first), wordings in kinds.items():
             more = f" and {counted(len(files) - 1, 'more file', 'more files')}" if len(files) > 1 else ""
-            same = "the same warning" if count == 1 else f"the same {count} warnings"
-            logger.warning("%s%s: %s as %s's above", files[0], more, same, first)
+            same = "the same warning" if len(wordings) == 1 else f"the same {len(wordings)} warnings"
+            gists = "; ".join(_gist(self.gist.get(wording, "")) for wording in wordings)
+            logger.warning("%s%s: %s as %s's above (%s)", files[0], more, same, first, gists)
+
+
+def _gist(words: str, most: int = 48) -> str:
+    """The start of a warning's words, at most ``most`` characters, cut at a word: which warning a count means
+    (probe 132: two lines alike but for their counts)."""
+    if len(words) <= most:
+        return words
+    return words[:most].rsplit(" ", 1)[0].rstrip(",;:(") + "..."
 
 
 def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary, *, single, overwrite, quality,
@@ -572,8 +582,9 @@ def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary
 
     waiting = []
     for job in jobs:  # the bar counts only these, so its time left is not that of files passed over at once
-        if not single and not overwrite and os.path.lexists(job.target) and not os.path.isdir(job.target) and \
-                not is_same_file(job.target, job.source):  # a folder there is no earlier output (probe 127)
+        if not single and not overwrite and (os.path.islink(job.target) or os.path.isfile(job.target)) and \
+                not is_same_file(job.target, job.source):  # a folder or a pipe there is no earlier output (probes
+            # 127 and 132)
             if _cut_short(job.target):
                 summary.failed.append((job.source, f"its output {job.target} is cut short (an interrupted copy?): "
                                                    "remove it, or pass --overwrite to colour it again"))
@@ -635,9 +646,14 @@ def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, sin
             exc = RehueError(str(error.strerror or error), error.filename or job.target)
         if single:
             raise exc from None
-        # the output's path where the fault is the output's (probe 127: "t/g.png: is a folder", of o8/g.png)
-        summary.failed.append((job.source, exc.reason if exc.path in (None, str(job.source)) else str(exc)))
+        summary.failed.append((job.source, _failure(exc, job.source)))
         bar.write(f"rehue: error: {one_line(str(exc))}", file=sys.stderr)
+
+
+def _failure(exc: RehueError, source: Path) -> str:
+    """What the failed list says of ``source``: the reason, with the path it is about where that is not the
+    source's own (probe 127: "t/g.png: is a folder", of the output o8/g.png)."""
+    return exc.reason if exc.path in (None, str(source)) else str(exc)
 
 
 def _colour_one(job: Job, output: Path, colorizer, *, overwrite, quality, video_options, progress, log,
@@ -706,6 +722,6 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
         except RehueError as exc:
             if len(folders) == 1:
                 raise
-            summary.failed.append((folder, exc.reason))
+            summary.failed.append((folder, _failure(exc, folder)))
             log(f"rehue: error: {exc}")
     return summary
