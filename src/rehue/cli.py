@@ -438,11 +438,11 @@ def cmd_train(args) -> int:
     if args.resume:
         config = _resumed_config(config, args)
     else:  # probe 129: kept in the model card, never used (a grid search sets one weight for all its generators)
-        unused = "--l1-weight" if config.learns_by_classes else "--ce-weight"
-        if getattr(config, unused[2:].replace("-", "_")) != getattr(defaults, unused[2:].replace("-", "_")):
+        unused = "l1_weight" if config.learns_by_classes else "ce_weight"
+        if getattr(config, unused) != getattr(defaults, unused):
             how = "by cross-entropy over a*b* bins (--ce-weight), not by L1" if config.learns_by_classes else \
                 "by L1 (--l1-weight), not by cross-entropy (gen2-classes does)"
-            raise UsageError(f"{unused}: {config.generator} learns {how}")
+            raise UsageError(f"--{unused.replace('_', '-')}: {config.generator} learns {how}")
     started = time.time()
     try:
         result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
@@ -594,7 +594,7 @@ def _print_name(name: str) -> None:
         buffer.write(os.fsencode(name) + b"\n")
         buffer.flush()
     except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, "standard output") if exc.errno else exc from None
+        raise _named_standard_output(exc) from None
 
 
 def _thumbnail(gray):
@@ -854,6 +854,20 @@ def _import_runtimes(onnx: bool) -> None:
                 import_onnxruntime()  # its telemetry off: the switch is read as it is first imported (probe 53)
 
 
+def _named_standard_output(exc: OSError) -> OSError:
+    """A failed write to standard output as an error that names it (a BrokenPipeError stays one)."""
+    return OSError(exc.errno, exc.strerror, "standard output") if exc.errno else exc
+
+
+def _standard_output_to_devnull(stream) -> None:
+    """Standard output that can take nothing more pointed at /dev/null, so that Python's exit does not try
+    again (a test's capture has no descriptor, and is left as it is)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+
+
 class _StandardOutput(io.TextIOBase):
     """Standard output whose write errors name it: `rehue models > /dev/full` said "No space left on device"
     alone, as though a disk of the user's were full."""
@@ -861,20 +875,17 @@ class _StandardOutput(io.TextIOBase):
     def __init__(self, stream):
         self.stream = stream
 
-    def _named(self, exc: OSError) -> OSError:
-        return OSError(exc.errno, exc.strerror, "standard output") if exc.errno else exc  # BrokenPipeError stays
-
     def write(self, text: str) -> int:
         try:
             return self.stream.write(text)
         except OSError as exc:
-            raise self._named(exc) from None
+            raise _named_standard_output(exc) from None
 
     def flush(self) -> None:
         try:
             self.stream.flush()
         except OSError as exc:
-            raise self._named(exc) from None
+            raise _named_standard_output(exc) from None
 
     def writable(self) -> bool:
         return True
@@ -912,10 +923,7 @@ def _standard_output_named():
         sys.stdout.flush()
     except OSError as exc:
         if exc.filename == "standard output":  # nothing more can be written there, as Python exits either
-            with contextlib.suppress(OSError, ValueError, AttributeError):  # a test's capture: no descriptor
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, stream.fileno())
-                os.close(devnull)
+            _standard_output_to_devnull(stream)
         raise
     finally:
         sys.stdout = stream
@@ -1011,8 +1019,7 @@ def _run(args) -> int:
         print(f"rehue: error{label}: {one_line(str(exc))}", file=errors)
         return 1
     except BrokenPipeError:  # the reader went away (`rehue models | head`): nothing left to say
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _standard_output_to_devnull(sys.stdout)
         return 141
     except MemoryError:
         if args.debug:

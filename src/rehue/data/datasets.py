@@ -525,6 +525,14 @@ def _check_cifar_alone(path: Path) -> None:
                          "folder to train on the photos", path)
 
 
+def used_whole(path: Path) -> str | None:
+    """What ``path`` is where its images are used whole, not cropped, and hold no cut-outs: "CIFAR-10" or "a
+    frame dataset"; None for photos."""
+    from rehue.data.cifar import is_cifar_dir
+
+    return "CIFAR-10" if is_cifar_dir(path) else "a frame dataset" if is_frame_dir(path) else None
+
+
 STAMPS_NEEDED = "cut-outs to paste (--stamp-share, --studio-share) need a set whose manifest.csv lists stamps, as " \
     "`rehue data demo` makes"
 
@@ -537,7 +545,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
     stamps are pasted on ``stamp_share`` of the training crops and fill ``studio_share`` of them on a plain
     backdrop (and are not even loaded at 0); ``colour_jitter`` varies every training image's colours;
     a photo's training crops are ``crop_min`` to 1 times its short side (CIFAR-10 and frames are used whole)."""
-    from rehue.data.cifar import is_cifar_dir, load_cifar10
+    from rehue.data.cifar import load_cifar10
 
     log = lines_to(log, progress)  # probe 76: a photo folder's warnings called a missing log
     path = Path(data)
@@ -548,13 +556,13 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
     if path.is_file() and media_kind(path) == "video":
         raise RehueError(f"is a video: build a frame dataset from it first (rehue frames {path} --out DIR), "
                          "then train on DIR", path)
-    if crop_min != DEFAULT_CROP_MIN and (is_cifar_dir(path) or is_frame_dir(path)):
+    whole = used_whole(path)
+    if crop_min != DEFAULT_CROP_MIN and whole:
         raise RehueError("crop_min sets the size of crops of photos; CIFAR-10 images and extracted frames are "
                          "used whole", path)
-    if (stamp_share > 0 or studio_share > 0) and (is_cifar_dir(path) or is_frame_dir(path)):  # probe 129: kept in
-        raise RehueError(STAMPS_NEEDED + f"; {'CIFAR-10' if is_cifar_dir(path) else 'a frame dataset'} has none",
-                         path)  # the model card, never pasted
-    if is_cifar_dir(path):
+    if (stamp_share > 0 or studio_share > 0) and whole:  # probe 129: kept in the model card, never pasted
+        raise RehueError(f"{STAMPS_NEEDED}; {whole} has none", path)
+    if whole == "CIFAR-10":
         _check_cifar_alone(path)
         if dependent:
             raise RehueError("CIFAR-10 has no temporal pairs; train a dependent model on photos or frames", path)
@@ -567,7 +575,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
             raise RehueError(f"all {len(train)} CIFAR-10 training images are gray: there is no colour to learn from",
                              path)
         return ArrayDataset(train, colour_jitter=colour_jitter), ArrayDataset(test, train=False)
-    if is_frame_dir(path):
+    if whole:
         rows = read_frame_manifest(path)
         splits = {name: [r for r in rows if r.get("split", "train") == name] for name in ("train", "test")}
         if not splits["train"]:

@@ -579,7 +579,8 @@ def _fetch_debs(cache: Path, progress, fetched: list[str], skipped: list[str]) -
     for package in DEBIAN_PACKAGES:
         cached = sorted(debs_dir.glob(f"{package}_*.deb"))
         deb = cached[-1] if cached else None
-        if deb is not None:
+        from_cache = deb is not None
+        if from_cache:
             progress(f"cached: {deb.name} (not downloaded again)")
         while True:  # once more where a cached .deb cannot be unpacked: downloaded again (probe 128)
             if deb is None:
@@ -599,7 +600,7 @@ def _fetch_debs(cache: Path, progress, fetched: list[str], skipped: list[str]) -
                     skipped.append(f"{package}: {apt_error}")
                     progress(f"skipped {package}: {apt_error}")
                     break
-                cached = []
+                from_cache = False
                 fetched.append(f"{deb.name} ({deb.stat().st_size / 1e6:.1f} MB)")
                 progress(f"fetched {deb.name} ({deb.stat().st_size / 1e6:.1f} MB)")
             root = extract_dir / deb.name[: -len(".deb")]
@@ -607,7 +608,7 @@ def _fetch_debs(cache: Path, progress, fetched: list[str], skipped: list[str]) -
                 try:
                     _dpkg_extract(deb, root)
                 except _AptUnavailable as exc:
-                    if cached and shutil.which("dpkg") is not None:  # the cached copy is damaged, not dpkg missing
+                    if from_cache and shutil.which("dpkg") is not None:  # the cached copy is damaged, not dpkg missing
                         deb.unlink(missing_ok=True)
                         progress(f"removed {deb.name} from the cache: it cannot be unpacked ({exc})")
                         deb = None

@@ -168,17 +168,21 @@ NAMED_SETTINGS = ("fit", "borders")  # names, checked by the Colorizer against i
 
 
 def shipped_models() -> dict[str, Path]:
-    """The shipped models by name; hidden files (a Mac's "._name.safetensors") are none of them."""
-    return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.safetensors"))
-            if not p.name.startswith(".") and p.with_suffix(".json").exists()}
+    """The shipped models by name."""
+    return {p.stem: p for p in _visible(SHIPPED_DIR, "*.safetensors") if p.with_suffix(".json").exists()}
+
+
+def _visible(folder: Path, pattern: str) -> list[Path]:
+    """The files of ``folder`` that ``pattern`` matches, sorted, less hidden ones: a Mac's "._model.safetensors"
+    is no model (probes 128 and 131)."""
+    return sorted(path for path in folder.glob(pattern) if not path.name.startswith("."))
 
 
 def incomplete_shipped_models() -> dict[str, str]:
     """The shipped models of which one of the two files is missing, and which: a damaged installation (probe 130:
     a model without its .json was left out of `rehue models` without a word, and colorize said none was shipped).
     Hidden files (a Mac's "._name.json") are none of them."""
-    stems = {p.stem for pattern in ("*.safetensors", "*.json") for p in SHIPPED_DIR.glob(pattern)
-             if not p.name.startswith(".")}
+    stems = {p.stem for pattern in ("*.safetensors", "*.json") for p in _visible(SHIPPED_DIR, pattern)}
     incomplete = {}
     for stem in sorted(stems):
         missing = [suffix for suffix in (".safetensors", ".json") if not (SHIPPED_DIR / f"{stem}{suffix}").exists()]
@@ -249,8 +253,7 @@ def resolve_model_path(spec: str | Path) -> Path:
         return shipped[spec_str]
     path = Path(spec_str).expanduser()
     if path.is_dir():
-        # not a hidden file: a Mac's "._model.safetensors" beside the model made its folder unusable (probe 128)
-        found = sorted(found for found in path.glob("*.safetensors") if not found.name.startswith("."))
+        found = _visible(path, "*.safetensors")
         if not found:
             raise RehueError("folder holds no .safetensors model", path)
         if len(found) > 1:

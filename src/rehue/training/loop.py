@@ -338,14 +338,6 @@ def _init_sha256(init: str | None) -> str | None:
     return file_sha256(init) if init and Path(init).is_file() else None
 
 
-def _stampless(data: str) -> bool:
-    """Whether ``data`` is CIFAR-10 or a frame dataset, which hold no cut-outs to paste."""
-    from rehue.data.cifar import is_cifar_dir
-    from rehue.data.datasets import is_frame_dir
-
-    return is_cifar_dir(Path(data)) or is_frame_dir(Path(data))
-
-
 def _check_feeding_model(init: str, given: str) -> None:
     """``independent_feed``'s model, ``init``, is an independent one: as its card says, before anything is read."""
     from rehue.models.io import read_card, resolve_model_path
@@ -594,7 +586,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
     from torch import nn
     from torch.utils.data import DataLoader, DistributedSampler, Subset
 
-    from rehue.data.datasets import build_datasets, frame_split_videos, is_frame_dir, spread_indices
+    from rehue.data.datasets import build_datasets, frame_split_videos, is_frame_dir, spread_indices, used_whole
     from rehue.data.frames import FINGERPRINT_FIELD
     from rehue.evaluation.report import sample_grid
     from rehue.models.io import atomic_write_bytes
@@ -672,7 +664,8 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         use_amp = config.amp and device.startswith("cuda")
 
         shares = {"stamp_share": config.stamp_share, "studio_share": config.studio_share}
-        if resume and any(shares.values()) and _stampless(config.data):  # a run begun before they were refused
+        if resume and any(shares.values()) and used_whole(Path(config.data)):  # a run begun before they were
+            # refused
             log(f"note: {', '.join(name for name, share in shares.items() if share)} of this run's config paste "
                 "cut-outs, which its data has none of: passed over, as when it began")
             shares = dict.fromkeys(shares, 0.0)
