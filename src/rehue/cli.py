@@ -613,8 +613,10 @@ def _scene_sheet(path: Path, cuts: list, where: list[str], total_cuts: int) -> N
     or mixed (probe 52)."""
     from rehue.evaluation.report import sample_grid
 
-    if not cuts:
-        say(f"{path}: not written, the video has no cut to show")
+    if not cuts:  # an earlier sheet at the name, kept under --overwrite, would pass for this film's
+        earlier = ("; the sheet there is an earlier one, left as it was"
+                   if path.is_file() or path.is_symlink() else "")
+        say(f"{path}: not written, the video has no cut to show{earlier}")
         return
     labels = [f"cut {k + 1}\nframe {i}\n{where[i]}\nearlier: {earlier}" for k, (*_, i, earlier) in enumerate(cuts)]
     if total_cuts > len(cuts):  # probe 120: the picture did not say that cuts were left out

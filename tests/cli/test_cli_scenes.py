@@ -61,6 +61,8 @@ def test_a_sheet_shows_each_cut_with_the_frame_before_it(tmp_path, capsys):
     pan = make_clip(tmp_path / "pan.mp4", [np.roll(first, i, axis=1) for i in range(6)], fps=10)
     assert main(["scenes", str(pan), "--sheet", str(tmp_path / "none.png"), "--no-progress"]) == 0
     assert "no cut to show" in capsys.readouterr().err and not (tmp_path / "none.png").exists()
+    assert main(["scenes", str(pan), "--sheet", str(sheet), "--overwrite", "--no-progress"]) == 0
+    assert "no cut to show; the sheet there is an earlier one, left as it was" in capsys.readouterr().err
 
 
 def test_a_sheet_of_fewer_cuts_than_the_film_has_says_so_on_the_picture(tmp_path, capsys, monkeypatch):
