@@ -1426,3 +1426,21 @@ def test_a_frames_batchs_failure_at_an_output_names_the_output(tmp_path, tiny_mo
                tiny_model, "--dependent-model", "none", "--no-progress") == 1
     assert f"  failed: {tmp_path / 'reel'}: {tmp_path / 'ro' / 'reel'}: " in capsys.readouterr().err
     assert (tmp_path / "ro" / "reel").read_text() == "mine" and (tmp_path / "ro" / "reel2" / "f_0002.png").is_file()
+
+
+def test_a_folder_of_hidden_pictures_alone_says_they_were_passed_over(tmp_path, capsys, tiny_model):
+    """A folder whose only pictures are hidden (``.scan.png``, or in ``.thumbs/``) was "no images or videos
+    found", as though it held none."""
+    folder = tmp_path / "scans"
+    (folder / ".thumbs").mkdir(parents=True)
+    for name in (".scan.png", ".thumbs/a.png"):
+        Image.fromarray(textured_rgb(32, 32)).save(folder / name)
+    (folder / "notes.txt").write_text("not a picture")
+    assert main(["colorize", str(folder), "-o", str(tmp_path / "out"), "--model", str(tiny_model)]) == 1
+    err = capsys.readouterr().err
+    assert f"{folder}: no images or videos found; 2 hidden files passed over, such as {folder / '.scan.png'}" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+    (folder / ".scan.png").unlink()
+    (folder / ".thumbs" / "a.png").unlink()
+    assert main(["colorize", str(folder), "-o", str(tmp_path / "out"), "--model", str(tiny_model)]) == 1
+    assert capsys.readouterr().err.strip() == f"rehue: error: {folder}: no images or videos found"

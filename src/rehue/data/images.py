@@ -1601,6 +1601,19 @@ def visible_files(root: Path, linked_folders: list[Path] | None = None):
         yield from (Path(dirpath) / name for name in sorted(filenames) if not name.startswith("."))
 
 
+def hidden_media(root: Path) -> list[Path]:
+    """The files under the folder ``root`` that `visible_files` passes over, hidden or in a hidden folder, whose
+    extension names a picture or a film: what a folder that seems to hold none holds (``.scan.png``)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        hidden_folder = any(part.startswith(".") for part in Path(dirpath).relative_to(root).parts)
+        found.extend(Path(dirpath) / name for name in sorted(filenames)
+                     if (hidden_folder or name.startswith("."))
+                     and Path(name).suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES)
+    return found
+
+
 def folder_media(root: Path) -> tuple[list[Path], list[Path], list[Path], list[Path]]:
     """One walk of the folder ``root``: its images (as `iter_image_files` orders them), its videos (as
     `iter_video_files` does), the pictures or films rehue does not read (``UNREAD_MEDIA_SUFFIXES``) and

@@ -30,6 +30,7 @@ from rehue.data.images import (
     folder_media,
     has_colour,
     head_kind,
+    hidden_media,
     is_image_path,
     is_inside,
     is_same_file,
@@ -414,7 +415,10 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     jobs = plan_jobs(inputs, output, image_ext, video_ext=VIDEO_SUFFIX_OF_CODEC.get((video_options or {}).get("codec")),
                      folder=folder)
     if not jobs:
-        raise RehueError("no images or videos found", ", ".join(str(p) for p in inputs))
+        hidden = [path for folder_in in inputs if Path(folder_in).is_dir() for path in hidden_media(Path(folder_in))]
+        raise RehueError("no images or videos found" + (
+            f"; {counted(len(hidden), 'hidden file')} passed over, such as {hidden[0]} (a name or folder that begins "
+            "with a dot is hidden)" if hidden else ""), ", ".join(str(p) for p in inputs))
     # the part of a film and its encoder, which a photo has no use for (a photo's quality is --quality); the
     # models and scene detector a film is coloured with are left to scripts that name them for every file
     video_only = [flag for flag, key in (("--start", "start"), ("--end", "end"), ("--codec", "codec"), ("--crf", "crf"),
