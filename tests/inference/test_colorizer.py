@@ -1035,3 +1035,25 @@ def test_a_codec_named_in_capitals_is_taken_by_the_library_too(tmp_path, tiny_mo
     colorizer.colorize_video(clip, tmp_path / "master.mkv", codec="FFV1", dependent_model="none", progress=False)
     with VideoReader(tmp_path / "master.mkv") as reader:
         assert reader._stream.codec_context.name == "ffv1"
+
+
+def test_a_native_16_bit_pil_image_and_a_float_alpha_on_its_own_scale_are_read_as_meant(tiny_model):
+    """Probe 133: a PIL image of mode I;16N (16-bit, native byte order) came out 8-bit and all but white; a float
+    RGBA array of 0-1 colour beside an alpha of 255.0 came out black, and 0-255 colour beside an alpha of 1.0 all
+    but transparent."""
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    levels16 = (np.add.outer(np.arange(30), np.arange(40)) * 900).astype(np.uint16)
+    deep = colorizer.colorize(levels16)
+    assert deep.dtype == np.uint16
+    assert np.array_equal(colorizer.colorize(Image.frombytes("I;16N", (40, 30), levels16.tobytes())), deep)
+
+    gray = np.linspace(0, 1, 30 * 40, dtype=np.float32).reshape(30, 40)
+    rgb = colorizer.colorize(np.dstack([gray] * 3))
+    opaque = np.full_like(gray, 255.0)
+    for rgba in (np.dstack([gray] * 3 + [opaque]), np.dstack([gray * 255] * 3 + [opaque / 255])):
+        coloured = colorizer.colorize(rgba)
+        assert np.array_equal(coloured[..., :3], rgb) and np.all(coloured[..., 3] == 255)
+    half = colorizer.colorize(np.dstack([gray] * 3 + [opaque / 2]))
+    assert np.all(half[..., 3] == 128), "an alpha of 127.5 on 0-255 levels is half"
+    with pytest.raises(RehueError, match="^its alpha: float levels must lie in 0-1 or 0-255; this image reaches 1.5"):
+        colorizer.colorize(np.dstack([gray] * 3 + [np.full_like(gray, 1.5)]))

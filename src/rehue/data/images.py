@@ -274,7 +274,7 @@ def pil_to_loaded(image, path: str | None = None, *, deep_floats: bool = False,
         alpha = np.asarray(image.getchannel("A"), dtype=np.uint8)
         image = image.convert("RGB" if mode != "LA" else "L")
         mode = image.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    if mode in (*DEEP_GRAY_MODES, "F"):
         try:
             gray = image_levels(np.asarray(image))  # out of range, NaN: an error, as for a numpy array
         except RehueError as exc:
@@ -492,7 +492,8 @@ def _first_bytes(path: Path, size: int) -> bytes:
         return file.read(size)
 
 
-DEEP_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I")  # Pillow's modes of a 16-bit gray file
+DEEP_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")  # Pillow's modes of a 16-bit gray picture (I;16N:
+# native byte order, which a picture made in memory can have; probe 133: clipped to 255 as RGB, all but white)
 
 
 def _is_srgb(icc: bytes) -> bool:

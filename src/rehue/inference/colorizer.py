@@ -829,7 +829,11 @@ class Colorizer:
             raise RehueError(f"the image is empty (shape {array.shape})")
         if array.ndim == 3 and array.shape[2] == 1:
             array = array[..., 0]
-        if array.ndim == 3 and array.shape[2] == 4:  # its levels read as one picture's, alpha's with them
+        if array.ndim == 3 and array.shape[2] == 4 and array.dtype.kind == "f":  # colour and alpha each on its
+            # own scale, as an RGB float's (probe 133: 0-1 colour beside an alpha of 255.0 was read as 0-255, and
+            # came out black; 0-255 colour beside an alpha of 1.0 came out all but transparent)
+            array, alpha = array[..., :3], array[..., 3]
+        elif array.ndim == 3 and array.shape[2] == 4:  # integer levels read as one picture's, alpha's with them
             array, alpha = (levels := image_levels(array))[..., :3], levels[..., 3]  # (probe 75: 200 read as 8-bit)
         if not (array.ndim == 2 or array.ndim == 3 and array.shape[2] == 3):
             first = array.ndim == 3 and array.shape[0] in (1, 3, 4)  # a torch-style (C, H, W) array
@@ -870,7 +874,10 @@ class Colorizer:
 
 def _alpha_at(alpha: np.ndarray, depth) -> np.ndarray:
     """An alpha plane's levels on the scale of ``depth`` (uint8 or uint16), the output's."""
-    levels = image_levels(alpha)
+    try:
+        levels = image_levels(alpha)
+    except RehueError as exc:
+        raise RehueError(f"its alpha: {exc.reason}") from None
     if levels.dtype == depth:
         return levels
     unit = levels if levels.dtype.kind == "f" else levels.astype(np.float32) / np.float32(np.iinfo(levels.dtype).max)
