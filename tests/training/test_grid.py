@@ -232,6 +232,66 @@ def test_a_finished_runs_damaged_model_is_exported_again_from_its_checkpoint(fin
     assert result.ranking == finished_grid[2].ranking
 
 
+def test_damaged_scores_are_scored_again_and_a_damaged_history_is_one_line(finished_grid, tmp_path):
+    """Probe 133: a run's grid_evaluation.json one score short, or holding a string or NaN, ended the search in a
+    traceback (NaN after the sample grids were redrawn); a finished run's metrics.jsonl without an epoch's
+    seconds did too."""
+    config, out = copy_grid(finished_grid, tmp_path)
+    scores = out / "runs" / "gen1-disc1-4" / "grid_evaluation.json"
+    intact = json.loads(scores.read_text())
+    expected = finished_grid[2].table.to_dict()["rows"]
+    for damage in ("short", "text", "nan"):
+        document = json.loads(scores.read_text())
+        if damage == "short":
+            document["images"].pop()
+        else:
+            document["images"][0]["psnr"] = "x" if damage == "text" else float("nan")
+        scores.write_text(json.dumps(document))
+        result, lines = run_logged(config, out)
+        assert [line for line in lines if "scores reused" in line] == [next(
+            line for line in lines if line.startswith("  gen2-disc1-4"))], damage
+        assert result.table.to_dict()["rows"] == expected and json.loads(scores.read_text()) == intact, damage
+
+    metrics = out / "runs" / "gen2-disc1-4" / "metrics.jsonl"
+    records = [json.loads(line) for line in metrics.read_text().splitlines()]
+    del records[1]["seconds"]
+    metrics.write_text("".join(json.dumps(record) + "\n" for record in records))
+    with pytest.raises(RehueError) as error:
+        run_logged(config, out)
+    assert error.value.reason.startswith("epoch 2's record holds no duration in seconds") and \
+        error.value.path == str(metrics)
+
+
+def test_sample_grids_of_runs_the_search_does_not_hold_are_removed(finished_grid, tmp_path):
+    """Probe 133: the same folder searched again with fewer runs kept the others' sample grids beside the new
+    results, as though they were its own; their runs are kept."""
+    config, out = copy_grid(finished_grid, tmp_path)
+    fewer = config.parent / f"fewer-{tmp_path.name}.toml"
+    fewer.write_text(config.read_text().replace('generators = ["gen1", "gen2"]', 'generators = ["gen1"]'))
+    result, _ = run_logged(fewer, out)
+    assert result.ranking == ["gen1-disc1-4"]
+    assert sorted(path.name for path in (out / "samples").iterdir()) == ["all_runs.png", "gen1-disc1-4.png"]
+    assert (out / "runs" / "gen2-disc1-4" / "model.safetensors").is_file()
+
+
+def test_a_search_on_one_photo_says_it_scores_a_photo_trained_on(finished_grid, tmp_path):
+    """Probe 133: the data of one photo held none out, as a warning said, but results.md called it "1 held-out
+    validation image"."""
+    _, out, _, _ = finished_grid
+    assert json.loads((out / "results.json").read_text())["validation_held_out"] is True
+    assert "held-out validation images" in (out / "results.md").read_text()
+    write_photos(tmp_path / "photos", count=1)
+    config = write_grid(tmp_path, TWO_RUN_GRID.replace('["gen1", "gen2"]', '["gen1"]').replace("epochs = 2",
+                                                                                                "epochs = 1"))
+    result, lines = run_logged(config, tmp_path / "out")
+    assert any("one photo, none held out" in line for line in lines)
+    assert result.validation_images == 1 and not result.validation_held_out
+    markdown = (tmp_path / "out" / "results.md").read_text()
+    assert "Scored image by image on 1 validation image that the runs also train on" in markdown
+    assert "held-out" not in markdown
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["validation_held_out"] is False
+
+
 def test_a_run_killed_in_its_first_epoch_is_trained_from_the_start(finished_grid, tmp_path):
     """Probe 37: a run folder holding a config.json but no checkpoint (a run killed in its first epoch) made
     every rerun fail, "already holds a training run; pass --overwrite", an option grid-search does not have."""
@@ -372,6 +432,7 @@ def test_thesis_config_is_table_5_1_and_the_demo_runs_the_same_grid():
     (f"{MINIMAL}\nema = 1.5", "gen1-disc1-[0-9]+: ema must be at least 0 and below 1"),
     ("generators = ['gen1']\ndiscriminators = ['disc1']", "data must name the training data"),
     ("data = 'p'\ngenerators = ['gen1'", "not valid TOML"),
+    (f"{MINIMAL}\ndevice = 'gpu'", "device: unknown device 'gpu'; use auto, cpu, cuda, cuda:N or mps"),  # probe 133
 ])
 def test_bad_config_is_a_clear_error_naming_the_file(tmp_path, text, message):
     config = write_grid(tmp_path, text)
@@ -509,7 +570,7 @@ def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_an
     # probe 79: the user's own `rehue train` run (train's default --out: runs/rehue); probe 81: one named as a
     # search names its runs; the user's notes beside each
     for name, run_name, message in (("trained", "rehue", "and no grid search; name a new"),
-                                    ("named", "gen2-disc2-8", "holds a results.md that no grid search wrote")):
+                                    ("named", "gen2-disc2-8", "holds a results.md that does not read as a grid")):
         users_run(tmp_path / name / "runs" / run_name)
         (tmp_path / name / "results.md").write_text("my notes")
         with pytest.raises(RehueError, match=message):

@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import itertools
 import json
+import math
 import re
 import sys
 import time
@@ -89,6 +90,7 @@ class GridResult:
     outcomes: dict[str, RunOutcome]
     paths: dict[str, Path]
     validation_images: int
+    validation_held_out: bool = True  # False: the data held no photo out, and validation scores one trained on
 
 
 # ------------------------------------------------------------------------------------------ config
@@ -227,6 +229,13 @@ def load_grid(path: str | Path) -> GridSpec:
     if init_on_disk(init, base):
         fixed["init"] = str((base / Path(init).expanduser()).resolve())  # beside the file, as data is
     init_card = _init_card(fixed, path)
+    if "device" in fixed:  # probe 133: "gpu" was refused after "[1/2] ... started", without the file's name
+        from rehue.inference.colorizer import resolve_device
+
+        try:
+            resolve_device(fixed["device"])
+        except RehueError as error:
+            raise RehueError(f"device: {error.reason}", path) from None
 
     generators = _name_list(raw, "generators", "generator", path)
     discriminators = _name_list(raw, "discriminators", "discriminator", path)
@@ -412,8 +421,20 @@ def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> 
             raise RehueError(f"training ended without all {config.epochs} epochs in metrics.jsonl and the "
                              f"model exported; delete {newest} to train its epoch again", run_dir)
         log(f"{label} {run.name}: {status} in {time.perf_counter() - started:.1f} s")
-    epoch_seconds = [float(record["seconds"]) for record in _read_history(run_dir)]
-    return RunOutcome(run.name, status, time.perf_counter() - started, epoch_seconds)
+    return RunOutcome(run.name, status, time.perf_counter() - started, _epoch_seconds(run_dir))
+
+
+def _epoch_seconds(run_dir: Path) -> list[float]:
+    """Each epoch's training seconds from the run's metrics.jsonl; a record without them is a one-line error
+    (probe 133: a KeyError or ValueError traceback)."""
+    seconds = []
+    for record in _read_history(run_dir):
+        value = record.get("seconds") if isinstance(record, dict) else None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise RehueError(f"epoch {len(seconds) + 1}'s record holds no duration in seconds (damaged?); delete the "
+                             "run's folder to train it again", run_dir / "metrics.jsonl")
+        seconds.append(float(value))
+    return seconds
 
 
 # -------------------------------------------------------------------------------------- evaluation
@@ -428,6 +449,7 @@ class _Validation:
     grays: list
     sources: list | None = None  # per image, the clip it comes from (frames of one clip are one unit)
     held_out: str | None = None  # which photos the split holds out (``rehue.training.loop.held_out_fingerprint``)
+    trained_on: bool = False  # the data held none out (one colour photo): validation scores a photo trained on
     digest: str = ""  # of the truths' pixels: the scores a run keeps are for these images and no others
 
     @property
@@ -450,9 +472,11 @@ def _validation(config: TrainConfig, limit: int, log) -> _Validation:
     from rehue.evaluation.metrics import gray_baseline
     from rehue.training.loop import held_out_fingerprint, lab_batch_to_rgb
 
-    _, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
-                                val_fraction=config.val_fraction, seed=config.seed, log=log)
-    validation = _Validation([], [], [], held_out=held_out_fingerprint(val_set, config.data))
+    train_set, val_set = build_datasets(config.data, config.size, dependent=config.dependent,
+                                        val_fraction=config.val_fraction, seed=config.seed, log=log)
+    validation = _Validation([], [], [], held_out=held_out_fingerprint(val_set, config.data),
+                             trained_on=bool(set(getattr(val_set, "paths", None) or ())
+                                             & set(getattr(train_set, "paths", None) or ())))
     chosen = spread_indices(len(val_set), limit)
     if getattr(val_set, "sources", None) is not None:
         validation.sources = [val_set.sources[index] for index in chosen]
@@ -499,6 +523,8 @@ def _evaluate_run(run_dir: Path, config: TrainConfig, validation: _Validation, s
         cached = [ImageMetrics(**image) for image in saved["images"]] if saved.get("key") == key else None
     except (RehueError, KeyError, TypeError, AttributeError):
         cached = None
+    if cached is not None and not _scores_whole(cached, validation.count):  # probe 133: a traceback
+        cached = None
 
     samples, metrics = [], []
     for batch, truths in zip(validation.batches, validation.truths, strict=True):
@@ -513,6 +539,17 @@ def _evaluate_run(run_dir: Path, config: TrainConfig, validation: _Validation, s
     document = {"key": key, "images": [asdict(image) for image in metrics]}
     atomic_write_bytes(cache, (json.dumps(document) + "\n").encode())
     return metrics, samples, False
+
+
+def _scores_whole(scores: list, count: int) -> bool:
+    """Whether ``scores`` read back from a run's ``grid_evaluation.json`` are one per validation image, each
+    number finite (a warm share may be None): a file edited or damaged since is scored again."""
+    def finite(value) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+    return len(scores) == count and all(
+        all(finite(value) or (value is None and name.startswith("warm_share")) for name, value in vars(m).items())
+        for m in scores)
 
 
 # ----------------------------------------------------------------------------------------- results
@@ -530,8 +567,8 @@ def _results_markdown(spec: GridSpec, result: GridResult, runs: dict[str, GridRu
         f"# Grid search: {spec.source.name}",
         "",
         f"{_runs(len(spec.runs))} on `{first.data}` at {first.size}x{first.size}, each trained with seed "
-        f"{first.seed} for {budget}. Scored image by image on {result.validation_images} held-out validation "
-        f"image{'s' * (result.validation_images != 1)}; ranked by mean {spec.rank_by.upper()}, best first.",
+        f"{first.seed} for {budget}. Scored image by image on {_scored_on(result)}; ranked by mean "
+        f"{spec.rank_by.upper()}, best first.",
         "",
         result.table.to_markdown().rstrip("\n"),
         "",
@@ -555,6 +592,16 @@ def _results_markdown(spec: GridSpec, result: GridResult, runs: dict[str, GridRu
         "",
     ]
     return "\n".join(lines)
+
+
+def _scored_on(result: GridResult) -> str:
+    """What the runs were scored on, for results.md (probe 133: a photo trained on, the data holding no other
+    to hold out, was called a held-out validation image)."""
+    images = f"image{'s' * (result.validation_images != 1)}"
+    if result.validation_held_out:
+        return f"{result.validation_images} held-out validation {images}"
+    return (f"{result.validation_images} validation {images} that the runs also train on (the data has no other "
+            "colour photo to hold out): the scores say how well they learnt it, not how they colour unseen photos")
 
 
 def _results_json(spec: GridSpec, result: GridResult, runs: dict[str, GridRun], out: Path) -> dict:
@@ -581,7 +628,8 @@ def _results_json(spec: GridSpec, result: GridResult, runs: dict[str, GridRun], 
     fixed = {key: value for key, value in spec.runs[0].config.to_dict().items()
              if key not in VARIED_BY and key != "out"}
     return {"config": str(spec.source), "fixed": fixed, "rank_by": spec.rank_by, "ranking": result.ranking,
-            "validation_images": result.validation_images, "baseline": GRAY_BASELINE, "runs": run_entries,
+            "validation_images": result.validation_images, "validation_held_out": result.validation_held_out,
+            "baseline": GRAY_BASELINE, "runs": run_entries,
             "table": table}
 
 
@@ -732,8 +780,9 @@ def _check_grid_folder(out: Path, inputs: tuple[Path, ...]) -> None:
     if runs.is_dir() and _runs_of_a_search(runs):
         for name in (RESULTS_MARKDOWN, CONFIG_COPY, RESULTS_JSON):  # the search's own, or none (probe 81: the
             if (out / name).exists() and not _written_by_a_search(out / name):  # user's, beside a run of theirs)
-                raise RehueError(f"holds a {name} that no grid search wrote, which the search's would replace; "
-                                 "move it, or name another folder for the search (--out)", out)
+                raise RehueError(f"holds a {name} that does not read as a grid search's (another program's, or "
+                                 "damaged), which the search's would replace; move it, or name another folder for "
+                                 "the search (--out)", out)
         return
     written = [out / name for name in (RESULTS_MARKDOWN, CONFIG_COPY, RESULTS_JSON) if (out / name).exists()]
     no_runs = not runs.is_dir() or not [entry for entry in runs.iterdir() if not entry.name.startswith(".")]
@@ -829,8 +878,9 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
                     for i, (gray, truth) in enumerate(references)]
     paths["samples"] = sample_grid(side_by_side, out / SAMPLES_DIR / ALL_RUNS_GRID,
                                    titles=("Gray", "Ground truth", *ranking), max_rows=spec.sample_images)
+    _remove_samples_of_other_runs(out, set(runs))
 
-    result = GridResult(table, ranking, outcomes, paths, validation.count)
+    result = GridResult(table, ranking, outcomes, paths, validation.count, not validation.trained_on)
     markdown = _results_markdown(spec, result, runs)
     document = json.dumps(_results_json(spec, result, runs, out), indent=2, allow_nan=False) + "\n"
     atomic_write_bytes(out / CONFIG_COPY, _config_copy(spec, out))
@@ -843,6 +893,20 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     log(f"grid: {_runs(len(spec.runs))} ({', '.join(f'{n} {s}' for s, n in counts.items())}) in "
         f"{time.perf_counter() - started:.1f} s -> {out}")
     return result
+
+
+def _remove_samples_of_other_runs(out: Path, names: set[str]) -> None:
+    """The sample grids rehue drew of the folder's runs that this search does not hold (an earlier search of
+    more batch sizes, say) are removed: beside its results they read as its own (probe 133). Their runs are
+    kept, and a later search that holds them again draws them again."""
+    from rehue.evaluation.report import written_by_a_report
+
+    if not (out / RUNS_DIR).is_dir():
+        return
+    for run_dir in (out / RUNS_DIR).iterdir():
+        sample = out / SAMPLES_DIR / f"{run_dir.name}.png"
+        if run_dir.name not in names and sample.is_file() and written_by_a_report(sample, tagged=True):
+            sample.unlink()
 
 
 # --------------------------------------------------------------------------------------------- CLI
