@@ -422,8 +422,10 @@ def test_colorize_reads_what_a_notebook_or_a_web_service_hands_it_as_a_viewer_sh
         colorizer.colorize(negative)
     with pytest.raises(RehueError, match=r"torch tensor .* tensor.cpu\(\).numpy\(\)"):
         colorizer.colorize(torch.from_numpy(gray))
-    for nothing, name in ((None, "NoneType"), ([["a", "b"]], "list"), ({"gray": gray}, "dict")):
-        with pytest.raises(RehueError, match=f"^{name} is not an image: pass a numpy array, a PIL image, a path"):
+    for nothing, name in ((None, "NoneType"), ([["a", "b"]], "list"), ({"gray": gray}, "dict"),
+                          (np.zeros((4, 4), object), "an array of object values"),  # probe 133: "ndarray is not"
+                          (np.zeros((4, 4), "datetime64[s]"), r"an array of datetime64\[s\] values")):
+        with pytest.raises(RehueError, match=f"^{name} is not an image: pass a numpy array of numbers, a PIL image"):
             colorizer.colorize(nothing)
 
     stored = np.ascontiguousarray(np.rot90(gray, 1))  # as a phone stores a photo taken upright
@@ -448,6 +450,8 @@ def test_colorize_reads_what_a_notebook_or_a_web_service_hands_it_as_a_viewer_sh
         colorizer.colorize(bytes(tmp_path / "phone.jpg"))  # probe 104: no hint
     with open(tmp_path / "phone.jpg", encoding="latin-1") as text, pytest.raises(RehueError, match='open it with "rb"'):
         colorizer.colorize(text)
+    with open(tmp_path / "phone.jpg") as text, pytest.raises(RehueError, match='^a file opened as text holds no'):
+        colorizer.colorize(text)  # probe 133: undecodable as UTF-8, said as a file closed
     with pytest.raises(RehueError, match="float levels must lie in 0-1 or 0-255; this image holds -0.2"):
         colorizer.colorize(np.full((8, 8), -0.2, np.float32))
 

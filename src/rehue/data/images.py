@@ -338,6 +338,8 @@ def load_image(source) -> LoadedImage:
     if isinstance(source, (bytes, bytearray, memoryview)) or hasattr(source, "read"):
         try:
             data = source.read() if hasattr(source, "read") else source
+        except UnicodeDecodeError:  # probe 133: a text file's read, said as a closed one's
+            raise RehueError("a file opened as text holds no image bytes: open it with \"rb\"") from None
         except ValueError as exc:  # a closed file (probe 62: Python's own ValueError)
             raise RehueError(f"cannot read the file object ({exc}): colour it before closing it") from None
         if inspect.isawaitable(data):  # an async web framework's upload (probe 88)

@@ -823,7 +823,8 @@ class Colorizer:
             image, alpha = (loaded.rgb if loaded.deep_gray is None else loaded.deep_gray), loaded.alpha
         array = np.asarray(image)
         if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-            raise RehueError(f"{type(image).__name__} is not an image: pass a numpy array, a PIL image, a path or "
+            what = f"an array of {array.dtype} values" if isinstance(image, np.ndarray) else type(image).__name__
+            raise RehueError(f"{what} is not an image: pass a numpy array of numbers, a PIL image, a path or "
                              "a file's bytes")
         if array.size == 0:
             raise RehueError(f"the image is empty (shape {array.shape})")
