@@ -1288,3 +1288,26 @@ def test_text_named_as_a_picture_is_said_to_be_no_picture(tmp_path, suffix):
     with pytest.raises(RehueError, match=rf"notes\{suffix}: is named as a picture \({suffix}\) but is no picture or "
                                          "video FFmpeg can read"):
         VideoReader(path)
+
+
+def test_an_avi_of_reordered_frames_is_timed_in_the_order_they_are_shown(tmp_path, caplog):
+    """Probe 134: H.264 with B-frames in an AVI (x264's default) was read with each frame timed as another
+    (0.16 s, then 0.12 s): its colour version ran 3.1 s beside 1.6 s of sound, with a warning of recordings
+    joined at every step back."""
+    frames = list(level_frames(40))
+    clip = make_clip(tmp_path / "h264.avi", frames, fps=25, codec="libx264", audio=True, audio_codec="pcm_s16le")
+    with caplog.at_level(logging.WARNING), VideoReader(clip) as reader:
+        read = list(reader)
+    assert "timestamps" not in caplog.text
+    assert np.allclose(np.diff([frame.time for frame in read]), 0.04, atol=1e-6), "one frame interval apart"
+    assert np.diff([frame.pts for frame in read]).tolist() == [1] * 39
+    assert [frame_number(frame.rgb) for frame in read] == list(range(40)), "each frame where it is shown"
+    out = tmp_path / "copy.mp4"
+    with VideoReader(clip) as reader, VideoWriter.like(reader, out) as writer:
+        for frame in reader:
+            writer.write(frame.rgb, frame.pts)
+    with VideoReader(out) as written:
+        assert len(list(written)) == 40 and abs(written.duration_s - 1.6) < 0.05
+    first = next(i for i, frame in enumerate(read) if frame.time >= 0.8 - 1e-9)
+    with VideoReader(clip, start=0.8) as part:
+        assert [frame_number(frame.rgb) for frame in part] == list(range(first, 40)), "a part from a seek"
