@@ -187,6 +187,28 @@ def audio_only_mp4(folder):
     return song.rename(folder / "song.mp4"), "no video stream"
 
 
+def song_with_cover_mp4(folder):
+    """Sound and its cover art, a still picture flagged as one (probe 134: taken for the film, and the output said
+    to have an implausible frame rate, after a warning that the file looked truncated)."""
+    import av
+    import numpy as np
+
+    from tests.helpers_video import _write_tone
+
+    with av.open(str(folder / "song.mp4"), "w") as container:
+        sound = container.add_stream("aac", rate=44100, layout="stereo")
+        cover = container.add_stream("mjpeg")
+        cover.width, cover.height, cover.pix_fmt = 64, 64, "yuvj420p"
+        cover.disposition = av.stream.Disposition.attached_pic
+        picture = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 120, np.uint8), format="rgb24")
+        picture = picture.reformat(format="yuvj420p")
+        picture.pts = 0
+        for packet in cover.encode(picture) + cover.encode(None):
+            container.mux(packet)
+        _write_tone(container, sound, 1.0, 44100)
+    return folder / "song.mp4", "no video stream in this file: it holds sound and cover art, one still picture"
+
+
 def zero_frame_avi(folder):
     """A video stream with no frames at all (MP4 muxers drop an empty track; AVI keeps it)."""
     import av
@@ -216,7 +238,7 @@ def text_named_mp4(folder):
 
 
 @pytest.mark.parametrize("build", [truncated_png, decompression_bomb, truncated_jpeg_header, audio_only_mp4,
-                                   zero_frame_avi, zero_frame_mp4, text_named_mp4], ids=lambda f: f.__name__)
+                                   song_with_cover_mp4, zero_frame_avi, zero_frame_mp4, text_named_mp4], ids=lambda f: f.__name__)
 def test_bad_inputs_give_one_line_errors_and_no_output(tmp_path, tiny_model, capsys, build):
     source, reason = build(tmp_path)
     out = tmp_path / "out" / ("coloured.mp4" if source.suffix in (".mp4", ".avi") else "coloured.png")

@@ -483,6 +483,11 @@ class VideoReader:
             if _cut_short_mp4(self.path):  # the index cut before it names the picture (probe 110)
                 raise RehueError(CUT_SHORT_MP4, self.path)
             raise RehueError("no video stream in this file", self.path)
+        if all(_is_cover(stream) for stream in self._container.streams.video):  # probe 134: a song's cover
+            # taken for its film, "frame rate 90000 fps is implausible" said of the output
+            sound = "sound and " if self._container.streams.audio else ""
+            self._container.close()
+            raise RehueError(f"no video stream in this file: it holds {sound}cover art, one still picture", self.path)
         self._stream = main_video_stream(self._container)
         self._position = list(self._container.streams.video).index(self._stream)  # the same one when reopened
         if self._stream.codec_context is None:  # FFmpeg has no decoder for the stream's codec
@@ -1316,7 +1321,7 @@ def main_video_stream(container):
     second angle before its film."""
     import av
 
-    streams = [stream for stream in container.streams.video if not _is_cover(stream)] or list(container.streams.video)
+    streams = [stream for stream in container.streams.video if not _is_cover(stream)]
     flagged = [stream for stream in streams if stream.disposition & av.stream.Disposition.default]
     if 0 < len(flagged) < len(streams):
         streams = flagged
