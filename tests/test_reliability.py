@@ -238,7 +238,8 @@ def text_named_mp4(folder):
 
 
 @pytest.mark.parametrize("build", [truncated_png, decompression_bomb, truncated_jpeg_header, audio_only_mp4,
-                                   song_with_cover_mp4, zero_frame_avi, zero_frame_mp4, text_named_mp4], ids=lambda f: f.__name__)
+                                   song_with_cover_mp4, zero_frame_avi, zero_frame_mp4, text_named_mp4],
+                         ids=lambda f: f.__name__)
 def test_bad_inputs_give_one_line_errors_and_no_output(tmp_path, tiny_model, capsys, build):
     source, reason = build(tmp_path)
     out = tmp_path / "out" / ("coloured.mp4" if source.suffix in (".mp4", ".avi") else "coloured.png")

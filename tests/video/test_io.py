@@ -1311,3 +1311,19 @@ def test_an_avi_of_reordered_frames_is_timed_in_the_order_they_are_shown(tmp_pat
     first = next(i for i, frame in enumerate(read) if frame.time >= 0.8 - 1e-9)
     with VideoReader(clip, start=0.8) as part:
         assert [frame_number(frame.rgb) for frame in part] == list(range(first, 40)), "a part from a seek"
+
+
+def test_a_video_wider_than_its_encoder_takes_is_refused_naming_the_limit(tmp_path):
+    """Probe 134: a side-by-side of a film 9000 pixels wide, into .mp4, was "cannot write the video (Generic error
+    in an external library)"; VP9 takes it."""
+    for width, height in ((16386, 16), (16, 16386)):
+        with pytest.raises(RehueError, match=rf"wide.mp4: H\.264 holds at most 16384 pixels a side, and this video is "
+                                             rf"{width}x{height}: name the output \.webm"):
+            VideoWriter(tmp_path / "wide.mp4", width, height, 25)
+    assert list(tmp_path.iterdir()) == []
+    with VideoWriter(tmp_path / "wide.webm", 16386, 16, 25) as writer:
+        writer.write(np.zeros((16, 16386, 3), np.uint8))
+    with VideoReader(tmp_path / "wide.webm") as written:
+        assert (written.width, written.height) == (16386, 16)
+    with VideoWriter(tmp_path / "edge.mp4", 16384, 16, 25) as writer:
+        writer.write(np.zeros((16, 16384, 3), np.uint8))

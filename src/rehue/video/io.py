@@ -58,6 +58,9 @@ CODECS = ("auto", "h264", "ffv1", "prores")
 CODEC_CHOICES = f"choose one of: {', '.join(CODECS)} (auto writes VP9 into .webm)"
 DEEP_CODECS = ("ffv1", "prores")  # the codecs written from 16-bit frames: FFV1 keeps 16 bits, ProRes 10
 VIDEO_SUFFIX_OF_CODEC = {"ffv1": ".mkv", "prores": ".mov"}  # the container each of those is written to
+# the largest side each encoder takes, measured (FFmpeg says "Generic error in an external library" past it);
+# FFV1 and ProRes took 65538
+ENCODER_LARGEST_SIDE = {"libx264": ("H.264", 16384), "libvpx-vp9": ("VP9", 65536), "libvpx": ("VP8", 16383)}
 PRORES_PIXEL_FORMAT = "yuv422p10le"
 PRORES_OPTIONS = {"profile": "3"}  # 422 HQ
 # x264's speed presets, fastest first (a slower one makes a smaller file at the same --crf)
@@ -1447,6 +1450,12 @@ class VideoWriter:
         self.deep = deep
         if width < 1 or height < 1:
             raise ValueError(f"frame size must be positive, got {width}x{height}")
+        limits = [ENCODER_LARGEST_SIDE.get(name, ("", math.inf)) for name in codecs]
+        if max(width, height) > max(limit for _, limit in limits):  # probe 134: "Generic error in an external
+            # library" for a side-by-side of a film 9000 pixels wide
+            name, limit = limits[0]
+            raise RehueError(f"{name} holds at most {limit} pixels a side, and this video is {width}x{height}: name "
+                             "the output .webm (VP9, up to 65536), or .mkv with --codec ffv1", self.path)
         if not fps or fps <= 0:
             raise RehueError(f"frame rate must be positive, got {fps}", self.path)
         if fps > MAX_FPS:
