@@ -1327,3 +1327,28 @@ def test_a_video_wider_than_its_encoder_takes_is_refused_naming_the_limit(tmp_pa
         assert (written.width, written.height) == (16386, 16)
     with VideoWriter(tmp_path / "edge.mp4", 16384, 16, 25) as writer:
         writer.write(np.zeros((16, 16384, 3), np.uint8))
+
+
+def test_a_part_that_holds_none_of_the_films_sound_says_so(tmp_path, caplog):
+    """Probe 134: a part ending before the film's sound begins came out with no sound, without a word."""
+    clip = make_clip(tmp_path / "short sound.mkv", list(level_frames(40)), fps=25, audio=True, audio_seconds=0.4)
+    for start, said in ((1.0, True), (0.2, False)):
+        caplog.clear()
+        out = tmp_path / f"part{start}.mkv"
+        with caplog.at_level(logging.WARNING), VideoReader(clip, start=start) as reader, \
+                VideoWriter.like(reader, out) as writer:
+            for frame in reader:
+                writer.write(frame.rgb, frame.pts)
+        assert ("short sound.mkv: the part coloured holds none of its sound, which lies wholly before or after the "
+                "picture written; the output has no sound" in caplog.text) is said, start
+        if said:
+            assert sum(frame.samples for frame in _decoded_sound(out)) == 0, "no sound in the output"
+        else:
+            assert audio_duration(out) > 0.1
+
+
+def _decoded_sound(path):
+    import av
+
+    with av.open(str(path)) as container:
+        return [frame for stream in container.streams.audio for frame in container.decode(stream)]

@@ -1101,6 +1101,7 @@ class _TrackCopier:
         self._packets = self._input.demux(self.in_stream)
         self._pending = None
         self._done = False
+        self.fed = 0  # packets of the part written: none, where the part lies wholly before or after the track
 
     @property
     def lost(self) -> list[str]:
@@ -1253,6 +1254,7 @@ class _TrackCopier:
             if float(stamp * packet.time_base) > time_s:
                 return
             self._pending = None
+            self.fed += 1
             self._mux(output, packet)
 
     def finish(self, output) -> None:
@@ -1882,6 +1884,7 @@ class VideoWriter:
             for track in self._tracks:
                 track.finish(self._output)
                 track.close()
+            self._say_silent_tracks()
             self._output.close()
             move_into_place(self._temp_path, self.path, self._overwrite)
             self._temp_cleanup.detach()
@@ -1893,6 +1896,18 @@ class VideoWriter:
             raise
         self._closed = True
         return self.path
+
+    def _say_silent_tracks(self) -> None:
+        """Probe 134: a part (``--end``) ending before the film's sound begins came out with no sound, and said
+        nothing of it."""
+        sound = [track for track in self._tracks if track.kind == "audio"]
+        silent = [track for track in sound if not track.fed]
+        if not silent:
+            return
+        which = "" if len(sound) == 1 else f" ({len(silent)} of its {len(sound)} sound tracks)"
+        log.warning("%s: the part coloured holds none of its sound%s, which lies wholly before or after the "
+                    "picture written; the output has %s", silent[0].source, which,
+                    "no sound" if len(silent) == len(sound) else "those tracks empty or left out")
 
     def abort(self) -> None:
         """Stop writing and delete the partial file; the target path is left as it was."""
