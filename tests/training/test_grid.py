@@ -441,6 +441,18 @@ def test_bad_config_is_a_clear_error_naming_the_file(tmp_path, text, message):
     assert error.value.path == str(config)
 
 
+def test_a_run_whose_batch_exceeds_the_memory_free_is_refused_before_any_trains(tmp_path, monkeypatch):
+    """Probe 133: a batch size of 100,000 was killed by the kernel as it started, exit 137 and no word."""
+    from rehue.training import memory
+
+    monkeypatch.setattr(memory, "free_memory_bytes", lambda: memory.GIB)
+    write_photos(tmp_path / "photos")
+    config = write_grid(tmp_path, TWO_RUN_GRID.replace("batch_sizes = [4]", "batch_sizes = [4, 100000]"))
+    with pytest.raises(RehueError, match="gen1-disc1-100000: batch size 100,000 on 32x32 crops needs") as error:
+        run_logged(config, tmp_path / "out")
+    assert error.value.path == str(config) and not (tmp_path / "out").exists()
+
+
 def test_missing_data_fails_before_any_training(tmp_path, capsys):
     """Probe 68: `grid-search configs/grid_demo.toml` before `rehue data demo` said "data/demo: training data
     not found", naming neither the file that names it nor how the demo set is made."""

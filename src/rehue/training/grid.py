@@ -364,6 +364,19 @@ def _check_runs(spec: GridSpec, out: Path) -> None:
                              "folder to train it again", run_dir)
 
 
+def _check_memory(spec: GridSpec) -> None:
+    """Every run's batch against the memory free, before the first trains (probe 133: a batch size of 100,000
+    was killed by the kernel as it started, exit 137 and no word)."""
+    from rehue.inference.colorizer import resolve_device
+    from rehue.training.memory import check_training_memory
+
+    for run in spec.runs:
+        try:
+            check_training_memory(run.config, resolve_device(run.config.device))
+        except RehueError as error:
+            raise RehueError(f"{run.name}: {error.reason}", spec.source) from None
+
+
 def _checkpoint_epoch(run_dir: Path) -> int:
     from rehue.training.checkpoint import list_checkpoints
 
@@ -831,6 +844,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     first = spec.runs[0].config
     _check_grid_folder(out, inputs=(spec.source, Path(first.data), *((Path(first.init),) if first.init else ())))
     _check_runs(spec, out)
+    _check_memory(spec)
     _check_held_out(spec, out, validation, log=log)  # the runs of an earlier search, before any trains again
     made = make_missing_folders(out)
 

@@ -22,6 +22,7 @@ from rehue.data.images import as_it_will_be, make_folder, real_path, refuse_a_fo
 from rehue.errors import RehueError, UsageError, as_memory_error, check_flags
 from rehue.progress import lines_to
 from rehue.training.config import TrainConfig, started_in_folder
+from rehue.training.memory import check_training_memory
 from rehue.words import counted, listed
 
 
@@ -716,6 +717,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                                  width=config.width, role="generator").to(device)
         discriminator = create_model(config.discriminator, in_channels=3, size=config.size,
                                      width=config.disc_width or None, role="discriminator").to(device)
+        check_training_memory(config, device, world)
         opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1_g, 0.999))
         opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=(config.beta1_d, 0.999))
         start_epoch, step, history, restraint = 0, 0, [], {}
