@@ -1050,6 +1050,15 @@ def test_pictures_and_films_are_coloured_as_what_they_hold_whatever_their_names(
     assert capsys.readouterr().err.strip() == (f"rehue: error: {tmp_path / 'photo-colour.mp4'}: names a video, and "
                                                f"{folder / 'photo.mp4'} holds a picture, whatever its extension says; "
                                                "name a picture file, such as photo-colour.png")
+    # probe 134: a GIF into a video was "unsupported output extension '.mp4'; use one of ..."
+    frames = [Image.fromarray(textured_rgb(24, 32, seed=k)) for k in range(3)]
+    frames[0].save(folder / "anim.gif", save_all=True, append_images=frames[1:])
+    frames[0].save(folder / "still.png")
+    for name, what in (("anim.gif", "is a picture (an animated GIF is coloured as its first frame)"),
+                       ("still.png", "is a picture")):
+        assert run("colorize", folder / name, "-o", tmp_path / "clip.mkv", "--model", tiny_model) == 2
+        assert capsys.readouterr().err.strip() == (f"rehue: error: {tmp_path / 'clip.mkv'}: names a video, and "
+                                                   f"{folder / name} {what}; name a picture file, such as clip.png")
 
 
 def test_a_told_apart_name_another_input_holds_gets_a_number_not_a_refusal(tmp_path, tiny_model, capsys):

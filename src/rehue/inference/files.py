@@ -98,11 +98,16 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     single = len(inputs) == 1 and not inputs[0].is_dir() and output.suffix and not output.is_dir() and not folder
     if single:
         job = Job(inputs[0], output, video=media_kind(inputs[0]) == "video")
-        if not job.video and is_video_path(output) and is_video_path(inputs[0]) and inputs[0].is_file():  # probe 116:
-            if head_kind(inputs[0]) == "unread":  # "coloured as a picture", then "unsupported output extension"
-                raise RehueError(HEIC_REASON, inputs[0])
-            raise UsageError(f"{output}: names a video, and {inputs[0]} holds a picture, whatever its extension "
-                             f"says; name a picture file, such as {output.with_suffix('.png').name}")
+        if not job.video and is_video_path(output) and inputs[0].is_file():  # probe 116: a picture named as a
+            # video; probe 134: anim.gif -o anim.mp4 was "unsupported output extension '.mp4'"
+            named_video = is_video_path(inputs[0])
+            if named_video and head_kind(inputs[0]) == "unread":  # "coloured as a picture", then "unsupported
+                raise RehueError(HEIC_REASON, inputs[0])  # output extension"
+            what = ("holds a picture, whatever its extension says" if named_video else
+                    "is a picture (an animated GIF is coloured as its first frame)"
+                    if inputs[0].suffix.lower() == ".gif" else "is a picture")
+            raise UsageError(f"{output}: names a video, and {inputs[0]} {what}; name a picture file, such as "
+                             f"{output.with_suffix('.png').name}")
         return [_warn_if_misnamed(job)]
     if output.exists() and not output.is_dir():
         if folder:
