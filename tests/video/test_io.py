@@ -1352,3 +1352,48 @@ def _decoded_sound(path):
 
     with av.open(str(path)) as container:
         return [frame for stream in container.streams.audio for frame in container.decode(stream)]
+
+
+def test_an_avi_of_reordered_frames_keeps_its_good_frames_past_damage_and_its_dropped_frames_are_no_truncation(
+        tmp_path, caplog):
+    """Probe 135: after a damaged packet, an H.264 AVI's good frames were dropped as out of order (its times
+    step back until sorted), each taking another's time; an AVI with dropped frames (empty chunks, which its
+    frame count holds) was "ended after 40 of 44 frames; the file looks truncated"."""
+    import av
+
+    clip = make_clip(tmp_path / "damaged.avi", level_frames(44), fps=25, gop=11, codec="libx264")
+    with av.open(str(clip)) as container:
+        packet = sorted((p for p in container.demux(video=0) if p.size), key=lambda p: p.pts)[23]
+        start, size = packet.pos, packet.size
+    data = bytearray(clip.read_bytes())
+    data[start + size // 3:start + size] = b"\xff" * (size - size // 3)
+    clip.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING), VideoReader(clip) as reader:
+        read = list(reader)
+    assert "1 packet could not be decoded" in caplog.text
+    first = round(read[0].time * 25)
+    shown = [(round(frame.time * 25) - first, frame_number(frame.rgb)) for frame in read]
+    after = [(slot, picture) for slot, picture in shown if slot >= 33]  # from the key frame after the damage
+    assert after == [(slot, slot) for slot in range(33, 44)], "each good frame at its own time"
+
+    caplog.clear()
+    dropped = tmp_path / "dropped.avi"
+    with av.open(str(dropped), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.time_base = Fraction(1, 25)
+        stamps, pts = [], 0
+        for i, picture in enumerate(level_frames(40)):
+            pts += i in (10, 11, 12, 20)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = pts
+            stamps.append(pts)
+            pts += 1
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    with caplog.at_level(logging.WARNING), VideoReader(dropped) as reader:
+        read = list(reader)
+    assert len(read) == 40 and "truncated" not in caplog.text
+    steps = np.round(np.diff([frame.time for frame in read]) * 25).astype(int)
+    # AVI stores a dropped frame's empty chunk in stored order, so a gap may move by a frame; its length stays
+    assert steps.sum() == stamps[-1] - stamps[0] and steps.min() == 1 and steps.max() == 2, "the dropped time kept"

@@ -511,6 +511,7 @@ class VideoReader:
         self._damage_warned = False
         self._stream.thread_type = "AUTO"
         self._start_pts = self._stream.start_time or 0
+        self._stored_order = self._container.format.name == "avi"  # its frames timed in the order stored
         self._rotation: int | None = None
         self._iterated = False
 
@@ -704,7 +705,7 @@ class VideoReader:
         if self.start is not None and self.duration_s is not None and self.start >= self.duration_s:
             return
         av_frames = self._decode(seeked=False) if self.start is None else self._decode_from_seek()
-        if self._container.format.name == "avi":
+        if self._stored_order:
             av_frames = _in_presentation_order(av_frames)
         index, previous, shift = 0, None, 0.0  # shift: seconds added to close a joint (recordings joined)
         for av_frame, time in av_frames:
@@ -834,8 +835,10 @@ class VideoReader:
                     time = (decoded - 1) / float(fps)  # no timestamps: count from the first decoded frame
                 else:
                     time = float("nan")
-                if settling:  # a decoder that lost a reference frame can give the frames after it out of order:
-                    settling -= 1  # one earlier than the last is dropped, not taken for a joint of two recordings
+                if settling and not self._stored_order:  # a decoder that lost a reference frame can give the
+                    # frames after it out of order: one earlier than the last is dropped, not taken for a joint of
+                    # two recordings (an AVI's times step back anyway, and are sorted after: probe 135)
+                    settling -= 1
                     if time <= last_time:
                         continue
                 if self._rotation is None:
@@ -849,7 +852,8 @@ class VideoReader:
             raise RehueError(CUT_SHORT_MP4 if _cut_short_mp4(self.path) else f"no decodable video frames{reason}",
                              self.path)
         self._say_damage(damaged, first_damage)
-        expected = stream.frames
+        expected = stream.frames if not self._stored_order else 0  # an AVI counts its dropped frames' empty
+        # chunks (probe 135: "ended after 40 of 44 frames"): its stated length is checked instead
         if expected and stream.duration and fps:  # an MP4 edit list that trims frames counts them, and its
             expected = min(expected, math.ceil(float(stream.duration * time_base * fps)))  # duration does not
         if seeked or self._truncation_warned or damaged:  # frames lost to damage are not a file cut short
