@@ -614,9 +614,13 @@ def _scene_sheet(path: Path, cuts: list, where: list[str], total_cuts: int) -> N
     from rehue.evaluation.report import sample_grid
 
     if not cuts:  # an earlier sheet at the name, kept under --overwrite, would pass for this film's
-        earlier = ("; the sheet there is an earlier one, left as it was"
-                   if path.is_file() or path.is_symlink() else "")
-        say(f"{path}: not written, the video has no cut to show{earlier}")
+        from rehue.evaluation.report import written_by_a_report
+
+        there = ""
+        if path.is_file():
+            there = "; the sheet there is an earlier one, left as it was" if written_by_a_report(path, tagged=True) \
+                else "; the file there is left as it was"
+        say(f"{path}: not written, the video has no cut to show{there}")
         return
     labels = [f"cut {k + 1}\nframe {i}\n{where[i]}\nearlier: {earlier}" for k, (*_, i, earlier) in enumerate(cuts)]
     if total_cuts > len(cuts):  # probe 120: the picture did not say that cuts were left out

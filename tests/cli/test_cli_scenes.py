@@ -63,6 +63,9 @@ def test_a_sheet_shows_each_cut_with_the_frame_before_it(tmp_path, capsys):
     assert "no cut to show" in capsys.readouterr().err and not (tmp_path / "none.png").exists()
     assert main(["scenes", str(pan), "--sheet", str(sheet), "--overwrite", "--no-progress"]) == 0
     assert "no cut to show; the sheet there is an earlier one, left as it was" in capsys.readouterr().err
+    Image.new("RGB", (8, 8)).save(tmp_path / "mine.png")  # probe 135: a picture of the user's was "an earlier one"
+    assert main(["scenes", str(pan), "--sheet", str(tmp_path / "mine.png"), "--overwrite", "--no-progress"]) == 0
+    assert "no cut to show; the file there is left as it was" in capsys.readouterr().err
 
 
 def test_a_sheet_of_fewer_cuts_than_the_film_has_says_so_on_the_picture(tmp_path, capsys, monkeypatch):

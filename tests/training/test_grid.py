@@ -240,12 +240,12 @@ def test_damaged_scores_are_scored_again_and_a_damaged_history_is_one_line(finis
     scores = out / "runs" / "gen1-disc1-4" / "grid_evaluation.json"
     intact = json.loads(scores.read_text())
     expected = finished_grid[2].table.to_dict()["rows"]
-    for damage in ("short", "text", "nan"):
+    for damage in ("short", "text", "nan", "huge"):  # probe 135: an integer past a float, an OverflowError
         document = json.loads(scores.read_text())
         if damage == "short":
             document["images"].pop()
         else:
-            document["images"][0]["psnr"] = "x" if damage == "text" else float("nan")
+            document["images"][0]["psnr"] = {"text": "x", "nan": float("nan"), "huge": 10**400}[damage]
         scores.write_text(json.dumps(document))
         result, lines = run_logged(config, out)
         assert [line for line in lines if "scores reused" in line] == [next(
@@ -254,12 +254,13 @@ def test_damaged_scores_are_scored_again_and_a_damaged_history_is_one_line(finis
 
     metrics = out / "runs" / "gen2-disc1-4" / "metrics.jsonl"
     records = [json.loads(line) for line in metrics.read_text().splitlines()]
-    del records[1]["seconds"]
-    metrics.write_text("".join(json.dumps(record) + "\n" for record in records))
-    with pytest.raises(RehueError) as error:
-        run_logged(config, out)
-    assert error.value.reason.startswith("epoch 2's record holds no duration in seconds") and \
-        error.value.path == str(metrics)
+    for damaged in (None, 10**400):
+        records[1]["seconds"] = damaged
+        metrics.write_text("".join(json.dumps(record) + "\n" for record in records))
+        with pytest.raises(RehueError) as error:
+            run_logged(config, out)
+        assert error.value.reason.startswith("epoch 2's record holds no duration in seconds") and \
+            error.value.path == str(metrics)
 
 
 def test_sample_grids_of_runs_the_search_does_not_hold_are_removed(finished_grid, tmp_path):
@@ -281,14 +282,14 @@ def test_a_search_on_one_photo_says_it_scores_a_photo_trained_on(finished_grid, 
     assert json.loads((out / "results.json").read_text())["validation_held_out"] is True
     assert "held-out validation images" in (out / "results.md").read_text()
     write_photos(tmp_path / "photos", count=1)
-    config = write_grid(tmp_path, TWO_RUN_GRID.replace('["gen1", "gen2"]', '["gen1"]').replace("epochs = 2",
-                                                                                                "epochs = 1"))
+    config = write_grid(tmp_path, TWO_RUN_GRID.replace('["gen1", "gen2"]', '["gen1"]').replace(
+        "epochs = 2", "epochs = 1").replace("steps_per_epoch = 2", "steps_per_epoch = 1"))
     result, lines = run_logged(config, tmp_path / "out")
     assert any("one photo, none held out" in line for line in lines)
     assert result.validation_images == 1 and not result.validation_held_out
     markdown = (tmp_path / "out" / "results.md").read_text()
     assert "Scored image by image on 1 validation image that the runs also train on" in markdown
-    assert "held-out" not in markdown
+    assert "held-out" not in markdown and "for 1 epoch of 1 step." in markdown  # probe 135: "of 1 steps"
     assert json.loads((tmp_path / "out" / "results.json").read_text())["validation_held_out"] is False
 
 
@@ -451,6 +452,18 @@ def test_a_run_whose_batch_exceeds_the_memory_free_is_refused_before_any_trains(
     with pytest.raises(RehueError, match="gen1-disc1-100000: batch size 100,000 on 32x32 crops needs") as error:
         run_logged(config, tmp_path / "out")
     assert error.value.path == str(config) and not (tmp_path / "out").exists()
+
+
+def test_finished_runs_are_scored_whatever_the_memory_free(finished_grid, tmp_path, monkeypatch):
+    """Probe 135: a finished search, scored again, was refused for want of memory to train runs it would not
+    train."""
+    from rehue.training import memory
+
+    config, out = copy_grid(finished_grid, tmp_path)
+    monkeypatch.setattr(memory, "free_memory_bytes", lambda: 1)
+    result, lines = run_logged(config, out)
+    assert "[1/2] gen1-disc1-4: skipped (finished, 2 epochs)" in lines and result.ranking == finished_grid[2].ranking
+    assert "of 2 steps" in (out / "results.md").read_text()
 
 
 def test_missing_data_fails_before_any_training(tmp_path, capsys):

@@ -28,6 +28,7 @@ from rehue.errors import RehueError, UsageError, check_flags, shown_path
 from rehue.models.io import file_sha256, read_json_file
 from rehue.progress import lines_to, say
 from rehue.training.config import TrainConfig
+from rehue.words import counted
 
 GRID_KEYS = ("generators", "discriminators", "batch_sizes", "optimisers", "out", "rank_by", "eval_images",
              "sample_images")
@@ -364,13 +365,15 @@ def _check_runs(spec: GridSpec, out: Path) -> None:
                              "folder to train it again", run_dir)
 
 
-def _check_memory(spec: GridSpec) -> None:
-    """Every run's batch against the memory free, before the first trains (probe 133: a batch size of 100,000
-    was killed by the kernel as it started, exit 137 and no word)."""
+def _check_memory(spec: GridSpec, out: Path) -> None:
+    """The batch of every run that will train against the memory free, before the first trains (probe 133: a
+    batch size of 100,000 was killed by the kernel as it started, exit 137 and no word)."""
     from rehue.inference.colorizer import resolve_device
     from rehue.training.memory import check_training_memory
 
     for run in spec.runs:
+        if _is_finished(out / RUNS_DIR / run.name, run.config.epochs):  # probe 135: refused though only scored
+            continue
         try:
             check_training_memory(run.config, resolve_device(run.config.device))
         except RehueError as error:
@@ -443,7 +446,7 @@ def _epoch_seconds(run_dir: Path) -> list[float]:
     seconds = []
     for record in _read_history(run_dir):
         value = record.get("seconds") if isinstance(record, dict) else None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        if not _finite(value) or value < 0:
             raise RehueError(f"epoch {len(seconds) + 1}'s record holds no duration in seconds (damaged?); delete the "
                              "run's folder to train it again", run_dir / "metrics.jsonl")
         seconds.append(float(value))
@@ -554,14 +557,22 @@ def _evaluate_run(run_dir: Path, config: TrainConfig, validation: _Validation, s
     return metrics, samples, False
 
 
+def _finite(value) -> bool:
+    """Whether a value read from JSON is a finite number (not a bool; an integer too large for a float is not:
+    probe 135, an OverflowError traceback)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _scores_whole(scores: list, count: int) -> bool:
     """Whether ``scores`` read back from a run's ``grid_evaluation.json`` are one per validation image, each
     number finite (a warm share may be None): a file edited or damaged since is scored again."""
-    def finite(value) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
     return len(scores) == count and all(
-        all(finite(value) or (value is None and name.startswith("warm_share")) for name, value in vars(m).items())
+        all(_finite(value) or (value is None and name.startswith("warm_share")) for name, value in vars(m).items())
         for m in scores)
 
 
@@ -574,7 +585,7 @@ def _runs(count: int) -> str:
 
 def _results_markdown(spec: GridSpec, result: GridResult, runs: dict[str, GridRun]) -> str:
     first = spec.runs[0].config
-    steps = f"{first.steps_per_epoch} steps" if first.steps_per_epoch else "one pass over the training set"
+    steps = counted(first.steps_per_epoch, "step") if first.steps_per_epoch else "one pass over the training set"
     budget = f"{_epochs(first.epochs)} of {steps}"
     lines = [
         f"# Grid search: {spec.source.name}",
@@ -844,7 +855,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     first = spec.runs[0].config
     _check_grid_folder(out, inputs=(spec.source, Path(first.data), *((Path(first.init),) if first.init else ())))
     _check_runs(spec, out)
-    _check_memory(spec)
+    _check_memory(spec, out)
     _check_held_out(spec, out, validation, log=log)  # the runs of an earlier search, before any trains again
     made = make_missing_folders(out)
 

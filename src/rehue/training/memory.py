@@ -10,6 +10,7 @@ keeps for its backward pass; where even that exceeds the memory free, the run is
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 from rehue.errors import RehueError
@@ -43,11 +44,13 @@ def layer_output_bytes(name: str, in_channels: int, size: int, width: int | None
     return total
 
 
-def free_memory_bytes() -> int | None:
+def free_memory_bytes(meminfo_file: Path = Path("/proc/meminfo"), cgroup: Path = Path("/sys/fs/cgroup")
+                      ) -> int | None:
     """Memory this process may still take: what Linux says is available, with free swap, within the cgroup's
-    limit (a container's); None where it cannot be read (not Linux)."""
+    limit (a container's; v2 at ``cgroup``, v1 in its ``memory`` folder); None where it cannot be read (not
+    Linux)."""
     try:
-        meminfo = Path("/proc/meminfo").read_text()
+        meminfo = meminfo_file.read_text()
     except OSError:
         return None
     fields = {}
@@ -59,22 +62,43 @@ def free_memory_bytes() -> int | None:
     if "MemAvailable" not in fields:
         return None
     free = fields["MemAvailable"] + fields.get("SwapFree", 0)
-    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
-                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+    for folder, limit_name, usage_name, cache_name in (
+            (cgroup, "memory.max", "memory.current", "inactive_file"),
+            (cgroup / "memory", "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")):
         try:
-            limit, usage = Path(limit_file).read_text().strip(), Path(usage_file).read_text().strip()
+            limit = (folder / limit_name).read_text().strip()
+            usage = (folder / usage_name).read_text().strip()
         except OSError:
             continue
-        if limit.isdigit() and usage.isdigit():
-            free = min(free, max(0, int(limit) - int(usage)))
+        if limit.isdigit() and usage.isdigit():  # the usage less the files' pages the kernel gives back first
+            # (probe 135: a container that had read more than its limit of files was never free), as Docker does
+            free = min(free, max(0, int(limit) - int(usage) + _stat_field(folder / "memory.stat", cache_name)))
         break
     return free
 
 
+def _stat_field(path: Path, name: str) -> int:
+    """A number in a cgroup's memory.stat, 0 where it cannot be read."""
+    try:
+        for line in path.read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == name and value.strip().isdigit():
+                return int(value)
+    except OSError:
+        pass
+    return 0
+
+
+def _amount(size: int) -> str:
+    return f"{size / GIB:,.1f} GiB" if size >= GIB else f"{size / (1 << 20):,.0f} MiB"
+
+
 def check_training_memory(config, device: str, processes: int = 1, free: int | None = None) -> None:
     """Refuse a run on the CPU whose batch's layer outputs alone (the generator's, and the discriminator's on
-    real and coloured pictures) exceed the memory free, shared by ``processes`` on this machine."""
+    real and coloured pictures) exceed the memory free, shared by ``processes`` on this machine (torchrun's
+    ``LOCAL_WORLD_SIZE`` where it is set: the processes of a run on several machines are not all here)."""
+    local = os.environ.get("LOCAL_WORLD_SIZE", "")
+    processes = min(processes, int(local)) if local.isdigit() and int(local) > 0 else processes
     if not device.startswith("cpu"):
         return
     free = free_memory_bytes() if free is None else free
@@ -88,6 +112,5 @@ def check_training_memory(config, device: str, processes: int = 1, free: int | N
     if needed > free:
         shared = f" across its {processes} processes" if processes > 1 else ""
         raise RehueError(f"batch size {config.batch_size:,} on {config.size}x{config.size} crops needs at least "
-                         f"{needed / GIB:,.1f} GiB of memory{shared} for its layers' outputs alone, and this machine "
-                         f"has {free / GIB:,.1f} GiB free; a smaller batch size, size or width needs less",
-                         config.out or None)
+                         f"{_amount(needed)} of memory{shared} for its layers' outputs alone, and this machine has "
+                         f"{_amount(free)} free; a smaller batch size, size or width needs less", config.out or None)

@@ -1908,10 +1908,13 @@ class VideoWriter:
         silent = [track for track in sound if not track.fed]
         if not silent:
             return
-        which = "" if len(sound) == 1 else f" ({len(silent)} of its {len(sound)} sound tracks)"
-        log.warning("%s: the part coloured holds none of its sound%s, which lies wholly before or after the "
-                    "picture written; the output has %s", silent[0].source, which,
-                    "no sound" if len(silent) == len(sound) else "those tracks empty or left out")
+        if len(silent) == len(sound):
+            log.warning("%s: the part coloured holds none of its sound, which lies wholly before or after the "
+                        "picture written; the output has no sound", silent[0].source)
+        else:
+            log.warning("%s: the part coloured holds none of the sound of %d of its %d sound tracks, which lies "
+                        "wholly before or after the picture written; the output's copies of them are empty or left "
+                        "out", silent[0].source, len(silent), len(sound))
 
     def abort(self) -> None:
         """Stop writing and delete the partial file; the target path is left as it was."""
