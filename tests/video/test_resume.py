@@ -65,3 +65,37 @@ def test_a_film_is_the_same_after_a_move_or_a_copy_with_its_times_and_another_on
     os.utime(kept / "film.mp4", ns=(status.st_atime_ns, status.st_mtime_ns + 1))  # touched
     assert not same_frames(before, frame_stats([kept / "film.mp4"], content=True))
     assert same_frames([row[:5] for row in before], [row[:5] for row in before]), "a stop 40 journal's rows"
+
+
+def test_a_second_run_into_an_output_another_is_colouring_now_is_refused_at_once(tmp_path, tiny_model, capsys,
+                                                                                 monkeypatch):
+    """Probe 127: two runs on one film at once each coloured all of it, and the second, refused the output at the
+    end, left a hidden folder the size of the film. A folder left by a killed run whose process number was given
+    since to another process (one started after the folder last changed) is no run going on."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from rehue.cli import main
+    from rehue.data.images import staging_folder_for
+    from rehue.video import resume
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "film.mp4", textured_frames(6, 48, 64))
+    out = tmp_path / "colour.mp4"
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        theirs = tmp_path / f"{staging_folder_for(out).name.removesuffix(str(os.getpid()))}{other.pid}"
+        theirs.mkdir()
+        assert main(["colorize", str(clip), "-o", str(out), "--model", str(tiny_model), "--no-progress"]) == 1
+        assert capsys.readouterr().err.strip().endswith(
+            f"{out}: another rehue (process {other.pid}) is colouring this output now, into {theirs.name}; wait "
+            "for it to finish, or name another output")
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["film.mp4", theirs.name, "models"])
+        with monkeypatch.context() as later:  # the number given since to a process started after the folder
+            later.setattr(resume, "process_started_at", lambda pid: time.time() + 3600)
+            assert main(["colorize", str(clip), "-o", str(out), "--model", str(tiny_model), "--no-progress"]) == 0
+    finally:
+        other.kill()
+        other.wait()

@@ -1068,6 +1068,19 @@ def process_running(pid: int) -> bool:
     return True
 
 
+def process_started_at(pid: int) -> float | None:
+    """When process ``pid`` started, in seconds since the epoch (Linux's /proc; None elsewhere, or where it is
+    gone): a folder named by a process number that last changed before its process started is no longer that
+    process's, but a killed run's whose number was given to another."""
+    try:
+        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError, StopIteration):
+        return None
+
+
 def without_copies(paths: list[Path]) -> tuple[list[Path], dict[Path, Path]]:
     """``paths`` less those that copy an earlier one's content, and which each copy is: a file of the same
     bytes; a folder (a film) whose frames, in order, hold the same bytes, whatever else lies beside them (a

@@ -130,7 +130,7 @@ class PiecedVideo:
         self.last_kept: Piece | None = None  # once closed: the last piece a next run goes on after
         self.origin = self.last_pts = None
         self._cleanup = hold_staging(self, self.staging, resume.staging if resume is not None else None,
-                                     "cannot make the folder of its pieces", self.staging)
+                                     "cannot make the folder of its pieces", self.staging, writer.path)
         if resume is not None:
             self.origin = writer.start_at(origin=resume.pieces[0].origin)
             self.last_pts = resume.pieces[-1].last_pts

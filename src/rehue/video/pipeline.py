@@ -1697,7 +1697,7 @@ class _FrameFolder:
         self.scene_times = {self.first: resume.time} if starts_scene else {}
         # named by the folder it was to be made in (probe 41: its parent's name)
         self._staging_cleanup = hold_staging(self, self.staging, resume.staging if resume is not None else None,
-                                             "cannot make the output folder", self.staging.parent)
+                                             "cannot make the output folder", self.staging.parent, self.target)
         if journal is not None:
             self._write_journal()
         # Encoding takes most of the time (a 720p PNG 0.1-0.3 s, everything else 0.04 s); Pillow, OpenCV

@@ -22,7 +22,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rehue.data.images import RESUMABLE, _staging_prefix, process_running, sniffed_kind
+from rehue.data.images import RESUMABLE, _staging_prefix, process_running, process_started_at, sniffed_kind
 from rehue.errors import RehueError
 
 JOURNAL = RESUMABLE
@@ -294,12 +294,47 @@ def _remove_all_but(staging: Path, kept: set[str]) -> None:
             shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
 
 
-def hold_staging(owner, staging: Path, taken_over: Path | None, failure: str, error_path: Path) -> weakref.finalize:
+def writing_elsewhere(staging: Path) -> tuple[int, Path] | None:
+    """Another process's hidden folder for the output that ``staging`` (this process's) is for, being written
+    now: (its process number, the folder) where that process is alive, is a Python's, and started before the
+    folder last changed (a number given since to another process started after it); else None."""
+    mine = str(os.getpid())
+    if not staging.name.endswith(mine):
+        return None
+    prefix = staging.name[:-len(mine)]
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(staging.parent):
+            match = re.fullmatch(re.escape(prefix) + r"(\d+)", entry.name)
+            if not match or match[1] == mine or not entry.is_dir(follow_symlinks=False):
+                continue
+            pid = int(match[1])
+            if not 0 < pid < 2**31 or not process_running(pid):
+                continue
+            started = process_started_at(pid)
+            if started is not None and started > entry.stat(follow_symlinks=False).st_ctime + 1:
+                continue
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:  # not Linux, or not ours to read
+                command = b""
+            if command and b"rehue" not in command and b"python" not in command:
+                continue
+            return pid, Path(entry.path)
+    return None
+
+
+def hold_staging(owner, staging: Path, taken_over: Path | None, failure: str, error_path: Path,
+                 output: Path | None = None) -> weakref.finalize:
     """Make the hidden folder ``staging`` that ``owner`` writes into, or take over an interrupted run's
     (``taken_over``, renamed to it), and mark it as being written (``writing_now``). The finalizer returned
     removes a folder made here when ``owner`` is dropped (or at exit), should an interrupt land before the
     caller's ``try`` holds it; one taken over stays, for the next run. ``release_staging`` ends the hold.
-    A folder that cannot be made is a RehueError of ``failure``, naming ``error_path``."""
+    A folder that cannot be made is a RehueError of ``failure``, naming ``error_path``; another rehue writing
+    ``output`` now is one naming it (probe 127: two runs on one film each coloured all of it, and the second,
+    refused the output at the end, left its hidden folder, the size of the film)."""
+    if output is not None and (other := writing_elsewhere(staging)) is not None:
+        raise RehueError(f"another rehue (process {other[0]}) is colouring this output now, into {other[1].name}; "
+                         "wait for it to finish, or name another output", output)
     # the finalizer first: an interrupt landing just after the folder is made finds it held
     cleanup = weakref.finalize(owner, writing_now.discard, os.path.abspath(staging)) if taken_over is not None \
         else weakref.finalize(owner, shutil.rmtree, staging, ignore_errors=True)
