@@ -271,11 +271,26 @@ def test_folders_without_videos_typos_and_nothing_readable_are_clear_errors(tmp_
     assert not (tmp_path / "f").exists() and not list(tmp_path.glob(".f*"))
 
 
-@pytest.mark.parametrize(("option", "message"), [(["--size", "0"], "--size must be from 1 to 4096 pixels, not 0"),
-                                               (["--size", "100000"], "--size must be from 1 to 4096 pixels"),
-                                               (["--every", "-1"], "--every must be positive, not -1"),
-                                               (["--fps", "0"], "--fps must be positive, not 0.0"),
-                                               (["--test-fraction", "2"], "--test-fraction must be between 0 and 1")])
+@pytest.mark.parametrize(("option", "message"), [(["--size", "0"], "--size must be from 32 to 4096 pixels (as "
+                                                                   "rehue train's), not 0"),
+                                               (["--size", "100000"], "--size must be from 32 to 4096 pixels"),
+                                               (["--size", "1"], "--size must be from 32 to 4096 pixels"),
+                                               (["--every", "-1"], "--every must be from 0.001 s (1000 frames a "
+                                                                   "second) up, not -1"),
+                                               (["--fps", "0"], "--fps must be above 0 and at most 1000 frames a "
+                                                                "second, not 0"),
+                                               (["--test-fraction", "2"], "--test-fraction must be between 0 and 1"),
+                                               # probe 136: inf and 1e300 hung, nan kept every frame, --every inf
+                                               # was "--fps must be positive, not 0.0"
+                                               (["--fps", "inf"], "--fps must be above 0 and at most 1000 frames"),
+                                               (["--fps", "1e300"], "--fps must be above 0 and at most 1000 frames"),
+                                               (["--fps", "nan"], "--fps must be above 0 and at most 1000 frames a "
+                                                                  "second, not nan"),
+                                               (["--every", "inf"], "--every must be from 0.001 s"),
+                                               (["--every", "1e-300"], "--every must be from 0.001 s"),
+                                               (["--film-fps", "1e-300"], "--film-fps must be from 0.1 to 1000, not "
+                                                                          "1e-300"),
+                                               (["--film-fps", "1e308"], "--film-fps must be from 0.1 to 1000")])
 def test_a_frame_setting_out_of_range_is_a_one_line_error(tmp_path, capsys, option, message):
     """Before, --size 0 ended in an OpenCV traceback, --every -1 was reported as "--fps must be positive",
     --fps 0 was taken as the default rate and --test-fraction 2 as 1; each exited 1, as a bad file does."""
@@ -321,6 +336,17 @@ def test_a_picture_named_as_a_video_in_a_folder_is_passed_over_with_a_warning(tm
     err = capsys.readouterr().err
     assert "warning: passed over 1 picture named as videos, such as " in err and "still.mp4" in err
     assert {row["video"] for row in read_frame_manifest(tmp_path / "dataset")} == {"reel.mp4"}
+
+    # probe 136: a photo beside the videos was passed over without a word, and one named became a film of a frame
+    Image.fromarray(textured_rgb(48, 64)).save(folder / "photo.jpg")
+    assert main(["frames", str(folder), "--out", str(tmp_path / "again"), "--size", "32", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: passed over 1 photo beside the videos, such as " in err and "photo.jpg: frames are sampled" in err
+    assert main(["frames", str(folder / "photo.jpg"), str(folder / "reel.mp4"), "--out", str(tmp_path / "named"),
+                 "--no-progress"]) == 1
+    assert capsys.readouterr().err.strip() == (f"rehue: error: {folder / 'photo.jpg'}: is a picture: frames are "
+                                               "sampled from videos (rehue train takes a folder of photos as it is)")
+    assert not (tmp_path / "named").exists()
 
 
 def test_a_rotated_films_frames_are_stored_upright(tmp_path):
@@ -621,7 +647,7 @@ def test_a_scanners_reels_of_numbered_frames_make_a_dataset(tmp_path, capsys):
     assert main(["frames", str(reels[0] / "r_0001.png"), "--film-fps", "24", "--out", str(tmp_path / "x")]) == 2
     assert "--film-fps takes folders of numbered frames" in capsys.readouterr().err
     assert main(["frames", str(reels[0]), "--film-fps", "0", "--out", str(tmp_path / "x")]) == 2
-    assert "--film-fps must be positive" in capsys.readouterr().err
+    assert "--film-fps must be from 0.1 to 1000, not 0" in capsys.readouterr().err
     mostly_gray = panning_reel(tmp_path / "gray_reel", 24, 48, 64, seed=5)
     from PIL import Image
 

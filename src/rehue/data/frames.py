@@ -84,16 +84,19 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     from rehue.training.config import LARGEST_SIZE
     from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import VideoReader
+    from rehue.video.pipeline import MAX_FRAMES_FPS, MIN_FRAMES_FPS
 
     log = lines_to(log, progress)
-    if fps <= 0:
-        raise UsageError(f"--fps must be positive, not {fps}")
-    if not 1 <= size <= LARGEST_SIZE:
-        raise UsageError(f"--size must be from 1 to {LARGEST_SIZE} pixels, not {size}")
+    if not 0 < fps <= MAX_FRAMES_FPS:  # probe 136: inf (and 1e300) hung, nan kept every frame without a word
+        raise UsageError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS} frames a second, not {fps:g}")
+    if not SMALLEST_FRAME <= size <= LARGEST_SIZE:  # probe 136: at 1 pixel, the bars filled the frame, and
+        # colour films were skipped as gray
+        raise UsageError(f"--size must be from {SMALLEST_FRAME} to {LARGEST_SIZE} pixels (as rehue train's), not "
+                         f"{size}")
     if not 0 <= test_fraction <= 1:
         raise UsageError(f"--test-fraction must be between 0 and 1, not {test_fraction:g}")
-    if film_fps is not None and not film_fps > 0:
-        raise UsageError(f"--film-fps must be positive, not {float(film_fps):g}")
+    if film_fps is not None and not MIN_FRAMES_FPS <= film_fps <= MAX_FRAMES_FPS:  # as colorize --fps of a film
+        raise UsageError(f"--film-fps must be from {MIN_FRAMES_FPS:g} to {MAX_FRAMES_FPS}, not {float(film_fps):.10g}")
     films = film_fps is not None
     videos = _film_folders(videos) if films else _video_files(videos, log)
     given, videos = videos, _each_file_once(videos, log)
@@ -348,7 +351,7 @@ def _film_folders(inputs) -> list[Path]:
 def _video_files(inputs, log) -> list[Path]:
     """The videos named, with each folder's videos (found as `rehue colorize` finds them) in its place. A
     picture named as a video (``still.mp4``) in a folder is passed over with a warning."""
-    from rehue.data.images import folder_media, is_video_path, missing_reason
+    from rehue.data.images import folder_media, is_video_path, media_kind, missing_reason
 
     found = []
     for path in map(Path, inputs):
@@ -358,6 +361,11 @@ def _video_files(inputs, log) -> list[Path]:
             if misnamed:
                 log(f"warning: passed over {counted(len(misnamed), 'picture')} named as videos, such as "
                     f"{shown_path(misnamed[0])}: they hold a photo, and frames are sampled from videos")
+            photos = [image for image in images if not is_video_path(image)]
+            if photos and videos:  # probe 136: passed over without a word
+                log(f"warning: passed over {counted(len(photos), 'photo')} beside the videos, such as "
+                    f"{shown_path(photos[0])}: frames are sampled from videos (rehue train takes a folder of "
+                    "photos as it is)")
             if not videos:
                 raise RehueError("no videos found" + (f", but {counted(len(images), 'picture')}: a folder of one "
                                                       "film's numbered frames is read as a film with --film-fps (its "
@@ -365,6 +373,9 @@ def _video_files(inputs, log) -> list[Path]:
             found += videos
         elif not path.exists():
             raise RehueError(missing_reason(path), path)
+        elif media_kind(path) == "image":  # probe 136: a photo became a film of one frame, in the split as one
+            raise RehueError("is a picture: frames are sampled from videos (rehue train takes a folder of photos as "
+                             "it is)", path)
         else:
             found.append(path)
     return found
@@ -461,6 +472,7 @@ def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: 
     return rows, scene + 1, rate, sampled, frame_size
 
 
+SMALLEST_FRAME = 32  # rehue train's smallest size: a smaller frame is no picture to learn colour from
 PICTURE_DIGEST = "picture digest"  # a row's while the set is made, not the manifest's
 PICTURE_LOOK = "picture look"  # likewise: its picture's detail at LOOK_SIZE, normalised (`_look`)
 LOOK_SIZE = 16

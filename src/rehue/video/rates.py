@@ -18,7 +18,10 @@ def exact_rate(rate: float | Fraction | str) -> Fraction:
         rate = Fraction(text)
         if "/" in text:
             return rate
-    rate = Fraction(rate).limit_denominator(1_000_000)
+    exact = Fraction(rate)
+    rate = exact.limit_denominator(1_000_000)
+    if rate == 0 != exact:  # a rate below a millionth, as typed, for the range check to name (probe 136: "not 0")
+        return exact
     if rate.denominator == 1001:
         return rate
     return next((ntsc for ntsc in NTSC_RATES if abs(float(rate - ntsc)) < NTSC_TOLERANCE), rate)
