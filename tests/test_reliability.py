@@ -1425,9 +1425,19 @@ def test_pictures_and_films_rehue_coloured_are_no_truth_to_train_on_or_score(tmp
     assert run("frames", films, "--out", tmp_path / "dataset", "--size", "32", "--no-progress") == 0
     said = capsys.readouterr().err
     assert f"warning: skipping {films / 'reel0-colour.mp4'}: rehue coloured it" in said
+    assert "1 of 3 videos skipped (1 coloured by rehue)" in said
     from rehue.data.datasets import read_frame_manifest
 
     assert {row["video"] for row in read_frame_manifest(tmp_path / "dataset")} == {"reel0.mp4", "reel1.mp4"}
+    coloured = tmp_path / "coloured"  # probe 138: "none of the 2 videos could be read", of two read whole
+    coloured.mkdir()
+    (films / "reel0-colour.mp4").rename(coloured / "reel0-colour.mp4")
+    assert run("colorize", films / "reel1.mp4", "-o", coloured / "reel1-colour.mp4", "--model", tiny_model,
+               "--dependent-model", "none", "--no-progress") == 0
+    capsys.readouterr()
+    assert run("frames", coloured, "--out", tmp_path / "none", "--size", "32", "--no-progress") == 1
+    assert capsys.readouterr().err.strip().endswith(
+        "rehue: error: none of the 2 videos can be learnt from (2 coloured by rehue)")
 
     # probe 37: a report's sample grid and plot, among the photos, were learned from without a word
     drawn = sorted((tmp_path / "report").glob("*.png"))

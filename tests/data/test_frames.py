@@ -253,7 +253,7 @@ def test_a_folder_of_videos_is_taken_whole_and_an_unreadable_one_is_skipped(tmp_
     assert {row["video"] for row in rows} == {"v0.mp4", "v1.mp4"} and summary.videos == 2
     assert summary.train > 0 and summary.test > 0, "one of the two readable clips is the test split"
     assert messages[0].startswith(f"warning: skipping {folder / 'broken.mp4'}: ")
-    assert messages[1] == "1 of 3 videos skipped (unreadable, or coloured by rehue)"
+    assert messages[1] == "1 of 3 videos skipped (1 unreadable)"
 
 
 def test_folders_without_videos_typos_and_nothing_readable_are_clear_errors(tmp_path):

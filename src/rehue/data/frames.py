@@ -16,7 +16,7 @@ import numpy as np
 
 from rehue.errors import RehueError, UsageError, check_flags, shown_path
 from rehue.progress import lines_to
-from rehue.words import counted
+from rehue.words import counted, listed
 
 # thesis 4.1: one frame per 1.5 s for independent training, 3/s for dependent training, 5/s for test
 THESIS_RATES = {"independent": 1 / 1.5, "dependent": 3.0, "test": 5.0}
@@ -386,11 +386,12 @@ def _readable_videos(videos: list[Path], readers: dict, log) -> list[Path]:
     unreadable one is skipped with a warning, as `rehue train` skips an unreadable photo, and the test split
     is drawn among the rest; a lone one is the error. So is a film rehue coloured (its comment, or its first
     frame's Software tag, says so): its colours are no truth to learn."""
-    readable = []
+    readable, coloured = [], 0
     for video in videos:
         try:
             with readers[video]() as reader:
                 if reader.coloured_by_rehue:
+                    coloured += 1
                     raise RehueError("rehue coloured it, so its colours are a model's guess, not a truth to learn "
                                      "from", video)
                 next(iter(reader), None)
@@ -400,10 +401,15 @@ def _readable_videos(videos: list[Path], readers: dict, log) -> list[Path]:
             log(f"warning: skipping {error}")
             continue
         readable.append(video)
-    if len(readable) < len(videos):
-        log(f"{len(videos) - len(readable)} of {len(videos)} videos skipped (unreadable, or coloured by rehue)")
-    if not readable:
-        raise RehueError(f"none of the {len(videos)} videos could be read")
+    skipped = len(videos) - len(readable)
+    if not skipped:
+        return readable
+    why = listed([f"{count} {what}" for count, what in ((skipped - coloured, "unreadable"),
+                                                        (coloured, "coloured by rehue")) if count])
+    log(f"{skipped} of {len(videos)} videos skipped ({why})")
+    if not readable:  # probe 138: "could not be read" of two films rehue had coloured, read whole
+        raise RehueError(f"none of the {len(videos)} videos could be read" if not coloured else
+                         f"none of the {len(videos)} videos can be learnt from ({why})")
     return readable
 
 
