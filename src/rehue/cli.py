@@ -473,7 +473,7 @@ def cmd_frames(args) -> int:
     if args.every is not None and not 1 / MAX_FRAMES_FPS <= args.every < float("inf"):  # probe 136: inf said as
         # "--fps must be positive, not 0.0", and 1e-300 hung, as --fps inf did
         raise UsageError(f"--every must be from {1 / MAX_FRAMES_FPS:g} s ({MAX_FRAMES_FPS} frames a second) up, "
-                         f"not {args.every:g}")
+                         f"not {args.every:.10g}")
     fps = args.fps if args.fps is not None else 1.0 / (args.every or 1.5)
     summary = extract_frames(args.videos, args.out, fps=fps, size=args.size, test_fraction=args.test_fraction,
                              test_videos=args.test_video, scene_mode=args.scene_mode, overwrite=args.overwrite,

@@ -290,7 +290,10 @@ def test_folders_without_videos_typos_and_nothing_readable_are_clear_errors(tmp_
                                                (["--every", "1e-300"], "--every must be from 0.001 s"),
                                                (["--film-fps", "1e-300"], "--film-fps must be from 0.1 to 1000, not "
                                                                           "1e-300"),
-                                               (["--film-fps", "1e308"], "--film-fps must be from 0.1 to 1000")])
+                                               (["--film-fps", "1e308"], "--film-fps must be from 0.1 to 1000"),
+                                               # probe 137: the value typed, not rounded onto the limit
+                                               (["--fps", "1000.0001"], "not 1000.0001"),
+                                               (["--every", "0.00099999999"], "not 0.00099999999")])
 def test_a_frame_setting_out_of_range_is_a_one_line_error(tmp_path, capsys, option, message):
     """Before, --size 0 ended in an OpenCV traceback, --every -1 was reported as "--fps must be positive",
     --fps 0 was taken as the default rate and --test-fraction 2 as 1; each exited 1, as a bad file does."""
@@ -751,3 +754,23 @@ def test_a_run_begun_with_cut_outs_on_frames_resumes_with_a_note(tmp_path, monke
     assert main(["train", "--resume", "--out", str(tmp_path / "run"), "--epochs", "2", "--no-progress"]) == 0
     assert "note: stamp_share of this run's config paste cut-outs, which its data has none of: passed over, as " \
            "when it began" in capsys.readouterr().err
+
+
+def test_the_library_refuses_settings_of_the_wrong_kind_and_takes_the_lowest_film_rate(tmp_path, tiny_model):
+    """Probe 137: extract_frames(fps="3") was "'<' not supported between ...", size=100.5 failed deep in the
+    letterbox, fps=True was taken as 1; --film-fps 0.1 (and colorize --frames --fps 0.1), the lowest rate said,
+    was refused as "must be from 0.1 to 1000, not 0.1"."""
+    from rehue.errors import UsageError
+    from rehue.video.rates import frame_rate
+
+    for settings, message in (({"fps": "3"}, "fps must be a number, not '3'"), ({"fps": True}, "fps must be a"),
+                              ({"size": 100.5}, "size must be a whole number, not 100.5"),
+                              ({"film_fps": "24"}, "film_fps must be a number or None, not '24'")):
+        with pytest.raises(UsageError, match=message):
+            extract_frames([tmp_path], tmp_path / "f", progress=False, **settings)
+    reel = panning_reel(tmp_path / "reel", 4, 48, 64)
+    summary = extract_frames([reel], tmp_path / "slow", film_fps=frame_rate("0.1"), size=32, progress=False,
+                             log=lambda line: None)
+    assert summary.frames == 4, "one frame every 10 s: each kept at the default 1.5 s"
+    assert main(["colorize", str(reel), "--frames", "-o", str(tmp_path / "slow.mp4"), "--fps", "0.1",
+                 "--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]) == 0

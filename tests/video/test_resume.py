@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 
 from rehue.video.resume import (
@@ -67,35 +69,41 @@ def test_a_film_is_the_same_after_a_move_or_a_copy_with_its_times_and_another_on
     assert same_frames([row[:5] for row in before], [row[:5] for row in before]), "a stop 40 journal's rows"
 
 
-def test_a_second_run_into_an_output_another_is_colouring_now_is_refused_at_once(tmp_path, tiny_model, capsys,
-                                                                                 monkeypatch):
+def test_a_second_run_into_an_output_another_is_colouring_now_is_refused_at_once(tmp_path, tiny_model, capsys):
     """Probe 127: two runs on one film at once each coloured all of it, and the second, refused the output at the
-    end, left a hidden folder the size of the film. A folder left by a killed run whose process number was given
-    since to another process (one started after the folder last changed) is no run going on."""
+    end, left a hidden folder the size of the film. A run is writing while it holds its folder's lock; the
+    folder of a process still there that holds none (a notebook's call, stopped: probe 137) is no run going on."""
     import os
     import subprocess
     import sys
-    import time
 
     from rehue.cli import main
     from rehue.data.images import staging_folder_for
-    from rehue.video import resume
     from tests.helpers_video import make_clip, textured_frames
 
     clip = make_clip(tmp_path / "film.mp4", textured_frames(6, 48, 64))
     out = tmp_path / "colour.mp4"
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    prefix = str(tmp_path / staging_folder_for(out).name.removesuffix(str(os.getpid())))
+    holding = ("import fcntl, os, sys, time\n"
+               "folder = sys.argv[1] + str(os.getpid()); os.mkdir(folder)\n"
+               "descriptor = os.open(folder, os.O_RDONLY)\n"
+               "if sys.argv[2] == 'lock': fcntl.flock(descriptor, fcntl.LOCK_EX)\n"
+               "print('ready', flush=True); time.sleep(60)\n")
+    others = [subprocess.Popen([sys.executable, "-c", holding, prefix, kind], stdout=subprocess.PIPE, text=True)
+              for kind in ("lock", "idle")]
     try:
-        theirs = tmp_path / f"{staging_folder_for(out).name.removesuffix(str(os.getpid()))}{other.pid}"
-        theirs.mkdir()
+        assert [other.stdout.readline().strip() for other in others] == ["ready", "ready"]
+        writer, idle = others
         assert main(["colorize", str(clip), "-o", str(out), "--model", str(tiny_model), "--no-progress"]) == 1
         assert capsys.readouterr().err.strip().endswith(
-            f"{out}: another rehue (process {other.pid}) is colouring this output now, into {theirs.name}; wait "
-            "for it to finish, or name another output")
-        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["film.mp4", theirs.name, "models"])
-        with monkeypatch.context() as later:  # the number given since to a process started after the folder
-            later.setattr(resume, "process_started_at", lambda pid: time.time() + 3600)
-            assert main(["colorize", str(clip), "-o", str(out), "--model", str(tiny_model), "--no-progress"]) == 0
+            f"{out}: another rehue (process {writer.pid}) is colouring this output now, into "
+            f"{Path(prefix).name}{writer.pid}; wait for it to finish, or name another output")
+        assert not out.exists()
+        writer.kill()
+        writer.wait()
+        assert main(["colorize", str(clip), "-o", str(out), "--model", str(tiny_model), "--no-progress"]) == 0, \
+            "the folders of a process gone, and of one still there that holds no lock"
     finally:
-        other.kill()
-        other.wait()
+        for other in others:
+            other.kill()
+            other.wait()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import numbers
 import os
 import re
 import shutil
@@ -87,8 +88,13 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     from rehue.video.pipeline import MAX_FRAMES_FPS, MIN_FRAMES_FPS
 
     log = lines_to(log, progress)
+    for name, value, kinds, kind in (("fps", fps, numbers.Real, "a number"),
+                                     ("size", size, numbers.Integral, "a whole number"),
+                                     ("film_fps", film_fps, (numbers.Real, type(None)), "a number or None")):
+        if isinstance(value, bool) or not isinstance(value, kinds):  # probe 137: "'<' not supported ..."
+            raise UsageError(f"{name} must be {kind}, not {value!r}")
     if not 0 < fps <= MAX_FRAMES_FPS:  # probe 136: inf (and 1e300) hung, nan kept every frame without a word
-        raise UsageError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS} frames a second, not {fps:g}")
+        raise UsageError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS} frames a second, not {fps:.10g}")
     if not SMALLEST_FRAME <= size <= LARGEST_SIZE:  # probe 136: at 1 pixel, the bars filled the frame, and
         # colour films were skipped as gray
         raise UsageError(f"--size must be from {SMALLEST_FRAME} to {LARGEST_SIZE} pixels (as rehue train's), not "
@@ -96,7 +102,8 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     if not 0 <= test_fraction <= 1:
         raise UsageError(f"--test-fraction must be between 0 and 1, not {test_fraction:g}")
     if film_fps is not None and not MIN_FRAMES_FPS <= film_fps <= MAX_FRAMES_FPS:  # as colorize --fps of a film
-        raise UsageError(f"--film-fps must be from {MIN_FRAMES_FPS:g} to {MAX_FRAMES_FPS}, not {float(film_fps):.10g}")
+        raise UsageError(f"--film-fps must be from {float(MIN_FRAMES_FPS):g} to {MAX_FRAMES_FPS}, not "
+                         f"{float(film_fps):.10g}")
     films = film_fps is not None
     videos = _film_folders(videos) if films else _video_files(videos, log)
     given, videos = videos, _each_file_once(videos, log)

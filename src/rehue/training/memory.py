@@ -98,7 +98,7 @@ def check_training_memory(config, device: str, processes: int = 1, free: int | N
     real and coloured pictures) exceed the memory free, shared by ``processes`` on this machine (torchrun's
     ``LOCAL_WORLD_SIZE`` where it is set: the processes of a run on several machines are not all here)."""
     local = os.environ.get("LOCAL_WORLD_SIZE", "")
-    processes = min(processes, int(local)) if local.isdigit() and int(local) > 0 else processes
+    processes = min(processes, int(local)) if local.isascii() and local.isdigit() and int(local) > 0 else processes
     if not device.startswith("cpu"):
         return
     free = free_memory_bytes() if free is None else free

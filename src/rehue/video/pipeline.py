@@ -113,7 +113,8 @@ BAR_SLACK_PX = 2
 BAR_MIN_PICTURE = 0.5
 # frames per second of a video made from numbered frames (``colorize_frames``): below a tenth, FFmpeg's
 # encoders fail in their own words (probe 30)
-MIN_FRAMES_FPS, MAX_FRAMES_FPS = 0.1, 1000
+MIN_FRAMES_FPS, MAX_FRAMES_FPS = Fraction(1, 10), 1000  # exact: a typed 0.1, read as 1/10, lies below the float
+# 0.1 (probe 137: "--fps must be from 0.1 to 1000, not 0.1")
 DEFAULT_FILM_FPS = 24  # a film of frames into a video, where neither --fps nor a DPX header gives its rate
 
 logger = logging.getLogger(__name__)
@@ -1525,7 +1526,8 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         asked = fps is not None
         fps = exact_rate(fps if asked else round(film_rate or DEFAULT_FILM_FPS, 3))
         if not MIN_FRAMES_FPS <= fps <= MAX_FRAMES_FPS:
-            raise UsageError(f"--fps must be from {MIN_FRAMES_FPS:g} to {MAX_FRAMES_FPS}, not {float(fps):.10g}")
+            raise UsageError(f"--fps must be from {float(MIN_FRAMES_FPS):g} to {MAX_FRAMES_FPS}, not "
+                             f"{float(fps):.10g}")
         if film_rate is not None and not asked:
             log(f"{source}: at {film_rate:g} frames a second, as its {scan_format(frames[0])} header says (--fps sets "
                 "another)")

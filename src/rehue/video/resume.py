@@ -267,7 +267,9 @@ def interrupted_runs(target: Path) -> list[Path]:
             if not match or not entry.is_dir(follow_symlinks=False) or not has_journal(Path(entry.path)):
                 continue
             pid = int(match[1])
-            if pid == os.getpid() and os.path.abspath(entry.path) not in writing_now or not process_running(pid):
+            if pid == os.getpid() and os.path.abspath(entry.path) not in writing_now or \
+                    pid != os.getpid() and not _being_written(Path(entry.path), pid):  # probe 137: a process
+                # still there whose call was stopped (a notebook's) is writing it no longer
                 found.append(Path(entry.path))
     return sorted(found)
 
@@ -294,10 +296,81 @@ def _remove_all_but(staging: Path, kept: set[str]) -> None:
             shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
 
 
+_locks: dict[str, int] = {}  # the hidden folders this process writes into now, each open and locked (flock)
+
+
+def _lock(staging: Path) -> None:
+    """Hold a lock on the folder ``staging`` while this process writes into it: another process tells a run going
+    on from one interrupted (a notebook's call stopped, its process still there) by it, and the kernel lets
+    it go when the process ends, however it ends. Where the file system keeps no locks, none is held."""
+    from time import sleep
+
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        return
+    try:
+        descriptor = os.open(staging, os.O_RDONLY)
+    except OSError:
+        return
+    for _ in range(50):  # another process's look (`_being_written`) holds it for an instant
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _locks[os.path.abspath(staging)] = descriptor
+            return
+        except BlockingIOError:
+            sleep(0.01)
+        except OSError:
+            break
+    os.close(descriptor)
+
+
+def _unlock(key: str) -> None:
+    descriptor = _locks.pop(key, None)
+    if descriptor is not None:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+
+
+def _being_written(folder: Path, pid: int) -> bool:
+    """Whether another process, ``pid``, is writing into its hidden folder ``folder`` now: it holds the folder's
+    lock. Without locks (not POSIX, or a file system that keeps none), whether that process is alive, a
+    Python's, and started before the folder last changed (a number given since to a later process is not it)."""
+    if not 0 < pid < 2**31 or not process_running(pid):
+        return False
+    try:
+        import fcntl
+    except ImportError:
+        fcntl = None
+    if fcntl is not None:
+        try:
+            descriptor = os.open(folder, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            pass  # no locks here: the process's own signs below
+        else:
+            return False  # let go as the descriptor closes
+        finally:
+            os.close(descriptor)
+    started = process_started_at(pid)
+    with contextlib.suppress(OSError):
+        if started is not None and started > folder.stat().st_ctime + 1:
+            return False
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # not Linux, or not ours to read
+        return True
+    return not command or b"rehue" in command or b"python" in command
+
+
 def writing_elsewhere(staging: Path) -> tuple[int, Path] | None:
     """Another process's hidden folder for the output that ``staging`` (this process's) is for, being written
-    now: (its process number, the folder) where that process is alive, is a Python's, and started before the
-    folder last changed (a number given since to another process started after it); else None."""
+    now (`_being_written`): (its process number, the folder), else None."""
     mine = str(os.getpid())
     if not staging.name.endswith(mine):
         return None
@@ -305,40 +378,35 @@ def writing_elsewhere(staging: Path) -> tuple[int, Path] | None:
     with contextlib.suppress(OSError):
         for entry in os.scandir(staging.parent):
             match = re.fullmatch(re.escape(prefix) + r"(\d+)", entry.name)
-            if not match or match[1] == mine or not entry.is_dir(follow_symlinks=False):
-                continue
-            pid = int(match[1])
-            if not 0 < pid < 2**31 or not process_running(pid):
-                continue
-            started = process_started_at(pid)
-            if started is not None and started > entry.stat(follow_symlinks=False).st_ctime + 1:
-                continue
-            try:
-                command = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:  # not Linux, or not ours to read
-                command = b""
-            if command and b"rehue" not in command and b"python" not in command:
-                continue
-            return pid, Path(entry.path)
+            if match and match[1] != mine and entry.is_dir(follow_symlinks=False) and \
+                    _being_written(Path(entry.path), int(match[1])):
+                return int(match[1]), Path(entry.path)
     return None
+
+
+def _end_hold(key: str, removed: Path | None) -> None:
+    writing_now.discard(key)
+    _unlock(key)
+    if removed is not None:
+        shutil.rmtree(removed, ignore_errors=True)
 
 
 def hold_staging(owner, staging: Path, taken_over: Path | None, failure: str, error_path: Path,
                  output: Path | None = None) -> weakref.finalize:
     """Make the hidden folder ``staging`` that ``owner`` writes into, or take over an interrupted run's
-    (``taken_over``, renamed to it), and mark it as being written (``writing_now``). The finalizer returned
-    removes a folder made here when ``owner`` is dropped (or at exit), should an interrupt land before the
-    caller's ``try`` holds it; one taken over stays, for the next run. ``release_staging`` ends the hold.
-    A folder that cannot be made is a RehueError of ``failure``, naming ``error_path``; another rehue writing
-    ``output`` now is one naming it (probe 127: two runs on one film each coloured all of it, and the second,
-    refused the output at the end, left its hidden folder, the size of the film)."""
+    (``taken_over``, renamed to it), mark it as being written (``writing_now``) and lock it (`_lock`). The
+    finalizer returned removes a folder made here when ``owner`` is dropped (or at exit), should an interrupt
+    land before the caller's ``try`` holds it; one taken over stays, for the next run. ``release_staging``
+    ends the hold. A folder that cannot be made is a RehueError of ``failure``, naming ``error_path``; another
+    rehue writing ``output`` now is one naming it (probe 127: two runs on one film each coloured all of it, and
+    the second, refused the output at the end, left its hidden folder, the size of the film)."""
     if output is not None and (other := writing_elsewhere(staging)) is not None:
         raise RehueError(f"another rehue (process {other[0]}) is colouring this output now, into {other[1].name}; "
                          "wait for it to finish, or name another output", output)
+    key = os.path.abspath(staging)
     # the finalizer first: an interrupt landing just after the folder is made finds it held
-    cleanup = weakref.finalize(owner, writing_now.discard, os.path.abspath(staging)) if taken_over is not None \
-        else weakref.finalize(owner, shutil.rmtree, staging, ignore_errors=True)
-    writing_now.add(os.path.abspath(staging))
+    cleanup = weakref.finalize(owner, _end_hold, key, None if taken_over is not None else staging)
+    writing_now.add(key)
     try:
         if taken_over is not None:
             os.rename(taken_over, staging)
@@ -347,12 +415,14 @@ def hold_staging(owner, staging: Path, taken_over: Path | None, failure: str, er
     except OSError as exc:
         release_staging(staging, cleanup)
         raise RehueError(f"{failure} ({exc.strerror or exc})", error_path) from None
+    _lock(staging)
     return cleanup
 
 
 def release_staging(staging: Path, cleanup: weakref.finalize) -> None:
     cleanup.detach()
     writing_now.discard(os.path.abspath(staging))
+    _unlock(os.path.abspath(staging))
 
 
 def _begins_as_a_picture(path: Path) -> bool:
