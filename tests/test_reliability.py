@@ -1298,19 +1298,20 @@ def test_a_frame_dataset_another_run_wrote_meanwhile_is_kept(tmp_path, short_cli
 def test_a_lock_whose_process_number_was_given_to_another_process_is_a_killed_runs(tmp_path):
     """Probe 80: a lock naming a live process that is not the run (a container's PID 1 after a restart, this
     very process, a number the system gave again) kept the run locked for good."""
-    from rehue.training.loop import _process_started, _RunLock
+    from rehue.data.images import process_start_ticks
+    from rehue.training.loop import _RunLock
 
     lock = tmp_path / _RunLock.NAME
     sleeper = subprocess.Popen(["sleep", "60"])  # alive, and no rehue
     python = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         for holder, free in ((str(os.getpid()), True), (str(sleeper.pid), True), ("-1", True), ("9" * 23, True),
-                             (f"{python.pid} {int(_process_started(python.pid)) + 1}", True),  # started later
-                             (str(python.pid), False), (f"{python.pid} {_process_started(python.pid)}", False)):
+                             (f"{python.pid} {int(process_start_ticks(python.pid)) + 1}", True),  # started later
+                             (str(python.pid), False), (f"{python.pid} {process_start_ticks(python.pid)}", False)):
             lock.write_text(holder)
             if free:
                 with _RunLock(tmp_path):
-                    assert lock.read_text() == f"{os.getpid()} {_process_started(os.getpid())}", holder
+                    assert lock.read_text() == f"{os.getpid()} {process_start_ticks(os.getpid())}", holder
             else:
                 with pytest.raises(RehueError, match=f"another rehue train \\(process {python.pid}\\)"):
                     _RunLock(tmp_path).__enter__()

@@ -94,7 +94,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         if isinstance(value, bool) or not isinstance(value, kinds):  # probe 137: "'<' not supported ..."
             raise UsageError(f"{name} must be {kind}, not {value!r}")
     if not 0 < fps <= MAX_FRAMES_FPS:  # probe 136: inf (and 1e300) hung, nan kept every frame without a word
-        raise UsageError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS} frames a second, not {fps:.10g}")
+        raise UsageError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS} frames a second, not {float(fps):.10g}")
     if not SMALLEST_FRAME <= size <= LARGEST_SIZE:  # probe 136: at 1 pixel, the bars filled the frame, and
         # colour films were skipped as gray
         raise UsageError(f"--size must be from {SMALLEST_FRAME} to {LARGEST_SIZE} pixels (as rehue train's), not "

@@ -1068,15 +1068,24 @@ def process_running(pid: int) -> bool:
     return True
 
 
-def process_started_at(pid: int) -> float | None:
-    """When process ``pid`` started, in seconds since the epoch (Linux's /proc; None elsewhere, or where it is
-    gone): a folder named by a process number that last changed before its process started is no longer that
-    process's, but a killed run's whose number was given to another."""
+def process_start_ticks(pid: int) -> str | None:
+    """When process ``pid`` started, in clock ticks since boot (Linux's /proc; None elsewhere, or where it is
+    gone): with its number, it tells the process from a later one given the same number."""
     try:
-        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def process_started_at(pid: int) -> float | None:
+    """When process ``pid`` started, in seconds since the epoch (`process_start_ticks`): a folder named by a
+    process number that last changed before its process started is no longer that process's, but a killed
+    run's whose number was given to another."""
+    ticks = process_start_ticks(pid)
+    try:
         boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
                     if line.startswith("btime "))
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
+        return boot + int(ticks) / os.sysconf("SC_CLK_TCK") if ticks is not None else None
     except (OSError, IndexError, ValueError, StopIteration):
         return None
 

@@ -18,7 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.data.images import as_it_will_be, make_folder, real_path, refuse_a_folder_of_others
+from rehue.data.images import (
+    as_it_will_be,
+    make_folder,
+    process_start_ticks,
+    real_path,
+    refuse_a_folder_of_others,
+)
 from rehue.errors import RehueError, UsageError, as_memory_error, check_flags
 from rehue.progress import lines_to
 from rehue.training.config import TrainConfig, started_in_folder
@@ -1040,7 +1046,7 @@ class _RunLock:
             return 0
         if not process_running(owner) or (owner == os.getpid() and self.lock not in _RunLock.held):
             return 0
-        if started and _process_started(owner) not in (None, started[0]):
+        if started and process_start_ticks(owner) not in (None, started[0]):
             return 0
         try:
             command = Path(f"/proc/{owner}/cmdline").read_bytes()
@@ -1075,7 +1081,7 @@ class _RunLock:
         linked into place, as link makes no file where one is (probe 82: made empty, then written, it could be
         read in between as a killed run's by a second run, which took it); made with O_EXCL and then written
         where the file system has no hard links (FAT, some network shares). FileExistsError where it is held."""
-        mine = f"{os.getpid()} {_process_started(os.getpid()) or ''}".strip()
+        mine = f"{os.getpid()} {process_start_ticks(os.getpid()) or ''}".strip()
         staged = self.lock.with_name(f"{self.NAME}.{os.getpid()}")
         try:
             staged.write_text(mine)
@@ -1099,15 +1105,6 @@ class _RunLock:
                 folder.rmdir()
             except OSError:
                 break
-
-
-def _process_started(pid: int) -> str | None:
-    """When process ``pid`` started, in clock ticks since boot (Linux's /proc; None elsewhere, or where it is gone):
-    with its number, it tells the process from a later one given the same number."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
 
 
 def _finished_run(state: dict, config: TrainConfig, out: Path, log) -> TrainResult | None:
