@@ -774,3 +774,24 @@ def test_the_library_refuses_settings_of_the_wrong_kind_and_takes_the_lowest_fil
     assert summary.frames == 4, "one frame every 10 s: each kept at the default 1.5 s"
     assert main(["colorize", str(reel), "--frames", "-o", str(tmp_path / "slow.mp4"), "--fps", "0.1",
                  "--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]) == 0
+
+
+def test_a_video_whose_stem_is_dots_keeps_its_frames_inside_frames(tmp_path, capsys, monkeypatch):
+    """Probe 140: ``...mp4`` (its stem ``..``) wrote its frames beside frames/, and --overwrite then refused the
+    dataset as holding files of its own; ``rehue frames . --film-fps 24`` named its film by an empty name."""
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    panning_clip(clips / "...mp4", 1, 12, 32, 48, seed=0)
+    panning_clip(clips / "ok.mp4", 1, 12, 32, 48, seed=1)
+    for again in ([], ["--overwrite"]):
+        assert main(["frames", str(clips / "...mp4"), str(clips / "ok.mp4"), "--out", str(tmp_path / "ds"),
+                     "--size", "32", "--fps", "4", "--no-progress", *again]) == 0
+    assert sorted(p.name for p in (tmp_path / "ds").iterdir()) == ["frames", "manifest.csv"]
+    assert sorted(p.name for p in (tmp_path / "ds" / "frames").iterdir()) == ["film..", "ok"]
+    reel = panning_reel(tmp_path / "reel", 6, 48, 64)
+    monkeypatch.chdir(reel)
+    capsys.readouterr()
+    assert main(["frames", ".", "--film-fps", "24", "--out", str(tmp_path / "films"), "--size", "32",
+                 "--no-progress"]) == 0
+    assert "\nreel: 1 frame, from a film" in "\n" + capsys.readouterr().err
+    assert {row["video"] for row in read_frame_manifest(tmp_path / "films")} == {"reel"}

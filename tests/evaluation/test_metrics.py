@@ -420,3 +420,14 @@ def test_a_thin_frames_colour_change_is_measured_without_a_crash():
               "print('measured', math.isfinite(stability.update(film[:, 2:258])))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "measured True", (done.returncode, done.stderr[-500:])
+
+
+def test_a_name_holding_a_bar_or_a_newline_keeps_its_row_and_column_in_the_markdown_table():
+    """Probe 140: a model named ``run|a`` gained a column in metrics.md, and a newline split its row."""
+    table = MetricTable()
+    for name in ("run|a/model", "two\nlines"):
+        table.add(name, _metrics(20.0, 0.8))
+    lines = table.to_markdown().splitlines()
+    assert lines[2].startswith("| run\\|a/model | ") and lines[3].startswith("| two\\nlines | ")
+    columns = len(lines[0].split(" | "))
+    assert [len(line.replace("\\|", "").split(" | ")) for line in lines[2:4]] == [columns, columns]

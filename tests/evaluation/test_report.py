@@ -244,3 +244,20 @@ def test_a_clip_scored_on_one_frame_draws_no_drift_and_a_lone_frame_is_a_dot(tmp
     ends = {"frames": 5, "model": "m", "ab_error_by_frame": [1.0, None, None, 2.0, 2.5]}
     assert report.drift_plot({"video a.mp4": one, "video b.mp4": ends}, tmp_path / "drift.png") is not None
     assert [(kwargs["label"], kwargs["marker"], kwargs["markevery"]) for kwargs in drawn] == [("b.mp4", "o", [0])]
+
+
+def test_a_legend_shows_a_name_with_dollars_or_a_leading_underscore_as_typed(tmp_path):
+    """Probe 140: a model named ``m$\\frac{$`` ended evaluate in a traceback (Matplotlib read it as mathematics),
+    ``cost $1 to $2.mp4`` came out in italics, and ``_clip.mp4`` was left out of the legend."""
+    import warnings
+
+    from rehue.evaluation.report import _legend_label
+
+    assert _legend_label("cost $1 to $2.mp4") == r"cost \$1 to \$2.mp4"
+    assert _legend_label("_clip.mp4") == " _clip.mp4" and _legend_label("a\nb") == "a\\nb"
+    series = {"m$\\frac{$": [1.0, 2.0], "_clip.mp4": [2.0, 1.0], "cost $1 to $2.mp4": [1.0, 1.5]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = plot_lines(series, tmp_path / "drift.png", "frame", "drift", "Drift")
+    with Image.open(path) as image:
+        image.verify()

@@ -478,3 +478,32 @@ def test_a_bad_named_setting_in_a_models_json_names_the_json(tmp_path, inference
     with pytest.raises(RehueError, match=rf"m\.json: inference: {message}") as error:
         Colorizer.load(path, device="cpu")
     assert type(error.value) is RehueError, "the file's fault (exit 1), not the command line's"
+
+
+def test_a_model_in_a_folder_named_in_bytes_not_utf8_loads(tmp_path):
+    """Probe 140: a model trained into a folder named in Latin-1 (``run\\xe9``) was "not a readable safetensors
+    file (Path ... is not valid UTF-8)": safetensors opens only names in UTF-8, and the file was whole."""
+    import os
+
+    from tests.conftest import make_tiny_model
+
+    folder = tmp_path / os.fsdecode(b"run\xe9")
+    path = make_tiny_model(folder / "model.safetensors")
+    model, card = load_model(path)
+    expected, _ = load_model(make_tiny_model(tmp_path / "plain" / "model.safetensors"))
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), expected.state_dict().values(),
+                                                 strict=True))
+    import av
+
+    from rehue.cli import main
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "film.mp4", textured_frames(4, 48, 64))
+    assert main(["colorize", str(clip), "-o", str(tmp_path / "colour.mp4"), "--model", str(path),
+                 "--no-progress"]) == 0, "its name in the film's comment: a UnicodeEncodeError before"
+    with av.open(str(tmp_path / "colour.mp4")) as container:
+        assert "run\\xe9/model" in container.metadata["comment"]
+    (folder / "cut.safetensors").write_bytes(path.read_bytes()[:100])
+    (folder / "cut.json").write_bytes((folder / "model.json").read_bytes())
+    with pytest.raises(RehueError, match="not a readable safetensors file"):
+        load_model(folder / "cut.safetensors")

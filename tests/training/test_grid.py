@@ -730,3 +730,22 @@ def test_an_earlier_run_of_more_epochs_or_a_run_folder_inside_the_photos_is_refu
     with pytest.raises(UsageError, match="must not be inside the training data"):
         run_logged(write_grid(tmp_path, text), photos / "grid")
     assert not (photos / "grid").exists()
+
+
+def test_a_search_in_a_folder_named_with_a_newline_and_bytes_not_utf8_writes_its_results_and_a_working_copy(
+        tmp_path):
+    """Probe 140: results.md of data whose path was not UTF-8 was a UnicodeEncodeError traceback, after the runs
+    had trained; the grid.toml copy of a file whose path held a newline named, escaped, no file."""
+    import os
+
+    folder = tmp_path / os.fsdecode(b"caf\xe9\nx")
+    write_photos(folder / "photos")
+    config = write_grid(folder, TWO_RUN_GRID.replace('["gen1", "gen2"]', '["gen1"]').replace("epochs = 2",
+                                                                                          "epochs = 1"))
+    run_logged(config, tmp_path / "out")
+    markdown = (tmp_path / "out" / "results.md").read_text()
+    assert "caf\\udce9\\nx" in markdown, "the path said with its escapes"
+    copy = load_grid(tmp_path / "out" / "grid.toml")
+    assert copy.copied_from == config and copy.runs[0].config.data == str(folder / "photos")
+    _, lines = run_logged(tmp_path / "out" / "grid.toml", tmp_path / "out")
+    assert "[1/1] gen1-disc1-4: skipped (finished, 1 epoch)" in lines

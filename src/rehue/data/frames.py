@@ -340,8 +340,11 @@ def _is_dataset(out: Path) -> bool:
 
 
 def film_name(film: Path) -> str:
-    """What names a film's frames in a dataset: a video's stem, a folder of frames' own name."""
-    return film.name if film.is_dir() else film.stem
+    """What names a film's frames in a dataset: a video's stem, a folder of frames' own name (``.``'s, the folder
+    it names). A name that would name no folder of its own, or the one above (``...mp4``'s stem ``..``), is
+    given one (probe 140: its frames were written beside frames/, and --overwrite then refused the dataset)."""
+    name = Path(os.path.abspath(film)).name if film.is_dir() else film.stem
+    return name if name not in ("", ".", "..") else f"film{name}"
 
 
 def _film_folders(inputs) -> list[Path]:
@@ -352,7 +355,8 @@ def _film_folders(inputs) -> list[Path]:
             raise RehueError(missing_reason(path), path)
         if not path.is_dir():
             raise UsageError(f"{path}: --film-fps takes folders of numbered frames, one film each, not a file")
-    return [Path(path) for path in inputs]
+    # "." or "..": named by the folder it is (probe 140: an empty name in the summary, the manifest and warnings)
+    return [Path(os.path.abspath(path)) if Path(path).name in ("", "..") else Path(path) for path in inputs]
 
 
 def _video_files(inputs, log) -> list[Path]:

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 
 from rehue.color.lab import rgb_to_gray, rgb_to_lab
-from rehue.errors import RehueError
+from rehue.errors import RehueError, one_line
 
 PSNR_CAP_DB = 100.0
 
@@ -573,6 +573,12 @@ class Verdict:
                 f"{_psnr_and_ssim_words(self.psnr_interval, self.ssim_interval, f'the {baseline}', self.units)}.")
 
 
+def markdown_cell(text: str) -> str:
+    """``text`` as one cell of a Markdown table: a control character (a newline) as its escape and ``|`` escaped,
+    so a name holding them stays in its row and column (probe 140: ``run|a`` split its row)."""
+    return one_line(text).replace("|", "\\|")
+
+
 @dataclass
 class MetricTable:
     """Per-image metrics for named rows ("model", "gray baseline", ...), in the order rows first appear."""
@@ -686,7 +692,7 @@ class MetricTable:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for name, images in self.rows.items():
             summary = self.summary(name)
-            cells = [name]
+            cells = [markdown_cell(name)]
             for metric, statistics, _, decimals in _MARKDOWN_COLUMNS:
                 cells += ["-" if summary[metric][statistic] is None else f"{summary[metric][statistic]:.{decimals}f}"
                           for statistic in statistics]

@@ -17,7 +17,7 @@ import numpy as np
 
 from rehue import __version__
 from rehue.data.images import temp_path_for
-from rehue.errors import RehueError
+from rehue.errors import RehueError, one_line
 from rehue.evaluation.metrics import MetricTable, unit_means
 from rehue.words import counted
 
@@ -197,7 +197,8 @@ def plot_lines(series: dict[str, Sequence[float]], path: str | Path, xlabel: str
         # as a dot, which a line alone would not show (probe 121: empty lines in a legend)
         alone = [k for k, value in enumerate(values) if math.isfinite(value)
                  and not any(0 <= n < len(values) and math.isfinite(values[n]) for n in (k - 1, k + 1))]
-        axes.plot(range(first_x, first_x + len(values)), list(values), label=name, marker="o" if alone else None,
+        axes.plot(range(first_x, first_x + len(values)), list(values), label=_legend_label(name),
+                  marker="o" if alone else None,
                   markevery=alone or None)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel(xlabel)
@@ -207,6 +208,14 @@ def plot_lines(series: dict[str, Sequence[float]], path: str | Path, xlabel: str
     axes.legend()
     figure.tight_layout()
     return save_figure(figure, path)
+
+
+def _legend_label(name: str) -> str:
+    """A model's or a clip's name as a legend shows it: Matplotlib reads a pair of ``$`` as mathematics (probe
+    140: ``m$\\frac{$`` ended evaluate in a traceback, ``cost $1 to $2.mp4`` came out in italics) and leaves out
+    a label that begins with ``_``; a control character is shown as its escape."""
+    label = one_line(str(name)).replace("$", r"\$")
+    return " " + label if label.startswith("_") else label
 
 
 def gains_plot(table: MetricTable, path: str | Path) -> Path | None:
@@ -223,7 +232,8 @@ def gains_plot(table: MetricTable, path: str | Path) -> Path | None:
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     for verdict, gains in rows:
-        (line,) = axes.plot(range(1, len(gains) + 1), gains, marker="o", markersize=3, label=verdict.name)
+        (line,) = axes.plot(range(1, len(gains) + 1), gains, marker="o", markersize=3,
+                            label=_legend_label(verdict.name))
         low, high = verdict.psnr_interval
         axes.axhspan(low, high, color=line.get_color(), alpha=0.15)
         axes.axhline((low + high) / 2, color=line.get_color(), linewidth=1, linestyle="--")

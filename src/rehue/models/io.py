@@ -195,10 +195,34 @@ def incomplete_shipped_models() -> dict[str, str]:
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
 
 
+def _utf8_name(path: Path) -> bool:
+    """Whether ``path`` can be given to safetensors, which opens only names in UTF-8 (probe 140: a model trained
+    into a folder named in Latin-1 was "not a readable safetensors file", whatever it held)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _tensors_of(path: Path) -> dict:
+    """The tensors of the safetensors file ``path``, read by its name or, where safetensors cannot open the name,
+    from its bytes."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load, load_file
+
+    try:
+        return load_file(str(path)) if _utf8_name(path) else load(Path(path).read_bytes())
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise RehueError(f"not a readable safetensors file ({exc})", path) from None
+
+
 def stored_shapes(path: Path) -> dict[str, tuple[int, ...]]:
-    """Each tensor's shape, from the safetensors header alone."""
+    """Each tensor's shape, from the safetensors header alone (from the whole file, where its name is not UTF-8)."""
     from safetensors import SafetensorError, safe_open
 
+    if not _utf8_name(path):
+        return {key: tuple(tensor.shape) for key, tensor in _tensors_of(path).items()}
     try:
         with safe_open(str(path), "pt") as weights:
             return {key: tuple(weights.get_slice(key).get_shape()) for key in weights.keys()}  # noqa: SIM118
@@ -327,8 +351,6 @@ def read_card(path: Path) -> ModelCard:
 def load_model(spec: str | Path, device: str = "cpu"):
     """Rebuild the generator from its config and load its weights, checking every name and shape."""
     import torch
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
 
     from rehue.models.registry import create_model
 
@@ -348,10 +370,7 @@ def load_model(spec: str | Path, device: str = "cpu"):
     with torch.random.fork_rng(devices=[]):  # the caller's random numbers stay as they were: the layers'
         model = create_model(card.architecture, in_channels=card.in_channels, size=card.size,  # random start
                              width=card.width, role="generator")  # is replaced by the weights anyway
-    try:
-        tensors = load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise RehueError(f"not a readable safetensors file ({exc})", path) from None
+    tensors = _tensors_of(path)
     expected = model.state_dict()
     for key in getattr(model, "optional_state", {}):  # lacking from older files, and not needed (_check_shapes)
         tensors.setdefault(key, expected[key])

@@ -588,9 +588,9 @@ def _results_markdown(spec: GridSpec, result: GridResult, runs: dict[str, GridRu
     steps = counted(first.steps_per_epoch, "step") if first.steps_per_epoch else "one pass over the training set"
     budget = f"{_epochs(first.epochs)} of {steps}"
     lines = [
-        f"# Grid search: {spec.source.name}",
+        f"# Grid search: {shown_path(spec.source.name)}",
         "",
-        f"{_runs(len(spec.runs))} on `{first.data}` at {first.size}x{first.size}, each trained with seed "
+        f"{_runs(len(spec.runs))} on `{shown_path(first.data)}` at {first.size}x{first.size}, each trained with seed "
         f"{first.seed} for {budget}. Scored image by image on {_scored_on(result)}; ranked by mean "
         f"{spec.rank_by.upper()}, best first.",
         "",
@@ -748,7 +748,13 @@ def _copied_from(text: str) -> Path | None:
     header."""
     first = text.split("\n", 1)[0]
     if first.startswith(f"{COPY_HEADER} ") and first.endswith(COPY_HEADER_END):
-        return Path(first[len(COPY_HEADER) + 1 : -len(COPY_HEADER_END)])
+        named = first[len(COPY_HEADER) + 1 : -len(COPY_HEADER_END)]
+        if named.startswith('"'):
+            try:
+                named = json.loads(named)
+            except ValueError:
+                return None
+        return Path(named) if isinstance(named, str) else None  # before December 2026: the name as it is
     return None
 
 
@@ -758,7 +764,11 @@ def _config_copy(spec: GridSpec, out: Path) -> bytes:
     again from the copy, a search of a demo grid said its data was not there, and with no ``out`` in the
     file started a new search in runs/grid)."""
     original = spec.copied_from or spec.source  # run from a copy: still its original (probe 98)
-    header = (f"{COPY_HEADER} {shown_path(original.resolve())}{COPY_HEADER_END}\n"
+    # a name a line cannot show as it is, as a JSON string, which any name survives (probe 140: a newline or a
+    # byte not UTF-8, shown as an escape, named no file when the copy was read)
+    named = str(original.resolve())
+    named = named if named.isprintable() and not named.startswith('"') else json.dumps(named)
+    header = (f"{COPY_HEADER} {named}{COPY_HEADER_END}\n"
               f"# data {shown_path(spec.runs[0].config.data)}, search folder {shown_path(out.resolve())}\n")
     text = spec.source.read_bytes()
     if text.startswith(COPY_HEADER.encode()):  # run from a copy: its own two lines give way (probe 85: they piled up)
