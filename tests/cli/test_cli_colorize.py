@@ -593,8 +593,12 @@ def test_picture_settings_for_a_video_file_are_a_usage_error(tmp_path, tiny_mode
     Image.fromarray(np.full((16, 16), 90, np.uint8)).save(tmp_path / "photo.png")
     assert run("colorize", tmp_path / "photo.png", "-o", tmp_path / "photo.mp4", "--codec", "ffv1",
                "--model", tiny_model) == 2
-    assert capsys.readouterr().err.strip() == "rehue: error: --codec: only for videos, and no input is one", \
-        "probe 71: it was 'FFV1 is written to .mkv', as though a photo could be a video"
+    assert capsys.readouterr().err.strip() == (  # probe 71: it was 'FFV1 is written to .mkv', as though a photo
+        f"rehue: error: {tmp_path / 'photo.mp4'}: names a video, and {tmp_path / 'photo.png'} is a picture; name a "
+        "picture file, such as photo.png")  # could be a video; since probe 134, the output's name is said first
+    assert run("colorize", tmp_path / "photo.png", "-o", tmp_path / "photo.tif", "--codec", "ffv1",
+               "--model", tiny_model) == 2
+    assert capsys.readouterr().err.strip() == "rehue: error: --codec: only for videos, and no input is one"
 
 
 @pytest.mark.parametrize(("inputs", "output", "options", "message"), [

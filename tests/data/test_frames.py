@@ -765,13 +765,26 @@ def test_the_library_refuses_settings_of_the_wrong_kind_and_takes_the_lowest_fil
 
     for settings, message in (({"fps": "3"}, "fps must be a number, not '3'"), ({"fps": True}, "fps must be a"),
                               ({"size": 100.5}, "size must be a whole number, not 100.5"),
-                              ({"film_fps": "24"}, "film_fps must be a number or None, not '24'")):
+                              ({"film_fps": "24"}, "film_fps must be a number or None, not '24'"),
+                              ({"test_fraction": "0.2"}, "test_fraction must be a number, not '0.2'")):
         with pytest.raises(UsageError, match=message):
             extract_frames([tmp_path], tmp_path / "f", progress=False, **settings)
     reel = panning_reel(tmp_path / "reel", 4, 48, 64)
     summary = extract_frames([reel], tmp_path / "slow", film_fps=frame_rate("0.1"), size=32, progress=False,
                              log=lambda line: None)
     assert summary.frames == 4, "one frame every 10 s: each kept at the default 1.5 s"
+    summary = extract_frames([reel], tmp_path / "numpy", film_fps=np.float32(24), size=32, progress=False,
+                             log=lambda line: None)  # probe 139: "argument should be a string or a Rational"
+    assert summary.frames == 1
+    from rehue.video.pipeline import colorize_frames
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    for fps in (True, "1/0", None.__class__):
+        with pytest.raises(UsageError, match="fps must be a frame rate, such as 24 or 24000/1001"):
+            colorize_frames(reel, tmp_path / "bad.mp4", colorizer=colorizer, fps=fps, progress=False)
+    summary = colorize_frames(reel, tmp_path / "numpy.mp4", colorizer=colorizer, dependent_model="none",
+                              fps=np.int64(24), progress=False, log=lambda line: None)  # a JSON error, once coloured
+    assert summary.frames == 4
     assert main(["colorize", str(reel), "--frames", "-o", str(tmp_path / "slow.mp4"), "--fps", "0.1",
                  "--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]) == 0
 

@@ -107,3 +107,72 @@ def test_a_second_run_into_an_output_another_is_colouring_now_is_refused_at_once
         for other in others:
             other.kill()
             other.wait()
+
+    # probe 139: the same frames typed as f_%05d.png and as f_#####.png are one output
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    prefix = str(frames / staging_folder_for(frames / "f_%05d.png").name.removesuffix(str(os.getpid())))
+    writer = subprocess.Popen([sys.executable, "-c", holding, prefix, "lock"], stdout=subprocess.PIPE, text=True)
+    others = [writer]
+    try:
+        assert writer.stdout.readline().strip() == "ready"
+        assert main(["colorize", str(clip), "-o", str(frames / "f_#####.png"), "--model", str(tiny_model),
+                     "--no-progress"]) == 1
+        assert f"another rehue (process {writer.pid}) is colouring this output now" in capsys.readouterr().err
+    finally:
+        for other in others:
+            other.kill()
+            other.wait()
+
+
+def test_a_second_hold_of_one_folder_in_one_process_leaves_the_first_alone(tmp_path):
+    """Probe 139: a second call into one output, from another thread, failed to make its hidden folder, and in
+    failing let go of the first's hold: a third run took over the first's live folder."""
+    import pytest
+
+    from rehue.errors import RehueError
+    from rehue.video import resume
+
+    class Owner:
+        pass
+
+    first, second = Owner(), Owner()
+    staging = tmp_path / ".out.mp4.rehue-tmp1"
+    cleanup = resume.hold_staging(first, staging, None, "cannot make it", tmp_path, tmp_path / "out.mp4")
+    try:
+        with pytest.raises(RehueError, match="another call of this process is colouring this output now"):
+            resume.hold_staging(second, staging, None, "cannot make it", tmp_path, tmp_path / "out.mp4")
+        assert str(staging) in resume.writing_now and str(staging) in resume._locks and staging.is_dir()
+    finally:
+        resume.release_staging(staging, cleanup)
+    assert str(staging) not in resume.writing_now and str(staging) not in resume._locks
+
+
+def test_two_threads_colouring_one_output_through_the_pipeline_take_turns(tmp_path, tiny_model):
+    """Probe 139: two threads calling rehue.video.pipeline.colorize_video (as a library caller of reels calls
+    colorize_frames) into one output shared its temporary file, and the second's failure removed the first's."""
+    import threading
+
+    from rehue.errors import RehueError
+    from rehue.inference.colorizer import Colorizer
+    from rehue.video.pipeline import colorize_video
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "film.mp4", textured_frames(30, 48, 64))
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    results = []
+
+    def colour():
+        try:
+            results.append(colorize_video(clip, tmp_path / "colour.mp4", colorizer=colorizer, dependent_model="none",
+                                          progress=False, log=lambda line: None).frames)
+        except RehueError as error:
+            results.append(error.reason)
+
+    threads = [threading.Thread(target=colour) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results, key=str) == sorted([30, "output exists; pass --overwrite to replace it"], key=str)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["colour.mp4", "film.mp4", "models"]

@@ -90,9 +90,12 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     log = lines_to(log, progress)
     for name, value, kinds, kind in (("fps", fps, numbers.Real, "a number"),
                                      ("size", size, numbers.Integral, "a whole number"),
+                                     ("test_fraction", test_fraction, numbers.Real, "a number"),
                                      ("film_fps", film_fps, (numbers.Real, type(None)), "a number or None")):
         if isinstance(value, bool) or not isinstance(value, kinds):  # probe 137: "'<' not supported ..."
             raise UsageError(f"{name} must be {kind}, not {value!r}")
+    if film_fps is not None and not isinstance(film_fps, numbers.Rational):  # numpy's float32, which Fraction
+        film_fps = float(film_fps)  # does not take (probe 139)
     if not 0 < fps <= MAX_FRAMES_FPS:  # probe 136: inf (and 1e300) hung, nan kept every frame without a word
         raise UsageError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS} frames a second, not {float(fps):.10g}")
     if not SMALLEST_FRAME <= size <= LARGEST_SIZE:  # probe 136: at 1 pixel, the bars filled the frame, and

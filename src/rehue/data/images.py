@@ -1274,10 +1274,12 @@ def one_writer(target: str | Path):
     then finds it there (and replaces it only with ``overwrite``). Temporary files and folders are named by
     the process, so two threads writing one output at once shared them (probe 62: a service's double submit
     failed both, blaming the disk). Other processes have temporary names of their own. An output is known by
-    its real path, whichever link names its folder (probe 64), and forgotten when no thread wants it."""
+    its real path, whichever link names its folder (probe 64), and forgotten when no thread wants it. A thread
+    holding it may take it again (the library's ``colorize_video`` holds it, and calls the pipeline's, which
+    holds it for a caller of its own: probe 139)."""
     key = os.path.realpath(os.fspath(target))
     with _WRITING_GUARD:
-        entry = _WRITING.setdefault(key, [threading.Lock(), 0])
+        entry = _WRITING.setdefault(key, [threading.RLock(), 0])
         entry[1] += 1
     try:
         with entry[0]:

@@ -172,6 +172,13 @@ class FramePattern:
         return cls(path, head.replace("%%", "%"), digits, tail.replace("%%", "%"))
 
     @property
+    def canonical(self) -> Path:
+        """The pattern in FFmpeg's spelling, whichever it was typed in (``f_#####.png`` as ``f_%05d.png``): what
+        names the hidden folder of a run writing these frames and its journal, so that two runs into the same
+        files, typed each way, are known as one output (probe 139: both coloured the whole film)."""
+        return self.folder / f"{self.head.replace('%', '%%')}%0{self.digits}d{self.tail.replace('%', '%%')}"
+
+    @property
     def suffix(self) -> str:
         return self.path.suffix
 

@@ -718,6 +718,26 @@ def _progress_bar(progress, total: int | None, source: Path):
     return progress_bar(total=total, desc=bar_name(source), unit="frame", disable=not progress, leave=False)
 
 
+def _one_call_per_output(colour):
+    """``colour(source, target, ...)`` holding ``target`` (`one_writer`): a second thread of this process colouring
+    the same output waits for the first, then finds its output there (probe 139: called from two threads, the
+    second's failure let go of the first's hidden folder, which a third run then took over, and removed the
+    first's temporary file)."""
+    import functools
+
+    @functools.wraps(colour)
+    def held(source, target, **options):
+        from rehue.data.images import one_writer
+
+        if not isinstance(target, (str, os.PathLike)):  # refused by ``colour`` in its own words
+            return colour(source, target, **options)
+        with one_writer(target):
+            return colour(source, target, **options)
+
+    return held
+
+
+@_one_call_per_output
 def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
                    scene_mode: str = "robust", start: float | None = None, end: float | None = None,
                    side_by_side: bool = False, crf: int = 18, preset: str = "veryfast", codec: str = "auto",
@@ -785,12 +805,12 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     settings = _run_settings(colorizer, software, scene_mode, start=start, end=end, side_by_side=side_by_side)
     others: list[Path] = []  # interrupted runs' pieces of other settings, removed once this run is done
     if pattern is not None:
-        settings.update(pattern=pattern.path.name, quality=quality)
+        settings.update(pattern=pattern.canonical.name, quality=quality)
         journal = (settings, frame_stats([source], content=True))
         with VideoReader(source) as whole:  # the number of the part's first frame, the first at or after start
             first = 1 + (math.ceil(start * whole.fps - 1e-6) if start and whole.fps else 0)
         if moving_killed:
-            moving = moving_run(pattern.path, *journal)
+            moving = moving_run(pattern.canonical, *journal)
             if moving is not None:
                 return _finish_moving(moving, pattern.folder, lambda name: pattern.number(name) is not None,
                                       pattern.path, overwrite, log)
@@ -1010,7 +1030,7 @@ def _interrupted_video_frames(pattern: FramePattern, journal: tuple[dict, list],
     """The hidden folder that an interrupted run of the same film, settings and pattern left, to go on from
     (``rehue.video.resume``); those of other runs are removed, with a note."""
     found = None
-    for staging in interrupted_runs(pattern.path):
+    for staging in interrupted_runs(pattern.canonical):
         points = [*scene_start_times(staging), *saved_states(staging)]  # where a run may go on from
         names = [pattern.name(first + index) for index in range(max(points, default=0))]
         run = resumable(staging, *journal, names) if found is None else None
@@ -1081,10 +1101,10 @@ def _check_frame_pattern(pattern: FramePattern, source: Path, overwrite: bool, l
     if pattern.number(source.name) is not None and is_same_file(source, pattern.folder / source.name):
         raise RehueError("is the film being coloured, and its name is one its frames would be written under; name "
                          "another folder or pattern", source)  # even with --overwrite (probe 41: it was replaced)
-    moving_killed = was_moving(pattern.path)
+    moving_killed = was_moving(pattern.canonical)
     if not moving_killed:
         _refuse_frames_there(pattern, overwrite)
-    stale = remove_stale_temps([pattern.path, pattern.folder])
+    stale = remove_stale_temps([pattern.canonical, pattern.folder])
     if stale:
         log(f"note: removed {counted(len(stale), 'folder')} of frames that a killed run left, such as {stale[0]}")
     return moving_killed
@@ -1465,6 +1485,22 @@ def find_frame_bars(frames: list[Path]) -> Box | None:
     return find_bars(readable(frames[:: max(1, len(frames) // BAR_KEY_FRAMES)][:BAR_KEY_FRAMES]))
 
 
+def _frame_rate_given(fps) -> Fraction:
+    """A library caller's frame rate, a number or a string such as "24000/1001", as ``exact_rate`` reads it
+    (probe 139: numpy's int64 failed once the whole film was coloured, its float32 in Fraction, and True was
+    taken as 1)."""
+    import numbers
+
+    if isinstance(fps, bool) or not isinstance(fps, (str, numbers.Real)):
+        raise UsageError(f"fps must be a frame rate, such as 24 or 24000/1001, not {fps!r}")
+    try:
+        return exact_rate(int(fps) if isinstance(fps, numbers.Integral) else
+                          fps if isinstance(fps, (str, numbers.Rational)) else float(fps))
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise UsageError(f"fps must be a frame rate, such as 24 or 24000/1001, not {fps!r}") from None
+
+
+@_one_call_per_output
 def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
                     scene_mode: str = "robust", ext: str = ".png", quality: int = 95, fps: float | None = None,
                     codec: str = "auto", crf: int = 18, preset: str = "veryfast", overwrite: bool = False,
@@ -1498,6 +1534,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     from rehue.video.io import check_video_options, codec_named
 
     check_log(log)
+    fps = None if fps is None else _frame_rate_given(fps)
     log = log or (lambda msg: print(msg, file=sys.stderr))
     codec = codec_named(codec)
     check_video_options(crf=crf, preset=preset, codec=codec, scene_mode=scene_mode)
@@ -1857,7 +1894,7 @@ class _VideoFrames:
         make_folder(pattern.folder)
         self.frames = _FrameFolder(pattern.folder, self.names, quality=quality, software=software, timer=timer,
                                    bar=bar, overwrite=overwrite, journal=journal, resume=resume,
-                                   staging=staging_folder_for(pattern.path))
+                                   staging=staging_folder_for(pattern.canonical))
         # said once the frames can be written (probe 83: the note on sound came before the error that they could not)
         if self.pixel_aspect and not (self.dpx or self.exr):
             log(f"warning: {reader.path}: its pixels are not square ({float(self.pixel_aspect):.4g} times as wide as "

@@ -404,6 +404,9 @@ def hold_staging(owner, staging: Path, taken_over: Path | None, failure: str, er
         raise RehueError(f"another rehue (process {other[0]}) is colouring this output now, into {other[1].name}; "
                          "wait for it to finish, or name another output", output)
     key = os.path.abspath(staging)
+    if key in writing_now:  # another thread of this process: its hold is left alone (probe 139: let go of)
+        raise RehueError("another call of this process is colouring this output now; wait for it to finish, or "
+                         "name another output", output or error_path)
     # the finalizer first: an interrupt landing just after the folder is made finds it held
     cleanup = weakref.finalize(owner, _end_hold, key, None if taken_over is not None else staging)
     writing_now.add(key)
