@@ -27,6 +27,13 @@ def shown_path(path: object) -> str:
     return one_line(str(path))
 
 
+def bytes_escaped(text: str) -> str:
+    """``text`` with each byte of a file name that is not UTF-8 (held as a surrogate) as its escape, ``\\xe9``: the
+    byte the name holds, in a form a tag, a report or a film's comment can hold in UTF-8 (probe 141: ``\\udce9``
+    in some, ``\\xe9`` in others, a traceback in an OpenEXR header)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def one_line(text: str) -> str:
     """A message as one line: the control characters in it (a file name's newline) written as escapes."""
     return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

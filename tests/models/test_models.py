@@ -503,6 +503,16 @@ def test_a_model_in_a_folder_named_in_bytes_not_utf8_loads(tmp_path):
                  "--no-progress"]) == 0, "its name in the film's comment: a UnicodeEncodeError before"
     with av.open(str(tmp_path / "colour.mp4")) as container:
         assert "run\\xe9/model" in container.metadata["comment"]
+    from PIL import Image
+
+    from tests.conftest import textured_rgb
+
+    Image.fromarray(textured_rgb(32, 48)).save(tmp_path / "photo.png")
+    for name in ("colour.exr", "colour.png"):  # probe 141: OpenEXR's header a UnicodeEncodeError; PNG's \udce9
+        assert main(["colorize", str(tmp_path / "photo.png"), "-o", str(tmp_path / name), "--model", str(path)]) == 0
+    assert b"run\\xe9/model" in (tmp_path / "colour.exr").read_bytes()
+    with Image.open(tmp_path / "colour.png") as written:
+        assert "run\\xe9/model" in str(written.getexif().get(0x0131, "")) + str(written.info.get("Software", ""))
     (folder / "cut.safetensors").write_bytes(path.read_bytes()[:100])
     (folder / "cut.json").write_bytes((folder / "model.json").read_bytes())
     with pytest.raises(RehueError, match="not a readable safetensors file"):

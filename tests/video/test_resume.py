@@ -176,3 +176,54 @@ def test_two_threads_colouring_one_output_through_the_pipeline_take_turns(tmp_pa
         thread.join()
     assert sorted(results, key=str) == sorted([30, "output exists; pass --overwrite to replace it"], key=str)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["colour.mp4", "film.mp4", "models"]
+
+
+def test_a_progress_callback_colouring_the_same_output_is_refused_not_left_waiting(tmp_path, tiny_model):
+    """Probe 141: a progress callback (run on the encoder's thread) that coloured the same output waited for the
+    call it served, which waited for it: a hang."""
+    import threading
+
+    from rehue.errors import RehueError
+    from rehue.inference.colorizer import Colorizer
+    from rehue.video.pipeline import colorize_video
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "film.mp4", textured_frames(20, 48, 64))
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    said, results = [], []
+
+    def progress(done, total):
+        if done == 5 and not said:
+            try:
+                colorize_video(clip, tmp_path / "colour.mp4", colorizer=colorizer, progress=False)
+            except RehueError as error:
+                said.append(error.reason)
+
+    def colour():
+        results.append(colorize_video(clip, tmp_path / "colour.mp4", colorizer=colorizer, dependent_model="none",
+                                      progress=progress, log=lambda line: None).frames)
+
+    thread = threading.Thread(target=colour, daemon=True)
+    thread.start()
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "hung"
+    assert said == ["another call of this process is colouring this output now; wait for it to finish, or name "
+                    "another output"] and results == [20]
+
+
+def test_an_older_rehues_interrupted_frames_under_the_typed_pattern_are_removed(tmp_path, tiny_model, capsys):
+    """Probe 141: a run into f_#####.png interrupted before the pattern named its hidden folder in FFmpeg's
+    spelling left a folder no later run found, the size of the frames it held."""
+    from rehue.cli import main
+    from rehue.data.images import RESUMABLE
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "film.mp4", textured_frames(6, 48, 64))
+    frames = tmp_path / "frames"
+    left = frames / f".f_#####.png.rehue-tmp{2**22 - 1}"  # a process gone
+    left.mkdir(parents=True)
+    (left / RESUMABLE).write_text("{}")
+    (left / "f_00001.png").write_bytes(b"an older run's frame")
+    assert main(["colorize", str(clip), "-o", str(frames / "f_#####.png"), "--model", str(tiny_model),
+                 "--no-progress"]) == 0
+    assert not left.exists() and len(list(frames.iterdir())) == 6

@@ -20,6 +20,8 @@ import zlib
 
 import numpy as np
 
+from rehue.errors import bytes_escaped
+
 MAGIC_NUMBERS = (b"v/1\x01",)
 DEEP, MULTI_PART = 0x800, 0x1000  # the version field's flags
 HEADER_BYTES = 1 << 20  # a header longer than this (before its pixels) is not a picture's
@@ -409,7 +411,7 @@ def exr_file_bytes(rgb: np.ndarray, alpha: np.ndarray | None = None, *, like: by
         kept.append(_attribute(b"chromaticities", b"chromaticities",
                                struct.pack("<8f", *(value for pair in primaries for value in pair))))
     if software:
-        kept.append(_attribute(b"software", b"string", software.encode("utf-8")))
+        kept.append(_attribute(b"software", b"string", bytes_escaped(software).encode("utf-8")))
     header = b"".join(kept)
     flags = struct.unpack_from("<I", data, 4)[0]
     if any(len(whole.split(b"\0", 1)[0]) > 31 for whole in kept):

@@ -1282,8 +1282,15 @@ def one_writer(target: str | Path):
         entry = _WRITING.setdefault(key, [threading.RLock(), 0])
         entry[1] += 1
     try:
-        with entry[0]:
+        # one of rehue's own worker threads (a progress callback runs on the encoder's) would wait for the call it
+        # serves, which waits for it: refused at once (probe 141: a callback colouring the same output hung)
+        if not entry[0].acquire(blocking=not threading.current_thread().name.startswith("rehue-")):
+            raise RehueError("another call of this process is colouring this output now; wait for it to finish, or "
+                             "name another output", target)
+        try:
             yield
+        finally:
+            entry[0].release()
     finally:
         with _WRITING_GUARD:
             entry[1] -= 1

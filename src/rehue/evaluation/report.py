@@ -17,7 +17,7 @@ import numpy as np
 
 from rehue import __version__
 from rehue.data.images import temp_path_for
-from rehue.errors import RehueError, one_line
+from rehue.errors import RehueError, bytes_escaped, one_line
 from rehue.evaluation.metrics import MetricTable, unit_means
 from rehue.words import counted
 
@@ -86,7 +86,7 @@ def _write_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
 
 def _text_writer(text: str) -> Callable[[Path], None]:
     """Writes ``text`` as UTF-8; a file name that is not UTF-8 (its bytes held as surrogates) as escapes."""
-    return lambda path: path.write_text(text, encoding="utf-8", errors="backslashreplace")
+    return lambda path: path.write_text(bytes_escaped(text), encoding="utf-8")
 
 
 def _fit_into_cell(image: np.ndarray, cell: int):

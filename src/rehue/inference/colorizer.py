@@ -20,7 +20,7 @@ import numpy as np
 
 from rehue.color.lab import AB_SCALE, L_SCALE, rgb_to_gray, rgb_to_lab
 from rehue.data.images import image_levels, to_uint8
-from rehue.errors import RehueError, UsageError, as_memory_error, out_of_memory_as_memory_error
+from rehue.errors import RehueError, UsageError, as_memory_error, bytes_escaped, out_of_memory_as_memory_error
 from rehue.words import counted
 
 log = logging.getLogger(__name__)
@@ -710,7 +710,8 @@ class Colorizer:
     @property
     def label(self) -> str:
         """The model's name, and for a model of one's own the start of its SHA-256 (which weights exactly)."""
-        return f"{self.name} (sha256 {self.fingerprint})" if self.fingerprint else self.name
+        name = bytes_escaped(self.name)  # a folder's name not UTF-8, as a tag holds it
+        return f"{name} (sha256 {self.fingerprint})" if self.fingerprint else name
 
     @property
     def dependent(self) -> bool:

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from rehue.data.images import check_input_file, check_output_path, move_into_place, temp_path_for
-from rehue.errors import RehueError, UsageError
+from rehue.errors import RehueError, UsageError, bytes_escaped
 from rehue.words import counted, listed
 
 log = logging.getLogger(__name__)
@@ -1394,13 +1394,6 @@ class _SourceTracks:
         return found
 
 
-def _utf8(text: str) -> str:
-    """``text`` as FFmpeg's tags hold it, in UTF-8: a file name's byte that is not UTF-8 (a model's path in
-    rehue's comment) as its escape, ``\\xe9`` (probe 140: a UnicodeEncodeError traceback as the header was
-    written)."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
 def encoders_for(path: Path, codec: str = "auto") -> tuple[str, ...]:
     """The encoders, in the order tried, that write ``codec`` into the container ``path``'s extension names; a
     UsageError where the container cannot hold it (checked before any work: probe 70)."""
@@ -1582,9 +1575,10 @@ class VideoWriter:
         own = [value for key, value in self._metadata.items() if key.lower() == "comment"]
         for key, value in self._metadata.items():
             if key.lower() != "comment":
-                self._output.metadata[_utf8(key)] = _utf8(value)
+                self._output.metadata[bytes_escaped(key)] = bytes_escaped(value)
         if own or self._comment:  # the film's own comment, then rehue's
-            self._output.metadata["comment"] = _utf8("; ".join([*own, *([self._comment] if self._comment else [])]))
+            comment = "; ".join([*own, *([self._comment] if self._comment else [])])
+            self._output.metadata["comment"] = bytes_escaped(comment)
         if self._chapters:
             self._output.set_chapters(self._chapters)
         self._stream = self._add_video_stream(codecs, crf, preset, rotation)

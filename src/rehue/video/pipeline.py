@@ -1030,7 +1030,8 @@ def _interrupted_video_frames(pattern: FramePattern, journal: tuple[dict, list],
     """The hidden folder that an interrupted run of the same film, settings and pattern left, to go on from
     (``rehue.video.resume``); those of other runs are removed, with a note."""
     found = None
-    for staging in interrupted_runs(pattern.canonical):
+    typed = interrupted_runs(pattern.path) if pattern.path != pattern.canonical else []  # an older rehue's name
+    for staging in [*interrupted_runs(pattern.canonical), *typed]:  # for it: removed below (probe 141: left)
         points = [*scene_start_times(staging), *saved_states(staging)]  # where a run may go on from
         names = [pattern.name(first + index) for index in range(max(points, default=0))]
         run = resumable(staging, *journal, names) if found is None else None
@@ -1104,7 +1105,7 @@ def _check_frame_pattern(pattern: FramePattern, source: Path, overwrite: bool, l
     moving_killed = was_moving(pattern.canonical)
     if not moving_killed:
         _refuse_frames_there(pattern, overwrite)
-    stale = remove_stale_temps([pattern.canonical, pattern.folder])
+    stale = remove_stale_temps([pattern.canonical, pattern.path, pattern.folder])
     if stale:
         log(f"note: removed {counted(len(stale), 'folder')} of frames that a killed run left, such as {stale[0]}")
     return moving_killed

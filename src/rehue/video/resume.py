@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import weakref
 import zlib
 from dataclasses import dataclass
@@ -297,6 +298,7 @@ def _remove_all_but(staging: Path, kept: set[str]) -> None:
 
 
 _locks: dict[str, int] = {}  # the hidden folders this process writes into now, each open and locked (flock)
+_HOLDING = threading.Lock()  # a hidden folder found free and held by one thread at a time
 
 
 def _lock(staging: Path) -> None:
@@ -404,12 +406,13 @@ def hold_staging(owner, staging: Path, taken_over: Path | None, failure: str, er
         raise RehueError(f"another rehue (process {other[0]}) is colouring this output now, into {other[1].name}; "
                          "wait for it to finish, or name another output", output)
     key = os.path.abspath(staging)
-    if key in writing_now:  # another thread of this process: its hold is left alone (probe 139: let go of)
-        raise RehueError("another call of this process is colouring this output now; wait for it to finish, or "
-                         "name another output", output or error_path)
-    # the finalizer first: an interrupt landing just after the folder is made finds it held
-    cleanup = weakref.finalize(owner, _end_hold, key, None if taken_over is not None else staging)
-    writing_now.add(key)
+    with _HOLDING:  # the look and the hold as one step: two threads cannot both find the folder free
+        if key in writing_now:  # another thread of this process: its hold is left alone (probe 139: let go of)
+            raise RehueError("another call of this process is colouring this output now; wait for it to finish, or "
+                             "name another output", output or error_path)
+        # the finalizer first: an interrupt landing just after the folder is made finds it held
+        cleanup = weakref.finalize(owner, _end_hold, key, None if taken_over is not None else staging)
+        writing_now.add(key)
     try:
         if taken_over is not None:
             os.rename(taken_over, staging)
