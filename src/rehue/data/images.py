@@ -1068,6 +1068,17 @@ def process_running(pid: int) -> bool:
     return True
 
 
+def runs_python(pid: int) -> bool:
+    """Whether the live process ``pid`` may be a rehue run, by its command line: a Python's or rehue's (or one
+    that cannot be read: not Linux, not ours, or empty while the process starts or ends). A process number
+    given since to another program is not."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True
+    return not command or b"rehue" in command or b"python" in command
+
+
 def process_start_ticks(pid: int) -> str | None:
     """When process ``pid`` started, in clock ticks since boot (Linux's /proc; None elsewhere, or where it is
     gone): with its number, it tells the process from a later one given the same number."""

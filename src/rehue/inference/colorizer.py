@@ -864,14 +864,12 @@ class Colorizer:
         a function instead, called as ``progress(done, total)`` after each frame, which may raise to cancel."""
         import logging
 
-        from rehue.data.images import one_writer
         from rehue.video.pipeline import colorize_video
 
         options.setdefault("log", logging.getLogger("rehue.video").info)
         if not isinstance(target, (str, os.PathLike)):
             raise UsageError(f"colorize_video takes video files' paths, not {type(target).__name__}")
-        with one_writer(target):
-            return colorize_video(source, target, colorizer=self, **options)
+        return colorize_video(source, target, colorizer=self, **options)  # which holds the output (one_writer)
 
 
 def _alpha_at(alpha: np.ndarray, depth) -> np.ndarray:

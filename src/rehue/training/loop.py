@@ -24,6 +24,7 @@ from rehue.data.images import (
     process_start_ticks,
     real_path,
     refuse_a_folder_of_others,
+    runs_python,
 )
 from rehue.errors import RehueError, UsageError, as_memory_error, check_flags
 from rehue.progress import lines_to
@@ -1048,12 +1049,7 @@ class _RunLock:
             return 0
         if started and process_start_ticks(owner) not in (None, started[0]):
             return 0
-        try:
-            command = Path(f"/proc/{owner}/cmdline").read_bytes()
-        except OSError:  # not Linux, or not ours to read
-            return owner
-        # empty for a process being started or ended, which cannot be told from the run (a test saw one)
-        return owner if not command or b"rehue" in command or b"python" in command else 0
+        return owner if runs_python(owner) else 0  # an empty command line: a process starting (a test saw one)
 
     def __enter__(self):
         from rehue.data.images import make_folder

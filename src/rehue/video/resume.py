@@ -23,7 +23,14 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rehue.data.images import RESUMABLE, _staging_prefix, process_running, process_started_at, sniffed_kind
+from rehue.data.images import (
+    RESUMABLE,
+    _staging_prefix,
+    process_running,
+    process_started_at,
+    runs_python,
+    sniffed_kind,
+)
 from rehue.errors import RehueError
 
 JOURNAL = RESUMABLE
@@ -363,11 +370,7 @@ def _being_written(folder: Path, pid: int) -> bool:
     with contextlib.suppress(OSError):
         if started is not None and started > folder.stat().st_ctime + 1:
             return False
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:  # not Linux, or not ours to read
-        return True
-    return not command or b"rehue" in command or b"python" in command
+    return runs_python(pid)
 
 
 def writing_elsewhere(staging: Path) -> tuple[int, Path] | None:
