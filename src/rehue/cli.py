@@ -19,7 +19,7 @@ from pathlib import Path
 from rehue import __version__
 from rehue.errors import RehueError, UsageError, one_line, out_of_memory_as_memory_error
 from rehue.progress import close_bars, say
-from rehue.video.rates import frame_rate
+from rehue.video.rates import frame_rate, sampling_rate
 from rehue.words import counted, listed
 
 
@@ -204,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "such as 24 or 24000/1001 (silent films 16-18)")
     p.add_argument("--out", type=Path, required=True, help="dataset folder (frames/ and manifest.csv)")
     rate = p.add_mutually_exclusive_group()
-    rate.add_argument("--fps", type=float, help="frames per second to keep (thesis: 0.667 independent, "
-                      "3 dependent, 5 test)")
+    rate.add_argument("--fps", type=sampling_rate, help="frames per second to keep, such as 3 or 24000/1001 "
+                      "(thesis: 0.667 independent, 3 dependent, 5 test)")
     rate.add_argument("--every", type=float, help="keep one frame every this many seconds (default 1.5)")
     p.add_argument("--size", type=int, default=128, help="square size, letterboxed (default %(default)s)")
     p.add_argument("--test-fraction", type=float, default=0.2,

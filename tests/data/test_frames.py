@@ -303,6 +303,25 @@ def test_a_frame_setting_out_of_range_is_a_one_line_error(tmp_path, capsys, opti
     assert len(err) == 1 and message in err[0] and not (tmp_path / "f").exists()
 
 
+def test_fps_takes_a_fraction_as_film_fps_does(tmp_path, capsys):
+    """Before, `--fps 24000/1001` was "invalid float value" though --film-fps takes it, and the library's
+    extract_frames with a Fraction for fps or test_fraction ended in "unsupported format string" (Python 3.11)."""
+    from fractions import Fraction
+
+    clip = panning_clip(tmp_path / "a.mp4", 2, 12, 32, 32)
+    assert main(["frames", str(clip), "--out", str(tmp_path / "f"), "--fps", "6/1", "--no-progress"]) == 0
+    assert main(["frames", str(clip), "--out", str(tmp_path / "g"), "--fps", "6", "--no-progress"]) == 0
+    times = [row["time"] for row in read_frame_manifest(tmp_path / "f")]
+    assert len(times) == 12 and times == [row["time"] for row in read_frame_manifest(tmp_path / "g")]
+    summary = extract_frames([clip], tmp_path / "h", fps=Fraction(3), test_fraction=Fraction(1, 5), progress=False,
+                             log=lambda message: None)
+    assert summary.frames == 6
+    with pytest.raises(SystemExit) as exit_:
+        main(["frames", str(clip), "--out", str(tmp_path / "i"), "--fps", "1/0", "--no-progress"])
+    assert exit_.value.code == 2
+    assert "argument --fps: not a rate: '1/0'" in capsys.readouterr().err and not (tmp_path / "i").exists()
+
+
 def test_two_videos_of_one_name_are_refused_naming_both(tmp_path, capsys):
     """Before, the error named neither: with hundreds of videos, reel1/clip.mp4 and reel2/clip.mp4 were
     left to be found by hand."""

@@ -96,6 +96,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             raise UsageError(f"{name} must be {kind}, not {value!r}")
     if film_fps is not None and not isinstance(film_fps, numbers.Rational):  # numpy's float32, which Fraction
         film_fps = float(film_fps)  # does not take (probe 139)
+    fps, test_fraction = float(fps), float(test_fraction)  # a caller's Fraction has no :g format in Python 3.11
     if not 0 < fps <= MAX_FRAMES_FPS:  # probe 136: inf (and 1e300) hung, nan kept every frame without a word
         raise UsageError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS} frames a second, not {float(fps):.10g}")
     if not SMALLEST_FRAME <= size <= LARGEST_SIZE:  # probe 136: at 1 pixel, the bars filled the frame, and

@@ -33,3 +33,12 @@ def frame_rate(text: str) -> Fraction:
         return exact_rate(text)
     except (ValueError, ZeroDivisionError):
         raise argparse.ArgumentTypeError(f"not a frame rate: {text!r} (such as 24, 23.976 or 24000/1001)") from None
+
+
+def sampling_rate(text: str) -> float:
+    """argparse's type for how many frames a second to keep: a decimal as typed (inf and nan too, for the range
+    check to name) or a fraction such as 24000/1001, as ``frame_rate`` takes it."""
+    try:
+        return float(exact_rate(text)) if "/" in text else float(text)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"not a rate: {text!r} (such as 0.667, 3 or 24000/1001)") from None
