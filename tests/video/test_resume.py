@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from rehue.video.resume import (
     SCENES,
@@ -123,6 +124,46 @@ def test_a_second_run_into_an_output_another_is_colouring_now_is_refused_at_once
         for other in others:
             other.kill()
             other.wait()
+
+
+def test_a_run_refused_for_another_colouring_its_output_loads_no_model_and_draws_no_bar(tmp_path, tiny_model,
+                                                                                        monkeypatch, capsys):
+    """Probe 137: the second run read the whole film, loaded its models and drew its bar at 0% before it was
+    refused, for a video, numbered frames, and a reel's frames into a folder or a video."""
+    import os
+    import subprocess
+    import sys
+
+    from rehue.cli import main
+    from rehue.data.images import staging_folder_for
+    from rehue.video import pipeline
+    from tests.helpers_video import make_clip, textured_frames
+
+    begun = []
+    monkeypatch.setattr(pipeline, "_progress_bar", lambda *args: begun.append("bar"))
+    monkeypatch.setattr(pipeline, "load_dependent", lambda *args: begun.append("models"))
+    clip = make_clip(tmp_path / "film.mp4", textured_frames(4, 48, 64))
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for index, frame in enumerate(textured_frames(4, 48, 64)):
+        Image.fromarray(frame.mean(axis=2).astype(np.uint8)).save(reel / f"r_{index:04d}.png")
+    (tmp_path / "frames").mkdir()
+    holding = ("import fcntl, os, sys, time\n"
+               "folder = sys.argv[1] + str(os.getpid()); os.mkdir(folder)\n"
+               "fcntl.flock(os.open(folder, os.O_RDONLY), fcntl.LOCK_EX)\n"
+               "print('ready', flush=True); time.sleep(60)\n")
+    for source, output, frames in ((clip, tmp_path / "colour.mp4", []), (clip, tmp_path / "frames" / "f_%05d.png", []),
+                                   (reel, tmp_path / "reel.mp4", ["--frames"]), (reel, tmp_path / "out", ["--frames"])):
+        prefix = str(output.parent / staging_folder_for(output).name.removesuffix(str(os.getpid())))
+        writer = subprocess.Popen([sys.executable, "-c", holding, prefix], stdout=subprocess.PIPE, text=True)
+        try:
+            assert writer.stdout.readline().strip() == "ready"
+            assert main(["colorize", str(source), "-o", str(output), "--model", str(tiny_model), *frames]) == 1
+            assert f"another rehue (process {writer.pid}) is colouring this output now" in capsys.readouterr().err
+            assert begun == [], output
+        finally:
+            writer.kill()
+            writer.wait()
 
 
 def test_a_second_hold_of_one_folder_in_one_process_leaves_the_first_alone(tmp_path):

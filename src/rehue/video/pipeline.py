@@ -70,6 +70,7 @@ from rehue.video.resume import (
     mark_moving,
     moved_over,
     moving_run,
+    refuse_if_written_elsewhere,
     release_staging,
     remove_journal,
     resumable,
@@ -800,6 +801,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         numbered = target.with_name(f"{target.stem}_%06d{target.suffix}")
         raise UsageError(f"{target}: names one picture, and a video's frames are many: name them with a number "
                          f"pattern, such as {numbered}, or write a video (.mp4, .mkv, ...)")
+    refuse_if_written_elsewhere(staging_folder_for(target if pattern is None else pattern.canonical),
+                                target if pattern is None else pattern.folder)
     dependent = load_dependent(dependent_model, colorizer, log)
     software = video_provenance(colorizer, dependent)
     settings = _run_settings(colorizer, software, scene_mode, start=start, end=end, side_by_side=side_by_side)
@@ -1586,6 +1589,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         moving_killed = was_moving(target)  # a run killed moving its frames into place: judged once known (below)
         if not moving_killed:
             _refuse_outputs_there(frames, names, target, overwrite)
+    refuse_if_written_elsewhere(staging_folder_for(target), target)
     dependent = load_dependent(dependent_model, colorizer, log)
     software = video_provenance(colorizer, dependent)
     resume, others = None, []

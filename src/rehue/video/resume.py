@@ -389,6 +389,15 @@ def writing_elsewhere(staging: Path) -> tuple[int, Path] | None:
     return None
 
 
+def refuse_if_written_elsewhere(staging: Path, output: Path) -> None:
+    """A RehueError naming ``output`` where another rehue writes it now (``writing_elsewhere``). Asked before a
+    run reads the film and loads its models, as well as when it holds its hidden folder (probe 137: the run
+    refused drew its bar at 0% first)."""
+    if (other := writing_elsewhere(staging)) is not None:
+        raise RehueError(f"another rehue (process {other[0]}) is colouring this output now, into {other[1].name}; "
+                         "wait for it to finish, or name another output", output)
+
+
 def _end_hold(key: str, removed: Path | None) -> None:
     writing_now.discard(key)
     _unlock(key)
@@ -405,9 +414,8 @@ def hold_staging(owner, staging: Path, taken_over: Path | None, failure: str, er
     ends the hold. A folder that cannot be made is a RehueError of ``failure``, naming ``error_path``; another
     rehue writing ``output`` now is one naming it (probe 127: two runs on one film each coloured all of it, and
     the second, refused the output at the end, left its hidden folder, the size of the film)."""
-    if output is not None and (other := writing_elsewhere(staging)) is not None:
-        raise RehueError(f"another rehue (process {other[0]}) is colouring this output now, into {other[1].name}; "
-                         "wait for it to finish, or name another output", output)
+    if output is not None:
+        refuse_if_written_elsewhere(staging, output)
     key = os.path.abspath(staging)
     with _HOLDING:  # the look and the hold as one step: two threads cannot both find the folder free
         if key in writing_now:  # another thread of this process: its hold is left alone (probe 139: let go of)
