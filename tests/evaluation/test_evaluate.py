@@ -511,6 +511,29 @@ def test_black_frames_of_a_colour_clip_are_not_scored(tmp_path, tiny_model):
     assert "3 frames without colour (black, a fade) not scored" in result.paths["markdown"].read_text()
 
 
+def test_black_frames_of_a_film_count_in_no_pair_of_its_temporal_stability(tmp_path, tiny_model):
+    """Before, the pairs of a fade's black frames (no change at all) and the pair into the first (a jump) were
+    averaged into the film's temporal stability, the truth's and the output's alike."""
+    photo = textured_rgb(48, 90, seed=6)
+    pictures = [np.ascontiguousarray(photo[:, 2 * i : 2 * i + 64]) for i in range(6)]
+    black = np.zeros((48, 64, 3), np.uint8)
+    reels = {"plain": pictures, "faded": [*pictures, black, black], "short": pictures[:3],
+             "dipped": [*pictures[:3], black, *pictures[:3], black]}
+    stability = {}
+    for name, frames in reels.items():
+        reel = tmp_path / name
+        reel.mkdir()
+        for number, frame in enumerate(frames):
+            Image.fromarray(frame).save(reel / f"f_{number:04d}.png")
+        stats = evaluate(tiny_model, [reel], tmp_path / f"r-{name}", dependent_model="none", progress=False,
+                         log=lambda message: None, films=True).extra[f"video {name}"]
+        stability[name] = (stats["temporal_stability_output"], stats["temporal_stability_truth"])
+    assert min(stability["plain"]) > 0.01
+    assert stability["faded"] == pytest.approx(stability["plain"]), stability
+    # the film's truth; the output after a dip is the pipeline's own (its flicker level follows the black)
+    assert stability["dipped"][1] == pytest.approx(stability["short"][1]), stability
+
+
 def test_the_limit_counts_photos_then_clips(tmp_path, photo_folder, tiny_model):
     """Before, ``--limit`` cut the photos only, and every clip's frames came on top ("at most this many
     images": a report of 123 for ``--limit 3``)."""

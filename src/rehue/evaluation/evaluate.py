@@ -611,10 +611,12 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
                 rows.append((name, evaluate_pair(rgb, truth, video)))
                 if with_gray:
                     rows.append((GRAY_BASELINE, evaluate_pair(gray, truth, video)))
-            else:
+                stability_out.update(rgb)
+                stability_truth.update(truth)
+            else:  # nor a pair with it in the stability: two black frames are perfectly steady, and lowered both
                 uncoloured.append(len(errors))
-            stability_out.update(rgb)
-            stability_truth.update(truth)
+                stability_out.reset()
+                stability_truth.reset()
             # not scored, not a perfect score either: a gap in the drift (probe 120: 0.0 over a fade's black)
             errors.append(float(np.abs(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(truth)[..., 1:]).mean()) if coloured
                           else math.nan)
