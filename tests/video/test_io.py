@@ -707,6 +707,27 @@ def test_a_part_keeps_the_subtitles_it_spans_cut_to_its_frames(tmp_path):
         assert subtitles_of(part)[0][2] == [(0.0, 0.28, "Bonjour"), (0.48, 0.78, "Au revoir")], suffix
 
 
+def test_a_part_with_no_subtitle_in_it_gets_no_subtitle_track(tmp_path, tiny_model, capsys):
+    """Probe 130: a part cut before the first subtitle, between two or after the last got an empty subtitle
+    track, which .mp4 and .mov marked to be shown."""
+    import av
+
+    from rehue.cli import main
+
+    source = subtitled_film(tmp_path / "film.mkv")
+    for start, end in ((None, 0.15), (0.85, 0.95), (1.7, None)):
+        for suffix in (".mkv", ".mp4"):
+            part = copy_video(source, tmp_path / f"part{start}-{end}{suffix}", start=start, end=end)
+            with av.open(str(part)) as container:
+                assert not container.streams.subtitles and len(container.streams.video) == 1, (start, end, suffix)
+    assert subtitles_of(copy_video(source, tmp_path / "late.mp4", start=0.7))[0][2] == \
+        [(0.0, 0.08, "Bonjour"), (0.28, 0.88, "Au revoir")], "a subtitle begun before the part is in it"
+    assert main(["colorize", str(source), "-o", str(tmp_path / "colour.mp4"), "--end", "0.15", "--model",
+                 str(tiny_model), "--no-progress"]) == 0
+    assert f"warning: {source}: 1 subtitle track (none of its subtitles is shown in the part cut) is not carried " \
+        "to the colour version" in capsys.readouterr().err
+
+
 def test_bitmap_subtitles_and_attachments_go_where_the_container_holds_them(tmp_path):
     import av
 

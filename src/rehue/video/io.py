@@ -1365,6 +1365,10 @@ class _SourceTracks:
             self.first_sound_s = min(starts) if starts else None  # on the file's clock
             self.undecodable_audio = len(streams) - len(self.audio)
             self.subtitles = len(source.streams.subtitles)
+            # of a part cut by start and end, the tracks with a subtitle in it: an empty one (the part before
+            # the first subtitle) came out of .mp4 and .mov marked to be shown (probe 130)
+            self.subtitles_in_part = self._subtitles_in_part(source) if start is not None or end is not None \
+                else list(range(self.subtitles))
             self.attachments = [(stream.name, stream.mimetype or "application/octet-stream", stream.data)
                                 for stream in source.streams
                                 if stream.type == "attachment" and stream.name and stream.data is not None]
@@ -1372,6 +1376,34 @@ class _SourceTracks:
         finally:
             source.close()
 
+
+    def _subtitles_in_part(self, source) -> list[int]:
+        """The subtitle tracks with a subtitle shown between ``start`` and ``end``, read from ``start`` on (a
+        subtitle is stored at the time it is shown from: one before ``start`` lasting into the part is found
+        by seeking back to the key frame before it, as ``_TrackCopier`` reads it)."""
+        import av
+
+        streams = list(source.streams.subtitles)
+        if not streams:
+            return []
+        found, passed = set(), set()  # tracks with a subtitle in the part; tracks read past its end
+        try:
+            if self.start:
+                source.seek(int(self.start * MICROSECONDS), backward=True)
+            for packet in source.demux(streams):
+                stamp = packet.pts if packet.pts is not None else packet.dts
+                if stamp is None:
+                    continue
+                time = float(stamp * packet.time_base)
+                if self.end is not None and time >= self.end:
+                    passed.add(packet.stream.index)
+                elif self.start is None or time + float((packet.duration or 0) * packet.time_base) > self.start:
+                    found.add(packet.stream.index)
+                if len(found | passed) == len(streams):
+                    break
+        except av.FFmpegError:  # a damaged track: each copier says so as it reads it
+            return list(range(len(streams)))
+        return [track for track, stream in enumerate(streams) if stream.index in found]
 
     @staticmethod
     def _covers(source) -> list[tuple[int, str, str, bytes]]:
@@ -1621,7 +1653,11 @@ class VideoWriter:
             self._tracks.append(_TrackCopier(tracks.path, tracks.start, tracks.end, self._output,
                                              allow_copy=copy("audio", track), track=track))
         refused = Counter()
-        for track in range(tracks.subtitles):
+        if empty := tracks.subtitles - len(tracks.subtitles_in_part):
+            whose = "their" if empty > 1 else "its"
+            self.left_out.append(f"{empty} subtitle track{'s' if empty > 1 else ''} (none of {whose} subtitles is "
+                                 "shown in the part cut)")
+        for track in tracks.subtitles_in_part:
             try:
                 self._tracks.append(_TrackCopier(tracks.path, tracks.start, tracks.end, self._output,
                                                  kind="subtitle", allow_copy=copy("subtitle", track), track=track,
