@@ -235,6 +235,38 @@ def test_a_world_size_without_torchrun_is_one_line_and_a_cuda_torch_is_reinstall
                              "the CPU build)\n" if cpu else "(pip install --force-reinstall torch)\n"), version
 
 
+def test_a_launch_whose_other_processes_never_come_is_said_and_ends_in_one_line(tmp_path, capsys, monkeypatch):
+    """Before, a full launcher environment (a shell inside a torchrun job) with no peer waited silently for
+    PyTorch's 30 minutes, then ended in its traceback."""
+    import socket
+
+    from PIL import Image
+
+    from rehue.training import loop
+    from tests.conftest import textured_rgb
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for seed in range(4):
+        Image.fromarray(textured_rgb(40, 40, seed=seed)).save(photos / f"p{seed}.png")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for name, value in (("WORLD_SIZE", "2"), ("RANK", "0"), ("LOCAL_RANK", "0"), ("MASTER_ADDR", "127.0.0.1"),
+                        ("MASTER_PORT", str(port))):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(loop, "DIST_JOIN_S", 2)
+    assert main(["train", str(photos), "--out", str(tmp_path / "run"), "--size", "32", "--epochs", "1",
+                 "--device", "cpu", "--no-progress"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"waiting for the 2 training processes of WORLD_SIZE to join at 127.0.0.1:{port} (torchrun " \
+        "starts them)"
+    assert err[-1].startswith(f"rehue: error: the 2 training processes of WORLD_SIZE did not all join at 127.0.0.1:"
+                              f"{port} (") and err[-1].endswith("): launch distributed training with torchrun, or "
+                                                                "unset WORLD_SIZE to train in one process"), err
+    assert len(err) == 2 and not (tmp_path / "run").exists()
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 @pytest.mark.parametrize("argv", [["models"], ["models", "--json"], ["--help"], ["colorize", "--help"], ["--version"]])
 def test_output_that_cannot_be_written_is_named_and_fails(argv):

@@ -42,8 +42,15 @@ class TrainResult:
     trained: bool = True  # False: a resumed run that had trained all its epochs already
 
 
-def _distributed():
-    """(rank, world_size) and initialise the process group when launched by torchrun."""
+DIST_JOIN_S = 600  # how long the first process waits for the others of a launch to join (torchrun's start them)
+
+
+def _distributed(log=None):
+    """(rank, world_size) and initialise the process group when launched by torchrun. A launcher's environment
+    whose other processes never come (a shell inside a torchrun job) is one line after ``DIST_JOIN_S``, said on
+    waiting (before: silent, for PyTorch's 30 minutes, then its traceback)."""
+    from datetime import timedelta
+
     import torch
     import torch.distributed as dist
 
@@ -57,7 +64,16 @@ def _distributed():
                          "or unset WORLD_SIZE to train in one process")
     if not dist.is_initialized():
         backend = "nccl" if torch.cuda.is_available() else "gloo"
-        dist.init_process_group(backend)
+        where = f"{os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']}"
+        if log is not None and os.environ["RANK"] == "0":
+            log(f"waiting for the {world} training processes of WORLD_SIZE to join at {where} (torchrun starts them)")
+        try:
+            dist.init_process_group(backend, timeout=timedelta(seconds=DIST_JOIN_S))
+        except (RuntimeError, ValueError) as exc:  # DistStoreError, a RuntimeError: "Timed out after ..."
+            reason = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
+            raise RehueError(f"the {world} training processes of WORLD_SIZE did not all join at {where} ({reason}): "
+                             "launch distributed training with torchrun, or unset WORLD_SIZE to train in one "
+                             "process") from None
     return dist.get_rank(), world
 
 
@@ -545,7 +561,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     if isinstance(config, TrainConfig) and str(config.out):  # "runs/new/..": the folder it will be (probe 96)
         config = replace(config, out=str(as_it_will_be(config.out)))
     try:
-        if not isinstance(config, TrainConfig) or _distributed()[0] != 0:
+        if not isinstance(config, TrainConfig) or _distributed(lines_to(log, progress))[0] != 0:
             return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
         if not str(config.out):  # "" is "." (probe 66: the run was written into the working folder)
             raise UsageError("no run folder: out names the folder the run is written to")
