@@ -236,8 +236,8 @@ def test_a_world_size_without_torchrun_is_one_line_and_a_cuda_torch_is_reinstall
 
 
 def test_a_launch_whose_other_processes_never_come_is_said_and_ends_in_one_line(tmp_path, capsys, monkeypatch):
-    """Before, a full launcher environment (a shell inside a torchrun job) with no peer waited silently for
-    PyTorch's 30 minutes, then ended in its traceback."""
+    """Before, a full launcher environment (a shell inside a torchrun job) with no peer waited without a word
+    for PyTorch's 30 minutes, then ended in its traceback."""
     import socket
 
     from PIL import Image
@@ -255,7 +255,7 @@ def test_a_launch_whose_other_processes_never_come_is_said_and_ends_in_one_line(
     for name, value in (("WORLD_SIZE", "2"), ("RANK", "0"), ("LOCAL_RANK", "0"), ("MASTER_ADDR", "127.0.0.1"),
                         ("MASTER_PORT", str(port))):
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(loop, "DIST_JOIN_S", 2)
+    monkeypatch.setattr(loop, "DIST_TIMEOUT_S", 2)
     assert main(["train", str(photos), "--out", str(tmp_path / "run"), "--size", "32", "--epochs", "1",
                  "--device", "cpu", "--no-progress"]) == 1
     err = capsys.readouterr().err.splitlines()

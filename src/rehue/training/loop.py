@@ -42,13 +42,16 @@ class TrainResult:
     trained: bool = True  # False: a resumed run that had trained all its epochs already
 
 
-DIST_JOIN_S = 600  # how long the first process waits for the others of a launch to join (torchrun's start them)
+# how long the processes of a launch wait for each other, to join and at every step: PyTorch's default where
+# None (30 minutes on the CPU, 10 on GPUs), as a shorter wait would end a run whose first process writes its
+# samples and checkpoint for longer while the others wait
+DIST_TIMEOUT_S: float | None = None
 
 
 def _distributed(log=None):
     """(rank, world_size) and initialise the process group when launched by torchrun. A launcher's environment
-    whose other processes never come (a shell inside a torchrun job) is one line after ``DIST_JOIN_S``, said on
-    waiting (before: silent, for PyTorch's 30 minutes, then its traceback)."""
+    whose other processes never come (a shell inside a torchrun job) is one line after ``DIST_TIMEOUT_S``, said
+    on waiting (before: silent, then PyTorch's traceback)."""
     from datetime import timedelta
 
     import torch
@@ -68,7 +71,8 @@ def _distributed(log=None):
         if log is not None and os.environ["RANK"] == "0":
             log(f"waiting for the {world} training processes of WORLD_SIZE to join at {where} (torchrun starts them)")
         try:
-            dist.init_process_group(backend, timeout=timedelta(seconds=DIST_JOIN_S))
+            dist.init_process_group(backend, timeout=None if DIST_TIMEOUT_S is None else
+                                    timedelta(seconds=DIST_TIMEOUT_S))
         except (RuntimeError, ValueError) as exc:  # DistStoreError, a RuntimeError: "Timed out after ..."
             reason = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
             raise RehueError(f"the {world} training processes of WORLD_SIZE did not all join at {where} ({reason}): "
