@@ -992,6 +992,9 @@ def test_an_init_model_is_kept_by_its_absolute_path_and_its_checksum(tmp_path, p
     shutil.copy(tmp_path / "other" / "model.safetensors", tmp_path / "ind" / "model.safetensors")
     assert main(["train", "--resume", "--out", str(tmp_path / "dep"), "--epochs", "3", "--no-progress"]) == 1
     assert "has changed since the run started (another SHA-256)" in capsys.readouterr().err
+    # probe 142: a run folder as --init had no SHA-256 kept, so it went on with the changed model
+    assert main(["train", "--resume", "--out", str(tmp_path / "by-folder"), "--epochs", "3", "--no-progress"]) == 1
+    assert "has changed since the run started (another SHA-256)" in capsys.readouterr().err
     monkeypatch.chdir(tmp_path)
     assert main(["train", str(photo_folder), "--out", "other", "--overwrite", "--init", "other/model.safetensors",
                  "--epochs", "1", *tiny]) == 2

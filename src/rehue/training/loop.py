@@ -361,9 +361,10 @@ def held_out_fingerprint(val_set, data) -> str | None:
 def _init_sha256(init: str | None) -> str | None:
     """The SHA-256 of the ``--init`` model's file (None for a shipped model's name), which a checkpoint
     keeps: the feeding model of a resumed run must be the one it started with."""
-    from rehue.models.io import file_sha256
+    from rehue.models.io import file_sha256, resolve_model_path
 
-    return file_sha256(init) if init and Path(init).is_file() else None
+    # a run folder by its model's file (probe 142: None, so a changed feeding model went on unseen)
+    return file_sha256(resolve_model_path(init)) if init and init_on_disk(init) else None
 
 
 def _check_feeding_model(init: str, given: str) -> None:
