@@ -177,6 +177,15 @@ def test_resume_takes_the_runs_own_data_and_a_finished_run_is_left_alone(tmp_pat
     assert not result.trained and [r["epoch"] for r in result.history] == [1, 2]
     shipped = load_model(out / "model.safetensors")[0].state_dict()
     assert all(torch.equal(value, shipped[key]) for key, value in result.generator.state_dict().items())
+    # probe 142: a damaged model, or its config gone, was "nothing left to train", then an error; now written again
+    model_bytes = (out / "model.safetensors").read_bytes()
+    for damage in (lambda: (out / "model.safetensors").write_bytes(model_bytes[:500]),
+                   lambda: (out / "model.json").rename(tmp_path / "model.json")):
+        damage()
+        assert main(base + ["--resume"]) == 0
+        err = capsys.readouterr().err
+        assert "; written again from the run's last checkpoint" in err and "nothing left to train" not in err
+        assert (out / "model.safetensors").read_bytes() == model_bytes and (out / "model.json").is_file()
 
 
 def test_existing_run_needs_resume_or_overwrite(tmp_path, photo_folder):

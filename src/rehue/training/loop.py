@@ -26,7 +26,7 @@ from rehue.data.images import (
     refuse_a_folder_of_others,
     runs_python,
 )
-from rehue.errors import RehueError, UsageError, as_memory_error, check_flags
+from rehue.errors import RehueError, UsageError, as_memory_error, check_flags, one_line
 from rehue.progress import lines_to
 from rehue.training.config import TrainConfig, started_in_folder
 from rehue.training.memory import check_training_memory
@@ -1132,9 +1132,14 @@ def _finished_run(state: dict, config: TrainConfig, out: Path, log) -> TrainResu
     model_path = out / "model.safetensors"
     if state["epoch"] < config.epochs or not (model_path.is_file() and (out / "metrics.jsonl").is_file()):
         return None
+    try:
+        model = load_model(model_path)[0]
+    except RehueError as exc:  # probe 142: a damaged model, or its config gone, was the error after "nothing left"
+        log(f"note: {one_line(str(exc))}; written again from the run's last checkpoint")
+        return None
     log(f"nothing left to train: the run has trained its {counted(state['epoch'], 'epoch', 'epochs')} (--epochs "
         f"{state['epoch'] + 1} or more trains on); its model is {model_path}")
-    return TrainResult(load_model(model_path)[0], list(state["history"]), out, model_path, trained=False)
+    return TrainResult(model, list(state["history"]), out, model_path, trained=False)
 
 
 CHECKPOINT_KEYS = {"videos": "trained_videos", "video_fingerprints": "trained_video_fingerprints",
