@@ -393,6 +393,47 @@ def test_a_colour_profile_gives_the_tones_a_colour_managed_viewer_shows(tmp_path
     assert np.array_equal(load_image(tmp_path / "scan.tif").rgb, loaded.rgb), "the profile applies there too"
 
 
+def test_a_colour_profile_is_told_from_srgb_by_what_it_does_not_its_name(tmp_path, caplog):
+    """Probe 143: a profile whose name held "sRGB" was taken for sRGB's, so GIMP's "GIMP built-in Linear sRGB" (a
+    linear one) came out at mean L* 50.9 where a colour-managed viewer shows 71.5, 8-bit and 16-bit alike."""
+    import struct
+
+    import tifffile
+
+    primaries = [(b"rXYZ", _xyz(0.4361, 0.2225, 0.0139)), (b"gXYZ", _xyz(0.3851, 0.7169, 0.0971)),
+                 (b"bXYZ", _xyz(0.1431, 0.0606, 0.7141))]
+
+    def rgb_profile(name, curve):
+        return icc_profile(b"RGB ", name, [*primaries, *((channel, curve) for channel in (b"rTRC", b"gTRC", b"bTRC"))])
+
+    srgb_curve = b"para" + bytes(4) + struct.pack(">HH", 3, 0) + b"".join(
+        struct.pack(">i", round(value * 65536)) for value in (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045))
+    ramp = np.tile(np.linspace(10, 240, 200).astype(np.uint8), (100, 1))
+    picture = Image.fromarray(np.dstack([ramp, ramp // 2 + 60, 250 - ramp]))
+    means = {}
+    for name, curve in (("Linear RGB", _gamma_curve(1.0)), ("GIMP built-in Linear sRGB", _gamma_curve(1.0)),
+                        ("My display", srgb_curve)):
+        picture.save(tmp_path / f"{name}.png", icc_profile=rgb_profile(name, curve))
+        means[name] = load_image(tmp_path / f"{name}.png").rgb.astype(np.float64)
+        deep = (np.asarray(picture).astype(np.uint16) * 257)
+        tifffile.imwrite(tmp_path / f"{name}.tif", deep, photometric="rgb", iccprofile=rgb_profile(name, curve))
+        means[name + " 16"] = load_image(tmp_path / f"{name}.tif").deep_gray.astype(np.float64)
+    assert np.abs(means["GIMP built-in Linear sRGB"] - means["Linear RGB"]).max() <= 1
+    assert means["Linear RGB"].mean() > np.asarray(picture).mean() + 30, "linear numbers shown lighter"
+    assert np.abs(means["GIMP built-in Linear sRGB 16"] - means["Linear RGB 16"]).max() < 1e-3
+    assert np.array_equal(means["My display"], np.asarray(picture)), "an sRGB profile of another name: as they are"
+    assert not [record for record in caplog.records if "profile" in record.getMessage()]
+    # probe 143: a palette picture's profile was "not applied to P samples", its numbers read as sRGB's
+    for transparency in (None, 0):
+        palette = picture.quantize(64)
+        palette.save(tmp_path / "palette.png", icc_profile=rgb_profile("Linear RGB", _gamma_curve(1.0)),
+                     **({} if transparency is None else {"transparency": transparency}))
+        loaded = load_image(tmp_path / "palette.png")
+        assert abs(loaded.rgb.mean() - means["Linear RGB"].mean()) < 3
+        assert (loaded.alpha is None) == (transparency is None)
+    assert not [record for record in caplog.records if "profile" in record.getMessage()]
+
+
 def test_a_sixteen_bit_gray_scans_profile_is_applied_at_sixteen_bits(tmp_path, caplog):
     """Before, a 16-bit gray scan's profile (Photoshop tags gray scans "Dot Gain 20%") was not applied,
     with a warning: its numbers were read as sRGB's, lighter or darker than the scan shows."""

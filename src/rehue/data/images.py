@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import inspect
 import io
 import logging
@@ -498,14 +499,28 @@ DEEP_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")  # Pillow's modes of 
 # native byte order, which a picture made in memory can have; probe 133: clipped to 255 as RGB, all but white)
 
 
-def _is_srgb(icc: bytes) -> bool:
-    """Whether a profile says it is sRGB's (or one of its variants): its numbers are then used as they are."""
-    from PIL import ImageCms
+SRGB_TOLERANCE = 3  # levels (of 255) an sRGB profile's own transform to sRGB may move a colour: vendors' sRGB
+# profiles (v2, v4, their curves as tables or formulas) round differently
 
+
+@functools.lru_cache(maxsize=16)
+def _is_srgb(icc: bytes) -> bool:
+    """Whether a profile's numbers are sRGB's, so that they are used as they are: its transform to sRGB moves
+    no colour of a grid by more than ``SRGB_TOLERANCE``. By what it does, not by its name (probe 143: "GIMP
+    built-in Linear sRGB" and Krita's "sRGB-elle-V2-g10" are linear, and were read as sRGB: much too dark)."""
+    from PIL import Image, ImageCms
+
+    if icc[16:20] != b"RGB ":
+        return False
+    levels = np.array([0, 32, 64, 128, 192, 255], np.uint8)
+    grid = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), axis=-1).reshape(1, -1, 3)
     try:
-        return "srgb" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).lower()
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        moved = ImageCms.profileToProfile(Image.fromarray(grid), profile, ImageCms.createProfile("sRGB"),
+                                          outputMode="RGB")
     except (ImageCms.PyCMSError, OSError, ValueError):
         return False
+    return int(np.abs(np.asarray(moved, np.int16) - grid).max()) <= SRGB_TOLERANCE
 
 
 def in_srgb(image, path: Path | None, *, deep: bool = False):
@@ -531,13 +546,16 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
             # build transform"; 16 bits: "not applied to 16-bit samples", as if it were (probe 116)
             raise ImageCms.PyCMSError(f"a profile for {icc[16:20].decode('latin-1').strip() or 'colour'} pictures, on "
                                       "gray samples")
-        elif deep or image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK"):
+        elif deep or image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK", "P", "PA"):
             _warn_profile_not_applied(path, ImageCms.getProfileDescription(profile).strip(),
                                       "16-bit" if deep or image.mode in DEEP_GRAY_MODES else image.mode)
             return image
         else:
-            alpha = image.getchannel("A") if image.mode in ("LA", "RGBA") else None
-            picture = image.convert(image.mode[:-1]) if alpha is not None else image
+            picture = image
+            if image.mode in ("P", "PA"):  # its palette's colours (probe 143: "not applied to P samples")
+                picture = image.convert("RGBA" if image.mode == "PA" or "transparency" in image.info else "RGB")
+            alpha = picture.getchannel("A") if picture.mode in ("LA", "RGBA") else None
+            picture = picture.convert(picture.mode[:-1]) if alpha is not None else picture
             converted = ImageCms.profileToProfile(picture, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
             if picture.mode == "L":
                 converted = converted.getchannel("G")  # gray stays gray: the transform keeps R = G = B
