@@ -1061,3 +1061,22 @@ def test_a_native_16_bit_pil_image_and_a_float_alpha_on_its_own_scale_are_read_a
     assert np.all(half[..., 3] == 128), "an alpha of 127.5 on 0-255 levels is half"
     with pytest.raises(RehueError, match="^its alpha: float levels must lie in 0-1 or 0-255; this image reaches 1.5"):
         colorizer.colorize(np.dstack([gray] * 3 + [np.full_like(gray, 1.5)]))
+
+
+def test_a_pil_image_of_a_tiff_pillow_misreads_is_coloured_as_its_file_is(tmp_path, tiny_model):
+    """Probe 143: ``colorize(Image.open(scan.tif))`` of an uncompressed TIFF turned by Orientation 5-8 gave
+    Pillow's scrambled pixels (63 levels from the file's colouring on average); the file's path was right."""
+    import tifffile
+    from PIL import Image
+
+    from rehue.inference.colorizer import Colorizer
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    gray = textured_rgb(60, 90, seed=1).mean(axis=2).astype(np.uint8)
+    for orientation in (1, 5, 6, 7, 8):
+        path = tmp_path / f"o{orientation}.tif"
+        tifffile.imwrite(path, gray, extratags=[(274, "H", 1, orientation, True)])
+        with Image.open(path) as opened:
+            coloured = colorizer.colorize(opened)
+        assert np.array_equal(coloured, colorizer.colorize(path)), orientation
+        assert coloured.shape[:2] == ((60, 90) if orientation == 1 else (90, 60))

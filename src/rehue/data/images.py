@@ -744,6 +744,15 @@ TIFF_PHOTOMETRIC, TIFF_BITS, TIFF_PLANAR, TIFF_SAMPLE_FORMAT = 262, 258, 284, 33
 MIN_IS_WHITE, MIN_IS_BLACK, RGB_PHOTOMETRIC, PALETTE, SEPARATED, PLANAR_SEPARATE = 0, 1, 2, 3, 5, 2
 
 
+def tiff_pillow_misreads(image) -> LoadedImage | None:
+    """``_tiff_pillow_misreads`` of a PIL image a caller opened from a TIFF file, read from that file; None for
+    any other image (one made in memory, or opened from bytes)."""
+    filename = getattr(image, "filename", None)
+    if getattr(image, "format", None) != "TIFF" or not isinstance(filename, str) or not os.path.isfile(filename):
+        return None
+    return _tiff_pillow_misreads(image, Path(filename), image.getexif().get(0x0112, 1))
+
+
 def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> LoadedImage | None:
     """The first page of a TIFF that Pillow reads wrong, read with tifffile instead; None for any other
     file. Pillow scrambles an uncompressed page turned by Orientation 5-8 (and OpenCV cannot read a turned

@@ -799,7 +799,7 @@ class Colorizer:
 
         Colour input is converted to gray first (its L* is kept), so the result depends on L* alone.
         """
-        from rehue.data.images import in_srgb, is_neutral, load_image, pil_to_loaded
+        from rehue.data.images import in_srgb, is_neutral, load_image, pil_to_loaded, tiff_pillow_misreads
 
         alpha = None
         if type(image).__module__.split(".")[0] == "torch":
@@ -811,9 +811,12 @@ class Colorizer:
             from PIL import ImageOps
 
             try:
+                # a TIFF of a layout Pillow misreads (turned by Orientation 5-8, uncompressed: probe 143), read
+                # from its file as load_image reads it
+                loaded = tiff_pillow_misreads(image)
                 # a colour key is a file's transparency, as opened; not once a program converted the picture
-                loaded = pil_to_loaded(ImageOps.exif_transpose(in_srgb(image, None)),
-                                       colour_key=getattr(image, "format", None) is not None)
+                loaded = loaded or pil_to_loaded(ImageOps.exif_transpose(in_srgb(image, None)),
+                                                 colour_key=getattr(image, "format", None) is not None)
             except ValueError as exc:
                 if "closed image" not in str(exc):
                     raise
