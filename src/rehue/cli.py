@@ -414,9 +414,10 @@ def cmd_train(args) -> int:
     args.init = shipped_init(args.init, args.dependent)
     shape = {"generator": args.generator, "size": args.size, "width": args.width}
     if args.init and None in shape.values():  # fine-tuning: the --init model's shape unless given
-        from rehue.models.io import read_card, resolve_model_path
+        from rehue.models.io import load_model
 
-        card = read_card(resolve_model_path(args.init))
+        card = load_model(args.init)[1]  # its card checked as `colorize` checks it (probe 142: "--size must be a
+        # power of two", of a size never typed)
         inherited = {"generator": card.architecture, "size": card.size, "width": card.width}
         shape = {key: inherited[key] if value is None else value for key, value in shape.items()}
     defaults = TrainConfig()

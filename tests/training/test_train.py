@@ -1397,3 +1397,38 @@ def test_an_independent_run_an_older_rehue_saved_with_feeds_resumes_as_it_traine
                  "--no-progress", "-q"]) == 2, "typed: a usage error (probe 65: blamed on the run's config.json)"
     assert capsys.readouterr().err == "rehue: error: --self-feed: only for a dependent model (--dependent), which " \
                                       "is fed the previous frame's a*b*\n", "the option typed (probe 113)"
+
+
+def test_an_init_model_is_checked_as_colorize_checks_it_before_the_data_is_read(tmp_path, photo_folder,
+                                                                                  monkeypatch, capsys):
+    """Probe 142: an --init model whose config said size 100 was "--size must be a power of two", an option never
+    typed; one of an unknown architecture named no file; and a typo, or a model of another width, was said only
+    after every photo had been read."""
+    from rehue.data import datasets
+
+    model = make_tiny_model(tmp_path / "m" / "model.safetensors")
+    card = json.loads(model.with_suffix(".json").read_text())
+    read, real_build = [], datasets.build_datasets
+
+    def build_datasets(*args, **kwargs):
+        read.append(args)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(datasets, "build_datasets", build_datasets)
+    base = ["train", str(photo_folder), "--out", str(tmp_path / "run"), "--epochs", "1", "--batch-size", "4",
+            "--steps-per-epoch", "1", "--no-progress", "--device", "cpu"]
+    for change, message in (({"size": 100}, "model.json: model size must be a power of two >= 32, not 100"),
+                            ({"architecture": "gen9"}, "model.json: unknown model 'gen9'")):
+        model.with_suffix(".json").write_text(json.dumps({**card, **change}))
+        assert main([*base, "--init", str(model)]) == 1
+        assert message in capsys.readouterr().err
+    model.with_suffix(".json").write_text(json.dumps(card))
+    for extra, message in ((["--init", str(tmp_path / "typo.safetensors")], "typo.safetensors: no such model file"),
+                           (["--init", str(model), "--width", "16"], "--init model is gen2/1ch/width 4, but this run "
+                                                                      "trains gen2/1ch/width 16")):
+        assert main([*base, *extra]) in (1, 2)
+        assert message in capsys.readouterr().err
+    assert read == [] and not (tmp_path / "run").exists()
+    with pytest.raises(UsageError, match="width 16"):
+        train(tiny_config(photo_folder, tmp_path / "run", width=16, init=str(model)), progress=False)
+    assert read == []

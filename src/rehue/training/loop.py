@@ -245,6 +245,20 @@ def _learnt_by(spec: str, card) -> tuple[list[str], set[str], set[str]]:
     return folders, set(card.training.get("videos", ())), set(card.training.get("video_fingerprints", ()))
 
 
+def _check_init_model(spec: str, config: TrainConfig):
+    """The ``--init`` model (its generator and card), read as `colorize` reads one, and one this run can start
+    from: before the data is read (probe 142: a typo, or a model of another width, said after every photo)."""
+    from rehue.models.io import load_model
+
+    source, card = load_model(spec)
+    if (card.architecture, card.width) != (config.generator, config.width) or card.in_channels > config.in_channels:
+        raise UsageError(f"--init model is {card.architecture}/{card.in_channels}ch/width {card.width}, but this run "
+                         f"trains {config.generator}/{config.in_channels}ch/width {config.width}"
+                         + ("; a dependent model is fine-tuned as one: add --dependent" if card.in_channels == 3
+                            and not config.dependent else ""), spec)
+    return source, card
+
+
 def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_videos: set[str] = frozenset()
                        ) -> tuple[dict, object]:
     """Start from a trained generator. From an independent model to a dependent one, the weights that
@@ -259,19 +273,14 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_
 
     from rehue.data.datasets import frame_video_fingerprints, is_frame_dir
     from rehue.evaluation.evaluate import warn_of_learnt_video_files, warn_of_trained_videos
-    from rehue.models.io import INFERENCE_RANGES, load_model
+    from rehue.models.io import INFERENCE_RANGES
 
-    source, card = load_model(spec)
+    source, card = _check_init_model(spec, config)
     what = "its starting score, and this run's validation scores, are not held out"
     warn_of_trained_videos(spec, card, "the --init model", {Path(config.data): set(held_out_videos)}, log, what=what)
     fingerprints = frame_video_fingerprints(Path(config.data)) if is_frame_dir(Path(config.data)) else {}
     warn_of_learnt_video_files(spec, card, "the --init model", [], {Path(config.data): {
         video: fingerprints[video] for video in held_out_videos if video in fingerprints}}, log, what=what)
-    if (card.architecture, card.width) != (config.generator, config.width) or card.in_channels > config.in_channels:
-        raise UsageError(f"--init model is {card.architecture}/{card.in_channels}ch/width {card.width}, but this run "
-                         f"trains {config.generator}/{config.in_channels}ch/width {config.width}"
-                         + ("; a dependent model is fine-tuned as one: add --dependent" if card.in_channels == 3
-                            and not config.dependent else ""), spec)
     target = generator.state_dict()
     grown = 0
     with torch.no_grad():
@@ -633,6 +642,8 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
     config = replace(config, init=shipped_init(config.init, config.in_channels == 3))
     if config.independent_feed > 0:  # before the data is read (probe 129: exit 1 after it, in the library's words)
         _check_feeding_model(config.init, given_init)
+    if config.init and not resume:
+        _check_init_model(config.init, config)
     if init_on_disk(config.init):  # by its absolute path, so a run resumes from any folder
         config = replace(config, init=str(Path(config.init).expanduser().resolve()))
         if overwrite and not resume and Path(config.init).is_relative_to(Path(config.out).resolve()):
