@@ -1432,3 +1432,49 @@ def test_an_init_model_is_checked_as_colorize_checks_it_before_the_data_is_read(
     with pytest.raises(UsageError, match="width 16"):
         train(tiny_config(photo_folder, tmp_path / "run", width=16, init=str(model)), progress=False)
     assert read == []
+
+
+def test_a_checkpoint_whose_contents_do_not_fit_its_settings_is_one_line(tmp_path, photo_folder, capsys):
+    """Probe 142: a checkpoint (its checksum made to match) with another generator's weights, a width its weights
+    do not have, a batch size of -1, an epoch saved as "2" or a random state of floats ended in a traceback, and
+    an unknown generator named no file."""
+    import hashlib
+    import io
+
+    out = tmp_path / "run"
+    train(tiny_config(photo_folder, out, epochs=1, steps_per_epoch=1), progress=False)
+    train(tiny_config(photo_folder, tmp_path / "gen1", epochs=1, steps_per_epoch=1, generator="gen1"), progress=False)
+    checkpoint = list_checkpoints(out / "checkpoints")[-1]
+    saved = checkpoint.read_bytes()
+    gen1 = torch.load(list_checkpoints(tmp_path / "gen1" / "checkpoints")[-1], weights_only=True)
+
+    def edit(state, change):
+        state = {**state, "config": dict(state["config"])}
+        if change == "gen1 weights":
+            state["generator"] = gen1["generator"]
+        elif change == "width":
+            state["config"]["width"] = 16
+        elif change == "batch size":
+            state["config"]["batch_size"] = -1
+        elif change == "generator":
+            state["config"]["generator"] = "gen9"
+        elif change == "epoch":
+            state["epoch"] = "2"
+        else:
+            state["torch_rng"] = [torch.zeros(3)]
+        return state
+
+    for change, message in (("gen1 weights", "its weights do not fit the gen2 (width 4) and disc2 its settings build"),
+                            ("width", "its weights do not fit the gen2 (width 16)"),
+                            ("batch size", "a checkpoint of settings no run can use (batch_size must be at least 1"),
+                            ("generator", "a checkpoint of settings no run can use (unknown generator 'gen9'"),
+                            ("epoch", "not a rehue training checkpoint (its epoch is '2', not a count)"),
+                            ("random state", "not a rehue training checkpoint (its history, random state or weights")):
+        buffer = io.BytesIO()
+        torch.save(edit(torch.load(io.BytesIO(saved), weights_only=True), change), buffer)
+        checkpoint.write_bytes(buffer.getvalue())
+        checkpoint.with_suffix(".pt.sha256").write_text(hashlib.sha256(buffer.getvalue()).hexdigest() + "\n")
+        assert main(["train", "--resume", "--out", str(out), "--epochs", "2", "--no-progress"]) == 1, change
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith(f"rehue: error: {checkpoint}: {message}"), (change, err)
+        assert "Traceback" not in "\n".join(err)

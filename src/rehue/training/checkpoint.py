@@ -78,6 +78,33 @@ def verify(path: Path) -> bytes:
     return data
 
 
+def _check_state(state: dict, path: Path) -> None:
+    """A checkpoint's settings, counts and random state of the kinds a run saves (probe 142: a batch size of -1,
+    an epoch saved as "2" or a random state of floats ended in a traceback). Its weights are checked against the
+    model its settings build as they are loaded (``rehue.training.loop``)."""
+    from dataclasses import replace
+
+    import torch
+
+    from rehue.training.config import TrainConfig
+
+    if not isinstance(state["config"], dict):
+        raise RehueError("not a rehue training checkpoint (its config is not a table of settings)", path)
+    try:  # where the run was is not looked at here: a run folder may have moved since
+        replace(TrainConfig.from_dict(TrainConfig.as_it_acted(state["config"])), data="", out="").check()
+    except RehueError as exc:
+        raise RehueError(f"a checkpoint of settings no run can use ({exc.reason})", path) from None
+    for name in ("epoch", "step"):
+        if isinstance(state[name], bool) or not isinstance(state[name], int) or state[name] < 0:
+            raise RehueError(f"not a rehue training checkpoint (its {name} is {state[name]!r}, not a count)", path)
+    rng = state["torch_rng"]
+    if not isinstance(state["history"], list) or not isinstance(rng, list) or not rng or not all(
+            isinstance(item, torch.Tensor) and item.dtype == torch.uint8 for item in rng) or not all(
+            isinstance(state[name], dict) for name in ("generator", "discriminator", "opt_g", "opt_d")):
+        raise RehueError("not a rehue training checkpoint (its history, random state or weights are not of the "
+                         "kinds a run saves)", path)
+
+
 def load_latest(directory: Path, log=None) -> tuple[dict, Path] | None:
     """The newest checkpoint whose checksum holds; a corrupt newer one is reported and left in place."""
     import torch
@@ -103,6 +130,7 @@ def load_latest(directory: Path, log=None) -> tuple[dict, Path] | None:
         missing = [key for key in STATE_KEYS if key not in state] if isinstance(state, dict) else STATE_KEYS
         if missing:
             raise RehueError(f"not a rehue training checkpoint (lacks {', '.join(missing)})", path)
+        _check_state(state, path)
         return state, path
     # probe 113: "remove them" left a folder --resume could not start and --overwrite needed DATA for
     raise RehueError("no intact checkpoint to resume from: each is damaged or incomplete (said above); train the "

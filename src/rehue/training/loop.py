@@ -761,10 +761,15 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=(config.beta1_d, 0.999))
         start_epoch, step, history, restraint = 0, 0, [], {}
         if state is not None:
-            generator.load_state_dict(state["generator"])
-            discriminator.load_state_dict(state["discriminator"])
-            opt_g.load_state_dict(state["opt_g"])
-            opt_d.load_state_dict(state["opt_d"])
+            try:
+                generator.load_state_dict(state["generator"])
+                discriminator.load_state_dict(state["discriminator"])
+                opt_g.load_state_dict(state["opt_g"])
+                opt_d.load_state_dict(state["opt_d"])
+            except (RuntimeError, ValueError, KeyError, TypeError) as exc:  # probe 142: a traceback
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise RehueError(f"its weights do not fit the {config.generator} (width {config.width}) and "
+                                 f"{config.discriminator} its settings build ({reason.rstrip(':.')})", path) from None
             start_epoch, step, history = state["epoch"], state["step"], list(state["history"])
             restraint = dict(state.get("restraint", {}))
         elif config.init:
