@@ -1,5 +1,6 @@
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -851,3 +852,32 @@ def test_the_shipped_model_on_a_demo_sets_training_photos_is_said_to_be_no_held_
         f"warning: 1 of the 2 photos and clips lie in {demo}, which rehue (shipped) was trained on (such as "
         f"{demo / 'photos' / 'taught.png'}): it taught it, except any its training held out for validation, so "
         "their scores are not held out"]
+
+
+def test_a_model_against_itself_at_another_chroma_keeps_both_lines_of_the_drift_plot(tmp_path, tiny_model,
+                                                                                       monkeypatch):
+    """Probe 143: ``--model M --chroma 0.5 --against M`` named the model's own line of drift.png "clip.mp4, M", the
+    rival's name, so one line replaced the other; the report said "coloured by M" of both."""
+    from rehue.evaluation import report
+
+    drawn = []
+    real_plot = report.plot_lines
+
+    def plot_lines(series, *args, **kwargs):
+        drawn.append(dict(series))
+        return real_plot(series, *args, **kwargs)
+
+    monkeypatch.setattr(report, "plot_lines", plot_lines)
+    clip = make_clip(tmp_path / "clip.mp4", list(textured_frames(6, 48, 64, seed=3)), fps=10)
+    said = []
+    result = evaluate(tiny_model, [clip], tmp_path / "r", dependent_model="none", progress=False, chroma=0.5,
+                      against=tiny_model, log=said.append)
+    name = Path(tiny_model).stem
+    mine, theirs = result.extra["video clip.mp4"], result.extra[f"video clip.mp4, {name}"]
+    assert (mine["model"], theirs["model"]) == (f"{name} x0.5", name)
+    assert len(drawn) == 1 and sorted(drawn[0]) == [f"clip.mp4, {name}", f"clip.mp4, {name} x0.5"]
+    assert drawn[0][f"clip.mp4, {name} x0.5"] == mine["ab_error_by_frame"] != theirs["ab_error_by_frame"]
+    assert f"coloured by {name} x0.5" in result.paths["markdown"].read_text()
+    # probe 143: the rival's note was this model's, "--dependent-model pairs one", which pairs one with --model only
+    assert said == [f"note: --against {name} colours each frame of a clip alone (the shipped dependent model learned "
+                    f"to carry rehue-gen2-128-independent's colours, not {name}'s)"]

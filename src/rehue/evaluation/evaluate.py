@@ -468,6 +468,14 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     # clips are scored at one size for both models, so their frames' scores pair up
     long_side = None if full_res else 2 * size
     called = _video_names(videos)
+    from rehue.models.io import default_model_name
+
+    rival_dependent = "default"  # the rival at its own settings: the shipped pair, or a model of one's own alone
+    if rival is not None and videos and not (rival.shipped and rival.name == default_model_name("video")):
+        rival_dependent = "none"  # probe 143: the note for the rival said "--dependent-model pairs one", which
+        # pairs one with --model only
+        log(f"note: --against {rival_name} colours each frame of a clip alone (the shipped dependent model learned to "
+            f"carry {default_model_name('video')}'s colours, not {rival_name}'s)")
     for video in videos:
         shown = []  # its first frame: gray, truth, output (and the rival's output)
         try:
@@ -484,7 +492,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         result.extra[f"video {called[video]}"] = stats
         if rival is not None:
             theirs = []
-            stats = _evaluate_video(rival, video, "default", result.table, rival_name, theirs, video_frames,
+            stats = _evaluate_video(rival, video, rival_dependent, result.table, rival_name, theirs, video_frames,
                                     long_side, progress, log, with_gray=False)
             result.extra[f"video {called[video]}, {rival_name}"] = stats
             shown = [(*mine, other[2]) for mine, other in zip(shown, theirs, strict=True)]
@@ -675,7 +683,7 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
         table.add(row, metrics, video)
     if len(grid) < 8:
         grid.extend(first)
-    return {"model": colorizer.name, "dependent_model": None if dependent is None else dependent.name,
+    return {"model": name, "dependent_model": None if dependent is None else dependent.name,
             "frames": len(errors), "frames_without_colour": len(uncoloured), "scene_starts": state.scene_starts,
             "eased_against_drift": state.eased_frames,
             "bars": None if bars is None else [bars.top, bars.left, bars.height, bars.width],
