@@ -881,3 +881,16 @@ def test_a_model_against_itself_at_another_chroma_keeps_both_lines_of_the_drift_
     # probe 143: the rival's note was this model's, "--dependent-model pairs one", which pairs one with --model only
     assert said == [f"note: --against {name} colours each frame of a clip alone (the shipped dependent model learned "
                     f"to carry rehue-gen2-128-independent's colours, not {name}'s)"]
+
+
+def test_one_unreadable_photo_alone_is_one_line_with_its_reason(tmp_path, tiny_model, capsys):
+    """Probe 143: a warning with the reason, then "no image could be read" without it; with -q, the reason was
+    not said at all."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hi")
+    for quiet in ([], ["-q"]):
+        assert main([*quiet, "evaluate", str(notes), "--model", str(tiny_model), "--out", str(tmp_path / "r"),
+                     "--no-progress"]) == 1
+        assert capsys.readouterr().err.strip().splitlines() == [
+            f"rehue: error: {notes}: not an image file (or a format Pillow cannot read)"]
+    assert not (tmp_path / "r").exists()

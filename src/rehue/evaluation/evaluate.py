@@ -414,6 +414,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         try:
             loaded = load_image(path)
         except RehueError as exc:
+            if found == 1:  # the one photo: its reason is the error (probe 143: a warning, then "no image could be
+                raise  # read", which -q left alone)
             log(f"warning: skipping {exc}")
             result.skipped.append(str(path))
             continue
