@@ -90,9 +90,12 @@ def test_a_gray_photo_is_no_ground_truth_and_is_skipped_with_a_warning(tmp_path,
     with pytest.raises(RehueError, match="no colour image to score against"):
         evaluate(tiny_model, [photo_folder], tmp_path / "r2", progress=False, log=messages.append)
     (photo_folder / "scan.jpg").unlink()
-    with pytest.raises(RehueError, match="no image could be read"):
+    with pytest.raises(RehueError, match="broken.png: not an image file"):  # one photo, named twice: its reason
         evaluate(tiny_model, [photo_folder, photo_folder / "broken.png"], tmp_path / "r3", progress=False,
                  log=messages.append)
+    (photo_folder / "broken2.png").write_bytes(b"not a png either")
+    with pytest.raises(RehueError, match="no image could be read"):
+        evaluate(tiny_model, [photo_folder], tmp_path / "r3", progress=False, log=messages.append)
 
 
 @pytest.mark.parametrize(("option", "message"), [(["--limit", "-1"], "--limit must be at least 0"),
