@@ -450,12 +450,19 @@ def cmd_train(args) -> int:
                        typed=_typed_settings(args) if args.resume else None, log=say)
     except KeyboardInterrupt:
         from rehue.training.checkpoint import list_checkpoints
+        from rehue.training.loop import RUN_ARTEFACTS
 
-        checkpoints = list_checkpoints(Path(config.out) / "checkpoints")
-        if checkpoints and args.overwrite and not args.resume and checkpoints[-1].stat().st_mtime < started:
+        out = Path(config.out)
+        checkpoints = list_checkpoints(out / "checkpoints")
+        # the replaced run put back, with its checkpoints or without them (probe 142: "nothing was kept" of a run
+        # whose model was back)
+        restored = args.overwrite and not args.resume and any(
+            os.path.lexists(out / name) and (out / name).lstat().st_mtime < started for name in RUN_ARTEFACTS)
+        if restored:
+            old_one = f" (`rehue train --resume --out {config.out}` would go on with the old one)" if checkpoints \
+                else ""
             say(f"note: {config.out}: stopped before the new run's first checkpoint, so the run it was replacing "
-                f"is back as it was; the same command starts the new run again (`rehue train --resume --out "
-                f"{config.out}` would go on with the old one)")
+                f"is back as it was; the same command starts the new run again{old_one}")
         elif checkpoints:
             say(f"note: `rehue train --resume --out {config.out}` goes on from the run's last checkpoint")
         else:

@@ -897,6 +897,13 @@ def test_an_overwrite_stopped_before_its_first_checkpoint_says_the_old_run_is_ba
     assert capsys.readouterr().err.splitlines()[-2].startswith(
         f"note: {out}: stopped before the new run's first checkpoint, so the run it was replacing is back as it was")
     assert (out / "model.safetensors").read_bytes() == before
+    # probe 142: a run whose checkpoints were removed (to save space) was "nothing of the run was kept", its model back
+    shutil.rmtree(out / "checkpoints")
+    assert main([*args, "--overwrite"]) == 130
+    assert capsys.readouterr().err.splitlines()[-2] == (
+        f"note: {out}: stopped before the new run's first checkpoint, so the run it was replacing is back as it was; "
+        "the same command starts the new run again")
+    assert (out / "model.safetensors").read_bytes() == before
 
 
 def test_a_run_goes_into_a_new_or_empty_folder_not_one_of_other_files(tmp_path, photo_folder, capsys):
