@@ -993,7 +993,7 @@ def checkpoint_state(epoch: int) -> dict:
     import torch
 
     return {"config": {}, "epoch": epoch, "step": 10 * epoch, "history": [], "generator": {"w": torch.ones(64)},
-            "discriminator": {}, "opt_g": {}, "opt_d": {}, "torch_rng": []}
+            "discriminator": {}, "opt_g": {}, "opt_d": {}, "torch_rng": [torch.get_rng_state()]}
 
 
 FILE_STEPS = ("fsync", "replace", "unlink")

@@ -941,6 +941,13 @@ def test_a_run_goes_into_a_new_or_empty_folder_not_one_of_other_files(tmp_path, 
     assert main(["train", "--resume", "--out", str(tmp_path / "none"), "--no-progress"]) == 1
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"rehue: error: {tmp_path / 'none'}: nothing to resume: no such run folder")
+    # probe 142: a file was "no such run folder"; a photo folder "photos/checkpoints: ... no checkpoint in this folder"
+    (tmp_path / "afile").write_text("mine")
+    for out, reason in ((tmp_path / "afile", "a file, not a run folder"),
+                        (photo_folder, "not a training run's folder (it holds none of a run's checkpoints, config or "
+                                       "model)")):
+        assert main(["train", "--resume", "--out", str(out), "--no-progress"]) == 1
+        assert capsys.readouterr().err.splitlines() == [f"rehue: error: {out}: nothing to resume: {reason}"]
 
 
 def test_validation_scores_as_many_photos_as_asked_whatever_the_batch_size():
