@@ -1492,3 +1492,25 @@ def test_a_checkpoint_whose_contents_do_not_fit_its_settings_is_one_line(tmp_pat
         err = capsys.readouterr().err.strip().splitlines()
         assert err[-1].startswith(f"rehue: error: {checkpoint}: {message}"), (change, err)
         assert "Traceback" not in "\n".join(err)
+
+
+def test_fine_tuning_at_another_size_scales_the_restraint_given_in_pixels(tmp_path, photo_folder):
+    """Probe 142: the shipped model's guided filter, radius 12 of its 128 pixels, was kept as 12 by a run at 32,
+    where it spans most of the picture (the helper measured b* varying 0.50 across a photo at 12, 1.21 at 3)."""
+    from rehue.training.loop import _restraint_at_size
+
+    said = []
+    train(tiny_config(photo_folder, tmp_path / "run", width=16, epochs=1, steps_per_epoch=1,
+                      init="rehue-gen2-128-independent"), progress=False, log=said.append)
+    inference = json.loads((tmp_path / "run" / "model.json").read_text())["inference"]
+    assert inference == {"chroma": 0.5, "ab_guide_radius": 3, "ab_guide_eps": 0.01}
+    assert any(line.startswith("the trained model keeps rehue-gen2-128-independent's restraint (chroma 0.5, "
+                               "ab_guide_radius 3, ab_guide_eps 0.01") and line.endswith(
+        "; ab_guide_radius in pixels of 128x128, scaled to 32x32)") for line in said), said
+    for restraint, size, new_size, scaled in (({"ab_guide_radius": 12, "ab_smoothing": 2.0}, 128, 512,
+                                               {"ab_guide_radius": 32, "ab_smoothing": 8.0}),
+                                              ({"ab_guide_radius": 2}, 128, 32, {"ab_guide_radius": 1}),
+                                              ({"ab_guide_radius": 0, "chroma": 0.5}, 128, 32,
+                                               {"ab_guide_radius": 0, "chroma": 0.5})):
+        _restraint_at_size(restraint, size, new_size)
+        assert restraint == scaled

@@ -295,10 +295,13 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_
     if grown:
         log(f"initialised from {spec}; {counted(grown, 'input layer')} grown to {config.in_channels} channels")
     restraint = {k: v for k, v in (card.inference or {}).items() if k in INFERENCE_RANGES}
+    scaled = _restraint_at_size(restraint, card.size, config.size)
     if restraint:
         scale = "; `rehue colorize --chroma` sets another scale" if "chroma" in restraint else ""  # probe 124: said
+        at = f"; {' and '.join(scaled)} in pixels of {card.size}x{card.size}, scaled to {config.size}x{config.size}" \
+            if scaled else ""
         log(f"the trained model keeps {spec}'s restraint ({', '.join(f'{k} {v}' for k, v in restraint.items())}"
-            f"{scale})")  # of a drift check alone too
+            f"{scale}{at})")  # of a drift check alone too
     if config.in_channels == 3 and not any(key.startswith("drift_") for key in restraint):
         # a dependent model grown from an independent one: the shipped dependent model's drift check, which
         # eases its colour back where it fades over a long scene (docs/model-card.md, "The dependent model")
@@ -311,6 +314,27 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_
             log(f"the trained model takes the shipped dependent model's drift check "
                 f"({', '.join(f'{k} {v}' for k, v in drift.items())})")
     return restraint, card
+
+
+SIZED_RESTRAINT = ("ab_smoothing", "ab_guide_radius")  # in pixels of the model's working size
+
+
+def _restraint_at_size(restraint: dict, size: int, new_size: int) -> list[str]:
+    """``restraint``'s settings in pixels (``SIZED_RESTRAINT``) of a model working at ``size``, scaled in place
+    to ``new_size`` (within their ranges; a guided filter's radius stays at least 1 where it was on), as a run
+    fine-tuning the model at another size keeps them (probe 142: radius 12 of 128 pixels at 32 smoothed most
+    of the picture into one colour). Returns the names of those scaled."""
+    from rehue.models.io import INFERENCE_RANGES
+
+    scaled = []
+    for key in SIZED_RESTRAINT:
+        if size == new_size or not restraint.get(key):
+            continue
+        low, high = INFERENCE_RANGES[key]
+        value = min(max(restraint[key] * new_size / size, low), high)
+        restraint[key] = max(1, round(value)) if key == "ab_guide_radius" else round(value, 3)
+        scaled.append(key)
+    return scaled
 
 
 class WeightAverage:
