@@ -1514,3 +1514,16 @@ def test_fine_tuning_at_another_size_scales_the_restraint_given_in_pixels(tmp_pa
                                                {"ab_guide_radius": 0, "chroma": 0.5})):
         _restraint_at_size(restraint, size, new_size)
         assert restraint == scaled
+
+
+def test_a_moved_run_resumed_says_where_it_is_now(tmp_path, photo_folder, monkeypatch):
+    """Probe 142: a run folder moved, then resumed, kept "out": "runs/d" in its config.json, a folder no longer
+    there."""
+    monkeypatch.chdir(tmp_path)
+    train(tiny_config(photo_folder, "runs/d", epochs=1, steps_per_epoch=1), progress=False)
+    assert json.loads((tmp_path / "runs" / "d" / "config.json").read_text())["out"] == "runs/d"
+    (tmp_path / "elsewhere").mkdir()
+    shutil.move(tmp_path / "runs" / "d", tmp_path / "elsewhere" / "moved")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["train", "--resume", "--out", "moved", "--epochs", "2", "--no-progress"]) == 0
+    assert json.loads((tmp_path / "elsewhere" / "moved" / "config.json").read_text())["out"] == "moved"

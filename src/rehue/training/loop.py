@@ -579,8 +579,9 @@ def _resumed_config(given: TrainConfig, saved: TrainConfig, out: Path, data_path
             log(f"warning: the run names its data as {saved.data!r}, relative to the folder it was started "
                 f"from, which its checkpoint (written by an older rehue) does not say: read from here, "
                 f"{real_path(saved.data)}; pass DATA to name it")
-    return replace(saved, data=data or saved.data, epochs=given.epochs, device=given.device,
-                   workers=given.workers, amp=given.amp)
+    # where the run is now (probe 142: a moved run's config.json kept the folder it was started in)
+    return replace(saved, data=data or saved.data, out=given.out or saved.out, epochs=given.epochs,
+                   device=given.device, workers=given.workers, amp=given.amp)
 
 
 def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False, progress: bool = True,
