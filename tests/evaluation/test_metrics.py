@@ -431,3 +431,21 @@ def test_a_name_holding_a_bar_or_a_newline_keeps_its_row_and_column_in_the_markd
     assert lines[2].startswith("| run\\|a/model | ") and lines[3].startswith("| two\\nlines | ")
     columns = len(lines[0].split(" | "))
     assert [len(line.replace("\\|", "").split(" | ")) for line in lines[2:4]] == [columns, columns]
+
+
+def test_the_verdict_says_the_mean_gain_with_each_clip_counted_once_where_clips_are_scored():
+    """Probe 143: a clip's 30 frames outweighed 5 photos, so the report said the model "beats" gray (PSNR 10.72 vs
+    10.68 dB) beside an interval of -0.53 to +0.14 dB and a plot of the mean gain per photo or clip at -0.20."""
+    table = MetricTable()
+    for index in range(4):  # photos: the model 1 dB below gray on each
+        table.add("model", _metrics(20.0 + index, 0.8), f"p{index}.png")
+        table.add(GRAY_BASELINE, _metrics(21.0 + index + 0.1 * index, 0.8), f"p{index}.png")
+    for frame in range(20):  # one clip's frames: the model 0.5 dB above gray
+        table.add("model", _metrics(25.5 + 0.01 * frame, 0.8), "clip.mp4")
+        table.add(GRAY_BASELINE, _metrics(25.0 + 0.01 * frame, 0.8), "clip.mp4")
+    verdict = table.verdicts()[0]
+    assert verdict.beats_psnr and verdict.units == 5
+    unit_mean = np.mean([-1.0, -1.1, -1.2, -1.3, 0.5])
+    assert f"a mean PSNR gain of {unit_mean:+.2f} dB over 5 photos or clips" in verdict.sentence("gray baseline")
+    photos_only = _table([(20.0, 0.8), (22.0, 0.8)], [(21.0, 0.8), (21.5, 0.8)]).verdicts()[0]
+    assert "counted once" not in photos_only.sentence("gray baseline")
