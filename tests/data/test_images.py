@@ -138,6 +138,7 @@ def test_resolution_and_descriptive_exif_are_kept(tmp_path, suffix):
     exif[0x8298] = "City archive"
     exif[0x0112] = 6
     exif.get_ifd(0x8769)[0x9003] = "1931:05:01 10:00:00"
+    exif.get_ifd(0x8769).update({0xA002: 30, 0xA003: 20, 0xA001: 0xFFFF})  # as stored, "uncalibrated" (Adobe RGB)
     image.save(tmp_path / "scan.jpg", exif=exif, dpi=(600, 600))
     loaded = load_image(tmp_path / "scan.jpg")
     assert loaded.dpi == (600, 600) and loaded.rgb.shape == (30, 20, 3)
@@ -151,6 +152,9 @@ def test_resolution_and_descriptive_exif_are_kept(tmp_path, suffix):
     assert written.info["dpi"] == pytest.approx((600, 600), abs=0.01)
     if suffix != ".tif16":  # 16-bit TIFFs keep IFD0's text tags only
         assert tags.get_ifd(0x8769).get(0x9003) == "1931:05:01 10:00:00"
+        # probe 143: the stored width and height (30x20 of a picture now 20x30) and "uncalibrated" were kept
+        assert 0xA002 not in tags.get_ifd(0x8769) and 0xA003 not in tags.get_ifd(0x8769)
+        assert tags.get_ifd(0x8769).get(0xA001) == 1, "the output's numbers are sRGB's"
 
 
 @pytest.mark.parametrize("suffix", [".png", ".jpg", ".tif", ".webp", ".png-16", ".tif-16"])

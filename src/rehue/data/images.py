@@ -51,8 +51,10 @@ IMAGE_DESCRIPTION = 0x010E
 EXIF_KEPT = {IMAGE_DESCRIPTION: "ImageDescription", 0x010F: "Make", 0x0110: "Model", 0x0132: "DateTime",
              0x013B: "Artist", 0x8298: "Copyright"}
 EXIF_IFD, GPS_IFD, SOFTWARE = 0x8769, 0x8825, 0x0131
-# dropped from the Exif sub-IFD: the maker's private blob and the pointer to an interoperability IFD
-EXIF_DROPPED = {0x927C, 0xA005}
+# dropped from the Exif sub-IFD: the maker's private blob, the pointer to an interoperability IFD, and the
+# picture's width and height, which a turned picture or a side-by-side output has not (probe 143)
+EXIF_DROPPED = {0x927C, 0xA005, 0xA002, 0xA003}
+EXIF_COLOR_SPACE, SRGB_COLOR_SPACE = 0xA001, 1  # an output's numbers are sRGB's: "uncalibrated" (Adobe RGB's) is not
 
 
 @dataclass
@@ -694,6 +696,8 @@ def _kept_exif(image):
         for pointer in (EXIF_IFD, GPS_IFD):
             if pointer in source:
                 ifd = {tag: value for tag, value in source.get_ifd(pointer).items() if tag not in EXIF_DROPPED}
+                if pointer == EXIF_IFD and EXIF_COLOR_SPACE in ifd:
+                    ifd[EXIF_COLOR_SPACE] = SRGB_COLOR_SPACE
                 if ifd:
                     kept[pointer] = ifd
         if not len(kept):
