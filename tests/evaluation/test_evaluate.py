@@ -897,3 +897,19 @@ def test_one_unreadable_photo_alone_is_one_line_with_its_reason(tmp_path, tiny_m
         assert capsys.readouterr().err.strip().splitlines() == [
             f"rehue: error: {notes}: not an image file (or a format Pillow cannot read)"]
     assert not (tmp_path / "r").exists()
+
+
+def test_fit_given_with_clips_alone_is_said_to_be_unused(tmp_path, tiny_model):
+    """Probe 143: `--full-res --fit letterbox` on clips alone did nothing and said nothing (--dependent-model on
+    photos alone gets a note)."""
+    clip = make_clip(tmp_path / "clip.mp4", list(textured_frames(4, 48, 64, seed=3)), fps=10)
+    said = []
+    evaluate(tiny_model, [clip], tmp_path / "r", dependent_model="none", progress=False, full_res=True,
+             fit="letterbox", log=said.append)
+    assert "note: --fit letterbox is not used: it fits photos, and a clip's or a film's frames are always " \
+           "letterboxed (thesis 4.1)" in said
+    said.clear()
+    Image.fromarray(textured_rgb(40, 60)).save(tmp_path / "photo.png")
+    evaluate(tiny_model, [clip, tmp_path / "photo.png"], tmp_path / "r2", dependent_model="none", progress=False,
+             full_res=True, fit="letterbox", log=said.append)
+    assert not [line for line in said if "--fit" in line]

@@ -385,6 +385,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if rival_name == name:
         rival_name += " (against)"
     images, videos, clips, frame_videos, frame_fingerprints = _image_sources(inputs, log, films)
+    if fit is not None and not images:  # probe 143: unused without a word
+        log(f"note: --fit {fit} is not used: it fits photos, and a clip's or a film's frames are always letterboxed "
+            "(thesis 4.1)")
     if dependent_model != "default" and not videos:
         log("note: --dependent-model is not used: it colours videos and films (--frames), and photos and a frame "
             "dataset's test frames are scored one by one")
