@@ -913,3 +913,27 @@ def test_fit_given_with_clips_alone_is_said_to_be_unused(tmp_path, tiny_model):
     evaluate(tiny_model, [clip, tmp_path / "photo.png"], tmp_path / "r2", dependent_model="none", progress=False,
              full_res=True, fit="letterbox", log=said.append)
     assert not [line for line in said if "--fit" in line]
+
+
+def test_a_phone_clips_sample_pictures_are_upright(tmp_path, tiny_model, monkeypatch):
+    """Probe 143: a portrait clip (stored turned, rotation 90) was coloured upright but shown sideways in
+    samples.png."""
+    from rehue.evaluation import report
+    from rehue.video.io import VideoReader, upright
+
+    drawn = []
+    real_grid = report.sample_grid
+
+    def sample_grid(rows, *args, **kwargs):
+        drawn.extend(rows)
+        return real_grid(rows, *args, **kwargs)
+
+    monkeypatch.setattr(report, "sample_grid", sample_grid)
+    clip = make_clip(tmp_path / "phone.mp4", list(textured_frames(4, 48, 64, seed=2)), fps=10, rotation=90)
+    with VideoReader(clip) as reader:
+        assert reader.rotation == 90
+        shown = upright(next(iter(reader)).rgb, reader.rotation)
+    evaluate(tiny_model, [clip], tmp_path / "r", dependent_model="none", progress=False, log=lambda message: None)
+    gray, truth, output = drawn[0]
+    assert truth.shape == output.shape == (64, 48, 3) and gray.shape[:2] == (64, 48)
+    assert np.array_equal(truth, shown)

@@ -609,7 +609,7 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
     from rehue.inference.colorizer import Box
     from rehue.progress import bar_name, progress_bar
     from rehue.video.frame_folder import FrameFolderReader
-    from rehue.video.io import VideoReader
+    from rehue.video.io import VideoReader, upright
     from rehue.video.pipeline import SceneColorizer, find_frame_bars, find_video_bars
 
     stability_out, stability_truth = TemporalStability(), TemporalStability()
@@ -686,8 +686,8 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
             f"{uncoloured[0]}; {'it is' if len(uncoloured) == 1 else 'they are'} not scored")
     for row, metrics in rows:
         table.add(row, metrics, video)
-    if len(grid) < 8:
-        grid.extend(first)
+    if len(grid) < 8:  # as the film is shown: a phone's portrait clip upright (probe 143: sideways)
+        grid.extend(tuple(upright(picture, reader.rotation) for picture in row) for row in first)
     return {"model": name, "dependent_model": None if dependent is None else dependent.name,
             "frames": len(errors), "frames_without_colour": len(uncoloured), "scene_starts": state.scene_starts,
             "eased_against_drift": state.eased_frames,
