@@ -963,3 +963,23 @@ def test_a_colour_profile_on_a_gray_picture_is_named_as_such(tmp_path, caplog, b
         "its numbers are read as sRGB's"]
     kept = loaded.deep_gray if bits == 16 else loaded.rgb[..., 0]
     assert np.array_equal(kept, levels if bits == 16 else levels >> 8), "its numbers as they are"
+
+
+def test_a_gray_scan_in_webp_keeps_its_gray_profile(tmp_path, caplog):
+    """Probe 143: WebP holds no gray, so a gray scan saved as one is RGB with its gray profile, which was "cannot
+    build transform", its numbers read as sRGB's; a colour picture with a gray profile is still said so."""
+    levels = np.tile(np.linspace(0, 255, 64).astype(np.uint8), (48, 1))
+    profile = gray_icc_profile(1.0, "Linear Gray")
+    Image.fromarray(np.dstack([levels] * 3)).save(tmp_path / "scan.webp", icc_profile=profile, lossless=True)
+    Image.fromarray(levels).save(tmp_path / "scan.png", icc_profile=profile)
+    with caplog.at_level(logging.WARNING, logger="rehue"):
+        webp = load_image(tmp_path / "scan.webp")
+    assert not caplog.records and webp.is_gray
+    assert np.array_equal(webp.rgb, load_image(tmp_path / "scan.png").rgb) and webp.rgb.mean() > levels.mean() + 30
+    Image.fromarray(np.dstack([levels, levels // 2, levels])).save(tmp_path / "colour.webp", icc_profile=profile,
+                                                                   lossless=True)
+    with caplog.at_level(logging.WARNING, logger="rehue"):
+        load_image(tmp_path / "colour.webp")
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{tmp_path / 'colour.webp'}: its colour profile cannot be applied (a profile for gray pictures, on colour "
+        "samples); its numbers are read as sRGB's"]

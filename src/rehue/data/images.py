@@ -558,6 +558,12 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
                 picture = image.convert("RGBA" if image.mode == "PA" or "transparency" in image.info else "RGB")
             alpha = picture.getchannel("A") if picture.mode in ("LA", "RGBA") else None
             picture = picture.convert(picture.mode[:-1]) if alpha is not None else picture
+            if picture.mode == "RGB" and icc[16:20] == b"GRAY":  # a gray scan in a format of no gray (WebP),
+                # its gray profile kept (probe 143: "cannot build transform", its numbers read as sRGB's)
+                samples = np.asarray(picture)
+                if not is_neutral(samples):
+                    raise ImageCms.PyCMSError("a profile for gray pictures, on colour samples")
+                picture = Image.fromarray(np.ascontiguousarray(samples[..., 0]))
             converted = ImageCms.profileToProfile(picture, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
             if picture.mode == "L":
                 converted = converted.getchannel("G")  # gray stays gray: the transform keeps R = G = B
