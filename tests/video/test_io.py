@@ -7,6 +7,7 @@ import pytest
 from rehue.errors import RehueError
 from rehue.video.io import VideoReader, VideoWriter
 from tests.helpers_video import (
+    _write_tone,
     audio_codec,
     audio_duration,
     audio_packets,
@@ -726,6 +727,51 @@ def test_a_part_with_no_subtitle_in_it_gets_no_subtitle_track(tmp_path, tiny_mod
                  str(tiny_model), "--no-progress"]) == 0
     assert f"warning: {source}: 1 subtitle track (none of its subtitles is shown in the part cut) is not carried " \
         "to the colour version" in capsys.readouterr().err
+
+
+def sounded_subtitled_film(path):
+    """A 4-second, 25 fps film with a key frame each second, English and French sound, and two text subtitle
+    tracks: English "Long one" 0.2-2.8 s and "Late" 3.0-3.5 s, French "Early only" 0.5-0.8 s."""
+    import av
+
+    mp4 = path.suffix == ".mp4"
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        video.codec_context.gop_size = 25
+        sounds = [container.add_stream("aac", rate=44100, layout="stereo") for _ in range(2)]
+        cues = {"eng": [(200, 2600, b"Long one"), (3000, 500, b"Late")], "fra": [(500, 300, b"Early only")]}
+        tracks = []
+        for sound, language in zip(sounds, cues, strict=True):
+            sound.metadata["language"] = language
+            track = container.add_mux_stream("mov_text" if mp4 else "subrip", time_base=Fraction(1, 1000))
+            track.metadata["language"] = language
+            tracks.append((track, cues[language]))
+        container.start_encoding()
+        for track, said in tracks:
+            for start, length, text in said:
+                packet = av.Packet(len(text).to_bytes(2, "big") + text if mp4 else text)
+                packet.stream, packet.pts, packet.dts, packet.duration = track, start, start, length
+                container.mux(packet)
+        encode_frames(container, video, textured_frames(100, 48, 64))
+        for number, sound in enumerate(sounds):
+            _write_tone(container, sound, 4.0, 44100, 440 * (number + 1))
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_a_parts_subtitles_are_found_before_its_key_frame_and_mp4_fillers_are_no_subtitle(tmp_path, suffix):
+    """Probe 144: a part of a Matroska film with sound starting at 2 s lost "Long one" (shown from 0.2 s to 2.8 s):
+    the seek landed on the video's key frame at 2 s, after it began, and the track was left out as empty; a part
+    of an MP4 film before its first subtitle kept empty tracks, MP4's fillers of the gaps taken for subtitles."""
+    source = sounded_subtitled_film(tmp_path / f"film{suffix}")
+    part = copy_video(source, tmp_path / f"part{suffix}", start=2, end=3)
+    assert [(language, cues) for _, language, cues in subtitles_of(part)] == [("eng", [(0.0, 0.8, "Long one")])]
+    import av
+
+    early = copy_video(source, tmp_path / f"early{suffix}", end=0.15)
+    with av.open(str(early)) as container:
+        assert not container.streams.subtitles and len(container.streams.audio) == 2
 
 
 def test_bitmap_subtitles_and_attachments_go_where_the_container_holds_them(tmp_path):

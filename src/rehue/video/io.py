@@ -1039,6 +1039,30 @@ def _marks_lost(container: str, marks: int) -> int:
     return lost
 
 
+SUBTITLE_LOOKBACK_S = 60.0
+"""How long before a part's start its subtitle tracks are read from: a subtitle shown from before the start and
+lasting into the part is stored at its beginning, and a seek to the start lands on the video's key frame before
+it, which in a Matroska film with sound may be after the subtitle began (probe 144: one shown from 0.2 s to
+2.8 s was lost from a part starting at 2 s)."""
+
+
+def _seek_before(container, start: float, kind: str) -> None:
+    """``container`` read from just before ``start`` (seconds, the file's clock) for a track of ``kind``: the
+    sound's packet that straddles it; for subtitles, ``SUBTITLE_LOOKBACK_S`` before it."""
+    if kind == "subtitle":
+        start -= SUBTITLE_LOOKBACK_S
+    if start > 0:
+        container.seek(int(start * MICROSECONDS), backward=True)
+
+
+def _empty_cue(packet) -> bool:
+    """Whether a subtitle packet shows nothing: empty, or MP4 timed text's filler of a gap (its text's length,
+    the first two bytes, zero)."""
+    if not packet.size:
+        return True
+    return packet.stream.codec_context.name == "mov_text" and bytes(packet)[:2] == b"\0\0"
+
+
 class _TrackCopier:
     """Feeds one audio or subtitle track of a source file into the output as the video advances.
 
@@ -1095,7 +1119,7 @@ class _TrackCopier:
             self.out_stream.disposition = self.in_stream.disposition
             self.lost_marks = _marks_lost(output.format.name, int(self.in_stream.disposition))
             if start:
-                self._input.seek(int(start * MICROSECONDS), backward=True)
+                _seek_before(self._input, start, kind)
         except av.FFmpegError as exc:
             self._input.close()
             raise RehueError(f"cannot read the {self.kind} ({_ffmpeg_reason(exc)})", source) from None
@@ -1378,9 +1402,8 @@ class _SourceTracks:
 
 
     def _subtitles_in_part(self, source) -> list[int]:
-        """The subtitle tracks with a subtitle shown between ``start`` and ``end``, read from ``start`` on (a
-        subtitle is stored at the time it is shown from: one before ``start`` lasting into the part is found
-        by seeking back to the key frame before it, as ``_TrackCopier`` reads it)."""
+        """The subtitle tracks with a subtitle shown between ``start`` and ``end``, read from before ``start``
+        as ``_TrackCopier`` reads them (``_seek_before``: a subtitle is stored at the time it is shown from)."""
         import av
 
         streams = list(source.streams.subtitles)
@@ -1389,10 +1412,10 @@ class _SourceTracks:
         found, passed = set(), set()  # tracks with a subtitle in the part; tracks read past its end
         try:
             if self.start:
-                source.seek(int(self.start * MICROSECONDS), backward=True)
+                _seek_before(source, self.start, "subtitle")
             for packet in source.demux(streams):
                 stamp = packet.pts if packet.pts is not None else packet.dts
-                if stamp is None:
+                if stamp is None or _empty_cue(packet):  # MP4's fillers of the gaps between subtitles (probe 144)
                     continue
                 time = float(stamp * packet.time_base)
                 if self.end is not None and time >= self.end:
