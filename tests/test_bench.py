@@ -68,11 +68,12 @@ def test_benchmark_reports_every_figure(results):
 def test_report_and_json(results, tmp_path):
     report = format_report(results)
     for row in ("dependent model at 128x128", "independent model at 128x128", "scene detection", "ECCV16",
-                "end to end, 128x128 clip  ", "end to end, 1280x720 clip with audio  ",
-                "end to end, 128x128 clip, independent model only"):  # probe 89: "128x128, independent only clip"
-        assert row in report
+                "end to end, 128x128 clip with audio  ", "end to end, 1280x720 clip with audio  ",
+                "end to end, 128x128 clip with audio, independent model only"):  # probe 89: "128x128, independent
+        assert row in report  # only clip"; probe 144: both clips have sound, the first was said to have none
     assert "models: random gen2 width 16 at 128, run by" in report
-    for clip in ("128x128 clip, independent model only: ", "1280x720 clip, independent model only: "):
+    for clip in ("128x128 clip with audio, independent model only: ",
+                 "1280x720 clip with audio, independent model only: "):
         assert any(line.startswith(clip) for line in report.splitlines()), clip  # probe 90: named two ways
     assert "end to end, 1280x720 clip with audio, independent model only" in report
     generation = results["machine"]["cpu_generation"]
@@ -262,3 +263,61 @@ def test_the_json_is_written_where_the_table_cannot_be_printed(tmp_path):
     run = subprocess.run([sys.executable, "-c", "import sys; sys.stdout = None\nfrom rehue.cli import main\n"
                           "sys.exit(main(['models']))"], capture_output=True, text=True)
     assert (run.returncode, run.stderr) == (0, "")
+
+
+def test_a_memory_child_the_kernel_ends_costs_the_memory_figures_alone(tmp_path, monkeypatch):
+    """Probe 144: the memory child killed (as the OOM killer does) ended the benchmark in "the memory measurement
+    failed: []", naming a temporary clip since removed, and every figure measured before it was lost."""
+    import signal
+    import subprocess
+
+    real_run = subprocess.run
+
+    def run(command, *args, **kwargs):
+        if any("peak_rss_child" in str(part) for part in command):
+            return subprocess.CompletedProcess(command, -signal.SIGKILL, "", "")
+        return real_run(command, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", run)
+    said = []
+    results = run_benchmark(plan=TINY_PLAN._replace(memory_frames=2), workdir=tmp_path,
+                            log=said.append)
+    assert results["peak_memory"] == {"not_measured": "its process was ended by SIGKILL (out of memory?)"}
+    assert "warning: the peak memory was not measured: its process was ended by SIGKILL (out of memory?)" in said
+    assert results["end_to_end"] and results["per_frame"]["independent_model"]
+    assert any(line.split() == ["peak", "memory", "not", "measured"] for line in format_report(results).splitlines())
+
+
+def test_the_plot_says_the_thesis_size_whatever_the_models_and_each_clip_has_audio(results, tmp_path, monkeypatch):
+    """Probe 144: a 32x32 model's plot said "thesis at 32x32: 37 frames/s" (the thesis ran at 128x128), and of
+    two clips both with sound, only the 720p one was said to have it."""
+    from rehue.bench import bench_plot
+    from rehue.evaluation import report
+
+    drawn = []
+    real_save = report.save_figure
+    monkeypatch.setattr(report, "save_figure", lambda figure, path: drawn.append(figure) or real_save(figure, path))
+    small = {**results, "end_to_end": {name.replace("128x128", "32x32"): entry
+                                       for name, entry in results["end_to_end"].items()}}
+    bench_plot(small, tmp_path / "bench.png")
+    rates = drawn[0].axes[1]
+    assert "thesis at 128x128: 37 frames/s" in [text.get_text() for text in rates.get_legend().get_texts()]
+    assert [label.get_text() for label in rates.get_yticklabels()] == [
+        "32x32 clip with audio", "32x32 clip with audio, independent model only", "1280x720 clip with audio",
+        "1280x720 clip with audio, independent model only"]
+
+
+def test_no_progress_leaves_out_the_measuring_lines_and_keeps_warnings(tmp_path, monkeypatch, capsys):
+    """Probe 144: `rehue bench --no-progress` was "unrecognized arguments", where every other command takes it."""
+    import rehue.bench
+    from rehue.cli import main
+
+    def measured(**settings):
+        settings["log"]("bench: per frame, 3 frames of each model")
+        settings["log"]("warning: the peak memory was not measured: its process was ended by SIGKILL")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rehue.bench, "run_benchmark", measured)
+    assert main(["bench", "--quick", "--no-progress"]) == 130
+    err = capsys.readouterr().err
+    assert "warning: the peak memory was not measured" in err and "bench: per frame" not in err
