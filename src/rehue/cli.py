@@ -525,8 +525,9 @@ def cmd_scenes(args) -> int:
             raise RehueError("is a picture; `rehue scenes` finds the cuts in a video or a folder of its frames",
                              args.video)
     if args.sheet is not None:
-        if args.sheet.suffix.lower() != ".png":
-            raise UsageError(f"{args.sheet}: the sheet is a PNG; name it .png")
+        if args.sheet.suffix.lower() != ".png":  # ".png" alone is a hidden file's name, with no extension
+            stem = "sheet" if args.sheet.name.startswith(".") else args.sheet.stem
+            raise UsageError(f"{args.sheet}: the sheet is a PNG; name it so, such as {args.sheet.with_name(stem)}.png")
         if args.video.is_dir() and is_inside(args.sheet, args.video):  # probe 129: with --overwrite, a frame
             # of the film was replaced by the sheet, and the film was a frame of another size from then on
             raise UsageError(f"{args.sheet}: the sheet would go among the film's frames in {args.video}, and be read "

@@ -57,6 +57,10 @@ def test_a_sheet_shows_each_cut_with_the_frame_before_it(tmp_path, capsys):
     assert main(["scenes", str(clip), "--sheet", str(sheet), "--no-progress"]) == 1
     assert "output exists" in capsys.readouterr().err
     assert main(["scenes", str(clip), "--sheet", str(tmp_path / "cuts.jpg"), "--no-progress"]) == 2
+    assert capsys.readouterr().err.strip() == (f"rehue: error: {tmp_path / 'cuts.jpg'}: the sheet is a PNG; name it "
+                                               f"so, such as {tmp_path / 'cuts.png'}")
+    assert main(["scenes", str(clip), "--sheet", str(tmp_path / ".png"), "--no-progress"]) == 2  # probe 144: "name it
+    assert capsys.readouterr().err.strip().endswith(f"such as {tmp_path / 'sheet.png'}")  # .png" of ".png"
 
     pan = make_clip(tmp_path / "pan.mp4", [np.roll(first, i, axis=1) for i in range(6)], fps=10)
     assert main(["scenes", str(pan), "--sheet", str(tmp_path / "none.png"), "--no-progress"]) == 0
