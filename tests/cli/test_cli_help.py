@@ -265,6 +265,27 @@ def test_a_launch_whose_other_processes_never_come_is_said_and_ends_in_one_line(
                               f"{port} (") and err[-1].endswith("): launch distributed training with torchrun, or "
                                                                 "unset WORLD_SIZE to train in one process"), err
     assert len(err) == 2 and not (tmp_path / "run").exists()
+    # probe 145: PyTorch waits in C++, where Ctrl-C and SIGTERM reached no Python code: only kill -9 ended it
+    import os
+    import signal
+    import subprocess
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "MASTER_PORT": str(port), "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
+    for stop, status in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        waiting = subprocess.Popen([sys.executable, "-m", "rehue", "train", str(photos), "--out", str(tmp_path / "r"),
+                                    "--size", "32", "--device", "cpu", "--no-progress"], env=environment,
+                                   stderr=subprocess.PIPE, text=True)
+        try:
+            assert waiting.stderr.readline().startswith("waiting for the 2 training processes of WORLD_SIZE")
+            waiting.send_signal(stop)
+            assert waiting.wait(timeout=30) == status
+            assert waiting.stderr.read().strip().splitlines()[-1] == "rehue: interrupted"
+        finally:
+            waiting.kill()
+            waiting.wait()
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -70,9 +71,24 @@ def _distributed(log=None):
         where = f"{os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']}"
         if log is not None and os.environ["RANK"] == "0":
             log(f"waiting for the {world} training processes of WORLD_SIZE to join at {where} (torchrun starts them)")
+        failed: list[BaseException] = []
+
+        def join() -> None:
+            try:
+                dist.init_process_group(backend, timeout=None if DIST_TIMEOUT_S is None else
+                                        timedelta(seconds=DIST_TIMEOUT_S))
+            except BaseException as exc:  # noqa: BLE001 - raised again in the main thread, below
+                failed.append(exc)
+
+        # on a thread of its own: PyTorch waits in C++, where Ctrl-C and SIGTERM reach no Python code (probe 145:
+        # only kill -9 ended the wait); the main thread takes them meanwhile
+        joiner = threading.Thread(target=join, name="rehue-join", daemon=True)
+        joiner.start()
+        while joiner.is_alive():
+            joiner.join(0.2)
         try:
-            dist.init_process_group(backend, timeout=None if DIST_TIMEOUT_S is None else
-                                    timedelta(seconds=DIST_TIMEOUT_S))
+            if failed:
+                raise failed[0]
         except (RuntimeError, ValueError) as exc:  # DistStoreError, a RuntimeError: "Timed out after ..."
             reason = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
             raise RehueError(f"the {world} training processes of WORLD_SIZE did not all join at {where} ({reason}): "
