@@ -427,6 +427,11 @@ def test_a_colour_profile_is_told_from_srgb_by_what_it_does_not_its_name(tmp_pat
     assert np.abs(means["GIMP built-in Linear sRGB 16"] - means["Linear RGB 16"]).max() < 1e-3
     assert np.array_equal(means["My display"], np.asarray(picture)), "an sRGB profile of another name: as they are"
     assert not [record for record in caplog.records if "profile" in record.getMessage()]
+    from rehue.data.images import in_srgb
+
+    held = picture.copy()  # probe 145: a profile a program holds as a bytearray was "unhashable type"
+    held.info["icc_profile"] = bytearray(rgb_profile("Linear RGB", _gamma_curve(1.0)))
+    assert np.abs(np.asarray(in_srgb(held, None), np.float64) - means["Linear RGB"]).max() <= 1
     # probe 143: a palette picture's profile was "not applied to P samples", its numbers read as sRGB's
     for transparency in (None, 0):
         palette = picture.quantize(64)
@@ -976,6 +981,10 @@ def test_a_gray_scan_in_webp_keeps_its_gray_profile(tmp_path, caplog):
         webp = load_image(tmp_path / "scan.webp")
     assert not caplog.records and webp.is_gray
     assert np.array_equal(webp.rgb, load_image(tmp_path / "scan.png").rgb) and webp.rgb.mean() > levels.mean() + 30
+    Image.fromarray(np.dstack([levels] * 3)).save(tmp_path / "lossy.webp", icc_profile=profile, quality=90)
+    with caplog.at_level(logging.WARNING, logger="rehue"):  # probe 145: a level or so apart: "colour samples"
+        lossy = load_image(tmp_path / "lossy.webp")
+    assert not caplog.records and lossy.is_gray and abs(lossy.rgb.mean() - webp.rgb.mean()) < 2
     Image.fromarray(np.dstack([levels, levels // 2, levels])).save(tmp_path / "colour.webp", icc_profile=profile,
                                                                    lossless=True)
     with caplog.at_level(logging.WARNING, logger="rehue"):

@@ -1063,7 +1063,7 @@ def test_a_native_16_bit_pil_image_and_a_float_alpha_on_its_own_scale_are_read_a
         colorizer.colorize(np.dstack([gray] * 3 + [np.full_like(gray, 1.5)]))
 
 
-def test_a_pil_image_of_a_tiff_pillow_misreads_is_coloured_as_its_file_is(tmp_path, tiny_model):
+def test_a_pil_image_of_a_tiff_pillow_misreads_is_coloured_as_its_file_is(tmp_path, tiny_model, monkeypatch):
     """Probe 143: ``colorize(Image.open(scan.tif))`` of an uncompressed TIFF turned by Orientation 5-8 gave
     Pillow's scrambled pixels (63 levels from the file's colouring on average); the file's path was right."""
     import tifffile
@@ -1080,3 +1080,14 @@ def test_a_pil_image_of_a_tiff_pillow_misreads_is_coloured_as_its_file_is(tmp_pa
             coloured = colorizer.colorize(opened)
         assert np.array_equal(coloured, colorizer.colorize(path)), orientation
         assert coloured.shape[:2] == ((60, 90) if orientation == 1 else (90, 60))
+    # probe 145: read again by its file's name, a relative one, after a change of folder: another file's picture
+    import io
+
+    (tmp_path / "elsewhere").mkdir()
+    tifffile.imwrite(tmp_path / "elsewhere" / "o6.tif", gray[:40, :70], extratags=[(274, "H", 1, 6, True)])
+    monkeypatch.chdir(tmp_path)
+    opened = Image.open("o6.tif")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert np.array_equal(colorizer.colorize(opened), colorizer.colorize(tmp_path / "o6.tif"))
+    in_memory = Image.open(io.BytesIO((tmp_path / "o6.tif").read_bytes()))  # opened from bytes: read the same
+    assert np.array_equal(colorizer.colorize(in_memory), colorizer.colorize(tmp_path / "o6.tif"))

@@ -505,8 +505,12 @@ SRGB_TOLERANCE = 3  # levels (of 255) an sRGB profile's own transform to sRGB ma
 # profiles (v2, v4, their curves as tables or formulas) round differently
 
 
+def _is_srgb(icc: bytes | bytearray) -> bool:
+    return _is_srgb_profile(bytes(icc))  # a caller's picture may hold a bytearray, which the cache cannot key on
+
+
 @functools.lru_cache(maxsize=16)
-def _is_srgb(icc: bytes) -> bool:
+def _is_srgb_profile(icc: bytes) -> bool:
     """Whether a profile's numbers are sRGB's, so that they are used as they are: its transform to sRGB moves
     no colour of a grid by more than ``SRGB_TOLERANCE``. By what it does, not by its name (probe 143: "GIMP
     built-in Linear sRGB" and Krita's "sRGB-elle-V2-g10" are linear, and were read as sRGB: much too dark)."""
@@ -560,10 +564,9 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
             picture = picture.convert(picture.mode[:-1]) if alpha is not None else picture
             if picture.mode == "RGB" and icc[16:20] == b"GRAY":  # a gray scan in a format of no gray (WebP),
                 # its gray profile kept (probe 143: "cannot build transform", its numbers read as sRGB's)
-                samples = np.asarray(picture)
-                if not is_neutral(samples):
+                if has_colour(np.asarray(picture)):  # a lossy WebP's gray is a level or so apart (probe 145)
                     raise ImageCms.PyCMSError("a profile for gray pictures, on colour samples")
-                picture = Image.fromarray(np.ascontiguousarray(samples[..., 0]))
+                picture = picture.convert("L")
             converted = ImageCms.profileToProfile(picture, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
             if picture.mode == "L":
                 converted = converted.getchannel("G")  # gray stays gray: the transform keeps R = G = B
@@ -755,12 +758,20 @@ MIN_IS_WHITE, MIN_IS_BLACK, RGB_PHOTOMETRIC, PALETTE, SEPARATED, PLANAR_SEPARATE
 
 
 def tiff_pillow_misreads(image) -> LoadedImage | None:
-    """``_tiff_pillow_misreads`` of a PIL image a caller opened from a TIFF file, read from that file; None for
-    any other image (one made in memory, or opened from bytes)."""
-    filename = getattr(image, "filename", None)
-    if getattr(image, "format", None) != "TIFF" or not isinstance(filename, str) or not os.path.isfile(filename):
+    """``_tiff_pillow_misreads`` of a PIL image a caller opened from a TIFF, its first page not yet decoded, read
+    from the file Pillow holds open (a file's or bytes'); None for any other image. Not by its file's name, which
+    may be relative to another folder by now, nor of another page (probe 145: page 0 coloured for page 1)."""
+    fp = getattr(image, "fp", None)
+    if getattr(image, "format", None) != "TIFF" or fp is None or getattr(fp, "closed", False) or image.tell() != 0:
         return None
-    return _tiff_pillow_misreads(image, Path(filename), image.getexif().get(0x0112, 1))
+    try:
+        position = fp.tell()
+        fp.seek(0)
+        data = fp.read()
+        fp.seek(position)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return _tiff_pillow_misreads(image, data, image.getexif().get(0x0112, 1)) if isinstance(data, bytes) else None
 
 
 def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> LoadedImage | None:
