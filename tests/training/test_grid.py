@@ -232,6 +232,20 @@ def test_a_finished_runs_damaged_model_is_exported_again_from_its_checkpoint(fin
     assert result.ranking == finished_grid[2].ranking
 
 
+def test_a_finished_runs_missing_model_config_is_written_again_from_its_checkpoint(finished_grid, tmp_path):
+    """Probe 145: a finished run's model.json gone (or damaged) refused the whole search ("model config (.json)
+    missing beside the weights") before any run, where `train --resume` writes it again."""
+    config, out = copy_grid(finished_grid, tmp_path)
+    card = out / "runs" / "gen1-disc1-4" / "model.json"
+    intact = card.read_text()
+    card.unlink()
+    result, lines = run_logged(config, out)
+    assert f"note: {card}: model config (.json) missing beside the weights; written again from the run's last " \
+        "checkpoint" in lines
+    assert card.read_text() == intact and sum("scores reused" in line for line in lines) == 2
+    assert result.ranking == finished_grid[2].ranking
+
+
 def test_damaged_scores_are_scored_again_and_a_damaged_history_is_one_line(finished_grid, tmp_path):
     """Probe 133: a run's grid_evaluation.json one score short, or holding a string or NaN, ended the search in a
     traceback (NaN after the sample grids were redrawn); a finished run's metrics.jsonl without an epoch's

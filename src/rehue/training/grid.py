@@ -666,12 +666,11 @@ def _check_held_out(spec: GridSpec, out: Path, validation: _Validation, names: s
     older rehue trained kept no record of what it held out, and ``log`` is told it cannot be checked (probe 87:
     ranked on videos it had learnt, without a word)."""
     from rehue.data.datasets import frame_split_videos, is_frame_dir
-    from rehue.models.io import read_card
 
     data = Path(spec.runs[0].config.data)
     checked = [run.name for run in spec.runs if names is None or run.name in names]
-    cards = {name: read_card(path).training for name in checked
-             if (path := out / RUNS_DIR / name / "model.safetensors").is_file()}
+    cards = {name: _learnt_by_run(out / RUNS_DIR / name) for name in checked
+             if (out / RUNS_DIR / name / "model.safetensors").is_file()}
     unchecked = []
     if not is_frame_dir(data):
         for name, training in cards.items():
@@ -711,6 +710,23 @@ def _say_unchecked(names: list[str], log) -> None:
             f"an older rehue, which kept no record of what {'it' if one else 'they'} held out, so whether "
             f"{'its scores are' if one else 'their scores are'} held out cannot be checked; if the data changed "
             f"since, delete {'its folder' if one else 'their folders'} to train {'it' if one else 'them'} again")
+
+
+def _learnt_by_run(run_dir: Path) -> dict:
+    """What a trained run's model card says it learnt from; where the card cannot be read (its model.json gone or
+    damaged, which resuming the run writes again), what its newest checkpoint keeps of the same (probe 145: the
+    search was refused, where `train --resume` mends the run)."""
+    from rehue.models.io import read_card
+    from rehue.training.checkpoint import load_latest
+    from rehue.training.loop import CHECKPOINT_KEYS
+
+    try:
+        return read_card(run_dir / "model.safetensors").training
+    except RehueError:
+        loaded = load_latest(run_dir / "checkpoints", log=lambda line: None)
+        if loaded is None:
+            raise
+        return {key: loaded[0][kept] for key, kept in CHECKPOINT_KEYS.items() if loaded[0].get(kept)}
 
 
 def _held_out_by(run_dir: Path, training: dict) -> str | None:
