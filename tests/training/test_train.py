@@ -943,7 +943,9 @@ def test_a_run_goes_into_a_new_or_empty_folder_not_one_of_other_files(tmp_path, 
         f"rehue: error: {tmp_path / 'none'}: nothing to resume: no such run folder")
     # probe 142: a file was "no such run folder"; a photo folder "photos/checkpoints: ... no checkpoint in this folder"
     (tmp_path / "afile").write_text("mine")
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone")  # probe 145: "a file, not a run folder"
     for out, reason in ((tmp_path / "afile", "a file, not a run folder"),
+                        (tmp_path / "dangling", f"a link to {tmp_path / 'gone'}, which does not exist"),
                         (photo_folder, "not a training run's folder (it holds none of a run's checkpoints, config or "
                                        "model)")):
         assert main(["train", "--resume", "--out", str(out), "--no-progress"]) == 1
@@ -1474,8 +1476,18 @@ def test_a_checkpoint_whose_contents_do_not_fit_its_settings_is_one_line(tmp_pat
             state["config"]["generator"] = "gen9"
         elif change == "epoch":
             state["epoch"] = "2"
-        else:
+        elif change == "random state":
             state["torch_rng"] = [torch.zeros(3)]
+        elif change == "random state's size":  # probe 145: the kind right, the size not
+            state["torch_rng"] = [torch.zeros(3, dtype=torch.uint8)]
+        elif change == "history":
+            state["history"] = [1, 2]
+        elif change == "data path":
+            state["data_path"] = 5
+        elif change == "restraint":
+            state["restraint"] = 5
+        else:
+            state["restraint"] = {"ab_guide_radius": "x"}
         return state
 
     for change, message in (("gen1 weights", "its weights do not fit the gen2 (width 4) and disc2 its settings build"),
@@ -1483,7 +1495,13 @@ def test_a_checkpoint_whose_contents_do_not_fit_its_settings_is_one_line(tmp_pat
                             ("batch size", "a checkpoint of settings no run can use (batch_size must be at least 1"),
                             ("generator", "a checkpoint of settings no run can use (unknown generator 'gen9'"),
                             ("epoch", "not a rehue training checkpoint (its epoch is '2', not a count)"),
-                            ("random state", "not a rehue training checkpoint (its history, random state or weights")):
+                            ("random state", "not a rehue training checkpoint (its history, random state, weights"),
+                            ("random state's size", "not a rehue training checkpoint (its history, random state"),
+                            ("history", "not a rehue training checkpoint (its history, random state"),
+                            ("data path", "not a rehue training checkpoint (its history, random state"),
+                            ("restraint", "not a rehue training checkpoint (its history, random state"),
+                            ("restraint's setting", "a checkpoint of a restraint no model can keep (inference "
+                                                    "ab_guide_radius must be a whole number from 0 to 32, not 'x')")):
         buffer = io.BytesIO()
         torch.save(edit(torch.load(io.BytesIO(saved), weights_only=True), change), buffer)
         checkpoint.write_bytes(buffer.getvalue())

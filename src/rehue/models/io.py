@@ -348,6 +348,28 @@ def read_card(path: Path) -> ModelCard:
     return ModelCard.from_dict(data, config)
 
 
+def inference_problem(inference: dict, named: bool = True) -> str | None:
+    """What is wrong with a model's inference settings (its JSON's, or a checkpoint's restraint), or None: a
+    setting it has no such (probe 61: a misspelt one was left unused without a word; ``named``: the fit and
+    borders, by name, may be there), or a value out of its range."""
+    known = [*INFERENCE_RANGES, *(NAMED_SETTINGS if named else ())]
+    unknown = [key for key in inference if key not in known]
+    if unknown:
+        import difflib
+
+        near = difflib.get_close_matches(str(unknown[0]), known, n=1)
+        return f"inference has no setting {unknown[0]!r}" + (f" (did you mean {near[0]!r}?)" if near else
+                                                             f"; its settings are {', '.join(known)}")
+    for key, (low, high) in INFERENCE_RANGES.items():
+        value = inference.get(key)
+        whole = key in WHOLE_NUMBER_SETTINGS
+        if value is not None and (not isinstance(value, int if whole else (int, float)) or isinstance(value, bool)
+                                  or not low <= value <= high):
+            return f"inference {key} must be {'a whole number' if whole else 'a number'} from {low:g} to {high:g}, " \
+                f"not {value!r}"
+    return None
+
+
 def load_model(spec: str | Path, device: str = "cpu"):
     """Rebuild the generator from its config and load its weights, checking every name and shape."""
     import torch
@@ -376,22 +398,9 @@ def load_model(spec: str | Path, device: str = "cpu"):
         tensors.setdefault(key, expected[key])
     _check_numbers(path, tensors, expected)
     model.load_state_dict(tensors)
-    known = [*INFERENCE_RANGES, *NAMED_SETTINGS]
-    unknown = [key for key in card.inference if key not in known]
-    if unknown:  # a misspelt setting would otherwise be left unused without a word (probe 61)
-        import difflib
-
-        near = difflib.get_close_matches(str(unknown[0]), known, n=1)
-        raise RehueError(f"inference has no setting {unknown[0]!r}" + (f" (did you mean {near[0]!r}?)" if near else
-                         f"; its settings are {', '.join(known)}"), path.with_suffix(".json"))
-    for key, (low, high) in INFERENCE_RANGES.items():
-        value = card.inference.get(key)
-        whole = key in WHOLE_NUMBER_SETTINGS
-        if value is not None and (not isinstance(value, int if whole else (int, float)) or isinstance(value, bool)
-                                  or not low <= value <= high):
-            kind = "a whole number" if whole else "a number"
-            raise RehueError(f"inference {key} must be {kind} from {low:g} to {high:g}, not {value!r}",
-                             path.with_suffix(".json"))
+    problem = inference_problem(card.inference)
+    if problem:
+        raise RehueError(problem, path.with_suffix(".json"))
     for key in INFERENCE_RANGES:  # the settings a model applies itself (a class model's temperature, ...)
         if hasattr(model, key) and key in card.inference:
             setattr(model, key, float(card.inference[key]))

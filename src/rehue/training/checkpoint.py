@@ -97,12 +97,18 @@ def _check_state(state: dict, path: Path) -> None:
     for name in ("epoch", "step"):
         if isinstance(state[name], bool) or not isinstance(state[name], int) or state[name] < 0:
             raise RehueError(f"not a rehue training checkpoint (its {name} is {state[name]!r}, not a count)", path)
-    rng = state["torch_rng"]
-    if not isinstance(state["history"], list) or not isinstance(rng, list) or not rng or not all(
-            isinstance(item, torch.Tensor) and item.dtype == torch.uint8 for item in rng) or not all(
-            isinstance(state[name], dict) for name in ("generator", "discriminator", "opt_g", "opt_d")):
-        raise RehueError("not a rehue training checkpoint (its history, random state or weights are not of the "
-                         "kinds a run saves)", path)
+    rng, size = state["torch_rng"], torch.get_rng_state().numel()
+    if not isinstance(state["history"], list) or not all(isinstance(record, dict) for record in state["history"]) or \
+            not isinstance(rng, list) or not rng or not all(
+            isinstance(item, torch.Tensor) and item.dtype == torch.uint8 and item.numel() == size for item in rng) or \
+            not all(isinstance(state[name], dict) for name in ("generator", "discriminator", "opt_g", "opt_d")) or \
+            not isinstance(state.get("restraint", {}), dict) or not isinstance(state.get("data_path", ""), str | None):
+        raise RehueError("not a rehue training checkpoint (its history, random state, weights or record are not of "
+                         "the kinds a run saves)", path)
+    from rehue.models.io import inference_problem
+
+    if problem := inference_problem(state.get("restraint", {}), named=False):  # probe 145: a model colorize refuses
+        raise RehueError(f"a checkpoint of a restraint no model can keep ({problem})", path)
 
 
 def load_latest(directory: Path, log=None) -> tuple[dict, Path] | None:

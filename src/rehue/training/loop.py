@@ -22,6 +22,7 @@ import numpy as np
 from rehue.data.images import (
     as_it_will_be,
     make_folder,
+    missing_reason,
     process_start_ticks,
     real_path,
     refuse_a_folder_of_others,
@@ -652,10 +653,10 @@ def _check_run_folder(out: Path, resume: bool) -> None:
     """A resumed run's folder is there; a new run's is new, empty, or an earlier run's (which ``_train``
     refuses or replaces): never a folder of other files, among which its checkpoints, samples and model would
     go (probe 37: a copy of the training photos, whose next training then took the sample grids for photos)."""
-    if resume and os.path.lexists(out) and not out.is_dir():  # probe 142: "no such run folder" of a file
+    if resume and out.exists() and not out.is_dir():  # probe 142: "no such run folder" of a file
         raise RehueError("nothing to resume: a file, not a run folder", out)
-    if resume and not out.is_dir():
-        raise RehueError("nothing to resume: no such run folder", out)
+    if resume and not out.is_dir():  # a link to nothing says where it leads (probe 145: "a file")
+        raise RehueError(f"nothing to resume: {missing_reason(out, 'no such run folder')}", out)
     if resume and not is_run(out) and not any(out.glob(f"{_ReplacedRun.PREFIX}*")):  # probe 142: "photos/
         # checkpoints: ... no checkpoint in this folder"; a run a killed --overwrite kept aside is put back
         raise RehueError("nothing to resume: not a training run's folder (it holds none of a run's checkpoints, "
