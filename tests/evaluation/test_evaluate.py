@@ -882,8 +882,8 @@ def test_a_model_against_itself_at_another_chroma_keeps_both_lines_of_the_drift_
     assert drawn[0][f"clip.mp4, {name} x0.5"] == mine["ab_error_by_frame"] != theirs["ab_error_by_frame"]
     assert f"coloured by {name} x0.5" in result.paths["markdown"].read_text()
     # probe 143: the rival's note was this model's, "--dependent-model pairs one", which pairs one with --model only
-    assert said == [f"note: --against {name} colours each frame of a clip alone (the shipped dependent model learned "
-                    f"to carry rehue-gen2-128-independent's colours, not {name}'s)"]
+    assert said == [f"note: --against {name} colours each frame of a clip alone: the shipped dependent model pairs "
+                    "only with the shipped rehue-gen2-128-independent, given by that name"]
 
 
 def test_one_unreadable_photo_alone_is_one_line_with_its_reason(tmp_path, tiny_model, capsys):

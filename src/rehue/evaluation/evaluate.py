@@ -479,8 +479,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if rival is not None and videos and not (rival.shipped and rival.name == default_model_name("video")):
         rival_dependent = "none"  # probe 143: the note for the rival said "--dependent-model pairs one", which
         # pairs one with --model only
-        log(f"note: --against {rival_name} colours each frame of a clip alone (the shipped dependent model learned to "
-            f"carry {default_model_name('video')}'s colours, not {rival_name}'s)")
+        log(f"note: --against {rival_name} colours each frame of a clip alone: the shipped dependent model pairs only "
+            f"with the shipped {default_model_name('video')}, given by that name")  # probe 145: "..., not X's" of a
+        # copy of it named by its path
     for video in videos:
         shown = []  # its first frame: gray, truth, output (and the rival's output)
         try:
