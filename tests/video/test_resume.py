@@ -268,3 +268,31 @@ def test_an_older_rehues_interrupted_frames_under_the_typed_pattern_are_removed(
     assert main(["colorize", str(clip), "-o", str(frames / "f_#####.png"), "--model", str(tiny_model),
                  "--no-progress"]) == 0
     assert not left.exists() and len(list(frames.iterdir())) == 6
+
+
+def test_ctrl_c_as_a_finished_films_pieces_are_removed_keeps_nothing_and_says_nothing_kept(tmp_path, tiny_model,
+                                                                                          monkeypatch, capsys):
+    """Probe 145: Ctrl-C landing while the pieces were removed, the output already in place, said they were kept
+    for the same command to join, which then found the output there ("output exists")."""
+    import os
+    import shutil
+    import signal
+
+    from rehue.cli import main
+    from rehue.video import pieces
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "film.mp4", textured_frames(6, 48, 64))
+    out = tmp_path / "colour.mp4"
+    real_rmtree = shutil.rmtree
+
+    def interrupted_rmtree(path, *args, **kwargs):
+        if out.exists():  # the pieces' folder, the output in place: Ctrl-C now
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(pieces.shutil, "rmtree", interrupted_rmtree)
+    assert main(["colorize", str(clip), "-o", str(out), "--model", str(tiny_model), "--no-progress"]) == 130
+    err = capsys.readouterr().err
+    assert "kept" not in err and err.strip().splitlines()[-1] == "rehue: interrupted"
+    assert out.is_file() and not list(tmp_path.glob(".colour.mp4*"))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from rehue.data.images import staging_folder_for
 from rehue.errors import RehueError, out_of_room
+from rehue.signals import signals_held
 from rehue.video.resume import (
     InterruptedVideo,
     Piece,
@@ -127,6 +128,7 @@ class PiecedVideo:
         self.encoder = self.file = None
         self.crc = 0
         self.joining = False  # the pieces being joined into the output, the film all coloured
+        self.done = False  # the output in place, its pieces being removed
         self.last_kept: Piece | None = None  # once closed: the last piece a next run goes on after
         self.origin = self.last_pts = None
         self._cleanup = hold_staging(self, self.staging, resume.staging if resume is not None else None,
@@ -222,7 +224,11 @@ class PiecedVideo:
             for packet in read_packets(self.staging / piece.file):
                 self.writer.write_encoded(*packet)
         self.writer.close()
-        self.close()
+        # the output in place: its pieces go whole, an interrupt held till then (probe 145: one landing as they
+        # were removed said they were kept for the same command, which then found the output there)
+        self.done = True
+        with signals_held():
+            self.close()
 
     def close(self, keep: bool = False) -> int:
         """Stop; keep the finished pieces that a next run can go on from where ``keep`` asks, else remove the
@@ -258,6 +264,8 @@ class PiecedVideo:
     def stopped(self, exc_type, exc) -> None:
         """A damaged frame, a full disk, Ctrl-C: hours of a film are not thrown away for one. The pieces finished
         are kept, and said: in a note on an interrupt, in the error line of an error (raised in its place)."""
+        if self.done:
+            return
         kept = self.close(keep=issubclass(exc_type, (KeyboardInterrupt, RehueError)))
         if not kept:
             return
