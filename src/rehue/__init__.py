@@ -52,13 +52,28 @@ def _colorizer(model, device):
     at once wait for one load (each loaded a copy of its own, probe 104)."""
     from rehue.inference.colorizer import Colorizer, resolve_device
 
-    key = (str(model), _one_name(resolve_device(device)))
+    key = (*_model_key(model), _one_name(resolve_device(device)))
     if key in _COLORIZERS:  # no wait behind another model's load
         return _COLORIZERS[key]
     with _LOADING:
         if key not in _COLORIZERS:
-            _COLORIZERS[key] = Colorizer.load_independent(model, device=key[1])
+            for earlier in [other for other in _COLORIZERS if other[0] == key[0] and other[-1] == key[-1]]:
+                del _COLORIZERS[earlier]  # the file's model before it was replaced
+            _COLORIZERS[key] = Colorizer.load_independent(model, device=key[-1])
         return _COLORIZERS[key]
+
+
+def _model_key(model) -> tuple:
+    """A model by what it is: a shipped one by its name; a file (or a folder holding one) by its absolute path and
+    its files' sizes and times, so that a relative name read from another folder is another model and a file
+    replaced is loaded again (probe 147: the first model of a name kept colouring, without a word)."""
+    from rehue.models.io import resolve_model_path, shipped_models
+
+    if isinstance(model, str) and model in ("default", *shipped_models()):
+        return (model, ())
+    path = resolve_model_path(model).resolve()
+    files = [file for file in (path, path.with_suffix(".json")) if file.exists()]
+    return (str(path), tuple((file.stat().st_mtime_ns, file.stat().st_size) for file in files))
 
 
 def _one_name(device: str) -> str:

@@ -1,3 +1,7 @@
+import os
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -953,7 +957,7 @@ def test_a_device_rehue_does_not_run_on_is_a_usage_error_and_cpu_is_one_device(m
     assert loads == [{"device": "cpu"}], "auto is the cpu here: one model"
     with pytest.raises(UsageError, match="unknown device 'meta'"):
         rehue.colorize(np.zeros((8, 8), np.uint8), model=str(tiny_model), device="meta")
-    assert list(rehue._COLORIZERS) == [(str(tiny_model), "cpu")]
+    assert [(key[0], key[-1]) for key in rehue._COLORIZERS] == [(str(Path(tiny_model).resolve()), "cpu")]
 
 
 def test_threads_colouring_at_once_load_the_model_once(monkeypatch, tiny_model):
@@ -1091,3 +1095,25 @@ def test_a_pil_image_of_a_tiff_pillow_misreads_is_coloured_as_its_file_is(tmp_pa
     assert np.array_equal(colorizer.colorize(opened), colorizer.colorize(tmp_path / "o6.tif"))
     in_memory = Image.open(io.BytesIO((tmp_path / "o6.tif").read_bytes()))  # opened from bytes: read the same
     assert np.array_equal(colorizer.colorize(in_memory), colorizer.colorize(tmp_path / "o6.tif"))
+
+
+def test_the_module_level_colorize_tells_models_by_their_files_not_their_names(tmp_path, monkeypatch):
+    """Probe 147: ``rehue.colorize(model="model.safetensors")`` from a second folder kept colouring with the first
+    folder's model, and a model file replaced at one path kept giving the old weights, without a word."""
+    import rehue
+    from tests.conftest import make_tiny_model
+
+    monkeypatch.setattr(rehue, "_COLORIZERS", {})
+    for folder, seed in (("a", 0), ("b", 1)):
+        make_tiny_model(tmp_path / folder / "model.safetensors", seed=seed)
+    photo = textured_rgb(64, 96)
+    own = {folder: Colorizer.load(tmp_path / folder / "model.safetensors", device="cpu").colorize(photo)
+           for folder in ("a", "b")}
+    assert not np.array_equal(own["a"], own["b"])
+    for folder in ("a", "b"):
+        monkeypatch.chdir(tmp_path / folder)
+        assert np.array_equal(rehue.colorize(photo, model="model.safetensors", device="cpu"), own[folder]), folder
+    shutil.copy(tmp_path / "a" / "model.safetensors", tmp_path / "b" / "model.safetensors")  # b's file replaced
+    os.utime(tmp_path / "b" / "model.safetensors", ns=(1, 1))
+    assert np.array_equal(rehue.colorize(photo, model="model.safetensors", device="cpu"), own["a"])
+    assert len(rehue._COLORIZERS) == 2, "the replaced file's model is let go"
