@@ -1117,3 +1117,22 @@ def test_the_module_level_colorize_tells_models_by_their_files_not_their_names(t
     os.utime(tmp_path / "b" / "model.safetensors", ns=(1, 1))
     assert np.array_equal(rehue.colorize(photo, model="model.safetensors", device="cpu"), own["a"])
     assert len(rehue._COLORIZERS) == 2, "the replaced file's model is let go"
+
+
+def test_colorize_videos_warnings_reach_the_rehue_logger_as_warnings(tmp_path, tiny_model, caplog):
+    """Probe 147: `Colorizer.colorize_video`'s warnings (numbered frames past the pattern's digits, a 16-bit film
+    written at 8 bits) went to the `rehue.video` logger at INFO, unseen without a handler."""
+    import logging
+
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "film.mp4", textured_frames(120, 32, 32))
+    with caplog.at_level(logging.INFO, logger="rehue"):
+        Colorizer.load(tiny_model, device="cpu").colorize_video(clip, tmp_path / "of" / "f_%02d.png", progress=False,
+                                                                dependent_model="none")
+    levels = {record.getMessage().split(":")[-1][:30]: record.levelname for record in caplog.records
+              if record.name == "rehue.video"}
+    digits = [record for record in caplog.records if "past the pattern's 2 digits" in record.getMessage()]
+    assert [record.levelname for record in digits] == ["WARNING"], levels
+    assert not digits[0].getMessage().startswith("warning: ")
+    assert any(record.levelname == "INFO" and "120 frames" in record.getMessage() for record in caplog.records)

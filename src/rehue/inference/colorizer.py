@@ -869,7 +869,15 @@ class Colorizer:
 
         from rehue.video.pipeline import colorize_video
 
-        options.setdefault("log", logging.getLogger("rehue.video").info)
+        logger = logging.getLogger("rehue.video")
+
+        def said(line: str) -> None:  # its warnings as warnings (probe 147: at INFO, unseen without a handler)
+            if line.startswith("warning: "):
+                logger.warning(line.removeprefix("warning: "))
+            else:
+                logger.info(line)
+
+        options.setdefault("log", said)
         if not isinstance(target, (str, os.PathLike)):
             raise UsageError(f"colorize_video takes video files' paths, not {type(target).__name__}")
         return colorize_video(source, target, colorizer=self, **options)  # which holds the output (one_writer)
