@@ -14,7 +14,7 @@ from rehue.inference.colorizer import Colorizer
 from rehue.video.io import VideoReader
 from rehue.video.pipeline import colorize_video
 from tests.conftest import textured_rgb
-from tests.helpers_video import audio_packets, encode_frames, make_clip, with_drift_check
+from tests.helpers_video import audio_packets, encode_frames, make_clip, textured_frames, with_drift_check
 
 
 def upright(picture, rotation):
@@ -2589,3 +2589,40 @@ def test_a_cancelled_worker_ends_though_its_wake_up_was_lost():
     cancelling.start()
     cancelling.join(timeout=5 * WORKER_POLL_S + 2)
     assert not cancelling.is_alive() and not worker._thread.is_alive() and handled == [1]
+
+
+def test_numpy_numbers_and_fractions_are_taken_as_the_numbers_they_are(tmp_path, tiny_model):
+    """Probe 147: `end=np.float32(1.0)`, `np.int64(1)` or `Fraction(1, 5)` ended in "Object of type float32 is not
+    JSON serializable" (the run's journal), leaving an empty frames folder; `crf=np.int64(20)` was "crf must be a
+    whole number"; `colorize_frames` took quality -3 (774-byte JPEGs) and ended `ext="jpg"` in pathlib's
+    "Invalid suffix"."""
+    from PIL import Image
+
+    from rehue.errors import UsageError
+    from rehue.video.pipeline import colorize_frames
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    clip = make_clip(tmp_path / "film.mp4", textured_frames(20, 32, 48), fps=10)
+    for number, (start, end) in enumerate(((Fraction(1, 5), np.float32(1.0)), (np.int32(0), np.int64(1)))):
+        summary = colorizer.colorize_video(clip, tmp_path / f"part{number}.mp4", start=start, end=end,
+                                           crf=np.int64(20), progress=False, dependent_model="none")
+        assert summary.frames == (8 if number == 0 else 10)
+    summary = colorizer.colorize_video(clip, tmp_path / "frames" / "f_%04d.png", end=np.float16(0.5), progress=False,
+                                       dependent_model="none")
+    assert summary.frames == 5
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for index, frame in enumerate(textured_frames(3, 32, 48)):
+        Image.fromarray(frame.mean(axis=2).astype(np.uint8)).save(reel / f"r_{index:04d}.png")
+    for settings, message in (({"quality": -3, "ext": ".jpg"}, "quality must be a whole number between 0 and 100"),
+                              ({"quality": 95.5, "ext": ".jpg"}, "quality must be a whole number"),
+                              ({"ext": "jpg"}, "ext must be one of .dpx, .exr, .jpeg, .jpg, .png, .tif, .tiff, .webp, "
+                                               "not 'jpg'"),
+                              ({"ext": None}, "ext must be one of")):
+        with pytest.raises(UsageError, match=message):
+            colorize_frames(reel, tmp_path / "out", colorizer=colorizer, progress=False, log=lambda line: None,
+                            **settings)
+        assert not (tmp_path / "out").exists()
+    colorize_frames(reel, tmp_path / "out", colorizer=colorizer, quality=np.int64(80), ext=".jpg", progress=False,
+                    log=lambda line: None, dependent_model="none")
+    assert len(list((tmp_path / "out").glob("*.jpg"))) == 3

@@ -78,7 +78,7 @@ def check_video_options(*, crf: int | None = None, preset: str | None = None, co
     """Refuse a bad video setting before any work, from the CLI and the library alike (None: not given)."""
     from rehue.video.scenes import SCENE_MODES
 
-    if crf is not None and (isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51):
+    if crf is not None and (isinstance(crf, bool) or not isinstance(crf, numbers.Integral) or not 0 <= crf <= 51):
         raise UsageError(f"crf must be a whole number between 0 and 51 (H.264's scale), not {crf!r}")
     if preset is not None and preset not in H264_PRESETS:
         raise UsageError(f"unknown H.264 preset {preset!r}; choose one of: {', '.join(H264_PRESETS)}")
@@ -413,17 +413,22 @@ def _cut_short_mp4(path: Path, *, zeros: bool = True) -> bool:
     return bool(seen & {b"mdat", b"moov", b"moof"}) and (ends_inside or b"moov" not in whole or not media)
 
 
-def check_time_range(start: float | None, end: float | None) -> None:
-    """Refuse a --start/--end no video can have: negative, not a number, infinite, or end not after start."""
+def check_time_range(start: float | None, end: float | None) -> tuple[float | None, float | None]:
+    """Refuse a --start/--end no video can have: negative, not a number, infinite, or end not after start;
+    returns them as floats."""
     for name, value in (("--start", start), ("--end", end)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
             raise UsageError(f"{name} must be a number of seconds, not {value!r}")  # probe 62: a TypeError
         if value is not None and not (math.isfinite(value) and value >= 0):
             raise UsageError(f"{name} must be a number of seconds of at least 0, not {value}")
+    # as plain numbers: a numpy number or a Fraction has no place in a run's journal (JSON) and no :g format
+    # in Python 3.11 (probe 147: "Object of type float32 is not JSON serializable")
+    start, end = (None if value is None else float(value) for value in (start, end))
     if end == 0:
         raise UsageError("--end must be after the film's start, not 0")
     if start is not None and end is not None and end <= start:
         raise UsageError(f"--end ({end:g}) must be after --start ({start:g})")
+    return start, end
 
 
 def film_comment(metadata) -> str | None:
@@ -477,7 +482,7 @@ class VideoReader:
 
     def __init__(self, path: str | os.PathLike, *, start: float | None = None, end: float | None = None):
         self.path = Path(path)
-        check_time_range(start, end)
+        start, end = check_time_range(start, end)
         self.start = start or None
         self.end = end
         self._container = _open_input(self.path)

@@ -49,7 +49,8 @@ def encoder_settings(codec: str, crf: int, preset: str) -> dict:
     join into one stream."""
     import av
 
-    return {"codec": codec, "crf": crf, "preset": preset, "ffmpeg": f"PyAV {av.__version__} {av.library_versions}"}
+    return {"codec": codec, "crf": int(crf), "preset": preset,  # a numpy integer as a number JSON holds
+            "ffmpeg": f"PyAV {av.__version__} {av.library_versions}"}
 
 
 def interrupted_video(target: Path, settings: dict, stats: list[list], log

@@ -781,7 +781,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         raise UsageError(f"{target}: names a folder (its trailing slash), and colorize_video writes one video file; "
                          "name the file")
     quality = check_quality(quality)
-    check_time_range(start, end)
+    start, end = check_time_range(start, end)
     colorizer = colorizer.for_video()
     source, target = Path(source), Path(target)
     if not source.exists():  # before its frames' sizes are read for a resume (probe 62: a FileNotFoundError)
@@ -1534,10 +1534,13 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         typed_as_folder,
         with_output_suffix,
     )
-    from rehue.inference.files import warn_in_colour
+    from rehue.inference.files import check_quality, warn_in_colour
     from rehue.video.io import check_video_options, codec_named
 
     check_log(log)
+    quality = check_quality(quality)  # probe 147: -3 wrote 774-byte JPEGs, 95.5 failed at the first frame
+    if not isinstance(ext, str) or ext.lower() not in OUTPUT_FORMATS:  # "jpg": pathlib's "Invalid suffix"
+        raise UsageError(f"ext must be one of {', '.join(sorted(OUTPUT_FORMATS))}, not {ext!r}")
     fps = None if fps is None else _frame_rate_given(fps)
     log = log or (lambda msg: print(msg, file=sys.stderr))
     codec = codec_named(codec)
