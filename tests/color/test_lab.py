@@ -85,3 +85,32 @@ def test_gray_is_the_luminance_encoded_as_srgb_rounded_as_exactly_as_float64_doe
         y = linear @ np.asarray(_RGB_TO_XYZ, np.float64)[1]
         exact = np.round(np.where(y > 0.0031308, 1.055 * y ** (1 / 2.4) - 0.055, 12.92 * y) * 255)
         assert (labmod.rgb_to_gray(colours) != exact).mean() < 2e-4
+
+
+def test_a_table_is_built_once_by_threads_that_ask_for_it_at_once():
+    """Probe 147: a burst of first calls on 16 threads built the 64 MiB colour table 16 times (2 GB at its peak):
+    ``functools.cache`` holds no lock while the table is built."""
+    import threading
+    import time
+
+    from rehue.color.lab import table_once
+
+    built = []
+
+    @table_once
+    def table():
+        built.append(threading.get_ident())
+        time.sleep(0.2)
+        return np.arange(4)
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(table())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 1 and len(results) == 8 and all(result is results[0] for result in results)
+    from rehue.inference import colorizer
+
+    for shared in (colorizer.colour_table, colorizer.gamut_chroma_limits, colorizer.deep_gray_to_lightness):
+        assert shared.__qualname__ == shared.__wrapped__.__qualname__ and "table_once" in shared.__code__.co_qualname

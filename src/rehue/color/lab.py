@@ -12,6 +12,7 @@ batched and differentiable.
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 
@@ -62,7 +63,21 @@ def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
     return np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92).astype(np.float32)
 
 
-@functools.cache
+def table_once(make):
+    """``functools.cache`` of a function without arguments that builds a table, the table built by one thread
+    while the others wait for it (probe 147: a burst of 16 threads' first calls built the 64 MiB colour table 16
+    times, 2 GB at its peak)."""
+    lock = threading.Lock()
+    cached = functools.cache(make)
+
+    @functools.wraps(make)
+    def once():
+        with lock:
+            return cached()
+    return once
+
+
+@table_once
 def _linear_table_16() -> np.ndarray:
     """Linear light of each 16-bit sRGB level, as computed for the level itself (256 kB)."""
     table = _srgb_to_linear(np.arange(65536, dtype=np.float32) * np.float32(1.0 / 65535.0))
@@ -116,7 +131,7 @@ def rgb_to_lightness(rgb: np.ndarray) -> np.ndarray:
 _GRAY_STEPS = 2**22 - 1  # luminance steps: at most 1 pixel in 10,000 of skimage's photos rounds the other way
 
 
-@functools.cache
+@table_once
 def _gray_table() -> np.ndarray:
     """8-bit sRGB gray for each relative luminance step (4 MB; made on first use, in float64)."""
     luminance = np.arange(_GRAY_STEPS + 1, dtype=np.float64) / _GRAY_STEPS

@@ -8,7 +8,6 @@ full-resolution L* of the input, so every edge and every grain of the original s
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
 import numbers
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.color.lab import AB_SCALE, L_SCALE, rgb_to_gray, rgb_to_lab
+from rehue.color.lab import AB_SCALE, L_SCALE, rgb_to_gray, rgb_to_lab, table_once
 from rehue.data.images import image_levels, to_uint8
 from rehue.errors import RehueError, UsageError, as_memory_error, bytes_escaped, out_of_memory_as_memory_error
 from rehue.words import counted
@@ -204,7 +203,7 @@ def _resized(picture: np.ndarray, height: int, width: int) -> np.ndarray:
     return cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
 
 
-@functools.cache
+@table_once
 def gamut_chroma_limits() -> np.ndarray:
     """(65536,) float32: the largest in-sRGB chroma for a gray level's L* and a hue, at index
     ``gray << 8 | hue_bin``.
@@ -273,7 +272,7 @@ def _gamut_scale(a: np.ndarray, b: np.ndarray, *levels: np.ndarray) -> np.ndarra
     return np.minimum(limit / np.maximum(chroma, GAMUT_MIN_CHROMA), 1.0)
 
 
-@functools.cache
+@table_once
 def colour_table() -> np.ndarray:
     """(2**24,) uint32: the gamut-fitted sRGB colour (R, G, B, 0 bytes) of every gray level and integer
     a*b*, at index ``(a + 128) << 16 | (b + 128) << 8 | gray``.
@@ -385,7 +384,7 @@ def compose_full_resolution(gray: np.ndarray, ab_small: np.ndarray,
     return rgb
 
 
-@functools.cache
+@table_once
 def deep_gray_to_lightness() -> np.ndarray:
     """(65536,) float32: L* of each 16-bit gray level."""
     from rehue.color.lab import rgb_to_lightness
