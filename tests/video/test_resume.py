@@ -296,3 +296,22 @@ def test_ctrl_c_as_a_finished_films_pieces_are_removed_keeps_nothing_and_says_no
     err = capsys.readouterr().err
     assert "kept" not in err and err.strip().splitlines()[-1] == "rehue: interrupted"
     assert out.is_file() and not list(tmp_path.glob(".colour.mp4*"))
+
+
+def test_a_callers_threads_take_turns_on_one_output_whatever_their_names(tmp_path, tiny_model):
+    """Probe 147: rehue's own threads were told by their names ("rehue-..."), so a caller's pool named "rehue-jobs"
+    writing one output from several threads was refused ("another call of this process ...") where threads of
+    other names take turns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rehue.inference.colorizer import Colorizer
+    from rehue.inference.files import colorize_image_file
+    from tests.conftest import textured_rgb
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(textured_rgb(40, 60)).save(photo)
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    with ThreadPoolExecutor(4, thread_name_prefix="rehue-jobs") as pool:
+        done = list(pool.map(lambda _: colorize_image_file(colorizer, photo, tmp_path / "out.png", overwrite=True),
+                             range(8)))
+    assert len(done) == 8 and (tmp_path / "out.png").is_file()

@@ -1323,6 +1323,25 @@ def _try_writing_in(folder: Path) -> None:
         raise RehueError(f"cannot write in this folder ({exc.strerror or exc})", folder) from None
 
 
+_WORKER = threading.local()
+
+
+def as_rehue_worker(run=None):
+    """Mark the calling thread as one of rehue's own workers (an encoder's, a model's, a writer's), or, given
+    ``run``, ``run`` marking the thread that runs it: where such a thread asks for an output (a progress callback
+    run on it), ``one_writer`` refuses at once, as the call it serves holds the output. Told by a mark, not by the
+    thread's name (probe 147: a caller's pool named "rehue-jobs" was refused where threads take turns)."""
+    if run is None:
+        _WORKER.rehue = True
+        return None
+
+    @functools.wraps(run)
+    def marked(*args, **kwargs):
+        _WORKER.rehue = True
+        return run(*args, **kwargs)
+    return marked
+
+
 _WRITING: dict[str, list] = {}  # an output's real path: [its lock, the threads holding or waiting for it]
 _WRITING_GUARD = threading.Lock()
 
@@ -1343,7 +1362,7 @@ def one_writer(target: str | Path):
     try:
         # one of rehue's own worker threads (a progress callback runs on the encoder's) would wait for the call it
         # serves, which waits for it: refused at once (probe 141: a callback colouring the same output hung)
-        if not entry[0].acquire(blocking=not threading.current_thread().name.startswith("rehue-")):
+        if not entry[0].acquire(blocking=not getattr(_WORKER, "rehue", False)):
             raise RehueError("another call of this process is colouring this output now; wait for it to finish, or "
                              "name another output", target)
         try:

@@ -33,6 +33,7 @@ import numpy as np
 from rehue.data import dpx
 from rehue.data.images import (
     as_it_will_be,
+    as_rehue_worker,
     has_colour,
     move_into_place,
     staging_folder_for,
@@ -380,7 +381,7 @@ class SceneColorizer:
         self._workspace: ComposeWorkspace | None = None
         if state is not None:
             self.restore(state)
-        self._pool = ThreadPoolExecutor(model_workers, thread_name_prefix="rehue-model") \
+        self._pool = ThreadPoolExecutor(model_workers, thread_name_prefix="rehue-model", initializer=as_rehue_worker) \
             if dependent is None and model_workers > 1 else None
 
     def close(self) -> None:
@@ -589,7 +590,7 @@ class _Worker:
         self._queue: queue.Queue = queue.Queue(QUEUE_FRAMES)
         self._error: BaseException | None = None
         self._cancelled = False
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread = threading.Thread(target=as_rehue_worker(self._loop), name=name, daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
@@ -660,7 +661,7 @@ def _prefetch(items, name: str):
         except BaseException as exc:  # handed to the consumer's thread, which raises it
             handoff.put((False, exc))
 
-    thread = threading.Thread(target=produce, name=name, daemon=True)
+    thread = threading.Thread(target=as_rehue_worker(produce), name=name, daemon=True)
     try:
         thread.start()
         go.set()
@@ -1750,7 +1751,7 @@ class _FrameFolder:
         # Encoding takes most of the time (a 720p PNG 0.1-0.3 s, everything else 0.04 s); Pillow, OpenCV
         # and tifffile release the GIL while they encode, so frames are written on every core
         self.threads = max(1, os.cpu_count() or 1)
-        self.writers = ThreadPoolExecutor(self.threads, thread_name_prefix="rehue-write")
+        self.writers = ThreadPoolExecutor(self.threads, thread_name_prefix="rehue-write", initializer=as_rehue_worker)
         self.writing: deque[Future] = deque()
         self.kept: int | None = None  # once closed: the frames kept for a next run
         self.kept_in_shot = False  # and whether they end in the middle of a shot
