@@ -1136,3 +1136,27 @@ def test_colorize_videos_warnings_reach_the_rehue_logger_as_warnings(tmp_path, t
     assert [record.levelname for record in digits] == ["WARNING"], levels
     assert not digits[0].getMessage().startswith("warning: ")
     assert any(record.levelname == "INFO" and "120 frames" in record.getMessage() for record in caplog.records)
+
+
+def test_a_batchs_failures_go_where_the_caller_says(tmp_path, tiny_model, capsys, caplog):
+    """Probe 147: `colorize_paths` printed each failure on standard error, whatever log the caller gave and
+    whatever the `rehue` logger's level."""
+    import logging
+
+    from rehue.inference.files import colorize_paths
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(textured_rgb(40, 60)).save(photos / "good.png")
+    (photos / "bad.jpg").write_text("not a picture")
+    lines = []
+    summary = colorize_paths([photos], tmp_path / "out", model=str(tiny_model), device="cpu", progress=False,
+                             log=lines.append)
+    assert len(summary.failed) == 1 and capsys.readouterr().err == ""
+    assert [line for line in lines if line.startswith("rehue: error: ")] == [
+        f"rehue: error: {photos / 'bad.jpg'}: not an image file (or a format Pillow cannot read)"]
+    with caplog.at_level(logging.ERROR, logger="rehue"):  # a service: no log given, progress off
+        colorize_paths([photos], tmp_path / "out2", model=str(tiny_model), device="cpu", progress=False)
+    assert capsys.readouterr().err == ""
+    assert [record.getMessage() for record in caplog.records if record.levelname == "ERROR"] == [
+        f"{photos / 'bad.jpg'}: not an image file (or a format Pillow cannot read)"]

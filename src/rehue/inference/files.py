@@ -8,7 +8,6 @@ import logging
 import math
 import numbers
 import os
-import sys
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -386,6 +385,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
 
     from rehue.inference.colorizer import Colorizer
 
+    failed = _failure_lines(log, progress)
     log = lines_to(log, progress)
     quality_given, ext_given = "quality" in refuse_unused, "image_ext" in refuse_unused
     quality = check_quality(quality)
@@ -476,7 +476,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     made_root = _topmost_missing(output) if jobs[0].target != output else None  # made for the outputs
     try:
         _colour_jobs(jobs, output, colorizer, summary, single=single, overwrite=overwrite, quality=quality,
-                     video_options=video_options, progress=progress, log=log)
+                     video_options=video_options, progress=progress, log=log, failed=failed)
     finally:
         if made_root is not None:
             _remove_empty_folders(made_root)
@@ -586,7 +586,7 @@ def _gist(words: str, most: int = 48) -> str:
 
 
 def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary, *, single, overwrite, quality,
-                 video_options, progress, log) -> None:
+                 video_options, progress, log, failed) -> None:
     from rehue.progress import progress_bar
 
     waiting = []
@@ -597,7 +597,7 @@ def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary
             if _cut_short(job.target):
                 summary.failed.append((job.source, f"its output {job.target} is cut short (an interrupted copy?): "
                                                    "remove it, or pass --overwrite to colour it again"))
-                print(one_line(f"rehue: error: {job.source}: {summary.failed[-1][1]}"), file=sys.stderr)
+                failed(f"{job.source}: {summary.failed[-1][1]}")
                 continue
             summary.skipped.append(job.target)  # coloured by an earlier run, maybe one that was interrupted
         else:
@@ -608,7 +608,7 @@ def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary
         for job in bar:
             alike.source, alike.target = job.source, job.target
             _colour_job(job, output, colorizer, summary, single=single, overwrite=overwrite, quality=quality,
-                        video_options=video_options, progress=progress, log=log, bar=bar)
+                        video_options=video_options, progress=progress, log=log, failed=failed)
         alike.source = None
     alike.say_the_rest()
 
@@ -640,7 +640,7 @@ OUT_OF_MEMORY = "out of memory colouring it: close other programs, or colour a s
 
 
 def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, single, overwrite, quality,
-                video_options, progress, log, bar) -> None:
+                video_options, progress, log, failed) -> None:
     try:
         with out_of_memory_as_memory_error():
             _colour_one(job, output, colorizer, overwrite=overwrite, quality=quality, video_options=video_options,
@@ -656,7 +656,25 @@ def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, sin
         if single:
             raise exc from None
         summary.failed.append((job.source, _failure(exc, job.source)))
-        bar.write(f"rehue: error: {one_line(str(exc))}", file=sys.stderr)
+        failed(str(exc))
+
+
+def _failure_lines(log, progress: bool):
+    """Where a batch says each file that failed, as it fails: "rehue: error: ..." lines to the caller's ``log``
+    (the CLI's prints them), else on standard error beside the bar, or with ``progress`` off (a service) to the
+    ``rehue`` logger as errors (probe 147: printed on standard error whatever the caller gave)."""
+    import logging
+
+    from rehue.progress import say
+
+    def failed(text: str) -> None:
+        if log is not None:
+            log(f"rehue: error: {text}")
+        elif progress:
+            say(f"rehue: error: {text}")
+        else:
+            logging.getLogger("rehue").error(one_line(text))
+    return failed
 
 
 def _failure(exc: RehueError, source: Path) -> str:
