@@ -2626,3 +2626,35 @@ def test_numpy_numbers_and_fractions_are_taken_as_the_numbers_they_are(tmp_path,
     colorize_frames(reel, tmp_path / "out", colorizer=colorizer, quality=np.int64(80), ext=".jpg", progress=False,
                     log=lambda line: None, dependent_model="none")
     assert len(list((tmp_path / "out").glob("*.jpg"))) == 3
+
+
+def test_a_progress_function_is_called_once_at_a_time_and_not_after_it_cancelled(tmp_path, tiny_model):
+    """Probe 147: numbered frames' writer threads called the caller's progress function two at once, and 1 to 3
+    times more after it had raised to cancel."""
+    import threading
+    import time
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    clip = make_clip(tmp_path / "film.mp4", textured_frames(24, 32, 48), fps=10)
+    active, most, lock = [0], [0], threading.Lock()
+
+    def progress(done, total):
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        time.sleep(0.01)
+        with lock:
+            active[0] -= 1
+
+    colorizer.colorize_video(clip, tmp_path / "a" / "f_%04d.png", progress=progress, dependent_model="none")
+    assert most == [1]
+    calls = []
+
+    def cancel(done, total):
+        calls.append(done)
+        if len(calls) == 5:
+            raise RuntimeError("cancelled by the caller")
+
+    with pytest.raises(RuntimeError, match="cancelled by the caller"):
+        colorizer.colorize_video(clip, tmp_path / "b" / "f_%04d.png", progress=cancel, dependent_model="none")
+    assert len(calls) == 5

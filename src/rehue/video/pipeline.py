@@ -686,24 +686,39 @@ def _prefetch(items, name: str):
 class _ProgressCallback:
     """``progress`` given as a function: called as ``progress(done, total)`` after each frame is written
     (``total`` None where the file does not say). An exception raised in it stops the job, which then
-    writes nothing: a service's way to cancel one."""
+    writes nothing: a service's way to cancel one. One call at a time, whichever of rehue's threads writes the
+    frame, and none after one raised (probe 147: numbered frames' writers called it two at once, and 1 to 3
+    times after it had cancelled)."""
 
     disable = False
 
     def __init__(self, report, total: int | None):
         self.report, self.total, self.n = report, total, 0
         self.last_print_n = 0
+        self._calling = threading.Lock()
+        self._raised = False
 
     def update(self, frames: int = 1) -> None:
-        self.n += frames
-        if self.total is not None and self.n > self.total:  # the header's estimate was short: unknown from here
-            self.total = None
-        self.refresh()
+        with self._calling:
+            self.n += frames
+            if self.total is not None and self.n > self.total:  # the header's estimate was short: unknown from here
+                self.total = None
+            self._report()
 
     def refresh(self) -> None:
         """``rehue.progress.finished`` calls it where the total is the count at last (probe 100: a service's last
         call said (30, 31), or (30, 8), and never (30, 30))."""
-        self.report(self.n, self.total)
+        with self._calling:
+            self._report()
+
+    def _report(self) -> None:
+        if self._raised:
+            return
+        try:
+            self.report(self.n, self.total)
+        except BaseException:
+            self._raised = True
+            raise
         self.last_print_n = self.n
 
     def close(self) -> None:
