@@ -314,6 +314,7 @@ def test_no_progress_leaves_out_the_measuring_lines_and_keeps_warnings(tmp_path,
 
     def measured(**settings):
         settings["log"]("bench: per frame, 3 frames of each model")
+        settings["log"]("note: every frame is coloured by the model alone")  # probe 146: left out too
         settings["log"]("warning: the peak memory was not measured: its process was ended by SIGKILL")
         raise KeyboardInterrupt
 
@@ -321,3 +322,4 @@ def test_no_progress_leaves_out_the_measuring_lines_and_keeps_warnings(tmp_path,
     assert main(["bench", "--quick", "--no-progress"]) == 130
     err = capsys.readouterr().err
     assert "warning: the peak memory was not measured" in err and "bench: per frame" not in err
+    assert "note: every frame is coloured by the model alone" in err

@@ -744,7 +744,7 @@ def add_bench_parser(sub):
     parser.add_argument("--threads", type=int, default=None,
                         help="intra-op threads per model call (default: rehue's default for videos, 1)")
     parser.add_argument("--no-progress", action="store_true",
-                        help="no line for each measurement as it starts (its warnings still)")
+                        help="no line for each measurement as it starts (its notes and warnings still)")
     parser.set_defaults(handler=cmd_bench)
     return parser
 
@@ -759,7 +759,7 @@ def cmd_bench(args) -> int:
             check_output_path(path, args.overwrite)
     if args.json is not None and args.plot is not None and Path(args.json).resolve() == Path(args.plot).resolve():
         raise UsageError(f"{args.json}: named by both --json and --plot; name two files")
-    log = say if not args.no_progress else lambda line: say(line) if line.startswith("warning:") else None
+    log = say if not args.no_progress else lambda line: None if line.startswith("bench: ") else say(line)
     results = run_benchmark(quick=args.quick, device=args.device, model=args.model,
                             dependent_model=args.dependent_model, backend=args.backend, threads=args.threads, log=log)
     # the files first: minutes of measuring are kept where the table cannot be printed (probe 130: > /dev/full)

@@ -244,6 +244,7 @@ def test_a_launch_whose_other_processes_never_come_is_said_and_ends_in_one_line(
 
     from rehue.training import loop
     from tests.conftest import textured_rgb
+    from tests.training.test_grid import write_grid
 
     photos = tmp_path / "photos"
     photos.mkdir()
@@ -265,6 +266,17 @@ def test_a_launch_whose_other_processes_never_come_is_said_and_ends_in_one_line(
                               f"{port} (") and err[-1].endswith("): launch distributed training with torchrun, or "
                                                                 "unset WORLD_SIZE to train in one process"), err
     assert len(err) == 2 and not (tmp_path / "run").exists()
+    # probe 146: a bad run folder, or a grid search, was said only after the wait, a grid search told to use
+    # torchrun (which refuses it)
+    (tmp_path / "afile").write_text("mine")
+    searched = "WORLD_SIZE is 2 in the environment, and a grid search trains its runs one after another in one " \
+        "process: unset WORLD_SIZE to run it"
+    for command, message in ((["train", str(photos), "--out", str(tmp_path / "afile")], "afile: is a file, not a"),
+                             (["train", "--resume", "--out", str(tmp_path / "none")], "nothing to resume: no such run"),
+                             (["grid-search", str(write_grid(tmp_path))], searched)):
+        assert main([*command, "--no-progress"]) in (1, 2)
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and message in err[0], err
     # probe 145: PyTorch waits in C++, where Ctrl-C and SIGTERM reached no Python code: only kill -9 ended it
     import os
     import signal

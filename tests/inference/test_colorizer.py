@@ -526,6 +526,14 @@ def test_premultiplied_pil_modes_keep_their_alpha_and_a_closed_image_or_bad_role
     closed.close()
     with pytest.raises(RehueError, match="closed"):
         colorizer.colorize(closed)
+    import io
+
+    saved = io.BytesIO()
+    Image.fromarray(textured_rgb(8, 8)).save(saved, format="PNG")
+    with Image.open(saved) as never_read:  # probe 146: Pillow's bare AssertionError
+        pass
+    with pytest.raises(RehueError, match="the PIL image is closed: colour it before closing it"):
+        colorizer.colorize(never_read)
     with pytest.raises(UsageError, match="role"):
         Colorizer.load(tiny_model, role="bogus")
 

@@ -244,6 +244,9 @@ def test_a_finished_runs_missing_model_config_is_written_again_from_its_checkpoi
         "checkpoint" in lines
     assert card.read_text() == intact and sum("scores reused" in line for line in lines) == 2
     assert result.ranking == finished_grid[2].ranking
+    card.write_text('{"architecture": "gen1"')  # probe 146: said as "its model.safetensors is damaged"
+    result, lines = run_logged(config, out)
+    assert lines[0].startswith("[1/2] gen1-disc1-4: its model.json is damaged (") and card.read_text() == intact
 
 
 def test_damaged_scores_are_scored_again_and_a_damaged_history_is_one_line(finished_grid, tmp_path):

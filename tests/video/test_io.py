@@ -725,8 +725,24 @@ def test_a_part_with_no_subtitle_in_it_gets_no_subtitle_track(tmp_path, tiny_mod
         [(0.0, 0.08, "Bonjour"), (0.28, 0.88, "Au revoir")], "a subtitle begun before the part is in it"
     assert main(["colorize", str(source), "-o", str(tmp_path / "colour.mp4"), "--end", "0.15", "--model",
                  str(tiny_model), "--no-progress"]) == 0
-    assert f"warning: {source}: 1 subtitle track (none of its subtitles is shown in the part cut) is not carried " \
-        "to the colour version" in capsys.readouterr().err
+    assert f"warning: {source}: 1 subtitle track (none of its subtitles is shown in the part cut, or begins in the " \
+        "60 s before it) is not carried to the colour version" in capsys.readouterr().err
+    # probe 146: a part of a film whose subtitle track FFmpeg cannot decode (TTML in .mp4) ended in a traceback
+    import av
+
+    with av.open(str(tmp_path / "ttml.mp4"), "w") as container:
+        video = container.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        track = container.add_mux_stream("ttml", time_base=Fraction(1, 1000))
+        container.start_encoding()
+        for start in (200, 1000):
+            packet = av.Packet(b"<tt>Hi</tt>")
+            packet.stream, packet.pts, packet.dts, packet.duration = track, start, start, 600
+            container.mux(packet)
+        encode_frames(container, video, textured_frames(50, 48, 64))
+    assert main(["colorize", str(tmp_path / "ttml.mp4"), "-o", str(tmp_path / "ttml-part.mp4"), "--end", "1.5",
+                 "--model", str(tiny_model), "--no-progress"]) == 0
+    assert "1 subtitle stream (an unknown format" in capsys.readouterr().err
 
 
 def sounded_subtitled_film(path):

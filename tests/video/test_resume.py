@@ -296,6 +296,21 @@ def test_ctrl_c_as_a_finished_films_pieces_are_removed_keeps_nothing_and_says_no
     err = capsys.readouterr().err
     assert "kept" not in err and err.strip().splitlines()[-1] == "rehue: interrupted"
     assert out.is_file() and not list(tmp_path.glob(".colour.mp4*"))
+    # probe 146: Ctrl-C just after the output moved into place, before the run knew it was done
+    from rehue.video.io import VideoWriter
+
+    monkeypatch.setattr(pieces.shutil, "rmtree", real_rmtree)
+    real_close = VideoWriter.close
+
+    def interrupted_close(writer):
+        real_close(writer)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(VideoWriter, "close", interrupted_close)
+    out.unlink()
+    assert main(["colorize", str(clip), "-o", str(out), "--model", str(tiny_model), "--no-progress"]) == 130
+    err = capsys.readouterr().err
+    assert "kept" not in err and out.is_file() and not list(tmp_path.glob(".colour.mp4*"))
 
 
 def test_a_callers_threads_take_turns_on_one_output_whatever_their_names(tmp_path, tiny_model):

@@ -396,13 +396,14 @@ def _is_finished(run_dir: Path, epochs: int) -> bool:
 
 
 def _model_damage(run_dir: Path) -> str | None:
-    """Why a finished run's exported model cannot be read, or None where it can."""
+    """Why a finished run's exported model cannot be read ("its model.json is damaged (...)"), or None where it
+    can."""
     from rehue.models.io import load_model
 
     try:
         load_model(run_dir / "model.safetensors", "cpu")
-    except RehueError as exc:
-        return exc.reason
+    except RehueError as exc:  # by the file at fault (probe 146: a damaged model.json said as the weights)
+        return f"its {Path(exc.path).name if exc.path else 'model.safetensors'} is damaged ({exc.reason})"
     return None
 
 
@@ -413,8 +414,7 @@ def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> 
     started = time.perf_counter()
     finished = _is_finished(run_dir, config.epochs)
     if finished and (damage := _model_damage(run_dir)):  # probe 92: skipped as finished, then unreadable to score
-        log(f"{label} {run.name}: its model.safetensors is damaged ({damage}); exporting it again from its last "
-            "checkpoint")
+        log(f"{label} {run.name}: {damage}; exporting it again from its last checkpoint")
         (run_dir / "model.safetensors").unlink()
         finished = False
     if finished:
@@ -864,7 +864,12 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     from rehue.evaluation.metrics import GRAY_BASELINE, MetricTable, evaluate_pair
     from rehue.evaluation.report import plot_lines, sample_grid
     from rehue.models.io import atomic_write_bytes
+    from rehue.training.loop import launch_world_size
 
+    if (world := launch_world_size()) > 1:  # probe 146: each run waited for peers, then advised torchrun, which
+        # refuses a search
+        raise UsageError(f"WORLD_SIZE is {world} in the environment, and a grid search trains its runs one after "
+                         "another in one process: unset WORLD_SIZE to run it")
     log = lines_to(log, progress)
     out = as_it_will_be(out if out is not None else spec.out)  # "grids/new/..": the folder it will be (probe 96)
     runs = {run.name: run for run in spec.runs}

@@ -59,7 +59,7 @@ def _distributed(log=None):
     import torch
     import torch.distributed as dist
 
-    world = _world_size()
+    world = launch_world_size()
     if world <= 1:
         return 0, 1
     missing = [name for name in ("MASTER_ADDR", "MASTER_PORT", "RANK") if not os.environ.get(name)]
@@ -98,7 +98,7 @@ def _distributed(log=None):
     return dist.get_rank(), world
 
 
-def _world_size() -> int:
+def launch_world_size() -> int:
     """The processes a launcher's environment says this training has (WORLD_SIZE; 1 where unset)."""
     try:
         return int(os.environ.get("WORLD_SIZE") or "1")
@@ -111,7 +111,7 @@ def _device(config: TrainConfig, rank: int) -> str:
     from rehue.inference.colorizer import resolve_device
 
     device = resolve_device(config.device)
-    if device == "cuda" and _world_size() > 1:
+    if device == "cuda" and launch_world_size() > 1:
         device = f"cuda:{int(os.environ.get('LOCAL_RANK', rank))}"
     return device
 
@@ -613,16 +613,18 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     check_flags(resume=resume, overwrite=overwrite, progress=progress)
     import torch.distributed as dist
 
-    starts_group = _world_size() > 1 and not dist.is_initialized()
+    starts_group = launch_world_size() > 1 and not dist.is_initialized()
     if isinstance(config, TrainConfig) and str(config.out):  # "runs/new/..": the folder it will be (probe 96)
         config = replace(config, out=str(as_it_will_be(config.out)))
     try:
+        # the first process's checks before a launch's wait for the others (probe 146: said only after it)
+        if isinstance(config, TrainConfig) and os.environ.get("RANK", "0") == "0":
+            if not str(config.out):  # "" is "." (probe 66: the run was written into the working folder)
+                raise UsageError("no run folder: out names the folder the run is written to")
+            config.check()  # a run folder inside the photos is said as such, before it is called a folder of others
+            _check_run_folder(Path(config.out), resume)
         if not isinstance(config, TrainConfig) or _distributed(lines_to(log, progress))[0] != 0:
             return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed)
-        if not str(config.out):  # "" is "." (probe 66: the run was written into the working folder)
-            raise UsageError("no run folder: out names the folder the run is written to")
-        config.check()  # a run folder inside the photos is said as such, before it is called a folder of others
-        _check_run_folder(Path(config.out), resume)
         with _RunLock(Path(config.out)) as lock:
             return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed,
                           killed=lock.killed)
@@ -657,6 +659,8 @@ def _check_run_folder(out: Path, resume: bool) -> None:
         raise RehueError("nothing to resume: a file, not a run folder", out)
     if resume and not out.is_dir():  # a link to nothing says where it leads (probe 145: "a file")
         raise RehueError(f"nothing to resume: {missing_reason(out, 'no such run folder')}", out)
+    if not resume and out.exists() and not out.is_dir():  # as the folder's making says it, before a launch's wait
+        raise RehueError("is a file, not a folder", out)
     if resume and not is_run(out) and not any(out.glob(f"{_ReplacedRun.PREFIX}*")):  # probe 142: "photos/
         # checkpoints: ... no checkpoint in this folder"; a run a killed --overwrite kept aside is put back
         raise RehueError("nothing to resume: not a training run's folder (it holds none of a run's checkpoints, "

@@ -1065,7 +1065,8 @@ def _empty_cue(packet) -> bool:
     the first two bytes, zero)."""
     if not packet.size:
         return True
-    return packet.stream.codec_context.name == "mov_text" and bytes(packet)[:2] == b"\0\0"
+    context = packet.stream.codec_context  # None for a format FFmpeg cannot decode (probe 146: a traceback)
+    return context is not None and context.name == "mov_text" and bytes(packet)[:2] == b"\0\0"
 
 
 class _TrackCopier:
@@ -1684,7 +1685,7 @@ class VideoWriter:
         if empty := tracks.subtitles - len(tracks.subtitles_in_part):
             whose = "their" if empty > 1 else "its"
             self.left_out.append(f"{empty} subtitle track{'s' if empty > 1 else ''} (none of {whose} subtitles is "
-                                 "shown in the part cut)")
+                                 f"shown in the part cut, or begins in the {SUBTITLE_LOOKBACK_S:.0f} s before it)")
         for track in tracks.subtitles_in_part:
             try:
                 self._tracks.append(_TrackCopier(tracks.path, tracks.start, tracks.end, self._output,

@@ -224,11 +224,12 @@ class PiecedVideo:
         for piece in self.pieces:
             for packet in read_packets(self.staging / piece.file):
                 self.writer.write_encoded(*packet)
-        self.writer.close()
-        # the output in place: its pieces go whole, an interrupt held till then (probe 145: one landing as they
-        # were removed said they were kept for the same command, which then found the output there)
-        self.done = True
+        # the output put in place and its pieces removed as one step, an interrupt held till then (probe 145: one
+        # landing as they were removed, or just after the output moved into place (probe 146), said they were
+        # kept for the same command, which then found the output there)
         with signals_held():
+            self.writer.close()
+            self.done = True
             self.close()
 
     def close(self, keep: bool = False) -> int:
