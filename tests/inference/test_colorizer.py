@@ -515,7 +515,8 @@ def test_a_large_picture_is_joined_band_by_band_with_the_whole_pictures_result(m
     assert np.array_equal(compose_deep(gray16, ab), whole16)
 
 
-def test_premultiplied_pil_modes_keep_their_alpha_and_a_closed_image_or_bad_role_is_a_clear_error(tiny_model):
+def test_premultiplied_pil_modes_keep_their_alpha_and_a_closed_image_or_bad_role_is_a_clear_error(tiny_model,
+                                                                                                     tmp_path):
     colorizer = Colorizer.load(tiny_model)
     rgba = Image.fromarray(textured_rgb(16, 24)).convert("RGBA")
     rgba.putalpha(128)
@@ -534,6 +535,13 @@ def test_premultiplied_pil_modes_keep_their_alpha_and_a_closed_image_or_bad_role
         pass
     with pytest.raises(RehueError, match="the PIL image is closed: colour it before closing it"):
         colorizer.colorize(never_read)
+    saved.seek(0)
+    with open(tmp_path / "photo.png", "wb") as file:
+        file.write(saved.getvalue())
+    with open(tmp_path / "photo.png", "rb") as file:  # probe 148: its file object closed, "seek of closed file"
+        by_file = Image.open(file)
+    with pytest.raises(RehueError, match="the PIL image is closed: colour it before closing it"):
+        colorizer.colorize(by_file)
     with pytest.raises(UsageError, match="role"):
         Colorizer.load(tiny_model, role="bogus")
 

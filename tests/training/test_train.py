@@ -906,7 +906,7 @@ def test_an_overwrite_stopped_before_its_first_checkpoint_says_the_old_run_is_ba
     assert (out / "model.safetensors").read_bytes() == before
 
 
-def test_a_run_goes_into_a_new_or_empty_folder_not_one_of_other_files(tmp_path, photo_folder, capsys):
+def test_a_run_goes_into_a_new_or_empty_folder_not_one_of_other_files(tmp_path, photo_folder, capsys, monkeypatch):
     """Probe 37: `train --out` a copy of the photos put checkpoints, sample grids and the model among them."""
     photos = tmp_path / "photos-copy"
     shutil.copytree(photo_folder, photos)
@@ -941,6 +941,13 @@ def test_a_run_goes_into_a_new_or_empty_folder_not_one_of_other_files(tmp_path, 
     assert main(["train", "--resume", "--out", str(tmp_path / "none"), "--no-progress"]) == 1
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"rehue: error: {tmp_path / 'none'}: nothing to resume: no such run folder")
+    # probe 148: RANK alone exported (a shell's, a pod's) skipped the run folder's checks: the run went among them
+    own.mkdir(exist_ok=True)
+    (own / "notes.txt").write_text("mine")
+    with monkeypatch.context() as patched:
+        patched.setenv("RANK", "1")
+        assert main(["train", str(photo_folder), "--out", str(own), *args]) == 1
+    assert "and no training run; name a new or empty folder for the run" in capsys.readouterr().err
     # probe 142: a file was "no such run folder"; a photo folder "photos/checkpoints: ... no checkpoint in this folder"
     (tmp_path / "afile").write_text("mine")
     (tmp_path / "dangling").symlink_to(tmp_path / "gone")  # probe 145: "a file, not a run folder"

@@ -816,10 +816,10 @@ class Colorizer:
                 # a colour key is a file's transparency, as opened; not once a program converted the picture
                 loaded = loaded or pil_to_loaded(ImageOps.exif_transpose(in_srgb(image, None)),
                                                  colour_key=getattr(image, "format", None) is not None)
-            except (ValueError, AssertionError) as exc:  # closed before it was ever read: Pillow's own assert
-                # that its file is open (probe 146)
-                if "closed image" not in str(exc) and not (isinstance(exc, AssertionError) and
-                                                           getattr(image, "fp", None) is None):
+            except (ValueError, AssertionError) as exc:  # closed, or its file object closed ("seek of closed
+                # file": probe 148), before it was ever read (Pillow's own assert that its file is open: probe 146)
+                if "closed image" not in str(exc) and "of closed file" not in str(exc) and not (
+                        isinstance(exc, AssertionError) and getattr(image, "fp", None) is None):
                     raise
                 raise RehueError("the PIL image is closed: colour it before closing it") from None
         else:

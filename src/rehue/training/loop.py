@@ -618,7 +618,8 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
         config = replace(config, out=str(as_it_will_be(config.out)))
     try:
         # the first process's checks before a launch's wait for the others (probe 146: said only after it)
-        if isinstance(config, TrainConfig) and os.environ.get("RANK", "0") == "0":
+        # (RANK alone, which a shell or a pod may export, is no launch: probe 148, the checks were skipped)
+        if isinstance(config, TrainConfig) and (launch_world_size() <= 1 or os.environ.get("RANK", "0") == "0"):
             if not str(config.out):  # "" is "." (probe 66: the run was written into the working folder)
                 raise UsageError("no run folder: out names the folder the run is written to")
             config.check()  # a run folder inside the photos is said as such, before it is called a folder of others
