@@ -49,7 +49,7 @@ def encoder_settings(codec: str, crf: int, preset: str) -> dict:
     join into one stream."""
     import av
 
-    return {"codec": codec, "crf": int(crf), "preset": preset,  # a numpy integer as a number JSON holds
+    return {"codec": codec, "crf": None if crf is None else int(crf), "preset": preset,  # a numpy integer: a number
             "ffmpeg": f"PyAV {av.__version__} {av.library_versions}"}
 
 
