@@ -845,6 +845,35 @@ def test_cover_art_is_kept_in_mkv_and_mp4(tmp_path):
     assert writer.left_out == ["1 attached picture (cover art; .mkv and .mp4 keep it)"]
 
 
+def test_a_part_of_a_film_with_cover_art_and_subtitles_keeps_both(tmp_path):
+    """Review of stop 54: a part's subtitle check read the file before the cover art was looked for, from where it
+    had left off, so a part of an .mp4 with both lost its cover (and, the order turned, its first subtitles)."""
+    import io
+
+    import av
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 10)).save(picture, "JPEG")
+    with av.open(str(tmp_path / "film.mkv"), "w") as container:
+        video = container.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        track = container.add_mux_stream("subrip", time_base=Fraction(1, 1000))
+        container.add_attachment("poster.jpg", "image/jpeg", picture.getvalue())
+        container.start_encoding()
+        for start in (200, 1000):
+            packet = av.Packet(b"Hi")
+            packet.stream, packet.pts, packet.dts, packet.duration = track, start, start, 600
+            container.mux(packet)
+        encode_frames(container, video, textured_frames(50, 48, 64))
+    film = copy_video(tmp_path / "film.mkv", tmp_path / "film.mp4")  # the cover as MP4 holds it, a picture stream
+    part = copy_video(film, tmp_path / "part.mp4", start=0.5, end=1.3)
+    with av.open(str(part)) as container:
+        assert sum(bool(stream.disposition & av.stream.Disposition.attached_pic)
+                   for stream in container.streams.video) == 1
+    assert [text for _, _, text in subtitles_of(part)[0][2]] == ["Hi", "Hi"]
+
+
 def dominant_hz(path, track: int) -> float:
     """The frequency of the loudest tone in one audio track (from its zero crossings)."""
     import av

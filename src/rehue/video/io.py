@@ -1056,8 +1056,7 @@ def _seek_before(container, start: float, kind: str) -> None:
     sound's packet that straddles it; for subtitles, ``SUBTITLE_LOOKBACK_S`` before it."""
     if kind == "subtitle":
         start -= SUBTITLE_LOOKBACK_S
-    if start > 0:
-        container.seek(int(start * MICROSECONDS), backward=True)
+    container.seek(int(max(start, 0) * MICROSECONDS), backward=True)  # the file's start: wherever it was read to
 
 
 def _empty_cue(packet) -> bool:
@@ -1395,14 +1394,14 @@ class _SourceTracks:
             self.first_sound_s = min(starts) if starts else None  # on the file's clock
             self.undecodable_audio = len(streams) - len(self.audio)
             self.subtitles = len(source.streams.subtitles)
+            self.attachments = [(stream.name, stream.mimetype or "application/octet-stream", stream.data)
+                                for stream in source.streams
+                                if stream.type == "attachment" and stream.name and stream.data is not None]
+            self.covers = self._covers(source)  # from the file's first packets: before the subtitles' seek
             # of a part cut by start and end, the tracks with a subtitle in it: an empty one (the part before
             # the first subtitle) came out of .mp4 and .mov marked to be shown (probe 130)
             self.subtitles_in_part = self._subtitles_in_part(source) if start is not None or end is not None \
                 else list(range(self.subtitles))
-            self.attachments = [(stream.name, stream.mimetype or "application/octet-stream", stream.data)
-                                for stream in source.streams
-                                if stream.type == "attachment" and stream.name and stream.data is not None]
-            self.covers = self._covers(source)
         finally:
             source.close()
 
@@ -1417,8 +1416,7 @@ class _SourceTracks:
             return []
         found, passed = set(), set()  # tracks with a subtitle in the part; tracks read past its end
         try:
-            if self.start:
-                _seek_before(source, self.start, "subtitle")
+            _seek_before(source, self.start or 0, "subtitle")  # after the covers' search
             for packet in source.demux(streams):
                 stamp = packet.pts if packet.pts is not None else packet.dts
                 if stamp is None or _empty_cue(packet):  # MP4's fillers of the gaps between subtitles (probe 144)
