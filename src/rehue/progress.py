@@ -182,26 +182,29 @@ def say(line: str) -> None:
         print(line, file=stream, flush=True)
 
 
-def lines_to(log=None, progress: bool = True):
+def lines_to(log=None, progress: bool = True, logger_name: str = "rehue"):
     """Where a library call's lines go: to ``log`` where the caller gives one (the CLI gives a function that
-    prints them), else its warnings ("warning: ..." lines) to the ``rehue`` logger as all of rehue's warnings
-    (a service silences them by that logger's level, as the README says; probe 75: they were printed on
-    standard error whatever its level), and its notes, summaries and epoch lines to standard error beside
-    its progress bar, or with ``progress`` off (a service) to that logger at INFO level."""
-    from rehue.errors import check_log
+    prints them), else its warnings ("warning: ..." lines) to the ``rehue`` logger (or ``logger_name``) as all
+    of rehue's warnings (a service silences them by that logger's level, as the README says; probe 75: they
+    were printed on standard error whatever its level), and its notes, summaries and epoch lines to standard
+    error beside its progress bar, or with ``progress`` off (a service) to that logger: a file that failed
+    ("rehue: error: ..." lines, a batch's) as an error, the rest at INFO level."""
+    from rehue.errors import check_log, one_line
 
     check_log(log)
     if log is not None:
         return log
     import logging
 
-    logger = logging.getLogger("rehue")
+    logger = logging.getLogger(logger_name)
 
     def said(line: str) -> None:
         if line.startswith("warning: "):
             logger.warning(line.removeprefix("warning: "))
         elif progress:
             say(line)
+        elif line.startswith("rehue: error: "):
+            logger.error(one_line(line.removeprefix("rehue: error: ")))
         else:
             logger.info(line)
     return said

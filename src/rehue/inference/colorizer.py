@@ -866,19 +866,12 @@ class Colorizer:
         lines for a person (the summary, bars found) go to ``log`` if given, else to the ``rehue`` logger
         at INFO. A progress bar is drawn on stderr, as in the CLI, unless ``progress=False``; a service passes
         a function instead, called as ``progress(done, total)`` after each frame, which may raise to cancel."""
-        import logging
 
+        from rehue.progress import lines_to
         from rehue.video.pipeline import colorize_video
 
-        logger = logging.getLogger("rehue.video")
-
-        def said(line: str) -> None:  # its warnings as warnings (probe 147: at INFO, unseen without a handler)
-            if line.startswith("warning: "):
-                logger.warning(line.removeprefix("warning: "))
-            else:
-                logger.info(line)
-
-        options.setdefault("log", said)
+        # its warnings as warnings (probe 147: at INFO, unseen without a handler), the rest at INFO
+        options.setdefault("log", lines_to(None, progress=False, logger_name="rehue.video"))
         if not isinstance(target, (str, os.PathLike)):
             raise UsageError(f"colorize_video takes video files' paths, not {type(target).__name__}")
         return colorize_video(source, target, colorizer=self, **options)  # which holds the output (one_writer)

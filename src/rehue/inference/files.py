@@ -47,7 +47,7 @@ from rehue.data.images import (
     typed_as_folder,
     with_output_suffix,
 )
-from rehue.errors import RehueError, UsageError, check_flags, one_line, out_of_memory_as_memory_error
+from rehue.errors import RehueError, UsageError, check_flags, out_of_memory_as_memory_error
 from rehue.progress import lines_to
 from rehue.video.frame_folder import FramePattern, names_numbered_frames
 from rehue.video.io import OUTPUT_CODECS, VIDEO_SUFFIX_OF_CODEC
@@ -385,8 +385,10 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
 
     from rehue.inference.colorizer import Colorizer
 
-    failed = _failure_lines(log, progress)
     log = lines_to(log, progress)
+
+    def failed(text: str) -> None:  # each file as it fails (probe 147: on stderr whatever the caller gave)
+        log(f"rehue: error: {text}")
     quality_given, ext_given = "quality" in refuse_unused, "image_ext" in refuse_unused
     quality = check_quality(quality)
     from rehue.video.io import check_video_options, codec_named
@@ -657,24 +659,6 @@ def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, sin
             raise exc from None
         summary.failed.append((job.source, _failure(exc, job.source)))
         failed(str(exc))
-
-
-def _failure_lines(log, progress: bool):
-    """Where a batch says each file that failed, as it fails: "rehue: error: ..." lines to the caller's ``log``
-    (the CLI's prints them), else on standard error beside the bar, or with ``progress`` off (a service) to the
-    ``rehue`` logger as errors (probe 147: printed on standard error whatever the caller gave)."""
-    import logging
-
-    from rehue.progress import say
-
-    def failed(text: str) -> None:
-        if log is not None:
-            log(f"rehue: error: {text}")
-        elif progress:
-            say(f"rehue: error: {text}")
-        else:
-            logging.getLogger("rehue").error(one_line(text))
-    return failed
 
 
 def _failure(exc: RehueError, source: Path) -> str:

@@ -276,8 +276,8 @@ def _check_init_model(spec: str, config: TrainConfig):
     return source, card
 
 
-def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_videos: set[str] = frozenset()
-                       ) -> tuple[dict, object]:
+def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_videos: set[str] = frozenset(),
+                       checked=None) -> tuple[dict, object]:
     """Start from a trained generator. From an independent model to a dependent one, the weights that
     read the input grow extra input channels (for the previous a*b*) initialised at zero, so training
     starts from exactly the independent model and learns how much to trust the previous colours.
@@ -292,7 +292,7 @@ def _load_init_weights(generator, spec: str, config: TrainConfig, log, held_out_
     from rehue.evaluation.evaluate import warn_of_learnt_video_files, warn_of_trained_videos
     from rehue.models.io import INFERENCE_RANGES
 
-    source, card = _check_init_model(spec, config)
+    source, card = checked or _check_init_model(spec, config)  # ``checked``: its (model, card), read already
     what = "its starting score, and this run's validation scores, are not held out"
     warn_of_trained_videos(spec, card, "the --init model", {Path(config.data): set(held_out_videos)}, log, what=what)
     fingerprints = frame_video_fingerprints(Path(config.data)) if is_frame_dir(Path(config.data)) else {}
@@ -695,8 +695,9 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
     config = replace(config, init=shipped_init(config.init, config.in_channels == 3))
     if config.independent_feed > 0:  # before the data is read (probe 129: exit 1 after it, in the library's words)
         _check_feeding_model(config.init, given_init)
+    init_model = None  # the --init model, read once, before the data (its weights loaded after it)
     if config.init and not resume:
-        _check_init_model(config.init, config)
+        init_model = _check_init_model(config.init, config)
     if init_on_disk(config.init):  # by its absolute path, so a run resumes from any folder
         config = replace(config, init=str(Path(config.init).expanduser().resolve()))
         if overwrite and not resume and Path(config.init).is_relative_to(Path(config.out).resolve()):
@@ -827,7 +828,8 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             restraint = dict(state.get("restraint", {}))
         elif config.init:
             restraint, init_card = _load_init_weights(generator, config.init, config, log,
-                                                      videos["test"] if videos is not None else frozenset())
+                                                      videos["test"] if videos is not None else frozenset(),
+                                                      init_model)
             folders, names, fingerprints = _learnt_by(config.init, init_card)
             if is_main and getattr(val_set, "paths", None) and init_card.training.get("held_out") != held_out:
                 # probe 129: photos it learnt from, validated on (a run on the same split held out the same photos)
