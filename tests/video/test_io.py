@@ -639,12 +639,19 @@ def subtitled_film(path, *, text_codec="subrip", bitmap=False, attachment=False)
             container.add_attachment("captions.ttf", "font/ttf", b"a font's bytes")
         container.start_encoding()
         for track, cues in tracks:
-            for start, length, payload in cues:
-                packet = av.Packet(payload)
-                packet.stream, packet.pts, packet.dts, packet.duration = track, start, start, length
-                container.mux(packet)
+            mux_cues(container, track, cues)
         encode_frames(container, stream, textured_frames(50, 48, 64))
     return path
+
+
+def mux_cues(container, track, cues) -> None:
+    """Write ``cues``, (start ms, length ms, payload bytes), as ``track``'s packets (its time base 1/1000)."""
+    import av
+
+    for start, length, payload in cues:
+        packet = av.Packet(payload)
+        packet.stream, packet.pts, packet.dts, packet.duration = track, start, start, length
+        container.mux(packet)
 
 
 def subtitles_of(path):
@@ -735,10 +742,7 @@ def test_a_part_with_no_subtitle_in_it_gets_no_subtitle_track(tmp_path, tiny_mod
         video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
         track = container.add_mux_stream("ttml", time_base=Fraction(1, 1000))
         container.start_encoding()
-        for start in (200, 1000):
-            packet = av.Packet(b"<tt>Hi</tt>")
-            packet.stream, packet.pts, packet.dts, packet.duration = track, start, start, 600
-            container.mux(packet)
+        mux_cues(container, track, [(200, 600, b"<tt>Hi</tt>"), (1000, 600, b"<tt>Hi</tt>")])
         encode_frames(container, video, textured_frames(50, 48, 64))
     assert main(["colorize", str(tmp_path / "ttml.mp4"), "-o", str(tmp_path / "ttml-part.mp4"), "--end", "1.5",
                  "--model", str(tiny_model), "--no-progress"]) == 0
@@ -765,10 +769,8 @@ def sounded_subtitled_film(path):
             tracks.append((track, cues[language]))
         container.start_encoding()
         for track, said in tracks:
-            for start, length, text in said:
-                packet = av.Packet(len(text).to_bytes(2, "big") + text if mp4 else text)
-                packet.stream, packet.pts, packet.dts, packet.duration = track, start, start, length
-                container.mux(packet)
+            mux_cues(container, track, [(start, length, len(text).to_bytes(2, "big") + text if mp4 else text)
+                                        for start, length, text in said])
         encode_frames(container, video, textured_frames(100, 48, 64))
         for number, sound in enumerate(sounds):
             _write_tone(container, sound, 4.0, 44100, 440 * (number + 1))
@@ -861,10 +863,7 @@ def test_a_part_of_a_film_with_cover_art_and_subtitles_keeps_both(tmp_path):
         track = container.add_mux_stream("subrip", time_base=Fraction(1, 1000))
         container.add_attachment("poster.jpg", "image/jpeg", picture.getvalue())
         container.start_encoding()
-        for start in (200, 1000):
-            packet = av.Packet(b"Hi")
-            packet.stream, packet.pts, packet.dts, packet.duration = track, start, start, 600
-            container.mux(packet)
+        mux_cues(container, track, [(200, 600, b"Hi"), (1000, 600, b"Hi")])
         encode_frames(container, video, textured_frames(50, 48, 64))
     film = copy_video(tmp_path / "film.mkv", tmp_path / "film.mp4")  # the cover as MP4 holds it, a picture stream
     part = copy_video(film, tmp_path / "part.mp4", start=0.5, end=1.3)
