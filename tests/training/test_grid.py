@@ -451,12 +451,22 @@ def test_thesis_config_is_table_5_1_and_the_demo_runs_the_same_grid():
     ("generators = ['gen1']\ndiscriminators = ['disc1']", "data must name the training data"),
     ("data = 'p'\ngenerators = ['gen1'", "not valid TOML"),
     (f"{MINIMAL}\ndevice = 'gpu'", "device: unknown device 'gpu'; use auto, cpu, cuda, cuda:N or mps"),  # probe 133
+    (f"{MINIMAL}\nce_weight = 8", r"ce_weight is set, and none of the grid's generators \(gen1\) learns by "
+     r"cross-entropy over a\*b\* bins \(gen2-classes does\)"),
+    ("data = 'p'\ngenerators = ['gen2-classes']\ndiscriminators = ['disc1']\nl1_weight = 0.0",
+     r"l1_weight is set, and none of the grid's generators \(gen2-classes\) learns by L1 \(gen1, gen2 do\)"),
 ])
 def test_bad_config_is_a_clear_error_naming_the_file(tmp_path, text, message):
     config = write_grid(tmp_path, text)
     with pytest.raises(RehueError, match=message) as error:
         load_grid(config)
     assert error.value.path == str(config)
+
+
+def test_a_weight_one_of_the_grids_generators_learns_by_is_kept_for_every_run(tmp_path):
+    grid = load_grid(write_grid(tmp_path, "data = 'p'\ngenerators = ['gen1', 'gen2-classes']\n"
+                                          "discriminators = ['disc1']\nl1_weight = 0.0\nce_weight = 8"))
+    assert [(run.config.l1_weight, run.config.ce_weight) for run in grid.runs] == [(0.0, 8.0), (0.0, 8.0)]
 
 
 def test_a_run_whose_batch_exceeds_the_memory_free_is_refused_before_any_trains(tmp_path, monkeypatch):

@@ -267,6 +267,15 @@ def load_grid(path: str | Path) -> GridSpec:
         if misfit:
             raise RehueError(f"{name}: {misfit}", path)
         runs.append(GridRun(name, config, index))
+    from rehue.models.registry import list_models
+
+    for weight, learns_by in (("l1_weight", False), ("ce_weight", True)):  # kept in each card, used by none
+        if weight in raw and not any(run.config.learns_by_classes == learns_by for run in runs):
+            users = [name for name in list_models("generator")
+                     if replace(runs[0].config, generator=name).learns_by_classes == learns_by]
+            how = "by cross-entropy over a*b* bins" if learns_by else "by L1"
+            raise RehueError(f"{weight} is set, and none of the grid's generators ({', '.join(generators)}) learns "
+                             f"{how} ({', '.join(users)} do{'es' if len(users) == 1 else ''})", path)
     return GridSpec(source=path, runs=runs, optimisers=optimisers, out=out, rank_by=rank_by,
                     eval_images=_positive_int(raw, "eval_images", 0, path, allow_zero=True),
                     sample_images=_positive_int(raw, "sample_images", DEFAULT_SAMPLE_IMAGES, path, False),
