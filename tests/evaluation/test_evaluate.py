@@ -707,6 +707,33 @@ def test_a_reels_numbered_frames_are_scored_as_one_film_with_frames(tmp_path, ti
     assert "--frames takes folders of numbered frames" in capsys.readouterr().err
 
 
+def test_a_reel_is_named_by_its_folder_and_its_frames_by_their_files_and_a_gap_hides_none(
+        tmp_path, tiny_model, tiny_dependent_model, monkeypatch, capsys):
+    """Probe 150: `--frames .` named the reel "" (a "video " key, a legend without a label); --video-frames
+    counted a reel's frames by their numbers, so the frames after a gap in the numbering were never scored; the
+    JSON's rows named no frame, and a black frame was "frame 2" where its file is f_000003.png."""
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    photo = textured_rgb(48, 80, seed=3)
+    numbers = [*range(1, 6), *range(500, 505)]
+    for place, number in enumerate(numbers):
+        frame = np.zeros((48, 64, 3), np.uint8) if number == 3 else np.ascontiguousarray(photo[:, place: place + 64])
+        Image.fromarray(frame).save(reel / f"f_{number:06d}.png")
+    monkeypatch.chdir(reel)
+    assert main(["evaluate", ".", "--frames", "--model", str(tiny_model), "--dependent-model",
+                 str(tiny_dependent_model), "--video-frames", "8", "--out", str(tmp_path / "r"), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "note: .: 1 of its 8 frames has no colour (black, a fade, a title card), such as f_000003.png; it is " \
+           "not scored" in err, err
+    report = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert [key for key in report["extra"] if key.startswith("video")] == ["video reel"]
+    assert report["extra"]["video reel"]["frames"] == 8
+    images = report["rows"]["tiny-independent"]["images"]
+    assert [Path(image["file"]).name for image in images] == \
+        [f"f_{number:06d}.png" for number in numbers[:8] if number != 3]
+    assert "- video reel: 8 frames" in (tmp_path / "r" / "metrics.md").read_text()
+
+
 def test_a_photo_named_twice_or_copied_is_one_piece_of_evidence_and_what_is_not_held_out_is_said(
         tmp_path, photo_folder, tiny_model, tiny_dependent_model):
     """Probe 46: photos named twice were 25 rows where 12 were scored ("ahead on 0 of 25"), a copied frame

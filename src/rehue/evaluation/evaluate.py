@@ -561,11 +561,12 @@ def _video_names(videos: list[Path]) -> dict[Path, str]:
     """Each clip's name in the report: its file's, or, where two share one (``A/clip.mp4``, ``B/clip.mp4``; a
     scanner's reels, each ``frames``), its path from the folder they share (probe 120: the second one's figures
     replaced the first's)."""
-    names = Counter(video.name for video in videos)
+    own = {video: Path(os.path.abspath(video)).name for video in videos}  # `--frames .`: the folder's (probe 150)
+    names = Counter(own.values())
     shared = os.path.commonpath([os.path.abspath(video) for video in videos]) if len(videos) > 1 else ""
     called, taken = {}, Counter()
     for video in videos:  # as a line shows them: two that only their escapes tell apart are numbered (probe 121)
-        shown = shown_path(video.name if names[video.name] == 1 else os.path.relpath(os.path.abspath(video), shared))
+        shown = shown_path(own[video] if names[own[video]] == 1 else os.path.relpath(os.path.abspath(video), shared))
         taken[shown] += 1
         called[video] = shown if taken[shown] == 1 else f"{shown} ({taken[shown]})"
     return called
@@ -619,12 +620,13 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
     def score(done):
         for truth, rgb in done:
             gray = gray_baseline(truth)
+            file = reader.files[len(errors)] if film else None  # a reel's frame named by its file (probe 150)
             # a black frame of a fade, a title card: the gray answer would score it perfectly (100 dB)
             coloured = has_colour(truth)
             if coloured:
-                rows.append((name, evaluate_pair(rgb, truth, video)))
+                rows.append((name, evaluate_pair(rgb, truth, video), file))
                 if with_gray:
-                    rows.append((GRAY_BASELINE, evaluate_pair(gray, truth, video)))
+                    rows.append((GRAY_BASELINE, evaluate_pair(gray, truth, video), file))
                 stability_out.update(rgb)
                 stability_truth.update(truth)
             else:  # nor a pair with it in the stability: two black frames are perfectly steady, and lowered both
@@ -664,9 +666,11 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
             right = round((width - bars.left - bars.width) * scale)
             bars = Box(top, left, size[1] - top - bottom, size[0] - left - right)
         state = SceneColorizer(colorizer, dependent, bars=bars, rotation=reader.rotation)
-        for frame in progress_bar(reader, total=min(reader.frame_count or max_frames, max_frames), desc=bar_name(video),
-                                  unit="frame", disable=not progress, leave=False):
-            if frame.index >= max_frames:
+        # frames read, not a reel's frames by number (probe 150: those after a gap in the numbering were left out)
+        for read, frame in enumerate(progress_bar(reader, total=min(reader.frame_count or max_frames, max_frames),
+                                                  desc=bar_name(video), unit="frame", disable=not progress,
+                                                  leave=False)):
+            if read >= max_frames:
                 break
             truth = frame.rgb
             if scale != 1.0:
@@ -683,10 +687,11 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
         return None
     if with_gray and uncoloured:
         log(f"note: {shown_path(video)}: {len(uncoloured)} of its {counted(len(errors), 'frame')} "
-            f"{'has' if len(uncoloured) == 1 else 'have'} no colour (black, a fade, a title card), such as frame "
-            f"{uncoloured[0]}; {'it is' if len(uncoloured) == 1 else 'they are'} not scored")
-    for row, metrics in rows:
-        table.add(row, metrics, video)
+            f"{'has' if len(uncoloured) == 1 else 'have'} no colour (black, a fade, a title card), such as "
+            f"{shown_path(reader.files[uncoloured[0]].name) if film else f'frame {uncoloured[0]}'}; "
+            f"{'it is' if len(uncoloured) == 1 else 'they are'} not scored")
+    for row, metrics, file in rows:
+        table.add(row, metrics, video, file)
     if len(grid) < 8:  # as the film is shown: a phone's portrait clip upright (probe 143: sideways)
         grid.extend(tuple(upright(picture, reader.rotation) for picture in row) for row in first)
     return {"model": name, "dependent_model": None if dependent is None else dependent.name,
