@@ -43,9 +43,12 @@ def _with_attribute(data: bytes, name: bytes, kind: bytes, value: bytes) -> byte
     return data[:offset] + attribute + b"\0" + table.astype("<u8").tobytes() + data[header_end + 8 * chunks:]
 
 
-def scanline_exr(channels: dict[str, np.ndarray], *, data_origin=(0, 0), display=None, pixel_type: int = 2) -> bytes:
+def scanline_exr(channels: dict[str, np.ndarray], *, data_origin=(0, 0), display=None, pixel_type: int = 2,
+                 pixel_types: dict[str, int] | None = None, sampling: dict[str, tuple[int, int]] | None = None
+                 ) -> bytes:
     """An uncompressed scan-line OpenEXR file written by the test itself, for what FFmpeg's encoder does not
-    write: ``channels`` (name: (H, W) values, all one ``pixel_type``: 0 UINT, 1 HALF, 2 FLOAT) in a data
+    write: ``channels`` (name: (H, W) values, of ``pixel_type``: 0 UINT, 1 HALF, 2 FLOAT, or a channel's own in
+    ``pixel_types``; a channel in ``sampling`` (x, y) holds every x-th sample of every y-th line) in a data
     window at ``data_origin``, and a ``display`` window (x min, y min, x max, y max; the data window's by
     default)."""
     def attribute(name: str, kind: str, value: bytes) -> bytes:
@@ -55,8 +58,11 @@ def scanline_exr(channels: dict[str, np.ndarray], *, data_origin=(0, 0), display
     height, width = channels[names[0]].shape
     left, top = data_origin
     data_window = struct.pack("<4i", left, top, left + width - 1, top + height - 1)
-    kind = {0: "<u4", 1: "<f2", 2: "<f4"}[pixel_type]
-    chlist = b"".join(name.encode() + b"\0" + struct.pack("<iB3xii", pixel_type, 0, 1, 1) for name in names) + b"\0"
+    types = {name: (pixel_types or {}).get(name, pixel_type) for name in names}
+    steps = {name: (sampling or {}).get(name, (1, 1)) for name in names}
+    kinds = {name: {0: "<u4", 1: "<f2", 2: "<f4"}[types[name]] for name in names}
+    chlist = b"".join(name.encode() + b"\0" + struct.pack("<iB3xii", types[name], 0, *steps[name])
+                      for name in names) + b"\0"
     header = (b"v/1\x01" + struct.pack("<I", 2) + attribute("channels", "chlist", chlist)
               + attribute("compression", "compression", b"\0") + attribute("dataWindow", "box2i", data_window)
               + attribute("displayWindow", "box2i", struct.pack("<4i", *display) if display else data_window)
@@ -66,7 +72,8 @@ def scanline_exr(channels: dict[str, np.ndarray], *, data_origin=(0, 0), display
               + attribute("screenWindowWidth", "float", struct.pack("<f", 1)) + b"\0")
     lines = []
     for row in range(height):
-        pixels = b"".join(np.ascontiguousarray(channels[name][row], kind).tobytes() for name in names)
+        pixels = b"".join(np.ascontiguousarray(channels[name][row, ::steps[name][0]], kinds[name]).tobytes()
+                          for name in names if row % steps[name][1] == 0)
         lines.append(struct.pack("<ii", top + row, len(pixels)) + pixels)
     first = len(header) + 8 * height
     offsets = np.cumsum([first] + [len(line) for line in lines[:-1]]).astype("<u8")

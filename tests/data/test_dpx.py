@@ -225,6 +225,29 @@ def test_10_bit_layouts_ffmpeg_does_not_read_are_named_not_called_damaged(tmp_pa
     assert "corrupt" not in str(load_error(tmp_path / "packed.dpx")) + str(load_error(tmp_path / "unpadded.dpx"))
 
 
+def test_other_layouts_ffmpeg_does_not_read_and_pixels_inside_the_header_are_named(tmp_path, capsys):
+    """Probe 151: a DPX whose pixels' offset lay inside its header was coloured from the header's bytes, exit 0;
+    floats, run-length encoding and descriptors FFmpeg has not were "truncated or corrupt DPX file (Not yet
+    implemented in FFmpeg, patches welcome)"."""
+    import struct
+
+    filled = scanner_dpx(np.dstack([ramp()] * 3), transfer=1)
+
+    def changed(offset: int, fmt: str, value: int) -> bytes:
+        data = bytearray(filled)
+        struct.pack_into(fmt, data, offset, value)
+        return bytes(data)
+
+    floats = bytearray(changed(803, "B", 32))
+    struct.pack_into(">H", floats, 804, 0)
+    layout = "a DPX layout FFmpeg, rehue's DPX decoder, does not read"
+    cases = {"offset.dpx": (changed(4, ">I", 1024), "its pixels would start at byte 1024, inside its header"),
+             "floats.dpx": (floats, f"{layout} (RGB, 32-bit floats)"),
+             "rle.dpx": (changed(806, ">H", 1), f"{layout} (RGB, 10-bit samples, run-length encoded)"),
+             "cbycr.dpx": (changed(800, "B", 102), f"{layout} (CbYCr 4:4:4, 10-bit samples)")}
+    assert_each_refused_in_one_line(tmp_path, capsys, cases)
+
+
 def test_a_turned_frames_header_no_longer_gives_the_scans_geometry(tmp_path):
     """Probe 32: a frame turned upright kept its scan's offsets and original size, which described the stored
     frame. An upright frame of the same size keeps them."""

@@ -137,6 +137,26 @@ def test_an_openexr_without_a_picture_of_light_is_refused_saying_what_it_holds(t
     assert_each_refused_in_one_line(tmp_path, capsys, cases)
 
 
+def test_openexr_layouts_ffmpeg_does_not_read_are_named_not_called_damaged(tmp_path, capsys):
+    """Probe 151: half-float colour with a full-float alpha was "truncated or corrupt OpenEXR file (Invalid data
+    found when processing input)", and a luminance and chroma file (Y, RY, BY at 2x2) "(Not yet implemented in
+    FFmpeg, patches welcome)"; a full-float depth beside half-float colour is read, as FFmpeg reads it."""
+    from rehue.data.images import load_image
+    from tests.helpers_exr import scanline_exr
+
+    light = light_ramp()
+    rgba = {"R": light, "G": light, "B": light, "A": np.full((HEIGHT, WIDTH), 0.5)}
+    cases = {"alpha.exr": (scanline_exr(rgba, pixel_type=1, pixel_types={"A": 2}),
+                           "its picture's channels are of unlike kinds (R, G, B half floats; A full floats), which "
+                           "FFmpeg, rehue's OpenEXR decoder, does not read together"),
+             "yc.exr": (scanline_exr({"Y": light, "RY": light, "BY": light}, sampling={"RY": (2, 2), "BY": (2, 2)}),
+                        "its channels BY, RY are subsampled (2x2: a sample for each 2x2 pixels), which FFmpeg, "
+                        "rehue's OpenEXR decoder, does not read")}
+    assert_each_refused_in_one_line(tmp_path, capsys, cases)
+    depth = scanline_exr({**rgba, "A": light, "Z": light}, pixel_type=1, pixel_types={"Z": 2})
+    assert load_image(depth).rgb.shape == (HEIGHT, WIDTH, 3)
+
+
 def read_light(data: bytes) -> np.ndarray:
     """An OpenEXR file's samples as FFmpeg decodes them (RGB, then alpha), as floats: the test's own reading."""
     import io

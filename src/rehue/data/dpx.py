@@ -37,6 +37,9 @@ PIXEL_ASPECT = 1628  # the orientation header's pixel aspect ratio: horizontal, 
 # DPX's image orientations as EXIF's: lines left to right or right to left, top to bottom or bottom to top,
 # and from 4 on, lines that run down (or up) the picture, stored one beside the other
 EXIF_ORIENTATION = {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 6, 6: 8, 7: 7}
+# an image element's descriptor (byte 800), in words: what a layout FFmpeg does not read is said as
+DESCRIPTORS = {1: "red", 2: "green", 3: "blue", 4: "alpha", 6: "luma", 50: "RGB", 51: "RGBA", 52: "ABGR",
+               100: "CbYCrY 4:2:2", 101: "CbYaCrYa 4:2:2:4", 102: "CbYCr 4:4:4", 103: "CbYCrA 4:4:4:4"}
 
 
 class Header:
@@ -61,7 +64,7 @@ class Header:
         self.width, self.height = number("I", 772), number("I", 776)
         self.reference_black, self.reference_white = number("I", 784), number("I", 792)
         self.descriptor, self.transfer, self.bits = data[800], data[801], data[803]
-        self.packing, self.data_offset = number("H", 804), number("I", 4)
+        self.packing, self.encoding, self.data_offset = number("H", 804), number("H", 806), number("I", 4)
         industry = len(self.raw) >= HEADER_BYTES  # FFmpeg's frames have no film or television header
         rates = (number("f", FILM_FRAME_RATE), number("f", TV_FRAME_RATE)) if industry else ()
         # the first rate the headers set (unset: all ones, a NaN, or 0), plausible or not: the reader judges
@@ -124,10 +127,16 @@ def read(data: bytes, path: str | None):
     if header.bits == 10 and header.packing == 0:
         raise ValueError("its 10-bit samples are packed end to end (packing 0), which FFmpeg, rehue's DPX decoder, "
                          "does not read; save the frames with the samples filled into 32-bit words (method A)")
+    if header.data_offset < GENERIC_BYTES:  # probe 151: read from the header's bytes, and coloured
+        raise ValueError(f"its pixels would start at byte {header.data_offset}, inside its header")
+    if header.encoding or header.bits not in (1, 8, 10, 12, 16):  # floats, run-length encoding (probe 151)
+        raise _unread_layout(header)
     try:
         with av.open(io.BytesIO(data), format="dpx_pipe") as container:
             frame = next(container.decode(video=0), None)
     except (av.FFmpegError, ValueError) as exc:
+        if isinstance(exc, av.error.PatchWelcomeError):  # "Not yet implemented in FFmpeg" of a layout it has not
+            raise _unread_layout(header) from None
         if header.bits == 10 and _lines_unpadded(header, len(data)):
             raise ValueError("its 10-bit lines do not each start a new 32-bit word, as DPX asks (some scanners write "
                              "gray frames so), which FFmpeg, rehue's DPX decoder, does not read") from None
@@ -155,6 +164,16 @@ def read(data: bytes, path: str | None):
     loaded = array_to_loaded(samples, path, colour=not gray)
     loaded.dpx_header, loaded.software = header.raw + header.user_data, header.creator or None
     return loaded
+
+
+def _unread_layout(header: Header) -> ValueError:
+    """What a frame holds that FFmpeg, rehue's DPX decoder, does not read (a descriptor, a depth, floats, run-length
+    encoding), in words."""
+    kind = DESCRIPTORS.get(header.descriptor, f"descriptor {header.descriptor}")
+    samples = f"{header.bits}-bit {'floats' if header.bits in (32, 64) else 'samples'}"
+    encoded = ", run-length encoded" if header.encoding else ""
+    return ValueError(f"a DPX layout FFmpeg, rehue's DPX decoder, does not read ({kind}, {samples}{encoded}); save "
+                      "the frames as uncompressed RGB or luma of 8, 10, 12 or 16 bits")
 
 
 def _time_code(value: int) -> str | None:

@@ -43,7 +43,8 @@ class Header:
         self.frame_rate = self.time_code = None  # framesPerSecond, timeCode
         self.pixel_aspect = 1.0  # pixelAspectRatio: a pixel's width over its height
         self.window_at: dict[str, int] = {}
-        self.channels: dict[str, int] = {}
+        self.channels: dict[str, int] = {}  # each channel's pixel type
+        self.sampling: dict[str, tuple[int, int]] = {}  # each channel's x and y sampling (2, 2: a quarter)
         self.attributes: list[tuple[bytes, bytes]] = []  # each as (name, its whole bytes), for a file written again
         self.compression = 0
         offset = 8
@@ -66,7 +67,7 @@ class Header:
                 setattr(self, "data_window" if name == b"dataWindow" else "display_window", struct.unpack("<4i", value))
                 self.window_at[name.decode()] = kind_end + 5
             elif name == b"channels" and kind == b"chlist":
-                self.channels = _channels(value)
+                self.channels, self.sampling = _channels(value)
             elif name == b"compression" and size == 1:
                 self.compression = value[0]
             elif name == b"tiles" and kind == b"tiledesc" and size == 9:
@@ -156,17 +157,19 @@ def _area(window) -> int:
     return (window[2] - window[0] + 1) * (window[3] - window[1] + 1) if window[2] >= window[0] else 0
 
 
-def _channels(value: bytes) -> dict[str, int]:
-    """A chlist attribute's channels: name, then pixel type (0 UINT, 1 HALF, 2 FLOAT), linear flag, three
-    reserved bytes and x and y sampling; a NUL ends the list."""
-    channels, offset = {}, 0
+def _channels(value: bytes) -> tuple[dict[str, int], dict[str, tuple[int, int]]]:
+    """A chlist attribute's channels, as each one's pixel type and its x and y sampling: name, then pixel type
+    (0 UINT, 1 HALF, 2 FLOAT), linear flag, three reserved bytes and x and y sampling; a NUL ends the list."""
+    channels, sampling, offset = {}, {}, 0
     while offset < len(value) and value[offset] != 0:
         end = value.find(b"\0", offset)
         if end < 0 or end + 17 > len(value):
             raise ValueError("truncated OpenEXR header (its list of channels)")
-        channels[value[offset:end].decode("utf-8", "replace")] = struct.unpack_from("<i", value, end + 1)[0]
+        name = value[offset:end].decode("utf-8", "replace")
+        channels[name] = struct.unpack_from("<i", value, end + 1)[0]
+        sampling[name] = struct.unpack_from("<ii", value, end + 9)
         offset = end + 17
-    return channels
+    return channels, sampling
 
 
 def read(data: bytes, path: str | None):
@@ -193,6 +196,21 @@ def read(data: bytes, path: str | None):
                          f"{layers or 'none'}; write the layer to colour as R, G, B first")
     if any(header.channels[name] == 0 for name in picture):
         raise ValueError("its picture channels hold whole numbers (UINT: object or material ids), not light")
+    # what FFmpeg, rehue's OpenEXR decoder, does not read (probe 151: "truncated or corrupt", "Not yet implemented")
+    subsampled = [name for name, (across, down) in header.sampling.items() if (across, down) != (1, 1)]
+    if subsampled:
+        across, down = header.sampling[subsampled[0]]
+        raise ValueError(f"its channel{'s' if len(subsampled) > 1 else ''} {', '.join(subsampled[:6])} "
+                         f"{'are' if len(subsampled) > 1 else 'is'} subsampled ({across}x{down}: a sample for each "
+                         f"{across}x{down} pixels), which FFmpeg, rehue's OpenEXR decoder, does not read; write every "
+                         "channel whole first (R, G, B, not luminance and chroma)")
+    kinds = {name: header.channels[name] for name in [*picture, *(["A"] if "A" in header.channels else [])]}
+    if len(set(kinds.values())) > 1:
+        said = {1: "half floats", 2: "full floats", 0: "whole numbers"}
+        by_kind = "; ".join(f"{', '.join(name for name in kinds if kinds[name] == kind)} "
+                            f"{said.get(kind, f'pixel type {kind}')}" for kind in dict.fromkeys(kinds.values()))
+        raise ValueError(f"its picture's channels are of unlike kinds ({by_kind}), which FFmpeg, rehue's OpenEXR "
+                         "decoder, does not read together; write them as one kind first")
     if header.data_pixels > MAX_PIXELS:
         raise ValueError(f"image too large (a data window of {header.data_pixels:,} pixels; limit {MAX_PIXELS:,})")
     header.check_whole(data)
