@@ -246,6 +246,44 @@ def test_an_openexr_plate_written_again_keeps_its_primaries_window_and_attribute
     assert np.abs(read_light(at_origin)[0, -1] - expected_light).max() < 2e-3, "AP0's light, by ACES' own matrix"
 
 
+def test_a_reel_converted_between_dpx_openexr_and_cineon_keeps_its_rate_and_time_codes(tmp_path, tiny_model):
+    """Probe 151: a DPX reel at 18 frames a second written as OpenEXR frames, an OpenEXR reel written as DPX and a
+    Cineon reel as OpenEXR lost their rate and every frame's time code (a grader took them at 24 frames a second),
+    where a video into frames keeps both."""
+    import struct
+
+    from rehue.data import dpx, exr
+    from tests.helpers_dpx import cineon_bytes, scanner_dpx
+    from tests.helpers_exr import _with_attribute
+
+    reels = {name: tmp_path / name for name in ("dpx", "exr", "cineon")}
+    for reel in reels.values():
+        reel.mkdir()
+    for number in range(3):
+        levels = np.dstack([np.full((HEIGHT, WIDTH), 20000 + 9000 * number, np.uint16), np.full((HEIGHT, WIDTH), 30000,
+                            np.uint16), np.full((HEIGHT, WIDTH), 25000, np.uint16)])
+        (reels["dpx"] / f"s.{number:04d}.dpx").write_bytes(scanner_dpx(
+            levels, frame_rate=18.0, time_code=dpx._time_code_word(f"01:00:00:{number:02d}")))
+        plate = exr_bytes(np.dstack([light_ramp() * (1 - number / 10), light_ramp() * 0.5, light_ramp() * 0.3]))
+        plate = _with_attribute(plate, b"framesPerSecond", b"rational", struct.pack("<iI", 25, 1))
+        plate = _with_attribute(plate, b"timeCode", b"timecode",
+                                struct.pack("<II", dpx._time_code_word(f"02:00:00:{number:02d}"), 0))
+        (reels["exr"] / f"p.{number:04d}.exr").write_bytes(plate)
+        codes = np.dstack([np.full((HEIGHT, WIDTH), 300 + 100 * number), np.full((HEIGHT, WIDTH), 450),
+                           np.full((HEIGHT, WIDTH), 380)]).astype(np.uint16)
+        (reels["cineon"] / f"c.{number:04d}.cin").write_bytes(cineon_bytes(codes, frame_rate=16.0))
+    args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress", "--frames"]
+    for name, ext in (("dpx", ".exr"), ("exr", ".dpx"), ("cineon", ".exr")):
+        assert main(["colorize", str(reels[name]), "-o", str(tmp_path / f"{name}-out"), "--ext", ext, *args]) == 0
+    read = {".exr": exr.Header, ".dpx": dpx.Header}
+    timing = {name: [(round(header.frame_rate, 3), header.time_code) for header in
+                     (read[path.suffix](path.read_bytes()) for path in sorted((tmp_path / f"{name}-out").iterdir()))]
+              for name in reels}
+    assert timing == {"dpx": [(18.0, f"01:00:00:{n:02d}") for n in range(3)],
+                      "exr": [(25.0, f"02:00:00:{n:02d}") for n in range(3)],
+                      "cineon": [(16.0, None)] * 3}, timing
+
+
 def test_a_reel_or_a_film_is_written_as_openexr_frames(tmp_path, tiny_model):
     from rehue.data.exr import Header
 

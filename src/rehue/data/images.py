@@ -1478,6 +1478,10 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
                 and str(path.parent) not in _TOLD_OF_LOST_BLOCKS):
             _TOLD_OF_LOST_BLOCKS.add(str(path.parent))
             logger.warning("%s: %s (said once for this folder): write .png to keep them at 16 bits", path, lost)
+    if fmt == "DPX" and dpx_header is None and exr_header is not None:
+        dpx_header = _timing_header("DPX", exr_header, rgb.dtype == np.uint16)
+    elif fmt == "EXR" and exr_header is None and dpx_header is not None:
+        exr_header = _timing_header("EXR", dpx_header, rgb.dtype == np.uint16)
     tmp = temp_path_for(path)
     try:
         if fmt == "DPX":
@@ -1504,6 +1508,28 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
         except OSError:
             pass
     return path
+
+
+def _timing_header(fmt: str, other: bytes, deep: bool) -> bytes | None:
+    """A ``fmt`` ("DPX" or "EXR") header with the frame rate, time code and pixel shape of a frame read from the
+    other format (``other``, its header; a Cineon scan's is a DPX one), so that a reel converted keeps what grading
+    software conforms it by (probe 151: a DPX reel into OpenEXR frames, and back, lost both). A rate that is not a
+    film's is left out, as a reel's reading leaves it aside."""
+    from fractions import Fraction
+
+    from rehue.data import dpx, exr
+    from rehue.video.pipeline import MAX_FRAMES_FPS, MIN_FRAMES_FPS
+
+    try:
+        source = exr.Header(other) if fmt == "DPX" else dpx.Header(other)
+    except ValueError:
+        return None
+    rate = source.frame_rate if source.frame_rate and MIN_FRAMES_FPS <= source.frame_rate <= MAX_FRAMES_FPS else None
+    aspect = Fraction(source.pixel_aspect).limit_denominator(1000) if source.pixel_aspect != 1 else None
+    if fmt == "DPX":
+        return dpx.made_header(bits=16 if deep else 10, transfer=dpx.UNSPECIFIED_VIDEO, frame_rate=rate,
+                               time_code=source.time_code, pixel_aspect=aspect)
+    return exr.video_frame_header(rate, source.time_code, aspect)
 
 
 def _write_dpx(rgb, path, alpha, like, creator, name) -> None:
