@@ -395,6 +395,26 @@ def test_an_output_folder_inside_the_input_folder_is_not_coloured_again(tmp_path
     assert (out / "a.png").read_bytes() == first
 
 
+def test_a_users_own_photos_in_the_output_folder_are_said_not_to_be_coloured(tmp_path, tiny_model, capsys):
+    """Probe 149: `colorize b5 -o b5/sub` left the user's b5/sub/y.png uncoloured without a word (the output
+    folder's files are no inputs); its own outputs there are passed over without one."""
+    photos = tmp_path / "b5"
+    (photos / "sub").mkdir(parents=True)
+    for name in ("a.png", "sub/y.png"):
+        Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(photos / name)
+    options = ["--model", tiny_model, "--no-progress"]
+    for _ in range(2):
+        capsys.readouterr()
+        assert run("colorize", photos, "-o", photos / "sub", *options) == 0
+        assert (f"warning: {photos}: 1 picture in the output folder {photos / 'sub'} is not coloured, such as "
+                f"{photos / 'sub' / 'y.png'}: a run takes no input from the folder it writes into; colour it into "
+                "another folder") in capsys.readouterr().err
+    assert sorted(p.name for p in (photos / "sub").iterdir()) == ["a.png", "y.png"]
+    (photos / "sub" / "y.png").unlink()
+    assert run("colorize", photos, "-o", photos / "sub", *options) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_an_earlier_runs_outputs_in_another_folder_inside_are_passed_over_with_a_warning(tmp_path, tiny_model,
                                                                                          capsys):
     """Probe 68: `colorize s2 -o s2/v1`, then `-o s2/v2`, coloured v1's outputs again into v2/v1, each warned
@@ -854,11 +874,13 @@ def test_an_earlier_runs_output_under_a_name_now_shared_is_named_in_a_warning(tm
     assert "warning" not in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("suffix", [".png", ".jpg"])
-def test_an_output_cut_short_is_not_counted_as_done(tmp_path, tiny_model, capsys, suffix):
+@pytest.mark.parametrize("suffix,cut", [(".png", 40), (".jpg", 40), (".png", "empty"), (".jpg", "head"),
+                                        (".tif", "empty")])
+def test_an_output_cut_short_is_not_counted_as_done(tmp_path, tiny_model, capsys, suffix, cut):
     """Before, a run after an output was cut short (an interrupted copy of the output folder) counted it as
     done, exit 0, and the broken file stayed (probe 51). Now it is an error naming it, exit 1, until it is
-    removed or --overwrite colours it again; a whole output is still passed over."""
+    removed or --overwrite colours it again; a whole output is still passed over. An empty output, or one of the
+    format's first bytes alone, was still taken as done (probe 149)."""
     scans, out = tmp_path / "scans", tmp_path / "out"
     scans.mkdir()
     for name in ("a", "b"):
@@ -866,7 +888,8 @@ def test_an_output_cut_short_is_not_counted_as_done(tmp_path, tiny_model, capsys
     options = ["--model", tiny_model, "--no-progress", "--ext", suffix]
     assert run("colorize", scans, "-o", out, *options) == 0
     whole = (out / f"b{suffix}").read_bytes()
-    (out / f"a{suffix}").write_bytes((out / f"a{suffix}").read_bytes()[:-40])
+    kept = {40: slice(None, -40), "empty": slice(0, 0), "head": slice(None, 2)}[cut]
+    (out / f"a{suffix}").write_bytes((out / f"a{suffix}").read_bytes()[kept])
     capsys.readouterr()
     assert run("colorize", scans, "-o", out, *options) == 1
     err = capsys.readouterr().err
@@ -876,6 +899,29 @@ def test_an_output_cut_short_is_not_counted_as_done(tmp_path, tiny_model, capsys
     assert run("colorize", scans, "-o", out, *options, "--overwrite") == 0
     assert run("colorize", scans, "-o", out, *options) == 0
     assert "2 skipped" in capsys.readouterr().err
+
+
+def test_a_batch_of_films_run_again_passes_over_those_coloured_whole(tmp_path, tiny_model, capsys):
+    """Probe 149: the same `--frames` command of two films run again (after an interruption of the second, or
+    after both had finished) failed each finished film, "output exists", exit 1, where a batch of files passes
+    over the files done."""
+    reels = [tmp_path / "r1", tmp_path / "r2"]
+    for seed, reel in enumerate(reels):
+        reel.mkdir()
+        for number in range(3):
+            Image.fromarray(textured_rgb(30, 40, seed=seed)[..., number % 3]).save(reel / f"f_{number:04d}.png")
+    command = ["colorize", *reels, "--frames", "-o", tmp_path / "out", "--model", tiny_model, "--dependent-model",
+               "none", "--no-progress"]
+    assert run(*command) == 0
+    frames = {path: path.read_bytes() for path in sorted((tmp_path / "out").rglob("*.png"))}
+    assert len(frames) == 6
+    capsys.readouterr()
+    assert run(*command) == 0
+    assert "coloured 0 films, 2 skipped: their outputs exist (--overwrite replaces them)" in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in frames} == frames
+    (tmp_path / "out" / "r1" / "f_0001.png").write_bytes(b"")  # an interrupted copy: not a film done
+    assert run(*command) == 1
+    assert "1 failed, 1 skipped" in capsys.readouterr().err
 
 
 def test_a_folder_coloured_beside_its_inputs_is_not_coloured_again_on_a_second_run(tmp_path, tiny_model, capsys):

@@ -131,6 +131,17 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             planned = [Job(path, output / with_output_suffix(path.relative_to(source), suffix),
                            video=suffix != image_ext)
                        for path, suffix in found if not (output_below and is_inside(path, output))]
+            # the output folder's files are no inputs: those rehue did not colour are said (probe 149: a user's
+            # photos in the folder named by -o were left without a word)
+            own = {path: suffix != image_ext for path, suffix in found if output_below and is_inside(path, output)
+                   and not (_film_coloured_by_rehue if suffix != image_ext else _coloured_by_rehue)(path)}
+            if own:
+                kinds = {"film" if video else "picture" for video in own.values()}
+                logger.warning("%s: %s in the output folder %s %s not coloured, such as %s: a run takes no input "
+                               "from the folder it writes into; colour %s into another folder", source,
+                               counted(len(own), kinds.pop()) if len(kinds) == 1 else f"{len(own)} pictures and films",
+                               output, "is" if len(own) == 1 else "are", next(iter(own)),
+                               "it" if len(own) == 1 else "them")
             # an earlier run's outputs, in the output folder or another inside this one (`-o photos/v1`, then
             # `-o photos/v2`: probe 68), are not inputs; a file named as an input is coloured whatever it holds
             earlier = [job for job in planned
@@ -615,6 +626,22 @@ def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary
     alike.say_the_rest()
 
 
+def _film_done(folder: Path, target: Path, ext: str) -> bool:
+    """Whether an earlier run coloured every frame of the film in ``folder`` into the folder ``target``: each
+    frame's output there, whole, and no interrupted run of it left to finish."""
+    from rehue.video.pipeline import film_frames
+    from rehue.video.resume import interrupted_runs
+
+    if not target.is_dir() or interrupted_runs(target):
+        return False
+    try:
+        frames = film_frames(folder, lambda message: None)
+    except RehueError:  # said as the film is coloured
+        return False
+    outputs = [target / with_output_suffix(frame, ext).name for frame in frames]
+    return all(output.is_file() and not _cut_short(output) for output in outputs)
+
+
 PNG_ENDS = (b"\x89PNG\r\n\x1a\n", b"\x00\x00\x00\x00IEND\xaeB`\x82")
 JPEG_ENDS = (b"\xff\xd8\xff", b"\xff\xd9")
 
@@ -622,15 +649,19 @@ JPEG_ENDS = (b"\xff\xd8\xff", b"\xff\xd9")
 def _cut_short(path: Path) -> bool:
     """Whether a PNG or JPEG output begins as one and lacks its last bytes, as a copy cut short leaves it:
     rehue writes whole files only, but a run after one cut short would otherwise count it as done (probe 51).
-    Other formats, a file that is no PNG or JPEG at all, and one that cannot be read here are taken as whole."""
+    An empty file, or one of the first bytes of a PNG or JPEG alone, is cut short too (probe 149: taken as done);
+    other formats, a file that is no PNG or JPEG at all, and one that cannot be read here are taken as whole."""
     ends = {".png": PNG_ENDS, ".jpg": JPEG_ENDS, ".jpeg": JPEG_ENDS}.get(path.suffix.lower())
-    if ends is None or not path.is_file():  # a named pipe is not opened: it would wait for a writer (probe 127)
+    if not path.is_file():  # a named pipe is not opened: it would wait for a writer (probe 127)
         return False
-    start, end = ends
     try:
+        if ends is None:
+            return path.stat().st_size == 0  # rehue writes no empty picture
+        start, end = ends
         with open(path, "rb") as file:
-            if file.read(len(start)) != start:
-                return False
+            head = file.read(len(start))
+            if head != start:
+                return start.startswith(head)
             file.seek(0, os.SEEK_END)
             file.seek(max(file.tell() - len(end), 0))
             return file.read() != end
@@ -726,6 +757,9 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
             f"frames that a killed run left, such as {stale[0]}")
     summary = BatchSummary()
     for folder, target in zip(folders, targets, strict=True):
+        if len(folders) > 1 and not overwrite and _film_done(folder, target, image_ext):
+            summary.skipped.append(target)  # as a batch of files passes over those done (probe 149: failed)
+            continue
         try:
             colorize_frames(folder, f"{target}{os.sep}" if as_folder else target, colorizer=colorizer, ext=image_ext,
                             quality=quality, overwrite=overwrite, progress=progress, log=log, **options)
