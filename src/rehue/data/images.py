@@ -1220,6 +1220,10 @@ def make_folder(folder: str | Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        # the file in the way, not the folder below it (probe 149: "photos/scikit-image: Not a directory")
+        in_the_way = next((part for part in folder.parents if part.exists() and not part.is_dir()), None)
+        if in_the_way is not None:
+            raise RehueError("is a file, not a folder", in_the_way) from None
         raise RehueError(f"cannot make this folder ({exc.strerror or exc})", exc.filename or folder) from None
     return folder
 
