@@ -317,7 +317,8 @@ def cmd_colorize(args) -> int:
     if args.frames:
         reasons = {"--start": "every frame in the folder is coloured", "--end": "every frame in the folder is coloured",
                    "--fit": "frames are letterboxed for the models, as a video's are",
-                   "--side-by-side": "each frame is written under its own name"}
+                   "--side-by-side": "a reel is written in colour alone, into a video as into frames named as "
+                                     "its own; the side-by-side review is of photos and videos"}
         never = [flag for flag, value in (("--start", args.start), ("--end", args.end), ("--fit", args.fit),
                                           ("--side-by-side", args.side_by_side or None)) if value is not None]
         if never:  # probe 116: --start was told of letterboxing

@@ -655,6 +655,10 @@ def test_a_bad_frame_leaves_no_output_and_existing_frames_are_kept(tmp_path, tin
     assert main([*args, "--end", "2", "--fit", "letterbox"]) == 2
     assert "--end, --fit: not for --frames (every frame in the folder is coloured; frames are letterboxed for the " \
            "models, as a video's are)" in capsys.readouterr().err
+    for out in ("frames-out", "reel.mp4"):  # probe 149: into a video, "each frame is written under its own name"
+        assert main([*args[:3], str(tmp_path / out), *args[4:], "--side-by-side"]) == 2
+        assert "--side-by-side: not for --frames (a reel is written in colour alone, into a video as into frames " \
+               "named as its own; the side-by-side review is of photos and videos)" in capsys.readouterr().err
 
 
 def test_lossless_master_keeps_every_frames_lightness(tmp_path, colour_clip, tiny_model):
