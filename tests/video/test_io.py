@@ -1175,6 +1175,35 @@ def test_an_interlaced_video_is_read_with_one_warning_to_deinterlace_it(tmp_path
     assert len(warning_lines) == 1 and warning_lines[0].startswith(f"warning: {clip}: the video is interlaced")
 
 
+def _alpha_clip(path, alpha_levels):
+    """An FFV1 film of 4:2:0 frames with an alpha plane, each frame's alpha at its level of ``alpha_levels``."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuva420p"
+        for index, level in enumerate(alpha_levels):
+            rgba = np.dstack([next(iter(textured_frames(1, 48, 64, seed=index))), np.full((48, 64), level, np.uint8)])
+            frame = av.VideoFrame.from_ndarray(rgba, format="rgba").reformat(format="yuva420p")
+            frame.pts, frame.time_base = index, Fraction(1, 25)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_a_films_transparency_that_is_not_kept_is_said_once(tmp_path, caplog):
+    """Probe 152: a ProRes 4444 or FFV1 film with an alpha channel was coloured, or cut into frames, wholly opaque
+    without a word. A film of an alpha format whose every frame is opaque gets no warning."""
+    said = "the video holds transparency (an alpha channel); rehue colours its picture and keeps none of the " \
+           "transparency: what it writes of the film is wholly opaque"
+    for name, levels, warned in (("opaque.mkv", [255, 255, 255], 0), ("faded.mkv", [255, 255, 128, 64], 1)):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="rehue.video.io"), \
+                VideoReader(_alpha_clip(tmp_path / name, levels)) as reader:
+            assert len(list(reader)) == len(levels)
+        assert [r.getMessage() for r in caplog.records] == [f"{tmp_path / name}: {said}"] * warned
+
+
 def test_a_pyav_older_than_the_video_code_needs_is_one_line(tmp_path, monkeypatch):
     """PyAV 12-16 passed an old ``av>=12`` and failed part way with AttributeError or ImportError (probe 17)."""
     import av
@@ -1463,6 +1492,26 @@ def _decoded_sound(path):
 
     with av.open(str(path)) as container:
         return [frame for stream in container.streams.audio for frame in container.decode(stream)]
+
+
+def test_damage_before_the_first_frame_is_said_as_where_the_film_starts(tmp_path, caplog):
+    """Probe 152: a film whose first packets were undecodable was said to show "the frame before ... in their
+    place", where there was none: it starts at the first frame decoded after them."""
+    import av
+
+    clip = make_clip(tmp_path / "damaged.mp4", level_frames(30), fps=25, gop=10, codec="libx264")
+    with av.open(str(clip)) as container:
+        spans = [(packet.pos, packet.size) for packet in container.demux(video=0) if packet.size][:2]
+    data = bytearray(clip.read_bytes())
+    for start, size in spans:
+        data[start + 4:start + size] = b"\xff" * (size - 4)  # past the NAL unit's length
+    clip.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING), VideoReader(clip) as reader:
+        read = list(reader)
+    assert round(read[0].time * 25) == 10, "the key frame after the damage"
+    assert "the first after 0 decoded frames" in caplog.text
+    assert "the frames they held are missing, and the film starts at the first frame decoded after them" in \
+        caplog.text and "the frame before" not in caplog.text
 
 
 def test_an_avi_of_reordered_frames_keeps_its_good_frames_past_damage_and_its_dropped_frames_are_no_truncation(

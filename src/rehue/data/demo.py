@@ -1071,6 +1071,8 @@ def _measure_video(path: Path) -> tuple[int, int, ColourStats, int]:
     """Statistics over VIDEO_SAMPLE_FRAMES frames spread evenly through the clip."""
     import av
 
+    from rehue.video.io import frame_rgb
+
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
@@ -1082,7 +1084,7 @@ def _measure_video(path: Path) -> tuple[int, int, ColourStats, int]:
             width, height = stream.codec_context.width, stream.codec_context.height
             for index, frame in enumerate(container.decode(stream)):
                 if index in wanted:
-                    frames.append(frame.to_ndarray(format="rgb24"))
+                    frames.append(frame_rgb(frame))
     except (av.error.FFmpegError, IndexError, ValueError) as exc:  # FFmpeg's words, not the file's staged path
         raise RehueError(f"cannot read video ({getattr(exc, 'strerror', None) or exc})", path) from None
     if not frames:
