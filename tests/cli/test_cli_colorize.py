@@ -1056,6 +1056,27 @@ def test_a_large_photo_shows_its_steps(tmp_path, tiny_model, gray_jpeg, monkeypa
     assert "colour:" not in capsys.readouterr().err
 
 
+def test_a_named_file_of_an_extension_rehue_does_not_know_is_told_by_its_first_bytes(tmp_path, tiny_model, capsys):
+    """Probe 152: an MP4 saved as clip.bin, and a text file, named with `-o x.mp4`, were each "names a video, and
+    clip.bin is a picture", a usage error."""
+    from tests.helpers_video import make_clip, textured_frames
+
+    make_clip(tmp_path / "clip.mp4", [np.repeat(f[..., :1], 3, axis=-1) for f in textured_frames(3, 32, 48)])
+    (tmp_path / "clip.mp4").rename(tmp_path / "clip.bin")
+    (tmp_path / "notes.txt").write_text("hi")
+    options = ["--model", tiny_model, "--dependent-model", "none", "--no-progress"]
+    assert run("colorize", tmp_path / "clip.bin", "-o", tmp_path / "x.mp4", *options) == 0
+    import av
+
+    with av.open(str(tmp_path / "x.mp4")) as container:
+        assert len(list(container.decode(video=0))) == 3
+    capsys.readouterr()
+    assert run("colorize", tmp_path / "notes.txt", "-o", tmp_path / "y.mp4", *options) == 1
+    assert capsys.readouterr().err.strip() == (f"rehue: error: {tmp_path / 'notes.txt'}: is no picture or film rehue "
+                                               "reads (neither its name nor its first bytes say one)")
+    assert not (tmp_path / "y.mp4").exists()
+
+
 def test_pictures_and_films_are_coloured_as_what_they_hold_whatever_their_names(tmp_path, tiny_model, gray_jpeg,
                                                                                 caplog, capsys):
     from tests.helpers_video import make_clip, textured_frames

@@ -96,9 +96,13 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             raise RehueError("is a sound file: it holds no picture to colour", source)  # probes 67 and 69
     single = len(inputs) == 1 and not inputs[0].is_dir() and output.suffix and not output.is_dir() and not folder
     if single:
-        job = Job(inputs[0], output, video=media_kind(inputs[0]) == "video")
+        kind = _named_kind(inputs[0])
+        job = Job(inputs[0], output, video=kind == "video")
         if not job.video and is_video_path(output) and inputs[0].is_file():  # probe 116: a picture named as a
             # video; probe 134: anim.gif -o anim.mp4 was "unsupported output extension '.mp4'"
+            if kind is None:  # probe 152: notes.txt "is a picture", a usage error
+                raise RehueError("is no picture or film rehue reads (neither its name nor its first bytes say one)",
+                                 inputs[0])
             named_video = is_video_path(inputs[0])
             if named_video and head_kind(inputs[0]) == "unread":  # "coloured as a picture", then "unsupported
                 raise RehueError(HEIC_REASON, inputs[0])  # output extension"
@@ -163,7 +167,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
                                "TIFF or PNG (photos) or MP4 (films) first", source, counted(len(unread), "file"),
                                ", ".join(f"{count} {suffix}" for suffix, count in kinds.most_common()))
         else:
-            video = media_kind(source) == "video"
+            video = _named_kind(source) == "video"
             own = source.suffix if source.suffix.lower() in OUTPUT_CODECS else ".mp4"  # an AVI, a VOB: MP4 out
             suffix = (video_ext or own) if video else image_ext
             jobs.append(_warn_if_misnamed(Job(source, output / with_output_suffix(source, suffix).name, video=video)))
@@ -624,6 +628,13 @@ def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary
                         video_options=video_options, progress=progress, log=log, failed=failed)
         alike.source = None
     alike.say_the_rest()
+
+
+def _named_kind(source: Path) -> str | None:
+    """`media_kind` of a file named as an input: one of an extension rehue does not know is told by its first bytes
+    (probe 152: an MP4 saved as clip.bin was read as a picture), where in a folder it is passed over."""
+    kind = media_kind(source)
+    return head_kind(source) if kind is None else kind
 
 
 def _film_done(folder: Path, target: Path, ext: str) -> bool:
