@@ -180,18 +180,22 @@ def test_a_folder_of_videos_is_no_film_and_its_one_picture_is_a_film_of_one_fram
                                                        "film, which is its own 1 frame; name each video to read it")
 
 
-def test_a_colour_films_cuts_are_found_as_colorize_finds_them(tmp_path, capsys, tiny_model):
+def test_a_colour_films_cuts_are_found_as_colorize_finds_them(tmp_path, capsys):
     """Probe 40: `rehue scenes` (and `rehue frames`) judged a colour film by its luma, where colorize judges
     it by its colours' L*: four cuts where colouring found none."""
     from rehue.data.datasets import read_frame_manifest
     from rehue.inference.colorizer import Colorizer
-    from rehue.video.pipeline import colorize_video
+    from rehue.video.pipeline import SCENE_VIEW_SIZE, colorize_video
+    from tests.conftest import make_tiny_model
 
     y, x = np.mgrid[0:144, 0:192]
     frames = [np.stack([(x * (k + 1) + i) % 256, (y * 2 + k * 40) % 256, np.full_like(x, (k * 50) % 256)], -1)
               .astype(np.uint8) for k in range(8) for i in range(k * 12, k * 12 + 12)]
     clip = make_clip(tmp_path / "patterns.mkv", frames, fps=24, codec="ffv1")
-    coloured = colorize_video(clip, tmp_path / "out.mkv", colorizer=Colorizer.load(tiny_model, device="cpu"),
+    # a model of the shipped models' size: `rehue scenes` looks as colouring with those looks (SCENE_VIEW_SIZE); a
+    # 32-pixel model's view is another, and its cuts may be others
+    model = make_tiny_model(tmp_path / "tiny128.safetensors", size=SCENE_VIEW_SIZE)
+    coloured = colorize_video(clip, tmp_path / "out.mkv", colorizer=Colorizer.load(model, device="cpu"),
                               dependent_model="none", progress=False, log=lambda message: None)
     assert main(["scenes", str(clip), "--json", "--no-progress"]) == 0
     assert json.loads(capsys.readouterr().out)["scene_starts"] == coloured.scene_starts
