@@ -398,6 +398,8 @@ def test_an_output_folder_inside_the_input_folder_is_not_coloured_again(tmp_path
 def test_a_users_own_photos_in_the_output_folder_are_said_not_to_be_coloured(tmp_path, tiny_model, capsys):
     """Probe 149: `colorize b5 -o b5/sub` left the user's b5/sub/y.png uncoloured without a word (the output
     folder's files are no inputs); its own outputs there are passed over without one."""
+    from tests.helpers_video import make_clip
+
     photos = tmp_path / "b5"
     (photos / "sub").mkdir(parents=True)
     for name in ("a.png", "sub/y.png"):
@@ -410,9 +412,17 @@ def test_a_users_own_photos_in_the_output_folder_are_said_not_to_be_coloured(tmp
                 f"{photos / 'sub' / 'y.png'}: a run takes no input from the folder it writes into; colour it into "
                 "another folder") in capsys.readouterr().err
     assert sorted(p.name for p in (photos / "sub").iterdir()) == ["a.png", "y.png"]
-    (photos / "sub" / "y.png").unlink()
+    make_clip(photos / "sub" / "reel.mp4", [np.zeros((32, 32, 3), np.uint8)] * 2)
+    assert run("colorize", photos, "-o", photos / "sub", *options) == 0
+    assert f"warning: {photos}: 1 picture and 1 film in the output folder {photos / 'sub'} are not coloured, such as " \
+        in capsys.readouterr().err
+    for name in ("y.png", "reel.mp4"):
+        (photos / "sub" / name).unlink()
     assert run("colorize", photos, "-o", photos / "sub", *options) == 0
     assert "warning" not in capsys.readouterr().err
+    (photos / "sub" / "a.png").write_bytes(b"")  # a's own output, cut short: not a picture of the user's (probe 153)
+    assert run("colorize", photos, "-o", photos / "sub", *options) == 1
+    assert "in the output folder" not in capsys.readouterr().err
 
 
 def test_an_earlier_runs_outputs_in_another_folder_inside_are_passed_over_with_a_warning(tmp_path, tiny_model,
@@ -920,8 +930,14 @@ def test_a_batch_of_films_run_again_passes_over_those_coloured_whole(tmp_path, t
     assert "coloured 0 films, 2 skipped: their outputs exist (--overwrite replaces them)" in capsys.readouterr().err
     assert {path: path.read_bytes() for path in frames} == frames
     (tmp_path / "out" / "r1" / "f_0001.png").write_bytes(b"")  # an interrupted copy: not a film done
+    (tmp_path / "out" / "r2" / "f_0002.png").unlink()
     assert run(*command) == 1
-    assert "1 failed, 1 skipped" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "coloured 0 films, 2 failed" in err
+    for reel, wrong in (("r1", "1 frame cut short, such as f_0001.png"), ("r2", "1 frame missing, such as f_0002.png")):
+        assert f"rehue: error: {tmp_path / 'out' / reel}: holds the outputs of 2 of the film's 3 frames, and " \
+               f"{wrong}; pass --overwrite to colour the film again" in err, err  # probe 153: "output exists"
+    assert run(*command, "--overwrite") == 0
 
 
 def test_a_folder_coloured_beside_its_inputs_is_not_coloured_again_on_a_second_run(tmp_path, tiny_model, capsys):

@@ -137,14 +137,18 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
                        for path, suffix in found if not (output_below and is_inside(path, output))]
             # the output folder's files are no inputs: those rehue did not colour are said (probe 149: a user's
             # photos in the folder named by -o were left without a word)
+            # an input's own output, even one cut short, is rehue's (probe 153: said as the user's picture)
+            outputs = {os.path.abspath(job.target) for job in planned}
             own = {path: suffix != image_ext for path, suffix in found if output_below and is_inside(path, output)
+                   and os.path.abspath(path) not in outputs
                    and not (_film_coloured_by_rehue if suffix != image_ext else _coloured_by_rehue)(path)}
             if own:
-                kinds = {"film" if video else "picture" for video in own.values()}
+                films = sum(own.values())
+                what = " and ".join(counted(count, kind) for count, kind in ((len(own) - films, "picture"),
+                                                                              (films, "film")) if count)
                 logger.warning("%s: %s in the output folder %s %s not coloured, such as %s: a run takes no input "
                                "from the folder it writes into; colour %s into another folder", source,
-                               counted(len(own), kinds.pop()) if len(kinds) == 1 else f"{len(own)} pictures and films",
-                               output, "is" if len(own) == 1 else "are", next(iter(own)),
+                               what, output, "is" if len(own) == 1 else "are", next(iter(own)),
                                "it" if len(own) == 1 else "them")
             # an earlier run's outputs, in the output folder or another inside this one (`-o photos/v1`, then
             # `-o photos/v2`: probe 68), are not inputs; a file named as an input is coloured whatever it holds
@@ -637,20 +641,31 @@ def _named_kind(source: Path) -> str | None:
     return head_kind(source) if kind is None else kind
 
 
-def _film_done(folder: Path, target: Path, ext: str) -> bool:
-    """Whether an earlier run coloured every frame of the film in ``folder`` into the folder ``target``: each
-    frame's output there, whole, and no interrupted run of it left to finish."""
+def _film_written(folder: Path, target: Path, ext: str) -> bool | str | None:
+    """True where an earlier run coloured every frame of the film in ``folder`` into the folder ``target`` (each
+    frame's output there, whole, and no interrupted run of it left to finish); where some are there, and not all
+    whole, why the film is not coloured again without --overwrite; else None (a film to colour, or to go on with)."""
     from rehue.video.pipeline import film_frames
     from rehue.video.resume import interrupted_runs
 
     if not target.is_dir() or interrupted_runs(target):
-        return False
+        return None
     try:
         frames = film_frames(folder, lambda message: None)
     except RehueError:  # said as the film is coloured
-        return False
+        return None
     outputs = [target / with_output_suffix(frame, ext).name for frame in frames]
-    return all(output.is_file() and not _cut_short(output) for output in outputs)
+    there = [output for output in outputs if output.is_file()]
+    short = [output for output in there if _cut_short(output)]
+    if not there:
+        return None
+    if len(there) == len(outputs) and not short:
+        return True
+    missing = [output for output in outputs if output not in there]
+    wrong = [f"{counted(len(missing), 'frame')} missing, such as {missing[0].name}"] if missing else []
+    wrong += [f"{counted(len(short), 'frame')} cut short, such as {short[0].name}"] if short else []
+    return (f"holds the outputs of {len(there) - len(short)} of the film's {counted(len(outputs), 'frame')}, and "
+            f"{' and '.join(wrong)}; pass --overwrite to colour the film again")
 
 
 PNG_ENDS = (b"\x89PNG\r\n\x1a\n", b"\x00\x00\x00\x00IEND\xaeB`\x82")
@@ -768,10 +783,13 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
             f"frames that a killed run left, such as {stale[0]}")
     summary = BatchSummary()
     for folder, target in zip(folders, targets, strict=True):
-        if len(folders) > 1 and not overwrite and _film_done(folder, target, image_ext):
+        written = None if overwrite else _film_written(folder, target, image_ext)
+        if len(folders) > 1 and written is True:
             summary.skipped.append(target)  # as a batch of files passes over those done (probe 149: failed)
             continue
         try:
+            if isinstance(written, str):  # probe 153: "output exists", of its first frame, where another is missing
+                raise RehueError(written, target)
             colorize_frames(folder, f"{target}{os.sep}" if as_folder else target, colorizer=colorizer, ext=image_ext,
                             quality=quality, overwrite=overwrite, progress=progress, log=log, **options)
             summary.done.append(target)
