@@ -246,10 +246,13 @@ def test_an_openexr_plate_written_again_keeps_its_primaries_window_and_attribute
     assert np.abs(read_light(at_origin)[0, -1] - expected_light).max() < 2e-3, "AP0's light, by ACES' own matrix"
 
 
+DROP_FRAME = 0x40  # SMPTE 12M's drop-frame flag, in the frames' byte of a time code
+
+
 def test_a_reel_converted_between_dpx_openexr_and_cineon_keeps_its_rate_and_time_codes(tmp_path, tiny_model):
     """Probe 151: a DPX reel at 18 frames a second written as OpenEXR frames, an OpenEXR reel written as DPX and a
     Cineon reel as OpenEXR lost their rate and every frame's time code (a grader took them at 24 frames a second),
-    where a video into frames keeps both."""
+    where a video into frames keeps both; a drop-frame time code lost its flag, and 29.97 was 2997/100 (probe 153)."""
     import struct
 
     from rehue.data import dpx, exr
@@ -262,12 +265,12 @@ def test_a_reel_converted_between_dpx_openexr_and_cineon_keeps_its_rate_and_time
     for number in range(3):
         levels = np.dstack([np.full((HEIGHT, WIDTH), 20000 + 9000 * number, np.uint16), np.full((HEIGHT, WIDTH), 30000,
                             np.uint16), np.full((HEIGHT, WIDTH), 25000, np.uint16)])
-        (reels["dpx"] / f"s.{number:04d}.dpx").write_bytes(scanner_dpx(
-            levels, frame_rate=18.0, time_code=dpx._time_code_word(f"01:00:00:{number:02d}")))
+        (reels["dpx"] / f"s.{number:04d}.dpx").write_bytes(scanner_dpx(  # drop frame (probe 153: its flag lost)
+            levels, frame_rate=29.97, time_code=dpx._time_code_word(f"01:00:00:{number:02d}") | DROP_FRAME))
         plate = exr_bytes(np.dstack([light_ramp() * (1 - number / 10), light_ramp() * 0.5, light_ramp() * 0.3]))
         plate = _with_attribute(plate, b"framesPerSecond", b"rational", struct.pack("<iI", 25, 1))
         plate = _with_attribute(plate, b"timeCode", b"timecode",
-                                struct.pack("<II", dpx._time_code_word(f"02:00:00:{number:02d}"), 0))
+                                struct.pack("<II", dpx._time_code_word(f"02:00:00:{number:02d}") | DROP_FRAME, 0))
         (reels["exr"] / f"p.{number:04d}.exr").write_bytes(plate)
         codes = np.dstack([np.full((HEIGHT, WIDTH), 300 + 100 * number), np.full((HEIGHT, WIDTH), 450),
                            np.full((HEIGHT, WIDTH), 380)]).astype(np.uint16)
@@ -276,12 +279,13 @@ def test_a_reel_converted_between_dpx_openexr_and_cineon_keeps_its_rate_and_time
     for name, ext in (("dpx", ".exr"), ("exr", ".dpx"), ("cineon", ".exr")):
         assert main(["colorize", str(reels[name]), "-o", str(tmp_path / f"{name}-out"), "--ext", ext, *args]) == 0
     read = {".exr": exr.Header, ".dpx": dpx.Header}
-    timing = {name: [(round(header.frame_rate, 3), header.time_code) for header in
-                     (read[path.suffix](path.read_bytes()) for path in sorted((tmp_path / f"{name}-out").iterdir()))]
+    timing = {name: [(round(header.frame_rate, 5), header.time_code, bool((header.time_code_word or 0) & DROP_FRAME))
+                     for header in (read[path.suffix](path.read_bytes())
+                                    for path in sorted((tmp_path / f"{name}-out").iterdir()))]
               for name in reels}
-    assert timing == {"dpx": [(18.0, f"01:00:00:{n:02d}") for n in range(3)],
-                      "exr": [(25.0, f"02:00:00:{n:02d}") for n in range(3)],
-                      "cineon": [(16.0, None)] * 3}, timing
+    assert timing == {"dpx": [(round(30000 / 1001, 5), f"01:00:00:{n:02d}", True) for n in range(3)],
+                      "exr": [(25.0, f"02:00:00:{n:02d}", True) for n in range(3)],
+                      "cineon": [(16.0, None, False)] * 3}, timing
 
 
 def test_a_reel_or_a_film_is_written_as_openexr_frames(tmp_path, tiny_model):

@@ -992,3 +992,21 @@ def test_a_gray_scan_in_webp_keeps_its_gray_profile(tmp_path, caplog):
     assert [record.getMessage() for record in caplog.records] == [
         f"{tmp_path / 'colour.webp'}: its colour profile cannot be applied (a profile for gray pictures, on colour "
         "samples); its numbers are read as sRGB's"]
+
+
+def test_a_folder_that_cannot_be_made_names_what_is_in_its_way(tmp_path):
+    """Probes 149 and 153: a file or a link to nothing above the folder was said of the folder itself, in the OS's
+    words ("photos/scikit-image: Not a directory", "dangling: cannot make this folder (File exists)")."""
+    from rehue.data.images import make_folder
+
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "real").mkdir()
+    (tmp_path / "good").symlink_to(tmp_path / "real")
+    for folder, said in ((tmp_path / "file" / "a" / "b", f"{tmp_path / 'file'}: is a file, not a folder"),
+                         (tmp_path / "dangling" / "a", f"{tmp_path / 'dangling'}: is a link to {tmp_path / 'nowhere'}, "
+                                                       "which does not exist, so this folder cannot be made")):
+        with pytest.raises(RehueError) as refused:
+            make_folder(folder)
+        assert str(refused.value) == said
+    assert make_folder(tmp_path / "good" / "a" / "b").is_dir() and (tmp_path / "real" / "a" / "b").is_dir()

@@ -70,6 +70,8 @@ class Header:
         # the first rate the headers set (unset: all ones, a NaN, or 0), plausible or not: the reader judges
         self.frame_rate = next((rate for rate in rates if math.isfinite(rate) and rate != 0), None)
         self.time_code = _time_code(number("I", TV_TIME_CODE)) if industry else None
+        # the word itself, its flags too (drop frame, colour frame), for a frame written in another format
+        self.time_code_word = number("I", TV_TIME_CODE) if self.time_code is not None else None
         across, down = (number("I", PIXEL_ASPECT), number("I", PIXEL_ASPECT + 4)) if industry else (0, 0)
         # a pixel's width over its height, where the orientation header sets it (unset: 0s or all ones)
         self.pixel_aspect = across / down if 0 < across < UNDEFINED and 0 < down < UNDEFINED else 1.0

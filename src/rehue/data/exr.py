@@ -40,7 +40,7 @@ class Header:
             raise ValueError("not an OpenEXR file")
         self.flags = struct.unpack_from("<I", data, 4)[0]
         self.data_window = self.display_window = self.chromaticities = self.tiles = self.software = None
-        self.frame_rate = self.time_code = None  # framesPerSecond, timeCode
+        self.frame_rate = self.time_code = self.time_code_word = None  # framesPerSecond, timeCode (and its flags)
         self.pixel_aspect = 1.0  # pixelAspectRatio: a pixel's width over its height
         self.window_at: dict[str, int] = {}
         self.channels: dict[str, int] = {}  # each channel's pixel type
@@ -87,6 +87,7 @@ class Header:
                 from rehue.data.dpx import _time_code
 
                 self.time_code = _time_code(struct.unpack("<I", value[:4])[0])
+                self.time_code_word = struct.unpack("<I", value[:4])[0] if self.time_code is not None else None
             offset = kind_end + 5 + size
         self.end = offset + 1  # the offset table follows: where each chunk of pixels lies
         if self.data_window is None or _area(self.data_window) <= 0:
@@ -315,7 +316,8 @@ def _attribute(name: bytes, kind: bytes, value: bytes) -> bytes:
     return name + b"\0" + kind + b"\0" + struct.pack("<i", len(value)) + value
 
 
-def video_frame_header(frame_rate, time_code: str | None, pixel_aspect=None) -> bytes:
+def video_frame_header(frame_rate, time_code: str | None, pixel_aspect=None, time_code_word: int | None = None
+                       ) -> bytes:
     """The header a frame of a video is written like (``exr_file_bytes``' ``like``): ZIP, with the video's
     ``framesPerSecond`` (a Fraction, or None) and the frame's ``timeCode`` (HH:MM:SS:FF, non-drop), the
     standard attributes compositing software conforms frames by, and its ``pixelAspectRatio`` where its
@@ -331,8 +333,9 @@ def video_frame_header(frame_rate, time_code: str | None, pixel_aspect=None) -> 
         rate = Fraction(frame_rate).limit_denominator(1001)
         attributes.append(_attribute(b"framesPerSecond", b"rational", struct.pack("<iI", rate.numerator,
                                                                                    rate.denominator)))
-    if time_code is not None:
-        attributes.append(_attribute(b"timeCode", b"timecode", struct.pack("<II", _time_code_word(time_code), 0)))
+    if time_code is not None:  # ``time_code_word``: a source frame's, with its flags (drop frame, colour frame)
+        word = _time_code_word(time_code) if time_code_word is None else time_code_word
+        attributes.append(_attribute(b"timeCode", b"timecode", struct.pack("<II", word, 0)))
     if pixel_aspect:
         attributes.append(_attribute(b"pixelAspectRatio", b"float", struct.pack("<f", float(pixel_aspect))))
     return MAGIC_NUMBERS[0] + struct.pack("<I", 2) + b"".join(attributes) + b"\0"

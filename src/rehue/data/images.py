@@ -1221,7 +1221,11 @@ def make_folder(folder: str | Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         # the file in the way, not the folder below it (probe 149: "photos/scikit-image: Not a directory")
-        in_the_way = next((part for part in folder.parents if part.exists() and not part.is_dir()), None)
+        # (or a link to nothing above it: probe 153, "File exists")
+        in_the_way = next((part for part in folder.parents if part.is_symlink() and not part.exists()
+                           or part.exists() and not part.is_dir()), None)
+        if in_the_way is not None and not in_the_way.exists():
+            raise RehueError(f"is {missing_reason(in_the_way)}, so this folder cannot be made", in_the_way) from None
         if in_the_way is not None:
             raise RehueError("is a file, not a folder", in_the_way) from None
         raise RehueError(f"cannot make this folder ({exc.strerror or exc})", exc.filename or folder) from None
@@ -1523,17 +1527,24 @@ def _timing_header(fmt: str, other: bytes, deep: bool) -> bytes | None:
 
     from rehue.data import dpx, exr
     from rehue.video.pipeline import MAX_FRAMES_FPS, MIN_FRAMES_FPS
+    from rehue.video.rates import exact_rate
 
     try:
         source = exr.Header(other) if fmt == "DPX" else dpx.Header(other)
     except ValueError:
         return None
     rate = source.frame_rate if source.frame_rate and MIN_FRAMES_FPS <= source.frame_rate <= MAX_FRAMES_FPS else None
+    if rate is not None:  # DPX's 29.97 as NTSC's 30000/1001, as a video's rate is read (probe 153: 2997/100)
+        rate = exact_rate(round(rate, 3))
     aspect = Fraction(source.pixel_aspect).limit_denominator(1000) if source.pixel_aspect != 1 else None
     if fmt == "DPX":
-        return dpx.made_header(bits=16 if deep else 10, transfer=dpx.UNSPECIFIED_VIDEO, frame_rate=rate,
-                               time_code=source.time_code, pixel_aspect=aspect)
-    return exr.video_frame_header(rate, source.time_code, aspect)
+        header = bytearray(dpx.made_header(bits=16 if deep else 10, transfer=dpx.UNSPECIFIED_VIDEO,
+                                           frame_rate=None if rate is None else float(rate),
+                                           time_code=source.time_code, pixel_aspect=aspect))
+        if source.time_code_word is not None:  # with its flags: a drop-frame one stays one (probe 153)
+            struct.pack_into(">I", header, dpx.TV_TIME_CODE, source.time_code_word)
+        return bytes(header)
+    return exr.video_frame_header(rate, source.time_code, aspect, source.time_code_word)
 
 
 def _write_dpx(rgb, path, alpha, like, creator, name) -> None:
