@@ -1557,3 +1557,11 @@ def test_an_avi_of_reordered_frames_keeps_its_good_frames_past_damage_and_its_dr
     steps = np.round(np.diff([frame.time for frame in read]) * 25).astype(int)
     # AVI stores a dropped frame's empty chunk in stored order, so a gap may move by a frame; its length stays
     assert steps.sum() == stamps[-1] - stamps[0] and steps.min() == 1 and steps.max() == 2, "the dropped time kept"
+
+
+def test_a_frame_says_which_it_is(tmp_path):
+    """Probe 153: `frame_rgb`, put before `Frame.__repr__`, took it out of the class (a frame printed as an object)."""
+    clip = make_clip(tmp_path / "film.mp4", level_frames(2), fps=25)
+    with VideoReader(clip) as reader:
+        assert [repr(frame) for frame in reader] == ["Frame(index=0, pts=0, time=0.000)",
+                                                     "Frame(index=1, pts=512, time=0.040)"]
