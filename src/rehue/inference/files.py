@@ -139,17 +139,17 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             # photos in the folder named by -o were left without a word)
             # an input's own output, even one cut short, is rehue's (probe 153: said as the user's picture)
             outputs = {os.path.abspath(job.target) for job in planned}
-            own = {path: suffix != image_ext for path, suffix in found if output_below and is_inside(path, output)
-                   and os.path.abspath(path) not in outputs
-                   and not (_film_coloured_by_rehue if suffix != image_ext else _coloured_by_rehue)(path)}
-            if own:
-                films = sum(own.values())
-                what = " and ".join(counted(count, kind) for count, kind in ((len(own) - films, "picture"),
+            users = {path: suffix != image_ext for path, suffix in found if output_below and is_inside(path, output)
+                     and os.path.abspath(path) not in outputs
+                     and not (_film_coloured_by_rehue if suffix != image_ext else _coloured_by_rehue)(path)}
+            if users:
+                films = sum(users.values())
+                what = " and ".join(counted(count, kind) for count, kind in ((len(users) - films, "picture"),
                                                                               (films, "film")) if count)
                 logger.warning("%s: %s in the output folder %s %s not coloured, such as %s: a run takes no input "
                                "from the folder it writes into; colour %s into another folder", source,
-                               what, output, "is" if len(own) == 1 else "are", next(iter(own)),
-                               "it" if len(own) == 1 else "them")
+                               what, output, "is" if len(users) == 1 else "are", next(iter(users)),
+                               "it" if len(users) == 1 else "them")
             # an earlier run's outputs, in the output folder or another inside this one (`-o photos/v1`, then
             # `-o photos/v2`: probe 68), are not inputs; a file named as an input is coloured whatever it holds
             earlier = [job for job in planned
