@@ -1,4 +1,5 @@
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from rehue.errors import RehueError
 from rehue.inference.colorizer import Colorizer
 from rehue.training import TrainConfig, train
 from tests.conftest import textured_rgb
-from tests.helpers_video import make_clip
+from tests.helpers_video import make_clip, textured_frames
 
 
 def cv2_resize(picture, size):
@@ -773,6 +774,28 @@ def test_a_run_begun_with_cut_outs_on_frames_resumes_with_a_note(tmp_path, monke
     assert main(["train", "--resume", "--out", str(tmp_path / "run"), "--epochs", "2", "--no-progress"]) == 0
     assert "note: stamp_share of this run's config paste cut-outs, which its data has none of: passed over, as " \
            "when it began" in capsys.readouterr().err
+
+
+def test_the_library_takes_one_path_as_a_list_of_one_and_refuses_none_or_no_folder(tmp_path, monkeypatch):
+    """Probe 155: extract_frames("a.mp4", ...) read the path letter by letter ("a: no such file or folder"; with a
+    folder named a, on to "." the working folder); test_videos="a.mp4" was "names no input: ., 4, m, p"; an empty
+    list wrote an empty dataset and returned as done; out=None was a bare TypeError."""
+    from rehue.errors import UsageError
+
+    for seed, name in enumerate("ab"):
+        make_clip(tmp_path / f"{name}.mp4", list(textured_frames(8, 48, 64, seed=seed)), fps=4)
+    (tmp_path / "a").mkdir()
+    monkeypatch.chdir(tmp_path)
+    summary = extract_frames("a.mp4", "one", fps=2, size=32, progress=False, log=lambda line: None)
+    assert summary.videos == 1 and summary.frames > 0
+    summary = extract_frames(["a.mp4", Path("b.mp4")], "two", fps=2, size=32, test_videos=Path("a.mp4"),
+                             progress=False, log=lambda line: None)
+    assert (summary.videos, summary.test) == (2, summary.frames - summary.train) and summary.test > 0
+    for videos, out, message in (([], "empty", "no videos given"), (["a.mp4"], None, "out must be a path"),
+                                 (b"a.mp4", "bytes", "videos are a path or a list of paths")):
+        with pytest.raises(UsageError, match=message):
+            extract_frames(videos, out, progress=False)
+    assert not (tmp_path / "empty").exists() and not (tmp_path / "bytes").exists()
 
 
 def test_the_library_refuses_settings_of_the_wrong_kind_and_takes_the_lowest_film_rate(tmp_path, tiny_model):

@@ -1154,6 +1154,23 @@ def test_colorize_videos_warnings_reach_the_rehue_logger_as_warnings(tmp_path, t
     assert any(record.levelname == "INFO" and "120 frames" in record.getMessage() for record in caplog.records)
 
 
+def test_a_wrong_colorizer_or_video_option_is_said_before_any_work(tmp_path, tiny_model, monkeypatch):
+    """Probe 155: colorize_image_file("default", ...) read the whole picture, then ended in AttributeError; an
+    option Colorizer.colorize_video has not was the pipeline function's bare TypeError."""
+    from PIL import Image
+
+    from rehue.data import images
+    from rehue.inference.files import colorize_image_file
+
+    Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(tmp_path / "g.png")
+    monkeypatch.setattr(images, "load_image", lambda *args, **kwargs: pytest.fail("the picture was read"))
+    with pytest.raises(UsageError, match=r"colorize_image_file takes a Colorizer \(Colorizer.load\(...\)\), not str"):
+        colorize_image_file("default", tmp_path / "g.png", tmp_path / "c.png")
+    with pytest.raises(UsageError, match="colorize_video has no option 'foo'; its options: dependent_model, "):
+        Colorizer.load(tiny_model, device="cpu").colorize_video(tmp_path / "g.png", tmp_path / "c.mp4", foo=1)
+    assert not (tmp_path / "c.png").exists() and not (tmp_path / "c.mp4").exists()
+
+
 def test_a_batchs_failures_go_where_the_caller_says(tmp_path, tiny_model, capsys, caplog):
     """Probe 147: `colorize_paths` printed each failure on standard error, whatever log the caller gave and
     whatever the `rehue` logger's level."""

@@ -29,6 +29,22 @@ def test_size_must_be_power_of_two():
         create_model("gen2", in_channels=1, size=100)
 
 
+@pytest.mark.parametrize("settings,message", [
+    ({"size": "64"}, "size must be a whole number of at least 32, not '64'"),
+    ({"size": 64.0}, "size must be a whole number of at least 32, not 64.0"),
+    ({"in_channels": 0}, "in_channels must be a whole number of at least 1, not 0"),
+    ({"in_channels": -1}, "in_channels must be a whole number of at least 1, not -1"),
+    ({"width": 2.5}, "width must be a whole number of at least 1, not 2.5"),
+    ({"role": "foo"}, "role must be 'generator' or 'discriminator', not 'foo'"),
+])
+def test_settings_no_model_can_be_built_from_are_said(settings, message):
+    """Probe 155: a TypeError of '<' for size "64", a RuntimeError for -1 channels, a network of no channels for 0,
+    and "choose one of: " with nothing after it for an unknown role."""
+    with pytest.raises(UsageError) as refused:
+        create_model("gen2", **{"in_channels": 1, "size": 32, **settings})
+    assert str(refused.value) == message
+
+
 def _gradient_reaches_every_parameter(model, x):
     model.train()
     out = model(x)

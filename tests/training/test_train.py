@@ -30,6 +30,28 @@ def tiny_config(data, out, **overrides):
     return TrainConfig(**base)
 
 
+def test_training_leaves_the_callers_random_numbers_as_they_were(tmp_path, photo_folder):
+    """Probe 155: after train() a notebook's random, NumPy and PyTorch draws were those of the run's seed (0), where
+    loading a model keeps the caller's."""
+    import random
+
+    import torch
+
+    def draws():
+        return random.random(), float(np.random.rand()), float(torch.rand(1))
+
+    random.seed(123)
+    np.random.seed(123)
+    torch.manual_seed(123)
+    expected = draws()
+    random.seed(123)
+    np.random.seed(123)
+    torch.manual_seed(123)
+    train(tiny_config(photo_folder, tmp_path / "run", epochs=1, steps_per_epoch=1), progress=False,
+          log=lambda line: None)
+    assert draws() == expected
+
+
 def test_defaults_follow_the_thesis():
     config = TrainConfig()
     assert (config.lr_g, config.beta1_g, config.lr_d, config.beta1_d) == (2e-4, 0.5, 2e-3, 0.7)

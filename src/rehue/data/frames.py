@@ -10,6 +10,7 @@ import numbers
 import os
 import re
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +89,20 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     from rehue.video.pipeline import MAX_FRAMES_FPS, MIN_FRAMES_FPS
 
     log = lines_to(log, progress)
+    # one path as a list of one, as evaluate takes it (probe 155: "a.mp4" read letter by letter, "." the working folder)
+    videos, test_videos = (([value] if isinstance(value, (str, os.PathLike)) else value)
+                           for value in (videos, test_videos))
+    videos = None if isinstance(videos, bytes) or not isinstance(videos, Iterable) else list(videos)
+    if videos is None or not all(isinstance(path, (str, os.PathLike)) for path in videos):
+        raise UsageError("videos are a path or a list of paths to videos (or, with film_fps, folders of frames)")
+    if not videos:  # probe 155: an empty dataset written, "success"
+        raise UsageError("no videos given: name the videos (or folders of them) to sample frames from")
+    if not isinstance(out, (str, os.PathLike)):
+        raise UsageError(f"out must be a path to the dataset's folder, not {out!r}")
+    if test_videos is not None and (isinstance(test_videos, bytes) or not isinstance(test_videos, Iterable) or
+                                    not all(isinstance(name, (str, os.PathLike)) for name in test_videos)):
+        raise UsageError("test_videos are a video's name or path, or a list of them")
+    test_videos = None if test_videos is None else [os.fspath(name) for name in test_videos]
     for name, value, kinds, kind in (("fps", fps, numbers.Real, "a number"),
                                      ("size", size, numbers.Integral, "a whole number"),
                                      ("test_fraction", test_fraction, numbers.Real, "a number"),

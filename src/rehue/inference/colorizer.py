@@ -867,9 +867,16 @@ class Colorizer:
         at INFO. A progress bar is drawn on stderr, as in the CLI, unless ``progress=False``; a service passes
         a function instead, called as ``progress(done, total)`` after each frame, which may raise to cancel."""
 
+        import inspect
+
         from rehue.progress import lines_to
         from rehue.video.pipeline import colorize_video
 
+        known = [name for name, parameter in inspect.signature(colorize_video).parameters.items()
+                 if parameter.kind is parameter.KEYWORD_ONLY and name != "colorizer"]
+        unknown = sorted(set(options) - set(known))
+        if unknown:  # probe 155: "colorize_video() got an unexpected keyword argument", of the pipeline's function
+            raise UsageError(f"colorize_video has no option {unknown[0]!r}; its options: {', '.join(known)}")
         # its warnings as warnings (probe 147: at INFO, unseen without a handler), the rest at INFO
         options.setdefault("log", lines_to(None, progress=False, logger_name="rehue.video"))
         if not isinstance(target, (str, os.PathLike)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,6 +48,14 @@ def create_model(name: str, *, in_channels: int, size: int, width: int | None = 
     Generators take L* (1 channel) or L* plus the previous frame's a*b* (3) and return a*b*;
     discriminators take a LAB image (3 channels) and return real/fake logits.
     """
+    if role is not None and role not in ("generator", "discriminator"):  # probe 155: "choose one of: " and nothing
+        raise UsageError(f"role must be 'generator' or 'discriminator', not {role!r}")
+    for setting, value, least in (("in_channels", in_channels, 1), ("size", size, 32), ("width", width, 1)):
+        if value is None and setting == "width":
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:  # probe 155: a
+            # TypeError of '<' for "64", a network of no channels for 0
+            raise UsageError(f"{setting} must be a whole number of at least {least}, not {value!r}")
     entry = model_entry(name)
     if role is not None and entry.role != role:
         raise UsageError(f"{name!r} is a {entry.role}, not a {role}; choose one of: {', '.join(list_models(role))}")

@@ -616,6 +616,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     starts_group = launch_world_size() > 1 and not dist.is_initialized()
     if isinstance(config, TrainConfig) and str(config.out):  # "runs/new/..": the folder it will be (probe 96)
         config = replace(config, out=str(as_it_will_be(config.out)))
+    callers_random = _random_states()  # put back once trained: a notebook's draws go on as they would have
     try:
         # the first process's checks before a launch's wait for the others (probe 146: said only after it)
         # (RANK alone, which a shell or a pod may export, is no launch: probe 148, the checks were skipped)
@@ -630,8 +631,29 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
             return _train(config, resume=resume, overwrite=overwrite, progress=progress, log=log, typed=typed,
                           killed=lock.killed)
     finally:
+        _random_states(callers_random)
         if starts_group and dist.is_initialized():
             dist.destroy_process_group()
+
+
+def _random_states(states: tuple | None = None) -> tuple:
+    """The process's random generators' states (Python's, NumPy's, PyTorch's and each GPU's), or, given ``states``,
+    those put back: a run seeds them all with its own seed (``_seed_everything``), and left so a caller's next draws
+    were the seed's (probe 155), where loading a model keeps them."""
+    import random
+
+    import torch
+
+    if states is None:
+        return (random.getstate(), np.random.get_state(), torch.get_rng_state(),
+                torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None)
+    python, numpy, cpu, gpus = states
+    random.setstate(python)
+    np.random.set_state(numpy)
+    torch.set_rng_state(cpu)
+    if gpus is not None:
+        torch.cuda.set_rng_state_all(gpus)
+    return states
 
 
 def is_run(out: Path) -> bool:
