@@ -423,6 +423,14 @@ def test_a_users_own_photos_in_the_output_folder_are_said_not_to_be_coloured(tmp
     (photos / "sub" / "a.png").write_bytes(b"")  # a's own output, cut short: not a picture of the user's (probe 153)
     assert run("colorize", photos, "-o", photos / "sub", *options) == 1
     assert "in the output folder" not in capsys.readouterr().err
+    assert run("colorize", photos, "-o", photos / "sub", *options, "--overwrite") == 0
+    Image.fromarray(textured_rgb(30, 40, seed=2)[..., 0]).save(tmp_path / "far.png")
+    (photos / "sub" / "far.png").symlink_to(tmp_path / "far.png")  # probe 154: coloured into sub/sub/far.png
+    capsys.readouterr()
+    assert run("colorize", photos, "-o", photos / "sub", *options) == 0
+    assert f"1 picture in the output folder {photos / 'sub'} is not coloured, such as {photos / 'sub' / 'far.png'}" \
+        in capsys.readouterr().err
+    assert not (photos / "sub" / "sub").exists()
 
 
 def test_an_earlier_runs_outputs_in_another_folder_inside_are_passed_over_with_a_warning(tmp_path, tiny_model,
@@ -938,6 +946,14 @@ def test_a_batch_of_films_run_again_passes_over_those_coloured_whole(tmp_path, t
         assert f"rehue: error: {tmp_path / 'out' / reel}: holds the outputs of 2 of the film's 3 frames, and " \
                f"{wrong}; pass --overwrite to colour the film again" in err, err  # probe 153: "output exists"
     assert run(*command, "--overwrite") == 0
+    mine = tmp_path / "mine"  # the user's own pictures of the frames' names: in the way, not outputs (probe 154)
+    mine.mkdir()
+    for number in range(2):
+        Image.fromarray(textured_rgb(30, 40, seed=9)[..., 0]).save(mine / f"f_{number:04d}.png")
+    capsys.readouterr()
+    assert run("colorize", reels[0], "--frames", "-o", mine, *command[6:]) == 1
+    err = capsys.readouterr().err
+    assert "output exists" in err and "holds the outputs" not in err, err
 
 
 def test_a_folder_coloured_beside_its_inputs_is_not_coloured_again_on_a_second_run(tmp_path, tiny_model, capsys):

@@ -246,9 +246,6 @@ def test_an_openexr_plate_written_again_keeps_its_primaries_window_and_attribute
     assert np.abs(read_light(at_origin)[0, -1] - expected_light).max() < 2e-3, "AP0's light, by ACES' own matrix"
 
 
-DROP_FRAME = 0x40  # SMPTE 12M's drop-frame flag, in the frames' byte of a time code
-
-
 def test_a_reel_converted_between_dpx_openexr_and_cineon_keeps_its_rate_and_time_codes(tmp_path, tiny_model):
     """Probe 151: a DPX reel at 18 frames a second written as OpenEXR frames, an OpenEXR reel written as DPX and a
     Cineon reel as OpenEXR lost their rate and every frame's time code (a grader took them at 24 frames a second),
@@ -256,6 +253,7 @@ def test_a_reel_converted_between_dpx_openexr_and_cineon_keeps_its_rate_and_time
     import struct
 
     from rehue.data import dpx, exr
+    from rehue.data.dpx import DROP_FRAME
     from tests.helpers_dpx import cineon_bytes, scanner_dpx
     from tests.helpers_exr import _with_attribute
 
@@ -274,7 +272,7 @@ def test_a_reel_converted_between_dpx_openexr_and_cineon_keeps_its_rate_and_time
         (reels["exr"] / f"p.{number:04d}.exr").write_bytes(plate)
         codes = np.dstack([np.full((HEIGHT, WIDTH), 300 + 100 * number), np.full((HEIGHT, WIDTH), 450),
                            np.full((HEIGHT, WIDTH), 380)]).astype(np.uint16)
-        (reels["cineon"] / f"c.{number:04d}.cin").write_bytes(cineon_bytes(codes, frame_rate=16.0))
+        (reels["cineon"] / f"c.{number:04d}.cin").write_bytes(cineon_bytes(codes, frame_rate=16.666666))
     args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress", "--frames"]
     for name, ext in (("dpx", ".exr"), ("exr", ".dpx"), ("cineon", ".exr")):
         assert main(["colorize", str(reels[name]), "-o", str(tmp_path / f"{name}-out"), "--ext", ext, *args]) == 0
@@ -285,7 +283,7 @@ def test_a_reel_converted_between_dpx_openexr_and_cineon_keeps_its_rate_and_time
               for name in reels}
     assert timing == {"dpx": [(round(30000 / 1001, 5), f"01:00:00:{n:02d}", True) for n in range(3)],
                       "exr": [(25.0, f"02:00:00:{n:02d}", True) for n in range(3)],
-                      "cineon": [(16.0, None, False)] * 3}, timing
+                      "cineon": [(round(50 / 3, 5), None, False)] * 3}, timing  # 50/3, not 16667/1000 (probe 154)
 
 
 def test_a_reel_or_a_film_is_written_as_openexr_frames(tmp_path, tiny_model):

@@ -1005,7 +1005,8 @@ def test_a_folder_that_cannot_be_made_names_what_is_in_its_way(tmp_path):
     (tmp_path / "good").symlink_to(tmp_path / "real")
     for folder, said in ((tmp_path / "file" / "a" / "b", f"{tmp_path / 'file'}: is a file, not a folder"),
                          (tmp_path / "dangling" / "a", f"{tmp_path / 'dangling'}: is a link to {tmp_path / 'nowhere'}, "
-                                                       "which does not exist, so this folder cannot be made")):
+                                                       f"which does not exist, so {tmp_path / 'dangling' / 'a'} cannot "
+                                                       "be made")):
         with pytest.raises(RehueError) as refused:
             make_folder(folder)
         assert str(refused.value) == said

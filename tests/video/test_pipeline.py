@@ -522,6 +522,30 @@ def test_a_log_reel_written_as_dpx_is_in_log_again_with_its_headers(tmp_path, ti
         assert np.abs(lightness(coloured.deep_gray) - lightness(shown.deep_gray)).max() < 0.25
 
 
+def test_a_drop_frame_time_code_is_written_as_one_or_left_out(tmp_path, tiny_model, capsys):
+    """Probe 154: a DPX reel at 29.97 whose time code was drop frame came out with it as non-drop (01:00:00:00), 108
+    frames off at the hour."""
+    from rehue.data.dpx import DROP_FRAME, _time_code_word
+    from tests.helpers_dpx import scanner_dpx
+
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number in range(3):
+        levels = np.dstack([np.full((48, 64), 20000 + 9000 * number, np.uint16)] * 3)
+        (reel / f"r.{number:04d}.dpx").write_bytes(scanner_dpx(
+            levels, frame_rate=29.97, time_code=_time_code_word(f"01:00:00:{number:02d}") | DROP_FRAME))
+    args = ["--frames", "--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
+    assert main(["colorize", str(reel), "-o", str(tmp_path / "ntsc.mov"), *args]) == 0
+    with VideoReader(tmp_path / "ntsc.mov") as film:
+        assert (film.fps, film.timecode) == (Fraction(30000, 1001), "01:00:00;00")
+    capsys.readouterr()
+    assert main(["colorize", str(reel), "-o", str(tmp_path / "pal.mov"), "--fps", "25", *args]) == 0
+    assert "its DPX time code 01:00:00;00 counts frames as drop frame does, at 29.97 or 59.94 frames a second, not " \
+           "at 25; the video is written without it" in capsys.readouterr().err
+    with VideoReader(tmp_path / "pal.mov") as film:
+        assert film.timecode is None
+
+
 def test_a_dpx_reel_into_a_video_takes_its_frame_rate_and_time_code(tmp_path, tiny_model, capsys):
     """Probe 33: a silent film's scans, 18 frames a second by their headers, came out at 24, without their
     time code."""
@@ -2245,6 +2269,11 @@ def test_frames_a_folder_holds_beside_the_film_are_named(tmp_path, tiny_model, c
     assert "1 frame numbered as this film's but not of it, such as reel_6.png, is left from an earlier " \
            "colouring; this film has 5 frames" in capsys.readouterr().err
     assert (tmp_path / "out" / "reel_6.png").exists(), "the user's folder: nothing removed"
+    (tmp_path / "out" / "reel_6.png").unlink()
+    assert main(["colorize", str(scans), "-o", str(tmp_path / "out"), "--frames", "--ext", ".jpg", *args]) == 0
+    err = capsys.readouterr().err  # probe 154: the film's PNG frames were "numbered as this film's but not of it"
+    assert "5 frames of this film in another format, such as reel_1.png, are left from an earlier colouring beside " \
+           "its .jpg frames" in err and "not of it" not in err, err
 
     Image.open(scans / "reel_2.png").save(scans / "reel_2.jpg")
     assert main(["colorize", str(scans), "-o", str(tmp_path / "film.mkv"), "--frames", *args]) == 1

@@ -33,6 +33,7 @@ LOG_TRANSFERS = (PRINTING_DENSITY, LOGARITHMIC)
 # Kodak's Cineon conversion, on codes of a 10-bit scale
 LOG_BLACK, LOG_WHITE, DENSITY_PER_CODE, FILM_GAMMA = 95.0, 685.0, 0.002, 0.6
 FILM_FRAME_RATE, TV_TIME_CODE, TV_FRAME_RATE = 1724, 1920, 1940  # in the film and television headers
+DROP_FRAME = 0x40  # SMPTE 12M's drop-frame flag in a time code's word (its frames' byte), as OpenEXR keeps it too
 PIXEL_ASPECT = 1628  # the orientation header's pixel aspect ratio: horizontal, then vertical
 # DPX's image orientations as EXIF's: lines left to right or right to left, top to bottom or bottom to top,
 # and from 4 on, lines that run down (or up) the picture, stored one beside the other

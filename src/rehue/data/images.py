@@ -1224,8 +1224,9 @@ def make_folder(folder: str | Path) -> Path:
         # (or a link to nothing above it: probe 153, "File exists")
         in_the_way = next((part for part in folder.parents if part.is_symlink() and not part.exists()
                            or part.exists() and not part.is_dir()), None)
-        if in_the_way is not None and not in_the_way.exists():
-            raise RehueError(f"is {missing_reason(in_the_way)}, so this folder cannot be made", in_the_way) from None
+        if in_the_way is not None and not in_the_way.exists():  # the folder named too (probe 154: "this folder")
+            raise RehueError(f"is {missing_reason(in_the_way)}, so {shown_path(folder)} cannot be made",
+                             in_the_way) from None
         if in_the_way is not None:
             raise RehueError("is a file, not a folder", in_the_way) from None
         raise RehueError(f"cannot make this folder ({exc.strerror or exc})", exc.filename or folder) from None
@@ -1534,8 +1535,8 @@ def _timing_header(fmt: str, other: bytes, deep: bool) -> bytes | None:
     except ValueError:
         return None
     rate = source.frame_rate if source.frame_rate and MIN_FRAMES_FPS <= source.frame_rate <= MAX_FRAMES_FPS else None
-    if rate is not None:  # DPX's 29.97 as NTSC's 30000/1001, as a video's rate is read (probe 153: 2997/100)
-        rate = exact_rate(round(rate, 3))
+    if rate is not None:  # DPX's 29.97 as NTSC's 30000/1001 (probe 153: 2997/100); 16.666666 as 50/3 (probe 154)
+        rate = exact_rate(Fraction(rate).limit_denominator(1001))
     aspect = Fraction(source.pixel_aspect).limit_denominator(1000) if source.pixel_aspect != 1 else None
     if fmt == "DPX":
         header = bytearray(dpx.made_header(bits=16 if deep else 10, transfer=dpx.UNSPECIFIED_VIDEO,

@@ -132,14 +132,17 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
                 logger.warning("%s: %s not followed, such as %s; name them as inputs to colour them too", source,
                                counted(len(linked), "linked folder"), linked[0])
             found = [*((path, image_ext) for path in images), *((path, video_ext or ".mp4") for path in videos)]
+            # a link in the output folder is in it, wherever it leads (probe 154: coloured into out/out/)
+            in_output = {path for path, _ in found if output_below and (is_inside(path, output)
+                                                                       or is_inside(path.parent, output))}
             planned = [Job(path, output / with_output_suffix(path.relative_to(source), suffix),
                            video=suffix != image_ext)
-                       for path, suffix in found if not (output_below and is_inside(path, output))]
+                       for path, suffix in found if path not in in_output]
             # the output folder's files are no inputs: those rehue did not colour are said (probe 149: a user's
             # photos in the folder named by -o were left without a word)
             # an input's own output, even one cut short, is rehue's (probe 153: said as the user's picture)
             outputs = {os.path.abspath(job.target) for job in planned}
-            users = {path: suffix != image_ext for path, suffix in found if output_below and is_inside(path, output)
+            users = {path: suffix != image_ext for path, suffix in found if path in in_output
                      and os.path.abspath(path) not in outputs
                      and not (_film_coloured_by_rehue if suffix != image_ext else _coloured_by_rehue)(path)}
             if users:
@@ -307,6 +310,10 @@ def colorize_image_file(colorizer, source: str | Path, target: str | Path, *, ov
     ``progress``, a photo of ``LARGE_PHOTO_PIXELS`` or more shows its steps (read, colour, write), which
     take tens of seconds for a large scan."""
     check_flags(overwrite=overwrite, side_by_side=side_by_side, progress=progress)
+    from rehue.inference.colorizer import Colorizer
+
+    if not isinstance(colorizer, Colorizer):  # probe 155: the picture read, then an AttributeError
+        raise UsageError(f"colorize_image_file takes a Colorizer (Colorizer.load(...)), not {type(colorizer).__name__}")
     for given, what in ((source, "source"), (target, "target")):
         if not isinstance(given, (str, os.PathLike)):
             raise UsageError(f"colorize_image_file's {what} is a file's path, not {type(given).__name__} (an array, "
@@ -661,6 +668,8 @@ def _film_written(folder: Path, target: Path, ext: str) -> bool | str | None:
         return None
     if len(there) == len(outputs) and not short:
         return True
+    if not all(_coloured_by_rehue(output) for output in there if output not in short):  # the user's own pictures
+        return None  # of those names: said as in the way, not as outputs to replace (probe 154)
     missing = [output for output in outputs if output not in there]
     wrong = [f"{counted(len(missing), 'frame')} missing, such as {missing[0].name}"] if missing else []
     wrong += [f"{counted(len(short), 'frame')} cut short, such as {short[0].name}"] if short else []

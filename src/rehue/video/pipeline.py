@@ -115,6 +115,7 @@ BAR_SLACK_PX = 2
 BAR_MIN_PICTURE = 0.5
 # frames per second of a video made from numbered frames (``colorize_frames``): below a tenth, FFmpeg's
 # encoders fail in their own words (probe 30)
+DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))  # the rates a drop-frame time code counts
 MIN_FRAMES_FPS, MAX_FRAMES_FPS = Fraction(1, 10), 1000  # exact: a typed 0.1, read as 1/10, lies below the float
 # 0.1 (probe 137: "--fps must be from 0.1 to 1000, not 0.1")
 DEFAULT_FILM_FPS = 24  # a film of frames into a video, where neither --fps nor a DPX header gives its rate
@@ -1180,6 +1181,13 @@ def _warn_of_older_frames(target: Path, frames: list[Path], names: list[str], lo
     older = sorted(p.name for p in target.iterdir() if p.name not in written and p.is_file()
                    and (m := re.fullmatch(r"(.*?)(\d+)(\D*)", p.name))
                    and (m[1], _without_image_suffix(m[3].lower())) == pattern)
+    stems = {Path(name).stem for name in names}
+    formats = [name for name in older if Path(name).stem in stems]  # this film's frames in another format
+    older = [name for name in older if name not in formats]
+    if formats:  # probe 154: said as "not of it", as frames of a longer film are
+        log(f"warning: {target}: {counted(len(formats), 'frame')} of this film in another format, such as "
+            f"{formats[0]}, {'is' if len(formats) == 1 else 'are'} left from an earlier colouring beside its "
+            f"{Path(names[0]).suffix} frames (remove them before using the folder as this film)")
     if older:
         log(f"warning: {target}: {counted(len(older), 'frame')} numbered as this film's but not of it, such as "
             f"{older[0]}, {'is' if len(older) == 1 else 'are'} left from an earlier colouring; this film has "
@@ -1479,7 +1487,14 @@ def dpx_timing(frame: Path) -> tuple[float | None, str | None]:
 
 
 def _timing(header) -> tuple[float | None, str | None]:
-    return (None, None) if header is None else (header.frame_rate, getattr(header, "time_code", None))
+    """A DPX, OpenEXR or Cineon header's frame rate and time code; a drop-frame one in SMPTE's own notation,
+    HH:MM:SS;FF (probe 154: written into a video as non-drop, 108 frames off at the hour)."""
+    if header is None:
+        return None, None
+    time_code, word = getattr(header, "time_code", None), getattr(header, "time_code_word", None)
+    if time_code is not None and word is not None and word & dpx.DROP_FRAME:
+        time_code = f"{time_code[:8]};{time_code[9:]}"
+    return header.frame_rate, time_code
 
 
 def _pixel_aspect(header) -> Fraction | None:
@@ -1597,6 +1612,10 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         if time_code is not None and int(time_code[-2:]) >= math.ceil(fps):
             log(f"note: {source}: its {scan_format(frames[0])} time code {time_code} has more frames than a second at "
                 f"{float(fps):g} frames a second holds; the video is written without it")
+            time_code = None
+        if time_code is not None and ";" in time_code and fps not in DROP_FRAME_RATES:
+            log(f"note: {source}: its {scan_format(frames[0])} time code {time_code} counts frames as drop frame "
+                f"does, at 29.97 or 59.94 frames a second, not at {float(fps):g}; the video is written without it")
             time_code = None
         check_video_output(target, overwrite)
     else:
