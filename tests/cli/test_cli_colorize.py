@@ -431,6 +431,13 @@ def test_a_users_own_photos_in_the_output_folder_are_said_not_to_be_coloured(tmp
     assert f"1 picture in the output folder {photos / 'sub'} is not coloured, such as {photos / 'sub' / 'far.png'}" \
         in capsys.readouterr().err
     assert not (photos / "sub" / "sub").exists()
+    (photos / "sub" / "far.png").unlink()
+    Image.fromarray(textured_rgb(30, 40, seed=3)[..., 0]).save(photos / "sub" / "mine.png")
+    (photos / "inlink.png").symlink_to(photos / "sub" / "mine.png")  # probe 156: "2 pictures ..., such as inlink.png"
+    assert run("colorize", photos, "-o", photos / "sub", *options) == 0
+    err = capsys.readouterr().err
+    assert f"1 picture in the output folder {photos / 'sub'} is not coloured, such as {photos / 'sub' / 'mine.png'}" \
+        in err and (photos / "sub" / "inlink.png").exists(), err
 
 
 def test_an_earlier_runs_outputs_in_another_folder_inside_are_passed_over_with_a_warning(tmp_path, tiny_model,
@@ -954,6 +961,13 @@ def test_a_batch_of_films_run_again_passes_over_those_coloured_whole(tmp_path, t
     assert run("colorize", reels[0], "--frames", "-o", mine, *command[6:]) == 1
     err = capsys.readouterr().err
     assert "output exists" in err and "holds the outputs" not in err, err
+    theirs = tmp_path / "theirs" / reels[0].name  # the user's pictures of every frame's name (probe 156: skipped as
+    theirs.mkdir(parents=True)  # the film coloured)
+    for number in range(3):
+        Image.fromarray(textured_rgb(30, 40, seed=9)[..., 0]).save(theirs / f"f_{number:04d}.png")
+    assert run("colorize", *reels, "--frames", "-o", theirs.parent, *command[6:]) == 1
+    err = capsys.readouterr().err
+    assert "output exists" in err and "coloured 1 film, 1 failed" in err, err
 
 
 def test_a_folder_coloured_beside_its_inputs_is_not_coloured_again_on_a_second_run(tmp_path, tiny_model, capsys):

@@ -788,14 +788,18 @@ def test_the_library_takes_one_path_as_a_list_of_one_and_refuses_none_or_no_fold
     monkeypatch.chdir(tmp_path)
     summary = extract_frames("a.mp4", "one", fps=2, size=32, progress=False, log=lambda line: None)
     assert summary.videos == 1 and summary.frames > 0
-    summary = extract_frames(["a.mp4", Path("b.mp4")], "two", fps=2, size=32, test_videos=Path("a.mp4"),
-                             progress=False, log=lambda line: None)
-    assert (summary.videos, summary.test) == (2, summary.frames - summary.train) and summary.test > 0
+    for out, held_out in (("two", Path("a.mp4")), ("three", (name for name in ["a.mp4"]))):  # probe 156: a
+        summary = extract_frames(["a.mp4", Path("b.mp4")], out, fps=2, size=32, test_videos=held_out,  # generator
+                                 progress=False, log=lambda line: None)  # was read by a check, then held out none
+        assert summary.videos == 2 and summary.test > 0
+        assert {row["video"] for row in csv.DictReader(open(tmp_path / out / "manifest.csv"))
+                if row["split"] == "test"} == {"a.mp4"}
     for videos, out, message in (([], "empty", "no videos given"), (["a.mp4"], None, "out must be a path"),
-                                 (b"a.mp4", "bytes", "videos are a path or a list of paths")):
+                                 (b"a.mp4", "bytes", "videos are a path or a list of paths"),
+                                 ("", "working", "an empty path names no video")):
         with pytest.raises(UsageError, match=message):
             extract_frames(videos, out, progress=False)
-    assert not (tmp_path / "empty").exists() and not (tmp_path / "bytes").exists()
+    assert not any((tmp_path / name).exists() for name in ("empty", "bytes", "working"))
 
 
 def test_the_library_refuses_settings_of_the_wrong_kind_and_takes_the_lowest_film_rate(tmp_path, tiny_model):

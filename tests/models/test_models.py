@@ -22,6 +22,8 @@ def test_registry_has_the_thesis_models():
 def test_unknown_name_lists_valid_ones():
     with pytest.raises(UsageError, match="gen2"):
         create_model("gen9", in_channels=1, size=32)
+    with pytest.raises(UsageError, match=r"unknown model \['gen2'\]; choose one of: "):  # probe 156: unhashable type
+        create_model(["gen2"], in_channels=1, size=32)
 
 
 def test_size_must_be_power_of_two():

@@ -90,19 +90,20 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
 
     log = lines_to(log, progress)
     # one path as a list of one, as evaluate takes it (probe 155: "a.mp4" read letter by letter, "." the working folder)
-    videos, test_videos = (([value] if isinstance(value, (str, os.PathLike)) else value)
-                           for value in (videos, test_videos))
-    videos = None if isinstance(videos, bytes) or not isinstance(videos, Iterable) else list(videos)
+    videos = _paths_given(videos)
     if videos is None or not all(isinstance(path, (str, os.PathLike)) for path in videos):
         raise UsageError("videos are a path or a list of paths to videos (or, with film_fps, folders of frames)")
     if not videos:  # probe 155: an empty dataset written, "success"
         raise UsageError("no videos given: name the videos (or folders of them) to sample frames from")
+    if not all(os.fspath(path) for path in videos):  # "" is ".", the working folder (probe 156)
+        raise UsageError("an empty path names no video")
     if not isinstance(out, (str, os.PathLike)):
         raise UsageError(f"out must be a path to the dataset's folder, not {out!r}")
-    if test_videos is not None and (isinstance(test_videos, bytes) or not isinstance(test_videos, Iterable) or
-                                    not all(isinstance(name, (str, os.PathLike)) for name in test_videos)):
-        raise UsageError("test_videos are a video's name or path, or a list of them")
-    test_videos = None if test_videos is None else [os.fspath(name) for name in test_videos]
+    if test_videos is not None:
+        test_videos = _paths_given(test_videos)  # a generator read once (probe 156: read by a check, then empty)
+        if test_videos is None or not all(isinstance(name, (str, os.PathLike)) for name in test_videos):
+            raise UsageError("test_videos are a video's name or path, or a list of them")
+        test_videos = [os.fspath(name) for name in test_videos]
     for name, value, kinds, kind in (("fps", fps, numbers.Real, "a number"),
                                      ("size", size, numbers.Integral, "a whole number"),
                                      ("test_fraction", test_fraction, numbers.Real, "a number"),
@@ -376,6 +377,13 @@ def _film_folders(inputs) -> list[Path]:
             raise UsageError(f"{path}: --film-fps takes folders of numbered frames, one film each, not a file")
     # "." or "..": named by the folder it is (probe 140: an empty name in the summary, the manifest and warnings)
     return [Path(os.path.abspath(path)) if Path(path).name in ("", "..") else Path(path) for path in inputs]
+
+
+def _paths_given(value) -> list | None:
+    """A path, or an iterable of them, as a list (read once); None for what is neither (bytes, a number)."""
+    if isinstance(value, (str, os.PathLike)):
+        return [value]
+    return None if isinstance(value, bytes) or not isinstance(value, Iterable) else list(value)
 
 
 def _video_files(inputs, log) -> list[Path]:

@@ -133,8 +133,9 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
                                counted(len(linked), "linked folder"), linked[0])
             found = [*((path, image_ext) for path in images), *((path, video_ext or ".mp4") for path in videos)]
             # a link in the output folder is in it, wherever it leads (probe 154: coloured into out/out/)
-            in_output = {path for path, _ in found if output_below and (is_inside(path, output)
-                                                                       or is_inside(path.parent, output))}
+            # (where the file lies, not where a link leads: one beside the inputs into the output folder is an input,
+            # probe 156)
+            in_output = {path for path, _ in found if output_below and is_inside(path.parent, output)}
             planned = [Job(path, output / with_output_suffix(path.relative_to(source), suffix),
                            video=suffix != image_ext)
                        for path, suffix in found if path not in in_output]
@@ -666,10 +667,13 @@ def _film_written(folder: Path, target: Path, ext: str) -> bool | str | None:
     short = [output for output in there if _cut_short(output)]
     if not there:
         return None
-    if len(there) == len(outputs) and not short:
+    # the user's own pictures of those names are in the way, not outputs to pass over or replace (probes 154, 156):
+    # of a film written whole, its first frame's is asked (every frame's header would be read for each run)
+    whole = [output for output in there if output not in short]
+    if not all(_coloured_by_rehue(output) for output in (whole[:1] if len(whole) == len(outputs) else whole)):
+        return None
+    if len(whole) == len(outputs):
         return True
-    if not all(_coloured_by_rehue(output) for output in there if output not in short):  # the user's own pictures
-        return None  # of those names: said as in the way, not as outputs to replace (probe 154)
     missing = [output for output in outputs if output not in there]
     wrong = [f"{counted(len(missing), 'frame')} missing, such as {missing[0].name}"] if missing else []
     wrong += [f"{counted(len(short), 'frame')} cut short, such as {short[0].name}"] if short else []

@@ -37,7 +37,7 @@ def list_models(role: str | None = None) -> list[str]:
 
 def model_entry(name: str) -> ModelEntry:
     _load_builtin()
-    if name not in _REGISTRY:
+    if not isinstance(name, str) or name not in _REGISTRY:  # probe 156: a list's TypeError, "unhashable type"
         raise UsageError(f"unknown model {name!r}; choose one of: {', '.join(list_models())}")
     return _REGISTRY[name]
 
