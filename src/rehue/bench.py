@@ -737,7 +737,8 @@ def add_bench_parser(sub):
     parser.add_argument("--model", default=None,
                         help="independent model (shipped name or path); default: random gen2 weights")
     parser.add_argument("--dependent-model", default=None,
-                        help="dependent model with --model (default: the shipped one; 'none': no dependent)")
+                        help="dependent model with --model (default: the shipped one, which pairs with the shipped "
+                        "independent model alone: with another --model, none; 'none': no dependent)")
     parser.add_argument("--backend", default="auto",
                         help="how the models run: auto (ONNX Runtime on the CPU when installed, else "
                         "PyTorch), onnxruntime or torch")

@@ -796,7 +796,9 @@ def test_the_library_takes_one_path_as_a_list_of_one_and_refuses_none_or_no_fold
                 if row["split"] == "test"} == {"a.mp4"}
     for videos, out, message in (([], "empty", "no videos given"), (["a.mp4"], None, "out must be a path"),
                                  (b"a.mp4", "bytes", "videos are a path or a list of paths"),
-                                 ("", "working", "an empty path names no video")):
+                                 ("", "working", "an empty path names no video"),
+                                 ("a.mp4", ".", r"\.: is the working folder; name a new folder"),  # probe 158: a
+                                 ("a.mp4", "", "out must be a path")):  # traceback, "'.' has an empty name"
         with pytest.raises(UsageError, match=message):
             extract_frames(videos, out, progress=False)
     assert not any((tmp_path / name).exists() for name in ("empty", "bytes", "working"))

@@ -734,6 +734,31 @@ def test_a_reel_is_named_by_its_folder_and_its_frames_by_their_files_and_a_gap_h
     assert "- video reel: 8 frames" in (tmp_path / "r" / "metrics.md").read_text()
 
 
+def test_a_frame_datasets_test_video_given_as_a_file_too_is_one_piece_of_evidence(tmp_path, tiny_model,
+                                                                                 tiny_dependent_model):
+    """Probe 157: a frame dataset and the video file its test frames came from, given together, were two units of
+    one clip, whose near-equal gains made a narrow interval: "clearly above the gray baseline"."""
+    from rehue.data.frames import extract_frames
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for seed in range(2):
+        make_clip(clips / f"clip{seed}.mp4", list(textured_frames(12, 48, 64, seed=seed)), fps=4)
+    extract_frames([clips], tmp_path / "ds", fps=2, size=32, test_videos=["clip1.mp4"], progress=False,
+                   log=lambda line: None)
+    said = []
+    result = evaluate(tiny_model, [tmp_path / "ds", clips / "clip1.mp4"], tmp_path / "r",
+                      dependent_model=tiny_dependent_model, progress=False, log=said.append)
+    assert result.table.verdicts()[0].units == 1
+    assert (f"note: 1 video given as a file is also a frame dataset's test video (such as {clips / 'clip1.mp4'}, as "
+            f"{tmp_path / 'ds'}: clip1.mp4); each is scored once, as the video file, one piece of evidence") in said
+    extract_frames([clips], tmp_path / "ds2", fps=4, size=32, test_videos=["clip1.mp4"], progress=False,
+                   log=lambda line: None)  # probe 158: with two datasets of it, the first's frames stayed
+    result = evaluate(tiny_model, [tmp_path / "ds", tmp_path / "ds2", clips / "clip1.mp4"], tmp_path / "r2",
+                      dependent_model=tiny_dependent_model, progress=False, log=lambda line: None)
+    assert result.table.verdicts()[0].units == 1 and result.extra["images"] == 12
+
+
 def test_a_photo_named_twice_or_copied_is_one_piece_of_evidence_and_what_is_not_held_out_is_said(
         tmp_path, photo_folder, tiny_model, tiny_dependent_model):
     """Probe 46: photos named twice were 25 rows where 12 were scored ("ahead on 0 of 25"), a copied frame
@@ -882,10 +907,14 @@ def test_the_shipped_model_on_a_demo_sets_training_photos_is_said_to_be_no_held_
         f"warning: 1 of the 2 photos and clips lie in {demo}, which rehue (shipped) was trained on (such as "
         f"{demo / 'photos' / 'taught.png'}): it taught it, except any its training held out for validation, so "
         "their scores are not held out"]
+    said = messages[[i for i, line in enumerate(messages) if "trained on" in line][0]].removeprefix("warning: ")
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["extra"]["not_held_out"] == [said]
+    assert f"- not_held_out:\n  - {said}\n" in (tmp_path / "r" / "metrics.md").read_text(), \
+        "probe 157: said on standard error alone; probe 158: as a Python list"
 
 
-def test_a_model_against_itself_at_another_chroma_keeps_both_lines_of_the_drift_plot(tmp_path, tiny_model,
-                                                                                       monkeypatch):
+def test_a_model_against_itself_at_another_chroma_keeps_both_lines_of_the_drift_plot(
+        tmp_path, tiny_model, tiny_dependent_model, monkeypatch):
     """Probe 143: ``--model M --chroma 0.5 --against M`` named the model's own line of drift.png "clip.mp4, M", the
     rival's name, so one line replaced the other; the report said "coloured by M" of both."""
     from rehue.evaluation import report
@@ -911,6 +940,11 @@ def test_a_model_against_itself_at_another_chroma_keeps_both_lines_of_the_drift_
     # probe 143: the rival's note was this model's, "--dependent-model pairs one", which pairs one with --model only
     assert said == [f"note: --against {name} colours each frame of a clip alone: the shipped dependent model pairs "
                     "only with the shipped rehue-gen2-128-independent, given by that name"]
+    said.clear()  # probe 157: of the shipped dependent model, where --dependent-model named one's own
+    evaluate(tiny_model, [clip], tmp_path / "r2", dependent_model=tiny_dependent_model, progress=False,
+             against=tiny_model, log=said.append)
+    assert f"note: --against {name} (against) colours each frame of a clip alone: --dependent-model pairs with " \
+           "--model alone" in said, said
 
 
 def test_one_unreadable_photo_alone_is_one_line_with_its_reason(tmp_path, tiny_model, capsys):

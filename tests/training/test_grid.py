@@ -91,7 +91,7 @@ def copy_grid(finished_grid, tmp_path):
 
 def test_every_run_is_trained_once_with_the_same_budget(finished_grid):
     _, out, result, lines = finished_grid
-    progress = [line for line in lines if line.startswith("[")]
+    progress = [line for line in lines if line.startswith("[") and "the search:" not in line]
     assert progress[0::2] == ["[1/2] gen1-disc1-4: started (2 epochs)",
                               "[2/2] gen2-disc1-4: started (2 epochs)"]
     assert [line.split(" in ")[0] for line in progress[1::2]] == ["[1/2] gen1-disc1-4: trained",
@@ -467,6 +467,24 @@ def test_a_weight_one_of_the_grids_generators_learns_by_is_kept_for_every_run(tm
     grid = load_grid(write_grid(tmp_path, "data = 'p'\ngenerators = ['gen1', 'gen2-classes']\n"
                                           "discriminators = ['disc1']\nl1_weight = 0.0\nce_weight = 8"))
     assert [(run.config.l1_weight, run.config.ce_weight) for run in grid.runs] == [(0.0, 8.0), (0.0, 8.0)]
+
+
+def test_the_search_says_its_time_left_after_each_run(finished_grid, tmp_path):
+    """Probe 157: a search of hours said each run's time left, never its own; a finished run to come was counted
+    (probe 158)."""
+    from rehue.training.loop import _interval
+
+    _, _, result, lines = finished_grid
+    pace = sum(result.outcomes[RUNS[0]].epoch_seconds) / len(result.outcomes[RUNS[0]].epoch_seconds)
+    epochs = load_grid(finished_grid[0]).runs[1].config.epochs
+    assert [line for line in lines if "the search:" in line] == [
+        f"[1/2] the search: about {_interval(pace * epochs)} of training left, in its 1 run to come ({epochs} epochs "
+        f"at the {pace:.1f} s an epoch of those trained so far; their evaluation after)"]
+    config, out = copy_grid(finished_grid, tmp_path)
+    shutil.rmtree(out / "runs" / RUNS[0])
+    _, again = run_logged(config, out)
+    assert f"[2/2] {RUNS[1]}: skipped (finished, 2 epochs)" in again
+    assert not [line for line in again if "the search:" in line], again
 
 
 def test_a_run_whose_batch_exceeds_the_memory_free_is_refused_before_any_trains(tmp_path, monkeypatch):

@@ -52,6 +52,15 @@ def test_training_leaves_the_callers_random_numbers_as_they_were(tmp_path, photo
     assert draws() == expected
 
 
+def test_a_runs_time_left_is_never_less_than_its_epochs():
+    """Probe 157: a run slowed in its last epoch showed run_left=00:03 beside the epoch's 17 s left."""
+    from rehue.training.loop import _time_left
+
+    assert _time_left(60.0, 60, 30, 30, None) == 30.0  # 1 s a step so far; no epoch rate yet
+    assert _time_left(60.0, 60, 3, 11, 0.5) == 22.0  # the epoch's 11 steps at 0.5 a second
+    assert _time_left(60.0, 60, 40, 10, 2.0) == 40.0  # the run's own pace, where it is longer
+
+
 def test_defaults_follow_the_thesis():
     config = TrainConfig()
     assert (config.lr_g, config.beta1_g, config.lr_d, config.beta1_d) == (2e-4, 0.5, 2e-3, 0.7)

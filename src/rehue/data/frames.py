@@ -97,7 +97,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         raise UsageError("no videos given: name the videos (or folders of them) to sample frames from")
     if not all(os.fspath(path) for path in videos):  # "" is ".", the working folder (probe 156)
         raise UsageError("an empty path names no video")
-    if not isinstance(out, (str, os.PathLike)):
+    if not isinstance(out, (str, os.PathLike)) or not os.fspath(out):  # "" is "." (probe 158), as --out "" says
         raise UsageError(f"out must be a path to the dataset's folder, not {out!r}")
     if test_videos is not None:
         test_videos = _paths_given(test_videos)  # a generator read once (probe 156: read by a check, then empty)
@@ -134,6 +134,11 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             raise RehueError(f"{other} and {video} share the name {film_name(video)!r}, which names their frames; "
                              "rename one")
     out = as_it_will_be(out)  # "data/new/..": the folder it will be, checked as such
+    working = Path.cwd().resolve()
+    if working.is_relative_to(Path(out).resolve()):  # probe 158: "." a traceback; a dataset is moved into place
+        # whole, which would take the working folder from under the shell in it
+        what = "is the working folder" if Path(out).resolve() == working else "holds the working folder"
+        raise UsageError(f"{out}: {what}; name a new folder for the dataset, such as frames-set")
     _check_dataset_folder(out, videos, overwrite)
     check_folder_can_be_made(out)
     reels = {video: FrameFolderReader(video, film_fps, log, "--film-fps")  # warned once

@@ -1038,7 +1038,15 @@ def temp_path_for(target: Path) -> Path:
 
 def staging_folder_for(target: Path) -> Path:
     """The hidden folder beside the folder ``target`` that its files are written into before they move there."""
+    target = _named(target)
     return target.with_name(f"{_staging_prefix(target)}{os.getpid()}")
+
+
+def _named(target: Path) -> Path:
+    """``target`` by a path whose last part names it: ``.`` or ``..`` as the folder it is (probe 158: `rehue frames
+    --out .` ended in "PosixPath('.') has an empty name")."""
+    target = Path(target)
+    return Path(os.path.abspath(target)) if target.name in ("", "..") else target
 
 
 def _staging_prefix(target: Path) -> str:
@@ -1078,7 +1086,7 @@ def remove_stale_temps(targets) -> list[Path]:
     is not running, so a run writing now is never touched."""
     import shutil
 
-    targets = {Path(target) for target in targets}
+    targets = {_named(target) for target in targets}
     temps = {(target.parent, _temp_prefix(target), target.suffix) for target in targets}
     temps |= {(target.parent, _staging_prefix(target), "") for target in targets}
     stale = []

@@ -96,7 +96,35 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
         copy, original = next(iter(copies.items()))
         log(f"note: {len(copies)} of the films are copies of another (such as {shown_path(copy)}, of "
             f"{shown_path(original)}); each is scored once, as one piece of evidence")
+    images = _frames_of_videos_given(images, videos, clips, frame_fingerprints, log)
     return images, videos, clips, frame_videos, frame_fingerprints
+
+
+def _frames_of_videos_given(images: list[Path], videos: list[Path], clips: dict, frame_fingerprints: dict, log
+                            ) -> list[Path]:
+    """``images`` less a frame dataset's frames of a video file given too (the same file, by `video_fingerprint`): it
+    is scored once, as the video, every frame of it (probe 157: two units of one clip, "clearly above" gray)."""
+    from rehue.data.frames import video_fingerprint
+
+    in_datasets: dict[str, list[str]] = {}  # each video's units in the datasets: one in each (probe 158)
+    for folder, fingerprints in frame_fingerprints.items():
+        for video, fingerprint in fingerprints.items():
+            in_datasets.setdefault(fingerprint, []).append(f"{folder}: {video}")
+    twice = {}  # a dataset's unit: the video file given that it is
+    for video in videos if in_datasets else ():
+        try:
+            units = in_datasets.get(video_fingerprint(video), []) if Path(video).is_file() else []
+        except OSError:  # unreadable: its error comes when it is scored
+            continue
+        twice.update(dict.fromkeys(units, video))
+    if not twice:
+        return images
+    unit, video = next(iter(twice.items()))
+    files = len(set(twice.values()))
+    log(f"note: {counted(files, 'video')} given as a file {'is' if files == 1 else 'are'} also a frame "
+        f"dataset's test video (such as {shown_path(video)}, as {unit}); each is scored once, as the video file, one "
+        "piece of evidence")
+    return [image for image in images if clips.get(image) not in twice]
 
 
 FILM_NOTE_FRAMES = 24  # a second of film: fewer numbered pictures are more likely a few photos
@@ -404,12 +432,20 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         raise RehueError("nothing to evaluate: no images, frame datasets or videos found"
                          + ("; a CIFAR-10 folder is scored by rehue grid-search, on its test batch" if cifar else ""),
                          ", ".join(map(str, inputs)))
+    not_held_out = []  # into the report too (probe 157: on stderr alone, the report's verdicts read as held out)
+
+    def warn_and_keep(message: str) -> None:
+        log(message)
+        not_held_out.append(message.removeprefix("warning: "))
+
     for given, scored, scored_name in ((model, colorizer, name), (against, rival, rival_name)):
         if scored is not None:
-            warn_of_training_photos(given, scored.card, scored_name, images + videos, log, scored.shipped)
-            warn_of_trained_videos(given, scored.card, scored_name, frame_videos, log)
-            warn_of_learnt_video_files(given, scored.card, scored_name, videos, frame_fingerprints, log)
+            warn_of_training_photos(given, scored.card, scored_name, images + videos, warn_and_keep, scored.shipped)
+            warn_of_trained_videos(given, scored.card, scored_name, frame_videos, warn_and_keep)
+            warn_of_learnt_video_files(given, scored.card, scored_name, videos, frame_fingerprints, warn_and_keep)
     result = EvaluationResult(MetricTable())
+    if not_held_out:
+        result.extra["not_held_out"] = not_held_out
     grid, gray_truths, rehue_coloured, without_colour, enlarged = [], 0, [], [], []
     # both models of a comparison score the same truths, at the larger one's size, whichever is named first
     size = max(colorizer.size, rival.size if rival is not None else 0)
@@ -479,9 +515,11 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if rival is not None and videos and not (rival.shipped and rival.name == default_model_name("video")):
         rival_dependent = "none"  # probe 143: the note for the rival said "--dependent-model pairs one", which
         # pairs one with --model only
-        log(f"note: --against {rival_name} colours each frame of a clip alone: the shipped dependent model pairs only "
-            f"with the shipped {default_model_name('video')}, given by that name")  # probe 145: "..., not X's" of a
-        # copy of it named by its path
+        # probe 145: "..., not X's" of a copy of it named by its path; probe 157: of the shipped dependent model
+        # alone, where --dependent-model named one's own
+        why = "--dependent-model pairs with --model alone" if dependent_model not in ("default", "none") else \
+            f"the shipped dependent model pairs only with the shipped {default_model_name('video')}, given by that name"
+        log(f"note: --against {rival_name} colours each frame of a clip alone: {why}")
     for video in videos:
         shown = []  # its first frame: gray, truth, output (and the rival's output)
         try:

@@ -449,6 +449,23 @@ def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> 
     return RunOutcome(run.name, status, time.perf_counter() - started, _epoch_seconds(run_dir))
 
 
+def _search_left(later: list[tuple[GridRun, Path]], outcomes) -> str | None:
+    """The search's time left, in words, at the pace of the epochs trained so far (probe 157: a search of hours said
+    each run's time left, and never its own): the epochs of the runs to come (each with its folder) that an earlier
+    search has not trained (probe 158: a finished one counted whole); None where none is left or none has trained."""
+    from rehue.training.loop import _interval
+
+    seconds = [second for outcome in outcomes if outcome.status != "skipped" for second in outcome.epoch_seconds]
+    left = {run.name: run.config.epochs - (_checkpoint_epoch(run_dir) or 0) for run, run_dir in later
+            if not _is_finished(run_dir, run.config.epochs)}
+    left = {name: epochs for name, epochs in left.items() if epochs > 0}
+    if not left or not seconds:
+        return None
+    epochs, pace = sum(left.values()), sum(seconds) / len(seconds)
+    return (f"the search: about {_interval(pace * epochs)} of training left, in its {_runs(len(left))} to come "
+            f"({_epochs(epochs)} at the {pace:.1f} s an epoch of those trained so far; their evaluation after)")
+
+
 def _epoch_seconds(run_dir: Path) -> list[float]:
     """Each epoch's training seconds from the run's metrics.jsonl; a record without them is a one-line error
     (probe 133: a KeyError or ValueError traceback)."""
@@ -904,6 +921,10 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
         for index, run in enumerate(spec.runs, 1):
             label = f"[{index}/{len(spec.runs)}]"
             outcomes[run.name] = _train_run(run, out / RUNS_DIR / run.name, label, progress, log)
+            left = _search_left([(later, out / RUNS_DIR / later.name) for later in spec.runs[index:]],
+                                outcomes.values())
+            if left and outcomes[run.name].status != "skipped":
+                log(f"{label} {left}")
     except BaseException:
         remove_made_folders(made)  # probe 92: a first run that failed left the search's folder, empty
         raise

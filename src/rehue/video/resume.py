@@ -25,6 +25,7 @@ from pathlib import Path
 
 from rehue.data.images import (
     RESUMABLE,
+    _named,
     _staging_prefix,
     process_running,
     process_started_at,
@@ -267,6 +268,7 @@ writing_now: set[str] = set()
 
 def interrupted_runs(target: Path) -> list[Path]:
     """The hidden folders that runs no longer running left for ``target``, with a journal in them."""
+    target = _named(target)
     prefix = _staging_prefix(target)
     found = []
     with contextlib.suppress(OSError):
