@@ -494,15 +494,15 @@ def cmd_frames(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from rehue.evaluation.evaluate import evaluate
-    from rehue.evaluation.report import clip_summary, is_clip_stats
+    from rehue.evaluation.report import extra_said
 
     result = evaluate(args.model, args.data, args.out, dependent_model=args.dependent_model, full_res=args.full_res,
                       limit=args.limit, video_frames=args.video_frames, device=args.device,
                       progress=not args.no_progress, fit=args.fit, chroma=args.chroma, against=args.against,
                       films=args.frames, overwrite=args.overwrite, log=say)
     print(result.table.to_markdown())
-    for key, value in result.extra.items():
-        print(f"- {key}: {clip_summary(value) if is_clip_stats(value) else value}")
+    for key, value in result.extra.items():  # as metrics.md lists them (probe 159: a list as Python writes it)
+        print(f"- {key}:{extra_said(value)}")
     say(f"report: {', '.join(str(p) for p in result.paths.values())}")
     return 0
 

@@ -1011,3 +1011,18 @@ def test_a_folder_that_cannot_be_made_names_what_is_in_its_way(tmp_path):
             make_folder(folder)
         assert str(refused.value) == said
     assert make_folder(tmp_path / "good" / "a" / "b").is_dir() and (tmp_path / "real" / "a" / "b").is_dir()
+
+
+def test_the_staging_folder_of_the_working_folder_or_the_root_is_named_or_refused(tmp_path, monkeypatch):
+    """Probes 158 and 159: `.` as an output was "PosixPath('.') has an empty name", `/` "'/' has an empty name"."""
+    from pathlib import Path
+
+    from rehue.data.images import staging_folder_for
+
+    monkeypatch.chdir(tmp_path)
+    assert staging_folder_for(Path(".")).parent == tmp_path.parent
+    assert staging_folder_for(Path(".")).name.startswith(f".{tmp_path.name}.rehue-tmp")
+    with pytest.raises(RehueError) as refused:
+        staging_folder_for(Path("/"))
+    assert str(refused.value) == ("/: is the root folder, which rehue does not write into as a whole; name a folder "
+                                  "in it")

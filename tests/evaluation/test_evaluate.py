@@ -757,6 +757,10 @@ def test_a_frame_datasets_test_video_given_as_a_file_too_is_one_piece_of_evidenc
     result = evaluate(tiny_model, [tmp_path / "ds", tmp_path / "ds2", clips / "clip1.mp4"], tmp_path / "r2",
                       dependent_model=tiny_dependent_model, progress=False, log=lambda line: None)
     assert result.table.verdicts()[0].units == 1 and result.extra["images"] == 12
+    said.clear()  # probe 159: under --limit the video was left out after its frames had been, and scored nowhere
+    result = evaluate(tiny_model, [tmp_path / "ds", clips / "clip1.mp4"], tmp_path / "r3", limit=2,
+                      dependent_model=tiny_dependent_model, progress=False, log=said.append)
+    assert result.extra["images"] == 2 and not [line for line in said if "also a frame dataset's" in line], said
 
 
 def test_a_photo_named_twice_or_copied_is_one_piece_of_evidence_and_what_is_not_held_out_is_said(

@@ -1046,7 +1046,10 @@ def _named(target: Path) -> Path:
     """``target`` by a path whose last part names it: ``.`` or ``..`` as the folder it is (probe 158: `rehue frames
     --out .` ended in "PosixPath('.') has an empty name")."""
     target = Path(target)
-    return Path(os.path.abspath(target)) if target.name in ("", "..") else target
+    named = Path(os.path.abspath(target)) if target.name in ("", "..") else target
+    if not named.name:  # the root folder: nothing is beside it (probe 159: "'/' has an empty name")
+        raise RehueError("is the root folder, which rehue does not write into as a whole; name a folder in it", target)
+    return named
 
 
 def _staging_prefix(target: Path) -> str:

@@ -96,7 +96,6 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
         copy, original = next(iter(copies.items()))
         log(f"note: {len(copies)} of the films are copies of another (such as {shown_path(copy)}, of "
             f"{shown_path(original)}); each is scored once, as one piece of evidence")
-    images = _frames_of_videos_given(images, videos, clips, frame_fingerprints, log)
     return images, videos, clips, frame_videos, frame_fingerprints
 
 
@@ -425,6 +424,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         videos = videos[:limit - len(images)]
         if found > limit:  # probe 120: left out without a word, and the report did not say so
             log(f"note: scoring the first {limit} of {found} photos and videos found (--limit {limit})")
+    # of the videos scored (probe 159: before --limit, a clip left out by it was scored nowhere)
+    images = _frames_of_videos_given(images, videos, clips, frame_fingerprints, log)
     if not images and not videos:
         from rehue.data.cifar import is_cifar_dir
 

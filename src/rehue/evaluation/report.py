@@ -313,7 +313,7 @@ def _json_ready(value):
     return value
 
 
-def _said(value) -> str:
+def extra_said(value) -> str:
     """An ``extra`` entry as the Markdown report lists it: a clip's summary, a list of lines as lines (probe 158:
     a Python list, brackets and quotes), anything else as JSON holds it."""
     if is_clip_stats(value):
@@ -340,7 +340,7 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
     document = json.dumps(_json_ready({**table.to_dict(), "extra": extra}), indent=2, allow_nan=False)
     markdown = table.to_markdown()
     if extra:
-        markdown += "\n" + "\n".join(f"- {key}:{_said(value)}" for key, value in extra.items()) + "\n"
+        markdown += "\n" + "\n".join(f"- {key}:{extra_said(value)}" for key, value in extra.items()) + "\n"
 
     # written whole into a hidden folder, then moved into out_dir: a failure part way (a full disk) leaves
     # the folder as it was, with an earlier report whole, and no half report to block the next run
