@@ -525,7 +525,7 @@ class VideoReader:
         self._size = (self._stream.codec_context.width, self._stream.codec_context.height)
         self._resize_warned = self._interlace_warned = self._truncation_warned = self._gap_warned = False
         self._hdr_warned = False
-        self._alpha_warned = False
+        self._alpha_settled = False  # its transparency said, or none in its format
         self._damage_warned = False
         self._stream.thread_type = "AUTO"
         self._start_pts = self._stream.start_time or 0
@@ -753,7 +753,7 @@ class VideoReader:
                             "zscale=t=bt709:m=bt709:r=tv,format=yuv420p -c:a copy OUT)",
                             self.path, HDR_TRANSFERS[av_frame.color_trc])
                 self._hdr_warned = True
-            if not self._alpha_warned:
+            if not self._alpha_settled:
                 self._warn_of_alpha(av_frame)
             pts = av_frame.pts
             if shift and pts is not None:
@@ -765,17 +765,15 @@ class VideoReader:
         """Say once that the film's transparency is not kept (probe 152: left out of its frames and its colour
         version without a word): a frame of an alpha format that is not wholly opaque, or a VP9 stream marked as
         holding alpha (which FFmpeg's own VP9 decoder does not read)."""
-        alpha = [component.is_alpha for component in av_frame.format.components]
-        if any(alpha):
-            samples = av_frame.to_ndarray(format="rgba")[..., 3]  # each frame read, till one is not opaque
-            if samples.min() == 255:
+        if any(component.is_alpha for component in av_frame.format.components):
+            if av_frame.to_ndarray(format="rgba")[..., 3].min() == 255:  # each frame read, till one is not opaque
                 return
         elif self._stream.metadata.get("alpha_mode") != "1":
-            self._alpha_warned = True  # no alpha in this film's format
+            self._alpha_settled = True  # no alpha in this film's format
             return
         log.warning("%s: the video holds transparency (an alpha channel); rehue colours its picture and keeps none "
                     "of the transparency: what it writes of the film is wholly opaque", self.path)
-        self._alpha_warned = True
+        self._alpha_settled = True
 
     def _joint_closed(self, previous: float, time: float, index: int) -> float:
         """Seconds to add from frame ``index`` on, where the timestamps go back or leap ahead by hours:
