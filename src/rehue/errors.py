@@ -39,6 +39,13 @@ def one_line(text: str) -> str:
     return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's message as a reason in a line of rehue's: its first line, less a closing colon or full stop,
+    or its type's name where it says nothing (PyTorch's errors run on for lines of detail)."""
+    text = str(exc).strip()
+    return text.splitlines()[0].rstrip(":.") if text else type(exc).__name__
+
+
 class UsageError(RehueError):
     """Wrong arguments: exit code 2. ``settings``: the library settings whose names the reason holds
     (``batch_size``), which a command line says as the options it took them from (``--batch-size``)."""

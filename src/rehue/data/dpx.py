@@ -198,7 +198,7 @@ def _time_code_word(time_code: str) -> int:
 
 
 def made_header(*, bits: int, transfer: int, frame_rate: float | None = None,
-                time_code: str | None = None, pixel_aspect=None) -> bytes:
+                time_code: str | None = None, pixel_aspect=None, time_code_word: int | None = None) -> bytes:
     """The header a frame that came from no DPX scan is written like (``dpx_file_bytes``' ``like``): samples of
     ``bits`` in ``transfer`` (a video frame's display tones, "unspecified video"; a Cineon scan's printing
     density), big-endian, with a frame rate in the film and television headers and a time code
@@ -214,8 +214,9 @@ def made_header(*, bits: int, transfer: int, frame_rate: float | None = None,
     if frame_rate is not None:
         struct.pack_into(">f", header, FILM_FRAME_RATE, frame_rate)
         struct.pack_into(">f", header, TV_FRAME_RATE, frame_rate)
-    if time_code is not None:
-        struct.pack_into(">I", header, TV_TIME_CODE, _time_code_word(time_code))
+    if time_code is not None:  # ``time_code_word``: a source frame's, with its flags (drop frame, colour frame)
+        struct.pack_into(">I", header, TV_TIME_CODE, _time_code_word(time_code) if time_code_word is None
+                         else time_code_word)
     if pixel_aspect:
         struct.pack_into(">II", header, PIXEL_ASPECT, pixel_aspect.numerator, pixel_aspect.denominator)
     return bytes(header)

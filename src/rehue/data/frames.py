@@ -10,7 +10,6 @@ import numbers
 import os
 import re
 import shutil
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +80,13 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     ``film_fps``, each of ``videos`` is a folder holding one film's numbered frames (a scanner's reel, as
     `colorize --frames` takes it), at ``film_fps`` frames per second."""
     check_flags(overwrite=overwrite, progress=progress)
-    from rehue.data.images import as_it_will_be, check_folder_can_be_made, remove_stale_temps, staging_folder_for
+    from rehue.data.images import (
+        as_it_will_be,
+        check_folder_can_be_made,
+        paths_given,
+        remove_stale_temps,
+        staging_folder_for,
+    )
     from rehue.models.io import atomic_write_bytes
     from rehue.training.config import LARGEST_SIZE
     from rehue.video.frame_folder import FrameFolderReader
@@ -90,7 +95,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
 
     log = lines_to(log, progress)
     # one path as a list of one, as evaluate takes it (probe 155: "a.mp4" read letter by letter, "." the working folder)
-    videos = _paths_given(videos)
+    videos = paths_given(videos)
     if videos is None or not all(isinstance(path, (str, os.PathLike)) for path in videos):
         raise UsageError("videos are a path or a list of paths to videos (or, with film_fps, folders of frames)")
     if not videos:  # probe 155: an empty dataset written, "success"
@@ -100,7 +105,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     if not isinstance(out, (str, os.PathLike)) or not os.fspath(out):  # "" is "." (probe 158), as --out "" says
         raise UsageError(f"out must be a path to the dataset's folder, not {out!r}")
     if test_videos is not None:
-        test_videos = _paths_given(test_videos)  # a generator read once (probe 156: read by a check, then empty)
+        test_videos = paths_given(test_videos)  # a generator read once (probe 156: read by a check, then empty)
         if test_videos is None or not all(isinstance(name, (str, os.PathLike)) for name in test_videos):
             raise UsageError("test_videos are a video's name or path, or a list of them")
         test_videos = [os.fspath(name) for name in test_videos]
@@ -382,13 +387,6 @@ def _film_folders(inputs) -> list[Path]:
             raise UsageError(f"{path}: --film-fps takes folders of numbered frames, one film each, not a file")
     # "." or "..": named by the folder it is (probe 140: an empty name in the summary, the manifest and warnings)
     return [Path(os.path.abspath(path)) if Path(path).name in ("", "..") else Path(path) for path in inputs]
-
-
-def _paths_given(value) -> list | None:
-    """A path, or an iterable of them, as a list (read once); None for what is neither (bytes, a number)."""
-    if isinstance(value, (str, os.PathLike)):
-        return [value]
-    return None if isinstance(value, bytes) or not isinstance(value, Iterable) else list(value)
 
 
 def _video_files(inputs, log) -> list[Path]:

@@ -1244,6 +1244,16 @@ def make_folder(folder: str | Path) -> Path:
     return folder
 
 
+def paths_given(value) -> list | None:
+    """A library caller's path, or iterable of them, as a list (read once: a generator too); None for what is
+    neither (bytes, a number), for the caller to refuse."""
+    from collections.abc import Iterable
+
+    if isinstance(value, (str, os.PathLike)):
+        return [value]
+    return None if isinstance(value, bytes) or not isinstance(value, Iterable) else list(value)
+
+
 def typed_as_folder(path) -> bool:
     """Whether ``path`` as typed (a string) names a folder whatever its name says: it ends in a slash, or in
     "/." (``-o new.d.tif/``, a folder; ``Path`` drops both, and the name read as a TIFF's)."""
@@ -1538,7 +1548,7 @@ def _timing_header(fmt: str, other: bytes, deep: bool) -> bytes | None:
     from fractions import Fraction
 
     from rehue.data import dpx, exr
-    from rehue.video.pipeline import MAX_FRAMES_FPS, MIN_FRAMES_FPS
+    from rehue.video.pipeline import MAX_FRAMES_FPS, MIN_FRAMES_FPS, pixel_aspect
     from rehue.video.rates import exact_rate
 
     try:
@@ -1548,14 +1558,11 @@ def _timing_header(fmt: str, other: bytes, deep: bool) -> bytes | None:
     rate = source.frame_rate if source.frame_rate and MIN_FRAMES_FPS <= source.frame_rate <= MAX_FRAMES_FPS else None
     if rate is not None:  # DPX's 29.97 as NTSC's 30000/1001 (probe 153: 2997/100); 16.666666 as 50/3 (probe 154)
         rate = exact_rate(Fraction(rate).limit_denominator(1001))
-    aspect = Fraction(source.pixel_aspect).limit_denominator(1000) if source.pixel_aspect != 1 else None
-    if fmt == "DPX":
-        header = bytearray(dpx.made_header(bits=16 if deep else 10, transfer=dpx.UNSPECIFIED_VIDEO,
-                                           frame_rate=None if rate is None else float(rate),
-                                           time_code=source.time_code, pixel_aspect=aspect))
-        if source.time_code_word is not None:  # with its flags: a drop-frame one stays one (probe 153)
-            struct.pack_into(">I", header, dpx.TV_TIME_CODE, source.time_code_word)
-        return bytes(header)
+    aspect = pixel_aspect(source)
+    if fmt == "DPX":  # the time code's word with its flags: a drop-frame one stays one (probe 153)
+        return dpx.made_header(bits=16 if deep else 10, transfer=dpx.UNSPECIFIED_VIDEO,
+                               frame_rate=None if rate is None else float(rate), time_code=source.time_code,
+                               pixel_aspect=aspect, time_code_word=source.time_code_word)
     return exr.video_frame_header(rate, source.time_code, aspect, source.time_code_word)
 
 

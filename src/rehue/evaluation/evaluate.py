@@ -7,7 +7,6 @@ import math
 import numbers
 import os
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -359,14 +358,13 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     stability. An earlier report in ``out_dir`` is refused before anything is scored, unless ``overwrite``."""
     check_flags(full_res=full_res, progress=progress, overwrite=overwrite, films=films)
     from rehue.data.datasets import is_frame_dir
-    from rehue.data.images import check_folder_can_be_made, is_inside, load_image, real_path
+    from rehue.data.images import check_folder_can_be_made, is_inside, load_image, paths_given, real_path
     from rehue.evaluation.report import earlier_report, write_report, written_by_a_report
     from rehue.inference.colorizer import FITS, Colorizer
     from rehue.progress import progress_bar
 
     log = said_once(lines_to(log, progress))
-    inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else \
-        None if isinstance(inputs, bytes) or not isinstance(inputs, Iterable) else list(inputs)
+    inputs = paths_given(inputs)
     if inputs is None or not all(isinstance(path, (str, os.PathLike)) for path in inputs):  # probe 75: TypeErrors
         raise UsageError("inputs are a path or a list of paths to photos, clips and frame datasets")
     if not isinstance(out_dir, (str, os.PathLike)):

@@ -28,7 +28,7 @@ from rehue.data.images import (
     refuse_a_folder_of_others,
     runs_python,
 )
-from rehue.errors import RehueError, UsageError, as_memory_error, check_flags, one_line
+from rehue.errors import RehueError, UsageError, as_memory_error, check_flags, first_line, one_line
 from rehue.progress import lines_to
 from rehue.training.config import TrainConfig, started_in_folder
 from rehue.training.memory import check_training_memory
@@ -91,8 +91,8 @@ def _distributed(log=None):
             if failed:
                 raise failed[0]
         except (RuntimeError, ValueError) as exc:  # DistStoreError, a RuntimeError: "Timed out after ..."
-            reason = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
-            raise RehueError(f"the {world} training processes of WORLD_SIZE did not all join at {where} ({reason}): "
+            raise RehueError(f"the {world} training processes of WORLD_SIZE did not all join at {where} "
+                             f"({first_line(exc)}): "
                              "launch distributed training with torchrun, or unset WORLD_SIZE to train in one "
                              "process") from None
     return dist.get_rank(), world
@@ -852,9 +852,8 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                 opt_g.load_state_dict(state["opt_g"])
                 opt_d.load_state_dict(state["opt_d"])
             except (RuntimeError, ValueError, KeyError, TypeError) as exc:  # probe 142: a traceback
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise RehueError(f"its weights do not fit the {config.generator} (width {config.width}) and "
-                                 f"{config.discriminator} its settings build ({reason.rstrip(':.')})", path) from None
+                                 f"{config.discriminator} its settings build ({first_line(exc)})", path) from None
             start_epoch, step, history = state["epoch"], state["step"], list(state["history"])
             restraint = dict(state.get("restraint", {}))
         elif config.init:

@@ -1497,7 +1497,7 @@ def _timing(header) -> tuple[float | None, str | None]:
     return header.frame_rate, time_code
 
 
-def _pixel_aspect(header) -> Fraction | None:
+def pixel_aspect(header) -> Fraction | None:
     """A DPX or OpenEXR header's pixel aspect ratio (a pixel's width over its height) where it says its pixels
     are not square (an anamorphic or DV scan's), as a video's sample aspect ratio; else None."""
     aspect = Fraction(getattr(header, "pixel_aspect", 1.0)).limit_denominator(1000)
@@ -1654,7 +1654,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         return _FrameVideo(target, fps=fps, codec=codec, crf=crf, preset=preset, overwrite=overwrite,
                            comment=software, timecode=time_code, timer=timer, bar=bar, journal=(settings, stats),
                            resume=resume, scene_starts=scene_starts, states=states, log=log, subject=source,
-                           frame_label=frame_label, sample_aspect_ratio=_pixel_aspect(header))
+                           frame_label=frame_label, sample_aspect_ratio=pixel_aspect(header))
 
     if isinstance(resume, InterruptedVideo) and resume.done:  # every piece coloured, only to be joined
         first_frame = load_image(frames[0])
