@@ -154,8 +154,8 @@ def test_an_existing_json_file_is_kept_and_a_wrong_path_refused_before_any_measu
     measured = []
     monkeypatch.setattr(rehue.bench, "run_benchmark", lambda **options: measured.append(options) or {"figures": 1})
     monkeypatch.setattr(rehue.bench, "format_report", lambda results: "report")
-    photo = tmp_path / "photo.jpg"
-    photo.write_bytes(b"the user's photo")
+    photo = tmp_path / "mine.json"
+    photo.write_bytes(b"the user's results")
     (tmp_path / "folder").mkdir()
     for target, said in ((photo, "output exists; pass --overwrite to replace it"),
                          (tmp_path / "missing" / "b.json", "output folder does not exist"),
@@ -163,8 +163,8 @@ def test_an_existing_json_file_is_kept_and_a_wrong_path_refused_before_any_measu
         assert main(["bench", "--json", str(target)]) == 1
         err = capsys.readouterr().err.strip()
         assert said in err and len(err.splitlines()) == 1 and measured == [], err
-    assert photo.read_bytes() == b"the user's photo" and sorted(p.name for p in tmp_path.iterdir()) == [
-        "folder", "photo.jpg"]
+    assert photo.read_bytes() == b"the user's results" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "folder", "mine.json"]
     assert main(["bench", "--json", str(photo), "--overwrite"]) == 0
     assert json.loads(photo.read_text()) == {"figures": 1}
     with pytest.raises(RehueError, match="output exists"):
@@ -234,11 +234,16 @@ def test_a_plot_file_is_checked_before_any_measuring(tmp_path, monkeypatch, caps
     monkeypatch.setattr(rehue.bench, "bench_plot", lambda results, path, overwrite: path)
     (tmp_path / "b.png").write_bytes(b"the user's picture")
     assert main(["bench", "--plot", str(tmp_path / "b.png")]) == 1
-    assert main(["bench", "--plot", str(tmp_path / "same.png"), "--json", str(tmp_path / "same.png")]) == 2
+    (tmp_path / "same.png").symlink_to(tmp_path / "same.json")
+    assert main(["bench", "--plot", str(tmp_path / "same.png"), "--json", str(tmp_path / "same.json"),
+                 "--overwrite"]) == 2
     assert "named by both --json and --plot" in capsys.readouterr().err and measured == []
     assert main(["bench", "--plot", str(tmp_path / "b.jpg")]) == 2  # probe 110: PNG bytes under any name
     assert capsys.readouterr().err.strip() == f"rehue: error: {tmp_path / 'b.jpg'}: the plot is a PNG; name it .png"
-    assert measured == []
+    assert main(["bench", "--json", str(tmp_path / "results.png")]) == 2  # probe 160: JSON under a picture's name
+    assert capsys.readouterr().err.strip() == (f"rehue: error: {tmp_path / 'results.png'}: the results are JSON; "
+                                               "name it .json")
+    assert measured == [] and not (tmp_path / "results.png").exists()
     assert main(["bench", "--plot", str(tmp_path / "new.png")]) == 0
     assert f"plot drawn into {tmp_path / 'new.png'}" in capsys.readouterr().err
 
@@ -323,3 +328,14 @@ def test_no_progress_leaves_out_the_measuring_lines_and_keeps_warnings(tmp_path,
     err = capsys.readouterr().err
     assert "warning: the peak memory was not measured" in err and "bench: per frame" not in err
     assert "note: every frame is coloured by the model alone" in err
+
+
+def test_a_shipped_model_asked_for_as_default_is_reported_by_its_name(tmp_path):
+    """Probe 160: `bench --model default --dependent-model none` reported "models: default (independent)",
+    where runs are compared by the model each measured."""
+    from rehue.models.io import default_model_name
+
+    results = run_benchmark(model="default", dependent_model="none", plan=TINY_PLAN, workdir=tmp_path,
+                            log=lambda line: None)
+    assert results["models"] == {"independent": default_model_name("independent"), "dependent": "none"}
+    assert results["models"]["independent"].startswith("rehue-")

@@ -509,8 +509,10 @@ def _run_benchmark(quick, device, model, dependent_model, backend, threads, work
                                                  threads=threads or DEFAULT_MODEL_THREADS)
         results["machine"].update(model_backend=independent.backend, model_threads=independent.threads)
         dependent = load_dependent(dependent_spec, independent, log)
-        if dependent is None and model is not None:
-            results["models"]["dependent"] = "none"  # as the clips were coloured
+        if model is not None:  # as the clips were coloured, a shipped model by its name (probe 160: "default")
+            results["models"] = {"independent": independent.name if independent.shipped else independent_path,
+                                 "dependent": "none" if dependent is None else
+                                 dependent.name if dependent.shipped else dependent_spec}
         size = independent.size
         results["model_size"] = size
 
@@ -630,7 +632,7 @@ def bench_plot(results: dict, path: str | Path, overwrite: bool = False) -> Path
     from rehue.data.images import check_output_path
     from rehue.evaluation.report import PLOT_DPI, matplotlib_parts, save_figure
 
-    _check_plot_name(path)
+    _check_name(path, "the plot is a PNG", ".png")
     check_output_path(path, overwrite)
     Figure, FigureCanvasAgg, _ = matplotlib_parts()
     per_frame, end_to_end = results["per_frame"], results["end_to_end"]
@@ -684,9 +686,10 @@ def bench_plot(results: dict, path: str | Path, overwrite: bool = False) -> Path
     return save_figure(figure, path)
 
 
-def _check_plot_name(path) -> None:
-    if not Path(path).name.lower().endswith(".png"):  # probe 110: PNG bytes under .jpg, .svg or no extension
-        raise UsageError(f"{path}: the plot is a PNG; name it .png")
+def _check_name(path, what: str, extension: str) -> None:
+    """Probe 110: PNG bytes under .jpg, .svg or no extension; probe 160: JSON under .png, taken for a picture."""
+    if not Path(path).name.lower().endswith(extension):
+        raise UsageError(f"{path}: {what}; name it {extension}")
 
 
 def _clip_named(name: str) -> str:
@@ -754,7 +757,9 @@ def cmd_bench(args) -> int:
     from rehue.data.images import check_output_path
 
     if args.plot is not None:
-        _check_plot_name(args.plot)
+        _check_name(args.plot, "the plot is a PNG", ".png")
+    if args.json is not None and not Path(args.json).is_dir():  # a folder is said to be one, below
+        _check_name(args.json, "the results are JSON", ".json")
     for path in (args.json, args.plot):  # before the minutes of measuring, not after (probe 67)
         if path is not None:
             check_output_path(path, args.overwrite)

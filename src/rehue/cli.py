@@ -569,6 +569,11 @@ def cmd_scenes(args) -> int:
     found(detector.flush())
     if not labels:
         raise RehueError("no video frames could be read", args.video)
+    sheet_said = None
+    if args.sheet is not None:  # before the cuts are printed (probe 160: a full disk or a closed pipe on standard
+        # output lost the sheet of the whole pass)
+        sheet_said = _scene_sheet(args.sheet, cuts, [label if folder else f"{label:.2f} s" for label in labels],
+                                  len(starts), by_name=folder)
     if args.json:  # a reel's times at its scans' own rate (a DPX or Cineon header's), else a sound film's 24
         where = {"frame_names": [labels[i] for i in starts], "fps": float(reel.fps),
                  "times": [round(reel.places[i] / float(reel.fps), 3) for i in starts]} if folder else \
@@ -585,8 +590,8 @@ def cmd_scenes(args) -> int:
     say(f"{args.video}: {counted(len(labels), 'frame')}, {counted(len(starts) + 1, 'scene')}"
         + (f", new scenes at {', '.join(shown)}{' ...' if len(starts) > 8 else ''}{'' if folder else ' s'}"
            if starts else ""))
-    if args.sheet is not None:
-        _scene_sheet(args.sheet, cuts, [label if folder else f"{label:.2f} s" for label in labels], len(starts))
+    if sheet_said is not None:
+        say(sheet_said)
     return 0
 
 
@@ -619,11 +624,12 @@ def _thumbnail(gray):
                       interpolation=cv2.INTER_AREA)
 
 
-def _scene_sheet(path: Path, cuts: list, where: list[str], total_cuts: int) -> None:
+def _scene_sheet(path: Path, cuts: list, where: list[str], total_cuts: int, by_name: bool) -> str:
     """Each cut as a row: the frame ``SHEET_EARLIER`` before it (or the scene's first, if nearer), the frame
     before it, the new scene's first frame, and where it is (``where``: each frame's time, or its file's name).
     The first shows the shot a fade or a dissolve left, where the frame before such a change is already dark
-    or mixed (probe 52)."""
+    or mixed (probe 52). A frame of a folder is named by its file alone (``by_name``): its place in the folder
+    is not its number (probe 160). Returns what to say of it."""
     from rehue.evaluation.report import sample_grid
 
     if not cuts:  # an earlier sheet at the name, kept under --overwrite, would pass for this film's
@@ -633,15 +639,15 @@ def _scene_sheet(path: Path, cuts: list, where: list[str], total_cuts: int) -> N
         if path.is_file():
             there = "; the sheet there is an earlier one, left as it was" if written_by_a_report(path, tagged=True) \
                 else "; the file there is left as it was"
-        say(f"{path}: not written, the video has no cut to show{there}")
-        return
-    labels = [f"cut {k + 1}\nframe {i}\n{where[i]}\nearlier: {earlier}" for k, (*_, i, earlier) in enumerate(cuts)]
+        return f"{path}: not written, the video has no cut to show{there}"
+    labels = [f"cut {k + 1}\n{where[i]}\nearlier: {where[earlier]}" if by_name else
+              f"cut {k + 1}\nframe {i}\n{where[i]}\nearlier: {earlier}" for k, (*_, i, earlier) in enumerate(cuts)]
     if total_cuts > len(cuts):  # probe 120: the picture did not say that cuts were left out
         labels[-1] += f"\n(the first {len(cuts)}\nof {total_cuts} cuts)"
     sample_grid([(earlier, before, after) for earlier, before, after, *_ in cuts], path,
                 titles=("earlier", "before the cut", "new scene"), max_rows=len(cuts), cell=160, row_labels=labels)
     shown = f"the first {len(cuts)} of {total_cuts} cuts" if total_cuts > len(cuts) else counted(len(cuts), "cut")
-    say(f"sheet: {path} ({shown})")
+    return f"sheet: {path} ({shown})"
 
 
 def cmd_data_demo(args) -> int:

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -243,3 +244,40 @@ def test_a_sheet_is_never_written_among_the_films_frames(tmp_path, capsys, name)
     assert capsys.readouterr().err == (f"rehue: error: {reel / name}: the sheet would go among the film's frames in "
                                        f"{reel}, and be read as one of them next time; name a file outside it\n")
     assert {path.name: path.read_bytes() for path in reel.iterdir()} == before
+
+
+def test_a_folders_sheet_names_each_frame_by_its_file_and_is_written_before_the_cuts_are_printed(tmp_path, capsys,
+                                                                                                monkeypatch):
+    """Probe 160: a folder's sheet said "frame 10 ... earlier: 0", places in the folder, where the frames are
+    scan.0086410.png and scan.0086400.png; and a sheet was lost with the whole pass where standard output failed
+    (`> /dev/full`)."""
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from rehue.color.lab import rgb_to_gray
+    from rehue.evaluation import report
+
+    first, second = textured_rgb(48, 64, seed=1), textured_rgb(48, 64, seed=2)[::-1]
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number, rgb in enumerate([np.roll(first, i, axis=1) for i in range(10)]
+                                 + [np.roll(second, i, axis=1) for i in range(10)], start=86400):
+        Image.fromarray(rgb_to_gray(rgb)).save(reel / f"scan.{number:07d}.png")
+    labels = []
+    monkeypatch.setattr(report, "sample_grid", lambda rows, path, **options: labels.extend(options["row_labels"]))
+    assert main(["scenes", str(reel), "--sheet", str(tmp_path / "cuts.png"), "--no-progress"]) == 0
+    assert labels == ["cut 1\nscan.0086410.png\nearlier: scan.0086400.png"]
+    assert capsys.readouterr().err.endswith(f"sheet: {tmp_path / 'cuts.png'} (1 cut)\n")
+    clip = make_clip(tmp_path / "two.mp4", [np.roll(first, i, axis=1) for i in range(10)]
+                     + [np.roll(second, i, axis=1) for i in range(10)], fps=10)
+    assert main(["scenes", str(clip), "--sheet", str(tmp_path / "clip.png"), "--no-progress"]) == 0
+    assert labels[1] == "cut 1\nframe 10\n1.00 s\nearlier: 0", "a video's frames by their place and time"
+    if Path("/dev/full").exists():
+        with open("/dev/full", "w") as full:
+            run = subprocess.run([sys.executable, "-m", "rehue", "scenes", str(reel), "--sheet",
+                                  str(tmp_path / "full.png"), "--no-progress"], stdout=full, stderr=subprocess.PIPE,
+                                 text=True)
+        assert run.returncode == 1 and run.stderr.endswith("rehue: error: standard output: No space left on device\n")
+        assert Image.open(tmp_path / "full.png").size[0] > 0
