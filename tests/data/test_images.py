@@ -1026,3 +1026,30 @@ def test_the_staging_folder_of_the_working_folder_or_the_root_is_named_or_refuse
         staging_folder_for(Path("/"))
     assert str(refused.value) == ("/: is the root folder, which rehue does not write into as a whole; name a folder "
                                   "in it")
+
+
+@pytest.mark.parametrize("bits, compression, kept", [(16, "tiff_adobe_deflate", 0.97), (8, "tiff_lzw", 0.3),
+                                                      (8, "tiff_lzw", 0.9)])
+def test_a_tiff_cut_short_is_said_to_be_one_in_one_line(tmp_path, capsys, caplog, bits, compression, kept):
+    """Probe 161: a TIFF whose end (with its directory) was cut off was "not an image file", after two of
+    Pillow's "Corrupt EXIF data" warnings and tifffile's "invalid offset to first page" on standard error."""
+    import re
+    import warnings
+
+    from rehue.cli import main
+
+    levels = np.random.default_rng(0).integers(0, 2 ** bits, (200, 300)).astype(np.uint16 if bits == 16 else np.uint8)
+    whole = io.BytesIO()
+    Image.fromarray(levels).save(whole, "TIFF", compression=compression)
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(whole.getvalue()[:int(len(whole.getvalue()) * kept)])
+    said = "truncated or corrupt TIFF (it begins as one, and its first page cannot be read)"
+    with warnings.catch_warnings(record=True) as warned, caplog.at_level(logging.DEBUG):
+        warnings.simplefilter("always")
+        assert main(["colorize", str(cut), "-o", str(tmp_path / "out")]) == 1
+        with pytest.raises(RehueError, match=re.escape(said)):
+            load_image(cut.read_bytes())
+    assert capsys.readouterr().err == f"rehue: error: {cut}: {said}\n"
+    assert [str(warning.message) for warning in warned] == []
+    assert [record.getMessage() for record in caplog.records if record.name == "tifffile"] == []
+    assert not (tmp_path / "out").exists()

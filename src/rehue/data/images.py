@@ -388,8 +388,8 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
     try:
         # Pillow warns of a "decompression bomb" from 89.5 megapixels as it opens a file, and refuses one
         # twice that; rehue's own limit (``MAX_PIXELS``, checked below) is the one a scan meets
-        with warnings_as("ignore", Image.DecompressionBombWarning):
-            image = Image.open(opened)
+        with warnings_as("ignore", Image.DecompressionBombWarning), warnings_as("ignore", UserWarning):
+            image = Image.open(opened)  # probe 161: "Corrupt EXIF data" of a TIFF cut short, as Python's warning
         with image:
             width, height = image.size
             if width * height > MAX_PIXELS:
@@ -439,6 +439,9 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
             raise RehueError(HEIC_REASON, path) from None
         if media_kind(path) == "video" if path is not None else sniffed_kind(data[:HEAD_BYTES]) == "video":
             raise RehueError("is a video, not a picture: colour it with colorize_video (or rehue colorize)",
+                             path) from None
+        if _first_bytes(data, 4) in TIFF_MAGIC:  # probe 161: a TIFF cut short was "not an image file"
+            raise RehueError("truncated or corrupt TIFF (it begins as one, and its first page cannot be read)",
                              path) from None
         raise RehueError("not an image file (or a format Pillow cannot read)" + _named_a_file(data), path) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -825,6 +828,44 @@ def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> Load
 
 
 TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
+
+
+def _first_bytes(data: Path | bytes, count: int) -> bytes:
+    if not isinstance(data, Path):
+        return data[:count]
+    try:
+        with open(data, "rb") as file:
+            return file.read(count)
+    except OSError:
+        return b""
+
+
+class _TifffileUnsaid(logging.Filter):
+    """Drops tifffile's log records in the threads reading a TIFF through ``_tifffile_unsaid``: it logs what
+    it cannot read ("<tifffile.TiffPages @120060> invalid offset to first page") as an error, a line of its
+    own before rehue's (probe 161), where rehue says what is wrong with the file itself. A filter, not the
+    logger's level or ``disabled``: another thread's or the program's own tifffile records still pass."""
+
+    reading = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(self.reading, "depth", 0)
+
+
+_TIFFFILE_FILTER = _TifffileUnsaid()
+
+
+@contextlib.contextmanager
+def _tifffile_unsaid():
+    tifffile_logger = logging.getLogger("tifffile")
+    if _TIFFFILE_FILTER not in tifffile_logger.filters:
+        tifffile_logger.addFilter(_TIFFFILE_FILTER)
+    reading = _TifffileUnsaid.reading
+    reading.depth = getattr(reading, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        reading.depth -= 1
 TIFF_EXTRA_SAMPLES, ASSOCIATED_ALPHA = 338, 1
 TIFF_ICC, TIFF_XMP, TIFF_ORIENTATION = 34675, 700, 274
 TIFF_X_RESOLUTION, TIFF_Y_RESOLUTION, TIFF_RESOLUTION_UNIT, CENTIMETRE = 282, 283, 296, 3
@@ -851,7 +892,8 @@ def _tiff_pillow_cannot_open(source: Path | bytes, path: Path | None) -> LoadedI
         return None
     try:
         tags = Image.Exif()
-        tags.load(data)  # the first page's tags, read as Pillow reads a TIFF's own EXIF
+        with warnings_as("ignore", UserWarning):  # "Corrupt EXIF data", of a TIFF cut short
+            tags.load(data)  # the first page's tags, read as Pillow reads a TIFF's own EXIF
     except Exception:
         return None
     photometric = tags.get(TIFF_PHOTOMETRIC)
@@ -934,7 +976,7 @@ def _first_page_samples(source: Path | bytes, levels: bool = False) -> np.ndarra
     import tifffile
 
     try:
-        with tifffile.TiffFile(source if isinstance(source, Path) else io.BytesIO(source)) as tif:
+        with _tifffile_unsaid(), tifffile.TiffFile(source if isinstance(source, Path) else io.BytesIO(source)) as tif:
             page = tif.pages.first
             samples, axes = page.asarray(), page.axes
     except Exception:

@@ -47,7 +47,7 @@ from rehue.data.images import (
     typed_as_folder,
     with_output_suffix,
 )
-from rehue.errors import RehueError, UsageError, check_flags, out_of_memory_as_memory_error
+from rehue.errors import RehueError, UsageError, check_flags, out_of_memory_as_memory_error, warnings_as
 from rehue.progress import lines_to
 from rehue.video.frame_folder import FramePattern, names_numbered_frames
 from rehue.video.io import OUTPUT_CODECS, VIDEO_SUFFIX_OF_CODEC
@@ -237,7 +237,7 @@ def _coloured_by_rehue(path: Path) -> bool:
                 return coloured_by_rehue(dpx.Header(magic + file.read(SCAN_HEADER_BYTES)).creator)
             if magic in exr.MAGIC_NUMBERS:
                 return coloured_by_rehue(exr.Header(magic + file.read(SCAN_HEADER_BYTES)).software)
-        with Image.open(path) as image:
+        with warnings_as("ignore", UserWarning), Image.open(path) as image:  # "Corrupt EXIF data" (probe 161)
             return coloured_by_rehue(image.getexif().get(SOFTWARE) or image.info.get("Software"))
     except Exception:  # unreadable here: it is an input, and its own error comes when it is coloured
         return False
