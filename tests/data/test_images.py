@@ -1053,3 +1053,28 @@ def test_a_tiff_cut_short_is_said_to_be_one_in_one_line(tmp_path, capsys, caplog
     assert [str(warning.message) for warning in warned] == []
     assert [record.getMessage() for record in caplog.records if record.name == "tifffile"] == []
     assert not (tmp_path / "out").exists()
+
+
+def test_a_webps_resolution_is_kept_in_its_exif(tmp_path):
+    """Probe 161: a 300 dpi scan coloured into a WebP lost its resolution (Pillow writes none into one), and
+    rehue read none from a WebP whose EXIF states it."""
+    picture = textured_rgb(40, 60)
+    out = save_image(picture, tmp_path / "out.webp", dpi=(300, 200))
+    tags = Image.open(out).getexif()
+    assert (tags[0x011A], tags[0x011B], tags[0x0128]) == (300, 200, 2)
+    assert load_image(out).dpi == pytest.approx((300, 200))
+    exif = Image.Exif()
+    exif[0x010E] = "Wedding, 1931"
+    exif[0x011A] = 72.0  # a camera's own, which the scan's resolution replaces
+    save_image(picture, tmp_path / "tagged.webp", dpi=(600, 600), exif=exif)
+    tags = Image.open(tmp_path / "tagged.webp").getexif()
+    assert (tags[0x010E], tags[0x011A]) == ("Wedding, 1931", 600) and exif[0x011A] == 72.0
+    turned = Image.Exif()
+    turned[0x0112], turned[0x011A], turned[0x011B], turned[0x0128] = 6, 300.0, 600.0, 3  # per centimetre
+    Image.fromarray(picture).save(tmp_path / "side.webp", exif=turned)
+    assert load_image(tmp_path / "side.webp").dpi == pytest.approx((1524, 762))
+    turned[0x0128] = 1  # no unit: a shape, no resolution
+    Image.fromarray(picture).save(tmp_path / "shape.webp", exif=turned)
+    assert load_image(tmp_path / "shape.webp").dpi is None
+    save_image(picture, tmp_path / "none.webp")
+    assert 0x011A not in Image.open(tmp_path / "none.webp").getexif()

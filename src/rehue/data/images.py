@@ -657,6 +657,8 @@ def _stated_dpi(image) -> tuple[float, float] | None:
     no XResolution is said by Pillow to be 72 dpi, which an output would then claim (probe 116)."""
     if image.format == "JPEG" and not image.info.get("jfif_unit") and X_RESOLUTION not in image.getexif():
         return None
+    if image.format == "WEBP":  # WebP has no field for it; its EXIF's resolution (probe 161), as rehue writes it
+        return _tiff_dpi(image.getexif())
     return _dpi(image.info.get("dpi"))
 
 
@@ -868,7 +870,7 @@ def _tifffile_unsaid():
         reading.depth -= 1
 TIFF_EXTRA_SAMPLES, ASSOCIATED_ALPHA = 338, 1
 TIFF_ICC, TIFF_XMP, TIFF_ORIENTATION = 34675, 700, 274
-TIFF_X_RESOLUTION, TIFF_Y_RESOLUTION, TIFF_RESOLUTION_UNIT, CENTIMETRE = 282, 283, 296, 3
+TIFF_X_RESOLUTION, TIFF_Y_RESOLUTION, TIFF_RESOLUTION_UNIT, INCH, CENTIMETRE = 282, 283, 296, 2, 3
 TIFF_PREDICTOR, HORIZONTAL_DIFFERENCING = 317, 2
 
 
@@ -965,8 +967,10 @@ def _tiff_dpi(tags) -> tuple[float, float] | None:
         x, y = float(tags[TIFF_X_RESOLUTION]), float(tags[TIFF_Y_RESOLUTION])
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         return None
-    scale = 2.54 if tags.get(TIFF_RESOLUTION_UNIT) == CENTIMETRE else 1.0
-    return _dpi((x * scale, y * scale))
+    unit = tags.get(TIFF_RESOLUTION_UNIT, INCH)
+    if unit not in (INCH, CENTIMETRE):  # 1: no unit, a shape alone
+        return None
+    return _dpi((x * 2.54, y * 2.54) if unit == CENTIMETRE else (x, y))
 
 
 def _first_page_samples(source: Path | bytes, levels: bool = False) -> np.ndarray | None:
@@ -1661,7 +1665,10 @@ def _write_pillow(rgb, path, fmt, alpha, quality, dpi, exif, fast, xmp=None, tex
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
     if fmt == "PNG":  # zlib level 3: within a few percent of Pillow's default 6 in size, 2-3 times faster
         options["compress_level"] = 1 if fast else 3
-    if dpi:
+    if dpi and fmt == "WEBP":  # Pillow writes no resolution into a WebP: its EXIF's says it (probe 161: lost)
+        exif = _copy_exif(exif) if exif is not None else Image.Exif()
+        exif[TIFF_X_RESOLUTION], exif[TIFF_Y_RESOLUTION], exif[TIFF_RESOLUTION_UNIT] = *dpi, INCH
+    elif dpi:
         options["dpi"] = dpi
     if exif is not None:
         options["exif"] = exif
