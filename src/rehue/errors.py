@@ -46,6 +46,12 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0].rstrip(":.") if text else type(exc).__name__
 
 
+class OutputExists(RehueError):
+    """An output file is there already and ``overwrite`` was not given: found before writing, or written by
+    another run meanwhile. A batch passes over such a file as over one found when it began (probe 161: two
+    runs into one folder each failed on the other's outputs)."""
+
+
 class UsageError(RehueError):
     """Wrong arguments: exit code 2. ``settings``: the library settings whose names the reason holds
     (``batch_size``), which a command line says as the options it took them from (``--batch-size``)."""

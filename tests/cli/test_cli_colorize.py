@@ -1570,3 +1570,40 @@ def test_a_folder_of_hidden_pictures_alone_says_they_were_passed_over(tmp_path, 
     (folder / ".thumbs" / "a.png").unlink()
     assert main(["colorize", str(folder), "-o", str(tmp_path / "out"), "--model", str(tiny_model)]) == 1
     assert capsys.readouterr().err.strip() == f"rehue: error: {folder}: no images or videos found"
+
+
+def test_outputs_another_run_writes_during_a_batch_are_passed_over_as_if_found_at_its_start(tmp_path, tiny_model,
+                                                                                             capsys, monkeypatch):
+    """Probe 161: two runs into one folder each ended "coloured 27 files, 13 failed" (and 13/27), exit 1, every
+    output there and whole: one the other wrote while this one coloured it, or before this one reached it, was
+    "output exists" and failed, where one there when the batch began is skipped."""
+    from rehue.data import images
+    from tests.helpers_video import make_clip
+
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    photos.mkdir()
+    for i in range(3):
+        Image.fromarray(textured_rgb(30, 40, seed=i)[..., 0]).save(photos / f"p{i}.png")
+    make_clip(photos / "z.mp4", [textured_rgb(32, 32, seed=i) for i in range(3)], fps=5)
+    real_write = images._write_pillow
+
+    def another_run_writes(rgb, path, *args, **options):
+        if not (out / "p0.png").exists():  # while this run writes p0's: p0's and the rest's, ahead of this one
+            for name in ("p0.png", "p2.png"):
+                Image.new("RGB", (2, 2), (255, 0, 0)).save(out / name)
+            (out / "z.mp4").write_bytes(b"the other run's film")
+        real_write(rgb, path, *args, **options)
+
+    monkeypatch.setattr(images, "_write_pillow", another_run_writes)
+    assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress") == 0
+    assert capsys.readouterr().err.strip().endswith(
+        "coloured 1 file, 3 skipped: their outputs exist (--overwrite replaces them)")
+    assert Image.open(out / "p0.png").size == Image.open(out / "p2.png").size == (2, 2), "the other run's kept"
+    assert Image.open(out / "p1.png").size == (40, 30) and (out / "z.mp4").read_bytes() == b"the other run's film"
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png", "z.mp4"]
+    (out / "p1.png").unlink()
+    monkeypatch.setattr(images, "_write_pillow", lambda rgb, path, *args, **options:
+                        Path(path).write_bytes(b"half") and (out / "p1.png").write_bytes(b"the user's own"))
+    assert run("colorize", photos / "p1.png", "-o", out / "p1.png", "--model", tiny_model) == 1, "one named file"
+    assert "p1.png: output exists (another run wrote it meanwhile)" in capsys.readouterr().err
+    assert (out / "p1.png").read_bytes() == b"the user's own"

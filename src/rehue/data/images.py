@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from rehue.color.icc import gray_levels_in_srgb, rgb_gray_in_srgb
-from rehue.errors import RehueError, UsageError, shown_path, warnings_as
+from rehue.errors import OutputExists, RehueError, UsageError, shown_path, warnings_as
 from rehue.words import counted
 
 logger = logging.getLogger(__name__)
@@ -1459,7 +1459,7 @@ def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = 
     if target.is_dir():
         raise RehueError("is a folder; name a file to write", target)
     if target.exists() and not overwrite:
-        raise RehueError("output exists; pass --overwrite to replace it", target)
+        raise OutputExists("output exists; pass --overwrite to replace it", target)
     if target.is_symlink() and not target.exists() and not overwrite:
         raise RehueError(f"output exists, as a link to {os.readlink(target)}, which does not; pass --overwrite to "
                          "replace the link", target)
@@ -1480,10 +1480,10 @@ def move_into_place(temp: Path, target: Path, overwrite: bool) -> None:
     try:
         os.link(temp, target)
     except FileExistsError:
-        raise RehueError(written_meanwhile, target) from None
+        raise OutputExists(written_meanwhile, target) from None
     except OSError:  # no hard links here (FAT, some network shares): check, then rename
         if target.exists():
-            raise RehueError(written_meanwhile, target) from None
+            raise OutputExists(written_meanwhile, target) from None
         os.replace(temp, target)
         return
     temp.unlink()

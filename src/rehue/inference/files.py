@@ -47,7 +47,14 @@ from rehue.data.images import (
     typed_as_folder,
     with_output_suffix,
 )
-from rehue.errors import RehueError, UsageError, check_flags, out_of_memory_as_memory_error, warnings_as
+from rehue.errors import (
+    OutputExists,
+    RehueError,
+    UsageError,
+    check_flags,
+    out_of_memory_as_memory_error,
+    warnings_as,
+)
 from rehue.progress import lines_to
 from rehue.video.frame_folder import FramePattern, names_numbered_frames
 from rehue.video.io import OUTPUT_CODECS, VIDEO_SUFFIX_OF_CODEC
@@ -719,6 +726,9 @@ def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, sin
                         progress=progress, log=log, single=single)
         summary.done.append(job.target)
     except (RehueError, MemoryError, OSError) as error:
+        if isinstance(error, OutputExists) and not single and error.path == str(job.target):
+            summary.skipped.append(job.target)  # another run's, written since the batch began: as if found then
+            return
         if isinstance(error, RehueError):
             exc = error
         elif isinstance(error, MemoryError):
