@@ -464,6 +464,10 @@ def test_an_earlier_runs_outputs_in_another_folder_inside_are_passed_over_with_a
         f"rehue: error: {photos / 'v1'}: holds only pictures or films that rehue coloured, such as "
         f"{photos / 'v1' / 'a.png'}: an earlier run's outputs, not inputs; name the files to colour them again")
     assert not (tmp_path / "v3").exists()
+    assert run("colorize", photos / "v1", "-o", photos / "v1", *options) == 1  # probe 161: "no images or videos
+    assert capsys.readouterr().err.strip() == (  # found", of a folder coloured into itself
+        f"rehue: error: {photos / 'v1'}: holds only pictures or films that rehue coloured, such as "
+        f"{photos / 'v1' / 'a.png'}: an earlier run's outputs, not inputs; name the files to colour them again")
     (tmp_path / "elsewhere").mkdir()
     (photos / "linked").symlink_to(tmp_path / "elsewhere")
     assert run("colorize", photos, "-o", photos / "linked", *options) == 0

@@ -129,7 +129,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     if not output.exists() and not folder and (output.suffix.lower() in OUTPUT_FORMATS or is_video_path(output)):
         raise UsageError(f"{output}: several inputs need an output folder, and this names a {output.suffix} file; "
                          "name a folder (such as colorized/)")
-    jobs, passed_over = [], []
+    jobs, passed_over, beside = [], [], []
     for source in inputs:
         if source.is_dir():
             output_below = is_inside(output, source) and real_path(output) != real_path(source)
@@ -170,6 +170,8 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             unexpected = [job.source for job in earlier if job.source not in targets]
             if unexpected:
                 passed_over.append((source, unexpected))
+            elif earlier:
+                beside.append((source, [job.source for job in earlier]))
             planned = [job for job in planned if job not in earlier]
             for job in planned:
                 _warn_if_misnamed(job)
@@ -186,10 +188,12 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             own = source.suffix if source.suffix.lower() in OUTPUT_CODECS else ".mp4"  # an AVI, a VOB: MP4 out
             suffix = (video_ext or own) if video else image_ext
             jobs.append(_warn_if_misnamed(Job(source, output / with_output_suffix(source, suffix).name, video=video)))
-    if passed_over and not jobs:
-        raise RehueError(f"holds only pictures or films that rehue coloured, such as {passed_over[0][1][0]}: an "
+    if (passed_over or beside) and not jobs:  # probe 161: of a folder coloured into itself, "no images or videos
+        # found", where it held an earlier run's outputs
+        said = passed_over + beside
+        raise RehueError(f"holds only pictures or films that rehue coloured, such as {said[0][1][0]}: an "
                          "earlier run's outputs, not inputs; name the files to colour them again",
-                         ", ".join(str(source) for source, _ in passed_over))
+                         ", ".join(str(source) for source, _ in said))
     for source, unexpected in passed_over:
         logger.warning("%s: passed over %s that rehue coloured, such as %s: an earlier run's outputs, not "
                        "inputs; name them to colour them again", source, counted(len(unexpected), "file"),
