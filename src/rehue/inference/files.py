@@ -730,7 +730,8 @@ def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, sin
                         progress=progress, log=log, single=single)
         summary.done.append(job.target)
     except (RehueError, MemoryError, OSError) as error:
-        if isinstance(error, OutputExists) and not single and error.path == str(job.target):
+        if isinstance(error, OutputExists) and not single and error.path == str(job.target) and \
+                (os.path.islink(job.target) or os.path.isfile(job.target)):  # a pipe there is none (probe 132)
             summary.skipped.append(job.target)  # another run's, written since the batch began: as if found then
             return
         if isinstance(error, RehueError):
