@@ -350,7 +350,10 @@ def cmd_colorize(args) -> int:
     skipped = (f", {len(summary.skipped)} skipped: "
                + ("its output exists (--overwrite replaces it)" if len(summary.skipped) == 1 else
                   "their outputs exist (--overwrite replaces them)") if summary.skipped else "")
-    print(f"coloured {counted(len(summary.done), 'film' if args.frames else 'file')}{failed}{skipped}", file=sys.stderr)
+    elsewhere = (f", {len(summary.elsewhere)} left to another rehue colouring "
+                 + ("it now" if len(summary.elsewhere) == 1 else "them now") if summary.elsewhere else "")
+    print(f"coloured {counted(len(summary.done), 'film' if args.frames else 'file')}{failed}{skipped}{elsewhere}",
+          file=sys.stderr)
     for path, reason in summary.failed:  # under --quiet, as an error line of its own: no summary above it
         print(one_line(f"{'rehue: error: ' if args.quiet else '  failed: '}{path}: {reason}"), file=args.errors)
     return 1 if summary.failed else 0
@@ -569,11 +572,10 @@ def cmd_scenes(args) -> int:
     found(detector.flush())
     if not labels:
         raise RehueError("no video frames could be read", args.video)
-    sheet_said = None
     if args.sheet is not None:  # before the cuts are printed (probe 160: a full disk or a closed pipe on standard
         # output lost the sheet of the whole pass)
-        sheet_said = _scene_sheet(args.sheet, cuts, [label if folder else f"{label:.2f} s" for label in labels],
-                                  len(starts), by_name=folder)
+        say(_scene_sheet(args.sheet, cuts, [label if folder else f"{label:.2f} s" for label in labels], len(starts),
+                         by_name=folder))  # said before too: a failure below leaves it written (probe 162)
     if args.json:  # a reel's times at its scans' own rate (a DPX or Cineon header's), else a sound film's 24
         where = {"frame_names": [labels[i] for i in starts], "fps": float(reel.fps),
                  "times": [round(reel.places[i] / float(reel.fps), 3) for i in starts]} if folder else \
@@ -590,8 +592,6 @@ def cmd_scenes(args) -> int:
     say(f"{args.video}: {counted(len(labels), 'frame')}, {counted(len(starts) + 1, 'scene')}"
         + (f", new scenes at {', '.join(shown)}{' ...' if len(starts) > 8 else ''}{'' if folder else ' s'}"
            if starts else ""))
-    if sheet_said is not None:
-        say(sheet_said)
     return 0
 
 
@@ -640,7 +640,7 @@ def _scene_sheet(path: Path, cuts: list, where: list[str], total_cuts: int, by_n
             there = "; the sheet there is an earlier one, left as it was" if written_by_a_report(path, tagged=True) \
                 else "; the file there is left as it was"
         return f"{path}: not written, the video has no cut to show{there}"
-    labels = [f"cut {k + 1}\n{where[i]}\nearlier: {where[earlier]}" if by_name else
+    labels = [f"cut {k + 1}\n{where[i]}\nearlier:\n{where[earlier]}" if by_name else
               f"cut {k + 1}\nframe {i}\n{where[i]}\nearlier: {earlier}" for k, (*_, i, earlier) in enumerate(cuts)]
     if total_cuts > len(cuts):  # probe 120: the picture did not say that cuts were left out
         labels[-1] += f"\n(the first {len(cuts)}\nof {total_cuts} cuts)"

@@ -52,6 +52,11 @@ class OutputExists(RehueError):
     runs into one folder each failed on the other's outputs)."""
 
 
+class BeingWritten(RehueError):
+    """Another rehue (another process, or another call of this one) is writing this output now: a batch leaves
+    the file to it (probe 162: two runs into one folder each failed on the film the other was colouring)."""
+
+
 class UsageError(RehueError):
     """Wrong arguments: exit code 2. ``settings``: the library settings whose names the reason holds
     (``batch_size``), which a command line says as the options it took them from (``--batch-size``)."""

@@ -467,7 +467,8 @@ def test_an_earlier_runs_outputs_in_another_folder_inside_are_passed_over_with_a
     assert run("colorize", photos / "v1", "-o", photos / "v1", *options) == 1  # probe 161: "no images or videos
     assert capsys.readouterr().err.strip() == (  # found", of a folder coloured into itself
         f"rehue: error: {photos / 'v1'}: holds only pictures or films that rehue coloured, such as "
-        f"{photos / 'v1' / 'a.png'}: an earlier run's outputs, not inputs; name the files to colour them again")
+        f"{photos / 'v1' / 'a.png'}: an earlier run's outputs, not inputs; name the files and another output folder "
+        "to colour them again")
     (tmp_path / "elsewhere").mkdir()
     (photos / "linked").symlink_to(tmp_path / "elsewhere")
     assert run("colorize", photos, "-o", photos / "linked", *options) == 0
@@ -1605,9 +1606,43 @@ def test_outputs_another_run_writes_during_a_batch_are_passed_over_as_if_found_a
     assert Image.open(out / "p0.png").size == Image.open(out / "p2.png").size == (2, 2), "the other run's kept"
     assert Image.open(out / "p1.png").size == (40, 30) and (out / "z.mp4").read_bytes() == b"the other run's film"
     assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png", "z.mp4"]
+
+    from rehue.video import resume
+
+    for name in ("p0.png", "p2.png", "z.mp4"):  # probe 162: a film another rehue colours now, and a copy cut short
+        (out / name).unlink()
+    monkeypatch.setattr(images, "_write_pillow", lambda rgb, path, *args, **options:
+                        real_write(rgb, path, *args, **options) or (out / "p2.png").write_bytes(b"\x89PNG\r\n\x1a\n"))
+    monkeypatch.setattr(resume, "writing_elsewhere", lambda staging: (4242, staging.parent / ".z.mp4.rehue-tmp4242"))
+    assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress") == 1
+    err = capsys.readouterr().err
+    assert (f"coloured 1 file, 1 failed, 1 skipped: its output exists (--overwrite replaces it), 1 left to another "
+            f"rehue colouring it now\n  failed: {photos / 'p2.png'}: its output {out / 'p2.png'} is cut short (an "
+            "interrupted copy?): remove it, or pass --overwrite to colour it again\n") in err, err
+    assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
+    monkeypatch.setattr(resume, "writing_elsewhere", lambda staging: None)
     (out / "p1.png").unlink()
     monkeypatch.setattr(images, "_write_pillow", lambda rgb, path, *args, **options:
                         Path(path).write_bytes(b"half") and (out / "p1.png").write_bytes(b"the user's own"))
     assert run("colorize", photos / "p1.png", "-o", out / "p1.png", "--model", tiny_model) == 1, "one named file"
     assert "p1.png: output exists (another run wrote it meanwhile)" in capsys.readouterr().err
     assert (out / "p1.png").read_bytes() == b"the user's own"
+
+
+def test_a_film_of_a_batch_of_films_another_rehue_colours_now_is_left_to_it(tmp_path, tiny_model, capsys,
+                                                                             monkeypatch):
+    """Probe 162: as a file of a batch (above), a film of a `--frames` batch another rehue was colouring failed."""
+    from rehue.video import resume
+
+    reels = [tmp_path / "r1", tmp_path / "r2"]
+    for seed, reel in enumerate(reels):
+        reel.mkdir()
+        for number in range(3):
+            Image.fromarray(textured_rgb(30, 40, seed=seed)[..., number % 3]).save(reel / f"f_{number:04d}.png")
+    real_elsewhere = resume.writing_elsewhere
+    monkeypatch.setattr(resume, "writing_elsewhere", lambda staging: (4242, staging) if "r2" in staging.name
+                        else real_elsewhere(staging))
+    assert run("colorize", *reels, "--frames", "-o", tmp_path / "out", "--model", tiny_model, "--dependent-model",
+               "none", "--no-progress") == 0
+    assert "coloured 1 film, 1 left to another rehue colouring it now" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["r1"]

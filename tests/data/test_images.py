@@ -1028,22 +1028,35 @@ def test_the_staging_folder_of_the_working_folder_or_the_root_is_named_or_refuse
                                   "in it")
 
 
-@pytest.mark.parametrize("bits, compression, kept", [(16, "tiff_adobe_deflate", 0.97), (8, "tiff_lzw", 0.3),
-                                                      (8, "tiff_lzw", 0.9)])
-def test_a_tiff_cut_short_is_said_to_be_one_in_one_line(tmp_path, capsys, caplog, bits, compression, kept):
+@pytest.mark.parametrize("bits, compression, kept, said", [
+    (16, "tiff_adobe_deflate", 0.97, "truncated or corrupt TIFF (it begins as one, and its first page cannot be read)"),
+    (8, "tiff_lzw", 0.3, "truncated or corrupt TIFF (it begins as one, and its first page cannot be read)"),
+    (8, "tiff_lzw", 0.9, "truncated or corrupt TIFF (it begins as one, and its first page cannot be read)"),
+    (8, None, 100, "truncated or corrupt image (image file is truncated (0 bytes not processed))"),  # probe 162: in
+    ("big", None, 16, "truncated or corrupt TIFF (it begins as one, and its first page cannot be read)")])  # its tags
+def test_a_tiff_cut_short_is_said_to_be_one_in_one_line(tmp_path, capsys, caplog, bits, compression, kept, said):
     """Probe 161: a TIFF whose end (with its directory) was cut off was "not an image file", after two of
-    Pillow's "Corrupt EXIF data" warnings and tifffile's "invalid offset to first page" on standard error."""
+    Pillow's "Corrupt EXIF data" warnings and tifffile's "invalid offset to first page" on standard error;
+    probe 162: one cut among its first page's tags still warned, and a BigTIFF cut short was "not an image file"."""
     import re
     import warnings
 
+    import tifffile
+
     from rehue.cli import main
 
-    levels = np.random.default_rng(0).integers(0, 2 ** bits, (200, 300)).astype(np.uint16 if bits == 16 else np.uint8)
+    levels = np.random.default_rng(0).integers(0, 2 ** 16 if bits == 16 else 256, (200, 300))
     whole = io.BytesIO()
-    Image.fromarray(levels).save(whole, "TIFF", compression=compression)
+    if bits == "big":
+        tifffile.imwrite(whole, levels.astype(np.uint8), bigtiff=True)
+    elif compression is None:  # uncompressed: the first page's tags at the start, its samples after them
+        Image.fromarray(levels.astype(np.uint8)).save(whole, "TIFF")
+    else:
+        Image.fromarray(levels.astype(np.uint16 if bits == 16 else np.uint8)).save(whole, "TIFF",
+                                                                                  compression=compression)
+    data = whole.getvalue()
     cut = tmp_path / "cut.tif"
-    cut.write_bytes(whole.getvalue()[:int(len(whole.getvalue()) * kept)])
-    said = "truncated or corrupt TIFF (it begins as one, and its first page cannot be read)"
+    cut.write_bytes(data[:kept if isinstance(kept, int) else int(len(data) * kept)])
     with warnings.catch_warnings(record=True) as warned, caplog.at_level(logging.DEBUG):
         warnings.simplefilter("always")
         assert main(["colorize", str(cut), "-o", str(tmp_path / "out")]) == 1
@@ -1078,3 +1091,20 @@ def test_a_webps_resolution_is_kept_in_its_exif(tmp_path):
     assert load_image(tmp_path / "shape.webp").dpi is None
     save_image(picture, tmp_path / "none.webp")
     assert 0x011A not in Image.open(tmp_path / "none.webp").getexif()
+
+
+@pytest.mark.parametrize("name, exif", [("g.png", b"Exif\x00\x00garbage-not-tiff"), ("g.webp", b"Exif\x00\x00garbage"),
+                                        ("c.webp", b"II*\x00\x08\x00\x00\x00\x05\x00\x1a\x01")])
+def test_a_picture_of_malformed_exif_is_read_without_it_and_without_a_warning(tmp_path, name, exif):
+    """Probe 162: a PNG or WebP whose EXIF block is not one was "damaged or unreadable image (not a TIFF file
+    ...)", its pixels whole (a JPEG of the same EXIF was coloured); one cut short printed Pillow's "Corrupt EXIF
+    data" warning."""
+    import warnings
+
+    picture = textured_rgb(40, 60)
+    Image.fromarray(picture).save(tmp_path / name, exif=exif, **({"lossless": True} if name.endswith("webp") else {}))
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        loaded = load_image(tmp_path / name)
+    assert np.array_equal(loaded.rgb, picture) and loaded.exif is None
+    assert [str(warning.message) for warning in warned] == []

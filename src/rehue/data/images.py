@@ -396,7 +396,7 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
                 raise RehueError(f"image too large ({width}x{height} pixels; limit {MAX_PIXELS:,})", path)
             deep_rgb = image.format in DEEP_FORMATS and image.mode in ("RGB", "RGBA") and \
                 ";16" in _raw_mode(image)
-            orientation = image.getexif().get(0x0112, 1)
+            orientation = _read_exif(image).get(0x0112, 1)
             opened_image = image
             # before Pillow decodes a TIFF (a layout it misreads may not decode at all); its tags are read
             loaded = _tiff_pillow_misreads(image, data, orientation)
@@ -440,7 +440,8 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
         if media_kind(path) == "video" if path is not None else sniffed_kind(data[:HEAD_BYTES]) == "video":
             raise RehueError("is a video, not a picture: colour it with colorize_video (or rehue colorize)",
                              path) from None
-        if _first_bytes(data, 4) in TIFF_MAGIC:  # probe 161: a TIFF cut short was "not an image file"
+        if _first_bytes(data, 4) in TIFF_MAGIC + BIGTIFF_MAGIC:  # probe 161: a TIFF cut short was "not an image
+            # file"
             raise RehueError("truncated or corrupt TIFF (it begins as one, and its first page cannot be read)",
                              path) from None
         raise RehueError("not an image file (or a format Pillow cannot read)" + _named_a_file(data), path) from None
@@ -652,6 +653,22 @@ def _raw_mode(image) -> str:
 X_RESOLUTION = 0x011A
 
 
+def _read_exif(image):
+    """``image.getexif()``, read once: Pillow keeps what it read for every later call (``exif_transpose``'s too),
+    so a malformed EXIF block is read as far as it goes, with no Python warning of it ("Corrupt EXIF data") on
+    standard error and no refusal of a picture whose pixels are whole (probe 162: a PNG or WebP of garbage EXIF
+    was "damaged or unreadable image (not a TIFF file ...)"); metadata is a courtesy. A PNG's pixels are
+    decoded first, outside: Pillow reads the EXIF chunk that may follow them so, and their errors are the
+    picture's own."""
+    if image.format == "PNG":
+        image.load()
+    with warnings_as("ignore", UserWarning):
+        try:
+            return image.getexif()
+        except Exception:
+            return image.getexif()  # what was read before the fault: Pillow has marked it read
+
+
 def _stated_dpi(image) -> tuple[float, float] | None:
     """The resolution a picture's file states. A JPEG whose JFIF header gives none (unit 0) and whose EXIF has
     no XResolution is said by Pillow to be 72 dpi, which an output would then claim (probe 116)."""
@@ -830,6 +847,7 @@ def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> Load
 
 
 TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
+BIGTIFF_MAGIC = (b"II+\x00", b"MM\x00+")
 
 
 def _first_bytes(data: Path | bytes, count: int) -> bytes:

@@ -48,6 +48,7 @@ from rehue.data.images import (
     with_output_suffix,
 )
 from rehue.errors import (
+    BeingWritten,
     OutputExists,
     RehueError,
     UsageError,
@@ -78,6 +79,7 @@ class BatchSummary:
     done: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
+    elsewhere: list[Path] = field(default_factory=list)  # outputs another rehue was writing when this one came to them
 
 
 def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_ext: str | None = None,
@@ -129,7 +131,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     if not output.exists() and not folder and (output.suffix.lower() in OUTPUT_FORMATS or is_video_path(output)):
         raise UsageError(f"{output}: several inputs need an output folder, and this names a {output.suffix} file; "
                          "name a folder (such as colorized/)")
-    jobs, passed_over, beside = [], [], []
+    jobs, passed_over, coloured_before = [], [], []
     for source in inputs:
         if source.is_dir():
             output_below = is_inside(output, source) and real_path(output) != real_path(source)
@@ -170,8 +172,8 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             unexpected = [job.source for job in earlier if job.source not in targets]
             if unexpected:
                 passed_over.append((source, unexpected))
-            elif earlier:
-                beside.append((source, [job.source for job in earlier]))
+            if earlier:
+                coloured_before.append((source, [job.source for job in earlier]))
             planned = [job for job in planned if job not in earlier]
             for job in planned:
                 _warn_if_misnamed(job)
@@ -188,12 +190,12 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             own = source.suffix if source.suffix.lower() in OUTPUT_CODECS else ".mp4"  # an AVI, a VOB: MP4 out
             suffix = (video_ext or own) if video else image_ext
             jobs.append(_warn_if_misnamed(Job(source, output / with_output_suffix(source, suffix).name, video=video)))
-    if (passed_over or beside) and not jobs:  # probe 161: of a folder coloured into itself, "no images or videos
-        # found", where it held an earlier run's outputs
-        said = passed_over + beside
-        raise RehueError(f"holds only pictures or films that rehue coloured, such as {said[0][1][0]}: an "
-                         "earlier run's outputs, not inputs; name the files to colour them again",
-                         ", ".join(str(source) for source, _ in said))
+    if coloured_before and not jobs:  # probe 161: of a folder coloured into itself, "no images or videos found"
+        into_itself = any(real_path(source) == real_path(output) for source, _ in coloured_before)
+        raise RehueError(f"holds only pictures or films that rehue coloured, such as {coloured_before[0][1][0]}: an "
+                         "earlier run's outputs, not inputs; name the files"
+                         + (" and another output folder" if into_itself else "") + " to colour them again",
+                         ", ".join(str(source) for source, _ in coloured_before))
     for source, unexpected in passed_over:
         logger.warning("%s: passed over %s that rehue coloured, such as %s: an earlier run's outputs, not "
                        "inputs; name them to colour them again", source, counted(len(unexpected), "file"),
@@ -412,7 +414,8 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
 
     ``output`` as a string that ends in a slash (``"new.d.tif/"``) is a folder, whatever its name says.
     Of several inputs, one whose output exists already is skipped (``summary.skipped``) unless
-    ``overwrite``: running a batch again after an interruption colours what is left. The part of a film or
+    ``overwrite``: running a batch again after an interruption colours what is left. So is one another run
+    wrote since, and one another rehue is writing now is left to it (``summary.elsewhere``). The part of a film or
     its encoder in ``video_options`` (``start``, ``end``, ``codec``, ``crf``, ``preset``) where no input is
     a film is a ``UsageError``: leave out those not set. So is a ``dependent_model`` in ``video_options`` that
     names no model, where no input is a film. ``refuse_unused``: of "quality" and "image_ext", those a
@@ -731,9 +734,17 @@ def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, sin
         summary.done.append(job.target)
     except (RehueError, MemoryError, OSError) as error:
         if isinstance(error, OutputExists) and not single and error.path == str(job.target) and \
-                (os.path.islink(job.target) or os.path.isfile(job.target)):  # a pipe there is none (probe 132)
-            summary.skipped.append(job.target)  # another run's, written since the batch began: as if found then
+                (os.path.islink(job.target) or os.path.isfile(job.target)) and not _cut_short(job.target):
+            # another run's, written since the batch began: as if found then (a pipe there is none, probe 132;
+            # a copy cut short is one to remove, probe 162)
+            summary.skipped.append(job.target)
             return
+        if isinstance(error, BeingWritten) and not single:
+            summary.elsewhere.append(job.target)
+            return
+        if isinstance(error, OutputExists) and not single and _cut_short(job.target):
+            error = RehueError(f"its output {job.target} is cut short (an interrupted copy?): remove it, or pass "
+                               "--overwrite to colour it again", job.source)
         if isinstance(error, RehueError):
             exc = error
         elif isinstance(error, MemoryError):
@@ -824,6 +835,9 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
         except RehueError as exc:
             if len(folders) == 1:
                 raise
+            if isinstance(exc, BeingWritten):
+                summary.elsewhere.append(target)
+                continue
             summary.failed.append((folder, _failure(exc, folder)))
             log(f"rehue: error: {exc}")
     return summary

@@ -32,7 +32,7 @@ from rehue.data.images import (
     runs_python,
     sniffed_kind,
 )
-from rehue.errors import RehueError
+from rehue.errors import BeingWritten, RehueError
 
 JOURNAL = RESUMABLE
 SCENES = ".rehue-resume-scenes.txt"  # the scenes found, a line each, added as they are found
@@ -396,7 +396,7 @@ def refuse_if_written_elsewhere(staging: Path, output: Path) -> None:
     run reads the film and loads its models, as well as when it holds its hidden folder (probe 137: the run
     refused drew its bar at 0% first)."""
     if (other := writing_elsewhere(staging)) is not None:
-        raise RehueError(f"another rehue (process {other[0]}) is colouring this output now, into {other[1].name}; "
+        raise BeingWritten(f"another rehue (process {other[0]}) is colouring this output now, into {other[1].name}; "
                          "wait for it to finish, or name another output", output)
 
 
@@ -421,7 +421,7 @@ def hold_staging(owner, staging: Path, taken_over: Path | None, failure: str, er
     key = os.path.abspath(staging)
     with _HOLDING:  # the look and the hold as one step: two threads cannot both find the folder free
         if key in writing_now:  # another thread of this process: its hold is left alone (probe 139: let go of)
-            raise RehueError("another call of this process is colouring this output now; wait for it to finish, or "
+            raise BeingWritten("another call of this process is colouring this output now; wait for it to finish, or "
                              "name another output", output or error_path)
         # the finalizer first: an interrupt landing just after the folder is made finds it held
         cleanup = weakref.finalize(owner, _end_hold, key, None if taken_over is not None else staging)
