@@ -14,6 +14,7 @@ import re
 import sys
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 from rehue import __version__
@@ -1008,7 +1009,8 @@ def _main(argv: list[str] | None) -> int:
     if args.handler.__name__ in ("cmd_colorize", "cmd_train", "cmd_evaluate", "cmd_grid_search", "cmd_bench"):
         _import_runtimes(onnx=args.handler.__name__ in ("cmd_colorize", "cmd_evaluate", "cmd_bench"))
     try:
-        return _run(args)
+        with _pillows_notes_unsaid(args.debug):
+            return _run(args)
     except KeyboardInterrupt as exc:
         if args.quiet and not getattr(args, "rank", None):  # what an interrupted run kept for the same command
             # to go on from, its note unsaid (a later torchrun rank's is rank 0's)
@@ -1017,6 +1019,20 @@ def _main(argv: list[str] | None) -> int:
         raise
     finally:
         sys.stderr = args.errors
+
+
+@contextlib.contextmanager
+def _pillows_notes_unsaid(debug: bool):
+    """Pillow's UserWarnings of a file's damaged metadata ("Corrupt EXIF data", "Truncated File Read") left out
+    of a command's standard error but under --debug: two lines each, a path inside Pillow and its source line,
+    of what rehue reads around (the picture is coloured without it) or says itself in one line (probe 163). The
+    filters are the process's: as they were once the command returns."""
+    if debug:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        yield
 
 
 def _run(args) -> int:

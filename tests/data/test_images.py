@@ -1108,3 +1108,66 @@ def test_a_picture_of_malformed_exif_is_read_without_it_and_without_a_warning(tm
         loaded = load_image(tmp_path / name)
     assert np.array_equal(loaded.rgb, picture) and loaded.exif is None
     assert [str(warning.message) for warning in warned] == []
+
+
+def test_a_malformed_exif_is_no_reason_to_lose_an_xmp_orientation_or_a_colour_profile(tmp_path):
+    """Probe 163: beside an EXIF block Pillow cannot read, an XMP orientation was lost (the picture left
+    sideways, its XMP then saying upright), and a picture of a colour profile other than sRGB was still
+    "damaged or unreadable image (not a TIFF file ...)", its profile's conversion reading the block again."""
+    from PIL import PngImagePlugin
+
+    levels = textured_rgb(24, 48)[..., 0]
+    xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           '<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>')
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_itxt("XML:com.adobe.xmp", xmp)
+    garbage = b"Exif\x00\x00garbage-not-tiff"
+    Image.fromarray(levels).save(tmp_path / "side.png", pnginfo=chunks, exif=garbage)
+    Image.fromarray(levels).save(tmp_path / "side.jpg", xmp=xmp.encode(), exif=garbage, quality=100)
+    for name in ("side.png", "side.jpg"):
+        loaded = load_image(tmp_path / name)
+        assert loaded.rgb.shape[:2] == (48, 24), name
+    assert np.array_equal(load_image(tmp_path / "side.png").rgb[..., 0], np.rot90(levels, -1))
+    Image.fromarray(np.dstack([levels] * 3)).save(tmp_path / "profiled.png", exif=garbage,
+                                                 icc_profile=rgb_icc_profile("Linear RGB"))
+    assert load_image(tmp_path / "profiled.png").rgb.shape == (24, 48, 3)
+    Image.fromarray(levels).save(tmp_path / "profiled.jpg", exif=garbage, icc_profile=gray_icc_profile(1.0, "Linear"))
+    assert load_image(tmp_path / "profiled.jpg").rgb.shape == (24, 48, 3)
+
+
+@pytest.mark.parametrize("cut", [8, 40, 86])
+def test_a_png_cut_within_its_first_chunks_is_said_to_be_one(tmp_path, cut):
+    """Probe 163: a PNG cut among its first chunks was "not an image file (or a format Pillow cannot read)"."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    whole = io.BytesIO()
+    Image.fromarray((np.arange(48 * 24).reshape(24, 48) * 40).astype(np.uint16)).save(whole, "PNG", exif=exif)
+    (tmp_path / "cut.png").write_bytes(whole.getvalue()[:cut])
+    with pytest.raises(RehueError) as error:
+        load_image(tmp_path / "cut.png")
+    assert error.value.reason.startswith("truncated or corrupt "), error.value.reason
+
+
+def test_a_command_shows_no_warning_of_pillows_of_an_exif_block_cut_short(tmp_path, capsys):
+    """Probe 163: "UserWarning: Tag data larger than file. Skipping tag 271" and "Truncated File Read", each with
+    a line of Pillow's source, before a picture that was then coloured."""
+    import warnings
+
+    from rehue.cli import main
+    from tests.conftest import make_tiny_model
+
+    model = make_tiny_model(tmp_path / "tiny.safetensors")
+    gray = Image.fromarray(textured_rgb(24, 48)[..., 0])
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010F] = 6, "Cam" * 40
+    gray.save(tmp_path / "cut.jpg", exif=exif.tobytes()[:-60])
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010F], exif[0x8769] = 6, "Cam", {0x9003: "2020:01:01 00:00:00", 0x9286: b"x" * 50}
+    gray.save(tmp_path / "sub.jpg", exif=exif.tobytes()[:-40])
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        assert main(["colorize", str(tmp_path / "cut.jpg"), str(tmp_path / "sub.jpg"), "-o", str(tmp_path / "out"),
+                     "--model", str(model), "--no-progress"]) == 0
+    assert [str(warning.message) for warning in warned] == []
+    assert Image.open(tmp_path / "out" / "cut.png").size == Image.open(tmp_path / "out" / "sub.png").size == (24, 48)
+    assert capsys.readouterr().err == "coloured 2 files\n"

@@ -440,10 +440,11 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
         if media_kind(path) == "video" if path is not None else sniffed_kind(data[:HEAD_BYTES]) == "video":
             raise RehueError("is a video, not a picture: colour it with colorize_video (or rehue colorize)",
                              path) from None
-        if _first_bytes(data, 4) in TIFF_MAGIC + BIGTIFF_MAGIC:  # probe 161: a TIFF cut short was "not an image
-            # file"
-            raise RehueError("truncated or corrupt TIFF (it begins as one, and its first page cannot be read)",
-                             path) from None
+        begun = _begins_as(_first_bytes(data, 12))
+        if begun is not None:  # probe 161: a TIFF cut short was "not an image file"; probe 163: a PNG
+            raise RehueError(f"truncated or corrupt {begun} (it begins as one, and its first page cannot be read)"
+                             if begun == "TIFF" else f"truncated or corrupt {begun} (it begins as one, and its "
+                             "header cannot be read)", path) from None
         raise RehueError("not an image file (or a format Pillow cannot read)" + _named_a_file(data), path) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         size = re.search(r"\((\d+) pixels\)", str(exc))  # Pillow's message gives the picture's size
@@ -660,13 +661,27 @@ def _read_exif(image):
     was "damaged or unreadable image (not a TIFF file ...)"); metadata is a courtesy. A PNG's pixels are
     decoded first, outside: Pillow reads the EXIF chunk that may follow them so, and their errors are the
     picture's own."""
+    from PIL import Image
+
     if image.format == "PNG":
         image.load()
     with warnings_as("ignore", UserWarning):
         try:
-            return image.getexif()
+            exif = image.getexif()
+            if isinstance(block := image.info.get("exif"), bytes):  # as a copy of the picture reads it (a JPEG's
+                Image.Exif().load(block)  # is read as it opens, and a fault there passed over)
         except Exception:
-            return image.getexif()  # what was read before the fault: Pillow has marked it read
+            # what was read before the fault is kept (Pillow has marked it read); the block is left out of the
+            # picture's info, so no copy of the picture reads it again (probe 163: a colour profile's conversion
+            # did, and refused the picture)
+            for key in ("exif", "Raw profile type exif"):
+                image.info.pop(key, None)
+            exif = image.getexif()
+    # an orientation in XMP, as Pillow takes one where the EXIF has none (probe 163: passed over beside a
+    # block it could not read, and the picture left sideways)
+    if 0x0112 not in exif and (stated := re.search(rb'tiff:Orientation(="|>)([1-8])', _xmp(image) or b"")):
+        exif[0x0112] = int(stated[2])
+    return exif
 
 
 def _stated_dpi(image) -> tuple[float, float] | None:
@@ -848,6 +863,16 @@ def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> Load
 
 TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 BIGTIFF_MAGIC = (b"II+\x00", b"MM\x00+")
+
+
+def _begins_as(head: bytes) -> str | None:
+    """The picture format whose signature ``head`` begins with, of those Pillow reads, or None."""
+    if head[:4] in TIFF_MAGIC + BIGTIFF_MAGIC:
+        return "TIFF"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "WebP"
+    signatures = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF87a": "GIF", b"GIF89a": "GIF"}
+    return next((name for signature, name in signatures.items() if head.startswith(signature)), None)
 
 
 def _first_bytes(data: Path | bytes, count: int) -> bytes:
