@@ -132,10 +132,13 @@ class _OneLineParser(argparse.ArgumentParser):
             raise SystemExit(1) from None
 
 
+DEBUG_HELP = "show tracebacks, and Pillow's warnings of damaged metadata"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="rehue", description="Bring colour back to grayscale photos and films.")
     parser.add_argument("-V", "--version", action="version", version=f"rehue {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     parser.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -271,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     # after the command too (and `rehue data demo -q`, probe 86); SUPPRESS keeps `rehue -q COMMAND`'s
     for command in [*sub.choices.values(), *data_sub.choices.values()]:
         command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=QUIET_HELP)
-        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
         command.set_defaults(options=frozenset(option for action in command._actions
                                                for option in action.option_strings))
     return parser
