@@ -173,6 +173,20 @@ def test_a_track_tag_a_container_cannot_hold_is_said_and_a_language_it_knows_oth
     with av.open(str(again)) as container:  # FFmpeg reads as "name", were lost
         assert [stream.metadata.get("title") for stream in container.streams.audio] == ["eng mix", "deu mix",
                                                                                           "swe mix"]
+    both = tmp_path / "both.mkv"  # probe 164: two marks of one track were "which is left out"
+    with av.open(str(both), "w") as container:
+        video = container.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        track = container.add_stream("aac", rate=48000, layout="stereo")
+        track.disposition = marks.comment | marks.hearing_impaired
+        encode_frames(container, video, list(level_frames(10, 48, 64)))
+        _write_tone(container, track, 0.4, 48000)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        copy_video(both, tmp_path / "both.mov")
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{both}: .mov cannot hold audio track 1's commentary and hard-of-hearing marks, which are left out; "
+        ".mkv keeps them"]
 
 
 def camera_avi(path, frames: int = 15, fps: int = 15, sample_rate: int = 11024):
@@ -1565,3 +1579,88 @@ def test_a_frame_says_which_it_is(tmp_path):
     with VideoReader(clip) as reader:
         assert [repr(frame) for frame in reader] == ["Frame(index=0, pts=0, time=0.000)",
                                                      "Frame(index=1, pts=512, time=0.040)"]
+
+
+@pytest.mark.parametrize("layout, channels", [("2.1", 3), ("quad", 4), ("5.0", 5), ("6.1", 7)])
+def test_a_masters_pcm_of_three_to_seven_unnamed_channels_is_copied_into_mp4(tmp_path, layout, channels):
+    """Probe 164: 3-, 4-, 5- or 7-channel PCM from Matroska ("4 channels") failed every run into .mp4, after
+    every frame was coloured, "cannot write the video (Invalid argument)": names were given to 1, 2, 6 and 8."""
+    from fractions import Fraction
+
+    import av
+
+    clip = tmp_path / "master.mkv"
+    with av.open(str(clip), "w") as container:
+        video = container.add_stream("ffv1", rate=12)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        sound = container.add_stream("pcm_s16le", rate=48000, layout=layout)
+        for frame in level_frames(12, 48, 64):
+            container.mux(video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(video.encode(None))
+        for start in range(0, 48000, 1024):
+            samples = av.AudioFrame.from_ndarray(np.zeros((channels, 1024), np.float32), format="fltp",
+                                                 layout=layout)
+            samples.sample_rate, samples.pts, samples.time_base = 48000, start, Fraction(1, 48000)
+            container.mux(sound.encode(samples))
+        container.mux(sound.encode(None))
+    with av.open(str(clip)) as container:
+        assert container.streams.audio[0].codec_context.layout.name == f"{channels} channels", "the case under test"
+    out = copy_video(clip, tmp_path / "out.mp4")
+    with av.open(str(out)) as container:
+        context = container.streams.audio[0].codec_context
+        assert (context.name, context.layout.nb_channels) == ("pcm_s16le", channels), "copied"
+    assert audio_packets(out) == audio_packets(clip), "the samples untouched"
+    assert len(read_all(out)) == 12
+
+
+def test_sound_that_cannot_be_decoded_is_said_once_and_an_empty_track_as_one(tmp_path, caplog):
+    """Probe 164: re-encoded sound whose packets were all damaged gave a warning a packet (95 for 2 s) and a
+    silent output without a word of it; a whole film whose sound track held no packet was said to be a part
+    "whose sound lies wholly before or after the picture"."""
+    import av
+
+    clip = make_clip(tmp_path / "base.mp4", level_frames(25), fps=25, audio=True)
+    damaged = tmp_path / "damaged.mp4"
+    noise = np.random.default_rng(0)
+    with av.open(str(clip)) as source, av.open(str(damaged), "w") as target:
+        streams = {stream.index: target.add_stream_from_template(stream) for stream in source.streams}
+        for packet in source.demux():
+            if packet.dts is None:
+                continue
+            index = packet.stream.index
+            if packet.stream.type == "audio" and packet.size:
+                replaced = av.Packet(noise.integers(0, 256, packet.size, dtype=np.uint8).tobytes())
+                replaced.pts, replaced.dts, replaced.duration = packet.pts, packet.dts, packet.duration
+                replaced.time_base, packet = packet.time_base, replaced
+            packet.stream = streams[index]
+            target.mux(packet)
+    with caplog.at_level(logging.WARNING):
+        copy_video(damaged, tmp_path / "out.webm")  # WebM takes no AAC: the sound is decoded, to re-encode it
+    said = [record.getMessage().removeprefix(f"{damaged}: ") for record in caplog.records]
+    assert said[0].startswith(".webm cannot hold its aac sound"), "the note of its re-encoding"
+    assert len(said) == 4 and said[1].startswith("skipping an undecodable audio packet ("), said
+    assert said[1].endswith("); any more are counted, and said at the end")
+    packets = _audio_packet_count(damaged)
+    assert said[2:] == [f"{packets} of the {packets} sound packets were left out, undecodable or refused by the output",
+                        "none of its sound could be decoded; the output has no sound"]
+
+    empty = tmp_path / "empty sound.mkv"
+    with av.open(str(empty), "w") as container:
+        video = container.add_stream("ffv1", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        container.add_stream("aac", rate=48000)
+        for frame in level_frames(10):
+            container.mux(video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(video.encode(None))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        copy_video(empty, tmp_path / "out.mkv")
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{empty}: its sound track holds no sound; the output has no sound"]
+
+
+def _audio_packet_count(path) -> int:
+    import av
+
+    with av.open(str(path)) as container:
+        return sum(1 for packet in container.demux(container.streams.audio[0]) if packet.size)

@@ -99,7 +99,8 @@ EVEN_WIDTH_ENCODERS = {"prores_ks"}
 SMALL_FRAME_PIXELS = 320 * 240  # frames up to this size are encoded on one x264 thread
 # Audio codecs to re-encode to, in order of preference, when the output container refuses the source's.
 AUDIO_FALLBACK_CODECS = ("aac", "libopus", "opus", "libvorbis", "vorbis")
-USUAL_LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}  # for a source whose channels have no order
+# for a source whose channels have no order (probe 164: a master's 4-track PCM in Matroska, "4 channels")
+USUAL_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
 # Text subtitles (SubRip, ASS, WebVTT, MP4's timed text) go into a container that cannot hold them as this
 # codec, the one text format each output takes; bitmap subtitles (DVD, Blu-ray) are copied or left out.
 TEXT_SUBTITLE_CODECS = {".mp4": "mov_text", ".m4v": "mov_text", ".mov": "mov_text", ".mkv": "subrip",
@@ -1168,6 +1169,7 @@ class _TrackCopier:
         self._pending = None
         self._done = False
         self.fed = 0  # packets of the part written: none, where the part lies wholly before or after the track
+        self.dropped = 0  # of them, those left out: undecodable, or refused by the output
 
     @property
     def lost(self) -> list[str]:
@@ -1283,8 +1285,8 @@ class _TrackCopier:
             try:
                 output.mux(packet)
             except av.FFmpegError as exc:  # damaged packets (a size or timestamp the muxer refuses)
-                log.warning("%s: skipping %s packet the output refuses (%s)", self.source,
-                            "an audio" if self.kind == "audio" else "a subtitle", _ffmpeg_reason(exc))
+                self._drop(f"skipping {'an audio' if self.kind == 'audio' else 'a subtitle'} packet the output "
+                           f"refuses ({_ffmpeg_reason(exc)})")
             return
         try:
             if self.kind == "subtitle":
@@ -1295,7 +1297,14 @@ class _TrackCopier:
                 frame.time_base = Fraction(1, frame.sample_rate)
                 output.mux(self._encoder.encode(frame))
         except av.FFmpegError as exc:
-            log.warning("%s: skipping an undecodable %s packet (%s)", self.source, self.kind, _ffmpeg_reason(exc))
+            self._drop(f"skipping an undecodable {self.kind} packet ({_ffmpeg_reason(exc)})")
+
+    def _drop(self, said: str) -> None:
+        """Say the first packet left out; the rest are counted, and said once at the end (probe 164: a warning a
+        packet, 95 for 2 s of damaged sound, a quarter of a million for a feature film)."""
+        self.dropped += 1
+        if self.dropped == 1:
+            log.warning("%s: %s; any more are counted, and said at the end", self.source, said)
 
     def _mux_text(self, output, packet) -> None:
         subtitles = self.in_stream.codec_context.decode2(packet)
@@ -1327,6 +1336,9 @@ class _TrackCopier:
         self.feed_until(output, float("inf"))
         if self._encoder is not None and self.kind == "audio":
             output.mux(self._encoder.encode(None))
+        if self.dropped > 1:
+            log.warning("%s: %d of the %d %s packets were left out, undecodable or refused by the output",
+                        self.source, self.dropped, self.fed, "sound" if self.kind == "audio" else "subtitle")
 
     def close(self) -> None:
         self._input.close()
@@ -1618,7 +1630,8 @@ class VideoWriter:
             raise
         losing = [track for track in self._tracks if track.lost]
         if losing:
-            one = sum(len(track.lost) for track in losing) == 1
+            one = sum(len(track.lost) for track in losing) == 1 and not losing[0].lost[0].endswith("marks")  # two
+            # marks of one track are "are" (probe 164)
             marks = functools.reduce(operator.or_, (track.lost_marks for track in losing))
             hint = f"; .mkv keeps {'it' if one else 'them'}" if self.path.suffix.lower() != ".mkv" and \
                 not _marks_lost("matroska", marks) and all(_language_kept("matroska", track.lost_language)
@@ -2002,8 +2015,20 @@ class VideoWriter:
         """Probe 134: a part (``--end``) ending before the film's sound begins came out with no sound, and said
         nothing of it."""
         sound = [track for track in self._tracks if track.kind == "audio"]
-        silent = [track for track in sound if not track.fed]
+        silent = [track for track in sound if track.fed == track.dropped]
         if not silent:
+            return
+        undecodable = [track for track in silent if track.dropped]
+        if undecodable or all(track.start is None and track.end is None for track in silent):  # probe 164: said
+            # as "the part coloured" of a whole film, and not at all where none of the sound could be decoded
+            if undecodable:
+                what = "none of its sound could be decoded" if len(sound) == 1 else \
+                    f"none of the sound of {len(undecodable)} of its {len(sound)} sound tracks could be decoded"
+            else:
+                what = "its sound track holds no sound" if len(sound) == 1 else \
+                    f"{len(silent)} of its {len(sound)} sound tracks hold no sound"
+            log.warning("%s: %s; %s", silent[0].source, what, "the output has no sound" if len(silent) == len(sound)
+                        else "the output's copies of them are empty or left out")
             return
         if len(silent) == len(sound):
             log.warning("%s: the part coloured holds none of its sound, which lies wholly before or after the "
