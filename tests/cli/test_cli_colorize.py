@@ -1248,8 +1248,8 @@ def test_quiet_shows_errors_alone(tmp_path, tiny_model, capsys, where):
     assert run(*quiet, tmp_path / "in", "-o", tmp_path / "out", "--model", tiny_model) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err.splitlines() == [f"rehue: error: {tmp_path / 'in' / 'broken.jpg'}: not an image file "
-                                         "(or a format Pillow cannot read)"], captured.err
+    assert captured.err.splitlines() == [f"rehue: error: {tmp_path / 'in' / 'broken.jpg'}: truncated or corrupt "
+                                         "JPEG (it begins as one, and its header cannot be read)"], captured.err
     assert (tmp_path / "out" / "colour.png").exists()
     assert run(*quiet, tmp_path / "in" / "colour.png", "-o", tmp_path / "one.png", "--model", tiny_model) == 0
     assert capsys.readouterr().err == ""
