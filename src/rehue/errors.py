@@ -89,15 +89,16 @@ def check_log(log) -> None:
 
 @contextlib.contextmanager
 def warnings_as(action: str, category: type[Warning] = Warning):
-    """``warnings.catch_warnings`` with one filter, taken in turns by rehue's threads.
+    """``warnings.catch_warnings`` with one filter, taken in turns by rehue's threads; "record" keeps those of
+    ``category`` in the list it yields, neither shown nor raised.
 
     ``catch_warnings`` saves and restores the process's whole filter list, so two threads inside it at
     once can leave one's filter in place for good (a web server's warnings turned into errors, or
     silenced); rehue's own uses hold one lock, and are kept short.
     """
-    with _WARNINGS_LOCK, warnings.catch_warnings():
-        warnings.simplefilter(action, category)
-        yield
+    with _WARNINGS_LOCK, warnings.catch_warnings(record=action == "record") as caught:
+        warnings.simplefilter("always" if action == "record" else action, category)
+        yield caught
 
 
 OUT_OF_MEMORY_WORDS = ("failed to allocate", "bad_alloc", "bfcarena", "can't allocate memory", "not enough memory",

@@ -1171,3 +1171,24 @@ def test_a_command_shows_no_warning_of_pillows_of_an_exif_block_cut_short(tmp_pa
     assert [str(warning.message) for warning in warned] == []
     assert Image.open(tmp_path / "out" / "cut.png").size == Image.open(tmp_path / "out" / "sub.png").size == (24, 48)
     assert capsys.readouterr().err == "coloured 2 files\n"
+
+
+def test_a_damaged_exif_block_warns_no_library_caller_and_fails_no_strict_one(tmp_path):
+    """Probe 165: an EXIF block whose tag data ran past its end gave library callers Pillow's "Tag data larger
+    than file" warning, and a caller who makes UserWarnings errors (`-W error::UserWarning`) an exception: the
+    block, read once with its warnings kept, was read again as the picture was turned."""
+    import struct
+    import warnings
+
+    picture = textured_rgb(48, 64)
+    block = b"Exif\0\0II*\0" + struct.pack("<IHHHII", 8, 1, 0x010E, 2, 100, 0x1000) + bytes(4)
+    Image.fromarray(picture).save(tmp_path / "damaged.jpg", exif=block, quality=100)
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        assert load_image(tmp_path / "damaged.jpg").rgb.shape == (48, 64, 3)
+    assert [str(warning.message) for warning in warned] == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        before = list(warnings.filters)
+        assert load_image(tmp_path / "damaged.jpg").rgb.shape == (48, 64, 3)
+        assert warnings.filters == before, "the caller's filters as they were"

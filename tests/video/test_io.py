@@ -1642,7 +1642,7 @@ def test_sound_that_cannot_be_decoded_is_said_once_and_an_empty_track_as_one(tmp
     assert said[1].endswith("); any more are counted, and said at the end")
     packets = _audio_packet_count(damaged)
     assert said[2:] == [f"{packets} of the {packets} sound packets were left out, undecodable or refused by the output",
-                        "none of its sound could be decoded; the output has no sound"]
+                        "none of its sound could be decoded or written; the output has no sound"]
 
     empty = tmp_path / "empty sound.mkv"
     with av.open(str(empty), "w") as container:
@@ -1652,11 +1652,13 @@ def test_sound_that_cannot_be_decoded_is_said_once_and_an_empty_track_as_one(tmp
         for frame in level_frames(10):
             container.mux(video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
         container.mux(video.encode(None))
-    caplog.clear()
-    with caplog.at_level(logging.WARNING):
-        copy_video(empty, tmp_path / "out.mkv")
-    assert [record.getMessage() for record in caplog.records] == [
-        f"{empty}: its sound track holds no sound; the output has no sound"]
+    for part, said in (({}, "its sound track holds no sound"), ({"end": 0.2}, "its sound track holds no sound"),
+                       ({"start": 0.2}, "the part coloured holds none of its sound (none lies in it, or the track "
+                                        "holds none)")):  # probe 165: a part's, said to lie outside it
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            copy_video(empty, tmp_path / "out.mkv", overwrite=True, **part)
+        assert [record.getMessage() for record in caplog.records] == [f"{empty}: {said}; the output has no sound"]
 
 
 def _audio_packet_count(path) -> int:
@@ -1664,3 +1666,79 @@ def _audio_packet_count(path) -> int:
 
     with av.open(str(path)) as container:
         return sum(1 for packet in container.demux(container.streams.audio[0]) if packet.size)
+
+
+def _unnamed_pcm_master(path, layout: str, channels: int):
+    """A Matroska master of H.264 and 16-bit PCM whose channel k holds a 440 Hz tone at (k + 1) / channels of
+    0.3, read back with no speakers named ("3 channels")."""
+    from fractions import Fraction
+
+    import av
+
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        sound = container.add_stream("pcm_s16le", rate=48000, layout=layout)
+        encode_frames(container, video, list(level_frames(10, 48, 64)))
+        for start in range(0, 19200, 1024):
+            time = np.arange(start, start + 1024) / 48000
+            tones = np.stack([0.3 * np.sin(2 * np.pi * 440 * time) * (k + 1) / channels for k in range(channels)])
+            samples = av.AudioFrame.from_ndarray((tones * 32767).astype(np.int16).T.reshape(1, -1), format="s16",
+                                                 layout=layout)
+            samples.sample_rate, samples.pts, samples.time_base = 48000, start, Fraction(1, 48000)
+            container.mux(sound.encode(samples))
+        container.mux(sound.encode(None))
+    return path
+
+
+def test_unnamed_channels_re_encoded_keep_every_channel_and_too_many_for_mp4_are_said_before_colouring(tmp_path):
+    """Probe 165: 3 unnamed channels re-encoded to AAC 3.0 (an .m4v takes no PCM) lost the third, FFmpeg's
+    resampler reading "3 channels" as 2.1; 10 of them into .mp4 failed after every frame was coloured, and with
+    no encoder left to try ended in a traceback (UnknownCodecError: libvorbis)."""
+    import av
+
+    master = _unnamed_pcm_master(tmp_path / "three.mkv", "3.0", 3)
+    out = copy_video(master, tmp_path / "out.m4v")
+    with av.open(str(out)) as container:
+        stream = container.streams.audio[0]
+        assert (stream.codec_context.name, stream.codec_context.layout.name) == ("aac", "3.0")
+        sound = np.concatenate([frame.to_ndarray() for frame in container.decode(stream)], axis=1)
+    loudness = np.sqrt((sound[:, 2048:] ** 2).mean(axis=1))
+    assert loudness / loudness[-1] == pytest.approx([1 / 3, 2 / 3, 1], abs=0.02), loudness
+    master = _unnamed_pcm_master(tmp_path / "ten.mkv", "10 channels", 10)
+    for name in ("ten.mp4", "ten.m4v"):
+        with pytest.raises(RehueError, match=r"ten\.mkv: the output cannot hold 'pcm_s16le' audio \(10 channels\) "
+                                             "and no audio encoder fits it; a .mkv output copies any sound as it is"):
+            copy_video(master, tmp_path / name)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.m4v", "ten.mkv", "three.mkv"]
+    assert len(read_all(copy_video(master, tmp_path / "ten-copy.mkv"))) == 10
+
+
+def test_each_track_that_gives_no_sound_is_named_with_why(tmp_path, caplog):
+    """Probe 165: of a damaged track and an empty one, "none of the sound of 1 of its 2 sound tracks could be
+    decoded; the output has no sound", the empty one unsaid; two damaged tracks' lines were word for word."""
+    import av
+
+    clip = make_clip(tmp_path / "two.mp4", level_frames(25), fps=25, audio=True, languages=["eng", "fra"])
+    damaged = tmp_path / "damaged.mkv"  # Matroska: a track of no packet is kept
+    noise = np.random.default_rng(0)
+    with av.open(str(clip)) as source, av.open(str(damaged), "w") as target:
+        streams = {stream.index: target.add_stream_from_template(stream) for stream in source.streams}
+        first, second = source.streams.audio[0].index, source.streams.audio[1].index
+        for packet in source.demux():
+            if packet.dts is None or packet.stream.index == second:
+                continue  # the second track's packets left out: a track of no sound
+            index = packet.stream.index
+            if index == first and packet.size:
+                replaced = av.Packet(noise.integers(0, 256, packet.size, dtype=np.uint8).tobytes())
+                replaced.pts, replaced.dts, replaced.duration = packet.pts, packet.dts, packet.duration
+                replaced.time_base, packet = packet.time_base, replaced
+            packet.stream = streams[index]
+            target.mux(packet)
+    with caplog.at_level(logging.WARNING):
+        copy_video(damaged, tmp_path / "out.webm")
+    said = [record.getMessage().removeprefix(f"{damaged}: ") for record in caplog.records]
+    assert said[-1] == ("none of the sound of audio track 1 could be decoded or written; audio track 2 holds no sound; "
+                        "the output has no sound"), said
+    assert any(line.startswith("audio track 1: skipping an undecodable audio packet (") for line in said), said
+    assert any(line.startswith("audio track 1: ") and "sound packets were left out" in line for line in said), said

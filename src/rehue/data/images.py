@@ -665,18 +665,21 @@ def _read_exif(image):
 
     if image.format == "PNG":
         image.load()
-    with warnings_as("ignore", UserWarning):
+    with warnings_as("record", UserWarning) as warned:
         try:
-            exif = image.getexif()
+            image.getexif()
             if isinstance(block := image.info.get("exif"), bytes):  # as a copy of the picture reads it (a JPEG's
                 Image.Exif().load(block)  # is read as it opens, and a fault there passed over)
+            damaged = bool(warned)
         except Exception:
-            # what was read before the fault is kept (Pillow has marked it read); the block is left out of the
-            # picture's info, so no copy of the picture reads it again (probe 163: a colour profile's conversion
-            # did, and refused the picture)
-            for key in ("exif", "Raw profile type exif"):
-                image.info.pop(key, None)
-            exif = image.getexif()
+            damaged = True
+    if damaged:
+        # what was read before the fault is kept (Pillow has marked it read); the block is left out of the
+        # picture's info, so no copy of the picture reads it again (probe 163: a colour profile's conversion
+        # did, and refused the picture; probe 165: Pillow's warnings of it, an error to a caller who makes them so)
+        for key in ("exif", "Raw profile type exif"):
+            image.info.pop(key, None)
+    exif = image.getexif()
     # an orientation in XMP, as Pillow takes one where the EXIF has none (probe 163: passed over beside a
     # block it could not read, and the picture left sideways)
     if 0x0112 not in exif and (stated := re.search(rb'tiff:Orientation(="|>)([1-8])', _xmp(image) or b"")):
@@ -733,24 +736,30 @@ def _kept_exif(image):
     from PIL import Image
 
     try:
-        source = image if isinstance(image, Image.Exif) else image.getexif()
-        kept = Image.Exif()
-        for tag in EXIF_KEPT:
-            value = source.get(tag)
-            if isinstance(value, str | bytes) and value and not (tag == IMAGE_DESCRIPTION and _is_shape_note(value)):
-                kept[tag] = _text_bytes(value)
-        for pointer in (EXIF_IFD, GPS_IFD):
-            if pointer in source:
-                ifd = {tag: value for tag, value in source.get_ifd(pointer).items() if tag not in EXIF_DROPPED}
-                if pointer == EXIF_IFD and EXIF_COLOR_SPACE in ifd:
-                    ifd[EXIF_COLOR_SPACE] = SRGB_COLOR_SPACE
-                if ifd:
-                    kept[pointer] = ifd
-        if not len(kept):
-            return None
-        return _copy_exif(kept)  # fails here, not at save time, on tags that cannot be written again
+        with warnings_as("ignore", UserWarning):  # of a damaged block's sub-IFDs, read here (probe 165)
+            return _kept_tags(image if isinstance(image, Image.Exif) else image.getexif())
     except Exception:  # metadata is a courtesy: a malformed EXIF block must not stop the colouring
         return None
+
+
+def _kept_tags(source):
+    from PIL import Image
+
+    kept = Image.Exif()
+    for tag in EXIF_KEPT:
+        value = source.get(tag)
+        if isinstance(value, str | bytes) and value and not (tag == IMAGE_DESCRIPTION and _is_shape_note(value)):
+            kept[tag] = _text_bytes(value)
+    for pointer in (EXIF_IFD, GPS_IFD):
+        if pointer in source:
+            ifd = {tag: value for tag, value in source.get_ifd(pointer).items() if tag not in EXIF_DROPPED}
+            if pointer == EXIF_IFD and EXIF_COLOR_SPACE in ifd:
+                ifd[EXIF_COLOR_SPACE] = SRGB_COLOR_SPACE
+            if ifd:
+                kept[pointer] = ifd
+    if not len(kept):
+        return None
+    return _copy_exif(kept)  # fails here, not at save time, on tags that cannot be written again
 
 
 def _text_bytes(value):

@@ -993,10 +993,22 @@ def _name_the_speakers(context) -> None:
     """Give a copied track whose channels have no order ("2 channels": PCM from Matroska or AVI, which do
     not record speakers) the usual layout for its channel count. MP4's muxer refuses an unordered
     layout, and only when the file is closed, after every frame was coloured."""
-    layout = context.layout
-    usual = USUAL_LAYOUTS.get(layout.nb_channels)
-    if usual and layout.name == f"{layout.nb_channels} channels":
+    usual = USUAL_LAYOUTS.get(context.layout.nb_channels)
+    if usual and _unordered(context.layout):
         context.layout = usual
+
+
+def _relabelled(frame, layout: str):
+    """``frame``'s samples, as they are, in ``layout`` (of as many channels)."""
+    import av
+
+    again = av.AudioFrame.from_ndarray(frame.to_ndarray(), format=frame.format.name, layout=layout)
+    again.sample_rate, again.pts, again.time_base = frame.sample_rate, frame.pts, frame.time_base
+    return again
+
+
+def _unordered(layout) -> bool:
+    return layout.name == f"{layout.nb_channels} channels"
 
 
 class _CannotCarry(Exception):
@@ -1123,14 +1135,19 @@ class _TrackCopier:
         self.end = end
         self.origin_s = 0.0
         self._encoder = None
+        self._relabel = None
         self._input = _open_input(source)
         try:
             streams = self._input.streams.audio if kind == "audio" else self._input.streams.subtitles
             self.in_stream = streams[track]
             if self.in_stream.codec_context is None:  # a codec this FFmpeg does not know
                 raise _CannotCarry("an unknown format")
-            self.copied = allow_copy
-            if allow_copy:
+            # MP4's muxer refuses channels of no order only as the file is closed, after every frame was coloured:
+            # more than USUAL_LAYOUTS names are re-encoded, or said before colouring to fit no encoder (probe 165)
+            unnamed = kind == "audio" and self.in_stream.codec_context.layout.nb_channels not in USUAL_LAYOUTS and \
+                _unordered(self.in_stream.codec_context.layout)
+            self.copied = allow_copy and not (unnamed and output.format.name in ("mp4", "ipod"))
+            if self.copied:
                 try:
                     self.out_stream = output.add_stream_from_template(self.in_stream)
                 except ValueError:  # PyAV's "format does not support codec"
@@ -1170,6 +1187,8 @@ class _TrackCopier:
         self._done = False
         self.fed = 0  # packets of the part written: none, where the part lies wholly before or after the track
         self.dropped = 0  # of them, those left out: undecodable, or refused by the output
+        self.seen = 0  # packets read of the track, in the part or out of it
+        self.label = ""  # "audio track 2: ", where the output has several
 
     @property
     def lost(self) -> list[str]:
@@ -1185,7 +1204,7 @@ class _TrackCopier:
         for name in AUDIO_FALLBACK_CODECS:
             try:
                 codec = av.Codec(name, "w")
-            except av.FFmpegError:
+            except (av.FFmpegError, ValueError):  # PyAV's UnknownCodecError, of an encoder this FFmpeg lacks
                 continue
             rate = _encoder_rate(in_ctx.sample_rate, codec.audio_rates)
             # A source that does not say which speaker each channel is ("1 channels", as AVI and WAV
@@ -1201,9 +1220,13 @@ class _TrackCopier:
             except ValueError:
                 continue
             self._encoder = stream
+            # the decoded samples are given the layout, not mixed into it: FFmpeg's resampler reads "3 channels" as
+            # its default 2.1, and left the third out of 3.0 (probe 165)
+            self._relabel = layout if layout != in_ctx.layout.name else None
             return stream
-        raise RehueError(f"the output cannot hold {in_ctx.name!r} audio and no audio encoder fits it",
-                         self.source)
+        kept = "" if output.format.name == "matroska" else "; a .mkv output copies any sound as it is"
+        raise RehueError(f"the output cannot hold {in_ctx.name!r} audio ({in_ctx.layout.name}) and no audio encoder "
+                         f"fits it{kept}", self.source)
 
     def _add_text_encoder(self, output, suffix: str):
         """A stream of the container's text subtitle format; FFmpeg's subtitle decoders all give ASS
@@ -1273,6 +1296,7 @@ class _TrackCopier:
                 return None
             if packet.dts is None and packet.pts is None:
                 continue
+            self.seen += 1
             if self._shift(packet):
                 return packet
         return None
@@ -1293,6 +1317,8 @@ class _TrackCopier:
                 self._mux_text(output, packet)
                 return
             for frame in packet.decode():
+                if self._relabel is not None and _unordered(frame.layout):
+                    frame = _relabelled(frame, self._relabel)
                 frame.pts = round(frame.time * frame.sample_rate) if frame.pts is not None else None
                 frame.time_base = Fraction(1, frame.sample_rate)
                 output.mux(self._encoder.encode(frame))
@@ -1304,7 +1330,7 @@ class _TrackCopier:
         packet, 95 for 2 s of damaged sound, a quarter of a million for a feature film)."""
         self.dropped += 1
         if self.dropped == 1:
-            log.warning("%s: %s; any more are counted, and said at the end", self.source, said)
+            log.warning("%s: %s%s; any more are counted, and said at the end", self.source, self.label, said)
 
     def _mux_text(self, output, packet) -> None:
         subtitles = self.in_stream.codec_context.decode2(packet)
@@ -1337,8 +1363,9 @@ class _TrackCopier:
         if self._encoder is not None and self.kind == "audio":
             output.mux(self._encoder.encode(None))
         if self.dropped > 1:
-            log.warning("%s: %d of the %d %s packets were left out, undecodable or refused by the output",
-                        self.source, self.dropped, self.fed, "sound" if self.kind == "audio" else "subtitle")
+            log.warning("%s: %s%d of the %d %s packets were left out, undecodable or refused by the output",
+                        self.source, self.label, self.dropped, self.fed, "sound" if self.kind == "audio" else
+                        "subtitle")
 
     def close(self) -> None:
         self._input.close()
@@ -1641,6 +1668,9 @@ class VideoWriter:
                         "is" if one else "are", hint)
         self._say_subtitles_turned_on(source)
         several = sum(track.kind == "audio" for track in self._tracks) > 1
+        for track in self._tracks:  # of several, each track's own lines named (probe 165: twice, word for word)
+            if sum(other.kind == track.kind for other in self._tracks) > 1:
+                track.label = f"{track.kind} track {track.track + 1}: "
         for track in self._tracks:
             if not track.copied and track.kind == "audio":
                 read, written = track.in_stream.codec_context, track.out_stream.codec_context
@@ -2013,30 +2043,34 @@ class VideoWriter:
 
     def _say_silent_tracks(self) -> None:
         """Probe 134: a part (``--end``) ending before the film's sound begins came out with no sound, and said
-        nothing of it."""
+        nothing of it. Each track that gives the output no sound is said for why (probes 164 and 165): none of its
+        packets kept (undecodable, or refused by the output); none at all (a track that holds none, which a part
+        that seeks past where sound ends cannot tell from that); none in the part."""
         sound = [track for track in self._tracks if track.kind == "audio"]
         silent = [track for track in sound if track.fed == track.dropped]
         if not silent:
             return
-        undecodable = [track for track in silent if track.dropped]
-        if undecodable or all(track.start is None and track.end is None for track in silent):  # probe 164: said
-            # as "the part coloured" of a whole film, and not at all where none of the sound could be decoded
-            if undecodable:
-                what = "none of its sound could be decoded" if len(sound) == 1 else \
-                    f"none of the sound of {len(undecodable)} of its {len(sound)} sound tracks could be decoded"
+        part = any(track.start is not None or track.end is not None for track in silent)
+        groups = (
+            ([track for track in silent if track.dropped], "none of {sound} could be decoded or written"),
+            ([track for track in silent if not track.seen and track.start is None], "{which} no sound"),
+            ([track for track in silent if not track.seen and track.start is not None],
+             "the part coloured holds none of {sound} (none lies in it, or the track holds none)"),
+            ([track for track in silent if track.seen and not track.fed],
+             "the part coloured holds none of {sound}, which lies wholly before or after the picture written"))
+        said = []
+        for tracks, words in groups:
+            if not tracks:
+                continue
+            if len(sound) == 1:
+                sound_of, which = "the part's sound" if part and tracks[0].dropped else "its sound", \
+                    "its sound track holds"
             else:
-                what = "its sound track holds no sound" if len(sound) == 1 else \
-                    f"{len(silent)} of its {len(sound)} sound tracks hold no sound"
-            log.warning("%s: %s; %s", silent[0].source, what, "the output has no sound" if len(silent) == len(sound)
-                        else "the output's copies of them are empty or left out")
-            return
-        if len(silent) == len(sound):
-            log.warning("%s: the part coloured holds none of its sound, which lies wholly before or after the "
-                        "picture written; the output has no sound", silent[0].source)
-        else:
-            log.warning("%s: the part coloured holds none of the sound of %d of its %d sound tracks, which lies "
-                        "wholly before or after the picture written; the output's copies of them are empty or left "
-                        "out", silent[0].source, len(silent), len(sound))
+                named = listed([f"audio track {track.track + 1}" for track in tracks])
+                sound_of, which = f"the sound of {named}", f"{named} {'holds' if len(tracks) == 1 else 'hold'}"
+            said.append(words.format(sound=sound_of, which=which))
+        log.warning("%s: %s; %s", silent[0].source, "; ".join(said), "the output has no sound"
+                    if len(silent) == len(sound) else "the output's copies of them are empty or left out")
 
     def abort(self) -> None:
         """Stop writing and delete the partial file; the target path is left as it was."""
