@@ -181,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "frame, 16 bits per sample from a 10-bit master or 16-bit frames; files many times larger); "
                         "or prores: ProRes 422 HQ in .mov, the 10-bit intermediate editing and grading software takes")
     p.add_argument("--crf", type=int, default=18,
-                   help="video: H.264 or VP9 quality, lower is better (default %(default)s)")
+                   help="video: H.264 (0-51) or VP9 (.webm, 0-63) quality, lower is better (default "
+                        "%(default)s); FFV1 and ProRes take none")
     p.add_argument("--preset", default="veryfast", help="video: H.264 preset (default %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_colorize)

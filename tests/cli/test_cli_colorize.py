@@ -1646,3 +1646,43 @@ def test_a_film_of_a_batch_of_films_another_rehue_colours_now_is_left_to_it(tmp_
                "none", "--no-progress") == 0
     assert "coloured 1 film, 1 left to another rehue colouring it now" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["r1"]
+
+
+def test_encoder_settings_no_encoder_of_the_output_uses_and_fit_for_films_alone_are_refused(tmp_path, tiny_model,
+                                                                                           capsys):
+    """Probe 166: --crf with --codec ffv1 or prores, --preset with either or into .webm, and --fit on films alone
+    were passed over without a word (the crf kept as a setting an interrupted run resumes by); VP9's crf above
+    51 was refused as H.264's; one --frames folder named twice was "two folders ... both named reel"; and a
+    film into `c.jpg` with --quality was told of --quality, not of the name."""
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "clip.mp4", [np.repeat(frame[..., :1], 3, axis=-1)
+                                             for frame in textured_frames(4, 32, 32)])
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number, frame in enumerate(textured_frames(3, 32, 32)):
+        Image.fromarray(frame[..., 0]).save(reel / f"f_{number:04d}.png")
+    options = ["--model", tiny_model, "--dependent-model", "none", "--no-progress"]
+    for args, said in (
+            ([clip, "-o", tmp_path / "f.mkv", "--codec", "ffv1", "--crf", "10"],
+             "--crf: not for this video's encoder (FFV1 is lossless)"),
+            ([clip, "-o", tmp_path / "p.mov", "--codec", "prores", "--preset", "slow", "--crf", "3"],
+             "--crf, --preset: not for this video's encoder (ProRes 422 HQ is of one quality)"),
+            ([clip, "-o", tmp_path / "w.webm", "--preset", "veryslow"],
+             "--preset: not for this video's encoder (VP9, written into .webm, takes no H.264 preset)"),
+            ([clip, "-o", tmp_path / "h.mp4", "--crf", "60"],
+             "--crf must be a whole number between 0 and 51 for H.264 (VP9's, for .webm, is 0 to 63), not 60"),
+            ([reel, "--frames", "-o", tmp_path / "r.mov", "--codec", "prores", "--crf", "0"],
+             "--crf: not for this video's encoder (ProRes 422 HQ is of one quality)"),
+            ([clip, "-o", tmp_path / "v.mp4", "--fit", "native"],
+             "--fit: for photos; a video's frames are letterboxed for the models, as every film's are"),
+            ([clip, "-o", tmp_path / "c.jpg", "--quality", "50"],
+             f"{tmp_path / 'c.jpg'}: names one picture, and a video's frames are many: name them with a number "
+             f"pattern, such as {tmp_path / 'c_%06d.jpg'}, or write a video (.mp4, .mkv, ...)")):
+        assert run("colorize", *args, *options) == 2, args
+        assert capsys.readouterr().err.strip() == f"rehue: error: {said}", args
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["clip.mp4", "models", "reel"]
+    assert run("colorize", clip, "-o", tmp_path / "w.webm", "--crf", "60", *options) == 0
+    assert run("colorize", reel, reel, "--frames", "-o", tmp_path / "once", *options) == 0
+    assert "coloured 1 film" in capsys.readouterr().err
+    assert sorted(path.name for path in (tmp_path / "once").iterdir()) == ["f_0000.png", "f_0001.png", "f_0002.png"]

@@ -474,6 +474,12 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
                   if (video_options or {}).get(key) is not None]
     if video_only and not any(job.video for job in jobs):
         raise UsageError(f"{', '.join(video_only)}: only for videos, and no input is one")
+    if FramePattern.of(output) is None or len(jobs) > 1:
+        from rehue.video.io import check_encoder_settings
+
+        check_encoder_settings([job.target for job in jobs if job.video and is_video_path(job.target)],
+                               (video_options or {}).get("codec"), crf=(video_options or {}).get("crf"),
+                               preset=(video_options or {}).get("preset"))
     dependent_model = (video_options or {}).get("dependent_model")
     if dependent_model not in (None, "none", "default") and not any(job.video for job in jobs):
         from rehue.models.io import resolve_model_path
@@ -491,6 +497,12 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         if encoder:
             raise UsageError(f"{', '.join(encoder)}: not for a video into numbered frames (every frame is written "
                              "as a picture; --quality sets JPEG's and WebP's)")
+    if len(jobs) == 1 and jobs[0].video and jobs[0].target == output:  # probe 166: --quality was said first
+        from rehue.video.pipeline import check_video_target
+
+        check_video_target(output)
+    if jobs and all(job.video for job in jobs) and fit is not None:  # probe 166: passed over without a word
+        raise UsageError("fit: for photos; a video's frames are letterboxed for the models, as every film's are")
     if quality_given or ext_given:  # after the errors of a wrong output name, of which these would say less
         written = {(job.target if not job.video else FramePattern.of(job.target) or Path()).suffix for job in jobs}
         single_file = len(jobs) == 1 and jobs[0].target == output
@@ -786,7 +798,10 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
     from rehue.inference.colorizer import Colorizer
     from rehue.video.pipeline import colorize_frames
 
-    folders = [Path(p) for p in inputs]
+    unique: dict[Path, Path] = {}  # a folder named twice is one film (probe 166: "two folders of frames are both
+    for folder in map(Path, inputs):  # named reel"), as a photo named twice is one photo
+        unique.setdefault(real_path(folder), folder)
+    folders = list(unique.values())
     video_file = is_video_path(output) and not as_folder
     for folder in folders:
         if not folder.is_dir():
@@ -794,10 +809,12 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
                              folder)
     if video_file and len(folders) > 1:
         raise UsageError(f"{output}: one video file holds one film; give one folder of frames, or an output folder")
-    if video_file and video_options.get("codec") is not None:  # before the models load (probe 70)
-        from rehue.video.io import encoders_for
+    if video_file:  # before the models load (probe 70)
+        from rehue.video.io import check_encoder_settings, encoders_for
 
-        encoders_for(output, video_options["codec"])
+        encoders_for(output, video_options.get("codec") or "auto")
+        check_encoder_settings([output], video_options.get("codec"), crf=video_options.get("crf"),
+                               preset=video_options.get("preset"))
     if not video_file and names_numbered_frames(output):  # probe 69: a folder named "f_####" made,
         # holding the frames under their own names
         raise UsageError(f"{output}: --frames keeps each frame's own name, in an output folder (or joins the frames "

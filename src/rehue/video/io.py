@@ -78,14 +78,42 @@ def check_video_options(*, crf: int | None = None, preset: str | None = None, co
     """Refuse a bad video setting before any work, from the CLI and the library alike (None: not given)."""
     from rehue.video.scenes import SCENE_MODES
 
-    if crf is not None and (isinstance(crf, bool) or not isinstance(crf, numbers.Integral) or not 0 <= crf <= 51):
-        raise UsageError(f"crf must be a whole number between 0 and 51 (H.264's scale), not {crf!r}")
+    if crf is not None and (isinstance(crf, bool) or not isinstance(crf, numbers.Integral) or not 0 <= crf <= 63):
+        raise UsageError(f"crf must be a whole number between 0 and 51 (H.264's scale; VP9's, for .webm, is 0 to "
+                         f"63), not {crf!r}")
     if preset is not None and preset not in H264_PRESETS:
         raise UsageError(f"unknown H.264 preset {preset!r}; choose one of: {', '.join(H264_PRESETS)}")
     if codec is not None and codec not in CODECS:
         raise UsageError(f"unknown codec {codec!r}; {CODEC_CHOICES}")
     if scene_mode is not None and scene_mode not in SCENE_MODES:
         raise UsageError(f"unknown scene mode {scene_mode!r}; choose one of: {', '.join(SCENE_MODES)}")
+
+
+ENCODER_SETTINGS = {"crf": ("libx264", "libvpx-vp9", "libvpx"), "preset": ("libx264",)}
+"""The encoders that use each of a film's encoder settings: FFV1 is lossless and ProRes 422 HQ of one quality,
+and VP9 takes no H.264 preset."""
+ENCODER_WORDS = {"ffv1": "FFV1 is lossless", "prores_ks": "ProRes 422 HQ is of one quality",
+                 "libvpx-vp9": "VP9, written into .webm, takes no H.264 preset", "libvpx": "VP8 takes no H.264 preset"}
+
+
+def check_encoder_settings(outputs, codec: str | None, *, crf: int | None = None, preset: str | None = None) -> None:
+    """Refuse ``crf`` and ``preset`` (None: not given) where no encoder of the video files ``outputs``, with
+    ``codec``, uses them (probe 166: `--codec ffv1 --crf 10` written without a word, and kept as a setting an
+    interrupted run is resumed by), and a crf above H.264's 51 where H.264 would be given it."""
+    encoders = {encoders_for(path, codec or "auto")[0] for path in outputs}
+    if not encoders:
+        return
+    unused = [name for name, value in (("crf", crf), ("preset", preset))
+              if value is not None and not encoders & set(ENCODER_SETTINGS[name])]
+    if unused:
+        said = "; ".join(dict.fromkeys(ENCODER_WORDS[encoder] for encoder in sorted(encoders)
+                                       if encoder in ENCODER_WORDS))
+        raise UsageError(f"{', '.join(unused)}: not for this video's encoder ({said})")
+    if crf is not None and crf > 51 and "libx264" in encoders:
+        raise UsageError(f"crf must be a whole number between 0 and 51 for H.264 (VP9's, for .webm, is 0 to 63), "
+                         f"not {crf}")
+
+
 LOSSLESS_CONTAINERS = {".mkv"}
 LOSSLESS_PIXEL_FORMAT = "bgr0"
 LOSSLESS_DEEP_PIXEL_FORMAT = "gbrp16le"  # 16-bit RGB: a 10-, 12- or 16-bit master's tones, every one kept

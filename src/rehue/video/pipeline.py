@@ -755,6 +755,23 @@ def _one_call_per_output(colour):
     return held
 
 
+def check_video_target(target: Path) -> None:
+    """A UsageError where a video's output, not a pattern of numbered frames, names one picture or numbered
+    frames of a format rehue does not write."""
+    from rehue.data.images import OUTPUT_FORMATS, is_video_path
+
+    if FramePattern.of(target) is not None:
+        return
+    if any(match[0] != "%%" for match in PATTERN.finditer(target.name)) and not is_video_path(target):
+        formats = ", ".join(sorted(set(OUTPUT_FORMATS) - {".jpeg", ".tiff"}))
+        raise UsageError(f"{target}: names numbered frames as {target.suffix or 'files without an extension'}, which "
+                         f"rehue does not write; name them {formats}")
+    if target.suffix.lower() in OUTPUT_FORMATS:
+        numbered = target.with_name(f"{target.stem}_%06d{target.suffix}")
+        raise UsageError(f"{target}: names one picture, and a video's frames are many: name them with a number "
+                         f"pattern, such as {numbered}, or write a video (.mp4, .mkv, ...)")
+
+
 @_one_call_per_output
 def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
                    scene_mode: str = "robust", start: float | None = None, end: float | None = None,
@@ -779,7 +796,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     """
     check_flags(side_by_side=side_by_side, overwrite=overwrite, progress=progress)
 
-    from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, is_video_path, missing_reason
+    from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, missing_reason
     from rehue.inference.files import check_quality, warn_in_colour
     from rehue.video.io import VideoReader, check_time_range, check_video_options, codec_named, encoders_for
 
@@ -810,14 +827,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     moving_killed = False  # a run killed while it moved its frames into place, maybe this one's, to finish
     if pattern is not None:
         moving_killed = _check_frame_pattern(pattern, source, overwrite, log)
-    elif any(match[0] != "%%" for match in PATTERN.finditer(target.name)) and not is_video_path(target):
-        formats = ", ".join(sorted(set(OUTPUT_FORMATS) - {".jpeg", ".tiff"}))
-        raise UsageError(f"{target}: names numbered frames as {target.suffix or 'files without an extension'}, which "
-                         f"rehue does not write; name them {formats}")
-    elif target.suffix.lower() in OUTPUT_FORMATS:
-        numbered = target.with_name(f"{target.stem}_%06d{target.suffix}")
-        raise UsageError(f"{target}: names one picture, and a video's frames are many: name them with a number "
-                         f"pattern, such as {numbered}, or write a video (.mp4, .mkv, ...)")
+    else:
+        check_video_target(target)
     refuse_if_written_elsewhere(staging_folder_for(target if pattern is None else pattern.canonical),
                                 target if pattern is None else pattern.folder)
     dependent = load_dependent(dependent_model, colorizer, log)
