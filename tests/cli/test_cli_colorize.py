@@ -1,4 +1,5 @@
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -1671,7 +1672,8 @@ def test_encoder_settings_no_encoder_of_the_output_uses_and_fit_for_films_alone_
             ([clip, "-o", tmp_path / "w.webm", "--preset", "veryslow"],
              "--preset: not for this video's encoder (VP9, written into .webm, takes no H.264 preset)"),
             ([clip, "-o", tmp_path / "h.mp4", "--crf", "60"],
-             "--crf must be a whole number between 0 and 51 for H.264 (VP9's, for .webm, is 0 to 63), not 60"),
+             "--crf must be a whole number between 0 and 51 for H.264, which .mp4 holds here (VP9's, for .webm, is "
+             "0 to 63), not 60"),
             ([reel, "--frames", "-o", tmp_path / "r.mov", "--codec", "prores", "--crf", "0"],
              "--crf: not for this video's encoder (ProRes 422 HQ is of one quality)"),
             ([clip, "-o", tmp_path / "v.mp4", "--fit", "native"],
@@ -1686,3 +1688,47 @@ def test_encoder_settings_no_encoder_of_the_output_uses_and_fit_for_films_alone_
     assert run("colorize", reel, reel, "--frames", "-o", tmp_path / "once", *options) == 0
     assert "coloured 1 film" in capsys.readouterr().err
     assert sorted(path.name for path in (tmp_path / "once").iterdir()) == ["f_0000.png", "f_0001.png", "f_0002.png"]
+
+
+def test_the_library_refuses_the_film_settings_the_command_line_refuses(tmp_path, tiny_model):
+    """Probe 167: `colorize_video(..., crf=60)` into .mp4 was encoded at 51 without a word, FFV1 "at crf 10" was
+    kept as a setting; `colorize_paths(frames=True)` took fit, start, crf into a folder, and fps for a film."""
+    import rehue
+    from rehue.errors import UsageError
+    from rehue.inference.colorizer import Colorizer
+    from rehue.inference.files import colorize_paths
+    from rehue.video.pipeline import colorize_frames
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "clip.mp4", [np.repeat(frame[..., :1], 3, axis=-1)
+                                             for frame in textured_frames(4, 32, 32)])
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for number, frame in enumerate(textured_frames(3, 32, 32)):
+        Image.fromarray(frame[..., 0]).save(reel / f"f_{number:04d}.png")
+    film = {"model": tiny_model, "dependent_model": "none", "progress": False}
+    colorizer = Colorizer.load_independent(tiny_model)
+    for call, said in (
+            (lambda: rehue.colorize_video(clip, tmp_path / "h.mp4", crf=60, **film),
+             "crf must be a whole number between 0 and 51 for H.264, which .mp4 holds here"),
+            (lambda: rehue.colorize_video(clip, tmp_path / "f.mkv", codec="ffv1", crf=10, **film),
+             "crf: not for this video's encoder (FFV1 is lossless)"),
+            (lambda: rehue.colorize_video(clip, tmp_path / "f_%04d.png", preset="slow", **film),
+             "preset: not for a video into numbered frames"),
+            (lambda: colorize_frames(reel, tmp_path / "r.mp4", colorizer=colorizer, crf=60, progress=False),
+             "crf must be a whole number between 0 and 51 for H.264"),
+            (lambda: colorize_frames(reel, tmp_path / "folder", colorizer=colorizer, crf=10, progress=False),
+             "crf: not for frames into a folder"),
+            (lambda: colorize_paths([reel], tmp_path / "a", frames=True, model=tiny_model, fit="native"),
+             "fit: not for frames"),
+            (lambda: colorize_paths([reel], tmp_path / "b", frames=True, model=tiny_model,
+                                    video_options={"start": 1.0}), "start: not for frames"),
+            (lambda: colorize_paths([reel, reel], tmp_path / "c", frames=True, model=tiny_model,
+                                    video_options={"preset": "slow"}), "preset: not for frames into a folder"),
+            (lambda: colorize_paths([clip], tmp_path / "v.mp4", model=tiny_model, video_options={"fps": 12}),
+             "fps: only for frames into a video file")):
+        with pytest.raises(UsageError, match=re.escape(said)):
+            call()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["clip.mp4", "models", "reel"]
+    assert rehue.colorize_video(clip, tmp_path / "ok.mkv", codec="ffv1", **film).frames == 4, "the defaults taken"
+    assert rehue.colorize_video(clip, tmp_path / "w.webm", crf=60, **film).frames == 4

@@ -451,7 +451,13 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     # no folder of that name is there yet
     will_be = as_it_will_be(output)
     output = Path(output) if Path(output).name == ".." and will_be.suffix and not will_be.is_dir() else will_be
-    if frames:
+    given_for_films = [name for name in ("start", "end", "side_by_side", "fps")
+                       if (video_options or {}).get(name) not in (None, False)]
+    if frames:  # probe 167: passed over by a library call, as the command line refuses them
+        never = (["fit"] if fit is not None else []) + [name for name in given_for_films if name != "fps"]
+        if never:
+            raise UsageError(f"{', '.join(never)}: not for frames (a film of numbered frames is coloured whole, "
+                             "letterboxed for the models, in colour alone)")
         if is_video_path(output) and not folder:
             _check_picture_options(quality_given, ext_given, set(), output)
         elif folder or output.suffix.lower() not in OUTPUT_FORMATS and not names_numbered_frames(output):  # else
@@ -460,6 +466,8 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
                                image_ext=image_ext, video_options=video_options or {}, progress=progress,
                                log=log, chroma=chroma, borders=borders, as_folder=folder)
+    if "fps" in given_for_films:
+        raise UsageError("fps: only for frames into a video file (a video keeps its own frame rate)")
     jobs = plan_jobs(inputs, output, image_ext, video_ext=VIDEO_SUFFIX_OF_CODEC.get((video_options or {}).get("codec")),
                      folder=folder)
     if not jobs:
@@ -819,6 +827,11 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
         # holding the frames under their own names
         raise UsageError(f"{output}: --frames keeps each frame's own name, in an output folder (or joins the frames "
                          "into a video file); a number pattern names a video's frames")
+    if not video_file:
+        from rehue.video.pipeline import check_frames_into_folder
+
+        check_frames_into_folder(codec=None if video_options.get("codec") == "auto" else video_options.get("codec"),
+                                 **{name: video_options.get(name) for name in ("crf", "preset", "fps")})
     if len(folders) > 1 or not video_file:
         check_folder_can_be_made(output)
     colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, borders=borders)

@@ -89,6 +89,7 @@ def check_video_options(*, crf: int | None = None, preset: str | None = None, co
         raise UsageError(f"unknown scene mode {scene_mode!r}; choose one of: {', '.join(SCENE_MODES)}")
 
 
+DEFAULT_CRF, DEFAULT_PRESET = 18, "veryfast"  # a film's encoder settings where none is given
 ENCODER_SETTINGS = {"crf": ("libx264", "libvpx-vp9", "libvpx"), "preset": ("libx264",)}
 """The encoders that use each of a film's encoder settings: FFV1 is lossless and ProRes 422 HQ of one quality,
 and VP9 takes no H.264 preset."""
@@ -100,18 +101,22 @@ def check_encoder_settings(outputs, codec: str | None, *, crf: int | None = None
     """Refuse ``crf`` and ``preset`` (None: not given) where no encoder of the video files ``outputs``, with
     ``codec``, uses them (probe 166: `--codec ffv1 --crf 10` written without a word, and kept as a setting an
     interrupted run is resumed by), and a crf above H.264's 51 where H.264 would be given it."""
-    encoders = {encoders_for(path, codec or "auto")[0] for path in outputs}
+    encoders: dict[str, set[str]] = {}
+    for path in outputs:
+        encoders.setdefault(encoders_for(path, codec or "auto")[0], set()).add(Path(path).suffix.lower())
     if not encoders:
         return
     unused = [name for name, value in (("crf", crf), ("preset", preset))
-              if value is not None and not encoders & set(ENCODER_SETTINGS[name])]
+              if value is not None and not encoders.keys() & set(ENCODER_SETTINGS[name])]
     if unused:
         said = "; ".join(dict.fromkeys(ENCODER_WORDS[encoder] for encoder in sorted(encoders)
                                        if encoder in ENCODER_WORDS))
         raise UsageError(f"{', '.join(unused)}: not for this video's encoder ({said})")
-    if crf is not None and crf > 51 and "libx264" in encoders:
-        raise UsageError(f"crf must be a whole number between 0 and 51 for H.264 (VP9's, for .webm, is 0 to 63), "
-                         f"not {crf}")
+    if crf is not None and crf > 51 and "libx264" in encoders:  # the film's own container named (probe 167: a
+        # folder of .webm films, written as .mp4, was told .webm takes 63)
+        held = " and ".join(sorted(encoders["libx264"]))
+        raise UsageError(f"crf must be a whole number between 0 and 51 for H.264, which {held} holds here (VP9's, "
+                         f"for .webm, is 0 to 63), not {crf}")
 
 
 LOSSLESS_CONTAINERS = {".mkv"}

@@ -755,6 +755,30 @@ def _one_call_per_output(colour):
     return held
 
 
+def _encoder_settings(video: Path | None, codec: str, crf: int | None, preset: str | None) -> tuple[int, str]:
+    """A film's crf and preset, refused where the encoder of ``video`` (None: numbered pictures) uses neither or
+    takes no such crf (probe 167: the library took 60 for H.264, encoded at 51, and FFV1 "at crf 10"); None is
+    the default."""
+    from rehue.video.io import DEFAULT_CRF, DEFAULT_PRESET, check_encoder_settings
+
+    if video is None and (crf is not None or preset is not None):
+        given = ", ".join(name for name, value in (("crf", crf), ("preset", preset)) if value is not None)
+        raise UsageError(f"{given}: not for a video into numbered frames (every frame is written as a picture; "
+                         "quality sets JPEG's and WebP's)")
+    if video is not None:
+        check_encoder_settings([video], codec, crf=crf, preset=preset)
+    return DEFAULT_CRF if crf is None else crf, DEFAULT_PRESET if preset is None else preset
+
+
+def check_frames_into_folder(**settings) -> None:
+    """A film's encoder settings or rate given for frames written into a folder are a UsageError (probe 167: passed
+    over by a library call, as the command line refuses them)."""
+    given = [name for name, value in settings.items() if value is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)}: not for frames into a folder (every frame is written as a picture; ext "
+                         "sets its format)")
+
+
 def check_video_target(target: Path) -> None:
     """A UsageError where a video's output, not a pattern of numbered frames, names one picture or numbered
     frames of a format rehue does not write."""
@@ -775,7 +799,7 @@ def check_video_target(target: Path) -> None:
 @_one_call_per_output
 def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
                    scene_mode: str = "robust", start: float | None = None, end: float | None = None,
-                   side_by_side: bool = False, crf: int = 18, preset: str = "veryfast", codec: str = "auto",
+                   side_by_side: bool = False, crf: int | None = None, preset: str | None = None, codec: str = "auto",
                    quality: int = 95, overwrite: bool = False, progress=True, log=None) -> VideoSummary:
     """Colour the video ``source`` into ``target`` (format by extension), keeping its audio, subtitles,
     frame timing, size and rotation. Nothing appears at ``target`` unless the whole job succeeds. A video
@@ -829,6 +853,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
         moving_killed = _check_frame_pattern(pattern, source, overwrite, log)
     else:
         check_video_target(target)
+    crf, preset = _encoder_settings(target if pattern is None else None, codec, crf, preset)
     refuse_if_written_elsewhere(staging_folder_for(target if pattern is None else pattern.canonical),
                                 target if pattern is None else pattern.folder)
     dependent = load_dependent(dependent_model, colorizer, log)
@@ -1549,7 +1574,7 @@ def _frame_rate_given(fps) -> Fraction:
 @_one_call_per_output
 def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: str = "default",
                     scene_mode: str = "robust", ext: str = ".png", quality: int = 95, fps: float | None = None,
-                    codec: str = "auto", crf: int = 18, preset: str = "veryfast", overwrite: bool = False,
+                    codec: str = "auto", crf: int | None = None, preset: str | None = None, overwrite: bool = False,
                     progress=True, log=None) -> VideoSummary:
     """Colour the frames of one film, held as numbered image files in the folder ``source`` (a scanner's
     DPX, TIFF, PNG or OpenEXR sequence), as a video is coloured: scene detection, the independent model on
@@ -1599,6 +1624,10 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     if not to_video:  # a folder: "reel.mp4/new/.." is reel.mp4 (its frames were staged in a new, left empty)
         target = as_it_will_be(target)
     names = [with_output_suffix(frame, ext).name for frame in frames]
+    if to_video:
+        crf, preset = _encoder_settings(target, codec, crf, preset)
+    else:
+        check_frames_into_folder(codec=None if codec == "auto" else codec, crf=crf, preset=preset, fps=fps)
     time_code = None
     moving_killed = False  # a run killed while it moved its frames into place, maybe this one's, to finish
     if to_video:
