@@ -753,7 +753,10 @@ def test_frames_into_a_video_file_at_the_films_speed(tmp_path, tiny_model, tiny_
     assert main(["colorize", str(scans), "-o", str(out), "--frames", "--model", str(tiny_model),
                  "--no-progress"]) == 1
     assert "output exists" in capsys.readouterr().err
-    assert main(["colorize", str(scans), str(scans), "-o", str(tmp_path / "two.mp4"), "--frames",
+    import shutil
+
+    other = shutil.copytree(scans, tmp_path / "other reel")  # another film (one folder named twice is one film)
+    assert main(["colorize", str(scans), str(other), "-o", str(tmp_path / "two.mp4"), "--frames",
                  "--model", str(tiny_model), "--no-progress"]) == 2
     assert "one video file holds one film" in capsys.readouterr().err
     assert main(["colorize", str(scans), "-o", str(tmp_path / "x.mp4"), "--frames", "--fps", "0",
