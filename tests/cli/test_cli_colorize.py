@@ -1649,12 +1649,8 @@ def test_a_film_of_a_batch_of_films_another_rehue_colours_now_is_left_to_it(tmp_
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["r1"]
 
 
-def test_encoder_settings_no_encoder_of_the_output_uses_and_fit_for_films_alone_are_refused(tmp_path, tiny_model,
-                                                                                           capsys):
-    """Probe 166: --crf with --codec ffv1 or prores, --preset with either or into .webm, and --fit on films alone
-    were passed over without a word (the crf kept as a setting an interrupted run resumes by); VP9's crf above
-    51 was refused as H.264's; one --frames folder named twice was "two folders ... both named reel"; and a
-    film into `c.jpg` with --quality was told of --quality, not of the name."""
+def _gray_clip_and_reel(tmp_path):
+    """A gray clip of 4 frames and a folder of 3 numbered gray frames, 32x32."""
     from tests.helpers_video import make_clip, textured_frames
 
     clip = make_clip(tmp_path / "clip.mp4", [np.repeat(frame[..., :1], 3, axis=-1)
@@ -1663,6 +1659,16 @@ def test_encoder_settings_no_encoder_of_the_output_uses_and_fit_for_films_alone_
     reel.mkdir()
     for number, frame in enumerate(textured_frames(3, 32, 32)):
         Image.fromarray(frame[..., 0]).save(reel / f"f_{number:04d}.png")
+    return clip, reel
+
+
+def test_encoder_settings_no_encoder_of_the_output_uses_and_fit_for_films_alone_are_refused(tmp_path, tiny_model,
+                                                                                           capsys):
+    """Probe 166: --crf with --codec ffv1 or prores, --preset with either or into .webm, and --fit on films alone
+    were passed over without a word (the crf kept as a setting an interrupted run resumes by); VP9's crf above
+    51 was refused as H.264's; one --frames folder named twice was "two folders ... both named reel"; and a
+    film into `c.jpg` with --quality was told of --quality, not of the name."""
+    clip, reel = _gray_clip_and_reel(tmp_path)
     options = ["--model", tiny_model, "--dependent-model", "none", "--no-progress"]
     for args, said in (
             ([clip, "-o", tmp_path / "f.mkv", "--codec", "ffv1", "--crf", "10"],
@@ -1698,14 +1704,7 @@ def test_the_library_refuses_the_film_settings_the_command_line_refuses(tmp_path
     from rehue.inference.colorizer import Colorizer
     from rehue.inference.files import colorize_paths
     from rehue.video.pipeline import colorize_frames
-    from tests.helpers_video import make_clip, textured_frames
-
-    clip = make_clip(tmp_path / "clip.mp4", [np.repeat(frame[..., :1], 3, axis=-1)
-                                             for frame in textured_frames(4, 32, 32)])
-    reel = tmp_path / "reel"
-    reel.mkdir()
-    for number, frame in enumerate(textured_frames(3, 32, 32)):
-        Image.fromarray(frame[..., 0]).save(reel / f"f_{number:04d}.png")
+    clip, reel = _gray_clip_and_reel(tmp_path)
     film = {"model": tiny_model, "dependent_model": "none", "progress": False}
     colorizer = Colorizer.load_independent(tiny_model)
     for call, said in (

@@ -1620,20 +1620,7 @@ def test_sound_that_cannot_be_decoded_is_said_once_and_an_empty_track_as_one(tmp
     import av
 
     clip = make_clip(tmp_path / "base.mp4", level_frames(25), fps=25, audio=True)
-    damaged = tmp_path / "damaged.mp4"
-    noise = np.random.default_rng(0)
-    with av.open(str(clip)) as source, av.open(str(damaged), "w") as target:
-        streams = {stream.index: target.add_stream_from_template(stream) for stream in source.streams}
-        for packet in source.demux():
-            if packet.dts is None:
-                continue
-            index = packet.stream.index
-            if packet.stream.type == "audio" and packet.size:
-                replaced = av.Packet(noise.integers(0, 256, packet.size, dtype=np.uint8).tobytes())
-                replaced.pts, replaced.dts, replaced.duration = packet.pts, packet.dts, packet.duration
-                replaced.time_base, packet = packet.time_base, replaced
-            packet.stream = streams[index]
-            target.mux(packet)
+    damaged = _sound_damaged(clip, tmp_path / "damaged.mp4", damaged=(0,))
     with caplog.at_level(logging.WARNING):
         copy_video(damaged, tmp_path / "out.webm")  # WebM takes no AAC: the sound is decoded, to re-encode it
     said = [record.getMessage().removeprefix(f"{damaged}: ") for record in caplog.records]
@@ -1659,6 +1646,29 @@ def test_sound_that_cannot_be_decoded_is_said_once_and_an_empty_track_as_one(tmp
         with caplog.at_level(logging.WARNING):
             copy_video(empty, tmp_path / "out.mkv", overwrite=True, **part)
         assert [record.getMessage() for record in caplog.records] == [f"{empty}: {said}; the output has no sound"]
+
+
+def _sound_damaged(clip, copy, *, damaged: tuple[int, ...] = (), left_out: tuple[int, ...] = ()):
+    """``clip`` copied into ``copy``, the packets of its audio tracks ``damaged`` replaced by noise of their size
+    and those of ``left_out`` left out (a track of no sound)."""
+    import av
+
+    noise = np.random.default_rng(0)
+    with av.open(str(clip)) as source, av.open(str(copy), "w") as target:
+        streams = {stream.index: target.add_stream_from_template(stream) for stream in source.streams}
+        spoilt = {source.streams.audio[track].index for track in damaged}
+        dropped = {source.streams.audio[track].index for track in left_out}
+        for packet in source.demux():
+            index = packet.stream.index
+            if packet.dts is None or index in dropped:
+                continue
+            if index in spoilt and packet.size:
+                replaced = av.Packet(noise.integers(0, 256, packet.size, dtype=np.uint8).tobytes())
+                replaced.pts, replaced.dts, replaced.duration = packet.pts, packet.dts, packet.duration
+                replaced.time_base, packet = packet.time_base, replaced
+            packet.stream = streams[index]
+            target.mux(packet)
+    return copy
 
 
 def _audio_packet_count(path) -> int:
@@ -1717,24 +1727,10 @@ def test_unnamed_channels_re_encoded_keep_every_channel_and_too_many_for_mp4_are
 def test_each_track_that_gives_no_sound_is_named_with_why(tmp_path, caplog):
     """Probe 165: of a damaged track and an empty one, "none of the sound of 1 of its 2 sound tracks could be
     decoded; the output has no sound", the empty one unsaid; two damaged tracks' lines were word for word."""
-    import av
 
     clip = make_clip(tmp_path / "two.mp4", level_frames(25), fps=25, audio=True, languages=["eng", "fra"])
-    damaged = tmp_path / "damaged.mkv"  # Matroska: a track of no packet is kept
-    noise = np.random.default_rng(0)
-    with av.open(str(clip)) as source, av.open(str(damaged), "w") as target:
-        streams = {stream.index: target.add_stream_from_template(stream) for stream in source.streams}
-        first, second = source.streams.audio[0].index, source.streams.audio[1].index
-        for packet in source.demux():
-            if packet.dts is None or packet.stream.index == second:
-                continue  # the second track's packets left out: a track of no sound
-            index = packet.stream.index
-            if index == first and packet.size:
-                replaced = av.Packet(noise.integers(0, 256, packet.size, dtype=np.uint8).tobytes())
-                replaced.pts, replaced.dts, replaced.duration = packet.pts, packet.dts, packet.duration
-                replaced.time_base, packet = packet.time_base, replaced
-            packet.stream = streams[index]
-            target.mux(packet)
+    damaged = _sound_damaged(clip, tmp_path / "damaged.mkv", damaged=(0,), left_out=(1,))  # Matroska keeps a
+    # track of no packet
     with caplog.at_level(logging.WARNING):
         copy_video(damaged, tmp_path / "out.webm")
     said = [record.getMessage().removeprefix(f"{damaged}: ") for record in caplog.records]
