@@ -1193,3 +1193,13 @@ def test_a_batchs_failures_go_where_the_caller_says(tmp_path, tiny_model, capsys
     assert capsys.readouterr().err == ""
     assert [record.getMessage() for record in caplog.records if record.levelname == "ERROR"] == [
         f"{photos / 'bad.jpg'}: not an image file (or a format Pillow cannot read)"]
+
+
+def test_a_bool_array_is_read_as_a_one_bit_picture(tiny_model):
+    """Probe 169 asked how a bool array is read (the README said nothing of it): False black, True white, as a
+    1-bit PNG is; said in the README now. Passes on the code before too: it guards the reading."""
+    from rehue.inference.colorizer import Colorizer
+
+    colorizer = Colorizer.load(tiny_model)
+    mask = np.random.default_rng(0).random((48, 64)) > 0.5
+    assert np.array_equal(colorizer.colorize(mask), colorizer.colorize(mask.astype(np.uint8) * 255))
