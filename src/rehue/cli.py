@@ -1053,8 +1053,10 @@ def _run(args) -> int:
     except UsageError as exc:
         if args.debug:
             raise
+        # a resumed run's own settings keep their names; colorize's "quality sets ..." is --quality's, typed or not
+        typed = args.typed if getattr(args, "resume", False) else None
         said = str(exc) if exc.path else in_options(exc.reason, getattr(args, "options", frozenset()),
-                                                              exc.settings, getattr(args, "typed", None))
+                                                    exc.settings, typed)
         if not rank:  # the same arguments on every rank: rank 0 says it
             print(f"rehue: error: {one_line(said)}", file=errors)
         return 2

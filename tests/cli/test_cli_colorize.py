@@ -1725,9 +1725,20 @@ def test_the_library_refuses_the_film_settings_the_command_line_refuses(tmp_path
             (lambda: colorize_paths([reel, reel], tmp_path / "c", frames=True, model=tiny_model,
                                     video_options={"preset": "slow"}), "preset: not for frames into a folder"),
             (lambda: colorize_paths([clip], tmp_path / "v.mp4", model=tiny_model, video_options={"fps": 12}),
-             "fps: only for frames into a video file")):
+             "fps: only for frames into a video file"),
+            (lambda: colorize_paths([clip], tmp_path / "v.mp4", model=tiny_model, video_options={"fps": 0}),
+             "fps: only for frames into a video file"),  # probe 168: 0, taken as not given, as False is
+            (lambda: colorize_paths([reel], tmp_path / "d", frames=True, model=tiny_model,
+                                    video_options={"start": 0.0}), "start: not for frames"),
+            (lambda: rehue.colorize_video(clip, tmp_path / "g_%04d.png", codec="ffv1", **film),
+             "codec: not for a video into numbered frames (every frame is written as a picture; quality sets"),
+            (lambda: colorize_paths([reel / "f_0000.png"], tmp_path / "o.png", model=tiny_model,
+                                    video_options={"crf": 20}), "crf: only for videos, and no input is one"),
+            (lambda: colorize_frames(reel, tmp_path / "r.mp4", colorizer=colorizer, fps=0, progress=False),
+             "fps must be from 0.1 to 1000, not 0")):
         with pytest.raises(UsageError, match=re.escape(said)):
             call()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["clip.mp4", "models", "reel"]
     assert rehue.colorize_video(clip, tmp_path / "ok.mkv", codec="ffv1", **film).frames == 4, "the defaults taken"
     assert rehue.colorize_video(clip, tmp_path / "w.webm", crf=60, **film).frames == 4
+    assert rehue.colorize_video(clip, tmp_path / "n.mp4", codec=None, **film).frames == 4, "None: auto, as elsewhere"

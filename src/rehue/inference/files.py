@@ -434,7 +434,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     quality = check_quality(quality)
     from rehue.video.io import check_video_options, codec_named
 
-    if video_options and "codec" in video_options:
+    if video_options and video_options.get("codec") is not None:  # None: not given
         video_options = {**video_options, "codec": codec_named(video_options["codec"])}
     # refused for a photo too: the same command on a film would be
     check_video_options(**{name: (video_options or {}).get(name) for name in ("crf", "preset", "codec", "scene_mode")})
@@ -451,8 +451,8 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     # no folder of that name is there yet
     will_be = as_it_will_be(output)
     output = Path(output) if Path(output).name == ".." and will_be.suffix and not will_be.is_dir() else will_be
-    given_for_films = [name for name in ("start", "end", "side_by_side", "fps")
-                       if (video_options or {}).get(name) not in (None, False)]
+    given_for_films = [name for name in ("start", "end", "side_by_side", "fps")  # 0 is given (probe 168)
+                       if (video_options or {}).get(name) is not None and (video_options or {}).get(name) is not False]
     if frames:  # probe 167: passed over by a library call, as the command line refuses them
         never = (["fit"] if fit is not None else []) + [name for name in given_for_films if name != "fps"]
         if never:
@@ -477,9 +477,8 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
             "with a dot is hidden)" if hidden else ""), ", ".join(str(p) for p in inputs))
     # the part of a film and its encoder, which a photo has no use for (a photo's quality is --quality); the
     # models and scene detector a film is coloured with are left to scripts that name them for every file
-    video_only = [flag for flag, key in (("--start", "start"), ("--end", "end"), ("--codec", "codec"), ("--crf", "crf"),
-                                         ("--preset", "preset"))
-                  if (video_options or {}).get(key) is not None]
+    video_only = [key for key in ("start", "end", "codec", "crf", "preset")  # the library's names: the command
+                  if (video_options or {}).get(key) is not None]  # line says its options (probe 168)
     if video_only and not any(job.video for job in jobs):
         raise UsageError(f"{', '.join(video_only)}: only for videos, and no input is one")
     if FramePattern.of(output) is None or len(jobs) > 1:
@@ -501,10 +500,10 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
                 such_as = output.parent / f"colour{output.suffix}"
             raise UsageError(f"{output}: names numbered frames, and {jobs[0].source} is one picture; name one file "
                              f"(such as {such_as})")
-        encoder = [flag for flag in ("--codec", "--crf", "--preset") if flag in video_only]
+        encoder = [name for name in ("codec", "crf", "preset") if name in video_only]
         if encoder:
             raise UsageError(f"{', '.join(encoder)}: not for a video into numbered frames (every frame is written "
-                             "as a picture; --quality sets JPEG's and WebP's)")
+                             "as a picture; quality sets JPEG's and WebP's)", settings=("quality",))
     if len(jobs) == 1 and jobs[0].video and jobs[0].target == output:  # probe 166: --quality was said first
         from rehue.video.pipeline import check_video_target
 

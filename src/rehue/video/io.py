@@ -69,8 +69,9 @@ H264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 
 
 def codec_named(codec):
-    """A codec's name as rehue knows it: FFV1, as its makers spell it, is ffv1 (probe 105, probe 108)."""
-    return codec.lower() if isinstance(codec, str) else codec
+    """A codec's name as rehue knows it: FFV1, as its makers spell it, is ffv1 (probe 105, probe 108); None is
+    "auto", as it is where a film's other settings are None (probe 168: refused by some calls, taken by others)."""
+    return "auto" if codec is None else codec.lower() if isinstance(codec, str) else codec
 
 
 def check_video_options(*, crf: int | None = None, preset: str | None = None, codec: str | None = None,

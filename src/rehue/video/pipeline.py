@@ -761,10 +761,11 @@ def _encoder_settings(video: Path | None, codec: str, crf: int | None, preset: s
     the default."""
     from rehue.video.io import DEFAULT_CRF, DEFAULT_PRESET, check_encoder_settings
 
-    if video is None and (crf is not None or preset is not None):
-        given = ", ".join(name for name, value in (("crf", crf), ("preset", preset)) if value is not None)
-        raise UsageError(f"{given}: not for a video into numbered frames (every frame is written as a picture; "
-                         "quality sets JPEG's and WebP's)")
+    given = [name for name, value in (("codec", None if codec == "auto" else codec), ("crf", crf), ("preset", preset))
+             if value is not None]
+    if video is None and given:  # probe 168: a codec too
+        raise UsageError(f"{', '.join(given)}: not for a video into numbered frames (every frame is written as a "
+                         "picture; quality sets JPEG's and WebP's)", settings=("quality",))
     if video is not None:
         check_encoder_settings([video], codec, crf=crf, preset=preset)
     return DEFAULT_CRF if crf is None else crf, DEFAULT_PRESET if preset is None else preset
@@ -1641,7 +1642,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         asked = fps is not None
         fps = exact_rate(fps if asked else round(film_rate or DEFAULT_FILM_FPS, 3))
         if not MIN_FRAMES_FPS <= fps <= MAX_FRAMES_FPS:
-            raise UsageError(f"--fps must be from {float(MIN_FRAMES_FPS):g} to {MAX_FRAMES_FPS}, not "
+            raise UsageError(f"fps must be from {float(MIN_FRAMES_FPS):g} to {MAX_FRAMES_FPS}, not "
                              f"{float(fps):.10g}")
         if film_rate is not None and not asked:
             log(f"{source}: at {film_rate:g} frames a second, as its {scan_format(frames[0])} header says (--fps sets "
