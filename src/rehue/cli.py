@@ -282,23 +282,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def in_options(reason: str, options: frozenset[str], settings: tuple[str, ...] = (),
-               typed: frozenset[str] | None = None) -> str:
+               typed: frozenset[str] | None = None, *, resumed: bool = True,
+               values: frozenset[str] = frozenset()) -> str:
     """A library setting's name that leads a usage error (``batch_size must be at least 1``, ``independent_feed,
     self_feed: ...``), or that the error names among its ``settings`` (``UsageError.settings``), as the
     command's option it came from (``--batch-size``), where the command has one (probe 113: the user typed
     --batch-size 0) and, of ``typed`` (the options' destinations typed; None: all), it was typed: a resumed
-    run's setting from its saved config keeps its name (probe 117)."""
+    run's setting from its saved config keeps its name (probe 117); ``settings`` of a command not ``resumed`` are
+    the options' whether typed or not (colorize's "quality sets JPEG's ..."). A word the user typed as a value or a
+    name (``values``: `-o model`, `--sheet mode`) stays as typed, and so does a setting's name within a path
+    (`init/x.safetensors`; probe 170: "--model: is not a folder", "--init/x.safetensors")."""
+    every = options
     options = frozenset(option for option in options
                         if typed is None or option.lstrip("-").replace("-", "_") in typed)
-    named = [name for name in settings if f"--{name.replace('_', '-')}" in options]
+    named = [name for name in settings if f"--{name.replace('_', '-')}" in (options if resumed else every)
+             and name not in values]
     if named:
-        reason = re.sub(rf"(?<![\w-])({'|'.join(map(re.escape, named))})(?![\w-])",
+        reason = re.sub(rf"(?<![\w./-])({'|'.join(map(re.escape, named))})(?![\w/-]|\.\w)",
                         lambda match: f"--{match.group(1).replace('_', '-')}", reason)
     lead = re.match(r"([a-z][a-z0-9_]*(?:, [a-z][a-z0-9_]*)*)(?= must|:)", reason)
     if not lead:
         return reason
-    names = [name if f"--{name.replace('_', '-')}" not in options else f"--{name.replace('_', '-')}"
-             for name in lead.group(1).split(", ")]
+    names = [f"--{name.replace('_', '-')}" if f"--{name.replace('_', '-')}" in options and name not in values
+             else name for name in lead.group(1).split(", ")]
     return ", ".join(names) + reason[lead.end():]
 
 
@@ -1006,6 +1012,8 @@ def _main(argv: list[str] | None) -> int:
         args.quiet, args.rank = True, later
     if getattr(args, "resume", False) or args.handler is cmd_colorize:
         args.typed = _typed_options(argv)
+    args.values = frozenset(word.split("=", 1)[1] if word.startswith("--") and "=" in word else word
+                            for word in given if not word.startswith("-") or "=" in word)
     args.errors = sys.stderr
     if args.quiet:  # progress, notes, summaries and warnings (the library's too) go; errors stay
         args.no_progress = True
@@ -1053,10 +1061,9 @@ def _run(args) -> int:
     except UsageError as exc:
         if args.debug:
             raise
-        # a resumed run's own settings keep their names; colorize's "quality sets ..." is --quality's, typed or not
-        typed = args.typed if getattr(args, "resume", False) else None
-        said = str(exc) if exc.path else in_options(exc.reason, getattr(args, "options", frozenset()),
-                                                    exc.settings, typed)
+        said = str(exc) if exc.path else in_options(
+            exc.reason, getattr(args, "options", frozenset()), exc.settings, getattr(args, "typed", None),
+            resumed=getattr(args, "resume", False), values=getattr(args, "values", frozenset()))
         if not rank:  # the same arguments on every rank: rank 0 says it
             print(f"rehue: error: {one_line(said)}", file=errors)
         return 2

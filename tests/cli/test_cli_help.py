@@ -339,3 +339,32 @@ def test_without_standard_streams_the_parser_says_nothing_and_ends(tmp_path):
             "open(sys.argv[1], 'w').write(repr(codes))\n")
     run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "codes")], capture_output=True, text=True)
     assert (run.returncode, run.stderr) == (0, "") and (tmp_path / "codes").read_text() == "[0, 2, 0]"
+
+
+def test_a_word_the_user_typed_is_never_turned_into_an_option(tmp_path, capsys, monkeypatch):
+    """Probe 170: a file named `model`, `frames` or `mode` leading a usage error was said as `--model`,
+    `--frames`, `--mode`; a path holding a setting's name (`init/x.safetensors`) became `--init/x.safetensors`."""
+    from PIL import Image
+
+    from rehue.cli import in_options
+
+    monkeypatch.chdir(tmp_path)
+    Image.new("L", (8, 8)).save("g.png")
+    for name in ("model", "frames"):
+        (tmp_path / name).write_bytes(b"")
+    assert main(["colorize", "g.png", "-o", "model"]) == 2
+    assert capsys.readouterr().err.startswith("rehue: error: model: is not a folder")
+    assert main(["colorize", "g.png", "g.png", "-o", "frames"]) == 2
+    assert capsys.readouterr().err.startswith("rehue: error: frames: several inputs need an output folder")
+    assert main(["scenes", ".", "--sheet", "mode"]) == 2
+    assert capsys.readouterr().err.startswith("rehue: error: mode: the sheet is a PNG")
+    options = frozenset({"--init", "--independent-feed", "--quality"})
+    assert in_options("independent_feed needs a model: init/x.safetensors is a dependent model", options,
+                      ("independent_feed", "init")) == \
+        "--independent-feed needs a model: init/x.safetensors is a dependent model"
+    assert in_options("init.safetensors is a dependent model, not for init.", options, ("init",)) == \
+        "init.safetensors is a dependent model, not for --init."
+    assert in_options("crf: not here; quality sets JPEG's", options, ("quality",), frozenset({"crf"}),
+                      resumed=False) == "crf: not here; --quality sets JPEG's", "a setting in advice, typed or not"
+    assert in_options("quality must be 1-100", options, ("quality",), frozenset()) == "quality must be 1-100", \
+        "a resumed run's saved setting keeps its name (probe 117)"
