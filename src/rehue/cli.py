@@ -1012,8 +1012,11 @@ def _main(argv: list[str] | None) -> int:
         args.quiet, args.rank = True, later
     if getattr(args, "resume", False) or args.handler is cmd_colorize:
         args.typed = _typed_options(argv)
+    # the words typed as values or names, never said as options (`-o model`), but an option's own name where the
+    # option was typed too (`train size --size 0`: "--size must be ...")
     args.values = frozenset(word.split("=", 1)[1] if word.startswith("--") and "=" in word else word
-                            for word in given if not word.startswith("-") or "=" in word)
+                            for word in given if not word.startswith("-") or "=" in word) \
+        - (args.typed if hasattr(args, "typed") else _typed_options(argv))
     args.errors = sys.stderr
     if args.quiet:  # progress, notes, summaries and warnings (the library's too) go; errors stay
         args.no_progress = True

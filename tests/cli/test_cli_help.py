@@ -358,6 +358,9 @@ def test_a_word_the_user_typed_is_never_turned_into_an_option(tmp_path, capsys, 
     assert capsys.readouterr().err.startswith("rehue: error: frames: several inputs need an output folder")
     assert main(["scenes", ".", "--sheet", "mode"]) == 2
     assert capsys.readouterr().err.startswith("rehue: error: mode: the sheet is a PNG")
+    (tmp_path / "size").mkdir()
+    assert main(["train", "size", "--out", "run", "--size", "0"]) == 2, "a value named as the option typed"
+    assert capsys.readouterr().err.startswith("rehue: error: --size must be")
     options = frozenset({"--init", "--independent-feed", "--quality"})
     assert in_options("independent_feed needs a model: init/x.safetensors is a dependent model", options,
                       ("independent_feed", "init")) == \
