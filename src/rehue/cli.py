@@ -1014,8 +1014,10 @@ def _main(argv: list[str] | None) -> int:
         args.typed = _typed_options(argv)
     # the words typed as values or names, never said as options (`-o model`), but an option's own name where the
     # option was typed too (`train size --size 0`: "--size must be ...")
-    args.values = frozenset(word.split("=", 1)[1] if word.startswith("--") and "=" in word else word
-                            for word in given if not word.startswith("-") or "=" in word) \
+    # (read from the parsed arguments, as argparse took them: `-omodel`, `-o=model`, `--out=model`; probe 171)
+    args.values = frozenset(os.fspath(item) for value in vars(args).values()
+                            for item in (value if isinstance(value, list | tuple) else [value])
+                            if isinstance(item, str | os.PathLike)) \
         - (args.typed if hasattr(args, "typed") else _typed_options(argv))
     args.errors = sys.stderr
     if args.quiet:  # progress, notes, summaries and warnings (the library's too) go; errors stay

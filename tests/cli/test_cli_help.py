@@ -354,6 +354,8 @@ def test_a_word_the_user_typed_is_never_turned_into_an_option(tmp_path, capsys, 
         (tmp_path / name).write_bytes(b"")
     assert main(["colorize", "g.png", "-o", "model"]) == 2
     assert capsys.readouterr().err.startswith("rehue: error: model: is not a folder")
+    assert main(["colorize", "g.png", "-o=model"]) == 2  # probe 171: as argparse reads it, any spelling
+    assert capsys.readouterr().err.startswith("rehue: error: model: is not a folder")
     assert main(["colorize", "g.png", "g.png", "-o", "frames"]) == 2
     assert capsys.readouterr().err.startswith("rehue: error: frames: several inputs need an output folder")
     assert main(["scenes", ".", "--sheet", "mode"]) == 2
