@@ -1012,13 +1012,7 @@ def _main(argv: list[str] | None) -> int:
         args.quiet, args.rank = True, later
     if getattr(args, "resume", False) or args.handler is cmd_colorize:
         args.typed = _typed_options(argv)
-    # the words typed as values or names, never said as options (`-o model`), but an option's own name where the
-    # option was typed too (`train size --size 0`: "--size must be ...")
-    # (read from the parsed arguments, as argparse took them: `-omodel`, `-o=model`, `--out=model`; probe 171)
-    args.values = frozenset(os.fspath(item) for value in vars(args).values()
-                            for item in (value if isinstance(value, list | tuple) else [value])
-                            if isinstance(item, str | os.PathLike)) \
-        - (args.typed if hasattr(args, "typed") else _typed_options(argv))
+    args.argv = argv
     args.errors = sys.stderr
     if args.quiet:  # progress, notes, summaries and warnings (the library's too) go; errors stay
         args.no_progress = True
@@ -1052,6 +1046,16 @@ def _pillows_notes_unsaid(debug: bool):
         yield
 
 
+def _values_typed(args) -> frozenset[str]:
+    """The words typed as values or names, never said as options (`-o model`), but an option's own name where the
+    option was typed too (`train size --size 0`: "--size must be ..."); read from the parsed arguments, as
+    argparse took them (`-omodel`, `-o=model`, `--out=model`; probe 171), once a usage error is to be said."""
+    words = frozenset(os.fspath(item) for value in vars(args).values()
+                      for item in (value if isinstance(value, list | tuple) else [value])
+                      if isinstance(item, str | os.PathLike))
+    return words - (args.typed if hasattr(args, "typed") else _typed_options(getattr(args, "argv", None)))
+
+
 def _run(args) -> int:
     errors = args.errors
     rank = getattr(args, "rank", None)
@@ -1068,7 +1072,7 @@ def _run(args) -> int:
             raise
         said = str(exc) if exc.path else in_options(
             exc.reason, getattr(args, "options", frozenset()), exc.settings, getattr(args, "typed", None),
-            resumed=getattr(args, "resume", False), values=getattr(args, "values", frozenset()))
+            resumed=getattr(args, "resume", False), values=_values_typed(args))
         if not rank:  # the same arguments on every rank: rank 0 says it
             print(f"rehue: error: {one_line(said)}", file=errors)
         return 2

@@ -117,11 +117,15 @@ QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}  # old 
 HEAD_BYTES = 400  # enough for three MPEG transport stream packets
 
 
+PICTURE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF87a": "GIF", b"GIF89a": "GIF",
+                      b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"II+\x00": "TIFF", b"MM\x00+": "TIFF"}
+"""The first bytes of the pictures Pillow reads whose format a damaged file is said to begin as (``_begins_as``)."""
+
+
 def sniffed_kind(head: bytes) -> str | None:
     """What a file's first bytes say it is: ``image``, ``video``, ``unread`` (a picture rehue does not read,
     such as HEIC) or None where they say nothing known (TGA, DV and some others carry no signature)."""
-    if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*",
-                        b"II+\x00", b"MM\x00+", b"qoif", b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51",
+    if head.startswith((*PICTURE_SIGNATURES, b"qoif", b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51",
                         b"SDPX", b"XPDS", b"v/1\x01", b"\x80\x2a\x5f\xd7", b"\xd7\x5f\x2a\x80")):
         return "image"
     if head.startswith(b"RIFF") and head[8:12] in (b"WEBP", b"AVI "):
@@ -871,17 +875,13 @@ def _tiff_pillow_misreads(image, source: Path | bytes, orientation: int) -> Load
 
 
 TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
-BIGTIFF_MAGIC = (b"II+\x00", b"MM\x00+")
 
 
 def _begins_as(head: bytes) -> str | None:
-    """The picture format whose signature ``head`` begins with, of those Pillow reads, or None."""
-    if head[:4] in TIFF_MAGIC + BIGTIFF_MAGIC:
-        return "TIFF"
+    """The picture format whose signature ``head`` begins with (``PICTURE_SIGNATURES``, or WebP's), or None."""
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
         return "WebP"
-    signatures = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF87a": "GIF", b"GIF89a": "GIF"}
-    return next((name for signature, name in signatures.items() if head.startswith(signature)), None)
+    return next((name for signature, name in PICTURE_SIGNATURES.items() if head.startswith(signature)), None)
 
 
 def _first_bytes(data: Path | bytes, count: int) -> bytes:

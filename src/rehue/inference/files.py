@@ -481,12 +481,12 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
                   if (video_options or {}).get(key) is not None]  # line says its options (probe 168)
     if video_only and not any(job.video for job in jobs):
         raise UsageError(f"{', '.join(video_only)}: only for videos, and no input is one")
-    if FramePattern.of(output) is None or len(jobs) > 1:
-        from rehue.video.io import check_encoder_settings
+    from rehue.video.io import check_encoder_settings
 
-        check_encoder_settings([job.target for job in jobs if job.video and is_video_path(job.target)],
-                               (video_options or {}).get("codec"), crf=(video_options or {}).get("crf"),
-                               preset=(video_options or {}).get("preset"))
+    # each film's container and codec, before the models load (probe 70), and the settings its encoder takes
+    check_encoder_settings([job.target for job in jobs if job.video and is_video_path(job.target)],
+                           (video_options or {}).get("codec"), crf=(video_options or {}).get("crf"),
+                           preset=(video_options or {}).get("preset"))
     dependent_model = (video_options or {}).get("dependent_model")
     if dependent_model not in (None, "none", "default") and not any(job.video for job in jobs):
         from rehue.models.io import resolve_model_path
@@ -517,13 +517,6 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         _check_picture_options(quality_given, ext_given and (single_file and named_format or
                                                              all(job.video for job in jobs)),
                                written - {""}, output if single_file else None)
-    codec = (video_options or {}).get("codec")
-    if codec is not None:  # a container that cannot hold it, before the models load (probe 70)
-        from rehue.video.io import encoders_for
-
-        for job in jobs:
-            if job.video and is_video_path(job.target):
-                encoders_for(job.target, codec)
     single = len(jobs) == 1 and len(inputs) == 1 and not Path(inputs[0]).is_dir()  # a folder is a batch, of any size
     if not single or jobs[0].target != output:
         check_folder_can_be_made(output)
@@ -657,8 +650,7 @@ def _colour_jobs(jobs: list[Job], output: Path, colorizer, summary: BatchSummary
                 not is_same_file(job.target, job.source):  # a folder or a pipe there is no earlier output (probes
             # 127 and 132)
             if _cut_short(job.target):
-                summary.failed.append((job.source, f"its output {job.target} is cut short (an interrupted copy?): "
-                                                   "remove it, or pass --overwrite to colour it again"))
+                summary.failed.append((job.source, CUT_SHORT_REASON.format(job.target)))
                 failed(f"{job.source}: {summary.failed[-1][1]}")
                 continue
             summary.skipped.append(job.target)  # coloured by an earlier run, maybe one that was interrupted
@@ -718,6 +710,10 @@ PNG_ENDS = (b"\x89PNG\r\n\x1a\n", b"\x00\x00\x00\x00IEND\xaeB`\x82")
 JPEG_ENDS = (b"\xff\xd8\xff", b"\xff\xd9")
 
 
+CUT_SHORT_REASON = ("its output {} is cut short (an interrupted copy?): remove it, or pass --overwrite to colour it "
+                    "again")
+
+
 def _cut_short(path: Path) -> bool:
     """Whether a PNG or JPEG output begins as one and lacks its last bytes, as a copy cut short leaves it:
     rehue writes whole files only, but a run after one cut short would otherwise count it as done (probe 51).
@@ -753,17 +749,16 @@ def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, sin
         summary.done.append(job.target)
     except (RehueError, MemoryError, OSError) as error:
         if isinstance(error, OutputExists) and not single and error.path == str(job.target) and \
-                (os.path.islink(job.target) or os.path.isfile(job.target)) and not _cut_short(job.target):
+                (os.path.islink(job.target) or os.path.isfile(job.target)):
             # another run's, written since the batch began: as if found then (a pipe there is none, probe 132;
-            # a copy cut short is one to remove, probe 162)
-            summary.skipped.append(job.target)
-            return
+            # a copy cut short fails, probe 162)
+            if not _cut_short(job.target):
+                summary.skipped.append(job.target)
+                return
+            error = RehueError(CUT_SHORT_REASON.format(job.target), job.source)
         if isinstance(error, BeingWritten) and not single:
             summary.elsewhere.append(job.target)
             return
-        if isinstance(error, OutputExists) and not single and _cut_short(job.target):
-            error = RehueError(f"its output {job.target} is cut short (an interrupted copy?): remove it, or pass "
-                               "--overwrite to colour it again", job.source)
         if isinstance(error, RehueError):
             exc = error
         elif isinstance(error, MemoryError):
@@ -817,9 +812,8 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
     if video_file and len(folders) > 1:
         raise UsageError(f"{output}: one video file holds one film; give one folder of frames, or an output folder")
     if video_file:  # before the models load (probe 70)
-        from rehue.video.io import check_encoder_settings, encoders_for
+        from rehue.video.io import check_encoder_settings
 
-        encoders_for(output, video_options.get("codec") or "auto")
         check_encoder_settings([output], video_options.get("codec"), crf=video_options.get("crf"),
                                preset=video_options.get("preset"))
     if not video_file and names_numbered_frames(output):  # probe 69: a folder named "f_####" made,
@@ -829,8 +823,7 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
     if not video_file:
         from rehue.video.pipeline import check_frames_into_folder
 
-        check_frames_into_folder(codec=None if video_options.get("codec") == "auto" else video_options.get("codec"),
-                                 **{name: video_options.get(name) for name in ("crf", "preset", "fps")})
+        check_frames_into_folder(**{name: video_options.get(name) for name in ("codec", "crf", "preset", "fps")})
     if len(folders) > 1 or not video_file:
         check_folder_can_be_made(output)
     colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, borders=borders)

@@ -99,9 +99,10 @@ ENCODER_WORDS = {"ffv1": "FFV1 is lossless", "prores_ks": "ProRes 422 HQ is of o
 
 
 def check_encoder_settings(outputs, codec: str | None, *, crf: int | None = None, preset: str | None = None) -> None:
-    """Refuse ``crf`` and ``preset`` (None: not given) where no encoder of the video files ``outputs``, with
-    ``codec``, uses them (probe 166: `--codec ffv1 --crf 10` written without a word, and kept as a setting an
-    interrupted run is resumed by), and a crf above H.264's 51 where H.264 would be given it."""
+    """Refuse a container of the video files ``outputs`` that cannot hold ``codec`` (``encoders_for``), and ``crf``
+    and ``preset`` (None: not given) where no encoder of those files uses them (probe 166: `--codec ffv1 --crf 10`
+    written without a word, and kept as a setting an interrupted run is resumed by), and a crf above H.264's 51
+    where H.264 would be given it."""
     encoders: dict[str, set[str]] = {}
     for path in outputs:
         encoders.setdefault(encoders_for(path, codec or "auto")[0], set()).add(Path(path).suffix.lower())

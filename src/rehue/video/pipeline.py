@@ -773,8 +773,8 @@ def _encoder_settings(video: Path | None, codec: str, crf: int | None, preset: s
 
 def check_frames_into_folder(**settings) -> None:
     """A film's encoder settings or rate given for frames written into a folder are a UsageError (probe 167: passed
-    over by a library call, as the command line refuses them)."""
-    given = [name for name, value in settings.items() if value is not None]
+    over by a library call, as the command line refuses them); None, and a codec "auto", are none given."""
+    given = [name for name, value in settings.items() if value is not None and (name, value) != ("codec", "auto")]
     if given:
         raise UsageError(f"{', '.join(given)}: not for frames into a folder (every frame is written as a picture; ext "
                          "sets its format)")
@@ -1628,7 +1628,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     if to_video:
         crf, preset = _encoder_settings(target, codec, crf, preset)
     else:
-        check_frames_into_folder(codec=None if codec == "auto" else codec, crf=crf, preset=preset, fps=fps)
+        check_frames_into_folder(codec=codec, crf=crf, preset=preset, fps=fps)
     time_code = None
     moving_killed = False  # a run killed while it moved its frames into place, maybe this one's, to finish
     if to_video:
