@@ -281,6 +281,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+OPTION_OF_SETTING = {"image_ext": "--ext", "test_videos": "--test-video"}  # the library's name, the option's
+
+
+def _option_of(setting: str) -> str:
+    return OPTION_OF_SETTING.get(setting, f"--{setting.replace('_', '-')}")
+
+
 def in_options(reason: str, options: frozenset[str], settings: tuple[str, ...] = (),
                typed: frozenset[str] | None = None, *, resumed: bool = True,
                values: frozenset[str] = frozenset()) -> str:
@@ -295,16 +302,15 @@ def in_options(reason: str, options: frozenset[str], settings: tuple[str, ...] =
     every = options
     options = frozenset(option for option in options
                         if typed is None or option.lstrip("-").replace("-", "_") in typed)
-    named = [name for name in settings if f"--{name.replace('_', '-')}" in (options if resumed else every)
-             and name not in values]
+    named = [name for name in settings if _option_of(name) in (options if resumed else every) and name not in values]
     if named:
         reason = re.sub(rf"(?<![\w./-])({'|'.join(map(re.escape, named))})(?![\w/-]|\.\w)",
-                        lambda match: f"--{match.group(1).replace('_', '-')}", reason)
+                        lambda match: _option_of(match.group(1)), reason)
     lead = re.match(r"([a-z][a-z0-9_]*(?:, [a-z][a-z0-9_]*)*)(?= must|:)", reason)
     if not lead:
         return reason
-    names = [f"--{name.replace('_', '-')}" if f"--{name.replace('_', '-')}" in options and name not in values
-             else name for name in lead.group(1).split(", ")]
+    names = [_option_of(name) if _option_of(name) in options and name not in values else name
+             for name in lead.group(1).split(", ")]
     return ", ".join(names) + reason[lead.end():]
 
 
@@ -454,6 +460,7 @@ def cmd_train(args) -> int:
     if args.resume:
         config = _resumed_config(config, args)
     else:  # probe 129: kept in the model card, never used (a grid search sets one weight for all its generators)
+        config.check()  # of a generator it knows (probe 170: "x learns by L1", of --generator x)
         unused = "l1_weight" if config.learns_by_classes else "ce_weight"
         if getattr(config, unused) != getattr(defaults, unused):
             how = "by cross-entropy over a*b* bins (--ce-weight), not by L1" if config.learns_by_classes else \

@@ -1735,8 +1735,18 @@ def test_the_library_refuses_the_film_settings_the_command_line_refuses(tmp_path
             (lambda: colorize_paths([reel / "f_0000.png"], tmp_path / "o.png", model=tiny_model,
                                     video_options={"crf": 20}), "crf: only for videos, and no input is one"),
             (lambda: colorize_frames(reel, tmp_path / "r.mp4", colorizer=colorizer, fps=0, progress=False),
-             "fps must be from 0.1 to 1000, not 0")):
-        with pytest.raises(UsageError, match=re.escape(said)):
+             "fps must be from 0.1 to 1000, not 0"),
+            # the library's own names, not the command line's (--end, --quality, --ext)
+            (lambda: rehue.colorize_video(clip, tmp_path / "e.mp4", start=2, end=1, **film),
+             "end (1) must be after start (2)"),
+            (lambda: rehue.colorize_video(clip, tmp_path / "e.mp4", end=0, **film),
+             "end must be after the film's start, not 0"),
+            (lambda: colorize_paths([clip], tmp_path / "q", model=tiny_model, quality=50, refuse_unused=["quality"]),
+             "quality: for JPEG and WebP, and every input is a video, written as one (its quality is crf's)"),
+            (lambda: colorize_paths([clip], tmp_path / "x", model=tiny_model, image_ext=".jpg",
+                                    refuse_unused=["image_ext"]),
+             "image_ext: the format of pictures written into a folder, and every input is a video")):
+        with pytest.raises(UsageError, match="^" + re.escape(said)):
             call()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["clip.mp4", "models", "reel"]
     assert rehue.colorize_video(clip, tmp_path / "ok.mkv", codec="ffv1", **film).frames == 4, "the defaults taken"

@@ -479,7 +479,7 @@ def test_the_test_split_is_drawn_among_the_colour_videos_a_gray_one_holds_out_no
     assert messages[-1].startswith("note: no training split: --test-video holds out every colour video")
 
 
-def test_a_test_video_named_by_any_path_and_a_video_named_twice(tmp_path, monkeypatch):
+def test_a_test_video_named_by_any_path_and_a_video_named_twice(tmp_path, monkeypatch, capsys):
     """Probe 67: `--test-video ./cuts.mp4` (a tab-completed path) was "names no input", and `frames v.mp4 .`
     was "v.mp4 and v.mp4 share the name 'v' ... rename one" of one file."""
     folder = tmp_path / "clips"
@@ -493,8 +493,11 @@ def test_a_test_video_named_by_any_path_and_a_video_named_twice(tmp_path, monkey
         assert summary.videos == 2, named
         assert {(row["video"], row["split"]) for row in read_frame_manifest(out)} == {
             ("v0.mp4", "train"), ("v1.mp4", "test")}, named
-    with pytest.raises(RehueError, match="--test-video names no input: ./v2.mp4"):
+    with pytest.raises(RehueError, match="^test_videos names no input: ./v2.mp4$"):  # the library's own name
         extract_frames(clips, tmp_path / "none", fps=4, size=32, test_videos=["./v2.mp4"], progress=False)
+    assert main(["frames", *map(str, clips), "--out", str(tmp_path / "none"), "--test-video", "./v2.mp4",
+                 "--no-progress"]) == 2
+    assert capsys.readouterr().err.strip() == "rehue: error: --test-video names no input: ./v2.mp4"
     (folder / "v1-link.mp4").hardlink_to(clips[1])  # probe 69: a hard link, or a copy, landed in both splits
     (folder / "v0-copy.mp4").write_bytes(clips[0].read_bytes())
     messages = []

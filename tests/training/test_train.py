@@ -676,7 +676,10 @@ def test_settings_no_run_can_use_are_one_line_errors_before_the_run_folder_is_ma
 @pytest.mark.parametrize(("options", "said"), [
     (["--generator", "gen2-classes", "--l1-weight", "5"], "--l1-weight: gen2-classes learns by cross-entropy over "
                                                           "a*b* bins (--ce-weight), not by L1"),
-    (["--ce-weight", "10"], "--ce-weight: gen2 learns by L1 (--l1-weight), not by cross-entropy (gen2-classes does)")])
+    (["--ce-weight", "10"], "--ce-weight: gen2 learns by L1 (--l1-weight), not by cross-entropy (gen2-classes does)"),
+    # probe 170: the generator's name was looked up among every model, and the discriminators were offered
+    (["--generator", "disc1"], "unknown generator 'disc1'; choose one of: gen1, gen2, gen2-classes"),
+    (["--generator", "x", "--ce-weight", "10"], "unknown generator 'x'; choose one of: gen1, gen2, gen2-classes")])
 def test_a_loss_weight_the_generator_has_not_is_refused_where_typed(tmp_path, photo_folder, capsys, options, said):
     """Probe 129: kept in the model card, never used. A grid search sets one weight for all its generators, and
     a run resumed keeps its config: each run uses its own weight there (probe 130: both were refused)."""

@@ -131,7 +131,7 @@ def test_a_start_past_the_end_names_the_video_and_its_length(tmp_path, colour_cl
     assert main(["colorize", str(colour_clip), "-o", str(out), "--model", str(tiny_model), "--dependent-model",
                  "none", "--start", "50", "--no-progress"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"rehue: error: {colour_clip}: --start 50 s is past the end of the video ({length:.2f} s)"]
+    assert err == [f"rehue: error: {colour_clip}: the start, 50 s, is past the end of the video ({length:.2f} s)"]
     assert not out.exists() and not list(tmp_path.glob(".*rehue-tmp*"))
 
 

@@ -63,7 +63,7 @@ def choose_test_videos(videos: list[Path], test_fraction: float, test_names: lis
 
         unknown = sorted(name for name in set(test_names) if not any(names(name, v) for v in videos))
         if unknown:
-            raise UsageError(f"--test-video names no input: {', '.join(unknown)}")
+            raise UsageError(f"test_videos names no input: {', '.join(unknown)}", settings=("test_videos",))
         return {v for v in videos if any(names(name, v) for name in test_names)}
     if len(videos) < 2 or test_fraction <= 0:
         return set()
@@ -119,15 +119,15 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         film_fps = float(film_fps)  # does not take (probe 139)
     fps, test_fraction = float(fps), float(test_fraction)  # a caller's Fraction has no :g format in Python 3.11
     if not 0 < fps <= MAX_FRAMES_FPS:  # probe 136: inf (and 1e300) hung, nan kept every frame without a word
-        raise UsageError(f"--fps must be above 0 and at most {MAX_FRAMES_FPS} frames a second, not {float(fps):.10g}")
+        raise UsageError(f"fps must be above 0 and at most {MAX_FRAMES_FPS} frames a second, not {float(fps):.10g}")
     if not SMALLEST_FRAME <= size <= LARGEST_SIZE:  # probe 136: at 1 pixel, the bars filled the frame, and
         # colour films were skipped as gray
-        raise UsageError(f"--size must be from {SMALLEST_FRAME} to {LARGEST_SIZE} pixels (as rehue train's), not "
+        raise UsageError(f"size must be from {SMALLEST_FRAME} to {LARGEST_SIZE} pixels (as rehue train's), not "
                          f"{size}")
     if not 0 <= test_fraction <= 1:
-        raise UsageError(f"--test-fraction must be between 0 and 1, not {test_fraction:g}")
+        raise UsageError(f"test_fraction must be between 0 and 1, not {test_fraction:g}")
     if film_fps is not None and not MIN_FRAMES_FPS <= film_fps <= MAX_FRAMES_FPS:  # as colorize --fps of a film
-        raise UsageError(f"--film-fps must be from {float(MIN_FRAMES_FPS):g} to {MAX_FRAMES_FPS}, not "
+        raise UsageError(f"film_fps must be from {float(MIN_FRAMES_FPS):g} to {MAX_FRAMES_FPS}, not "
                          f"{float(film_fps):.10g}")
     films = film_fps is not None
     videos = _film_folders(videos) if films else _video_files(videos, log)

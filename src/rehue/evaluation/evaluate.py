@@ -370,9 +370,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if not isinstance(out_dir, (str, os.PathLike)):
         raise UsageError(f"out_dir is the report folder's path, not {out_dir!r}")
     if isinstance(limit, bool) or not isinstance(limit, numbers.Integral):
-        raise UsageError(f"--limit must be a whole number (0: every image), not {limit!r}")
+        raise UsageError(f"limit must be a whole number (0: every image), not {limit!r}")
     if isinstance(video_frames, bool) or not isinstance(video_frames, numbers.Integral):  # probe 88: "3", 1.5
-        raise UsageError(f"--video-frames must be a whole number, not {video_frames!r}")
+        raise UsageError(f"video_frames must be a whole number, not {video_frames!r}")
     if any(isinstance(path, str) and not path for path in [*inputs, out_dir]):  # "" is "." (probe 66)
         raise UsageError("an empty path names no file or folder")
     out_dir = as_it_will_be(out_dir)  # "reports/new/..": its earlier report is looked for where it will be
@@ -395,14 +395,14 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
                          "frames --overwrite` would refuse to replace a set holding it", out_dir)  # probe 99
     check_folder_can_be_made(out_dir)
     if limit < 0:
-        raise UsageError(f"--limit must be at least 0 (0: every image), not {limit}")
+        raise UsageError(f"limit must be at least 0 (0: every image), not {limit}")
     if video_frames < 1:
-        raise UsageError(f"--video-frames must be at least 1, not {video_frames}")
+        raise UsageError(f"video_frames must be at least 1, not {video_frames}")
     if fit is not None and fit not in FITS:
         raise UsageError(f"unknown fit {fit!r}; choose one of: {', '.join(FITS)}")
     if fit is not None and not full_res:
-        raise UsageError(f"--fit {fit} changes only photos scored with --full-res: at the working size each photo "
-                         "is a centre crop of the model's size, shown to it whole")
+        raise UsageError(f"fit {fit} changes only photos scored with full_res: at the working size each photo "
+                         "is a centre crop of the model's size, shown to it whole", settings=("fit", "full_res"))
     colorizer = Colorizer.load_independent(model, device=device, fit=fit, chroma=chroma)
     rival = None if against is None else Colorizer.load_independent(against, device=device, fit=fit)
     name = _row_name(model) + ("" if chroma is None else f" x{chroma:g}")

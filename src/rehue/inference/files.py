@@ -539,22 +539,22 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
 
 
 def _check_picture_options(quality_given, ext_unused, written: set[str], named: Path | None = None) -> None:
-    """``--quality`` given where no picture is written as JPEG or WebP, or ``--ext`` where no picture's
+    """``quality`` given where no picture is written as JPEG or WebP, or ``image_ext`` where no picture's
     format is left to it (the output names one file, or every input is a video), is a ``UsageError``: it
     would be passed over without a word. ``written``: the extensions of the pictures to be written."""
     formats = sorted({OUTPUT_FORMATS.get(suffix.lower(), suffix) for suffix in written})
     into_a_video = named is not None and is_video_path(named)
     if ext_unused:
         if named is not None and not into_a_video:
-            raise UsageError(f"--ext: {named} names the file, and its extension its format")
-        raise UsageError(f"--ext: the format of pictures written into a folder, and {named} is a video file" if
-                         into_a_video else "--ext: the format of pictures written into a folder, and every input is "
-                         "a video, written as one (its frames as pictures: -o NAME_%04d.png)")
+            raise UsageError(f"image_ext: {named} names the file, and its extension its format")
+        raise UsageError(f"image_ext: the format of pictures written into a folder, and {named} is a video file" if
+                         into_a_video else "image_ext: the format of pictures written into a folder, and every input "
+                         "is a video, written as one (its frames as pictures: -o NAME_%04d.png)")
     if quality_given and not {"JPEG", "WEBP"} & set(formats):
         written_as = (f"the pictures are written as {' and '.join(formats)}" if formats else
-                      f"{named} is a video file (its quality is --crf's)" if into_a_video else
-                      "every input is a video, written as one (its quality is --crf's)")
-        raise UsageError(f"--quality: for JPEG and WebP, and {written_as}")
+                      f"{named} is a video file (its quality is crf's)" if into_a_video else
+                      "every input is a video, written as one (its quality is crf's)")
+        raise UsageError(f"quality: for JPEG and WebP, and {written_as}", settings=("crf",))
 
 
 def _topmost_missing(folder: Path) -> Path | None:

@@ -182,10 +182,13 @@ class TrainConfig:
     @property
     def learns_by_classes(self) -> bool:
         """Whether the generator learns by cross-entropy over a*b* bins (``ce_weight``), not by L1 (``l1_weight``);
-        a grid search sets one weight for all its generators, and each run uses its own."""
-        from rehue.models.registry import model_entry
+        a grid search sets one weight for all its generators, and each run uses its own. False for a name that is
+        no generator, which ``check`` refuses among the generators (probe 170: "unknown model 'x'; choose one of:
+        disc1, disc2, gen1, ...")."""
+        from rehue.models.registry import list_models, model_entry
 
-        return getattr(model_entry(self.generator).builder, "predicts_classes", False)
+        return self.generator in list_models("generator") and \
+            getattr(model_entry(self.generator).builder, "predicts_classes", False)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -462,9 +462,9 @@ def _cut_short_mp4(path: Path, *, zeros: bool = True) -> bool:
 
 
 def check_time_range(start: float | None, end: float | None) -> tuple[float | None, float | None]:
-    """Refuse a --start/--end no video can have: negative, not a number, infinite, or end not after start;
+    """Refuse a start/end no video can have: negative, not a number, infinite, or end not after start;
     returns them as floats."""
-    for name, value in (("--start", start), ("--end", end)):
+    for name, value in (("start", start), ("end", end)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
             raise UsageError(f"{name} must be a number of seconds, not {value!r}")  # probe 62: a TypeError
         if value is not None and not (math.isfinite(value) and value >= 0):
@@ -473,9 +473,9 @@ def check_time_range(start: float | None, end: float | None) -> tuple[float | No
     # in Python 3.11 (probe 147: "Object of type float32 is not JSON serializable")
     start, end = (None if value is None else float(value) for value in (start, end))
     if end == 0:
-        raise UsageError("--end must be after the film's start, not 0")
+        raise UsageError("end must be after the film's start, not 0")
     if start is not None and end is not None and end <= start:
-        raise UsageError(f"--end ({end:g}) must be after --start ({start:g})")
+        raise UsageError(f"end ({end:g}) must be after start ({start:g})", settings=("start", "end"))
     return start, end
 
 

@@ -250,7 +250,7 @@ def load_dependent(spec: str, independent: Colorizer, log) -> Colorizer | None:
             log("note: no dependent model available; every frame is coloured by the independent model")
         return None
     if not dependent.dependent:
-        raise RehueError("--dependent-model must take 3 input channels (L* + previous a*b*)", spec)
+        raise RehueError("the dependent model must take 3 input channels (L* + previous a*b*)", spec)
     if dependent.size != independent.size:
         if spec == "default":
             log(f"note: shipped dependent model works at {dependent.size}, the independent one at "
@@ -891,7 +891,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     started = time.perf_counter()
     with VideoReader(source, start=resume.time if resume is not None else start, end=end) as reader:
         if start is not None and reader.duration_s is not None and start >= reader.duration_s:
-            raise RehueError(f"--start {start:g} s is past the end of the video ({reader.duration_s:.2f} s)", source)
+            raise RehueError(f"the start, {start:g} s, is past the end of the video ({reader.duration_s:.2f} s)",
+                             source)
         bars = None
         if colorizer.borders == "neutral":
             if resume is None:
