@@ -687,7 +687,12 @@ def bench_plot(results: dict, path: str | Path, overwrite: bool = False) -> Path
 
 
 def _check_name(path, what: str, extension: str) -> None:
-    """Probe 110: PNG bytes under .jpg, .svg or no extension; probe 160: JSON under .png, taken for a picture."""
+    """Probe 110: PNG bytes under .jpg, .svg or no extension; probe 160: JSON under .png, taken for a picture;
+    probe 172: `--json r.json/`, a folder as typed, written as the file r.json."""
+    from rehue.data.images import typed_as_folder
+
+    if typed_as_folder(path):
+        raise UsageError(f"{path}: names a folder (it ends in a slash), and {what}: name a file {extension}")
     if not Path(path).name.lower().endswith(extension):
         raise UsageError(f"{path}: {what}; name it {extension}")
 
@@ -731,8 +736,8 @@ def add_bench_parser(sub):
     parser = sub.add_parser("bench", help="measure colouring speed and memory on this machine")
     parser.add_argument("--quick", action="store_true",
                         help="fewer frames: about a third to a half of them, in about half the time")
-    parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
-    parser.add_argument("--plot", type=Path, default=None,
+    parser.add_argument("--json", default=None, help="also write the results to this JSON file")
+    parser.add_argument("--plot", default=None,
                         help="also draw the figures into this PNG: each step's time beside the thesis's, each "
                              "clip's frames per second beside its target")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --json or --plot file")
