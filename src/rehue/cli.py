@@ -371,6 +371,8 @@ def cmd_colorize(args) -> int:
                  + ("it now" if len(summary.elsewhere) == 1 else "them now") if summary.elsewhere else "")
     print(f"coloured {counted(len(summary.done), 'film' if args.frames else 'file')}{failed}{skipped}{elsewhere}",
           file=sys.stderr)
+    for path in summary.elsewhere:  # which, to look for later (probe 170: counted, never named)
+        print(one_line(f"  left to another rehue: {path}"), file=sys.stderr)
     for path, reason in summary.failed:  # under --quiet, as an error line of its own: no summary above it
         print(one_line(f"{'rehue: error: ' if args.quiet else '  failed: '}{path}: {reason}"), file=args.errors)
     return 1 if summary.failed else 0

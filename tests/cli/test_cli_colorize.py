@@ -1618,7 +1618,8 @@ def test_outputs_another_run_writes_during_a_batch_are_passed_over_as_if_found_a
     assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress") == 1
     err = capsys.readouterr().err
     assert (f"coloured 1 file, 1 failed, 1 skipped: its output exists (--overwrite replaces it), 1 left to another "
-            f"rehue colouring it now\n  failed: {photos / 'p2.png'}: its output {out / 'p2.png'} is cut short (an "
+            f"rehue colouring it now\n  left to another rehue: {out / 'z.mp4'}\n"
+            f"  failed: {photos / 'p2.png'}: its output {out / 'p2.png'} is cut short (an "
             "interrupted copy?): remove it, or pass --overwrite to colour it again\n") in err, err
     assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p1.png", "p2.png"]
     monkeypatch.setattr(resume, "writing_elsewhere", lambda staging: None)
@@ -1645,7 +1646,8 @@ def test_a_film_of_a_batch_of_films_another_rehue_colours_now_is_left_to_it(tmp_
                         else real_elsewhere(staging))
     assert run("colorize", *reels, "--frames", "-o", tmp_path / "out", "--model", tiny_model, "--dependent-model",
                "none", "--no-progress") == 0
-    assert "coloured 1 film, 1 left to another rehue colouring it now" in capsys.readouterr().err
+    assert ("coloured 1 film, 1 left to another rehue colouring it now\n"
+            f"  left to another rehue: {tmp_path / 'out' / 'r2'}\n") in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["r1"]
 
 
