@@ -212,8 +212,56 @@ def test_a_file_of_the_users_among_a_sets_frames_is_not_replaced_with_them(tmp_p
     (tmp_path / "f" / "frames" / "a" / ".DS_Store").write_bytes(b"Finder's")  # hidden: no one's
     (tmp_path / "f" / "frames" / "thumbs.db").write_bytes(b"Windows'")  # probe 102: refused
     (tmp_path / "f" / ".DS_Store").write_bytes(b"Finder's")  # probe 103: at the top, refused
+    (tmp_path / "f" / "._manifest.csv").write_bytes(b"macOS's attributes")
     extract_frames([clip], tmp_path / "f", fps=4, size=32, progress=False, overwrite=True)
     assert not notes.parent.exists(), "an empty folder is no file of anyone's"
+
+
+@pytest.mark.parametrize("dataset", [False, True])
+def test_a_folders_hidden_files_are_the_users_and_never_replaced_with_it(tmp_path, dataset):
+    """Probe 173: `frames --out proj`, proj holding only a .git and a .env, took it for an empty folder, and
+    replaced it whole with the dataset, exit 0; an earlier set's .git went with it under --overwrite."""
+    clip = panning_clip(tmp_path / "a.mp4", 1, 12, 32, 32)
+    out = tmp_path / "proj"
+    if dataset:
+        extract_frames([clip], out, fps=4, size=32, progress=False)
+    (out / ".git").mkdir(parents=True)
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main")
+    (out / ".env").write_text("KEY=secret")
+    with pytest.raises(RehueError, match=r"proj: holds files of its own \(such as .env\), and a frame dataset "
+                                         "replaces its folder whole"):
+        extract_frames([clip], out, fps=4, size=32, progress=False, overwrite=True)
+    assert (out / ".git" / "HEAD").read_text() == "ref: refs/heads/main" and (out / ".env").exists()
+    (out / ".env").unlink()
+    (out / ".git" / "HEAD").unlink()
+    extract_frames([clip], out, fps=4, size=32, progress=False, overwrite=True)  # an empty one is no one's
+    assert not (out / ".git").exists() and len(read_frame_manifest(out)) == 4
+
+
+def test_a_link_to_a_folder_is_written_through_and_kept(tmp_path, capsys):
+    """Probe 173: `frames --out link`, a link to an empty folder or (with --overwrite) to an earlier set, failed
+    once every video was read: "cannot write the frame dataset (Cannot call rmtree on a symbolic link)"."""
+    clip = panning_clip(tmp_path / "a.mp4", 1, 12, 32, 32)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to("real")
+    assert main(["frames", str(clip), "--out", str(tmp_path / "link"), "--fps", "4", "--size", "32", "-q"]) == 0
+    assert (tmp_path / "link").is_symlink() and len(read_frame_manifest(tmp_path / "real")) == 4
+    assert main(["frames", str(clip), "--out", f"{tmp_path / 'link'}/", "--fps", "2", "--size", "32", "-q"]) == 1
+    assert "already holds a frame dataset; pass --overwrite to replace it" in capsys.readouterr().err
+    assert main(["frames", str(clip), "--out", f"{tmp_path / 'link'}/", "--fps", "2", "--size", "32", "-q",
+                 "--overwrite"]) == 0
+    assert (tmp_path / "link").is_symlink() and len(read_frame_manifest(tmp_path / "link")) == 2
+
+
+def test_a_turned_films_small_frames_are_said_at_the_size_they_are_shown(tmp_path):
+    """Probe 173: a phone's portrait film, stored 112x64 and turned, was said to be 112x64, where its frames,
+    written upright, are 64x112."""
+    turned = make_clip(tmp_path / "turned.mp4", textured_frames(12, 64, 112, 5), fps=12, rotation=90)
+    said = []
+    extract_frames([turned, panning_clip(tmp_path / "b.mp4", 1, 12, 32, 32)], tmp_path / "f", fps=4, size=128,
+                   progress=False, log=said.append)
+    assert f"warning: {turned}: its frames are 64x112, smaller than --size 128: they are enlarged 1.1 times, and " \
+        "teach a model blurred pictures" in said, said
 
 
 @pytest.mark.parametrize("dependent", [False, True])

@@ -84,6 +84,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         as_it_will_be,
         check_folder_can_be_made,
         paths_given,
+        real_path,
         remove_stale_temps,
         staging_folder_for,
     )
@@ -139,6 +140,8 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             raise RehueError(f"{other} and {video} share the name {film_name(video)!r}, which names their frames; "
                              "rename one")
     out = as_it_will_be(out)  # "data/new/..": the folder it will be, checked as such
+    if out.is_symlink() and out.is_dir():  # the folder it links to, replaced, and the link kept (probe 173: after
+        out = real_path(out)  # every video was read, "Cannot call rmtree on a symbolic link")
     working = Path.cwd().resolve()
     if working.is_relative_to(Path(out).resolve()):  # probe 158: "." a traceback; a dataset is moved into place
         # whole, which would take the working folder from under the shell in it
@@ -338,14 +341,16 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
 
 
 FRAME_FILE = re.compile(r"[^/]+/\d{6,}\.png")  # under frames/, what a dataset writes: film/000000.png
-CLUTTER = {"thumbs.db", "desktop.ini"}  # what Windows' file manager leaves in a folder (Finder's are hidden)
+CLUTTER = {"thumbs.db", "desktop.ini", ".ds_store", ".localized", ".directory"}  # what file managers leave in a
+# folder: Windows', Finder's, KDE's
 
 
 def _no_ones(name: str) -> bool:
-    """Whether a file or folder of this name is no one's: hidden, as ``refuse_a_folder_of_others`` takes such
-    entries, or Windows' clutter (probes 102 and 103: Finder's .DS_Store, left by opening the folder, refused a
-    set's --overwrite)."""
-    return name.startswith(".") or name.lower() in CLUTTER
+    """Whether a file or folder of this name is no one's: a file manager's clutter, or the ``._`` copies macOS
+    keeps of a file's attributes on other disks (probes 102 and 103: Finder's .DS_Store, left by opening the
+    folder, refused a set's --overwrite). Other hidden entries are the user's: a dataset replaces its folder
+    whole, and took a .git or a .env with it (probe 173)."""
+    return name.lower() in CLUTTER or name.startswith("._")
 
 
 def _files_under(folder: Path):
@@ -515,7 +520,7 @@ def _sample_video(video: Path, open_reader, staging: Path, *, fps: float, size: 
         finished(bar)
         bar.close()
         rate = float(reader.fps) if reader.fps else None
-        frame_size = (reader.width, reader.height)
+        frame_size = (reader.height, reader.width) if reader.rotation in (90, 270) else (reader.width, reader.height)
     return rows, scene + 1, rate, sampled, frame_size
 
 
