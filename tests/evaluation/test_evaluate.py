@@ -363,6 +363,24 @@ def test_evaluate_scores_the_colour_strength_asked_for(tmp_path, photo_folder, t
     assert not (tmp_path / "bad").exists()
 
 
+def test_a_model_against_the_same_weights_is_said_to_be_one(tmp_path, photo_folder, tiny_model):
+    """Probe 172: `evaluate --model runs/a --against runs/a` called the two "level", not a word of why."""
+    import shutil
+
+    from rehue.models.io import file_sha256
+
+    copy = shutil.copy(tiny_model, tmp_path / "copy.safetensors")
+    shutil.copy(Path(tiny_model).with_suffix(".json"), tmp_path / "copy.json")
+    said = []
+    evaluate(tiny_model, [photo_folder], tmp_path / "r", progress=False, against=copy, log=said.append)
+    assert [line for line in said if "same weights" in line] == [
+        f"note: --against {copy} holds the same weights as --model {tiny_model} (sha256 "
+        f"{file_sha256(tiny_model)[:12]}): the two score alike on photos"]
+    said.clear()
+    evaluate(tiny_model, [photo_folder], tmp_path / "x", progress=False, against=copy, chroma=0.5, log=said.append)
+    assert not [line for line in said if "same weights" in line], "at another chroma, two colourings"
+
+
 def test_a_model_against_another_on_the_same_photos_says_how_sure_the_difference_is(tmp_path, photo_folder,
                                                                                       tiny_model, capsys):
     result = evaluate(tiny_model, [photo_folder], tmp_path / "r", progress=False, chroma=0.0, against=tiny_model)
@@ -587,6 +605,15 @@ def test_photos_the_model_was_trained_on_are_said_to_be_no_held_out_score(tmp_pa
     assert [m for m in messages if m.startswith("warning: ") and m.endswith(  # was "1 of the 1 photos ... lie"
         f"p1.png lies in {photo_folder}, which run/model was trained on: it taught it, unless its training held it "
         "out for validation, so its score is not held out")], messages
+    gray = tmp_path / "gray.png"  # probe 172: counted among the photos, though skipped: "1 of the 2"
+    Image.fromarray(textured_rgb(40, 40, seed=9)[..., 0]).save(gray)
+    messages = []
+    result = evaluate(trained, [photo_folder / "p1.png", gray], tmp_path / "gray-too", progress=False,
+                      log=messages.append)
+    assert [m for m in messages if "lie in" in m or "lies in" in m] == [
+        f"warning: {photo_folder / 'p1.png'} lies in {photo_folder}, which run/model was trained on: it taught it, "
+        "unless its training held it out for validation, so its score is not held out"], messages
+    assert result.extra["not_held_out"] == [messages[-1].removeprefix("warning: ")]
 
 
 def test_a_run_resumed_on_another_folder_is_said_to_have_learnt_the_first_ones_photos(tmp_path, photo_folder):

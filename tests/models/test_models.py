@@ -226,6 +226,14 @@ def test_a_model_folder_passes_over_hidden_files_and_names_what_it_holds(tmp_pat
     with pytest.raises(RehueError, match="folder holds 2 .safetensors models, such as model.safetensors and "
                                          "older.safetensors; name the one to use$"):
         resolve_model_path(folder)
+    search = tmp_path / "grid"  # probe 172: a grid search's folder, and not a word of its runs
+    for name in ("gen2-disc1-8", "gen1-disc1-8"):
+        (search / "runs" / name).mkdir(parents=True)
+        (search / "runs" / name / "model.safetensors").write_bytes(b"weights")
+    with pytest.raises(RehueError, match=f"^{re.escape(str(search))}: folder holds no .safetensors model; its runs "
+                                         "do, one model each: name one, such as "
+                                         f"{re.escape(str(search / 'runs' / 'gen1-disc1-8'))}$"):
+        resolve_model_path(search)
 
 
 @pytest.mark.parametrize(("change", "said"), [

@@ -215,6 +215,37 @@ def test_rerun_skips_finished_runs_and_resumes_an_interrupted_one(finished_grid,
     assert len(result.outcomes["gen2-disc1-4"].epoch_seconds) == 2
 
 
+def test_a_finished_run_whose_checkpoints_were_removed_is_kept(finished_grid, tmp_path):
+    """Probe 174: a finished run's checkpoints removed for room, the search trained it again from the start, over
+    its model, exit 0; and with more epochs asked for, too, where it cannot train on."""
+    config, out = copy_grid(finished_grid, tmp_path)
+    before = model_mtimes(out)
+    shutil.rmtree(out / "runs" / "gen1-disc1-4" / "checkpoints")
+    result, lines = run_logged(config, out)
+    assert "[1/2] gen1-disc1-4: skipped (finished, 2 epochs)" in lines
+    assert model_mtimes(out) == before and result.ranking == finished_grid[2].ranking
+    more = write_grid(tmp_path, config.read_text().replace("epochs = 2", "epochs = 3").replace(
+        'data = "photos"', f'data = "{config.parent / "photos"}"'))
+    with pytest.raises(RehueError) as error:
+        run_grid(load_grid(more), out, progress=False, log=lambda line: None)
+    assert (error.value.path, error.value.reason) == (
+        str(out / "runs" / "gen1-disc1-4"), "this run finished its 2 epochs, and its checkpoints are gone: it cannot "
+        "train on to 3; set epochs back, or delete the folder to train it again")
+    assert model_mtimes(out) == before, "no run trained"
+
+
+def test_scoring_a_run_shows_its_progress(finished_grid, tmp_path, capsys):
+    """Probe 172: scoring said "evaluating 2 runs on N validation images", then nothing till each run's line
+    (CIFAR-10's 5,000 images a run); a run whose scores are reused draws no bar."""
+    config, out = copy_grid(finished_grid, tmp_path)
+    (out / "runs" / "gen1-disc1-4" / "grid_evaluation.json").unlink()
+    capsys.readouterr()
+    run_grid(load_grid(config), out, progress=True, log=lambda line: None)
+    err = capsys.readouterr().err
+    assert re.search(r"scoring gen1-disc1-4: 100%.* 4/4 \[", err), err
+    assert "scoring gen2-disc1-4" not in err
+
+
 def test_a_finished_runs_damaged_model_is_exported_again_from_its_checkpoint(finished_grid, tmp_path):
     """Probe 92: a finished run whose model.safetensors was damaged was "skipped (finished)", and the search
     then stopped at scoring it: "not a readable safetensors file"."""
@@ -329,7 +360,9 @@ def test_a_run_killed_as_its_first_checkpoint_was_saved_is_trained_from_the_star
     run ...; pass --overwrite", an option grid-search does not have."""
     config, out = copy_grid(finished_grid, tmp_path)
     killed = out / "runs" / "gen2-disc1-4"
-    shutil.rmtree(killed / "checkpoints")
+    shutil.rmtree(killed / "checkpoints")  # of its first epoch of 2: the model and metrics of epoch 1 written
+    metrics = killed / "metrics.jsonl"
+    metrics.write_text(metrics.read_text().splitlines()[0] + "\n")
     result, lines = run_logged(config, out)
     assert "[2/2] gen2-disc1-4: started (2 epochs)" in lines
     assert result.outcomes["gen2-disc1-4"].status == "trained"
@@ -344,6 +377,7 @@ def test_a_run_another_search_is_training_is_refused_before_it_is_said_to_start(
     config, out = copy_grid(finished_grid, tmp_path)
     run_dir = out / "runs" / "gen2-disc1-4"
     shutil.rmtree(run_dir / "checkpoints")
+    (run_dir / "metrics.jsonl").write_text((run_dir / "metrics.jsonl").read_text().splitlines()[0] + "\n")
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         (run_dir / ".rehue-train.lock").write_text(str(other.pid))
@@ -455,12 +489,26 @@ def test_thesis_config_is_table_5_1_and_the_demo_runs_the_same_grid():
      r"cross-entropy over a\*b\* bins \(gen2-classes does\)"),
     ("data = 'p'\ngenerators = ['gen2-classes']\ndiscriminators = ['disc1']\nl1_weight = 0.0",
      r"l1_weight is set, and none of the grid's generators \(gen2-classes\) learns by L1 \(gen1, gen2 do\)"),
+    # probe 172: a Python dict, as the table twice
+    (f"{MINIMAL}\n[[optimisers]]\nlr_g = 0.001\n[[optimisers]]\nlr_g = 0.001",
+     r"optimisers lists \{lr_g = 0\.001, beta1_g = 0\.5, lr_d = 0\.002, beta1_d = 0\.7\} twice$"),
 ])
 def test_bad_config_is_a_clear_error_naming_the_file(tmp_path, text, message):
     config = write_grid(tmp_path, text)
     with pytest.raises(RehueError, match=message) as error:
         load_grid(config)
     assert error.value.path == str(config)
+
+
+def test_a_folder_or_a_picture_named_as_the_grid_config_is_said_to_be_one(tmp_path):
+    """Probe 172: "cannot read the grid config ([Errno 21] Is a directory: 'photos')", and of a PNG "('utf-8'
+    codec can't decode byte 0x89 in position 0: invalid start byte)"."""
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    for named, said in ((tmp_path, "is a folder, not a grid config (a TOML file)"),
+                        (tmp_path / "photo.png", "is not a grid config: not UTF-8 text, as a TOML file is")):
+        with pytest.raises(RehueError) as error:
+            load_grid(named)
+        assert (error.value.path, error.value.reason) == (str(named), said)
 
 
 def test_a_weight_one_of_the_grids_generators_learns_by_is_kept_for_every_run(tmp_path):

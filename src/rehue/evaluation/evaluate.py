@@ -405,6 +405,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
                          "is a centre crop of the model's size, shown to it whole", settings=("fit", "full_res"))
     colorizer = Colorizer.load_independent(model, device=device, fit=fit, chroma=chroma)
     rival = None if against is None else Colorizer.load_independent(against, device=device, fit=fit)
+    if rival is not None and chroma is None and rival.fingerprint and rival.fingerprint == colorizer.fingerprint:
+        log(f"note: --against {against} holds the same weights as --model {model} (sha256 {rival.fingerprint}): the "
+            "two score alike on photos")  # probe 172: called "level", not a word of why
     name = _row_name(model) + ("" if chroma is None else f" x{chroma:g}")
     rival_name = None if rival is None else _row_name(against)
     if rival_name == name:
@@ -437,14 +440,12 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         log(message)
         not_held_out.append(message.removeprefix("warning: "))
 
-    for given, scored, scored_name in ((model, colorizer, name), (against, rival, rival_name)):
-        if scored is not None:
-            warn_of_training_photos(given, scored.card, scored_name, images + videos, warn_and_keep, scored.shipped)
-            warn_of_trained_videos(given, scored.card, scored_name, frame_videos, warn_and_keep)
-            warn_of_learnt_video_files(given, scored.card, scored_name, videos, frame_fingerprints, warn_and_keep)
+    scorers = [(given, scored, scored_name) for given, scored, scored_name in
+               ((model, colorizer, name), (against, rival, rival_name)) if scored is not None]
+    for given, scored, scored_name in scorers:
+        warn_of_trained_videos(given, scored.card, scored_name, frame_videos, warn_and_keep)
+        warn_of_learnt_video_files(given, scored.card, scored_name, videos, frame_fingerprints, warn_and_keep)
     result = EvaluationResult(MetricTable())
-    if not_held_out:
-        result.extra["not_held_out"] = not_held_out
     grid, gray_truths, rehue_coloured, without_colour, enlarged = [], 0, [], [], []
     # both models of a comparison score the same truths, at the larger one's size, whichever is named first
     size = max(colorizer.size, rival.size if rival is not None else 0)
@@ -541,6 +542,13 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             shown = [(*mine, other[2]) for mine, other in zip(shown, theirs, strict=True)]
         if len(grid) < 8:
             grid.extend(shown)
+    skipped = set(result.skipped)  # of the photos and clips scored (probe 172: "1 of the 2", one of them gray)
+    for given, scored, scored_name in scorers:
+        warn_of_training_photos(given, scored.card, scored_name,
+                                [source for source in images + videos if str(source) not in skipped], warn_and_keep,
+                                scored.shipped)
+    if not_held_out:
+        result.extra["not_held_out"] = not_held_out
     if not result.table.rows:
         if rehue_coloured and len(rehue_coloured) == gray_truths:  # probe 39: rehue's own outputs alone
             raise RehueError("every picture here was coloured (or drawn) by rehue: their colours are a model's guess, "

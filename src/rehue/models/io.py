@@ -279,7 +279,9 @@ def resolve_model_path(spec: str | Path) -> Path:
     if path.is_dir():
         found = _visible(path, "*.safetensors")
         if not found:
-            raise RehueError("folder holds no .safetensors model", path)
+            runs = sorted(run.parent for run in path.glob("runs/*/model.safetensors"))  # a grid search's folder
+            raise RehueError("folder holds no .safetensors model" + (  # (probe 172: not a word of its runs)
+                f"; its runs do, one model each: name one, such as {runs[0]}" if runs else ""), path)
         if len(found) > 1:
             raise RehueError(f"folder holds {len(found)} .safetensors models, such as {found[0].name} and "
                              f"{found[1].name}; name the one to use", path)

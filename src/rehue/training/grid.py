@@ -26,7 +26,7 @@ from pathlib import Path
 from rehue.data.images import as_it_will_be, make_missing_folders, remove_made_folders
 from rehue.errors import RehueError, UsageError, check_flags, shown_path
 from rehue.models.io import file_sha256, read_json_file
-from rehue.progress import lines_to, say
+from rehue.progress import lines_to, progress_bar, say
 from rehue.training.config import TrainConfig
 from rehue.words import counted
 
@@ -111,8 +111,12 @@ def _read_toml(path: Path) -> tuple[dict, str]:
         return tomllib.loads(text), text
     except FileNotFoundError:
         raise RehueError("no such grid config", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RehueError(f"cannot read the grid config ({exc})", path) from None
+    except IsADirectoryError:  # probe 172: "([Errno 21] Is a directory: 'photos')"
+        raise RehueError("is a folder, not a grid config (a TOML file)", path) from None
+    except UnicodeDecodeError:  # a picture named by mistake: "('utf-8' codec can't decode byte 0x89 ...)"
+        raise RehueError("is not a grid config: not UTF-8 text, as a TOML file is", path) from None
+    except OSError as exc:
+        raise RehueError(f"cannot read the grid config ({exc.strerror or exc})", path) from None
     except tomllib.TOMLDecodeError as exc:
         raise RehueError(f"not valid TOML ({exc})", path) from None
 
@@ -144,8 +148,10 @@ def _name_list(raw: dict, key: str, role: str, path: Path) -> list[str]:
 
 def _no_duplicates(values: list, key: str, path: Path):
     repeated = [v for i, v in enumerate(values) if v in values[:i]]
-    if repeated:
-        raise RehueError(f"{key} lists {repeated[0]!r} twice", path)
+    if repeated:  # a table as TOML writes it, not a Python dict (probe 172: "{'lr_g': 0.0002, ...}")
+        said = "{" + ", ".join(f"{name} = {value!r}" for name, value in repeated[0].items()) + "}" \
+            if isinstance(repeated[0], dict) else repr(repeated[0])
+        raise RehueError(f"{key} lists {said} twice", path)
 
 
 def _batch_sizes(raw: dict, path: Path) -> list[int]:
@@ -372,6 +378,13 @@ def _check_runs(spec: GridSpec, out: Path) -> None:
             raise RehueError(f"this run has trained {_epochs(trained)} and the grid asks for {config.epochs}: its "
                              "scores would be ranked with runs of another budget; set epochs back, or delete the "
                              "folder to train it again", run_dir)
+        if 0 < trained < config.epochs and _is_finished(run_dir, trained) and not _checkpoint_epoch(run_dir) and \
+                (run_dir / "config.json").is_file() and \
+                read_json_file(run_dir / "config.json", "the run's config", "a run's config").get("epochs") == trained:
+            # probe 174: trained again from the start, over the model it had finished (exit 0, not a word)
+            raise RehueError(f"this run finished its {_epochs(trained)}, and its checkpoints are gone: it cannot "
+                             f"train on to {config.epochs}; set epochs back, or delete the folder to train it again",
+                             run_dir)
 
 
 def _check_memory(spec: GridSpec, out: Path) -> None:
@@ -397,11 +410,15 @@ def _checkpoint_epoch(run_dir: Path) -> int:
 
 
 def _is_finished(run_dir: Path, epochs: int) -> bool:
-    """All epochs in metrics.jsonl and in the newest checkpoint, and the final model exported."""
+    """All epochs in metrics.jsonl and in the newest checkpoint, and the final model exported. A run whose
+    checkpoints are gone (removed for room, once it finished) is finished by its metrics and model: the model is
+    written before each checkpoint (probe 174: every run of a search whose checkpoints were removed was trained
+    again, over its model)."""
     history = _read_history(run_dir)
     exported = (run_dir / "model.safetensors").is_file() and (run_dir / "model.json").is_file()
     in_order = [record.get("epoch") for record in history] == list(range(1, len(history) + 1))
-    return exported and in_order and len(history) >= epochs and _checkpoint_epoch(run_dir) >= epochs
+    checkpoint = _checkpoint_epoch(run_dir)
+    return exported and in_order and len(history) >= epochs and (checkpoint >= epochs or not checkpoint)
 
 
 def _model_damage(run_dir: Path) -> str | None:
@@ -423,7 +440,9 @@ def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> 
     started = time.perf_counter()
     finished = _is_finished(run_dir, config.epochs)
     if finished and (damage := _model_damage(run_dir)):  # probe 92: skipped as finished, then unreadable to score
-        log(f"{label} {run.name}: {damage}; exporting it again from its last checkpoint")
+        log(f"{label} {run.name}: {damage}; " + ("exporting it again from its last checkpoint" if
+                                                   _checkpoint_epoch(run_dir) else
+                                                   "training it again, as its checkpoints are gone"))
         (run_dir / "model.safetensors").unlink()
         finished = False
     if finished:
@@ -546,9 +565,11 @@ def _predict(generator, batch, device: str):
         return lab_batch_to_rgb(lightness, generator(inputs))
 
 
-def _evaluate_run(run_dir: Path, config: TrainConfig, validation: _Validation, sample_count: int):
+def _evaluate_run(run_dir: Path, config: TrainConfig, validation: _Validation, sample_count: int,
+                  progress: bool = False):
     """(per-image metrics, sample outputs) of the run's exported generator; metrics of an unchanged model
-    on the same validation images are read back from ``grid_evaluation.json``."""
+    on the same validation images are read back from ``grid_evaluation.json``. ``progress``: a bar of the
+    images scored (probe 172: CIFAR-10's 5,000 a run, and nothing moved)."""
     from rehue.evaluation.metrics import ImageMetrics, evaluate_pair
     from rehue.inference.colorizer import resolve_device
     from rehue.models.io import atomic_write_bytes, load_model
@@ -569,13 +590,16 @@ def _evaluate_run(run_dir: Path, config: TrainConfig, validation: _Validation, s
         cached = None
 
     samples, metrics = [], []
-    for batch, truths in zip(validation.batches, validation.truths, strict=True):
-        if cached is not None and len(samples) >= sample_count:
-            break
-        outputs = _predict(generator, batch, device)
-        samples += list(outputs[: sample_count - len(samples)])
-        if cached is None:
-            metrics += [evaluate_pair(output, truth) for output, truth in zip(outputs, truths, strict=True)]
+    with progress_bar(total=validation.count, desc=f"scoring {run_dir.name}", unit="image",
+                      disable=not progress or cached is not None, leave=False) as bar:
+        for batch, truths in zip(validation.batches, validation.truths, strict=True):
+            if cached is not None and len(samples) >= sample_count:
+                break
+            outputs = _predict(generator, batch, device)
+            samples += list(outputs[: sample_count - len(samples)])
+            if cached is None:
+                metrics += [evaluate_pair(output, truth) for output, truth in zip(outputs, truths, strict=True)]
+            bar.update(len(outputs))
     if cached is not None:
         return cached, samples, True
     document = {"key": key, "images": [asdict(image) for image in metrics]}
@@ -935,7 +959,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
     per_run, samples, means = {}, {}, {}
     for run in spec.runs:
         per_run[run.name], samples[run.name], cached = _evaluate_run(out / RUNS_DIR / run.name, run.config,
-                                                                     validation, spec.sample_images)
+                                                                     validation, spec.sample_images, progress)
         means[run.name] = {metric: sum(getattr(m, metric) for m in per_run[run.name]) / validation.count
                            for metric in RANK_BY}
         log(f"  {run.name}: mean PSNR {means[run.name]['psnr']:.2f} dB, SSIM {means[run.name]['ssim']:.4f}"
