@@ -1,5 +1,6 @@
 import io
 import logging
+import os
 
 import numpy as np
 import pytest
@@ -1192,3 +1193,23 @@ def test_a_damaged_exif_block_warns_no_library_caller_and_fails_no_strict_one(tm
         before = list(warnings.filters)
         assert load_image(tmp_path / "damaged.jpg").rgb.shape == (48, 64, 3)
         assert warnings.filters == before, "the caller's filters as they were"
+
+
+def test_a_temporary_name_of_a_process_number_none_can_have_is_a_killed_runs(tmp_path, tiny_model, capsys):
+    """Probe 174: `.g.rehue-tmp99999999999999999999.png` beside the output ended colorize in an OverflowError
+    traceback, nothing coloured; process numbers 0 and below name process groups, which os.kill signals."""
+    from rehue.cli import main
+    from rehue.data.images import process_running, remove_stale_temps
+
+    assert [process_running(pid) for pid in (0, -1, 2**31, 10**20)] == [False] * 4
+    assert process_running(os.getpid()) and process_running(1)
+    Image.fromarray(textured_rgb(24, 32)[..., 0]).save(tmp_path / "g.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    left = out / ".g.rehue-tmp99999999999999999999.png"
+    left.write_bytes(b"half a picture")
+    assert main(["colorize", str(tmp_path / "g.png"), "-o", str(out / "g.png"), "--model", str(tiny_model)]) == 0
+    assert not left.exists() and (out / "g.png").is_file()
+    assert f"note: removed 1 half-written file that a killed run left, such as {left}\n" in capsys.readouterr().err
+    left.write_bytes(b"half a picture")
+    assert remove_stale_temps([out / "g.png"]) == [left]

@@ -363,6 +363,23 @@ def test_evaluate_scores_the_colour_strength_asked_for(tmp_path, photo_folder, t
     assert not (tmp_path / "bad").exists()
 
 
+def test_a_model_named_among_the_photos_is_refused(tmp_path, photo_folder, tiny_model, capsys):
+    """Probe 174: `evaluate runs/a/model.safetensors photos` passed over the model as "not an image file" and
+    scored the shipped model, exit 0 (under -q, not a word)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    for suffix in (".safetensors", ".json"):
+        (run / f"model{suffix}").write_bytes(Path(tiny_model).with_suffix(suffix).read_bytes())
+    for named, what in ((run / "model.safetensors", "weights to colour with"), (run, "a training run")):
+        assert main(["evaluate", str(named), str(photo_folder), "--out", str(tmp_path / "r"), "-q"]) == 2
+        assert capsys.readouterr().err == (f"rehue: error: {named}: {what}, not a photo, clip or frame dataset to "
+                                           f"score; give {'it' if named == run else 'them'} as --model\n")
+    with pytest.raises(UsageError, match="weights to colour with, not a photo, clip or frame dataset to score; give "
+                                         "them as model$"):
+        evaluate(tiny_model, [photo_folder, run / "model.safetensors"], tmp_path / "r", progress=False)
+    assert not (tmp_path / "r").exists()
+
+
 def test_a_model_against_the_same_weights_is_said_to_be_one(tmp_path, photo_folder, tiny_model):
     """Probe 172: `evaluate --model runs/a --against runs/a` called the two "level", not a word of why."""
     import shutil

@@ -230,6 +230,20 @@ def test_existing_run_needs_resume_or_overwrite(tmp_path, photo_folder):
     assert sorted(path.name for path in (out / "samples").iterdir()) == ["epoch_001.png"], \
         "no sample grid of the replaced run outlives it"
     assert (out / "notes.txt").read_text() == "mine", "only the run's own files are replaced"
+    # probe 174: a file of the user's in the run's checkpoints/ or samples/ went with them
+    for mine in (out / "samples" / "my_pick.txt", out / "checkpoints" / "my_best_backup.pt",
+                 out / "samples" / "picks" / "epoch_001.png"):
+        mine.parent.mkdir(exist_ok=True)
+        mine.write_bytes(b"the user's")
+        with pytest.raises(RehueError) as error:
+            train(tiny_config(photo_folder, out, epochs=1), overwrite=True, progress=False)
+        assert (error.value.path, error.value.reason) == (str(out), (
+            f"holds files of its own among the run's (such as {mine.relative_to(out)}), which --overwrite would take "
+            "away with the run it replaces; move them out of the run's folder, or name another --out"))
+        assert mine.read_bytes() == b"the user's" and (out / "model.safetensors").is_file()
+        mine.unlink()
+    (out / "samples" / ".DS_Store").write_bytes(b"Finder's")  # no one's
+    train(tiny_config(photo_folder, out, epochs=1), overwrite=True, progress=False)
 
 
 def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, photo_folder, caplog):

@@ -313,7 +313,7 @@ DATASET_ENTRIES = {"manifest.csv", "frames"}  # what a frame dataset's folder ho
 def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> None:
     """A dataset replaces its folder whole, so that folder must be new, empty or an earlier dataset (with
     ``overwrite``): never a folder of the user's own files, nor one that holds the videos."""
-    from rehue.data.images import holds_no_file, is_inside
+    from rehue.data.images import holds_no_file, is_clutter, is_inside
 
     holding = next((video for video in videos if is_inside(video, out)), None)
     if holding is not None:
@@ -324,14 +324,14 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
     dataset = _is_dataset(out)
     others = sorted(entry.name for entry in out.iterdir()
                     if (entry.name not in DATASET_ENTRIES or not dataset) and not holds_no_file(entry)
-                    and not _no_ones(entry.name))
+                    and not is_clutter(entry.name))
     if "manifest.csv" in others and (out / "frames").is_dir():  # a dataset's manifest edited past reading
         raise RehueError("holds a manifest.csv without a frame dataset's columns (" + ", ".join(MANIFEST_FIELDS)
                          + "), and a frame dataset replaces its folder whole; name a new or empty folder with --out",
                          out)
     if not others and dataset:  # probe 100: a file of the user's among the frames went with them
         found = next((name for name in _files_under(out / "frames")
-                      if not FRAME_FILE.fullmatch(name) and not any(_no_ones(part) for part in name.split("/"))), None)
+                      if not FRAME_FILE.fullmatch(name) and not any(map(is_clutter, name.split("/")))), None)
         others = [] if found is None else [f"frames/{found}"]
     if others:
         raise RehueError(f"holds files of its own (such as {others[0]}), and a frame dataset replaces its folder "
@@ -341,16 +341,6 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
 
 
 FRAME_FILE = re.compile(r"[^/]+/\d{6,}\.png")  # under frames/, what a dataset writes: film/000000.png
-CLUTTER = {"thumbs.db", "desktop.ini", ".ds_store", ".localized", ".directory"}  # what file managers leave in a
-# folder: Windows', Finder's, KDE's
-
-
-def _no_ones(name: str) -> bool:
-    """Whether a file or folder of this name is no one's: a file manager's clutter, or the ``._`` copies macOS
-    keeps of a file's attributes on other disks (probes 102 and 103: Finder's .DS_Store, left by opening the
-    folder, refused a set's --overwrite). Other hidden entries are the user's: a dataset replaces its folder
-    whole, and took a .git or a .env with it (probe 173)."""
-    return name.lower() in CLUTTER or name.startswith("._")
 
 
 def _files_under(folder: Path):

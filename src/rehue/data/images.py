@@ -1213,9 +1213,12 @@ def remove_stale_temps(targets) -> list[Path]:
 
 def process_running(pid: int) -> bool:
     """Whether process ``pid`` is alive (this one, or another user's, counts): a temporary file or lock named
-    by a process that is gone was left by a killed run."""
+    by a process that is gone was left by a killed run. A number no process can have is none's (probe 174: an
+    OverflowError traceback of ``.g.rehue-tmp99999999999999999999.png``; 0 and below are process groups)."""
     if pid == os.getpid():
         return True
+    if not 0 < pid < 2**31:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -1816,6 +1819,18 @@ def check_input_file(path: Path, kind: str) -> None:
         raise RehueError("is a pipe or a device, not a file: save it as a file first", path)
     if path.stat().st_size == 0:
         raise RehueError("empty file", path)
+
+
+CLUTTER = {"thumbs.db", "desktop.ini", ".ds_store", ".localized", ".directory"}  # what file managers leave in a
+# folder: Windows', Finder's, KDE's
+
+
+def is_clutter(name: str) -> bool:
+    """Whether a file or folder of this name is no one's: a file manager's clutter, or the ``._`` copies macOS
+    keeps of a file's attributes on other disks (probes 102 and 103: Finder's .DS_Store, left by opening a
+    folder, refused a set's --overwrite). Other hidden entries are the user's, where rehue replaces a folder
+    whole (probe 173: a .git and a .env went with a frame dataset's folder)."""
+    return name.lower() in CLUTTER or name.startswith("._")
 
 
 def holds_no_file(entry: Path) -> bool:

@@ -375,6 +375,11 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         raise UsageError(f"video_frames must be a whole number, not {video_frames!r}")
     if any(isinstance(path, str) and not path for path in [*inputs, out_dir]):  # "" is "." (probe 66)
         raise UsageError("an empty path names no file or folder")
+    if (given_model := next((source for source in inputs if _holds_a_model(Path(source))), None)) is not None:
+        # probe 174: `evaluate runs/a/model.safetensors photos` scored the shipped model, exit 0
+        what = "a training run" if Path(given_model).is_dir() else "weights to colour with"
+        raise UsageError(f"{shown_path(given_model)}: {what}, not a photo, clip or frame dataset to score; give "
+                         f"{'it' if Path(given_model).is_dir() else 'them'} as model", settings=("model",))
     out_dir = as_it_will_be(out_dir)  # "reports/new/..": its earlier report is looked for where it will be
     if out_dir.exists() and not out_dir.is_dir():
         raise RehueError("is a file; --out names the report folder", out_dir)
@@ -578,6 +583,16 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     titles = ("Gray", "Ground truth", "Output") if rival is None else ("Gray", "Ground truth", name, rival_name)
     result.paths = write_report(out_dir, result.table, grid, result.extra, titles=titles, overwrite=overwrite)
     return result
+
+
+MODEL_SUFFIXES = (".safetensors", ".pt", ".pth", ".ckpt")
+
+
+def _holds_a_model(source: Path) -> bool:
+    """Whether ``source`` is a model's file (or a training checkpoint) or a training run's folder."""
+    if source.is_dir():
+        return (source / "model.safetensors").is_file() and (source / "model.json").is_file()
+    return source.suffix.lower() in MODEL_SUFFIXES and source.is_file()
 
 
 def _row_name(model) -> str:

@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import threading
 import time
@@ -778,6 +779,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             raise RehueError(f"already holds a training run ({', '.join(held[:3])}); pass {resumable}--overwrite "
                              "to replace it", out)
         else:
+            _refuse_users_files_in_run(out)
             replaced = _ReplacedRun(out)  # kept aside until the new run has a checkpoint
     bar = None
     try:
@@ -1069,6 +1071,30 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             raise RehueError(f"out of memory, training at batch size {config.batch_size:,} on {config.size}x"
                              f"{config.size} crops; a smaller batch size, size or width needs less", out) from None
         raise
+
+
+RUNS_OWN_FILE = re.compile(r"\.?epoch_\d+\..*")  # in checkpoints/ and samples/: a checkpoint, its checksum, an
+# epoch's sample grid, and their temporary files
+
+
+def _refuse_users_files_in_run(out: Path) -> None:
+    """A RehueError where the run's checkpoints/ or samples/ hold files rehue did not write, which ``--overwrite``
+    would take away with the run (probe 174: a sample picked and a checkpoint kept under another name)."""
+    from rehue.data.images import is_clutter
+
+    for folder in ("checkpoints", "samples"):
+        if not (out / folder).is_dir() or (out / folder).is_symlink():
+            continue
+        for root, folders, files in os.walk(out / folder):
+            folders[:] = [name for name in folders if not is_clutter(name)]
+            own = Path(root) == out / folder
+            mine = [name for name in sorted(files)
+                    if not is_clutter(name) and not (own and RUNS_OWN_FILE.fullmatch(name))]
+            if mine:
+                found = Path(root, mine[0]).relative_to(out)
+                raise RehueError(f"holds files of its own among the run's (such as {found}), which --overwrite would "
+                                 "take away with the run it replaces; move them out of the run's folder, or name "
+                                 "another --out", out)
 
 
 class _ReplacedRun:
