@@ -204,6 +204,8 @@ def test_resume_takes_the_runs_own_data_and_a_finished_run_is_left_alone(tmp_pat
     assert "nothing left to train: the run has trained its 2 epochs (--epochs 3 or more trains on)" in err
     assert "model written" not in err
     assert {name: (out / name).stat().st_mtime_ns for name in written} == written, "a finished run is not rewritten"
+    assert main(base + ["--resume", "--device", "bogus"]) == 2  # probe 170: "nothing left to train", exit 0
+    assert capsys.readouterr().err == "rehue: error: unknown device 'bogus'; use auto, cpu, cuda, cuda:N or mps\n"
     result = train(tiny_config(photo_folder, out, epochs=2), resume=True, progress=False)
     assert not result.trained and [r["epoch"] for r in result.history] == [1, 2]
     shipped = load_model(out / "model.safetensors")[0].state_dict()

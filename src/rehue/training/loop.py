@@ -1256,8 +1256,18 @@ class _RunLock:
 
 def _finished_run(state: dict, config: TrainConfig, out: Path, log) -> TrainResult | None:
     """A resumed run with no epoch left and its model and metrics in place: nothing to train or write.
-    (With either file gone, the run was killed while finishing, and ``train`` writes them again.)"""
+    (With either file gone, the run was killed while finishing, and ``train`` writes them again.) A device no
+    machine has is a usage error all the same (probe 170: `--device bogus` was "nothing left to train", exit 0);
+    one this machine lacks is not, as nothing runs on it."""
+    from rehue.inference.colorizer import resolve_device
     from rehue.models.io import load_model
+
+    try:
+        resolve_device(config.device)
+    except UsageError:
+        raise
+    except RehueError:
+        pass
 
     model_path = out / "model.safetensors"
     if state["epoch"] < config.epochs or not (model_path.is_file() and (out / "metrics.jsonl").is_file()):
