@@ -1,7 +1,9 @@
+import re
+
 import numpy as np
 import pytest
 
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 from rehue.video.scenes import SCENE_MODES, SceneDetector, consecutive_differences, detect_scenes, ssim
 
 SIZE = 64
@@ -292,6 +294,21 @@ def test_unknown_mode_is_an_error_listing_the_modes():
 def test_unknown_threshold_is_an_error_listing_the_valid_ones():
     with pytest.raises(RehueError, match="histogram_similarity"):
         SceneDetector("thesis", cut_score=0.5)
+
+
+@pytest.mark.parametrize(("mode", "threshold", "said"), [
+    ("robust", {"working_size": 0}, "working_size must be at least 16, not 0"),  # an OpenCV traceback
+    ("thesis", {"working_size": -5}, "working_size must be at least 16, not -5"),
+    ("robust", {"working_size": 100_000}, "working_size must be at most 1024, not 100000"),
+    ("robust", {"lookahead": -1}, "lookahead must be at least 0, not -1"),  # an AttributeError
+    ("robust", {"lookahead": 1.5}, "lookahead must be a whole number, not 1.5"),
+    ("thesis", {"ssim": "x"}, "ssim must be a finite number, not 'x'"),  # a TypeError
+    ("robust", {"cut_score": float("nan")}, "cut_score must be a finite number, not nan"),  # a false cut
+    ("robust", {"cut_score": True}, "cut_score must be a finite number, not True")])
+def test_a_threshold_no_detector_can_use_is_refused(mode, threshold, said):
+    """Probe 176: OpenCV's and Python's own errors deep inside the detector, or NaN taken without a word."""
+    with pytest.raises(UsageError, match=f"^{re.escape(said)}$"):
+        detect_scenes(cut_sequence(), mode=mode, **threshold)
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,8 @@ way through the cross-fade or just after it.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
@@ -203,6 +205,8 @@ UNRELATED_SCORE = 2.0 / np.sqrt(np.pi)
 """Mean absolute difference of two independent unit-variance Gaussian images: the difference given
 when phase correlation finds no shift inside the frame, i.e. nothing in common."""
 MIN_STD = 1e-3
+MIN_WORKING_SIZE = 16  # a frame shrunk further holds no picture to compare
+MAX_WORKING_SIZE = 1024  # the frames rehue feeds are 128 px (`SCENE_VIEW_SIZE`): more is memory and time for nothing
 NOT_A_MIXTURE = (1.0, 0.0, 1.0)
 """What :meth:`RobustEngine.mixture` answers when the two ends are (nearly) the same picture."""
 MIN_DETERMINANT = 1e-6
@@ -837,6 +841,16 @@ class SceneDetector:
             raise RehueError(
                 f"unknown threshold {', '.join(unknown)} for scene mode {mode!r}; valid: {', '.join(names)}"
             )
+        for name, value in thresholds.items():  # probe 176: tracebacks from OpenCV, or NaN taken (a false cut)
+            whole = isinstance(getattr(spec.thresholds, name), int)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral if whole else numbers.Real) or \
+                    not math.isfinite(value):
+                raise UsageError(f"{name} must be {'a whole number' if whole else 'a finite number'}, not {value!r}")
+            least = MIN_WORKING_SIZE if name == "working_size" else 0  # a count (0: its test off); a score: any
+            if whole and value < least:
+                raise UsageError(f"{name} must be at least {least}, not {value}")
+            if name == "working_size" and value > MAX_WORKING_SIZE:
+                raise UsageError(f"working_size must be at most {MAX_WORKING_SIZE}, not {value}")
         self.mode = mode
         self.thresholds = spec.thresholds(**thresholds)
         self._engine = spec.engine(self.thresholds)
