@@ -155,6 +155,11 @@ def test_table_ranks_the_runs_and_ends_with_the_gray_baseline(finished_grid):
     assert document["runs"]["gen2-disc1-4"]["epochs"] == 2
     per_image = json.loads((out / "runs" / "gen1-disc1-4" / "grid_evaluation.json").read_text())["images"]
     assert [image["psnr"] for image in per_image] == result.table.values("gen1-disc1-4", "psnr")
+    run = document["runs"]["gen1-disc1-4"]  # probe 176: from the folder the command was typed in
+    assert (run["folder"], run["samples"], run["per_image_metrics"]) == (
+        "runs/gen1-disc1-4", "samples/gen1-disc1-4.png", "runs/gen1-disc1-4/grid_evaluation.json")
+    assert all((out / run[key]).exists() for key in ("folder", "samples", "per_image_metrics"))
+    assert Path(document["config"]).is_absolute() and Path(document["config"]).is_file()
 
 
 def test_gray_baseline_row_scores_the_gray_images(finished_grid):

@@ -17,6 +17,7 @@ import hashlib
 import itertools
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -695,13 +696,14 @@ def _results_json(spec: GridSpec, result: GridResult, runs: dict[str, GridRun], 
             "epochs": len(outcome.epoch_seconds),
             "epoch_seconds": outcome.epoch_seconds,
             "training_seconds": round(sum(outcome.epoch_seconds), 3),
-            "folder": str(out / RUNS_DIR / name),
-            "samples": str(out / SAMPLES_DIR / f"{name}.png"),
-            "per_image_metrics": str(out / RUNS_DIR / name / RUN_EVALUATION),
+            # from the search's folder, where results.json lies (probe 176: from where the command was typed)
+            "folder": f"{RUNS_DIR}/{name}",
+            "samples": f"{SAMPLES_DIR}/{name}.png",
+            "per_image_metrics": f"{RUNS_DIR}/{name}/{RUN_EVALUATION}",
         }
     fixed = {key: value for key, value in spec.runs[0].config.to_dict().items()
              if key not in VARIED_BY and key != "out"}
-    return {"config": str(spec.source), "fixed": fixed, "rank_by": spec.rank_by, "ranking": result.ranking,
+    return {"config": os.path.abspath(spec.source), "fixed": fixed, "rank_by": spec.rank_by, "ranking": result.ranking,
             "validation_images": result.validation_images, "validation_held_out": result.validation_held_out,
             "baseline": GRAY_BASELINE, "runs": run_entries,
             "table": table}
