@@ -647,7 +647,7 @@ def test_threads_writing_one_output_at_once_each_finish_it(tmp_path, tiny_model,
     (lambda c, t: c.colorize_video(t / "nope.mp4", t / "v.mp4"), "nope.mp4: no such file"),
     (lambda c, t: _file_to(c, t / "p.png", ""), "colorize_image_file's target is an empty path"),  # was ".: is a
     (lambda c, t: c.colorize_video(t / "p.png", ""), "not an empty one"),                        # folder"
-    (lambda c, t: c.colorize_video(t / "p.png", t / "v.mp4", start="1"), "--start must be a number of seconds, "
+    (lambda c, t: c.colorize_video(t / "p.png", t / "v.mp4", start="1"), "^start must be a number of seconds, "
                                                                            "not '1'"),
     (lambda c, t: c.colorize_video(t / "p.png", t / "f_%03d.jpg", quality=500), "quality must be a whole number"),
     (lambda c, t: Colorizer.load(c.path, device=None), r"device must be a name \(auto, cpu"),
