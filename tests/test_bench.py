@@ -245,11 +245,12 @@ def test_a_plot_file_is_checked_before_any_measuring(tmp_path, monkeypatch, caps
                                                "name it .json")
     assert measured == [] and not (tmp_path / "results.png").exists()
     for option, name, said in (("--json", "r.json/", "the results are JSON: name a file .json"),
+                               ("--json", "r.json/.", "the results are JSON: name a file .json"),
                                ("--plot", "p.png/", "the plot is a PNG: name a file .png")):  # probe 172: as r.json
         assert main(["bench", option, f"{tmp_path}/{name}"]) == 2
-        assert capsys.readouterr().err.strip() == (f"rehue: error: {tmp_path}/{name}: names a folder (it ends in a "
-                                                   f"slash), and {said}")
-        assert not (tmp_path / name.rstrip("/")).exists() and measured == []
+        said = f"rehue: error: {tmp_path}/{name}: names a folder, as typed, and {said}"
+        assert capsys.readouterr().err.strip() == said
+        assert not (tmp_path / name.rstrip("/.")).exists() and measured == []
     assert main(["bench", "--plot", str(tmp_path / "new.png")]) == 0
     assert f"plot drawn into {tmp_path / 'new.png'}" in capsys.readouterr().err
 

@@ -692,7 +692,7 @@ def _check_name(path, what: str, extension: str) -> None:
     from rehue.data.images import typed_as_folder
 
     if typed_as_folder(path):
-        raise UsageError(f"{path}: names a folder (it ends in a slash), and {what}: name a file {extension}")
+        raise UsageError(f"{path}: names a folder, as typed, and {what}: name a file {extension}")
     if not Path(path).name.lower().endswith(extension):
         raise UsageError(f"{path}: {what}; name it {extension}")
 

@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 
 from rehue import __version__
-from rehue.errors import RehueError, UsageError, one_line, out_of_memory_as_memory_error
+from rehue.errors import RehueError, UsageError, one_line, out_of_memory_as_memory_error, shown_path
 from rehue.progress import close_bars, say
 from rehue.video.rates import frame_rate, sampling_rate
 from rehue.words import counted, listed
@@ -1079,9 +1079,11 @@ def _run(args) -> int:
     except UsageError as exc:
         if args.debug:
             raise
-        said = str(exc) if exc.path else in_options(
+        said = str(exc) if exc.path and not exc.settings else in_options(
             exc.reason, getattr(args, "options", frozenset()), exc.settings, getattr(args, "typed", None),
             resumed=getattr(args, "resume", False), values=_values_typed(args))
+        if exc.path and exc.settings:  # the file named apart, as typed (probe 175: "best model" said as "best --model")
+            said = f"{shown_path(exc.path)}: {said}"
         if not rank:  # the same arguments on every rank: rank 0 says it
             print(f"rehue: error: {one_line(said)}", file=errors)
         return 2

@@ -366,25 +366,39 @@ def test_evaluate_scores_the_colour_strength_asked_for(tmp_path, photo_folder, t
 def test_a_model_named_among_the_photos_is_refused(tmp_path, photo_folder, tiny_model, capsys):
     """Probe 174: `evaluate runs/a/model.safetensors photos` passed over the model as "not an image file" and
     scored the shipped model, exit 0 (under -q, not a word)."""
-    run = tmp_path / "run"
-    run.mkdir()
+    import shutil
+
+    run = tmp_path / "best model"  # probe 175: a folder's own word "model" was said as "--model"
+    (run / "checkpoints").mkdir(parents=True)
     for suffix in (".safetensors", ".json"):
         (run / f"model{suffix}").write_bytes(Path(tiny_model).with_suffix(suffix).read_bytes())
-    for named, what in ((run / "model.safetensors", "weights to colour with"), (run, "a training run")):
+    (run / "checkpoints" / "epoch_0001.pt").write_bytes(b"a checkpoint")
+    for named, what in (
+            (run / "model.safetensors", "weights to colour with, not a photo, clip or frame dataset to score; give "
+                                        "them as --model"),
+            (run, "a training run, not a photo, clip or frame dataset to score; give it as --model"),
+            # probe 175: sent to --model, which refuses a checkpoint
+            (run / "checkpoints" / "epoch_0001.pt", "a training checkpoint (for rehue train --resume), not a photo, "
+                                                    "clip or frame dataset to score; give its run's "
+                                                    "model.safetensors as --model")):
         assert main(["evaluate", str(named), str(photo_folder), "--out", str(tmp_path / "r"), "-q"]) == 2
-        assert capsys.readouterr().err == (f"rehue: error: {named}: {what}, not a photo, clip or frame dataset to "
-                                           f"score; give {'it' if named == run else 'them'} as --model\n")
+        assert capsys.readouterr().err == f"rehue: error: {named}: {what}\n"
     with pytest.raises(UsageError, match="weights to colour with, not a photo, clip or frame dataset to score; give "
                                          "them as model$"):
         evaluate(tiny_model, [photo_folder, run / "model.safetensors"], tmp_path / "r", progress=False)
     assert not (tmp_path / "r").exists()
+    photos = tmp_path / "photos-and-model"  # probe 175: a folder of photos a model was copied into is no run
+    shutil.copytree(photo_folder, photos)
+    for name in ("model.safetensors", "model.json"):
+        shutil.copy(run / name, photos / name)
+    assert main(["evaluate", str(photos), "--model", str(tiny_model), "--out", str(tmp_path / "r"), "-q"]) == 0
 
 
 def test_a_model_against_the_same_weights_is_said_to_be_one(tmp_path, photo_folder, tiny_model):
     """Probe 172: `evaluate --model runs/a --against runs/a` called the two "level", not a word of why."""
     import shutil
 
-    from rehue.models.io import file_sha256
+    from rehue.models.io import file_sha256, shipped_models
 
     copy = shutil.copy(tiny_model, tmp_path / "copy.safetensors")
     shutil.copy(Path(tiny_model).with_suffix(".json"), tmp_path / "copy.json")
@@ -396,6 +410,12 @@ def test_a_model_against_the_same_weights_is_said_to_be_one(tmp_path, photo_fold
     said.clear()
     evaluate(tiny_model, [photo_folder], tmp_path / "x", progress=False, against=copy, chroma=0.5, log=said.append)
     assert not [line for line in said if "same weights" in line], "at another chroma, two colourings"
+    said.clear()  # probe 175: a shipped model, of no fingerprint, was never compared
+    shipped = shipped_models()["rehue-gen2-128-independent"]
+    evaluate("default", [photo_folder], tmp_path / "s", progress=False, against=str(shipped), log=said.append)
+    assert [line for line in said if "same weights" in line] == [
+        f"note: --against {shipped} holds the same weights as --model default (sha256 {file_sha256(shipped)[:12]}): "
+        "the two score alike on photos"]
 
 
 def test_a_model_against_another_on_the_same_photos_says_how_sure_the_difference_is(tmp_path, photo_folder,

@@ -1,5 +1,6 @@
 import argparse
 import json
+import os
 import re
 import shutil
 import tomllib
@@ -509,8 +510,10 @@ def test_a_folder_or_a_picture_named_as_the_grid_config_is_said_to_be_one(tmp_pa
     """Probe 172: "cannot read the grid config ([Errno 21] Is a directory: 'photos')", and of a PNG "('utf-8'
     codec can't decode byte 0x89 in position 0: invalid start byte)"."""
     (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    os.mkfifo(tmp_path / "pipe.toml")  # probe 175: waited for a writer, for ever
     for named, said in ((tmp_path, "is a folder, not a grid config (a TOML file)"),
-                        (tmp_path / "photo.png", "is not a grid config: not UTF-8 text, as a TOML file is")):
+                        (tmp_path / "photo.png", "is not a grid config: not UTF-8 text, as a TOML file is"),
+                        (tmp_path / "pipe.toml", "is a pipe or a device, not a grid config: save it as a file first")):
         with pytest.raises(RehueError) as error:
             load_grid(named)
         assert (error.value.path, error.value.reason) == (str(named), said)

@@ -234,7 +234,8 @@ def test_existing_run_needs_resume_or_overwrite(tmp_path, photo_folder):
     assert (out / "notes.txt").read_text() == "mine", "only the run's own files are replaced"
     # probe 174: a file of the user's in the run's checkpoints/ or samples/ went with them
     for mine in (out / "samples" / "my_pick.txt", out / "checkpoints" / "my_best_backup.pt",
-                 out / "samples" / "picks" / "epoch_001.png"):
+                 out / "samples" / "picks" / "epoch_001.png", out / "samples" / "epoch_001.best.png",
+                 out / "checkpoints" / "epoch_0001.pt.bak", out / "checkpoints" / "epoch_001.png"):
         mine.parent.mkdir(exist_ok=True)
         mine.write_bytes(b"the user's")
         with pytest.raises(RehueError) as error:
@@ -245,6 +246,8 @@ def test_existing_run_needs_resume_or_overwrite(tmp_path, photo_folder):
         assert mine.read_bytes() == b"the user's" and (out / "model.safetensors").is_file()
         mine.unlink()
     (out / "samples" / ".DS_Store").write_bytes(b"Finder's")  # no one's
+    (out / "samples" / f".epoch_002.rehue-tmp{2**22}.png").write_bytes(b"a killed run's")  # rehue's
+    (out / "checkpoints" / f".epoch_0002.pt.tmp{2**22}").write_bytes(b"a killed run's")
     train(tiny_config(photo_folder, out, epochs=1), overwrite=True, progress=False)
 
 

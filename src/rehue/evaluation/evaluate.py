@@ -375,11 +375,16 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         raise UsageError(f"video_frames must be a whole number, not {video_frames!r}")
     if any(isinstance(path, str) and not path for path in [*inputs, out_dir]):  # "" is "." (probe 66)
         raise UsageError("an empty path names no file or folder")
-    if (given_model := next((source for source in inputs if _holds_a_model(Path(source))), None)) is not None:
+    if (given_model := next((Path(source) for source in inputs if _holds_a_model(Path(source))), None)) is not None:
         # probe 174: `evaluate runs/a/model.safetensors photos` scored the shipped model, exit 0
-        what = "a training run" if Path(given_model).is_dir() else "weights to colour with"
-        raise UsageError(f"{shown_path(given_model)}: {what}, not a photo, clip or frame dataset to score; give "
-                         f"{'it' if Path(given_model).is_dir() else 'them'} as model", settings=("model",))
+        what = ("a training run, not a photo, clip or frame dataset to score; give it as model"
+                if given_model.is_dir() else
+                "weights to colour with, not a photo, clip or frame dataset to score; give them as model"
+                if given_model.suffix.lower() == ".safetensors" else
+                "a training checkpoint (for rehue train --resume), not a photo, clip or frame dataset to score"
+                + ("; give its run's model.safetensors as model" if  # no path here: its words would be options'
+                   (given_model.parent.parent / "model.safetensors").is_file() else ""))
+        raise UsageError(what, given_model, settings=("model",))
     out_dir = as_it_will_be(out_dir)  # "reports/new/..": its earlier report is looked for where it will be
     if out_dir.exists() and not out_dir.is_dir():
         raise RehueError("is a file; --out names the report folder", out_dir)
@@ -410,9 +415,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
                          "is a centre crop of the model's size, shown to it whole", settings=("fit", "full_res"))
     colorizer = Colorizer.load_independent(model, device=device, fit=fit, chroma=chroma)
     rival = None if against is None else Colorizer.load_independent(against, device=device, fit=fit)
-    if rival is not None and chroma is None and rival.fingerprint and rival.fingerprint == colorizer.fingerprint:
-        log(f"note: --against {against} holds the same weights as --model {model} (sha256 {rival.fingerprint}): the "
-            "two score alike on photos")  # probe 172: called "level", not a word of why
+    if rival is not None and chroma is None and (digest := _weights_digest(colorizer)) == _weights_digest(rival):
+        log(f"note: --against {against} holds the same weights as --model {model} (sha256 {digest}): the two score "
+            "alike on photos")  # probe 172: called "level", not a word of why; probe 175: of a shipped model too
     name = _row_name(model) + ("" if chroma is None else f" x{chroma:g}")
     rival_name = None if rival is None else _row_name(against)
     if rival_name == name:
@@ -585,13 +590,24 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     return result
 
 
+def _weights_digest(colorizer) -> str:
+    """The start of the SHA-256 of the weights ``colorizer`` colours with (a shipped model's as a file's)."""
+    if colorizer.fingerprint:
+        return colorizer.fingerprint
+    from rehue.models.io import file_sha256, shipped_models
+
+    return file_sha256(shipped_models()[colorizer.name])[:12]
+
+
 MODEL_SUFFIXES = (".safetensors", ".pt", ".pth", ".ckpt")
 
 
 def _holds_a_model(source: Path) -> bool:
-    """Whether ``source`` is a model's file (or a training checkpoint) or a training run's folder."""
+    """Whether ``source`` is a model's file (or a training checkpoint) or a training run's folder (a photo folder
+    a model was copied into is not one: probe 175)."""
     if source.is_dir():
-        return (source / "model.safetensors").is_file() and (source / "model.json").is_file()
+        return (source / "model.safetensors").is_file() and any(
+            (source / name).exists() for name in ("config.json", "metrics.jsonl", "checkpoints"))
     return source.suffix.lower() in MODEL_SUFFIXES and source.is_file()
 
 

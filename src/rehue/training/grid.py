@@ -107,6 +107,8 @@ def _read_toml(path: Path) -> tuple[dict, str]:
             import tomli as tomllib
         except ModuleNotFoundError:
             raise RehueError("reading TOML needs Python 3.11+ or the tomli package", path) from None
+    if path.exists() and not path.is_file() and not path.is_dir():  # reading a pipe waits for a writer (probe 175)
+        raise RehueError("is a pipe or a device, not a grid config: save it as a file first", path)
     try:
         text = path.read_text(encoding="utf-8")
         return tomllib.loads(text), text

@@ -1073,8 +1073,10 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
         raise
 
 
-RUNS_OWN_FILE = re.compile(r"\.?epoch_\d+\..*")  # in checkpoints/ and samples/: a checkpoint, its checksum, an
-# epoch's sample grid, and their temporary files
+RUNS_OWN_FILES = {  # a checkpoint and its checksum, an epoch's sample grid, and their temporary files (probe 175:
+    # not a copy named as one, "epoch_0002.pt.bak", "epoch_002.best.png")
+    "checkpoints": re.compile(r"epoch_\d{4,}\.pt(\.sha256)?|\.epoch_\d{4,}\.pt(\.sha256)?\.tmp\d+"),
+    "samples": re.compile(r"epoch_\d{3,}\.png|\.epoch_\d{3,}\.rehue-tmp\d+\.png")}
 
 
 def _refuse_users_files_in_run(out: Path) -> None:
@@ -1082,14 +1084,14 @@ def _refuse_users_files_in_run(out: Path) -> None:
     would take away with the run (probe 174: a sample picked and a checkpoint kept under another name)."""
     from rehue.data.images import is_clutter
 
-    for folder in ("checkpoints", "samples"):
+    for folder, own_file in RUNS_OWN_FILES.items():
         if not (out / folder).is_dir() or (out / folder).is_symlink():
             continue
         for root, folders, files in os.walk(out / folder):
             folders[:] = [name for name in folders if not is_clutter(name)]
             own = Path(root) == out / folder
             mine = [name for name in sorted(files)
-                    if not is_clutter(name) and not (own and RUNS_OWN_FILE.fullmatch(name))]
+                    if not is_clutter(name) and not (own and own_file.fullmatch(name))]
             if mine:
                 found = Path(root, mine[0]).relative_to(out)
                 raise RehueError(f"holds files of its own among the run's (such as {found}), which --overwrite would "
