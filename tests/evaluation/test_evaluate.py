@@ -394,6 +394,14 @@ def test_a_model_named_among_the_photos_is_refused(tmp_path, photo_folder, tiny_
     assert main(["evaluate", str(photos), "--model", str(tiny_model), "--out", str(tmp_path / "r"), "-q"]) == 0
 
 
+def test_a_folder_of_nothing_to_score_among_others_is_said_to_be_passed_over(tmp_path, photo_folder, tiny_model):
+    """Probe 175: `evaluate emptydir photos` (or a run's checkpoints/) scored the photos without a word of it."""
+    (tmp_path / "empty").mkdir()
+    said = []
+    evaluate(tiny_model, [tmp_path / "empty", photo_folder], tmp_path / "r", progress=False, log=said.append)
+    assert f"warning: {tmp_path / 'empty'}: holds no photo, clip or frame dataset; passed over" in said, said
+
+
 def test_a_model_against_the_same_weights_is_said_to_be_one(tmp_path, photo_folder, tiny_model):
     """Probe 172: `evaluate --model runs/a --against runs/a` called the two "level", not a word of why."""
     import shutil

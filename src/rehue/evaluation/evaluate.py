@@ -84,6 +84,8 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
         elif source.is_dir():
             held = _held_out(source)
             found_images, found_videos, _, _ = folder_media(source)  # one walk: each file's kind is read once
+            if not found_images and not found_videos and len(inputs) > 1:  # probe 175: passed over without a word
+                log(f"warning: {shown_path(source)}: holds no photo, clip or frame dataset; passed over")
             images += [f for f in found_images if held is None or f.relative_to(source).as_posix() in held]
             videos += [p for p in found_videos if held is None or p.relative_to(source).as_posix() in held]
             if held is None:
