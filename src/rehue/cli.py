@@ -1081,7 +1081,7 @@ def _run(args) -> int:
             raise
         said = str(exc) if exc.path and not exc.settings else in_options(
             exc.reason, getattr(args, "options", frozenset()), exc.settings, getattr(args, "typed", None),
-            resumed=getattr(args, "resume", False), values=_values_typed(args))
+            resumed=getattr(args, "resume", False), values=frozenset() if exc.path else _values_typed(args))
         if exc.path and exc.settings:  # the file named apart, as typed (probe 175: "best model" said as "best --model")
             said = f"{shown_path(exc.path)}: {said}"
         if not rank:  # the same arguments on every rank: rank 0 says it

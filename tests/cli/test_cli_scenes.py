@@ -208,6 +208,37 @@ def test_a_colour_films_cuts_are_found_as_colorize_finds_them(tmp_path, capsys):
     assert len(scenes) == len(coloured.scene_starts) + 1, "the dataset's scenes are colouring's too"
 
 
+def test_a_deep_reels_cuts_and_a_scored_clips_are_found_as_rehue_scenes_finds_them(tmp_path, capsys):
+    """Probe 177: a 32 px model's view of a 16-bit reel was made of its samples' low bytes (noise), and the cut was
+    lost; evaluate found a clip's cuts in its frames shrunk to score them, others than colouring's."""
+    from PIL import Image
+
+    from rehue.evaluation.evaluate import evaluate
+    from rehue.inference.colorizer import Colorizer
+    from rehue.video.pipeline import colorize_frames, colorize_video
+    from tests.conftest import make_tiny_model
+    from tests.helpers_video import textured_frames
+
+    model = Colorizer.load(make_tiny_model(tmp_path / "tiny32.safetensors", size=32), device="cpu")
+    reel = tmp_path / "reel16"
+    reel.mkdir()
+    shots = [*textured_frames(12, 72, 96, seed=1), *textured_frames(12, 72, 96, seed=7)]
+    for number, frame in enumerate(shots):
+        Image.fromarray((frame.mean(-1) * 257).astype(np.uint16)).save(reel / f"f_{number:04d}.png")
+    assert main(["scenes", str(reel), "--json", "--no-progress"]) == 0
+    found = json.loads(capsys.readouterr().out)["scene_starts"]
+    assert len(found) == 1, found  # the change of shot, found
+    assert colorize_frames(reel, tmp_path / "out", colorizer=model, progress=False,
+                           log=lambda line: None).scene_starts == found
+    clip = make_clip(tmp_path / "big.mp4", [frame for seed in (3, 4, 5) for frame in textured_frames(10, 240, 320,
+                                                                                                       seed=seed)])
+    coloured = colorize_video(clip, tmp_path / "big-colour.mp4", colorizer=model, dependent_model="none",
+                              progress=False, log=lambda line: None)
+    result = evaluate(tmp_path / "tiny32.safetensors", [clip],
+                      tmp_path / "report", dependent_model="none", progress=False, log=lambda line: None)
+    assert result.extra["video big.mp4"]["scene_starts"] == coloured.scene_starts
+
+
 
 @pytest.mark.parametrize("stem", [b"sc\xe8ne", "scène".encode()])  # Latin-1 bytes (an old disk); UTF-8
 def test_each_cut_is_printed_as_its_files_name_in_bytes_whatever_the_locale(tmp_path, stem):

@@ -363,7 +363,7 @@ def test_evaluate_scores_the_colour_strength_asked_for(tmp_path, photo_folder, t
     assert not (tmp_path / "bad").exists()
 
 
-def test_a_model_named_among_the_photos_is_refused(tmp_path, photo_folder, tiny_model, capsys):
+def test_a_model_named_among_the_photos_is_refused(tmp_path, photo_folder, tiny_model, capsys, monkeypatch):
     """Probe 174: `evaluate runs/a/model.safetensors photos` passed over the model as "not an image file" and
     scored the shipped model, exit 0 (under -q, not a word)."""
     import shutil
@@ -383,6 +383,11 @@ def test_a_model_named_among_the_photos_is_refused(tmp_path, photo_folder, tiny_
                                                     "model.safetensors as --model")):
         assert main(["evaluate", str(named), str(photo_folder), "--out", str(tmp_path / "r"), "-q"]) == 2
         assert capsys.readouterr().err == f"rehue: error: {named}: {what}\n"
+    monkeypatch.chdir(tmp_path)  # probe 177: a folder typed as "model" was told "give it as model"
+    shutil.copytree(run, tmp_path / "model")
+    assert main(["evaluate", "model", str(photo_folder), "--out", "r", "-q"]) == 2
+    assert capsys.readouterr().err == ("rehue: error: model: a training run, not a photo, clip or frame dataset to "
+                                       "score; give it as --model\n")
     with pytest.raises(UsageError, match="weights to colour with, not a photo, clip or frame dataset to score; give "
                                          "them as model$"):
         evaluate(tiny_model, [photo_folder, run / "model.safetensors"], tmp_path / "r", progress=False)

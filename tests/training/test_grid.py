@@ -240,6 +240,13 @@ def test_a_finished_run_whose_checkpoints_were_removed_is_kept(finished_grid, tm
     assert model_mtimes(out) == before, "no run trained"
 
 
+def test_a_search_run_from_its_copy_names_the_original_config_in_its_results(finished_grid, tmp_path):
+    """Probe 177: results.json named the copy, which is read as its original while that is there."""
+    config, out = copy_grid(finished_grid, tmp_path)
+    run_logged(out / "grid.toml", out)
+    assert json.loads((out / "results.json").read_text())["config"] == str(config.resolve())
+
+
 def test_scoring_a_run_shows_its_progress(finished_grid, tmp_path, capsys):
     """Probe 172: scoring said "evaluating 2 runs on N validation images", then nothing till each run's line
     (CIFAR-10's 5,000 images a run); a run whose scores are reused draws no bar."""

@@ -297,18 +297,29 @@ def test_unknown_threshold_is_an_error_listing_the_valid_ones():
 
 
 @pytest.mark.parametrize(("mode", "threshold", "said"), [
-    ("robust", {"working_size": 0}, "working_size must be at least 16, not 0"),  # an OpenCV traceback
-    ("thesis", {"working_size": -5}, "working_size must be at least 16, not -5"),
-    ("robust", {"working_size": 100_000}, "working_size must be at most 1024, not 100000"),
-    ("robust", {"lookahead": -1}, "lookahead must be at least 0, not -1"),  # an AttributeError
+    ("robust", {"working_size": 0}, "working_size must be from 16 to 1024, not 0"),  # an OpenCV traceback
+    ("thesis", {"working_size": -5}, "working_size must be from 16 to 1024, not -5"),
+    ("robust", {"working_size": 100_000}, "working_size must be from 16 to 1024, not 100000"),
+    ("robust", {"working_size": np.uint8(8)}, "working_size must be from 16 to 1024, not 8"),  # probe 177: overflow
+    ("robust", {"lookahead": -1}, "lookahead must be from 0 to 10000, not -1"),  # an AttributeError
+    ("robust", {"wipe_window": 10**400}, "wipe_window must be from 0 to 10000, not 1"),  # an OverflowError
+    ("robust", {"cut_score": 10**400}, "cut_score must be a finite number, not 1"),
     ("robust", {"lookahead": 1.5}, "lookahead must be a whole number, not 1.5"),
     ("thesis", {"ssim": "x"}, "ssim must be a finite number, not 'x'"),  # a TypeError
     ("robust", {"cut_score": float("nan")}, "cut_score must be a finite number, not nan"),  # a false cut
     ("robust", {"cut_score": True}, "cut_score must be a finite number, not True")])
 def test_a_threshold_no_detector_can_use_is_refused(mode, threshold, said):
     """Probe 176: OpenCV's and Python's own errors deep inside the detector, or NaN taken without a word."""
-    with pytest.raises(UsageError, match=f"^{re.escape(said)}$"):
+    with pytest.raises(UsageError, match=f"^{re.escape(said)}"):
         detect_scenes(cut_sequence(), mode=mode, **threshold)
+
+
+def test_a_threshold_of_numpy_is_taken_as_the_number_it_is():
+    """Probe 177: ``lookahead=np.int64(3)`` ended in deque's TypeError, ``working_size=np.int8(100)`` overflowed and
+    found no cut."""
+    frames = cut_sequence()
+    assert detect_scenes(frames, lookahead=np.int64(3), working_size=np.int8(100), cut_score=np.float32(0.6)) == \
+        detect_scenes(frames, lookahead=3, working_size=100, cut_score=0.6) != []
 
 
 @pytest.mark.parametrize(

@@ -736,14 +736,14 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
             if with_gray:
                 log(f"warning: skipping {shown_path(video)}: {reason}")
             return None
-        bars = None if colorizer.borders != "neutral" else find_frame_bars(reader.files) if film else \
+        bars = scene_bars = None if colorizer.borders != "neutral" else find_frame_bars(reader.files) if film else \
             find_video_bars(reader)
         if bars is not None and scale != 1.0:  # the bars of the frames as scored
             top, left = round(bars.top * scale), round(bars.left * scale)
             bottom = round((height - bars.top - bars.height) * scale)
             right = round((width - bars.left - bars.width) * scale)
             bars = Box(top, left, size[1] - top - bottom, size[0] - left - right)
-        state = SceneColorizer(colorizer, dependent, bars=bars, rotation=reader.rotation)
+        state = SceneColorizer(colorizer, dependent, bars=bars, rotation=reader.rotation, scene_bars=scene_bars)
         # frames read, not a reel's frames by number (probe 150: those after a gap in the numbering were left out)
         for read, frame in enumerate(progress_bar(reader, total=min(reader.frame_count or max_frames, max_frames),
                                                   desc=bar_name(video), unit="frame", disable=not progress,
@@ -751,9 +751,11 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
             if read >= max_frames:
                 break
             truth = frame.rgb
+            # the cuts found in the frame at its own size, as colouring finds them (probe 177: shrunk to score)
+            whole = rgb_to_gray(truth) if scale != 1.0 else None
             if scale != 1.0:
                 truth = cv2.resize(truth, size, interpolation=cv2.INTER_AREA)
-            score(state.push(rgb_to_gray(truth), truth))
+            score(state.push(rgb_to_gray(truth), truth, scene_gray=whole))
         score(state.flush())
         state.close()
     if with_gray and not rows and alone:

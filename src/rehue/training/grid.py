@@ -705,7 +705,9 @@ def _results_json(spec: GridSpec, result: GridResult, runs: dict[str, GridRun], 
         }
     fixed = {key: value for key, value in spec.runs[0].config.to_dict().items()
              if key not in VARIED_BY and key != "out"}
-    return {"config": os.path.abspath(spec.source), "fixed": fixed, "rank_by": spec.rank_by, "ranking": result.ranking,
+    # run from a copy, its original while there, as the copy is read (probe 177: the copy)
+    original = spec.copied_from if spec.read_from_original else spec.source
+    return {"config": os.path.abspath(original), "fixed": fixed, "rank_by": spec.rank_by, "ranking": result.ranking,
             "validation_images": result.validation_images, "validation_held_out": result.validation_held_out,
             "baseline": GRAY_BASELINE, "runs": run_entries,
             "table": table}

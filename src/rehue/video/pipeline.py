@@ -350,7 +350,8 @@ class SceneColorizer:
 
     def __init__(self, independent: Colorizer, dependent: Colorizer | None, scene_mode: str = "robust",
                  model_workers: int = 1, bars: Box | None = None, rotation: int = 0, *, first: int = 0,
-                 state_every: int | None = None, state: dict[str, np.ndarray] | None = None):
+                 state_every: int | None = None, state: dict[str, np.ndarray] | None = None,
+                 scene_bars: Box | None = None):
         from rehue.video.scenes import SceneDetector
 
         if independent.dependent:
@@ -359,6 +360,7 @@ class SceneColorizer:
         self.independent, self.dependent = independent, dependent
         self.size = independent.size
         self.bars = bars
+        self.scene_bars = scene_bars if scene_bars is not None else bars  # of the frames ``push``'s scene_gray holds
         self.rotation = rotation
         self.detector = SceneDetector(scene_mode)
         self.pending: deque = deque()
@@ -399,22 +401,31 @@ class SceneColorizer:
             return gray
         return np.ascontiguousarray(gray[self.bars.region])
 
-    def push(self, gray: np.ndarray, payload=None) -> list[tuple[object, np.ndarray]]:
-        """Feed one frame; returns (payload, colour RGB) for every frame that could be decided."""
-        return [self.compose(decided) for decided in self.push_ab(gray, payload)]
+    def push(self, gray: np.ndarray, payload=None, scene_gray: np.ndarray | None = None
+             ) -> list[tuple[object, np.ndarray]]:
+        """Feed one frame; returns (payload, colour RGB) for every frame that could be decided. ``scene_gray``:
+        the frame at its own size, where ``gray`` was shrunk (evaluate's scoring), for the scene detector."""
+        return [self.compose(decided) for decided in self.push_ab(gray, payload, scene_gray=scene_gray)]
 
     def flush(self) -> list[tuple[object, np.ndarray]]:
         return [self.compose(decided) for decided in self.flush_ab()]
 
-    def push_ab(self, gray: np.ndarray, payload=None, letterboxed: tuple[np.ndarray, Box] | None = None
-                ) -> list[Decided]:
-        """Feed one frame (and, optionally, its ``letterbox``); returns every frame now decided."""
+    def push_ab(self, gray: np.ndarray, payload=None, letterboxed: tuple[np.ndarray, Box] | None = None,
+                scene_gray: np.ndarray | None = None) -> list[Decided]:
+        """Feed one frame (and, optionally, its ``letterbox`` and ``push``'s ``scene_gray``); returns every frame
+        now decided."""
         started = time.perf_counter()
         small, box = letterboxed or self.letterbox(gray)
         # at the shipped models' size whatever the model's: the cuts `rehue scenes` reports (probe 176: a 32 px
-        # model's view found cuts where the 128 px one found none)
-        decided = self.detector.push(_picture_of(small, box) if self.size == SCENE_VIEW_SIZE else
-                                     scene_view(gray, self.rotation, self.bars))
+        # model's view found cuts where the 128 px one found none), of the frame's 8 bits (probe 177: a 16-bit
+        # frame's low bytes, noise), and of the frame at its own size (probe 177: evaluate's, shrunk to score)
+        if scene_gray is not None:
+            view = scene_view(to_uint8(scene_gray), self.rotation, self.scene_bars)
+        elif self.size == SCENE_VIEW_SIZE:
+            view = _picture_of(small, box)
+        else:
+            view = scene_view(to_uint8(gray), self.rotation, self.bars)
+        decided = self.detector.push(view)
         self._pushed += 1
         if self.state_every and (self.first + self._pushed) % self.state_every == 0:
             self._detector_states[self._pushed] = self.detector.state(self.first)  # counted in the film

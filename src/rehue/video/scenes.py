@@ -207,6 +207,7 @@ when phase correlation finds no shift inside the frame, i.e. nothing in common."
 MIN_STD = 1e-3
 MIN_WORKING_SIZE = 16  # a frame shrunk further holds no picture to compare
 MAX_WORKING_SIZE = 1024  # the frames rehue feeds are 128 px (`SCENE_VIEW_SIZE`): more is memory and time for nothing
+MAX_COUNT = 10_000  # frames of lookahead or of a window: each is kept in memory
 NOT_A_MIXTURE = (1.0, 0.0, 1.0)
 """What :meth:`RobustEngine.mixture` answers when the two ends are (nearly) the same picture."""
 MIN_DETERMINANT = 1e-6
@@ -843,14 +844,17 @@ class SceneDetector:
             )
         for name, value in thresholds.items():  # probe 176: tracebacks from OpenCV, or NaN taken (a false cut)
             whole = isinstance(getattr(spec.thresholds, name), int)
+            try:
+                finite = whole or math.isfinite(value)
+            except (TypeError, OverflowError):  # a string; an integer past a float (probe 177)
+                finite = False
             if isinstance(value, bool) or not isinstance(value, numbers.Integral if whole else numbers.Real) or \
-                    not math.isfinite(value):
+                    not finite:
                 raise UsageError(f"{name} must be {'a whole number' if whole else 'a finite number'}, not {value!r}")
-            least = MIN_WORKING_SIZE if name == "working_size" else 0  # a count (0: its test off); a score: any
-            if whole and value < least:
-                raise UsageError(f"{name} must be at least {least}, not {value}")
-            if name == "working_size" and value > MAX_WORKING_SIZE:
-                raise UsageError(f"working_size must be at most {MAX_WORKING_SIZE}, not {value}")
+            value = thresholds[name] = int(value) if whole else float(value)  # numpy's int8 overflowed (probe 177)
+            least, most = (MIN_WORKING_SIZE, MAX_WORKING_SIZE) if name == "working_size" else (0, MAX_COUNT)
+            if whole and not least <= value <= most:  # a count (0: its test off); a score may be any number
+                raise UsageError(f"{name} must be from {least} to {most}, not {value}")
         self.mode = mode
         self.thresholds = spec.thresholds(**thresholds)
         self._engine = spec.engine(self.thresholds)
