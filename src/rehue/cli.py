@@ -774,6 +774,8 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed with escapes, not a crash
         with contextlib.suppress(AttributeError, ValueError):  # a test's capture, a closed stream
             stream.reconfigure(errors="backslashreplace")
+    if argv is None and not isinstance(sys.stderr, _LeftByItsReader):
+        sys.stderr = _LeftByItsReader(sys.stderr)
     library_log = logging.getLogger("rehue")
     handler = None
     if not any(isinstance(existing, _WarningLine) for existing in library_log.handlers):
@@ -972,6 +974,39 @@ def _standard_output_named():
         raise
     finally:
         sys.stdout = stream
+
+
+class _LeftByItsReader:
+    """The process's standard error, where its reader may go away mid-run (`rehue ... 2>&1 | head`, a log
+    collector stopped): from the first write that finds the pipe broken, it and every later one go to /dev/null,
+    the descriptor too (FFmpeg's), and the job goes on, as with standard error closed from the start (probe 178:
+    a film failed as "bp.mp4: Broken pipe", naming its output, where photos were coloured)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._left()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._left()
+
+    def _left(self) -> None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self._stream.fileno())  # what the stream still holds is flushed there, unsaid
+            os.close(null)
+        self._stream = open(os.devnull, "w")  # noqa: SIM115 - the process's own, for its whole life
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 class _Unsaid(io.TextIOBase):

@@ -139,6 +139,13 @@ def _logged_bar():
     from tqdm import tqdm
 
     class LoggedBar(tqdm):
+        def refresh(self, *args, **kwargs):
+            # a line written by a redraw of its own (a new description) is where the bar got to: closing wrote it
+            # again (probe 178: "write: 67% 2/3" twice)
+            drawn = super().refresh(*args, **kwargs)
+            self.last_print_n = self.n
+            return drawn
+
         def close(self):
             # a bar that stays (``leave``) writes its end itself, unless its last step was written already
             # (under TERM=dumb the last line came twice); getattr: tqdm closes a bar whose making an

@@ -1104,6 +1104,9 @@ def test_a_large_photo_shows_its_steps(tmp_path, tiny_model, gray_jpeg, monkeypa
     assert run("colorize", gray_jpeg, "-o", tmp_path / "out.png", "--model", tiny_model) == 0
     err = capsys.readouterr().err
     assert "scan.jpg: colour:" in err and "scan.jpg: write:" in err and "2/3" in err
+    # probe 178: a log's last line was "write: 67% 2/3", twice, the file written
+    steps = [line.split("|")[-1].split()[0] for line in err.splitlines() if "scan.jpg:" in line]
+    assert steps == ["1/3", "2/3", "3/3"], err
     assert run("colorize", gray_jpeg, "-o", tmp_path / "quiet.png", "--model", tiny_model, "--no-progress") == 0
     assert "colour:" not in capsys.readouterr().err
 
@@ -1754,3 +1757,35 @@ def test_the_library_refuses_the_film_settings_the_command_line_refuses(tmp_path
     assert rehue.colorize_video(clip, tmp_path / "ok.mkv", codec="ffv1", **film).frames == 4, "the defaults taken"
     assert rehue.colorize_video(clip, tmp_path / "w.webm", crf=60, **film).frames == 4
     assert rehue.colorize_video(clip, tmp_path / "n.mp4", codec=None, **film).frames == 4, "None: auto, as elsewhere"
+
+
+def test_a_reader_of_standard_error_that_goes_away_leaves_the_job_to_finish(tmp_path, tiny_model):
+    """Probe 178: `rehue colorize clip.mp4 -o out.mp4 2>&1 | head -1` failed the film as "out.mp4: Broken pipe",
+    naming its output, once a line found the reader gone (a folder's photos were coloured, its films failed)."""
+    from rehue.video.io import VideoReader
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "clip.mp4", list(textured_frames(40, 48, 64)), fps=25)
+    out = tmp_path / "out.mp4"
+    process = subprocess.Popen([sys.executable, "-m", "rehue", "colorize", str(clip), "-o", str(out), "--model",
+                                str(tiny_model), "--dependent-model", "none"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    first = process.stderr.readline()  # the bar's first line; the reader goes, as head's does
+    process.stderr.close()
+    assert process.wait(timeout=300) == 0, first
+    with VideoReader(out) as reader:
+        assert reader.frame_count == 40
+
+
+def test_a_batch_of_reels_counts_the_reels_as_a_batch_of_files_does(tmp_path, tiny_model, capsys):
+    """Probe 178: each reel drew a bar of its own, and nothing said how many reels were left."""
+    reels = [tmp_path / "r1", tmp_path / "r2"]
+    for seed, reel in enumerate(reels):
+        reel.mkdir()
+        for number in range(3):
+            Image.fromarray(textured_rgb(30, 40, seed=seed)[..., number % 3]).save(reel / f"f_{number:04d}.png")
+    assert run("colorize", *reels, "--frames", "-o", tmp_path / "out", "--model", tiny_model, "--dependent-model",
+               "none") == 0
+    counts = [line.split("|")[-1].split()[0] for line in capsys.readouterr().err.splitlines()
+              if line.startswith("colouring:")]
+    assert counts == ["0/2", "2/2"]

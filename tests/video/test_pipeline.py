@@ -2745,3 +2745,13 @@ def test_a_progress_function_is_called_once_at_a_time_and_not_after_it_cancelled
     with pytest.raises(RuntimeError, match="cancelled by the caller"):
         colorizer.colorize_video(clip, tmp_path / "b" / "f_%04d.png", progress=cancel, dependent_model="none")
     assert len(calls) == 5
+
+
+def test_a_films_summary_writes_every_count_alike():
+    """Probe 178: "3,000 frames, 24 scenes, ... (24 independent, 2976 dependent, 1005 eased against drift)"."""
+    from rehue.video.pipeline import VideoSummary
+
+    line = VideoSummary(frames=3000, scenes=24, seconds=30.0, independent_frames=24, dependent_frames=2976,
+                        eased_frames=1005).line()
+    assert line == ("3,000 frames, 24 scenes, 30.0 s, 100.0 frames/s (24 independent, 2,976 dependent, 1,005 eased "
+                    "against drift)")

@@ -515,7 +515,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             f"{shown_path(without_colour[0])} ({NEEDS_COLOUR})")
     if enlarged:  # probe 99: a frame dataset's 32 px frames scored at 128 without a word
         scored = len(result.table.rows.get(name, ()))  # not those skipped (probe 100)
-        log(f"note: {counted(len(enlarged), 'picture')} of {scored} {'is' if len(enlarged) == 1 else 'are'} "
+        log(f"note: {counted(len(enlarged), 'picture')} of {scored:,} {'is' if len(enlarged) == 1 else 'are'} "
             f"smaller than {size}x{size}, such as {shown_path(enlarged[0])}, and scored enlarged to it, a soft truth "
             "(--full-res scores each at its own size)")
     # clips are scored at one size for both models, so their frames' scores pair up

@@ -398,9 +398,11 @@ def _colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bo
             shown_gray = np.repeat(gray[..., None], 3, axis=2) if gray.ndim == 2 else gray
             rgb = np.concatenate([shown_gray, rgb], axis=1)
             alpha = None if alpha is None else np.concatenate([alpha, alpha], axis=1)
-        return save_image(rgb, target, alpha=alpha, quality=quality, dpi=image.dpi, exif=image.exif,
-                          software=colorizer.provenance, xmp=image.xmp, text=image.text, overwrite=overwrite,
-                          dpx_header=image.dpx_header, exr_header=image.exr_header)
+        written = save_image(rgb, target, alpha=alpha, quality=quality, dpi=image.dpi, exif=image.exif,
+                             software=colorizer.provenance, xmp=image.xmp, text=image.text, overwrite=overwrite,
+                             dpx_header=image.dpx_header, exr_header=image.exr_header)
+        steps.update(1)  # written: 3/3 (probe 178: a log's last line said 2/3, the file written)
+        return written
     finally:
         steps.close()
 
@@ -798,6 +800,7 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
     """Each input folder is one film's frames: into ``output`` itself for one folder (a folder, or a video
     file by its extension unless ``as_folder``: typed with a trailing slash), else into ``output``/<folder name>."""
     from rehue.inference.colorizer import Colorizer
+    from rehue.progress import progress_bar
     from rehue.video.pipeline import colorize_frames
 
     unique: dict[Path, Path] = {}  # a folder named twice is one film (probe 166: "two folders of frames are both
@@ -843,7 +846,10 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
         log(f"note: removed {counted(len(stale), 'half-written file or folder', 'half-written files or folders')} of "
             f"frames that a killed run left, such as {stale[0]}")
     summary = BatchSummary()
-    for folder, target in zip(folders, targets, strict=True):
+    # the reels' count, as a batch of files has (probe 178: twenty reels, each with a bar of its own, and no
+    # word of how many were left)
+    for folder, target in progress_bar(list(zip(folders, targets, strict=True)), desc="colouring", unit="film",
+                                       disable=not progress or len(folders) < 2):
         written = None if overwrite else _film_written(folder, target, image_ext)
         if len(folders) > 1 and written is True:
             summary.skipped.append(target)  # as a batch of files passes over those done (probe 149: failed)

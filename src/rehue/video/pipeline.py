@@ -149,8 +149,8 @@ class VideoSummary:
         if self.kept:
             frames += f" ({self.frames + self.kept:,} in all with the {self.kept:,} an earlier run coloured)"
         return (f"{frames}, {counted(self.scenes, 'scene')}, {self.seconds:.1f} s, {self.fps:.1f} frames/s "
-                f"({self.independent_frames} independent, {self.dependent_frames} dependent"
-                + (f", {self.eased_frames} eased against drift" if self.eased_frames else "") + ")")
+                f"({self.independent_frames:,} independent, {self.dependent_frames:,} dependent"
+                + (f", {self.eased_frames:,} eased against drift" if self.eased_frames else "") + ")")
 
 
 @dataclass(frozen=True)
