@@ -245,6 +245,17 @@ def test_a_search_run_from_its_copy_names_the_original_config_in_its_results(fin
     config, out = copy_grid(finished_grid, tmp_path)
     run_logged(out / "grid.toml", out)
     assert json.loads((out / "results.json").read_text())["config"] == str(config.resolve())
+    edited = tmp_path / "edited"  # probe 179: the original edited since, it named a file of other settings
+    edited.mkdir()
+    original = write_grid(edited, config.read_text().replace('data = "photos"', f'data = "{config.parent / "photos"}"'))
+    copy = out / "grid.toml"
+    copy.write_text(copy.read_text().split("\n", 2)[0].replace(str(config.resolve()), str(original.resolve()))
+                    + "\n# data\n" + original.read_text())
+    run_logged(copy, out)
+    assert json.loads((out / "results.json").read_text())["config"] == str(original.resolve())
+    original.write_text(original.read_text() + "\n# a note, and the settings the same\n")
+    run_logged(copy, out)
+    assert json.loads((out / "results.json").read_text())["config"] == str(copy.resolve())
 
 
 def test_scoring_a_run_shows_its_progress(finished_grid, tmp_path, capsys):

@@ -398,6 +398,42 @@ def test_colorize_video_finds_bars_unless_asked_to_colour_everything(tmp_path, t
     assert chroma["neutral"] < 1.0 < chroma["model"]
 
 
+def test_a_turned_films_bars_are_said_as_the_film_is_shown(tmp_path, tiny_model):
+    """Probe 179: a portrait film stored turned, bars above and below its stored picture, was said to have "the
+    320x120 picture" inside them, and evaluate's report "picture 64x24 at x 0, y 12", where it shows 120x320."""
+    from rehue.evaluation.evaluate import evaluate
+
+    frames = []
+    for frame in textured_frames(32, 240, 320, seed=4):
+        frame[:50], frame[190:] = 225, 225
+        frames.append(frame)
+    clip = make_clip(tmp_path / "turned.mp4", frames, fps=24, rotation=90)
+    said = []
+    colorize_video(clip, tmp_path / "out.mp4", colorizer=Colorizer.load(tiny_model, device="cpu", borders="neutral"),
+                   dependent_model="none", progress=False, log=said.append)
+    assert [line for line in said if "bars around" in line] == [
+        f"{clip}: bars around the picture; colouring the 140x320 picture inside them and leaving the bars gray "
+        "(--borders model to colour everything)"]
+    scored = evaluate(tiny_model, [clip], tmp_path / "report", dependent_model="none", progress=False,
+                      log=lambda line: None)
+    assert scored.extra["video turned.mp4"]["bars"] == [0, 10, 64, 28], "upright, the long side scored at 64"
+    assert "borders left gray (picture 28x64 at x 10, y 0)" in (tmp_path / "report" / "metrics.md").read_text()
+
+
+def test_a_box_turned_with_its_picture_lies_where_the_picture_shows_it():
+    from rehue.inference.colorizer import Box
+    from rehue.video.io import upright, upright_box
+
+    picture = np.zeros((24, 32), np.uint8)
+    box = Box(5, 2, 10, 25)
+    picture[box.region] = 1
+    for rotation in (0, 90, 180, 270):
+        rows, columns = np.nonzero(upright(picture, rotation))
+        turned = upright_box(box, rotation, 24, 32)
+        assert (turned.top, turned.left, turned.height, turned.width) == (
+            rows.min(), columns.min(), rows.max() - rows.min() + 1, columns.max() - columns.min() + 1), rotation
+
+
 def test_bars_of_a_long_film_are_found_from_its_key_frames_alone(tmp_path, monkeypatch):
     from rehue.inference.colorizer import Box
     from rehue.video.pipeline import find_video_bars
@@ -1759,6 +1795,9 @@ def test_a_video_stopped_by_a_full_disk_or_while_its_pieces_join_keeps_them(tmp_
                            "coloured up to the scene it stopped in are kept in ")
     assert line.endswith(", and once that is put right the same command goes on from frame 13")
     assert not out.exists()
+    (kept,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.mp4.rehue-tmp")]
+    assert sorted(p.name for p in kept.glob("piece-*.packets")) == ["piece-000001.packets", "piece-000002.packets"], \
+        "probe 180: the piece half written took the room the user then made"
 
     joined = []
 

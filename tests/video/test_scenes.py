@@ -314,6 +314,14 @@ def test_a_threshold_no_detector_can_use_is_refused(mode, threshold, said):
         detect_scenes(cut_sequence(), mode=mode, **threshold)
 
 
+def test_a_score_below_zero_is_a_threshold_like_another():
+    """Probe 179: ``cut_score=-1.0, lookahead=1`` took a frame before the film's first for a change, and ended in
+    "'<' not supported between instances of 'NoneType' and 'float'"."""
+    frames = cut_sequence()
+    changes = detect_scenes(frames, cut_score=-1.0, lookahead=1)
+    assert all(0 < index < len(frames) for index in changes) and changes == sorted(set(changes))
+
+
 def test_a_threshold_of_numpy_is_taken_as_the_number_it_is():
     """Probe 177: ``lookahead=np.int64(3)`` ended in deque's TypeError, ``working_size=np.int8(100)`` overflowed and
     found no cut."""

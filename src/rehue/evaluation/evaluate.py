@@ -689,7 +689,7 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
     from rehue.inference.colorizer import Box
     from rehue.progress import bar_name, progress_bar
     from rehue.video.frame_folder import FrameFolderReader
-    from rehue.video.io import VideoReader, upright
+    from rehue.video.io import VideoReader, upright, upright_box
     from rehue.video.pipeline import SceneColorizer, find_frame_bars, find_video_bars
 
     stability_out, stability_truth = TemporalStability(), TemporalStability()
@@ -772,11 +772,14 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
             f"{'it is' if len(uncoloured) == 1 else 'they are'} not scored")
     for row, metrics, file in rows:
         table.add(row, metrics, video, file)
+    # as the film is shown (probe 179: a turned film's, as stored)
+    shown_bars = None if bars is None else upright_box(bars, reader.rotation, size[1], size[0])
     if len(grid) < 8:  # as the film is shown: a phone's portrait clip upright (probe 143: sideways)
         grid.extend(tuple(upright(picture, reader.rotation) for picture in row) for row in first)
     return {"model": name, "dependent_model": None if dependent is None else dependent.name,
             "frames": len(errors), "frames_without_colour": len(uncoloured), "scene_starts": state.scene_starts,
             "eased_against_drift": state.eased_frames,
-            "bars": None if bars is None else [bars.top, bars.left, bars.height, bars.width],
+            "bars": None if shown_bars is None else [shown_bars.top, shown_bars.left, shown_bars.height,
+                                                     shown_bars.width],
             "temporal_stability_output": stability_out.mean(), "temporal_stability_truth": stability_truth.mean(),
             "ab_error_by_frame": [round(e, 3) if math.isfinite(e) else None for e in errors]}

@@ -681,6 +681,18 @@ def _scored_on(result: GridResult) -> str:
             "colour photo to hold out): the scores say how well they learnt it, not how they colour unseen photos")
 
 
+def _config_named(spec: GridSpec) -> Path:
+    """The config file that gave the search its settings: run from a copy, its original where the copy holds it
+    as it is (probe 177: the copy named; probe 179: the original named, edited since)."""
+    if not spec.read_from_original:
+        return spec.source
+    try:
+        same = spec.copied_from.read_bytes() == spec.source.read_bytes().split(b"\n", 2)[-1]
+    except OSError:
+        same = False
+    return spec.copied_from if same else spec.source
+
+
 def _results_json(spec: GridSpec, result: GridResult, runs: dict[str, GridRun], out: Path) -> dict:
     from rehue.evaluation.metrics import GRAY_BASELINE
 
@@ -705,9 +717,8 @@ def _results_json(spec: GridSpec, result: GridResult, runs: dict[str, GridRun], 
         }
     fixed = {key: value for key, value in spec.runs[0].config.to_dict().items()
              if key not in VARIED_BY and key != "out"}
-    # run from a copy, its original while there, as the copy is read (probe 177: the copy)
-    original = spec.copied_from if spec.read_from_original else spec.source
-    return {"config": os.path.abspath(original), "fixed": fixed, "rank_by": spec.rank_by, "ranking": result.ranking,
+    return {"config": os.path.abspath(_config_named(spec)), "fixed": fixed, "rank_by": spec.rank_by,
+            "ranking": result.ranking,
             "validation_images": result.validation_images, "validation_held_out": result.validation_held_out,
             "baseline": GRAY_BASELINE, "runs": run_entries,
             "table": table}

@@ -359,6 +359,16 @@ def upright(picture: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(picture, turns)) if turns else picture
 
 
+def upright_box(box, rotation: int, height: int, width: int):
+    """``box`` (a `Box`) in a stored picture of ``height`` x ``width``, where it lies as the picture is displayed
+    (`upright`): a turned film's bars are said as they are seen (probe 179: "the 320x120 picture" of a portrait
+    film showing a 120x320 one)."""
+    for _ in range((rotation // 90) % 4):  # a quarter turn counter-clockwise: (row, col) -> (width - 1 - col, row)
+        box = type(box)(width - box.left - box.width, box.top, box.width, box.height)
+        height, width = width, height
+    return box
+
+
 def as_stored(picture: np.ndarray, rotation: int) -> np.ndarray:
     """The inverse of `upright`: a displayed picture turned back to the way its video stores it."""
     return upright(picture, -rotation)

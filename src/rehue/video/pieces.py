@@ -238,6 +238,9 @@ class PiecedVideo:
         if self.file is not None:
             with contextlib.suppress(OSError):  # a full disk fails the flush of the piece being written, thrown away
                 self.file.close()
+            if self.piece_file not in {piece.file for piece in self.pieces}:  # and its file (probe 180: kept, the
+                with contextlib.suppress(OSError):  # disk full still when the user had made room)
+                    (self.staging / self.piece_file).unlink(missing_ok=True)
         self.writer.abort()
         kept, self.last_kept = 0, None
         for piece in self.pieces if keep else ():  # those a next run can seek past, from the first

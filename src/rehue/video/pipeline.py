@@ -56,7 +56,7 @@ from rehue.inference.colorizer import (
 from rehue.progress import finished
 from rehue.signals import signals_held
 from rehue.video.frame_folder import PATTERN, FramePattern
-from rehue.video.io import DEEP_CODECS, as_stored, upright
+from rehue.video.io import DEEP_CODECS, as_stored, upright, upright_box
 from rehue.video.pieces import PiecedVideo, check_video_output, encoder_settings, interrupted_video
 from rehue.video.rates import exact_rate
 from rehue.video.resume import (
@@ -915,7 +915,8 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                 with VideoReader(source, start=start, end=end) as part:
                     bars = find_video_bars(part)
             if bars is not None:
-                log(f"{source}: bars around the picture; colouring the {bars.width}x{bars.height} picture inside "
+                shown = upright_box(bars, reader.rotation, reader.height, reader.width)
+                log(f"{source}: bars around the picture; colouring the {shown.width}x{shown.height} picture inside "
                     "them and leaving the bars gray (--borders model to colour everything)")
         rotation = reader.rotation
         state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),

@@ -653,8 +653,9 @@ class RobustEngine:
         dependent model carried the old shot's colours into the new one). Motion raises a run of differences,
         or (on twos, a picture held for two frames) every other one, which are not so far above the rest."""
         settings, lookahead = self.thresholds, self.lookahead
-        before = [index for index in range(frame.index - lookahead, frame.index)
-                  if (self._consecutive_difference(index) or 0.0) > settings.cut_score]
+        before = [index for index in range(frame.index - lookahead, frame.index)  # of frames there are (probe 179:
+                  if (change := self._consecutive_difference(index)) is not None  # a cut_score below 0 took one
+                  and change > settings.cut_score]  # before the film's first)
         if len(before) != 1:
             return False
         (into_short,) = before
