@@ -149,6 +149,33 @@ def test_an_interrupt_is_said_after_the_bar_it_stopped(tmp_path, capsys, monkeyp
     assert lines[-1] == "rehue: interrupted" and lines[-2].startswith("film.mp4:  40%|####      | 8/20 "), lines
 
 
+def test_what_an_interrupted_film_kept_is_said_after_its_bar(tmp_path, tiny_model, capsys, monkeypatch):
+    """Probe 180: "interrupted; the 1,879 frames ... are kept", then the bar's last line at 2,165, as if more were
+    kept."""
+    from rehue.cli import main
+    from rehue.video import pieces, scenes
+    from tests.helpers_video import make_clip, textured_frames
+
+    monkeypatch.setattr(pieces, "PIECE_FRAMES", 4)
+    frames = [*textured_frames(12, 48, 64, seed=1), *textured_frames(12, 48, 64, seed=9)]
+    clip = make_clip(tmp_path / "film.mkv", frames, fps=24, codec="ffv1")
+    real_push = scenes.SceneDetector.push
+    pushed = []
+
+    def push(self, gray):
+        pushed.append(1)
+        if len(pushed) == 20:
+            raise KeyboardInterrupt
+        return real_push(self, gray)
+
+    monkeypatch.setattr(scenes.SceneDetector, "push", push)
+    assert main(["colorize", str(clip), "-o", str(tmp_path / "out.mkv"), "--model", str(tiny_model),
+                 "--dependent-model", "none"]) == 130
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1] == "rehue: interrupted" and " interrupted; the " in lines[-2], lines
+    assert lines[-3].startswith("film.mkv: "), lines
+
+
 def test_a_resumed_folder_counts_only_the_files_left(tmp_path, tiny_model, photo_folder, capsys, monkeypatch):
     """Before, the files an earlier run had coloured counted as done at once, so the bar's time left after
     a resume was far too short (`<00:01` with 26 of 40 photos to go, probe 19)."""

@@ -627,8 +627,11 @@ def say_what_was_kept(exc: BaseException, kept: int, staging: Path, subject, fra
     said = (f"the {kept:,} frames {which} are kept in {staging}, and once that is put right the same command "
             f"{going_on or f'goes on from frame {frame}'}")
     if isinstance(exc, KeyboardInterrupt):
+        from rehue.progress import close_bars
+
         said = f"{subject}: interrupted; " + said.replace("once that is put right ", "")
         exc.add_note(said)
+        close_bars()  # the bar's last line, then what was kept (probe 180: after it, a count above the frames kept)
         log(said)
     elif isinstance(exc, RehueError):
         raise RehueError(f"{exc.reason}; {said}", exc.path) from None
