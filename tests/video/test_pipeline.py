@@ -2794,3 +2794,31 @@ def test_a_films_summary_writes_every_count_alike():
                         eased_frames=1005).line()
     assert line == ("3,000 frames, 24 scenes, 30.0 s, 100.0 frames/s (24 independent, 2,976 dependent, 1,005 eased "
                     "against drift)")
+
+
+def test_a_piece_listed_as_finished_is_kept_whatever_the_moment_of_the_interrupt(tmp_path, tiny_model, monkeypatch,
+                                                                                 capsys):
+    """Probe 181: an interrupt between a piece's line in the list and its place in the run's own list removed its
+    file, and the next run coloured its frames again, saying the file "changed since it was written"."""
+    from rehue.video import pieces
+
+    monkeypatch.setattr(pieces, "PIECE_FRAMES", 4)
+    clip = make_clip(tmp_path / "film.mkv", three_scene_frames(), fps=12, codec="ffv1")
+    args = ["colorize", str(clip), "-o", str(tmp_path / "out.mp4"), "--model", str(tiny_model), "--dependent-model",
+            "none", "--no-progress"]
+    listed = pieces.add_piece
+
+    def interrupted_once_listed(staging, piece):
+        listed(staging, piece)
+        if piece.file == "piece-000002.packets":
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pieces, "add_piece", interrupted_once_listed)
+        assert main(args) == 130
+    (kept,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.mp4.rehue-tmp")]
+    assert sorted(p.name for p in kept.glob("piece-*.packets")) == ["piece-000001.packets", "piece-000002.packets"]
+    capsys.readouterr()
+    assert main(args) == 0
+    said = capsys.readouterr().err
+    assert "going on from frame 13" in said and "coloured again" not in said, said

@@ -15,6 +15,7 @@ while the pieces are joined, it keeps them all, and the same command joins them.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import struct
@@ -25,6 +26,7 @@ from rehue.data.images import staging_folder_for
 from rehue.errors import RehueError, out_of_room
 from rehue.signals import signals_held
 from rehue.video.resume import (
+    PIECES,
     InterruptedVideo,
     Piece,
     add_piece,
@@ -238,9 +240,10 @@ class PiecedVideo:
         if self.file is not None:
             with contextlib.suppress(OSError):  # a full disk fails the flush of the piece being written, thrown away
                 self.file.close()
-            if self.piece_file not in {piece.file for piece in self.pieces}:  # and its file (probe 180: kept, the
-                with contextlib.suppress(OSError):  # disk full still when the user had made room)
-                    (self.staging / self.piece_file).unlink(missing_ok=True)
+            if not self._listed(self.piece_file):  # and its files (probe 180: kept, the disk full still when the
+                for name in (self.piece_file, self.piece_file.replace(".packets", ".state.npz")):  # user made room)
+                    with contextlib.suppress(OSError):
+                        (self.staging / name).unlink(missing_ok=True)
         self.writer.abort()
         kept, self.last_kept = 0, None
         for piece in self.pieces if keep else ():  # those a next run can seek past, from the first
@@ -252,6 +255,17 @@ class PiecedVideo:
             shutil.rmtree(self.staging, ignore_errors=True)
         release_staging(self.staging, self._cleanup)
         return kept
+
+    def _listed(self, name: str) -> bool:
+        """Whether the piece of file ``name`` is in the list of pieces, here or on the disk: an interrupt can land
+        between its line's writing and its place here (probe 181: a finished piece removed, coloured again)."""
+        if name in {piece.file for piece in self.pieces}:
+            return True
+        try:
+            lines = (self.staging / PIECES).read_text().splitlines()
+        except (OSError, UnicodeDecodeError):
+            return False
+        return any(f'"file": {json.dumps(name)}' in line for line in lines)
 
     def __enter__(self) -> PiecedVideo:
         return self
