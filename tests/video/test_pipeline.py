@@ -1564,8 +1564,8 @@ def test_an_interrupted_video_goes_on_from_the_scene_it_stopped_in(tmp_path, tin
     (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(f".out{suffix}.rehue-tmp")]
     assert messages[-1] == (f"{out}: interrupted; the 12 frames coloured up to the scene it stopped in are kept in "
                             f"{staging}, and the same command goes on from frame 13")
-    assert sorted(p.name for p in staging.iterdir()) == sorted(
-        [JOURNAL, SCENES, PIECES, "piece-000001.packets", "piece-000002.packets", "piece-000003.packets"])
+    assert sorted(p.name for p in staging.iterdir()) == sorted(  # the third, half written, dropped (probe 180)
+        [JOURNAL, SCENES, PIECES, "piece-000001.packets", "piece-000002.packets"])
 
     messages.clear()
     again = colorize_video(clip, out, progress=False, log=messages.append, **options)
