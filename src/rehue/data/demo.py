@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import fnmatch
+import functools
 import glob
 import hashlib
 import io
@@ -563,9 +564,20 @@ class _Apt:
         return target
 
 
+UNREACHABLE = ("Connection refused", "Temporary failure in name resolution", "Name or service not known",
+               "Network is unreachable", "No route to host", "timed out", "ProxyError", "NewConnectionError")
+
+
 def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
+    """A tool's failure in one line: its last, and where it could not reach the network, why (probe 182: pip's
+    "No matching distribution found for scikit-video", where it reached no index)."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "no output"
+    why = next((words for words in UNREACHABLE if words.lower() in text.lower()), None)
+    if why is not None and why.lower() not in lines[-1].lower():
+        return f"{lines[-1]} (the network could not be reached: {why})"
+    return lines[-1]
 
 
 def _fetch_debs(cache: Path, progress, fetched: list[str], skipped: list[str]) -> dict[str, tuple[Path, str]]:
@@ -651,10 +663,39 @@ def _reader(path: Path) -> Callable[[], bytes]:
     return path.read_bytes
 
 
+@functools.lru_cache(maxsize=8)
+def _deb_listing(deb: str, modified: int) -> str:
+    """``dpkg -c``'s listing of the files a .deb holds (by its path and modification time: read once a run)."""
+    try:
+        return subprocess.run(["dpkg", "-c", deb], capture_output=True, text=True, timeout=APT_TIMEOUT_S,
+                              check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def _unpacked_damage(root: Path, package: str, version: str, original: str) -> RehueError | None:
+    """The error for ``original`` missing from rehue's unpacked copy of a package, where its .deb in the cache holds
+    it: the copy is removed, for the next run to unpack anew (probe 182: a photo said to be "not in
+    mate-backgrounds" and taken out of the set, or every licence of a package "unknown", exit 0, for good)."""
+    deb = root.parent.parent / "debs" / f"{root.name}.deb"
+    if not deb.is_file() or shutil.which("dpkg") is None:
+        return None
+    if not re.search(rf" \./{re.escape(original)}(?: -> .*)?$", _deb_listing(str(deb), deb.stat().st_mtime_ns),
+                     re.MULTILINE):
+        return None
+    shutil.rmtree(root, ignore_errors=True)
+    return RehueError(f"{original} is missing from rehue's unpacked copy of {package} {version}, which its .deb "
+                      "holds: the copy is damaged; it was removed, and the next run unpacks it again from its .deb",
+                      root)
+
+
 def _debian_files(available: dict[str, tuple[Path, str]], progress, skipped: list[str]) -> list[SourceFile]:
     files: list[SourceFile] = []
     for package, (root, version) in available.items():
         copyright_path = root / "usr/share/doc" / package / "copyright"
+        if not copyright_path.is_file() and (damage := _unpacked_damage(root, package, version,
+                                                                        f"usr/share/doc/{package}/copyright")):
+            raise damage
         stanzas = parse_debian_copyright(copyright_path.read_text(errors="replace")) if copyright_path.is_file() else []
         turns: dict[str, int] = {}
         if package == "mate-backgrounds":
@@ -679,6 +720,8 @@ def _debian_files(available: dict[str, tuple[Path, str]], progress, skipped: lis
             wanted = _stamp_files(root, version, progress)
         for original, target, kind in wanted:
             source = root / original
+            if not source.is_file() and (damage := _unpacked_damage(root, package, version, original)):
+                raise damage
             if not source.is_file():
                 skipped.append(f"{package} {version}: {original} is missing")
                 progress(f"skipped {original}: not in {package} {version}")
@@ -867,10 +910,17 @@ def _stamp_files(root: Path, version: str, progress) -> list[tuple[str, str, str
         relative = png.relative_to(stamps_dir).as_posix()
         if any(fnmatch.fnmatchcase(relative, pattern) for pattern in STAMP_EXCLUDED):
             continue
-        with Image.open(png) as image:
-            if max(image.size) < MIN_STAMP_SIDE:
-                tiny += 1
-                continue
+        try:
+            with Image.open(png) as image:
+                small = max(image.size) < MIN_STAMP_SIDE
+        except (OSError, ValueError) as exc:  # probe 182: "cannot keep the downloads in the cache", every run
+            shutil.rmtree(root, ignore_errors=True)
+            raise RehueError(f"cannot read {STAMPS_ROOT}/{relative} ({exc}): rehue's cached copy of "
+                             f"tuxpaint-stamps-default {version} is damaged; it was removed, and the next run unpacks "
+                             "it again from its .deb", root) from None
+        if small:
+            tiny += 1
+            continue
         wanted.append((f"{STAMPS_ROOT}/{relative}", f"stamps/{relative}", "stamp"))
     if tiny:
         progress(f"skipped {tiny} stamps smaller than {MIN_STAMP_SIDE} px on their longer side")
@@ -1419,7 +1469,7 @@ def _remove_stale(out_dir: Path, previous: dict[str, dict], current: set[str], p
     for path in stale:
         (out_dir / path).unlink(missing_ok=True)
     if stale:
-        progress(f"removed {len(stale)} files no source provides any more: {', '.join(stale[:5])}"
+        progress(f"removed {counted(len(stale), 'file')} no source provides any more: {', '.join(stale[:5])}"
                  + (" ..." if len(stale) > 5 else ""))
 
 
