@@ -126,24 +126,30 @@ def test_a_bar_ends_at_every_step_where_its_total_was_an_estimate(tmp_path, tiny
         assert lines[-1].startswith("film.mkv: 100%|##########| 20/20 "), (name, lines)
 
 
-def test_an_interrupt_is_said_after_the_bar_it_stopped(tmp_path, capsys, monkeypatch):
-    """Probe 99: the bar of the loop an interrupt broke out of was closed when the loop was let go, and its last
-    line came after "rehue: interrupted" (train, frames, evaluate, scenes)."""
-    from rehue.cli import main
+def _interrupted_at_frame(number: int, monkeypatch) -> None:
+    """Ctrl-C as the scene detector is given frame ``number`` (counted from 1)."""
     from rehue.video import scenes
-    from tests.helpers_video import make_clip, textured_frames
 
-    clip = make_clip(tmp_path / "film.mp4", list(textured_frames(20, 48, 64)), fps=24)
     real_push = scenes.SceneDetector.push
     pushed = []
 
     def push(self, gray):
         pushed.append(1)
-        if len(pushed) == 8:
+        if len(pushed) == number:
             raise KeyboardInterrupt
         return real_push(self, gray)
 
     monkeypatch.setattr(scenes.SceneDetector, "push", push)
+
+
+def test_an_interrupt_is_said_after_the_bar_it_stopped(tmp_path, capsys, monkeypatch):
+    """Probe 99: the bar of the loop an interrupt broke out of was closed when the loop was let go, and its last
+    line came after "rehue: interrupted" (train, frames, evaluate, scenes)."""
+    from rehue.cli import main
+    from tests.helpers_video import make_clip, textured_frames
+
+    clip = make_clip(tmp_path / "film.mp4", list(textured_frames(20, 48, 64)), fps=24)
+    _interrupted_at_frame(8, monkeypatch)
     assert main(["frames", str(clip), "--out", str(tmp_path / "set")]) == 130
     lines = capsys.readouterr().err.splitlines()
     assert lines[-1] == "rehue: interrupted" and lines[-2].startswith("film.mp4:  40%|####      | 8/20 "), lines
@@ -153,22 +159,13 @@ def test_what_an_interrupted_film_kept_is_said_after_its_bar(tmp_path, tiny_mode
     """Probe 180: "interrupted; the 1,879 frames ... are kept", then the bar's last line at 2,165, as if more were
     kept."""
     from rehue.cli import main
-    from rehue.video import pieces, scenes
+    from rehue.video import pieces
     from tests.helpers_video import make_clip, textured_frames
 
     monkeypatch.setattr(pieces, "PIECE_FRAMES", 4)
     frames = [*textured_frames(12, 48, 64, seed=1), *textured_frames(12, 48, 64, seed=9)]
     clip = make_clip(tmp_path / "film.mkv", frames, fps=24, codec="ffv1")
-    real_push = scenes.SceneDetector.push
-    pushed = []
-
-    def push(self, gray):
-        pushed.append(1)
-        if len(pushed) == 20:
-            raise KeyboardInterrupt
-        return real_push(self, gray)
-
-    monkeypatch.setattr(scenes.SceneDetector, "push", push)
+    _interrupted_at_frame(20, monkeypatch)
     assert main(["colorize", str(clip), "-o", str(tmp_path / "out.mkv"), "--model", str(tiny_model),
                  "--dependent-model", "none"]) == 130
     lines = capsys.readouterr().err.splitlines()
