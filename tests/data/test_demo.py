@@ -918,6 +918,31 @@ def test_a_file_missing_from_an_unpacked_package_its_deb_holds_is_damage(tmp_pat
             f"{gone} is missing from rehue's unpacked copy of mate-backgrounds 1.0, which its .deb holds: the copy "
             "is damaged; it was removed, and the next run unpacks it again from its .deb"))
         assert not root.exists()
+    # probe 183: a .deb cut short listed in part, the photo taken for one it does not hold; a copy that is a link
+    files = {wanted: photo.getvalue(), "usr/share/doc/mate-backgrounds/copyright": copyright}
+    root = _package(tmp_path / "cut", "mate-backgrounds", files)
+    deb = tmp_path / "cut" / "cache" / "debs" / "mate-backgrounds_1.0_all.deb"
+    deb.write_bytes(deb.read_bytes()[: deb.stat().st_size - 200])
+    (root / wanted).unlink()
+    with pytest.raises(RehueError) as error:
+        demo._debian_files({"mate-backgrounds": (root, "1.0")}, lambda _: None, [])
+    assert error.value.reason == (f"{wanted} is missing from rehue's unpacked copy of mate-backgrounds 1.0, and its "
+                                  ".deb in the cache cannot be read whole: both are damaged; they were removed, and "
+                                  "the next run downloads and unpacks it again")
+    assert not root.exists() and not deb.exists()
+    root = _package(tmp_path / "linked", "mate-backgrounds", files)
+    elsewhere = root.rename(tmp_path / "elsewhere")
+    root.symlink_to(elsewhere)
+    (elsewhere / wanted).unlink()
+    with pytest.raises(RehueError, match="it was removed, and the next run unpacks it again from its .deb$"):
+        demo._debian_files({"mate-backgrounds": (root, "1.0")}, lambda _: None, [])
+    assert not root.is_symlink() and (elsewhere / "usr/share/doc/mate-backgrounds/copyright").is_file()
+    bundle = f"{demo.GCOMPRIS_ROOT}/{next(iter(demo.GCOMPRIS_PHOTOS))}.rcc"  # probe 183: its 33 photos left out
+    root = _package(tmp_path / "bundles", demo.GCOMPRIS, {bundle: b"qres"})
+    (root / bundle).unlink()
+    with pytest.raises(RehueError, match=f"^{re.escape(str(root))}: {bundle} is missing from rehue's unpacked copy"):
+        demo.gcompris_photos(root, "1.0", [], lambda _: None, [])
+    assert not root.exists()
     stamp = f"{demo.STAMPS_ROOT}/animals/bird.png"
     root = _package(tmp_path / "stamps", "tuxpaint-stamps-default", {stamp: photo.getvalue()[:100]})
     with pytest.raises(RehueError, match=f"^{re.escape(str(root))}: cannot read {stamp} .*: rehue's cached copy of "

@@ -664,26 +664,44 @@ def _reader(path: Path) -> Callable[[], bytes]:
 
 
 @functools.lru_cache(maxsize=8)
-def _deb_listing(deb: str, modified: int) -> str:
-    """``dpkg -c``'s listing of the files a .deb holds (by its path and modification time: read once a run)."""
+def _deb_listing(deb: str, modified: int) -> str | None:
+    """``dpkg -c``'s listing of the files a .deb holds (by its path and modification time: read once a run); None
+    where dpkg cannot list it all, a damaged .deb (probe 183: a truncated one's part listing, taken as whole)."""
     try:
-        return subprocess.run(["dpkg", "-c", deb], capture_output=True, text=True, timeout=APT_TIMEOUT_S,
-                              check=False).stdout
+        listed = subprocess.run(["dpkg", "-c", deb], capture_output=True, text=True, timeout=APT_TIMEOUT_S,
+                                check=False)
     except (OSError, subprocess.TimeoutExpired):
         return ""
+    return listed.stdout if listed.returncode == 0 else None
+
+
+def _remove_copy(root: Path) -> None:
+    """Rehue's unpacked copy of a package removed: a link to one is unlinked, what it leads to left alone (probe 183:
+    said to be removed, and kept, by rmtree's refusal of a link)."""
+    if root.is_symlink():
+        root.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _unpacked_damage(root: Path, package: str, version: str, original: str) -> RehueError | None:
     """The error for ``original`` missing from rehue's unpacked copy of a package, where its .deb in the cache holds
     it: the copy is removed, for the next run to unpack anew (probe 182: a photo said to be "not in
-    mate-backgrounds" and taken out of the set, or every licence of a package "unknown", exit 0, for good)."""
+    mate-backgrounds" and taken out of the set, or every licence of a package "unknown", exit 0, for good); a .deb
+    that cannot be listed whole is damaged too, and removed with it, for the next run to download again."""
     deb = root.parent.parent / "debs" / f"{root.name}.deb"
     if not deb.is_file() or shutil.which("dpkg") is None:
         return None
-    if not re.search(rf" \./{re.escape(original)}(?: -> .*)?$", _deb_listing(str(deb), deb.stat().st_mtime_ns),
-                     re.MULTILINE):
+    listing = _deb_listing(str(deb), deb.stat().st_mtime_ns)
+    if listing is None:
+        _remove_copy(root)
+        deb.unlink(missing_ok=True)
+        return RehueError(f"{original} is missing from rehue's unpacked copy of {package} {version}, and its .deb "
+                          "in the cache cannot be read whole: both are damaged; they were removed, and the next run "
+                          "downloads and unpacks it again", root)
+    if not re.search(rf" \./{re.escape(original)}(?: -> .*)?$", listing, re.MULTILINE):
         return None
-    shutil.rmtree(root, ignore_errors=True)
+    _remove_copy(root)
     return RehueError(f"{original} is missing from rehue's unpacked copy of {package} {version}, which its .deb "
                       "holds: the copy is damaged; it was removed, and the next run unpacks it again from its .deb",
                       root)
@@ -749,6 +767,9 @@ def gcompris_photos(root: Path, version: str, stanzas: list[tuple[list[str], str
     files, small = [], 0
     for activity, patterns in GCOMPRIS_PHOTOS.items():
         bundle = root / GCOMPRIS_ROOT / f"{activity}.rcc"
+        if not bundle.is_file() and (damage := _unpacked_damage(root, GCOMPRIS, version,
+                                                                f"{GCOMPRIS_ROOT}/{activity}.rcc")):
+            raise damage  # probe 183: its photos left out of the set, exit 0, for good
         if not bundle.is_file():
             skipped.append(f"{GCOMPRIS} {version}: {GCOMPRIS_ROOT}/{activity}.rcc is missing")
             progress(f"skipped {activity}: no {activity}.rcc in {GCOMPRIS} {version}")
@@ -914,7 +935,7 @@ def _stamp_files(root: Path, version: str, progress) -> list[tuple[str, str, str
             with Image.open(png) as image:
                 small = max(image.size) < MIN_STAMP_SIDE
         except (OSError, ValueError) as exc:  # probe 182: "cannot keep the downloads in the cache", every run
-            shutil.rmtree(root, ignore_errors=True)
+            _remove_copy(root)
             raise RehueError(f"cannot read {STAMPS_ROOT}/{relative} ({exc}): rehue's cached copy of "
                              f"tuxpaint-stamps-default {version} is damaged; it was removed, and the next run unpacks "
                              "it again from its .deb", root) from None
