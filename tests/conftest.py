@@ -1,5 +1,6 @@
 import os
 import re
+import signal
 
 import numpy as np
 import pytest
@@ -11,6 +12,13 @@ from rehue.models import ModelCard, create_model, save_model
 # (the CLI, torchrun) inherit the setting through the environment.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(1)
+
+# The Ctrl-C tests send SIGINT to this process, as a terminal does. A run started in the background by a
+# non-interactive shell (`.venv/bin/python -m pytest &`, a CI step) starts with SIGINT ignored, which rehue rightly
+# leaves ignored (`rehue.signals.stop_signals`): six of them then coloured on, exit 0 (stop 57). Taken as a
+# terminal gives it; the children the tests start are given it back with `helpers_video.default_sigint`.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def make_tiny_model(path, in_channels=1, size=32, architecture="gen2", seed=0):
