@@ -411,13 +411,17 @@ def test_a_turned_films_bars_are_said_as_the_film_is_shown(tmp_path, tiny_model)
     said = []
     colorize_video(clip, tmp_path / "out.mp4", colorizer=Colorizer.load(tiny_model, device="cpu", borders="neutral"),
                    dependent_model="none", progress=False, log=said.append)
-    assert [line for line in said if "bars around" in line] == [
-        f"{clip}: bars around the picture; colouring the 140x320 picture inside them and leaving the bars gray "
-        "(--borders model to colour everything)"]
+    (line,) = [line for line in said if "bars around" in line]
+    shown = re.fullmatch(rf"{re.escape(str(clip))}: bars around the picture; colouring the (\d+)x(\d+) picture "
+                         r"inside them and leaving the bars gray \(--borders model to colour everything\)", line)
+    # upright, 140 wide (H.264's edge may move a bar by a row or two; CI once found 141)
+    assert shown and abs(int(shown[1]) - 140) <= 2 and int(shown[2]) == 320, line
     scored = evaluate(tiny_model, [clip], tmp_path / "report", dependent_model="none", progress=False,
                       log=lambda line: None)
-    assert scored.extra["video turned.mp4"]["bars"] == [0, 10, 64, 28], "upright, the long side scored at 64"
-    assert "borders left gray (picture 28x64 at x 10, y 0)" in (tmp_path / "report" / "metrics.md").read_text()
+    top, left, height, width = scored.extra["video turned.mp4"]["bars"]
+    assert (top, height) == (0, 64) and abs(left - 10) <= 1 and abs(width - 28) <= 1, "upright, the long side at 64"
+    assert f"borders left gray (picture {width}x{height} at x {left}, y {top})" in \
+        (tmp_path / "report" / "metrics.md").read_text()
 
 
 def test_a_box_turned_with_its_picture_lies_where_the_picture_shows_it():
