@@ -907,8 +907,8 @@ def _named_standard_output(exc: OSError) -> OSError:
 
 
 def _standard_output_to_devnull(stream) -> None:
-    """Standard output that can take nothing more pointed at /dev/null, so that Python's exit does not try
-    again (a test's capture has no descriptor, and is left as it is)."""
+    """A standard stream that can take nothing more (output, or error) pointed at /dev/null, so that Python's exit
+    does not try again (a test's capture has no descriptor, and is left as it is)."""
     with contextlib.suppress(OSError, ValueError, AttributeError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())
@@ -999,10 +999,7 @@ class _LeftByItsReader:
             self._left()
 
     def _left(self) -> None:
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, self._stream.fileno())  # what the stream still holds is flushed there, unsaid
-            os.close(null)
+        _standard_output_to_devnull(self._stream)  # what the stream still holds is flushed there, unsaid
         self._stream = open(os.devnull, "w")  # noqa: SIM115 - the process's own, for its whole life
 
     def __getattr__(self, name: str):

@@ -22,7 +22,7 @@ from rehue.evaluation.metrics import (
     evaluate_pair,
     gray_baseline,
 )
-from rehue.models.io import read_json_file
+from rehue.models.io import CHECKPOINT_SUFFIXES, read_json_file
 from rehue.progress import lines_to
 from rehue.words import counted
 
@@ -601,7 +601,7 @@ def _weights_digest(colorizer) -> str:
     return file_sha256(shipped_models()[colorizer.name])[:12]
 
 
-MODEL_SUFFIXES = (".safetensors", ".pt", ".pth", ".ckpt")
+MODEL_SUFFIXES = (".safetensors", *CHECKPOINT_SUFFIXES)  # weights, or a training checkpoint
 
 
 def _holds_a_model(source: Path) -> bool:

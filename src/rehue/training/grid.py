@@ -341,10 +341,11 @@ def _read_history(run_dir: Path) -> list[dict]:
     return history
 
 
-def _check_same_settings(run_dir: Path, config: TrainConfig):
-    """A run folder trained with other hyperparameters must not be skipped or resumed as if it matched."""
+def _check_same_settings(run_dir: Path, config: TrainConfig) -> dict:
+    """A run folder trained with other hyperparameters must not be skipped or resumed as if it matched. Returns
+    the run's saved config ({} where it has none)."""
     if not (run_dir / "config.json").exists():
-        return
+        return {}
     saved = read_json_file(run_dir / "config.json", "the run's config", "a run's config")
     if not isinstance(saved, dict):
         raise RehueError("the run's config must be a JSON object", run_dir / "config.json")
@@ -355,6 +356,7 @@ def _check_same_settings(run_dir: Path, config: TrainConfig):
         detail = ", ".join(f"{key} {saved[key]!r} -> {planned[key]!r}" for key in changed)
         raise RehueError(f"this run was trained with other settings ({detail}); delete the folder to "
                          "retrain it or pass another --out", run_dir)
+    return saved
 
 
 def _epochs(count: int) -> str:
@@ -375,15 +377,14 @@ def _check_runs(spec: GridSpec, out: Path) -> None:
         run_dir = out / RUNS_DIR / run.name
         config = replace(run.config, out=str(run_dir))
         config.check()
-        _check_same_settings(run_dir, config)
+        saved = _check_same_settings(run_dir, config)
         trained = len(_read_history(run_dir))
         if trained > config.epochs:
             raise RehueError(f"this run has trained {_epochs(trained)} and the grid asks for {config.epochs}: its "
                              "scores would be ranked with runs of another budget; set epochs back, or delete the "
                              "folder to train it again", run_dir)
-        if 0 < trained < config.epochs and _is_finished(run_dir, trained) and not _checkpoint_epoch(run_dir) and \
-                (run_dir / "config.json").is_file() and \
-                read_json_file(run_dir / "config.json", "the run's config", "a run's config").get("epochs") == trained:
+        if 0 < trained < config.epochs and saved.get("epochs") == trained and _is_finished(run_dir, trained) and \
+                not _checkpoint_epoch(run_dir):
             # probe 174: trained again from the start, over the model it had finished (exit 0, not a word)
             raise RehueError(f"this run finished its {_epochs(trained)}, and its checkpoints are gone: it cannot "
                              f"train on to {config.epochs}; set epochs back, or delete the folder to train it again",
@@ -687,7 +688,7 @@ def _config_named(spec: GridSpec) -> Path:
     if not spec.read_from_original:
         return spec.source
     try:
-        same = spec.copied_from.read_bytes() == spec.source.read_bytes().split(b"\n", 2)[-1]
+        same = spec.copied_from.read_bytes() == _copy_body(spec.source.read_bytes())
     except OSError:
         same = False
     return spec.copied_from if same else spec.source
@@ -853,10 +854,13 @@ def _config_copy(spec: GridSpec, out: Path) -> bytes:
     named = named if named.isprintable() and not named.startswith('"') else json.dumps(named)
     header = (f"{COPY_HEADER} {named}{COPY_HEADER_END}\n"
               f"# data {shown_path(spec.runs[0].config.data)}, search folder {shown_path(out.resolve())}\n")
-    text = spec.source.read_bytes()
-    if text.startswith(COPY_HEADER.encode()):  # run from a copy: its own two lines give way (probe 85: they piled up)
-        text = text.split(b"\n", 2)[-1]
-    return header.encode() + text
+    return header.encode() + _copy_body(spec.source.read_bytes())  # run from a copy: its own two lines give way
+
+
+def _copy_body(text: bytes) -> bytes:
+    """A grid file's text less the two lines a search's copy begins with (probe 85: run from a copy, they piled
+    up)."""
+    return text.split(b"\n", 2)[-1] if text.startswith(COPY_HEADER.encode()) else text
 
 
 def _runs_of_a_search(runs: Path) -> bool:

@@ -15,7 +15,6 @@ while the pieces are joined, it keeps them all, and the same command joins them.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import struct
@@ -26,12 +25,12 @@ from rehue.data.images import staging_folder_for
 from rehue.errors import RehueError, out_of_room
 from rehue.signals import signals_held
 from rehue.video.resume import (
-    PIECES,
     InterruptedVideo,
     Piece,
     add_piece,
     hold_staging,
     interrupted_runs,
+    listed_pieces,
     release_staging,
     resumable_video,
     save_state,
@@ -259,13 +258,7 @@ class PiecedVideo:
     def _listed(self, name: str) -> bool:
         """Whether the piece of file ``name`` is in the list of pieces, here or on the disk: an interrupt can land
         between its line's writing and its place here (probe 181: a finished piece removed, coloured again)."""
-        if name in {piece.file for piece in self.pieces}:
-            return True
-        try:
-            lines = (self.staging / PIECES).read_text().splitlines()
-        except (OSError, UnicodeDecodeError):
-            return False
-        return any(f'"file": {json.dumps(name)}' in line for line in lines)
+        return name in {piece.file for piece in (*self.pieces, *listed_pieces(self.staging)[0])}
 
     def __enter__(self) -> PiecedVideo:
         return self

@@ -574,6 +574,22 @@ def _unchanged(path: Path, size: int, crc32: int) -> bool:
         return False
 
 
+def listed_pieces(staging: Path) -> tuple[list[Piece], int]:
+    """The pieces the list in ``staging`` holds, up to its first line that is cut short or no piece's, and how many
+    whole lines it has."""
+    try:
+        lines = (staging / PIECES).read_text(encoding="ascii", errors="replace").split("\n")
+    except OSError:
+        lines = [""]
+    listed = []
+    for line in lines[:-1]:  # the last piece of the text has no newline yet
+        try:
+            listed.append(Piece(**json.loads(line)))
+        except (ValueError, TypeError):
+            break
+    return listed, len(lines) - 1
+
+
 def resumable_video(staging: Path, settings: dict, stats: list[list]) -> InterruptedVideo | None:
     """The finished pieces in ``staging`` that a run of ``settings`` on the video of ``stats`` can go on from,
     up to the first that is not whole; none where it finished none (stopped in its first piece, or all
@@ -581,16 +597,7 @@ def resumable_video(staging: Path, settings: dict, stats: list[list]) -> Interru
     journal = _read(staging)
     if not _run_of(journal, settings, stats):
         return None
-    try:
-        lines = (staging / PIECES).read_text(encoding="ascii", errors="replace").split("\n")
-    except OSError:
-        lines = [""]
-    pieces, listed = [], []
-    for line in lines[:-1]:  # the last piece of the text has no newline yet
-        try:
-            listed.append(Piece(**json.loads(line)))
-        except (ValueError, TypeError):
-            break
+    pieces, (listed, lines) = [], listed_pieces(staging)
     damaged = False
     for piece in listed:
         name = f"piece-{len(pieces) + 1:06d}"
@@ -613,7 +620,7 @@ def resumable_video(staging: Path, settings: dict, stats: list[list]) -> Interru
         return InterruptedVideo(staging, [], lost)
     _remove_all_but(staging, {piece.file for piece in pieces} | {piece.state for piece in pieces if piece.state} |
                     {JOURNAL, SCENES, PIECES})
-    if len(pieces) < len(lines) - 1:
+    if len(pieces) < lines:
         _write_synced(staging / PIECES, "".join(json.dumps(piece.__dict__) + "\n" for piece in pieces))
     return InterruptedVideo(staging, pieces, lost)
 
