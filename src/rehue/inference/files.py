@@ -436,10 +436,11 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     quality = check_quality(quality)
     from rehue.video.io import check_video_options, codec_named
 
-    if video_options and video_options.get("codec") is not None:  # None: not given
+    video_options = video_options or {}
+    if video_options.get("codec") is not None:  # None: not given
         video_options = {**video_options, "codec": codec_named(video_options["codec"])}
     # refused for a photo too: the same command on a film would be
-    check_video_options(**{name: (video_options or {}).get(name) for name in ("crf", "preset", "codec", "scene_mode")})
+    check_video_options(**{name: video_options.get(name) for name in ("crf", "preset", "codec", "scene_mode")})
     if image_ext.lower() not in OUTPUT_FORMATS:
         raise UsageError(f"unsupported image extension {image_ext!r}; use one of {', '.join(sorted(OUTPUT_FORMATS))}")
     for path in [*inputs, output]:
@@ -454,7 +455,7 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     will_be = as_it_will_be(output)
     output = Path(output) if Path(output).name == ".." and will_be.suffix and not will_be.is_dir() else will_be
     given_for_films = [name for name in ("start", "end", "side_by_side", "fps")  # 0 is given (probe 168)
-                       if (video_options or {}).get(name) is not None and (video_options or {}).get(name) is not False]
+                       if video_options.get(name) is not None and video_options.get(name) is not False]
     if frames:  # probe 167: passed over by a library call, as the command line refuses them
         never = (["fit"] if fit is not None else []) + [name for name in given_for_films if name != "fps"]
         if never:
@@ -466,11 +467,11 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
             # refused
             _check_picture_options(quality_given, False, {image_ext})  # below, for what it names
         return _colorize_films(inputs, output, model=model, device=device, overwrite=overwrite, quality=quality,
-                               image_ext=image_ext, video_options=video_options or {}, progress=progress,
+                               image_ext=image_ext, video_options=video_options, progress=progress,
                                log=log, chroma=chroma, borders=borders, as_folder=folder)
     if "fps" in given_for_films:
         raise UsageError("fps: only for frames into a video file (a video keeps its own frame rate)")
-    jobs = plan_jobs(inputs, output, image_ext, video_ext=VIDEO_SUFFIX_OF_CODEC.get((video_options or {}).get("codec")),
+    jobs = plan_jobs(inputs, output, image_ext, video_ext=VIDEO_SUFFIX_OF_CODEC.get(video_options.get("codec")),
                      folder=folder)
     if not jobs:
         hidden = [path for folder_in in inputs if Path(folder_in).is_dir() for path in hidden_media(Path(folder_in))]
@@ -480,16 +481,16 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     # the part of a film and its encoder, which a photo has no use for (a photo's quality is --quality); the
     # models and scene detector a film is coloured with are left to scripts that name them for every file
     video_only = [key for key in ("start", "end", "codec", "crf", "preset")  # the library's names: the command
-                  if (video_options or {}).get(key) is not None]  # line says its options (probe 168)
+                  if video_options.get(key) is not None]  # line says its options (probe 168)
     if video_only and not any(job.video for job in jobs):
         raise UsageError(f"{', '.join(video_only)}: only for videos, and no input is one")
     from rehue.video.io import check_encoder_settings
 
     # each film's container and codec, before the models load (probe 70), and the settings its encoder takes
     check_encoder_settings([job.target for job in jobs if job.video and is_video_path(job.target)],
-                           (video_options or {}).get("codec"), crf=(video_options or {}).get("crf"),
-                           preset=(video_options or {}).get("preset"))
-    dependent_model = (video_options or {}).get("dependent_model")
+                           video_options.get("codec"), crf=video_options.get("crf"),
+                           preset=video_options.get("preset"))
+    dependent_model = video_options.get("dependent_model")
     if dependent_model not in (None, "none", "default") and not any(job.video for job in jobs):
         from rehue.models.io import resolve_model_path
 
