@@ -291,3 +291,20 @@ def test_a_terminal_of_no_width_gets_lines(monkeypatch):
         pass
     assert bar.mininterval == 5 and "\r" not in terminal.getvalue()
     assert terminal.getvalue().splitlines()[-1].startswith("film.mp4: 100%")
+
+
+def test_a_logs_last_line_says_the_jobs_own_rate(monkeypatch):
+    """Stop 57's list: the line a log's bar wrote as it closed said the rate of its line before (tqdm's moving
+    average is updated only as a line is drawn), 3.26 s a frame where the job took 140 s for 41: the closing
+    line says the job's own rate, as tqdm's does for a bar that stays."""
+    import tqdm.std
+
+    now = [1000.0]
+    monkeypatch.setattr(tqdm.std, "time", lambda: now[0])
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    for step in progress_bar(range(41), desc="film", unit="frame", leave=False):
+        now[0] += 100.0 if step == 0 else 1.0
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 4 and "31/41" in lines[2] and "41/41" in lines[3], lines
+    assert "3.41s/frame" in lines[3], lines

@@ -154,6 +154,7 @@ def _logged_bar():
                 if self.n == getattr(self, "last_print_n", self.n):
                     self.leave = False
                 elif not self.leave:
+                    self._ema_dt = lambda: None  # the job's own rate, as tqdm's closing line of a bar that stays
                     self.refresh()
             super().close()
 
