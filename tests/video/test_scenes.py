@@ -314,6 +314,33 @@ def test_a_threshold_no_detector_can_use_is_refused(mode, threshold, said):
         detect_scenes(cut_sequence(), mode=mode, **threshold)
 
 
+@pytest.mark.parametrize(("threshold", "error", "said"), [
+    ({"working_size": 0}, UsageError, "working_size must be from 16 to 1024, not 0"),  # OpenCV's assertion
+    ({"cut_score": float("nan")}, UsageError, "cut_score must be a finite number, not nan"),  # taken
+    ({"bogus": 1}, RehueError, "unknown threshold bogus for scene mode 'robust'")])  # a TypeError
+def test_the_differences_for_plots_check_their_thresholds_as_the_detector_does(threshold, error, said):
+    """Probe 184: ``consecutive_differences`` made its thresholds without the detector's checks."""
+    with pytest.raises(error, match=f"^{re.escape(said)}"):
+        consecutive_differences(cut_sequence(), **threshold)
+    assert consecutive_differences(cut_sequence(), working_size=np.int64(64))[1] is not None
+
+
+@pytest.mark.parametrize("mode", SCENE_MODES)
+def test_a_frame_pushed_after_the_end_is_refused_not_lost(mode):
+    """Probe 184: a frame pushed after ``flush`` was taken and never decided, without a word."""
+    frames = cut_sequence()
+    detector = SceneDetector(mode)
+    for gray in frames[:-1]:
+        detector.push(gray)
+    state = detector.state()
+    detector.flush()
+    with pytest.raises(ValueError, match="flushed"):
+        detector.push(frames[-1])
+    detector.restore(state, first=len(frames) - 1)
+    assert [index for index, _ in detector.push(frames[-1]) + detector.flush()][-1] == 0, \
+        "a restored detector goes on"
+
+
 def test_a_score_below_zero_is_a_threshold_like_another():
     """Probe 179: ``cut_score=-1.0, lookahead=1`` took a frame before the film's first for a change, and ended in
     "'<' not supported between instances of 'NoneType' and 'float'"."""

@@ -804,6 +804,30 @@ SCENE_MODES: dict[str, SceneMode] = {
 DEFAULT_SCENE_MODE = "robust"
 
 
+def _checked_thresholds(spec: SceneMode, mode: str, thresholds: dict[str, object]):
+    """``spec``'s thresholds dataclass of ``thresholds``, each checked (probe 176: tracebacks from OpenCV, or NaN
+    taken, a false cut) and made a Python number (probe 177: numpy's int8 overflowed)."""
+    names = [field.name for field in fields(spec.thresholds)]
+    unknown = sorted(set(thresholds) - set(names))
+    if unknown:
+        raise RehueError(f"unknown threshold {', '.join(unknown)} for scene mode {mode!r}; valid: {', '.join(names)}")
+    checked = {}
+    for name, value in thresholds.items():
+        whole = isinstance(getattr(spec.thresholds, name), int)
+        try:
+            finite = whole or math.isfinite(value)
+        except (TypeError, OverflowError):  # a string; an integer past a float (probe 177)
+            finite = False
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral if whole else numbers.Real) or \
+                not finite:
+            raise UsageError(f"{name} must be {'a whole number' if whole else 'a finite number'}, not {value!r}")
+        value = checked[name] = int(value) if whole else float(value)
+        least, most = (MIN_WORKING_SIZE, MAX_WORKING_SIZE) if name == "working_size" else (0, MAX_COUNT)
+        if whole and not least <= value <= most:  # a count (0: its test off); a score may be any number
+            raise UsageError(f"{name} must be from {least} to {most}, not {value}")
+    return spec.thresholds(**checked)
+
+
 def _check_frame(gray: object) -> None:
     if not isinstance(gray, np.ndarray) or gray.ndim != 2 or gray.dtype != np.uint8 or 0 in gray.shape:
         is_array = isinstance(gray, np.ndarray)
@@ -837,37 +861,23 @@ class SceneDetector:
         if mode not in SCENE_MODES:
             raise UsageError(f"unknown scene mode {mode!r}; choose one of: {', '.join(SCENE_MODES)}")
         spec = SCENE_MODES[mode]
-        names = [field.name for field in fields(spec.thresholds)]
-        unknown = sorted(set(thresholds) - set(names))
-        if unknown:
-            raise RehueError(
-                f"unknown threshold {', '.join(unknown)} for scene mode {mode!r}; valid: {', '.join(names)}"
-            )
-        for name, value in thresholds.items():  # probe 176: tracebacks from OpenCV, or NaN taken (a false cut)
-            whole = isinstance(getattr(spec.thresholds, name), int)
-            try:
-                finite = whole or math.isfinite(value)
-            except (TypeError, OverflowError):  # a string; an integer past a float (probe 177)
-                finite = False
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral if whole else numbers.Real) or \
-                    not finite:
-                raise UsageError(f"{name} must be {'a whole number' if whole else 'a finite number'}, not {value!r}")
-            value = thresholds[name] = int(value) if whole else float(value)  # numpy's int8 overflowed (probe 177)
-            least, most = (MIN_WORKING_SIZE, MAX_WORKING_SIZE) if name == "working_size" else (0, MAX_COUNT)
-            if whole and not least <= value <= most:  # a count (0: its test off); a score may be any number
-                raise UsageError(f"{name} must be from {least} to {most}, not {value}")
         self.mode = mode
-        self.thresholds = spec.thresholds(**thresholds)
+        self.thresholds = _checked_thresholds(spec, mode, thresholds)
         self._engine = spec.engine(self.thresholds)
         self.lookahead: int = self._engine.lookahead
+        self._flushed = False
 
     def push(self, gray: np.ndarray) -> list[tuple[int, bool]]:
         """Add the next frame; returns ``(frame_index, scene_changed)`` for the frames now decided."""
+        if self._flushed:  # probe 184: the frame was taken and never decided
+            raise ValueError("the scene detector was flushed, at the end of its film: make a new one for another "
+                             "film, or restore() a state to go on from it")
         _check_frame(gray)
         return self._engine.push(gray)
 
     def flush(self) -> list[tuple[int, bool]]:
         """Decide the frames still waiting for lookahead (call once, after the last frame)."""
+        self._flushed = True
         return self._engine.flush()
 
     def state(self, first: int = 0) -> dict[str, np.ndarray]:
@@ -882,6 +892,7 @@ class SceneDetector:
         ``first``: the next frame pushed is frame 0, and decisions on frames before it that were waiting
         for it come again with negative indices, as they came the first time."""
         self._engine.restore(state, first)
+        self._flushed = False
 
     def gradual(self, index: int) -> bool:
         """Whether the change at frame ``index``, just decided, was found in a dissolve or a wipe: that frame can
@@ -902,7 +913,7 @@ class SceneDetector:
 def consecutive_differences(frames: Iterable[np.ndarray], **thresholds: float) -> list[float | None]:
     """The robust mode's difference between each frame and its predecessor (None for the first frame
     and wherever either frame is near-uniform): what its cut test starts from, for plots and tuning."""
-    engine = RobustEngine(RobustThresholds(**thresholds))
+    engine = RobustEngine(_checked_thresholds(SCENE_MODES["robust"], "robust", thresholds))  # as SceneDetector's
     differences: list[float | None] = []
     previous = None
     for index, gray in enumerate(frames):
