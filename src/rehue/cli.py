@@ -9,6 +9,7 @@ import difflib
 import io
 import json
 import logging
+import math
 import os
 import re
 import sys
@@ -252,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("video", type=Path, help="a video file, or a folder of a film's numbered frames")
     p.add_argument("--mode", default="robust", help="robust (default) or thesis")
     p.add_argument("--json", action="store_true", help="print JSON (indices, times, frame count)")
-    p.add_argument("--sheet", type=Path, metavar="PNG",
+    p.add_argument("--sheet", metavar="PNG",
                    help=f"also draw each cut as three frames, {SHEET_EARLIER} before it (what a fade or a dissolve "
                         "left), the one before it and the new scene's first, to check the cuts by eye")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --sheet")
@@ -534,8 +535,19 @@ SHEET_CUTS = 40  # cuts drawn on a `rehue scenes --sheet`; a film with more says
 SHEET_EARLIER = 48  # frames before a cut of the sheet's first picture (2 s of film): what a fade or a dissolve left
 
 
+def _first_after_a_gap(times: list[float], damaged_after: int | None, fps) -> int | None:
+    """Where a damaged film's frame numbers stop being its own: the first frame after a gap in ``times`` of over
+    one and a half frames, at or after ``damaged_after`` (the frames decoded as the first packet failed, which
+    a decoder's delay can put a frame or two early); None where no packet was lost."""
+    if damaged_after is None:
+        return None
+    step = 1.5 / float(fps) if fps else math.inf
+    return next((i for i in range(max(1, damaged_after), len(times)) if times[i] - times[i - 1] > step),
+                damaged_after)
+
+
 def cmd_scenes(args) -> int:
-    from rehue.data.images import check_input_file, check_output_path, head_kind, is_inside
+    from rehue.data.images import check_input_file, check_output_path, head_kind, is_inside, typed_as_folder
     from rehue.progress import bar_name, progress_bar
     from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import VideoReader, upright
@@ -549,6 +561,12 @@ def cmd_scenes(args) -> int:
             raise RehueError("is a picture; `rehue scenes` finds the cuts in a video or a folder of its frames",
                              args.video)
     if args.sheet is not None:
+        typed, args.sheet = args.sheet, Path(args.sheet)
+        if typed_as_folder(typed) or args.sheet.is_dir():  # probe 184: a folder was told to be named .png
+            named = args.sheet if args.sheet.suffix.lower() == ".png" and not args.sheet.is_dir() else \
+                args.sheet / "sheet.png"
+            raise UsageError(f"{typed}: {'is a folder' if args.sheet.is_dir() else 'names a folder, as typed'}; the "
+                             f"sheet is a PNG file: name one, such as {named}")
         if args.sheet.suffix.lower() != ".png":  # ".png" alone is a hidden file's name, with no extension
             stem = "sheet" if args.sheet.name.startswith(".") else args.sheet.stem
             raise UsageError(f"{args.sheet}: the sheet is a PNG; name it so, such as {args.sheet.with_name(stem)}.png")
@@ -589,6 +607,7 @@ def cmd_scenes(args) -> int:
             for frame in progress_bar(reader, total=reader.frame_count, desc=bar_name(args.video), unit="frame",
                                       disable=args.no_progress, leave=False):
                 look(frame.index, frame.time, gray(frame), reader.rotation, bars)
+            lost_from = _first_after_a_gap(labels, reader.damaged_after, reader.fps)
     found(detector.flush())
     if not labels:
         raise RehueError("no video frames could be read", args.video)
@@ -608,6 +627,10 @@ def cmd_scenes(args) -> int:
                 _print_name(labels[i])
             else:
                 print(i)
+    if not folder and lost_from is not None and any(i >= lost_from for i in starts):  # probe 184: frame 55 at
+        # 2.60 s, where the film's frame 65 is
+        say(f"note: {args.video}: the frame numbers from {lost_from} on count the frames decoded, not those lost to "
+            "the damage; the times are the film's own")
     shown = [labels[i] if folder else f"{labels[i]:.2f}" for i in starts[:8]]
     say(f"{args.video}: {counted(len(labels), 'frame')}, {counted(len(starts) + 1, 'scene')}"
         + (f", new scenes at {', '.join(shown)}{' ...' if len(starts) > 8 else ''}{'' if folder else ' s'}"

@@ -62,6 +62,14 @@ def test_a_sheet_shows_each_cut_with_the_frame_before_it(tmp_path, capsys):
                                                f"so, such as {tmp_path / 'cuts.png'}")
     assert main(["scenes", str(clip), "--sheet", str(tmp_path / ".png"), "--no-progress"]) == 2  # probe 144: "name it
     assert capsys.readouterr().err.strip().endswith(f"such as {tmp_path / 'sheet.png'}")  # .png" of ".png"
+    (tmp_path / "sheets").mkdir()  # probe 184: "sheets: the sheet is a PNG; name it so, such as sheets.png"
+    for typed, said in ((tmp_path / "sheets", "is a folder; the sheet is a PNG file: name one, such as "
+                         f"{tmp_path / 'sheets' / 'sheet.png'}"),
+                        (f"{tmp_path / 'new.png'}/", "names a folder, as typed; the sheet is a PNG file: name one, "
+                         f"such as {tmp_path / 'new.png'}")):  # before, the file new.png was written
+        assert main(["scenes", str(clip), "--sheet", str(typed), "--no-progress"]) == 2
+        assert capsys.readouterr().err.strip() == f"rehue: error: {typed}: {said}"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["cut.mp4", "cuts.png", "sheets"]
 
     pan = make_clip(tmp_path / "pan.mp4", [np.roll(first, i, axis=1) for i in range(6)], fps=10)
     assert main(["scenes", str(pan), "--sheet", str(tmp_path / "none.png"), "--no-progress"]) == 0
@@ -314,3 +322,29 @@ def test_a_folders_sheet_names_each_frame_by_its_file_and_is_written_before_the_
                                  text=True)
         assert run.returncode == 1 and run.stderr.endswith("rehue: error: standard output: No space left on device\n")
         assert Image.open(tmp_path / "full.png").size[0] > 0 and f"sheet: {tmp_path / 'full.png'}" in run.stderr
+
+
+def test_a_damaged_films_frame_numbers_are_said_to_count_the_frames_decoded(tmp_path, capsys):
+    """Probe 184: past packets lost to damage, a cut was printed as frame 55 at 2.60 s, where the film's frame 65
+    is, without a word: a note says from which frame the numbers count only the frames decoded."""
+    import av
+
+    frames = [np.roll(textured_rgb(48, 64, seed=seed), i, axis=1) for seed in (1, 2, 3) for i in range(10)]
+    clip = make_clip(tmp_path / "damaged.mp4", frames, fps=10, gop=5, codec="libx264")
+    with av.open(str(clip)) as container:
+        spans = [(packet.pos, packet.size) for packet in container.demux(video=0) if packet.size]
+    data = bytearray(clip.read_bytes())
+    for start, size in spans[5:10]:  # the second group of pictures, past each NAL unit's length
+        data[start + 4:start + size] = b"\xff" * (size - 4)
+    clip.write_bytes(bytes(data))
+    assert main(["scenes", str(clip), "--no-progress", "--json"]) == 0
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert report["scene_starts"] == [5, 15] and report["times"] == [1.0, 2.0], "the film's cuts at 10 and 20"
+    assert f"note: {clip}: the frame numbers from 5 on count the frames decoded, not those lost to the damage; " \
+           "the times are the film's own" in err.splitlines()
+
+    whole = make_clip(tmp_path / "whole.mp4", frames, fps=10, gop=5, codec="libx264")
+    assert main(["scenes", str(whole), "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    assert out.split() == ["10", "20"] and "note:" not in err

@@ -261,3 +261,15 @@ def test_a_legend_shows_a_name_with_dollars_or_a_leading_underscore_as_typed(tmp
         path = plot_lines(series, tmp_path / "drift.png", "frame", "drift", "Drift")
     with Image.open(path) as image:
         image.verify()
+
+
+def test_a_tall_picture_in_a_grid_touches_neither_the_titles_nor_the_next_row(tmp_path):
+    """Probe 184: a turned film's portrait frames on a cut sheet filled their cells' height, touching the column
+    titles and the next cut's frames."""
+    tall = textured_rgb(96, 32, seed=1)
+    path = sample_grid([(tall, tall), (tall, tall)], tmp_path / "grid.png", titles=("a", "b"), cell=64)
+    with Image.open(path) as image:
+        pixels = np.asarray(image.convert("RGB")).astype(int)
+    for row in (LABEL_HEIGHT, LABEL_HEIGHT + 63, LABEL_HEIGHT + 64, LABEL_HEIGHT + 2 * 64 - 1):
+        assert (pixels[row] == 255).all(), f"the background along row {row}"
+    assert pixels[LABEL_HEIGHT + 2: LABEL_HEIGHT + 62, 24:40].std() > 5, "the picture within"

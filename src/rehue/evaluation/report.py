@@ -29,6 +29,7 @@ LABEL_FONT_SIZE = 14
 ROW_LABEL_WIDTH = 120
 LABEL_MARGIN = 4  # pixels between a row's label and the picture beside it, or the edge
 GRID_BACKGROUND = (255, 255, 255)
+CELL_MARGIN = 2  # background pixels at least around each picture of a grid, so that two never touch
 LABEL_COLOUR = (0, 0, 0)
 PLOT_SIZE_INCHES = (7.0, 4.0)
 PLOT_DPI = 120
@@ -90,11 +91,13 @@ def _text_writer(text: str) -> Callable[[Path], None]:
 
 
 def _fit_into_cell(image: np.ndarray, cell: int):
-    """The image scaled to fit a ``cell`` x ``cell`` square (aspect kept), centred on the background."""
+    """The image scaled to fit a ``cell`` x ``cell`` square (aspect kept) within ``CELL_MARGIN`` of its edges,
+    centred on the background: a portrait frame filled its cell's height, touching the titles above and the next
+    row's frames below (probe 184)."""
     from PIL import Image
 
     picture = Image.fromarray(np.ascontiguousarray(image)).convert("RGB")
-    scale = cell / max(picture.width, picture.height)
+    scale = max(1, cell - 2 * CELL_MARGIN) / max(picture.width, picture.height)
     size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
     picture = picture.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     square = Image.new("RGB", (cell, cell), GRID_BACKGROUND)

@@ -573,6 +573,7 @@ class VideoReader:
         self._hdr_warned = False
         self._alpha_settled = False  # its transparency said, or none in its format
         self._damage_warned = False
+        self.damaged_after: int | None = None  # the frames decoded before the first packet that could not be
         self._stream.thread_type = "AUTO"
         self._start_pts = self._stream.start_time or 0
         self._stored_order = self._container.format.name == "avi"  # its frames timed in the order stored
@@ -959,6 +960,7 @@ class VideoReader:
         if not damaged or self._damage_warned:
             return
         self._damage_warned = True
+        self.damaged_after = first[0]
         one = damaged == 1
         # damage before any frame: no frame before to show on (probe 152)
         instead = "the frame before shown on in their place" if first[0] else \
