@@ -1054,15 +1054,31 @@ def _unrecognized(parser: argparse.ArgumentParser, args, unknown: list[str]):
     parser.error(message)
 
 
+def _command_parser(parser: argparse.ArgumentParser, given: list[str]) -> argparse.ArgumentParser:
+    """The parser of the command ``given`` names (`rehue data demo`'s), found before they are parsed."""
+    for word in given:
+        commands = next((action for action in parser._actions if isinstance(action, argparse._SubParsersAction)),
+                        None)
+        if commands is None:
+            break
+        if word in commands.choices:
+            parser = commands.choices[word]
+    return parser
+
+
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     given = sys.argv[1:] if argv is None else list(argv)
     if given[:1] == ["help"]:  # `rehue help` and `rehue help COMMAND`, as git and pip take them
         given = [*given[1:2], "--help"]
-    if "" in given:  # every value rehue takes names something; "" as a path is "." (probes 65 and 66)
-        after = given[given.index("") - 1] if given.index("") else ""
-        parser.error(f"argument {after}: an empty value names nothing" if after.startswith("-") else
-                     "an empty value names no file or folder")  # probe 116: --ext "" was said to name no file
+    # every value rehue takes names something; "" as a path is "." (probes 65 and 66); `--ext=` was ".", an
+    # unsupported extension, and `--start=` argparse's "invalid float value: ''" (probe 185)
+    empty = next((index for index, word in enumerate(given) if word == "" or re.fullmatch(r"-[\w-]+=", word)), None)
+    if empty is not None:
+        after = given[empty][:-1] or (given[empty - 1] if empty else "")
+        _command_parser(parser, given).error(  # probe 185: "(see rehue --help)", of `rehue colorize --ext ''`
+            f"argument {after}: an empty value names nothing" if after.startswith("-") else
+            "an empty value names no file or folder")  # probe 116: --ext "" was said to name no file
     later = _later_torchrun_rank(given)
     with open(os.devnull, "w") as unsaid, contextlib.redirect_stderr(unsaid) if later else contextlib.nullcontext(), \
             contextlib.redirect_stdout(unsaid) if later else contextlib.nullcontext():  # rank 0 says the same

@@ -692,6 +692,37 @@ def test_a_setting_no_output_uses_is_refused(tmp_path, tiny_model, capsys, input
     assert sorted(path.name for path in tmp_path.iterdir()) == before, "nothing written"
 
 
+def test_a_dependent_model_no_film_can_use_is_said_once_before_any_file_is_written(tmp_path, tiny_model, capsys):
+    """Probe 185: a batch of a photo and films wrote the photo, then failed on each film alike ("nope: no such
+    model file", "must take 3 input channels"), each film said to have failed; `--dependent-model=` was exit 1
+    there and exit 2 for one film."""
+    clip, reel = _gray_clip_and_reel(tmp_path)
+    from rehue.inference.files import colorize_paths
+
+    Image.fromarray(np.full((24, 32), 90, np.uint8)).save(tmp_path / "photo.png")
+    shutil.copy(clip, tmp_path / "second.mp4")
+    before = sorted(path.name for path in tmp_path.iterdir())
+    for inputs, output in (([tmp_path / "photo.png", clip, tmp_path / "second.mp4"], tmp_path / "out"),
+                           ([reel, "--frames"], tmp_path / "frames-out")):
+        for dependent, status, said in (("nope", 1, "rehue: error: nope: no such model file or shipped model name"),
+                                        (str(tiny_model), 1, f"rehue: error: {tiny_model}: the dependent model must "
+                                                             "take 3 input channels (L* + previous a*b*)"),
+                                        ("", 2, "rehue colorize: error: argument --dependent-model: an empty value "
+                                                "names nothing")):
+            try:
+                exit_status = run("colorize", *inputs, "-o", output, "--model", tiny_model,
+                                  f"--dependent-model={dependent}", "--no-progress")
+            except SystemExit as exit_:  # argparse's error, as every empty value's
+                exit_status = exit_.code
+            err = capsys.readouterr().err.splitlines()
+            assert exit_status == status and len(err) == 1 and err[0].startswith(said), err
+            assert sorted(path.name for path in tmp_path.iterdir()) == before, "nothing written"
+        with pytest.raises(UsageError, match="^an empty name names no model"):  # the library's own words
+            colorize_paths([*inputs[:1]], output, model=tiny_model, frames="--frames" in inputs,
+                           video_options={"dependent_model": ""}, progress=False)
+        assert sorted(path.name for path in tmp_path.iterdir()) == before
+
+
 def test_a_wrong_output_name_is_said_before_an_unused_setting_and_the_library_takes_its_defaults(tmp_path,
                                                                                                    tiny_model, capsys):
     """Probe 117: `--frames -o one.jpg --quality 60` was told "--quality: ... written as PNG", not that one.jpg
@@ -1384,11 +1415,20 @@ def test_an_empty_path_is_a_usage_error_not_the_working_folder(tmp_path, capsys,
         with pytest.raises(SystemExit) as exit_:
             main(argv)
         err, before = capsys.readouterr().err, argv[argv.index("") - 1]
-        assert exit_.value.code == 2 and (f"argument {before}: an empty value names nothing" if before.startswith("-")
-                                          else "rehue: error: an empty value names no file or folder") in err, err
+        said = f"argument {before}: an empty value names nothing" if before.startswith("-") else \
+            "an empty value names no file or folder"
+        assert exit_.value.code == 2 and err == f"rehue {argv[0]}: error: {said} (see rehue {argv[0]} --help)\n", \
+            "the command's help, not rehue's (probe 185)"
     with pytest.raises(SystemExit):
-        main(["colorize", "p.png", "-o", "out", "--ext", ""])
-    assert "argument --ext: an empty value names nothing" in capsys.readouterr().err, "not a file's name"
+        main(["-q", "data", "demo", "--out", ""])
+    assert capsys.readouterr().err == ("rehue data demo: error: argument --out: an empty value names nothing (see "
+                                       "rehue data demo --help)\n")
+    for empty in (["--ext", ""], ["--ext="], ["--start="]):  # probe 185: "unsupported image extension '.'",
+        # "invalid float value: ''"
+        with pytest.raises(SystemExit):
+            main(["colorize", "p.png", "-o", "out", *empty])
+        assert f"argument {empty[0].rstrip('=')}: an empty value names nothing" in capsys.readouterr().err, \
+            "not a file's name"
     for inputs, output in (([""], "out"), (["p.png"], "")):
         with pytest.raises(UsageError, match="an empty path names no file or folder"):
             colorize_paths(inputs, output)

@@ -524,6 +524,8 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     if not single or jobs[0].target != output:
         check_folder_can_be_made(output)
     colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, fit=fit, borders=borders)
+    if any(job.video for job in jobs):
+        _check_dependent_model(video_options.get("dependent_model"), colorizer)
     stale = remove_stale_temps(job.target for job in jobs)
     if stale:
         # a hidden folder's name ends in its process number, a temporary file's in its extension
@@ -539,6 +541,16 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
         if made_root is not None:
             _remove_empty_folders(made_root)
     return summary
+
+
+def _check_dependent_model(spec, colorizer) -> None:
+    """A dependent model named for the films, loaded once before any file is coloured, as each film loads it: a
+    batch wrote its photos, then failed on each film alike ("nope: no such model file", "must take 3 input
+    channels"), each film said to have failed (probe 185)."""
+    if spec not in (None, "none", "default"):
+        from rehue.video.pipeline import load_dependent
+
+        load_dependent(spec, colorizer, log=lambda line: None)  # a note of "default" alone, said by each film
 
 
 def _check_picture_options(quality_given, ext_unused, written: set[str], named: Path | None = None) -> None:
@@ -831,6 +843,7 @@ def _colorize_films(inputs, output: Path, *, model, device, overwrite, quality, 
     if len(folders) > 1 or not video_file:
         check_folder_can_be_made(output)
     colorizer = Colorizer.load_independent(model, device=device, chroma=chroma, borders=borders)
+    _check_dependent_model(video_options.get("dependent_model"), colorizer)
     options = {key: video_options[key] for key in ("dependent_model", "scene_mode", "fps", "codec", "crf", "preset")
                if video_options.get(key) is not None}
     targets = [output if len(folders) == 1 else output / film.name for film in folders]
