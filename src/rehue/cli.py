@@ -1066,19 +1066,32 @@ def _command_parser(parser: argparse.ArgumentParser, given: list[str]) -> argpar
     return parser
 
 
+def _refuse_empty_values(command: argparse.ArgumentParser, given: list[str]) -> None:
+    """Every value rehue takes names something: "" as a path is "." (probes 65 and 66), and `--ext=` was ".",
+    an unsupported extension, `--start=` argparse's "invalid float value: ''" (probe 185). Said as ``command``'s
+    (probe 185: "see rehue --help", of `rehue colorize --ext ''`). An option's own word is one ``command``
+    knows and that takes a value (probe 186: `-oo4=`, `-- -x=`, names of files; `--bogus=` is unknown)."""
+    for index, word in enumerate(given):
+        if word == "--":  # file names from here on
+            if "" in given[index + 1:]:
+                command.error("an empty value names no file or folder")
+            return
+        after = given[index - 1] if word == "" and index else word[:-1] if word.endswith("=") else None
+        if word == "" and not (after or "").startswith("-"):  # probe 116: --ext "" was said to name no file
+            command.error("an empty value names no file or folder")
+        known = [option for option in command._option_string_actions if option == after or
+                 after and after.startswith("--") and option.startswith(after)]  # `--ex=`: argparse's --ext
+        action = command._option_string_actions[known[0]] if len(known) == 1 else None
+        if word == "" and after.startswith("-") or action is not None and action.nargs != 0:
+            command.error(f"argument {after}: an empty value names nothing")
+
+
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     given = sys.argv[1:] if argv is None else list(argv)
     if given[:1] == ["help"]:  # `rehue help` and `rehue help COMMAND`, as git and pip take them
         given = [*given[1:2], "--help"]
-    # every value rehue takes names something; "" as a path is "." (probes 65 and 66); `--ext=` was ".", an
-    # unsupported extension, and `--start=` argparse's "invalid float value: ''" (probe 185)
-    empty = next((index for index, word in enumerate(given) if word == "" or re.fullmatch(r"-[\w-]+=", word)), None)
-    if empty is not None:
-        after = given[empty][:-1] or (given[empty - 1] if empty else "")
-        _command_parser(parser, given).error(  # probe 185: "(see rehue --help)", of `rehue colorize --ext ''`
-            f"argument {after}: an empty value names nothing" if after.startswith("-") else
-            "an empty value names no file or folder")  # probe 116: --ext "" was said to name no file
+    _refuse_empty_values(_command_parser(parser, given), given)
     later = _later_torchrun_rank(given)
     with open(os.devnull, "w") as unsaid, contextlib.redirect_stderr(unsaid) if later else contextlib.nullcontext(), \
             contextlib.redirect_stdout(unsaid) if later else contextlib.nullcontext():  # rank 0 says the same

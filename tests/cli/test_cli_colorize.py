@@ -721,6 +721,11 @@ def test_a_dependent_model_no_film_can_use_is_said_once_before_any_file_is_writt
             colorize_paths([*inputs[:1]], output, model=tiny_model, frames="--frames" in inputs,
                            video_options={"dependent_model": ""}, progress=False)
         assert sorted(path.name for path in tmp_path.iterdir()) == before
+    not_given = {name: None for name in ("dependent_model", "scene_mode", "codec", "crf", "preset", "start", "end")}
+    summary = colorize_paths([tmp_path / "photo.png", clip], tmp_path / "out", model=tiny_model,
+                             video_options=not_given, progress=False)  # probe 186: None failed each film
+    assert not summary.failed and sorted(path.name for path in (tmp_path / "out").iterdir()) == ["clip.mp4",
+                                                                                                "photo.png"]
 
 
 def test_a_wrong_output_name_is_said_before_an_unused_setting_and_the_library_takes_its_defaults(tmp_path,
@@ -1402,7 +1407,7 @@ def test_a_model_runtime_out_of_memory_fails_that_file_in_one_line_and_the_batch
         raise OSError(errno.ENOMEM, "Cannot allocate memory")
 
 
-def test_an_empty_path_is_a_usage_error_not_the_working_folder(tmp_path, capsys, monkeypatch):
+def test_an_empty_path_is_a_usage_error_not_the_working_folder(tmp_path, tiny_model, capsys, monkeypatch):
     """Probe 65: "" was read as ".", so `rehue colorize "" -o out` coloured every picture under the working
     folder (718 files in the probe's), and `-o ""` wrote into it."""
     from rehue.inference.files import colorize_paths
@@ -1429,6 +1434,14 @@ def test_an_empty_path_is_a_usage_error_not_the_working_folder(tmp_path, capsys,
             main(["colorize", "p.png", "-o", "out", *empty])
         assert f"argument {empty[0].rstrip('=')}: an empty value names nothing" in capsys.readouterr().err, \
             "not a file's name"
+    for argv, said in ((["scenes", "--", ""], "rehue scenes: error: an empty value names no file or folder"),
+                       (["colorize", "p.png", "-o", "out", "--ex="], "rehue colorize: error: argument --ex: an empty "
+                                                                     "value names nothing"),  # argparse's --ext
+                       (["colorize", "p.png", "-o", "out", "--overwrite="], "rehue colorize: error: argument "
+                                                                            "--overwrite: ignored explicit argument")):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert capsys.readouterr().err.startswith(said)
     for inputs, output in (([""], "out"), (["p.png"], "")):
         with pytest.raises(UsageError, match="an empty path names no file or folder"):
             colorize_paths(inputs, output)
@@ -1439,7 +1452,19 @@ def test_an_empty_path_is_a_usage_error_not_the_working_folder(tmp_path, capsys,
         evaluate("default", [tmp_path], "")
     with pytest.raises(UsageError, match="no run folder"):
         train(TrainConfig(data=str(tmp_path), out=""))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models", "p.png"], "the photo, and tiny_model's folder"
+    # probe 186: words ending in "=" that are no option's (a value after -o, a file after --) were refused
+    from tests.helpers_video import make_clip
+
+    named = tmp_path / "named"
+    named.mkdir()
+    monkeypatch.chdir(named)
+    shutil.copy(tmp_path / "p.png", named / "p.png")
+    assert main(["colorize", "p.png", "-oo4=", "--model", str(tiny_model), "--no-progress"]) == 0
+    assert (named / "o4=" / "p.png").is_file(), "a folder, as -o names one without a picture's extension"
+    make_clip(named / "clip.mp4", [textured_rgb(24, 24)] * 3).rename(named / "-x=")
+    assert main(["scenes", "--no-progress", "--", "-x="]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == "-x=: 3 frames, 1 scene"
 
 
 def test_an_output_folder_named_through_one_not_made_yet_is_the_folder_it_will_be(tmp_path, tiny_model, capsys):

@@ -799,7 +799,8 @@ def _colour_one(job: Job, output: Path, colorizer, *, overwrite, quality, video_
     if job.video:
         from rehue.video.pipeline import colorize_video
 
-        options = {key: value for key, value in (video_options or {}).items() if key != "fps"}
+        options = {key: value for key, value in (video_options or {}).items()  # None: not given, as for reels (probe
+                   if key != "fps" and value is not None}  # 186: dependent_model=None failed each film)
         colorize_video(job.source, job.target, colorizer=colorizer, overwrite=overwrite, quality=quality,
                        progress=progress, log=log, **options)
     else:  # whatever else it is, reading it says what is wrong with it
