@@ -1295,6 +1295,34 @@ def test_a_frame_dataset_another_run_wrote_meanwhile_is_kept(tmp_path, short_cli
     assert not [p for p in tmp_path.iterdir() if ".rehue-tmp" in p.name]
 
 
+def test_a_lock_or_a_temporary_file_of_a_killed_run_not_yet_collected_is_a_killed_runs(tmp_path):
+    """Probe 187: a run killed with `timeout -s KILL` is left to PID 1 as a zombie, which a container without an
+    init never collects: `train --resume` was refused for good ("another rehue train (process N) is writing this
+    run; wait for it"), and a killed batch's half-written file was left beside its outputs."""
+    import time
+
+    from rehue.data.images import process_running, process_start_ticks, remove_stale_temps
+    from rehue.training.loop import _RunLock
+
+    python = subprocess.Popen([sys.executable, "-c", "pass"])  # dead once it ends, and not collected till wait()
+    try:
+        started = process_start_ticks(python.pid)
+        for _ in range(200):
+            if Path(f"/proc/{python.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+            time.sleep(0.05)
+        assert os.kill(python.pid, 0) is None, "a zombie takes signals, as a live process does"
+        assert not process_running(python.pid)
+        (tmp_path / _RunLock.NAME).write_text(f"{python.pid} {started}")
+        with _RunLock(tmp_path):
+            assert (tmp_path / _RunLock.NAME).read_text().startswith(f"{os.getpid()} ")
+        left = tmp_path / f".g.rehue-tmp{python.pid}.png"
+        left.write_bytes(b"half a picture")
+        assert remove_stale_temps([tmp_path / "g.png"]) == [left] and not left.exists()
+    finally:
+        python.wait()
+
+
 def test_a_lock_whose_process_number_was_given_to_another_process_is_a_killed_runs(tmp_path):
     """Probe 80: a lock naming a live process that is not the run (a container's PID 1 after a restart, this
     very process, a number the system gave again) kept the run locked for good."""

@@ -1224,8 +1224,19 @@ def process_running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except OSError:  # someone else's process
-        return True
-    return True
+        pass
+    return not _dead(pid)
+
+
+def _dead(pid: int) -> bool:
+    """Whether process ``pid`` is a zombie, dead and not yet collected by its parent (Linux's /proc): a run killed
+    with ``timeout -s KILL`` is left to PID 1, which in a container without an init never collects it, and its
+    lock was taken for a live run's for good (probe 187: "wait for it")."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state in ("Z", "X")
 
 
 def runs_python(pid: int) -> bool:
