@@ -535,12 +535,17 @@ SHEET_CUTS = 40  # cuts drawn on a `rehue scenes --sheet`; a film with more says
 SHEET_EARLIER = 48  # frames before a cut of the sheet's first picture (2 s of film): what a fade or a dissolve left
 
 
-def _first_after_a_gap(times: list[float], damaged_after: int | None, fps) -> int | None:
-    """Where a damaged film's frame numbers stop being its own: the first frame after a gap in ``times`` of over
-    one and a half frames, at or after ``damaged_after`` (the frames decoded as the first packet failed, which
-    a decoder's delay can put a frame or two early); None where no packet was lost."""
+def _first_after_a_gap(times: list[float], damaged_after: int | None, fps, lost_s: float | None = None
+                       ) -> int | None:
+    """Where a damaged film's frame numbers stop being its own: the first frame after ``lost_s``, the time of the
+    earliest frame lost (probe 186: a variable-rate film's slow stretch was taken for the gap), else, where the
+    lost packets state no time, the first after a gap in ``times`` of over one and a half frames, at or after
+    ``damaged_after`` (the frames decoded as the first packet failed, which a decoder's delay can put a frame or
+    two early); None where no packet was lost."""
     if damaged_after is None:
         return None
+    if lost_s is not None:
+        return next((i for i, time in enumerate(times) if time > lost_s), len(times))
     step = 1.5 / float(fps) if fps else math.inf
     return next((i for i in range(max(1, damaged_after), len(times)) if times[i] - times[i - 1] > step),
                 damaged_after)
@@ -607,7 +612,7 @@ def cmd_scenes(args) -> int:
             for frame in progress_bar(reader, total=reader.frame_count, desc=bar_name(args.video), unit="frame",
                                       disable=args.no_progress, leave=False):
                 look(frame.index, frame.time, gray(frame), reader.rotation, bars)
-            lost_from = _first_after_a_gap(labels, reader.damaged_after, reader.fps)
+            lost_from = _first_after_a_gap(labels, reader.damaged_after, reader.fps, reader.damaged_from_s)
     found(detector.flush())
     if not labels:
         raise RehueError("no video frames could be read", args.video)
@@ -619,6 +624,8 @@ def cmd_scenes(args) -> int:
         where = {"frame_names": [labels[i] for i in starts], "fps": float(reel.fps),
                  "times": [round(reel.places[i] / float(reel.fps), 3) for i in starts]} if folder else \
             {"times": [round(labels[i], 3) for i in starts]}
+        if not folder and lost_from is not None:  # probe 186: the note was on standard error alone
+            where["numbers_count_decoded_frames_from"] = lost_from
         print(json.dumps({"video": str(args.video), "mode": args.mode, "frames": len(labels), "scenes": len(starts) + 1,
                           "scene_starts": starts, **where}))
     else:

@@ -341,10 +341,26 @@ def test_a_damaged_films_frame_numbers_are_said_to_count_the_frames_decoded(tmp_
     out, err = capsys.readouterr()
     report = json.loads(out)
     assert report["scene_starts"] == [5, 15] and report["times"] == [1.0, 2.0], "the film's cuts at 10 and 20"
+    assert report["numbers_count_decoded_frames_from"] == 5, "said to a script too (probe 186)"
     assert f"note: {clip}: the frame numbers from 5 on count the frames decoded, not those lost to the damage; " \
            "the times are the film's own" in err.splitlines()
+
+    steps = [3 if (i // 7) % 2 == 0 else 1 for i in range(len(frames))]  # probe 186: a variable-rate film's slow
+    # stretch (0.3 s a frame) was taken for the gap, "from 3 on"
+    varying = make_clip(tmp_path / "varying.mkv", frames, fps=10, gop=5, codec="libx264",
+                        pts=[sum(steps[:i]) for i in range(len(frames))])
+    with av.open(str(varying)) as container:
+        spans = [(packet.pos, packet.size) for packet in container.demux(video=0) if packet.size]
+    data = bytearray(varying.read_bytes())
+    for start, size in spans[5:10]:
+        data[start + 4:start + size] = b"\xff" * (size - 4)
+    varying.write_bytes(bytes(data))
+    assert main(["scenes", str(varying), "--no-progress"]) == 0
+    assert f"note: {varying}: the frame numbers from 5 on count" in capsys.readouterr().err
 
     whole = make_clip(tmp_path / "whole.mp4", frames, fps=10, gop=5, codec="libx264")
     assert main(["scenes", str(whole), "--no-progress"]) == 0
     out, err = capsys.readouterr()
     assert out.split() == ["10", "20"] and "note:" not in err
+    assert main(["scenes", str(whole), "--no-progress", "--json"]) == 0
+    assert "numbers_count_decoded_frames_from" not in json.loads(capsys.readouterr().out)

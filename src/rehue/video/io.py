@@ -574,6 +574,7 @@ class VideoReader:
         self._alpha_settled = False  # its transparency said, or none in its format
         self._damage_warned = False
         self.damaged_after: int | None = None  # the frames decoded before the first packet that could not be
+        self.damaged_from_s: float | None = None  # the time of the earliest frame lost to damage, where stated
         self._stream.thread_type = "AUTO"
         self._start_pts = self._stream.start_time or 0
         self._stored_order = self._container.format.name == "avi"  # its frames timed in the order stored
@@ -906,6 +907,9 @@ class VideoReader:
                     return
                 damaged += 1
                 first_damage = first_damage or (decoded, _ffmpeg_reason(exc))
+                if packet.pts is not None:  # packets come in decoding order: the earliest lost frame's is the least
+                    lost = float((packet.pts - self._start_pts) * time_base)
+                    self.damaged_from_s = lost if self.damaged_from_s is None else min(self.damaged_from_s, lost)
                 settling = DAMAGE_SETTLING_FRAMES
                 continue
             for av_frame in av_frames:
