@@ -567,11 +567,11 @@ def cmd_scenes(args) -> int:
                              args.video)
     if args.sheet is not None:
         typed, args.sheet = args.sheet, Path(args.sheet)
-        if typed_as_folder(typed) or args.sheet.is_dir():  # probe 184: a folder was told to be named .png
-            named = args.sheet if args.sheet.suffix.lower() == ".png" and not args.sheet.is_dir() else \
-                args.sheet / "sheet.png"
-            raise UsageError(f"{typed}: {'is a folder' if args.sheet.is_dir() else 'names a folder, as typed'}; the "
-                             f"sheet is a PNG file: name one, such as {named}")
+        if args.sheet.is_dir():  # probe 184: a folder was told to be named .png; said as any output's
+            check_output_path(args.sheet, overwrite=args.overwrite, inputs=(args.video,))
+        if typed_as_folder(typed):  # probe 184: `--sheet new.png/` wrote the file new.png
+            named = args.sheet if args.sheet.suffix.lower() == ".png" else args.sheet / "sheet.png"
+            raise UsageError(f"{typed}: names a folder, as typed; the sheet is a PNG file: name one, such as {named}")
         if args.sheet.suffix.lower() != ".png":  # ".png" alone is a hidden file's name, with no extension
             stem = "sheet" if args.sheet.name.startswith(".") else args.sheet.stem
             raise UsageError(f"{args.sheet}: the sheet is a PNG; name it so, such as {args.sheet.with_name(stem)}.png")
