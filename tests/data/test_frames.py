@@ -907,3 +907,51 @@ def test_a_video_whose_stem_is_dots_keeps_its_frames_inside_frames(tmp_path, cap
                  "--no-progress"]) == 0
     assert "\nreel: 1 frame, from a film" in "\n" + capsys.readouterr().err
     assert {row["video"] for row in read_frame_manifest(tmp_path / "films")} == {"reel"}
+
+
+def test_an_interrupt_as_a_dataset_is_replaced_leaves_one_dataset_whole(tmp_path, monkeypatch):
+    """Probe 188: with --overwrite the earlier dataset was deleted in place and the new one moved there after;
+    Ctrl-C as the earlier one was deleted (a second or more for tens of thousands of frames) left it half gone,
+    its manifest listing frames no longer there, and threw the new one away."""
+    import re
+    import shutil
+
+    from rehue.data import frames as frames_module
+    from rehue.data.datasets import read_frame_manifest
+
+    first = panning_clip(tmp_path / "a.mp4", 1, 12, 32, 32)
+    second = panning_clip(tmp_path / "b.mp4", 1, 12, 32, 32, seed=3)
+    out = tmp_path / "f"
+    extract_frames([first], out, fps=4, size=32, progress=False)
+    real_rmtree = shutil.rmtree
+
+    def interrupted_delete(path, *args, **kwargs):
+        if not re.fullmatch(r"\.f\.rehue-tmp\d+", Path(path).name):  # not the staging folder: the earlier dataset
+            frames_left = sorted(Path(path).rglob("*.png"))
+            if frames_left:
+                frames_left[0].unlink()  # a frame deleted, and then Ctrl-C
+                raise KeyboardInterrupt
+        return real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(frames_module.shutil, "rmtree", interrupted_delete)
+    with pytest.raises(KeyboardInterrupt):
+        extract_frames([second], out, fps=4, size=32, progress=False, overwrite=True)
+    monkeypatch.setattr(frames_module.shutil, "rmtree", real_rmtree)
+    rows = read_frame_manifest(out)
+    assert {row["video"] for row in rows} == {"b.mp4"}, "the new dataset in place"
+    assert rows and all((out / row["path"]).is_file() for row in rows), "every frame its manifest lists"
+    left = [path for path in tmp_path.iterdir() if path.name.startswith(".f.")]
+    assert [path.name.endswith(".replaced") for path in left] == [True], "the earlier one, aside, half deleted"
+    killed = left[0].with_name(".f.rehue-tmp999999999.replaced")  # as a run killed there leaves it
+    left[0].rename(killed)
+    notes = []
+    extract_frames([second], out, fps=4, size=32, progress=False, overwrite=True, log=notes.append)
+    assert f"note: removed the earlier dataset that a killed run was replacing, {killed}" in notes
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]
+    half_made = tmp_path / ".f.rehue-tmp999999998"  # a killed run's; before, kept while a rerun was refused
+    (half_made / "frames").mkdir(parents=True)
+    notes = []
+    with pytest.raises(RehueError, match="already holds a frame dataset"):
+        extract_frames([second], out, fps=4, size=32, progress=False, log=notes.append)
+    assert not half_made.exists() and notes == [f"note: removed the half-made dataset that a killed run left, "
+                                                f"{half_made}"]

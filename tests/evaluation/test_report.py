@@ -273,3 +273,32 @@ def test_a_tall_picture_in_a_grid_touches_neither_the_titles_nor_the_next_row(tm
     for row in (LABEL_HEIGHT, LABEL_HEIGHT + 63, LABEL_HEIGHT + 64, LABEL_HEIGHT + 2 * 64 - 1):
         assert (pixels[row] == 255).all(), f"the background along row {row}"
     assert pixels[LABEL_HEIGHT + 2: LABEL_HEIGHT + 62, 24:40].std() > 5, "the picture within"
+
+
+def test_ctrl_c_as_a_report_replaces_another_leaves_one_report_whole(tmp_path, monkeypatch):
+    """Probe 188: Ctrl-C between two of its files' moves left this report's metrics beside the earlier one's
+    pictures (its drift plot of a clip this report did not score), all looking like one report."""
+    import os
+    import shutil
+    import signal
+
+    table = MetricTable()
+    table.add("model", evaluate_pair(*_sample()[1:]))
+    clip = {"model": "ind", "dependent_model": "dep", "frames": 3, "scene_starts": [2], "eased_against_drift": 1,
+            "bars": None, "temporal_stability_output": 0.25, "temporal_stability_truth": float("nan"),
+            "ab_error_by_frame": [4.0, 5.5, 7.25]}
+    earlier = write_report(tmp_path / "r", table, [_sample()], extra={"video a.mp4": clip})
+    assert "drift" in earlier
+    real_move, moved = shutil.move, []
+
+    def move_then_ctrl_c(source, target):
+        moved.append(target)
+        if len(moved) == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_move(source, target)
+
+    monkeypatch.setattr(shutil, "move", move_then_ctrl_c)  # the report's own import of it
+    with pytest.raises(KeyboardInterrupt):
+        write_report(tmp_path / "r", table, [_sample(seed=1)], extra={"images": 1})
+    assert len(moved) == 3 and not (tmp_path / "r" / "drift.png").exists(), "this report whole, the earlier one gone"
+    assert "images" in json.loads((tmp_path / "r" / "metrics.json").read_text())["extra"]

@@ -81,14 +81,17 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     `colorize --frames` takes it), at ``film_fps`` frames per second."""
     check_flags(overwrite=overwrite, progress=progress)
     from rehue.data.images import (
+        REPLACED,
         as_it_will_be,
         check_folder_can_be_made,
         paths_given,
         real_path,
         remove_stale_temps,
+        replaced_folder_for,
         staging_folder_for,
     )
     from rehue.models.io import atomic_write_bytes
+    from rehue.signals import signals_held
     from rehue.training.config import LARGEST_SIZE
     from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import VideoReader
@@ -147,6 +150,12 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         # whole, which would take the working folder from under the shell in it
         what = "is the working folder" if Path(out).resolve() == working else "holds the working folder"
         raise UsageError(f"{out}: {what}; name a new folder for the dataset, such as frames-set")
+    # a killed run's, before a refusal of the folder keeps them (probe 188); a run writing now keeps its own (each
+    # has its process's)
+    for left in remove_stale_temps([out]):
+        what = "earlier dataset that a killed run was replacing" if left.name.endswith(REPLACED) else \
+            "half-made dataset that a killed run left"
+        log(f"note: removed the {what}, {left}")
     _check_dataset_folder(out, videos, overwrite)
     check_folder_can_be_made(out)
     reels = {video: FrameFolderReader(video, film_fps, log, "--film-fps")  # warned once
@@ -156,15 +165,12 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     videos, copy_of = _without_copies(_readable_videos(videos, readers, log), log)
     named_test = _named_test_videos(given, videos, copy_of, test_videos) if test_videos else None
     # decode everything first into a temporary folder, so a bad video leaves nothing half-made
-    stale = remove_stale_temps([out])  # a killed run's; a run writing now keeps its own (each has its process's)
-    if stale:
-        log(f"note: removed the half-made dataset that a killed run left, {stale[0]}")
     staging = staging_folder_for(out)
     try:
         staging.mkdir(parents=True)
     except OSError as exc:
         raise RehueError(f"cannot write the frame dataset here ({exc.strerror or exc})", out) from None
-    rows, gray_films = [], []
+    rows, gray_films, replaced = [], [], None
     try:
         for video in videos:
             video_rows, scenes, rate, count, (width, height) = _sample_video(
@@ -216,18 +222,24 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         writer.writeheader()
         writer.writerows(rows)
         atomic_write_bytes(staging / "manifest.csv", text.getvalue().encode("utf-8", "surrogateescape"))
-        if out.exists():
-            if not overwrite and (out / "manifest.csv").exists():
-                raise RehueError("already holds a frame dataset, which another run wrote meanwhile; pass --overwrite "
-                                 "to replace it", out)
-            shutil.rmtree(out)
-        try:
-            staging.rename(out)
-        except OSError:
-            if not out.exists():
-                raise
-            raise RehueError("holds a frame dataset that another run wrote meanwhile; run again, with --overwrite "
-                             "to replace it", out) from None
+        with signals_held():  # the earlier dataset or this one, whole (probe 188: deleted in place, it was half
+            # gone when Ctrl-C came, and this one thrown away)
+            if out.exists():
+                if not overwrite and (out / "manifest.csv").exists():
+                    raise RehueError("already holds a frame dataset, which another run wrote meanwhile; pass "
+                                     "--overwrite to replace it", out)
+                replaced = replaced_folder_for(out)
+                out.rename(replaced)
+            try:
+                staging.rename(out)
+            except OSError:
+                if replaced is not None and not out.exists():
+                    replaced.rename(out)
+                    replaced = None
+                if not out.exists():
+                    raise
+                raise RehueError("holds a frame dataset that another run wrote meanwhile; run again, with "
+                                 "--overwrite to replace it", out) from None
     except OSError as exc:  # a full disk: named by the dataset, not by the hidden folder it was written into
         raise RehueError(f"cannot write the frame dataset ({exc.strerror or exc})", out) from None
     except RehueError as exc:
@@ -236,6 +248,8 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         raise RehueError(f"cannot write the frame dataset ({exc.reason})", out) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if replaced is not None:  # asked to be replaced; an interrupt here leaves it to the next run to remove
+            shutil.rmtree(replaced, ignore_errors=True)
     n_test = sum(r["split"] == "test" for r in rows)
     if not n_test:
         if len({r["video"] for r in rows}) < 2:

@@ -1151,8 +1151,20 @@ def _named(target: Path) -> Path:
 
 
 def _staging_prefix(target: Path) -> str:
-    """The staging folder's name up to its process number, shortened as `_temp_prefix` shortens a file's."""
-    return f".{fitted_stem(target.name, NAME_BYTES - len('.rehue-tmp') - 1 - 10)}.rehue-tmp"
+    """The staging folder's name up to its process number, shortened as `_temp_prefix` shortens a file's (with room
+    for ``REPLACED``)."""
+    return f".{fitted_stem(target.name, NAME_BYTES - len('.rehue-tmp') - 1 - 10 - len(REPLACED))}.rehue-tmp"
+
+
+REPLACED = ".replaced"
+
+
+def replaced_folder_for(target: Path) -> Path:
+    """The hidden folder that the folder ``target`` is moved to as its staging folder moves into its place, and
+    is deleted from after: a kill between the two leaves the earlier folder or the new one whole (probe 188: a
+    dataset deleted in place was half gone when Ctrl-C came), and what is left there the next run removes."""
+    staging = staging_folder_for(target)
+    return staging.with_name(staging.name + REPLACED)
 
 
 NAME_BYTES = 255  # the longest file name most file systems allow
@@ -1189,7 +1201,7 @@ def remove_stale_temps(targets) -> list[Path]:
 
     targets = {_named(target) for target in targets}
     temps = {(target.parent, _temp_prefix(target), target.suffix) for target in targets}
-    temps |= {(target.parent, _staging_prefix(target), "") for target in targets}
+    temps |= {(target.parent, _staging_prefix(target), suffix) for target in targets for suffix in ("", REPLACED)}
     stale = []
     for folder in {target.parent for target in targets}:
         try:
@@ -1201,7 +1213,7 @@ def remove_stale_temps(targets) -> list[Path]:
             if not match or (folder, match[1], match[3] or "") not in temps or process_running(int(match[2])):
                 continue
             with contextlib.suppress(OSError):
-                if match[3] is None:
+                if match[3] in (None, REPLACED):
                     if not entry.is_dir(follow_symlinks=False) or os.path.isfile(os.path.join(entry.path, RESUMABLE)):
                         continue  # an interrupted film's coloured frames, which its next run goes on from
                     shutil.rmtree(entry.path)

@@ -350,6 +350,7 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
     import shutil
 
     from rehue.data.images import make_folder, remove_stale_temps, staging_folder_for
+    from rehue.signals import signals_held
 
     # inside the report folder where it exists (its parent may be read-only), else beside it; a killed run's
     # is removed (each is named by its process)
@@ -375,8 +376,13 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
             raise RehueError(f"holds a report that another run wrote meanwhile ({', '.join(earlier)}); pass "
                              "--overwrite to replace it", out_dir)
         paths = {}
-        for kind, path in staged.items():
-            paths[kind] = Path(shutil.move(path, out_dir / path.name))
+        with signals_held():  # the earlier report or this one, whole (probe 188: Ctrl-C between two moves left
+            # this one's metrics beside the earlier one's pictures)
+            for kind, path in staged.items():
+                paths[kind] = Path(shutil.move(path, out_dir / path.name))
+            for name in set(REPORT_FILES) - {path.name for path in paths.values()}:  # the earlier one's others
+                with contextlib.suppress(OSError):
+                    (out_dir / name).unlink(missing_ok=True)
     except RehueError as exc:
         if exc.path is None or not Path(exc.path).is_relative_to(staging):
             raise
@@ -385,8 +391,4 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
         raise RehueError(f"cannot write the report ({exc.strerror or exc})", out_dir) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    written = {path.name for path in paths.values()}
-    for name in set(REPORT_FILES) - written:
-        with contextlib.suppress(OSError):
-            (out_dir / name).unlink(missing_ok=True)
     return paths
