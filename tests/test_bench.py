@@ -251,8 +251,14 @@ def test_a_plot_file_is_checked_before_any_measuring(tmp_path, monkeypatch, caps
         said = f"rehue: error: {tmp_path}/{name}: names a folder, as typed, and {said}"
         assert capsys.readouterr().err.strip() == said
         assert not (tmp_path / name.rstrip("/.")).exists() and measured == []
-    assert main(["bench", "--plot", str(tmp_path / "new.png")]) == 0
-    assert f"plot drawn into {tmp_path / 'new.png'}" in capsys.readouterr().err
+    left = [tmp_path / ".new.rehue-tmp999999999.png", tmp_path / ".r.rehue-tmp999999998.json"]  # probe 189: a
+    for path in left:  # killed run's, kept for good
+        path.write_bytes(b"half written")
+    monkeypatch.setattr(rehue.bench, "write_json", lambda results, path, overwrite: path)
+    assert main(["bench", "--plot", str(tmp_path / "new.png"), "--json", str(tmp_path / "r.json")]) == 0
+    err = capsys.readouterr().err
+    assert f"plot drawn into {tmp_path / 'new.png'}" in err and not any(path.exists() for path in left)
+    assert f"note: removed 2 half-written files that a killed run left, such as {left[0]}" in err.splitlines()
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")

@@ -759,7 +759,7 @@ def add_bench_parser(sub):
 
 
 def cmd_bench(args) -> int:
-    from rehue.data.images import check_output_path
+    from rehue.data.images import check_output_path, remove_stale_files
 
     if args.plot is not None:
         _check_name(args.plot, "the plot is a PNG", ".png")
@@ -770,6 +770,7 @@ def cmd_bench(args) -> int:
             check_output_path(path, args.overwrite)
     if args.json is not None and args.plot is not None and Path(args.json).resolve() == Path(args.plot).resolve():
         raise UsageError(f"{args.json}: named by both --json and --plot; name two files")
+    remove_stale_files([path for path in (args.json, args.plot) if path is not None], say)
     log = say if not args.no_progress else lambda line: None if line.startswith("bench: ") else say(line)
     results = run_benchmark(quick=args.quick, device=args.device, model=args.model,
                             dependent_model=args.dependent_model, backend=args.backend, threads=args.threads, log=log)

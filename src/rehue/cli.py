@@ -552,7 +552,14 @@ def _first_after_a_gap(times: list[float], damaged_after: int | None, fps, lost_
 
 
 def cmd_scenes(args) -> int:
-    from rehue.data.images import check_input_file, check_output_path, head_kind, is_inside, typed_as_folder
+    from rehue.data.images import (
+        check_input_file,
+        check_output_path,
+        head_kind,
+        is_inside,
+        remove_stale_files,
+        typed_as_folder,
+    )
     from rehue.progress import bar_name, progress_bar
     from rehue.video.frame_folder import FrameFolderReader
     from rehue.video.io import VideoReader, upright
@@ -580,6 +587,7 @@ def cmd_scenes(args) -> int:
             raise UsageError(f"{args.sheet}: the sheet would go among the film's frames in {args.video}, and be read "
                              "as one of them next time; name a file outside it")
         check_output_path(args.sheet, overwrite=args.overwrite, inputs=(args.video,))
+        remove_stale_files([args.sheet], say)
     detector = SceneDetector(args.mode)
     labels, starts, recent, cuts = [], [], {}, []
 

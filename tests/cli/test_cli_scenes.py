@@ -57,6 +57,11 @@ def test_a_sheet_shows_each_cut_with_the_frame_before_it(tmp_path, capsys):
 
     assert main(["scenes", str(clip), "--sheet", str(sheet), "--no-progress"]) == 1
     assert "output exists" in capsys.readouterr().err
+    left = sheet.with_name(f".{sheet.stem}.rehue-tmp999999999.png")  # probe 189: a killed run's, kept for good
+    left.write_bytes(b"half a sheet")
+    assert main(["scenes", str(clip), "--sheet", str(sheet), "--overwrite", "--no-progress"]) == 0
+    assert f"note: removed 1 half-written file that a killed run left, such as {left}" in \
+        capsys.readouterr().err.splitlines() and not left.exists()
     assert main(["scenes", str(clip), "--sheet", str(tmp_path / "cuts.jpg"), "--no-progress"]) == 2
     assert capsys.readouterr().err.strip() == (f"rehue: error: {tmp_path / 'cuts.jpg'}: the sheet is a PNG; name it "
                                                f"so, such as {tmp_path / 'cuts.png'}")

@@ -955,3 +955,64 @@ def test_an_interrupt_as_a_dataset_is_replaced_leaves_one_dataset_whole(tmp_path
         extract_frames([second], out, fps=4, size=32, progress=False, log=notes.append)
     assert not half_made.exists() and notes == [f"note: removed the half-made dataset that a killed run left, "
                                                 f"{half_made}"]
+
+
+def test_a_dataset_a_killed_run_was_replacing_is_put_back_and_a_file_put_in_meanwhile_is_kept(tmp_path,
+                                                                                                monkeypatch):
+    """Probe 189: killed between its two moves, a `frames --overwrite` left the earlier dataset aside, and the next
+    run removed it with the new one (through a link, the link was left dangling and the command refused for
+    good); a file the user put into the dataset while a run decoded went with it; Ctrl-C held as the new one
+    moved into place said "interrupted", not a word that it was written."""
+    import os
+    import signal
+
+    from rehue.data import frames as frames_module
+    from rehue.data import images
+    from rehue.data.datasets import read_frame_manifest
+
+    first = panning_clip(tmp_path / "a.mp4", 1, 12, 32, 32)
+    second = panning_clip(tmp_path / "b.mp4", 1, 12, 32, 32, seed=3)
+    gray = make_clip(tmp_path / "gray.mp4", [np.full((32, 32, 3), 40 + 5 * i, np.uint8) for i in range(12)], fps=12)
+    real = tmp_path / "real"
+    extract_frames([first], real, fps=4, size=32, progress=False)
+    for out in (real, tmp_path / "link"):
+        if out.name == "link":
+            out.symlink_to(real)
+        aside = tmp_path / ".real.rehue-tmp999999997.replaced"  # as a run killed between the two moves left it
+        real.rename(aside)
+        notes = []
+        if out == real:  # a run that fails: the earlier dataset is put back first
+            with pytest.raises(RehueError, match="gray"):
+                extract_frames([gray], out, fps=4, size=32, progress=False, overwrite=True, log=notes.append)
+        else:
+            extract_frames([second], out, fps=4, size=32, progress=False, overwrite=True, log=notes.append)
+        assert notes[0] == f"note: {real}: put back the earlier dataset, which a killed run was replacing (it was at " \
+                           f"{aside})"
+        assert {row["video"] for row in read_frame_manifest(real)} == {"a.mp4" if out == real else "b.mp4"}
+    assert (tmp_path / "link").is_symlink() and not [path for path in tmp_path.iterdir() if path.name[0] == "."]
+
+    real_sample, real_aside = frames_module._sample_video, images.replaced_folder_for
+
+    def user_file_meanwhile(*args, **kwargs):
+        (real / "notes.txt").write_text("mine")
+        return real_sample(*args, **kwargs)
+
+    monkeypatch.setattr(frames_module, "_sample_video", user_file_meanwhile)
+    with pytest.raises(RehueError, match=r"holds files of its own \(such as notes.txt\)"):
+        extract_frames([first], real, fps=4, size=32, progress=False, overwrite=True)
+    assert (real / "notes.txt").read_text() == "mine" and {row["video"] for row in read_frame_manifest(real)} == \
+        {"b.mp4"}
+    (real / "notes.txt").unlink()
+    monkeypatch.setattr(frames_module, "_sample_video", real_sample)
+
+    def ctrl_c_as_it_moves(target):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_aside(target)
+
+    monkeypatch.setattr(images, "replaced_folder_for", ctrl_c_as_it_moves)
+    notes = []
+    with pytest.raises(KeyboardInterrupt):
+        extract_frames([first], real, fps=4, size=32, progress=False, overwrite=True, log=notes.append)
+    assert notes[-1] == f"note: {real}: the frame dataset was written whole before the interrupt"
+    assert {row["video"] for row in read_frame_manifest(real)} == {"a.mp4"}
+    assert not [path for path in tmp_path.iterdir() if path.name[0] == "."]

@@ -1081,3 +1081,29 @@ def test_a_phone_clips_sample_pictures_are_upright(tmp_path, tiny_model, monkeyp
     gray, truth, output = drawn[0]
     assert truth.shape == output.shape == (64, 48, 3) and gray.shape[:2] == (64, 48)
     assert np.array_equal(truth, shown)
+
+
+def test_a_report_a_killed_run_left_half_replaced_is_said_to_be(tmp_path, photo_folder, tiny_model, capsys):
+    """Probe 189: a run killed as it moved its report's files in left the folder part its report, part the earlier
+    one, the rest in a hidden folder that the next run removed without a word."""
+    out = tmp_path / "report"
+    options = ["--model", str(tiny_model), "--out", str(out), "--no-progress"]
+    assert main(["evaluate", str(photo_folder), *options]) == 0
+    left = out / ".report.rehue-tmp999999999"  # metrics.json moved in, the pictures not yet
+    left.mkdir()
+    (left / "samples.png").write_bytes((out / "samples.png").read_bytes())
+    capsys.readouterr()
+    assert main(["evaluate", str(photo_folder), *options]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"warning: {out}: its report is half replaced: a run killed as it moved its files in left the rest in {left}; "
+        "pass --overwrite to write a whole one",
+        f"rehue: error: {out}: holds an earlier report (metrics.json, metrics.md, samples.png, gains.png); pass "
+        "--overwrite to replace it or name another --out"]
+    assert main(["evaluate", str(photo_folder), *options, "--overwrite"]) == 0
+    assert capsys.readouterr().err.startswith(f"warning: {out}: its report is half replaced: a run killed as it moved "
+                                              f"its files in left the rest in {left}; this run writes a whole one\n")
+    assert not left.exists()
+    (left / "metrics.json").parent.mkdir()  # killed before any move: the earlier report is whole
+    (left / "metrics.json").write_text("{}")
+    assert main(["evaluate", str(photo_folder), *options, "--overwrite"]) == 0
+    assert "half replaced" not in capsys.readouterr().err

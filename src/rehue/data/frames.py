@@ -85,6 +85,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         as_it_will_be,
         check_folder_can_be_made,
         paths_given,
+        put_back_replaced,
         real_path,
         remove_stale_temps,
         replaced_folder_for,
@@ -143,6 +144,11 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             raise RehueError(f"{other} and {video} share the name {film_name(video)!r}, which names their frames; "
                              "rename one")
     out = as_it_will_be(out)  # "data/new/..": the folder it will be, checked as such
+    for folder in (out, real_path(out)) if out.is_symlink() else (out,):  # the link's folder too (probe 189)
+        put_back = put_back_replaced(folder)
+        if put_back is not None:
+            log(f"note: {folder}: put back the earlier dataset, which a killed run was replacing (it was at "
+                f"{put_back})")
     if out.is_symlink() and out.is_dir():  # the folder it links to, replaced, and the link kept (probe 173: after
         out = real_path(out)  # every video was read, "Cannot call rmtree on a symbolic link")
     working = Path.cwd().resolve()
@@ -170,7 +176,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         staging.mkdir(parents=True)
     except OSError as exc:
         raise RehueError(f"cannot write the frame dataset here ({exc.strerror or exc})", out) from None
-    rows, gray_films, replaced = [], [], None
+    rows, gray_films, replaced, written = [], [], None, False
     try:
         for video in videos:
             video_rows, scenes, rate, count, (width, height) = _sample_video(
@@ -228,10 +234,12 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
                 if not overwrite and (out / "manifest.csv").exists():
                     raise RehueError("already holds a frame dataset, which another run wrote meanwhile; pass "
                                      "--overwrite to replace it", out)
+                _check_dataset_folder(out, videos, overwrite)  # a file of the user's put there meanwhile (probe 189)
                 replaced = replaced_folder_for(out)
                 out.rename(replaced)
             try:
                 staging.rename(out)
+                written = True
             except OSError:
                 if replaced is not None and not out.exists():
                     replaced.rename(out)
@@ -246,6 +254,10 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         if exc.path is None or not Path(exc.path).is_relative_to(staging):
             raise
         raise RehueError(f"cannot write the frame dataset ({exc.reason})", out) from None
+    except BaseException:
+        if written:  # an interrupt held while it moved into place (probe 189: "interrupted", and not a word of it)
+            log(f"note: {out}: the frame dataset was written whole before the interrupt")
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if replaced is not None:  # asked to be replaced; an interrupt here leaves it to the next run to remove

@@ -1159,6 +1159,41 @@ def _staging_prefix(target: Path) -> str:
 REPLACED = ".replaced"
 
 
+def stale_staging_folders(target: Path) -> list[Path]:
+    """The staging folders of ``target`` (`staging_folder_for`) that killed runs left, as they are."""
+    target = _named(target)
+    pattern = re.compile(re.escape(_staging_prefix(target)) + r"(\d+)")
+    try:
+        return sorted(target.parent / entry.name for entry in os.scandir(target.parent)
+                      if (match := pattern.fullmatch(entry.name)) and entry.is_dir(follow_symlinks=False)
+                      and not process_running(int(match[1])))
+    except OSError:
+        return []
+
+
+def put_back_replaced(target: Path) -> Path | None:
+    """Where the folder ``target`` is missing and a killed run left the folder it was replacing aside
+    (`replaced_folder_for`), that folder moved back, and its hidden path returned (probe 189: killed between its
+    two moves, the next run removed both the earlier folder and the new one); else None."""
+    target = _named(target)
+    if os.path.lexists(target):
+        return None
+    pattern = re.compile(re.escape(_staging_prefix(target)) + r"(\d+)" + re.escape(REPLACED))
+    try:
+        left = [entry for entry in os.scandir(target.parent) if (match := pattern.fullmatch(entry.name)) and
+                entry.is_dir(follow_symlinks=False) and not process_running(int(match[1]))]
+    except OSError:
+        return None
+    if not left:
+        return None
+    newest = max(left, key=lambda entry: entry.stat(follow_symlinks=False).st_mtime)
+    try:
+        os.rename(newest.path, target)
+    except OSError:
+        return None
+    return target.parent / newest.name
+
+
 def replaced_folder_for(target: Path) -> Path:
     """The hidden folder that the folder ``target`` is moved to as its staging folder moves into its place, and
     is deleted from after: a kill between the two leaves the earlier folder or the new one whole (probe 188: a
@@ -1221,6 +1256,14 @@ def remove_stale_temps(targets) -> list[Path]:
                     os.unlink(entry.path)
                 stale.append(folder / entry.name)
     return sorted(stale)
+
+
+def remove_stale_files(targets, log) -> None:
+    """`remove_stale_temps` of the files ``targets``, said with ``log`` (probe 189: a killed `rehue scenes
+    --sheet` or `bench --json` left its hidden file beside the output, through any number of later runs)."""
+    stale = remove_stale_temps(targets)
+    if stale:
+        log(f"note: removed {counted(len(stale), 'half-written file')} that a killed run left, such as {stale[0]}")
 
 
 def process_running(pid: int) -> bool:

@@ -361,7 +361,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     check_flags(full_res=full_res, progress=progress, overwrite=overwrite, films=films)
     from rehue.data.datasets import is_frame_dir
     from rehue.data.images import check_folder_can_be_made, is_inside, load_image, paths_given, real_path
-    from rehue.evaluation.report import earlier_report, write_report, written_by_a_report
+    from rehue.evaluation.report import earlier_report, half_moved_report, write_report, written_by_a_report
     from rehue.inference.colorizer import FITS, Colorizer
     from rehue.progress import progress_bar
 
@@ -390,6 +390,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     out_dir = as_it_will_be(out_dir)  # "reports/new/..": its earlier report is looked for where it will be
     if out_dir.exists() and not out_dir.is_dir():
         raise RehueError("is a file; --out names the report folder", out_dir)
+    if (half := half_moved_report(out_dir)) is not None:
+        log(f"warning: {out_dir}: its report is half replaced: a run killed as it moved its files in left the rest "
+            f"in {half}; {'this run writes a whole one' if overwrite else 'pass --overwrite to write a whole one'}")
     earlier = earlier_report(out_dir)
     if foreign := [name for name in earlier if not written_by_a_report(out_dir / name)]:
         raise RehueError(f"holds a {foreign[0]} that no rehue report wrote, which the report's would replace; move "

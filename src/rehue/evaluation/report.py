@@ -47,6 +47,20 @@ def earlier_report(out_dir: str | Path) -> list[str]:
     return [name for name in REPORT_FILES if (Path(out_dir) / name).exists()]
 
 
+def half_moved_report(out_dir: str | Path) -> Path | None:
+    """The staging folder a run killed as it moved its report into ``out_dir`` left (`write_report`: metrics.json
+    moves first), which leaves the folder's report part that run's, part an earlier one's (probe 189: a rerun
+    removed the rest without a word); None where no killed run left one so."""
+    from rehue.data.images import stale_staging_folders
+
+    out_dir = Path(out_dir)
+    for staging in stale_staging_folders(out_dir / "report") + stale_staging_folders(out_dir):
+        names = {entry.name for entry in staging.iterdir()} if staging.is_dir() else set()
+        if names & set(REPORT_FILES) and REPORT_JSON not in names:
+            return staging
+    return None
+
+
 def written_by_a_report(path: Path, tagged: bool = False) -> bool:
     """Whether a file named as a report's (metrics.md, metrics.json, samples.png, ...) may be rehue's: a user's
     own notes of that name are not an earlier report for --overwrite to replace (probe 113). Lenient, as an
