@@ -66,18 +66,22 @@ class UsageError(RehueError):
         self.settings = settings
 
 
-def check_flags(**flags) -> None:
+def check_flags(*, progress_function: bool = False, **flags) -> None:
     """A library caller's yes-or-no arguments are True or False (numpy's bool, 1, 0 and None too), or, for
-    ``progress``, a function: the string "false" from a form, a query or an environment variable is true to
-    Python, and ``overwrite="false"`` replaced the user's file (probe 88)."""
+    ``progress`` where ``progress_function`` (a film's colouring, which calls it after each frame), a function:
+    the string "false" from a form, a query or an environment variable is true to Python, and
+    ``overwrite="false"`` replaced the user's file (probe 88). A function elsewhere was never called, and a bar
+    drawn on stderr in its place (probe 190)."""
     for name, value in flags.items():
         if value is None or isinstance(value, bool) or type(value) is int and value in (0, 1) or \
                 type(value).__name__ in ("bool", "bool_") and type(value).__module__ == "numpy" or \
-                name == "progress" and callable(value):
+                name == "progress" and progress_function and callable(value):
             continue
-        wanted = "True, False or a function called as progress(done, total)" if name == "progress" else \
-            "True or False"
-        raise UsageError(f"{name} must be {wanted}, not {value!r}")
+        wanted = "True, False or a function called as progress(done, total)" if name == "progress" and \
+            progress_function else "True or False"
+        also = " (a function is called by colorize_video and colorize_frames alone, after each frame)" if \
+            name == "progress" and not progress_function and callable(value) else ""
+        raise UsageError(f"{name} must be {wanted}{also}, not {value!r}")
 
 
 def check_log(log) -> None:

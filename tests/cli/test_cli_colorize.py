@@ -1254,6 +1254,15 @@ def test_a_warning_every_file_of_a_folder_gets_is_said_once_and_counted(tmp_path
                         f"warning: {photos / 'c1.png'} and 4 more files: the same warning as {photos / 'c0.png'}'s "
                         "above (is in colour already (a toned print, a tinted...)"]
     assert len(list((tmp_path / "out").iterdir())) == 7
+    script = ("from rehue.inference.files import colorize_paths; "  # probe 190: a plain script, no logging set up
+              f"colorize_paths([{str(photos)!r}], {str(tmp_path / 'lib')!r}, model={str(tiny_model)!r}, "
+              "progress=False)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr.splitlines() == [
+        f"{photos / 'c0.png'}: is in colour already (a toned print, a tinted photo?); its colour is replaced by the "
+        "model's, from its lightness alone",
+        f"{photos / 'c1.png'} and 4 more files: the same warning as {photos / 'c0.png'}'s above (is in colour already "
+        "(a toned print, a tinted...)"], done.stderr
 
 
 def test_warnings_of_one_wording_for_other_reasons_are_said_apart(tmp_path, tiny_model, capsys):

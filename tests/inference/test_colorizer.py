@@ -758,7 +758,7 @@ def test_yes_or_no_arguments_are_true_or_false_not_a_string_that_python_finds_tr
     """Probe 88: ``overwrite="false"`` (a form's, a query's, an environment variable's) replaced the user's
     picture, video and report; ``progress="no"`` drew the bar and ``side_by_side="false"`` drew two pictures."""
     import rehue
-    from rehue.inference.files import colorize_image_file
+    from rehue.inference.files import colorize_image_file, colorize_paths
     from tests.helpers_video import make_clip
 
     colorizer = Colorizer.load(tiny_model, device="cpu")
@@ -781,6 +781,14 @@ def test_yes_or_no_arguments_are_true_or_false_not_a_string_that_python_finds_tr
          "overwrite must be True or False"),
         (lambda: rehue.evaluate(tiny_model, [tmp_path / "p.png"], tmp_path / "r2", full_res="no"),
          "full_res must be True or False"),
+        # probe 190: taken, never called, and a bar drawn on stderr in its place
+        (lambda: rehue.evaluate(tiny_model, [tmp_path / "p.png"], tmp_path / "r2", progress=print),
+         r"^progress must be True or False \(a function is called by colorize_video and colorize_frames alone, "
+         r"after each frame\), not <built-in function print>"),
+        (lambda: colorize_paths([tmp_path / "p.png", clip], tmp_path / "out", progress=print),
+         "progress must be True or False"),
+        (lambda: colorize_image_file(colorizer, tmp_path / "p.png", tmp_path / "o.png", progress=print),
+         "progress must be True or False"),
     ]
     for call, message in calls:
         with pytest.raises(UsageError, match=message):
@@ -900,6 +908,21 @@ def test_uploads_junk_and_odd_arrays_are_told_apart_plainly(tmp_path, tiny_model
         warnings.simplefilter("error")  # no "coroutine was never awaited"
         with pytest.raises(RehueError, match=r"read\(\) is asynchronous .* pass `await upload.read\(\)`"):
             colorizer.colorize(Upload())
+
+    class Broken:  # probe 190: Python's own OSError and TypeError, not a RehueError
+        def __init__(self, gives):
+            self.gives = gives
+
+        def read(self, size=-1):
+            if isinstance(self.gives, Exception):
+                raise self.gives
+            return self.gives
+
+    for upload, said in ((Broken(ConnectionResetError(104, "Connection reset by peer")),
+                          r"^cannot read the file object \(Connection reset by peer\)$"),
+                         (Broken(None), r"^the file object's read\(\) gave nothing yet \(a non-blocking stream\)")):
+        with pytest.raises(RehueError, match=said):
+            colorizer.colorize(upload)
     levels = np.random.default_rng(0).integers(0, 256, (20, 30)).astype(np.uint16)
     native, big = colorizer.colorize(levels), colorizer.colorize(levels.astype(">u2"))
     assert big.dtype == np.uint16 and np.array_equal(native, big)
@@ -1203,3 +1226,19 @@ def test_a_bool_array_is_read_as_a_one_bit_picture(tiny_model):
     colorizer = Colorizer.load(tiny_model)
     mask = np.random.default_rng(0).random((48, 64)) > 0.5
     assert np.array_equal(colorizer.colorize(mask), colorizer.colorize(mask.astype(np.uint8) * 255))
+
+
+def test_an_array_or_a_pil_image_past_the_pixel_limit_is_refused_as_a_file_is(tiny_model, monkeypatch):
+    """Probe 190: files were refused past ``MAX_PIXELS``, an array or a PIL image not: a 70,000-pixel square (a
+    view of one value, no memory of its own) had the process killed for memory, and a server with it."""
+    from rehue.data import images
+
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    huge = np.lib.stride_tricks.as_strided(np.full(1, 100, np.uint8), (70_000, 70_000), (0, 0))
+    for image in (huge, np.broadcast_to(np.uint16(300), (70_000, 70_000, 4))):
+        with pytest.raises(RehueError, match=r"^image too large \(70000x70000 pixels; limit 120,000,000\)$"):
+            colorizer.colorize(image)
+    monkeypatch.setattr(images, "MAX_PIXELS", 2000)
+    with pytest.raises(RehueError, match=r"^image too large \(60x40 pixels; limit 2,000\)$"):
+        colorizer.colorize(Image.new("L", (60, 40), 90))
+    assert colorizer.colorize(np.full((40, 50), 90, np.uint8)).shape == (40, 50, 3), "at the limit, coloured"

@@ -349,6 +349,11 @@ def load_image(source) -> LoadedImage:
             raise RehueError("a file opened as text holds no image bytes: open it with \"rb\"") from None
         except ValueError as exc:  # a closed file (probe 62: Python's own ValueError)
             raise RehueError(f"cannot read the file object ({exc}): colour it before closing it") from None
+        except OSError as exc:  # a broken upload stream, a socket gone (probe 190: Python's own OSError)
+            raise RehueError(f"cannot read the file object ({exc.strerror or exc})") from None
+        if data is None:  # a non-blocking stream with nothing yet (probe 190: "cannot convert 'NoneType' ...")
+            raise RehueError("the file object's read() gave nothing yet (a non-blocking stream): read it whole "
+                             "first, and pass its bytes")
         if inspect.isawaitable(data):  # an async web framework's upload (probe 88)
             getattr(data, "close", lambda: None)()
             raise RehueError("the file object's read() is asynchronous (an async web framework's upload): pass "

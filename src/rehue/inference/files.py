@@ -626,8 +626,10 @@ class _AlikeWarnings(logging.Filter):
 
     @contextlib.contextmanager
     def watching(self, batch: bool):
-        """Filters the warnings of the ``rehue`` logger's handlers and the root's (a notebook's) meanwhile."""
-        handlers = [*logging.getLogger("rehue").handlers, *logging.getLogger().handlers] if batch else []
+        """Filters the warnings of the ``rehue`` logger's handlers and the root's (a notebook's) meanwhile, and of
+        Python's last resort, which says them where no handler is set up (probe 190: a plain script's batch)."""
+        handlers = [*logging.getLogger("rehue").handlers, *logging.getLogger().handlers,
+                    *filter(None, [logging.lastResort])] if batch else []
         for handler in handlers:
             handler.addFilter(self)
         try:

@@ -833,7 +833,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     models (here), the full-resolution compose, and encoding. FFmpeg, OpenCV and the model runtimes
     release the GIL, so two cores stay busy; bounded queues keep memory flat in the clip's length.
     """
-    check_flags(side_by_side=side_by_side, overwrite=overwrite, progress=progress)
+    check_flags(side_by_side=side_by_side, overwrite=overwrite, progress=progress, progress_function=True)
 
     from rehue.data.images import DEEP_FORMATS, OUTPUT_FORMATS, head_kind, missing_reason
     from rehue.inference.files import check_quality, warn_in_colour
@@ -1606,7 +1606,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     follow each other at ``fps`` frames per second (None: a DPX film's own rate, from its header, else
     24), encoded with ``codec`` as ``colorize_video`` encodes, with a DPX film's time code.
     """
-    check_flags(overwrite=overwrite, progress=progress)
+    check_flags(overwrite=overwrite, progress=progress, progress_function=True)
 
     from rehue.data.images import (
         DEEP_FORMATS,
