@@ -934,9 +934,12 @@ def test_an_interrupt_as_a_dataset_is_replaced_leaves_one_dataset_whole(tmp_path
         return real_rmtree(path, *args, **kwargs)
 
     monkeypatch.setattr(frames_module.shutil, "rmtree", interrupted_delete)
+    notes = []
     with pytest.raises(KeyboardInterrupt):
-        extract_frames([second], out, fps=4, size=32, progress=False, overwrite=True)
+        extract_frames([second], out, fps=4, size=32, progress=False, overwrite=True, log=notes.append)
     monkeypatch.setattr(frames_module.shutil, "rmtree", real_rmtree)
+    assert notes[-1].startswith(f"note: {out}: the frame dataset was written whole before the interrupt (the earlier "
+                                "one, part deleted, is at "), "probe 191: said as if nothing were written"
     rows = read_frame_manifest(out)
     assert {row["video"] for row in rows} == {"b.mp4"}, "the new dataset in place"
     assert rows and all((out / row["path"]).is_file() for row in rows), "every frame its manifest lists"
@@ -946,7 +949,7 @@ def test_an_interrupt_as_a_dataset_is_replaced_leaves_one_dataset_whole(tmp_path
     left[0].rename(killed)
     notes = []
     extract_frames([second], out, fps=4, size=32, progress=False, overwrite=True, log=notes.append)
-    assert f"note: removed the earlier dataset that a killed run was replacing, {killed}" in notes
+    assert f"note: removed the earlier dataset that a stopped run was replacing, {killed}" in notes
     assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]
     half_made = tmp_path / ".f.rehue-tmp999999998"  # a killed run's; before, kept while a rerun was refused
     (half_made / "frames").mkdir(parents=True)
@@ -990,6 +993,19 @@ def test_a_dataset_a_killed_run_was_replacing_is_put_back_and_a_file_put_in_mean
                            f"{aside})"
         assert {row["video"] for row in read_frame_manifest(real)} == {"a.mp4" if out == real else "b.mp4"}
     assert (tmp_path / "link").is_symlink() and not [path for path in tmp_path.iterdir() if path.name[0] == "."]
+    aside = tmp_path / ".real.rehue-tmp999999996.replaced"  # probe 191: the folder made again by the user, and a
+    real.rename(aside)  # refused run removed the only copy of the earlier dataset
+    real.mkdir()
+    (real / "notes.txt").write_text("mine")
+    notes = []
+    with pytest.raises(RehueError, match="holds files of its own"):
+        extract_frames([second], real, fps=4, size=32, progress=False, log=notes.append)
+    assert notes == [f"note: {aside} holds an earlier dataset that a killed run moved aside; {real} is there again, "
+                     "so it is left as it is: move it back, or delete it"]
+    assert {row["video"] for row in read_frame_manifest(aside)} == {"b.mp4"}
+    (real / "notes.txt").unlink()
+    real.rmdir()
+    aside.rename(real)
 
     real_sample, real_aside = frames_module._sample_video, images.replaced_folder_for
 

@@ -1107,3 +1107,10 @@ def test_a_report_a_killed_run_left_half_replaced_is_said_to_be(tmp_path, photo_
     (left / "metrics.json").write_text("{}")
     assert main(["evaluate", str(photo_folder), *options, "--overwrite"]) == 0
     assert "half replaced" not in capsys.readouterr().err
+    beside = tmp_path / ".report.rehue-tmp999999998"  # probe 191: a first run into a new folder stages beside it;
+    beside.mkdir()  # killed after its metrics.json moved in, it was said half replaced for good
+    (beside / "samples.png").write_bytes((out / "samples.png").read_bytes())
+    for said in (True, False):
+        assert main(["evaluate", str(photo_folder), *options, "--overwrite"]) == 0
+        assert ("half replaced" in capsys.readouterr().err) is said
+    assert not beside.exists()

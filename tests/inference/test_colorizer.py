@@ -920,9 +920,14 @@ def test_uploads_junk_and_odd_arrays_are_told_apart_plainly(tmp_path, tiny_model
 
     for upload, said in ((Broken(ConnectionResetError(104, "Connection reset by peer")),
                           r"^cannot read the file object \(Connection reset by peer\)$"),
-                         (Broken(None), r"^the file object's read\(\) gave nothing yet \(a non-blocking stream\)")):
-        with pytest.raises(RehueError, match=said):
+                         (Broken(None), r"^the file object's read\(\) gave nothing yet \(a non-blocking stream\)"),
+                         (Broken(TimeoutError()), r"^cannot read the file object \(TimeoutError\)$"),  # probe 191: ()
+                         (Broken(object()), r"^the file object's read\(\) gave object, not bytes$"),  # a TypeError
+                         (writing := open(tmp_path / "w.png", "wb"), r"^the file object is open for writing, not "
+                                                                     r"reading: open it with \"rb\"$")):  # probe
+        with pytest.raises(RehueError, match=said):  # 191: "before closing it", of a file open for writing
             colorizer.colorize(upload)
+    writing.close()
     levels = np.random.default_rng(0).integers(0, 256, (20, 30)).astype(np.uint16)
     native, big = colorizer.colorize(levels), colorizer.colorize(levels.astype(">u2"))
     assert big.dtype == np.uint16 and np.array_equal(native, big)

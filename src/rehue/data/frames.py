@@ -90,6 +90,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         remove_stale_temps,
         replaced_folder_for,
         staging_folder_for,
+        stale_staging_folders,
     )
     from rehue.models.io import atomic_write_bytes
     from rehue.signals import signals_held
@@ -157,11 +158,16 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         what = "is the working folder" if Path(out).resolve() == working else "holds the working folder"
         raise UsageError(f"{out}: {what}; name a new folder for the dataset, such as frames-set")
     # a killed run's, before a refusal of the folder keeps them (probe 188); a run writing now keeps its own (each
-    # has its process's)
-    for left in remove_stale_temps([out]):
-        what = "earlier dataset that a killed run was replacing" if left.name.endswith(REPLACED) else \
+    # has its process's). The dataset a run replaced is removed where the new one is in place; where the folder
+    # is there again, made by the user, it stays theirs (probe 191: a refused run removed its only copy)
+    replaced_kept = out.exists() and not _is_dataset(out)
+    for left in remove_stale_temps([out], replaced=not replaced_kept):
+        what = "earlier dataset that a stopped run was replacing" if left.name.endswith(REPLACED) else \
             "half-made dataset that a killed run left"
         log(f"note: removed the {what}, {left}")
+    for aside in stale_staging_folders(out, REPLACED) if replaced_kept else ():
+        log(f"note: {aside} holds an earlier dataset that a killed run moved aside; {out} is there again, so it is "
+            "left as it is: move it back, or delete it")
     _check_dataset_folder(out, videos, overwrite)
     check_folder_can_be_made(out)
     reels = {video: FrameFolderReader(video, film_fps, log, "--film-fps")  # warned once
@@ -261,7 +267,12 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if replaced is not None:  # asked to be replaced; an interrupt here leaves it to the next run to remove
-            shutil.rmtree(replaced, ignore_errors=True)
+            try:
+                shutil.rmtree(replaced, ignore_errors=True)
+            except BaseException:  # seconds for a large set (probe 191: said as if nothing were written)
+                log(f"note: {out}: the frame dataset was written whole before the interrupt (the earlier one, part "
+                    f"deleted, is at {replaced}: the next run removes it)")
+                raise
     n_test = sum(r["split"] == "test" for r in rows)
     if not n_test:
         if len({r["video"] for r in rows}) < 2:

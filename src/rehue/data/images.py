@@ -347,10 +347,13 @@ def load_image(source) -> LoadedImage:
             data = source.read() if hasattr(source, "read") else source
         except UnicodeDecodeError:  # probe 133: a text file's read, said as a closed one's
             raise RehueError("a file opened as text holds no image bytes: open it with \"rb\"") from None
+        except io.UnsupportedOperation:  # opened "wb" (probe 191: said to be closed)
+            raise RehueError("the file object is open for writing, not reading: open it with \"rb\"") from None
         except ValueError as exc:  # a closed file (probe 62: Python's own ValueError)
             raise RehueError(f"cannot read the file object ({exc}): colour it before closing it") from None
         except OSError as exc:  # a broken upload stream, a socket gone (probe 190: Python's own OSError)
-            raise RehueError(f"cannot read the file object ({exc.strerror or exc})") from None
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise RehueError(f"cannot read the file object ({reason})") from None
         if data is None:  # a non-blocking stream with nothing yet (probe 190: "cannot convert 'NoneType' ...")
             raise RehueError("the file object's read() gave nothing yet (a non-blocking stream): read it whole "
                              "first, and pass its bytes")
@@ -360,7 +363,10 @@ def load_image(source) -> LoadedImage:
                              "`await upload.read()`, or `upload.file`")
         if isinstance(data, str):
             raise RehueError("a file opened as text holds no image bytes: open it with \"rb\"")
-        data = bytes(data)
+        try:
+            data = bytes(data)
+        except TypeError:  # probe 191: "cannot convert 'object' object to bytes"
+            raise RehueError(f"the file object's read() gave {type(data).__name__}, not bytes") from None
         if not data:
             at_end = hasattr(source, "tell") and not isinstance(source, (bytes, bytearray, memoryview))
             raise RehueError("empty image data" + (" (the file object was read to its end: seek(0) first)"
@@ -1164,16 +1170,20 @@ def _staging_prefix(target: Path) -> str:
 REPLACED = ".replaced"
 
 
-def stale_staging_folders(target: Path) -> list[Path]:
-    """The staging folders of ``target`` (`staging_folder_for`) that killed runs left, as they are."""
+def stale_staging_folders(target: Path, suffix: str = "") -> list[Path]:
+    """The staging folders of ``target`` (`staging_folder_for`; with ``suffix`` ``REPLACED``, the folders it was
+    replacing) that killed runs left, as they are, oldest first."""
     target = _named(target)
-    pattern = re.compile(re.escape(_staging_prefix(target)) + r"(\d+)")
+    pattern = re.compile(re.escape(_staging_prefix(target)) + r"(\d+)" + re.escape(suffix))
+    left = []
     try:
-        return sorted(target.parent / entry.name for entry in os.scandir(target.parent)
-                      if (match := pattern.fullmatch(entry.name)) and entry.is_dir(follow_symlinks=False)
-                      and not process_running(int(match[1])))
-    except OSError:
+        for entry in os.scandir(target.parent):
+            if (match := pattern.fullmatch(entry.name)) and entry.is_dir(follow_symlinks=False) and \
+                    not process_running(int(match[1])):
+                left.append((entry.stat(follow_symlinks=False).st_mtime, target.parent / entry.name))
+    except OSError:  # the folder, or an entry moved meanwhile by another run (probe 191)
         return []
+    return [path for _, path in sorted(left)]
 
 
 def put_back_replaced(target: Path) -> Path | None:
@@ -1183,20 +1193,12 @@ def put_back_replaced(target: Path) -> Path | None:
     target = _named(target)
     if os.path.lexists(target):
         return None
-    pattern = re.compile(re.escape(_staging_prefix(target)) + r"(\d+)" + re.escape(REPLACED))
+    left = stale_staging_folders(target, REPLACED)
     try:
-        left = [entry for entry in os.scandir(target.parent) if (match := pattern.fullmatch(entry.name)) and
-                entry.is_dir(follow_symlinks=False) and not process_running(int(match[1]))]
-    except OSError:
+        os.rename(left[-1], target)  # the newest
+    except (IndexError, OSError):
         return None
-    if not left:
-        return None
-    newest = max(left, key=lambda entry: entry.stat(follow_symlinks=False).st_mtime)
-    try:
-        os.rename(newest.path, target)
-    except OSError:
-        return None
-    return target.parent / newest.name
+    return left[-1]
 
 
 def replaced_folder_for(target: Path) -> Path:
@@ -1232,7 +1234,7 @@ def fitted_stem(stem: str, room: int) -> str:
 RESUMABLE = ".rehue-resume.json"  # the journal in the hidden folder of an interrupted film (``rehue.video.resume``)
 
 
-def remove_stale_temps(targets) -> list[Path]:
+def remove_stale_temps(targets, replaced: bool = True) -> list[Path]:
     """Delete the half-written temporary files of ``targets`` that a killed run left (``kill -9``, a power
     cut: no cleanup runs then), and return their paths; for a folder of frames, the hidden folder they
     were written into (``.NAME.rehue-tmpPID``). A file counts as stale only when the process named in it
@@ -1241,7 +1243,8 @@ def remove_stale_temps(targets) -> list[Path]:
 
     targets = {_named(target) for target in targets}
     temps = {(target.parent, _temp_prefix(target), target.suffix) for target in targets}
-    temps |= {(target.parent, _staging_prefix(target), suffix) for target in targets for suffix in ("", REPLACED)}
+    temps |= {(target.parent, _staging_prefix(target), suffix) for target in targets
+              for suffix in ("", REPLACED) if replaced or not suffix}  # ``replaced``: the folders they replaced too
     stale = []
     for folder in {target.parent for target in targets}:
         try:

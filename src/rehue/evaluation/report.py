@@ -370,7 +370,8 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
     # is removed (each is named by its process)
     anchor = out_dir / "report" if out_dir.is_dir() else out_dir
     make_folder(anchor.parent)
-    remove_stale_temps([anchor])
+    remove_stale_temps({anchor, out_dir})  # beside the folder too, where a first run into it staged (probe 191: a
+    # report said half replaced for good)
     staging = staging_folder_for(anchor)
     try:
         staging.mkdir()
