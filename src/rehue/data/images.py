@@ -1204,7 +1204,8 @@ def put_back_replaced(target: Path) -> Path | None:
 def replaced_folder_for(target: Path) -> Path:
     """The hidden folder that the folder ``target`` is moved to as its staging folder moves into its place, and
     is deleted from after: a kill between the two leaves the earlier folder or the new one whole (probe 188: a
-    dataset deleted in place was half gone when Ctrl-C came), and what is left there the next run removes."""
+    dataset deleted in place was half gone when Ctrl-C came); what is left there the next run puts back
+    (`put_back_replaced`) or removes (`remove_stale_temps`)."""
     staging = staging_folder_for(target)
     return staging.with_name(staging.name + REPLACED)
 
@@ -1237,8 +1238,9 @@ RESUMABLE = ".rehue-resume.json"  # the journal in the hidden folder of an inter
 def remove_stale_temps(targets, replaced: bool = True) -> list[Path]:
     """Delete the half-written temporary files of ``targets`` that a killed run left (``kill -9``, a power
     cut: no cleanup runs then), and return their paths; for a folder of frames, the hidden folder they
-    were written into (``.NAME.rehue-tmpPID``). A file counts as stale only when the process named in it
-    is not running, so a run writing now is never touched."""
+    were written into (``.NAME.rehue-tmpPID``), and with ``replaced`` the folder it was replacing
+    (``REPLACED``). A file counts as stale only when the process named in it is not running, so a run writing
+    now is never touched."""
     import shutil
 
     targets = {_named(target) for target in targets}
