@@ -1406,6 +1406,27 @@ def test_one_train_at_a_time_writes_a_run_and_a_killed_overwrite_is_put_back(tmp
     assert "nothing left to train" in capsys.readouterr().err
     assert {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()} == old
 
+    # probe 193: killed as it put the old run back (its checkpoints back first), the next run took the rest for a
+    # run let go, and removed them without a word
+    aside.mkdir()
+    for name in os.listdir(out):
+        if not name.startswith("."):
+            os.replace(out / name, aside / name)
+    (aside / ".putting-back").touch()
+    os.replace(aside / "checkpoints", out / "checkpoints")
+    assert run("train", "--resume", "--out", out, "--no-progress") == 0
+    err = capsys.readouterr().err
+    assert f"note: put back the run that a killed `train --overwrite` was replacing in {out}" in err
+    assert "nothing left to train" in err and not aside.exists()
+    assert {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()} == old
+    let_go = out / ".replaced-run.rehue-tmp999998"  # killed as it let the old run go, the new one checkpointed
+    let_go.mkdir()
+    (let_go / "config.json").write_text("{}")
+    assert run("train", "--resume", "--out", out, "--no-progress") == 0
+    assert f"note: removed the run that a killed `train --overwrite` replaced in {out}, kept aside till the new " \
+           f"run saved a checkpoint, as it had ({let_go.name})" in capsys.readouterr().err
+    assert not let_go.exists()
+
 
 def test_a_report_another_run_wrote_meanwhile_is_kept_without_overwrite(tmp_path, tiny_model, capsys, monkeypatch):
     from rehue.evaluation import report

@@ -1032,3 +1032,10 @@ def test_a_dataset_a_killed_run_was_replacing_is_put_back_and_a_file_put_in_mean
     assert notes[-1] == f"note: {real}: the frame dataset was written whole before the interrupt"
     assert {row["video"] for row in read_frame_manifest(real)} == {"a.mp4"}
     assert not [path for path in tmp_path.iterdir() if path.name[0] == "."]
+    whole = tmp_path / ".real.rehue-tmp999999995"  # probe 193: a killed run's whole new dataset, said "half-made"
+    whole.mkdir()
+    (whole / "manifest.csv").write_text("path,video\n")
+    notes = []
+    with pytest.raises(RehueError, match="already holds a frame dataset"):
+        extract_frames([second], real, fps=4, size=32, progress=False, log=notes.append)
+    assert notes == [f"note: removed the dataset that a killed run made whole but had not put in place, {whole}"]

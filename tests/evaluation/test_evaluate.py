@@ -1100,8 +1100,11 @@ def test_a_report_a_killed_run_left_half_replaced_is_said_to_be(tmp_path, photo_
         f"rehue: error: {out}: holds an earlier report (metrics.json, metrics.md, samples.png, gains.png); pass "
         "--overwrite to replace it or name another --out"]
     assert main(["evaluate", str(photo_folder), *options, "--overwrite"]) == 0
-    assert capsys.readouterr().err.startswith(f"warning: {out}: its report is half replaced: a run killed as it moved "
-                                              f"its files in left the rest in {left}; this run writes a whole one\n")
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: {out}: its report is half replaced: a run killed as it moved its files in left "
+                          f"the rest in {left}; this run writes a whole one\n")
+    assert f"note: removed 1 half-written report file or folder that a killed run left, such as {left}" in \
+        err.splitlines(), "probe 193: removed without a word"
     assert not left.exists()
     (left / "metrics.json").parent.mkdir()  # killed before any move: the earlier report is whole
     (left / "metrics.json").write_text("{}")

@@ -1361,6 +1361,25 @@ def test_an_interrupted_film_of_frames_goes_on_from_the_scene_it_stopped_in(tmp_
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"
 
 
+
+def test_a_film_of_frames_killed_as_it_moves_into_place_is_kept_whole(tmp_path, tiny_model, monkeypatch):
+    """Probe 193: the journal was removed from the hidden folder before it moved into place; a kill between the two
+    left every frame coloured in a folder the next run removed as half-written, and coloured the film again."""
+    from rehue.video import pipeline
+    from rehue.video.pipeline import colorize_frames
+
+    scans = write_frames(tmp_path / "scans", three_scene_frames())
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+
+    def killed(folder):
+        raise KeyboardInterrupt  # as a kill there: nothing after it runs
+
+    monkeypatch.setattr(pipeline, "remove_journal", killed)
+    with pytest.raises(KeyboardInterrupt):
+        colorize_frames(scans, tmp_path / "out", colorizer=colorizer, dependent_model="none", progress=False)
+    assert len([path for path in (tmp_path / "out").iterdir() if path.suffix == ".png"]) == 18, "every frame in place"
+
+
 @pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
 def test_a_film_into_numbered_frames_interrupted_goes_on_from_the_scene_it_stopped_in(tmp_path, tiny_model,
                                                                                       tiny_dependent_model, suffix):

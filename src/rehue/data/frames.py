@@ -161,9 +161,11 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     # has its process's). The dataset a run replaced is removed where the new one is in place; where the folder
     # is there again, made by the user, it stays theirs (probe 191: a refused run removed its only copy)
     replaced_kept = out.exists() and not _is_dataset(out)
+    whole = {path for path in stale_staging_folders(out) if (path / "manifest.csv").is_file()}  # written last
     for left in remove_stale_temps([out], replaced=not replaced_kept):
         what = "earlier dataset that a stopped run was replacing" if left.name.endswith(REPLACED) else \
-            "half-made dataset that a killed run left"
+            "dataset that a killed run made whole but had not put in place" if left in whole else \
+            "half-made dataset that a killed run left"  # probe 193: a whole one was said to be half-made
         log(f"note: removed the {what}, {left}")
     for aside in stale_staging_folders(out, REPLACED) if replaced_kept else ():
         log(f"note: {aside} holds an earlier dataset that a killed run moved aside; {out} is there again, so it is "

@@ -591,7 +591,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if rival is not None:
         result.extra["against"] = str(against)
     titles = ("Gray", "Ground truth", "Output") if rival is None else ("Gray", "Ground truth", name, rival_name)
-    result.paths = write_report(out_dir, result.table, grid, result.extra, titles=titles, overwrite=overwrite)
+    result.paths = write_report(out_dir, result.table, grid, result.extra, titles=titles, overwrite=overwrite,
+                                log=log)
     return result
 
 

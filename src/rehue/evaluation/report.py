@@ -342,7 +342,7 @@ def extra_said(value) -> str:
 
 def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Sequence[np.ndarray]] = (),
                  extra: dict | None = None, titles: Sequence[str] = ("Gray", "Ground truth", "Output"), *,
-                 overwrite: bool = True) -> dict[str, Path]:
+                 overwrite: bool = True, log=None) -> dict[str, Path]:
     """Write ``metrics.json`` (every number, plus ``extra`` under "extra"), ``metrics.md`` (the table,
     verdicts and ``extra`` as a list), when ``grid_rows`` is not empty ``samples.png``, and when a model
     row has an interval ``gains.png`` (``gains_plot``).
@@ -350,7 +350,8 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
     Returns the written paths by kind: "json", "markdown", "samples", "gains" and, when clips were
     scored, "drift" (``drift_plot``). A report file of an earlier report that this one has no use for
     (a ``drift.png`` when no clip was scored now) is removed, so the folder holds one report. Without
-    ``overwrite``, a report another run wrote meanwhile is kept, and this one refused.
+    ``overwrite``, a report another run wrote meanwhile is kept, and this one refused. ``log``: what says the
+    leftovers of a killed run that it removes.
     """
     out_dir = Path(out_dir)
     extra = dict(extra or {})
@@ -370,8 +371,11 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
     # is removed (each is named by its process)
     anchor = out_dir / "report" if out_dir.is_dir() else out_dir
     make_folder(anchor.parent)
-    remove_stale_temps({anchor, out_dir})  # beside the folder too, where a first run into it staged (probe 191: a
-    # report said half replaced for good)
+    stale = remove_stale_temps({anchor, out_dir})  # beside the folder too, where a first run into it staged (probe
+    # 191: a report said half replaced for good)
+    if stale and log is not None:  # probe 193: removed without a word
+        kinds = ("half-written report file or folder", "half-written report files or folders")
+        log(f"note: removed {counted(len(stale), *kinds)} that a killed run left, such as {stale[0]}")
     staging = staging_folder_for(anchor)
     try:
         staging.mkdir()

@@ -1131,11 +1131,21 @@ def _remove_run_files(out: Path) -> None:
             target.unlink()
 
 
+PUTTING_BACK = ".putting-back"  # in a run kept aside: the replacing run's files are gone, and its own go back
+
+
 def _put_back(aside: Path, out: Path) -> None:
-    """The run kept in ``aside`` back in ``out``, in place of what the replacing run wrote."""
-    _remove_run_files(out)
+    """The run kept in ``aside`` back in ``out``, in place of what the replacing run wrote. Marked as it starts, so
+    that after a kill part way the next ``train`` goes on moving, and takes the files already back for the
+    replacing run's no more (probe 193: they were removed, and the rest with the folder, without a word)."""
+    marker = aside / PUTTING_BACK
+    if not marker.exists():
+        _remove_run_files(out)
+        marker.touch()
     for kept in aside.iterdir():
-        os.replace(kept, out / kept.name)
+        if kept.name != PUTTING_BACK:
+            os.replace(kept, out / kept.name)
+    marker.unlink()
     aside.rmdir()
 
 
@@ -1145,9 +1155,10 @@ def _replaced_runs(out: Path) -> tuple[Path | None, list[Path]]:
     from rehue.training.checkpoint import list_checkpoints
 
     asides = sorted(out.glob(f"{_ReplacedRun.PREFIX}*")) if out.is_dir() else []
-    if asides and not list_checkpoints(out / "checkpoints"):
-        return asides[0], asides[1:]
-    return None, asides
+    back = next((aside for aside in asides if (aside / PUTTING_BACK).exists()), None)  # its checkpoints back already
+    if back is None and asides and not list_checkpoints(out / "checkpoints"):
+        back = asides[0]
+    return back, [aside for aside in asides if aside != back]
 
 
 def _recover_replaced_run(out: Path, log) -> None:
@@ -1156,6 +1167,8 @@ def _recover_replaced_run(out: Path, log) -> None:
     back, gone = _replaced_runs(out)
     for aside in gone:
         shutil.rmtree(aside, ignore_errors=True)
+        log(f"note: removed the run that a killed `train --overwrite` replaced in {out}, kept aside till the new run "
+            f"saved a checkpoint, as it had ({aside.name})")  # probe 193: removed without a word
     if back is not None:
         _put_back(back, out)
         log(f"note: put back the run that a killed `train --overwrite` was replacing in {out}")

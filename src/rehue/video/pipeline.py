@@ -1917,9 +1917,11 @@ class _FrameFolder:
                     for name in self.names:
                         move_into_place(self.staging / name, self.target / name, self.overwrite)
                     remove_journal(self.staging)
-            else:
-                remove_journal(self.staging)
+            else:  # the journal removed once in place: a kill between the two left every frame coloured in a
+                # hidden folder the next run removed as half-written (probe 193), where now a hidden journal is left
+                # among them
                 os.replace(self.staging, self.target)
+                remove_journal(self.target)
         except OSError as exc:
             raise RehueError(f"cannot move the coloured frames into place ({exc.strerror or exc})",
                              self.target) from None
