@@ -441,6 +441,12 @@ def test_a_manifest_of_another_separator_is_told_by_its_header_and_a_users_own_i
     (own / "manifest.csv").write_text("path\tcaption\np0.png\tgrandma\n")
     train, val = build_datasets(own, 32, log=lambda message: None)
     assert len(train.paths) + len(val.paths) == 3, "a plain folder of photos"
+    (own / "manifest.csv").write_text("path,split\np0.png,train\np1.png,test\n")  # probe 192: dropped unsaid
+    said = []
+    train, val = build_datasets(own, 32, log=said.append)
+    assert len(train.paths) + len(val.paths) == 3 and said == [
+        f"warning: {own / 'manifest.csv'}: its split is not used: a manifest is read where it has a kind column, as "
+        "`rehue data demo` writes it; the photos held out are drawn at random"]
 
 
 def test_a_frame_manifest_without_a_split_column_says_so(tmp_path):

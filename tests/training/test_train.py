@@ -77,6 +77,8 @@ def test_the_library_refuses_a_config_that_is_not_one_no_data_and_words_for_numb
         train(TrainConfig(out=str(tmp_path / "run")))
     with pytest.raises(UsageError, match="lr_g must be a number, not 'fast'"):
         train(tiny_config(tmp_path, tmp_path / "run", lr_g="fast"))
+    with pytest.raises(UsageError, match="^amp must be True or False, not 'false'$"):  # probe 192: taken, true
+        train(tiny_config(tmp_path, tmp_path / "run", amp="false"))
     assert not (tmp_path / "run").exists()
 
 
@@ -1071,6 +1073,11 @@ def test_an_init_model_is_kept_by_its_absolute_path_and_its_checksum(tmp_path, p
     assert main(["train", "--resume", "--out", str(tmp_path / "ind"), "--epochs", "3", "--no-progress",
                  "--dependent"]) == 2
     assert "these differ: --dependent (the run is independent); leave" in capsys.readouterr().err
+    other = tmp_path / "other" / "model.safetensors"
+    assert main(["train", "--resume", "--out", str(tmp_path / "ind"), "--epochs", "3", "--no-progress",
+                 "--init", str(other)]) == 2
+    assert f"these differ: --init {other} (the run started from scratch, with no --init); leave" in \
+        capsys.readouterr().err, "probe 192: (the run's '')"
     assert main(["train", "--resume", "--out", str(tmp_path / "dep"), "--epochs", "2", "--workers", "1",
                  "--no-progress"]) == 0
     assert "note: --workers 1, where the run went on with 0" in capsys.readouterr().err

@@ -626,6 +626,9 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
     if (stamp_share > 0 or studio_share > 0) and not stamps:
         raise RehueError(STAMPS_NEEDED, path)
     if not demo_style:
+        if rows and "split" in rows[0]:  # probe 192: a split of the user's own, dropped without a word
+            log(f"warning: {path / 'manifest.csv'}: its split is not used: a manifest is read where it has a kind "
+                "column, as `rehue data demo` writes it; the photos held out are drawn at random")
         return _split_photo_folder(path, size, dependent=dependent, val_fraction=val_fraction, seed=seed,
                                    colour_jitter=colour_jitter, crop_min=crop_min, log=log, progress=progress)
     # a demo-style set: photos with a held-out split and sampling weights, cut-outs to paste

@@ -8,7 +8,7 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from rehue.errors import UsageError
+from rehue.errors import UsageError, check_flags
 
 LARGEST_SIZE = 4096
 """The largest square a model is trained at or a frame dataset sampled at: thirty-two times the largest the
@@ -113,6 +113,8 @@ class TrainConfig:
                 raise UsageError(f"{name} must be a finite number, not {value:g}")
             if name in WHOLE_NUMBERS and not isinstance(value, int):
                 raise UsageError(f"{name} must be a whole number, not {value}")
+            if isinstance(default, bool):  # probe 192: amp="false" was taken, and is true to Python
+                check_flags(**{name: value})
         for name in ("data", "out", "init"):
             if not isinstance(getattr(self, name), str):
                 raise UsageError(f"{name} must be a path, not {getattr(self, name)!r}")

@@ -561,6 +561,8 @@ def _setting_in_words(name: str, value, runs) -> str:
         return "--dependent (the run is independent)" if value == 3 else "no --dependent (the run is dependent)"
     if name == "val_fraction":  # the library's alone
         return f"val_fraction {value!r} (the run's {runs!r})"
+    if name == "init" and not runs:  # probe 192: "(the run's '')"
+        return f"--init {value} (the run started from scratch, with no --init)"
     shown = [repr(v) if v == "" else str(v) for v in (value, runs)]
     return f"--{name.replace('_', '-')} {shown[0]} (the run's {shown[1]})"
 
