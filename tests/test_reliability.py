@@ -1426,6 +1426,17 @@ def test_one_train_at_a_time_writes_a_run_and_a_killed_overwrite_is_put_back(tmp
     assert f"note: removed the run that a killed `train --overwrite` replaced in {out}, kept aside till the new " \
            f"run saved a checkpoint, as it had ({let_go.name})" in capsys.readouterr().err
     assert not let_go.exists()
+    let_go.mkdir()  # emptied by a put back killed as it ended: nothing of a run to speak of
+    assert run("train", "--resume", "--out", out, "--no-progress") == 0
+    assert "removed the run" not in capsys.readouterr().err and not let_go.exists()
+    # probe 194: killed as it set the old run aside (its checkpoints first, the rest not yet), the next run took the
+    # rest for the replacing run's files and removed them: the run's model and config lost under "put back"
+    part = out / ".replaced-run.rehue-tmp999997"
+    part.mkdir()
+    os.replace(out / "checkpoints", part / "checkpoints")
+    assert run("train", "--resume", "--out", out, "--no-progress") == 0
+    assert "nothing left to train" in capsys.readouterr().err and not part.exists()
+    assert {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()} == old
 
 
 def test_a_report_another_run_wrote_meanwhile_is_kept_without_overwrite(tmp_path, tiny_model, capsys, monkeypatch):

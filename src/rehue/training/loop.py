@@ -1116,6 +1116,7 @@ class _ReplacedRun:
         for name in RUN_ARTEFACTS:
             if os.path.lexists(out / name):
                 os.replace(out / name, self.aside / name)
+        (self.aside / SET_ASIDE).touch()  # from here on the folder may hold the replacing run's files
 
     def discard(self) -> None:
         shutil.rmtree(self.aside, ignore_errors=True)
@@ -1134,6 +1135,7 @@ def _remove_run_files(out: Path) -> None:
 
 
 PUTTING_BACK = ".putting-back"  # in a run kept aside: the replacing run's files are gone, and its own go back
+SET_ASIDE = ".set-aside"  # in a run kept aside: all of it moved there (before, a kill part way left some in place)
 
 
 def _put_back(aside: Path, out: Path) -> None:
@@ -1142,11 +1144,13 @@ def _put_back(aside: Path, out: Path) -> None:
     replacing run's no more (probe 193: they were removed, and the rest with the folder, without a word)."""
     marker = aside / PUTTING_BACK
     if not marker.exists():
-        _remove_run_files(out)
+        if (aside / SET_ASIDE).exists():  # else killed as it was set aside: the files in the folder are its own
+            _remove_run_files(out)  # (probe 194: removed, its model and config lost, as the replacing run's)
         marker.touch()
     for kept in aside.iterdir():
-        if kept.name != PUTTING_BACK:
+        if kept.name not in (PUTTING_BACK, SET_ASIDE):
             os.replace(kept, out / kept.name)
+    (aside / SET_ASIDE).unlink(missing_ok=True)
     marker.unlink()
     aside.rmdir()
 
@@ -1168,19 +1172,25 @@ def _recover_replaced_run(out: Path, log) -> None:
     (killed as it let the old run go) removed. Called under the run's lock: no live run owns it."""
     back, gone = _replaced_runs(out)
     for aside in gone:
+        held = any(kept.name not in (PUTTING_BACK, SET_ASIDE) for kept in aside.iterdir())  # none: emptied by a
+        # put back killed as it ended
         shutil.rmtree(aside, ignore_errors=True)
-        log(f"note: removed the run that a killed `train --overwrite` replaced in {out}, kept aside till the new run "
-            f"saved a checkpoint, as it had ({aside.name})")  # probe 193: removed without a word
+        if held:  # probe 193: removed without a word
+            log(f"note: removed the run that a killed `train --overwrite` replaced in {out}, kept aside till the new "
+                f"run saved a checkpoint, as it had ({aside.name})")
     if back is not None:
+        held = any(kept.name not in (PUTTING_BACK, SET_ASIDE) for kept in back.iterdir())
         _put_back(back, out)
-        log(f"note: put back the run that a killed `train --overwrite` was replacing in {out}")
+        if held:
+            log(f"note: put back the run that a killed `train --overwrite` was replacing in {out}")
 
 
 def resumed_config_path(out: Path) -> Path:
     """The config.json a resume of ``out`` goes on with: the run's that ``_recover_replaced_run`` will put back
     (probe 107: the killed run's --epochs was taken), else the folder's own."""
     back, _ = _replaced_runs(out)
-    return (back or out) / "config.json"
+    kept = back / "config.json" if back is not None else None  # not yet set aside where a kill came first (probe 194)
+    return kept if kept is not None and os.path.lexists(kept) else out / "config.json"
 
 
 def run_held_by(out: Path) -> int:
