@@ -1439,6 +1439,51 @@ def test_one_train_at_a_time_writes_a_run_and_a_killed_overwrite_is_put_back(tmp
     assert {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()} == old
 
 
+def test_every_state_a_killed_overwrite_leaves_gives_the_old_run_back(tmp_path, capsys):
+    """Probe 195: an older rehue's leftover (no marker) beside the replacing run's samples folder ended every later
+    train in "Directory not empty", for good; plain `train` took a run half put back for "other files" and never
+    put it back; of two leftovers the one holding the run was removed, "as it had" (saved a checkpoint), though
+    none was saved."""
+    photos = two_colour_photos(tmp_path / "photos")
+    base = tmp_path / "base"
+    args = ("--size", "32", "--epochs", "1", "--batch-size", "2", "--no-progress")
+    assert run("train", photos, "--out", base, *args) == 0
+    old = {path.relative_to(base): path.read_bytes() for path in base.rglob("*") if path.is_file()}
+    names = [path.name for path in base.iterdir() if not path.name.startswith(".")]
+
+    def killed(name, marks=(), back=(), extra=None):
+        out = tmp_path / name
+        shutil.copytree(base, out)
+        aside = out / ".replaced-run.rehue-tmp999990"
+        aside.mkdir()
+        for entry in names:
+            os.replace(out / entry, aside / entry)
+        for mark in marks:
+            (aside / mark).touch()
+        for entry in back:
+            os.replace(aside / entry, out / entry)
+        if extra:
+            extra(out)
+        return out
+
+    def replacing_runs_files(out):
+        (out / "samples").mkdir()
+        (out / "samples" / "epoch_002.png").write_bytes(b"the replacing run's")
+        (out / "config.json").write_text("{}")
+
+    older = killed("older", extra=replacing_runs_files)  # an older rehue's kill: no marker
+    half = killed("half", marks=(".set-aside", ".putting-back"), back=("samples", "metrics.jsonl"))
+    two = killed("two", marks=(".set-aside",), extra=lambda out: (out / ".replaced-run.rehue-tmp1000").mkdir())
+    for out, command, status in ((older, ("train", "--resume", "--out", older), 0),
+                                 (half, ("train", photos, "--out", half, *args[:-1]), 1),
+                                 (two, ("train", "--resume", "--out", two), 0)):
+        assert run(*command, "--no-progress") == status
+        err = capsys.readouterr().err
+        assert f"note: put back the run that a killed `train --overwrite` was replacing in {out}" in err, err
+        assert "as it had" not in err and "Directory not empty" not in err
+        assert {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()} == old
+
+
 def test_a_report_another_run_wrote_meanwhile_is_kept_without_overwrite(tmp_path, tiny_model, capsys, monkeypatch):
     from rehue.evaluation import report
 

@@ -700,7 +700,8 @@ def _check_run_folder(out: Path, resume: bool) -> None:
         # checkpoints: ... no checkpoint in this folder"; a run a killed --overwrite kept aside is put back
         raise RehueError("nothing to resume: not a training run's folder (it holds none of a run's checkpoints, "
                          "config or model)", out)
-    if not resume and out.is_dir() and not is_run(out):
+    if not resume and out.is_dir() and not is_run(out) and not any(out.glob(f"{_ReplacedRun.PREFIX}*")):  # a run
+        # half put back is put back first (probe 195: its own files were "other files", for good)
         refuse_a_folder_of_others(out, "training run", "the run")
 
 
@@ -1125,8 +1126,8 @@ class _ReplacedRun:
         _put_back(self.aside, self.out)
 
 
-def _remove_run_files(out: Path) -> None:
-    for name in RUN_ARTEFACTS:
+def _remove_run_files(out: Path, names=RUN_ARTEFACTS) -> None:
+    for name in names:
         target = out / name
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target, ignore_errors=True)
@@ -1149,7 +1150,8 @@ def _put_back(aside: Path, out: Path) -> None:
         marker.touch()
     for kept in aside.iterdir():
         if kept.name not in (PUTTING_BACK, SET_ASIDE):
-            os.replace(kept, out / kept.name)
+            _remove_run_files(out, (kept.name,))  # the replacing run's of that name (probe 195: a folder of an
+            os.replace(kept, out / kept.name)  # older rehue's kill, "Directory not empty" for good)
     (aside / SET_ASIDE).unlink(missing_ok=True)
     marker.unlink()
     aside.rmdir()
@@ -1162,9 +1164,14 @@ def _replaced_runs(out: Path) -> tuple[Path | None, list[Path]]:
 
     asides = sorted(out.glob(f"{_ReplacedRun.PREFIX}*")) if out.is_dir() else []
     back = next((aside for aside in asides if (aside / PUTTING_BACK).exists()), None)  # its checkpoints back already
-    if back is None and asides and not list_checkpoints(out / "checkpoints"):
-        back = asides[0]
+    if back is None and asides and not list_checkpoints(out / "checkpoints"):  # the one holding a run, not one a
+        # put back emptied (probe 195: the run removed, said to have been let go)
+        back = next((aside for aside in asides if _holds_a_run(aside)), asides[0])
     return back, [aside for aside in asides if aside != back]
+
+
+def _holds_a_run(aside: Path) -> bool:
+    return any(kept.name not in (PUTTING_BACK, SET_ASIDE) for kept in aside.iterdir())
 
 
 def _recover_replaced_run(out: Path, log) -> None:
@@ -1172,14 +1179,14 @@ def _recover_replaced_run(out: Path, log) -> None:
     (killed as it let the old run go) removed. Called under the run's lock: no live run owns it."""
     back, gone = _replaced_runs(out)
     for aside in gone:
-        held = any(kept.name not in (PUTTING_BACK, SET_ASIDE) for kept in aside.iterdir())  # none: emptied by a
-        # put back killed as it ended
+        held = _holds_a_run(aside)  # none: emptied by a put back killed as it ended
         shutil.rmtree(aside, ignore_errors=True)
         if held:  # probe 193: removed without a word
             log(f"note: removed the run that a killed `train --overwrite` replaced in {out}, kept aside till the new "
-                f"run saved a checkpoint, as it had ({aside.name})")
+                f"run saved a checkpoint, as it had ({aside.name})" if back is None else
+                f"note: removed an older run that a killed `train --overwrite` left aside in {out} ({aside.name})")
     if back is not None:
-        held = any(kept.name not in (PUTTING_BACK, SET_ASIDE) for kept in back.iterdir())
+        held = _holds_a_run(back)
         _put_back(back, out)
         if held:
             log(f"note: put back the run that a killed `train --overwrite` was replacing in {out}")
