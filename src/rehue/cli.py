@@ -535,7 +535,7 @@ SHEET_CUTS = 40  # cuts drawn on a `rehue scenes --sheet`; a film with more says
 SHEET_EARLIER = 48  # frames before a cut of the sheet's first picture (2 s of film): what a fade or a dissolve left
 
 
-def _first_after_a_gap(times: list[float], damaged_after: int | None, fps, lost_s: float | None = None
+def _first_renumbered_frame(times: list[float], damaged_after: int | None, fps, lost_s: float | None = None
                        ) -> int | None:
     """Where a damaged film's frame numbers stop being its own: the first frame after ``lost_s``, the time of the
     earliest frame lost (probe 186: a variable-rate film's slow stretch was taken for the gap), else, where the
@@ -620,7 +620,7 @@ def cmd_scenes(args) -> int:
             for frame in progress_bar(reader, total=reader.frame_count, desc=bar_name(args.video), unit="frame",
                                       disable=args.no_progress, leave=False):
                 look(frame.index, frame.time, gray(frame), reader.rotation, bars)
-            lost_from = _first_after_a_gap(labels, reader.damaged_after, reader.fps, reader.damaged_from_s)
+            lost_from = _first_renumbered_frame(labels, reader.damaged_after, reader.fps, reader.damaged_from_s)
     found(detector.flush())
     if not labels:
         raise RehueError("no video frames could be read", args.video)

@@ -338,6 +338,13 @@ def _tell(source) -> int:
         return 0
 
 
+def check_pixel_count(width: int, height: int, path=None) -> None:
+    """A picture past ``MAX_PIXELS`` refused, a file's as an array's or a PIL image's (probe 190: a 70,000-pixel
+    square array had the process killed for memory, a server with it)."""
+    if width * height > MAX_PIXELS:
+        raise RehueError(f"image too large ({width}x{height} pixels; limit {MAX_PIXELS:,})", path)
+
+
 def load_image(source) -> LoadedImage:
     """Read an image file, by its path, or from its bytes (``bytes`` or a binary file object, as a web
     upload arrives); every failure is a :class:`RehueError` naming the file and the reason."""
@@ -407,8 +414,7 @@ def _load_opened(opened, data: Path | bytes, path: Path | None) -> LoadedImage:
             image = Image.open(opened)  # probe 161: "Corrupt EXIF data" of a TIFF cut short, as Python's warning
         with image:
             width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise RehueError(f"image too large ({width}x{height} pixels; limit {MAX_PIXELS:,})", path)
+            check_pixel_count(width, height, path)
             deep_rgb = image.format in DEEP_FORMATS and image.mode in ("RGB", "RGBA") and \
                 ";16" in _raw_mode(image)
             orientation = _read_exif(image).get(0x0112, 1)
@@ -502,8 +508,7 @@ def _load_scan(source: Path | bytes, path: Path | None) -> LoadedImage | None:
             head = source[:module.HEADER_BYTES] if isinstance(source, bytes) else \
                 _first_bytes(source, module.HEADER_BYTES)
         header = module.Header(head)
-        if header.width * header.height > MAX_PIXELS:
-            raise RehueError(f"image too large ({header.width}x{header.height} pixels; limit {MAX_PIXELS:,})", path)
+        check_pixel_count(header.width, header.height, path)
         return module.read(source if isinstance(source, bytes) else source.read_bytes(),
                            None if path is None else str(path))
     except OSError as exc:
@@ -1268,12 +1273,13 @@ def remove_stale_temps(targets, replaced: bool = True) -> list[Path]:
     return sorted(stale)
 
 
-def remove_stale_files(targets, log) -> None:
-    """`remove_stale_temps` of the files ``targets``, said with ``log`` (probe 189: a killed `rehue scenes
-    --sheet` or `bench --json` left its hidden file beside the output, through any number of later runs)."""
+def remove_stale_files(targets, log, kinds: tuple[str, ...] = ("half-written file",)) -> None:
+    """`remove_stale_temps` of ``targets``, said with ``log`` as ``kinds`` (`counted`'s words) (probe 189: a killed
+    `rehue scenes --sheet` or `bench --json` left its hidden file beside the output, through any number of later
+    runs)."""
     stale = remove_stale_temps(targets)
     if stale:
-        log(f"note: removed {counted(len(stale), 'half-written file')} that a killed run left, such as {stale[0]}")
+        log(f"note: removed {counted(len(stale), *kinds)} that a killed run left, such as {stale[0]}")
 
 
 def process_running(pid: int) -> bool:

@@ -364,18 +364,17 @@ def write_report(out_dir: str | Path, table: MetricTable, grid_rows: Sequence[Se
     # the folder as it was, with an earlier report whole, and no half report to block the next run
     import shutil
 
-    from rehue.data.images import make_folder, remove_stale_temps, staging_folder_for
+    from rehue.data.images import make_folder, remove_stale_files, staging_folder_for
     from rehue.signals import signals_held
 
     # inside the report folder where it exists (its parent may be read-only), else beside it; a killed run's
     # is removed (each is named by its process)
     anchor = out_dir / "report" if out_dir.is_dir() else out_dir
     make_folder(anchor.parent)
-    stale = remove_stale_temps({anchor, out_dir})  # beside the folder too, where a first run into it staged (probe
-    # 191: a report said half replaced for good)
-    if stale and log is not None:  # probe 193: removed without a word
-        kinds = ("half-written report file or folder", "half-written report files or folders")
-        log(f"note: removed {counted(len(stale), *kinds)} that a killed run left, such as {stale[0]}")
+    # beside the folder too, where a first run into it staged (probe 191: a report said half replaced for good);
+    # said (probe 193: removed without a word)
+    remove_stale_files({anchor, out_dir}, log or (lambda line: None),
+                       ("half-written report file or folder", "half-written report files or folders"))
     staging = staging_folder_for(anchor)
     try:
         staging.mkdir()

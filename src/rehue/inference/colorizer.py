@@ -798,12 +798,14 @@ class Colorizer:
 
         Colour input is converted to gray first (its L* is kept), so the result depends on L* alone.
         """
-        from rehue.data.images import MAX_PIXELS, in_srgb, is_neutral, load_image, pil_to_loaded, tiff_pillow_misreads
-
-        def check_size(width: int, height: int) -> None:  # a file's limit, for an array or a PIL image too (probe
-            # 190: a 70,000-pixel square array had the process killed for memory, a server with it)
-            if width * height > MAX_PIXELS:
-                raise RehueError(f"image too large ({width}x{height} pixels; limit {MAX_PIXELS:,})")
+        from rehue.data.images import (
+            check_pixel_count,
+            in_srgb,
+            is_neutral,
+            load_image,
+            pil_to_loaded,
+            tiff_pillow_misreads,
+        )
 
         alpha = None
         if type(image).__module__.split(".")[0] == "torch":
@@ -814,7 +816,7 @@ class Colorizer:
         elif hasattr(image, "mode") and hasattr(image, "size") and hasattr(image, "getexif"):
             from PIL import ImageOps
 
-            check_size(*image.size)
+            check_pixel_count(*image.size)
             try:
                 # a TIFF of a layout Pillow misreads (turned by Orientation 5-8, uncompressed: probe 143), read
                 # from its file as load_image reads it
@@ -840,7 +842,7 @@ class Colorizer:
         if array.size == 0:
             raise RehueError(f"the image is empty (shape {array.shape})")
         if array.ndim >= 2:
-            check_size(array.shape[1], array.shape[0])
+            check_pixel_count(array.shape[1], array.shape[0])
         if array.ndim == 3 and array.shape[2] == 1:
             array = array[..., 0]
         if array.ndim == 3 and array.shape[2] == 4 and array.dtype.kind == "f":  # colour and alpha each on its
