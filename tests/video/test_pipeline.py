@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rehue.cli import main
-from rehue.errors import RehueError
+from rehue.errors import RehueError, UsageError
 from rehue.inference.colorizer import Colorizer
 from rehue.video.io import VideoReader
 from rehue.video.pipeline import colorize_video
@@ -75,6 +75,14 @@ def test_without_dependent_model_every_frame_is_independent(tmp_path, colour_cli
                              dependent_model="none", progress=False)
     assert summary.independent_frames == 24 and summary.dependent_frames == 0
     assert summary.scene_starts == [12]
+
+
+def test_no_dependent_model_given_as_none_is_refused_naming_the_two_words(tmp_path, colour_clip, tiny_model):
+    """None read as "default" by some callers and as "none" by others: said, not failed on as a NoneType path."""
+    with pytest.raises(UsageError, match=r'^dependent_model: .*"default" .*"none" .*not None$'):
+        colorize_video(colour_clip, tmp_path / "o.mp4", colorizer=Colorizer.load(tiny_model, device="cpu"),
+                       dependent_model=None, progress=False)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["film.mp4", "models"]
 
 
 def test_parallel_independent_calls_give_the_same_frames_in_order(tiny_model):

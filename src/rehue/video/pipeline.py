@@ -221,6 +221,9 @@ def load_dependent(spec: str, independent: Colorizer, log) -> Colorizer | None:
     classes")."""
     from rehue.models.io import default_model_name
 
+    if not isinstance(spec, (str, os.PathLike)):  # None read as "default" by some, as "none" by others
+        raise UsageError(f"dependent_model: a model's name or file path, \"default\" (the shipped one) or \"none\" "
+                         f"(each frame coloured by the model alone), not {spec!r}")
     if spec == "none":
         return None
     partner = default_model_name("video")
