@@ -500,6 +500,8 @@ def test_thesis_config_is_table_5_1_and_the_demo_runs_the_same_grid():
     (f"{MINIMAL}\nepochs = '3'", "epochs must be of type int"),
     (f"{MINIMAL}\n[[optimisers]]\nbeta1_g = 1.5",
      r"beta1_g must be in \[0, 1\)"),
+    # probe 197: PyTorch's "value cannot be converted to type float without overflow", a traceback
+    (f"{MINIMAL}\n[[optimisers]]\nlr_g = 1e300", r"optimiser 1: lr_g must be above 0 and at most 1, not 1e\+300"),
     (f"{MINIMAL}\nrank_by = 'loss'", "rank_by must be one of"),
     (f"{MINIMAL}\nepochs = 0", "epochs must be at least 1, not 0"),
     (f"{MINIMAL}\nsize = 33", "size must be a power of two from 32 to 4096, not 33"),

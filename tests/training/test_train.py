@@ -648,11 +648,31 @@ def test_self_feed_steps_roll_the_model_out_on_its_own_colours():
     assert len(calls) == 1
 
 
+def test_a_nan_in_the_adversarial_loss_alone_is_a_diverged_run(tmp_path, photo_folder, monkeypatch):
+    """Probe 197: a NaN G adv loss (a huge --lr-d) with finite L1 and D losses trained on and wrote a model of NaN
+    weights, exit 0; each step's losses are the discriminator's on real, on generated, then the generator's."""
+    import torch
+
+    losses = []
+    bce = torch.nn.BCEWithLogitsLoss.forward
+
+    def nan_for_the_generator(self, logits, target):
+        losses.append(None)
+        loss = bce(self, logits, target)
+        return loss * float("nan") if len(losses) % 3 == 0 else loss
+
+    monkeypatch.setattr(torch.nn.BCEWithLogitsLoss, "forward", nan_for_the_generator)
+    with pytest.raises(RehueError, match=r"training diverged at step 1 \(loss is NaN/inf\); lower the learning rates"):
+        train(tiny_config(photo_folder, tmp_path / "run"), progress=False)
+    assert not (tmp_path / "run" / "model.safetensors").exists()
+
+
 @pytest.mark.parametrize(("setting", "message"), [
     ({"epochs": 0}, "epochs must be at least 1, not 0"),
     ({"batch_size": 1}, "batch_size 1 needs size 64 or more"),
-    ({"lr_g": -1.0}, "lr_g must be above 0, not -1"),
-    ({"lr_d": 0.0}, "lr_d must be above 0, not 0"),
+    ({"lr_g": -1.0}, "lr_g must be above 0 and at most 1, not -1"),
+    ({"lr_d": 0.0}, "lr_d must be above 0 and at most 1, not 0"),
+    ({"lr_d": 1e39}, r"lr_d must be above 0 and at most 1, not 1e\+39"),  # probe 197: a traceback from Adam
     ({"beta1_g": 1.5}, "beta1_g must be at least 0 and below 1, not 1.5"),
     ({"ema": 1.0}, "ema must be at least 0 and below 1, not 1"),
     ({"self_feed": 2.0}, "self_feed must be between 0 and 1, not 2"),

@@ -28,7 +28,7 @@ from rehue.data.images import as_it_will_be, make_missing_folders, remove_made_f
 from rehue.errors import RehueError, UsageError, check_flags, shown_path
 from rehue.models.io import file_sha256, read_json_file
 from rehue.progress import lines_to, progress_bar, say
-from rehue.training.config import TrainConfig
+from rehue.training.config import LARGEST_LR, TrainConfig
 from rehue.words import counted
 
 GRID_KEYS = ("generators", "discriminators", "batch_sizes", "optimisers", "out", "rank_by", "eval_images",
@@ -183,8 +183,9 @@ def _optimisers(raw: dict, path: Path) -> list[dict]:
         for key in OPTIMISER_KEYS:
             label = f"optimiser {index}: {key}"
             value = _check_type(entry.get(key, getattr(defaults, key)), 0.0, label, path)
-            if key.startswith("lr") and not value > 0:
-                raise RehueError(f"optimiser {index}: {key} must be positive, not {value}", path)
+            if key.startswith("lr") and not 0 < value <= LARGEST_LR:
+                raise RehueError(f"optimiser {index}: {key} must be above 0 and at most {LARGEST_LR:g}, not {value}",
+                                 path)
             if key.startswith("beta") and not 0 <= value < 1:
                 raise RehueError(f"optimiser {index}: {key} must be in [0, 1), not {value}", path)
             values[key] = value

@@ -993,7 +993,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                                         *((("loss_g_ce", loss_g_ce),) if classes else ()),
                                         *((("loss_g_fm", loss_g_fm),) if config.feature_matching else ())):
                         totals[name] += value.item()
-                    if not math.isfinite(totals["loss_g_l1"] + totals["loss_d"]):
+                    if not math.isfinite(sum(totals.values())):  # of them all (probe 197: a NaN G adv went on)
                         raise RehueError(f"training diverged at step {step} (loss is NaN/inf); lower the learning "
                                          "rates")
                     steps_run += 1
