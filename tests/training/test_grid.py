@@ -221,6 +221,32 @@ def test_rerun_skips_finished_runs_and_resumes_an_interrupted_one(finished_grid,
     assert len(result.outcomes["gen2-disc1-4"].epoch_seconds) == 2
 
 
+def test_a_search_moved_with_its_photos_goes_on_where_it_stopped(finished_grid, tmp_path):
+    """Probe 197: the project folder moved (the config names its photos relatively), every run was "trained with
+    other settings (data '/old/photos' -> '/new/photos')" and the way on given was to delete them all."""
+    config, _, _, _ = finished_grid
+    moved = tmp_path / "moved"
+    shutil.copytree(config.parent, moved)
+    before = model_mtimes(moved / "out")
+    interrupted = moved / "out" / "runs" / "gen2-disc1-4"
+    for path in (interrupted / "checkpoints").glob("epoch_0002.pt*"):
+        path.unlink()
+    metrics = interrupted / "metrics.jsonl"
+    metrics.write_text(metrics.read_text().splitlines()[0] + "\n")
+    result, lines = run_logged(moved / "grid.toml", moved / "out")
+    assert "[1/2] gen1-disc1-4: skipped (finished, 2 epochs)" in lines
+    assert "[2/2] gen2-disc1-4: resumed after epoch 1/2" in lines
+    assert model_mtimes(moved / "out")["gen1-disc1-4"] == before["gen1-disc1-4"]
+    assert result.outcomes["gen2-disc1-4"].status == "resumed"
+    saved = json.loads((interrupted / "config.json").read_text())
+    assert Path(saved["data"]).resolve() == (moved / "photos").resolve()
+
+    shutil.rmtree(moved / "photos")
+    write_photos(moved / "photos", count=9)  # other photos at the path: the split moved, said as before
+    with pytest.raises(RehueError, match="held out"):
+        run_logged(moved / "grid.toml", moved / "out")
+
+
 def test_a_finished_run_whose_checkpoints_were_removed_is_kept(finished_grid, tmp_path):
     """Probe 174: a finished run's checkpoints removed for room, the search trained it again from the start, over
     its model, exit 0; and with more epochs asked for, too, where it cannot train on."""

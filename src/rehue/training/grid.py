@@ -37,8 +37,10 @@ OPTIMISER_KEYS = ("lr_g", "beta1_g", "lr_d", "beta1_d")
 # TrainConfig fields the grid varies; a fixed value for one of them would be silently overridden.
 VARIED_BY = {"generator": "generators", "discriminator": "discriminators", "batch_size": "batch_sizes",
              **{key: "optimisers" for key in OPTIMISER_KEYS}}
-# Settings that change where or how fast a run trains, not what it learns: a run may resume under new values.
-NOT_COMPARED = ("out", "epochs", "device", "workers", "amp", "val_images")
+# Settings that change where or how fast a run trains, not what it learns: a run may resume under new values. The
+# data's path among them (a search moved with its photos, probe 197): what the photos are is checked by what the
+# split holds out and by the digest of the truths scored.
+NOT_COMPARED = ("out", "data", "epochs", "device", "workers", "amp", "val_images")
 RANK_BY = ("psnr", "ssim")
 DEFAULT_SAMPLE_IMAGES = 8
 EVAL_BATCH = 64
