@@ -470,6 +470,36 @@ def test_build_without_apt_then_rebuild_changes_nothing(tmp_path, monkeypatch):
     assert [r["split"] for r in read_manifest(out) if r["kind"] == "video"] == ["train"]
 
 
+def test_the_sets_own_files_cut_short_or_emptied_since_are_written_again_from_their_sources(tmp_path):
+    """Probe 197: a photo of the set cut short failed every later build as "image file is truncated (61 bytes not
+    processed)", naming no file."""
+    wheel = make_wheel(tmp_path / "skv.whl", {"warm.mp4": (12, ORANGE), "cool.mp4": (6, BLUE)})
+    out, cache = tmp_path / "demo", tmp_path / "cache"
+    build_demo(out, include_debian=False, progress=lambda line: None, cache_dir=cache, video_wheel=wheel)
+    manifest = (out / "manifest.csv").read_text()
+    whole = {name: (out / name).read_bytes() for name in ("photos/scikit-image/coffee.jpg",
+                                                          "photos/scikit-image/rocket.jpg", "videos/warm.mp4")}
+    (out / "photos/scikit-image/coffee.jpg").write_bytes(whole["photos/scikit-image/coffee.jpg"][:5000])
+    (out / "photos/scikit-image/rocket.jpg").write_bytes(b"")
+    (out / "videos/warm.mp4").write_bytes(whole["videos/warm.mp4"][:300])
+    messages: list[str] = []
+    build_demo(out, include_debian=False, progress=messages.append, cache_dir=cache, video_wheel=wheel)
+    for name, data in whole.items():
+        assert (out / name).read_bytes() == data
+        assert any(m.startswith(f"note: {out / name}: cannot read ") and m.endswith("; written again from its source")
+                   for m in messages), name
+    assert (out / "manifest.csv").read_text() == manifest
+    assert any(m.startswith("wrote 3 files") for m in messages)
+
+    (out / "manifest.csv").unlink()  # probe 197: "holds 3 other files or folders, such as contact_sheet.png"
+    with pytest.raises(RehueError) as refused:
+        build_demo(out, include_debian=False, progress=messages.append, cache_dir=cache, video_wheel=wheel)
+    assert str(refused.value) == (f"{out}: holds a demo set's folders and contact sheet and no manifest.csv, which "
+                                  "names the set's files: a set whose manifest is gone? remove the folder to build "
+                                  "the set again; else name a new or empty folder for the set (--out)")
+    assert (out / "photos" / "scikit-image" / "coffee.jpg").read_bytes() == whole["photos/scikit-image/coffee.jpg"]
+
+
 def test_a_folder_of_the_users_files_is_refused_and_an_interrupted_build_leaves_no_half_set(tmp_path, monkeypatch,
                                                                                           capsys):
     """Probe 92: `data demo --out DIR` into a folder of one's own replaced one's files of the set's names

@@ -1131,11 +1131,14 @@ def _measure(path: Path, kind: str) -> tuple[int, int, ColourStats, int]:
         return _measure_video(path)
     from PIL import Image
 
-    with Image.open(path) as image:
-        if kind == "stamp":
-            rgba = np.asarray(image.convert("RGBA"))
-            return image.width, image.height, colour_stats(rgba[..., :3], rgba[..., 3] >= STAMP_OPAQUE_ALPHA), 1
-        return image.width, image.height, colour_stats(np.asarray(image.convert("RGB"))), 1
+    try:
+        with Image.open(path) as image:
+            if kind == "stamp":
+                rgba = np.asarray(image.convert("RGBA"))
+                return image.width, image.height, colour_stats(rgba[..., :3], rgba[..., 3] >= STAMP_OPAQUE_ALPHA), 1
+            return image.width, image.height, colour_stats(np.asarray(image.convert("RGB"))), 1
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:  # Pillow's words, not naming the file
+        raise RehueError(f"cannot read picture ({exc})", path) from None
 
 
 def _measure_video(path: Path) -> tuple[int, int, ColourStats, int]:
@@ -1277,6 +1280,12 @@ def _check_demo_folder(out_dir: Path, cache: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise RehueError("output exists and is not a folder", out_dir)
     if out_dir.is_dir() and not (out_dir / "manifest.csv").is_file():
+        entries = {entry.name for entry in out_dir.iterdir() if not _of_cache(entry, cache)}
+        if {"contact_sheet.png", "photos"} <= entries <= {*OUTPUT_FOLDERS, "contact_sheet.png"}:
+            # probe 197: "holds 3 other files or folders, such as contact_sheet.png, and no demo set"
+            raise RehueError("holds a demo set's folders and contact sheet and no manifest.csv, which names the "
+                             "set's files: a set whose manifest is gone? remove the folder to build the set again; "
+                             "else name a new or empty folder for the set (--out)", out_dir)
         refuse_a_folder_of_others(out_dir, "demo set", "the set (--out)", ignore=lambda entry: _of_cache(entry, cache))
 
 
@@ -1386,16 +1395,21 @@ def _store_and_measure(items: list[SourceFile], out_dir: Path, previous: dict[st
         current = target.is_file() and before is not None and all(
             before.get(key) == value for key, value in
             (("source", item.source), ("source_version", item.version), ("original_path", item.original_path)))
+        if current:
+            try:
+                measured = _measure(target, item.kind)
+            except RehueError as exc:  # the set's own file, cut short or damaged since (probe 197: every later
+                progress(f"note: {target}: {exc.reason}; written again from its source")  # run failed on it)
+                current = False
         if not current:
             _store(item, target)
             written += 1
-        try:
-            width, height, colour, frames = _measure(target, item.kind)
-        except RehueError as exc:  # a clip of the source that FFmpeg cannot read: its source named (probe 131)
-            if current:
-                raise
-            target.unlink(missing_ok=True)
-            raise _damaged(item, "cannot read", exc.reason) from None
+            try:
+                measured = _measure(target, item.kind)
+            except RehueError as exc:  # a clip of the source that FFmpeg cannot read: its source named (probe 131)
+                target.unlink(missing_ok=True)
+                raise _damaged(item, "cannot read", exc.reason) from None
+        width, height, colour, frames = measured
         rows.append({
             "path": item.path, "kind": item.kind, "split": "train", "weight": "", "source": item.source,
             "source_version": item.version, "original_path": item.original_path, "licence": item.licence,
