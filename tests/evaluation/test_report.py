@@ -11,6 +11,7 @@ from rehue.evaluation.report import (
     PLOT_DPI,
     PLOT_SIZE_INCHES,
     clip_summary,
+    lines_figure,
     plot_lines,
     sample_grid,
     write_report,
@@ -94,6 +95,16 @@ def test_plot_lines_writes_a_png(tmp_path):
         assert image.size == (round(PLOT_SIZE_INCHES[0] * PLOT_DPI), round(PLOT_SIZE_INCHES[1] * PLOT_DPI))
         assert np.asarray(image.convert("L")).std() > 10
     assert list(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.parametrize(("series", "first_x"), [({"gen1-disc1-2": [4.2]}, 1), ({"a": [3.0], "b": [2.0]}, 0),
+                                                  ({"a": [3.0, 2.0, 2.5]}, 1)])
+def test_the_x_axis_is_labelled_at_whole_steps_only(series, first_x):
+    """Probe 197: a one-epoch search's epoch axis read 0.96, 0.98, 1.00, 1.02, 1.04."""
+    axes = lines_figure(series, "epoch", "seconds", "Epoch duration", first_x).axes[0]
+    low, high = axes.get_xlim()
+    shown = [tick for tick in axes.get_xticks() if low <= tick <= high]
+    assert first_x in shown and all(float(tick).is_integer() for tick in shown)
 
 
 def test_write_report_writes_json_markdown_and_samples(tmp_path):

@@ -383,7 +383,7 @@ def test_a_search_on_one_photo_says_it_scores_a_photo_trained_on(finished_grid, 
     config = write_grid(tmp_path, TWO_RUN_GRID.replace('["gen1", "gen2"]', '["gen1"]').replace(
         "epochs = 2", "epochs = 1").replace("steps_per_epoch = 2", "steps_per_epoch = 1"))
     result, lines = run_logged(config, tmp_path / "out")
-    assert any("one photo, none held out" in line for line in lines)
+    assert sum("one photo, none held out" in line for line in lines) == 1, "probe 197: said by the search and the run"
     assert result.validation_images == 1 and not result.validation_held_out
     markdown = (tmp_path / "out" / "results.md").read_text()
     assert "Scored image by image on 1 validation image that the runs also train on" in markdown

@@ -201,10 +201,15 @@ def plot_lines(series: dict[str, Sequence[float]], path: str | Path, xlabel: str
 
     For epoch durations per run (thesis fig. 5.5), losses or colour drift over frames.
     """
-    Figure, FigureCanvasAgg, MaxNLocator = matplotlib_parts()
-
     if not series:
         raise RehueError("nothing to plot", path)
+    return save_figure(lines_figure(series, xlabel, ylabel, title, first_x), path)
+
+
+def lines_figure(series: dict[str, Sequence[float]], xlabel: str, ylabel: str, title: str, first_x: int = 1):
+    """The figure ``plot_lines`` saves."""
+    Figure, FigureCanvasAgg, MaxNLocator = matplotlib_parts()
+
     figure = Figure(figsize=PLOT_SIZE_INCHES, dpi=PLOT_DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -218,13 +223,15 @@ def plot_lines(series: dict[str, Sequence[float]], path: str | Path, xlabel: str
                   marker="o" if alone else None,
                   markevery=alone or None)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if max(len(values) for values in series.values()) == 1:  # else ticks at 0.95 to 1.05 (probe 197: one epoch)
+        axes.set_xlim(first_x - 1, first_x + 1)
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     axes.set_title(title)
     axes.grid(True, alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    return save_figure(figure, path)
+    return figure
 
 
 def _legend_label(name: str) -> str:

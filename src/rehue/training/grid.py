@@ -931,6 +931,20 @@ def _the_searchs_own(out: Path) -> bool:
         entry.suffix == ".png" and entry.is_file() and written_by_a_report(entry, tagged=True) for entry in samples)
 
 
+def _each_warning_once(log):
+    """``log``, passing on a warning said before in the search once: the data's, said as its validation images
+    are read and again by each run as it reads its own (probe 197: a one-photo search's, twice for one run)."""
+    said = set()
+
+    def once(line: str) -> None:
+        if line.startswith("warning: "):
+            if line in said:
+                return
+            said.add(line)
+        log(line)
+    return once
+
+
 def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = True, log=None) -> GridResult:
     """Train every run of ``spec`` (skipping finished ones, resuming interrupted ones), score them all on
     the same validation images and write results.md, results.json, epoch_durations.png and samples/."""
@@ -944,7 +958,7 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
         # refuses a search
         raise UsageError(f"WORLD_SIZE is {world} in the environment, and a grid search trains its runs one after "
                          "another in one process: unset WORLD_SIZE to run it")
-    log = lines_to(log, progress)
+    log = _each_warning_once(lines_to(log, progress))
     out = as_it_will_be(out if out is not None else spec.out)  # "grids/new/..": the folder it will be (probe 96)
     runs = {run.name: run for run in spec.runs}
     started = time.perf_counter()
