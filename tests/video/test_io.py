@@ -243,6 +243,27 @@ def test_pcm_whose_speakers_are_not_named_is_copied_into_mp4(tmp_path, source):
     assert len(read_all(out)) == 12
 
 
+@pytest.mark.parametrize("target", ["out.mp4", "out.mov", "out.mkv"])
+def test_sound_whose_packets_have_no_duration_is_copied_to_its_last_sample(tmp_path, target):
+    """ALAC in Matroska gives its packets no duration; MP4's muxer wrote the last with none, and it was not
+    decoded: the last 4,096 samples (85 ms at 48 kHz) gone, without a word (probe 196)."""
+    import av
+
+    clip = make_clip(tmp_path / "master.mkv", level_frames(20), fps=25, audio=True, audio_codec="alac",
+                     sample_rate=48000)
+
+    def samples(path):
+        with av.open(str(path)) as container:
+            assert container.streams.audio[0].codec_context.name == "alac"
+            return sum(frame.samples for frame in container.decode(audio=0))
+
+    with av.open(str(clip)) as container:
+        assert not any(packet.duration for packet in container.demux(audio=0)), "the case under test"
+    out = copy_video(clip, tmp_path / target)
+    assert samples(out) == samples(clip) == 38400
+    assert audio_packets(out) == audio_packets(clip), "copied, not encoded again"
+
+
 def test_the_encoder_takes_the_sources_rate_or_the_nearest_one_above():
     from rehue.video.io import _encoder_rate
 

@@ -1348,9 +1348,24 @@ class _TrackCopier:
             if packet.dts is None and packet.pts is None:
                 continue
             self.seen += 1
+            if self.kind == "audio" and self.copied and not packet.duration:
+                self._give_duration(packet)
             if self._shift(packet):
                 return packet
         return None
+
+    def _give_duration(self, packet) -> None:
+        """A sound packet the source gives no duration (ALAC's in Matroska) is given its samples': MP4's muxer
+        gave the last such packet none, and players leave it out (probe 196: the last 85 ms of sound gone)."""
+        import av
+
+        try:
+            samples = sum(frame.samples for frame in self.in_stream.codec_context.decode(packet))
+        except av.FFmpegError:  # damaged: muxed as it is, or refused by the output, as before
+            return
+        rate = self.in_stream.codec_context.sample_rate
+        if samples and rate:
+            packet.duration = max(1, round(Fraction(samples, rate) / packet.time_base))
 
     def _mux(self, output, packet) -> None:
         import av
