@@ -24,6 +24,24 @@ from rehue.progress import close_bars, say
 from rehue.video.rates import frame_rate, sampling_rate
 from rehue.words import counted, listed
 
+_CLOCK_TIME = re.compile(r"(?:(\d+):)?(\d+):(\d+(?:\.\d*)?)")
+
+
+def seconds(text: str) -> float:
+    """A time in a film, as seconds (90.5) or as a player shows it, minutes and seconds (1:30.5) or hours too
+    (0:01:30.5): probe 196, `--start 00:00:00.5` was "invalid float value"."""
+    clock = _CLOCK_TIME.fullmatch(text.strip())
+    if clock is None:
+        try:
+            return float(text)  # inf, nan and -1 are said by the range check, as they were
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"a time is seconds (90.5) or [HH:]MM:SS (1:30.5), not {text!r}") \
+                from None
+    hours, minutes, secs = int(clock[1] or 0), int(clock[2]), float(clock[3])
+    if secs >= 60 or clock[1] is not None and minutes >= 60:
+        raise argparse.ArgumentTypeError(f"{text!r} has {'seconds' if secs >= 60 else 'minutes'} of 60 or more")
+    return (hours * 60 + minutes) * 60 + secs
+
 
 def _add_train_args(p: argparse.ArgumentParser):
     from rehue.training.config import TrainConfig
@@ -171,8 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--frames into a video file: frames per second, such as 24, 23.976 or 24000/1001 "
                         "(default: a DPX, OpenEXR or Cineon reel's own, from its header, else 24; silent films "
                         "16-18)")
-    p.add_argument("--start", type=float, default=None, help="video: first second to colour (default: its start)")
-    p.add_argument("--end", type=float, default=None, help="video: last second to colour (default: its end)")
+    p.add_argument("--start", type=seconds, default=None,
+                   help="video: where to start colouring, in seconds (90.5) or [HH:]MM:SS (1:30.5) (default: its "
+                        "start)")
+    p.add_argument("--end", type=seconds, default=None,
+                   help="video: where to stop colouring, as --start (default: its end)")
     p.add_argument("--side-by-side", action="store_true", help="write gray | colour for review (photos and videos)")
     p.add_argument("--scene-mode", default="robust",
                    help="video: scene detector, robust (the default: survives pans, zooms and flashes) or thesis")

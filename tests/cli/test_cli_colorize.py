@@ -145,6 +145,37 @@ def test_a_time_range_no_video_can_have_is_a_one_line_usage_error(tmp_path, tiny
     assert err == [f"rehue: error: {message}"] and not out.exists()
 
 
+@pytest.mark.parametrize(("typed", "meant"), [("90.5", 90.5), ("1:30.5", 90.5), ("0:01:30.5", 90.5), ("01:00:00", 3600),
+                                              ("90:00", 5400), (" 0:05 ", 5), ("1:30.", 90)])
+def test_times_are_taken_as_seconds_or_as_a_player_shows_them(typed, meant):
+    from rehue.cli import seconds
+
+    assert seconds(typed) == meant
+
+
+def test_a_part_named_as_a_player_shows_it_is_the_part_of_those_seconds(tmp_path, tiny_model, capsys):
+    """Probe 196: `--start 00:00:00.5` was "invalid float value"."""
+    import av
+
+    from tests.helpers_video import make_clip
+
+    clip = make_clip(tmp_path / "v.mp4", [textured_rgb(32, 48, seed=i) for i in range(10)], fps=10)
+    for name, start, end in (("clock.mp4", "00:00:00.5", "0:00.8"), ("seconds.mp4", "0.5", "0.8")):
+        assert run("colorize", clip, "-o", tmp_path / name, "--model", tiny_model, "--start", start, "--end", end) == 0
+    for name in ("clock.mp4", "seconds.mp4"):
+        with av.open(str(tmp_path / name)) as container:
+            assert sum(1 for _ in container.decode(video=0)) == 3
+    for typed, said in (("1:75", "'1:75' has seconds of 60 or more"), ("1:60:00", "'1:60:00' has minutes of 60 or "
+                                                                                   "more"),
+                        ("half", "a time is seconds (90.5) or [HH:]MM:SS (1:30.5), not 'half'")):
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_:
+            run("colorize", clip, "-o", tmp_path / "o.mp4", "--model", tiny_model, "--start", typed)
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"argument --start: {said}" in err[0] and not (tmp_path / "o.mp4").exists()
+
+
 @pytest.mark.parametrize("command", ["colorize", "evaluate"])
 def test_a_dependent_model_as_the_model_is_a_one_line_error(tmp_path, tiny_dependent_model, gray_jpeg, capsys,
                                                             command):
