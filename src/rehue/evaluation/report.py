@@ -225,6 +225,7 @@ def lines_figure(series: dict[str, Sequence[float]], xlabel: str, ylabel: str, t
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     if max(len(values) for values in series.values()) == 1:  # else ticks at 0.95 to 1.05 (probe 197: one epoch)
         axes.set_xlim(first_x - 1, first_x + 1)
+        axes.set_xticks([first_x])  # not an epoch 0 and 2 that are not there (probe 198)
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     axes.set_title(title)

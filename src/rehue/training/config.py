@@ -15,9 +15,10 @@ LARGEST_SIZE = 4096
 thesis used (128). Beyond it, a mistyped size (``--size 100000``) failed only as "out of memory"."""
 
 LARGEST_SEED = 2**63 - 1
-# Adam moves each weight by about its learning rate a step; far above 1 the losses run to NaN, and past float32's
-# range the optimiser's step is a traceback (probe 197: "value cannot be converted to type float without overflow")
-LARGEST_LR = 1.0
+# past float32's range Adam's step is a traceback (probe 197: "value cannot be converted to type float without
+# overflow"); below it, a rate too large for the run makes its losses NaN, said as a diverged run. Not 1: an older
+# rehue's run of a rate above it, which trained, must stay resumable (probe 198)
+LARGEST_LR = 3.4028234663852886e38
 
 # the smallest value each whole-number or weight setting may take
 _LOWEST = {"epochs": 1, "batch_size": 1, "width": 1, "disc_width": 0, "workers": 0, "steps_per_epoch": 0,
@@ -132,8 +133,11 @@ class TrainConfig:
             if getattr(self, name) < low:
                 raise UsageError(f"{name} must be at least {low}, not {getattr(self, name):g}")
         for name in ("lr_g", "lr_d"):
-            if not 0 < getattr(self, name) <= LARGEST_LR:
-                raise UsageError(f"{name} must be above 0 and at most {LARGEST_LR:g}, not {getattr(self, name):g}")
+            if not getattr(self, name) > 0:
+                raise UsageError(f"{name} must be above 0, not {getattr(self, name):g}")
+            if getattr(self, name) > LARGEST_LR:
+                raise UsageError(f"{name} must be at most {LARGEST_LR:.4g} (float32's largest), not "
+                                 f"{getattr(self, name):g}")
         for name in ("beta1_g", "beta1_d", "ema"):
             if not 0 <= getattr(self, name) < 1:
                 raise UsageError(f"{name} must be at least 0 and below 1, not {getattr(self, name):g}")

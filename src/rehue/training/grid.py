@@ -37,10 +37,8 @@ OPTIMISER_KEYS = ("lr_g", "beta1_g", "lr_d", "beta1_d")
 # TrainConfig fields the grid varies; a fixed value for one of them would be silently overridden.
 VARIED_BY = {"generator": "generators", "discriminator": "discriminators", "batch_size": "batch_sizes",
              **{key: "optimisers" for key in OPTIMISER_KEYS}}
-# Settings that change where or how fast a run trains, not what it learns: a run may resume under new values. The
-# data's path among them (a search moved with its photos, probe 197): what the photos are is checked by what the
-# split holds out and by the digest of the truths scored.
-NOT_COMPARED = ("out", "data", "epochs", "device", "workers", "amp", "val_images")
+# Settings that change where or how fast a run trains, not what it learns: a run may resume under new values.
+NOT_COMPARED = ("out", "epochs", "device", "workers", "amp", "val_images")
 RANK_BY = ("psnr", "ssim")
 DEFAULT_SAMPLE_IMAGES = 8
 EVAL_BATCH = 64
@@ -185,9 +183,11 @@ def _optimisers(raw: dict, path: Path) -> list[dict]:
         for key in OPTIMISER_KEYS:
             label = f"optimiser {index}: {key}"
             value = _check_type(entry.get(key, getattr(defaults, key)), 0.0, label, path)
-            if key.startswith("lr") and not 0 < value <= LARGEST_LR:
-                raise RehueError(f"optimiser {index}: {key} must be above 0 and at most {LARGEST_LR:g}, not {value}",
-                                 path)
+            if key.startswith("lr") and not value > 0:
+                raise RehueError(f"optimiser {index}: {key} must be positive, not {value}", path)
+            if key.startswith("lr") and value > LARGEST_LR:
+                raise RehueError(f"optimiser {index}: {key} must be at most {LARGEST_LR:.4g} (float32's largest), "
+                                 f"not {value}", path)
             if key.startswith("beta") and not 0 <= value < 1:
                 raise RehueError(f"optimiser {index}: {key} must be in [0, 1), not {value}", path)
             values[key] = value
@@ -354,12 +354,23 @@ def _check_same_settings(run_dir: Path, config: TrainConfig) -> dict:
         raise RehueError("the run's config must be a JSON object", run_dir / "config.json")
     planned = config.to_dict()
     changed = [key for key, value in planned.items()
-               if key not in NOT_COMPARED and key in saved and saved[key] != value]
+               if key not in NOT_COMPARED and key in saved and saved[key] != value
+               and not (key == "data" and _moved_together(saved, planned))]
     if changed:
         detail = ", ".join(f"{key} {saved[key]!r} -> {planned[key]!r}" for key in changed)
         raise RehueError(f"this run was trained with other settings ({detail}); delete the folder to "
                          "retrain it or pass another --out", run_dir)
     return saved
+
+
+def _moved_together(saved: dict, planned: dict) -> bool:
+    """Whether a run's photos lie where they lay beside its folder when it trained: the search moved with its
+    photos, a project folder renamed (probe 197: every run "trained with other settings (data '/old/photos' ->
+    '/new/photos')", the way on to delete them all); photos elsewhere are other data (probe 198)."""
+    if not all(isinstance(settings.get(key), str) and settings[key] for settings in (saved, planned)
+               for key in ("data", "out")):
+        return False
+    return os.path.relpath(saved["data"], saved["out"]) == os.path.relpath(planned["data"], planned["out"])
 
 
 def _epochs(count: int) -> str:
