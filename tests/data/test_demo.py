@@ -496,6 +496,8 @@ def test_the_sets_own_files_cut_short_or_emptied_since_are_written_again_from_th
     assert f"note: {out / 'contact_sheet.png'}: cut short or damaged; drawn again" in messages
 
     (out / "manifest.csv").unlink()  # probe 197: "holds 3 other files or folders, such as contact_sheet.png"
+    for folder in (out, out / "photos"):
+        (folder / ".DS_Store").write_bytes(b"")  # probe 200: taken for the user's
     with pytest.raises(RehueError) as refused:
         build_demo(out, include_debian=False, progress=messages.append, cache_dir=cache, video_wheel=wheel)
     assert str(refused.value) == (f"{out}: holds a demo set's folders and contact sheet and no manifest.csv, which "

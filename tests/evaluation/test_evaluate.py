@@ -213,6 +213,35 @@ def test_a_gray_clip_is_skipped_as_a_gray_photo_is(tmp_path, tiny_model, photo_f
     assert not any("no colour" in message for message in messages)
 
 
+def test_a_film_rehue_coloured_named_alone_is_refused_for_what_it_is(tmp_path, tiny_model):
+    """Probe 199: "no colour image to score against", of a film in colour, after a warning that -q hid."""
+    from rehue import Colorizer
+
+    clip = make_clip(tmp_path / "clip.mp4", list(textured_frames(4, 48, 64)), fps=10)
+    coloured = tmp_path / "coloured.mp4"
+    Colorizer.load(tiny_model, device="cpu").colorize_video(clip, coloured, dependent_model="none", progress=False)
+    messages = []
+    with pytest.raises(RehueError) as refused:
+        evaluate(tiny_model, [coloured], tmp_path / "r", dependent_model="none", progress=False, log=messages.append)
+    assert str(refused.value) == (f"{coloured}: rehue coloured it, so its colours are a model's guess, not a truth "
+                                  "to score against (evaluate needs the colour original)")
+    assert messages == [] and not (tmp_path / "r").exists()
+
+
+def test_a_model_named_as_the_gray_row_is_kept_apart_from_it(tmp_path, photo_folder, tiny_model):
+    """Probe 199: `gray baseline.safetensors` was scored into the gray row, which then held twice its images."""
+    import shutil
+
+    named = tmp_path / "gray baseline.safetensors"
+    shutil.copy(tiny_model, named)
+    shutil.copy(tiny_model.with_suffix(".json"), named.with_suffix(".json"))
+    rows = evaluate(named, [photo_folder], tmp_path / "r", progress=False, log=lambda line: None,
+                    against=tiny_model).table.rows
+    plain = evaluate(tiny_model, [photo_folder], tmp_path / "r2", progress=False, log=lambda line: None).table.rows
+    assert set(rows) == {"gray baseline (model)", "tiny-independent", "gray baseline"}
+    assert len(rows["gray baseline"]) == len(rows["gray baseline (model)"]) == len(plain["gray baseline"])
+
+
 def test_evaluate_colour_video_reports_temporal_stability(tmp_path, tiny_model, tiny_dependent_model):
     photo = textured_rgb(60, 100, seed=4)
     clip = make_clip(tmp_path / "v.mp4", [np.ascontiguousarray(photo[:, i : i + 64]) for i in range(16)], fps=10)

@@ -253,6 +253,21 @@ def test_a_search_moved_with_its_photos_goes_on_where_it_stopped(finished_grid, 
         run_logged(moved / "grid.toml", moved / "out")
 
 
+def test_a_search_begun_through_a_link_with_a_relative_out_goes_on_after_a_move(tmp_path, monkeypatch):
+    """Probe 200: `--out g`, saved as typed, was read against the moved search's working folder; a project reached
+    through a link had its photos saved through it and its runs not: both refused as "other settings (data ...)"."""
+    write_photos(tmp_path / "real" / "A" / "photos")
+    write_grid(tmp_path / "real" / "A", TWO_RUN_GRID.replace('["gen1", "gen2"]', '["gen1"]').replace(
+        "epochs = 2", "epochs = 1"))
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    monkeypatch.chdir(tmp_path / "link" / "A")
+    run_logged(Path("grid.toml"), Path("g"))
+    (tmp_path / "real" / "A").rename(tmp_path / "real" / "B")
+    monkeypatch.chdir(tmp_path / "real" / "B")
+    _, lines = run_logged(Path("grid.toml"), Path("g"))
+    assert "[1/1] gen1-disc1-4: skipped (finished, 1 epoch)" in lines
+
+
 def test_a_finished_run_whose_checkpoints_were_removed_is_kept(finished_grid, tmp_path):
     """Probe 174: a finished run's checkpoints removed for room, the search trained it again from the start, over
     its model, exit 0; and with more epochs asked for, too, where it cannot train on."""
@@ -534,7 +549,7 @@ def test_thesis_config_is_table_5_1_and_the_demo_runs_the_same_grid():
      r"beta1_g must be in \[0, 1\)"),
     # probe 197: PyTorch's "value cannot be converted to type float without overflow", a traceback
     (f"{MINIMAL}\n[[optimisers]]\nlr_g = 1e300",
-     r"optimiser 1: lr_g must be at most 3.403e\+38 \(float32's largest\), not 1e\+300"),
+     r"optimiser 1: lr_g must be at most 3.40282347e\+38 \(float32's largest\), not 1e\+300"),
     (f"{MINIMAL}\nrank_by = 'loss'", "rank_by must be one of"),
     (f"{MINIMAL}\nepochs = 0", "epochs must be at least 1, not 0"),
     (f"{MINIMAL}\nsize = 33", "size must be a power of two from 32 to 4096, not 33"),

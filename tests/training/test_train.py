@@ -667,13 +667,27 @@ def test_a_nan_in_the_adversarial_loss_alone_is_a_diverged_run(tmp_path, photo_f
     assert not (tmp_path / "run" / "model.safetensors").exists()
 
 
+@pytest.mark.parametrize("rates", [{"lr_g": 3.4e38}, {"lr_d": 2e38, "beta1_d": 0.7}])
+def test_a_rate_adams_first_step_takes_past_float32_is_a_diverged_run_naming_its_folder(tmp_path, photo_folder,
+                                                                                         rates):
+    """Probe 200: below float32's largest, but divided by 1 - beta1 in Adam's first step, "value cannot be
+    converted to type float without overflow", a traceback; the line names the run (a grid's runs had none)."""
+    with pytest.raises(RehueError) as diverged:
+        train(tiny_config(photo_folder, tmp_path / "run", **rates), progress=False)
+    assert diverged.value.reason == "training diverged at step 1 (loss is NaN/inf); lower the learning rates"
+    assert diverged.value.path == str(tmp_path / "run")
+    assert not (tmp_path / "run" / "model.safetensors").exists()
+
+
 @pytest.mark.parametrize(("setting", "message"), [
     ({"epochs": 0}, "epochs must be at least 1, not 0"),
     ({"batch_size": 1}, "batch_size 1 needs size 64 or more"),
     ({"lr_g": -1.0}, "lr_g must be above 0, not -1"),
     ({"lr_d": 0.0}, "lr_d must be above 0, not 0"),
-    ({"lr_d": 1e39}, r"lr_d must be at most 3.403e\+38 \(float32's largest\), not 1e\+39"),  # probe 197: Adam's
-    # traceback
+    ({"lr_d": 1e39}, r"lr_d must be at most 3.40282347e\+38 \(float32's largest\), not 1e\+39"),  # probe 197:
+    # Adam's traceback
+    ({"lr_g": 3.4028235e38}, r"at most 3.40282347e\+38 \(float32's largest\), not 3.4028235e\+38"),  # probe 200: "at
+    # most 3.403e+38, not 3.40282e+38"
     ({"beta1_g": 1.5}, "beta1_g must be at least 0 and below 1, not 1.5"),
     ({"ema": 1.0}, "ema must be at least 0 and below 1, not 1"),
     ({"self_feed": 2.0}, "self_feed must be between 0 and 1, not 2"),
@@ -1388,6 +1402,32 @@ def test_a_frame_dataset_built_again_with_another_split_is_said_wherever_a_model
     assert ("warning: the --init model was trained on the video whose frames are scored (v0.mp4): its "
             "starting score, and this run's validation scores, are not held out (a frame dataset built again with "
             "another split holds out other videos)") in lines
+
+
+def test_a_video_the_dependent_model_learnt_from_is_said_where_it_colours_it(tmp_path, tiny_model):
+    """Probe 199: a clip the --dependent-model learnt from, which colours all but its scenes' first frames, was
+    scored as held out without a word."""
+    from rehue.data.frames import extract_frames
+    from rehue.evaluation.evaluate import evaluate
+    from tests.helpers_video import make_clip, textured_frames
+
+    (tmp_path / "vids").mkdir()
+    clips = [make_clip(tmp_path / "vids" / f"v{k}.mp4", list(textured_frames(6, 48, 64, seed=k)), fps=6)
+             for k in range(3)]
+    quiet = lambda message: None  # noqa: E731
+    extract_frames(clips, tmp_path / "a", fps=3, size=32, test_videos=["v2.mp4"], progress=False, log=quiet)
+    train(tiny_config(tmp_path / "a", tmp_path / "dep", in_channels=3, epochs=1, steps_per_epoch=1),
+          progress=False, log=quiet)
+    dependent = str(tmp_path / "dep" / "model.safetensors")
+    said = ("warning: the dependent model dep/model was trained on the video scored here (v0.mp4): the same file as "
+            "a video of the frame dataset it learnt from, so its score is not held out")
+    for clip, dependent_model, warned in ((clips[0], dependent, True), (clips[2], dependent, False),
+                                          (clips[0], "none", False)):
+        lines = []
+        evaluate(tiny_model, [clip], tmp_path / "report", dependent_model=dependent_model, progress=False,
+                 log=lines.append, overwrite=True)
+        assert (said in lines) == warned, lines
+        assert not any("was trained on" in line for line in lines if line != said), lines
 
 
 def test_a_video_the_model_learnt_from_is_said_scored_by_itself_or_in_another_frame_dataset(tmp_path):

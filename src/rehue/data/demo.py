@@ -1292,10 +1292,12 @@ def _check_demo_folder(out_dir: Path, cache: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise RehueError("output exists and is not a folder", out_dir)
     if out_dir.is_dir() and not (out_dir / "manifest.csv").is_file():
-        entries = {entry.name for entry in out_dir.iterdir() if not _of_cache(entry, cache)}
+        entries = {entry.name for entry in out_dir.iterdir()  # a hidden file is nobody's (probe 103), .DS_Store
+                   if not _of_cache(entry, cache) and not entry.name.startswith(".")}
         photos = out_dir / "photos"
         if {"contact_sheet.png", "photos"} <= entries <= {*OUTPUT_FOLDERS, "contact_sheet.png"} and \
-                (photos / "scikit-image").is_dir() and all(entry.is_dir() for entry in photos.iterdir()):
+                (photos / "scikit-image").is_dir() and all(entry.is_dir() or entry.name.startswith(".")
+                                                           for entry in photos.iterdir()):
             # the set's photos/, a folder of each source's (probe 198: a user's own photos/ was told to go)
             # probe 197: "holds 3 other files or folders, such as contact_sheet.png, and no demo set"
             raise RehueError("holds a demo set's folders and contact sheet and no manifest.csv, which names the "

@@ -424,8 +424,10 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         log(f"note: --against {against} holds the same weights as --model {model} (sha256 {digest}): the two score "
             "alike on photos")  # probe 172: called "level", not a word of why; probe 175: of a shipped model too
     name = _row_name(model) + ("" if chroma is None else f" x{chroma:g}")
+    if name == GRAY_BASELINE:  # probe 199: "gray baseline.safetensors" scored into the gray row
+        name += " (model)"
     rival_name = None if rival is None else _row_name(against)
-    if rival_name == name:
+    if rival_name in (name, GRAY_BASELINE):
         rival_name += " (against)"
     images, videos, clips, frame_videos, frame_fingerprints = _image_sources(inputs, log, films)
     if fit is not None and not images:  # probe 143: unused without a word
@@ -460,6 +462,10 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     for given, scored, scored_name in scorers:
         warn_of_trained_videos(given, scored.card, scored_name, frame_videos, warn_and_keep)
         warn_of_learnt_video_files(given, scored.card, scored_name, videos, frame_fingerprints, warn_and_keep)
+    if videos and (paired := _dependent_card(dependent_model, colorizer)):  # it colours a clip's frames within
+        # scenes, the frame dataset's test frames not (probe 199: a clip it learnt from scored without a word)
+        warn_of_learnt_video_files(paired[0], paired[1], f"the dependent model {_row_name(paired[0])}", videos, {},
+                                   warn_and_keep)
     result = EvaluationResult(MetricTable())
     grid, gray_truths, rehue_coloured, without_colour, enlarged = [], 0, [], [], []
     # both models of a comparison score the same truths, at the larger one's size, whichever is named first
@@ -617,6 +623,23 @@ def _holds_a_model(source: Path) -> bool:
     return source.suffix.lower() in MODEL_SUFFIXES and source.is_file()
 
 
+def _dependent_card(spec, colorizer):
+    """(the model, its card) of the dependent model that colours clips beside ``colorizer``, as
+    ``rehue.video.pipeline.load_dependent`` pairs it; None where none does, or it cannot be read (said as a clip
+    is scored)."""
+    from rehue.models.io import default_model_name, read_card, resolve_model_path
+
+    if spec == "default":
+        spec = default_model_name("dependent") if colorizer.shipped and colorizer.name == default_model_name(
+            "video") else None
+    if not isinstance(spec, (str, os.PathLike)) or spec == "none":
+        return None
+    try:
+        return spec, read_card(resolve_model_path(spec))
+    except RehueError:
+        return None
+
+
 def _row_name(model) -> str:
     """A table row's name for a model: a run's ``model.safetensors`` (every run's file is so named) is
     called by its run folder, ``runs/reel7`` as ``reel7/model``."""
@@ -724,6 +747,9 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
     with FrameFolderReader(video, None, log if with_gray else lambda message: None, "--frames") if film else \
             VideoReader(video) as reader:
         if with_gray and reader.coloured_by_rehue:
+            if alone:  # probe 199: "no colour image to score against", of a film in colour (under -q alone)
+                raise RehueError("rehue coloured it, so its colours are a model's guess, not a truth to score against "
+                                 "(evaluate needs the colour original)", video)
             log(f"warning: skipping {shown_path(video)}: rehue coloured it, so its colours are a model's guess, not "
                 "a truth to score against")
             return None

@@ -136,8 +136,8 @@ class TrainConfig:
             if not getattr(self, name) > 0:
                 raise UsageError(f"{name} must be above 0, not {getattr(self, name):g}")
             if getattr(self, name) > LARGEST_LR:
-                raise UsageError(f"{name} must be at most {LARGEST_LR:.4g} (float32's largest), not "
-                                 f"{getattr(self, name):g}")
+                raise UsageError(f"{name} must be at most {LARGEST_LR:.9g} (float32's largest), not "
+                                 f"{getattr(self, name):.9g}")
         for name in ("beta1_g", "beta1_d", "ema"):
             if not 0 <= getattr(self, name) < 1:
                 raise UsageError(f"{name} must be at least 0 and below 1, not {getattr(self, name):g}")

@@ -186,8 +186,8 @@ def _optimisers(raw: dict, path: Path) -> list[dict]:
             if key.startswith("lr") and not value > 0:
                 raise RehueError(f"optimiser {index}: {key} must be positive, not {value}", path)
             if key.startswith("lr") and value > LARGEST_LR:
-                raise RehueError(f"optimiser {index}: {key} must be at most {LARGEST_LR:.4g} (float32's largest), "
-                                 f"not {value}", path)
+                raise RehueError(f"optimiser {index}: {key} must be at most {LARGEST_LR:.9g} (float32's largest), "
+                                 f"not {value:.9g}", path)
             if key.startswith("beta") and not 0 <= value < 1:
                 raise RehueError(f"optimiser {index}: {key} must be in [0, 1), not {value}", path)
             values[key] = value
@@ -370,7 +370,12 @@ def _moved_together(saved: dict, planned: dict) -> bool:
     if not all(isinstance(settings.get(key), str) and settings[key] for settings in (saved, planned)
                for key in ("data", "out")):
         return False
-    return os.path.relpath(saved["data"], saved["out"]) == os.path.relpath(planned["data"], planned["out"])
+    if not os.path.isabs(saved["out"]):  # an older rehue's, as typed: where it was read from is not known
+        return False
+
+    def photos_from_runs(settings: dict) -> str:  # both through their links (probe 200: data was, out was not)
+        return os.path.relpath(os.path.realpath(settings["data"]), os.path.realpath(settings["out"]))
+    return photos_from_runs(saved) == photos_from_runs(planned)
 
 
 def _epochs(count: int) -> str:
@@ -454,7 +459,9 @@ def _model_damage(run_dir: Path) -> str | None:
 def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> RunOutcome:
     from rehue.training.loop import run_held_by, train
 
-    config = replace(run.config, out=str(run_dir))
+    # its folder saved whole, for a search moved with its photos to be known as one (_moved_together; probe 200:
+    # `--out g`, saved as typed, was read against the working folder of the search after the move)
+    config = replace(run.config, out=str(run_dir.absolute()))
     started = time.perf_counter()
     finished = _is_finished(run_dir, config.epochs)
     if finished and (damage := _model_damage(run_dir)):  # probe 92: skipped as finished, then unreadable to score

@@ -117,6 +117,22 @@ def _device(config: TrainConfig, rank: int) -> str:
     return device
 
 
+def _diverged(step: int) -> str:
+    return f"training diverged at step {step} (loss is NaN/inf); lower the learning rates"
+
+
+def _optimiser_step(optimiser, step: int, out: str) -> None:
+    """``optimiser.step()``; a rate below float32's largest that Adam's bias correction (a division by 1 - beta1)
+    takes past it is a diverged run (probe 200: PyTorch's "value cannot be converted to type float without
+    overflow", a traceback, at --lr-g 3.4e38)."""
+    try:
+        optimiser.step()
+    except RuntimeError as exc:
+        if "without overflow" not in str(exc):
+            raise
+        raise RehueError(_diverged(step), out) from None
+
+
 def lab_batch_to_rgb(lightness, ab) -> np.ndarray:
     """(N,1,S,S) and (N,2,S,S) normalised tensors -> (N,S,S,3) uint8 RGB."""
     from rehue.color.lab import denormalize_ab, denormalize_lightness, lab_to_rgb
@@ -957,7 +973,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                                             + bce(fake_logits, torch.zeros_like(fake_logits)))
                         opt_d.zero_grad(set_to_none=True)
                         loss_d.backward()
-                        opt_d.step()
+                        _optimiser_step(opt_d, step + 1, config.out)
                     # update G: fool D (non-saturating form of fig. 4.7) and stay near the truth in L1
                     with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
                         if adversarial:
@@ -984,7 +1000,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                             loss_g = loss_g + config.feature_matching * loss_g_fm
                     opt_g.zero_grad(set_to_none=True)
                     loss_g.backward()
-                    opt_g.step()
+                    _optimiser_step(opt_g, step + 1, config.out)
                     if average is not None:
                         average.update(generator)
                     step += 1
@@ -994,8 +1010,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                                         *((("loss_g_fm", loss_g_fm),) if config.feature_matching else ())):
                         totals[name] += value.item()
                     if not math.isfinite(sum(totals.values())):  # of them all (probe 197: a NaN G adv went on)
-                        raise RehueError(f"training diverged at step {step} (loss is NaN/inf); lower the learning "
-                                         "rates")
+                        raise RehueError(_diverged(step), config.out)
                     steps_run += 1
                     steps_left = (config.epochs - epoch) * steps_per_epoch - done
                     epoch_rate = None if bar is None or getattr(bar, "disable", True) else \
