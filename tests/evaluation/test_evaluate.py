@@ -1,5 +1,6 @@
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -226,12 +227,18 @@ def test_a_film_rehue_coloured_named_alone_is_refused_for_what_it_is(tmp_path, t
     assert str(refused.value) == (f"{coloured}: rehue coloured it, so its colours are a model's guess, not a truth "
                                   "to score against (evaluate needs the colour original)")
     assert messages == [] and not (tmp_path / "r").exists()
+    other = make_clip(tmp_path / "other.mp4", list(textured_frames(4, 48, 64, seed=5)), fps=10)
+    Colorizer.load(tiny_model, device="cpu").colorize_video(other, tmp_path / "other-coloured.mp4",
+                                                           dependent_model="none", progress=False)
+    with pytest.raises(RehueError, match="every picture here was coloured .*by rehue"):  # probe 201: two of them,
+        # "no colour image to score against"
+        evaluate(tiny_model, [coloured, tmp_path / "other-coloured.mp4"], tmp_path / "r", dependent_model="none",
+                 progress=False, log=messages.append)
 
 
 def test_a_model_named_as_the_gray_row_is_kept_apart_from_it(tmp_path, photo_folder, tiny_model):
-    """Probe 199: `gray baseline.safetensors` was scored into the gray row, which then held twice its images."""
-    import shutil
-
+    """Probe 199: `gray baseline.safetensors` was scored into the gray row, which then held twice its images; probe
+    201: `gray baseline (against)` against `gray baseline`, the two models' rows were one."""
     named = tmp_path / "gray baseline.safetensors"
     shutil.copy(tiny_model, named)
     shutil.copy(tiny_model.with_suffix(".json"), named.with_suffix(".json"))
@@ -240,6 +247,12 @@ def test_a_model_named_as_the_gray_row_is_kept_apart_from_it(tmp_path, photo_fol
     plain = evaluate(tiny_model, [photo_folder], tmp_path / "r2", progress=False, log=lambda line: None).table.rows
     assert set(rows) == {"gray baseline (model)", "tiny-independent", "gray baseline"}
     assert len(rows["gray baseline"]) == len(rows["gray baseline (model)"]) == len(plain["gray baseline"])
+    for name in ("gray baseline (against)", "gray baseline"):
+        shutil.copy(tiny_model, tmp_path / f"{name}.safetensors")
+        shutil.copy(tiny_model.with_suffix(".json"), tmp_path / f"{name}.json")
+    rows = evaluate(tmp_path / "gray baseline (against).safetensors", [photo_folder], tmp_path / "r3", progress=False,
+                    log=lambda line: None, against=tmp_path / "gray baseline.safetensors").table.rows
+    assert set(rows) == {"gray baseline (against)", "gray baseline (against) (against)", "gray baseline"}
 
 
 def test_evaluate_colour_video_reports_temporal_stability(tmp_path, tiny_model, tiny_dependent_model):

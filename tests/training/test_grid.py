@@ -266,6 +266,52 @@ def test_a_search_begun_through_a_link_with_a_relative_out_goes_on_after_a_move(
     monkeypatch.chdir(tmp_path / "real" / "B")
     _, lines = run_logged(Path("grid.toml"), Path("g"))
     assert "[1/1] gen1-disc1-4: skipped (finished, 1 epoch)" in lines
+    shutil.rmtree(tmp_path / "real" / "B" / "g")
+    monkeypatch.chdir(tmp_path)  # probe 201: begun through the link, moved to another disk, the link pointed there
+    run_logged(Path("link/B/grid.toml"), Path("link/B/g"))
+    (tmp_path / "other").mkdir()
+    (tmp_path / "real" / "B").rename(tmp_path / "other" / "B")
+    (tmp_path / "link").unlink()
+    (tmp_path / "link").symlink_to(tmp_path / "other")
+    _, lines = run_logged(Path("link/B/grid.toml"), Path("link/B/g"))
+    assert "[1/1] gen1-disc1-4: skipped (finished, 1 epoch)" in lines
+
+
+def test_a_run_that_diverges_is_named_in_the_searchs_error(tmp_path):
+    """Probe 200: "training diverged at step 2 ...", of one of three runs, named none."""
+    write_photos(tmp_path / "photos")
+    one_run = TWO_RUN_GRID.replace('["gen1", "gen2"]', '["gen1"]').replace("epochs = 2", "epochs = 1")
+    config = write_grid(tmp_path, one_run + "[[optimisers]]\n[[optimisers]]\nlr_g = 3e38\n")
+    with pytest.raises(RehueError) as diverged:
+        run_logged(config, tmp_path / "out")
+    assert str(diverged.value) == ("gen1-disc1-4-opt2: training diverged at step 1 (loss is NaN/inf); lower its "
+                                   "learning rates")
+    assert (tmp_path / "out" / "runs" / "gen1-disc1-4-opt1" / "model.safetensors").is_file()
+    assert not (tmp_path / "out" / "runs" / "gen1-disc1-4-opt2").exists()
+
+
+def test_a_run_that_diverges_after_its_first_epoch_says_the_way_on(tmp_path, monkeypatch):
+    """Probe 202: its folder kept, the search then refused the run "trained with other settings" once its rate was
+    lowered, the way on unsaid when it diverged."""
+    import torch
+
+    write_photos(tmp_path / "photos")
+    config = write_grid(tmp_path, TWO_RUN_GRID.replace('["gen1", "gen2"]', '["gen1"]'))
+    losses = []
+    bce = torch.nn.BCEWithLogitsLoss.forward
+
+    def nan_from_the_second_epoch(self, logits, target):
+        losses.append(None)
+        loss = bce(self, logits, target)
+        return loss * float("nan") if len(losses) > 6 else loss  # three a step, two steps an epoch
+
+    monkeypatch.setattr(torch.nn.BCEWithLogitsLoss, "forward", nan_from_the_second_epoch)
+    with pytest.raises(RehueError) as diverged:
+        run_logged(config, tmp_path / "out")
+    run = tmp_path / "out" / "runs" / "gen1-disc1-4"
+    assert str(diverged.value) == (f"gen1-disc1-4: training diverged at step 3 (loss is NaN/inf); lower its learning "
+                                   f"rates, and delete {run} (its epochs before) to train it again")
+    assert (run / "checkpoints" / "epoch_0001.pt").is_file()
 
 
 def test_a_finished_run_whose_checkpoints_were_removed_is_kept(finished_grid, tmp_path):

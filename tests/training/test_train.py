@@ -667,15 +667,78 @@ def test_a_nan_in_the_adversarial_loss_alone_is_a_diverged_run(tmp_path, photo_f
     assert not (tmp_path / "run" / "model.safetensors").exists()
 
 
+def test_a_run_that_diverges_after_its_first_checkpoint_says_its_folder_is_kept_and_the_way_on(tmp_path,
+                                                                                              photo_folder,
+                                                                                              monkeypatch):
+    """Probe 202: "training diverged at step 4 ...; lower the learning rates", the folder and its epoch kept unsaid,
+    and the same command then refused as "already holds a training run"; NumPy's warning of the NaN samples' cast."""
+    import warnings
+
+    import torch
+
+    from rehue.training.loop import lab_batch_to_rgb
+
+    losses = []
+    bce = torch.nn.BCEWithLogitsLoss.forward
+
+    def nan_from_the_second_epoch(self, logits, target):
+        losses.append(None)
+        loss = bce(self, logits, target)
+        return loss * float("nan") if len(losses) > 9 else loss  # three a step, three steps an epoch
+
+    run = tmp_path / "run"
+    with monkeypatch.context() as patched:
+        patched.setattr(torch.nn.BCEWithLogitsLoss, "forward", nan_from_the_second_epoch)
+        with pytest.raises(RehueError) as diverged:
+            train(tiny_config(photo_folder, run), progress=False, log=lambda line: None)
+    assert str(diverged.value) == (f"{run}: training diverged at step 4 (loss is NaN/inf); lower the learning "
+                                   "rates, and start it again with --overwrite (the folder keeps the epochs trained "
+                                   "before it)")
+    assert (run / "checkpoints" / "epoch_0001.pt").is_file()
+    assert train(tiny_config(photo_folder, run), overwrite=True, progress=False, log=lambda line: None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        drawn = lab_batch_to_rgb(torch.zeros(1, 1, 4, 4), torch.full((1, 2, 4, 4), float("nan")))
+    assert drawn.dtype == np.uint8 and drawn.shape == (1, 4, 4, 3)
+
+
+def test_weights_a_last_step_sends_past_float32_are_a_diverged_run_not_a_model(tmp_path, photo_folder,
+                                                                               monkeypatch):
+    """Probe 203: the losses, taken before the step, finite; the run exited 0 with a model nothing could load, its
+    validation score that of black colours."""
+    import torch
+
+    from rehue.training import loop
+
+    stepped = loop._optimiser_step
+
+    def last_step_past_float32(optimiser, step, out):
+        stepped(optimiser, step, out)
+        if step == 3:  # the first epoch's last
+            optimiser.param_groups[0]["params"][0].data.fill_(float("inf"))
+
+    monkeypatch.setattr(loop, "_optimiser_step", last_step_past_float32)
+    with pytest.raises(RehueError) as diverged:
+        train(tiny_config(photo_folder, tmp_path / "run"), progress=False, log=lambda line: None)
+    assert str(diverged.value) == "training diverged at step 3 (loss is NaN/inf); lower the learning rates"
+    assert not (tmp_path / "run").exists()
+
+    class NaNColours(torch.nn.Module):
+        def forward(self, lightness):
+            return torch.full((len(lightness), 2, *lightness.shape[2:]), float("nan"))
+
+    batch = {"lightness": torch.zeros(2, 1, 8, 8), "ab": torch.zeros(2, 2, 8, 8)}
+    with pytest.raises(loop.NonFiniteOutput):
+        loop.validate(NaNColours(), [batch], "cpu", 2)
+
+
 @pytest.mark.parametrize("rates", [{"lr_g": 3.4e38}, {"lr_d": 2e38, "beta1_d": 0.7}])
-def test_a_rate_adams_first_step_takes_past_float32_is_a_diverged_run_naming_its_folder(tmp_path, photo_folder,
-                                                                                         rates):
+def test_a_rate_adams_first_step_takes_past_float32_is_a_diverged_run(tmp_path, photo_folder, rates):
     """Probe 200: below float32's largest, but divided by 1 - beta1 in Adam's first step, "value cannot be
-    converted to type float without overflow", a traceback; the line names the run (a grid's runs had none)."""
+    converted to type float without overflow", a traceback."""
     with pytest.raises(RehueError) as diverged:
         train(tiny_config(photo_folder, tmp_path / "run", **rates), progress=False)
-    assert diverged.value.reason == "training diverged at step 1 (loss is NaN/inf); lower the learning rates"
-    assert diverged.value.path == str(tmp_path / "run")
+    assert str(diverged.value) == "training diverged at step 1 (loss is NaN/inf); lower the learning rates"
     assert not (tmp_path / "run" / "model.safetensors").exists()
 
 
@@ -1428,6 +1491,61 @@ def test_a_video_the_dependent_model_learnt_from_is_said_where_it_colours_it(tmp
                  log=lines.append, overwrite=True)
         assert (said in lines) == warned, lines
         assert not any("was trained on" in line for line in lines if line != said), lines
+    train(tiny_config(tmp_path / "a", tmp_path / "ind", epochs=1, steps_per_epoch=1), progress=False, log=quiet)
+    lines = []  # probe 201: warned of as the dependent model, then refused as none
+    with pytest.raises(RehueError, match="3 input channels"):
+        evaluate(tiny_model, [clips[0]], tmp_path / "report", progress=False, log=lines.append, overwrite=True,
+                 dependent_model=str(tmp_path / "ind" / "model.safetensors"))
+    assert lines == []
+
+
+def test_a_reel_the_model_learnt_from_is_said_scored_as_a_film_or_as_a_copy(tmp_path):
+    """Probe 199: a dataset of reels (--film-fps) kept no fingerprint of them, and `evaluate reel --frames` of a reel
+    the model learnt scored it as held out without a word."""
+    from PIL import Image
+
+    from rehue.data.frames import extract_frames
+    from rehue.evaluation.evaluate import evaluate
+    from tests.helpers_video import textured_frames
+
+    for k in range(4):  # reel2 and reel3 open and close on the same black leader (probe 201: alike)
+        (tmp_path / f"reel{k}").mkdir()
+        frames = list(textured_frames(6, 48, 64, seed=k))
+        if k >= 2:
+            frames[0] = frames[-1] = np.zeros_like(frames[0])
+        for i, frame in enumerate(frames):
+            Image.fromarray(frame).save(tmp_path / f"reel{k}" / f"reel_{i:04d}.png")
+    quiet = lambda message: None  # noqa: E731
+    extract_frames([tmp_path / f"reel{k}" for k in range(4)], tmp_path / "a", fps=12, size=32,
+                   test_videos=["reel2"], progress=False, log=quiet, film_fps=24)
+    train(tiny_config(tmp_path / "a", tmp_path / "run", epochs=1, steps_per_epoch=1), progress=False, log=quiet)
+    shutil.copytree(tmp_path / "reel0", tmp_path / "copy")
+    said = ("warning: run/model was trained on the video scored here ({}): the same frames as a film of the frame "
+            "dataset it learnt from, so its score is not held out")
+    for reel, warned in (("reel0", True), ("copy", True), ("reel3", True), ("reel2", False)):
+        lines = []
+        evaluate(tmp_path / "run" / "model.safetensors", [tmp_path / reel], tmp_path / "report", progress=False,
+                 log=lines.append, overwrite=True, films=True, dependent_model="none")
+        assert (said.format(reel) in lines) == warned, lines
+    extract_frames([tmp_path / f"reel{k}" for k in range(4)], tmp_path / "b", fps=12, size=32,
+                   test_videos=["reel0", "reel2"], progress=False, log=quiet, film_fps=24)
+    lines = []  # probe 202: a dataset's reel was "the same file as a video"; "1 of the 2 ...: the same files"
+    evaluate(tmp_path / "run" / "model.safetensors", [tmp_path / "b"], tmp_path / "report", progress=False,
+             log=lines.append, overwrite=True)
+    assert ("warning: run/model was trained on 1 of the 2 videos scored here (reel0): the same frames as a film of "
+            "the frame dataset it learnt from, so its score is not held out") in lines
+    (tmp_path / "holds").mkdir()
+    shutil.copytree(tmp_path / "b", tmp_path / "holds" / "b")
+    for named in (tmp_path / "b", tmp_path / "holds"):  # probes 202, 203: "no image frames in this folder"
+        with pytest.raises(UsageError, match=r"b: a frame dataset, not one film's numbered frames: name it without "
+                                             "--frames"):
+            evaluate(tmp_path / "run" / "model.safetensors", [tmp_path / "reel2", named], tmp_path / "report",
+                     progress=False, log=lines.append, overwrite=True, films=True)
+    lines = []  # probe 203: the model's warning said, then the run refused over the dependent model
+    with pytest.raises(RehueError, match="no such model file"):
+        evaluate(tmp_path / "run" / "model.safetensors", [tmp_path / "reel0"], tmp_path / "report", films=True,
+                 progress=False, log=lines.append, overwrite=True, dependent_model=str(tmp_path / "nope.safetensors"))
+    assert lines == []
 
 
 def test_a_video_the_model_learnt_from_is_said_scored_by_itself_or_in_another_frame_dataset(tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rehue.data.images import as_it_will_be, has_colour
+from rehue.data.images import as_it_will_be, has_colour, is_video_path
 from rehue.errors import RehueError, UsageError, check_flags, shown_path
 from rehue.evaluation.metrics import (
     GRAY_BASELINE,
@@ -56,6 +56,7 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
     from rehue.data.datasets import is_frame_dir, read_frame_manifest, warn_of_links_outside
     from rehue.data.frames import FINGERPRINT_FIELD
     from rehue.data.images import folder_media, media_kind, missing_reason, without_copies
+    from rehue.video.pipeline import frame_files
 
     images, videos, clips, frame_videos, frame_fingerprints = [], [], {}, {}, {}
     for source in inputs:
@@ -65,6 +66,11 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
         if films:
             if not source.is_dir():
                 raise UsageError(f"{source}: --frames takes folders of numbered frames, one film each, not a file")
+            dataset = source if is_frame_dir(source) else None if frame_files(source) else next(
+                (child for child in sorted(source.iterdir()) if child.is_dir() and is_frame_dir(child)), None)
+            if dataset is not None:  # probes 202, 203: "skipping ds: no image frames in this folder", exit 0
+                raise UsageError(f"{dataset}: a frame dataset, not one film's numbered frames: name it without "
+                                 "--frames, which scores its held-out videos' frames")
             videos.append(source)
         elif source.is_file() and media_kind(source) == "video":
             videos.append(source)
@@ -320,29 +326,40 @@ def warn_of_learnt_video_files(model, card, name: str, videos: list[Path], frame
     dataset learnt from (its card lists them from stop 46): scored by itself, or in a dataset built again
     elsewhere with another split, a video it learnt from scored as held out (probe 84). The dataset it was
     trained on is `warn_of_trained_videos`'s. ``what``: what is not held out (default: their scores)."""
-    from rehue.data.frames import video_fingerprint
+    from rehue.data.frames import film_fingerprint, video_fingerprint
     from rehue.data.images import real_path
+    from rehue.video.pipeline import film_frames
 
     learnt = set(card.training.get("video_fingerprints", ()))
     if not learnt:
         return
     trained_in = {real_path(root) for root in training_folders(model, card)}
     scored: dict[str, str] = {}  # each video once, by its fingerprint: a file and a dataset's frames of it too
+    films = set()  # of them, the films of numbered frames named (--frames)
     for video in videos:
         try:
             if Path(video).is_file():
                 scored.setdefault(video_fingerprint(video), Path(video).name)
-        except OSError:  # unreadable: its error comes when it is scored
+            elif Path(video).is_dir():
+                frames = film_frames(Path(video), lambda line: None, done="read")
+                films.add(scored.setdefault(film_fingerprint(frames), Path(video).name))
+        except (OSError, RehueError):  # unreadable: its error comes when it is scored
             continue
     for folder, fingerprints in frame_fingerprints.items():
         if real_path(folder) not in trained_in:
             for video, fingerprint in sorted(fingerprints.items()):
-                scored.setdefault(fingerprint, video)
+                if scored.setdefault(fingerprint, video) == video and not is_video_path(Path(video)):
+                    films.add(video)  # a reel the dataset was built from (probe 202: "the same file" of it)
     taught = sorted(video for fingerprint, video in scored.items() if fingerprint in learnt)
     if taught:
-        which = f"the video scored here ({taught[0]}): the same file as a video" if len(scored) == 1 else \
+        # probe 201: "the same file" of a reel, a folder
+        kind = "films" if set(taught) <= films else "files" if not films & set(taught) else "both"
+        one, several = {"films": ("frames as a film", "frames as films"),
+                        "files": ("file as a video", "files as videos"),
+                        "both": ("file or frames as a video", "files or frames as videos")}[kind]
+        which = f"the video scored here ({taught[0]}): the same {one}" if len(scored) == 1 else \
             f"{len(taught)} of the {len(scored)} videos scored here ({', '.join(taught[:3])}" \
-            f"{', ...' if len(taught) > 3 else ''}): the same files as videos"
+            f"{', ...' if len(taught) > 3 else ''}): the same {one if len(taught) == 1 else several}"
         log(f"warning: {name} was trained on {which} of the frame dataset it learnt from, so "
             + (what or f"{'their scores are' if len(taught) > 1 else 'its score is'} not held out"))
 
@@ -427,7 +444,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if name == GRAY_BASELINE:  # probe 199: "gray baseline.safetensors" scored into the gray row
         name += " (model)"
     rival_name = None if rival is None else _row_name(against)
-    if rival_name in (name, GRAY_BASELINE):
+    while rival_name in (name, GRAY_BASELINE):  # probe 201: "gray baseline (against)" named as --model too
         rival_name += " (against)"
     images, videos, clips, frame_videos, frame_fingerprints = _image_sources(inputs, log, films)
     if fit is not None and not images:  # probe 143: unused without a word
@@ -457,15 +474,21 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         log(message)
         not_held_out.append(message.removeprefix("warning: "))
 
+    paired = None  # loaded as each clip loads it, its errors before any warning (probes 201, 203: warned of, then
+    # refused as no dependent model)
+    if videos and dependent_model not in ("none", "default"):
+        from rehue.video.pipeline import load_dependent
+
+        paired = load_dependent(dependent_model, colorizer.for_video(), lambda line: None)
     scorers = [(given, scored, scored_name) for given, scored, scored_name in
                ((model, colorizer, name), (against, rival, rival_name)) if scored is not None]
     for given, scored, scored_name in scorers:
         warn_of_trained_videos(given, scored.card, scored_name, frame_videos, warn_and_keep)
         warn_of_learnt_video_files(given, scored.card, scored_name, videos, frame_fingerprints, warn_and_keep)
-    if videos and (paired := _dependent_card(dependent_model, colorizer)):  # it colours a clip's frames within
-        # scenes, the frame dataset's test frames not (probe 199: a clip it learnt from scored without a word)
-        warn_of_learnt_video_files(paired[0], paired[1], f"the dependent model {_row_name(paired[0])}", videos, {},
-                                   warn_and_keep)
+    if paired is not None:  # it colours a clip's frames within scenes, the frame dataset's test frames not (probe
+        # 199: a clip it learnt from scored without a word)
+        warn_of_learnt_video_files(dependent_model, paired.card, f"the dependent model {_row_name(dependent_model)}",
+                                   videos, {}, warn_and_keep)
     result = EvaluationResult(MetricTable())
     grid, gray_truths, rehue_coloured, without_colour, enlarged = [], 0, [], [], []
     # both models of a comparison score the same truths, at the larger one's size, whichever is named first
@@ -550,9 +573,11 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             log(f"warning: skipping {exc}")
             result.skipped.append(str(video))
             continue
-        if stats is None:
+        if stats is None or stats is _COLOURED_BY_REHUE:
             result.skipped.append(str(video))
             gray_truths += 1
+            if stats is _COLOURED_BY_REHUE:  # probe 201: films alone, "no colour image to score against"
+                rehue_coloured.append(video)
             continue
         result.extra[f"video {called[video]}"] = stats
         if rival is not None:
@@ -623,23 +648,6 @@ def _holds_a_model(source: Path) -> bool:
     return source.suffix.lower() in MODEL_SUFFIXES and source.is_file()
 
 
-def _dependent_card(spec, colorizer):
-    """(the model, its card) of the dependent model that colours clips beside ``colorizer``, as
-    ``rehue.video.pipeline.load_dependent`` pairs it; None where none does, or it cannot be read (said as a clip
-    is scored)."""
-    from rehue.models.io import default_model_name, read_card, resolve_model_path
-
-    if spec == "default":
-        spec = default_model_name("dependent") if colorizer.shipped and colorizer.name == default_model_name(
-            "video") else None
-    if not isinstance(spec, (str, os.PathLike)) or spec == "none":
-        return None
-    try:
-        return spec, read_card(resolve_model_path(spec))
-    except RehueError:
-        return None
-
-
 def _row_name(model) -> str:
     """A table row's name for a model: a run's ``model.safetensors`` (every run's file is so named) is
     called by its run folder, ``runs/reel7`` as ``reel7/model``."""
@@ -675,6 +683,9 @@ def _video_names(videos: list[Path]) -> dict[Path, str]:
         taken[shown] += 1
         called[video] = shown if taken[shown] == 1 else f"{shown} ({taken[shown]})"
     return called
+
+
+_COLOURED_BY_REHUE = object()  # a clip rehue coloured: not scored, and counted among rehue's own outputs
 
 
 class _UnreadableClip(RehueError):
@@ -752,7 +763,7 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
                                  "(evaluate needs the colour original)", video)
             log(f"warning: skipping {shown_path(video)}: rehue coloured it, so its colours are a model's guess, not "
                 "a truth to score against")
-            return None
+            return _COLOURED_BY_REHUE
         height, width = reader.height, reader.width
         scale = long_side / max(height, width) if long_side and max(height, width) > long_side else 1.0
         size = (round(width * scale), round(height * scale))

@@ -457,11 +457,12 @@ def _model_damage(run_dir: Path) -> str | None:
 
 
 def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> RunOutcome:
-    from rehue.training.loop import run_held_by, train
+    from rehue.training.loop import Diverged, run_held_by, train
 
     # its folder saved whole, for a search moved with its photos to be known as one (_moved_together; probe 200:
-    # `--out g`, saved as typed, was read against the working folder of the search after the move)
-    config = replace(run.config, out=str(run_dir.absolute()))
+    # `--out g`, saved as typed, was read against the working folder of the search after the move), through its
+    # links as its photos are (probe 201: a link pointed elsewhere since read the saved folder anew)
+    config = replace(run.config, out=os.path.realpath(run_dir))
     started = time.perf_counter()
     finished = _is_finished(run_dir, config.epochs)
     if finished and (damage := _model_damage(run_dir)):  # probe 92: skipped as finished, then unreadable to score
@@ -484,7 +485,12 @@ def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> 
         # a run killed before its first checkpoint left its files (its model and metrics too, where the kill came
         # as the checkpoint was saved: probe 78) but nothing to resume: trained from the start, over them
         again = not resume_from
-        train(config, resume=bool(resume_from), overwrite=again, progress=progress, log=log)
+        try:
+            train(config, resume=bool(resume_from), overwrite=again, progress=progress, log=log)
+        except Diverged as exc:  # probe 200: which of a search's runs diverged, not said; probe 202: nor the way on
+            raise RehueError(f"{run.name}: training diverged at step {exc.step} (loss is NaN/inf); lower its learning "
+                             "rates" + (f", and delete {shown_path(run_dir)} (its epochs before) to train it again"
+                                        if exc.kept else "")) from None
         if not _is_finished(run_dir, config.epochs):
             newest = f"checkpoints/epoch_{_checkpoint_epoch(run_dir):04d}.pt"
             raise RehueError(f"training ended without all {config.epochs} epochs in metrics.jsonl and the "

@@ -117,8 +117,18 @@ def _device(config: TrainConfig, rank: int) -> str:
     return device
 
 
-def _diverged(step: int) -> str:
-    return f"training diverged at step {step} (loss is NaN/inf); lower the learning rates"
+class Diverged(RehueError):
+    """Training ran to NaN or infinity at ``step``; ``kept``: the run's folder keeps the checkpoints saved before
+    (probe 202: its way on unsaid, a rerun refused as "already holds a training run")."""
+
+    def __init__(self, step: int, out: str | Path):
+        from rehue.training.checkpoint import list_checkpoints
+
+        self.step = step
+        self.kept = bool(list_checkpoints(Path(out) / "checkpoints"))
+        reason = f"training diverged at step {step} (loss is NaN/inf); lower the learning rates"
+        super().__init__(reason + (", and start it again with --overwrite (the folder keeps the epochs trained "
+                                   "before it)" if self.kept else ""), out if self.kept else None)
 
 
 def _optimiser_step(optimiser, step: int, out: str) -> None:
@@ -130,7 +140,7 @@ def _optimiser_step(optimiser, step: int, out: str) -> None:
     except RuntimeError as exc:
         if "without overflow" not in str(exc):
             raise
-        raise RehueError(_diverged(step), out) from None
+        raise Diverged(step, out) from None
 
 
 def lab_batch_to_rgb(lightness, ab) -> np.ndarray:
@@ -139,7 +149,10 @@ def lab_batch_to_rgb(lightness, ab) -> np.ndarray:
 
     lab = np.concatenate([denormalize_lightness(lightness.float().cpu().numpy()),
                           denormalize_ab(ab.float().cpu().numpy())], axis=1).transpose(0, 2, 3, 1)
-    return (lab_to_rgb(lab) * 255.0 + 0.5).astype(np.uint8)
+    # a diverging run's NaN drawn black, not a NumPy warning of its cast (probe 202), before the run is stopped
+    with np.errstate(invalid="ignore"):
+        rgb = np.clip(np.nan_to_num(lab_to_rgb(lab)), 0.0, 1.0)
+    return (rgb * 255.0 + 0.5).astype(np.uint8)
 
 
 def generator_input(batch, device):
@@ -168,8 +181,13 @@ def class_loss(logits, targets):
     return -(targets * torch.log_softmax(logits.float(), dim=1)).sum(dim=1).mean()
 
 
+class NonFiniteOutput(Exception):
+    """A model's colours came out NaN or infinite: scored as black, they would read as a score (probe 203)."""
+
+
 def validate(generator, loader, device, max_images: int):
-    """Per-image PSNR/SSIM of the model and of the gray answer, plus grid rows."""
+    """Per-image PSNR/SSIM of the model and of the gray answer, plus grid rows; ``NonFiniteOutput`` where the
+    model's colours are NaN or infinite."""
     import torch
 
     from rehue.data.images import has_colour
@@ -182,6 +200,8 @@ def validate(generator, loader, device, max_images: int):
         for batch in loader:
             inputs, lightness = generator_input(batch, device)
             fake = generator(inputs)
+            if not bool(torch.isfinite(fake).all()):
+                raise NonFiniteOutput
             truth_rgb = lab_batch_to_rgb(lightness, batch["ab"])
             fake_rgb = lab_batch_to_rgb(lightness, fake)
             gray_rgb = lab_batch_to_rgb(lightness, torch.zeros_like(fake))
@@ -232,7 +252,11 @@ def _start_validation(generator, val_loader, device, config: TrainConfig, out: P
     from rehue.models.io import atomic_write_bytes
 
     rng = torch.get_rng_state()
-    val, _ = validate(generator, val_loader, device, config.val_images)
+    try:
+        val, _ = validate(generator, val_loader, device, config.val_images)
+    except NonFiniteOutput:
+        raise RehueError("its colours of the validation photos are NaN or infinite: a model no run can start "
+                         "from", config.init) from None
     torch.set_rng_state(rng)
     record = {"init": config.init, **{f"val_{k}": v for k, v in val.items()}}
     atomic_write_bytes(out / "init_metrics.json", (json.dumps(record, indent=2) + "\n").encode())
@@ -1010,7 +1034,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
                                         *((("loss_g_fm", loss_g_fm),) if config.feature_matching else ())):
                         totals[name] += value.item()
                     if not math.isfinite(sum(totals.values())):  # of them all (probe 197: a NaN G adv went on)
-                        raise RehueError(_diverged(step), config.out)
+                        raise Diverged(step, config.out)
                     steps_run += 1
                     steps_left = (config.epochs - epoch) * steps_per_epoch - done
                     epoch_rate = None if bar is None or getattr(bar, "disable", True) else \
@@ -1040,8 +1064,16 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             seen = before + done * config.batch_size * world
             record = {"epoch": epoch + 1, "step": step, "images_seen": seen,
                       "seconds": round(seconds, 3), **{k: v / max(done, 1) for k, v in totals.items()}}
+            # weights a last step sent past float32 (its losses, taken before it, finite), not checkpointed or
+            # exported as a trained model (probe 203: exit 0, a model nothing could load)
+            if not all(bool(torch.isfinite(weight).all()) for module in (generator, discriminator)
+                       for weight in module.state_dict().values() if weight.is_floating_point()):
+                raise Diverged(step, config.out)
             if is_main:
-                val, rows = validate(exported, val_loader, device, config.val_images)
+                try:
+                    val, rows = validate(exported, val_loader, device, config.val_images)
+                except NonFiniteOutput:
+                    raise Diverged(step, config.out) from None
                 record.update({f"val_{k}": v for k, v in val.items()})
                 sample_grid(rows, out / "samples" / f"epoch_{epoch + 1:03d}.png")
                 history.append(record)
