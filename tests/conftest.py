@@ -49,6 +49,20 @@ def tiny_dependent_model(tmp_path):
     return make_tiny_model(tmp_path / "models" / "tiny-dependent.safetensors", in_channels=3)
 
 
+def losses_nan_after(monkeypatch, calls: int) -> None:
+    """Every adversarial loss after the first ``calls`` NaN: a run that diverges where a test says (a step takes
+    three: the discriminator's on real and on generated pictures, then the generator's)."""
+    losses = []
+    bce = torch.nn.BCEWithLogitsLoss.forward
+
+    def nan_after(self, logits, target):
+        losses.append(None)
+        loss = bce(self, logits, target)
+        return loss * float("nan") if len(losses) > calls else loss
+
+    monkeypatch.setattr(torch.nn.BCEWithLogitsLoss, "forward", nan_after)
+
+
 def textured_rgb(height, width, seed=0):
     """A smooth colourful picture with edges (not noise), so resizing behaves like on photos."""
     rng = np.random.default_rng(seed)

@@ -293,19 +293,11 @@ def test_a_run_that_diverges_is_named_in_the_searchs_error(tmp_path):
 def test_a_run_that_diverges_after_its_first_epoch_says_the_way_on(tmp_path, monkeypatch):
     """Probe 202: its folder kept, the search then refused the run "trained with other settings" once its rate was
     lowered, the way on unsaid when it diverged."""
-    import torch
+    from tests.conftest import losses_nan_after
 
     write_photos(tmp_path / "photos")
     config = write_grid(tmp_path, TWO_RUN_GRID.replace('["gen1", "gen2"]', '["gen1"]'))
-    losses = []
-    bce = torch.nn.BCEWithLogitsLoss.forward
-
-    def nan_from_the_second_epoch(self, logits, target):
-        losses.append(None)
-        loss = bce(self, logits, target)
-        return loss * float("nan") if len(losses) > 6 else loss  # three a step, two steps an epoch
-
-    monkeypatch.setattr(torch.nn.BCEWithLogitsLoss, "forward", nan_from_the_second_epoch)
+    losses_nan_after(monkeypatch, 6)  # from the second epoch's first step: two steps an epoch
     with pytest.raises(RehueError) as diverged:
         run_logged(config, tmp_path / "out")
     run = tmp_path / "out" / "runs" / "gen1-disc1-4"

@@ -677,18 +677,11 @@ def test_a_run_that_diverges_after_its_first_checkpoint_says_its_folder_is_kept_
     import torch
 
     from rehue.training.loop import lab_batch_to_rgb
-
-    losses = []
-    bce = torch.nn.BCEWithLogitsLoss.forward
-
-    def nan_from_the_second_epoch(self, logits, target):
-        losses.append(None)
-        loss = bce(self, logits, target)
-        return loss * float("nan") if len(losses) > 9 else loss  # three a step, three steps an epoch
+    from tests.conftest import losses_nan_after
 
     run = tmp_path / "run"
     with monkeypatch.context() as patched:
-        patched.setattr(torch.nn.BCEWithLogitsLoss, "forward", nan_from_the_second_epoch)
+        losses_nan_after(patched, 9)  # from the second epoch's first step: three steps an epoch
         with pytest.raises(RehueError) as diverged:
             train(tiny_config(photo_folder, run), progress=False, log=lambda line: None)
     assert str(diverged.value) == (f"{run}: training diverged at step 4 (loss is NaN/inf); lower the learning "

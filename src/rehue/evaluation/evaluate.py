@@ -66,8 +66,11 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
         if films:
             if not source.is_dir():
                 raise UsageError(f"{source}: --frames takes folders of numbered frames, one film each, not a file")
-            dataset = source if is_frame_dir(source) else None if frame_files(source) else next(
-                (child for child in sorted(source.iterdir()) if child.is_dir() and is_frame_dir(child)), None)
+            try:
+                dataset = source if is_frame_dir(source) else None if frame_files(source) else next(
+                    (child for child in sorted(source.iterdir()) if child.is_dir() and is_frame_dir(child)), None)
+            except OSError:  # unreadable: said as its frames are read
+                dataset = None
             if dataset is not None:  # probes 202, 203: "skipping ds: no image frames in this folder", exit 0
                 raise UsageError(f"{dataset}: a frame dataset, not one film's numbered frames: name it without "
                                  "--frames, which scores its held-out videos' frames")
@@ -321,8 +324,9 @@ def warn_of_trained_videos(model, card, name: str, scored: dict[Path, set[str]],
 
 def warn_of_learnt_video_files(model, card, name: str, videos: list[Path], frame_fingerprints: dict[Path, dict],
                                log, what: str | None = None) -> None:
-    """Says which of the scored videos, each given as a file or as a frame dataset's test frames
-    (``frame_fingerprints``: by folder, each video's `video_fingerprint`), are the very files the model's frame
+    """Says which of the scored videos, each given as a file, as a film's numbered frames (``--frames``:
+    `film_fingerprint`) or as a frame dataset's test frames (``frame_fingerprints``: by folder, each video's
+    fingerprint), are the very files the model's frame
     dataset learnt from (its card lists them from stop 46): scored by itself, or in a dataset built again
     elsewhere with another split, a video it learnt from scored as held out (probe 84). The dataset it was
     trained on is `warn_of_trained_videos`'s. ``what``: what is not held out (default: their scores)."""
@@ -699,7 +703,8 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     resolution); frame metrics, drift and temporal stability. The gray answer's rows are added too unless
     ``with_gray`` is False (a second model on the same frames). A clip with no colour in the frames scored
     is skipped (None), as a gray photo is: the gray answer would score it perfectly; ``alone`` (the one file
-    named), it is the error, as a lone gray photo is (probe 120: a warning, then the error)."""
+    named), it is the error, as a lone gray photo is (probe 120: a warning, then the error). One rehue coloured
+    is skipped too (``_COLOURED_BY_REHUE``), or alone the error."""
     from rehue.video.pipeline import load_dependent
 
     colorizer = colorizer.for_video()

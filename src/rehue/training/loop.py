@@ -149,7 +149,8 @@ def lab_batch_to_rgb(lightness, ab) -> np.ndarray:
 
     lab = np.concatenate([denormalize_lightness(lightness.float().cpu().numpy()),
                           denormalize_ab(ab.float().cpu().numpy())], axis=1).transpose(0, 2, 3, 1)
-    # a diverging run's NaN drawn black, not a NumPy warning of its cast (probe 202), before the run is stopped
+    # a NaN (colours a model's weights overflowed into) drawn black, not a NumPy warning of its cast (probe 202);
+    # training stops on them first (NonFiniteOutput)
     with np.errstate(invalid="ignore"):
         rgb = np.clip(np.nan_to_num(lab_to_rgb(lab)), 0.0, 1.0)
     return (rgb * 255.0 + 0.5).astype(np.uint8)
