@@ -1,4 +1,5 @@
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -1247,3 +1248,23 @@ def test_an_array_or_a_pil_image_past_the_pixel_limit_is_refused_as_a_file_is(ti
     with pytest.raises(RehueError, match=r"^image too large \(60x40 pixels; limit 2,000\)$"):
         colorizer.colorize(Image.new("L", (60, 40), 90))
     assert colorizer.colorize(np.full((40, 50), 90, np.uint8)).shape == (40, 50, 3), "at the limit, coloured"
+
+
+def test_finite_weights_whose_colours_overflow_are_refused_not_drawn(tmp_path, capsys):
+    """Probe 204: weights finite but overflowing (each convolution's 1e12 times) coloured photos a saturated warm
+    cast, exit 0, and `evaluate` scored them; NaN weights were refused as the model loaded (probe 128)."""
+    from safetensors.torch import load_file, save_file
+
+    from rehue.cli import main
+    from tests.conftest import make_tiny_model
+
+    path = make_tiny_model(tmp_path / "overflow.safetensors")
+    tensors = load_file(str(path))
+    save_file({key: tensor * 1e12 if tensor.dim() == 4 else tensor for key, tensor in tensors.items()}, str(path))
+    said = f"{path}: its colours come out NaN or infinite: its weights overflow (the file is damaged, or its training "
+    with pytest.raises(RehueError, match=f"^{re.escape(said)}"):
+        Colorizer.load(path, device="cpu").colorize(textured_rgb(40, 48))
+    Image.fromarray(textured_rgb(40, 48)[..., 0]).save(tmp_path / "photo.png")
+    assert main(["colorize", str(tmp_path / "photo.png"), "-o", str(tmp_path / "out.png"), "--model", str(path)]) == 1
+    assert capsys.readouterr().err.strip().splitlines() == [f"rehue: error: {said}diverged)"]
+    assert not (tmp_path / "out.png").exists()

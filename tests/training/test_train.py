@@ -1534,6 +1534,13 @@ def test_a_reel_the_model_learnt_from_is_said_scored_as_a_film_or_as_a_copy(tmp_
                                              "--frames"):
             evaluate(tmp_path / "run" / "model.safetensors", [tmp_path / "reel2", named], tmp_path / "report",
                      progress=False, log=lines.append, overwrite=True, films=True)
+    shutil.copytree(tmp_path / "reel0", tmp_path / "scanned")  # probe 204: a scanner's manifest.csv and frames/
+    (tmp_path / "scanned" / "manifest.csv").write_text("frame,notes\n")  # beside a reel's frames: a dataset
+    (tmp_path / "scanned" / "frames").mkdir()
+    lines = []
+    evaluate(tmp_path / "run" / "model.safetensors", [tmp_path / "scanned"], tmp_path / "report", progress=False,
+             log=lines.append, overwrite=True, films=True, dependent_model="none")
+    assert said.format("scanned") in lines
     lines = []  # probe 203: the model's warning said, then the run refused over the dependent model
     with pytest.raises(RehueError, match="no such model file"):
         evaluate(tmp_path / "run" / "model.safetensors", [tmp_path / "reel0"], tmp_path / "report", films=True,

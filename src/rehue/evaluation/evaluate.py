@@ -67,8 +67,9 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
             if not source.is_dir():
                 raise UsageError(f"{source}: --frames takes folders of numbered frames, one film each, not a file")
             try:
-                dataset = source if is_frame_dir(source) else None if frame_files(source) else next(
+                dataset = None if frame_files(source) else source if is_frame_dir(source) else next(
                     (child for child in sorted(source.iterdir()) if child.is_dir() and is_frame_dir(child)), None)
+                # frames first: a reel beside a scanner's manifest.csv and frames/ is a film (probe 204)
             except OSError:  # unreadable: said as its frames are read
                 dataset = None
             if dataset is not None:  # probes 202, 203: "skipping ds: no image frames in this folder", exit 0

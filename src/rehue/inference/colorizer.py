@@ -519,6 +519,7 @@ class Colorizer:
         self._settings: dict = {}  # the settings ``load`` was given, for ``for_video``'s model
         self._video: Colorizer | None = None
         self.name = card.architecture  # the model file's name once ``load`` has read it
+        self.path: Path | None = None  # the model's file, once ``load`` has read it
         self.fingerprint: str | None = None  # the start of a model of one's own's SHA-256, for ``provenance``
         self.device = device
         self.size = card.size
@@ -604,6 +605,7 @@ class Colorizer:
                 raise RehueError(f"inference: {exc.reason}", Path(path).with_suffix(".json")) from None
             raise
         colorizer.shipped = path in shipped_models().values()
+        colorizer.path = Path(path)
         colorizer.name = Path(path).stem
         if not colorizer.shipped:  # a run's model is "model": say which run, and which weights exactly
             if colorizer.name == "model" and Path(path).parent.name:
@@ -732,6 +734,9 @@ class Colorizer:
             if (memory_error := as_memory_error(exc)) is not None:
                 raise memory_error from None
             raise
+        if not np.isfinite(ab).all():  # finite weights that overflow (probe 204: a warm cast, exit 0, and scored)
+            raise RehueError("its colours come out NaN or infinite: its weights overflow (the file is damaged, or its "
+                             "training diverged)", self.path or self.name)
         return self.restrain(ab, box, gray_small) if restrain else np.ascontiguousarray(ab, dtype=np.float32)
 
     def restrain(self, ab: np.ndarray, box: Box | None = None, gray: np.ndarray | None = None) -> np.ndarray:
