@@ -190,6 +190,19 @@ def say(line: str) -> None:
         print(line, file=stream, flush=True)
 
 
+def said_once(log, prefix: str = ""):
+    """``log`` that says each line starting with ``prefix`` once (every line, by default), the rest each time."""
+    said: set[str] = set()
+
+    def say(message: str) -> None:
+        if message.startswith(prefix):
+            if message in said:
+                return
+            said.add(message)
+        log(message)
+    return say
+
+
 def lines_to(log=None, progress: bool = True, logger_name: str = "rehue"):
     """Where a library call's lines go: to ``log`` where the caller gives one (the CLI gives a function that
     prints them), else its warnings ("warning: ..." lines) to the ``rehue`` logger (or ``logger_name``) as all

@@ -23,7 +23,7 @@ from rehue.evaluation.metrics import (
     gray_baseline,
 )
 from rehue.models.io import CHECKPOINT_SUFFIXES, read_json_file
-from rehue.progress import lines_to
+from rehue.progress import lines_to, said_once
 from rehue.words import counted
 
 
@@ -387,7 +387,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     from rehue.inference.colorizer import FITS, Colorizer
     from rehue.progress import progress_bar
 
-    log = said_once(lines_to(log, progress))
+    log = said_once(lines_to(log, progress))  # a note on how the models pair is the same for every clip
     inputs = paths_given(inputs)
     if inputs is None or not all(isinstance(path, (str, os.PathLike)) for path in inputs):  # probe 75: TypeErrors
         raise UsageError("inputs are a path or a list of paths to photos, clips and frame datasets")
@@ -662,17 +662,6 @@ def _row_name(model) -> str:
     if path.is_dir():
         return f"{path.name}/model"
     return f"{path.parent.name}/{path.stem}" if path.stem == "model" and path.parent.name else path.stem
-
-
-def said_once(log):
-    """``log`` that says each line once (a note on how the models pair is the same for every clip)."""
-    said: set[str] = set()
-
-    def say(message: str) -> None:
-        if message not in said:
-            said.add(message)
-            log(message)
-    return say
 
 
 def _video_names(videos: list[Path]) -> dict[Path, str]:

@@ -27,7 +27,7 @@ from pathlib import Path
 from rehue.data.images import as_it_will_be, make_missing_folders, remove_made_folders
 from rehue.errors import RehueError, UsageError, check_flags, shown_path
 from rehue.models.io import file_sha256, read_json_file
-from rehue.progress import lines_to, progress_bar, say
+from rehue.progress import lines_to, progress_bar, said_once, say
 from rehue.training.config import LARGEST_LR, TrainConfig
 from rehue.words import counted
 
@@ -488,9 +488,9 @@ def _train_run(run: GridRun, run_dir: Path, label: str, progress: bool, log) -> 
         try:
             train(config, resume=bool(resume_from), overwrite=again, progress=progress, log=log)
         except Diverged as exc:  # probe 200: which of a search's runs diverged, not said; probe 202: nor the way on
-            raise RehueError(f"{run.name}: training diverged at step {exc.step} (loss is NaN/inf); lower its learning "
-                             "rates" + (f", and delete {shown_path(run_dir)} (its epochs before) to train it again"
-                                        if exc.kept else "")) from None
+            raise RehueError(f"{run.name}: {exc.cause}; lower its learning rates" + (
+                f", and delete {shown_path(run_dir)} (its epochs before) to train it again" if exc.kept else "")) \
+                from None
         if not _is_finished(run_dir, config.epochs):
             newest = f"checkpoints/epoch_{_checkpoint_epoch(run_dir):04d}.pt"
             raise RehueError(f"training ended without all {config.epochs} epochs in metrics.jsonl and the "
@@ -955,20 +955,6 @@ def _the_searchs_own(out: Path) -> bool:
         entry.suffix == ".png" and entry.is_file() and written_by_a_report(entry, tagged=True) for entry in samples)
 
 
-def _each_warning_once(log):
-    """``log``, passing on a warning said before in the search once: the data's, said as its validation images
-    are read and again by each run as it reads its own (probe 197: a one-photo search's, twice for one run)."""
-    said = set()
-
-    def once(line: str) -> None:
-        if line.startswith("warning: "):
-            if line in said:
-                return
-            said.add(line)
-        log(line)
-    return once
-
-
 def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = True, log=None) -> GridResult:
     """Train every run of ``spec`` (skipping finished ones, resuming interrupted ones), score them all on
     the same validation images and write results.md, results.json, epoch_durations.png and samples/."""
@@ -982,7 +968,9 @@ def run_grid(spec: GridSpec, out: str | Path | None = None, *, progress: bool = 
         # refuses a search
         raise UsageError(f"WORLD_SIZE is {world} in the environment, and a grid search trains its runs one after "
                          "another in one process: unset WORLD_SIZE to run it")
-    log = _each_warning_once(lines_to(log, progress))
+    # each warning once: the data's is said as the validation images are read and again by each run as it reads its
+    # own (probe 197: a one-photo search's, twice for one run)
+    log = said_once(lines_to(log, progress), prefix="warning: ")
     out = as_it_will_be(out if out is not None else spec.out)  # "grids/new/..": the folder it will be (probe 96)
     runs = {run.name: run for run in spec.runs}
     started = time.perf_counter()

@@ -118,17 +118,17 @@ def _device(config: TrainConfig, rank: int) -> str:
 
 
 class Diverged(RehueError):
-    """Training ran to NaN or infinity at ``step``; ``kept``: the run's folder keeps the checkpoints saved before
-    (probe 202: its way on unsaid, a rerun refused as "already holds a training run")."""
+    """Training ran to NaN or infinity at ``step`` (``cause`` says so); ``kept``: the run's folder keeps the
+    checkpoints saved before (probe 202: its way on unsaid, a rerun refused as "already holds a training run")."""
 
     def __init__(self, step: int, out: str | Path):
         from rehue.training.checkpoint import list_checkpoints
 
-        self.step = step
+        self.cause = f"training diverged at step {step} (loss is NaN/inf)"
         self.kept = bool(list_checkpoints(Path(out) / "checkpoints"))
-        reason = f"training diverged at step {step} (loss is NaN/inf); lower the learning rates"
-        super().__init__(reason + (", and start it again with --overwrite (the folder keeps the epochs trained "
-                                   "before it)" if self.kept else ""), out if self.kept else None)
+        super().__init__(f"{self.cause}; lower the learning rates" + (
+            ", and start it again with --overwrite (the folder keeps the epochs trained before it)" if self.kept
+            else ""), out if self.kept else None)
 
 
 def _optimiser_step(optimiser, step: int, out: str) -> None:
