@@ -38,8 +38,10 @@ def seconds(text: str) -> float:
             raise argparse.ArgumentTypeError(f"a time is seconds (90.5) or [HH:]MM:SS (1:30.5), not {text!r}") \
                 from None
     hours, minutes, secs = int(clock[1] or 0), int(clock[2]), float(clock[3])
-    if secs >= 60 or clock[1] is not None and minutes >= 60:
-        raise argparse.ArgumentTypeError(f"{text!r} has {'seconds' if secs >= 60 else 'minutes'} of 60 or more")
+    whole_seconds = int(clock[3].split(".")[0])  # as typed: 59.99999999999999999 is 60.0 as a float
+    if whole_seconds >= 60 or clock[1] is not None and minutes >= 60:
+        raise argparse.ArgumentTypeError(f"{text!r} has {'seconds' if whole_seconds >= 60 else 'minutes'} of 60 or "
+                                         "more")
     return (hours * 60 + minutes) * 60 + secs
 
 

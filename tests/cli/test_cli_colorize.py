@@ -146,7 +146,8 @@ def test_a_time_range_no_video_can_have_is_a_one_line_usage_error(tmp_path, tiny
 
 
 @pytest.mark.parametrize(("typed", "meant"), [("90.5", 90.5), ("1:30.5", 90.5), ("0:01:30.5", 90.5), ("01:00:00", 3600),
-                                              ("90:00", 5400), (" 0:05 ", 5), ("1:30.", 90)])
+                                              ("90:00", 5400), (" 0:05 ", 5), ("1:30.", 90),
+                                              ("1:59.99999999999999999", 120)])  # not "has seconds of 60 or more"
 def test_times_are_taken_as_seconds_or_as_a_player_shows_them(typed, meant):
     from rehue.cli import seconds
 

@@ -828,6 +828,25 @@ def test_a_reels_numbered_frames_are_scored_as_one_film_with_frames(tmp_path, ti
     assert "--frames takes folders of numbered frames" in capsys.readouterr().err
 
 
+def test_a_folder_of_reels_or_of_nothing_given_with_frames_is_refused_before_the_dependent_model(
+        tmp_path, tiny_model, capsys):
+    """Probe 204: `evaluate reels --frames` of a folder of reels was refused over the dependent model first (a
+    dataset there was refused before it), and said why only once that was put right."""
+    for reel in ("r1", "r2"):
+        (tmp_path / "reels" / reel).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(textured_rgb(40, 40, seed=i)).save(tmp_path / "reels" / reel / f"f_{i:04d}.png")
+    (tmp_path / "empty").mkdir()
+    said = {"reels": "reels: no image frames in this folder, but folders of them (r1, r2): name each film's folder, "
+                     f"such as {tmp_path / 'reels' / 'r1'}",
+            "empty": "empty: no image frames in this folder"}
+    for folder, why in said.items():
+        assert main(["evaluate", str(tmp_path / folder), "--frames", "--model", str(tiny_model), "--dependent-model",
+                     str(tiny_model), "--out", str(tmp_path / "report"), "--no-progress"]) == 1
+        assert capsys.readouterr().err == f"rehue: error: {tmp_path / why}\n"
+    assert not (tmp_path / "report").exists()
+
+
 def test_a_reel_is_named_by_its_folder_and_its_frames_by_their_files_and_a_gap_hides_none(
         tmp_path, tiny_model, tiny_dependent_model, monkeypatch, capsys):
     """Probe 150: `--frames .` named the reel "" (a "video " key, a legend without a label); --video-frames
