@@ -171,6 +171,31 @@ def test_an_existing_json_file_is_kept_and_a_wrong_path_refused_before_any_measu
         write_json({"figures": 2}, photo)
 
 
+def test_the_models_own_files_are_never_written_over_with_the_results(tmp_path, monkeypatch, capsys):
+    """Probe 206: `bench --model m.safetensors --json m.json --overwrite` wrote the results over the model's
+    config, after the whole run, and the model loaded no more."""
+    import rehue.bench
+    from rehue.cli import main
+    from tests.conftest import make_tiny_model
+
+    measured = []
+    monkeypatch.setattr(rehue.bench, "run_benchmark", lambda **options: measured.append(options) or {"figures": 1})
+    monkeypatch.setattr(rehue.bench, "format_report", lambda results: "report")
+    model = make_tiny_model(tmp_path / "m.safetensors", size=128)
+    dependent = make_tiny_model(tmp_path / "d.safetensors", in_channels=3, size=128)
+    kept = {path: path.read_bytes() for path in tmp_path.iterdir()}
+    for option, target in (("--json", "m.json"), ("--json", "d.json"), ("--plot", "m.safetensors")):
+        if option == "--plot":  # named by its weights, not a .png: said as a wrong name first
+            target = "m.png"
+            (tmp_path / "m.png").symlink_to(model)
+        assert main(["bench", "--model", str(model), "--dependent-model", str(dependent), option,
+                     str(tmp_path / target), "--overwrite"]) == 1
+        err = capsys.readouterr().err.splitlines()
+        assert err == [f"rehue: error: {tmp_path / target}: output is the same file as the input; choose another "
+                       "output path"] and measured == []
+    assert {path: path.read_bytes() for path in kept} == kept
+
+
 def test_the_benchmarks_lines_go_to_the_rehue_logger_without_progress(monkeypatch, capsys, caplog):
     """Probe 76: a service that silenced the ``rehue`` logger still got every "bench: ..." line on stderr."""
     import logging

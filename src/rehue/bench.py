@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from rehue.errors import UsageError, check_flags
+from rehue.errors import RehueError, UsageError, check_flags
 from rehue.progress import lines_to, say
 from rehue.words import counted
 
@@ -758,6 +758,23 @@ def add_bench_parser(sub):
     return parser
 
 
+def _model_files(*specs) -> tuple[Path, ...]:
+    """The weights and configs of the models named, which no --json or --plot may replace (probe 206: `--json
+    m.json --overwrite` of the model m.safetensors wrote the results over its config, and it loaded no more);
+    a name that names no model is said as the models load."""
+    from rehue.models.io import resolve_model_path
+
+    files = []
+    for spec in specs:
+        if spec is not None and spec != "none":
+            try:
+                weights = resolve_model_path(spec)
+            except RehueError:
+                continue
+            files += [weights, weights.with_suffix(".json")]
+    return tuple(files)
+
+
 def cmd_bench(args) -> int:
     from rehue.data.images import check_output_path, remove_stale_files
 
@@ -767,7 +784,7 @@ def cmd_bench(args) -> int:
         _check_name(args.json, "the results are JSON", ".json")
     for path in (args.json, args.plot):  # before the minutes of measuring, not after (probe 67)
         if path is not None:
-            check_output_path(path, args.overwrite)
+            check_output_path(path, args.overwrite, inputs=_model_files(args.model, args.dependent_model))
     if args.json is not None and args.plot is not None and Path(args.json).resolve() == Path(args.plot).resolve():
         raise UsageError(f"{args.json}: named by both --json and --plot; name two files")
     remove_stale_files([path for path in (args.json, args.plot) if path is not None], say)

@@ -45,6 +45,16 @@ def seconds(text: str) -> float:
     return (hours * 60 + minutes) * 60 + secs
 
 
+def scene_mode(text: str) -> str:
+    """A scene detector's name, checked as the command line is read: probe 206, `scenes --mode bogus` named no
+    option, and was refused only after the video and the sheet were (exit 1 for their errors first)."""
+    from rehue.video.scenes import SCENE_MODES
+
+    if text not in SCENE_MODES:
+        raise argparse.ArgumentTypeError(f"unknown scene mode {text!r}; choose one of: {', '.join(SCENE_MODES)}")
+    return text
+
+
 def _add_train_args(p: argparse.ArgumentParser):
     from rehue.training.config import TrainConfig
 
@@ -197,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=seconds, default=None,
                    help="video: where to stop colouring, as --start (default: its end)")
     p.add_argument("--side-by-side", action="store_true", help="write gray | colour for review (photos and videos)")
-    p.add_argument("--scene-mode", default="robust",
+    p.add_argument("--scene-mode", default="robust", type=scene_mode,
                    help="video: scene detector, robust (the default: survives pans, zooms and flashes) or thesis")
     p.add_argument("--codec", default="auto", type=str.lower,  # FFV1 as its makers spell it
                    help="video: auto (by extension: H.264 for .mp4/.mov/.mkv, VP9 for .webm), h264; ffv1: "
@@ -240,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-fraction", type=float, default=0.2,
                    help="share of videos held out for test (default %(default)g)")
     p.add_argument("--test-video", action="append", default=None, help="hold out this video (repeatable)")
-    p.add_argument("--scene-mode", default="robust",
+    p.add_argument("--scene-mode", default="robust", type=scene_mode,
                    help="scene detector, robust (the default: survives pans, zooms and flashes) or thesis")
     p.add_argument("--overwrite", action="store_true", help="replace an existing dataset in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -274,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scenes", help="print the first frame of every new scene in a video or a folder of its frames")
     p.add_argument("video", type=Path, help="a video file, or a folder of a film's numbered frames")
-    p.add_argument("--mode", default="robust", help="robust (default) or thesis")
+    p.add_argument("--mode", default="robust", type=scene_mode, help="robust (default) or thesis")
     p.add_argument("--json", action="store_true", help="print JSON (indices, times, frame count)")
     p.add_argument("--sheet", metavar="PNG",
                    help=f"also draw each cut as three frames, {SHEET_EARLIER} before it (what a fade or a dissolve "

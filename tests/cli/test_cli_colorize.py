@@ -276,12 +276,28 @@ def test_usage_errors_exit_2(capsys):
 
 @pytest.mark.parametrize(("option", "message"), [
     (["--codec", "zz"], "unknown codec 'zz'; choose one of: auto, h264, ffv1, prores (auto writes VP9 into .webm)"),
-    (["--codec", "VP9"], "unknown codec 'vp9'; choose one of: auto, h264, ffv1, prores (auto writes VP9 into .webm)"),
-    (["--scene-mode", "foo"], "unknown scene mode 'foo'; choose one of: robust, thesis")])
+    (["--codec", "VP9"], "unknown codec 'vp9'; choose one of: auto, h264, ffv1, prores (auto writes VP9 into .webm)")])
 def test_a_film_setting_is_checked_on_a_photo_too(tmp_path, tiny_model, gray_jpeg, capsys, option, message):
     """Before, --codec zz and --scene-mode foo passed on a photo run and failed on the same command for a film."""
     assert run("colorize", gray_jpeg, "-o", tmp_path / "out.png", "--model", tiny_model, *option) == 2
     assert capsys.readouterr().err.strip() == f"rehue: error: {message}"
+
+
+@pytest.mark.parametrize("command", [["colorize", "missing.mp4", "-o", "out.mp4", "--scene-mode"],
+                                     ["frames", "missing.mp4", "--out", "ds", "--scene-mode"],
+                                     ["scenes", "missing.mp4", "--sheet", "sheet.png", "--mode"]])
+def test_an_unknown_scene_mode_is_a_usage_error_naming_its_option_before_any_file_is_read(tmp_path, capsys, command):
+    """Probe 206: `scenes --mode bogus` named no option, and was refused only after the video and the sheet were
+    (exit 1 for a missing video first); a photo run named no --scene-mode either."""
+    (tmp_path / "sheet.png").write_bytes(b"mine")
+    option = command[-1]
+    with pytest.raises(SystemExit) as exit_:
+        run(*[tmp_path / arg if "." in arg or arg == "ds" else arg for arg in command], "bogus")
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"rehue {command[0]}: error: argument {option}: unknown scene mode 'bogus'; choose one of: robust, thesis "
+        f"(see rehue {command[0]} --help)"]
+    assert (tmp_path / "sheet.png").read_bytes() == b"mine" and sorted(tmp_path.iterdir()) == [tmp_path / "sheet.png"]
 
 
 def test_several_inputs_into_a_name_with_a_picture_extension_are_refused(tmp_path, tiny_model, gray_jpeg, capsys):
@@ -292,6 +308,20 @@ def test_several_inputs_into_a_name_with_a_picture_extension_are_refused(tmp_pat
     assert capsys.readouterr().err.strip() == (f"rehue: error: {tmp_path / 'new.png'}: several inputs need an output "
                                                "folder, and this names a .png file; name a folder (such as colorized/)")
     assert not (tmp_path / "new.png").exists()
+
+
+def test_one_folder_into_a_file_is_refused_as_one_folder_not_as_several_inputs(tmp_path, tiny_model, gray_jpeg,
+                                                                                capsys):
+    """Probe 205: `colorize d1 -o notdir` of one folder said "several inputs need an output folder"."""
+    (tmp_path / "d1").mkdir()
+    shutil.copy(gray_jpeg, tmp_path / "d1" / "a.jpg")
+    (tmp_path / "notdir").write_bytes(b"mine")
+    for target in ("notdir", "new.png"):
+        assert run("colorize", tmp_path / "d1", "-o", tmp_path / target, "--model", tiny_model) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"rehue: error: {tmp_path / target}: the folder {tmp_path / 'd1'} needs an output "
+                              "folder, ") and len(err.splitlines()) == 1, err
+    assert (tmp_path / "notdir").read_bytes() == b"mine" and not (tmp_path / "new.png").exists()
 
 
 def test_the_warning_lines_of_a_command_go_when_it_returns(tmp_path, tiny_model, gray_jpeg):

@@ -877,6 +877,38 @@ def test_an_encoders_refusal_is_a_one_line_error_naming_the_file(tmp_path, monke
     assert list(tmp_path.iterdir()) == [], "no temporary file left"
 
 
+def test_a_picture_cut_short_by_a_full_disk_is_an_error_and_leaves_no_file(tmp_path):
+    """Probe 205: Pillow's JPEG and uncompressed TIFF encoders, handed the file's descriptor, took a short write
+    (a disk that filled) for a whole one: `colorize noise.png -o full/n.jpg` left 12 kB of a 41 kB JPEG and
+    said "coloured 1 file". A file size limit cuts writes short as a full disk does."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("resource")
+    exif = Image.Exif()
+    exif[0x8769] = {0x9003: "2020:01:01 00:00:00"}  # a camera's Exif block: written into an uncompressed TIFF
+    Image.fromarray(textured_rgb(20, 30)).save(tmp_path / "scan.jpg", exif=exif.tobytes())
+    script = (
+        "import resource, signal, sys\n"
+        "import numpy as np\n"
+        "from rehue.data.images import load_image, save_image\n"
+        "from rehue.errors import RehueError\n"
+        "exif = load_image(sys.argv[1]).exif\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (8000, 8000))\n"
+        "rgb = np.random.default_rng(0).integers(0, 256, (120, 120, 3), dtype=np.uint8)\n"
+        "for name in sys.argv[2:]:\n"
+        "    try:\n"
+        "        save_image(rgb, name, exif=exif)\n"
+        "    except RehueError as exc:\n"
+        "        print(exc)\n")
+    outputs = [tmp_path / name for name in ("out.jpg", "out.tif", "out.png")]
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "scan.jpg"), *map(str, outputs)],
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.splitlines() == [f"{out}: cannot write image (File too large)" for out in outputs], done
+    assert sorted(tmp_path.iterdir()) == [tmp_path / "scan.jpg"], "no part of a picture left"
+
+
 def test_text_in_the_exif_block_keeps_its_type_as_text(tmp_path):
     """Probe 94: written as bytes, a lens's name in Cyrillic in the Exif block (a tag Pillow does not know)
     became a list of numbers; its text that is not ASCII is "?" there, as before, and stays text."""

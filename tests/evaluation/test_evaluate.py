@@ -847,6 +847,30 @@ def test_a_folder_of_reels_or_of_nothing_given_with_frames_is_refused_before_the
     assert not (tmp_path / "report").exists()
 
 
+def test_a_reels_fingerprint_is_taken_once_for_every_model_warned_of(tmp_path, tiny_model, monkeypatch):
+    """Probe 204: each model compared (--model, --against, the dependent model) read every frame of each reel
+    again to fingerprint it."""
+    import rehue.data.frames as frames_module
+    from tests.conftest import make_tiny_model
+
+    reel = tmp_path / "reel"
+    reel.mkdir()
+    for i, frame in enumerate(textured_frames(4, 40, 40, seed=1)):
+        Image.fromarray(frame).save(reel / f"f_{i:04d}.png")
+    models = {}
+    for name, channels in (("a", 1), ("b", 1), ("dep", 3)):
+        models[name] = make_tiny_model(tmp_path / "m" / f"{name}.safetensors", in_channels=channels, seed=len(name))
+        card = json.loads(models[name].with_suffix(".json").read_text())
+        card["training"] = {"video_fingerprints": ["0" * 64]}
+        models[name].with_suffix(".json").write_text(json.dumps(card))
+    taken = []
+    fingerprint = frames_module.film_fingerprint
+    monkeypatch.setattr(frames_module, "film_fingerprint", lambda frames: taken.append(frames) or fingerprint(frames))
+    evaluate(models["a"], [reel], tmp_path / "report", progress=False, log=lambda message: None, films=True,
+             against=models["b"], dependent_model=str(models["dep"]), video_frames=2)
+    assert len(taken) == 1
+
+
 def test_a_reel_is_named_by_its_folder_and_its_frames_by_their_files_and_a_gap_hides_none(
         tmp_path, tiny_model, tiny_dependent_model, monkeypatch, capsys):
     """Probe 150: `--frames .` named the reel "" (a "video " key, a legend without a label); --video-frames

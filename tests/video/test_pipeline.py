@@ -991,6 +991,30 @@ def test_a_stray_file_or_a_gap_in_a_films_numbering_is_a_warning():
                      "frames where their names sort"]
 
 
+def test_a_frames_broken_link_or_a_folder_named_as_a_frame_is_named_not_only_said_as_a_gap(tmp_path):
+    """Probe 206: a frame whose link leads nowhere, or a folder named reel_4.png, was said as "the numbering skips
+    frame 2" alone: the frame is there, and unreadable."""
+    from rehue.video.pipeline import film_frames
+
+    reel = write_frames(tmp_path / "reel", [textured_rgb(32, 48, seed=i) for i in range(6)])
+    (reel / "reel_2.png").unlink()
+    (reel / "reel_2.png").symlink_to("nowhere.png")
+    lines = []
+    assert [frame.name for frame in film_frames(reel, lines.append)] == [f"reel_{i}.png" for i in (1, 3, 4, 5, 6)]
+    assert lines[0] == f"warning: {reel}: reel_2.png: a link to nowhere.png, which does not exist; the film is read " \
+                       "without it" and "skips frame 2" in lines[1] and len(lines) == 2
+    (reel / "reel_4.png").unlink()
+    (reel / "reel_4.png").mkdir()
+    lines = []
+    assert len(film_frames(reel, lines.append)) == 4
+    assert lines[0] == f"warning: {reel}: 2 of its frames' names are no picture file, such as reel_2.png: a link to " \
+                       "nowhere.png, which does not exist; the film is read without them"
+    (reel / "reel_2.png").unlink()
+    lines = []
+    film_frames(reel, lines.append)
+    assert lines[0] == f"warning: {reel}: reel_4.png: a folder; the film is read without it"
+
+
 def test_a_cover_scan_of_another_size_is_left_out_of_the_film(tmp_path, tiny_model, capsys):
     """Before, a cover scan that sorted before the frames set the film's size, and the film stopped with
     ``reel_1.png: frame is 48x32, the film's first frame 50x40``: an error for a warning, blaming a frame."""

@@ -1075,6 +1075,8 @@ def _write_atomic(target: Path, write: Callable[[Path], None]) -> None:
 def _store(item: SourceFile, target: Path) -> None:
     from PIL import Image, ImageOps
 
+    from rehue.data.images import save_picture
+
     try:
         data = item.read()
     except (OSError, zipfile.BadZipFile, KeyError, EOFError) as exc:  # probe 128: a wheel's bad CRC, a traceback
@@ -1089,8 +1091,8 @@ def _store(item: SourceFile, target: Path) -> None:
         raise _damaged(item, "cannot decode", exc) from None
     if item.kind == "photo":
         image = _fit(image.convert("RGB"), short_side=PHOTO_SHORT_SIDE)
-        _write_atomic(target, lambda tmp: image.save(tmp, "JPEG", quality=JPEG_QUALITY, subsampling=0,
-                                                     optimize=True))
+        _write_atomic(target, lambda tmp: save_picture(image, tmp, "JPEG", quality=JPEG_QUALITY, subsampling=0,
+                                                       optimize=True))  # a full disk an error (probe 205)
     else:
         image = _fit(image.convert("RGBA"), long_side=STAMP_LONG_SIDE)
         _write_atomic(target, lambda tmp: image.save(tmp, "PNG", optimize=True))

@@ -328,7 +328,7 @@ def warn_of_trained_videos(model, card, name: str, scored: dict[Path, set[str]],
 
 
 def warn_of_learnt_video_files(model, card, name: str, videos: list[Path], frame_fingerprints: dict[Path, dict],
-                               log, what: str | None = None) -> None:
+                               log, what: str | None = None, known: dict | None = None) -> None:
     """Says which of the scored videos, each given as a file, as a film's numbered frames (``--frames``:
     `film_fingerprint`) or as a frame dataset's test frames (``frame_fingerprints``: by folder, each video's
     fingerprint), are the very files the model's frame
@@ -343,17 +343,20 @@ def warn_of_learnt_video_files(model, card, name: str, videos: list[Path], frame
     if not learnt:
         return
     trained_in = {real_path(root) for root in training_folders(model, card)}
+    known = {} if known is None else known  # each video's fingerprint, taken once for every model warned of
     scored: dict[str, str] = {}  # each video once, by its fingerprint: a file and a dataset's frames of it too
     films = set()  # of them, the films of numbered frames named (--frames)
     for video in videos:
-        try:
-            if Path(video).is_file():
-                scored.setdefault(video_fingerprint(video), Path(video).name)
-            elif Path(video).is_dir():
-                frames = film_frames(Path(video), lambda line: None, done="read")
-                films.add(scored.setdefault(film_fingerprint(frames), Path(video).name))
-        except (OSError, RehueError):  # unreadable: its error comes when it is scored
-            continue
+        if video not in known:
+            try:
+                known[video] = video_fingerprint(video) if Path(video).is_file() else film_fingerprint(
+                    film_frames(Path(video), lambda line: None, done="read")) if Path(video).is_dir() else None
+            except (OSError, RehueError):  # unreadable: its error comes when it is scored
+                known[video] = None
+        if known[video] is not None:
+            named = scored.setdefault(known[video], Path(video).name)
+            if Path(video).is_dir():
+                films.add(named)
     for folder, fingerprints in frame_fingerprints.items():
         if real_path(folder) not in trained_in:
             for video, fingerprint in sorted(fingerprints.items()):
@@ -491,13 +494,15 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         paired = load_dependent(dependent_model, colorizer.for_video(), lambda line: None)
     scorers = [(given, scored, scored_name) for given, scored, scored_name in
                ((model, colorizer, name), (against, rival, rival_name)) if scored is not None]
+    fingerprints = {}  # a reel's, read from its every frame, once (probe 204: once for each model)
     for given, scored, scored_name in scorers:
         warn_of_trained_videos(given, scored.card, scored_name, frame_videos, warn_and_keep)
-        warn_of_learnt_video_files(given, scored.card, scored_name, videos, frame_fingerprints, warn_and_keep)
+        warn_of_learnt_video_files(given, scored.card, scored_name, videos, frame_fingerprints, warn_and_keep,
+                                   known=fingerprints)
     if paired is not None:  # it colours a clip's frames within scenes, the frame dataset's test frames not (probe
         # 199: a clip it learnt from scored without a word)
         warn_of_learnt_video_files(dependent_model, paired.card, f"the dependent model {_row_name(dependent_model)}",
-                                   videos, {}, warn_and_keep)
+                                   videos, {}, warn_and_keep, known=fingerprints)
     result = EvaluationResult(MetricTable())
     grid, gray_truths, rehue_coloured, without_colour, enlarged = [], 0, [], [], []
     # both models of a comparison score the same truths, at the larger one's size, whichever is named first

@@ -121,15 +121,16 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             raise UsageError(f"{output}: names a video, and {inputs[0]} {what}; name a picture file, such as "
                              f"{output.with_suffix('.png').name}")
         return [_warn_if_misnamed(job)]
+    need = "several inputs need" if len(inputs) > 1 else f"the folder {inputs[0]} needs"  # not "several" (probe 205)
     if output.exists() and not output.is_dir():
         if folder:
             raise UsageError(f"{output}/: names a folder, and {output} is a file; name another folder")
         if len(inputs) == 1 and not inputs[0].is_dir():
             raise UsageError(f"{output}: is not a folder, and names no picture or video format to write; name a "
                              "file such as colour.png, or a folder")
-        raise UsageError(f"{output}: several inputs need an output folder, not a file")
+        raise UsageError(f"{output}: {need} an output folder, not a file")
     if not output.exists() and not folder and (output.suffix.lower() in OUTPUT_FORMATS or is_video_path(output)):
-        raise UsageError(f"{output}: several inputs need an output folder, and this names a {output.suffix} file; "
+        raise UsageError(f"{output}: {need} an output folder, and this names a {output.suffix} file; "
                          "name a folder (such as colorized/)")
     jobs, passed_over, coloured_before = [], [], []
     for source in inputs:

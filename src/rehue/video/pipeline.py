@@ -1400,7 +1400,7 @@ def film_frames(source: Path, log, done: str = "coloured", asked_by: str = "--fr
     size; a warning for what looks wrong in them (``numbering_warnings``: what is ``done`` with them) and for
     frames in formats rehue does not read, and an error where there are none, saying why. ``asked_by``: the
     option that has folders read as films, where one did (`rehue scenes` reads any folder so)."""
-    from rehue.data.images import UNREAD_MEDIA_SUFFIXES
+    from rehue.data.images import IMAGE_SUFFIXES, UNREAD_MEDIA_SUFFIXES, missing_reason
 
     source = Path(source)
     if not source.is_dir():
@@ -1411,10 +1411,18 @@ def film_frames(source: Path, log, done: str = "coloured", asked_by: str = "--fr
         how = "in two formats (a master and a proxy?); keep one format per folder" \
             if twice[0].suffix.lower() != twice[1].suffix.lower() else "numbered alike; keep one"
         raise RehueError(f"{twice[0].name} and {twice[1].name} are one frame {how}", source)
+    entries = list(source.iterdir())  # once: a reel's folder can hold a hundred thousand frames
+    if frames and (not_files := sorted((p for p in entries if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_file()
+                                        and not p.name.startswith(".")), key=lambda path: path.name)):
+        # probe 206: a frame's broken link, or a folder named as a frame, said as a gap in the numbering alone
+        first = not_files[0]
+        what = f"{first.name}: {'a folder' if first.is_dir() else missing_reason(first, 'not a file')}"
+        log(f"warning: {source}: {what}; the film is read without it" if len(not_files) == 1 else
+            f"warning: {source}: {len(not_files):,} of its frames' names are no picture file, such as {what}; the "
+            "film is read without them")
     for warning in warnings + numbering_warnings(frames, done):
         log(f"warning: {source}: {warning}")
     # frames in formats rehue does not read: a CinemaDNG reel's raw frames, a phone's HEIC stills
-    entries = list(source.iterdir())  # once: a reel's folder can hold a hundred thousand frames
     unread = Counter(p.suffix[1:].upper() for p in entries if p.suffix.lower() in UNREAD_MEDIA_SUFFIXES)
     if not frames:
         if unread:
