@@ -1131,6 +1131,74 @@ def test_a_write_that_fails_on_a_full_disk_names_the_file(tmp_path, monkeypatch)
     assert sorted(tmp_path.iterdir()) == [tmp_path / "model.json"], "no temporary file left"
 
 
+def test_a_checkpoint_a_full_disk_stops_leaves_no_checksum_of_no_checkpoint(tmp_path, monkeypatch):
+    """Probe 207: the checksum, written first, stayed beside no checkpoint (epoch_0002.pt.sha256 alone)."""
+    from rehue.models import io as model_io
+    from rehue.training import checkpoint
+    from rehue.training.checkpoint import load_latest, save_checkpoint
+
+    save_checkpoint(checkpoint_state(1), tmp_path, 1)
+    real_write = model_io.atomic_write_bytes
+
+    def checkpoint_fails(path, data):
+        if path.suffix == ".pt":
+            raise RehueError("cannot write (No space left on device)", path)
+        real_write(path, data)
+
+    monkeypatch.setattr(checkpoint, "atomic_write_bytes", checkpoint_fails)
+    with pytest.raises(RehueError, match=r"epoch_0002\.pt: cannot write \(No space left on device\)"):
+        save_checkpoint(checkpoint_state(2), tmp_path, 2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch_0001.pt", "epoch_0001.pt.sha256"]
+    assert load_latest(tmp_path, log=lambda msg: None)[0]["epoch"] == 1
+
+
+def test_a_model_a_full_disk_stops_keeps_its_earlier_weights_and_config_together(tmp_path, monkeypatch):
+    """Probe 207: the weights were renamed into place before the config was written, and a disk that filled
+    between them left one epoch's weights beside another's card."""
+    import torch
+
+    from rehue.models import ModelCard, create_model
+    from rehue.models.io import save_model
+
+    path = make_tiny_model(tmp_path / "model.safetensors", seed=1)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    real_fsync, synced = os.fsync, []
+
+    def second_fails(fd):
+        synced.append(fd)
+        if len(synced) == 2:
+            no_space()
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", second_fails)
+    torch.manual_seed(2)
+    with pytest.raises(RehueError) as caught:
+        save_model(create_model("gen2", in_channels=1, size=32, width=4), ModelCard("gen2", 1, 32, 4), path)
+    assert str(caught.value) == f"{tmp_path / 'model.json'}: cannot write (No space left on device)"
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before, "both as they were, no temporary file"
+
+
+def test_bench_results_a_full_disk_refuses_are_named_and_the_table_and_plot_still_come_out(tmp_path, monkeypatch,
+                                                                                         capsys):
+    """Probe 207: `bench --json full/b.json --plot full/b.png` said "rehue: error: No space left on device" after
+    the minutes of measuring, no file named, and the table and the plot were never made."""
+    import rehue.bench
+
+    monkeypatch.setattr(rehue.bench, "run_benchmark", lambda **options: {"figures": 1})
+    monkeypatch.setattr(rehue.bench, "format_report", lambda results: "the table")
+    monkeypatch.setattr(rehue.bench, "bench_plot", lambda results, path, overwrite: Path(path).write_bytes(b"png")
+                        and Path(path))
+    real_write_text = Path.write_text
+    monkeypatch.setattr(Path, "write_text", lambda self, *args, **kwargs: no_space() if self.suffix == ".json"
+                        else real_write_text(self, *args, **kwargs))
+    assert main(["bench", "--json", str(tmp_path / "b.json"), "--plot", str(tmp_path / "b.png")]) == 1
+    out, err = capsys.readouterr()
+    assert out == "the table\n"
+    assert err.splitlines() == [f"plot drawn into {tmp_path / 'b.png'}",
+                                f"rehue: error: {tmp_path / 'b.json'}: cannot write (No space left on device)"]
+    assert sorted(tmp_path.iterdir()) == [tmp_path / "b.png"], "no JSON, whole or part"
+
+
 def test_a_frame_dataset_that_fills_the_disk_is_named_by_its_folder(tmp_path, short_clip, capsys, monkeypatch):
     from rehue.data import frames
 

@@ -723,6 +723,8 @@ def write_json(results: dict, path: Path, overwrite: bool = False) -> Path:
     try:
         temp.write_text(json.dumps(results, indent=2) + "\n")
         move_into_place(temp, path, overwrite)
+    except OSError as exc:  # probe 207: a full disk was "rehue: error: No space left on device", no file named
+        raise RehueError(f"cannot write ({exc.strerror or exc})", path) from None
     finally:
         temp.unlink(missing_ok=True)
     return path
@@ -791,11 +793,21 @@ def cmd_bench(args) -> int:
     log = say if not args.no_progress else lambda line: None if line.startswith("bench: ") else say(line)
     results = run_benchmark(quick=args.quick, device=args.device, model=args.model,
                             dependent_model=args.dependent_model, backend=args.backend, threads=args.threads, log=log)
-    # the files first: minutes of measuring are kept where the table cannot be printed (probe 130: > /dev/full)
-    written = [f"results written to {write_json(results, args.json, args.overwrite)}"] if args.json else []
-    if args.plot is not None:
-        written.append(f"plot drawn into {bench_plot(results, args.plot, args.overwrite)}")
+    # the files first: minutes of measuring are kept where the table cannot be printed (probe 130: > /dev/full),
+    # and in the table and the plot where the JSON cannot be written (probe 207: a full disk lost them all)
+    written, failed = [], []
+    for path, write, said in ((args.json, write_json, "results written to"),
+                              (args.plot, bench_plot, "plot drawn into")):
+        if path is not None:
+            try:
+                written.append(f"{said} {write(results, path, args.overwrite)}")
+            except RehueError as exc:
+                failed.append(exc)
     print(format_report(results))
     for line in written:
         say(line)
+    if failed:
+        for exc in failed[:-1]:
+            say(f"rehue: error: {exc}")
+        raise failed[-1]
     return 0

@@ -1030,6 +1030,23 @@ def test_an_output_cut_short_is_not_counted_as_done(tmp_path, tiny_model, capsys
     assert "2 skipped" in capsys.readouterr().err
 
 
+def test_a_cut_short_output_under_a_told_apart_name_is_not_called_the_users_picture(tmp_path, tiny_model, capsys):
+    """Probe 209: scan1.tif and scan1.jpg coloured into scans/out as scan1-tif.png and scan1-jpg.png; one cut short
+    was called both "1 picture in the output folder ... not coloured" (the user's) and the input's output."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for suffix in (".tif", ".jpg"):
+        Image.fromarray(textured_rgb(30, 40, seed=1)[..., 0]).save(scans / f"scan1{suffix}")
+    options = ["--model", tiny_model, "--no-progress"]
+    assert run("colorize", scans, "-o", scans / "out", *options) == 0
+    (scans / "out" / "scan1-tif.png").write_bytes(b"")
+    capsys.readouterr()
+    assert run("colorize", scans, "-o", scans / "out", *options) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"rehue: error: {scans / 'scan1.tif'}: its output {scans / 'out' / 'scan1-tif.png'} is cut "
+                          "short (an interrupted copy?)") and "warning" not in err, err
+
+
 def test_a_batch_of_films_run_again_passes_over_those_coloured_whole(tmp_path, tiny_model, capsys):
     """Probe 149: the same `--frames` command of two films run again (after an interruption of the second, or
     after both had finished) failed each finished film, "output exists", exit 1, where a batch of files passes

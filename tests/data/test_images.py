@@ -207,16 +207,35 @@ def test_a_16_bit_tiff_says_the_exif_blocks_it_leaves_out(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="rehue.data.images"):
         out = save_image(deep, tmp_path / "out.tif", exif=loaded.exif)
         save_image(deep, tmp_path / "out.png", exif=loaded.exif)
-        for number in range(3):  # probe 94: a batch said it for each
-            save_image(deep, tmp_path / f"scan{number}.tif", exif=loaded.exif)
         save_image(deep, tmp_path / "frame.tif", exif=loaded.exif, fast=True)  # a film's, said of by the film
-        (tmp_path / "elsewhere").mkdir()
-        other = save_image(deep, tmp_path / "elsewhere" / "scan.tif", exif=loaded.exif)
+        again = save_image(deep, tmp_path / "again.tif", exif=loaded.exif)  # probe 208: a server's next call
     assert [record.getMessage() for record in caplog.records] == [
         f"{path}: a 16-bit TIFF keeps the EXIF's text tags but not its Exif and GPS blocks (the date taken, the "
-        "exposure, the place); they are left out (said once for this folder): write .png to keep them at 16 bits"
-        for path in (out, other)]
+        "exposure, the place); they are left out: write .png to keep them at 16 bits" for path in (out, again)]
     assert Image.open(out).getexif().get(0x013B) == "A. Archivist"
+
+
+def test_a_batch_of_16_bit_tiffs_says_the_exif_blocks_left_out_once_and_counts_the_others(tmp_path, tiny_model,
+                                                                                        capsys):
+    """Probe 94: a batch said it for each file; probe 208: said once a folder for the process instead, a
+    server's later calls into the folder lost the date taken without a word."""
+    from rehue.cli import main
+
+    exif = Image.Exif()
+    exif[0x8769] = {0x9003: "1931:05:01 10:00:00"}
+    (tmp_path / "scans").mkdir()
+    for number in range(3):
+        deep = (textured_rgb(20, 30, seed=number)[..., 0].astype(np.uint16) * 257)
+        Image.fromarray(deep).save(tmp_path / "scans" / f"scan{number}.png", exif=exif.tobytes())
+    for run in range(2):
+        assert main(["colorize", str(tmp_path / "scans"), "-o", str(tmp_path / "out"), "--ext", ".tif", "--model",
+                     str(tiny_model), "--no-progress", "--overwrite"]) == 0
+        warned = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+        assert warned == [
+            f"warning: {tmp_path / 'out' / 'scan0.tif'}: a 16-bit TIFF keeps the EXIF's text tags but not its Exif "
+            "block (the date taken, the exposure); they are left out: write .png to keep them at 16 bits",
+            f"warning: {tmp_path / 'scans' / 'scan1.png'} and 1 more file: the same warning as "
+            f"{tmp_path / 'scans' / 'scan0.png'}'s above (a 16-bit TIFF keeps the EXIF's text tags but...)"], run
 
 
 def test_tiff_layout_tags_are_not_carried_over(tmp_path):

@@ -648,6 +648,10 @@ def test_threads_writing_one_output_at_once_each_finish_it(tmp_path, tiny_model,
     (lambda c, t: c.colorize_video(t / "nope.mp4", t / "v.mp4"), "nope.mp4: no such file"),
     (lambda c, t: _file_to(c, t / "p.png", ""), "colorize_image_file's target is an empty path"),  # was ".: is a
     (lambda c, t: c.colorize_video(t / "p.png", ""), "not an empty one"),                        # folder"
+    (lambda c, t: _file_to(c, t / "p.png", t / "models"), "models: is a folder; name a file to write"),  # probe 205:
+    # "unsupported output extension ''"
+    (lambda c, t: _file_to(c, t / "p.png", b"o.png"), r"target is a file's path as a str or a Path, not bytes \(a "
+                                                       "name: os.fsdecode it"),  # probe 208: said as an upload's
     (lambda c, t: c.colorize_video(t / "p.png", t / "v.mp4", start="1"), "^start must be a number of seconds, "
                                                                            "not '1'"),
     (lambda c, t: c.colorize_video(t / "p.png", t / "f_%03d.jpg", quality=500), "quality must be a whole number"),

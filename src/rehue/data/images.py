@@ -610,7 +610,6 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
 XMP_PNG_KEY = "XML:com.adobe.xmp"
 JPEG_XMP_BYTES = 65502  # one APP1 segment, less its "http://ns.adobe.com/xap/1.0/" header (no extended XMP)
 JPEG_EXIF_BYTES = 65533  # one APP1 segment, less its length: "Exif" and the TIFF block within
-_TOLD_OF_LOST_BLOCKS: set[str] = set()  # the folders whose 16-bit TIFFs were said to leave out EXIF blocks
 XMP_ORIENTATION = re.compile(rb"""(tiff:Orientation(?:\s*=\s*["']|>))[0-9]""")  # probe 93: '6' too
 
 
@@ -1686,11 +1685,10 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
             exif = Image.Exif()
             if software:
                 exif[SOFTWARE] = exif_ascii(software)
-        # once a folder (a batch said it for each file); a film's frames (``fast``) are said of by the film
-        if (fmt == "TIFF" and rgb.dtype == np.uint16 and not fast and (lost := deep_tiff_loss(exif))
-                and str(path.parent) not in _TOLD_OF_LOST_BLOCKS):
-            _TOLD_OF_LOST_BLOCKS.add(str(path.parent))
-            logger.warning("%s: %s (said once for this folder): write .png to keep them at 16 bits", path, lost)
+        # a film's frames (``fast``) are said of by the film, a batch's files once and counted (`_AlikeWarnings`):
+        # said once a folder for the process, a server's later calls lost the date taken without a word (probe 208)
+        if fmt == "TIFF" and rgb.dtype == np.uint16 and not fast and (lost := deep_tiff_loss(exif)):
+            logger.warning("%s: %s: write .png to keep them at 16 bits", path, lost)
     if fmt == "DPX" and dpx_header is None and exr_header is not None:
         dpx_header = _timing_header("DPX", exr_header, rgb.dtype == np.uint16)
     elif fmt == "EXR" and exr_header is None and dpx_header is not None:

@@ -152,7 +152,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             # the output folder's files are no inputs: those rehue did not colour are said (probe 149: a user's
             # photos in the folder named by -o were left without a word)
             # an input's own output, even one cut short, is rehue's (probe 153: said as the user's picture)
-            outputs = {os.path.abspath(job.target) for job in planned}
+            outputs = {os.path.abspath(job.target) for job in planned} | _told_apart_names(planned)
             users = {path: suffix != image_ext for path, suffix in found if path in in_output
                      and os.path.abspath(path) not in outputs
                      and not (_film_coloured_by_rehue if suffix != image_ext else _coloured_by_rehue)(path)}
@@ -257,6 +257,15 @@ def _coloured_by_rehue(path: Path) -> bool:
         return False
 
 
+def _told_apart_names(jobs: list[Job]) -> set[str]:
+    """The names `_separate_outputs` gives the outputs of inputs that share one (``scan1-tif.png`` of
+    ``scan1.tif``), as absolute paths: an input's own output, not the user's picture (probe 209)."""
+    sharing = Counter(job.target for job in jobs)
+    return {os.path.abspath(job.target.with_name(f"{job.target.stem}-{extension}{job.target.suffix}"))
+            for job in jobs if sharing[job.target] > 1
+            for extension in {job.source.suffix[1:], job.source.suffix[1:].lower()}}
+
+
 def _separate_outputs(jobs: list[Job]) -> list[Job]:
     unique: dict[Path, Job] = {}
     for job in jobs:
@@ -330,6 +339,9 @@ def colorize_image_file(colorizer, source: str | Path, target: str | Path, *, ov
     if not isinstance(colorizer, Colorizer):  # probe 155: the picture read, then an AttributeError
         raise UsageError(f"colorize_image_file takes a Colorizer (Colorizer.load(...)), not {type(colorizer).__name__}")
     for given, what in ((source, "source"), (target, "target")):
+        if isinstance(given, (bytes, bytearray)):  # a name, or an upload's contents (probe 208: said as one alone)
+            raise UsageError(f"colorize_image_file's {what} is a file's path as a str or a Path, not bytes (a name: "
+                             "os.fsdecode it; an upload's contents: Colorizer.colorize, then save the pixels)")
         if not isinstance(given, (str, os.PathLike)):
             raise UsageError(f"colorize_image_file's {what} is a file's path, not {type(given).__name__} (an array, "
                              "a PIL image or an upload's bytes: Colorizer.colorize, then save the pixels)")
@@ -362,6 +374,8 @@ def _colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bo
 
     from rehue.progress import progress_bar
 
+    if target.is_dir():  # probe 205: "unsupported output extension ''" of a folder
+        raise RehueError("is a folder; name a file to write", target)
     output_format(target)  # before "output exists": --overwrite would not help a .txt
     check_output_path(target, overwrite, inputs=(source,))
     image = load_image(source)

@@ -112,18 +112,28 @@ def file_sha256(path) -> str:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync it and rename it into place; a failure
     (a full disk) is a RehueError naming ``path``, and leaves ``path`` as it was."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    atomic_write_files({Path(path): data})
+
+
+def atomic_write_files(contents: dict[Path, bytes]) -> None:
+    """``atomic_write_bytes`` of each file, none renamed into place before every one is written: a disk that
+    filled between a model's weights and its config left one epoch's weights beside another's card (probe 207)."""
+    temps: dict[Path, Path] = {}
+    path = None
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        for path, data in contents.items():
+            temps[path] = path.with_name(f".{path.name}.tmp{os.getpid()}")
+            with open(temps[path], "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for path, tmp in temps.items():
+            os.replace(tmp, path)
     except OSError as exc:
         raise RehueError(f"cannot write ({exc.strerror or exc})", path) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
 
 
 def save_model(generator, card: ModelCard, path: str | Path) -> Path:
@@ -135,8 +145,8 @@ def save_model(generator, card: ModelCard, path: str | Path) -> Path:
         path = path.with_suffix(".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
-    atomic_write_bytes(path, save(tensors, metadata={"format": "pt"}))
-    atomic_write_bytes(path.with_suffix(".json"), (json.dumps(asdict(card), indent=2) + "\n").encode())
+    atomic_write_files({path: save(tensors, metadata={"format": "pt"}),
+                        path.with_suffix(".json"): (json.dumps(asdict(card), indent=2) + "\n").encode()})
     return path
 
 

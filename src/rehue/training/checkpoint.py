@@ -35,7 +35,12 @@ def save_checkpoint(state: dict, directory: Path, epoch: int) -> Path:
     # the checksum first: a kill between the two renames leaves a checksum of no file, which nothing lists,
     # where a checkpoint without one was listed as the newest and refused on every resume (probe 77)
     atomic_write_bytes(digest_file, (hashlib.sha256(data).hexdigest() + "\n").encode())
-    atomic_write_bytes(path, data)
+    try:
+        atomic_write_bytes(path, data)
+    except RehueError:  # a full disk: no checksum of no checkpoint left (probe 207)
+        if not path.exists():
+            digest_file.unlink(missing_ok=True)
+        raise
     for old in list_checkpoints(directory)[:-KEEP]:
         old.unlink(missing_ok=True)
         old.with_suffix(".pt.sha256").unlink(missing_ok=True)
