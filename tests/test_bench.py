@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -194,6 +195,20 @@ def test_the_models_own_files_are_never_written_over_with_the_results(tmp_path, 
         assert err == [f"rehue: error: {tmp_path / target}: output is the same file as the input; choose another "
                        "output path"] and measured == []
     assert {path: path.read_bytes() for path in kept} == kept
+    import rehue.models.io as model_io
+
+    # probe 210: "default", or the dependent model left to its default, went unguarded; copies of the shipped
+    # models stand in for them, which a failure here would write over
+    shutil.copytree(model_io.SHIPPED_DIR, tmp_path / "weights")
+    monkeypatch.setattr(model_io, "SHIPPED_DIR", tmp_path / "weights")
+    shipped = model_io.shipped_models()
+    for named, target in (("default", shipped["rehue-gen2-128-independent"].with_suffix(".json")),
+                          (str(model), shipped["rehue-gen2-128-dependent"].with_suffix(".json"))):
+        before = target.read_bytes()
+        assert main(["bench", "--model", named, "--json", str(target), "--overwrite"]) == 1
+        assert capsys.readouterr().err == f"rehue: error: {target}: output is the same file as the input; choose " \
+                                          "another output path\n" and measured == []
+        assert target.read_bytes() == before
 
 
 def test_the_benchmarks_lines_go_to_the_rehue_logger_without_progress(monkeypatch, capsys, caplog):

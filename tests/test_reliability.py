@@ -1176,6 +1176,12 @@ def test_a_model_a_full_disk_stops_keeps_its_earlier_weights_and_config_together
         save_model(create_model("gen2", in_channels=1, size=32, width=4), ModelCard("gen2", 1, 32, 4), path)
     assert str(caught.value) == f"{tmp_path / 'model.json'}: cannot write (No space left on device)"
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before, "both as they were, no temporary file"
+    monkeypatch.setattr(os, "fsync", real_fsync)  # probe 210: a folder in the config's place, refused after the
+    (tmp_path / "model.json").unlink()            # weights were renamed into place
+    (tmp_path / "model.json").mkdir()
+    with pytest.raises(RehueError, match=r"model\.json: cannot write \(Is a directory\)"):
+        save_model(create_model("gen2", in_channels=1, size=32, width=4), ModelCard("gen2", 1, 32, 4), path)
+    assert path.read_bytes() == before["model.safetensors"]
 
 
 def test_bench_results_a_full_disk_refuses_are_named_and_the_table_and_plot_still_come_out(tmp_path, monkeypatch,

@@ -761,20 +761,26 @@ def add_bench_parser(sub):
 
 
 def _model_files(*specs) -> tuple[Path, ...]:
-    """The weights and configs of the models named, which no --json or --plot may replace (probe 206: `--json
+    """The weights and configs of the models named, and of every shipped model (named as "default", or the
+    dependent model left to its default: probe 210), which no --json or --plot may replace (probe 206: `--json
     m.json --overwrite` of the model m.safetensors wrote the results over its config, and it loaded no more);
     a name that names no model is said as the models load."""
-    from rehue.models.io import resolve_model_path
+    from rehue.models.io import resolve_model_path, shipped_models
 
     files = []
-    for spec in specs:
-        if spec is not None and spec != "none":
-            try:
-                weights = resolve_model_path(spec)
-            except RehueError:
-                continue
+    for weights in [*shipped_models().values(), *(_resolved(spec, resolve_model_path) for spec in specs)]:
+        if weights is not None:
             files += [weights, weights.with_suffix(".json")]
     return tuple(files)
+
+
+def _resolved(spec, resolve_model_path) -> Path | None:
+    if spec is None or spec in ("none", "default"):
+        return None
+    try:
+        return resolve_model_path(spec)
+    except RehueError:
+        return None
 
 
 def cmd_bench(args) -> int:

@@ -42,7 +42,10 @@ def seconds(text: str) -> float:
     if whole_seconds >= 60 or clock[1] is not None and minutes >= 60:
         raise argparse.ArgumentTypeError(f"{text!r} has {'seconds' if whole_seconds >= 60 else 'minutes'} of 60 or "
                                          "more")
-    return (hours * 60 + minutes) * 60 + secs
+    try:
+        return (hours * 60 + minutes) * 60 + secs
+    except OverflowError:  # probe 210: a 400-digit time, a traceback
+        raise argparse.ArgumentTypeError(f"{text!r} is longer than any film") from None
 
 
 def scene_mode(text: str) -> str:

@@ -168,7 +168,8 @@ def test_a_part_named_as_a_player_shows_it_is_the_part_of_those_seconds(tmp_path
             assert sum(1 for _ in container.decode(video=0)) == 3
     for typed, said in (("1:75", "'1:75' has seconds of 60 or more"), ("1:60:00", "'1:60:00' has minutes of 60 or "
                                                                                    "more"),
-                        ("half", "a time is seconds (90.5) or [HH:]MM:SS (1:30.5), not 'half'")):
+                        ("half", "a time is seconds (90.5) or [HH:]MM:SS (1:30.5), not 'half'"),
+                        ("9" * 400 + ":00", f"'{'9' * 400}:00' is longer than any film")):  # probe 210: a traceback
         capsys.readouterr()
         with pytest.raises(SystemExit) as exit_:
             run("colorize", clip, "-o", tmp_path / "o.mp4", "--model", tiny_model, "--start", typed)
@@ -1045,6 +1046,20 @@ def test_a_cut_short_output_under_a_told_apart_name_is_not_called_the_users_pict
     err = capsys.readouterr().err
     assert err.startswith(f"rehue: error: {scans / 'scan1.tif'}: its output {scans / 'out' / 'scan1-tif.png'} is cut "
                           "short (an interrupted copy?)") and "warning" not in err, err
+    (tmp_path / "extra").mkdir()  # probe 210: names shared across two inputs, and numbered to tell them apart
+    for name in ("c.jpg", "a.png", "a-png.png"):
+        Image.fromarray(textured_rgb(30, 40, seed=2)[..., 0]).save((scans if name != "c.jpg" else tmp_path / "extra")
+                                                                   / name)
+    Image.fromarray(textured_rgb(30, 40, seed=3)[..., 0]).save(scans / "c.png")
+    Image.fromarray(textured_rgb(30, 40, seed=3)[..., 0]).save(scans / "a.jpg")
+    assert run("colorize", scans, tmp_path / "extra", "-o", scans / "out", *options, "--overwrite") == 0
+    assert {"c-png.png", "c-jpg.png", "a-png-2.png"} <= {path.name for path in (scans / "out").iterdir()}
+    for name in ("c-png.png", "c-jpg.png", "a-png-2.png"):
+        (scans / "out" / name).write_bytes(b"")
+    capsys.readouterr()
+    assert run("colorize", scans, tmp_path / "extra", "-o", scans / "out", *options) == 1
+    err = capsys.readouterr().err
+    assert "in the output folder" not in err and err.count("rehue: error:") == 3 and "3 failed" in err, err
 
 
 def test_a_batch_of_films_run_again_passes_over_those_coloured_whole(tmp_path, tiny_model, capsys):
@@ -1843,8 +1858,8 @@ def test_encoder_settings_no_encoder_of_the_output_uses_and_fit_for_films_alone_
             ([clip, "-o", tmp_path / "v.mp4", "--fit", "native"],
              "--fit: for photos; a video's frames are letterboxed for the models, as every film's are"),
             ([clip, "-o", tmp_path / "c.jpg", "--quality", "50"],
-             f"{tmp_path / 'c.jpg'}: names one picture, and a video's frames are many: name them with a number "
-             f"pattern, such as {tmp_path / 'c_%06d.jpg'}, or write a video (.mp4, .mkv, ...)")):
+             f"{tmp_path / 'c.jpg'}: names one picture, and a video's frames are written a picture each: name them "
+             f"with a number pattern, such as {tmp_path / 'c_%06d.jpg'}, or write a video (.mp4, .mkv, ...)")):
         assert run("colorize", *args, *options) == 2, args
         assert capsys.readouterr().err.strip() == f"rehue: error: {said}", args
     assert sorted(path.name for path in tmp_path.iterdir()) == ["clip.mp4", "models", "reel"]

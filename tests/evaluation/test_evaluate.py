@@ -845,6 +845,11 @@ def test_a_folder_of_reels_or_of_nothing_given_with_frames_is_refused_before_the
                      str(tiny_model), "--out", str(tmp_path / "report"), "--no-progress"]) == 1
         assert capsys.readouterr().err == f"rehue: error: {tmp_path / why}\n"
     assert not (tmp_path / "report").exists()
+    lines = []  # one of several is passed over, the others scored (probe 210: the whole run refused)
+    result = evaluate(tiny_model, [tmp_path / "reels" / "r1", tmp_path / "empty"], tmp_path / "report", films=True,
+                      progress=False, log=lines.append, dependent_model="none")
+    assert f"warning: skipping {tmp_path / 'empty'}: no image frames in this folder" in lines, lines
+    assert result.table.verdicts()[0].units == 1
 
 
 def test_a_reels_fingerprint_is_taken_once_for_every_model_warned_of(tmp_path, tiny_model, monkeypatch):

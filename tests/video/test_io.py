@@ -1037,6 +1037,20 @@ def test_ffv1_is_lossless_rgb_with_the_sound_and_timing(tmp_path):
     assert audio_packets(out) == audio_packets(clip)
 
 
+@pytest.mark.parametrize(("width", "height"), [(1, 40), (64, 1), (1, 1)])
+def test_ffv1_keeps_a_film_one_pixel_wide_or_high_exact(tmp_path, width, height):
+    """Probe 211: FFV1's version 3 takes no side of 1 pixel, and `--codec ffv1`, which the odd-size warning
+    recommends to keep a 1x40 film's size, failed "cannot write the video (Function not implemented)"."""
+    rng = np.random.default_rng(4)
+    noise = [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(5)]
+    with VideoWriter(tmp_path / "thin.mkv", width, height, 24, codec="ffv1") as writer:
+        for picture in noise:
+            writer.write(picture)
+    with VideoReader(tmp_path / "thin.mkv") as reader:
+        assert (reader.codec, reader.width, reader.height) == ("ffv1", width, height)
+        assert all(np.array_equal(a, frame.rgb) for a, frame in zip(noise, reader, strict=True))
+
+
 def test_prores_frames_have_no_stray_gray_dashes(tmp_path):
     """Probe 34: with swscale's threads, a 200x60 ramp's 10-bit 4:2:2 frames had 8-pixel mid-gray dashes at a
     slice's start, a third and two thirds down, in most frames (180 10-bit codes off)."""
@@ -1367,7 +1381,36 @@ def test_a_film_that_starts_late_or_is_trimmed_by_an_edit_list_is_not_called_tru
     for path, frames in ((late, 48), (trimmed, 36)):
         with caplog.at_level(logging.WARNING), VideoReader(path) as reader:
             assert len(list(reader)) == frames
-    assert "truncated" not in caplog.text
+    assert "truncated" not in caplog.text and "cannot be decoded" not in caplog.text
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_a_film_cut_after_its_first_key_frame_says_its_opening_is_lost_not_its_end(tmp_path, caplog, suffix):
+    """Probe 211: a recording whose first key frame was cut off lost the frames before the next one, which the
+    decoder drops without an error: an .mp4 was "video ended after 20 of 24 frames; the file looks truncated",
+    an .mkv said nothing."""
+    import av
+
+    whole = make_clip(tmp_path / "whole.mkv", level_frames(30), gop=10, audio=True)
+    cut = tmp_path / f"cut{suffix}"
+    with av.open(str(whole)) as source, av.open(str(cut), "w") as container:
+        video = container.add_stream_from_template(source.streams.video[0])
+        sound = container.add_stream_from_template(source.streams.audio[0])
+        seen = 0
+        for packet in source.demux():
+            if packet.dts is None:
+                continue
+            if packet.stream.type == "video":
+                seen += 1
+                if seen <= 3:  # the key frame and two after it
+                    continue
+            packet.stream = video if packet.stream.type == "video" else sound
+            container.mux(packet)
+    with caplog.at_level(logging.WARNING), VideoReader(cut) as reader:
+        assert len(list(reader)) == 20
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{cut}: its frames before 0.40 s cannot be decoded, as no key frame comes before them (a recording cut part "
+        "way through?); it is coloured from there"]
 
 
 @pytest.mark.parametrize("suffix", [".mkv", ".mp4"])

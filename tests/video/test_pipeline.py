@@ -1013,6 +1013,14 @@ def test_a_frames_broken_link_or_a_folder_named_as_a_frame_is_named_not_only_sai
     lines = []
     film_frames(reel, lines.append)
     assert lines[0] == f"warning: {reel}: reel_4.png: a folder; the film is read without it"
+    gone = tmp_path / "gone"  # probe 210: a reel of links into a drive not mounted, "no image frames" alone
+    gone.mkdir()
+    for number in range(1, 4):
+        (gone / f"reel_{number}.png").symlink_to(f"/mnt/unmounted/reel_{number}.png")
+    with pytest.raises(RehueError) as caught:
+        film_frames(gone, lines.append)
+    assert str(caught.value) == f"{gone}: no image frames in this folder: its 3 frames' names are no picture file, " \
+                                "such as reel_1.png: a link to /mnt/unmounted/reel_1.png, which does not exist"
 
 
 def test_a_cover_scan_of_another_size_is_left_out_of_the_film(tmp_path, tiny_model, capsys):
@@ -2486,6 +2494,11 @@ def test_numbered_frames_say_what_they_cannot_hold_and_refuse_what_does_not_appl
     assert capsys.readouterr().err.strip() == (
         f"rehue: error: {tmp_path / 'p_%04d.png'}: names numbered frames, and {tmp_path / 'photo.png'} is one "
         f"picture; name one file (such as {tmp_path / 'photo.png'})")
+    Image.fromarray(frames[0]).save(tmp_path / "anim.gif", save_all=True, append_images=[Image.fromarray(frames[1])])
+    assert main(["colorize", str(tmp_path / "anim.gif"), "-o", str(tmp_path / "p_%04d.png"), *args]) == 2
+    assert capsys.readouterr().err.strip() == (  # probe 211: "is one picture" of a 2-frame GIF
+        f"rehue: error: {tmp_path / 'p_%04d.png'}: names numbered frames, and {tmp_path / 'anim.gif'} is a picture "
+        f"(an animated GIF is coloured as its first frame); name one file (such as {tmp_path / 'anim.png'})")
     assert not (tmp_path / "x").exists() and not (tmp_path / "p_%04d.png").exists()
 
 

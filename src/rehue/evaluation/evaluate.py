@@ -76,8 +76,9 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
             if dataset is not None:  # probes 202, 203: "skipping ds: no image frames in this folder", exit 0
                 raise UsageError(f"{dataset}: a frame dataset, not one film's numbered frames: name it without "
                                  "--frames, which scores its held-out videos' frames")
-            if frames == []:  # why there are none, before the dependent model is loaded or warned of (probe
-                # 204: a folder of reels refused after the dependent model's own error)
+            if frames == [] and len(inputs) == 1:  # why there are none, before the dependent model is loaded or
+                # warned of (probe 204: a folder of reels refused after the dependent model's own error); one of
+                # several is passed over with a warning as it is scored (probe 210)
                 film_frames(source, lambda message: None, done="read")
             videos.append(source)
         elif source.is_file() and media_kind(source) == "video":

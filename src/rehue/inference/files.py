@@ -133,6 +133,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
         raise UsageError(f"{output}: {need} an output folder, and this names a {output.suffix} file; "
                          "name a folder (such as colorized/)")
     jobs, passed_over, coloured_before = [], [], []
+    in_output_folder, planned_outputs = [], set()  # the output folder's files, by input folder; the outputs' names
     for source in inputs:
         if source.is_dir():
             output_below = is_inside(output, source) and real_path(output) != real_path(source)
@@ -149,21 +150,11 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             planned = [Job(path, output / with_output_suffix(path.relative_to(source), suffix),
                            video=suffix != image_ext)
                        for path, suffix in found if path not in in_output]
-            # the output folder's files are no inputs: those rehue did not colour are said (probe 149: a user's
-            # photos in the folder named by -o were left without a word)
-            # an input's own output, even one cut short, is rehue's (probe 153: said as the user's picture)
-            outputs = {os.path.abspath(job.target) for job in planned} | _told_apart_names(planned)
-            users = {path: suffix != image_ext for path, suffix in found if path in in_output
-                     and os.path.abspath(path) not in outputs
-                     and not (_film_coloured_by_rehue if suffix != image_ext else _coloured_by_rehue)(path)}
-            if users:
-                films = sum(users.values())
-                what = " and ".join(counted(count, kind) for count, kind in ((len(users) - films, "picture"),
-                                                                              (films, "film")) if count)
-                logger.warning("%s: %s in the output folder %s %s not coloured, such as %s: a run takes no input "
-                               "from the folder it writes into; colour %s into another folder", source,
-                               what, output, "is" if len(users) == 1 else "are", next(iter(users)),
-                               "it" if len(users) == 1 else "them")
+            # the output folder's files are no inputs: those rehue did not colour are said, once the outputs'
+            # names are known (probe 149: a user's photos in the folder named by -o were left without a word)
+            in_output_folder.append((source, {path: suffix != image_ext for path, suffix in found
+                                              if path in in_output}))
+            planned_outputs.update(os.path.abspath(job.target) for job in planned)
             # an earlier run's outputs, in the output folder or another inside this one (`-o photos/v1`, then
             # `-o photos/v2`: probe 68), are not inputs; a file named as an input is coloured whatever it holds
             earlier = [job for job in planned
@@ -201,7 +192,22 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
         logger.warning("%s: passed over %s that rehue coloured, such as %s: an earlier run's outputs, not "
                        "inputs; name them to colour them again", source, counted(len(unexpected), "file"),
                        unexpected[0])
-    return _separate_outputs(jobs)
+    separated = _separate_outputs(jobs)
+    # an input's own output, even one cut short, is rehue's (probe 153: said as the user's picture), under the
+    # name it is told apart by too (probes 209, 210: scan1-tif.png, c-png-2.png)
+    outputs = planned_outputs | {os.path.abspath(job.target) for job in separated}
+    for source, found in in_output_folder:
+        users = {path: film for path, film in found.items() if os.path.abspath(path) not in outputs
+                 and not (_film_coloured_by_rehue if film else _coloured_by_rehue)(path)}
+        if users:
+            films = sum(users.values())
+            what = " and ".join(counted(count, kind) for count, kind in ((len(users) - films, "picture"),
+                                                                          (films, "film")) if count)
+            logger.warning("%s: %s in the output folder %s %s not coloured, such as %s: a run takes no input "
+                           "from the folder it writes into; colour %s into another folder", source,
+                           what, output, "is" if len(users) == 1 else "are", next(iter(users)),
+                           "it" if len(users) == 1 else "them")
+    return separated
 
 
 def _warn_if_misnamed(job: Job) -> Job:
@@ -255,15 +261,6 @@ def _coloured_by_rehue(path: Path) -> bool:
             return coloured_by_rehue(image.getexif().get(SOFTWARE) or image.info.get("Software"))
     except Exception:  # unreadable here: it is an input, and its own error comes when it is coloured
         return False
-
-
-def _told_apart_names(jobs: list[Job]) -> set[str]:
-    """The names `_separate_outputs` gives the outputs of inputs that share one (``scan1-tif.png`` of
-    ``scan1.tif``), as absolute paths: an input's own output, not the user's picture (probe 209)."""
-    sharing = Counter(job.target for job in jobs)
-    return {os.path.abspath(job.target.with_name(f"{job.target.stem}-{extension}{job.target.suffix}"))
-            for job in jobs if sharing[job.target] > 1
-            for extension in {job.source.suffix[1:], job.source.suffix[1:].lower()}}
 
 
 def _separate_outputs(jobs: list[Job]) -> list[Job]:
@@ -516,7 +513,9 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
             if names_numbered_frames(such_as):  # the photo's own name holds a pattern (probe 70: the hint was the
                 # name refused)
                 such_as = output.parent / f"colour{output.suffix}"
-            raise UsageError(f"{output}: names numbered frames, and {jobs[0].source} is one picture; name one file "
+            what = "is a picture (an animated GIF is coloured as its first frame)" if \
+                jobs[0].source.suffix.lower() == ".gif" else "is one picture"  # probe 211: of a 6-frame GIF
+            raise UsageError(f"{output}: names numbered frames, and {jobs[0].source} {what}; name one file "
                              f"(such as {such_as})")
         encoder = [name for name in ("codec", "crf", "preset") if name in video_only]
         if encoder:

@@ -6,6 +6,7 @@ normalisation the weights expect, and where they came from (data, steps, metrics
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -122,6 +123,8 @@ def atomic_write_files(contents: dict[Path, bytes]) -> None:
     path = None
     try:
         for path, data in contents.items():
+            if path.is_dir():  # before any is written: its rename would fail after another's (probe 210)
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
             temps[path] = path.with_name(f".{path.name}.tmp{os.getpid()}")
             with open(temps[path], "wb") as fh:
                 fh.write(data)

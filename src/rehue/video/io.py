@@ -577,6 +577,7 @@ class VideoReader:
         self.damaged_from_s: float | None = None  # the time of the earliest frame lost to damage, where stated
         self._stream.thread_type = "AUTO"
         self._start_pts = self._stream.start_time or 0
+        self._opening_warned = False
         self._stored_order = self._container.format.name == "avi"  # its frames timed in the order stored
         self._rotation: int | None = None
         self._iterated = False
@@ -884,6 +885,7 @@ class VideoReader:
         time_base = stream.time_base
         decoded, last_time, last_length = 0, float("nan"), 1 / float(fps) if fps else 0.0
         damaged, first_damage, settling = 0, None, 0
+        opening, opened = [], None  # the times of the packets decoded before the first frame, and that frame's
         packets = self._container.demux(stream)
         while True:
             try:
@@ -912,8 +914,15 @@ class VideoReader:
                     self.damaged_from_s = lost if self.damaged_from_s is None else min(self.damaged_from_s, lost)
                 settling = DAMAGE_SETTLING_FRAMES
                 continue
+            if packet.pts is not None and not packet.is_discard and (  # an edit list's trimmed frames are not
+                    decoded == 0 or opened is not None and packet.pts < opened):  # lost, and come out as none
+                opening.append(packet.pts)
             for av_frame in av_frames:
                 decoded += 1
+                if decoded == 1 and not seeked and av_frame.pts is not None:
+                    opened = av_frame.pts
+                    if any(pts < opened for pts in opening):
+                        self._say_lost_opening(float(opened * time_base))
                 if av_frame.pts is not None:
                     time = float((av_frame.pts - self._start_pts) * time_base)
                 elif fps:
@@ -941,6 +950,8 @@ class VideoReader:
         # chunks (probe 135: "ended after 40 of 44 frames"): its stated length is checked instead
         if expected and stream.duration and fps:  # an MP4 edit list that trims frames counts them, and its
             expected = min(expected, math.ceil(float(stream.duration * time_base * fps)))  # duration does not
+        if expected and opened is not None:  # said as what they are (probe 211: "truncated")
+            expected -= sum(1 for pts in opening if pts < opened)
         if seeked or self._truncation_warned or damaged:  # frames lost to damage are not a file cut short
             return
         slack = max(TRUNCATION_SLACK_S, TRUNCATION_SLACK_FRAMES / float(fps) if fps else 0.0)
@@ -958,6 +969,17 @@ class VideoReader:
             log.warning("%s: video ended after %d frames, inside a part of the file cut short; the file looks "
                         "truncated", self.path, decoded)
             self._truncation_warned = True
+
+    def _say_lost_opening(self, opened_s: float) -> None:
+        """A warning where the decoder gave no frame for the file's first frames, which follow no key frame (a
+        recording cut after one), the first it gave at ``opened_s`` in the stream's time: they were taken for
+        frames missing at the end (probe 211: "video ended after 20 of 24 frames; the file looks truncated"), or,
+        in a file that states no frame count, not said."""
+        if not self._opening_warned:
+            self._opening_warned = True
+            since = opened_s - (self._container.start_time or 0) / 1_000_000  # the file's start, its sound's too
+            log.warning("%s: its frames before %.2f s cannot be decoded, as no key frame comes before them (a "
+                        "recording cut part way through?); it is coloured from there", self.path, since)
 
     def _say_damage(self, damaged: int, first: tuple[int, str] | None) -> None:
         """One warning for the packets skipped as undecodable, once a reader (which may be read more than once)."""
@@ -1925,7 +1947,10 @@ class VideoWriter:
             if self.width * self.height <= SMALL_FRAME_PIXELS:
                 options["threads"] = "1"  # x264's thread pool costs more than it saves on small frames
         elif name == "ffv1":
-            options = dict(LOSSLESS_OPTIONS)
+            # FFV1 version 3 takes no side of 1 pixel ("Function not implemented", probe 211): version 1 keeps
+            # such a film's every frame exact too, with no slices and their checksums
+            options = dict(LOSSLESS_OPTIONS) if min(self.width, self.height) > 1 else {"level": "1", "g": "1",
+                                                                                       "context": "1"}
         elif name == "prores_ks":
             options = dict(PRORES_OPTIONS)
         else:

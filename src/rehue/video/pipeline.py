@@ -810,8 +810,8 @@ def check_video_target(target: Path) -> None:
                          f"rehue does not write; name them {formats}")
     if target.suffix.lower() in OUTPUT_FORMATS:
         numbered = target.with_name(f"{target.stem}_%06d{target.suffix}")
-        raise UsageError(f"{target}: names one picture, and a video's frames are many: name them with a number "
-                         f"pattern, such as {numbered}, or write a video (.mp4, .mkv, ...)")
+        raise UsageError(f"{target}: names one picture, and a video's frames are written a picture each: name them "
+                         f"with a number pattern, such as {numbered}, or write a video (.mp4, .mkv, ...)")
 
 
 @_one_call_per_output
@@ -1412,14 +1412,16 @@ def film_frames(source: Path, log, done: str = "coloured", asked_by: str = "--fr
             if twice[0].suffix.lower() != twice[1].suffix.lower() else "numbered alike; keep one"
         raise RehueError(f"{twice[0].name} and {twice[1].name} are one frame {how}", source)
     entries = list(source.iterdir())  # once: a reel's folder can hold a hundred thousand frames
-    if frames and (not_files := sorted((p for p in entries if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_file()
-                                        and not p.name.startswith(".")), key=lambda path: path.name)):
-        # probe 206: a frame's broken link, or a folder named as a frame, said as a gap in the numbering alone
+    # probe 206: a frame's broken link, or a folder named as a frame, said as a gap in the numbering alone
+    not_files = sorted((p for p in entries if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_file()
+                        and not p.name.startswith(".")), key=lambda path: path.name)
+    if not_files:
         first = not_files[0]
-        what = f"{first.name}: {'a folder' if first.is_dir() else missing_reason(first, 'not a file')}"
-        log(f"warning: {source}: {what}; the film is read without it" if len(not_files) == 1 else
-            f"warning: {source}: {len(not_files):,} of its frames' names are no picture file, such as {what}; the "
-            "film is read without them")
+        not_a_file = f"{first.name}: {'a folder' if first.is_dir() else missing_reason(first, 'not a file')}"
+    if frames and not_files:
+        log(f"warning: {source}: {not_a_file}; the film is read without it" if len(not_files) == 1 else
+            f"warning: {source}: {len(not_files):,} of its frames' names are no picture file, such as {not_a_file}; "
+            "the film is read without them")
     for warning in warnings + numbering_warnings(frames, done):
         log(f"warning: {source}: {warning}")
     # frames in formats rehue does not read: a CinemaDNG reel's raw frames, a phone's HEIC stills
@@ -1439,6 +1441,10 @@ def film_frames(source: Path, log, done: str = "coloured", asked_by: str = "--fr
                 "as a folder is read as one film's numbered frames"  # probe 129: scenes has neither option
             raise RehueError(f"no image frames in this folder, but {_listed(videos, 'video')}: name each video itself, "
                              f"as in {source / videos[0]}, {how}", source)
+        if not_files:  # probe 210: a reel of links into a drive not mounted
+            raise RehueError(f"no image frames in this folder: {not_a_file}" if len(not_files) == 1 else
+                             f"no image frames in this folder: its {len(not_files):,} frames' names are no picture "
+                             f"file, such as {not_a_file}", source)
         raise RehueError("no image frames in this folder", source)
     if videos := _videos_in(entries):  # probe 83: a folder of films and a cover picture was a film of one frame
         log(f"warning: {source}: its {_listed(videos, 'video')} {'is' if len(videos) == 1 else 'are'} not part of "
