@@ -1093,22 +1093,30 @@ def no_space(*args, **kwargs):
     raise OSError(28, "No space left on device")
 
 
+def checkpoint_writes_failing(monkeypatch, failing):
+    """A checkpoint's writes of the files ``failing(path)`` picks fail as on a full disk; returns the real writer."""
+    from rehue.models import io as model_io
+    from rehue.training import checkpoint
+
+    real_write = model_io.atomic_write_bytes
+
+    def write(path, data):
+        if failing(path):
+            raise RehueError("cannot write (No space left on device)", path)
+        real_write(path, data)
+
+    monkeypatch.setattr(checkpoint, "atomic_write_bytes", write)
+    return real_write
+
+
 def test_a_checkpoint_whose_checksum_cannot_be_written_is_removed_and_an_orphan_makes_room(tmp_path, monkeypatch):
     """Before, a disk that filled between a checkpoint and its SHA-256 left the checkpoint (55 MB in the
     probe) without one: never loaded, never removed, and in the way of the next save."""
-    from rehue.models import io as model_io
     from rehue.training import checkpoint
     from rehue.training.checkpoint import load_latest, save_checkpoint
 
     save_checkpoint(checkpoint_state(1), tmp_path, 1)
-    real_write = model_io.atomic_write_bytes
-
-    def checksum_fails(path, data):
-        if path.name.endswith(".sha256"):
-            raise RehueError("cannot write (No space left on device)", path)
-        real_write(path, data)
-
-    monkeypatch.setattr(checkpoint, "atomic_write_bytes", checksum_fails)
+    real_write = checkpoint_writes_failing(monkeypatch, lambda path: path.name.endswith(".sha256"))
     with pytest.raises(RehueError, match=r"epoch_0002\.pt\.sha256: cannot write \(No space left on device\)"):
         save_checkpoint(checkpoint_state(2), tmp_path, 2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch_0001.pt", "epoch_0001.pt.sha256"]
@@ -1133,19 +1141,10 @@ def test_a_write_that_fails_on_a_full_disk_names_the_file(tmp_path, monkeypatch)
 
 def test_a_checkpoint_a_full_disk_stops_leaves_no_checksum_of_no_checkpoint(tmp_path, monkeypatch):
     """Probe 207: the checksum, written first, stayed beside no checkpoint (epoch_0002.pt.sha256 alone)."""
-    from rehue.models import io as model_io
-    from rehue.training import checkpoint
     from rehue.training.checkpoint import load_latest, save_checkpoint
 
     save_checkpoint(checkpoint_state(1), tmp_path, 1)
-    real_write = model_io.atomic_write_bytes
-
-    def checkpoint_fails(path, data):
-        if path.suffix == ".pt":
-            raise RehueError("cannot write (No space left on device)", path)
-        real_write(path, data)
-
-    monkeypatch.setattr(checkpoint, "atomic_write_bytes", checkpoint_fails)
+    checkpoint_writes_failing(monkeypatch, lambda path: path.suffix == ".pt")
     with pytest.raises(RehueError, match=r"epoch_0002\.pt: cannot write \(No space left on device\)"):
         save_checkpoint(checkpoint_state(2), tmp_path, 2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch_0001.pt", "epoch_0001.pt.sha256"]
