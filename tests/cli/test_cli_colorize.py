@@ -1062,6 +1062,26 @@ def test_a_cut_short_output_under_a_told_apart_name_is_not_called_the_users_pict
     assert "in the output folder" not in err and err.count("rehue: error:") == 3 and "3 failed" in err, err
 
 
+def test_the_users_picture_under_a_name_the_outputs_were_told_apart_from_is_said_once(tmp_path, tiny_model, capsys):
+    """Probe 212: the user's col/a.png, beside the outputs a-png.png and a-jpg.png of a.png and a.jpg, was passed over
+    without a word; and one in p/sub/out, coloured from p and p/sub, was said twice."""
+    photos = tmp_path / "photos"
+    (photos / "col").mkdir(parents=True)
+    for seed, name in enumerate(("a.png", "a.jpg", "b.png", "col/a.png")):
+        Image.fromarray(textured_rgb(30, 40, seed=seed)[..., 0]).save(photos / name)
+    options = ["--model", tiny_model, "--no-progress"]
+    assert run("colorize", photos, "-o", photos / "col", *options) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "in the output folder" in line]
+    assert warned == [f"warning: {photos}: 1 picture in the output folder {photos / 'col'} is not coloured, such as "
+                      f"{photos / 'col' / 'a.png'}: a run takes no input from the folder it writes into; colour it "
+                      "into another folder"]
+    (tmp_path / "p" / "sub" / "out").mkdir(parents=True)
+    for seed, name in enumerate(("a.png", "sub/b.png", "sub/out/mine.png")):
+        Image.fromarray(textured_rgb(30, 40, seed=seed)[..., 0]).save(tmp_path / "p" / name)
+    assert run("colorize", tmp_path / "p", tmp_path / "p" / "sub", "-o", tmp_path / "p" / "sub" / "out", *options) == 0
+    assert capsys.readouterr().err.count("mine.png") == 1
+
+
 def test_a_batch_of_films_run_again_passes_over_those_coloured_whole(tmp_path, tiny_model, capsys):
     """Probe 149: the same `--frames` command of two films run again (after an interruption of the second, or
     after both had finished) failed each finished film, "output exists", exit 1, where a batch of files passes

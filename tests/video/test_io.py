@@ -1409,8 +1409,8 @@ def test_a_film_cut_after_its_first_key_frame_says_its_opening_is_lost_not_its_e
     with caplog.at_level(logging.WARNING), VideoReader(cut) as reader:
         assert len(list(reader)) == 20
     assert [record.getMessage() for record in caplog.records] == [
-        f"{cut}: its frames before 0.40 s cannot be decoded, as no key frame comes before them (a recording cut part "
-        "way through?); it is coloured from there"]
+        f"{cut}: its first frames cannot be decoded, as no key frame comes before them (a recording cut part way "
+        "through?); it is coloured from the first frame that can"]
 
 
 @pytest.mark.parametrize("suffix", [".mkv", ".mp4"])

@@ -133,7 +133,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
         raise UsageError(f"{output}: {need} an output folder, and this names a {output.suffix} file; "
                          "name a folder (such as colorized/)")
     jobs, passed_over, coloured_before = [], [], []
-    in_output_folder, planned_outputs = [], set()  # the output folder's files, by input folder; the outputs' names
+    in_output_folder = []  # the output folder's files, by input folder
     for source in inputs:
         if source.is_dir():
             output_below = is_inside(output, source) and real_path(output) != real_path(source)
@@ -154,7 +154,6 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
             # names are known (probe 149: a user's photos in the folder named by -o were left without a word)
             in_output_folder.append((source, {path: suffix != image_ext for path, suffix in found
                                               if path in in_output}))
-            planned_outputs.update(os.path.abspath(job.target) for job in planned)
             # an earlier run's outputs, in the output folder or another inside this one (`-o photos/v1`, then
             # `-o photos/v2`: probe 68), are not inputs; a file named as an input is coloured whatever it holds
             earlier = [job for job in planned
@@ -194,11 +193,15 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
                        unexpected[0])
     separated = _separate_outputs(jobs)
     # an input's own output, even one cut short, is rehue's (probe 153: said as the user's picture), under the
-    # name it is told apart by too (probes 209, 210: scan1-tif.png, c-png-2.png)
-    outputs = planned_outputs | {os.path.abspath(job.target) for job in separated}
+    # name it is told apart by (probes 209, 210: scan1-tif.png, c-png-2.png); a name no output takes is not
+    # (probe 212: the user's a.png beside a-png.png and a-jpg.png); each said once, of the first input folder
+    # that holds it (probe 212: twice, of p and of p/sub)
+    outputs = {os.path.abspath(job.target) for job in separated}
+    said = set()
     for source, found in in_output_folder:
         users = {path: film for path, film in found.items() if os.path.abspath(path) not in outputs
-                 and not (_film_coloured_by_rehue if film else _coloured_by_rehue)(path)}
+                 and path not in said and not (_film_coloured_by_rehue if film else _coloured_by_rehue)(path)}
+        said.update(users)
         if users:
             films = sum(users.values())
             what = " and ".join(counted(count, kind) for count, kind in ((len(users) - films, "picture"),

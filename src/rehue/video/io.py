@@ -922,7 +922,7 @@ class VideoReader:
                 if decoded == 1 and not seeked and av_frame.pts is not None:
                     opened = av_frame.pts
                     if any(pts < opened for pts in opening):
-                        self._say_lost_opening(float(opened * time_base))
+                        self._say_lost_opening()
                 if av_frame.pts is not None:
                     time = float((av_frame.pts - self._start_pts) * time_base)
                 elif fps:
@@ -970,16 +970,17 @@ class VideoReader:
                         "truncated", self.path, decoded)
             self._truncation_warned = True
 
-    def _say_lost_opening(self, opened_s: float) -> None:
+    def _say_lost_opening(self) -> None:
         """A warning where the decoder gave no frame for the file's first frames, which follow no key frame (a
-        recording cut after one), the first it gave at ``opened_s`` in the stream's time: they were taken for
-        frames missing at the end (probe 211: "video ended after 20 of 24 frames; the file looks truncated"), or,
-        in a file that states no frame count, not said."""
+        recording cut after one): they were taken for frames missing at the end (probe 211: "video ended after 20
+        of 24 frames; the file looks truncated"), or, in a file that states no frame count, not said. How many is
+        known only once the frames after the first are read (the leading frames of an open GOP come after it), and
+        a time needs a start that a transport stream takes from its first packet in decoding order (probe 212:
+        "before 0.00 s"), so neither is said."""
         if not self._opening_warned:
             self._opening_warned = True
-            since = opened_s - (self._container.start_time or 0) / 1_000_000  # the file's start, its sound's too
-            log.warning("%s: its frames before %.2f s cannot be decoded, as no key frame comes before them (a "
-                        "recording cut part way through?); it is coloured from there", self.path, since)
+            log.warning("%s: its first frames cannot be decoded, as no key frame comes before them (a recording cut "
+                        "part way through?); it is coloured from the first frame that can", self.path)
 
     def _say_damage(self, damaged: int, first: tuple[int, str] | None) -> None:
         """One warning for the packets skipped as undecodable, once a reader (which may be read more than once)."""
