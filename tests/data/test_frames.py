@@ -546,6 +546,10 @@ def test_a_test_video_named_by_any_path_and_a_video_named_twice(tmp_path, monkey
     assert main(["frames", *map(str, clips), "--out", str(tmp_path / "none"), "--test-video", "./v2.mp4",
                  "--no-progress"]) == 2
     assert capsys.readouterr().err.strip() == "rehue: error: --test-video names no input: ./v2.mp4"
+    assert main(["frames", *map(str, clips), "--out", str(tmp_path / "none"), "--test-video", "v1.mp4",
+                 "--test-fraction", "0.9", "--no-progress"]) == 2  # probe 213: 0.9 passed over without a word
+    assert capsys.readouterr().err.strip() == ("rehue: error: --test-fraction 0.9 is not used where --test-video "
+                                               "names the videos held out") and not (tmp_path / "none").exists()
     (folder / "v1-link.mp4").hardlink_to(clips[1])  # probe 69: a hard link, or a copy, landed in both splits
     (folder / "v0-copy.mp4").write_bytes(clips[0].read_bytes())
     messages = []

@@ -755,6 +755,11 @@ def test_a_rate_adams_first_step_takes_past_float32_is_a_diverged_run(tmp_path, 
     ({"independent_feed": 0.5, "self_feed_steps": 2}, "independent_feed, self_feed_steps: only for a dependent"),
     ({"disc_width": -2}, "disc_width must be at least 0, not -2"),
     ({"workers": -1}, "workers must be at least 0, not -1"),
+    ({"workers": 10**20}, r"workers must be at most \d+, not 100000000000000000000"),  # probe 213: a flood of
+    ({"width": 2**66}, "width must be at most 1024, not 73786976294838206464"),        # processes, tracebacks
+    ({"disc_width": 2**63 - 1}, "disc_width must be at most 1024, not 9223372036854775807"),
+    ({"in_channels": 3, "self_feed": 0.5, "self_feed_steps": 10**6}, "self_feed_steps must be at most 1000, not "
+                                                                     "1000000"),  # a hang
     ({"steps_per_epoch": -1}, "steps_per_epoch must be at least 0, not -1"),
     ({"l1_weight": -5.0}, "l1_weight must be at least 0, not -5"),
     ({"val_fraction": 1.0}, "val_fraction must be above 0 and below 1, not 1"),

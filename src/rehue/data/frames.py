@@ -149,6 +149,9 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
                          f"{size}")
     if not 0 <= test_fraction <= 1:
         raise UsageError(f"test_fraction must be between 0 and 1, not {test_fraction:g}")
+    if test_videos and test_fraction != 0.2:  # probe 213: passed over without a word
+        raise UsageError(f"test_fraction {test_fraction:g} is not used where test_videos names the videos held out",
+                         settings=("test_fraction", "test_videos"))
     if film_fps is not None and not MIN_FRAMES_FPS <= film_fps <= MAX_FRAMES_FPS:  # as colorize --fps of a film
         raise UsageError(f"film_fps must be from {float(MIN_FRAMES_FPS):g} to {MAX_FRAMES_FPS}, not "
                          f"{float(film_fps):.10g}")

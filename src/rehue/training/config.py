@@ -26,6 +26,11 @@ _LOWEST = {"epochs": 1, "batch_size": 1, "width": 1, "disc_width": 0, "workers":
            "feature_matching": 0}
 
 
+# the largest: a base width of 2**66 was a 52-line traceback from PyTorch, 10**20 workers a flood of processes that
+# outlived the run, 10**6 self-fed passes a step a hang (probe 213)
+_HIGHEST = {"width": 1024, "disc_width": 1024, "self_feed_steps": 1000, "workers": max(64, 4 * (os.cpu_count() or 1))}
+
+
 DEPENDENT_ONLY = ("self_feed", "independent_feed", "self_feed_steps")  # the feeds of a dependent model's input
 
 
@@ -132,6 +137,9 @@ class TrainConfig:
         for name, low in _LOWEST.items():
             if getattr(self, name) < low:
                 raise UsageError(f"{name} must be at least {low}, not {getattr(self, name):g}")
+        for name, high in _HIGHEST.items():
+            if getattr(self, name) > high:
+                raise UsageError(f"{name} must be at most {high}, not {getattr(self, name)}")
         for name in ("lr_g", "lr_d"):
             if not getattr(self, name) > 0:
                 raise UsageError(f"{name} must be above 0, not {getattr(self, name):g}")
