@@ -2673,8 +2673,8 @@ def test_a_film_named_into_one_picture_or_where_frames_cannot_go_is_a_one_line_e
     (stale / "f_001.png").write_bytes(b"half")
     args = ["--model", str(tiny_model), "--dependent-model", "none", "--no-progress"]
     cases = {"still.png": (2, f"rehue: error: {tmp_path / 'still.png'}: names one picture, and a video's frames are "
-                              f"many: name them with a number pattern, such as {tmp_path / 'still_%06d.png'}, or "
-                              "write a video (.mp4, .mkv, ...)"),
+                              f"written a picture each: name them with a number pattern, such as "
+                              f"{tmp_path / 'still_%06d.png'}, or write a video (.mp4, .mkv, ...)"),
              "f_%d_%d.png": (2, f"rehue: error: {tmp_path / 'f_%d_%d.png'}: names frames with 2 number patterns; "
                                 "give one, such as film_%06d.png or film_######.png"),
              "file/f_%d.png": (1, f"rehue: error: {tmp_path / 'file'}: is not a folder, and the frames were to go "
