@@ -18,6 +18,7 @@ textures with hard cuts and an AAC tone), so the benchmark runs from a fresh clo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -767,20 +768,12 @@ def _model_files(*specs) -> tuple[Path, ...]:
     a name that names no model is said as the models load."""
     from rehue.models.io import resolve_model_path, shipped_models
 
-    files = []
-    for weights in [*shipped_models().values(), *(_resolved(spec, resolve_model_path) for spec in specs)]:
-        if weights is not None:
-            files += [weights, weights.with_suffix(".json")]
-    return tuple(files)
-
-
-def _resolved(spec, resolve_model_path) -> Path | None:
-    if spec is None or spec in ("none", "default"):
-        return None
-    try:
-        return resolve_model_path(spec)
-    except RehueError:
-        return None
+    weights = list(shipped_models().values())
+    for spec in specs:
+        if spec not in (None, "none", "default"):
+            with contextlib.suppress(RehueError):
+                weights.append(resolve_model_path(spec))
+    return tuple(file for path in weights for file in (path, path.with_suffix(".json")))
 
 
 def cmd_bench(args) -> int:

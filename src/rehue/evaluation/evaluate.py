@@ -56,7 +56,7 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
     from rehue.data.datasets import is_frame_dir, read_frame_manifest, warn_of_links_outside
     from rehue.data.frames import FINGERPRINT_FIELD
     from rehue.data.images import folder_media, media_kind, missing_reason, without_copies
-    from rehue.video.pipeline import film_frames, frame_files
+    from rehue.video.pipeline import film_frames, holds_frame_files
 
     images, videos, clips, frame_videos, frame_fingerprints = [], [], {}, {}, {}
     for source in inputs:
@@ -67,16 +67,16 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
             if not source.is_dir():
                 raise UsageError(f"{source}: --frames takes folders of numbered frames, one film each, not a file")
             try:
-                frames = frame_files(source)
-                dataset = None if frames else source if is_frame_dir(source) else next(
+                framed = holds_frame_files(source)
+                dataset = None if framed else source if is_frame_dir(source) else next(
                     (child for child in sorted(source.iterdir()) if child.is_dir() and is_frame_dir(child)), None)
                 # frames first: a reel beside a scanner's manifest.csv and frames/ is a film (probe 204)
             except OSError:  # unreadable: said as its frames are read
-                frames, dataset = None, None
+                framed, dataset = None, None
             if dataset is not None:  # probes 202, 203: "skipping ds: no image frames in this folder", exit 0
                 raise UsageError(f"{dataset}: a frame dataset, not one film's numbered frames: name it without "
                                  "--frames, which scores its held-out videos' frames")
-            if frames == [] and len(inputs) == 1:  # why there are none, before the dependent model is loaded or
+            if framed is False and len(inputs) == 1:  # why there are none, before the dependent model is loaded or
                 # warned of (probe 204: a folder of reels refused after the dependent model's own error); one of
                 # several is passed over with a warning as it is scored (probe 210)
                 film_frames(source, lambda message: None, done="read")

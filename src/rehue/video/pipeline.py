@@ -1305,9 +1305,20 @@ def frame_files(folder: Path) -> list[Path]:
     def order(path: Path):
         return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
 
-    files = [p for p in Path(folder).iterdir() if not p.name.startswith(".") and p.is_file()
-             and media_kind(p) == "image"]  # scan.0001 and f0001 too, as some scanners name them
-    return sorted(files, key=order)
+    return sorted(_frame_files_unsorted(folder, media_kind), key=order)
+
+
+def _frame_files_unsorted(folder: Path, media_kind):
+    return (p for p in Path(folder).iterdir() if not p.name.startswith(".") and p.is_file()
+            and media_kind(p) == "image")  # scan.0001 and f0001 too, as some scanners name them
+
+
+def holds_frame_files(folder: Path) -> bool:
+    """Whether ``folder`` holds any of `frame_files`, found without reading every frame's first bytes (a reel's
+    folder can hold a hundred thousand)."""
+    from rehue.data.images import media_kind
+
+    return next(_frame_files_unsorted(folder, media_kind), None) is not None
 
 
 def numbering_of(frames: list[Path]):
@@ -1405,7 +1416,8 @@ def film_frames(source: Path, log, done: str = "coloured", asked_by: str = "--fr
     source = Path(source)
     if not source.is_dir():
         raise RehueError("--frames takes folders of numbered frames, not a file", source)
-    frames, warnings = strays_of_another_size(frame_files(source))
+    listed = frame_files(source)
+    frames, warnings = strays_of_another_size(listed)
     twice = _one_frame_twice(frames)
     if twice:
         how = "in two formats (a master and a proxy?); keep one format per folder" \
@@ -1413,8 +1425,9 @@ def film_frames(source: Path, log, done: str = "coloured", asked_by: str = "--fr
         raise RehueError(f"{twice[0].name} and {twice[1].name} are one frame {how}", source)
     entries = list(source.iterdir())  # once: a reel's folder can hold a hundred thousand frames
     # probe 206: a frame's broken link, or a folder named as a frame, said as a gap in the numbering alone
-    not_files = sorted((p for p in entries if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_file()
-                        and not p.name.startswith(".")), key=lambda path: path.name)
+    files = {path.name for path in listed}  # stat only the names not among them
+    not_files = sorted((p for p in entries if p.suffix.lower() in IMAGE_SUFFIXES and p.name not in files
+                        and not p.name.startswith(".") and not p.is_file()), key=lambda path: path.name)
     if not_files:
         first = not_files[0]
         not_a_file = f"{first.name}: {'a folder' if first.is_dir() else missing_reason(first, 'not a file')}"
