@@ -192,8 +192,8 @@ def test_the_models_own_files_are_never_written_over_with_the_results(tmp_path, 
         assert main(["bench", "--model", str(model), "--dependent-model", str(dependent), option,
                      str(tmp_path / target), "--overwrite"]) == 1
         err = capsys.readouterr().err.splitlines()
-        assert err == [f"rehue: error: {tmp_path / target}: output is the same file as the input; choose another "
-                       "output path"] and measured == []
+        assert err == [f"rehue: error: {tmp_path / target}: output is the same file as a model's weights or config, "
+                       "which rehue reads; choose another output path"] and measured == []
     assert {path: path.read_bytes() for path in kept} == kept
     import rehue.models.io as model_io
 
@@ -206,8 +206,9 @@ def test_the_models_own_files_are_never_written_over_with_the_results(tmp_path, 
                           (str(model), shipped["rehue-gen2-128-dependent"].with_suffix(".json"))):
         before = target.read_bytes()
         assert main(["bench", "--model", named, "--json", str(target), "--overwrite"]) == 1
-        assert capsys.readouterr().err == f"rehue: error: {target}: output is the same file as the input; choose " \
-                                          "another output path\n" and measured == []
+        assert capsys.readouterr().err == f"rehue: error: {target}: output is the same file as a model's weights " \
+                                          "or config, which rehue reads; choose another output path\n"
+        assert measured == []
         assert target.read_bytes() == before
 
 

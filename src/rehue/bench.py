@@ -785,7 +785,8 @@ def cmd_bench(args) -> int:
         _check_name(args.json, "the results are JSON", ".json")
     for path in (args.json, args.plot):  # before the minutes of measuring, not after (probe 67)
         if path is not None:
-            check_output_path(path, args.overwrite, inputs=_model_files(args.model, args.dependent_model))
+            check_output_path(path, args.overwrite, inputs=_model_files(args.model, args.dependent_model),
+                              inputs_are="a model's weights or config, which rehue reads")
     if args.json is not None and args.plot is not None and Path(args.json).resolve() == Path(args.plot).resolve():
         raise UsageError(f"{args.json}: named by both --json and --plot; name two files")
     remove_stale_files([path for path in (args.json, args.plot) if path is not None], say)

@@ -449,6 +449,32 @@ def test_a_manifest_of_another_separator_is_told_by_its_header_and_a_users_own_i
         "`rehue data demo` writes it; the photos held out are drawn at random"]
 
 
+def test_a_frame_dataset_whose_frames_folder_is_gone_is_said_so_not_read_as_photos(tmp_path):
+    """Probe 213: it was read as a folder of photos, "its split is not used ... no readable images found"."""
+    import shutil
+
+    root = make_frame_set(tmp_path / "set", videos=3)
+    shutil.rmtree(root / "frames")
+    with pytest.raises(RehueError) as refused:
+        build_datasets(root, 32, log=lambda message: None)
+    assert str(refused.value) == (f"{root}: its manifest.csv is a frame dataset's (rehue frames), and its frames/ "
+                                  "folder is missing")
+
+
+def test_a_frame_manifest_line_of_junk_is_said_not_dropped(tmp_path):
+    """Probe 213: a line replaced by junk had no split, and was dropped from both without a word."""
+    root = make_frame_set(tmp_path / "set", videos=3)
+    lines = (root / "manifest.csv").read_text().splitlines()
+    columns = len(lines[0].split(","))
+    for junk, fields in (("junk", 1), (lines[3] + ",extra,more", columns + 2)):
+        (root / "manifest.csv").write_text("\n".join([*lines[:3], junk, *lines[4:]]) + "\n")
+        with pytest.raises(RehueError) as refused:
+            build_datasets(root, 32, log=lambda message: None)
+        assert str(refused.value) == (f"{root / 'manifest.csv'}: line 4 has {fields} fields, and the header {columns} "
+                                      "columns: the manifest was edited or damaged (rehue frames writes one field for "
+                                      "each column)")
+
+
 def test_a_frame_manifest_without_a_split_column_says_so(tmp_path):
     """Probe 64: it said "no test frames (split is by video; extract 2+ videos)" of a set of several videos."""
     root = make_frame_set(tmp_path / "set", videos=3)

@@ -391,8 +391,12 @@ def test_an_fps_above_the_videos_own_rate_says_every_frame_is_kept(tmp_path, wid
     with VideoReader(wide_clip) as reader:
         rate, count = float(reader.fps), reader.frame_count
     assert main(["frames", str(wide_clip), "--out", str(tmp_path / "f"), "--fps", "100", "--no-progress"]) == 0
-    assert (f"wide.mp4: {count} frames, from a video of 1 scene; it runs at {rate:g} fps, below --fps 100, "
-            "so every frame is kept") in capsys.readouterr().err
+    assert (f"wide.mp4: {count} frames, from a video of 1 scene; it runs at {rate:g} fps, below the 100 frames a "
+            "second sampled (one every 0.01 s), so every frame is kept") in capsys.readouterr().err
+    # probe 213: --every said as "--fps 100", an option not typed
+    assert main(["frames", str(wide_clip), "--out", str(tmp_path / "g"), "--every", "0.02", "--no-progress"]) == 0
+    assert (f"it runs at {rate:g} fps, below the 50 frames a second sampled (one every 0.02 s), so every frame is "
+            "kept") in capsys.readouterr().err
 
 
 def test_a_picture_named_as_a_video_in_a_folder_is_passed_over_with_a_warning(tmp_path, capsys):

@@ -850,6 +850,12 @@ def test_a_folder_of_reels_or_of_nothing_given_with_frames_is_refused_before_the
                       progress=False, log=lines.append, dependent_model="none")
     assert f"warning: skipping {tmp_path / 'empty'}: no image frames in this folder" in lines, lines
     assert result.table.verdicts()[0].units == 1
+    (tmp_path / "emptier").mkdir()  # every one of several without frames: said so, not "no image could be read"
+    assert main(["evaluate", str(tmp_path / "empty"), str(tmp_path / "emptier"), "--frames", "--model",
+                 str(tiny_model), "--out", str(tmp_path / "none"), "--no-progress"]) == 1
+    assert capsys.readouterr().err == (f"rehue: error: {tmp_path / 'empty'}, {tmp_path / 'emptier'}: none of these "
+                                       "folders holds image frames\n")
+    assert not (tmp_path / "none").exists()
 
 
 def test_a_reels_fingerprint_is_taken_once_for_every_model_warned_of(tmp_path, tiny_model, monkeypatch):

@@ -30,6 +30,22 @@ def tiny_config(data, out, **overrides):
     return TrainConfig(**base)
 
 
+def test_more_workers_than_cores_is_said_once_in_rehues_words(tmp_path, photo_folder, monkeypatch, recwarn):
+    """Probe 213: PyTorch's own two-line warning came twice (each epoch), beside rehue's lines."""
+    import os
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    lines = []
+    train(tiny_config(photo_folder, tmp_path / "run", workers=2, epochs=2), log=lines.append, progress=False)
+    assert [line for line in lines if "workers" in line] == [
+        "note: --workers 2, more than the 1 CPU core this run may use: the workers take turns on them, which may slow "
+        "loading rather than speed it"]
+    assert not [w for w in recwarn if "worker" in str(w.message)], [str(w.message) for w in recwarn]
+    lines.clear()
+    train(tiny_config(photo_folder, tmp_path / "one", workers=1, epochs=1), log=lines.append, progress=False)
+    assert not [line for line in lines if "workers" in line]
+
+
 def test_training_leaves_the_callers_random_numbers_as_they_were(tmp_path, photo_folder):
     """Probe 155: after train() a notebook's random, NumPy and PyTorch draws were those of the run's seed (0), where
     loading a model keeps the caller's."""
@@ -1615,6 +1631,13 @@ def test_frames_smaller_than_the_training_size_are_said_to_be_enlarged(tmp_path)
         lines = []
         train_set, _ = build_datasets(str(tmp_path / "frames"), size, log=lines.append)
         assert lines == said and train_set.images.shape[1:3] == (size, size)
+    first = sorted((tmp_path / "frames" / "frames" / "v0").iterdir())[0]  # probe 213: said as all the set's frames
+    Image.fromarray(textured_rgb(20, 50)).save(first, format="PNG")
+    lines = []
+    build_datasets(str(tmp_path / "frames"), 32, log=lines.append)
+    assert lines == [f"warning: {tmp_path / 'frames'}: 1 of its 2 frames (such as frames/v0/{first.name}, 50x20) is "
+                     "smaller than the training size 32: they are enlarged, and teach the model blurred pictures "
+                     "(rehue frames --size 32 builds them at it)"]
 
 
 def test_an_init_model_of_another_kind_is_one_line_that_says_what_to_add(tmp_path, photo_folder):

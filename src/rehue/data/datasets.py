@@ -401,7 +401,15 @@ def frame_video_fingerprints(root: Path) -> dict[str, str]:
 
 
 def read_frame_manifest(root: Path) -> list[dict]:
-    return _with_paths(Path(root) / "manifest.csv", _read_manifest_rows(root) or [], ("path", "video"))
+    manifest = Path(root) / "manifest.csv"
+    rows = _with_paths(manifest, _read_manifest_rows(root) or [], ("path", "video"))
+    for number, row in enumerate(rows, start=2):  # probe 213: a line of junk was dropped from both splits unsaid
+        fields = sum(value is not None for key, value in row.items() if key is not None) + len(row.get(None, ()))
+        if fields != len(row) - (None in row):
+            raise RehueError(f"line {number} has {fields} fields, and the header {len(row) - (None in row)} columns: "
+                             "the manifest was edited or damaged (rehue frames writes one field for each column)",
+                             manifest)
+    return rows
 
 
 def _with_paths(manifest: Path, rows: list[dict], columns: tuple[str, ...] = ("path",)) -> list[dict]:
@@ -459,7 +467,7 @@ def _load_frames(root: Path, rows: list[dict], size: int, log, warn_small: bool 
     from rehue.data.images import load_image
     from rehue.progress import progress_bar
 
-    frames, kept, enlarged = [], [], None
+    frames, kept, enlarged, small = [], [], None, 0
     reading = progress_bar(rows, unit="frame", desc=f"reading the {'training' if warn_small else 'validation'} frames",
                            disable=not progress, leave=False)
     for index, row in enumerate(reading):
@@ -469,14 +477,19 @@ def _load_frames(root: Path, rows: list[dict], size: int, log, warn_small: bool 
             log(f"warning: skipping {exc}")
             continue
         if rgb.shape[:2] != (size, size):
-            if min(rgb.shape[:2]) < size and enlarged is None:
-                enlarged = rgb.shape[:2]
+            if min(rgb.shape[:2]) < size:
+                small += 1
+                enlarged = enlarged or (row["path"], rgb.shape[:2])
             rgb = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
         frames.append(rgb)
         kept.append(index)
     if enlarged is not None and warn_small:  # probe 46: said of photos, not of frames
-        log(f"warning: {root}: its frames are {enlarged[1]}x{enlarged[0]}, smaller than the training size {size}: "
-            f"they are enlarged, and teach the model blurred pictures (rehue frames --size {size} builds them at it)")
+        path, (height, width) = enlarged
+        which = (f"its frames are {width}x{height}," if small == len(kept) else  # probe 213: one frame said as all
+                 f"{small} of its {len(kept)} frames (such as {path}, {width}x{height}) "
+                 f"{'is' if small == 1 else 'are'}")
+        log(f"warning: {root}: {which} smaller than the training size {size}: they are enlarged, and teach the model "
+            f"blurred pictures (rehue frames --size {size} builds them at it)")
     if len(kept) < len(rows):
         log(f"{len(rows) - len(kept)} of {len(rows)} frames skipped as unreadable")
     return (np.stack(frames) if frames else np.zeros((0, size, size, 3), np.uint8)), kept
@@ -617,6 +630,10 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         return ArrayDataset(frames["train"], colour_jitter=colour_jitter), test
 
     rows = _read_manifest_rows(path)
+    if rows is not None and _frame_manifest(path / "manifest.csv"):  # probe 213: read as a folder of photos, "its
+        # split is not used ... no readable images found"
+        raise RehueError("its manifest.csv is a frame dataset's (rehue frames), and its frames/ folder is missing",
+                         path)
     demo_style = bool(rows) and "kind" in rows[0]
     if demo_style:
         _with_paths(path / "manifest.csv", rows)
@@ -704,6 +721,14 @@ def _photos_said_of(folder: Path, photos: list[Path], videos: list[Path], unread
         log(f"warning: {folder}: {counted(len(unread), 'file')} passed over, in formats rehue does not read, such as "
             f"{unread[0].name}; convert them to TIFF or PNG first")
     return photos
+
+
+def _frame_manifest(manifest: Path) -> bool:
+    """Whether ``manifest`` has the columns of a frame dataset's, as `rehue frames` writes it."""
+    from rehue.data.frames import MANIFEST_FIELDS
+    from rehue.data.manifests import read_header
+
+    return set(MANIFEST_FIELDS) <= set(read_header(manifest)[0])
 
 
 def _read_manifest_rows(root: Path) -> list[dict] | None:

@@ -227,8 +227,8 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             for row in video_rows:
                 row[FINGERPRINT_FIELD] = fingerprint
             rows += video_rows
-            below = (f"; it runs at {rate:g} fps, below --fps {fps:g}, so every frame is kept" if rate and rate < fps
-                     else "")
+            below = (f"; it runs at {rate:g} fps, below the {fps:g} frames a second sampled (one every {1 / fps:g} "
+                     "s), so every frame is kept" if rate and rate < fps else "")  # --fps or --every (probe 213)
             without = (f"; {counted(count - coloured, 'sampled frame')} without colour (a fade, a title card) "
                        f"{'is' if count - coloured == 1 else 'are'} left out"
                        if coloured < count else "")

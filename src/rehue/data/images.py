@@ -1588,10 +1588,11 @@ def one_writer(target: str | Path):
                 del _WRITING[key]
 
 
-def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:
+def check_output_path(target: Path, overwrite: bool, inputs: tuple[Path, ...] = (), inputs_are: str = "the input"
+                      ) -> None:
     target = Path(target)
     if any(is_same_file(target, source) for source in inputs):
-        raise RehueError("output is the same file as the input; choose another output path", target)
+        raise RehueError(f"output is the same file as {inputs_are}; choose another output path", target)
     if target.is_dir():
         raise RehueError("is a folder; name a file to write", target)
     if target.exists() and not overwrite:

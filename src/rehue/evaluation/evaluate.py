@@ -59,6 +59,7 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
     from rehue.video.pipeline import film_frames, holds_frame_files
 
     images, videos, clips, frame_videos, frame_fingerprints = [], [], {}, {}, {}
+    frameless = 0
     for source in inputs:
         source = Path(source)
         if not source.exists():
@@ -80,6 +81,7 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
                 # warned of (probe 204: a folder of reels refused after the dependent model's own error); one of
                 # several is passed over with a warning as it is scored (probe 210)
                 film_frames(source, lambda message: None, done="read")
+            frameless += framed is False
             videos.append(source)
         elif source.is_file() and media_kind(source) == "video":
             videos.append(source)
@@ -107,6 +109,8 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
                 _note_numbered_frames(source, [f for f in found_images if f.parent == source], log)
         else:
             images.append(source)
+    if films and frameless == len(inputs):  # not "no image could be read", after a warning for each (probe 210)
+        raise RehueError("none of these folders holds image frames", ", ".join(map(str, inputs)))
     images, (videos, copies) = _once_each(images, log, units=clips), without_copies(_once_each(videos, log))
     if copies:  # probe 70: a copied or hard-linked clip, a copied reel, counted twice ("+0.24 to +0.24 dB")
         copy, original = next(iter(copies.items()))

@@ -291,6 +291,18 @@ def _reseed_dataset(dataset, *seed_parts):
         dataset._rng = np.random.default_rng(list(seed_parts))
 
 
+def _loader_class():
+    """A DataLoader that leaves PyTorch's warning of more workers than cores unsaid: the training loop says it once,
+    in rehue's words (PyTorch's came twice, with a line of its own source)."""
+    from torch.utils.data import DataLoader
+
+    class CoresUnsaid(DataLoader):
+        def check_worker_number_rationality(self) -> None:
+            return
+
+    return CoresUnsaid
+
+
 def _worker_init(worker_id):
     import torch.utils.data
 
@@ -753,6 +765,8 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
     from torch import nn
     from torch.utils.data import DataLoader, DistributedSampler, Subset
 
+    Loader = _loader_class()
+
     from rehue.data.datasets import build_datasets, frame_split_videos, is_frame_dir, spread_indices, used_whole
     from rehue.data.frames import FINGERPRINT_FIELD
     from rehue.evaluation.report import sample_grid
@@ -943,10 +957,14 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             # a pass over a few dozen photos must still fill a full batch on every process
             train_set.epoch_length = max(train_set.epoch_length, config.batch_size * world)
         sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, seed=config.seed) if world > 1 else None
-        loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
-                            num_workers=config.workers, drop_last=len(train_set) >= config.batch_size * world,
-                            worker_init_fn=_worker_init if config.workers else None,
-                            persistent_workers=False, pin_memory=device.startswith("cuda"))
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        if is_main and config.workers > cores:  # in place of PyTorch's two-line warning, each epoch (probe 213)
+            log(f"note: --workers {config.workers}, more than the {counted(cores, 'CPU core')} this run may use: the "
+                "workers take turns on them, which may slow loading rather than speed it")
+        loader = Loader(train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
+                        num_workers=config.workers, drop_last=len(train_set) >= config.batch_size * world,
+                        worker_init_fn=_worker_init if config.workers else None,
+                        persistent_workers=False, pin_memory=device.startswith("cuda"))
         val_loader = DataLoader(Subset(val_set, spread_indices(len(val_set), config.val_images)),
                                 batch_size=min(64, config.batch_size), shuffle=False)
         if is_main:
