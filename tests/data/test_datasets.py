@@ -459,6 +459,14 @@ def test_a_frame_dataset_whose_frames_folder_is_gone_is_said_so_not_read_as_phot
         build_datasets(root, 32, log=lambda message: None)
     assert str(refused.value) == (f"{root}: its manifest.csv is a frame dataset's (rehue frames), and its frames/ "
                                   "folder is missing")
+    from rehue.evaluation.evaluate import evaluate
+    from tests.conftest import make_tiny_model
+
+    with pytest.raises(RehueError) as refused:  # "nothing to evaluate: no images, frame datasets or videos found"
+        evaluate(make_tiny_model(tmp_path / "m.safetensors"), [root], tmp_path / "report", progress=False,
+                 log=lambda message: None)
+    assert str(refused.value).endswith("its manifest.csv is a frame dataset's (rehue frames), and its frames/ folder "
+                                       "is missing") and not (tmp_path / "report").exists()
 
 
 def test_a_frame_manifest_line_of_junk_is_said_not_dropped(tmp_path):

@@ -630,10 +630,7 @@ def build_datasets(data: str | Path, size: int, *, dependent: bool = False, val_
         return ArrayDataset(frames["train"], colour_jitter=colour_jitter), test
 
     rows = _read_manifest_rows(path)
-    if rows is not None and _frame_manifest(path / "manifest.csv"):  # probe 213: read as a folder of photos, "its
-        # split is not used ... no readable images found"
-        raise RehueError("its manifest.csv is a frame dataset's (rehue frames), and its frames/ folder is missing",
-                         path)
+    check_frames_folder(path)
     demo_style = bool(rows) and "kind" in rows[0]
     if demo_style:
         _with_paths(path / "manifest.csv", rows)
@@ -723,12 +720,23 @@ def _photos_said_of(folder: Path, photos: list[Path], videos: list[Path], unread
     return photos
 
 
-def _frame_manifest(manifest: Path) -> bool:
-    """Whether ``manifest`` has the columns of a frame dataset's, as `rehue frames` writes it."""
+def check_frames_folder(path: Path) -> None:
+    """A frame dataset (a manifest with the columns `rehue frames` writes) whose frames/ folder is gone is refused in
+    those words: read as a folder of photos, it was "its split is not used ... no readable images found" (probe
+    213). A manifest that cannot be read is left to be said as it is read."""
     from rehue.data.frames import MANIFEST_FIELDS
     from rehue.data.manifests import read_header
 
-    return set(MANIFEST_FIELDS) <= set(read_header(manifest)[0])
+    manifest = Path(path) / "manifest.csv"
+    if not manifest.is_file() or (Path(path) / "frames").is_dir():
+        return
+    try:
+        columns = read_header(manifest)[0]
+    except OSError:
+        return
+    if set(MANIFEST_FIELDS) <= set(columns):
+        raise RehueError("its manifest.csv is a frame dataset's (rehue frames), and its frames/ folder is missing",
+                         path)
 
 
 def _read_manifest_rows(root: Path) -> list[dict] | None:

@@ -53,7 +53,7 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
     datasets contribute their test split (all their frames, with a note, where they have none). With
     ``films``, each folder is one film's numbered frames, scored as a video is. A file named twice, or the
     same picture twice, is scored once: a copy would count as more evidence (probe 46)."""
-    from rehue.data.datasets import is_frame_dir, read_frame_manifest, warn_of_links_outside
+    from rehue.data.datasets import check_frames_folder, is_frame_dir, read_frame_manifest, warn_of_links_outside
     from rehue.data.frames import FINGERPRINT_FIELD
     from rehue.data.images import folder_media, media_kind, missing_reason, without_copies
     from rehue.video.pipeline import film_frames, holds_frame_files
@@ -99,6 +99,7 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
             frame_fingerprints.setdefault(source, {}).update(
                 {r["video"]: r[FINGERPRINT_FIELD] for r in test if r.get("video") and r.get(FINGERPRINT_FIELD)})
         elif source.is_dir():
+            check_frames_folder(source)
             held = _held_out(source)
             found_images, found_videos, _, _ = folder_media(source)  # one walk: each file's kind is read once
             if not found_images and not found_videos and len(inputs) > 1:  # probe 175: passed over without a word
