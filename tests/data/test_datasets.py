@@ -474,11 +474,11 @@ def test_a_frame_manifest_line_of_junk_is_said_not_dropped(tmp_path):
     root = make_frame_set(tmp_path / "set", videos=3)
     lines = (root / "manifest.csv").read_text().splitlines()
     columns = len(lines[0].split(","))
-    for junk, fields in (("junk", 1), (lines[3] + ",extra,more", columns + 2)):
+    for junk, fields in (("junk", "1 field"), (lines[3] + ",extra,more", f"{columns + 2} fields")):
         (root / "manifest.csv").write_text("\n".join([*lines[:3], junk, *lines[4:]]) + "\n")
         with pytest.raises(RehueError) as refused:
             build_datasets(root, 32, log=lambda message: None)
-        assert str(refused.value) == (f"{root / 'manifest.csv'}: line 4 has {fields} fields, and the header {columns} "
+        assert str(refused.value) == (f"{root / 'manifest.csv'}: line 4 has {fields}, and the header {columns} "
                                       "columns: the manifest was edited or damaged (rehue frames writes one field for "
                                       "each column)")
 

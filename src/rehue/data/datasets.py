@@ -406,7 +406,8 @@ def read_frame_manifest(root: Path) -> list[dict]:
     for number, row in enumerate(rows, start=2):  # probe 213: a line of junk was dropped from both splits unsaid
         fields = sum(value is not None for key, value in row.items() if key is not None) + len(row.get(None, ()))
         if fields != len(row) - (None in row):
-            raise RehueError(f"line {number} has {fields} fields, and the header {len(row) - (None in row)} columns: "
+            raise RehueError(f"line {number} has {counted(fields, 'field')}, and the header "
+                             f"{counted(len(row) - (None in row), 'column')}: "
                              "the manifest was edited or damaged (rehue frames writes one field for each column)",
                              manifest)
     return rows
