@@ -764,6 +764,29 @@ def _interval_words(interval, clips: bool = False) -> str:
     return "; " + interval_words("gain", tuple(interval), decimals, unit, "gray")
 
 
+def _damaged_figures(card) -> str | None:
+    """Why a shipped model's card's figures cannot be shown, or None: a PSNR that is no finite number, one without
+    its gray figure, an interval that is not two numbers, a NaN written as JSON cannot be (probe 214: a
+    traceback, and `--json` wrote NaN, which strict readers refuse)."""
+    def number(value) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+    metrics = card.metrics
+    shown = next(((key, f"{key.split('_')[0]}_gray_psnr") for key in ("heldout_psnr", "val_psnr") if key in metrics),
+                 ())
+    for key in shown:
+        if not number(metrics.get(key)):
+            return f"its card's metrics.{key} is {metrics.get(key, 'missing')!r}, not a number"
+    interval = metrics.get("heldout_psnr_interval")
+    if interval is not None and not (isinstance(interval, list) and len(interval) == 2 and all(map(number, interval))):
+        return f"its card's metrics.heldout_psnr_interval is {json.dumps(interval)[:80]}, not two numbers"
+    try:
+        json.dumps(card.__dict__, allow_nan=False)
+    except ValueError:
+        return "its card holds a number that is not finite (NaN or infinity)"
+    return None
+
+
 def cmd_models(args) -> int:
     from rehue.models.io import (
         DEFAULT_MODELS,
@@ -780,6 +803,11 @@ def cmd_models(args) -> int:
             shipped[name] = load_model(path)[1]
         except RehueError as exc:
             unreadable[name] = str(exc)
+            continue
+        damaged = _damaged_figures(shipped[name])
+        if damaged is not None:
+            unreadable[name] = f"{path.with_suffix('.json')}: {damaged}"
+            del shipped[name]
     unreadable = dict(sorted(unreadable.items()))
     defaults = {role: default_model_name(role) for role in DEFAULT_MODELS}
     broken = unreadable and RehueError(f"the shipped model{'s' if len(unreadable) > 1 else ''} "

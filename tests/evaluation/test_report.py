@@ -189,6 +189,36 @@ def test_a_series_of_one_value_is_drawn_as_a_point(tmp_path):
     assert coloured_pixels({"a": [3.0]}) > empty + 20
 
 
+def test_the_legends_lie_under_the_axes_not_over_the_lines(tmp_path, monkeypatch):
+    """Probe 214: placed "best" among the lines, the legends of long names hid a clip's peak at its cut (drift.png)
+    and the lowest gain with its interval (gains.png)."""
+    from rehue.evaluation import report
+    from rehue.evaluation.metrics import ImageMetrics
+
+    long_names = ["rehue-gen2-128-independent + rehue-gen2-128-dependent",
+                  "an_extremely_long_model_name_for_the_archive_fine_tune_reel_seven_v2"]
+    peaked = [1.0] * 20 + [9.0] * 4 + [1.0] * 20
+    figures = [lines_figure({name: peaked for name in long_names}, "frame", "error", "Colour error", 0)]
+    table = MetricTable()
+    for k, psnr in enumerate((20.0, 23.5, 22.0)):
+        metrics = dict(ssim=0.9, ciede2000=4.0, colourfulness_output=20.0, colourfulness_truth=30.0,
+                       warm_share_output=0.5, warm_share_truth=0.4)
+        for name in long_names:
+            table.add(name, ImageMetrics(psnr=psnr, **metrics), f"p{k}.png")
+        table.add(GRAY_BASELINE, ImageMetrics(psnr=21.5, **metrics), f"p{k}.png")
+    saved = report.save_figure
+    monkeypatch.setattr(report, "save_figure", lambda figure, path: figures.append(figure) or saved(figure, path))
+    assert report.gains_plot(table, tmp_path / "gains.png").exists()
+    for figure in figures:
+        renderer = figure.canvas.get_renderer()
+        figure.draw(renderer)
+        axes_box = figure.axes[0].get_window_extent(renderer)
+        (legend,) = figure.legends
+        legend_box = legend.get_window_extent(renderer)
+        assert 0 <= legend_box.y0 and legend_box.y1 <= axes_box.y0, (legend_box, axes_box)
+        assert [text.get_text() for text in legend.get_texts()] == long_names
+
+
 def test_the_gains_plot_counts_photos_in_whole_numbers(tmp_path, monkeypatch):
     """Probe 61: with two or three photos, the x axis of gains.png had ticks at 1.5 and 2.5."""
     from rehue.evaluation import report

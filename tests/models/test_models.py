@@ -355,6 +355,42 @@ def test_rehue_models_says_a_shipped_model_that_cannot_be_read(monkeypatch, tmp_
         assert lines[5] == "  rehue-tiny-independent: the default for photos and films"
 
 
+@pytest.mark.parametrize(("metrics", "why"), [
+    ({"heldout_psnr": "22.0", "heldout_gray_psnr": 21.0}, "its card's metrics.heldout_psnr is '22.0', not a number"),
+    ({"heldout_psnr": 22.0}, "its card's metrics.heldout_gray_psnr is 'missing', not a number"),
+    ({"heldout_psnr": None, "heldout_gray_psnr": 21.0}, "its card's metrics.heldout_psnr is None, not a number"),
+    ({"heldout_psnr": 22.0, "heldout_gray_psnr": 21.0, "heldout_psnr_interval": ["a", "b"]},
+     "its card's metrics.heldout_psnr_interval is [\"a\", \"b\"], not two numbers"),
+    ({"val_psnr": "x", "val_gray_psnr": 20.0}, "its card's metrics.val_psnr is 'x', not a number"),
+    ({"heldout_psnr": float("nan"), "heldout_gray_psnr": 21.0}, "its card's metrics.heldout_psnr is nan, not a number"),
+    ({"epochs_nan": float("nan")}, "its card holds a number that is not finite (NaN or infinity)"),
+])
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_rehue_models_says_a_shipped_models_damaged_figures(monkeypatch, tmp_path, capsys, metrics, why, json_flag):
+    """Probe 214: a figure of another type in a shipped card ended `rehue models` in a traceback, and a NaN was
+    written by `--json`, which strict JSON readers refuse."""
+    import json
+
+    import rehue.models.io as io
+    from rehue.cli import main
+    from tests.conftest import make_tiny_model
+
+    path = make_tiny_model(tmp_path / "rehue-tiny-independent.safetensors")
+    config = json.loads(path.with_suffix(".json").read_text())
+    path.with_suffix(".json").write_text(json.dumps({**config, "metrics": metrics}))
+    monkeypatch.setattr(io, "SHIPPED_DIR", tmp_path)
+    assert main(["models", *json_flag]) == 1
+    said = capsys.readouterr()
+    assert said.err == ("rehue: error: the shipped model rehue-tiny-independent cannot be read (said above): the "
+                        "installation is damaged; reinstall rehue\n")
+    told = f"{path.with_suffix('.json')}: {why}"
+    if json_flag:
+        assert json.loads(said.out, parse_constant=lambda name: pytest.fail(name))["unreadable"] == {
+            "rehue-tiny-independent": told}
+    else:
+        assert said.out.splitlines()[1] == f"  rehue-tiny-independent: cannot be read ({told})"
+
+
 def test_colorize_says_a_shipped_model_without_its_config_is_damaged_not_missing(monkeypatch, tmp_path, capsys):
     """Probe 130: with the shipped model's .json gone, colorize said "this installation ships no pretrained
     model; train one"."""

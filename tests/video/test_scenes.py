@@ -407,6 +407,24 @@ def test_the_scenes_command_and_frames_report_the_cuts_colorize_acts_on(tmp_path
     assert summary.scene_starts == reported == labelled and summary.scene_starts
 
 
+def test_a_state_of_another_mode_or_none_is_refused_and_the_detector_left_as_it_was():
+    """Probe 214: ``restore({})``, or another mode's state, was a bare KeyError, part of the state taken."""
+    frames = [texture(48, 64, seed=k, level=100.0, contrast=30.0, blur=2.0).astype(np.uint8) for k in range(3)]
+    for mode in SCENE_MODES:
+        detector = SceneDetector(mode)
+        for frame in frames:
+            detector.push(frame)
+        before = detector.state()
+        other = SceneDetector(next(name for name in SCENE_MODES if name != mode)).state()
+        for wrong in ({}, other, {key: "x" for key in before}):
+            with pytest.raises(ValueError, match=f"^state: not the state\\(\\) of a '{mode}' scene detector$"):
+                detector.restore(wrong)
+            after = detector.state()
+            assert sorted(after) == sorted(before)
+            for key, value in after.items():  # left as it was
+                np.testing.assert_array_equal(value, before[key], err_msg=key)
+
+
 @pytest.mark.parametrize("mode", list(SCENE_MODES))
 def test_a_detector_taken_up_from_its_saved_state_decides_as_the_one_that_went_on(mode, tmp_path):
     """A film coloured in pieces goes on in the middle of a shot from the detector's saved state (as arrays,

@@ -210,7 +210,7 @@ def lines_figure(series: dict[str, Sequence[float]], xlabel: str, ylabel: str, t
     """The figure ``plot_lines`` saves."""
     Figure, FigureCanvasAgg, MaxNLocator = matplotlib_parts()
 
-    figure = Figure(figsize=PLOT_SIZE_INCHES, dpi=PLOT_DPI)
+    figure = Figure(figsize=PLOT_SIZE_INCHES, dpi=PLOT_DPI, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     for name, values in series.items():
@@ -230,9 +230,16 @@ def lines_figure(series: dict[str, Sequence[float]], xlabel: str, ylabel: str, t
     axes.set_ylabel(ylabel)
     axes.set_title(title)
     axes.grid(True, alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
+    _legend_under(figure, axes)
     return figure
+
+
+def _legend_under(figure, axes) -> None:
+    """The legend under the axes of a figure with a constrained layout, not on them: placed "best" among the
+    lines, long names hid a clip's peak at its cut and the lowest gain with its interval (probe 214)."""
+    labels = axes.get_legend_handles_labels()[1]
+    columns = max(1, min(len(labels), 100 // (max(map(len, labels), default=1) + 6)))
+    figure.legend(loc="outside lower center", ncols=columns, fontsize=8, frameon=False)
 
 
 def _legend_label(name: str) -> str:
@@ -253,7 +260,7 @@ def gains_plot(table: MetricTable, path: str | Path) -> Path | None:
             for verdict in table.verdicts() if verdict.psnr_interval is not None]
     if not rows:
         return None
-    figure = Figure(figsize=PLOT_SIZE_INCHES, dpi=PLOT_DPI)
+    figure = Figure(figsize=PLOT_SIZE_INCHES, dpi=PLOT_DPI, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     for verdict, gains in rows:
@@ -268,8 +275,7 @@ def gains_plot(table: MetricTable, path: str | Path) -> Path | None:
     axes.set_ylabel("PSNR minus gray's (dB)")
     axes.set_title("Gain over gray; dashed: the mean, shaded: its 95% interval", fontsize=10)
     axes.grid(True, alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
+    _legend_under(figure, axes)
     return save_figure(figure, path)
 
 

@@ -571,6 +571,7 @@ class VideoReader:
         self._size = (self._stream.codec_context.width, self._stream.codec_context.height)
         self._resize_warned = self._interlace_warned = self._truncation_warned = self._gap_warned = False
         self._hdr_warned = False
+        self._joints_said: set[int] = set()  # the frames a joint was said at: a second pass says none again
         self._alpha_settled = False  # its transparency said, or none in its format
         self._damage_warned = False
         self.damaged_after: int | None = None  # the frames decoded before the first packet that could not be
@@ -834,10 +835,13 @@ class VideoReader:
         usual = 1 / float(self.fps) if self.fps else 0.04
         where = f"at frame {index} ({previous:.2f} s to {time:.2f} s)"
         if step < -usual / 2 or step > JOINED_RECORDINGS_S:
-            log.warning("%s: the timestamps %s %s: recordings joined end to end? The frames after it are timed to "
-                        "follow on; the sound after it may be out of step (colour each recording on its own for "
-                        "that)", self.path, f"go back by {-step:.2f} s" if step < 0 else
-                        f"leap ahead by {step / 3600:.1f} hours", where)
+            if index not in self._joints_said:  # once: the pass over the first frames for bars crossed it too,
+                # then the film's (probe 214)
+                self._joints_said.add(index)
+                log.warning("%s: the timestamps %s %s: recordings joined end to end? The frames after it are timed "
+                            "to follow on; the sound after it may be out of step (colour each recording on its own "
+                            "for that)", self.path, f"go back by {-step:.2f} s" if step < 0 else
+                            f"leap ahead by {step / 3600:.1f} hours", where)
             return previous + usual - time
         if step > max(GAP_WARNING_S, 100 * usual) and not self._gap_warned:
             log.warning("%s: the timestamps leap ahead by %.1f s %s: a gap in the recording, or two joined; the "

@@ -890,9 +890,14 @@ class SceneDetector:
     def restore(self, state: dict[str, np.ndarray], first: int = 0) -> None:
         """Go on from ``state`` (``state()``, taken after frame ``first - 1`` was pushed), counting frames from
         ``first``: the next frame pushed is frame 0, and decisions on frames before it that were waiting
-        for it come again with negative indices, as they came the first time."""
-        self._engine.restore(state, first)
-        self._flushed = False
+        for it come again with negative indices, as they came the first time. A state of another mode, or not a
+        state, is a ValueError, and the detector is left as it was (probe 214: a bare KeyError)."""
+        engine = SCENE_MODES[self.mode].engine(self.thresholds)
+        try:
+            engine.restore(state, first)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            raise ValueError(f"state: not the state() of a {self.mode!r} scene detector") from None
+        self._engine, self._flushed = engine, False
 
     def gradual(self, index: int) -> bool:
         """Whether the change at frame ``index``, just decided, was found in a dissolve or a wipe: that frame can
