@@ -425,6 +425,21 @@ def test_side_by_side_photo_shows_gray_then_colour(tmp_path, tiny_model, gray_jp
         "a colour photo is shown as the gray the model saw"
 
 
+def test_a_side_by_side_too_wide_for_its_format_is_refused_before_the_colouring(tmp_path, tiny_model, capsys,
+                                                                                monkeypatch):
+    """Probe 215: a photo 8,200 wide side by side into .webp was refused for 16,400 only once it was coloured."""
+    from rehue.inference.colorizer import Colorizer
+
+    Image.fromarray(np.zeros((4, 8200), np.uint8)).save(tmp_path / "wide.png")
+    coloured = []
+    monkeypatch.setattr(Colorizer, "colorize", lambda self, gray, *args, **kwargs: coloured.append(gray))
+    assert run("colorize", tmp_path / "wide.png", "-o", tmp_path / "wide.webp", "--model", tiny_model,
+               "--side-by-side") == 1
+    assert capsys.readouterr().err == (f"rehue: error: {tmp_path / 'wide.webp'}: WEBP holds at most 16383 pixels a "
+                                       "side and this image is 16400x4; write it as .png or .tif\n")
+    assert coloured == [] and not (tmp_path / "wide.webp").exists()
+
+
 def test_inputs_that_would_share_an_output_name_never_replace_each_other(tmp_path, tiny_model, capsys):
     scans = tmp_path / "scans"
     scans.mkdir()

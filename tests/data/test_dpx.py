@@ -244,8 +244,14 @@ def test_other_layouts_ffmpeg_does_not_read_and_pixels_inside_the_header_are_nam
     cases = {"offset.dpx": (changed(4, ">I", 1024), "its pixels would start at byte 1024, inside its header"),
              "floats.dpx": (floats, f"{layout} (RGB, 32-bit floats)"),
              "rle.dpx": (changed(806, ">H", 1), f"{layout} (RGB, 10-bit samples, run-length encoded)"),
-             "cbycr.dpx": (changed(800, "B", 102), f"{layout} (CbYCr 4:4:4, 10-bit samples)")}
+             "cbycr.dpx": (changed(800, "B", 102), f"{layout} (CbYCr 4:4:4, 10-bit samples)"),
+             # probe 215: read as upright, decoded as method A, "truncated or corrupt DPX file (Invalid argument)"
+             "turned.dpx": (changed(768, ">H", 9), "its orientation, 9, is none of DPX's eight (0 to 7)"),
+             "packed.dpx": (changed(804, ">H", 3), "its packing, 3, is none of DPX's (0 to 2)"),
+             "narrow.dpx": (changed(772, ">I", 0), "a DPX frame of no pixels (0x48)")}
     assert_each_refused_in_one_line(tmp_path, capsys, cases)
+    assert np.array_equal(load_image(changed(768, ">H", 0xFFFF)).rgb, load_image(filled).rgb), \
+        "an orientation left undefined is DPX's default"
 
 
 def test_a_turned_frames_header_no_longer_gives_the_scans_geometry(tmp_path):

@@ -85,12 +85,31 @@ def test_an_openexr_file_rehue_cannot_read_is_one_line_naming_it(tmp_path, capsy
     whole = exr_bytes(np.dstack([light_ramp()] * 3))
     huge = whole.replace(b"dataWindow\0box2i\0\x10\0\0\0", b"dataWindow\0box2i\0\x10\0\0\0" + bytes(8) +
                          (100_000).to_bytes(4, "little") * 2, 1)[:len(whole)]
-    cases = {"cut.exr": (whole[:600], "truncated or corrupt OpenEXR file"),
+    from tests.helpers_exr import scanline_exr
+
+    edge = scanline_exr({"Y": light_ramp()[:5, :7]}, display=(-2**31, 0, -2**31 + 6, 4))  # probe 215: a traceback
+    cases = {"edge.exr": (edge, "lie beyond the 32-bit coordinates a file holds"),
+             "cut.exr": (whole[:600], "truncated or corrupt OpenEXR file"),
              "header.exr": (whole[:30], "truncated OpenEXR header"),
              "deep.exr": (exr_bytes(light_ramp(), flags=0x800), "holds deep data"),
              "parts.exr": (exr_bytes(light_ramp(), flags=0x1000), "multi-part OpenEXR file"),
              "huge.exr": (huge, "image too large")}
     assert_each_refused_in_one_line(tmp_path, capsys, cases)
+
+
+def test_a_field_a_frame_reader_left_unbounded_is_still_one_line(tmp_path, capsys, monkeypatch):
+    """Probe 215: a struct.error from a reader (a coordinate past 2**31) was a traceback of 60 lines."""
+    import struct
+
+    import rehue.data.exr as exr
+
+    def unbounded(data, name=None):
+        raise struct.error("'i' format requires -2147483648 <= number <= 2147483647")
+
+    monkeypatch.setattr(exr, "read", unbounded)
+    assert_each_refused_in_one_line(tmp_path, capsys, {"odd.exr": (exr_bytes(light_ramp()), (
+        "corrupt DPX, OpenEXR or Cineon file (a field of its header lies beyond its range, or beyond the file's "
+        "end)"))})
 
 
 def test_a_reel_of_openexr_frames_is_coloured_to_16_bit_frames(tmp_path, tiny_model, tiny_dependent_model):

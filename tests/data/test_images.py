@@ -482,6 +482,10 @@ def test_a_sixteen_bit_gray_scans_profile_is_applied_at_sixteen_bits(tmp_path, c
             loaded = load_image(tmp_path / name)
             assert loaded.deep_gray.shape == (48, 64) and np.abs(loaded.deep_gray - srgb).max() <= 1, name
             assert np.abs(loaded.rgb[..., 0] - srgb / 257).max() <= 0.5 + 1e-9, name
+        # probe 215: a float scan's was "not applied to F samples", its L* up to 3.3 off
+        tifffile.imwrite(tmp_path / "float.tif", (levels / 65535.0).astype(np.float32), iccprofile=profile)
+        loaded = load_image(tmp_path / "float.tif")
+        assert loaded.deep_gray.shape == (48, 64) and np.abs(loaded.deep_gray - srgb).max() <= 1
     assert caplog.records == []
     rgb16 = np.repeat(levels[..., None], 3, axis=2)
     tifffile.imwrite(tmp_path / "colour.tif", rgb16, photometric="rgb", iccprofile=profile)
@@ -590,6 +594,31 @@ def test_a_jpegs_comments_are_kept_a_line_each_and_binary_ones_left_out(tmp_path
     assert load_image(tmp_path / "two.jpg").text == {"Comment": "Reel 4, box 12\nGärten"}
     (tmp_path / "binary.jpg").write_bytes(data[:2] + segment(bytes(range(256))) + data[2:])
     assert load_image(tmp_path / "binary.jpg").text is None
+
+
+def test_a_kept_xmp_says_srgb_and_leaves_out_the_inputs_profile_mode_and_size(tmp_path, capsys):
+    """Probe 215: as stop 54 did for EXIF; the XMP of a side-by-side JPEG 128 wide, untagged sRGB, still said
+    "Dot Gain 20%", grayscale, ColorSpace 65535 and 64x16."""
+    from rehue.cli import main
+    from tests.conftest import make_tiny_model
+
+    described = (b' photoshop:ICCProfile="Dot Gain 20%" photoshop:ColorMode="1" exif:ColorSpace="65535" '
+                 b'exif:PixelXDimension="64" exif:PixelYDimension="16" tiff:ImageWidth="64" tiff:ImageLength="16" ')
+    packet = XMP_PACKET.replace(b"<rdf:Description ", b"<rdf:Description" + described).replace(
+        b"</rdf:Description>", b"<photoshop:ICCProfile>Adobe RGB (1998)</photoshop:ICCProfile><tiff:BitsPerSample>"
+        b"<rdf:Seq><rdf:li>8</rdf:li></rdf:Seq></tiff:BitsPerSample><exif:ColorSpace>2</exif:ColorSpace>"
+        b"<tiff:ImageWidth/></rdf:Description>")
+    Image.fromarray(np.tile(np.arange(0, 256, 4, dtype=np.uint8), (16, 1))).save(tmp_path / "x.jpg", xmp=packet)
+    assert main(["colorize", str(tmp_path / "x.jpg"), "-o", str(tmp_path / "sbs.jpg"), "--side-by-side", "--model",
+                 str(make_tiny_model(tmp_path / "m.safetensors")), "-q"]) == 0
+    with Image.open(tmp_path / "sbs.jpg") as written:
+        kept = written.info["xmp"]
+        assert written.size == (128, 16) and "icc_profile" not in written.info
+    for gone in (b"ICCProfile", b"ColorMode", b"Dimension", b"ImageWidth", b"ImageLength", b"BitsPerSample",
+                 b"65535", b"Dot Gain", b"Adobe RGB"):
+        assert gone not in kept, (gone, kept)
+    assert b'exif:ColorSpace="1"' in kept and b"<exif:ColorSpace>1</exif:ColorSpace>" in kept
+    assert b"<dc:creator>City Archive</dc:creator>" in kept and kept.endswith(b"</rdf:RDF></x:xmpmeta>")
 
 
 def test_a_kept_xmp_says_upright_and_one_too_large_for_jpeg_is_left_out_with_a_warning(tmp_path, caplog):

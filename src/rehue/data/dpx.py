@@ -38,6 +38,7 @@ PIXEL_ASPECT = 1628  # the orientation header's pixel aspect ratio: horizontal, 
 # DPX's image orientations as EXIF's: lines left to right or right to left, top to bottom or bottom to top,
 # and from 4 on, lines that run down (or up) the picture, stored one beside the other
 EXIF_ORIENTATION = {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 6, 6: 8, 7: 7}
+UNDEFINED_SHORT = 0xFFFF  # a 16-bit field left unset
 # an image element's descriptor (byte 800), in words: what a layout FFmpeg does not read is said as
 DESCRIPTORS = {1: "red", 2: "green", 3: "blue", 4: "alpha", 6: "luma", 50: "RGB", 51: "RGBA", 52: "ABGR",
                100: "CbYCrY 4:2:2", 101: "CbYaCrYa 4:2:2:4", 102: "CbYCr 4:4:4", 103: "CbYCrA 4:4:4:4"}
@@ -125,6 +126,13 @@ def read(data: bytes, path: str | None):
     from rehue.data.images import _oriented, array_to_loaded, to_uint16
 
     header = Header(data)
+    if not header.width or not header.height:  # probe 215: "truncated or corrupt DPX file (Invalid argument)"
+        raise ValueError(f"a DPX frame of no pixels ({header.width}x{header.height})")
+    if header.orientation not in EXIF_ORIENTATION and header.orientation != UNDEFINED_SHORT:  # probe 215: read as
+        # upright without a word, where Cineon's is refused; undefined (all ones) is taken as DPX's default, 0
+        raise ValueError(f"its orientation, {header.orientation}, is none of DPX's eight (0 to 7)")
+    if header.bits in (10, 12) and header.packing not in (0, 1, 2, UNDEFINED_SHORT):  # decoded as if method A
+        raise ValueError(f"its packing, {header.packing}, is none of DPX's (0 to 2)")
     if header.transfer in (Z_LINEAR, Z_HOMOGENEOUS):
         raise ValueError("holds depth (a Z buffer), not a picture")
     if header.bits == 10 and header.packing == 0:

@@ -145,12 +145,16 @@ class Header:
         if (right, down) == (0, 0):
             return data
         moved = bytearray(data)
-        for name, window in (("dataWindow", self.data_window), ("displayWindow", self.display_window)):
-            struct.pack_into("<4i", moved, self.window_at[name], window[0] + right, window[1] + down,
-                             window[2] + right, window[3] + down)
-        if self.tiles is None:  # a tile's place is counted in tiles from the data window's corner
-            for offset in np.frombuffer(data, "<u8", self.chunks(data), self.end).tolist():
-                struct.pack_into("<i", moved, offset, struct.unpack_from("<i", data, offset)[0] + down)
+        try:  # a struct.error where a coordinate moved passes 2**31 (probe 215: a traceback)
+            for name, window in (("dataWindow", self.data_window), ("displayWindow", self.display_window)):
+                struct.pack_into("<4i", moved, self.window_at[name], window[0] + right, window[1] + down,
+                                 window[2] + right, window[3] + down)
+            if self.tiles is None:  # a tile's place is counted in tiles from the data window's corner
+                for offset in np.frombuffer(data, "<u8", self.chunks(data), self.end).tolist():
+                    struct.pack_into("<i", moved, offset, struct.unpack_from("<i", data, offset)[0] + down)
+        except struct.error:
+            raise ValueError("corrupt OpenEXR file (its windows, or a scan line's place, lie beyond the 32-bit "
+                             "coordinates a file holds once its display window starts at 0, 0)") from None
         return bytes(moved)
 
 

@@ -515,6 +515,9 @@ def _load_scan(source: Path | bytes, path: Path | None) -> LoadedImage | None:
         raise RehueError(f"cannot read image ({exc.strerror or exc})", path) from None
     except ValueError as exc:
         raise RehueError(str(exc), path) from None
+    except struct.error:  # a field a reader has not bounded yet: one line, not a traceback (probe 215)
+        raise RehueError("corrupt DPX, OpenEXR or Cineon file (a field of its header lies beyond its range, or "
+                         "beyond the file's end)", path) from None
 
 
 def _first_bytes(path: Path, size: int) -> bytes:
@@ -573,13 +576,21 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
             return image
         if image.mode in DEEP_GRAY_MODES and (levels := gray_levels_in_srgb(icc)) is not None:
             converted = Image.fromarray(levels[np.clip(np.asarray(image), 0, 65535).astype(np.uint16)])
+        elif image.mode == "F" and (levels := gray_levels_in_srgb(icc)) is not None:  # a float scan's, at 16 bits
+            # as it is coloured (probe 215: "not applied to F samples", its L* up to 3.3 off)
+            try:
+                samples = image_levels(np.asarray(image))
+            except RehueError:  # out of range, NaN: said as the picture is read
+                return image
+            converted = Image.fromarray(levels[np.round(samples * np.float32(65535)).astype(np.uint16)])
         elif image.mode in ("L", "LA", *DEEP_GRAY_MODES) and icc[16:20] != b"GRAY":  # LittleCMS: "cannot
             # build transform"; 16 bits: "not applied to 16-bit samples", as if it were (probe 116)
             raise ImageCms.PyCMSError(f"a profile for {icc[16:20].decode('latin-1').strip() or 'colour'} pictures, on "
                                       "gray samples")
         elif deep or image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK", "P", "PA"):
             _warn_profile_not_applied(path, ImageCms.getProfileDescription(profile).strip(),
-                                      "16-bit" if deep or image.mode in DEEP_GRAY_MODES else image.mode)
+                                      "16-bit" if deep or image.mode in DEEP_GRAY_MODES else
+                                      {"F": "floating-point", "I": "32-bit"}.get(image.mode, image.mode))
             return image
         else:
             picture = image
@@ -613,10 +624,24 @@ JPEG_EXIF_BYTES = 65533  # one APP1 segment, less its length: "Exif" and the TIF
 XMP_ORIENTATION = re.compile(rb"""(tiff:Orientation(?:\s*=\s*["']|>))[0-9]""")  # probe 93: '6' too
 
 
+XMP_COLOR_SPACE = re.compile(rb"""(exif:ColorSpace(?:\s*=\s*["']|>))[0-9]+""")
+XMP_DROPPED = b"|".join([b"photoshop:ICCProfile", b"photoshop:ColorMode", b"exif:PixelXDimension",
+                         b"exif:PixelYDimension", b"tiff:ImageWidth", b"tiff:ImageLength", b"tiff:BitsPerSample",
+                         b"tiff:PhotometricInterpretation", b"tiff:SamplesPerPixel"])
+XMP_DROPPED_PROPERTY = re.compile(  # as an attribute, an empty element, or an element with its value (a list too)
+    rb"""\s+(?:""" + XMP_DROPPED + rb""")\s*=\s*(?:"[^"]*"|'[^']*')|<((?:""" + XMP_DROPPED + rb"""))\s*/>"""
+    rb"""|<((?:""" + XMP_DROPPED + rb"""))(?:\s[^>]*)?>.*?</\2\s*>""", re.DOTALL)
+
+
 def upright_xmp(packet: bytes | None) -> bytes | None:
-    """``packet`` saying the picture is upright (``tiff:Orientation`` 1): rehue turns the pixels by the
-    orientation, and a kept 6 would make XMP-aware readers turn them again."""
-    return None if packet is None else XMP_ORIENTATION.sub(rb"\g<1>1", packet)
+    """``packet`` as the output's: saying the picture is upright (``tiff:Orientation`` 1), as rehue turns the
+    pixels by the orientation and a kept 6 would make XMP-aware readers turn them again; its colour space
+    sRGB, and without the input's profile name, colour mode, size and samples, as its EXIF is (probe 215: a
+    colour output said to be "Dot Gain 20%" grayscale, 64 pixels wide beside its 128)."""
+    if packet is None:
+        return None
+    packet = XMP_COLOR_SPACE.sub(rb"\g<1>1", XMP_ORIENTATION.sub(rb"\g<1>1", packet))
+    return XMP_DROPPED_PROPERTY.sub(b"", packet)
 
 
 def _xmp(image) -> bytes | None:
@@ -1635,6 +1660,15 @@ def output_format(path: Path) -> str:
     return fmt
 
 
+def check_side_limit(path: Path, width: int, height: int) -> None:
+    """A RehueError where a picture of ``width`` x ``height`` is wider or taller than the format ``path`` names
+    can store; before the colouring too (probe 215: a side-by-side WebP refused after the work)."""
+    fmt = output_format(Path(path))
+    if max(width, height) > MAX_SIDE.get(fmt, max(width, height)):
+        raise RehueError(f"{fmt} holds at most {MAX_SIDE[fmt]} pixels a side and this image is {width}x{height}; "
+                         "write it as .png or .tif", path)
+
+
 def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = None, *, quality: int = 95,
                dpi: tuple[float, float] | None = None, exif=None, software: str | None = None,
                xmp: bytes | None = None, text: dict[str, str] | None = None, fast: bool = False,
@@ -1661,9 +1695,7 @@ def save_image(rgb: np.ndarray, path: str | Path, alpha: np.ndarray | None = Non
     path = Path(path)
     fmt = output_format(path)
     rgb = np.ascontiguousarray(rgb)
-    if max(rgb.shape[:2]) > MAX_SIDE.get(fmt, max(rgb.shape[:2])):
-        raise RehueError(f"{fmt} holds at most {MAX_SIDE[fmt]} pixels a side and this image is "
-                         f"{rgb.shape[1]}x{rgb.shape[0]}; write it as .png or .tif", path)
+    check_side_limit(path, rgb.shape[1], rgb.shape[0])
     if rgb.dtype == np.uint16 and fmt not in DEEP_FORMATS:
         rgb = to_uint8(rgb)
     if fmt == "JPEG" and xmp and len(xmp) > JPEG_XMP_BYTES:

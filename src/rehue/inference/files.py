@@ -24,6 +24,7 @@ from rehue.data.images import (
     as_it_will_be,
     check_folder_can_be_made,
     check_output_path,
+    check_side_limit,
     coloured_by_rehue,
     fitted_stem,
     folder_media,
@@ -396,6 +397,8 @@ def _colorize_image_file(colorizer, source: Path, target: Path, *, overwrite: bo
     if image.alpha is not None and OUTPUT_FORMATS.get(target.suffix.lower()) == "JPEG":
         logger.warning("%s: JPEG holds no transparency, so the transparent parts show; write .png, .webp or .tif "
                        "to keep it", target)
+    height, width = image.rgb.shape[:2]
+    check_side_limit(target, width * (2 if side_by_side else 1), height)
     gray = image.rgb if image.deep_gray is None else image.deep_gray
     large = image.rgb.shape[0] * image.rgb.shape[1] >= LARGE_PHOTO_PIXELS
     steps = progress_bar(total=3, initial=1, desc=f"{source.name}: colour", unit="step",
