@@ -768,18 +768,21 @@ def _damaged_figures(card) -> str | None:
     """Why a shipped model's card's figures cannot be shown, or None: a PSNR that is no finite number, one without
     its gray figure, an interval that is not two numbers, a NaN written as JSON cannot be (probe 214: a
     traceback, and `--json` wrote NaN, which strict readers refuse)."""
-    def number(value) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    def number(value) -> bool:  # of decibels: a PSNR, or a gain (probe 216: 10**400 an OverflowError, 1e308 shown
+        # in 309 digits)
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and -1000 < value < 1000
 
     metrics = card.metrics
     shown = next(((key, f"{key.split('_')[0]}_gray_psnr") for key in ("heldout_psnr", "val_psnr") if key in metrics),
                  ())
     for key in shown:
         if not number(metrics.get(key)):
-            return f"its card's metrics.{key} is {metrics.get(key, 'missing')!r}, not a number"
+            return f"its card's metrics.{key} is {repr(metrics.get(key, 'missing'))[:40]}, not a number of dB"
     interval = metrics.get("heldout_psnr_interval")
-    if interval is not None and not (isinstance(interval, list) and len(interval) == 2 and all(map(number, interval))):
-        return f"its card's metrics.heldout_psnr_interval is {json.dumps(interval)[:80]}, not two numbers"
+    if interval is not None and not (isinstance(interval, list) and len(interval) == 2 and all(map(number, interval))
+                                     and interval[0] <= interval[1]):
+        return (f"its card's metrics.heldout_psnr_interval is {json.dumps(interval)[:80]}, not two numbers of dB, low "
+                "first")
     try:
         json.dumps(card.__dict__, allow_nan=False)
     except ValueError:

@@ -467,6 +467,13 @@ def test_a_frame_dataset_whose_frames_folder_is_gone_is_said_so_not_read_as_phot
                  log=lambda message: None)
     assert str(refused.value).endswith("its manifest.csv is a frame dataset's (rehue frames), and its frames/ folder "
                                        "is missing") and not (tmp_path / "report").exists()
+    (root / "frames").write_bytes(b"")  # probe 216: a file, or a link to nothing, said to be missing
+    with pytest.raises(RehueError, match=r"and its frames/ is a file, not a folder$"):
+        build_datasets(root, 32, log=lambda message: None)
+    (root / "frames").unlink()
+    (root / "frames").symlink_to(tmp_path / "gone")
+    with pytest.raises(RehueError, match=rf"and its frames/ is a link to {tmp_path / 'gone'}, which is not there$"):
+        build_datasets(root, 32, log=lambda message: None)
 
 
 def test_a_frame_manifest_line_of_junk_is_said_not_dropped(tmp_path):
@@ -481,6 +488,9 @@ def test_a_frame_manifest_line_of_junk_is_said_not_dropped(tmp_path):
         assert str(refused.value) == (f"{root / 'manifest.csv'}: line 4 has {fields}, and the header {columns} "
                                       "columns: the manifest was edited or damaged (rehue frames writes one field for "
                                       "each column)")
+    (root / "manifest.csv").write_text("\n".join([lines[0], "", "", *lines[1:3], "junk", *lines[4:]]) + "\n")
+    with pytest.raises(RehueError, match="line 6 has 1 field,"):  # probe 216: counted as rows, "line 4"
+        build_datasets(root, 32, log=lambda message: None)
 
 
 def test_a_frame_manifest_without_a_split_column_says_so(tmp_path):

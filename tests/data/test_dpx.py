@@ -248,6 +248,7 @@ def test_other_layouts_ffmpeg_does_not_read_and_pixels_inside_the_header_are_nam
              # probe 215: read as upright, decoded as method A, "truncated or corrupt DPX file (Invalid argument)"
              "turned.dpx": (changed(768, ">H", 9), "its orientation, 9, is none of DPX's eight (0 to 7)"),
              "packed.dpx": (changed(804, ">H", 3), "its packing, 3, is none of DPX's (0 to 2)"),
+             "unset.dpx": (changed(804, ">H", 0xFFFF), "its packing, 65535 (undefined), is none of DPX's (0 to 2)"),
              "narrow.dpx": (changed(772, ">I", 0), "a DPX frame of no pixels (0x48)")}
     assert_each_refused_in_one_line(tmp_path, capsys, cases)
     assert np.array_equal(load_image(changed(768, ">H", 0xFFFF)).rgb, load_image(filled).rgb), \

@@ -263,6 +263,10 @@ def test_too_wide_for_webp_is_a_clear_error(tmp_path):
         save_image(wide, tmp_path / "wide.webp")
     assert list(tmp_path.iterdir()) == []
     assert save_image(wide, tmp_path / "wide.png").is_file()
+    # probe 216: libjpeg stops at 65,500, under the format's 65,535: "cannot write image (broken data stream ...)"
+    with pytest.raises(RehueError, match="JPEG holds at most 65500 pixels a side and this image is 65501x1"):
+        save_image(np.zeros((1, 65501, 3), np.uint8), tmp_path / "wide.jpg")
+    assert save_image(np.zeros((1, 65500, 3), np.uint8), tmp_path / "widest.jpg").is_file()
 
 
 def test_folder_walks_pass_over_hidden_files_and_folders(tmp_path):
@@ -486,6 +490,12 @@ def test_a_sixteen_bit_gray_scans_profile_is_applied_at_sixteen_bits(tmp_path, c
         tifffile.imwrite(tmp_path / "float.tif", (levels / 65535.0).astype(np.float32), iccprofile=profile)
         loaded = load_image(tmp_path / "float.tif")
         assert loaded.deep_gray.shape == (48, 64) and np.abs(loaded.deep_gray - srgb).max() <= 1
+        # probe 216: 32-bit integers of 8-bit levels, read as 8-bit untagged, were read as 16-bit ones: black
+        eight = np.round(levels / 257.0).astype(np.int32)
+        Image.fromarray(eight, "I").save(tmp_path / "int.tif", icc_profile=profile)
+        linear8 = eight / 255.0
+        srgb8 = np.where(linear8 <= 0.0031308, 12.92 * linear8, 1.055 * linear8 ** (1 / 2.4) - 0.055) * 65535
+        assert np.abs(load_image(tmp_path / "int.tif").deep_gray - srgb8).max() <= 1
     assert caplog.records == []
     rgb16 = np.repeat(levels[..., None], 3, axis=2)
     tifffile.imwrite(tmp_path / "colour.tif", rgb16, photometric="rgb", iccprofile=profile)
@@ -619,6 +629,32 @@ def test_a_kept_xmp_says_srgb_and_leaves_out_the_inputs_profile_mode_and_size(tm
         assert gone not in kept, (gone, kept)
     assert b'exif:ColorSpace="1"' in kept and b"<exif:ColorSpace>1</exif:ColorSpace>" in kept
     assert b"<dc:creator>City Archive</dc:creator>" in kept and kept.endswith(b"</rdf:RDF></x:xmpmeta>")
+
+
+def test_a_kept_xmp_stays_well_formed_and_keeps_the_users_own_properties():
+    """Probe 216: an empty element with attributes took the user's keywords after it with it, a comment naming a
+    property was cut open, a schema under another prefix kept its profile name, and a packet's padding was read in
+    time of its square (34 s for 60 KB)."""
+    import xml.etree.ElementTree as ElementTree
+
+    from rehue.data.images import upright_xmp
+
+    head = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" xmlns:exif="http://ns.adobe.com/exif/1.0/" '
+            b'xmlns:ps="http://ns.adobe.com/photoshop/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/"')
+    packet = (head + b' ps:ICCProfile="Dot Gain 20%" ps:ColorMode="1" tiff:Orientation="6">'
+              b'<!-- <tiff:ImageWidth> as scanned --><tiff:ImageWidth rdf:resource="x"/>'
+              b'<dc:subject><rdf:Bag><rdf:li>keep</rdf:li></rdf:Bag></dc:subject><tiff:ImageWidth>64</tiff:ImageWidth>'
+              b'<ps:ICCProfileName>mine</ps:ICCProfileName><![CDATA[ <tiff:ImageLength> ]]>'
+              b'</rdf:Description></rdf:RDF></x:xmpmeta>')
+    kept = upright_xmp(packet)
+    ElementTree.fromstring(kept)
+    assert b"Dot Gain" not in kept and b"ColorMode" not in kept and b"ImageWidth" not in kept.split(b"-->")[1]
+    for own in (b"<rdf:li>keep</rdf:li>", b"<ps:ICCProfileName>mine</ps:ICCProfileName>",
+                b"<!-- <tiff:ImageWidth> as scanned -->", b"<![CDATA[ <tiff:ImageLength> ]]>", b'tiff:Orientation="1"'):
+        assert own in kept, own
+    padded = head + b"/></rdf:RDF></x:xmpmeta>" + (b"\n" + b" " * 99) * 600
+    assert upright_xmp(padded) == padded, "padding kept as it is"
 
 
 def test_a_kept_xmp_says_upright_and_one_too_large_for_jpeg_is_left_out_with_a_warning(tmp_path, caplog):

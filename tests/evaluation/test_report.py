@@ -219,6 +219,28 @@ def test_the_legends_lie_under_the_axes_not_over_the_lines(tmp_path, monkeypatch
         assert [text.get_text() for text in legend.get_texts()] == long_names
 
 
+def test_a_legend_of_many_runs_or_of_very_long_names_leaves_the_axes_their_size(recwarn):
+    """Probe 216: 60 grid runs collapsed the axes (Matplotlib's warning twice, the legend over the title), 48
+    squeezed them to 40 pixels; names of 150 characters were cut off at both edges of the figure."""
+    import warnings
+
+    warnings.simplefilter("always")
+    few = lines_figure({"a": [1.0, 2.0]}, "epoch", "s", "t")
+    for series in ({f"gen2-classes-global-bs{k}": [1.0, 2.0, 3.0] for k in range(60)},
+                   {"x" * 150 + str(k): [1.0, 2.0] for k in range(3)}):
+        figure = lines_figure(series, "epoch", "s", "t")
+        renderer = figure.canvas.get_renderer()
+        figure.draw(renderer)
+        axes_box = figure.axes[0].get_window_extent(renderer)
+        few.draw(few.canvas.get_renderer())
+        assert axes_box.height >= 0.9 * few.axes[0].get_window_extent(few.canvas.get_renderer()).height
+        legend_box = figure.legends[0].get_window_extent(renderer)
+        assert 0 <= legend_box.x0 and legend_box.x1 <= figure.bbox.width and 0 <= legend_box.y0
+        assert legend_box.y1 <= axes_box.y0
+        assert all(len(text.get_text()) <= 70 for text in figure.legends[0].get_texts())
+    assert not [str(w.message) for w in recwarn if "layout" in str(w.message)]
+
+
 def test_the_gains_plot_counts_photos_in_whole_numbers(tmp_path, monkeypatch):
     """Probe 61: with two or three photos, the x axis of gains.png had ticks at 1.5 and 2.5."""
     from rehue.evaluation import report

@@ -356,13 +356,22 @@ def test_rehue_models_says_a_shipped_model_that_cannot_be_read(monkeypatch, tmp_
 
 
 @pytest.mark.parametrize(("metrics", "why"), [
-    ({"heldout_psnr": "22.0", "heldout_gray_psnr": 21.0}, "its card's metrics.heldout_psnr is '22.0', not a number"),
-    ({"heldout_psnr": 22.0}, "its card's metrics.heldout_gray_psnr is 'missing', not a number"),
-    ({"heldout_psnr": None, "heldout_gray_psnr": 21.0}, "its card's metrics.heldout_psnr is None, not a number"),
+    ({"heldout_psnr": "22.0", "heldout_gray_psnr": 21.0},
+     "its card's metrics.heldout_psnr is '22.0', not a number of dB"),
+    ({"heldout_psnr": 22.0}, "its card's metrics.heldout_gray_psnr is 'missing', not a number of dB"),
+    ({"heldout_psnr": None, "heldout_gray_psnr": 21.0}, "its card's metrics.heldout_psnr is None, not a number of dB"),
     ({"heldout_psnr": 22.0, "heldout_gray_psnr": 21.0, "heldout_psnr_interval": ["a", "b"]},
-     "its card's metrics.heldout_psnr_interval is [\"a\", \"b\"], not two numbers"),
-    ({"val_psnr": "x", "val_gray_psnr": 20.0}, "its card's metrics.val_psnr is 'x', not a number"),
-    ({"heldout_psnr": float("nan"), "heldout_gray_psnr": 21.0}, "its card's metrics.heldout_psnr is nan, not a number"),
+     "its card's metrics.heldout_psnr_interval is [\"a\", \"b\"], not two numbers of dB, low first"),
+    ({"val_psnr": "x", "val_gray_psnr": 20.0}, "its card's metrics.val_psnr is 'x', not a number of dB"),
+    ({"heldout_psnr": float("nan"), "heldout_gray_psnr": 21.0},
+     "its card's metrics.heldout_psnr is nan, not a number of dB"),
+    # probe 216: an OverflowError; 309 digits; "gain +5.00 to -5.00 dB ... clearly above gray"
+    ({"heldout_psnr": 10**400, "heldout_gray_psnr": 21.0},
+     f"its card's metrics.heldout_psnr is 1{'0' * 39}, not a number of dB"),
+    ({"heldout_psnr": 1e308, "heldout_gray_psnr": 21.0},
+     "its card's metrics.heldout_psnr is 1e+308, not a number of dB"),
+    ({"heldout_psnr": 22.0, "heldout_gray_psnr": 21.0, "heldout_psnr_interval": [5, -5]},
+     "its card's metrics.heldout_psnr_interval is [5, -5], not two numbers of dB, low first"),
     ({"epochs_nan": float("nan")}, "its card holds a number that is not finite (NaN or infinity)"),
 ])
 @pytest.mark.parametrize("json_flag", [[], ["--json"]])

@@ -416,7 +416,13 @@ def test_a_state_of_another_mode_or_none_is_refused_and_the_detector_left_as_it_
             detector.push(frame)
         before = detector.state()
         other = SceneDetector(next(name for name in SCENE_MODES if name != mode)).state()
-        for wrong in ({}, other, {key: "x" for key in before}):
+        odd = [{**before, "count": np.float64("inf")}]  # probe 216: an OverflowError; taken, then a push failed
+        if mode == "thesis":
+            odd += [{**before, "previous_working": np.zeros((64, 64), np.uint8)},
+                    {**before, "previous_histogram": np.zeros(10, np.float32)}]
+        else:
+            odd.append({**before, "consecutive": np.zeros((0, 2))})
+        for wrong in ({}, other, {key: "x" for key in before}, *odd):
             with pytest.raises(ValueError, match=f"^state: not the state\\(\\) of a '{mode}' scene detector$"):
                 detector.restore(wrong)
             after = detector.state()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -403,7 +404,8 @@ def frame_video_fingerprints(root: Path) -> dict[str, str]:
 def read_frame_manifest(root: Path) -> list[dict]:
     manifest = Path(root) / "manifest.csv"
     rows = _with_paths(manifest, _read_manifest_rows(root) or [], ("path", "video"))
-    for number, row in enumerate(rows, start=2):  # probe 213: a line of junk was dropped from both splits unsaid
+    for number, row in zip(_line_numbers(rows), rows, strict=True):  # probe 213: a line of junk was dropped from
+        # both splits without a word
         fields = sum(value is not None for key, value in row.items() if key is not None) + len(row.get(None, ()))
         if fields != len(row) - (None in row):
             raise RehueError(f"line {number} has {counted(fields, 'field')}, and the header "
@@ -422,7 +424,7 @@ def _with_paths(manifest: Path, rows: list[dict], columns: tuple[str, ...] = ("p
         raise RehueError(f"has no {' or '.join(repr(name) for name in missing)} column (its header reads "
                          f"{header!r}): a set's manifest is comma-separated with a header naming its columns, as "
                          "rehue writes it", manifest)
-    for number, row in enumerate(rows, start=2):  # the header is line 1
+    for number, row in zip(_line_numbers(rows), rows, strict=True):
         if not row.get("path"):
             raise RehueError(f"line {number} names no file (its path is empty)", manifest)
     return rows
@@ -443,7 +445,7 @@ def warn_of_links_outside(root: Path, files: list[Path], log) -> None:
 def _inside(manifest: Path, rows: list[dict]) -> list[dict]:
     """``rows``, whose paths must name files inside the set's folder, as rehue writes them: a set from
     someone else whose manifest names /home/... or ../.. would have training read files from anywhere."""
-    for number, row in enumerate(rows, start=2):  # the header is line 1
+    for number, row in zip(_line_numbers(rows), rows, strict=True):
         path = row.get("path")
         if not path:  # no file named: a set's manifest is refused for it (_with_paths), another's is not read
             continue
@@ -736,8 +738,23 @@ def check_frames_folder(path: Path) -> None:
     except OSError:
         return
     if set(MANIFEST_FIELDS) <= set(columns):
-        raise RehueError("its manifest.csv is a frame dataset's (rehue frames), and its frames/ folder is missing",
-                         path)
+        frames = Path(path) / "frames"
+        what = ("frames/ folder is missing" if not os.path.lexists(frames) else  # probe 216: a file said missing
+                f"frames/ is a link to {os.readlink(frames)}, which is not there" if not frames.exists() else
+                "frames/ is a file, not a folder")
+        raise RehueError(f"its manifest.csv is a frame dataset's (rehue frames), and its {what}", path)
+
+
+class _ManifestRows(list):
+    """A manifest's rows, and the line of the file each ends on (``lines``): blank lines and quoted fields that
+    hold a line break make a row's place in the list another number (probe 216: "line 6" of junk on line 8)."""
+    lines: list[int]
+
+
+def _line_numbers(rows: list[dict]) -> list[int]:
+    """The line of its manifest each of ``rows`` ends on, where it was read from one; else as if each row were
+    one line after the header."""
+    return getattr(rows, "lines", None) or list(range(2, len(rows) + 2))
 
 
 def _read_manifest_rows(root: Path) -> list[dict] | None:
@@ -756,7 +773,11 @@ def _read_manifest_rows(root: Path) -> list[dict] | None:
     # column's name (probe 61); names that are not UTF-8 are kept as they are
     with open(manifest, newline="", encoding="utf-8-sig", errors="surrogateescape") as fh:
         reader = csv.DictReader(fh)
-        rows = list(reader)
+        rows = _ManifestRows()
+        rows.lines = []
+        for row in reader:
+            rows.append(row)
+            rows.lines.append(reader.line_num)
         header = reader.fieldnames or []
     if sets and len(header) == 1:  # a set's manifest saved with semicolons or tabs would be read as no set's (probe 64)
         raise RehueError(f"is not comma-separated (its header reads {header[0][:120]!r}): a set's manifest is "

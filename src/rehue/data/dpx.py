@@ -131,8 +131,10 @@ def read(data: bytes, path: str | None):
     if header.orientation not in EXIF_ORIENTATION and header.orientation != UNDEFINED_SHORT:  # probe 215: read as
         # upright without a word, where Cineon's is refused; undefined (all ones) is taken as DPX's default, 0
         raise ValueError(f"its orientation, {header.orientation}, is none of DPX's eight (0 to 7)")
-    if header.bits in (10, 12) and header.packing not in (0, 1, 2, UNDEFINED_SHORT):  # decoded as if method A
-        raise ValueError(f"its packing, {header.packing}, is none of DPX's (0 to 2)")
+    if header.bits in (10, 12) and header.packing not in (0, 1, 2):  # decoded as one of them, without a word
+        # (probe 216: undefined, all ones, as method B, scrambled)
+        undefined = " (undefined)" if header.packing == UNDEFINED_SHORT else ""
+        raise ValueError(f"its packing, {header.packing}{undefined}, is none of DPX's (0 to 2)")
     if header.transfer in (Z_LINEAR, Z_HOMOGENEOUS):
         raise ValueError("holds depth (a Z buffer), not a picture")
     if header.bits == 10 and header.packing == 0:

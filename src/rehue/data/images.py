@@ -41,7 +41,8 @@ UNREAD_MEDIA_SUFFIXES = {".heic", ".heif", ".dng", ".cr2", ".cr3", ".crw", ".nef
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF",
                   ".dpx": "DPX", ".exr": "EXR"}
 HEIC_REASON = "holds a HEIC/HEIF picture (a phone's), which rehue does not read; convert it to JPEG, PNG or TIFF first"
-MAX_SIDE = {"WEBP": 16383, "JPEG": 65535}  # the largest width or height these formats can store
+MAX_SIDE = {"WEBP": 16383, "JPEG": 65500}  # the largest width or height these formats can store (JPEG: libjpeg's
+# JPEG_MAX_DIMENSION, under the format's own 65535: probe 216)
 # Above this many pixels an image is refused: a 50,000 x 50,000 PNG header would need 7.5 GB to decode.
 MAX_PIXELS = 120_000_000
 DEEP_FORMATS = {"PNG", "TIFF", "DPX", "EXR"}  # the output formats that hold 16 bits per sample (EXR: half floats)
@@ -574,15 +575,15 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         if _is_srgb(icc):
             return image
-        if image.mode in DEEP_GRAY_MODES and (levels := gray_levels_in_srgb(icc)) is not None:
-            converted = Image.fromarray(levels[np.clip(np.asarray(image), 0, 65535).astype(np.uint16)])
-        elif image.mode == "F" and (levels := gray_levels_in_srgb(icc)) is not None:  # a float scan's, at 16 bits
-            # as it is coloured (probe 215: "not applied to F samples", its L* up to 3.3 off)
-            try:
+        if image.mode in (*DEEP_GRAY_MODES, "F") and (levels := gray_levels_in_srgb(icc)) is not None:
+            try:  # the levels as the picture is read: 32-bit integers of 8-bit levels (probe 216: read as 16-bit
+                # ones, black), floats at 16 bits (probe 215: "not applied to F samples", L* up to 3.3 off)
                 samples = image_levels(np.asarray(image))
             except RehueError:  # out of range, NaN: said as the picture is read
                 return image
-            converted = Image.fromarray(levels[np.round(samples * np.float32(65535)).astype(np.uint16)])
+            if samples.dtype.kind == "f":
+                samples = np.round(samples * np.float32(65535)).astype(np.uint16)
+            converted = Image.fromarray(levels[to_uint16(samples)])
         elif image.mode in ("L", "LA", *DEEP_GRAY_MODES) and icc[16:20] != b"GRAY":  # LittleCMS: "cannot
             # build transform"; 16 bits: "not applied to 16-bit samples", as if it were (probe 116)
             raise ImageCms.PyCMSError(f"a profile for {icc[16:20].decode('latin-1').strip() or 'colour'} pictures, on "
@@ -621,27 +622,51 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
 XMP_PNG_KEY = "XML:com.adobe.xmp"
 JPEG_XMP_BYTES = 65502  # one APP1 segment, less its "http://ns.adobe.com/xap/1.0/" header (no extended XMP)
 JPEG_EXIF_BYTES = 65533  # one APP1 segment, less its length: "Exif" and the TIFF block within
-XMP_ORIENTATION = re.compile(rb"""(tiff:Orientation(?:\s*=\s*["']|>))[0-9]""")  # probe 93: '6' too
+# XMP's schemas whose properties rehue rewrites: their usual prefix, the properties rewritten to sRGB's (1) or
+# upright (1), and those left out, as they describe the input's profile, colour mode, size or samples
+XMP_SCHEMAS = {b"http://ns.adobe.com/tiff/1.0/": (b"tiff", (b"Orientation",), (
+                   b"ImageWidth", b"ImageLength", b"BitsPerSample", b"PhotometricInterpretation", b"SamplesPerPixel")),
+               b"http://ns.adobe.com/exif/1.0/": (b"exif", (b"ColorSpace",), (b"PixelXDimension", b"PixelYDimension")),
+               b"http://ns.adobe.com/photoshop/1.0/": (b"photoshop", (), (b"ICCProfile", b"ColorMode"))}
+XMP_UNTOUCHED = re.compile(rb"(<!--.*?-->|<!\[CDATA\[.*?\]\]>)", re.DOTALL)  # comments and CDATA: text
 
 
-XMP_COLOR_SPACE = re.compile(rb"""(exif:ColorSpace(?:\s*=\s*["']|>))[0-9]+""")
-XMP_DROPPED = b"|".join([b"photoshop:ICCProfile", b"photoshop:ColorMode", b"exif:PixelXDimension",
-                         b"exif:PixelYDimension", b"tiff:ImageWidth", b"tiff:ImageLength", b"tiff:BitsPerSample",
-                         b"tiff:PhotometricInterpretation", b"tiff:SamplesPerPixel"])
-XMP_DROPPED_PROPERTY = re.compile(  # as an attribute, an empty element, or an element with its value (a list too)
-    rb"""\s+(?:""" + XMP_DROPPED + rb""")\s*=\s*(?:"[^"]*"|'[^']*')|<((?:""" + XMP_DROPPED + rb"""))\s*/>"""
-    rb"""|<((?:""" + XMP_DROPPED + rb"""))(?:\s[^>]*)?>.*?</\2\s*>""", re.DOTALL)
+@functools.lru_cache(maxsize=16)
+def _xmp_rewrites(prefixes: tuple[bytes, ...]) -> tuple[re.Pattern, re.Pattern]:
+    """For the prefixes a packet gives XMP_SCHEMAS (in their order), a pattern of a property set to 1 (its value
+    in group 2) and one of a property left out: an attribute with the space before it, an empty element, or an
+    element with its value (a list too). Each is tried only where a name can start (probe 216: ``\\s+`` before
+    an attribute's name was tried from each space of a packet's padding, 34 s for 60 KB)."""
+    def names(part: int) -> bytes:
+        return b"|".join(re.escape(prefix + b":" + name) for prefix, (_, *parts) in zip(prefixes, XMP_SCHEMAS.values(),
+                                                                                      strict=True)
+                         for name in parts[part])
+
+    dropped = names(1)
+    set_to_one = re.compile(rb"((?:" + names(0) + rb")(?:\s*=\s*[\"']|>))([0-9]+)")
+    left_out = re.compile(rb"(?<!\s)\s+(?:" + dropped + rb")\s*=\s*(?:\"[^\"]*\"|'[^']*')"
+                          rb"|<(?:" + dropped + rb")(?:\s[^>]*)?/>"
+                          rb"|<(" + dropped + rb")(?:\s[^>]*)?(?<!/)>.*?</\1\s*>", re.DOTALL)
+    return set_to_one, left_out
 
 
 def upright_xmp(packet: bytes | None) -> bytes | None:
     """``packet`` as the output's: saying the picture is upright (``tiff:Orientation`` 1), as rehue turns the
     pixels by the orientation and a kept 6 would make XMP-aware readers turn them again; its colour space
     sRGB, and without the input's profile name, colour mode, size and samples, as its EXIF is (probe 215: a
-    colour output said to be "Dot Gain 20%" grayscale, 64 pixels wide beside its 128)."""
+    colour output said to be "Dot Gain 20%" grayscale, 64 pixels wide beside its 128). A schema's prefix is
+    the packet's own where it declares one; comments and CDATA are left as they are."""
     if packet is None:
         return None
-    packet = XMP_COLOR_SPACE.sub(rb"\g<1>1", XMP_ORIENTATION.sub(rb"\g<1>1", packet))
-    return XMP_DROPPED_PROPERTY.sub(b"", packet)
+    prefixes = []
+    for uri, (usual, *_) in XMP_SCHEMAS.items():
+        declared = re.search(rb"xmlns:([A-Za-z_][\w.-]*)\s*=\s*[\"']" + re.escape(uri) + rb"[\"']", packet)
+        prefixes.append(declared.group(1) if declared else usual)
+    set_to_one, left_out = _xmp_rewrites(tuple(prefixes))
+    pieces = XMP_UNTOUCHED.split(packet)
+    for at in range(0, len(pieces), 2):  # the odd ones are comments and CDATA
+        pieces[at] = left_out.sub(b"", set_to_one.sub(rb"\g<1>1", pieces[at]))
+    return b"".join(pieces)
 
 
 def _xmp(image) -> bytes | None:

@@ -210,7 +210,7 @@ def lines_figure(series: dict[str, Sequence[float]], xlabel: str, ylabel: str, t
     """The figure ``plot_lines`` saves."""
     Figure, FigureCanvasAgg, MaxNLocator = matplotlib_parts()
 
-    figure = Figure(figsize=PLOT_SIZE_INCHES, dpi=PLOT_DPI, layout="constrained")
+    figure = _figure_with_legend(Figure, [_legend_label(name) for name in series])
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     for name, values in series.items():
@@ -234,19 +234,43 @@ def lines_figure(series: dict[str, Sequence[float]], xlabel: str, ylabel: str, t
     return figure
 
 
+LEGEND_LINE_CHARS = 100  # of a legend's labels at 8 points, across the figure's width
+LEGEND_LABEL_CHARS = 70  # a label's longest: the middle of a longer name is left out
+LEGEND_ROW_INCHES = 0.18
+
+
+def _legend_columns(labels: list[str]) -> tuple[int, int]:
+    """The columns and rows of the legend of ``labels``."""
+    columns = max(1, min(len(labels), LEGEND_LINE_CHARS // (max(map(len, labels), default=1) + 6)))
+    return columns, -(-len(labels) // columns)
+
+
+def _figure_with_legend(Figure, labels: list[str]):
+    """A figure of a constrained layout for a plot whose legend (``_legend_under``) shows ``labels``: taller than
+    ``PLOT_SIZE_INCHES`` by the legend's rows past two, so the axes keep their size (probe 216: 48 grid runs
+    squeezed them to 40 pixels, 60 collapsed them, with Matplotlib's own warning)."""
+    width, height = PLOT_SIZE_INCHES
+    rows = _legend_columns(labels)[1]
+    return Figure(figsize=(width, height + max(0, rows - 2) * LEGEND_ROW_INCHES), dpi=PLOT_DPI, layout="constrained")
+
+
 def _legend_under(figure, axes) -> None:
     """The legend under the axes of a figure with a constrained layout, not on them: placed "best" among the
     lines, long names hid a clip's peak at its cut and the lowest gain with its interval (probe 214)."""
-    labels = axes.get_legend_handles_labels()[1]
-    columns = max(1, min(len(labels), 100 // (max(map(len, labels), default=1) + 6)))
+    columns = _legend_columns(axes.get_legend_handles_labels()[1])[0]
     figure.legend(loc="outside lower center", ncols=columns, fontsize=8, frameon=False)
 
 
 def _legend_label(name: str) -> str:
     """A model's or a clip's name as a legend shows it: Matplotlib reads a pair of ``$`` as mathematics (probe
     140: ``m$\\frac{$`` ended evaluate in a traceback, ``cost $1 to $2.mp4`` came out in italics) and leaves out
-    a label that begins with ``_``; a control character is shown as its escape."""
-    label = one_line(str(name)).replace("$", r"\$")
+    a label that begins with ``_``; a control character is shown as its escape; the middle of a name longer than
+    ``LEGEND_LABEL_CHARS`` is left out (probe 216: one of 150 cut off at both edges of the figure)."""
+    label = one_line(str(name))
+    if len(label) > LEGEND_LABEL_CHARS:
+        half = (LEGEND_LABEL_CHARS - 1) // 2
+        label = label[:half] + "…" + label[-half:]
+    label = label.replace("$", r"\$")
     return " " + label if label.startswith("_") else label
 
 
@@ -260,7 +284,7 @@ def gains_plot(table: MetricTable, path: str | Path) -> Path | None:
             for verdict in table.verdicts() if verdict.psnr_interval is not None]
     if not rows:
         return None
-    figure = Figure(figsize=PLOT_SIZE_INCHES, dpi=PLOT_DPI, layout="constrained")
+    figure = _figure_with_legend(Figure, [_legend_label(verdict.name) for verdict, _ in rows])
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     for verdict, gains in rows:

@@ -89,7 +89,7 @@ class ThesisThresholds:
 def gray_histogram(gray: np.ndarray) -> np.ndarray:
     import cv2
 
-    return cv2.calcHist([gray], [0], None, [256], [0, 256])
+    return cv2.calcHist([gray], [0], None, [256], [0, 256]).reshape(-1)  # (256, 1) from OpenCV 4, (256,) from 5
 
 
 def histogram_similarity(previous_histogram: np.ndarray, histogram: np.ndarray) -> float:
@@ -161,9 +161,13 @@ class ThesisEngine:
         return {"count": np.int64(first + self._count), "previous_working": working, "previous_histogram": histogram}
 
     def restore(self, state: dict[str, np.ndarray], first: int) -> None:
-        self._count = int(state["count"]) - first
-        working, histogram = state["previous_working"], state["previous_histogram"]
-        self._previous = (working, histogram) if working.size else None
+        count = int(state["count"]) - first
+        working, histogram = np.asarray(state["previous_working"]), np.asarray(state["previous_histogram"])
+        size = self.thresholds.working_size
+        if working.size and (working.shape != (size, size) or working.dtype != np.uint8 or histogram.size != 256):
+            raise ValueError("a frame of another working size, or no frame")  # probe 216: taken, then a push failed
+        self._count = count
+        self._previous = (working, histogram.reshape(-1).astype(np.float32)) if working.size else None
 
 
 # ------------------------------------------------------------------------------------------- robust
@@ -767,6 +771,8 @@ class RobustEngine:
         self._last_change, self._in_dissolve = int(state["last_change"]) - first, bool(state["in_dissolve"])
         self._last_change_gradual = bool(state.get("last_change_gradual", False))
         self._through_black = bool(state.get("through_black", False))
+        if np.ndim(state["consecutive"]) != 1:  # probe 216: taken, then a push failed
+            raise ValueError("consecutive: not one score a frame")
         self._consecutive = deque((None if np.isnan(value) else float(value) for value in state["consecutive"]),
                                   maxlen=self._consecutive.maxlen)
         self._motion = deque((tuple(int(v) for v in shift) for shift in state["motion"]), maxlen=MOTION_MEMORY)
@@ -895,7 +901,7 @@ class SceneDetector:
         engine = SCENE_MODES[self.mode].engine(self.thresholds)
         try:
             engine.restore(state, first)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError):
             raise ValueError(f"state: not the state() of a {self.mode!r} scene detector") from None
         self._engine, self._flushed = engine, False
 
