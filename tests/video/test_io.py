@@ -882,6 +882,45 @@ def test_cover_art_is_kept_in_mkv_and_mp4(tmp_path):
     assert writer.left_out == ["1 attached picture (cover art; .mkv and .mp4 keep it)"]
 
 
+def test_a_larger_picture_track_of_one_frame_is_not_taken_for_the_film(tmp_path):
+    """Probe 217: FFmpeg's Matroska writer stores a cover picture as an ordinary one-frame MJPEG track; larger than
+    the film, it was coloured in its place (1 frame, the 20-frame film left out)."""
+    import av
+
+    source = tmp_path / "cover.mkv"
+    with av.open(str(source), "w") as container:
+        cover = container.add_stream("mjpeg")
+        cover.width, cover.height, cover.pix_fmt = 128, 96, "yuvj420p"
+        film = container.add_stream("libx264", rate=25)
+        film.width, film.height, film.pix_fmt = 64, 48, "yuv420p"
+        picture = av.VideoFrame.from_ndarray(np.full((96, 128, 3), 120, np.uint8), format="rgb24")
+        picture = picture.reformat(format="yuvj420p")
+        picture.pts = 0
+        for packet in [*cover.encode(picture), *cover.encode()]:
+            container.mux(packet)
+        encode_frames(container, film, textured_frames(20, 48, 64))
+    with VideoReader(source) as reader:
+        assert (reader.width, reader.height) == (64, 48) and len(list(reader)) == 20
+
+
+def test_the_picture_tracks_own_title_and_language_are_kept(tmp_path):
+    """Probe 217: the video track's language (deu) and title came out "und" and none, without a word, where the
+    sound tracks' are kept."""
+    import av
+
+    source = tmp_path / "film.mp4"
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.metadata.update(language="deu", title="Hauptfilm")
+        encode_frames(container, stream, textured_frames(3, 48, 64))
+    for suffix in (".mp4", ".mkv", ".mov"):
+        with av.open(str(copy_video(source, tmp_path / f"out{suffix}"))) as written:
+            tags = written.streams.video[0].metadata
+            assert tags.get("language") in ("deu", "ger") and (tags.get("title") or tags.get("name")) == "Hauptfilm", \
+                (suffix, dict(tags))
+
+
 def test_a_part_of_a_film_with_cover_art_and_subtitles_keeps_both(tmp_path):
     """Review of stop 54: a part's subtitle check read the file before the cover art was looked for, from where it
     had left off, so a part of an .mp4 with both lost its cover (and, the order turned, its first subtitles)."""
@@ -1090,7 +1129,7 @@ def test_prores_levels_are_bt709s_exactly_with_no_stray_column(tmp_path, width):
 def test_a_gray_masters_levels_are_looked_up_as_swscale_gives_them(tmp_path, width):
     """A 10-bit master's gray is swscale's 16-bit gray, which took 32 ms a 1080p frame: of a black-and-white
     master (its chroma neutral), each luma word's gray is now looked up in a table of swscale's own, and is
-    the same to the bit; a toned master's, whose gray swscale makes from its chroma too, is swscale's still."""
+    the same to the bit; a toned master's is swscale's still (its luma, `luma_gray`)."""
     import av
 
     from rehue.data.images import to_uint8
@@ -1115,7 +1154,7 @@ def test_a_gray_masters_levels_are_looked_up_as_swscale_gives_them(tmp_path, wid
     for name, looked_up in (("gray.mov", True), ("gray10.mkv", True), ("sepia.mov", False)):
         with VideoReader(tmp_path / name) as reader:
             frame = next(iter(reader))
-        swscale = frame.av_frame.reformat(format="gray16le", threads=1).to_ndarray()
+        swscale = io.luma_gray(frame.av_frame, "gray16le", threads=1)  # by BT.601's matrix: the luma (probe 217)
         assert (io._luma_levels(frame.av_frame) is not None) == looked_up, name
         assert np.array_equal(frame.gray16, swscale) and np.array_equal(frame.gray, to_uint8(swscale)), name
 
@@ -1467,6 +1506,41 @@ def test_sound_that_starts_well_before_the_picture_is_kept_in_step(tmp_path, suf
     assert max(sound_times) - picture_at == pytest.approx(2.0, abs=0.05), "the sound runs 2 s past the first picture"
     assert picture_at - min(t for t in sound_times) + 1024 / 48000 == pytest.approx(1.0, abs=0.06), \
         "and starts 1 s before it"
+
+
+@pytest.mark.parametrize(("pixel_format", "full_range"), [("yuv420p", False), ("yuv422p", False),
+                                                         ("yuv420p10le", True), ("yuv420p10le", False)])
+@pytest.mark.parametrize("colorspace", [1, 5, 2])  # BT.709, BT.601, untagged
+def test_a_gray_films_gray_is_its_luma_whatever_its_matrix(tmp_path, pixel_format, full_range, colorspace):
+    """Probe 217: a gray film tagged BT.709 (an HD camera's) was read half a level dark at 8 bits, so its colour
+    version came out 0.19 L* darker than it; a 10-bit full-range one 0.37 light at 16 bits."""
+    import av
+
+    bits = 10 if "10" in pixel_format else 8
+    words = np.uint16 if bits > 8 else np.uint8
+    path = tmp_path / "hd.mkv"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 32, pixel_format
+        stream.codec_context.color_range, stream.codec_context.colorspace = 2 if full_range else 1, colorspace
+        frame = av.VideoFrame(64, 32, pixel_format)
+        low, high = (0, (1 << bits) - 1) if full_range else (16 << (bits - 8), 235 << (bits - 8))
+        for index, plane in enumerate(frame.planes):
+            samples = np.full((plane.height, plane.line_size // np.dtype(words).itemsize), 1 << (bits - 1), words)
+            if index == 0:
+                samples[:, :64] = np.linspace(low, high, 64 * 32).round().reshape(32, 64).astype(words)
+            plane.update(samples.tobytes())
+        frame.color_range, frame.colorspace, frame.pts = 2 if full_range else 1, colorspace, 0
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            container.mux(packet)
+    with VideoReader(path) as reader:
+        (read,) = list(reader)
+        luma = np.linspace(low, high, 64 * 32).round().reshape(32, 64)
+        exact = np.clip((luma - low) / (high - low), 0, 1)
+        assert int(read.av_frame.colorspace) == colorspace, "the tag the film was written with"
+        assert np.abs(read.gray - exact * 255).max() <= 0.5 + 1e-9
+        if bits > 8:  # swscale widens 10 bits by repeating them: within a level of 65,535 (before, 95 of them)
+            assert np.abs(read.gray16 - exact * 65535).max() <= 1
 
 
 def _tagged_clip(path, transfer: int, frames=3):

@@ -219,7 +219,7 @@ class Frame:
                 levels = self._luma_levels()
                 self._gray = to_uint8(self.gray16) if levels is None else levels[1][_luma_plane(self.av_frame)]
             else:
-                self._gray = self.av_frame.to_ndarray(format="gray")
+                self._gray = luma_gray(self.av_frame, "gray")
         return self._gray
 
     @property
@@ -235,7 +235,7 @@ class Frame:
             return levels[0][_luma_plane(self.av_frame)]
         # on one thread: swscale's threads left a slice's first 8 pixels mid-gray in some 10-bit 4:2:2 frames
         # (a ProRes master's; probe 34), and these levels are the L* a master is coloured from
-        return self.av_frame.reformat(format="gray16le", threads=1).to_ndarray()
+        return luma_gray(self.av_frame, "gray16le", threads=1)
 
     def _luma_levels(self) -> tuple[np.ndarray, np.ndarray] | None:
         if self._levels is _UNASKED:
@@ -255,6 +255,17 @@ class Frame:
 
     def __repr__(self) -> str:
         return f"Frame(index={self.index}, pts={self.pts}, time={self.time:.3f})"
+
+
+def luma_gray(av_frame, pixel_format: str, **options) -> np.ndarray:
+    """A frame's gray (``pixel_format``: "gray" or "gray16le") as swscale gives it, a YUV frame's from its luma alone,
+    read by BT.601's matrix whatever the frame's tag: swscale's path for other matrices goes by way of RGB, and
+    read a BT.709 frame of neutral chroma half a level dark at 8 bits (limited range; an HD film's colour version
+    0.19 L* darker than the film: probe 217), 0.48 light at 16 bits (full range), and a toned one's gray from its
+    chroma too. An RGB frame's gray is the same either way."""
+    from av.video.reformatter import Colorspace
+
+    return av_frame.reformat(format=pixel_format, src_colorspace=Colorspace.ITU601, **options).to_ndarray()
 
 
 def frame_rgb(av_frame) -> np.ndarray:
@@ -284,8 +295,8 @@ def _luma_levels(av_frame) -> tuple[np.ndarray, np.ndarray] | None:
     black-and-white master's is): the 16-bit gray swscale gives each of the 65,536 luma words, and that gray
     rounded to 8 bits, to be looked up (``_luma_plane``); None for any other frame. swscale's 16-bit gray of a
     1080p ProRes frame tagged BT.709 took 16.5 ms on one thread, the table 3.4 (`benchmarks/master_gray.py`);
-    looked up, the levels are the same to the bit, as the table is swscale's. A toned master's gray depends on
-    its chroma too, and is swscale's."""
+    looked up, the levels are the same to the bit, as the table is swscale's (`luma_gray`). A toned master's
+    gray is swscale's, with no table."""
     if not DEEP_LUMA_FORMATS.fullmatch(av_frame.format.name):
         return None
     if not av_frame.format.name.startswith("gray"):
@@ -310,7 +321,7 @@ def _luma_table(name: str, color_range: int, colorspace: int) -> tuple[np.ndarra
         if index == 0:
             words[:, :256] = np.arange(65536, dtype=np.uint16).reshape(256, 256)
         plane.update(words.tobytes())
-    gray = every.reformat(format="gray16le", threads=1).to_ndarray().ravel().copy()
+    gray = luma_gray(every, "gray16le", threads=1).ravel().copy()
     return gray, to_uint8(gray)
 
 
@@ -648,6 +659,14 @@ class VideoReader:
             return int(av.VideoFormat(self._stream.codec_context.pix_fmt).components[0].bits)
         except (TypeError, ValueError, IndexError, av.FFmpegError):
             return 8
+
+    @property
+    def track_tags(self) -> dict[str, str]:
+        """The picture track's own title and language (an MP4's "name" read as its title; "und" is none), which a
+        colour version's picture track keeps (probe 217: dropped without a word, where the sound's were kept)."""
+        metadata = self._stream.metadata
+        tags = {"title": metadata.get("title") or metadata.get("name"), "language": metadata.get("language")}
+        return {key: value for key, value in tags.items() if value and value.lower() != "und"}
 
     @property
     def timecode(self) -> str | None:
@@ -1012,7 +1031,7 @@ class VideoReader:
             stream = container.streams.video[self._position]
             stream.codec_context.skip_frame = "NONKEY"
             for av_frame in islice(container.decode(stream), limit):
-                yield av_frame.to_ndarray(format="gray")
+                yield luma_gray(av_frame, "gray")
         except av.FFmpegError:
             return
         finally:
@@ -1525,6 +1544,7 @@ def main_video_stream(container):
     import av
 
     streams = [stream for stream in container.streams.video if not _is_cover(stream)]
+    streams = [stream for stream in streams if not _one_picture(stream)] or streams
     flagged = [stream for stream in streams if stream.disposition & av.stream.Disposition.default]
     if 0 < len(flagged) < len(streams):
         streams = flagged
@@ -1534,6 +1554,27 @@ def main_video_stream(container):
         return context.width * context.height if context is not None else -1
 
     return max(streams, key=pixels)
+
+
+STILL_CODECS = {"mjpeg", "png", "bmp", "tiff", "webp", "jpeg2000"}
+MATROSKA_DURATION = re.compile(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)")  # a track's DURATION tag: 00:00:00.042000000
+
+
+def _one_picture(stream) -> bool:
+    """Whether a video stream is a picture track of one frame: cover art a Matroska writer stored as an ordinary
+    track (FFmpeg's does, without the attached-picture flag), which, larger than the film, was coloured in its
+    place (probe 217). Known by its codec and its length, where the file states one."""
+    if stream.codec_context is None or stream.codec_context.name not in STILL_CODECS:
+        return False
+    if stream.frames:
+        return stream.frames == 1
+    seconds = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else None
+    tagged = MATROSKA_DURATION.fullmatch(str(stream.metadata.get("DURATION", "")).strip())
+    if seconds is None and tagged:
+        hours, minutes, rest = tagged.groups()
+        seconds = int(hours) * 3600 + int(minutes) * 60 + float(rest)
+    rate = float(stream.average_rate or stream.guessed_rate or 0)
+    return seconds is not None and rate > 0 and seconds * rate <= 1.5
 
 
 def _is_cover(stream) -> bool:
@@ -1670,7 +1711,8 @@ class VideoWriter:
                  rotation: int = 0, tracks_from: VideoReader | str | os.PathLike | None = None,
                  overwrite: bool = False, codec: str = "auto", comment: str | None = None,
                  metadata: dict[str, str] | None = None, sample_aspect_ratio: Fraction | None = None,
-                 chapters: list[dict] | None = None, timecode: str | None = None, deep: bool = False):
+                 chapters: list[dict] | None = None, timecode: str | None = None, deep: bool = False,
+                 track_tags: dict[str, str] | None = None):
         av = require_pyav()
 
         self.path = Path(path)
@@ -1705,6 +1747,7 @@ class VideoWriter:
         self._source_start = source_start
         self._comment = comment
         self._metadata = dict(metadata or {})
+        self._track_tags = dict(track_tags or {})
         self._chapters, self._timecode = list(chapters or []), timecode
         self.sample_aspect_ratio = sample_aspect_ratio
         self.frames_written = 0
@@ -1812,6 +1855,10 @@ class VideoWriter:
         self._stream = self._add_video_stream(codecs, crf, preset, rotation)
         if self._timecode:
             self._stream.metadata["timecode"] = self._timecode
+        for key, value in self._track_tags.items():
+            kept = _language_kept(self._output.format.name, value) if key == "language" else value
+            if kept:
+                self._stream.metadata[key] = bytes_escaped(kept)
         if tracks is not None:
             self._add_tracks(tracks, copy)
         self._output.start_encoding()
@@ -1925,7 +1972,8 @@ class VideoWriter:
                     "time_base": reader.time_base, "rotation": reader.rotation,
                     "tracks_from": reader if with_tracks else None, "metadata": reader.metadata,
                     "sample_aspect_ratio": reader.sample_aspect_ratio, "chapters": _chapters_of_part(reader),
-                    "timecode": shifted_timecode(reader.timecode, reader.start, reader.fps)}
+                    "timecode": shifted_timecode(reader.timecode, reader.start, reader.fps),
+                    "track_tags": reader.track_tags}
         settings.update(options)
         return cls(path, **settings)
 
