@@ -1,6 +1,7 @@
 """What reading a 10-bit master's gray costs: `rehue.video.io.Frame.gray` on a black-and-white ProRes master
-(looked up in a table of swscale's own levels), and swscale's 16-bit gray against the table under each colour
-space tag a frame can carry (swscale is slow for BT.709, BT.2020 and FCC frames only).
+(looked up in a table of swscale's own levels of its luma), and swscale's 16-bit gray against the table under each
+colour space tag a frame can carry (swscale's default is slow for BT.709, BT.2020 and FCC frames only, and reads
+them by way of RGB: rehue's luma, `luma_gray`, is swscale's read by BT.601's matrix whatever the tag).
 
 It writes a 48-frame 1920x1080 ProRes 422 10-bit gray master (a textured gray pattern with noise, by rehue's
 own `VideoWriter(..., codec="prores", deep=True)`) into a temporary folder, reads it frame by frame (decode and
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-COLOUR_SPACES = {1: "BT.709", 2: "untagged", 4: "FCC", 5: "BT.470BG", 6: "BT.601", 9: "BT.2020"}
+COLOUR_SPACES = {2: "untagged", 1: "BT.709", 4: "FCC", 5: "BT.470BG", 6: "BT.601", 9: "BT.2020"}
 
 
 def write_master(path: Path, frames: int, width: int = 1920, height: int = 1080) -> Path:
@@ -47,12 +48,13 @@ def read_ms(path: Path) -> float:
 
 
 def conversions_ms(path: Path, repeats: int = 5) -> dict[str, tuple[float, float]]:
-    """For each colour space tag: (swscale's 16-bit gray, the table's), milliseconds for one frame."""
-    from rehue.video.io import VideoReader, _luma_levels, _luma_plane
+    """For each colour space tag: (swscale's default 16-bit gray, the table's), milliseconds for one frame. The
+    table's levels are swscale's of the luma (`luma_gray`) whatever the tag, and swscale's default untagged."""
+    from rehue.video.io import VideoReader, _luma_levels, _luma_plane, luma_gray
 
     with VideoReader(path) as reader:
         frame = next(iter(reader)).av_frame
-    timings = {}
+    timings, untagged = {}, None
     for space, name in COLOUR_SPACES.items():
         frame.colorspace = space
         started = time.perf_counter()
@@ -62,7 +64,9 @@ def conversions_ms(path: Path, repeats: int = 5) -> dict[str, tuple[float, float
         for _ in range(repeats):
             looked_up = _luma_levels(frame)[0][_luma_plane(frame)]
         ended = time.perf_counter()
-        assert np.array_equal(swscale, looked_up), name
+        untagged = swscale if untagged is None else untagged
+        assert np.array_equal(looked_up, luma_gray(frame, "gray16le", threads=1)), name
+        assert np.array_equal(looked_up, untagged), name
         timings[name] = ((middle - started) / repeats * 1000, (ended - middle) / repeats * 1000)
     return timings
 
@@ -76,7 +80,8 @@ def main() -> None:
         print(f"decode and .gray, {frames} frames of a 1920x1080 ProRes 422 gray master: {read_ms(master):.1f} ms a "
               "frame")
         for name, (swscale, table) in conversions_ms(master).items():
-            print(f"tagged {name}: swscale's 16-bit gray {swscale:.1f} ms, the table {table:.1f} ms (the same levels)")
+            print(f"tagged {name}: swscale's default 16-bit gray {swscale:.1f} ms, the table {table:.1f} ms (the "
+                  "luma's levels)")
 
 
 if __name__ == "__main__":
