@@ -833,8 +833,9 @@ def cmd_models(args) -> int:
         metrics = card.metrics
         if "heldout_psnr" in metrics:  # measured by `rehue evaluate` on data kept out of training
             extra = (f"  held-out PSNR {metrics['heldout_psnr']:.2f} dB (gray {metrics['heldout_gray_psnr']:.2f})"
-                     f" on {metrics.get('heldout', 'held-out data')}"
-                     + (f"; ahead of gray on {metrics['heldout_ahead']}" if "heldout_ahead" in metrics else "")
+                     f" on {one_line(str(metrics.get('heldout', 'held-out data')))}"  # a card's words, on one line
+                     + (f"; ahead of gray on {one_line(str(metrics['heldout_ahead']))}" if "heldout_ahead" in metrics
+                        else "")
                      + _interval_words(metrics.get("heldout_psnr_interval"),
                                        "clip" in str(metrics.get("heldout", ""))))
         elif "val_psnr" in metrics:

@@ -655,6 +655,18 @@ def test_a_kept_xmp_stays_well_formed_and_keeps_the_users_own_properties():
         assert own in kept, own
     padded = head + b"/></rdf:RDF></x:xmpmeta>" + (b"\n" + b" " * 99) * 600
     assert upright_xmp(padded) == padded, "padding kept as it is"
+    # probe 218: a second prefix of the tiff schema kept its Orientation 6; a prefix ending in "tiff", or "exif"
+    # declared for another schema, had its properties rewritten
+    others = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+              b'<rdf:Description xmlns:t="http://ns.adobe.com/tiff/1.0/" t:ImageWidth="64"/>'
+              b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/>'
+              b'<rdf:Description xmlns:exif="urn:mine"><exif:ColorSpace>2</exif:ColorSpace></rdf:Description>'
+              b'<rdf:Description xmlns:mytiff="urn:mine"><mytiff:Orientation>6</mytiff:Orientation></rdf:Description>'
+              b'</rdf:RDF></x:xmpmeta>')
+    kept = upright_xmp(others)
+    ElementTree.fromstring(kept)
+    assert b"ImageWidth" not in kept and b'tiff:Orientation="1"' in kept
+    assert b"<exif:ColorSpace>2</exif:ColorSpace>" in kept and b"<mytiff:Orientation>6</mytiff:Orientation>" in kept
 
 
 def test_a_kept_xmp_says_upright_and_one_too_large_for_jpeg_is_left_out_with_a_warning(tmp_path, caplog):

@@ -306,6 +306,10 @@ def test_rehue_models_lists_the_shipped_models_with_their_held_out_scores(monkey
     path.with_suffix(".json").write_text(json.dumps(config))
     assert main(["models"]) == 0
     assert "gain +0.003 to +0.760 dB (95% interval, a clip counting once)" in capsys.readouterr().out
+    config["metrics"].update(heldout="3 photos\nand more", heldout_ahead="2\nof 3")  # probe 218: the listing broken
+    path.with_suffix(".json").write_text(json.dumps(config))
+    assert main(["models"]) == 0
+    assert "on 3 photos\\nand more; ahead of gray on 2\\nof 3;" in capsys.readouterr().out
     architectures = lines[lines.index("architectures:") + 1:]
     assert sorted(x.split()[0] for x in architectures) == sorted(GENERATORS + DISCRIMINATORS)
     starts = {x.index(model_entry(x.split()[0]).summary) for x in architectures}

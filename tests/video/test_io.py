@@ -901,6 +901,16 @@ def test_a_larger_picture_track_of_one_frame_is_not_taken_for_the_film(tmp_path)
         encode_frames(container, film, textured_frames(20, 48, 64))
     with VideoReader(source) as reader:
         assert (reader.width, reader.height) == (64, 48) and len(list(reader)) == 20
+    with av.open(str(source)) as container:  # probe 218: written to a pipe, a Matroska file states no length
+        first, second = container.streams.video
+        tags = [dict(stream.metadata) for stream in (first, second)]
+    assert "DURATION" in tags[0]
+    unstated = tmp_path / "piped.mkv"
+    unstated.write_bytes(source.read_bytes().replace(b"DURATION", b"DURATIOX"))
+    with av.open(str(unstated)) as container:
+        assert all("DURATION" not in stream.metadata for stream in container.streams.video)
+    with VideoReader(unstated) as reader:
+        assert (reader.width, reader.height) == (64, 48) and len(list(reader)) == 20
 
 
 def test_the_picture_tracks_own_title_and_language_are_kept(tmp_path):
@@ -919,6 +929,25 @@ def test_the_picture_tracks_own_title_and_language_are_kept(tmp_path):
             tags = written.streams.video[0].metadata
             assert tags.get("language") in ("deu", "ger") and (tags.get("title") or tags.get("name")) == "Hauptfilm", \
                 (suffix, dict(tags))
+
+
+def test_a_picture_tracks_title_too_long_to_keep_is_cut_with_a_warning(tmp_path, caplog):
+    """Probe 218: a title of 200,000 characters came out of MP4's writer cut to 21,588, twice, without a word."""
+    import av
+
+    source = tmp_path / "film.mkv"
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.metadata["title"] = "T" * 5000
+        encode_frames(container, stream, textured_frames(3, 48, 64))
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        out = copy_video(source, tmp_path / "out.mp4")
+    with av.open(str(out)) as written:
+        tags = dict(written.streams.video[0].metadata)
+    assert [tags.get("title") or tags.get("name")] == ["T" * 1000] and not [key for key in tags if "-" in key], tags
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{out}: the picture track's title (5,000 characters) is cut to its first 1,000"]
 
 
 def test_a_part_of_a_film_with_cover_art_and_subtitles_keeps_both(tmp_path):

@@ -628,25 +628,41 @@ XMP_SCHEMAS = {b"http://ns.adobe.com/tiff/1.0/": (b"tiff", (b"Orientation",), (
                    b"ImageWidth", b"ImageLength", b"BitsPerSample", b"PhotometricInterpretation", b"SamplesPerPixel")),
                b"http://ns.adobe.com/exif/1.0/": (b"exif", (b"ColorSpace",), (b"PixelXDimension", b"PixelYDimension")),
                b"http://ns.adobe.com/photoshop/1.0/": (b"photoshop", (), (b"ICCProfile", b"ColorMode"))}
-XMP_UNTOUCHED = re.compile(rb"(<!--.*?-->|<!\[CDATA\[.*?\]\]>)", re.DOTALL)  # comments and CDATA: text
+XMP_TEXT_MARKS = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"))  # comments and CDATA: text, left as it is
+
+
+def _xmp_markup(packet: bytes) -> list[bytes]:
+    """``packet`` cut into markup (the even pieces) and its comments and CDATA (the odd ones), in one pass: one left
+    open runs to the packet's end (a pattern's lazy match was tried to the end from each such opening)."""
+    pieces, at = [], 0
+    while True:
+        opened = [(found, close) for mark, close in XMP_TEXT_MARKS if (found := packet.find(mark, at)) >= 0]
+        if not opened:
+            return [*pieces, packet[at:]]
+        start, close = min(opened)
+        end = packet.find(close, start)
+        end = len(packet) if end < 0 else end + len(close)
+        pieces += [packet[at:start], packet[start:end]]
+        at = end
 
 
 @functools.lru_cache(maxsize=16)
-def _xmp_rewrites(prefixes: tuple[bytes, ...]) -> tuple[re.Pattern, re.Pattern]:
-    """For the prefixes a packet gives XMP_SCHEMAS (in their order), a pattern of a property set to 1 (its value
-    in group 2) and one of a property left out: an attribute with the space before it, an empty element, or an
-    element with its value (a list too). Each is tried only where a name can start (probe 216: ``\\s+`` before
-    an attribute's name was tried from each space of a packet's padding, 34 s for 60 KB)."""
+def _xmp_rewrites(prefixes: tuple[tuple[bytes, ...], ...]) -> tuple[re.Pattern, re.Pattern]:
+    """For the prefixes a packet gives each of XMP_SCHEMAS (in their order), a pattern of a property set to 1 (its
+    value in group 2) and one of a property left out: an attribute with the space before it, an empty element, or
+    an element with its value (a list too). Each is tried only where a name can start, and scans no further than
+    a tag, a value or the element can run (probe 216: ``\\s+`` before an attribute's name was tried from each space
+    of a packet's padding, 34 s for 60 KB; probe 218: an element never closed was scanned to the packet's end)."""
     def names(part: int) -> bytes:
-        return b"|".join(re.escape(prefix + b":" + name) for prefix, (_, *parts) in zip(prefixes, XMP_SCHEMAS.values(),
+        return b"|".join(re.escape(prefix + b":" + name) for schema, (_, *parts) in zip(prefixes, XMP_SCHEMAS.values(),
                                                                                       strict=True)
-                         for name in parts[part])
+                         for prefix in schema for name in parts[part])
 
     dropped = names(1)
-    set_to_one = re.compile(rb"((?:" + names(0) + rb")(?:\s*=\s*[\"']|>))([0-9]+)")
-    left_out = re.compile(rb"(?<!\s)\s+(?:" + dropped + rb")\s*=\s*(?:\"[^\"]*\"|'[^']*')"
-                          rb"|<(?:" + dropped + rb")(?:\s[^>]*)?/>"
-                          rb"|<(" + dropped + rb")(?:\s[^>]*)?(?<!/)>.*?</\1\s*>", re.DOTALL)
+    set_to_one = re.compile(rb"(?<![\w.:-])((?:" + names(0) + rb")(?:\s*=\s*[\"']|>))([0-9]+)")
+    left_out = re.compile(rb"(?<!\s)\s+(?:" + dropped + rb")\s*=\s*(?:\"[^\"<]*\"|'[^'<]*')"
+                          rb"|<(?:" + dropped + rb")(?:\s[^<>]*)?/>"
+                          rb"|<(" + dropped + rb")(?:\s[^<>]*)?(?<!/)>(?:(?!</?\1[\s/>]).)*</\1\s*>", re.DOTALL)
     return set_to_one, left_out
 
 
@@ -654,17 +670,19 @@ def upright_xmp(packet: bytes | None) -> bytes | None:
     """``packet`` as the output's: saying the picture is upright (``tiff:Orientation`` 1), as rehue turns the
     pixels by the orientation and a kept 6 would make XMP-aware readers turn them again; its colour space
     sRGB, and without the input's profile name, colour mode, size and samples, as its EXIF is (probe 215: a
-    colour output said to be "Dot Gain 20%" grayscale, 64 pixels wide beside its 128). A schema's prefix is
-    the packet's own where it declares one; comments and CDATA are left as they are."""
+    colour output said to be "Dot Gain 20%" grayscale, 64 pixels wide beside its 128). A schema's prefixes are
+    its usual one and every one the packet declares for it (probe 218: two, the second's Orientation 6 kept);
+    comments and CDATA are left as they are."""
     if packet is None:
         return None
-    prefixes = []
-    for uri, (usual, *_) in XMP_SCHEMAS.items():
-        declared = re.search(rb"xmlns:([A-Za-z_][\w.-]*)\s*=\s*[\"']" + re.escape(uri) + rb"[\"']", packet)
-        prefixes.append(declared.group(1) if declared else usual)
-    set_to_one, left_out = _xmp_rewrites(tuple(prefixes))
-    pieces = XMP_UNTOUCHED.split(packet)
-    for at in range(0, len(pieces), 2):  # the odd ones are comments and CDATA
+    pieces = _xmp_markup(packet)
+    declared = re.findall(rb"xmlns:([A-Za-z_][\w.-]*)\s*=\s*[\"']([^\"'<]*)[\"']", b"".join(pieces[::2]))
+    others = {prefix for prefix, uri in declared if uri not in XMP_SCHEMAS}  # "tiff" of another schema: not its
+    prefixes = tuple(tuple(sorted({prefix for prefix, declared_uri in declared if declared_uri == uri}
+                                  | ({usual} - others)))
+                     for uri, (usual, *_) in XMP_SCHEMAS.items())
+    set_to_one, left_out = _xmp_rewrites(prefixes)
+    for at in range(0, len(pieces), 2):
         pieces[at] = left_out.sub(b"", set_to_one.sub(rb"\g<1>1", pieces[at]))
     return b"".join(pieces)
 

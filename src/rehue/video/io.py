@@ -1166,6 +1166,19 @@ def _read_back(container: str, language: str, marks: int) -> tuple[str | None, i
         return None
 
 
+TRACK_TITLE_CHARS = 1000
+
+
+def track_title(title: str, path, whose: str) -> str:
+    """A picture track's title as a colour version keeps it: its first ``TRACK_TITLE_CHARS`` characters, with a warning
+    where it is longer (probe 218: one of 200,000 came out of MP4's writer cut to 21,588, and twice)."""
+    if len(title) <= TRACK_TITLE_CHARS:
+        return title
+    log.warning("%s: %s title (%s characters) is cut to its first %s", path, whose, f"{len(title):,}",
+                f"{TRACK_TITLE_CHARS:,}")
+    return title[:TRACK_TITLE_CHARS]
+
+
 def _language_kept(container: str, language: str) -> str | None:
     """The code to write for ``language`` in a file of ``container``: its own, or its other ISO 639-2 code where
     the container knows only that one; None where it keeps neither."""
@@ -1561,9 +1574,11 @@ MATROSKA_DURATION = re.compile(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)")  # a track's DU
 
 
 def _one_picture(stream) -> bool:
-    """Whether a video stream is a picture track of one frame: cover art a Matroska writer stored as an ordinary
+    """Whether a video stream may be a picture track of one frame: cover art a Matroska writer stored as an ordinary
     track (FFmpeg's does, without the attached-picture flag), which, larger than the film, was coloured in its
-    place (probe 217). Known by its codec and its length, where the file states one."""
+    place (probe 217). A track of a still picture's codec, one frame long where the file states its length, or of
+    a length it does not state (a file written to a pipe has none: probe 218); `main_video_stream` passes such
+    tracks over where another is there to be the film."""
     if stream.codec_context is None or stream.codec_context.name not in STILL_CODECS:
         return False
     if stream.frames:
@@ -1574,7 +1589,7 @@ def _one_picture(stream) -> bool:
         hours, minutes, rest = tagged.groups()
         seconds = int(hours) * 3600 + int(minutes) * 60 + float(rest)
     rate = float(stream.average_rate or stream.guessed_rate or 0)
-    return seconds is not None and rate > 0 and seconds * rate <= 1.5
+    return seconds is None or rate <= 0 or seconds * rate <= 1.5
 
 
 def _is_cover(stream) -> bool:
@@ -1856,7 +1871,8 @@ class VideoWriter:
         if self._timecode:
             self._stream.metadata["timecode"] = self._timecode
         for key, value in self._track_tags.items():
-            kept = _language_kept(self._output.format.name, value) if key == "language" else value
+            kept = _language_kept(self._output.format.name, value) if key == "language" else \
+                track_title(value, self.path, "the picture track's")
             if kept:
                 self._stream.metadata[key] = bytes_escaped(kept)
         if tracks is not None:
