@@ -65,7 +65,7 @@ def textured_frames(count: int, height: int, width: int, seed: int = 0):
 
 def make_clip(path, frames, fps=25, *, audio=False, codec=None, pts=None, time_base=None, rotation=0,
               sample_rate=44100, audio_codec=None, audio_seconds=None, faststart=True, gop=None,
-              languages=None, dispositions=None) -> Path:
+              languages=None, dispositions=None, titles=None) -> Path:
     """Write ``frames`` (iterable of HxWx3 uint8 RGB) to ``path``; returns the path.
 
     ``gop``: at most this many frames from one key frame to the next (the encoder's default if None).
@@ -73,7 +73,7 @@ def make_clip(path, frames, fps=25, *, audio=False, codec=None, pts=None, time_b
     ``pts`` (in ``time_base``, default ``1/fps``) gives each frame's timestamp, for variable frame rate
     clips. ``audio`` adds a stereo 440 Hz tone as long as the video (or ``audio_seconds``); with
     ``languages``, one such track per language, the k-th at k + 1 times 440 Hz, with the k-th of
-    ``dispositions`` (PyAV's ``Disposition`` flags) where given.
+    ``dispositions`` (PyAV's ``Disposition`` flags) and the k-th of ``titles`` where given.
     ``rotation`` is stored in the display matrix (degrees counter-clockwise). Odd sizes use 4:4:4.
     """
     import av
@@ -109,6 +109,8 @@ def make_clip(path, frames, fps=25, *, audio=False, codec=None, pts=None, time_b
                             audio_streams[-1].metadata["language"] = language
                         if dispositions:
                             audio_streams[-1].disposition = dispositions[len(audio_streams) - 1]
+                        if titles:
+                            audio_streams[-1].metadata["title"] = titles[len(audio_streams) - 1]
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame.pts = pts[i] if pts is not None else round(i / fps / time_base)
             frame.time_base = time_base

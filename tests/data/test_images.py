@@ -667,6 +667,48 @@ def test_a_kept_xmp_stays_well_formed_and_keeps_the_users_own_properties():
     ElementTree.fromstring(kept)
     assert b"ImageWidth" not in kept and b'tiff:Orientation="1"' in kept
     assert b"<exif:ColorSpace>2</exif:ColorSpace>" in kept and b"<mytiff:Orientation>6</mytiff:Orientation>" in kept
+    # probe 220: schemas' URIs without their slash left no prefix, and every number after a ">" became 1; one
+    # prefix declared for two schemas; a processing instruction and a value in CDATA
+    wrapped = others[:others.index(b"<rdf:Description")] + b"%s" + b"</rdf:RDF></x:xmpmeta>"
+    for packet, wanted in (
+            (b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+             b'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">5 cats</rdf:li></rdf:Alt></dc:title></rdf:Description>',
+             None),
+            (b'<rdf:Description xmlns:t="http://ns.adobe.com/tiff/1.0/" t:Orientation="6"/><rdf:Description '
+             b'xmlns:t="urn:mine" t:Orientation="3" t:ImageWidth="77"/>',
+             b'<rdf:Description xmlns:t="http://ns.adobe.com/tiff/1.0/" t:Orientation="1"/><rdf:Description '
+             b'xmlns:t="urn:mine" t:Orientation="3" t:ImageWidth="77"/>'),
+            (b'<?foo tiff:ImageWidth="5"?><rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/"><tiff:ImageWidth>'
+             b'<![CDATA[64]]></tiff:ImageWidth></rdf:Description>',
+             b'<?foo tiff:ImageWidth="5"?><rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/"></rdf:Description>')):
+        assert upright_xmp(wrapped % packet) == wrapped % (wanted or packet)
+    hostile = wrapped % (b"<!---->" * 140_000)  # 38.6 s before (probe 220), in one pass now
+    assert upright_xmp(hostile) == hostile
+
+
+def test_an_orientation_in_xmp_is_read_by_its_schema_not_from_a_comment(tmp_path):
+    """Probe 220: Pillow's pattern (and rehue's beside it) took "tiff:Orientation=\"6\"" in a comment, or of another
+    schema, and turned the picture, and missed one under another prefix or in single quotes (which the output's
+    XMP then set to 1: the turn lost)."""
+    from rehue.data.images import xmp_orientation
+
+    def xmp(description: bytes) -> bytes:
+        return (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+                + description + b"</rdf:RDF></x:xmpmeta>")
+
+    stored = Image.fromarray(np.zeros((48, 64), np.uint8))
+    for name, description, size in (
+            ("comment", b'<!-- was tiff:Orientation="6" --><rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" '
+                        b'tiff:Orientation="1"/>', (64, 48)),
+            ("other", b'<rdf:Description xmlns:tiff="urn:mine" tiff:Orientation="6"/>', (64, 48)),
+            ("prefix", b'<rdf:Description xmlns:t="http://ns.adobe.com/tiff/1.0/"><t:Orientation>6</t:Orientation>'
+                       b'</rdf:Description>', (48, 64)),
+            ("quotes", b"<rdf:Description xmlns:tiff='http://ns.adobe.com/tiff/1.0/' tiff:Orientation='6'/>",
+             (48, 64))):
+        stored.save(tmp_path / f"{name}.jpg", xmp=xmp(description))
+        loaded = load_image(tmp_path / f"{name}.jpg")
+        assert loaded.rgb.shape[1::-1] == size, name
+        assert xmp_orientation(loaded.xmp) in (None, 1), name  # the output's XMP says upright, as its pixels are
 
 
 def test_a_kept_xmp_says_upright_and_one_too_large_for_jpeg_is_left_out_with_a_warning(tmp_path, caplog):

@@ -948,6 +948,16 @@ def test_a_picture_tracks_title_too_long_to_keep_is_cut_with_a_warning(tmp_path,
     assert [tags.get("title") or tags.get("name")] == ["T" * 1000] and not [key for key in tags if "-" in key], tags
     assert [r.getMessage() for r in caplog.records] == [
         f"{out}: the picture track's title (5,000 characters) is cut to its first 1,000"]
+    caplog.clear()  # probe 220: a sound track's, as the source has it, cut by MP4's writer and written twice
+    titled = make_clip(tmp_path / "titled.mkv", list(textured_frames(3, 48, 64)), fps=25, audio=True,
+                       titles=["A" * 5000])
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        out = copy_video(titled, tmp_path / "sound.mp4")
+    with av.open(str(out)) as written:
+        tags = dict(written.streams.audio[0].metadata)
+    assert [tags.get("title") or tags.get("name")] == ["A" * 1000] and not [key for key in tags if "-" in key], tags
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{titled}: its audio track 0's title (5,000 characters) is cut to its first 1,000"]
 
 
 def test_a_part_of_a_film_with_cover_art_and_subtitles_keeps_both(tmp_path):

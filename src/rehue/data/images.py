@@ -628,63 +628,125 @@ XMP_SCHEMAS = {b"http://ns.adobe.com/tiff/1.0/": (b"tiff", (b"Orientation",), (
                    b"ImageWidth", b"ImageLength", b"BitsPerSample", b"PhotometricInterpretation", b"SamplesPerPixel")),
                b"http://ns.adobe.com/exif/1.0/": (b"exif", (b"ColorSpace",), (b"PixelXDimension", b"PixelYDimension")),
                b"http://ns.adobe.com/photoshop/1.0/": (b"photoshop", (), (b"ICCProfile", b"ColorMode"))}
-XMP_TEXT_MARKS = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"))  # comments and CDATA: text, left as it is
+XMP_ORIENTATION = re.compile(rb"""(tiff:Orientation(?:\s*=\s*["']|>))[0-9]""")  # a packet that is not XML's
+XMP_ROLES = {(uri, name): role for uri, (_, set_to_one, dropped) in XMP_SCHEMAS.items()
+             for names, role in ((set_to_one, "one"), (dropped, "drop")) for name in names}
+XMP_TAG_END = re.compile(rb"""(?:[^"'>]|"[^"]*"|'[^']*')*>""")  # a tag's text to its ">", quoted values skipped
+XMP_ATTRIBUTE = re.compile(rb"""(\s+)([^\s=/>]+)\s*=\s*("[^"]*"|'[^']*')""")
 
 
-def _xmp_markup(packet: bytes) -> list[bytes]:
-    """``packet`` cut into markup (the even pieces) and its comments and CDATA (the odd ones), in one pass: one left
-    open runs to the packet's end (a pattern's lazy match was tried to the end from each such opening)."""
-    pieces, at = [], 0
-    while True:
-        opened = [(found, close) for mark, close in XMP_TEXT_MARKS if (found := packet.find(mark, at)) >= 0]
-        if not opened:
-            return [*pieces, packet[at:]]
-        start, close = min(opened)
-        end = packet.find(close, start)
-        end = len(packet) if end < 0 else end + len(close)
-        pieces += [packet[at:start], packet[start:end]]
-        at = end
+class _XmpWalk:
+    """One pass of Expat over a packet (namespace-aware: a property is known by its schema, under any prefix,
+    and comments, CDATA and processing instructions are text): the edits that make it the output's (byte
+    ranges and what replaces them) and the orientation it states. rehue's own pattern matching before missed
+    prefixes, took comments for properties and scanned packets in time of their square (probes 216, 218, 220)."""
+
+    def __init__(self, packet: bytes, namespaces: bool = True):
+        import xml.parsers.expat
+
+        self.packet, self.edits, self.orientation = packet, [], None
+        # without namespaces (a packet whose prefixes are not declared): the schemas' usual prefixes
+        self._scope: dict[str, list[str]] = {} if namespaces else {
+            usual.decode(): [uri.decode()] for uri, (usual, *_) in XMP_SCHEMAS.items()}
+        self._namespaces = namespaces
+        self._open: list[tuple[str | None, int, int]] = []  # each open element's role, start and its start tag's end
+        self._dropping = 0  # depth inside a property left out: its insides are not edited
+        parser = xml.parsers.expat.ParserCreate(namespace_separator=" " if namespaces else None)
+        parser.StartNamespaceDeclHandler = lambda prefix, uri: self._scope.setdefault(prefix, []).append(uri)
+        parser.EndNamespaceDeclHandler = lambda prefix: self._scope[prefix].pop()
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        self._parser = parser
+        parser.Parse(packet, True)
+
+    @staticmethod
+    def _role_of(name: str) -> str | None:
+        """The role of an element or attribute Expat names "URI local"."""
+        uri, _, local = name.rpartition(" ")
+        return XMP_ROLES.get((uri.encode(), local.encode()))
+
+    def _attribute_role(self, qualified: bytes) -> str | None:
+        """The role of an attribute by its prefix in scope (an attribute without one is in no schema)."""
+        prefix, _, local = qualified.decode("utf-8", "replace").rpartition(":")
+        uris = self._scope.get(prefix) if prefix else None
+        return self._role_of(f"{uris[-1]} {local}") if uris else None
+
+    def _start(self, name, attributes) -> None:
+        at = self._parser.CurrentByteIndex
+        tag = XMP_TAG_END.match(self.packet, at)
+        end = tag.end() if tag else at
+        role = self._role_of(name) if self._namespaces else self._attribute_role(name.encode())
+        self._open.append((role, at, end))
+        if self._dropping or role == "drop":
+            self._dropping += 1
+            return
+        for found in XMP_ATTRIBUTE.finditer(self.packet, at, end):
+            qualified, value = found[2], found[3][1:-1]
+            kind = None if qualified.startswith(b"xmlns") else self._attribute_role(qualified)
+            if kind == "drop":
+                self.edits.append((found.start(), found.end(), b""))
+            elif kind == "one" and value.strip().isdigit():
+                self._note(qualified.rpartition(b":")[2], value)
+                self.edits.append((found.start(3) + 1, found.end(3) - 1, b"1"))
+
+    def _end(self, name) -> None:
+        role, start, tag_end = self._open.pop()
+        at = self._parser.CurrentByteIndex
+        empty = self.packet[tag_end - 2:tag_end] == b"/>"
+        end = tag_end if empty else self.packet.find(b">", at) + 1
+        if self._dropping:
+            self._dropping -= 1
+            if not self._dropping:
+                self.edits.append((start, end, b""))
+        elif role == "one" and not empty and b"<" not in self.packet[tag_end:at]:
+            value = self.packet[tag_end:at]
+            if value.strip().isdigit():
+                self._note(name.rpartition(" ")[2].rpartition(":")[2].encode(), value)
+                self.edits.append((tag_end, at, b"1"))
+
+    def _note(self, local: bytes, value: bytes) -> None:
+        if local == b"Orientation" and self.orientation is None and 1 <= int(value) <= 8:
+            self.orientation = int(value)
 
 
-@functools.lru_cache(maxsize=16)
-def _xmp_rewrites(prefixes: tuple[tuple[bytes, ...], ...]) -> tuple[re.Pattern, re.Pattern]:
-    """For the prefixes a packet gives each of XMP_SCHEMAS (in their order), a pattern of a property set to 1 (its
-    value in group 2) and one of a property left out: an attribute with the space before it, an empty element, or
-    an element with its value (a list too). Each is tried only where a name can start, and scans no further than
-    a tag, a value or the element can run (probe 216: ``\\s+`` before an attribute's name was tried from each space
-    of a packet's padding, 34 s for 60 KB; probe 218: an element never closed was scanned to the packet's end)."""
-    def names(part: int) -> bytes:
-        return b"|".join(re.escape(prefix + b":" + name) for schema, (_, *parts) in zip(prefixes, XMP_SCHEMAS.values(),
-                                                                                      strict=True)
-                         for prefix in schema for name in parts[part])
+def _xmp_walk(packet: bytes) -> _XmpWalk | None:
+    """The walk over ``packet``, or None where it is not well-formed XML (or not UTF-8, as XMP in a JPEG is)."""
+    import xml.parsers.expat
 
-    dropped = names(1)
-    set_to_one = re.compile(rb"(?<![\w.:-])((?:" + names(0) + rb")(?:\s*=\s*[\"']|>))([0-9]+)")
-    left_out = re.compile(rb"(?<!\s)\s+(?:" + dropped + rb")\s*=\s*(?:\"[^\"<]*\"|'[^'<]*')"
-                          rb"|<(?:" + dropped + rb")(?:\s[^<>]*)?/>"
-                          rb"|<(" + dropped + rb")(?:\s[^<>]*)?(?<!/)>(?:(?!</?\1[\s/>]).)*</\1\s*>", re.DOTALL)
-    return set_to_one, left_out
+    if b"\0" in packet[:64]:
+        return None
+    for namespaces in (True, False):  # prefixes left undeclared: read as the schemas' usual ones
+        try:
+            return _XmpWalk(packet, namespaces)
+        except (xml.parsers.expat.ExpatError, ValueError, IndexError, KeyError):
+            continue
+    return None
 
 
 def upright_xmp(packet: bytes | None) -> bytes | None:
     """``packet`` as the output's: saying the picture is upright (``tiff:Orientation`` 1), as rehue turns the
     pixels by the orientation and a kept 6 would make XMP-aware readers turn them again; its colour space
     sRGB, and without the input's profile name, colour mode, size and samples, as its EXIF is (probe 215: a
-    colour output said to be "Dot Gain 20%" grayscale, 64 pixels wide beside its 128). A schema's prefixes are
-    its usual one and every one the packet declares for it (probe 218: two, the second's Orientation 6 kept);
-    comments and CDATA are left as they are."""
+    colour output said to be "Dot Gain 20%" grayscale, 64 pixels wide beside its 128). Properties are known by
+    their schema (`_XmpWalk`); a packet that is not well-formed XML has its orientation set to 1 alone, as
+    before."""
     if packet is None:
         return None
-    pieces = _xmp_markup(packet)
-    declared = re.findall(rb"xmlns:([A-Za-z_][\w.-]*)\s*=\s*[\"']([^\"'<]*)[\"']", b"".join(pieces[::2]))
-    others = {prefix for prefix, uri in declared if uri not in XMP_SCHEMAS}  # "tiff" of another schema: not its
-    prefixes = tuple(tuple(sorted({prefix for prefix, declared_uri in declared if declared_uri == uri}
-                                  | ({usual} - others)))
-                     for uri, (usual, *_) in XMP_SCHEMAS.items())
-    set_to_one, left_out = _xmp_rewrites(prefixes)
-    for at in range(0, len(pieces), 2):
-        pieces[at] = left_out.sub(b"", set_to_one.sub(rb"\g<1>1", pieces[at]))
-    return b"".join(pieces)
+    walk = _xmp_walk(packet)
+    if walk is None:
+        return XMP_ORIENTATION.sub(rb"\g<1>1", packet)
+    pieces, at = [], 0
+    for start, end, replacement in sorted(walk.edits):
+        pieces += [packet[at:start], replacement]
+        at = end
+    return b"".join([*pieces, packet[at:]])
+
+
+def xmp_orientation(packet: bytes | None) -> int | None:
+    """The orientation (1 to 8) a packet's ``tiff:Orientation`` states, known by its schema, not in a comment;
+    None where it states none, or is not well-formed XML."""
+    walk = _xmp_walk(packet) if packet else None
+    return walk.orientation if walk else None
 
 
 def _xmp(image) -> bytes | None:
@@ -768,10 +830,36 @@ def _read_exif(image):
             image.info.pop(key, None)
     exif = image.getexif()
     # an orientation in XMP, as Pillow takes one where the EXIF has none (probe 163: passed over beside a
-    # block it could not read, and the picture left sideways)
-    if 0x0112 not in exif and (stated := re.search(rb'tiff:Orientation(="|>)([1-8])', _xmp(image) or b"")):
+    # block it could not read, and the picture left sideways), read by its schema: Pillow's pattern took one
+    # in a comment or of another schema, and missed one under another prefix or in single quotes (probe 220)
+    walk = _xmp_walk(_xmp(image) or b"")
+    if walk is not None and not damaged and _exif_block_orientation(image) == (True, None):
+        if walk.orientation is not None:
+            exif[0x0112] = walk.orientation
+        else:
+            exif.pop(0x0112, None)
+    elif 0x0112 not in exif and (stated := re.search(rb'tiff:Orientation(="|>)([1-8])', _xmp(image) or b"")):
         exif[0x0112] = int(stated[2])
     return exif
+
+
+def _exif_block_orientation(image) -> tuple[bool, int | None]:
+    """Whether it is known what orientation the picture's own EXIF block (a TIFF's tags) states, not Pillow's
+    reading of its XMP, and that orientation (None: none)."""
+    from PIL import Image
+
+    if image.format == "TIFF":
+        return True, getattr(image, "tag_v2", {}).get(TIFF_ORIENTATION)
+    block = image.info.get("exif")
+    if not isinstance(block, bytes):  # a PNG's EXIF may lie in a text chunk, which Pillow reads
+        return "Raw profile type exif" not in image.info, None
+    try:
+        with warnings_as("ignore", UserWarning):
+            own = Image.Exif()
+            own.load(block)
+            return True, own.get(0x0112)
+    except Exception:  # read as the picture was: a damaged block is said there
+        return False, None
 
 
 def _stated_dpi(image) -> tuple[float, float] | None:

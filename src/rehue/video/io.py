@@ -1169,13 +1169,15 @@ def _read_back(container: str, language: str, marks: int) -> tuple[str | None, i
 TRACK_TITLE_CHARS = 1000
 
 
-def track_title(title: str, path, whose: str) -> str:
-    """A picture track's title as a colour version keeps it: its first ``TRACK_TITLE_CHARS`` characters, with a warning
-    where it is longer (probe 218: one of 200,000 came out of MP4's writer cut to 21,588, and twice)."""
+def track_title(title: str, path, whose: str, say: bool = True) -> str:
+    """A track's title as a colour version keeps it: its first ``TRACK_TITLE_CHARS`` characters, with a warning
+    where it is longer and ``say`` (probes 218, 220: one of 200,000 came out of MP4's writer cut to 21,588, and
+    twice)."""
     if len(title) <= TRACK_TITLE_CHARS:
         return title
-    log.warning("%s: %s title (%s characters) is cut to its first %s", path, whose, f"{len(title):,}",
-                f"{TRACK_TITLE_CHARS:,}")
+    if say:
+        log.warning("%s: %s title (%s characters) is cut to its first %s", path, whose, f"{len(title):,}",
+                    f"{TRACK_TITLE_CHARS:,}")
     return title[:TRACK_TITLE_CHARS]
 
 
@@ -1236,7 +1238,7 @@ class _TrackCopier:
     """
 
     def __init__(self, source: Path, start: float | None, end: float | None, output, *, kind: str = "audio",
-                 allow_copy: bool = True, track: int = 0, suffix: str = ""):
+                 allow_copy: bool = True, track: int = 0, suffix: str = "", quiet: bool = False):
         import av
 
         self.source = source
@@ -1271,7 +1273,8 @@ class _TrackCopier:
             # which track is which: a language, a commentary ("name" as FFmpeg reads an MP4's; probe 118)
             title = self.in_stream.metadata.get("title") or self.in_stream.metadata.get("name")
             if title:
-                self.out_stream.metadata["title"] = title
+                self.out_stream.metadata["title"] = track_title(title, source, f"its {kind} track {track}'s",
+                                                                say=not quiet)
             # what the container cannot hold of the track's tags (probe 118): its language, its marks
             self.lost_language: str | None = None
             language = self.in_stream.metadata.get("language")
@@ -1894,7 +1897,7 @@ class VideoWriter:
         output = av.open(io.BytesIO(), "w", format=container, options=self._muxer_options())
         try:
             copier = _TrackCopier(tracks.path, tracks.start, tracks.end, output, kind=kind, track=track,
-                                  suffix=self.path.suffix.lower())
+                                  suffix=self.path.suffix.lower(), quiet=True)
             output.start_encoding()
             return copier.copied
         except (av.FFmpegError, OSError, ValueError, _CannotCarry):
