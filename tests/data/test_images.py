@@ -684,6 +684,12 @@ def test_a_kept_xmp_stays_well_formed_and_keeps_the_users_own_properties():
         assert upright_xmp(wrapped % packet) == wrapped % (wanted or packet)
     hostile = wrapped % (b"<!---->" * 140_000)  # 38.6 s before (probe 220), in one pass now
     assert upright_xmp(hostile) == hostile
+    # probe 222: a TIFF tag's closing NUL, or a Latin-1 caption, made the packet no XML, and only its orientation
+    # was rewritten
+    described = wrapped % (b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" xmlns:dc="urn:dc" '
+                           b'dc:caption="G\xe4rten" tiff:ImageWidth="64"/>')
+    for packet in (described + b"\0", b"\xef\xbb\xbf" + described):
+        assert upright_xmp(packet) == packet.replace(b' tiff:ImageWidth="64"', b"")
 
 
 def test_an_orientation_in_xmp_is_read_by_its_schema_not_from_a_comment(tmp_path):
@@ -706,9 +712,24 @@ def test_an_orientation_in_xmp_is_read_by_its_schema_not_from_a_comment(tmp_path
             ("quotes", b"<rdf:Description xmlns:tiff='http://ns.adobe.com/tiff/1.0/' tiff:Orientation='6'/>",
              (48, 64))):
         stored.save(tmp_path / f"{name}.jpg", xmp=xmp(description))
-        loaded = load_image(tmp_path / f"{name}.jpg")
-        assert loaded.rgb.shape[1::-1] == size, name
-        assert xmp_orientation(loaded.xmp) in (None, 1), name  # the output's XMP says upright, as its pixels are
+        # probe 222: with a colour profile, the converted copy read the XMP again by Pillow's pattern
+        stored.save(tmp_path / f"{name}-profiled.jpg", xmp=xmp(description),
+                    icc_profile=gray_icc_profile(1.0, "Linear Gray"))
+        for variant in (name, f"{name}-profiled"):
+            loaded = load_image(tmp_path / f"{variant}.jpg")
+            assert loaded.rgb.shape[1::-1] == size, variant
+            assert xmp_orientation(loaded.xmp) in (None, 1), variant  # the output's XMP says upright, as its pixels
+        # probe 222: a PNG's EXIF in ImageMagick's "Raw profile type exif" text chunk, as an eXIf chunk
+        from PIL import PngImagePlugin
+
+        exif = Image.Exif()
+        exif[0x010F] = "Camera"
+        block = (b"Exif\0\0" + exif.tobytes()).hex()
+        chunks = PngImagePlugin.PngInfo()
+        chunks.add_itxt("XML:com.adobe.xmp", xmp(description).decode())
+        chunks.add_text("Raw profile type exif", f"\nexif\n{len(block) // 2:8d}\n{block}\n")
+        stored.save(tmp_path / f"{name}.png", pnginfo=chunks)
+        assert load_image(tmp_path / f"{name}.png").rgb.shape[1::-1] == size, f"{name}.png"
 
 
 def test_a_kept_xmp_says_upright_and_one_too_large_for_jpeg_is_left_out_with_a_warning(tmp_path, caplog):

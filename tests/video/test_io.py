@@ -947,7 +947,7 @@ def test_a_picture_tracks_title_too_long_to_keep_is_cut_with_a_warning(tmp_path,
         tags = dict(written.streams.video[0].metadata)
     assert [tags.get("title") or tags.get("name")] == ["T" * 1000] and not [key for key in tags if "-" in key], tags
     assert [r.getMessage() for r in caplog.records] == [
-        f"{out}: the picture track's title (5,000 characters) is cut to its first 1,000"]
+        f"{source}: its picture track's title (5,000 characters) is cut to its first 1,000"]
     caplog.clear()  # probe 220: a sound track's, as the source has it, cut by MP4's writer and written twice
     titled = make_clip(tmp_path / "titled.mkv", list(textured_frames(3, 48, 64)), fps=25, audio=True,
                        titles=["A" * 5000])
@@ -957,7 +957,14 @@ def test_a_picture_tracks_title_too_long_to_keep_is_cut_with_a_warning(tmp_path,
         tags = dict(written.streams.audio[0].metadata)
     assert [tags.get("title") or tags.get("name")] == ["A" * 1000] and not [key for key in tags if "-" in key], tags
     assert [r.getMessage() for r in caplog.records] == [
-        f"{titled}: its audio track 0's title (5,000 characters) is cut to its first 1,000"]
+        f"{titled}: its audio track 1's title (5,000 characters) is cut to its first 1,000"]
+    caplog.clear()  # probe 222: twice where the writer opened its output again (FLAC, which .mov refuses)
+    flac = make_clip(tmp_path / "flac.mkv", list(textured_frames(3, 48, 64)), fps=25, audio=True, audio_codec="flac",
+                     languages=["eng", "deu"], titles=["short", "é" * 1001])
+    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+        copy_video(flac, tmp_path / "flac.mov")
+    assert [r.getMessage() for r in caplog.records if "title (" in r.getMessage()] == [
+        f"{flac}: its audio track 2's title (1,001 characters) is cut to its first 1,000"]
 
 
 def test_a_part_of_a_film_with_cover_art_and_subtitles_keeps_both(tmp_path):

@@ -616,6 +616,8 @@ def in_srgb(image, path: Path | None, *, deep: bool = False):
     converted.info = {key: value for key, value in image.info.items() if key != "icc_profile"}
     if hasattr(image, "getexif"):
         converted.getexif().update(image.getexif())
+        if 0x0112 not in image.getexif():  # as `_read_exif` read it, not Pillow's own reading of the XMP, which
+            converted.getexif().pop(0x0112, None)  # the copy would do again (probe 222: turned by a comment)
     return converted
 
 
@@ -651,13 +653,16 @@ class _XmpWalk:
         self._namespaces = namespaces
         self._open: list[tuple[str | None, int, int]] = []  # each open element's role, start and its start tag's end
         self._dropping = 0  # depth inside a property left out: its insides are not edited
-        parser = xml.parsers.expat.ParserCreate(namespace_separator=" " if namespaces else None)
+        # read as Latin-1, a byte a character: offsets are bytes, and a byte that is not UTF-8 (a scanner's
+        # Latin-1 caption) is no error; the names rehue edits are ASCII (probe 222: such a packet lost the rewrite)
+        parser = xml.parsers.expat.ParserCreate("ISO-8859-1", namespace_separator=" " if namespaces else None)
         parser.StartNamespaceDeclHandler = lambda prefix, uri: self._scope.setdefault(prefix, []).append(uri)
         parser.EndNamespaceDeclHandler = lambda prefix: self._scope[prefix].pop()
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
         self._parser = parser
-        parser.Parse(packet, True)
+        self._skipped = 3 if packet.startswith(b"\xef\xbb\xbf") else 0  # a byte-order mark, not Latin-1's text
+        parser.Parse(packet[self._skipped:].rstrip(b"\0 \t\r\n"), True)  # a TIFF tag's closing NUL, padding
 
     @staticmethod
     def _role_of(name: str) -> str | None:
@@ -672,7 +677,7 @@ class _XmpWalk:
         return self._role_of(f"{uris[-1]} {local}") if uris else None
 
     def _start(self, name, attributes) -> None:
-        at = self._parser.CurrentByteIndex
+        at = self._parser.CurrentByteIndex + self._skipped
         tag = XMP_TAG_END.match(self.packet, at)
         end = tag.end() if tag else at
         role = self._role_of(name) if self._namespaces else self._attribute_role(name.encode())
@@ -691,14 +696,15 @@ class _XmpWalk:
 
     def _end(self, name) -> None:
         role, start, tag_end = self._open.pop()
-        at = self._parser.CurrentByteIndex
+        at = self._parser.CurrentByteIndex + self._skipped
         empty = self.packet[tag_end - 2:tag_end] == b"/>"
         end = tag_end if empty else self.packet.find(b">", at) + 1
         if self._dropping:
             self._dropping -= 1
             if not self._dropping:
                 self.edits.append((start, end, b""))
-        elif role == "one" and not empty and b"<" not in self.packet[tag_end:at]:
+        elif role == "one" and not empty and self.packet.find(b"<", tag_end, at) < 0:  # plain text (probe 222: a
+            # copy of each nested element's span took time of its square)
             value = self.packet[tag_end:at]
             if value.strip().isdigit():
                 self._note(name.rpartition(" ")[2].rpartition(":")[2].encode(), value)
@@ -710,7 +716,7 @@ class _XmpWalk:
 
 
 def _xmp_walk(packet: bytes) -> _XmpWalk | None:
-    """The walk over ``packet``, or None where it is not well-formed XML (or not UTF-8, as XMP in a JPEG is)."""
+    """The walk over ``packet``, or None where it is not well-formed XML (UTF-16's among them)."""
     import xml.parsers.expat
 
     if b"\0" in packet[:64]:
@@ -850,9 +856,9 @@ def _exif_block_orientation(image) -> tuple[bool, int | None]:
 
     if image.format == "TIFF":
         return True, getattr(image, "tag_v2", {}).get(TIFF_ORIENTATION)
-    block = image.info.get("exif")
-    if not isinstance(block, bytes):  # a PNG's EXIF may lie in a text chunk, which Pillow reads
-        return "Raw profile type exif" not in image.info, None
+    block = image.info.get("exif")  # a PNG's "Raw profile type exif" too, once read by `getexif`
+    if not isinstance(block, bytes):
+        return True, None
     try:
         with warnings_as("ignore", UserWarning):
             own = Image.Exif()

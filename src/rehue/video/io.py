@@ -1169,13 +1169,14 @@ def _read_back(container: str, language: str, marks: int) -> tuple[str | None, i
 TRACK_TITLE_CHARS = 1000
 
 
-def track_title(title: str, path, whose: str, say: bool = True) -> str:
+def track_title(title: str, path, whose: str, said: set | None) -> str:
     """A track's title as a colour version keeps it: its first ``TRACK_TITLE_CHARS`` characters, with a warning
-    where it is longer and ``say`` (probes 218, 220: one of 200,000 came out of MP4's writer cut to 21,588, and
-    twice)."""
+    where it is longer (probes 218, 220: one of 200,000 came out of MP4's writer cut to 21,588, and twice), once
+    for each ``said`` (a writer's: it may open its output twice; None: said by none, a trial's)."""
     if len(title) <= TRACK_TITLE_CHARS:
         return title
-    if say:
+    if said is not None and (str(path), whose) not in said:
+        said.add((str(path), whose))
         log.warning("%s: %s title (%s characters) is cut to its first %s", path, whose, f"{len(title):,}",
                     f"{TRACK_TITLE_CHARS:,}")
     return title[:TRACK_TITLE_CHARS]
@@ -1238,7 +1239,7 @@ class _TrackCopier:
     """
 
     def __init__(self, source: Path, start: float | None, end: float | None, output, *, kind: str = "audio",
-                 allow_copy: bool = True, track: int = 0, suffix: str = "", quiet: bool = False):
+                 allow_copy: bool = True, track: int = 0, suffix: str = "", said: set | None = None):
         import av
 
         self.source = source
@@ -1273,8 +1274,8 @@ class _TrackCopier:
             # which track is which: a language, a commentary ("name" as FFmpeg reads an MP4's; probe 118)
             title = self.in_stream.metadata.get("title") or self.in_stream.metadata.get("name")
             if title:
-                self.out_stream.metadata["title"] = track_title(title, source, f"its {kind} track {track}'s",
-                                                                say=not quiet)
+                self.out_stream.metadata["title"] = track_title(title, source, f"its {kind} track {track + 1}'s",
+                                                                said)
             # what the container cannot hold of the track's tags (probe 118): its language, its marks
             self.lost_language: str | None = None
             language = self.in_stream.metadata.get("language")
@@ -1766,6 +1767,7 @@ class VideoWriter:
         self._comment = comment
         self._metadata = dict(metadata or {})
         self._track_tags = dict(track_tags or {})
+        self._tracks_source, self._titles_said = source, set()  # the film a title comes from; titles said cut
         self._chapters, self._timecode = list(chapters or []), timecode
         self.sample_aspect_ratio = sample_aspect_ratio
         self.frames_written = 0
@@ -1875,7 +1877,7 @@ class VideoWriter:
             self._stream.metadata["timecode"] = self._timecode
         for key, value in self._track_tags.items():
             kept = _language_kept(self._output.format.name, value) if key == "language" else \
-                track_title(value, self.path, "the picture track's")
+                track_title(value, self._tracks_source or self.path, "its picture track's", self._titles_said)
             if kept:
                 self._stream.metadata[key] = bytes_escaped(kept)
         if tracks is not None:
@@ -1897,7 +1899,7 @@ class VideoWriter:
         output = av.open(io.BytesIO(), "w", format=container, options=self._muxer_options())
         try:
             copier = _TrackCopier(tracks.path, tracks.start, tracks.end, output, kind=kind, track=track,
-                                  suffix=self.path.suffix.lower(), quiet=True)
+                                  suffix=self.path.suffix.lower())
             output.start_encoding()
             return copier.copied
         except (av.FFmpegError, OSError, ValueError, _CannotCarry):
@@ -1913,7 +1915,7 @@ class VideoWriter:
         suffix = self.path.suffix.lower()
         for track in tracks.audio:
             self._tracks.append(_TrackCopier(tracks.path, tracks.start, tracks.end, self._output,
-                                             allow_copy=copy("audio", track), track=track))
+                                             allow_copy=copy("audio", track), track=track, said=self._titles_said))
         refused = Counter()
         if empty := tracks.subtitles - len(tracks.subtitles_in_part):
             whose = "their" if empty > 1 else "its"
@@ -1923,7 +1925,7 @@ class VideoWriter:
             try:
                 self._tracks.append(_TrackCopier(tracks.path, tracks.start, tracks.end, self._output,
                                                  kind="subtitle", allow_copy=copy("subtitle", track), track=track,
-                                                 suffix=suffix))
+                                                 suffix=suffix, said=self._titles_said))
             except _CannotCarry as exc:
                 refused[str(exc)] += 1
         if refused:
