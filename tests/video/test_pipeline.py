@@ -1399,7 +1399,16 @@ def test_an_interrupted_film_of_frames_goes_on_from_the_scene_it_stopped_in(tmp_
     for frame in (tmp_path / "whole").iterdir():
         assert np.array_equal(read_rgb(frame), read_rgb(tmp_path / "out" / frame.name)), frame.name
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no hidden folder left"
-
+    # probe 221: an --overwrite run stopped, then the command without --overwrite, was told only "pass --overwrite
+    # to replace it", as if that began again
+    with pytest.raises(KeyboardInterrupt):
+        colorize_frames(scans, tmp_path / "out", progress=stop_after(15), overwrite=True, **options)
+    (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.rehue-tmp")]
+    with pytest.raises(RehueError) as refused:
+        colorize_frames(scans, tmp_path / "out", progress=False, **options)
+    assert str(refused.value) == (f"{tmp_path / 'out' / 'reel_1.png'}: output exists; pass --overwrite to replace it, "
+                                  "going on from the coloured frames an interrupted run kept for it in "
+                                  f"{staging} where its settings were these (or remove them)")
 
 
 def test_a_film_of_frames_killed_as_it_moves_into_place_is_kept_whole(tmp_path, tiny_model, monkeypatch):
@@ -1468,6 +1477,18 @@ def test_a_film_into_numbered_frames_interrupted_goes_on_from_the_scene_it_stopp
                    dependent_model="none")
     assert any("removed an interrupted run's frames" in message for message in messages)
     assert sorted(p.name for p in (tmp_path / "o2").iterdir()) == [f"f_{n:03d}.png" for n in range(1, 19)]
+
+    # probe 221: an --overwrite run stopped over earlier frames, then the command without --overwrite, was told
+    # only "pass --overwrite to replace them", as if that began again
+    with pytest.raises(KeyboardInterrupt):
+        colorize_video(clip, tmp_path / "o2" / "f_%03d.png", progress=stop_after(15), log=messages.append,
+                       overwrite=True, **options)
+    (staging,) = [p for p in (tmp_path / "o2").iterdir() if p.name.startswith(".")]
+    with pytest.raises(RehueError) as refused:
+        colorize_video(clip, tmp_path / "o2" / "f_%03d.png", progress=False, log=messages.append, **options)
+    assert str(refused.value) == (f"{tmp_path / 'o2'}: holds 18 frames of this name already, such as f_001.png; pass "
+                                  "--overwrite to replace them, going on from the coloured frames an interrupted run "
+                                  f"kept for it in {staging} where its settings were these (or remove them)")
 
 
 @pytest.mark.parametrize("source", ["film", "reel"])
@@ -2532,12 +2553,24 @@ def test_frames_are_never_written_over_the_film_and_are_put_in_place_whole(tmp_p
         move(temp, target, overwrite)
 
     colorizer = Colorizer.load(tiny_model, device="cpu")
+    said = []
     with monkeypatch.context() as patched:
         patched.setattr(pipeline, "move_into_place", interrupted_while_moving)
         with pytest.raises(KeyboardInterrupt):
             colorize_video(clip, out / "f_%02d.png", colorizer=colorizer, dependent_model="none", progress=False,
-                           log=lambda message: None)
+                           log=said.append)
     assert sorted(p.name for p in out.iterdir()) == [f"f_{n:02d}.png" for n in range(1, 7)], "the whole film"
+    # probe 221: "interrupted" alone, and the next run told "output exists"
+    assert said == [f"note: {out}: every frame, f_01.png to f_06.png, was put in place before the interrupt"]
+    reel, placed = tmp_path / "reel", tmp_path / "placed"
+    write_frames(reel, two_scene_frames(count_each=3))
+    placed.mkdir()
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "move_into_place", interrupted_while_moving)
+        assert main(["colorize", str(reel), "--frames", "-o", str(placed), *args]) == 130
+    assert capsys.readouterr().err.splitlines()[-2:] == [
+        f"note: {placed}: every coloured frame was put in place before the interrupt", "rehue: interrupted"]
+    assert sorted(p.name for p in placed.iterdir()) == sorted(p.name for p in reel.iterdir())
 
     finish = pipeline._FrameFolder.finish
 

@@ -40,7 +40,7 @@ from rehue.data.images import (
     to_uint8,
     with_output_suffix,
 )
-from rehue.errors import RehueError, UsageError, check_flags, check_log
+from rehue.errors import OutputExists, RehueError, UsageError, check_flags, check_log
 from rehue.inference.colorizer import (
     AB_SCALE,
     Box,
@@ -1157,14 +1157,30 @@ def _refuse_outputs_there(frames: list[Path], names: list[str], target: Path, ov
 
     if target.is_dir():
         for frame, name in zip(frames, names, strict=True):
-            check_output_path(target / name, overwrite, inputs=(frame,))
+            try:
+                check_output_path(target / name, overwrite, inputs=(frame,))
+            except OutputExists as exc:
+                kept = _kept_for(target)
+                if not kept:
+                    raise
+                raise OutputExists(exc.reason + kept, exc.path) from None
+
+
+def _kept_for(target: Path) -> str:
+    """The words that name the frames an interrupted run (an --overwrite's) kept for ``target``, which --overwrite
+    goes on from: a refusal said only "pass --overwrite to replace", as if that began again (probe 221)."""
+    kept = interrupted_runs(target)
+    return (f", going on from the coloured frames an interrupted run kept for it in {kept[0]} where its settings "
+            "were these (or remove them)") if kept else ""
 
 
 def _refuse_frames_there(pattern: FramePattern, overwrite: bool) -> None:
     taken = pattern.taken()
     if taken and not overwrite:
+        kept = _kept_for(pattern.canonical)
         raise RehueError(f"holds {counted(len(taken), 'frame')} of this name already, such as {taken[0].name}; pass "
-                         "--overwrite to replace them, or name another folder or pattern", pattern.folder)
+                         f"--overwrite to replace them{kept}" + ("" if kept else ", or name another folder or pattern"),
+                         pattern.folder)
 
 
 def _check_frame_pattern(pattern: FramePattern, source: Path, overwrite: bool, log) -> bool:
@@ -1825,6 +1841,9 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
         stopped = True
         if to_video:
             sink.stopped(exc)
+        elif sink.placed:  # probe 221: "interrupted" alone, and a rerun told "output exists"
+            sink.close()
+            log(f"note: {target}: every coloured frame was put in place before the interrupt")
         elif kept := sink.close(keep=True):
             say_what_was_kept(exc, kept, sink.staging, source, frame_label(kept), log, which=sink.kept_which)
         raise
@@ -1875,6 +1894,7 @@ class _FrameFolder:
         self.writers = ThreadPoolExecutor(self.threads, thread_name_prefix="rehue-write", initializer=as_rehue_worker)
         self.writing: deque[Future] = deque()
         self.kept: int | None = None  # once closed: the frames kept for a next run
+        self.placed = False  # every frame in place (an interrupt held while they moved is raised after)
         self.kept_in_shot = False  # and whether they end in the middle of a shot
 
     def _save(self, name: str, image, rgb: np.ndarray) -> None:
@@ -1947,11 +1967,14 @@ class _FrameFolder:
                     for name in self.names:
                         move_into_place(self.staging / name, self.target / name, self.overwrite)
                     remove_journal(self.staging)
+                    self.placed = True
             else:  # the journal removed once in place: a kill between the two left every frame coloured in a
                 # hidden folder the next run removed as half-written (probe 193), where now a hidden journal is left
                 # among them
-                os.replace(self.staging, self.target)
-                remove_journal(self.target)
+                with signals_held():  # the film whole in its folder, and said so (probe 221)
+                    os.replace(self.staging, self.target)
+                    remove_journal(self.target)
+                    self.placed = True
         except OSError as exc:
             raise RehueError(f"cannot move the coloured frames into place ({exc.strerror or exc})",
                              self.target) from None
@@ -2144,7 +2167,10 @@ class _VideoFrames:
         (raised in its place), so that --quiet says it too."""
         kept = self.frames.close(keep=issubclass(exc_type, (KeyboardInterrupt, RehueError)))
         self._remove_made_folders()
-        if kept:
+        if self.frames.placed:  # probe 221: "interrupted" alone, the film whole, and a rerun told "output exists"
+            self.log(f"note: {self.pattern.folder}: every frame, {self.names[0]} to {self.names[-1]}, was put in "
+                     "place before the interrupt")
+        elif kept:
             say_what_was_kept(exc, kept, self.frames.staging, self.pattern.folder,
                               self.pattern.name(self.first + kept), self.log, which=self.frames.kept_which)
 
