@@ -730,6 +730,14 @@ def test_an_orientation_in_xmp_is_read_by_its_schema_not_from_a_comment(tmp_path
         chunks.add_text("Raw profile type exif", f"\nexif\n{len(block) // 2:8d}\n{block}\n")
         stored.save(tmp_path / f"{name}.png", pnginfo=chunks)
         assert load_image(tmp_path / f"{name}.png").rgb.shape[1::-1] == size, f"{name}.png"
+    exif[0x0112] = 6  # probe 223: such a chunk's orientation lost to the XMP's 3
+    block = (b"Exif\0\0" + exif.tobytes()).hex()
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_itxt("XML:com.adobe.xmp", xmp(b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" '
+                                             b'tiff:Orientation="3"/>').decode())
+    chunks.add_text("Raw profile type exif", f"\nexif\n{len(block) // 2:8d}\n{block}\n")
+    stored.save(tmp_path / "both.png", pnginfo=chunks)
+    assert load_image(tmp_path / "both.png").rgb.shape[1::-1] == (48, 64), "the EXIF's 6, not the XMP's 3"
 
 
 def test_a_kept_xmp_says_upright_and_one_too_large_for_jpeg_is_left_out_with_a_warning(tmp_path, caplog):

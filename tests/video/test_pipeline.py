@@ -2571,6 +2571,11 @@ def test_frames_are_never_written_over_the_film_and_are_put_in_place_whole(tmp_p
     assert capsys.readouterr().err.splitlines()[-2:] == [
         f"note: {placed}: every coloured frame was put in place before the interrupt", "rehue: interrupted"]
     assert sorted(p.name for p in placed.iterdir()) == sorted(p.name for p in reel.iterdir())
+    with monkeypatch.context() as patched:  # probe 223: --quiet said "interrupted" alone
+        patched.setattr(pipeline, "move_into_place", interrupted_while_moving)
+        assert main(["colorize", str(reel), "--frames", "-o", str(placed), "--overwrite", "-q", *args]) == 130
+    assert capsys.readouterr().err.splitlines() == [
+        f"rehue: {placed}: every coloured frame was put in place before the interrupt", "rehue: interrupted"]
 
     finish = pipeline._FrameFolder.finish
 

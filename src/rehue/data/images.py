@@ -856,7 +856,13 @@ def _exif_block_orientation(image) -> tuple[bool, int | None]:
 
     if image.format == "TIFF":
         return True, getattr(image, "tag_v2", {}).get(TIFF_ORIENTATION)
-    block = image.info.get("exif")  # a PNG's "Raw profile type exif" too, once read by `getexif`
+    block = image.info.get("exif")
+    raw = image.info.get("Raw profile type exif")  # ImageMagick's PNG text chunk: a header of 3 lines, then hex
+    if not isinstance(block, bytes) and isinstance(raw, str):
+        try:
+            block = bytes.fromhex("".join(raw.split("\n")[3:]))
+        except ValueError:
+            return False, None
     if not isinstance(block, bytes):
         return True, None
     try:

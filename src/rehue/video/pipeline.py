@@ -1166,6 +1166,14 @@ def _refuse_outputs_there(frames: list[Path], names: list[str], target: Path, ov
                 raise OutputExists(exc.reason + kept, exc.path) from None
 
 
+def say_placed(exc: BaseException, said: str, log) -> None:
+    """A note that the film was whole in place before the interrupt ``exc``: on the exception too, so that --quiet,
+    which leaves notes unsaid, says it with the interrupt (probe 223), as `say_what_was_kept` does."""
+    if isinstance(exc, KeyboardInterrupt):
+        exc.add_note(said)
+    log(f"note: {said}")
+
+
 def _kept_for(target: Path) -> str:
     """The words that name the frames an interrupted run (an --overwrite's) kept for ``target``, which --overwrite
     goes on from: a refusal said only "pass --overwrite to replace", as if that began again (probe 221)."""
@@ -1843,7 +1851,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
             sink.stopped(exc)
         elif sink.placed:  # probe 221: "interrupted" alone, and a rerun told "output exists"
             sink.close()
-            log(f"note: {target}: every coloured frame was put in place before the interrupt")
+            say_placed(exc, f"{target}: every coloured frame was put in place before the interrupt", log)
         elif kept := sink.close(keep=True):
             say_what_was_kept(exc, kept, sink.staging, source, frame_label(kept), log, which=sink.kept_which)
         raise
@@ -2168,8 +2176,8 @@ class _VideoFrames:
         kept = self.frames.close(keep=issubclass(exc_type, (KeyboardInterrupt, RehueError)))
         self._remove_made_folders()
         if self.frames.placed:  # probe 221: "interrupted" alone, the film whole, and a rerun told "output exists"
-            self.log(f"note: {self.pattern.folder}: every frame, {self.names[0]} to {self.names[-1]}, was put in "
-                     "place before the interrupt")
+            say_placed(exc, f"{self.pattern.folder}: every frame, {self.names[0]} to {self.names[-1]}, was put in "
+                       "place before the interrupt", self.log)
         elif kept:
             say_what_was_kept(exc, kept, self.frames.staging, self.pattern.folder,
                               self.pattern.name(self.first + kept), self.log, which=self.frames.kept_which)
