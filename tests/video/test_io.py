@@ -941,23 +941,24 @@ def test_a_picture_tracks_title_too_long_to_keep_is_cut_with_a_warning(tmp_path,
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
         stream.metadata["title"] = "T" * 5000
         encode_frames(container, stream, textured_frames(3, 48, 64))
-    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
-        out = copy_video(source, tmp_path / "out.mp4")
-    with av.open(str(out)) as written:
-        tags = dict(written.streams.video[0].metadata)
-    assert [tags.get("title") or tags.get("name")] == ["T" * 1000] and not [key for key in tags if "-" in key], tags
-    assert [r.getMessage() for r in caplog.records] == [
-        f"{source}: its picture track's title (5,000 characters) is cut to its first 1,000"]
-    caplog.clear()  # probe 220: a sound track's, as the source has it, cut by MP4's writer and written twice
+
+    def cut_once(film, kind: str, title: str, said: str) -> None:
+        """``film`` copied into .mp4: the title of its first ``kind`` track ``title``, one key for it, ``said``."""
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
+            out = copy_video(film, tmp_path / f"{film.stem}.mp4")
+        with av.open(str(out)) as written:
+            tags = dict(getattr(written.streams, kind)[0].metadata)
+        assert [tags.get("title") or tags.get("name")] == [title] and not [key for key in tags if "-" in key], tags
+        assert [r.getMessage() for r in caplog.records] == [said]
+
+    cut_once(source, "video", "T" * 1000,
+             f"{source}: its picture track's title (5,000 characters) is cut to its first 1,000")
+    # probe 220: a sound track's, as the source has it, cut by MP4's writer and written twice
     titled = make_clip(tmp_path / "titled.mkv", list(textured_frames(3, 48, 64)), fps=25, audio=True,
                        titles=["A" * 5000])
-    with caplog.at_level(logging.WARNING, logger="rehue.video.io"):
-        out = copy_video(titled, tmp_path / "sound.mp4")
-    with av.open(str(out)) as written:
-        tags = dict(written.streams.audio[0].metadata)
-    assert [tags.get("title") or tags.get("name")] == ["A" * 1000] and not [key for key in tags if "-" in key], tags
-    assert [r.getMessage() for r in caplog.records] == [
-        f"{titled}: its audio track 1's title (5,000 characters) is cut to its first 1,000"]
+    cut_once(titled, "audio", "A" * 1000,
+             f"{titled}: its audio track 1's title (5,000 characters) is cut to its first 1,000")
     caplog.clear()  # probe 222: twice where the writer opened its output again (FLAC, which .mov refuses)
     flac = make_clip(tmp_path / "flac.mkv", list(textured_frames(3, 48, 64)), fps=25, audio=True, audio_codec="flac",
                      languages=["eng", "deu"], titles=["short", "é" * 1001])
