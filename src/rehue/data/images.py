@@ -715,6 +715,7 @@ class _XmpWalk:
             self.orientation = int(value)
 
 
+@functools.lru_cache(maxsize=4)  # a photo's packet is read for its orientation, then rewritten for the output
 def _xmp_walk(packet: bytes) -> _XmpWalk | None:
     """The walk over ``packet``, or None where it is not well-formed XML (UTF-16's among them)."""
     import xml.parsers.expat
@@ -838,13 +839,14 @@ def _read_exif(image):
     # an orientation in XMP, as Pillow takes one where the EXIF has none (probe 163: passed over beside a
     # block it could not read, and the picture left sideways), read by its schema: Pillow's pattern took one
     # in a comment or of another schema, and missed one under another prefix or in single quotes (probe 220)
-    walk = _xmp_walk(_xmp(image) or b"")
+    packet = _xmp(image) or b""
+    walk = _xmp_walk(packet)
     if walk is not None and not damaged and _exif_block_orientation(image) == (True, None):
         if walk.orientation is not None:
             exif[0x0112] = walk.orientation
         else:
             exif.pop(0x0112, None)
-    elif 0x0112 not in exif and (stated := re.search(rb'tiff:Orientation(="|>)([1-8])', _xmp(image) or b"")):
+    elif 0x0112 not in exif and (stated := re.search(rb'tiff:Orientation(="|>)([1-8])', packet)):
         exif[0x0112] = int(stated[2])
     return exif
 

@@ -767,6 +767,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
 
     Loader = _loader_class()
 
+    from rehue.bench import usable_cores
     from rehue.data.datasets import build_datasets, frame_split_videos, is_frame_dir, spread_indices, used_whole
     from rehue.data.frames import FINGERPRINT_FIELD
     from rehue.evaluation.report import sample_grid
@@ -957,7 +958,7 @@ def _train(config: TrainConfig, *, resume: bool, overwrite: bool, progress: bool
             # a pass over a few dozen photos must still fill a full batch on every process
             train_set.epoch_length = max(train_set.epoch_length, config.batch_size * world)
         sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, seed=config.seed) if world > 1 else None
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        cores = usable_cores()
         if is_main and config.workers > cores:  # in place of PyTorch's two-line warning, each epoch (probe 213)
             log(f"note: --workers {config.workers}, more than the {counted(cores, 'CPU core')} this run may use: the "
                 "workers take turns on them, which may slow loading rather than speed it")

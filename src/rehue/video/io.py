@@ -723,11 +723,9 @@ class VideoReader:
         per stream; the file's duration only when no other stream (sound that runs on) can lengthen it."""
         if self._stream.duration:
             return float(self._stream.duration * self._stream.time_base)
-        tag = self._stream.metadata.get("DURATION") or self._stream.metadata.get("duration")
-        if tag:
-            match = re.fullmatch(r"(\d+):(\d+):(\d+(?:\.\d+)?)", tag.strip())
-            if match:  # where the stream ends on the file's clock: its length runs from where it starts
-                return int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3]) - max(0.0, self.stream_start_s)
+        tagged = _tagged_end_s(self._stream)
+        if tagged is not None:  # where the stream ends on the file's clock: its length runs from where it starts
+            return tagged - max(0.0, self.stream_start_s)
         if self._container.duration and len(self._container.streams) == 1:
             return self._container.duration / MICROSECONDS
         return None
@@ -1574,7 +1572,13 @@ def main_video_stream(container):
 
 
 STILL_CODECS = {"mjpeg", "png", "bmp", "tiff", "webp", "jpeg2000"}
-MATROSKA_DURATION = re.compile(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)")  # a track's DURATION tag: 00:00:00.042000000
+
+
+def _tagged_end_s(stream) -> float | None:
+    """Where a stream ends on its file's clock, as Matroska's DURATION tag states it (00:00:00.042000000), or None."""
+    tag = stream.metadata.get("DURATION") or stream.metadata.get("duration")
+    match = re.fullmatch(r"(\d+):(\d+):(\d+(?:\.\d+)?)", tag.strip()) if tag else None
+    return int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3]) if match else None
 
 
 def _one_picture(stream) -> bool:
@@ -1587,11 +1591,8 @@ def _one_picture(stream) -> bool:
         return False
     if stream.frames:
         return stream.frames == 1
-    seconds = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else None
-    tagged = MATROSKA_DURATION.fullmatch(str(stream.metadata.get("DURATION", "")).strip())
-    if seconds is None and tagged:
-        hours, minutes, rest = tagged.groups()
-        seconds = int(hours) * 3600 + int(minutes) * 60 + float(rest)
+    seconds = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else \
+        _tagged_end_s(stream)
     rate = float(stream.average_rate or stream.guessed_rate or 0)
     return seconds is None or rate <= 0 or seconds * rate <= 1.5
 
