@@ -806,6 +806,42 @@ def test_a_dependent_model_no_film_can_use_is_said_once_before_any_file_is_writt
                                                                                                 "photo.png"]
 
 
+def test_a_dependent_model_is_loaded_once_for_a_batch_of_films_and_again_when_retrained(tmp_path, tiny_model,
+                                                                                          tiny_dependent_model,
+                                                                                          monkeypatch):
+    """Stop 62: a batch of films loaded the dependent model once to check it and again for each film (0.1-0.9 s
+    each); a model written anew in place between two calls is still read afresh."""
+    from rehue.inference.colorizer import Colorizer
+    from rehue.inference.files import colorize_paths
+    from tests.conftest import make_tiny_model
+
+    clip, _ = _gray_clip_and_reel(tmp_path)
+    films = [tmp_path / f"film{number}.mp4" for number in range(3)]
+    for film in films:
+        shutil.copy(clip, film)
+    loaded = []
+    load = Colorizer.load.__func__
+
+    def counted_load(cls, model="default", device="auto", role="independent", **settings):
+        loaded.append((role, Path(model).name))
+        return load(cls, model, device, role, **settings)
+
+    monkeypatch.setattr(Colorizer, "load", classmethod(counted_load))
+    options = {"dependent_model": str(tiny_dependent_model)}
+    summary = colorize_paths(films, tmp_path / "out", model=tiny_model, video_options=options, progress=False)
+    assert not summary.failed and len(list((tmp_path / "out").iterdir())) == 3
+    assert loaded == [("independent", tiny_model.name), ("dependent", tiny_dependent_model.name)], loaded
+
+    from rehue.video.pipeline import load_dependent
+
+    independent = Colorizer.load(tiny_model, device="cpu")
+    first = load_dependent(str(tiny_dependent_model), independent, print)
+    assert load_dependent(str(tiny_dependent_model), independent, print) is first
+    make_tiny_model(tiny_dependent_model, in_channels=3, seed=7)
+    again = load_dependent(str(tiny_dependent_model), independent, print)
+    assert again is not first and again.fingerprint != first.fingerprint, "the model retrained in place is read"
+
+
 def test_a_wrong_output_name_is_said_before_an_unused_setting_and_the_library_takes_its_defaults(tmp_path,
                                                                                                    tiny_model, capsys):
     """Probe 117: `--frames -o one.jpg --quality 60` was told "--quality: ... written as PNG", not that one.jpg

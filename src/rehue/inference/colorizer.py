@@ -518,6 +518,7 @@ class Colorizer:
         self.by_default = False  # ``load`` picked it as the default for its role (see ``for_video``)
         self._settings: dict = {}  # the settings ``load`` was given, for ``for_video``'s model
         self._video: Colorizer | None = None
+        self._dependents: dict = {}  # dependent models loaded beside this one (``video.pipeline.load_dependent``)
         self.name = card.architecture  # the model file's name once ``load`` has read it
         self.path: Path | None = None  # the model's file, once ``load`` has read it
         self.fingerprint: str | None = None  # the start of a model of one's own's SHA-256, for ``provenance``

@@ -564,13 +564,14 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
 
 
 def _check_dependent_model(spec, colorizer) -> None:
-    """A dependent model named for the films, loaded once before any file is coloured, as each film loads it: a
-    batch wrote its photos, then failed on each film alike ("nope: no such model file", "must take 3 input
-    channels"), each film said to have failed (probe 185)."""
+    """A dependent model named for the films, loaded before any file is coloured, beside the model that colours
+    them (which keeps it for them): a batch wrote its photos, then failed on each film alike ("nope: no such model
+    file", "must take 3 input channels"), each film said to have failed (probe 185)."""
     if spec not in (None, "none", "default"):
         from rehue.video.pipeline import load_dependent
 
-        load_dependent(spec, colorizer, log=lambda line: None)  # a note of "default" alone, said by each film
+        load_dependent(spec, colorizer.for_video(), log=lambda line: None)  # a note of "default" alone, said by
+        # each film
 
 
 def _check_picture_options(quality_given, ext_unused, written: set[str], named: Path | None = None) -> None:
