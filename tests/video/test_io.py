@@ -913,6 +913,28 @@ def test_a_larger_picture_track_of_one_frame_is_not_taken_for_the_film(tmp_path)
         assert (reader.width, reader.height) == (64, 48) and len(list(reader)) == 20
 
 
+def test_an_mjpeg_film_piped_beside_a_small_preview_is_the_film(tmp_path):
+    """Probe 220 (stop 62): a Matroska file written to a pipe states no track's length, and an MJPEG film in it,
+    of a still picture's codec, was passed over for a small H.264 preview beside it; its packets are counted."""
+    import av
+
+    source = tmp_path / "film.mkv"
+    with av.open(str(source), "w") as container:
+        preview = container.add_stream("libx264", rate=25)
+        preview.width, preview.height, preview.pix_fmt = 32, 24, "yuv420p"
+        film = container.add_stream("mjpeg", rate=25)
+        film.width, film.height, film.pix_fmt = 128, 96, "yuvj420p"
+        encode_frames(container, film, textured_frames(12, 96, 128))
+        encode_frames(container, preview, textured_frames(12, 24, 32))
+    piped = tmp_path / "piped.mkv"
+    piped.write_bytes(source.read_bytes().replace(b"DURATION", b"DURATIOX"))
+    for path in (source, piped):
+        with av.open(str(path)) as container:
+            assert ("DURATION" in container.streams.video[1].metadata) == (path == source)
+        with VideoReader(path) as reader:
+            assert (reader.width, reader.height) == (128, 96) and len(list(reader)) == 12, path
+
+
 def test_the_picture_tracks_own_title_and_language_are_kept(tmp_path):
     """Probe 217: the video track's language (deu) and title came out "und" and none, without a word, where the
     sound tracks' are kept."""

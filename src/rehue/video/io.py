@@ -1559,7 +1559,9 @@ def main_video_stream(container):
     import av
 
     streams = [stream for stream in container.streams.video if not _is_cover(stream)]
-    streams = [stream for stream in streams if not _one_picture(stream)] or streams
+    unstated = [stream.index for stream in streams if _one_picture(stream) is None]
+    packets = _packet_counts(container.name, unstated) if unstated and len(streams) > 1 else {}
+    streams = [stream for stream in streams if _one_picture(stream, packets) is False] or streams
     flagged = [stream for stream in streams if stream.disposition & av.stream.Disposition.default]
     if 0 < len(flagged) < len(streams):
         streams = flagged
@@ -1581,12 +1583,14 @@ def _tagged_end_s(stream) -> float | None:
     return int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3]) if match else None
 
 
-def _one_picture(stream) -> bool:
+def _one_picture(stream, packets: dict[int, int] | None = None) -> bool | None:
     """Whether a video stream may be a picture track of one frame: cover art a Matroska writer stored as an ordinary
     track (FFmpeg's does, without the attached-picture flag), which, larger than the film, was coloured in its
-    place (probe 217). A track of a still picture's codec, one frame long where the file states its length, or of
-    a length it does not state (a file written to a pipe has none: probe 218); `main_video_stream` passes such
-    tracks over where another is there to be the film."""
+    place (probe 217). A track of a still picture's codec, one frame long where the file states its length; of a
+    length it does not state (a file written to a pipe has none: probe 218), one of at most one packet among the
+    file's first (``packets``, stream index to count: an MJPEG film piped beside a small H.264 preview gave way
+    to the preview, probe 220), or None where they were not counted. `main_video_stream` passes such tracks over
+    where another is there to be the film."""
     if stream.codec_context is None or stream.codec_context.name not in STILL_CODECS:
         return False
     if stream.frames:
@@ -1594,7 +1598,38 @@ def _one_picture(stream) -> bool:
     seconds = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else \
         _tagged_end_s(stream)
     rate = float(stream.average_rate or stream.guessed_rate or 0)
-    return seconds is None or rate <= 0 or seconds * rate <= 1.5
+    if seconds is not None and rate > 0:
+        return seconds * rate <= 1.5
+    if packets is None or stream.index not in packets:
+        return None
+    return packets[stream.index] <= 1
+
+
+PICTURE_TRACK_PACKETS = 2000  # of a file's first packets, read to tell a picture track of unstated length from a film
+PICTURE_TRACK_BYTES = 64 << 20
+
+
+def _packet_counts(path: str, indices: list[int]) -> dict[int, int]:
+    """How many packets the video streams ``indices`` hold among the file's first ones (up to 2 each): a film's
+    second frame comes within a few packets of its first, a picture track has one. {} where the file cannot be
+    read again (the track is taken for a picture, as before)."""
+    import av
+
+    counts = dict.fromkeys(indices, 0)
+    read = 0
+    try:
+        with av.open(path) as container:
+            for number, packet in enumerate(container.demux()):
+                if packet.stream.index in counts and packet.size:
+                    counts[packet.stream.index] += 1
+                    if min(counts.values()) >= 2:
+                        break
+                read += packet.size or 0
+                if number >= PICTURE_TRACK_PACKETS or read >= PICTURE_TRACK_BYTES:
+                    break
+    except (av.FFmpegError, OSError, ValueError):
+        return {}
+    return counts
 
 
 def _is_cover(stream) -> bool:
