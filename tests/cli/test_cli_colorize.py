@@ -438,6 +438,18 @@ def test_a_side_by_side_too_wide_for_its_format_is_refused_before_the_colouring(
     assert capsys.readouterr().err == (f"rehue: error: {tmp_path / 'wide.webp'}: WEBP holds at most 16383 pixels a "
                                        "side and this image is 16400x4; write it as .png or .tif\n")
     assert coloured == [] and not (tmp_path / "wide.webp").exists()
+    from tests.helpers_video import make_clip, textured_frames
+
+    make_clip(tmp_path / "wide.mkv", [np.repeat(frame[..., :1], 3, axis=-1) for frame in textured_frames(2, 16, 8200)],
+              codec="ffv1")
+    before = sorted(path.name for path in tmp_path.iterdir())
+    monkeypatch.setattr(Colorizer, "predict_ab", lambda self, *args, **kwargs: coloured.append(args))
+    assert run("colorize", tmp_path / "wide.mkv", "-o", tmp_path / "f_####.webp", "--model", tiny_model,
+               "--side-by-side", "--no-progress") == 1  # stop 62: refused once its first frame was coloured
+    assert capsys.readouterr().err.splitlines()[-1] == (f"rehue: error: {tmp_path / 'f_####.webp'}: WEBP holds at "
+                                                        "most 16383 pixels a side and this image is 16400x16; write it "
+                                                        "as .png or .tif")
+    assert coloured == [] and sorted(path.name for path in tmp_path.iterdir()) == before
 
 
 def test_inputs_that_would_share_an_output_name_never_replace_each_other(tmp_path, tiny_model, capsys):

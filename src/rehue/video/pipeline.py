@@ -949,6 +949,11 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
                 log(f"{source}: bars around the picture; colouring the {shown.width}x{shown.height} picture inside "
                     "them and leaving the bars gray (--borders model to colour everything)")
         rotation = reader.rotation
+        if pattern is not None:  # before the colouring, not at the first frame's saving (probe 216)
+            from rehue.data.images import check_side_limit
+
+            width, height = (reader.height, reader.width) if rotation % 180 else (reader.width, reader.height)
+            check_side_limit(pattern.path, width * (2 if side_by_side else 1), height)
         state = SceneColorizer(colorizer, dependent, scene_mode, model_workers=model_workers(colorizer),
                                bars=bars, rotation=rotation, **_states_of(resume))
         bar = _progress_bar(progress, reader.frame_count, source)
