@@ -66,6 +66,23 @@ class UsageError(RehueError):
         self.settings = settings
 
 
+def path_exists(path) -> bool:
+    """``os.path.exists`` that says why it cannot tell: Python's ``Path.exists`` raises for a name too long for the
+    file system or a folder not to be searched, an ``OSError`` the library gave as it was (probe 225, "File name
+    too long" at ``Colorizer.load`` and ``colorize``); here a ``RehueError`` naming the path."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EBADF):  # a loop of links leads to nothing, as Path.exists says
+            return False
+        raise RehueError(exc.strerror or str(exc), path) from None
+    except ValueError as exc:  # a NUL in the name
+        raise RehueError(f"not a path a file can have ({exc})", path) from None
+    return True
+
+
 def check_flags(*, progress_function: bool = False, **flags) -> None:
     """A library caller's yes-or-no arguments are True or False (numpy's bool, 1, 0 and None too), or, for
     ``progress`` where ``progress_function`` (a film's colouring, which calls it after each frame), a function:

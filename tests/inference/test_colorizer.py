@@ -1272,3 +1272,58 @@ def test_finite_weights_whose_colours_overflow_are_refused_not_drawn(tmp_path, c
     assert main(["colorize", str(tmp_path / "photo.png"), "-o", str(tmp_path / "out.png"), "--model", str(path)]) == 1
     assert capsys.readouterr().err.strip().splitlines() == [f"rehue: error: {said}diverged)"]
     assert not (tmp_path / "out.png").exists()
+
+
+def test_a_name_too_long_for_the_file_system_and_ragged_rows_are_rehue_errors(tmp_path, tiny_model, monkeypatch):
+    """Probe 225: a name too long for the file system was Python's own OSError (Colorizer.load, colorize,
+    colorize_video, evaluate, train), and a list of rows of unequal lengths numpy's own ValueError."""
+    import rehue
+
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    Image.fromarray(np.full((16, 16), 90, np.uint8)).save("gray.png")
+    long_name = "a" * 300
+    colorizer = Colorizer.load(tiny_model, device="cpu")
+    calls = [lambda: Colorizer.load(long_name + ".safetensors"), lambda: colorizer.colorize(long_name + ".png"),
+             lambda: colorizer.colorize_video(long_name + ".mp4", "out.mp4", progress=False),
+             lambda: rehue.evaluate(tiny_model, [long_name], "report", progress=False),
+             lambda: rehue.evaluate(tiny_model, ["gray.png"], long_name, progress=False),
+             lambda: rehue.train(rehue.TrainConfig(data=long_name, out="run")),
+             lambda: rehue.train(rehue.TrainConfig(data="gray.png", out=long_name))]
+    for call in calls:
+        with pytest.raises(RehueError, match=f"{long_name}.*: File name too long$"):
+            call()
+    assert sorted(path.name for path in (tmp_path / "work").iterdir()) == ["gray.png"]
+    for ragged, said in (([[1, 2], [3]], "a list whose rows are not all of one length is not an image"),
+                         (((1, 2), (3, None)), "a tuple of values other than numbers (None, text, or integers past 64 "
+                                               "bits) is not an image")):
+        with pytest.raises(RehueError, match=re.escape(said)):
+            colorizer.colorize(ragged)
+
+
+def test_models_of_other_thread_counts_called_at_once_leave_the_process_count_as_it_was(tiny_model):
+    """Probe 225: two models of 1 and 3 threads on the PyTorch backend, called at once from 4 threads, gave back
+    each other's counts: the process was left with 1 or 3 threads, not its 2."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+
+    def in_a_new_thread():
+        counts = []
+        thread = threading.Thread(target=lambda: counts.append(torch.get_num_threads()))
+        thread.start()
+        thread.join()
+        return counts[0]
+
+    before = torch.get_num_threads()
+    process = in_a_new_thread()
+    models = [Colorizer.load(tiny_model, device="cpu", backend="torch", threads=threads) for threads in (1, 3)]
+    gray = np.full((64, 64), 90, np.uint8)
+    alone = models[0].colorize(gray)
+    for _ in range(5):
+        with ThreadPoolExecutor(4) as pool:
+            outputs = list(pool.map(lambda i: (models[i % 2].colorize(gray), torch.get_num_threads()), range(40)))
+        assert all(np.array_equal(rgb, alone) for rgb, _ in outputs[::2])
+        assert {count for _, count in outputs} == {process}, "each thread's count given back as its call ends"
+        assert (in_a_new_thread(), torch.get_num_threads()) == (process, before)

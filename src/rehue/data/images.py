@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from rehue.color.icc import gray_levels_in_srgb, rgb_gray_in_srgb
-from rehue.errors import OutputExists, RehueError, UsageError, shown_path, warnings_as
+from rehue.errors import OutputExists, RehueError, UsageError, path_exists, shown_path, warnings_as
 from rehue.words import counted
 
 logger = logging.getLogger(__name__)
@@ -2084,7 +2084,7 @@ def _png_with_chunks(png: memoryview, dpi, exif, xmp=None, text=None) -> tuple:
 def check_input_file(path: Path, kind: str) -> None:
     """One line for an input that is no file to read: missing (a link to nothing, a loop of links), a folder,
     a pipe or a device (opening one waits for a writer), or empty. ``kind``: "an image", "a video file"."""
-    if not path.exists():
+    if not path_exists(path):
         raise RehueError(missing_reason(path, "no such file"), path)
     if path.is_dir():
         raise RehueError(f"is a folder, not {kind}", path)
@@ -2148,7 +2148,8 @@ def is_inside(path, folder) -> bool:
     """Whether ``path`` is the folder ``folder`` or lies below it (a file ``folder`` holds nothing). Outputs
     written there would be read back as inputs: `iter_image_files` walks the whole folder."""
     folder_path = real_path(Path(folder).expanduser())
-    return folder_path.is_dir() and real_path(Path(path).expanduser()).is_relative_to(folder_path)
+    return path_exists(folder_path) and folder_path.is_dir() and \
+        real_path(Path(path).expanduser()).is_relative_to(folder_path)
 
 
 def visible_files(root: Path, linked_folders: list[Path] | None = None):

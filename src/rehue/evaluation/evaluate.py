@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from rehue.data.images import as_it_will_be, has_colour, is_video_path
-from rehue.errors import RehueError, UsageError, check_flags, shown_path
+from rehue.errors import RehueError, UsageError, check_flags, path_exists, shown_path
 from rehue.evaluation.metrics import (
     GRAY_BASELINE,
     SSIM_MIN_SIDE,
@@ -423,7 +423,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
                    (given_model.parent.parent / "model.safetensors").is_file() else ""))
         raise UsageError(what, given_model, settings=("model",))
     out_dir = as_it_will_be(out_dir)  # "reports/new/..": its earlier report is looked for where it will be
-    if out_dir.exists() and not out_dir.is_dir():
+    if path_exists(out_dir) and not out_dir.is_dir():
         raise RehueError("is a file; --out names the report folder", out_dir)
     if (half := half_moved_report(out_dir)) is not None:
         log(f"warning: {out_dir}: its report is half replaced: a run killed as it moved its files in left the rest "
@@ -662,7 +662,7 @@ MODEL_SUFFIXES = (".safetensors", *CHECKPOINT_SUFFIXES)  # weights, or a trainin
 def _holds_a_model(source: Path) -> bool:
     """Whether ``source`` is a model's file (or a training checkpoint) or a training run's folder (a photo folder
     a model was copied into is not one: probe 175)."""
-    if source.is_dir():
+    if path_exists(source) and source.is_dir():
         return (source / "model.safetensors").is_file() and any(
             (source / name).exists() for name in ("config.json", "metrics.jsonl", "checkpoints"))
     return source.suffix.lower() in MODEL_SUFFIXES and source.is_file()

@@ -8,10 +8,12 @@ full-resolution L* of the input, so every edge and every grain of the original s
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import numbers
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -447,6 +449,51 @@ def resolve_device(device: str = "auto") -> str:
     return "cpu"
 
 
+class _TorchThreads:
+    """PyTorch's CPU thread count set to a model's for its calls. The count is each thread's own, and the last one
+    set is the process's, which a new thread starts with; two models of different counts called at once from
+    threads gave back each other's counts, and left the process with one of theirs (probe 225). The process's count
+    is read once no call is running (in a new thread: the calling one's may be a model's), and each call gives it
+    back to its thread as it ends."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._running = 0
+        self._before = 1
+
+    @contextlib.contextmanager
+    def __call__(self, threads: int | None):
+        import torch
+
+        if threads is None:
+            yield
+            return
+        with self._lock:
+            if self._running == 0:
+                self._before = _in_a_new_thread(torch.get_num_threads)
+            self._running += 1
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+                if torch.get_num_threads() != self._before:
+                    torch.set_num_threads(self._before)
+
+
+def _in_a_new_thread(function):
+    result = []
+    thread = threading.Thread(target=lambda: result.append(function()), name="rehue-threads", daemon=True)
+    thread.start()
+    thread.join()
+    return result[0]
+
+
+_torch_threads = _TorchThreads()
+
+
 DEPENDENT_ALONE = ("is a dependent model (it colours a frame from the one before); photos and each scene's first "
                    "frame need an independent model, such as rehue-gen2-128-independent (a dependent model goes "
                    "to --dependent-model)")
@@ -687,17 +734,10 @@ class Colorizer:
         memory_format = torch.channels_last if on_cpu else torch.contiguous_format
 
         def run(batch: np.ndarray) -> np.ndarray:
-            threads = torch.get_num_threads()
-            if on_cpu and threads != self.threads:
-                torch.set_num_threads(self.threads)
-            try:
-                with torch.inference_mode():
-                    inputs = torch.from_numpy(batch).to(self.device, non_blocking=True)
-                    ab = module(inputs.contiguous(memory_format=memory_format))
+            with _torch_threads(self.threads if on_cpu else None), torch.inference_mode():
+                inputs = torch.from_numpy(batch).to(self.device, non_blocking=True)
+                ab = module(inputs.contiguous(memory_format=memory_format))
                 return np.ascontiguousarray(ab.float().cpu().numpy())
-            finally:
-                if on_cpu and threads != self.threads:
-                    torch.set_num_threads(threads)
 
         return run
 
@@ -840,9 +880,15 @@ class Colorizer:
             loaded = None
         if loaded is not None:
             image, alpha = (loaded.rgb if loaded.deep_gray is None else loaded.deep_gray), loaded.alpha
-        array = np.asarray(image)
+        try:
+            array = np.asarray(image)
+        except ValueError:  # rows of unequal lengths (probe 225: numpy's own ValueError)
+            raise RehueError(f"a {type(image).__name__} whose rows are not all of one length is not an image: pass a "
+                             "numpy array of numbers, a PIL image, a path or a file's bytes") from None
         if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-            what = f"an array of {array.dtype} values" if isinstance(image, np.ndarray) else type(image).__name__
+            what = f"an array of {array.dtype} values" if isinstance(image, np.ndarray) else (
+                f"a {type(image).__name__} of values other than numbers (None, text, or integers past 64 bits)"
+                if isinstance(image, (list, tuple)) else type(image).__name__)
             raise RehueError(f"{what} is not an image: pass a numpy array of numbers, a PIL image, a path or "
                              "a file's bytes")
         if array.size == 0:

@@ -13,7 +13,7 @@ import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rehue.errors import RehueError, UsageError
+from rehue.errors import RehueError, UsageError, path_exists
 from rehue.words import counted
 
 FORMAT_VERSION = 1
@@ -289,7 +289,7 @@ def resolve_model_path(spec: str | Path) -> Path:
     if spec_str in shipped:
         return shipped[spec_str]
     path = Path(spec_str).expanduser()
-    if path.is_dir():
+    if path_exists(path) and path.is_dir():
         found = _visible(path, "*.safetensors")
         if not found:
             runs = sorted(run.parent for run in path.glob("runs/*/model.safetensors"))  # a grid search's folder

@@ -29,7 +29,7 @@ from rehue.data.images import (
     refuse_a_folder_of_others,
     runs_python,
 )
-from rehue.errors import RehueError, UsageError, as_memory_error, check_flags, first_line, one_line
+from rehue.errors import RehueError, UsageError, as_memory_error, check_flags, first_line, one_line, path_exists
 from rehue.progress import lines_to
 from rehue.training.config import TrainConfig, started_in_folder
 from rehue.training.memory import check_training_memory
@@ -743,11 +743,11 @@ def _check_run_folder(out: Path, resume: bool) -> None:
     """A resumed run's folder is there; a new run's is new, empty, or an earlier run's (which ``_train``
     refuses or replaces): never a folder of other files, among which its checkpoints, samples and model would
     go (probe 37: a copy of the training photos, whose next training then took the sample grids for photos)."""
-    if resume and out.exists() and not out.is_dir():  # probe 142: "no such run folder" of a file
+    if resume and path_exists(out) and not out.is_dir():  # probe 142: "no such run folder" of a file
         raise RehueError("nothing to resume: a file, not a run folder", out)
     if resume and not out.is_dir():  # a link to nothing says where it leads (probe 145: "a file")
         raise RehueError(f"nothing to resume: {missing_reason(out, 'no such run folder')}", out)
-    if not resume and out.exists() and not out.is_dir():  # as the folder's making says it, before a launch's wait
+    if not resume and path_exists(out) and not out.is_dir():  # as the folder's making says it, before a launch's wait
         raise RehueError("is a file, not a folder", out)
     if resume and not is_run(out) and not any(out.glob(f"{_ReplacedRun.PREFIX}*")):  # probe 142: "photos/
         # checkpoints: ... no checkpoint in this folder"; a run a killed --overwrite kept aside is put back

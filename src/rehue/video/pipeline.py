@@ -40,7 +40,7 @@ from rehue.data.images import (
     to_uint8,
     with_output_suffix,
 )
-from rehue.errors import OutputExists, RehueError, UsageError, check_flags, check_log
+from rehue.errors import OutputExists, RehueError, UsageError, check_flags, check_log, path_exists
 from rehue.inference.colorizer import (
     AB_SCALE,
     Box,
@@ -887,7 +887,7 @@ def colorize_video(source, target, *, colorizer: Colorizer, dependent_model: str
     start, end = check_time_range(start, end)
     colorizer = colorizer.for_video()
     source, target = Path(source), Path(target)
-    if not source.exists():  # before its frames' sizes are read for a resume (probe 62: a FileNotFoundError)
+    if not path_exists(source):  # before its frames' sizes are read for a resume (probe 62: a FileNotFoundError)
         raise RehueError(missing_reason(source, "no such file"), source)
     if head_kind(source) in ("image", "unread"):
         raise RehueError("is a picture, not a video: colour it with Colorizer.colorize (rehue colorize writes it)",
