@@ -2040,3 +2040,30 @@ def test_a_batch_of_reels_counts_the_reels_as_a_batch_of_files_does(tmp_path, ti
     counts = [line.split("|")[-1].split()[0] for line in capsys.readouterr().err.splitlines()
               if line.startswith("colouring:")]
     assert counts == ["0/2", "2/2"]
+
+
+def test_an_unwritable_current_folder_is_named_by_its_path(tmp_path, tiny_model, capsys, monkeypatch):
+    """Probe 225: from a notebook's read-only folder, `-o b.png` was refused as ".: output folder is not writable"."""
+    import errno
+    import tempfile
+
+    Image.fromarray(np.full((16, 16), 90, np.uint8)).save(tmp_path / "gray.png")
+    (tmp_path / "notebook").mkdir()
+    monkeypatch.chdir(tmp_path / "notebook")
+    make_temporary = tempfile.NamedTemporaryFile
+
+    def read_only(*args, **kwargs):
+        if kwargs.get("prefix") == ".rehue-probe":
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return make_temporary(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", read_only)
+    for output in ("b.png", "./b.png", str(tmp_path / "notebook" / "b.png")):
+        assert run("colorize", tmp_path / "gray.png", "-o", output, "--model", tiny_model) == 1
+        assert capsys.readouterr().err == (f"rehue: error: {tmp_path / 'notebook'}: output folder (the current "
+                                           "folder) is not writable (Permission denied)\n")
+    assert run("colorize", tmp_path / "gray.png", "-o", tmp_path / "b.png", "--model", tiny_model) == 1
+    assert capsys.readouterr().err == f"rehue: error: {tmp_path}: output folder is not writable (Permission denied)\n"
+    monkeypatch.chdir(tmp_path / "notebook")
+    assert run("colorize", tmp_path / "gray.png", "-o", "sub/b.png", "--model", tiny_model) == 1
+    assert capsys.readouterr().err == "rehue: error: sub: output folder does not exist\n"

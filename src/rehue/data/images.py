@@ -1682,7 +1682,7 @@ def check_folder_can_be_made(folder: str | Path) -> None:
                 raise RehueError("is a file, so the output folder cannot be made", part) from None
             except OSError as exc:
                 if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                    raise RehueError(f"output folder is not writable ({exc.strerror})", part.parent) from None
+                    raise _not_writable(part.parent, exc) from None
                 raise RehueError(f"cannot make this folder ({exc.strerror or exc})", part) from None
             made.append(part)
         _try_writing_in(folder)
@@ -1701,8 +1701,16 @@ def _try_writing_in(folder: Path) -> None:
             pass
     except OSError as exc:
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            raise RehueError(f"output folder is not writable ({exc.strerror})", folder) from None
+            raise _not_writable(folder, exc) from None
         raise RehueError(f"cannot write in this folder ({exc.strerror or exc})", folder) from None
+
+
+def _not_writable(folder: Path, exc: OSError) -> RehueError:
+    """The refusal of an output folder not to be written in; the current one named by its path, not "." (probe 225:
+    ".: output folder is not writable", from a notebook's read-only folder)."""
+    if os.path.abspath(folder) == os.getcwd():
+        return RehueError(f"output folder (the current folder) is not writable ({exc.strerror})", os.getcwd())
+    return RehueError(f"output folder is not writable ({exc.strerror})", folder)
 
 
 _WORKER = threading.local()
