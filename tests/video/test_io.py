@@ -1949,3 +1949,36 @@ def test_each_track_that_gives_no_sound_is_named_with_why(tmp_path, caplog):
                         "the output has no sound"), said
     assert any(line.startswith("audio track 1: skipping an undecodable audio packet (") for line in said), said
     assert any(line.startswith("audio track 1: ") and "sound packets were left out" in line for line in said), said
+
+
+def test_flac_of_speakers_mp4_cannot_name_is_re_encoded_not_copied_misnamed(tmp_path, caplog):
+    """Probe 226: MP4 stores FLAC with its channel count alone, and a copied 5.1 track (back left and right) read
+    back as 5.1(side), a 4.0 one's centre back as quad's back right, without a word."""
+    import av
+
+    def film(path, layout):
+        with av.open(str(path), "w") as container:
+            video = container.add_stream("libx264", rate=25)
+            video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+            sound = container.add_stream("flac", rate=44100, layout=layout)
+            channels = av.AudioLayout(layout).nb_channels
+            for block in range(4):
+                samples = (np.sin(np.arange(4410) / 7 * (1 + np.arange(channels)[:, None])) * 8000).astype(np.int16)
+                frame = av.AudioFrame.from_ndarray(samples, format="s16p", layout=layout)
+                frame.sample_rate, frame.pts = 44100, block * 4410
+                container.mux(sound.encode(frame))
+            container.mux(sound.encode(None))
+            encode_frames(container, video, textured_frames(10, 48, 64))
+        return path
+
+    for layout, codec in (("5.1", "aac"), ("4.0", "aac"), ("5.1(side)", "flac"), ("stereo", "flac")):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="rehue"):
+            written = copy_video(film(tmp_path / "film.mkv", layout), tmp_path / f"out-{layout}.mp4")
+        with av.open(str(written)) as container:
+            stream = container.streams.audio[0]
+            assert (stream.codec_context.name, next(container.decode(stream)).layout.name) == (codec, layout)
+        said = [record.getMessage() for record in caplog.records]
+        assert said == ([f"{tmp_path / 'film.mkv'}: .mp4 cannot hold its flac sound (44100 Hz) with its speakers "
+                         f"({layout}), so the sound is re-encoded to aac (44100 Hz); a .mkv output copies any sound as "
+                         "it is"] if codec == "aac" else []), said

@@ -1102,6 +1102,20 @@ def _relabelled(frame, layout: str):
     return again
 
 
+# MP4 stores FLAC with its channel count alone, read back as these layouts: another's speakers, copied, were
+# misnamed (probe 226: 5.1's back pair read as 5.1(side)'s side pair; 4.0's centre back as quad's back right)
+FLAC_IN_MP4_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "quad", 5: "5.0(side)", 6: "5.1(side)", 7: "6.1",
+                       8: "7.1"}
+
+
+def _speakers_renamed(context, container: str) -> bool:
+    """Whether a track copied as it is into ``container`` would be read back with other speakers: it is
+    re-encoded instead, into a codec that names them."""
+    layout = context.layout
+    return context.name == "flac" and container in ("mp4", "ipod") and not _unordered(layout) and \
+        FLAC_IN_MP4_LAYOUTS.get(layout.nb_channels) != layout.name
+
+
 def _unordered(layout) -> bool:
     return layout.name == f"{layout.nb_channels} channels"
 
@@ -1257,7 +1271,8 @@ class _TrackCopier:
             # more than USUAL_LAYOUTS names are re-encoded, or said before colouring to fit no encoder (probe 165)
             unnamed = kind == "audio" and self.in_stream.codec_context.layout.nb_channels not in USUAL_LAYOUTS and \
                 _unordered(self.in_stream.codec_context.layout)
-            self.copied = allow_copy and not (unnamed and output.format.name in ("mp4", "ipod"))
+            self.copied = allow_copy and not (unnamed and output.format.name in ("mp4", "ipod")) and not (
+                kind == "audio" and _speakers_renamed(self.in_stream.codec_context, output.format.name))
             if self.copied:
                 try:
                     self.out_stream = output.add_stream_from_template(self.in_stream)
@@ -1871,9 +1886,11 @@ class VideoWriter:
                         "a .mkv output copies any sound as it is")
                 # of several tracks, each named (probe 121: the same line once for each)
                 whose, what = (f"audio track {track.track + 1}'s", "it") if several else ("its", "the sound")
-                log.warning("%s: %s cannot hold %s %s sound (%d Hz), so %s is re-encoded to %s (%d Hz); %s",
+                speakers = f" with its speakers ({read.layout.name})" if _speakers_renamed(
+                    read, self._output.format.name) else ""
+                log.warning("%s: %s cannot hold %s %s sound (%d Hz)%s, so %s is re-encoded to %s (%d Hz); %s",
                             source, self.path.suffix, whose, getattr(read.codec, "canonical_name", read.name),
-                            read.sample_rate, what, getattr(written.codec, "canonical_name", written.name),
+                            read.sample_rate, speakers, what, getattr(written.codec, "canonical_name", written.name),
                             written.sample_rate, hint)
 
     def _say_subtitles_turned_on(self, source: Path) -> None:
