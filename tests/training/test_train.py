@@ -277,6 +277,23 @@ def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, photo_folde
     result = train(tiny_config(photo_folder, out, epochs=2), resume=True, progress=False)
     assert "corrupt or truncated" in caplog.text, "a warning, to the rehue logger"
     assert [r["epoch"] for r in result.history] == [1, 2]
+    import hashlib
+    import pickle
+
+    # probe 224: a damaged newest checkpoint whose checksum was written anew for it stopped the resume, though the
+    # one before was intact; a text file there was "refused ... (weights-only loading)", as though it were hostile
+    intact = newest.read_bytes()
+    for damaged, said in ((intact[:3000], "not a readable checkpoint (PytorchStreamReader failed reading zip archive"),
+                          (b"hello\n", "not a rehue training checkpoint (not the zip archive a run saves)"),
+                          (pickle.dumps({"epoch": 2}), "not a rehue training checkpoint (not the zip archive a run")):
+        caplog.clear()
+        newest.write_bytes(damaged)
+        newest.with_suffix(".pt.sha256").write_text(hashlib.sha256(damaged).hexdigest() + "\n")
+        said_lines = []
+        result = train(tiny_config(photo_folder, out, epochs=2), resume=True, progress=False, log=said_lines.append)
+        assert [r["epoch"] for r in result.history] == [1, 2]
+        assert any(line.startswith(f"warning: {newest}: {said}") and line.endswith("; trying the previous checkpoint")
+                   for line in said_lines), said_lines
     for path in list_checkpoints(out / "checkpoints"):
         path.write_bytes(b"junk")
     with pytest.raises(RehueError, match="no intact checkpoint.*the command that began it and --overwrite"):
@@ -777,6 +794,8 @@ def test_a_rate_adams_first_step_takes_past_float32_is_a_diverged_run(tmp_path, 
     ({"in_channels": 3, "self_feed": 0.5, "self_feed_steps": 10**6}, "self_feed_steps must be at most 1000, not "
                                                                      "1000000"),  # a hang
     ({"steps_per_epoch": -1}, "steps_per_epoch must be at least 0, not -1"),
+    ({"epochs": 10**20}, "epochs must be at most 1000000, not 100000000000000000000"),  # probe 224: trained on,
+    ({"steps_per_epoch": 10**20}, "steps_per_epoch must be at most 1000000000, not 10"),  # a number past 64 bits
     ({"l1_weight": -5.0}, "l1_weight must be at least 0, not -5"),
     ({"val_fraction": 1.0}, "val_fraction must be above 0 and below 1, not 1"),
     ({"feature_matching": -1.0}, "feature_matching must be at least 0, not -1"),

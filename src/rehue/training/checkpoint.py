@@ -116,33 +116,48 @@ def _check_state(state: dict, path: Path) -> None:
         raise RehueError(f"a checkpoint of a restraint no model can keep ({problem})", path)
 
 
-def load_latest(directory: Path, log=None) -> tuple[dict, Path] | None:
-    """The newest checkpoint whose checksum holds; a corrupt newer one is reported and left in place."""
+def _state_of(data: bytes, path: Path) -> dict:
+    """A checkpoint's bytes as a run's state, loaded weights-only; a RehueError for any other file."""
     import torch
 
+    if not data.startswith(b"PK\x03\x04"):  # not what torch.save writes: no pickle of another kind is read (a text
+        # file was a KeyError of the unpickler, a plain pickle "refused" as though it were hostile: probe 224)
+        raise RehueError("not a rehue training checkpoint (not the zip archive a run saves)", path)
+    try:
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise RehueError("refused: the checkpoint holds something other than tensors and plain containers "
+                         "(weights-only loading)", path) from None
+    except (RuntimeError, EOFError, ValueError, KeyError, IndexError) as exc:
+        reason = str(exc).split(". ")[0] if str(exc) else type(exc).__name__
+        raise RehueError(f"not a readable checkpoint ({reason})", path) from None
+    missing = [key for key in STATE_KEYS if key not in state] if isinstance(state, dict) else STATE_KEYS
+    if missing:
+        raise RehueError(f"not a rehue training checkpoint (lacks {', '.join(missing)})", path)
+    _check_state(state, path)
+    return state
+
+
+def load_latest(directory: Path, log=None) -> tuple[dict, Path] | None:
+    """The newest checkpoint whose checksum holds and which reads as a run's state; a damaged newer one is reported
+    and left in place. One whose checksum holds and which does not read (its checksum written anew for it: probe
+    224) gives way to an older one too; the oldest's refusal is the error."""
     log = lines_to(log)
     candidates = list_checkpoints(directory)
     if not candidates:
         return None
-    for path in reversed(candidates):
+    for number, path in enumerate(reversed(candidates)):
         try:
             data = verify(path)
         except RehueError as exc:
             log(f"warning: {exc}; trying the previous checkpoint")
             continue
         try:
-            state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError:
-            raise RehueError("refused: the checkpoint holds something other than tensors and plain containers "
-                             "(weights-only loading)", path) from None
-        except (RuntimeError, EOFError, ValueError) as exc:
-            reason = str(exc).split(". ")[0] if str(exc) else type(exc).__name__
-            raise RehueError(f"not a readable checkpoint ({reason})", path) from None
-        missing = [key for key in STATE_KEYS if key not in state] if isinstance(state, dict) else STATE_KEYS
-        if missing:
-            raise RehueError(f"not a rehue training checkpoint (lacks {', '.join(missing)})", path)
-        _check_state(state, path)
-        return state, path
+            return _state_of(data, path), path
+        except RehueError as exc:
+            if number + 1 == len(candidates):
+                raise
+            log(f"warning: {exc}; trying the previous checkpoint")
     # probe 113: "remove them" left a folder --resume could not start and --overwrite needed DATA for
     raise RehueError("no intact checkpoint to resume from: each is damaged or incomplete (said above); train the "
                      "run again from its start with the command that began it and --overwrite", directory)

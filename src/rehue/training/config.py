@@ -27,8 +27,10 @@ _LOWEST = {"epochs": 1, "batch_size": 1, "width": 1, "disc_width": 0, "workers":
 
 
 # the largest: a base width of 2**66 was a 52-line traceback from PyTorch, 10**20 workers a flood of processes that
-# outlived the run, 10**6 self-fed passes a step a hang (probe 213)
-_HIGHEST = {"width": 1024, "disc_width": 1024, "self_feed_steps": 1000, "workers": max(64, 4 * (os.cpu_count() or 1))}
+# outlived the run, 10**6 self-fed passes a step a hang (probe 213); 10**20 epochs trained on, "epoch 220/
+# 99999999999999999999", and went into config.json as a number past 64 bits (probe 224)
+_HIGHEST = {"width": 1024, "disc_width": 1024, "self_feed_steps": 1000, "workers": max(64, 4 * (os.cpu_count() or 1)),
+            "epochs": 1_000_000, "steps_per_epoch": 1_000_000_000}
 
 
 DEPENDENT_ONLY = ("self_feed", "independent_feed", "self_feed_steps")  # the feeds of a dependent model's input
