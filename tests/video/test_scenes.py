@@ -118,6 +118,28 @@ def test_robust_finds_nothing_in_a_pan(speed):
     assert detect_scenes(pan(speed)) == []
 
 
+def test_robust_finds_nothing_in_a_whip_pan_across_a_photo_and_the_cuts_between_such_pans():
+    """Probe 227: a pan a quarter of the frame a frame (40 pixels of 160) across a photo with a bright part and
+    a dark one was cut at its first moving frame, or later: the quarter come in new changed the whole frame's
+    normalisation, and the part both frames show differed by a cut's score (0.64) at the right shift."""
+    import cv2
+    from skimage import data
+
+    def whip(photo, speed, length=20, still=10):
+        gray = photo if photo.ndim == 2 else cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+        canvas = cv2.resize(gray, (960, 720), interpolation=cv2.INTER_CUBIC)
+        views = [canvas[int(step * speed * 0.3):int(step * speed * 0.3) + 120, step * speed:step * speed + 160]
+                 for step in range(length)]
+        rng = np.random.default_rng(speed)
+        return [noisy(view, rng) for view in [views[0]] * still + views + [views[-1]] * still]
+
+    for speed in (36, 40, 44):
+        assert detect_scenes(whip(data.astronaut(), speed)) == [], speed
+    shots = [whip(photo, speed, length=15, still=0) for photo, speed in (
+        (data.astronaut(), 40), (data.coffee(), 12), (data.chelsea(), 40), (data.camera(), 36))]
+    assert detect_scenes([frame for shot in shots for frame in shot]) == [15, 30, 45]
+
+
 def dirty_print(picture, length, seed, speed):
     """A shot on a dirty old print at 192x144: panning ``speed`` pixels a frame, two blotches of dirt
     (dark or bright, 8-16 pixels across) in new places on every frame."""
