@@ -427,7 +427,8 @@ def test_colorize_reads_what_a_notebook_or_a_web_service_hands_it_as_a_viewer_sh
         colorizer.colorize(negative)
     with pytest.raises(RehueError, match=r"torch tensor .* tensor.cpu\(\).numpy\(\)"):
         colorizer.colorize(torch.from_numpy(gray))
-    for nothing, name in ((None, "NoneType"), ([["a", "b"]], "list"), ({"gray": gray}, "dict"),
+    for nothing, name in ((None, "NoneType"), ([["a", "b"]], r"a list of values other than numbers \(None, text, or "
+                                                          r"integers past 64 bits\)"), ({"gray": gray}, "dict"),
                           (np.zeros((4, 4), object), "an array of object values"),  # probe 133: "ndarray is not"
                           (np.zeros((4, 4), "datetime64[s]"), r"an array of datetime64\[s\] values")):
         with pytest.raises(RehueError, match=f"^{name} is not an image: pass a numpy array of numbers, a PIL image"):
@@ -1290,10 +1291,23 @@ def test_a_name_too_long_for_the_file_system_and_ragged_rows_are_rehue_errors(tm
              lambda: rehue.evaluate(tiny_model, ["gray.png"], long_name, progress=False),
              lambda: rehue.train(rehue.TrainConfig(data=long_name, out="run")),
              lambda: rehue.train(rehue.TrainConfig(data="gray.png", out=long_name))]
+    from rehue.inference.files import colorize_paths
+    from tests.helpers_video import make_clip, textured_frames
+
+    make_clip("clip.mp4", textured_frames(2, 16, 16))  # probe 228: the outputs' names, and colorize_paths
+    calls += [lambda: colorizer.colorize_video("clip.mp4", long_name + ".mp4", progress=False),
+              lambda: colorize_paths(["gray.png"], Path(long_name + ".png"), model=tiny_model, progress=False),
+              lambda: colorize_paths([long_name + ".png"], Path("out.png"), model=tiny_model, progress=False)]
     for call in calls:
         with pytest.raises(RehueError, match=f"{long_name}.*: File name too long$"):
             call()
-    assert sorted(path.name for path in (tmp_path / "work").iterdir()) == ["gray.png"]
+    for call in (lambda: colorizer.colorize_video("clip.mp4", "o\0.mp4", progress=False),
+                 lambda: colorize_paths(["gray.png"], Path("o\0.png"), model=tiny_model, progress=False),
+                 lambda: rehue.train(rehue.TrainConfig(data="a\0b", out="run")),
+                 lambda: rehue.train(rehue.TrainConfig(data="gray.png", out="r\0n"))):
+        with pytest.raises(RehueError, match=r"\\x00.*: not a path a file can have \(embedded null byte\)$"):
+            call()
+    assert sorted(path.name for path in (tmp_path / "work").iterdir()) == ["clip.mp4", "gray.png"]
     for ragged, said in (([[1, 2], [3]], "a list whose rows are not all of one length is not an image"),
                          (((1, 2), (3, None)), "a tuple of values other than numbers (None, text, or integers past 64 "
                                                "bits) is not an image")):

@@ -1,3 +1,4 @@
+import io
 import json
 import os
 import re
@@ -269,7 +270,17 @@ def test_existing_run_needs_resume_or_overwrite(tmp_path, photo_folder):
     train(tiny_config(photo_folder, out, epochs=1), overwrite=True, progress=False)
 
 
-def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, photo_folder, caplog):
+def zipped(files: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, photo_folder, caplog, capfd):
     out = tmp_path / "run"
     train(tiny_config(photo_folder, out, epochs=2), progress=False)
     newest = list_checkpoints(out / "checkpoints")[-1]
@@ -285,7 +296,12 @@ def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, photo_folde
     intact = newest.read_bytes()
     for damaged, said in ((intact[:3000], "not a readable checkpoint (PytorchStreamReader failed reading zip archive"),
                           (b"hello\n", "not a rehue training checkpoint (not the zip archive a run saves)"),
-                          (pickle.dumps({"epoch": 2}), "not a rehue training checkpoint (not the zip archive a run")):
+                          (pickle.dumps({"epoch": 2}), "not a rehue training checkpoint (not the zip archive a run"),
+                          (zipped({"readme.txt": b"hi"}), "not a readable checkpoint (file in archive is not in a "
+                                                          "subdirectory: readme.txt)"),  # probe 228: "([enforce ...] )"
+                          (zipped({"archive/data.pkl": pickle.dumps({"epoch": 2}, protocol=4),
+                                   "archive/version": b"3\n"}),
+                           "not a readable checkpoint (its pickle is damaged, or not of the kind a run saves)")):
         caplog.clear()
         newest.write_bytes(damaged)
         newest.with_suffix(".pt.sha256").write_text(hashlib.sha256(damaged).hexdigest() + "\n")
@@ -294,6 +310,7 @@ def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, photo_folde
         assert [r["epoch"] for r in result.history] == [1, 2]
         assert any(line.startswith(f"warning: {newest}: {said}") and line.endswith("; trying the previous checkpoint")
                    for line in said_lines), said_lines
+        assert "UserWarning" not in capfd.readouterr().err, "PyTorch's own warning of a pickle protocol"
     for path in list_checkpoints(out / "checkpoints"):
         path.write_bytes(b"junk")
     with pytest.raises(RehueError, match="no intact checkpoint.*the command that began it and --overwrite"):

@@ -55,6 +55,7 @@ from rehue.errors import (
     UsageError,
     check_flags,
     out_of_memory_as_memory_error,
+    path_exists,
     warnings_as,
 )
 from rehue.progress import lines_to
@@ -99,8 +100,9 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     beside its inputs (``-o`` naming their folder), a file that is another input's output and says it was
     coloured by rehue is an earlier run's output, not an input: a second run colours what is left."""
     inputs = [Path(p) for p in inputs]
+    path_exists(output)  # a name no file can have (a NUL, too long), or in a folder not to be searched (probe 228)
     for source in inputs:
-        if not source.exists():
+        if not path_exists(source):
             raise RehueError(missing_reason(source), source)
         if source.suffix.lower() in AUDIO_SUFFIXES and source.is_file() and head_kind(source) != "image":
             raise RehueError("is a sound file: it holds no picture to colour", source)  # probes 67 and 69

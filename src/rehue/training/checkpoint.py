@@ -11,7 +11,7 @@ import pickle
 import re
 from pathlib import Path
 
-from rehue.errors import RehueError
+from rehue.errors import RehueError, warnings_as
 from rehue.models.io import atomic_write_bytes
 from rehue.progress import lines_to
 
@@ -124,12 +124,19 @@ def _state_of(data: bytes, path: Path) -> dict:
         # file was a KeyError of the unpickler, a plain pickle "refused" as though it were hostile: probe 224)
         raise RehueError("not a rehue training checkpoint (not the zip archive a run saves)", path)
     try:
-        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
+        with warnings_as("ignore", UserWarning):  # PyTorch's of a pickle protocol it did not write (probe 228)
+            state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "Unsupported global" not in str(exc):  # not a class or function named, which nothing of a run's is
+            raise RehueError("not a readable checkpoint (its pickle is damaged, or not of the kind a run saves)",
+                             path) from None
         raise RehueError("refused: the checkpoint holds something other than tensors and plain containers "
                          "(weights-only loading)", path) from None
     except (RuntimeError, EOFError, ValueError, KeyError, IndexError) as exc:
-        reason = str(exc).split(". ")[0] if str(exc) else type(exc).__name__
+        # PyTorch's reader puts its source line first: "[enforce fail at inline_container.cc:180] . file in
+        # archive is not in a subdirectory: readme.txt" (probe 228: the reason said was that prefix alone)
+        message = re.sub(r"^\[enforce fail at [^\]]*\]\s*\.?\s*", "", str(exc))
+        reason = message.split(". ")[0] if message else type(exc).__name__
         raise RehueError(f"not a readable checkpoint ({reason})", path) from None
     missing = [key for key in STATE_KEYS if key not in state] if isinstance(state, dict) else STATE_KEYS
     if missing:

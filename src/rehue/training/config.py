@@ -8,7 +8,7 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from rehue.errors import UsageError, check_flags
+from rehue.errors import UsageError, check_flags, path_exists
 
 LARGEST_SIZE = 4096
 """The largest square a model is trained at or a frame dataset sampled at: thirty-two times the largest the
@@ -129,6 +129,8 @@ class TrainConfig:
         for name in ("data", "out", "init"):
             if not isinstance(getattr(self, name), str):
                 raise UsageError(f"{name} must be a path, not {getattr(self, name)!r}")
+            if getattr(self, name):  # a name no file can have (a NUL, too long) said as such (probe 228)
+                path_exists(getattr(self, name))
         if self.in_channels not in (1, 3):
             raise UsageError(f"in_channels must be 1 (an independent model: L*) or 3 (a dependent one: L* and the "
                              f"previous frame's a*b*), not {self.in_channels}")

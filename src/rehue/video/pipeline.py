@@ -793,6 +793,8 @@ def _one_call_per_output(colour):
 
         if not isinstance(target, (str, os.PathLike)):  # refused by ``colour`` in its own words
             return colour(source, target, **options)
+        path_exists(target)  # a name no file can have (a NUL, too long), or in a folder not to be searched: said as
+        # such, not as Python's own error of its real path (probe 228)
         with one_writer(target):
             return colour(source, target, **options)
 
@@ -1718,6 +1720,7 @@ def colorize_frames(source, target, *, colorizer: Colorizer, dependent_model: st
     colorizer = colorizer.for_video()
     as_folder = typed_as_folder(target)  # "frames.png/": a folder whatever its name says
     source, target = Path(source), Path(target)
+    path_exists(source)  # a name no file can have, said as such (probe 228); the target's, by `_one_call_per_output`
     frames = film_frames(source, log)
     to_video = is_video_path(target) and not as_folder  # as the CLI decides: an extension rehue cannot write is
     # an error, not a folder
