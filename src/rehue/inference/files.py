@@ -572,8 +572,8 @@ def _check_dependent_model(spec, colorizer) -> None:
     if spec not in (None, "none", "default"):
         from rehue.video.pipeline import load_dependent
 
-        load_dependent(spec, colorizer.for_video(), log=lambda line: None)  # a note of "default" alone, said by
-        # each film
+        # the note of "default" alone is said by each film
+        load_dependent(spec, colorizer.for_video(), log=lambda line: None)
 
 
 def _check_picture_options(quality_given, ext_unused, written: set[str], named: Path | None = None) -> None:

@@ -226,11 +226,11 @@ SHORT_SHOT_RATIO = 2.0
 must be (`RobustEngine._ends_a_short_shot`): at 1.3, the spike test's ratio, an accelerating zoom's run of
 differences (0.34, 0.71, 0.63) made a false change on each clean plan of `benchmarks/scenes_eval.py`."""
 MOTION_MEMORY = 3
+"""Frame-to-frame shifts within the shot whose median is the camera's recent motion (`RobustEngine.difference`)."""
 OVERLAP_SHARE = 0.5
 """The least share of the frame two frames must have in common, at the shift that brings them together, to be
 compared over that part alone (`RobustEngine._aligned_difference`): less is a small patch, which two unrelated
 pictures of little structure can match."""
-"""Frame-to-frame shifts within the shot whose median is the camera's recent motion (`RobustEngine.difference`)."""
 WIPE_BLOCK = 8
 """Side, in pixels at working size, of the blocks the wipe test compares: 64 in a 64x64 frame."""
 FLAT_BLOCK_STD = 0.15
