@@ -696,7 +696,12 @@ def test_an_orientation_in_xmp_is_read_by_its_schema_not_from_a_comment(tmp_path
     """Probe 220: Pillow's pattern (and rehue's beside it) took "tiff:Orientation=\"6\"" in a comment, or of another
     schema, and turned the picture, and missed one under another prefix or in single quotes (which the output's
     XMP then set to 1: the turn lost)."""
-    from rehue.data.images import xmp_orientation
+    from rehue.data.images import _xmp_walk
+
+    def xmp_orientation(packet: bytes | None) -> int | None:
+        """The orientation a packet's ``tiff:Orientation`` states, known by its schema (None: none, or no XML)."""
+        walk = _xmp_walk(packet) if packet else None
+        return walk.orientation if walk else None
 
     def xmp(description: bytes) -> bytes:
         return (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'

@@ -749,13 +749,6 @@ def upright_xmp(packet: bytes | None) -> bytes | None:
     return b"".join([*pieces, packet[at:]])
 
 
-def xmp_orientation(packet: bytes | None) -> int | None:
-    """The orientation (1 to 8) a packet's ``tiff:Orientation`` states, known by its schema, not in a comment;
-    None where it states none, or is not well-formed XML."""
-    walk = _xmp_walk(packet) if packet else None
-    return walk.orientation if walk else None
-
-
 def _xmp(image) -> bytes | None:
     """The file's XMP packet (JPEG APP1, PNG iTXt, TIFF tag 700, WebP chunk), or None."""
     packet = image.info.get("xmp") or image.info.get(XMP_PNG_KEY)
@@ -840,7 +833,7 @@ def _read_exif(image):
     # block it could not read, and the picture left sideways), read by its schema: Pillow's pattern took one
     # in a comment or of another schema, and missed one under another prefix or in single quotes (probe 220)
     packet = _xmp(image) or b""
-    walk = _xmp_walk(packet)
+    walk = _xmp_walk(packet) if packet else None
     if walk is not None and not damaged and _exif_block_orientation(image) == (True, None):
         if walk.orientation is not None:
             exif[0x0112] = walk.orientation

@@ -453,8 +453,8 @@ class _TorchThreads:
     """PyTorch's CPU thread count set to a model's for its calls. The count is each thread's own, and the last one
     set is the process's, which a new thread starts with; two models of different counts called at once from
     threads gave back each other's counts, and left the process with one of theirs (probe 225). The process's count
-    is read once no call is running (in a new thread: the calling one's may be a model's), and each call gives it
-    back to its thread as it ends."""
+    is read once no call is running, and each call gives it back to its thread as it ends: no thread is left at a
+    model's count, so the calling thread's is the process's."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -470,7 +470,7 @@ class _TorchThreads:
             return
         with self._lock:
             if self._running == 0:
-                self._before = _in_a_new_thread(torch.get_num_threads)
+                self._before = torch.get_num_threads()
             self._running += 1
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
@@ -481,14 +481,6 @@ class _TorchThreads:
                 self._running -= 1
                 if torch.get_num_threads() != self._before:
                     torch.set_num_threads(self._before)
-
-
-def _in_a_new_thread(function):
-    result = []
-    thread = threading.Thread(target=lambda: result.append(function()), name="rehue-threads", daemon=True)
-    thread.start()
-    thread.join()
-    return result[0]
 
 
 _torch_threads = _TorchThreads()
