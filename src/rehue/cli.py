@@ -610,8 +610,9 @@ def cmd_scenes(args) -> int:
                              args.video)
     if args.sheet is not None:
         typed, args.sheet = args.sheet, Path(args.sheet)
-        if args.sheet.is_dir():  # probe 184: a folder was told to be named .png; said as any output's
-            check_output_path(args.sheet, overwrite=args.overwrite, inputs=(args.video,))
+        if args.sheet.is_dir():  # probe 184: a folder was told to be named .png; probe 227: exit 1, and 2 with a slash
+            raise UsageError(f"{typed}: is a folder; the sheet is a PNG file: name one, such as "
+                             f"{args.sheet / 'sheet.png'}")
         if typed_as_folder(typed):  # probe 184: `--sheet new.png/` wrote the file new.png
             named = args.sheet if args.sheet.suffix.lower() == ".png" else args.sheet / "sheet.png"
             raise UsageError(f"{typed}: names a folder, as typed; the sheet is a PNG file: name one, such as {named}")

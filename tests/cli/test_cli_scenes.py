@@ -68,10 +68,13 @@ def test_a_sheet_shows_each_cut_with_the_frame_before_it(tmp_path, capsys):
     assert main(["scenes", str(clip), "--sheet", str(tmp_path / ".png"), "--no-progress"]) == 2  # probe 144: "name it
     assert capsys.readouterr().err.strip().endswith(f"such as {tmp_path / 'sheet.png'}")  # .png" of ".png"
     (tmp_path / "sheets").mkdir()  # probe 184: "sheets: the sheet is a PNG; name it so, such as sheets.png"
-    for typed, status, said in ((tmp_path / "sheets", 1, "is a folder; name a file to write"),
-                                (f"{tmp_path / 'new.png'}/", 2, "names a folder, as typed; the sheet is a PNG file: "
-                                 f"name one, such as {tmp_path / 'new.png'}")):  # before, the file new.png was written
-        assert main(["scenes", str(clip), "--sheet", str(typed), "--no-progress"]) == status
+    for typed, said in ((tmp_path / "sheets", "is a folder; the sheet is a PNG file: name one, such as "
+                         f"{tmp_path / 'sheets' / 'sheet.png'}"),  # probe 227: exit 1, where the next is 2
+                        (f"{tmp_path / 'sheets'}/", "is a folder; the sheet is a PNG file: name one, such as "
+                         f"{tmp_path / 'sheets' / 'sheet.png'}"),
+                        (f"{tmp_path / 'new.png'}/", "names a folder, as typed; the sheet is a PNG file: "
+                         f"name one, such as {tmp_path / 'new.png'}")):  # before, the file new.png was written
+        assert main(["scenes", str(clip), "--sheet", str(typed), "--no-progress"]) == 2
         assert capsys.readouterr().err.strip() == f"rehue: error: {typed}: {said}"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cut.mp4", "cuts.png", "sheets"]
 

@@ -735,7 +735,7 @@ def test_a_run_out_of_memory_names_itself_and_its_batch_size_and_leaves_no_empty
 def test_an_interrupted_search_says_how_to_go_on(tmp_path, capsys, monkeypatch):
     """Probe 115: Ctrl-C in a grid search said "rehue: interrupted" alone, where train says how to go on."""
     from rehue.cli import main
-    from rehue.training import loop
+    from rehue.training import grid, loop
 
     def interrupted(*args):
         raise KeyboardInterrupt
@@ -747,6 +747,15 @@ def test_an_interrupted_search_says_how_to_go_on(tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().err.splitlines()[-2:] == [
         "note: the same command goes on with the search: the runs it finished are kept, and the one it stopped goes "
         "on from its last checkpoint, where it saved one", "rehue: interrupted"]
+    monkeypatch.undo()
+    monkeypatch.setattr(grid, "_evaluate_run", interrupted)  # probe 224: stopped as it scored, every run trained
+    assert main(["grid-search", str(config), "--out", str(tmp_path / "out"), "--no-progress"]) == 130
+    assert capsys.readouterr().err.splitlines()[-2:] == [
+        "note: the same command goes on with the search: every run is trained, and only their scoring is left",
+        "rehue: interrupted"]
+    monkeypatch.undo()
+    assert main(["grid-search", str(config), "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    assert "(0 trained, 0 resumed, 2 skipped)" in capsys.readouterr().err, "none trained again"
 
 
 def test_a_folder_of_other_files_is_refused_and_one_holding_the_search_config_and_photos_is_not(tmp_path):

@@ -1890,8 +1890,8 @@ def _audio_packet_count(path) -> int:
 
 
 def _unnamed_pcm_master(path, layout: str, channels: int):
-    """A Matroska master of H.264 and 16-bit PCM whose channel k holds a 440 Hz tone at (k + 1) / channels of
-    0.3, read back with no speakers named ("3 channels")."""
+    """A master of H.264 and 16-bit PCM whose channel k holds a 440 Hz tone at (k + 1) / channels of 0.3; in
+    Matroska it reads back with no speakers named ("3 channels"), in AVI with its ``layout``."""
     from fractions import Fraction
 
     import av
@@ -1933,6 +1933,40 @@ def test_unnamed_channels_re_encoded_keep_every_channel_and_too_many_for_mp4_are
             copy_video(master, tmp_path / name)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out.m4v", "ten.mkv", "three.mkv"]
     assert len(read_all(copy_video(master, tmp_path / "ten-copy.mkv"))) == 10
+
+
+def test_surrounds_at_the_sides_re_encoded_to_aac_keep_their_names_and_speakers_it_cannot_name_are_said(tmp_path,
+                                                                                                          caplog):
+    """Probe 228: 5.1(side) sound re-encoded to AAC read back as "6 channels", and hexagonal sound too, without a word.
+    Side surrounds are now written as AAC's 5.1, each channel where it was; hexagonal, which AAC names not, is said."""
+    import av
+
+    master = _unnamed_pcm_master(tmp_path / "side.avi", "5.1(side)", 6)
+    with caplog.at_level(logging.WARNING, logger="rehue"):
+        out = copy_video(master, tmp_path / "side.m4v")
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{master}: .m4v cannot hold its pcm_s16le sound (48000 Hz), so the sound is re-encoded to aac (48000 Hz); "
+        "a .mkv output copies any sound as it is"]
+    with av.open(str(master)) as container:
+        assert container.streams.audio[0].codec_context.layout.name == "5.1(side)", "the case under test"
+    with av.open(str(out)) as container:
+        stream = container.streams.audio[0]
+        assert (stream.codec_context.name, stream.codec_context.layout.name) == ("aac", "5.1")
+        sound = np.concatenate([frame.to_ndarray() for frame in container.decode(stream)], axis=1)
+    loudness = np.sqrt((sound[:, 2048:] ** 2).mean(axis=1))
+    loudness = np.delete(loudness, 3)  # AAC keeps low frequencies alone in the LFE channel, and the tone is 440 Hz
+    assert loudness / loudness[-1] == pytest.approx([1 / 6, 2 / 6, 3 / 6, 5 / 6, 1], abs=0.02), \
+        "each channel given its name, not mixed into another"
+    caplog.clear()
+    master = _unnamed_pcm_master(tmp_path / "hexagonal.avi", "hexagonal", 6)
+    with caplog.at_level(logging.WARNING, logger="rehue"):
+        out = copy_video(master, tmp_path / "hexagonal.m4v")
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{master}: .m4v cannot hold its pcm_s16le sound (48000 Hz), so the sound is re-encoded to aac (48000 Hz), "
+        'which names no speakers of hexagonal: players are told only "6 channels"; a .mkv output copies any sound as '
+        "it is"]
+    with av.open(str(out)) as container:
+        assert container.streams.audio[0].codec_context.layout.name == "6 channels", "the case said"
 
 
 def test_each_track_that_gives_no_sound_is_named_with_why(tmp_path, caplog):

@@ -444,6 +444,16 @@ def _is_finished(run_dir: Path, epochs: int) -> bool:
     return exported and in_order and len(history) >= epochs and (checkpoint >= epochs or not checkpoint)
 
 
+def _all_trained(spec: GridSpec, out: Path | None) -> bool:
+    """Whether every run of the search in ``out`` is finished, so that a search stopped now was scoring (probe 224:
+    it said the run it stopped would go on from its last checkpoint)."""
+    out = as_it_will_be(out if out is not None else spec.out)
+    try:
+        return all(_is_finished(out / RUNS_DIR / run.name, run.config.epochs) for run in spec.runs)
+    except RehueError:  # a damaged record: said as the search is run again
+        return False
+
+
 def _model_damage(run_dir: Path) -> str | None:
     """Why a finished run's exported model cannot be read ("its model.json is damaged (...)"), or None where it
     can."""
@@ -1089,8 +1099,10 @@ def cmd_grid_search(args) -> int:
     try:
         result = run_grid(spec, args.out, progress=not args.no_progress, log=say)
     except KeyboardInterrupt:  # probe 115: train says how to go on, grid-search did not
-        say("note: the same command goes on with the search: the runs it finished are kept, and the one it stopped "
-            "goes on from its last checkpoint, where it saved one")
+        say("note: the same command goes on with the search: " + (
+            "every run is trained, and only their scoring is left" if _all_trained(spec, args.out) else
+            "the runs it finished are kept, and the one it stopped goes on from its last checkpoint, where it saved "
+            "one"))
         raise
     print(result.table.to_markdown(), end="")
     print(f"results: {result.paths['markdown']}, {result.paths['json']}, {result.paths['durations']}, "

@@ -1116,6 +1116,13 @@ def _speakers_renamed(context, container: str) -> bool:
         FLAC_IN_MP4_LAYOUTS.get(layout.nb_channels) != layout.name
 
 
+# AAC in MP4 and Matroska reads back with its speakers named in these layouts alone: another (5.1(side), 6.0, 7.1(wide))
+# reads back as its channel count ("6 channels"), which players take for their own guess (probe 228)
+AAC_NAMED_LAYOUTS = frozenset({"mono", "stereo", "2.1", "3.0", "3.0(back)", "4.0", "quad", "5.0", "5.1", "7.1"})
+# ... and these are those named layouts with their surrounds at the sides, not behind: the same speakers to a player
+AAC_SIDE_AS_BACK = {"quad(side)": "quad", "5.0(side)": "5.0", "5.1(side)": "5.1"}
+
+
 def _unordered(layout) -> bool:
     return layout.name == f"{layout.nb_channels} channels"
 
@@ -1261,6 +1268,7 @@ class _TrackCopier:
         self.origin_s = 0.0
         self._encoder = None
         self._relabel = None
+        self.speakers_unnamed = False
         self._input = _open_input(source)
         try:
             streams = self._input.streams.audio if kind == "audio" else self._input.streams.subtitles
@@ -1338,8 +1346,10 @@ class _TrackCopier:
             # files without a channel mask have it) is given the usual layout for its channel count:
             # encoders such as AAC refuse an unordered one.
             usual = USUAL_LAYOUTS.get(in_ctx.layout.nb_channels, in_ctx.layout.name)
-            layout = next((layout for layout in dict.fromkeys((in_ctx.layout.name, usual))
-                           if _encoder_opens(codec, rate, layout)), None)
+            layouts = (in_ctx.layout.name, usual)
+            if name == "aac" and in_ctx.layout.name in AAC_SIDE_AS_BACK:
+                layouts = (AAC_SIDE_AS_BACK[in_ctx.layout.name], *layouts)
+            layout = next((layout for layout in dict.fromkeys(layouts) if _encoder_opens(codec, rate, layout)), None)
             if layout is None:
                 continue
             try:
@@ -1347,6 +1357,7 @@ class _TrackCopier:
             except ValueError:
                 continue
             self._encoder = stream
+            self.speakers_unnamed = name == "aac" and layout not in AAC_NAMED_LAYOUTS
             # the decoded samples are given the layout, not mixed into it: FFmpeg's resampler reads "3 channels" as
             # its default 2.1, and left the third out of 3.0 (probe 165)
             self._relabel = layout if layout != in_ctx.layout.name else None
@@ -1459,7 +1470,7 @@ class _TrackCopier:
                 self._mux_text(output, packet)
                 return
             for frame in packet.decode():
-                if self._relabel is not None and _unordered(frame.layout):
+                if self._relabel is not None and frame.layout.name == self.in_stream.codec_context.layout.name:
                     frame = _relabelled(frame, self._relabel)
                 frame.pts = round(frame.time * frame.sample_rate) if frame.pts is not None else None
                 frame.time_base = Fraction(1, frame.sample_rate)
@@ -1888,10 +1899,12 @@ class VideoWriter:
                 whose, what = (f"audio track {track.track + 1}'s", "it") if several else ("its", "the sound")
                 speakers = f" with its speakers ({read.layout.name})" if _speakers_renamed(
                     read, self._output.format.name) else ""
-                log.warning("%s: %s cannot hold %s %s sound (%d Hz)%s, so %s is re-encoded to %s (%d Hz); %s",
+                unnamed = f", which names no speakers of {written.layout.name}: players are told only " \
+                    f"\"{written.layout.nb_channels} channels\"" if track.speakers_unnamed else ""  # probe 228
+                log.warning("%s: %s cannot hold %s %s sound (%d Hz)%s, so %s is re-encoded to %s (%d Hz)%s; %s",
                             source, self.path.suffix, whose, getattr(read.codec, "canonical_name", read.name),
                             read.sample_rate, speakers, what, getattr(written.codec, "canonical_name", written.name),
-                            written.sample_rate, hint)
+                            written.sample_rate, unnamed, hint)
 
     def _say_subtitles_turned_on(self, source: Path) -> None:
         """A warning where the output shows subtitles the source leaves off: MP4 and QuickTime mark the first
