@@ -756,6 +756,39 @@ def test_a_scanners_reels_of_numbered_frames_make_a_dataset(tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
+def test_a_reel_with_a_damaged_frame_is_skipped_whole_and_named_as_a_reel(tmp_path, capsys):
+    """Probe 230: a reel whose first frame was damaged was skipped with "skipping reel/r_0001.png: truncated ...", as
+    if that frame alone were left out, "1 of 3 videos skipped"; one damaged further in ended the run, and the
+    reels sampled before it were lost."""
+    reels = [panning_reel(tmp_path / "reels" / name, 24, 48, 64, seed=i) for i, name in enumerate("abcd")]
+    for reel, frame in ((reels[1], "r_0001.png"), (reels[2], "r_0010.png")):
+        (reel / frame).write_bytes((reel / frame).read_bytes()[:300])
+    out = tmp_path / "set"
+    assert main(["frames", *map(str, reels), "--film-fps", "24", "--fps", "6", "--size", "32", "--out", str(out),
+                 "--no-progress"]) == 0
+    said = capsys.readouterr().err.splitlines()
+    assert [line for line in said if line.startswith("warning") or "skipped" in line] == [
+        f"warning: skipping {reels[1]}: its frame r_0001.png: truncated or corrupt image (image file is truncated)",
+        "1 of 4 films skipped (1 unreadable)",
+        f"warning: skipping {reels[2]}: its frame r_0010.png: truncated or corrupt image (image file is truncated)"]
+    rows = read_frame_manifest(out)
+    assert sorted({row["video"] for row in rows}) == ["a", "d"] and len(rows) == 12
+    assert sorted(path.name for path in (out / "frames").iterdir()) == ["a", "d"], "c's first frames removed"
+    assert sorted({row["split"] for row in rows}) == ["test", "train"], "the split drawn among the reels kept"
+
+    assert main(["frames", str(reels[2]), str(reels[3]), "--film-fps", "24", "--fps", "6", "--size", "32",
+                 "--test-video", "c", "--out", str(tmp_path / "held"), "--no-progress"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "rehue: error: --test-video holds out only videos that are skipped (c), gray, unreadable or coloured by rehue: "
+        "no frame would be held out; hold out a colour video")
+    (reels[0] / "r_0012.png").write_bytes(b"not a picture")  # every reel unreadable past its first frame
+    assert main(["frames", str(reels[0]), str(reels[2]), "--film-fps", "24", "--fps", "6", "--size", "32", "--out",
+                 str(tmp_path / "none"), "--no-progress"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == "rehue: error: none of the 2 films can be learnt from (2 " \
+        "unreadable)"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["reels", "set"], "nothing half made"
+
+
 def test_a_dpx_reels_own_rate_is_said_where_film_fps_differs(tmp_path):
     """Probe 34: a reel whose DPX headers say 12 frames a second was taken at --film-fps 24 without a word,
     its manifest's times half what they are."""

@@ -112,7 +112,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     from rehue.models.io import atomic_write_bytes
     from rehue.signals import signals_held
     from rehue.training.config import LARGEST_SIZE
-    from rehue.video.frame_folder import FrameFolderReader
+    from rehue.video.frame_folder import FrameFolderReader, clip_error
     from rehue.video.io import VideoReader
     from rehue.video.pipeline import MAX_FRAMES_FPS, MIN_FRAMES_FPS
 
@@ -196,7 +196,8 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
              for video in videos} if films else {}
     readers = {video: (lambda video=video: reels[video]) if films else (lambda video=video: VideoReader(video))
                for video in videos}
-    videos, copy_of = _without_copies(_readable_videos(videos, readers, log), log)
+    kind = "film" if films else "video"
+    videos, copy_of = _without_copies(_readable_videos(videos, readers, log, kind), log)
     named_test = _named_test_videos(given, videos, copy_of, test_videos) if test_videos else None
     # decode everything first into a temporary folder, so a bad video leaves nothing half-made
     staging = staging_folder_for(out)
@@ -204,11 +205,20 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         staging.mkdir(parents=True)
     except OSError as exc:
         raise RehueError(f"cannot write the frame dataset here ({exc.strerror or exc})", out) from None
-    rows, gray_films, replaced, written = [], [], None, False
+    rows, gray_films, unreadable, replaced, written = [], [], [], None, False
     try:
         for video in videos:
-            video_rows, scenes, rate, count, (width, height) = _sample_video(
-                video, readers[video], staging, fps=fps, size=size, scene_mode=scene_mode, progress=progress)
+            try:
+                video_rows, scenes, rate, count, (width, height) = _sample_video(
+                    video, readers[video], staging, fps=fps, size=size, scene_mode=scene_mode, progress=progress)
+            except RehueError as exc:  # probe 230: a reel's damaged frame past its first ended the run, and the
+                said = clip_error(exc, video)  # reels sampled before it were lost
+                if len(videos) == 1 or said is None:
+                    raise
+                shutil.rmtree(staging / "frames" / film_name(video), ignore_errors=True)
+                log(f"warning: skipping {said}")
+                unreadable.append(video)
+                continue
             coloured = len(video_rows)
             if count and 2 * coloured < count:  # gray, or mostly: a gray reel with a colour cover scan (probe 33)
                 share = (f"{'none' if not coloured else f'only {coloured}'} of its {count} sampled frames "
@@ -232,12 +242,15 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
             without = (f"; {counted(count - coloured, 'sampled frame')} without colour (a fade, a title card) "
                        f"{'is' if count - coloured == 1 else 'are'} left out"
                        if coloured < count else "")
-            kind = "film" if films else "video"
             log(f"{video.name}: {counted(coloured, 'frame')}, from a {kind} of {counted(scenes, 'scene')}"
                 f"{below}{without}")
+        if unreadable and len(unreadable) + len(gray_films) == len(videos):
+            why = listed([f"{len(unreadable)} unreadable", *([f"{len(gray_films)} gray"] if gray_films else [])])
+            raise RehueError(f"none of the {len(videos)} {kind}s can be learnt from ({why})")
         if gray_films and len(gray_films) == len(videos):
-            raise RehueError(f"all {len(videos)} videos are gray: there is no colour to learn from (a frame dataset "
+            raise RehueError(f"all {len(videos)} {kind}s are gray: there is no colour to learn from (a frame dataset "
                              "needs colour films)")
+        gray_films += unreadable  # neither held out
         test_set = _held_out(videos, gray_films, named_test, test_fraction)
         asked = round((len(videos) - len(gray_films)) * test_fraction)
         if named_test is None and test_set and asked > len(test_set):  # probe 84: --test-fraction 1, without a word
@@ -376,8 +389,8 @@ def _check_dataset_folder(out: Path, videos: list[Path], overwrite: bool) -> Non
 
     holding = next((video for video in videos if is_inside(video, out)), None)
     if holding is not None:
-        raise RehueError(f"holds the video {holding}, and a frame dataset replaces its folder whole; name a new "
-                         "folder with --out", out)
+        raise RehueError(f"holds the {'film' if holding.is_dir() else 'video'} {holding}, and a frame dataset "
+                         "replaces its folder whole; name a new folder with --out", out)
     if not out.is_dir():
         return
     dataset = _is_dataset(out)
@@ -476,11 +489,13 @@ def _video_files(inputs, log) -> list[Path]:
     return found
 
 
-def _readable_videos(videos: list[Path], readers: dict, log) -> list[Path]:
+def _readable_videos(videos: list[Path], readers: dict, log, kind: str = "video") -> list[Path]:
     """The videos whose first frame decodes (each opened by its ``readers`` entry). Among several, an
     unreadable one is skipped with a warning, as `rehue train` skips an unreadable photo, and the test split
     is drawn among the rest; a lone one is the error. So is a film rehue coloured (its comment, or its first
     frame's Software tag, says so): its colours are no truth to learn."""
+    from rehue.video.frame_folder import clip_error
+
     readable, coloured = [], 0
     for video in videos:
         try:
@@ -493,18 +508,18 @@ def _readable_videos(videos: list[Path], readers: dict, log) -> list[Path]:
         except RehueError as error:
             if len(videos) == 1:
                 raise
-            log(f"warning: skipping {error}")
-            continue
+            log(f"warning: skipping {clip_error(error, video) or error}")  # a reel by its name (probe 230: by its
+            continue  # frame's, as if that alone were left out)
         readable.append(video)
     skipped = len(videos) - len(readable)
     if not skipped:
         return readable
     why = listed([f"{count} {what}" for count, what in ((skipped - coloured, "unreadable"),
                                                         (coloured, "coloured by rehue")) if count])
-    log(f"{skipped} of {len(videos)} videos skipped ({why})")
+    log(f"{skipped} of {len(videos)} {kind}s skipped ({why})")
     if not readable:  # probe 138: "could not be read" of two films rehue had coloured, read whole
-        raise RehueError(f"none of the {len(videos)} videos could be read" if not coloured else
-                         f"none of the {len(videos)} videos can be learnt from ({why})")
+        raise RehueError(f"none of the {len(videos)} {kind}s could be read" if not coloured else
+                         f"none of the {len(videos)} {kind}s can be learnt from ({why})")
     return readable
 
 

@@ -710,6 +710,7 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     is skipped (None), as a gray photo is: the gray answer would score it perfectly; ``alone`` (the one file
     named), it is the error, as a lone gray photo is (probe 120: a warning, then the error). One rehue coloured
     is skipped too (``_COLOURED_BY_REHUE``), or alone the error."""
+    from rehue.video.frame_folder import clip_error
     from rehue.video.pipeline import load_dependent
 
     colorizer = colorizer.for_video()
@@ -719,12 +720,10 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
         return _score_clip(video, film, colorizer, dependent, name, grid, max_frames, long_side, progress, log,
                            with_gray, alone, table)
     except RehueError as exc:  # the clip's own: cut short, no frame FFmpeg decodes, frames of a reel unread
-        if alone or isinstance(exc, _UnreadableClip) or exc.path is None or \
-                not (Path(exc.path) == video or Path(exc.path).is_relative_to(video)):
+        said = clip_error(exc, video)  # a frame of a reel: the whole reel is skipped, and said so (probe 131)
+        if alone or isinstance(exc, _UnreadableClip) or said is None:
             raise
-        if Path(exc.path) != video:  # a frame of a reel: the whole reel is skipped, and said so (probe 131)
-            raise _UnreadableClip(f"its frame {Path(exc.path).relative_to(video)}: {exc.reason}", video) from None
-        raise _UnreadableClip(exc.reason, exc.path) from None
+        raise _UnreadableClip(said.reason, said.path) from None
 
 
 def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: list, max_frames: int,

@@ -28,6 +28,20 @@ class FolderFrame:
         self.index, self.time, self.gray, self.rgb = index, time, gray, rgb
 
 
+def clip_error(exc: RehueError, clip: Path) -> RehueError | None:
+    """``exc`` said of ``clip``, a video or a film's folder of frames, where it is the clip's own: a reel's frame
+    named within it ("its frame 0010.png: truncated ..."), so that a reel skipped whole is named as such (probes
+    131, 230); None where ``exc`` is not of the clip."""
+    if exc.path is None:
+        return None
+    path = Path(exc.path)
+    if path == clip:
+        return exc
+    if path.is_relative_to(clip):
+        return RehueError(f"its frame {path.relative_to(clip)}: {exc.reason}", clip)
+    return None
+
+
 class FrameFolderReader:
     """The frames of the film in ``folder`` (``film_frames``: in the order of their numbers, strays of
     another size left out with a warning through ``log``), at ``fps`` frames per second (None: a DPX
