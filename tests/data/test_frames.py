@@ -781,12 +781,16 @@ def test_a_reel_with_a_damaged_frame_is_skipped_whole_and_named_as_a_reel(tmp_pa
     assert capsys.readouterr().err.splitlines()[-1] == (
         "rehue: error: --test-video holds out only videos that are skipped (c), gray, unreadable or coloured by rehue: "
         "no frame would be held out; hold out a colour video")
+    assert main(["frames", str(reels[1]), str(reels[3]), "--film-fps", "24", "--fps", "6", "--size", "32", "--out",
+                 str(tmp_path / "one"), "--no-progress"]) == 0  # probe 231: "one colour video"
+    assert "note: no film is held out (one colour film), and `rehue train` validates on a held-out film's frames, so " \
+        "it refuses this dataset: build it from 2 or more colour films" in capsys.readouterr().err.splitlines()
     (reels[0] / "r_0012.png").write_bytes(b"not a picture")  # every reel unreadable past its first frame
     assert main(["frames", str(reels[0]), str(reels[2]), "--film-fps", "24", "--fps", "6", "--size", "32", "--out",
                  str(tmp_path / "none"), "--no-progress"]) == 1
     assert capsys.readouterr().err.splitlines()[-1] == "rehue: error: none of the 2 films can be learnt from (2 " \
         "unreadable)"
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["reels", "set"], "nothing half made"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["one", "reels", "set"], "nothing half made"
 
 
 def test_a_dpx_reels_own_rate_is_said_where_film_fps_differs(tmp_path):

@@ -933,9 +933,60 @@ def test_a_frame_datasets_test_video_given_as_a_file_too_is_one_piece_of_evidenc
                       dependent_model=tiny_dependent_model, progress=False, log=lambda line: None)
     assert result.table.verdicts()[0].units == 1 and result.extra["images"] == 12
     said.clear()  # probe 159: under --limit the video was left out after its frames had been, and scored nowhere
-    result = evaluate(tiny_model, [tmp_path / "ds", clips / "clip1.mp4"], tmp_path / "r3", limit=2,
+    result = evaluate(tiny_model, [tmp_path / "ds", clips / "clip1.mp4"], tmp_path / "r3", limit=1,
                       dependent_model=tiny_dependent_model, progress=False, log=said.append)
-    assert result.extra["images"] == 2 and not [line for line in said if "also a frame dataset's" in line], said
+    assert result.extra["images"] == 6 and not [line for line in said if "also a frame dataset's" in line], said
+    assert "video clip1.mp4" not in result.extra, "the dataset's video, counted once (probe 229), is the one scored"
+
+
+def test_limit_counts_a_frame_datasets_video_once_and_the_report_says_what_it_left_out(tmp_path, tiny_model):
+    """Probe 229: --limit 3 of a frame dataset scored its first 3 frames, all of one video, "the first 3 of 30 photos
+    and videos found"; a fade's black first frame was a clip's sample picture, though scored nowhere; a clip cut short
+    by --video-frames read as the whole clip; a photo or clip skipped was said on standard error alone; and
+    --chroma -0 named the row "x-0"."""
+    from PIL import Image
+
+    from rehue.data.frames import extract_frames
+    from rehue.evaluation.report import LISTED_LINES
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for seed in range(3):
+        make_clip(clips / f"v{seed}.mp4", list(textured_frames(8, 48, 64, seed=seed)), fps=4)
+    extract_frames([clips], tmp_path / "ds", fps=4, size=32, test_videos=["v1.mp4", "v2.mp4"], progress=False,
+                   log=lambda line: None)
+    said = []
+    result = evaluate(tiny_model, [tmp_path / "ds"], tmp_path / "r", limit=1, progress=False, log=said.append)
+    assert result.extra["images"] == 8, "every frame of the first test video"
+    assert {Path(file).parent.name for file in result.table.files["tiny-independent"]} == {"v1"}
+    assert "note: scoring the first 1 of 2 photos and videos found (--limit 1)" in said
+    assert result.extra["limit"] == "the first 1 of 2 photos and videos found"
+
+    fade = make_clip(tmp_path / "fade.mp4", [np.zeros((48, 64, 3), np.uint8)] * 3 + list(textured_frames(9, 48, 64)),
+                     fps=4)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(textured_rgb(48, 64, seed=1)).save(photos / "colour.png")
+    Image.fromarray(np.full((48, 64, 3), 90, np.uint8)).save(photos / "gray.png")
+    (photos / "broken.png").write_bytes(b"not a picture")
+    result = evaluate(tiny_model, [photos, fade], tmp_path / "r2", video_frames=6, chroma=-0.0, progress=False,
+                      log=lambda line: None)
+    samples = np.asarray(Image.open(result.paths["samples"]).convert("L"))
+    assert samples[samples.shape[0] // 2 :].mean() > 40, "the clip's sample is its first frame scored, not black"
+    assert "tiny-independent x0" in result.table.rows and result.extra["chroma"] == 0 and \
+        str(result.extra["chroma"]) == "0.0"
+    stats = result.extra["video fade.mp4"]
+    assert stats["frames"] == 6 and stats["cut_at_video_frames"] and stats["frames_without_colour"] == 3
+    report = (tmp_path / "r2" / "metrics.md").read_text()
+    assert "- video fade.mp4: 6 frames, 1 scene, coloured by tiny-independent x0; its first 6 alone (--video-frames)" \
+        in report
+    assert result.extra["skipped"] == [f"{photos / 'broken.png'}: not an image file (or a format Pillow cannot read)",
+                                       f"{photos / 'gray.png'}: has no colour to score against"]
+    assert f"- skipped:\n  - {photos / 'broken.png'}: not an image file" in report
+    from rehue.evaluation.report import extra_said
+
+    assert extra_said([f"line {i}" for i in range(LISTED_LINES + 5)]).endswith(
+        f"  - line {LISTED_LINES - 1}\n  - and 5 more (metrics.json lists every one)")
 
 
 def test_a_photo_named_twice_or_copied_is_one_piece_of_evidence_and_what_is_not_held_out_is_said(

@@ -1969,6 +1969,51 @@ def test_surrounds_at_the_sides_re_encoded_to_aac_keep_their_names_and_speakers_
         assert container.streams.audio[0].codec_context.layout.name == "6 channels", "the case said"
 
 
+def _loudness(path) -> np.ndarray:
+    """Each channel's loudness past the first 2,048 samples, read plane by plane: PyAV counts 9 planes in a planar
+    frame of 8 channels, and its ``to_ndarray`` reads past the last."""
+    import av
+
+    with av.open(str(path)) as container:
+        sound = np.concatenate([np.stack([np.frombuffer(memoryview(plane)[: frame.samples * 4], np.float32)
+                                          for plane in frame.planes[: frame.layout.nb_channels]])
+                                for frame in container.decode(audio=0)], axis=1)
+    return np.sqrt((sound[:, 2048:] ** 2).mean(axis=1))
+
+
+def test_speakers_aac_takes_not_are_mixed_into_its_layout_and_eight_unnamed_channels_are_named_in_order(tmp_path,
+                                                                                                      caplog):
+    """Probe 231: after my fix above (probe 228's), cube's speakers were renamed as 7.1 in place, its back right in
+    the LFE channel, lost; 6.0(front) came out of AAC with its centre pair first. Both are mixed into the layout AAC
+    takes, and said. Eight channels of no names (AAC's read back) are named 7.1 in their order, plane by plane."""
+    import av
+
+    for layout, into, suffix in (("cube", "7.1", "m4v"), ("6.0(front)", "5.1", "m4v")):
+        caplog.clear()
+        master = _unnamed_pcm_master(tmp_path / f"{layout}.avi", layout, av.AudioLayout(layout).nb_channels)
+        with caplog.at_level(logging.WARNING, logger="rehue"):
+            out = copy_video(master, tmp_path / f"{layout}.{suffix}")
+        assert [record.getMessage() for record in caplog.records] == [
+            f"{master}: .{suffix} cannot hold its pcm_s16le sound (48000 Hz), so the sound is re-encoded to aac (48000 "
+            f"Hz), its speakers ({layout}) mixed into {into}; a .mkv output copies any sound as it is"]
+        with av.open(str(out)) as container:
+            assert container.streams.audio[0].codec_context.layout.name == into
+    loudness = _loudness(tmp_path / "cube.m4v")  # FL FR FC LFE BL BR SL SR, of cube's FL FR BL BR and its top four
+    assert loudness[2] < 0.01 and loudness[3] < 0.01 and min(loudness[[0, 1, 4, 5]]) > 0.05, loudness
+
+    wide = copy_video(_unnamed_pcm_master(tmp_path / "wide.avi", "7.1(wide)", 8), tmp_path / "wide.m4v")
+    with av.open(str(wide)) as container:
+        assert container.streams.audio[0].codec_context.layout.name == "8 channels", "the case under test"
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="rehue"):
+        named = copy_video(wide, tmp_path / "named.webm")
+    assert "mixed into" not in caplog.text
+    with av.open(str(named)) as container:
+        assert container.streams.audio[0].codec_context.layout.name == "7.1"
+    loudness = _loudness(named)
+    assert loudness / loudness[-1] == pytest.approx([(k + 1) / 8 for k in range(8)], abs=0.03), loudness
+
+
 def test_each_track_that_gives_no_sound_is_named_with_why(tmp_path, caplog):
     """Probe 165: of a damaged track and an empty one, "none of the sound of 1 of its 2 sound tracks could be
     decoded; the output has no sound", the empty one unsaid; two damaged tracks' lines were word for word."""

@@ -311,14 +311,14 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     n_test = sum(r["split"] == "test" for r in rows)
     if not n_test:
         if len({r["video"] for r in rows}) < 2:
-            why, build = "one colour video", "build it from 2 or more colour videos"
+            why, build = f"one colour {kind}", f"build it from 2 or more colour {kind}s"
         else:
             why, build = f"--test-fraction {test_fraction:g}", ("build it with --test-fraction above 0, or name one "
                                                                 "with --test-video")
-        log(f"note: no video is held out ({why}), and `rehue train` validates on a held-out video's frames, so it "
+        log(f"note: no {kind} is held out ({why}), and `rehue train` validates on a held-out {kind}'s frames, so it "
             f"refuses this dataset: {build}")
     elif n_test == len(rows):
-        log("note: no training split: --test-video holds out every colour video; this dataset can be scored "
+        log(f"note: no training split: --test-video holds out every colour {kind}; this dataset can be scored "
             "(rehue evaluate), not trained on")
     return FramesSummary(len(videos) - len(gray_films), len(rows), len(rows) - n_test, n_test, out)
 

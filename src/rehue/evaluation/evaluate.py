@@ -454,6 +454,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         raise UsageError(f"fit {fit} changes only photos scored with full_res: at the working size each photo "
                          "is a centre crop of the model's size, shown to it whole", settings=("fit", "full_res"))
     colorizer = Colorizer.load_independent(model, device=device, fit=fit, chroma=chroma)
+    if chroma is not None:  # checked: -0 as 0 (probe 229: "a x-0", "chroma: -0.0")
+        chroma = float(chroma) + 0.0
     rival = None if against is None else Colorizer.load_independent(against, device=device, fit=fit)
     if rival is not None and chroma is None and (digest := _weights_digest(colorizer)) == _weights_digest(rival):
         log(f"note: --against {against} holds the same weights as --model {model} (sha256 {digest}): the two score "
@@ -471,10 +473,13 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if dependent_model != "default" and not videos:
         log("note: --dependent-model is not used: it colours videos and films (--frames), and photos and a frame "
             "dataset's test frames are scored one by one")
-    found = len(images) + len(videos)
-    if limit:  # files, photos first: a clip counts once, for up to ``video_frames`` frames
-        images = images[:limit]
-        videos = videos[:limit - len(images)]
+    units = list(dict.fromkeys(clips.get(image, image) for image in images))  # a frame dataset's video once
+    found = len(units) + len(videos)
+    if limit:  # files, photos first: a clip counts once, for up to ``video_frames`` frames; a frame dataset's
+        # video once, for its frames (probe 229: its frames were counted, "the first 3 of 30", all of one video)
+        kept = set(units[:limit])
+        images = [image for image in images if clips.get(image, image) in kept]
+        videos = videos[:limit - len(kept)]
         if found > limit:  # probe 120: left out without a word, and the report did not say so
             log(f"note: scoring the first {limit} of {found} photos and videos found (--limit {limit})")
     # of the videos scored (probe 159: before --limit, a clip left out by it was scored nowhere)
@@ -511,6 +516,12 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
                                    videos, {}, warn_and_keep, known=fingerprints)
     result = EvaluationResult(MetricTable())
     grid, gray_truths, rehue_coloured, without_colour, enlarged = [], 0, [], [], []
+    skipped_why = []  # into the report too (probe 229: "images: 29", and not a word of the one left out)
+
+    def skip(path: Path, why: str) -> None:
+        result.skipped.append(str(path))
+        skipped_why.append(f"{shown_path(path)}: {why}")
+
     # both models of a comparison score the same truths, at the larger one's size, whichever is named first
     size = max(colorizer.size, rival.size if rival is not None else 0)
     for path in progress_bar(images, desc="scoring", unit="image", disable=not progress or not images, leave=False):
@@ -520,19 +531,19 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             if found == 1:  # the one photo: its reason is the error (probe 143: a warning, then "no image could be
                 raise  # read", which -q left alone)
             log(f"warning: skipping {exc}")
-            result.skipped.append(str(path))
+            skip(path, exc.reason)
             continue
         truth = loaded.rgb
         if loaded.coloured_by_rehue:
             rehue_coloured.append(path)
-            result.skipped.append(str(path))
+            skip(path, "rehue coloured it (or drew it)")
             gray_truths += 1
             continue
         if not has_colour(truth):
             if found == 1:  # the one photo named, not the first of several under --limit (probe 90)
                 raise RehueError(f"has no colour to score against ({NEEDS_COLOUR})", path)
             without_colour.append(path)
-            result.skipped.append(str(path))
+            skip(path, "has no colour to score against")
             gray_truths += 1
             continue
         if not full_res:
@@ -543,9 +554,10 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             if found == 1:
                 raise RehueError(f"image is {truth.shape[1]}x{truth.shape[0]}; SSIM needs at least {SSIM_MIN_SIDE} "
                                  "pixels a side (without --full-res it is scored enlarged)", path)
-            log(f"warning: skipping {shown_path(path)}: image is {truth.shape[1]}x{truth.shape[0]}, too small to "
-                f"score at full resolution (SSIM needs at least {SSIM_MIN_SIDE} pixels a side)")
-            result.skipped.append(str(path))
+            too_small = (f"image is {truth.shape[1]}x{truth.shape[0]}, too small to score at full resolution (SSIM "
+                         f"needs at least {SSIM_MIN_SIDE} pixels a side)")
+            log(f"warning: skipping {shown_path(path)}: {too_small}")
+            skip(path, too_small)
             continue
         output = colorizer.colorize(truth)
         gray = gray_baseline(truth)
@@ -591,10 +603,10 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
                                     long_side, progress, log, alone=found == 1)
         except _UnreadableClip as exc:  # probe 128: an empty .mp4 ended the evaluation, every photo scored
             log(f"warning: skipping {exc}")
-            result.skipped.append(str(video))
+            skip(video, exc.reason)
             continue
-        if stats is None or stats is _COLOURED_BY_REHUE:
-            result.skipped.append(str(video))
+        if isinstance(stats, _Skipped) or stats is _COLOURED_BY_REHUE:
+            skip(video, stats.reason if isinstance(stats, _Skipped) else "rehue coloured it")
             gray_truths += 1
             if stats is _COLOURED_BY_REHUE:  # probe 201: films alone, "no colour image to score against"
                 rehue_coloured.append(video)
@@ -615,6 +627,8 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
                                 scored.shipped)
     if not_held_out:
         result.extra["not_held_out"] = not_held_out
+    if skipped_why:
+        result.extra["skipped"] = skipped_why
     if not result.table.rows:
         if rehue_coloured and len(rehue_coloured) == gray_truths:  # probe 39: rehue's own outputs alone
             raise RehueError("every picture here was coloured (or drawn) by rehue: their colours are a model's guess, "
@@ -697,6 +711,13 @@ def _video_names(videos: list[Path]) -> dict[Path, str]:
 _COLOURED_BY_REHUE = object()  # a clip rehue coloured: not scored, and counted among rehue's own outputs
 
 
+@dataclass
+class _Skipped:
+    """A clip not scored (gray, or too small to score), and why."""
+
+    reason: str
+
+
 class _UnreadableClip(RehueError):
     """A clip that cannot be opened, among other inputs: skipped with a warning, as an unreadable photo is."""
 
@@ -761,7 +782,7 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
             # not scored, not a perfect score either: a gap in the drift (probe 120: 0.0 over a fade's black)
             errors.append(float(np.abs(rgb_to_lab(rgb)[..., 1:] - rgb_to_lab(truth)[..., 1:]).mean()) if coloured
                           else math.nan)
-            if len(errors) == 1:
+            if coloured and not first:  # a frame scored (probe 229: a fade's black frame, scored nowhere)
                 first.append((gray, truth, rgb))
 
     with FrameFolderReader(video, None, log if with_gray else lambda message: None, "--frames") if film else \
@@ -785,7 +806,7 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
                 raise RehueError(reason, video)
             if with_gray:
                 log(f"warning: skipping {shown_path(video)}: {reason}")
-            return None
+            return _Skipped(reason)
         bars = scene_bars = None if colorizer.borders != "neutral" else find_frame_bars(reader.files) if film else \
             find_video_bars(reader)
         if bars is not None and scale != 1.0:  # the bars of the frames as scored
@@ -794,11 +815,14 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
             right = round((width - bars.left - bars.width) * scale)
             bars = Box(top, left, size[1] - top - bottom, size[0] - left - right)
         state = SceneColorizer(colorizer, dependent, bars=bars, rotation=reader.rotation, scene_bars=scene_bars)
+        cut = False
         # frames read, not a reel's frames by number (probe 150: those after a gap in the numbering were left out)
         for read, frame in enumerate(progress_bar(reader, total=min(reader.frame_count or max_frames, max_frames),
-                                                  desc=bar_name(video), unit="frame", disable=not progress,
+                                                  desc=bar_name(video) + ("" if with_gray else f", {name}"),
+                                                  unit="frame", disable=not progress,
                                                   leave=False)):
             if read >= max_frames:
+                cut = True
                 break
             truth = frame.rgb
             # the cuts found in the frame at its own size, as colouring finds them (probe 177: shrunk to score)
@@ -814,7 +838,7 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
     if with_gray and not rows:
         log(f"warning: skipping {shown_path(video)}: has no colour to score against (evaluate needs colour ground "
             "truth; colour a gray film with `rehue colorize`)")
-        return None
+        return _Skipped("has no colour to score against")
     if with_gray and uncoloured:
         log(f"note: {shown_path(video)}: {len(uncoloured)} of its {counted(len(errors), 'frame')} "
             f"{'has' if len(uncoloured) == 1 else 'have'} no colour (black, a fade, a title card), such as "
@@ -828,6 +852,7 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
         grid.extend(tuple(upright(picture, reader.rotation) for picture in row) for row in first)
     return {"model": name, "dependent_model": None if dependent is None else dependent.name,
             "frames": len(errors), "frames_without_colour": len(uncoloured), "scene_starts": state.scene_starts,
+            "cut_at_video_frames": cut,
             "eased_against_drift": state.eased_frames,
             "bars": None if shown_bars is None else [shown_bars.top, shown_bars.left, shown_bars.height,
                                                      shown_bars.width],

@@ -315,6 +315,8 @@ def clip_summary(stats: dict) -> str:
         pair += f" at scene starts, {stats['dependent_model']} within scenes"
     scenes = len(stats.get("scene_starts") or []) + 1 if errors else 0
     parts = [f"{counted(len(errors), 'frame')}, {counted(scenes, 'scene')}, coloured by {pair}"]
+    if stats.get("cut_at_video_frames"):  # probe 229: a clip's first 7 frames read as the whole clip
+        parts.append(f"its first {len(errors)} alone (--video-frames)")
     if stats.get("frames_without_colour"):
         parts.append(f"{counted(stats['frames_without_colour'], 'frame')} without colour (black, a fade) not scored")
     if stats.get("eased_against_drift"):
@@ -368,13 +370,18 @@ def _json_ready(value):
     return value
 
 
+LISTED_LINES = 20  # of a list in metrics.md; metrics.json holds them all
+
+
 def extra_said(value) -> str:
     """An ``extra`` entry as the Markdown report lists it: a clip's summary, a list of lines as lines (probe 158:
     a Python list, brackets and quotes), anything else as JSON holds it."""
     if is_clip_stats(value):
         return f" {clip_summary(value)}"
     if isinstance(value, list) and value and all(isinstance(line, str) for line in value):
-        return "".join(f"\n  - {line}" for line in value)
+        more = len(value) - LISTED_LINES  # thousands of skipped photos: metrics.json holds each
+        return "".join(f"\n  - {line}" for line in value[:LISTED_LINES]) + (
+            f"\n  - and {more:,} more (metrics.json lists every one)" if more > 0 else "")
     return f" {_json_ready(value)}"
 
 

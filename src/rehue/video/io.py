@@ -1094,10 +1094,14 @@ def _name_the_speakers(context) -> None:
 
 
 def _relabelled(frame, layout: str):
-    """``frame``'s samples, as they are, in ``layout`` (of as many channels)."""
+    """``frame``'s samples, as they are, in ``layout`` (of as many channels). Plane by plane: PyAV counts 9 planes
+    in a planar frame of 8 channels, and its ``to_ndarray`` reads past the last (probe 231)."""
     import av
 
-    again = av.AudioFrame.from_ndarray(frame.to_ndarray(), format=frame.format.name, layout=layout)
+    again = av.AudioFrame(format=frame.format.name, layout=layout, samples=frame.samples)
+    planes = frame.layout.nb_channels if frame.format.is_planar else 1
+    for source, target in zip(frame.planes[:planes], again.planes[:planes], strict=True):
+        target.update(memoryview(source)[: target.buffer_size])  # a decoder's planes are padded
     again.sample_rate, again.pts, again.time_base = frame.sample_rate, frame.pts, frame.time_base
     return again
 
@@ -1121,6 +1125,9 @@ def _speakers_renamed(context, container: str) -> bool:
 AAC_NAMED_LAYOUTS = frozenset({"mono", "stereo", "2.1", "3.0", "3.0(back)", "4.0", "quad", "5.0", "5.1", "7.1"})
 # ... and these are those named layouts with their surrounds at the sides, not behind: the same speakers to a player
 AAC_SIDE_AS_BACK = {"quad(side)": "quad", "5.0(side)": "5.0", "5.1(side)": "5.1"}
+# a layout AAC writes in another order of its channels, read back unnamed (probe 231: 6.0(front)'s centre pair
+# first): mixed into the usual layout of as many channels instead
+AAC_REORDERED = frozenset({"6.0(front)"})
 
 
 def _unordered(layout) -> bool:
@@ -1269,6 +1276,7 @@ class _TrackCopier:
         self._encoder = None
         self._relabel = None
         self.speakers_unnamed = False
+        self.mixed_into = None
         self._input = _open_input(source)
         try:
             streams = self._input.streams.audio if kind == "audio" else self._input.streams.subtitles
@@ -1349,6 +1357,8 @@ class _TrackCopier:
             layouts = (in_ctx.layout.name, usual)
             if name == "aac" and in_ctx.layout.name in AAC_SIDE_AS_BACK:
                 layouts = (AAC_SIDE_AS_BACK[in_ctx.layout.name], *layouts)
+            if name == "aac" and in_ctx.layout.name in AAC_REORDERED:
+                layouts = (usual,)
             layout = next((layout for layout in dict.fromkeys(layouts) if _encoder_opens(codec, rate, layout)), None)
             if layout is None:
                 continue
@@ -1358,9 +1368,13 @@ class _TrackCopier:
                 continue
             self._encoder = stream
             self.speakers_unnamed = name == "aac" and layout not in AAC_NAMED_LAYOUTS
-            # the decoded samples are given the layout, not mixed into it: FFmpeg's resampler reads "3 channels" as
-            # its default 2.1, and left the third out of 3.0 (probe 165)
-            self._relabel = layout if layout != in_ctx.layout.name else None
+            # the decoded samples of no named speakers (or side surrounds, as back ones) are given the layout, not
+            # mixed into it: FFmpeg's resampler reads "3 channels" as its default 2.1, and left the third out of 3.0
+            # (probe 165); named speakers of a layout the encoder refuses are mixed into the one it takes (probe 231:
+            # cube's, renamed as 7.1, left a channel in the LFE)
+            renamed = _unordered(in_ctx.layout) or AAC_SIDE_AS_BACK.get(in_ctx.layout.name) == layout
+            self._relabel = layout if layout != in_ctx.layout.name and renamed else None
+            self.mixed_into = layout if layout != in_ctx.layout.name and not renamed else None
             return stream
         kept = "" if output.format.name == "matroska" else "; a .mkv output copies any sound as it is"
         raise RehueError(f"the output cannot hold {in_ctx.name!r} audio ({in_ctx.layout.name}) and no audio encoder "
@@ -1901,6 +1915,8 @@ class VideoWriter:
                     read, self._output.format.name) else ""
                 unnamed = f", which names no speakers of {written.layout.name}: players are told only " \
                     f"\"{written.layout.nb_channels} channels\"" if track.speakers_unnamed else ""  # probe 228
+                if track.mixed_into:
+                    unnamed += f", its speakers ({read.layout.name}) mixed into {track.mixed_into}"
                 log.warning("%s: %s cannot hold %s %s sound (%d Hz)%s, so %s is re-encoded to %s (%d Hz)%s; %s",
                             source, self.path.suffix, whose, getattr(read.codec, "canonical_name", read.name),
                             read.sample_rate, speakers, what, getattr(written.codec, "canonical_name", written.name),
