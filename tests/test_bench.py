@@ -366,6 +366,35 @@ def test_the_plot_says_the_thesis_size_whatever_the_models_and_each_clip_has_aud
         "1280x720 clip with audio, independent model only"]
 
 
+def test_the_plot_names_the_models_and_an_interrupt_as_it_is_drawn_says_the_json_kept(results, tmp_path, monkeypatch,
+                                                                                      capsys):
+    """Probe 232: a plot's title was a default run's whatever the models, backend and threads; Ctrl-C as the plot was
+    drawn kept the JSON without a word, and the same command was then refused, "output exists"."""
+    import rehue.bench
+    from rehue.cli import main
+    from rehue.evaluation import report
+
+    drawn = []
+    real_save = report.save_figure
+    monkeypatch.setattr(report, "save_figure", lambda figure, path: drawn.append(figure) or real_save(figure, path))
+    rehue.bench.bench_plot(results, tmp_path / "bench.png")
+    machine = results["machine"]
+    assert drawn[0]._suptitle.get_text().splitlines()[1] == (
+        f"models: {rehue.bench._models_named(results['models'])}, run by {machine['model_backend']} with "
+        f"{machine['model_threads']} thread{'s' * (machine['model_threads'] != 1)} per call")
+    thesis = [line for line in drawn[0].axes[1].get_lines() if line.get_linestyle() == "--" and len(line.get_xdata())]
+    assert len(results["end_to_end"]) > 2 and len(thesis) == 1, "the thesis's whole system beside the first clip alone"
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rehue.bench, "run_benchmark", lambda **options: results)
+    monkeypatch.setattr(rehue.bench, "bench_plot", interrupted)
+    assert main(["bench", "--json", str(tmp_path / "b.json"), "--plot", str(tmp_path / "b.png")]) == 130
+    assert capsys.readouterr().err.splitlines()[-2:] == [
+        f"note: results written to {tmp_path / 'b.json'} before the interrupt", "rehue: interrupted"]
+
+
 def test_no_progress_leaves_out_the_measuring_lines_and_keeps_warnings(tmp_path, monkeypatch, capsys):
     """Probe 144: `rehue bench --no-progress` was "unrecognized arguments", where every other command takes it."""
     import rehue.bench

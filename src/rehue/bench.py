@@ -666,7 +666,8 @@ def bench_plot(results: dict, path: str | Path, overwrite: bool = False) -> Path
         at_working_size = name.startswith(size)
         target = TARGETS["end_to_end_fps_128" if at_working_size else "end_to_end_fps_720p"]
         rates.plot([target, target], [place - 0.4, place + 0.4], color="black", linewidth=2)
-        if at_working_size:  # the thesis measured its own size only (probe 120: the line ran across 720p's rows)
+        if name == clips[0]:  # the thesis measured its own size only (probe 120: the line ran across 720p's rows),
+            # its whole system (probe 232: beside the independent model alone too, where the table says none)
             rates.plot([THESIS["end_to_end_fps"]] * 2, [place - 0.45, place + 0.45], color="gray", linestyle="--")
         rates.annotate(f"{end_to_end[name]['fps']:.0f}", (end_to_end[name]["fps"], place), va="center", fontsize=8,
                        xytext=(3, 0), textcoords="offset points",
@@ -681,8 +682,11 @@ def bench_plot(results: dict, path: str | Path, overwrite: bool = False) -> Path
     rates.set_title("Whole clips, end to end: decoding, scenes, models, compose and encoding", fontsize=10)
     rates.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     machine = results["machine"]
+    # the models and how they ran, as the report says them (probe 232: one's own models read as a default run's)
     figure.suptitle(f"rehue bench{' --quick' if results.get('quick') else ''}: {machine['cpu']}, "
-                    f"{machine['usable_cores']} cores, device {machine['device']}", fontsize=10)
+                    f"{machine['usable_cores']} cores, device {machine['device']}\n"
+                    f"models: {_models_named(results['models'])}, run by {machine['model_backend']} with "
+                    f"{counted(machine['model_threads'], 'thread')} per call", fontsize=10)
     figure.tight_layout()
     return save_figure(figure, path)
 
@@ -796,13 +800,18 @@ def cmd_bench(args) -> int:
     # the files first: minutes of measuring are kept where the table cannot be printed (probe 130: > /dev/full),
     # and in the table and the plot where the JSON cannot be written (probe 207: a full disk lost them all)
     written, failed = [], []
-    for path, write, said in ((args.json, write_json, "results written to"),
-                              (args.plot, bench_plot, "plot drawn into")):
-        if path is not None:
-            try:
-                written.append(f"{said} {write(results, path, args.overwrite)}")
-            except RehueError as exc:
-                failed.append(exc)
+    try:
+        for path, write, said in ((args.json, write_json, "results written to"),
+                                  (args.plot, bench_plot, "plot drawn into")):
+            if path is not None:
+                try:
+                    written.append(f"{said} {write(results, path, args.overwrite)}")
+                except RehueError as exc:
+                    failed.append(exc)
+    except BaseException:  # Ctrl-C as the plot is drawn (probe 232: the JSON kept without a word, and the same
+        for line in written:  # command refused, "output exists")
+            say(f"note: {line} before the interrupt")
+        raise
     print(format_report(results))
     for line in written:
         say(line)

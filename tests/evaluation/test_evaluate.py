@@ -348,7 +348,7 @@ def test_a_clip_that_cannot_be_read_is_skipped_beside_others(tmp_path, tiny_mode
     with pytest.raises(RehueError, match=re.escape(f"{folder / 'empty.mp4'}: empty file")):
         evaluate(tiny_model, [folder / "empty.mp4"], tmp_path / "r2", dependent_model="none", progress=False)
     (folder / "photo.png").unlink()
-    with pytest.raises(RehueError, match="no image could be read"):  # not "no colour image to score against"
+    with pytest.raises(RehueError, match="no video could be scored"):  # not "no colour image to score against"
         evaluate(tiny_model, [folder], tmp_path / "r3", dependent_model="none", progress=False)
     reels = [tmp_path / "good", tmp_path / "bad"]  # probe 131: the bad reel skipped whole, its frame named alone
     for reel in reels:
@@ -935,8 +935,9 @@ def test_a_frame_datasets_test_video_given_as_a_file_too_is_one_piece_of_evidenc
     said.clear()  # probe 159: under --limit the video was left out after its frames had been, and scored nowhere
     result = evaluate(tiny_model, [tmp_path / "ds", clips / "clip1.mp4"], tmp_path / "r3", limit=1,
                       dependent_model=tiny_dependent_model, progress=False, log=said.append)
-    assert result.extra["images"] == 6 and not [line for line in said if "also a frame dataset's" in line], said
-    assert "video clip1.mp4" not in result.extra, "the dataset's video, counted once (probe 229), is the one scored"
+    assert result.extra["images"] == 12 and "video clip1.mp4" in result.extra, "one video, within --limit 1, scored " \
+        "as its file (probe 233: counted twice)"
+    assert "limit" not in result.extra and [line for line in said if "also a frame dataset's" in line], said
 
 
 def test_limit_counts_a_frame_datasets_video_once_and_the_report_says_what_it_left_out(tmp_path, tiny_model):
@@ -961,6 +962,12 @@ def test_limit_counts_a_frame_datasets_video_once_and_the_report_says_what_it_le
     assert {Path(file).parent.name for file in result.table.files["tiny-independent"]} == {"v1"}
     assert "note: scoring the first 1 of 2 photos and videos found (--limit 1)" in said
     assert result.extra["limit"] == "the first 1 of 2 photos and videos found"
+    said.clear()  # probe 233: a test video given as a file too was counted twice, "the first 2 of 3", and under
+    # --limit scored as the dataset's frames, not the file
+    result = evaluate(tiny_model, [tmp_path / "ds", clips / "v2.mp4"], tmp_path / "r1", limit=2, progress=False,
+                      log=said.append)
+    assert not [line for line in said if "--limit" in line] and "limit" not in result.extra, said
+    assert "video v2.mp4" in result.extra and result.extra["images"] == 16, "v1's 8 frames, and v2 as its file"
 
     fade = make_clip(tmp_path / "fade.mp4", [np.zeros((48, 64, 3), np.uint8)] * 3 + list(textured_frames(9, 48, 64)),
                      fps=4)
@@ -977,6 +984,18 @@ def test_limit_counts_a_frame_datasets_video_once_and_the_report_says_what_it_le
         str(result.extra["chroma"]) == "0.0"
     stats = result.extra["video fade.mp4"]
     assert stats["frames"] == 6 and stats["cut_at_video_frames"] and stats["frames_without_colour"] == 3
+    with pytest.raises(RehueError, match=re.escape(  # probe 233: "colour a gray film with `rehue colorize`"
+            f"{fade}: none of the first 3 frames read (--video-frames 3) has colour to score against; a larger "
+            "--video-frames reads further")):
+        evaluate(tiny_model, [fade], tmp_path / "r3", video_frames=3, progress=False, log=lambda line: None)
+    reel = tmp_path / "reel"  # probe 233: the frame past --video-frames was read, and its damage refused the reel
+    reel.mkdir()
+    for i in range(5):
+        Image.fromarray(textured_rgb(48, 64, seed=i)).save(reel / f"f_{i:04d}.png")
+    (reel / "f_0003.png").write_bytes(b"damaged")
+    stats = evaluate(tiny_model, [reel], tmp_path / "r4", video_frames=3, films=True, progress=False,
+                     log=lambda line: None).extra["video reel"]
+    assert stats["frames"] == 3 and stats["cut_at_video_frames"]
     report = (tmp_path / "r2" / "metrics.md").read_text()
     assert "- video fade.mp4: 6 frames, 1 scene, coloured by tiny-independent x0; its first 6 alone (--video-frames)" \
         in report

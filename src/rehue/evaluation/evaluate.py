@@ -3,6 +3,7 @@ always beside the gray answer (a*b* = 0) on the same images, so the numbers mean
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import os
@@ -120,10 +121,10 @@ def _image_sources(inputs: list[Path], log, films: bool = False):
     return images, videos, clips, frame_videos, frame_fingerprints
 
 
-def _frames_of_videos_given(images: list[Path], videos: list[Path], clips: dict, frame_fingerprints: dict, log
-                            ) -> list[Path]:
-    """``images`` less a frame dataset's frames of a video file given too (the same file, by `video_fingerprint`): it
-    is scored once, as the video, every frame of it (probe 157: two units of one clip, "clearly above" gray)."""
+def _units_given_as_files(videos: list[Path], frame_fingerprints: dict) -> dict[str, Path]:
+    """A frame dataset's test videos that are a video file given too (the same file, by `video_fingerprint`), each
+    with that file: one clip, scored once, as the video, every frame of it (probe 157: two units of one clip,
+    "clearly above" gray)."""
     from rehue.data.frames import video_fingerprint
 
     in_datasets: dict[str, list[str]] = {}  # each video's units in the datasets: one in each (probe 158)
@@ -137,13 +138,19 @@ def _frames_of_videos_given(images: list[Path], videos: list[Path], clips: dict,
         except OSError:  # unreadable: its error comes when it is scored
             continue
         twice.update(dict.fromkeys(units, video))
-    if not twice:
-        return images
-    unit, video = next(iter(twice.items()))
-    files = len(set(twice.values()))
-    log(f"note: {counted(files, 'video')} given as a file {'is' if files == 1 else 'are'} also a frame "
-        f"dataset's test video (such as {shown_path(video)}, as {unit}); each is scored once, as the video file, one "
-        "piece of evidence")
+    return twice
+
+
+def _frames_of_videos_given(images: list[Path], videos: list[Path], clips: dict, twice: dict, log) -> list[Path]:
+    """``images`` less the frames of a frame dataset's test video given as a file too (``twice``), said where the
+    file is scored."""
+    scored = {unit: video for unit, video in twice.items() if video in videos}  # not those --limit left out
+    if scored:
+        unit, video = next(iter(scored.items()))
+        files = len(set(scored.values()))
+        log(f"note: {counted(files, 'video')} given as a file {'is' if files == 1 else 'are'} also a frame "
+            f"dataset's test video (such as {shown_path(video)}, as {unit}); each is scored once, as the video file, "
+            "one piece of evidence")
     return [image for image in images if clips.get(image) not in twice]
 
 
@@ -473,7 +480,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     if dependent_model != "default" and not videos:
         log("note: --dependent-model is not used: it colours videos and films (--frames), and photos and a frame "
             "dataset's test frames are scored one by one")
-    units = list(dict.fromkeys(clips.get(image, image) for image in images))  # a frame dataset's video once
+    twice = _units_given_as_files(videos, frame_fingerprints)
+    units = list(dict.fromkeys(clips.get(image, image) for image in images  # a frame dataset's video once, and not
+                               if clips.get(image) not in twice))  # where given as a file too (probe 233)
     found = len(units) + len(videos)
     if limit:  # files, photos first: a clip counts once, for up to ``video_frames`` frames; a frame dataset's
         # video once, for its frames (probe 229: its frames were counted, "the first 3 of 30", all of one video)
@@ -483,7 +492,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         if found > limit:  # probe 120: left out without a word, and the report did not say so
             log(f"note: scoring the first {limit} of {found} photos and videos found (--limit {limit})")
     # of the videos scored (probe 159: before --limit, a clip left out by it was scored nowhere)
-    images = _frames_of_videos_given(images, videos, clips, frame_fingerprints, log)
+    images = _frames_of_videos_given(images, videos, clips, twice, log)
     if not images and not videos:
         from rehue.data.cifar import is_cifar_dir
 
@@ -635,7 +644,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
                              "not a truth to score against (evaluate needs the colour originals)",
                              ", ".join(map(str, inputs)))
         among = f" among the first {limit} of {found} (--limit {limit})" if limit and found > limit else ""
-        raise RehueError(("no colour image to score against" if gray_truths else "no image could be read") + among,
+        unread = "no image could be read" if not videos else "no photo or video could be scored" if images else \
+            f"no {'film' if films else 'video'} could be scored"  # a reel, most of it read (probe 233)
+        raise RehueError(("no colour image to score against" if gray_truths else unread) + among,
                          ", ".join(map(str, inputs)))
     result.extra["images"] = len(result.table.rows[name])
     if full_res:
@@ -815,9 +826,12 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
             right = round((width - bars.left - bars.width) * scale)
             bars = Box(top, left, size[1] - top - bottom, size[0] - left - right)
         state = SceneColorizer(colorizer, dependent, bars=bars, rotation=reader.rotation, scene_bars=scene_bars)
-        cut = False
+        # a reel's frames past the cut are not read (probe 233: one damaged there refused the reel); a video's next
+        # is, to know whether there is one
+        cut = film and len(reader.files) > max_frames
+        frames = itertools.islice(reader, max_frames) if film else reader
         # frames read, not a reel's frames by number (probe 150: those after a gap in the numbering were left out)
-        for read, frame in enumerate(progress_bar(reader, total=min(reader.frame_count or max_frames, max_frames),
+        for read, frame in enumerate(progress_bar(frames, total=min(reader.frame_count or max_frames, max_frames),
                                                   desc=bar_name(video) + ("" if with_gray else f", {name}"),
                                                   unit="frame", disable=not progress,
                                                   leave=False)):
@@ -832,13 +846,16 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
             score(state.push(rgb_to_gray(truth), truth, scene_gray=whole))
         score(state.flush())
         state.close()
+    # of a colour film whose first frames alone were read, not "colour a gray film" (probe 233)
+    gray = f"none of the first {len(errors)} frames read (--video-frames {max_frames}) has colour to score against; " \
+        "a larger --video-frames reads further" if cut else "has no colour to score against"
     if with_gray and not rows and alone:
-        raise RehueError("has no colour to score against (evaluate needs colour ground truth; colour a gray film "
-                         "with `rehue colorize`)", video)
+        raise RehueError(gray if cut else f"{gray} (evaluate needs colour ground truth; colour a gray film with "
+                         "`rehue colorize`)", video)
     if with_gray and not rows:
-        log(f"warning: skipping {shown_path(video)}: has no colour to score against (evaluate needs colour ground "
-            "truth; colour a gray film with `rehue colorize`)")
-        return _Skipped("has no colour to score against")
+        log(f"warning: skipping {shown_path(video)}: " + (gray if cut else f"{gray} (evaluate needs colour ground "
+                                                          "truth; colour a gray film with `rehue colorize`)"))
+        return _Skipped(gray)
     if with_gray and uncoloured:
         log(f"note: {shown_path(video)}: {len(uncoloured)} of its {counted(len(errors), 'frame')} "
             f"{'has' if len(uncoloured) == 1 else 'have'} no colour (black, a fade, a title card), such as "

@@ -1130,6 +1130,24 @@ AAC_SIDE_AS_BACK = {"quad(side)": "quad", "5.0(side)": "5.0", "5.1(side)": "5.1"
 AAC_REORDERED = frozenset({"6.0(front)"})
 
 
+def _speakers_left_out(source: str, target: str) -> list[str]:
+    """The speakers of layout ``source`` (their descriptions) that FFmpeg's mix into ``target`` leaves out, found by
+    mixing one sample of each alone (probe 233: cube's top back pair, in none of 7.1's channels)."""
+    import av
+
+    layout = av.AudioLayout(source)
+    channels = layout.nb_channels
+    impulses = np.zeros((channels + 32, channels), np.float32)  # packed: PyAV miscounts 8 planar channels
+    impulses[:channels] = np.eye(channels)
+    frame = av.AudioFrame.from_ndarray(impulses.reshape(1, -1), format="flt", layout=source)
+    frame.sample_rate = 48000
+    resampler = av.AudioResampler(format="flt", layout=target, rate=48000)
+    mixed = [out.to_ndarray() for out in (*resampler.resample(frame), *resampler.resample(None))]
+    mixed = np.concatenate(mixed, axis=1).reshape(-1, av.AudioLayout(target).nb_channels)[:channels]
+    return [speaker.description for speaker, into in zip(layout.channels, mixed, strict=True)
+            if not np.abs(into).max() > 1e-6]
+
+
 def _unordered(layout) -> bool:
     return layout.name == f"{layout.nb_channels} channels"
 
@@ -1277,6 +1295,7 @@ class _TrackCopier:
         self._relabel = None
         self.speakers_unnamed = False
         self.mixed_into = None
+        self.left_out = []
         self._input = _open_input(source)
         try:
             streams = self._input.streams.audio if kind == "audio" else self._input.streams.subtitles
@@ -1375,6 +1394,7 @@ class _TrackCopier:
             renamed = _unordered(in_ctx.layout) or AAC_SIDE_AS_BACK.get(in_ctx.layout.name) == layout
             self._relabel = layout if layout != in_ctx.layout.name and renamed else None
             self.mixed_into = layout if layout != in_ctx.layout.name and not renamed else None
+            self.left_out = _speakers_left_out(in_ctx.layout.name, layout) if self.mixed_into else []
             return stream
         kept = "" if output.format.name == "matroska" else "; a .mkv output copies any sound as it is"
         raise RehueError(f"the output cannot hold {in_ctx.name!r} audio ({in_ctx.layout.name}) and no audio encoder "
@@ -1916,7 +1936,8 @@ class VideoWriter:
                 unnamed = f", which names no speakers of {written.layout.name}: players are told only " \
                     f"\"{written.layout.nb_channels} channels\"" if track.speakers_unnamed else ""  # probe 228
                 if track.mixed_into:
-                    unnamed += f", its speakers ({read.layout.name}) mixed into {track.mixed_into}"
+                    unnamed += f", its speakers ({read.layout.name}) mixed into {track.mixed_into}" + (
+                        f" less its {listed(track.left_out)}, which FFmpeg's mix leaves out" if track.left_out else "")
                 log.warning("%s: %s cannot hold %s %s sound (%d Hz)%s, so %s is re-encoded to %s (%d Hz)%s; %s",
                             source, self.path.suffix, whose, getattr(read.codec, "canonical_name", read.name),
                             read.sample_rate, speakers, what, getattr(written.codec, "canonical_name", written.name),
