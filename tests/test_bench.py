@@ -393,6 +393,13 @@ def test_the_plot_names_the_models_and_an_interrupt_as_it_is_drawn_says_the_json
     assert main(["bench", "--json", str(tmp_path / "b.json"), "--plot", str(tmp_path / "b.png")]) == 130
     assert capsys.readouterr().err.splitlines()[-2:] == [
         f"note: results written to {tmp_path / 'b.json'} before the interrupt", "rehue: interrupted"]
+    monkeypatch.undo()
+    monkeypatch.setattr(rehue.bench, "run_benchmark", lambda **options: results)
+    monkeypatch.setattr(rehue.bench, "format_report", interrupted)  # probe 234: as the table is printed
+    assert main(["bench", "--json", str(tmp_path / "c.json"), "--plot", str(tmp_path / "c.png")]) == 130
+    assert capsys.readouterr().err.splitlines()[-3:] == [
+        f"note: results written to {tmp_path / 'c.json'} before the interrupt",
+        f"note: plot drawn into {tmp_path / 'c.png'} before the interrupt", "rehue: interrupted"]
 
 
 def test_no_progress_leaves_out_the_measuring_lines_and_keeps_warnings(tmp_path, monkeypatch, capsys):

@@ -808,13 +808,14 @@ def cmd_bench(args) -> int:
                     written.append(f"{said} {write(results, path, args.overwrite)}")
                 except RehueError as exc:
                     failed.append(exc)
-    except BaseException:  # Ctrl-C as the plot is drawn (probe 232: the JSON kept without a word, and the same
-        for line in written:  # command refused, "output exists")
+        print(format_report(results))
+        while written:
+            say(written[0])
+            written.pop(0)
+    except BaseException:  # Ctrl-C as the plot is drawn or the table printed (probes 232, 234: the files kept
+        for line in written:  # without a word, and the same command refused, "output exists")
             say(f"note: {line} before the interrupt")
         raise
-    print(format_report(results))
-    for line in written:
-        say(line)
     if failed:
         for exc in failed[:-1]:
             say(f"rehue: error: {exc}")

@@ -988,6 +988,9 @@ def test_limit_counts_a_frame_datasets_video_once_and_the_report_says_what_it_le
             f"{fade}: none of the first 3 frames read (--video-frames 3) has colour to score against; a larger "
             "--video-frames reads further")):
         evaluate(tiny_model, [fade], tmp_path / "r3", video_frames=3, progress=False, log=lambda line: None)
+    with pytest.raises(RehueError, match=r"no colour image to score against; a larger --video-frames reads further$"):
+        evaluate(tiny_model, [fade, photos / "gray.png"], tmp_path / "r3", video_frames=3, progress=False,
+                 log=lambda line: None)  # probe 234: "no colour image to score against", no more
     reel = tmp_path / "reel"  # probe 233: the frame past --video-frames was read, and its damage refused the reel
     reel.mkdir()
     for i in range(5):

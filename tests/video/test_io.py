@@ -750,6 +750,60 @@ def test_a_part_keeps_the_subtitles_it_spans_cut_to_its_frames(tmp_path):
         assert subtitles_of(part)[0][2] == [(0.0, 0.28, "Bonjour"), (0.48, 0.78, "Au revoir")], suffix
 
 
+def test_overlapping_subtitles_end_where_the_next_begins_in_mp4_and_a_cut_one_is_exact_to_the_tick(tmp_path,
+                                                                                                     caplog):
+    """Probe 235: two speakers at once into .mp4 or .mov, the second cue was put after the first by FFmpeg's writer,
+    0.6 s late, and every cue after it later still, without a word; a cue cut to a part began 1 ms late and ended
+    1 ms early (221 ticks of a float 220.00000000000003)."""
+    import av
+
+    source = tmp_path / "film.mkv"
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        text = container.add_mux_stream("subrip", time_base=Fraction(1, 1000))
+        container.start_encoding()
+        mux_cues(container, text, [(100, 4900, b"Long"), (600, 400, b"Speaker B"), (1400, 300, b"Third"),
+                                   (1400, 200, b"Fourth")])
+        encode_frames(container, stream, textured_frames(50, 48, 64))
+
+    def cues(path):
+        with av.open(str(path)) as container:
+            return [(packet.pts * packet.time_base, (packet.pts + packet.duration) * packet.time_base,
+                     bytes(packet)[2:].decode() if container.format.name.startswith("mov") else bytes(packet).decode())
+                    for packet in container.demux(subtitles=0) if packet.pts is not None and packet.size > 2]
+
+    for suffix in (".mp4", ".mov"):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="rehue"):
+            out = copy_video(source, tmp_path / f"out{suffix}")
+        assert cues(out) == [(Fraction(1, 10), Fraction(6, 10), "Long"), (Fraction(6, 10), Fraction(1), "Speaker B"),
+                             (Fraction(14, 10), Fraction(1401, 1000), "Third"),
+                             (Fraction(1401, 1000), Fraction(16, 10), "Fourth")], suffix
+        assert caplog.records[-1].getMessage() == (
+            f"{source}: 2 subtitles that overlap the next are cut short where it begins: an MP4 or MOV text track "
+            "shows one at a time (.mkv keeps them whole)")
+    assert cues(copy_video(source, tmp_path / "out.mkv"))[0] == (Fraction(1, 10), Fraction(5), "Long")
+    part = copy_video(source, tmp_path / "part.mkv", start=0.5, end=1.0)  # its first frame at 0.52 s
+    assert cues(part)[0] == (0, Fraction(48, 100), "Long"), "from the part's first frame to its end, to the tick"
+
+
+def test_numbered_frames_say_the_subtitles_and_attached_files_they_leave_out(tmp_path, tiny_model, capsys):
+    """Probe 235: a film's subtitles, chapters and attached fonts were left out of its numbered frames without a
+    word; only its sound was said."""
+    from rehue.cli import main
+
+    source = subtitled_film(tmp_path / "film.mkv", attachment=True)
+    with VideoReader(source) as reader:
+        assert reader.beside_the_picture() == ["subtitles", "attached files"]
+    with VideoReader(make_clip(tmp_path / "plain.mp4", textured_frames(2, 48, 64))) as reader:
+        assert reader.beside_the_picture() == []
+    assert main(["colorize", str(source), "-o", str(tmp_path / "frames" / "f_%04d.png"), "--model", str(tiny_model),
+                 "--dependent-model", "none", "--no-progress"]) == 0
+    assert f"note: {source}: its subtitles and attached files are not in the frames (pictures hold none); the " \
+        "film's own go with them in an edit" in capsys.readouterr().err.splitlines()
+
+
 def test_a_part_with_no_subtitle_in_it_gets_no_subtitle_track(tmp_path, tiny_model, capsys):
     """Probe 130: a part cut before the first subtitle, between two or after the last got an empty subtitle
     track, which .mp4 and .mov marked to be shown."""
@@ -847,6 +901,12 @@ def test_bitmap_subtitles_and_attachments_go_where_the_container_holds_them(tmp_
         attached = [(s.name, s.mimetype, s.data) for s in container.streams if s.type == "attachment"]
     assert attached == [("captions.ttf", "font/ttf", b"a font's bytes")]
     assert [codec for codec, _, _ in subtitles_of(tmp_path / "out.webm")] == ["webvtt"]
+    with VideoReader(source) as reader:  # probe 235: the docs said .mkv alone, where .mp4 holds DVD's too
+        with VideoWriter.like(reader, tmp_path / "out.mp4") as writer:
+            for frame in reader:
+                writer.write(frame.rgb, frame.pts)
+        assert writer.left_out == ["1 attachment (.mkv keeps it)"]
+    assert [codec for codec, _, _ in subtitles_of(tmp_path / "out.mp4")] == ["mov_text", "dvd_subtitle"]
 
 
 def test_cover_art_is_kept_in_mkv_and_mp4(tmp_path):
@@ -1989,15 +2049,18 @@ def test_speakers_aac_takes_not_are_mixed_into_its_layout_and_eight_unnamed_chan
     Eight channels of no names (AAC's read back) are named 7.1 in their order, plane by plane."""
     import av
 
-    for layout, into, suffix, less in (("cube", "7.1", "m4v", " less its top back left and top back right, which "
-                                        "FFmpeg's mix leaves out"), ("6.0(front)", "5.1", "m4v", "")):
+    top_back = " less its top back left and top back right, which FFmpeg's mix leaves out"
+    for layout, into, suffix, less, codec in (("cube", "7.1", "m4v", top_back, "aac"),
+                                              ("6.0(front)", "5.1", "m4v", "", "aac"),
+                                              ("7.1.4", "7.1", "m4v", top_back, "aac"),  # probe 234: these two
+                                              ("4.0", "quad", "webm", "", "opus")):  # were refused
         caplog.clear()
         master = _unnamed_pcm_master(tmp_path / f"{layout}.avi", layout, av.AudioLayout(layout).nb_channels)
         with caplog.at_level(logging.WARNING, logger="rehue"):
             out = copy_video(master, tmp_path / f"{layout}.{suffix}")
         assert [record.getMessage() for record in caplog.records] == [
-            f"{master}: .{suffix} cannot hold its pcm_s16le sound (48000 Hz), so the sound is re-encoded to aac (48000 "
-            f"Hz), its speakers ({layout}) mixed into {into}{less}; a .mkv output copies any sound as it is"]
+            f"{master}: .{suffix} cannot hold its pcm_s16le sound (48000 Hz), so the sound is re-encoded to {codec} "
+            f"(48000 Hz), its speakers ({layout}) mixed into {into}{less}; a .mkv output copies any sound as it is"]
         with av.open(str(out)) as container:
             assert container.streams.audio[0].codec_context.layout.name == into
     loudness = _loudness(tmp_path / "cube.m4v")  # FL FR FC LFE BL BR SL SR, of cube's FL FR BL BR and its top four

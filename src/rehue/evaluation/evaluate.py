@@ -646,7 +646,9 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         among = f" among the first {limit} of {found} (--limit {limit})" if limit and found > limit else ""
         unread = "no image could be read" if not videos else "no photo or video could be scored" if images else \
             f"no {'film' if films else 'video'} could be scored"  # a reel, most of it read (probe 233)
-        raise RehueError(("no colour image to score against" if gray_truths else unread) + among,
+        cut = "; a larger --video-frames reads further" if any("--video-frames" in line for line in skipped_why) \
+            else ""  # a colour clip whose first frames read were black (probe 234: "no colour image", no more)
+        raise RehueError(("no colour image to score against" + cut if gray_truths else unread) + among,
                          ", ".join(map(str, inputs)))
     result.extra["images"] = len(result.table.rows[name])
     if full_res:

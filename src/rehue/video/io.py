@@ -136,6 +136,9 @@ SMALL_FRAME_PIXELS = 320 * 240  # frames up to this size are encoded on one x264
 AUDIO_FALLBACK_CODECS = ("aac", "libopus", "opus", "libvorbis", "vorbis")
 # for a source whose channels have no order (probe 164: a master's 4-track PCM in Matroska, "4 channels")
 USUAL_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+# named speakers an encoder takes in neither their own layout nor the usual one of their count are mixed into the
+# first of these it takes, of no more channels (probe 234: 7.1.4 and 4.0 into .webm were refused)
+MIXED_INTO = ("7.1", "5.1", "5.0", "quad", "4.0", "3.0", "stereo", "mono")
 # Text subtitles (SubRip, ASS, WebVTT, MP4's timed text) go into a container that cannot hold them as this
 # codec, the one text format each output takes; bitmap subtitles (DVD, Blu-ray) are copied or left out.
 TEXT_SUBTITLE_CODECS = {".mp4": "mov_text", ".m4v": "mov_text", ".mov": "mov_text", ".mkv": "subrip",
@@ -684,6 +687,16 @@ class VideoReader:
             return list(self._container.chapters())
         except (AttributeError, ValueError):
             return []
+
+    def beside_the_picture(self) -> list[str]:
+        """What a colour version in a video file carries beside the picture, in words ("sound", "subtitles",
+        "chapters", "attached files"), which numbered frames hold none of (probe 235: said of the sound alone)."""
+        chapters = len(self.chapters())
+        subtitles = [stream for stream in self._container.streams.subtitles
+                     if not (chapters and "mov" in self._container.format.name and stream.frames == chapters)]
+        held = {"sound": self.has_audio, "subtitles": subtitles, "chapters": chapters,
+                "attached files": self._container.streams.attachments}
+        return [what for what, there in held.items() if there]
 
     def streams_not_carried(self) -> list[str]:
         """What any colour version of this file leaves out, in words: data tracks and video streams after
@@ -1351,6 +1364,8 @@ class _TrackCopier:
         self.dropped = 0  # of them, those left out: undecodable, or refused by the output
         self.seen = 0  # packets read of the track, in the part or out of it
         self.label = ""  # "audio track 2: ", where the output has several
+        self._held_cue = None  # MP4's timed text: the cue written once the next one's start is known
+        self.overlapping = 0  # cues cut short where the next begins
 
     @property
     def lost(self) -> list[str]:
@@ -1374,6 +1389,10 @@ class _TrackCopier:
             # encoders such as AAC refuse an unordered one.
             usual = USUAL_LAYOUTS.get(in_ctx.layout.nb_channels, in_ctx.layout.name)
             layouts = (in_ctx.layout.name, usual)
+            if not _unordered(in_ctx.layout):  # named speakers the encoder takes in no layout of their count (7.1.4,
+                # or 4.0 into Opus: probe 234) are mixed into the fullest it takes
+                layouts += tuple(layout for layout in MIXED_INTO
+                                 if av.AudioLayout(layout).nb_channels <= in_ctx.layout.nb_channels)
             if name == "aac" and in_ctx.layout.name in AAC_SIDE_AS_BACK:
                 layouts = (AAC_SIDE_AS_BACK[in_ctx.layout.name], *layouts)
             if name == "aac" and in_ctx.layout.name in AAC_REORDERED:
@@ -1438,12 +1457,12 @@ class _TrackCopier:
             if time < self.origin_s:
                 if time + length <= self.origin_s:
                     return False
-                cut = math.ceil((self.origin_s - time) / packet.time_base)
+                cut = math.ceil(round((self.origin_s - time) / packet.time_base, 6))  # not 221 ticks for 220.00000001
                 packet.pts += cut
                 packet.duration = max(1, packet.duration - cut)
             if self.end is not None and packet.duration and time + length > self.end:
-                packet.duration = max(1, math.floor((self.end - float(packet.pts * packet.time_base))
-                                                    / packet.time_base))
+                packet.duration = max(1, math.floor(round((self.end - float(packet.pts * packet.time_base))
+                                                          / packet.time_base, 6)))
             packet.dts = packet.pts
         offset = round(self.origin_s / packet.time_base)
         if packet.pts is not None:
@@ -1528,7 +1547,24 @@ class _TrackCopier:
         encoded.time_base = packet.time_base
         encoded.pts = encoded.dts = packet.pts
         encoded.duration = packet.duration
-        output.mux(encoded)
+        if self.out_stream.codec_context.name != "mov_text":
+            output.mux(encoded)
+            return
+        held, self._held_cue = self._held_cue, encoded
+        if held is not None:
+            self._one_cue_at_a_time(output, held, encoded)
+
+    def _one_cue_at_a_time(self, output, held, following) -> None:
+        """Mux ``held`` to end where ``following`` begins. MP4's timed text shows one cue at a time, and FFmpeg's
+        writer put a cue that began while another showed after it, and every cue after that later still (probe 235:
+        two speakers at once, the second 0.6 s late, without a word)."""
+        if following.pts <= held.pts:  # two at one time: the second a tick after
+            following.pts = following.dts = held.pts + 1
+            following.duration = max(1, (following.duration or 1) - 1)
+        if held.duration and held.pts + held.duration > following.pts:
+            held.duration = following.pts - held.pts
+            self.overlapping += 1
+        output.mux(held)
 
     def feed_until(self, output, time_s: float) -> None:
         """Mux source packets up to output time ``time_s`` (seconds)."""
@@ -1547,6 +1583,15 @@ class _TrackCopier:
 
     def finish(self, output) -> None:
         self.feed_until(output, float("inf"))
+        if self._held_cue is not None:
+            output.mux(self._held_cue)
+            self._held_cue = None
+        if self.overlapping:
+            one = self.overlapping == 1
+            log.warning("%s: %s%s that %s the next %s cut short where it begins: an MP4 or MOV text track shows one "
+                        "at a time (.mkv keeps %s whole)", self.source, self.label,
+                        counted(self.overlapping, "subtitle"), "overlaps" if one else "overlap", "is" if one else "are",
+                        "it" if one else "them")
         if self._encoder is not None and self.kind == "audio":
             output.mux(self._encoder.encode(None))
         if self.dropped > 1:

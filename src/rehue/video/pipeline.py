@@ -2101,9 +2101,10 @@ class _VideoFrames:
         if reader.bits_per_sample > 8 and OUTPUT_FORMATS[pattern.suffix.lower()] not in DEEP_FORMATS:
             log(f"warning: {reader.path}: its {reader.bits_per_sample}-bit samples are written at 8 bits into "
                 f"{pattern.suffix} frames (.png, .tif or .dpx frames keep them, at 16 bits)")
-        if reader.has_audio:
-            log(f"note: {reader.path}: its sound is not in the frames (pictures hold none); the film's own goes "
-                "with them in an edit")
+        if beside := reader.beside_the_picture():
+            one = beside == ["sound"]
+            log(f"note: {reader.path}: its {listed(beside)} {'is' if one else 'are'} not in the frames (pictures "
+                f"hold none); the film's own {'goes' if one else 'go'} with them in an edit")
         last = first + self.kept_before + (reader.frame_count or 0) - 1
         if pattern.digits > 1 and len(str(last)) > pattern.digits:  # probe 91: f_999.jpg, then f_1000.jpg
             log(f"warning: {pattern.path}: the frames are numbered up to about {last:,}, past the pattern's "
