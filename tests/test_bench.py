@@ -401,6 +401,14 @@ def test_the_plot_names_the_models_and_an_interrupt_as_it_is_drawn_says_the_json
         f"note: results written to {tmp_path / 'c.json'} before the interrupt",
         f"note: plot drawn into {tmp_path / 'c.png'} before the interrupt", "rehue: interrupted"]
 
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rehue.bench, "format_report", full)  # probe 236: "before the interrupt" of no interrupt
+    assert main(["bench", "--json", str(tmp_path / "d.json")]) == 1
+    said = capsys.readouterr().err.splitlines()
+    assert said[0] == f"note: results written to {tmp_path / 'd.json'}" and "interrupt" not in said[-1], said
+
 
 def test_no_progress_leaves_out_the_measuring_lines_and_keeps_warnings(tmp_path, monkeypatch, capsys):
     """Probe 144: `rehue bench --no-progress` was "unrecognized arguments", where every other command takes it."""

@@ -1337,8 +1337,9 @@ def test_a_sheet_named_as_a_folder_and_a_run_named_as_a_file_are_refused_at_once
 
     (tmp_path / "sheet.png").mkdir()
     monkeypatch.setattr(video_io.VideoReader, "__init__", lambda *args, **kwargs: pytest.fail("read the video"))
-    assert run("scenes", short_clip, "--sheet", tmp_path / "sheet.png", "--overwrite") == 1
-    assert_one_line_error(capsys.readouterr().err, tmp_path / "sheet.png", "is a folder; name a file to write")
+    assert run("scenes", short_clip, "--sheet", tmp_path / "sheet.png", "--overwrite") == 2  # as with a slash (stop 63)
+    assert_one_line_error(capsys.readouterr().err, tmp_path / "sheet.png", "is a folder; the sheet is a PNG file: "
+                          f"name one, such as {tmp_path / 'sheet.png' / 'sheet.png'}")
     photos = two_colour_photos(tmp_path / "photos")
     assert run("train", photos, "--out", "/dev/full", "--size", "32", "--epochs", "1", "--no-progress") == 1
     assert_one_line_error(capsys.readouterr().err, "/dev/full", "is a file, not a folder")

@@ -812,9 +812,13 @@ def cmd_bench(args) -> int:
         while written:
             say(written[0])
             written.pop(0)
-    except BaseException:  # Ctrl-C as the plot is drawn or the table printed (probes 232, 234: the files kept
-        for line in written:  # without a word, and the same command refused, "output exists")
-            say(f"note: {line} before the interrupt")
+    except BaseException as stop:  # Ctrl-C as the plot is drawn or the table printed, or a full standard output
+        # (probes 232, 234, 236: the files kept without a word, and the same command refused, "output exists")
+        after = " before the interrupt" if isinstance(stop, KeyboardInterrupt) else ""
+        for line in written:
+            say(f"note: {line}{after}")
+        for exc in failed:
+            say(f"rehue: error: {exc}")
         raise
     if failed:
         for exc in failed[:-1]:

@@ -2067,3 +2067,28 @@ def test_an_unwritable_current_folder_is_named_by_its_path(tmp_path, tiny_model,
     monkeypatch.chdir(tmp_path / "notebook")
     assert run("colorize", tmp_path / "gray.png", "-o", "sub/b.png", "--model", tiny_model) == 1
     assert capsys.readouterr().err == "rehue: error: sub: output folder does not exist\n"
+
+
+def test_a_folder_named_as_a_photos_output_is_refused_before_any_work_and_alike_warnings_name_one_kind_of_path(
+        tmp_path, tiny_model, capsys):
+    """Probe 237: x.jpg's colour version x.png was written, then every photo of the folder x.png failed, "is a file,
+    not a folder", on every run; and "the same warning as meta/s16.png's above" pointed at a line that named the
+    output, o/s16.jpg."""
+    photos = tmp_path / "photos"
+    (photos / "x.png").mkdir(parents=True)
+    for path in (photos / "x.jpg", photos / "x.png" / "a.jpg"):
+        Image.fromarray(textured_rgb(40, 60)[..., 0]).save(path)
+    assert run("colorize", photos, "-o", tmp_path / "out", "--model", tiny_model, "--no-progress") == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"rehue: error: {tmp_path / 'out' / 'x.png'}: {photos / 'x.jpg'} would be written here, and so would the "
+        f"folder of {photos / 'x.png' / 'a.jpg'}; colour them into separate output folders")
+    assert not (tmp_path / "out").exists()
+
+    deep = tmp_path / "deep"
+    deep.mkdir()
+    for name in ("s16.png", "t16.png"):
+        Image.fromarray(textured_rgb(40, 60)[..., 0].astype(np.uint16) * 257).save(deep / name)
+    assert run("colorize", deep, "-o", tmp_path / "o", "--ext", ".jpg", "--model", tiny_model, "--no-progress") == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning")]
+    assert warned[0].startswith(f"warning: {tmp_path / 'o' / 's16.jpg'}: ") and warned[1].startswith(
+        f"warning: {deep / 't16.png'}: the same warning as {tmp_path / 'o' / 's16.jpg'}'s above ("), warned

@@ -778,14 +778,16 @@ def test_overlapping_subtitles_end_where_the_next_begins_in_mp4_and_a_cut_one_is
         with caplog.at_level(logging.WARNING, logger="rehue"):
             out = copy_video(source, tmp_path / f"out{suffix}")
         assert cues(out) == [(Fraction(1, 10), Fraction(6, 10), "Long"), (Fraction(6, 10), Fraction(1), "Speaker B"),
-                             (Fraction(14, 10), Fraction(1401, 1000), "Third"),
-                             (Fraction(1401, 1000), Fraction(16, 10), "Fourth")], suffix
-        assert caplog.records[-1].getMessage() == (
-            f"{source}: 2 subtitles that overlap the next are cut short where it begins: an MP4 or MOV text track "
-            "shows one at a time (.mkv keeps them whole)")
+                             (Fraction(14, 10), Fraction(17, 10), "Third\nFourth")], suffix  # probe 236: begun
+        assert caplog.records[-1].getMessage() == (  # together, Third was a tick, and Fourth ended late
+            f"{source}: 1 subtitle that overlaps the next is cut short where it begins and 1 subtitle that begins with "
+            "the one before is joined to it: an MP4 or MOV text track shows one subtitle at a time (.mkv keeps them "
+            "as they are)")
     assert cues(copy_video(source, tmp_path / "out.mkv"))[0] == (Fraction(1, 10), Fraction(5), "Long")
     part = copy_video(source, tmp_path / "part.mkv", start=0.5, end=1.0)  # its first frame at 0.52 s
     assert cues(part)[0] == (0, Fraction(48, 100), "Long"), "from the part's first frame to its end, to the tick"
+    part = copy_video(source, tmp_path / "part.mp4", start=0.7, end=1.0)  # both begun before it: at its first frame
+    assert cues(part) == [(0, Fraction(28, 100), "Long\nSpeaker B")]
 
 
 def test_numbered_frames_say_the_subtitles_and_attached_files_they_leave_out(tmp_path, tiny_model, capsys):
@@ -798,6 +800,20 @@ def test_numbered_frames_say_the_subtitles_and_attached_files_they_leave_out(tmp
         assert reader.beside_the_picture() == ["subtitles", "attached files"]
     with VideoReader(make_clip(tmp_path / "plain.mp4", textured_frames(2, 48, 64))) as reader:
         assert reader.beside_the_picture() == []
+    import av
+
+    talk = tmp_path / "talk.mp4"  # probe 236: a subtitle track of as many cues as chapters was taken for the chapters
+    with av.open(str(talk), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        text = container.add_mux_stream("mov_text", time_base=Fraction(1, 1000))
+        container.set_chapters([{"id": k + 1, "start": 1000 * k, "end": 1000 * (k + 1), "time_base": Fraction(1, 1000),
+                                 "metadata": {"title": f"Part {k + 1}"}} for k in range(2)])
+        container.start_encoding()
+        mux_cues(container, text, [(0, 1000, b"\x00\x02Hi")])  # a cue and the empty sample after it
+        encode_frames(container, stream, textured_frames(50, 48, 64))
+    with VideoReader(talk) as reader:
+        assert len(reader.chapters()) == 2 and reader.beside_the_picture() == ["subtitles", "chapters"]
     assert main(["colorize", str(source), "-o", str(tmp_path / "frames" / "f_%04d.png"), "--model", str(tiny_model),
                  "--dependent-model", "none", "--no-progress"]) == 0
     assert f"note: {source}: its subtitles and attached files are not in the frames (pictures hold none); the " \

@@ -309,6 +309,12 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
         separated.append(Job(job.source, target, job.video))
     for shared, told in told_apart.items():
         _warn_if_left_from_before(shared, told, [job.source for job in unique.values()])
+    targets = {job.target: job for job in separated}
+    for job in separated:  # probe 237: x.jpg's x.png written, then x.png/a.jpg's "is a file, not a folder", each run
+        other = next((targets[folder] for folder in job.target.parents if folder in targets), None)
+        if other is not None:
+            raise RehueError(f"{other.source} would be written here, and so would the folder of {job.source}; "
+                             "colour them into separate output folders", other.target)
     in_place = [job.source for job in separated if is_same_file(job.target, job.source)]
     if in_place:
         more = f" (and {len(in_place) - 1} more)" if len(in_place) > 1 else ""
@@ -628,7 +634,7 @@ class _AlikeWarnings(logging.Filter):
         super().__init__()
         self.source: Path | None = None
         self.target: Path | None = None
-        self.first: dict[tuple, Path] = {}
+        self.first: dict[tuple, tuple[Path, object]] = {}  # each kind's first file, and the path its line named
         self.gist: dict[tuple, str] = {}  # each kind's words, for the line that counts the others
         self.others: dict[tuple, list[Path]] = {}
         self._counted: logging.LogRecord | None = None
@@ -639,7 +645,7 @@ class _AlikeWarnings(logging.Filter):
                 about is None or str(about) not in (str(self.source), str(self.target)):
             return True
         kind = (record.msg, *(str(value) for value in record.args[1:] if not isinstance(value, numbers.Number)))
-        if self.first.setdefault(kind, self.source) == self.source:
+        if self.first.setdefault(kind, (self.source, about))[0] == self.source:
             self.gist.setdefault(kind, record.getMessage().split(": ", 1)[-1])
             return True
         if record is not self._counted:  # one record passes every handler's filter, one after the other
@@ -664,8 +670,10 @@ class _AlikeWarnings(logging.Filter):
     def say_the_rest(self) -> None:
         kinds: dict[tuple, list[tuple]] = {}  # the same files warned of alike more than once: one line for them
         for wording, files in self.others.items():
-            kinds.setdefault((tuple(files), self.first[wording]), []).append(wording)
+            kinds.setdefault((tuple(files), self.first[wording][0]), []).append(wording)
         for (files, first), wordings in kinds.items():
+            named = {str(self.first[wording][1]) for wording in wordings}  # as the line above named it (probe 237:
+            first = named.pop() if len(named) == 1 else first  # "as meta/s16.png's" of a line naming o/s16.jpg)
             more = f" and {counted(len(files) - 1, 'more file', 'more files')}" if len(files) > 1 else ""
             same = "the same warning" if len(wordings) == 1 else f"the same {len(wordings)} warnings"
             gists = "; ".join(_gist(self.gist.get(wording, "")) for wording in wordings)
@@ -808,7 +816,8 @@ def _colour_job(job: Job, output: Path, colorizer, summary: BatchSummary, *, sin
         if single:
             raise exc from None
         summary.failed.append((job.source, _failure(exc, job.source)))
-        failed(str(exc))
+        failed(f"{job.source}: {_failure(exc, job.source)}")  # by its input, as the failed list says it (probe 237:
+        # three lines alike, "out/sub: is a file, not a folder", of three inputs)
 
 
 def _failure(exc: RehueError, source: Path) -> str:

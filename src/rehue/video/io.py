@@ -691,10 +691,9 @@ class VideoReader:
     def beside_the_picture(self) -> list[str]:
         """What a colour version in a video file carries beside the picture, in words ("sound", "subtitles",
         "chapters", "attached files"), which numbered frames hold none of (probe 235: said of the sound alone)."""
-        chapters = len(self.chapters())
-        subtitles = [stream for stream in self._container.streams.subtitles
-                     if not (chapters and "mov" in self._container.format.name and stream.frames == chapters)]
-        held = {"sound": self.has_audio, "subtitles": subtitles, "chapters": chapters,
+        chapters = len(self.chapters())  # an MP4's chapter track is a data stream (probe 236: a subtitle track of
+        # as many cues was taken for it)
+        held = {"sound": self.has_audio, "subtitles": self._container.streams.subtitles, "chapters": chapters,
                 "attached files": self._container.streams.attachments}
         return [what for what, there in held.items() if there]
 
@@ -1143,6 +1142,21 @@ AAC_SIDE_AS_BACK = {"quad(side)": "quad", "5.0(side)": "5.0", "5.1(side)": "5.1"
 AAC_REORDERED = frozenset({"6.0(front)"})
 
 
+def _joined_cues(first, second):
+    """One MP4 timed text cue of two that begin together: their lines one under the other, as long as the longer, with
+    the first's styles (whose places are in its own text, first); the second's styles are left out."""
+    import av
+
+    one, two = bytes(first), bytes(second)
+    one_length, two_length = int.from_bytes(one[:2], "big"), int.from_bytes(two[:2], "big")
+    text = one[2 : 2 + one_length] + (b"\n" if one_length and two_length else b"") + two[2 : 2 + two_length]
+    joined = av.Packet(len(text).to_bytes(2, "big") + text + one[2 + one_length :])
+    joined.stream, joined.time_base = first.stream, first.time_base
+    joined.pts = joined.dts = first.pts
+    joined.duration = max(first.duration or 0, (second.pts + (second.duration or 0)) - first.pts)
+    return joined
+
+
 def _speakers_left_out(source: str, target: str) -> list[str]:
     """The speakers of layout ``source`` (their descriptions) that FFmpeg's mix into ``target`` leaves out, found by
     mixing one sample of each alone (probe 233: cube's top back pair, in none of 7.1's channels)."""
@@ -1366,6 +1380,7 @@ class _TrackCopier:
         self.label = ""  # "audio track 2: ", where the output has several
         self._held_cue = None  # MP4's timed text: the cue written once the next one's start is known
         self.overlapping = 0  # cues cut short where the next begins
+        self.joined = 0  # cues that began with the one before, joined to it
 
     @property
     def lost(self) -> list[str]:
@@ -1454,12 +1469,12 @@ class _TrackCopier:
             self._done = True
             return False
         if self.kind == "subtitle" and packet.pts is not None:
-            if time < self.origin_s:
-                if time + length <= self.origin_s:
+            first = round(self.origin_s / packet.time_base)  # the first frame's tick, as the offset below is (probe
+            if packet.pts < first:  # 236: a ceil of 400.5 against a round of 500.5, a cue 1 ms after the frame)
+                if packet.pts + (packet.duration or 0) <= first:
                     return False
-                cut = math.ceil(round((self.origin_s - time) / packet.time_base, 6))  # not 221 ticks for 220.00000001
-                packet.pts += cut
-                packet.duration = max(1, packet.duration - cut)
+                packet.duration = max(1, packet.duration - (first - packet.pts))
+                packet.pts = first
             if self.end is not None and packet.duration and time + length > self.end:
                 packet.duration = max(1, math.floor(round((self.end - float(packet.pts * packet.time_base))
                                                           / packet.time_base, 6)))
@@ -1555,12 +1570,14 @@ class _TrackCopier:
             self._one_cue_at_a_time(output, held, encoded)
 
     def _one_cue_at_a_time(self, output, held, following) -> None:
-        """Mux ``held`` to end where ``following`` begins. MP4's timed text shows one cue at a time, and FFmpeg's
-        writer put a cue that began while another showed after it, and every cue after that later still (probe 235:
-        two speakers at once, the second 0.6 s late, without a word)."""
-        if following.pts <= held.pts:  # two at one time: the second a tick after
-            following.pts = following.dts = held.pts + 1
-            following.duration = max(1, (following.duration or 1) - 1)
+        """Mux ``held`` to end where ``following`` begins, or join the two where they begin together. MP4's timed
+        text shows one cue at a time, and FFmpeg's writer put a cue that began while another showed after it, and
+        every cue after that later still (probe 235: two speakers at once, the second 0.6 s late, without a word);
+        cues that begin together (two speakers, or those a part's start cuts) were a tick each (probe 236)."""
+        if following.pts <= held.pts:
+            self._held_cue = _joined_cues(held, following)
+            self.joined += 1
+            return
         if held.duration and held.pts + held.duration > following.pts:
             held.duration = following.pts - held.pts
             self.overlapping += 1
@@ -1586,12 +1603,14 @@ class _TrackCopier:
         if self._held_cue is not None:
             output.mux(self._held_cue)
             self._held_cue = None
-        if self.overlapping:
+        if self.overlapping or self.joined:
             one = self.overlapping == 1
-            log.warning("%s: %s%s that %s the next %s cut short where it begins: an MP4 or MOV text track shows one "
-                        "at a time (.mkv keeps %s whole)", self.source, self.label,
-                        counted(self.overlapping, "subtitle"), "overlaps" if one else "overlap", "is" if one else "are",
-                        "it" if one else "them")
+            cut = [f"{counted(self.overlapping, 'subtitle')} that {'overlaps' if one else 'overlap'} the next "
+                   f"{'is' if one else 'are'} cut short where it begins"] if self.overlapping else []
+            joined = [f"{counted(self.joined, 'subtitle')} that {'begins' if self.joined == 1 else 'begin'} with the "
+                      f"one before {'is' if self.joined == 1 else 'are'} joined to it"] if self.joined else []
+            log.warning("%s: %s%s: an MP4 or MOV text track shows one subtitle at a time (.mkv keeps them as they are)",
+                        self.source, self.label, listed([*cut, *joined]))
         if self._encoder is not None and self.kind == "audio":
             output.mux(self._encoder.encode(None))
         if self.dropped > 1:
