@@ -2092,3 +2092,31 @@ def test_a_folder_named_as_a_photos_output_is_refused_before_any_work_and_alike_
     warned = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning")]
     assert warned[0].startswith(f"warning: {tmp_path / 'o' / 's16.jpg'}: ") and warned[1].startswith(
         f"warning: {deep / 't16.png'}: the same warning as {tmp_path / 'o' / 's16.jpg'}'s above ("), warned
+
+
+def test_a_batch_names_an_extensionless_twin_reads_a_jpeg_named_heic_and_leaves_no_empty_folder(tmp_path, tiny_model,
+                                                                                               capsys):
+    """Probe 237: a file named scan beside scan.png came out as "scan-.png"; a JPEG named .heic was passed over in a
+    folder ("convert it first") and coloured without a word when named, as was a camera raw file's preview; the
+    folders made in an output folder that was there were left, empty, where every file of theirs failed."""
+    photos = tmp_path / "photos"
+    (photos / "s1" / "s2").mkdir(parents=True)
+    Image.fromarray(textured_rgb(40, 60)[..., 0]).save(photos / "scan", "PNG")
+    Image.fromarray(textured_rgb(40, 60)[..., 0]).save(photos / "scan.png")
+    Image.fromarray(textured_rgb(40, 60)[..., 0]).save(photos / "phone.heic", "JPEG")
+    (photos / "s1" / "s2" / "bad.png").write_bytes(b"not a picture")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert run("colorize", photos, "-o", out, "--model", tiny_model, "--no-progress") == 1
+    err = capsys.readouterr().err
+    assert sorted(path.name for path in out.iterdir()) == ["phone.heic.png", "scan-noext.png", "scan-png.png"], \
+        "and no s1/s2, made for bad.png's output"
+    assert f"warning: {photos / 'phone.heic'}: holds a picture rehue reads, not the HEIC one its extension names; " \
+        "coloured as it is" in err.splitlines()
+    raw = tmp_path / "camera.nef"
+    Image.fromarray(textured_rgb(40, 60)[..., 0]).save(raw, "TIFF")
+    assert run("colorize", raw, "-o", tmp_path / "raw.png", "--model", tiny_model) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"rehue: error: {raw}: is a camera's raw file (.nef), which rehue does not read: it would be read as its "
+        "small preview; convert it to TIFF or PNG first")
+    assert not (tmp_path / "raw.png").exists()

@@ -235,7 +235,8 @@ def test_a_batch_of_16_bit_tiffs_says_the_exif_blocks_left_out_once_and_counts_t
             f"warning: {tmp_path / 'out' / 'scan0.tif'}: a 16-bit TIFF keeps the EXIF's text tags but not its Exif "
             "block (the date taken, the exposure); they are left out: write .png to keep them at 16 bits",
             f"warning: {tmp_path / 'scans' / 'scan1.png'} and 1 more file: the same warning as "
-            f"{tmp_path / 'scans' / 'scan0.png'}'s above (a 16-bit TIFF keeps the EXIF's text tags but...)"], run
+            f"{tmp_path / 'out' / 'scan0.tif'}'s above (a 16-bit TIFF keeps the EXIF's text tags but...)"], run  # the
+        # path the line above named (probe 237: its input's)
 
 
 def test_tiff_layout_tags_are_not_carried_over(tmp_path):

@@ -38,6 +38,9 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".d
 UNREAD_MEDIA_SUFFIXES = {".heic", ".heif", ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".orf", ".rw2",
                          ".raf", ".pef", ".srw", ".x3f", ".ico", ".icns", ".cur", ".eps", ".ps", ".svg", ".emf",
                          ".wmf", ".apng", ".psd", ".rm", ".rmvb", ".swf", ".h264", ".264", ".h265", ".265", ".hevc"}
+# a camera's raw files: most open as a TIFF whose first picture is a small preview, not the photo
+CAMERA_RAW_SUFFIXES = {".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".orf", ".rw2", ".raf", ".pef", ".srw",
+                       ".x3f"}
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF",
                   ".dpx": "DPX", ".exr": "EXR"}
 HEIC_REASON = "holds a HEIC/HEIF picture (a phone's), which rehue does not read; convert it to JPEG, PNG or TIFF first"
@@ -176,8 +179,10 @@ def media_kind(path) -> str | None:
         return None
     sniffed = head_kind(path)
     # a motion JPEG opens as a JPEG; a camera's raw file (.nef, .cr2, .dng) as a TIFF whose first picture is a
-    # small preview, not the photo
-    if sniffed is None or (sniffed == "image" and (suffix in (".mjpeg", ".mjpg") or by_name == "unread")):
+    # small preview, not the photo; a picture named .heic whose bytes are another's (a converter's JPEG) is that
+    # picture (probe 237: passed over in a folder, coloured without a word when named)
+    if sniffed is None or (sniffed == "image" and (suffix in (".mjpeg", ".mjpg") or by_name == "unread" and
+                                                   suffix not in (".heic", ".heif"))):
         return by_name
     return sniffed
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rehue.data.images import (
     AUDIO_SUFFIXES,
+    CAMERA_RAW_SUFFIXES,
     DEEP_FORMATS,
     HEIC_REASON,
     NAME_BYTES,
@@ -109,6 +110,9 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     single = len(inputs) == 1 and not inputs[0].is_dir() and output.suffix and not output.is_dir() and not folder
     if single:
         kind = _named_kind(inputs[0])
+        if kind == "unread" and inputs[0].suffix.lower() in CAMERA_RAW_SUFFIXES:  # probe 237: coloured as its
+            raise RehueError(f"is a camera's raw file ({inputs[0].suffix}), which rehue does not read: it would be "
+                             "read as its small preview; convert it to TIFF or PNG first", inputs[0])  # preview
         job = Job(inputs[0], output, video=kind == "video")
         if not job.video and is_video_path(output) and inputs[0].is_file():  # probe 116: a picture named as a
             # video; probe 134: anim.gif -o anim.mp4 was "unsupported output extension '.mp4'"
@@ -224,6 +228,9 @@ def _warn_if_misnamed(job: Job) -> Job:
         held, named = ("a video", "picture") if job.video else ("a picture", "video")
         logger.warning("%s: holds %s, not the %s its extension names; coloured as %s", job.source, held, named,
                        held)
+    elif job.source.suffix.lower() in (".heic", ".heif"):  # a converter's JPEG named .heic (probe 237)
+        logger.warning("%s: holds a picture rehue reads, not the %s one its extension names; coloured as it is",
+                       job.source, job.source.suffix[1:].upper())
     return job
 
 
@@ -287,7 +294,8 @@ def _separate_outputs(jobs: list[Job]) -> list[Job]:
     for job in unique.values():
         target = job.target
         if sharing[target] > 1:  # told apart by the input's extension, within the file system's name length
-            extension = job.source.suffix[1:] if target in as_written else job.source.suffix[1:].lower()
+            extension = (job.source.suffix[1:] if target in as_written else job.source.suffix[1:].lower()) or \
+                "noext"  # probe 237: "scan-.png", of a file named scan beside scan.png
             told = f"-{extension}{target.suffix}"
             told_name = target.with_name(fitted_stem(target.stem, NAME_BYTES - len(os.fsencode(told))) + told)
             other = told_by.setdefault(told_name, job)
@@ -561,13 +569,15 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
             path.name[-1].isdigit() for path in stale) else ("half-written file",)
         log(f"note: removed {counted(len(stale), *kinds)} that a killed run left, such as {stale[0]}")
     summary = BatchSummary()
-    made_root = _topmost_missing(output) if jobs[0].target != output else None  # made for the outputs
+    # the folders made for the outputs, the output folder's own where it is new (probe 237: those made in one
+    # that was there were left, empty, where every file of theirs failed)
+    made = {_topmost_missing(job.target.parent) for job in jobs} - {None} if jobs[0].target != output else set()
     try:
         _colour_jobs(jobs, output, colorizer, summary, single=single, overwrite=overwrite, quality=quality,
                      video_options=video_options, progress=progress, log=log, failed=failed)
     finally:
-        if made_root is not None:
-            _remove_empty_folders(made_root)
+        for root in made:
+            _remove_empty_folders(root)
     return summary
 
 
