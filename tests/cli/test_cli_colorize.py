@@ -2111,12 +2111,26 @@ def test_a_batch_names_an_extensionless_twin_reads_a_jpeg_named_heic_and_leaves_
     err = capsys.readouterr().err
     assert sorted(path.name for path in out.iterdir()) == ["phone.heic.png", "scan-noext.png", "scan-png.png"], \
         "and no s1/s2, made for bad.png's output"
-    assert f"warning: {photos / 'phone.heic'}: holds a picture rehue reads, not the HEIC one its extension names; " \
-        "coloured as it is" in err.splitlines()
+    assert f"warning: {photos / 'phone.heic'}: holds a picture rehue reads, not the HEIC picture its extension " \
+        "names; coloured as it is" in err.splitlines()
     raw = tmp_path / "camera.nef"
     Image.fromarray(textured_rgb(40, 60)[..., 0]).save(raw, "TIFF")
-    assert run("colorize", raw, "-o", tmp_path / "raw.png", "--model", tiny_model) == 1
-    assert capsys.readouterr().err.splitlines()[-1] == (
-        f"rehue: error: {raw}: is a camera's raw file (.nef), which rehue does not read: it would be read as its "
-        "small preview; convert it to TIFF or PNG first")
-    assert not (tmp_path / "raw.png").exists()
+    for output in (tmp_path / "raw.png", tmp_path / "raws"):  # probe 238: into a folder, it was coloured
+        assert run("colorize", raw, "-o", output, "--model", tiny_model) == 1
+        assert capsys.readouterr().err.splitlines()[-1] == (
+            f"rehue: error: {raw}: is a camera's raw file (.nef), which rehue does not read: it would be read as its "
+            "small preview; convert it to TIFF or PNG first")
+        assert not output.exists()
+    phone = tmp_path / "real.heic"  # probe 238: a phone's own was "holds a picture rehue reads", then refused
+    phone.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(2000))
+    assert run("colorize", phone, "-o", tmp_path / "real.png", "--model", tiny_model) == 1
+    assert [line for line in capsys.readouterr().err.splitlines() if line] == [
+        f"rehue: error: {phone}: holds a HEIC/HEIF picture (a phone's), which rehue does not read; convert it to "
+        "JPEG, PNG or TIFF first"]
+    from tests.helpers_video import make_clip, textured_frames
+
+    film = make_clip(tmp_path / "film.mp4", textured_frames(3, 48, 64)).rename(tmp_path / "film.heic")
+    assert run("colorize", film, "-o", tmp_path / "film.mp4", "--model", tiny_model, "--dependent-model", "none",
+               "--no-progress") == 0
+    assert f"warning: {film}: holds a video, not the HEIC picture its extension names; coloured as a video" in \
+        capsys.readouterr().err.splitlines()

@@ -526,6 +526,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
     result = EvaluationResult(MetricTable())
     grid, gray_truths, rehue_coloured, without_colour, enlarged = [], 0, [], [], []
     skipped_why = []  # into the report too (probe 229: "images: 29", and not a word of the one left out)
+    cut_gray = False  # a clip whose frames read have no colour, where more may (probe 234)
 
     def skip(path: Path, why: str) -> None:
         result.skipped.append(str(path))
@@ -616,6 +617,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
             continue
         if isinstance(stats, _Skipped) or stats is _COLOURED_BY_REHUE:
             skip(video, stats.reason if isinstance(stats, _Skipped) else "rehue coloured it")
+            cut_gray = cut_gray or isinstance(stats, _Skipped) and stats.cut
             gray_truths += 1
             if stats is _COLOURED_BY_REHUE:  # probe 201: films alone, "no colour image to score against"
                 rehue_coloured.append(video)
@@ -646,8 +648,7 @@ def evaluate(model, inputs: list[Path], out_dir: Path, *, dependent_model: str =
         among = f" among the first {limit} of {found} (--limit {limit})" if limit and found > limit else ""
         unread = "no image could be read" if not videos else "no photo or video could be scored" if images else \
             f"no {'film' if films else 'video'} could be scored"  # a reel, most of it read (probe 233)
-        cut = "; a larger --video-frames reads further" if any("--video-frames" in line for line in skipped_why) \
-            else ""  # a colour clip whose first frames read were black (probe 234: "no colour image", no more)
+        cut = "; a larger --video-frames reads further" if cut_gray else ""  # probe 234: "no colour image", no more
         raise RehueError(("no colour image to score against" + cut if gray_truths else unread) + among,
                          ", ".join(map(str, inputs)))
     result.extra["images"] = len(result.table.rows[name])
@@ -726,9 +727,11 @@ _COLOURED_BY_REHUE = object()  # a clip rehue coloured: not scored, and counted 
 
 @dataclass
 class _Skipped:
-    """A clip not scored (gray, or too small to score), and why."""
+    """A clip not scored (gray, or too small to score), and why; ``cut``: its frames read under --video-frames have
+    no colour, where more may."""
 
     reason: str
+    cut: bool = False
 
 
 class _UnreadableClip(RehueError):
@@ -741,7 +744,7 @@ def _evaluate_video(colorizer, video: Path, dependent_model: str, table: MetricT
     """Colour a colour video from its gray version, its frames scaled down to ``long_side`` (None: full
     resolution); frame metrics, drift and temporal stability. The gray answer's rows are added too unless
     ``with_gray`` is False (a second model on the same frames). A clip with no colour in the frames scored
-    is skipped (None), as a gray photo is: the gray answer would score it perfectly; ``alone`` (the one file
+    is skipped (`_Skipped`), as a gray photo is: the gray answer would score it perfectly; ``alone`` (the one file
     named), it is the error, as a lone gray photo is (probe 120: a warning, then the error). One rehue coloured
     is skipped too (``_COLOURED_BY_REHUE``), or alone the error."""
     from rehue.video.frame_folder import clip_error
@@ -857,7 +860,7 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
     if with_gray and not rows:
         log(f"warning: skipping {shown_path(video)}: " + (gray if cut else f"{gray} (evaluate needs colour ground "
                                                           "truth; colour a gray film with `rehue colorize`)"))
-        return _Skipped(gray)
+        return _Skipped(gray, cut)
     if with_gray and uncoloured:
         log(f"note: {shown_path(video)}: {len(uncoloured)} of its {counted(len(errors), 'frame')} "
             f"{'has' if len(uncoloured) == 1 else 'have'} no colour (black, a fade, a title card), such as "

@@ -110,9 +110,7 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     single = len(inputs) == 1 and not inputs[0].is_dir() and output.suffix and not output.is_dir() and not folder
     if single:
         kind = _named_kind(inputs[0])
-        if kind == "unread" and inputs[0].suffix.lower() in CAMERA_RAW_SUFFIXES:  # probe 237: coloured as its
-            raise RehueError(f"is a camera's raw file ({inputs[0].suffix}), which rehue does not read: it would be "
-                             "read as its small preview; convert it to TIFF or PNG first", inputs[0])  # preview
+        _refuse_camera_raw(inputs[0], kind)
         job = Job(inputs[0], output, video=kind == "video")
         if not job.video and is_video_path(output) and inputs[0].is_file():  # probe 116: a picture named as a
             # video; probe 134: anim.gif -o anim.mp4 was "unsupported output extension '.mp4'"
@@ -184,7 +182,9 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
                                "TIFF or PNG (photos) or MP4 (films) first", source, counted(len(unread), "file"),
                                ", ".join(f"{count} {suffix}" for suffix, count in kinds.most_common()))
         else:
-            video = _named_kind(source) == "video"
+            kind = _named_kind(source)
+            _refuse_camera_raw(source, kind)  # probe 238: among others, or into a folder, coloured as its preview
+            video = kind == "video"
             own = source.suffix if source.suffix.lower() in OUTPUT_CODECS else ".mp4"  # an AVI, a VOB: MP4 out
             suffix = (video_ext or own) if video else image_ext
             jobs.append(_warn_if_misnamed(Job(source, output / with_output_suffix(source, suffix).name, video=video)))
@@ -220,6 +220,14 @@ def plan_jobs(inputs: list[Path], output: Path, image_ext: str = ".png", video_e
     return separated
 
 
+def _refuse_camera_raw(source: Path, kind: str | None) -> None:
+    """A camera's raw file named as an input is refused, as a folder's is passed over: read, it would be its small
+    preview (probe 237: coloured as that, without a word)."""
+    if kind == "unread" and source.suffix.lower() in CAMERA_RAW_SUFFIXES:
+        raise RehueError(f"is a camera's raw file ({source.suffix}), which rehue does not read: it would be read as "
+                         "its small preview; convert it to TIFF or PNG first", source)
+
+
 def _warn_if_misnamed(job: Job) -> Job:
     """Say so where a file's content and extension disagree (a film saved as .jpg): it is coloured as what
     it holds."""
@@ -228,9 +236,11 @@ def _warn_if_misnamed(job: Job) -> Job:
         held, named = ("a video", "picture") if job.video else ("a picture", "video")
         logger.warning("%s: holds %s, not the %s its extension names; coloured as %s", job.source, held, named,
                        held)
-    elif job.source.suffix.lower() in (".heic", ".heif"):  # a converter's JPEG named .heic (probe 237)
-        logger.warning("%s: holds a picture rehue reads, not the %s one its extension names; coloured as it is",
-                       job.source, job.source.suffix[1:].upper())
+    elif job.source.suffix.lower() in (".heic", ".heif") and head_kind(job.source) in ("image", "video"):
+        # a converter's JPEG named .heic (probe 237); not a phone's own HEIC, refused as it is read (probe 238)
+        held = "a video" if job.video else "a picture rehue reads"
+        logger.warning("%s: holds %s, not the %s picture its extension names; coloured as %s", job.source, held,
+                       job.source.suffix[1:].upper(), "a video" if job.video else "it is")
     return job
 
 

@@ -139,6 +139,14 @@ USUAL_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "5.1",
 # named speakers an encoder takes in neither their own layout nor the usual one of their count are mixed into the
 # first of these it takes, of no more channels (probe 234: 7.1.4 and 4.0 into .webm were refused)
 MIXED_INTO = ("7.1", "5.1", "5.0", "quad", "4.0", "3.0", "stereo", "mono")
+# AAC in MP4 and Matroska reads back with its speakers named in these layouts alone: another (5.1(side), 6.0, 7.1(wide))
+# reads back as its channel count ("6 channels"), which players take for their own guess (probe 228)
+AAC_NAMED_LAYOUTS = frozenset({"mono", "stereo", "2.1", "3.0", "3.0(back)", "4.0", "quad", "5.0", "5.1", "7.1"})
+# ... and these are those named layouts with their surrounds at the sides, not behind: the same speakers to a player
+AAC_SIDE_AS_BACK = {"quad(side)": "quad", "5.0(side)": "5.0", "5.1(side)": "5.1"}
+# a layout AAC writes in another order of its channels, read back unnamed (probe 231: 6.0(front)'s centre pair
+# first): mixed into the usual layout of as many channels instead
+AAC_REORDERED = frozenset({"6.0(front)"})
 # Text subtitles (SubRip, ASS, WebVTT, MP4's timed text) go into a container that cannot hold them as this
 # codec, the one text format each output takes; bitmap subtitles (DVD, Blu-ray) are copied or left out.
 TEXT_SUBTITLE_CODECS = {".mp4": "mov_text", ".m4v": "mov_text", ".mov": "mov_text", ".mkv": "subrip",
@@ -1130,16 +1138,6 @@ def _speakers_renamed(context, container: str) -> bool:
     layout = context.layout
     return context.name == "flac" and container in ("mp4", "ipod") and not _unordered(layout) and \
         FLAC_IN_MP4_LAYOUTS.get(layout.nb_channels) != layout.name
-
-
-# AAC in MP4 and Matroska reads back with its speakers named in these layouts alone: another (5.1(side), 6.0, 7.1(wide))
-# reads back as its channel count ("6 channels"), which players take for their own guess (probe 228)
-AAC_NAMED_LAYOUTS = frozenset({"mono", "stereo", "2.1", "3.0", "3.0(back)", "4.0", "quad", "5.0", "5.1", "7.1"})
-# ... and these are those named layouts with their surrounds at the sides, not behind: the same speakers to a player
-AAC_SIDE_AS_BACK = {"quad(side)": "quad", "5.0(side)": "5.0", "5.1(side)": "5.1"}
-# a layout AAC writes in another order of its channels, read back unnamed (probe 231: 6.0(front)'s centre pair
-# first): mixed into the usual layout of as many channels instead
-AAC_REORDERED = frozenset({"6.0(front)"})
 
 
 def _joined_cues(first, second):
