@@ -608,8 +608,7 @@ def format_report(results: dict) -> str:
         "",
         f"machine: {machine['cpu']}, {machine['usable_cores']} usable of {machine['logical_cores']} logical "
         f"cores{hardware}; device {machine['device']}",
-        f"models: {_models_named(results['models'])}, run by {machine['model_backend']} with "
-        f"{counted(machine['model_threads'], 'thread')} per call",
+        _models_line(results),
         f"software: torch {machine['torch']} ({machine['torch_threads']} threads, "
         f"{machine['torch_interop_threads']} inter-op), "
         f"onnxruntime {machine['onnxruntime'] or 'not installed'}, "
@@ -684,9 +683,8 @@ def bench_plot(results: dict, path: str | Path, overwrite: bool = False) -> Path
     machine = results["machine"]
     # the models and how they ran, as the report says them (probe 232: one's own models read as a default run's)
     figure.suptitle(f"rehue bench{' --quick' if results.get('quick') else ''}: {machine['cpu']}, "
-                    f"{machine['usable_cores']} cores, device {machine['device']}\n"
-                    f"models: {_models_named(results['models'])}, run by {machine['model_backend']} with "
-                    f"{counted(machine['model_threads'], 'thread')} per call", fontsize=10)
+                    f"{machine['usable_cores']} cores, device {machine['device']}\n{_models_line(results)}",
+                    fontsize=10)
     figure.tight_layout()
     return save_figure(figure, path)
 
@@ -708,6 +706,13 @@ def _clip_named(name: str) -> str:
     benchmark makes has sound (``make_clip``; probe 144: the working size's was said to have none)."""
     size = name.removesuffix(INDEPENDENT_ONLY)
     return f"{size} clip with audio" + (", independent model only" if size != name else "")
+
+
+def _models_line(results: dict) -> str:
+    """The models a benchmark ran and how, as its report and its plot say them."""
+    machine = results["machine"]
+    return (f"models: {_models_named(results['models'])}, run by {machine['model_backend']} with "
+            f"{counted(machine['model_threads'], 'thread')} per call")
 
 
 def _models_named(models) -> str:

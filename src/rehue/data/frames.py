@@ -250,11 +250,11 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
         if gray_films and len(gray_films) == len(videos):
             raise RehueError(f"all {len(videos)} {kind}s are gray: there is no colour to learn from (a frame dataset "
                              "needs colour films)")
-        gray_films += unreadable  # neither held out
-        test_set = _held_out(videos, gray_films, named_test, test_fraction)
-        asked = round((len(videos) - len(gray_films)) * test_fraction)
+        skipped = [*gray_films, *unreadable]  # neither held out
+        test_set = _held_out(videos, skipped, named_test, test_fraction)
+        asked = round((len(videos) - len(skipped)) * test_fraction)
         if named_test is None and test_set and asked > len(test_set):  # probe 84: --test-fraction 1, without a word
-            log(f"note: --test-fraction {test_fraction:g} asks for {asked} of the {len(videos) - len(gray_films)} "
+            log(f"note: --test-fraction {test_fraction:g} asks for {asked} of the {len(videos) - len(skipped)} "
                 f"colour videos; {len(test_set)} {'is' if len(test_set) == 1 else 'are'} held out, so that one is "
                 "left to train on")
         held_out_names = {video.name for video in test_set}
@@ -320,7 +320,7 @@ def extract_frames(videos: list[Path], out: Path, *, fps: float = THESIS_RATES["
     elif n_test == len(rows):
         log(f"note: no training split: --test-video holds out every colour {kind}; this dataset can be scored "
             "(rehue evaluate), not trained on")
-    return FramesSummary(len(videos) - len(gray_films), len(rows), len(rows) - n_test, n_test, out)
+    return FramesSummary(len(videos) - len(skipped), len(rows), len(rows) - n_test, n_test, out)
 
 
 def _each_file_once(videos: list[Path], log) -> list[Path]:
@@ -365,13 +365,13 @@ def _named_test_videos(given: list[Path], videos: list[Path], copy_of: dict[Path
     return {kept for kept in sampled_as if kept is not None}
 
 
-def _held_out(videos: list[Path], gray: list[Path], named: set[Path] | None, test_fraction: float) -> set[Path]:
-    """The test split, drawn among the videos kept: a gray video, skipped, held out nothing (before: the
-    split left a dataset with no test frames, or none to train on, that `rehue train` then refused)."""
-    coloured = [video for video in videos if video not in gray]
+def _held_out(videos: list[Path], skipped: list[Path], named: set[Path] | None, test_fraction: float) -> set[Path]:
+    """The test split, drawn among the videos kept: a gray or unreadable video, skipped, held out nothing (before:
+    the split left a dataset with no test frames, or none to train on, that `rehue train` then refused)."""
+    coloured = [video for video in videos if video not in skipped]
     if named is None:
         return choose_test_videos(coloured, test_fraction, None)
-    kept = named - set(gray)
+    kept = named - set(skipped)
     if not kept:
         names = f" ({', '.join(sorted(video.name for video in named))})" if named else ""
         raise RehueError(f"--test-video holds out only videos that are skipped{names}, gray, unreadable or coloured "

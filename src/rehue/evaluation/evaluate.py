@@ -851,15 +851,14 @@ def _score_clip(video: Path, film: bool, colorizer, dependent, name: str, grid: 
             score(state.push(rgb_to_gray(truth), truth, scene_gray=whole))
         score(state.flush())
         state.close()
-    # of a colour film whose first frames alone were read, not "colour a gray film" (probe 233)
-    gray = f"none of the first {len(errors)} frames read (--video-frames {max_frames}) has colour to score against; " \
-        "a larger --video-frames reads further" if cut else "has no colour to score against"
-    if with_gray and not rows and alone:
-        raise RehueError(gray if cut else f"{gray} (evaluate needs colour ground truth; colour a gray film with "
-                         "`rehue colorize`)", video)
-    if with_gray and not rows:
-        log(f"warning: skipping {shown_path(video)}: " + (gray if cut else f"{gray} (evaluate needs colour ground "
-                                                          "truth; colour a gray film with `rehue colorize`)"))
+    if with_gray and not rows:  # of a colour film whose first frames alone were read, not "colour a gray film"
+        # (probe 233)
+        gray = f"none of the first {len(errors)} frames read (--video-frames {max_frames}) has colour to score " \
+            "against; a larger --video-frames reads further" if cut else "has no colour to score against"
+        said = gray if cut else f"{gray} (evaluate needs colour ground truth; colour a gray film with `rehue colorize`)"
+        if alone:
+            raise RehueError(said, video)
+        log(f"warning: skipping {shown_path(video)}: {said}")
         return _Skipped(gray, cut)
     if with_gray and uncoloured:
         log(f"note: {shown_path(video)}: {len(uncoloured)} of its {counted(len(errors), 'frame')} "

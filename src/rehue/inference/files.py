@@ -581,7 +581,8 @@ def colorize_paths(inputs, output, *, model="default", device="auto", overwrite=
     summary = BatchSummary()
     # the folders made for the outputs, the output folder's own where it is new (probe 237: those made in one
     # that was there were left, empty, where every file of theirs failed)
-    made = {_topmost_missing(job.target.parent) for job in jobs} - {None} if jobs[0].target != output else set()
+    parents = {job.target.parent for job in jobs} if jobs[0].target != output else set()  # each folder once
+    made = {_topmost_missing(parent) for parent in parents} - {None}
     try:
         _colour_jobs(jobs, output, colorizer, summary, single=single, overwrite=overwrite, quality=quality,
                      video_options=video_options, progress=progress, log=log, failed=failed)

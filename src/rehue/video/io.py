@@ -1317,7 +1317,7 @@ class _TrackCopier:
         self.end = end
         self.origin_s = 0.0
         self._encoder = None
-        self._relabel = None
+        self._relabel = self._relabel_from = None
         self.speakers_unnamed = False
         self.mixed_into = None
         self.left_out = []
@@ -1425,6 +1425,7 @@ class _TrackCopier:
             # cube's, renamed as 7.1, left a channel in the LFE)
             renamed = _unordered(in_ctx.layout) or AAC_SIDE_AS_BACK.get(in_ctx.layout.name) == layout
             self._relabel = layout if layout != in_ctx.layout.name and renamed else None
+            self._relabel_from = in_ctx.layout.name  # read once, not of every frame
             self.mixed_into = layout if layout != in_ctx.layout.name and not renamed else None
             self.left_out = _speakers_left_out(in_ctx.layout.name, layout) if self.mixed_into else []
             return stream
@@ -1466,18 +1467,17 @@ class _TrackCopier:
         if self.end is not None and time >= self.end:
             self._done = True
             return False
+        offset = round(self.origin_s / packet.time_base)  # the first frame's tick
         if self.kind == "subtitle" and packet.pts is not None:
-            first = round(self.origin_s / packet.time_base)  # the first frame's tick, as the offset below is (probe
-            if packet.pts < first:  # 236: a ceil of 400.5 against a round of 500.5, a cue 1 ms after the frame)
-                if packet.pts + (packet.duration or 0) <= first:
+            if packet.pts < offset:  # cut at that tick (probe 236: a ceil of 400.5 against a round of 500.5, a cue
+                if packet.pts + (packet.duration or 0) <= offset:  # 1 ms after the frame)
                     return False
-                packet.duration = max(1, packet.duration - (first - packet.pts))
-                packet.pts = first
+                packet.duration = max(1, packet.duration - (offset - packet.pts))
+                packet.pts = offset
             if self.end is not None and packet.duration and time + length > self.end:
                 packet.duration = max(1, math.floor(round((self.end - float(packet.pts * packet.time_base))
                                                           / packet.time_base, 6)))
             packet.dts = packet.pts
-        offset = round(self.origin_s / packet.time_base)
         if packet.pts is not None:
             packet.pts -= offset
         if packet.dts is not None:
@@ -1536,7 +1536,7 @@ class _TrackCopier:
                 self._mux_text(output, packet)
                 return
             for frame in packet.decode():
-                if self._relabel is not None and frame.layout.name == self.in_stream.codec_context.layout.name:
+                if self._relabel is not None and frame.layout.name == self._relabel_from:
                     frame = _relabelled(frame, self._relabel)
                 frame.pts = round(frame.time * frame.sample_rate) if frame.pts is not None else None
                 frame.time_base = Fraction(1, frame.sample_rate)
@@ -1995,15 +1995,15 @@ class VideoWriter:
                 whose, what = (f"audio track {track.track + 1}'s", "it") if several else ("its", "the sound")
                 speakers = f" with its speakers ({read.layout.name})" if _speakers_renamed(
                     read, self._output.format.name) else ""
-                unnamed = f", which names no speakers of {written.layout.name}: players are told only " \
+                layout_said = f", which names no speakers of {written.layout.name}: players are told only " \
                     f"\"{written.layout.nb_channels} channels\"" if track.speakers_unnamed else ""  # probe 228
                 if track.mixed_into:
-                    unnamed += f", its speakers ({read.layout.name}) mixed into {track.mixed_into}" + (
+                    layout_said += f", its speakers ({read.layout.name}) mixed into {track.mixed_into}" + (
                         f" less its {listed(track.left_out)}, which FFmpeg's mix leaves out" if track.left_out else "")
                 log.warning("%s: %s cannot hold %s %s sound (%d Hz)%s, so %s is re-encoded to %s (%d Hz)%s; %s",
                             source, self.path.suffix, whose, getattr(read.codec, "canonical_name", read.name),
                             read.sample_rate, speakers, what, getattr(written.codec, "canonical_name", written.name),
-                            written.sample_rate, unnamed, hint)
+                            written.sample_rate, layout_said, hint)
 
     def _say_subtitles_turned_on(self, source: Path) -> None:
         """A warning where the output shows subtitles the source leaves off: MP4 and QuickTime mark the first
